@@ -1,0 +1,300 @@
+/* moat.c: the moat command line, a thin front end over libmoat. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+#include "json.h"
+#include "lint.h"
+#include "policy.h"
+#include "printer.h"
+#include "strbuf.h"
+
+#define EXIT_USAGE	2
+
+static const char usage_text[] =
+"usage: moat check [-f FILE]\n"
+"       moat show  [-f FILE] [--json]\n"
+"       moat test  [-f FILE] --in IF --src IP --dst IP\n"
+"                  [--service NAME | --proto P [--dport N | --type T]] [--json]\n"
+"\n"
+"  check   validate and lint: exit 0 clean, 1 valid with warnings, 2 errors\n"
+"  show    the config in canonical form, or as JSON\n"
+"  test    the verdict for one connection and the rule that decides it:\n"
+"          exit 0 accept, 1 deny or reject, 2 usage or config error\n"
+"\n"
+"FILE defaults to " MOAT_DEFAULT_CONF "; '-' reads standard input.\n";
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fputs("moat: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n\n", stderr);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* Load and resolve the policy; print errors and return NULL if invalid. */
+static struct policy *
+load(const char *path)
+{
+	struct policy *p;
+	char err[512];
+
+	if ((p = policy_load(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "moat: %s\n", err);
+		return NULL;
+	}
+	if (!policy_valid(p)) {
+		diags_print(&p->diags, stderr);
+		fprintf(stderr, "moat: %s: %zu error%s\n", p->file,
+		    p->diags.nerrors, p->diags.nerrors == 1 ? "" : "s");
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int
+write_out(struct strbuf *b)
+{
+	int rc = 0;
+
+	if (strbuf_failed(b)) {
+		fputs("moat: out of memory\n", stderr);
+		rc = EXIT_USAGE;
+	} else if (fwrite(strbuf_str(b), 1, b->len, stdout) != b->len ||
+	    fflush(stdout) == EOF) {
+		perror("moat: stdout");
+		rc = EXIT_USAGE;
+	}
+	strbuf_free(b);
+	return rc;
+}
+
+static int
+cmd_check(const char *path)
+{
+	struct lint_stats st;
+	struct policy *p = load(path);
+	size_t i;
+	int rc;
+
+	if (p == NULL)
+		return EXIT_USAGE;
+	if (lint_policy(p, &st) == -1) {
+		fputs("moat: out of memory\n", stderr);
+		policy_free(p);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < p->diags.n; i++) {
+		char buf[1400];
+
+		diag_format(&p->diags.v[i], buf, sizeof(buf));
+		puts(buf);
+	}
+	printf("%s: valid: %zu rule%s on %zu interface%s, %zu warning%s\n",
+	    p->file, p->nrule, p->nrule == 1 ? "" : "s", p->niface,
+	    p->niface == 1 ? "" : "s", p->diags.nwarnings,
+	    p->diags.nwarnings == 1 ? "" : "s");
+	rc = p->diags.nwarnings > 0 ? 1 : 0;
+	policy_free(p);
+	return rc;
+}
+
+static int
+cmd_show(const char *path, bool json)
+{
+	struct policy *p = load(path);
+	struct strbuf b;
+
+	if (p == NULL)
+		return EXIT_USAGE;
+	strbuf_init(&b, 0);
+	if (json)
+		json_policy(p, &b);
+	else
+		printer_policy(p, &b);
+	policy_free(p);
+	return write_out(&b);
+}
+
+struct test_args {
+	const char	*in, *src, *dst, *service, *proto, *dport, *type;
+	bool		 json;
+};
+
+static int
+parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Fill the protocol and port of the flow from --service or --proto. */
+static int
+flow_service(const struct policy *p, const struct test_args *ta,
+    struct flow *f)
+{
+	const struct proto_info *pi;
+	const char *port;
+	unsigned n;
+	int t;
+
+	if ((ta->service == NULL) == (ta->proto == NULL))
+		return usage_error("give either --service NAME or --proto P%s",
+		    "");
+	if (ta->service != NULL) {
+		const struct service *s = policy_service(p, ta->service);
+		const struct svc_entry *e;
+
+		if (s == NULL)
+			return usage_error("unknown service '%s'", ta->service);
+		e = &s->v[0];
+		f->proto = e->proto->number;
+		f->dport = e->n > 0 ? e->v[0].lo : 0;
+		if (e->n == 0 && e->proto->kind != PK_NONE)
+			return usage_error("service %s covers every port or "
+			    "type: give --proto and --dport", ta->service);
+		return 0;
+	}
+	if ((pi = builtin_proto_by_name(ta->proto)) != NULL)
+		f->proto = pi->number;
+	else if (parse_uint(ta->proto, 255, &n) == 0) {
+		f->proto = (int)n;
+		pi = builtin_proto_by_number(f->proto);
+	} else
+		return usage_error("unknown protocol '%s'", ta->proto);
+	port = ta->dport != NULL ? ta->dport : ta->type;
+	if (pi == NULL || pi->kind == PK_NONE) {
+		f->dport = 0;
+		return 0;
+	}
+	if (port == NULL)
+		return usage_error(pi->kind == PK_PORTS ? "--proto %s needs "
+		    "--dport N" : "--proto %s needs --type T", pi->name);
+	if (pi->kind == PK_TYPES && (t = builtin_icmp_type(pi->number,
+	    port)) != -1) {
+		f->dport = (unsigned)t;
+		return 0;
+	}
+	if (parse_uint(port, pi->kind == PK_PORTS ? 65535 : 255, &n) == -1)
+		return usage_error("'%s' is not a port or type", port);
+	f->dport = n;
+	return 0;
+}
+
+static int
+cmd_test(const char *path, const struct test_args *ta)
+{
+	struct policy *p;
+	struct flow f;
+	struct verdict v;
+	struct strbuf b;
+	enum addr_family fs, fd;
+	char err[200];
+	int rc;
+
+	if (ta->in == NULL || ta->src == NULL || ta->dst == NULL)
+		return usage_error("test needs --in, --src and --dst%s", "");
+	if ((p = load(path)) == NULL)
+		return EXIT_USAGE;
+	memset(&f, 0, sizeof(f));
+	rc = EXIT_USAGE;
+	if ((f.iface = policy_iface(p, ta->in)) == NULL) {
+		fprintf(stderr, "moat: unknown interface '%s'\n", ta->in);
+		goto out;
+	}
+	if (addr_parse(ta->src, &f.src, &fs, err, sizeof(err)) == -1 ||
+	    addr_parse(ta->dst, &f.dst, &fd, err, sizeof(err)) == -1) {
+		fprintf(stderr, "moat: %s\n", err);
+		goto out;
+	}
+	if (fs != fd) {
+		fprintf(stderr, "moat: --src and --dst must be of one family\n");
+		goto out;
+	}
+	if (flow_service(p, ta, &f) != 0)
+		goto out;
+	policy_eval(p, &f, &v);
+	strbuf_init(&b, 0);
+	if (ta->json)
+		json_verdict(p, &f, &v, &b);
+	else {
+		printer_verdict(p, &f, &v, &b);
+		strbuf_putc(&b, '\n');
+	}
+	rc = write_out(&b) != 0 ? EXIT_USAGE : v.action == ACT_ACCEPT ? 0 : 1;
+out:
+	policy_free(p);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "in", required_argument, NULL, 'i' },
+		{ "src", required_argument, NULL, 's' },
+		{ "dst", required_argument, NULL, 'd' },
+		{ "service", required_argument, NULL, 'S' },
+		{ "proto", required_argument, NULL, 'p' },
+		{ "dport", required_argument, NULL, 'P' },
+		{ "type", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct test_args ta = { 0 };
+	const char *path = MOAT_DEFAULT_CONF, *cmd;
+	int c;
+
+	if (argc < 2)
+		return usage_error("no command given%s", "");
+	cmd = argv[1];
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': path = optarg; break;
+		case 'j': ta.json = true; break;
+		case 'i': ta.in = optarg; break;
+		case 's': ta.src = optarg; break;
+		case 'd': ta.dst = optarg; break;
+		case 'S': ta.service = optarg; break;
+		case 'p': ta.proto = optarg; break;
+		case 'P': ta.dport = optarg; break;
+		case 't': ta.type = optarg; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage_error("bad option%s", "");
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (strcmp(cmd, "check") == 0 || strcmp(cmd, "show") == 0) {
+		if (ta.in || ta.src || ta.dst || ta.service || ta.proto ||
+		    ta.dport || ta.type || (ta.json && cmd[0] == 'c'))
+			return usage_error("%s takes only -f (and show "
+			    "--json)", cmd);
+		return cmd[0] == 'c' ? cmd_check(path) : cmd_show(path,
+		    ta.json);
+	}
+	if (strcmp(cmd, "test") == 0)
+		return cmd_test(path, &ta);
+	return usage_error("unknown command '%s'", cmd);
+}

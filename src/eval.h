@@ -1,0 +1,42 @@
+/* eval.h: which rule decides a connection (the simulated telnet test). */
+#ifndef MOAT_EVAL_H
+#define MOAT_EVAL_H
+
+#include <stdbool.h>
+
+#include "policy.h"
+
+/* A new connection as the gateway sees it arrive. */
+struct flow {
+	const struct iface	*iface;		/* where it arrives */
+	u128			 src, dst;	/* same family */
+	int			 proto;		/* IP protocol number */
+	unsigned		 dport;		/* port, or ICMP type */
+};
+
+enum decided_by {
+	BY_RULE = 0,		/* a numbered rule of the file */
+	BY_ANTILOCKOUT,		/* the built-in anti-lockout rule */
+	BY_FORWARD,		/* the accept that a port forward implies */
+	BY_DEFAULT,		/* the interface's default */
+	BY_FIREWALL_OFF,	/* firewall off: nothing is filtered */
+};
+
+struct verdict {
+	enum action		 action;
+	enum decided_by		 by;
+	const struct rule	*rule;		/* BY_RULE, BY_ANTILOCKOUT */
+	const struct forward	*forward;	/* a port forward rewrote dst */
+	u128			 dst;		/* destination after the forward */
+	bool			 to_gateway;	/* input, not forward */
+};
+
+/* The key of a flow in service sets: protocol << 16 | port. */
+u128	 flow_service_key(const struct flow *f);
+/* True when rule r matches flow f whose destination is dst. */
+bool	 rule_matches(const struct rule *r, const struct flow *f, u128 dst);
+/* Decide flow f under valid policy p: first match in file order. */
+void	 policy_eval(const struct policy *p, const struct flow *f,
+	    struct verdict *v);
+
+#endif

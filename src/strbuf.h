@@ -1,0 +1,41 @@
+/* strbuf.h: a growable string for output (curl's dynbuf, simplified).
+ *
+ * Appending never fails loudly: when memory runs out or the cap is reached
+ * the buffer is marked failed and ignores further appends; the owner checks
+ * strbuf_failed() once at the end.
+ */
+#ifndef MOAT_STRBUF_H
+#define MOAT_STRBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct strbuf {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+	size_t	 max;	/* hard cap on len, 0 = none */
+	bool	 failed;
+};
+
+/* An empty buffer that may grow to max bytes (0: no cap). */
+void	 strbuf_init(struct strbuf *b, size_t max);
+/* Release the memory. */
+void	 strbuf_free(struct strbuf *b);
+/* Empty the buffer, keep its memory. */
+void	 strbuf_reset(struct strbuf *b);
+/* Append len bytes. */
+void	 strbuf_add(struct strbuf *b, const char *s, size_t len);
+/* Append a NUL-terminated string. */
+void	 strbuf_puts(struct strbuf *b, const char *s);
+/* Append one byte. */
+void	 strbuf_putc(struct strbuf *b, char c);
+/* Append formatted text. */
+void	 strbuf_printf(struct strbuf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* The text so far, always NUL-terminated ("" when empty). */
+const char *strbuf_str(const struct strbuf *b);
+/* True when an append was lost to OOM or the cap. */
+bool	 strbuf_failed(const struct strbuf *b);
+
+#endif
