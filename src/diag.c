@@ -51,6 +51,7 @@ diag_add(struct diags *d, enum diag_severity sev, struct loc loc,
 	dg->severity = sev;
 	dg->loc = loc;
 	dg->msg = arena_strdup(d->arena, buf);
+	dg->seq = d->n - 1;
 }
 
 void
@@ -64,6 +65,26 @@ diag_format(const struct diag *dg, char *buf, size_t len)
 		snprintf(buf, len, "%s: %s: %s",
 		    dg->loc.file ? dg->loc.file : "moat",
 		    severity_name[dg->severity], dg->msg);
+}
+
+static int
+diag_cmp(const void *pa, const void *pb)
+{
+	const struct diag *a = pa, *b = pb;
+
+	if (a->loc.line != b->loc.line)
+		return a->loc.line < b->loc.line ? -1 : 1;
+	if (a->loc.col != b->loc.col)
+		return a->loc.col < b->loc.col ? -1 : 1;
+	/* Same place: keep the order they were found in. */
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void
+diags_sort(struct diags *d)
+{
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
 }
 
 void

@@ -24,6 +24,7 @@ struct diag {
 	enum diag_severity	 severity;
 	struct loc		 loc;
 	char			*msg;
+	size_t			 seq;	/* order of finding, to sort stably */
 };
 
 struct diags {
@@ -45,6 +46,8 @@ void	 diag_add(struct diags *d, enum diag_severity sev, struct loc loc,
 #define diag_warn(d, loc, ...)	diag_add((d), DIAG_WARNING, (loc), __VA_ARGS__)
 /* True when no more errors are worth collecting. */
 bool	 diags_full(const struct diags *d);
+/* Order the diagnostics by line and column. */
+void	 diags_sort(struct diags *d);
 /* Print every diagnostic as "file:line:column: severity: message". */
 void	 diags_print(const struct diags *d, FILE *fp);
 /* Format one diagnostic into buf. */

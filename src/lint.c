@@ -329,8 +329,8 @@ report(struct lint *L, struct rule *r, const struct finding *f)
 		    plural ? "" : "s", f->first_other);
 	else if (f->other)
 		diag_warn(&L->p->diags, r->loc, "rule %d can never match: %s "
-		    "decides all of its traffic first (anti-lockout off to let "
-		    "rules decide it)", r->number, who);
+		    "decide%s all of its traffic first (anti-lockout off to let "
+		    "rules decide it)", r->number, who, plural ? "" : "s");
 	else
 		diag_warn(&L->p->diags, r->loc, "rule %d can never match: %s "
 		    "cover%s all of its traffic with the same verdict; it is "

@@ -386,6 +386,7 @@ parse_service(struct parser *ps)
 {
 	struct service *s = arena_alloc(&ps->p->arena, sizeof(*s));
 	struct service *old;
+	int rc = 0;
 
 	next(ps);
 	s->loc = ps->tok.loc;
@@ -395,12 +396,14 @@ parse_service(struct parser *ps)
 	if ((s->name = take_name(ps, "service name")) == NULL)
 		return -1;
 	if (ps->tok.type != T_WORD)
-		return expected(ps, "a protocol (tcp, udp, icmp, …)");
-	while (ps->tok.type == T_WORD) {
+		rc = expected(ps, "a protocol (tcp, udp, icmp, …)");
+	while (rc == 0 && ps->tok.type == T_WORD) {
 		ARENA_PUSH(&ps->p->arena, s->v, s->n, s->cap);
-		if (parse_svc_entry(ps, &s->v[s->n - 1]) == -1)
-			return -1;
+		rc = parse_svc_entry(ps, &s->v[s->n - 1]);
 	}
+	/* As for objects: a broken service is still defined, empty. */
+	if (rc == -1)
+		s->n = 0;
 	if ((old = nametab_put(ps->p->service_names, s->name, s)) != NULL) {
 		report_duplicate(ps, s->loc, "service", s->name, old->loc);
 		return -1;
@@ -408,7 +411,7 @@ parse_service(struct parser *ps)
 	ARENA_PUSH(&ps->p->arena, ps->p->services, ps->p->nservice,
 	    ps->p->capservice);
 	ps->p->services[ps->p->nservice - 1] = s;
-	return 0;
+	return rc;
 }
 
 /* NAME | { NAME, … } */
@@ -551,19 +554,22 @@ parse_interface(struct parser *ps)
 			    p->ifaces[i]->name);
 			return -1;
 		}
-	ARENA_PUSH(&p->arena, p->ifaces, p->niface, p->capiface);
-	p->ifaces[p->niface - 1] = ifc;
 	snprintf(name, sizeof(name), "%sIP", ifc->name);
 	ifc->ip_obj = new_builtin_object(ps, name, OBJ_IFIP, ifc, ifc->loc);
 	snprintf(name, sizeof(name), "%sNET", ifc->name);
 	ifc->net_obj = new_builtin_object(ps, name, OBJ_IFNET, ifc, ifc->loc);
-	return ifc->ip_obj != NULL && ifc->net_obj != NULL ? 0 : -1;
+	if (ifc->ip_obj == NULL || ifc->net_obj == NULL)
+		return -1;
+	ARENA_PUSH(&p->arena, p->ifaces, p->niface, p->capiface);
+	p->ifaces[p->niface - 1] = ifc;
+	return 0;
 }
 
 static int
 parse_object(struct parser *ps)
 {
 	struct object *o = arena_alloc(&ps->p->arena, sizeof(*o));
+	int rc;
 
 	next(ps);
 	o->loc = ps->tok.loc;
@@ -571,11 +577,15 @@ parse_object(struct parser *ps)
 	if ((o->name = take_name(ps, "object name")) == NULL)
 		return -1;
 	if (ps->tok.type == T_NEWLINE || ps->tok.type == T_EOF)
-		return expected(ps, "the object's address, network, range or "
+		rc = expected(ps, "the object's address, network, range or "
 		    "list");
-	if (parse_addr_expr(ps, &o->members, false) == -1)
-		return -1;
-	return add_object(ps, o);
+	else
+		rc = parse_addr_expr(ps, &o->members, false);
+	/* A broken object is still defined (empty), so that its uses do not
+	 * each report it unknown. */
+	if (rc == -1)
+		o->members.n = 0;
+	return add_object(ps, o) == -1 ? -1 : rc;
 }
 
 static int

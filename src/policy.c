@@ -111,8 +111,8 @@ policy_parse(const char *file, const char *text, size_t len)
 	parser_run(p, "<built-in>", builtin_services_text(),
 	    strlen(builtin_services_text()), true);
 	parser_run(p, p->file, text, len, false);
-	if (p->diags.nerrors == 0)
-		resolve_policy(p);
+	resolve_policy(p);
+	diags_sort(&p->diags);
 	p->arena.oom = NULL;
 	return p;
 }

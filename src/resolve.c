@@ -257,9 +257,8 @@ resolve_rule(struct resolver *rs, struct rule *r)
 	r->iface = bind_iface(rs, r->ifname, r->if_loc);
 	src_ok = resolve_expr(rs, &r->src) == 0;
 	dst_ok = resolve_expr(rs, &r->dst) == 0;
-	if (!src_ok || !dst_ok)
-		return;
-	if ((fsvc = resolve_svc_list(rs, &r->svc)) == -1)
+	fsvc = resolve_svc_list(rs, &r->svc);
+	if (!src_ok || !dst_ok || fsvc == -1)
 		return;
 	fs = addr_set_families(r->src.set);
 	fd = addr_set_families(r->dst.set);

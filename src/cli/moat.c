@@ -89,6 +89,7 @@ cmd_check(const char *path)
 		policy_free(p);
 		return EXIT_USAGE;
 	}
+	diags_sort(&p->diags);
 	for (i = 0; i < p->diags.n; i++) {
 		char buf[1400];
 
