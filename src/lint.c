@@ -322,6 +322,7 @@ report(struct lint *L, struct rule *r, const struct finding *f)
 		return;
 	}
 	L->st->shadowed++;
+	r->dead = true;
 	if (f->other && f->first_other > 0)
 		diag_warn(&L->p->diags, r->loc, "rule %d can never match: %s "
 		    "decide%s all of its traffic first, with another verdict; "
@@ -450,6 +451,7 @@ lint_policy(struct policy *p, struct lint_stats *st)
 			continue;
 		if ((why = empty_side(r)) != NULL) {
 			L.st->shadowed++;
+			r->dead = true;
 			diag_warn(&p->diags, r->loc, "rule %d can never match: "
 			    "%s", r->number, why);
 			continue;

@@ -136,6 +136,7 @@ struct rule {
 	bool			 log;
 	bool			 disabled;
 	char			*comment;
+	bool			 dead;		/* lint: can never match */
 };
 
 struct nat {

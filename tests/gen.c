@@ -1,0 +1,333 @@
+/* gen.c: random policies and flows; see gen.h. */
+#include "gen.h"
+
+#include <stdio.h>
+#include <string.h>
+
+uint64_t
+rng_next(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+uint64_t
+rng_below(struct rng *r, uint64_t n)
+{
+	return n == 0 ? 0 : rng_next(r) % n;
+}
+
+static bool
+chance(struct rng *r, int percent)
+{
+	return (int)rng_below(r, 100) < percent;
+}
+
+/* DENSE: 10.0.0.0/27, 192.168.1.0/28 and 2001:db8::/124 only. */
+static void
+dense_addr(struct rng *r, int family, struct strbuf *b)
+{
+	int k = (int)rng_below(r, 10);
+
+	/* One family per rule keeps most generated rules valid. */
+	if (family == 4 && k >= 6 && k <= 8)
+		k -= 6;
+	else if (family == 6 && (k < 6 || k > 8))
+		k = 6 + k % 3;
+	unsigned a = (unsigned)rng_below(r, 32), c = (unsigned)rng_below(r, 16);
+
+	switch (k) {
+	case 0:
+	case 1:
+		strbuf_printf(b, "10.0.0.%u", a);
+		break;
+	case 2:
+		strbuf_printf(b, "10.0.0.%u/%u", a & ~7u, 29u);
+		break;
+	case 3:
+		strbuf_printf(b, "10.0.0.%u-10.0.0.%u", a / 2, a / 2 + c);
+		break;
+	case 4:
+		strbuf_printf(b, "192.168.1.%u", c);
+		break;
+	case 5:
+		strbuf_printf(b, "192.168.1.%u/255.255.255.%u", c & ~3u, 252u);
+		break;
+	case 6:
+		strbuf_printf(b, "2001:db8::%x", c);
+		break;
+	case 7:
+		strbuf_printf(b, "2001:db8::%x/126", c & ~3u);
+		break;
+	case 8:
+		strbuf_printf(b, "2001:db8::%x-2001:db8::%x", c / 2, c / 2 + 5);
+		break;
+	default:
+		strbuf_puts(b, "10.0.0.0/27");
+		break;
+	}
+}
+
+/* OFFICE: hosts all over the IPv4 space, some /24s, some IPv6. */
+static void
+office_addr(struct rng *r, struct strbuf *b)
+{
+	uint64_t x = rng_next(r);
+	unsigned a = (unsigned)(x >> 8);
+
+	switch (x % 8) {
+	case 0:
+		strbuf_printf(b, "%u.%u.%u.0/24", 1 + (a >> 24) % 223,
+		    (a >> 16) & 255, (a >> 8) & 255);
+		break;
+	case 1:
+		strbuf_printf(b, "2001:db8:%x::%x", a & 0xffff, (a >> 16) &
+		    0xffff);
+		break;
+	case 2:
+		strbuf_printf(b, "192.168.%u.%u", (a >> 8) & 15, a & 255);
+		break;
+	default:
+		strbuf_printf(b, "%u.%u.%u.%u", 1 + (a >> 24) % 223,
+		    (a >> 16) & 255, (a >> 8) & 255, a & 255);
+		break;
+	}
+}
+
+static const char *const ifaces[] = { "LAN", "WAN", "DMZ" };
+static const char *const builtin_objs[] = {
+	"ANY", "LANIP", "LANNET", "WANIP", "WANNET", "DMZNET",
+};
+static const char *const builtin_svcs[] = {
+	"SMTP", "HTTP", "HTTPS", "DNS", "SSH", "PING", "NTP", "SUBMISSION",
+	"GRE",
+};
+
+static void
+addr_elem(struct rng *r, const struct gen_opts *o, int nobj, int family,
+    struct strbuf *b)
+{
+	int k = (int)rng_below(r, 10);
+
+	if (k < 3 && nobj > 0)
+		strbuf_printf(b, "OBJ%d", (int)rng_below(r, (uint64_t)nobj));
+	else if (k < 4)
+		strbuf_puts(b, builtin_objs[rng_below(r, 6)]);
+	else if (o->mode == GEN_DENSE)
+		dense_addr(r, family, b);
+	else
+		office_addr(r, b);
+}
+
+static void
+addr_expr(struct rng *r, const struct gen_opts *o, int nobj, bool bang,
+    int family, struct strbuf *b)
+{
+	int i, n;
+
+	if (bang && chance(r, 15))
+		strbuf_putc(b, '!');
+	if (!chance(r, 20)) {
+		addr_elem(r, o, nobj, family, b);
+		return;
+	}
+	n = 1 + (int)rng_below(r, 3);
+	strbuf_puts(b, "{ ");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strbuf_puts(b, ", ");
+		addr_elem(r, o, nobj, family, b);
+	}
+	strbuf_puts(b, " }");
+}
+
+static void
+port_item(struct rng *r, const struct gen_opts *o, struct strbuf *b)
+{
+	static const unsigned common[] = { 22, 25, 53, 80, 443, 587, 993 };
+	unsigned p = o->mode == GEN_DENSE ? common[rng_below(r, 7)] :
+	    1 + (unsigned)rng_below(r, 65000);
+
+	if (chance(r, 25))
+		strbuf_printf(b, "%u-%u", p, p + (unsigned)rng_below(r, 500));
+	else
+		strbuf_printf(b, "%u", p);
+}
+
+static void
+service_def(struct rng *r, const struct gen_opts *o, int i, struct strbuf *b)
+{
+	int n = 1 + (int)rng_below(r, 2), j, k, m;
+	static const char *const protos[] = { "tcp", "udp", "tcp", "icmp",
+	    "icmpv6", "esp" };
+
+	strbuf_printf(b, "service SVC%d", i);
+	for (j = 0; j < n; j++) {
+		const char *pr = protos[rng_below(r, 6)];
+
+		strbuf_printf(b, " %s", pr);
+		if (pr[0] == 'e')
+			continue;
+		if (pr[0] == 'i') {
+			if (chance(r, 70))
+				strbuf_puts(b, chance(r, 50) ? " echo-request" :
+				    " 3");
+			continue;
+		}
+		if (chance(r, 10))
+			continue;	/* every port */
+		m = 1 + (int)rng_below(r, 3);
+		for (k = 0; k < m; k++) {
+			strbuf_putc(b, k == 0 ? ' ' : ',');
+			port_item(r, o, b);
+		}
+	}
+	strbuf_putc(b, '\n');
+}
+
+static void
+svc_ref(struct rng *r, const struct gen_opts *o, struct strbuf *b)
+{
+	if (o->nservices > 0 && chance(r, 50))
+		strbuf_printf(b, "SVC%d", (int)rng_below(r,
+		    (uint64_t)o->nservices));
+	else
+		strbuf_puts(b, builtin_svcs[rng_below(r, 9)]);
+}
+
+void
+gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
+{
+	static const char *const actions[] = { "accept", "deny", "reject" };
+	int i, j, n;
+
+	strbuf_puts(b, "interface LAN device eth1 address 10.0.0.1/27");
+	if (chance(r, 50))
+		strbuf_puts(b, " address 2001:db8::1/124");
+	strbuf_puts(b, "\ninterface WAN device eth0 address 192.168.1.2/28");
+	if (chance(r, 30))
+		strbuf_puts(b, " default reject");
+	strbuf_puts(b, "\ninterface DMZ device eth2 address 2001:db8::9/125");
+	if (chance(r, 50))
+		strbuf_puts(b, " default accept");
+	strbuf_putc(b, '\n');
+	if (chance(r, 20))
+		strbuf_puts(b, "anti-lockout off\n");
+	for (i = 0; i < o->nobjects; i++) {
+		strbuf_printf(b, "object OBJ%d ", i);
+		/* Objects refer only to earlier ones: no cycles. */
+		addr_expr(r, o, i, false, 0, b);
+		strbuf_putc(b, '\n');
+	}
+	for (i = 0; i < o->nservices; i++)
+		service_def(r, o, i, b);
+	for (i = 0; i < o->nrules; i++) {
+		int family = chance(r, 70) ? 4 : 6;
+
+		strbuf_printf(b, "%s on %s", actions[rng_below(r, 3)],
+		    ifaces[o->mode == GEN_DENSE ? rng_below(r, 3) :
+		    rng_below(r, 2)]);
+		if (!chance(r, 10)) {
+			strbuf_puts(b, " from ");
+			addr_expr(r, o, o->nobjects, true, family, b);
+		}
+		if (!chance(r, 10)) {
+			strbuf_puts(b, " to ");
+			addr_expr(r, o, o->nobjects, true, family, b);
+		}
+		if (!chance(r, 20)) {
+			strbuf_puts(b, " service ");
+			if (chance(r, 20)) {
+				n = 1 + (int)rng_below(r, 3);
+				strbuf_puts(b, "{ ");
+				for (j = 0; j < n; j++) {
+					if (j > 0)
+						strbuf_puts(b, ", ");
+					svc_ref(r, o, b);
+				}
+				strbuf_puts(b, " }");
+			} else
+				svc_ref(r, o, b);
+		}
+		if (chance(r, 10))
+			strbuf_puts(b, " log");
+		if (chance(r, 10))
+			strbuf_printf(b, " comment \"rule \\\"%d\\\"\"", i);
+		if (chance(r, 8))
+			strbuf_puts(b, " disabled");
+		strbuf_putc(b, '\n');
+	}
+	if (chance(r, 50))
+		strbuf_puts(b, "nat masquerade on WAN\n");
+	if (chance(r, 60))
+		strbuf_printf(b, "forward on WAN service %s to 10.0.0.%u\n",
+		    chance(r, 50) ? "SMTP" : "{ HTTP, HTTPS }",
+		    (unsigned)rng_below(r, 30) + 1);
+}
+
+/* A random member of set s, or a random address when s is empty. */
+static u128
+pick(struct rng *r, struct iset s)
+{
+	const struct ival *iv;
+	u128 width;
+
+	if (s.n == 0)
+		return V4_BASE | (0x0a000000u + (unsigned)rng_below(r, 40));
+	iv = &s.v[rng_below(r, s.n)];
+	width = iv->hi - iv->lo;
+	if (width == U128_MAX)
+		return (u128)rng_next(r) << 64 | rng_next(r);
+	return iv->lo + (((u128)rng_next(r) << 64 | rng_next(r)) %
+	    (width + 1));
+}
+
+static u128
+pool_addr(struct rng *r, bool v4)
+{
+	static const u128 v6base = (u128)0x20010db8u << 96;
+
+	if (v4)
+		return V4_BASE | (chance(r, 70) ? 0x0a000000u +
+		    (unsigned)rng_below(r, 40) : 0xc0a80100u +
+		    (unsigned)rng_below(r, 20));
+	return v6base | (unsigned)rng_below(r, 20);
+}
+
+void
+gen_flow(struct rng *r, const struct policy *p, struct flow *f)
+{
+	static const int protos[] = { 6, 6, 6, 17, 1, 58, 50, 47, 132 };
+	static const unsigned ports[] = { 22, 25, 53, 80, 443, 587, 993, 8080 };
+	const struct rule *ru = p->nrule > 0 && chance(r, 60) ?
+	    p->rules[rng_below(r, p->nrule)] : NULL;
+	bool v4;
+
+	f->iface = p->ifaces[rng_below(r, p->niface)];
+	if (ru != NULL) {
+		/* Aim inside a rule, so that rules are really exercised. */
+		u128 key = pick(r, ru->svc.set);
+
+		f->iface = ru->iface;
+		f->src = pick(r, ru->src.set);
+		v4 = addr_family_of(f->src) == FAM_V4;
+		f->dst = pick(r, ru->dst.set);
+		if ((addr_family_of(f->dst) == FAM_V4) != v4)
+			f->dst = pool_addr(r, v4);
+		f->proto = (int)(key >> 16) & 0xff;
+		f->dport = (unsigned)key & 0xffff;
+		return;
+	}
+	v4 = chance(r, 60);
+	f->src = pool_addr(r, v4);
+	f->dst = chance(r, 15) ? (v4 ? V4_BASE | 0xc0a80102u :
+	    ((u128)0x20010db8u << 96) | 9) : pool_addr(r, v4);
+	f->proto = protos[rng_below(r, 9)];
+	if (f->proto == 1 || f->proto == 58)
+		f->dport = chance(r, 70) ? (f->proto == 1 ? 8 : 128) : 3;
+	else
+		f->dport = ports[rng_below(r, 8)];
+}

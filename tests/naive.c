@@ -1,0 +1,204 @@
+/* naive.c: the deliberately plain evaluator of the differential tests.
+ *
+ * It walks the statements as written: names are looked up by linear
+ * search, prefixes are compared bit by bit, exclusion is a negation.
+ */
+#include "naive.h"
+
+#include <string.h>
+
+static const struct object *
+find_object(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nobject; i++)
+		if (strcmp(p->objects[i]->name, name) == 0)
+			return p->objects[i];
+	return NULL;
+}
+
+static const struct service *
+find_service(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nservice; i++)
+		if (strcmp(p->services[i]->name, name) == 0)
+			return p->services[i];
+	return NULL;
+}
+
+static bool is_v4(u128 a) { return (a >> 32) == 0xffff; }
+
+/* a within network/plen of the same family, bit by bit. */
+static bool
+in_prefix(u128 a, u128 net, int plen, bool v4)
+{
+	int bits = v4 ? 32 : 128, i;
+
+	if (is_v4(a) != v4)
+		return false;
+	for (i = 0; i < plen; i++) {
+		int bit = bits - 1 - i;
+
+		if (((a >> bit) & 1) != ((net >> bit) & 1))
+			return false;
+	}
+	return true;
+}
+
+static bool match_expr(const struct policy *p, const struct addr_expr *x,
+    u128 a);
+
+static bool
+match_object(const struct policy *p, const struct object *o, u128 a)
+{
+	size_t i;
+
+	switch (o->kind) {
+	case OBJ_ANY:
+		return true;
+	case OBJ_IFIP:
+		for (i = 0; i < o->iface->naddr; i++)
+			if (o->iface->addrs[i].lit.lo == a)
+				return true;
+		return false;
+	case OBJ_IFNET:
+		for (i = 0; i < o->iface->naddr; i++) {
+			const struct addr_lit *l = &o->iface->addrs[i].lit;
+
+			if (in_prefix(a, l->lo, l->plen, l->family == FAM_V4))
+				return true;
+		}
+		return false;
+	case OBJ_USER:
+		return match_expr(p, &o->members, a);
+	}
+	return false;
+}
+
+static bool
+match_expr(const struct policy *p, const struct addr_expr *x, u128 a)
+{
+	bool m = false;
+	size_t i;
+
+	for (i = 0; i < x->n && !m; i++) {
+		const struct addr_elem *e = &x->v[i];
+
+		if (e->kind == AE_NAME)
+			m = match_object(p, find_object(p, e->name), a);
+		else if (e->lit.kind == LIT_HOST)
+			m = a == e->lit.lo;
+		else if (e->lit.kind == LIT_PREFIX)
+			m = in_prefix(a, e->lit.lo, e->lit.plen,
+			    e->lit.family == FAM_V4);
+		else
+			m = e->lit.lo <= a && a <= e->lit.hi;
+	}
+	return x->exclude ? !m : m;
+}
+
+static bool
+match_service(const struct service *s, const struct flow *f)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		const struct svc_entry *e = &s->v[i];
+
+		if (e->proto->number != f->proto)
+			continue;
+		if (e->n == 0 || e->proto->kind == PK_NONE)
+			return true;
+		for (j = 0; j < e->n; j++)
+			if (e->v[j].lo <= f->dport && f->dport <= e->v[j].hi)
+				return true;
+	}
+	return false;
+}
+
+static bool
+match_services(const struct policy *p, const struct svc_list *l,
+    const struct flow *f)
+{
+	size_t i;
+
+	if (l->n == 0)
+		return true;
+	for (i = 0; i < l->n; i++)
+		if (match_service(find_service(p, l->v[i].name), f))
+			return true;
+	return false;
+}
+
+static bool
+match_rule(const struct policy *p, const struct rule *r, const struct flow *f,
+    u128 dst)
+{
+	return !r->disabled && strcmp(r->ifname, f->iface->name) == 0 &&
+	    match_expr(p, &r->src, f->src) && match_expr(p, &r->dst, dst) &&
+	    match_services(p, &r->svc, f);
+}
+
+static bool
+is_gateway(const struct iface *ifc, u128 a)
+{
+	size_t i;
+
+	for (i = 0; i < ifc->naddr; i++)
+		if (ifc->addrs[i].lit.lo == a)
+			return true;
+	return false;
+}
+
+void
+naive_eval(const struct policy *p, const struct flow *f, enum action *action,
+    enum decided_by *by, int *rule)
+{
+	const struct forward *fw = NULL;
+	u128 dst = f->dst;
+	size_t i;
+
+	*rule = 0;
+	if (!p->firewall) {
+		*action = ACT_ACCEPT;
+		*by = BY_FIREWALL_OFF;
+		return;
+	}
+	for (i = 0; i < p->nforward && fw == NULL; i++) {
+		const struct forward *c = p->forwards[i];
+		bool v4 = is_v4(f->dst);
+
+		if (strcmp(c->ifname, f->iface->name) == 0 &&
+		    is_gateway(f->iface, f->dst) &&
+		    match_services(p, &c->svc, f) &&
+		    (v4 ? c->has4 : c->has6)) {
+			fw = c;
+			dst = v4 ? c->to4 : c->to6;
+		}
+	}
+	if (p->anti_lockout && strcmp(f->iface->name, "LAN") == 0 &&
+	    is_gateway(f->iface, dst) && f->proto == 6 &&
+	    (f->dport == 22 || f->dport == 80 || f->dport == 443)) {
+		*action = ACT_ACCEPT;
+		*by = BY_ANTILOCKOUT;
+		return;
+	}
+	for (i = 0; i < p->nrule; i++)
+		if (match_rule(p, p->rules[i], f, dst)) {
+			*action = p->rules[i]->action;
+			*by = BY_RULE;
+			*rule = p->rules[i]->number;
+			return;
+		}
+	if (fw != NULL) {
+		*action = ACT_ACCEPT;
+		*by = BY_FORWARD;
+		return;
+	}
+	*action = f->iface->def_set ? f->iface->def :
+	    strcmp(f->iface->name, "LAN") == 0 ? ACT_ACCEPT : ACT_DENY;
+	*by = BY_DEFAULT;
+}

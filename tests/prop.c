@@ -1,0 +1,278 @@
+/* prop.c: property tests over random policies.
+ *
+ * - print/parse round trip: parse(print(parse(x))) equals parse(x), and
+ *   printing is a fixed point;
+ * - the evaluator agrees with naive.c on random flows;
+ * - lint is sound: a rule it calls dead never decides a flow.
+ * MOAT_PROP_POLICIES and MOAT_PROP_FLOWS scale the run (defaults 400, 300).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "gen.h"
+#include "lint.h"
+#include "naive.h"
+#include "printer.h"
+
+static int
+env_int(const char *name, int def)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && atoi(v) > 0 ? atoi(v) : def;
+}
+
+/* A valid random policy; generated ones with a (legitimate) error, such as
+ * a rule whose addresses share no family, are skipped and counted. */
+static struct policy *
+valid_policy(struct rng *r, const struct gen_opts *o, struct strbuf *text,
+    int *skipped)
+{
+	for (;;) {
+		struct policy *p;
+
+		strbuf_reset(text);
+		gen_policy(r, o, text);
+		assert_false(strbuf_failed(text));
+		p = policy_parse("gen.conf", strbuf_str(text), text->len);
+		assert_non_null(p);
+		if (policy_valid(p))
+			return p;
+		(*skipped)++;
+		policy_free(p);
+	}
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct rng r = { 1 };
+	struct strbuf text, once, twice;
+	int i, n = env_int("MOAT_PROP_POLICIES", 400), skipped = 0;
+
+	(void)state;
+	strbuf_init(&text, 0);
+	strbuf_init(&once, 0);
+	strbuf_init(&twice, 0);
+	for (i = 0; i < n; i++) {
+		struct gen_opts o = { GEN_DENSE, 1 + (int)rng_below(&r, 30),
+		    (int)rng_below(&r, 8), (int)rng_below(&r, 5) };
+		struct policy *p = valid_policy(&r, &o, &text, &skipped), *q;
+
+		strbuf_reset(&once);
+		printer_policy(p, &once);
+		q = policy_parse("printed.conf", strbuf_str(&once), once.len);
+		assert_non_null(q);
+		if (!policy_valid(q) || !policy_equal(p, q)) {
+			diags_print(&q->diags, stderr);
+			fprintf(stderr, "--- input\n%s--- printed\n%s",
+			    strbuf_str(&text), strbuf_str(&once));
+			fail_msg("round trip changed policy %d", i);
+		}
+		strbuf_reset(&twice);
+		printer_policy(q, &twice);
+		assert_string_equal(strbuf_str(&once), strbuf_str(&twice));
+		policy_free(p);
+		policy_free(q);
+	}
+	printf("round trip: %d policies equal after print and parse "
+	    "(%d generated with errors skipped)\n", n, skipped);
+	strbuf_free(&text);
+	strbuf_free(&once);
+	strbuf_free(&twice);
+}
+
+static void
+test_differential(void **state)
+{
+	struct rng r = { 2 };
+	struct strbuf text;
+	int i, j, n = env_int("MOAT_PROP_POLICIES", 400);
+	int nflows = env_int("MOAT_PROP_FLOWS", 300), skipped = 0;
+	long agree = 0, by_rule = 0, dead_rules = 0;
+
+	(void)state;
+	strbuf_init(&text, 0);
+	for (i = 0; i < n; i++) {
+		struct gen_opts o = { GEN_DENSE, 1 + (int)rng_below(&r, 40),
+		    (int)rng_below(&r, 8), (int)rng_below(&r, 5) };
+		struct policy *p = valid_policy(&r, &o, &text, &skipped);
+		size_t k;
+
+		assert_int_equal(lint_policy(p, NULL), 0);
+		for (k = 0; k < p->nrule; k++)
+			dead_rules += p->rules[k]->dead;
+		for (j = 0; j < nflows; j++) {
+			struct flow f;
+			struct verdict v;
+			enum action na;
+			enum decided_by nb;
+			int nr, vr;
+
+			gen_flow(&r, p, &f);
+			policy_eval(p, &f, &v);
+			naive_eval(p, &f, &na, &nb, &nr);
+			vr = v.by == BY_RULE ? v.rule->number : 0;
+			if (v.action != na || v.by != nb || vr != nr) {
+				char s[ADDR_STRLEN], d[ADDR_STRLEN];
+
+				addr_format(f.src, s, sizeof(s));
+				addr_format(f.dst, d, sizeof(d));
+				fprintf(stderr, "%s--- flow on %s %s -> %s proto "
+				    "%d port %u: eval %s rule %d, naive %s rule "
+				    "%d\n", strbuf_str(&text), f.iface->name, s,
+				    d, f.proto, f.dport, action_name(v.action),
+				    vr, action_name(na), nr);
+				fail_msg("evaluators disagree");
+			}
+			if (vr > 0 && p->rules[vr - 1]->dead) {
+				fprintf(stderr, "%s--- rule %d decided a flow\n",
+				    strbuf_str(&text), vr);
+				fail_msg("lint called a live rule dead");
+			}
+			by_rule += vr > 0;
+			agree++;
+		}
+		policy_free(p);
+	}
+	printf("differential: %ld flows over %d policies, eval and naive agree "
+	    "on all (%ld decided by a rule); lint: %ld dead rules, none "
+	    "decided a flow\n", agree, n, by_rule, dead_rules);
+	assert_true(by_rule > agree / 4);
+	strbuf_free(&text);
+}
+
+/* Every point where some rule's set starts or ends, in one dimension:
+ * one representative for each piece that all rules treat alike. */
+static size_t
+boundaries(const struct policy *p, int k, u128 *out, size_t max)
+{
+	size_t i, j, n = 0, m = 0;
+
+	for (i = 0; i <= p->nrule; i++) {
+		const struct rule *r = i < p->nrule ? p->rules[i] :
+		    p->lockout_rule;
+		const struct iset *s;
+
+		if (r == NULL)
+			continue;
+		s = k == 0 ? &r->src.set : k == 1 ? &r->dst.set : &r->svc.set;
+		for (j = 0; j < s->n && n + 2 <= max; j++) {
+			out[n++] = s->v[j].lo;
+			if (s->v[j].hi != U128_MAX)
+				out[n++] = s->v[j].hi + 1;
+		}
+	}
+	assert_true(n + 2 <= max);
+	out[n++] = 0;
+	for (i = 1; i < n; i++)	/* insertion sort, then unique */
+		for (j = i; j > 0 && out[j - 1] > out[j]; j--) {
+			u128 t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	for (i = 0; i < n; i++)
+		if (m == 0 || out[m - 1] != out[i])
+			out[m++] = out[i];
+	return m;
+}
+
+/* Brute force: is there a point of rule r's box that r decides? */
+static bool
+oracle_live(const struct policy *p, const struct rule *r, u128 *reps[3],
+    size_t nreps[3])
+{
+	size_t a, b, c, i;
+
+	for (a = 0; a < nreps[0]; a++) {
+		if (!iset_contains(r->src.set, reps[0][a]))
+			continue;
+		for (b = 0; b < nreps[1]; b++) {
+			if (!iset_contains(r->dst.set, reps[1][b]))
+				continue;
+			for (c = 0; c < nreps[2]; c++) {
+				struct flow f = { r->iface, reps[0][a],
+				    reps[1][b], (int)(reps[2][c] >> 16),
+				    (unsigned)reps[2][c] & 0xffff };
+				const struct rule *first = NULL;
+
+				if (!iset_contains(r->svc.set, reps[2][c]))
+					continue;
+				if (p->lockout_rule != NULL && rule_matches(
+				    p->lockout_rule, &f, f.dst))
+					continue;
+				for (i = 0; i < p->nrule && first == NULL; i++)
+					if (rule_matches(p->rules[i], &f, f.dst))
+						first = p->rules[i];
+				if (first == r)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void
+test_lint_exact(void **state)
+{
+	struct rng r = { 3 };
+	struct strbuf text;
+	int i, n = env_int("MOAT_PROP_POLICIES", 400) / 2, skipped = 0;
+	long dead = 0, live = 0;
+	static u128 reps0[4096], reps1[4096], reps2[4096];
+	u128 *reps[3] = { reps0, reps1, reps2 };
+
+	(void)state;
+	strbuf_init(&text, 0);
+	for (i = 0; i < n; i++) {
+		struct gen_opts o = { GEN_DENSE, 2 + (int)rng_below(&r, 6),
+		    (int)rng_below(&r, 4), (int)rng_below(&r, 3) };
+		struct policy *p = valid_policy(&r, &o, &text, &skipped);
+		struct lint_stats st;
+		size_t nreps[3], k;
+
+		assert_int_equal(lint_policy(p, &st), 0);
+		assert_int_equal(st.too_complex, 0);
+		for (k = 0; k < 3; k++)
+			nreps[k] = boundaries(p, (int)k, reps[k], 4096);
+		for (k = 0; k < p->nrule; k++) {
+			const struct rule *ru = p->rules[k];
+			bool is_live;
+
+			if (ru->disabled)
+				continue;
+			is_live = oracle_live(p, ru, reps, nreps);
+			if (is_live == ru->dead) {
+				fprintf(stderr, "%s--- rule %d: lint says %s\n",
+				    strbuf_str(&text), ru->number,
+				    ru->dead ? "dead" : "live");
+				fail_msg("lint disagrees with brute force");
+			}
+			dead += !is_live;
+			live += is_live;
+		}
+		policy_free(p);
+	}
+	printf("lint exact: %d policies, %ld dead and %ld live rules, all as "
+	    "brute force over elementary intervals finds\n", n, dead, live);
+	assert_true(dead > 0 && live > 0);
+	strbuf_free(&text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_lint_exact),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
