@@ -258,8 +258,8 @@ parse_addr_expr(struct parser *ps, struct addr_expr *x, bool allow_bang)
 /* Services */
 
 static int
-parse_number(struct parser *ps, const char *s, unsigned max, const char *what,
-    unsigned *out)
+parse_number(struct parser *ps, const char *s, unsigned min, unsigned max,
+    const char *what, unsigned *out)
 {
 	unsigned long v;
 	char *end;
@@ -276,9 +276,9 @@ parse_number(struct parser *ps, const char *s, unsigned max, const char *what,
 		    what);
 		return -1;
 	}
-	if (v > max) {
+	if (v < min || v > max) {
 		diag_error(&ps->p->diags, ps->tok.loc, "%s %lu is out of range "
-		    "(0 to %u)", what, v, max);
+		    "(%u to %u)", what, v, min, max);
 		return -1;
 	}
 	*out = (unsigned)v;
@@ -294,17 +294,12 @@ parse_port_item(struct parser *ps, struct port_range *r)
 	snprintf(buf, sizeof(buf), "%s", ps->tok.text);
 	if ((dash = strchr(buf, '-')) != NULL)
 		*dash = '\0';
-	if (parse_number(ps, buf, 65535, "port", &r->lo) == -1 ||
-	    (dash != NULL && parse_number(ps, dash + 1, 65535, "port",
+	if (parse_number(ps, buf, 1, 65535, "port", &r->lo) == -1 ||
+	    (dash != NULL && parse_number(ps, dash + 1, 1, 65535, "port",
 	    &r->hi) == -1))
 		return -1;
 	if (dash == NULL)
 		r->hi = r->lo;
-	if (r->lo == 0 || r->hi == 0) {
-		diag_error(&ps->p->diags, ps->tok.loc, "port 0 is out of "
-		    "range (1 to 65535)");
-		return -1;
-	}
 	if (r->lo > r->hi) {
 		diag_error(&ps->p->diags, ps->tok.loc, "reversed port range "
 		    "%s; did you mean %u-%u?", ps->tok.text, r->hi, r->lo);
@@ -320,7 +315,7 @@ parse_type_item(struct parser *ps, int proto, struct port_range *r)
 	int t;
 
 	if (isdigit((unsigned char)ps->tok.text[0]))
-		return parse_number(ps, ps->tok.text, 255, "ICMP type",
+		return parse_number(ps, ps->tok.text, 0, 255, "ICMP type",
 		    &r->lo) == -1 ? -1 : (r->hi = r->lo, 0);
 	if ((t = builtin_icmp_type(proto, ps->tok.text)) == -1) {
 		diag_error(&ps->p->diags, ps->tok.loc, "unknown %s type '%s'",
@@ -622,8 +617,10 @@ parse_rule(struct parser *ps)
 		return -1;
 	while (ps->tok.type == T_WORD) {
 		struct loc at = ps->tok.loc;
-		const char *kw = ps->tok.text;
+		char kw[16];
 		bool dup = false;
+
+		snprintf(kw, sizeof(kw), "%.15s", ps->tok.text);
 
 		if (strcmp(kw, "from") == 0) {
 			dup = seen_from;
@@ -756,11 +753,11 @@ parse_size(struct parser *ps, uint64_t *out)
 		    30;
 		buf[len - 1] = '\0';
 	}
-	if (parse_number(ps, buf, 4095, "size", &v) == -1)
+	if (parse_number(ps, buf, 1, 0xffffffffu, "size", &v) == -1)
 		return -1;
-	if (v == 0) {
-		diag_error(&ps->p->diags, ps->tok.loc, "a message size limit "
-		    "of 0 would refuse every message");
+	if (((uint64_t)v << shift) > (4ull << 30)) {
+		diag_error(&ps->p->diags, ps->tok.loc, "size %s is over the "
+		    "4G limit", ps->tok.text);
 		return -1;
 	}
 	*out = (uint64_t)v << shift;
@@ -804,14 +801,7 @@ check_host_port(struct parser *ps, const char *s)
 		    "as [ADDRESS]:PORT");
 		return -1;
 	}
-	if (parse_number(ps, colon + 1, 65535, "port", &port) == -1)
-		return -1;
-	if (port == 0) {
-		diag_error(&ps->p->diags, ps->tok.loc, "port 0 is out of "
-		    "range (1 to 65535)");
-		return -1;
-	}
-	return 0;
+	return parse_number(ps, colon + 1, 1, 65535, "port", &port);
 }
 
 static int
@@ -906,10 +896,13 @@ parse_antivirus(struct parser *ps)
 	unsigned seen = 0;
 	bool bad = false;
 
-	if (av->present) {
+	bool second = av->present;
+
+	if (second) {
+		/* Parse it all the same, so its lines do not read as junk. */
 		diag_error(&ps->p->diags, open, "a second antivirus block; the "
 		    "first is at line %d", av->loc.line);
-		return -1;
+		av = arena_alloc(&ps->p->arena, sizeof(*av));
 	}
 	av->present = true;
 	av->loc = open;
@@ -944,7 +937,7 @@ parse_antivirus(struct parser *ps)
 		}
 	}
 	next(ps);
-	return bad ? -1 : 0;
+	return bad || second ? -1 : 0;
 }
 
 static int

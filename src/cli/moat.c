@@ -145,7 +145,7 @@ parse_uint(const char *s, unsigned max, unsigned *out)
 /* Fill the protocol and port of the flow from --service or --proto. */
 static int
 flow_service(const struct policy *p, const struct test_args *ta,
-    struct flow *f)
+    enum addr_family fam, struct flow *f)
 {
 	const struct proto_info *pi;
 	const char *port;
@@ -159,9 +159,18 @@ flow_service(const struct policy *p, const struct test_args *ta,
 		const struct service *s = policy_service(p, ta->service);
 		const struct svc_entry *e;
 
+		size_t i;
+
 		if (s == NULL)
 			return usage_error("unknown service '%s'", ta->service);
-		e = &s->v[0];
+		/* The first protocol of the service that the family has:
+		 * PING is icmp for IPv4 and icmpv6 for IPv6. */
+		for (i = 0; i < s->n && !(s->v[i].proto->family & fam); i++)
+			;
+		if (i == s->n)
+			return usage_error("service %s does not exist in this "
+			    "address family", ta->service);
+		e = &s->v[i];
 		f->proto = e->proto->number;
 		f->dport = e->n > 0 ? e->v[0].lo : 0;
 		if (e->n == 0 && e->proto->kind != PK_NONE)
@@ -176,6 +185,9 @@ flow_service(const struct policy *p, const struct test_args *ta,
 		pi = builtin_proto_by_number(f->proto);
 	} else
 		return usage_error("unknown protocol '%s'", ta->proto);
+	if (pi != NULL && !(pi->family & fam))
+		return usage_error("protocol %s needs addresses of the other "
+		    "family", pi->name);
 	port = ta->dport != NULL ? ta->dport : ta->type;
 	if (pi == NULL || pi->kind == PK_NONE) {
 		f->dport = 0;
@@ -225,7 +237,7 @@ cmd_test(const char *path, const struct test_args *ta)
 		fprintf(stderr, "moat: --src and --dst must be of one family\n");
 		goto out;
 	}
-	if (flow_service(p, ta, &f) != 0)
+	if (flow_service(p, ta, fs, &f) != 0)
 		goto out;
 	policy_eval(p, &f, &v);
 	strbuf_init(&b, 0);

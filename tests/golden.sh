@@ -1,0 +1,59 @@
+#!/bin/sh
+# golden.sh MOAT CASE: one golden test.
+#   ok-NAME.conf:   `moat show` must print ok-NAME.out, `moat show --json`
+#                   ok-NAME.json, `moat check` ok-NAME.check (with its exit
+#                   status on the last line), and the printed form must print
+#                   back to itself (parse(print(x)) == x).
+#   fail-NAME.conf: `moat check` must exit 2 and print fail-NAME.err on stderr.
+# Set MOAT_GOLDEN_UPDATE=1 to write the expected files instead (then review
+# them by hand: a golden file is only as right as the person who read it).
+set -u
+moat=$1
+case_path=$2
+dir=$(dirname "$case_path")
+name=$(basename "$case_path" .conf)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$dir" || exit 1
+failed=0
+
+compare() {	# compare EXPECTED ACTUAL WHAT
+	if [ "${MOAT_GOLDEN_UPDATE:-}" = 1 ]; then
+		cp "$2" "$1"
+	elif ! diff -u "$1" "$2"; then
+		echo "golden: $name: $3 differs from $1"
+		failed=1
+	fi
+}
+
+case $name in
+fail-*)
+	"$moat" check -f "$name.conf" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne 2 ]; then
+		echo "golden: $name: moat check exited $rc, expected 2"
+		failed=1
+	fi
+	compare "$name.err" "$tmp/err" "stderr"
+	;;
+ok-*)
+	"$moat" show -f "$name.conf" >"$tmp/out" 2>&1 || failed=1
+	compare "$name.out" "$tmp/out" "moat show"
+	"$moat" show --json -f "$name.conf" >"$tmp/json" 2>&1 || failed=1
+	compare "$name.json" "$tmp/json" "moat show --json"
+	"$moat" check -f "$name.conf" >"$tmp/check" 2>&1
+	echo "exit $?" >>"$tmp/check"
+	compare "$name.check" "$tmp/check" "moat check"
+	"$moat" show -f - <"$tmp/out" >"$tmp/again" 2>&1 || failed=1
+	if ! cmp -s "$tmp/out" "$tmp/again"; then
+		echo "golden: $name: printing the printed form changed it"
+		diff -u "$tmp/out" "$tmp/again"
+		failed=1
+	fi
+	;;
+*)
+	echo "golden: $name: a case is named ok-* or fail-*"
+	exit 1
+	;;
+esac
+exit $failed
