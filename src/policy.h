@@ -69,6 +69,7 @@ struct object {
 	struct iface		*iface;		/* OBJ_IFIP, OBJ_IFNET */
 	struct addr_expr	 members;	/* OBJ_USER */
 	int			 state;		/* resolve: 0 new, 1 busy, 2 done */
+	int			 depth;		/* 1 + deepest object inside */
 	struct iset		 set;
 };
 

@@ -176,6 +176,18 @@ resolve_object(struct resolver *rs, struct object *o, struct loc used_at)
 	rs->path[rs->depth++] = o;
 	rc = resolve_expr(rs, &o->members);
 	rs->depth--;
+	/* The same limit whatever order the objects are defined in. */
+	o->depth = 1;
+	for (i = 0; i < (int)o->members.n; i++)
+		if (o->members.v[i].obj != NULL &&
+		    o->members.v[i].obj->depth + 1 > o->depth)
+			o->depth = o->members.v[i].obj->depth + 1;
+	if (rc == 0 && o->depth > OBJECT_DEPTH_MAX) {
+		diag_error(&rs->p->diags, o->loc, "object %s nests objects %d "
+		    "deep; the limit is %d", o->name, o->depth,
+		    OBJECT_DEPTH_MAX);
+		rc = -1;
+	}
 	/* After an error, mark it done so one fault is reported once. */
 	o->state = 2;
 	o->set = o->members.set;

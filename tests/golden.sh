@@ -8,7 +8,7 @@
 # Set MOAT_GOLDEN_UPDATE=1 to write the expected files instead (then review
 # them by hand: a golden file is only as right as the person who read it).
 set -u
-moat=$1
+moat=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 case_path=$2
 dir=$(dirname "$case_path")
 name=$(basename "$case_path" .conf)

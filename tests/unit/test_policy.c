@@ -1,0 +1,440 @@
+/* test_policy.c: unit tests of parsing, evaluation and robustness. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "eval.h"
+#include "gen.h"
+#include "lint.h"
+#include "policy.h"
+#include "printer.h"
+
+static const char seed_a[] =
+	"interface LAN device eth1 address 192.168.1.1/24\n"
+	"interface WAN device eth0 address 203.0.113.2/24\n"
+	"accept on LAN from 192.168.1.10/255.255.255.255 to ANY service SMTP\n"
+	"deny   on LAN from ANY to ANY service SMTP\n";
+
+static const char seed_b[] =
+	"interface LAN device eth1 address 192.168.1.1/24\n"
+	"interface WAN device eth0 address 203.0.113.2/24\n"
+	"deny on LAN from ANY to !LANIP service SMTP\n";
+
+static struct policy *
+parse(const char *text)
+{
+	struct policy *p = policy_parse("t.conf", text, strlen(text));
+
+	assert_non_null(p);
+	return p;
+}
+
+static struct policy *
+parse_ok(const char *text)
+{
+	struct policy *p = parse(text);
+
+	if (!policy_valid(p))
+		diags_print(&p->diags, stderr);
+	assert_true(policy_valid(p));
+	return p;
+}
+
+/* Decide a flow given as text; returns the rule number, 0 for none. */
+static int
+decide(const struct policy *p, const char *in, const char *src,
+    const char *dst, int proto, unsigned port, enum action *act)
+{
+	struct flow f = { policy_iface(p, in), 0, 0, proto, port };
+	struct verdict v;
+	enum addr_family fam;
+	char err[100];
+
+	assert_non_null(f.iface);
+	assert_int_equal(addr_parse(src, &f.src, &fam, err, sizeof(err)), 0);
+	assert_int_equal(addr_parse(dst, &f.dst, &fam, err, sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	*act = v.action;
+	return v.by == BY_RULE ? v.rule->number : 0;
+}
+
+static void
+test_seed_a(void **state)
+{
+	struct policy *p = parse_ok(seed_a);
+	enum action a;
+
+	(void)state;
+	assert_int_equal(decide(p, "LAN", "192.168.1.10", "8.8.8.8", 6, 25,
+	    &a), 1);
+	assert_int_equal(a, ACT_ACCEPT);
+	assert_int_equal(decide(p, "LAN", "192.168.1.50", "8.8.8.8", 6, 25,
+	    &a), 2);
+	assert_int_equal(a, ACT_DENY);
+	assert_int_equal(decide(p, "LAN", "192.168.1.50", "8.8.8.8", 6, 443,
+	    &a), 0);
+	assert_int_equal(a, ACT_ACCEPT);	/* the LAN default */
+	assert_int_equal(decide(p, "WAN", "8.8.8.8", "192.168.1.10", 6, 25,
+	    &a), 0);
+	assert_int_equal(a, ACT_DENY);		/* every other default */
+	policy_free(p);
+}
+
+static void
+test_seed_b(void **state)
+{
+	struct policy *p = parse_ok(seed_b);
+	enum action a;
+
+	(void)state;
+	assert_int_equal(decide(p, "LAN", "192.168.1.50", "192.168.1.1", 6, 25,
+	    &a), 0);
+	assert_int_equal(a, ACT_ACCEPT);
+	assert_int_equal(decide(p, "LAN", "192.168.1.50", "8.8.8.8", 6, 25,
+	    &a), 1);
+	assert_int_equal(a, ACT_DENY);
+	/* !LANIP holds every IPv6 address too. */
+	assert_int_equal(decide(p, "LAN", "2001:db8::5", "2001:db8::25", 6, 25,
+	    &a), 1);
+	policy_free(p);
+}
+
+static void
+test_seed_lint(void **state)
+{
+	static const char swapped[] =
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "deny   on LAN from ANY to ANY service SMTP\n"
+	    "accept on LAN from 192.168.1.10/255.255.255.255 to ANY service "
+	    "SMTP\n";
+	struct policy *p = parse_ok(swapped);
+	struct lint_stats st;
+
+	(void)state;
+	assert_int_equal(lint_policy(p, &st), 0);
+	assert_int_equal(st.shadowed, 1);
+	assert_true(p->rules[1]->dead);
+	assert_false(p->rules[0]->dead);
+	assert_int_equal(p->diags.nwarnings, 1);
+	assert_non_null(strstr(p->diags.v[0].msg, "rule 2 can never match: "
+	    "rule 1"));
+	assert_int_equal(p->diags.v[0].loc.line, 3);
+	policy_free(p);
+
+	p = parse_ok(seed_a);
+	assert_int_equal(lint_policy(p, &st), 0);
+	assert_int_equal(st.shadowed, 0);
+	assert_int_equal(p->diags.nwarnings, 0);
+	policy_free(p);
+}
+
+static void
+test_lint_union_cover(void **state)
+{
+	/* No single earlier rule covers rule 3; the two together do. */
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "deny on LAN from 10.0.0.0-10.0.0.127 service { SMTP, HTTP }\n"
+	    "deny on LAN from 10.0.0.128/25 service SMTP\n"
+	    "accept on LAN from 10.0.0.0/24 service SMTP\n"
+	    "accept on LAN from 10.0.0.0/24 service HTTP\n");
+
+	(void)state;
+	assert_int_equal(lint_policy(p, NULL), 0);
+	assert_true(p->rules[2]->dead);
+	assert_false(p->rules[3]->dead);	/* 10.0.0.128/25 HTTP is left */
+	policy_free(p);
+}
+
+static void
+test_forward_and_defaults(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "interface DMZ device eth2 address 10.1.1.1/24 default accept\n"
+	    "object MAIL 192.168.1.10\n"
+	    "deny on WAN from 198.51.100.66 to MAIL\n"
+	    "forward on WAN service SMTP to MAIL\n");
+	enum action a;
+
+	(void)state;
+	assert_int_equal(decide(p, "WAN", "8.8.8.8", "203.0.113.2", 6, 25, &a),
+	    0);
+	assert_int_equal(a, ACT_ACCEPT);	/* the forward's accept */
+	assert_int_equal(decide(p, "WAN", "198.51.100.66", "203.0.113.2", 6, 25,
+	    &a), 1);				/* rules see the new address */
+	assert_int_equal(a, ACT_DENY);
+	assert_int_equal(decide(p, "WAN", "8.8.8.8", "203.0.113.2", 6, 26, &a),
+	    0);
+	assert_int_equal(a, ACT_DENY);
+	assert_int_equal(decide(p, "DMZ", "10.1.1.5", "8.8.8.8", 17, 53, &a),
+	    0);
+	assert_int_equal(a, ACT_ACCEPT);	/* default accept */
+	policy_free(p);
+}
+
+static void
+test_anti_lockout(void **state)
+{
+	static const char text[] =
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "deny on LAN\n";
+	struct policy *p = parse_ok(text);
+	enum action a;
+	char *off;
+
+	(void)state;
+	assert_int_equal(decide(p, "LAN", "192.168.1.9", "192.168.1.1", 6, 22,
+	    &a), 0);
+	assert_int_equal(a, ACT_ACCEPT);
+	assert_int_equal(decide(p, "LAN", "192.168.1.9", "192.168.1.1", 6, 23,
+	    &a), 1);
+	assert_int_equal(a, ACT_DENY);
+	policy_free(p);
+	assert_int_equal(asprintf(&off, "%santi-lockout off\n", text) > 0, 1);
+	p = parse_ok(off);
+	assert_int_equal(decide(p, "LAN", "192.168.1.9", "192.168.1.1", 6, 22,
+	    &a), 1);
+	assert_int_equal(a, ACT_DENY);
+	policy_free(p);
+	free(off);
+}
+
+static void
+test_firewall_off(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "firewall off\n"
+	    "deny on LAN\n");
+	enum action a;
+
+	(void)state;
+	assert_int_equal(decide(p, "LAN", "192.168.1.9", "8.8.8.8", 6, 25, &a),
+	    0);
+	assert_int_equal(a, ACT_ACCEPT);
+	policy_free(p);
+}
+
+/* Errors stop at the cap, and every one has a position. */
+static void
+test_many_errors(void **state)
+{
+	struct strbuf b;
+	struct policy *p;
+	size_t i;
+
+	(void)state;
+	strbuf_init(&b, 0);
+	for (i = 0; i < 1000; i++)
+		strbuf_puts(&b, "bogus line\n");
+	p = parse(strbuf_str(&b));
+	assert_int_equal(p->diags.nerrors, 20);
+	for (i = 0; i < p->diags.n; i++)
+		assert_true(p->diags.v[i].loc.line > 0);
+	policy_free(p);
+	strbuf_free(&b);
+}
+
+/* Malformed input of any kind: an error, never a crash or a hang. */
+static void
+test_hostile_input(void **state)
+{
+	struct rng r = { 42 };
+	struct policy *p;
+	char *big;
+	size_t i, n = 1 << 20;
+	struct strbuf b;
+
+	(void)state;
+	big = malloc(n + 1);
+	assert_non_null(big);
+	for (i = 0; i < n; i++)		/* binary junk */
+		big[i] = (char)rng_next(&r);
+	p = parse(big);
+	assert_false(policy_valid(p));
+	policy_free(p);
+	p = policy_parse("t.conf", big, n);	/* with NULs, by length */
+	assert_non_null(p);
+	assert_false(policy_valid(p));
+	policy_free(p);
+	memset(big, 'a', n);			/* a 1 MB word */
+	big[n] = '\0';
+	p = parse(big);
+	assert_false(policy_valid(p));
+	assert_non_null(strstr(p->diags.v[0].msg, "longer than 255"));
+	policy_free(p);
+	for (i = 0; i < n; i++)			/* a 1 MB line of tokens */
+		big[i] = i % 2 ? ' ' : '{';
+	p = parse(big);
+	assert_false(policy_valid(p));
+	policy_free(p);
+	memset(big, '"', n);			/* 1 MB of quotes */
+	p = parse(big);
+	assert_false(policy_valid(p));
+	policy_free(p);
+	free(big);
+
+	/* Deep nesting through objects is capped, not recursed without end. */
+	strbuf_init(&b, 0);
+	strbuf_puts(&b, "object O0 10.0.0.1\n");
+	for (i = 1; i < 5000; i++)
+		strbuf_printf(&b, "object O%zu { O%zu }\n", i, i - 1);
+	p = parse(strbuf_str(&b));
+	assert_false(policy_valid(p));
+	assert_non_null(strstr(p->diags.v[0].msg, "deep; the limit is 32"));
+	policy_free(p);
+	strbuf_reset(&b);	/* the same, defined in the other order */
+	for (i = 4999; i > 0; i--)
+		strbuf_printf(&b, "object O%zu { O%zu }\n", i, i - 1);
+	strbuf_puts(&b, "object O0 10.0.0.1\n");
+	p = parse(strbuf_str(&b));
+	assert_false(policy_valid(p));
+	assert_non_null(strstr(p->diags.v[0].msg, "deep"));
+	policy_free(p);
+	strbuf_reset(&b);
+	for (i = 0; i < 100000; i++)
+		strbuf_puts(&b, "object X { ");
+	p = parse(strbuf_str(&b));
+	assert_false(policy_valid(p));
+	policy_free(p);
+	strbuf_free(&b);
+}
+
+static void
+test_nearest_name(void **state)
+{
+	static const char *const names[] = { "MAILSERVER", "WEBSERVER", "LAN" };
+
+	(void)state;
+	assert_string_equal(nearest_name("MAILSEVER", names, 3), "MAILSERVER");
+	assert_string_equal(nearest_name("mailserver", names, 3), "MAILSERVER");
+	assert_string_equal(nearest_name("LNA", names, 3), "LAN");
+	assert_null(nearest_name("PRINTERS", names, 3));
+}
+
+static void
+test_addr_literals(void **state)
+{
+	struct addr_lit l;
+	char err[160], hint[100], out[100];
+
+	(void)state;
+	assert_int_equal(addr_parse_lit("192.168.1.10/255.255.255.255", false,
+	    &l, err, sizeof(err), hint, sizeof(hint)), 0);
+	assert_int_equal(l.kind, LIT_HOST);
+	addr_lit_format(&l, out, sizeof(out));
+	assert_string_equal(out, "192.168.1.10");
+	assert_int_equal(addr_parse_lit("10.0.0.0/255.255.0.0", false, &l, err,
+	    sizeof(err), hint, sizeof(hint)), 0);
+	addr_lit_format(&l, out, sizeof(out));
+	assert_string_equal(out, "10.0.0.0/16");
+	assert_int_equal(addr_parse_lit("0.0.0.0/0.0.0.0", false, &l, err,
+	    sizeof(err), hint, sizeof(hint)), 0);
+	assert_int_equal(l.plen, 0);
+	assert_int_equal(addr_parse_lit("10.1.2.3/8", false, &l, err,
+	    sizeof(err), hint, sizeof(hint)), -1);
+	assert_string_equal(hint, "10.0.0.0/8");
+	assert_int_equal(addr_parse_lit("2001:DB8::/32", false, &l, err,
+	    sizeof(err), hint, sizeof(hint)), 0);
+	addr_lit_format(&l, out, sizeof(out));
+	assert_string_equal(out, "2001:db8::/32");
+	assert_int_equal(addr_parse_lit("::/0", false, &l, err, sizeof(err),
+	    hint, sizeof(hint)), 0);
+	assert_true(l.lo == 0 && l.hi == U128_MAX);
+	assert_int_equal(addr_parse_lit("10.0.0.1/255.255.0.255", false, &l,
+	    err, sizeof(err), hint, sizeof(hint)), -1);
+	assert_non_null(strstr(err, "not contiguous"));
+}
+
+/* Interval sets against a bit array over a small universe. */
+static void
+test_iset_ops(void **state)
+{
+	struct rng r = { 7 };
+	struct arena a;
+	int round, i;
+
+	(void)state;
+	arena_init(&a);
+	for (round = 0; round < 2000; round++) {
+		bool x[64], y[64];
+		struct ival vx[8], vy[8];
+		struct iset sx, sy, u, in, d, c;
+		int nx = (int)rng_below(&r, 6), ny = (int)rng_below(&r, 6);
+
+		memset(x, 0, sizeof(x));
+		memset(y, 0, sizeof(y));
+		for (i = 0; i < nx; i++) {
+			unsigned lo = (unsigned)rng_below(&r, 64);
+			unsigned hi = lo + (unsigned)rng_below(&r, 64 - lo);
+
+			vx[i].lo = lo;
+			vx[i].hi = hi;
+			for (; lo <= hi; lo++)
+				x[lo] = true;
+		}
+		for (i = 0; i < ny; i++) {
+			unsigned lo = (unsigned)rng_below(&r, 64);
+			unsigned hi = lo + (unsigned)rng_below(&r, 64 - lo);
+
+			vy[i].lo = lo;
+			vy[i].hi = hi;
+			for (; lo <= hi; lo++)
+				y[lo] = true;
+		}
+		sx = iset_from(&a, vx, (size_t)nx);
+		sy = iset_from(&a, vy, (size_t)ny);
+		u = iset_union(&a, sx, sy);
+		in = iset_inter(&a, sx, sy);
+		d = iset_diff(&a, sx, sy);
+		c = iset_complement(&a, sx, 0, 63);
+		for (i = 0; i < 64; i++) {
+			assert_int_equal(iset_contains(sx, (u128)i), x[i]);
+			assert_int_equal(iset_contains(u, (u128)i), x[i] || y[i]);
+			assert_int_equal(iset_contains(in, (u128)i), x[i] && y[i]);
+			assert_int_equal(iset_contains(d, (u128)i), x[i] && !y[i]);
+			assert_int_equal(iset_contains(c, (u128)i), !x[i]);
+		}
+		assert_int_equal(iset_overlaps(sx, sy), !iset_empty(in));
+		assert_int_equal(iset_subset(sx, sy), iset_empty(d));
+		assert_true(iset_equal(iset_union(&a, in, d), sx));
+	}
+	/* The ends of the space. */
+	{
+		struct iset all = iset_range(&a, 0, U128_MAX);
+		struct iset none = iset_complement(&a, all, 0, U128_MAX);
+
+		assert_true(iset_empty(none));
+		assert_true(iset_equal(iset_complement(&a, none, 0, U128_MAX),
+		    all));
+		assert_true(iset_contains(all, U128_MAX));
+	}
+	arena_free(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seed_a),
+		cmocka_unit_test(test_seed_b),
+		cmocka_unit_test(test_seed_lint),
+		cmocka_unit_test(test_lint_union_cover),
+		cmocka_unit_test(test_forward_and_defaults),
+		cmocka_unit_test(test_anti_lockout),
+		cmocka_unit_test(test_firewall_off),
+		cmocka_unit_test(test_many_errors),
+		cmocka_unit_test(test_hostile_input),
+		cmocka_unit_test(test_nearest_name),
+		cmocka_unit_test(test_addr_literals),
+		cmocka_unit_test(test_iset_ops),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
