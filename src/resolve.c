@@ -126,9 +126,15 @@ iface_sets(struct resolver *rs, struct iface *ifc)
 		addr_network(l->lo, l->family, l->plen, &nets[i].lo,
 		    &nets[i].hi);
 	}
-	ifc->ip_obj->set = iset_from(rs->a, hosts, ifc->naddr);
-	ifc->net_obj->set = iset_from(rs->a, nets, ifc->naddr);
-	ifc->ip_obj->state = ifc->net_obj->state = 2;
+	/* After a name clash one of the two may be missing (reported). */
+	if (ifc->ip_obj != NULL) {
+		ifc->ip_obj->set = iset_from(rs->a, hosts, ifc->naddr);
+		ifc->ip_obj->state = 2;
+	}
+	if (ifc->net_obj != NULL) {
+		ifc->net_obj->set = iset_from(rs->a, nets, ifc->naddr);
+		ifc->net_obj->state = 2;
+	}
 }
 
 static int
