@@ -9,6 +9,7 @@
 
 #define BLOCK_MIN	(64 * 1024)
 #define ALIGN		16
+#define SPARE_MAX	32	/* blocks kept by arena_restore */
 
 struct arena_block {
 	struct arena_block	*prev;
@@ -31,6 +32,8 @@ void
 arena_init(struct arena *a)
 {
 	a->head = NULL;
+	a->spare = NULL;
+	a->nspare = 0;
 	a->oom = NULL;
 	a->total = 0;
 }
@@ -44,12 +47,17 @@ arena_free(struct arena *a)
 		prev = b->prev;
 		free(b);
 	}
-	a->head = NULL;
+	for (b = a->spare; b != NULL; b = prev) {
+		prev = b->prev;
+		free(b);
+	}
+	a->head = a->spare = NULL;
+	a->nspare = 0;
 	a->total = 0;
 }
 
-void *
-arena_alloc(struct arena *a, size_t n)
+static void *
+arena_take(struct arena *a, size_t n)
 {
 	struct arena_block *b = a->head;
 	size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
@@ -62,8 +70,18 @@ arena_alloc(struct arena *a, size_t n)
 
 		if (size > SIZE_MAX - sizeof(*b))
 			arena_oom(a);
-		b = malloc(sizeof(*b) + size);
-		if (b == NULL)
+		struct arena_block **sp;
+
+		/* Reuse a block that arena_restore gave back, if one fits. */
+		for (sp = &a->spare; *sp != NULL && (*sp)->size < size;
+		    sp = &(*sp)->prev)
+			;
+		if (*sp != NULL) {
+			b = *sp;
+			*sp = b->prev;
+			size = b->size;
+			a->nspare--;
+		} else if ((b = malloc(sizeof(*b) + size)) == NULL)
 			arena_oom(a);
 		b->prev = a->head;
 		b->size = size;
@@ -73,8 +91,21 @@ arena_alloc(struct arena *a, size_t n)
 	}
 	p = b->data + b->used;
 	b->used += need;
-	memset(p, 0, n);
 	return p;
+}
+
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	return memset(arena_take(a, n), 0, n);
+}
+
+void *
+arena_array_raw(struct arena *a, size_t count, size_t size)
+{
+	if (size != 0 && count > SIZE_MAX / size)
+		arena_oom(a);
+	return arena_take(a, count * size);
 }
 
 void *
@@ -147,7 +178,13 @@ arena_restore(struct arena *a, struct arena_mark m)
 
 		a->head = b->prev;
 		a->total -= b->size;
-		free(b);
+		/* Keep a few blocks for the next round; free the rest. */
+		if (a->nspare < SPARE_MAX) {
+			b->prev = a->spare;
+			a->spare = b;
+			a->nspare++;
+		} else
+			free(b);
 	}
 	if (a->head != NULL)
 		a->head->used = m.used;

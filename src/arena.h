@@ -16,6 +16,8 @@ struct arena_block;
 
 struct arena {
 	struct arena_block	*head;
+	struct arena_block	*spare;	/* freed by arena_restore, for reuse */
+	size_t			 nspare;
 	jmp_buf			*oom;	/* where to go when malloc fails */
 	size_t			 total;	/* bytes obtained from malloc */
 };
@@ -32,6 +34,8 @@ void	 arena_init(struct arena *a);
 void	 arena_free(struct arena *a);
 /* Zeroed memory of n bytes, aligned for any type. */
 void	*arena_alloc(struct arena *a, size_t n);
+/* Uninitialized array, for callers that fill every element they read. */
+void	*arena_array_raw(struct arena *a, size_t count, size_t size);
 /* Zeroed array of count elements of size bytes; overflow counts as OOM. */
 void	*arena_array(struct arena *a, size_t count, size_t size);
 /* Copy of len bytes of s, NUL-terminated. */

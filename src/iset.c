@@ -41,7 +41,7 @@ iset_from(struct arena *a, const struct ival *v, size_t n)
 
 	if (n == 0)
 		return s;
-	s.v = arena_array(a, n, sizeof(*s.v));
+	s.v = arena_array_raw(a, n, sizeof(*s.v));
 	memcpy(s.v, v, n * sizeof(*v));
 	qsort(s.v, n, sizeof(*s.v), ival_cmp);
 	s.n = ival_merge(s.v, n);
@@ -64,7 +64,7 @@ iset_union(struct arena *a, struct iset x, struct iset y)
 
 	if (x.n + y.n == 0)
 		return s;
-	s.v = arena_array(a, x.n + y.n, sizeof(*s.v));
+	s.v = arena_array_raw(a, x.n + y.n, sizeof(*s.v));
 	/* Merge two sorted lists, then coalesce. */
 	while (i < x.n || j < y.n) {
 		if (j == y.n || (i < x.n && x.v[i].lo <= y.v[j].lo))
@@ -84,7 +84,7 @@ iset_inter(struct arena *a, struct iset x, struct iset y)
 
 	if (x.n == 0 || y.n == 0)
 		return s;
-	s.v = arena_array(a, x.n + y.n, sizeof(*s.v));
+	s.v = arena_array_raw(a, x.n + y.n, sizeof(*s.v));
 	while (i < x.n && j < y.n) {
 		u128 lo = x.v[i].lo > y.v[j].lo ? x.v[i].lo : y.v[j].lo;
 		u128 hi = x.v[i].hi < y.v[j].hi ? x.v[i].hi : y.v[j].hi;
@@ -110,7 +110,7 @@ iset_complement(struct arena *a, struct iset x, u128 lo, u128 hi)
 	bool done = false;
 	size_t i;
 
-	s.v = arena_array(a, x.n + 1, sizeof(*s.v));
+	s.v = arena_array_raw(a, x.n + 1, sizeof(*s.v));
 	for (i = 0; i < x.n && !done; i++) {
 		if (x.v[i].hi < lo)
 			continue;
@@ -137,10 +137,38 @@ iset_complement(struct arena *a, struct iset x, u128 lo, u128 hi)
 struct iset
 iset_diff(struct arena *a, struct iset x, struct iset y)
 {
-	if (x.n == 0 || y.n == 0)
+	struct iset s = { 0, NULL };
+	size_t i, j = 0;
+
+	if (x.n == 0 || y.n == 0 || !iset_overlaps(x, y))
 		return x;
-	return iset_inter(a, x, iset_complement(a, y, x.v[0].lo,
-	    x.v[x.n - 1].hi));
+	/* Each interval of y splits at most one piece off in two. */
+	s.v = arena_array_raw(a, x.n + y.n, sizeof(*s.v));
+	for (i = 0; i < x.n; i++) {
+		u128 lo = x.v[i].lo, hi = x.v[i].hi;
+		bool gone = false;
+
+		while (j < y.n && y.v[j].hi < lo)
+			j++;
+		for (; j < y.n && y.v[j].lo <= hi; j++) {
+			if (y.v[j].lo > lo) {
+				s.v[s.n].lo = lo;
+				s.v[s.n].hi = y.v[j].lo - 1;
+				s.n++;
+			}
+			if (y.v[j].hi >= hi) {
+				gone = true;
+				break;
+			}
+			lo = y.v[j].hi + 1;
+		}
+		if (!gone) {
+			s.v[s.n].lo = lo;
+			s.v[s.n].hi = hi;
+			s.n++;
+		}
+	}
+	return s;
 }
 
 bool

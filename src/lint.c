@@ -22,18 +22,17 @@
 
 #include "eval.h"
 
-#define BOXES_MAX	4096	/* past this many pieces, give up on a rule */
+#define WORK_MAX	(1u << 20)	/* pieces looked at before giving up */
 
-struct box {
-	struct iset	d[3];	/* source, destination, service */
-};
-
+/* Every interval of every rule's set in one dimension, sorted by low end,
+ * with the implicit-tree augmentation maxhi.  Hulls would be simpler, but
+ * an object of scattered hosts has a hull spanning most of the space. */
 struct dim_index {
-	size_t		 n;
-	u128		*lo, *hi;	/* hulls in order of lo */
+	size_t		 n;		/* entries */
+	u128		*lo, *hi;	/* entries in order of lo */
 	u128		*maxhi;		/* implicit tree: max hi of subtree */
 	u128		*los, *his;	/* sorted ends, for counting */
-	size_t		*id;		/* position in the group */
+	size_t		*id;		/* position of the entry's rule */
 };
 
 struct group {
@@ -48,9 +47,11 @@ struct lint {
 	struct lint_stats	*st;
 	size_t			*found;		/* candidates of the current rule */
 	size_t			 nfound;
+	size_t			*seen;		/* per rule: self + 1 once found */
 	size_t			 self;		/* position of the current rule */
 	const struct group	*g;
-	u128			 qlo[3], qhi[3];
+	u128			 hlo[3], hhi[3];	/* hull of the rule */
+	u128			 qlo, qhi;		/* interval queried */
 };
 
 static struct iset *
@@ -117,32 +118,36 @@ index_build(struct arena *a, struct group *g, int k)
 {
 	struct dim_index *x = &g->dim[k];
 	struct sort_item *items;
-	size_t i;
+	size_t i, j, n = 0;
 
-	x->n = g->n;
-	items = arena_array(a, g->n + 1, sizeof(*items));
-	x->lo = arena_array(a, g->n + 1, sizeof(u128));
-	x->hi = arena_array(a, g->n + 1, sizeof(u128));
-	x->maxhi = arena_array(a, g->n + 1, sizeof(u128));
-	x->los = arena_array(a, g->n + 1, sizeof(u128));
-	x->his = arena_array(a, g->n + 1, sizeof(u128));
-	x->id = arena_array(a, g->n + 1, sizeof(size_t));
-	for (i = 0; i < g->n; i++) {
+	for (i = 0; i < g->n; i++)
+		n += rule_dim(g->rules[i], k)->n;
+	x->n = n;
+	items = arena_array(a, n + 1, sizeof(*items));
+	x->lo = arena_array(a, n + 1, sizeof(u128));
+	x->hi = arena_array(a, n + 1, sizeof(u128));
+	x->maxhi = arena_array(a, n + 1, sizeof(u128));
+	x->los = arena_array(a, n + 1, sizeof(u128));
+	x->his = arena_array(a, n + 1, sizeof(u128));
+	x->id = arena_array(a, n + 1, sizeof(size_t));
+	for (i = 0, n = 0; i < g->n; i++) {
 		struct iset *s = rule_dim(g->rules[i], k);
 
-		items[i].lo = x->los[i] = hull_lo(s);
-		items[i].hi = x->his[i] = hull_hi(s);
-		items[i].id = i;
+		for (j = 0; j < s->n; j++, n++) {
+			items[n].lo = x->los[n] = s->v[j].lo;
+			items[n].hi = x->his[n] = s->v[j].hi;
+			items[n].id = i;
+		}
 	}
-	qsort(items, g->n, sizeof(*items), item_cmp);
-	for (i = 0; i < g->n; i++) {
+	qsort(items, n, sizeof(*items), item_cmp);
+	for (i = 0; i < n; i++) {
 		x->lo[i] = items[i].lo;
 		x->hi[i] = items[i].hi;
 		x->id[i] = items[i].id;
 	}
-	qsort(x->los, g->n, sizeof(u128), u128_cmp);
-	qsort(x->his, g->n, sizeof(u128), u128_cmp);
-	tree_build(x, 0, g->n);
+	qsort(x->los, n, sizeof(u128), u128_cmp);
+	qsort(x->his, n, sizeof(u128), u128_cmp);
+	tree_build(x, 0, n);
 }
 
 /* Number of values in sorted v (n of them) that are < key (or <= key). */
@@ -172,38 +177,58 @@ index_count(const struct dim_index *x, u128 a, u128 b)
 	return x->n - above - below;
 }
 
+/* Whether rule id overlaps the current rule in every dimension. */
 static bool
-hulls_overlap(struct lint *L, size_t id)
+overlaps_self(struct lint *L, size_t id)
 {
+	struct rule *c = L->g->rules[id], *r = L->g->rules[L->self];
 	int k;
 
 	for (k = 0; k < 3; k++) {
-		struct iset *s = rule_dim(L->g->rules[id], k);
+		struct iset *s = rule_dim(c, k);
 
-		if (hull_hi(s) < L->qlo[k] || hull_lo(s) > L->qhi[k])
+		if (hull_hi(s) < L->hlo[k] || hull_lo(s) > L->hhi[k])
 			return false;
 	}
+	for (k = 0; k < 3; k++)
+		if (!iset_overlaps(*rule_dim(c, k), *rule_dim(r, k)))
+			return false;
 	return true;
 }
 
+/* Add the earlier rules with an interval overlapping [qlo, qhi]. */
 static void
-index_query(struct lint *L, const struct dim_index *x, size_t l, size_t r,
-    int k)
+index_query(struct lint *L, const struct dim_index *x, size_t l, size_t r)
 {
 	size_t mid;
 
 	while (l < r) {
 		mid = l + (r - l) / 2;
-		if (x->maxhi[mid] < L->qlo[k])
+		if (x->maxhi[mid] < L->qlo)
 			return;
-		index_query(L, x, l, mid, k);
-		if (x->lo[mid] > L->qhi[k])
+		index_query(L, x, l, mid);
+		if (x->lo[mid] > L->qhi)
 			return;
-		if (x->hi[mid] >= L->qlo[k] && x->id[mid] < L->self &&
-		    hulls_overlap(L, x->id[mid]))
-			L->found[L->nfound++] = x->id[mid];
+		if (x->hi[mid] >= L->qlo && x->id[mid] < L->self &&
+		    L->seen[x->id[mid]] != L->self + 1) {
+			L->seen[x->id[mid]] = L->self + 1;
+			if (overlaps_self(L, x->id[mid]))
+				L->found[L->nfound++] = x->id[mid];
+		}
 		l = mid + 1;
 	}
+}
+
+/* How many entries of x overlap set s, counting per interval of s (the
+ * hull of an object of scattered hosts would overlap nearly everything). */
+static size_t
+index_count_set(const struct dim_index *x, const struct iset *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		n += index_count(x, s->v[i].lo, s->v[i].hi);
+	return n;
 }
 
 static int
@@ -212,59 +237,6 @@ size_cmp(const void *pa, const void *pb)
 	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
 
 	return a < b ? -1 : a > b;
-}
-
-static bool
-box_overlaps(const struct box *x, struct rule *r)
-{
-	int k;
-
-	for (k = 0; k < 3; k++)
-		if (!iset_overlaps(x->d[k], *rule_dim(r, k)))
-			return false;
-	return true;
-}
-
-/*
- * Replace boxes by boxes minus rule c.  Returns the new count, or
- * (size_t)-1 past BOXES_MAX.  *hit says whether c removed anything.
- */
-static size_t
-subtract(struct arena *a, struct box **boxes, size_t n, struct rule *c,
-    bool *hit)
-{
-	struct box *out = NULL;
-	size_t i, nout = 0, cap = 0;
-	int k, j;
-
-	*hit = false;
-	for (i = 0; i < n; i++) {
-		struct box cur = (*boxes)[i];
-
-		if (!box_overlaps(&cur, c)) {
-			ARENA_PUSH(a, out, nout, cap);
-			out[nout - 1] = cur;
-			continue;
-		}
-		*hit = true;
-		/* cur \ c = ∪_k (cur ∩ c in dims < k) × (cur_k \ c_k) × cur */
-		for (k = 0; k < 3; k++) {
-			struct box piece = cur;
-
-			for (j = 0; j < k; j++)
-				piece.d[j] = iset_inter(a, cur.d[j],
-				    *rule_dim(c, j));
-			piece.d[k] = iset_diff(a, cur.d[k], *rule_dim(c, k));
-			if (iset_empty(piece.d[k]))
-				continue;
-			ARENA_PUSH(a, out, nout, cap);
-			out[nout - 1] = piece;
-		}
-		if (nout > BOXES_MAX)
-			return (size_t)-1;
-	}
-	*boxes = out;
-	return nout;
 }
 
 #define NUMS_SHOWN	8	/* covering rules named in one warning */
@@ -277,6 +249,42 @@ struct finding {
 	size_t	first_other;		/* first coverer with another verdict */
 	bool	other;			/* some coverer has another verdict */
 };
+
+struct cover {
+	struct arena	 *a;
+	struct rule	 *r;		/* the rule in question */
+	struct rule	**c;		/* earlier rules that overlap it */
+	size_t		  nc;
+	bool		 *used;		/* c[i] covers a part of r */
+	size_t		 *pos[3];	/* sweep: where c[i] sits in the active list */
+	long double	  vol[3];	/* points of r per dimension */
+	long double	 *cvol;		/* points of c[i] per dimension */
+	size_t		  work;
+	bool		  gave_up;
+};
+
+/* Rule c matches everything rule r matches. */
+static bool
+covers(struct rule *c, struct rule *r)
+{
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (!iset_subset(*rule_dim(r, k), *rule_dim(c, k)))
+			return false;
+	return true;
+}
+
+static bool
+overlaps(struct rule *r, struct rule *c)
+{
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (!iset_overlaps(*rule_dim(r, k), *rule_dim(c, k)))
+			return false;
+	return true;
+}
 
 static void
 list_rules(char *buf, size_t len, const struct finding *f)
@@ -338,15 +346,179 @@ report(struct lint *L, struct rule *r, const struct finding *f)
 		    "redundant", r->number, who, plural ? "" : "s");
 }
 
+struct event {
+	u128	at;
+	size_t	j;		/* candidate */
+	bool	start;		/* it starts here, else it ends here */
+};
+
+static int
+event_cmp(const void *pa, const void *pb)
+{
+	const struct event *a = pa, *b = pb;
+
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* The number of points of a set, roughly (for the volume bound). */
+static long double
+volume(struct iset s)
+{
+	long double v = 0;
+	size_t i;
+
+	for (i = 0; i < s.n; i++)
+		v += (long double)(s.v[i].hi - s.v[i].lo) + 1.0L;
+	return v;
+}
+
+/*
+ * A proof that the candidates idx[0..n) leave part of r uncovered in the
+ * dimensions of mask: even counted with overlaps, they hold fewer points
+ * inside r than r has.  Each term bounds |c ∩ r| from above, and the margin
+ * is far above long double's rounding, so "true" is always right.
+ */
+static bool
+too_small(struct cover *cv, unsigned mask, const size_t *idx, size_t n)
+{
+	long double vr = 1.0L, sum = 0.0L, dim[3] = { 0, 0, 0 };
+	size_t i;
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (mask & (1u << k)) {
+			dim[k] = cv->vol[k];
+			vr *= dim[k];
+		}
+	for (i = 0; i < n; i++) {
+		long double vc = 1.0L;
+
+		for (k = 0; k < 3; k++)
+			if (mask & (1u << k)) {
+				long double d = cv->cvol[idx[i] * 3 + (size_t)k];
+
+				vc *= d < dim[k] ? d : dim[k];
+			}
+		sum += vc;
+	}
+	return sum * (1.0L + 1e-9L) < vr;
+}
+
+/*
+ * Whether the rules c[idx[0..n)] cover rule r in the dimensions of mask
+ * (the others fixed by the callers).  Cut one dimension at every end of an
+ * interval of r or of a candidate: inside one piece every set is all in or
+ * all out, so one point of the piece speaks for it.  The dimension with the
+ * fewest cuts goes first; a sweep keeps the candidates active at each
+ * piece; the volume bound and the first uncovered piece end the search.
+ */
+static bool
+cover_dims(struct cover *cv, unsigned mask, int depth, const size_t *idx,
+    size_t n)
+{
+	size_t i, j, nev = 0, m, nact = 0, best_m = (size_t)-1, *act, *pos;
+	struct arena_mark mark;
+	struct event *ev;
+	struct iset s;
+	u128 lo, hi;
+	bool ok = true;
+	int k, d = -1;
+
+	if (n == 0 || too_small(cv, mask, idx, n))
+		return false;
+	for (k = 0; k < 3; k++) {
+		if (!(mask & (1u << k)))
+			continue;
+		for (i = 0, m = 0; i < n; i++)
+			m += rule_dim(cv->c[idx[i]], k)->n;
+		if (m < best_m) {
+			best_m = m;
+			d = k;
+		}
+	}
+	s = *rule_dim(cv->r, d);
+	if (mask == (1u << d)) {
+		/* The last dimension: take the candidates away from r's set
+		 * until nothing is left.  Sets are short here; most often
+		 * one candidate takes it all. */
+		for (i = 0; i < n && !iset_empty(s); i++) {
+			const struct iset *cs = rule_dim(cv->c[idx[i]], d);
+			struct iset left;
+
+			if (!iset_overlaps(s, *cs))
+				continue;
+			left = iset_subset(s, *cs) ? (struct iset){ 0, NULL } :
+			    iset_diff(cv->a, s, *cs);
+			cv->used[idx[i]] = true;
+			s = left;
+		}
+		return iset_empty(s);
+	}
+	lo = hull_lo(&s);
+	hi = hull_hi(&s);
+	pos = cv->pos[depth];
+	ev = arena_array_raw(cv->a, s.n + 2 * best_m, sizeof(*ev));
+	for (i = 0; i < s.n; i++) {	/* cuts of r itself, no candidate */
+		ev[nev].at = s.v[i].lo;
+		ev[nev].j = (size_t)-1;
+		ev[nev++].start = false;
+	}
+	for (i = 0; i < n; i++) {
+		const struct iset *cs = rule_dim(cv->c[idx[i]], d);
+
+		for (j = 0; j < cs->n; j++) {
+			if (cs->v[j].hi < lo || cs->v[j].lo > hi)
+				continue;
+			ev[nev].at = cs->v[j].lo > lo ? cs->v[j].lo : lo;
+			ev[nev].j = idx[i];
+			ev[nev++].start = true;
+			if (cs->v[j].hi < hi) {
+				ev[nev].at = cs->v[j].hi + 1;
+				ev[nev].j = idx[i];
+				ev[nev++].start = false;
+			}
+		}
+	}
+	qsort(ev, nev, sizeof(*ev), event_cmp);
+	act = arena_array_raw(cv->a, n + 1, sizeof(*act));
+	for (i = 0; i < nev && ok; ) {
+		u128 at = ev[i].at;
+
+		for (; i < nev && ev[i].at == at; i++) {
+			size_t c = ev[i].j;
+
+			if (c == (size_t)-1)
+				continue;
+			if (ev[i].start) {
+				pos[c] = nact;
+				act[nact++] = c;
+			} else {	/* swap-remove */
+				act[pos[c]] = act[--nact];
+				pos[act[pos[c]]] = pos[c];
+			}
+		}
+		if (!iset_contains(s, at))
+			continue;
+		if (++cv->work > WORK_MAX) {
+			cv->gave_up = true;
+			return false;
+		}
+		/* What the piece below allocates dies with it. */
+		mark = arena_save(cv->a);
+		ok = cover_dims(cv, mask & ~(1u << d), depth + 1, act, nact);
+		arena_restore(cv->a, mark);
+	}
+	return ok;
+}
+
 static void
 check_rule(struct lint *L, struct group *g, size_t self)
 {
 	struct rule *r = g->rules[self], *lock = L->p->lockout_rule;
 	struct arena_mark mark = arena_save(L->a);
 	struct finding f = { .n = 1 };
-	struct box *boxes;
-	size_t i, best = 0;
-	bool hit;
+	struct cover cv = { .a = L->a, .r = r };
+	size_t i, best = 0, *idx, counts[3];
 	int k;
 
 	L->st->rules++;
@@ -354,31 +526,73 @@ check_rule(struct lint *L, struct group *g, size_t self)
 	L->g = g;
 	L->nfound = 0;
 	for (k = 0; k < 3; k++) {
-		L->qlo[k] = hull_lo(rule_dim(r, k));
-		L->qhi[k] = hull_hi(rule_dim(r, k));
+		L->hlo[k] = hull_lo(rule_dim(r, k));
+		L->hhi[k] = hull_hi(rule_dim(r, k));
+		counts[k] = index_count_set(&g->dim[k], rule_dim(r, k));
 	}
-	/* Query the dimension where the fewest hulls overlap. */
+	/* Query the dimension where the fewest intervals overlap. */
 	for (k = 1; k < 3; k++)
-		if (index_count(&g->dim[k], L->qlo[k], L->qhi[k]) <
-		    index_count(&g->dim[best], L->qlo[best], L->qhi[best]))
+		if (counts[k] < counts[best])
 			best = (size_t)k;
-	index_query(L, &g->dim[best], 0, g->dim[best].n, (int)best);
-	qsort(L->found, L->nfound, sizeof(*L->found), size_cmp);
-
-	boxes = arena_alloc(L->a, sizeof(*boxes));
-	for (k = 0; k < 3; k++)
-		boxes[0].d[k] = *rule_dim(r, k);
-	if (lock != NULL && lock->iface == r->iface) {
-		f.n = subtract(L->a, &boxes, f.n, lock, &f.lockout);
-		f.other = f.lockout && r->action != ACT_ACCEPT;
+	if (counts[best] > g->n / 4) {
+		/* A broad rule overlaps most rules: a plain scan is cheaper
+		 * than the tree, and comes out in file order. */
+		for (i = 0; i < self; i++)
+			if (overlaps_self(L, i))
+				L->found[L->nfound++] = i;
+	} else {
+		for (i = 0; i < rule_dim(r, (int)best)->n; i++) {
+			L->qlo = rule_dim(r, (int)best)->v[i].lo;
+			L->qhi = rule_dim(r, (int)best)->v[i].hi;
+			index_query(L, &g->dim[best], 0, g->dim[best].n);
+		}
+		qsort(L->found, L->nfound, sizeof(*L->found), size_cmp);
 	}
-	for (i = 0; i < L->nfound && f.n != 0 && f.n != (size_t)-1; i++) {
-		struct rule *c = g->rules[L->found[i]];
+	L->st->candidates += L->nfound;
 
-		L->st->candidates++;
-		f.n = subtract(L->a, &boxes, f.n, c, &hit);
-		if (!hit)
+	/* The candidates in file order, the anti-lockout rule first. */
+	cv.c = arena_array(L->a, L->nfound + 1, sizeof(*cv.c));
+	cv.used = arena_array(L->a, L->nfound + 1, sizeof(*cv.used));
+	idx = arena_array(L->a, L->nfound + 1, sizeof(*idx));
+	if (lock != NULL && lock->iface == r->iface && overlaps(lock, r))
+		cv.c[cv.nc++] = lock;
+	for (i = 0; i < L->nfound; i++)
+		cv.c[cv.nc++] = g->rules[L->found[i]];
+	for (i = 0; i < cv.nc; i++)
+		idx[i] = i;
+
+	/* Most dead rules are covered by one earlier rule. */
+	for (i = 0; i < cv.nc; i++)
+		if (covers(cv.c[i], r)) {
+			cv.used[i] = true;
+			f.n = 0;
+			break;
+		}
+	if (f.n != 0 && cv.nc > 0) {
+		cv.pos[0] = arena_array(L->a, cv.nc + 1, sizeof(size_t));
+		cv.pos[1] = arena_array(L->a, cv.nc + 1, sizeof(size_t));
+		cv.cvol = arena_array(L->a, cv.nc * 3, sizeof(long double));
+		for (k = 0; k < 3; k++) {
+			cv.vol[k] = volume(*rule_dim(r, k));
+			for (i = 0; i < cv.nc; i++)
+				cv.cvol[i * 3 + (size_t)k] =
+				    volume(*rule_dim(cv.c[i], k));
+		}
+		if (cover_dims(&cv, 7, 0, idx, cv.nc))
+			f.n = 0;
+	}
+	if (cv.gave_up)
+		f.n = (size_t)-1;
+	for (i = 0; i < cv.nc && f.n == 0; i++) {
+		const struct rule *c = cv.c[i];
+
+		if (!cv.used[i])
 			continue;
+		if (c == lock) {
+			f.lockout = true;
+			f.other = r->action != ACT_ACCEPT;
+			continue;
+		}
 		if (f.nnums < NUMS_SHOWN)
 			f.nums[f.nnums] = (size_t)c->number;
 		f.nnums++;
@@ -387,6 +601,8 @@ check_rule(struct lint *L, struct group *g, size_t self)
 			f.first_other = (size_t)c->number;
 		}
 	}
+	if (f.n == 1 && cv.nc > 0 && cv.c[0] == lock)
+		f.lockout = true;	/* for the note: it overrides a part */
 	/* Free the pieces before the report allocates its message. */
 	arena_restore(L->a, mark);
 	report(L, r, &f);
@@ -440,6 +656,7 @@ lint_policy(struct policy *p, struct lint_stats *st)
 	lint_settings(&L);
 	groups = arena_array(L.a, p->niface + 1, sizeof(*groups));
 	L.found = arena_array(L.a, p->nrule + 1, sizeof(*L.found));
+	L.seen = arena_array(L.a, p->nrule + 1, sizeof(*L.seen));
 	for (i = 0; i < p->niface; i++)
 		groups[i].rules = arena_array(L.a, p->nrule + 1,
 		    sizeof(struct rule *));
@@ -461,6 +678,7 @@ lint_policy(struct policy *p, struct lint_stats *st)
 				groups[i].rules[groups[i].n++] = r;
 	}
 	for (i = 0; i < p->niface; i++) {
+		memset(L.seen, 0, (p->nrule + 1) * sizeof(*L.seen));
 		for (k = 0; k < 3; k++)
 			index_build(L.a, &groups[i], k);
 		for (j = 0; j < groups[i].n; j++)

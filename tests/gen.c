@@ -73,12 +73,17 @@ dense_addr(struct rng *r, int family, struct strbuf *b)
 
 /* OFFICE: hosts all over the IPv4 space, some /24s, some IPv6. */
 static void
-office_addr(struct rng *r, struct strbuf *b)
+office_addr(struct rng *r, int family, struct strbuf *b)
 {
 	uint64_t x = rng_next(r);
 	unsigned a = (unsigned)(x >> 8);
+	int k = (int)(x % 8);
 
-	switch (x % 8) {
+	if (family == 6)
+		k = 1;
+	else if (family == 4 && k == 1)
+		k = 3;
+	switch (k) {
 	case 0:
 		strbuf_printf(b, "%u.%u.%u.0/24", 1 + (a >> 24) % 223,
 		    (a >> 16) & 255, (a >> 8) & 255);
@@ -112,14 +117,18 @@ addr_elem(struct rng *r, const struct gen_opts *o, int nobj, int family,
 {
 	int k = (int)rng_below(r, 10);
 
+	/* In an office, objects hold IPv4 hosts; IPv6 rules name literals. */
+	if (o->mode == GEN_OFFICE && family == 6)
+		k = k < 4 ? 9 : k;
 	if (k < 3 && nobj > 0)
 		strbuf_printf(b, "OBJ%d", (int)rng_below(r, (uint64_t)nobj));
 	else if (k < 4)
-		strbuf_puts(b, builtin_objs[rng_below(r, 6)]);
+		strbuf_puts(b, builtin_objs[o->mode == GEN_OFFICE || o->v4_only ?
+		    (family == 6 ? 0 : rng_below(r, 5)) : rng_below(r, 6)]);
 	else if (o->mode == GEN_DENSE)
 		dense_addr(r, family, b);
 	else
-		office_addr(r, b);
+		office_addr(r, family, b);
 }
 
 static void
@@ -166,7 +175,9 @@ service_def(struct rng *r, const struct gen_opts *o, int i, struct strbuf *b)
 
 	strbuf_printf(b, "service SVC%d", i);
 	for (j = 0; j < n; j++) {
-		const char *pr = protos[rng_below(r, 6)];
+		/* Office services are ports, usable in both families. */
+		const char *pr = protos[rng_below(r, o->mode == GEN_OFFICE ||
+		    o->v4_only ? 3 : 6)];
 
 		strbuf_printf(b, " %s", pr);
 		if (pr[0] == 'e')
@@ -198,12 +209,96 @@ svc_ref(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 		strbuf_puts(b, builtin_svcs[rng_below(r, 9)]);
 }
 
+/*
+ * A large office: what policies of 100,000 rules are made of.  Objects are
+ * groups of a few hosts; most rules are a blocklist on WAN (one address or
+ * network each) and per-host rules on LAN and DMZ; a handful of broad rules
+ * close each interface's list.
+ */
+static void
+gen_office(struct rng *r, const struct gen_opts *o, struct strbuf *b)
+{
+	static const char *const actions[] = { "accept", "deny", "reject" };
+	int i, j, n;
+
+	strbuf_puts(b, "interface LAN device eth1 address 10.0.0.1/8 "
+	    "address 2001:db8:1::1/64\n"
+	    "interface WAN device eth0 address 192.0.2.2/24\n"
+	    "interface DMZ device eth2 address 172.16.0.1/12\n");
+	for (i = 0; i < o->nobjects; i++) {
+		n = 1 + (int)rng_below(r, 6);
+		strbuf_printf(b, "object OBJ%d { ", i);
+		for (j = 0; j < n; j++) {
+			if (j > 0)
+				strbuf_puts(b, ", ");
+			if (i > 0 && chance(r, 5))
+				strbuf_printf(b, "OBJ%d", (int)rng_below(r,
+				    (uint64_t)i));
+			else
+				strbuf_printf(b, "10.%u.%u.%u",
+				    (unsigned)rng_below(r, 256),
+				    (unsigned)rng_below(r, 256),
+				    (unsigned)rng_below(r, 254) + 1);
+		}
+		strbuf_puts(b, " }\n");
+	}
+	for (i = 0; i < o->nservices; i++)
+		service_def(r, o, i, b);
+	for (i = 0; i < o->nrules; i++) {
+		int kind = (int)rng_below(r, 100);
+		bool tail = i >= o->nrules - o->nrules / 1000 - 3;
+
+		if (tail) {		/* the closing broad rules */
+			strbuf_printf(b, "%s on %s", actions[rng_below(r, 3)],
+			    ifaces[rng_below(r, 3)]);
+			if (chance(r, 50)) {
+				strbuf_puts(b, " service ");
+				svc_ref(r, o, b);
+			}
+		} else if (kind < 55) {	/* blocklist */
+			strbuf_puts(b, "deny on WAN from ");
+			office_addr(r, chance(r, 90) ? 4 : 6, b);
+			if (chance(r, 10))
+				strbuf_puts(b, " log");
+		} else {		/* a host's rule */
+			bool lan = kind < 90;
+
+			strbuf_printf(b, "%s on %s from ",
+			    actions[rng_below(r, 3)], lan ? "LAN" : "DMZ");
+			if (o->nobjects > 0 && chance(r, 40))
+				strbuf_printf(b, "OBJ%d", (int)rng_below(r,
+				    (uint64_t)o->nobjects));
+			else
+				strbuf_printf(b, "%u.%u.%u.%u", lan ? 10 : 172,
+				    ((unsigned)rng_below(r, 256) & (lan ? 255 :
+				    15)) | (lan ? 0 : 16),
+				    (unsigned)rng_below(r, 256),
+				    (unsigned)rng_below(r, 254) + 1);
+			strbuf_puts(b, " to ");
+			if (chance(r, 30))
+				strbuf_puts(b, "ANY");
+			else
+				office_addr(r, 4, b);
+			strbuf_puts(b, " service ");
+			svc_ref(r, o, b);
+			if (chance(r, 5))
+				strbuf_printf(b, " comment \"ticket %d\"", i);
+		}
+		strbuf_putc(b, '\n');
+	}
+	strbuf_puts(b, "nat masquerade on WAN\n");
+}
+
 void
 gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 {
 	static const char *const actions[] = { "accept", "deny", "reject" };
 	int i, j, n;
 
+	if (o->mode == GEN_OFFICE) {
+		gen_office(r, o, b);
+		return;
+	}
 	strbuf_puts(b, "interface LAN device eth1 address 10.0.0.1/27");
 	if (chance(r, 50))
 		strbuf_puts(b, " address 2001:db8::1/124");
@@ -219,26 +314,29 @@ gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 	for (i = 0; i < o->nobjects; i++) {
 		strbuf_printf(b, "object OBJ%d ", i);
 		/* Objects refer only to earlier ones: no cycles. */
-		addr_expr(r, o, i, false, 0, b);
+		addr_expr(r, o, i, false, o->v4_only ? 4 : 0, b);
 		strbuf_putc(b, '\n');
 	}
 	for (i = 0; i < o->nservices; i++)
 		service_def(r, o, i, b);
 	for (i = 0; i < o->nrules; i++) {
-		int family = chance(r, 70) ? 4 : 6;
+		int family = o->v4_only || chance(r, 70) ? 4 : 6;
+		/* An office's broad rules (ANY, excludes, every service) come
+		 * last, after the specific ones; a dense policy mixes them. */
+		bool broad = o->mode == GEN_DENSE || i >= o->nrules * 98 / 100;
 
 		strbuf_printf(b, "%s on %s", actions[rng_below(r, 3)],
 		    ifaces[o->mode == GEN_DENSE ? rng_below(r, 3) :
 		    rng_below(r, 2)]);
-		if (!chance(r, 10)) {
+		if (!broad || !chance(r, 10)) {
 			strbuf_puts(b, " from ");
-			addr_expr(r, o, o->nobjects, true, family, b);
+			addr_expr(r, o, o->nobjects, broad, family, b);
 		}
-		if (!chance(r, 10)) {
+		if (!broad || !chance(r, 10)) {
 			strbuf_puts(b, " to ");
-			addr_expr(r, o, o->nobjects, true, family, b);
+			addr_expr(r, o, o->nobjects, broad, family, b);
 		}
-		if (!chance(r, 20)) {
+		if (!broad || !chance(r, 20)) {
 			strbuf_puts(b, " service ");
 			if (chance(r, 20)) {
 				n = 1 + (int)rng_below(r, 3);

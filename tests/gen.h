@@ -2,6 +2,7 @@
 #ifndef MOAT_TEST_GEN_H
 #define MOAT_TEST_GEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "eval.h"
@@ -21,6 +22,7 @@ struct gen_opts {
 	int		nrules;
 	int		nobjects;
 	int		nservices;
+	bool		v4_only;	/* DENSE: every address IPv4 */
 };
 
 /* A pseudo-random 64-bit number (splitmix64). */

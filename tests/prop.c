@@ -61,7 +61,7 @@ test_round_trip(void **state)
 	strbuf_init(&twice, 0);
 	for (i = 0; i < n; i++) {
 		struct gen_opts o = { GEN_DENSE, 1 + (int)rng_below(&r, 30),
-		    (int)rng_below(&r, 8), (int)rng_below(&r, 5) };
+		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false };
 		struct policy *p = valid_policy(&r, &o, &text, &skipped), *q;
 
 		strbuf_reset(&once);
@@ -100,7 +100,7 @@ test_differential(void **state)
 	strbuf_init(&text, 0);
 	for (i = 0; i < n; i++) {
 		struct gen_opts o = { GEN_DENSE, 1 + (int)rng_below(&r, 40),
-		    (int)rng_below(&r, 8), (int)rng_below(&r, 5) };
+		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false };
 		struct policy *p = valid_policy(&r, &o, &text, &skipped);
 		size_t k;
 
@@ -232,7 +232,7 @@ test_lint_exact(void **state)
 	strbuf_init(&text, 0);
 	for (i = 0; i < n; i++) {
 		struct gen_opts o = { GEN_DENSE, 2 + (int)rng_below(&r, 6),
-		    (int)rng_below(&r, 4), (int)rng_below(&r, 3) };
+		    (int)rng_below(&r, 4), (int)rng_below(&r, 3), false };
 		struct policy *p = valid_policy(&r, &o, &text, &skipped);
 		struct lint_stats st;
 		size_t nreps[3], k;
