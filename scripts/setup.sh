@@ -1,0 +1,18 @@
+#!/bin/sh
+# setup.sh: install what moat needs to build and test on Debian 12.
+# Safe to run again: it installs only what is missing.
+set -eu
+pkgs="gcc meson ninja-build pkg-config libcmocka-dev python3"
+missing=""
+for p in $pkgs; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "setup: installing$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: run as root (or with sudo) to install packages" >&2
+		exit 1
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi

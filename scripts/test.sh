@@ -1,0 +1,31 @@
+#!/bin/sh
+# test.sh: build moat with ASan and UBSan and warnings as errors, run the
+# whole suite, and end with one line "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+sh scripts/setup.sh || exit 1
+dir=build-test
+if [ ! -d "$dir" ]; then
+	meson setup "$dir" --buildtype=debug -Dwerror=true \
+	    -Db_sanitize=address,undefined \
+	    -Dc_args=-fno-sanitize-recover=undefined >/dev/null || exit 1
+fi
+ninja -C "$dir" || { echo "0 passed, 1 failed"; exit 1; }
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export MOAT_PROP_POLICIES=${MOAT_PROP_POLICIES:-2000}
+meson test -C "$dir" --print-errorlogs --num-processes 2
+python3 - "$dir/meson-logs/testlog.json" <<'PY'
+import json, sys
+passed = failed = 0
+with open(sys.argv[1]) as f:
+    for line in f:
+        t = json.loads(line)
+        if t["result"] in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        else:
+            failed += 1
+            print("failed:", t["name"], t["result"])
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed or not passed else 0)
+PY
