@@ -103,38 +103,6 @@ iset_inter(struct arena *a, struct iset x, struct iset y)
 }
 
 struct iset
-iset_complement(struct arena *a, struct iset x, u128 lo, u128 hi)
-{
-	struct iset s = { 0, NULL };
-	u128 next = lo;		/* smallest value not yet covered */
-	bool done = false;
-	size_t i;
-
-	s.v = arena_array_raw(a, x.n + 1, sizeof(*s.v));
-	for (i = 0; i < x.n && !done; i++) {
-		if (x.v[i].hi < lo)
-			continue;
-		if (x.v[i].lo > hi)
-			break;
-		if (x.v[i].lo > next) {
-			s.v[s.n].lo = next;
-			s.v[s.n].hi = x.v[i].lo - 1;
-			s.n++;
-		}
-		if (x.v[i].hi >= hi)
-			done = true;
-		else
-			next = x.v[i].hi + 1;
-	}
-	if (!done) {
-		s.v[s.n].lo = next;
-		s.v[s.n].hi = hi;
-		s.n++;
-	}
-	return s;
-}
-
-struct iset
 iset_diff(struct arena *a, struct iset x, struct iset y)
 {
 	struct iset s = { 0, NULL };
@@ -169,6 +137,12 @@ iset_diff(struct arena *a, struct iset x, struct iset y)
 		}
 	}
 	return s;
+}
+
+struct iset
+iset_complement(struct arena *a, struct iset x, u128 lo, u128 hi)
+{
+	return iset_diff(a, iset_range(a, lo, hi), x);
 }
 
 bool

@@ -171,6 +171,23 @@ new_builtin_object(struct parser *ps, const char *name, enum object_kind kind,
 	return add_object(ps, o) == 0 ? o : NULL;
 }
 
+/* After an item of a braced list: 0 when a ',' says more follow, 1 when
+ * the '}' closed it (consumed), -1 on anything else. */
+static int
+list_next(struct parser *ps)
+{
+	skip_newlines(ps);
+	if (ps->tok.type == T_RBRACE) {
+		next(ps);
+		return 1;
+	}
+	if (ps->tok.type != T_COMMA)
+		return expected(ps, "',' or '}'");
+	next(ps);
+	skip_newlines(ps);
+	return 0;
+}
+
 /* Addresses */
 
 static bool
@@ -216,6 +233,7 @@ static int
 parse_addr_expr(struct parser *ps, struct addr_expr *x, bool allow_bang)
 {
 	struct arena *a = &ps->p->arena;
+	int rc;
 
 	x->loc = ps->tok.loc;
 	if (ps->tok.type == T_BANG) {
@@ -239,20 +257,12 @@ parse_addr_expr(struct parser *ps, struct addr_expr *x, bool allow_bang)
 		    "least one address, network or object");
 		return -1;
 	}
-	for (;;) {
+	do {
 		ARENA_PUSH(a, x->v, x->n, x->cap);
 		if (parse_addr_elem(ps, &x->v[x->n - 1]) == -1)
 			return -1;
-		skip_newlines(ps);
-		if (ps->tok.type == T_RBRACE)
-			break;
-		if (ps->tok.type != T_COMMA)
-			return expected(ps, "',' or '}'");
-		next(ps);
-		skip_newlines(ps);
-	}
-	next(ps);
-	return 0;
+	} while ((rc = list_next(ps)) == 0);
+	return rc == 1 ? 0 : -1;
 }
 
 /* Services */
@@ -415,6 +425,7 @@ parse_svc_list(struct parser *ps, struct svc_list *l)
 {
 	struct arena *a = &ps->p->arena;
 	bool braces = ps->tok.type == T_LBRACE;
+	int rc = 0;
 
 	l->list = braces;
 	if (braces) {
@@ -427,24 +438,14 @@ parse_svc_list(struct parser *ps, struct svc_list *l)
 			return -1;
 		}
 	}
-	for (;;) {
+	do {
 		ARENA_PUSH(a, l->v, l->n, l->cap);
 		l->v[l->n - 1].loc = ps->tok.loc;
 		if ((l->v[l->n - 1].name = take_name(ps, "service name")) ==
 		    NULL)
 			return -1;
-		if (!braces)
-			return 0;
-		skip_newlines(ps);
-		if (ps->tok.type == T_RBRACE)
-			break;
-		if (ps->tok.type != T_COMMA)
-			return expected(ps, "',' or '}'");
-		next(ps);
-		skip_newlines(ps);
-	}
-	next(ps);
-	return 0;
+	} while (braces && (rc = list_next(ps)) == 0);
+	return rc == -1 ? -1 : 0;
 }
 
 /* Statements */
