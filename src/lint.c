@@ -3,16 +3,15 @@
  * A rule matches a box: interface × source set × destination set × service
  * set, each dimension an interval set (so excludes, lists, ranges and
  * several protocols are exact, not approximated).  A rule can never match
- * when the boxes of the earlier rules on its interface cover its own box.
- * We subtract each overlapping earlier box from the rule's box; a difference
- * of boxes is a union of at most three boxes, so what remains is a list of
- * disjoint boxes, and the rule is dead exactly when the list runs empty.
+ * when the earlier rules on its interface (and the anti-lockout rule)
+ * together cover its box.
  *
- * Only earlier rules that overlap the rule matter.  They are found through
- * an index per interface and dimension: rules sorted by the low end of their
- * hull with a max-high augmentation (an implicit interval tree), plus sorted
- * low and high ends to count overlaps in O(log n) and query the dimension
- * with the fewest candidates.
+ * check_rule() finds the earlier rules that overlap it through an index per
+ * interface and dimension, then decides: one of them covers it alone (a
+ * subset test); or a volume bound proves some of it is left; or
+ * cover_dims() splits the box at every interval end of the rule and the
+ * candidates, depth first, and stops at the first piece no one covers.
+ * The whole argument is in doc/design/lint.md.
  */
 #include "lint.h"
 
@@ -242,7 +241,7 @@ size_cmp(const void *pa, const void *pb)
 #define NUMS_SHOWN	8	/* covering rules named in one warning */
 
 struct finding {
-	size_t	n;			/* pieces left: 0 dead, -1 undecided */
+	size_t	n;			/* 0 dead, 1 live, -1 undecided */
 	size_t	nums[NUMS_SHOWN];	/* the first covering rules */
 	size_t	nnums;			/* how many covering rules in all */
 	bool	lockout;		/* the anti-lockout rule covers some */
@@ -596,7 +595,7 @@ check_rule(struct lint *L, struct group *g, size_t self)
 		if (f.nnums < NUMS_SHOWN)
 			f.nums[f.nnums] = (size_t)c->number;
 		f.nnums++;
-		if (c->action != r->action && !f.other) {
+		if (c->action != r->action && f.first_other == 0) {
 			f.other = true;
 			f.first_other = (size_t)c->number;
 		}
