@@ -56,7 +56,7 @@ void	 arena_restore(struct arena *a, struct arena_mark m);
 /* Append one element to an arena-backed vector (v, n, cap are lvalues). */
 #define ARENA_PUSH(a, v, n, cap) do {					\
 	if ((n) == (cap)) {						\
-		size_t nc_ = (cap) ? (cap) * 2 : 4;			\
+		size_t nc_ = (cap) ? (cap) * 2 : 1;			\
 		(v) = arena_grow((a), (v), (n), nc_, sizeof(*(v)));	\
 		(cap) = nc_;						\
 	}								\
