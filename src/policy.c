@@ -102,6 +102,8 @@ policy_parse(const char *file, const char *text, size_t len)
 	}
 	p->arena.oom = &oom;
 	p->file = arena_strdup(&p->arena, file);
+	p->text = arena_strndup(&p->arena, text, len);
+	p->len = len;
 	diags_init(&p->diags, &p->arena);
 	p->anti_lockout = true;
 	p->firewall = true;

@@ -181,6 +181,8 @@ struct antivirus {
 struct policy {
 	struct arena		 arena;
 	const char		*file;
+	const char		*text;		/* the config as read */
+	size_t			 len;
 	struct diags		 diags;
 
 	size_t			 niface, capiface;

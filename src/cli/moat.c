@@ -4,27 +4,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
 #include "eval.h"
 #include "json.h"
 #include "lint.h"
+#include "nftc.h"
 #include "policy.h"
 #include "printer.h"
+#include "probe.h"
 #include "strbuf.h"
 
 #define EXIT_USAGE	2
 
 static const char usage_text[] =
 "usage: moat check [-f FILE]\n"
-"       moat show  [-f FILE] [--json]\n"
+"       moat show  [-f FILE] [--json | --nft]\n"
 "       moat test  [-f FILE] --in IF --src IP --dst IP\n"
 "                  [--service NAME | --proto P [--dport N | --type T]] [--json]\n"
+"       moat apply [-f FILE] [--dry-run] [--confirm SECONDS]\n"
+"       moat confirm | moat rollback | moat history | moat status\n"
+"       moat probe [--from IP] [--timeout SECONDS] HOST [PORT]\n"
 "\n"
 "  check   validate and lint: exit 0 clean, 1 valid with warnings, 2 errors\n"
-"  show    the config in canonical form, or as JSON\n"
+"  show    the config in canonical form, as JSON, or as the nftables\n"
+"          ruleset it compiles to\n"
 "  test    the verdict for one connection and the rule that decides it:\n"
 "          exit 0 accept, 1 deny or reject, 2 usage or config error\n"
+"  apply   install the policy as table inet moat in one transaction;\n"
+"          --confirm N restores the previous ruleset after N seconds\n"
+"          unless 'moat confirm' runs; --dry-run lets the kernel check it\n"
+"  confirm keep the ruleset of the last apply --confirm\n"
+"  rollback  restore the ruleset that was active before the current one\n"
+"  history the applied configs, with time and hash\n"
+"  status  what is applied, and per-rule packet and byte counters\n"
+"  probe   the telnet test, for real: connected / refused / timed out,\n"
+"          and the banner; exit 0, 1, 3 (2: usage or error)\n"
 "\n"
-"FILE defaults to " MOAT_DEFAULT_CONF "; '-' reads standard input.\n";
+"FILE defaults to " MOAT_DEFAULT_CONF "; '-' reads standard input.\n"
+"State (history, pending confirms) is kept in $MOAT_STATE_DIR, default\n"
+MOAT_STATE_DIR ".\n";
 
 static int
 usage_error(const char *fmt, const char *arg)
@@ -106,7 +124,7 @@ cmd_check(const char *path)
 }
 
 static int
-cmd_show(const char *path, bool json)
+cmd_show(const char *path, bool json, bool nft)
 {
 	struct policy *p = load(path);
 	struct strbuf b;
@@ -116,6 +134,8 @@ cmd_show(const char *path, bool json)
 	strbuf_init(&b, 0);
 	if (json)
 		json_policy(p, &b);
+	else if (nft)
+		nftc_compile(p, &b);
 	else
 		printer_policy(p, &b);
 	policy_free(p);
@@ -124,7 +144,7 @@ cmd_show(const char *path, bool json)
 
 struct test_args {
 	const char	*in, *src, *dst, *service, *proto, *dport, *type;
-	bool		 json;
+	bool		 json, nft;
 };
 
 static int
@@ -253,12 +273,188 @@ out:
 	return rc;
 }
 
+static int
+report(int rc, struct strbuf *msg, struct strbuf *err)
+{
+	fputs(strbuf_str(msg), stdout);
+	if (rc == -1)
+		fprintf(stderr, "moat: %s", strbuf_str(err));
+	strbuf_free(msg);
+	strbuf_free(err);
+	return rc == -1 ? EXIT_USAGE : 0;
+}
+
+static int
+cmd_apply(const char *path, bool dry_run, unsigned confirm)
+{
+	struct policy *p;
+	struct strbuf msg, err;
+	int rc;
+
+	if ((p = load(path)) == NULL)
+		return EXIT_USAGE;
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	/* Record the text that was checked, byte for byte. */
+	rc = apply_policy(apply_state_dir(), p, p->text, p->len, dry_run,
+	    confirm, &msg, &err);
+	policy_free(p);
+	return report(rc, &msg, &err);
+}
+
+static int
+cmd_history(void)
+{
+	struct history_entry *v;
+	struct strbuf err;
+	size_t n, i;
+
+	strbuf_init(&err, 0);
+	if (apply_history(apply_state_dir(), &v, &n, &err) == -1) {
+		fprintf(stderr, "moat: %s", strbuf_str(&err));
+		strbuf_free(&err);
+		return EXIT_USAGE;
+	}
+	strbuf_free(&err);
+	for (i = 0; i < n; i++) {
+		char when[32];
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+		    localtime_r(&v[i].when, &tm));
+		printf("%4u  %s  %-8s  %016llx  %s\n", v[i].seq, when,
+		    v[i].what, (unsigned long long)v[i].hash, v[i].file);
+	}
+	if (n == 0)
+		puts("nothing applied yet");
+	free(v);
+	return 0;
+}
+
+/* The next "counter NAME { packets P bytes B }" in an nft listing. */
+static const char *
+next_counter(const char *s, char *name, size_t len, unsigned long long *pk,
+    unsigned long long *by)
+{
+	const char *c;
+
+	while ((c = strstr(s, "counter ")) != NULL) {
+		int n = 0;
+
+		if (sscanf(c, "counter %63s {%n", name, &n) == 1 && n > 0) {
+			const char *q = strstr(c, "packets ");
+
+			(void)len;
+			if (q != NULL && sscanf(q, "packets %llu bytes %llu",
+			    pk, by) == 2)
+				return q + 8;
+		}
+		s = c + 8;
+	}
+	return NULL;
+}
+
+static int
+cmd_status(void)
+{
+	struct history_entry *v;
+	struct strbuf out, err;
+	struct policy *p = NULL;
+	const char *s;
+	size_t n;
+	char name[64];
+	unsigned long long pk, by;
+
+	strbuf_init(&out, 0);
+	strbuf_init(&err, 0);
+	if (apply_history(apply_state_dir(), &v, &n, &err) == -1)
+		goto fail;
+	if (n > 0 && strcmp(v[n - 1].file, "-") != 0) {
+		size_t len;
+		char *text = apply_config_text(apply_state_dir(), v[n - 1].seq,
+		    &len);
+
+		printf("applied: history entry %u, %s, hash %016llx (%s)\n",
+		    v[n - 1].seq, v[n - 1].file,
+		    (unsigned long long)v[n - 1].hash, v[n - 1].what);
+		if (text != NULL)
+			p = policy_parse(v[n - 1].file, text, len);
+		free(text);
+	} else
+		puts("applied: nothing (no moat policy in the kernel)");
+	free(v);
+	if (apply_counters(&out, &err) == -1) {
+		if (p == NULL) {
+			policy_free(p);
+			strbuf_free(&out);
+			strbuf_free(&err);
+			return 0;
+		}
+		goto fail;
+	}
+	printf("%-14s %12s %14s  %s\n", "counter", "packets", "bytes", "rule");
+	for (s = strbuf_str(&out); (s = next_counter(s, name, sizeof(name),
+	    &pk, &by)) != NULL; ) {
+		int num = 0;
+		struct strbuf rule;
+
+		strbuf_init(&rule, 0);
+		if (sscanf(name, "rule_%d", &num) == 1 && p != NULL &&
+		    policy_valid(p) && num >= 1 && (size_t)num <= p->nrule)
+			printer_rule(p->rules[num - 1], &rule, false);
+		printf("%-14s %12llu %14llu  %s\n", name, pk, by,
+		    strbuf_str(&rule));
+		strbuf_free(&rule);
+	}
+	policy_free(p);
+	strbuf_free(&out);
+	strbuf_free(&err);
+	return 0;
+fail:
+	fprintf(stderr, "moat: %s", strbuf_str(&err));
+	policy_free(p);
+	strbuf_free(&out);
+	strbuf_free(&err);
+	return EXIT_USAGE;
+}
+
+static int
+cmd_probe(int argc, char **argv, const char *from, const char *timeout)
+{
+	static const char *const what[] = { "connected", "refused",
+	    "timed out", "error" };
+	static const int status[] = { 0, 1, 3, 2 };
+	enum probe_result r;
+	char banner[512], err[256];
+	unsigned port = 25, secs = 5;
+
+	if (argc < 1 || argc > 2)
+		return usage_error("probe needs HOST [PORT]%s", "");
+	if (argc == 2 && (parse_uint(argv[1], 65535, &port) == -1 ||
+	    port == 0))
+		return usage_error("'%s' is not a port", argv[1]);
+	if (timeout != NULL && (parse_uint(timeout, 3600, &secs) == -1 ||
+	    secs == 0))
+		return usage_error("'%s' is not a timeout in seconds", timeout);
+	err[0] = '\0';
+	r = probe_tcp(argv[0], port, from, (int)secs * 1000, 2000, banner,
+	    sizeof(banner), err, sizeof(err));
+	printf("%s:%u %s", argv[0], port, what[r]);
+	if (r == PROBE_CONNECTED && banner[0] != '\0')
+		printf(": %s", banner);
+	else if (r != PROBE_CONNECTED && err[0] != '\0')
+		printf(" (%s)", err);
+	putchar('\n');
+	return status[r];
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "nft", no_argument, NULL, 'n' },
 		{ "in", required_argument, NULL, 'i' },
 		{ "src", required_argument, NULL, 's' },
 		{ "dst", required_argument, NULL, 'd' },
@@ -266,11 +462,18 @@ main(int argc, char **argv)
 		{ "proto", required_argument, NULL, 'p' },
 		{ "dport", required_argument, NULL, 'P' },
 		{ "type", required_argument, NULL, 't' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "confirm", required_argument, NULL, 'C' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct test_args ta = { 0 };
-	const char *path = MOAT_DEFAULT_CONF, *cmd;
+	const char *path = MOAT_DEFAULT_CONF, *cmd, *confirm = NULL;
+	const char *from = NULL, *timeout = NULL;
+	bool dry_run = false, any_file = false;
+	unsigned confirm_secs = 0;
 	int c;
 
 	if (argc < 2)
@@ -284,8 +487,13 @@ main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f': path = optarg; break;
+		case 'f': path = optarg; any_file = true; break;
+		case 'D': dry_run = true; break;
+		case 'C': confirm = optarg; break;
+		case 'F': from = optarg; break;
+		case 'T': timeout = optarg; break;
 		case 'j': ta.json = true; break;
+		case 'n': ta.nft = true; break;
 		case 'i': ta.in = optarg; break;
 		case 's': ta.src = optarg; break;
 		case 'd': ta.dst = optarg; break;
@@ -297,15 +505,47 @@ main(int argc, char **argv)
 		default: return usage_error("bad option%s", "");
 		}
 	}
+	if (strcmp(cmd, "probe") == 0)
+		return cmd_probe(argc - optind, argv + optind, from, timeout);
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if ((dry_run || confirm) && strcmp(cmd, "apply") != 0)
+		return usage_error("--dry-run and --confirm go with apply%s",
+		    "");
+	if (strcmp(cmd, "apply") == 0) {
+		if (confirm != NULL && (parse_uint(confirm, 86400,
+		    &confirm_secs) == -1 || confirm_secs == 0))
+			return usage_error("--confirm takes seconds, 1 to 86400,"
+			    " not '%s'", confirm);
+		if (dry_run && confirm != NULL)
+			return usage_error("--dry-run changes nothing to "
+			    "confirm%s", "");
+		return cmd_apply(path, dry_run, confirm_secs);
+	}
+	if (strcmp(cmd, "confirm") == 0 || strcmp(cmd, "rollback") == 0 ||
+	    strcmp(cmd, "history") == 0 || strcmp(cmd, "status") == 0) {
+		struct strbuf msg, err;
+
+		if (any_file)
+			return usage_error("%s takes no -f", cmd);
+		if (cmd[0] == 'h')
+			return cmd_history();
+		if (cmd[0] == 's')
+			return cmd_status();
+		strbuf_init(&msg, 0);
+		strbuf_init(&err, 0);
+		return report(cmd[0] == 'c' ? apply_confirm(apply_state_dir(),
+		    &msg, &err) : apply_rollback(apply_state_dir(), &msg, &err),
+		    &msg, &err);
+	}
 	if (strcmp(cmd, "check") == 0 || strcmp(cmd, "show") == 0) {
 		if (ta.in || ta.src || ta.dst || ta.service || ta.proto ||
-		    ta.dport || ta.type || (ta.json && cmd[0] == 'c'))
+		    ta.dport || ta.type || ((ta.json || ta.nft) &&
+		    cmd[0] == 'c') || (ta.json && ta.nft))
 			return usage_error("%s takes only -f (and show "
-			    "--json)", cmd);
+			    "--json or --nft)", cmd);
 		return cmd[0] == 'c' ? cmd_check(path) : cmd_show(path,
-		    ta.json);
+		    ta.json, ta.nft);
 	}
 	if (strcmp(cmd, "test") == 0)
 		return cmd_test(path, &ta);

@@ -1,0 +1,593 @@
+/* nftc.c: compile a policy to nftables text; see nftc.h.
+ *
+ * The data path, top to bottom:
+ *   input/forward base chains: established and related accepted, invalid
+ *   dropped (input also lets loopback and IPv6 neighbour discovery in),
+ *   then `iifname vmap` jumps to one chain per interface, zone_NAME;
+ *   zone_NAME: the anti-lockout rule (LAN), the rules in file order, the
+ *   accepts implied by port forwards, and the interface's default;
+ *   prerouting: port forwards (DNAT); postrouting: masquerade.
+ * Rules are compiled from their resolved sets, one family at a time, so an
+ * exclude of an IPv4-only set still matches every IPv6 address, as the
+ * language says.  Every rule counts in a named counter rule_N, so `moat
+ * status` reads back exact per-rule figures however a rule is split.
+ */
+#include "nftc.h"
+
+#include <setjmp.h>
+#include <string.h>
+
+#include "addr.h"
+
+#define V6_ALL_LO	((u128)0)
+
+static const char *const fam_word[] = { [FAM_V4] = "ip", [FAM_V6] = "ip6" };
+static const char *const fam_suffix[] = { [FAM_V4] = "v4", [FAM_V6] = "v6" };
+
+struct nftc {
+	const struct policy	*p;
+	struct strbuf		*b;
+	struct arena		 a;		/* scratch sets */
+	struct iset		 full[3];	/* every address of a family */
+};
+
+/* The part of s in family f. */
+static struct iset
+fam_part(struct nftc *c, struct iset s, enum addr_family f)
+{
+	return iset_inter(&c->a, s, c->full[f]);
+}
+
+/* nft names allow letters, digits and '_': '-' becomes '_'. */
+static void
+put_ident(struct strbuf *b, const char *name)
+{
+	for (; *name != '\0'; name++)
+		strbuf_putc(b, *name == '-' ? '_' : *name);
+}
+
+static void
+put_addr(struct strbuf *b, u128 a)
+{
+	char buf[ADDR_STRLEN];
+
+	addr_format(a, buf, sizeof(buf));
+	strbuf_puts(b, buf);
+}
+
+/* One interval as a host, a prefix or a range. */
+static void
+put_interval(struct strbuf *b, u128 lo, u128 hi, enum addr_family f)
+{
+	int bits = f == FAM_V4 ? 32 : 128, plen;
+	u128 size = hi - lo;
+
+	if (lo == hi) {
+		put_addr(b, lo);
+		return;
+	}
+	/* A prefix when the interval is aligned and a power of two long. */
+	if (size != U128_MAX && ((size + 1) & size) == 0 &&
+	    (lo & size) == 0) {
+		for (plen = bits; plen > 0 && size != 0; plen--)
+			size >>= 1;
+		put_addr(b, lo);
+		strbuf_printf(b, "/%d", plen);
+		return;
+	}
+	put_addr(b, lo);
+	strbuf_putc(b, '-');
+	put_addr(b, hi);
+}
+
+static void
+put_elements(struct strbuf *b, struct iset s, enum addr_family f)
+{
+	size_t i;
+
+	for (i = 0; i < s.n; i++) {
+		if (i > 0)
+			strbuf_puts(b, ", ");
+		put_interval(b, s.v[i].lo, s.v[i].hi, f);
+	}
+}
+
+/* The object whose family-f part is exactly s, if the expression names
+ * one object: its named set reads better than the addresses. */
+static const struct object *
+named_set_for(struct nftc *c, const struct addr_expr *x, struct iset s,
+    enum addr_family f)
+{
+	const struct object *o;
+
+	if (x->n != 1 || x->v[0].kind != AE_NAME || (o = x->v[0].obj) ==
+	    NULL || o->kind == OBJ_ANY)
+		return NULL;
+	return iset_equal(fam_part(c, o->set, f), s) ? o : NULL;
+}
+
+/*
+ * The match of one address side in family f, or nothing when it matches
+ * every address of f.  Writes the shorter of the set and its complement.
+ */
+static void
+put_addr_match(struct nftc *c, struct strbuf *b, const char *dir,
+    const struct addr_expr *x, struct iset part, enum addr_family f)
+{
+	struct iset neg = iset_diff(&c->a, c->full[f], part), show = part;
+	const struct object *o;
+	bool negate = false;
+
+	if (iset_empty(neg))
+		return;
+	o = named_set_for(c, x, part, f);
+	if (o == NULL && x->exclude) {
+		/* !OBJ: the object's own set, negated. */
+		const struct object *on = named_set_for(c,
+		    &(struct addr_expr){ .n = 1, .v = x->v }, neg, f);
+
+		if (on != NULL) {
+			o = on;
+			negate = true;
+		}
+	}
+	if (o == NULL && neg.n < part.n) {
+		negate = true;
+		show = neg;
+	}
+	strbuf_printf(b, " %s %s %s", fam_word[f], dir, negate ? "!= " : "");
+	if (o != NULL) {
+		strbuf_putc(b, '@');
+		put_ident(b, o->name);
+		strbuf_printf(b, "_%s", fam_suffix[f]);
+	} else if (show.n == 1 && show.v[0].lo == show.v[0].hi)
+		put_addr(b, show.v[0].lo);
+	else {
+		strbuf_puts(b, "{ ");
+		put_elements(b, show, f);
+		strbuf_puts(b, " }");
+	}
+}
+
+/* Ports or types of protocol proto within service set s, as "{ 25, 80 }". */
+static void
+put_ports(struct strbuf *b, struct iset part)
+{
+	size_t i;
+
+	if (part.n == 1 && part.v[0].lo == part.v[0].hi) {
+		strbuf_printf(b, "%u", (unsigned)(part.v[0].lo & 0xffff));
+		return;
+	}
+	strbuf_puts(b, "{ ");
+	for (i = 0; i < part.n; i++) {
+		unsigned lo = (unsigned)(part.v[i].lo & 0xffff);
+		unsigned hi = (unsigned)(part.v[i].hi & 0xffff);
+
+		if (i > 0)
+			strbuf_puts(b, ", ");
+		if (lo == hi)
+			strbuf_printf(b, "%u", lo);
+		else
+			strbuf_printf(b, "%u-%u", lo, hi);
+	}
+	strbuf_puts(b, " }");
+}
+
+static const int proto_order[] = { 6, 17, 132, 1, 58, 47, 50, 51 };
+
+/* One service group of a rule: "tcp dport 25" or "meta l4proto gre". */
+struct svc_group {
+	const struct proto_info	*pi;	/* NULL: any protocol */
+	struct iset		 part;	/* keys of pi within the rule */
+	bool			 all;	/* every port or type of pi */
+};
+
+/* Split a service set into one group per protocol, in family f. */
+static size_t
+svc_groups(struct nftc *c, struct iset s, enum addr_family f,
+    struct svc_group *g)
+{
+	size_t i, n = 0;
+
+	if (s.n == 1 && s.v[0].lo == 0 && s.v[0].hi == 0xffffff) {
+		g[0].pi = NULL;
+		return 1;
+	}
+	for (i = 0; i < sizeof(proto_order) / sizeof(proto_order[0]); i++) {
+		const struct proto_info *pi = builtin_proto_by_number(
+		    proto_order[i]);
+		u128 base = (u128)pi->number << 16;
+		struct iset part;
+
+		if (!(pi->family & f))
+			continue;
+		part = iset_inter(&c->a, s, iset_range(&c->a, base,
+		    base | 0xffff));
+		if (iset_empty(part))
+			continue;
+		g[n].pi = pi;
+		g[n].part = part;
+		g[n].all = part.n == 1 && part.v[0].lo == base &&
+		    part.v[0].hi == (base | 0xffff);
+		n++;
+	}
+	return n;
+}
+
+static void
+put_svc_match(struct strbuf *b, const struct svc_group *g)
+{
+	if (g->pi == NULL)
+		return;
+	if (g->all || g->pi->kind == PK_NONE) {
+		strbuf_printf(b, " meta l4proto %s", g->pi->number == 58 ?
+		    "ipv6-icmp" : g->pi->name);
+		return;
+	}
+	if (g->pi->kind == PK_PORTS)
+		strbuf_printf(b, " %s dport ", g->pi->name);
+	else
+		strbuf_printf(b, " %s type ", g->pi->name);
+	put_ports(b, g->part);
+}
+
+/* Start a rule line; end_line() drops the space its first match put. */
+static size_t
+begin_line(struct strbuf *b)
+{
+	strbuf_puts(b, "\t\t");
+	return b->len;
+}
+
+static void
+end_line(struct strbuf *b, size_t start)
+{
+	if (!strbuf_failed(b) && b->len > start && b->s[start] == ' ') {
+		memmove(b->s + start, b->s + start + 1, b->len - start);
+		b->len--;
+	}
+}
+
+static void
+put_verdict(struct strbuf *b, const struct rule *r, const struct svc_group *g,
+    bool tcp_only)
+{
+	if (r->log)
+		strbuf_printf(b, " log prefix \"moat rule %d %s: \"", r->number,
+		    action_name(r->action));
+	if (r->number > 0)
+		strbuf_printf(b, " counter name \"rule_%d\"", r->number);
+	else
+		strbuf_puts(b, " counter name \"anti_lockout\"");
+	switch (r->action) {
+	case ACT_ACCEPT:
+		strbuf_puts(b, " accept");
+		break;
+	case ACT_DENY:
+		strbuf_puts(b, " drop");
+		break;
+	case ACT_REJECT:
+		if (tcp_only || (g->pi != NULL && g->pi->number == 6))
+			strbuf_puts(b, " reject with tcp reset");
+		else
+			strbuf_puts(b, " reject with icmpx type "
+			    "admin-prohibited");
+		break;
+	}
+	if (r->number > 0)
+		strbuf_printf(b, " comment \"rule %d\"\n", r->number);
+	else
+		strbuf_puts(b, " comment \"anti-lockout\"\n");
+}
+
+/* The nft rules of one moat rule in family f (none if it cannot match). */
+static void
+compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
+    bool need_nfproto)
+{
+	struct strbuf *b = c->b;
+	struct iset src = fam_part(c, r->src.set, f);
+	struct iset dst = fam_part(c, r->dst.set, f);
+	struct svc_group g[8];
+	size_t i, n;
+
+	if (iset_empty(src) || iset_empty(dst))
+		return;
+	n = svc_groups(c, r->svc.set, f, g);
+	for (i = 0; i < n; i++) {
+		bool split_reject = r->action == ACT_REJECT && g[i].pi == NULL;
+		int pass;
+
+		/* reject of any protocol: a reset for tcp, icmpx for the rest */
+		for (pass = 0; pass < (split_reject ? 2 : 1); pass++) {
+			size_t start = begin_line(b);
+
+			if (need_nfproto)
+				strbuf_printf(b, " meta nfproto %s",
+				    f == FAM_V4 ? "ipv4" : "ipv6");
+			put_addr_match(c, b, "saddr", &r->src, src, f);
+			put_addr_match(c, b, "daddr", &r->dst, dst, f);
+			put_svc_match(b, &g[i]);
+			if (split_reject && pass == 0)
+				strbuf_puts(b, " meta l4proto tcp");
+			put_verdict(b, r, &g[i], split_reject && pass == 0);
+			end_line(b, start);
+		}
+	}
+}
+
+static bool
+matches_whole_family(struct nftc *c, struct iset s, enum addr_family f)
+{
+	return iset_subset(c->full[f], s);
+}
+
+static void
+compile_rule(struct nftc *c, const struct rule *r)
+{
+	bool all4 = matches_whole_family(c, r->src.set, FAM_V4) &&
+	    matches_whole_family(c, r->dst.set, FAM_V4);
+	bool all6 = matches_whole_family(c, r->src.set, FAM_V6) &&
+	    matches_whole_family(c, r->dst.set, FAM_V6);
+	bool has_icmp = iset_overlaps(r->svc.set, iset_range(&c->a,
+	    (u128)1 << 16, (u128)1 << 16 | 0xffff)) ||
+	    iset_overlaps(r->svc.set, iset_range(&c->a, (u128)58 << 16,
+	    (u128)58 << 16 | 0xffff));
+
+	if (r->disabled)
+		return;
+	if (all4 && all6 && !has_icmp) {
+		/* No address to match and nothing family-bound: one rule. */
+		struct svc_group g[8];
+		size_t i, n = svc_groups(c, r->svc.set, FAM_BOTH, g);
+
+		for (i = 0; i < n; i++) {
+			bool split = r->action == ACT_REJECT && g[i].pi == NULL;
+			int pass;
+
+			for (pass = 0; pass < (split ? 2 : 1); pass++) {
+				size_t start = begin_line(c->b);
+
+				put_svc_match(c->b, &g[i]);
+				if (split && pass == 0)
+					strbuf_puts(c->b, " meta l4proto tcp");
+				put_verdict(c->b, r, &g[i], split && pass == 0);
+				end_line(c->b, start);
+			}
+		}
+		return;
+	}
+	compile_rule_family(c, r, FAM_V4, all4);
+	compile_rule_family(c, r, FAM_V6, all6);
+}
+
+static const char *
+verdict_word(enum action a)
+{
+	return a == ACT_ACCEPT ? "accept" : a == ACT_DENY ? "drop" :
+	    "reject with icmpx type admin-prohibited";
+}
+
+/* The accepts that port forwards imply, after the rules. */
+static void
+compile_forward_accepts(struct nftc *c, const struct iface *ifc)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->p->nforward; i++) {
+		const struct forward *fw = c->p->forwards[i];
+		struct svc_group g[8];
+		size_t n;
+
+		if (fw->iface != ifc)
+			continue;
+		n = svc_groups(c, fw->svc.set, FAM_BOTH, g);
+		for (j = 0; j < n; j++) {
+			int fam;
+
+			for (fam = FAM_V4; fam <= FAM_V6; fam++) {
+				if (!(fam == FAM_V4 ? fw->has4 : fw->has6))
+					continue;
+				strbuf_printf(c->b, "\t\tct status dnat %s daddr ",
+				    fam_word[fam]);
+				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
+				put_svc_match(c->b, &g[j]);
+				strbuf_printf(c->b, " accept comment \"forward "
+				    "%d\"\n", fw->number);
+			}
+		}
+	}
+}
+
+static void
+compile_zone(struct nftc *c, const struct iface *ifc)
+{
+	const struct policy *p = c->p;
+	size_t i;
+
+	strbuf_puts(c->b, "\tchain zone_");
+	put_ident(c->b, ifc->name);
+	strbuf_puts(c->b, " {\n");
+	if (p->lockout_rule != NULL && p->lockout_rule->iface == ifc)
+		compile_rule(c, p->lockout_rule);
+	for (i = 0; i < p->nrule; i++)
+		if (p->rules[i]->iface == ifc)
+			compile_rule(c, p->rules[i]);
+	compile_forward_accepts(c, ifc);
+	strbuf_puts(c->b, "\t\tcounter name \"default_");
+	put_ident(c->b, ifc->name);
+	strbuf_printf(c->b, "\" %s comment \"default of %s\"\n\t}\n\n",
+	    verdict_word(policy_iface_default(ifc)), ifc->name);
+}
+
+static void
+compile_dispatch(struct nftc *c, const char *hook)
+{
+	const struct policy *p = c->p;
+	size_t i;
+
+	strbuf_printf(c->b, "\tchain %s {\n\t\ttype filter hook %s priority "
+	    "filter; policy accept;\n", hook, hook);
+	strbuf_puts(c->b, "\t\tct state established,related accept\n"
+	    "\t\tct state invalid drop\n");
+	if (strcmp(hook, "input") == 0)
+		strbuf_puts(c->b, "\t\tiif \"lo\" accept\n"
+		    "\t\ticmpv6 type { nd-neighbor-solicit, "
+		    "nd-neighbor-advert, nd-router-solicit, nd-router-advert, "
+		    "nd-redirect } accept\n");
+	if (p->niface == 0) {
+		strbuf_puts(c->b, "\t}\n\n");
+		return;
+	}
+	strbuf_puts(c->b, "\t\tiifname vmap { ");
+	for (i = 0; i < p->niface; i++) {
+		strbuf_printf(c->b, "%s\"%s\" : jump zone_", i ? ", " : "",
+		    p->ifaces[i]->device);
+		put_ident(c->b, p->ifaces[i]->name);
+	}
+	strbuf_puts(c->b, " }\n\t}\n\n");
+}
+
+/* Named sets of the objects the rules name, per family. */
+static void
+compile_sets(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i;
+	int f;
+
+	for (i = 0; i < p->nobject; i++) {
+		const struct object *o = p->objects[i];
+
+		if (o->kind == OBJ_ANY)
+			continue;
+		for (f = FAM_V4; f <= FAM_V6; f++) {
+			struct iset part = fam_part(c, o->set, f);
+
+			if (iset_empty(part))
+				continue;
+			strbuf_puts(c->b, "\tset ");
+			put_ident(c->b, o->name);
+			strbuf_printf(c->b, "_%s {\n\t\ttype %s_addr\n\t\tflags "
+			    "interval\n\t\telements = { ", fam_suffix[f],
+			    f == FAM_V4 ? "ipv4" : "ipv6");
+			put_elements(c->b, part, (enum addr_family)f);
+			strbuf_puts(c->b, " }\n\t}\n\n");
+		}
+	}
+}
+
+static void
+compile_counters(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i;
+
+	if (p->lockout_rule != NULL)
+		strbuf_puts(c->b, "\tcounter anti_lockout {\n\t}\n");
+	for (i = 0; i < p->nrule; i++)
+		if (!p->rules[i]->disabled)
+			strbuf_printf(c->b, "\tcounter rule_%d {\n\t}\n",
+			    p->rules[i]->number);
+	for (i = 0; i < p->niface; i++) {
+		strbuf_puts(c->b, "\tcounter default_");
+		put_ident(c->b, p->ifaces[i]->name);
+		strbuf_puts(c->b, " {\n\t}\n");
+	}
+	for (i = 0; i < p->nforward; i++)
+		strbuf_printf(c->b, "\tcounter forward_%d {\n\t}\n",
+		    p->forwards[i]->number);
+	strbuf_putc(c->b, '\n');
+}
+
+static void
+compile_nat(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i, j, n;
+
+	if (p->nforward > 0) {
+		strbuf_puts(c->b, "\tchain prerouting {\n\t\ttype nat hook "
+		    "prerouting priority dstnat; policy accept;\n");
+		for (i = 0; i < p->nforward; i++) {
+			const struct forward *fw = p->forwards[i];
+			struct svc_group g[8];
+			int f;
+
+			n = svc_groups(c, fw->svc.set, FAM_BOTH, g);
+			for (j = 0; j < n; j++)
+				for (f = FAM_V4; f <= FAM_V6; f++) {
+					struct iset mine = fam_part(c,
+					    fw->iface->ip_obj->set, f);
+
+					if (!(f == FAM_V4 ? fw->has4 : fw->has6) ||
+					    iset_empty(mine))
+						continue;
+					strbuf_printf(c->b, "\t\tiifname \"%s\"",
+					    fw->iface->device);
+					put_addr_match(c, c->b, "daddr",
+					    &(struct addr_expr){ .n = 0 }, mine,
+					    f);
+					put_svc_match(c->b, &g[j]);
+					strbuf_printf(c->b, " counter name "
+					    "\"forward_%d\" dnat %s to ",
+					    fw->number, fam_word[f]);
+					put_addr(c->b, f == FAM_V4 ? fw->to4 :
+					    fw->to6);
+					strbuf_printf(c->b, " comment \"forward "
+					    "%d\"\n", fw->number);
+				}
+		}
+		strbuf_puts(c->b, "\t}\n\n");
+	}
+	if (p->nnat > 0) {
+		strbuf_puts(c->b, "\tchain postrouting {\n\t\ttype nat hook "
+		    "postrouting priority srcnat; policy accept;\n");
+		for (i = 0; i < p->nnat; i++)
+			strbuf_printf(c->b, "\t\toifname \"%s\" masquerade "
+			    "comment \"nat on %s\"\n", p->nats[i]->iface->device,
+			    p->nats[i]->ifname);
+		strbuf_puts(c->b, "\t}\n\n");
+	}
+}
+
+void
+nftc_remove(struct strbuf *b)
+{
+	strbuf_puts(b, "table inet " NFTC_TABLE "\n"
+	    "delete table inet " NFTC_TABLE "\n");
+}
+
+void
+nftc_compile(const struct policy *p, struct strbuf *b)
+{
+	struct nftc c = { .p = p, .b = b };
+	jmp_buf oom;
+	size_t i;
+
+	arena_init(&c.a);
+	if (setjmp(oom) != 0) {
+		b->failed = true;	/* the caller sees an ordinary failure */
+		arena_free(&c.a);
+		return;
+	}
+	c.a.oom = &oom;
+	c.full[FAM_V4] = iset_range(&c.a, V4_BASE, V4_LAST);
+	c.full[FAM_V6] = iset_complement(&c.a, c.full[FAM_V4], 0, U128_MAX);
+	strbuf_printf(b, "# moat policy from %s, compiled by moat\n",
+	    p->file);
+	nftc_remove(b);
+	strbuf_puts(b, "table inet " NFTC_TABLE " {\n");
+	compile_counters(&c);
+	compile_sets(&c);
+	if (p->firewall) {
+		compile_dispatch(&c, "input");
+		compile_dispatch(&c, "forward");
+		for (i = 0; i < p->niface; i++)
+			compile_zone(&c, p->ifaces[i]);
+	}
+	compile_nat(&c);
+	strbuf_puts(b, "}\n");
+	arena_free(&c.a);
+}

@@ -1,0 +1,17 @@
+/* nftc.h: a policy compiled to one nftables table, `table inet moat`. */
+#ifndef MOAT_NFTC_H
+#define MOAT_NFTC_H
+
+#include "policy.h"
+#include "strbuf.h"
+
+#define NFTC_TABLE	"moat"		/* table inet moat */
+
+/* The nft script that replaces table inet moat with policy p in one
+ * transaction (create, delete, define), as `moat show --nft` prints it
+ * and `moat apply` loads it.  p must be valid. */
+void	 nftc_compile(const struct policy *p, struct strbuf *b);
+/* The script that removes table inet moat, if present. */
+void	 nftc_remove(struct strbuf *b);
+
+#endif
