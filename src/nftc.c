@@ -429,13 +429,16 @@ compile_dispatch(struct nftc *c, const char *hook)
 
 	strbuf_printf(c->b, "\tchain %s {\n\t\ttype filter hook %s priority "
 	    "filter; policy accept;\n", hook, hook);
-	strbuf_puts(c->b, "\t\tct state established,related accept\n"
-	    "\t\tct state invalid drop\n");
+	strbuf_puts(c->b, "\t\tct state established,related accept\n");
+	/* Neighbour discovery before the invalid check: conntrack calls an
+	 * advertisement that answers the kernel's own solicitation invalid,
+	 * and IPv6 dies without it. */
 	if (strcmp(hook, "input") == 0)
 		strbuf_puts(c->b, "\t\tiif \"lo\" accept\n"
 		    "\t\ticmpv6 type { nd-neighbor-solicit, "
 		    "nd-neighbor-advert, nd-router-solicit, nd-router-advert, "
 		    "nd-redirect } accept\n");
+	strbuf_puts(c->b, "\t\tct state invalid drop\n");
 	if (p->niface == 0) {
 		strbuf_puts(c->b, "\t}\n\n");
 		return;

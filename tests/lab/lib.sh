@@ -1,0 +1,80 @@
+# lib.sh: what the lab tests share.  Source it with the moat binary as $1.
+# Each test builds its own lab (namespaces prefixed t<pid>-), its own state
+# directory, and removes both, and stops the processes it started, on exit.
+set -u
+MOAT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+LAB="$top/scripts/lab.sh"
+if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v nft >/dev/null; then
+	echo "skip: the lab needs root, iproute2 and nftables"
+	exit 77
+fi
+export MOAT_LAB="t$$-"
+export MOAT_STATE_DIR
+MOAT_STATE_DIR=$(mktemp -d)
+tmp=$(mktemp -d)
+pids=""
+failed=0
+
+cleanup() {
+	for pid in $pids; do
+		kill "$pid" 2>/dev/null
+	done
+	# A watchdog of apply --confirm that is still waiting.
+	if [ -f "$MOAT_STATE_DIR/pending" ]; then
+		kill "$(cut -d' ' -f2 "$MOAT_STATE_DIR/pending")" 2>/dev/null
+	fi
+	sh "$LAB" down
+	rm -rf "$MOAT_STATE_DIR" "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+sh "$LAB" up || { echo "FAIL: lab up"; exit 1; }
+
+ns() {	# ns NS CMD...: run CMD in a namespace of this lab
+	n=$1
+	shift
+	ip netns exec "$MOAT_LAB$n" "$@"
+}
+
+fail() {
+	echo "FAIL: $*"
+	failed=1
+}
+
+# listen NS ADDR:PORT...: start the lab's servers, log in $tmp/NS.log
+listen() {
+	n=$1
+	shift
+	ns "$n" python3 "$here/listen.py" "$tmp/$n.log" "$@" >"$tmp/$n.out" 2>&1 &
+	pids="$pids $!"
+	for _ in $(seq 50); do
+		grep -q listening "$tmp/$n.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "servers in $n did not start: $(cat "$tmp/$n.out")"
+}
+
+# probe WANT NS [--from IP] HOST PORT: WANT is connected, refused or "timed out"
+probe() {
+	want=$1
+	n=$2
+	shift 2
+	out=$(ns "$n" "$MOAT" probe --timeout 1 "$@")
+	case $out in
+	*" $want"*) echo "ok: $n: $out" ;;
+	*) fail "probe $* from $n: want $want, got: $out" ;;
+	esac
+}
+
+# counter NAME: packets counted by a named counter of table inet moat in gw
+counter() {
+	ns gw nft list counter inet moat "$1" 2>/dev/null |
+	    sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+finish() {
+	[ $failed = 0 ] && echo "$(basename "$0"): all checks pass"
+	exit $failed
+}

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Seed configuration A for real: the mail server's SMTP reaches the public
+# server, the workstation's is dropped by rule 2, its web traffic passes
+# (LAN default), and the counters of rules 1 and 2 go up.
+. "$(dirname "$0")/lib.sh"
+conf="$top/examples/lab/seed-a.conf"
+listen wan 198.51.100.25:25 198.51.100.25:80
+ns gw "$MOAT" apply -f "$conf" || fail "apply"
+
+probe connected lan --from 192.168.50.10 198.51.100.25 25
+probe "timed out" lan --from 192.168.50.11 198.51.100.25 25
+probe connected lan --from 192.168.50.11 198.51.100.25 80
+grep -q "198.51.100.25:25 192.168.50.10" "$tmp/wan.log" ||
+	fail "the server did not see the mail server's connection"
+grep -q "198.51.100.25:25 192.168.50.11" "$tmp/wan.log" &&
+	fail "the workstation's SMTP reached the server"
+[ "$(counter rule_1)" -ge 1 ] || fail "rule 1's counter did not go up"
+[ "$(counter rule_2)" -ge 1 ] || fail "rule 2's counter did not go up"
+ns gw "$MOAT" status >"$tmp/status" || fail "status"
+grep -Eq '^rule_2 +[1-9]' "$tmp/status" || fail "status shows no packets for rule 2: $(cat "$tmp/status")"
+
+# moat test says the same
+"$MOAT" test -f "$conf" --in LAN --src 192.168.50.10 --dst 198.51.100.25 --service SMTP | grep -q "^accept by rule 1" || fail "moat test rule 1"
+"$MOAT" test -f "$conf" --in LAN --src 192.168.50.11 --dst 198.51.100.25 --service SMTP | grep -q "^deny by rule 2" || fail "moat test rule 2"
+finish
