@@ -14,6 +14,10 @@ up() {
 	for ns in lan gw wan; do
 		ip netns add "$p$ns"
 		ip -n "$p$ns" link set lo up
+		# No duplicate address detection: a tentative link-local
+		# address makes the first neighbour solicitations fail.
+		ip netns exec "$p$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
+		ip netns exec "$p$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
 	done
 	ip -n "${p}lan" link add lan0 type veth peer name gwl0 netns "${p}gw"
 	ip -n "${p}wan" link add wan0 type veth peer name gww0 netns "${p}gw"

@@ -17,15 +17,19 @@ export MOAT_PROP_POLICIES=${MOAT_PROP_POLICIES:-2000}
 meson test -C "$dir" --print-errorlogs --num-processes 2
 python3 - "$dir/meson-logs/testlog.json" <<'PY'
 import json, sys
-passed = failed = 0
+passed = failed = skipped = 0
 with open(sys.argv[1]) as f:
     for line in f:
         t = json.loads(line)
         if t["result"] in ("OK", "EXPECTEDFAIL"):
             passed += 1
+        elif t["result"] == "SKIP":
+            skipped += 1
+            print("skipped:", t["name"])
         else:
             failed += 1
             print("failed:", t["name"], t["result"])
-print(f"{passed} passed, {failed} failed")
+print(f"{passed} passed, {failed} failed" +
+      (f", {skipped} skipped" if skipped else ""))
 sys.exit(1 if failed or not passed else 0)
 PY

@@ -402,6 +402,10 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		    pd.seq);
 		goto out;
 	}
+	/* A test hook: more commands in the same transaction, to make the
+	 * kernel refuse it (tests/lab/foreign.sh). */
+	if (getenv("MOAT_NFT_INJECT") != NULL)
+		strbuf_printf(&script, "%s\n", getenv("MOAT_NFT_INJECT"));
 	/* The kernel refuses or takes the whole transaction. */
 	if (nft_run(strbuf_str(&script), false, NULL, err) == -1)
 		goto out;

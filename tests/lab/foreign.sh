@@ -1,0 +1,41 @@
+#!/bin/sh
+# moat owns table inet moat and nothing else: a foreign table with rules
+# survives two applies and a rollback; a ruleset the kernel refuses leaves
+# the previous one running and says why.
+. "$(dirname "$0")/lib.sh"
+ns gw nft -f - <<'NFT' || fail "foreign table"
+table ip foreign {
+	chain c {
+		type filter hook input priority 10; policy accept;
+		tcp dport 9999 counter accept
+	}
+}
+NFT
+ns gw "$MOAT" apply -f "$top/examples/lab/seed-a.conf" || fail "apply 1"
+ns gw "$MOAT" apply -f "$top/examples/lab/seed-b.conf" || fail "apply 2"
+ns gw nft list table ip foreign | grep -q "tcp dport 9999 counter" ||
+	fail "the foreign table lost its rule"
+ns gw "$MOAT" rollback || fail "rollback"
+ns gw nft list table ip foreign >/dev/null || fail "rollback removed the foreign table"
+ns gw nft list chain inet moat zone_LAN | grep -q 'comment "rule 2"' ||
+	fail "rollback did not bring back seed A's rule 2"
+
+# A transaction the kernel refuses (a jump loop, added as a test hook):
+# nothing changes and the kernel's reason is printed.
+before=$(ns gw nft list table inet moat | grep -c comment)
+MOAT_NFT_INJECT='add rule inet moat zone_LAN jump zone_LAN' \
+	ns gw "$MOAT" apply -f "$top/examples/lab/seed-b.conf" 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] || fail "a refused apply exited $rc, not 2"
+grep -qi "error" "$tmp/err" || fail "no reason printed: $(cat "$tmp/err")"
+after=$(ns gw nft list table inet moat | grep -c comment)
+[ "$before" = "$after" ] || fail "a refused apply changed the ruleset"
+ns gw nft list chain inet moat zone_LAN | grep -q 'comment "rule 2"' ||
+	fail "the previous ruleset is gone after a refused apply"
+ns gw "$MOAT" history | tail -1 | grep -q rollback ||
+	fail "a refused apply was recorded in the history"
+# --dry-run asks the kernel and changes nothing
+ns gw "$MOAT" apply --dry-run -f "$top/examples/lab/forward.conf" | grep -q "dry run" || fail "dry run"
+ns gw nft list table inet moat | grep -q prerouting && fail "dry run changed the ruleset"
+probe "timed out" lan --from 192.168.50.11 198.51.100.25 25
+finish
