@@ -337,7 +337,8 @@ compile_rule(struct nftc *c, const struct rule *r)
 
 	if (r->disabled)
 		return;
-	if (all4 && all6 && !has_icmp) {
+	if (all4 && all6 && (!has_icmp || iset_equal(r->svc.set,
+	    iset_range(&c->a, 0, 0xffffff)))) {
 		/* No address to match and nothing family-bound: one rule. */
 		struct svc_group g[8];
 		size_t i, n = svc_groups(c, r->svc.set, FAM_BOTH, g);
@@ -415,6 +416,13 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 		if (p->rules[i]->iface == ifc)
 			compile_rule(c, p->rules[i]);
 	compile_forward_accepts(c, ifc);
+	if (policy_iface_default(ifc) == ACT_REJECT) {
+		strbuf_puts(c->b, "\t\tmeta l4proto tcp counter name "
+		    "\"default_");
+		put_ident(c->b, ifc->name);
+		strbuf_printf(c->b, "\" reject with tcp reset comment \"default "
+		    "of %s\"\n", ifc->name);
+	}
 	strbuf_puts(c->b, "\t\tcounter name \"default_");
 	put_ident(c->b, ifc->name);
 	strbuf_printf(c->b, "\" %s comment \"default of %s\"\n\t}\n\n",

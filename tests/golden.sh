@@ -1,9 +1,10 @@
 #!/bin/sh
 # golden.sh MOAT CASE: one golden test.
 #   ok-NAME.conf:   `moat show` must print ok-NAME.out, `moat show --json`
-#                   ok-NAME.json, `moat check` ok-NAME.check (with its exit
-#                   status on the last line), and the printed form must print
-#                   back to itself (parse(print(x)) == x).
+#                   ok-NAME.json, `moat show --nft` ok-NAME.nft (which nft -c
+#                   must accept, when root), `moat check` ok-NAME.check (with
+#                   its exit status on the last line), and the printed form
+#                   must print back to itself (parse(print(x)) == x).
 #   fail-NAME.conf: `moat check` must exit 2 and print fail-NAME.err on stderr.
 # Set MOAT_GOLDEN_UPDATE=1 to write the expected files instead (then review
 # them by hand: a golden file is only as right as the person who read it).
@@ -44,6 +45,15 @@ ok-*)
 	"$moat" check -f "$name.conf" >"$tmp/check" 2>&1
 	echo "exit $?" >>"$tmp/check"
 	compare "$name.check" "$tmp/check" "moat check"
+	"$moat" show --nft -f "$name.conf" >"$tmp/nft" 2>&1 || failed=1
+	compare "$name.nft" "$tmp/nft" "moat show --nft"
+	# The kernel's own parser checks it, in a throwaway network namespace.
+	if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
+	    command -v nft >/dev/null; then
+		unshare -n nft -c -f "$tmp/nft" >"$tmp/nfterr" 2>&1 ||
+		    { echo "golden: $name: nft -c refuses the ruleset:";
+		    cat "$tmp/nfterr"; failed=1; }
+	fi
 	"$moat" show -f - <"$tmp/out" >"$tmp/again" 2>&1 || failed=1
 	if ! cmp -s "$tmp/out" "$tmp/again"; then
 		echo "golden: $name: printing the printed form changed it"
