@@ -1,13 +1,14 @@
 #!/bin/sh
-# demo.sh: build moat and walk through the seed article's two
-# configurations: the rules, what `moat check` says, and the telnet test
-# simulated with `moat test` for the mail server and a workstation.
+# demo.sh: build moat, bring up the lab (three network namespaces: lan,
+# gw, wan), and show the seed article's two configurations enforced by the
+# kernel: the telnet test from the mail server and from a workstation,
+# next to what `moat test` says decides each, then tear the lab down.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
 [ -d build-release ] || meson setup build-release --buildtype=release >/dev/null
 ninja -C build-release moat >/dev/null
-moat=build-release/moat
+moat=$(pwd)/build-release/moat
 
 if [ -t 1 ]; then
 	say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
@@ -16,36 +17,60 @@ else
 fi
 run() { printf '$ moat %s\n' "$*"; "$moat" "$@" || true; }
 
-say "Seed configuration A: an internal mail server (examples/seed-a.conf)"
-sed -n '/^[a-z]/p' examples/seed-a.conf
-say "moat check: valid, and no rule is dead"
-run check -f examples/seed-a.conf
-say "The mail server sends to a public SMTP server: accepted by rule 1"
-run test -f examples/seed-a.conf --in LAN --src 192.168.1.10 --dst 198.51.100.25 --service SMTP
-say "A workstation tries the same: denied by rule 2"
-run test -f examples/seed-a.conf --in LAN --src 192.168.1.50 --dst 198.51.100.25 --service SMTP
-say "The workstation browses the web: no rule matches, the LAN default accepts"
-run test -f examples/seed-a.conf --in LAN --src 192.168.1.50 --dst 198.51.100.25 --proto tcp --dport 443
+export MOAT_LAB=demo- MOAT_STATE_DIR
+MOAT_STATE_DIR=$(mktemp -d)
+tmp=$(mktemp -d)
+srv=""
+cleanup() {
+	[ -n "$srv" ] && kill $srv 2>/dev/null
+	sh scripts/lab.sh down
+	rm -rf "$MOAT_STATE_DIR" "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+lab() { ns=$1; shift; ip netns exec "demo-$ns" "$@"; }
+# telnet FROM-NAME FROM-IP HOST: the probe from the LAN, and moat test's answer
+telnet() {
+	printf '\n%s (%s) -> %s:25\n' "$1" "$2" "$3"
+	printf '  real:      '
+	lab lan "$moat" probe --timeout 2 --from "$2" "$3" 25 || true
+	printf '  moat test: '
+	"$moat" test -f "$conf" --in LAN --src "$2" --dst "$3" --service SMTP || true
+}
 
-say "The seed's warning: the Accept rule placed below the Deny rule"
-sed -n '/^[a-z]/p' examples/seed-a-swapped.conf
+say "The lab: lan (192.168.50.10 mail server, .11 workstation), gw (moat), wan (198.51.100.25 a public mail server)"
+sh scripts/lab.sh up
+lab wan python3 tests/lab/listen.py "$tmp/wan.log" 198.51.100.25:25 >"$tmp/wan.out" 2>&1 &
+srv="$!"
+lab gw python3 tests/lab/listen.py "$tmp/gw.log" 192.168.50.1:25 >"$tmp/gw.out" 2>&1 &
+srv="$srv $!"
+sleep 1
+
+conf=examples/lab/seed-a.conf
+say "Seed configuration A: an internal mail server ($conf)"
+sed -n '/^[a-z]/p' "$conf"
+run check -f "$conf"
+lab gw "$moat" apply -f "$conf"
+telnet "the mail server" 192.168.50.10 198.51.100.25
+telnet "a workstation" 192.168.50.11 198.51.100.25
+say "Per-rule counters read back from the kernel"
+lab gw "$moat" status
+
+say "The seed's warning: the Accept rule below the Deny rule can never match"
 run check -f examples/seed-a-swapped.conf
 
-say "Seed configuration B: the gateway is the mail server (examples/seed-b.conf)"
-sed -n '/^[a-z]/p' examples/seed-b.conf
-run check -f examples/seed-b.conf
-say "A workstation sends through the gateway's LAN address: accepted"
-run test -f examples/seed-b.conf --in LAN --src 192.168.1.50 --dst 192.168.1.1 --service SMTP
-say "A workstation sends to a public SMTP server: denied by rule 1"
-run test -f examples/seed-b.conf --in LAN --src 192.168.1.50 --dst 198.51.100.25 --service SMTP
-say "The same as JSON, for scripts"
-run test -f examples/seed-b.conf --in LAN --src 192.168.1.50 --dst 198.51.100.25 --service SMTP --json
+conf=examples/lab/seed-b.conf
+say "Seed configuration B: the gateway is the mail server ($conf)"
+sed -n '/^[a-z]/p' "$conf"
+lab gw "$moat" apply -f "$conf"
+telnet "a workstation, to the gateway" 192.168.50.11 192.168.50.1
+telnet "a workstation, to the Internet" 192.168.50.11 198.51.100.25
 
-say "The anti-lockout rule: the LAN always reaches the gateway's SSH"
-run test -f examples/seed-b.conf --in LAN --src 192.168.1.50 --dst 192.168.1.1 --service SSH
+say "Lockout protection: apply --confirm, and nobody confirms"
+lab gw "$moat" apply --confirm 2 -f examples/lab/forward.conf
+sleep 3
+lab gw "$moat" history
 
-say "A larger office policy (examples/office.conf): check, and one port forward"
-run check -f examples/office.conf
-run test -f examples/office.conf --in WAN --src 198.51.100.7 --dst 203.0.113.2 --service SMTP
-printf '\nKernel enforcement (nftables) and the namespace lab come with the next\n'
-printf 'milestone; today moat validates, explains and simulates policies.\n'
+say "The compiled ruleset of seed configuration A (moat show --nft)"
+"$moat" show --nft -f examples/lab/seed-a.conf | sed -n '/chain zone_LAN/,/^	}/p'
+say "Tearing the lab down"
