@@ -37,6 +37,17 @@ up() {
 		set -- $l
 		ip -n "$p$1" link set "$2" up
 	done
+	# The hosts know their router's link addresses: the first neighbour
+	# solicitation of a new veth is answered only a second later, which
+	# would slow every test's first packet.  The gateway still resolves
+	# its hosts itself, through moat's rules.
+	for l in "lan gwl0 192.168.50.1 2001:db8:50::1 lan0" \
+	    "wan gww0 198.51.100.1 2001:db8:51::1 wan0"; do
+		set -- $l
+		mac=$(ip -n "${p}gw" -br link show "$2" | awk '{print $3}')
+		ip -n "$p$1" neigh replace "$3" lladdr "$mac" dev "$5" nud permanent
+		ip -n "$p$1" neigh replace "$4" lladdr "$mac" dev "$5" nud permanent
+	done
 	ip -n "${p}lan" route add default via 192.168.50.1
 	ip -n "${p}lan" -6 route add default via 2001:db8:50::1
 	# The WAN side routes the lab's LAN through the gateway, so that

@@ -394,8 +394,9 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 				    fam_word[fam]);
 				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
 				put_svc_match(c->b, &g[j]);
-				strbuf_printf(c->b, " accept comment \"forward "
-				    "%d\"\n", fw->number);
+				strbuf_printf(c->b, " counter name \"forward_%d_"
+				    "accept\" accept comment \"forward %d\"\n",
+				    fw->number, fw->number);
 			}
 		}
 	}
@@ -507,8 +508,9 @@ compile_counters(struct nftc *c)
 		strbuf_puts(c->b, " {\n\t}\n");
 	}
 	for (i = 0; i < p->nforward; i++)
-		strbuf_printf(c->b, "\tcounter forward_%d {\n\t}\n",
-		    p->forwards[i]->number);
+		strbuf_printf(c->b, "\tcounter forward_%d {\n\t}\n"
+		    "\tcounter forward_%d_accept {\n\t}\n",
+		    p->forwards[i]->number, p->forwards[i]->number);
 	strbuf_putc(c->b, '\n');
 }
 

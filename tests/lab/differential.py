@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""differential.py MOAT LABGEN PREFIX NPOLICIES NFLOWS WORKDIR
+
+For each of NPOLICIES random lab policies (labgen): apply it in the gw
+namespace, send every flow for real from the lan or wan namespace (one TCP
+SYN, UDP datagram or ICMP echo request), and read which named counter of
+table inet moat counted it.  That counter names the rule that decided the
+flow in the kernel; it must be the one `moat`'s evaluator names.
+Prints the agreement; exits 1 on any difference.
+"""
+import ctypes
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+CLONE_NEWNET = 0x40000000
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def setns(name):
+    fd = os.open(f"/run/netns/{name}", os.O_RDONLY)
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "setns " + name)
+    os.close(fd)
+
+
+def counters(gw):
+    setns(gw)
+    out = subprocess.run(["nft", "-j", "list", "counters", "table", "inet",
+                          "moat"], capture_output=True, text=True, check=True)
+    res = {}
+    for item in json.loads(out.stdout)["nftables"]:
+        c = item.get("counter")
+        if c:
+            res[c["name"]] = c["packets"]
+    return res
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+
+
+seq = 0
+
+
+def send(side, src, dst, proto, port):
+    """Send the first packet of a new connection; return the socket."""
+    global seq
+    setns(side)
+    fam = socket.AF_INET6 if ":" in src else socket.AF_INET
+    seq += 1
+    if proto == "tcp":
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.bind((src, 0))
+        s.connect_ex((dst, port))
+    elif proto == "udp":
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.bind((src, 0))
+        s.sendto(b"moat", (dst, port))
+    elif proto == "icmp":
+        s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        s.bind((src, 0))
+        hdr = struct.pack("!BBHHH", 8, 0, 0, seq & 0xffff, 1) + b"moat"
+        hdr = hdr[:2] + struct.pack("!H", checksum(hdr)) + hdr[4:]
+        s.sendto(hdr, (dst, 0))
+    else:
+        s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        s.bind((src, 0))
+        s.sendto(struct.pack("!BBHHH", 128, 0, 0, seq & 0xffff, 1) + b"moat",
+                 (dst, 0))
+    return s
+
+
+def deciding(before, after):
+    """The counters a new connection moves: rules, defaults, anti-lockout,
+    a forward's accept (its DNAT counter moves too, and does not decide)."""
+    return sorted(n for n in after
+                  if after[n] != before.get(n, 0) and
+                  (not n.startswith("forward_") or n.endswith("_accept")))
+
+
+def main():
+    moat, labgen, prefix, npol, nflows, work = sys.argv[1:7]
+    gw = prefix + "gw"
+    agree = total = 0
+    by_kind = {}
+    for i in range(int(npol)):
+        d = os.path.join(work, f"p{i}")
+        os.makedirs(d, exist_ok=True)
+        subprocess.run([labgen, str(i), nflows, d], check=True)
+        r = subprocess.run(["ip", "netns", "exec", gw, moat, "apply", "-f",
+                            os.path.join(d, "policy.conf")],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"policy {i}: apply failed: {r.stderr}")
+            return 1
+        with open(os.path.join(d, "flows.txt")) as f:
+            flows = [line.split() for line in f]
+        for side, src, dst, proto, port, want, verdict in flows:
+            before = counters(gw)
+            s = send(prefix + side, src, dst, proto, int(port))
+            got = []
+            for _ in range(100):
+                after = counters(gw)
+                got = deciding(before, after)
+                if got:
+                    break
+                time.sleep(0.005)
+            s.close()
+            total += 1
+            if got == [want]:
+                agree += 1
+                kind = want.split("_")[0]
+                by_kind[kind] = by_kind.get(kind, 0) + 1
+            else:
+                print(f"policy {i} ({d}/policy.conf): {side} {src} -> {dst} "
+                      f"{proto}/{port}: moat test says {want} ({verdict}), "
+                      f"the kernel counted {got or 'nothing'}")
+    print(f"differential: {npol} policies, {total} flows sent for real: the "
+          f"kernel's deciding rule equals moat test's for {agree} "
+          f"({', '.join(f'{k}: {v}' for k, v in sorted(by_kind.items()))})")
+    return 0 if agree == total and total > 0 else 1
+
+
+sys.exit(main())

@@ -1,0 +1,333 @@
+/* labgen.c: random policies for the lab and flows with the counter that
+ * moat's evaluator says must count them, for the differential test.
+ *
+ * Usage: labgen SEED NFLOWS DIR   writes DIR/policy.conf and DIR/flows.txt
+ * A flow line: SIDE SRC DST PROTO PORT COUNTER VERDICT, where SIDE is the
+ * namespace that sends it (lan or wan), PROTO tcp, udp, icmp or icmpv6,
+ * and COUNTER the named counter of table inet moat that decides it.
+ * The policies aim at the corners where a compiler differs from the model:
+ * IPv4 and IPv6 mixed, excludes of one-family sets, ranges, lists, nested
+ * objects, multi-protocol services, disabled rules, defaults, forwards.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+#include "gen.h"
+
+static const char *const lan4[] = { "192.168.50.10", "192.168.50.11",
+    "192.168.50.12", "192.168.50.13" };
+static const char *const lan6[] = { "2001:db8:50::10", "2001:db8:50::11",
+    "2001:db8:50::12", "2001:db8:50::13" };
+static const char *const wan4[] = { "198.51.100.25", "198.51.100.26",
+    "198.51.100.27", "198.51.100.28" };
+static const char *const wan6[] = { "2001:db8:51::25", "2001:db8:51::26",
+    "2001:db8:51::27", "2001:db8:51::28" };
+
+static bool
+chance(struct rng *r, int pct)
+{
+	return (int)rng_below(r, 100) < pct;
+}
+
+static const char *
+pick(struct rng *r, const char *const *v, size_t n)
+{
+	return v[rng_below(r, n)];
+}
+
+/* An address element of family 4 or 6 (0: either). */
+static void
+elem(struct rng *r, int fam, int nobj, struct strbuf *b)
+{
+	static const char *const builtins[] = { "ANY", "LANIP", "LANNET",
+	    "WANIP", "WANNET" };
+	int k = (int)rng_below(r, 12);
+
+	if (fam == 0)
+		fam = chance(r, 60) ? 4 : 6;
+	if (k < 2 && nobj > 0) {
+		strbuf_printf(b, "O%d", (int)rng_below(r, (uint64_t)nobj));
+		return;
+	}
+	if (k < 4) {
+		strbuf_puts(b, pick(r, builtins, 5));
+		return;
+	}
+	switch (k) {
+	case 4:
+		strbuf_puts(b, fam == 4 ? "192.168.50.8/30" : "2001:db8:50::8/126");
+		break;
+	case 5:
+		strbuf_puts(b, fam == 4 ? "198.51.100.24/30" :
+		    "2001:db8:51::24/126");
+		break;
+	case 6:
+		strbuf_puts(b, fam == 4 ? "192.168.50.11-192.168.50.12" :
+		    "2001:db8:50::11-2001:db8:50::12");
+		break;
+	case 7:
+		strbuf_puts(b, fam == 4 ? "198.51.100.26-198.51.100.28" :
+		    "2001:db8:51::25-2001:db8:51::26");
+		break;
+	case 8:
+	case 9:
+		strbuf_puts(b, fam == 4 ? pick(r, lan4, 4) : pick(r, lan6, 4));
+		break;
+	default:
+		strbuf_puts(b, fam == 4 ? pick(r, wan4, 4) : pick(r, wan6, 4));
+		break;
+	}
+}
+
+static void
+expr(struct rng *r, int fam, int nobj, bool bang, struct strbuf *b)
+{
+	int i, n;
+
+	if (bang && chance(r, 20))
+		strbuf_putc(b, '!');
+	if (!chance(r, 25)) {
+		elem(r, fam, nobj, b);
+		return;
+	}
+	n = 2 + (int)rng_below(r, 2);
+	strbuf_puts(b, "{ ");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strbuf_puts(b, ", ");
+		elem(r, fam, nobj, b);
+	}
+	strbuf_puts(b, " }");
+}
+
+static void
+policy(struct rng *r, struct strbuf *b)
+{
+	static const char *const actions[] = { "accept", "deny", "reject" };
+	static const char *const svcs[] = { "SMTP", "HTTP", "SSH", "DNS",
+	    "PING", "NTP", "S0", "S1", "S2" };
+	static const char *const defs[] = { "", " default accept",
+	    " default deny", " default reject" };
+	int i, nobj = (int)rng_below(r, 5), nrules = 3 + (int)rng_below(r, 10);
+
+	strbuf_printf(b, "interface LAN device gwl0 address 192.168.50.1/24 "
+	    "address 2001:db8:50::1/64%s\n", defs[rng_below(r, 4)]);
+	strbuf_printf(b, "interface WAN device gww0 address 198.51.100.1/24 "
+	    "address 2001:db8:51::1/64%s\n", defs[rng_below(r, 4)]);
+	if (chance(r, 30))
+		strbuf_puts(b, "anti-lockout off\n");
+	for (i = 0; i < nobj; i++) {
+		strbuf_printf(b, "object O%d ", i);
+		expr(r, 0, i, false, b);
+		strbuf_putc(b, '\n');
+	}
+	strbuf_puts(b, "service S0 tcp 22,25 udp 53\n"
+	    "service S1 tcp 80-443 icmp echo-request\n"
+	    "service S2 icmpv6 echo-request udp 123 tcp 8000-8080\n");
+	for (i = 0; i < nrules; i++) {
+		int fam = chance(r, 50) ? 0 : chance(r, 50) ? 4 : 6;
+
+		strbuf_printf(b, "%s on %s from ", actions[rng_below(r, 3)],
+		    chance(r, 60) ? "LAN" : "WAN");
+		expr(r, fam, nobj, true, b);
+		strbuf_puts(b, " to ");
+		expr(r, fam, nobj, true, b);
+		if (!chance(r, 20)) {
+			if (chance(r, 20))
+				strbuf_printf(b, " service { %s, %s }",
+				    pick(r, svcs, 9), pick(r, svcs, 9));
+			else
+				strbuf_printf(b, " service %s", pick(r, svcs, 9));
+		}
+		if (chance(r, 10))
+			strbuf_puts(b, " disabled");
+		strbuf_putc(b, '\n');
+	}
+	if (chance(r, 50))
+		strbuf_puts(b, "nat masquerade on WAN\n");
+	if (chance(r, 50))
+		strbuf_printf(b, "forward on WAN service %s to { %s, %s }\n",
+		    chance(r, 50) ? "SMTP" : "{ HTTP, SSH }", pick(r, lan4, 4),
+		    pick(r, lan6, 4));
+}
+
+static u128
+parse_or_die(const char *s)
+{
+	enum addr_family fam;
+	char err[100];
+	u128 a;
+
+	if (addr_parse(s, &a, &fam, err, sizeof(err)) == -1)
+		abort();
+	return a;
+}
+
+static void write_flow(const struct policy *p, FILE *out, bool from_lan,
+    const char *src, const char *dst, const char *proto, unsigned port);
+
+/* A flow inside a random rule, so that rules are exercised, not only
+ * defaults; false when none of the lab's addresses fits the rule. */
+static bool
+aim(struct rng *r, const struct policy *p, FILE *out)
+{
+	static const char *const gws[] = { "192.168.50.1", "2001:db8:50::1",
+	    "198.51.100.1", "2001:db8:51::1" };
+	static const struct { const char *name; int proto; unsigned port; }
+	    svc[] = { { "tcp", 6, 22 }, { "tcp", 6, 25 }, { "tcp", 6, 80 },
+	    { "tcp", 6, 443 }, { "tcp", 6, 8000 }, { "udp", 17, 53 },
+	    { "udp", 17, 123 }, { "icmp", 1, 8 }, { "icmpv6", 58, 128 } };
+	const struct rule *ru = p->rules[rng_below(r, p->nrule)];
+	bool from_lan = strcmp(ru->ifname, "LAN") == 0;
+	const char *srcs[4], *dsts[12];
+	size_t ns = 0, nd = 0, i, try;
+
+	for (try = 0; try < 20; try++) {
+		bool v4 = chance(r, 50);
+		const char *const *mine = from_lan ? (v4 ? lan4 : lan6) :
+		    (v4 ? wan4 : wan6);
+		const char *const *theirs = from_lan ? (v4 ? wan4 : wan6) :
+		    (v4 ? lan4 : lan6);
+
+		ns = nd = 0;
+		for (i = 0; i < 4; i++) {
+			if (iset_contains(ru->src.set, parse_or_die(mine[i])))
+				srcs[ns++] = mine[i];
+			if (iset_contains(ru->dst.set, parse_or_die(theirs[i])))
+				dsts[nd++] = theirs[i];
+			if ((strchr(gws[i], ':') == NULL) == v4 &&
+			    iset_contains(ru->dst.set, parse_or_die(gws[i])))
+				dsts[nd++] = gws[i];
+		}
+		if (ns == 0 || nd == 0)
+			continue;
+		for (i = 0; i < 10; i++) {
+			size_t k = rng_below(r, 9);
+			u128 key = (u128)svc[k].proto << 16 | svc[k].port;
+
+			if ((svc[k].proto == 1 && !v4) ||
+			    (svc[k].proto == 58 && v4) ||
+			    !iset_contains(ru->svc.set, key))
+				continue;
+			write_flow(p, out, from_lan, srcs[rng_below(r, ns)],
+			    dsts[rng_below(r, nd)], svc[k].name, svc[k].port);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+flow(struct rng *r, const struct policy *p, FILE *out)
+{
+	static const unsigned tcp_ports[] = { 22, 25, 80, 443, 8080, 3389 };
+	static const unsigned udp_ports[] = { 53, 123, 5000 };
+	bool from_lan = chance(r, 60), v4 = chance(r, 55);
+	const char *src, *dst, *proto;
+	unsigned port = 0;
+	int k = (int)rng_below(r, 10);
+
+	if (p->nrule > 0 && chance(r, 70) && aim(r, p, out))
+		return;
+	src = from_lan ? (v4 ? pick(r, lan4, 4) : pick(r, lan6, 4)) :
+	    (v4 ? pick(r, wan4, 4) : pick(r, wan6, 4));
+	if (k < 2)		/* to the gateway's address on this side */
+		dst = from_lan ? (v4 ? "192.168.50.1" : "2001:db8:50::1") :
+		    (v4 ? "198.51.100.1" : "2001:db8:51::1");
+	else if (k < 3)		/* to its address on the other side */
+		dst = from_lan ? (v4 ? "198.51.100.1" : "2001:db8:51::1") :
+		    (v4 ? "192.168.50.1" : "2001:db8:50::1");
+	else
+		dst = from_lan ? (v4 ? pick(r, wan4, 4) : pick(r, wan6, 4)) :
+		    (v4 ? pick(r, lan4, 4) : pick(r, lan6, 4));
+	k = (int)rng_below(r, 10);
+	if (k < 6) {
+		proto = "tcp";
+		port = tcp_ports[rng_below(r, 6)];
+	} else if (k < 8) {
+		proto = "udp";
+		port = udp_ports[rng_below(r, 3)];
+	} else {
+		proto = v4 ? "icmp" : "icmpv6";
+		port = v4 ? 8 : 128;
+	}
+	write_flow(p, out, from_lan, src, dst, proto, port);
+}
+
+/* One flow line, with the counter moat's evaluator says decides it. */
+static void
+write_flow(const struct policy *p, FILE *out, bool from_lan, const char *src,
+    const char *dst, const char *proto, unsigned port)
+{
+	struct flow f;
+	struct verdict v;
+	char counter[64];
+
+	f.proto = strcmp(proto, "tcp") == 0 ? 6 : strcmp(proto, "udp") == 0 ?
+	    17 : strcmp(proto, "icmp") == 0 ? 1 : 58;
+	f.dport = port;
+	f.iface = policy_iface(p, from_lan ? "LAN" : "WAN");
+	f.src = parse_or_die(src);
+	f.dst = parse_or_die(dst);
+	policy_eval(p, &f, &v);
+	switch (v.by) {
+	case BY_RULE:
+		snprintf(counter, sizeof(counter), "rule_%d", v.rule->number);
+		break;
+	case BY_ANTILOCKOUT:
+		snprintf(counter, sizeof(counter), "anti_lockout");
+		break;
+	case BY_FORWARD:
+		snprintf(counter, sizeof(counter), "forward_%d_accept",
+		    v.forward->number);
+		break;
+	default:
+		snprintf(counter, sizeof(counter), "default_%s",
+		    f.iface->name);
+		break;
+	}
+	fprintf(out, "%s %s %s %s %u %s %s\n", from_lan ? "lan" : "wan", src,
+	    dst, proto, port, counter, action_name(v.action));
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rng r;
+	struct strbuf b;
+	struct policy *p;
+	char file[4096];
+	FILE *fp;
+	int i, n;
+
+	if (argc != 4)
+		return 2;
+	r.s = strtoull(argv[1], NULL, 10) * 7919 + 1;
+	n = atoi(argv[2]);
+	strbuf_init(&b, 0);
+	do {		/* some draws are invalid (families): draw again */
+		strbuf_reset(&b);
+		policy(&r, &b);
+		p = policy_parse("policy.conf", strbuf_str(&b), b.len);
+		if (p != NULL && !policy_valid(p)) {
+			policy_free(p);
+			p = NULL;
+		}
+	} while (p == NULL);
+	snprintf(file, sizeof(file), "%s/policy.conf", argv[3]);
+	if ((fp = fopen(file, "w")) == NULL)
+		return 1;
+	fputs(strbuf_str(&b), fp);
+	fclose(fp);
+	snprintf(file, sizeof(file), "%s/flows.txt", argv[3]);
+	if ((fp = fopen(file, "w")) == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		flow(&r, p, fp);
+	fclose(fp);
+	policy_free(p);
+	strbuf_free(&b);
+	return 0;
+}
