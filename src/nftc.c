@@ -29,7 +29,35 @@ struct nftc {
 	struct strbuf		*b;
 	struct arena		 a;		/* scratch sets */
 	struct iset		 full[3];	/* every address of a family */
+	bool			 linear;	/* the benchmarks' naive form */
+	const char		*device;	/* linear: iifname of each rule */
+	struct strbuf		 sets;		/* shared sets, declared first */
+	struct nametab		*set_names;	/* elements → set name */
+	unsigned		 nsets;
 };
+
+/*
+ * A set of several elements, as a named set shared by every rule that
+ * needs the same elements.  An inline "{ … }" would be an anonymous set
+ * per rule, and the kernel looks for a free anonymous name by walking
+ * every set of the table: 10,000 of them cost seconds, 100,000 minutes.
+ */
+static void
+put_shared_set(struct nftc *c, struct strbuf *b, const char *type,
+    bool interval, const char *elements)
+{
+	char *key = arena_printf(&c->a, "%s %s", type, elements);
+	const char *name = nametab_get(c->set_names, key);
+
+	if (name == NULL) {
+		name = arena_printf(&c->a, "set_%u", ++c->nsets);
+		nametab_put(c->set_names, key, (void *)name);
+		strbuf_printf(&c->sets, "\tset %s {\n\t\ttype %s\n%s"
+		    "\t\telements = { %s }\n\t}\n\n", name, type, interval ?
+		    "\t\tflags interval\n" : "", elements);
+	}
+	strbuf_printf(b, "@%s", name);
+}
 
 /* The part of s in family f. */
 static struct iset
@@ -100,8 +128,8 @@ named_set_for(struct nftc *c, const struct addr_expr *x, struct iset s,
 {
 	const struct object *o;
 
-	if (x->n != 1 || x->v[0].kind != AE_NAME || (o = x->v[0].obj) ==
-	    NULL || o->kind == OBJ_ANY)
+	if (c->linear || x->n != 1 || x->v[0].kind != AE_NAME ||
+	    (o = x->v[0].obj) == NULL || o->kind == OBJ_ANY)
 		return NULL;
 	return iset_equal(fam_part(c, o->set, f), s) ? o : NULL;
 }
@@ -140,38 +168,64 @@ put_addr_match(struct nftc *c, struct strbuf *b, const char *dir,
 		strbuf_putc(b, '@');
 		put_ident(b, o->name);
 		strbuf_printf(b, "_%s", fam_suffix[f]);
-	} else if (show.n == 1 && show.v[0].lo == show.v[0].hi)
-		put_addr(b, show.v[0].lo);
-	else {
+	} else if (show.n == 1)
+		put_interval(b, show.v[0].lo, show.v[0].hi, f);
+	else if (c->linear) {
 		strbuf_puts(b, "{ ");
 		put_elements(b, show, f);
 		strbuf_puts(b, " }");
+	} else {
+		struct strbuf el;
+
+		strbuf_init(&el, 0);
+		put_elements(&el, show, f);
+		put_shared_set(c, b, f == FAM_V4 ? "ipv4_addr" : "ipv6_addr",
+		    true, strbuf_str(&el));
+		strbuf_free(&el);
 	}
 }
 
-/* Ports or types of protocol proto within service set s, as "{ 25, 80 }". */
+/* Ports or types within a service set: 25, 8000-8100, or a shared set. */
 static void
-put_ports(struct strbuf *b, struct iset part)
+put_ports(struct nftc *c, struct strbuf *b, const struct proto_info *pi,
+    struct iset part)
 {
+	struct strbuf el;
 	size_t i;
+	unsigned v;
 
-	if (part.n == 1 && part.v[0].lo == part.v[0].hi) {
-		strbuf_printf(b, "%u", (unsigned)(part.v[0].lo & 0xffff));
-		return;
-	}
-	strbuf_puts(b, "{ ");
-	for (i = 0; i < part.n; i++) {
-		unsigned lo = (unsigned)(part.v[i].lo & 0xffff);
-		unsigned hi = (unsigned)(part.v[i].hi & 0xffff);
+	if (part.n == 1) {
+		unsigned lo = (unsigned)(part.v[0].lo & 0xffff);
+		unsigned hi = (unsigned)(part.v[0].hi & 0xffff);
 
-		if (i > 0)
-			strbuf_puts(b, ", ");
 		if (lo == hi)
 			strbuf_printf(b, "%u", lo);
 		else
 			strbuf_printf(b, "%u-%u", lo, hi);
+		return;
 	}
-	strbuf_puts(b, " }");
+	strbuf_init(&el, 0);
+	for (i = 0; i < part.n; i++) {
+		unsigned lo = (unsigned)(part.v[i].lo & 0xffff);
+		unsigned hi = (unsigned)(part.v[i].hi & 0xffff);
+
+		if (pi->kind == PK_TYPES) {	/* types one by one */
+			for (v = lo; v <= hi; v++)
+				strbuf_printf(&el, "%s%u", el.len ? ", " : "",
+				    v);
+		} else if (lo == hi)
+			strbuf_printf(&el, "%s%u", el.len ? ", " : "", lo);
+		else
+			strbuf_printf(&el, "%s%u-%u", el.len ? ", " : "", lo,
+			    hi);
+	}
+	if (c->linear)
+		strbuf_printf(b, "{ %s }", strbuf_str(&el));
+	else
+		put_shared_set(c, b, pi->kind == PK_PORTS ? "inet_service" :
+		    pi->number == 1 ? "icmp_type" : "icmpv6_type",
+		    pi->kind == PK_PORTS, strbuf_str(&el));
+	strbuf_free(&el);
 }
 
 static const int proto_order[] = { 6, 17, 132, 1, 58, 47, 50, 51 };
@@ -216,7 +270,7 @@ svc_groups(struct nftc *c, struct iset s, enum addr_family f,
 }
 
 static void
-put_svc_match(struct strbuf *b, const struct svc_group *g)
+put_svc_match(struct nftc *c, struct strbuf *b, const struct svc_group *g)
 {
 	if (g->pi == NULL)
 		return;
@@ -229,15 +283,20 @@ put_svc_match(struct strbuf *b, const struct svc_group *g)
 		strbuf_printf(b, " %s dport ", g->pi->name);
 	else
 		strbuf_printf(b, " %s type ", g->pi->name);
-	put_ports(b, g->part);
+	put_ports(c, b, g->pi, g->part);
 }
 
 /* Start a rule line; end_line() drops the space its first match put. */
 static size_t
-begin_line(struct strbuf *b)
+begin_line(struct nftc *c)
 {
-	strbuf_puts(b, "\t\t");
-	return b->len;
+	size_t start;
+
+	strbuf_puts(c->b, "\t\t");
+	start = c->b->len;
+	if (c->linear)
+		strbuf_printf(c->b, " iifname \"%s\"", c->device);
+	return start;
 }
 
 static void
@@ -250,13 +309,17 @@ end_line(struct strbuf *b, size_t start)
 }
 
 static void
-put_verdict(struct strbuf *b, const struct rule *r, const struct svc_group *g,
+put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
     bool tcp_only)
 {
+	struct strbuf *b = c->b;
+
 	if (r->log)
 		strbuf_printf(b, " log prefix \"moat rule %d %s: \"", r->number,
 		    action_name(r->action));
-	if (r->number > 0)
+	if (c->linear)
+		strbuf_puts(b, " counter");
+	else if (r->number > 0)
 		strbuf_printf(b, " counter name \"rule_%d\"", r->number);
 	else
 		strbuf_puts(b, " counter name \"anti_lockout\"");
@@ -301,17 +364,17 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 
 		/* reject of any protocol: a reset for tcp, icmpx for the rest */
 		for (pass = 0; pass < (split_reject ? 2 : 1); pass++) {
-			size_t start = begin_line(b);
+			size_t start = begin_line(c);
 
 			if (need_nfproto)
 				strbuf_printf(b, " meta nfproto %s",
 				    f == FAM_V4 ? "ipv4" : "ipv6");
 			put_addr_match(c, b, "saddr", &r->src, src, f);
 			put_addr_match(c, b, "daddr", &r->dst, dst, f);
-			put_svc_match(b, &g[i]);
+			put_svc_match(c, b, &g[i]);
 			if (split_reject && pass == 0)
 				strbuf_puts(b, " meta l4proto tcp");
-			put_verdict(b, r, &g[i], split_reject && pass == 0);
+			put_verdict(c, r, &g[i], split_reject && pass == 0);
 			end_line(b, start);
 		}
 	}
@@ -348,12 +411,12 @@ compile_rule(struct nftc *c, const struct rule *r)
 			int pass;
 
 			for (pass = 0; pass < (split ? 2 : 1); pass++) {
-				size_t start = begin_line(c->b);
+				size_t start = begin_line(c);
 
-				put_svc_match(c->b, &g[i]);
+				put_svc_match(c, c->b, &g[i]);
 				if (split && pass == 0)
 					strbuf_puts(c->b, " meta l4proto tcp");
-				put_verdict(c->b, r, &g[i], split && pass == 0);
+				put_verdict(c, r, &g[i], split && pass == 0);
 				end_line(c->b, start);
 			}
 		}
@@ -393,7 +456,7 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 				strbuf_printf(c->b, "\t\tct status dnat %s daddr ",
 				    fam_word[fam]);
 				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
-				put_svc_match(c->b, &g[j]);
+				put_svc_match(c, c->b, &g[j]);
 				strbuf_printf(c->b, " counter name \"forward_%d_"
 				    "accept\" accept comment \"forward %d\"\n",
 				    fw->number, fw->number);
@@ -542,7 +605,7 @@ compile_nat(struct nftc *c)
 					put_addr_match(c, c->b, "daddr",
 					    &(struct addr_expr){ .n = 0 }, mine,
 					    f);
-					put_svc_match(c->b, &g[j]);
+					put_svc_match(c, c->b, &g[j]);
 					strbuf_printf(c->b, " counter name "
 					    "\"forward_%d\" dnat %s to ",
 					    fw->number, fam_word[f]);
@@ -572,10 +635,51 @@ nftc_remove(struct strbuf *b)
 	    "delete table inet " NFTC_TABLE "\n");
 }
 
+static void compile(struct nftc *c);
+
 void
 nftc_compile(const struct policy *p, struct strbuf *b)
 {
 	struct nftc c = { .p = p, .b = b };
+
+	compile(&c);
+}
+
+void
+nftc_compile_linear(const struct policy *p, struct strbuf *b)
+{
+	struct nftc c = { .p = p, .b = b, .linear = true };
+
+	compile(&c);
+}
+
+static void
+compile_linear(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i, j;
+
+	strbuf_puts(c->b, "\tchain forward {\n\t\ttype filter hook forward "
+	    "priority filter; policy accept;\n"
+	    "\t\tct state established,related accept\n"
+	    "\t\tct state invalid drop\n");
+	for (i = 0; i < p->niface; i++) {
+		c->device = p->ifaces[i]->device;
+		for (j = 0; j < p->nrule; j++)
+			if (p->rules[j]->iface == p->ifaces[i])
+				compile_rule(c, p->rules[j]);
+		strbuf_printf(c->b, "\t\tiifname \"%s\" counter %s\n",
+		    c->device, verdict_word(policy_iface_default(p->ifaces[i])));
+	}
+	strbuf_puts(c->b, "\t}\n");
+}
+
+static void
+compile(struct nftc *cp)
+{
+	struct nftc c = *cp;
+	const struct policy *p = c.p;
+	struct strbuf *b = c.b, chains;
 	jmp_buf oom;
 	size_t i;
 
@@ -592,8 +696,20 @@ nftc_compile(const struct policy *p, struct strbuf *b)
 	    p->file);
 	nftc_remove(b);
 	strbuf_puts(b, "table inet " NFTC_TABLE " {\n");
+	if (c.linear) {
+		compile_linear(&c);
+		strbuf_puts(b, "}\n");
+		arena_free(&c.a);
+		return;
+	}
 	compile_counters(&c);
 	compile_sets(&c);
+	/* The chains go to their own buffer first: the sets they share must
+	 * be declared before them. */
+	strbuf_init(&chains, 0);
+	strbuf_init(&c.sets, 0);
+	c.set_names = nametab_new(&c.a, 64);
+	c.b = &chains;
 	if (p->firewall) {
 		compile_dispatch(&c, "input");
 		compile_dispatch(&c, "forward");
@@ -601,6 +717,12 @@ nftc_compile(const struct policy *p, struct strbuf *b)
 			compile_zone(&c, p->ifaces[i]);
 	}
 	compile_nat(&c);
+	strbuf_add(b, strbuf_str(&c.sets), c.sets.len);
+	strbuf_add(b, strbuf_str(&chains), chains.len);
+	if (strbuf_failed(&c.sets) || strbuf_failed(&chains))
+		b->failed = true;
 	strbuf_puts(b, "}\n");
+	strbuf_free(&c.sets);
+	strbuf_free(&chains);
 	arena_free(&c.a);
 }

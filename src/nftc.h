@@ -11,6 +11,10 @@
  * transaction (create, delete, define), as `moat show --nft` prints it
  * and `moat apply` loads it.  p must be valid. */
 void	 nftc_compile(const struct policy *p, struct strbuf *b);
+/* The naive baseline of the benchmarks: the same rules as one linear
+ * forward chain (iifname on every rule, inline sets, anonymous counters),
+ * what a hand translation would load.  Not for use. */
+void	 nftc_compile_linear(const struct policy *p, struct strbuf *b);
 /* The script that removes table inet moat, if present. */
 void	 nftc_remove(struct strbuf *b);
 
