@@ -27,15 +27,22 @@ for n in 1000 10000 100000; do
 		ip netns exec bench-apply nft delete table inet moat 2>/dev/null || true
 		t0=$(ms); ip netns exec bench-apply "$moat" apply -f "$tmp/$n/policy.conf" >/dev/null; t1=$(ms)
 		m=$(( (t1 - t0) / 1000000 ))
-		ip netns exec bench-apply nft delete table inet moat
-		t0=$(ms); ip netns exec bench-apply nft -f "$tmp/$n/linear.nft"; t1=$(ms)
-		l=$(( (t1 - t0) / 1000000 ))
 		[ $m -lt $best_m ] && best_m=$m
-		[ $l -lt $best_l ] && best_l=$l
+		# The naive chain grows quadratically in the kernel (an anonymous
+		# set per rule): at 100K it takes many minutes; it is measured
+		# up to 10K, once.
+		if [ $n -le 10000 ] && [ $best_l = 999999 ]; then
+			ip netns exec bench-apply nft delete table inet moat
+			t0=$(ms); ip netns exec bench-apply nft -f "$tmp/$n/linear.nft"; t1=$(ms)
+			best_l=$(( (t1 - t0) / 1000000 ))
+		fi
 	done
-	rules=$(grep -c . "$tmp/$n/linear.nft")
-	printf '  %6d rules: moat apply %6d ms, naive linear chain (%d nft rules) %6d ms: moat/naive = %s\n' \
-	    $n $best_m $rules $best_l "$(python3 -c "print(round($best_m/max($best_l,1),2))")"
+	if [ $best_l != 999999 ]; then
+		printf '  %6d rules: moat apply %6d ms, the same rules as one naive linear chain %6d ms: moat/naive = %s\n' \
+		    $n $best_m $best_l "$(python3 -c "print(round($best_m/max($best_l,1),2))")"
+	else
+		printf '  %6d rules: moat apply %6d ms (naive chain not measured: minutes)\n' $n $best_m
+	fi
 done
 
 echo "new connections through the gateway (SYNs from lan to wan, best of 3 x 20000):"
