@@ -15,6 +15,7 @@
 #include "nftc.h"
 
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -31,6 +32,7 @@ struct nftc {
 	struct iset		 full[3];	/* every address of a family */
 	bool			 linear;	/* the benchmarks' naive form */
 	const char		*device;	/* linear: iifname of each rule */
+	bool			 omit_src;	/* dispatched: source known */
 	struct strbuf		 sets;		/* shared sets, declared first */
 	struct nametab		*set_names;	/* elements → set name */
 	unsigned		 nsets;
@@ -369,7 +371,8 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 			if (need_nfproto)
 				strbuf_printf(b, " meta nfproto %s",
 				    f == FAM_V4 ? "ipv4" : "ipv6");
-			put_addr_match(c, b, "saddr", &r->src, src, f);
+			if (!c->omit_src)
+				put_addr_match(c, b, "saddr", &r->src, src, f);
 			put_addr_match(c, b, "daddr", &r->dst, dst, f);
 			put_svc_match(c, b, &g[i]);
 			if (split_reject && pass == 0)
@@ -465,20 +468,312 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 	}
 }
 
+#define DISPATCH_MIN	32	/* rules in a zone before dispatching */
+#define DISPATCH_BUDGET	4	/* class chain items per rule, at most */
+
+/* An item of a class chain: a rule, or a jump to a run of broad rules. */
+struct item {
+	const struct rule	*rule;		/* NULL: segment */
+	int			 segment;
+};
+
+struct class {
+	u128		 lo, hi;	/* the source addresses it stands for */
+	struct item	*items;
+	size_t		 n;
+	int		 chain;		/* class chain number, after dedup */
+};
+
+static int
+u128_sort(const void *pa, const void *pb)
+{
+	u128 a = *(const u128 *)pa, b = *(const u128 *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Rule r decides every connection of its source in family f: nothing
+ * after it can match them. */
+static bool
+decides_all(struct nftc *c, const struct rule *r, enum addr_family f)
+{
+	return iset_subset(c->full[f], r->dst.set) && r->svc.set.n == 1 &&
+	    r->svc.set.v[0].lo == 0 && r->svc.set.v[0].hi == 0xffffff;
+}
+
+struct zone_plan {
+	const struct rule	**rules;	/* enabled rules of the zone */
+	size_t			  nrules;
+	int			 *segment_of;	/* rule → segment, -1 if specific */
+	int			  nsegments;
+	struct class		 *classes[3];	/* per family */
+	size_t			  nclasses[3];
+	int			  nchains[3];
+};
+
+static bool
+items_equal(const struct class *a, const struct class *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->items[i].rule != b->items[i].rule ||
+		    a->items[i].segment != b->items[i].segment)
+			return false;
+	return true;
+}
+
+/*
+ * Cut family f's source space at every end of a rule's source interval;
+ * each piece gets the list of rules (in order) that can match it, runs of
+ * broad rules shared as segments.  Returns false past the budget.
+ */
+static bool
+plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
+{
+	u128 *cuts;
+	size_t ncut = 0, i, j, total = 0, k;
+	struct class *cl;
+	struct nametab *names;
+
+	for (i = 0, k = 2; i < z->nrules; i++)
+		if (z->segment_of[i] < 0)
+			k += 2 * fam_part(c, z->rules[i]->src.set, f).n;
+	cuts = arena_array_raw(&c->a, k, sizeof(*cuts));
+	cuts[ncut++] = c->full[f].v[0].lo;
+	for (i = 0; i < z->nrules; i++) {
+		struct iset part = fam_part(c, z->rules[i]->src.set, f);
+
+		if (z->segment_of[i] >= 0)
+			continue;
+		for (j = 0; j < part.n; j++) {
+			cuts[ncut++] = part.v[j].lo;
+			if (part.v[j].hi != U128_MAX)
+				cuts[ncut++] = part.v[j].hi + 1;
+		}
+	}
+	qsort(cuts, ncut, sizeof(*cuts), u128_sort);
+	cl = arena_array(&c->a, ncut + 1, sizeof(*cl));
+	z->nclasses[f] = 0;
+	for (i = 0; i < ncut; i++) {
+		struct class *x;
+		u128 at = cuts[i];
+
+		if ((i > 0 && cuts[i] == cuts[i - 1]) ||
+		    !iset_contains(c->full[f], at))
+			continue;
+		x = &cl[z->nclasses[f]++];
+		x->lo = at;
+		for (k = i + 1; k < ncut && cuts[k] == at; k++)
+			;
+		x->hi = k < ncut ? cuts[k] - 1 : c->full[f].v[
+		    c->full[f].n - 1].hi;
+		/* Stay inside the family (IPv6 wraps around the IPv4 block). */
+		for (j = 0; j < c->full[f].n; j++)
+			if (c->full[f].v[j].lo <= at && at <= c->full[f].v[j].hi &&
+			    x->hi > c->full[f].v[j].hi)
+				x->hi = c->full[f].v[j].hi;
+		x->items = arena_array(&c->a, z->nrules + 1, sizeof(*x->items));
+		for (j = 0; j < z->nrules; j++) {
+			const struct rule *r = z->rules[j];
+
+			if (!iset_contains(r->src.set, at) ||
+			    iset_empty(fam_part(c, r->dst.set, f)))
+				continue;
+			if (z->segment_of[j] >= 0) {
+				if (x->n > 0 && x->items[x->n - 1].rule ==
+				    NULL && x->items[x->n - 1].segment ==
+				    z->segment_of[j])
+					continue;
+				x->items[x->n].rule = NULL;
+				x->items[x->n++].segment = z->segment_of[j];
+			} else {
+				x->items[x->n].rule = r;
+				x->items[x->n++].segment = -1;
+			}
+			if (decides_all(c, r, f))
+				break;
+		}
+		total += x->n;
+		if (total > DISPATCH_BUDGET * z->nrules + 64)
+			return false;
+	}
+	/* Pieces with the same list share a chain. */
+	z->nchains[f] = 0;
+	names = nametab_new(&c->a, z->nclasses[f]);
+	for (i = 0; i < z->nclasses[f]; i++) {
+		uint64_t h = 1469598103934665603ull;
+		struct class *same;
+		char *key;
+
+		cl[i].chain = -1;
+		if (cl[i].n == 0)
+			continue;
+		for (j = 0; j < cl[i].n; j++)
+			h = (h ^ (uint64_t)(uintptr_t)cl[i].items[j].rule ^
+			    (uint64_t)(cl[i].items[j].segment + 7) << 48) *
+			    1099511628211ull;
+		key = arena_printf(&c->a, "%016llx.%zu", (unsigned long long)h,
+		    cl[i].n);
+		same = nametab_get(names, key);
+		if (same != NULL && items_equal(same, &cl[i]))
+			cl[i].chain = same->chain;
+		else {
+			cl[i].chain = z->nchains[f]++;
+			if (same == NULL)
+				nametab_put(names, key, &cl[i]);
+		}
+	}
+	z->classes[f] = cl;
+	return true;
+}
+
+/* Whether zone ifc is worth dispatching by source, and the plan. */
+static bool
+plan_zone(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
+{
+	const struct policy *p = c->p;
+	size_t i;
+	int f;
+
+	memset(z, 0, sizeof(*z));
+	z->rules = arena_array(&c->a, p->nrule + 1, sizeof(*z->rules));
+	for (i = 0; i < p->nrule; i++)
+		if (p->rules[i]->iface == ifc && !p->rules[i]->disabled)
+			z->rules[z->nrules++] = p->rules[i];
+	if (z->nrules < DISPATCH_MIN)
+		return false;
+	/* Runs of rules from ANY source are shared by every class. */
+	z->segment_of = arena_array(&c->a, z->nrules + 1, sizeof(int));
+	for (i = 0; i < z->nrules; i++) {
+		bool broad = iset_subset(c->full[FAM_V4], z->rules[i]->src.set) &&
+		    iset_subset(c->full[FAM_V6], z->rules[i]->src.set);
+
+		if (!broad)
+			z->segment_of[i] = -1;
+		else if (i > 0 && z->segment_of[i - 1] >= 0)
+			z->segment_of[i] = z->segment_of[i - 1];
+		else
+			z->segment_of[i] = z->nsegments++;
+	}
+	for (f = FAM_V4; f <= FAM_V6; f++)
+		if (!plan_family(c, z, (enum addr_family)f))
+			return false;
+	return true;
+}
+
+static void
+zone_name(struct nftc *c, const struct iface *ifc, const char *suffix)
+{
+	strbuf_puts(c->b, "zone_");
+	put_ident(c->b, ifc->name);
+	strbuf_puts(c->b, suffix);
+}
+
+/* The maps and chains of a dispatched zone. */
+static void
+compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
+{
+	size_t i, j;
+	int f, k;
+
+	for (k = 0; k < z->nsegments; k++) {
+		strbuf_puts(c->b, "\tchain ");
+		zone_name(c, ifc, "");
+		strbuf_printf(c->b, "_s%d {\n", k);
+		for (i = 0; i < z->nrules; i++)
+			if (z->segment_of[i] == k)
+				compile_rule(c, z->rules[i]);
+		strbuf_puts(c->b, "\t}\n\n");
+	}
+	for (f = FAM_V4; f <= FAM_V6; f++) {
+		const struct class *cl = z->classes[f];
+		bool first = true;
+
+		if (z->nchains[f] == 0)
+			continue;
+		/* One chain per distinct list, written where first used. */
+		for (k = 0; k < z->nchains[f]; k++) {
+			for (i = 0; cl[i].chain != k; i++)
+				;
+			strbuf_puts(c->b, "\tchain ");
+			zone_name(c, ifc, "");
+			strbuf_printf(c->b, "_%s_c%d {\n", fam_suffix[f], k);
+			c->omit_src = true;
+			for (j = 0; j < cl[i].n; j++) {
+				if (cl[i].items[j].rule != NULL)
+					compile_rule_family(c, cl[i].items[j].rule,
+					    (enum addr_family)f, false);
+				else {
+					strbuf_puts(c->b, "\t\tjump ");
+					zone_name(c, ifc, "");
+					strbuf_printf(c->b, "_s%d\n",
+					    cl[i].items[j].segment);
+				}
+			}
+			c->omit_src = false;
+			strbuf_puts(c->b, "\t}\n\n");
+		}
+		/* The map: address ranges to class chains, neighbours merged. */
+		strbuf_puts(&c->sets, "\tmap zone_");
+		put_ident(&c->sets, ifc->name);
+		strbuf_printf(&c->sets, "_%s {\n\t\ttype %s_addr : verdict\n"
+		    "\t\tflags interval\n\t\telements = { ", fam_suffix[f],
+		    f == FAM_V4 ? "ipv4" : "ipv6");
+		for (i = 0; i < z->nclasses[f]; i = j) {
+			u128 hi = cl[i].hi;
+
+			for (j = i + 1; j < z->nclasses[f] &&
+			    cl[j].chain == cl[i].chain && cl[j].lo == hi + 1; j++)
+				hi = cl[j].hi;
+			if (cl[i].chain < 0)
+				continue;
+			strbuf_puts(&c->sets, first ? "" : ",\n\t\t\t");
+			first = false;
+			put_interval(&c->sets, cl[i].lo, hi, (enum addr_family)f);
+			strbuf_puts(&c->sets, " : jump zone_");
+			put_ident(&c->sets, ifc->name);
+			strbuf_printf(&c->sets, "_%s_c%d", fam_suffix[f],
+			    cl[i].chain);
+		}
+		strbuf_puts(&c->sets, " }\n\t}\n\n");
+	}
+}
+
+/*
+ * One interface's chain.  Small zones are one chain in file order.  Large
+ * ones dispatch by source address: a verdict map sends each source to the
+ * chain of the rules that can match it, in file order, so a connection
+ * passes a handful of rules instead of all of them, first match and
+ * per-rule counters unchanged.
+ */
 static void
 compile_zone(struct nftc *c, const struct iface *ifc)
 {
 	const struct policy *p = c->p;
+	struct zone_plan z;
+	bool dispatch = plan_zone(c, ifc, &z);
 	size_t i;
+	int f;
 
-	strbuf_puts(c->b, "\tchain zone_");
-	put_ident(c->b, ifc->name);
-	strbuf_puts(c->b, " {\n");
+	strbuf_puts(c->b, "\tchain ");
+	zone_name(c, ifc, " {\n");
 	if (p->lockout_rule != NULL && p->lockout_rule->iface == ifc)
 		compile_rule(c, p->lockout_rule);
-	for (i = 0; i < p->nrule; i++)
-		if (p->rules[i]->iface == ifc)
-			compile_rule(c, p->rules[i]);
+	if (dispatch) {
+		for (f = FAM_V4; f <= FAM_V6; f++)
+			if (z.nchains[f] > 0) {
+				strbuf_printf(c->b, "\t\t%s saddr vmap @",
+				    fam_word[f]);
+				zone_name(c, ifc, "");
+				strbuf_printf(c->b, "_%s\n", fam_suffix[f]);
+			}
+	} else
+		for (i = 0; i < p->nrule; i++)
+			if (p->rules[i]->iface == ifc)
+				compile_rule(c, p->rules[i]);
 	compile_forward_accepts(c, ifc);
 	if (policy_iface_default(ifc) == ACT_REJECT) {
 		strbuf_puts(c->b, "\t\tmeta l4proto tcp counter name "
@@ -491,6 +786,8 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 	put_ident(c->b, ifc->name);
 	strbuf_printf(c->b, "\" %s comment \"default of %s\"\n\t}\n\n",
 	    verdict_word(policy_iface_default(ifc)), ifc->name);
+	if (dispatch)
+		compile_classes(c, ifc, &z);
 }
 
 static void

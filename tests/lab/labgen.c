@@ -103,7 +103,7 @@ expr(struct rng *r, int fam, int nobj, bool bang, struct strbuf *b)
 }
 
 static void
-policy(struct rng *r, struct strbuf *b)
+policy(struct rng *r, struct strbuf *b, bool large)
 {
 	static const char *const actions[] = { "accept", "deny", "reject" };
 	static const char *const svcs[] = { "SMTP", "HTTP", "SSH", "DNS",
@@ -111,6 +111,10 @@ policy(struct rng *r, struct strbuf *b)
 	static const char *const defs[] = { "", " default accept",
 	    " default deny", " default reject" };
 	int i, nobj = (int)rng_below(r, 5), nrules = 3 + (int)rng_below(r, 10);
+
+	/* Large policies make the compiler dispatch zones by source. */
+	if (large)
+		nrules = 40 + (int)rng_below(r, 40);
 
 	strbuf_printf(b, "interface LAN device gwl0 address 192.168.50.1/24 "
 	    "address 2001:db8:50::1/64%s\n", defs[rng_below(r, 4)]);
@@ -129,9 +133,20 @@ policy(struct rng *r, struct strbuf *b)
 	for (i = 0; i < nrules; i++) {
 		int fam = chance(r, 50) ? 0 : chance(r, 50) ? 4 : 6;
 
+		bool lan = chance(r, 60);
+
 		strbuf_printf(b, "%s on %s from ", actions[rng_below(r, 3)],
-		    chance(r, 60) ? "LAN" : "WAN");
-		expr(r, fam, nobj, true, b);
+		    lan ? "LAN" : "WAN");
+		if (large && chance(r, 85)) {
+			/* per-host rules, as large policies are made of */
+			bool v4 = fam == 4 || (fam == 0 && chance(r, 60));
+
+			fam = v4 ? 4 : 6;
+			strbuf_puts(b, lan ? (v4 ? pick(r, lan4, 4) :
+			    pick(r, lan6, 4)) : (v4 ? pick(r, wan4, 4) :
+			    pick(r, wan6, 4)));
+		} else
+			expr(r, fam, nobj, true, b);
 		strbuf_puts(b, " to ");
 		expr(r, fam, nobj, true, b);
 		if (!chance(r, 20)) {
@@ -309,7 +324,7 @@ main(int argc, char **argv)
 	strbuf_init(&b, 0);
 	do {		/* some draws are invalid (families): draw again */
 		strbuf_reset(&b);
-		policy(&r, &b);
+		policy(&r, &b, strtoul(argv[1], NULL, 10) % 3 == 2);
 		p = policy_parse("policy.conf", strbuf_str(&b), b.len);
 		if (p != NULL && !policy_valid(p)) {
 			policy_free(p);
