@@ -484,13 +484,6 @@ struct class {
 	int		 chain;		/* class chain number, after dedup */
 };
 
-static int
-u128_sort(const void *pa, const void *pb)
-{
-	u128 a = *(const u128 *)pa, b = *(const u128 *)pb;
-
-	return a < b ? -1 : a > b;
-}
 
 /* Rule r decides every connection of its source in family f: nothing
  * after it can match them. */
@@ -525,77 +518,136 @@ items_equal(const struct class *a, const struct class *b)
 	return true;
 }
 
+struct cut {
+	u128	at;
+	size_t	rule;		/* index in the zone, or SIZE_MAX for none */
+	bool	start;
+};
+
+static int
+cut_cmp(const void *pa, const void *pb)
+{
+	const struct cut *a = pa, *b = pb;
+
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+static int
+size_sort(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
 /*
  * Cut family f's source space at every end of a rule's source interval;
  * each piece gets the list of rules (in order) that can match it, runs of
- * broad rules shared as segments.  Returns false past the budget.
+ * broad rules shared as segments.  A sweep over the cuts keeps the rules
+ * active at each piece.  Returns false past the budget.
  */
 static bool
 plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 {
-	u128 *cuts;
-	size_t ncut = 0, i, j, total = 0, k;
+	struct cut *cuts;
+	size_t ncut = 0, i, j, k, total = 0, nact = 0, *act, *pos, *sorted;
+	bool *live, *decides;
 	struct class *cl;
 	struct nametab *names;
+	size_t *broad, nbroad = 0;
 
-	for (i = 0, k = 2; i < z->nrules; i++)
-		if (z->segment_of[i] < 0)
+	live = arena_array(&c->a, z->nrules + 1, sizeof(*live));
+	decides = arena_array(&c->a, z->nrules + 1, sizeof(*decides));
+	for (i = 0, k = 1; i < z->nrules; i++) {
+		live[i] = !iset_empty(fam_part(c, z->rules[i]->src.set, f)) &&
+		    !iset_empty(fam_part(c, z->rules[i]->dst.set, f));
+		decides[i] = live[i] && decides_all(c, z->rules[i], f);
+		if (live[i] && z->segment_of[i] < 0)
 			k += 2 * fam_part(c, z->rules[i]->src.set, f).n;
-	cuts = arena_array_raw(&c->a, k, sizeof(*cuts));
-	cuts[ncut++] = c->full[f].v[0].lo;
+	}
+	cuts = arena_array_raw(&c->a, k + c->full[f].n, sizeof(*cuts));
+	for (i = 0; i < c->full[f].n; i++) {	/* the family's own ends */
+		cuts[ncut].at = c->full[f].v[i].lo;
+		cuts[ncut].rule = SIZE_MAX;
+		cuts[ncut++].start = false;
+	}
 	for (i = 0; i < z->nrules; i++) {
-		struct iset part = fam_part(c, z->rules[i]->src.set, f);
+		struct iset part;
 
-		if (z->segment_of[i] >= 0)
+		if (!live[i] || z->segment_of[i] >= 0)
 			continue;
+		part = fam_part(c, z->rules[i]->src.set, f);
 		for (j = 0; j < part.n; j++) {
-			cuts[ncut++] = part.v[j].lo;
-			if (part.v[j].hi != U128_MAX)
-				cuts[ncut++] = part.v[j].hi + 1;
+			cuts[ncut].at = part.v[j].lo;
+			cuts[ncut].rule = i;
+			cuts[ncut++].start = true;
+			if (part.v[j].hi != U128_MAX) {
+				cuts[ncut].at = part.v[j].hi + 1;
+				cuts[ncut].rule = i;
+				cuts[ncut++].start = false;
+			}
 		}
 	}
-	qsort(cuts, ncut, sizeof(*cuts), u128_sort);
+	qsort(cuts, ncut, sizeof(*cuts), cut_cmp);
+	broad = arena_array_raw(&c->a, z->nrules + 1, sizeof(*broad));
+	for (i = 0; i < z->nrules; i++)
+		if (live[i] && z->segment_of[i] >= 0)
+			broad[nbroad++] = i;
 	cl = arena_array(&c->a, ncut + 1, sizeof(*cl));
+	act = arena_array_raw(&c->a, z->nrules + 1, sizeof(*act));
+	pos = arena_array_raw(&c->a, z->nrules + 1, sizeof(*pos));
+	sorted = arena_array_raw(&c->a, z->nrules + 1, sizeof(*sorted));
 	z->nclasses[f] = 0;
-	for (i = 0; i < ncut; i++) {
+	for (i = 0; i < ncut; ) {
+		u128 at = cuts[i].at;
 		struct class *x;
-		u128 at = cuts[i];
+		size_t ns, si, r;
 
-		if ((i > 0 && cuts[i] == cuts[i - 1]) ||
-		    !iset_contains(c->full[f], at))
+		for (; i < ncut && cuts[i].at == at; i++) {
+			size_t ru = cuts[i].rule;
+
+			if (ru == SIZE_MAX)
+				continue;
+			if (cuts[i].start) {
+				pos[ru] = nact;
+				act[nact++] = ru;
+			} else {
+				act[pos[ru]] = act[--nact];
+				pos[act[pos[ru]]] = pos[ru];
+			}
+		}
+		if (!iset_contains(c->full[f], at))
 			continue;
 		x = &cl[z->nclasses[f]++];
 		x->lo = at;
-		for (k = i + 1; k < ncut && cuts[k] == at; k++)
-			;
-		x->hi = k < ncut ? cuts[k] - 1 : c->full[f].v[
-		    c->full[f].n - 1].hi;
-		/* Stay inside the family (IPv6 wraps around the IPv4 block). */
+		x->hi = i < ncut ? cuts[i].at - 1 : U128_MAX;
 		for (j = 0; j < c->full[f].n; j++)
 			if (c->full[f].v[j].lo <= at && at <= c->full[f].v[j].hi &&
 			    x->hi > c->full[f].v[j].hi)
 				x->hi = c->full[f].v[j].hi;
-		x->items = arena_array(&c->a, z->nrules + 1, sizeof(*x->items));
-		for (j = 0; j < z->nrules; j++) {
-			const struct rule *r = z->rules[j];
+		/* Active rules in file order, merged with the broad ones. */
+		memcpy(sorted, act, nact * sizeof(*sorted));
+		qsort(sorted, nact, sizeof(*sorted), size_sort);
+		x->items = arena_array_raw(&c->a, nact + (size_t)z->nsegments +
+		    1, sizeof(*x->items));
+		x->n = 0;
+		for (si = 0, ns = 0; si < nact || ns < nbroad; ) {
+			bool take_active = ns == nbroad || (si < nact &&
+			    sorted[si] < broad[ns]);
 
-			if (!iset_contains(r->src.set, at) ||
-			    iset_empty(fam_part(c, r->dst.set, f)))
-				continue;
-			if (z->segment_of[j] >= 0) {
-				if (x->n > 0 && x->items[x->n - 1].rule ==
-				    NULL && x->items[x->n - 1].segment ==
-				    z->segment_of[j])
-					continue;
-				x->items[x->n].rule = NULL;
-				x->items[x->n++].segment = z->segment_of[j];
-			} else {
-				x->items[x->n].rule = r;
+			r = take_active ? sorted[si++] : broad[ns++];
+			if (take_active) {
+				x->items[x->n].rule = z->rules[r];
 				x->items[x->n++].segment = -1;
+			} else if (x->n == 0 || x->items[x->n - 1].rule != NULL ||
+			    x->items[x->n - 1].segment != z->segment_of[r]) {
+				x->items[x->n].rule = NULL;
+				x->items[x->n++].segment = z->segment_of[r];
 			}
-			if (decides_all(c, r, f))
+			if (decides[r])
 				break;
 		}
+		(void)ns;
 		total += x->n;
 		if (total > DISPATCH_BUDGET * z->nrules + 64)
 			return false;
@@ -694,13 +746,16 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 
 		if (z->nchains[f] == 0)
 			continue;
-		/* One chain per distinct list, written where first used. */
-		for (k = 0; k < z->nchains[f]; k++) {
-			for (i = 0; cl[i].chain != k; i++)
-				;
+		/* One chain per distinct list, written where first used (the
+		 * numbers go up in order of first use). */
+		for (i = 0, k = 0; i < z->nclasses[f]; i++) {
+			if (cl[i].chain != k)
+				continue;
+			k++;
 			strbuf_puts(c->b, "\tchain ");
 			zone_name(c, ifc, "");
-			strbuf_printf(c->b, "_%s_c%d {\n", fam_suffix[f], k);
+			strbuf_printf(c->b, "_%s_c%d {\n", fam_suffix[f],
+			    cl[i].chain);
 			c->omit_src = true;
 			for (j = 0; j < cl[i].n; j++) {
 				if (cl[i].items[j].rule != NULL)

@@ -92,7 +92,7 @@ def deciding(before, after):
 def main():
     moat, labgen, prefix, npol, nflows, work = sys.argv[1:7]
     gw = prefix + "gw"
-    agree = total = 0
+    agree = total = dispatched = 0
     by_kind = {}
     for i in range(int(npol)):
         d = os.path.join(work, f"p{i}")
@@ -104,6 +104,10 @@ def main():
         if r.returncode != 0:
             print(f"policy {i}: apply failed: {r.stderr}")
             return 1
+        nft = subprocess.run([moat, "show", "--nft", "-f",
+                              os.path.join(d, "policy.conf")],
+                             capture_output=True, text=True).stdout
+        dispatched += "saddr vmap" in nft
         with open(os.path.join(d, "flows.txt")) as f:
             flows = [line.split() for line in f]
         for side, src, dst, proto, port, want, verdict in flows:
@@ -128,7 +132,11 @@ def main():
                       f"the kernel counted {got or 'nothing'}")
     print(f"differential: {npol} policies, {total} flows sent for real: the "
           f"kernel's deciding rule equals moat test's for {agree} "
-          f"({', '.join(f'{k}: {v}' for k, v in sorted(by_kind.items()))})")
+          f"({', '.join(f'{k}: {v}' for k, v in sorted(by_kind.items()))}); "
+          f"{dispatched} policies compiled to source dispatch")
+    if dispatched == 0:
+        print("no policy took the source-dispatch path")
+        return 1
     return 0 if agree == total and total > 0 else 1
 
 
