@@ -176,6 +176,17 @@ index_count(const struct dim_index *x, u128 a, u128 b)
 	return x->n - above - below;
 }
 
+static bool
+overlaps(struct rule *r, struct rule *c)
+{
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (!iset_overlaps(*rule_dim(r, k), *rule_dim(c, k)))
+			return false;
+	return true;
+}
+
 /* Whether rule id overlaps the current rule in every dimension. */
 static bool
 overlaps_self(struct lint *L, size_t id)
@@ -183,16 +194,14 @@ overlaps_self(struct lint *L, size_t id)
 	struct rule *c = L->g->rules[id], *r = L->g->rules[L->self];
 	int k;
 
+	/* The hulls first: a cheap no for most of the index's answers. */
 	for (k = 0; k < 3; k++) {
 		struct iset *s = rule_dim(c, k);
 
 		if (hull_hi(s) < L->hlo[k] || hull_lo(s) > L->hhi[k])
 			return false;
 	}
-	for (k = 0; k < 3; k++)
-		if (!iset_overlaps(*rule_dim(c, k), *rule_dim(r, k)))
-			return false;
-	return true;
+	return overlaps(c, r);
 }
 
 /* Add the earlier rules with an interval overlapping [qlo, qhi]. */
@@ -274,16 +283,6 @@ covers(struct rule *c, struct rule *r)
 	return true;
 }
 
-static bool
-overlaps(struct rule *r, struct rule *c)
-{
-	int k;
-
-	for (k = 0; k < 3; k++)
-		if (!iset_overlaps(*rule_dim(r, k), *rule_dim(c, k)))
-			return false;
-	return true;
-}
 
 static void
 list_rules(char *buf, size_t len, const struct finding *f)
