@@ -647,7 +647,6 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 			if (decides[r])
 				break;
 		}
-		(void)ns;
 		total += x->n;
 		if (total > DISPATCH_BUDGET * z->nrules + 64)
 			return false;
