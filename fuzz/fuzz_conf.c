@@ -2,7 +2,7 @@
  *
  * Any input: parsing must not crash or hang.  A valid input must also
  * print to text that parses to an equal policy and prints the same, and
- * lint and evaluation must run on it.  Built with clang -fsanitize=fuzzer
+ * lint, the nft compiler and evaluation must run on it.  Built with clang -fsanitize=fuzzer
  * by scripts/fuzz.sh; replay.c runs the corpus in the test suite.
  */
 #include <stdint.h>
@@ -11,6 +11,7 @@
 
 #include "eval.h"
 #include "lint.h"
+#include "nftc.h"
 #include "policy.h"
 #include "printer.h"
 
@@ -40,6 +41,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strcmp(strbuf_str(&once), strbuf_str(&twice)) != 0)
 		abort();
 	if (lint_policy(p, NULL) == -1)
+		abort();
+	strbuf_reset(&twice);
+	nftc_compile(p, &twice);
+	if (strbuf_failed(&twice) || strstr(strbuf_str(&twice),
+	    "table inet moat {") == NULL)
 		abort();
 	for (i = 0; i < p->niface; i++) {
 		struct flow f = { p->ifaces[i], V4_BASE | 0x0a000001u,

@@ -68,12 +68,18 @@ fam_part(struct nftc *c, struct iset s, enum addr_family f)
 	return iset_inter(&c->a, s, c->full[f]);
 }
 
-/* nft names allow letters, digits and '_': '-' becomes '_'. */
+/* nft names allow letters, digits and '_'.  '-' becomes "_d" and '_'
+ * "__", so that MAIL-SERVER and MAIL_SERVER stay two names. */
 static void
 put_ident(struct strbuf *b, const char *name)
 {
 	for (; *name != '\0'; name++)
-		strbuf_putc(b, *name == '-' ? '_' : *name);
+		if (*name == '-')
+			strbuf_puts(b, "_d");
+		else if (*name == '_')
+			strbuf_puts(b, "__");
+		else
+			strbuf_putc(b, *name);
 }
 
 static void
