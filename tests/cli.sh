@@ -118,6 +118,41 @@ expect_err 2 "unknown service" -- test $A --in LAN --src 1.1.1.1 --dst 2.2.2.2 -
 expect_err 2 "needs --dport" -- test $A --in LAN --src 1.1.1.1 --dst 2.2.2.2 --proto tcp
 expect_err 2 "not an IPv4 address" -- test $A --in LAN --src 1.1.1 --dst 2.2.2.2 --service SMTP
 
+# Batch replay: flow lines and conntrack -L lines, one answer per flow
+cat >"$tmp/flows" <<'FLOWS'
+# a replay
+LAN 192.168.1.10 8.8.8.8 tcp 25
+eth1 192.168.1.50 8.8.8.8 tcp 25
+
+LAN 2001:db8::5 2001:db8::25 icmpv6 echo-request
+WAN 1.2.3.4 x tcp 25
+tcp      6 431999 ESTABLISHED src=192.168.1.50 dst=198.51.100.25 sport=40000 dport=25 src=198.51.100.25 dst=192.168.1.50 sport=25 dport=40000 [ASSURED] mark=0 use=1
+ipv4     2 udp      17 29 src=192.168.1.10 dst=9.9.9.9 sport=5353 dport=53 [UNREPLIED] src=9.9.9.9 dst=192.168.1.10 sport=53 dport=5353 mark=0 use=1
+FLOWS
+cat >"$tmp/want" <<'WANT'
+LAN 192.168.1.10 -> 8.8.8.8 tcp/25: accept by rule 1 (seed-a.conf:7): accept on LAN from 192.168.1.10 to ANY service SMTP  # mail server may send
+LAN 192.168.1.50 -> 8.8.8.8 tcp/25: deny by rule 2 (seed-a.conf:8): deny on LAN from ANY to ANY service SMTP  # nobody else
+LAN 2001:db8::5 -> 2001:db8::25 icmpv6 echo-request: accept by the default of interface LAN (seed-a.conf:4): no rule matches
+error: line 6: 'x' is not an IPv4 address
+LAN 192.168.1.50 -> 198.51.100.25 tcp/25: deny by rule 2 (seed-a.conf:8): deny on LAN from ANY to ANY service SMTP  # nobody else
+LAN 192.168.1.10 -> 9.9.9.9 udp/53: accept by the default of interface LAN (seed-a.conf:4): no rule matches
+WANT
+"$moat" test $A --batch "$tmp/flows" --in LAN >"$tmp/got" 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] || { echo "FAIL: batch with a bad line exited $rc, not 2"; failed=1; }
+diff -u "$tmp/want" "$tmp/got" || { echo "FAIL: batch output"; failed=1; }
+grep -q "flows.*:6: 'x' is not an IPv4 address" "$tmp/err" || { echo "FAIL: batch error message"; failed=1; }
+grep -v '^WAN' "$tmp/flows" | "$moat" test $A --batch - --in LAN --json >"$tmp/got" || { echo "FAIL: batch json"; failed=1; }
+python3 -c '
+import json, sys
+v = [json.loads(l) for l in open(sys.argv[1])]
+assert [x["verdict"] for x in v] == ["accept", "deny", "accept", "deny", "accept"], v
+assert [x["rule"] for x in v] == [1, 2, None, 2, None], v
+' "$tmp/got" || failed=1
+printf 'tcp 6 1 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=25\n' |
+	"$moat" test $A --batch - >/dev/null 2>"$tmp/err"
+grep -q "give --in" "$tmp/err" || { echo "FAIL: conntrack line without --in"; failed=1; }
+
 # Standard input, and printing is stable
 "$moat" show $A | "$moat" show -f - >"$tmp/again" && "$moat" show $A | cmp -s - "$tmp/again" ||
 	{ echo "FAIL: show of show differs"; failed=1; }

@@ -6,6 +6,7 @@
 
 #include "apply.h"
 #include "eval.h"
+#include "flowfmt.h"
 #include "json.h"
 #include "lint.h"
 #include "nftc.h"
@@ -21,6 +22,7 @@ static const char usage_text[] =
 "       moat show  [-f FILE] [--json | --nft]\n"
 "       moat test  [-f FILE] --in IF --src IP --dst IP\n"
 "                  [--service NAME | --proto P [--dport N | --type T]] [--json]\n"
+"       moat test  [-f FILE] --batch FILE|- [--in IF] [--json]\n"
 "       moat apply [-f FILE] [--dry-run] [--confirm SECONDS]\n"
 "       moat confirm | moat rollback | moat history | moat status\n"
 "       moat probe [--from IP] [--timeout SECONDS] HOST [PORT]\n"
@@ -144,6 +146,7 @@ cmd_show(const char *path, bool json, bool nft)
 
 struct test_args {
 	const char	*in, *src, *dst, *service, *proto, *dport, *type;
+	const char	*batch;
 	bool		 json, nft;
 };
 
@@ -225,6 +228,99 @@ flow_service(const struct policy *p, const struct test_args *ta,
 		return usage_error("'%s' is not a port or type", port);
 	f->dport = n;
 	return 0;
+}
+
+/* moat test --batch: one verdict line per flow line, in order. */
+static int
+cmd_batch(const char *path, const struct test_args *ta)
+{
+	struct policy *p;
+	const struct iface *in = NULL;
+	struct strbuf b;
+	FILE *fp;
+	char *line = NULL, err[256];
+	size_t cap = 0, lineno = 0, nflows = 0, nbad = 0;
+	ssize_t got;
+	int rc = EXIT_USAGE;
+
+	if (ta->src || ta->dst || ta->service || ta->proto || ta->dport ||
+	    ta->type)
+		return usage_error("--batch takes flows from its file, not "
+		    "from --src, --dst, …%s", "");
+	if ((p = load(path)) == NULL)
+		return EXIT_USAGE;
+	if (ta->in != NULL && (in = policy_iface(p, ta->in)) == NULL) {
+		fprintf(stderr, "moat: unknown interface '%s'\n", ta->in);
+		goto out;
+	}
+	fp = strcmp(ta->batch, "-") == 0 ? stdin : fopen(ta->batch, "r");
+	if (fp == NULL) {
+		perror(ta->batch);
+		goto out;
+	}
+	strbuf_init(&b, 1u << 20);
+	while ((got = getline(&line, &cap, fp)) != -1) {
+		struct flow f;
+		struct verdict v;
+		int r;
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if ((r = flow_parse_line(p, line, in, &f, err,
+		    sizeof(err))) == 0)
+			continue;
+		if (r == -1) {
+			nbad++;
+			fprintf(stderr, "moat: %s:%zu: %s\n", ta->batch, lineno,
+			    err);
+			if (ta->json) {
+				strbuf_puts(&b, "{\"error\":");
+				json_string(&b, err);
+				strbuf_printf(&b, ",\"line\":%zu}\n", lineno);
+			} else
+				strbuf_printf(&b, "error: line %zu: %s\n", lineno,
+				    err);
+		} else {
+			nflows++;
+			policy_eval(p, &f, &v);
+			if (ta->json)
+				json_verdict(p, &f, &v, &b);
+			else {
+				char a[ADDR_STRLEN], d[ADDR_STRLEN];
+
+				/* Say which flow, so a line stands alone. */
+				addr_format(f.src, a, sizeof(a));
+				addr_format(f.dst, d, sizeof(d));
+				strbuf_printf(&b, "%s %s -> %s ", f.iface->name,
+				    a, d);
+				printer_flow_service(&f, &b);
+				strbuf_puts(&b, ": ");
+				printer_verdict(p, &f, &v, &b);
+				strbuf_putc(&b, '\n');
+			}
+		}
+		/* Flush as we go: logs can be long. */
+		if (b.len > (1u << 19) || strbuf_failed(&b)) {
+			fwrite(strbuf_str(&b), 1, b.len, stdout);
+			strbuf_reset(&b);
+		}
+	}
+	fwrite(strbuf_str(&b), 1, b.len, stdout);
+	strbuf_free(&b);
+	free(line);
+	if (fp != stdin)
+		fclose(fp);
+	if (fflush(stdout) == EOF) {
+		perror("moat: stdout");
+		goto out;
+	}
+	rc = nbad > 0 ? EXIT_USAGE : 0;
+	if (nbad > 0)
+		fprintf(stderr, "moat: %zu flows decided, %zu lines not "
+		    "understood\n", nflows, nbad);
+out:
+	policy_free(p);
+	return rc;
 }
 
 static int
@@ -463,6 +559,7 @@ main(int argc, char **argv)
 		{ "dport", required_argument, NULL, 'P' },
 		{ "type", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ "confirm", required_argument, NULL, 'C' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "timeout", required_argument, NULL, 'T' },
@@ -489,6 +586,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'f': path = optarg; any_file = true; break;
 		case 'D': dry_run = true; break;
+		case 'B': ta.batch = optarg; break;
 		case 'C': confirm = optarg; break;
 		case 'F': from = optarg; break;
 		case 'T': timeout = optarg; break;
@@ -548,6 +646,7 @@ main(int argc, char **argv)
 		    ta.json, ta.nft);
 	}
 	if (strcmp(cmd, "test") == 0)
-		return cmd_test(path, &ta);
+		return ta.batch != NULL ? cmd_batch(path, &ta) :
+		    cmd_test(path, &ta);
 	return usage_error("unknown command '%s'", cmd);
 }
