@@ -1,0 +1,319 @@
+/* classify.c: a HyperSplit-style decision tree; see classify.h.
+ *
+ * Each inner node cuts one dimension at one value; boxes that straddle the
+ * cut go to both sides.  The cut is chosen among the ends of the boxes at
+ * the node: in every dimension the median end, and the dimension whose cut
+ * leaves the fewest boxes on the larger side wins.  A node of at most
+ * LEAF_MAX boxes, or one no cut improves, is a leaf: its boxes sorted by
+ * priority, scanned in order, first hit wins.  Boxes that a higher-priority
+ * box of the leaf covers entirely inside the leaf's region are dropped.
+ */
+#include "classify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LEAF_MAX	8
+#define DEPTH_MAX	48
+
+struct node {
+	int32_t		 dim;		/* -1: leaf */
+	uint32_t	 count;		/* leaf: boxes */
+	u128		 cut;		/* inner: p[dim] <= cut goes left */
+	uint32_t	 left, right;	/* inner: node indices */
+	uint32_t	 first;		/* leaf: index into leafbox */
+};
+
+struct classifier {
+	struct node	*nodes;
+	size_t		 nnodes, capnodes;
+	uint32_t	*leafbox;	/* box indices, by leaf */
+	size_t		 nleaf, capleaf;
+	struct cls_box	*boxes;
+	size_t		 nboxes;
+	int		 failed;
+};
+
+static int
+push_node(struct classifier *c)
+{
+	if (c->nnodes == c->capnodes) {
+		size_t cap = c->capnodes ? c->capnodes * 2 : 64;
+		struct node *n = realloc(c->nodes, cap * sizeof(*n));
+
+		if (n == NULL) {
+			c->failed = 1;
+			return -1;
+		}
+		c->nodes = n;
+		c->capnodes = cap;
+	}
+	memset(&c->nodes[c->nnodes], 0, sizeof(c->nodes[0]));
+	return (int)c->nnodes++;
+}
+
+static int
+prio_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct cls_box *b = arg;
+	uint32_t x = *(const uint32_t *)pa, y = *(const uint32_t *)pb;
+
+	return b[x].prio < b[y].prio ? -1 : b[x].prio > b[y].prio;
+}
+
+static int
+u128_cmp(const void *pa, const void *pb)
+{
+	u128 a = *(const u128 *)pa, b = *(const u128 *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Box b covers box a within region [rlo, rhi]. */
+static int
+covers_in(const struct cls_box *b, const struct cls_box *a, const u128 *rlo,
+    const u128 *rhi)
+{
+	int d;
+
+	for (d = 0; d < CLS_DIMS; d++) {
+		u128 lo = a->lo[d] > rlo[d] ? a->lo[d] : rlo[d];
+		u128 hi = a->hi[d] < rhi[d] ? a->hi[d] : rhi[d];
+
+		if (b->lo[d] > lo || b->hi[d] < hi)
+			return 0;
+	}
+	return 1;
+}
+
+/* Box b holds the whole region [rlo, rhi]. */
+static int
+covers_region(const struct cls_box *b, const u128 *rlo, const u128 *rhi)
+{
+	int d;
+
+	for (d = 0; d < CLS_DIMS; d++)
+		if (b->lo[d] > rlo[d] || b->hi[d] < rhi[d])
+			return 0;
+	return 1;
+}
+
+static int build(struct classifier *c, uint32_t *ids, size_t n, u128 *rlo,
+    u128 *rhi, int depth);
+
+static int
+make_leaf(struct classifier *c, int at, uint32_t *ids, size_t n,
+    const u128 *rlo, const u128 *rhi)
+{
+	size_t i, j, kept = 0;
+
+	qsort_r(ids, n, sizeof(*ids), prio_cmp, c->boxes);
+	for (i = 0; i < n; i++) {
+		int shadowed = 0;
+
+		for (j = 0; j < kept && !shadowed; j++)
+			shadowed = covers_in(&c->boxes[ids[j]],
+			    &c->boxes[ids[i]], rlo, rhi);
+		if (!shadowed)
+			ids[kept++] = ids[i];
+		if (kept > 0 && covers_region(&c->boxes[ids[kept - 1]], rlo,
+		    rhi))
+			break;	/* the region is all decided */
+	}
+	if (c->nleaf + kept > c->capleaf) {
+		size_t cap = (c->capleaf ? c->capleaf * 2 : 256) + kept;
+		uint32_t *l = realloc(c->leafbox, cap * sizeof(*l));
+
+		if (l == NULL) {
+			c->failed = 1;
+			return -1;
+		}
+		c->leafbox = l;
+		c->capleaf = cap;
+	}
+	memcpy(c->leafbox + c->nleaf, ids, kept * sizeof(*ids));
+	c->nodes[at].dim = -1;
+	c->nodes[at].first = (uint32_t)c->nleaf;
+	c->nodes[at].count = (uint32_t)kept;
+	c->nleaf += kept;
+	return at;
+}
+
+static int
+build(struct classifier *c, uint32_t *ids, size_t n, u128 *rlo, u128 *rhi,
+    int depth)
+{
+	int at = push_node(c), d, best_d = -1;
+	size_t best_big = n, i, nl, nr;
+	u128 best_cut = 0, *ends;
+	uint32_t *left, *right;
+
+	if (at == -1)
+		return -1;
+	if (n <= LEAF_MAX || depth >= DEPTH_MAX)
+		return make_leaf(c, at, ids, n, rlo, rhi);
+	if ((ends = malloc(2 * n * sizeof(*ends))) == NULL) {
+		c->failed = 1;
+		return -1;
+	}
+	for (d = 0; d < CLS_DIMS; d++) {
+		size_t m = 0;
+		u128 cut;
+
+		for (i = 0; i < n; i++) {
+			const struct cls_box *b = &c->boxes[ids[i]];
+
+			if (b->lo[d] > rlo[d])
+				ends[m++] = b->lo[d] - 1;
+			if (b->hi[d] < rhi[d])
+				ends[m++] = b->hi[d];
+		}
+		if (m == 0)
+			continue;
+		qsort(ends, m, sizeof(*ends), u128_cmp);
+		cut = ends[m / 2];
+		for (i = 0, nl = nr = 0; i < n; i++) {
+			const struct cls_box *b = &c->boxes[ids[i]];
+
+			nl += b->lo[d] <= cut;
+			nr += b->hi[d] > cut;
+		}
+		if ((nl > nr ? nl : nr) < best_big) {
+			best_big = nl > nr ? nl : nr;
+			best_d = d;
+			best_cut = cut;
+		}
+	}
+	free(ends);
+	if (best_d == -1)
+		return make_leaf(c, at, ids, n, rlo, rhi);
+	left = malloc(n * sizeof(*left));
+	right = malloc(n * sizeof(*right));
+	if (left == NULL || right == NULL) {
+		free(left);
+		free(right);
+		c->failed = 1;
+		return -1;
+	}
+	for (i = 0, nl = nr = 0; i < n; i++) {
+		const struct cls_box *b = &c->boxes[ids[i]];
+
+		if (b->lo[best_d] <= best_cut)
+			left[nl++] = ids[i];
+		if (b->hi[best_d] > best_cut)
+			right[nr++] = ids[i];
+	}
+	{
+		u128 keep_hi = rhi[best_d], keep_lo = rlo[best_d];
+		int l, r;
+
+		rhi[best_d] = best_cut;
+		l = build(c, left, nl, rlo, rhi, depth + 1);
+		rhi[best_d] = keep_hi;
+		rlo[best_d] = best_cut + 1;
+		r = build(c, right, nr, rlo, rhi, depth + 1);
+		rlo[best_d] = keep_lo;
+		free(left);
+		free(right);
+		if (l == -1 || r == -1)
+			return -1;
+		c->nodes[at].dim = best_d;
+		c->nodes[at].cut = best_cut;
+		c->nodes[at].left = (uint32_t)l;
+		c->nodes[at].right = (uint32_t)r;
+	}
+	return at;
+}
+
+struct classifier *
+cls_build(const struct cls_box *boxes, size_t n)
+{
+	struct classifier *c = calloc(1, sizeof(*c));
+	u128 rlo[CLS_DIMS], rhi[CLS_DIMS];
+	uint32_t *ids;
+	size_t i;
+	int d;
+
+	if (c == NULL)
+		return NULL;
+	c->boxes = malloc((n + 1) * sizeof(*boxes));
+	ids = malloc((n + 1) * sizeof(*ids));
+	if (c->boxes == NULL || ids == NULL) {
+		free(ids);
+		cls_free(c);
+		return NULL;
+	}
+	memcpy(c->boxes, boxes, n * sizeof(*boxes));
+	c->nboxes = n;
+	for (i = 0; i < n; i++)
+		ids[i] = (uint32_t)i;
+	for (d = 0; d < CLS_DIMS; d++) {
+		rlo[d] = 0;
+		rhi[d] = U128_MAX;
+	}
+	if (build(c, ids, n, rlo, rhi, 0) == -1 || c->failed) {
+		free(ids);
+		cls_free(c);
+		return NULL;
+	}
+	free(ids);
+	return c;
+}
+
+static int
+inside(const struct cls_box *b, const u128 *p)
+{
+	int d;
+
+	for (d = 0; d < CLS_DIMS; d++)
+		if (p[d] < b->lo[d] || p[d] > b->hi[d])
+			return 0;
+	return 1;
+}
+
+int
+cls_lookup(const struct classifier *c, const u128 *p)
+{
+	const struct node *nd = &c->nodes[0];
+	uint32_t i;
+
+	while (nd->dim >= 0)
+		nd = &c->nodes[p[nd->dim] <= nd->cut ? nd->left : nd->right];
+	for (i = 0; i < nd->count; i++) {
+		const struct cls_box *b = &c->boxes[c->leafbox[nd->first + i]];
+
+		if (inside(b, p))
+			return b->prio;
+	}
+	return -1;
+}
+
+int
+cls_linear(const struct cls_box *boxes, size_t n, const u128 *p)
+{
+	int best = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((best == -1 || boxes[i].prio < best) && inside(&boxes[i], p))
+			best = boxes[i].prio;
+	return best;
+}
+
+size_t
+cls_memory(const struct classifier *c)
+{
+	return c->nnodes * sizeof(*c->nodes) + c->nleaf * sizeof(uint32_t) +
+	    c->nboxes * sizeof(*c->boxes);
+}
+
+void
+cls_free(struct classifier *c)
+{
+	if (c == NULL)
+		return;
+	free(c->nodes);
+	free(c->leafbox);
+	free(c->boxes);
+	free(c);
+}

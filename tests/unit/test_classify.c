@@ -1,0 +1,139 @@
+/* test_classify.c: the classifier returns the linear first-match answer,
+ * on random boxes and on the ClassBench sets and traces (when
+ * MOAT_CLASSBENCH names their directory). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "classbench.h"
+#include "classify.h"
+#include "gen.h"
+
+/* A point inside a random box (half the time) or anywhere in [0, max]. */
+static void
+random_point(struct rng *r, const struct cls_box *b, size_t n, u128 max,
+    u128 *p)
+{
+	const struct cls_box *in = rng_below(r, 2) ? &b[rng_below(r, n)] : NULL;
+	int d;
+
+	for (d = 0; d < CLS_DIMS; d++) {
+		u128 lo = in ? in->lo[d] : 0, hi = in ? in->hi[d] : max;
+		u128 w = hi - lo;
+
+		p[d] = w == U128_MAX ? (u128)rng_next(r) : lo + (u128)rng_next(r)
+		    % (w + 1);
+	}
+}
+
+static void
+check_all(const struct cls_box *b, size_t n, const u128 *pts, size_t npts,
+    const char *what)
+{
+	struct classifier *c = cls_build(b, n);
+	size_t i, hits = 0;
+
+	assert_non_null(c);
+	for (i = 0; i < npts; i++) {
+		int want = cls_linear(b, n, pts + i * CLS_DIMS);
+		int got = cls_lookup(c, pts + i * CLS_DIMS);
+
+		if (want != got)
+			fail_msg("%s: packet %zu: linear %d, classifier %d", what,
+			    i, want, got);
+		hits += want >= 0;
+	}
+	printf("%s: %zu rules, %zu packets (%zu matched a rule), classifier "
+	    "= linear on all, %zu bytes\n", what, n, npts, hits,
+	    cls_memory(c));
+	assert_true(hits > 0);
+	cls_free(c);
+}
+
+static void
+test_random_boxes(void **state)
+{
+	struct rng r = { 11 };
+	int round;
+
+	(void)state;
+	for (round = 0; round < 20; round++) {
+		size_t n = 1 + rng_below(&r, 400), i, npts = 5000;
+		struct cls_box *b = calloc(n, sizeof(*b));
+		u128 *pts = calloc(npts * CLS_DIMS, sizeof(*pts));
+		int d;
+
+		assert_true(b != NULL && pts != NULL);
+		for (i = 0; i < n; i++) {
+			for (d = 0; d < CLS_DIMS; d++) {
+				u128 lo = rng_below(&r, 64), hi = lo +
+				    rng_below(&r, 64 - (unsigned)lo);
+
+				if (rng_below(&r, 5) == 0)
+					lo = 0, hi = 63;
+				b[i].lo[d] = lo;
+				b[i].hi[d] = hi;
+			}
+			b[i].prio = (int)rng_below(&r, 1000);
+		}
+		for (i = 0; i < npts; i++)
+			random_point(&r, b, n, 63, pts + i * CLS_DIMS);
+		check_all(b, n, pts, npts, "random boxes");
+		free(b);
+		free(pts);
+	}
+}
+
+static void
+test_classbench(void **state)
+{
+	static const char *const sets[] = { "acl1_1k", "fw1_1k", "ipc1_1k" };
+	const char *dir = getenv("MOAT_CLASSBENCH");
+	char path[4096], err[256];
+	size_t s;
+
+	(void)state;
+	if (dir == NULL) {
+		puts("MOAT_CLASSBENCH unset: ClassBench sets skipped");
+		skip();
+	}
+	for (s = 0; s < 3; s++) {
+		struct rng r = { 5 + s };
+		struct cls_box *b;
+		u128 *trace, *pts;
+		size_t n, nt, i, extra = 20000;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, sets[s]);
+		b = classbench_rules(path, &n, err, sizeof(err));
+		if (b == NULL)
+			fail_msg("%s", err);
+		snprintf(path, sizeof(path), "%s/%s_trace", dir, sets[s]);
+		trace = classbench_trace(path, &nt, err, sizeof(err));
+		if (trace == NULL)
+			fail_msg("%s", err);
+		pts = malloc((nt + extra) * CLS_DIMS * sizeof(*pts));
+		assert_non_null(pts);
+		memcpy(pts, trace, nt * CLS_DIMS * sizeof(*pts));
+		for (i = nt; i < nt + extra; i++)
+			random_point(&r, b, n, 0xffffffffu, pts + i * CLS_DIMS);
+		check_all(b, n, pts, nt + extra, sets[s]);
+		free(b);
+		free(trace);
+		free(pts);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_boxes),
+		cmocka_unit_test(test_classbench),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
