@@ -24,7 +24,7 @@ struct node {
 	uint32_t	 first;		/* leaf: index into leafbox */
 };
 
-struct classifier {
+struct tree {
 	struct node	*nodes;
 	size_t		 nnodes, capnodes;
 	uint32_t	*leafbox;	/* box indices, by leaf */
@@ -32,10 +32,25 @@ struct classifier {
 	struct cls_box	*boxes;
 	size_t		 nboxes;
 	int		 failed;
+	int		 minprio;	/* best priority of its boxes */
+};
+
+/*
+ * The classifier: one tree per group of boxes that are wide in the same
+ * dimensions (EffiCuts' separation).  A wide box straddles most cuts; in
+ * a tree of its own it is not copied into every leaf of narrow ones.
+ * Lookups ask the trees in order of their best priority and stop when no
+ * tree left can beat the answer.
+ */
+#define GROUPS_MAX	(1 << CLS_DIMS)
+
+struct classifier {
+	struct tree	*trees[GROUPS_MAX];
+	int		 ntrees;
 };
 
 static int
-push_node(struct classifier *c)
+push_node(struct tree *c)
 {
 	if (c->nnodes == c->capnodes) {
 		size_t cap = c->capnodes ? c->capnodes * 2 : 64;
@@ -98,11 +113,11 @@ covers_region(const struct cls_box *b, const u128 *rlo, const u128 *rhi)
 	return 1;
 }
 
-static int build(struct classifier *c, uint32_t *ids, size_t n, u128 *rlo,
+static int build(struct tree *c, uint32_t *ids, size_t n, u128 *rlo,
     u128 *rhi, int depth);
 
 static int
-make_leaf(struct classifier *c, int at, uint32_t *ids, size_t n,
+make_leaf(struct tree *c, int at, uint32_t *ids, size_t n,
     const u128 *rlo, const u128 *rhi)
 {
 	size_t i, j, kept = 0;
@@ -140,7 +155,7 @@ make_leaf(struct classifier *c, int at, uint32_t *ids, size_t n,
 }
 
 static int
-build(struct classifier *c, uint32_t *ids, size_t n, u128 *rlo, u128 *rhi,
+build(struct tree *c, uint32_t *ids, size_t n, u128 *rlo, u128 *rhi,
     int depth)
 {
 	int at = push_node(c), d, best_d = -1;
@@ -225,10 +240,21 @@ build(struct classifier *c, uint32_t *ids, size_t n, u128 *rlo, u128 *rhi,
 	return at;
 }
 
-struct classifier *
-cls_build(const struct cls_box *boxes, size_t n)
+static void
+tree_free(struct tree *c)
 {
-	struct classifier *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	free(c->nodes);
+	free(c->leafbox);
+	free(c->boxes);
+	free(c);
+}
+
+static struct tree *
+tree_build(const struct cls_box *boxes, size_t n)
+{
+	struct tree *c = calloc(1, sizeof(*c));
 	u128 rlo[CLS_DIMS], rhi[CLS_DIMS];
 	uint32_t *ids;
 	size_t i;
@@ -240,23 +266,92 @@ cls_build(const struct cls_box *boxes, size_t n)
 	ids = malloc((n + 1) * sizeof(*ids));
 	if (c->boxes == NULL || ids == NULL) {
 		free(ids);
-		cls_free(c);
+		tree_free(c);
 		return NULL;
 	}
 	memcpy(c->boxes, boxes, n * sizeof(*boxes));
 	c->nboxes = n;
-	for (i = 0; i < n; i++)
+	c->minprio = n > 0 ? boxes[0].prio : 0;
+	for (i = 0; i < n; i++) {
 		ids[i] = (uint32_t)i;
+		if (boxes[i].prio < c->minprio)
+			c->minprio = boxes[i].prio;
+	}
 	for (d = 0; d < CLS_DIMS; d++) {
 		rlo[d] = 0;
 		rhi[d] = U128_MAX;
 	}
 	if (build(c, ids, n, rlo, rhi, 0) == -1 || c->failed) {
 		free(ids);
-		cls_free(c);
+		tree_free(c);
 		return NULL;
 	}
 	free(ids);
+	return c;
+}
+
+/* A box is wide in a dimension when it spans at least a sixteenth of that
+ * dimension's span over all boxes. */
+static int
+wide_mask(const struct cls_box *b, const u128 *span)
+{
+	int d, m = 0;
+
+	/* The addresses decide: wide ports or protocols replicate little. */
+	for (d = 0; d < 2; d++)
+		if (b->hi[d] - b->lo[d] >= span[d] / 16)
+			m |= 1 << d;
+	return m;
+}
+
+static int
+tree_order(const void *pa, const void *pb)
+{
+	const struct tree *a = *(struct tree *const *)pa;
+	const struct tree *b = *(struct tree *const *)pb;
+
+	return a->minprio < b->minprio ? -1 : a->minprio > b->minprio;
+}
+
+struct classifier *
+cls_build(const struct cls_box *boxes, size_t n)
+{
+	struct classifier *c = calloc(1, sizeof(*c));
+	struct cls_box *group;
+	u128 lo[CLS_DIMS], hi[CLS_DIMS], span[CLS_DIMS];
+	size_t i, m;
+	int g, d;
+
+	if (c == NULL || (group = malloc((n + 1) * sizeof(*group))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	for (d = 0; d < CLS_DIMS; d++) {
+		lo[d] = U128_MAX;
+		hi[d] = 0;
+		for (i = 0; i < n; i++) {
+			if (boxes[i].lo[d] < lo[d])
+				lo[d] = boxes[i].lo[d];
+			if (boxes[i].hi[d] > hi[d])
+				hi[d] = boxes[i].hi[d];
+		}
+		span[d] = n > 0 ? hi[d] - lo[d] : 0;
+	}
+	for (g = 0; g < GROUPS_MAX; g++) {
+		for (i = 0, m = 0; i < n; i++)
+			if (wide_mask(&boxes[i], span) == g)
+				group[m++] = boxes[i];
+		if (m == 0)
+			continue;
+		if ((c->trees[c->ntrees] = tree_build(group, m)) == NULL) {
+			free(group);
+			cls_free(c);
+			return NULL;
+		}
+		c->ntrees++;
+	}
+	free(group);
+	qsort(c->trees, (size_t)c->ntrees, sizeof(c->trees[0]), tree_order);
 	return c;
 }
 
@@ -271,8 +366,8 @@ inside(const struct cls_box *b, const u128 *p)
 	return 1;
 }
 
-int
-cls_lookup(const struct classifier *c, const u128 *p)
+static int
+tree_lookup(const struct tree *c, const u128 *p)
 {
 	const struct node *nd = &c->nodes[0];
 	uint32_t i;
@@ -286,6 +381,23 @@ cls_lookup(const struct classifier *c, const u128 *p)
 			return b->prio;
 	}
 	return -1;
+}
+
+int
+cls_lookup(const struct classifier *c, const u128 *p)
+{
+	int best = -1, t;
+
+	for (t = 0; t < c->ntrees; t++) {
+		int got;
+
+		if (best != -1 && c->trees[t]->minprio > best)
+			break;		/* no tree left can win */
+		got = tree_lookup(c->trees[t], p);
+		if (got != -1 && (best == -1 || got < best))
+			best = got;
+	}
+	return best;
 }
 
 int
@@ -303,17 +415,25 @@ cls_linear(const struct cls_box *boxes, size_t n, const u128 *p)
 size_t
 cls_memory(const struct classifier *c)
 {
-	return c->nnodes * sizeof(*c->nodes) + c->nleaf * sizeof(uint32_t) +
-	    c->nboxes * sizeof(*c->boxes);
+	size_t m = sizeof(*c);
+	int t;
+
+	for (t = 0; t < c->ntrees; t++)
+		m += sizeof(struct tree) + c->trees[t]->nnodes *
+		    sizeof(struct node) + c->trees[t]->nleaf *
+		    sizeof(uint32_t) + c->trees[t]->nboxes *
+		    sizeof(struct cls_box);
+	return m;
 }
 
 void
 cls_free(struct classifier *c)
 {
+	int t;
+
 	if (c == NULL)
 		return;
-	free(c->nodes);
-	free(c->leafbox);
-	free(c->boxes);
+	for (t = 0; t < c->ntrees; t++)
+		tree_free(c->trees[t]);
 	free(c);
 }
