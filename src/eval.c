@@ -7,6 +7,10 @@
  */
 #include "eval.h"
 
+#include <stdlib.h>
+
+#include "classify.h"
+
 u128
 flow_service_key(const struct flow *f)
 {
@@ -55,10 +59,100 @@ is_gateway_address(const struct policy *p, u128 a)
 	return false;
 }
 
+/* The index of a flow's interface in p, for the classifier's 5th axis. */
+static size_t
+iface_index(const struct policy *p, const struct iface *ifc)
+{
+	size_t i;
+
+	for (i = 0; i < p->niface && p->ifaces[i] != ifc; i++)
+		;
+	return i;
+}
+
+struct classifier *
+policy_index(const struct policy *p, size_t max_boxes)
+{
+	struct cls_box *boxes = NULL;
+	struct classifier *c;
+	size_t i, a, b, k, n = 0, cap = 0;
+
+	for (i = 0; i < p->nrule; i++) {
+		const struct rule *r = p->rules[i];
+
+		if (r->disabled)
+			continue;
+		if (r->src.set.n * r->dst.set.n * r->svc.set.n > max_boxes - n) {
+			free(boxes);
+			return NULL;
+		}
+		/* One box per combination of the rule's intervals. */
+		for (a = 0; a < r->src.set.n; a++)
+			for (b = 0; b < r->dst.set.n; b++)
+				for (k = 0; k < r->svc.set.n; k++) {
+					struct cls_box *x;
+
+					if (n == cap) {
+						struct cls_box *nb;
+
+						cap = cap ? cap * 2 : 256;
+						nb = realloc(boxes, cap *
+						    sizeof(*boxes));
+						if (nb == NULL) {
+							free(boxes);
+							return NULL;
+						}
+						boxes = nb;
+					}
+					x = &boxes[n++];
+					x->lo[0] = r->src.set.v[a].lo;
+					x->hi[0] = r->src.set.v[a].hi;
+					x->lo[1] = r->dst.set.v[b].lo;
+					x->hi[1] = r->dst.set.v[b].hi;
+					x->lo[2] = 0;
+					x->hi[2] = 0;
+					x->lo[3] = r->svc.set.v[k].lo;
+					x->hi[3] = r->svc.set.v[k].hi;
+					x->lo[4] = x->hi[4] =
+					    iface_index(p, r->iface);
+					x->prio = (int)i;
+				}
+	}
+	c = cls_build(boxes, n);
+	free(boxes);
+	return c;
+}
+
+static const struct rule *
+first_rule(const struct policy *p, const struct classifier *idx,
+    const struct flow *f, u128 dst)
+{
+	size_t i;
+
+	if (idx != NULL) {
+		u128 pt[CLS_DIMS] = { f->src, dst, 0, flow_service_key(f),
+		    iface_index(p, f->iface) };
+		int prio = cls_lookup(idx, pt);
+
+		return prio >= 0 ? p->rules[prio] : NULL;
+	}
+	for (i = 0; i < p->nrule; i++)
+		if (rule_matches(p->rules[i], f, dst))
+			return p->rules[i];
+	return NULL;
+}
+
 void
 policy_eval(const struct policy *p, const struct flow *f, struct verdict *v)
 {
-	size_t i;
+	policy_eval_with(p, NULL, f, v);
+}
+
+void
+policy_eval_with(const struct policy *p, const struct classifier *idx,
+    const struct flow *f, struct verdict *v)
+{
+	const struct rule *r;
 
 	v->rule = NULL;
 	v->dst = f->dst;
@@ -77,13 +171,12 @@ policy_eval(const struct policy *p, const struct flow *f, struct verdict *v)
 		v->rule = p->lockout_rule;
 		return;
 	}
-	for (i = 0; i < p->nrule; i++)
-		if (rule_matches(p->rules[i], f, v->dst)) {
-			v->action = p->rules[i]->action;
-			v->by = BY_RULE;
-			v->rule = p->rules[i];
-			return;
-		}
+	if ((r = first_rule(p, idx, f, v->dst)) != NULL) {
+		v->action = r->action;
+		v->by = BY_RULE;
+		v->rule = r;
+		return;
+	}
 	if (v->forward != NULL) {
 		v->action = ACT_ACCEPT;
 		v->by = BY_FORWARD;

@@ -35,8 +35,16 @@ struct verdict {
 u128	 flow_service_key(const struct flow *f);
 /* True when rule r matches flow f whose destination is dst. */
 bool	 rule_matches(const struct rule *r, const struct flow *f, u128 dst);
+struct classifier;
+
 /* Decide flow f under valid policy p: first match in file order. */
 void	 policy_eval(const struct policy *p, const struct flow *f,
 	    struct verdict *v);
+/* A classifier of p's rules for policy_eval_with(), or NULL when memory
+ * runs out or the rules would make more than max_boxes boxes. */
+struct classifier *policy_index(const struct policy *p, size_t max_boxes);
+/* policy_eval(), finding the first matching rule through idx. */
+void	 policy_eval_with(const struct policy *p, const struct classifier *idx,
+	    const struct flow *f, struct verdict *v);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "classify.h"
 #include "gen.h"
 #include "lint.h"
 #include "naive.h"
@@ -104,6 +105,9 @@ test_differential(void **state)
 		struct policy *p = valid_policy(&r, &o, &text, &skipped);
 		size_t k;
 
+		struct classifier *idx = policy_index(p, 1u << 20);
+
+		assert_non_null(idx);
 		assert_int_equal(lint_policy(p, NULL), 0);
 		for (k = 0; k < p->nrule; k++)
 			dead_rules += p->rules[k]->dead;
@@ -117,6 +121,15 @@ test_differential(void **state)
 			gen_flow(&r, p, &f);
 			policy_eval(p, &f, &v);
 			naive_eval(p, &f, &na, &nb, &nr);
+			{
+				struct verdict vi;
+
+				policy_eval_with(p, idx, &f, &vi);
+				if (vi.action != v.action || vi.by != v.by ||
+				    vi.rule != v.rule)
+					fail_msg("the classifier and the "
+					    "linear scan disagree");
+			}
 			vr = v.by == BY_RULE ? v.rule->number : 0;
 			if (v.action != na || v.by != nb || vr != nr) {
 				char s[ADDR_STRLEN], d[ADDR_STRLEN];
@@ -138,11 +151,13 @@ test_differential(void **state)
 			by_rule += vr > 0;
 			agree++;
 		}
+		cls_free(idx);
 		policy_free(p);
 	}
-	printf("differential: %ld flows over %d policies, eval and naive agree "
-	    "on all (%ld decided by a rule); lint: %ld dead rules, none "
-	    "decided a flow\n", agree, n, by_rule, dead_rules);
+	printf("differential: %ld flows over %d policies, eval, eval through "
+	    "the classifier and naive agree on all (%ld decided by a rule); "
+	    "lint: %ld dead rules, none decided a flow\n", agree, n, by_rule,
+	    dead_rules);
 	assert_true(by_rule > agree / 4);
 	strbuf_free(&text);
 }
