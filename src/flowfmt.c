@@ -29,8 +29,8 @@ split(char *line, char **w)
 	return n;
 }
 
-static int
-parse_port(const char *s, unsigned max, unsigned *out)
+int
+flow_parse_number(const char *s, unsigned max, unsigned *out)
 {
 	char *end;
 	unsigned long v;
@@ -59,7 +59,7 @@ parse_proto(const char *s, int *out)
 		*out = 58;
 		return 0;
 	}
-	if (parse_port(s, 255, &n) == -1)
+	if (flow_parse_number(s, 255, &n) == -1)
 		return -1;
 	*out = (int)n;
 	return 0;
@@ -125,7 +125,7 @@ parse_conntrack(char **w, int n, const struct iface *ifc, struct flow *f,
 	if (f->proto == 1 || f->proto == 58)
 		port = kv(w, n, "type");
 	f->dport = 0;
-	if (port != NULL && parse_port(port, 65535, &f->dport) == -1) {
+	if (port != NULL && flow_parse_number(port, 65535, &f->dport) == -1) {
 		snprintf(err, errlen, "bad port or type '%s'", port);
 		return -1;
 	}
@@ -185,7 +185,7 @@ flow_parse_line(const struct policy *p, const char *line,
 		if (pi->kind == PK_TYPES &&
 		    (t = builtin_icmp_type(f->proto, w[4])) != -1)
 			f->dport = (unsigned)t;
-		else if (parse_port(w[4], pi->kind == PK_PORTS ? 65535 : 255,
+		else if (flow_parse_number(w[4], pi->kind == PK_PORTS ? 65535 : 255,
 		    &f->dport) == -1) {
 			snprintf(err, errlen, "bad port or type '%s'", w[4]);
 			return -1;

@@ -12,6 +12,8 @@
 
 #include "eval.h"
 
+/* A decimal number of at most max, digits only.  0, or -1. */
+int	 flow_parse_number(const char *s, unsigned max, unsigned *out);
 /* Parse one line into f.  Returns 1 for a flow, 0 for a blank or comment
  * line, -1 with a reason in err.  default_iface (may be NULL) is used when
  * the line names none. */

@@ -151,20 +151,6 @@ struct test_args {
 	bool		 json, nft;
 };
 
-static int
-parse_uint(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	v = strtoul(s, &end, 10);
-	if (*end != '\0' || v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
 
 /* Fill the protocol and port of the flow from --service or --proto. */
 static int
@@ -204,7 +190,7 @@ flow_service(const struct policy *p, const struct test_args *ta,
 	}
 	if ((pi = builtin_proto_by_name(ta->proto)) != NULL)
 		f->proto = pi->number;
-	else if (parse_uint(ta->proto, 255, &n) == 0) {
+	else if (flow_parse_number(ta->proto, 255, &n) == 0) {
 		f->proto = (int)n;
 		pi = builtin_proto_by_number(f->proto);
 	} else
@@ -225,7 +211,7 @@ flow_service(const struct policy *p, const struct test_args *ta,
 		f->dport = (unsigned)t;
 		return 0;
 	}
-	if (parse_uint(port, pi->kind == PK_PORTS ? 65535 : 255, &n) == -1)
+	if (flow_parse_number(port, pi->kind == PK_PORTS ? 65535 : 255, &n) == -1)
 		return usage_error("'%s' is not a port or type", port);
 	f->dport = n;
 	return 0;
@@ -532,10 +518,10 @@ cmd_probe(int argc, char **argv, const char *from, const char *timeout)
 
 	if (argc < 1 || argc > 2)
 		return usage_error("probe needs HOST [PORT]%s", "");
-	if (argc == 2 && (parse_uint(argv[1], 65535, &port) == -1 ||
+	if (argc == 2 && (flow_parse_number(argv[1], 65535, &port) == -1 ||
 	    port == 0))
 		return usage_error("'%s' is not a port", argv[1]);
-	if (timeout != NULL && (parse_uint(timeout, 3600, &secs) == -1 ||
+	if (timeout != NULL && (flow_parse_number(timeout, 3600, &secs) == -1 ||
 	    secs == 0))
 		return usage_error("'%s' is not a timeout in seconds", timeout);
 	err[0] = '\0';
@@ -617,7 +603,7 @@ main(int argc, char **argv)
 		return usage_error("--dry-run and --confirm go with apply%s",
 		    "");
 	if (strcmp(cmd, "apply") == 0) {
-		if (confirm != NULL && (parse_uint(confirm, 86400,
+		if (confirm != NULL && (flow_parse_number(confirm, 86400,
 		    &confirm_secs) == -1 || confirm_secs == 0))
 			return usage_error("--confirm takes seconds, 1 to 86400,"
 			    " not '%s'", confirm);
