@@ -24,7 +24,23 @@ struct node {
 	uint32_t	 first;		/* leaf: index into leafbox */
 };
 
+/* The same tree in 32 bits, when every box and cut fits (IPv4 sets such
+ * as ClassBench): a quarter of the memory, and faster scans. */
+struct nnode {
+	int32_t		 dim;
+	uint32_t	 count;
+	uint32_t	 cut;
+	uint32_t	 left, right, first;
+};
+
+struct nbox {
+	uint32_t	lo[CLS_DIMS], hi[CLS_DIMS];
+	int32_t		prio;
+};
+
 struct tree {
+	struct nnode	*nn;		/* narrow form, or NULL */
+	struct nbox	*nb;		/* narrow: boxes in leaf order */
 	struct node	*nodes;
 	size_t		 nnodes, capnodes;
 	uint32_t	*leafbox;	/* box indices, by leaf */
@@ -245,10 +261,62 @@ tree_free(struct tree *c)
 {
 	if (c == NULL)
 		return;
+	free(c->nn);
+	free(c->nb);
 	free(c->nodes);
 	free(c->leafbox);
 	free(c->boxes);
 	free(c);
+}
+
+/* Switch to the 32-bit form when every value fits; leaves get their own
+ * copies of their boxes, in order, so a leaf scan reads one run.  Cuts are
+ * box ends (lo - 1 or hi), so they fit when the boxes do. */
+static void
+narrow(struct tree *c)
+{
+	struct nnode *nn;
+	struct nbox *nb;
+	size_t i, k;
+	int d;
+
+	for (i = 0; i < c->nboxes; i++)
+		for (d = 0; d < CLS_DIMS; d++)
+			if (c->boxes[i].hi[d] > 0xffffffffu)
+				return;
+	nn = malloc((c->nnodes + 1) * sizeof(*nn));
+	nb = malloc((c->nleaf + 1) * sizeof(*nb));
+	if (nn == NULL || nb == NULL) {		/* stay wide */
+		free(nn);
+		free(nb);
+		return;
+	}
+	for (i = 0; i < c->nnodes; i++) {
+		nn[i].dim = c->nodes[i].dim;
+		nn[i].count = c->nodes[i].count;
+		nn[i].cut = (uint32_t)c->nodes[i].cut;
+		nn[i].left = c->nodes[i].left;
+		nn[i].right = c->nodes[i].right;
+		nn[i].first = c->nodes[i].first;
+	}
+	for (k = 0; k < c->nleaf; k++) {
+		const struct cls_box *b = &c->boxes[c->leafbox[k]];
+
+		for (d = 0; d < CLS_DIMS; d++) {
+			nb[k].lo[d] = (uint32_t)b->lo[d];
+			nb[k].hi[d] = (uint32_t)b->hi[d];
+		}
+		nb[k].prio = b->prio;
+	}
+	free(c->nodes);
+	free(c->leafbox);
+	free(c->boxes);
+	c->nodes = NULL;
+	c->leafbox = NULL;
+	c->boxes = NULL;
+	c->nboxes = 0;
+	c->nn = nn;
+	c->nb = nb;
 }
 
 static struct tree *
@@ -287,6 +355,7 @@ tree_build(const struct cls_box *boxes, size_t n)
 		return NULL;
 	}
 	free(ids);
+	narrow(c);
 	return c;
 }
 
@@ -367,10 +436,41 @@ inside(const struct cls_box *b, const u128 *p)
 }
 
 static int
+narrow_lookup(const struct tree *c, const u128 *p)
+{
+	const struct nnode *nd = &c->nn[0];
+	uint32_t q[CLS_DIMS], i;
+	int d;
+
+	for (d = 0; d < CLS_DIMS; d++) {
+		if (p[d] > 0xffffffffu)
+			return -1;	/* above every box */
+		q[d] = (uint32_t)p[d];
+	}
+	while (nd->dim >= 0)
+		nd = &c->nn[q[nd->dim] <= nd->cut ? nd->left : nd->right];
+	for (i = 0; i < nd->count; i++) {
+		const struct nbox *b = &c->nb[nd->first + i];
+
+		if (q[0] >= b->lo[0] && q[0] <= b->hi[0] &&
+		    q[1] >= b->lo[1] && q[1] <= b->hi[1] &&
+		    q[2] >= b->lo[2] && q[2] <= b->hi[2] &&
+		    q[3] >= b->lo[3] && q[3] <= b->hi[3] &&
+		    q[4] >= b->lo[4] && q[4] <= b->hi[4])
+			return b->prio;
+	}
+	return -1;
+}
+
+static int
 tree_lookup(const struct tree *c, const u128 *p)
 {
-	const struct node *nd = &c->nodes[0];
+	const struct node *nd;
 	uint32_t i;
+
+	if (c->nn != NULL)
+		return narrow_lookup(c, p);
+	nd = &c->nodes[0];
 
 	while (nd->dim >= 0)
 		nd = &c->nodes[p[nd->dim] <= nd->cut ? nd->left : nd->right];
@@ -418,11 +518,17 @@ cls_memory(const struct classifier *c)
 	size_t m = sizeof(*c);
 	int t;
 
-	for (t = 0; t < c->ntrees; t++)
-		m += sizeof(struct tree) + c->trees[t]->nnodes *
-		    sizeof(struct node) + c->trees[t]->nleaf *
-		    sizeof(uint32_t) + c->trees[t]->nboxes *
-		    sizeof(struct cls_box);
+	for (t = 0; t < c->ntrees; t++) {
+		const struct tree *x = c->trees[t];
+
+		m += sizeof(*x);
+		if (x->nn != NULL)
+			m += x->nnodes * sizeof(struct nnode) + x->nleaf *
+			    sizeof(struct nbox);
+		else
+			m += x->nnodes * sizeof(struct node) + x->nleaf *
+			    sizeof(uint32_t) + x->nboxes * sizeof(struct cls_box);
+	}
 	return m;
 }
 
