@@ -59,17 +59,6 @@ is_gateway_address(const struct policy *p, u128 a)
 	return false;
 }
 
-/* The index of a flow's interface in p, for the classifier's 5th axis. */
-static size_t
-iface_index(const struct policy *p, const struct iface *ifc)
-{
-	size_t i;
-
-	for (i = 0; i < p->niface && p->ifaces[i] != ifc; i++)
-		;
-	return i;
-}
-
 struct classifier *
 policy_index(const struct policy *p, size_t max_boxes)
 {
@@ -113,8 +102,7 @@ policy_index(const struct policy *p, size_t max_boxes)
 					x->hi[2] = 0;
 					x->lo[3] = r->svc.set.v[k].lo;
 					x->hi[3] = r->svc.set.v[k].hi;
-					x->lo[4] = x->hi[4] =
-					    iface_index(p, r->iface);
+					x->lo[4] = x->hi[4] = r->iface->index;
 					x->prio = (int)i;
 				}
 	}
@@ -131,7 +119,7 @@ first_rule(const struct policy *p, const struct classifier *idx,
 
 	if (idx != NULL) {
 		u128 pt[CLS_DIMS] = { f->src, dst, 0, flow_service_key(f),
-		    iface_index(p, f->iface) };
+		    f->iface->index };
 		int prio = cls_lookup(idx, pt);
 
 		return prio >= 0 ? p->rules[prio] : NULL;

@@ -358,8 +358,9 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
     bool need_nfproto)
 {
 	struct strbuf *b = c->b;
-	struct iset src = fam_part(c, r->src.set, f);
-	struct iset dst = fam_part(c, r->dst.set, f);
+	bool both = f == FAM_BOTH;	/* no address to match: one rule */
+	struct iset src = both ? r->src.set : fam_part(c, r->src.set, f);
+	struct iset dst = both ? r->dst.set : fam_part(c, r->dst.set, f);
 	struct svc_group g[8];
 	size_t i, n;
 
@@ -377,9 +378,10 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 			if (need_nfproto)
 				strbuf_printf(b, " meta nfproto %s",
 				    f == FAM_V4 ? "ipv4" : "ipv6");
-			if (!c->omit_src)
+			if (!c->omit_src && !both)
 				put_addr_match(c, b, "saddr", &r->src, src, f);
-			put_addr_match(c, b, "daddr", &r->dst, dst, f);
+			if (!both)
+				put_addr_match(c, b, "daddr", &r->dst, dst, f);
 			put_svc_match(c, b, &g[i]);
 			if (split_reject && pass == 0)
 				strbuf_puts(b, " meta l4proto tcp");
@@ -412,23 +414,7 @@ compile_rule(struct nftc *c, const struct rule *r)
 	if (all4 && all6 && (!has_icmp || iset_equal(r->svc.set,
 	    iset_range(&c->a, 0, 0xffffff)))) {
 		/* No address to match and nothing family-bound: one rule. */
-		struct svc_group g[8];
-		size_t i, n = svc_groups(c, r->svc.set, FAM_BOTH, g);
-
-		for (i = 0; i < n; i++) {
-			bool split = r->action == ACT_REJECT && g[i].pi == NULL;
-			int pass;
-
-			for (pass = 0; pass < (split ? 2 : 1); pass++) {
-				size_t start = begin_line(c);
-
-				put_svc_match(c, c->b, &g[i]);
-				if (split && pass == 0)
-					strbuf_puts(c->b, " meta l4proto tcp");
-				put_verdict(c, r, &g[i], split && pass == 0);
-				end_line(c->b, start);
-			}
-		}
+		compile_rule_family(c, r, FAM_BOTH, false);
 		return;
 	}
 	compile_rule_family(c, r, FAM_V4, all4);

@@ -556,6 +556,7 @@ parse_interface(struct parser *ps)
 	ifc->net_obj = new_builtin_object(ps, name, OBJ_IFNET, ifc, ifc->loc);
 	if (ifc->ip_obj == NULL || ifc->net_obj == NULL)
 		return -1;
+	ifc->index = p->niface;
 	ARENA_PUSH(&p->arena, p->ifaces, p->niface, p->capiface);
 	p->ifaces[p->niface - 1] = ifc;
 	return 0;

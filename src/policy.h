@@ -120,6 +120,7 @@ struct iface {
 	char		*device;
 	size_t		 naddr, capaddr;
 	struct if_addr	*addrs;
+	size_t		 index;		/* position in policy->ifaces */
 	enum action	 def;		/* verdict when no rule matches */
 	bool		 def_set;	/* written in the config */
 	struct object	*ip_obj, *net_obj;
