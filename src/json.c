@@ -275,6 +275,8 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	json_kv_str(b, "on_scan_failure", av->fail_pass ? "pass" : "tempfail",
 	    &f);
 	json_kv_int(b, "max_message_size", (long long)av->max_size, &f);
+	json_kv_int(b, "smtp_command_timeout", av->command_timeout, &f);
+	json_kv_int(b, "smtp_data_timeout", av->data_timeout, &f);
 	strbuf_putc(b, '}');
 }
 

@@ -971,6 +971,74 @@ compile_nat(struct nftc *c)
 	}
 }
 
+bool
+nftc_external(const struct policy *p, const struct iface *ifc)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnat; i++)
+		if (p->nats[i]->iface == ifc)
+			return true;
+	for (i = 0; i < p->nforward; i++)
+		if (p->forwards[i]->iface == ifc)
+			return true;
+	return false;
+}
+
+/*
+ * smtp-other-scanning: SMTP passing through is diverted to moatd (TPROXY).
+ * The chain runs after DNAT (so a port-forwarded connection is seen with
+ * the internal server as its destination) and before the filter; the
+ * diverted packets then go through the input hook, where the same zone
+ * chains as forwarding judge them on their original destination: the
+ * policy still decides first (the seed's pitfall).  Incoming: connections
+ * port-forwarded to an internal SMTP server.  Outgoing (when
+ * smtp-outgoing-scanning is on): SMTP from internal interfaces to servers
+ * that are not the gateway itself.
+ */
+static void
+compile_intercept(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i;
+	int f;
+
+	if (!p->av.present || !p->av.other_scanning)
+		return;
+	strbuf_printf(c->b, "\tchain intercept {\n\t\ttype filter hook "
+	    "prerouting priority -90; policy accept;\n"
+	    "\t\tmeta l4proto tcp socket transparent 1 meta mark set 0x%x "
+	    "accept\n", NFTC_MARK);
+	for (i = 0; i < p->nforward; i++) {
+		const struct forward *fw = p->forwards[i];
+
+		for (f = FAM_V4; f <= FAM_V6; f++) {
+			if (!(f == FAM_V4 ? fw->has4 : fw->has6))
+				continue;
+			strbuf_printf(c->b, "\t\tiifname \"%s\" %s daddr ",
+			    fw->iface->device, fam_word[f]);
+			put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
+			strbuf_printf(c->b, " tcp dport 25 tproxy %s to :%d "
+			    "meta mark set 0x%x accept comment \"scan incoming "
+			    "SMTP (forward %d)\"\n", fam_word[f],
+			    NFTC_TPROXY_PORT, NFTC_MARK, fw->number);
+		}
+	}
+	if (p->av.outgoing_scanning)
+		for (i = 0; i < p->niface; i++) {
+			const struct iface *ifc = p->ifaces[i];
+
+			if (nftc_external(p, ifc) || ifc->device == NULL)
+				continue;
+			strbuf_printf(c->b, "\t\tiifname \"%s\" tcp dport 25 "
+			    "fib daddr type != local tproxy to :%d meta mark "
+			    "set 0x%x accept comment \"scan outgoing SMTP "
+			    "from %s\"\n", ifc->device, NFTC_TPROXY_PORT,
+			    NFTC_MARK, ifc->name);
+		}
+	strbuf_puts(c->b, "\t}\n\n");
+}
+
 void
 nftc_remove(struct strbuf *b)
 {
@@ -1060,6 +1128,7 @@ compile(struct nftc *cp)
 			compile_zone(&c, p->ifaces[i]);
 	}
 	compile_nat(&c);
+	compile_intercept(&c);
 	strbuf_add(b, strbuf_str(&c.sets), c.sets.len);
 	strbuf_add(b, strbuf_str(&chains), chains.len);
 	if (strbuf_failed(&c.sets) || strbuf_failed(&chains))

@@ -7,6 +7,19 @@
 
 #define NFTC_TABLE	"moat"		/* table inet moat */
 
+/* SMTP interception (smtp-other-scanning): connections are diverted by
+ * TPROXY to moatd's transparent listener on this port, their packets
+ * marked so that a policy route (table NFTC_ROUTE_TABLE: everything is
+ * local) delivers them to it. */
+#define NFTC_TPROXY_PORT	10025
+#define NFTC_MARK		0x6d6f
+#define NFTC_ROUTE_TABLE	28015
+
+/* True when interface i is external: named by a nat or a port forward.
+ * Mail arriving there is incoming; mail from other interfaces that leaves
+ * through the gateway is outgoing. */
+bool	 nftc_external(const struct policy *p, const struct iface *i);
+
 /* The nft script that replaces table inet moat with policy p in one
  * transaction (create, delete, define), as `moat show --nft` prints it
  * and `moat apply` loads it.  p must be valid. */

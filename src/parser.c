@@ -32,7 +32,8 @@ static const char *const statements[] = {
 static const char *const av_settings[] = {
 	"engine", "smtp-other-scanning", "smtp-local-scanning",
 	"smtp-outgoing-scanning", "smtp-relay-to", "on-virus",
-	"on-scan-failure", "max-message-size",
+	"on-scan-failure", "max-message-size", "smtp-command-timeout",
+	"smtp-data-timeout",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -766,6 +767,31 @@ parse_size(struct parser *ps, uint64_t *out)
 	return 0;
 }
 
+/* 30s, 5m, 1h, 300: seconds, 1 second to 1 day. */
+static int
+parse_duration(struct parser *ps, unsigned *out)
+{
+	char buf[STRING_MAX + 1];
+	unsigned mul = 1, v;
+	size_t len = ps->tok.len;
+
+	snprintf(buf, sizeof(buf), "%s", ps->tok.text);
+	if (len > 0 && strchr("smh", buf[len - 1]) != NULL) {
+		mul = buf[len - 1] == 's' ? 1 : buf[len - 1] == 'm' ? 60 :
+		    3600;
+		buf[len - 1] = '\0';
+	}
+	if (parse_number(ps, buf, 1, 86400, "duration", &v) == -1)
+		return -1;
+	if ((uint64_t)v * mul > 86400) {
+		diag_error(&ps->p->diags, ps->tok.loc, "duration %s is over "
+		    "the 1-day limit", ps->tok.text);
+		return -1;
+	}
+	*out = v * mul;
+	return 0;
+}
+
 /* host:port or [v6]:port, for smtp-relay-to. */
 static int
 check_host_port(struct parser *ps, const char *s)
@@ -885,6 +911,14 @@ parse_av_setting(struct parser *ps, struct antivirus *av, unsigned *seen)
 		if (parse_size(ps, &av->max_size) == -1)
 			return -1;
 		break;
+	case 8:
+	case 9:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a duration such as 5m or 30s");
+		if (parse_duration(ps, i == 8 ? &av->command_timeout :
+		    &av->data_timeout) == -1)
+			return -1;
+		break;
 	}
 	next(ps);
 	return 0;
@@ -914,6 +948,8 @@ parse_antivirus(struct parser *ps)
 	av->outgoing_scanning = true;
 	av->relay_to = "127.0.0.1:10026";
 	av->max_size = 50u << 20;
+	av->command_timeout = 300;	/* RFC 5321 4.5.3.2.7 */
+	av->data_timeout = 180;		/* RFC 5321 4.5.3.2.6 */
 	next(ps);
 	if (ps->tok.type != T_LBRACE)
 		return expected(ps, "'{'");

@@ -388,7 +388,9 @@ av_eq(const struct antivirus *a, const struct antivirus *b)
 	    a->local_scanning == b->local_scanning &&
 	    a->outgoing_scanning == b->outgoing_scanning &&
 	    str_eq(a->relay_to, b->relay_to) && a->fail_pass == b->fail_pass &&
-	    a->max_size == b->max_size;
+	    a->max_size == b->max_size &&
+	    a->command_timeout == b->command_timeout &&
+	    a->data_timeout == b->data_timeout;
 }
 
 bool

@@ -177,6 +177,8 @@ struct antivirus {
 	char		*relay_to;	/* host:port, as written (canonical) */
 	bool		 fail_pass;	/* on-scan-failure pass (else tempfail) */
 	uint64_t	 max_size;	/* bytes */
+	unsigned	 command_timeout;	/* seconds waiting for a command */
+	unsigned	 data_timeout;		/* seconds waiting in DATA */
 };
 
 struct policy {

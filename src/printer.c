@@ -167,6 +167,17 @@ print_size(struct strbuf *b, uint64_t v)
 }
 
 static void
+print_duration(struct strbuf *b, unsigned secs)
+{
+	if (secs % 3600 == 0)
+		strbuf_printf(b, "%uh", secs / 3600);
+	else if (secs % 60 == 0)
+		strbuf_printf(b, "%um", secs / 60);
+	else
+		strbuf_printf(b, "%us", secs);
+}
+
+static void
 print_antivirus(const struct antivirus *av, struct strbuf *b)
 {
 	strbuf_puts(b, "antivirus {\n");
@@ -185,6 +196,10 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	    "tempfail");
 	strbuf_puts(b, "    max-message-size ");
 	print_size(b, av->max_size);
+	strbuf_puts(b, "\n    smtp-command-timeout ");
+	print_duration(b, av->command_timeout);
+	strbuf_puts(b, "\n    smtp-data-timeout ");
+	print_duration(b, av->data_timeout);
 	strbuf_puts(b, "\n}\n");
 }
 

@@ -1,0 +1,36 @@
+/* msgbuf.h: a message held while it is scanned: in memory up to a bound,
+ * then in a private temporary file (O_TMPFILE: it has no name, and the
+ * kernel removes it when the descriptor closes, so no mail is left behind
+ * on disk whatever happens to the process).
+ */
+#ifndef MOAT_MSGBUF_H
+#define MOAT_MSGBUF_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct msgbuf {
+	char	*mem;		/* the first part, or all of it */
+	size_t	 len, cap;	/* bytes in mem */
+	size_t	 limit;		/* bytes kept in memory at most */
+	int	 fd;		/* -1 until mem is full */
+	size_t	 total;		/* bytes held, in memory and on disk */
+	const char *tmpdir;
+};
+
+/* Start empty; memory up to limit, then a file in tmpdir. */
+void	 msgbuf_init(struct msgbuf *m, size_t limit, const char *tmpdir);
+/* Append; -1 (errno set) when the file cannot be written. */
+int	 msgbuf_add(struct msgbuf *m, const void *p, size_t n);
+/* Forget the contents, keep the memory. */
+void	 msgbuf_reset(struct msgbuf *m);
+/* Free everything. */
+void	 msgbuf_free(struct msgbuf *m);
+/* Read up to n bytes at offset off into p; the bytes read, or -1. */
+ssize_t	 msgbuf_read(const struct msgbuf *m, size_t off, void *p, size_t n);
+/* A descriptor holding the whole message from offset 0 (spilling it to a
+ * file if it is still in memory), for scanners that want one; -1 on
+ * failure.  Owned by m. */
+int	 msgbuf_fd(struct msgbuf *m);
+
+#endif

@@ -1,0 +1,819 @@
+/* proxy.c: one SMTP session through the scanning proxy; see proxy.h.
+ *
+ * The client talks to moat; moat talks to the next hop, one command at a
+ * time, and passes the next hop's replies back, so a recipient the next
+ * hop refuses is refused with its own words.  DATA is where they part:
+ * moat answers 354 itself, holds the message (struct msgbuf), scans it,
+ * and only then opens DATA upstream and sends it, with a header added.
+ * The client's end-of-data reply is the next hop's reply to that.
+ *
+ * Capabilities: the next hop's EHLO reply is passed on with STARTTLS,
+ * CHUNKING, BINARYMIME, AUTH and the XCLIENT family taken out (see
+ * doc/design/smtp-proxy.md for why), SIZE replaced with moat's limit and
+ * PIPELINING added: commands are read from a buffer and answered strictly
+ * in order, which is all RFC 2920 asks of a server.
+ */
+#include "proxy.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msgbuf.h"
+#include "smtpio.h"
+
+#define CMD_MAX		512	/* RFC 5321 4.5.3.1.4, with CRLF */
+#define MEM_HOLD	(256 * 1024)	/* held in memory; more goes to disk */
+#define ERRORS_MAX	20
+#define FINAL_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: reply to "." */
+
+/* ---- configuration ---------------------------------------------------- */
+
+struct proxy_conf *
+proxy_conf_new(const struct antivirus *av, const char *tmpdir)
+{
+	struct proxy_conf *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->av = *av;
+	snprintf(c->engine_path, sizeof(c->engine_path), "%s",
+	    av->engine_path);
+	snprintf(c->relay_to, sizeof(c->relay_to), "%s", av->relay_to);
+	c->av.engine_path = c->engine_path;
+	c->av.relay_to = c->relay_to;
+	c->tmpdir = tmpdir;
+	c->connect_timeout = av->command_timeout < 30 ? av->command_timeout :
+	    30;
+	if (gethostname(c->hostname, sizeof(c->hostname)) != 0)
+		snprintf(c->hostname, sizeof(c->hostname), "moat");
+	c->hostname[sizeof(c->hostname) - 1] = '\0';
+	c->scanner = scanner_open(&c->av, c->scanner_err,
+	    sizeof(c->scanner_err));
+	c->refs = 1;
+	return c;
+}
+
+static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+proxy_conf_hold(struct proxy_conf *c)
+{
+	pthread_mutex_lock(&conf_lock);
+	c->refs++;
+	pthread_mutex_unlock(&conf_lock);
+}
+
+void
+proxy_conf_put(struct proxy_conf *c)
+{
+	int left;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&conf_lock);
+	left = --c->refs;
+	pthread_mutex_unlock(&conf_lock);
+	if (left == 0) {
+		scanner_close(c->scanner);
+		free(c);
+	}
+}
+
+/* ---- logging ---------------------------------------------------------- */
+
+void
+proxy_log(const char *fmt, ...)
+{
+	char buf[2048];
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, sizeof(buf), "%b %e %H:%M:%S moatd: ", &tm);
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	va_end(ap);
+	n = strlen(buf);
+	buf[n++] = '\n';
+	if (write(STDERR_FILENO, buf, n) < 0) {
+		/* nowhere else to say it */
+	}
+}
+
+static void
+addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned port = 0;
+
+	host[0] = '\0';
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		/* IPv4-mapped: say it as IPv4 */
+		if (strncmp(host, "::ffff:", 7) == 0 && strchr(host + 7, '.'))
+			snprintf(buf, len, "%s:%u", host + 7, port);
+		else
+			snprintf(buf, len, "[%s]:%u", host, port);
+	} else
+		snprintf(buf, len, "?");
+}
+
+/* ---- the session ------------------------------------------------------ */
+
+struct session {
+	struct proxy_session	*ps;
+	struct proxy_conf	*conf;
+	struct conn		 client, up;
+	bool			 up_open;
+	char			 client_name[80], server_name[80];
+	/* the transaction */
+	bool			 greeted, in_mail;
+	unsigned		 nrcpt;
+	char			 from[CMD_MAX];
+	unsigned		 errors;
+	struct msgbuf		 msg;
+	struct reply		 r;
+	char			 line[CMD_MAX + 1];
+};
+
+static int
+reply_client(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+reply_client(struct session *s, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return IO_EOF;
+	if ((size_t)n > sizeof(buf) - 3)
+		n = (int)sizeof(buf) - 3;
+	memcpy(buf + n, "\r\n", 2);
+	return conn_write(&s->client, buf, (size_t)n + 2);
+}
+
+/* Pass the upstream's reply on, as it came. */
+static int
+relay_reply(struct session *s)
+{
+	return conn_write(&s->client, s->r.text, s->r.len);
+}
+
+static void
+nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Where the next hop is: relay_to, or the address the client dialled. */
+static int
+upstream_addr(struct session *s, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	char host[128], *colon, *h = host;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+
+	if (s->ps->mode == PROXY_TRANSPARENT) {
+		*ss = s->ps->local;
+		*len = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+		    sizeof(struct sockaddr_in6);
+		return 0;
+	}
+	snprintf(host, sizeof(host), "%s", s->conf->relay_to);
+	if ((colon = strrchr(host, ':')) == NULL)
+		return -1;
+	*colon = '\0';
+	if (host[0] == '[' && colon > host && colon[-1] == ']') {
+		colon[-1] = '\0';
+		h++;
+	}
+	if (getaddrinfo(h, colon + 1, &hints, &ai) != 0)
+		return -1;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* Connect to the next hop within the connect timeout; in transparent mode
+ * with spoof, from the client's own address (IP_TRANSPARENT, which needs
+ * CAP_NET_RAW). */
+static int
+upstream_connect(struct session *s, char *why, size_t whylen)
+{
+	struct sockaddr_storage ss;
+	struct pollfd pfd;
+	socklen_t len;
+	int fd, rc, err = 0;
+	socklen_t errlen = sizeof(err);
+
+	if (upstream_addr(s, &ss, &len) == -1) {
+		snprintf(why, whylen, "bad next hop %s", s->conf->relay_to);
+		return -1;
+	}
+	addr_text(&ss, s->server_name, sizeof(s->server_name));
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		goto fail;
+	if (s->ps->mode == PROXY_TRANSPARENT && s->ps->spoof) {
+		int one = 1;
+		struct sockaddr_storage from = s->ps->client;
+
+		if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one,
+		    sizeof(one)) == -1)
+			goto fail;
+		if (from.ss_family == AF_INET)
+			((struct sockaddr_in *)&from)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)&from)->sin6_port = 0;
+		if (bind(fd, (struct sockaddr *)&from, len) == -1)
+			goto fail;
+	}
+	nodelay(fd);
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS)
+		goto fail;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	do
+		rc = poll(&pfd, 1, (int)s->conf->connect_timeout * 1000);
+	while (rc < 0 && errno == EINTR);
+	if (rc == 0) {
+		errno = ETIMEDOUT;
+		goto fail;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1 ||
+	    err != 0) {
+		errno = err ? err : errno;
+		goto fail;
+	}
+	/* back to blocking; smtpio bounds every wait with poll */
+	{
+		int fl = fcntl(fd, F_GETFL);
+
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	}
+	conn_init(&s->up, fd, s->conf->av.command_timeout);
+	s->up_open = true;
+	return 0;
+fail:
+	snprintf(why, whylen, "%s: %s", s->server_name, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+static void
+upstream_close(struct session *s)
+{
+	if (s->up_open)
+		close(s->up.fd);
+	s->up_open = false;
+}
+
+/* Send a command upstream and read its reply into s->r; on failure the
+ * upstream is closed and s->r.code is 0. */
+static int
+upstream_cmd(struct session *s, const char *cmd, size_t len)
+{
+	if (!s->up_open) {
+		s->r.code = 0;
+		return -1;
+	}
+	if (conn_write(&s->up, cmd, len) != IO_OK ||
+	    conn_write(&s->up, "\r\n", 2) != IO_OK ||
+	    conn_reply(&s->up, &s->r) != IO_OK) {
+		upstream_close(s);
+		s->r.code = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+upstream_rset(struct session *s)
+{
+	if (s->up_open)
+		upstream_cmd(s, "RSET", 4);
+}
+
+static void
+reset_transaction(struct session *s)
+{
+	s->in_mail = false;
+	s->nrcpt = 0;
+	s->from[0] = '\0';
+	msgbuf_reset(&s->msg);
+}
+
+/* The next hop's EHLO reply, cleaned of what the proxy cannot pass. */
+static int
+relay_ehlo(struct session *s)
+{
+	char out[REPLY_MAX + 256], *line = s->r.text, *eol;
+	size_t n = 0, i;
+	bool first = true;
+	static const char *const drop[] = { "STARTTLS", "CHUNKING",
+	    "BINARYMIME", "AUTH", "XCLIENT", "XFORWARD", "PIPELINING",
+	    "SIZE", "XEXCH50", "X-EXPS", "ETRN", "TURN", "ATRN", NULL };
+	char first_line[REPLY_MAX];
+	char (*keep)[256] = NULL;
+	size_t nkeep = 0;
+
+	if (s->r.code != 250)
+		return relay_reply(s);
+	keep = malloc(64 * sizeof(*keep));
+	if (keep == NULL)
+		return relay_reply(s);
+	first_line[0] = '\0';
+	for (; *line != '\0' && (eol = strstr(line, "\r\n")) != NULL;
+	    line = eol + 2) {
+		size_t len = (size_t)(eol - line);
+		const char *kw = line + 4;
+		size_t kwlen = strcspn(kw, " =\r");
+
+		if (len < 4)
+			continue;
+		if (first) {
+			snprintf(first_line, sizeof(first_line), "%.*s",
+			    (int)(len - 4), line + 4);
+			first = false;
+			continue;
+		}
+		for (i = 0; drop[i] != NULL; i++)
+			if (strlen(drop[i]) == kwlen &&
+			    strncasecmp(kw, drop[i], kwlen) == 0)
+				break;
+		if (drop[i] == NULL && nkeep < 64)
+			snprintf(keep[nkeep++], sizeof(keep[0]), "%.*s",
+			    (int)(len - 4), line + 4);
+	}
+	snprintf(keep[nkeep < 62 ? nkeep++ : 61], sizeof(keep[0]),
+	    "PIPELINING");
+	snprintf(keep[nkeep < 63 ? nkeep++ : 62], sizeof(keep[0]), "SIZE %llu",
+	    (unsigned long long)s->conf->av.max_size);
+	n += (size_t)snprintf(out + n, sizeof(out) - n, "250-%s\r\n",
+	    first_line);
+	for (i = 0; i < nkeep; i++)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "250%c%s\r\n",
+		    i + 1 == nkeep ? ' ' : '-', keep[i]);
+	free(keep);
+	if (n >= sizeof(out))
+		n = sizeof(out) - 1;
+	return conn_write(&s->client, out, n);
+}
+
+/* The verb: the word before the first space, upper-cased for matching. */
+static bool
+verb_is(const char *line, const char *verb)
+{
+	size_t n = strlen(verb);
+
+	return strncasecmp(line, verb, n) == 0 &&
+	    (line[n] == '\0' || line[n] == ' ');
+}
+
+/* SIZE=n in a MAIL command, or 0. */
+static unsigned long long
+mail_size(const char *line)
+{
+	const char *p = line;
+
+	while ((p = strchr(p, ' ')) != NULL) {
+		p++;
+		if (strncasecmp(p, "SIZE=", 5) == 0)
+			return strtoull(p + 5, NULL, 10);
+	}
+	return 0;
+}
+
+/* The reverse path of a MAIL command, for the log: <...>. */
+static void
+take_from(struct session *s, const char *line)
+{
+	const char *lt = strchr(line, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+
+	if (lt != NULL && gt != NULL)
+		snprintf(s->from, sizeof(s->from), "%.*s", (int)(gt - lt + 1),
+		    lt);
+	else
+		snprintf(s->from, sizeof(s->from), "%s", line + 10);
+}
+
+static void
+log_message(struct session *s, const char *verdict, const char *sig,
+    const struct timespec *t0, const char *reply)
+{
+	struct timespec t1;
+	char r[160];
+	size_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(r, sizeof(r), "%s", reply);
+	n = strcspn(r, "\r\n");
+	r[n] = '\0';
+	proxy_log("S%u: client=%s server=%s from=%s rcpts=%u size=%zu "
+	    "verdict=%s sig=%s reply=\"%s\" time=%.3f", s->ps->id,
+	    s->client_name, s->server_name, s->from[0] ? s->from : "<>",
+	    s->nrcpt, s->msg.total, verdict, sig[0] ? sig : "-", r,
+	    (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+}
+
+/* Read the message after 354, to the lone dot, undoing dot-stuffing.
+ * Returns IO_OK, IO_EOF or IO_TIMEOUT; *over when it passed max size (the
+ * rest was read and dropped). */
+static int
+read_data(struct session *s, bool *over, bool *store_failed)
+{
+	char chunk[4096];
+	bool bol = true;	/* at the beginning of a line */
+	unsigned saved = s->client.timeout;
+	int rc = IO_OK;
+
+	*over = false;
+	*store_failed = false;
+	s->client.timeout = s->conf->av.data_timeout;
+	for (;;) {
+		long n = conn_chunk(&s->client, chunk, sizeof(chunk));
+		const char *p = chunk;
+		size_t len;
+
+		if (n < 0) {
+			rc = (int)n;
+			break;
+		}
+		len = (size_t)n;
+		if (bol && p[0] == '.') {
+			if ((len == 3 && p[1] == '\r' && p[2] == '\n') ||
+			    (len == 2 && p[1] == '\n'))
+				break;		/* the end */
+			p++;
+			len--;
+		}
+		bol = chunk[n - 1] == '\n';
+		if (*over || *store_failed)
+			continue;
+		if (s->msg.total + len > s->conf->av.max_size) {
+			*over = true;
+			continue;
+		}
+		if (msgbuf_add(&s->msg, p, len) == -1)
+			*store_failed = true;
+	}
+	s->client.timeout = saved;
+	return rc;
+}
+
+/* Send the held message upstream after its 354, stuffed again, with the
+ * header first; then read the final reply into s->r. */
+static int
+send_message(struct session *s, const char *header)
+{
+	char *in, *out;
+	size_t off = 0, o = 0, cap = 64 * 1024;
+	bool bol = true;
+	int rc = -1;
+
+	in = malloc(cap);
+	out = malloc(2 * cap + 8);
+	if (in == NULL || out == NULL)
+		goto done;
+	if (conn_write(&s->up, header, strlen(header)) != IO_OK)
+		goto done;
+	for (;;) {
+		ssize_t n = msgbuf_read(&s->msg, off, in, cap), i;
+
+		if (n < 0)
+			goto done;
+		if (n == 0)
+			break;
+		for (i = 0, o = 0; i < n; i++) {
+			if (bol && in[i] == '.')
+				out[o++] = '.';
+			out[o++] = in[i];
+			bol = in[i] == '\n';
+		}
+		if (conn_write(&s->up, out, o) != IO_OK)
+			goto done;
+		off += (size_t)n;
+	}
+	if (conn_write(&s->up, bol ? ".\r\n" : "\r\n.\r\n", bol ? 3 : 5) !=
+	    IO_OK)
+		goto done;
+	s->up.timeout = FINAL_TIMEOUT;
+	rc = conn_reply(&s->up, &s->r) == IO_OK ? 0 : -1;
+	s->up.timeout = s->conf->av.command_timeout;
+done:
+	free(in);
+	free(out);
+	if (rc == -1) {
+		upstream_close(s);
+		s->r.code = 0;
+	}
+	return rc;
+}
+
+/* DATA: hold, scan, pass on or refuse.  Returns -1 when the session must
+ * end (the client is gone). */
+static int
+do_data(struct session *s)
+{
+	struct scan_result res = { .verdict = SCAN_FAILED };
+	struct timespec t0;
+	char header[512];
+	bool over, store_failed;
+	int rc;
+
+	if (!s->in_mail)
+		return reply_client(s, "503 5.5.1 Error: need MAIL command");
+	if (s->nrcpt == 0)
+		return reply_client(s, "554 5.5.1 Error: no valid recipients");
+	if (reply_client(s, "354 End data with <CR><LF>.<CR><LF>") != IO_OK)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = read_data(s, &over, &store_failed);
+	if (rc != IO_OK) {
+		/* The client left (or went silent) mid-DATA: nothing is
+		 * delivered; the next hop never saw DATA. */
+		log_message(s, rc == IO_TIMEOUT ? "timeout" : "aborted", "",
+		    &t0, "client gone during DATA");
+		upstream_rset(s);
+		if (rc == IO_TIMEOUT)
+			reply_client(s, "421 4.4.2 %s Error: timeout "
+			    "exceeded", s->conf->hostname);
+		return -1;
+	}
+	if (over) {
+		log_message(s, "too-big", "", &t0, "552");
+		upstream_rset(s);
+		reset_transaction(s);
+		return reply_client(s, "552 5.3.4 Error: message exceeds "
+		    "the size limit of %llu bytes",
+		    (unsigned long long)s->conf->av.max_size);
+	}
+	if (store_failed) {
+		log_message(s, "failed", "", &t0, "cannot hold the message");
+		upstream_rset(s);
+		reset_transaction(s);
+		return reply_client(s, "451 4.3.0 Error: cannot hold the "
+		    "message for scanning; try again later");
+	}
+	if (!s->ps->scan) {
+		snprintf(header, sizeof(header), "X-Virus-Scanned: no (%s) "
+		    "by moat on %s\r\n", s->ps->noscan_why, s->conf->hostname);
+		res.verdict = SCAN_CLEAN;
+	} else if (s->conf->scanner == NULL) {
+		snprintf(res.why, sizeof(res.why), "%.150s",
+		    s->conf->scanner_err);
+	} else
+		scanner_scan(s->conf->scanner, &s->msg, &res);
+	if (s->ps->scan && res.verdict == SCAN_CLEAN)
+		snprintf(header, sizeof(header), "X-Virus-Scanned: clean by "
+		    "moat (%s) on %s\r\n", scanner_name(s->conf->scanner),
+		    s->conf->hostname);
+	if (res.verdict == SCAN_VIRUS) {
+		log_message(s, "virus", res.sig, &t0, "554");
+		upstream_rset(s);
+		reset_transaction(s);
+		return reply_client(s, "554 5.7.1 Error: message rejected: "
+		    "virus found: %s", res.sig);
+	}
+	if (res.verdict == SCAN_FAILED && !s->conf->av.fail_pass) {
+		log_message(s, "scan-failed", "", &t0, res.why);
+		upstream_rset(s);
+		reset_transaction(s);
+		return reply_client(s, "451 4.7.0 Error: message could not "
+		    "be scanned for viruses; try again later");
+	}
+	if (res.verdict == SCAN_FAILED)
+		snprintf(header, sizeof(header), "X-Virus-Scanned: no, the "
+		    "scan failed (%.120s) by moat on %s\r\n", res.why,
+		    s->conf->hostname);
+	/* Clean (or passed unscanned, as configured): only now DATA. */
+	if (upstream_cmd(s, "DATA", 4) == -1 || s->r.code != 354) {
+		int code = s->r.code;
+
+		log_message(s, "not-delivered", "", &t0, code ? s->r.text :
+		    "next hop gone");
+		reset_transaction(s);
+		if (code >= 400)
+			return relay_reply(s);
+		return reply_client(s, "451 4.4.2 Error: the next hop failed "
+		    "during DATA; try again later");
+	}
+	if (send_message(s, header) == -1) {
+		log_message(s, "not-delivered", "", &t0, "next hop gone");
+		reset_transaction(s);
+		return reply_client(s, "451 4.4.2 Error: the next hop failed "
+		    "during DATA; try again later");
+	}
+	log_message(s, res.verdict == SCAN_CLEAN ? (s->ps->scan ? "clean" :
+	    "unscanned") : "unscanned-failure", "", &t0, s->r.text);
+	reset_transaction(s);
+	return relay_reply(s);
+}
+
+/* One command from the client.  Returns 1 after QUIT, -1 when the session
+ * must end, 0 to go on. */
+static int
+do_command(struct session *s, const char *line, size_t len)
+{
+	if (verb_is(line, "EHLO") || verb_is(line, "HELO")) {
+		if (len < 6)
+			return reply_client(s, "501 5.5.4 Syntax: %.4s "
+			    "hostname", line) == IO_OK ? 0 : -1;
+		reset_transaction(s);
+		if (upstream_cmd(s, line, len) == -1)
+			return -1;
+		if (s->r.code == 250)
+			s->greeted = true;
+		return (verb_is(line, "EHLO") ? relay_ehlo(s) :
+		    relay_reply(s)) == IO_OK ? 0 : -1;
+	}
+	if (verb_is(line, "MAIL")) {
+		if (strncasecmp(line, "MAIL FROM:", 10) != 0)
+			return reply_client(s, "501 5.5.4 Syntax: MAIL "
+			    "FROM:<address>") == IO_OK ? 0 : -1;
+		if (!s->greeted)
+			return reply_client(s, "503 5.5.1 Error: send HELO/"
+			    "EHLO first") == IO_OK ? 0 : -1;
+		if (s->in_mail)
+			return reply_client(s, "503 5.5.1 Error: nested MAIL "
+			    "command") == IO_OK ? 0 : -1;
+		if (mail_size(line) > s->conf->av.max_size)
+			return reply_client(s, "552 5.3.4 Error: message size "
+			    "exceeds the limit of %llu bytes",
+			    (unsigned long long)s->conf->av.max_size) ==
+			    IO_OK ? 0 : -1;
+		if (upstream_cmd(s, line, len) == -1)
+			return -1;
+		if (s->r.code >= 200 && s->r.code < 300) {
+			s->in_mail = true;
+			take_from(s, line);
+		}
+		return relay_reply(s) == IO_OK ? 0 : -1;
+	}
+	if (verb_is(line, "RCPT")) {
+		if (strncasecmp(line, "RCPT TO:", 8) != 0)
+			return reply_client(s, "501 5.5.4 Syntax: RCPT "
+			    "TO:<address>") == IO_OK ? 0 : -1;
+		if (!s->in_mail)
+			return reply_client(s, "503 5.5.1 Error: need MAIL "
+			    "command") == IO_OK ? 0 : -1;
+		if (upstream_cmd(s, line, len) == -1)
+			return -1;
+		if (s->r.code >= 200 && s->r.code < 300)
+			s->nrcpt++;
+		return relay_reply(s) == IO_OK ? 0 : -1;
+	}
+	if (verb_is(line, "DATA")) {
+		if (len > 4)
+			return reply_client(s, "501 5.5.4 Syntax: DATA") ==
+			    IO_OK ? 0 : -1;
+		return do_data(s) == IO_OK && s->up_open ? 0 : -1;
+	}
+	if (verb_is(line, "RSET")) {
+		reset_transaction(s);
+		if (upstream_cmd(s, "RSET", 4) == -1)
+			return -1;
+		return relay_reply(s) == IO_OK ? 0 : -1;
+	}
+	if (verb_is(line, "NOOP"))
+		return reply_client(s, "250 2.0.0 Ok") == IO_OK ? 0 : -1;
+	if (verb_is(line, "QUIT")) {
+		reply_client(s, "221 2.0.0 Bye");
+		if (s->up_open)
+			upstream_cmd(s, "QUIT", 4);
+		return 1;
+	}
+	if (verb_is(line, "VRFY"))
+		return reply_client(s, "252 2.5.0 Cannot VRFY user; try "
+		    "RCPT") == IO_OK ? 0 : -1;
+	if (verb_is(line, "HELP"))
+		return reply_client(s, "214 2.0.0 Commands: EHLO HELO MAIL "
+		    "RCPT DATA RSET NOOP QUIT VRFY HELP") == IO_OK ? 0 : -1;
+	if (verb_is(line, "STARTTLS") || verb_is(line, "BDAT") ||
+	    verb_is(line, "AUTH") || verb_is(line, "EXPN") ||
+	    verb_is(line, "ETRN") || verb_is(line, "TURN"))
+		return reply_client(s, "502 5.5.1 Error: command not "
+		    "implemented") == IO_OK ? 0 : -1;
+	s->errors++;
+	return reply_client(s, "500 5.5.2 Error: command not recognized") ==
+	    IO_OK ? 0 : -1;
+}
+
+void
+proxy_run(struct proxy_session *ps)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	char why[256];
+	size_t len;
+	int rc;
+
+	if (s == NULL) {
+		close(ps->fd);
+		proxy_conf_put(ps->conf);
+		return;
+	}
+	s->ps = ps;
+	s->conf = ps->conf;
+	nodelay(ps->fd);
+	conn_init(&s->client, ps->fd, s->conf->av.command_timeout);
+	msgbuf_init(&s->msg, MEM_HOLD, s->conf->tmpdir);
+	addr_text(&ps->client, s->client_name, sizeof(s->client_name));
+	snprintf(s->server_name, sizeof(s->server_name), "-");
+	if (upstream_connect(s, why, sizeof(why)) == -1) {
+		proxy_log("S%u: client=%s next hop unreachable: %s", ps->id,
+		    s->client_name, why);
+		reply_client(s, "421 4.4.1 %s Error: the next hop is not "
+		    "reachable; try again later", s->conf->hostname);
+		goto out;
+	}
+	if (conn_reply(&s->up, &s->r) != IO_OK) {
+		proxy_log("S%u: client=%s server=%s no greeting", ps->id,
+		    s->client_name, s->server_name);
+		reply_client(s, "421 4.4.2 %s Error: the next hop did not "
+		    "greet; try again later", s->conf->hostname);
+		goto out;
+	}
+	if (relay_reply(s) != IO_OK || s->r.code != 220)
+		goto out;
+	proxy_log("S%u: connect client=%s server=%s", ps->id, s->client_name,
+	    s->server_name);
+	for (;;) {
+		rc = conn_line(&s->client, s->line, CMD_MAX, &len);
+		if (rc == IO_TIMEOUT) {
+			reply_client(s, "421 4.4.2 %s Error: timeout exceeded",
+			    s->conf->hostname);
+			proxy_log("S%u: client=%s timed out", ps->id,
+			    s->client_name);
+			break;
+		}
+		if (rc == IO_EOF)
+			break;
+		if (rc == IO_LONG) {
+			s->errors++;
+			if (reply_client(s, "500 5.5.2 Error: line too long") !=
+			    IO_OK)
+				break;
+			continue;
+		}
+		if (s->errors >= ERRORS_MAX) {
+			reply_client(s, "421 4.7.0 %s Error: too many errors",
+			    s->conf->hostname);
+			break;
+		}
+		if ((rc = do_command(s, s->line, len)) != 0)
+			break;
+		if (!s->up_open) {
+			reply_client(s, "421 4.4.2 %s Error: the next hop "
+			    "closed the connection", s->conf->hostname);
+			break;
+		}
+	}
+	if (s->up_open && rc != 1)
+		upstream_cmd(s, "QUIT", 4);
+out:
+	upstream_close(s);
+	msgbuf_free(&s->msg);
+	close(ps->fd);
+	proxy_conf_put(ps->conf);
+	free(s);
+}
