@@ -222,11 +222,11 @@ clamd_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 		p[strlen(p) - 6] = '\0';
 		if (strncmp(p, "Heuristics.Limits.Exceeded", 26) == 0) {
 			snprintf(r->why, sizeof(r->why), "clamd: a scan "
-			    "limit was reached (%s)", p);
+			    "limit was reached (%.100s)", p);
 			return;
 		}
 		r->verdict = SCAN_VIRUS;
-		snprintf(r->sig, sizeof(r->sig), "%s", p);
+		snprintf(r->sig, sizeof(r->sig), "%.120s", p);
 	} else
 		snprintf(r->why, sizeof(r->why), "clamd: %.140s", p);
 	return;

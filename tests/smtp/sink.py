@@ -117,6 +117,9 @@ def main():
         elif args[0] == "--slow-data":
             ARGS["slow"] = float(args[1])
         args = args[2:]
+    if ARGS["dir"] != "-":      # go on numbering after an earlier sink
+        counter[0] = max([int(n[:-4]) for n in os.listdir(ARGS["dir"])
+                          if n.endswith(".eml")] + [0])
     if ":" in host:
         Server.address_family = socket.AF_INET6
     srv = Server((host, port), Handler)

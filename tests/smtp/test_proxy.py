@@ -1,0 +1,502 @@
+#!/usr/bin/env python3
+"""test_proxy.py: the scanning SMTP proxy with real clients (smtplib, swaks,
+raw sockets), a recording sink and real ClamAV (libclamav in moatd, and
+clamd), on loopback in a network namespace of its own (proxy.sh makes it).
+
+    test_proxy.py BUILD_DIR
+
+Prints one line per check and exits 1 if any failed.
+"""
+import base64
+import hashlib
+import io
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from email.message import EmailMessage
+
+BUILD = os.path.abspath(sys.argv[1])
+HERE = os.path.dirname(os.path.abspath(__file__))
+MOATD = os.path.join(BUILD, "moatd")
+EICAR = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+SINK_PORT = 2525
+RELAY = ("127.0.0.1", 25)
+
+failures = []
+checks = [0]
+
+
+def check(cond, what, detail=""):
+    checks[0] += 1
+    print("%s: %s%s" % ("ok" if cond else "FAIL", what,
+                        "" if cond or not detail else " (%s)" % detail))
+    if not cond:
+        failures.append(what)
+
+
+def wait_port(host, port, timeout=15):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Lab:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="moat-smtp-")
+        os.chmod(self.dir, 0o755)
+        self.db = os.path.join(self.dir, "db")
+        self.out = os.path.join(self.dir, "out")
+        os.mkdir(self.db)
+        os.mkdir(self.out)
+        os.chmod(self.db, 0o755)
+        # The signature database, written here (DESIGN.md section 5): the
+        # EICAR file by hash, and its text anywhere (body-based).
+        with open(os.path.join(self.db, "eicar.hdb"), "w") as f:
+            f.write("44d88612fea8a8f36de82e1278abb02f:68:Test.EICAR\n")
+        with open(os.path.join(self.db, "eicar.ndb"), "w") as f:
+            f.write("Test.EICAR.Body:0:*:%s\n" % EICAR.encode().hex())
+        for n in os.listdir(self.db):
+            os.chmod(os.path.join(self.db, n), 0o644)
+        self.procs = {}
+        self.conf = os.path.join(self.dir, "moat.conf")
+        os.environ["MOAT_STATE_DIR"] = os.path.join(self.dir, "state")
+
+    def start(self, name, argv, **kw):
+        log = open(os.path.join(self.dir, name + ".log"), "ab")
+        self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=log,
+                                            **kw)
+        return self.procs[name]
+
+    def stop(self, name):
+        p = self.procs.pop(name, None)
+        if p is not None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def log(self, name):
+        with open(os.path.join(self.dir, name + ".log"), "rb") as f:
+            return f.read().decode("latin-1")
+
+    def sink(self, *extra):
+        self.stop("sink")
+        self.start("sink", [sys.executable, os.path.join(HERE, "sink.py"),
+                            str(SINK_PORT), self.out] + list(extra))
+        assert wait_port("127.0.0.1", SINK_PORT)
+
+    def moatd(self, engine="clamav " + "{db}", extra=""):
+        self.stop("moatd")
+        with open(self.conf, "w") as f:
+            f.write("interface LAN device lo address 127.0.0.1/8\n"
+                    "antivirus {\n"
+                    "    engine %s\n"
+                    "    smtp-local-scanning on\n"
+                    "    smtp-relay-to 127.0.0.1:%d\n"
+                    "    max-message-size 40M\n"
+                    "    smtp-command-timeout 3s\n"
+                    "    smtp-data-timeout 3s\n"
+                    "%s}\n" % (engine.format(db=self.db,
+                                                 dir=self.dir), SINK_PORT,
+                               extra))
+        self.start("moatd", [MOATD, "-f", self.conf])
+        assert wait_port(*RELAY), self.log("moatd")
+
+    def delivered(self):
+        return sorted(int(n[:-4]) for n in os.listdir(self.out)
+                      if n.endswith(".eml"))
+
+    def message(self, n):
+        with open(os.path.join(self.out, "%d.eml" % n), "rb") as f:
+            return f.read()
+
+    def envelope(self, n):
+        with open(os.path.join(self.out, "%d.env" % n)) as f:
+            return f.read().split("\n")[:-1]
+
+    def close(self):
+        for name in list(self.procs):
+            self.stop(name)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def send(msg, rcpts=("b@y.test",), sender="a@x.test"):
+    """sendmail through the relay: (code, text) of the end of DATA, or of
+    the failure."""
+    s = smtplib.SMTP(*RELAY, timeout=30)
+    try:
+        s.ehlo("client.test")
+        s.mail(sender)
+        for r in rcpts:
+            s.rcpt(r)
+        code, text = s.data(msg)
+        s.quit()
+        return code, text.decode()
+    except smtplib.SMTPResponseException as e:
+        return e.smtp_code, e.smtp_error.decode()
+    finally:
+        s.close()
+
+
+def header_and_body(raw):
+    """The first line (the header moat adds) and the rest."""
+    i = raw.index(b"\r\n") + 2
+    return raw[:i], raw[i:]
+
+
+def session_raw(lines, read_replies, timeout=10):
+    """Write raw bytes, then read until read_replies final replies came."""
+    c = socket.create_connection(RELAY, timeout=timeout)
+    f = c.makefile("rb")
+    replies = [f.readline()]		# the greeting
+    c.sendall(lines)
+    got = 0
+    while got < read_replies:
+        line = f.readline()
+        if not line:
+            break
+        replies.append(line)
+        if line[3:4] == b" ":
+            got += 1
+    c.close()
+    return [r.decode().rstrip() for r in replies]
+
+
+def tests_libclamav(lab):
+    lab.sink()
+    lab.moatd()
+    proxy_pid = None
+    for line in subprocess.run(["pgrep", "-P",
+                                str(lab.procs["moatd"].pid)],
+                               capture_output=True, text=True).stdout.split():
+        proxy_pid = int(line)
+    if proxy_pid:
+        with open("/proc/%d/status" % proxy_pid) as f:
+            st = dict(l.split(":", 1) for l in f.read().splitlines())
+        uid = int(st["Uid"].split()[0])
+        capeff = int(st["CapEff"].strip(), 16)
+        check(uid != 0, "the proxy does not run as root", st["Uid"])
+        check(capeff == (1 << 13) | (1 << 10),
+              "the proxy keeps only CAP_NET_RAW and CAP_NET_BIND_SERVICE",
+              hex(capeff))
+    else:
+        check(False, "the proxy process exists")
+
+    # A clean message arrives byte for byte, plus the header.
+    body = (b"From: a@x.test\r\nTo: b@y.test\r\nSubject: clean\r\n\r\n"
+            b"line one\r\n.a line that starts with a dot\r\n..two dots\r\n"
+            b".\r\n  \r\nbytes \xc3\xa9\xe2\x82\xac\r\n" + b"x" * 990 +
+            b"\r\nlast line without end")
+    code, text = send(body, rcpts=["b@y.test", "c@y.test", "d@y.test"])
+    check(code == 250 and "queued" in text,
+          "clean message: the client gets the sink's own 250", text)
+    got = lab.delivered()
+    check(len(got) == 1, "clean message delivered once", got)
+    if got:
+        hdr, rest = header_and_body(lab.message(got[-1]))
+        check(rest == body + b"\r\n",
+              "clean message arrives byte for byte (dots kept, 8-bit kept)")
+        check(hdr.startswith(b"X-Virus-Scanned: clean by moat (clamav"),
+              "an X-Virus-Scanned header is added", hdr)
+        env = lab.envelope(got[-1])
+        check(env[1:] == ["<b@y.test>", "<c@y.test>", "<d@y.test>"],
+              "several recipients reach the next hop", env)
+
+    # Viruses: in the body, base64 attachment, zip attachment.
+    before = lab.delivered()
+    code, text = send("Subject: v\r\n\r\n" + EICAR + "\r\n")
+    check(code == 554 and "Test.EICAR" in text,
+          "EICAR in the body: 554 with the signature name", text)
+    m = EmailMessage()
+    m["Subject"] = "attached"
+    m.set_content("see attachment")
+    m.add_attachment(EICAR.encode(), maintype="application",
+                     subtype="octet-stream", filename="eicar.com")
+    code, text = send(m.as_bytes().replace(b"\n", b"\r\n"))
+    check(code == 554 and "Test.EICAR" in text,
+          "EICAR in a base64 attachment: 554", text)
+    zbuf = io.BytesIO()
+    with zipfile.ZipFile(zbuf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("readme.txt", "hello " * 100)
+        z.writestr("eicar.com", EICAR)
+    m = EmailMessage()
+    m["Subject"] = "zipped"
+    m.set_content("see zip")
+    m.add_attachment(zbuf.getvalue(), maintype="application",
+                     subtype="zip", filename="files.zip")
+    code, text = send(m.as_bytes().replace(b"\n", b"\r\n"))
+    check(code == 554 and "Test.EICAR" in text,
+          "EICAR inside a zip attachment: 554", text)
+    check(lab.delivered() == before, "no virus was delivered")
+    check("verdict=virus sig=Test.EICAR" in lab.log("moatd"),
+          "the log line names the verdict and the signature")
+
+    # Upstream refuses a recipient: its reply passed on; the rest go.
+    s = smtplib.SMTP(*RELAY, timeout=10)
+    s.ehlo("client.test")
+    s.mail("a@x.test")
+    code, text = s.rcpt("refuse@y.test")
+    check(code == 550 and b"Recipient address rejected" in text,
+          "a recipient the next hop refuses: its own 550", text)
+    code, _ = s.rcpt("ok@y.test")
+    code, text = s.data(b"Subject: partly\r\n\r\nhi\r\n")
+    check(code == 250, "the message goes to the accepted recipient", text)
+    # several messages in one session, RSET, NOOP
+    check(s.rset()[0] == 250, "RSET")
+    check(s.noop()[0] == 250, "NOOP")
+    s.mail("a@x.test")
+    s.rcpt("e@y.test")
+    code, text = s.data(b"Subject: second\r\n\r\nagain\r\n")
+    check(code == 250, "a second message in the same session", text)
+    s.quit()
+    env = lab.envelope(lab.delivered()[-2])
+    check(env[1:] == ["<ok@y.test>"], "only accepted recipients", env)
+
+    # DATA with no accepted recipient, commands out of order.
+    r = session_raw(b"EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<refuse@y>\r\n"
+                    b"DATA\r\nRCPT TO:<x@y>\r\nQUIT\r\n", 6)
+    check(r[-3].startswith("554 5.5.1"), "DATA without recipients: 554",
+          r[-3])
+    r = session_raw(b"MAIL FROM:<a@x>\r\nQUIT\r\n", 2)
+    check(r[1].startswith("503"), "MAIL before EHLO: 503", r[1])
+    r = session_raw(b"EHLO c\r\nRCPT TO:<a@x>\r\nQUIT\r\n", 3)
+    check(r[-2].startswith("503"), "RCPT before MAIL: 503", r[-2])
+
+    # EHLO: what is passed on and what is not.
+    s = smtplib.SMTP(*RELAY, timeout=10)
+    s.ehlo("client.test")
+    feats = s.esmtp_features
+    check("starttls" not in feats and "chunking" not in feats and
+          "auth" not in feats,
+          "STARTTLS, CHUNKING and AUTH are not advertised", sorted(feats))
+    check(feats.get("size") == str(40 << 20) and "pipelining" in feats and
+          "8bitmime" in feats and "smtputf8" in feats,
+          "SIZE is moat's, PIPELINING added, 8BITMIME and SMTPUTF8 passed",
+          feats)
+    code, _ = s.docmd("STARTTLS")
+    check(code == 502, "STARTTLS: 502", code)
+    code, _ = s.docmd("FROBNICATE")
+    check(code == 500, "an unknown command: 500", code)
+    code, text = s.docmd("NOOP " + "x" * 600)
+    check(code == 500 and b"too long" in text, "a line over 512: 500", text)
+    check(s.noop()[0] == 250, "the session goes on after errors")
+    # SMTPUTF8 and 8BITMIME passed through to the next hop.
+    s.mail("a@x.test", ["SMTPUTF8", "BODY=8BITMIME"])
+    s.rcpt("u@y.test")
+    code, _ = s.data("Subject: utf8\r\n\r\nh\u00e9llo\r\n".encode())
+    s.quit()
+    env = lab.envelope(lab.delivered()[-1])
+    check(code == 250 and "SMTPUTF8" in env[0] and "BODY=8BITMIME" in env[0],
+          "SMTPUTF8 and BODY=8BITMIME reach the next hop", env[0])
+
+    # Pipelining: everything in one write, replies in order.
+    before = len(lab.delivered())
+    r = session_raw(b"EHLO c\r\nMAIL FROM:<p@x>\r\nRCPT TO:<p1@y>\r\n"
+                    b"RCPT TO:<refuse@y>\r\nRCPT TO:<p2@y>\r\nDATA\r\n", 6)
+    codes = [l[:3] for l in r[1:] if l[3:4] == " "]
+    check(codes == ["250", "250", "250", "550", "250", "354"],
+          "a pipelined group is answered in order", codes)
+    if shutil.which("swaks"):
+        p = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", "25",
+                            "--pipeline", "--to", "s1@y.test,s2@y.test",
+                            "--from", "swaks@x.test", "--body", "via swaks"],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0 and "250 2.0.0 Ok: queued" in p.stdout,
+              "swaks --pipeline delivers", p.stdout[-300:])
+        env = lab.envelope(lab.delivered()[-1])
+        check(env[1:] == ["<s1@y.test>", "<s2@y.test>"],
+              "swaks' two recipients arrive", env)
+    else:
+        check(False, "swaks is installed")
+
+    # Size: by SIZE= and by the data itself.
+    s = smtplib.SMTP(*RELAY, timeout=10)
+    s.ehlo("c")
+    code, text = s.docmd("MAIL FROM:<a@x.test> SIZE=%d" % (41 << 20))
+    check(code == 552, "MAIL with SIZE over the limit: 552", text)
+    s.mail("a@x.test")
+    s.rcpt("big@y.test")
+    before = lab.delivered()
+    code, text = s.data(b"Subject: big\r\n\r\n" +
+                        (b"y" * 998 + b"\r\n") * (41 * 1024 + 100))
+    check(code == 552, "a message over max-message-size: 552", text)
+    check(s.noop()[0] == 250, "the session goes on after 552")
+    s.quit()
+    check(lab.delivered() == before, "the oversized message not delivered")
+
+    # 30 MB arrives intact (spills to a private temporary file).
+    big = b"Subject: thirty\r\n\r\n" + b"".join(
+        b"%08d " % i + b"z" * 88 + b"\r\n" for i in range(30 * 1024 * 1024 //
+                                                         99))
+    t0 = time.time()
+    code, text = send(big)
+    got = lab.message(lab.delivered()[-1])
+    check(code == 250 and header_and_body(got)[1] == big,
+          "a 30 MB message arrives intact (%.1f s)" % (time.time() - t0),
+          text)
+
+    # Client gone mid-DATA: nothing delivered.
+    before = lab.delivered()
+    c = socket.create_connection(RELAY, timeout=10)
+    f = c.makefile("rb")
+    f.readline()
+    c.sendall(b"EHLO c\r\nMAIL FROM:<gone@x>\r\nRCPT TO:<g@y>\r\nDATA\r\n")
+    while not f.readline().startswith(b"354"):
+        pass
+    c.sendall(b"Subject: half\r\n\r\nsome of the message\r\n")
+    c.close()
+    time.sleep(1)
+    check(lab.delivered() == before, "client gone mid-DATA: nothing "
+          "delivered")
+    check("verdict=aborted" in lab.log("moatd"),
+          "the abort is logged")
+
+    # An idle client times out (smtp-command-timeout 3s).
+    c = socket.create_connection(RELAY, timeout=20)
+    f = c.makefile("rb")
+    f.readline()
+    t0 = time.time()
+    line = f.readline()
+    waited = time.time() - t0
+    check(line.startswith(b"421") and 2.5 < waited < 10,
+          "an idle client gets 421 after the command timeout (%.1f s)" %
+          waited, line)
+    c.close()
+
+    # The next hop answers 4xx at the end of DATA: the client gets it.
+    code, text = send(b"Subject: t\r\n\r\nx\r\n", sender="tempfail@x.test")
+    check(code == 451, "the next hop's 451 is passed on, never 250", text)
+
+    # SIGHUP: a session open across the reload goes on; new ones see the
+    # new config.
+    s = smtplib.SMTP(*RELAY, timeout=10)
+    s.ehlo("c")
+    with open(lab.conf) as f:
+        text = f.read()
+    with open(lab.conf, "w") as f:
+        f.write(text.replace("max-message-size 40M",
+                             "max-message-size 20M"))
+    lab.procs["moatd"].send_signal(signal.SIGHUP)
+    time.sleep(1.5)
+    s.mail("a@x.test")
+    s.rcpt("h@y.test")
+    code, _ = s.data(b"Subject: across a reload\r\n\r\nx\r\n")
+    s.quit()
+    check(code == 250, "a session open across SIGHUP finishes its mail")
+    s = smtplib.SMTP(*RELAY, timeout=10)
+    s.ehlo("c")
+    check(s.esmtp_features.get("size") == str(20 << 20),
+          "a session after SIGHUP has the new config",
+          s.esmtp_features.get("size"))
+    s.quit()
+    with open(lab.conf, "w") as f:
+        f.write(text.replace("max-message-size 40M", "max-message-size 1"
+                             "0 junk"))
+    lab.procs["moatd"].send_signal(signal.SIGHUP)
+    time.sleep(1)
+    s = smtplib.SMTP(*RELAY, timeout=10)
+    s.ehlo("c")
+    check(s.esmtp_features.get("size") == str(20 << 20) and
+          "not valid; nothing changed" in lab.log("moatd"),
+          "a broken config on SIGHUP changes nothing")
+    s.quit()
+
+    # Upstream down: 4xx.
+    lab.stop("sink")
+    s = socket.create_connection(RELAY, timeout=10)
+    greeting = s.makefile("rb").readline()
+    s.close()
+    check(greeting.startswith(b"421"), "next hop down: 421", greeting)
+    lab.stop("moatd")
+
+
+def tests_clamd(lab):
+    clamd = shutil.which("clamd") or "/usr/sbin/clamd"
+    sock = os.path.join(lab.dir, "clamd.sock")
+    conf = os.path.join(lab.dir, "clamd.conf")
+    with open(conf, "w") as f:
+        f.write("LocalSocket %s\nDatabaseDirectory %s\nForeground yes\n"
+                "StreamMaxLength 100M\nMaxFileSize 100M\nMaxScanSize 200M\n"
+                "LogFile %s/clamd-file.log\nUser root\n"
+                "ScanMail yes\nScanArchive yes\n" % (sock, lab.db, lab.dir))
+    lab.start("clamd", [clamd, "-c", conf])
+    end = time.time() + 60
+    while time.time() < end and not os.path.exists(sock):
+        time.sleep(0.1)
+    check(os.path.exists(sock), "clamd is up")
+    os.chmod(sock, 0o666)
+    lab.sink()
+    lab.moatd(engine="clamd " + sock)
+    code, text = send(b"Subject: c\r\n\r\nclean via clamd\r\n")
+    check(code == 250, "clamd: a clean message is delivered", text)
+    hdr, _ = header_and_body(lab.message(lab.delivered()[-1]))
+    check(b"clamd" in hdr, "clamd: the header names the engine", hdr)
+    m = EmailMessage()
+    m["Subject"] = "attached"
+    m.set_content("see attachment")
+    m.add_attachment(EICAR.encode(), maintype="application",
+                     subtype="octet-stream", filename="eicar.com")
+    code, text = send(m.as_bytes().replace(b"\n", b"\r\n"))
+    check(code == 554 and "Test.EICAR" in text,
+          "clamd: EICAR in an attachment: 554", text)
+    big = b"Subject: big\r\n\r\n" + (b"q" * 98 + b"\r\n") * (300 * 1024)
+    code, text = send(big)
+    check(code == 250, "clamd: a 30 MB message streams through INSTREAM",
+          text)
+    before = lab.delivered()
+    lab.stop("clamd")
+    code, text = send(b"Subject: c\r\n\r\nno scanner\r\n")
+    check(code == 451, "clamd stopped: 451", text)
+    check(lab.delivered() == before, "clamd stopped: nothing delivered")
+    # on-scan-failure pass: delivered, with a header that says so.
+    lab.moatd(engine="clamd " + sock, extra="    on-scan-failure pass\n")
+    code, text = send(b"Subject: c\r\n\r\nunscanned\r\n")
+    hdr, _ = header_and_body(lab.message(lab.delivered()[-1]))
+    check(code == 250 and hdr.startswith(b"X-Virus-Scanned: no, the scan "
+                                         b"failed"),
+          "on-scan-failure pass: delivered with a header saying so", hdr)
+    lab.stop("moatd")
+    # libclamav with no signatures at all is not a scanner: 451.
+    empty = os.path.join(lab.dir, "empty")
+    os.mkdir(empty)
+    os.chmod(empty, 0o755)
+    lab.moatd(engine="clamav " + empty)
+    code, text = send(b"Subject: c\r\n\r\nempty engine\r\n")
+    check(code == 451, "libclamav with an empty database: 451", text)
+    lab.stop("moatd")
+    lab.stop("sink")
+
+
+def main():
+    lab = Lab()
+    try:
+        tests_libclamav(lab)
+        tests_clamd(lab)
+    finally:
+        if failures:
+            for n in ("moatd", "sink", "clamd"):
+                p = os.path.join(lab.dir, n + ".log")
+                if os.path.exists(p):
+                    print("---- %s.log (last lines)" % n)
+                    print("\n".join(lab.log(n).splitlines()[-15:]))
+        lab.close()
+    print("%d checks, %d failed" % (checks[0], len(failures)))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
