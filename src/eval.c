@@ -173,3 +173,66 @@ policy_eval_with(const struct policy *p, const struct classifier *idx,
 	v->action = policy_iface_default(f->iface);
 	v->by = BY_DEFAULT;
 }
+
+/*
+ * Interception follows the policy: the kernel diverts only what the zone
+ * chains accept (nftc.c's intercept chain, judged again on input), so a
+ * connection is scanned only when its verdict is accept.  See
+ * doc/design/smtp-proxy.md.
+ */
+enum smtp_scan
+policy_smtp_scan(const struct policy *p, const struct flow *f,
+    const struct verdict *v)
+{
+	const struct antivirus *av = &p->av;
+	const struct iface *lan;
+	size_t i;
+
+	if (!av->present || f->proto != 6 || f->dport != 25 ||
+	    v->action != ACT_ACCEPT)
+		return SMTP_NOT_SCANNED;
+	if (v->to_gateway) {
+		if (!av->local_scanning ||
+		    (lan = policy_iface(p, "LAN")) == NULL)
+			return SMTP_NOT_SCANNED;
+		for (i = 0; i < lan->naddr; i++)
+			if (lan->addrs[i].lit.lo == v->dst)
+				return SMTP_RELAY;
+		return SMTP_NOT_SCANNED;
+	}
+	if (!av->other_scanning)
+		return SMTP_NOT_SCANNED;
+	if (v->forward != NULL)
+		return SMTP_INTERCEPT_IN;
+	if (av->outgoing_scanning && !policy_iface_external(p, f->iface))
+		return SMTP_INTERCEPT_OUT;
+	return SMTP_NOT_SCANNED;
+}
+
+const char *
+smtp_scan_text(enum smtp_scan s)
+{
+	switch (s) {
+	case SMTP_INTERCEPT_OUT:
+		return "intercepted and scanned by the SMTP proxy "
+		    "(smtp-other-scanning, outgoing), then sent on to its "
+		    "destination";
+	case SMTP_INTERCEPT_IN:
+		return "intercepted and scanned by the SMTP proxy "
+		    "(smtp-other-scanning, incoming to a port forward)";
+	case SMTP_RELAY:
+		return "received and scanned by the gateway's relay "
+		    "(smtp-local-scanning), then handed to smtp-relay-to";
+	default:
+		return NULL;
+	}
+}
+
+const char *
+smtp_scan_name(enum smtp_scan s)
+{
+	static const char *const names[] = { NULL, "intercept-outgoing",
+	    "intercept-incoming", "relay" };
+
+	return names[s];
+}

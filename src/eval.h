@@ -31,6 +31,21 @@ struct verdict {
 	bool			 to_gateway;	/* input, not forward */
 };
 
+/* What the SMTP proxy does with a connection the policy has judged. */
+enum smtp_scan {
+	SMTP_NOT_SCANNED = 0,	/* not SMTP, not accepted, or no scanning */
+	SMTP_INTERCEPT_OUT,	/* smtp-other-scanning, outgoing */
+	SMTP_INTERCEPT_IN,	/* smtp-other-scanning, to a port forward */
+	SMTP_RELAY,		/* smtp-local-scanning: the gateway's relay */
+};
+
+enum smtp_scan	 policy_smtp_scan(const struct policy *p,
+		    const struct flow *f, const struct verdict *v);
+/* A sentence for it, or NULL for SMTP_NOT_SCANNED. */
+const char	*smtp_scan_text(enum smtp_scan s);
+/* Its JSON name, or NULL. */
+const char	*smtp_scan_name(enum smtp_scan s);
+
 /* The key of a flow in service sets: protocol << 16 | port. */
 u128	 flow_service_key(const struct flow *f);
 /* True when rule r matches flow f whose destination is dst. */

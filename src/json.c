@@ -277,6 +277,8 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	json_kv_int(b, "max_message_size", (long long)av->max_size, &f);
 	json_kv_int(b, "smtp_command_timeout", av->command_timeout, &f);
 	json_kv_int(b, "smtp_data_timeout", av->data_timeout, &f);
+	json_kv_bool(b, "smtp_keep_client_address", av->keep_client_address,
+	    &f);
 	strbuf_putc(b, '}');
 }
 
@@ -420,6 +422,8 @@ json_verdict(const struct policy *p, const struct flow *f,
 	}
 	json_kv_str(b, "interface", f->iface->name, &first);
 	json_kv_str(b, "direction", v->to_gateway ? "input" : "forward",
+	    &first);
+	json_kv_str(b, "smtp_scan", smtp_scan_name(policy_smtp_scan(p, f, v)),
 	    &first);
 	json_key(b, "flow", &first);
 	strbuf_putc(b, '{');

@@ -618,6 +618,58 @@ empty_side(const struct rule *r)
 	return NULL;
 }
 
+/* What the antivirus block will do, said in words: how interception and
+ * the rules work together (the seed's pitfall), and settings that do
+ * nothing or cannot work. */
+static void
+lint_antivirus(struct policy *p)
+{
+	const struct antivirus *av = &p->av;
+	bool any_in = false, any_out = false;
+	size_t i;
+
+	if (!av->present)
+		return;
+	if (av->other_scanning) {
+		for (i = 0; i < p->nforward; i++)
+			any_in |= iset_contains(p->forwards[i]->svc.set,
+			    (u128)6 << 16 | 25);
+		for (i = 0; i < p->niface && av->outgoing_scanning; i++)
+			any_out |= !policy_iface_external(p, p->ifaces[i]);
+		if (!any_in && !any_out)
+			diag_warn(&p->diags, av->loc, "smtp-other-scanning "
+			    "intercepts nothing: there is no port forward of "
+			    "SMTP%s", av->outgoing_scanning ? " and no internal "
+			    "interface" : ", and smtp-outgoing-scanning is off");
+		else if (p->firewall)
+			diag_add(&p->diags, DIAG_NOTE, av->loc,
+			    "smtp-other-scanning intercepts SMTP (tcp/25)%s%s%s "
+			    "only after the rules accept it: a connection a rule "
+			    "denies is dropped, not scanned, so rules on SMTP "
+			    "keep working (`moat test` says which connections "
+			    "are intercepted)", any_out ? " leaving the "
+			    "network" : "", any_out && any_in ? " and" : "",
+			    any_in ? " to port-forwarded servers" : "");
+		else
+			diag_add(&p->diags, DIAG_NOTE, av->loc,
+			    "firewall off: no rules are enforced, but SMTP "
+			    "passing through the gateway is still intercepted "
+			    "and scanned");
+	}
+	if (av->local_scanning) {
+		const struct iface *lan = policy_iface(p, "LAN");
+
+		if (lan == NULL || lan->naddr == 0)
+			diag_warn(&p->diags, av->loc, "smtp-local-scanning "
+			    "listens on the LAN interface's addresses, but no "
+			    "interface named LAN has one: moatd will not start");
+	}
+	if (!av->local_scanning && !av->other_scanning)
+		diag_warn(&p->diags, av->loc, "the antivirus block scans "
+		    "nothing: smtp-other-scanning and smtp-local-scanning are "
+		    "both off");
+}
+
 static void
 lint_settings(struct lint *L)
 {
@@ -631,6 +683,7 @@ lint_settings(struct lint *L)
 	    p->niface > 0)
 		diag_warn(&p->diags, top, "anti-lockout is on but no interface "
 		    "is named LAN, so nothing keeps the management ports open");
+	lint_antivirus(p);
 }
 
 int

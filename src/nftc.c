@@ -971,20 +971,6 @@ compile_nat(struct nftc *c)
 	}
 }
 
-bool
-nftc_external(const struct policy *p, const struct iface *ifc)
-{
-	size_t i;
-
-	for (i = 0; i < p->nnat; i++)
-		if (p->nats[i]->iface == ifc)
-			return true;
-	for (i = 0; i < p->nforward; i++)
-		if (p->forwards[i]->iface == ifc)
-			return true;
-	return false;
-}
-
 /*
  * smtp-other-scanning: SMTP passing through is diverted to moatd (TPROXY).
  * The chain runs after DNAT (so a port-forwarded connection is seen with
@@ -1012,6 +998,8 @@ compile_intercept(struct nftc *c)
 	for (i = 0; i < p->nforward; i++) {
 		const struct forward *fw = p->forwards[i];
 
+		if (!iset_contains(fw->svc.set, (u128)6 << 16 | 25))
+			continue;	/* not SMTP */
 		for (f = FAM_V4; f <= FAM_V6; f++) {
 			if (!(f == FAM_V4 ? fw->has4 : fw->has6))
 				continue;
@@ -1028,7 +1016,7 @@ compile_intercept(struct nftc *c)
 		for (i = 0; i < p->niface; i++) {
 			const struct iface *ifc = p->ifaces[i];
 
-			if (nftc_external(p, ifc) || ifc->device == NULL)
+			if (policy_iface_external(p, ifc) || ifc->device == NULL)
 				continue;
 			strbuf_printf(c->b, "\t\tiifname \"%s\" tcp dport 25 "
 			    "fib daddr type != local tproxy to :%d meta mark "

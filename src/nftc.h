@@ -15,10 +15,6 @@
 #define NFTC_MARK		0x6d6f
 #define NFTC_ROUTE_TABLE	28015
 
-/* True when interface i is external: named by a nat or a port forward.
- * Mail arriving there is incoming; mail from other interfaces that leaves
- * through the gateway is outgoing. */
-bool	 nftc_external(const struct policy *p, const struct iface *i);
 
 /* The nft script that replaces table inet moat with policy p in one
  * transaction (create, delete, define), as `moat show --nft` prints it

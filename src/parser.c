@@ -33,7 +33,7 @@ static const char *const av_settings[] = {
 	"engine", "smtp-other-scanning", "smtp-local-scanning",
 	"smtp-outgoing-scanning", "smtp-relay-to", "on-virus",
 	"on-scan-failure", "max-message-size", "smtp-command-timeout",
-	"smtp-data-timeout",
+	"smtp-data-timeout", "smtp-keep-client-address",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -919,6 +919,8 @@ parse_av_setting(struct parser *ps, struct antivirus *av, unsigned *seen)
 		    &av->data_timeout) == -1)
 			return -1;
 		break;
+	case 10:
+		return take_on_off(ps, &av->keep_client_address);
 	}
 	next(ps);
 	return 0;

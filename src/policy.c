@@ -390,7 +390,8 @@ av_eq(const struct antivirus *a, const struct antivirus *b)
 	    str_eq(a->relay_to, b->relay_to) && a->fail_pass == b->fail_pass &&
 	    a->max_size == b->max_size &&
 	    a->command_timeout == b->command_timeout &&
-	    a->data_timeout == b->data_timeout;
+	    a->data_timeout == b->data_timeout &&
+	    a->keep_client_address == b->keep_client_address;
 }
 
 bool
@@ -427,4 +428,18 @@ policy_equal(const struct policy *a, const struct policy *b)
 		    !expr_eq(&a->forwards[i]->target, &b->forwards[i]->target))
 			return false;
 	return true;
+}
+
+bool
+policy_iface_external(const struct policy *p, const struct iface *ifc)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnat; i++)
+		if (p->nats[i]->iface == ifc)
+			return true;
+	for (i = 0; i < p->nforward; i++)
+		if (p->forwards[i]->iface == ifc)
+			return true;
+	return false;
 }

@@ -179,6 +179,7 @@ struct antivirus {
 	uint64_t	 max_size;	/* bytes */
 	unsigned	 command_timeout;	/* seconds waiting for a command */
 	unsigned	 data_timeout;		/* seconds waiting in DATA */
+	bool		 keep_client_address;	/* intercepted: from the client */
 };
 
 struct policy {
@@ -223,6 +224,11 @@ bool		 policy_valid(const struct policy *p);
 bool		 policy_equal(const struct policy *a, const struct policy *b);
 /* The interface with this zone name or device name, or NULL. */
 struct iface	*policy_iface(const struct policy *p, const char *name);
+/* True when interface i is external: named by a nat or a port forward.
+ * Mail arriving there is incoming; mail from other interfaces that leaves
+ * through the gateway is outgoing. */
+bool		 policy_iface_external(const struct policy *p,
+		    const struct iface *i);
 /* The object or service with this name, or NULL. */
 struct object	*policy_object(const struct policy *p, const char *name);
 struct service	*policy_service(const struct policy *p, const char *name);

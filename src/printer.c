@@ -200,7 +200,8 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	print_duration(b, av->command_timeout);
 	strbuf_puts(b, "\n    smtp-data-timeout ");
 	print_duration(b, av->data_timeout);
-	strbuf_puts(b, "\n}\n");
+	strbuf_printf(b, "\n    smtp-keep-client-address %s\n}\n",
+	    av->keep_client_address ? "on" : "off");
 }
 
 /* Start a section: a blank line between non-empty sections. */

@@ -352,8 +352,12 @@ cmd_test(const char *path, const struct test_args *ta)
 	if (ta->json)
 		json_verdict(p, &f, &v, &b);
 	else {
+		const char *scan = smtp_scan_text(policy_smtp_scan(p, &f, &v));
+
 		printer_verdict(p, &f, &v, &b);
 		strbuf_putc(&b, '\n');
+		if (scan != NULL)
+			strbuf_printf(&b, "%s\n", scan);
 	}
 	rc = write_out(&b) != 0 ? EXIT_USAGE : v.action == ACT_ACCEPT ? 0 : 1;
 out:

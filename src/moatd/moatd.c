@@ -244,6 +244,7 @@ accept_one(struct listener *l)
 	s->scan = l->mode == PROXY_TRANSPARENT ||
 	    current->av.outgoing_scanning;
 	s->noscan_why = "smtp-outgoing-scanning off";
+	s->spoof = current->av.keep_client_address;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 1 << 20);

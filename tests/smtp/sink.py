@@ -6,7 +6,7 @@ tests and benchmarks.
 
 Every message accepted is written to DIR/N.eml exactly as received (after
 undoing dot-stuffing), with DIR/N.env holding the envelope (MAIL FROM and
-one RCPT per line).  It advertises STARTTLS, CHUNKING, AUTH and PIPELINING
+one RCPT per line) and DIR/N.peer the client's address.  It advertises STARTTLS, CHUNKING, AUTH and PIPELINING
 so that tests can see the proxy take them out.  Recipients containing
 "refuse" get 550; a sender containing "tempfail" gets 451 at the end of
 DATA; "--slow-data N" waits N seconds before answering the final dot.
@@ -86,6 +86,8 @@ class Handler(socketserver.StreamRequestHandler):
                         f.write(b"".join(chunks))
                     with open(path + ".env", "w") as f:
                         f.write("\n".join([mail] + rcpts) + "\n")
+                    with open(path + ".peer", "w") as f:
+                        f.write("%s\n" % self.client_address[0])
                     os.rename(path + ".eml.tmp", path + ".eml")
                 self.reply("250 2.0.0 Ok: queued as %d" % n)
                 mail, rcpts = None, []

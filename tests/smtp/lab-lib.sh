@@ -1,0 +1,46 @@
+# lab-lib.sh: SMTP pieces for the lab tests (after tests/lab/lib.sh):
+# a signature database, sinks in namespaces, moatd in the gateway.
+db="$tmp/db"
+mkdir -p "$db"
+chmod 755 "$tmp" "$db"
+echo '44d88612fea8a8f36de82e1278abb02f:68:Test.EICAR' >"$db/eicar.hdb"
+printf 'Test.EICAR.Body:0:*:%s\n' "$(printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' | od -An -tx1 | tr -d ' \n')" >"$db/eicar.ndb"
+chmod 644 "$db"/*
+
+# sink NS ADDR DIR [PORT]: a recording SMTP server
+sink() {
+	mkdir -p "$3"
+	ns "$1" python3 "$smtp/sink.py" "${4:-25}" "$3" --host "$2" >"$3.log" 2>&1 &
+	pids="$pids $!"
+	for _ in $(seq 50); do
+		grep -q ready "$3.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "sink $2 in $1 did not start: $(cat "$3.log")"
+}
+
+# start_moatd CONF: moatd in the gateway, until its proxy runs
+start_moatd() {
+	ns gw "$MOATD" -f "$1" >"$tmp/moatd.log" 2>&1 &
+	pids="$pids $!"
+	for _ in $(seq 100); do
+		grep -q "proxy running" "$tmp/moatd.log" && return 0
+		sleep 0.1
+	done
+	fail "moatd did not start: $(cat "$tmp/moatd.log")"
+}
+
+# count DIR: messages a sink has
+count() {
+	ls "$1" | grep -c '\.eml$'
+}
+
+# delivered_with_header DIR HEADER: the last message has HEADER first
+delivered_with_header() {
+	n=$(count "$1")
+	if [ "$n" -ge 1 ] && head -1 "$1/$n.eml" | grep -q "^$2"; then
+		echo "ok: delivered with '$2'"
+	else
+		fail "no message with '$2' in $1"
+	fi
+}
