@@ -22,13 +22,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,7 +36,8 @@
 #include "smtpio.h"
 
 #define CMD_MAX		512	/* RFC 5321 4.5.3.1.4, with CRLF */
-#define MEM_HOLD	(256 * 1024)	/* held in memory; more goes to disk */
+#define MEM_HOLD	(1024 * 1024)	/* held in memory; more goes to disk */
+#define OUT_BUF		(64 * 1024)
 #define ERRORS_MAX	20
 #define FINAL_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: reply to "." */
 
@@ -160,6 +161,8 @@ struct session {
 	struct msgbuf		 msg;
 	struct reply		 r;
 	char			 line[CMD_MAX + 1];
+	char			*out, *in;	/* OUT_BUF each, for DATA */
+	double			 scan_secs;	/* the last scan took */
 };
 
 static int
@@ -237,18 +240,16 @@ static int
 upstream_connect(struct session *s, char *why, size_t whylen)
 {
 	struct sockaddr_storage ss;
-	struct pollfd pfd;
+	struct timeval tv = { 0 };
 	socklen_t len;
-	int fd, rc, err = 0;
-	socklen_t errlen = sizeof(err);
+	int fd;
 
 	if (upstream_addr(s, &ss, &len) == -1) {
 		snprintf(why, whylen, "bad next hop %s", s->conf->relay_to);
 		return -1;
 	}
 	addr_text(&ss, s->server_name, sizeof(s->server_name));
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		goto fail;
 	if (s->ps->mode == PROXY_TRANSPARENT && s->ps->spoof) {
@@ -266,28 +267,13 @@ upstream_connect(struct session *s, char *why, size_t whylen)
 			goto fail;
 	}
 	nodelay(fd);
-	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
-	    errno != EINPROGRESS)
+	/* connect(2) waits at most SO_SNDTIMEO */
+	tv.tv_sec = s->conf->connect_timeout;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1) {
+		if (errno == EINPROGRESS || errno == EAGAIN)
+			errno = ETIMEDOUT;
 		goto fail;
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	do
-		rc = poll(&pfd, 1, (int)s->conf->connect_timeout * 1000);
-	while (rc < 0 && errno == EINTR);
-	if (rc == 0) {
-		errno = ETIMEDOUT;
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1 ||
-	    err != 0) {
-		errno = err ? err : errno;
-		goto fail;
-	}
-	/* back to blocking; smtpio bounds every wait with poll */
-	{
-		int fl = fcntl(fd, F_GETFL);
-
-		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	}
 	conn_init(&s->up, fd, s->conf->av.command_timeout);
 	s->up_open = true;
@@ -312,12 +298,15 @@ upstream_close(struct session *s)
 static int
 upstream_cmd(struct session *s, const char *cmd, size_t len)
 {
-	if (!s->up_open) {
+	char buf[CMD_MAX + 3];
+
+	if (!s->up_open || len > CMD_MAX) {
 		s->r.code = 0;
 		return -1;
 	}
-	if (conn_write(&s->up, cmd, len) != IO_OK ||
-	    conn_write(&s->up, "\r\n", 2) != IO_OK ||
+	memcpy(buf, cmd, len);
+	memcpy(buf + len, "\r\n", 2);
+	if (conn_write(&s->up, buf, len + 2) != IO_OK ||
 	    conn_reply(&s->up, &s->r) != IO_OK) {
 		upstream_close(s);
 		s->r.code = 0;
@@ -449,100 +438,145 @@ log_message(struct session *s, const char *verdict, const char *sig,
 	n = strcspn(r, "\r\n");
 	r[n] = '\0';
 	proxy_log("S%u: client=%s server=%s from=%s rcpts=%u size=%zu "
-	    "verdict=%s sig=%s reply=\"%s\" time=%.3f", s->ps->id,
+	    "verdict=%s sig=%s reply=\"%s\" time=%.3f scan=%.3f", s->ps->id,
 	    s->client_name, s->server_name, s->from[0] ? s->from : "<>",
 	    s->nrcpt, s->msg.total, verdict, sig[0] ? sig : "-", r,
 	    (double)(t1.tv_sec - t0->tv_sec) +
-	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9, s->scan_secs);
+}
+
+/* Keep a run of message bytes, unless the message is already refused. */
+static void
+keep(struct session *s, const char *p, size_t n, bool *over,
+    bool *store_failed)
+{
+	if (*over || *store_failed || n == 0)
+		return;
+	if (s->msg.total + n > s->conf->av.max_size)
+		*over = true;
+	else if (msgbuf_add(&s->msg, p, n) == -1)
+		*store_failed = true;
 }
 
 /* Read the message after 354, to the lone dot, undoing dot-stuffing.
- * Returns IO_OK, IO_EOF or IO_TIMEOUT; *over when it passed max size (the
- * rest was read and dropped). */
+ * Works on the connection's buffer in runs: from one "\n." to the next
+ * is copied at once.  Returns IO_OK, IO_EOF or IO_TIMEOUT; *over when it
+ * passed max size (the rest was read and dropped). */
 static int
 read_data(struct session *s, bool *over, bool *store_failed)
 {
-	char chunk[4096];
+	struct conn *c = &s->client;
+	unsigned saved = c->timeout;
 	bool bol = true;	/* at the beginning of a line */
-	unsigned saved = s->client.timeout;
 	int rc = IO_OK;
 
 	*over = false;
 	*store_failed = false;
-	s->client.timeout = s->conf->av.data_timeout;
+	c->timeout = s->conf->av.data_timeout;
 	for (;;) {
-		long n = conn_chunk(&s->client, chunk, sizeof(chunk));
-		const char *p = chunk;
-		size_t len;
+		char *p = c->buf + c->start, *e = c->buf + c->end, *q;
+		size_t run;
 
-		if (n < 0) {
-			rc = (int)n;
-			break;
+		if (p == e || (bol && *p == '.' && e - p < 3 &&
+		    !(e - p == 2 && p[1] == '\n'))) {
+			if ((rc = conn_fill(c)) != IO_OK)
+				break;
+			continue;
 		}
-		len = (size_t)n;
-		if (bol && p[0] == '.') {
-			if ((len == 3 && p[1] == '\r' && p[2] == '\n') ||
-			    (len == 2 && p[1] == '\n'))
+		if (bol && *p == '.') {
+			if (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n')) {
+				c->start += p[1] == '\n' ? 2 : 3;
 				break;		/* the end */
+			}
+			c->start++;		/* the stuffed dot */
 			p++;
-			len--;
+			if (p == e)
+				continue;
 		}
-		bol = chunk[n - 1] == '\n';
-		if (*over || *store_failed)
-			continue;
-		if (s->msg.total + len > s->conf->av.max_size) {
-			*over = true;
-			continue;
+		if ((q = memmem(p, (size_t)(e - p), "\n.", 2)) != NULL) {
+			run = (size_t)(q - p) + 1;
+			bol = true;
+		} else {
+			run = (size_t)(e - p);
+			bol = e[-1] == '\n';
 		}
-		if (msgbuf_add(&s->msg, p, len) == -1)
-			*store_failed = true;
+		keep(s, p, run, over, store_failed);
+		c->start += run;
 	}
-	s->client.timeout = saved;
+	c->timeout = saved;
 	return rc;
 }
 
 /* Send the held message upstream after its 354, stuffed again, with the
- * header first; then read the final reply into s->r. */
+ * header first; then read the final reply into s->r.  Output is gathered
+ * in s->out so the next hop gets large writes. */
 static int
 send_message(struct session *s, const char *header)
 {
-	char *in, *out;
-	size_t off = 0, o = 0, cap = 64 * 1024;
+	size_t off = 0, o;
 	bool bol = true;
 	int rc = -1;
 
-	in = malloc(cap);
-	out = malloc(2 * cap + 8);
-	if (in == NULL || out == NULL)
+	if (s->out == NULL && (s->out = malloc(OUT_BUF)) == NULL)
 		goto done;
-	if (conn_write(&s->up, header, strlen(header)) != IO_OK)
-		goto done;
+	o = strlen(header);
+	memcpy(s->out, header, o);
 	for (;;) {
-		ssize_t n = msgbuf_read(&s->msg, off, in, cap), i;
+		char *in = s->in;
+		ssize_t n, i = 0;
 
+		if (s->msg.fd == -1) {		/* in memory: read in place */
+			in = s->msg.mem + off;
+			n = (ssize_t)(s->msg.len - off);
+		} else {
+			if (s->in == NULL && (s->in = malloc(OUT_BUF)) == NULL)
+				goto done;
+			in = s->in;
+			n = msgbuf_read(&s->msg, off, in, OUT_BUF / 2);
+		}
 		if (n < 0)
 			goto done;
 		if (n == 0)
 			break;
-		for (i = 0, o = 0; i < n; i++) {
+		while (i < n) {
+			const char *q;
+			size_t run;
+
 			if (bol && in[i] == '.')
-				out[o++] = '.';
-			out[o++] = in[i];
-			bol = in[i] == '\n';
+				s->out[o++] = '.';
+			q = memchr(in + i, '\n', (size_t)(n - i));
+			run = q ? (size_t)(q - (in + i)) + 1 : (size_t)(n - i);
+			bol = q != NULL;
+			while (run > 0) {
+				size_t room = OUT_BUF - 8 - o;
+				size_t take = run < room ? run : room;
+
+				memcpy(s->out + o, in + i, take);
+				o += take;
+				i += (ssize_t)take;
+				run -= take;
+				if (o >= OUT_BUF - 8) {
+					if (conn_write(&s->up, s->out, o) !=
+					    IO_OK)
+						goto done;
+					o = 0;
+				}
+			}
 		}
-		if (conn_write(&s->up, out, o) != IO_OK)
-			goto done;
 		off += (size_t)n;
 	}
-	if (conn_write(&s->up, bol ? ".\r\n" : "\r\n.\r\n", bol ? 3 : 5) !=
-	    IO_OK)
+	if (!bol) {
+		memcpy(s->out + o, "\r\n", 2);
+		o += 2;
+	}
+	memcpy(s->out + o, ".\r\n", 3);
+	o += 3;
+	if (conn_write(&s->up, s->out, o) != IO_OK)
 		goto done;
 	s->up.timeout = FINAL_TIMEOUT;
 	rc = conn_reply(&s->up, &s->r) == IO_OK ? 0 : -1;
 	s->up.timeout = s->conf->av.command_timeout;
 done:
-	free(in);
-	free(out);
 	if (rc == -1) {
 		upstream_close(s);
 		s->r.code = 0;
@@ -568,6 +602,7 @@ do_data(struct session *s)
 	if (reply_client(s, "354 End data with <CR><LF>.<CR><LF>") != IO_OK)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s->scan_secs = 0;
 	rc = read_data(s, &over, &store_failed);
 	if (rc != IO_OK) {
 		/* The client left (or went silent) mid-DATA: nothing is
@@ -602,8 +637,15 @@ do_data(struct session *s)
 	} else if (s->conf->scanner == NULL) {
 		snprintf(res.why, sizeof(res.why), "%.150s",
 		    s->conf->scanner_err);
-	} else
+	} else {
+		struct timespec a, b;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
 		scanner_scan(s->conf->scanner, &s->msg, &res);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		s->scan_secs = (double)(b.tv_sec - a.tv_sec) +
+		    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	}
 	if (s->ps->scan && res.verdict == SCAN_CLEAN)
 		snprintf(header, sizeof(header), "X-Virus-Scanned: clean by "
 		    "moat (%s) on %s\r\n", scanner_name(s->conf->scanner),
@@ -775,8 +817,6 @@ proxy_run(struct proxy_session *ps)
 	}
 	if (relay_reply(s) != IO_OK || s->r.code != 220)
 		goto out;
-	proxy_log("S%u: connect client=%s server=%s", ps->id, s->client_name,
-	    s->server_name);
 	for (;;) {
 		rc = conn_line(&s->client, s->line, CMD_MAX, &len);
 		if (rc == IO_TIMEOUT) {
@@ -813,6 +853,8 @@ proxy_run(struct proxy_session *ps)
 out:
 	upstream_close(s);
 	msgbuf_free(&s->msg);
+	free(s->out);
+	free(s->in);
 	close(ps->fd);
 	proxy_conf_put(ps->conf);
 	free(s);

@@ -49,6 +49,7 @@ struct proxy_session {
 	bool			 spoof;		/* transparent: client's source */
 	struct sockaddr_storage	 client, local;
 	struct proxy_conf	*conf;		/* held by the session */
+	struct proxy_session	*next;		/* moatd's queue */
 };
 
 /* Run one session to its end; closes the client and drops the conf. */

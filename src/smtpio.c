@@ -3,11 +3,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 void
@@ -16,6 +16,7 @@ conn_init(struct conn *c, int fd, unsigned timeout)
 	c->fd = fd;
 	c->timeout = timeout;
 	c->start = c->end = 0;
+	c->armed = ~0u;
 }
 
 bool
@@ -24,13 +25,24 @@ conn_pending(const struct conn *c)
 	return c->start < c->end;
 }
 
-/* Refill the buffer (after moving what is left to the front). */
-static int
-fill(struct conn *c)
+/* Bound every blocking read and write by the timeout (SO_RCVTIMEO and
+ * SO_SNDTIMEO: one system call per read instead of a poll and a read).
+ * Sends keep the first timeout; reads follow the current one. */
+static void
+set_timeouts(struct conn *c)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	struct timeval tv = { .tv_sec = c->timeout };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (c->armed == ~0u)
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c->armed = c->timeout;
+}
+
+int
+conn_fill(struct conn *c)
+{
 	ssize_t n;
-	int rc;
 
 	if (c->start > 0) {
 		memmove(c->buf, c->buf + c->start, c->end - c->start);
@@ -39,16 +51,13 @@ fill(struct conn *c)
 	}
 	if (c->end == sizeof(c->buf))
 		return IO_OK;
-	do
-		rc = poll(&pfd, 1, (int)c->timeout * 1000);
-	while (rc < 0 && errno == EINTR);
-	if (rc == 0)
-		return IO_TIMEOUT;
-	if (rc < 0)
-		return IO_EOF;
+	if (c->armed != c->timeout)
+		set_timeouts(c);
 	do
 		n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return IO_TIMEOUT;
 	if (n <= 0)
 		return IO_EOF;
 	c->end += (size_t)n;
@@ -75,7 +84,7 @@ conn_line(struct conn *c, char *out, size_t max, size_t *len)
 		c->start += take;
 		if (lf != NULL)
 			break;
-		if ((rc = fill(c)) != IO_OK)
+		if ((rc = conn_fill(c)) != IO_OK)
 			return rc;
 	}
 	if (toolong)
@@ -94,7 +103,7 @@ conn_chunk(struct conn *c, char *out, size_t n)
 	size_t take;
 	int rc;
 
-	if (c->start == c->end && (rc = fill(c)) != IO_OK)
+	if (c->start == c->end && (rc = conn_fill(c)) != IO_OK)
 		return rc;
 	take = c->end - c->start;
 	if ((lf = memchr(c->buf + c->start, '\n', take)) != NULL)
@@ -111,23 +120,16 @@ conn_write(struct conn *c, const void *p, size_t n)
 {
 	const char *q = p;
 
+	if (c->armed != c->timeout)
+		set_timeouts(c);
 	while (n > 0) {
-		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
-		ssize_t w;
-		int rc;
+		ssize_t w = send(c->fd, q, n, MSG_NOSIGNAL);
 
-		do
-			rc = poll(&pfd, 1, (int)c->timeout * 1000);
-		while (rc < 0 && errno == EINTR);
-		if (rc == 0)
-			return IO_TIMEOUT;
-		if (rc < 0)
-			return IO_EOF;
-		w = send(c->fd, q, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR)
 				continue;
-			return IO_EOF;
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+			    IO_TIMEOUT : IO_EOF;
 		}
 		q += w;
 		n -= (size_t)w;

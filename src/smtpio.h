@@ -1,6 +1,7 @@
 /* smtpio.h: buffered, timed reading and writing of SMTP lines and replies
  * on a blocking socket.  Every wait is bounded by the connection's timeout
- * (poll), so a silent peer ends a session instead of holding it forever.
+ * (socket timeouts), so a silent peer ends a session instead of holding
+ * it forever.
  */
 #ifndef MOAT_SMTPIO_H
 #define MOAT_SMTPIO_H
@@ -21,6 +22,7 @@ enum {
 struct conn {
 	int	 fd;
 	unsigned timeout;	/* seconds */
+	unsigned armed;		/* the timeout the socket has now */
 	size_t	 start, end;	/* unread bytes: buf[start..end) */
 	char	 buf[SMTPIO_BUF];
 };
@@ -32,6 +34,8 @@ struct reply {
 };
 
 void	 conn_init(struct conn *c, int fd, unsigned timeout);
+/* Read more into the buffer (moving what is left to the front). */
+int	 conn_fill(struct conn *c);
 /* Bytes already read and not consumed: pipelined commands wait here. */
 bool	 conn_pending(const struct conn *c);
 /* One line (to LF) of at most max bytes into out, NUL-terminated, the

@@ -186,17 +186,74 @@ open_listeners(const struct policy *p, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Sessions run on threads kept for reuse: a thread that finishes a session
+ * waits for the next one, up to IDLE_MAX idle threads, so a busy proxy
+ * does not create and destroy a thread per connection.
+ */
+#define IDLE_MAX	64
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+static struct proxy_session *queue_head, *queue_tail;
+static int idle, queued;
+
 static void *
 session_thread(void *arg)
 {
 	struct proxy_session *s = arg;
 
-	proxy_run(s);
-	free(s);
-	pthread_mutex_lock(&count_lock);
-	nsessions--;
-	pthread_mutex_unlock(&count_lock);
-	return NULL;
+	for (;;) {
+		proxy_run(s);
+		free(s);
+		pthread_mutex_lock(&count_lock);
+		nsessions--;
+		pthread_mutex_unlock(&count_lock);
+		pthread_mutex_lock(&pool_lock);
+		if (idle >= IDLE_MAX) {
+			pthread_mutex_unlock(&pool_lock);
+			return NULL;
+		}
+		idle++;
+		while (queue_head == NULL)
+			pthread_cond_wait(&pool_cond, &pool_lock);
+		s = queue_head;
+		if ((queue_head = s->next) == NULL)
+			queue_tail = NULL;
+		queued--;
+		idle--;
+		pthread_mutex_unlock(&pool_lock);
+	}
+}
+
+/* Hand a session to an idle thread, or start one. */
+static int
+dispatch(struct proxy_session *s)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	pthread_mutex_lock(&pool_lock);
+	if (idle > queued) {
+		s->next = NULL;
+		if (queue_tail != NULL)
+			queue_tail->next = s;
+		else
+			queue_head = s;
+		queue_tail = s;
+		queued++;
+		pthread_cond_signal(&pool_cond);
+		pthread_mutex_unlock(&pool_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	rc = pthread_create(&t, &attr, session_thread, s);
+	pthread_attr_destroy(&attr);
+	return rc == 0 ? 0 : -1;
 }
 
 static void
@@ -204,8 +261,6 @@ accept_one(struct listener *l)
 {
 	struct proxy_session *s = calloc(1, sizeof(*s));
 	socklen_t len = sizeof(s->client);
-	pthread_attr_t attr;
-	pthread_t t;
 	int fd, busy;
 
 	if (s == NULL)
@@ -245,10 +300,7 @@ accept_one(struct listener *l)
 	    current->av.outgoing_scanning;
 	s->noscan_why = "smtp-outgoing-scanning off";
 	s->spoof = current->av.keep_client_address;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 1 << 20);
-	if (pthread_create(&t, &attr, session_thread, s) != 0) {
+	if (dispatch(s) == -1) {
 		close(fd);
 		proxy_conf_put(s->conf);
 		free(s);
@@ -256,7 +308,6 @@ accept_one(struct listener *l)
 		nsessions--;
 		pthread_mutex_unlock(&count_lock);
 	}
-	pthread_attr_destroy(&attr);
 }
 
 /* Read a config handed over by the parent: a length line, then text. */
