@@ -7,8 +7,9 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
 [ -d build-release ] || meson setup build-release --buildtype=release >/dev/null
-ninja -C build-release moat >/dev/null
+ninja -C build-release moat moatd >/dev/null
 moat=$(pwd)/build-release/moat
+moatd=$(pwd)/build-release/moatd
 
 if [ -t 1 ]; then
 	say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
@@ -22,7 +23,8 @@ MOAT_STATE_DIR=$(mktemp -d)
 tmp=$(mktemp -d)
 srv=""
 cleanup() {
-	[ -n "$srv" ] && kill $srv 2>/dev/null
+	if [ -n "$srv" ]; then kill $srv 2>/dev/null || true; fi
+	if [ -n "${daemon:-}" ]; then kill $daemon 2>/dev/null || true; fi
 	sh scripts/lab.sh down
 	rm -rf "$MOAT_STATE_DIR" "$tmp"
 }
@@ -40,9 +42,9 @@ telnet() {
 
 say "The lab: lan (192.168.50.10 mail server, .11 workstation), gw (moat), wan (198.51.100.25 a public mail server)"
 sh scripts/lab.sh up
-lab wan python3 tests/lab/listen.py "$tmp/wan.log" 198.51.100.25:25 >"$tmp/wan.out" 2>&1 &
+ip netns exec demo-wan python3 tests/lab/listen.py "$tmp/wan.log" 198.51.100.25:25 >"$tmp/wan.out" 2>&1 &
 srv="$!"
-lab gw python3 tests/lab/listen.py "$tmp/gw.log" 192.168.50.1:25 >"$tmp/gw.out" 2>&1 &
+ip netns exec demo-gw python3 tests/lab/listen.py "$tmp/gw.log" 192.168.50.1:25 >"$tmp/gw.out" 2>&1 &
 srv="$srv $!"
 sleep 1
 
@@ -70,6 +72,57 @@ say "Lockout protection: apply --confirm, and nobody confirms"
 lab gw "$moat" apply --confirm 2 -f examples/lab/forward.conf
 sleep 3
 lab gw "$moat" history
+
+say "Gateway Anti-Virus: seed A with smtp-other-scanning on (examples/lab/seed-a-av.conf)"
+kill $srv 2>/dev/null || true
+wait $srv 2>/dev/null || true
+srv=""
+# The signature database is written here: ClamAV's test file, by hash and
+# by its text (there is no download on these machines).
+mkdir "$tmp/db" && chmod 755 "$tmp" "$tmp/db"
+echo '44d88612fea8a8f36de82e1278abb02f:68:Test.EICAR' >"$tmp/db/eicar.hdb"
+printf 'Test.EICAR.Body:0:*:%s\n' "$(printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' | od -An -tx1 | tr -d ' \n')" >"$tmp/db/eicar.ndb"
+chmod 644 "$tmp/db"/*
+sed "s|engine clamav /var/lib/clamav|engine clamav $tmp/db|" examples/lab/seed-a-av.conf >"$tmp/seed-a-av.conf"
+conf="$tmp/seed-a-av.conf"
+sed -n '/^antivirus/,/^}/p' "$conf"
+run check -f "$conf"
+mkdir "$tmp/wanmail" "$tmp/relaymail"
+ip netns exec demo-wan python3 tests/smtp/sink.py 25 "$tmp/wanmail" --host 198.51.100.25 >/dev/null 2>&1 &
+srv="$!"
+ip netns exec demo-gw python3 tests/smtp/sink.py 10026 "$tmp/relaymail" --host 127.0.0.1 >/dev/null 2>&1 &
+srv="$srv $!"
+ip netns exec demo-gw "$moatd" -f "$conf" 2>"$tmp/moatd.log" &
+daemon=$!
+sleep 2
+mail() {	# mail LABEL FROM-IP TO-IP [--virus]
+	printf '%s: ' "$1"
+	lab lan python3 tests/smtp/send.py "$3" 25 --from "$2" --timeout 3 ${4:-}
+}
+mail "the mail server, a clean message" 192.168.50.10 198.51.100.25
+mail "the mail server, EICAR          " 192.168.50.10 198.51.100.25 --virus
+mail "a workstation                   " 192.168.50.11 198.51.100.25
+printf 'moat test: '
+"$moat" test -f "$conf" --in LAN --src 192.168.50.10 --dst 198.51.100.25 --service SMTP || true
+echo "what the public server received first:"
+head -1 "$tmp/wanmail/1.eml" 2>/dev/null || echo "(nothing)"
+echo "moatd's log:"
+grep -v '^$' "$tmp/moatd.log" | sed 's/^/  /'
+kill $daemon 2>/dev/null; wait $daemon 2>/dev/null || true
+
+say "Gateway Anti-Virus: seed B, the gateway as the LAN's relay (examples/lab/seed-b-av.conf)"
+sed "s|engine clamav /var/lib/clamav|engine clamav $tmp/db|" examples/lab/seed-b-av.conf >"$tmp/seed-b-av.conf"
+conf="$tmp/seed-b-av.conf"
+ip netns exec demo-gw "$moatd" -f "$conf" 2>"$tmp/moatd.log" &
+daemon=$!
+sleep 2
+mail "a workstation to the relay, clean" 192.168.50.11 192.168.50.1
+mail "a workstation to the relay, EICAR" 192.168.50.11 192.168.50.1 --virus
+mail "a workstation around the relay  " 192.168.50.11 198.51.100.25
+echo "moatd's log:"
+grep 'S[0-9]*:' "$tmp/moatd.log" | sed 's/^/  /'
+kill $daemon 2>/dev/null; wait $daemon 2>/dev/null || true
+daemon=""
 
 say "The compiled ruleset of seed configuration A (moat show --nft)"
 "$moat" show --nft -f examples/lab/seed-a.conf | sed -n '/chain zone_LAN/,/^	}/p'

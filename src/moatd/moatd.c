@@ -502,8 +502,11 @@ enforce(const struct policy *p, const char *text, size_t len)
 	    &err) == -1) {
 		proxy_log("apply: %s", strbuf_str(&err));
 		rc = -1;
-	} else
-		proxy_log("%s", strbuf_str(&msg));
+	} else {
+		const char *m = strbuf_str(&msg);
+
+		proxy_log("%.*s", (int)strcspn(m, "\n"), m);
+	}
 	if (rc == 0 && p->av.present && p->av.other_scanning &&
 	    route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, &err) == -1) {
 		proxy_log("routing: %s", strbuf_str(&err));

@@ -47,7 +47,7 @@ fail() {
 listen() {
 	n=$1
 	shift
-	ns "$n" python3 "$here/listen.py" "$tmp/$n.log" "$@" >"$tmp/$n.out" 2>&1 &
+	ip netns exec "$MOAT_LAB$n" python3 "$here/listen.py" "$tmp/$n.log" "$@" >"$tmp/$n.out" 2>&1 &
 	pids="$pids $!"
 	for _ in $(seq 50); do
 		grep -q listening "$tmp/$n.out" 2>/dev/null && return 0

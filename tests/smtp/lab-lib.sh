@@ -10,7 +10,7 @@ chmod 644 "$db"/*
 # sink NS ADDR DIR [PORT]: a recording SMTP server
 sink() {
 	mkdir -p "$3"
-	ns "$1" python3 "$smtp/sink.py" "${4:-25}" "$3" --host "$2" >"$3.log" 2>&1 &
+	ip netns exec "$MOAT_LAB$1" python3 "$smtp/sink.py" "${4:-25}" "$3" --host "$2" >"$3.log" 2>&1 &
 	pids="$pids $!"
 	for _ in $(seq 50); do
 		grep -q ready "$3.log" 2>/dev/null && return 0
@@ -21,7 +21,7 @@ sink() {
 
 # start_moatd CONF: moatd in the gateway, until its proxy runs
 start_moatd() {
-	ns gw "$MOATD" -f "$1" >"$tmp/moatd.log" 2>&1 &
+	ip netns exec "${MOAT_LAB}gw" "$MOATD" -f "$1" >"$tmp/moatd.log" 2>&1 &
 	pids="$pids $!"
 	for _ in $(seq 100); do
 		grep -q "proxy running" "$tmp/moatd.log" && return 0
