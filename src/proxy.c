@@ -166,25 +166,35 @@ struct session {
 };
 
 static int
-reply_client(struct session *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-reply_client(struct session *s, const char *fmt, ...)
+vreply(struct session *s, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	va_list ap;
-	int n;
+	int n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
 
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return IO_EOF;
 	if ((size_t)n > sizeof(buf) - 3)
 		n = (int)sizeof(buf) - 3;
 	memcpy(buf + n, "\r\n", 2);
 	return conn_write(&s->client, buf, (size_t)n + 2);
+}
+
+/* A reply of moat's own to the client: 0, or -1 when the client is
+ * gone. */
+static int
+say(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+say(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vreply(s, fmt, ap);
+	va_end(ap);
+	return rc == IO_OK ? 0 : -1;
 }
 
 /* Pass the upstream's reply on, as it came. */
@@ -596,10 +606,10 @@ do_data(struct session *s)
 	int rc;
 
 	if (!s->in_mail)
-		return reply_client(s, "503 5.5.1 Error: need MAIL command");
+		return say(s, "503 5.5.1 Error: need MAIL command");
 	if (s->nrcpt == 0)
-		return reply_client(s, "554 5.5.1 Error: no valid recipients");
-	if (reply_client(s, "354 End data with <CR><LF>.<CR><LF>") != IO_OK)
+		return say(s, "554 5.5.1 Error: no valid recipients");
+	if (say(s, "354 End data with <CR><LF>.<CR><LF>") == -1)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	s->scan_secs = 0;
@@ -611,7 +621,7 @@ do_data(struct session *s)
 		    &t0, "client gone during DATA");
 		upstream_rset(s);
 		if (rc == IO_TIMEOUT)
-			reply_client(s, "421 4.4.2 %s Error: timeout "
+			say(s, "421 4.4.2 %s Error: timeout "
 			    "exceeded", s->conf->hostname);
 		return -1;
 	}
@@ -619,7 +629,7 @@ do_data(struct session *s)
 		log_message(s, "too-big", "", &t0, "552");
 		upstream_rset(s);
 		reset_transaction(s);
-		return reply_client(s, "552 5.3.4 Error: message exceeds "
+		return say(s, "552 5.3.4 Error: message exceeds "
 		    "the size limit of %llu bytes",
 		    (unsigned long long)s->conf->av.max_size);
 	}
@@ -627,7 +637,7 @@ do_data(struct session *s)
 		log_message(s, "failed", "", &t0, "cannot hold the message");
 		upstream_rset(s);
 		reset_transaction(s);
-		return reply_client(s, "451 4.3.0 Error: cannot hold the "
+		return say(s, "451 4.3.0 Error: cannot hold the "
 		    "message for scanning; try again later");
 	}
 	if (!s->ps->scan) {
@@ -654,14 +664,14 @@ do_data(struct session *s)
 		log_message(s, "virus", res.sig, &t0, "554");
 		upstream_rset(s);
 		reset_transaction(s);
-		return reply_client(s, "554 5.7.1 Error: message rejected: "
+		return say(s, "554 5.7.1 Error: message rejected: "
 		    "virus found: %s", res.sig);
 	}
 	if (res.verdict == SCAN_FAILED && !s->conf->av.fail_pass) {
 		log_message(s, "scan-failed", "", &t0, res.why);
 		upstream_rset(s);
 		reset_transaction(s);
-		return reply_client(s, "451 4.7.0 Error: message could not "
+		return say(s, "451 4.7.0 Error: message could not "
 		    "be scanned for viruses; try again later");
 	}
 	if (res.verdict == SCAN_FAILED)
@@ -677,13 +687,13 @@ do_data(struct session *s)
 		reset_transaction(s);
 		if (code >= 400)
 			return relay_reply(s);
-		return reply_client(s, "451 4.4.2 Error: the next hop failed "
+		return say(s, "451 4.4.2 Error: the next hop failed "
 		    "during DATA; try again later");
 	}
 	if (send_message(s, header) == -1) {
 		log_message(s, "not-delivered", "", &t0, "next hop gone");
 		reset_transaction(s);
-		return reply_client(s, "451 4.4.2 Error: the next hop failed "
+		return say(s, "451 4.4.2 Error: the next hop failed "
 		    "during DATA; try again later");
 	}
 	log_message(s, res.verdict == SCAN_CLEAN ? (s->ps->scan ? "clean" :
@@ -699,8 +709,8 @@ do_command(struct session *s, const char *line, size_t len)
 {
 	if (verb_is(line, "EHLO") || verb_is(line, "HELO")) {
 		if (len < 6)
-			return reply_client(s, "501 5.5.4 Syntax: %.4s "
-			    "hostname", line) == IO_OK ? 0 : -1;
+			return say(s, "501 5.5.4 Syntax: %.4s "
+			    "hostname", line);
 		reset_transaction(s);
 		if (upstream_cmd(s, line, len) == -1)
 			return -1;
@@ -711,74 +721,70 @@ do_command(struct session *s, const char *line, size_t len)
 	}
 	if (verb_is(line, "MAIL")) {
 		if (strncasecmp(line, "MAIL FROM:", 10) != 0)
-			return reply_client(s, "501 5.5.4 Syntax: MAIL "
-			    "FROM:<address>") == IO_OK ? 0 : -1;
+			return say(s, "501 5.5.4 Syntax: MAIL "
+			    "FROM:<address>");
 		if (!s->greeted)
-			return reply_client(s, "503 5.5.1 Error: send HELO/"
-			    "EHLO first") == IO_OK ? 0 : -1;
+			return say(s, "503 5.5.1 Error: send HELO/"
+			    "EHLO first");
 		if (s->in_mail)
-			return reply_client(s, "503 5.5.1 Error: nested MAIL "
-			    "command") == IO_OK ? 0 : -1;
+			return say(s, "503 5.5.1 Error: nested MAIL "
+			    "command");
 		if (mail_size(line) > s->conf->av.max_size)
-			return reply_client(s, "552 5.3.4 Error: message size "
+			return say(s, "552 5.3.4 Error: message size "
 			    "exceeds the limit of %llu bytes",
-			    (unsigned long long)s->conf->av.max_size) ==
-			    IO_OK ? 0 : -1;
+			    (unsigned long long)s->conf->av.max_size);
 		if (upstream_cmd(s, line, len) == -1)
 			return -1;
 		if (s->r.code >= 200 && s->r.code < 300) {
 			s->in_mail = true;
 			take_from(s, line);
 		}
-		return relay_reply(s) == IO_OK ? 0 : -1;
+		return relay_reply(s) == IO_OK ? 0 : -1;	/* its words */
 	}
 	if (verb_is(line, "RCPT")) {
 		if (strncasecmp(line, "RCPT TO:", 8) != 0)
-			return reply_client(s, "501 5.5.4 Syntax: RCPT "
-			    "TO:<address>") == IO_OK ? 0 : -1;
+			return say(s, "501 5.5.4 Syntax: RCPT "
+			    "TO:<address>");
 		if (!s->in_mail)
-			return reply_client(s, "503 5.5.1 Error: need MAIL "
-			    "command") == IO_OK ? 0 : -1;
+			return say(s, "503 5.5.1 Error: need MAIL "
+			    "command");
 		if (upstream_cmd(s, line, len) == -1)
 			return -1;
 		if (s->r.code >= 200 && s->r.code < 300)
 			s->nrcpt++;
-		return relay_reply(s) == IO_OK ? 0 : -1;
+		return relay_reply(s) == IO_OK ? 0 : -1;	/* its words */
 	}
 	if (verb_is(line, "DATA")) {
 		if (len > 4)
-			return reply_client(s, "501 5.5.4 Syntax: DATA") ==
-			    IO_OK ? 0 : -1;
+			return say(s, "501 5.5.4 Syntax: DATA");
 		return do_data(s) == IO_OK && s->up_open ? 0 : -1;
 	}
 	if (verb_is(line, "RSET")) {
 		reset_transaction(s);
 		if (upstream_cmd(s, "RSET", 4) == -1)
 			return -1;
-		return relay_reply(s) == IO_OK ? 0 : -1;
+		return relay_reply(s) == IO_OK ? 0 : -1;	/* its words */
 	}
 	if (verb_is(line, "NOOP"))
-		return reply_client(s, "250 2.0.0 Ok") == IO_OK ? 0 : -1;
+		return say(s, "250 2.0.0 Ok");
 	if (verb_is(line, "QUIT")) {
-		reply_client(s, "221 2.0.0 Bye");
+		say(s, "221 2.0.0 Bye");
 		if (s->up_open)
 			upstream_cmd(s, "QUIT", 4);
 		return 1;
 	}
 	if (verb_is(line, "VRFY"))
-		return reply_client(s, "252 2.5.0 Cannot VRFY user; try "
-		    "RCPT") == IO_OK ? 0 : -1;
+		return say(s, "252 2.5.0 Cannot VRFY user; try RCPT");
 	if (verb_is(line, "HELP"))
-		return reply_client(s, "214 2.0.0 Commands: EHLO HELO MAIL "
-		    "RCPT DATA RSET NOOP QUIT VRFY HELP") == IO_OK ? 0 : -1;
+		return say(s, "214 2.0.0 Commands: EHLO HELO MAIL "
+		    "RCPT DATA RSET NOOP QUIT VRFY HELP");
 	if (verb_is(line, "STARTTLS") || verb_is(line, "BDAT") ||
 	    verb_is(line, "AUTH") || verb_is(line, "EXPN") ||
 	    verb_is(line, "ETRN") || verb_is(line, "TURN"))
-		return reply_client(s, "502 5.5.1 Error: command not "
-		    "implemented") == IO_OK ? 0 : -1;
+		return say(s, "502 5.5.1 Error: command not "
+		    "implemented");
 	s->errors++;
-	return reply_client(s, "500 5.5.2 Error: command not recognized") ==
-	    IO_OK ? 0 : -1;
+	return say(s, "500 5.5.2 Error: command not recognized");
 }
 
 void
@@ -804,14 +810,14 @@ proxy_run(struct proxy_session *ps)
 	if (upstream_connect(s, why, sizeof(why)) == -1) {
 		proxy_log("S%u: client=%s next hop unreachable: %s", ps->id,
 		    s->client_name, why);
-		reply_client(s, "421 4.4.1 %s Error: the next hop is not "
+		say(s, "421 4.4.1 %s Error: the next hop is not "
 		    "reachable; try again later", s->conf->hostname);
 		goto out;
 	}
 	if (conn_reply(&s->up, &s->r) != IO_OK) {
 		proxy_log("S%u: client=%s server=%s no greeting", ps->id,
 		    s->client_name, s->server_name);
-		reply_client(s, "421 4.4.2 %s Error: the next hop did not "
+		say(s, "421 4.4.2 %s Error: the next hop did not "
 		    "greet; try again later", s->conf->hostname);
 		goto out;
 	}
@@ -820,7 +826,7 @@ proxy_run(struct proxy_session *ps)
 	for (;;) {
 		rc = conn_line(&s->client, s->line, CMD_MAX, &len);
 		if (rc == IO_TIMEOUT) {
-			reply_client(s, "421 4.4.2 %s Error: timeout exceeded",
+			say(s, "421 4.4.2 %s Error: timeout exceeded",
 			    s->conf->hostname);
 			proxy_log("S%u: client=%s timed out", ps->id,
 			    s->client_name);
@@ -830,20 +836,20 @@ proxy_run(struct proxy_session *ps)
 			break;
 		if (rc == IO_LONG) {
 			s->errors++;
-			if (reply_client(s, "500 5.5.2 Error: line too long") !=
+			if (say(s, "500 5.5.2 Error: line too long") !=
 			    IO_OK)
 				break;
 			continue;
 		}
 		if (s->errors >= ERRORS_MAX) {
-			reply_client(s, "421 4.7.0 %s Error: too many errors",
+			say(s, "421 4.7.0 %s Error: too many errors",
 			    s->conf->hostname);
 			break;
 		}
 		if ((rc = do_command(s, s->line, len)) != 0)
 			break;
 		if (!s->up_open) {
-			reply_client(s, "421 4.4.2 %s Error: the next hop "
+			say(s, "421 4.4.2 %s Error: the next hop "
 			    "closed the connection", s->conf->hostname);
 			break;
 		}

@@ -152,6 +152,16 @@ def send(msg, rcpts=("b@y.test",), sender="a@x.test"):
         s.close()
 
 
+def with_attachment(data, subtype, filename):
+    """A MIME message (CRLF lines) carrying data as a base64 attachment."""
+    m = EmailMessage()
+    m["Subject"] = "attached " + filename
+    m.set_content("see the attachment")
+    m.add_attachment(data, maintype="application", subtype=subtype,
+                     filename=filename)
+    return m.as_bytes().replace(b"\n", b"\r\n")
+
+
 def header_and_body(raw):
     """The first line (the header moat adds) and the rest."""
     i = raw.index(b"\r\n") + 2
@@ -221,24 +231,15 @@ def tests_libclamav(lab):
     code, text = send("Subject: v\r\n\r\n" + EICAR + "\r\n")
     check(code == 554 and "Test.EICAR" in text,
           "EICAR in the body: 554 with the signature name", text)
-    m = EmailMessage()
-    m["Subject"] = "attached"
-    m.set_content("see attachment")
-    m.add_attachment(EICAR.encode(), maintype="application",
-                     subtype="octet-stream", filename="eicar.com")
-    code, text = send(m.as_bytes().replace(b"\n", b"\r\n"))
+    code, text = send(with_attachment(EICAR.encode(), "octet-stream",
+                                      "eicar.com"))
     check(code == 554 and "Test.EICAR" in text,
           "EICAR in a base64 attachment: 554", text)
     zbuf = io.BytesIO()
     with zipfile.ZipFile(zbuf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("readme.txt", "hello " * 100)
         z.writestr("eicar.com", EICAR)
-    m = EmailMessage()
-    m["Subject"] = "zipped"
-    m.set_content("see zip")
-    m.add_attachment(zbuf.getvalue(), maintype="application",
-                     subtype="zip", filename="files.zip")
-    code, text = send(m.as_bytes().replace(b"\n", b"\r\n"))
+    code, text = send(with_attachment(zbuf.getvalue(), "zip", "files.zip"))
     check(code == 554 and "Test.EICAR" in text,
           "EICAR inside a zip attachment: 554", text)
     check(lab.delivered() == before, "no virus was delivered")
@@ -445,12 +446,8 @@ def tests_clamd(lab):
     check(code == 250, "clamd: a clean message is delivered", text)
     hdr, _ = header_and_body(lab.message(lab.delivered()[-1]))
     check(b"clamd" in hdr, "clamd: the header names the engine", hdr)
-    m = EmailMessage()
-    m["Subject"] = "attached"
-    m.set_content("see attachment")
-    m.add_attachment(EICAR.encode(), maintype="application",
-                     subtype="octet-stream", filename="eicar.com")
-    code, text = send(m.as_bytes().replace(b"\n", b"\r\n"))
+    code, text = send(with_attachment(EICAR.encode(), "octet-stream",
+                                      "eicar.com"))
     check(code == 554 and "Test.EICAR" in text,
           "clamd: EICAR in an attachment: 554", text)
     big = b"Subject: big\r\n\r\n" + (b"q" * 98 + b"\r\n") * (300 * 1024)
