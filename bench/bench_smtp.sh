@@ -31,7 +31,7 @@ antivirus {
     max-message-size 50M
 }
 CONF
-smtp-sink -u nobody 127.0.0.1:2526 4096 &
+smtp-sink -u nobody -m 2000 127.0.0.1:2526 4096 &
 pids="$pids $!"
 MOAT_STATE_DIR="$tmp/state" "$build/moatd" -f "$tmp/moat.conf" 2>"$tmp/moatd.log" &
 moatd=$!
@@ -90,7 +90,7 @@ def rss():
 def open_sessions(n):
     socks = []
     for _ in range(n):
-        s = socket.create_connection(("127.0.0.1", 25))
+        s = socket.create_connection(("127.0.0.1", 25), timeout=60)
         s.makefile("rb").readline()        # the greeting: the session is up
         socks.append(s)
     time.sleep(0.5)
