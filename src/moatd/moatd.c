@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -204,11 +205,17 @@ session_thread(void *arg)
 	struct proxy_session *s = arg;
 
 	for (;;) {
+		int left;
+
 		proxy_run(s);
 		free(s);
 		pthread_mutex_lock(&count_lock);
-		nsessions--;
+		left = --nsessions;
 		pthread_mutex_unlock(&count_lock);
+		/* The last session out gives the memory that scanning large
+		 * messages left in malloc's arenas back to the system. */
+		if (left == 0)
+			malloc_trim(0);
 		pthread_mutex_lock(&pool_lock);
 		if (idle >= IDLE_MAX) {
 			pthread_mutex_unlock(&pool_lock);
@@ -417,6 +424,12 @@ run_proxy(const struct policy *p, int ctl)
 
 	signal(SIGHUP, SIG_IGN);	/* reloads come through ctl */
 	signal(SIGPIPE, SIG_IGN);
+	/* Message buffers (up to 1 MB each) go back to the system when a
+	 * session ends: a fixed mmap threshold stops glibc from raising it
+	 * and keeping every large buffer in its heaps; few arenas keep 100
+	 * threads from holding 100 heaps. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_ARENA_MAX, 4);
 	if (drop_privileges(err, sizeof(err)) == -1 ||
 	    open_listeners(p, err, sizeof(err)) == -1) {
 		proxy_log("proxy: %s", err);
