@@ -416,6 +416,39 @@ def tests_libclamav(lab):
           "a broken config on SIGHUP changes nothing")
     s.quit()
 
+    # Misbehaving clients: garbage, NULs, huge lines, half commands,
+    # abrupt closes, DATA cut anywhere.  The proxy keeps running (same
+    # process) and the next normal mail goes through.
+    import random
+    rnd = random.Random(7)
+    pid_before = proxy_pid
+    pieces = [b"EHLO x\r\n", b"MAIL FROM:<a@x>\r\n", b"RCPT TO:<b@y>\r\n",
+              b"DATA\r\n", b".\r\n", b"..\r\n", b"\r\n", b"\n.\n",
+              b"\x00" * 50, b"A" * 5000, b"RSET\r\n", b"BDAT 10\r\n",
+              b"MAIL FROM:<a@x> SIZE=99999999999999999999\r\n",
+              bytes(rnd.randrange(256) for _ in range(300))]
+    for i in range(150):
+        try:
+            c = socket.create_connection(RELAY, timeout=5)
+            for _ in range(rnd.randrange(1, 12)):
+                c.sendall(rnd.choice(pieces))
+            if rnd.random() < 0.5:
+                c.settimeout(0.2)
+                try:
+                    c.recv(65536)
+                except OSError:
+                    pass
+            c.close()
+        except OSError:
+            pass
+    time.sleep(1)
+    alive = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
+                           capture_output=True, text=True).stdout.split()
+    check(str(pid_before) in alive,
+          "150 misbehaving sessions: the proxy is still the same process")
+    code, text = send(b"Subject: after the storm\r\n\r\nstill here\r\n")
+    check(code == 250, "and the next mail goes through", text)
+
     # Upstream down: 4xx.
     lab.stop("sink")
     s = socket.create_connection(RELAY, timeout=10)
