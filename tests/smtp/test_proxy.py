@@ -267,6 +267,12 @@ def tests_libclamav(lab):
     env = lab.envelope(lab.delivered()[-2])
     check(env[1:] == ["<ok@y.test>"], "only accepted recipients", env)
 
+    # HELO (no extensions) works as well.
+    r = session_raw(b"HELO old.client\r\nMAIL FROM:<h@x>\r\nRCPT TO:<h@y>\r\n"
+                    b"DATA\r\n", 4)
+    check([l[:3] for l in r[1:]] == ["250", "250", "250", "354"],
+          "HELO, MAIL, RCPT, DATA", r)
+
     # DATA with no accepted recipient, commands out of order.
     r = session_raw(b"EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<refuse@y>\r\n"
                     b"DATA\r\nRCPT TO:<x@y>\r\nQUIT\r\n", 6)
@@ -487,7 +493,18 @@ def tests_clamd(lab):
     code, text = send(big)
     check(code == 250, "clamd: a 30 MB message streams through INSTREAM",
           text)
+    # clamd too slow (stopped with SIGSTOP): the scan times out after
+    # smtp-data-timeout (3 s), 451, nothing delivered.
     before = lab.delivered()
+    lab.procs["clamd"].send_signal(signal.SIGSTOP)
+    t0 = time.time()
+    code, text = send(b"Subject: c\r\n\r\nslow scanner\r\n")
+    waited = time.time() - t0
+    lab.procs["clamd"].send_signal(signal.SIGCONT)
+    check(code == 451 and 2.5 < waited < 15,
+          "clamd too slow: 451 after the data timeout (%.1f s)" % waited,
+          text)
+    check(lab.delivered() == before, "clamd too slow: nothing delivered")
     lab.stop("clamd")
     code, text = send(b"Subject: c\r\n\r\nno scanner\r\n")
     check(code == 451, "clamd stopped: 451", text)
