@@ -621,9 +621,3 @@ cls_free(struct classifier *c)
 		tree_free(c->trees[t]);
 	free(c);
 }
-#include <stdio.h>
-static int dep(const struct tree *t, uint32_t i, int d, long *sum, long *leaves, long *boxes){
- struct nnode n=t->nn[i]; if((n.kid>>NARROW_SHIFT)==NARROW_LEAF){*sum+=d;(*leaves)++;*boxes+=n.cut;return d;}
- int a=dep(t,(n.kid&NARROW_INDEX),d+1,sum,leaves,boxes),b=dep(t,(n.kid&NARROW_INDEX)+1,d+1,sum,leaves,boxes);return a>b?a:b;}
-void cls_dump(const struct classifier *c){ for(int t=0;t<c->ntrees;t++){const struct tree*x=c->trees[t]; long s=0,l=0,bx=0; int m=dep(x,0,0,&s,&l,&bx);
- printf("tree %d minprio %d nodes %zu leafboxes %zu maxdepth %d avgdepth %.1f leaves %ld avgleaf %.1f\n",t,x->minprio,x->nnodes,x->nleaf,m,(double)s/l,l,(double)bx/l);}}
