@@ -147,6 +147,20 @@ addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 
 /* ---- the session ------------------------------------------------------ */
 
+/* Where a session is.  do_command() says what each state allows; only
+ * set_state() changes it. */
+enum session_state {
+	ST_CONNECTED = 0,	/* the next hop greeted; EHLO or HELO first */
+	ST_READY,		/* after EHLO/HELO: MAIL starts a transaction */
+	ST_MAIL,		/* after MAIL: RCPT, then DATA */
+	ST_QUIT,		/* QUIT: the session ends */
+};
+
+static const char *const state_name[] = { "connected", "ready", "mail",
+    "quit" };
+
+bool proxy_verbose;
+
 struct session {
 	struct proxy_session	*ps;
 	struct proxy_conf	*conf;
@@ -154,8 +168,8 @@ struct session {
 	bool			 up_open;
 	char			 client_name[80], server_name[80];
 	/* the transaction */
-	bool			 greeted, in_mail;
-	unsigned		 nrcpt;
+	enum session_state	 state;
+	unsigned		 nrcpt;		/* accepted by the next hop */
 	char			 from[CMD_MAX];
 	unsigned		 errors;
 	struct msgbuf		 msg;
@@ -333,9 +347,20 @@ upstream_rset(struct session *s)
 }
 
 static void
+set_state(struct session *s, enum session_state st)
+{
+	if (proxy_verbose && st != s->state)
+		proxy_log("S%u: %s -> %s", s->ps->id, state_name[s->state],
+		    state_name[st]);
+	s->state = st;
+}
+
+/* Back to ST_READY after a message, RSET or EHLO. */
+static void
 reset_transaction(struct session *s)
 {
-	s->in_mail = false;
+	if (s->state == ST_MAIL)
+		set_state(s, ST_READY);
 	s->nrcpt = 0;
 	s->from[0] = '\0';
 	msgbuf_reset(&s->msg);
@@ -605,7 +630,7 @@ do_data(struct session *s)
 	bool over, store_failed;
 	int rc;
 
-	if (!s->in_mail)
+	if (s->state != ST_MAIL)
 		return say(s, "503 5.5.1 Error: need MAIL command");
 	if (s->nrcpt == 0)
 		return say(s, "554 5.5.1 Error: no valid recipients");
@@ -715,7 +740,7 @@ do_command(struct session *s, const char *line, size_t len)
 		if (upstream_cmd(s, line, len) == -1)
 			return -1;
 		if (s->r.code == 250)
-			s->greeted = true;
+			set_state(s, ST_READY);
 		return (verb_is(line, "EHLO") ? relay_ehlo(s) :
 		    relay_reply(s)) == IO_OK ? 0 : -1;
 	}
@@ -723,12 +748,10 @@ do_command(struct session *s, const char *line, size_t len)
 		if (strncasecmp(line, "MAIL FROM:", 10) != 0)
 			return say(s, "501 5.5.4 Syntax: MAIL "
 			    "FROM:<address>");
-		if (!s->greeted)
-			return say(s, "503 5.5.1 Error: send HELO/"
-			    "EHLO first");
-		if (s->in_mail)
-			return say(s, "503 5.5.1 Error: nested MAIL "
-			    "command");
+		if (s->state == ST_CONNECTED)
+			return say(s, "503 5.5.1 Error: send HELO/EHLO first");
+		if (s->state == ST_MAIL)
+			return say(s, "503 5.5.1 Error: nested MAIL command");
 		if (mail_size(line) > s->conf->av.max_size)
 			return say(s, "552 5.3.4 Error: message size "
 			    "exceeds the limit of %llu bytes",
@@ -736,7 +759,7 @@ do_command(struct session *s, const char *line, size_t len)
 		if (upstream_cmd(s, line, len) == -1)
 			return -1;
 		if (s->r.code >= 200 && s->r.code < 300) {
-			s->in_mail = true;
+			set_state(s, ST_MAIL);
 			take_from(s, line);
 		}
 		return relay_reply(s) == IO_OK ? 0 : -1;	/* its words */
@@ -745,9 +768,8 @@ do_command(struct session *s, const char *line, size_t len)
 		if (strncasecmp(line, "RCPT TO:", 8) != 0)
 			return say(s, "501 5.5.4 Syntax: RCPT "
 			    "TO:<address>");
-		if (!s->in_mail)
-			return say(s, "503 5.5.1 Error: need MAIL "
-			    "command");
+		if (s->state != ST_MAIL)
+			return say(s, "503 5.5.1 Error: need MAIL command");
 		if (upstream_cmd(s, line, len) == -1)
 			return -1;
 		if (s->r.code >= 200 && s->r.code < 300)
@@ -768,6 +790,7 @@ do_command(struct session *s, const char *line, size_t len)
 	if (verb_is(line, "NOOP"))
 		return say(s, "250 2.0.0 Ok");
 	if (verb_is(line, "QUIT")) {
+		set_state(s, ST_QUIT);
 		say(s, "221 2.0.0 Bye");
 		if (s->up_open)
 			upstream_cmd(s, "QUIT", 4);

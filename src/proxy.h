@@ -55,6 +55,9 @@ struct proxy_session {
 /* Run one session to its end; closes the client and drops the conf. */
 void	 proxy_run(struct proxy_session *s);
 
+/* Log every session's state changes too (moatd -v). */
+extern bool	 proxy_verbose;
+
 /* Where log lines go (default: stderr), one write per line. */
 void	 proxy_log(const char *fmt, ...) __attribute__((format(printf, 1,
 	    2)));

@@ -1,6 +1,6 @@
 /* moatd: applies the policy and runs the scanning SMTP proxy.
  *
- *   moatd [-f FILE] [-u USER] [-p PORT] [-n]
+ *   moatd [-f FILE] [-u USER] [-p PORT] [-n] [-v]
  *
  * Two processes.  The parent stays root, and small: it reads the config,
  * applies the policy (libnftables, as `moat apply`), sets up the policy
@@ -64,11 +64,12 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: moatd [-f FILE] [-u USER] [-p PORT] [-n]\n"
+	fprintf(stderr, "usage: moatd [-f FILE] [-u USER] [-p PORT] [-n] [-v]\n"
 	    "  -f FILE  the config (default /etc/moat/moat.conf)\n"
 	    "  -u USER  the proxy's user (default nobody)\n"
 	    "  -p PORT  the transparent listener's port (default %d)\n"
-	    "  -n       do not apply the policy (the proxy only)\n",
+	    "  -n       do not apply the policy (the proxy only)\n"
+	    "  -v       log each session's state changes\n",
 	    NFTC_TPROXY_PORT);
 	exit(2);
 }
@@ -552,7 +553,7 @@ main(int argc, char **argv)
 	int ch, ctl[2], status;
 	pid_t child;
 
-	while ((ch = getopt(argc, argv, "f:u:p:n")) != -1) {
+	while ((ch = getopt(argc, argv, "f:u:p:nv")) != -1) {
 		switch (ch) {
 		case 'f':
 			conf_path = optarg;
@@ -567,6 +568,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			no_apply = true;
+			break;
+		case 'v':
+			proxy_verbose = true;
 			break;
 		default:
 			usage();
