@@ -1,12 +1,31 @@
 #!/bin/sh
-# fuzz.sh [SECONDS]: fuzz the config parser with libFuzzer (clang), growing
-# fuzz/corpus.  Needs clang and libclang-rt-14-dev.
+# fuzz.sh [SECONDS] [conf|smtp]: fuzz with libFuzzer (clang), growing the
+# target's corpus: conf, the config parser and compiler (fuzz/corpus);
+# smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp).  Needs
+# clang and libclang-rt-14-dev.
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
+target=${2:-conf}
 out=build-fuzz
 mkdir -p "$out"
-clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -o "$out/fuzz_conf" fuzz/fuzz_conf.c src/*.c -lnftables -lclamav -pthread
-"$out/fuzz_conf" -max_total_time="$secs" -max_len=4096 -timeout=5 \
-	-artifact_prefix=fuzz/ -dict=fuzz/conf.dict fuzz/corpus
+case $target in
+conf)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_conf" fuzz/fuzz_conf.c src/*.c \
+		-lnftables -lclamav -pthread
+	"$out/fuzz_conf" -max_total_time="$secs" -max_len=4096 -timeout=5 \
+		-artifact_prefix=fuzz/ -dict=fuzz/conf.dict fuzz/corpus
+	;;
+smtp)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_smtp" fuzz/fuzz_smtp.c src/*.c \
+		-lnftables -lclamav -pthread
+	"$out/fuzz_smtp" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+		-artifact_prefix=fuzz/ -dict=fuzz/smtp.dict fuzz/corpus-smtp
+	;;
+*)
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp]" >&2
+	exit 2
+	;;
+esac

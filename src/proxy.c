@@ -96,6 +96,8 @@ proxy_conf_put(struct proxy_conf *c)
 
 /* ---- logging ---------------------------------------------------------- */
 
+int proxy_log_fd = STDERR_FILENO;
+
 void
 proxy_log(const char *fmt, ...)
 {
@@ -113,7 +115,7 @@ proxy_log(const char *fmt, ...)
 	va_end(ap);
 	n = strlen(buf);
 	buf[n++] = '\n';
-	if (write(STDERR_FILENO, buf, n) < 0) {
+	if (write(proxy_log_fd, buf, n) < 0) {
 		/* nowhere else to say it */
 	}
 }
@@ -830,7 +832,10 @@ proxy_run(struct proxy_session *ps)
 	msgbuf_init(&s->msg, MEM_HOLD, s->conf->tmpdir);
 	addr_text(&ps->client, s->client_name, sizeof(s->client_name));
 	snprintf(s->server_name, sizeof(s->server_name), "-");
-	if (upstream_connect(s, why, sizeof(why)) == -1) {
+	if (ps->given_upstream) {	/* a test's stand-in next hop */
+		conn_init(&s->up, ps->upstream_fd, s->conf->av.command_timeout);
+		s->up_open = true;
+	} else if (upstream_connect(s, why, sizeof(why)) == -1) {
 		proxy_log("S%u: client=%s next hop unreachable: %s", ps->id,
 		    s->client_name, why);
 		say(s, "421 4.4.1 %s Error: the next hop is not "

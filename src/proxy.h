@@ -49,16 +49,20 @@ struct proxy_session {
 	bool			 spoof;		/* transparent: client's source */
 	struct sockaddr_storage	 client, local;
 	struct proxy_conf	*conf;		/* held by the session */
+	bool			 given_upstream;	/* tests: use upstream_fd */
+	int			 upstream_fd;	/* ... already connected */
 	struct proxy_session	*next;		/* moatd's queue */
 };
 
 /* Run one session to its end; closes the client and drops the conf. */
 void	 proxy_run(struct proxy_session *s);
 
+/* Where log lines go (default standard error). */
+extern int	 proxy_log_fd;
 /* Log every session's state changes too (moatd -v). */
 extern bool	 proxy_verbose;
 
-/* Where log lines go (default: stderr), one write per line. */
+/* One log line, in one write. */
 void	 proxy_log(const char *fmt, ...) __attribute__((format(printf, 1,
 	    2)));
 
