@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,14 @@ static int
 spill(struct msgbuf *m)
 {
 	m->fd = open(m->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (m->fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		/* no O_TMPFILE on this file system: a name, removed at once */
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/moat-msg.XXXXXX", m->tmpdir);
+		if ((m->fd = mkostemp(path, O_CLOEXEC)) != -1)
+			unlink(path);
+	}
 	if (m->fd == -1)
 		return -1;
 	if (write_all(m->fd, m->mem, m->len) == -1) {
