@@ -1,8 +1,10 @@
 #!/bin/sh
-# demo.sh: build moat, bring up the lab (three network namespaces: lan,
+# demo.sh: build moat and moatd, bring up the lab (three network namespaces: lan,
 # gw, wan), and show the seed article's two configurations enforced by the
 # kernel: the telnet test from the mail server and from a workstation,
-# next to what `moat test` says decides each, then tear the lab down.
+# next to what `moat test` says decides each; then both again with the
+# Gateway Anti-Virus (moatd scanning real mail, EICAR refused), and tear
+# the lab down.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
