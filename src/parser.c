@@ -776,6 +776,13 @@ parse_duration(struct parser *ps, unsigned *out)
 	size_t len = ps->tok.len;
 
 	snprintf(buf, sizeof(buf), "%s", ps->tok.text);
+	if (len > 1 && isalpha((unsigned char)buf[len - 1]) &&
+	    strchr("smh", buf[len - 1]) == NULL) {
+		diag_error(&ps->p->diags, ps->tok.loc, "'%s' is not a duration: "
+		    "write seconds, or a number with s, m or h (30s, 5m, 1h)",
+		    ps->tok.text);
+		return -1;
+	}
 	if (len > 0 && strchr("smh", buf[len - 1]) != NULL) {
 		mul = buf[len - 1] == 's' ? 1 : buf[len - 1] == 'm' ? 60 :
 		    3600;
