@@ -502,6 +502,21 @@ load(char **text, size_t *len)
 	return p;
 }
 
+/* The proxy can run this config: said before anything is applied. */
+static bool
+runnable(const struct policy *p)
+{
+	const struct iface *lan = policy_iface(p, "LAN");
+
+	if (p->av.present && p->av.local_scanning &&
+	    (lan == NULL || lan->naddr == 0)) {
+		proxy_log("%s: smtp-local-scanning needs an interface named LAN "
+		    "with an address; nothing changed", conf_path);
+		return false;
+	}
+	return true;
+}
+
 static int
 enforce(const struct policy *p, const char *text, size_t len)
 {
@@ -580,6 +595,11 @@ main(int argc, char **argv)
 		usage();
 	if ((p = load(&text, &len)) == NULL)
 		return 2;
+	if (!runnable(p)) {
+		policy_free(p);
+		free(text);
+		return 2;
+	}
 	if (enforce(p, text, len) == -1) {
 		policy_free(p);
 		free(text);
@@ -635,7 +655,7 @@ main(int argc, char **argv)
 			proxy_log("SIGHUP: reloading %s", conf_path);
 			if ((p = load(&text, &len)) == NULL)
 				continue;
-			if (enforce(p, text, len) == 0)
+			if (runnable(p) && enforce(p, text, len) == 0)
 				send_config(ctl[1], text, len);
 			policy_free(p);
 			free(text);

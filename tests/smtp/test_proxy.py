@@ -528,11 +528,31 @@ def tests_clamd(lab):
     lab.stop("sink")
 
 
+def tests_refused(lab):
+    """A config the proxy cannot run is refused before anything is
+    applied: exit 2, nothing in the history."""
+    hist = os.path.join(os.environ["MOAT_STATE_DIR"], "history.log")
+    before = open(hist).read() if os.path.exists(hist) else ""
+    conf = os.path.join(lab.dir, "nolan.conf")
+    with open(conf, "w") as f:
+        f.write("interface WAN device lo address 127.0.0.1/8\n"
+                "antivirus {\n    engine clamav %s\n"
+                "    smtp-local-scanning on\n}\n" % lab.db)
+    p = subprocess.run([MOATD, "-f", conf], capture_output=True, text=True,
+                       timeout=30)
+    after = open(hist).read() if os.path.exists(hist) else ""
+    check(p.returncode == 2 and "nothing changed" in p.stderr and
+          after == before,
+          "relay without a LAN address: refused before applying anything",
+          (p.returncode, p.stderr[-200:]))
+
+
 def main():
     lab = Lab()
     try:
         tests_libclamav(lab)
         tests_clamd(lab)
+        tests_refused(lab)
     finally:
         if failures:
             for n in ("moatd", "sink", "clamd"):
