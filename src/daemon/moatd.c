@@ -6,11 +6,11 @@
  * applies the policy (libnftables, as `moat apply`), sets up the policy
  * route that delivers intercepted connections, and on SIGHUP reads the
  * config again, applies it and hands it to the proxy; a config that does
- * not parse or that the kernel refuses changes nothing.  The child runs
- * the proxy as USER (default nobody) keeping only two capabilities:
- * CAP_NET_RAW, which IP_TRANSPARENT needs (the transparent listener, and
- * connecting upstream from the client's own address), and
- * CAP_NET_BIND_SERVICE, for port 25.  Each session is a thread; one
+ * not parse or that the kernel refuses changes nothing.  The child opens
+ * its listening sockets (port 25, the transparent listener) while still
+ * root, then runs the proxy as USER (default nobody) keeping one
+ * capability: CAP_NET_RAW, which IP_TRANSPARENT needs to connect upstream
+ * from the client's own address.  Each session is a thread; one
  * misbehaving session ends alone.  SIGTERM stops both (sessions in flight
  * are cut: their mail was not acknowledged, so the clients retry).
  */
@@ -404,8 +404,7 @@ drop_privileges(char *err, size_t errlen)
 		return -1;
 	}
 	memset(d, 0, sizeof(d));
-	d[0].effective = d[0].permitted = (1u << CAP_NET_RAW) |
-	    (1u << CAP_NET_BIND_SERVICE);
+	d[0].effective = d[0].permitted = 1u << CAP_NET_RAW;
 	if (syscall(SYS_capset, &h, d) == -1) {
 		snprintf(err, errlen, "keeping CAP_NET_RAW: %s",
 		    strerror(errno));
@@ -431,8 +430,9 @@ run_proxy(const struct policy *p, int ctl)
 	 * threads from holding 100 heaps. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	mallopt(M_ARENA_MAX, 4);
-	if (drop_privileges(err, sizeof(err)) == -1 ||
-	    open_listeners(p, err, sizeof(err)) == -1) {
+	/* Listen first, as root: then nothing needs CAP_NET_BIND_SERVICE. */
+	if (open_listeners(p, err, sizeof(err)) == -1 ||
+	    drop_privileges(err, sizeof(err)) == -1) {
 		proxy_log("proxy: %s", err);
 		return 1;
 	}
