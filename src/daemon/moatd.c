@@ -424,11 +424,9 @@ run_proxy(const struct policy *p, int ctl)
 
 	signal(SIGHUP, SIG_IGN);	/* reloads come through ctl */
 	signal(SIGPIPE, SIG_IGN);
-	/* Message buffers (up to 1 MB each) go back to the system when a
-	 * session ends: a fixed mmap threshold stops glibc from raising it
-	 * and keeping every large buffer in its heaps; few arenas keep 100
-	 * threads from holding 100 heaps. */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	/* Few arenas keep 100 threads from holding 100 heaps; what scanning
+	 * leaves in them goes back when the proxy is idle (malloc_trim in
+	 * session_thread). */
 	mallopt(M_ARENA_MAX, 4);
 	/* Listen first, as root: then nothing needs CAP_NET_BIND_SERVICE. */
 	if (open_listeners(p, err, sizeof(err)) == -1 ||
