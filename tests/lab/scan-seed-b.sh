@@ -66,4 +66,39 @@ case $out in "554 5.7.1"*) echo "ok: firewall off: still scanned: $out" ;;
 *) fail "firewall off, virus: $out" ;; esac
 "$MOAT" check -f "$conf" | grep -q "firewall off: no rules are enforced, but SMTP" ||
 	fail "moat check does not explain firewall off with scanning"
+
+# smtp-outgoing-scanning off: SMTP from the LAN out is not intercepted (no
+# header, a virus goes through: the admin chose so), and the relay passes
+# LAN mail on unscanned with a header that says so.
+kill $(echo $pids | tr ' ' '\n' | tail -1) 2>/dev/null
+sleep 0.5
+cat >"$conf" <<CONF
+interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
+interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
+nat masquerade on WAN
+antivirus {
+    engine clamav $db
+    smtp-other-scanning on
+    smtp-local-scanning on
+    smtp-outgoing-scanning off
+    smtp-relay-to 127.0.0.1:10026
+}
+CONF
+start_moatd "$conf"
+n=$(count "$tmp/out-wan")
+out=$(ns lan python3 "$smtp/send.py" 198.51.100.25 25 --from 192.168.50.11)
+case $out in 250*) echo "ok: outgoing scanning off: delivered: $out" ;;
+*) fail "outgoing scanning off: $out" ;; esac
+m=$(count "$tmp/out-wan")
+if [ "$m" = $((n + 1)) ] && ! head -1 "$tmp/out-wan/$m.eml" | grep -q "^X-Virus-Scanned"; then
+	echo "ok: outgoing scanning off: not intercepted (no header)"
+else
+	fail "outgoing scanning off: the message was intercepted or lost"
+fi
+"$MOAT" test -f "$conf" --in LAN --src 192.168.50.11 --dst 198.51.100.25 --service SMTP | grep -q intercepted &&
+	fail "moat test says intercepted with outgoing scanning off"
+out=$(ns lan python3 "$smtp/send.py" 192.168.50.1 25 --from 192.168.50.11)
+case $out in 250*) echo "ok: the relay with outgoing scanning off: $out" ;;
+*) fail "relay with outgoing scanning off: $out" ;; esac
+delivered_with_header "$tmp/out-relay" "X-Virus-Scanned: no (smtp-outgoing-scanning off)"
 finish
