@@ -468,7 +468,8 @@ def tests_clamd(lab):
     sock = os.path.join(lab.dir, "clamd.sock")
     conf = os.path.join(lab.dir, "clamd.conf")
     with open(conf, "w") as f:
-        f.write("LocalSocket %s\nDatabaseDirectory %s\nForeground yes\n"
+        f.write("LocalSocket %s\nTCPSocket 3310\nTCPAddr 127.0.0.1\n"
+                "DatabaseDirectory %s\nForeground yes\n"
                 "StreamMaxLength 100M\nMaxFileSize 100M\nMaxScanSize 200M\n"
                 "LogFile %s/clamd-file.log\nUser root\n"
                 "ScanMail yes\nScanArchive yes\n" % (sock, lab.db, lab.dir))
@@ -492,6 +493,15 @@ def tests_clamd(lab):
     code, text = send(big)
     check(code == 250, "clamd: a 30 MB message streams through INSTREAM",
           text)
+    # clamd over TCP (engine clamd HOST:PORT).
+    lab.moatd(engine="clamd 127.0.0.1:3310")
+    code, text = send(b"Subject: c\r\n\r\nclean via clamd over TCP\r\n")
+    check(code == 250, "clamd over TCP: a clean message is delivered", text)
+    code, text = send("Subject: v\r\n\r\n" + EICAR + "\r\n")
+    check(code == 554 and "Test.EICAR" in text,
+          "clamd over TCP: EICAR in the body: 554", text)
+    lab.moatd(engine="clamd " + sock)
+
     # clamd too slow (stopped with SIGSTOP): the scan times out after
     # smtp-data-timeout (3 s), 451, nothing delivered.
     before = lab.delivered()
