@@ -78,7 +78,6 @@ for size in 4096 102400 2097152; do
 	done
 done
 
-rss() { awk '/^VmRSS/ { print $2 }' "/proc/$proxy/status"; }
 python3 - "$proxy" <<'PY'
 import socket, sys, time
 pid = sys.argv[1]

@@ -129,11 +129,3 @@ msgbuf_read(const struct msgbuf *m, size_t off, void *p, size_t n)
 	while (r < 0 && errno == EINTR);
 	return r;
 }
-
-int
-msgbuf_fd(struct msgbuf *m)
-{
-	if (m->fd == -1 && spill(m) == -1)
-		return -1;
-	return m->fd;
-}

@@ -28,9 +28,5 @@ void	 msgbuf_reset(struct msgbuf *m);
 void	 msgbuf_free(struct msgbuf *m);
 /* Read up to n bytes at offset off into p; the bytes read, or -1. */
 ssize_t	 msgbuf_read(const struct msgbuf *m, size_t off, void *p, size_t n);
-/* A descriptor holding the whole message from offset 0 (spilling it to a
- * file if it is still in memory), for scanners that want one; -1 on
- * failure.  Owned by m. */
-int	 msgbuf_fd(struct msgbuf *m);
 
 #endif

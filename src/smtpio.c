@@ -3,8 +3,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -17,12 +15,6 @@ conn_init(struct conn *c, int fd, unsigned timeout)
 	c->timeout = timeout;
 	c->start = c->end = 0;
 	c->armed = ~0u;
-}
-
-bool
-conn_pending(const struct conn *c)
-{
-	return c->start < c->end;
 }
 
 /* Bound every blocking read and write by the timeout (SO_RCVTIMEO and
@@ -135,23 +127,6 @@ conn_write(struct conn *c, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return IO_OK;
-}
-
-int
-conn_printf(struct conn *c, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return IO_EOF;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	return conn_write(c, buf, (size_t)n);
 }
 
 int

@@ -36,8 +36,6 @@ struct reply {
 void	 conn_init(struct conn *c, int fd, unsigned timeout);
 /* Read more into the buffer (moving what is left to the front). */
 int	 conn_fill(struct conn *c);
-/* Bytes already read and not consumed: pipelined commands wait here. */
-bool	 conn_pending(const struct conn *c);
 /* One line (to LF) of at most max bytes into out, NUL-terminated, the
  * line ending stripped; *len its length.  IO_LONG when longer: the rest
  * of that line is read and dropped. */
@@ -46,8 +44,6 @@ int	 conn_line(struct conn *c, char *out, size_t max, size_t *len);
  * no limit.  Returns the count, or IO_EOF / IO_TIMEOUT. */
 long	 conn_chunk(struct conn *c, char *out, size_t n);
 int	 conn_write(struct conn *c, const void *p, size_t n);
-int	 conn_printf(struct conn *c, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 /* A whole reply, multi-line (NNN-...NNN ...). */
 int	 conn_reply(struct conn *c, struct reply *r);
 

@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -79,26 +78,6 @@ test_memory_then_file(void **state)
 }
 
 static void
-test_fd_of_memory(void **state)
-{
-	struct msgbuf m;
-	char buf[16];
-	int fd;
-
-	(void)state;
-	msgbuf_init(&m, 1 << 20, "/tmp");
-	assert_int_equal(msgbuf_add(&m, "hello, world", 12), 0);
-	assert_int_equal(m.fd, -1);
-	fd = msgbuf_fd(&m);			/* scanners that want a file */
-	assert_true(fd != -1);
-	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 12);
-	assert_memory_equal(buf, "hello, world", 12);
-	assert_int_equal(msgbuf_add(&m, "!", 1), 0);
-	check_back(&m, "hello, world!", 13, 5);
-	msgbuf_free(&m);
-}
-
-static void
 test_no_such_dir(void **state)
 {
 	struct msgbuf m;
@@ -117,7 +96,6 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memory_then_file),
-		cmocka_unit_test(test_fd_of_memory),
 		cmocka_unit_test(test_no_such_dir),
 	};
 
