@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,4 +239,27 @@ addr_lit_format(const struct addr_lit *lit, char *buf, size_t len)
 		snprintf(buf, len, "%s-%s", a, b);
 		break;
 	}
+}
+
+int
+addr_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+	char host[256], *colon, *h = host;
+
+	snprintf(host, sizeof(host), "%s", s);
+	if ((colon = strrchr(host, ':')) == NULL || colon == host)
+		return -1;
+	*colon = '\0';
+	if (host[0] == '[' && colon[-1] == ']') {
+		colon[-1] = '\0';
+		h++;
+	}
+	if (getaddrinfo(h, colon + 1, &hints, &ai) != 0)
+		return -1;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
 }

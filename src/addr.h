@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "iset.h"
 
@@ -50,6 +51,10 @@ int	 addr_parse_lit(const char *s, bool host_bits, struct addr_lit *out,
 	    char *err, size_t errlen, char *hint, size_t hintlen);
 /* Write an address in its family's usual form. */
 void	 addr_format(u128 a, char *buf, size_t len);
+/* "HOST:PORT" or "[IPv6]:PORT", numeric, as a socket address: 0, or -1
+ * when it is not one. */
+int	 addr_hostport(const char *s, struct sockaddr_storage *ss,
+	    socklen_t *len);
 /* Write a literal in canonical form (host, a/len or a-b). */
 void	 addr_lit_format(const struct addr_lit *lit, char *buf, size_t len);
 /* The family an address belongs to. */

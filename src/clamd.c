@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +14,36 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "scan.h"
 
 #define CHUNK	(64 * 1024)
 
 struct clamd {
-	struct scanner	 s;	/* first: a struct scanner * */
-	char		 where[256];
-	unsigned	 timeout;
+	struct scanner		 s;	/* first: a struct scanner * */
+	char			 where[256];
+	unsigned		 timeout;
+	struct sockaddr_storage	 addr;	/* where, resolved once */
+	socklen_t		 addrlen;
 };
+
+/* The socket address of a path (unix) or HOST:PORT (TCP); -1 when where is
+ * neither. */
+static int
+clamd_address(struct clamd *c)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&c->addr;
+
+	memset(&c->addr, 0, sizeof(c->addr));
+	if (c->where[0] != '/')
+		return addr_hostport(c->where, &c->addr, &c->addrlen);
+	if (strlen(c->where) >= sizeof(sun->sun_path))
+		return -1;
+	sun->sun_family = AF_UNIX;
+	strcpy(sun->sun_path, c->where);
+	c->addrlen = sizeof(*sun);
+	return 0;
+}
 
 static int
 clamd_connect(const struct clamd *c, char *why, size_t whylen)
@@ -31,61 +51,21 @@ clamd_connect(const struct clamd *c, char *why, size_t whylen)
 	struct timeval tv = { .tv_sec = c->timeout };
 	int fd;
 
-	if (c->where[0] == '/') {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-		if (strlen(c->where) >= sizeof(sun.sun_path)) {
-			snprintf(why, whylen, "clamd: socket path too long");
-			return -1;
-		}
-		strcpy(sun.sun_path, c->where);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
-		    -1)
-			goto fail;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-			close(fd);
-			goto fail;
-		}
-		return fd;
-	} else {
-		char host[256], *colon, *h = host;
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-		    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
-
-		snprintf(host, sizeof(host), "%s", c->where);
-		if ((colon = strrchr(host, ':')) == NULL) {
-			snprintf(why, whylen, "clamd: '%s' is neither a "
-			    "socket path nor HOST:PORT", c->where);
-			return -1;
-		}
-		*colon = '\0';
-		if (host[0] == '[' && colon[-1] == ']') {
-			colon[-1] = '\0';
-			h++;
-		}
-		if (getaddrinfo(h, colon + 1, &hints, &ai) != 0) {
-			snprintf(why, whylen, "clamd: bad address %s",
-			    c->where);
-			return -1;
-		}
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd != -1) {
-			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-			    sizeof(tv));
-			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-			    sizeof(tv));
-			if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-				close(fd);
-				fd = -1;
-			}
-		}
-		freeaddrinfo(ai);
-		if (fd == -1)
-			goto fail;
-		return fd;
+	if (c->addrlen == 0) {
+		snprintf(why, whylen, "clamd: '%.100s' is neither a socket "
+		    "path nor HOST:PORT", c->where);
+		return -1;
 	}
+	if ((fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+	    -1)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (const struct sockaddr *)&c->addr, c->addrlen) == -1) {
+		close(fd);
+		goto fail;
+	}
+	return fd;
 fail:
 	snprintf(why, whylen, "clamd at %s: %s", c->where, strerror(errno));
 	return -1;
@@ -166,6 +146,8 @@ clamd_open(const char *where, unsigned timeout, char *err, size_t errlen)
 	c->s.engine = AV_CLAMD;
 	snprintf(c->where, sizeof(c->where), "%s", where);
 	c->timeout = timeout;
+	if (clamd_address(c) == -1)
+		c->addrlen = 0;		/* every scan says why it fails */
 	/* clamd may be started later or restarted: a daemon that is down
 	 * now only makes scans fail (451) until it is back. */
 	if (command(c, "zVERSION", reply, sizeof(reply), err, errlen) == 0)

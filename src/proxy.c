@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "msgbuf.h"
 #include "smtpio.h"
 
@@ -56,6 +57,8 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir)
 	snprintf(c->relay_to, sizeof(c->relay_to), "%s", av->relay_to);
 	c->av.engine_path = c->engine_path;
 	c->av.relay_to = c->relay_to;
+	if (addr_hostport(c->relay_to, &c->relay_addr, &c->relay_len) == -1)
+		c->relay_len = 0;
 	c->tmpdir = tmpdir;
 	c->connect_timeout = av->command_timeout < 30 ? av->command_timeout :
 	    30;
@@ -233,29 +236,16 @@ static int
 upstream_addr(struct session *s, struct sockaddr_storage *ss,
     socklen_t *len)
 {
-	char host[128], *colon, *h = host;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
-
 	if (s->ps->mode == PROXY_TRANSPARENT) {
 		*ss = s->ps->local;
 		*len = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
 		    sizeof(struct sockaddr_in6);
 		return 0;
 	}
-	snprintf(host, sizeof(host), "%s", s->conf->relay_to);
-	if ((colon = strrchr(host, ':')) == NULL)
+	if (s->conf->relay_len == 0)
 		return -1;
-	*colon = '\0';
-	if (host[0] == '[' && colon > host && colon[-1] == ']') {
-		colon[-1] = '\0';
-		h++;
-	}
-	if (getaddrinfo(h, colon + 1, &hints, &ai) != 0)
-		return -1;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*len = ai->ai_addrlen;
-	freeaddrinfo(ai);
+	*ss = s->conf->relay_addr;
+	*len = s->conf->relay_len;
 	return 0;
 }
 
