@@ -358,60 +358,49 @@ reset_transaction(struct session *s)
 	msgbuf_reset(&s->msg);
 }
 
-/* The next hop's EHLO reply, cleaned of what the proxy cannot pass. */
-static int
-relay_ehlo(struct session *s)
+/* An EHLO keyword the proxy does not pass on (doc/design/smtp-proxy.md). */
+static bool
+dropped(const char *kw, size_t len)
 {
-	char out[REPLY_MAX + 256], *line = s->r.text, *eol;
-	size_t n = 0, i;
-	bool first = true;
 	static const char *const drop[] = { "STARTTLS", "CHUNKING",
 	    "BINARYMIME", "AUTH", "XCLIENT", "XFORWARD", "PIPELINING",
 	    "SIZE", "XEXCH50", "X-EXPS", "ETRN", "TURN", "ATRN", NULL };
-	char first_line[REPLY_MAX];
-	char (*keep)[256] = NULL;
-	size_t nkeep = 0;
+	size_t i;
+
+	for (i = 0; drop[i] != NULL; i++)
+		if (strlen(drop[i]) == len && strncasecmp(kw, drop[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* The next hop's EHLO reply, cleaned of what the proxy cannot pass, with
+ * PIPELINING and moat's SIZE last.  Every line keeps its text with its
+ * "250-" prefix: the reply cannot grow past what came plus the two lines
+ * added. */
+static int
+relay_ehlo(struct session *s)
+{
+	char out[REPLY_MAX + 64], *line, *eol;
+	size_t n = 0;
 
 	if (s->r.code != 250)
 		return relay_reply(s);
-	keep = malloc(64 * sizeof(*keep));
-	if (keep == NULL)
-		return relay_reply(s);
-	first_line[0] = '\0';
-	for (; *line != '\0' && (eol = strstr(line, "\r\n")) != NULL;
+	for (line = s->r.text; (eol = strstr(line, "\r\n")) != NULL;
 	    line = eol + 2) {
-		size_t len = (size_t)(eol - line);
 		const char *kw = line + 4;
-		size_t kwlen = strcspn(kw, " =\r");
+		size_t len = (size_t)(eol - line);
 
-		if (len < 4)
+		/* the first line is the server's greeting, never dropped */
+		if (len < 4 || (line != s->r.text &&
+		    dropped(kw, strcspn(kw, " =\r"))))
 			continue;
-		if (first) {
-			snprintf(first_line, sizeof(first_line), "%.*s",
-			    (int)(len - 4), line + 4);
-			first = false;
-			continue;
-		}
-		for (i = 0; drop[i] != NULL; i++)
-			if (strlen(drop[i]) == kwlen &&
-			    strncasecmp(kw, drop[i], kwlen) == 0)
-				break;
-		if (drop[i] == NULL && nkeep < 64)
-			snprintf(keep[nkeep++], sizeof(keep[0]), "%.*s",
-			    (int)(len - 4), line + 4);
+		memcpy(out + n, "250-", 4);
+		memcpy(out + n + 4, kw, len - 4);
+		memcpy(out + n + len, "\r\n", 2);
+		n += len + 2;
 	}
-	snprintf(keep[nkeep < 62 ? nkeep++ : 61], sizeof(keep[0]),
-	    "PIPELINING");
-	snprintf(keep[nkeep < 63 ? nkeep++ : 62], sizeof(keep[0]), "SIZE %llu",
-	    (unsigned long long)s->conf->av.max_size);
-	n += (size_t)snprintf(out + n, sizeof(out) - n, "250-%s\r\n",
-	    first_line);
-	for (i = 0; i < nkeep; i++)
-		n += (size_t)snprintf(out + n, sizeof(out) - n, "250%c%s\r\n",
-		    i + 1 == nkeep ? ' ' : '-', keep[i]);
-	free(keep);
-	if (n >= sizeof(out))
-		n = sizeof(out) - 1;
+	n += (size_t)snprintf(out + n, sizeof(out) - n, "250-PIPELINING\r\n"
+	    "250 SIZE %llu\r\n", (unsigned long long)s->conf->av.max_size);
 	return conn_write(&s->client, out, n);
 }
 
