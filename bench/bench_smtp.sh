@@ -18,10 +18,7 @@ tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
-mkdir "$tmp/db"
-echo '44d88612fea8a8f36de82e1278abb02f:68:Test.EICAR' >"$tmp/db/eicar.hdb"
-printf 'Test.EICAR.Body:0:*:%s\n' "$(printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' | od -An -tx1 | tr -d ' \n')" >"$tmp/db/eicar.ndb"
-chmod -R a+rX "$tmp/db"
+sh "$here/../tests/smtp/sigdb.sh" "$tmp/db"
 cat >"$tmp/moat.conf" <<CONF
 interface LAN device lo address 127.0.0.1/8
 antivirus {

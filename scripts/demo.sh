@@ -81,10 +81,8 @@ wait $srv 2>/dev/null || true
 srv=""
 # The signature database is written here: ClamAV's test file, by hash and
 # by its text (there is no download on these machines).
-mkdir "$tmp/db" && chmod 755 "$tmp" "$tmp/db"
-echo '44d88612fea8a8f36de82e1278abb02f:68:Test.EICAR' >"$tmp/db/eicar.hdb"
-printf 'Test.EICAR.Body:0:*:%s\n' "$(printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' | od -An -tx1 | tr -d ' \n')" >"$tmp/db/eicar.ndb"
-chmod 644 "$tmp/db"/*
+chmod 755 "$tmp"
+sh tests/smtp/sigdb.sh "$tmp/db"
 sed "s|engine clamav /var/lib/clamav|engine clamav $tmp/db|" examples/lab/seed-a-av.conf >"$tmp/seed-a-av.conf"
 conf="$tmp/seed-a-av.conf"
 sed -n '/^antivirus/,/^}/p' "$conf"

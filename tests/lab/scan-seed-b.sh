@@ -43,8 +43,7 @@ case $out in "timed out") echo "ok: SMTP to the outside is still blocked" ;;
 	fail "moat test does not say the relay takes it"
 
 # firewall off: the appliance line with anti-virus and no firewall.
-kill $(echo $pids | tr ' ' '\n' | tail -1) 2>/dev/null
-sleep 0.5
+stop_moatd
 cat >"$conf" <<CONF
 interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
 interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
@@ -70,8 +69,7 @@ case $out in "554 5.7.1"*) echo "ok: firewall off: still scanned: $out" ;;
 # smtp-outgoing-scanning off: SMTP from the LAN out is not intercepted (no
 # header, a virus goes through: the admin chose so), and the relay passes
 # LAN mail on unscanned with a header that says so.
-kill $(echo $pids | tr ' ' '\n' | tail -1) 2>/dev/null
-sleep 0.5
+stop_moatd
 cat >"$conf" <<CONF
 interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
 interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64

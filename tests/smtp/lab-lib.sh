@@ -1,11 +1,8 @@
 # lab-lib.sh: SMTP pieces for the lab tests (after tests/lab/lib.sh):
 # a signature database, sinks in namespaces, moatd in the gateway.
 db="$tmp/db"
-mkdir -p "$db"
-chmod 755 "$tmp" "$db"
-echo '44d88612fea8a8f36de82e1278abb02f:68:Test.EICAR' >"$db/eicar.hdb"
-printf 'Test.EICAR.Body:0:*:%s\n' "$(printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' | od -An -tx1 | tr -d ' \n')" >"$db/eicar.ndb"
-chmod 644 "$db"/*
+chmod 755 "$tmp"
+sh "$smtp/sigdb.sh" "$db"
 
 # sink NS ADDR DIR [PORT]: a recording SMTP server
 sink() {
@@ -22,12 +19,19 @@ sink() {
 # start_moatd CONF: moatd in the gateway, until its proxy runs
 start_moatd() {
 	ip netns exec "${MOAT_LAB}gw" "$MOATD" -f "$1" >"$tmp/moatd.log" 2>&1 &
+	moatd_pid=$!
 	pids="$pids $!"
 	for _ in $(seq 100); do
 		grep -q "proxy running" "$tmp/moatd.log" && return 0
 		sleep 0.1
 	done
 	fail "moatd did not start: $(cat "$tmp/moatd.log")"
+}
+
+# stop_moatd: stop the moatd start_moatd started, and wait for it
+stop_moatd() {
+	kill "$moatd_pid" 2>/dev/null
+	wait "$moatd_pid" 2>/dev/null || true
 }
 
 # count DIR: messages a sink has

@@ -58,17 +58,10 @@ class Lab:
         os.chmod(self.dir, 0o755)
         self.db = os.path.join(self.dir, "db")
         self.out = os.path.join(self.dir, "out")
-        os.mkdir(self.db)
         os.mkdir(self.out)
-        os.chmod(self.db, 0o755)
-        # The signature database, written here (DESIGN.md section 5): the
-        # EICAR file by hash, and its text anywhere (body-based).
-        with open(os.path.join(self.db, "eicar.hdb"), "w") as f:
-            f.write("44d88612fea8a8f36de82e1278abb02f:68:Test.EICAR\n")
-        with open(os.path.join(self.db, "eicar.ndb"), "w") as f:
-            f.write("Test.EICAR.Body:0:*:%s\n" % EICAR.encode().hex())
-        for n in os.listdir(self.db):
-            os.chmod(os.path.join(self.db, n), 0o644)
+        # The signature database, written here (DESIGN.md section 5).
+        subprocess.run(["sh", os.path.join(HERE, "sigdb.sh"), self.db],
+                       check=True)
         self.procs = {}
         self.conf = os.path.join(self.dir, "moat.conf")
         os.environ["MOAT_STATE_DIR"] = os.path.join(self.dir, "state")
