@@ -632,8 +632,7 @@ lint_antivirus(struct policy *p)
 		return;
 	if (av->other_scanning) {
 		for (i = 0; i < p->nforward; i++)
-			any_in |= iset_contains(p->forwards[i]->svc.set,
-			    (u128)6 << 16 | 25);
+			any_in |= policy_forward_smtp(p->forwards[i]);
 		for (i = 0; i < p->niface && av->outgoing_scanning; i++)
 			any_out |= !policy_iface_external(p, p->ifaces[i]);
 		if (!any_in && !any_out)

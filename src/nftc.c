@@ -998,8 +998,8 @@ compile_intercept(struct nftc *c)
 	for (i = 0; i < p->nforward; i++) {
 		const struct forward *fw = p->forwards[i];
 
-		if (!iset_contains(fw->svc.set, (u128)6 << 16 | 25))
-			continue;	/* not SMTP */
+		if (!policy_forward_smtp(fw))
+			continue;
 		for (f = FAM_V4; f <= FAM_V6; f++) {
 			if (!(f == FAM_V4 ? fw->has4 : fw->has6))
 				continue;

@@ -443,3 +443,9 @@ policy_iface_external(const struct policy *p, const struct iface *ifc)
 			return true;
 	return false;
 }
+
+bool
+policy_forward_smtp(const struct forward *fw)
+{
+	return iset_contains(fw->svc.set, (u128)6 << 16 | 25);
+}

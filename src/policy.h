@@ -229,6 +229,9 @@ struct iface	*policy_iface(const struct policy *p, const char *name);
  * through the gateway is outgoing. */
 bool		 policy_iface_external(const struct policy *p,
 		    const struct iface *i);
+/* True when port forward fw carries SMTP (tcp/25): the forwards whose
+ * connections smtp-other-scanning intercepts. */
+bool		 policy_forward_smtp(const struct forward *fw);
 /* The object or service with this name, or NULL. */
 struct object	*policy_object(const struct policy *p, const char *name);
 struct service	*policy_service(const struct policy *p, const char *name);

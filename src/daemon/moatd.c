@@ -279,8 +279,9 @@ accept_one(struct listener *l)
 		free(s);
 		return;
 	}
-	len = sizeof(s->local);
-	getsockname(fd, (struct sockaddr *)&s->local, &len);
+	len = sizeof(s->local);		/* the original destination */
+	if (l->mode == PROXY_TRANSPARENT)
+		getsockname(fd, (struct sockaddr *)&s->local, &len);
 	pthread_mutex_lock(&count_lock);
 	busy = nsessions >= SESSIONS_MAX;
 	if (!busy)
