@@ -85,8 +85,7 @@ static struct listener listeners[LISTEN_MAX];
 static int nlisteners;
 static struct proxy_conf *current;
 static unsigned next_id = 1;
-static int nsessions;
-static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+static int nsessions;		/* under pool_lock */
 
 static int
 listen_on(const struct sockaddr *sa, socklen_t len, bool transparent,
@@ -206,18 +205,16 @@ session_thread(void *arg)
 	struct proxy_session *s = arg;
 
 	for (;;) {
-		int left;
-
 		proxy_run(s);
 		free(s);
-		pthread_mutex_lock(&count_lock);
-		left = --nsessions;
-		pthread_mutex_unlock(&count_lock);
-		/* The last session out gives the memory that scanning large
-		 * messages left in malloc's arenas back to the system. */
-		if (left == 0)
-			malloc_trim(0);
 		pthread_mutex_lock(&pool_lock);
+		if (--nsessions == 0) {
+			/* The last session out gives the memory that scanning
+			 * large messages left in malloc's arenas back. */
+			pthread_mutex_unlock(&pool_lock);
+			malloc_trim(0);
+			pthread_mutex_lock(&pool_lock);
+		}
 		if (idle >= IDLE_MAX) {
 			pthread_mutex_unlock(&pool_lock);
 			return NULL;
@@ -282,11 +279,11 @@ accept_one(struct listener *l)
 	len = sizeof(s->local);		/* the original destination */
 	if (l->mode == PROXY_TRANSPARENT)
 		getsockname(fd, (struct sockaddr *)&s->local, &len);
-	pthread_mutex_lock(&count_lock);
+	pthread_mutex_lock(&pool_lock);
 	busy = nsessions >= SESSIONS_MAX;
 	if (!busy)
 		nsessions++;
-	pthread_mutex_unlock(&count_lock);
+	pthread_mutex_unlock(&pool_lock);
 	if (busy) {
 		static const char msg[] = "421 4.3.2 Too many sessions; try "
 		    "again later\r\n";
@@ -313,9 +310,9 @@ accept_one(struct listener *l)
 		close(fd);
 		proxy_conf_put(s->conf);
 		free(s);
-		pthread_mutex_lock(&count_lock);
+		pthread_mutex_lock(&pool_lock);
 		nsessions--;
-		pthread_mutex_unlock(&count_lock);
+		pthread_mutex_unlock(&pool_lock);
 	}
 }
 
