@@ -67,6 +67,12 @@ struct tree {
 	size_t		 nboxes;
 	int		 failed;
 	int		 minprio;	/* best priority of its boxes */
+	/* The root: a table of subtrees, one per run of slices of dimension
+	 * sdim (slice = (q - sbase) >> sshift), or NULL for one tree. */
+	uint32_t	*slice;		/* narrow index of the slice's root */
+	uint32_t	*roots;		/* while building: wide root per run */
+	size_t		 nroots;
+	uint32_t	 sdim, sshift, sbase, nslice;
 };
 
 /*
@@ -307,6 +313,8 @@ tree_free(struct tree *c)
 		return;
 	free(c->nn);
 	free(c->nb);
+	free(c->slice);
+	free(c->roots);
 	free(c->nodes);
 	free(c->leafbox);
 	free(c->boxes);
@@ -340,7 +348,11 @@ narrow(struct tree *c)
 		free(from);
 		return;
 	}
-	from[0] = 0;
+	if (c->roots != NULL) {
+		memcpy(from, c->roots, c->nroots * sizeof(*from));
+		next = c->nroots;
+	} else
+		from[0] = 0;
 	for (i = 0; i < next; i++) {	/* breadth first: from[] is the queue */
 		const struct node *w = &c->nodes[from[i]];
 
@@ -378,6 +390,158 @@ narrow(struct tree *c)
 	c->nb = nb;
 }
 
+
+static int
+fits32(const struct cls_box *b, size_t n)
+{
+	size_t i;
+	int d;
+
+	for (i = 0; i < n; i++)
+		for (d = 0; d < CLS_DIMS; d++)
+			if (b[i].hi[d] > 0xffffffffu)
+				return 0;
+	return 1;
+}
+
+/* The first and last slice box b falls in. */
+static uint32_t
+slice_of(const struct tree *c, u128 v)
+{
+	return (uint32_t)((v - c->sbase) >> c->sshift);
+}
+
+/*
+ * A table at the root replaces the top levels of the walk by one indexed
+ * load: the range of one dimension in 2^k equal slices, a subtree per
+ * slice.  Chosen where boxes are narrow enough that few straddle slices
+ * (at most a quarter more copies than boxes) and the slices split them
+ * best (least sum of squared counts: the boxes a point meets on average).
+ */
+#define SLICE_MAX(n)	((n) < 64 ? 64 : (n) * 2)
+
+static int
+choose_slices(struct tree *c)
+{
+	size_t n = c->nboxes, best_cost = (size_t)-1, i, limit = SLICE_MAX(n);
+	uint32_t *cnt = NULL;
+	int d, shift, found = 0;
+
+	if (n <= LEAF_MAX * 4)
+		return 0;
+	if ((cnt = malloc((limit + 2) * sizeof(*cnt))) == NULL)
+		return 0;
+	for (d = 0; d < CLS_DIMS; d++) {
+		uint32_t lo = UINT32_MAX, hi = 0;
+
+		for (i = 0; i < n; i++) {
+			if (c->boxes[i].lo[d] < lo)
+				lo = (uint32_t)c->boxes[i].lo[d];
+			if (c->boxes[i].hi[d] > hi)
+				hi = (uint32_t)c->boxes[i].hi[d];
+		}
+		for (shift = 31; shift >= 0; shift--) {
+			size_t ns = ((hi - lo) >> shift) + 1, rep = 0, cost = 0;
+			uint32_t run = 0;
+
+			if (ns > limit)
+				break;
+			if (ns < 2)
+				continue;
+			memset(cnt, 0, (ns + 1) * sizeof(*cnt));
+			for (i = 0; i < n; i++) {
+				uint32_t a = (uint32_t)(c->boxes[i].lo[d] - lo) >>
+				    shift, b = (uint32_t)(c->boxes[i].hi[d] - lo) >>
+				    shift;
+
+				rep += b - a + 1;
+				cnt[a]++;
+				cnt[b + 1]--;
+			}
+			if (rep > n + n)
+				break;	/* finer only copies more */
+			for (i = 0; i < ns; i++) {
+				run += cnt[i];
+				cost += (size_t)run * run;
+			}
+			if (cost < best_cost) {
+				best_cost = cost;
+				c->sdim = (uint32_t)d;
+				c->sshift = (uint32_t)shift;
+				c->sbase = lo;
+				c->nslice = (uint32_t)ns;
+				found = 1;
+			}
+		}
+	}
+	free(cnt);
+	/* worth it only when it splits the boxes well */
+	return found && best_cost < (size_t)n * n / 4;
+}
+
+/* Build one subtree per run of slices that hold the same boxes. */
+static int
+build_sliced(struct tree *c, u128 *rlo, u128 *rhi)
+{
+	size_t n = c->nboxes, i, s, total = 0, nruns = 0;
+	uint32_t *start, *list, *fill;
+	uint32_t d = c->sdim;
+	int rc = 0;
+
+	start = calloc(c->nslice + 2, sizeof(*start));
+	c->slice = malloc(c->nslice * sizeof(*c->slice));
+	c->roots = malloc(c->nslice * sizeof(*c->roots));
+	if (start == NULL || c->slice == NULL || c->roots == NULL) {
+		free(start);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		for (s = slice_of(c, c->boxes[i].lo[d]);
+		    s <= slice_of(c, c->boxes[i].hi[d]); s++) {
+			start[s + 1]++;
+			total++;
+		}
+	for (s = 0; s < c->nslice; s++)
+		start[s + 1] += start[s];
+	list = malloc((total + 1) * sizeof(*list));
+	fill = malloc((c->nslice + 1) * sizeof(*fill));
+	if (list == NULL || fill == NULL) {
+		free(start);
+		free(list);
+		free(fill);
+		return -1;
+	}
+	memcpy(fill, start, c->nslice * sizeof(*fill));
+	for (i = 0; i < n; i++)
+		for (s = slice_of(c, c->boxes[i].lo[d]);
+		    s <= slice_of(c, c->boxes[i].hi[d]); s++)
+			list[fill[s]++] = (uint32_t)i;
+	for (s = 0; s < c->nslice && rc != -1; ) {
+		size_t e = s + 1, len = start[s + 1] - start[s];
+		uint64_t top;
+
+		while (e < c->nslice && start[e + 1] - start[e] == len &&
+		    memcmp(list + start[e], list + start[s], len *
+		    sizeof(*list)) == 0)
+			e++;
+		rlo[d] = c->sbase + ((u128)s << c->sshift);
+		top = (uint64_t)c->sbase + ((uint64_t)e << c->sshift) - 1;
+		rhi[d] = top > 0xffffffffu ? 0xffffffffu : top;
+		rc = build(c, list + start[s], len, rlo, rhi, 0);
+		c->roots[nruns] = (uint32_t)rc;
+		for (; s < e; s++)
+			c->slice[s] = (uint32_t)nruns;
+		nruns++;
+	}
+	c->nroots = nruns;
+	rlo[d] = 0;
+	rhi[d] = U128_MAX;
+	free(start);
+	free(list);
+	free(fill);
+	return rc == -1 ? -1 : 0;
+}
+
 static struct tree *
 tree_build(const struct cls_box *boxes, size_t n)
 {
@@ -408,13 +572,25 @@ tree_build(const struct cls_box *boxes, size_t n)
 		rlo[d] = 0;
 		rhi[d] = U128_MAX;
 	}
-	if (build(c, ids, n, rlo, rhi, 0) == -1 || c->failed) {
+	if (fits32(boxes, n) && choose_slices(c)) {
+		if (build_sliced(c, rlo, rhi) == -1 || c->failed) {
+			free(ids);
+			tree_free(c);
+			return NULL;
+		}
+	} else if (build(c, ids, n, rlo, rhi, 0) == -1 || c->failed) {
 		free(ids);
 		tree_free(c);
 		return NULL;
 	}
 	free(ids);
 	narrow(c);
+	free(c->roots);
+	c->roots = NULL;
+	if (c->slice != NULL && c->nn == NULL) {	/* could not narrow */
+		tree_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -524,6 +700,13 @@ narrow_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
 	const struct nbox *b, *end;
 	uint32_t dim;
 
+	if (c->slice != NULL) {
+		uint64_t at = ((uint64_t)q[c->sdim] - c->sbase) >> c->sshift;
+
+		if (at >= c->nslice)
+			return best;	/* outside every box of the tree */
+		nd = nn[c->slice[at]];
+	}
 	while ((dim = nd.kid >> NARROW_SHIFT) != NARROW_LEAF)
 		nd = nn[(nd.kid & NARROW_INDEX) + (q[dim] > nd.cut)];
 	b = &c->nb[nd.kid & NARROW_INDEX];
@@ -602,7 +785,8 @@ cls_memory(const struct classifier *c)
 		m += sizeof(*x);
 		if (x->nn != NULL)
 			m += x->nnodes * sizeof(struct nnode) + x->nleaf *
-			    sizeof(struct nbox);
+			    sizeof(struct nbox) + (x->slice != NULL ?
+			    x->nslice * sizeof(uint32_t) : 0);
 		else
 			m += x->nnodes * sizeof(struct node) + x->nleaf *
 			    sizeof(uint32_t) + x->nboxes * sizeof(struct cls_box);
