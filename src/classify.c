@@ -330,7 +330,7 @@ narrow(struct tree *c)
 	struct nnode *nn;
 	struct nbox *nb;
 	uint32_t *from;		/* narrow index -> wide node */
-	size_t i, k, next = 1;
+	size_t i, k, r, next = 0;
 	int d;
 
 	if (c->nnodes >= NARROW_INDEX || c->nleaf >= NARROW_INDEX)
@@ -348,24 +348,32 @@ narrow(struct tree *c)
 		free(from);
 		return;
 	}
-	if (c->roots != NULL) {
-		memcpy(from, c->roots, c->nroots * sizeof(*from));
-		next = c->nroots;
-	} else
-		from[0] = 0;
-	for (i = 0; i < next; i++) {	/* breadth first: from[] is the queue */
-		const struct node *w = &c->nodes[from[i]];
+	/* One subtree after the other, each breadth first: a walk stays in
+	 * its subtree's few cache lines. */
+	for (r = 0, i = 0; r < (c->roots != NULL ? c->nroots : 1); r++) {
+		if (c->roots != NULL) {
+			from[next] = c->roots[r];
+			c->roots[r] = (uint32_t)next++;	/* now: where */
+		} else
+			from[next++] = 0;
+		for (; i < next; i++) {	/* from[] is the queue */
+			const struct node *w = &c->nodes[from[i]];
 
-		if (w->dim < 0) {
-			nn[i].cut = w->count;
-			nn[i].kid = NARROW_LEAF << NARROW_SHIFT | w->first;
-			continue;
+			if (w->dim < 0) {
+				nn[i].cut = w->count;
+				nn[i].kid = NARROW_LEAF << NARROW_SHIFT |
+				    w->first;
+				continue;
+			}
+			nn[i].cut = (uint32_t)w->cut;
+			nn[i].kid = (uint32_t)w->dim << NARROW_SHIFT |
+			    (uint32_t)next;
+			from[next++] = w->left;
+			from[next++] = w->right;
 		}
-		nn[i].cut = (uint32_t)w->cut;
-		nn[i].kid = (uint32_t)w->dim << NARROW_SHIFT | (uint32_t)next;
-		from[next++] = w->left;
-		from[next++] = w->right;
 	}
+	for (k = 0; c->slice != NULL && k < c->nslice; k++)
+		c->slice[k] = c->roots[c->slice[k]];
 	for (k = 0; k < c->nleaf; k++) {
 		const struct cls_box *b = &c->boxes[c->leafbox[k]];
 
