@@ -7,6 +7,9 @@
  * LEAF_MAX boxes, or one no cut improves, is a leaf: its boxes sorted by
  * priority, scanned in order, first hit wins.  Boxes that a higher-priority
  * box of the leaf covers entirely inside the leaf's region are dropped.
+ * A tree whose boxes fit 32 bits starts with a table instead of the top
+ * levels (choose_slices): one dimension cut in equal slices, a subtree per
+ * run of slices, found with one shift and one load.
  */
 #include "classify.h"
 
@@ -412,7 +415,7 @@ fits32(const struct cls_box *b, size_t n)
 	return 1;
 }
 
-/* The first and last slice box b falls in. */
+/* The slice value v falls in. */
 static uint32_t
 slice_of(const struct tree *c, u128 v)
 {
@@ -423,8 +426,10 @@ slice_of(const struct tree *c, u128 v)
  * A table at the root replaces the top levels of the walk by one indexed
  * load: the range of one dimension in 2^k equal slices, a subtree per
  * slice.  Chosen where boxes are narrow enough that few straddle slices
- * (at most a quarter more copies than boxes) and the slices split them
- * best (least sum of squared counts: the boxes a point meets on average).
+ * (a box is copied into every slice it meets: at most twice as many
+ * copies as boxes) and the slices split them best (least sum of squared
+ * counts: the boxes a point meets on average), if that beats two binary
+ * levels (a quarter of n squared).
  */
 #define SLICE_MAX(n)	((n) < 64 ? 64 : (n) * 2)
 

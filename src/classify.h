@@ -1,5 +1,6 @@
-/* classify.h: which rule decides a packet, fast: a decision tree over
- * boxes (HyperSplit's binary cuts), first match by priority in the leaves.
+/* classify.h: which rule decides a packet, fast: decision trees over
+ * boxes (a table of equal slices at the root, then HyperSplit's binary
+ * cuts), first match by priority in the leaves.
  *
  * A rule is one or more boxes, one interval per dimension; the classifier
  * returns the lowest priority number among the boxes that contain the
