@@ -88,6 +88,62 @@ test_random_boxes(void **state)
 	}
 }
 
+/* Boxes narrow in one dimension, starting well above 0, one of them at
+ * its very top: the root table's slices start at the lowest box and the
+ * last one is cut short at 2^32 - 1; points below the first slice, inside
+ * and at the top must all get the linear answer. */
+static void
+test_table_edges(void **state)
+{
+	struct rng r = { 23 };
+	int round;
+
+	(void)state;
+	for (round = 0; round < 10; round++) {
+		size_t n = 100 + rng_below(&r, 400), i, npts = 20000;
+		struct cls_box *b = calloc(n, sizeof(*b));
+		u128 *pts = calloc(npts * CLS_DIMS, sizeof(*pts));
+		int d, sd = (int)rng_below(&r, CLS_DIMS);
+
+		assert_true(b != NULL && pts != NULL);
+		for (i = 0; i < n; i++) {
+			for (d = 0; d < CLS_DIMS; d++) {
+				u128 lo = rng_below(&r, 16), w = rng_below(&r, 16);
+
+				if (d == sd) {	/* narrow, from 100,000 on */
+					lo = 100000 + rng_below(&r,
+					    0xfff00000u);
+					w = rng_below(&r, 1u << (round + 12));
+				}
+				b[i].lo[d] = lo;
+				b[i].hi[d] = lo + w;
+			}
+			b[i].prio = (int)i;
+		}
+		b[n - 1].lo[sd] = 0xffffff00u;	/* the last slice, clipped */
+		b[n - 1].hi[sd] = 0xffffffffu;
+		for (i = 0; i < npts; i++) {
+			random_point(&r, b, n, 31, pts + i * CLS_DIMS);
+			switch (rng_below(&r, 4)) {
+			case 0:
+				pts[i * CLS_DIMS + sd] = rng_below(&r, 100000);
+				break;
+			case 1:
+				pts[i * CLS_DIMS + sd] = 100000 + rng_below(&r,
+				    0xffff0000u);
+				break;
+			case 2:
+				pts[i * CLS_DIMS + sd] = 0xffffffffu -
+				    rng_below(&r, 512);
+				break;
+			}
+		}
+		check_all(b, n, pts, npts, "table edges");
+		free(b);
+		free(pts);
+	}
+}
+
 static void
 test_classbench(void **state)
 {
@@ -132,6 +188,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_boxes),
+		cmocka_unit_test(test_table_edges),
 		cmocka_unit_test(test_classbench),
 	};
 
