@@ -324,6 +324,20 @@ tree_free(struct tree *c)
 	free(c);
 }
 
+/* Every box fits 32 bits: the tree can take the narrow form. */
+static int
+fits32(const struct cls_box *b, size_t n)
+{
+	size_t i;
+	int d;
+
+	for (i = 0; i < n; i++)
+		for (d = 0; d < CLS_DIMS; d++)
+			if (b[i].hi[d] > 0xffffffffu)
+				return 0;
+	return 1;
+}
+
 /* Switch to the 32-bit form when every value fits; leaves get their own
  * copies of their boxes, in order, so a leaf scan reads one run.  Cuts are
  * box ends (lo - 1 or hi), so they fit when the boxes do. */
@@ -336,12 +350,9 @@ narrow(struct tree *c)
 	size_t i, k, r, next = 0;
 	int d;
 
-	if (c->nnodes >= NARROW_INDEX || c->nleaf >= NARROW_INDEX)
+	if (c->nnodes >= NARROW_INDEX || c->nleaf >= NARROW_INDEX ||
+	    !fits32(c->boxes, c->nboxes))
 		return;
-	for (i = 0; i < c->nboxes; i++)
-		for (d = 0; d < CLS_DIMS; d++)
-			if (c->boxes[i].hi[d] > 0xffffffffu)
-				return;
 	nn = malloc((c->nnodes + 1) * sizeof(*nn));
 	nb = malloc((c->nleaf + 1) * sizeof(*nb));
 	from = malloc((c->nnodes + 1) * sizeof(*from));
@@ -399,20 +410,6 @@ narrow(struct tree *c)
 	c->nboxes = 0;
 	c->nn = nn;
 	c->nb = nb;
-}
-
-
-static int
-fits32(const struct cls_box *b, size_t n)
-{
-	size_t i;
-	int d;
-
-	for (i = 0; i < n; i++)
-		for (d = 0; d < CLS_DIMS; d++)
-			if (b[i].hi[d] > 0xffffffffu)
-				return 0;
-	return 1;
 }
 
 /* The slice value v falls in. */
