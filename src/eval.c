@@ -59,60 +59,125 @@ is_gateway_address(const struct policy *p, u128 a)
 	return false;
 }
 
-struct classifier *
+/*
+ * The index: two classifiers.  IPv4 flows (source and destination in
+ * ::ffff:0:0/96) ask one built from the rules' boxes cut to that block and
+ * shifted down to 32 bits, which the classifier keeps in its packed form
+ * with a table at the root; every other flow asks one of the boxes that
+ * reach outside the block.  A box inside the block in both addresses can
+ * only hold IPv4 flows and is left out of the second.
+ */
+struct policy_index {
+	struct classifier	*v4, *other;
+};
+
+struct boxes {
+	struct cls_box	*v;
+	size_t		 n, cap, max;
+};
+
+static int
+add_box(struct boxes *b, const struct cls_box *x)
+{
+	if (b->n == b->max)
+		return -1;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct cls_box *v = realloc(b->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = *x;
+	return 0;
+}
+
+/* Box x cut to the IPv4 block in both addresses and shifted to 32 bits;
+ * false when it holds no IPv4 flow. */
+static bool
+v4_part(const struct cls_box *x, struct cls_box *out)
+{
+	int d;
+
+	*out = *x;
+	for (d = 0; d < 2; d++) {
+		if (x->hi[d] < V4_BASE || x->lo[d] > V4_LAST)
+			return false;
+		out->lo[d] = (x->lo[d] < V4_BASE ? V4_BASE : x->lo[d]) - V4_BASE;
+		out->hi[d] = (x->hi[d] > V4_LAST ? V4_LAST : x->hi[d]) - V4_BASE;
+	}
+	return true;
+}
+
+static bool
+inside_v4(const struct cls_box *x)
+{
+	return x->lo[0] >= V4_BASE && x->hi[0] <= V4_LAST &&
+	    x->lo[1] >= V4_BASE && x->hi[1] <= V4_LAST;
+}
+
+struct policy_index *
 policy_index(const struct policy *p, size_t max_boxes)
 {
-	struct cls_box *boxes = NULL;
-	struct classifier *c;
-	size_t i, a, b, k, n = 0, cap = 0;
+	struct boxes v4 = { NULL, 0, 0, max_boxes };
+	struct boxes other = { NULL, 0, 0, max_boxes };
+	struct policy_index *idx = NULL;
+	size_t i, a, b, k;
 
 	for (i = 0; i < p->nrule; i++) {
 		const struct rule *r = p->rules[i];
 
 		if (r->disabled)
 			continue;
-		if (r->src.set.n * r->dst.set.n * r->svc.set.n > max_boxes - n) {
-			free(boxes);
-			return NULL;
-		}
 		/* One box per combination of the rule's intervals. */
 		for (a = 0; a < r->src.set.n; a++)
 			for (b = 0; b < r->dst.set.n; b++)
 				for (k = 0; k < r->svc.set.n; k++) {
-					struct cls_box *x;
+					struct cls_box x, y;
 
-					if (n == cap) {
-						struct cls_box *nb;
-
-						cap = cap ? cap * 2 : 256;
-						nb = realloc(boxes, cap *
-						    sizeof(*boxes));
-						if (nb == NULL) {
-							free(boxes);
-							return NULL;
-						}
-						boxes = nb;
-					}
-					x = &boxes[n++];
-					x->lo[0] = r->src.set.v[a].lo;
-					x->hi[0] = r->src.set.v[a].hi;
-					x->lo[1] = r->dst.set.v[b].lo;
-					x->hi[1] = r->dst.set.v[b].hi;
-					x->lo[2] = 0;
-					x->hi[2] = 0;
-					x->lo[3] = r->svc.set.v[k].lo;
-					x->hi[3] = r->svc.set.v[k].hi;
-					x->lo[4] = x->hi[4] = r->iface->index;
-					x->prio = (int)i;
+					x.lo[0] = r->src.set.v[a].lo;
+					x.hi[0] = r->src.set.v[a].hi;
+					x.lo[1] = r->dst.set.v[b].lo;
+					x.hi[1] = r->dst.set.v[b].hi;
+					x.lo[2] = 0;
+					x.hi[2] = 0;
+					x.lo[3] = r->svc.set.v[k].lo;
+					x.hi[3] = r->svc.set.v[k].hi;
+					x.lo[4] = x.hi[4] = r->iface->index;
+					x.prio = (int)i;
+					if ((v4_part(&x, &y) &&
+					    add_box(&v4, &y) == -1) ||
+					    (!inside_v4(&x) &&
+					    add_box(&other, &x) == -1))
+						goto out;
 				}
 	}
-	c = cls_build(boxes, n);
-	free(boxes);
-	return c;
+	if ((idx = calloc(1, sizeof(*idx))) == NULL ||
+	    (idx->v4 = cls_build(v4.v, v4.n)) == NULL ||
+	    (idx->other = cls_build(other.v, other.n)) == NULL) {
+		policy_index_free(idx);
+		idx = NULL;
+	}
+out:
+	free(v4.v);
+	free(other.v);
+	return idx;
+}
+
+void
+policy_index_free(struct policy_index *idx)
+{
+	if (idx == NULL)
+		return;
+	cls_free(idx->v4);
+	cls_free(idx->other);
+	free(idx);
 }
 
 static const struct rule *
-first_rule(const struct policy *p, const struct classifier *idx,
+first_rule(const struct policy *p, const struct policy_index *idx,
     const struct flow *f, u128 dst)
 {
 	size_t i;
@@ -120,8 +185,16 @@ first_rule(const struct policy *p, const struct classifier *idx,
 	if (idx != NULL) {
 		u128 pt[CLS_DIMS] = { f->src, dst, 0, flow_service_key(f),
 		    f->iface->index };
-		int prio = cls_lookup(idx, pt);
+		const struct classifier *c = idx->other;
+		int prio;
 
+		if (f->src >= V4_BASE && f->src <= V4_LAST && dst >= V4_BASE &&
+		    dst <= V4_LAST) {
+			pt[0] -= V4_BASE;
+			pt[1] -= V4_BASE;
+			c = idx->v4;
+		}
+		prio = cls_lookup(c, pt);
 		return prio >= 0 ? p->rules[prio] : NULL;
 	}
 	for (i = 0; i < p->nrule; i++)
@@ -137,7 +210,7 @@ policy_eval(const struct policy *p, const struct flow *f, struct verdict *v)
 }
 
 void
-policy_eval_with(const struct policy *p, const struct classifier *idx,
+policy_eval_with(const struct policy *p, const struct policy_index *idx,
     const struct flow *f, struct verdict *v)
 {
 	const struct rule *r;

@@ -50,16 +50,19 @@ const char	*smtp_scan_name(enum smtp_scan s);
 u128	 flow_service_key(const struct flow *f);
 /* True when rule r matches flow f whose destination is dst. */
 bool	 rule_matches(const struct rule *r, const struct flow *f, u128 dst);
-struct classifier;
+struct policy_index;
 
 /* Decide flow f under valid policy p: first match in file order. */
 void	 policy_eval(const struct policy *p, const struct flow *f,
 	    struct verdict *v);
-/* A classifier of p's rules for policy_eval_with(), or NULL when memory
- * runs out or the rules would make more than max_boxes boxes. */
-struct classifier *policy_index(const struct policy *p, size_t max_boxes);
+/* An index of p's rules for policy_eval_with() (classify.h's trees), or
+ * NULL when memory runs out or the rules would make more than max_boxes
+ * boxes (of each address family). */
+struct policy_index *policy_index(const struct policy *p, size_t max_boxes);
+void	 policy_index_free(struct policy_index *idx);
 /* policy_eval(), finding the first matching rule through idx. */
-void	 policy_eval_with(const struct policy *p, const struct classifier *idx,
-	    const struct flow *f, struct verdict *v);
+void	 policy_eval_with(const struct policy *p,
+	    const struct policy_index *idx, const struct flow *f,
+	    struct verdict *v);
 
 #endif

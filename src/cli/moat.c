@@ -228,7 +228,7 @@ cmd_batch(const char *path, const struct test_args *ta)
 	char *line = NULL, err[256];
 	size_t cap = 0, lineno = 0, nflows = 0, nbad = 0;
 	ssize_t got;
-	struct classifier *idx = NULL;
+	struct policy_index *idx = NULL;
 	int rc = EXIT_USAGE;
 
 	if (ta->src || ta->dst || ta->service || ta->proto || ta->dport ||
@@ -310,7 +310,7 @@ cmd_batch(const char *path, const struct test_args *ta)
 		fprintf(stderr, "moat: %zu flows decided, %zu lines not "
 		    "understood\n", nflows, nbad);
 out:
-	cls_free(idx);
+	policy_index_free(idx);
 	policy_free(p);
 	return rc;
 }
