@@ -111,11 +111,17 @@ v4_part(const struct cls_box *x, struct cls_box *out)
 	return true;
 }
 
+/* Both addresses of box x are IPv4 only. */
 static bool
 inside_v4(const struct cls_box *x)
 {
-	return x->lo[0] >= V4_BASE && x->hi[0] <= V4_LAST &&
-	    x->lo[1] >= V4_BASE && x->hi[1] <= V4_LAST;
+	int d;
+
+	for (d = 0; d < 2; d++)
+		if (addr_family_of(x->lo[d]) != FAM_V4 ||
+		    addr_family_of(x->hi[d]) != FAM_V4)
+			return false;
+	return true;
 }
 
 struct policy_index *
@@ -188,8 +194,8 @@ first_rule(const struct policy *p, const struct policy_index *idx,
 		const struct classifier *c = idx->other;
 		int prio;
 
-		if (f->src >= V4_BASE && f->src <= V4_LAST && dst >= V4_BASE &&
-		    dst <= V4_LAST) {
+		if (addr_family_of(f->src) == FAM_V4 &&
+		    addr_family_of(dst) == FAM_V4) {
 			pt[0] -= V4_BASE;
 			pt[1] -= V4_BASE;
 			c = idx->v4;
