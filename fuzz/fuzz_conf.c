@@ -2,8 +2,10 @@
  *
  * Any input: parsing must not crash or hang.  A valid input must also
  * print to text that parses to an equal policy and prints the same, and
- * lint, the nft compiler and evaluation must run on it.  Built with clang -fsanitize=fuzzer
- * by scripts/fuzz.sh; replay.c runs the corpus in the test suite.
+ * lint, the nft compiler and evaluation must run on it, and the classifier
+ * index must give the linear scan's answers.  Built with clang
+ * -fsanitize=fuzzer by scripts/fuzz.sh; replay.c runs the corpus in the
+ * test suite.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +18,69 @@
 #include "printer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Addresses worth asking about: the IPv4 block's edges, where the index
+ * cuts boxes in two, and the ends of the rules' first intervals and one
+ * past them. */
+static size_t
+edge_addrs(const struct policy *p, u128 *a, size_t max)
+{
+	static const u128 fixed[] = { 0, V4_BASE - 1, V4_BASE, V4_LAST,
+	    V4_LAST + 1, U128_MAX };
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		a[n++] = fixed[i];
+	for (i = 0; i < p->nrule && n + 8 <= max; i++) {
+		const struct iset *s[2] = { &p->rules[i]->src.set,
+		    &p->rules[i]->dst.set };
+		int k;
+
+		for (k = 0; k < 2; k++)
+			if (s[k]->n > 0) {
+				a[n++] = s[k]->v[0].lo;
+				a[n++] = s[k]->v[0].lo - 1;
+				a[n++] = s[k]->v[0].hi;
+				a[n++] = s[k]->v[0].hi + 1;
+			}
+	}
+	return n;
+}
+
+/* policy_eval_with (the classifier) agrees with policy_eval (the linear
+ * scan) on flows between every pair of edge addresses. */
+static void
+check_index(const struct policy *p)
+{
+	struct policy_index *idx = policy_index(p, 1u << 16);
+	u128 a[22];
+	size_t n, i, j, k, r;
+
+	if (idx == NULL)
+		return;		/* too many boxes: the scan is used instead */
+	n = edge_addrs(p, a, sizeof(a) / sizeof(a[0]));
+	for (k = 0; k < p->niface; k++)
+		for (i = 0; i < n; i++)
+			for (j = 0; j < n; j++)
+				for (r = 0; r < 2; r++) {
+					const struct iset *svc = r < p->nrule ?
+					    &p->rules[r]->svc.set : NULL;
+					u128 key = svc != NULL && svc->n > 0 ?
+					    svc->v[0].lo : 6 << 16 | 25;
+					struct flow f = { p->ifaces[k], a[i],
+					    a[j], (int)(key >> 16) & 0xff,
+					    (unsigned)key & 0xffff };
+					struct verdict v, w;
+
+					policy_eval(p, &f, &v);
+					policy_eval_with(p, idx, &f, &w);
+					if (v.action != w.action ||
+					    v.by != w.by || v.rule != w.rule)
+						abort();
+				}
+	policy_index_free(idx);
+}
+
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,6 +120,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		policy_eval(p, &f, &v);
 		printer_verdict(p, &f, &v, &twice);
 	}
+	check_index(p);
 	strbuf_free(&once);
 	strbuf_free(&twice);
 	policy_free(p);
