@@ -408,11 +408,16 @@ policy_equal(const struct policy *a, const struct policy *b)
 	for (i = 0; i < a->niface; i++)
 		if (!iface_eq(a->ifaces[i], b->ifaces[i]))
 			return false;
-	for (i = 0; i < a->nobject; i++)
-		if (!str_eq(a->objects[i]->name, b->objects[i]->name) ||
-		    a->objects[i]->kind != b->objects[i]->kind ||
-		    !expr_eq(&a->objects[i]->members, &b->objects[i]->members))
+	/* By name: an interface's objects (LANIP, LANNET) sit where the
+	 * interface was declared, which the canonical text moves first. */
+	for (i = 0; i < a->nobject; i++) {
+		const struct object *x = a->objects[i];
+		const struct object *y = policy_object(b, x->name);
+
+		if (y == NULL || x->kind != y->kind ||
+		    !expr_eq(&x->members, &y->members))
 			return false;
+	}
 	for (i = 0; i < a->nservice; i++)
 		if (!service_eq(a->services[i], b->services[i]))
 			return false;
