@@ -81,7 +81,6 @@ check_index(const struct policy *p)
 	policy_index_free(idx);
 }
 
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
