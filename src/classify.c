@@ -73,8 +73,6 @@ struct tree {
 	/* The root: a table of subtrees, one per run of slices of dimension
 	 * sdim (slice = (q - sbase) >> sshift), or NULL for one tree. */
 	uint32_t	*slice;		/* narrow index of the slice's root */
-	uint32_t	*roots;		/* while building: wide root per run */
-	size_t		 nroots;
 	uint32_t	 sdim, sshift, sbase, nslice;
 };
 
@@ -317,7 +315,6 @@ tree_free(struct tree *c)
 	free(c->nn);
 	free(c->nb);
 	free(c->slice);
-	free(c->roots);
 	free(c->nodes);
 	free(c->leafbox);
 	free(c->boxes);
@@ -338,11 +335,13 @@ fits32(const struct cls_box *b, size_t n)
 	return 1;
 }
 
-/* Switch to the 32-bit form when every value fits; leaves get their own
- * copies of their boxes, in order, so a leaf scan reads one run.  Cuts are
- * box ends (lo - 1 or hi), so they fit when the boxes do. */
+/* Switch to the 32-bit form (the caller knows every box fits: fits32);
+ * leaves get their own copies of their boxes, in order, so a leaf scan
+ * reads one run.  Cuts are box ends (lo - 1 or hi), so they fit when the
+ * boxes do.  roots: the wide nodes that start the subtrees (the root
+ * table's runs, or node 0), rewritten to where they land. */
 static void
-narrow(struct tree *c)
+narrow(struct tree *c, uint32_t *roots, size_t nroots)
 {
 	struct nnode *nn;
 	struct nbox *nb;
@@ -350,8 +349,7 @@ narrow(struct tree *c)
 	size_t i, k, r, next = 0;
 	int d;
 
-	if (c->nnodes >= NARROW_INDEX || c->nleaf >= NARROW_INDEX ||
-	    !fits32(c->boxes, c->nboxes))
+	if (c->nnodes >= NARROW_INDEX || c->nleaf >= NARROW_INDEX)
 		return;
 	nn = malloc((c->nnodes + 1) * sizeof(*nn));
 	nb = malloc((c->nleaf + 1) * sizeof(*nb));
@@ -364,12 +362,9 @@ narrow(struct tree *c)
 	}
 	/* One subtree after the other, each breadth first: a walk stays in
 	 * its subtree's few cache lines. */
-	for (r = 0, i = 0; r < (c->roots != NULL ? c->nroots : 1); r++) {
-		if (c->roots != NULL) {
-			from[next] = c->roots[r];
-			c->roots[r] = (uint32_t)next++;	/* now: where */
-		} else
-			from[next++] = 0;
+	for (r = 0, i = 0; r < nroots; r++) {
+		from[next] = roots[r];
+		roots[r] = (uint32_t)next++;	/* now: where it lands */
 		for (; i < next; i++) {	/* from[] is the queue */
 			const struct node *w = &c->nodes[from[i]];
 
@@ -387,7 +382,7 @@ narrow(struct tree *c)
 		}
 	}
 	for (k = 0; c->slice != NULL && k < c->nslice; k++)
-		c->slice[k] = c->roots[c->slice[k]];
+		c->slice[k] = roots[c->slice[k]];
 	for (k = 0; k < c->nleaf; k++) {
 		const struct cls_box *b = &c->boxes[c->leafbox[k]];
 
@@ -434,7 +429,7 @@ static int
 choose_slices(struct tree *c)
 {
 	size_t n = c->nboxes, best_cost = (size_t)-1, i, limit = SLICE_MAX(n);
-	uint32_t *cnt = NULL;
+	int32_t *cnt = NULL;	/* +1 where a box starts, -1 after it ends */
 	int d, shift, found = 0;
 
 	if (n <= LEAF_MAX * 4)
@@ -452,7 +447,7 @@ choose_slices(struct tree *c)
 		}
 		for (shift = 31; shift >= 0; shift--) {
 			size_t ns = ((hi - lo) >> shift) + 1, rep = 0, cost = 0;
-			uint32_t run = 0;
+			int64_t run = 0;
 
 			if (ns > limit)
 				break;
@@ -489,21 +484,23 @@ choose_slices(struct tree *c)
 	return found && best_cost < (size_t)n * n / 4;
 }
 
-/* Build one subtree per run of slices that hold the same boxes. */
-static int
-build_sliced(struct tree *c, u128 *rlo, u128 *rhi)
+/* Build one subtree per run of slices that hold the same boxes; the
+ * runs' roots (wide node indices; *nroots of them), or NULL. */
+static uint32_t *
+build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
 {
 	size_t n = c->nboxes, i, s, total = 0, nruns = 0;
-	uint32_t *start, *list, *fill;
+	uint32_t *start, *list, *fill, *roots;
 	uint32_t d = c->sdim;
 	int rc = 0;
 
 	start = calloc(c->nslice + 2, sizeof(*start));
 	c->slice = malloc(c->nslice * sizeof(*c->slice));
-	c->roots = malloc(c->nslice * sizeof(*c->roots));
-	if (start == NULL || c->slice == NULL || c->roots == NULL) {
+	roots = malloc(c->nslice * sizeof(*roots));
+	if (start == NULL || c->slice == NULL || roots == NULL) {
 		free(start);
-		return -1;
+		free(roots);
+		return NULL;
 	}
 	for (i = 0; i < n; i++)
 		for (s = slice_of(c, c->boxes[i].lo[d]);
@@ -519,7 +516,8 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi)
 		free(start);
 		free(list);
 		free(fill);
-		return -1;
+		free(roots);
+		return NULL;
 	}
 	memcpy(fill, start, c->nslice * sizeof(*fill));
 	for (i = 0; i < n; i++)
@@ -538,18 +536,22 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi)
 		top = (uint64_t)c->sbase + ((uint64_t)e << c->sshift) - 1;
 		rhi[d] = top > 0xffffffffu ? 0xffffffffu : top;
 		rc = build(c, list + start[s], len, rlo, rhi, 0);
-		c->roots[nruns] = (uint32_t)rc;
+		roots[nruns] = (uint32_t)rc;
 		for (; s < e; s++)
 			c->slice[s] = (uint32_t)nruns;
 		nruns++;
 	}
-	c->nroots = nruns;
+	*nroots = nruns;
 	rlo[d] = 0;
 	rhi[d] = U128_MAX;
 	free(start);
 	free(list);
 	free(fill);
-	return rc == -1 ? -1 : 0;
+	if (rc == -1) {
+		free(roots);
+		return NULL;
+	}
+	return roots;
 }
 
 static struct tree *
@@ -557,9 +559,9 @@ tree_build(const struct cls_box *boxes, size_t n)
 {
 	struct tree *c = calloc(1, sizeof(*c));
 	u128 rlo[CLS_DIMS], rhi[CLS_DIMS];
-	uint32_t *ids;
-	size_t i;
-	int d;
+	uint32_t *ids, root = 0, *roots = &root;	/* unsliced: node 0 */
+	size_t i, nroots = 1;
+	int d, fits = fits32(boxes, n);
 
 	if (c == NULL)
 		return NULL;
@@ -582,8 +584,10 @@ tree_build(const struct cls_box *boxes, size_t n)
 		rlo[d] = 0;
 		rhi[d] = U128_MAX;
 	}
-	if (fits32(boxes, n) && choose_slices(c)) {
-		if (build_sliced(c, rlo, rhi) == -1 || c->failed) {
+	if (fits && choose_slices(c)) {
+		if ((roots = build_sliced(c, rlo, rhi, &nroots)) == NULL ||
+		    c->failed) {
+			free(roots);
 			free(ids);
 			tree_free(c);
 			return NULL;
@@ -594,9 +598,10 @@ tree_build(const struct cls_box *boxes, size_t n)
 		return NULL;
 	}
 	free(ids);
-	narrow(c);
-	free(c->roots);
-	c->roots = NULL;
+	if (fits)
+		narrow(c, roots, nroots);
+	if (roots != &root)
+		free(roots);
 	if (c->slice != NULL && c->nn == NULL) {	/* could not narrow */
 		tree_free(c);
 		return NULL;
