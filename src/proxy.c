@@ -184,20 +184,6 @@ struct session {
 	double			 scan_secs;	/* the last scan took */
 };
 
-static int
-vreply(struct session *s, const char *fmt, va_list ap)
-{
-	char buf[1024];
-	int n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
-
-	if (n < 0)
-		return IO_EOF;
-	if ((size_t)n > sizeof(buf) - 3)
-		n = (int)sizeof(buf) - 3;
-	memcpy(buf + n, "\r\n", 2);
-	return conn_write(&s->client, buf, (size_t)n + 2);
-}
-
 /* A reply of moat's own to the client: 0, or -1 when the client is
  * gone. */
 static int
@@ -207,13 +193,19 @@ say(struct session *s, const char *fmt, ...)
 static int
 say(struct session *s, const char *fmt, ...)
 {
+	char buf[1024];
 	va_list ap;
-	int rc;
+	int n;
 
 	va_start(ap, fmt);
-	rc = vreply(s, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
 	va_end(ap);
-	return rc == IO_OK ? 0 : -1;
+	if (n < 0)
+		return -1;
+	if ((size_t)n > sizeof(buf) - 3)
+		n = (int)sizeof(buf) - 3;
+	memcpy(buf + n, "\r\n", 2);
+	return conn_write(&s->client, buf, (size_t)n + 2) == IO_OK ? 0 : -1;
 }
 
 /* Pass the upstream's reply on, as it came. */
