@@ -263,3 +263,30 @@ addr_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	freeaddrinfo(ai);
 	return 0;
 }
+
+void
+addr_sockaddr_format(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned port = 0;
+
+	host[0] = '\0';
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		/* IPv4-mapped: say it as IPv4 */
+		if (strncmp(host, "::ffff:", 7) == 0 && strchr(host + 7, '.'))
+			snprintf(buf, len, "%s:%u", host + 7, port);
+		else
+			snprintf(buf, len, "[%s]:%u", host, port);
+	} else
+		snprintf(buf, len, "?");
+}

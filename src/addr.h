@@ -51,6 +51,10 @@ int	 addr_parse_lit(const char *s, bool host_bits, struct addr_lit *out,
 	    char *err, size_t errlen, char *hint, size_t hintlen);
 /* Write an address in its family's usual form. */
 void	 addr_format(u128 a, char *buf, size_t len);
+/* A socket address as "HOST:PORT", "[IPv6]:PORT" (IPv4-mapped IPv6 as
+ * IPv4), or "?". */
+void	 addr_sockaddr_format(const struct sockaddr_storage *ss, char *buf,
+	    size_t len);
 /* "HOST:PORT" or "[IPv6]:PORT", numeric, as a socket address: 0, or -1
  * when it is not one. */
 int	 addr_hostport(const char *s, struct sockaddr_storage *ss,

@@ -15,7 +15,6 @@
  */
 #include "proxy.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -121,33 +120,6 @@ proxy_log(const char *fmt, ...)
 	if (write(proxy_log_fd, buf, n) < 0) {
 		/* nowhere else to say it */
 	}
-}
-
-static void
-addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-	unsigned port = 0;
-
-	host[0] = '\0';
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)ss;
-
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-		snprintf(buf, len, "%s:%u", host, port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-		/* IPv4-mapped: say it as IPv4 */
-		if (strncmp(host, "::ffff:", 7) == 0 && strchr(host + 7, '.'))
-			snprintf(buf, len, "%s:%u", host + 7, port);
-		else
-			snprintf(buf, len, "[%s]:%u", host, port);
-	} else
-		snprintf(buf, len, "?");
 }
 
 /* ---- the session ------------------------------------------------------ */
@@ -256,7 +228,7 @@ upstream_connect(struct session *s, char *why, size_t whylen)
 		snprintf(why, whylen, "bad next hop %s", s->conf->relay_to);
 		return -1;
 	}
-	addr_text(&ss, s->server_name, sizeof(s->server_name));
+	addr_sockaddr_format(&ss, s->server_name, sizeof(s->server_name));
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		goto fail;
@@ -801,7 +773,7 @@ proxy_run(struct proxy_session *ps)
 	nodelay(ps->fd);
 	conn_init(&s->client, ps->fd, s->conf->av.command_timeout);
 	msgbuf_init(&s->msg, MEM_HOLD, s->conf->tmpdir);
-	addr_text(&ps->client, s->client_name, sizeof(s->client_name));
+	addr_sockaddr_format(&ps->client, s->client_name, sizeof(s->client_name));
 	snprintf(s->server_name, sizeof(s->server_name), "-");
 	if (ps->given_upstream) {	/* a test's stand-in next hop */
 		conn_init(&s->up, ps->upstream_fd, s->conf->av.command_timeout);

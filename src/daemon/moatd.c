@@ -106,21 +106,14 @@ listen_on(const struct sockaddr *sa, socklen_t len, bool transparent,
 	return fd;
 fail:
 	{
-		char host[INET6_ADDRSTRLEN] = "?";
-		unsigned port;
+		struct sockaddr_storage ss;
+		char where[INET6_ADDRSTRLEN + 8];
 
-		if (sa->sa_family == AF_INET) {
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->
-			    sin_addr, host, sizeof(host));
-			port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-		} else {
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->
-			    sin6_addr, host, sizeof(host));
-			port = ntohs(((const struct sockaddr_in6 *)sa)->
-			    sin6_port);
-		}
-		snprintf(err, errlen, "listening on %s port %u: %s", host,
-		    port, strerror(errno));
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, sa, len);
+		addr_sockaddr_format(&ss, where, sizeof(where));
+		snprintf(err, errlen, "listening on %s: %s", where,
+		    strerror(errno));
 	}
 	if (fd != -1)
 		close(fd);
