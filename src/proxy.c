@@ -724,7 +724,7 @@ do_command(struct session *s, const char *line, size_t len)
 	if (verb_is(line, "DATA")) {
 		if (len > 4)
 			return say(s, "501 5.5.4 Syntax: DATA");
-		return do_data(s) == IO_OK && s->up_open ? 0 : -1;
+		return do_data(s) == 0 && s->up_open ? 0 : -1;
 	}
 	if (verb_is(line, "RSET")) {
 		reset_transaction(s);
@@ -773,7 +773,8 @@ proxy_run(struct proxy_session *ps)
 	nodelay(ps->fd);
 	conn_init(&s->client, ps->fd, s->conf->av.command_timeout);
 	msgbuf_init(&s->msg, MEM_HOLD, s->conf->tmpdir);
-	addr_sockaddr_format(&ps->client, s->client_name, sizeof(s->client_name));
+	addr_sockaddr_format(&ps->client, s->client_name,
+	    sizeof(s->client_name));
 	snprintf(s->server_name, sizeof(s->server_name), "-");
 	if (ps->given_upstream) {	/* a test's stand-in next hop */
 		conn_init(&s->up, ps->upstream_fd, s->conf->av.command_timeout);
@@ -807,8 +808,7 @@ proxy_run(struct proxy_session *ps)
 			break;
 		if (rc == IO_LONG) {
 			s->errors++;
-			if (say(s, "500 5.5.2 Error: line too long") !=
-			    IO_OK)
+			if (say(s, "500 5.5.2 Error: line too long") == -1)
 				break;
 			continue;
 		}
