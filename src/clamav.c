@@ -122,11 +122,7 @@ clamav_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 		    &opt);
 	if (rc == CL_CLEAN) {
 		r->verdict = SCAN_CLEAN;
-	} else if (rc == CL_VIRUS && virname != NULL &&
-	    strncmp(virname, "Heuristics.Limits.Exceeded", 26) == 0) {
-		snprintf(r->why, sizeof(r->why), "libclamav: a scan limit "
-		    "was reached (%s)", virname);
-	} else if (rc == CL_VIRUS) {
+	} else if (rc == CL_VIRUS) {	/* a limit's alert too: scan.c */
 		r->verdict = SCAN_VIRUS;
 		snprintf(r->sig, sizeof(r->sig), "%s", virname ? virname :
 		    "unknown");

@@ -202,12 +202,7 @@ clamd_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 	} else if (strlen(p) > 6 && strcmp(p + strlen(p) - 6, " FOUND") ==
 	    0) {
 		p[strlen(p) - 6] = '\0';
-		if (strncmp(p, "Heuristics.Limits.Exceeded", 26) == 0) {
-			snprintf(r->why, sizeof(r->why), "clamd: a scan "
-			    "limit was reached (%.100s)", p);
-			return;
-		}
-		r->verdict = SCAN_VIRUS;
+		r->verdict = SCAN_VIRUS;	/* a limit's alert too: scan.c */
 		snprintf(r->sig, sizeof(r->sig), "%.120s", p);
 	} else
 		snprintf(r->why, sizeof(r->why), "clamd: %.140s", p);

@@ -1,6 +1,9 @@
 /* scan.c: the engine-independent face of scanning; see scan.h. */
 #include "scan.h"
 
+#include <stdio.h>
+#include <string.h>
+
 struct scanner *
 scanner_open(const struct antivirus *av, char *err, size_t errlen)
 {
@@ -22,6 +25,17 @@ scanner_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 		clamd_scan(s, m, r);
 	else
 		clamav_scan(s, m, r);
+	/* CL_SCAN_HEURISTIC_EXCEEDS_MAX (clamd: AlertExceedsMax) reports a
+	 * scan cut short by a limit as this "virus": the message was not
+	 * all scanned, which is a failure, never clean and never a virus. */
+	if (r->verdict == SCAN_VIRUS && strncmp(r->sig,
+	    "Heuristics.Limits.Exceeded", 26) == 0) {
+		r->verdict = SCAN_FAILED;
+		snprintf(r->why, sizeof(r->why), "%s: a scan limit was "
+		    "reached (%.100s)", s->engine == AV_CLAMD ? "clamd" :
+		    "libclamav", r->sig);
+		r->sig[0] = '\0';
+	}
 }
 
 const char *

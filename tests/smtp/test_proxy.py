@@ -33,6 +33,17 @@ failures = []
 checks = [0]
 
 
+def deep_zip(levels=25):
+    """A zip in a zip ... deeper than the scanner's recursion limit."""
+    data = b"hello world\n"
+    for i in range(levels):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("f%d.zip" % i if i else "a.txt", data)
+        data = buf.getvalue()
+    return data
+
+
 def check(cond, what, detail=""):
     checks[0] += 1
     print("%s: %s%s" % ("ok" if cond else "FAIL", what,
@@ -237,6 +248,13 @@ def tests_libclamav(lab):
     check(lab.delivered() == before, "no virus was delivered")
     check("verdict=virus sig=Test.EICAR" in lab.log("moatd"),
           "the log line names the verdict and the signature")
+    # A scan a limit cuts short (archives nested past the recursion
+    # limit) is a failure: 451, not clean, not a virus.
+    code, text = send(with_attachment(deep_zip(), "zip", "deep.zip"))
+    check(code == 451, "a zip nested past the scan limit: 451", text)
+    check(lab.delivered() == before, "a scan cut short delivers nothing")
+    check("a scan limit was reached" in lab.log("moatd"),
+          "the log line says a scan limit was reached")
 
     # Upstream refuses a recipient: its reply passed on; the rest go.
     s = smtplib.SMTP(*RELAY, timeout=10)
@@ -465,7 +483,8 @@ def tests_clamd(lab):
                 "DatabaseDirectory %s\nForeground yes\n"
                 "StreamMaxLength 100M\nMaxFileSize 100M\nMaxScanSize 200M\n"
                 "LogFile %s/clamd-file.log\nUser root\n"
-                "ScanMail yes\nScanArchive yes\n" % (sock, lab.db, lab.dir))
+                "ScanMail yes\nScanArchive yes\nAlertExceedsMax yes\n"
+                % (sock, lab.db, lab.dir))
     lab.start("clamd", [clamd, "-c", conf])
     end = time.time() + 60
     while time.time() < end and not os.path.exists(sock):
@@ -482,6 +501,11 @@ def tests_clamd(lab):
                                       "eicar.com"))
     check(code == 554 and "Test.EICAR" in text,
           "clamd: EICAR in an attachment: 554", text)
+    before = lab.delivered()
+    code, text = send(with_attachment(deep_zip(), "zip", "deep.zip"))
+    check(code == 451, "clamd: a zip nested past the scan limit: 451", text)
+    check(lab.delivered() == before,
+          "clamd: a scan cut short delivers nothing")
     big = b"Subject: big\r\n\r\n" + (b"q" * 98 + b"\r\n") * (300 * 1024)
     code, text = send(big)
     check(code == 250, "clamd: a 30 MB message streams through INSTREAM",
