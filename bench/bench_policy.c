@@ -2,7 +2,7 @@
  * 100K rules and print the times.  A benchmark, not a test: it prints
  * figures and never fails on time.
  *
- * The baseline, measured in the same run on the same text, is the scanner
+ * The baseline, measured in the same run on the same text, is the lexer
  * alone (reading every token): the ratio says what the parser, resolver and
  * lint cost on top of touching every byte once.
  * Usage: bench_policy [MAX_RULES]   (default 100000)
@@ -12,11 +12,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze/lint.h"
+#include "output/printer.h"
+#include "policy/lexer.h"
+#include "policy/load.h"
+#include "policy/policy.h"
 #include "gen.h"
-#include "lint.h"
-#include "policy.h"
-#include "printer.h"
-#include "scanner.h"
 
 static double
 now(void)
@@ -31,13 +32,13 @@ static double
 scan_only(const char *text, size_t len)
 {
 	static struct token t;	/* large: keep it off the stack */
-	struct scanner s;
+	struct lexer s;
 	double t0 = now();
 	size_t n = 0;
 
-	scanner_init(&s, "bench.conf", text, len);
+	lexer_init(&s, "bench.conf", text, len);
 	do {
-		scanner_next(&s, &t);
+		lexer_next(&s, &t);
 		n++;
 	} while (t.type != T_EOF);
 	if (n == 0)

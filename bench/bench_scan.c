@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "msgbuf.h"
-#include "scan.h"
+#include "smtp/msgbuf.h"
+#include "smtp/scan.h"
 
 static double
 now(void)

@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enforce/nftc.h"
+#include "policy/load.h"
+#include "policy/policy.h"
 #include "gen.h"
-#include "nftc.h"
-#include "policy.h"
 
 static int
 write_text(const char *dir, const char *name, const char *text)

@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval.h"
-#include "lint.h"
-#include "nftc.h"
-#include "policy.h"
-#include "printer.h"
+#include "analyze/eval.h"
+#include "analyze/lint.h"
+#include "enforce/nftc.h"
+#include "output/printer.h"
+#include "policy/load.h"
+#include "policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,7 +20,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "proxy.h"
+#include "smtp/proxy.h"
 
 struct upstream {
 	int		 fd;

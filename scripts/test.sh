@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 sh scripts/setup.sh || exit 1
 dir=build-test
 if [ ! -d "$dir" ]; then
-	meson setup "$dir" --buildtype=debug -Dwerror=true \
+	meson setup "$dir" --buildtype=debug -Dwerror=true -Dtest_seams=true \
 	    -Db_sanitize=address,undefined \
 	    -Dc_args=-fno-sanitize-recover=undefined >/dev/null || exit 1
 fi

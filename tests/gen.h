@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "eval.h"
-#include "strbuf.h"
+#include "analyze/eval.h"
+#include "base/strbuf.h"
 
 struct rng {
 	uint64_t	s;

@@ -3,7 +3,7 @@
 #ifndef MOAT_TEST_NAIVE_H
 #define MOAT_TEST_NAIVE_H
 
-#include "eval.h"
+#include "analyze/eval.h"
 
 /* Decide f under p; fills action, by, rule number (0 when none). */
 void	 naive_eval(const struct policy *p, const struct flow *f,

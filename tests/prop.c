@@ -14,11 +14,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "classify.h"
+#include "analyze/classify.h"
+#include "analyze/lint.h"
+#include "output/printer.h"
+#include "policy/load.h"
 #include "gen.h"
-#include "lint.h"
 #include "naive.h"
-#include "printer.h"
 
 static int
 env_int(const char *name, int def)

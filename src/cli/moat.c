@@ -4,17 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
-#include "classify.h"
-#include "eval.h"
-#include "flowfmt.h"
-#include "json.h"
-#include "lint.h"
-#include "nftc.h"
-#include "policy.h"
-#include "printer.h"
-#include "probe.h"
-#include "strbuf.h"
+#include "analyze/classify.h"
+#include "analyze/eval.h"
+#include "analyze/flowfmt.h"
+#include "analyze/lint.h"
+#include "base/strbuf.h"
+#include "enforce/apply.h"
+#include "enforce/nftc.h"
+#include "enforce/probe.h"
+#include "output/json.h"
+#include "output/printer.h"
+#include "policy/load.h"
+#include "policy/policy.h"
 
 #define EXIT_USAGE	2
 

@@ -35,12 +35,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "apply.h"
-#include "diag.h"
-#include "nftc.h"
-#include "policy.h"
-#include "proxy.h"
-#include "route.h"
+#include "base/diag.h"
+#include "enforce/apply.h"
+#include "enforce/nftc.h"
+#include "enforce/route.h"
+#include "policy/load.h"
+#include "policy/policy.h"
+#include "smtp/proxy.h"
 
 #define LISTEN_MAX	16
 #define SESSIONS_MAX	4096

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval.h"
+#include "analyze/eval.h"
+#include "policy/load.h"
 #include "gen.h"
 
 static const char *const lan4[] = { "192.168.50.10", "192.168.50.11",

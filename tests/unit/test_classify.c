@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "analyze/classify.h"
 #include "classbench.h"
-#include "classify.h"
 #include "gen.h"
 
 /* A point inside a random box (half the time) or anywhere in [0, max]. */

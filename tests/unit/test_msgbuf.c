@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "msgbuf.h"
+#include "smtp/msgbuf.h"
 
 static void
 fill(char *p, size_t n, unsigned seed)

@@ -7,11 +7,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "eval.h"
+#include "analyze/eval.h"
+#include "analyze/lint.h"
+#include "output/printer.h"
+#include "policy/load.h"
+#include "policy/policy.h"
 #include "gen.h"
-#include "lint.h"
-#include "policy.h"
-#include "printer.h"
 
 static const char seed_a[] =
 	"interface LAN device eth1 address 192.168.1.1/24\n"

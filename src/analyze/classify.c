@@ -1,0 +1,822 @@
+/* classify.c: a HyperSplit-style decision tree; see classify.h.
+ *
+ * Each inner node cuts one dimension at one value; boxes that straddle the
+ * cut go to both sides.  The cut is chosen among the ends of the boxes at
+ * the node: in every dimension the median end, and the dimension whose cut
+ * leaves the fewest boxes on the larger side wins.  A node of at most
+ * LEAF_MAX boxes, or one no cut improves, is a leaf: its boxes sorted by
+ * priority, scanned in order, first hit wins.  Boxes that a higher-priority
+ * box of the leaf covers entirely inside the leaf's region are dropped.
+ * A tree whose boxes fit 32 bits starts with a table instead of the top
+ * levels (choose_slices): one dimension cut in equal slices, a subtree per
+ * run of slices, found with one shift and one load.
+ */
+#include "analyze/classify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LEAF_MAX	8
+#define DEPTH_MAX	48
+
+struct node {
+	int32_t		 dim;		/* -1: leaf */
+	uint32_t	 count;		/* leaf: boxes */
+	u128		 cut;		/* inner: p[dim] <= cut goes left */
+	uint32_t	 left, right;	/* inner: node indices */
+	uint32_t	 first;		/* leaf: index into leafbox */
+};
+
+/* The same tree in 32 bits, when every box and cut fits (IPv4 sets such
+ * as ClassBench): eight bytes a node, the two children of a node side by
+ * side (so the walk picks one with arithmetic, not a branch), nodes laid
+ * out breadth first (the top levels share cache lines).  kid holds the
+ * dimension in its top bits (NARROW_LEAF for a leaf) and the index of the
+ * left child, or of the leaf's first box; a leaf's cut is its box count. */
+#define NARROW_SHIFT	28
+#define NARROW_INDEX	((1u << NARROW_SHIFT) - 1)
+#define NARROW_LEAF	7u
+
+struct nnode {
+	uint32_t	 cut;
+	uint32_t	 kid;
+};
+
+/* A leaf's box as a start and a width per dimension: q is inside when
+ * q - lo <= width, one unsigned comparison.  With SSE2 the four address
+ * and port dimensions are compared at once: SSE2 compares signed, so the
+ * widths are kept with their top bit flipped and q - lo is flipped too. */
+#if defined(__SSE2__) && !defined(CLS_SCALAR)
+#include <emmintrin.h>
+#define FLIP	0x80000000u
+#else
+#define FLIP	0u
+#endif
+
+struct nbox {
+	uint32_t	lo[4], width[4];	/* width ^ FLIP */
+	uint32_t	plo, pwidth;		/* the fifth dimension */
+	uint32_t	prio, pad;
+};
+
+struct tree {
+	struct nnode	*nn;		/* narrow form, or NULL */
+	struct nbox	*nb;		/* narrow: boxes in leaf order */
+	struct node	*nodes;
+	size_t		 nnodes, capnodes;
+	uint32_t	*leafbox;	/* box indices, by leaf */
+	size_t		 nleaf, capleaf;
+	struct cls_box	*boxes;
+	size_t		 nboxes;
+	int		 failed;
+	int		 minprio;	/* best priority of its boxes */
+	/* The root: a table of subtrees, one per run of slices of dimension
+	 * sdim (slice = (q - sbase) >> sshift), or NULL for one tree. */
+	uint32_t	*slice;		/* narrow index of the slice's root */
+	uint32_t	 sdim, sshift, sbase, nslice;
+};
+
+/*
+ * The classifier: one tree per group of boxes that are wide in the same
+ * dimensions (EffiCuts' separation).  A wide box straddles most cuts; in
+ * a tree of its own it is not copied into every leaf of narrow ones.
+ * Lookups ask the trees in order of their best priority and stop when no
+ * tree left can beat the answer.
+ */
+#define GROUPS_MAX	(1 << CLS_DIMS)
+
+struct classifier {
+	struct tree	*trees[GROUPS_MAX];
+	int		 ntrees;
+};
+
+static int
+push_node(struct tree *c)
+{
+	if (c->nnodes == c->capnodes) {
+		size_t cap = c->capnodes ? c->capnodes * 2 : 64;
+		struct node *n = realloc(c->nodes, cap * sizeof(*n));
+
+		if (n == NULL) {
+			c->failed = 1;
+			return -1;
+		}
+		c->nodes = n;
+		c->capnodes = cap;
+	}
+	memset(&c->nodes[c->nnodes], 0, sizeof(c->nodes[0]));
+	return (int)c->nnodes++;
+}
+
+static int
+prio_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct cls_box *b = arg;
+	uint32_t x = *(const uint32_t *)pa, y = *(const uint32_t *)pb;
+
+	return b[x].prio < b[y].prio ? -1 : b[x].prio > b[y].prio;
+}
+
+/* The k-th smallest of a[0..n) (Hoare's selection, median-of-three
+ * pivots), reordering a: linear on average where a sort is n log n, and
+ * the build asks it five times at every node. */
+static u128
+select_nth(u128 *a, size_t n, size_t k)
+{
+	ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, want = (ptrdiff_t)k;
+
+	while (lo < hi) {
+		ptrdiff_t i = lo, j = hi, mid = lo + (hi - lo) / 2;
+		u128 x = a[lo], y = a[mid], z = a[hi], pivot, t;
+
+		pivot = x < y ? (y < z ? y : x < z ? z : x) :
+		    (x < z ? x : y < z ? z : y);
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				t = a[i];
+				a[i++] = a[j];
+				a[j--] = t;
+			}
+		}
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			break;		/* between j and i: equal to the pivot */
+	}
+	return a[want];
+}
+
+/* Box b covers box a within region [rlo, rhi]. */
+static int
+covers_in(const struct cls_box *b, const struct cls_box *a, const u128 *rlo,
+    const u128 *rhi)
+{
+	int d;
+
+	for (d = 0; d < CLS_DIMS; d++) {
+		u128 lo = a->lo[d] > rlo[d] ? a->lo[d] : rlo[d];
+		u128 hi = a->hi[d] < rhi[d] ? a->hi[d] : rhi[d];
+
+		if (b->lo[d] > lo || b->hi[d] < hi)
+			return 0;
+	}
+	return 1;
+}
+
+/* Box b holds the whole region [rlo, rhi]. */
+static int
+covers_region(const struct cls_box *b, const u128 *rlo, const u128 *rhi)
+{
+	int d;
+
+	for (d = 0; d < CLS_DIMS; d++)
+		if (b->lo[d] > rlo[d] || b->hi[d] < rhi[d])
+			return 0;
+	return 1;
+}
+
+static int build(struct tree *c, uint32_t *ids, size_t n, u128 *rlo,
+    u128 *rhi, int depth);
+
+static int
+make_leaf(struct tree *c, int at, uint32_t *ids, size_t n,
+    const u128 *rlo, const u128 *rhi)
+{
+	size_t i, j, kept = 0;
+
+	qsort_r(ids, n, sizeof(*ids), prio_cmp, c->boxes);
+	for (i = 0; i < n; i++) {
+		int shadowed = 0;
+
+		for (j = 0; j < kept && !shadowed; j++)
+			shadowed = covers_in(&c->boxes[ids[j]],
+			    &c->boxes[ids[i]], rlo, rhi);
+		if (!shadowed)
+			ids[kept++] = ids[i];
+		if (kept > 0 && covers_region(&c->boxes[ids[kept - 1]], rlo,
+		    rhi))
+			break;	/* the region is all decided */
+	}
+	if (c->nleaf + kept > c->capleaf) {
+		size_t cap = (c->capleaf ? c->capleaf * 2 : 256) + kept;
+		uint32_t *l = realloc(c->leafbox, cap * sizeof(*l));
+
+		if (l == NULL) {
+			c->failed = 1;
+			return -1;
+		}
+		c->leafbox = l;
+		c->capleaf = cap;
+	}
+	memcpy(c->leafbox + c->nleaf, ids, kept * sizeof(*ids));
+	c->nodes[at].dim = -1;
+	c->nodes[at].first = (uint32_t)c->nleaf;
+	c->nodes[at].count = (uint32_t)kept;
+	c->nleaf += kept;
+	return at;
+}
+
+static int
+build(struct tree *c, uint32_t *ids, size_t n, u128 *rlo, u128 *rhi,
+    int depth)
+{
+	int at = push_node(c), d, best_d = -1;
+	size_t best_big = n, i, nl, nr;
+	u128 best_cut = 0, *ends;
+	uint32_t *left, *right;
+
+	if (at == -1)
+		return -1;
+	if (n <= LEAF_MAX || depth >= DEPTH_MAX)
+		return make_leaf(c, at, ids, n, rlo, rhi);
+	if ((ends = malloc(2 * n * sizeof(*ends))) == NULL) {
+		c->failed = 1;
+		return -1;
+	}
+	for (d = 0; d < CLS_DIMS; d++) {
+		size_t m = 0;
+		u128 cut;
+
+		for (i = 0; i < n; i++) {
+			const struct cls_box *b = &c->boxes[ids[i]];
+
+			if (b->lo[d] > rlo[d])
+				ends[m++] = b->lo[d] - 1;
+			if (b->hi[d] < rhi[d])
+				ends[m++] = b->hi[d];
+		}
+		if (m == 0)
+			continue;
+		cut = select_nth(ends, m, m / 2);
+		for (i = 0, nl = nr = 0; i < n; i++) {
+			const struct cls_box *b = &c->boxes[ids[i]];
+
+			nl += b->lo[d] <= cut;
+			nr += b->hi[d] > cut;
+		}
+		if ((nl > nr ? nl : nr) < best_big) {
+			best_big = nl > nr ? nl : nr;
+			best_d = d;
+			best_cut = cut;
+		}
+	}
+	free(ends);
+	if (best_d == -1)
+		return make_leaf(c, at, ids, n, rlo, rhi);
+	left = malloc(n * sizeof(*left));
+	right = malloc(n * sizeof(*right));
+	if (left == NULL || right == NULL) {
+		free(left);
+		free(right);
+		c->failed = 1;
+		return -1;
+	}
+	for (i = 0, nl = nr = 0; i < n; i++) {
+		const struct cls_box *b = &c->boxes[ids[i]];
+
+		if (b->lo[best_d] <= best_cut)
+			left[nl++] = ids[i];
+		if (b->hi[best_d] > best_cut)
+			right[nr++] = ids[i];
+	}
+	{
+		u128 keep_hi = rhi[best_d], keep_lo = rlo[best_d];
+		int l, r;
+
+		rhi[best_d] = best_cut;
+		l = build(c, left, nl, rlo, rhi, depth + 1);
+		rhi[best_d] = keep_hi;
+		rlo[best_d] = best_cut + 1;
+		r = build(c, right, nr, rlo, rhi, depth + 1);
+		rlo[best_d] = keep_lo;
+		free(left);
+		free(right);
+		if (l == -1 || r == -1)
+			return -1;
+		c->nodes[at].dim = best_d;
+		c->nodes[at].cut = best_cut;
+		c->nodes[at].left = (uint32_t)l;
+		c->nodes[at].right = (uint32_t)r;
+	}
+	return at;
+}
+
+static void
+tree_free(struct tree *c)
+{
+	if (c == NULL)
+		return;
+	free(c->nn);
+	free(c->nb);
+	free(c->slice);
+	free(c->nodes);
+	free(c->leafbox);
+	free(c->boxes);
+	free(c);
+}
+
+/* Every box fits 32 bits: the tree can take the narrow form. */
+static int
+fits32(const struct cls_box *b, size_t n)
+{
+	size_t i;
+	int d;
+
+	for (i = 0; i < n; i++)
+		for (d = 0; d < CLS_DIMS; d++)
+			if (b[i].hi[d] > 0xffffffffu)
+				return 0;
+	return 1;
+}
+
+/* Switch to the 32-bit form (the caller knows every box fits: fits32);
+ * leaves get their own copies of their boxes, in order, so a leaf scan
+ * reads one run.  Cuts are box ends (lo - 1 or hi), so they fit when the
+ * boxes do.  roots: the wide nodes that start the subtrees (the root
+ * table's runs, or node 0), rewritten to where they land. */
+static void
+narrow(struct tree *c, uint32_t *roots, size_t nroots)
+{
+	struct nnode *nn;
+	struct nbox *nb;
+	uint32_t *from;		/* narrow index -> wide node */
+	size_t i, k, r, next = 0;
+	int d;
+
+	if (c->nnodes >= NARROW_INDEX || c->nleaf >= NARROW_INDEX)
+		return;
+	nn = malloc((c->nnodes + 1) * sizeof(*nn));
+	nb = malloc((c->nleaf + 1) * sizeof(*nb));
+	from = malloc((c->nnodes + 1) * sizeof(*from));
+	if (nn == NULL || nb == NULL || from == NULL) {	/* stay wide */
+		free(nn);
+		free(nb);
+		free(from);
+		return;
+	}
+	/* One subtree after the other, each breadth first: a walk stays in
+	 * its subtree's few cache lines. */
+	for (r = 0, i = 0; r < nroots; r++) {
+		from[next] = roots[r];
+		roots[r] = (uint32_t)next++;	/* now: where it lands */
+		for (; i < next; i++) {	/* from[] is the queue */
+			const struct node *w = &c->nodes[from[i]];
+
+			if (w->dim < 0) {
+				nn[i].cut = w->count;
+				nn[i].kid = NARROW_LEAF << NARROW_SHIFT |
+				    w->first;
+				continue;
+			}
+			nn[i].cut = (uint32_t)w->cut;
+			nn[i].kid = (uint32_t)w->dim << NARROW_SHIFT |
+			    (uint32_t)next;
+			from[next++] = w->left;
+			from[next++] = w->right;
+		}
+	}
+	for (k = 0; c->slice != NULL && k < c->nslice; k++)
+		c->slice[k] = roots[c->slice[k]];
+	for (k = 0; k < c->nleaf; k++) {
+		const struct cls_box *b = &c->boxes[c->leafbox[k]];
+
+		for (d = 0; d < 4; d++) {
+			nb[k].lo[d] = (uint32_t)b->lo[d];
+			nb[k].width[d] = (uint32_t)(b->hi[d] - b->lo[d]) ^ FLIP;
+		}
+		nb[k].plo = (uint32_t)b->lo[4];
+		nb[k].pwidth = (uint32_t)(b->hi[4] - b->lo[4]);
+		nb[k].prio = (uint32_t)b->prio;
+		nb[k].pad = 0;
+	}
+	free(from);
+	free(c->nodes);
+	free(c->leafbox);
+	free(c->boxes);
+	c->nodes = NULL;
+	c->leafbox = NULL;
+	c->boxes = NULL;
+	c->nboxes = 0;
+	c->nn = nn;
+	c->nb = nb;
+}
+
+/* The slice value v falls in. */
+static uint32_t
+slice_of(const struct tree *c, u128 v)
+{
+	return (uint32_t)((v - c->sbase) >> c->sshift);
+}
+
+/*
+ * A table at the root replaces the top levels of the walk by one indexed
+ * load: the range of one dimension in 2^k equal slices, a subtree per
+ * slice.  Chosen where boxes are narrow enough that few straddle slices
+ * (a box is copied into every slice it meets: at most twice as many
+ * copies as boxes) and the slices split them best (least sum of squared
+ * counts: the boxes a point meets on average), if that beats two binary
+ * levels (a quarter of n squared).
+ */
+#define SLICE_MAX(n)	((n) < 64 ? 64 : (n) * 2)
+
+static int
+choose_slices(struct tree *c)
+{
+	size_t n = c->nboxes, best_cost = (size_t)-1, i, limit = SLICE_MAX(n);
+	int32_t *cnt = NULL;	/* +1 where a box starts, -1 after it ends */
+	int d, shift, found = 0;
+
+	if (n <= LEAF_MAX * 4)
+		return 0;
+	if ((cnt = malloc((limit + 2) * sizeof(*cnt))) == NULL)
+		return 0;
+	for (d = 0; d < CLS_DIMS; d++) {
+		uint32_t lo = UINT32_MAX, hi = 0;
+
+		for (i = 0; i < n; i++) {
+			if (c->boxes[i].lo[d] < lo)
+				lo = (uint32_t)c->boxes[i].lo[d];
+			if (c->boxes[i].hi[d] > hi)
+				hi = (uint32_t)c->boxes[i].hi[d];
+		}
+		for (shift = 31; shift >= 0; shift--) {
+			size_t ns = ((hi - lo) >> shift) + 1, rep = 0, cost = 0;
+			int64_t run = 0;
+
+			if (ns > limit)
+				break;
+			if (ns < 2)
+				continue;
+			memset(cnt, 0, (ns + 1) * sizeof(*cnt));
+			for (i = 0; i < n; i++) {
+				uint32_t a = (uint32_t)(c->boxes[i].lo[d] - lo) >>
+				    shift, b = (uint32_t)(c->boxes[i].hi[d] - lo) >>
+				    shift;
+
+				rep += b - a + 1;
+				cnt[a]++;
+				cnt[b + 1]--;
+			}
+			if (rep > n + n)
+				break;	/* finer only copies more */
+			for (i = 0; i < ns; i++) {
+				run += cnt[i];
+				cost += (size_t)run * run;
+			}
+			if (cost < best_cost) {
+				best_cost = cost;
+				c->sdim = (uint32_t)d;
+				c->sshift = (uint32_t)shift;
+				c->sbase = lo;
+				c->nslice = (uint32_t)ns;
+				found = 1;
+			}
+		}
+	}
+	free(cnt);
+	/* worth it only when it splits the boxes well */
+	return found && best_cost < (size_t)n * n / 4;
+}
+
+/* Build one subtree per run of slices that hold the same boxes; the
+ * runs' roots (wide node indices; *nroots of them), or NULL. */
+static uint32_t *
+build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
+{
+	size_t n = c->nboxes, i, s, total = 0, nruns = 0;
+	uint32_t *start, *list, *fill, *roots;
+	uint32_t d = c->sdim;
+	int rc = 0;
+
+	start = calloc(c->nslice + 2, sizeof(*start));
+	c->slice = malloc(c->nslice * sizeof(*c->slice));
+	roots = malloc(c->nslice * sizeof(*roots));
+	if (start == NULL || c->slice == NULL || roots == NULL) {
+		free(start);
+		free(roots);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		for (s = slice_of(c, c->boxes[i].lo[d]);
+		    s <= slice_of(c, c->boxes[i].hi[d]); s++) {
+			start[s + 1]++;
+			total++;
+		}
+	for (s = 0; s < c->nslice; s++)
+		start[s + 1] += start[s];
+	list = malloc((total + 1) * sizeof(*list));
+	fill = malloc((c->nslice + 1) * sizeof(*fill));
+	if (list == NULL || fill == NULL) {
+		free(start);
+		free(list);
+		free(fill);
+		free(roots);
+		return NULL;
+	}
+	memcpy(fill, start, c->nslice * sizeof(*fill));
+	for (i = 0; i < n; i++)
+		for (s = slice_of(c, c->boxes[i].lo[d]);
+		    s <= slice_of(c, c->boxes[i].hi[d]); s++)
+			list[fill[s]++] = (uint32_t)i;
+	for (s = 0; s < c->nslice && rc != -1; ) {
+		size_t e = s + 1, len = start[s + 1] - start[s];
+		uint64_t top;
+
+		while (e < c->nslice && start[e + 1] - start[e] == len &&
+		    memcmp(list + start[e], list + start[s], len *
+		    sizeof(*list)) == 0)
+			e++;
+		rlo[d] = c->sbase + ((u128)s << c->sshift);
+		top = (uint64_t)c->sbase + ((uint64_t)e << c->sshift) - 1;
+		rhi[d] = top > 0xffffffffu ? 0xffffffffu : top;
+		rc = build(c, list + start[s], len, rlo, rhi, 0);
+		roots[nruns] = (uint32_t)rc;
+		for (; s < e; s++)
+			c->slice[s] = (uint32_t)nruns;
+		nruns++;
+	}
+	*nroots = nruns;
+	rlo[d] = 0;
+	rhi[d] = U128_MAX;
+	free(start);
+	free(list);
+	free(fill);
+	if (rc == -1) {
+		free(roots);
+		return NULL;
+	}
+	return roots;
+}
+
+static struct tree *
+tree_build(const struct cls_box *boxes, size_t n)
+{
+	struct tree *c = calloc(1, sizeof(*c));
+	u128 rlo[CLS_DIMS], rhi[CLS_DIMS];
+	uint32_t *ids, root = 0, *roots = &root;	/* unsliced: node 0 */
+	size_t i, nroots = 1;
+	int d, fits = fits32(boxes, n);
+
+	if (c == NULL)
+		return NULL;
+	c->boxes = malloc((n + 1) * sizeof(*boxes));
+	ids = malloc((n + 1) * sizeof(*ids));
+	if (c->boxes == NULL || ids == NULL) {
+		free(ids);
+		tree_free(c);
+		return NULL;
+	}
+	memcpy(c->boxes, boxes, n * sizeof(*boxes));
+	c->nboxes = n;
+	c->minprio = n > 0 ? boxes[0].prio : 0;
+	for (i = 0; i < n; i++) {
+		ids[i] = (uint32_t)i;
+		if (boxes[i].prio < c->minprio)
+			c->minprio = boxes[i].prio;
+	}
+	for (d = 0; d < CLS_DIMS; d++) {
+		rlo[d] = 0;
+		rhi[d] = U128_MAX;
+	}
+	if (fits && choose_slices(c)) {
+		if ((roots = build_sliced(c, rlo, rhi, &nroots)) == NULL ||
+		    c->failed) {
+			free(roots);
+			free(ids);
+			tree_free(c);
+			return NULL;
+		}
+	} else if (build(c, ids, n, rlo, rhi, 0) == -1 || c->failed) {
+		free(ids);
+		tree_free(c);
+		return NULL;
+	}
+	free(ids);
+	if (fits)
+		narrow(c, roots, nroots);
+	if (roots != &root)
+		free(roots);
+	if (c->slice != NULL && c->nn == NULL) {	/* could not narrow */
+		tree_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* A box is wide in a dimension when it spans at least a sixteenth of that
+ * dimension's span over all boxes. */
+static int
+wide_mask(const struct cls_box *b, const u128 *span)
+{
+	int d, m = 0;
+
+	/* The addresses decide: wide ports or protocols replicate little. */
+	for (d = 0; d < 2; d++)
+		if (b->hi[d] - b->lo[d] >= span[d] / 16)
+			m |= 1 << d;
+	return m;
+}
+
+static int
+tree_order(const void *pa, const void *pb)
+{
+	const struct tree *a = *(struct tree *const *)pa;
+	const struct tree *b = *(struct tree *const *)pb;
+
+	return a->minprio < b->minprio ? -1 : a->minprio > b->minprio;
+}
+
+struct classifier *
+cls_build(const struct cls_box *boxes, size_t n)
+{
+	struct classifier *c = calloc(1, sizeof(*c));
+	struct cls_box *group;
+	u128 lo[CLS_DIMS], hi[CLS_DIMS], span[CLS_DIMS];
+	size_t i, m;
+	int g, d;
+
+	if (c == NULL || (group = malloc((n + 1) * sizeof(*group))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	for (d = 0; d < CLS_DIMS; d++) {
+		lo[d] = U128_MAX;
+		hi[d] = 0;
+		for (i = 0; i < n; i++) {
+			if (boxes[i].lo[d] < lo[d])
+				lo[d] = boxes[i].lo[d];
+			if (boxes[i].hi[d] > hi[d])
+				hi[d] = boxes[i].hi[d];
+		}
+		span[d] = n > 0 ? hi[d] - lo[d] : 0;
+	}
+	for (g = 0; g < GROUPS_MAX; g++) {
+		for (i = 0, m = 0; i < n; i++)
+			if (wide_mask(&boxes[i], span) == g)
+				group[m++] = boxes[i];
+		if (m == 0)
+			continue;
+		if ((c->trees[c->ntrees] = tree_build(group, m)) == NULL) {
+			free(group);
+			cls_free(c);
+			return NULL;
+		}
+		c->ntrees++;
+	}
+	free(group);
+	qsort(c->trees, (size_t)c->ntrees, sizeof(c->trees[0]), tree_order);
+	return c;
+}
+
+static int
+inside(const struct cls_box *b, const u128 *p)
+{
+	int d;
+
+	for (d = 0; d < CLS_DIMS; d++)
+		if (p[d] < b->lo[d] || p[d] > b->hi[d])
+			return 0;
+	return 1;
+}
+
+/* The best priority in this tree below best (unsigned: -1 is the top), or
+ * best itself. */
+static int
+nbox_holds(const struct nbox *b, const uint32_t *q)
+{
+#if defined(__SSE2__) && !defined(CLS_SCALAR)
+	__m128i d = _mm_sub_epi32(_mm_loadu_si128((const __m128i *)q),
+	    _mm_load_si128((const __m128i *)b->lo));
+	__m128i out = _mm_cmpgt_epi32(_mm_xor_si128(d,
+	    _mm_set1_epi32((int)FLIP)), _mm_load_si128((const __m128i *)
+	    b->width));
+
+	return _mm_movemask_epi8(out) == 0 && q[4] - b->plo <= b->pwidth;
+#else
+	return (q[0] - b->lo[0] <= b->width[0]) &
+	    (q[1] - b->lo[1] <= b->width[1]) &
+	    (q[2] - b->lo[2] <= b->width[2]) &
+	    (q[3] - b->lo[3] <= b->width[3]) &
+	    (q[4] - b->plo <= b->pwidth);
+#endif
+}
+
+static uint32_t
+narrow_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
+{
+	const struct nnode *nn = c->nn;
+	struct nnode nd = nn[0];
+	const struct nbox *b, *end;
+	uint32_t dim;
+
+	if (c->slice != NULL) {
+		uint64_t at = ((uint64_t)q[c->sdim] - c->sbase) >> c->sshift;
+
+		if (at >= c->nslice)
+			return best;	/* outside every box of the tree */
+		nd = nn[c->slice[at]];
+	}
+	while ((dim = nd.kid >> NARROW_SHIFT) != NARROW_LEAF)
+		nd = nn[(nd.kid & NARROW_INDEX) + (q[dim] > nd.cut)];
+	b = &c->nb[nd.kid & NARROW_INDEX];
+	for (end = b + nd.cut; b < end && b->prio < best; b++)
+		if (nbox_holds(b, q))
+			return b->prio;
+	return best;
+}
+
+static int
+wide_lookup(const struct tree *c, const u128 *p)
+{
+	const struct node *nd = &c->nodes[0];
+	uint32_t i;
+
+	while (nd->dim >= 0)
+		nd = &c->nodes[p[nd->dim] <= nd->cut ? nd->left : nd->right];
+	for (i = 0; i < nd->count; i++) {
+		const struct cls_box *b = &c->boxes[c->leafbox[nd->first + i]];
+
+		if (inside(b, p))
+			return b->prio;
+	}
+	return -1;
+}
+
+int
+cls_lookup(const struct classifier *c, const u128 *p)
+{
+	uint32_t best = UINT32_MAX, q[CLS_DIMS];
+	int t, d, fits = 1;
+
+	for (d = 0; d < CLS_DIMS; d++) {
+		fits &= p[d] <= 0xffffffffu;
+		q[d] = (uint32_t)p[d];
+	}
+	for (t = 0; t < c->ntrees; t++) {
+		const struct tree *x = c->trees[t];
+
+		if ((uint32_t)x->minprio >= best)
+			break;		/* no tree left can win */
+		if (x->nn != NULL) {
+			if (fits)	/* else above every box of the tree */
+				best = narrow_lookup(x, q, best);
+		} else {
+			int got = wide_lookup(x, p);
+
+			if (got != -1 && (uint32_t)got < best)
+				best = (uint32_t)got;
+		}
+	}
+	return best == UINT32_MAX ? -1 : (int)best;
+}
+
+int
+cls_linear(const struct cls_box *boxes, size_t n, const u128 *p)
+{
+	int best = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((best == -1 || boxes[i].prio < best) && inside(&boxes[i], p))
+			best = boxes[i].prio;
+	return best;
+}
+
+size_t
+cls_memory(const struct classifier *c)
+{
+	size_t m = sizeof(*c);
+	int t;
+
+	for (t = 0; t < c->ntrees; t++) {
+		const struct tree *x = c->trees[t];
+
+		m += sizeof(*x);
+		if (x->nn != NULL)
+			m += x->nnodes * sizeof(struct nnode) + x->nleaf *
+			    sizeof(struct nbox) + (x->slice != NULL ?
+			    x->nslice * sizeof(uint32_t) : 0);
+		else
+			m += x->nnodes * sizeof(struct node) + x->nleaf *
+			    sizeof(uint32_t) + x->nboxes * sizeof(struct cls_box);
+	}
+	return m;
+}
+
+void
+cls_free(struct classifier *c)
+{
+	int t;
+
+	if (c == NULL)
+		return;
+	for (t = 0; t < c->ntrees; t++)
+		tree_free(c->trees[t]);
+	free(c);
+}

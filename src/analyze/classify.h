@@ -1,0 +1,37 @@
+/* classify.h: which rule decides a packet, fast: decision trees over
+ * boxes (a table of equal slices at the root, then HyperSplit's binary
+ * cuts), first match by priority in the leaves.
+ *
+ * A rule is one or more boxes, one interval per dimension; the classifier
+ * returns the lowest priority number among the boxes that contain the
+ * packet, exactly what a linear first-match scan returns.
+ */
+#ifndef MOAT_CLASSIFY_H
+#define MOAT_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/iset.h"
+
+#define CLS_DIMS	5
+
+struct cls_box {
+	u128	lo[CLS_DIMS], hi[CLS_DIMS];
+	int	prio;		/* lower wins: the rule's position */
+};
+
+struct classifier;
+
+/* Build from n boxes (copied).  NULL when memory runs out. */
+struct classifier *cls_build(const struct cls_box *boxes, size_t n);
+/* The priority of the first box containing point p, or -1. */
+int	 cls_lookup(const struct classifier *c, const u128 *p);
+/* Free it. */
+void	 cls_free(struct classifier *c);
+/* Bytes it holds; nodes and leaves. */
+size_t	 cls_memory(const struct classifier *c);
+/* The same answer by a linear scan, for tests and benchmarks. */
+int	 cls_linear(const struct cls_box *boxes, size_t n, const u128 *p);
+
+#endif

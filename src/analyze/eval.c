@@ -1,0 +1,317 @@
+/* eval.c: the verdict for one flow; see eval.h.
+ *
+ * The order is the kernel's: a port forward rewrites the destination first
+ * (prerouting), then the anti-lockout rule, the numbered rules in file order
+ * (first match wins, disabled ones skipped), the accept implied by the port
+ * forward, and last the interface's default.
+ */
+#include "analyze/eval.h"
+
+#include <stdlib.h>
+
+#include "analyze/classify.h"
+
+u128
+flow_service_key(const struct flow *f)
+{
+	const struct proto_info *pi = builtin_proto_by_number(f->proto);
+	unsigned low = pi != NULL && pi->kind != PK_NONE ? f->dport : 0;
+
+	return (u128)(unsigned)f->proto << 16 | (low & 0xffff);
+}
+
+bool
+rule_matches(const struct rule *r, const struct flow *f, u128 dst)
+{
+	return !r->disabled && r->iface == f->iface &&
+	    iset_contains(r->src.set, f->src) &&
+	    iset_contains(r->dst.set, dst) &&
+	    iset_contains(r->svc.set, flow_service_key(f));
+}
+
+static const struct forward *
+find_forward(const struct policy *p, const struct flow *f, u128 *dst)
+{
+	bool v4 = addr_family_of(f->dst) == FAM_V4;
+	size_t i;
+
+	for (i = 0; i < p->nforward; i++) {
+		const struct forward *fw = p->forwards[i];
+
+		if (fw->iface != f->iface || (v4 ? !fw->has4 : !fw->has6) ||
+		    !iset_contains(fw->iface->ip_obj->set, f->dst) ||
+		    !iset_contains(fw->svc.set, flow_service_key(f)))
+			continue;
+		*dst = v4 ? fw->to4 : fw->to6;
+		return fw;
+	}
+	return NULL;
+}
+
+static bool
+is_gateway_address(const struct policy *p, u128 a)
+{
+	size_t i;
+
+	for (i = 0; i < p->niface; i++)
+		if (iset_contains(p->ifaces[i]->ip_obj->set, a))
+			return true;
+	return false;
+}
+
+/*
+ * The index: two classifiers.  IPv4 flows (source and destination in
+ * ::ffff:0:0/96) ask one built from the rules' boxes cut to that block and
+ * shifted down to 32 bits, which the classifier keeps in its packed form
+ * with a table at the root; every other flow asks one of the boxes that
+ * reach outside the block.  A box inside the block in both addresses can
+ * only hold IPv4 flows and is left out of the second.
+ */
+struct policy_index {
+	struct classifier	*v4, *other;
+};
+
+struct boxes {
+	struct cls_box	*v;
+	size_t		 n, cap, max;
+};
+
+static int
+add_box(struct boxes *b, const struct cls_box *x)
+{
+	if (b->n == b->max)
+		return -1;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct cls_box *v = realloc(b->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = *x;
+	return 0;
+}
+
+/* Box x cut to the IPv4 block in both addresses and shifted to 32 bits;
+ * false when it holds no IPv4 flow. */
+static bool
+v4_part(const struct cls_box *x, struct cls_box *out)
+{
+	int d;
+
+	*out = *x;
+	for (d = 0; d < 2; d++) {
+		if (x->hi[d] < V4_BASE || x->lo[d] > V4_LAST)
+			return false;
+		out->lo[d] = (x->lo[d] < V4_BASE ? V4_BASE : x->lo[d]) - V4_BASE;
+		out->hi[d] = (x->hi[d] > V4_LAST ? V4_LAST : x->hi[d]) - V4_BASE;
+	}
+	return true;
+}
+
+/* Both addresses of box x are IPv4 only. */
+static bool
+inside_v4(const struct cls_box *x)
+{
+	int d;
+
+	for (d = 0; d < 2; d++)
+		if (addr_family_of(x->lo[d]) != FAM_V4 ||
+		    addr_family_of(x->hi[d]) != FAM_V4)
+			return false;
+	return true;
+}
+
+struct policy_index *
+policy_index(const struct policy *p, size_t max_boxes)
+{
+	struct boxes v4 = { NULL, 0, 0, max_boxes };
+	struct boxes other = { NULL, 0, 0, max_boxes };
+	struct policy_index *idx = NULL;
+	size_t i, a, b, k;
+
+	for (i = 0; i < p->nrule; i++) {
+		const struct rule *r = p->rules[i];
+
+		if (r->disabled)
+			continue;
+		/* One box per combination of the rule's intervals. */
+		for (a = 0; a < r->src.set.n; a++)
+			for (b = 0; b < r->dst.set.n; b++)
+				for (k = 0; k < r->svc.set.n; k++) {
+					struct cls_box x, y;
+
+					x.lo[0] = r->src.set.v[a].lo;
+					x.hi[0] = r->src.set.v[a].hi;
+					x.lo[1] = r->dst.set.v[b].lo;
+					x.hi[1] = r->dst.set.v[b].hi;
+					x.lo[2] = 0;
+					x.hi[2] = 0;
+					x.lo[3] = r->svc.set.v[k].lo;
+					x.hi[3] = r->svc.set.v[k].hi;
+					x.lo[4] = x.hi[4] = r->iface->index;
+					x.prio = (int)i;
+					if ((v4_part(&x, &y) &&
+					    add_box(&v4, &y) == -1) ||
+					    (!inside_v4(&x) &&
+					    add_box(&other, &x) == -1))
+						goto out;
+				}
+	}
+	if ((idx = calloc(1, sizeof(*idx))) == NULL ||
+	    (idx->v4 = cls_build(v4.v, v4.n)) == NULL ||
+	    (idx->other = cls_build(other.v, other.n)) == NULL) {
+		policy_index_free(idx);
+		idx = NULL;
+	}
+out:
+	free(v4.v);
+	free(other.v);
+	return idx;
+}
+
+void
+policy_index_free(struct policy_index *idx)
+{
+	if (idx == NULL)
+		return;
+	cls_free(idx->v4);
+	cls_free(idx->other);
+	free(idx);
+}
+
+static const struct rule *
+first_rule(const struct policy *p, const struct policy_index *idx,
+    const struct flow *f, u128 dst)
+{
+	size_t i;
+
+	if (idx != NULL) {
+		u128 pt[CLS_DIMS] = { f->src, dst, 0, flow_service_key(f),
+		    f->iface->index };
+		const struct classifier *c = idx->other;
+		int prio;
+
+		if (addr_family_of(f->src) == FAM_V4 &&
+		    addr_family_of(dst) == FAM_V4) {
+			pt[0] -= V4_BASE;
+			pt[1] -= V4_BASE;
+			c = idx->v4;
+		}
+		prio = cls_lookup(c, pt);
+		return prio >= 0 ? p->rules[prio] : NULL;
+	}
+	for (i = 0; i < p->nrule; i++)
+		if (rule_matches(p->rules[i], f, dst))
+			return p->rules[i];
+	return NULL;
+}
+
+void
+policy_eval(const struct policy *p, const struct flow *f, struct verdict *v)
+{
+	policy_eval_with(p, NULL, f, v);
+}
+
+void
+policy_eval_with(const struct policy *p, const struct policy_index *idx,
+    const struct flow *f, struct verdict *v)
+{
+	const struct rule *r;
+
+	v->rule = NULL;
+	v->dst = f->dst;
+	v->forward = NULL;
+	if (!p->firewall) {
+		v->action = ACT_ACCEPT;
+		v->by = BY_FIREWALL_OFF;
+		v->to_gateway = is_gateway_address(p, f->dst);
+		return;
+	}
+	v->forward = find_forward(p, f, &v->dst);
+	v->to_gateway = is_gateway_address(p, v->dst);
+	if (p->lockout_rule != NULL && rule_matches(p->lockout_rule, f, v->dst)) {
+		v->action = ACT_ACCEPT;
+		v->by = BY_ANTILOCKOUT;
+		v->rule = p->lockout_rule;
+		return;
+	}
+	if ((r = first_rule(p, idx, f, v->dst)) != NULL) {
+		v->action = r->action;
+		v->by = BY_RULE;
+		v->rule = r;
+		return;
+	}
+	if (v->forward != NULL) {
+		v->action = ACT_ACCEPT;
+		v->by = BY_FORWARD;
+		return;
+	}
+	v->action = policy_iface_default(f->iface);
+	v->by = BY_DEFAULT;
+}
+
+/*
+ * Interception follows the policy: the kernel diverts only what the zone
+ * chains accept (nftc.c's intercept chain, judged again on input), so a
+ * connection is scanned only when its verdict is accept.  See
+ * doc/design/smtp-proxy.md.
+ */
+enum smtp_scan
+policy_smtp_scan(const struct policy *p, const struct flow *f,
+    const struct verdict *v)
+{
+	const struct antivirus *av = &p->av;
+	const struct iface *lan;
+	size_t i;
+
+	if (!av->present || f->proto != 6 || f->dport != 25 ||
+	    v->action != ACT_ACCEPT)
+		return SMTP_NOT_SCANNED;
+	if (v->to_gateway) {
+		if (!av->local_scanning ||
+		    (lan = policy_iface(p, "LAN")) == NULL)
+			return SMTP_NOT_SCANNED;
+		for (i = 0; i < lan->naddr; i++)
+			if (lan->addrs[i].lit.lo == v->dst)
+				return SMTP_RELAY;
+		return SMTP_NOT_SCANNED;
+	}
+	if (!av->other_scanning)
+		return SMTP_NOT_SCANNED;
+	if (v->forward != NULL)
+		return SMTP_INTERCEPT_IN;
+	if (av->outgoing_scanning && !policy_iface_external(p, f->iface))
+		return SMTP_INTERCEPT_OUT;
+	return SMTP_NOT_SCANNED;
+}
+
+const char *
+smtp_scan_text(enum smtp_scan s)
+{
+	switch (s) {
+	case SMTP_INTERCEPT_OUT:
+		return "intercepted and scanned by the SMTP proxy "
+		    "(smtp-other-scanning, outgoing), then sent on to its "
+		    "destination";
+	case SMTP_INTERCEPT_IN:
+		return "intercepted and scanned by the SMTP proxy "
+		    "(smtp-other-scanning, incoming to a port forward)";
+	case SMTP_RELAY:
+		return "received and scanned by the gateway's relay "
+		    "(smtp-local-scanning), then handed to smtp-relay-to";
+	default:
+		return NULL;
+	}
+}
+
+const char *
+smtp_scan_name(enum smtp_scan s)
+{
+	static const char *const names[] = { NULL, "intercept-outgoing",
+	    "intercept-incoming", "relay" };
+
+	return names[s];
+}

@@ -1,0 +1,68 @@
+/* eval.h: which rule decides a connection (the simulated telnet test). */
+#ifndef MOAT_EVAL_H
+#define MOAT_EVAL_H
+
+#include <stdbool.h>
+
+#include "policy/policy.h"
+
+/* A new connection as the gateway sees it arrive. */
+struct flow {
+	const struct iface	*iface;		/* where it arrives */
+	u128			 src, dst;	/* same family */
+	int			 proto;		/* IP protocol number */
+	unsigned		 dport;		/* port, or ICMP type */
+};
+
+enum decided_by {
+	BY_RULE = 0,		/* a numbered rule of the file */
+	BY_ANTILOCKOUT,		/* the built-in anti-lockout rule */
+	BY_FORWARD,		/* the accept that a port forward implies */
+	BY_DEFAULT,		/* the interface's default */
+	BY_FIREWALL_OFF,	/* firewall off: nothing is filtered */
+};
+
+struct verdict {
+	enum action		 action;
+	enum decided_by		 by;
+	const struct rule	*rule;		/* BY_RULE, BY_ANTILOCKOUT */
+	const struct forward	*forward;	/* a port forward rewrote dst */
+	u128			 dst;		/* destination after the forward */
+	bool			 to_gateway;	/* input, not forward */
+};
+
+/* What the SMTP proxy does with a connection the policy has judged. */
+enum smtp_scan {
+	SMTP_NOT_SCANNED = 0,	/* not SMTP, not accepted, or no scanning */
+	SMTP_INTERCEPT_OUT,	/* smtp-other-scanning, outgoing */
+	SMTP_INTERCEPT_IN,	/* smtp-other-scanning, to a port forward */
+	SMTP_RELAY,		/* smtp-local-scanning: the gateway's relay */
+};
+
+enum smtp_scan	 policy_smtp_scan(const struct policy *p,
+		    const struct flow *f, const struct verdict *v);
+/* A sentence for it, or NULL for SMTP_NOT_SCANNED. */
+const char	*smtp_scan_text(enum smtp_scan s);
+/* Its JSON name, or NULL. */
+const char	*smtp_scan_name(enum smtp_scan s);
+
+/* The key of a flow in service sets: protocol << 16 | port. */
+u128	 flow_service_key(const struct flow *f);
+/* True when rule r matches flow f whose destination is dst. */
+bool	 rule_matches(const struct rule *r, const struct flow *f, u128 dst);
+struct policy_index;
+
+/* Decide flow f under valid policy p: first match in file order. */
+void	 policy_eval(const struct policy *p, const struct flow *f,
+	    struct verdict *v);
+/* An index of p's rules for policy_eval_with() (classify.h's trees), or
+ * NULL when memory runs out or the rules would make more than max_boxes
+ * boxes (of each address family). */
+struct policy_index *policy_index(const struct policy *p, size_t max_boxes);
+void	 policy_index_free(struct policy_index *idx);
+/* policy_eval(), finding the first matching rule through idx. */
+void	 policy_eval_with(const struct policy *p,
+	    const struct policy_index *idx, const struct flow *f,
+	    struct verdict *v);
+
+#endif

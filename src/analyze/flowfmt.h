@@ -1,0 +1,24 @@
+/* flowfmt.h: flows as text lines, for `moat test --batch`.
+ *
+ * Two forms are read:
+ *   IF SRC DST PROTO [PORT|TYPE]     LAN 192.168.1.50 8.8.8.8 tcp 25
+ *   a line of `conntrack -L`         tcp 6 431999 ESTABLISHED src=… dst=…
+ *                                    sport=… dport=… src=… (reply) …
+ * For conntrack lines the first src=, dst=, dport= (or type=) are the
+ * original direction; the interface comes from --in.
+ */
+#ifndef MOAT_FLOWFMT_H
+#define MOAT_FLOWFMT_H
+
+#include "analyze/eval.h"
+
+/* A decimal number of at most max, digits only.  0, or -1. */
+int	 flow_parse_number(const char *s, unsigned max, unsigned *out);
+/* Parse one line into f.  Returns 1 for a flow, 0 for a blank or comment
+ * line, -1 with a reason in err.  default_iface (may be NULL) is used when
+ * the line names none. */
+int	 flow_parse_line(const struct policy *p, const char *line,
+	    const struct iface *default_iface, struct flow *f, char *err,
+	    size_t errlen);
+
+#endif

@@ -1,0 +1,739 @@
+/* lint.c: rules that can never match, and other findings of `moat check`.
+ *
+ * A rule matches a box: interface × source set × destination set × service
+ * set, each dimension an interval set (so excludes, lists, ranges and
+ * several protocols are exact, not approximated).  A rule can never match
+ * when the earlier rules on its interface (and the anti-lockout rule)
+ * together cover its box.
+ *
+ * check_rule() finds the earlier rules that overlap it through an index per
+ * interface and dimension, then decides: one of them covers it alone (a
+ * subset test); or a volume bound proves some of it is left; or
+ * cover_dims() splits the box at every interval end of the rule and the
+ * candidates, depth first, and stops at the first piece no one covers.
+ * The whole argument is in doc/design/lint.md.
+ */
+#include "analyze/lint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/eval.h"
+
+#define WORK_MAX	(1u << 20)	/* pieces looked at before giving up */
+
+/* Every interval of every rule's set in one dimension, sorted by low end,
+ * with the implicit-tree augmentation maxhi.  Hulls would be simpler, but
+ * an object of scattered hosts has a hull spanning most of the space. */
+struct dim_index {
+	size_t		 n;		/* entries */
+	u128		*lo, *hi;	/* entries in order of lo */
+	u128		*maxhi;		/* implicit tree: max hi of subtree */
+	u128		*los, *his;	/* sorted ends, for counting */
+	size_t		*id;		/* position of the entry's rule */
+};
+
+struct group {
+	struct rule	**rules;	/* enabled rules of one interface */
+	size_t		  n;
+	struct dim_index  dim[3];
+};
+
+struct lint {
+	struct policy		*p;
+	struct arena		*a;
+	struct lint_stats	*st;
+	size_t			*found;		/* candidates of the current rule */
+	size_t			 nfound;
+	size_t			*seen;		/* per rule: self + 1 once found */
+	size_t			 self;		/* position of the current rule */
+	const struct group	*g;
+	u128			 hlo[3], hhi[3];	/* hull of the rule */
+	u128			 qlo, qhi;		/* interval queried */
+};
+
+static struct iset *
+rule_dim(struct rule *r, int k)
+{
+	return k == 0 ? &r->src.set : k == 1 ? &r->dst.set : &r->svc.set;
+}
+
+static u128
+hull_lo(const struct iset *s)
+{
+	return s->v[0].lo;
+}
+
+static u128
+hull_hi(const struct iset *s)
+{
+	return s->v[s->n - 1].hi;
+}
+
+static int
+u128_cmp(const void *pa, const void *pb)
+{
+	u128 a = *(const u128 *)pa, b = *(const u128 *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+struct sort_item {
+	u128	lo, hi;
+	size_t	id;
+};
+
+static int
+item_cmp(const void *pa, const void *pb)
+{
+	const struct sort_item *a = pa, *b = pb;
+
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static u128
+tree_build(struct dim_index *x, size_t l, size_t r)
+{
+	size_t mid;
+	u128 m, sub;
+
+	if (l >= r)
+		return 0;
+	mid = l + (r - l) / 2;
+	m = x->hi[mid];
+	if ((sub = tree_build(x, l, mid)) > m)
+		m = sub;
+	if ((sub = tree_build(x, mid + 1, r)) > m)
+		m = sub;
+	x->maxhi[mid] = m;
+	return m;
+}
+
+static void
+index_build(struct arena *a, struct group *g, int k)
+{
+	struct dim_index *x = &g->dim[k];
+	struct sort_item *items;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < g->n; i++)
+		n += rule_dim(g->rules[i], k)->n;
+	x->n = n;
+	items = arena_array(a, n + 1, sizeof(*items));
+	x->lo = arena_array(a, n + 1, sizeof(u128));
+	x->hi = arena_array(a, n + 1, sizeof(u128));
+	x->maxhi = arena_array(a, n + 1, sizeof(u128));
+	x->los = arena_array(a, n + 1, sizeof(u128));
+	x->his = arena_array(a, n + 1, sizeof(u128));
+	x->id = arena_array(a, n + 1, sizeof(size_t));
+	for (i = 0, n = 0; i < g->n; i++) {
+		struct iset *s = rule_dim(g->rules[i], k);
+
+		for (j = 0; j < s->n; j++, n++) {
+			items[n].lo = x->los[n] = s->v[j].lo;
+			items[n].hi = x->his[n] = s->v[j].hi;
+			items[n].id = i;
+		}
+	}
+	qsort(items, n, sizeof(*items), item_cmp);
+	for (i = 0; i < n; i++) {
+		x->lo[i] = items[i].lo;
+		x->hi[i] = items[i].hi;
+		x->id[i] = items[i].id;
+	}
+	qsort(x->los, n, sizeof(u128), u128_cmp);
+	qsort(x->his, n, sizeof(u128), u128_cmp);
+	tree_build(x, 0, n);
+}
+
+/* Number of values in sorted v (n of them) that are < key (or <= key). */
+static size_t
+count_below(const u128 *v, size_t n, u128 key, bool inclusive)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < key || (inclusive && v[mid] == key))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* How many hulls of this dimension overlap [a, b]. */
+static size_t
+index_count(const struct dim_index *x, u128 a, u128 b)
+{
+	size_t above = x->n - count_below(x->los, x->n, b, true);
+	size_t below = count_below(x->his, x->n, a, false);
+
+	return x->n - above - below;
+}
+
+static bool
+overlaps(struct rule *r, struct rule *c)
+{
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (!iset_overlaps(*rule_dim(r, k), *rule_dim(c, k)))
+			return false;
+	return true;
+}
+
+/* Whether rule id overlaps the current rule in every dimension. */
+static bool
+overlaps_self(struct lint *L, size_t id)
+{
+	struct rule *c = L->g->rules[id], *r = L->g->rules[L->self];
+	int k;
+
+	/* The hulls first: a cheap no for most of the index's answers. */
+	for (k = 0; k < 3; k++) {
+		struct iset *s = rule_dim(c, k);
+
+		if (hull_hi(s) < L->hlo[k] || hull_lo(s) > L->hhi[k])
+			return false;
+	}
+	return overlaps(c, r);
+}
+
+/* Add the earlier rules with an interval overlapping [qlo, qhi]. */
+static void
+index_query(struct lint *L, const struct dim_index *x, size_t l, size_t r)
+{
+	size_t mid;
+
+	while (l < r) {
+		mid = l + (r - l) / 2;
+		if (x->maxhi[mid] < L->qlo)
+			return;
+		index_query(L, x, l, mid);
+		if (x->lo[mid] > L->qhi)
+			return;
+		if (x->hi[mid] >= L->qlo && x->id[mid] < L->self &&
+		    L->seen[x->id[mid]] != L->self + 1) {
+			L->seen[x->id[mid]] = L->self + 1;
+			if (overlaps_self(L, x->id[mid]))
+				L->found[L->nfound++] = x->id[mid];
+		}
+		l = mid + 1;
+	}
+}
+
+/* How many entries of x overlap set s, counting per interval of s (the
+ * hull of an object of scattered hosts would overlap nearly everything). */
+static size_t
+index_count_set(const struct dim_index *x, const struct iset *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		n += index_count(x, s->v[i].lo, s->v[i].hi);
+	return n;
+}
+
+static int
+size_cmp(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+#define NUMS_SHOWN	8	/* covering rules named in one warning */
+
+struct finding {
+	size_t	n;			/* 0 dead, 1 live, -1 undecided */
+	size_t	nums[NUMS_SHOWN];	/* the first covering rules */
+	size_t	nnums;			/* how many covering rules in all */
+	bool	lockout;		/* the anti-lockout rule covers some */
+	size_t	first_other;		/* first coverer with another verdict */
+	bool	other;			/* some coverer has another verdict */
+};
+
+struct cover {
+	struct arena	 *a;
+	struct rule	 *r;		/* the rule in question */
+	struct rule	**c;		/* earlier rules that overlap it */
+	size_t		  nc;
+	bool		 *used;		/* c[i] covers a part of r */
+	size_t		 *pos[3];	/* sweep: where c[i] sits in the active list */
+	long double	  vol[3];	/* points of r per dimension */
+	long double	 *cvol;		/* points of c[i] per dimension */
+	size_t		  work;
+	bool		  gave_up;
+};
+
+/* Rule c matches everything rule r matches. */
+static bool
+covers(struct rule *c, struct rule *r)
+{
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (!iset_subset(*rule_dim(r, k), *rule_dim(c, k)))
+			return false;
+	return true;
+}
+
+
+static void
+list_rules(char *buf, size_t len, const struct finding *f)
+{
+	size_t i, off = 0, shown = f->nnums < NUMS_SHOWN ? f->nnums :
+	    NUMS_SHOWN;
+
+	buf[0] = '\0';
+	if (f->lockout)
+		off += (size_t)snprintf(buf, len, "the anti-lockout rule%s",
+		    f->nnums > 0 ? " and " : "");
+	if (f->nnums > 0 && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "rule%s ",
+		    f->nnums > 1 ? "s" : "");
+	for (i = 0; i < shown && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%zu%s",
+		    f->nums[i], i + 2 < shown ? ", " : i + 1 < shown ?
+		    (shown < f->nnums ? ", " : " and ") : "");
+	if (shown < f->nnums && off < len)
+		snprintf(buf + off, len - off, " and %zu more",
+		    f->nnums - shown);
+}
+
+/* Say what check_rule found about rule r. */
+static void
+report(struct lint *L, struct rule *r, const struct finding *f)
+{
+	bool plural = f->nnums + f->lockout > 1;
+	char who[320];
+
+	list_rules(who, sizeof(who), f);
+	if (f->n == (size_t)-1) {
+		L->st->too_complex++;
+		diag_add(&L->p->diags, DIAG_NOTE, r->loc, "rule %d overlaps "
+		    "earlier rules in too many pieces to decide whether it can "
+		    "match", r->number);
+	} else if (f->n > 0) {
+		if (f->lockout && r->action != ACT_ACCEPT)
+			diag_add(&L->p->diags, DIAG_NOTE, r->loc, "rule %d does "
+			    "not apply to SSH, HTTP and HTTPS to %sIP: the "
+			    "anti-lockout rule accepts those first", r->number,
+			    r->iface->name);
+		return;
+	}
+	L->st->shadowed++;
+	r->dead = true;
+	if (f->other && f->first_other > 0)
+		diag_warn(&L->p->diags, r->loc, "rule %d can never match: %s "
+		    "decide%s all of its traffic first, with another verdict; "
+		    "to make it count, move it above rule %zu", r->number, who,
+		    plural ? "" : "s", f->first_other);
+	else if (f->other)
+		diag_warn(&L->p->diags, r->loc, "rule %d can never match: %s "
+		    "decide%s all of its traffic first (anti-lockout off to let "
+		    "rules decide it)", r->number, who, plural ? "" : "s");
+	else
+		diag_warn(&L->p->diags, r->loc, "rule %d can never match: %s "
+		    "cover%s all of its traffic with the same verdict; it is "
+		    "redundant", r->number, who, plural ? "" : "s");
+}
+
+struct event {
+	u128	at;
+	size_t	j;		/* candidate */
+	bool	start;		/* it starts here, else it ends here */
+};
+
+static int
+event_cmp(const void *pa, const void *pb)
+{
+	const struct event *a = pa, *b = pb;
+
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* The number of points of a set, roughly (for the volume bound). */
+static long double
+volume(struct iset s)
+{
+	long double v = 0;
+	size_t i;
+
+	for (i = 0; i < s.n; i++)
+		v += (long double)(s.v[i].hi - s.v[i].lo) + 1.0L;
+	return v;
+}
+
+/*
+ * A proof that the candidates idx[0..n) leave part of r uncovered in the
+ * dimensions of mask: even counted with overlaps, they hold fewer points
+ * inside r than r has.  Each term bounds |c ∩ r| from above, and the margin
+ * is far above long double's rounding, so "true" is always right.
+ */
+static bool
+too_small(struct cover *cv, unsigned mask, const size_t *idx, size_t n)
+{
+	long double vr = 1.0L, sum = 0.0L, dim[3] = { 0, 0, 0 };
+	size_t i;
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (mask & (1u << k)) {
+			dim[k] = cv->vol[k];
+			vr *= dim[k];
+		}
+	for (i = 0; i < n; i++) {
+		long double vc = 1.0L;
+
+		for (k = 0; k < 3; k++)
+			if (mask & (1u << k)) {
+				long double d = cv->cvol[idx[i] * 3 + (size_t)k];
+
+				vc *= d < dim[k] ? d : dim[k];
+			}
+		sum += vc;
+	}
+	return sum * (1.0L + 1e-9L) < vr;
+}
+
+/*
+ * Whether the rules c[idx[0..n)] cover rule r in the dimensions of mask
+ * (the others fixed by the callers).  Cut one dimension at every end of an
+ * interval of r or of a candidate: inside one piece every set is all in or
+ * all out, so one point of the piece speaks for it.  The dimension with the
+ * fewest cuts goes first; a sweep keeps the candidates active at each
+ * piece; the volume bound and the first uncovered piece end the search.
+ */
+static bool
+cover_dims(struct cover *cv, unsigned mask, int depth, const size_t *idx,
+    size_t n)
+{
+	size_t i, j, nev = 0, m, nact = 0, best_m = (size_t)-1, *act, *pos;
+	struct arena_mark mark;
+	struct event *ev;
+	struct iset s;
+	u128 lo, hi;
+	bool ok = true;
+	int k, d = -1;
+
+	if (n == 0 || too_small(cv, mask, idx, n))
+		return false;
+	for (k = 0; k < 3; k++) {
+		if (!(mask & (1u << k)))
+			continue;
+		for (i = 0, m = 0; i < n; i++)
+			m += rule_dim(cv->c[idx[i]], k)->n;
+		if (m < best_m) {
+			best_m = m;
+			d = k;
+		}
+	}
+	s = *rule_dim(cv->r, d);
+	if (mask == (1u << d)) {
+		/* The last dimension: take the candidates away from r's set
+		 * until nothing is left.  Sets are short here; most often
+		 * one candidate takes it all. */
+		for (i = 0; i < n && !iset_empty(s); i++) {
+			const struct iset *cs = rule_dim(cv->c[idx[i]], d);
+			struct iset left;
+
+			if (!iset_overlaps(s, *cs))
+				continue;
+			left = iset_subset(s, *cs) ? (struct iset){ 0, NULL } :
+			    iset_diff(cv->a, s, *cs);
+			cv->used[idx[i]] = true;
+			s = left;
+		}
+		return iset_empty(s);
+	}
+	lo = hull_lo(&s);
+	hi = hull_hi(&s);
+	pos = cv->pos[depth];
+	ev = arena_array_raw(cv->a, s.n + 2 * best_m, sizeof(*ev));
+	for (i = 0; i < s.n; i++) {	/* cuts of r itself, no candidate */
+		ev[nev].at = s.v[i].lo;
+		ev[nev].j = (size_t)-1;
+		ev[nev++].start = false;
+	}
+	for (i = 0; i < n; i++) {
+		const struct iset *cs = rule_dim(cv->c[idx[i]], d);
+
+		for (j = 0; j < cs->n; j++) {
+			if (cs->v[j].hi < lo || cs->v[j].lo > hi)
+				continue;
+			ev[nev].at = cs->v[j].lo > lo ? cs->v[j].lo : lo;
+			ev[nev].j = idx[i];
+			ev[nev++].start = true;
+			if (cs->v[j].hi < hi) {
+				ev[nev].at = cs->v[j].hi + 1;
+				ev[nev].j = idx[i];
+				ev[nev++].start = false;
+			}
+		}
+	}
+	qsort(ev, nev, sizeof(*ev), event_cmp);
+	act = arena_array_raw(cv->a, n + 1, sizeof(*act));
+	for (i = 0; i < nev && ok; ) {
+		u128 at = ev[i].at;
+
+		for (; i < nev && ev[i].at == at; i++) {
+			size_t c = ev[i].j;
+
+			if (c == (size_t)-1)
+				continue;
+			if (ev[i].start) {
+				pos[c] = nact;
+				act[nact++] = c;
+			} else {	/* swap-remove */
+				act[pos[c]] = act[--nact];
+				pos[act[pos[c]]] = pos[c];
+			}
+		}
+		if (!iset_contains(s, at))
+			continue;
+		if (++cv->work > WORK_MAX) {
+			cv->gave_up = true;
+			return false;
+		}
+		/* What the piece below allocates dies with it. */
+		mark = arena_save(cv->a);
+		ok = cover_dims(cv, mask & ~(1u << d), depth + 1, act, nact);
+		arena_restore(cv->a, mark);
+	}
+	return ok;
+}
+
+static void
+check_rule(struct lint *L, struct group *g, size_t self)
+{
+	struct rule *r = g->rules[self], *lock = L->p->lockout_rule;
+	struct arena_mark mark = arena_save(L->a);
+	struct finding f = { .n = 1 };
+	struct cover cv = { .a = L->a, .r = r };
+	size_t i, best = 0, *idx, counts[3];
+	int k;
+
+	L->st->rules++;
+	L->self = self;
+	L->g = g;
+	L->nfound = 0;
+	for (k = 0; k < 3; k++) {
+		L->hlo[k] = hull_lo(rule_dim(r, k));
+		L->hhi[k] = hull_hi(rule_dim(r, k));
+		counts[k] = index_count_set(&g->dim[k], rule_dim(r, k));
+	}
+	/* Query the dimension where the fewest intervals overlap. */
+	for (k = 1; k < 3; k++)
+		if (counts[k] < counts[best])
+			best = (size_t)k;
+	if (counts[best] > g->n / 4) {
+		/* A broad rule overlaps most rules: a plain scan is cheaper
+		 * than the tree, and comes out in file order. */
+		for (i = 0; i < self; i++)
+			if (overlaps_self(L, i))
+				L->found[L->nfound++] = i;
+	} else {
+		for (i = 0; i < rule_dim(r, (int)best)->n; i++) {
+			L->qlo = rule_dim(r, (int)best)->v[i].lo;
+			L->qhi = rule_dim(r, (int)best)->v[i].hi;
+			index_query(L, &g->dim[best], 0, g->dim[best].n);
+		}
+		qsort(L->found, L->nfound, sizeof(*L->found), size_cmp);
+	}
+	L->st->candidates += L->nfound;
+
+	/* The candidates in file order, the anti-lockout rule first. */
+	cv.c = arena_array(L->a, L->nfound + 1, sizeof(*cv.c));
+	cv.used = arena_array(L->a, L->nfound + 1, sizeof(*cv.used));
+	idx = arena_array(L->a, L->nfound + 1, sizeof(*idx));
+	if (lock != NULL && lock->iface == r->iface && overlaps(lock, r))
+		cv.c[cv.nc++] = lock;
+	for (i = 0; i < L->nfound; i++)
+		cv.c[cv.nc++] = g->rules[L->found[i]];
+	for (i = 0; i < cv.nc; i++)
+		idx[i] = i;
+
+	/* Most dead rules are covered by one earlier rule. */
+	for (i = 0; i < cv.nc; i++)
+		if (covers(cv.c[i], r)) {
+			cv.used[i] = true;
+			f.n = 0;
+			break;
+		}
+	if (f.n != 0 && cv.nc > 0) {
+		cv.pos[0] = arena_array(L->a, cv.nc + 1, sizeof(size_t));
+		cv.pos[1] = arena_array(L->a, cv.nc + 1, sizeof(size_t));
+		cv.cvol = arena_array(L->a, cv.nc * 3, sizeof(long double));
+		for (k = 0; k < 3; k++) {
+			cv.vol[k] = volume(*rule_dim(r, k));
+			for (i = 0; i < cv.nc; i++)
+				cv.cvol[i * 3 + (size_t)k] =
+				    volume(*rule_dim(cv.c[i], k));
+		}
+		if (cover_dims(&cv, 7, 0, idx, cv.nc))
+			f.n = 0;
+	}
+	if (cv.gave_up)
+		f.n = (size_t)-1;
+	for (i = 0; i < cv.nc && f.n == 0; i++) {
+		const struct rule *c = cv.c[i];
+
+		if (!cv.used[i])
+			continue;
+		if (c == lock) {
+			f.lockout = true;
+			f.other = r->action != ACT_ACCEPT;
+			continue;
+		}
+		if (f.nnums < NUMS_SHOWN)
+			f.nums[f.nnums] = (size_t)c->number;
+		f.nnums++;
+		if (c->action != r->action && f.first_other == 0) {
+			f.other = true;
+			f.first_other = (size_t)c->number;
+		}
+	}
+	if (f.n == 1 && cv.nc > 0 && cv.c[0] == lock)
+		f.lockout = true;	/* for the note: it overrides a part */
+	/* Free the pieces before the report allocates its message. */
+	arena_restore(L->a, mark);
+	report(L, r, &f);
+}
+
+static const char *
+empty_side(const struct rule *r)
+{
+	if (iset_empty(r->src.set))
+		return "its source matches no address";
+	if (iset_empty(r->dst.set))
+		return "its destination matches no address";
+	if (iset_empty(r->svc.set))
+		return "its services match nothing";
+	return NULL;
+}
+
+/* What the antivirus block will do, said in words: how interception and
+ * the rules work together (the seed's pitfall), and settings that do
+ * nothing or cannot work. */
+static void
+lint_antivirus(struct policy *p)
+{
+	const struct antivirus *av = &p->av;
+	bool any_in = false, any_out = false;
+	size_t i;
+
+	if (!av->present)
+		return;
+	if (av->other_scanning) {
+		for (i = 0; i < p->nforward; i++)
+			any_in |= policy_forward_smtp(p->forwards[i]);
+		for (i = 0; i < p->niface && av->outgoing_scanning; i++)
+			any_out |= !policy_iface_external(p, p->ifaces[i]);
+		if (!any_in && !any_out)
+			diag_warn(&p->diags, av->loc, "smtp-other-scanning "
+			    "intercepts nothing: there is no port forward of "
+			    "SMTP%s", av->outgoing_scanning ? " and no internal "
+			    "interface" : ", and smtp-outgoing-scanning is off");
+		else if (p->firewall)
+			diag_add(&p->diags, DIAG_NOTE, av->loc,
+			    "smtp-other-scanning intercepts SMTP (tcp/25)%s%s%s "
+			    "only after the rules accept it: a connection a rule "
+			    "denies is dropped, not scanned, so rules on SMTP "
+			    "keep working (`moat test` says which connections "
+			    "are intercepted)", any_out ? " leaving the "
+			    "network" : "", any_out && any_in ? " and" : "",
+			    any_in ? " to port-forwarded servers" : "");
+		else
+			diag_add(&p->diags, DIAG_NOTE, av->loc,
+			    "firewall off: no rules are enforced, but SMTP "
+			    "passing through the gateway is still intercepted "
+			    "and scanned");
+	}
+	if (av->local_scanning) {
+		const struct iface *lan = policy_iface(p, "LAN");
+
+		if (lan == NULL || lan->naddr == 0)
+			diag_warn(&p->diags, av->loc, "smtp-local-scanning "
+			    "listens on the LAN interface's addresses, but no "
+			    "interface named LAN has one: moatd will not start");
+	}
+	if (!av->local_scanning && !av->other_scanning)
+		diag_warn(&p->diags, av->loc, "the antivirus block scans "
+		    "nothing: smtp-other-scanning and smtp-local-scanning are "
+		    "both off");
+}
+
+static void
+lint_settings(struct lint *L)
+{
+	struct policy *p = L->p;
+	struct loc top = { p->file, 0, 0 };
+
+	if (!p->firewall && p->nrule > 0)
+		diag_warn(&p->diags, top, "firewall off: the %zu rules are "
+		    "checked but not enforced", p->nrule);
+	if (p->anti_lockout && p->firewall && policy_iface(p, "LAN") == NULL &&
+	    p->niface > 0)
+		diag_warn(&p->diags, top, "anti-lockout is on but no interface "
+		    "is named LAN, so nothing keeps the management ports open");
+	lint_antivirus(p);
+}
+
+/* The whole lint; memory from the policy's arena. */
+static int
+lint_run(void *arg)
+{
+	struct lint *L = arg;
+	struct policy *p = L->p;
+	struct group *groups;
+	size_t i, j;
+	int k;
+
+	lint_settings(L);
+	groups = arena_array(L->a, p->niface + 1, sizeof(*groups));
+	L->found = arena_array(L->a, p->nrule + 1, sizeof(*L->found));
+	L->seen = arena_array(L->a, p->nrule + 1, sizeof(*L->seen));
+	for (i = 0; i < p->niface; i++)
+		groups[i].rules = arena_array(L->a, p->nrule + 1,
+		    sizeof(struct rule *));
+	for (j = 0; j < p->nrule; j++) {
+		struct rule *r = p->rules[j];
+		const char *why;
+
+		if (r->disabled)
+			continue;
+		if ((why = empty_side(r)) != NULL) {
+			L->st->shadowed++;
+			r->dead = true;
+			diag_warn(&p->diags, r->loc, "rule %d can never match: "
+			    "%s", r->number, why);
+			continue;
+		}
+		for (i = 0; i < p->niface; i++)
+			if (p->ifaces[i] == r->iface)
+				groups[i].rules[groups[i].n++] = r;
+	}
+	for (i = 0; i < p->niface; i++) {
+		memset(L->seen, 0, (p->nrule + 1) * sizeof(*L->seen));
+		for (k = 0; k < 3; k++)
+			index_build(L->a, &groups[i], k);
+		for (j = 0; j < groups[i].n; j++)
+			check_rule(L, &groups[i], j);
+	}
+	return 0;
+}
+
+int
+lint_policy(struct policy *p, struct lint_stats *st)
+{
+	struct lint_stats dummy;
+	struct lint L = { .p = p, .a = &p->arena, .st = st ? st : &dummy };
+
+	memset(L.st, 0, sizeof(*L.st));
+	return arena_catch(&p->arena, lint_run, &L);
+}

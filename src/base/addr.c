@@ -1,0 +1,292 @@
+/* addr.c: address literals; see addr.h. */
+#include "base/addr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum addr_family
+addr_family_of(u128 a)
+{
+	return (a >> 32) == 0xffff ? FAM_V4 : FAM_V6;
+}
+
+enum addr_family
+addr_set_families(struct iset s)
+{
+	enum addr_family f = FAM_NONE;
+	size_t i;
+
+	for (i = 0; i < s.n; i++) {
+		if (s.v[i].lo <= V4_LAST && s.v[i].hi >= V4_BASE)
+			f |= FAM_V4;
+		if (s.v[i].lo < V4_BASE || s.v[i].hi > V4_LAST)
+			f |= FAM_V6;
+	}
+	return f;
+}
+
+int
+addr_parse(const char *s, u128 *out, enum addr_family *fam, char *err,
+    size_t errlen)
+{
+	unsigned char b[16];
+	struct in_addr in4;
+	u128 v = 0;
+	int i;
+
+	if (strchr(s, ':') == NULL) {
+		if (inet_pton(AF_INET, s, &in4) != 1) {
+			snprintf(err, errlen, "'%s' is not an IPv4 address", s);
+			return -1;
+		}
+		*out = V4_BASE | ntohl(in4.s_addr);
+		*fam = FAM_V4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, b) != 1) {
+		snprintf(err, errlen, "'%s' is not an IPv6 address", s);
+		return -1;
+	}
+	for (i = 0; i < 16; i++)
+		v = v << 8 | b[i];
+	if (addr_family_of(v) == FAM_V4) {
+		snprintf(err, errlen, "IPv4-mapped address '%s': write the "
+		    "IPv4 address itself", s);
+		return -1;
+	}
+	*out = v;
+	*fam = FAM_V6;
+	return 0;
+}
+
+void
+addr_format(u128 a, char *buf, size_t len)
+{
+	unsigned char b[16];
+	struct in_addr in4;
+	int i;
+
+	if (addr_family_of(a) == FAM_V4) {
+		in4.s_addr = htonl((uint32_t)a);
+		inet_ntop(AF_INET, &in4, buf, (socklen_t)len);
+		return;
+	}
+	for (i = 15; i >= 0; i--) {
+		b[i] = (unsigned char)a;
+		a >>= 8;
+	}
+	inet_ntop(AF_INET6, b, buf, (socklen_t)len);
+}
+
+void
+addr_network(u128 a, enum addr_family fam, int plen, u128 *lo, u128 *hi)
+{
+	int bits = fam == FAM_V4 ? 32 : 128;
+	int host = bits - plen;
+	u128 mask = host >= 128 ? U128_MAX : (((u128)1 << host) - 1);
+
+	*lo = a & ~mask;
+	*hi = a | mask;
+	if (fam == FAM_V4) {
+		*lo |= V4_BASE;
+		*hi = (*hi & 0xffffffffu) | V4_BASE;
+	}
+}
+
+/* Prefix length of a dotted IPv4 mask, or -1 if its ones are not contiguous. */
+static int
+mask_to_plen(u128 mask)
+{
+	uint32_t m = (uint32_t)mask, inv = ~m;
+
+	if ((inv & (inv + 1)) != 0)
+		return -1;
+	return __builtin_popcount(m);
+}
+
+static int
+parse_plen(const char *s, enum addr_family fam, char *err, size_t errlen)
+{
+	int max = fam == FAM_V4 ? 32 : 128;
+	char *end;
+	long v;
+
+	if (*s == '\0' || strlen(s) > 3 || s[0] == '+' || s[0] == '-') {
+		snprintf(err, errlen, "'/%s' is not a prefix length", s);
+		return -1;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || errno != 0) {
+		snprintf(err, errlen, "'/%s' is not a prefix length", s);
+		return -1;
+	}
+	if (v < 0 || v > max) {
+		snprintf(err, errlen, "prefix length /%ld out of range for "
+		    "%s (0 to %d)", v, fam == FAM_V4 ? "IPv4" : "IPv6", max);
+		return -1;
+	}
+	return (int)v;
+}
+
+int
+addr_parse_lit(const char *s, bool host_bits, struct addr_lit *out, char *err,
+    size_t errlen, char *hint, size_t hintlen)
+{
+	char buf[128], netbuf[ADDR_STRLEN], *slash, *dash;
+	enum addr_family fam2;
+	u128 a, b, lo, hi;
+
+	if (hint != NULL && hintlen > 0)
+		hint[0] = '\0';
+	if (strlen(s) >= sizeof(buf)) {
+		snprintf(err, errlen, "address literal too long");
+		return -1;
+	}
+	strcpy(buf, s);
+	memset(out, 0, sizeof(*out));
+
+	if ((dash = strchr(buf, '-')) != NULL) {
+		*dash = '\0';
+		if (addr_parse(buf, &a, &out->family, err, errlen) == -1 ||
+		    addr_parse(dash + 1, &b, &fam2, err, errlen) == -1)
+			return -1;
+		if (out->family != fam2) {
+			snprintf(err, errlen, "range %s mixes IPv4 and IPv6", s);
+			return -1;
+		}
+		if (a > b) {
+			snprintf(err, errlen, "reversed range %s: the first "
+			    "address must not be above the last", s);
+			if (hint != NULL)
+				snprintf(hint, hintlen, "%s-%s", dash + 1, buf);
+			return -1;
+		}
+		out->kind = a == b ? LIT_HOST : LIT_RANGE;
+		out->lo = a;
+		out->hi = b;
+		return 0;
+	}
+	if ((slash = strchr(buf, '/')) == NULL) {
+		if (addr_parse(buf, &a, &out->family, err, errlen) == -1)
+			return -1;
+		out->kind = LIT_HOST;
+		out->lo = out->hi = a;
+		return 0;
+	}
+	*slash = '\0';
+	if (addr_parse(buf, &a, &out->family, err, errlen) == -1)
+		return -1;
+	if (strchr(slash + 1, '.') != NULL) {
+		if (out->family != FAM_V4) {
+			snprintf(err, errlen, "a dotted mask needs an IPv4 "
+			    "address; write IPv6 prefixes as /LENGTH");
+			return -1;
+		}
+		if (addr_parse(slash + 1, &b, &fam2, err, errlen) == -1 ||
+		    fam2 != FAM_V4) {
+			snprintf(err, errlen, "'%s' is not a netmask",
+			    slash + 1);
+			return -1;
+		}
+		if ((out->plen = mask_to_plen(b)) == -1) {
+			snprintf(err, errlen, "netmask %s is not contiguous "
+			    "(its one bits must come first)", slash + 1);
+			return -1;
+		}
+	} else if ((out->plen = parse_plen(slash + 1, out->family, err,
+	    errlen)) == -1)
+		return -1;
+
+	addr_network(a, out->family, out->plen, &lo, &hi);
+	if (!host_bits && a != lo) {
+		addr_format(lo, netbuf, sizeof(netbuf));
+		snprintf(err, errlen, "%s has host bits set under its mask",
+		    s);
+		if (hint != NULL)
+			snprintf(hint, hintlen, "%s/%d", netbuf, out->plen);
+		return -1;
+	}
+	out->kind = lo == hi ? LIT_HOST : LIT_PREFIX;
+	out->lo = host_bits ? a : lo;
+	out->hi = host_bits ? a : hi;
+	if (host_bits) {
+		/* An interface address: keep the host, remember the network. */
+		out->kind = LIT_PREFIX;
+	}
+	return 0;
+}
+
+void
+addr_lit_format(const struct addr_lit *lit, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	addr_format(lit->lo, a, sizeof(a));
+	switch (lit->kind) {
+	case LIT_HOST:
+		snprintf(buf, len, "%s", a);
+		break;
+	case LIT_PREFIX:
+		snprintf(buf, len, "%s/%d", a, lit->plen);
+		break;
+	case LIT_RANGE:
+		addr_format(lit->hi, b, sizeof(b));
+		snprintf(buf, len, "%s-%s", a, b);
+		break;
+	}
+}
+
+int
+addr_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+	char host[256], *colon, *h = host;
+
+	snprintf(host, sizeof(host), "%s", s);
+	if ((colon = strrchr(host, ':')) == NULL || colon == host)
+		return -1;
+	*colon = '\0';
+	if (host[0] == '[' && colon[-1] == ']') {
+		colon[-1] = '\0';
+		h++;
+	}
+	if (getaddrinfo(h, colon + 1, &hints, &ai) != 0)
+		return -1;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+void
+addr_sockaddr_format(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned port = 0;
+
+	host[0] = '\0';
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		/* IPv4-mapped: say it as IPv4 */
+		if (strncmp(host, "::ffff:", 7) == 0 && strchr(host + 7, '.'))
+			snprintf(buf, len, "%s:%u", host + 7, port);
+		else
+			snprintf(buf, len, "[%s]:%u", host, port);
+	} else
+		snprintf(buf, len, "?");
+}

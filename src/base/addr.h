@@ -1,0 +1,72 @@
+/* addr.h: IPv4 and IPv6 literals as numbers in one 128-bit space.
+ *
+ * An IPv4 address a is the IPv6 address ::ffff:a (RFC 4291 2.5.5.2), so a
+ * set of addresses of both families is one interval set.
+ */
+#ifndef MOAT_ADDR_H
+#define MOAT_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "base/iset.h"
+
+enum addr_family {
+	FAM_NONE = 0,
+	FAM_V4 = 1,
+	FAM_V6 = 2,
+	FAM_BOTH = 3,
+};
+
+#define V4_BASE		((u128)0xffff << 32)
+#define V4_LAST		(V4_BASE | 0xffffffffu)
+
+enum addr_lit_kind {
+	LIT_HOST = 0,
+	LIT_PREFIX,
+	LIT_RANGE,
+};
+
+/* One literal as written: a host, a network or a range. */
+struct addr_lit {
+	enum addr_lit_kind	kind;
+	enum addr_family	family;
+	u128			lo, hi;	/* the addresses it covers */
+	int			plen;	/* prefix length in its family (LIT_PREFIX) */
+};
+
+/* Longest text addr_format writes, with the NUL. */
+#define ADDR_STRLEN	46
+
+/* Parse an address (no prefix).  Returns 0, or -1 with a reason in err. */
+int	 addr_parse(const char *s, u128 *out, enum addr_family *fam,
+	    char *err, size_t errlen);
+/*
+ * Parse a literal of a policy: ADDR, ADDR/LEN, ADDR/MASK (IPv4), ADDR-ADDR.
+ * With host_bits false, a network with host bits set is an error and hint
+ * gets the corrected network.  Returns 0, or -1 with err (and maybe hint).
+ */
+int	 addr_parse_lit(const char *s, bool host_bits, struct addr_lit *out,
+	    char *err, size_t errlen, char *hint, size_t hintlen);
+/* Write an address in its family's usual form. */
+void	 addr_format(u128 a, char *buf, size_t len);
+/* A socket address as "HOST:PORT", "[IPv6]:PORT" (IPv4-mapped IPv6 as
+ * IPv4), or "?". */
+void	 addr_sockaddr_format(const struct sockaddr_storage *ss, char *buf,
+	    size_t len);
+/* "HOST:PORT" or "[IPv6]:PORT", numeric, as a socket address: 0, or -1
+ * when it is not one. */
+int	 addr_hostport(const char *s, struct sockaddr_storage *ss,
+	    socklen_t *len);
+/* Write a literal in canonical form (host, a/len or a-b). */
+void	 addr_lit_format(const struct addr_lit *lit, char *buf, size_t len);
+/* The family an address belongs to. */
+enum addr_family addr_family_of(u128 a);
+/* The families a set has members in. */
+enum addr_family addr_set_families(struct iset s);
+/* The first and last address of the network of a (family-relative plen). */
+void	 addr_network(u128 a, enum addr_family fam, int plen, u128 *lo,
+	    u128 *hi);
+
+#endif

@@ -1,0 +1,74 @@
+/* arena.h: region allocator for everything a policy owns.
+ *
+ * A policy and all its strings, lists and sets live in one arena and are
+ * freed together.  Allocation failure does not return NULL: it longjmps to
+ * the handler that the library entry point installed with arena_catch(),
+ * which turns it into an ordinary "out of memory" error, so library code
+ * never exits and never has to check every allocation.  arena_catch() is
+ * the only place that calls setjmp: callers keep no state across a jump.
+ */
+#ifndef MOAT_ARENA_H
+#define MOAT_ARENA_H
+
+#include <setjmp.h>
+#include <stddef.h>
+
+struct arena_block;
+
+struct arena {
+	struct arena_block	*head;
+	struct arena_block	*spare;	/* freed by arena_restore, for reuse */
+	size_t			 nspare;
+	jmp_buf			*oom;	/* where to go when malloc fails */
+	size_t			 total;	/* bytes obtained from malloc */
+};
+
+/* A position in the arena, for freeing everything allocated after it. */
+struct arena_mark {
+	struct arena_block	*block;
+	size_t			 used;
+};
+
+/* Run fn(arg) with a handler for a's allocation failures installed.
+ * Returns fn's result, or -1 when memory ran out in a while fn ran (fn is
+ * then abandoned where it was; what it allocated in a stays there, for
+ * arena_free).  Memory fn takes from elsewhere (malloc) must be owned by
+ * the caller, through arg, so that it can be freed after a jump.
+ * Handlers nest: the previous one is back when arena_catch returns. */
+int	 arena_catch(struct arena *a, int (*fn)(void *arg), void *arg);
+/* Set up an empty arena. */
+void	 arena_init(struct arena *a);
+/* Free every block of the arena. */
+void	 arena_free(struct arena *a);
+/* Zeroed memory of n bytes, aligned for any type. */
+void	*arena_alloc(struct arena *a, size_t n);
+/* Uninitialized array, for callers that fill every element they read. */
+void	*arena_array_raw(struct arena *a, size_t count, size_t size);
+/* Zeroed array of count elements of size bytes; overflow counts as OOM. */
+void	*arena_array(struct arena *a, size_t count, size_t size);
+/* Copy of len bytes of s, NUL-terminated. */
+char	*arena_strndup(struct arena *a, const char *s, size_t len);
+/* Copy of a NUL-terminated string. */
+char	*arena_strdup(struct arena *a, const char *s);
+/* printf into the arena. */
+char	*arena_printf(struct arena *a, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Grow an array: a new copy of newcount elements, old contents kept. */
+void	*arena_grow(struct arena *a, void *old, size_t oldcount, size_t newcount,
+	    size_t size);
+/* Remember the current position. */
+struct arena_mark arena_save(struct arena *a);
+/* Free everything allocated since the mark. */
+void	 arena_restore(struct arena *a, struct arena_mark m);
+
+/* Append one element to an arena-backed vector (v, n, cap are lvalues). */
+#define ARENA_PUSH(a, v, n, cap) do {					\
+	if ((n) == (cap)) {						\
+		size_t nc_ = (cap) ? (cap) * 2 : 1;			\
+		(v) = arena_grow((a), (v), (n), nc_, sizeof(*(v)));	\
+		(cap) = nc_;						\
+	}								\
+	(n)++;								\
+} while (0)
+
+#endif

@@ -1,0 +1,112 @@
+/* strbuf.c: growable output string; see strbuf.h. */
+#include "base/strbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+strbuf_init(struct strbuf *b, size_t max)
+{
+	b->s = NULL;
+	b->len = b->cap = 0;
+	b->max = max;
+	b->failed = false;
+}
+
+void
+strbuf_free(struct strbuf *b)
+{
+	free(b->s);
+	strbuf_init(b, b->max);
+}
+
+void
+strbuf_reset(struct strbuf *b)
+{
+	b->len = 0;
+	b->failed = false;
+	if (b->s != NULL)
+		b->s[0] = '\0';
+}
+
+static bool
+strbuf_reserve(struct strbuf *b, size_t extra)
+{
+	size_t need, cap;
+	char *s;
+
+	if (b->failed)
+		return false;
+	if (extra > (size_t)-1 - b->len - 1 ||
+	    (b->max != 0 && b->len + extra > b->max)) {
+		b->failed = true;
+		return false;
+	}
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	s = realloc(b->s, cap);
+	if (s == NULL) {
+		b->failed = true;
+		return false;
+	}
+	b->s = s;
+	b->cap = cap;
+	return true;
+}
+
+void
+strbuf_add(struct strbuf *b, const char *s, size_t len)
+{
+	if (!strbuf_reserve(b, len))
+		return;
+	memcpy(b->s + b->len, s, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
+
+void
+strbuf_puts(struct strbuf *b, const char *s)
+{
+	strbuf_add(b, s, strlen(s));
+}
+
+void
+strbuf_putc(struct strbuf *b, char c)
+{
+	strbuf_add(b, &c, 1);
+}
+
+void
+strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0 || !strbuf_reserve(b, (size_t)len))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)len;
+}
+
+const char *
+strbuf_str(const struct strbuf *b)
+{
+	return b->s != NULL ? b->s : "";
+}
+
+bool
+strbuf_failed(const struct strbuf *b)
+{
+	return b->failed;
+}

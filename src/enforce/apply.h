@@ -1,0 +1,58 @@
+/* apply.h: installing policies in the kernel, safely, with a history.
+ *
+ * The state directory (default /var/lib/moat, or MOAT_STATE_DIR) holds:
+ *   history.log      one line per change: SEQ TIME HASH WHAT PREV FILE
+ *   history/SEQ.conf the config as applied;  history/SEQ.nft its ruleset
+ *   pending          while an apply --confirm waits: SEQ PID DEADLINE
+ *   lock             taken (flock) by every command that changes state
+ */
+#ifndef MOAT_APPLY_H
+#define MOAT_APPLY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "base/strbuf.h"
+#include "policy/policy.h"
+
+#define MOAT_STATE_DIR	"/var/lib/moat"
+
+struct history_entry {
+	unsigned	 seq;
+	time_t		 when;
+	uint64_t	 hash;		/* FNV-1a of the config text */
+	char		 what[16];	/* apply, rollback, revert */
+	unsigned	 prev;		/* the entry active before, 0 = none */
+	char		 file[256];
+};
+
+/* The state directory to use: MOAT_STATE_DIR from the environment, else
+ * the default. */
+const char *apply_state_dir(void);
+/* Load p's compiled ruleset into the kernel in one transaction and record
+ * it (text is the config as read).  With dry_run the kernel only checks.
+ * With confirm_secs > 0 a detached watchdog restores the previous ruleset
+ * after that many seconds unless apply_confirm() runs first.  Returns 0 or
+ * -1 with the reason (the kernel's, for a refused ruleset) in err. */
+int	 apply_policy(const char *state, const struct policy *p,
+	    const char *text, size_t len, bool dry_run, unsigned confirm_secs,
+	    struct strbuf *msg, struct strbuf *err);
+/* Keep the ruleset of the pending apply --confirm. */
+int	 apply_confirm(const char *state, struct strbuf *msg,
+	    struct strbuf *err);
+/* Restore the ruleset that was active before the current one. */
+int	 apply_rollback(const char *state, struct strbuf *msg,
+	    struct strbuf *err);
+/* Read the history, oldest first; *n entries in a malloc'd array. */
+int	 apply_history(const char *state, struct history_entry **v, size_t *n,
+	    struct strbuf *err);
+/* The stored config text of entry seq, malloc'd. */
+char	*apply_config_text(const char *state, unsigned seq, size_t *len);
+/* Per-rule counters of the table in the kernel: fills out with nft's
+ * listing of table inet moat's counters. */
+int	 apply_counters(struct strbuf *out, struct strbuf *err);
+/* FNV-1a 64 of a buffer. */
+uint64_t apply_hash(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,35 @@
+/* nft.c: run nft scripts through libnftables; see nft.h.  The only file
+ * that includes <nftables/libnftables.h>. */
+#include "enforce/nft.h"
+
+#include <nftables/libnftables.h>
+#include <string.h>
+
+int
+nft_run(const char *script, bool dry_run, struct strbuf *out,
+    struct strbuf *err)
+{
+	struct nft_ctx *ctx;
+	const char *s;
+	int rc;
+
+	if ((ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
+		strbuf_puts(err, "cannot create an nftables context");
+		return -1;
+	}
+	if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0) {
+		strbuf_puts(err, "cannot buffer nftables output");
+		nft_ctx_free(ctx);
+		return -1;
+	}
+	nft_ctx_set_dry_run(ctx, dry_run);
+	rc = nft_run_cmd_from_buffer(ctx, script);
+	if ((s = nft_ctx_get_output_buffer(ctx)) != NULL && out != NULL)
+		strbuf_puts(out, s);
+	if ((s = nft_ctx_get_error_buffer(ctx)) != NULL && *s != '\0')
+		strbuf_puts(err, s);
+	else if (rc != 0)
+		strbuf_puts(err, "nftables refused the ruleset\n");
+	nft_ctx_free(ctx);
+	return rc == 0 ? 0 : -1;
+}

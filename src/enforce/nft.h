@@ -1,0 +1,15 @@
+/* nft.h: the one door to the kernel's nftables (libnftables). */
+#ifndef MOAT_NFT_H
+#define MOAT_NFT_H
+
+#include <stdbool.h>
+
+#include "base/strbuf.h"
+
+/* Run an nft script as one transaction.  With dry_run the kernel checks it
+ * and nothing is committed.  Returns 0, or -1 with the kernel's reason in
+ * err.  out gets what the commands print (for list commands). */
+int	 nft_run(const char *script, bool dry_run, struct strbuf *out,
+	    struct strbuf *err);
+
+#endif

@@ -1,0 +1,1128 @@
+/* nftc.c: compile a policy to nftables text; see nftc.h.
+ *
+ * The data path, top to bottom:
+ *   input/forward base chains: established and related accepted, invalid
+ *   dropped (input also lets loopback and IPv6 neighbour discovery in),
+ *   then `iifname vmap` jumps to one chain per interface, zone_NAME;
+ *   zone_NAME: the anti-lockout rule (LAN), the rules in file order, the
+ *   accepts implied by port forwards, and the interface's default;
+ *   prerouting: port forwards (DNAT); postrouting: masquerade.
+ * Rules are compiled from their resolved sets, one family at a time, so an
+ * exclude of an IPv4-only set still matches every IPv6 address, as the
+ * language says.  Every rule counts in a named counter rule_N, so `moat
+ * status` reads back exact per-rule figures however a rule is split.
+ */
+#include "enforce/nftc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/addr.h"
+
+#define V6_ALL_LO	((u128)0)
+
+static const char *const fam_word[] = { [FAM_V4] = "ip", [FAM_V6] = "ip6" };
+static const char *const fam_suffix[] = { [FAM_V4] = "v4", [FAM_V6] = "v6" };
+
+struct nftc {
+	const struct policy	*p;
+	struct strbuf		*b;
+	struct arena		 a;		/* scratch sets */
+	struct iset		 full[3];	/* every address of a family */
+	bool			 linear;	/* the benchmarks' naive form */
+	const char		*device;	/* linear: iifname of each rule */
+	bool			 omit_src;	/* dispatched: source known */
+	struct strbuf		 sets;		/* shared sets, declared first */
+	struct strbuf		 chains;	/* then the chains */
+	struct nametab		*set_names;	/* elements → set name */
+	unsigned		 nsets;
+};
+
+/*
+ * A set of several elements, as a named set shared by every rule that
+ * needs the same elements.  An inline "{ … }" would be an anonymous set
+ * per rule, and the kernel looks for a free anonymous name by walking
+ * every set of the table: 10,000 of them cost seconds, 100,000 minutes.
+ */
+static void
+put_shared_set(struct nftc *c, struct strbuf *b, const char *type,
+    bool interval, const char *elements)
+{
+	char *key = arena_printf(&c->a, "%s %s", type, elements);
+	const char *name = nametab_get(c->set_names, key);
+
+	if (name == NULL) {
+		name = arena_printf(&c->a, "set_%u", ++c->nsets);
+		nametab_put(c->set_names, key, (void *)name);
+		strbuf_printf(&c->sets, "\tset %s {\n\t\ttype %s\n%s"
+		    "\t\telements = { %s }\n\t}\n\n", name, type, interval ?
+		    "\t\tflags interval\n" : "", elements);
+	}
+	strbuf_printf(b, "@%s", name);
+}
+
+/* The part of s in family f. */
+static struct iset
+fam_part(struct nftc *c, struct iset s, enum addr_family f)
+{
+	return iset_inter(&c->a, s, c->full[f]);
+}
+
+/* nft names allow letters, digits and '_'.  '-' becomes "_d" and '_'
+ * "__", so that MAIL-SERVER and MAIL_SERVER stay two names. */
+static void
+put_ident(struct strbuf *b, const char *name)
+{
+	for (; *name != '\0'; name++)
+		if (*name == '-')
+			strbuf_puts(b, "_d");
+		else if (*name == '_')
+			strbuf_puts(b, "__");
+		else
+			strbuf_putc(b, *name);
+}
+
+static void
+put_addr(struct strbuf *b, u128 a)
+{
+	char buf[ADDR_STRLEN];
+
+	addr_format(a, buf, sizeof(buf));
+	strbuf_puts(b, buf);
+}
+
+/* One interval as a host, a prefix or a range. */
+static void
+put_interval(struct strbuf *b, u128 lo, u128 hi, enum addr_family f)
+{
+	int bits = f == FAM_V4 ? 32 : 128, plen;
+	u128 size = hi - lo;
+
+	if (lo == hi) {
+		put_addr(b, lo);
+		return;
+	}
+	/* A prefix when the interval is aligned and a power of two long. */
+	if (size != U128_MAX && ((size + 1) & size) == 0 &&
+	    (lo & size) == 0) {
+		for (plen = bits; plen > 0 && size != 0; plen--)
+			size >>= 1;
+		put_addr(b, lo);
+		strbuf_printf(b, "/%d", plen);
+		return;
+	}
+	put_addr(b, lo);
+	strbuf_putc(b, '-');
+	put_addr(b, hi);
+}
+
+static void
+put_elements(struct strbuf *b, struct iset s, enum addr_family f)
+{
+	size_t i;
+
+	for (i = 0; i < s.n; i++) {
+		if (i > 0)
+			strbuf_puts(b, ", ");
+		put_interval(b, s.v[i].lo, s.v[i].hi, f);
+	}
+}
+
+/* The object whose family-f part is exactly s, if the expression names
+ * one object: its named set reads better than the addresses. */
+static const struct object *
+named_set_for(struct nftc *c, const struct addr_expr *x, struct iset s,
+    enum addr_family f)
+{
+	const struct object *o;
+
+	if (c->linear || x->n != 1 || x->v[0].kind != AE_NAME ||
+	    (o = x->v[0].obj) == NULL || o->kind == OBJ_ANY)
+		return NULL;
+	return iset_equal(fam_part(c, o->set, f), s) ? o : NULL;
+}
+
+/*
+ * The match of one address side in family f, or nothing when it matches
+ * every address of f.  Writes the shorter of the set and its complement.
+ */
+static void
+put_addr_match(struct nftc *c, struct strbuf *b, const char *dir,
+    const struct addr_expr *x, struct iset part, enum addr_family f)
+{
+	struct iset neg = iset_diff(&c->a, c->full[f], part), show = part;
+	const struct object *o;
+	bool negate = false;
+
+	if (iset_empty(neg))
+		return;
+	o = named_set_for(c, x, part, f);
+	if (o == NULL && x->exclude) {
+		/* !OBJ: the object's own set, negated. */
+		const struct object *on = named_set_for(c,
+		    &(struct addr_expr){ .n = 1, .v = x->v }, neg, f);
+
+		if (on != NULL) {
+			o = on;
+			negate = true;
+		}
+	}
+	if (o == NULL && neg.n < part.n) {
+		negate = true;
+		show = neg;
+	}
+	strbuf_printf(b, " %s %s %s", fam_word[f], dir, negate ? "!= " : "");
+	if (o != NULL) {
+		strbuf_putc(b, '@');
+		put_ident(b, o->name);
+		strbuf_printf(b, "_%s", fam_suffix[f]);
+	} else if (show.n == 1)
+		put_interval(b, show.v[0].lo, show.v[0].hi, f);
+	else if (c->linear) {
+		strbuf_puts(b, "{ ");
+		put_elements(b, show, f);
+		strbuf_puts(b, " }");
+	} else {
+		struct strbuf el;
+
+		strbuf_init(&el, 0);
+		put_elements(&el, show, f);
+		put_shared_set(c, b, f == FAM_V4 ? "ipv4_addr" : "ipv6_addr",
+		    true, strbuf_str(&el));
+		strbuf_free(&el);
+	}
+}
+
+/* Ports or types within a service set: 25, 8000-8100, or a shared set. */
+static void
+put_ports(struct nftc *c, struct strbuf *b, const struct proto_info *pi,
+    struct iset part)
+{
+	struct strbuf el;
+	size_t i;
+	unsigned v;
+
+	if (part.n == 1) {
+		unsigned lo = (unsigned)(part.v[0].lo & 0xffff);
+		unsigned hi = (unsigned)(part.v[0].hi & 0xffff);
+
+		if (lo == hi)
+			strbuf_printf(b, "%u", lo);
+		else
+			strbuf_printf(b, "%u-%u", lo, hi);
+		return;
+	}
+	strbuf_init(&el, 0);
+	for (i = 0; i < part.n; i++) {
+		unsigned lo = (unsigned)(part.v[i].lo & 0xffff);
+		unsigned hi = (unsigned)(part.v[i].hi & 0xffff);
+
+		if (pi->kind == PK_TYPES) {	/* types one by one */
+			for (v = lo; v <= hi; v++)
+				strbuf_printf(&el, "%s%u", el.len ? ", " : "",
+				    v);
+		} else if (lo == hi)
+			strbuf_printf(&el, "%s%u", el.len ? ", " : "", lo);
+		else
+			strbuf_printf(&el, "%s%u-%u", el.len ? ", " : "", lo,
+			    hi);
+	}
+	if (c->linear)
+		strbuf_printf(b, "{ %s }", strbuf_str(&el));
+	else
+		put_shared_set(c, b, pi->kind == PK_PORTS ? "inet_service" :
+		    pi->number == 1 ? "icmp_type" : "icmpv6_type",
+		    pi->kind == PK_PORTS, strbuf_str(&el));
+	strbuf_free(&el);
+}
+
+static const int proto_order[] = { 6, 17, 132, 1, 58, 47, 50, 51 };
+
+/* One service group of a rule: "tcp dport 25" or "meta l4proto gre". */
+struct svc_group {
+	const struct proto_info	*pi;	/* NULL: any protocol */
+	struct iset		 part;	/* keys of pi within the rule */
+	bool			 all;	/* every port or type of pi */
+};
+
+/* Split a service set into one group per protocol, in family f. */
+static size_t
+svc_groups(struct nftc *c, struct iset s, enum addr_family f,
+    struct svc_group *g)
+{
+	size_t i, n = 0;
+
+	if (s.n == 1 && s.v[0].lo == 0 && s.v[0].hi == 0xffffff) {
+		g[0].pi = NULL;
+		return 1;
+	}
+	for (i = 0; i < sizeof(proto_order) / sizeof(proto_order[0]); i++) {
+		const struct proto_info *pi = builtin_proto_by_number(
+		    proto_order[i]);
+		u128 base = (u128)pi->number << 16;
+		struct iset part;
+
+		if (!(pi->family & f))
+			continue;
+		part = iset_inter(&c->a, s, iset_range(&c->a, base,
+		    base | 0xffff));
+		if (iset_empty(part))
+			continue;
+		g[n].pi = pi;
+		g[n].part = part;
+		g[n].all = part.n == 1 && part.v[0].lo == base &&
+		    part.v[0].hi == (base | 0xffff);
+		n++;
+	}
+	return n;
+}
+
+static void
+put_svc_match(struct nftc *c, struct strbuf *b, const struct svc_group *g)
+{
+	if (g->pi == NULL)
+		return;
+	if (g->all || g->pi->kind == PK_NONE) {
+		strbuf_printf(b, " meta l4proto %s", g->pi->number == 58 ?
+		    "ipv6-icmp" : g->pi->name);
+		return;
+	}
+	if (g->pi->kind == PK_PORTS)
+		strbuf_printf(b, " %s dport ", g->pi->name);
+	else
+		strbuf_printf(b, " %s type ", g->pi->name);
+	put_ports(c, b, g->pi, g->part);
+}
+
+/* Start a rule line; end_line() drops the space its first match put. */
+static size_t
+begin_line(struct nftc *c)
+{
+	size_t start;
+
+	strbuf_puts(c->b, "\t\t");
+	start = c->b->len;
+	if (c->linear)
+		strbuf_printf(c->b, " iifname \"%s\"", c->device);
+	return start;
+}
+
+static void
+end_line(struct strbuf *b, size_t start)
+{
+	if (!strbuf_failed(b) && b->len > start && b->s[start] == ' ') {
+		memmove(b->s + start, b->s + start + 1, b->len - start);
+		b->len--;
+	}
+}
+
+static void
+put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
+    bool tcp_only)
+{
+	struct strbuf *b = c->b;
+
+	if (r->log)
+		strbuf_printf(b, " log prefix \"moat rule %d %s: \"", r->number,
+		    action_name(r->action));
+	if (c->linear)
+		strbuf_puts(b, " counter");
+	else if (r->number > 0)
+		strbuf_printf(b, " counter name \"rule_%d\"", r->number);
+	else
+		strbuf_puts(b, " counter name \"anti_lockout\"");
+	switch (r->action) {
+	case ACT_ACCEPT:
+		strbuf_puts(b, " accept");
+		break;
+	case ACT_DENY:
+		strbuf_puts(b, " drop");
+		break;
+	case ACT_REJECT:
+		if (tcp_only || (g->pi != NULL && g->pi->number == 6))
+			strbuf_puts(b, " reject with tcp reset");
+		else
+			strbuf_puts(b, " reject with icmpx type "
+			    "admin-prohibited");
+		break;
+	}
+	if (r->number > 0)
+		strbuf_printf(b, " comment \"rule %d\"\n", r->number);
+	else
+		strbuf_puts(b, " comment \"anti-lockout\"\n");
+}
+
+/* The nft rules of one moat rule in family f (none if it cannot match). */
+static void
+compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
+    bool need_nfproto)
+{
+	struct strbuf *b = c->b;
+	bool both = f == FAM_BOTH;	/* no address to match: one rule */
+	struct iset src = both ? r->src.set : fam_part(c, r->src.set, f);
+	struct iset dst = both ? r->dst.set : fam_part(c, r->dst.set, f);
+	struct svc_group g[8];
+	size_t i, n;
+
+	if (iset_empty(src) || iset_empty(dst))
+		return;
+	n = svc_groups(c, r->svc.set, f, g);
+	for (i = 0; i < n; i++) {
+		bool split_reject = r->action == ACT_REJECT && g[i].pi == NULL;
+		int pass;
+
+		/* reject of any protocol: a reset for tcp, icmpx for the rest */
+		for (pass = 0; pass < (split_reject ? 2 : 1); pass++) {
+			size_t start = begin_line(c);
+
+			if (need_nfproto)
+				strbuf_printf(b, " meta nfproto %s",
+				    f == FAM_V4 ? "ipv4" : "ipv6");
+			if (!c->omit_src && !both)
+				put_addr_match(c, b, "saddr", &r->src, src, f);
+			if (!both)
+				put_addr_match(c, b, "daddr", &r->dst, dst, f);
+			put_svc_match(c, b, &g[i]);
+			if (split_reject && pass == 0)
+				strbuf_puts(b, " meta l4proto tcp");
+			put_verdict(c, r, &g[i], split_reject && pass == 0);
+			end_line(b, start);
+		}
+	}
+}
+
+static bool
+matches_whole_family(struct nftc *c, struct iset s, enum addr_family f)
+{
+	return iset_subset(c->full[f], s);
+}
+
+static void
+compile_rule(struct nftc *c, const struct rule *r)
+{
+	bool all4 = matches_whole_family(c, r->src.set, FAM_V4) &&
+	    matches_whole_family(c, r->dst.set, FAM_V4);
+	bool all6 = matches_whole_family(c, r->src.set, FAM_V6) &&
+	    matches_whole_family(c, r->dst.set, FAM_V6);
+	bool has_icmp = iset_overlaps(r->svc.set, iset_range(&c->a,
+	    (u128)1 << 16, (u128)1 << 16 | 0xffff)) ||
+	    iset_overlaps(r->svc.set, iset_range(&c->a, (u128)58 << 16,
+	    (u128)58 << 16 | 0xffff));
+
+	if (r->disabled)
+		return;
+	if (all4 && all6 && (!has_icmp || iset_equal(r->svc.set,
+	    iset_range(&c->a, 0, 0xffffff)))) {
+		/* No address to match and nothing family-bound: one rule. */
+		compile_rule_family(c, r, FAM_BOTH, false);
+		return;
+	}
+	compile_rule_family(c, r, FAM_V4, all4);
+	compile_rule_family(c, r, FAM_V6, all6);
+}
+
+static const char *
+verdict_word(enum action a)
+{
+	return a == ACT_ACCEPT ? "accept" : a == ACT_DENY ? "drop" :
+	    "reject with icmpx type admin-prohibited";
+}
+
+/* The accepts that port forwards imply, after the rules. */
+static void
+compile_forward_accepts(struct nftc *c, const struct iface *ifc)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->p->nforward; i++) {
+		const struct forward *fw = c->p->forwards[i];
+		struct svc_group g[8];
+		size_t n;
+
+		if (fw->iface != ifc)
+			continue;
+		n = svc_groups(c, fw->svc.set, FAM_BOTH, g);
+		for (j = 0; j < n; j++) {
+			int fam;
+
+			for (fam = FAM_V4; fam <= FAM_V6; fam++) {
+				if (!(fam == FAM_V4 ? fw->has4 : fw->has6))
+					continue;
+				strbuf_printf(c->b, "\t\tct status dnat %s daddr ",
+				    fam_word[fam]);
+				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
+				put_svc_match(c, c->b, &g[j]);
+				strbuf_printf(c->b, " counter name \"forward_%d_"
+				    "accept\" accept comment \"forward %d\"\n",
+				    fw->number, fw->number);
+			}
+		}
+	}
+}
+
+#define DISPATCH_MIN	32	/* rules in a zone before dispatching */
+#define DISPATCH_BUDGET	4	/* class chain items per rule, at most */
+
+/* An item of a class chain: a rule, or a jump to a run of broad rules. */
+struct item {
+	const struct rule	*rule;		/* NULL: segment */
+	int			 segment;
+};
+
+struct class {
+	u128		 lo, hi;	/* the source addresses it stands for */
+	struct item	*items;
+	size_t		 n;
+	int		 chain;		/* class chain number, after dedup */
+};
+
+
+/* Rule r decides every connection of its source in family f: nothing
+ * after it can match them. */
+static bool
+decides_all(struct nftc *c, const struct rule *r, enum addr_family f)
+{
+	return iset_subset(c->full[f], r->dst.set) && r->svc.set.n == 1 &&
+	    r->svc.set.v[0].lo == 0 && r->svc.set.v[0].hi == 0xffffff;
+}
+
+struct zone_plan {
+	const struct rule	**rules;	/* enabled rules of the zone */
+	size_t			  nrules;
+	int			 *segment_of;	/* rule → segment, -1 if specific */
+	int			  nsegments;
+	struct class		 *classes[3];	/* per family */
+	size_t			  nclasses[3];
+	int			  nchains[3];
+};
+
+static bool
+items_equal(const struct class *a, const struct class *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->items[i].rule != b->items[i].rule ||
+		    a->items[i].segment != b->items[i].segment)
+			return false;
+	return true;
+}
+
+struct cut {
+	u128	at;
+	size_t	rule;		/* index in the zone, or SIZE_MAX for none */
+	bool	start;
+};
+
+static int
+cut_cmp(const void *pa, const void *pb)
+{
+	const struct cut *a = pa, *b = pb;
+
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+static int
+size_sort(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Cut family f's source space at every end of a rule's source interval;
+ * each piece gets the list of rules (in order) that can match it, runs of
+ * broad rules shared as segments.  A sweep over the cuts keeps the rules
+ * active at each piece.  Returns false past the budget.
+ */
+static bool
+plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
+{
+	struct cut *cuts;
+	size_t ncut = 0, i, j, k, total = 0, nact = 0, *act, *pos, *sorted;
+	bool *live, *decides;
+	struct class *cl;
+	struct nametab *names;
+	size_t *broad, nbroad = 0;
+
+	live = arena_array(&c->a, z->nrules + 1, sizeof(*live));
+	decides = arena_array(&c->a, z->nrules + 1, sizeof(*decides));
+	for (i = 0, k = 1; i < z->nrules; i++) {
+		live[i] = !iset_empty(fam_part(c, z->rules[i]->src.set, f)) &&
+		    !iset_empty(fam_part(c, z->rules[i]->dst.set, f));
+		decides[i] = live[i] && decides_all(c, z->rules[i], f);
+		if (live[i] && z->segment_of[i] < 0)
+			k += 2 * fam_part(c, z->rules[i]->src.set, f).n;
+	}
+	cuts = arena_array_raw(&c->a, k + c->full[f].n, sizeof(*cuts));
+	for (i = 0; i < c->full[f].n; i++) {	/* the family's own ends */
+		cuts[ncut].at = c->full[f].v[i].lo;
+		cuts[ncut].rule = SIZE_MAX;
+		cuts[ncut++].start = false;
+	}
+	for (i = 0; i < z->nrules; i++) {
+		struct iset part;
+
+		if (!live[i] || z->segment_of[i] >= 0)
+			continue;
+		part = fam_part(c, z->rules[i]->src.set, f);
+		for (j = 0; j < part.n; j++) {
+			cuts[ncut].at = part.v[j].lo;
+			cuts[ncut].rule = i;
+			cuts[ncut++].start = true;
+			if (part.v[j].hi != U128_MAX) {
+				cuts[ncut].at = part.v[j].hi + 1;
+				cuts[ncut].rule = i;
+				cuts[ncut++].start = false;
+			}
+		}
+	}
+	qsort(cuts, ncut, sizeof(*cuts), cut_cmp);
+	broad = arena_array_raw(&c->a, z->nrules + 1, sizeof(*broad));
+	for (i = 0; i < z->nrules; i++)
+		if (live[i] && z->segment_of[i] >= 0)
+			broad[nbroad++] = i;
+	cl = arena_array(&c->a, ncut + 1, sizeof(*cl));
+	act = arena_array_raw(&c->a, z->nrules + 1, sizeof(*act));
+	pos = arena_array_raw(&c->a, z->nrules + 1, sizeof(*pos));
+	sorted = arena_array_raw(&c->a, z->nrules + 1, sizeof(*sorted));
+	z->nclasses[f] = 0;
+	for (i = 0; i < ncut; ) {
+		u128 at = cuts[i].at;
+		struct class *x;
+		size_t ns, si, r;
+
+		for (; i < ncut && cuts[i].at == at; i++) {
+			size_t ru = cuts[i].rule;
+
+			if (ru == SIZE_MAX)
+				continue;
+			if (cuts[i].start) {
+				pos[ru] = nact;
+				act[nact++] = ru;
+			} else {
+				act[pos[ru]] = act[--nact];
+				pos[act[pos[ru]]] = pos[ru];
+			}
+		}
+		if (!iset_contains(c->full[f], at))
+			continue;
+		x = &cl[z->nclasses[f]++];
+		x->lo = at;
+		x->hi = i < ncut ? cuts[i].at - 1 : U128_MAX;
+		for (j = 0; j < c->full[f].n; j++)
+			if (c->full[f].v[j].lo <= at && at <= c->full[f].v[j].hi &&
+			    x->hi > c->full[f].v[j].hi)
+				x->hi = c->full[f].v[j].hi;
+		/* Active rules in file order, merged with the broad ones. */
+		memcpy(sorted, act, nact * sizeof(*sorted));
+		qsort(sorted, nact, sizeof(*sorted), size_sort);
+		x->items = arena_array_raw(&c->a, nact + (size_t)z->nsegments +
+		    1, sizeof(*x->items));
+		x->n = 0;
+		for (si = 0, ns = 0; si < nact || ns < nbroad; ) {
+			bool take_active = ns == nbroad || (si < nact &&
+			    sorted[si] < broad[ns]);
+
+			r = take_active ? sorted[si++] : broad[ns++];
+			if (take_active) {
+				x->items[x->n].rule = z->rules[r];
+				x->items[x->n++].segment = -1;
+			} else if (x->n == 0 || x->items[x->n - 1].rule != NULL ||
+			    x->items[x->n - 1].segment != z->segment_of[r]) {
+				x->items[x->n].rule = NULL;
+				x->items[x->n++].segment = z->segment_of[r];
+			}
+			if (decides[r])
+				break;
+		}
+		total += x->n;
+		if (total > DISPATCH_BUDGET * z->nrules + 64)
+			return false;
+	}
+	/* Pieces with the same list share a chain. */
+	z->nchains[f] = 0;
+	names = nametab_new(&c->a, z->nclasses[f]);
+	for (i = 0; i < z->nclasses[f]; i++) {
+		uint64_t h = 1469598103934665603ull;
+		struct class *same;
+		char *key;
+
+		cl[i].chain = -1;
+		if (cl[i].n == 0)
+			continue;
+		for (j = 0; j < cl[i].n; j++)
+			h = (h ^ (uint64_t)(uintptr_t)cl[i].items[j].rule ^
+			    (uint64_t)(cl[i].items[j].segment + 7) << 48) *
+			    1099511628211ull;
+		key = arena_printf(&c->a, "%016llx.%zu", (unsigned long long)h,
+		    cl[i].n);
+		same = nametab_get(names, key);
+		if (same != NULL && items_equal(same, &cl[i]))
+			cl[i].chain = same->chain;
+		else {
+			cl[i].chain = z->nchains[f]++;
+			if (same == NULL)
+				nametab_put(names, key, &cl[i]);
+		}
+	}
+	z->classes[f] = cl;
+	return true;
+}
+
+/* Whether zone ifc is worth dispatching by source, and the plan. */
+static bool
+plan_zone(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
+{
+	const struct policy *p = c->p;
+	size_t i;
+	int f;
+
+	memset(z, 0, sizeof(*z));
+	z->rules = arena_array(&c->a, p->nrule + 1, sizeof(*z->rules));
+	for (i = 0; i < p->nrule; i++)
+		if (p->rules[i]->iface == ifc && !p->rules[i]->disabled)
+			z->rules[z->nrules++] = p->rules[i];
+	if (z->nrules < DISPATCH_MIN)
+		return false;
+	/* Runs of rules from ANY source are shared by every class. */
+	z->segment_of = arena_array(&c->a, z->nrules + 1, sizeof(int));
+	for (i = 0; i < z->nrules; i++) {
+		bool broad = iset_subset(c->full[FAM_V4], z->rules[i]->src.set) &&
+		    iset_subset(c->full[FAM_V6], z->rules[i]->src.set);
+
+		if (!broad)
+			z->segment_of[i] = -1;
+		else if (i > 0 && z->segment_of[i - 1] >= 0)
+			z->segment_of[i] = z->segment_of[i - 1];
+		else
+			z->segment_of[i] = z->nsegments++;
+	}
+	for (f = FAM_V4; f <= FAM_V6; f++)
+		if (!plan_family(c, z, (enum addr_family)f))
+			return false;
+	return true;
+}
+
+static void
+zone_name(struct nftc *c, const struct iface *ifc, const char *suffix)
+{
+	strbuf_puts(c->b, "zone_");
+	put_ident(c->b, ifc->name);
+	strbuf_puts(c->b, suffix);
+}
+
+/* The maps and chains of a dispatched zone. */
+static void
+compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
+{
+	size_t i, j;
+	int f, k;
+
+	for (k = 0; k < z->nsegments; k++) {
+		strbuf_puts(c->b, "\tchain ");
+		zone_name(c, ifc, "");
+		strbuf_printf(c->b, "_s%d {\n", k);
+		for (i = 0; i < z->nrules; i++)
+			if (z->segment_of[i] == k)
+				compile_rule(c, z->rules[i]);
+		strbuf_puts(c->b, "\t}\n\n");
+	}
+	for (f = FAM_V4; f <= FAM_V6; f++) {
+		const struct class *cl = z->classes[f];
+		bool first = true;
+
+		if (z->nchains[f] == 0)
+			continue;
+		/* One chain per distinct list, written where first used (the
+		 * numbers go up in order of first use). */
+		for (i = 0, k = 0; i < z->nclasses[f]; i++) {
+			if (cl[i].chain != k)
+				continue;
+			k++;
+			strbuf_puts(c->b, "\tchain ");
+			zone_name(c, ifc, "");
+			strbuf_printf(c->b, "_%s_c%d {\n", fam_suffix[f],
+			    cl[i].chain);
+			c->omit_src = true;
+			for (j = 0; j < cl[i].n; j++) {
+				if (cl[i].items[j].rule != NULL)
+					compile_rule_family(c, cl[i].items[j].rule,
+					    (enum addr_family)f, false);
+				else {
+					strbuf_puts(c->b, "\t\tjump ");
+					zone_name(c, ifc, "");
+					strbuf_printf(c->b, "_s%d\n",
+					    cl[i].items[j].segment);
+				}
+			}
+			c->omit_src = false;
+			strbuf_puts(c->b, "\t}\n\n");
+		}
+		/* The map: address ranges to class chains, neighbours merged. */
+		strbuf_puts(&c->sets, "\tmap zone_");
+		put_ident(&c->sets, ifc->name);
+		strbuf_printf(&c->sets, "_%s {\n\t\ttype %s_addr : verdict\n"
+		    "\t\tflags interval\n\t\telements = { ", fam_suffix[f],
+		    f == FAM_V4 ? "ipv4" : "ipv6");
+		for (i = 0; i < z->nclasses[f]; i = j) {
+			u128 hi = cl[i].hi;
+
+			for (j = i + 1; j < z->nclasses[f] &&
+			    cl[j].chain == cl[i].chain && cl[j].lo == hi + 1; j++)
+				hi = cl[j].hi;
+			if (cl[i].chain < 0)
+				continue;
+			strbuf_puts(&c->sets, first ? "" : ",\n\t\t\t");
+			first = false;
+			put_interval(&c->sets, cl[i].lo, hi, (enum addr_family)f);
+			strbuf_puts(&c->sets, " : jump zone_");
+			put_ident(&c->sets, ifc->name);
+			strbuf_printf(&c->sets, "_%s_c%d", fam_suffix[f],
+			    cl[i].chain);
+		}
+		strbuf_puts(&c->sets, " }\n\t}\n\n");
+	}
+}
+
+/*
+ * One interface's chain.  Small zones are one chain in file order.  Large
+ * ones dispatch by source address: a verdict map sends each source to the
+ * chain of the rules that can match it, in file order, so a connection
+ * passes a handful of rules instead of all of them, first match and
+ * per-rule counters unchanged.
+ */
+static void
+compile_zone(struct nftc *c, const struct iface *ifc)
+{
+	const struct policy *p = c->p;
+	struct zone_plan z;
+	bool dispatch = plan_zone(c, ifc, &z);
+	size_t i;
+	int f;
+
+	strbuf_puts(c->b, "\tchain ");
+	zone_name(c, ifc, " {\n");
+	if (p->lockout_rule != NULL && p->lockout_rule->iface == ifc)
+		compile_rule(c, p->lockout_rule);
+	if (dispatch) {
+		for (f = FAM_V4; f <= FAM_V6; f++)
+			if (z.nchains[f] > 0) {
+				strbuf_printf(c->b, "\t\t%s saddr vmap @",
+				    fam_word[f]);
+				zone_name(c, ifc, "");
+				strbuf_printf(c->b, "_%s\n", fam_suffix[f]);
+			}
+	} else
+		for (i = 0; i < p->nrule; i++)
+			if (p->rules[i]->iface == ifc)
+				compile_rule(c, p->rules[i]);
+	compile_forward_accepts(c, ifc);
+	if (policy_iface_default(ifc) == ACT_REJECT) {
+		strbuf_puts(c->b, "\t\tmeta l4proto tcp counter name "
+		    "\"default_");
+		put_ident(c->b, ifc->name);
+		strbuf_printf(c->b, "\" reject with tcp reset comment \"default "
+		    "of %s\"\n", ifc->name);
+	}
+	strbuf_puts(c->b, "\t\tcounter name \"default_");
+	put_ident(c->b, ifc->name);
+	strbuf_printf(c->b, "\" %s comment \"default of %s\"\n\t}\n\n",
+	    verdict_word(policy_iface_default(ifc)), ifc->name);
+	if (dispatch)
+		compile_classes(c, ifc, &z);
+}
+
+static void
+compile_dispatch(struct nftc *c, const char *hook)
+{
+	const struct policy *p = c->p;
+	size_t i;
+
+	strbuf_printf(c->b, "\tchain %s {\n\t\ttype filter hook %s priority "
+	    "filter; policy accept;\n", hook, hook);
+	strbuf_puts(c->b, "\t\tct state established,related accept\n");
+	/* Neighbour discovery before the invalid check: conntrack calls an
+	 * advertisement that answers the kernel's own solicitation invalid,
+	 * and IPv6 dies without it. */
+	if (strcmp(hook, "input") == 0)
+		strbuf_puts(c->b, "\t\tiif \"lo\" accept\n"
+		    "\t\ticmpv6 type { nd-neighbor-solicit, "
+		    "nd-neighbor-advert, nd-router-solicit, nd-router-advert, "
+		    "nd-redirect } accept\n");
+	strbuf_puts(c->b, "\t\tct state invalid drop\n");
+	if (p->niface == 0) {
+		strbuf_puts(c->b, "\t}\n\n");
+		return;
+	}
+	strbuf_puts(c->b, "\t\tiifname vmap { ");
+	for (i = 0; i < p->niface; i++) {
+		strbuf_printf(c->b, "%s\"%s\" : jump zone_", i ? ", " : "",
+		    p->ifaces[i]->device);
+		put_ident(c->b, p->ifaces[i]->name);
+	}
+	strbuf_puts(c->b, " }\n\t}\n\n");
+}
+
+/* Named sets of the objects the rules name, per family. */
+static void
+compile_sets(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i;
+	int f;
+
+	for (i = 0; i < p->nobject; i++) {
+		const struct object *o = p->objects[i];
+
+		if (o->kind == OBJ_ANY)
+			continue;
+		for (f = FAM_V4; f <= FAM_V6; f++) {
+			struct iset part = fam_part(c, o->set, f);
+
+			if (iset_empty(part))
+				continue;
+			strbuf_puts(c->b, "\tset ");
+			put_ident(c->b, o->name);
+			strbuf_printf(c->b, "_%s {\n\t\ttype %s_addr\n\t\tflags "
+			    "interval\n\t\telements = { ", fam_suffix[f],
+			    f == FAM_V4 ? "ipv4" : "ipv6");
+			put_elements(c->b, part, (enum addr_family)f);
+			strbuf_puts(c->b, " }\n\t}\n\n");
+		}
+	}
+}
+
+static void
+compile_counters(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i;
+
+	if (p->lockout_rule != NULL)
+		strbuf_puts(c->b, "\tcounter anti_lockout {\n\t}\n");
+	for (i = 0; i < p->nrule; i++)
+		if (!p->rules[i]->disabled)
+			strbuf_printf(c->b, "\tcounter rule_%d {\n\t}\n",
+			    p->rules[i]->number);
+	for (i = 0; i < p->niface; i++) {
+		strbuf_puts(c->b, "\tcounter default_");
+		put_ident(c->b, p->ifaces[i]->name);
+		strbuf_puts(c->b, " {\n\t}\n");
+	}
+	for (i = 0; i < p->nforward; i++)
+		strbuf_printf(c->b, "\tcounter forward_%d {\n\t}\n"
+		    "\tcounter forward_%d_accept {\n\t}\n",
+		    p->forwards[i]->number, p->forwards[i]->number);
+	strbuf_putc(c->b, '\n');
+}
+
+static void
+compile_nat(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i, j, n;
+
+	if (p->nforward > 0) {
+		strbuf_puts(c->b, "\tchain prerouting {\n\t\ttype nat hook "
+		    "prerouting priority dstnat; policy accept;\n");
+		for (i = 0; i < p->nforward; i++) {
+			const struct forward *fw = p->forwards[i];
+			struct svc_group g[8];
+			int f;
+
+			n = svc_groups(c, fw->svc.set, FAM_BOTH, g);
+			for (j = 0; j < n; j++)
+				for (f = FAM_V4; f <= FAM_V6; f++) {
+					struct iset mine = fam_part(c,
+					    fw->iface->ip_obj->set, f);
+
+					if (!(f == FAM_V4 ? fw->has4 : fw->has6) ||
+					    iset_empty(mine))
+						continue;
+					strbuf_printf(c->b, "\t\tiifname \"%s\"",
+					    fw->iface->device);
+					put_addr_match(c, c->b, "daddr",
+					    &(struct addr_expr){ .n = 0 }, mine,
+					    f);
+					put_svc_match(c, c->b, &g[j]);
+					strbuf_printf(c->b, " counter name "
+					    "\"forward_%d\" dnat %s to ",
+					    fw->number, fam_word[f]);
+					put_addr(c->b, f == FAM_V4 ? fw->to4 :
+					    fw->to6);
+					strbuf_printf(c->b, " comment \"forward "
+					    "%d\"\n", fw->number);
+				}
+		}
+		strbuf_puts(c->b, "\t}\n\n");
+	}
+	if (p->nnat > 0) {
+		strbuf_puts(c->b, "\tchain postrouting {\n\t\ttype nat hook "
+		    "postrouting priority srcnat; policy accept;\n");
+		for (i = 0; i < p->nnat; i++)
+			strbuf_printf(c->b, "\t\toifname \"%s\" masquerade "
+			    "comment \"nat on %s\"\n", p->nats[i]->iface->device,
+			    p->nats[i]->ifname);
+		strbuf_puts(c->b, "\t}\n\n");
+	}
+}
+
+/*
+ * smtp-other-scanning: SMTP passing through is diverted to moatd (TPROXY).
+ * The chain runs after DNAT (so a port-forwarded connection is seen with
+ * the internal server as its destination) and before the filter; the
+ * diverted packets then go through the input hook, where the same zone
+ * chains as forwarding judge them on their original destination: the
+ * policy still decides first (the seed's pitfall).  Incoming: connections
+ * port-forwarded to an internal SMTP server.  Outgoing (when
+ * smtp-outgoing-scanning is on): SMTP from internal interfaces to servers
+ * that are not the gateway itself.
+ */
+static void
+compile_intercept(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i;
+	int f;
+
+	if (!p->av.present || !p->av.other_scanning)
+		return;
+	strbuf_printf(c->b, "\tchain intercept {\n\t\ttype filter hook "
+	    "prerouting priority -90; policy accept;\n"
+	    "\t\tmeta l4proto tcp socket transparent 1 meta mark set 0x%x "
+	    "accept\n", NFTC_MARK);
+	for (i = 0; i < p->nforward; i++) {
+		const struct forward *fw = p->forwards[i];
+
+		if (!policy_forward_smtp(fw))
+			continue;
+		for (f = FAM_V4; f <= FAM_V6; f++) {
+			if (!(f == FAM_V4 ? fw->has4 : fw->has6))
+				continue;
+			strbuf_printf(c->b, "\t\tiifname \"%s\" %s daddr ",
+			    fw->iface->device, fam_word[f]);
+			put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
+			strbuf_printf(c->b, " tcp dport 25 tproxy %s to :%d "
+			    "meta mark set 0x%x accept comment \"scan incoming "
+			    "SMTP (forward %d)\"\n", fam_word[f],
+			    NFTC_TPROXY_PORT, NFTC_MARK, fw->number);
+		}
+	}
+	if (p->av.outgoing_scanning)
+		for (i = 0; i < p->niface; i++) {
+			const struct iface *ifc = p->ifaces[i];
+
+			if (policy_iface_external(p, ifc) || ifc->device == NULL)
+				continue;
+			strbuf_printf(c->b, "\t\tiifname \"%s\" tcp dport 25 "
+			    "fib daddr type != local tproxy to :%d meta mark "
+			    "set 0x%x accept comment \"scan outgoing SMTP "
+			    "from %s\"\n", ifc->device, NFTC_TPROXY_PORT,
+			    NFTC_MARK, ifc->name);
+		}
+	strbuf_puts(c->b, "\t}\n\n");
+}
+
+void
+nftc_remove(struct strbuf *b)
+{
+	strbuf_puts(b, "table inet " NFTC_TABLE "\n"
+	    "delete table inet " NFTC_TABLE "\n");
+}
+
+static void
+compile_linear(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i, j;
+
+	strbuf_puts(c->b, "\tchain forward {\n\t\ttype filter hook forward "
+	    "priority filter; policy accept;\n"
+	    "\t\tct state established,related accept\n"
+	    "\t\tct state invalid drop\n");
+	for (i = 0; i < p->niface; i++) {
+		c->device = p->ifaces[i]->device;
+		for (j = 0; j < p->nrule; j++)
+			if (p->rules[j]->iface == p->ifaces[i])
+				compile_rule(c, p->rules[j]);
+		strbuf_printf(c->b, "\t\tiifname \"%s\" counter %s\n",
+		    c->device, verdict_word(policy_iface_default(p->ifaces[i])));
+	}
+	strbuf_puts(c->b, "\t}\n");
+}
+
+/* The table; scratch memory from c->a, output to c->b through the
+ * buffers c->chains and c->sets, which the caller owns. */
+static int
+compile_body(void *arg)
+{
+	struct nftc *c = arg;
+	const struct policy *p = c->p;
+	struct strbuf *b = c->b;
+	size_t i;
+
+	c->full[FAM_V4] = iset_range(&c->a, V4_BASE, V4_LAST);
+	c->full[FAM_V6] = iset_complement(&c->a, c->full[FAM_V4], 0, U128_MAX);
+	strbuf_printf(b, "# moat policy from %s, compiled by moat\n",
+	    p->file);
+	nftc_remove(b);
+	strbuf_puts(b, "table inet " NFTC_TABLE " {\n");
+	if (c->linear) {
+		compile_linear(c);
+		strbuf_puts(b, "}\n");
+		return 0;
+	}
+	compile_counters(c);
+	compile_sets(c);
+	/* The chains go to their own buffer first: the sets they share must
+	 * be declared before them. */
+	c->set_names = nametab_new(&c->a, 64);
+	c->b = &c->chains;
+	if (p->firewall) {
+		compile_dispatch(c, "input");
+		compile_dispatch(c, "forward");
+		for (i = 0; i < p->niface; i++)
+			compile_zone(c, p->ifaces[i]);
+	}
+	compile_nat(c);
+	compile_intercept(c);
+	c->b = b;
+	strbuf_add(b, strbuf_str(&c->sets), c->sets.len);
+	strbuf_add(b, strbuf_str(&c->chains), c->chains.len);
+	if (strbuf_failed(&c->sets) || strbuf_failed(&c->chains))
+		b->failed = true;
+	strbuf_puts(b, "}\n");
+	return 0;
+}
+
+static int
+compile(const struct policy *p, struct strbuf *b, bool linear)
+{
+	struct nftc c = { .p = p, .b = b, .linear = linear };
+	int rc;
+
+	arena_init(&c.a);
+	strbuf_init(&c.chains, 0);
+	strbuf_init(&c.sets, 0);
+	rc = arena_catch(&c.a, compile_body, &c);
+	strbuf_free(&c.sets);
+	strbuf_free(&c.chains);
+	arena_free(&c.a);
+	return rc == 0 && !strbuf_failed(b) ? 0 : -1;
+}
+
+int
+nftc_compile(const struct policy *p, struct strbuf *b)
+{
+	return compile(p, b, false);
+}
+
+int
+nftc_compile_linear(const struct policy *p, struct strbuf *b)
+{
+	return compile(p, b, true);
+}

@@ -1,0 +1,31 @@
+/* nftc.h: a policy compiled to one nftables table, `table inet moat`. */
+#ifndef MOAT_NFTC_H
+#define MOAT_NFTC_H
+
+#include "base/strbuf.h"
+#include "policy/policy.h"
+
+#define NFTC_TABLE	"moat"		/* table inet moat */
+
+/* SMTP interception (smtp-other-scanning): connections are diverted by
+ * TPROXY to moatd's transparent listener on this port, their packets
+ * marked so that a policy route (table NFTC_ROUTE_TABLE: everything is
+ * local) delivers them to it. */
+#define NFTC_TPROXY_PORT	10025
+#define NFTC_MARK		0x6d6f
+#define NFTC_ROUTE_TABLE	28015
+
+
+/* Append to b the nft script that replaces table inet moat with policy p
+ * in one transaction (create, delete, define), as `moat show --nft` prints
+ * it and `moat apply` loads it.  p must be valid.  0, or -1 when memory
+ * ran out (b is then failed). */
+int	 nftc_compile(const struct policy *p, struct strbuf *b);
+/* The naive baseline of the benchmarks: the same rules as one linear
+ * forward chain (iifname on every rule, inline sets, anonymous counters),
+ * what a hand translation would load.  Not for use. */
+int	 nftc_compile_linear(const struct policy *p, struct strbuf *b);
+/* The script that removes table inet moat, if present. */
+void	 nftc_remove(struct strbuf *b);
+
+#endif

@@ -1,0 +1,455 @@
+/* json.c: JSON output; see json.h. */
+#include "output/json.h"
+
+#include <string.h>
+
+#include "output/printer.h"
+
+void
+json_string(struct strbuf *b, const char *s)
+{
+	strbuf_putc(b, '"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			strbuf_printf(b, "\\%c", c);
+		else if (c == '\n')
+			strbuf_puts(b, "\\n");
+		else if (c == '\t')
+			strbuf_puts(b, "\\t");
+		else if (c < 0x20)
+			strbuf_printf(b, "\\u%04x", c);
+		else
+			strbuf_putc(b, (char)c);
+	}
+	strbuf_putc(b, '"');
+}
+
+static void
+json_key(struct strbuf *b, const char *key, bool *first)
+{
+	if (!*first)
+		strbuf_putc(b, ',');
+	*first = false;
+	json_string(b, key);
+	strbuf_putc(b, ':');
+}
+
+static void
+json_kv_str(struct strbuf *b, const char *key, const char *val, bool *first)
+{
+	json_key(b, key, first);
+	if (val == NULL)
+		strbuf_puts(b, "null");
+	else
+		json_string(b, val);
+}
+
+static void
+json_kv_bool(struct strbuf *b, const char *key, bool val, bool *first)
+{
+	json_key(b, key, first);
+	strbuf_puts(b, val ? "true" : "false");
+}
+
+static void
+json_kv_int(struct strbuf *b, const char *key, long long val, bool *first)
+{
+	json_key(b, key, first);
+	strbuf_printf(b, "%lld", val);
+}
+
+static void
+json_lit(struct strbuf *b, const struct addr_lit *lit)
+{
+	char a[ADDR_STRLEN], m[ADDR_STRLEN];
+	bool first = true;
+
+	strbuf_putc(b, '{');
+	addr_format(lit->lo, a, sizeof(a));
+	switch (lit->kind) {
+	case LIT_HOST:
+		json_kv_str(b, "type", "host", &first);
+		json_kv_str(b, "address", a, &first);
+		break;
+	case LIT_PREFIX:
+		json_kv_str(b, "type", "network", &first);
+		json_kv_str(b, "address", a, &first);
+		json_kv_int(b, "prefix", lit->plen, &first);
+		if (lit->family == FAM_V4) {
+			u128 mask = lit->plen == 0 ? V4_BASE : V4_BASE |
+			    (0xffffffffu << (32 - lit->plen) & 0xffffffffu);
+
+			addr_format(mask, m, sizeof(m));
+			json_kv_str(b, "mask", m, &first);
+		}
+		break;
+	case LIT_RANGE:
+		addr_format(lit->hi, m, sizeof(m));
+		json_kv_str(b, "type", "range", &first);
+		json_kv_str(b, "first", a, &first);
+		json_kv_str(b, "last", m, &first);
+		break;
+	}
+	json_kv_str(b, "family", lit->family == FAM_V4 ? "ipv4" : "ipv6",
+	    &first);
+	strbuf_putc(b, '}');
+}
+
+static void
+json_elems(struct strbuf *b, const struct addr_expr *x)
+{
+	size_t i;
+
+	strbuf_putc(b, '[');
+	for (i = 0; i < x->n; i++) {
+		if (i > 0)
+			strbuf_putc(b, ',');
+		if (x->v[i].kind == AE_NAME) {
+			bool first = true;
+
+			strbuf_putc(b, '{');
+			json_kv_str(b, "type", "object", &first);
+			json_kv_str(b, "name", x->v[i].name, &first);
+			strbuf_putc(b, '}');
+		} else
+			json_lit(b, &x->v[i].lit);
+	}
+	strbuf_putc(b, ']');
+}
+
+/* {"match":"include"|"exclude","addresses":[…]} */
+static void
+json_side(struct strbuf *b, const char *key, const struct addr_expr *x,
+    bool *first)
+{
+	bool f = true;
+
+	json_key(b, key, first);
+	strbuf_putc(b, '{');
+	json_kv_str(b, "match", x->exclude ? "exclude" : "include", &f);
+	json_key(b, "addresses", &f);
+	json_elems(b, x);
+	strbuf_putc(b, '}');
+}
+
+/* {"match":"any"} or {"match":"selected","names":[…]} */
+static void
+json_services(struct strbuf *b, const struct svc_list *l, bool *first)
+{
+	bool f = true;
+	size_t i;
+
+	json_key(b, "services", first);
+	strbuf_putc(b, '{');
+	json_kv_str(b, "match", l->n == 0 ? "any" : "selected", &f);
+	if (l->n > 0) {
+		json_key(b, "names", &f);
+		strbuf_putc(b, '[');
+		for (i = 0; i < l->n; i++) {
+			if (i > 0)
+				strbuf_putc(b, ',');
+			json_string(b, l->v[i].name);
+		}
+		strbuf_putc(b, ']');
+	}
+	strbuf_putc(b, '}');
+}
+
+static void
+json_rule(struct strbuf *b, const struct rule *r)
+{
+	bool first = true;
+
+	strbuf_putc(b, '{');
+	json_kv_int(b, "number", r->number, &first);
+	json_key(b, "line", &first);
+	if (r->loc.line > 0)
+		strbuf_printf(b, "%d", r->loc.line);
+	else
+		strbuf_puts(b, "null");
+	json_kv_str(b, "action", action_name(r->action), &first);
+	json_kv_str(b, "interface", r->ifname, &first);
+	json_side(b, "source", &r->src, &first);
+	json_side(b, "destination", &r->dst, &first);
+	json_services(b, &r->svc, &first);
+	json_kv_bool(b, "log", r->log, &first);
+	json_kv_str(b, "comment", r->comment, &first);
+	json_kv_bool(b, "enabled", !r->disabled, &first);
+	strbuf_putc(b, '}');
+}
+
+static void
+json_iface(struct strbuf *b, const struct iface *ifc)
+{
+	char buf[2 * ADDR_STRLEN + 8];
+	bool first = true;
+	size_t i;
+
+	strbuf_putc(b, '{');
+	json_kv_str(b, "name", ifc->name, &first);
+	json_kv_str(b, "device", ifc->device, &first);
+	json_key(b, "addresses", &first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < ifc->naddr; i++) {
+		if (i > 0)
+			strbuf_putc(b, ',');
+		addr_lit_format(&ifc->addrs[i].lit, buf, sizeof(buf));
+		json_string(b, buf);
+	}
+	strbuf_putc(b, ']');
+	json_kv_str(b, "default", action_name(policy_iface_default(ifc)),
+	    &first);
+	strbuf_putc(b, '}');
+}
+
+static void
+json_service(struct strbuf *b, const struct service *s)
+{
+	bool first = true;
+	size_t i, j;
+
+	strbuf_putc(b, '{');
+	json_kv_str(b, "name", s->name, &first);
+	json_kv_bool(b, "builtin", s->builtin, &first);
+	json_key(b, "entries", &first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < s->n; i++) {
+		const struct svc_entry *e = &s->v[i];
+		bool f = true;
+
+		if (i > 0)
+			strbuf_putc(b, ',');
+		strbuf_putc(b, '{');
+		json_kv_str(b, "protocol", e->proto->name, &f);
+		if (e->proto->kind != PK_NONE) {
+			json_key(b, e->proto->kind == PK_PORTS ? "ports" :
+			    "types", &f);
+			if (e->n == 0)
+				strbuf_puts(b, "\"any\"");
+			else
+				strbuf_putc(b, '[');
+			for (j = 0; j < e->n; j++) {
+				const char *name = e->proto->kind == PK_TYPES ?
+				    builtin_icmp_name(e->proto->number,
+				    (int)e->v[j].lo) : NULL;
+
+				if (j > 0)
+					strbuf_putc(b, ',');
+				if (name != NULL)
+					json_string(b, name);
+				else if (e->v[j].lo == e->v[j].hi)
+					strbuf_printf(b, "\"%u\"", e->v[j].lo);
+				else
+					strbuf_printf(b, "\"%u-%u\"", e->v[j].lo,
+					    e->v[j].hi);
+			}
+			if (e->n > 0)
+				strbuf_putc(b, ']');
+		}
+		strbuf_putc(b, '}');
+	}
+	strbuf_puts(b, "]}");
+}
+
+static void
+json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
+{
+	bool f = true;
+
+	json_key(b, "antivirus", first);
+	if (!av->present) {
+		strbuf_puts(b, "null");
+		return;
+	}
+	strbuf_putc(b, '{');
+	json_kv_str(b, "engine", av->engine == AV_CLAMAV ? "clamav" : "clamd",
+	    &f);
+	json_kv_str(b, "engine_path", av->engine_path, &f);
+	json_kv_bool(b, "smtp_other_scanning", av->other_scanning, &f);
+	json_kv_bool(b, "smtp_local_scanning", av->local_scanning, &f);
+	json_kv_bool(b, "smtp_outgoing_scanning", av->outgoing_scanning, &f);
+	json_kv_str(b, "smtp_relay_to", av->relay_to, &f);
+	json_kv_str(b, "on_virus", "reject", &f);
+	json_kv_str(b, "on_scan_failure", av->fail_pass ? "pass" : "tempfail",
+	    &f);
+	json_kv_int(b, "max_message_size", (long long)av->max_size, &f);
+	json_kv_int(b, "smtp_command_timeout", av->command_timeout, &f);
+	json_kv_int(b, "smtp_data_timeout", av->data_timeout, &f);
+	json_kv_bool(b, "smtp_keep_client_address", av->keep_client_address,
+	    &f);
+	strbuf_putc(b, '}');
+}
+
+void
+json_policy(const struct policy *p, struct strbuf *b)
+{
+	bool first = true, f;
+	size_t i;
+
+	strbuf_putc(b, '{');
+	json_kv_str(b, "file", p->file, &first);
+	json_kv_bool(b, "firewall", p->firewall, &first);
+	json_kv_bool(b, "anti_lockout", p->anti_lockout, &first);
+	json_key(b, "interfaces", &first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < p->niface; i++) {
+		if (i > 0)
+			strbuf_putc(b, ',');
+		json_iface(b, p->ifaces[i]);
+	}
+	strbuf_putc(b, ']');
+	json_key(b, "objects", &first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < p->nobject; i++) {
+		const struct object *o = p->objects[i];
+
+		if (i > 0)
+			strbuf_putc(b, ',');
+		f = true;
+		strbuf_putc(b, '{');
+		json_kv_str(b, "name", o->name, &f);
+		json_kv_bool(b, "builtin", o->kind != OBJ_USER, &f);
+		if (o->kind == OBJ_USER) {
+			json_key(b, "members", &f);
+			json_elems(b, &o->members);
+		} else
+			json_kv_str(b, "meaning", o->kind == OBJ_ANY ?
+			    "any address" : o->kind == OBJ_IFIP ?
+			    "the gateway's addresses on the interface" :
+			    "the networks attached to the interface", &f);
+		strbuf_putc(b, '}');
+	}
+	strbuf_putc(b, ']');
+	json_key(b, "services", &first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < p->nservice; i++) {
+		if (i > 0)
+			strbuf_putc(b, ',');
+		json_service(b, p->services[i]);
+	}
+	strbuf_putc(b, ']');
+	json_key(b, "anti_lockout_rule", &first);
+	if (p->lockout_rule != NULL)
+		json_rule(b, p->lockout_rule);
+	else
+		strbuf_puts(b, "null");
+	json_key(b, "rules", &first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < p->nrule; i++) {
+		if (i > 0)
+			strbuf_putc(b, ',');
+		json_rule(b, p->rules[i]);
+	}
+	strbuf_putc(b, ']');
+	json_key(b, "nat", &first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < p->nnat; i++) {
+		f = true;
+		if (i > 0)
+			strbuf_putc(b, ',');
+		strbuf_putc(b, '{');
+		json_kv_str(b, "type", "masquerade", &f);
+		json_kv_str(b, "interface", p->nats[i]->ifname, &f);
+		json_kv_int(b, "line", p->nats[i]->loc.line, &f);
+		strbuf_putc(b, '}');
+	}
+	strbuf_putc(b, ']');
+	json_key(b, "forwards", &first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < p->nforward; i++) {
+		const struct forward *fw = p->forwards[i];
+
+		f = true;
+		if (i > 0)
+			strbuf_putc(b, ',');
+		strbuf_putc(b, '{');
+		json_kv_int(b, "number", fw->number, &f);
+		json_kv_int(b, "line", fw->loc.line, &f);
+		json_kv_str(b, "interface", fw->ifname, &f);
+		json_services(b, &fw->svc, &f);
+		json_key(b, "to", &f);
+		json_elems(b, &fw->target);
+		strbuf_putc(b, '}');
+	}
+	strbuf_putc(b, ']');
+	json_antivirus(b, &p->av, &first);
+	strbuf_puts(b, "}\n");
+}
+
+static const char *const decided_by_name[] = {
+	[BY_RULE] = "rule",
+	[BY_ANTILOCKOUT] = "anti-lockout",
+	[BY_FORWARD] = "forward",
+	[BY_DEFAULT] = "default",
+	[BY_FIREWALL_OFF] = "firewall-off",
+};
+
+void
+json_verdict(const struct policy *p, const struct flow *f,
+    const struct verdict *v, struct strbuf *b)
+{
+	struct strbuf tmp;
+	char a[ADDR_STRLEN];
+	bool first = true, ff = true;
+	const struct proto_info *pi = builtin_proto_by_number(f->proto);
+
+	strbuf_init(&tmp, 0);
+	strbuf_putc(b, '{');
+	json_kv_str(b, "verdict", action_name(v->action), &first);
+	json_key(b, "rule", &first);
+	if (v->by == BY_RULE)
+		strbuf_printf(b, "%d", v->rule->number);
+	else
+		strbuf_puts(b, "null");
+	json_key(b, "line", &first);
+	if (v->by == BY_RULE)
+		strbuf_printf(b, "%d", v->rule->loc.line);
+	else if (v->by == BY_FORWARD)
+		strbuf_printf(b, "%d", v->forward->loc.line);
+	else
+		strbuf_puts(b, "null");
+	json_kv_str(b, "file", printer_basename(p->file), &first);
+	json_kv_str(b, "decided_by", decided_by_name[v->by], &first);
+	printer_verdict(p, f, v, &tmp);
+	json_kv_str(b, "reason", strbuf_str(&tmp), &first);
+	if (v->rule != NULL) {
+		strbuf_reset(&tmp);
+		printer_rule(v->rule, &tmp, false);
+		json_kv_str(b, "rule_text", strbuf_str(&tmp), &first);
+		json_kv_str(b, "comment", v->rule->comment, &first);
+	}
+	json_kv_str(b, "interface", f->iface->name, &first);
+	json_kv_str(b, "direction", v->to_gateway ? "input" : "forward",
+	    &first);
+	json_kv_str(b, "smtp_scan", smtp_scan_name(policy_smtp_scan(p, f, v)),
+	    &first);
+	json_key(b, "flow", &first);
+	strbuf_putc(b, '{');
+	addr_format(f->src, a, sizeof(a));
+	json_kv_str(b, "src", a, &ff);
+	addr_format(f->dst, a, sizeof(a));
+	json_kv_str(b, "dst", a, &ff);
+	if (pi != NULL)
+		json_kv_str(b, "protocol", pi->name, &ff);
+	else
+		json_kv_int(b, "protocol", f->proto, &ff);
+	if (pi != NULL && pi->kind == PK_PORTS)
+		json_kv_int(b, "port", f->dport, &ff);
+	else if (pi != NULL && pi->kind == PK_TYPES)
+		json_kv_int(b, "type", f->dport, &ff);
+	strbuf_putc(b, '}');
+	json_key(b, "forward", &first);
+	if (v->forward != NULL) {
+		ff = true;
+		strbuf_putc(b, '{');
+		json_kv_int(b, "number", v->forward->number, &ff);
+		addr_format(v->dst, a, sizeof(a));
+		json_kv_str(b, "to", a, &ff);
+		strbuf_putc(b, '}');
+	} else
+		strbuf_puts(b, "null");
+	strbuf_puts(b, "}\n");
+	strbuf_free(&tmp);
+}

@@ -1,0 +1,360 @@
+/* printer.c: canonical text; see printer.h.
+ *
+ * The canonical form: interfaces, then the switches, objects, services,
+ * rules, NAT and port forwards, the antivirus block; one statement a line,
+ * single spaces, every rule with from and to, optional parts in one order,
+ * addresses as inet_ntop writes them, dotted masks as prefix lengths.
+ */
+#include "output/printer.h"
+
+#include <string.h>
+
+#include "policy/lexer.h"
+
+const char *
+printer_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+static void
+print_quoted(struct strbuf *b, const char *s)
+{
+	strbuf_putc(b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			strbuf_putc(b, '\\');
+		strbuf_putc(b, *s);
+	}
+	strbuf_putc(b, '"');
+}
+
+/* A path or other value: bare when the lexer would read it back as one
+ * word, quoted otherwise. */
+static void
+print_word(struct strbuf *b, const char *s)
+{
+	const char *c;
+
+	for (c = s; *c != '\0'; c++)
+		if (*c <= 0x20 || *c >= 0x7f || strchr("{},!\"#", *c) != NULL)
+			break;
+	if (*c == '\0' && c != s && strlen(s) <= WORD_MAX)
+		strbuf_puts(b, s);
+	else
+		print_quoted(b, s);
+}
+
+static void
+print_elem(const struct addr_elem *e, struct strbuf *b)
+{
+	char buf[2 * ADDR_STRLEN + 8];
+
+	if (e->kind == AE_NAME) {
+		strbuf_puts(b, e->name);
+		return;
+	}
+	addr_lit_format(&e->lit, buf, sizeof(buf));
+	strbuf_puts(b, buf);
+}
+
+void
+printer_addr_expr(const struct addr_expr *x, struct strbuf *b)
+{
+	size_t i;
+
+	if (x->exclude)
+		strbuf_putc(b, '!');
+	if (!x->list) {
+		print_elem(&x->v[0], b);
+		return;
+	}
+	strbuf_puts(b, "{ ");
+	for (i = 0; i < x->n; i++) {
+		if (i > 0)
+			strbuf_puts(b, ", ");
+		print_elem(&x->v[i], b);
+	}
+	strbuf_puts(b, " }");
+}
+
+static void
+print_svc_list(const struct svc_list *l, struct strbuf *b)
+{
+	size_t i;
+
+	if (!l->list) {
+		strbuf_puts(b, l->v[0].name);
+		return;
+	}
+	strbuf_puts(b, "{ ");
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			strbuf_puts(b, ", ");
+		strbuf_puts(b, l->v[i].name);
+	}
+	strbuf_puts(b, " }");
+}
+
+static void
+print_svc_entry(const struct svc_entry *e, struct strbuf *b)
+{
+	size_t i;
+
+	strbuf_puts(b, e->proto->name);
+	for (i = 0; i < e->n; i++) {
+		const char *name = e->proto->kind == PK_TYPES ?
+		    builtin_icmp_name(e->proto->number, (int)e->v[i].lo) : NULL;
+
+		strbuf_putc(b, i == 0 ? ' ' : ',');
+		if (name != NULL)
+			strbuf_puts(b, name);
+		else if (e->v[i].lo == e->v[i].hi)
+			strbuf_printf(b, "%u", e->v[i].lo);
+		else
+			strbuf_printf(b, "%u-%u", e->v[i].lo, e->v[i].hi);
+	}
+}
+
+void
+printer_rule(const struct rule *r, struct strbuf *b, bool with_comment)
+{
+	strbuf_printf(b, "%s on %s from ", action_name(r->action), r->ifname);
+	printer_addr_expr(&r->src, b);
+	strbuf_puts(b, " to ");
+	printer_addr_expr(&r->dst, b);
+	if (r->svc.n > 0) {
+		strbuf_puts(b, " service ");
+		print_svc_list(&r->svc, b);
+	}
+	if (r->log)
+		strbuf_puts(b, " log");
+	if (with_comment && r->comment != NULL) {
+		strbuf_puts(b, " comment ");
+		print_quoted(b, r->comment);
+	}
+	if (r->disabled)
+		strbuf_puts(b, " disabled");
+}
+
+void
+printer_forward(const struct forward *f, struct strbuf *b)
+{
+	strbuf_printf(b, "forward on %s service ", f->ifname);
+	print_svc_list(&f->svc, b);
+	strbuf_puts(b, " to ");
+	printer_addr_expr(&f->target, b);
+}
+
+static void
+print_size(struct strbuf *b, uint64_t v)
+{
+	static const char suffix[] = "GMK";
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		unsigned shift = 30u - 10u * (unsigned)i;
+
+		if (v >= (1ull << shift) && (v & ((1ull << shift) - 1)) == 0) {
+			strbuf_printf(b, "%llu%c",
+			    (unsigned long long)(v >> shift), suffix[i]);
+			return;
+		}
+	}
+	strbuf_printf(b, "%llu", (unsigned long long)v);
+}
+
+static void
+print_duration(struct strbuf *b, unsigned secs)
+{
+	if (secs % 3600 == 0)
+		strbuf_printf(b, "%uh", secs / 3600);
+	else if (secs % 60 == 0)
+		strbuf_printf(b, "%um", secs / 60);
+	else
+		strbuf_printf(b, "%us", secs);
+}
+
+static void
+print_antivirus(const struct antivirus *av, struct strbuf *b)
+{
+	strbuf_puts(b, "antivirus {\n");
+	strbuf_printf(b, "    engine %s ", av->engine == AV_CLAMAV ? "clamav" :
+	    "clamd");
+	print_word(b, av->engine_path);
+	strbuf_printf(b, "\n    smtp-other-scanning %s\n",
+	    av->other_scanning ? "on" : "off");
+	strbuf_printf(b, "    smtp-local-scanning %s\n",
+	    av->local_scanning ? "on" : "off");
+	strbuf_printf(b, "    smtp-outgoing-scanning %s\n",
+	    av->outgoing_scanning ? "on" : "off");
+	strbuf_printf(b, "    smtp-relay-to %s\n", av->relay_to);
+	strbuf_puts(b, "    on-virus reject\n");
+	strbuf_printf(b, "    on-scan-failure %s\n", av->fail_pass ? "pass" :
+	    "tempfail");
+	strbuf_puts(b, "    max-message-size ");
+	print_size(b, av->max_size);
+	strbuf_puts(b, "\n    smtp-command-timeout ");
+	print_duration(b, av->command_timeout);
+	strbuf_puts(b, "\n    smtp-data-timeout ");
+	print_duration(b, av->data_timeout);
+	strbuf_printf(b, "\n    smtp-keep-client-address %s\n}\n",
+	    av->keep_client_address ? "on" : "off");
+}
+
+/* Start a section: a blank line between non-empty sections. */
+static void
+section(struct strbuf *b, bool *started)
+{
+	if (*started)
+		strbuf_putc(b, '\n');
+	*started = true;
+}
+
+void
+printer_policy(const struct policy *p, struct strbuf *b)
+{
+	bool started = false;
+	char buf[2 * ADDR_STRLEN + 8];
+	size_t i, j, first_user;
+
+	if (p->niface > 0 || !p->anti_lockout || !p->firewall)
+		section(b, &started);
+	for (i = 0; i < p->niface; i++) {
+		const struct iface *ifc = p->ifaces[i];
+		enum action def = policy_iface_default(ifc);
+
+		strbuf_printf(b, "interface %s device %s", ifc->name,
+		    ifc->device);
+		for (j = 0; j < ifc->naddr; j++) {
+			addr_lit_format(&ifc->addrs[j].lit, buf, sizeof(buf));
+			strbuf_printf(b, " address %s", buf);
+		}
+		if (def != (strcmp(ifc->name, "LAN") == 0 ? ACT_ACCEPT :
+		    ACT_DENY))
+			strbuf_printf(b, " default %s", action_name(def));
+		strbuf_putc(b, '\n');
+	}
+	if (!p->anti_lockout)
+		strbuf_puts(b, "anti-lockout off\n");
+	if (!p->firewall)
+		strbuf_puts(b, "firewall off\n");
+
+	for (i = 0, first_user = 1; i < p->nobject; i++) {
+		if (p->objects[i]->kind != OBJ_USER)
+			continue;
+		if (first_user)
+			section(b, &started);
+		first_user = 0;
+		strbuf_printf(b, "object %s ", p->objects[i]->name);
+		printer_addr_expr(&p->objects[i]->members, b);
+		strbuf_putc(b, '\n');
+	}
+	for (i = 0, first_user = 1; i < p->nservice; i++) {
+		const struct service *s = p->services[i];
+
+		if (s->builtin)
+			continue;
+		if (first_user)
+			section(b, &started);
+		first_user = 0;
+		strbuf_printf(b, "service %s", s->name);
+		for (j = 0; j < s->n; j++) {
+			strbuf_putc(b, ' ');
+			print_svc_entry(&s->v[j], b);
+		}
+		strbuf_putc(b, '\n');
+	}
+	if (p->nrule > 0)
+		section(b, &started);
+	for (i = 0; i < p->nrule; i++) {
+		printer_rule(p->rules[i], b, true);
+		strbuf_putc(b, '\n');
+	}
+	if (p->nnat + p->nforward > 0)
+		section(b, &started);
+	for (i = 0; i < p->nnat; i++)
+		strbuf_printf(b, "nat masquerade on %s\n", p->nats[i]->ifname);
+	for (i = 0; i < p->nforward; i++) {
+		printer_forward(p->forwards[i], b);
+		strbuf_putc(b, '\n');
+	}
+	if (p->av.present) {
+		section(b, &started);
+		print_antivirus(&p->av, b);
+	}
+}
+
+void
+printer_flow_service(const struct flow *f, struct strbuf *b)
+{
+	const struct proto_info *pi = builtin_proto_by_number(f->proto);
+	const char *tname;
+
+	if (pi == NULL) {
+		strbuf_printf(b, "protocol %d", f->proto);
+		return;
+	}
+	switch (pi->kind) {
+	case PK_PORTS:
+		strbuf_printf(b, "%s/%u", pi->name, f->dport);
+		break;
+	case PK_TYPES:
+		tname = builtin_icmp_name(pi->number, (int)f->dport);
+		if (tname != NULL)
+			strbuf_printf(b, "%s %s", pi->name, tname);
+		else
+			strbuf_printf(b, "%s type %u", pi->name, f->dport);
+		break;
+	case PK_NONE:
+		strbuf_puts(b, pi->name);
+		break;
+	}
+}
+
+void
+printer_verdict(const struct policy *p, const struct flow *f,
+    const struct verdict *v, struct strbuf *b)
+{
+	const char *file = printer_basename(p->file);
+	char to[ADDR_STRLEN];
+
+	strbuf_puts(b, action_name(v->action));
+	switch (v->by) {
+	case BY_RULE:
+		strbuf_printf(b, " by rule %d (%s:%d)", v->rule->number, file,
+		    v->rule->loc.line);
+		break;
+	case BY_ANTILOCKOUT:
+		strbuf_puts(b, " by the anti-lockout rule");
+		break;
+	case BY_FORWARD:
+		strbuf_printf(b, " by forward %d (%s:%d)", v->forward->number,
+		    file, v->forward->loc.line);
+		break;
+	case BY_DEFAULT:
+		strbuf_printf(b, " by the default of interface %s (%s:%d): no "
+		    "rule matches", f->iface->name, file, f->iface->loc.line);
+		break;
+	case BY_FIREWALL_OFF:
+		strbuf_puts(b, ": firewall off, no rule is enforced");
+		return;
+	}
+	if (v->forward != NULL && v->by != BY_FORWARD) {
+		addr_format(v->dst, to, sizeof(to));
+		strbuf_printf(b, ", after forward %d to %s", v->forward->number,
+		    to);
+	}
+	if (v->by == BY_DEFAULT)
+		return;
+	strbuf_puts(b, ": ");
+	if (v->by == BY_FORWARD) {
+		printer_forward(v->forward, b);
+		return;
+	}
+	printer_rule(v->rule, b, false);
+	if (v->rule->comment != NULL)
+		strbuf_printf(b, "  # %s", v->rule->comment);
+}

@@ -1,0 +1,26 @@
+/* printer.h: a policy, a rule or a verdict as canonical text. */
+#ifndef MOAT_PRINTER_H
+#define MOAT_PRINTER_H
+
+#include "analyze/eval.h"
+#include "base/strbuf.h"
+#include "policy/policy.h"
+
+/* The whole policy in canonical form: parsing it gives an equal policy. */
+void	 printer_policy(const struct policy *p, struct strbuf *b);
+/* One rule as a config line; with_comment false leaves the comment out. */
+void	 printer_rule(const struct rule *r, struct strbuf *b, bool with_comment);
+/* One port forward as a config line. */
+void	 printer_forward(const struct forward *f, struct strbuf *b);
+/* An address expression: ANY, !LANIP, { 10.0.0.0/8, MAILSERVER }. */
+void	 printer_addr_expr(const struct addr_expr *x, struct strbuf *b);
+/* A flow's service: "tcp/25", "icmp echo-request". */
+void	 printer_flow_service(const struct flow *f, struct strbuf *b);
+/* The one-line answer of `moat test`:
+ * "deny by rule 2 (moat.conf:6): deny on LAN … service SMTP  # nobody else" */
+void	 printer_verdict(const struct policy *p, const struct flow *f,
+	    const struct verdict *v, struct strbuf *b);
+/* The last part of a path, as shown next to rule numbers. */
+const char *printer_basename(const char *path);
+
+#endif

@@ -1,0 +1,47 @@
+/* lexer.h: the config text as tokens, each with its line and column. */
+#ifndef MOAT_LEXER_H
+#define MOAT_LEXER_H
+
+#include <stddef.h>
+
+#include "base/diag.h"
+
+#define WORD_MAX	255	/* longest name, address or path */
+#define STRING_MAX	1024	/* longest quoted string */
+
+enum token_type {
+	T_EOF = 0,
+	T_NEWLINE,
+	T_WORD,		/* names, keywords, addresses, ports, paths */
+	T_STRING,	/* "…", text without the quotes and escapes */
+	T_LBRACE,
+	T_RBRACE,
+	T_COMMA,
+	T_BANG,
+	T_ERROR,	/* text holds the reason */
+};
+
+struct token {
+	enum token_type	 type;
+	struct loc	 loc;
+	size_t		 len;
+	char		 text[STRING_MAX + 1];
+};
+
+struct lexer {
+	const char	*buf;
+	size_t		 len;
+	size_t		 pos;
+	int		 line, col;
+	const char	*file;
+};
+
+/* Scan len bytes of buf (NULs included: they are errors, not the end). */
+void	 lexer_init(struct lexer *s, const char *file, const char *buf,
+	    size_t len);
+/* The next token.  After T_ERROR the lexer has skipped the bad input. */
+void	 lexer_next(struct lexer *s, struct token *t);
+/* A printable description of a token, for "expected X, found Y". */
+const char *token_describe(const struct token *t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,17 @@
+/* load.h: reading a policy from text or a file: the front door of the
+ * policy subsystem, above the parser and the resolver. */
+#ifndef MOAT_LOAD_H
+#define MOAT_LOAD_H
+
+#include <stddef.h>
+
+#include "policy/policy.h"
+
+/* Parse config text.  Returns NULL only when memory runs out; otherwise a
+ * policy whose diags say whether it is valid (nerrors == 0). */
+struct policy	*policy_parse(const char *file, const char *text, size_t len);
+/* Read and parse a file ("-" is standard input).  NULL when it cannot be
+ * read, with the reason in err. */
+struct policy	*policy_load(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1055 @@
+/* parser.c: config text → struct policy, names not yet bound.
+ *
+ * Recursive descent over the lexer's tokens, one function per statement.
+ * Each function leaves the first token after its construct in ps->tok.  On
+ * an error it records a diagnostic and returns -1; the statement loop then
+ * skips to the end of the line and goes on, so one run reports many errors
+ * and none of them hides behind another.
+ */
+#include "policy/parser.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/lexer.h"
+
+struct parser {
+	struct policy	*p;
+	struct lexer	 sc;
+	struct token	 tok;
+	bool		 builtin;
+	int		 lockout_line, firewall_line;
+};
+
+static const char *const statements[] = {
+	"interface", "object", "service", "accept", "deny", "reject", "nat",
+	"forward", "anti-lockout", "firewall", "antivirus",
+};
+
+static const char *const av_settings[] = {
+	"engine", "smtp-other-scanning", "smtp-local-scanning",
+	"smtp-outgoing-scanning", "smtp-relay-to", "on-virus",
+	"on-scan-failure", "max-message-size", "smtp-command-timeout",
+	"smtp-data-timeout", "smtp-keep-client-address",
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static void
+next(struct parser *ps)
+{
+	lexer_next(&ps->sc, &ps->tok);
+	if (ps->tok.type == T_ERROR)
+		diag_error(&ps->p->diags, ps->tok.loc, "%s", ps->tok.text);
+}
+
+static int
+expected(struct parser *ps, const char *what)
+{
+	char buf[80];
+
+	/* A lexer error was reported already: one message per fault. */
+	if (ps->tok.type != T_ERROR)
+		diag_error(&ps->p->diags, ps->tok.loc, "expected %s, found %s",
+		    what, token_describe(&ps->tok, buf, sizeof(buf)));
+	return -1;
+}
+
+static bool
+is_kw(const struct parser *ps, const char *kw)
+{
+	return ps->tok.type == T_WORD && strcmp(ps->tok.text, kw) == 0;
+}
+
+/* Skip the rest of a broken statement, quietly. */
+static void
+recover(struct parser *ps)
+{
+	while (ps->tok.type != T_NEWLINE && ps->tok.type != T_EOF)
+		lexer_next(&ps->sc, &ps->tok);
+}
+
+static void
+skip_newlines(struct parser *ps)
+{
+	while (ps->tok.type == T_NEWLINE)
+		next(ps);
+}
+
+static bool
+valid_name(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return false;
+	for (s++; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+/* Take a NAME token into the arena; what says what the name is for. */
+static char *
+take_name(struct parser *ps, const char *what)
+{
+	char *name;
+
+	if (ps->tok.type != T_WORD) {
+		expected(ps, what);
+		return NULL;
+	}
+	if (!valid_name(ps->tok.text) || ps->tok.len > 63) {
+		diag_error(&ps->p->diags, ps->tok.loc, "'%s' is not a valid %s:"
+		    " use letters, digits, '_' and '-', starting with a letter,"
+		    " at most 63 characters", ps->tok.text, what);
+		return NULL;
+	}
+	name = arena_strndup(&ps->p->arena, ps->tok.text, ps->tok.len);
+	next(ps);
+	return name;
+}
+
+static int
+take_on_off(struct parser *ps, bool *out)
+{
+	if (is_kw(ps, "on"))
+		*out = true;
+	else if (is_kw(ps, "off"))
+		*out = false;
+	else
+		return expected(ps, "'on' or 'off'");
+	next(ps);
+	return 0;
+}
+
+static void
+report_duplicate(struct parser *ps, struct loc at, const char *kind,
+    const char *name, struct loc first)
+{
+	if (first.line == 0)
+		diag_error(&ps->p->diags, at, "%s %s is built in; choose "
+		    "another name", kind, name);
+	else
+		diag_error(&ps->p->diags, at, "%s %s is already defined at "
+		    "%s:%d", kind, name, first.file, first.line);
+}
+
+/* Register an object name; -1 if it is taken. */
+static int
+add_object(struct parser *ps, struct object *o)
+{
+	struct object *old = nametab_put(ps->p->object_names, o->name, o);
+
+	if (old != NULL && old->kind != OBJ_USER) {
+		diag_error(&ps->p->diags, o->loc, "object %s is built in%s%s%s;"
+		    " choose another name", o->name, old->iface ? " (from "
+		    "interface " : "", old->iface ? old->iface->name : "",
+		    old->iface ? ")" : "");
+		return -1;
+	}
+	if (old != NULL) {
+		report_duplicate(ps, o->loc, "object", o->name, old->loc);
+		return -1;
+	}
+	ARENA_PUSH(&ps->p->arena, ps->p->objects, ps->p->nobject,
+	    ps->p->capobject);
+	ps->p->objects[ps->p->nobject - 1] = o;
+	return 0;
+}
+
+static struct object *
+new_builtin_object(struct parser *ps, const char *name, enum object_kind kind,
+    struct iface *ifc, struct loc loc)
+{
+	struct object *o = arena_alloc(&ps->p->arena, sizeof(*o));
+
+	o->name = arena_strdup(&ps->p->arena, name);
+	o->kind = kind;
+	o->iface = ifc;
+	o->loc = loc;
+	return add_object(ps, o) == 0 ? o : NULL;
+}
+
+/* After an item of a braced list: 0 when a ',' says more follow, 1 when
+ * the '}' closed it (consumed), -1 on anything else. */
+static int
+list_next(struct parser *ps)
+{
+	skip_newlines(ps);
+	if (ps->tok.type == T_RBRACE) {
+		next(ps);
+		return 1;
+	}
+	if (ps->tok.type != T_COMMA)
+		return expected(ps, "',' or '}'");
+	next(ps);
+	skip_newlines(ps);
+	return 0;
+}
+
+/* Addresses */
+
+static bool
+looks_like_address(const char *s)
+{
+	return isdigit((unsigned char)s[0]) || strchr(s, ':') != NULL;
+}
+
+static int
+parse_addr_elem(struct parser *ps, struct addr_elem *e)
+{
+	char err[160], hint[100];
+
+	e->loc = ps->tok.loc;
+	if (ps->tok.type == T_LBRACE) {
+		diag_error(&ps->p->diags, ps->tok.loc, "lists do not nest: "
+		    "define an object for the inner list and name it here");
+		return -1;
+	}
+	if (ps->tok.type != T_WORD)
+		return expected(ps, "an address, network, range or object "
+		    "name");
+	if (looks_like_address(ps->tok.text)) {
+		if (addr_parse_lit(ps->tok.text, false, &e->lit, err,
+		    sizeof(err), hint, sizeof(hint)) == -1) {
+			if (hint[0] != '\0')
+				diag_error(&ps->p->diags, e->loc, "%s; did you "
+				    "mean %s?", err, hint);
+			else
+				diag_error(&ps->p->diags, e->loc, "%s", err);
+			return -1;
+		}
+		e->kind = AE_LIT;
+		next(ps);
+		return 0;
+	}
+	e->kind = AE_NAME;
+	return (e->name = take_name(ps, "object name")) != NULL ? 0 : -1;
+}
+
+/* [!] ELEM | [!] { ELEM, … }   (newlines allowed inside braces) */
+static int
+parse_addr_expr(struct parser *ps, struct addr_expr *x, bool allow_bang)
+{
+	struct arena *a = &ps->p->arena;
+	int rc;
+
+	x->loc = ps->tok.loc;
+	if (ps->tok.type == T_BANG) {
+		if (!allow_bang) {
+			diag_error(&ps->p->diags, ps->tok.loc, "'!' (exclude) "
+			    "belongs in a rule's from or to, not here");
+			return -1;
+		}
+		x->exclude = true;
+		next(ps);
+	}
+	if (ps->tok.type != T_LBRACE) {
+		ARENA_PUSH(a, x->v, x->n, x->cap);
+		return parse_addr_elem(ps, &x->v[0]);
+	}
+	x->list = true;
+	next(ps);
+	skip_newlines(ps);
+	if (ps->tok.type == T_RBRACE) {
+		diag_error(&ps->p->diags, ps->tok.loc, "empty list: name at "
+		    "least one address, network or object");
+		return -1;
+	}
+	do {
+		ARENA_PUSH(a, x->v, x->n, x->cap);
+		if (parse_addr_elem(ps, &x->v[x->n - 1]) == -1)
+			return -1;
+	} while ((rc = list_next(ps)) == 0);
+	return rc == 1 ? 0 : -1;
+}
+
+/* Services */
+
+static int
+parse_number(struct parser *ps, const char *s, unsigned min, unsigned max,
+    const char *what, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]) || strlen(s) > 10) {
+		diag_error(&ps->p->diags, ps->tok.loc, "'%s' is not a %s", s,
+		    what);
+		return -1;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0) {
+		diag_error(&ps->p->diags, ps->tok.loc, "'%s' is not a %s", s,
+		    what);
+		return -1;
+	}
+	if (v < min || v > max) {
+		diag_error(&ps->p->diags, ps->tok.loc, "%s %lu is out of range "
+		    "(%u to %u)", what, v, min, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* A port or port range: 25, 8000-8100. */
+static int
+parse_port_item(struct parser *ps, struct port_range *r)
+{
+	char buf[STRING_MAX + 1], *dash;
+
+	snprintf(buf, sizeof(buf), "%s", ps->tok.text);
+	if ((dash = strchr(buf, '-')) != NULL)
+		*dash = '\0';
+	if (parse_number(ps, buf, 1, 65535, "port", &r->lo) == -1 ||
+	    (dash != NULL && parse_number(ps, dash + 1, 1, 65535, "port",
+	    &r->hi) == -1))
+		return -1;
+	if (dash == NULL)
+		r->hi = r->lo;
+	if (r->lo > r->hi) {
+		diag_error(&ps->p->diags, ps->tok.loc, "reversed port range "
+		    "%s; did you mean %u-%u?", ps->tok.text, r->hi, r->lo);
+		return -1;
+	}
+	return 0;
+}
+
+/* An ICMP type by name or number. */
+static int
+parse_type_item(struct parser *ps, int proto, struct port_range *r)
+{
+	int t;
+
+	if (isdigit((unsigned char)ps->tok.text[0]))
+		return parse_number(ps, ps->tok.text, 0, 255, "ICMP type",
+		    &r->lo) == -1 ? -1 : (r->hi = r->lo, 0);
+	if ((t = builtin_icmp_type(proto, ps->tok.text)) == -1) {
+		diag_error(&ps->p->diags, ps->tok.loc, "unknown %s type '%s'",
+		    proto == 1 ? "ICMP" : "ICMPv6", ps->tok.text);
+		return -1;
+	}
+	r->lo = r->hi = (unsigned)t;
+	return 0;
+}
+
+/* PROTO [ITEM {, ITEM}] */
+static int
+parse_svc_entry(struct parser *ps, struct svc_entry *e)
+{
+	const struct proto_info *pi;
+	const char *near;
+
+	e->loc = ps->tok.loc;
+	pi = builtin_proto_by_name(ps->tok.text);
+	if (pi == NULL) {
+		near = nearest_name(ps->tok.text, builtin_proto_names(), 8);
+		diag_error(&ps->p->diags, ps->tok.loc, "unknown protocol '%s'%s"
+		    "%s%s; expected tcp, udp, sctp, icmp, icmpv6, gre, esp "
+		    "or ah", ps->tok.text, near ? " (did you mean " : "",
+		    near ? near : "", near ? "?)" : "");
+		return -1;
+	}
+	e->proto = pi;
+	next(ps);
+	if (pi->kind == PK_NONE)
+		return 0;
+	for (;;) {
+		struct port_range r;
+
+		if (ps->tok.type != T_WORD)
+			break;
+		if (pi->kind == PK_PORTS) {
+			if (!isdigit((unsigned char)ps->tok.text[0]))
+				break;
+			if (parse_port_item(ps, &r) == -1)
+				return -1;
+		} else {
+			if (builtin_proto_by_name(ps->tok.text) != NULL)
+				break;
+			if (parse_type_item(ps, pi->number, &r) == -1)
+				return -1;
+		}
+		ARENA_PUSH(&ps->p->arena, e->v, e->n, e->cap);
+		e->v[e->n - 1] = r;
+		next(ps);
+		if (ps->tok.type != T_COMMA)
+			break;
+		next(ps);
+		if (ps->tok.type != T_WORD)
+			return expected(ps, pi->kind == PK_PORTS ? "a port" :
+			    "an ICMP type");
+	}
+	return 0;
+}
+
+static int
+parse_service(struct parser *ps)
+{
+	struct service *s = arena_alloc(&ps->p->arena, sizeof(*s));
+	struct service *old;
+	int rc = 0;
+
+	next(ps);
+	s->loc = ps->tok.loc;
+	if (ps->builtin)
+		s->loc.line = 0;
+	s->builtin = ps->builtin;
+	if ((s->name = take_name(ps, "service name")) == NULL)
+		return -1;
+	if (ps->tok.type != T_WORD)
+		rc = expected(ps, "a protocol (tcp, udp, icmp, …)");
+	while (rc == 0 && ps->tok.type == T_WORD) {
+		ARENA_PUSH(&ps->p->arena, s->v, s->n, s->cap);
+		rc = parse_svc_entry(ps, &s->v[s->n - 1]);
+	}
+	/* As for objects: a broken service is still defined, empty. */
+	if (rc == -1)
+		s->n = 0;
+	if ((old = nametab_put(ps->p->service_names, s->name, s)) != NULL) {
+		report_duplicate(ps, s->loc, "service", s->name, old->loc);
+		return -1;
+	}
+	ARENA_PUSH(&ps->p->arena, ps->p->services, ps->p->nservice,
+	    ps->p->capservice);
+	ps->p->services[ps->p->nservice - 1] = s;
+	return rc;
+}
+
+/* NAME | { NAME, … } */
+static int
+parse_svc_list(struct parser *ps, struct svc_list *l)
+{
+	struct arena *a = &ps->p->arena;
+	bool braces = ps->tok.type == T_LBRACE;
+	int rc = 0;
+
+	l->list = braces;
+	if (braces) {
+		next(ps);
+		skip_newlines(ps);
+		if (ps->tok.type == T_RBRACE) {
+			diag_error(&ps->p->diags, ps->tok.loc, "empty service "
+			    "list: name at least one service, or leave "
+			    "'service' out for any service");
+			return -1;
+		}
+	}
+	do {
+		ARENA_PUSH(a, l->v, l->n, l->cap);
+		l->v[l->n - 1].loc = ps->tok.loc;
+		if ((l->v[l->n - 1].name = take_name(ps, "service name")) ==
+		    NULL)
+			return -1;
+	} while (braces && (rc = list_next(ps)) == 0);
+	return rc == -1 ? -1 : 0;
+}
+
+/* Statements */
+
+static int
+parse_interface(struct parser *ps)
+{
+	struct policy *p = ps->p;
+	struct iface *ifc = arena_alloc(&p->arena, sizeof(*ifc));
+	char name[80], err[160], hint[100];
+	size_t i;
+
+	next(ps);
+	ifc->loc = ps->tok.loc;
+	if ((ifc->name = take_name(ps, "interface name")) == NULL)
+		return -1;
+	for (i = 0; i < p->niface; i++)
+		if (strcmp(p->ifaces[i]->name, ifc->name) == 0) {
+			report_duplicate(ps, ifc->loc, "interface", ifc->name,
+			    p->ifaces[i]->loc);
+			return -1;
+		}
+	while (ps->tok.type == T_WORD) {
+		struct loc at = ps->tok.loc;
+
+		if (is_kw(ps, "device")) {
+			next(ps);
+			if (ps->tok.type != T_WORD)
+				return expected(ps, "a device name");
+			if (ps->tok.len > 15 || !valid_name(ps->tok.text)) {
+				diag_error(&p->diags, ps->tok.loc, "'%s' is not a "
+				    "valid device name (at most 15 letters, "
+				    "digits, '_' or '-')", ps->tok.text);
+				return -1;
+			}
+			if (ifc->device != NULL) {
+				diag_error(&p->diags, at, "interface %s has two "
+				    "devices", ifc->name);
+				return -1;
+			}
+			ifc->device = arena_strdup(&p->arena, ps->tok.text);
+		} else if (is_kw(ps, "address")) {
+			struct if_addr *ia;
+			u128 lo, hi;
+
+			next(ps);
+			if (ps->tok.type != T_WORD)
+				return expected(ps, "an address with its prefix, "
+				    "such as 192.168.1.1/24");
+			ARENA_PUSH(&p->arena, ifc->addrs, ifc->naddr,
+			    ifc->capaddr);
+			ia = &ifc->addrs[ifc->naddr - 1];
+			ia->loc = ps->tok.loc;
+			if (strchr(ps->tok.text, '/') == NULL ||
+			    strchr(ps->tok.text, '-') != NULL) {
+				diag_error(&p->diags, ps->tok.loc, "an interface "
+				    "address needs its prefix, such as "
+				    "192.168.1.1/24");
+				return -1;
+			}
+			if (addr_parse_lit(ps->tok.text, true, &ia->lit, err,
+			    sizeof(err), hint, sizeof(hint)) == -1) {
+				diag_error(&p->diags, ps->tok.loc, "%s", err);
+				return -1;
+			}
+			addr_network(ia->lit.lo, ia->lit.family, ia->lit.plen,
+			    &lo, &hi);
+			if (hi - lo >= 3 && (ia->lit.lo == lo ||
+			    (ia->lit.family == FAM_V4 && ia->lit.lo == hi))) {
+				diag_error(&p->diags, ps->tok.loc, "%s is the "
+				    "%s address of its network; an interface "
+				    "address is the gateway's own host address",
+				    ps->tok.text, ia->lit.lo == lo ? "network" :
+				    "broadcast");
+				return -1;
+			}
+		} else if (is_kw(ps, "default")) {
+			next(ps);
+			if (is_kw(ps, "accept"))
+				ifc->def = ACT_ACCEPT;
+			else if (is_kw(ps, "deny"))
+				ifc->def = ACT_DENY;
+			else if (is_kw(ps, "reject"))
+				ifc->def = ACT_REJECT;
+			else
+				return expected(ps, "accept, deny or reject");
+			ifc->def_set = true;
+		} else
+			return expected(ps, "device, address or default");
+		next(ps);
+	}
+	if (ifc->device == NULL) {
+		diag_error(&p->diags, ifc->loc, "interface %s needs 'device "
+		    "NAME' (the Linux network device, such as eth0)",
+		    ifc->name);
+		return -1;
+	}
+	for (i = 0; i < p->niface; i++)
+		if (strcmp(p->ifaces[i]->device, ifc->device) == 0) {
+			diag_error(&p->diags, ifc->loc, "device %s already "
+			    "belongs to interface %s", ifc->device,
+			    p->ifaces[i]->name);
+			return -1;
+		}
+	snprintf(name, sizeof(name), "%sIP", ifc->name);
+	ifc->ip_obj = new_builtin_object(ps, name, OBJ_IFIP, ifc, ifc->loc);
+	snprintf(name, sizeof(name), "%sNET", ifc->name);
+	ifc->net_obj = new_builtin_object(ps, name, OBJ_IFNET, ifc, ifc->loc);
+	if (ifc->ip_obj == NULL || ifc->net_obj == NULL)
+		return -1;
+	ifc->index = p->niface;
+	ARENA_PUSH(&p->arena, p->ifaces, p->niface, p->capiface);
+	p->ifaces[p->niface - 1] = ifc;
+	return 0;
+}
+
+static int
+parse_object(struct parser *ps)
+{
+	struct object *o = arena_alloc(&ps->p->arena, sizeof(*o));
+	int rc;
+
+	next(ps);
+	o->loc = ps->tok.loc;
+	o->kind = OBJ_USER;
+	if ((o->name = take_name(ps, "object name")) == NULL)
+		return -1;
+	if (ps->tok.type == T_NEWLINE || ps->tok.type == T_EOF)
+		rc = expected(ps, "the object's address, network, range or "
+		    "list");
+	else
+		rc = parse_addr_expr(ps, &o->members, false);
+	/* A broken object is still defined (empty), so that its uses do not
+	 * each report it unknown. */
+	if (rc == -1)
+		o->members.n = 0;
+	return add_object(ps, o) == -1 ? -1 : rc;
+}
+
+static int
+parse_on_iface(struct parser *ps, char **name, struct loc *loc)
+{
+	if (!is_kw(ps, "on"))
+		return expected(ps, "'on INTERFACE'");
+	next(ps);
+	*loc = ps->tok.loc;
+	return (*name = take_name(ps, "interface name")) != NULL ? 0 : -1;
+}
+
+static void
+set_any(struct policy *p, struct addr_expr *x, struct loc loc)
+{
+	ARENA_PUSH(&p->arena, x->v, x->n, x->cap);
+	x->v[0].kind = AE_NAME;
+	x->v[0].name = "ANY";
+	x->v[0].loc = x->loc = loc;
+}
+
+static int
+parse_rule(struct parser *ps)
+{
+	struct policy *p = ps->p;
+	struct rule *r = arena_alloc(&p->arena, sizeof(*r));
+	bool seen_from = false, seen_to = false, seen_svc = false;
+	bool seen_comment = false;
+	r->loc = ps->tok.loc;
+	r->action = is_kw(ps, "accept") ? ACT_ACCEPT :
+	    is_kw(ps, "deny") ? ACT_DENY : ACT_REJECT;
+	next(ps);
+	if (parse_on_iface(ps, &r->ifname, &r->if_loc) == -1)
+		return -1;
+	while (ps->tok.type == T_WORD) {
+		struct loc at = ps->tok.loc;
+		char kw[16];
+		bool dup = false;
+
+		snprintf(kw, sizeof(kw), "%.15s", ps->tok.text);
+
+		if (strcmp(kw, "from") == 0) {
+			dup = seen_from;
+			seen_from = true;
+			next(ps);
+			if (!dup && parse_addr_expr(ps, &r->src, true) == -1)
+				return -1;
+		} else if (strcmp(kw, "to") == 0) {
+			dup = seen_to;
+			seen_to = true;
+			next(ps);
+			if (!dup && parse_addr_expr(ps, &r->dst, true) == -1)
+				return -1;
+		} else if (strcmp(kw, "service") == 0) {
+			dup = seen_svc;
+			seen_svc = true;
+			next(ps);
+			if (!dup && parse_svc_list(ps, &r->svc) == -1)
+				return -1;
+		} else if (strcmp(kw, "log") == 0) {
+			dup = r->log;
+			r->log = true;
+			next(ps);
+		} else if (strcmp(kw, "disabled") == 0) {
+			dup = r->disabled;
+			r->disabled = true;
+			next(ps);
+		} else if (strcmp(kw, "comment") == 0) {
+			dup = seen_comment;
+			seen_comment = true;
+			next(ps);
+			if (ps->tok.type != T_STRING)
+				return expected(ps, "a quoted comment");
+			r->comment = arena_strndup(&p->arena, ps->tok.text,
+			    ps->tok.len);
+			next(ps);
+		} else
+			return expected(ps, "from, to, service, log, comment "
+			    "or disabled");
+		if (dup) {
+			diag_error(&p->diags, at, "'%s' given twice in one rule",
+			    kw);
+			return -1;
+		}
+	}
+	/* Leaving out from or to means ANY, as on the appliance. */
+	if (!seen_from)
+		set_any(p, &r->src, r->loc);
+	if (!seen_to)
+		set_any(p, &r->dst, r->loc);
+	r->number = (int)p->nrule + 1;
+	ARENA_PUSH(&p->arena, p->rules, p->nrule, p->caprule);
+	p->rules[p->nrule - 1] = r;
+	return 0;
+}
+
+static int
+parse_nat(struct parser *ps)
+{
+	struct nat *n = arena_alloc(&ps->p->arena, sizeof(*n));
+
+	n->loc = ps->tok.loc;
+	next(ps);
+	if (!is_kw(ps, "masquerade"))
+		return expected(ps, "'masquerade'");
+	next(ps);
+	if (parse_on_iface(ps, &n->ifname, &n->if_loc) == -1)
+		return -1;
+	ARENA_PUSH(&ps->p->arena, ps->p->nats, ps->p->nnat, ps->p->capnat);
+	ps->p->nats[ps->p->nnat - 1] = n;
+	return 0;
+}
+
+static int
+parse_forward(struct parser *ps)
+{
+	struct forward *f = arena_alloc(&ps->p->arena, sizeof(*f));
+
+	f->loc = ps->tok.loc;
+	next(ps);
+	if (parse_on_iface(ps, &f->ifname, &f->if_loc) == -1)
+		return -1;
+	if (!is_kw(ps, "service"))
+		return expected(ps, "'service NAME'");
+	next(ps);
+	if (parse_svc_list(ps, &f->svc) == -1)
+		return -1;
+	if (!is_kw(ps, "to"))
+		return expected(ps, "'to ADDRESS'");
+	next(ps);
+	if (parse_addr_expr(ps, &f->target, false) == -1)
+		return -1;
+	f->number = (int)ps->p->nforward + 1;
+	ARENA_PUSH(&ps->p->arena, ps->p->forwards, ps->p->nforward,
+	    ps->p->capforward);
+	ps->p->forwards[ps->p->nforward - 1] = f;
+	return 0;
+}
+
+static int
+parse_switch(struct parser *ps, bool *out, int *seen_line)
+{
+	struct loc at = ps->tok.loc;
+	const char *what = is_kw(ps, "firewall") ? "firewall" : "anti-lockout";
+
+	next(ps);
+	if (take_on_off(ps, out) == -1)
+		return -1;
+	if (*seen_line != 0) {
+		diag_error(&ps->p->diags, at, "%s is already set at line %d",
+		    what, *seen_line);
+		return -1;
+	}
+	*seen_line = at.line;
+	return 0;
+}
+
+/* 10M, 512K, 1G, 1048576: bytes, with binary suffixes. */
+static int
+parse_size(struct parser *ps, uint64_t *out)
+{
+	char buf[STRING_MAX + 1];
+	unsigned shift = 0;
+	size_t len = ps->tok.len;
+	unsigned v;
+
+	snprintf(buf, sizeof(buf), "%s", ps->tok.text);
+	if (len > 0 && strchr("KMG", buf[len - 1]) != NULL) {
+		shift = buf[len - 1] == 'K' ? 10 : buf[len - 1] == 'M' ? 20 :
+		    30;
+		buf[len - 1] = '\0';
+	}
+	if (parse_number(ps, buf, 1, 0xffffffffu, "size", &v) == -1)
+		return -1;
+	if (((uint64_t)v << shift) > (4ull << 30)) {
+		diag_error(&ps->p->diags, ps->tok.loc, "size %s is over the "
+		    "4G limit", ps->tok.text);
+		return -1;
+	}
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* 30s, 5m, 1h, 300: seconds, 1 second to 1 day. */
+static int
+parse_duration(struct parser *ps, unsigned *out)
+{
+	char buf[STRING_MAX + 1];
+	unsigned mul = 1, v;
+	size_t len = ps->tok.len;
+
+	snprintf(buf, sizeof(buf), "%s", ps->tok.text);
+	if (len > 1 && isalpha((unsigned char)buf[len - 1]) &&
+	    strchr("smh", buf[len - 1]) == NULL) {
+		diag_error(&ps->p->diags, ps->tok.loc, "'%s' is not a duration: "
+		    "write seconds, or a number with s, m or h (30s, 5m, 1h)",
+		    ps->tok.text);
+		return -1;
+	}
+	if (len > 0 && strchr("smh", buf[len - 1]) != NULL) {
+		mul = buf[len - 1] == 's' ? 1 : buf[len - 1] == 'm' ? 60 :
+		    3600;
+		buf[len - 1] = '\0';
+	}
+	if (parse_number(ps, buf, 1, 86400, "duration", &v) == -1)
+		return -1;
+	if ((uint64_t)v * mul > 86400) {
+		diag_error(&ps->p->diags, ps->tok.loc, "duration %s is over "
+		    "the 1-day limit", ps->tok.text);
+		return -1;
+	}
+	*out = v * mul;
+	return 0;
+}
+
+/* host:port or [v6]:port, for smtp-relay-to. */
+static int
+check_host_port(struct parser *ps, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	unsigned port;
+	char err[160];
+	u128 a;
+	enum addr_family fam;
+
+	if (colon == NULL || colon == s) {
+		diag_error(&ps->p->diags, ps->tok.loc, "expected HOST:PORT, "
+		    "such as 127.0.0.1:10026 or [::1]:10026");
+		return -1;
+	}
+	if (s[0] == '[') {
+		char host[64];
+		size_t hl = (size_t)(colon - s);
+
+		if (hl < 3 || s[hl - 1] != ']' || hl - 2 >= sizeof(host)) {
+			diag_error(&ps->p->diags, ps->tok.loc, "expected "
+			    "[IPv6]:PORT");
+			return -1;
+		}
+		memcpy(host, s + 1, hl - 2);
+		host[hl - 2] = '\0';
+		if (addr_parse(host, &a, &fam, err, sizeof(err)) == -1 ||
+		    fam != FAM_V6) {
+			diag_error(&ps->p->diags, ps->tok.loc, "'%s' is not an "
+			    "IPv6 address", host);
+			return -1;
+		}
+	} else if (memchr(s, ':', (size_t)(colon - s)) != NULL) {
+		diag_error(&ps->p->diags, ps->tok.loc, "write an IPv6 relay "
+		    "as [ADDRESS]:PORT");
+		return -1;
+	}
+	return parse_number(ps, colon + 1, 1, 65535, "port", &port);
+}
+
+static int
+parse_av_setting(struct parser *ps, struct antivirus *av, unsigned *seen)
+{
+	struct policy *p = ps->p;
+	struct loc at = ps->tok.loc;
+	const char *near;
+	size_t i;
+
+	for (i = 0; i < NELEM(av_settings); i++)
+		if (is_kw(ps, av_settings[i]))
+			break;
+	if (i == NELEM(av_settings)) {
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "an antivirus setting or '}'");
+		near = nearest_name(ps->tok.text, av_settings,
+		    NELEM(av_settings));
+		diag_error(&p->diags, ps->tok.loc, "unknown antivirus setting "
+		    "'%s'%s%s%s", ps->tok.text, near ? "; did you mean " : "",
+		    near ? near : "", near ? "?" : "");
+		return -1;
+	}
+	if (*seen & (1u << i)) {
+		diag_error(&p->diags, at, "%s is set twice", av_settings[i]);
+		return -1;
+	}
+	*seen |= 1u << i;
+	next(ps);
+	switch (i) {
+	case 0:		/* engine clamav DIR | engine clamd SOCKET */
+		if (is_kw(ps, "clamav"))
+			av->engine = AV_CLAMAV;
+		else if (is_kw(ps, "clamd"))
+			av->engine = AV_CLAMD;
+		else
+			return expected(ps, "clamav or clamd");
+		next(ps);
+		if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
+			return expected(ps, av->engine == AV_CLAMAV ?
+			    "the signature database directory" :
+			    "clamd's socket path or HOST:PORT");
+		if (ps->tok.len == 0) {
+			diag_error(&p->diags, ps->tok.loc, "empty path");
+			return -1;
+		}
+		av->engine_path = arena_strndup(&p->arena, ps->tok.text,
+		    ps->tok.len);
+		break;
+	case 1:
+		return take_on_off(ps, &av->other_scanning);
+	case 2:
+		return take_on_off(ps, &av->local_scanning);
+	case 3:
+		return take_on_off(ps, &av->outgoing_scanning);
+	case 4:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "HOST:PORT");
+		if (check_host_port(ps, ps->tok.text) == -1)
+			return -1;
+		av->relay_to = arena_strdup(&p->arena, ps->tok.text);
+		break;
+	case 5:
+		/* Only reject: accepting a virus and dropping it loses mail. */
+		if (!is_kw(ps, "reject"))
+			return expected(ps, "'reject' (554 to the sender)");
+		break;
+	case 6:
+		if (is_kw(ps, "tempfail"))
+			av->fail_pass = false;
+		else if (is_kw(ps, "pass"))
+			av->fail_pass = true;
+		else
+			return expected(ps, "tempfail or pass");
+		break;
+	case 7:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a size such as 50M");
+		if (parse_size(ps, &av->max_size) == -1)
+			return -1;
+		break;
+	case 8:
+	case 9:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a duration such as 5m or 30s");
+		if (parse_duration(ps, i == 8 ? &av->command_timeout :
+		    &av->data_timeout) == -1)
+			return -1;
+		break;
+	case 10:
+		return take_on_off(ps, &av->keep_client_address);
+	}
+	next(ps);
+	return 0;
+}
+
+static int
+parse_antivirus(struct parser *ps)
+{
+	struct antivirus *av = &ps->p->av;
+	struct loc open = ps->tok.loc;
+	unsigned seen = 0;
+	bool bad = false;
+
+	bool second = av->present;
+
+	if (second) {
+		/* Parse it all the same, so its lines do not read as junk. */
+		diag_error(&ps->p->diags, open, "a second antivirus block; the "
+		    "first is at line %d", av->loc.line);
+		av = arena_alloc(&ps->p->arena, sizeof(*av));
+	}
+	av->present = true;
+	av->loc = open;
+	av->engine = AV_CLAMAV;
+	av->engine_path = "/var/lib/clamav";
+	av->local_scanning = true;
+	av->outgoing_scanning = true;
+	av->relay_to = "127.0.0.1:10026";
+	av->max_size = 50u << 20;
+	av->command_timeout = 300;	/* RFC 5321 4.5.3.2.7 */
+	av->data_timeout = 180;		/* RFC 5321 4.5.3.2.6 */
+	next(ps);
+	if (ps->tok.type != T_LBRACE)
+		return expected(ps, "'{'");
+	next(ps);
+	if (ps->tok.type != T_NEWLINE)
+		return expected(ps, "end of line after '{'");
+	for (;;) {
+		skip_newlines(ps);
+		if (ps->tok.type == T_RBRACE)
+			break;
+		if (ps->tok.type == T_EOF) {
+			diag_error(&ps->p->diags, open, "antivirus block is not "
+			    "closed: add '}' on a line of its own");
+			return -1;
+		}
+		if (parse_av_setting(ps, av, &seen) == -1 ||
+		    (ps->tok.type != T_NEWLINE &&
+		    expected(ps, "end of line") == -1)) {
+			bad = true;
+			if (diags_full(&ps->p->diags))
+				return -1;
+			recover(ps);
+		}
+	}
+	next(ps);
+	return bad || second ? -1 : 0;
+}
+
+static int
+parse_statement(struct parser *ps)
+{
+	const char *near;
+
+	if (ps->builtin && !is_kw(ps, "service"))
+		return expected(ps, "service");
+	if (is_kw(ps, "interface"))
+		return parse_interface(ps);
+	if (is_kw(ps, "object"))
+		return parse_object(ps);
+	if (is_kw(ps, "service"))
+		return parse_service(ps);
+	if (is_kw(ps, "accept") || is_kw(ps, "deny") || is_kw(ps, "reject"))
+		return parse_rule(ps);
+	if (is_kw(ps, "nat"))
+		return parse_nat(ps);
+	if (is_kw(ps, "forward"))
+		return parse_forward(ps);
+	if (is_kw(ps, "anti-lockout"))
+		return parse_switch(ps, &ps->p->anti_lockout,
+		    &ps->lockout_line);
+	if (is_kw(ps, "firewall"))
+		return parse_switch(ps, &ps->p->firewall, &ps->firewall_line);
+	if (is_kw(ps, "antivirus"))
+		return parse_antivirus(ps);
+	if (ps->tok.type != T_WORD)
+		return expected(ps, "a statement (interface, object, service, "
+		    "a rule, nat, forward, anti-lockout, firewall or "
+		    "antivirus)");
+	near = nearest_name(ps->tok.text, statements, NELEM(statements));
+	diag_error(&ps->p->diags, ps->tok.loc, "unknown statement '%s'%s%s%s",
+	    ps->tok.text, near ? "; did you mean " : "", near ? near : "",
+	    near ? "?" : "");
+	return -1;
+}
+
+int
+parser_run(struct policy *p, const char *file, const char *text, size_t len,
+    bool builtin)
+{
+	struct parser *ps = arena_alloc(&p->arena, sizeof(*ps));
+	size_t errors = p->diags.nerrors;
+
+	ps->p = p;
+	ps->builtin = builtin;
+	lexer_init(&ps->sc, file, text, len);
+	if (!builtin && policy_object(p, "ANY") == NULL) {
+		struct loc none = { file, 0, 0 };
+
+		new_builtin_object(ps, "ANY", OBJ_ANY, NULL, none);
+	}
+	next(ps);
+	for (;;) {
+		skip_newlines(ps);
+		if (ps->tok.type == T_EOF)
+			break;
+		if (parse_statement(ps) == 0 && ps->tok.type != T_NEWLINE &&
+		    ps->tok.type != T_EOF)
+			expected(ps, "end of line");
+		if (diags_full(&p->diags))
+			break;
+		recover(ps);
+	}
+	return p->diags.nerrors == errors ? 0 : -1;
+}

@@ -1,0 +1,288 @@
+/* policy.c: life cycle, lookups and equality of policies; see policy.h. */
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	arena_free(&p->arena);
+	free(p);
+}
+
+bool
+policy_valid(const struct policy *p)
+{
+	return p->diags.nerrors == 0;
+}
+
+struct iface *
+policy_iface(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->niface; i++)
+		if (strcmp(p->ifaces[i]->name, name) == 0)
+			return p->ifaces[i];
+	for (i = 0; i < p->niface; i++)
+		if (strcmp(p->ifaces[i]->device, name) == 0)
+			return p->ifaces[i];
+	return NULL;
+}
+
+struct object *
+policy_object(const struct policy *p, const char *name)
+{
+	return nametab_get(p->object_names, name);
+}
+
+struct service *
+policy_service(const struct policy *p, const char *name)
+{
+	return nametab_get(p->service_names, name);
+}
+
+enum action
+policy_iface_default(const struct iface *ifc)
+{
+	if (ifc->def_set)
+		return ifc->def;
+	return strcmp(ifc->name, "LAN") == 0 ? ACT_ACCEPT : ACT_DENY;
+}
+
+const char *
+action_name(enum action a)
+{
+	switch (a) {
+	case ACT_ACCEPT:
+		return "accept";
+	case ACT_DENY:
+		return "deny";
+	case ACT_REJECT:
+		return "reject";
+	}
+	return "?";
+}
+
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[64];
+
+	if (la >= 64 || lb >= 64)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = (a[i - 1] | 0x20) == (b[j - 1] | 0x20) ?
+			    0 : 1;
+			size_t best = diag + cost;
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+nearest_name(const char *name, const char *const *names, size_t n)
+{
+	size_t i, best = (size_t)-1, len = strlen(name);
+	size_t limit = len < 6 ? 2 : len / 3 + 1;
+	const char *found = NULL;
+
+	for (i = 0; i < n; i++) {
+		size_t d = edit_distance(name, names[i]);
+
+		if (d < best) {
+			best = d;
+			found = names[i];
+		}
+	}
+	return best <= limit ? found : NULL;
+}
+
+/* Equality, ignoring positions. */
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+lit_eq(const struct addr_lit *a, const struct addr_lit *b)
+{
+	return a->kind == b->kind && a->family == b->family &&
+	    a->lo == b->lo && a->hi == b->hi &&
+	    (a->kind != LIT_PREFIX || a->plen == b->plen);
+}
+
+static bool
+expr_eq(const struct addr_expr *a, const struct addr_expr *b)
+{
+	size_t i;
+
+	if (a->exclude != b->exclude || a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		if (a->v[i].kind != b->v[i].kind)
+			return false;
+		if (a->v[i].kind == AE_NAME ?
+		    !str_eq(a->v[i].name, b->v[i].name) :
+		    !lit_eq(&a->v[i].lit, &b->v[i].lit))
+			return false;
+	}
+	return true;
+}
+
+static bool
+svc_list_eq(const struct svc_list *a, const struct svc_list *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (!str_eq(a->v[i].name, b->v[i].name))
+			return false;
+	return true;
+}
+
+static bool
+service_eq(const struct service *a, const struct service *b)
+{
+	size_t i;
+
+	if (!str_eq(a->name, b->name) || a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		const struct svc_entry *x = &a->v[i], *y = &b->v[i];
+
+		if (x->proto != y->proto || x->n != y->n ||
+		    (x->n > 0 && memcmp(x->v, y->v, x->n * sizeof(*x->v)) != 0))
+			return false;
+	}
+	return true;
+}
+
+static bool
+iface_eq(const struct iface *a, const struct iface *b)
+{
+	size_t i;
+
+	if (!str_eq(a->name, b->name) || !str_eq(a->device, b->device) ||
+	    a->naddr != b->naddr ||
+	    policy_iface_default(a) != policy_iface_default(b))
+		return false;
+	for (i = 0; i < a->naddr; i++)
+		if (!lit_eq(&a->addrs[i].lit, &b->addrs[i].lit))
+			return false;
+	return true;
+}
+
+static bool
+rule_eq(const struct rule *a, const struct rule *b)
+{
+	return a->action == b->action && str_eq(a->ifname, b->ifname) &&
+	    expr_eq(&a->src, &b->src) && expr_eq(&a->dst, &b->dst) &&
+	    svc_list_eq(&a->svc, &b->svc) && a->log == b->log &&
+	    a->disabled == b->disabled && str_eq(a->comment, b->comment);
+}
+
+static bool
+av_eq(const struct antivirus *a, const struct antivirus *b)
+{
+	if (a->present != b->present)
+		return false;
+	if (!a->present)
+		return true;
+	return a->engine == b->engine && str_eq(a->engine_path, b->engine_path) &&
+	    a->other_scanning == b->other_scanning &&
+	    a->local_scanning == b->local_scanning &&
+	    a->outgoing_scanning == b->outgoing_scanning &&
+	    str_eq(a->relay_to, b->relay_to) && a->fail_pass == b->fail_pass &&
+	    a->max_size == b->max_size &&
+	    a->command_timeout == b->command_timeout &&
+	    a->data_timeout == b->data_timeout &&
+	    a->keep_client_address == b->keep_client_address;
+}
+
+bool
+policy_equal(const struct policy *a, const struct policy *b)
+{
+	size_t i;
+
+	if (a->niface != b->niface || a->nobject != b->nobject ||
+	    a->nservice != b->nservice || a->nrule != b->nrule ||
+	    a->nnat != b->nnat || a->nforward != b->nforward ||
+	    a->anti_lockout != b->anti_lockout || a->firewall != b->firewall ||
+	    !av_eq(&a->av, &b->av))
+		return false;
+	for (i = 0; i < a->niface; i++)
+		if (!iface_eq(a->ifaces[i], b->ifaces[i]))
+			return false;
+	/* By name: an interface's objects (LANIP, LANNET) sit where the
+	 * interface was declared, which the canonical text moves first. */
+	for (i = 0; i < a->nobject; i++) {
+		const struct object *x = a->objects[i];
+		const struct object *y = policy_object(b, x->name);
+
+		if (y == NULL || x->kind != y->kind ||
+		    !expr_eq(&x->members, &y->members))
+			return false;
+	}
+	for (i = 0; i < a->nservice; i++)
+		if (!service_eq(a->services[i], b->services[i]))
+			return false;
+	for (i = 0; i < a->nrule; i++)
+		if (!rule_eq(a->rules[i], b->rules[i]))
+			return false;
+	for (i = 0; i < a->nnat; i++)
+		if (!str_eq(a->nats[i]->ifname, b->nats[i]->ifname))
+			return false;
+	for (i = 0; i < a->nforward; i++)
+		if (!str_eq(a->forwards[i]->ifname, b->forwards[i]->ifname) ||
+		    !svc_list_eq(&a->forwards[i]->svc, &b->forwards[i]->svc) ||
+		    !expr_eq(&a->forwards[i]->target, &b->forwards[i]->target))
+			return false;
+	return true;
+}
+
+bool
+policy_iface_external(const struct policy *p, const struct iface *ifc)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnat; i++)
+		if (p->nats[i]->iface == ifc)
+			return true;
+	for (i = 0; i < p->nforward; i++)
+		if (p->forwards[i]->iface == ifc)
+			return true;
+	return false;
+}
+
+bool
+policy_forward_smtp(const struct forward *fw)
+{
+	return iset_contains(fw->svc.set, (u128)6 << 16 | 25);
+}

@@ -1,0 +1,240 @@
+/* policy.h: a moat policy in memory: the model every subsystem reads.
+ *
+ * load.c reads one: lexer.c (tokens) → parser.c (this structure, names
+ * unbound) → resolve.c (names bound, address and service sets computed,
+ * checked).  analyze/ asks questions of it, output/ prints it, enforce/
+ * puts it in the kernel.  Everything a policy holds lives in its arena and
+ * goes with policy_free().
+ */
+#ifndef MOAT_POLICY_H
+#define MOAT_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/addr.h"
+#include "base/arena.h"
+#include "base/diag.h"
+#include "base/iset.h"
+#include "base/nametab.h"
+#include "policy/builtin.h"
+
+#define MOAT_DEFAULT_CONF	"/etc/moat/moat.conf"
+#define OBJECT_DEPTH_MAX	32	/* objects nested in objects */
+
+enum action {
+	ACT_ACCEPT = 0,
+	ACT_DENY,
+	ACT_REJECT,
+};
+
+enum addr_elem_kind {
+	AE_LIT = 0,	/* a literal: host, network or range */
+	AE_NAME,	/* an object, built-in or defined */
+};
+
+struct object;
+struct iface;
+
+struct addr_elem {
+	enum addr_elem_kind	 kind;
+	struct loc		 loc;
+	struct addr_lit		 lit;	/* AE_LIT */
+	char			*name;	/* AE_NAME */
+	struct object		*obj;	/* AE_NAME, bound by resolve */
+};
+
+/* A source, destination or object body: [!] elem | [!] { elem, … } */
+struct addr_expr {
+	struct loc		 loc;
+	bool			 exclude;
+	bool			 list;	/* written in braces */
+	size_t			 n, cap;
+	struct addr_elem	*v;
+	struct iset		 set;	/* what it matches, exclusion applied */
+};
+
+enum object_kind {
+	OBJ_USER = 0,	/* object NAME … */
+	OBJ_ANY,	/* ANY */
+	OBJ_IFIP,	/* XIP: the gateway's own addresses on interface X */
+	OBJ_IFNET,	/* XNET: the networks attached to X */
+};
+
+struct object {
+	char			*name;
+	struct loc		 loc;
+	enum object_kind	 kind;
+	struct iface		*iface;		/* OBJ_IFIP, OBJ_IFNET */
+	struct addr_expr	 members;	/* OBJ_USER */
+	int			 state;		/* resolve: 0 new, 1 busy, 2 done */
+	int			 depth;		/* 1 + deepest object inside */
+	struct iset		 set;
+};
+
+struct port_range {
+	unsigned	lo, hi;		/* ports, or ICMP types */
+};
+
+/* One protocol of a service: "tcp 80,443,8000-8100". */
+struct svc_entry {
+	struct loc			 loc;
+	const struct proto_info		*proto;
+	size_t				 n, cap;
+	struct port_range		*v;	/* n == 0: all ports or types */
+};
+
+struct service {
+	char			*name;
+	struct loc		 loc;
+	bool			 builtin;
+	size_t			 n, cap;
+	struct svc_entry	*v;
+	struct iset		 set;		/* keys: proto << 16 | port */
+	enum addr_family	 family;	/* families it exists in */
+};
+
+struct svc_ref {
+	char		*name;
+	struct loc	 loc;
+	struct service	*svc;	/* bound by resolve */
+};
+
+/* "service S" or "service { S, T }"; n == 0 means any service. */
+struct svc_list {
+	bool		 list;
+	size_t		 n, cap;
+	struct svc_ref	*v;
+	struct iset	 set;
+};
+
+struct if_addr {
+	struct loc	 loc;
+	struct addr_lit	 lit;	/* lo == hi == the host, plen its network */
+};
+
+struct iface {
+	char		*name;
+	struct loc	 loc;
+	char		*device;
+	size_t		 naddr, capaddr;
+	struct if_addr	*addrs;
+	size_t		 index;		/* position in policy->ifaces */
+	enum action	 def;		/* verdict when no rule matches */
+	bool		 def_set;	/* written in the config */
+	struct object	*ip_obj, *net_obj;
+};
+
+struct rule {
+	int			 number;	/* 1, 2, … in file order; 0 = anti-lockout */
+	struct loc		 loc;
+	enum action		 action;
+	char			*ifname;
+	struct loc		 if_loc;
+	struct iface		*iface;
+	struct addr_expr	 src, dst;
+	struct svc_list		 svc;
+	bool			 log;
+	bool			 disabled;
+	char			*comment;
+	bool			 dead;		/* lint: can never match */
+};
+
+struct nat {
+	struct loc	 loc;
+	char		*ifname;
+	struct loc	 if_loc;
+	struct iface	*iface;
+};
+
+/* forward on IF service S to ADDR: DNAT of the gateway's IF addresses. */
+struct forward {
+	int			 number;	/* 1, 2, … in file order */
+	struct loc		 loc;
+	char			*ifname;
+	struct loc		 if_loc;
+	struct iface		*iface;
+	struct svc_list		 svc;
+	struct addr_expr	 target;
+	bool			 has4, has6;
+	u128			 to4, to6;	/* the internal host per family */
+};
+
+enum av_engine {
+	AV_CLAMAV = 0,	/* libclamav in moatd, path = database directory */
+	AV_CLAMD,	/* clamd, path = its socket or host:port */
+};
+
+struct antivirus {
+	bool		 present;
+	struct loc	 loc;
+	enum av_engine	 engine;
+	char		*engine_path;
+	bool		 other_scanning;
+	bool		 local_scanning;
+	bool		 outgoing_scanning;
+	char		*relay_to;	/* host:port, as written (canonical) */
+	bool		 fail_pass;	/* on-scan-failure pass (else tempfail) */
+	uint64_t	 max_size;	/* bytes */
+	unsigned	 command_timeout;	/* seconds waiting for a command */
+	unsigned	 data_timeout;		/* seconds waiting in DATA */
+	bool		 keep_client_address;	/* intercepted: from the client */
+};
+
+struct policy {
+	struct arena		 arena;
+	const char		*file;
+	const char		*text;		/* the config as read */
+	size_t			 len;
+	struct diags		 diags;
+
+	size_t			 niface, capiface;
+	struct iface		**ifaces;
+	size_t			 nobject, capobject;
+	struct object		**objects;	/* built-in ones first */
+	size_t			 nservice, capservice;
+	struct service		**services;	/* built-in ones first */
+	size_t			 nrule, caprule;
+	struct rule		**rules;
+	size_t			 nnat, capnat;
+	struct nat		**nats;
+	size_t			 nforward, capforward;
+	struct forward		**forwards;
+
+	bool			 anti_lockout;
+	bool			 firewall;
+	struct antivirus	 av;
+
+	struct rule		*lockout_rule;	/* synthesized, or NULL */
+	struct nametab		*object_names, *service_names;
+};
+
+/* Free a policy and everything in it. */
+void		 policy_free(struct policy *p);
+/* True when the policy parsed and resolved without errors. */
+bool		 policy_valid(const struct policy *p);
+/* Same meaning, ignoring positions: the round-trip test's equality. */
+bool		 policy_equal(const struct policy *a, const struct policy *b);
+/* The interface with this zone name or device name, or NULL. */
+struct iface	*policy_iface(const struct policy *p, const char *name);
+/* True when interface i is external: named by a nat or a port forward.
+ * Mail arriving there is incoming; mail from other interfaces that leaves
+ * through the gateway is outgoing. */
+bool		 policy_iface_external(const struct policy *p,
+		    const struct iface *i);
+/* True when port forward fw carries SMTP (tcp/25): the forwards whose
+ * connections smtp-other-scanning intercepts. */
+bool		 policy_forward_smtp(const struct forward *fw);
+/* The object or service with this name, or NULL. */
+struct object	*policy_object(const struct policy *p, const char *name);
+struct service	*policy_service(const struct policy *p, const char *name);
+/* The verdict of an interface when no rule matches. */
+enum action	 policy_iface_default(const struct iface *ifc);
+/* "accept", "deny", "reject". */
+const char	*action_name(enum action a);
+/* The known name nearest to name (edit distance), or NULL if none is near. */
+const char	*nearest_name(const char *name, const char *const *names,
+		    size_t n);
+
+#endif

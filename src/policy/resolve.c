@@ -1,0 +1,419 @@
+/* resolve.c: bind names and compute what every rule matches.
+ *
+ * After the parser, names are text.  This step binds interfaces, objects
+ * and services, turns each address expression into an interval set (with
+ * exclusion applied over the whole address space) and each service list
+ * into a set of protocol/port keys, checks what only makes sense with the
+ * whole file known (unknown names, cycles, families), and synthesizes the
+ * anti-lockout rule.
+ */
+#include "policy/resolve.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SVC_KEY_MAX	((u128)0xffffff)
+
+struct resolver {
+	struct policy	 *p;
+	struct arena	 *a;
+	const char	**object_names;		/* for "did you mean" */
+	size_t		  nobject_names;
+	const char	**service_names;
+	size_t		  nservice_names;
+	const char	**iface_names;
+	size_t		  niface_names;
+	struct object	 *path[OBJECT_DEPTH_MAX + 1];
+	int		  depth;
+};
+
+static void
+unknown_name(struct resolver *rs, struct loc loc, const char *kind,
+    const char *name, const char **names, size_t n)
+{
+	const char *near = nearest_name(name, names, n);
+
+	if (near != NULL)
+		diag_error(&rs->p->diags, loc, "unknown %s '%s'; did you mean "
+		    "%s?", kind, name, near);
+	else
+		diag_error(&rs->p->diags, loc, "unknown %s '%s'", kind, name);
+}
+
+static struct iface *
+bind_iface(struct resolver *rs, const char *name, struct loc loc)
+{
+	size_t i;
+
+	for (i = 0; i < rs->p->niface; i++)
+		if (strcmp(rs->p->ifaces[i]->name, name) == 0)
+			return rs->p->ifaces[i];
+	unknown_name(rs, loc, "interface", name, rs->iface_names,
+	    rs->niface_names);
+	return NULL;
+}
+
+static int resolve_object(struct resolver *rs, struct object *o,
+    struct loc used_at);
+
+static struct iset
+lit_set(struct resolver *rs, const struct addr_lit *lit)
+{
+	return iset_range(rs->a, lit->lo, lit->hi);
+}
+
+/* The set of an expression; -1 on an error (reported). */
+static int
+resolve_expr(struct resolver *rs, struct addr_expr *x)
+{
+	struct ival *parts = NULL;
+	size_t i, j, n = 0, cap = 0;
+	int rc = 0;
+
+	/* The common case, one name: share the object's set. */
+	for (i = 0; i < x->n; i++) {
+		struct addr_elem *e = &x->v[i];
+
+		if (e->kind == AE_LIT) {
+			ARENA_PUSH(rs->a, parts, n, cap);
+			parts[n - 1].lo = e->lit.lo;
+			parts[n - 1].hi = e->lit.hi;
+			continue;
+		}
+		e->obj = policy_object(rs->p, e->name);
+		if (e->obj == NULL) {
+			unknown_name(rs, e->loc, "object", e->name,
+			    rs->object_names, rs->nobject_names);
+			rc = -1;
+			continue;
+		}
+		if (resolve_object(rs, e->obj, e->loc) == -1) {
+			rc = -1;
+			continue;
+		}
+		if (x->n == 1)
+			break;
+		for (j = 0; j < e->obj->set.n; j++) {
+			ARENA_PUSH(rs->a, parts, n, cap);
+			parts[n - 1] = e->obj->set.v[j];
+		}
+	}
+	if (rc == -1)
+		return -1;
+	if (x->n == 1 && x->v[0].kind == AE_NAME)
+		x->set = x->v[0].obj->set;
+	else if (x->n == 1)
+		x->set = lit_set(rs, &x->v[0].lit);
+	else
+		x->set = iset_from(rs->a, parts, n);
+	if (x->exclude)
+		x->set = iset_complement(rs->a, x->set, 0, U128_MAX);
+	return 0;
+}
+
+static void
+iface_sets(struct resolver *rs, struct iface *ifc)
+{
+	struct ival *hosts, *nets;
+	size_t i;
+
+	hosts = arena_array(rs->a, ifc->naddr + 1, sizeof(*hosts));
+	nets = arena_array(rs->a, ifc->naddr + 1, sizeof(*nets));
+	for (i = 0; i < ifc->naddr; i++) {
+		const struct addr_lit *l = &ifc->addrs[i].lit;
+
+		hosts[i].lo = hosts[i].hi = l->lo;
+		addr_network(l->lo, l->family, l->plen, &nets[i].lo,
+		    &nets[i].hi);
+	}
+	/* After a name clash one of the two may be missing (reported). */
+	if (ifc->ip_obj != NULL) {
+		ifc->ip_obj->set = iset_from(rs->a, hosts, ifc->naddr);
+		ifc->ip_obj->state = 2;
+	}
+	if (ifc->net_obj != NULL) {
+		ifc->net_obj->set = iset_from(rs->a, nets, ifc->naddr);
+		ifc->net_obj->state = 2;
+	}
+}
+
+static int
+resolve_object(struct resolver *rs, struct object *o, struct loc used_at)
+{
+	int i, rc;
+
+	if (o->state == 2)
+		return 0;
+	if (o->state == 1) {
+		char chain[512];
+		size_t len = 0;
+
+		/* Name the loop: A → B → A. */
+		chain[0] = '\0';
+		for (i = 0; i < rs->depth; i++)
+			if (rs->path[i] == o)
+				break;
+		for (; i < rs->depth && len < sizeof(chain) - 80; i++)
+			len += (size_t)snprintf(chain + len, sizeof(chain) - len,
+			    "%s -> ", rs->path[i]->name);
+		snprintf(chain + len, sizeof(chain) - len, "%s", o->name);
+		diag_error(&rs->p->diags, used_at, "object %s contains itself "
+		    "(%s)", o->name, chain);
+		return -1;
+	}
+	if (rs->depth == OBJECT_DEPTH_MAX) {
+		diag_error(&rs->p->diags, used_at, "objects nested more than %d "
+		    "deep", OBJECT_DEPTH_MAX);
+		return -1;
+	}
+	switch (o->kind) {
+	case OBJ_ANY:
+		o->set = iset_range(rs->a, 0, U128_MAX);
+		o->state = 2;
+		return 0;
+	case OBJ_IFIP:
+	case OBJ_IFNET:
+		iface_sets(rs, o->iface);
+		return 0;
+	case OBJ_USER:
+		break;
+	}
+	o->state = 1;
+	rs->path[rs->depth++] = o;
+	rc = resolve_expr(rs, &o->members);
+	rs->depth--;
+	/* The same limit whatever order the objects are defined in. */
+	o->depth = 1;
+	for (i = 0; i < (int)o->members.n; i++)
+		if (o->members.v[i].obj != NULL &&
+		    o->members.v[i].obj->depth + 1 > o->depth)
+			o->depth = o->members.v[i].obj->depth + 1;
+	if (rc == 0 && o->depth > OBJECT_DEPTH_MAX) {
+		diag_error(&rs->p->diags, o->loc, "object %s nests objects %d "
+		    "deep; the limit is %d", o->name, o->depth,
+		    OBJECT_DEPTH_MAX);
+		rc = -1;
+	}
+	/* After an error, mark it done so one fault is reported once. */
+	o->state = 2;
+	o->set = o->members.set;
+	return rc;
+}
+
+static void
+resolve_service(struct resolver *rs, struct service *s)
+{
+	struct ival *v = NULL;
+	size_t i, j, n = 0, cap = 0;
+
+	s->family = FAM_NONE;
+	for (i = 0; i < s->n; i++) {
+		const struct svc_entry *e = &s->v[i];
+		u128 base = (u128)e->proto->number << 16;
+
+		s->family |= e->proto->family;
+		if (e->n == 0) {
+			ARENA_PUSH(rs->a, v, n, cap);
+			v[n - 1].lo = base;
+			v[n - 1].hi = base | 0xffff;
+		}
+		for (j = 0; j < e->n; j++) {
+			ARENA_PUSH(rs->a, v, n, cap);
+			v[n - 1].lo = base | e->v[j].lo;
+			v[n - 1].hi = base | e->v[j].hi;
+		}
+	}
+	s->set = iset_from(rs->a, v, n);
+}
+
+/* Bind a service list; its set, or every service when empty.  Returns the
+ * families its services exist in, or -1 on an error. */
+static int
+resolve_svc_list(struct resolver *rs, struct svc_list *l)
+{
+	enum addr_family fam = FAM_NONE;
+	struct iset set = { 0, NULL };
+	size_t i;
+	int rc = 0;
+
+	if (l->n == 0) {
+		l->set = iset_range(rs->a, 0, SVC_KEY_MAX);
+		return FAM_BOTH;
+	}
+	for (i = 0; i < l->n; i++) {
+		struct svc_ref *r = &l->v[i];
+
+		r->svc = policy_service(rs->p, r->name);
+		if (r->svc == NULL) {
+			unknown_name(rs, r->loc, "service", r->name,
+			    rs->service_names, rs->nservice_names);
+			rc = -1;
+			continue;
+		}
+		fam |= r->svc->family;
+		set = l->n == 1 ? r->svc->set : iset_union(rs->a, set,
+		    r->svc->set);
+	}
+	l->set = set;
+	return rc == -1 ? -1 : (int)fam;
+}
+
+static const char *
+family_words(enum addr_family f)
+{
+	return f == FAM_V4 ? "IPv4 only" : f == FAM_V6 ? "IPv6 only" :
+	    "both families";
+}
+
+static void
+resolve_rule(struct resolver *rs, struct rule *r)
+{
+	enum addr_family fs, fd;
+	bool src_ok, dst_ok;
+	int fsvc;
+
+	r->iface = bind_iface(rs, r->ifname, r->if_loc);
+	src_ok = resolve_expr(rs, &r->src) == 0;
+	dst_ok = resolve_expr(rs, &r->dst) == 0;
+	fsvc = resolve_svc_list(rs, &r->svc);
+	if (!src_ok || !dst_ok || fsvc == -1)
+		return;
+	fs = addr_set_families(r->src.set);
+	fd = addr_set_families(r->dst.set);
+	/* An empty side is a lint finding (it never matches), not an error. */
+	if (fs == FAM_NONE || fd == FAM_NONE)
+		return;
+	if ((fs & fd) == 0) {
+		diag_error(&rs->p->diags, r->dst.loc, "rule %d mixes address "
+		    "families: the source is %s, the destination %s, so it "
+		    "could never match", r->number, family_words(fs),
+		    family_words(fd));
+		return;
+	}
+	if ((fs & fd & (enum addr_family)fsvc) == 0)
+		diag_error(&rs->p->diags, r->svc.v[0].loc, "rule %d mixes "
+		    "address families: its services exist in %s, its "
+		    "addresses in %s", r->number,
+		    family_words((enum addr_family)fsvc), family_words(fs & fd));
+}
+
+static void
+resolve_forward(struct resolver *rs, struct forward *f)
+{
+	size_t i, j;
+	u128 lo, hi;
+	int count4 = 0, count6 = 0;
+
+	f->iface = bind_iface(rs, f->ifname, f->if_loc);
+	if (resolve_svc_list(rs, &f->svc) == -1 ||
+	    resolve_expr(rs, &f->target) == -1)
+		return;
+	for (i = 0; i < f->svc.n; i++)
+		for (j = 0; j < f->svc.v[i].svc->n; j++)
+			if (f->svc.v[i].svc->v[j].proto->kind != PK_PORTS) {
+				diag_error(&rs->p->diags, f->svc.v[i].loc, "a "
+				    "port forward needs tcp, udp or sctp "
+				    "services; %s has %s", f->svc.v[i].name,
+				    f->svc.v[i].svc->v[j].proto->name);
+				return;
+			}
+	for (i = 0; i < f->target.set.n; i++) {
+		lo = f->target.set.v[i].lo;
+		hi = f->target.set.v[i].hi;
+		if (addr_family_of(lo) == FAM_V4) {
+			count4 += lo == hi ? 1 : 2;
+			f->to4 = lo;
+		} else {
+			count6 += lo == hi ? 1 : 2;
+			f->to6 = lo;
+		}
+	}
+	if (count4 > 1 || count6 > 1) {
+		diag_error(&rs->p->diags, f->target.loc, "a port forward goes "
+		    "to one host (one IPv4 and/or one IPv6 address), but this "
+		    "target holds more");
+		return;
+	}
+	f->has4 = count4 == 1;
+	f->has6 = count6 == 1;
+}
+
+static void
+make_lockout_rule(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	struct iface *lan = NULL;
+	struct rule *r;
+	size_t i;
+
+	for (i = 0; i < p->niface; i++)
+		if (strcmp(p->ifaces[i]->name, "LAN") == 0)
+			lan = p->ifaces[i];
+	if (!p->anti_lockout || lan == NULL)
+		return;
+	r = arena_alloc(rs->a, sizeof(*r));
+	r->number = 0;
+	r->loc.file = p->file;
+	r->action = ACT_ACCEPT;
+	r->ifname = lan->name;
+	r->iface = lan;
+	r->comment = "anti-lockout: the LAN can always reach the gateway's "
+	    "SSH and web UI";
+	r->src.n = r->src.cap = 1;
+	r->src.v = arena_alloc(rs->a, sizeof(*r->src.v));
+	r->src.v[0].kind = AE_NAME;
+	r->src.v[0].name = "ANY";
+	r->dst.n = r->dst.cap = 1;
+	r->dst.v = arena_alloc(rs->a, sizeof(*r->dst.v));
+	r->dst.v[0].kind = AE_NAME;
+	r->dst.v[0].name = lan->ip_obj->name;
+	r->svc.list = true;
+	for (i = 0; builtin_antilockout_services[i] != NULL; i++) {
+		ARENA_PUSH(rs->a, r->svc.v, r->svc.n, r->svc.cap);
+		r->svc.v[i].name = (char *)builtin_antilockout_services[i];
+	}
+	resolve_expr(rs, &r->src);
+	resolve_expr(rs, &r->dst);
+	resolve_svc_list(rs, &r->svc);
+	p->lockout_rule = r;
+}
+
+void
+resolve_policy(struct policy *p)
+{
+	struct resolver rs = { .p = p, .a = &p->arena };
+	size_t i;
+
+	rs.object_names = arena_array(rs.a, p->nobject, sizeof(char *));
+	for (i = 0; i < p->nobject; i++)
+		rs.object_names[rs.nobject_names++] = p->objects[i]->name;
+	rs.service_names = arena_array(rs.a, p->nservice, sizeof(char *));
+	for (i = 0; i < p->nservice; i++)
+		rs.service_names[rs.nservice_names++] = p->services[i]->name;
+	rs.iface_names = arena_array(rs.a, p->niface + 1, sizeof(char *));
+	for (i = 0; i < p->niface; i++)
+		rs.iface_names[rs.niface_names++] = p->ifaces[i]->name;
+
+	for (i = 0; i < p->nservice; i++)
+		resolve_service(&rs, p->services[i]);
+	for (i = 0; i < p->nobject && !diags_full(&p->diags); i++)
+		resolve_object(&rs, p->objects[i], p->objects[i]->loc);
+	for (i = 0; i < p->nrule && !diags_full(&p->diags); i++)
+		resolve_rule(&rs, p->rules[i]);
+	for (i = 0; i < p->nnat; i++) {
+		size_t j;
+
+		p->nats[i]->iface = bind_iface(&rs, p->nats[i]->ifname,
+		    p->nats[i]->if_loc);
+		for (j = 0; j < i; j++)
+			if (p->nats[i]->iface != NULL &&
+			    p->nats[j]->iface == p->nats[i]->iface)
+				diag_error(&p->diags, p->nats[i]->loc, "nat "
+				    "masquerade on %s is already set at line %d",
+				    p->nats[i]->ifname, p->nats[j]->loc.line);
+	}
+	for (i = 0; i < p->nforward && !diags_full(&p->diags); i++)
+		resolve_forward(&rs, p->forwards[i]);
+	if (p->diags.nerrors == 0)
+		make_lockout_rule(&rs);
+}

@@ -1,0 +1,131 @@
+/* msgbuf.c: see msgbuf.h. */
+#include "smtp/msgbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+msgbuf_init(struct msgbuf *m, size_t limit, const char *tmpdir)
+{
+	memset(m, 0, sizeof(*m));
+	m->limit = limit;
+	m->fd = -1;
+	m->tmpdir = tmpdir != NULL ? tmpdir : "/var/tmp";
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+spill(struct msgbuf *m)
+{
+	m->fd = open(m->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (m->fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		/* no O_TMPFILE on this file system: a name, removed at once */
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/moat-msg.XXXXXX", m->tmpdir);
+		if ((m->fd = mkostemp(path, O_CLOEXEC)) != -1)
+			unlink(path);
+	}
+	if (m->fd == -1)
+		return -1;
+	if (write_all(m->fd, m->mem, m->len) == -1) {
+		close(m->fd);
+		m->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+msgbuf_add(struct msgbuf *m, const void *p, size_t n)
+{
+	if (m->fd != -1) {
+		if (write_all(m->fd, p, n) == -1)
+			return -1;
+		m->total += n;
+		return 0;
+	}
+	if (m->len + n > m->limit) {
+		if (spill(m) == -1 || write_all(m->fd, p, n) == -1)
+			return -1;
+		m->total += n;
+		return 0;
+	}
+	if (m->len + n > m->cap) {
+		size_t cap = m->cap ? m->cap : 4096;
+		char *q;
+
+		while (cap < m->len + n)
+			cap *= 2;
+		if (cap > m->limit)
+			cap = m->limit;
+		if ((q = realloc(m->mem, cap)) == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		m->mem = q;
+		m->cap = cap;
+	}
+	memcpy(m->mem + m->len, p, n);
+	m->len += n;
+	m->total += n;
+	return 0;
+}
+
+void
+msgbuf_reset(struct msgbuf *m)
+{
+	if (m->fd != -1)
+		close(m->fd);
+	m->fd = -1;
+	m->len = 0;
+	m->total = 0;
+}
+
+void
+msgbuf_free(struct msgbuf *m)
+{
+	msgbuf_reset(m);
+	free(m->mem);
+	m->mem = NULL;
+	m->cap = 0;
+}
+
+ssize_t
+msgbuf_read(const struct msgbuf *m, size_t off, void *p, size_t n)
+{
+	ssize_t r;
+
+	if (off >= m->total)
+		return 0;
+	if (n > m->total - off)
+		n = m->total - off;
+	if (m->fd == -1) {
+		memcpy(p, m->mem + off, n);
+		return (ssize_t)n;
+	}
+	do
+		r = pread(m->fd, p, n, (off_t)off);
+	while (r < 0 && errno == EINTR);
+	return r;
+}

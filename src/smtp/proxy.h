@@ -1,0 +1,71 @@
+/* proxy.h: one SMTP proxy session, client to next hop, with the message
+ * scanned between the end of DATA and the upstream's DATA.
+ *
+ * The client is never told 250 for a message unless the next hop said 250
+ * for it: the end-of-data reply the client gets is the upstream's own, or
+ * a 4xx/5xx of moat's when the message was not passed on.
+ */
+#ifndef MOAT_PROXY_H
+#define MOAT_PROXY_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "policy/policy.h"
+#include "smtp/scan.h"
+
+/* What every session started under one configuration shares; reference
+ * counted, so a reload (SIGHUP) gives new sessions a new one while old
+ * sessions finish with theirs. */
+struct proxy_conf {
+	struct antivirus	 av;		/* strings point into strs */
+	char			 engine_path[256], relay_to[128];
+	struct sockaddr_storage	 relay_addr;	/* relay_to, resolved once */
+	socklen_t		 relay_len;	/* 0: relay_to is not usable */
+	struct scanner		*scanner;	/* NULL: every scan fails */
+	char			 scanner_err[256];
+	char			 hostname[128];
+	const char		*tmpdir;
+	unsigned		 connect_timeout;	/* seconds */
+	int			 refs;
+};
+
+/* A configuration from a policy's antivirus block; opens the engine (a
+ * failure is kept in scanner_err: scans then fail, 451). */
+struct proxy_conf *proxy_conf_new(const struct antivirus *av,
+		    const char *tmpdir);
+void		 proxy_conf_hold(struct proxy_conf *c);
+void		 proxy_conf_put(struct proxy_conf *c);
+
+enum proxy_mode {
+	PROXY_RELAY,		/* the gateway's relay: next hop relay_to */
+	PROXY_TRANSPARENT,	/* intercepted: next hop the original dest */
+};
+
+struct proxy_session {
+	unsigned		 id;
+	int			 fd;		/* the client, accepted */
+	enum proxy_mode		 mode;
+	bool			 scan;		/* false: relayed unscanned */
+	const char		*noscan_why;	/* ... and why */
+	bool			 spoof;		/* transparent: client's source */
+	struct sockaddr_storage	 client, local;
+	struct proxy_conf	*conf;		/* held by the session */
+	bool			 given_upstream;	/* tests: use upstream_fd */
+	int			 upstream_fd;	/* ... already connected */
+	struct proxy_session	*next;		/* moatd's queue */
+};
+
+/* Run one session to its end; closes the client and drops the conf. */
+void	 proxy_run(struct proxy_session *s);
+
+/* Where log lines go (default standard error). */
+extern int	 proxy_log_fd;
+/* Log every session's state changes too (moatd -v). */
+extern bool	 proxy_verbose;
+
+/* One log line, in one write. */
+void	 proxy_log(const char *fmt, ...) __attribute__((format(printf, 1,
+	    2)));
+
+#endif

@@ -1,0 +1,56 @@
+/* scan.h: asking ClamAV about a message, through either engine: libclamav
+ * embedded (clamav.c) or clamd over its socket (clamd.c).
+ */
+#ifndef MOAT_SCAN_H
+#define MOAT_SCAN_H
+
+#include <stddef.h>
+
+#include "policy/policy.h"
+#include "smtp/msgbuf.h"
+
+enum scan_verdict {
+	SCAN_CLEAN,
+	SCAN_VIRUS,
+	SCAN_FAILED,		/* not scanned: why says so */
+};
+
+struct scan_result {
+	enum scan_verdict	 verdict;
+	char			 sig[128];	/* virus: the signature */
+	char			 why[160];	/* failed: the reason */
+};
+
+struct scanner;
+
+/* Open the engine the antivirus block names: loads and compiles the
+ * signatures (libclamav) or checks that clamd answers PING.  NULL with
+ * the reason in err. */
+struct scanner	*scanner_open(const struct antivirus *av, char *err,
+		    size_t errlen);
+/* Scan a whole message; safe from several threads at once. */
+void		 scanner_scan(struct scanner *s, struct msgbuf *m,
+		    struct scan_result *r);
+/* "clamav 1.4.6" or "clamd ClamAV 1.4.6/...", for the header and logs. */
+const char	*scanner_name(const struct scanner *s);
+void		 scanner_close(struct scanner *s);
+
+/* The engines. */
+struct scanner	*clamav_open(const char *dbdir, size_t max_size,
+		    unsigned timeout, char *err, size_t errlen);
+void		 clamav_scan(struct scanner *s, struct msgbuf *m,
+		    struct scan_result *r);
+void		 clamav_close(struct scanner *s);
+struct scanner	*clamd_open(const char *where, unsigned timeout, char *err,
+		    size_t errlen);
+void		 clamd_scan(struct scanner *s, struct msgbuf *m,
+		    struct scan_result *r);
+void		 clamd_close(struct scanner *s);
+
+/* The part every engine's handle starts with. */
+struct scanner {
+	enum av_engine	 engine;
+	char		 name[96];
+};
+
+#endif

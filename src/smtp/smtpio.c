@@ -1,0 +1,168 @@
+/* smtpio.c: see smtpio.h. */
+#include "smtp/smtpio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+void
+conn_init(struct conn *c, int fd, unsigned timeout)
+{
+	c->fd = fd;
+	c->timeout = timeout;
+	c->start = c->end = 0;
+	c->armed = ~0u;
+}
+
+/* Bound every blocking read and write by the timeout (SO_RCVTIMEO and
+ * SO_SNDTIMEO: one system call per read instead of a poll and a read).
+ * Sends keep the first timeout; reads follow the current one. */
+static void
+set_timeouts(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = c->timeout };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (c->armed == ~0u)
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c->armed = c->timeout;
+}
+
+int
+conn_fill(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->start > 0) {
+		memmove(c->buf, c->buf + c->start, c->end - c->start);
+		c->end -= c->start;
+		c->start = 0;
+	}
+	if (c->end == sizeof(c->buf))
+		return IO_OK;
+	if (c->armed != c->timeout)
+		set_timeouts(c);
+	do
+		n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return IO_TIMEOUT;
+	if (n <= 0)
+		return IO_EOF;
+	c->end += (size_t)n;
+	return IO_OK;
+}
+
+int
+conn_line(struct conn *c, char *out, size_t max, size_t *len)
+{
+	size_t got = 0;
+	bool toolong = false;
+
+	for (;;) {
+		char *lf = memchr(c->buf + c->start, '\n', c->end - c->start);
+		size_t take = lf ? (size_t)(lf - (c->buf + c->start)) + 1 :
+		    c->end - c->start;
+		int rc;
+
+		if (!toolong && got + take <= max) {
+			memcpy(out + got, c->buf + c->start, take);
+			got += take;
+		} else
+			toolong = true;
+		c->start += take;
+		if (lf != NULL)
+			break;
+		if ((rc = conn_fill(c)) != IO_OK)
+			return rc;
+	}
+	if (toolong)
+		return IO_LONG;
+	while (got > 0 && (out[got - 1] == '\n' || out[got - 1] == '\r'))
+		got--;
+	out[got] = '\0';
+	*len = got;
+	return IO_OK;
+}
+
+long
+conn_chunk(struct conn *c, char *out, size_t n)
+{
+	char *lf;
+	size_t take;
+	int rc;
+
+	if (c->start == c->end && (rc = conn_fill(c)) != IO_OK)
+		return rc;
+	take = c->end - c->start;
+	if ((lf = memchr(c->buf + c->start, '\n', take)) != NULL)
+		take = (size_t)(lf - (c->buf + c->start)) + 1;
+	if (take > n)
+		take = n;
+	memcpy(out, c->buf + c->start, take);
+	c->start += take;
+	return (long)take;
+}
+
+int
+conn_write(struct conn *c, const void *p, size_t n)
+{
+	const char *q = p;
+
+	if (c->armed != c->timeout)
+		set_timeouts(c);
+	while (n > 0) {
+		ssize_t w = send(c->fd, q, n, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+			    IO_TIMEOUT : IO_EOF;
+		}
+		q += w;
+		n -= (size_t)w;
+	}
+	return IO_OK;
+}
+
+int
+conn_reply(struct conn *c, struct reply *r)
+{
+	char line[1024];
+	size_t len;
+
+	r->code = 0;
+	r->len = 0;
+	r->text[0] = '\0';
+	for (;;) {
+		int rc = conn_line(c, line, sizeof(line) - 3, &len);
+
+		if (rc == IO_LONG)
+			continue;	/* an overlong reply line: dropped */
+		if (rc != IO_OK) {
+			r->code = 0;
+			return rc;
+		}
+		if (len < 3 || !isdigit((unsigned char)line[0]) ||
+		    !isdigit((unsigned char)line[1]) ||
+		    !isdigit((unsigned char)line[2]) ||
+		    (len > 3 && line[3] != ' ' && line[3] != '-')) {
+			r->code = 0;
+			return IO_EOF;	/* not SMTP */
+		}
+		if (r->len + len + 3 < sizeof(r->text)) {
+			memcpy(r->text + r->len, line, len);
+			memcpy(r->text + r->len + len, "\r\n", 3);
+			r->len += len + 2;
+		}
+		if (len == 3 || line[3] == ' ') {
+			r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+			    (line[2] - '0');
+			return IO_OK;
+		}
+	}
+}
