@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "smtp/proxy.h"
 
 struct upstream {
@@ -139,7 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    .max_size = 4096, .command_timeout = 1, .data_timeout = 1 };
 
 		signal(SIGPIPE, SIG_IGN);
-		proxy_log_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		log_init(open("/dev/null", O_WRONLY | O_CLOEXEC), "fuzz");
 		if ((conf[pass] = proxy_conf_new(&av, NULL)) == NULL)
 			return 0;
 	}
@@ -169,10 +170,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ps->mode = PROXY_RELAY;
 		ps->scan = true;
 		ps->conf = conf[pass];
-		ps->given_upstream = true;
-		ps->upstream_fd = us[0];
 		proxy_conf_hold(conf[pass]);
-		proxy_run(ps);		/* closes cs[0] and us[0] */
+		proxy_run_connected(ps, us[0]);	/* closes cs[0] and us[0] */
 		free(ps);
 	} else {
 		close(cs[0]);

@@ -12,15 +12,17 @@ mkdir -p "$out"
 case $target in
 conf)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -o "$out/fuzz_conf" fuzz/fuzz_conf.c src/*.c \
-		-lnftables -lclamav -pthread
+		-fno-sanitize-recover=undefined -o "$out/fuzz_conf" fuzz/fuzz_conf.c \
+		src/base/*.c src/policy/*.c src/analyze/*.c src/output/*.c src/enforce/*.c \
+		-lnftables -ljansson -pthread
 	"$out/fuzz_conf" -max_total_time="$secs" -max_len=4096 -timeout=5 \
 		-artifact_prefix=fuzz/ -dict=fuzz/conf.dict fuzz/corpus
 	;;
 smtp)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -o "$out/fuzz_smtp" fuzz/fuzz_smtp.c src/*.c \
-		-lnftables -lclamav -pthread
+		-DMOAT_TEST_SEAMS=1 -fno-sanitize-recover=undefined -o "$out/fuzz_smtp" \
+		fuzz/fuzz_smtp.c src/base/*.c src/policy/*.c src/smtp/*.c \
+		-lclamav -pthread
 	"$out/fuzz_smtp" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ -dict=fuzz/smtp.dict fuzz/corpus-smtp
 	;;

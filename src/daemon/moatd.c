@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/log.h"
 #include "enforce/apply.h"
 #include "enforce/nftc.h"
 #include "enforce/route.h"
@@ -356,7 +357,7 @@ take_config(int ctl)
 	p = policy_parse(conf_path, text, len);
 	free(text);
 	if (p == NULL || !policy_valid(p) || !p->av.present) {
-		proxy_log("reload: config not taken");
+		log_info("reload: config not taken");
 		policy_free(p);
 		return;
 	}
@@ -365,14 +366,14 @@ take_config(int ctl)
 	if (c == NULL)
 		return;
 	if (c->scanner == NULL)
-		proxy_log("scanner: %s (mail will get 451 until it works)",
+		log_info("scanner: %s (mail will get 451 until it works)",
 		    c->scanner_err);
 	else
-		proxy_log("scanner: %s", scanner_name(c->scanner));
+		log_info("scanner: %s", scanner_name(c->scanner));
 	if (current != NULL)
 		proxy_conf_put(current);
 	current = c;
-	proxy_log("proxy configuration loaded");
+	log_info("proxy configuration loaded");
 }
 
 static int
@@ -423,15 +424,15 @@ run_proxy(const struct policy *p, int ctl)
 	/* Listen first, as root: then nothing needs CAP_NET_BIND_SERVICE. */
 	if (open_listeners(p, err, sizeof(err)) == -1 ||
 	    drop_privileges(err, sizeof(err)) == -1) {
-		proxy_log("proxy: %s", err);
+		log_info("proxy: %s", err);
 		return 1;
 	}
 	take_config(ctl);
 	if (current == NULL) {
-		proxy_log("proxy: no configuration");
+		log_info("proxy: no configuration");
 		return 1;
 	}
-	proxy_log("proxy running as %s, %d listeners", getuid() == 0 ?
+	log_info("proxy running as %s, %d listeners", getuid() == 0 ?
 	    "root" : run_user, nlisteners);
 	for (;;) {
 		for (i = 0; i < nlisteners; i++) {
@@ -467,7 +468,7 @@ load(char **text, size_t *len)
 	size_t i;
 
 	if (p == NULL) {
-		proxy_log("%s", err);
+		log_info("%s", err);
 		return NULL;
 	}
 	if (!policy_valid(p)) {
@@ -475,9 +476,9 @@ load(char **text, size_t *len)
 			char line[512];
 
 			diag_format(&p->diags.v[i], line, sizeof(line));
-			proxy_log("%s", line);
+			log_info("%s", line);
 		}
-		proxy_log("%s: not valid; nothing changed", conf_path);
+		log_info("%s: not valid; nothing changed", conf_path);
 		policy_free(p);
 		return NULL;
 	}
@@ -500,7 +501,7 @@ runnable(const struct policy *p)
 
 	if (p->av.present && p->av.local_scanning &&
 	    (lan == NULL || lan->naddr == 0)) {
-		proxy_log("%s: smtp-local-scanning needs an interface named LAN "
+		log_info("%s: smtp-local-scanning needs an interface named LAN "
 		    "with an address; nothing changed", conf_path);
 		return false;
 	}
@@ -519,16 +520,16 @@ enforce(const struct policy *p, const char *text, size_t len)
 	strbuf_init(&err, 0);
 	if (apply_policy(apply_state_dir(), p, text, len, false, 0, &msg,
 	    &err) == -1) {
-		proxy_log("apply: %s", strbuf_str(&err));
+		log_info("apply: %s", strbuf_str(&err));
 		rc = -1;
 	} else {
 		const char *m = strbuf_str(&msg);
 
-		proxy_log("%.*s", (int)strcspn(m, "\n"), m);
+		log_info("%.*s", (int)strcspn(m, "\n"), m);
 	}
 	if (rc == 0 && p->av.present && p->av.other_scanning &&
 	    route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, &err) == -1) {
-		proxy_log("routing: %s", strbuf_str(&err));
+		log_info("routing: %s", strbuf_str(&err));
 		rc = -1;
 	}
 	strbuf_free(&msg);
@@ -575,7 +576,7 @@ main(int argc, char **argv)
 			no_apply = true;
 			break;
 		case 'v':
-			proxy_verbose = true;
+			log_set_verbose(true);
 			break;
 		default:
 			usage();
@@ -597,18 +598,18 @@ main(int argc, char **argv)
 	}
 	if (!p->av.present || (!p->av.local_scanning &&
 	    !p->av.other_scanning)) {
-		proxy_log("no SMTP scanning configured: the policy is applied, "
+		log_info("no SMTP scanning configured: the policy is applied, "
 		    "nothing else to do");
 		policy_free(p);
 		free(text);
 		return 0;
 	}
 	if (pipe2(ctl, O_CLOEXEC) == -1) {
-		proxy_log("pipe: %s", strerror(errno));
+		log_info("pipe: %s", strerror(errno));
 		return 1;
 	}
 	if ((child = fork()) == -1) {
-		proxy_log("fork: %s", strerror(errno));
+		log_info("fork: %s", strerror(errno));
 		return 1;
 	}
 	if (child == 0) {
@@ -630,7 +631,7 @@ main(int argc, char **argv)
 		pid_t w = waitpid(child, &status, 0);
 
 		if (w == child) {
-			proxy_log("proxy exited (%s %d)", WIFEXITED(status) ?
+			log_info("proxy exited (%s %d)", WIFEXITED(status) ?
 			    "status" : "signal", WIFEXITED(status) ?
 			    WEXITSTATUS(status) : WTERMSIG(status));
 			return 1;
@@ -642,7 +643,7 @@ main(int argc, char **argv)
 		}
 		if (got_hup) {
 			got_hup = 0;
-			proxy_log("SIGHUP: reloading %s", conf_path);
+			log_info("SIGHUP: reloading %s", conf_path);
 			if ((p = load(&text, &len)) == NULL)
 				continue;
 			if (runnable(p) && enforce(p, text, len) == 0)

@@ -32,7 +32,9 @@
 #include <unistd.h>
 
 #include "base/addr.h"
+#include "base/log.h"
 #include "smtp/msgbuf.h"
+#include "smtp/smtpdata.h"
 #include "smtp/smtpio.h"
 
 #define CMD_MAX		512	/* RFC 5321 4.5.3.1.4, with CRLF */
@@ -96,32 +98,6 @@ proxy_conf_put(struct proxy_conf *c)
 	}
 }
 
-/* ---- logging ---------------------------------------------------------- */
-
-int proxy_log_fd = STDERR_FILENO;
-
-void
-proxy_log(const char *fmt, ...)
-{
-	char buf[2048];
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-	va_list ap;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, sizeof(buf), "%b %e %H:%M:%S moatd: ", &tm);
-	va_start(ap, fmt);
-	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
-	va_end(ap);
-	n = strlen(buf);
-	buf[n++] = '\n';
-	if (write(proxy_log_fd, buf, n) < 0) {
-		/* nowhere else to say it */
-	}
-}
-
 /* ---- the session ------------------------------------------------------ */
 
 /* Where a session is.  do_command() says what each state allows; only
@@ -136,12 +112,11 @@ enum session_state {
 static const char *const state_name[] = { "connected", "ready", "mail",
     "quit" };
 
-bool proxy_verbose;
 
 struct session {
 	struct proxy_session	*ps;
 	struct proxy_conf	*conf;
-	struct conn		 client, up;
+	struct smtpio		 client, up;
 	bool			 up_open;
 	char			 client_name[80], server_name[80];
 	/* the transaction */
@@ -150,7 +125,7 @@ struct session {
 	char			 from[CMD_MAX];
 	unsigned		 errors;
 	struct msgbuf		 msg;
-	struct reply		 r;
+	struct smtpio_reply		 r;
 	char			 line[CMD_MAX + 1];
 	char			*out, *in;	/* OUT_BUF each, for DATA */
 	double			 scan_secs;	/* the last scan took */
@@ -177,14 +152,16 @@ say(struct session *s, const char *fmt, ...)
 	if ((size_t)n > sizeof(buf) - 3)
 		n = (int)sizeof(buf) - 3;
 	memcpy(buf + n, "\r\n", 2);
-	return conn_write(&s->client, buf, (size_t)n + 2) == IO_OK ? 0 : -1;
+	return smtpio_write(&s->client, buf, (size_t)n + 2) == SMTPIO_OK ? 0 : -1;
 }
 
-/* Pass the upstream's reply on, as it came. */
+/* Pass the upstream's reply on, as it came: 0, or -1 when the client is
+ * gone. */
 static int
 relay_reply(struct session *s)
 {
-	return conn_write(&s->client, s->r.text, s->r.len);
+	return smtpio_write(&s->client, s->r.text, s->r.len) == SMTPIO_OK ? 0 :
+	    -1;
 }
 
 static void
@@ -255,7 +232,7 @@ upstream_connect(struct session *s, char *why, size_t whylen)
 			errno = ETIMEDOUT;
 		goto fail;
 	}
-	conn_init(&s->up, fd, s->conf->av.command_timeout);
+	smtpio_init(&s->up, fd, s->conf->av.command_timeout);
 	s->up_open = true;
 	return 0;
 fail:
@@ -286,8 +263,8 @@ upstream_cmd(struct session *s, const char *cmd, size_t len)
 	}
 	memcpy(buf, cmd, len);
 	memcpy(buf + len, "\r\n", 2);
-	if (conn_write(&s->up, buf, len + 2) != IO_OK ||
-	    conn_reply(&s->up, &s->r) != IO_OK) {
+	if (smtpio_write(&s->up, buf, len + 2) != SMTPIO_OK ||
+	    smtpio_read_reply(&s->up, &s->r) != SMTPIO_OK) {
 		upstream_close(s);
 		s->r.code = 0;
 		return -1;
@@ -305,8 +282,8 @@ upstream_rset(struct session *s)
 static void
 set_state(struct session *s, enum session_state st)
 {
-	if (proxy_verbose && st != s->state)
-		proxy_log("S%u: %s -> %s", s->ps->id, state_name[s->state],
+	if (st != s->state)
+		log_debug("S%u: %s -> %s", s->ps->id, state_name[s->state],
 		    state_name[st]);
 	s->state = st;
 }
@@ -344,7 +321,7 @@ dropped(const char *kw, size_t len)
 static int
 relay_ehlo(struct session *s)
 {
-	char out[REPLY_MAX + 64], *line, *eol;
+	char out[SMTPIO_REPLY_MAX + 64], *line, *eol;
 	size_t n = 0;
 
 	if (s->r.code != 250)
@@ -365,7 +342,7 @@ relay_ehlo(struct session *s)
 	}
 	n += (size_t)snprintf(out + n, sizeof(out) - n, "250-PIPELINING\r\n"
 	    "250 SIZE %llu\r\n", (unsigned long long)s->conf->av.max_size);
-	return conn_write(&s->client, out, n);
+	return smtpio_write(&s->client, out, n) == SMTPIO_OK ? 0 : -1;
 }
 
 /* The verb: the word before the first space, upper-cased for matching. */
@@ -417,7 +394,7 @@ log_message(struct session *s, const char *verdict, const char *sig,
 	snprintf(r, sizeof(r), "%s", reply);
 	n = strcspn(r, "\r\n");
 	r[n] = '\0';
-	proxy_log("S%u: client=%s server=%s from=%s rcpts=%u size=%zu "
+	log_info("S%u: client=%s server=%s from=%s rcpts=%u size=%zu "
 	    "verdict=%s sig=%s reply=\"%s\" time=%.3f scan=%.3f", s->ps->id,
 	    s->client_name, s->server_name, s->from[0] ? s->from : "<>",
 	    s->nrcpt, s->msg.total, verdict, sig[0] ? sig : "-", r,
@@ -425,85 +402,59 @@ log_message(struct session *s, const char *verdict, const char *sig,
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9, s->scan_secs);
 }
 
-/* Keep a run of message bytes, unless the message is already refused. */
+/* The message as it is read: kept unless it is already refused. */
+struct hold {
+	struct session	*s;
+	bool		 over;		/* past max size: the rest dropped */
+	bool		 store_failed;	/* msgbuf could not take it */
+};
+
 static void
-keep(struct session *s, const char *p, size_t n, bool *over,
-    bool *store_failed)
+keep(void *arg, const char *p, size_t n)
 {
-	if (*over || *store_failed || n == 0)
+	struct hold *h = arg;
+	struct session *s = h->s;
+
+	if (h->over || h->store_failed || n == 0)
 		return;
 	if (s->msg.total + n > s->conf->av.max_size)
-		*over = true;
+		h->over = true;
 	else if (msgbuf_add(&s->msg, p, n) == -1)
-		*store_failed = true;
+		h->store_failed = true;
 }
 
-/* Read the message after 354, to the lone dot, undoing dot-stuffing.
- * Works on the connection's buffer in runs: from one "\n." to the next
- * is copied at once.  Returns IO_OK, IO_EOF or IO_TIMEOUT; *over when it
- * passed max size (the rest was read and dropped). */
+/* Read the message after 354 into s->msg, within the data timeout.
+ * Returns SMTPIO_OK, SMTPIO_EOF or SMTPIO_TIMEOUT. */
 static int
-read_data(struct session *s, bool *over, bool *store_failed)
+read_data(struct session *s, struct hold *h)
 {
-	struct conn *c = &s->client;
-	unsigned saved = c->timeout;
-	bool bol = true;	/* at the beginning of a line */
-	int rc = IO_OK;
+	unsigned saved = s->client.timeout;
+	int rc;
 
-	*over = false;
-	*store_failed = false;
-	c->timeout = s->conf->av.data_timeout;
-	for (;;) {
-		char *p = c->buf + c->start, *e = c->buf + c->end, *q;
-		size_t run;
-
-		if (p == e || (bol && *p == '.' && e - p < 3 &&
-		    !(e - p == 2 && p[1] == '\n'))) {
-			if ((rc = conn_fill(c)) != IO_OK)
-				break;
-			continue;
-		}
-		if (bol && *p == '.') {
-			if (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n')) {
-				c->start += p[1] == '\n' ? 2 : 3;
-				break;		/* the end */
-			}
-			c->start++;		/* the stuffed dot */
-			p++;
-			if (p == e)
-				continue;
-		}
-		if ((q = memmem(p, (size_t)(e - p), "\n.", 2)) != NULL) {
-			run = (size_t)(q - p) + 1;
-			bol = true;
-		} else {
-			run = (size_t)(e - p);
-			bol = e[-1] == '\n';
-		}
-		keep(s, p, run, over, store_failed);
-		c->start += run;
-	}
-	c->timeout = saved;
+	*h = (struct hold){ .s = s };
+	s->client.timeout = s->conf->av.data_timeout;
+	rc = smtpdata_read(&s->client, keep, h);
+	s->client.timeout = saved;
 	return rc;
 }
 
-/* Send the held message upstream after its 354, stuffed again, with the
- * header first; then read the final reply into s->r.  Output is gathered
- * in s->out so the next hop gets large writes. */
+/* Send the held message upstream after its 354, header first; then read
+ * the final reply into s->r.  0, or -1 with the upstream closed. */
 static int
 send_message(struct session *s, const char *header)
 {
-	size_t off = 0, o;
-	bool bol = true;
+	struct smtpdata_writer w;
+	size_t off = 0;
 	int rc = -1;
 
 	if (s->out == NULL && (s->out = malloc(OUT_BUF)) == NULL)
 		goto done;
-	o = strlen(header);
-	memcpy(s->out, header, o);
+	smtpdata_begin(&w, &s->up, s->out, OUT_BUF);
+	if (smtpdata_put(&w, header, strlen(header)) == -1)
+		goto done;
 	for (;;) {
-		char *in = s->in;
-		ssize_t n, i = 0;
+		const char *in;
+		ssize_t n;
 
 		if (s->msg.fd == -1) {		/* in memory: read in place */
 			in = s->msg.mem + off;
@@ -512,49 +463,20 @@ send_message(struct session *s, const char *header)
 			if (s->in == NULL && (s->in = malloc(OUT_BUF)) == NULL)
 				goto done;
 			in = s->in;
-			n = msgbuf_read(&s->msg, off, in, OUT_BUF / 2);
+			n = msgbuf_read(&s->msg, off, s->in, OUT_BUF);
 		}
 		if (n < 0)
 			goto done;
 		if (n == 0)
 			break;
-		while (i < n) {
-			const char *q;
-			size_t run;
-
-			if (bol && in[i] == '.')
-				s->out[o++] = '.';
-			q = memchr(in + i, '\n', (size_t)(n - i));
-			run = q ? (size_t)(q - (in + i)) + 1 : (size_t)(n - i);
-			bol = q != NULL;
-			while (run > 0) {
-				size_t room = OUT_BUF - 8 - o;
-				size_t take = run < room ? run : room;
-
-				memcpy(s->out + o, in + i, take);
-				o += take;
-				i += (ssize_t)take;
-				run -= take;
-				if (o >= OUT_BUF - 8) {
-					if (conn_write(&s->up, s->out, o) !=
-					    IO_OK)
-						goto done;
-					o = 0;
-				}
-			}
-		}
+		if (smtpdata_put(&w, in, (size_t)n) == -1)
+			goto done;
 		off += (size_t)n;
 	}
-	if (!bol) {
-		memcpy(s->out + o, "\r\n", 2);
-		o += 2;
-	}
-	memcpy(s->out + o, ".\r\n", 3);
-	o += 3;
-	if (conn_write(&s->up, s->out, o) != IO_OK)
+	if (smtpdata_end(&w) == -1)
 		goto done;
 	s->up.timeout = FINAL_TIMEOUT;
-	rc = conn_reply(&s->up, &s->r) == IO_OK ? 0 : -1;
+	rc = smtpio_read_reply(&s->up, &s->r) == SMTPIO_OK ? 0 : -1;
 	s->up.timeout = s->conf->av.command_timeout;
 done:
 	if (rc == -1) {
@@ -572,7 +494,7 @@ do_data(struct session *s)
 	struct scan_result res = { .verdict = SCAN_FAILED };
 	struct timespec t0;
 	char header[512];
-	bool over, store_failed;
+	struct hold h;
 	int rc;
 
 	if (s->state != ST_MAIL)
@@ -583,19 +505,19 @@ do_data(struct session *s)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	s->scan_secs = 0;
-	rc = read_data(s, &over, &store_failed);
-	if (rc != IO_OK) {
+	rc = read_data(s, &h);
+	if (rc != SMTPIO_OK) {
 		/* The client left (or went silent) mid-DATA: nothing is
 		 * delivered; the next hop never saw DATA. */
-		log_message(s, rc == IO_TIMEOUT ? "timeout" : "aborted", "",
+		log_message(s, rc == SMTPIO_TIMEOUT ? "timeout" : "aborted", "",
 		    &t0, "client gone during DATA");
 		upstream_rset(s);
-		if (rc == IO_TIMEOUT)
+		if (rc == SMTPIO_TIMEOUT)
 			say(s, "421 4.4.2 %s Error: timeout "
 			    "exceeded", s->conf->hostname);
 		return -1;
 	}
-	if (over) {
+	if (h.over) {
 		log_message(s, "too-big", "", &t0, "552");
 		upstream_rset(s);
 		reset_transaction(s);
@@ -603,7 +525,7 @@ do_data(struct session *s)
 		    "the size limit of %llu bytes",
 		    (unsigned long long)s->conf->av.max_size);
 	}
-	if (store_failed) {
+	if (h.store_failed) {
 		log_message(s, "failed", "", &t0, "cannot hold the message");
 		upstream_rset(s);
 		reset_transaction(s);
@@ -672,8 +594,8 @@ do_data(struct session *s)
 	return relay_reply(s);
 }
 
-/* One command from the client.  Returns 1 after QUIT, -1 when the session
- * must end, 0 to go on. */
+/* One command from the client.  Returns 0 to go on (after QUIT the state
+ * says the session is over), -1 when the session must end. */
 static int
 do_command(struct session *s, const char *line, size_t len)
 {
@@ -686,8 +608,7 @@ do_command(struct session *s, const char *line, size_t len)
 			return -1;
 		if (s->r.code == 250)
 			set_state(s, ST_READY);
-		return (verb_is(line, "EHLO") ? relay_ehlo(s) :
-		    relay_reply(s)) == IO_OK ? 0 : -1;
+		return verb_is(line, "EHLO") ? relay_ehlo(s) : relay_reply(s);
 	}
 	if (verb_is(line, "MAIL")) {
 		if (strncasecmp(line, "MAIL FROM:", 10) != 0)
@@ -707,7 +628,7 @@ do_command(struct session *s, const char *line, size_t len)
 			set_state(s, ST_MAIL);
 			take_from(s, line);
 		}
-		return relay_reply(s) == IO_OK ? 0 : -1;	/* its words */
+		return relay_reply(s);	/* its words */
 	}
 	if (verb_is(line, "RCPT")) {
 		if (strncasecmp(line, "RCPT TO:", 8) != 0)
@@ -719,7 +640,7 @@ do_command(struct session *s, const char *line, size_t len)
 			return -1;
 		if (s->r.code >= 200 && s->r.code < 300)
 			s->nrcpt++;
-		return relay_reply(s) == IO_OK ? 0 : -1;	/* its words */
+		return relay_reply(s);	/* its words */
 	}
 	if (verb_is(line, "DATA")) {
 		if (len > 4)
@@ -730,7 +651,7 @@ do_command(struct session *s, const char *line, size_t len)
 		reset_transaction(s);
 		if (upstream_cmd(s, "RSET", 4) == -1)
 			return -1;
-		return relay_reply(s) == IO_OK ? 0 : -1;	/* its words */
+		return relay_reply(s);	/* its words */
 	}
 	if (verb_is(line, "NOOP"))
 		return say(s, "250 2.0.0 Ok");
@@ -739,7 +660,7 @@ do_command(struct session *s, const char *line, size_t len)
 		say(s, "221 2.0.0 Bye");
 		if (s->up_open)
 			upstream_cmd(s, "QUIT", 4);
-		return 1;
+		return 0;
 	}
 	if (verb_is(line, "VRFY"))
 		return say(s, "252 2.5.0 Cannot VRFY user; try RCPT");
@@ -755,58 +676,36 @@ do_command(struct session *s, const char *line, size_t len)
 	return say(s, "500 5.5.2 Error: command not recognized");
 }
 
-void
-proxy_run(struct proxy_session *ps)
+/* The session from the next hop's greeting to the end: commands read and
+ * answered in order until QUIT, a timeout, or either end leaving. */
+static void
+serve(struct session *s)
 {
-	struct session *s = calloc(1, sizeof(*s));
-	char why[256];
+	struct proxy_session *ps = s->ps;
 	size_t len;
 	int rc;
 
-	if (s == NULL) {
-		close(ps->fd);
-		proxy_conf_put(ps->conf);
-		return;
-	}
-	s->ps = ps;
-	s->conf = ps->conf;
-	nodelay(ps->fd);
-	conn_init(&s->client, ps->fd, s->conf->av.command_timeout);
-	msgbuf_init(&s->msg, MEM_HOLD, s->conf->tmpdir);
-	addr_sockaddr_format(&ps->client, s->client_name,
-	    sizeof(s->client_name));
-	snprintf(s->server_name, sizeof(s->server_name), "-");
-	if (ps->given_upstream) {	/* a test's stand-in next hop */
-		conn_init(&s->up, ps->upstream_fd, s->conf->av.command_timeout);
-		s->up_open = true;
-	} else if (upstream_connect(s, why, sizeof(why)) == -1) {
-		proxy_log("S%u: client=%s next hop unreachable: %s", ps->id,
-		    s->client_name, why);
-		say(s, "421 4.4.1 %s Error: the next hop is not "
-		    "reachable; try again later", s->conf->hostname);
-		goto out;
-	}
-	if (conn_reply(&s->up, &s->r) != IO_OK) {
-		proxy_log("S%u: client=%s server=%s no greeting", ps->id,
+	if (smtpio_read_reply(&s->up, &s->r) != SMTPIO_OK) {
+		log_info("S%u: client=%s server=%s no greeting", ps->id,
 		    s->client_name, s->server_name);
 		say(s, "421 4.4.2 %s Error: the next hop did not "
 		    "greet; try again later", s->conf->hostname);
-		goto out;
+		return;
 	}
-	if (relay_reply(s) != IO_OK || s->r.code != 220)
-		goto out;
-	for (;;) {
-		rc = conn_line(&s->client, s->line, CMD_MAX, &len);
-		if (rc == IO_TIMEOUT) {
+	if (relay_reply(s) == -1 || s->r.code != 220)
+		return;
+	while (s->state != ST_QUIT) {
+		rc = smtpio_line(&s->client, s->line, CMD_MAX, &len);
+		if (rc == SMTPIO_TIMEOUT) {
 			say(s, "421 4.4.2 %s Error: timeout exceeded",
 			    s->conf->hostname);
-			proxy_log("S%u: client=%s timed out", ps->id,
+			log_info("S%u: client=%s timed out", ps->id,
 			    s->client_name);
 			break;
 		}
-		if (rc == IO_EOF)
+		if (rc == SMTPIO_EOF)
 			break;
-		if (rc == IO_LONG) {
+		if (rc == SMTPIO_LONG) {
 			s->errors++;
 			if (say(s, "500 5.5.2 Error: line too long") == -1)
 				break;
@@ -817,22 +716,83 @@ proxy_run(struct proxy_session *ps)
 			    s->conf->hostname);
 			break;
 		}
-		if ((rc = do_command(s, s->line, len)) != 0)
+		if (do_command(s, s->line, len) == -1)
 			break;
-		if (!s->up_open) {
+		if (s->state != ST_QUIT && !s->up_open) {
 			say(s, "421 4.4.2 %s Error: the next hop "
 			    "closed the connection", s->conf->hostname);
 			break;
 		}
 	}
-	if (s->up_open && rc != 1)
+	if (s->up_open && s->state != ST_QUIT)
 		upstream_cmd(s, "QUIT", 4);
-out:
+}
+
+/* A session for ps, or NULL (ps closed and released) without memory. */
+static struct session *
+session_new(struct proxy_session *ps)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		close(ps->fd);
+		proxy_conf_put(ps->conf);
+		return NULL;
+	}
+	s->ps = ps;
+	s->conf = ps->conf;
+	nodelay(ps->fd);
+	smtpio_init(&s->client, ps->fd, s->conf->av.command_timeout);
+	msgbuf_init(&s->msg, MEM_HOLD, s->conf->tmpdir);
+	addr_sockaddr_format(&ps->client, s->client_name,
+	    sizeof(s->client_name));
+	snprintf(s->server_name, sizeof(s->server_name), "-");
+	return s;
+}
+
+static void
+session_free(struct session *s)
+{
 	upstream_close(s);
 	msgbuf_free(&s->msg);
 	free(s->out);
 	free(s->in);
-	close(ps->fd);
-	proxy_conf_put(ps->conf);
+	close(s->ps->fd);
+	proxy_conf_put(s->ps->conf);
 	free(s);
 }
+
+void
+proxy_run(struct proxy_session *ps)
+{
+	struct session *s = session_new(ps);
+	char why[256];
+
+	if (s == NULL)
+		return;
+	if (upstream_connect(s, why, sizeof(why)) == -1) {
+		log_info("S%u: client=%s next hop unreachable: %s", ps->id,
+		    s->client_name, why);
+		say(s, "421 4.4.1 %s Error: the next hop is not "
+		    "reachable; try again later", s->conf->hostname);
+	} else
+		serve(s);
+	session_free(s);
+}
+
+#ifdef MOAT_TEST_SEAMS
+void
+proxy_run_connected(struct proxy_session *ps, int upstream_fd)
+{
+	struct session *s = session_new(ps);
+
+	if (s == NULL) {
+		close(upstream_fd);
+		return;
+	}
+	smtpio_init(&s->up, upstream_fd, s->conf->av.command_timeout);
+	s->up_open = true;
+	serve(s);
+	session_free(s);
+}
+#endif

@@ -51,21 +51,17 @@ struct proxy_session {
 	bool			 spoof;		/* transparent: client's source */
 	struct sockaddr_storage	 client, local;
 	struct proxy_conf	*conf;		/* held by the session */
-	bool			 given_upstream;	/* tests: use upstream_fd */
-	int			 upstream_fd;	/* ... already connected */
 	struct proxy_session	*next;		/* moatd's queue */
 };
 
-/* Run one session to its end; closes the client and drops the conf. */
+/* Run one session to its end; closes the client and drops the conf.
+ * Logs through base/log.h (moatd -v: every state change too). */
 void	 proxy_run(struct proxy_session *s);
 
-/* Where log lines go (default standard error). */
-extern int	 proxy_log_fd;
-/* Log every session's state changes too (moatd -v). */
-extern bool	 proxy_verbose;
-
-/* One log line, in one write. */
-void	 proxy_log(const char *fmt, ...) __attribute__((format(printf, 1,
-	    2)));
+#ifdef MOAT_TEST_SEAMS
+/* Test builds: proxy_run with the next hop already connected on
+ * upstream_fd (the SMTP fuzz target's stand-in); closes it. */
+void	 proxy_run_connected(struct proxy_session *s, int upstream_fd);
+#endif
 
 #endif

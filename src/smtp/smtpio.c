@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 void
-conn_init(struct conn *c, int fd, unsigned timeout)
+smtpio_init(struct smtpio *c, int fd, unsigned timeout)
 {
 	c->fd = fd;
 	c->timeout = timeout;
@@ -21,7 +21,7 @@ conn_init(struct conn *c, int fd, unsigned timeout)
  * SO_SNDTIMEO: one system call per read instead of a poll and a read).
  * Sends keep the first timeout; reads follow the current one. */
 static void
-set_timeouts(struct conn *c)
+set_timeouts(struct smtpio *c)
 {
 	struct timeval tv = { .tv_sec = c->timeout };
 
@@ -32,7 +32,7 @@ set_timeouts(struct conn *c)
 }
 
 int
-conn_fill(struct conn *c)
+smtpio_fill(struct smtpio *c)
 {
 	ssize_t n;
 
@@ -42,22 +42,22 @@ conn_fill(struct conn *c)
 		c->start = 0;
 	}
 	if (c->end == sizeof(c->buf))
-		return IO_OK;
+		return SMTPIO_OK;
 	if (c->armed != c->timeout)
 		set_timeouts(c);
 	do
 		n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return IO_TIMEOUT;
+		return SMTPIO_TIMEOUT;
 	if (n <= 0)
-		return IO_EOF;
+		return SMTPIO_EOF;
 	c->end += (size_t)n;
-	return IO_OK;
+	return SMTPIO_OK;
 }
 
 int
-conn_line(struct conn *c, char *out, size_t max, size_t *len)
+smtpio_line(struct smtpio *c, char *out, size_t max, size_t *len)
 {
 	size_t got = 0;
 	bool toolong = false;
@@ -76,39 +76,20 @@ conn_line(struct conn *c, char *out, size_t max, size_t *len)
 		c->start += take;
 		if (lf != NULL)
 			break;
-		if ((rc = conn_fill(c)) != IO_OK)
+		if ((rc = smtpio_fill(c)) != SMTPIO_OK)
 			return rc;
 	}
 	if (toolong)
-		return IO_LONG;
+		return SMTPIO_LONG;
 	while (got > 0 && (out[got - 1] == '\n' || out[got - 1] == '\r'))
 		got--;
 	out[got] = '\0';
 	*len = got;
-	return IO_OK;
-}
-
-long
-conn_chunk(struct conn *c, char *out, size_t n)
-{
-	char *lf;
-	size_t take;
-	int rc;
-
-	if (c->start == c->end && (rc = conn_fill(c)) != IO_OK)
-		return rc;
-	take = c->end - c->start;
-	if ((lf = memchr(c->buf + c->start, '\n', take)) != NULL)
-		take = (size_t)(lf - (c->buf + c->start)) + 1;
-	if (take > n)
-		take = n;
-	memcpy(out, c->buf + c->start, take);
-	c->start += take;
-	return (long)take;
+	return SMTPIO_OK;
 }
 
 int
-conn_write(struct conn *c, const void *p, size_t n)
+smtpio_write(struct smtpio *c, const void *p, size_t n)
 {
 	const char *q = p;
 
@@ -121,16 +102,16 @@ conn_write(struct conn *c, const void *p, size_t n)
 			if (errno == EINTR)
 				continue;
 			return errno == EAGAIN || errno == EWOULDBLOCK ?
-			    IO_TIMEOUT : IO_EOF;
+			    SMTPIO_TIMEOUT : SMTPIO_EOF;
 		}
 		q += w;
 		n -= (size_t)w;
 	}
-	return IO_OK;
+	return SMTPIO_OK;
 }
 
 int
-conn_reply(struct conn *c, struct reply *r)
+smtpio_read_reply(struct smtpio *c, struct smtpio_reply *r)
 {
 	char line[1024];
 	size_t len;
@@ -139,11 +120,11 @@ conn_reply(struct conn *c, struct reply *r)
 	r->len = 0;
 	r->text[0] = '\0';
 	for (;;) {
-		int rc = conn_line(c, line, sizeof(line) - 3, &len);
+		int rc = smtpio_line(c, line, sizeof(line) - 3, &len);
 
-		if (rc == IO_LONG)
+		if (rc == SMTPIO_LONG)
 			continue;	/* an overlong reply line: dropped */
-		if (rc != IO_OK) {
+		if (rc != SMTPIO_OK) {
 			r->code = 0;
 			return rc;
 		}
@@ -152,7 +133,7 @@ conn_reply(struct conn *c, struct reply *r)
 		    !isdigit((unsigned char)line[2]) ||
 		    (len > 3 && line[3] != ' ' && line[3] != '-')) {
 			r->code = 0;
-			return IO_EOF;	/* not SMTP */
+			return SMTPIO_EOF;	/* not SMTP */
 		}
 		if (r->len + len + 3 < sizeof(r->text)) {
 			memcpy(r->text + r->len, line, len);
@@ -162,7 +143,7 @@ conn_reply(struct conn *c, struct reply *r)
 		if (len == 3 || line[3] == ' ') {
 			r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
 			    (line[2] - '0');
-			return IO_OK;
+			return SMTPIO_OK;
 		}
 	}
 }

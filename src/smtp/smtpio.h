@@ -10,16 +10,18 @@
 #include <stddef.h>
 
 #define SMTPIO_BUF	8192
-#define REPLY_MAX	4096
+#define SMTPIO_REPLY_MAX	4096
 
+/* What every call returns. */
 enum {
-	IO_OK = 0,
-	IO_EOF = -1,		/* closed, or a read error */
-	IO_TIMEOUT = -2,
-	IO_LONG = -3,		/* line over the limit (skipped to its end) */
+	SMTPIO_OK = 0,
+	SMTPIO_EOF = -1,	/* closed, or a read error */
+	SMTPIO_TIMEOUT = -2,
+	SMTPIO_LONG = -3,	/* line over the limit (skipped to its end) */
 };
 
-struct conn {
+/* One end of an SMTP connection: the socket and what was read ahead. */
+struct smtpio {
 	int	 fd;
 	unsigned timeout;	/* seconds */
 	unsigned armed;		/* the timeout the socket has now */
@@ -27,24 +29,24 @@ struct conn {
 	char	 buf[SMTPIO_BUF];
 };
 
-struct reply {
+/* A reply, all its lines. */
+struct smtpio_reply {
 	int	 code;		/* 0: none (the peer closed or timed out) */
 	size_t	 len;
-	char	 text[REPLY_MAX];	/* all lines, CRLF each */
+	char	 text[SMTPIO_REPLY_MAX];	/* all lines, CRLF each */
 };
 
-void	 conn_init(struct conn *c, int fd, unsigned timeout);
+/* Start reading and writing fd, each wait bounded by timeout seconds. */
+void	 smtpio_init(struct smtpio *c, int fd, unsigned timeout);
 /* Read more into the buffer (moving what is left to the front). */
-int	 conn_fill(struct conn *c);
+int	 smtpio_fill(struct smtpio *c);
 /* One line (to LF) of at most max bytes into out, NUL-terminated, the
- * line ending stripped; *len its length.  IO_LONG when longer: the rest
+ * line ending stripped; *len its length.  SMTPIO_LONG when longer: the rest
  * of that line is read and dropped. */
-int	 conn_line(struct conn *c, char *out, size_t max, size_t *len);
-/* Up to n bytes, stopping after the first LF: for DATA, where lines have
- * no limit.  Returns the count, or IO_EOF / IO_TIMEOUT. */
-long	 conn_chunk(struct conn *c, char *out, size_t n);
-int	 conn_write(struct conn *c, const void *p, size_t n);
+int	 smtpio_line(struct smtpio *c, char *out, size_t max, size_t *len);
+/* All n bytes of p. */
+int	 smtpio_write(struct smtpio *c, const void *p, size_t n);
 /* A whole reply, multi-line (NNN-...NNN ...). */
-int	 conn_reply(struct conn *c, struct reply *r);
+int	 smtpio_read_reply(struct smtpio *c, struct smtpio_reply *r);
 
 #endif

@@ -1,0 +1,21 @@
+/* log.h: moatd's log, shared by its processes: one line per event, each
+ * written whole in one write(2), so lines of the parent, the proxy and
+ * its sessions never interleave.
+ */
+#ifndef MOAT_LOG_H
+#define MOAT_LOG_H
+
+#include <stdbool.h>
+
+/* Write lines to fd (default standard error); name leads every line. */
+void	 log_init(int fd, const char *name);
+/* Also log what log_debug says (moatd -v). */
+void	 log_set_verbose(bool on);
+/* True when log_debug lines are written. */
+bool	 log_verbose(void);
+/* One line (no newline in fmt). */
+void	 log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line, only when verbose. */
+void	 log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
