@@ -10,6 +10,7 @@
 #include "analyze/lint.h"
 #include "base/strbuf.h"
 #include "enforce/apply.h"
+#include "enforce/counters.h"
 #include "enforce/nftc.h"
 #include "enforce/probe.h"
 #include "output/json.h"
@@ -371,7 +372,7 @@ report(int rc, struct strbuf *msg, struct strbuf *err)
 {
 	fputs(strbuf_str(msg), stdout);
 	if (rc == -1)
-		fprintf(stderr, "moat: %s", strbuf_str(err));
+		fprintf(stderr, "moat: %s\n", strbuf_str(err));
 	strbuf_free(msg);
 	strbuf_free(err);
 	return rc == -1 ? EXIT_USAGE : 0;
@@ -404,7 +405,7 @@ cmd_history(void)
 
 	strbuf_init(&err, 0);
 	if (apply_history(apply_state_dir(), &v, &n, &err) == -1) {
-		fprintf(stderr, "moat: %s", strbuf_str(&err));
+		fprintf(stderr, "moat: %s\n", strbuf_str(&err));
 		strbuf_free(&err);
 		return EXIT_USAGE;
 	}
@@ -424,44 +425,19 @@ cmd_history(void)
 	return 0;
 }
 
-/* The next "counter NAME { packets P bytes B }" in an nft listing. */
-static const char *
-next_counter(const char *s, char *name, size_t len, unsigned long long *pk,
-    unsigned long long *by)
-{
-	const char *c;
-
-	while ((c = strstr(s, "counter ")) != NULL) {
-		int n = 0;
-
-		if (sscanf(c, "counter %63s {%n", name, &n) == 1 && n > 0) {
-			const char *q = strstr(c, "packets ");
-
-			(void)len;
-			if (q != NULL && sscanf(q, "packets %llu bytes %llu",
-			    pk, by) == 2)
-				return q + 8;
-		}
-		s = c + 8;
-	}
-	return NULL;
-}
-
 static int
 cmd_status(void)
 {
 	struct history_entry *v;
-	struct strbuf out, err;
+	struct counter *ctr = NULL;
+	struct strbuf err;
 	struct policy *p = NULL;
-	const char *s;
-	size_t n;
-	char name[64];
-	unsigned long long pk, by;
+	size_t n, nctr, i;
+	int rc = EXIT_USAGE;
 
-	strbuf_init(&out, 0);
 	strbuf_init(&err, 0);
 	if (apply_history(apply_state_dir(), &v, &n, &err) == -1)
-		goto fail;
+		goto out;
 	if (n > 0 && strcmp(v[n - 1].file, "-") != 0) {
 		size_t len;
 		char *text = apply_config_text(apply_state_dir(), v[n - 1].seq,
@@ -476,39 +452,33 @@ cmd_status(void)
 	} else
 		puts("applied: nothing (no moat policy in the kernel)");
 	free(v);
-	if (apply_counters(&out, &err) == -1) {
-		if (p == NULL) {
-			policy_free(p);
-			strbuf_free(&out);
-			strbuf_free(&err);
-			return 0;
-		}
-		goto fail;
+	if (counters_read(&ctr, &nctr, &err) == -1) {
+		if (p == NULL)
+			rc = 0;		/* nothing applied, nothing to count */
+		goto out;
 	}
 	printf("%-14s %12s %14s  %s\n", "counter", "packets", "bytes", "rule");
-	for (s = strbuf_str(&out); (s = next_counter(s, name, sizeof(name),
-	    &pk, &by)) != NULL; ) {
-		int num = 0;
+	for (i = 0; i < nctr; i++) {
+		const struct counter *k = &ctr[i];
 		struct strbuf rule;
 
 		strbuf_init(&rule, 0);
-		if (sscanf(name, "rule_%d", &num) == 1 && p != NULL &&
-		    policy_valid(p) && num >= 1 && (size_t)num <= p->nrule)
-			printer_rule(p->rules[num - 1], &rule, false);
-		printf("%-14s %12llu %14llu  %s\n", name, pk, by,
-		    strbuf_str(&rule));
+		if (k->what == NFTC_COUNTS_RULE && p != NULL &&
+		    policy_valid(p) && (size_t)k->number <= p->nrule)
+			printer_rule(p->rules[k->number - 1], &rule, false);
+		printf("%-14s %12llu %14llu  %s\n", k->name,
+		    (unsigned long long)k->packets,
+		    (unsigned long long)k->bytes, strbuf_str(&rule));
 		strbuf_free(&rule);
 	}
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "moat: %s\n", strbuf_str(&err));
+	free(ctr);
 	policy_free(p);
-	strbuf_free(&out);
 	strbuf_free(&err);
-	return 0;
-fail:
-	fprintf(stderr, "moat: %s", strbuf_str(&err));
-	policy_free(p);
-	strbuf_free(&out);
-	strbuf_free(&err);
-	return EXIT_USAGE;
+	return rc;
 }
 
 static int

@@ -55,7 +55,7 @@ write_file(const char *file, const char *data, size_t len, struct strbuf *err)
 	    fwrite(data, 1, len, fp) != len || fflush(fp) == EOF ||
 	    fsync(fileno(fp)) == -1 || fclose(fp) == EOF ||
 	    rename(tmp, file) == -1) {
-		strbuf_printf(err, "%s: %s\n", file, strerror(errno));
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -96,13 +96,13 @@ lock_state(const char *state, struct strbuf *err)
 	if ((mkdir(state, 0700) == -1 && errno != EEXIST) ||
 	    path(file, sizeof(file), state, "history", 0) == -1 ||
 	    (mkdir(file, 0700) == -1 && errno != EEXIST)) {
-		strbuf_printf(err, "%s: %s\n", state, strerror(errno));
+		strbuf_printf(err, "%s: %s", state, strerror(errno));
 		return -1;
 	}
 	path(file, sizeof(file), state, "lock", 0);
 	if ((fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
 	    flock(fd, LOCK_EX) == -1) {
-		strbuf_printf(err, "%s: %s\n", file, strerror(errno));
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
@@ -122,7 +122,7 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 	*n = 0;
 	path(file, sizeof(file), state, "history.log", 0);
 	if ((fp = fopen(file, "r")) == NULL)
-		return errno == ENOENT ? 0 : (strbuf_printf(err, "%s: %s\n",
+		return errno == ENOENT ? 0 : (strbuf_printf(err, "%s: %s",
 		    file, strerror(errno)), -1);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		struct history_entry e;
@@ -140,7 +140,7 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 			cap = cap ? cap * 2 : 16;
 			if ((nv = realloc(*v, cap * sizeof(**v))) == NULL) {
 				fclose(fp);
-				strbuf_puts(err, "out of memory\n");
+				strbuf_puts(err, "out of memory");
 				return -1;
 			}
 			*v = nv;
@@ -164,7 +164,7 @@ append_history(const char *state, const struct history_entry *e,
 	    (unsigned long long)e->when, (unsigned long long)e->hash, e->what,
 	    e->prev, e->file) < 0 || fflush(fp) == EOF ||
 	    fsync(fileno(fp)) == -1 || fclose(fp) == EOF) {
-		strbuf_printf(err, "%s: %s\n", file, strerror(errno));
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -262,7 +262,7 @@ restore_previous(const char *state, const struct history_entry *cur,
 	free(v);
 	if ((script = ruleset_of(state, cur->prev)) == NULL) {
 		strbuf_printf(err, "the ruleset of history entry %u is "
-		    "missing from %s\n", cur->prev, state);
+		    "missing from %s", cur->prev, state);
 		return -1;
 	}
 	rc = nft_run(script, false, NULL, err);
@@ -383,7 +383,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 
 	strbuf_init(&script, 0);
 	if (nftc_compile(p, &script) == -1) {
-		strbuf_puts(err, "out of memory\n");
+		strbuf_puts(err, "out of memory");
 		goto out;
 	}
 	if (dry_run) {
@@ -397,14 +397,16 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		goto out;
 	if (read_pending(state, &pd)) {
 		strbuf_printf(err, "an apply --confirm (history entry %u) is "
-		    "waiting: run moat confirm or moat rollback first\n",
+		    "waiting: run moat confirm or moat rollback first",
 		    pd.seq);
 		goto out;
 	}
-	/* A test hook: more commands in the same transaction, to make the
+#ifdef MOAT_TEST_SEAMS
+	/* Test builds: more commands in the same transaction, to make the
 	 * kernel refuse it (tests/lab/foreign.sh). */
 	if (getenv("MOAT_NFT_INJECT") != NULL)
 		strbuf_printf(&script, "%s\n", getenv("MOAT_NFT_INJECT"));
+#endif
 	/* The kernel refuses or takes the whole transaction. */
 	if (nft_run(strbuf_str(&script), false, NULL, err) == -1)
 		goto out;
@@ -430,9 +432,17 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		int n;
 
 		if (dog == -1) {
-			strbuf_puts(err, "cannot start the confirm watchdog; "
-			    "rolling back\n");
-			restore_previous(state, &e, "revert", msg, err);
+			struct strbuf why;
+
+			strbuf_init(&why, 0);
+			if (restore_previous(state, &e, "revert", msg, &why) == 0)
+				strbuf_puts(err, "cannot start the confirm "
+				    "watchdog; rolled back");
+			else
+				strbuf_printf(err, "cannot start the confirm "
+				    "watchdog, and rolling back failed: %s",
+				    strbuf_str(&why));
+			strbuf_free(&why);
 			goto out;
 		}
 		n = snprintf(buf, sizeof(buf), "%u %lld %lld\n", e.seq,
@@ -461,7 +471,7 @@ apply_confirm(const char *state, struct strbuf *msg, struct strbuf *err)
 	if ((lock = lock_state(state, err)) == -1)
 		return -1;
 	if (!read_pending(state, &pd)) {
-		strbuf_puts(err, "nothing to confirm\n");
+		strbuf_puts(err, "nothing to confirm");
 		close(lock);
 		return -1;
 	}
@@ -485,7 +495,7 @@ apply_rollback(const char *state, struct strbuf *msg, struct strbuf *err)
 	if (current(state, &cur, err) == -1)
 		goto out;
 	if (cur.seq == 0 || strcmp(cur.file, "-") == 0) {
-		strbuf_puts(err, "nothing to roll back: no policy is applied\n");
+		strbuf_puts(err, "nothing to roll back: no policy is applied");
 		goto out;
 	}
 	if (restore_previous(state, &cur, "rollback", msg, err) == -1)
@@ -499,11 +509,4 @@ apply_rollback(const char *state, struct strbuf *msg, struct strbuf *err)
 out:
 	close(lock);
 	return rc;
-}
-
-int
-apply_counters(struct strbuf *out, struct strbuf *err)
-{
-	return nft_run("list counters table inet " NFTC_TABLE "\n", false,
-	    out, err);
 }

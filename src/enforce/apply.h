@@ -49,9 +49,6 @@ int	 apply_history(const char *state, struct history_entry **v, size_t *n,
 	    struct strbuf *err);
 /* The stored config text of entry seq, malloc'd. */
 char	*apply_config_text(const char *state, unsigned seq, size_t *len);
-/* Per-rule counters of the table in the kernel: fills out with nft's
- * listing of table inet moat's counters. */
-int	 apply_counters(struct strbuf *out, struct strbuf *err);
 /* FNV-1a 64 of a buffer. */
 uint64_t apply_hash(const char *s, size_t len);
 

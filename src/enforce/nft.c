@@ -5,8 +5,8 @@
 #include <nftables/libnftables.h>
 #include <string.h>
 
-int
-nft_run(const char *script, bool dry_run, struct strbuf *out,
+static int
+run(const char *script, bool dry_run, bool json, struct strbuf *out,
     struct strbuf *err)
 {
 	struct nft_ctx *ctx;
@@ -23,13 +23,35 @@ nft_run(const char *script, bool dry_run, struct strbuf *out,
 		return -1;
 	}
 	nft_ctx_set_dry_run(ctx, dry_run);
+	if (json)
+		nft_ctx_output_set_flags(ctx, nft_ctx_output_get_flags(ctx) |
+		    NFT_CTX_OUTPUT_JSON);
 	rc = nft_run_cmd_from_buffer(ctx, script);
 	if ((s = nft_ctx_get_output_buffer(ctx)) != NULL && out != NULL)
 		strbuf_puts(out, s);
-	if ((s = nft_ctx_get_error_buffer(ctx)) != NULL && *s != '\0')
-		strbuf_puts(err, s);
-	else if (rc != 0)
-		strbuf_puts(err, "nftables refused the ruleset\n");
+	if ((s = nft_ctx_get_error_buffer(ctx)) != NULL && *s != '\0') {
+		size_t n = strlen(s);
+
+		/* The kernel's report, without its last line end: errors
+		 * carry none (doc/design/errors.md). */
+		while (n > 0 && s[n - 1] == '\n')
+			n--;
+		strbuf_add(err, s, n);
+	} else if (rc != 0)
+		strbuf_puts(err, "nftables refused the ruleset");
 	nft_ctx_free(ctx);
 	return rc == 0 ? 0 : -1;
+}
+
+int
+nft_run(const char *script, bool dry_run, struct strbuf *out,
+    struct strbuf *err)
+{
+	return run(script, dry_run, false, out, err);
+}
+
+int
+nft_list_json(const char *cmds, struct strbuf *out, struct strbuf *err)
+{
+	return run(cmds, false, true, out, err);
 }

@@ -11,5 +11,9 @@
  * err.  out gets what the commands print (for list commands). */
 int	 nft_run(const char *script, bool dry_run, struct strbuf *out,
 	    struct strbuf *err);
+/* Run list commands with libnftables' JSON output (its schema is
+ * libnftables-json(5)) into out.  0, or -1 with the reason in err. */
+int	 nft_list_json(const char *cmds, struct strbuf *out,
+	    struct strbuf *err);
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include "enforce/nftc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -894,6 +895,33 @@ compile_sets(struct nftc *c)
 			strbuf_puts(c->b, " }\n\t}\n\n");
 		}
 	}
+}
+
+/* The names compile_counters gives, read back. */
+enum nftc_counted
+nftc_counter_meaning(const char *name, int *number)
+{
+	int n = 0, end = 0;
+
+	*number = 0;
+	if (strcmp(name, "anti_lockout") == 0)
+		return NFTC_COUNTS_ANTI_LOCKOUT;
+	if (strncmp(name, "default_", 8) == 0 && name[8] != '\0')
+		return NFTC_COUNTS_DEFAULT;
+	if (sscanf(name, "rule_%d%n", &n, &end) == 1 && name[end] == '\0' &&
+	    n > 0) {
+		*number = n;
+		return NFTC_COUNTS_RULE;
+	}
+	if (sscanf(name, "forward_%d%n", &n, &end) == 1 && n > 0) {
+		*number = n;
+		if (name[end] == '\0')
+			return NFTC_COUNTS_FORWARD;
+		if (strcmp(name + end, "_accept") == 0)
+			return NFTC_COUNTS_FORWARD_ACCEPT;
+	}
+	*number = 0;
+	return NFTC_COUNTS_OTHER;
 }
 
 static void

@@ -25,6 +25,19 @@ int	 nftc_compile(const struct policy *p, struct strbuf *b);
  * forward chain (iifname on every rule, inline sets, anonymous counters),
  * what a hand translation would load.  Not for use. */
 int	 nftc_compile_linear(const struct policy *p, struct strbuf *b);
+/* What a named counter of table inet moat counts, read back from the
+ * name the compiler gave it. */
+enum nftc_counted {
+	NFTC_COUNTS_OTHER = 0,		/* not one of moat's names */
+	NFTC_COUNTS_RULE,		/* rule_N: rule N */
+	NFTC_COUNTS_ANTI_LOCKOUT,	/* the anti-lockout rule */
+	NFTC_COUNTS_DEFAULT,		/* default_IF: an interface's default */
+	NFTC_COUNTS_FORWARD,		/* forward_N: port forward N, translated */
+	NFTC_COUNTS_FORWARD_ACCEPT,	/* forward_N_accept: ... and admitted */
+};
+
+/* The meaning of counter name; *number is the rule or forward (else 0). */
+enum nftc_counted nftc_counter_meaning(const char *name, int *number);
 /* The script that removes table inet moat, if present. */
 void	 nftc_remove(struct strbuf *b);
 

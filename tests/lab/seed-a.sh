@@ -18,6 +18,7 @@ grep -q "198.51.100.25:25 192.168.50.11" "$tmp/wan.log" &&
 [ "$(counter rule_2)" -ge 1 ] || fail "rule 2's counter did not go up"
 ns gw "$MOAT" status >"$tmp/status" || fail "status"
 grep -Eq '^rule_2 +[1-9]' "$tmp/status" || fail "status shows no packets for rule 2: $(cat "$tmp/status")"
+grep -Eq '^rule_2 +[0-9]+ +[0-9]+  deny on LAN from ANY to ANY service SMTP' "$tmp/status" || fail "status does not name rule 2: $(cat "$tmp/status")"
 
 # moat test says the same
 "$MOAT" test -f "$conf" --in LAN --src 192.168.50.10 --dst 198.51.100.25 --service SMTP | grep -q "^accept by rule 1" || fail "moat test rule 1"
