@@ -272,7 +272,7 @@ policy_smtp_scan(const struct policy *p, const struct flow *f,
 		return SMTP_NOT_SCANNED;
 	if (v->to_gateway) {
 		if (!av->local_scanning ||
-		    (lan = policy_iface(p, "LAN")) == NULL)
+		    (lan = policy_lan(p)) == NULL)
 			return SMTP_NOT_SCANNED;
 		for (i = 0; i < lan->naddr; i++)
 			if (lan->addrs[i].lit.lo == v->dst)

@@ -654,14 +654,6 @@ lint_antivirus(struct policy *p)
 			    "passing through the gateway is still intercepted "
 			    "and scanned");
 	}
-	if (av->local_scanning) {
-		const struct iface *lan = policy_iface(p, "LAN");
-
-		if (lan == NULL || lan->naddr == 0)
-			diag_warn(&p->diags, av->loc, "smtp-local-scanning "
-			    "listens on the LAN interface's addresses, but no "
-			    "interface named LAN has one: moatd will not start");
-	}
 	if (!av->local_scanning && !av->other_scanning)
 		diag_warn(&p->diags, av->loc, "the antivirus block scans "
 		    "nothing: smtp-other-scanning and smtp-local-scanning are "
@@ -677,10 +669,11 @@ lint_settings(struct lint *L)
 	if (!p->firewall && p->nrule > 0)
 		diag_warn(&p->diags, top, "firewall off: the %zu rules are "
 		    "checked but not enforced", p->nrule);
-	if (p->anti_lockout && p->firewall && policy_iface(p, "LAN") == NULL &&
+	if (p->anti_lockout && p->firewall && policy_lan(p) == NULL &&
 	    p->niface > 0)
 		diag_warn(&p->diags, top, "anti-lockout is on but no interface "
-		    "is named LAN, so nothing keeps the management ports open");
+		    "is named " POLICY_LAN ", so nothing keeps the management "
+		    "ports open");
 	lint_antivirus(p);
 }
 

@@ -141,8 +141,9 @@ add_listener(const struct sockaddr *sa, socklen_t len, enum proxy_mode mode,
 	return 0;
 }
 
-/* The relay listens on the addresses of the interface named LAN, port 25;
- * the transparent listener on every address, the TPROXY port. */
+/* The relay listens on the addresses of the interface named LAN, port 25
+ * (a valid policy with smtp-local-scanning has them: resolve.c); the
+ * transparent listener on every address, the TPROXY port. */
 static int
 open_listeners(const struct policy *p, char *err, size_t errlen)
 {
@@ -150,13 +151,8 @@ open_listeners(const struct policy *p, char *err, size_t errlen)
 	size_t i;
 
 	if (av->local_scanning) {
-		const struct iface *lan = policy_iface(p, "LAN");
+		const struct iface *lan = policy_lan(p);
 
-		if (lan == NULL || lan->naddr == 0) {
-			snprintf(err, errlen, "smtp-local-scanning needs an "
-			    "interface named LAN with an address");
-			return -1;
-		}
 		for (i = 0; i < lan->naddr; i++) {
 			struct sockaddr_storage ss;
 			socklen_t len;
@@ -493,21 +489,6 @@ load(char **text, size_t *len)
 	return p;
 }
 
-/* The proxy can run this config: said before anything is applied. */
-static bool
-runnable(const struct policy *p)
-{
-	const struct iface *lan = policy_iface(p, "LAN");
-
-	if (p->av.present && p->av.local_scanning &&
-	    (lan == NULL || lan->naddr == 0)) {
-		log_info("%s: smtp-local-scanning needs an interface named LAN "
-		    "with an address; nothing changed", conf_path);
-		return false;
-	}
-	return true;
-}
-
 static int
 enforce(const struct policy *p, const char *text, size_t len)
 {
@@ -586,11 +567,6 @@ main(int argc, char **argv)
 		usage();
 	if ((p = load(&text, &len)) == NULL)
 		return 2;
-	if (!runnable(p)) {
-		policy_free(p);
-		free(text);
-		return 2;
-	}
 	if (enforce(p, text, len) == -1) {
 		policy_free(p);
 		free(text);
@@ -646,7 +622,7 @@ main(int argc, char **argv)
 			log_info("SIGHUP: reloading %s", conf_path);
 			if ((p = load(&text, &len)) == NULL)
 				continue;
-			if (runnable(p) && enforce(p, text, len) == 0)
+			if (enforce(p, text, len) == 0)
 				send_config(ctl[1], text, len);
 			policy_free(p);
 			free(text);

@@ -232,8 +232,7 @@ printer_policy(const struct policy *p, struct strbuf *b)
 			addr_lit_format(&ifc->addrs[j].lit, buf, sizeof(buf));
 			strbuf_printf(b, " address %s", buf);
 		}
-		if (def != (strcmp(ifc->name, "LAN") == 0 ? ACT_ACCEPT :
-		    ACT_DENY))
+		if (def != policy_iface_implied_default(ifc))
 			strbuf_printf(b, " default %s", action_name(def));
 		strbuf_putc(b, '\n');
 	}

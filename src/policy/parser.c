@@ -889,6 +889,7 @@ parse_av_setting(struct parser *ps, struct antivirus *av, unsigned *seen)
 	case 1:
 		return take_on_off(ps, &av->other_scanning);
 	case 2:
+		av->local_loc = at;
 		return take_on_off(ps, &av->local_scanning);
 	case 3:
 		return take_on_off(ps, &av->outgoing_scanning);

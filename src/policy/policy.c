@@ -47,12 +47,27 @@ policy_service(const struct policy *p, const char *name)
 	return nametab_get(p->service_names, name);
 }
 
+struct iface *
+policy_lan(const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->niface; i++)
+		if (strcmp(p->ifaces[i]->name, POLICY_LAN) == 0)
+			return p->ifaces[i];
+	return NULL;
+}
+
+enum action
+policy_iface_implied_default(const struct iface *ifc)
+{
+	return strcmp(ifc->name, POLICY_LAN) == 0 ? ACT_ACCEPT : ACT_DENY;
+}
+
 enum action
 policy_iface_default(const struct iface *ifc)
 {
-	if (ifc->def_set)
-		return ifc->def;
-	return strcmp(ifc->name, "LAN") == 0 ? ACT_ACCEPT : ACT_DENY;
+	return ifc->def_set ? ifc->def : policy_iface_implied_default(ifc);
 }
 
 const char *

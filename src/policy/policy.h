@@ -21,6 +21,9 @@
 #include "policy/builtin.h"
 
 #define MOAT_DEFAULT_CONF	"/etc/moat/moat.conf"
+/* The zone the language treats as the LAN: accepted by default, reached
+ * by the anti-lockout rule, where the gateway's relay listens. */
+#define POLICY_LAN		"LAN"
 #define OBJECT_DEPTH_MAX	32	/* objects nested in objects */
 
 enum action {
@@ -173,6 +176,7 @@ struct antivirus {
 	char		*engine_path;
 	bool		 other_scanning;
 	bool		 local_scanning;
+	struct loc	 local_loc;	/* where it is set; line 0: default */
 	bool		 outgoing_scanning;
 	char		*relay_to;	/* host:port, as written (canonical) */
 	bool		 fail_pass;	/* on-scan-failure pass (else tempfail) */
@@ -229,8 +233,12 @@ bool		 policy_forward_smtp(const struct forward *fw);
 /* The object or service with this name, or NULL. */
 struct object	*policy_object(const struct policy *p, const char *name);
 struct service	*policy_service(const struct policy *p, const char *name);
+/* The interface named LAN, or NULL. */
+struct iface	*policy_lan(const struct policy *p);
 /* The verdict of an interface when no rule matches. */
 enum action	 policy_iface_default(const struct iface *ifc);
+/* The verdict when its line says no default: accept for LAN, else deny. */
+enum action	 policy_iface_implied_default(const struct iface *ifc);
 /* "accept", "deny", "reject". */
 const char	*action_name(enum action a);
 /* The known name nearest to name (edit distance), or NULL if none is near. */

@@ -342,13 +342,10 @@ static void
 make_lockout_rule(struct resolver *rs)
 {
 	struct policy *p = rs->p;
-	struct iface *lan = NULL;
+	struct iface *lan = policy_lan(p);
 	struct rule *r;
 	size_t i;
 
-	for (i = 0; i < p->niface; i++)
-		if (strcmp(p->ifaces[i]->name, "LAN") == 0)
-			lan = p->ifaces[i];
 	if (!p->anti_lockout || lan == NULL)
 		return;
 	r = arena_alloc(rs->a, sizeof(*r));
@@ -376,6 +373,27 @@ make_lockout_rule(struct resolver *rs)
 	resolve_expr(rs, &r->dst);
 	resolve_svc_list(rs, &r->svc);
 	p->lockout_rule = r;
+}
+
+/* What the antivirus block needs from the rest of the file: the relay
+ * (smtp-local-scanning, on unless turned off) listens on the addresses of
+ * the interface named LAN. */
+static void
+resolve_antivirus(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	const struct antivirus *av = &p->av;
+	const struct iface *lan = policy_lan(p);
+	bool written = av->local_loc.line > 0;
+
+	if (!av->present || !av->local_scanning ||
+	    (lan != NULL && lan->naddr > 0))
+		return;
+	diag_error(&p->diags, written ? av->local_loc : av->loc,
+	    "smtp-local-scanning%s listens on the addresses of the interface "
+	    "named " POLICY_LAN ", and %s; or say smtp-local-scanning off",
+	    written ? "" : " (on by default)", lan == NULL ? "there is none: "
+	    "declare it with its address" : "it has none: give it one");
 }
 
 void
@@ -414,6 +432,7 @@ resolve_policy(struct policy *p)
 	}
 	for (i = 0; i < p->nforward && !diags_full(&p->diags); i++)
 		resolve_forward(&rs, p->forwards[i]);
+	resolve_antivirus(&rs);
 	if (p->diags.nerrors == 0)
 		make_lockout_rule(&rs);
 }
