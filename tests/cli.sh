@@ -115,7 +115,7 @@ expect_err 2 "test needs --in" -- test $A --src 1.1.1.1
 expect_err 2 "unknown interface 'DMZ'" -- test $A --in DMZ --src 1.1.1.1 --dst 2.2.2.2 --service SMTP
 expect_err 2 "one family" -- test $A --in LAN --src 1.1.1.1 --dst 2001:db8::1 --service SMTP
 expect_err 2 "unknown service" -- test $A --in LAN --src 1.1.1.1 --dst 2.2.2.2 --service SMPT
-expect_err 2 "needs --dport" -- test $A --in LAN --src 1.1.1.1 --dst 2.2.2.2 --proto tcp
+expect_err 2 "tcp needs a port" -- test $A --in LAN --src 1.1.1.1 --dst 2.2.2.2 --proto tcp
 expect_err 2 "not an IPv4 address" -- test $A --in LAN --src 1.1.1 --dst 2.2.2.2 --service SMTP
 
 # Batch replay: flow lines and conntrack -L lines, one answer per flow

@@ -133,12 +133,80 @@ parse_conntrack(char **w, int n, const struct iface *ifc, struct flow *f,
 }
 
 int
+flow_set_service(const struct policy *p, const char *name,
+    enum addr_family fam, struct flow *f, char *err, size_t errlen)
+{
+	const struct service *s = policy_service(p, name);
+	const struct svc_entry *e;
+	size_t i;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "unknown service '%s'", name);
+		return -1;
+	}
+	/* The first protocol of the service that the family has: PING is
+	 * icmp for IPv4 and icmpv6 for IPv6. */
+	for (i = 0; i < s->n && !(s->v[i].proto->family & fam); i++)
+		;
+	if (i == s->n) {
+		snprintf(err, errlen, "service %s does not exist in this "
+		    "address family", name);
+		return -1;
+	}
+	e = &s->v[i];
+	if (e->n == 0 && e->proto->kind != PK_NONE) {
+		snprintf(err, errlen, "service %s covers every port or type: "
+		    "give a protocol and a port", name);
+		return -1;
+	}
+	f->proto = e->proto->number;
+	f->dport = e->n > 0 ? e->v[0].lo : 0;
+	return 0;
+}
+
+int
+flow_set_proto(const char *proto, const char *port, enum addr_family fam,
+    struct flow *f, char *err, size_t errlen)
+{
+	const struct proto_info *pi;
+	int t;
+
+	if (parse_proto(proto, &f->proto) == -1) {
+		snprintf(err, errlen, "unknown protocol '%s'", proto);
+		return -1;
+	}
+	pi = builtin_proto_by_number(f->proto);
+	f->dport = 0;
+	if (pi != NULL && !(pi->family & fam)) {
+		snprintf(err, errlen, "%s does not exist in this address "
+		    "family", pi->name);
+		return -1;
+	}
+	if (pi == NULL || pi->kind == PK_NONE)
+		return 0;
+	if (port == NULL) {
+		snprintf(err, errlen, "%s needs a %s", pi->name,
+		    pi->kind == PK_PORTS ? "port" : "type");
+		return -1;
+	}
+	if (pi->kind == PK_TYPES && (t = builtin_icmp_type(f->proto,
+	    port)) != -1)
+		f->dport = (unsigned)t;
+	else if (flow_parse_number(port, pi->kind == PK_PORTS ? 65535 : 255,
+	    &f->dport) == -1) {
+		snprintf(err, errlen, "'%s' is not a %s", port,
+		    pi->kind == PK_PORTS ? "port" : "type");
+		return -1;
+	}
+	return 0;
+}
+
+int
 flow_parse_line(const struct policy *p, const char *line,
     const struct iface *default_iface, struct flow *f, char *err,
     size_t errlen)
 {
 	char buf[4096], *w[FIELDS_MAX];
-	const struct proto_info *pi;
 	int n;
 
 	if (strlen(line) >= sizeof(buf)) {
@@ -164,32 +232,6 @@ flow_parse_line(const struct policy *p, const char *line,
 	}
 	if (parse_addrs(w[1], w[2], f, err, errlen) == -1)
 		return -1;
-	if (parse_proto(w[3], &f->proto) == -1) {
-		snprintf(err, errlen, "unknown protocol '%s'", w[3]);
-		return -1;
-	}
-	pi = builtin_proto_by_number(f->proto);
-	if (pi != NULL && !(pi->family & addr_family_of(f->src))) {
-		snprintf(err, errlen, "%s does not exist in this address "
-		    "family", pi->name);
-		return -1;
-	}
-	if (pi != NULL && pi->kind != PK_NONE) {
-		int t;
-
-		if (n < 5) {
-			snprintf(err, errlen, "%s needs a %s", pi->name,
-			    pi->kind == PK_PORTS ? "port" : "type");
-			return -1;
-		}
-		if (pi->kind == PK_TYPES &&
-		    (t = builtin_icmp_type(f->proto, w[4])) != -1)
-			f->dport = (unsigned)t;
-		else if (flow_parse_number(w[4], pi->kind == PK_PORTS ? 65535 : 255,
-		    &f->dport) == -1) {
-			snprintf(err, errlen, "bad port or type '%s'", w[4]);
-			return -1;
-		}
-	}
-	return 1;
+	return flow_set_proto(w[3], n == 5 ? w[4] : NULL,
+	    addr_family_of(f->src), f, err, errlen) == -1 ? -1 : 1;
 }

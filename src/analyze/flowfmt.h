@@ -14,6 +14,16 @@
 
 /* A decimal number of at most max, digits only.  0, or -1. */
 int	 flow_parse_number(const char *s, unsigned max, unsigned *out);
+/* The protocol and port (or type) of f from service name: its first
+ * protocol that family fam has (PING: icmp or icmpv6) and that
+ * protocol's first port.  0, or -1 with the reason in err. */
+int	 flow_set_service(const struct policy *p, const char *name,
+	    enum addr_family fam, struct flow *f, char *err, size_t errlen);
+/* The protocol (a name or a number) and port or ICMP type (a number or
+ * a type name; NULL when not given) of f, checked against family fam.
+ * 0, or -1 with the reason in err. */
+int	 flow_set_proto(const char *proto, const char *port,
+	    enum addr_family fam, struct flow *f, char *err, size_t errlen);
 /* Parse one line into f.  Returns 1 for a flow, 0 for a blank or comment
  * line, -1 with a reason in err.  default_iface (may be NULL) is used when
  * the line names none. */

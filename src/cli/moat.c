@@ -159,63 +159,15 @@ static int
 flow_service(const struct policy *p, const struct test_args *ta,
     enum addr_family fam, struct flow *f)
 {
-	const struct proto_info *pi;
-	const char *port;
-	unsigned n;
-	int t;
+	char err[200];
 
 	if ((ta->service == NULL) == (ta->proto == NULL))
 		return usage_error("give either --service NAME or --proto P%s",
 		    "");
-	if (ta->service != NULL) {
-		const struct service *s = policy_service(p, ta->service);
-		const struct svc_entry *e;
-
-		size_t i;
-
-		if (s == NULL)
-			return usage_error("unknown service '%s'", ta->service);
-		/* The first protocol of the service that the family has:
-		 * PING is icmp for IPv4 and icmpv6 for IPv6. */
-		for (i = 0; i < s->n && !(s->v[i].proto->family & fam); i++)
-			;
-		if (i == s->n)
-			return usage_error("service %s does not exist in this "
-			    "address family", ta->service);
-		e = &s->v[i];
-		f->proto = e->proto->number;
-		f->dport = e->n > 0 ? e->v[0].lo : 0;
-		if (e->n == 0 && e->proto->kind != PK_NONE)
-			return usage_error("service %s covers every port or "
-			    "type: give --proto and --dport", ta->service);
-		return 0;
-	}
-	if ((pi = builtin_proto_by_name(ta->proto)) != NULL)
-		f->proto = pi->number;
-	else if (flow_parse_number(ta->proto, 255, &n) == 0) {
-		f->proto = (int)n;
-		pi = builtin_proto_by_number(f->proto);
-	} else
-		return usage_error("unknown protocol '%s'", ta->proto);
-	if (pi != NULL && !(pi->family & fam))
-		return usage_error("protocol %s needs addresses of the other "
-		    "family", pi->name);
-	port = ta->dport != NULL ? ta->dport : ta->type;
-	if (pi == NULL || pi->kind == PK_NONE) {
-		f->dport = 0;
-		return 0;
-	}
-	if (port == NULL)
-		return usage_error(pi->kind == PK_PORTS ? "--proto %s needs "
-		    "--dport N" : "--proto %s needs --type T", pi->name);
-	if (pi->kind == PK_TYPES && (t = builtin_icmp_type(pi->number,
-	    port)) != -1) {
-		f->dport = (unsigned)t;
-		return 0;
-	}
-	if (flow_parse_number(port, pi->kind == PK_PORTS ? 65535 : 255, &n) == -1)
-		return usage_error("'%s' is not a port or type", port);
-	f->dport = n;
+	if ((ta->service != NULL ? flow_set_service(p, ta->service, fam, f,
+	    err, sizeof(err)) : flow_set_proto(ta->proto, ta->dport != NULL ?
+	    ta->dport : ta->type, fam, f, err, sizeof(err))) == -1)
+		return usage_error("%s", err);
 	return 0;
 }
 
