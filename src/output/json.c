@@ -279,6 +279,8 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	json_kv_int(b, "smtp_data_timeout", av->data_timeout, &f);
 	json_kv_bool(b, "smtp_keep_client_address", av->keep_client_address,
 	    &f);
+	json_kv_str(b, "smtp_bare_newline", av->bare_normalize ? "normalize" :
+	    "reject", &f);
 	strbuf_putc(b, '}');
 }
 

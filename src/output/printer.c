@@ -200,8 +200,10 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	print_duration(b, av->command_timeout);
 	strbuf_puts(b, "\n    smtp-data-timeout ");
 	print_duration(b, av->data_timeout);
-	strbuf_printf(b, "\n    smtp-keep-client-address %s\n}\n",
+	strbuf_printf(b, "\n    smtp-keep-client-address %s\n",
 	    av->keep_client_address ? "on" : "off");
+	strbuf_printf(b, "    smtp-bare-newline %s\n}\n", av->bare_normalize ?
+	    "normalize" : "reject");
 }
 
 /* Start a section: a blank line between non-empty sections. */

@@ -33,7 +33,7 @@ static const char *const av_settings[] = {
 	"engine", "smtp-other-scanning", "smtp-local-scanning",
 	"smtp-outgoing-scanning", "smtp-relay-to", "on-virus",
 	"on-scan-failure", "max-message-size", "smtp-command-timeout",
-	"smtp-data-timeout", "smtp-keep-client-address",
+	"smtp-data-timeout", "smtp-keep-client-address", "smtp-bare-newline",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -929,6 +929,14 @@ parse_av_setting(struct parser *ps, struct antivirus *av, unsigned *seen)
 		break;
 	case 10:
 		return take_on_off(ps, &av->keep_client_address);
+	case 11:
+		if (is_kw(ps, "reject"))
+			av->bare_normalize = false;
+		else if (is_kw(ps, "normalize"))
+			av->bare_normalize = true;
+		else
+			return expected(ps, "reject or normalize");
+		break;
 	}
 	next(ps);
 	return 0;

@@ -238,7 +238,8 @@ av_eq(const struct antivirus *a, const struct antivirus *b)
 	    a->max_size == b->max_size &&
 	    a->command_timeout == b->command_timeout &&
 	    a->data_timeout == b->data_timeout &&
-	    a->keep_client_address == b->keep_client_address;
+	    a->keep_client_address == b->keep_client_address &&
+	    a->bare_normalize == b->bare_normalize;
 }
 
 bool

@@ -184,6 +184,7 @@ struct antivirus {
 	unsigned	 command_timeout;	/* seconds waiting for a command */
 	unsigned	 data_timeout;		/* seconds waiting in DATA */
 	bool		 keep_client_address;	/* intercepted: from the client */
+	bool		 bare_normalize;	/* bare CR/LF in DATA: CRLF, not 554 */
 };
 
 struct policy {

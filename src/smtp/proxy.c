@@ -112,7 +112,6 @@ enum session_state {
 static const char *const state_name[] = { "connected", "ready", "mail",
     "quit" };
 
-
 struct session {
 	struct proxy_session	*ps;
 	struct proxy_conf	*conf;
@@ -125,7 +124,7 @@ struct session {
 	char			 from[CMD_MAX];
 	unsigned		 errors;
 	struct msgbuf		 msg;
-	struct smtpio_reply		 r;
+	struct smtpio_reply	 r;
 	char			 line[CMD_MAX + 1];
 	char			*out, *in;	/* OUT_BUF each, for DATA */
 	double			 scan_secs;	/* the last scan took */
@@ -407,6 +406,7 @@ struct hold {
 	struct session	*s;
 	bool		 over;		/* past max size: the rest dropped */
 	bool		 store_failed;	/* msgbuf could not take it */
+	bool		 bare;		/* it had a bare CR or LF */
 };
 
 static void
@@ -433,7 +433,8 @@ read_data(struct session *s, struct hold *h)
 
 	*h = (struct hold){ .s = s };
 	s->client.timeout = s->conf->av.data_timeout;
-	rc = smtpdata_read(&s->client, keep, h);
+	rc = smtpdata_read(&s->client, s->conf->av.bare_normalize ?
+	    SMTPDATA_BARE_NORMALIZE : SMTPDATA_BARE_REJECT, keep, h, &h->bare);
 	s->client.timeout = saved;
 	return rc;
 }
@@ -524,6 +525,15 @@ do_data(struct session *s)
 		return say(s, "552 5.3.4 Error: message exceeds "
 		    "the size limit of %llu bytes",
 		    (unsigned long long)s->conf->av.max_size);
+	}
+	if (h.bare && !s->conf->av.bare_normalize) {
+		/* Lines end in CRLF (RFC 5321 2.3.8); a message with a bare
+		 * CR or LF is refused whole (smtp-bare-newline reject). */
+		log_message(s, "bare-newline", "", &t0, "554");
+		upstream_rset(s);
+		reset_transaction(s);
+		return say(s, "554 5.5.2 Error: bare CR or LF in the message; "
+		    "lines must end in CRLF");
 	}
 	if (h.store_failed) {
 		log_message(s, "failed", "", &t0, "cannot hold the message");
@@ -715,6 +725,16 @@ serve(struct session *s)
 			say(s, "421 4.7.0 %s Error: too many errors",
 			    s->conf->hostname);
 			break;
+		}
+		if (memchr(s->line, '\r', len) != NULL ||
+		    memchr(s->line, '\0', len) != NULL) {
+			/* Never passed on: a next hop may read them as line
+			 * ends (smuggling) or as the end of the string. */
+			s->errors++;
+			if (say(s, "500 5.5.2 Error: bare CR or NUL in a "
+			    "command") == -1)
+				break;
+			continue;
 		}
 		if (do_command(s, s->line, len) == -1)
 			break;

@@ -15,10 +15,19 @@
 /* Where the reader puts the message: n bytes at p, in order. */
 typedef void smtpdata_sink(void *arg, const char *p, size_t n);
 
-/* Read a message from c up to and including its end-of-data line,
- * unstuffed, handing it to sink(arg, …) in runs.  SMTPIO_OK at the end of
+/* What to do with a CR or LF that is not part of a CRLF in a message
+ * (doc/design/smtp-proxy.md): it never ends a line either way. */
+enum smtpdata_bare {
+	SMTPDATA_BARE_REJECT = 0,	/* kept as it came; *bare says so */
+	SMTPDATA_BARE_NORMALIZE,	/* written as CRLF */
+};
+
+/* Read a message from c up to and including its end-of-data line (CRLF
+ * "." CRLF, nothing else), unstuffed, handing it to sink(arg, …) in runs;
+ * *bare tells whether it held a bare CR or LF.  SMTPIO_OK at the end of
  * the data, or SMTPIO_EOF / SMTPIO_TIMEOUT when the peer left first. */
-int	 smtpdata_read(struct smtpio *c, smtpdata_sink *sink, void *arg);
+int	 smtpdata_read(struct smtpio *c, enum smtpdata_bare mode,
+	    smtpdata_sink *sink, void *arg, bool *bare);
 
 /* A message being written: output gathered in buf for large writes. */
 struct smtpdata_writer {
@@ -26,6 +35,7 @@ struct smtpdata_writer {
 	char		*buf;
 	size_t		 cap, len;
 	bool		 bol;		/* at the beginning of a line */
+	bool		 cr;		/* the last byte put was a CR */
 };
 
 /* Start a message to c, gathering output in buf (cap bytes, at least
@@ -34,7 +44,7 @@ void	 smtpdata_begin(struct smtpdata_writer *w, struct smtpio *c,
 	    char *buf, size_t cap);
 /* The next n bytes of the message, stuffed.  0, or -1 when c failed. */
 int	 smtpdata_put(struct smtpdata_writer *w, const char *p, size_t n);
-/* End the message (a line end if it lacked one, then "."), and flush.
+/* End the message (CRLF if it did not end in one, then "."), and flush.
  * 0, or -1 when c failed. */
 int	 smtpdata_end(struct smtpdata_writer *w);
 

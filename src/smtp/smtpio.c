@@ -81,7 +81,11 @@ smtpio_line(struct smtpio *c, char *out, size_t max, size_t *len)
 	}
 	if (toolong)
 		return SMTPIO_LONG;
-	while (got > 0 && (out[got - 1] == '\n' || out[got - 1] == '\r'))
+	/* The line end: LF, or CRLF.  Any other CR stays, for the caller to
+	 * see. */
+	if (got > 0 && out[got - 1] == '\n')
+		got--;
+	if (got > 0 && out[got - 1] == '\r')
 		got--;
 	out[got] = '\0';
 	*len = got;

@@ -554,6 +554,103 @@ def tests_clamd(lab):
     lab.stop("sink")
 
 
+# The published end-of-data variants of SMTP smuggling (CVE-2023-51764
+# and its kin): none of them may end a message.
+SMUGGLE_ENDS = [b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"\r.\r\n", b"\r\n.\r",
+                b"\r\n\x00.\r\n"]
+
+
+def strict_read(data, normalize):
+    """What a strict server reads as the message from data (the bytes after
+    354): to CRLF "." CRLF only, unstuffed after CRLF only; bare CR and LF
+    kept, or CRLF with normalize.  (message, had_bare), or None."""
+    out, i, bol, bare = bytearray(), 0, True, False
+    while i < len(data):
+        if bol and data[i:i + 1] == b".":
+            if data[i + 1:i + 3] == b"\r\n":
+                return bytes(out), bare
+            i += 1
+            bol = False
+        elif data[i:i + 2] == b"\r\n":
+            out += b"\r\n"
+            i += 2
+            bol = True
+        elif data[i:i + 1] in (b"\r", b"\n"):
+            bare = True
+            out += b"\r\n" if normalize else data[i:i + 1]
+            i += 1
+            bol = False
+        else:
+            out += data[i:i + 1]
+            i += 1
+            bol = False
+    return None
+
+
+def pipelined(raw, timeout=10):
+    """Write raw at once and read every reply until the proxy closes."""
+    c = socket.create_connection(RELAY, timeout=timeout)
+    f = c.makefile("rb")
+    f.readline()			# the greeting
+    c.sendall(raw)
+    replies = []
+    try:
+        for line in f:
+            replies.append(line)
+    except OSError:
+        pass
+    c.close()
+    return replies
+
+
+def tests_smuggling(lab):
+    """One DATA from a raw client, a second transaction written after a
+    non-standard end of data: messages acknowledged to the client equal
+    the messages the recording next hop got, same content, and none has
+    the smuggled sender; with the default (smtp-bare-newline reject) and
+    with normalize."""
+    lab.sink()
+    for normalize in (False, True):
+        lab.moatd(extra="    smtp-bare-newline normalize\n" if normalize
+                  else "")
+        for end in SMUGGLE_ENDS:
+            data = (b"Subject: one\r\n\r\nbody" + end +
+                    b"MAIL FROM:<ceo@bank.test>\r\nRCPT TO:<b@y.test>\r\n"
+                    b"DATA\r\nSubject: smuggled\r\n\r\nx\r\n.\r\n")
+            before = set(lab.delivered())
+            replies = pipelined(b"EHLO c\r\nMAIL FROM:<a@x.test>\r\n"
+                                b"RCPT TO:<b@y.test>\r\nDATA\r\n" + data +
+                                b"QUIT\r\n")
+            time.sleep(0.1)
+            new = sorted(set(lab.delivered()) - before)
+            acked = [r for r in replies if r.startswith(b"250 2.0.0 Ok: queued")]
+            want, bare = strict_read(data, normalize)
+            what = "%r, %s" % (end, "normalize" if normalize else "reject")
+            check(len(acked) == len(new), "smuggling %s: messages "
+                  "acknowledged == messages delivered" % what,
+                  (replies, new))
+            senders = [lab.envelope(n)[0] for n in new]
+            check(all("ceo@bank.test" not in x for x in senders),
+                  "smuggling %s: no smuggled sender reaches the next hop"
+                  % what, senders)
+            if bare and not normalize:
+                check(new == [] and any(r.startswith(b"554 5.5.2")
+                                        for r in replies),
+                      "smuggling %s: the message is refused whole (554)"
+                      % what, replies)
+            else:
+                check(len(new) == 1 and
+                      header_and_body(lab.message(new[0]))[1] == want,
+                      "smuggling %s: one message, as a strict server reads "
+                      "it" % what, [lab.message(n) for n in new])
+    # In commands, a bare CR or a NUL gets 500 and goes nowhere.
+    replies = pipelined(b"EHLO c\r\nMAIL FROM:<a@x.test>\rRCPT TO:<b@y>\r\n"
+                        b"NOOP\x00\r\nQUIT\r\n")
+    check(sum(r.startswith(b"500 5.5.2 Error: bare CR or NUL")
+              for r in replies) == 2,
+          "a bare CR or a NUL in a command: 500", replies)
+
+
 def tests_refused(lab):
     """A config the proxy cannot run is refused before anything is
     applied: exit 2, nothing in the history."""
@@ -577,6 +674,7 @@ def main():
     lab = Lab()
     try:
         tests_libclamav(lab)
+        tests_smuggling(lab)
         tests_clamd(lab)
         tests_refused(lab)
     finally:

@@ -1,8 +1,10 @@
 /* test_smtpdata.c: the DATA codec.  A message written with smtpdata_put
  * in any slicing, through any output buffer size, and read back with
- * smtpdata_read, is the message (ended with a line end); dots that start
- * lines are stuffed on the wire and only there; reading stops at the
- * end-of-data line and leaves what follows (a pipelined command). */
+ * smtpdata_read, is the message (ended with CRLF); dots that start lines
+ * (after CRLF) are stuffed on the wire and only there; only CRLF "." CRLF
+ * ends the data, whatever bare CR or LF came before it, and reading
+ * stops there, leaving what follows (a pipelined command); bare CR and LF
+ * are kept and marked, or written as CRLF. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +47,20 @@ make(char *p, size_t n, unsigned seed)
 	}
 }
 
+/* A CR or LF in msg that is not part of a CRLF (a CR at the end is bare:
+ * the writer's CRLF comes after it). */
+static bool
+has_bare(const char *msg, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r')) ||
+		    (msg[i] == '\r' && (i + 1 == n || msg[i + 1] != '\n')))
+			return true;
+	return false;
+}
+
 /* Write msg through a writer with a cap-byte buffer in slices of step,
  * then the wire bytes must read back as msg (+ CRLF when it did not end a
  * line). */
@@ -55,6 +71,7 @@ round_trip(const char *msg, size_t n, size_t cap, size_t step)
 	struct smtpio in, out;
 	struct got g = { 0 };
 	char *buf = malloc(cap);
+	bool bare;
 	int sv[2];
 	size_t off;
 
@@ -71,8 +88,10 @@ round_trip(const char *msg, size_t n, size_t cap, size_t step)
 	g.cap = n + 2;
 	g.p = malloc(g.cap);
 	assert_non_null(g.p);
-	assert_int_equal(smtpdata_read(&in, sink, &g), SMTPIO_OK);
-	if (n == 0 || msg[n - 1] == '\n') {
+	assert_int_equal(smtpdata_read(&in, SMTPDATA_BARE_REJECT, sink, &g,
+	    &bare), SMTPIO_OK);
+	assert_int_equal(bare, has_bare(msg, n));
+	if (n == 0 || (n >= 2 && msg[n - 2] == '\r' && msg[n - 1] == '\n')) {
 		assert_int_equal(g.n, n);
 	} else {
 		assert_int_equal(g.n, n + 2);
@@ -108,7 +127,119 @@ test_round_trip(void **state)
 	round_trip("", 0, 64, 1);
 	round_trip(".", 1, 64, 1);
 	round_trip(".\r\n", 3, 64, 1);
+	round_trip("a\n.\n", 4, 64, 1);
+	round_trip("a\r", 2, 64, 1);
 	free(msg);
+}
+
+/* Read wire (the bytes after 354) in mode: the message must be want, with
+ * bare as given, and "NEXT\r\n" must be left unread. */
+static void
+read_case(const char *wire, enum smtpdata_bare mode, const char *want,
+    bool want_bare)
+{
+	struct smtpio in;
+	struct got g = { .cap = 256 };
+	size_t n = strlen(wire);
+	bool bare;
+	int sv[2];
+
+	g.p = malloc(g.cap);
+	assert_non_null(g.p);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(send(sv[0], wire, n, 0), (ssize_t)n);
+	assert_int_equal(send(sv[0], "NEXT\r\n", 6, 0), 6);
+	smtpio_init(&in, sv[1], 5);
+	assert_int_equal(smtpdata_read(&in, mode, sink, &g, &bare), SMTPIO_OK);
+	assert_int_equal(g.n, strlen(want));
+	assert_memory_equal(g.p, want, g.n);
+	assert_int_equal(bare, want_bare);
+	assert_int_equal(in.end - in.start, 6);
+	assert_memory_equal(in.buf + in.start, "NEXT\r\n", 6);
+	close(sv[0]);
+	close(sv[1]);
+	free(g.p);
+}
+
+/* The published end-of-data variants of SMTP smuggling: none ends the
+ * data; the smuggled commands after them stay in the message. */
+static void
+test_smuggling(void **state)
+{
+	static const char *const ends[] = { "\n.\n", "\n.\r\n", "\r\n.\n",
+	    "\r.\r\n", "\r\n.\r", "\r\n\0.\r\n" };
+	static const char smuggled[] = "MAIL FROM:<ceo@bank.test>\r\n"
+	    "RCPT TO:<b@y>\r\nDATA\r\nx\r\n";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		char wire[256], want[256];
+		size_t elen = i == 5 ? 6 : strlen(ends[i]), n = 0, m = 0;
+		bool bare = i != 5;
+
+		/* wire: "a" END SMUGGLED ".\r\n"; the \0 variant is one
+		 * byte longer than strlen says. */
+		memcpy(wire, "a", 1);
+		n = 1;
+		memcpy(wire + n, ends[i], elen);
+		n += elen;
+		memcpy(wire + n, smuggled, sizeof(smuggled) - 1);
+		n += sizeof(smuggled) - 1;
+		memcpy(wire + n, ".\r\n", 3);
+		n += 3;
+		wire[n] = '\0';
+		/* The message: all of it before the real end, unstuffed
+		 * only after CRLF ("\r\n.\n", "\r\n.\r": the dot is
+		 * stuffing). */
+		memcpy(want, wire, n - 3);
+		m = n - 3;
+		if (i == 2 || i == 4) {
+			memmove(want + 3, want + 4, m - 4);
+			m--;
+		}
+		if (i == 5) {
+			struct smtpio in;
+			struct got g = { .cap = 256 };
+			int sv[2];
+
+			/* strlen stops at the NUL: sent by length here. */
+			g.p = malloc(g.cap);
+			assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0,
+			    sv), 0);
+			assert_int_equal(send(sv[0], wire, n, 0), (ssize_t)n);
+			smtpio_init(&in, sv[1], 5);
+			assert_int_equal(smtpdata_read(&in,
+			    SMTPDATA_BARE_REJECT, sink, &g, &bare), SMTPIO_OK);
+			assert_false(bare);
+			assert_int_equal(g.n, m);
+			assert_memory_equal(g.p, want, m);
+			assert_int_equal(in.end, in.start);
+			close(sv[0]);
+			close(sv[1]);
+			free(g.p);
+			continue;
+		}
+		want[m] = '\0';
+		read_case(wire, SMTPDATA_BARE_REJECT, want, bare);
+	}
+	/* "\r\n.\r" then more: the dot was stuffing, the CR bare. */
+	read_case("a\r\n.\rb\r\n.\r\n", SMTPDATA_BARE_REJECT, "a\r\n\rb\r\n",
+	    true);
+}
+
+static void
+test_normalize(void **state)
+{
+	(void)state;
+	read_case("a\nb\rc\r\n.\r\n", SMTPDATA_BARE_NORMALIZE,
+	    "a\r\nb\r\nc\r\n", true);
+	read_case("a\nb\rc\r\n.\r\n", SMTPDATA_BARE_REJECT, "a\nb\rc\r\n",
+	    true);
+	read_case("a\r\n..b\r\n\r\n.\r\n", SMTPDATA_BARE_NORMALIZE,
+	    "a\r\n.b\r\n\r\n", false);
+	read_case(".\r\n", SMTPDATA_BARE_REJECT, "", false);
+	read_case("\r\r\n.\r\n", SMTPDATA_BARE_NORMALIZE, "\r\n\r\n", true);
 }
 
 /* The bytes on the wire for one message, and its end. */
@@ -142,16 +273,18 @@ test_cut(void **state)
 {
 	struct smtpio in;
 	struct got g = { .cap = 64 };
+	bool bare;
 	int sv[2];
 
 	(void)state;
 	g.p = malloc(g.cap);
 	assert_non_null(g.p);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(send(sv[0], "abc\r\n..\r\n", 9, 0), 9);
+	assert_int_equal(send(sv[0], "abc\r\n..\r\n\n.\n", 12, 0), 12);
 	close(sv[0]);
 	smtpio_init(&in, sv[1], 5);
-	assert_int_equal(smtpdata_read(&in, sink, &g), SMTPIO_EOF);
+	assert_int_equal(smtpdata_read(&in, SMTPDATA_BARE_REJECT, sink, &g,
+	    &bare), SMTPIO_EOF);
 	close(sv[1]);
 	free(g.p);
 }
@@ -163,6 +296,8 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_stuffing),
 		cmocka_unit_test(test_cut),
+		cmocka_unit_test(test_smuggling),
+		cmocka_unit_test(test_normalize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
