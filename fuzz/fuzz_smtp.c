@@ -72,49 +72,56 @@ fail(const char *why)
 	abort();
 }
 
-/* The next reply of the script (its lines up to one that is not a
- * continuation, completed with a final line if the script ends first), or
- * dflt when the script is used up.  The token is the next hop's alone. */
-static void
+/* The next reply of the script into out (its lines up to one that is
+ * not a continuation; a line cut at the buffer's end, or a script that
+ * ends first, is completed, so the proxy is never left waiting), or dflt
+ * when the script is used up.  Its length.  The token is the next hop's
+ * alone: taken out of scripted replies. */
+static size_t
 next_reply(struct upstream *u, const char *dflt, char *out, size_t len)
 {
 	size_t n = 0;
-	bool more = true;
 	char *t;
 
 	if (u->script >= u->end) {
 		snprintf(out, len, "%s", dflt);
-		return;
+		return strlen(out);
 	}
-	while (more && n + 8 < len) {
+	for (;;) {
 		const char *nl;
 		size_t take;
+		bool more;
 
-		if (u->script >= u->end) {
-			n += (size_t)snprintf(out + n, len - n, "250 ok\r\n");
+		if (u->script >= u->end || n + 16 > len) {
+			memcpy(out + n, "250 ok\r\n", 8);
+			n += 8;
 			break;
 		}
 		nl = memchr(u->script, '\n', (size_t)(u->end - u->script));
 		take = nl ? (size_t)(nl - u->script) + 1 :
 		    (size_t)(u->end - u->script);
-		if (take > len - n - 8)
-			take = len - n - 8;
+		if (take > len - n - 16)
+			take = len - n - 16;
 		more = take > 4 && u->script[3] == '-';
 		memcpy(out + n, u->script, take);
 		n += take;
 		u->script += take;
-		if (nl == NULL)
-			n += (size_t)snprintf(out + n, len - n, "\r\n");
+		if (out[n - 1] != '\n') {
+			memcpy(out + n, "\r\n", 2);
+			n += 2;
+		}
+		if (!more)
+			break;
 	}
-	out[n] = '\0';
-	while ((t = strstr(out, TOKEN)) != NULL)
+	while ((t = memmem(out, n, TOKEN, 5)) != NULL)
 		*t = 'm';
+	return n;
 }
 
 static void
-say(struct upstream *u, const char *s)
+say(struct upstream *u, const char *s, size_t n)
 {
-	if (send(u->fd, s, strlen(s), MSG_NOSIGNAL) < 0) {
+	if (send(u->fd, s, n, MSG_NOSIGNAL) < 0) {
 		/* the proxy is gone */
 	}
 }
@@ -283,35 +290,35 @@ upstream_main(void *arg)
 {
 	struct upstream *u = arg;
 	char line[1200], r[REPLY_MAX];
-	size_t len;
+	size_t len, n;
 
-	next_reply(u, "220 next.hop ESMTP\r\n", r, sizeof(r));
-	say(u, r);
+	n = next_reply(u, "220 next.hop ESMTP\r\n", r, sizeof(r));
+	say(u, r, n);
 	while (read_line(u->fd, line, sizeof(line), &len)) {
 		if (!relayed(line))
 			fail("the next hop got a line that is not a command");
 		if (strncmp(line, "DATA", 4) == 0) {
-			next_reply(u, "354 go on\r\n", r, sizeof(r));
-			say(u, r);
-			if (strncmp(r, "354", 3) != 0)
+			n = next_reply(u, "354 go on\r\n", r, sizeof(r));
+			say(u, r, n);
+			if (n < 3 || memcmp(r, "354", 3) != 0)
 				continue;
 			if (!read_message(u))
 				break;
-			next_reply(u, "250 ok\r\n", r, sizeof(r));
+			n = next_reply(u, "250 ok\r\n", r, sizeof(r));
 			if (r[0] == '2') {
-				snprintf(r, sizeof(r), "250 2.0.0 Ok: queued as "
-				    TOKEN "%u\r\n", ++u->accepted);
+				n = (size_t)snprintf(r, sizeof(r), "250 2.0.0 Ok: "
+				    "queued as " TOKEN "%u\r\n", ++u->accepted);
 				keep_message(u, u->accepted);
 			}
-			say(u, r);
+			say(u, r, n);
 		} else if (strncmp(line, "EHLO", 4) == 0) {
-			next_reply(u, "250-next.hop\r\n250-PIPELINING\r\n"
+			n = next_reply(u, "250-next.hop\r\n250-PIPELINING\r\n"
 			    "250-SIZE 1000\r\n250-STARTTLS\r\n250 8BITMIME\r\n",
 			    r, sizeof(r));
-			say(u, r);
+			say(u, r, n);
 		} else {
-			next_reply(u, "250 2.0.0 Ok\r\n", r, sizeof(r));
-			say(u, r);
+			n = next_reply(u, "250 2.0.0 Ok\r\n", r, sizeof(r));
+			say(u, r, n);
 		}
 	}
 	return NULL;

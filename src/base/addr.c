@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,4 +290,40 @@ addr_sockaddr_format(const struct sockaddr_storage *ss, char *buf, size_t len)
 			snprintf(buf, len, "[%s]:%u", host, port);
 	} else
 		snprintf(buf, len, "?");
+}
+
+bool
+addr_is_local(const struct sockaddr_storage *ss)
+{
+	struct ifaddrs *ifs, *i;
+	bool local = false;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
+			return true;
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
+			return true;
+	} else
+		return true;
+	if (getifaddrs(&ifs) == -1)
+		return true;
+	for (i = ifs; i != NULL && !local; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family !=
+		    ss->ss_family)
+			continue;
+		if (ss->ss_family == AF_INET)
+			local = ((const struct sockaddr_in *)ss)->sin_addr.s_addr
+			    == ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		else
+			local = memcmp(&((const struct sockaddr_in6 *)ss)->
+			    sin6_addr, &((struct sockaddr_in6 *)i->ifa_addr)->
+			    sin6_addr, sizeof(struct in6_addr)) == 0;
+	}
+	freeifaddrs(ifs);
+	return local;
 }

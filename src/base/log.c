@@ -32,23 +32,45 @@ log_verbose(void)
 	return verbose;
 }
 
+/* Append text to out (cap bytes, n used) with every control byte (below
+ * 0x20, and 0x7f) as \xNN: what a client or a next hop wrote can neither
+ * end the line, nor forge one, nor drive a terminal (ESC sequences).
+ * Stops before the last byte, which the line end takes. */
+static size_t
+put_escaped(char *out, size_t cap, size_t n, const char *text)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *text != '\0' && n + 5 < cap; text++) {
+		unsigned char ch = (unsigned char)*text;
+
+		if (ch < 0x20 || ch == 0x7f) {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 15];
+		} else
+			out[n++] = (char)ch;
+	}
+	return n;
+}
+
 static void
 vlog(const char *fmt, va_list ap)
 {
-	char buf[LINE_MAX_LOG];
+	char text[LINE_MAX_LOG], line[LINE_MAX_LOG * 2];
 	struct timespec ts;
 	struct tm tm;
 	size_t n;
 
+	vsnprintf(text, sizeof(text), fmt, ap);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, sizeof(buf), "%b %e %H:%M:%S ", &tm);
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s: ", log_name);
-	if (n < sizeof(buf) - 1)
-		vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
-	n = strlen(buf);
-	buf[n++] = '\n';
-	if (write(log_fd, buf, n) < 0) {
+	n = strftime(line, sizeof(line), "%b %e %H:%M:%S ", &tm);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s: ", log_name);
+	n = put_escaped(line, sizeof(line), n, text);
+	line[n++] = '\n';
+	if (write(log_fd, line, n) < 0) {
 		/* nowhere else to say it */
 	}
 }

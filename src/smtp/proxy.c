@@ -249,12 +249,31 @@ upstream_close(struct session *s)
 	s->up_open = false;
 }
 
+/* Why a reply could not be read, for the log. */
+static const char *
+reply_error(int rc)
+{
+	switch (rc) {
+	case SMTPIO_TIMEOUT:
+		return "timed out";
+	case SMTPIO_LONG:
+		return "sent a reply longer than moat reads";
+	case SMTPIO_BAD:
+		return "sent a reply that is not SMTP";
+	default:
+		return "closed the connection";
+	}
+}
+
 /* Send a command upstream and read its reply into s->r; on failure the
- * upstream is closed and s->r.code is 0. */
+ * upstream is closed (a next hop whose replies cannot be followed is
+ * never read again: the next reply would pair with the wrong command)
+ * and s->r.code is 0. */
 static int
 upstream_cmd(struct session *s, const char *cmd, size_t len)
 {
 	char buf[CMD_MAX + 3];
+	int rc;
 
 	if (!s->up_open || len > CMD_MAX) {
 		s->r.code = 0;
@@ -262,8 +281,10 @@ upstream_cmd(struct session *s, const char *cmd, size_t len)
 	}
 	memcpy(buf, cmd, len);
 	memcpy(buf + len, "\r\n", 2);
-	if (smtpio_write(&s->up, buf, len + 2) != SMTPIO_OK ||
-	    smtpio_read_reply(&s->up, &s->r) != SMTPIO_OK) {
+	if ((rc = smtpio_write(&s->up, buf, len + 2)) != SMTPIO_OK ||
+	    (rc = smtpio_read_reply(&s->up, &s->r)) != SMTPIO_OK) {
+		log_info("S%u: server=%s %s", s->ps->id, s->server_name,
+		    reply_error(rc));
 		upstream_close(s);
 		s->r.code = 0;
 		return -1;
@@ -458,8 +479,9 @@ send_message(struct session *s, const char *header)
 		ssize_t n;
 
 		if (s->msg.fd == -1) {		/* in memory: read in place */
+			if ((n = (ssize_t)(s->msg.len - off)) == 0)
+				break;		/* (mem is NULL when empty) */
 			in = s->msg.mem + off;
-			n = (ssize_t)(s->msg.len - off);
 		} else {
 			if (s->in == NULL && (s->in = malloc(OUT_BUF)) == NULL)
 				goto done;
@@ -736,8 +758,13 @@ serve(struct session *s)
 				break;
 			continue;
 		}
-		if (do_command(s, s->line, len) == -1)
+		if (do_command(s, s->line, len) == -1) {
+			if (!s->up_open)	/* the client may still hear */
+				say(s, "421 4.4.2 %s Error: the next hop "
+				    "failed; try again later",
+				    s->conf->hostname);
 			break;
+		}
 		if (s->state != ST_QUIT && !s->up_open) {
 			say(s, "421 4.4.2 %s Error: the next hop "
 			    "closed the connection", s->conf->hostname);
@@ -790,7 +817,18 @@ proxy_run(struct proxy_session *ps)
 
 	if (s == NULL)
 		return;
-	if (upstream_connect(s, why, sizeof(why)) == -1) {
+	if (ps->mode == PROXY_TRANSPARENT && addr_is_local(&ps->local)) {
+		/* TPROXY keeps the foreign destination of a connection
+		 * passing through: this one came to the listener directly,
+		 * and relaying it would connect the proxy to itself. */
+		addr_sockaddr_format(&ps->local, s->server_name,
+		    sizeof(s->server_name));
+		log_info("S%u: client=%s server=%s refused: not intercepted "
+		    "(a connection to the gateway itself)", ps->id,
+		    s->client_name, s->server_name);
+		say(s, "421 4.3.0 %s Error: this port takes intercepted "
+		    "connections only", s->conf->hostname);
+	} else if (upstream_connect(s, why, sizeof(why)) == -1) {
 		log_info("S%u: client=%s next hop unreachable: %s", ps->id,
 		    s->client_name, why);
 		say(s, "421 4.4.1 %s Error: the next hop is not "

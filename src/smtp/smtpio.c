@@ -117,36 +117,38 @@ smtpio_write(struct smtpio *c, const void *p, size_t n)
 int
 smtpio_read_reply(struct smtpio *c, struct smtpio_reply *r)
 {
-	char line[1024];
+	char line[SMTPIO_REPLY_LINE_MAX + 1];
 	size_t len;
+	int first = 0;
 
 	r->code = 0;
 	r->len = 0;
 	r->text[0] = '\0';
 	for (;;) {
-		int rc = smtpio_line(c, line, sizeof(line) - 3, &len);
+		int rc = smtpio_line(c, line, sizeof(line) - 1, &len), code;
 
-		if (rc == SMTPIO_LONG)
-			continue;	/* an overlong reply line: dropped */
-		if (rc != SMTPIO_OK) {
-			r->code = 0;
+		if (rc != SMTPIO_OK)
 			return rc;
-		}
 		if (len < 3 || !isdigit((unsigned char)line[0]) ||
 		    !isdigit((unsigned char)line[1]) ||
 		    !isdigit((unsigned char)line[2]) ||
-		    (len > 3 && line[3] != ' ' && line[3] != '-')) {
-			r->code = 0;
-			return SMTPIO_EOF;	/* not SMTP */
-		}
-		if (r->len + len + 3 < sizeof(r->text)) {
-			memcpy(r->text + r->len, line, len);
-			memcpy(r->text + r->len + len, "\r\n", 3);
-			r->len += len + 2;
-		}
+		    (len > 3 && line[3] != ' ' && line[3] != '-') ||
+		    memchr(line, '\0', len) != NULL ||
+		    memchr(line, '\r', len) != NULL)
+			return SMTPIO_BAD;
+		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+		    (line[2] - '0');
+		if (r->len == 0)
+			first = code;
+		else if (code != first)
+			return SMTPIO_BAD;	/* lines of two replies */
+		if (r->len + len + 3 > sizeof(r->text))
+			return SMTPIO_LONG;
+		memcpy(r->text + r->len, line, len);
+		memcpy(r->text + r->len + len, "\r\n", 3);
+		r->len += len + 2;
 		if (len == 3 || line[3] == ' ') {
-			r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
-			    (line[2] - '0');
+			r->code = code;
 			return SMTPIO_OK;
 		}
 	}

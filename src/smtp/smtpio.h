@@ -9,8 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SMTPIO_BUF	8192
-#define SMTPIO_REPLY_MAX	4096
+#define SMTPIO_BUF		8192
+#define SMTPIO_REPLY_LINE_MAX	1000	/* a reply line, CRLF included */
+#define SMTPIO_REPLY_MAX	16384	/* a whole reply, all its lines */
 
 /* What every call returns. */
 enum {
@@ -18,6 +19,7 @@ enum {
 	SMTPIO_EOF = -1,	/* closed, or a read error */
 	SMTPIO_TIMEOUT = -2,
 	SMTPIO_LONG = -3,	/* line over the limit (skipped to its end) */
+	SMTPIO_BAD = -4,	/* not an SMTP reply */
 };
 
 /* One end of an SMTP connection: the socket and what was read ahead. */
@@ -46,7 +48,10 @@ int	 smtpio_fill(struct smtpio *c);
 int	 smtpio_line(struct smtpio *c, char *out, size_t max, size_t *len);
 /* All n bytes of p. */
 int	 smtpio_write(struct smtpio *c, const void *p, size_t n);
-/* A whole reply, multi-line (NNN-...NNN ...). */
+/* A whole reply, multi-line (NNN-...NNN ...), every line with the same
+ * code.  SMTPIO_LONG when a line or the whole passes its limit, SMTPIO_BAD
+ * when it is not SMTP (no code, a NUL or a bare CR): either way the peer
+ * cannot be followed any further, and the connection must end. */
 int	 smtpio_read_reply(struct smtpio *c, struct smtpio_reply *r);
 
 #endif

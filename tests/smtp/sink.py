@@ -9,7 +9,9 @@ undoing dot-stuffing), with DIR/N.env holding the envelope (MAIL FROM and
 one RCPT per line) and DIR/N.peer the client's address.  It advertises STARTTLS, CHUNKING, AUTH and PIPELINING
 so that tests can see the proxy take them out.  Recipients containing
 "refuse" get 550; a sender containing "tempfail" gets 451 at the end of
-DATA; "--slow-data N" waits N seconds before answering the final dot.
+DATA; "--slow-data N" waits N seconds before answering the final dot;
+"--ehlo-lines N" answers EHLO with N more lines of 60 bytes (a hostile
+or broken next hop's long reply).
 """
 import os
 import socket
@@ -42,9 +44,11 @@ class Handler(socketserver.StreamRequestHandler):
                 if verb == "HELO":
                     self.reply("250 sink.test")
                     continue
-                for cap in ("sink.test", "PIPELINING", "SIZE 200000000",
+                extra = ["X-FILLER-%04d-" % i + "x" * 45
+                         for i in range(ARGS.get("ehlo_lines", 0))]
+                for cap in ["sink.test", "PIPELINING", "SIZE 200000000",
                             "8BITMIME", "SMTPUTF8", "STARTTLS", "CHUNKING",
-                            "AUTH PLAIN LOGIN", "ENHANCEDSTATUSCODES"):
+                            "AUTH PLAIN LOGIN", "ENHANCEDSTATUSCODES"] + extra:
                     self.wfile.write(("250-" + cap + "\r\n").encode())
                 self.reply("250 DSN")
             elif verb == "MAIL":
@@ -118,6 +122,8 @@ def main():
             host = args[1]
         elif args[0] == "--slow-data":
             ARGS["slow"] = float(args[1])
+        elif args[0] == "--ehlo-lines":
+            ARGS["ehlo_lines"] = int(args[1])
         args = args[2:]
     if ARGS["dir"] != "-":      # go on numbering after an earlier sink
         counter[0] = max([int(n[:-4]) for n in os.listdir(ARGS["dir"])

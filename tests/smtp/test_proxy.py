@@ -47,7 +47,7 @@ def deep_zip(levels=25):
 def check(cond, what, detail=""):
     checks[0] += 1
     print("%s: %s%s" % ("ok" if cond else "FAIL", what,
-                        "" if cond or not detail else " (%s)" % detail))
+                        "" if cond or not detail else " (%s)" % (detail,)))
     if not cond:
         failures.append(what)
 
@@ -651,6 +651,62 @@ def tests_smuggling(lab):
           "a bare CR or a NUL in a command: 500", replies)
 
 
+def tests_hostile_peers(lab):
+    """What a client or a next hop writes reaches the log escaped; a next
+    hop's reply is read whole up to moat's limit, and past it the session
+    ends cleanly, never out of step; a connection made straight to the
+    transparent listener is refused, not relayed to itself."""
+    lab.sink()
+    lab.moatd()
+    replies = pipelined(b"EHLO c\r\nMAIL FROM:<\x1b[2J\x1b]0;pwned\x07x@y>\r\n"
+                        b"RCPT TO:<b@y.test>\r\nDATA\r\nSubject: esc\r\n\r\n"
+                        b"x\r\n.\r\nQUIT\r\n")
+    time.sleep(0.2)
+    log = lab.log("moatd")
+    check(any(r.startswith(b"250 2.0.0 Ok: queued") for r in replies) and
+          "from=<\\x1b[2J\\x1b]0;pwned\\x07x@y>" in log and
+          "\x1b" not in log and "\x07" not in log,
+          "control bytes a client sent reach the log as \\xNN",
+          log[-300:])
+    # 150 extra EHLO lines (9 KB): passed on whole, and the replies that
+    # follow pair with their commands.
+    lab.sink("--ehlo-lines", "150")
+    replies = pipelined(b"EHLO c\r\nMAIL FROM:<a@x.test>\r\n"
+                        b"RCPT TO:<b@y.test>\r\nQUIT\r\n")
+    texts = [r.decode("latin-1").rstrip() for r in replies]
+    check(sum(t.startswith("250-X-FILLER-") for t in texts) == 150 and
+          texts[-4:-1] == ["250 SIZE 41943040", "250 2.1.0 Ok",
+                           "250 2.1.5 Ok"] and texts[-1].startswith("221"),
+          "a 9 KB EHLO reply is passed on whole, in step", texts[-5:])
+    # 400 lines (24 KB), past the 16 KB a reply may have: 421, the end.
+    lab.sink("--ehlo-lines", "400")
+    replies = pipelined(b"EHLO c\r\nMAIL FROM:<a@x.test>\r\nQUIT\r\n")
+    texts = [r.decode("latin-1").rstrip() for r in replies]
+    check(len(texts) == 1 and texts[0].startswith("421 4.4.2") and
+          "sent a reply longer than moat reads" in lab.log("moatd"),
+          "a 24 KB reply ends the session with 421, nothing out of step",
+          texts[:3])
+    lab.sink()
+    # Straight to the transparent listener: 421, and no loop.
+    lab.moatd(extra="    smtp-other-scanning on\n")
+    pid = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
+                         capture_output=True, text=True).stdout.split()
+    start = len(lab.log("moatd"))
+    for _ in range(20):
+        c = socket.create_connection(("127.0.0.1", 10025), timeout=5)
+        got = c.recv(512)
+        c.close()
+    time.sleep(0.5)
+    log = lab.log("moatd")[start:]
+    alive = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
+                           capture_output=True, text=True).stdout.split()
+    check(got.startswith(b"421 4.3.0") and alive == pid and
+          log.count("refused: not intercepted") == 20 and
+          log.count("next hop unreachable") == 0,
+          "a connection straight to the transparent listener: 421, "
+          "never relayed to itself", (got, log[-400:]))
+
+
 def tests_refused(lab):
     """A config the proxy cannot run is refused before anything is
     applied: exit 2, nothing in the history."""
@@ -675,6 +731,7 @@ def main():
     try:
         tests_libclamav(lab)
         tests_smuggling(lab)
+        tests_hostile_peers(lab)
         tests_clamd(lab)
         tests_refused(lab)
     finally:
