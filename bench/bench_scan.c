@@ -48,7 +48,7 @@ main(int argc, char **argv)
 		double t0, best = 1e9;
 		char line[80];
 
-		msgbuf_init(&m, 64u << 20, NULL);
+		msgbuf_init(&m, 64u << 20, NULL, NULL);
 		static const char head[] = "From: <a@x.test>\r\nTo: <b@y.test>"
 		    "\r\nDate: Sat, 28 Nov 2026 20:49:00 +0000 (UTC)\r\n"
 		    "Message-Id: <3ff2.0003.0000@vm>\r\n\r\n";

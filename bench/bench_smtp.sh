@@ -34,6 +34,8 @@ antivirus {
     smtp-local-scanning on
     smtp-relay-to 127.0.0.1:2526
     max-message-size 50M
+    smtp-max-client-rate 0
+    smtp-max-client-sessions 1000
     ${3:-}
 }
 CONF

@@ -60,8 +60,10 @@ main(int argc, char **argv)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", argv[i],
 			    de->d_name);
-			if (run_file(path) == -1)
+			if (run_file(path) == -1) {
+				closedir(d);
 				return 1;
+			}
 			n++;
 		}
 		closedir(d);

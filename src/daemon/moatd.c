@@ -42,10 +42,11 @@
 #include "enforce/route.h"
 #include "policy/load.h"
 #include "policy/policy.h"
+#include "smtp/anvil.h"
 #include "smtp/proxy.h"
+#include "smtp/smtpio.h"
 
 #define LISTEN_MAX	16
-#define SESSIONS_MAX	4096
 
 static const char *conf_path = "/etc/moat/moat.conf";
 static const char *run_user = "nobody";
@@ -87,7 +88,7 @@ static struct listener listeners[LISTEN_MAX];
 static int nlisteners;
 static struct proxy_conf *current;
 static unsigned next_id = 1;
-static int nsessions;		/* under pool_lock */
+static struct anvil *anvil;	/* who may open a session now */
 
 static int
 listen_on(const struct sockaddr *sa, socklen_t len, bool transparent,
@@ -197,15 +198,13 @@ session_thread(void *arg)
 
 	for (;;) {
 		proxy_run(s);
+		anvil_release(anvil, &s->client);
 		free(s);
-		pthread_mutex_lock(&pool_lock);
-		if (--nsessions == 0) {
-			/* The last session out gives the memory that scanning
-			 * large messages left in malloc's arenas back. */
-			pthread_mutex_unlock(&pool_lock);
+		/* The last session out gives the memory that scanning large
+		 * messages left in malloc's arenas back. */
+		if (anvil_sessions(anvil) == 0)
 			malloc_trim(0);
-			pthread_mutex_lock(&pool_lock);
-		}
+		pthread_mutex_lock(&pool_lock);
 		if (idle >= IDLE_MAX) {
 			pthread_mutex_unlock(&pool_lock);
 			return NULL;
@@ -257,7 +256,8 @@ accept_one(struct listener *l)
 {
 	struct proxy_session *s = calloc(1, sizeof(*s));
 	socklen_t len = sizeof(s->client);
-	int fd, busy;
+	const char *why;
+	int fd;
 
 	if (s == NULL)
 		return;
@@ -270,19 +270,17 @@ accept_one(struct listener *l)
 	len = sizeof(s->local);		/* the original destination */
 	if (l->mode == PROXY_TRANSPARENT)
 		getsockname(fd, (struct sockaddr *)&s->local, &len);
-	pthread_mutex_lock(&pool_lock);
-	busy = nsessions >= SESSIONS_MAX;
-	if (!busy)
-		nsessions++;
-	pthread_mutex_unlock(&pool_lock);
-	if (busy) {
-		static const char msg[] = "421 4.3.2 Too many sessions; try "
-		    "again later\r\n";
+	if (anvil_admit(anvil, &s->client, smtpio_now() / 1000, &why) == -1) {
+		char msg[160], who[80];
+		int n = snprintf(msg, sizeof(msg), "421 4.7.0 %s; try again "
+		    "later\r\n", why);
 
-		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL |
-		    MSG_DONTWAIT) < 0) {
-			/* the client retries either way */
+		/* At once, without a thread: the client retries later. */
+		if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* it retries either way */
 		}
+		addr_sockaddr_format(&s->client, who, sizeof(who));
+		log_info("client=%s refused: %s", who, why);
 		close(fd);
 		free(s);
 		return;
@@ -300,10 +298,8 @@ accept_one(struct listener *l)
 	if (dispatch(s) == -1) {
 		close(fd);
 		proxy_conf_put(s->conf);
+		anvil_release(anvil, &s->client);
 		free(s);
-		pthread_mutex_lock(&pool_lock);
-		nsessions--;
-		pthread_mutex_unlock(&pool_lock);
 	}
 }
 
@@ -361,6 +357,10 @@ take_config(int ctl)
 	policy_free(p);
 	if (c == NULL)
 		return;
+	anvil_set_limits(anvil, &(struct anvil_limits){
+	    .sessions = c->av.max_sessions,
+	    .client_sessions = c->av.max_client_sessions,
+	    .client_rate = c->av.max_client_rate });
 	if (c->scanner == NULL)
 		log_info("scanner: %s (mail will get 451 until it works)",
 		    c->scanner_err);
@@ -417,6 +417,10 @@ run_proxy(const struct policy *p, int ctl)
 	 * leaves in them goes back when the proxy is idle (malloc_trim in
 	 * session_thread). */
 	mallopt(M_ARENA_MAX, 4);
+	if ((anvil = anvil_new()) == NULL) {
+		log_info("proxy: out of memory");
+		return 1;
+	}
 	/* Listen first, as root: then nothing needs CAP_NET_BIND_SERVICE. */
 	if (open_listeners(p, err, sizeof(err)) == -1 ||
 	    drop_privileges(err, sizeof(err)) == -1) {

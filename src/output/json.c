@@ -281,6 +281,11 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	    &f);
 	json_kv_str(b, "smtp_bare_newline", av->bare_normalize ? "normalize" :
 	    "reject", &f);
+	json_kv_int(b, "smtp_max_sessions", av->max_sessions, &f);
+	json_kv_int(b, "smtp_max_client_sessions", av->max_client_sessions, &f);
+	json_kv_int(b, "smtp_max_client_rate", av->max_client_rate, &f);
+	json_kv_int(b, "smtp_min_data_rate", av->min_data_rate, &f);
+	json_kv_int(b, "smtp_memory_limit", (long long)av->memory_limit, &f);
 	strbuf_putc(b, '}');
 }
 

@@ -202,8 +202,16 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	print_duration(b, av->data_timeout);
 	strbuf_printf(b, "\n    smtp-keep-client-address %s\n",
 	    av->keep_client_address ? "on" : "off");
-	strbuf_printf(b, "    smtp-bare-newline %s\n}\n", av->bare_normalize ?
+	strbuf_printf(b, "    smtp-bare-newline %s\n", av->bare_normalize ?
 	    "normalize" : "reject");
+	strbuf_printf(b, "    smtp-max-sessions %u\n"
+	    "    smtp-max-client-sessions %u\n"
+	    "    smtp-max-client-rate %u\n"
+	    "    smtp-min-data-rate %u\n"
+	    "    smtp-memory-limit ", av->max_sessions, av->max_client_sessions,
+	    av->max_client_rate, av->min_data_rate);
+	print_size(b, av->memory_limit);
+	strbuf_puts(b, "\n}\n");
 }
 
 /* Start a section: a blank line between non-empty sections. */

@@ -34,6 +34,8 @@ static const char *const av_settings[] = {
 	"smtp-outgoing-scanning", "smtp-relay-to", "on-virus",
 	"on-scan-failure", "max-message-size", "smtp-command-timeout",
 	"smtp-data-timeout", "smtp-keep-client-address", "smtp-bare-newline",
+	"smtp-max-sessions", "smtp-max-client-sessions",
+	"smtp-max-client-rate", "smtp-min-data-rate", "smtp-memory-limit",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -937,6 +939,28 @@ parse_av_setting(struct parser *ps, struct antivirus *av, unsigned *seen)
 		else
 			return expected(ps, "reject or normalize");
 		break;
+	case 12:
+	case 13:
+	case 14:
+	case 15: {
+		static const unsigned lo[] = { 1, 1, 0, 0 }, hi[] = { 100000,
+		    100000, 1000000, 100000000 };
+		unsigned *out[] = { &av->max_sessions, &av->max_client_sessions,
+		    &av->max_client_rate, &av->min_data_rate };
+
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a number");
+		if (parse_number(ps, ps->tok.text, lo[i - 12], hi[i - 12],
+		    "number", out[i - 12]) == -1)
+			return -1;
+		break;
+	}
+	case 16:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a size such as 64M");
+		if (parse_size(ps, &av->memory_limit) == -1)
+			return -1;
+		break;
 	}
 	next(ps);
 	return 0;
@@ -968,6 +992,12 @@ parse_antivirus(struct parser *ps)
 	av->max_size = 50u << 20;
 	av->command_timeout = 300;	/* RFC 5321 4.5.3.2.7 */
 	av->data_timeout = 180;		/* RFC 5321 4.5.3.2.6 */
+	/* Postfix's defaults where it has one (doc/design/smtp-proxy.md). */
+	av->max_sessions = 1000;
+	av->max_client_sessions = 50;
+	av->max_client_rate = 120;
+	av->min_data_rate = 500;
+	av->memory_limit = 64u << 20;
 	next(ps);
 	if (ps->tok.type != T_LBRACE)
 		return expected(ps, "'{'");

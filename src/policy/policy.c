@@ -239,7 +239,12 @@ av_eq(const struct antivirus *a, const struct antivirus *b)
 	    a->command_timeout == b->command_timeout &&
 	    a->data_timeout == b->data_timeout &&
 	    a->keep_client_address == b->keep_client_address &&
-	    a->bare_normalize == b->bare_normalize;
+	    a->bare_normalize == b->bare_normalize &&
+	    a->max_sessions == b->max_sessions &&
+	    a->max_client_sessions == b->max_client_sessions &&
+	    a->max_client_rate == b->max_client_rate &&
+	    a->min_data_rate == b->min_data_rate &&
+	    a->memory_limit == b->memory_limit;
 }
 
 bool

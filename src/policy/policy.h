@@ -185,6 +185,11 @@ struct antivirus {
 	unsigned	 data_timeout;		/* seconds waiting in DATA */
 	bool		 keep_client_address;	/* intercepted: from the client */
 	bool		 bare_normalize;	/* bare CR/LF in DATA: CRLF, not 554 */
+	unsigned	 max_sessions;		/* at once, all clients */
+	unsigned	 max_client_sessions;	/* at once, one address */
+	unsigned	 max_client_rate;	/* new a minute, one address; 0 */
+	unsigned	 min_data_rate;		/* bytes/s DATA must average */
+	uint64_t	 memory_limit;		/* messages held in memory, all */
 };
 
 struct policy {

@@ -45,6 +45,10 @@
 
 /* ---- configuration ---------------------------------------------------- */
 
+/* What messages held in memory may take, all sessions together
+ * (smtp-memory-limit of the newest configuration). */
+static struct msgbuf_budget budget;
+
 struct proxy_conf *
 proxy_conf_new(const struct antivirus *av, const char *tmpdir)
 {
@@ -68,6 +72,8 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir)
 	c->hostname[sizeof(c->hostname) - 1] = '\0';
 	c->scanner = scanner_open(&c->av, c->scanner_err,
 	    sizeof(c->scanner_err));
+	__atomic_store_n(&budget.limit, (size_t)av->memory_limit,
+	    __ATOMIC_RELAXED);
 	c->refs = 1;
 	return c;
 }
@@ -281,6 +287,8 @@ upstream_cmd(struct session *s, const char *cmd, size_t len)
 	}
 	memcpy(buf, cmd, len);
 	memcpy(buf + len, "\r\n", 2);
+	smtpio_deadline(&s->up, smtpio_now() +
+	    (long long)s->conf->av.command_timeout * 1000);
 	if ((rc = smtpio_write(&s->up, buf, len + 2)) != SMTPIO_OK ||
 	    (rc = smtpio_read_reply(&s->up, &s->r)) != SMTPIO_OK) {
 		log_info("S%u: server=%s %s", s->ps->id, s->server_name,
@@ -425,6 +433,8 @@ log_message(struct session *s, const char *verdict, const char *sig,
 /* The message as it is read: kept unless it is already refused. */
 struct hold {
 	struct session	*s;
+	long long	 start;		/* ms, when DATA began */
+	uint64_t	 received;	/* bytes */
 	bool		 over;		/* past max size: the rest dropped */
 	bool		 store_failed;	/* msgbuf could not take it */
 	bool		 bare;		/* it had a bare CR or LF */
@@ -435,7 +445,15 @@ keep(void *arg, const char *p, size_t n)
 {
 	struct hold *h = arg;
 	struct session *s = h->s;
+	const struct antivirus *av = &s->conf->av;
 
+	/* The whole message must come at smtp-min-data-rate, after a start
+	 * of smtp-data-timeout: a client that trickles is cut off. */
+	h->received += n;
+	if (av->min_data_rate > 0)
+		smtpio_deadline(&s->client, h->start +
+		    (long long)av->data_timeout * 1000 +
+		    (long long)(h->received * 1000 / av->min_data_rate));
 	if (h->over || h->store_failed || n == 0)
 		return;
 	if (s->msg.total + n > s->conf->av.max_size)
@@ -452,11 +470,14 @@ read_data(struct session *s, struct hold *h)
 	unsigned saved = s->client.timeout;
 	int rc;
 
-	*h = (struct hold){ .s = s };
+	*h = (struct hold){ .s = s, .start = smtpio_now() };
 	s->client.timeout = s->conf->av.data_timeout;
+	smtpio_deadline(&s->client, s->conf->av.min_data_rate > 0 ? h->start +
+	    (long long)s->conf->av.data_timeout * 1000 : 0);
 	rc = smtpdata_read(&s->client, s->conf->av.bare_normalize ?
 	    SMTPDATA_BARE_NORMALIZE : SMTPDATA_BARE_REJECT, keep, h, &h->bare);
 	s->client.timeout = saved;
+	smtpio_deadline(&s->client, 0);
 	return rc;
 }
 
@@ -499,6 +520,7 @@ send_message(struct session *s, const char *header)
 	if (smtpdata_end(&w) == -1)
 		goto done;
 	s->up.timeout = FINAL_TIMEOUT;
+	smtpio_deadline(&s->up, smtpio_now() + FINAL_TIMEOUT * 1000);
 	rc = smtpio_read_reply(&s->up, &s->r) == SMTPIO_OK ? 0 : -1;
 	s->up.timeout = s->conf->av.command_timeout;
 done:
@@ -727,6 +749,10 @@ serve(struct session *s)
 	if (relay_reply(s) == -1 || s->r.code != 220)
 		return;
 	while (s->state != ST_QUIT) {
+		/* A whole command within smtp-command-timeout, however it
+		 * trickles in. */
+		smtpio_deadline(&s->client, smtpio_now() +
+		    (long long)s->conf->av.command_timeout * 1000);
 		rc = smtpio_line(&s->client, s->line, CMD_MAX, &len);
 		if (rc == SMTPIO_TIMEOUT) {
 			say(s, "421 4.4.2 %s Error: timeout exceeded",
@@ -790,7 +816,7 @@ session_new(struct proxy_session *ps)
 	s->conf = ps->conf;
 	nodelay(ps->fd);
 	smtpio_init(&s->client, ps->fd, s->conf->av.command_timeout);
-	msgbuf_init(&s->msg, MEM_HOLD, s->conf->tmpdir);
+	msgbuf_init(&s->msg, MEM_HOLD, s->conf->tmpdir, &budget);
 	addr_sockaddr_format(&ps->client, s->client_name,
 	    sizeof(s->client_name));
 	snprintf(s->server_name, sizeof(s->server_name), "-");

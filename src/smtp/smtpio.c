@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 void
@@ -13,22 +14,58 @@ smtpio_init(struct smtpio *c, int fd, unsigned timeout)
 {
 	c->fd = fd;
 	c->timeout = timeout;
+	c->deadline = 0;
 	c->start = c->end = 0;
-	c->armed = ~0u;
+	c->armed = -1;
 }
 
-/* Bound every blocking read and write by the timeout (SO_RCVTIMEO and
- * SO_SNDTIMEO: one system call per read instead of a poll and a read).
- * Sends keep the first timeout; reads follow the current one. */
-static void
-set_timeouts(struct smtpio *c)
+long long
+smtpio_now(void)
 {
-	struct timeval tv = { .tv_sec = c->timeout };
+	struct timespec ts;
 
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (c->armed == ~0u)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+smtpio_deadline(struct smtpio *c, long long at)
+{
+	c->deadline = at;
+}
+
+/* Bound every blocking read and write (SO_RCVTIMEO and SO_SNDTIMEO: one
+ * system call per read instead of a poll and a read).  A read waits the
+ * timeout, or what is left before the deadline if that is less; the
+ * socket is changed only when that differs from what it has.  Sends keep
+ * the first timeout.  0, or SMTPIO_TIMEOUT when the deadline has passed. */
+static int
+arm(struct smtpio *c)
+{
+	long want = (long)c->timeout * 1000;
+	struct timeval tv;
+
+	if (c->armed == -1) {
+		tv.tv_sec = c->timeout;
+		tv.tv_usec = 0;
 		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	c->armed = c->timeout;
+		c->armed = 0;
+	}
+	if (c->deadline != 0) {
+		long long left = c->deadline - smtpio_now();
+
+		if (left <= 0)
+			return SMTPIO_TIMEOUT;
+		if (left < want)
+			want = (long)left;
+	}
+	if (want == c->armed)
+		return 0;
+	tv.tv_sec = want / 1000;
+	tv.tv_usec = (want % 1000) * 1000;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	c->armed = want;
+	return 0;
 }
 
 int
@@ -43,8 +80,8 @@ smtpio_fill(struct smtpio *c)
 	}
 	if (c->end == sizeof(c->buf))
 		return SMTPIO_OK;
-	if (c->armed != c->timeout)
-		set_timeouts(c);
+	if (arm(c) != 0)
+		return SMTPIO_TIMEOUT;
 	do
 		n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);
 	while (n < 0 && errno == EINTR);
@@ -97,8 +134,8 @@ smtpio_write(struct smtpio *c, const void *p, size_t n)
 {
 	const char *q = p;
 
-	if (c->armed != c->timeout)
-		set_timeouts(c);
+	if (c->armed == -1)
+		arm(c);		/* the send timeout, set once */
 	while (n > 0) {
 		ssize_t w = send(c->fd, q, n, MSG_NOSIGNAL);
 

@@ -24,11 +24,12 @@ enum {
 
 /* One end of an SMTP connection: the socket and what was read ahead. */
 struct smtpio {
-	int	 fd;
-	unsigned timeout;	/* seconds */
-	unsigned armed;		/* the timeout the socket has now */
-	size_t	 start, end;	/* unread bytes: buf[start..end) */
-	char	 buf[SMTPIO_BUF];
+	int		 fd;
+	unsigned	 timeout;	/* seconds, for each wait */
+	long long	 deadline;	/* ms (smtpio_now), 0: none */
+	long		 armed;		/* ms the socket waits now; -1 unset */
+	size_t		 start, end;	/* unread bytes: buf[start..end) */
+	char		 buf[SMTPIO_BUF];
 };
 
 /* A reply, all its lines. */
@@ -40,6 +41,13 @@ struct smtpio_reply {
 
 /* Start reading and writing fd, each wait bounded by timeout seconds. */
 void	 smtpio_init(struct smtpio *c, int fd, unsigned timeout);
+/* Milliseconds on the monotonic clock, for deadlines. */
+long long smtpio_now(void);
+/* No read may end later than at (smtpio_now() milliseconds); 0 lifts the
+ * deadline.  Each wait is still bounded by the timeout too: the deadline
+ * bounds the whole of a command or a message, which one byte every few
+ * seconds would otherwise stretch forever. */
+void	 smtpio_deadline(struct smtpio *c, long long at);
 /* Read more into the buffer (moving what is left to the front). */
 int	 smtpio_fill(struct smtpio *c);
 /* One line (to LF) of at most max bytes into out, NUL-terminated, the

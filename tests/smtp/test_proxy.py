@@ -103,7 +103,16 @@ class Lab:
                             str(SINK_PORT), self.out] + list(extra))
         assert wait_port("127.0.0.1", SINK_PORT)
 
-    def moatd(self, engine="clamav " + "{db}", extra=""):
+    # Many sessions come from 127.0.0.1: the per-client limits are tested
+    # on their own (tests_limits).
+    LIMITS = ("    smtp-max-client-rate 0\n"
+              "    smtp-max-client-sessions 1000\n")
+
+    TIMEOUTS = ("    smtp-command-timeout 3s\n"
+                "    smtp-data-timeout 3s\n")
+
+    def moatd(self, engine="clamav " + "{db}", extra="", limits=LIMITS,
+              timeouts=TIMEOUTS):
         self.stop("moatd")
         with open(self.conf, "w") as f:
             f.write("interface LAN device lo address 127.0.0.1/8\n"
@@ -112,11 +121,9 @@ class Lab:
                     "    smtp-local-scanning on\n"
                     "    smtp-relay-to 127.0.0.1:%d\n"
                     "    max-message-size 40M\n"
-                    "    smtp-command-timeout 3s\n"
-                    "    smtp-data-timeout 3s\n"
-                    "%s}\n" % (engine.format(db=self.db,
-                                                 dir=self.dir), SINK_PORT,
-                               extra))
+                    "%s%s%s}\n" % (engine.format(db=self.db,
+                                                     dir=self.dir), SINK_PORT,
+                                   timeouts, limits, extra))
         self.start("moatd", [MOATD, "-f", self.conf])
         assert wait_port(*RELAY), self.log("moatd")
 
@@ -707,6 +714,195 @@ def tests_hostile_peers(lab):
           "never relayed to itself", (got, log[-400:]))
 
 
+def proxy_pid(lab):
+    pids = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
+                          capture_output=True, text=True).stdout.split()
+    return int(pids[0]) if pids else None
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def trickle(prefix, data, every=0.5, limit=10):
+    """Send prefix, then data a byte every `every` seconds until the proxy
+    answers (or limit seconds): (seconds from the first trickled byte to
+    the answer, the answer)."""
+    c = socket.create_connection(RELAY, timeout=limit + 5)
+    f = c.makefile("rb")
+    f.readline()
+    c.sendall(prefix)
+    if prefix:
+        while not f.readline().startswith(b"354"):
+            pass
+    c.settimeout(every)
+    t0 = time.time()
+    answer = b""
+    for b in data:
+        try:
+            c.sendall(bytes([b]))
+            answer = c.recv(512)
+            if answer:
+                break
+        except socket.timeout:
+            pass
+        except OSError:
+            break
+        if time.time() - t0 > limit:
+            break
+    c.close()
+    return time.time() - t0, answer
+
+
+def tests_limits(lab):
+    """Postfix's anvil and smtpd deadlines as the reference: a command or
+    a message that trickles in is cut off; one address may hold only so
+    many sessions and open only so many a minute; all clients together
+    only so many, and the rest get 421 at once; messages held in memory
+    stay within smtp-memory-limit however many arrive at once."""
+    lab.sink()
+    lab.moatd()
+    # One byte every 0.5 s keeps every read within the 3 s timeout; the
+    # deadline of the whole command (smtp-command-timeout) ends it.
+    took, answer = trickle(b"", b"EHLO " + b"x" * 40)
+    check(answer.startswith(b"421 4.4.2") and took < 6,
+          "a command trickled a byte every 0.5 s is cut at its 3 s "
+          "deadline", (took, answer))
+    # DATA at 2 bytes a second, far under smtp-min-data-rate (500 B/s):
+    # cut after smtp-data-timeout, nothing delivered.
+    before = lab.delivered()
+    took, answer = trickle(b"EHLO c\r\nMAIL FROM:<a@x.test>\r\n"
+                           b"RCPT TO:<b@y.test>\r\nDATA\r\n",
+                           b"Subject: slow\r\n\r\n" + b"y" * 60)
+    check(answer.startswith(b"421 4.4.2") and took < 6 and
+          lab.delivered() == before,
+          "DATA trickled under smtp-min-data-rate is cut after the data "
+          "timeout, nothing delivered", (took, answer))
+
+    # 1,000 idle sessions from one address: 50 (the default) are served,
+    # the rest get 421 at once.
+    lab.moatd(limits="")
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    socks, greets = [], []
+    for _ in range(1000):
+        c = socket.create_connection(RELAY, timeout=10)
+        socks.append(c)
+    for c in socks:
+        try:
+            greets.append(c.recv(512))
+        except OSError:
+            greets.append(b"")
+    for c in socks:
+        c.close()
+    served = sum(g.startswith(b"220") for g in greets)
+    refused = sum(g.startswith(b"421 4.7.0 too many sessions from your "
+                               b"address") for g in greets)
+    check(served == 50 and refused == 950,
+          "1,000 idle sessions from one address: 50 served, 950 get 421",
+          (served, refused))
+    time.sleep(0.5)
+
+    # A rate of 10 a minute: the 11th session of the minute gets 421
+    # (the first is lab.moatd's own, waiting for the port).
+    lab.moatd(limits="    smtp-max-client-rate 10\n")
+    got = []
+    for _ in range(15):
+        c = socket.create_connection(RELAY, timeout=10)
+        got.append(c.recv(512))
+        c.sendall(b"QUIT\r\n")
+        c.close()
+    check(sum(g.startswith(b"220") for g in got) == 9 and
+          all(g.startswith(b"421 4.7.0 too many connections a minute")
+              for g in got[9:]),
+          "smtp-max-client-rate 10: the 11th to 16th get 421",
+          [g[:40] for g in got])
+
+    # The global cap: 30 sessions from 40 addresses.
+    lab.moatd(limits="    smtp-max-sessions 30\n")
+    time.sleep(0.5)		# lab.moatd's own session has ended
+    socks, greets = [], []
+    for i in range(40):
+        c = socket.socket()
+        c.bind(("127.0.0.%d" % (i + 2), 0))
+        c.settimeout(10)
+        c.connect(RELAY)
+        socks.append(c)
+    for c in socks:
+        greets.append(c.recv(512))
+    for c in socks:
+        c.close()
+    check(sum(g.startswith(b"220") for g in greets) == 30 and
+          sum(g.startswith(b"421 4.7.0 too many sessions;") for g in greets)
+          == 10,
+          "smtp-max-sessions 30: 40 clients, 10 get 421 at once",
+          [g[:30] for g in greets])
+    time.sleep(0.5)
+
+    # 150 clients each in the middle of a 1 MB DATA at once: the proxy
+    # holds at most smtp-memory-limit of them in memory, the rest in
+    # files; every message is delivered whole afterwards.
+    lab.sink()
+    limit_mb = 16
+    # AddressSanitizer keeps freed memory in quarantine (256 MB): without
+    # that, what the proxy holds is what RSS shows.
+    asan = os.environ.get("ASAN_OPTIONS")
+    os.environ["ASAN_OPTIONS"] = ((asan + ":") if asan else "") + \
+        "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+    lab.moatd(extra="    smtp-memory-limit %dM\n" % limit_mb,
+              timeouts="    smtp-command-timeout 60s\n"
+                       "    smtp-data-timeout 60s\n")
+    if asan is None:
+        del os.environ["ASAN_OPTIONS"]
+    else:
+        os.environ["ASAN_OPTIONS"] = asan
+    pid = proxy_pid(lab)
+    idle = rss_kb(pid)
+    body = (b"x" * 1022 + b"\r\n") * 1024		# 1 MB
+    socks = []
+    for i in range(150):
+        c = socket.create_connection(RELAY, timeout=60)
+        f = c.makefile("rb")
+        f.readline()
+        c.sendall(b"EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>"
+                  b"\r\nDATA\r\n")
+        while not f.readline().startswith(b"354"):
+            pass
+        socks.append((c, f))
+    before = set(lab.delivered())
+    peak = 0
+    for c, f in socks:
+        c.sendall(b"Subject: big %d\r\n\r\n" % len(socks) + body)
+        peak = max(peak, rss_kb(pid))
+    time.sleep(1)
+    peak = max(peak, rss_kb(pid))
+    codes = []
+    for c, f in socks:
+        c.sendall(b".\r\nQUIT\r\n")
+        codes.append(f.readline()[:3])
+        c.close()
+    time.sleep(0.5)
+    new = set(lab.delivered()) - before
+    whole = all(header_and_body(lab.message(n))[1].endswith(body)
+                for n in list(new)[:5])
+    grew = (peak - idle) // 1024
+    print("memory: 150 x 1 MB held at once, proxy RSS %d MB idle, %d MB "
+          "peak (+%d MB), smtp-memory-limit %d MB" % (idle // 1024,
+                                                       peak // 1024, grew,
+                                                       limit_mb))
+    # The budget bounds the messages; the rest of the growth is 150
+    # threads and their buffers (and the sanitizers' bookkeeping).
+    check(grew < limit_mb + 64,
+          "150 x 1 MB DATA at once: the proxy grows by less than the "
+          "budget plus the sessions' own cost", (idle, peak))
+    check(codes.count(b"250") == 150 and len(new) == 150 and whole,
+          "and all 150 messages are delivered whole", codes[:5])
+
+
 def tests_refused(lab):
     """A config the proxy cannot run is refused before anything is
     applied: exit 2, nothing in the history."""
@@ -732,6 +928,7 @@ def main():
         tests_libclamav(lab)
         tests_smuggling(lab)
         tests_hostile_peers(lab)
+        tests_limits(lab)
         tests_clamd(lab)
         tests_refused(lab)
     finally:

@@ -51,7 +51,7 @@ test_memory_then_file(void **state)
 	(void)state;
 	assert_non_null(data);
 	fill(data, n, 7);
-	msgbuf_init(&m, 64 * 1024, "/tmp");
+	msgbuf_init(&m, 64 * 1024, "/tmp", NULL);
 	while (off < n) {
 		size_t take = 1 + (off * 7919 + pieces) % 5000;
 
@@ -85,7 +85,7 @@ test_no_such_dir(void **state)
 
 	(void)state;
 	memset(big, 'x', sizeof(big));
-	msgbuf_init(&m, 10, "/nonexistent/moat");
+	msgbuf_init(&m, 10, "/nonexistent/moat", NULL);
 	/* Holding fails cleanly (the proxy answers 451), nothing crashes. */
 	assert_int_equal(msgbuf_add(&m, big, sizeof(big)), -1);
 	msgbuf_free(&m);
