@@ -348,6 +348,22 @@ cmd_apply(const char *path, bool dry_run, unsigned confirm)
 	return report(rc, &msg, &err);
 }
 
+/* What an earlier apply --confirm left, settled first (apply.h): a
+ * deadline that passed while nobody watched is honoured now. */
+static void
+recover(void)
+{
+	struct strbuf msg, err;
+
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	if (apply_recover(apply_state_dir(), &msg, &err) == -1)
+		fprintf(stderr, "moat: %s\n", strbuf_str(&err));
+	fputs(strbuf_str(&msg), stdout);
+	strbuf_free(&msg);
+	strbuf_free(&err);
+}
+
 static int
 cmd_history(void)
 {
@@ -355,6 +371,7 @@ cmd_history(void)
 	struct strbuf err;
 	size_t n, i;
 
+	recover();
 	strbuf_init(&err, 0);
 	if (apply_history(apply_state_dir(), &v, &n, &err) == -1) {
 		fprintf(stderr, "moat: %s\n", strbuf_str(&err));
@@ -387,6 +404,7 @@ cmd_status(void)
 	size_t n, nctr, i;
 	int rc = EXIT_USAGE;
 
+	recover();
 	strbuf_init(&err, 0);
 	if (apply_history(apply_state_dir(), &v, &n, &err) == -1)
 		goto out;

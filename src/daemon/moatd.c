@@ -493,6 +493,27 @@ load(char **text, size_t *len)
 	return p;
 }
 
+/* Before anything else: an apply --confirm whose deadline passed while
+ * nobody watched (the machine was down) is reverted now (apply.h). */
+static void
+recover(void)
+{
+	struct strbuf msg, err;
+	const char *m;
+	size_t n;
+
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	if (apply_recover(apply_state_dir(), &msg, &err) == -1)
+		log_info("confirm: %s", strbuf_str(&err));
+	for (m = strbuf_str(&msg); *m != '\0'; m += n + (m[n] == '\n')) {
+		n = strcspn(m, "\n");
+		log_info("%.*s", (int)n, m);
+	}
+	strbuf_free(&msg);
+	strbuf_free(&err);
+}
+
 static int
 enforce(const struct policy *p, const char *text, size_t len)
 {
@@ -569,6 +590,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (!no_apply)
+		recover();
 	if ((p = load(&text, &len)) == NULL)
 		return 2;
 	if (enforce(p, text, len) == -1) {

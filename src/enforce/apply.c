@@ -44,21 +44,54 @@ path(char *buf, size_t len, const char *state, const char *fmt, unsigned seq)
 	return snprintf(buf, len, "%s/%s", state, name) < (int)len ? 0 : -1;
 }
 
+/* Make a rename or an unlink in the directory of file durable. */
+static int
+sync_dir_of(const char *file)
+{
+	char dir[4200];
+	char *slash;
+	int fd, rc;
+
+	snprintf(dir, sizeof(dir), "%s", file);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Write file whole or not at all (a temporary file, synced, renamed, the
+ * directory synced): after a crash it is the old or the new. */
 static int
 write_file(const char *file, const char *data, size_t len, struct strbuf *err)
 {
 	char tmp[4200];
 	FILE *fp;
+	int saved;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
-	if ((fp = fopen(tmp, "w")) == NULL ||
-	    fwrite(data, 1, len, fp) != len || fflush(fp) == EOF ||
-	    fsync(fileno(fp)) == -1 || fclose(fp) == EOF ||
-	    rename(tmp, file) == -1) {
-		strbuf_printf(err, "%s: %s", file, strerror(errno));
-		return -1;
+	if ((fp = fopen(tmp, "w")) == NULL)
+		goto fail;
+	if (fwrite(data, 1, len, fp) != len || fflush(fp) == EOF ||
+	    fsync(fileno(fp)) == -1) {
+		saved = errno;
+		fclose(fp);
+		errno = saved;
+		goto fail;
 	}
+	if (fclose(fp) == EOF || rename(tmp, file) == -1 ||
+	    sync_dir_of(file) == -1)
+		goto fail;
 	return 0;
+fail:
+	saved = errno;
+	unlink(tmp);
+	strbuf_printf(err, "%s: %s", file, strerror(saved));
+	return -1;
 }
 
 static char *
@@ -211,10 +244,39 @@ current(const char *state, struct history_entry *cur, struct strbuf *err)
 	return 0;
 }
 
+/* Entry seq of the history (a zeroed one for 0 or when it is missing). */
+static int
+entry(const char *state, unsigned seq, struct history_entry *e,
+    struct strbuf *err)
+{
+	struct history_entry *v;
+	size_t n, i;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->file, sizeof(e->file), "-");
+	if (seq == 0)
+		return 0;
+	if (apply_history(state, &v, &n, err) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (v[i].seq == seq)
+			*e = v[i];
+	free(v);
+	return 0;
+}
+
+/*
+ * The pending file of an apply --confirm: "SEQ PID START DEADLINE PREV",
+ * the entry waiting for its confirm, the watchdog (its pid and its start
+ * time, so that a pid used again by another process is never signalled),
+ * the deadline (seconds since the epoch), and the entry to restore (0:
+ * remove the table).  Whoever finds it past its deadline restores PREV.
+ */
 struct pending {
-	unsigned	seq;
-	pid_t		pid;
-	time_t		deadline;
+	unsigned		seq, prev;
+	pid_t			pid;
+	unsigned long long	start;
+	time_t			deadline;
 };
 
 static bool
@@ -227,95 +289,199 @@ read_pending(const char *state, struct pending *pd)
 	path(file, sizeof(file), state, "pending", 0);
 	if ((s = read_file(file, NULL)) == NULL)
 		return false;
-	ok = sscanf(s, "%u %lld %lld", &pd->seq, &pid, &deadline) == 3;
+	memset(pd, 0, sizeof(*pd));
+	ok = sscanf(s, "%u %lld %llu %lld %u", &pd->seq, &pid, &pd->start,
+	    &deadline, &pd->prev) == 5;
 	pd->pid = (pid_t)pid;
 	pd->deadline = (time_t)deadline;
 	free(s);
 	return ok;
 }
 
-static void
-remove_pending(const char *state)
+static int
+write_pending(const char *state, const struct pending *pd, struct strbuf *err)
+{
+	char file[4096], buf[128];
+	int n = snprintf(buf, sizeof(buf), "%u %lld %llu %lld %u\n", pd->seq,
+	    (long long)pd->pid, pd->start, (long long)pd->deadline, pd->prev);
+
+	path(file, sizeof(file), state, "pending", 0);
+	return write_file(file, buf, (size_t)n, err);
+}
+
+static int
+remove_pending(const char *state, struct strbuf *err)
 {
 	char file[4096];
 
 	path(file, sizeof(file), state, "pending", 0);
-	unlink(file);
+	if ((unlink(file) == -1 && errno != ENOENT) ||
+	    sync_dir_of(file) == -1) {
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
-/* Go back from entry cur to the entry before it; record it as what. */
+/* When process pid started (clock ticks after boot, /proc/PID/stat field
+ * 22): 0, or -1 when there is no such process, or it has ended and only
+ * its exit status waits to be collected (a zombie). */
 static int
-restore_previous(const char *state, const struct history_entry *cur,
-    const char *what, struct strbuf *msg, struct strbuf *err)
+proc_start(pid_t pid, unsigned long long *start)
 {
-	struct history_entry *v, e, prev;
-	size_t n, i;
-	char *script;
+	char file[64], buf[1024], *p;
+	FILE *fp;
+	size_t n;
+	int field;
+
+	snprintf(file, sizeof(file), "/proc/%lld/stat", (long long)pid);
+	if ((fp = fopen(file, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* after the command name, which may hold spaces and parentheses,
+	 * comes the state (field 3) */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == 'Z' ||
+	    p[2] == 'X' || p[2] == 'x')
+		return -1;
+	for (field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", start) != 1)
+		return -1;
+	return 0;
+}
+
+/* The watchdog the pending file names, if that very process still runs. */
+static bool
+watchdog_alive(const struct pending *pd)
+{
+	unsigned long long start;
+
+	return pd->pid > 0 && proc_start(pd->pid, &start) == 0 &&
+	    start == pd->start;
+}
+
+static void
+stop_watchdog(const struct pending *pd)
+{
+	if (watchdog_alive(pd))
+		kill(pd->pid, SIGTERM);
+}
+
+/*
+ * Put the ruleset of entry target back in the kernel, then record it as a
+ * new entry (what: rollback or revert) carrying target's config.  The
+ * kernel comes first: when the state cannot be written, the ruleset is
+ * back all the same and err says what was not recorded.
+ */
+static int
+restore_entry(const char *state, unsigned target, const char *what,
+    struct strbuf *msg, struct strbuf *err)
+{
+	struct history_entry t, cur, e;
+	char *script, from[4096], to[4096];
+	size_t len;
 	int rc;
 
-	if (apply_history(state, &v, &n, err) == -1)
+	if (entry(state, target, &t, err) == -1 ||
+	    current(state, &cur, err) == -1)
 		return -1;
-	memset(&prev, 0, sizeof(prev));
-	for (i = 0; i < n; i++)
-		if (v[i].seq == cur->prev)
-			prev = v[i];
-	free(v);
-	if ((script = ruleset_of(state, cur->prev)) == NULL) {
+	if ((script = ruleset_of(state, target)) == NULL) {
 		strbuf_printf(err, "the ruleset of history entry %u is "
-		    "missing from %s", cur->prev, state);
+		    "missing from %s", target, state);
 		return -1;
 	}
 	rc = nft_run(script, false, NULL, err);
 	free(script);
 	if (rc == -1)
 		return -1;
+	if (target != 0)
+		strbuf_printf(msg, "moat: %s: restored the ruleset of history "
+		    "entry %u (%s)\n", what, target, t.file);
+	else
+		strbuf_printf(msg, "moat: %s: removed table inet moat (nothing "
+		    "was applied before)\n", what);
 	memset(&e, 0, sizeof(e));
-	e.seq = cur->seq + 1;
+	e.seq = cur.seq + 1;
 	e.when = time(NULL);
-	e.hash = prev.hash;
+	e.hash = t.hash;
 	snprintf(e.what, sizeof(e.what), "%s", what);
-	e.prev = prev.prev;
-	snprintf(e.file, sizeof(e.file), "%s", cur->prev != 0 ? prev.file :
-	    "-");
-	if (cur->prev != 0) {
+	e.prev = t.prev;
+	snprintf(e.file, sizeof(e.file), "%s", target != 0 ? t.file : "-");
+	if (target != 0) {
 		/* The restored config becomes the new entry's config. */
-		char from[4096], to[4096];
-		size_t len;
-		char *text = apply_config_text(state, cur->prev, &len);
+		char *text = apply_config_text(state, target, &len);
 
-		path(from, sizeof(from), state, "history/%u.nft", cur->prev);
 		path(to, sizeof(to), state, "history/%u.conf", e.seq);
 		if (text == NULL || write_file(to, text, len, err) == -1) {
 			free(text);
-			return -1;
+			goto unrecorded;
 		}
 		free(text);
+		path(from, sizeof(from), state, "history/%u.nft", target);
 		script = read_file(from, &len);
 		path(to, sizeof(to), state, "history/%u.nft", e.seq);
 		if (script == NULL || write_file(to, script, len, err) == -1) {
 			free(script);
-			return -1;
+			goto unrecorded;
 		}
 		free(script);
 	}
-	if (append_history(state, &e, err) == -1)
+	if (append_history(state, &e, err) == 0)
+		return 0;
+unrecorded:
+	strbuf_printf(err, " (the ruleset of entry %u is in the kernel, but "
+	    "the history does not say so)", target);
+	return -1;
+}
+
+static pid_t start_watchdog(const char *state, const struct pending *pd,
+    int lock_fd);
+
+/*
+ * What a pending apply --confirm needs from whoever holds the lock: past
+ * its deadline, the previous ruleset back (the watchdog may have been
+ * killed, or the machine was down); before it, a watchdog that runs.
+ */
+static int
+settle_pending(const char *state, int lock_fd, struct strbuf *msg,
+    struct strbuf *err)
+{
+	struct pending pd;
+
+	if (!read_pending(state, &pd))
+		return 0;
+	if (time(NULL) >= pd.deadline) {
+		stop_watchdog(&pd);
+		strbuf_printf(msg, "moat: the confirm time of history entry %u "
+		    "ran out unconfirmed\n", pd.seq);
+		if (restore_entry(state, pd.prev, "revert", msg, err) == -1)
+			return -1;
+		return remove_pending(state, err);
+	}
+	if (watchdog_alive(&pd))
+		return 0;
+	if ((pd.pid = start_watchdog(state, &pd, lock_fd)) == -1 ||
+	    proc_start(pd.pid, &pd.start) == -1) {
+		strbuf_printf(err, "the confirm watchdog of history entry %u is "
+		    "gone and cannot be started again", pd.seq);
 		return -1;
-	if (cur->prev != 0)
-		strbuf_printf(msg, "moat: %s: restored the ruleset of history "
-		    "entry %u (%s)\n", what, cur->prev, prev.file);
-	else
-		strbuf_printf(msg, "moat: %s: removed table inet moat (nothing "
-		    "was applied before)\n", what);
-	return 0;
+	}
+	strbuf_printf(msg, "moat: the confirm watchdog of history entry %u was "
+	    "gone; a new one (pid %lld) restores entry %u at the deadline\n",
+	    pd.seq, (long long)pd.pid, pd.prev);
+	return write_pending(state, &pd, err);
 }
 
 /*
  * The watchdog of apply --confirm: detached from the terminal and the shell
- * (setsid, double fork), it sleeps until the deadline, then restores the
- * previous ruleset unless the pending file was confirmed away.
+ * (setsid, double fork), it sleeps until the deadline, then does what any
+ * later command would: restores the previous ruleset unless the pending
+ * file was confirmed away.
  */
 static pid_t
-start_watchdog(const char *state, unsigned seq, unsigned secs, int lock_fd)
+start_watchdog(const char *state, const struct pending *pd, int lock_fd)
 {
 	int fds[2];
 	pid_t pid, child;
@@ -323,8 +489,11 @@ start_watchdog(const char *state, unsigned seq, unsigned secs, int lock_fd)
 
 	if (pipe(fds) == -1)
 		return -1;
-	if ((pid = fork()) == -1)
+	if ((pid = fork()) == -1) {
+		close(fds[0]);
+		close(fds[1]);
 		return -1;
+	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 
@@ -344,22 +513,21 @@ start_watchdog(const char *state, unsigned seq, unsigned secs, int lock_fd)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
-		sleep(secs);
+		while (time(NULL) < pd->deadline)
+			sleep((unsigned)(pd->deadline - time(NULL)));
 		{
 			struct strbuf msg, err;
-			struct history_entry cur;
-			struct pending pd;
+			struct pending now;
 			int lock;
 
 			strbuf_init(&msg, 0);
 			strbuf_init(&err, 0);
 			if ((lock = lock_state(state, &err)) == -1)
 				_exit(1);
-			if (read_pending(state, &pd) && pd.seq == seq &&
-			    current(state, &cur, &err) == 0 && cur.seq == seq &&
-			    restore_previous(state, &cur, "revert", &msg,
+			if (read_pending(state, &now) && now.seq == pd->seq &&
+			    restore_entry(state, now.prev, "revert", &msg,
 			    &err) == 0)
-				remove_pending(state);
+				remove_pending(state, &err);
 			_exit(0);
 		}
 	}
@@ -371,6 +539,30 @@ start_watchdog(const char *state, unsigned seq, unsigned secs, int lock_fd)
 }
 
 int
+apply_recover(const char *state, struct strbuf *msg, struct strbuf *err)
+{
+	int lock, rc;
+
+	if ((lock = lock_state(state, err)) == -1)
+		return -1;
+	rc = settle_pending(state, lock, msg, err);
+	close(lock);
+	return rc;
+}
+
+/* Remove the files of an entry that never reached the kernel. */
+static void
+forget_entry(const char *state, unsigned seq)
+{
+	char file[4096];
+
+	path(file, sizeof(file), state, "history/%u.conf", seq);
+	unlink(file);
+	path(file, sizeof(file), state, "history/%u.nft", seq);
+	unlink(file);
+}
+
+int
 apply_policy(const char *state, const struct policy *p, const char *text,
     size_t len, bool dry_run, unsigned confirm_secs, struct strbuf *msg,
     struct strbuf *err)
@@ -378,7 +570,8 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	struct history_entry cur, e;
 	struct pending pd;
 	struct strbuf script;
-	char file[4096], buf[96];
+	char file[4096];
+	bool files = false, waiting = false;
 	int lock = -1, rc = -1;
 
 	strbuf_init(&script, 0);
@@ -393,6 +586,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		goto out;
 	}
 	if ((lock = lock_state(state, err)) == -1 ||
+	    settle_pending(state, lock, msg, err) == -1 ||
 	    current(state, &cur, err) == -1)
 		goto out;
 	if (read_pending(state, &pd)) {
@@ -407,9 +601,6 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	if (getenv("MOAT_NFT_INJECT") != NULL)
 		strbuf_printf(&script, "%s\n", getenv("MOAT_NFT_INJECT"));
 #endif
-	/* The kernel refuses or takes the whole transaction. */
-	if (nft_run(strbuf_str(&script), false, NULL, err) == -1)
-		goto out;
 	memset(&e, 0, sizeof(e));
 	e.seq = cur.seq + 1;
 	e.when = time(NULL);
@@ -417,45 +608,73 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	snprintf(e.what, sizeof(e.what), "apply");
 	e.prev = cur.seq != 0 && strcmp(cur.file, "-") != 0 ? cur.seq : 0;
 	snprintf(e.file, sizeof(e.file), "%s", p->file);
+	/*
+	 * Everything that undoes this apply is on disk, synced, before the
+	 * kernel changes: the entry's config and ruleset, and for --confirm
+	 * the pending file with its deadline and a watchdog already waiting.
+	 * A state that cannot be written changes nothing.
+	 */
+	files = true;
 	path(file, sizeof(file), state, "history/%u.conf", e.seq);
 	if (write_file(file, text, len, err) == -1)
 		goto out;
 	path(file, sizeof(file), state, "history/%u.nft", e.seq);
-	if (write_file(file, strbuf_str(&script), script.len, err) == -1 ||
-	    append_history(state, &e, err) == -1)
+	if (write_file(file, strbuf_str(&script), script.len, err) == -1)
 		goto out;
+	if (confirm_secs > 0) {
+		memset(&pd, 0, sizeof(pd));
+		pd.seq = e.seq;
+		pd.prev = e.prev;
+		pd.deadline = time(NULL) + confirm_secs;
+		if ((pd.pid = start_watchdog(state, &pd, lock)) == -1 ||
+		    proc_start(pd.pid, &pd.start) == -1) {
+			strbuf_puts(err, "cannot start the confirm watchdog");
+			goto out;
+		}
+		waiting = true;
+		if (write_pending(state, &pd, err) == -1)
+			goto out;
+	}
+	/* The kernel refuses or takes the whole transaction. */
+	if (nft_run(strbuf_str(&script), false, NULL, err) == -1)
+		goto out;
+	if (append_history(state, &e, err) == -1) {
+		struct strbuf why;
+		char *back = ruleset_of(state, e.prev);
+
+		/* In the kernel, not in the history: put the previous
+		 * ruleset back rather than run one nobody can roll back. */
+		strbuf_init(&why, 0);
+		if (back == NULL || nft_run(back, false, NULL, &why) == -1)
+			strbuf_printf(err, "; and restoring the previous ruleset "
+			    "failed: %s", strbuf_str(&why));
+		else
+			strbuf_puts(err, "; the previous ruleset is back");
+		strbuf_free(&why);
+		free(back);
+		goto out;
+	}
+	files = false;
+	waiting = false;
 	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rules, "
 	    "hash %016llx)\n", p->file, e.seq, p->nrule,
 	    (unsigned long long)e.hash);
-	if (confirm_secs > 0) {
-		pid_t dog = start_watchdog(state, e.seq, confirm_secs, lock);
-		int n;
-
-		if (dog == -1) {
-			struct strbuf why;
-
-			strbuf_init(&why, 0);
-			if (restore_previous(state, &e, "revert", msg, &why) == 0)
-				strbuf_puts(err, "cannot start the confirm "
-				    "watchdog; rolled back");
-			else
-				strbuf_printf(err, "cannot start the confirm "
-				    "watchdog, and rolling back failed: %s",
-				    strbuf_str(&why));
-			strbuf_free(&why);
-			goto out;
-		}
-		n = snprintf(buf, sizeof(buf), "%u %lld %lld\n", e.seq,
-		    (long long)dog, (long long)(time(NULL) + confirm_secs));
-		path(file, sizeof(file), state, "pending", 0);
-		if (write_file(file, buf, (size_t)n, err) == -1)
-			goto out;
+	if (confirm_secs > 0)
 		strbuf_printf(msg, "moat: run 'moat confirm' within %u seconds "
 		    "to keep it; otherwise the previous ruleset comes back "
-		    "(watchdog pid %lld)\n", confirm_secs, (long long)dog);
-	}
+		    "(watchdog pid %lld)\n", confirm_secs, (long long)pd.pid);
 	rc = 0;
 out:
+	if (waiting) {
+		struct strbuf ignored;
+
+		strbuf_init(&ignored, 0);
+		remove_pending(state, &ignored);
+		stop_watchdog(&pd);
+		strbuf_free(&ignored);
+	}
+	if (files)
+		forget_entry(state, e.seq);
 	if (lock != -1)
 		close(lock);
 	strbuf_free(&script);
@@ -466,21 +685,25 @@ int
 apply_confirm(const char *state, struct strbuf *msg, struct strbuf *err)
 {
 	struct pending pd;
-	int lock;
+	int lock, rc = -1;
 
 	if ((lock = lock_state(state, err)) == -1)
 		return -1;
+	if (settle_pending(state, lock, msg, err) == -1)
+		goto out;
 	if (!read_pending(state, &pd)) {
 		strbuf_puts(err, "nothing to confirm");
-		close(lock);
-		return -1;
+		goto out;
 	}
-	remove_pending(state);
-	if (pd.pid > 0)
-		kill(pd.pid, SIGTERM);
+	/* The file first: a watchdog that wakes now finds nothing to do. */
+	if (remove_pending(state, err) == -1)
+		goto out;
+	stop_watchdog(&pd);
 	strbuf_printf(msg, "moat: confirmed history entry %u\n", pd.seq);
+	rc = 0;
+out:
 	close(lock);
-	return 0;
+	return rc;
 }
 
 int
@@ -488,22 +711,25 @@ apply_rollback(const char *state, struct strbuf *msg, struct strbuf *err)
 {
 	struct history_entry cur;
 	struct pending pd;
+	bool pending;
 	int lock, rc = -1;
 
 	if ((lock = lock_state(state, err)) == -1)
 		return -1;
-	if (current(state, &cur, err) == -1)
+	if (settle_pending(state, lock, msg, err) == -1 ||
+	    current(state, &cur, err) == -1)
 		goto out;
 	if (cur.seq == 0 || strcmp(cur.file, "-") == 0) {
 		strbuf_puts(err, "nothing to roll back: no policy is applied");
 		goto out;
 	}
-	if (restore_previous(state, &cur, "rollback", msg, err) == -1)
+	pending = read_pending(state, &pd);
+	if (restore_entry(state, cur.prev, "rollback", msg, err) == -1)
 		goto out;
-	if (read_pending(state, &pd)) {
-		remove_pending(state);
-		if (pd.pid > 0)
-			kill(pd.pid, SIGTERM);
+	if (pending) {
+		if (remove_pending(state, err) == -1)
+			goto out;
+		stop_watchdog(&pd);
 	}
 	rc = 0;
 out:

@@ -3,7 +3,8 @@
  * The state directory (default /var/lib/moat, or MOAT_STATE_DIR) holds:
  *   history.log      one line per change: SEQ TIME HASH WHAT PREV FILE
  *   history/SEQ.conf the config as applied;  history/SEQ.nft its ruleset
- *   pending          while an apply --confirm waits: SEQ PID DEADLINE
+ *   pending          while an apply --confirm waits: SEQ PID START
+ *                    DEADLINE PREV (see apply.c)
  *   lock             taken (flock) by every command that changes state
  */
 #ifndef MOAT_APPLY_H
@@ -38,6 +39,14 @@ const char *apply_state_dir(void);
 int	 apply_policy(const char *state, const struct policy *p,
 	    const char *text, size_t len, bool dry_run, unsigned confirm_secs,
 	    struct strbuf *msg, struct strbuf *err);
+/* Settle what an earlier apply --confirm left: past its deadline, the
+ * previous ruleset is restored (its watchdog may have been killed, or the
+ * machine was down); before it, a watchdog is made sure to run.  Every
+ * command that touches the state does this first (apply, confirm,
+ * rollback do it themselves); moatd at its start.  0, or -1 with err; msg
+ * says what was done. */
+int	 apply_recover(const char *state, struct strbuf *msg,
+	    struct strbuf *err);
 /* Keep the ruleset of the pending apply --confirm. */
 int	 apply_confirm(const char *state, struct strbuf *msg,
 	    struct strbuf *err);
