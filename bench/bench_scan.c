@@ -35,8 +35,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_scan DBDIR\n");
 		return 2;
 	}
-	if ((s = clamav_open(argv[1], 50u << 20, 60, err, sizeof(err))) ==
-	    NULL) {
+	if ((s = clamav_open(argv[1], "/dev/shm", 50u << 20, 60, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "bench_scan: %s\n", err);
 		return 1;
 	}

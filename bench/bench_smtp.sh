@@ -49,7 +49,7 @@ pids="$pids $sink"
 # start_moatd NAME: moatd with that configuration; sets moatd and proxy
 start_moatd() {
 	: >"$tmp/moatd.log"
-	MOAT_STATE_DIR="$tmp/state" "$build/moatd" -f "$tmp/$1.conf" \
+	MOAT_STATE_DIR="$tmp/state" MOAT_RUN_DIR="$tmp/run" "$build/moatd" -f "$tmp/$1.conf" \
 	    2>"$tmp/moatd.log" &
 	moatd=$!
 	pids="$pids $moatd"

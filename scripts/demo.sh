@@ -20,9 +20,10 @@ else
 fi
 run() { printf '$ moat %s\n' "$*"; "$moat" "$@" || true; }
 
-export MOAT_LAB=demo- MOAT_STATE_DIR
+export MOAT_LAB=demo- MOAT_STATE_DIR MOAT_RUN_DIR
 MOAT_STATE_DIR=$(mktemp -d)
 tmp=$(mktemp -d)
+MOAT_RUN_DIR=$tmp/run
 srv=""
 cleanup() {
 	if [ -n "$srv" ]; then kill $srv 2>/dev/null || true; fi

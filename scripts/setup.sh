@@ -16,3 +16,8 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
+# The SMTP proxy's own user (moatd -u; the package creates it too).
+if ! id moat-smtp >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin moat-smtp
+fi

@@ -59,14 +59,16 @@ usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* Load and resolve the policy; print errors and return NULL if invalid. */
+/* Load and resolve the policy; print errors and return NULL if invalid.
+ * trusted: a config to enforce (policy_load_trusted). */
 static struct policy *
-load(const char *path)
+load(const char *path, bool trusted)
 {
 	struct policy *p;
 	char err[512];
 
-	if ((p = policy_load(path, err, sizeof(err))) == NULL) {
+	if ((p = trusted ? policy_load_trusted(path, err, sizeof(err)) :
+	    policy_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "moat: %s\n", err);
 		return NULL;
 	}
@@ -101,7 +103,7 @@ static int
 cmd_check(const char *path)
 {
 	struct lint_stats st;
-	struct policy *p = load(path);
+	struct policy *p = load(path, false);
 	size_t i;
 	int rc;
 
@@ -131,7 +133,7 @@ cmd_check(const char *path)
 static int
 cmd_show(const char *path, bool json, bool nft)
 {
-	struct policy *p = load(path);
+	struct policy *p = load(path, false);
 	struct strbuf b;
 
 	if (p == NULL)
@@ -189,7 +191,7 @@ cmd_batch(const char *path, const struct test_args *ta)
 	    ta->type)
 		return usage_error("--batch takes flows from its file, not "
 		    "from --src, --dst, …%s", "");
-	if ((p = load(path)) == NULL)
+	if ((p = load(path, false)) == NULL)
 		return EXIT_USAGE;
 	if (ta->in != NULL && (in = policy_iface(p, ta->in)) == NULL) {
 		fprintf(stderr, "moat: unknown interface '%s'\n", ta->in);
@@ -282,7 +284,7 @@ cmd_test(const char *path, const struct test_args *ta)
 
 	if (ta->in == NULL || ta->src == NULL || ta->dst == NULL)
 		return usage_error("test needs --in, --src and --dst%s", "");
-	if ((p = load(path)) == NULL)
+	if ((p = load(path, false)) == NULL)
 		return EXIT_USAGE;
 	memset(&f, 0, sizeof(f));
 	rc = EXIT_USAGE;
@@ -337,7 +339,7 @@ cmd_apply(const char *path, bool dry_run, unsigned confirm)
 	struct strbuf msg, err;
 	int rc;
 
-	if ((p = load(path)) == NULL)
+	if ((p = load(path, true)) == NULL)
 		return EXIT_USAGE;
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);

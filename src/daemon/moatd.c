@@ -2,27 +2,34 @@
  *
  *   moatd [-f FILE] [-u USER] [-p PORT] [-n] [-v]
  *
- * Two processes.  The parent stays root, and small: it reads the config,
- * applies the policy (libnftables, as `moat apply`), sets up the policy
- * route that delivers intercepted connections, and on SIGHUP reads the
- * config again, applies it and hands it to the proxy; a config that does
- * not parse or that the kernel refuses changes nothing.  The child opens
- * its listening sockets (port 25, the transparent listener) while still
- * root, then runs the proxy as USER (default nobody) keeping one
- * capability: CAP_NET_RAW, which IP_TRANSPARENT needs to connect upstream
- * from the client's own address.  Each session is a thread; one
- * misbehaving session ends alone.  SIGTERM stops both (sessions in flight
- * are cut: their mail was not acknowledged, so the clients retry).
+ * Two processes.  The parent stays root, and small: it settles what an
+ * interrupted apply --confirm left, reads the config, applies the policy
+ * (libnftables, as `moat apply`), sets up the policy route that delivers
+ * intercepted connections, opens the proxy's listening sockets (port 25 of
+ * the LAN's addresses, the transparent listener), and supervises the proxy:
+ * a child that runs as USER (default moat-smtp) keeping one capability,
+ * CAP_NET_RAW, which IP_TRANSPARENT needs to connect upstream from the
+ * client's own address (smtp/server.c).  A proxy that dies is started
+ * again (at once, then after 1, 2, 4 … 30 s while it keeps dying); the
+ * listening sockets stay open in the parent meanwhile, so connections wait
+ * in the backlog instead of being refused.  Each session is a thread; one
+ * misbehaving session ends alone.
+ *
+ * SIGHUP reads the config again: one that does not parse, is not safe
+ * (writable by others) or that the kernel refuses changes nothing; else it
+ * is applied and handed to the proxy, whose sessions in flight finish
+ * under the old one.  A reload that changes what the proxy listens on (or
+ * removes the antivirus block) restarts it (or stops it).  SIGTERM stops
+ * both; sessions in flight are cut, and since their mail was not
+ * acknowledged, the clients retry.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -30,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,18 +49,31 @@
 #include "enforce/route.h"
 #include "policy/load.h"
 #include "policy/policy.h"
-#include "smtp/anvil.h"
-#include "smtp/proxy.h"
+#include "smtp/server.h"
 #include "smtp/smtpio.h"
 
-#define LISTEN_MAX	16
+#define RUN_DIR		"/run/moat"	/* or $MOAT_RUN_DIR */
+#define DEFAULT_USER	"moat-smtp"
+#define BACKOFF_MAX	30		/* s between restarts, at most */
+#define STABLE		60000		/* ms up that resets the backoff */
 
-static const char *conf_path = "/etc/moat/moat.conf";
-static const char *run_user = "nobody";
+static const char *conf_path = MOAT_DEFAULT_CONF;
+static const char *run_user = DEFAULT_USER;
 static int tproxy_port = NFTC_TPROXY_PORT;
 static bool no_apply;
+static char scratch[4096];		/* the proxy's private directory */
 
 static volatile sig_atomic_t got_hup, got_term;
+
+/* The proxy as the parent sees it. */
+static struct server_listener listeners[SERVER_LISTEN_MAX];
+static int nlisteners;
+static pid_t child = -1;
+static int ctl = -1;			/* the config pipe, our end */
+static char *text;			/* the config in force */
+static size_t textlen;
+static long long started, next_start;	/* ms */
+static long long backoff;		/* s, before the next restart but one */
 
 static void
 on_signal(int sig)
@@ -68,8 +88,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: moatd [-f FILE] [-u USER] [-p PORT] [-n] [-v]\n"
-	    "  -f FILE  the config (default /etc/moat/moat.conf)\n"
-	    "  -u USER  the proxy's user (default nobody)\n"
+	    "  -f FILE  the config (default " MOAT_DEFAULT_CONF ")\n"
+	    "  -u USER  the proxy's user (default " DEFAULT_USER ")\n"
 	    "  -p PORT  the transparent listener's port (default %d)\n"
 	    "  -n       do not apply the policy (the proxy only)\n"
 	    "  -v       log each session's state changes\n",
@@ -77,318 +97,228 @@ usage(void)
 	exit(2);
 }
 
-/* ---- the proxy (child) ------------------------------------------------ */
-
-struct listener {
-	int		 fd;
-	enum proxy_mode	 mode;
-};
-
-static struct listener listeners[LISTEN_MAX];
-static int nlisteners;
-static struct proxy_conf *current;
-static unsigned next_id = 1;
-static struct anvil *anvil;	/* who may open a session now */
-
-static int
-listen_on(const struct sockaddr *sa, socklen_t len, bool transparent,
-    char *err, size_t errlen)
+/* Each line of a message buffer as a log line. */
+static void
+log_lines(const char *m)
 {
-	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	size_t n;
 
-	if (fd == -1)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (sa->sa_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (transparent && setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one,
-	    sizeof(one)) == -1)
-		goto fail;
-	if (bind(fd, sa, len) == -1 || listen(fd, 1024) == -1)
-		goto fail;
-	return fd;
-fail:
-	{
-		struct sockaddr_storage ss;
-		char where[INET6_ADDRSTRLEN + 8];
-
-		memset(&ss, 0, sizeof(ss));
-		memcpy(&ss, sa, len);
-		addr_sockaddr_format(&ss, where, sizeof(where));
-		snprintf(err, errlen, "listening on %s: %s", where,
-		    strerror(errno));
+	for (; *m != '\0'; m += n + (m[n] == '\n')) {
+		n = strcspn(m, "\n");
+		log_info("%.*s", (int)n, m);
 	}
-	if (fd != -1)
-		close(fd);
-	return -1;
 }
 
-static int
-add_listener(const struct sockaddr *sa, socklen_t len, enum proxy_mode mode,
-    char *err, size_t errlen)
+/* Before anything else: an apply --confirm whose deadline passed while
+ * nobody watched (the machine was down) is reverted now (apply.h). */
+static void
+recover(void)
 {
-	int fd;
+	struct strbuf msg, err;
 
-	if (nlisteners == LISTEN_MAX) {
-		snprintf(err, errlen, "too many listening addresses");
-		return -1;
-	}
-	if ((fd = listen_on(sa, len, mode == PROXY_TRANSPARENT, err,
-	    errlen)) == -1)
-		return -1;
-	listeners[nlisteners].fd = fd;
-	listeners[nlisteners].mode = mode;
-	nlisteners++;
-	return 0;
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	if (apply_recover(apply_state_dir(), &msg, &err) == -1)
+		log_info("confirm: %s", strbuf_str(&err));
+	log_lines(strbuf_str(&msg));
+	strbuf_free(&msg);
+	strbuf_free(&err);
 }
 
-/* The relay listens on the addresses of the interface named LAN, port 25
- * (a valid policy with smtp-local-scanning has them: resolve.c); the
- * transparent listener on every address, the TPROXY port. */
-static int
-open_listeners(const struct policy *p, char *err, size_t errlen)
+/* The config, parsed and checked; NULL (logged) when it cannot be used. */
+static struct policy *
+load(void)
 {
-	const struct antivirus *av = &p->av;
+	char err[512];
+	struct policy *p = policy_load_trusted(conf_path, err, sizeof(err));
 	size_t i;
 
+	if (p == NULL) {
+		log_info("%s; nothing changed", err);
+		return NULL;
+	}
+	if (!policy_valid(p)) {
+		for (i = 0; i < p->diags.n; i++) {
+			char line[512];
+
+			diag_format(&p->diags.v[i], line, sizeof(line));
+			log_info("%s", line);
+		}
+		log_info("%s: not valid; nothing changed", conf_path);
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int
+enforce(const struct policy *p)
+{
+	struct strbuf msg, err;
+	int rc = 0;
+
+	if (no_apply)
+		return 0;
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	if (apply_policy(apply_state_dir(), p, p->text, p->len, false, 0,
+	    &msg, &err) == -1) {
+		log_info("apply: %s", strbuf_str(&err));
+		rc = -1;
+	} else
+		log_lines(strbuf_str(&msg));
+	if (rc == 0 && p->av.present && p->av.other_scanning &&
+	    route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, &err) == -1) {
+		log_info("routing: %s", strbuf_str(&err));
+		rc = -1;
+	}
+	strbuf_free(&msg);
+	strbuf_free(&err);
+	return rc;
+}
+
+/* ---- the listening sockets ------------------------------------------- */
+
+/* What the proxy of policy p listens on: the relay on port 25 of the
+ * LAN's addresses (a valid policy with smtp-local-scanning has them:
+ * resolve.c), the transparent listener on every address. */
+static int
+wanted(const struct policy *p, struct server_listener *l)
+{
+	const struct antivirus *av = &p->av;
+	int n = 0;
+	size_t i;
+
+	if (!av->present)
+		return 0;
 	if (av->local_scanning) {
 		const struct iface *lan = policy_lan(p);
 
-		for (i = 0; i < lan->naddr; i++) {
-			struct sockaddr_storage ss;
-			socklen_t len;
-
-			route_sockaddr(&lan->addrs[i], 25, &ss, &len);
-			if (add_listener((struct sockaddr *)&ss, len,
-			    PROXY_RELAY, err, errlen) == -1)
-				return -1;
+		for (i = 0; i < lan->naddr && n < SERVER_LISTEN_MAX - 2; i++) {
+			memset(&l[n], 0, sizeof(l[n]));
+			route_sockaddr(&lan->addrs[i], 25, &l[n].addr,
+			    &l[n].len);
+			l[n++].mode = PROXY_RELAY;
 		}
 	}
 	if (av->other_scanning) {
-		struct sockaddr_in in = { .sin_family = AF_INET,
-		    .sin_port = htons((uint16_t)tproxy_port) };
-		struct sockaddr_in6 in6 = { .sin6_family = AF_INET6,
-		    .sin6_port = htons((uint16_t)tproxy_port) };
+		struct sockaddr_in *in = (struct sockaddr_in *)&l[n].addr;
+		struct sockaddr_in6 *in6;
 
-		if (add_listener((struct sockaddr *)&in, sizeof(in),
-		    PROXY_TRANSPARENT, err, errlen) == -1 ||
-		    add_listener((struct sockaddr *)&in6, sizeof(in6),
-		    PROXY_TRANSPARENT, err, errlen) == -1)
+		memset(&l[n], 0, sizeof(l[n]));
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)tproxy_port);
+		l[n].len = sizeof(*in);
+		l[n++].mode = PROXY_TRANSPARENT;
+		memset(&l[n], 0, sizeof(l[n]));
+		in6 = (struct sockaddr_in6 *)&l[n].addr;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)tproxy_port);
+		l[n].len = sizeof(*in6);
+		l[n++].mode = PROXY_TRANSPARENT;
+	}
+	return n;
+}
+
+static bool
+same_listeners(const struct server_listener *a, int na,
+    const struct server_listener *b, int nb)
+{
+	int i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].mode != b[i].mode || a[i].len != b[i].len ||
+		    memcmp(&a[i].addr, &b[i].addr, a[i].len) != 0)
+			return false;
+	return true;
+}
+
+static void
+close_listeners(void)
+{
+	while (nlisteners > 0)
+		close(listeners[--nlisteners].fd);
+}
+
+/* Open l[0..n) as the proxy's listeners (as root, so that nothing needs
+ * CAP_NET_BIND_SERVICE later).  0, or -1 (logged) with none open. */
+static int
+open_listeners(const struct server_listener *l, int n)
+{
+	char err[256];
+	int i;
+
+	close_listeners();
+	for (i = 0; i < n; i++) {
+		listeners[i] = l[i];
+		if (server_listen(&listeners[i], err, sizeof(err)) == -1) {
+			log_info("proxy: %s", err);
+			close_listeners();
 			return -1;
+		}
+		nlisteners++;
 	}
 	return 0;
 }
 
-/*
- * Sessions run on threads kept for reuse: a thread that finishes a session
- * waits for the next one, up to IDLE_MAX idle threads, so a busy proxy
- * does not create and destroy a thread per connection.
- */
-#define IDLE_MAX	64
-
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
-static struct proxy_session *queue_head, *queue_tail;
-static int idle, queued;
-
-static void *
-session_thread(void *arg)
-{
-	struct proxy_session *s = arg;
-
-	for (;;) {
-		proxy_run(s);
-		anvil_release(anvil, &s->client);
-		free(s);
-		/* The last session out gives the memory that scanning large
-		 * messages left in malloc's arenas back. */
-		if (anvil_sessions(anvil) == 0)
-			malloc_trim(0);
-		pthread_mutex_lock(&pool_lock);
-		if (idle >= IDLE_MAX) {
-			pthread_mutex_unlock(&pool_lock);
-			return NULL;
-		}
-		idle++;
-		while (queue_head == NULL)
-			pthread_cond_wait(&pool_cond, &pool_lock);
-		s = queue_head;
-		if ((queue_head = s->next) == NULL)
-			queue_tail = NULL;
-		queued--;
-		idle--;
-		pthread_mutex_unlock(&pool_lock);
-	}
-}
-
-/* Hand a session to an idle thread, or start one. */
-static int
-dispatch(struct proxy_session *s)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
-
-	pthread_mutex_lock(&pool_lock);
-	if (idle > queued) {
-		s->next = NULL;
-		if (queue_tail != NULL)
-			queue_tail->next = s;
-		else
-			queue_head = s;
-		queue_tail = s;
-		queued++;
-		pthread_cond_signal(&pool_cond);
-		pthread_mutex_unlock(&pool_lock);
-		return 0;
-	}
-	pthread_mutex_unlock(&pool_lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 1 << 20);
-	rc = pthread_create(&t, &attr, session_thread, s);
-	pthread_attr_destroy(&attr);
-	return rc == 0 ? 0 : -1;
-}
-
-static void
-accept_one(struct listener *l)
-{
-	struct proxy_session *s = calloc(1, sizeof(*s));
-	socklen_t len = sizeof(s->client);
-	const char *why;
-	int fd;
-
-	if (s == NULL)
-		return;
-	fd = accept4(l->fd, (struct sockaddr *)&s->client, &len,
-	    SOCK_CLOEXEC);
-	if (fd == -1) {
-		free(s);
-		return;
-	}
-	len = sizeof(s->local);		/* the original destination */
-	if (l->mode == PROXY_TRANSPARENT)
-		getsockname(fd, (struct sockaddr *)&s->local, &len);
-	if (anvil_admit(anvil, &s->client, smtpio_now() / 1000, &why) == -1) {
-		char msg[160], who[80];
-		int n = snprintf(msg, sizeof(msg), "421 4.7.0 %s; try again "
-		    "later\r\n", why);
-
-		/* At once, without a thread: the client retries later. */
-		if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-			/* it retries either way */
-		}
-		addr_sockaddr_format(&s->client, who, sizeof(who));
-		log_info("client=%s refused: %s", who, why);
-		close(fd);
-		free(s);
-		return;
-	}
-	s->id = next_id++;
-	s->fd = fd;
-	s->mode = l->mode;
-	s->conf = current;
-	proxy_conf_hold(current);
-	/* Mail the gateway relays for the LAN is outgoing mail. */
-	s->scan = l->mode == PROXY_TRANSPARENT ||
-	    current->av.outgoing_scanning;
-	s->noscan_why = "smtp-outgoing-scanning off";
-	s->spoof = current->av.keep_client_address;
-	if (dispatch(s) == -1) {
-		close(fd);
-		proxy_conf_put(s->conf);
-		anvil_release(anvil, &s->client);
-		free(s);
-	}
-}
-
-/* Read a config handed over by the parent: a length line, then text. */
-static char *
-read_config(int fd, size_t *len)
-{
-	char head[32], *text;
-	size_t n = 0, got = 0;
-
-	while (n < sizeof(head) - 1) {
-		ssize_t r = read(fd, head + n, 1);
-
-		if (r <= 0)
-			return NULL;
-		if (head[n] == '\n')
-			break;
-		n++;
-	}
-	head[n] = '\0';
-	*len = strtoul(head, NULL, 10);
-	if ((text = malloc(*len + 1)) == NULL)
-		return NULL;
-	while (got < *len) {
-		ssize_t r = read(fd, text + got, *len - got);
-
-		if (r <= 0) {
-			free(text);
-			return NULL;
-		}
-		got += (size_t)r;
-	}
-	text[*len] = '\0';
-	return text;
-}
-
-static void
-take_config(int ctl)
-{
-	struct policy *p;
-	struct proxy_conf *c;
-	size_t len;
-	char *text = read_config(ctl, &len);
-
-	if (text == NULL)
-		return;
-	p = policy_parse(conf_path, text, len);
-	free(text);
-	if (p == NULL || !policy_valid(p) || !p->av.present) {
-		log_info("reload: config not taken");
-		policy_free(p);
-		return;
-	}
-	c = proxy_conf_new(&p->av, getenv("TMPDIR"));
-	policy_free(p);
-	if (c == NULL)
-		return;
-	anvil_set_limits(anvil, &(struct anvil_limits){
-	    .sessions = c->av.max_sessions,
-	    .client_sessions = c->av.max_client_sessions,
-	    .client_rate = c->av.max_client_rate });
-	if (c->scanner == NULL)
-		log_info("scanner: %s (mail will get 451 until it works)",
-		    c->scanner_err);
-	else
-		log_info("scanner: %s", scanner_name(c->scanner));
-	if (current != NULL)
-		proxy_conf_put(current);
-	current = c;
-	log_info("proxy configuration loaded");
-}
+/* ---- the proxy process ------------------------------------------------ */
 
 static int
-drop_privileges(char *err, size_t errlen)
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	if (f->level > 0)
+		remove(path);
+	return 0;
+}
+
+/* The proxy's private directory for the scanner's temporary files: made
+ * (0700, the proxy's user) under the run directory, and emptied, so that
+ * what a killed proxy left (decoded attachments) goes. */
+static int
+prepare_scratch(const struct passwd *pw)
+{
+	const char *run = getenv("MOAT_RUN_DIR");
+	struct stat st;
+
+	if (run == NULL || *run == '\0')
+		run = RUN_DIR;
+	snprintf(scratch, sizeof(scratch), "%s/smtp", run);
+	if ((mkdir(run, 0755) == -1 && errno != EEXIST) ||
+	    (mkdir(scratch, 0700) == -1 && errno != EEXIST) ||
+	    lstat(scratch, &st) == -1) {
+		log_info("proxy: %s: %s", scratch, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_info("proxy: %s is not a directory", scratch);
+		return -1;
+	}
+	nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	if (getuid() == 0 && (chown(scratch, pw->pw_uid, pw->pw_gid) == -1 ||
+	    chmod(scratch, 0700) == -1)) {
+		log_info("proxy: %s: %s", scratch, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Become pw in the proxy process, keeping CAP_NET_RAW only. */
+static int
+drop_privileges(const struct passwd *pw, char *err, size_t errlen)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
-	struct passwd *pw;
 
 	if (getuid() != 0)
-		return 0;	/* not root: nothing to drop (tests) */
-	if ((pw = getpwnam(run_user)) == NULL) {
-		snprintf(err, errlen, "no user %s", run_user);
-		return -1;
-	}
+		return 0;	/* not root: nothing to drop */
 	if (prctl(PR_SET_KEEPCAPS, 1) == -1 || setgroups(0, NULL) == -1 ||
 	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
-		snprintf(err, errlen, "becoming %s: %s", run_user,
+		snprintf(err, errlen, "becoming %s: %s", pw->pw_name,
 		    strerror(errno));
 		return -1;
 	}
@@ -404,154 +334,126 @@ drop_privileges(char *err, size_t errlen)
 	return 0;
 }
 
-static int
-run_proxy(const struct policy *p, int ctl)
-{
-	struct pollfd pfd[LISTEN_MAX + 1];
-	char err[256];
-	int i;
-
-	signal(SIGHUP, SIG_IGN);	/* reloads come through ctl */
-	signal(SIGPIPE, SIG_IGN);
-	/* Few arenas keep 100 threads from holding 100 heaps; what scanning
-	 * leaves in them goes back when the proxy is idle (malloc_trim in
-	 * session_thread). */
-	mallopt(M_ARENA_MAX, 4);
-	if ((anvil = anvil_new()) == NULL) {
-		log_info("proxy: out of memory");
-		return 1;
-	}
-	/* Listen first, as root: then nothing needs CAP_NET_BIND_SERVICE. */
-	if (open_listeners(p, err, sizeof(err)) == -1 ||
-	    drop_privileges(err, sizeof(err)) == -1) {
-		log_info("proxy: %s", err);
-		return 1;
-	}
-	take_config(ctl);
-	if (current == NULL) {
-		log_info("proxy: no configuration");
-		return 1;
-	}
-	log_info("proxy running as %s, %d listeners", getuid() == 0 ?
-	    "root" : run_user, nlisteners);
-	for (;;) {
-		for (i = 0; i < nlisteners; i++) {
-			pfd[i].fd = listeners[i].fd;
-			pfd[i].events = POLLIN;
-		}
-		pfd[nlisteners].fd = ctl;
-		pfd[nlisteners].events = POLLIN;
-		if (poll(pfd, (nfds_t)nlisteners + 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return 1;
-		}
-		if (pfd[nlisteners].revents & (POLLIN | POLLHUP)) {
-			if (pfd[nlisteners].revents & POLLHUP &&
-			    !(pfd[nlisteners].revents & POLLIN))
-				return 0;	/* the parent is gone */
-			take_config(ctl);
-		}
-		for (i = 0; i < nlisteners; i++)
-			if (pfd[i].revents & POLLIN)
-				accept_one(&listeners[i]);
-	}
-}
-
-/* ---- the parent ------------------------------------------------------- */
-
-static struct policy *
-load(char **text, size_t *len)
-{
-	char err[512];
-	struct policy *p = policy_load(conf_path, err, sizeof(err));
-	size_t i;
-
-	if (p == NULL) {
-		log_info("%s", err);
-		return NULL;
-	}
-	if (!policy_valid(p)) {
-		for (i = 0; i < p->diags.n; i++) {
-			char line[512];
-
-			diag_format(&p->diags.v[i], line, sizeof(line));
-			log_info("%s", line);
-		}
-		log_info("%s: not valid; nothing changed", conf_path);
-		policy_free(p);
-		return NULL;
-	}
-	*text = malloc(p->len + 1);
-	if (*text == NULL) {
-		policy_free(p);
-		return NULL;
-	}
-	memcpy(*text, p->text, p->len);
-	(*text)[p->len] = '\0';
-	*len = p->len;
-	return p;
-}
-
-/* Before anything else: an apply --confirm whose deadline passed while
- * nobody watched (the machine was down) is reverted now (apply.h). */
+/* Start the proxy on the listeners, with the config in force. */
 static void
-recover(void)
+start_proxy(void)
 {
-	struct strbuf msg, err;
-	const char *m;
-	size_t n;
+	struct passwd *pw;
+	char err[256];
+	int fds[2];
 
-	strbuf_init(&msg, 0);
-	strbuf_init(&err, 0);
-	if (apply_recover(apply_state_dir(), &msg, &err) == -1)
-		log_info("confirm: %s", strbuf_str(&err));
-	for (m = strbuf_str(&msg); *m != '\0'; m += n + (m[n] == '\n')) {
-		n = strcspn(m, "\n");
-		log_info("%.*s", (int)n, m);
+	next_start = 0;
+	if ((pw = getpwnam(run_user)) == NULL) {
+		log_info("proxy: no user '%s' to run as: create it (the "
+		    "package does: adduser --system %s) or name another with "
+		    "-u; not starting the proxy", run_user, run_user);
+		return;
 	}
-	strbuf_free(&msg);
-	strbuf_free(&err);
+	if (prepare_scratch(pw) == -1)
+		return;
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		log_info("proxy: pipe: %s", strerror(errno));
+		return;
+	}
+	if ((child = fork()) == -1) {
+		log_info("proxy: fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (child == 0) {
+		close(fds[1]);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		signal(SIGHUP, SIG_IGN);	/* reloads come through ctl */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		if (drop_privileges(pw, err, sizeof(err)) == -1) {
+			log_info("proxy: %s", err);
+			_exit(1);
+		}
+		log_info("proxy running as %s, %d listeners", getuid() == 0 ?
+		    "root" : run_user, nlisteners);
+		_exit(server_run(listeners, nlisteners, fds[0], conf_path,
+		    scratch));
+	}
+	close(fds[0]);
+	ctl = fds[1];
+	started = smtpio_now();
+	server_send_config(ctl, text, textlen);
 }
 
-static int
-enforce(const struct policy *p, const char *text, size_t len)
+static void
+stop_proxy(void)
 {
-	struct strbuf msg, err;
-	int rc = 0;
-
-	if (no_apply)
-		return 0;
-	strbuf_init(&msg, 0);
-	strbuf_init(&err, 0);
-	if (apply_policy(apply_state_dir(), p, text, len, false, 0, &msg,
-	    &err) == -1) {
-		log_info("apply: %s", strbuf_str(&err));
-		rc = -1;
-	} else {
-		const char *m = strbuf_str(&msg);
-
-		log_info("%.*s", (int)strcspn(m, "\n"), m);
-	}
-	if (rc == 0 && p->av.present && p->av.other_scanning &&
-	    route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, &err) == -1) {
-		log_info("routing: %s", strbuf_str(&err));
-		rc = -1;
-	}
-	strbuf_free(&msg);
-	strbuf_free(&err);
-	return rc;
+	if (child == -1)
+		return;
+	kill(child, SIGTERM);
+	waitpid(child, NULL, 0);
+	child = -1;
+	close(ctl);
+	ctl = -1;
+	next_start = 0;
 }
 
-static int
-send_config(int fd, const char *text, size_t len)
+/* The proxy ended by itself: start it again, at once the first time, then
+ * later and later while it keeps dying. */
+static void
+proxy_exited(int status)
 {
-	char head[32];
-	int n = snprintf(head, sizeof(head), "%zu\n", len);
+	long long up = smtpio_now() - started, delay;
 
-	if (write(fd, head, (size_t)n) != n ||
-	    write(fd, text, len) != (ssize_t)len)
+	close(ctl);
+	ctl = -1;
+	child = -1;
+	if (up >= STABLE)
+		backoff = 0;
+	delay = backoff;
+	backoff = backoff == 0 ? 1 : backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+	    backoff * 2;
+	next_start = smtpio_now() + delay * 1000;
+	log_info("proxy exited (%s %d) after %lld ms; starting it again in "
+	    "%lld s", WIFEXITED(status) ? "status" : "signal",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), up,
+	    delay);
+}
+
+/* ---- the config in force ---------------------------------------------- */
+
+/* Make p the config in force: kernel, listeners, proxy.  -1 when p was
+ * not applied (nothing changed). */
+static int
+install(const struct policy *p)
+{
+	struct server_listener want[SERVER_LISTEN_MAX];
+	int n;
+	char *copy;
+
+	if (enforce(p) == -1)
 		return -1;
+	if ((copy = malloc(p->len + 1)) == NULL) {
+		log_info("out of memory");
+		return -1;
+	}
+	memcpy(copy, p->text, p->len);
+	copy[p->len] = '\0';
+	free(text);
+	text = copy;
+	textlen = p->len;
+	n = wanted(p, want);
+	if (same_listeners(listeners, nlisteners, want, n)) {
+		if (child != -1)
+			server_send_config(ctl, text, textlen);
+		else if (n > 0)
+			next_start = smtpio_now();
+		return 0;
+	}
+	/* What the proxy listens on changes: a new proxy on new sockets
+	 * (sessions in flight are cut; nothing they sent was acknowledged). */
+	stop_proxy();
+	if (open_listeners(want, n) == 0 && n > 0)
+		next_start = smtpio_now();
+	else if (n == 0)
+		log_info("no SMTP scanning configured: no proxy runs");
 	return 0;
 }
 
@@ -560,11 +462,16 @@ main(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct policy *p;
-	char *text;
-	size_t len;
-	int ch, ctl[2], status;
-	pid_t child;
+	int ch;
 
+	/* First of all: a HUP or a TERM during the start is remembered, not
+	 * fatal. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt(argc, argv, "f:u:p:nv")) != -1) {
 		switch (ch) {
 		case 'f':
@@ -592,67 +499,48 @@ main(int argc, char **argv)
 		usage();
 	if (!no_apply)
 		recover();
-	if ((p = load(&text, &len)) == NULL)
+	if ((p = load()) == NULL)
 		return 2;
-	if (enforce(p, text, len) == -1) {
-		policy_free(p);
-		free(text);
-		return 1;
-	}
-	if (!p->av.present || (!p->av.local_scanning &&
-	    !p->av.other_scanning)) {
-		log_info("no SMTP scanning configured: the policy is applied, "
-		    "nothing else to do");
-		policy_free(p);
-		free(text);
-		return 0;
-	}
-	if (pipe2(ctl, O_CLOEXEC) == -1) {
-		log_info("pipe: %s", strerror(errno));
-		return 1;
-	}
-	if ((child = fork()) == -1) {
-		log_info("fork: %s", strerror(errno));
-		return 1;
-	}
-	if (child == 0) {
-		close(ctl[1]);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		exit(run_proxy(p, ctl[0]));
-	}
-	close(ctl[0]);
-	signal(SIGPIPE, SIG_IGN);
-	send_config(ctl[1], text, len);
-	policy_free(p);
-	free(text);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	for (;;) {
-		pid_t w = waitpid(child, &status, 0);
+	{
+		struct server_listener want[SERVER_LISTEN_MAX];
 
-		if (w == child) {
-			log_info("proxy exited (%s %d)", WIFEXITED(status) ?
-			    "status" : "signal", WIFEXITED(status) ?
-			    WEXITSTATUS(status) : WTERMSIG(status));
+		if (wanted(p, want) > 0 && getpwnam(run_user) == NULL) {
+			log_info("no user '%s' for the SMTP proxy: create it (the "
+			    "package does: adduser --system %s), or name another "
+			    "with -u", run_user, run_user);
+			policy_free(p);
 			return 1;
 		}
+	}
+	if (install(p) == -1) {
+		policy_free(p);
+		return 1;
+	}
+	policy_free(p);
+	got_hup = 0;	/* the config just read is the newest */
+	for (;;) {
+		int status;
+
 		if (got_term) {
-			kill(child, SIGTERM);
-			waitpid(child, &status, 0);
+			stop_proxy();
+			close_listeners();
+			log_info("stopped");
 			return 0;
 		}
 		if (got_hup) {
 			got_hup = 0;
 			log_info("SIGHUP: reloading %s", conf_path);
-			if ((p = load(&text, &len)) == NULL)
-				continue;
-			if (enforce(p, text, len) == 0)
-				send_config(ctl[1], text, len);
-			policy_free(p);
-			free(text);
+			if ((p = load()) != NULL) {
+				install(p);
+				policy_free(p);
+			}
 		}
+		if (child != -1 && waitpid(child, &status, WNOHANG) == child)
+			proxy_exited(status);
+		if (child == -1 && nlisteners > 0 && next_start != 0 &&
+		    smtpio_now() >= next_start)
+			start_proxy();
+		/* Signals cut the wait short. */
+		poll(NULL, 0, 100);
 	}
 }

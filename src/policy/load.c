@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "policy/builtin.h"
 #include "policy/parser.h"
@@ -59,8 +61,40 @@ policy_parse(const char *file, const char *text, size_t len)
 	return job.p;
 }
 
-struct policy *
-policy_load(const char *path, char *err, size_t errlen)
+/*
+ * A config that others can change is not one root should enforce (sshd's
+ * StrictModes): refused when it is writable by group or others, or, when
+ * we are root, owned by anyone but root.  Checked on the open file, so
+ * that what is read is what was checked.
+ */
+static int
+check_trusted(FILE *fp, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fileno(fp), &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: writable by %s (mode %04o): not "
+		    "enforced, since anyone who can write it decides what the "
+		    "gateway lets through; chmod go-w %s", path,
+		    (st.st_mode & S_IWOTH) ? "others" : "its group",
+		    (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	if (geteuid() == 0 && st.st_uid != 0) {
+		snprintf(err, errlen, "%s: owned by uid %u, not root: not "
+		    "enforced, since its owner decides what the gateway lets "
+		    "through; chown root %s", path, (unsigned)st.st_uid, path);
+		return -1;
+	}
+	return 0;
+}
+
+static struct policy *
+load(const char *path, bool trusted, char *err, size_t errlen)
 {
 	struct policy *p;
 	FILE *fp;
@@ -73,6 +107,8 @@ policy_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	if (trusted && !is_stdin && check_trusted(fp, path, err, errlen) == -1)
+		goto fail;
 	for (;;) {
 		if (len == cap) {
 			char *nb;
@@ -112,4 +148,16 @@ fail:
 		fclose(fp);
 	free(buf);
 	return NULL;
+}
+
+struct policy *
+policy_load(const char *path, char *err, size_t errlen)
+{
+	return load(path, false, err, errlen);
+}
+
+struct policy *
+policy_load_trusted(const char *path, char *err, size_t errlen)
+{
+	return load(path, true, err, errlen);
 }

@@ -13,5 +13,10 @@ struct policy	*policy_parse(const char *file, const char *text, size_t len);
 /* Read and parse a file ("-" is standard input).  NULL when it cannot be
  * read, with the reason in err. */
 struct policy	*policy_load(const char *path, char *err, size_t errlen);
+/* policy_load for a config to enforce: also NULL, with the reason, when
+ * the file is writable by group or others, or (when we are root) owned
+ * by anyone but root.  Standard input is taken as it is. */
+struct policy	*policy_load_trusted(const char *path, char *err,
+		    size_t errlen);
 
 #endif

@@ -50,7 +50,8 @@
 static struct msgbuf_budget budget;
 
 struct proxy_conf *
-proxy_conf_new(const struct antivirus *av, const char *tmpdir)
+proxy_conf_new(const struct antivirus *av, const char *tmpdir,
+    const char *scratch)
 {
 	struct proxy_conf *c = calloc(1, sizeof(*c));
 
@@ -70,7 +71,7 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir)
 	if (gethostname(c->hostname, sizeof(c->hostname)) != 0)
 		snprintf(c->hostname, sizeof(c->hostname), "moat");
 	c->hostname[sizeof(c->hostname) - 1] = '\0';
-	c->scanner = scanner_open(&c->av, c->scanner_err,
+	c->scanner = scanner_open(&c->av, scratch, c->scanner_err,
 	    sizeof(c->scanner_err));
 	__atomic_store_n(&budget.limit, (size_t)av->memory_limit,
 	    __ATOMIC_RELAXED);

@@ -31,9 +31,11 @@ struct proxy_conf {
 };
 
 /* A configuration from a policy's antivirus block; opens the engine (a
- * failure is kept in scanner_err: scans then fail, 451). */
+ * failure is kept in scanner_err: scans then fail, 451).  Messages too
+ * large for memory go to unnamed files in tmpdir; the scanner's own
+ * temporary files to scratch (scanner_open). */
 struct proxy_conf *proxy_conf_new(const struct antivirus *av,
-		    const char *tmpdir);
+		    const char *tmpdir, const char *scratch);
 void		 proxy_conf_hold(struct proxy_conf *c);
 void		 proxy_conf_put(struct proxy_conf *c);
 

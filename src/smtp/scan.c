@@ -5,14 +5,15 @@
 #include <string.h>
 
 struct scanner *
-scanner_open(const struct antivirus *av, char *err, size_t errlen)
+scanner_open(const struct antivirus *av, const char *scratch, char *err,
+    size_t errlen)
 {
 	/* A scan gets the data timeout: a scanner slower than a client may
 	 * be is a failing scanner. */
 	if (av->engine == AV_CLAMD)
 		return clamd_open(av->engine_path, av->data_timeout, err,
 		    errlen);
-	return clamav_open(av->engine_path, (size_t)av->max_size,
+	return clamav_open(av->engine_path, scratch, (size_t)av->max_size,
 	    av->data_timeout, err, errlen);
 }
 

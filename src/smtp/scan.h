@@ -24,10 +24,11 @@ struct scan_result {
 struct scanner;
 
 /* Open the engine the antivirus block names: loads and compiles the
- * signatures (libclamav) or checks that clamd answers PING.  NULL with
- * the reason in err. */
-struct scanner	*scanner_open(const struct antivirus *av, char *err,
-		    size_t errlen);
+ * signatures (libclamav, its temporary files in scratch, a private
+ * directory, or NULL for its default) or checks that clamd answers PING.
+ * NULL with the reason in err. */
+struct scanner	*scanner_open(const struct antivirus *av,
+		    const char *scratch, char *err, size_t errlen);
 /* Scan a whole message; safe from several threads at once. */
 void		 scanner_scan(struct scanner *s, struct msgbuf *m,
 		    struct scan_result *r);
@@ -36,7 +37,8 @@ const char	*scanner_name(const struct scanner *s);
 void		 scanner_close(struct scanner *s);
 
 /* The engines. */
-struct scanner	*clamav_open(const char *dbdir, size_t max_size,
+struct scanner	*clamav_open(const char *dbdir, const char *scratch,
+		    size_t max_size,
 		    unsigned timeout, char *err, size_t errlen);
 void		 clamav_scan(struct scanner *s, struct msgbuf *m,
 		    struct scan_result *r);

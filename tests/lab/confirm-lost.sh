@@ -95,7 +95,15 @@ probe connected lan --from 192.168.50.10 198.51.100.25 25
 ns gw "$MOAT" apply --confirm 2 -f "$tmp/open.conf" >/dev/null || fail "apply open 5"
 kill -9 "$(field 2)"
 sleep 3
-ns gw "$MOATD" -f "$A" >"$tmp/moatd.log" 2>&1 || fail "moatd: $(cat "$tmp/moatd.log")"
+ns gw "$MOATD" -f "$A" >"$tmp/moatd.log" 2>&1 &
+daemon=$!
+pids="$pids $daemon"
+for _ in $(seq 50); do
+	grep -q "applied" "$tmp/moatd.log" 2>/dev/null && break
+	sleep 0.1
+done
+kill "$daemon"
+wait "$daemon" 2>/dev/null
 grep -q "ran out unconfirmed" "$tmp/moatd.log" || fail "moatd did not revert first: $(cat "$tmp/moatd.log")"
 ns gw "$MOAT" history | tail -2 | head -1 | grep -q revert || fail "history: no revert before moatd's apply"
 blocked

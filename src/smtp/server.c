@@ -1,0 +1,307 @@
+/* server.c: the proxy process; see server.h. */
+#include "smtp/server.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/addr.h"
+#include "base/log.h"
+#include "policy/load.h"
+#include "smtp/anvil.h"
+#include "smtp/smtpio.h"
+
+static struct proxy_conf *current;
+static unsigned next_id = 1;
+static struct anvil *anvil;	/* who may open a session now */
+
+int
+server_listen(struct server_listener *l, char *err, size_t errlen)
+{
+	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd == -1)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (l->mode == PROXY_TRANSPARENT && setsockopt(fd, SOL_IP,
+	    IP_TRANSPARENT, &one, sizeof(one)) == -1)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&l->addr, l->len) == -1 ||
+	    listen(fd, 1024) == -1)
+		goto fail;
+	l->fd = fd;
+	return 0;
+fail:
+	{
+		char where[INET6_ADDRSTRLEN + 8];
+		int saved = errno;
+
+		addr_sockaddr_format(&l->addr, where, sizeof(where));
+		snprintf(err, errlen, "listening on %s: %s", where,
+		    strerror(saved));
+	}
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Sessions run on threads kept for reuse: a thread that finishes a session
+ * waits for the next one, up to IDLE_MAX idle threads, so a busy proxy
+ * does not create and destroy a thread per connection.
+ */
+#define IDLE_MAX	64
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+static struct proxy_session *queue_head, *queue_tail;
+static int idle, queued;
+
+static void *
+session_thread(void *arg)
+{
+	struct proxy_session *s = arg;
+
+	for (;;) {
+		proxy_run(s);
+		anvil_release(anvil, &s->client);
+		free(s);
+		/* The last session out gives the memory that scanning large
+		 * messages left in malloc's arenas back. */
+		if (anvil_sessions(anvil) == 0)
+			malloc_trim(0);
+		pthread_mutex_lock(&pool_lock);
+		if (idle >= IDLE_MAX) {
+			pthread_mutex_unlock(&pool_lock);
+			return NULL;
+		}
+		idle++;
+		while (queue_head == NULL)
+			pthread_cond_wait(&pool_cond, &pool_lock);
+		s = queue_head;
+		if ((queue_head = s->next) == NULL)
+			queue_tail = NULL;
+		queued--;
+		idle--;
+		pthread_mutex_unlock(&pool_lock);
+	}
+}
+
+/* Hand a session to an idle thread, or start one. */
+static int
+dispatch(struct proxy_session *s)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	pthread_mutex_lock(&pool_lock);
+	if (idle > queued) {
+		s->next = NULL;
+		if (queue_tail != NULL)
+			queue_tail->next = s;
+		else
+			queue_head = s;
+		queue_tail = s;
+		queued++;
+		pthread_cond_signal(&pool_cond);
+		pthread_mutex_unlock(&pool_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	rc = pthread_create(&t, &attr, session_thread, s);
+	pthread_attr_destroy(&attr);
+	return rc == 0 ? 0 : -1;
+}
+
+static void
+accept_one(const struct server_listener *l)
+{
+	struct proxy_session *s = calloc(1, sizeof(*s));
+	socklen_t len = sizeof(s->client);
+	const char *why;
+	int fd;
+
+	if (s == NULL)
+		return;
+	fd = accept4(l->fd, (struct sockaddr *)&s->client, &len,
+	    SOCK_CLOEXEC);
+	if (fd == -1) {
+		free(s);
+		return;
+	}
+	len = sizeof(s->local);		/* the original destination */
+	if (l->mode == PROXY_TRANSPARENT)
+		getsockname(fd, (struct sockaddr *)&s->local, &len);
+	if (anvil_admit(anvil, &s->client, smtpio_now() / 1000, &why) == -1) {
+		char msg[160], who[80];
+		int n = snprintf(msg, sizeof(msg), "421 4.7.0 %s; try again "
+		    "later\r\n", why);
+
+		/* At once, without a thread: the client retries later. */
+		if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* it retries either way */
+		}
+		addr_sockaddr_format(&s->client, who, sizeof(who));
+		log_info("client=%s refused: %s", who, why);
+		close(fd);
+		free(s);
+		return;
+	}
+	s->id = next_id++;
+	s->fd = fd;
+	s->mode = l->mode;
+	s->conf = current;
+	proxy_conf_hold(current);
+	/* Mail the gateway relays for the LAN is outgoing mail. */
+	s->scan = l->mode == PROXY_TRANSPARENT ||
+	    current->av.outgoing_scanning;
+	s->noscan_why = "smtp-outgoing-scanning off";
+	s->spoof = current->av.keep_client_address;
+	if (dispatch(s) == -1) {
+		close(fd);
+		proxy_conf_put(s->conf);
+		anvil_release(anvil, &s->client);
+		free(s);
+	}
+}
+
+int
+server_send_config(int fd, const char *text, size_t len)
+{
+	char head[32];
+	int n = snprintf(head, sizeof(head), "%zu\n", len);
+
+	if (write(fd, head, (size_t)n) != n ||
+	    write(fd, text, len) != (ssize_t)len)
+		return -1;
+	return 0;
+}
+
+/* Read a config handed over by the parent: a length line, then text. */
+static char *
+read_config(int fd, size_t *len)
+{
+	char head[32], *text;
+	size_t n = 0, got = 0;
+
+	while (n < sizeof(head) - 1) {
+		ssize_t r = read(fd, head + n, 1);
+
+		if (r <= 0)
+			return NULL;
+		if (head[n] == '\n')
+			break;
+		n++;
+	}
+	head[n] = '\0';
+	*len = strtoul(head, NULL, 10);
+	if ((text = malloc(*len + 1)) == NULL)
+		return NULL;
+	while (got < *len) {
+		ssize_t r = read(fd, text + got, *len - got);
+
+		if (r <= 0) {
+			free(text);
+			return NULL;
+		}
+		got += (size_t)r;
+	}
+	text[*len] = '\0';
+	return text;
+}
+
+/* A configuration from moatd: parsed again here (moatd checked it), and
+ * what new sessions get from now on; sessions open keep theirs. */
+static void
+take_config(int ctl, const char *conf_path, const char *scratch)
+{
+	struct policy *p;
+	struct proxy_conf *c;
+	size_t len;
+	char *text = read_config(ctl, &len);
+
+	if (text == NULL)
+		return;
+	p = policy_parse(conf_path, text, len);
+	free(text);
+	if (p == NULL || !policy_valid(p) || !p->av.present) {
+		log_info("reload: config not taken");
+		policy_free(p);
+		return;
+	}
+	c = proxy_conf_new(&p->av, getenv("TMPDIR"), scratch);
+	policy_free(p);
+	if (c == NULL)
+		return;
+	anvil_set_limits(anvil, &(struct anvil_limits){
+	    .sessions = c->av.max_sessions,
+	    .client_sessions = c->av.max_client_sessions,
+	    .client_rate = c->av.max_client_rate });
+	if (c->scanner == NULL)
+		log_info("scanner: %s (mail will get 451 until it works)",
+		    c->scanner_err);
+	else
+		log_info("scanner: %s", scanner_name(c->scanner));
+	if (current != NULL)
+		proxy_conf_put(current);
+	current = c;
+	log_info("proxy configuration loaded");
+}
+
+int
+server_run(const struct server_listener *l, int n, int ctl,
+    const char *conf_path, const char *scratch)
+{
+	struct pollfd pfd[SERVER_LISTEN_MAX + 1];
+	int i;
+
+	/* Few arenas keep 100 threads from holding 100 heaps; what scanning
+	 * leaves in them goes back when the proxy is idle (malloc_trim in
+	 * session_thread). */
+	mallopt(M_ARENA_MAX, 4);
+	if (n > SERVER_LISTEN_MAX || (anvil = anvil_new()) == NULL) {
+		log_info("proxy: out of memory");
+		return 1;
+	}
+	take_config(ctl, conf_path, scratch);
+	if (current == NULL) {
+		log_info("proxy: no configuration");
+		return 1;
+	}
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = l[i].fd;
+			pfd[i].events = POLLIN;
+		}
+		pfd[n].fd = ctl;
+		pfd[n].events = POLLIN;
+		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (pfd[n].revents & (POLLIN | POLLHUP)) {
+			if (pfd[n].revents & POLLHUP &&
+			    !(pfd[n].revents & POLLIN))
+				return 0;	/* the parent is gone */
+			take_config(ctl, conf_path, scratch);
+		}
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents & POLLIN)
+				accept_one(&l[i]);
+	}
+}

@@ -1,0 +1,38 @@
+/* server.h: the proxy process: it accepts on listening sockets it is
+ * given (moatd opens them as root and keeps them across restarts of this
+ * process), admits each client by the load limits (anvil.c), and runs
+ * each session on a thread of a pool.  Its configuration comes, and is
+ * replaced on reload, over a pipe from moatd.
+ */
+#ifndef MOAT_SERVER_H
+#define MOAT_SERVER_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "smtp/proxy.h"
+
+#define SERVER_LISTEN_MAX	16
+
+struct server_listener {
+	int			 fd;		/* listening */
+	enum proxy_mode		 mode;
+	struct sockaddr_storage	 addr;		/* where */
+	socklen_t		 len;
+};
+
+/* Open a listening socket for l->addr (IP_TRANSPARENT for the transparent
+ * listener, which needs root); l->fd is set.  0, or -1 with err. */
+int	 server_listen(struct server_listener *l, char *err, size_t errlen);
+/* Hand a configuration (the config text) to the proxy process over fd.
+ * 0, or -1. */
+int	 server_send_config(int fd, const char *text, size_t len);
+/* Run the proxy on listeners l[0..n) until the other end of ctl closes:
+ * the first configuration is read from ctl before anything is accepted,
+ * later ones as they come.  conf_path names the config in the log;
+ * scratch is the private directory for the scanner's temporary files.
+ * Returns the process's exit status. */
+int	 server_run(const struct server_listener *l, int n, int ctl,
+	    const char *conf_path, const char *scratch);
+
+#endif
