@@ -29,7 +29,7 @@ compare() {	# compare EXPECTED ACTUAL WHAT
 
 case $name in
 fail-*)
-	"$moat" check -f "$name.conf" >"$tmp/out" 2>"$tmp/err"
+	"$moat" check --offline -f "$name.conf" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -ne 2 ]; then
 		echo "golden: $name: moat check exited $rc, expected 2"
@@ -42,7 +42,7 @@ ok-*)
 	compare "$name.out" "$tmp/out" "moat show"
 	"$moat" show --json -f "$name.conf" >"$tmp/json" 2>&1 || failed=1
 	compare "$name.json" "$tmp/json" "moat show --json"
-	"$moat" check -f "$name.conf" >"$tmp/check" 2>&1
+	"$moat" check --offline -f "$name.conf" >"$tmp/check" 2>&1
 	echo "exit $?" >>"$tmp/check"
 	compare "$name.check" "$tmp/check" "moat check"
 	"$moat" show --nft -f "$name.conf" >"$tmp/nft" 2>&1 || failed=1

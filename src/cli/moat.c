@@ -11,6 +11,7 @@
 #include "base/strbuf.h"
 #include "enforce/apply.h"
 #include "enforce/counters.h"
+#include "enforce/host.h"
 #include "enforce/nftc.h"
 #include "enforce/probe.h"
 #include "output/json.h"
@@ -21,7 +22,7 @@
 #define EXIT_USAGE	2
 
 static const char usage_text[] =
-"usage: moat check [-f FILE]\n"
+"usage: moat check [-f FILE] [--offline]\n"
 "       moat show  [-f FILE] [--json | --nft]\n"
 "       moat test  [-f FILE] --in IF --src IP --dst IP\n"
 "                  [--service NAME | --proto P [--dport N | --type T]] [--json]\n"
@@ -30,7 +31,8 @@ static const char usage_text[] =
 "       moat confirm | moat rollback | moat history | moat status\n"
 "       moat probe [--from IP] [--timeout SECONDS] HOST [PORT]\n"
 "\n"
-"  check   validate and lint: exit 0 clean, 1 valid with warnings, 2 errors\n"
+"  check   validate and lint: exit 0 clean, 1 valid with warnings, 2 errors;\n"
+"          notes the devices this host lacks, unless --offline\n"
 "  show    the config in canonical form, as JSON, or as the nftables\n"
 "          ruleset it compiles to\n"
 "  test    the verdict for one connection and the rule that decides it:\n"
@@ -100,7 +102,7 @@ write_out(struct strbuf *b)
 }
 
 static int
-cmd_check(const char *path)
+cmd_check(const char *path, bool offline)
 {
 	struct lint_stats st;
 	struct policy *p = load(path, false);
@@ -109,6 +111,8 @@ cmd_check(const char *path)
 
 	if (p == NULL)
 		return EXIT_USAGE;
+	if (!offline)
+		host_note_devices(p);
 	if (lint_policy(p, &st) == -1) {
 		fputs("moat: out of memory\n", stderr);
 		policy_free(p);
@@ -337,10 +341,19 @@ cmd_apply(const char *path, bool dry_run, unsigned confirm)
 {
 	struct policy *p;
 	struct strbuf msg, err;
+	size_t i;
 	int rc;
 
 	if ((p = load(path, true)) == NULL)
 		return EXIT_USAGE;
+	if (host_note_devices(p) > 0)
+		for (i = 0; i < p->diags.n; i++)
+			if (p->diags.v[i].severity == DIAG_NOTE) {
+				char buf[1400];
+
+				diag_format(&p->diags.v[i], buf, sizeof(buf));
+				fprintf(stderr, "%s\n", buf);
+			}
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
 	/* Record the text that was checked, byte for byte. */
@@ -502,13 +515,14 @@ main(int argc, char **argv)
 		{ "confirm", required_argument, NULL, 'C' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct test_args ta = { 0 };
 	const char *path = MOAT_DEFAULT_CONF, *cmd, *confirm = NULL;
 	const char *from = NULL, *timeout = NULL;
-	bool dry_run = false, any_file = false;
+	bool dry_run = false, any_file = false, offline = false;
 	unsigned confirm_secs = 0;
 	int c;
 
@@ -525,6 +539,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'f': path = optarg; any_file = true; break;
 		case 'D': dry_run = true; break;
+		case 'O': offline = true; break;
 		case 'B': ta.batch = optarg; break;
 		case 'C': confirm = optarg; break;
 		case 'F': from = optarg; break;
@@ -546,6 +561,8 @@ main(int argc, char **argv)
 		return cmd_probe(argc - optind, argv + optind, from, timeout);
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (offline && strcmp(cmd, "check") != 0)
+		return usage_error("--offline goes with check%s", "");
 	if ((dry_run || confirm) && strcmp(cmd, "apply") != 0)
 		return usage_error("--dry-run and --confirm go with apply%s",
 		    "");
@@ -581,7 +598,7 @@ main(int argc, char **argv)
 		    cmd[0] == 'c') || (ta.json && ta.nft))
 			return usage_error("%s takes only -f (and show "
 			    "--json or --nft)", cmd);
-		return cmd[0] == 'c' ? cmd_check(path) : cmd_show(path,
+		return cmd[0] == 'c' ? cmd_check(path, offline) : cmd_show(path,
 		    ta.json, ta.nft);
 	}
 	if (strcmp(cmd, "test") == 0)

@@ -855,17 +855,21 @@ compile_dispatch(struct nftc *c, const char *hook)
 		    "nd-neighbor-advert, nd-router-solicit, nd-router-advert, "
 		    "nd-redirect } accept\n");
 	strbuf_puts(c->b, "\t\tct state invalid drop\n");
-	if (p->niface == 0) {
-		strbuf_puts(c->b, "\t}\n\n");
-		return;
+	if (p->niface > 0) {
+		strbuf_puts(c->b, "\t\tiifname vmap { ");
+		for (i = 0; i < p->niface; i++) {
+			strbuf_printf(c->b, "%s\"%s\" : jump zone_",
+			    i ? ", " : "", p->ifaces[i]->device);
+			put_ident(c->b, p->ifaces[i]->name);
+		}
+		strbuf_puts(c->b, " }\n");
 	}
-	strbuf_puts(c->b, "\t\tiifname vmap { ");
-	for (i = 0; i < p->niface; i++) {
-		strbuf_printf(c->b, "%s\"%s\" : jump zone_", i ? ", " : "",
-		    p->ifaces[i]->device);
-		put_ident(c->b, p->ifaces[i]->name);
-	}
-	strbuf_puts(c->b, " }\n\t}\n\n");
+	/* Fail closed: a device the policy does not declare (a typo, a third
+	 * port, a VPN that came up) has no zone, and its traffic is not let
+	 * through unfiltered.  Every zone chain ends in a verdict, so only
+	 * such packets get here. */
+	strbuf_puts(c->b, "\t\tcounter name \"undeclared\" drop comment "
+	    "\"a device no interface declares\"\n\t}\n\n");
 }
 
 /* Named sets of the objects the rules name, per family. */
@@ -906,6 +910,8 @@ nftc_counter_meaning(const char *name, int *number)
 	*number = 0;
 	if (strcmp(name, "anti_lockout") == 0)
 		return NFTC_COUNTS_ANTI_LOCKOUT;
+	if (strcmp(name, "undeclared") == 0)
+		return NFTC_COUNTS_UNDECLARED;
 	if (strncmp(name, "default_", 8) == 0 && name[8] != '\0')
 		return NFTC_COUNTS_DEFAULT;
 	if (sscanf(name, "rule_%d%n", &n, &end) == 1 && name[end] == '\0' &&
@@ -941,6 +947,8 @@ compile_counters(struct nftc *c)
 		put_ident(c->b, p->ifaces[i]->name);
 		strbuf_puts(c->b, " {\n\t}\n");
 	}
+	if (p->firewall)
+		strbuf_puts(c->b, "\tcounter undeclared {\n\t}\n");
 	for (i = 0; i < p->nforward; i++)
 		strbuf_printf(c->b, "\tcounter forward_%d {\n\t}\n"
 		    "\tcounter forward_%d_accept {\n\t}\n",

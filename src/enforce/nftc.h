@@ -34,6 +34,8 @@ enum nftc_counted {
 	NFTC_COUNTS_DEFAULT,		/* default_IF: an interface's default */
 	NFTC_COUNTS_FORWARD,		/* forward_N: port forward N, translated */
 	NFTC_COUNTS_FORWARD_ACCEPT,	/* forward_N_accept: ... and admitted */
+	NFTC_COUNTS_UNDECLARED,		/* dropped: no interface declares the
+					   device it came in on */
 };
 
 /* The meaning of counter name; *number is the rule or forward (else 0). */

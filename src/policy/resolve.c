@@ -433,6 +433,14 @@ resolve_policy(struct policy *p)
 	for (i = 0; i < p->nforward && !diags_full(&p->diags); i++)
 		resolve_forward(&rs, p->forwards[i]);
 	resolve_antivirus(&rs);
+	if (p->firewall && p->niface == 0 && p->diags.nerrors == 0) {
+		struct loc top = { .file = p->file, .line = 1, .col = 1 };
+
+		diag_error(&p->diags, top, "no interface is declared: the firewall would "
+		    "have nothing to filter, so everything would pass; declare "
+		    "them (interface LAN device eth1 address 192.168.1.1/24), "
+		    "or say firewall off");
+	}
 	if (p->diags.nerrors == 0)
 		make_lockout_rule(&rs);
 }
