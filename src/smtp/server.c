@@ -18,7 +18,20 @@
 #include "smtp/anvil.h"
 #include "smtp/smtpio.h"
 
-static struct proxy_conf *current;
+/*
+ * The configuration new sessions get.  A new one is built on a thread of
+ * its own (the loader): loading a real signature database takes seconds
+ * and hundreds of MB, and meanwhile the proxy goes on accepting, and
+ * scanning with the engine it has, so that a reload never refuses or
+ * tempfails mail.  Only the finished configuration replaces the old one,
+ * under conf_lock; sessions hold theirs to their end.
+ */
+static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t conf_cond = PTHREAD_COND_INITIALIZER;
+static struct proxy_conf *current;	/* under conf_lock */
+static char *waiting;			/* the newest text not yet loaded */
+static size_t waiting_len;
+static const char *load_path, *load_scratch;
 static unsigned next_id = 1;
 static struct anvil *anvil;	/* who may open a session now */
 
@@ -164,13 +177,15 @@ accept_one(const struct server_listener *l)
 	s->id = next_id++;
 	s->fd = fd;
 	s->mode = l->mode;
+	pthread_mutex_lock(&conf_lock);
 	s->conf = current;
 	proxy_conf_hold(current);
+	pthread_mutex_unlock(&conf_lock);
 	/* Mail the gateway relays for the LAN is outgoing mail. */
 	s->scan = l->mode == PROXY_TRANSPARENT ||
-	    current->av.outgoing_scanning;
+	    s->conf->av.outgoing_scanning;
 	s->noscan_why = "smtp-outgoing-scanning off";
-	s->spoof = current->av.keep_client_address;
+	s->spoof = s->conf->av.keep_client_address;
 	if (dispatch(s) == -1) {
 		close(fd);
 		proxy_conf_put(s->conf);
@@ -224,42 +239,85 @@ read_config(int fd, size_t *len)
 	return text;
 }
 
-/* A configuration from moatd: parsed again here (moatd checked it), and
- * what new sessions get from now on; sessions open keep theirs. */
-static void
-take_config(int ctl, const char *conf_path, const char *scratch)
+/* A configuration (text) made ready: parsed again here (moatd checked
+ * it), its engine loaded, then made what new sessions get.  0, or -1
+ * (logged) when it cannot be taken and the old one stays. */
+static int
+install(const char *text, size_t len)
 {
 	struct policy *p;
-	struct proxy_conf *c;
+	struct proxy_conf *c, *old;
+	double t0 = (double)smtpio_now();
+
+	p = policy_parse(load_path, text, len);
+	if (p == NULL || !policy_valid(p) || !p->av.present) {
+		log_info("reload: config not taken");
+		policy_free(p);
+		return -1;
+	}
+	c = proxy_conf_new(&p->av, getenv("TMPDIR"), load_scratch);
+	policy_free(p);
+	if (c == NULL)
+		return -1;
+	if (c->scanner == NULL)
+		log_info("scanner: %s (mail will get 451 until it works)",
+		    c->scanner_err);
+	else
+		log_info("scanner: %s, loaded in %.2f s",
+		    scanner_name(c->scanner),
+		    ((double)smtpio_now() - t0) / 1000);
+	anvil_set_limits(anvil, &(struct anvil_limits){
+	    .sessions = c->av.max_sessions,
+	    .client_sessions = c->av.max_client_sessions,
+	    .client_rate = c->av.max_client_rate });
+	pthread_mutex_lock(&conf_lock);
+	old = current;
+	current = c;
+	pthread_mutex_unlock(&conf_lock);
+	if (old != NULL)
+		proxy_conf_put(old);
+	log_info("proxy configuration loaded");
+	return 0;
+}
+
+/* The loader: loads the newest configuration handed over, one at a time
+ * (texts that came while one was loading are skipped for the newest). */
+static void *
+loader(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		char *text;
+		size_t len;
+
+		pthread_mutex_lock(&conf_lock);
+		while (waiting == NULL)
+			pthread_cond_wait(&conf_cond, &conf_lock);
+		text = waiting;
+		len = waiting_len;
+		waiting = NULL;
+		pthread_mutex_unlock(&conf_lock);
+		install(text, len);
+		free(text);
+	}
+	return NULL;
+}
+
+/* A configuration from moatd: to the loader. */
+static void
+take_config(int ctl)
+{
 	size_t len;
 	char *text = read_config(ctl, &len);
 
 	if (text == NULL)
 		return;
-	p = policy_parse(conf_path, text, len);
-	free(text);
-	if (p == NULL || !policy_valid(p) || !p->av.present) {
-		log_info("reload: config not taken");
-		policy_free(p);
-		return;
-	}
-	c = proxy_conf_new(&p->av, getenv("TMPDIR"), scratch);
-	policy_free(p);
-	if (c == NULL)
-		return;
-	anvil_set_limits(anvil, &(struct anvil_limits){
-	    .sessions = c->av.max_sessions,
-	    .client_sessions = c->av.max_client_sessions,
-	    .client_rate = c->av.max_client_rate });
-	if (c->scanner == NULL)
-		log_info("scanner: %s (mail will get 451 until it works)",
-		    c->scanner_err);
-	else
-		log_info("scanner: %s", scanner_name(c->scanner));
-	if (current != NULL)
-		proxy_conf_put(current);
-	current = c;
-	log_info("proxy configuration loaded");
+	pthread_mutex_lock(&conf_lock);
+	free(waiting);
+	waiting = text;
+	waiting_len = len;
+	pthread_cond_signal(&conf_cond);
+	pthread_mutex_unlock(&conf_lock);
 }
 
 int
@@ -277,10 +335,26 @@ server_run(const struct server_listener *l, int n, int ctl,
 		log_info("proxy: out of memory");
 		return 1;
 	}
-	take_config(ctl, conf_path, scratch);
-	if (current == NULL) {
-		log_info("proxy: no configuration");
-		return 1;
+	load_path = conf_path;
+	load_scratch = scratch;
+	/* The first configuration before anything is accepted; later ones
+	 * on the loader, while the proxy serves. */
+	{
+		size_t len;
+		char *text = read_config(ctl, &len);
+		pthread_t t;
+
+		if (text == NULL || install(text, len) == -1) {
+			free(text);
+			log_info("proxy: no configuration");
+			return 1;
+		}
+		free(text);
+		if (pthread_create(&t, NULL, loader, NULL) != 0) {
+			log_info("proxy: cannot start the loader");
+			return 1;
+		}
+		pthread_detach(t);
 	}
 	for (;;) {
 		for (i = 0; i < n; i++) {
@@ -298,7 +372,7 @@ server_run(const struct server_listener *l, int n, int ctl,
 			if (pfd[n].revents & POLLHUP &&
 			    !(pfd[n].revents & POLLIN))
 				return 0;	/* the parent is gone */
-			take_config(ctl, conf_path, scratch);
+			take_config(ctl);
 		}
 		for (i = 0; i < n; i++)
 			if (pfd[i].revents & POLLIN)
