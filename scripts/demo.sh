@@ -54,7 +54,7 @@ sleep 1
 conf=examples/lab/seed-a.conf
 say "Seed configuration A: an internal mail server ($conf)"
 sed -n '/^[a-z]/p' "$conf"
-run check -f "$conf"
+run check --offline -f "$conf"
 lab gw "$moat" apply -f "$conf"
 telnet "the mail server" 192.168.50.10 198.51.100.25
 telnet "a workstation" 192.168.50.11 198.51.100.25
@@ -62,7 +62,7 @@ say "Per-rule counters read back from the kernel"
 lab gw "$moat" status
 
 say "The seed's warning: the Accept rule below the Deny rule can never match"
-run check -f examples/seed-a-swapped.conf
+run check --offline -f examples/seed-a-swapped.conf
 
 conf=examples/lab/seed-b.conf
 say "Seed configuration B: the gateway is the mail server ($conf)"
@@ -87,7 +87,7 @@ sh tests/smtp/sigdb.sh "$tmp/db"
 sed "s|engine clamav /var/lib/clamav|engine clamav $tmp/db|" examples/lab/seed-a-av.conf >"$tmp/seed-a-av.conf"
 conf="$tmp/seed-a-av.conf"
 sed -n '/^antivirus/,/^}/p' "$conf"
-run check -f "$conf"
+run check --offline -f "$conf"
 mkdir "$tmp/wanmail" "$tmp/relaymail"
 ip netns exec demo-wan python3 tests/smtp/sink.py 25 "$tmp/wanmail" --host 198.51.100.25 >/dev/null 2>&1 &
 srv="$!"
