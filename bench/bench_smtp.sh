@@ -20,10 +20,14 @@ fi
 ip link set lo up
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
+# The proxy's scratch directory on tmpfs, as /run/moat is on a systemd
+# host (here /run may be a disk, and libclamav's files then cost).
+run=$(mktemp -d /dev/shm/moat-bench.XXXXXX)
+chmod 755 "$run"
 pids=""
 # (|| true: under set -e a pid that already ended, such as a moatd stopped
 # on the way, would end the trap before the others are stopped)
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$tmp" "$run"' EXIT
 sh "$here/../tests/smtp/sigdb.sh" "$tmp/db"
 # conf NAME ENGINE [LINE]: a relay configuration
 conf() {
@@ -49,7 +53,7 @@ pids="$pids $sink"
 # start_moatd NAME: moatd with that configuration; sets moatd and proxy
 start_moatd() {
 	: >"$tmp/moatd.log"
-	MOAT_STATE_DIR="$tmp/state" MOAT_RUN_DIR="$tmp/run" "$build/moatd" -f "$tmp/$1.conf" \
+	MOAT_STATE_DIR="$tmp/state" MOAT_RUN_DIR="$run" "$build/moatd" -f "$tmp/$1.conf" \
 	    2>"$tmp/moatd.log" &
 	moatd=$!
 	pids="$pids $moatd"

@@ -297,6 +297,14 @@ prepare_scratch(const struct passwd *pw)
 		log_info("proxy: %s is not a directory", scratch);
 		return -1;
 	}
+	/* The proxy's user must reach its directory through the run
+	 * directory: without that every scan would fail (451). */
+	if (stat(run, &st) == -1 || !(st.st_mode & S_IXOTH)) {
+		log_info("proxy: %s cannot be entered by %s (mode %04o): "
+		    "chmod o+x it, or choose another MOAT_RUN_DIR", run,
+		    pw->pw_name, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
 	nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	if (getuid() == 0 && (chown(scratch, pw->pw_uid, pw->pw_gid) == -1 ||
 	    chmod(scratch, 0700) == -1)) {

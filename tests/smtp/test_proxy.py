@@ -1109,6 +1109,22 @@ def tests_daemon(lab):
           "a SIGHUP during the start (before the policy is applied) is "
           "not fatal", (caught, ok, p.poll()))
 
+    # A run directory the proxy's user cannot enter: said, and no proxy
+    # that would answer every message with 451.
+    lab.stop("moatd")
+    shut = os.path.join(lab.dir, "shut")
+    os.mkdir(shut, 0o700)
+    run = os.environ["MOAT_RUN_DIR"]
+    os.environ["MOAT_RUN_DIR"] = shut
+    start = len(lab.log("moatd"))
+    lab.start("moatd", [MOATD, "-f", lab.conf])
+    time.sleep(2)
+    os.environ["MOAT_RUN_DIR"] = run
+    check("cannot be entered by moat-smtp" in lab.log("moatd")[start:] and
+          proxy_pid(lab) is None,
+          "a run directory the proxy's user cannot enter: no proxy, and "
+          "the log says why", lab.log("moatd")[start:][-300:])
+
     # No user to run the proxy as: a clear error, exit 1.
     lab.stop("moatd")
     r = subprocess.run([MOATD, "-u", "no-such-user", "-f", lab.conf],
