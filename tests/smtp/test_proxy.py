@@ -804,6 +804,7 @@ def tests_limits(lab):
     # 1,000 idle sessions from one address: 50 (the default) are served,
     # the rest get 421 at once.
     lab.moatd(limits="")
+    time.sleep(0.5)		# lab.moatd's own session has ended
     import resource
     resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
     socks, greets = [], []
@@ -834,10 +835,11 @@ def tests_limits(lab):
         got.append(c.recv(512))
         c.sendall(b"QUIT\r\n")
         c.close()
-    check(sum(g.startswith(b"220") for g in got) == 9 and
+    served = sum(g.startswith(b"220") for g in got)
+    check(served in (9, 10) and
           all(g.startswith(b"421 4.7.0 too many connections a minute")
-              for g in got[9:]),
-          "smtp-max-client-rate 10: the 11th to 16th get 421",
+              for g in got[served:]),
+          "smtp-max-client-rate 10: past the 10th of the minute, 421",
           [g[:40] for g in got])
 
     # The global cap: 30 sessions from 40 addresses.
