@@ -427,16 +427,17 @@ proxy_exited(int status)
 
 /* ---- the config in force ---------------------------------------------- */
 
-/* Make p the config in force: kernel, listeners, proxy.  -1 when p was
- * not applied (nothing changed). */
+/* Make p the config in force: kernel (unless !apply: its ruleset is in
+ * already), listeners, proxy.  -1 when p was not applied (nothing
+ * changed). */
 static int
-install(const struct policy *p)
+install(const struct policy *p, bool apply)
 {
 	struct server_listener want[SERVER_LISTEN_MAX];
 	int n;
 	char *copy;
 
-	if (enforce(p) == -1)
+	if (apply && enforce(p) == -1)
 		return -1;
 	if ((copy = malloc(p->len + 1)) == NULL) {
 		log_info("out of memory");
@@ -463,6 +464,53 @@ install(const struct policy *p)
 	else if (n == 0)
 		log_info("no SMTP scanning configured: no proxy runs");
 	return 0;
+}
+
+/*
+ * A start without a usable config (missing, invalid, unsafe, or refused
+ * by the kernel) is never an open gateway: the last ruleset applied goes
+ * back (with its proxy, if it had one), or with no history at all the
+ * lockdown, with the management ports open from the LAN that the broken
+ * config names, if it names one.  Said loudly; a SIGHUP with a mended
+ * config takes over.
+ */
+static int
+fallback(void)
+{
+	struct strbuf msg, err;
+	struct policy *part;
+	const struct iface *lan;
+	char *device = NULL, why[512];
+	unsigned seq;
+	int rc;
+
+	if ((part = policy_load_trusted(conf_path, why, sizeof(why))) != NULL &&
+	    (lan = policy_lan(part)) != NULL && lan->device != NULL)
+		device = strdup(lan->device);
+	policy_free(part);
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	log_info("%s cannot be enforced: the gateway is not left open",
+	    conf_path);
+	if ((rc = apply_fallback(apply_state_dir(), device, &seq, &msg,
+	    &err)) == -1)
+		log_info("fallback: %s", strbuf_str(&err));
+	log_lines(strbuf_str(&msg));
+	if (rc == 0 && seq != 0) {
+		size_t len;
+		char *text = apply_config_text(apply_state_dir(), seq, &len);
+		struct policy *p = text != NULL ? policy_parse(conf_path, text,
+		    len) : NULL;
+
+		if (p != NULL && policy_valid(p))
+			install(p, false);
+		policy_free(p);
+		free(text);
+	}
+	free(device);
+	strbuf_free(&msg);
+	strbuf_free(&err);
+	return rc;
 }
 
 int
@@ -507,12 +555,12 @@ main(int argc, char **argv)
 		usage();
 	if (!no_apply)
 		recover();
-	if ((p = load()) == NULL)
-		return 2;
-	{
-		struct server_listener want[SERVER_LISTEN_MAX];
-
-		if (wanted(p, want) > 0 && getpwnam(run_user) == NULL) {
+	if ((p = load()) != NULL) {
+		if (install(p, true) == -1) {
+			policy_free(p);
+			p = NULL;
+		} else if (nlisteners > 0 && getpwnam(run_user) == NULL) {
+			/* The rules are in; the proxy cannot run. */
 			log_info("no user '%s' for the SMTP proxy: create it (the "
 			    "package does: adduser --system %s), or name another "
 			    "with -u", run_user, run_user);
@@ -520,9 +568,11 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (install(p) == -1) {
-		policy_free(p);
-		return 1;
+	if (p == NULL) {
+		if (no_apply)
+			return 2;
+		if (fallback() == -1)
+			return 1;
 	}
 	policy_free(p);
 	got_hup = 0;	/* the config just read is the newest */
@@ -539,7 +589,7 @@ main(int argc, char **argv)
 			got_hup = 0;
 			log_info("SIGHUP: reloading %s", conf_path);
 			if ((p = load()) != NULL) {
-				install(p);
+				install(p, true);
 				policy_free(p);
 			}
 		}

@@ -736,3 +736,46 @@ out:
 	close(lock);
 	return rc;
 }
+
+int
+apply_fallback(const char *state, const char *lan_device, unsigned *seq,
+    struct strbuf *msg, struct strbuf *err)
+{
+	struct history_entry cur;
+	char *script = NULL;
+	struct strbuf lock_b;
+	int lock, rc = -1;
+
+	*seq = 0;
+	strbuf_init(&lock_b, 0);
+	if ((lock = lock_state(state, err)) == -1)
+		return -1;
+	if (current(state, &cur, err) == -1)
+		goto out;
+	if (cur.seq != 0 && strcmp(cur.file, "-") != 0 &&
+	    (script = ruleset_of(state, cur.seq)) != NULL) {
+		if (nft_run(script, false, NULL, err) == -1)
+			goto out;
+		*seq = cur.seq;
+		strbuf_printf(msg, "moat: put back the ruleset of history entry "
+		    "%u (%s), the last one applied\n", cur.seq, cur.file);
+		rc = 0;
+		goto out;
+	}
+	if (nftc_lockdown(lan_device, &lock_b) == -1) {
+		strbuf_puts(err, "out of memory");
+		goto out;
+	}
+	if (nft_run(strbuf_str(&lock_b), false, NULL, err) == -1)
+		goto out;
+	strbuf_printf(msg, "moat: no history either: applied the lockdown "
+	    "ruleset (everything dropped but loopback, established traffic%s)"
+	    "\n", lan_device != NULL ? " and SSH, HTTP, HTTPS from the LAN" :
+	    "; no LAN device is known, so not even SSH is open");
+	rc = 0;
+out:
+	free(script);
+	strbuf_free(&lock_b);
+	close(lock);
+	return rc;
+}

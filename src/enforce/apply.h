@@ -47,6 +47,13 @@ int	 apply_policy(const char *state, const struct policy *p,
  * says what was done. */
 int	 apply_recover(const char *state, struct strbuf *msg,
 	    struct strbuf *err);
+/* For a start with no usable config: the ruleset of the last entry of the
+ * history put back (the last the kernel had, the last good one), or, with
+ * no history, the lockdown (nftc_lockdown, the management ports open from
+ * lan_device when not NULL).  *seq is the entry, 0 for the lockdown.  0,
+ * or -1 with err; msg says what was done. */
+int	 apply_fallback(const char *state, const char *lan_device,
+	    unsigned *seq, struct strbuf *msg, struct strbuf *err);
 /* Keep the ruleset of the pending apply --confirm. */
 int	 apply_confirm(const char *state, struct strbuf *msg,
 	    struct strbuf *err);

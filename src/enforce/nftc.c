@@ -1070,6 +1070,33 @@ nftc_remove(struct strbuf *b)
 	    "delete table inet " NFTC_TABLE "\n");
 }
 
+int
+nftc_lockdown(const char *lan_device, struct strbuf *b)
+{
+	strbuf_puts(b, "# moat lockdown: no usable config and no history\n");
+	nftc_remove(b);
+	strbuf_puts(b, "table inet " NFTC_TABLE " {\n"
+	    "\tcounter lockdown {\n\t}\n\n"
+	    "\tchain input {\n\t\ttype filter hook input priority filter; "
+	    "policy drop;\n"
+	    "\t\tct state established,related accept\n"
+	    "\t\tiif \"lo\" accept\n"
+	    "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
+	    "nd-router-solicit, nd-router-advert } accept\n");
+	if (lan_device != NULL) {
+		strbuf_puts(b, "\t\tiifname ");
+		strbuf_printf(b, "\"%s\"", lan_device);
+		strbuf_puts(b, " tcp dport { 22, 80, 443 } accept comment "
+		    "\"anti-lockout\"\n");
+	}
+	strbuf_puts(b, "\t\tcounter name \"lockdown\" drop\n\t}\n\n"
+	    "\tchain forward {\n\t\ttype filter hook forward priority "
+	    "filter; policy drop;\n"
+	    "\t\tct state established,related accept\n"
+	    "\t\tcounter name \"lockdown\" drop\n\t}\n}\n");
+	return strbuf_failed(b) ? -1 : 0;
+}
+
 static void
 compile_linear(struct nftc *c)
 {

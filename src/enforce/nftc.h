@@ -40,6 +40,11 @@ enum nftc_counted {
 
 /* The meaning of counter name; *number is the rule or forward (else 0). */
 enum nftc_counted nftc_counter_meaning(const char *name, int *number);
+/* The lockdown ruleset, for a start with no usable config and no history:
+ * table inet moat dropping everything but loopback, established traffic
+ * and, when lan_device is not NULL, SSH, HTTP and HTTPS from it to the
+ * gateway (the anti-lockout ports).  0, or -1 when memory ran out. */
+int	 nftc_lockdown(const char *lan_device, struct strbuf *b);
 /* The script that removes table inet moat, if present. */
 void	 nftc_remove(struct strbuf *b);
 

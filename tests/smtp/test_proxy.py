@@ -1188,7 +1188,8 @@ def tests_big_reload(lab):
 
 def tests_refused(lab):
     """A config the proxy cannot run is refused before anything is
-    applied: exit 2, nothing in the history."""
+    applied: nothing in the history; moatd falls back to the last ruleset
+    applied instead of leaving the gateway as it is."""
     hist = os.path.join(os.environ["MOAT_STATE_DIR"], "history.log")
     before = open(hist).read() if os.path.exists(hist) else ""
     conf = os.path.join(lab.dir, "nolan.conf")
@@ -1196,13 +1197,19 @@ def tests_refused(lab):
         f.write("interface WAN device lo address 127.0.0.1/8\n"
                 "antivirus {\n    engine clamav %s\n"
                 "    smtp-local-scanning on\n}\n" % lab.db)
-    p = subprocess.run([MOATD, "-f", conf], capture_output=True, text=True,
-                       timeout=30)
+    start = len(lab.log("moatd")) if os.path.exists(
+        os.path.join(lab.dir, "moatd.log")) else 0
+    lab.stop("moatd")
+    p = lab.start("moatd", [MOATD, "-f", conf])
+    time.sleep(2)
+    log = lab.log("moatd")[start:]
     after = open(hist).read() if os.path.exists(hist) else ""
-    check(p.returncode == 2 and "nothing changed" in p.stderr and
-          after == before,
-          "relay without a LAN address: refused before applying anything",
-          (p.returncode, p.stderr[-200:]))
+    check(p.poll() is None and "smtp-local-scanning" in log and
+          "cannot be enforced" in log and "put back the ruleset of history "
+          "entry" in log and after == before,
+          "relay without a LAN address: refused before applying anything, "
+          "the last ruleset put back", log[-400:])
+    lab.stop("moatd")
 
 
 def main():

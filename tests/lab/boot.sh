@@ -1,0 +1,52 @@
+#!/bin/sh
+# A start that is never open: moatd given a broken config applies the
+# last ruleset of the history, or with no history the lockdown (nothing
+# but loopback, established traffic and SSH/HTTP/HTTPS from the LAN to the
+# gateway), and says so.
+. "$(dirname "$0")/lib.sh"
+MOATD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+listen wan 198.51.100.25:25
+listen lan 192.168.50.10:25
+listen gw 192.168.50.1:22
+cat >"$tmp/broken.conf" <<'CONF'
+interface LAN device gwl0 address 192.168.50.1/24
+interface WAN device gww0 address 198.51.100.1/24
+accept on LAN from MAILSERVR to ANY service SMTP
+CONF
+
+# start_moatd LOG: moatd with the broken config, until it has decided.
+start_moatd() {
+	ns gw "$MOATD" -f "$tmp/broken.conf" >"$tmp/$1" 2>&1 &
+	daemon=$!
+	pids="$pids $daemon"
+	for _ in $(seq 50); do
+		grep -q "lockdown\|put back" "$tmp/$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "moatd did not fall back: $(cat "$tmp/$1")"
+}
+
+# Nothing in the kernel yet: open.
+probe connected wan 192.168.50.10 25
+
+# 1. A broken config, no history: the lockdown.
+start_moatd lockdown.log
+grep -q "cannot be enforced" "$tmp/lockdown.log" || fail "no clear log line: $(cat "$tmp/lockdown.log")"
+grep -q "applied the lockdown ruleset" "$tmp/lockdown.log" || fail "no lockdown: $(cat "$tmp/lockdown.log")"
+probe "timed out" wan 192.168.50.10 25				# WAN -> LAN
+probe "timed out" lan --from 192.168.50.10 198.51.100.25 25	# LAN -> WAN
+probe connected lan --from 192.168.50.11 192.168.50.1 22	# SSH from the LAN
+probe "timed out" wan 198.51.100.1 22				# not from the WAN
+kill "$daemon"; wait "$daemon" 2>/dev/null
+
+# 2. A broken config after a good one was applied (and the table lost, as
+# at a boot): the last good entry comes back.
+ns gw "$MOAT" apply -f "$top/examples/lab/seed-a.conf" >/dev/null || fail "apply A"
+ns gw nft delete table inet moat
+start_moatd lastgood.log
+grep -q "put back the ruleset of history entry 1" "$tmp/lastgood.log" ||
+	fail "not the last good entry: $(cat "$tmp/lastgood.log")"
+probe connected lan --from 192.168.50.10 198.51.100.25 25	# rule 1
+probe "timed out" lan --from 192.168.50.11 198.51.100.25 25	# rule 2
+kill "$daemon"; wait "$daemon" 2>/dev/null
+finish
