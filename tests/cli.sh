@@ -158,4 +158,25 @@ grep -q "give --in" "$tmp/err" || { echo "FAIL: conntrack line without --in"; fa
 	{ echo "FAIL: show of show differs"; failed=1; }
 
 if [ $failed = 0 ]; then echo "cli: all cases pass"; fi
+# --version, help for one command, one-line usage errors
+"$moat" --version | grep -Eq '^moat [0-9]+\.[0-9]+\.[0-9]+' ||
+	{ echo "FAIL: moat --version: $("$moat" --version)"; failed=1; }
+for how in "help test" "test --help"; do
+	"$moat" $how >"$tmp/help" 2>&1
+	if [ $? != 0 ] || ! grep -q '^usage: moat test ' "$tmp/help" ||
+	    grep -q 'moat apply' "$tmp/help"; then
+		echo "FAIL: moat $how: not test's usage alone"
+		sed 's/^/  /' "$tmp/help"
+		failed=1
+	fi
+done
+"$moat" frob >/dev/null 2>"$tmp/err"
+if [ $? != 2 ] || [ "$(wc -l <"$tmp/err")" != 2 ] ||
+    ! grep -q "^see 'moat --help'" "$tmp/err"; then
+	echo "FAIL: a usage error is one line and a pointer to --help"
+	sed 's/^/  stderr: /' "$tmp/err"
+	failed=1
+fi
+expect_err 2 "no command 'frob'" -- help frob
+
 exit $failed

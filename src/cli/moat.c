@@ -18,46 +18,111 @@
 #include "output/printer.h"
 #include "policy/load.h"
 #include "policy/policy.h"
+#include "version.h"
 
 #define EXIT_USAGE	2
 
-static const char usage_text[] =
-"usage: moat check [-f FILE] [--offline]\n"
-"       moat show  [-f FILE] [--json | --nft]\n"
-"       moat test  [-f FILE] --in IF --src IP --dst IP\n"
-"                  [--service NAME | --proto P [--dport N | --type T]] [--json]\n"
-"       moat test  [-f FILE] --batch FILE|- [--in IF] [--json]\n"
-"       moat apply [-f FILE] [--dry-run] [--confirm SECONDS]\n"
-"       moat confirm | moat rollback | moat history | moat status\n"
-"       moat probe [--from IP] [--timeout SECONDS] HOST [PORT]\n"
-"\n"
-"  check   validate and lint: exit 0 clean, 1 valid with warnings, 2 errors;\n"
-"          notes the devices this host lacks, unless --offline\n"
-"  show    the config in canonical form, as JSON, or as the nftables\n"
-"          ruleset it compiles to\n"
-"  test    the verdict for one connection and the rule that decides it:\n"
-"          exit 0 accept, 1 deny or reject, 2 usage or config error\n"
-"  apply   install the policy as table inet moat in one transaction;\n"
-"          --confirm N restores the previous ruleset after N seconds\n"
-"          unless 'moat confirm' runs; --dry-run lets the kernel check it\n"
-"  confirm keep the ruleset of the last apply --confirm\n"
-"  rollback  restore the ruleset that was active before the current one\n"
-"  history the applied configs, with time and hash\n"
-"  status  what is applied, and per-rule packet and byte counters\n"
-"  probe   the telnet test, for real: connected / refused / timed out,\n"
-"          and the banner; exit 0, 1, 3 (2: usage or error)\n"
-"\n"
-"FILE defaults to " MOAT_DEFAULT_CONF "; '-' reads standard input.\n"
-"State (history, pending confirms) is kept in $MOAT_STATE_DIR, default\n"
-MOAT_STATE_DIR ".\n";
+/* Each command's usage, for `moat help CMD` and `moat CMD --help`. */
+static const struct command_help {
+	const char	*name;
+	const char	*synopsis;
+	const char	*what;
+} commands[] = {
+	{ "check", "moat check [-f FILE] [--offline]",
+	  "validate and lint: exit 0 clean, 1 valid with warnings, 2 errors;\n"
+	  "notes the devices this host lacks, unless --offline" },
+	{ "show", "moat show  [-f FILE] [--json | --nft]",
+	  "the config in canonical form, as JSON, or as the nftables\n"
+	  "ruleset it compiles to" },
+	{ "test", "moat test  [-f FILE] --in IF --src IP --dst IP\n"
+	  "           [--service NAME | --proto P [--dport N | --type T]] "
+	  "[--json]\n"
+	  "moat test  [-f FILE] --batch FILE|- [--in IF] [--json]",
+	  "the verdict for one connection and the rule that decides it:\n"
+	  "exit 0 accept, 1 deny or reject, 2 usage or config error;\n"
+	  "--batch: one line per flow of FILE (flow lines or conntrack -L)" },
+	{ "apply", "moat apply [-f FILE] [--dry-run] [--confirm SECONDS]",
+	  "install the policy as table inet moat in one transaction;\n"
+	  "--confirm N restores the previous ruleset after N seconds\n"
+	  "unless 'moat confirm' runs; --dry-run lets the kernel check it" },
+	{ "confirm", "moat confirm",
+	  "keep the ruleset of the last apply --confirm" },
+	{ "rollback", "moat rollback",
+	  "restore the ruleset that was active before the current one" },
+	{ "history", "moat history",
+	  "the applied configs, with time and hash" },
+	{ "status", "moat status",
+	  "what is applied, and per-rule packet and byte counters" },
+	{ "probe", "moat probe [--from IP] [--timeout SECONDS] HOST [PORT]",
+	  "the telnet test, for real: connected / refused / timed out,\n"
+	  "and the banner; exit 0, 1, 3 (2: usage or error)" },
+};
 
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static const struct command_help *
+command_help(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* One command's usage, its description indented. */
+static void
+print_command(const struct command_help *c, FILE *fp)
+{
+	const char *s;
+
+	fputs("usage: ", fp);
+	for (s = c->synopsis; *s != '\0'; s++) {
+		fputc(*s, fp);
+		if (*s == '\n')
+			fputs("       ", fp);
+	}
+	fputs("\n\n  ", fp);
+	for (s = c->what; *s != '\0'; s++) {
+		fputc(*s, fp);
+		if (*s == '\n')
+			fputs("  ", fp);
+	}
+	fputc('\n', fp);
+}
+
+static void
+print_usage(FILE *fp)
+{
+	size_t i;
+
+	fputs("usage: moat COMMAND [OPTIONS]\n\n", fp);
+	for (i = 0; i < NCOMMANDS; i++) {
+		const char *s = commands[i].what;
+
+		fprintf(fp, "  %-9s", commands[i].name);
+		for (; *s != '\0'; s++) {
+			fputc(*s, fp);
+			if (*s == '\n')
+				fputs("           ", fp);
+		}
+		fputc('\n', fp);
+	}
+	fputs("\n'moat help COMMAND' or 'moat COMMAND --help': that command's "
+	    "options.\n'moat --version': the version.\n"
+	    "FILE defaults to " MOAT_DEFAULT_CONF "; '-' reads standard "
+	    "input.\nState (history, pending confirms) is kept in "
+	    "$MOAT_STATE_DIR, default\n" MOAT_STATE_DIR ".\n", fp);
+}
+
+/* A usage error: one line, and where to read more. */
 static int
 usage_error(const char *fmt, const char *arg)
 {
 	fputs("moat: ", stderr);
 	fprintf(stderr, fmt, arg);
-	fputs("\n\n", stderr);
-	fputs(usage_text, stderr);
+	fputs("\nsee 'moat --help'\n", stderr);
 	return EXIT_USAGE;
 }
 
@@ -529,12 +594,27 @@ main(int argc, char **argv)
 	if (argc < 2)
 		return usage_error("no command given%s", "");
 	cmd = argv[1];
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
-	    strcmp(cmd, "-h") == 0) {
-		fputs(usage_text, stdout);
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("moat %s\n", moat_version());
 		return 0;
 	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		const struct command_help *h;
+
+		if (argc < 3 || strcmp(cmd, "help") != 0) {
+			print_usage(stdout);
+			return 0;
+		}
+		if ((h = command_help(argv[2])) == NULL)
+			return usage_error("no command '%s'", argv[2]);
+		print_command(h, stdout);
+		return 0;
+	}
+	if (command_help(cmd) == NULL)
+		return usage_error("unknown command '%s'", cmd);
 	optind = 2;
+	opterr = 0;		/* one line of ours instead */
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': path = optarg; any_file = true; break;
@@ -553,8 +633,9 @@ main(int argc, char **argv)
 		case 'p': ta.proto = optarg; break;
 		case 'P': ta.dport = optarg; break;
 		case 't': ta.type = optarg; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: return usage_error("bad option%s", "");
+		case 'h': print_command(command_help(cmd), stdout); return 0;
+		default: return usage_error("%s: unknown option, or one "
+		    "without its value", argv[optind - 1]);
 		}
 	}
 	if (strcmp(cmd, "probe") == 0)

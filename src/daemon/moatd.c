@@ -51,6 +51,7 @@
 #include "policy/policy.h"
 #include "smtp/server.h"
 #include "smtp/smtpio.h"
+#include "version.h"
 
 #define RUN_DIR		"/run/moat"	/* or $MOAT_RUN_DIR */
 #define DEFAULT_USER	"moat-smtp"
@@ -88,6 +89,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: moatd [-f FILE] [-u USER] [-p PORT] [-n] [-v]\n"
+	    "       moatd --version\n"
 	    "  -f FILE  the config (default " MOAT_DEFAULT_CONF ")\n"
 	    "  -u USER  the proxy's user (default " DEFAULT_USER ")\n"
 	    "  -p PORT  the transparent listener's port (default %d)\n"
@@ -528,6 +530,10 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("moatd %s\n", moat_version());
+		return 0;
+	}
 	while ((ch = getopt(argc, argv, "f:u:p:nv")) != -1) {
 		switch (ch) {
 		case 'f':
