@@ -50,6 +50,7 @@ struct lint {
 	const struct group	*g;
 	u128			 hlo[3], hhi[3];	/* hull of the rule */
 	u128			 qlo, qhi;		/* interval queried */
+	bool			 lockout_noted;	/* said once, not per rule */
 };
 
 static struct iset *
@@ -319,11 +320,14 @@ report(struct lint *L, struct rule *r, const struct finding *f)
 		    "earlier rules in too many pieces to decide whether it can "
 		    "match", r->number);
 	} else if (f->n > 0) {
-		if (f->lockout && r->action != ACT_ACCEPT)
-			diag_add(&L->p->diags, DIAG_NOTE, r->loc, "rule %d does "
-			    "not apply to SSH, HTTP and HTTPS to %sIP: the "
-			    "anti-lockout rule accepts those first", r->number,
-			    r->iface->name);
+		if (f->lockout && r->action != ACT_ACCEPT &&
+		    !L->lockout_noted) {
+			L->lockout_noted = true;
+			diag_add(&L->p->diags, DIAG_NOTE, r->loc, "rule %d (and "
+			    "any later rule like it) does not apply to SSH, HTTP "
+			    "and HTTPS to %sIP: the anti-lockout rule accepts "
+			    "those first", r->number, r->iface->name);
+		}
 		return;
 	}
 	L->st->shadowed++;
@@ -667,8 +671,9 @@ lint_settings(struct lint *L)
 	struct loc top = { p->file, 0, 0 };
 
 	if (!p->firewall && p->nrule > 0)
-		diag_warn(&p->diags, top, "firewall off: the %zu rules are "
-		    "checked but not enforced", p->nrule);
+		diag_warn(&p->diags, top, "firewall off: the %zu rule%s %s "
+		    "checked but not enforced", p->nrule, p->nrule == 1 ? "" :
+		    "s", p->nrule == 1 ? "is" : "are");
 	if (p->anti_lockout && p->firewall && policy_lan(p) == NULL &&
 	    p->niface > 0)
 		diag_warn(&p->diags, top, "anti-lockout is on but no interface "

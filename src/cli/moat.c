@@ -332,8 +332,9 @@ cmd_batch(const char *path, const struct test_args *ta)
 	}
 	rc = nbad > 0 ? EXIT_USAGE : 0;
 	if (nbad > 0)
-		fprintf(stderr, "moat: %zu flows decided, %zu lines not "
-		    "understood\n", nflows, nbad);
+		fprintf(stderr, "moat: %zu flow%s decided, %zu line%s not "
+		    "understood\n", nflows, nflows == 1 ? "" : "s", nbad,
+		    nbad == 1 ? "" : "s");
 out:
 	policy_index_free(idx);
 	policy_free(p);

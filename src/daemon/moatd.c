@@ -487,7 +487,8 @@ fallback(void)
 	int rc;
 
 	if ((part = policy_load_trusted(conf_path, why, sizeof(why))) != NULL &&
-	    (lan = policy_lan(part)) != NULL && lan->device != NULL)
+	    (lan = policy_lan(part)) != NULL && lan->device != NULL &&
+	    lan->device[0] != '\0')
 		device = strdup(lan->device);
 	policy_free(part);
 	strbuf_init(&msg, 0);

@@ -656,9 +656,9 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	}
 	files = false;
 	waiting = false;
-	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rules, "
-	    "hash %016llx)\n", p->file, e.seq, p->nrule,
-	    (unsigned long long)e.hash);
+	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rule%s, "
+	    "hash %016llx)\n", p->file, e.seq, p->nrule, p->nrule == 1 ? "" :
+	    "s", (unsigned long long)e.hash);
 	if (confirm_secs > 0)
 		strbuf_printf(msg, "moat: run 'moat confirm' within %u seconds "
 		    "to keep it; otherwise the previous ruleset comes back "

@@ -459,6 +459,7 @@ parse_interface(struct parser *ps)
 	struct policy *p = ps->p;
 	struct iface *ifc = arena_alloc(&p->arena, sizeof(*ifc));
 	char name[80], err[160], hint[100];
+	bool missing = false;
 	size_t i;
 
 	next(ps);
@@ -544,9 +545,12 @@ parse_interface(struct parser *ps)
 		diag_error(&p->diags, ifc->loc, "interface %s needs 'device "
 		    "NAME' (the Linux network device, such as eth0)",
 		    ifc->name);
-		return -1;
+		/* Declared all the same, so that its uses are not each an
+		 * "unknown interface" too. */
+		ifc->device = "";
+		missing = true;
 	}
-	for (i = 0; i < p->niface; i++)
+	for (i = 0; i < p->niface && !missing; i++)
 		if (strcmp(p->ifaces[i]->device, ifc->device) == 0) {
 			diag_error(&p->diags, ifc->loc, "device %s already "
 			    "belongs to interface %s", ifc->device,
@@ -562,7 +566,7 @@ parse_interface(struct parser *ps)
 	ifc->index = p->niface;
 	ARENA_PUSH(&p->arena, p->ifaces, p->niface, p->capiface);
 	p->ifaces[p->niface - 1] = ifc;
-	return 0;
+	return missing ? -1 : 0;
 }
 
 static int

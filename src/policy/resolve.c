@@ -9,6 +9,7 @@
  */
 #include "policy/resolve.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,51 @@ unknown_name(struct resolver *rs, struct loc loc, const char *kind,
 		diag_error(&rs->p->diags, loc, "unknown %s '%s'", kind, name);
 }
 
+/* The same letters, in any order and case: a typo of one name for
+ * another, not another word. */
+static bool
+same_letters(const char *a, const char *b)
+{
+	int count[256] = { 0 };
+	size_t i;
+
+	if (strlen(a) != strlen(b))
+		return false;
+	for (; *a != '\0'; a++, b++) {
+		count[tolower((unsigned char)*a)]++;
+		count[tolower((unsigned char)*b)]--;
+	}
+	for (i = 0; i < 256; i++)
+		if (count[i] != 0)
+			return false;
+	return true;
+}
+
+/* An unknown object.  XIP and XNET of an interface X that is not declared
+ * are not typos of another zone's (WANIP is not LANIP): they exist once X
+ * is declared. */
+static void
+unknown_object(struct resolver *rs, struct loc loc, const char *name)
+{
+	size_t len = strlen(name), k;
+	static const char *const suffix[] = { "IP", "NET" };
+
+	for (k = 0; k < 2; k++) {
+		size_t sl = strlen(suffix[k]);
+
+		if (len > sl && strcmp(name + len - sl, suffix[k]) == 0) {
+			diag_error(&rs->p->diags, loc, "unknown object '%s': "
+			    "%s (%s %.*s) exists once interface %.*s is "
+			    "declared", name, name, k == 0 ? "the gateway's "
+			    "addresses on" : "the networks attached to",
+			    (int)(len - sl), name, (int)(len - sl), name);
+			return;
+		}
+	}
+	unknown_name(rs, loc, "object", name, rs->object_names,
+	    rs->nobject_names);
+}
+
 static struct iface *
 bind_iface(struct resolver *rs, const char *name, struct loc loc)
 {
@@ -48,8 +94,17 @@ bind_iface(struct resolver *rs, const char *name, struct loc loc)
 	for (i = 0; i < rs->p->niface; i++)
 		if (strcmp(rs->p->ifaces[i]->name, name) == 0)
 			return rs->p->ifaces[i];
-	unknown_name(rs, loc, "interface", name, rs->iface_names,
-	    rs->niface_names);
+	/* No "did you mean" by edit distance: zone names are short and
+	 * alike (LAN, WAN), and the nearest one is another zone, not a typo.
+	 * The same letters in another order or case are one (LNA, lan). */
+	for (i = 0; i < rs->p->niface; i++)
+		if (same_letters(rs->p->ifaces[i]->name, name)) {
+			diag_error(&rs->p->diags, loc, "unknown interface '%s'; "
+			    "did you mean %s?", name, rs->p->ifaces[i]->name);
+			return NULL;
+		}
+	diag_error(&rs->p->diags, loc, "unknown interface '%s': declare it "
+	    "first (interface %s device DEV [address ADDR/LEN])", name, name);
 	return NULL;
 }
 
@@ -82,8 +137,7 @@ resolve_expr(struct resolver *rs, struct addr_expr *x)
 		}
 		e->obj = policy_object(rs->p, e->name);
 		if (e->obj == NULL) {
-			unknown_name(rs, e->loc, "object", e->name,
-			    rs->object_names, rs->nobject_names);
+			unknown_object(rs, e->loc, e->name);
 			rc = -1;
 			continue;
 		}
