@@ -490,18 +490,40 @@ cmd_status(void)
 	if (apply_history(apply_state_dir(), &v, &n, &err) == -1)
 		goto out;
 	if (n > 0 && strcmp(v[n - 1].file, "-") != 0) {
+		const struct history_entry *e = &v[n - 1];
+		enum apply_drift d;
+		char when[32];
 		size_t len;
-		char *text = apply_config_text(apply_state_dir(), v[n - 1].seq,
-		    &len);
+		char *text;
+		struct tm tm;
 
-		printf("applied: history entry %u, %s, hash %016llx (%s)\n",
-		    v[n - 1].seq, v[n - 1].file,
-		    (unsigned long long)v[n - 1].hash, v[n - 1].what);
-		if (text != NULL)
-			p = policy_parse(v[n - 1].file, text, len);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+		    localtime_r(&e->when, &tm));
+		apply_drift(apply_state_dir(), e->seq, &d, &err);
+		if (d == DRIFT_NO_TABLE) {
+			/* A reboot, or another network namespace: say so
+			 * rather than pass on libnftables' error. */
+			printf("applied: nothing here; last applied: history "
+			    "entry %u, %s, at %s\n", e->seq, e->file, when);
+			free(v);
+			rc = 0;
+			goto out;
+		}
+		printf("applied: history entry %u, %s, hash %016llx (%s, %s)"
+		    "\n", e->seq, e->file, (unsigned long long)e->hash, e->what,
+		    when);
+		if (d == DRIFT_CHANGED)
+			printf("warning: table inet moat in the kernel is not "
+			    "what entry %u applied: it was changed since (by "
+			    "hand, or by another tool); moat apply puts it "
+			    "right\n", e->seq);
+		if ((text = apply_config_text(apply_state_dir(), e->seq,
+		    &len)) != NULL)
+			p = policy_parse(e->file, text, len);
 		free(text);
 	} else
-		puts("applied: nothing (no moat policy in the kernel)");
+		puts(n > 0 ? "applied: nothing (the table was removed by a "
+		    "rollback)" : "applied: nothing yet");
 	free(v);
 	if (counters_read(&ctr, &nctr, &err) == -1) {
 		if (p == NULL)

@@ -212,6 +212,68 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 	return read_file(file, len);
 }
 
+/* The hash of table inet moat as the kernel lists it, without counter
+ * values: 0, or -1 when there is no such table (or no kernel answer). */
+static int
+kernel_hash(uint64_t *h)
+{
+	struct strbuf out, err;
+	int rc = -1;
+
+	strbuf_init(&out, 0);
+	strbuf_init(&err, 0);
+	if (nft_list_stateless("list table inet " NFTC_TABLE "\n", &out,
+	    &err) == 0 && !strbuf_failed(&out) && out.len > 0) {
+		*h = apply_hash(strbuf_str(&out), out.len);
+		rc = 0;
+	}
+	strbuf_free(&out);
+	strbuf_free(&err);
+	return rc;
+}
+
+/* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
+ * for apply_drift; best effort: without it, drift cannot be told. */
+static void
+record_kernel(const char *state, unsigned seq)
+{
+	char file[4096], buf[32];
+	struct strbuf ignored;
+	uint64_t h;
+	int n;
+
+	if (kernel_hash(&h) == -1)
+		return;
+	n = snprintf(buf, sizeof(buf), "%016llx\n", (unsigned long long)h);
+	path(file, sizeof(file), state, "history/%u.kernel", seq);
+	strbuf_init(&ignored, 0);
+	write_file(file, buf, (size_t)n, &ignored);
+	strbuf_free(&ignored);
+}
+
+int
+apply_drift(const char *state, unsigned seq, enum apply_drift *d,
+    struct strbuf *err)
+{
+	char file[4096], *s;
+	unsigned long long want;
+	uint64_t h;
+
+	(void)err;
+	if (kernel_hash(&h) == -1) {
+		*d = DRIFT_NO_TABLE;
+		return 0;
+	}
+	path(file, sizeof(file), state, "history/%u.kernel", seq);
+	if ((s = read_file(file, NULL)) == NULL ||
+	    sscanf(s, "%llx", &want) != 1)
+		*d = DRIFT_UNKNOWN;
+	else
+		*d = want == h ? DRIFT_NONE : DRIFT_CHANGED;
+	free(s);
+	return 0;
+}
+
 /* The ruleset of history entry seq, or the removal of the table for 0. */
 static char *
 ruleset_of(const char *state, unsigned seq)
@@ -428,8 +490,10 @@ restore_entry(const char *state, unsigned target, const char *what,
 		}
 		free(script);
 	}
-	if (append_history(state, &e, err) == 0)
+	if (append_history(state, &e, err) == 0) {
+		record_kernel(state, e.seq);
 		return 0;
+	}
 unrecorded:
 	strbuf_printf(err, " (the ruleset of entry %u is in the kernel, but "
 	    "the history does not say so)", target);
@@ -656,6 +720,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	}
 	files = false;
 	waiting = false;
+	record_kernel(state, e.seq);
 	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rule%s, "
 	    "hash %016llx)\n", p->file, e.seq, p->nrule, p->nrule == 1 ? "" :
 	    "s", (unsigned long long)e.hash);

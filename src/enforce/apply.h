@@ -65,6 +65,16 @@ int	 apply_history(const char *state, struct history_entry **v, size_t *n,
 	    struct strbuf *err);
 /* The stored config text of entry seq, malloc'd. */
 char	*apply_config_text(const char *state, unsigned seq, size_t *len);
+/* How table inet moat in the kernel compares with what entry seq put
+ * there. */
+enum apply_drift {
+	DRIFT_NONE = 0,		/* as applied */
+	DRIFT_CHANGED,		/* changed since (by hand, or another tool) */
+	DRIFT_NO_TABLE,		/* no table here (a reboot, another netns) */
+	DRIFT_UNKNOWN,		/* applied before moat recorded it */
+};
+int	 apply_drift(const char *state, unsigned seq, enum apply_drift *d,
+	    struct strbuf *err);
 /* FNV-1a 64 of a buffer. */
 uint64_t apply_hash(const char *s, size_t len);
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static int
-run(const char *script, bool dry_run, bool json, struct strbuf *out,
+run(const char *script, bool dry_run, unsigned flags, struct strbuf *out,
     struct strbuf *err)
 {
 	struct nft_ctx *ctx;
@@ -23,9 +23,9 @@ run(const char *script, bool dry_run, bool json, struct strbuf *out,
 		return -1;
 	}
 	nft_ctx_set_dry_run(ctx, dry_run);
-	if (json)
+	if (flags != 0)
 		nft_ctx_output_set_flags(ctx, nft_ctx_output_get_flags(ctx) |
-		    NFT_CTX_OUTPUT_JSON);
+		    flags);
 	rc = nft_run_cmd_from_buffer(ctx, script);
 	if ((s = nft_ctx_get_output_buffer(ctx)) != NULL && out != NULL)
 		strbuf_puts(out, s);
@@ -47,11 +47,17 @@ int
 nft_run(const char *script, bool dry_run, struct strbuf *out,
     struct strbuf *err)
 {
-	return run(script, dry_run, false, out, err);
+	return run(script, dry_run, 0, out, err);
 }
 
 int
 nft_list_json(const char *cmds, struct strbuf *out, struct strbuf *err)
 {
-	return run(cmds, false, true, out, err);
+	return run(cmds, false, NFT_CTX_OUTPUT_JSON, out, err);
+}
+
+int
+nft_list_stateless(const char *cmds, struct strbuf *out, struct strbuf *err)
+{
+	return run(cmds, false, NFT_CTX_OUTPUT_STATELESS, out, err);
 }

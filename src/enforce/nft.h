@@ -11,6 +11,10 @@
  * err.  out gets what the commands print (for list commands). */
 int	 nft_run(const char *script, bool dry_run, struct strbuf *out,
 	    struct strbuf *err);
+/* Run list commands without stateful figures (counter values): a listing
+ * that stays the same while traffic flows.  0, or -1 with err. */
+int	 nft_list_stateless(const char *cmds, struct strbuf *out,
+	    struct strbuf *err);
 /* Run list commands with libnftables' JSON output (its schema is
  * libnftables-json(5)) into out.  0, or -1 with the reason in err. */
 int	 nft_list_json(const char *cmds, struct strbuf *out,

@@ -23,4 +23,13 @@ grep -Eq '^rule_2 +[0-9]+ +[0-9]+  deny on LAN from ANY to ANY service SMTP' "$t
 # moat test says the same
 "$MOAT" test -f "$conf" --in LAN --src 192.168.50.10 --dst 198.51.100.25 --service SMTP | grep -q "^accept by rule 1" || fail "moat test rule 1"
 "$MOAT" test -f "$conf" --in LAN --src 192.168.50.11 --dst 198.51.100.25 --service SMTP | grep -q "^deny by rule 2" || fail "moat test rule 2"
+# status compares the kernel's table with what the entry applied
+ns gw "$MOAT" status | grep -q "^warning" && fail "status sees a change that was not made"
+ns gw nft add rule inet moat zone_LAN accept
+ns gw "$MOAT" status | grep -q "^warning: table inet moat in the kernel is not what entry" ||
+	fail "status did not see the rule added by hand"
+ns gw nft delete table inet moat
+ns gw "$MOAT" status >"$tmp/status" 2>&1 || fail "status with no table: $(cat "$tmp/status")"
+grep -q "^applied: nothing here; last applied: history entry" "$tmp/status" ||
+	fail "status with no table: $(cat "$tmp/status")"
 finish
