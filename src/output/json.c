@@ -286,6 +286,7 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	json_kv_int(b, "smtp_max_client_rate", av->max_client_rate, &f);
 	json_kv_int(b, "smtp_min_data_rate", av->min_data_rate, &f);
 	json_kv_int(b, "smtp_memory_limit", (long long)av->memory_limit, &f);
+	json_kv_int(b, "signature_check_interval", av->signature_check, &f);
 	strbuf_putc(b, '}');
 }
 

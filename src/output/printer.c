@@ -211,6 +211,8 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	    "    smtp-memory-limit ", av->max_sessions, av->max_client_sessions,
 	    av->max_client_rate, av->min_data_rate);
 	print_size(b, av->memory_limit);
+	strbuf_puts(b, "\n    signature-check-interval ");
+	print_duration(b, av->signature_check);
 	strbuf_puts(b, "\n}\n");
 }
 

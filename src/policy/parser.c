@@ -36,6 +36,7 @@ static const char *const av_settings[] = {
 	"smtp-data-timeout", "smtp-keep-client-address", "smtp-bare-newline",
 	"smtp-max-sessions", "smtp-max-client-sessions",
 	"smtp-max-client-rate", "smtp-min-data-rate", "smtp-memory-limit",
+	"signature-check-interval",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -965,6 +966,12 @@ parse_av_setting(struct parser *ps, struct antivirus *av, unsigned *seen)
 		if (parse_size(ps, &av->memory_limit) == -1)
 			return -1;
 		break;
+	case 17:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a duration such as 10m");
+		if (parse_duration(ps, &av->signature_check) == -1)
+			return -1;
+		break;
 	}
 	next(ps);
 	return 0;
@@ -1002,6 +1009,7 @@ parse_antivirus(struct parser *ps)
 	av->max_client_rate = 120;
 	av->min_data_rate = 500;
 	av->memory_limit = 64u << 20;
+	av->signature_check = 600;	/* clamd's SelfCheck */
 	next(ps);
 	if (ps->tok.type != T_LBRACE)
 		return expected(ps, "'{'");

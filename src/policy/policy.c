@@ -244,7 +244,8 @@ av_eq(const struct antivirus *a, const struct antivirus *b)
 	    a->max_client_sessions == b->max_client_sessions &&
 	    a->max_client_rate == b->max_client_rate &&
 	    a->min_data_rate == b->min_data_rate &&
-	    a->memory_limit == b->memory_limit;
+	    a->memory_limit == b->memory_limit &&
+	    a->signature_check == b->signature_check;
 }
 
 bool

@@ -190,6 +190,8 @@ struct antivirus {
 	unsigned	 max_client_rate;	/* new a minute, one address; 0 */
 	unsigned	 min_data_rate;		/* bytes/s DATA must average */
 	uint64_t	 memory_limit;		/* messages held in memory, all */
+	unsigned	 signature_check;	/* seconds between looks at the
+						   database (engine clamav) */
 };
 
 struct policy {

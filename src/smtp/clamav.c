@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <string.h>
 #include <pthread.h>
+#include <stdbool.h>
 
 #include <clamav.h>
 
@@ -27,6 +28,8 @@
 struct clamav {
 	struct scanner		 s;	/* first: a struct scanner * */
 	struct cl_engine	*engine;
+	struct cl_stat		 st;	/* the database as loaded */
+	bool			 watched;	/* st is set */
 };
 
 static pthread_once_t	 init_once = PTHREAD_ONCE_INIT;
@@ -88,7 +91,18 @@ clamav_open(const char *dbdir, const char *scratch, size_t max_size,
 		clamav_close(&c->s);
 		return NULL;
 	}
+	/* What the database directory holds now, to notice an update (as
+	 * clamd's SelfCheck does). */
+	c->watched = cl_statinidir(dbdir, &c->st) == CL_SUCCESS;
 	return &c->s;
+}
+
+bool
+clamav_changed(struct scanner *s)
+{
+	struct clamav *c = (struct clamav *)s;
+
+	return c->watched && cl_statchkdir(&c->st) == 1;
 }
 
 void
@@ -142,5 +156,7 @@ clamav_close(struct scanner *s)
 		return;
 	if (c->engine != NULL)
 		cl_engine_free(c->engine);
+	if (c->watched)
+		cl_statfree(&c->st);
 	free(c);
 }

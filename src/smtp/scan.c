@@ -55,3 +55,9 @@ scanner_close(struct scanner *s)
 	else
 		clamav_close(s);
 }
+
+bool
+scanner_changed(struct scanner *s)
+{
+	return s != NULL && s->engine == AV_CLAMAV && clamav_changed(s);
+}

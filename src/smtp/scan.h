@@ -4,6 +4,7 @@
 #ifndef MOAT_SCAN_H
 #define MOAT_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "policy/policy.h"
@@ -32,6 +33,9 @@ struct scanner	*scanner_open(const struct antivirus *av,
 /* Scan a whole message; safe from several threads at once. */
 void		 scanner_scan(struct scanner *s, struct msgbuf *m,
 		    struct scan_result *r);
+/* True when the engine's signature database changed on disk since it was
+ * loaded (libclamav; clamd watches its own).  One thread at a time. */
+bool		 scanner_changed(struct scanner *s);
 /* "clamav 1.4.6" or "clamd ClamAV 1.4.6/...", for the header and logs. */
 const char	*scanner_name(const struct scanner *s);
 void		 scanner_close(struct scanner *s);
@@ -43,6 +47,7 @@ struct scanner	*clamav_open(const char *dbdir, const char *scratch,
 void		 clamav_scan(struct scanner *s, struct msgbuf *m,
 		    struct scan_result *r);
 void		 clamav_close(struct scanner *s);
+bool		 clamav_changed(struct scanner *s);
 struct scanner	*clamd_open(const char *where, unsigned timeout, char *err,
 		    size_t errlen);
 void		 clamd_scan(struct scanner *s, struct msgbuf *m,

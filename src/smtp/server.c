@@ -32,6 +32,8 @@ static struct proxy_conf *current;	/* under conf_lock */
 static char *waiting;			/* the newest text not yet loaded */
 static size_t waiting_len;
 static const char *load_path, *load_scratch;
+static char *latest;			/* the newest text from moatd */
+static size_t latest_len;
 static unsigned next_id = 1;
 static struct anvil *anvil;	/* who may open a session now */
 
@@ -303,6 +305,33 @@ loader(void *arg)
 	return NULL;
 }
 
+/* A configuration text to the loader (which frees it). */
+static void
+to_loader(char *text, size_t len)
+{
+	pthread_mutex_lock(&conf_lock);
+	free(waiting);
+	waiting = text;
+	waiting_len = len;
+	pthread_cond_signal(&conf_cond);
+	pthread_mutex_unlock(&conf_lock);
+}
+
+/* Keep a copy of the newest text, for loading it again. */
+static void
+remember(const char *text, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		return;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	free(latest);
+	latest = copy;
+	latest_len = len;
+}
+
 /* A configuration from moatd: to the loader. */
 static void
 take_config(int ctl)
@@ -312,12 +341,49 @@ take_config(int ctl)
 
 	if (text == NULL)
 		return;
+	remember(text, len);
+	to_loader(text, len);
+}
+
+/* Every signature-check-interval: when the engine's database changed on
+ * disk (freshclam updated it), the configuration is loaded again, on the
+ * loader, while mail goes on being scanned with the old signatures.
+ * Returns how long until the next look, in ms (-1: never). */
+static int
+check_signatures(long long *next)
+{
+	struct proxy_conf *c;
+	long long now = smtpio_now();
+	unsigned every;
+	bool changed;
+
 	pthread_mutex_lock(&conf_lock);
-	free(waiting);
-	waiting = text;
-	waiting_len = len;
-	pthread_cond_signal(&conf_cond);
+	c = current;
+	proxy_conf_hold(c);
 	pthread_mutex_unlock(&conf_lock);
+	every = c->av.engine == AV_CLAMAV ? c->av.signature_check : 0;
+	if (every == 0) {
+		proxy_conf_put(c);
+		return -1;
+	}
+	if (*next == 0)
+		*next = now + (long long)every * 1000;
+	if (now >= *next) {
+		*next = now + (long long)every * 1000;
+		changed = scanner_changed(c->scanner);
+		if (changed && latest != NULL) {
+			char *copy = malloc(latest_len + 1);
+
+			log_info("signatures in %s changed: loading them",
+			    c->av.engine_path);
+			if (copy != NULL) {
+				memcpy(copy, latest, latest_len + 1);
+				to_loader(copy, latest_len);
+			}
+		}
+	}
+	proxy_conf_put(c);
+	return (int)(*next - now > 0 ? *next - now : 0);
 }
 
 int
@@ -325,6 +391,7 @@ server_run(const struct server_listener *l, int n, int ctl,
     const char *conf_path, const char *scratch)
 {
 	struct pollfd pfd[SERVER_LISTEN_MAX + 1];
+	long long next_check = 0;
 	int i;
 
 	/* Few arenas keep 100 threads from holding 100 heaps; what scanning
@@ -349,6 +416,7 @@ server_run(const struct server_listener *l, int n, int ctl,
 			log_info("proxy: no configuration");
 			return 1;
 		}
+		remember(text, len);
 		free(text);
 		if (pthread_create(&t, NULL, loader, NULL) != 0) {
 			log_info("proxy: cannot start the loader");
@@ -357,13 +425,15 @@ server_run(const struct server_listener *l, int n, int ctl,
 		pthread_detach(t);
 	}
 	for (;;) {
+		int wait = check_signatures(&next_check);
+
 		for (i = 0; i < n; i++) {
 			pfd[i].fd = l[i].fd;
 			pfd[i].events = POLLIN;
 		}
 		pfd[n].fd = ctl;
 		pfd[n].events = POLLIN;
-		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
+		if (poll(pfd, (nfds_t)n + 1, wait) < 0) {
 			if (errno == EINTR)
 				continue;
 			return 1;

@@ -960,7 +960,8 @@ def delivered_seqs(lab, before):
     seqs = []
     for n in sorted(set(lab.delivered()) - before):
         body = header_and_body(lab.message(n))[1]
-        seqs.append(int(body.split(b"seq ")[1].split(b"\r")[0]))
+        if b"seq " in body:		# other tests' messages are not
+            seqs.append(int(body.split(b"seq ")[1].split(b"\r")[0]))
     return seqs
 
 
@@ -1186,6 +1187,46 @@ def tests_big_reload(lab):
           "and the new engine finds EICAR")
 
 
+def tests_signature_update(lab):
+    """A database updated on disk (as freshclam does) is noticed within
+    signature-check-interval and loaded while mail goes on: a message with
+    the new signature's pattern gets 554, and no message gets 451."""
+    db = os.path.join(lab.dir, "db-update")
+    shutil.copytree(lab.db, db)
+    lab.sink()
+    lab.moatd(engine="clamav " + db,
+              extra="    signature-check-interval 1s\n")
+    pattern = b"MOAT-TEST-NEW-SIGNATURE-0123456789"
+    msg = b"Subject: new\r\n\r\n" + pattern + b"\r\n"
+    check(send(msg)[0] == 250, "before the update, the pattern is clean")
+    before = set(lab.delivered())
+    sender = Sender()
+    time.sleep(0.5)
+    start = len(lab.log("moatd"))
+    with open(os.path.join(db, "update.ndb.tmp"), "w") as f:
+        f.write("Moat.Test.Update:0:*:%s\n" % pattern.hex())
+    os.chmod(os.path.join(db, "update.ndb.tmp"), 0o644)
+    os.rename(os.path.join(db, "update.ndb.tmp"),
+              os.path.join(db, "update.ndb"))
+    t0, code = time.time(), 0
+    while time.time() - t0 < 15 and code != 554:
+        code = send(msg)[0]
+        time.sleep(0.2)
+    took = time.time() - t0
+    time.sleep(0.5)
+    sender.finish()
+    time.sleep(0.3)
+    seqs = delivered_seqs(lab, before)
+    print("signature update noticed and in force after %.1f s" % took)
+    check(code == 554 and "changed: loading them" in
+          lab.log("moatd")[start:],
+          "a new signature on disk is in force within the interval",
+          (code, took))
+    check(sender.refused == [] and sorted(seqs) == sender.acked,
+          "and no message was refused while it loaded",
+          (sender.refused[:3], len(seqs), len(sender.acked)))
+
+
 def tests_refused(lab):
     """A config the proxy cannot run is refused before anything is
     applied: nothing in the history; moatd falls back to the last ruleset
@@ -1221,6 +1262,7 @@ def main():
         tests_limits(lab)
         tests_daemon(lab)
         tests_big_reload(lab)
+        tests_signature_update(lab)
         tests_clamd(lab)
         tests_refused(lab)
     finally:
