@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "daemon/notify.h"
 #include "base/log.h"
 #include "enforce/apply.h"
 #include "enforce/nftc.h"
@@ -580,13 +581,16 @@ main(int argc, char **argv)
 			return 2;
 		if (fallback() == -1)
 			return 1;
-	}
+		notify_ready("not enforcing the config: see the log");
+	} else
+		notify_ready("enforcing the config");
 	policy_free(p);
 	got_hup = 0;	/* the config just read is the newest */
 	for (;;) {
 		int status;
 
 		if (got_term) {
+			notify_stopping();
 			stop_proxy();
 			close_listeners();
 			log_info("stopped");
@@ -595,10 +599,12 @@ main(int argc, char **argv)
 		if (got_hup) {
 			got_hup = 0;
 			log_info("SIGHUP: reloading %s", conf_path);
+			notify_reloading();
 			if ((p = load()) != NULL) {
 				install(p, true);
 				policy_free(p);
 			}
+			notify_ready("enforcing the config");
 		}
 		if (child != -1 && waitpid(child, &status, WNOHANG) == child)
 			proxy_exited(status);

@@ -16,7 +16,7 @@ CONF
 
 # start_moatd LOG: moatd with the broken config, until it has decided.
 start_moatd() {
-	ns gw "$MOATD" -f "$tmp/broken.conf" >"$tmp/$1" 2>&1 &
+	ip netns exec "${MOAT_LAB}gw" "$MOATD" -f "$tmp/broken.conf" >"$tmp/$1" 2>&1 &
 	daemon=$!
 	pids="$pids $daemon"
 	for _ in $(seq 50); do
@@ -49,4 +49,30 @@ grep -q "put back the ruleset of history entry 1" "$tmp/lastgood.log" ||
 probe connected lan --from 192.168.50.10 198.51.100.25 25	# rule 1
 probe "timed out" lan --from 192.168.50.11 198.51.100.25 25	# rule 2
 kill "$daemon"; wait "$daemon" 2>/dev/null
+# 3. A good config under systemd (Type=notify): READY=1 comes once the
+# rules are in the kernel, RELOADING=1 and READY=1 around a reload.
+ns gw nft delete table inet moat 2>/dev/null
+ip netns exec "${MOAT_LAB}gw" python3 "$here/notify.py" "$tmp/notify.sock" "$tmp/notify.out" >"$tmp/notify.log" 2>&1 &
+pids="$pids $!"
+for _ in $(seq 50); do
+	grep -q listening "$tmp/notify.log" 2>/dev/null && break
+	sleep 0.1
+done
+NOTIFY_SOCKET="$tmp/notify.sock" ip netns exec "${MOAT_LAB}gw" "$MOATD" -f "$top/examples/lab/seed-a.conf" \
+    >"$tmp/ready.log" 2>&1 &
+daemon=$!
+pids="$pids $daemon"
+for _ in $(seq 50); do
+	grep -q "READY=1" "$tmp/notify.out" 2>/dev/null && break
+	sleep 0.1
+done
+kill -HUP "$daemon"
+sleep 1
+kill "$daemon"; wait "$daemon" 2>/dev/null
+sleep 0.3
+grep -q "READY=1" "$tmp/notify.out" || fail "no READY=1: $(cat "$tmp/notify.out" 2>/dev/null)"
+[ "$(sed -n 2p "$tmp/notify.out")" = "table: yes" ] ||
+	fail "READY=1 before the rules were in: $(cat "$tmp/notify.out")"
+grep -q "RELOADING=1" "$tmp/notify.out" && grep -q "STOPPING=1" "$tmp/notify.out" ||
+	fail "no RELOADING=1 or STOPPING=1: $(cat "$tmp/notify.out")"
 finish

@@ -95,7 +95,7 @@ probe connected lan --from 192.168.50.10 198.51.100.25 25
 ns gw "$MOAT" apply --confirm 2 -f "$tmp/open.conf" >/dev/null || fail "apply open 5"
 kill -9 "$(field 2)"
 sleep 3
-ns gw "$MOATD" -f "$A" >"$tmp/moatd.log" 2>&1 &
+ip netns exec "${MOAT_LAB}gw" "$MOATD" -f "$A" >"$tmp/moatd.log" 2>&1 &
 daemon=$!
 pids="$pids $daemon"
 for _ in $(seq 50); do
