@@ -158,6 +158,13 @@ grep -q "give --in" "$tmp/err" || { echo "FAIL: conntrack line without --in"; fa
 	{ echo "FAIL: show of show differs"; failed=1; }
 
 if [ $failed = 0 ]; then echo "cli: all cases pass"; fi
+# The README's tour of the Gateway Anti-Virus, on its example file
+"$moat" test -f "$ex/av.conf" --in LAN --src 192.168.50.10 --dst 198.51.100.25 \
+    --service SMTP >"$tmp/av" 2>&1
+[ $? = 0 ] && grep -q '^accept by rule 1 (av.conf:6)' "$tmp/av" &&
+    grep -q '^intercepted and scanned by the SMTP proxy' "$tmp/av" ||
+	{ echo "FAIL: the tour's av.conf"; cat "$tmp/av"; failed=1; }
+
 # --version, help for one command, one-line usage errors
 "$moat" --version | grep -Eq '^moat [0-9]+\.[0-9]+\.[0-9]+' ||
 	{ echo "FAIL: moat --version: $("$moat" --version)"; failed=1; }

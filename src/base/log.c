@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,8 +56,14 @@ put_escaped(char *out, size_t cap, size_t n, const char *text)
 	return n;
 }
 
+/*
+ * Under systemd standard error is a journal stream ($JOURNAL_STREAM): a
+ * line then starts with its priority, <3> error to <7> debug, which the
+ * journal takes as the line's priority and removes, and no time (the
+ * journal has it).  Elsewhere a line starts with the time and the name.
+ */
 static void
-vlog(const char *fmt, va_list ap)
+vlog(int prio, const char *fmt, va_list ap)
 {
 	char text[LINE_MAX_LOG], line[LINE_MAX_LOG * 2];
 	struct timespec ts;
@@ -64,10 +71,15 @@ vlog(const char *fmt, va_list ap)
 	size_t n;
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%b %e %H:%M:%S ", &tm);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s: ", log_name);
+	if (getenv("JOURNAL_STREAM") != NULL)
+		n = (size_t)snprintf(line, sizeof(line), "<%d>", prio);
+	else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		n = strftime(line, sizeof(line), "%b %e %H:%M:%S ", &tm);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s: ",
+		    log_name);
+	}
 	n = put_escaped(line, sizeof(line), n, text);
 	line[n++] = '\n';
 	if (write(log_fd, line, n) < 0) {
@@ -76,12 +88,32 @@ vlog(const char *fmt, va_list ap)
 }
 
 void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(3, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(4, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_info(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap);
+	vlog(6, fmt, ap);
 	va_end(ap);
 }
 
@@ -93,6 +125,6 @@ log_debug(const char *fmt, ...)
 	if (!verbose)
 		return;
 	va_start(ap, fmt);
-	vlog(fmt, ap);
+	vlog(7, fmt, ap);
 	va_end(ap);
 }

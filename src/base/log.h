@@ -1,6 +1,7 @@
 /* log.h: moatd's log, shared by its processes: one line per event, each
  * written whole in one write(2), so lines of the parent, the proxy and
- * its sessions never interleave.
+ * its sessions never interleave; under systemd, with its priority for
+ * the journal.
  */
 #ifndef MOAT_LOG_H
 #define MOAT_LOG_H
@@ -13,7 +14,10 @@ void	 log_init(int fd, const char *name);
 void	 log_set_verbose(bool on);
 /* True when log_debug lines are written. */
 bool	 log_verbose(void);
-/* One line (no newline in fmt). */
+/* One line (no newline in fmt): an error (something moat meant to do was
+ * not done), a warning (done another way), news. */
+void	 log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One line, only when verbose. */
 void	 log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -122,7 +122,7 @@ recover(void)
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
 	if (apply_recover(apply_state_dir(), &msg, &err) == -1)
-		log_info("confirm: %s", strbuf_str(&err));
+		log_error("confirm: %s", strbuf_str(&err));
 	log_lines(strbuf_str(&msg));
 	strbuf_free(&msg);
 	strbuf_free(&err);
@@ -137,7 +137,7 @@ load(void)
 	size_t i;
 
 	if (p == NULL) {
-		log_info("%s; nothing changed", err);
+		log_error("%s; nothing changed", err);
 		return NULL;
 	}
 	if (!policy_valid(p)) {
@@ -145,9 +145,12 @@ load(void)
 			char line[512];
 
 			diag_format(&p->diags.v[i], line, sizeof(line));
-			log_info("%s", line);
+			if (p->diags.v[i].severity == DIAG_ERROR)
+				log_error("%s", line);
+			else
+				log_info("%s", line);
 		}
-		log_info("%s: not valid; nothing changed", conf_path);
+		log_error("%s: not valid; nothing changed", conf_path);
 		policy_free(p);
 		return NULL;
 	}
@@ -166,13 +169,13 @@ enforce(const struct policy *p)
 	strbuf_init(&err, 0);
 	if (apply_policy(apply_state_dir(), p, p->text, p->len, false, 0,
 	    &msg, &err) == -1) {
-		log_info("apply: %s", strbuf_str(&err));
+		log_error("apply: %s", strbuf_str(&err));
 		rc = -1;
 	} else
 		log_lines(strbuf_str(&msg));
 	if (rc == 0 && p->av.present && p->av.other_scanning &&
 	    route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, &err) == -1) {
-		log_info("routing: %s", strbuf_str(&err));
+		log_error("routing: %s", strbuf_str(&err));
 		rc = -1;
 	}
 	strbuf_free(&msg);
@@ -355,7 +358,7 @@ start_proxy(void)
 
 	next_start = 0;
 	if ((pw = getpwnam(run_user)) == NULL) {
-		log_info("proxy: no user '%s' to run as: create it (the "
+		log_error("proxy: no user '%s' to run as: create it (the "
 		    "package does: adduser --system %s) or name another with "
 		    "-u; not starting the proxy", run_user, run_user);
 		return;
@@ -422,7 +425,7 @@ proxy_exited(int status)
 	backoff = backoff == 0 ? 1 : backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
 	    backoff * 2;
 	next_start = smtpio_now() + delay * 1000;
-	log_info("proxy exited (%s %d) after %lld ms; starting it again in "
+	log_warn("proxy exited (%s %d) after %lld ms; starting it again in "
 	    "%lld s", WIFEXITED(status) ? "status" : "signal",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), up,
 	    delay);
@@ -494,11 +497,11 @@ fallback(void)
 	policy_free(part);
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
-	log_info("%s cannot be enforced: the gateway is not left open",
+	log_warn("%s cannot be enforced: the gateway is not left open",
 	    conf_path);
 	if ((rc = apply_fallback(apply_state_dir(), device, &seq, &msg,
 	    &err)) == -1)
-		log_info("fallback: %s", strbuf_str(&err));
+		log_error("fallback: %s", strbuf_str(&err));
 	log_lines(strbuf_str(&msg));
 	if (rc == 0 && seq != 0) {
 		size_t len;
@@ -569,7 +572,7 @@ main(int argc, char **argv)
 			p = NULL;
 		} else if (nlisteners > 0 && getpwnam(run_user) == NULL) {
 			/* The rules are in; the proxy cannot run. */
-			log_info("no user '%s' for the SMTP proxy: create it (the "
+			log_error("no user '%s' for the SMTP proxy: create it (the "
 			    "package does: adduser --system %s), or name another "
 			    "with -u", run_user, run_user);
 			policy_free(p);

@@ -1227,6 +1227,22 @@ def tests_signature_update(lab):
           (sender.refused[:3], len(seqs), len(sender.acked)))
 
 
+def tests_journal(lab):
+    """Under systemd (JOURNAL_STREAM set) every log line starts with its
+    priority for the journal: <3> for an error, <6> for news."""
+    bad = os.path.join(lab.dir, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("interface LAN device lo address 127.0.0.1/8\nbogus\n")
+    env = dict(os.environ, JOURNAL_STREAM="8:1234")
+    r = subprocess.run([MOATD, "-n", "-f", bad], capture_output=True,
+                       text=True, timeout=30, env=env)
+    lines = r.stderr.splitlines()
+    check(r.returncode == 2 and lines and
+          all(l.startswith("<3>") for l in lines) and
+          any("unknown statement" in l for l in lines),
+          "under systemd, log lines carry their priority", r.stderr[-300:])
+
+
 def tests_refused(lab):
     """A config the proxy cannot run is refused before anything is
     applied: nothing in the history; moatd falls back to the last ruleset
@@ -1263,6 +1279,7 @@ def main():
         tests_daemon(lab)
         tests_big_reload(lab)
         tests_signature_update(lab)
+        tests_journal(lab)
         tests_clamd(lab)
         tests_refused(lab)
     finally:
