@@ -390,6 +390,26 @@ resolve_forward(struct resolver *rs, struct forward *f)
 	}
 	f->has4 = count4 == 1;
 	f->has6 = count6 == 1;
+	/* A forward rewrites connections to the interface's own addresses:
+	 * without one of the target's family, nothing ever arrives to be
+	 * forwarded (an empty chain, and the office's mail silently lost). */
+	if (f->iface != NULL) {
+		bool v4 = false, v6 = false;
+
+		for (i = 0; i < f->iface->naddr; i++) {
+			if (f->iface->addrs[i].lit.family == FAM_V4)
+				v4 = true;
+			else
+				v6 = true;
+		}
+		if (!(f->has4 && v4) && !(f->has6 && v6))
+			diag_error(&rs->p->diags, f->loc, "port forward %d "
+			    "rewrites connections to %s's own %s address, and "
+			    "it has none: nothing would ever be forwarded; give "
+			    "interface %s its address", f->number,
+			    f->iface->name, f->has4 ? "IPv4" : "IPv6",
+			    f->iface->name);
+	}
 }
 
 static void
