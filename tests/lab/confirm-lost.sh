@@ -45,18 +45,20 @@ blocked
 sleep 300 &
 bystander=$!
 pids="$pids $bystander"
+# plant: the pending file names the bystander (wrong start time), and the
+# real watchdog is gone
+plant() {
+	real=$(field 2)
+	printf '%s %s 12345 %s %s\n' "$(field 1)" "$bystander" "$(field 4)" \
+	    "$(field 5)" >"$MOAT_STATE_DIR/pending"
+	kill "$real"
+}
 ns gw "$MOAT" apply --confirm 30 -f "$tmp/open.conf" >/dev/null || fail "apply open 3"
-real=$(field 2)
-printf '%s %s 12345 %s %s\n' "$(field 1)" "$bystander" "$(field 4)" \
-    "$(field 5)" >"$MOAT_STATE_DIR/pending"
-kill "$real"
+plant
 ns gw "$MOAT" confirm >/dev/null || fail "confirm"
 kill -0 "$bystander" 2>/dev/null || fail "confirm killed a process that is not the watchdog"
 ns gw "$MOAT" apply --confirm 30 -f "$A" >/dev/null || fail "apply A again"
-real=$(field 2)
-printf '%s %s 12345 %s %s\n' "$(field 1)" "$bystander" "$(field 4)" \
-    "$(field 5)" >"$MOAT_STATE_DIR/pending"
-kill "$real"
+plant
 ns gw "$MOAT" rollback >/dev/null || fail "rollback"
 kill -0 "$bystander" 2>/dev/null || fail "rollback killed a process that is not the watchdog"
 [ -f "$MOAT_STATE_DIR/pending" ] && fail "pending left after the rollback"
