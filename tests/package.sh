@@ -52,7 +52,12 @@ getent passwd moat-smtp >/dev/null || fail "no moat-smtp user"
 [ "$(stat -c %a /var/lib/moat 2>/dev/null)" = 700 ] || fail "/var/lib/moat is not 0700"
 moat check --offline -f /etc/moat/moat.conf >/dev/null || fail "the default config"
 unit=/usr/lib/systemd/system/moatd.service
-systemd-analyze verify "$unit" >"$work/verify" 2>&1 || { cat "$work/verify"; fail "systemd-analyze verify"; }
+if command -v systemd-analyze >/dev/null; then
+	systemd-analyze verify "$unit" >"$work/verify" 2>&1 ||
+		{ cat "$work/verify"; fail "systemd-analyze verify"; }
+else
+	echo "note: no systemd-analyze here: the unit is not verified"
+fi
 
 # The installed moatd, as its unit starts it (ExecStart), in the lab.
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
