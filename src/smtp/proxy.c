@@ -350,11 +350,14 @@ dropped(const char *kw, size_t len)
 static int
 relay_ehlo(struct session *s)
 {
-	char out[SMTPIO_REPLY_MAX + 64], *line, *eol;
+	char *out, *line, *eol;
 	size_t n = 0;
+	int rc;
 
 	if (s->r.code != 250)
 		return relay_reply(s);
+	if ((out = malloc(s->r.len + 64)) == NULL)
+		return -1;
 	for (line = s->r.text; (eol = strstr(line, "\r\n")) != NULL;
 	    line = eol + 2) {
 		const char *kw = line + 4;
@@ -369,9 +372,11 @@ relay_ehlo(struct session *s)
 		memcpy(out + n + len, "\r\n", 2);
 		n += len + 2;
 	}
-	n += (size_t)snprintf(out + n, sizeof(out) - n, "250-PIPELINING\r\n"
+	n += (size_t)snprintf(out + n, s->r.len + 64 - n, "250-PIPELINING\r\n"
 	    "250 SIZE %llu\r\n", (unsigned long long)s->conf->av.max_size);
-	return smtpio_write(&s->client, out, n) == SMTPIO_OK ? 0 : -1;
+	rc = smtpio_write(&s->client, out, n) == SMTPIO_OK ? 0 : -1;
+	free(out);
+	return rc;
 }
 
 /* The verb: the word before the first space, upper-cased for matching. */
@@ -829,6 +834,7 @@ session_free(struct session *s)
 {
 	upstream_close(s);
 	msgbuf_free(&s->msg);
+	smtpio_reply_free(&s->r);
 	free(s->out);
 	free(s->in);
 	close(s->ps->fd);

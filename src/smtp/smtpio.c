@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -151,6 +152,37 @@ smtpio_write(struct smtpio *c, const void *p, size_t n)
 	return SMTPIO_OK;
 }
 
+/* Room for need bytes of text: 0, or -1 past SMTPIO_REPLY_MAX or without
+ * memory. */
+static int
+reply_room(struct smtpio_reply *r, size_t need)
+{
+	size_t cap = r->cap ? r->cap : 512;
+	char *t;
+
+	if (need > SMTPIO_REPLY_MAX)
+		return -1;
+	if (need <= r->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > SMTPIO_REPLY_MAX)
+		cap = SMTPIO_REPLY_MAX;
+	if ((t = realloc(r->text, cap)) == NULL)
+		return -1;
+	r->text = t;
+	r->cap = cap;
+	return 0;
+}
+
+void
+smtpio_reply_free(struct smtpio_reply *r)
+{
+	free(r->text);
+	r->text = NULL;
+	r->cap = r->len = 0;
+}
+
 int
 smtpio_read_reply(struct smtpio *c, struct smtpio_reply *r)
 {
@@ -160,6 +192,8 @@ smtpio_read_reply(struct smtpio *c, struct smtpio_reply *r)
 
 	r->code = 0;
 	r->len = 0;
+	if (reply_room(r, 1) == -1)
+		return SMTPIO_EOF;
 	r->text[0] = '\0';
 	for (;;) {
 		int rc = smtpio_line(c, line, sizeof(line) - 1, &len), code;
@@ -179,8 +213,10 @@ smtpio_read_reply(struct smtpio *c, struct smtpio_reply *r)
 			first = code;
 		else if (code != first)
 			return SMTPIO_BAD;	/* lines of two replies */
-		if (r->len + len + 3 > sizeof(r->text))
+		if (r->len + len + 3 > SMTPIO_REPLY_MAX)
 			return SMTPIO_LONG;
+		if (reply_room(r, r->len + len + 3) == -1)
+			return SMTPIO_EOF;	/* no memory */
 		memcpy(r->text + r->len, line, len);
 		memcpy(r->text + r->len + len, "\r\n", 3);
 		r->len += len + 2;

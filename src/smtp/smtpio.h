@@ -32,11 +32,14 @@ struct smtpio {
 	char		 buf[SMTPIO_BUF];
 };
 
-/* A reply, all its lines. */
+/* A reply, all its lines.  The text grows as a reply needs, up to
+ * SMTPIO_REPLY_MAX: most replies are one short line, and an idle session
+ * should not hold the room of the longest. */
 struct smtpio_reply {
 	int	 code;		/* 0: none (the peer closed or timed out) */
-	size_t	 len;
-	char	 text[SMTPIO_REPLY_MAX];	/* all lines, CRLF each */
+	size_t	 len, cap;
+	char	*text;		/* all lines, CRLF each, NUL-terminated;
+				   NULL until a reply is read */
 };
 
 /* Start reading and writing fd, each wait bounded by timeout seconds. */
@@ -61,5 +64,7 @@ int	 smtpio_write(struct smtpio *c, const void *p, size_t n);
  * when it is not SMTP (no code, a NUL or a bare CR): either way the peer
  * cannot be followed any further, and the connection must end. */
 int	 smtpio_read_reply(struct smtpio *c, struct smtpio_reply *r);
+/* Free a reply's text. */
+void	 smtpio_reply_free(struct smtpio_reply *r);
 
 #endif
