@@ -491,7 +491,7 @@ cmd_status(void)
 		goto out;
 	if (n > 0 && strcmp(v[n - 1].file, "-") != 0) {
 		const struct history_entry *e = &v[n - 1];
-		enum apply_drift d;
+		enum apply_drift d = apply_drift(apply_state_dir(), e->seq);
 		char when[32];
 		size_t len;
 		char *text;
@@ -499,7 +499,6 @@ cmd_status(void)
 
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
 		    localtime_r(&e->when, &tm));
-		apply_drift(apply_state_dir(), e->seq, &d, &err);
 		if (d == DRIFT_NO_TABLE) {
 			/* A reboot, or another network namespace: say so
 			 * rather than pass on libnftables' error. */

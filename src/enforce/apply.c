@@ -251,27 +251,24 @@ record_kernel(const char *state, unsigned seq)
 	strbuf_free(&ignored);
 }
 
-int
-apply_drift(const char *state, unsigned seq, enum apply_drift *d,
-    struct strbuf *err)
+enum apply_drift
+apply_drift(const char *state, unsigned seq)
 {
 	char file[4096], *s;
 	unsigned long long want;
+	enum apply_drift d;
 	uint64_t h;
 
-	(void)err;
-	if (kernel_hash(&h) == -1) {
-		*d = DRIFT_NO_TABLE;
-		return 0;
-	}
+	if (kernel_hash(&h) == -1)
+		return DRIFT_NO_TABLE;
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	if ((s = read_file(file, NULL)) == NULL ||
 	    sscanf(s, "%llx", &want) != 1)
-		*d = DRIFT_UNKNOWN;
+		d = DRIFT_UNKNOWN;
 	else
-		*d = want == h ? DRIFT_NONE : DRIFT_CHANGED;
+		d = want == h ? DRIFT_NONE : DRIFT_CHANGED;
 	free(s);
-	return 0;
+	return d;
 }
 
 /* The ruleset of history entry seq, or the removal of the table for 0. */
@@ -306,23 +303,25 @@ current(const char *state, struct history_entry *cur, struct strbuf *err)
 	return 0;
 }
 
-/* Entry seq of the history (a zeroed one for 0 or when it is missing). */
+/* Entry seq of the history (a zeroed one, file "-", for 0 or when it is
+ * missing) and the last entry (zeroed when there is none), from one read. */
 static int
 entry(const char *state, unsigned seq, struct history_entry *e,
-    struct strbuf *err)
+    struct history_entry *last, struct strbuf *err)
 {
 	struct history_entry *v;
 	size_t n, i;
 
 	memset(e, 0, sizeof(*e));
+	memset(last, 0, sizeof(*last));
 	snprintf(e->file, sizeof(e->file), "-");
-	if (seq == 0)
-		return 0;
 	if (apply_history(state, &v, &n, err) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (v[i].seq == seq)
+		if (seq != 0 && v[i].seq == seq)
 			*e = v[i];
+	if (n > 0)
+		*last = v[n - 1];
 	free(v);
 	return 0;
 }
@@ -446,8 +445,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 	size_t len;
 	int rc;
 
-	if (entry(state, target, &t, err) == -1 ||
-	    current(state, &cur, err) == -1)
+	if (entry(state, target, &t, &cur, err) == -1)
 		return -1;
 	if ((script = ruleset_of(state, target)) == NULL) {
 		strbuf_printf(err, "the ruleset of history entry %u is "

@@ -73,8 +73,7 @@ enum apply_drift {
 	DRIFT_NO_TABLE,		/* no table here (a reboot, another netns) */
 	DRIFT_UNKNOWN,		/* applied before moat recorded it */
 };
-int	 apply_drift(const char *state, unsigned seq, enum apply_drift *d,
-	    struct strbuf *err);
+enum apply_drift apply_drift(const char *state, unsigned seq);
 /* FNV-1a 64 of a buffer. */
 uint64_t apply_hash(const char *s, size_t len);
 

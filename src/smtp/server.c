@@ -34,6 +34,8 @@ static size_t waiting_len;
 static const char *load_path, *load_scratch;
 static char *latest;			/* the newest text from moatd */
 static size_t latest_len;
+static unsigned check_every;		/* s between looks at the signatures
+					   (0: never); atomic */
 static unsigned next_id = 1;
 static struct anvil *anvil;	/* who may open a session now */
 
@@ -276,6 +278,8 @@ install(const char *text, size_t len)
 	old = current;
 	current = c;
 	pthread_mutex_unlock(&conf_lock);
+	__atomic_store_n(&check_every, c->av.engine == AV_CLAMAV ?
+	    c->av.signature_check : 0, __ATOMIC_RELAXED);
 	if (old != NULL)
 		proxy_conf_put(old);
 	log_info("proxy configuration loaded");
@@ -317,16 +321,26 @@ to_loader(char *text, size_t len)
 	pthread_mutex_unlock(&conf_lock);
 }
 
+static char *
+copy_text(const char *text, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy != NULL) {
+		memcpy(copy, text, len);
+		copy[len] = '\0';
+	}
+	return copy;
+}
+
 /* Keep a copy of the newest text, for loading it again. */
 static void
 remember(const char *text, size_t len)
 {
-	char *copy = malloc(len + 1);
+	char *copy = copy_text(text, len);
 
 	if (copy == NULL)
 		return;
-	memcpy(copy, text, len);
-	copy[len] = '\0';
 	free(latest);
 	latest = copy;
 	latest_len = len;
@@ -352,38 +366,32 @@ take_config(int ctl)
 static int
 check_signatures(long long *next)
 {
-	struct proxy_conf *c;
+	unsigned every = __atomic_load_n(&check_every, __ATOMIC_RELAXED);
 	long long now = smtpio_now();
-	unsigned every;
-	bool changed;
+	struct proxy_conf *c;
 
+	/* On the accept loop: only a clock read until a look is due. */
+	if (every == 0)
+		return -1;
+	if (*next == 0)
+		*next = now + (long long)every * 1000;
+	if (now < *next)
+		return (int)(*next - now);
+	*next = now + (long long)every * 1000;
 	pthread_mutex_lock(&conf_lock);
 	c = current;
 	proxy_conf_hold(c);
 	pthread_mutex_unlock(&conf_lock);
-	every = c->av.engine == AV_CLAMAV ? c->av.signature_check : 0;
-	if (every == 0) {
-		proxy_conf_put(c);
-		return -1;
-	}
-	if (*next == 0)
-		*next = now + (long long)every * 1000;
-	if (now >= *next) {
-		*next = now + (long long)every * 1000;
-		changed = scanner_changed(c->scanner);
-		if (changed && latest != NULL) {
-			char *copy = malloc(latest_len + 1);
+	if (scanner_changed(c->scanner) && latest != NULL) {
+		char *copy = copy_text(latest, latest_len);
 
-			log_info("signatures in %s changed: loading them",
-			    c->av.engine_path);
-			if (copy != NULL) {
-				memcpy(copy, latest, latest_len + 1);
-				to_loader(copy, latest_len);
-			}
-		}
+		log_info("signatures in %s changed: loading them",
+		    c->av.engine_path);
+		if (copy != NULL)
+			to_loader(copy, latest_len);
 	}
 	proxy_conf_put(c);
-	return (int)(*next - now > 0 ? *next - now : 0);
+	return (int)(*next - now);
 }
 
 int

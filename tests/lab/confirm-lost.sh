@@ -4,7 +4,6 @@
 # full state file system; an expired deadline found by moatd's start.
 # In every case the unconfirmed ruleset goes, and nothing else is harmed.
 . "$(dirname "$0")/lib.sh"
-MOATD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 listen wan 198.51.100.25:25
 A="$top/examples/lab/seed-a.conf"
 cat >"$tmp/open.conf" <<'CONF'
@@ -97,15 +96,8 @@ probe connected lan --from 192.168.50.10 198.51.100.25 25
 ns gw "$MOAT" apply --confirm 2 -f "$tmp/open.conf" >/dev/null || fail "apply open 5"
 kill -9 "$(field 2)"
 sleep 3
-ip netns exec "${MOAT_LAB}gw" "$MOATD" -f "$A" >"$tmp/moatd.log" 2>&1 &
-daemon=$!
-pids="$pids $daemon"
-for _ in $(seq 50); do
-	grep -q "applied" "$tmp/moatd.log" 2>/dev/null && break
-	sleep 0.1
-done
-kill "$daemon"
-wait "$daemon" 2>/dev/null
+start_moatd "$A" applied
+stop_moatd
 grep -q "ran out unconfirmed" "$tmp/moatd.log" || fail "moatd did not revert first: $(cat "$tmp/moatd.log")"
 ns gw "$MOAT" history | tail -2 | head -1 | grep -q revert || fail "history: no revert before moatd's apply"
 blocked

@@ -1,8 +1,11 @@
-# lib.sh: what the lab tests share.  Source it with the moat binary as $1.
+# lib.sh: what the lab tests share.  Source it with the moat binary as $1
+# (and moatd as $2, for the tests that run it).
 # Each test builds its own lab (namespaces prefixed t<pid>-), its own state
 # directory, and removes both, and stops the processes it started, on exit.
 set -u
 MOAT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+MOATD=
+[ $# -ge 2 ] && MOATD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 LAB="$top/scripts/lab.sh"
@@ -73,6 +76,27 @@ probe() {
 counter() {
 	ns gw nft list counter inet moat "$1" 2>/dev/null |
 	    sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+# start_moatd CONF [PATTERN [LOG]]: moatd in the gateway (started directly,
+# so that its pid is moatd's), until LOG (default $tmp/moatd.log) shows
+# PATTERN (default: its proxy runs)
+start_moatd() {
+	log=${3:-$tmp/moatd.log}
+	ip netns exec "${MOAT_LAB}gw" "$MOATD" -f "$1" >"$log" 2>&1 &
+	moatd_pid=$!
+	pids="$pids $moatd_pid"
+	for _ in $(seq 100); do
+		grep -Eq "${2:-proxy running}" "$log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "moatd did not start: $(cat "$log")"
+}
+
+# stop_moatd: stop the moatd start_moatd started, and wait for it
+stop_moatd() {
+	kill "$moatd_pid" 2>/dev/null
+	wait "$moatd_pid" 2>/dev/null || true
 }
 
 finish() {

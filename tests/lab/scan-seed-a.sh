@@ -6,7 +6,6 @@
 # Inbound mail port-forwarded to an internal server is scanned too, and
 # the internal server sees the real client (smtp-keep-client-address).
 . "$(dirname "$0")/lib.sh"
-MOATD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 smtp="$top/tests/smtp"
 . "$smtp/lab-lib.sh"
 conf="$tmp/moat.conf"

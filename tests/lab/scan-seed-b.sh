@@ -5,7 +5,6 @@
 # virus gets 554, and SMTP to anywhere else is still blocked by the rule.
 # Then the same with `firewall off`: no rules enforced, mail still scanned.
 . "$(dirname "$0")/lib.sh"
-MOATD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 smtp="$top/tests/smtp"
 . "$smtp/lab-lib.sh"
 conf="$tmp/moat.conf"

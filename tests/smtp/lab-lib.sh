@@ -16,24 +16,6 @@ sink() {
 	fail "sink $2 in $1 did not start: $(cat "$3.log")"
 }
 
-# start_moatd CONF: moatd in the gateway, until its proxy runs
-start_moatd() {
-	ip netns exec "${MOAT_LAB}gw" "$MOATD" -f "$1" >"$tmp/moatd.log" 2>&1 &
-	moatd_pid=$!
-	pids="$pids $!"
-	for _ in $(seq 100); do
-		grep -q "proxy running" "$tmp/moatd.log" && return 0
-		sleep 0.1
-	done
-	fail "moatd did not start: $(cat "$tmp/moatd.log")"
-}
-
-# stop_moatd: stop the moatd start_moatd started, and wait for it
-stop_moatd() {
-	kill "$moatd_pid" 2>/dev/null
-	wait "$moatd_pid" 2>/dev/null || true
-}
-
 # count DIR: messages a sink has
 count() {
 	ls "$1" | grep -c '\.eml$'

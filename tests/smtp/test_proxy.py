@@ -63,6 +63,13 @@ def wait_port(host, port, timeout=15):
     return False
 
 
+def proxy_pid(lab):
+    """The proxy process of the lab's moatd, or None."""
+    pids = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
+                          capture_output=True, text=True).stdout.split()
+    return int(pids[0]) if pids else None
+
+
 def wait_proxy(timeout=30):
     """Until the proxy itself answers on the relay port (moatd listens
     before the proxy has loaded its engine: connections wait meanwhile)."""
@@ -218,13 +225,9 @@ def session_raw(lines, read_replies, timeout=10):
 def tests_libclamav(lab):
     lab.sink()
     lab.moatd()
-    proxy_pid = None
-    for line in subprocess.run(["pgrep", "-P",
-                                str(lab.procs["moatd"].pid)],
-                               capture_output=True, text=True).stdout.split():
-        proxy_pid = int(line)
-    if proxy_pid:
-        with open("/proc/%d/status" % proxy_pid) as f:
+    pid_before = proxy_pid(lab)
+    if pid_before:
+        with open("/proc/%d/status" % pid_before) as f:
             st = dict(l.split(":", 1) for l in f.read().splitlines())
         uid = int(st["Uid"].split()[0])
         capeff = int(st["CapEff"].strip(), 16)
@@ -462,7 +465,6 @@ def tests_libclamav(lab):
     # process) and the next normal mail goes through.
     import random
     rnd = random.Random(7)
-    pid_before = proxy_pid
     pieces = [b"EHLO x\r\n", b"MAIL FROM:<a@x>\r\n", b"RCPT TO:<b@y>\r\n",
               b"DATA\r\n", b".\r\n", b"..\r\n", b"\r\n", b"\n.\n",
               b"\x00" * 50, b"A" * 5000, b"RSET\r\n", b"BDAT 10\r\n",
@@ -483,9 +485,7 @@ def tests_libclamav(lab):
         except OSError:
             pass
     time.sleep(1)
-    alive = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
-                           capture_output=True, text=True).stdout.split()
-    check(str(pid_before) in alive,
+    check(proxy_pid(lab) == pid_before,
           "150 misbehaving sessions: the proxy is still the same process")
     code, text = send(b"Subject: after the storm\r\n\r\nstill here\r\n")
     check(code == 250, "and the next mail goes through", text)
@@ -714,8 +714,7 @@ def tests_hostile_peers(lab):
     lab.sink()
     # Straight to the transparent listener: 421, and no loop.
     lab.moatd(extra="    smtp-other-scanning on\n")
-    pid = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
-                         capture_output=True, text=True).stdout.split()
+    pid = proxy_pid(lab)
     start = len(lab.log("moatd"))
     for _ in range(20):
         c = socket.create_connection(("127.0.0.1", 10025), timeout=5)
@@ -723,19 +722,11 @@ def tests_hostile_peers(lab):
         c.close()
     time.sleep(0.5)
     log = lab.log("moatd")[start:]
-    alive = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
-                           capture_output=True, text=True).stdout.split()
-    check(got.startswith(b"421 4.3.0") and alive == pid and
+    check(got.startswith(b"421 4.3.0") and proxy_pid(lab) == pid and
           log.count("refused: not intercepted") == 20 and
           log.count("next hop unreachable") == 0,
           "a connection straight to the transparent listener: 421, "
           "never relayed to itself", (got, log[-400:]))
-
-
-def proxy_pid(lab):
-    pids = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
-                          capture_output=True, text=True).stdout.split()
-    return int(pids[0]) if pids else None
 
 
 def rss_kb(pid):
@@ -1068,7 +1059,7 @@ def tests_daemon(lab):
     with open(lab.conf, "w") as f:
         f.write(full)
     lab.procs["moatd"].send_signal(signal.SIGHUP)
-    check(wait_port(*RELAY, timeout=5) and send(b"Subject: back\r\n\r\n"
+    check(wait_proxy(timeout=10) and send(b"Subject: back\r\n\r\n"
                                                 b"x\r\n")[0] == 250,
           "and with it back, mail flows again")
 
@@ -1107,7 +1098,7 @@ def tests_daemon(lab):
                 p.send_signal(signal.SIGHUP)
         except (OSError, IndexError):
             pass
-    ok = wait_port(*RELAY, timeout=20)
+    ok = wait_proxy(timeout=20)
     check(caught is False and ok and p.poll() is None,
           "a SIGHUP during the start (before the policy is applied) is "
           "not fatal", (caught, ok, p.poll()))
