@@ -609,9 +609,36 @@ check_rule(struct lint *L, struct group *g, size_t self)
 	report(L, r, &f);
 }
 
-static const char *
-empty_side(const struct rule *r)
+/* An interface without an address whose XIP or XNET side x names: its
+ * empty set is likely a WAN whose address DHCP or PPPoE gives. */
+static const struct iface *
+addressless(const struct addr_expr *x)
 {
+	size_t i;
+
+	for (i = 0; i < x->n; i++) {
+		const struct object *o = x->v[i].obj;
+
+		if (x->v[i].kind == AE_NAME && o != NULL &&
+		    (o->kind == OBJ_IFIP || o->kind == OBJ_IFNET) &&
+		    o->iface->naddr == 0 && !o->iface->dynamic)
+			return o->iface;
+	}
+	return NULL;
+}
+
+static const char *
+empty_side(struct lint *L, const struct rule *r)
+{
+	const struct addr_expr *x = iset_empty(r->src.set) ? &r->src :
+	    iset_empty(r->dst.set) ? &r->dst : NULL;
+	const struct iface *ifc;
+
+	if (x != NULL && (ifc = addressless(x)) != NULL)
+		return arena_printf(L->a, "its %s matches no address: interface "
+		    "%s has none (if DHCP or PPPoE gives it one, say address "
+		    "dynamic)", x == &r->src ? "source" : "destination",
+		    ifc->name);
 	if (iset_empty(r->src.set))
 		return "its source matches no address";
 	if (iset_empty(r->dst.set))
@@ -619,6 +646,44 @@ empty_side(const struct rule *r)
 	if (iset_empty(r->svc.set))
 		return "its services match nothing";
 	return NULL;
+}
+
+/* Rules on a dynamic interface's addresses are not judged: what they
+ * match changes with the address.  Said once per interface. */
+static void
+lint_dynamic(struct lint *L)
+{
+	struct policy *p = L->p;
+	size_t i, j;
+
+	for (i = 0; i < p->niface; i++) {
+		const struct iface *ifc = p->ifaces[i];
+		char list[400];
+		size_t n = 0, len = 0;
+
+		if (!ifc->dynamic)
+			continue;
+		for (j = 0; j < p->nrule; j++) {
+			if (p->rules[j]->disabled ||
+			    !policy_rule_uses(p->rules[j], ifc))
+				continue;
+			if (len < sizeof(list) - 16)
+				len += (size_t)snprintf(list + len, sizeof(list) -
+				    len, "%s%d", n == 0 ? "" : ", ",
+				    p->rules[j]->number);
+			else if (len < sizeof(list) - 4)
+				len += (size_t)snprintf(list + len, sizeof(list) -
+				    len, ", …");
+			n++;
+		}
+		if (n > 0)
+			diag_add(&p->diags, DIAG_NOTE, ifc->dynamic_loc,
+			    "rule%s %s match%s %s's dynamic addresses: not "
+			    "checked for shadowing, since what %s match%s "
+			    "changes with the address", n == 1 ? "" : "s",
+			    list, n == 1 ? "es" : "", ifc->name,
+			    n == 1 ? "it" : "they", n == 1 ? "es" : "");
+	}
 }
 
 /* What the antivirus block will do, said in words: how interception and
@@ -693,6 +758,7 @@ lint_run(void *arg)
 	int k;
 
 	lint_settings(L);
+	lint_dynamic(L);
 	groups = arena_array(L->a, p->niface + 1, sizeof(*groups));
 	L->found = arena_array(L->a, p->nrule + 1, sizeof(*L->found));
 	L->seen = arena_array(L->a, p->nrule + 1, sizeof(*L->seen));
@@ -703,9 +769,9 @@ lint_run(void *arg)
 		struct rule *r = p->rules[j];
 		const char *why;
 
-		if (r->disabled)
+		if (r->disabled || policy_rule_dynamic(r))
 			continue;
-		if ((why = empty_side(r)) != NULL) {
+		if ((why = empty_side(L, r)) != NULL) {
 			L->st->shadowed++;
 			r->dead = true;
 			diag_warn(&p->diags, r->loc, "rule %d can never match: "

@@ -14,6 +14,7 @@
 #include "enforce/host.h"
 #include "enforce/nftc.h"
 #include "enforce/probe.h"
+#include "enforce/rtnl.h"
 #include "output/json.h"
 #include "output/printer.h"
 #include "policy/load.h"
@@ -37,10 +38,14 @@ static const struct command_help {
 	{ "test", "moat test  [-f FILE] --in IF --src IP --dst IP\n"
 	  "           [--service NAME | --proto P [--dport N | --type T]] "
 	  "[--json]\n"
-	  "moat test  [-f FILE] --batch FILE|- [--in IF] [--json]",
+	  "           [--addr IF=ADDR/LEN]...\n"
+	  "moat test  [-f FILE] --batch FILE|- [--in IF] [--json] "
+	  "[--addr IF=ADDR/LEN]...",
 	  "the verdict for one connection and the rule that decides it:\n"
 	  "exit 0 accept, 1 deny or reject, 2 usage or config error;\n"
-	  "--batch: one line per flow of FILE (flow lines or conntrack -L)" },
+	  "--batch: one line per flow of FILE (flow lines or conntrack -L);\n"
+	  "--addr: the address of an interface with address dynamic\n"
+	  "(default: what its device has now)" },
 	{ "apply", "moat apply [-f FILE] [--dry-run] [--confirm SECONDS]",
 	  "install the policy as table inet moat in one transaction;\n"
 	  "--confirm N restores the previous ruleset after N seconds\n"
@@ -128,14 +133,67 @@ usage_error(const char *fmt, const char *arg)
 
 /* Load and resolve the policy; print errors and return NULL if invalid.
  * trusted: a config to enforce (policy_load_trusted). */
+#define ADDR_ARGS_MAX	32
+
+/* What the dynamic interfaces' addresses are taken to be: those given
+ * with --addr, else those the devices have now (rtnl.c). */
+static struct bound_addr given_v[ADDR_ARGS_MAX];
+static struct binding given = { 0, given_v };
+static struct host_addrs live_addrs;
+static bool live_read;
+
+/* --addr NAME=ADDR/LEN: 0, or a usage error. */
+static int
+add_given(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char name[64], err[200], hint[100];
+	struct bound_addr *ba;
+
+	if (given.n == ADDR_ARGS_MAX)
+		return usage_error("at most %d --addr", "32");
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(name) ||
+	    strchr(eq + 1, '/') == NULL)
+		return usage_error("--addr takes INTERFACE=ADDRESS/PREFIX, such "
+		    "as WAN=203.0.113.5/24, not '%s'", arg);
+	ba = &given_v[given.n];
+	if (addr_parse_lit(eq + 1, true, &ba->lit, err, sizeof(err), hint,
+	    sizeof(hint)) == -1 || ba->lit.lo != ba->lit.hi)
+		return usage_error("--addr: '%s' is not an address with its "
+		    "prefix", eq + 1);
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+	ba->name = strdup(name);
+	given.n++;
+	return 0;
+}
+
+/* The binding to load with: --addr's, else the host's. */
+static const struct binding *
+binding(void)
+{
+	struct strbuf err;
+
+	if (given.n > 0)
+		return &given;
+	if (!live_read) {
+		live_read = true;
+		strbuf_init(&err, 0);
+		if (rtnl_addrs(&live_addrs, &err) == -1)
+			fprintf(stderr, "moat: %s: dynamic addresses taken as "
+			    "none\n", strbuf_str(&err));
+		strbuf_free(&err);
+	}
+	return &live_addrs.b;
+}
+
 static struct policy *
-load(const char *path, bool trusted)
+load_bound(const char *path, bool trusted, const struct binding *b)
 {
 	struct policy *p;
 	char err[512];
 
-	if ((p = trusted ? policy_load_trusted(path, err, sizeof(err)) :
-	    policy_load(path, err, sizeof(err))) == NULL) {
+	if ((p = policy_load_bound(path, trusted, b, err, sizeof(err))) ==
+	    NULL) {
 		fprintf(stderr, "moat: %s\n", err);
 		return NULL;
 	}
@@ -147,6 +205,12 @@ load(const char *path, bool trusted)
 		return NULL;
 	}
 	return p;
+}
+
+static struct policy *
+load(const char *path, bool trusted)
+{
+	return load_bound(path, trusted, NULL);
 }
 
 static int
@@ -166,6 +230,49 @@ write_out(struct strbuf *b)
 	return rc;
 }
 
+/* A dynamic interface's addresses as bound, or "none". */
+static void
+bound_text(const struct iface *ifc, struct strbuf *b)
+{
+	char buf[2 * ADDR_STRLEN + 8];
+	size_t j;
+
+	for (j = 0; j < ifc->nbound; j++) {
+		addr_lit_format(&ifc->bound[j], buf, sizeof(buf));
+		strbuf_printf(b, "%s%s", j > 0 ? ", " : "", buf);
+	}
+	if (ifc->nbound == 0)
+		strbuf_puts(b, "none");
+}
+
+/* A note for each dynamic interface: what its device has now. */
+static void
+note_dynamic(struct policy *p)
+{
+	struct policy *now;
+	size_t i;
+
+	if (policy_ndynamic(p) == 0 || (now = policy_parse_bound(p->file,
+	    p->text, p->len, binding())) == NULL)
+		return;
+	for (i = 0; i < now->niface; i++) {
+		const struct iface *ifc = now->ifaces[i];
+		struct strbuf b;
+
+		if (!ifc->dynamic)
+			continue;
+		strbuf_init(&b, 0);
+		bound_text(ifc, &b);
+		diag_add(&p->diags, DIAG_NOTE, p->ifaces[i]->dynamic_loc,
+		    "the addresses of %s are dynamic: %s and %sNET follow "
+		    "device %s (now: %s); moatd keeps them current",
+		    ifc->name, ifc->ip_obj->name, ifc->name, ifc->device,
+		    strbuf_str(&b));
+		strbuf_free(&b);
+	}
+	policy_free(now);
+}
+
 static int
 cmd_check(const char *path, bool offline)
 {
@@ -176,8 +283,10 @@ cmd_check(const char *path, bool offline)
 
 	if (p == NULL)
 		return EXIT_USAGE;
-	if (!offline)
+	if (!offline) {
 		host_note_devices(p);
+		note_dynamic(p);
+	}
 	if (lint_policy(p, &st) == -1) {
 		fputs("moat: out of memory\n", stderr);
 		policy_free(p);
@@ -202,7 +311,7 @@ cmd_check(const char *path, bool offline)
 static int
 cmd_show(const char *path, bool json, bool nft)
 {
-	struct policy *p = load(path, false);
+	struct policy *p = load_bound(path, false, nft ? binding() : NULL);
 	struct strbuf b;
 
 	if (p == NULL)
@@ -260,7 +369,7 @@ cmd_batch(const char *path, const struct test_args *ta)
 	    ta->type)
 		return usage_error("--batch takes flows from its file, not "
 		    "from --src, --dst, …%s", "");
-	if ((p = load(path, false)) == NULL)
+	if ((p = load_bound(path, false, binding())) == NULL)
 		return EXIT_USAGE;
 	if (ta->in != NULL && (in = policy_iface(p, ta->in)) == NULL) {
 		fprintf(stderr, "moat: unknown interface '%s'\n", ta->in);
@@ -354,7 +463,7 @@ cmd_test(const char *path, const struct test_args *ta)
 
 	if (ta->in == NULL || ta->src == NULL || ta->dst == NULL)
 		return usage_error("test needs --in, --src and --dst%s", "");
-	if ((p = load(path, false)) == NULL)
+	if ((p = load_bound(path, false, binding())) == NULL)
 		return EXIT_USAGE;
 	memset(&f, 0, sizeof(f));
 	rc = EXIT_USAGE;
@@ -380,10 +489,17 @@ cmd_test(const char *path, const struct test_args *ta)
 	else {
 		const char *scan = smtp_scan_text(policy_smtp_scan(p, &f, &v));
 
+		size_t i;
+
 		printer_verdict(p, &f, &v, &b);
 		strbuf_putc(&b, '\n');
 		if (scan != NULL)
 			strbuf_printf(&b, "%s\n", scan);
+		for (i = 0; i < p->niface; i++)
+			if (p->ifaces[i]->dynamic) {
+				printer_dynamic(p, p->ifaces[i], &b);
+				strbuf_putc(&b, '\n');
+			}
 	}
 	rc = write_out(&b) != 0 ? EXIT_USAGE : v.action == ACT_ACCEPT ? 0 : 1;
 out:
@@ -410,7 +526,7 @@ cmd_apply(const char *path, bool dry_run, unsigned confirm)
 	size_t i;
 	int rc;
 
-	if ((p = load(path, true)) == NULL)
+	if ((p = load_bound(path, true, binding())) == NULL)
 		return EXIT_USAGE;
 	if (host_note_devices(p) > 0)
 		for (i = 0; i < p->diags.n; i++)
@@ -425,6 +541,16 @@ cmd_apply(const char *path, bool dry_run, unsigned confirm)
 	/* Record the text that was checked, byte for byte. */
 	rc = apply_policy(apply_state_dir(), p, p->text, p->len, dry_run,
 	    confirm, &msg, &err);
+	for (i = 0; rc == 0 && i < p->niface; i++)
+		if (p->ifaces[i]->dynamic) {
+			strbuf_reset(&err);
+			bound_text(p->ifaces[i], &err);
+			strbuf_printf(&msg, "moat: %s's address is dynamic: %s and "
+			    "%sNET hold what %s has now (%s); moatd keeps them "
+			    "current\n", p->ifaces[i]->name,
+			    p->ifaces[i]->ip_obj->name, p->ifaces[i]->name,
+			    p->ifaces[i]->device, strbuf_str(&err));
+		}
 	policy_free(p);
 	return report(rc, &msg, &err);
 }
@@ -603,6 +729,7 @@ main(int argc, char **argv)
 		{ "from", required_argument, NULL, 'F' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "offline", no_argument, NULL, 'O' },
+		{ "addr", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -642,6 +769,10 @@ main(int argc, char **argv)
 		case 'f': path = optarg; any_file = true; break;
 		case 'D': dry_run = true; break;
 		case 'O': offline = true; break;
+		case 'A':
+			if (add_given(optarg) != 0)
+				return EXIT_USAGE;
+			break;
 		case 'B': ta.batch = optarg; break;
 		case 'C': confirm = optarg; break;
 		case 'F': from = optarg; break;
@@ -664,6 +795,8 @@ main(int argc, char **argv)
 		return cmd_probe(argc - optind, argv + optind, from, timeout);
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (given.n > 0 && strcmp(cmd, "test") != 0)
+		return usage_error("--addr goes with test%s", "");
 	if (offline && strcmp(cmd, "check") != 0)
 		return usage_error("--offline goes with check%s", "");
 	if ((dry_run || confirm) && strcmp(cmd, "apply") != 0)

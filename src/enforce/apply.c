@@ -15,6 +15,8 @@
 
 #include "enforce/nft.h"
 #include "enforce/nftc.h"
+#include "enforce/rtnl.h"
+#include "policy/load.h"
 
 const char *
 apply_state_dir(void)
@@ -212,6 +214,42 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 	return read_file(file, len);
 }
 
+/*
+ * The hash of a table listing without the elements of its dynamic sets
+ * (they follow the devices' addresses: moatd changes them, and that is
+ * not drift).  nft lists a set's comment before its elements, and the
+ * elements from "elements = {" to the line that ends in "}".
+ */
+static uint64_t
+hash_fixed(const char *listing)
+{
+	uint64_t h = 1469598103934665603ull;
+	bool dynamic = false, skipping = false;
+	const char *line, *end, *t;
+
+	for (line = listing; *line != '\0'; line = end) {
+		size_t n = strcspn(line, "\n");
+
+		end = line + n + (line[n] == '\n');
+		for (t = line; *t == '\t' || *t == ' '; t++)
+			;
+		if (strncmp(t, "set ", 4) == 0)
+			dynamic = false;
+		else if (strncmp(t, "comment \"" NFTC_DYNAMIC_COMMENT "\"",
+		    sizeof(NFTC_DYNAMIC_COMMENT) + 9) == 0)
+			dynamic = true;
+		else if (dynamic && strncmp(t, "elements = {", 12) == 0)
+			skipping = true;
+		if (skipping) {
+			skipping = n == 0 || line[n - 1] != '}';
+			continue;
+		}
+		for (t = line; t < end; t++)
+			h = (h ^ (unsigned char)*t) * 1099511628211ull;
+	}
+	return h;
+}
+
 /* The hash of table inet moat as the kernel lists it, without counter
  * values: 0, or -1 when there is no such table (or no kernel answer). */
 static int
@@ -224,7 +262,7 @@ kernel_hash(uint64_t *h)
 	strbuf_init(&err, 0);
 	if (nft_list_stateless("list table inet " NFTC_TABLE "\n", &out,
 	    &err) == 0 && !strbuf_failed(&out) && out.len > 0) {
-		*h = apply_hash(strbuf_str(&out), out.len);
+		*h = hash_fixed(strbuf_str(&out));
 		rc = 0;
 	}
 	strbuf_free(&out);
@@ -272,15 +310,72 @@ apply_drift(const char *state, unsigned seq)
 }
 
 /* The ruleset of history entry seq, or the removal of the table for 0. */
+/*
+ * The refill of entry seq's dynamic sets (nftc_compile_dynamic) for the
+ * addresses the devices have now, appended to b; nothing when its config
+ * has no dynamic interface.  0, or -1 with err.
+ */
+static int
+live_sets(const char *state, unsigned seq, const struct binding *given,
+    struct strbuf *b, struct strbuf *err)
+{
+	struct host_addrs h = { 0 };
+	struct policy *p = NULL;
+	size_t len;
+	char *text = apply_config_text(state, seq, &len);
+	int rc = -1;
+
+	if (text == NULL) {
+		strbuf_printf(err, "the config of history entry %u is missing "
+		    "from %s", seq, state);
+		return -1;
+	}
+	/* Most configs have none: no need to parse them to know. */
+	if (memmem(text, len, "dynamic", 7) == NULL) {
+		free(text);
+		return 0;
+	}
+	if (given == NULL && rtnl_addrs(&h, err) == -1)
+		goto out;
+	p = policy_parse_bound("history", text, len, given != NULL ? given :
+	    &h.b);
+	if (p == NULL || !policy_valid(p) || nftc_compile_dynamic(p, b) == -1) {
+		strbuf_printf(err, "the config of history entry %u cannot be "
+		    "compiled again", seq);
+		goto out;
+	}
+	rc = 0;
+out:
+	policy_free(p);
+	rtnl_addrs_free(&h);
+	free(text);
+	return rc;
+}
+
+/* The ruleset of history entry seq, its dynamic sets filled for now, or
+ * the removal of the table for 0. */
 static char *
 ruleset_of(const char *state, unsigned seq)
 {
 	char file[4096];
-	struct strbuf b;
+	struct strbuf b, err;
 
 	if (seq != 0) {
+		char *stored;
+		size_t len;
+
 		path(file, sizeof(file), state, "history/%u.nft", seq);
-		return read_file(file, NULL);
+		if ((stored = read_file(file, &len)) == NULL)
+			return NULL;
+		strbuf_init(&b, len + 256);
+		strbuf_init(&err, 0);
+		strbuf_add(&b, stored, len);
+		free(stored);
+		/* Best effort: without it, the sets hold the addresses of
+		 * when the entry was applied, until moatd hears of a change. */
+		live_sets(state, seq, NULL, &b, &err);
+		strbuf_free(&err);
+		return strbuf_failed(&b) ? NULL : b.s;
 	}
 	strbuf_init(&b, 0);
 	nftc_remove(&b);
@@ -839,6 +934,39 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 out:
 	free(script);
 	strbuf_free(&lock_b);
+	close(lock);
+	return rc;
+}
+
+int
+apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
+    struct strbuf *err)
+{
+	struct history_entry cur;
+	struct strbuf script;
+	int lock, rc = -1;
+
+	strbuf_init(&script, 0);
+	if ((lock = lock_state(state, err)) == -1)
+		return -1;
+	if (current(state, &cur, err) == -1)
+		goto out;
+	rc = 0;
+	/* Nothing applied, or not moat's table any more (a reboot, nft by
+	 * hand): no sets of ours to fill. */
+	if (cur.seq == 0 || strcmp(cur.file, "-") == 0 ||
+	    apply_drift(state, cur.seq) == DRIFT_NO_TABLE)
+		goto out;
+	if ((rc = live_sets(state, cur.seq, b, &script, err)) == -1 ||
+	    script.len == 0)
+		goto out;
+	if ((rc = nft_run(strbuf_str(&script), false, NULL, err)) == 0) {
+		strbuf_printf(msg, "moat: the dynamic addresses of history entry "
+		    "%u now hold what the devices have\n", cur.seq);
+		rc = 1;
+	}
+out:
+	strbuf_free(&script);
 	close(lock);
 	return rc;
 }

@@ -74,6 +74,12 @@ enum apply_drift {
 	DRIFT_UNKNOWN,		/* applied before moat recorded it */
 };
 enum apply_drift apply_drift(const char *state, unsigned seq);
+/* Fill the dynamic sets of the entry in force (nftc.h) with what its
+ * config's dynamic interfaces are under binding b, the addresses the
+ * devices have now (rtnl.h): moatd, when they change.  1 when sets were
+ * filled (msg says so), 0 when there are none to fill, -1 with err. */
+int	 apply_dynamic(const char *state, const struct binding *b,
+	    struct strbuf *msg, struct strbuf *err);
 /* FNV-1a 64 of a buffer. */
 uint64_t apply_hash(const char *s, size_t len);
 

@@ -37,6 +37,10 @@ struct nftc {
 	struct strbuf		 chains;	/* then the chains */
 	struct nametab		*set_names;	/* elements → set name */
 	unsigned		 nsets;
+	struct nametab		*dyn_names;	/* dynamic sets declared */
+	struct strbuf		*dyn;		/* their refill, or NULL */
+	const char		*side;		/* "rule_N_src": the rule side
+						   put_addr_match writes */
 };
 
 /*
@@ -129,6 +133,64 @@ put_elements(struct strbuf *b, struct iset s, enum addr_family f)
 	}
 }
 
+/*
+ * A set that follows a dynamic interface's addresses: declared (with
+ * what it holds under the policy's binding, possibly nothing) into out,
+ * and its refill appended to c->dyn.  name is written as it is.
+ */
+static void
+put_dynamic_set(struct nftc *c, struct strbuf *out, const char *name,
+    struct iset part, enum addr_family f)
+{
+	const char *type = f == FAM_V4 ? "ipv4_addr" : "ipv6_addr";
+
+	strbuf_printf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n"
+	    "\t\tcomment \"" NFTC_DYNAMIC_COMMENT "\"\n", name, type);
+	if (!iset_empty(part)) {
+		strbuf_puts(out, "\t\telements = { ");
+		put_elements(out, part, f);
+		strbuf_puts(out, " }\n");
+	}
+	strbuf_puts(out, "\t}\n\n");
+	if (c->dyn == NULL)
+		return;
+	strbuf_printf(c->dyn, "flush set inet " NFTC_TABLE " %s\n", name);
+	if (!iset_empty(part)) {
+		strbuf_printf(c->dyn, "add element inet " NFTC_TABLE " %s { ",
+		    name);
+		put_elements(c->dyn, part, f);
+		strbuf_puts(c->dyn, " }\n");
+	}
+}
+
+/*
+ * The match of an address side that names a dynamic interface's
+ * addresses: always a set (they may be empty now and not later), the
+ * object's own for one name, else one of the rule side's.
+ */
+static void
+put_dynamic_match(struct nftc *c, struct strbuf *b, const char *dir,
+    const struct addr_expr *x, struct iset part, enum addr_family f)
+{
+	const struct object *o = x->n == 1 && x->v[0].kind == AE_NAME ?
+	    x->v[0].obj : NULL;
+	char *name;
+
+	strbuf_printf(b, " %s %s %s@", fam_word[f], dir, o != NULL &&
+	    x->exclude ? "!= " : "");
+	if (o != NULL) {
+		put_ident(b, o->name);
+		strbuf_printf(b, "_%s", fam_suffix[f]);
+		return;
+	}
+	name = arena_printf(&c->a, "%s_%s", c->side, fam_suffix[f]);
+	strbuf_puts(b, name);
+	if (nametab_get(c->dyn_names, name) != NULL)
+		return;
+	nametab_put(c->dyn_names, name, name);
+	put_dynamic_set(c, &c->sets, name, part, f);
+}
+
 /* The object whose family-f part is exactly s, if the expression names
  * one object: its named set reads better than the addresses. */
 static const struct object *
@@ -151,10 +213,15 @@ static void
 put_addr_match(struct nftc *c, struct strbuf *b, const char *dir,
     const struct addr_expr *x, struct iset part, enum addr_family f)
 {
-	struct iset neg = iset_diff(&c->a, c->full[f], part), show = part;
+	struct iset neg, show = part;
 	const struct object *o;
 	bool negate = false;
 
+	if (x->dynamic) {
+		put_dynamic_match(c, b, dir, x, part, f);
+		return;
+	}
+	neg = iset_diff(&c->a, c->full[f], part);
 	if (iset_empty(neg))
 		return;
 	o = named_set_for(c, x, part, f);
@@ -365,7 +432,9 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 	struct svc_group g[8];
 	size_t i, n;
 
-	if (iset_empty(src) || iset_empty(dst))
+	/* A dynamic side may be empty now, and not later. */
+	if ((iset_empty(src) && !r->src.dynamic) ||
+	    (iset_empty(dst) && !r->dst.dynamic))
 		return;
 	n = svc_groups(c, r->svc.set, f, g);
 	for (i = 0; i < n; i++) {
@@ -379,10 +448,16 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 			if (need_nfproto)
 				strbuf_printf(b, " meta nfproto %s",
 				    f == FAM_V4 ? "ipv4" : "ipv6");
-			if (!c->omit_src && !both)
+			if (!c->omit_src && !both) {
+				c->side = arena_printf(&c->a, "rule_%d_src",
+				    r->number);
 				put_addr_match(c, b, "saddr", &r->src, src, f);
-			if (!both)
+			}
+			if (!both) {
+				c->side = arena_printf(&c->a, "rule_%d_dst",
+				    r->number);
 				put_addr_match(c, b, "daddr", &r->dst, dst, f);
+			}
 			put_svc_match(c, b, &g[i]);
 			if (split_reject && pass == 0)
 				strbuf_puts(b, " meta l4proto tcp");
@@ -401,9 +476,10 @@ matches_whole_family(struct nftc *c, struct iset s, enum addr_family f)
 static void
 compile_rule(struct nftc *c, const struct rule *r)
 {
-	bool all4 = matches_whole_family(c, r->src.set, FAM_V4) &&
+	bool fixed = !policy_rule_dynamic(r);
+	bool all4 = fixed && matches_whole_family(c, r->src.set, FAM_V4) &&
 	    matches_whole_family(c, r->dst.set, FAM_V4);
-	bool all6 = matches_whole_family(c, r->src.set, FAM_V6) &&
+	bool all6 = fixed && matches_whole_family(c, r->src.set, FAM_V6) &&
 	    matches_whole_family(c, r->dst.set, FAM_V6);
 	bool has_icmp = iset_overlaps(r->svc.set, iset_range(&c->a,
 	    (u128)1 << 16, (u128)1 << 16 | 0xffff)) ||
@@ -685,8 +761,13 @@ plan_zone(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 	memset(z, 0, sizeof(*z));
 	z->rules = arena_array(&c->a, p->nrule + 1, sizeof(*z->rules));
 	for (i = 0; i < p->nrule; i++)
-		if (p->rules[i]->iface == ifc && !p->rules[i]->disabled)
+		if (p->rules[i]->iface == ifc && !p->rules[i]->disabled) {
+			/* The plan cuts the address space at the rules'
+			 * addresses: a dynamic one would move the cuts. */
+			if (policy_rule_dynamic(p->rules[i]))
+				return false;
 			z->rules[z->nrules++] = p->rules[i];
+		}
 	if (z->nrules < DISPATCH_MIN)
 		return false;
 	/* Runs of rules from ANY source are shared by every class. */
@@ -888,6 +969,19 @@ compile_sets(struct nftc *c)
 		for (f = FAM_V4; f <= FAM_V6; f++) {
 			struct iset part = fam_part(c, o->set, f);
 
+			if (o->dynamic) {
+				struct strbuf name;
+
+				strbuf_init(&name, 0);
+				put_ident(&name, o->name);
+				strbuf_printf(&name, "_%s", fam_suffix[f]);
+				put_dynamic_set(c, c->b, strbuf_str(&name), part,
+				    (enum addr_family)f);
+				if (strbuf_failed(&name))
+					c->b->failed = true;
+				strbuf_free(&name);
+				continue;
+			}
 			if (iset_empty(part))
 				continue;
 			strbuf_puts(c->b, "\tset ");
@@ -976,14 +1070,20 @@ compile_nat(struct nftc *c)
 					struct iset mine = fam_part(c,
 					    fw->iface->ip_obj->set, f);
 
+					struct addr_expr own = { .n = 1,
+					    .v = &(struct addr_elem){ .kind =
+					    AE_NAME, .obj = fw->iface->ip_obj },
+					    .dynamic = fw->iface->dynamic };
+
 					if (!(f == FAM_V4 ? fw->has4 : fw->has6) ||
-					    iset_empty(mine))
+					    (iset_empty(mine) && !own.dynamic))
 						continue;
 					strbuf_printf(c->b, "\t\tiifname \"%s\"",
 					    fw->iface->device);
-					put_addr_match(c, c->b, "daddr",
-					    &(struct addr_expr){ .n = 0 }, mine,
-					    f);
+					if (!own.dynamic)
+						own.n = 0;
+					put_addr_match(c, c->b, "daddr", &own,
+					    mine, f);
 					put_svc_match(c, c->b, &g[j]);
 					strbuf_printf(c->b, " counter name "
 					    "\"forward_%d\" dnat %s to ",
@@ -1144,6 +1244,7 @@ compile_body(void *arg)
 	/* The chains go to their own buffer first: the sets they share must
 	 * be declared before them. */
 	c->set_names = nametab_new(&c->a, 64);
+	c->dyn_names = nametab_new(&c->a, 16);
 	c->b = &c->chains;
 	if (p->firewall) {
 		compile_dispatch(c, "input");
@@ -1163,9 +1264,10 @@ compile_body(void *arg)
 }
 
 static int
-compile(const struct policy *p, struct strbuf *b, bool linear)
+compile(const struct policy *p, struct strbuf *b, bool linear,
+    struct strbuf *dyn)
 {
-	struct nftc c = { .p = p, .b = b, .linear = linear };
+	struct nftc c = { .p = p, .b = b, .linear = linear, .dyn = dyn };
 	int rc;
 
 	arena_init(&c.a);
@@ -1181,11 +1283,25 @@ compile(const struct policy *p, struct strbuf *b, bool linear)
 int
 nftc_compile(const struct policy *p, struct strbuf *b)
 {
-	return compile(p, b, false);
+	return compile(p, b, false, NULL);
+}
+
+int
+nftc_compile_dynamic(const struct policy *p, struct strbuf *b)
+{
+	struct strbuf table;
+	int rc;
+
+	if (policy_ndynamic(p) == 0)
+		return 0;
+	strbuf_init(&table, 0);
+	rc = compile(p, &table, false, b);
+	strbuf_free(&table);
+	return rc == 0 && !strbuf_failed(b) ? 0 : -1;
 }
 
 int
 nftc_compile_linear(const struct policy *p, struct strbuf *b)
 {
-	return compile(p, b, true);
+	return compile(p, b, true, NULL);
 }

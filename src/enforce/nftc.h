@@ -21,6 +21,17 @@
  * it and `moat apply` loads it.  p must be valid.  0, or -1 when memory
  * ran out (b is then failed). */
 int	 nftc_compile(const struct policy *p, struct strbuf *b);
+/*
+ * The addresses of interfaces that say address dynamic are named sets
+ * (XIP_v4, XIP_v6, XNET_…, and one per rule side that mixes them with
+ * more: rule_N_src_v4 …), marked with this comment; the rules refer to
+ * them, so that a new address changes only their elements.  Append to b
+ * the script that sets every one of them to what it holds under p's
+ * binding (flush and add, one transaction); nothing when p has none.
+ * 0, or -1 when memory ran out.
+ */
+#define NFTC_DYNAMIC_COMMENT	"moat: follows the device's addresses"
+int	 nftc_compile_dynamic(const struct policy *p, struct strbuf *b);
 /* The naive baseline of the benchmarks: the same rules as one linear
  * forward chain (iifname on every rule, inline sets, anonymous counters),
  * what a hand translation would load.  Not for use. */

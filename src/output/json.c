@@ -199,6 +199,7 @@ json_iface(struct strbuf *b, const struct iface *ifc)
 		json_string(b, buf);
 	}
 	strbuf_putc(b, ']');
+	json_kv_bool(b, "dynamic", ifc->dynamic, &first);
 	json_kv_str(b, "default", action_name(policy_iface_default(ifc)),
 	    &first);
 	strbuf_putc(b, '}');
@@ -394,6 +395,58 @@ static const char *const decided_by_name[] = {
 	[BY_FIREWALL_OFF] = "firewall-off",
 };
 
+/* "dynamic": what each dynamic interface's address was taken to be, and
+ * what depends on it. */
+static void
+json_dynamic(const struct policy *p, struct strbuf *b, bool *first)
+{
+	char buf[2 * ADDR_STRLEN + 8];
+	size_t i, j;
+	bool any = false;
+
+	json_key(b, "dynamic", first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < p->niface; i++) {
+		const struct iface *ifc = p->ifaces[i];
+		bool f = true, fr = true;
+
+		if (!ifc->dynamic)
+			continue;
+		strbuf_puts(b, any ? ",{" : "{");
+		any = true;
+		json_kv_str(b, "interface", ifc->name, &f);
+		json_kv_str(b, "device", ifc->device, &f);
+		json_key(b, "addresses", &f);
+		strbuf_putc(b, '[');
+		for (j = 0; j < ifc->nbound; j++) {
+			if (j > 0)
+				strbuf_putc(b, ',');
+			addr_lit_format(&ifc->bound[j], buf, sizeof(buf));
+			json_string(b, buf);
+		}
+		strbuf_putc(b, ']');
+		json_key(b, "rules", &f);
+		strbuf_putc(b, '[');
+		for (j = 0; j < p->nrule; j++)
+			if (policy_rule_uses(p->rules[j], ifc)) {
+				strbuf_printf(b, "%s%d", fr ? "" : ",",
+				    p->rules[j]->number);
+				fr = false;
+			}
+		strbuf_putc(b, ']');
+		json_key(b, "forwards", &f);
+		strbuf_putc(b, '[');
+		for (j = 0, fr = true; j < p->nforward; j++)
+			if (policy_forward_uses(p->forwards[j], ifc)) {
+				strbuf_printf(b, "%s%d", fr ? "" : ",",
+				    p->forwards[j]->number);
+				fr = false;
+			}
+		strbuf_puts(b, "]}");
+	}
+	strbuf_putc(b, ']');
+}
+
 void
 json_verdict(const struct policy *p, const struct flow *f,
     const struct verdict *v, struct strbuf *b)
@@ -428,6 +481,8 @@ json_verdict(const struct policy *p, const struct flow *f,
 		json_kv_str(b, "rule_text", strbuf_str(&tmp), &first);
 		json_kv_str(b, "comment", v->rule->comment, &first);
 	}
+	if (policy_ndynamic(p) > 0)
+		json_dynamic(p, b, &first);
 	json_kv_str(b, "interface", f->iface->name, &first);
 	json_kv_str(b, "direction", v->to_gateway ? "input" : "forward",
 	    &first);

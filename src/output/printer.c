@@ -244,6 +244,8 @@ printer_policy(const struct policy *p, struct strbuf *b)
 			addr_lit_format(&ifc->addrs[j].lit, buf, sizeof(buf));
 			strbuf_printf(b, " address %s", buf);
 		}
+		if (ifc->dynamic)
+			strbuf_puts(b, " address dynamic");
 		if (def != policy_iface_implied_default(ifc))
 			strbuf_printf(b, " default %s", action_name(def));
 		strbuf_putc(b, '\n');
@@ -368,4 +370,39 @@ printer_verdict(const struct policy *p, const struct flow *f,
 	printer_rule(v->rule, b, false);
 	if (v->rule->comment != NULL)
 		strbuf_printf(b, "  # %s", v->rule->comment);
+}
+
+void
+printer_dynamic(const struct policy *p, const struct iface *ifc,
+    struct strbuf *b)
+{
+	char buf[2 * ADDR_STRLEN + 8];
+	size_t i, n = 0;
+
+	strbuf_printf(b, "%s's address is dynamic", ifc->name);
+	if (ifc->nbound > 0) {
+		strbuf_puts(b, ": taken as ");
+		for (i = 0; i < ifc->nbound; i++) {
+			addr_lit_format(&ifc->bound[i], buf, sizeof(buf));
+			strbuf_printf(b, "%s%s", i > 0 ? ", " : "", buf);
+		}
+		strbuf_printf(b, " (device %s)", ifc->device);
+		return;
+	}
+	strbuf_printf(b, " and not known here (device %s has no address "
+	    "here)", ifc->device);
+	for (i = 0; i < p->nrule; i++)
+		if (policy_rule_uses(p->rules[i], ifc))
+			strbuf_printf(b, "%s%d", n++ == 0 ? ": rules " : ", ",
+			    p->rules[i]->number);
+	for (i = 0; i < p->nforward; i++)
+		if (policy_forward_uses(p->forwards[i], ifc))
+			strbuf_printf(b, "%s%d", n++ == 0 ? ": port forwards " :
+			    ", forward ", p->forwards[i]->number);
+	if (p->lockout_rule != NULL && policy_rule_uses(p->lockout_rule, ifc))
+		strbuf_printf(b, "%sthe anti-lockout rule", n++ == 0 ? ": " :
+		    ", ");
+	if (n > 0)
+		strbuf_puts(b, " depend on it (taken here as matching none of its addresses)");
+	strbuf_printf(b, "; say --addr %s=ADDR/LEN", ifc->name);
 }

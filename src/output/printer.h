@@ -22,5 +22,9 @@ void	 printer_verdict(const struct policy *p, const struct flow *f,
 	    const struct verdict *v, struct strbuf *b);
 /* The last part of a path, as shown next to rule numbers. */
 const char *printer_basename(const char *path);
+/* What moat test took a dynamic interface's address to be, or, when it
+ * has none, which rules and forwards depend on it. */
+void	 printer_dynamic(const struct policy *p, const struct iface *ifc,
+	    struct strbuf *b);
 
 #endif

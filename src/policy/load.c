@@ -17,9 +17,10 @@
 #define CONF_MAX	(64u * 1024 * 1024)	/* largest config we read */
 
 struct parse_job {
-	struct policy	*p;
-	const char	*file, *text;
-	size_t		 len;
+	struct policy		*p;
+	const char		*file, *text;
+	size_t			 len;
+	const struct binding	*binding;
 };
 
 /* Everything policy_parse does that can run out of memory. */
@@ -41,7 +42,9 @@ parse_all(void *arg)
 	parser_run(p, "<built-in>", builtin_services_text(),
 	    strlen(builtin_services_text()), true);
 	parser_run(p, p->file, job->text, job->len, false);
+	p->binding = job->binding;
 	resolve_policy(p);
+	p->binding = NULL;
 	diags_sort(&p->diags);
 	return 0;
 }
@@ -49,7 +52,15 @@ parse_all(void *arg)
 struct policy *
 policy_parse(const char *file, const char *text, size_t len)
 {
-	struct parse_job job = { .file = file, .text = text, .len = len };
+	return policy_parse_bound(file, text, len, NULL);
+}
+
+struct policy *
+policy_parse_bound(const char *file, const char *text, size_t len,
+    const struct binding *b)
+{
+	struct parse_job job = { .file = file, .text = text, .len = len,
+	    .binding = b };
 
 	if ((job.p = calloc(1, sizeof(*job.p))) == NULL)
 		return NULL;
@@ -94,7 +105,8 @@ check_trusted(FILE *fp, const char *path, char *err, size_t errlen)
 }
 
 static struct policy *
-load(const char *path, bool trusted, char *err, size_t errlen)
+load(const char *path, bool trusted, const struct binding *b, char *err,
+    size_t errlen)
 {
 	struct policy *p;
 	FILE *fp;
@@ -138,7 +150,8 @@ load(const char *path, bool trusted, char *err, size_t errlen)
 	}
 	if (!is_stdin)
 		fclose(fp);
-	p = policy_parse(is_stdin ? "<stdin>" : path, buf ? buf : "", len);
+	p = policy_parse_bound(is_stdin ? "<stdin>" : path, buf ? buf : "",
+	    len, b);
 	free(buf);
 	if (p == NULL)
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -153,11 +166,18 @@ fail:
 struct policy *
 policy_load(const char *path, char *err, size_t errlen)
 {
-	return load(path, false, err, errlen);
+	return load(path, false, NULL, err, errlen);
 }
 
 struct policy *
 policy_load_trusted(const char *path, char *err, size_t errlen)
 {
-	return load(path, true, err, errlen);
+	return load(path, true, NULL, err, errlen);
+}
+
+struct policy *
+policy_load_bound(const char *path, bool trusted, const struct binding *b,
+    char *err, size_t errlen)
+{
+	return load(path, trusted, b, err, errlen);
 }

@@ -3,6 +3,7 @@
 #ifndef MOAT_LOAD_H
 #define MOAT_LOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "policy/policy.h"
@@ -10,6 +11,10 @@
 /* Parse config text.  Returns NULL only when memory runs out; otherwise a
  * policy whose diags say whether it is valid (nerrors == 0). */
 struct policy	*policy_parse(const char *file, const char *text, size_t len);
+/* policy_parse with the addresses of the interfaces that say address
+ * dynamic (NULL: none; XIP and XNET of those are then empty). */
+struct policy	*policy_parse_bound(const char *file, const char *text,
+		    size_t len, const struct binding *b);
 /* Read and parse a file ("-" is standard input).  NULL when it cannot be
  * read, with the reason in err. */
 struct policy	*policy_load(const char *path, char *err, size_t errlen);
@@ -18,5 +23,9 @@ struct policy	*policy_load(const char *path, char *err, size_t errlen);
  * by anyone but root.  Standard input is taken as it is. */
 struct policy	*policy_load_trusted(const char *path, char *err,
 		    size_t errlen);
+
+/* policy_load or (trusted) policy_load_trusted, with a binding. */
+struct policy	*policy_load_bound(const char *path, bool trusted,
+		    const struct binding *b, char *err, size_t errlen);
 
 #endif

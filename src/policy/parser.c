@@ -499,7 +499,19 @@ parse_interface(struct parser *ps)
 			next(ps);
 			if (ps->tok.type != T_WORD)
 				return expected(ps, "an address with its prefix, "
-				    "such as 192.168.1.1/24");
+				    "such as 192.168.1.1/24, or dynamic");
+			if (is_kw(ps, "dynamic")) {
+				if (ifc->dynamic) {
+					diag_error(&p->diags, at, "interface %s "
+					    "says address dynamic twice",
+					    ifc->name);
+					return -1;
+				}
+				ifc->dynamic = true;
+				ifc->dynamic_loc = at;
+				next(ps);
+				continue;
+			}
 			ARENA_PUSH(&p->arena, ifc->addrs, ifc->naddr,
 			    ifc->capaddr);
 			ia = &ifc->addrs[ifc->naddr - 1];
@@ -541,6 +553,13 @@ parse_interface(struct parser *ps)
 		} else
 			return expected(ps, "device, address or default");
 		next(ps);
+	}
+	if (ifc->dynamic && ifc->naddr > 0) {
+		diag_error(&p->diags, ifc->addrs[0].loc, "interface %s has "
+		    "address dynamic: it takes every address device %s has, "
+		    "so it cannot also have fixed ones", ifc->name,
+		    ifc->device != NULL ? ifc->device : "DEV");
+		return -1;
 	}
 	if (ifc->device == NULL) {
 		diag_error(&p->diags, ifc->loc, "interface %s needs 'device "

@@ -70,6 +70,53 @@ policy_iface_default(const struct iface *ifc)
 	return ifc->def_set ? ifc->def : policy_iface_implied_default(ifc);
 }
 
+bool
+policy_rule_dynamic(const struct rule *r)
+{
+	return r->src.dynamic || r->dst.dynamic;
+}
+
+bool
+policy_expr_uses(const struct addr_expr *x, const struct iface *ifc)
+{
+	size_t i;
+
+	if (!x->dynamic)
+		return false;
+	for (i = 0; i < x->n; i++) {
+		const struct object *o = x->v[i].obj;
+
+		if (x->v[i].kind != AE_NAME || o == NULL || !o->dynamic)
+			continue;
+		if (o->kind == OBJ_IFIP || o->kind == OBJ_IFNET ?
+		    o->iface == ifc : policy_expr_uses(&o->members, ifc))
+			return true;
+	}
+	return false;
+}
+
+bool
+policy_rule_uses(const struct rule *r, const struct iface *ifc)
+{
+	return policy_expr_uses(&r->src, ifc) || policy_expr_uses(&r->dst, ifc);
+}
+
+bool
+policy_forward_uses(const struct forward *fw, const struct iface *ifc)
+{
+	return ifc->dynamic && fw->iface == ifc;
+}
+
+size_t
+policy_ndynamic(const struct policy *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->niface; i++)
+		n += p->ifaces[i]->dynamic;
+	return n;
+}
+
 const char *
 action_name(enum action a)
 {
@@ -205,7 +252,7 @@ iface_eq(const struct iface *a, const struct iface *b)
 	size_t i;
 
 	if (!str_eq(a->name, b->name) || !str_eq(a->device, b->device) ||
-	    a->naddr != b->naddr ||
+	    a->naddr != b->naddr || a->dynamic != b->dynamic ||
 	    policy_iface_default(a) != policy_iface_default(b))
 		return false;
 	for (i = 0; i < a->naddr; i++)

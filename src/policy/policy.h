@@ -56,6 +56,9 @@ struct addr_expr {
 	size_t			 n, cap;
 	struct addr_elem	*v;
 	struct iset		 set;	/* what it matches, exclusion applied */
+	bool			 dynamic;	/* names a dynamic interface's
+						   addresses: set is what
+						   they are now (bound) */
 };
 
 enum object_kind {
@@ -74,6 +77,8 @@ struct object {
 	int			 state;		/* resolve: 0 new, 1 busy, 2 done */
 	int			 depth;		/* 1 + deepest object inside */
 	struct iset		 set;
+	bool			 dynamic;	/* depends on an interface with
+						   address dynamic */
 };
 
 struct port_range {
@@ -105,6 +110,21 @@ struct svc_ref {
 };
 
 /* "service S" or "service { S, T }"; n == 0 means any service. */
+/*
+ * What the dynamic interfaces' addresses are for one question: those a
+ * device has now (read from the host: enforce/ifaddr.c) or those an admin
+ * says (moat test --addr).  name is a device or an interface's name.
+ */
+struct bound_addr {
+	const char	*name;
+	struct addr_lit	 lit;	/* lo == hi: the address; plen its network */
+};
+
+struct binding {
+	size_t			 n;
+	const struct bound_addr	*v;
+};
+
 struct svc_list {
 	bool		 list;
 	size_t		 n, cap;
@@ -122,7 +142,12 @@ struct iface {
 	struct loc	 loc;
 	char		*device;
 	size_t		 naddr, capaddr;
-	struct if_addr	*addrs;
+	struct if_addr	*addrs;		/* as written */
+	bool		 dynamic;	/* address dynamic: the device's own */
+	struct loc	 dynamic_loc;
+	size_t		 nbound;	/* dynamic: the addresses it has now */
+	struct addr_lit	*bound;		/* (the binding the policy was
+					   parsed with; none: empty) */
 	size_t		 index;		/* position in policy->ifaces */
 	enum action	 def;		/* verdict when no rule matches */
 	bool		 def_set;	/* written in the config */
@@ -219,6 +244,8 @@ struct policy {
 	struct antivirus	 av;
 
 	struct rule		*lockout_rule;	/* synthesized, or NULL */
+	const struct binding	*binding;	/* while resolving: the dynamic
+						   interfaces' addresses */
 	struct nametab		*object_names, *service_names;
 };
 
@@ -247,6 +274,19 @@ struct iface	*policy_lan(const struct policy *p);
 enum action	 policy_iface_default(const struct iface *ifc);
 /* The verdict when its line says no default: accept for LAN, else deny. */
 enum action	 policy_iface_implied_default(const struct iface *ifc);
+/* True when rule r matches addresses of a dynamic interface: what it
+ * matches changes with them. */
+bool		 policy_rule_dynamic(const struct rule *r);
+/* True when expression x names (through objects, too) the addresses of
+ * dynamic interface ifc. */
+bool		 policy_expr_uses(const struct addr_expr *x,
+		    const struct iface *ifc);
+/* True when rule r or port forward fw depends on ifc's dynamic address. */
+bool		 policy_rule_uses(const struct rule *r, const struct iface *ifc);
+bool		 policy_forward_uses(const struct forward *fw,
+		    const struct iface *ifc);
+/* How many interfaces say address dynamic. */
+size_t		 policy_ndynamic(const struct policy *p);
 /* "accept", "deny", "reject". */
 const char	*action_name(enum action a);
 /* The known name nearest to name (edit distance), or NULL if none is near. */

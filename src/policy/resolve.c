@@ -145,6 +145,7 @@ resolve_expr(struct resolver *rs, struct addr_expr *x)
 			rc = -1;
 			continue;
 		}
+		x->dynamic |= e->obj->dynamic;
 		if (x->n == 1)
 			break;
 		for (j = 0; j < e->obj->set.n; j++) {
@@ -165,16 +166,37 @@ resolve_expr(struct resolver *rs, struct addr_expr *x)
 	return 0;
 }
 
+/* A dynamic interface's addresses: those the binding gives its device
+ * (or its name), none without a binding. */
+static void
+bind_dynamic(struct resolver *rs, struct iface *ifc)
+{
+	const struct binding *b = rs->p->binding;
+	size_t i, cap = 0;
+
+	ifc->nbound = 0;
+	for (i = 0; b != NULL && i < b->n; i++)
+		if (strcmp(b->v[i].name, ifc->device) == 0 ||
+		    strcmp(b->v[i].name, ifc->name) == 0) {
+			ARENA_PUSH(rs->a, ifc->bound, ifc->nbound, cap);
+			ifc->bound[ifc->nbound - 1] = b->v[i].lit;
+		}
+}
+
 static void
 iface_sets(struct resolver *rs, struct iface *ifc)
 {
 	struct ival *hosts, *nets;
-	size_t i;
+	size_t i, n;
 
-	hosts = arena_array(rs->a, ifc->naddr + 1, sizeof(*hosts));
-	nets = arena_array(rs->a, ifc->naddr + 1, sizeof(*nets));
-	for (i = 0; i < ifc->naddr; i++) {
-		const struct addr_lit *l = &ifc->addrs[i].lit;
+	if (ifc->dynamic)
+		bind_dynamic(rs, ifc);
+	n = ifc->dynamic ? ifc->nbound : ifc->naddr;
+	hosts = arena_array(rs->a, n + 1, sizeof(*hosts));
+	nets = arena_array(rs->a, n + 1, sizeof(*nets));
+	for (i = 0; i < n; i++) {
+		const struct addr_lit *l = ifc->dynamic ? &ifc->bound[i] :
+		    &ifc->addrs[i].lit;
 
 		hosts[i].lo = hosts[i].hi = l->lo;
 		addr_network(l->lo, l->family, l->plen, &nets[i].lo,
@@ -182,11 +204,13 @@ iface_sets(struct resolver *rs, struct iface *ifc)
 	}
 	/* After a name clash one of the two may be missing (reported). */
 	if (ifc->ip_obj != NULL) {
-		ifc->ip_obj->set = iset_from(rs->a, hosts, ifc->naddr);
+		ifc->ip_obj->set = iset_from(rs->a, hosts, n);
+		ifc->ip_obj->dynamic = ifc->dynamic;
 		ifc->ip_obj->state = 2;
 	}
 	if (ifc->net_obj != NULL) {
-		ifc->net_obj->set = iset_from(rs->a, nets, ifc->naddr);
+		ifc->net_obj->set = iset_from(rs->a, nets, n);
+		ifc->net_obj->dynamic = ifc->dynamic;
 		ifc->net_obj->state = 2;
 	}
 }
@@ -251,6 +275,7 @@ resolve_object(struct resolver *rs, struct object *o, struct loc used_at)
 	/* After an error, mark it done so one fault is reported once. */
 	o->state = 2;
 	o->set = o->members.set;
+	o->dynamic = o->members.dynamic;
 	return rc;
 }
 
@@ -334,8 +359,9 @@ resolve_rule(struct resolver *rs, struct rule *r)
 		return;
 	fs = addr_set_families(r->src.set);
 	fd = addr_set_families(r->dst.set);
-	/* An empty side is a lint finding (it never matches), not an error. */
-	if (fs == FAM_NONE || fd == FAM_NONE)
+	/* An empty side is a lint finding (it never matches), not an error;
+	 * the families of a dynamic address are known only when it is. */
+	if (fs == FAM_NONE || fd == FAM_NONE || policy_rule_dynamic(r))
 		return;
 	if ((fs & fd) == 0) {
 		diag_error(&rs->p->diags, r->dst.loc, "rule %d mixes address "
@@ -393,7 +419,7 @@ resolve_forward(struct resolver *rs, struct forward *f)
 	/* A forward rewrites connections to the interface's own addresses:
 	 * without one of the target's family, nothing ever arrives to be
 	 * forwarded (an empty chain, and the office's mail silently lost). */
-	if (f->iface != NULL) {
+	if (f->iface != NULL && !f->iface->dynamic) {
 		bool v4 = false, v6 = false;
 
 		for (i = 0; i < f->iface->naddr; i++) {
@@ -406,7 +432,8 @@ resolve_forward(struct resolver *rs, struct forward *f)
 			diag_error(&rs->p->diags, f->loc, "port forward %d "
 			    "rewrites connections to %s's own %s address, and "
 			    "it has none: nothing would ever be forwarded; give "
-			    "interface %s its address", f->number,
+			    "interface %s its address, or say address dynamic "
+			    "when DHCP or PPPoE gives it one", f->number,
 			    f->iface->name, f->has4 ? "IPv4" : "IPv6",
 			    f->iface->name);
 	}
@@ -460,8 +487,40 @@ resolve_antivirus(struct resolver *rs)
 	const struct iface *lan = policy_lan(p);
 	bool written = av->local_loc.line > 0;
 
-	if (!av->present || !av->local_scanning ||
-	    (lan != NULL && lan->naddr > 0))
+	size_t i;
+
+	if (!av->present)
+		return;
+	/* Outgoing interception diverts what arrives on each internal
+	 * interface to the proxy: one without an address has no clients
+	 * routed through the gateway, and is most likely a WAN whose
+	 * address DHCP gives (an interface is external only when a nat or a
+	 * forward names it). */
+	for (i = 0; av->other_scanning && av->outgoing_scanning &&
+	    i < p->niface; i++) {
+		const struct iface *ifc = p->ifaces[i];
+
+		if (ifc->naddr == 0 && !ifc->dynamic &&
+		    !policy_iface_external(p, ifc))
+			diag_error(&p->diags, av->loc, "smtp-outgoing-scanning "
+			    "intercepts SMTP arriving on interface %s (line "
+			    "%d), which has no address: give it its address, "
+			    "say address dynamic when DHCP or PPPoE gives it "
+			    "one, or say smtp-outgoing-scanning off", ifc->name,
+			    ifc->loc.line);
+	}
+	if (av->local_scanning && lan != NULL && lan->dynamic) {
+		diag_error(&p->diags, written ? av->local_loc : av->loc,
+		    "smtp-local-scanning%s listens on the addresses of the "
+		    "interface named " POLICY_LAN ", and its address is "
+		    "dynamic: the relay listens on fixed addresses, and the "
+		    "LAN's clients need one that does not change; give "
+		    POLICY_LAN " its address (line %d), or say "
+		    "smtp-local-scanning off", written ? "" : " (on by default)",
+		    lan->loc.line);
+		return;
+	}
+	if (!av->local_scanning || (lan != NULL && lan->naddr > 0))
 		return;
 	diag_error(&p->diags, written ? av->local_loc : av->loc,
 	    "smtp-local-scanning%s listens on the addresses of the interface "
