@@ -48,6 +48,7 @@
 #include "enforce/apply.h"
 #include "enforce/nftc.h"
 #include "enforce/route.h"
+#include "enforce/rtnl.h"
 #include "policy/load.h"
 #include "policy/policy.h"
 #include "smtp/server.h"
@@ -133,9 +134,19 @@ static struct policy *
 load(void)
 {
 	char err[512];
-	struct policy *p = policy_load_trusted(conf_path, err, sizeof(err));
+	struct host_addrs h;
+	struct strbuf why;
+	struct policy *p;
 	size_t i;
 
+	/* The dynamic interfaces' addresses as the devices have them now
+	 * (none if they cannot be read: the watch fills them later). */
+	strbuf_init(&why, 0);
+	if (rtnl_addrs(&h, &why) == -1)
+		log_warn("%s", strbuf_str(&why));
+	strbuf_free(&why);
+	p = policy_load_bound(conf_path, true, &h.b, err, sizeof(err));
+	rtnl_addrs_free(&h);
 	if (p == NULL) {
 		log_error("%s; nothing changed", err);
 		return NULL;
@@ -181,6 +192,74 @@ enforce(const struct policy *p)
 	strbuf_free(&msg);
 	strbuf_free(&err);
 	return rc;
+}
+
+/* ---- dynamic addresses ------------------------------------------------ */
+
+static int watch_fd = -1;		/* rtnetlink: address changes */
+static struct strbuf seen;		/* the addresses last acted on */
+
+/*
+ * The devices' addresses changed (or may have): the sets of the
+ * interfaces that say address dynamic are filled again, in the ruleset in
+ * force whoever applied it (apply_dynamic, under the state lock).  The
+ * rules stay as they are, and so do established connections.
+ */
+static void
+addresses_changed(void)
+{
+	struct host_addrs h;
+	struct strbuf now, msg, err;
+
+	strbuf_init(&now, 0);
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	if (rtnl_addrs(&h, &err) == -1) {
+		log_error("%s", strbuf_str(&err));
+		goto out;
+	}
+	rtnl_addrs_format(&h, &now);
+	/* A lease renewed says "new address" with the same one. */
+	if (!strbuf_failed(&now) && now.len == seen.len &&
+	    memcmp(strbuf_str(&now), strbuf_str(&seen), now.len) == 0)
+		goto out;
+	switch (apply_dynamic(apply_state_dir(), &h.b, &msg, &err)) {
+	case -1:
+		log_error("dynamic addresses: %s", strbuf_str(&err));
+		break;
+	case 1:
+		log_lines(strbuf_str(&msg));
+		/* fall through */
+	default:
+		strbuf_reset(&seen);
+		strbuf_add(&seen, strbuf_str(&now), now.len);
+	}
+out:
+	rtnl_addrs_free(&h);
+	strbuf_free(&now);
+	strbuf_free(&msg);
+	strbuf_free(&err);
+}
+
+/* Wait up to ms for an address change or a signal; act on a change. */
+static void
+wait_events(int ms)
+{
+	struct pollfd pfd = { .fd = watch_fd, .events = POLLIN };
+
+	if (poll(&pfd, watch_fd != -1, ms) > 0 && (pfd.revents & POLLIN)) {
+		switch (rtnl_drain(watch_fd)) {
+		case 1:
+			addresses_changed();
+			break;
+		case -1:
+			log_error("rtnetlink: %s; dynamic addresses are no "
+			    "longer followed", strerror(errno));
+			close(watch_fd);
+			watch_fd = -1;
+			break;
+		}
+	}
 }
 
 /* ---- the listening sockets ------------------------------------------- */
@@ -564,8 +643,14 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	if (!no_apply)
+	if (!no_apply) {
 		recover();
+		/* Before the config is read: a change from now on is heard. */
+		strbuf_init(&seen, 0);
+		if ((watch_fd = rtnl_watch()) == -1)
+			log_error("rtnetlink: %s; dynamic addresses will not be "
+			    "followed", strerror(errno));
+	}
 	if ((p = load()) != NULL) {
 		if (install(p, true) == -1) {
 			policy_free(p);
@@ -589,6 +674,8 @@ main(int argc, char **argv)
 		notify_ready("enforcing the config");
 	policy_free(p);
 	got_hup = 0;	/* the config just read is the newest */
+	if (watch_fd != -1)
+		addresses_changed();	/* what changed while we started */
 	for (;;) {
 		int status;
 
@@ -615,6 +702,6 @@ main(int argc, char **argv)
 		    smtpio_now() >= next_start)
 			start_proxy();
 		/* Signals cut the wait short. */
-		poll(NULL, 0, 100);
+		wait_events(100);
 	}
 }

@@ -1,0 +1,155 @@
+#!/bin/sh
+# address dynamic: the WAN's address changes under moatd (IPv4, then IPv6);
+# within two seconds the port forward and the SSH rule follow the new
+# address and no longer answer on the old one, with no reload of the rules:
+# established connections are not cut by moat.  A device created after
+# moatd started is filtered by its zone's rules at once.
+. "$(dirname "$0")/lib.sh"
+conf="$top/examples/lab/dynamic.conf"
+trap 'ip netns del "${MOAT_LAB}dmz" 2>/dev/null; cleanup' EXIT
+
+listen lan 192.168.50.10:25 [2001:db8:50::10]:25
+listen wan 198.51.100.25:25 [2001:db8:51::25]:25 198.51.100.25:80
+listen gw 0.0.0.0:22 [::]:22
+start_moatd "$conf" "applied"
+
+# served NS ADDR PEER: the server in NS logged a connection to ADDR from PEER
+served() {
+	grep -q "^$2 $3\$" "$tmp/$1.log" 2>/dev/null ||
+		fail "$1 did not log a connection to $2 from $3"
+}
+
+# hold NAME NS SRC HOST: an SMTP connection from SRC to HOST:25 that stays
+# open; "check NAME" later sends NOOP on it and wants 250.
+hold() {
+	ns "$2" python3 - "$3" "$4" "$tmp/$1" <<'PY' &
+import os, socket, sys, time
+src, dst, base = sys.argv[1:]
+fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+s.bind((src, 0))
+s.settimeout(3)
+s.connect((dst, 25))
+f = s.makefile("rb")
+f.readline()
+open(base + ".up", "w").close()
+while not os.path.exists(base + ".go"):
+    time.sleep(0.05)
+try:
+    s.sendall(b"NOOP\r\n")
+    line = f.readline()
+    result = "alive" if line.startswith(b"250") else "closed"
+except OSError as e:
+    result = "error " + e.__class__.__name__
+open(base + ".result", "w").write(result)
+PY
+	pids="$pids $!"
+	for _ in $(seq 50); do
+		[ -f "$tmp/$1.up" ] && return 0
+		sleep 0.1
+	done
+	fail "connection $1 did not open"
+}
+check() {
+	touch "$tmp/$1.go"
+	for _ in $(seq 50); do
+		[ -f "$tmp/$1.result" ] && break
+		sleep 0.1
+	done
+	cat "$tmp/$1.result" 2>/dev/null || echo none
+}
+
+# follows SET ADDR: the set holds ADDR within two seconds (the time taken
+# is printed)
+follows() {
+	start=$(date +%s%N)
+	for _ in $(seq 50); do
+		if ns gw nft list set inet moat "$1" 2>/dev/null |
+		    grep -q "[ {]$2[ ,}]"; then
+			echo "ok: $1 holds $2 after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$1 does not hold $2 after 5 s: $(ns gw nft list set inet moat "$1")"
+}
+
+echo "== the addresses the lab gave: 198.51.100.1, 2001:db8:51::1"
+follows WANIP_v4 198.51.100.1
+follows WANIP_v6 2001:db8:51::1
+probe connected wan --from 198.51.100.26 198.51.100.1 25
+served lan 192.168.50.10:25 198.51.100.26
+probe connected wan --from 2001:db8:51::26 2001:db8:51::1 25
+served lan 2001:db8:50::10:25 2001:db8:51::26
+probe connected wan --from 198.51.100.26 198.51.100.1 22
+probe connected wan --from 2001:db8:51::26 2001:db8:51::1 22
+probe "timed out" wan --from 198.51.100.26 198.51.100.1 80
+out=$(ns gw "$MOAT" test -f "$conf" --in WAN --src 198.51.100.26 --dst 198.51.100.1 --service SSH)
+case $out in
+*"accept by rule 1"*"taken as 198.51.100.1/24"*) echo "ok: moat test on the gateway uses its address" ;;
+*) fail "moat test on the gateway: $out" ;;
+esac
+hold v6 lan 2001:db8:50::12 2001:db8:51::25
+hold v4old lan 192.168.50.12 198.51.100.25
+kernel_before=$(ns gw nft -a list chain inet moat zone_WAN | grep -c handle)
+
+echo "== IPv4: 198.51.100.1 becomes 198.51.100.2"
+ns gw ip addr del 198.51.100.1/24 dev gww0
+ns gw ip addr add 198.51.100.2/24 dev gww0
+follows WANIP_v4 198.51.100.2
+follows WANNET_v4 198.51.100.0/24
+probe connected wan --from 198.51.100.27 198.51.100.2 25
+served lan 192.168.50.10:25 198.51.100.27
+probe "timed out" wan --from 198.51.100.28 198.51.100.1 25
+grep -q " 198.51.100.28\$" "$tmp/lan.log" &&
+	fail "a connection to the old address was forwarded"
+probe connected wan --from 198.51.100.26 198.51.100.2 22
+probe "timed out" wan --from 198.51.100.26 198.51.100.1 22
+ns gw nft list set inet moat WANIP_v4 | grep -q "198.51.100.1[ ,}]" &&
+	fail "WANIP_v4 still holds the old address"
+r=$(check v6)
+[ "$r" = alive ] && echo "ok: an IPv6 connection through the masquerade survives" ||
+	fail "the IPv6 connection through the masquerade: $r"
+echo "info: the IPv4 connection masqueraded as the old address: $(check v4old) (the kernel forgets masqueraded connections of an address that goes)"
+[ "$(ns gw nft -a list chain inet moat zone_WAN | grep -c handle)" = "$kernel_before" ] ||
+	fail "the rules were loaded again"
+hold v4 lan 192.168.50.13 198.51.100.25
+grep -q " 198.51.100.2\$" "$tmp/wan.log" ||
+	fail "masquerade: the WAN server did not see 198.51.100.2"
+
+echo "== IPv6: 2001:db8:51::1 becomes 2001:db8:51::2"
+ns gw ip addr del 2001:db8:51::1/64 dev gww0
+ns gw ip addr add 2001:db8:51::2/64 dev gww0 nodad
+follows WANIP_v6 2001:db8:51::2
+probe connected wan --from 2001:db8:51::27 2001:db8:51::2 25
+served lan 2001:db8:50::10:25 2001:db8:51::27
+probe "timed out" wan --from 2001:db8:51::28 2001:db8:51::1 25
+probe connected wan --from 2001:db8:51::26 2001:db8:51::2 22
+probe "timed out" wan --from 2001:db8:51::26 2001:db8:51::1 22
+r=$(check v4)
+[ "$r" = alive ] && echo "ok: an IPv4 connection through the masquerade survives" ||
+	fail "the IPv4 connection through the masquerade: $r"
+
+echo "== a device that appears after moatd started"
+d="${MOAT_LAB}dmz"
+ip netns add "$d"
+ip -n "$d" link set lo up
+ip -n "${MOAT_LAB}gw" link add gwd0 type veth peer name dmz0 netns "$d"
+ip -n "${MOAT_LAB}gw" addr add 192.168.60.1/24 dev gwd0
+ip -n "$d" addr add 192.168.60.10/24 dev dmz0
+ip -n "${MOAT_LAB}gw" link set gwd0 up
+ip -n "$d" link set dmz0 up
+ip -n "$d" route add default via 192.168.60.1
+out=$(ip netns exec "$d" "$MOAT" probe --timeout 2 198.51.100.25 25)
+case $out in
+*" connected"*) echo "ok: dmz: $out" ;;
+*) fail "the DMZ's rule on a new device: $out" ;;
+esac
+out=$(ip netns exec "$d" "$MOAT" probe --timeout 1 198.51.100.25 80)
+case $out in
+*" timed out"*) echo "ok: dmz: $out (the DMZ's default)" ;;
+*) fail "the DMZ's default on a new device: $out" ;;
+esac
+grep -q "dynamic addresses of history entry" "$tmp/moatd.log" ||
+	fail "moatd did not log the change"
+finish
