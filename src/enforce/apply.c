@@ -367,7 +367,7 @@ ruleset_of(const char *state, unsigned seq)
 		path(file, sizeof(file), state, "history/%u.nft", seq);
 		if ((stored = read_file(file, &len)) == NULL)
 			return NULL;
-		strbuf_init(&b, len + 256);
+		strbuf_init(&b, 0);
 		strbuf_init(&err, 0);
 		strbuf_add(&b, stored, len);
 		free(stored);
@@ -375,7 +375,11 @@ ruleset_of(const char *state, unsigned seq)
 		 * when the entry was applied, until moatd hears of a change. */
 		live_sets(state, seq, NULL, &b, &err);
 		strbuf_free(&err);
-		return strbuf_failed(&b) ? NULL : b.s;
+		if (strbuf_failed(&b)) {
+			strbuf_free(&b);
+			return NULL;
+		}
+		return b.s;
 	}
 	strbuf_init(&b, 0);
 	nftc_remove(&b);

@@ -502,12 +502,13 @@ resolve_antivirus(struct resolver *rs)
 
 		if (ifc->naddr == 0 && !ifc->dynamic &&
 		    !policy_iface_external(p, ifc))
-			diag_error(&p->diags, av->loc, "smtp-outgoing-scanning "
-			    "intercepts SMTP arriving on interface %s (line "
-			    "%d), which has no address: give it its address, "
-			    "say address dynamic when DHCP or PPPoE gives it "
-			    "one, or say smtp-outgoing-scanning off", ifc->name,
-			    ifc->loc.line);
+			diag_error(&p->diags, ifc->loc, "interface %s has no "
+			    "address, and smtp-outgoing-scanning (the antivirus "
+			    "block, line %d) intercepts SMTP arriving on it: "
+			    "give it its address, say address dynamic when DHCP "
+			    "or PPPoE gives it one, or say "
+			    "smtp-outgoing-scanning off", ifc->name,
+			    av->loc.line);
 	}
 	if (av->local_scanning && lan != NULL && lan->dynamic) {
 		diag_error(&p->diags, written ? av->local_loc : av->loc,

@@ -113,6 +113,23 @@ r=$(check v6)
 echo "info: the IPv4 connection masqueraded as the old address: $(check v4old) (the kernel forgets masqueraded connections of an address that goes)"
 [ "$(ns gw nft -a list chain inet moat zone_WAN | grep -c handle)" = "$kernel_before" ] ||
 	fail "the rules were loaded again"
+out=$(ns gw "$MOAT" status)
+case $out in
+*"not what entry"*) fail "moat status calls moatd's refill a change by hand: $out" ;;
+esac
+out=$(ns gw "$MOAT" check -f "$conf")
+case $out in
+*"follow device gww0 (now: 198.51.100.2/24, 2001:db8:51::1/64)"*) echo "ok: moat check says what WAN has now" ;;
+*) fail "moat check on the gateway: $out" ;;
+esac
+# A rollback puts back a ruleset made for the old address: its sets are
+# filled for the address the device has now, in the same transaction.
+printf 'accept on WAN from ANY to WANIP service HTTP\n' | cat "$conf" - >"$tmp/more.conf"
+ns gw "$MOAT" apply -f "$tmp/more.conf" >/dev/null || fail "apply more.conf"
+ns gw "$MOAT" rollback >/dev/null || fail "rollback"
+ns gw nft list set inet moat WANIP_v4 | grep -q "198.51.100.2[ ,}]" &&
+	echo "ok: after a rollback WANIP_v4 holds the address of now" ||
+	fail "after a rollback: $(ns gw nft list set inet moat WANIP_v4)"
 hold v4 lan 192.168.50.13 198.51.100.25
 grep -q " 198.51.100.2\$" "$tmp/wan.log" ||
 	fail "masquerade: the WAN server did not see 198.51.100.2"

@@ -9,6 +9,7 @@
 
 #include "analyze/eval.h"
 #include "analyze/lint.h"
+#include "enforce/nftc.h"
 #include "output/printer.h"
 #include "policy/load.h"
 #include "policy/policy.h"
@@ -102,6 +103,132 @@ test_seed_b(void **state)
 	assert_int_equal(decide(p, "LAN", "2001:db8::5", "2001:db8::25", 6, 25,
 	    &a), 1);
 	policy_free(p);
+}
+
+static const char dynamic_office[] =
+	"interface LAN device eth1 address 192.168.1.1/24\n"
+	"interface WAN device ppp0 address dynamic\n"
+	"object MAIL 192.168.1.10\n"
+	"forward on WAN service SMTP to MAIL\n"
+	"accept on WAN from ANY to WANIP service SSH\n"
+	"deny on WAN from ANY to !WANIP service HTTP\n"
+	"accept on WAN from WANNET to { WANIP, 10.0.0.1 } service PING\n";
+
+static struct policy *
+parse_bound(const char *text, const char *name, const char *addr)
+{
+	struct bound_addr ba = { name, { 0 } };
+	struct binding b = { 1, &ba };
+	char err[100], hint[100];
+	struct policy *p;
+
+	assert_int_equal(addr_parse_lit(addr, true, &ba.lit, err, sizeof(err),
+	    hint, sizeof(hint)), 0);
+	p = policy_parse_bound("t.conf", text, strlen(text), &b);
+	assert_non_null(p);
+	assert_true(policy_valid(p));
+	return p;
+}
+
+/* The compiled table without its set elements: the structure, which must
+ * not depend on what the dynamic addresses are. */
+static char *
+structure(const struct policy *p)
+{
+	struct strbuf b, out;
+	const char *line;
+
+	strbuf_init(&b, 0);
+	strbuf_init(&out, 0);
+	assert_int_equal(nftc_compile(p, &b), 0);
+	for (line = strbuf_str(&b); *line != '\0'; ) {
+		size_t n = strcspn(line, "\n");
+
+		if (strstr(line, "elements = ") == NULL ||
+		    (size_t)(strstr(line, "elements = ") - line) > n)
+			strbuf_add(&out, line, n + 1);
+		line += n + (line[n] != '\0');
+	}
+	strbuf_free(&b);
+	return out.s;
+}
+
+static void
+test_dynamic(void **state)
+{
+	struct policy *none = parse_ok(dynamic_office);
+	struct policy *a = parse_bound(dynamic_office, "ppp0",
+	    "203.0.113.5/24");
+	struct policy *b = parse_bound(dynamic_office, "WAN",
+	    "198.51.100.9/28");
+	struct strbuf dyn;
+	char *sa, *sb, *sn;
+	enum action act;
+
+	(void)state;
+	/* Unbound: WANIP is empty, the forward and the SSH rule take
+	 * nothing; rule 2 (!WANIP) takes everything. */
+	assert_true(none->ifaces[1]->dynamic);
+	assert_int_equal(none->ifaces[1]->nbound, 0);
+	assert_int_equal(decide(none, "WAN", "8.8.8.8", "203.0.113.5", 6, 22,
+	    &act), 0);
+	assert_int_equal(decide(none, "WAN", "8.8.8.8", "203.0.113.5", 6, 80,
+	    &act), 2);
+	/* Bound by device: the rules follow the address. */
+	assert_int_equal(a->ifaces[1]->nbound, 1);
+	assert_int_equal(decide(a, "WAN", "8.8.8.8", "203.0.113.5", 6, 22,
+	    &act), 1);
+	assert_int_equal(act, ACT_ACCEPT);
+	assert_int_equal(decide(a, "WAN", "8.8.8.8", "203.0.113.5", 6, 80,
+	    &act), 0);
+	assert_int_equal(decide(a, "WAN", "203.0.113.77", "10.0.0.1", 1, 8,
+	    &act), 3);
+	assert_int_equal(decide(a, "WAN", "8.8.8.8", "10.0.0.1", 1, 8,
+	    &act), 0);
+	/* Bound by interface name, another address: the old one is no
+	 * longer the gateway's. */
+	assert_int_equal(decide(b, "WAN", "8.8.8.8", "203.0.113.5", 6, 22,
+	    &act), 0);
+	assert_int_equal(decide(b, "WAN", "8.8.8.8", "198.51.100.9", 6, 22,
+	    &act), 1);
+	assert_true(policy_rule_dynamic(a->rules[0]));
+	assert_true(policy_rule_uses(a->rules[2], a->ifaces[1]));
+	assert_false(policy_rule_uses(a->rules[2], a->ifaces[0]));
+	/* One ruleset structure whatever the addresses: a change is a
+	 * refill of sets, never a reload of rules. */
+	sa = structure(a);
+	sb = structure(b);
+	sn = structure(none);
+	assert_string_equal(sa, sb);
+	assert_string_equal(sa, sn);
+	assert_non_null(strstr(sa, "iifname \"ppp0\" ip daddr @WANIP_v4 tcp "
+	    "dport 25 counter name \"forward_1\" dnat ip to 192.168.1.10"));
+	assert_non_null(strstr(sa, "ip daddr != @WANIP_v4 tcp dport 80"));
+	assert_non_null(strstr(sa, "ip6 daddr @WANIP_v6 tcp dport 22"));
+	free(sa);
+	free(sb);
+	free(sn);
+	strbuf_init(&dyn, 0);
+	assert_int_equal(nftc_compile_dynamic(a, &dyn), 0);
+	assert_non_null(strstr(strbuf_str(&dyn), "flush set inet moat "
+	    "WANIP_v4\nadd element inet moat WANIP_v4 { 203.0.113.5 }\n"));
+	assert_non_null(strstr(strbuf_str(&dyn), "add element inet moat "
+	    "WANNET_v4 { 203.0.113.0/24 }\n"));
+	assert_non_null(strstr(strbuf_str(&dyn), "add element inet moat "
+	    "rule_3_dst_v4 { 10.0.0.1, 203.0.113.5 }\n"));
+	/* Nothing of IPv6: emptied, nothing added. */
+	assert_non_null(strstr(strbuf_str(&dyn), "flush set inet moat "
+	    "WANIP_v6\nflush"));
+	strbuf_free(&dyn);
+	policy_free(none);
+	none = parse_ok(seed_a);	/* no dynamic interface: no refill */
+	strbuf_init(&dyn, 0);
+	assert_int_equal(nftc_compile_dynamic(none, &dyn), 0);
+	assert_int_equal(dyn.len, 0);
+	strbuf_free(&dyn);
+	policy_free(none);
+	policy_free(a);
+	policy_free(b);
 }
 
 static void
@@ -431,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_anti_lockout),
 		cmocka_unit_test(test_firewall_off),
 		cmocka_unit_test(test_many_errors),
+		cmocka_unit_test(test_dynamic),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_nearest_name),
 		cmocka_unit_test(test_addr_literals),
