@@ -2,8 +2,9 @@
  *
  * Any input: parsing must not crash or hang.  A valid input must also
  * print to text that parses to an equal policy and prints the same, and
- * lint, the nft compiler and evaluation must run on it, and the classifier
- * index must give the linear scan's answers.  Built with clang
+ * lint, the nft compiler and evaluation must run on it, the classifier
+ * index must give the linear scan's answers, and the ruleset of a dynamic
+ * interface must not change shape with its addresses.  Built with clang
  * -fsanitize=fuzzer by scripts/fuzz.sh; replay.c runs the corpus in the
  * test suite.
  */
@@ -82,6 +83,67 @@ check_index(const struct policy *p)
 	policy_index_free(idx);
 }
 
+/* The compiled table without set elements. */
+static void
+structure(const struct policy *p, struct strbuf *out)
+{
+	struct strbuf b;
+	const char *line;
+
+	strbuf_init(&b, 0);
+	nftc_compile(p, &b);
+	for (line = strbuf_str(&b); *line != '\0'; ) {
+		size_t n = strcspn(line, "\n");
+		const char *el = strstr(line, "elements = ");
+
+		if (el == NULL || (size_t)(el - line) > n)
+			strbuf_add(out, line, n + 1);
+		line += n + (line[n] != '\0');
+	}
+	strbuf_free(&b);
+}
+
+/* With dynamic interfaces: the ruleset's structure is the same whatever
+ * their addresses (a change refills sets, never reloads rules). */
+static void
+check_dynamic(const struct policy *p, const uint8_t *data, size_t size)
+{
+	struct bound_addr ba[2] = {
+		{ NULL, { LIT_PREFIX, FAM_V4, V4_BASE | 0xcb007105u,
+		    V4_BASE | 0xcb007105u, 24 } },
+		{ NULL, { LIT_PREFIX, FAM_V6, (u128)0x20010db8u << 96 | 5,
+		    (u128)0x20010db8u << 96 | 5, 64 } },
+	};
+	struct binding b = { 2, ba };
+	struct strbuf one, two;
+	struct policy *q;
+	size_t i;
+
+	for (i = 0; i < p->niface; i++) {
+		if (!p->ifaces[i]->dynamic)
+			continue;
+		ba[0].name = ba[1].name = p->ifaces[i]->name;
+		q = policy_parse_bound("fuzz.conf", (const char *)data, size,
+		    &b);
+		if (q == NULL)
+			return;
+		if (!policy_valid(q) || q->ifaces[i]->nbound != 2)
+			abort();
+		strbuf_init(&one, 0);
+		strbuf_init(&two, 0);
+		structure(p, &one);
+		structure(q, &two);
+		if (strcmp(strbuf_str(&one), strbuf_str(&two)) != 0)
+			abort();
+		strbuf_reset(&one);
+		if (nftc_compile_dynamic(q, &one) == -1 || one.len == 0)
+			abort();
+		strbuf_free(&one);
+		strbuf_free(&two);
+		policy_free(q);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -121,6 +183,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		printer_verdict(p, &f, &v, &twice);
 	}
 	check_index(p);
+	check_dynamic(p, data, size);
 	strbuf_free(&once);
 	strbuf_free(&twice);
 	policy_free(p);
