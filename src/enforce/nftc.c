@@ -935,6 +935,19 @@ compile_dispatch(struct nftc *c, const char *hook)
 		    "\t\ticmpv6 type { nd-neighbor-solicit, "
 		    "nd-neighbor-advert, nd-router-solicit, nd-router-advert, "
 		    "nd-redirect } accept\n");
+	/* The DHCP client of an interface whose address is dynamic: a
+	 * DHCPv6 reply comes from the server's link-local address, which
+	 * conntrack does not tie to the request (sent to a multicast
+	 * group), nor a DHCPv4 reply to one broadcast. */
+	for (i = 0; i < p->niface && strcmp(hook, "input") == 0; i++)
+		if (p->ifaces[i]->dynamic)
+			strbuf_printf(c->b, "\t\tiifname \"%s\" udp sport 67 "
+			    "udp dport 68 accept comment \"DHCP replies to %s's "
+			    "client\"\n\t\tiifname \"%s\" ip6 saddr fe80::/10 "
+			    "udp sport 547 udp dport 546 accept comment \"DHCPv6 "
+			    "replies to %s's client\"\n", p->ifaces[i]->device,
+			    p->ifaces[i]->name, p->ifaces[i]->device,
+			    p->ifaces[i]->name);
 	strbuf_puts(c->b, "\t\tct state invalid drop\n");
 	if (p->niface > 0) {
 		strbuf_puts(c->b, "\t\tiifname vmap { ");

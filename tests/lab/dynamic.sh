@@ -147,6 +147,39 @@ r=$(check v4)
 [ "$r" = alive ] && echo "ok: an IPv4 connection through the masquerade survives" ||
 	fail "the IPv4 connection through the masquerade: $r"
 
+echo "== DHCPv6: a server's reply from its link-local address reaches the client"
+gw_ll=$(ns gw ip -6 -br addr show dev gww0 scope link | awk '{print $3}' | cut -d/ -f1)
+wan_ll=$(ns wan ip -6 -br addr show dev wan0 scope link | awk '{print $3}' | cut -d/ -f1)
+# udp6 NS SRC SPORT DST DPORT DEV: one datagram
+udp6() {
+	ns "$1" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+i = socket.if_nametoindex(sys.argv[5])
+s.bind((sys.argv[1], int(sys.argv[2]), 0, i if sys.argv[1].startswith("fe80") else 0))
+s.sendto(b"reply", (sys.argv[3], int(sys.argv[4]), 0, i))' "$2" "$3" "$4" "$5" "$6"
+}
+ns gw python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", 546))
+s.settimeout(3)
+got = []
+try:
+    while True:
+        got.append(s.recvfrom(100)[1][0])
+except socket.timeout:
+    pass
+open(sys.argv[1], "w").write(" ".join(got))' "$tmp/dhcp6" &
+pids="$pids $!"
+sleep 0.5
+udp6 wan "$wan_ll" 547 "$gw_ll" 546 wan0
+udp6 wan 2001:db8:51::26 547 2001:db8:51::2 546 wan0
+sleep 3.5
+case " $(cat "$tmp/dhcp6" 2>/dev/null) " in
+*" $wan_ll "*" 2001:db8:51::26 "*|*" 2001:db8:51::26 "*) fail "a datagram to port 546 from a global address was let in" ;;
+*" $wan_ll "*) echo "ok: the DHCPv6 reply from $wan_ll reached the gateway's client" ;;
+*) fail "the DHCPv6 reply did not arrive: $(cat "$tmp/dhcp6" 2>/dev/null)" ;;
+esac
+
 echo "== a device that appears after moatd started"
 d="${MOAT_LAB}dmz"
 ip netns add "$d"
