@@ -635,10 +635,10 @@ empty_side(struct lint *L, const struct rule *r)
 	const struct iface *ifc;
 
 	if (x != NULL && (ifc = addressless(x)) != NULL)
-		return arena_printf(L->a, "its %s matches no address: interface "
-		    "%s has none (if DHCP or PPPoE gives it one, say address "
-		    "dynamic)", x == &r->src ? "source" : "destination",
-		    ifc->name);
+		return arena_printf(L->a, "its %s matches no address: "
+		    "interface %s has none (if DHCP or PPPoE gives it one, "
+		    "say address dynamic)", x == &r->src ? "source" :
+		    "destination", ifc->name);
 	if (iset_empty(r->src.set))
 		return "its source matches no address";
 	if (iset_empty(r->dst.set))
@@ -667,13 +667,13 @@ lint_dynamic(struct lint *L)
 			if (p->rules[j]->disabled ||
 			    !policy_rule_uses(p->rules[j], ifc))
 				continue;
-			if (len < sizeof(list) - 16)
-				len += (size_t)snprintf(list + len, sizeof(list) -
-				    len, "%s%d", n == 0 ? "" : ", ",
-				    p->rules[j]->number);
-			else if (len < sizeof(list) - 4)
-				len += (size_t)snprintf(list + len, sizeof(list) -
-				    len, ", …");
+			size_t room = sizeof(list) - len;
+
+			if (room > 16)
+				len += (size_t)snprintf(list + len, room, "%s%d",
+				    n == 0 ? "" : ", ", p->rules[j]->number);
+			else if (room > 5)
+				len += (size_t)snprintf(list + len, room, ", …");
 			n++;
 		}
 		if (n > 0)

@@ -154,8 +154,8 @@ add_given(const char *arg)
 		return usage_error("at most %d --addr", "32");
 	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(name) ||
 	    strchr(eq + 1, '/') == NULL)
-		return usage_error("--addr takes INTERFACE=ADDRESS/PREFIX, such "
-		    "as WAN=203.0.113.5/24, not '%s'", arg);
+		return usage_error("--addr takes INTERFACE=ADDRESS/PREFIX, "
+		    "such as WAN=203.0.113.5/24, not '%s'", arg);
 	ba = &given_v[given.n];
 	if (addr_parse_lit(eq + 1, true, &ba->lit, err, sizeof(err), hint,
 	    sizeof(hint)) == -1 || ba->lit.lo != ba->lit.hi)
@@ -545,9 +545,9 @@ cmd_apply(const char *path, bool dry_run, unsigned confirm)
 		if (p->ifaces[i]->dynamic) {
 			strbuf_reset(&err);
 			bound_text(p->ifaces[i], &err);
-			strbuf_printf(&msg, "moat: %s's address is dynamic: %s and "
-			    "%sNET hold what %s has now (%s); moatd keeps them "
-			    "current\n", p->ifaces[i]->name,
+			strbuf_printf(&msg, "moat: %s's address is dynamic: %s "
+			    "and %sNET hold what %s has now (%s); moatd keeps "
+			    "them current\n", p->ifaces[i]->name,
 			    p->ifaces[i]->ip_obj->name, p->ifaces[i]->name,
 			    p->ifaces[i]->device, strbuf_str(&err));
 		}

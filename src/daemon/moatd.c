@@ -648,8 +648,8 @@ main(int argc, char **argv)
 		/* Before the config is read: a change from now on is heard. */
 		strbuf_init(&seen, 0);
 		if ((watch_fd = rtnl_watch()) == -1)
-			log_error("rtnetlink: %s; dynamic addresses will not be "
-			    "followed", strerror(errno));
+			log_error("rtnetlink: %s; dynamic addresses will not "
+			    "be followed", strerror(errno));
 	}
 	if ((p = load()) != NULL) {
 		if (install(p, true) == -1) {

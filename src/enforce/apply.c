@@ -965,8 +965,8 @@ apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
 	    script.len == 0)
 		goto out;
 	if ((rc = nft_run(strbuf_str(&script), false, NULL, err)) == 0) {
-		strbuf_printf(msg, "moat: the dynamic addresses of history entry "
-		    "%u now hold what the devices have\n", cur.seq);
+		strbuf_printf(msg, "moat: the dynamic addresses of history "
+		    "entry %u now hold what the devices have\n", cur.seq);
 		rc = 1;
 	}
 out:

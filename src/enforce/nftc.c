@@ -37,9 +37,9 @@ struct nftc {
 	struct strbuf		 chains;	/* then the chains */
 	struct nametab		*set_names;	/* elements → set name */
 	unsigned		 nsets;
-	struct nametab		*dyn_names;	/* dynamic sets declared */
+	struct nametab		*dyn_names;	/* dynamic sets, declared */
 	struct strbuf		*dyn;		/* their refill, or NULL */
-	const char		*side;		/* "rule_N_src": the rule side
+	const char		*side;		/* "rule_N_src": the side
 						   put_addr_match writes */
 };
 

@@ -403,6 +403,7 @@ printer_dynamic(const struct policy *p, const struct iface *ifc,
 		strbuf_printf(b, "%sthe anti-lockout rule", n++ == 0 ? ": " :
 		    ", ");
 	if (n > 0)
-		strbuf_puts(b, " depend on it (taken here as matching none of its addresses)");
+		strbuf_puts(b, " depend on it (taken here as matching none "
+		    "of its addresses)");
 	strbuf_printf(b, "; say --addr %s=ADDR/LEN", ifc->name);
 }
