@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/hash.h"
 #include "enforce/nft.h"
 #include "enforce/nftc.h"
 #include "enforce/rtnl.h"
@@ -29,12 +30,7 @@ apply_state_dir(void)
 uint64_t
 apply_hash(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
+	return fnv1a(s, len);
 }
 
 static int
@@ -223,7 +219,7 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 static uint64_t
 hash_fixed(const char *listing)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = FNV1A_INIT;
 	bool dynamic = false, skipping = false;
 	const char *line, *end, *t;
 
@@ -244,8 +240,7 @@ hash_fixed(const char *listing)
 			skipping = n == 0 || line[n - 1] != '}';
 			continue;
 		}
-		for (t = line; t < end; t++)
-			h = (h ^ (unsigned char)*t) * 1099511628211ull;
+		h = fnv1a_add(h, line, (size_t)(end - line));
 	}
 	return h;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/addr.h"
+#include "base/hash.h"
 
 #define V6_ALL_LO	((u128)0)
 
@@ -384,12 +385,55 @@ end_line(struct strbuf *b, size_t start)
 	}
 }
 
+/* The log statement of rule N's or a default's log: rate limited, to
+ * moatd's NFLOG group, the prefix naming what decided and the config. */
+static void
+put_log(struct nftc *c, struct strbuf *b, const char *what,
+    enum action act)
+{
+	unsigned rate = c->p->logging.rate;
+
+	if (rate > 0)
+		strbuf_printf(b, "limit rate %u/second burst %u packets ", rate,
+		    2 * rate);
+	strbuf_printf(b, "log group %d prefix \"" NFTC_LOG_PREFIX "%s %s "
+	    "%016llx\"", NFTC_LOG_GROUP, what, action_name(act),
+	    (unsigned long long)fnv1a(c->p->text, c->p->len));
+}
+
+/* A rule that logs: its matches jump to a chain of its own that logs
+ * (within the rate) and decides, so the packet is matched once. */
+static void
+compile_log_chain(struct nftc *c, const struct rule *r)
+{
+	struct strbuf *b = c->b;
+	char what[32];
+
+	snprintf(what, sizeof(what), "r%d", r->number);
+	strbuf_printf(b, "\tchain log_rule_%d {\n\t\t", r->number);
+	put_log(c, b, what, r->action);
+	strbuf_putc(b, '\n');
+	if (r->action == ACT_REJECT)
+		strbuf_printf(b, "\t\tmeta l4proto tcp counter name \"rule_%d\" "
+		    "reject with tcp reset comment \"rule %d\"\n", r->number,
+		    r->number);
+	strbuf_printf(b, "\t\tcounter name \"rule_%d\" %s comment \"rule "
+	    "%d\"\n\t}\n\n", r->number, r->action == ACT_ACCEPT ? "accept" :
+	    r->action == ACT_DENY ? "drop" : "reject with icmpx type "
+	    "admin-prohibited", r->number);
+}
+
 static void
 put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
     bool tcp_only)
 {
 	struct strbuf *b = c->b;
 
+	if (r->log && !c->linear && r->number > 0) {
+		strbuf_printf(b, " jump log_rule_%d comment \"rule %d\"\n",
+		    r->number, r->number);
+		return;
+	}
 	if (r->log)
 		strbuf_printf(b, " log prefix \"moat rule %d %s: \"", r->number,
 		    action_name(r->action));
@@ -438,7 +482,8 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 		return;
 	n = svc_groups(c, r->svc.set, f, g);
 	for (i = 0; i < n; i++) {
-		bool split_reject = r->action == ACT_REJECT && g[i].pi == NULL;
+		bool split_reject = r->action == ACT_REJECT && g[i].pi == NULL &&
+		    !(r->log && !c->linear);
 		int pass;
 
 		/* reject of any protocol: a reset for tcp, icmpx for the rest */
@@ -903,6 +948,15 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 			if (p->rules[i]->iface == ifc)
 				compile_rule(c, p->rules[i]);
 	compile_forward_accepts(c, ifc);
+	if (policy_iface_log_default(p, ifc)) {
+		char what[80];
+
+		snprintf(what, sizeof(what), "d%s", ifc->name);
+		strbuf_puts(c->b, "\t\t");
+		put_log(c, c->b, what, policy_iface_default(ifc));
+		strbuf_printf(c->b, " comment \"log the default of %s\"\n",
+		    ifc->name);
+	}
 	if (policy_iface_default(ifc) == ACT_REJECT) {
 		strbuf_puts(c->b, "\t\tmeta l4proto tcp counter name "
 		    "\"default_");
@@ -1264,6 +1318,10 @@ compile_body(void *arg)
 		compile_dispatch(c, "forward");
 		for (i = 0; i < p->niface; i++)
 			compile_zone(c, p->ifaces[i]);
+		for (i = 0; i < p->nrule; i++)
+			if (p->rules[i]->log && !p->rules[i]->disabled &&
+			    p->rules[i]->iface != NULL)
+				compile_log_chain(c, p->rules[i]);
 	}
 	compile_nat(c);
 	compile_intercept(c);

@@ -15,6 +15,13 @@
 #define NFTC_MARK		0x6d6f
 #define NFTC_ROUTE_TABLE	28015
 
+/* The firewall log: rules with `log`, and the defaults an interface logs,
+ * send packets to this NFLOG group (moatd reads it: enforce/nflog.c),
+ * with the prefix "moat rN ACTION HASH" (rule N) or "moat dIF ACTION
+ * HASH" (interface IF's default), HASH the config's (16 hex digits). */
+#define NFTC_LOG_GROUP		28015
+#define NFTC_LOG_PREFIX		"moat "
+
 
 /* Append to b the nft script that replaces table inet moat with policy p
  * in one transaction (create, delete, define), as `moat show --nft` prints

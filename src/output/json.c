@@ -181,7 +181,7 @@ json_rule(struct strbuf *b, const struct rule *r)
 }
 
 static void
-json_iface(struct strbuf *b, const struct iface *ifc)
+json_iface(struct strbuf *b, const struct policy *p, const struct iface *ifc)
 {
 	char buf[2 * ADDR_STRLEN + 8];
 	bool first = true;
@@ -201,6 +201,8 @@ json_iface(struct strbuf *b, const struct iface *ifc)
 	strbuf_putc(b, ']');
 	json_kv_bool(b, "dynamic", ifc->dynamic, &first);
 	json_kv_str(b, "default", action_name(policy_iface_default(ifc)),
+	    &first);
+	json_kv_bool(b, "log_default", policy_iface_log_default(p, ifc),
 	    &first);
 	strbuf_putc(b, '}');
 }
@@ -291,6 +293,22 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	strbuf_putc(b, '}');
 }
 
+static void
+json_logging(struct strbuf *b, const struct logging *lg, bool *first)
+{
+	bool f = true;
+
+	json_key(b, "logging", first);
+	strbuf_putc(b, '{');
+	json_kv_str(b, "directory", lg->directory, &f);
+	json_kv_int(b, "rate", lg->rate, &f);
+	json_kv_int(b, "max_file_size", (long long)lg->max_file_size, &f);
+	json_kv_int(b, "keep", lg->keep, &f);
+	json_kv_str(b, "metrics_file", lg->metrics_file, &f);
+	json_kv_int(b, "metrics_interval", lg->metrics_interval, &f);
+	strbuf_putc(b, '}');
+}
+
 void
 json_policy(const struct policy *p, struct strbuf *b)
 {
@@ -306,7 +324,7 @@ json_policy(const struct policy *p, struct strbuf *b)
 	for (i = 0; i < p->niface; i++) {
 		if (i > 0)
 			strbuf_putc(b, ',');
-		json_iface(b, p->ifaces[i]);
+		json_iface(b, p, p->ifaces[i]);
 	}
 	strbuf_putc(b, ']');
 	json_key(b, "objects", &first);
@@ -384,6 +402,7 @@ json_policy(const struct policy *p, struct strbuf *b)
 	}
 	strbuf_putc(b, ']');
 	json_antivirus(b, &p->av, &first);
+	json_logging(b, &p->logging, &first);
 	strbuf_puts(b, "}\n");
 }
 

@@ -216,6 +216,24 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	strbuf_puts(b, "\n}\n");
 }
 
+static void
+print_logging(const struct logging *lg, struct strbuf *b)
+{
+	strbuf_puts(b, "logging {\n    directory ");
+	print_word(b, lg->directory);
+	strbuf_printf(b, "\n    rate %u\n    max-file-size ", lg->rate);
+	print_size(b, lg->max_file_size);
+	strbuf_printf(b, "\n    keep %u\n", lg->keep);
+	if (lg->metrics_file != NULL) {
+		strbuf_puts(b, "    metrics-file ");
+		print_word(b, lg->metrics_file);
+		strbuf_putc(b, '\n');
+	}
+	strbuf_puts(b, "    metrics-interval ");
+	print_duration(b, lg->metrics_interval);
+	strbuf_puts(b, "\n}\n");
+}
+
 /* Start a section: a blank line between non-empty sections. */
 static void
 section(struct strbuf *b, bool *started)
@@ -248,6 +266,10 @@ printer_policy(const struct policy *p, struct strbuf *b)
 			strbuf_puts(b, " address dynamic");
 		if (def != policy_iface_implied_default(ifc))
 			strbuf_printf(b, " default %s", action_name(def));
+		if (policy_iface_log_default(p, ifc) !=
+		    policy_iface_implied_log_default(p, ifc))
+			strbuf_printf(b, " log-default %s",
+			    policy_iface_log_default(p, ifc) ? "on" : "off");
 		strbuf_putc(b, '\n');
 	}
 	if (!p->anti_lockout)
@@ -297,6 +319,10 @@ printer_policy(const struct policy *p, struct strbuf *b)
 	if (p->av.present) {
 		section(b, &started);
 		print_antivirus(&p->av, b);
+	}
+	if (p->logging.present) {
+		section(b, &started);
+		print_logging(&p->logging, b);
 	}
 }
 

@@ -36,6 +36,11 @@ parse_all(void *arg)
 	diags_init(&p->diags, &p->arena);
 	p->anti_lockout = true;
 	p->firewall = true;
+	p->logging.directory = LOG_DIR_DEFAULT;
+	p->logging.rate = 500;
+	p->logging.max_file_size = 10u << 20;
+	p->logging.keep = 5;
+	p->logging.metrics_interval = 60;
 	p->object_names = nametab_new(&p->arena, 64);
 	p->service_names = nametab_new(&p->arena, 64);
 

@@ -26,7 +26,12 @@ struct parser {
 
 static const char *const statements[] = {
 	"interface", "object", "service", "accept", "deny", "reject", "nat",
-	"forward", "anti-lockout", "firewall", "antivirus",
+	"forward", "anti-lockout", "firewall", "antivirus", "logging",
+};
+
+static const char *const log_settings[] = {
+	"directory", "rate", "max-file-size", "keep", "metrics-file",
+	"metrics-interval",
 };
 
 static const char *const av_settings[] = {
@@ -550,8 +555,15 @@ parse_interface(struct parser *ps)
 			else
 				return expected(ps, "accept, deny or reject");
 			ifc->def_set = true;
+		} else if (is_kw(ps, "log-default")) {
+			next(ps);
+			if (take_on_off(ps, &ifc->log_default) == -1)
+				return -1;
+			ifc->log_default_set = true;
+			continue;
 		} else
-			return expected(ps, "device, address or default");
+			return expected(ps, "device, address, default or "
+			    "log-default");
 		next(ps);
 	}
 	if (ifc->dynamic && ifc->naddr > 0) {
@@ -1058,6 +1070,120 @@ parse_antivirus(struct parser *ps)
 }
 
 static int
+parse_log_setting(struct parser *ps, struct logging *lg, unsigned *seen)
+{
+	struct policy *p = ps->p;
+	struct loc at = ps->tok.loc;
+	const char *near;
+	size_t i;
+
+	for (i = 0; i < NELEM(log_settings); i++)
+		if (is_kw(ps, log_settings[i]))
+			break;
+	if (i == NELEM(log_settings)) {
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a logging setting or '}'");
+		near = nearest_name(ps->tok.text, log_settings,
+		    NELEM(log_settings));
+		diag_error(&p->diags, ps->tok.loc, "unknown logging setting "
+		    "'%s'%s%s%s", ps->tok.text, near ? "; did you mean " : "",
+		    near ? near : "", near ? "?" : "");
+		return -1;
+	}
+	if (*seen & (1u << i)) {
+		diag_error(&p->diags, at, "%s is set twice", log_settings[i]);
+		return -1;
+	}
+	*seen |= 1u << i;
+	next(ps);
+	switch (i) {
+	case 0:		/* directory PATH */
+	case 4:		/* metrics-file PATH */
+		if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
+			return expected(ps, "a path");
+		if (ps->tok.len == 0 || ps->tok.text[0] != '/') {
+			diag_error(&p->diags, ps->tok.loc, "'%s' is not an "
+			    "absolute path", ps->tok.text);
+			return -1;
+		}
+		*(i == 0 ? &lg->directory : &lg->metrics_file) =
+		    arena_strndup(&p->arena, ps->tok.text, ps->tok.len);
+		break;
+	case 1:
+	case 3:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a number");
+		if (parse_number(ps, ps->tok.text, i == 1 ? 0 : 1, i == 1 ?
+		    1000000 : 100, "number", i == 1 ? &lg->rate : &lg->keep) ==
+		    -1)
+			return -1;
+		break;
+	case 2:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a size such as 10M");
+		if (parse_size(ps, &lg->max_file_size) == -1)
+			return -1;
+		if (lg->max_file_size < 4096) {
+			diag_error(&p->diags, ps->tok.loc, "max-file-size is "
+			    "at least 4K");
+			return -1;
+		}
+		break;
+	case 5:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a duration such as 1m");
+		if (parse_duration(ps, &lg->metrics_interval) == -1)
+			return -1;
+		break;
+	}
+	next(ps);
+	return 0;
+}
+
+static int
+parse_logging(struct parser *ps)
+{
+	struct logging *lg = &ps->p->logging;
+	struct loc open = ps->tok.loc;
+	unsigned seen = 0;
+	bool bad = false, second = lg->present;
+
+	if (second) {
+		diag_error(&ps->p->diags, open, "a second logging block; the "
+		    "first is at line %d", lg->loc.line);
+		lg = arena_alloc(&ps->p->arena, sizeof(*lg));
+	}
+	lg->present = true;
+	lg->loc = open;
+	next(ps);
+	if (ps->tok.type != T_LBRACE)
+		return expected(ps, "'{'");
+	next(ps);
+	if (ps->tok.type != T_NEWLINE)
+		return expected(ps, "end of line after '{'");
+	for (;;) {
+		skip_newlines(ps);
+		if (ps->tok.type == T_RBRACE)
+			break;
+		if (ps->tok.type == T_EOF) {
+			diag_error(&ps->p->diags, open, "logging block is not "
+			    "closed: add '}' on a line of its own");
+			return -1;
+		}
+		if (parse_log_setting(ps, lg, &seen) == -1 ||
+		    (ps->tok.type != T_NEWLINE &&
+		    expected(ps, "end of line") == -1)) {
+			bad = true;
+			if (diags_full(&ps->p->diags))
+				return -1;
+			recover(ps);
+		}
+	}
+	next(ps);
+	return bad || second ? -1 : 0;
+}
+
+static int
 parse_statement(struct parser *ps)
 {
 	const char *near;
@@ -1083,10 +1209,12 @@ parse_statement(struct parser *ps)
 		return parse_switch(ps, &ps->p->firewall, &ps->firewall_line);
 	if (is_kw(ps, "antivirus"))
 		return parse_antivirus(ps);
+	if (is_kw(ps, "logging"))
+		return parse_logging(ps);
 	if (ps->tok.type != T_WORD)
 		return expected(ps, "a statement (interface, object, service, "
-		    "a rule, nat, forward, anti-lockout, firewall or "
-		    "antivirus)");
+		    "a rule, nat, forward, anti-lockout, firewall, antivirus "
+		    "or logging)");
 	near = nearest_name(ps->tok.text, statements, NELEM(statements));
 	diag_error(&ps->p->diags, ps->tok.loc, "unknown statement '%s'%s%s%s",
 	    ps->tok.text, near ? "; did you mean " : "", near ? near : "",

@@ -64,6 +64,21 @@ policy_iface_implied_default(const struct iface *ifc)
 	return strcmp(ifc->name, POLICY_LAN) == 0 ? ACT_ACCEPT : ACT_DENY;
 }
 
+bool
+policy_iface_implied_log_default(const struct policy *p,
+    const struct iface *ifc)
+{
+	return policy_iface_default(ifc) != ACT_ACCEPT &&
+	    policy_iface_external(p, ifc);
+}
+
+bool
+policy_iface_log_default(const struct policy *p, const struct iface *ifc)
+{
+	return ifc->log_default_set ? ifc->log_default :
+	    policy_iface_implied_log_default(p, ifc);
+}
+
 enum action
 policy_iface_default(const struct iface *ifc)
 {
@@ -247,6 +262,16 @@ service_eq(const struct service *a, const struct service *b)
 }
 
 static bool
+logging_eq(const struct logging *a, const struct logging *b)
+{
+	return a->present == b->present &&
+	    str_eq(a->directory, b->directory) && a->rate == b->rate &&
+	    a->max_file_size == b->max_file_size && a->keep == b->keep &&
+	    str_eq(a->metrics_file, b->metrics_file) &&
+	    a->metrics_interval == b->metrics_interval;
+}
+
+static bool
 iface_eq(const struct iface *a, const struct iface *b)
 {
 	size_t i;
@@ -304,10 +329,12 @@ policy_equal(const struct policy *a, const struct policy *b)
 	    a->nservice != b->nservice || a->nrule != b->nrule ||
 	    a->nnat != b->nnat || a->nforward != b->nforward ||
 	    a->anti_lockout != b->anti_lockout || a->firewall != b->firewall ||
-	    !av_eq(&a->av, &b->av))
+	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging))
 		return false;
 	for (i = 0; i < a->niface; i++)
-		if (!iface_eq(a->ifaces[i], b->ifaces[i]))
+		if (!iface_eq(a->ifaces[i], b->ifaces[i]) ||
+		    policy_iface_log_default(a, a->ifaces[i]) !=
+		    policy_iface_log_default(b, b->ifaces[i]))
 			return false;
 	/* By name: an interface's objects (LANIP, LANNET) sit where the
 	 * interface was declared, which the canonical text moves first. */

@@ -151,6 +151,8 @@ struct iface {
 	size_t		 index;		/* position in policy->ifaces */
 	enum action	 def;		/* verdict when no rule matches */
 	bool		 def_set;	/* written in the config */
+	bool		 log_default;	/* log what the default decides */
+	bool		 log_default_set;	/* written in the config */
 	struct object	*ip_obj, *net_obj;
 };
 
@@ -219,6 +221,21 @@ struct antivirus {
 						   database (engine clamav) */
 };
 
+#define LOG_DIR_DEFAULT		"/var/log/moat"
+
+/* The logging block: where moatd writes its logs, and how much. */
+struct logging {
+	bool		 present;
+	struct loc	 loc;
+	char		*directory;	/* firewall.jsonl, mail.jsonl */
+	unsigned	 rate;		/* logged packets a second, per rule
+					   (burst twice that); 0: no limit */
+	uint64_t	 max_file_size;	/* bytes, before a file is rotated */
+	unsigned	 keep;		/* rotated files kept */
+	char		*metrics_file;	/* node_exporter textfile, or NULL */
+	unsigned	 metrics_interval;	/* seconds between writes */
+};
+
 struct policy {
 	struct arena		 arena;
 	const char		*file;
@@ -242,6 +259,7 @@ struct policy {
 	bool			 anti_lockout;
 	bool			 firewall;
 	struct antivirus	 av;
+	struct logging		 logging;
 
 	struct rule		*lockout_rule;	/* synthesized, or NULL */
 	const struct binding	*binding;	/* while resolving: the dynamic
@@ -272,6 +290,12 @@ struct service	*policy_service(const struct policy *p, const char *name);
 struct iface	*policy_lan(const struct policy *p);
 /* The verdict of an interface when no rule matches. */
 enum action	 policy_iface_default(const struct iface *ifc);
+/* Whether what interface ifc's default decides is logged: as written,
+ * else on for the default deny (or reject) of an external interface. */
+bool		 policy_iface_log_default(const struct policy *p,
+		    const struct iface *ifc);
+bool		 policy_iface_implied_log_default(const struct policy *p,
+		    const struct iface *ifc);
 /* The verdict when its line says no default: accept for LAN, else deny. */
 enum action	 policy_iface_implied_default(const struct iface *ifc);
 /* True when rule r matches addresses of a dynamic interface: what it
