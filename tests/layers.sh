@@ -12,9 +12,10 @@ allowed() {
 	analyze) echo "base policy" ;;
 	output) echo "base policy analyze" ;;
 	enforce) echo "base policy" ;;
+	observe) echo "base policy analyze output enforce" ;;
 	smtp) echo "base policy" ;;
-	cli) echo "base policy analyze output enforce" ;;
-	daemon) echo "base policy enforce smtp" ;;
+	cli) echo "base policy analyze output enforce observe" ;;
+	daemon) echo "base policy enforce observe smtp" ;;
 	*) echo "?" ;;
 	esac
 }

@@ -9,6 +9,7 @@
 #include "analyze/flowfmt.h"
 #include "analyze/lint.h"
 #include "base/strbuf.h"
+#include "cli/logcmd.h"
 #include "enforce/apply.h"
 #include "enforce/counters.h"
 #include "enforce/host.h"
@@ -61,6 +62,10 @@ static const struct command_help {
 	{ "probe", "moat probe [--from IP] [--timeout SECONDS] HOST [PORT]",
 	  "the telnet test, for real: connected / refused / timed out,\n"
 	  "and the banner; exit 0, 1, 3 (2: usage or error)" },
+	{ "log", "moat log [-f] [--rule N|default] [--src ADDR] [--dst ADDR]\n"
+	  "         [--since TIME] [--json]",
+	  "the firewall log: what the rules with log and the logged\n"
+	  "defaults decided, in moat's words; -f follows it" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -400,7 +405,7 @@ cmd_batch(const char *path, const struct test_args *ta)
 			    err);
 			if (ta->json) {
 				strbuf_puts(&b, "{\"error\":");
-				json_string(&b, err);
+				json_put_string(&b, err);
 				strbuf_printf(&b, ",\"line\":%zu}\n", lineno);
 			} else
 				strbuf_printf(&b, "error: line %zu: %s\n", lineno,
@@ -762,6 +767,9 @@ main(int argc, char **argv)
 	}
 	if (command_help(cmd) == NULL)
 		return usage_error("unknown command '%s'", cmd);
+	/* Its own options: -f follows there. */
+	if (strcmp(cmd, "log") == 0)
+		return cmd_log(argc - 1, argv + 1);
 	optind = 2;
 	opterr = 0;		/* one line of ours instead */
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {

@@ -43,12 +43,14 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "daemon/logger.h"
 #include "daemon/notify.h"
 #include "base/log.h"
 #include "enforce/apply.h"
 #include "enforce/nftc.h"
 #include "enforce/route.h"
 #include "enforce/rtnl.h"
+#include "observe/logfile.h"
 #include "policy/load.h"
 #include "policy/policy.h"
 #include "smtp/server.h"
@@ -192,6 +194,67 @@ enforce(const struct policy *p)
 	strbuf_free(&msg);
 	strbuf_free(&err);
 	return rc;
+}
+
+/* ---- the firewall log ------------------------------------------------- */
+
+static pid_t logger = -1;
+static long long logger_next;		/* ms: when to start it again */
+static struct logger_conf log_conf;
+static char log_dir[4096];
+
+/* The firewall log process for the config in force (started again with
+ * a new one: its directory or sizes may have changed). */
+static void
+start_logger(void)
+{
+	int i;
+
+	logger_next = 0;
+	if ((logger = fork()) == -1) {
+		log_error("firewall log: fork: %s", strerror(errno));
+		logger_next = smtpio_now() + 5000;
+		return;
+	}
+	if (logger > 0)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	for (i = 0; i < nlisteners; i++)
+		close(listeners[i].fd);
+	if (ctl != -1)
+		close(ctl);
+	_exit(logger_run(&log_conf));
+}
+
+static void
+stop_logger(void)
+{
+	if (logger == -1)
+		return;
+	kill(logger, SIGTERM);
+	waitpid(logger, NULL, 0);
+	logger = -1;
+}
+
+/* The log settings of p; the logger restarted with them. */
+static void
+configure_logger(const struct policy *p)
+{
+	if (no_apply)
+		return;
+	snprintf(log_dir, sizeof(log_dir), "%s",
+	    logfile_dir(p->logging.directory));
+	log_conf.state = apply_state_dir();
+	log_conf.dir = log_dir;
+	log_conf.max = p->logging.max_file_size;
+	log_conf.keep = p->logging.keep;
+	log_conf.run = logfile_run_dir();
+	mkdir(log_conf.run, 0755);
+	stop_logger();
+	start_logger();
 }
 
 /* ---- dynamic addresses ------------------------------------------------ */
@@ -524,6 +587,7 @@ install(const struct policy *p, bool apply)
 
 	if (apply && enforce(p) == -1)
 		return -1;
+	configure_logger(p);
 	if ((copy = malloc(p->len + 1)) == NULL) {
 		log_info("out of memory");
 		return -1;
@@ -681,6 +745,7 @@ main(int argc, char **argv)
 
 		if (got_term) {
 			notify_stopping();
+			stop_logger();
 			stop_proxy();
 			close_listeners();
 			log_info("stopped");
@@ -698,6 +763,17 @@ main(int argc, char **argv)
 		}
 		if (child != -1 && waitpid(child, &status, WNOHANG) == child)
 			proxy_exited(status);
+		if (logger != -1 && waitpid(logger, &status, WNOHANG) == logger) {
+			log_warn("firewall log: exited (%s %d); starting it again "
+			    "in 5 s", WIFEXITED(status) ? "status" : "signal",
+			    WIFEXITED(status) ? WEXITSTATUS(status) :
+			    WTERMSIG(status));
+			logger = -1;
+			logger_next = smtpio_now() + 5000;
+		}
+		if (logger == -1 && logger_next != 0 &&
+		    smtpio_now() >= logger_next)
+			start_logger();
 		if (child == -1 && nlisteners > 0 && next_start != 0 &&
 		    smtpio_now() >= next_start)
 			start_proxy();

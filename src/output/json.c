@@ -6,7 +6,7 @@
 #include "output/printer.h"
 
 void
-json_string(struct strbuf *b, const char *s)
+json_put_string(struct strbuf *b, const char *s)
 {
 	strbuf_putc(b, '"');
 	for (; *s != '\0'; s++) {
@@ -32,7 +32,7 @@ json_key(struct strbuf *b, const char *key, bool *first)
 	if (!*first)
 		strbuf_putc(b, ',');
 	*first = false;
-	json_string(b, key);
+	json_put_string(b, key);
 	strbuf_putc(b, ':');
 }
 
@@ -43,7 +43,7 @@ json_kv_str(struct strbuf *b, const char *key, const char *val, bool *first)
 	if (val == NULL)
 		strbuf_puts(b, "null");
 	else
-		json_string(b, val);
+		json_put_string(b, val);
 }
 
 static void
@@ -150,7 +150,7 @@ json_services(struct strbuf *b, const struct svc_list *l, bool *first)
 		for (i = 0; i < l->n; i++) {
 			if (i > 0)
 				strbuf_putc(b, ',');
-			json_string(b, l->v[i].name);
+			json_put_string(b, l->v[i].name);
 		}
 		strbuf_putc(b, ']');
 	}
@@ -196,7 +196,7 @@ json_iface(struct strbuf *b, const struct policy *p, const struct iface *ifc)
 		if (i > 0)
 			strbuf_putc(b, ',');
 		addr_lit_format(&ifc->addrs[i].lit, buf, sizeof(buf));
-		json_string(b, buf);
+		json_put_string(b, buf);
 	}
 	strbuf_putc(b, ']');
 	json_kv_bool(b, "dynamic", ifc->dynamic, &first);
@@ -241,7 +241,7 @@ json_service(struct strbuf *b, const struct service *s)
 				if (j > 0)
 					strbuf_putc(b, ',');
 				if (name != NULL)
-					json_string(b, name);
+					json_put_string(b, name);
 				else if (e->v[j].lo == e->v[j].hi)
 					strbuf_printf(b, "\"%u\"", e->v[j].lo);
 				else
@@ -441,7 +441,7 @@ json_dynamic(const struct policy *p, struct strbuf *b, bool *first)
 			if (j > 0)
 				strbuf_putc(b, ',');
 			addr_lit_format(&ifc->bound[j], buf, sizeof(buf));
-			json_string(b, buf);
+			json_put_string(b, buf);
 		}
 		strbuf_putc(b, ']');
 		json_key(b, "rules", &f);

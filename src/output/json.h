@@ -8,7 +8,7 @@
 #include "policy/policy.h"
 
 /* A JSON string literal, escaped. */
-void	 json_string(struct strbuf *b, const char *s);
+void	 json_put_string(struct strbuf *b, const char *s);
 /* The whole policy as one JSON object. */
 void	 json_policy(const struct policy *p, struct strbuf *b);
 /* The verdict of `moat test --json`: verdict, rule, line, reason, … */

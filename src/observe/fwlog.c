@@ -1,0 +1,419 @@
+/* fwlog.c: the firewall log's records; see fwlog.h. */
+#include "observe/fwlog.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/addr.h"
+#include "enforce/nftc.h"
+#include "output/json.h"
+
+static const char *const flag_names[] = {
+	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
+};
+
+void
+fwlog_tcp_flags(unsigned flags, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < 8 && n < len; i++)
+		if (flags & (1u << i))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			    n > 0 ? "," : "", flag_names[i]);
+}
+
+/* The transport header at p (len bytes) of protocol proto. */
+static void
+transport(const uint8_t *p, size_t len, struct fwlog_rec *r)
+{
+	switch (r->proto) {
+	case 6:		/* tcp */
+	case 17:	/* udp */
+	case 132:	/* sctp */
+		if (len < 4)
+			return;
+		r->has_ports = true;
+		r->sport = (unsigned)p[0] << 8 | p[1];
+		r->dport = (unsigned)p[2] << 8 | p[3];
+		if (r->proto == 6 && len >= 14)
+			r->tcp_flags = p[13];
+		return;
+	case 1:		/* icmp */
+	case 58:	/* icmpv6 */
+		if (len < 2)
+			return;
+		r->icmp_type = p[0];
+		r->icmp_code = p[1];
+		return;
+	}
+}
+
+int
+fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r)
+{
+	size_t hl;
+	int i;
+
+	r->proto = -1;
+	r->icmp_type = r->icmp_code = -1;
+	if (len < 1)
+		return -1;
+	if (p[0] >> 4 == 4) {
+		if (len < 20 || (hl = (size_t)(p[0] & 0x0f) * 4) < 20 ||
+		    hl > len)
+			return -1;
+		r->length = (unsigned)p[2] << 8 | p[3];
+		r->proto = p[9];
+		r->src = V4_BASE | ((u128)p[12] << 24 | (u128)p[13] << 16 |
+		    (u128)p[14] << 8 | p[15]);
+		r->dst = V4_BASE | ((u128)p[16] << 24 | (u128)p[17] << 16 |
+		    (u128)p[18] << 8 | p[19]);
+		/* A later fragment has no transport header. */
+		if (((p[6] & 0x1f) << 8 | p[7]) == 0)
+			transport(p + hl, len - hl, r);
+		return 0;
+	}
+	if (p[0] >> 4 != 6 || len < 40)
+		return -1;
+	r->length = ((unsigned)p[4] << 8 | p[5]) + 40;
+	r->src = r->dst = 0;
+	for (i = 0; i < 16; i++) {
+		r->src = r->src << 8 | p[8 + i];
+		r->dst = r->dst << 8 | p[24 + i];
+	}
+	r->proto = p[6];
+	hl = 40;
+	/* Extension headers: hop-by-hop, routing, destination options,
+	 * fragment (a later fragment: no transport header). */
+	while (r->proto == 0 || r->proto == 43 || r->proto == 60 ||
+	    r->proto == 44) {
+		size_t ext;
+
+		if (hl + 8 > len)
+			return 0;
+		if (r->proto == 44) {
+			if (((p[hl + 2] << 8 | p[hl + 3]) & 0xfff8) != 0) {
+				r->proto = p[hl];
+				return 0;
+			}
+			ext = 8;
+		} else
+			ext = ((size_t)p[hl + 1] + 1) * 8;
+		r->proto = p[hl];
+		hl += ext;
+	}
+	if (hl <= len)
+		transport(p + hl, len - hl, r);
+	return 0;
+}
+
+/* "moat r5 deny 0123456789abcdef" or "moat dWAN deny ...". */
+static int
+parse_prefix(const char *prefix, struct fwlog_rec *r)
+{
+	char what[80], action[16];
+	unsigned long long hash;
+	char *end;
+
+	if (prefix == NULL || strncmp(prefix, NFTC_LOG_PREFIX,
+	    sizeof(NFTC_LOG_PREFIX) - 1) != 0 ||
+	    sscanf(prefix + sizeof(NFTC_LOG_PREFIX) - 1, "%79s %15s %llx",
+	    what, action, &hash) != 3)
+		return -1;
+	if (strcmp(action, "accept") != 0 && strcmp(action, "deny") != 0 &&
+	    strcmp(action, "reject") != 0)
+		return -1;
+	snprintf(r->action, sizeof(r->action), "%.7s", action);
+	r->hash = hash;
+	if (what[0] == 'r') {
+		long n = strtol(what + 1, &end, 10);
+
+		if (*end != '\0' || n <= 0 || n > 10000000)
+			return -1;
+		r->rule = (int)n;
+	} else if (what[0] == 'd' && what[1] != '\0')
+		snprintf(r->iface, sizeof(r->iface), "%s", what + 1);
+	else
+		return -1;
+	return 0;
+}
+
+int
+fwlog_from_packet(const struct nflog_pkt *pkt, struct fwlog_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	clock_gettime(CLOCK_REALTIME, &r->when);
+	if (parse_prefix(pkt->prefix, r) == -1 || pkt->payload == NULL ||
+	    fwlog_headers(pkt->payload, pkt->plen, r) == -1)
+		return -1;
+	if (pkt->indev != 0 && if_indextoname(pkt->indev, r->in_dev) == NULL)
+		snprintf(r->in_dev, sizeof(r->in_dev), "if%u", pkt->indev);
+	if (pkt->outdev != 0 && if_indextoname(pkt->outdev, r->out_dev) ==
+	    NULL)
+		snprintf(r->out_dev, sizeof(r->out_dev), "if%u", pkt->outdev);
+	return 0;
+}
+
+static const char *
+zone_of(const struct policy *p, const char *dev)
+{
+	size_t i;
+
+	for (i = 0; dev[0] != '\0' && i < p->niface; i++)
+		if (strcmp(p->ifaces[i]->device, dev) == 0)
+			return p->ifaces[i]->name;
+	return "";
+}
+
+void
+fwlog_annotate(struct fwlog_rec *r, const struct policy *p, const char *file)
+{
+	const char *base = strrchr(file, '/');
+	size_t i;
+
+	snprintf(r->file, sizeof(r->file), "%s", base != NULL ? base + 1 :
+	    file);
+	snprintf(r->in, sizeof(r->in), "%s", zone_of(p, r->in_dev));
+	snprintf(r->out, sizeof(r->out), "%s", zone_of(p, r->out_dev));
+	for (i = 0; r->rule > 0 && i < p->nrule; i++)
+		if (p->rules[i]->number == r->rule) {
+			r->line = p->rules[i]->loc.line;
+			snprintf(r->comment, sizeof(r->comment), "%s",
+			    p->rules[i]->comment != NULL ?
+			    p->rules[i]->comment : "");
+			return;
+		}
+	for (i = 0; r->rule == 0 && i < p->niface; i++)
+		if (strcmp(p->ifaces[i]->name, r->iface) == 0)
+			r->line = p->ifaces[i]->loc.line;
+}
+
+static void
+key(struct strbuf *b, const char *k)
+{
+	strbuf_printf(b, ",\"%s\":", k);
+}
+
+static void
+str_or_null(struct strbuf *b, const char *k, const char *v)
+{
+	key(b, k);
+	if (v[0] == '\0')
+		strbuf_puts(b, "null");
+	else
+		json_put_string(b, v);
+}
+
+static void
+int_or_null(struct strbuf *b, const char *k, bool has, long long v)
+{
+	key(b, k);
+	if (has)
+		strbuf_printf(b, "%lld", v);
+	else
+		strbuf_puts(b, "null");
+}
+
+static void
+format_time(const struct timespec *t, char *buf, size_t len, bool iso)
+{
+	struct tm tm;
+	char s[32];
+
+	if (iso) {
+		gmtime_r(&t->tv_sec, &tm);
+		strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf, len, "%s.%03ldZ", s, t->tv_nsec / 1000000);
+	} else {
+		localtime_r(&t->tv_sec, &tm);
+		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	}
+}
+
+void
+fwlog_json(const struct fwlog_rec *r, struct strbuf *b)
+{
+	const struct proto_info *pi = r->proto >= 0 ?
+	    builtin_proto_by_number(r->proto) : NULL;
+	char buf[ADDR_STRLEN + 40];
+
+	format_time(&r->when, buf, sizeof(buf), true);
+	strbuf_puts(b, "{\"time\":");
+	json_put_string(b, buf);
+	key(b, "action");
+	json_put_string(b, r->action);
+	int_or_null(b, "rule", r->rule > 0, r->rule);
+	key(b, "by");
+	json_put_string(b, r->rule > 0 ? "rule" : "default");
+	str_or_null(b, "interface", r->rule > 0 ? "" : r->iface);
+	int_or_null(b, "line", r->line > 0, r->line);
+	str_or_null(b, "file", r->file);
+	str_or_null(b, "comment", r->comment);
+	str_or_null(b, "in", r->in);
+	str_or_null(b, "in_device", r->in_dev);
+	str_or_null(b, "out", r->out);
+	str_or_null(b, "out_device", r->out_dev);
+	key(b, "proto");
+	if (pi != NULL)
+		json_put_string(b, pi->name);
+	else
+		strbuf_printf(b, "%d", r->proto);
+	addr_format(r->src, buf, sizeof(buf));
+	key(b, "src");
+	json_put_string(b, buf);
+	addr_format(r->dst, buf, sizeof(buf));
+	key(b, "dst");
+	json_put_string(b, buf);
+	int_or_null(b, "sport", r->has_ports, r->sport);
+	int_or_null(b, "dport", r->has_ports, r->dport);
+	int_or_null(b, "length", true, r->length);
+	fwlog_tcp_flags(r->tcp_flags, buf, sizeof(buf));
+	str_or_null(b, "tcp_flags", r->proto == 6 ? buf : "");
+	int_or_null(b, "icmp_type", r->icmp_type >= 0, r->icmp_type);
+	int_or_null(b, "icmp_code", r->icmp_code >= 0, r->icmp_code);
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)r->hash);
+	key(b, "policy");
+	json_put_string(b, buf);
+	strbuf_putc(b, '}');
+}
+
+static void
+get_str(json_t *o, const char *k, char *out, size_t len)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	snprintf(out, len, "%s", s != NULL ? s : "");
+}
+
+static long long
+get_int(json_t *o, const char *k, long long dflt)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+int
+fwlog_parse(const char *line, struct fwlog_rec *r)
+{
+	json_t *o = json_loads(line, JSON_DECODE_ANY, NULL);
+	char buf[64], flags[64];
+	const struct proto_info *pi;
+	enum addr_family fam;
+	struct tm tm;
+	int ms = 0, rc = -1;
+	json_t *proto;
+	char *rest;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(o))
+		goto out;
+	get_str(o, "time", buf, sizeof(buf));
+	memset(&tm, 0, sizeof(tm));
+	if ((rest = strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		goto out;
+	sscanf(rest, ".%3dZ", &ms);
+	r->when.tv_sec = timegm(&tm);
+	r->when.tv_nsec = (long)ms * 1000000;
+	get_str(o, "action", r->action, sizeof(r->action));
+	r->rule = (int)get_int(o, "rule", 0);
+	get_str(o, "interface", r->iface, sizeof(r->iface));
+	r->line = (int)get_int(o, "line", 0);
+	get_str(o, "file", r->file, sizeof(r->file));
+	get_str(o, "comment", r->comment, sizeof(r->comment));
+	get_str(o, "in", r->in, sizeof(r->in));
+	get_str(o, "in_device", r->in_dev, sizeof(r->in_dev));
+	get_str(o, "out", r->out, sizeof(r->out));
+	get_str(o, "out_device", r->out_dev, sizeof(r->out_dev));
+	proto = json_object_get(o, "proto");
+	if (json_is_integer(proto))
+		r->proto = (int)json_integer_value(proto);
+	else if ((pi = builtin_proto_by_name(json_string_value(proto) ?
+	    json_string_value(proto) : "")) != NULL)
+		r->proto = pi->number;
+	else
+		r->proto = -1;
+	get_str(o, "src", buf, sizeof(buf));
+	if (addr_parse(buf, &r->src, &fam, flags, sizeof(flags)) == -1)
+		goto out;
+	get_str(o, "dst", buf, sizeof(buf));
+	if (addr_parse(buf, &r->dst, &fam, flags, sizeof(flags)) == -1)
+		goto out;
+	r->has_ports = json_is_integer(json_object_get(o, "sport"));
+	r->sport = (unsigned)get_int(o, "sport", 0);
+	r->dport = (unsigned)get_int(o, "dport", 0);
+	r->length = (unsigned)get_int(o, "length", 0);
+	get_str(o, "tcp_flags", flags, sizeof(flags));
+	for (i = 0; i < 8; i++) {
+		const char *f = strstr(flags, flag_names[i]);
+
+		if (f != NULL)
+			r->tcp_flags |= 1u << i;
+	}
+	r->icmp_type = (int)get_int(o, "icmp_type", -1);
+	r->icmp_code = (int)get_int(o, "icmp_code", -1);
+	get_str(o, "policy", buf, sizeof(buf));
+	r->hash = strtoull(buf, NULL, 16);
+	rc = r->action[0] != '\0' ? 0 : -1;
+out:
+	json_decref(o);
+	return rc;
+}
+
+/* An address and port: 1.2.3.4:25, [2001:db8::1]:25, or the address. */
+static void
+endpoint(struct strbuf *b, u128 a, bool port, unsigned p)
+{
+	char buf[ADDR_STRLEN];
+
+	addr_format(a, buf, sizeof(buf));
+	if (!port)
+		strbuf_puts(b, buf);
+	else if (addr_family_of(a) == FAM_V6)
+		strbuf_printf(b, "[%s]:%u", buf, p);
+	else
+		strbuf_printf(b, "%s:%u", buf, p);
+}
+
+void
+fwlog_text(const struct fwlog_rec *r, struct strbuf *b)
+{
+	const struct proto_info *pi = r->proto >= 0 ?
+	    builtin_proto_by_number(r->proto) : NULL;
+	char buf[64];
+
+	format_time(&r->when, buf, sizeof(buf), false);
+	strbuf_printf(b, "%s %s by ", buf, r->action);
+	if (r->rule > 0)
+		strbuf_printf(b, "rule %d", r->rule);
+	else
+		strbuf_printf(b, "the default of %s", r->iface);
+	if (r->line > 0)
+		strbuf_printf(b, " (%s:%d)", r->file[0] ? r->file : "?",
+		    r->line);
+	strbuf_printf(b, " %s ", r->in[0] != '\0' ? r->in : r->in_dev[0] !=
+	    '\0' ? r->in_dev : "?");
+	endpoint(b, r->src, r->has_ports, r->sport);
+	strbuf_puts(b, " -> ");
+	endpoint(b, r->dst, r->has_ports, r->dport);
+	if (pi != NULL)
+		strbuf_printf(b, " %s", pi->name);
+	else
+		strbuf_printf(b, " proto %d", r->proto);
+	if (r->proto == 6) {
+		fwlog_tcp_flags(r->tcp_flags, buf, sizeof(buf));
+		strbuf_printf(b, " %s", buf);
+	} else if (r->icmp_type >= 0) {
+		const char *name = builtin_icmp_name(r->proto, r->icmp_type);
+
+		if (name != NULL)
+			strbuf_printf(b, " %s", name);
+		else
+			strbuf_printf(b, " type %d", r->icmp_type);
+	}
+}

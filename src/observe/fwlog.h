@@ -1,0 +1,64 @@
+/* fwlog.h: the firewall log's records: a logged packet in moat's words
+ * (which rule, which line, which zone), as one JSON line in
+ * firewall.jsonl, and read back for `moat log`. */
+#ifndef MOAT_FWLOG_H
+#define MOAT_FWLOG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "base/iset.h"
+#include "base/strbuf.h"
+#include "enforce/nflog.h"
+#include "policy/policy.h"
+
+#define FWLOG_FILE	"firewall.jsonl"
+#define FWLOG_TEXT_MAX	160
+
+struct fwlog_rec {
+	struct timespec	 when;		/* CLOCK_REALTIME */
+	char		 action[8];	/* accept, deny, reject */
+	int		 rule;		/* the rule's number; 0: a default */
+	char		 iface[64];	/* a default: its interface's name */
+	uint64_t	 hash;		/* the config's (FNV-1a) */
+	/* From the config with that hash, when it is known: */
+	int		 line;		/* of the rule, or the interface */
+	char		 file[FWLOG_TEXT_MAX];
+	char		 comment[FWLOG_TEXT_MAX];
+	char		 in[64], out[64];	/* zones, "" when unknown */
+	char		 in_dev[IF_NAMESIZE], out_dev[IF_NAMESIZE];
+	/* From the packet: */
+	int		 proto;		/* IP protocol, -1 unknown */
+	u128		 src, dst;
+	bool		 has_ports;
+	unsigned	 sport, dport;
+	unsigned	 length;	/* the IP datagram's */
+	unsigned	 tcp_flags;	/* TCP: the flags byte */
+	int		 icmp_type;	/* ICMP, ICMPv6: type, else -1 */
+	int		 icmp_code;
+};
+
+/* A logged packet as a record: what its prefix says (moat's, nftc.h)
+ * and its headers; -1 when it is not moat's, or its headers cannot be
+ * read.  Devices are named from their indexes. */
+int	 fwlog_from_packet(const struct nflog_pkt *pkt, struct fwlog_rec *r);
+/* The headers of a packet from its IP header on (the parser alone,
+ * bounds checked): 0, or -1 when they cannot be read. */
+int	 fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r);
+/* Line, file, comment and zones from the config p that has r's hash
+ * (file: the name it was applied from). */
+void	 fwlog_annotate(struct fwlog_rec *r, const struct policy *p,
+	    const char *file);
+/* One JSON object, no newline. */
+void	 fwlog_json(const struct fwlog_rec *r, struct strbuf *b);
+/* Back from a JSON line: 0, or -1 when it is not a record. */
+int	 fwlog_parse(const char *line, struct fwlog_rec *r);
+/* In moat's words: "2026-11-30 08:20:01 deny by rule 2 (moat.conf:8) LAN
+ * 192.168.1.50:41234 -> 198.51.100.25:25 tcp SYN", no newline. */
+void	 fwlog_text(const struct fwlog_rec *r, struct strbuf *b);
+/* "SYN,ACK" for a flags byte. */
+void	 fwlog_tcp_flags(unsigned flags, char *buf, size_t len);
+
+#endif

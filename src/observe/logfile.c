@@ -1,0 +1,228 @@
+/* logfile.c: see logfile.h. */
+#include "observe/logfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RETRY_SECS	5	/* after a failure: the disk is not asked
+				   again for this long */
+
+void
+logfile_init(struct logfile *lf, const char *dir, const char *name,
+    uint64_t max, unsigned keep)
+{
+	memset(lf, 0, sizeof(*lf));
+	snprintf(lf->path, sizeof(lf->path), "%s/%s", dir, name);
+	lf->fd = -1;
+	lf->max = max;
+	lf->keep = keep;
+}
+
+static void
+failed(struct logfile *lf, const char *what)
+{
+	snprintf(lf->error, sizeof(lf->error), "%.160s: %s: %s", lf->path,
+	    what, strerror(errno));
+	lf->retry = time(NULL) + RETRY_SECS;
+	if (lf->fd != -1)
+		close(lf->fd);
+	lf->fd = -1;
+}
+
+/* name.K-1 → name.K ... name → name.1; the oldest goes. */
+static int
+rotate(struct logfile *lf)
+{
+	char from[4200], to[4200];
+	unsigned k;
+
+	close(lf->fd);
+	lf->fd = -1;
+	for (k = lf->keep; k >= 1; k--) {
+		if (k == 1)
+			snprintf(from, sizeof(from), "%s", lf->path);
+		else
+			snprintf(from, sizeof(from), "%s.%u", lf->path, k - 1);
+		snprintf(to, sizeof(to), "%s.%u", lf->path, k);
+		if (rename(from, to) == -1 && errno != ENOENT)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+open_log(struct logfile *lf)
+{
+	char dir[4096], *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", lf->path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+			return -1;
+	}
+	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640);
+	if (lf->fd == -1 || fstat(lf->fd, &st) == -1)
+		return -1;
+	lf->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int
+logfile_append(struct logfile *lf, const char *text, size_t len, unsigned n)
+{
+	ssize_t w;
+
+	if (lf->retry != 0 && time(NULL) < lf->retry)
+		goto drop;
+	if (lf->fd == -1 && open_log(lf) == -1) {
+		failed(lf, "open");
+		goto drop;
+	}
+	if (lf->size > 0 && lf->size + len > lf->max) {
+		if (rotate(lf) == -1 || open_log(lf) == -1) {
+			failed(lf, "rotate");
+			goto drop;
+		}
+	}
+	w = write(lf->fd, text, len);
+	if (w != (ssize_t)len) {
+		/* A part of the batch: take it back, so that no reader sees
+		 * half a line. */
+		if (w > 0 && ftruncate(lf->fd, (off_t)lf->size) == -1)
+			lf->size += (uint64_t)w;
+		if (w >= 0)
+			errno = ENOSPC;
+		failed(lf, "write");
+		goto drop;
+	}
+	lf->size += len;
+	lf->written += n;
+	lf->retry = 0;
+	lf->error[0] = '\0';
+	return 0;
+drop:
+	lf->dropped += n;
+	return -1;
+}
+
+void
+logfile_close(struct logfile *lf)
+{
+	if (lf->fd != -1)
+		close(lf->fd);
+	lf->fd = -1;
+}
+
+/* Lines of fp to fn; a last line without its newline is kept for later
+ * (a writer may be in the middle of it): its offset is returned. */
+static long
+read_lines(FILE *fp, void (*fn)(void *, const char *), void *arg)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	long done = ftell(fp);
+
+	while ((got = getline(&line, &cap, fp)) > 0) {
+		if (line[got - 1] != '\n')
+			break;
+		line[got - 1] = '\0';
+		fn(arg, line);
+		done = ftell(fp);
+	}
+	free(line);
+	return done;
+}
+
+int
+logfile_read(const char *dir, const char *name,
+    void (*fn)(void *arg, const char *line), void *arg)
+{
+	char path[4200];
+	int k, any = 0;
+	FILE *fp;
+
+	for (k = 100; k >= 0; k--) {
+		if (k > 0)
+			snprintf(path, sizeof(path), "%s/%s.%d", dir, name, k);
+		else
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		any = 1;
+		read_lines(fp, fn, arg);
+		fclose(fp);
+	}
+	return any ? 0 : -1;
+}
+
+void
+logfile_follow(const char *dir, const char *name,
+    void (*fn)(void *arg, const char *line), void *arg, volatile int *stop)
+{
+	char path[4200];
+	struct stat st;
+	FILE *fp = NULL;
+	ino_t ino = 0;
+	long pos = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* From the end of what is there now. */
+	if (stat(path, &st) == 0) {
+		ino = st.st_ino;
+		pos = (long)st.st_size;
+	}
+	while (!*stop) {
+		if (stat(path, &st) == 0 && (st.st_ino != ino ||
+		    (long)st.st_size < pos)) {
+			/* Rotated (or truncated): the rest of the old file,
+			 * then the new one from its start. */
+			if (fp != NULL) {
+				clearerr(fp);
+				fseek(fp, pos, SEEK_SET);
+				read_lines(fp, fn, arg);
+				fclose(fp);
+			}
+			fp = NULL;
+			ino = st.st_ino;
+			pos = 0;
+		}
+		if (fp == NULL && (fp = fopen(path, "r")) != NULL)
+			fseek(fp, pos, SEEK_SET);
+		if (fp != NULL) {
+			clearerr(fp);
+			fseek(fp, pos, SEEK_SET);
+			pos = read_lines(fp, fn, arg);
+			fflush(stdout);
+		}
+		poll(NULL, 0, 200);
+	}
+	if (fp != NULL)
+		fclose(fp);
+}
+
+const char *
+logfile_dir(const char *configured)
+{
+	const char *d = getenv("MOAT_LOG_DIR");
+
+	if (d != NULL && *d != '\0')
+		return d;
+	return configured != NULL ? configured : "/var/log/moat";
+}
+
+const char *
+logfile_run_dir(void)
+{
+	const char *d = getenv("MOAT_RUN_DIR");
+
+	return d != NULL && *d != '\0' ? d : LOG_RUN_DIR;
+}
