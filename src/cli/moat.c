@@ -16,6 +16,8 @@
 #include "enforce/nftc.h"
 #include "enforce/probe.h"
 #include "enforce/rtnl.h"
+#include "observe/fwlog.h"
+#include "observe/logfile.h"
 #include "output/json.h"
 #include "output/printer.h"
 #include "policy/load.h"
@@ -606,6 +608,27 @@ cmd_history(void)
 	return 0;
 }
 
+/* The firewall log's figures, as moatd's logger last wrote them. */
+static void
+status_fwlog(void)
+{
+	struct fwlog_stats st;
+	long long age;
+
+	if (fwlog_stats_read(logfile_run_dir(), &st) == -1)
+		return;
+	age = (long long)time(NULL) - st.updated;
+	printf("firewall log: %s: %llu records written, %llu lost by the "
+	    "kernel, %llu by the disk%s%s%s\n", st.file,
+	    (unsigned long long)st.written,
+	    (unsigned long long)st.lost_kernel,
+	    (unsigned long long)st.lost_disk, st.error[0] ? " (" : "",
+	    st.error, st.error[0] ? ")" : "");
+	if (age > 5)
+		printf("warning: the firewall log's figures are %lld s old: is "
+		    "moatd running?\n", age);
+}
+
 static int
 cmd_status(void)
 {
@@ -674,6 +697,7 @@ cmd_status(void)
 		    (unsigned long long)k->bytes, strbuf_str(&rule));
 		strbuf_free(&rule);
 	}
+	status_fwlog();
 	rc = 0;
 out:
 	if (rc != 0)

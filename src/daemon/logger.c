@@ -135,26 +135,17 @@ flush(struct logger *L)
 static void
 write_stats(struct logger *L)
 {
-	char path[4200], tmp[4300];
-	FILE *fp;
+	struct fwlog_stats st;
 
-	snprintf(path, sizeof(path), "%s/" LOGGER_STATS, L->c->run);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fp = fopen(tmp, "w")) == NULL)
-		return;
-	fprintf(fp, "{\"file\":\"%s\",\"written\":%llu,\"lost_kernel\":%llu,"
-	    "\"lost_disk\":%llu,\"unreadable\":%llu,\"error\":\"", L->lf.path,
-	    (unsigned long long)L->lf.written, (unsigned long long)L->lost,
-	    (unsigned long long)L->lf.dropped,
-	    (unsigned long long)L->unreadable);
-	for (const char *s = L->lf.error; *s != '\0'; s++)
-		if (*s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
-			fputc(*s, fp);
-	fprintf(fp, "\",\"updated\":%lld}\n", (long long)time(NULL));
-	if (fclose(fp) == 0)
-		rename(tmp, path);
-	else
-		unlink(tmp);
+	memset(&st, 0, sizeof(st));
+	snprintf(st.file, sizeof(st.file), "%s", L->lf.path);
+	st.written = L->lf.written;
+	st.lost_kernel = L->lost;
+	st.lost_disk = L->lf.dropped;
+	st.unreadable = L->unreadable;
+	snprintf(st.error, sizeof(st.error), "%s", L->lf.error);
+	st.updated = (long long)time(NULL);
+	fwlog_stats_write(L->c->run, &st);
 }
 
 int

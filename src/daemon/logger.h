@@ -4,14 +4,12 @@
 
 #include <stdint.h>
 
-#define LOGGER_STATS	"firewall-log.json"	/* in the run directory */
-
 struct logger_conf {
 	const char	*state;		/* the history: configs by hash */
 	const char	*dir;		/* the log directory */
 	uint64_t	 max;		/* bytes before a rotation */
 	unsigned	 keep;		/* rotated files */
-	const char	*run;		/* where LOGGER_STATS goes */
+	const char	*run;		/* where FWLOG_STATS goes */
 };
 
 /* Read the firewall log group and write its records, until killed.

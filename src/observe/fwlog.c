@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/addr.h"
 #include "enforce/nftc.h"
@@ -142,6 +143,30 @@ parse_prefix(const char *prefix, struct fwlog_rec *r)
 	return 0;
 }
 
+/* A device's name from its index, remembered for a second (a flood of
+ * records would otherwise ask the kernel twice a packet). */
+static void
+dev_name(uint32_t index, char *name)
+{
+	static struct {
+		uint32_t	index;
+		time_t		when;
+		char		name[IF_NAMESIZE];
+	} cache[16];
+	time_t now = time(NULL);
+	unsigned slot = index % 16;
+
+	if (cache[slot].index == index && cache[slot].when == now) {
+		memcpy(name, cache[slot].name, IF_NAMESIZE);
+		return;
+	}
+	if (if_indextoname(index, name) == NULL)
+		snprintf(name, IF_NAMESIZE, "if%u", (unsigned)index);
+	cache[slot].index = index;
+	cache[slot].when = now;
+	memcpy(cache[slot].name, name, IF_NAMESIZE);
+}
+
 int
 fwlog_from_packet(const struct nflog_pkt *pkt, struct fwlog_rec *r)
 {
@@ -150,11 +175,10 @@ fwlog_from_packet(const struct nflog_pkt *pkt, struct fwlog_rec *r)
 	if (parse_prefix(pkt->prefix, r) == -1 || pkt->payload == NULL ||
 	    fwlog_headers(pkt->payload, pkt->plen, r) == -1)
 		return -1;
-	if (pkt->indev != 0 && if_indextoname(pkt->indev, r->in_dev) == NULL)
-		snprintf(r->in_dev, sizeof(r->in_dev), "if%u", pkt->indev);
-	if (pkt->outdev != 0 && if_indextoname(pkt->outdev, r->out_dev) ==
-	    NULL)
-		snprintf(r->out_dev, sizeof(r->out_dev), "if%u", pkt->outdev);
+	if (pkt->indev != 0)
+		dev_name(pkt->indev, r->in_dev);
+	if (pkt->outdev != 0)
+		dev_name(pkt->outdev, r->out_dev);
 	return 0;
 }
 
@@ -416,4 +440,57 @@ fwlog_text(const struct fwlog_rec *r, struct strbuf *b)
 		else
 			strbuf_printf(b, " type %d", r->icmp_type);
 	}
+}
+
+int
+fwlog_stats_write(const char *run, const struct fwlog_stats *st)
+{
+	char path[4200], tmp[4300];
+	struct strbuf b;
+	FILE *fp;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/" FWLOG_STATS, run);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	strbuf_init(&b, 0);
+	strbuf_puts(&b, "{\"file\":");
+	json_put_string(&b, st->file);
+	strbuf_printf(&b, ",\"written\":%llu,\"lost_kernel\":%llu,"
+	    "\"lost_disk\":%llu,\"unreadable\":%llu,\"error\":",
+	    (unsigned long long)st->written,
+	    (unsigned long long)st->lost_kernel,
+	    (unsigned long long)st->lost_disk,
+	    (unsigned long long)st->unreadable);
+	json_put_string(&b, st->error);
+	strbuf_printf(&b, ",\"updated\":%lld}\n", st->updated);
+	if (!strbuf_failed(&b) && (fp = fopen(tmp, "w")) != NULL) {
+		if (fwrite(strbuf_str(&b), 1, b.len, fp) == b.len &&
+		    fclose(fp) == 0 && rename(tmp, path) == 0)
+			rc = 0;
+		else
+			unlink(tmp);
+	}
+	strbuf_free(&b);
+	return rc;
+}
+
+int
+fwlog_stats_read(const char *run, struct fwlog_stats *st)
+{
+	char path[4200];
+	json_t *o;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(path, sizeof(path), "%s/" FWLOG_STATS, run);
+	if ((o = json_load_file(path, 0, NULL)) == NULL)
+		return -1;
+	get_str(o, "file", st->file, sizeof(st->file));
+	st->written = (uint64_t)get_int(o, "written", 0);
+	st->lost_kernel = (uint64_t)get_int(o, "lost_kernel", 0);
+	st->lost_disk = (uint64_t)get_int(o, "lost_disk", 0);
+	st->unreadable = (uint64_t)get_int(o, "unreadable", 0);
+	get_str(o, "error", st->error, sizeof(st->error));
+	st->updated = get_int(o, "updated", 0);
+	json_decref(o);
+	return 0;
 }

@@ -61,4 +61,23 @@ void	 fwlog_text(const struct fwlog_rec *r, struct strbuf *b);
 /* "SYN,ACK" for a flags byte. */
 void	 fwlog_tcp_flags(unsigned flags, char *buf, size_t len);
 
+/* The firewall log's own figures, written by moatd's logger every second
+ * (FWLOG_STATS in the run directory), read by moat status and metrics. */
+#define FWLOG_STATS	"firewall-log.json"
+
+struct fwlog_stats {
+	char		 file[4096];	/* the log it writes */
+	uint64_t	 written;	/* records */
+	uint64_t	 lost_kernel;	/* the kernel could not hand over */
+	uint64_t	 lost_disk;	/* the disk did not take */
+	uint64_t	 unreadable;	/* packets that were not moat's */
+	char		 error[256];	/* the disk's last failure, or "" */
+	long long	 updated;	/* time(2) of the figures */
+};
+
+/* Write st to run/FWLOG_STATS whole (a temporary file renamed). */
+int	 fwlog_stats_write(const char *run, const struct fwlog_stats *st);
+/* Read them: 0, or -1 when there are none (no logger ran). */
+int	 fwlog_stats_read(const char *run, struct fwlog_stats *st);
+
 #endif

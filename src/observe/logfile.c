@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RETRY_SECS	5	/* after a failure: the disk is not asked
+#define RETRY_SECS	2	/* after a failure: the disk is not asked
 				   again for this long */
 
 void
