@@ -130,6 +130,7 @@ nflog_fd(const struct nflog *n)
 
 struct attrs {
 	const struct nlattr	*tb[NFULA_MAX + 1];
+	const char		*end;	/* of the message, as it says */
 	bool			 bad;
 };
 
@@ -139,6 +140,12 @@ attr_cb(const struct nlattr *attr, void *data)
 	struct attrs *a = data;
 	int type = mnl_attr_get_type(attr);
 
+	/* libmnl bounds attributes by the message's aligned length: one
+	 * that says it is shorter than that must still hold them. */
+	if ((const char *)attr + attr->nla_len > a->end) {
+		a->bad = true;
+		return MNL_CB_ERROR;
+	}
 	if (mnl_attr_type_valid(attr, NFULA_MAX) < 0)
 		return MNL_CB_OK;	/* newer than us: skipped */
 	switch (type) {
@@ -171,6 +178,7 @@ nflog_parse(const void *msg, size_t len, struct nflog_pkt *pkt)
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg))
 		return -1;
 	nfg = mnl_nlmsg_get_payload(nlh);
+	a.end = (const char *)msg + nlh->nlmsg_len;
 	if (mnl_attr_parse(nlh, sizeof(*nfg), attr_cb, &a) != MNL_CB_OK ||
 	    a.bad)
 		return -1;

@@ -1,0 +1,228 @@
+/* test_fwlog.c: the firewall log's parsers on what the kernel sends and
+ * on garbage: NFLOG messages (truncated, bad attribute lengths, a prefix
+ * without its NUL), packet headers cut anywhere, and a record's JSON
+ * line read back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+
+#include "base/addr.h"
+#include "enforce/nflog.h"
+#include "observe/fwlog.h"
+
+/* An IPv4 TCP SYN 192.168.50.12:41234 -> 198.51.100.25:25. */
+static const uint8_t syn4[40] = {
+	0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0,
+	192, 168, 50, 12, 198, 51, 100, 25,
+	0xa1, 0x12, 0, 25, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff,
+	0, 0, 0, 0,
+};
+
+static size_t
+build(char *buf, const char *prefix, const void *payload, size_t plen)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = 2;
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, prefix);
+	mnl_attr_put_u32(nlh, NFULA_IFINDEX_INDEV, htonl(1));
+	mnl_attr_put_u32(nlh, NFULA_SEQ, htonl(41));
+	mnl_attr_put(nlh, NFULA_PAYLOAD, plen, payload);
+	return nlh->nlmsg_len;
+}
+
+static void
+test_nflog_parse(void **state)
+{
+	char buf[1024], copy[1024];
+	struct nflog_pkt pkt;
+	size_t len, cut;
+
+	(void)state;
+	len = build(buf, "moat r2 deny 0123456789abcdef", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_string_equal(pkt.prefix, "moat r2 deny 0123456789abcdef");
+	assert_int_equal(pkt.indev, 1);
+	assert_true(pkt.has_seq);
+	assert_int_equal(pkt.seq, 41);
+	assert_int_equal(pkt.plen, sizeof(syn4));
+	/* Cut anywhere: refused, or (cut between attributes) parsed within
+	 * what is there. */
+	for (cut = 0; cut < len; cut++) {
+		int rc;
+
+		memcpy(copy, buf, len);
+		((struct nlmsghdr *)copy)->nlmsg_len = (uint32_t)cut;
+		rc = nflog_parse(copy, cut, &pkt);
+		if (cut < sizeof(struct nlmsghdr) + sizeof(struct nfgenmsg))
+			assert_int_equal(rc, -1);
+		if (rc == 0 && pkt.payload != NULL)
+			assert_true(pkt.payload + pkt.plen <=
+			    (const uint8_t *)copy + cut);
+		if (rc == 0 && pkt.prefix != NULL)
+			assert_true(pkt.prefix + strlen(pkt.prefix) <
+			    copy + cut);
+	}
+	/* The message says it is longer than it is. */
+	memcpy(copy, buf, len);
+	((struct nlmsghdr *)copy)->nlmsg_len = (uint32_t)len + 100;
+	assert_int_equal(nflog_parse(copy, len, &pkt), -1);
+	/* Every attribute length byte set to garbage: never read past. */
+	for (cut = sizeof(struct nlmsghdr) + sizeof(struct nfgenmsg);
+	    cut < len; cut++) {
+		int v;
+
+		for (v = 0; v < 256; v += 17) {
+			memcpy(copy, buf, len);
+			copy[cut] = (char)v;
+			if (nflog_parse(copy, len, &pkt) == 0 &&
+			    pkt.payload != NULL)
+				assert_true(pkt.payload + pkt.plen <=
+				    (const uint8_t *)copy + len);
+		}
+	}
+	/* A prefix without its NUL: refused. */
+	len = build(buf, "moat", syn4, sizeof(syn4));
+	memcpy(copy, buf, len);
+	for (cut = 0; cut + 4 < len; cut++)
+		if (memcmp(copy + cut, "moat", 5) == 0)
+			copy[cut + 4] = 'x';
+	assert_int_equal(nflog_parse(copy, len, &pkt), -1);
+	/* Not a packet of NFLOG. */
+	memcpy(copy, buf, len);
+	((struct nlmsghdr *)copy)->nlmsg_type = NLMSG_DONE;
+	assert_int_equal(nflog_parse(copy, len, &pkt), -1);
+}
+
+static void
+test_headers(void **state)
+{
+	static const uint8_t icmp6[48] = {
+		0x60, 0, 0, 0, 0, 8, 58, 64,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0x50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0x51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x25,
+		128, 0, 0, 0, 0, 1, 0, 1,
+	};
+	struct fwlog_rec r;
+	char buf[64];
+	size_t cut;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers(syn4, sizeof(syn4), &r), 0);
+	assert_int_equal(r.proto, 6);
+	assert_true(r.has_ports);
+	assert_int_equal(r.sport, 41234);
+	assert_int_equal(r.dport, 25);
+	assert_int_equal(r.length, 40);
+	fwlog_tcp_flags(r.tcp_flags, buf, sizeof(buf));
+	assert_string_equal(buf, "SYN");
+	addr_format(r.src, buf, sizeof(buf));
+	assert_string_equal(buf, "192.168.50.12");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers(icmp6, sizeof(icmp6), &r), 0);
+	assert_int_equal(r.proto, 58);
+	assert_int_equal(r.icmp_type, 128);
+	assert_false(r.has_ports);
+	addr_format(r.dst, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8:51::25");
+	/* Cut anywhere (ASan watches): the IP header whole, or refused. */
+	for (cut = 0; cut <= sizeof(syn4); cut++) {
+		uint8_t *p = malloc(cut + 1);
+
+		memcpy(p, syn4, cut);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(fwlog_headers(p, cut, &r), cut >= 20 ? 0 : -1);
+		if (cut < 24)
+			assert_false(r.has_ports);
+		free(p);
+	}
+	for (cut = 0; cut <= sizeof(icmp6); cut++) {
+		uint8_t *p = malloc(cut + 1);
+
+		memcpy(p, icmp6, cut);
+		assert_int_equal(fwlog_headers(p, cut, &r), cut >= 40 ? 0 : -1);
+		free(p);
+	}
+	/* An IPv4 header length past the packet. */
+	{
+		uint8_t bad[40];
+
+		memcpy(bad, syn4, sizeof(bad));
+		bad[0] = 0x4f;
+		assert_int_equal(fwlog_headers(bad, sizeof(bad), &r), -1);
+	}
+}
+
+static void
+test_record_roundtrip(void **state)
+{
+	char buf[1024];
+	struct nflog_pkt pkt;
+	struct fwlog_rec r, back;
+	struct strbuf json, text;
+	size_t len;
+
+	(void)state;
+	len = build(buf, "moat r2 deny 0123456789abcdef", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), 0);
+	assert_int_equal(r.rule, 2);
+	assert_string_equal(r.action, "deny");
+	assert_true(r.hash == 0x0123456789abcdefull);
+	strbuf_init(&json, 0);
+	fwlog_json(&r, &json);
+	assert_int_equal(fwlog_parse(strbuf_str(&json), &back), 0);
+	assert_int_equal(back.rule, 2);
+	assert_true(back.src == r.src && back.dst == r.dst);
+	assert_int_equal(back.dport, 25);
+	assert_int_equal(back.tcp_flags, r.tcp_flags);
+	assert_true(back.hash == r.hash);
+	assert_int_equal(back.when.tv_sec, r.when.tv_sec);
+	strbuf_init(&text, 0);
+	fwlog_text(&back, &text);
+	assert_non_null(strstr(strbuf_str(&text), "deny by rule 2 "));
+	assert_non_null(strstr(strbuf_str(&text),
+	    "192.168.50.12:41234 -> 198.51.100.25:25 tcp SYN"));
+	strbuf_free(&json);
+	strbuf_free(&text);
+	/* Not moat's prefix, or not its form: not a record. */
+	len = build(buf, "ulogd", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), -1);
+	len = build(buf, "moat r0 deny 12", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), -1);
+	len = build(buf, "moat dWAN maybe 12", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), -1);
+	/* Lines that are not records are refused, not crashed on. */
+	assert_int_equal(fwlog_parse("", &back), -1);
+	assert_int_equal(fwlog_parse("{\"time\":3}", &back), -1);
+	assert_int_equal(fwlog_parse("[1,2]", &back), -1);
+	assert_int_equal(fwlog_parse("{\"time\":\"2026-11-30T08:00:00.000Z\","
+	    "\"action\":\"deny\",\"src\":\"nope\"}", &back), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nflog_parse),
+		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_record_roundtrip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
