@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""differential.py MOAT LABGEN PREFIX NPOLICIES NFLOWS WORKDIR
+"""differential.py MOAT LABGEN PREFIX NPOLICIES NFLOWS WORKDIR [MOATD]
 
 For each of NPOLICIES random lab policies (labgen): apply it in the gw
 namespace, send every flow for real from the lan or wan namespace (one TCP
 SYN, UDP datagram or ICMP echo request), and read which named counter of
 table inet moat counted it.  That counter names the rule that decided the
 flow in the kernel; it must be the one `moat`'s evaluator names.
+
+With MOATD: every rule and interface default logs, moatd runs in the gw
+namespace, and for every flow a rule or a default decided, the firewall
+log's record (moatd's, from NFLOG) must name that same rule or default.
 Prints the agreement; exits 1 on any difference.
 """
 import ctypes
@@ -89,15 +93,77 @@ def deciding(before, after):
                   (not n.startswith("forward_") or n.endswith("_accept")))
 
 
+class Log:
+    """The firewall log moatd writes, read as it grows."""
+
+    def __init__(self, path):
+        self.path = path
+        self.pos = 0
+        self.pending = []
+
+    def record(self, src, dst, sport, timeout=3.0):
+        """The next record of a packet from src (port sport, or to dst
+        when it has no ports: a port forward rewrites dst), or None."""
+        end = time.time() + timeout
+        while True:
+            for i, r in enumerate(self.pending):
+                if r["src"] == src and (r["sport"] == sport if sport else
+                                        r["dst"] == dst):
+                    del self.pending[:i + 1]
+                    return r
+            try:
+                with open(self.path) as f:
+                    f.seek(self.pos)
+                    data = f.read()
+            except FileNotFoundError:
+                data = ""
+            whole = data[:data.rfind("\n") + 1]
+            self.pos += len(whole.encode())
+            self.pending += [json.loads(l) for l in whole.splitlines()]
+            if not whole:
+                if time.time() > end:
+                    return None
+                time.sleep(0.02)
+
+
+def named(rec):
+    """The counter a log record stands for."""
+    if rec is None:
+        return "no record"
+    if rec["rule"] is not None:
+        return f"rule_{rec['rule']}"
+    return f"default_{rec['interface']}"
+
+
 def main():
     moat, labgen, prefix, npol, nflows, work = sys.argv[1:7]
+    moatd = sys.argv[7] if len(sys.argv) > 7 else None
     gw = prefix + "gw"
-    agree = total = dispatched = 0
+    agree = total = dispatched = logged = log_agree = 0
     by_kind = {}
+    log = Log(os.path.join(os.environ.get("MOAT_LOG_DIR", work),
+                           "firewall.jsonl")) if moatd else None
+    daemon = None
     for i in range(int(npol)):
         d = os.path.join(work, f"p{i}")
         os.makedirs(d, exist_ok=True)
-        subprocess.run([labgen, str(i), nflows, d], check=True)
+        subprocess.run([labgen, str(i), nflows, d] + (["log"] if moatd else
+                                                       []), check=True)
+        if moatd and daemon is None:
+            daemon = subprocess.Popen(["ip", "netns", "exec", gw, moatd,
+                                       "-f", os.path.join(d, "policy.conf")],
+                                      stdout=subprocess.DEVNULL,
+                                      stderr=open(os.path.join(work,
+                                                  "moatd.log"), "w"))
+            for _ in range(100):
+                time.sleep(0.1)
+                with open(os.path.join(work, "moatd.log")) as f:
+                    if "firewall log: NFLOG" in f.read():
+                        break
+            else:
+                print("moatd did not start its firewall log")
+                daemon.terminate()
+                return 1
         r = subprocess.run(["ip", "netns", "exec", gw, moat, "apply", "-f",
                             os.path.join(d, "policy.conf")],
                            capture_output=True, text=True)
@@ -113,6 +179,7 @@ def main():
         for side, src, dst, proto, port, want, verdict in flows:
             before = counters(gw)
             s = send(prefix + side, src, dst, proto, int(port))
+            sport = s.getsockname()[1] if proto in ("tcp", "udp") else None
             got = []
             for _ in range(100):
                 after = counters(gw)
@@ -122,6 +189,16 @@ def main():
                 time.sleep(0.005)
             s.close()
             total += 1
+            if log is not None and (want.startswith("rule_") or
+                                    want.startswith("default_")):
+                rec = log.record(src, dst, sport)
+                logged += 1
+                if named(rec) == want:
+                    log_agree += 1
+                else:
+                    print(f"policy {i} ({d}/policy.conf): {side} {src} -> "
+                          f"{dst} {proto}/{port}: moat test says {want}, "
+                          f"the firewall log says {named(rec)}: {rec}")
             if got == [want]:
                 agree += 1
                 kind = want.split("_")[0]
@@ -134,7 +211,15 @@ def main():
           f"kernel's deciding rule equals moat test's for {agree} "
           f"({', '.join(f'{k}: {v}' for k, v in sorted(by_kind.items()))}); "
           f"{dispatched} policies compiled to source dispatch")
-    if dispatched == 0:
+    if daemon is not None:
+        daemon.terminate()
+        daemon.wait()
+    if log is not None:
+        print(f"firewall log: {logged} flows decided by a rule or a default; "
+              f"the record names moat test's rule for {log_agree}")
+        if logged < 200 or log_agree != logged:
+            return 1
+    elif dispatched == 0:
         print("no policy took the source-dispatch path")
         return 1
     return 0 if agree == total and total > 0 else 1

@@ -4,6 +4,15 @@
 # MOAT_DIFF_POLICIES and MOAT_DIFF_FLOWS scale it (default 50 x 40).
 . "$(dirname "$0")/lib.sh"
 labgen=$2
+# A third argument, moatd: every rule logs, and the firewall log's record
+# of each flow must name the same rule (fewer, larger policies).
+if [ $# -ge 3 ]; then
+	export MOAT_LOG_DIR="$tmp/log"
+	python3 "$here/differential.py" "$MOAT" "$labgen" "$MOAT_LAB" \
+		"${MOAT_DIFF_POLICIES:-12}" "${MOAT_DIFF_FLOWS:-30}" "$tmp" \
+		"$(cd "$(dirname "$3")" && pwd)/$(basename "$3")" || failed=1
+	finish
+fi
 python3 "$here/differential.py" "$MOAT" "$labgen" "$MOAT_LAB" \
 	"${MOAT_DIFF_POLICIES:-50}" "${MOAT_DIFF_FLOWS:-40}" "$tmp" || failed=1
 finish

@@ -104,7 +104,7 @@ expr(struct rng *r, int fam, int nobj, bool bang, struct strbuf *b)
 }
 
 static void
-policy(struct rng *r, struct strbuf *b, bool large)
+policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 {
 	static const char *const actions[] = { "accept", "deny", "reject" };
 	static const char *const svcs[] = { "SMTP", "HTTP", "SSH", "DNS",
@@ -118,9 +118,13 @@ policy(struct rng *r, struct strbuf *b, bool large)
 		nrules = 40 + (int)rng_below(r, 40);
 
 	strbuf_printf(b, "interface LAN device gwl0 address 192.168.50.1/24 "
-	    "address 2001:db8:50::1/64%s\n", defs[rng_below(r, 4)]);
+	    "address 2001:db8:50::1/64%s%s\n", defs[rng_below(r, 4)],
+	    logged ? " log-default on" : "");
 	strbuf_printf(b, "interface WAN device gww0 address 198.51.100.1/24 "
-	    "address 2001:db8:51::1/64%s\n", defs[rng_below(r, 4)]);
+	    "address 2001:db8:51::1/64%s%s\n", defs[rng_below(r, 4)],
+	    logged ? " log-default on" : "");
+	if (logged)
+		strbuf_puts(b, "logging {\n    rate 0\n}\n");
 	if (chance(r, 30))
 		strbuf_puts(b, "anti-lockout off\n");
 	for (i = 0; i < nobj; i++) {
@@ -157,6 +161,8 @@ policy(struct rng *r, struct strbuf *b, bool large)
 			else
 				strbuf_printf(b, " service %s", pick(r, svcs, 9));
 		}
+		if (logged)
+			strbuf_puts(b, " log");
 		if (chance(r, 10))
 			strbuf_puts(b, " disabled");
 		strbuf_putc(b, '\n');
@@ -318,14 +324,15 @@ main(int argc, char **argv)
 	FILE *fp;
 	int i, n;
 
-	if (argc != 4)
+	/* labgen SEED NFLOWS DIR [log]: log: every rule and default logs */
+	if (argc != 4 && (argc != 5 || strcmp(argv[4], "log") != 0))
 		return 2;
 	r.s = strtoull(argv[1], NULL, 10) * 7919 + 1;
 	n = atoi(argv[2]);
 	strbuf_init(&b, 0);
 	do {		/* some draws are invalid (families): draw again */
 		strbuf_reset(&b);
-		policy(&r, &b, strtoul(argv[1], NULL, 10) % 3 == 2);
+		policy(&r, &b, strtoul(argv[1], NULL, 10) % 3 == 2, argc == 5);
 		p = policy_parse("policy.conf", strbuf_str(&b), b.len);
 		if (p != NULL && !policy_valid(p)) {
 			policy_free(p);
