@@ -13,6 +13,7 @@
 #include "base/addr.h"
 #include "observe/fwlog.h"
 #include "observe/logfile.h"
+#include "observe/mailstats.h"
 #include "policy/load.h"
 
 struct filter {
@@ -124,6 +125,83 @@ log_dir(char *buf, size_t len)
 	    p->logging.directory : NULL));
 	policy_free(p);
 	return buf;
+}
+
+/* A mail.jsonl record: --since applies, then words or JSON. */
+static void
+show_mail(void *arg, const char *line)
+{
+	struct filter *f = arg;
+	struct strbuf b;
+	struct tm tm;
+	const char *t = strstr(line, "\"time\":\"");
+
+	memset(&tm, 0, sizeof(tm));
+	if (f->since > 0 && (t == NULL || strptime(t + 8,
+	    "%Y-%m-%dT%H:%M:%S", &tm) == NULL || timegm(&tm) < f->since))
+		return;
+	strbuf_init(&b, 0);
+	if (mailstats_text(line, &b) == 0) {
+		f->shown++;
+		puts(f->json ? line : strbuf_str(&b));
+	}
+	strbuf_free(&b);
+}
+
+int
+cmd_mail_log(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct filter f = { 0 };
+	bool follow = false;
+	char dir[4096];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': follow = true; break;
+		case 'j': f.json = true; break;
+		case 'S':
+			if (parse_since(optarg, &f.since) == -1)
+				return 2;
+			break;
+		case 'h':
+			puts("usage: moat mail-log [-f] [--since TIME] [--json]");
+			return 0;
+		default:
+			fprintf(stderr, "moat: mail-log: %s: unknown option, or "
+			    "one without its value\nsee 'moat --help'\n",
+			    argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "moat: mail-log: unexpected argument '%s'\n",
+		    argv[optind]);
+		return 2;
+	}
+	log_dir(dir, sizeof(dir));
+	if (logfile_read(dir, MAILLOG_FILE, show_mail, &f) == -1 && !follow) {
+		fprintf(stderr, "moat: mail-log: no mail log in %s (moatd writes "
+		    "it for each message its SMTP proxy handles)\n", dir);
+		return 1;
+	}
+	if (follow) {
+		signal(SIGINT, on_int);
+		signal(SIGTERM, on_int);
+		signal(SIGPIPE, on_int);
+		fflush(stdout);
+		logfile_follow(dir, MAILLOG_FILE, show_mail, &f, &stop);
+	}
+	return 0;
 }
 
 int

@@ -18,6 +18,7 @@
 #include "enforce/rtnl.h"
 #include "observe/fwlog.h"
 #include "observe/logfile.h"
+#include "observe/mailstats.h"
 #include "output/json.h"
 #include "output/printer.h"
 #include "policy/load.h"
@@ -68,6 +69,9 @@ static const struct command_help {
 	  "         [--since TIME] [--json]",
 	  "the firewall log: what the rules with log and the logged\n"
 	  "defaults decided, in moat's words; -f follows it" },
+	{ "mail-log", "moat mail-log [-f] [--since TIME] [--json]",
+	  "the mail log: one line per message the SMTP proxy handled\n"
+	  "(verdict, signature, sender, client, size, reply)" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -608,6 +612,56 @@ cmd_history(void)
 	return 0;
 }
 
+static void
+print_counts(const char *what, const struct mail_counts *c)
+{
+	printf("  %-12s %llu messages: %llu clean, %llu virus, %llu not "
+	    "scanned (engine), %llu too big, %llu temporary failures; %llu "
+	    "bytes\n", what, (unsigned long long)(c ? c->messages : 0),
+	    (unsigned long long)(c ? c->clean : 0),
+	    (unsigned long long)(c ? c->virus : 0),
+	    (unsigned long long)(c ? c->scan_failures : 0),
+	    (unsigned long long)(c ? c->size_rejects : 0),
+	    (unsigned long long)(c ? c->tempfail : 0),
+	    (unsigned long long)(c ? c->bytes : 0));
+}
+
+/* The Gateway Anti-Virus: its engine and figures (moatd keeps them). */
+static void
+status_antivirus(void)
+{
+	struct mailstats m;
+	char hour[16], day[16], when[32];
+	time_t t;
+	struct tm tm;
+
+	if (mailstats_load(apply_state_dir(), &m) == -1 || m.updated == 0)
+		return;
+	printf("antivirus: %s", m.engine[0] ? m.engine : "no engine");
+	if (m.signatures > 0)
+		printf(", %u signatures", m.signatures);
+	if (m.db_version > 0) {
+		t = (time_t)m.db_time;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
+		    localtime_r(&t, &tm));
+		printf(", database version %u of %s", m.db_version, when);
+	}
+	if (m.engine_error[0] != '\0')
+		printf(" (%s)", m.engine_error);
+	printf("; %u open sessions\n", m.sessions);
+	mailstats_keys((long long)time(NULL), hour, day);
+	t = (time_t)m.started;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t,
+	    &tm));
+	printf("  since moatd started (%s):\n", when);
+	print_counts("", &m.since_start);
+	print_counts("today:", mailstats_period(&m, true, day));
+	print_counts("in total:", &m.total);
+	if (m.last_virus_time[0] != '\0')
+		printf("  last virus: %s at %s, from %s\n", m.last_virus_sig,
+		    m.last_virus_time, m.last_virus_client);
+}
+
 /* The firewall log's figures, as moatd's logger last wrote them. */
 static void
 status_fwlog(void)
@@ -698,6 +752,7 @@ cmd_status(void)
 		strbuf_free(&rule);
 	}
 	status_fwlog();
+	status_antivirus();
 	rc = 0;
 out:
 	if (rc != 0)
@@ -794,6 +849,8 @@ main(int argc, char **argv)
 	/* Its own options: -f follows there. */
 	if (strcmp(cmd, "log") == 0)
 		return cmd_log(argc - 1, argv + 1);
+	if (strcmp(cmd, "mail-log") == 0)
+		return cmd_mail_log(argc - 1, argv + 1);
 	optind = 2;
 	opterr = 0;		/* one line of ours instead */
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {

@@ -51,6 +51,7 @@
 #include "enforce/route.h"
 #include "enforce/rtnl.h"
 #include "observe/logfile.h"
+#include "observe/mailstats.h"
 #include "policy/load.h"
 #include "policy/policy.h"
 #include "smtp/server.h"
@@ -257,6 +258,119 @@ configure_logger(const struct policy *p)
 	start_logger();
 }
 
+/* ---- the mail log and its figures ------------------------------------ */
+
+static int events = -1;			/* the proxy's events, our end */
+static char events_buf[8192];
+static size_t events_len;
+static struct mailstats mstats;
+static bool mstats_dirty;
+static struct logfile mail_log;
+
+/* At the start: the figures so far, and where the mail log goes. */
+static void
+mail_prepare(const struct policy *p)
+{
+	static bool loaded;
+
+	if (!loaded) {
+		if (mailstats_load(apply_state_dir(), &mstats) == -1)
+			log_warn("mail figures: %s/" MAILSTATS_FILE " cannot be "
+			    "read: counting from zero", apply_state_dir());
+		memset(&mstats.since_start, 0, sizeof(mstats.since_start));
+		mstats.started = (long long)time(NULL);
+		mstats.sessions = 0;
+		mstats_dirty = true;
+		loaded = true;
+	}
+	logfile_close(&mail_log);
+	logfile_init(&mail_log, logfile_dir(p->logging.directory),
+	    MAILLOG_FILE, p->logging.max_file_size, p->logging.keep);
+}
+
+static void
+events_open(int fd)
+{
+	if (events != -1)
+		close(events);
+	events = fd;
+	events_len = 0;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* One line from the proxy: "mail JSON", "engine JSON", "sessions N". */
+static void
+event_line(char *line)
+{
+	static char said[256];
+	size_t len = strlen(line);
+
+	if (strncmp(line, "mail ", 5) == 0) {
+		line[len] = '\n';	/* the record, with its newline */
+		if (logfile_append(&mail_log, line + 5, len - 4, 1) == -1 &&
+		    strcmp(said, mail_log.error) != 0) {
+			log_error("mail log: %s; records are lost until it "
+			    "works again", mail_log.error);
+			snprintf(said, sizeof(said), "%s", mail_log.error);
+		}
+		line[len] = '\0';
+		if (mailstats_add(&mstats, line + 5) == 0)
+			mstats_dirty = true;
+	} else if (strncmp(line, "engine ", 7) == 0) {
+		mailstats_engine(&mstats, line + 7);
+		mstats_dirty = true;
+	} else if (strncmp(line, "sessions ", 9) == 0) {
+		mstats.sessions = (unsigned)strtoul(line + 9, NULL, 10);
+		mstats_dirty = true;
+	}
+}
+
+static void
+events_read(void)
+{
+	ssize_t n;
+	char *nl;
+
+	while (events != -1) {
+		n = read(events, events_buf + events_len, sizeof(events_buf) -
+		    1 - events_len);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+			close(events);	/* the proxy is gone */
+			events = -1;
+			break;
+		}
+		if (n < 0)
+			break;
+		events_len += (size_t)n;
+		events_buf[events_len] = '\0';
+		while ((nl = memchr(events_buf, '\n', events_len)) != NULL) {
+			size_t used = (size_t)(nl - events_buf) + 1;
+
+			*nl = '\0';
+			event_line(events_buf);
+			memmove(events_buf, events_buf + used, events_len - used);
+			events_len -= used;
+		}
+		if (events_len == sizeof(events_buf) - 1)
+			events_len = 0;		/* a line too long: dropped */
+	}
+}
+
+/* The figures to the state directory, at most once a second (unless
+ * forced: at the end). */
+static void
+mail_save(bool force)
+{
+	static time_t last;
+
+	if (!mstats_dirty || (!force && time(NULL) == last))
+		return;
+	last = time(NULL);
+	mstats.updated = (long long)last;
+	if (mailstats_save(apply_state_dir(), &mstats) == 0)
+		mstats_dirty = false;
+}
+
 /* ---- dynamic addresses ------------------------------------------------ */
 
 static int watch_fd = -1;		/* rtnetlink: address changes */
@@ -304,13 +418,19 @@ out:
 	strbuf_free(&err);
 }
 
-/* Wait up to ms for an address change or a signal; act on a change. */
+/* Wait up to ms for an address change, the proxy's events or a signal;
+ * act on them. */
 static void
 wait_events(int ms)
 {
-	struct pollfd pfd = { .fd = watch_fd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = watch_fd, .events = POLLIN },
+	    { .fd = events, .events = POLLIN } };
 
-	if (poll(&pfd, watch_fd != -1, ms) > 0 && (pfd.revents & POLLIN)) {
+	if (poll(pfd, 2, ms) <= 0)
+		return;
+	if (pfd[1].revents & (POLLIN | POLLHUP))
+		events_read();
+	if (pfd[0].revents & POLLIN) {
 		switch (rtnl_drain(watch_fd)) {
 		case 1:
 			addresses_changed();
@@ -496,7 +616,7 @@ start_proxy(void)
 {
 	struct passwd *pw;
 	char err[256];
-	int fds[2];
+	int fds[2], evp[2];
 
 	next_start = 0;
 	if ((pw = getpwnam(run_user)) == NULL) {
@@ -507,7 +627,7 @@ start_proxy(void)
 	}
 	if (prepare_scratch(pw) == -1)
 		return;
-	if (pipe2(fds, O_CLOEXEC) == -1) {
+	if (pipe2(fds, O_CLOEXEC) == -1 || pipe2(evp, O_CLOEXEC) == -1) {
 		log_info("proxy: pipe: %s", strerror(errno));
 		return;
 	}
@@ -515,10 +635,13 @@ start_proxy(void)
 		log_info("proxy: fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		close(evp[0]);
+		close(evp[1]);
 		return;
 	}
 	if (child == 0) {
 		close(fds[1]);
+		close(evp[0]);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		signal(SIGHUP, SIG_IGN);	/* reloads come through ctl */
 		signal(SIGTERM, SIG_DFL);
@@ -529,11 +652,13 @@ start_proxy(void)
 		}
 		log_info("proxy running as %s, %d listeners", getuid() == 0 ?
 		    "root" : run_user, nlisteners);
-		_exit(server_run(listeners, nlisteners, fds[0], conf_path,
-		    scratch));
+		_exit(server_run(listeners, nlisteners, fds[0], evp[1],
+		    conf_path, scratch));
 	}
 	close(fds[0]);
+	close(evp[1]);
 	ctl = fds[1];
+	events_open(evp[0]);
 	started = smtpio_now();
 	server_send_config(ctl, text, textlen);
 }
@@ -588,6 +713,7 @@ install(const struct policy *p, bool apply)
 	if (apply && enforce(p) == -1)
 		return -1;
 	configure_logger(p);
+	mail_prepare(p);
 	if ((copy = malloc(p->len + 1)) == NULL) {
 		log_info("out of memory");
 		return -1;
@@ -747,6 +873,10 @@ main(int argc, char **argv)
 			notify_stopping();
 			stop_logger();
 			stop_proxy();
+			events_read();		/* what the proxy said last */
+			mstats.sessions = 0;
+			mstats_dirty = true;
+			mail_save(true);
 			close_listeners();
 			log_info("stopped");
 			return 0;
@@ -779,5 +909,6 @@ main(int argc, char **argv)
 			start_proxy();
 		/* Signals cut the wait short. */
 		wait_events(100);
+		mail_save(false);
 	}
 }

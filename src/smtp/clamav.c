@@ -91,6 +91,11 @@ clamav_open(const char *dbdir, const char *scratch, size_t max_size,
 		clamav_close(&c->s);
 		return NULL;
 	}
+	c->s.signatures = sigs;
+	c->s.db_version = (unsigned)cl_engine_get_num(c->engine,
+	    CL_ENGINE_DB_VERSION, NULL);
+	c->s.db_time = (long long)cl_engine_get_num(c->engine,
+	    CL_ENGINE_DB_TIME, NULL);
 	/* What the database directory holds now, to notice an update (as
 	 * clamd's SelfCheck does). */
 	c->watched = cl_statinidir(dbdir, &c->st) == CL_SUCCESS;

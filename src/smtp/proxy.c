@@ -416,6 +416,103 @@ take_from(struct session *s, const char *line)
 		snprintf(s->from, sizeof(s->from), "%s", line + 10);
 }
 
+static void (*reporter)(const char *json, size_t len);
+
+void
+proxy_set_reporter(void (*fn)(const char *json, size_t len))
+{
+	reporter = fn;
+}
+
+/* A JSON string of at most max bytes of s, control characters escaped. */
+static size_t
+put_jstr(char *out, size_t room, const char *s, size_t max)
+{
+	size_t n = 0, i;
+
+	if (room < 8)
+		return 0;
+	out[n++] = '"';
+	for (i = 0; s[i] != '\0' && i < max && n + 8 < room; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(out + n, room - n, "\\u%04x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+	return n;
+}
+
+/* The Message-ID of the held message (its header part), or "". */
+static void
+message_id(const struct session *s, char *out, size_t len)
+{
+	char head[16384], *p, *end;
+	ssize_t n = msgbuf_read(&s->msg, 0, head, sizeof(head) - 1);
+
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	head[n] = '\0';
+	for (p = head; *p != '\0'; p = end + 1) {
+		if ((end = strchr(p, '\n')) == NULL)
+			return;
+		if (p == end || (p + 1 == end && *p == '\r'))
+			return;		/* the headers end */
+		if (strncasecmp(p, "Message-ID:", 11) == 0) {
+			p += 11;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			snprintf(out, len, "%.*s", (int)(end - p -
+			    (end > p && end[-1] == '\r')), p);
+			return;
+		}
+	}
+}
+
+/* The message's record for mail.jsonl, to the reporter. */
+static void
+report_message(struct session *s, const char *verdict, const char *sig,
+    const char *reply, double secs)
+{
+	char buf[2048], mid[256], when[40];
+	struct timespec now;
+	struct tm tm;
+	size_t n;
+
+	if (reporter == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	message_id(s, mid, sizeof(mid));
+	n = (size_t)snprintf(buf, sizeof(buf), "{\"time\":\"%s.%03ldZ\","
+	    "\"session\":%u,\"mode\":\"%s\",\"client\":\"%s\","
+	    "\"server\":\"%s\",\"from\":", when, now.tv_nsec / 1000000,
+	    s->ps->id, s->ps->mode == PROXY_RELAY ? "relay" : "intercept",
+	    s->client_name, s->server_name);
+	n += put_jstr(buf + n, sizeof(buf) - n, s->from[0] ? s->from : "<>",
+	    300);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"rcpts\":%u,"
+	    "\"size\":%zu,\"message_id\":", s->nrcpt, s->msg.total);
+	n += put_jstr(buf + n, sizeof(buf) - n, mid, 200);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"verdict\":\"%s\","
+	    "\"signature\":", verdict);
+	n += put_jstr(buf + n, sizeof(buf) - n, sig, 127);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"reply\":");
+	n += put_jstr(buf + n, sizeof(buf) - n, reply, 150);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"seconds\":%.3f,"
+	    "\"scan_seconds\":%.3f}", secs, s->scan_secs);
+	if (n < sizeof(buf))
+		reporter(buf, n);
+}
+
 static void
 log_message(struct session *s, const char *verdict, const char *sig,
     const struct timespec *t0, const char *reply)
@@ -434,6 +531,8 @@ log_message(struct session *s, const char *verdict, const char *sig,
 	    s->nrcpt, s->msg.total, verdict, sig[0] ? sig : "-", r,
 	    (double)(t1.tv_sec - t0->tv_sec) +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9, s->scan_secs);
+	report_message(s, verdict, sig, r, (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
 }
 
 /* The message as it is read: kept unless it is already refused. */

@@ -56,6 +56,11 @@ struct proxy_session {
 	struct proxy_session	*next;		/* moatd's queue */
 };
 
+/* Where each message's record goes besides the log line: one JSON
+ * object (no newline) per message, from any session's thread (moatd's
+ * proxy: a pipe to the parent, which writes mail.jsonl).  NULL: none. */
+void	 proxy_set_reporter(void (*fn)(const char *json, size_t len));
+
 /* Run one session to its end; closes the client and drops the conf.
  * Logs through base/log.h (moatd -v: every state change too). */
 void	 proxy_run(struct proxy_session *s);

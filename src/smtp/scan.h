@@ -58,6 +58,9 @@ void		 clamd_close(struct scanner *s);
 struct scanner {
 	enum av_engine	 engine;
 	char		 name[96];
+	unsigned	 signatures;	/* libclamav: loaded; clamd: 0 */
+	unsigned	 db_version;	/* daily's version, 0 unknown */
+	long long	 db_time;	/* its build time, 0 unknown */
 };
 
 #endif

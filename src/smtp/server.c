@@ -2,6 +2,7 @@
 #include "smtp/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -246,6 +247,49 @@ read_config(int fd, size_t *len)
 /* A configuration (text) made ready: parsed again here (moatd checked
  * it), its engine loaded, then made what new sessions get.  0, or -1
  * (logged) when it cannot be taken and the old one stays. */
+/* ---- what the proxy tells moatd: one line an event ------------------- */
+
+static int events_fd = -1;
+
+/* "KIND JSON\n" to the parent, whole or not at all (under PIPE_BUF, the
+ * pipe takes it whole; a full pipe loses it rather than stall a session). */
+static void
+send_event(const char *kind, const char *json, size_t len)
+{
+	char line[4096];
+	int n;
+
+	if (events_fd == -1)
+		return;
+	n = snprintf(line, sizeof(line), "%s %.*s\n", kind, (int)len, json);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)!write(events_fd, line, (size_t)n);
+}
+
+static void
+report_mail(const char *json, size_t len)
+{
+	send_event("mail", json, len);
+}
+
+static void
+report_engine(const struct proxy_conf *c)
+{
+	char json[512];
+	int n;
+
+	if (c->scanner == NULL)
+		n = snprintf(json, sizeof(json), "{\"engine\":null,\"error\":"
+		    "\"%.200s\"}", c->scanner_err);
+	else
+		n = snprintf(json, sizeof(json), "{\"engine\":\"%s\","
+		    "\"signatures\":%u,\"db_version\":%u,\"db_time\":%lld}",
+		    scanner_name(c->scanner), c->scanner->signatures,
+		    c->scanner->db_version, c->scanner->db_time);
+	if (n > 0 && (size_t)n < sizeof(json) && strchr(json, '\\') == NULL)
+		send_event("engine", json, (size_t)n);
+}
+
 static int
 install(const char *text, size_t len)
 {
@@ -282,6 +326,7 @@ install(const char *text, size_t len)
 	    c->av.signature_check : 0, __ATOMIC_RELAXED);
 	if (old != NULL)
 		proxy_conf_put(old);
+	report_engine(c);
 	log_info("proxy configuration loaded");
 	return 0;
 }
@@ -395,12 +440,20 @@ check_signatures(long long *next)
 }
 
 int
-server_run(const struct server_listener *l, int n, int ctl,
+server_run(const struct server_listener *l, int n, int ctl, int events,
     const char *conf_path, const char *scratch)
 {
 	struct pollfd pfd[SERVER_LISTEN_MAX + 1];
-	long long next_check = 0;
+	long long next_check = 0, next_count = 0;
+	unsigned last_count = ~0u;
 	int i;
+
+	events_fd = events;
+	if (events_fd != -1) {
+		fcntl(events_fd, F_SETFL, fcntl(events_fd, F_GETFL) |
+		    O_NONBLOCK);
+		proxy_set_reporter(report_mail);
+	}
 
 	/* Few arenas keep 100 threads from holding 100 heaps; what scanning
 	 * leaves in them goes back when the proxy is idle (malloc_trim in
@@ -434,6 +487,23 @@ server_run(const struct server_listener *l, int n, int ctl,
 	}
 	for (;;) {
 		int wait = check_signatures(&next_check);
+		long long now = smtpio_now();
+
+		/* Open sessions, for moatd's metrics, when they change. */
+		if (events_fd != -1 && now >= next_count) {
+			unsigned count = anvil_sessions(anvil);
+
+			if (count != last_count) {
+				char json[32];
+
+				snprintf(json, sizeof(json), "%u", count);
+				send_event("sessions", json, strlen(json));
+				last_count = count;
+			}
+			next_count = now + 1000;
+		}
+		if (events_fd != -1 && (wait < 0 || wait > 1000))
+			wait = 1000;
 
 		for (i = 0; i < n; i++) {
 			pfd[i].fd = l[i].fd;

@@ -31,8 +31,11 @@ int	 server_send_config(int fd, const char *text, size_t len);
  * the first configuration is read from ctl before anything is accepted,
  * later ones as they come.  conf_path names the config in the log;
  * scratch is the private directory for the scanner's temporary files.
- * Returns the process's exit status. */
+ * What moatd counts goes to events (-1: nowhere), a line each: "mail
+ * JSON" per message (mail.jsonl's record), "engine JSON" per scanner
+ * loaded, "sessions N" when the open sessions change.  Returns the
+ * process's exit status. */
 int	 server_run(const struct server_listener *l, int n, int ctl,
-	    const char *conf_path, const char *scratch);
+	    int events, const char *conf_path, const char *scratch);
 
 #endif

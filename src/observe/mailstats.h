@@ -1,0 +1,69 @@
+/* mailstats.h: the Gateway Anti-Virus in figures: messages by outcome
+ * and bytes, in total, since moatd started, per hour and per day, the
+ * last virus, and the engine; kept across restarts in the state
+ * directory (MAILSTATS_FILE), from the records of mail.jsonl. */
+#ifndef MOAT_MAILSTATS_H
+#define MOAT_MAILSTATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/strbuf.h"
+
+#define MAILLOG_FILE	"mail.jsonl"
+#define MAILSTATS_FILE	"mail-stats.json"
+#define MAILSTATS_HOURS	48
+#define MAILSTATS_DAYS	62
+
+struct mail_counts {
+	uint64_t	messages;	/* every message that reached DATA's end */
+	uint64_t	scanned;	/* clean + virus */
+	uint64_t	clean;
+	uint64_t	virus;
+	uint64_t	scan_failures;	/* not scanned: the engine failed */
+	uint64_t	size_rejects;	/* over max-message-size */
+	uint64_t	tempfail;	/* 4xx: failed, scan-failed, the next
+					   hop, a timeout */
+	uint64_t	bytes;
+};
+
+struct mail_period {
+	char			key[16];	/* "2026-11-30T08", "2026-11-30" */
+	struct mail_counts	c;
+};
+
+struct mailstats {
+	struct mail_counts	total, since_start;
+	long long		started;	/* moatd's start, time(2) */
+	struct mail_period	hours[MAILSTATS_HOURS], days[MAILSTATS_DAYS];
+	size_t			nhours, ndays;	/* oldest first */
+	char			last_virus_time[32];
+	char			last_virus_sig[128];
+	char			last_virus_client[80];
+	char			engine[96];	/* "" until the proxy says */
+	char			engine_error[200];
+	unsigned		signatures, db_version;
+	long long		db_time;
+	unsigned		sessions;	/* open, now */
+	long long		updated;
+};
+
+/* Load state/MAILSTATS_FILE (a missing one: zeros).  0, or -1 when it
+ * exists and cannot be read. */
+int	 mailstats_load(const char *state, struct mailstats *m);
+/* Replace it whole. */
+int	 mailstats_save(const char *state, const struct mailstats *m);
+/* Count one mail.jsonl record: 0, or -1 when it is not one. */
+int	 mailstats_add(struct mailstats *m, const char *json);
+/* Take the proxy's "engine" JSON. */
+void	 mailstats_engine(struct mailstats *m, const char *json);
+/* The counts of the period with this key ("" when there is none). */
+const struct mail_counts *mailstats_period(const struct mailstats *m,
+	    bool day, const char *key);
+/* The current hour's and day's keys, local time. */
+void	 mailstats_keys(long long t, char *hour, char *day);
+/* A mail.jsonl record in words, no newline. */
+int	 mailstats_text(const char *json, struct strbuf *b);
+
+#endif
