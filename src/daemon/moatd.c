@@ -219,6 +219,7 @@ start_logger(void)
 	}
 	if (logger > 0)
 		return;
+	prctl(PR_SET_NAME, "moatd-log");	/* ps, pgrep, top tell it */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
@@ -642,6 +643,7 @@ start_proxy(void)
 	if (child == 0) {
 		close(fds[1]);
 		close(evp[0]);
+		prctl(PR_SET_NAME, "moatd-smtp");
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		signal(SIGHUP, SIG_IGN);	/* reloads come through ctl */
 		signal(SIGTERM, SIG_DFL);

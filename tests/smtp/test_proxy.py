@@ -65,7 +65,8 @@ def wait_port(host, port, timeout=15):
 
 def proxy_pid(lab):
     """The proxy process of the lab's moatd, or None."""
-    pids = subprocess.run(["pgrep", "-P", str(lab.procs["moatd"].pid)],
+    pids = subprocess.run(["pgrep", "-x", "-P", str(lab.procs["moatd"].pid),
+                           "moatd-smtp"],
                           capture_output=True, text=True).stdout.split()
     return int(pids[0]) if pids else None
 
