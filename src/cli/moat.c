@@ -19,6 +19,7 @@
 #include "observe/fwlog.h"
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
+#include "observe/metrics.h"
 #include "output/json.h"
 #include "output/printer.h"
 #include "policy/load.h"
@@ -69,6 +70,9 @@ static const struct command_help {
 	  "         [--since TIME] [--json]",
 	  "the firewall log: what the rules with log and the logged\n"
 	  "defaults decided, in moat's words; -f follows it" },
+	{ "metrics", "moat metrics",
+	  "the rules' counters, the mail figures and the logs' own in\n"
+	  "the Prometheus text format" },
 	{ "mail-log", "moat mail-log [-f] [--since TIME] [--json]",
 	  "the mail log: one line per message the SMTP proxy handled\n"
 	  "(verdict, signature, sender, client, size, reply)" },
@@ -900,6 +904,21 @@ main(int argc, char **argv)
 			return usage_error("--dry-run changes nothing to "
 			    "confirm%s", "");
 		return cmd_apply(path, dry_run, confirm_secs);
+	}
+	if (strcmp(cmd, "metrics") == 0) {
+		struct strbuf b, err;
+		int rc;
+
+		if (any_file || argc > 2)
+			return usage_error("metrics takes no options%s", "");
+		strbuf_init(&b, 0);
+		strbuf_init(&err, 0);
+		rc = metrics_collect(apply_state_dir(), logfile_run_dir(), &b,
+		    &err);
+		if (rc == -1)
+			fprintf(stderr, "moat: metrics: %s\n", strbuf_str(&err));
+		strbuf_free(&err);
+		return write_out(&b) != 0 || rc == -1 ? EXIT_USAGE : 0;
 	}
 	if (strcmp(cmd, "confirm") == 0 || strcmp(cmd, "rollback") == 0 ||
 	    strcmp(cmd, "history") == 0 || strcmp(cmd, "status") == 0) {

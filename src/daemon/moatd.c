@@ -52,6 +52,7 @@
 #include "enforce/rtnl.h"
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
+#include "observe/metrics.h"
 #include "policy/load.h"
 #include "policy/policy.h"
 #include "smtp/server.h"
@@ -241,10 +242,33 @@ stop_logger(void)
 	logger = -1;
 }
 
+static char metrics_file[4096];		/* "": none */
+static unsigned metrics_every;		/* seconds */
+
+/* node_exporter's textfile, every metrics-interval, when one is set. */
+static void
+metrics_tick(void)
+{
+	static time_t next;
+	struct strbuf err;
+
+	if (metrics_file[0] == '\0' || time(NULL) < next)
+		return;
+	next = time(NULL) + metrics_every;
+	strbuf_init(&err, 0);
+	if (metrics_write_file(apply_state_dir(), logfile_run_dir(),
+	    metrics_file, &err) == -1)
+		log_warn("metrics: %s", strbuf_str(&err));
+	strbuf_free(&err);
+}
+
 /* The log settings of p; the logger restarted with them. */
 static void
 configure_logger(const struct policy *p)
 {
+	snprintf(metrics_file, sizeof(metrics_file), "%s",
+	    p->logging.metrics_file != NULL ? p->logging.metrics_file : "");
+	metrics_every = p->logging.metrics_interval;
 	if (no_apply)
 		return;
 	snprintf(log_dir, sizeof(log_dir), "%s",
@@ -912,5 +936,6 @@ main(int argc, char **argv)
 		/* Signals cut the wait short. */
 		wait_events(100);
 		mail_save(false);
+		metrics_tick();
 	}
 }

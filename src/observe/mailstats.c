@@ -14,6 +14,10 @@ static const char *const count_names[] = {
 };
 #define NCOUNTS	(sizeof(count_names) / sizeof(count_names[0]))
 
+const double mailstats_bounds[MAILSTATS_BUCKETS - 1] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5,
+};
+
 static uint64_t *
 count_at(struct mail_counts *c, size_t i)
 {
@@ -137,6 +141,17 @@ mailstats_load(const char *state, struct mailstats *m)
 	m->sessions = (unsigned)json_integer_value(json_object_get(o,
 	    "sessions"));
 	m->updated = json_integer_value(json_object_get(o, "updated"));
+	{
+		json_t *a = json_object_get(o, "scan_buckets"), *e;
+		size_t i;
+
+		json_array_foreach(a, i, e)
+			if (i < MAILSTATS_BUCKETS && json_is_integer(e))
+				m->scan_buckets[i] = (uint64_t)
+				    json_integer_value(e);
+		m->scan_seconds = json_number_value(json_object_get(o,
+		    "scan_seconds"));
+	}
 	json_decref(o);
 	return 0;
 }
@@ -164,6 +179,17 @@ mailstats_save(const char *state, const struct mailstats *m)
 	json_object_set_new(o, "db_time", json_integer(m->db_time));
 	json_object_set_new(o, "sessions", json_integer(m->sessions));
 	json_object_set_new(o, "updated", json_integer(m->updated));
+	{
+		json_t *a = json_array();
+		size_t i;
+
+		for (i = 0; i < MAILSTATS_BUCKETS; i++)
+			json_array_append_new(a, json_integer(
+			    (json_int_t)m->scan_buckets[i]));
+		json_object_set_new(o, "scan_buckets", a);
+		json_object_set_new(o, "scan_seconds",
+		    json_real(m->scan_seconds));
+	}
 	path_of(path, sizeof(path), state);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	rc = json_dump_file(o, tmp, JSON_COMPACT);
@@ -244,6 +270,17 @@ mailstats_add(struct mailstats *m, const char *json)
 	count(period(m->hours, MAILSTATS_HOURS, &m->nhours, hour), verdict,
 	    size);
 	count(period(m->days, MAILSTATS_DAYS, &m->ndays, day), verdict, size);
+	if (strcmp(verdict, "clean") == 0 || strcmp(verdict, "virus") == 0) {
+		double t = json_number_value(json_object_get(o,
+		    "scan_seconds"));
+		size_t i;
+
+		for (i = 0; i < MAILSTATS_BUCKETS - 1 &&
+		    t > mailstats_bounds[i]; i++)
+			;
+		m->scan_buckets[i]++;
+		m->scan_seconds += t;
+	}
 	if (strcmp(verdict, "virus") == 0) {
 		get_str(o, "time", m->last_virus_time,
 		    sizeof(m->last_virus_time));

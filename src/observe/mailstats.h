@@ -33,8 +33,17 @@ struct mail_period {
 	struct mail_counts	c;
 };
 
+/* The scan time histogram's upper bounds, seconds (and +Inf). */
+#define MAILSTATS_BUCKETS	10
+extern const double mailstats_bounds[MAILSTATS_BUCKETS - 1];
+
 struct mailstats {
 	struct mail_counts	total, since_start;
+	/* Scans (clean or virus) by time taken, in total: bucket i holds
+	 * those up to mailstats_bounds[i] (not cumulative), the last the
+	 * rest. */
+	uint64_t		scan_buckets[MAILSTATS_BUCKETS];
+	double			scan_seconds;	/* their sum */
 	long long		started;	/* moatd's start, time(2) */
 	struct mail_period	hours[MAILSTATS_HOURS], days[MAILSTATS_DAYS];
 	size_t			nhours, ndays;	/* oldest first */

@@ -17,6 +17,10 @@ antivirus {
     smtp-relay-to 127.0.0.1:10026
     max-message-size 64K
 }
+logging {
+    metrics-file $tmp/moat.prom
+    metrics-interval 1s
+}
 CONF
 sink gw 127.0.0.1 "$tmp/out-relay" 10026
 start_moatd "$conf"
@@ -80,6 +84,32 @@ grep -q "^antivirus: clamav [0-9.]*, 2 signatures; 0 open sessions" "$tmp/status
 	fail "the engine: $(cat "$tmp/status")"
 ns gw "$MOAT" status | grep -q "last virus: [^ ]*EICAR[^ ]* at .* from 192.168.50.11:" ||
 	fail "the last virus: $(ns gw "$MOAT" status)"
+
+# The same figures for Prometheus: moat metrics, and the textfile moatd
+# writes for node_exporter, both as promtool wants them.
+ns gw "$MOAT" metrics >"$tmp/metrics" || fail "moat metrics"
+if promtool check metrics <"$tmp/metrics" >"$tmp/promtool" 2>&1; then
+	echo "ok: promtool accepts moat metrics"
+else
+	fail "promtool: $(cat "$tmp/promtool")"
+fi
+for want in "moat_mail_messages_total 6" "moat_mail_clean_total 3" \
+    "moat_mail_virus_total 2" "moat_mail_size_rejects_total 1" \
+    "moat_mail_scan_seconds_count 5" 'moat_mail_scan_seconds_bucket{le="+Inf"} 5' \
+    "moat_smtp_sessions 0" "moat_antivirus_signatures 2" \
+    'moat_default_packets_total{interface="WAN",action="deny"}' \
+    'moat_rule_packets_total{rule="1",line="' \
+    'moat_policy_info{hash="'; do
+	grep -qF "$want" "$tmp/metrics" || fail "moat metrics has no '$want'"
+done
+for _ in $(seq 30); do
+	grep -q "moat_mail_messages_total 6" "$tmp/moat.prom" 2>/dev/null && break
+	sleep 0.1
+done
+promtool check metrics <"$tmp/moat.prom" >/dev/null 2>&1 &&
+	grep -q "moat_mail_messages_total 6" "$tmp/moat.prom" &&
+	echo "ok: moatd writes the textfile for node_exporter" ||
+	fail "the textfile: $(cat "$tmp/moat.prom" 2>&1 | head -5)"
 
 # A restart: the totals stay, since-start begins again.
 stop_moatd
