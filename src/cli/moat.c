@@ -10,6 +10,7 @@
 #include "analyze/lint.h"
 #include "base/strbuf.h"
 #include "cli/logcmd.h"
+#include "cli/tracecmd.h"
 #include "enforce/apply.h"
 #include "enforce/counters.h"
 #include "enforce/host.h"
@@ -70,6 +71,10 @@ static const struct command_help {
 	  "         [--since TIME] [--json]",
 	  "the firewall log: what the rules with log and the logged\n"
 	  "defaults decided, in moat's words; -f follows it" },
+	{ "trace", "moat trace [--in IF] --src ADDR [--dst ADDR] [--proto P "
+	  "[--dport N]]\n           [--count N] [--timeout S]",
+	  "follow packets through the rules as the kernel runs them:\n"
+	  "the zone, the deciding rule and its line, NAT, interception" },
 	{ "metrics", "moat metrics",
 	  "the rules' counters, the mail figures and the logs' own in\n"
 	  "the Prometheus text format" },
@@ -855,6 +860,8 @@ main(int argc, char **argv)
 		return cmd_log(argc - 1, argv + 1);
 	if (strcmp(cmd, "mail-log") == 0)
 		return cmd_mail_log(argc - 1, argv + 1);
+	if (strcmp(cmd, "trace") == 0)
+		return cmd_trace(argc - 1, argv + 1);
 	optind = 2;
 	opterr = 0;		/* one line of ours instead */
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {

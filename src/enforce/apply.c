@@ -213,14 +213,14 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 /*
  * The hash of a table listing without the elements of its dynamic sets
  * (they follow the devices' addresses: moatd changes them, and that is
- * not drift).  nft lists a set's comment before its elements, and the
+ * not drift) and without moat trace's chains.  nft lists a set's comment before its elements, and the
  * elements from "elements = {" to the line that ends in "}".
  */
 static uint64_t
 hash_fixed(const char *listing)
 {
 	uint64_t h = FNV1A_INIT;
-	bool dynamic = false, skipping = false;
+	bool dynamic = false, skipping = false, tracing = false;
 	const char *line, *end, *t;
 
 	for (line = listing; *line != '\0'; line = end) {
@@ -229,6 +229,16 @@ hash_fixed(const char *listing)
 		end = line + n + (line[n] == '\n');
 		for (t = line; *t == '\t' || *t == ' '; t++)
 			;
+		/* Blank lines separate chains: not what the table is. */
+		if (*t == '\n' || *t == '\0')
+			continue;
+		/* moat trace's marking chain comes and goes. */
+		if (strncmp(t, "chain trace_", 12) == 0)
+			tracing = true;
+		if (tracing) {
+			tracing = !(t[0] == '}' && t - line == 1);
+			continue;
+		}
 		if (strncmp(t, "set ", 4) == 0)
 			dynamic = false;
 		else if (strncmp(t, "comment \"" NFTC_DYNAMIC_COMMENT "\"",

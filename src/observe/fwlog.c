@@ -407,8 +407,6 @@ endpoint(struct strbuf *b, u128 a, bool port, unsigned p)
 void
 fwlog_text(const struct fwlog_rec *r, struct strbuf *b)
 {
-	const struct proto_info *pi = r->proto >= 0 ?
-	    builtin_proto_by_number(r->proto) : NULL;
 	char buf[64];
 
 	format_time(&r->when, buf, sizeof(buf), false);
@@ -420,7 +418,18 @@ fwlog_text(const struct fwlog_rec *r, struct strbuf *b)
 	if (r->line > 0)
 		strbuf_printf(b, " (%s:%d)", r->file[0] ? r->file : "?",
 		    r->line);
-	strbuf_printf(b, " %s ", r->in[0] != '\0' ? r->in : r->in_dev[0] !=
+	strbuf_putc(b, ' ');
+	fwlog_packet_text(r, b);
+}
+
+void
+fwlog_packet_text(const struct fwlog_rec *r, struct strbuf *b)
+{
+	const struct proto_info *pi = r->proto >= 0 ?
+	    builtin_proto_by_number(r->proto) : NULL;
+	char buf[64];
+
+	strbuf_printf(b, "%s ", r->in[0] != '\0' ? r->in : r->in_dev[0] !=
 	    '\0' ? r->in_dev : "?");
 	endpoint(b, r->src, r->has_ports, r->sport);
 	strbuf_puts(b, " -> ");

@@ -58,6 +58,9 @@ int	 fwlog_parse(const char *line, struct fwlog_rec *r);
 /* In moat's words: "2026-11-30 08:20:01 deny by rule 2 (moat.conf:8) LAN
  * 192.168.1.50:41234 -> 198.51.100.25:25 tcp SYN", no newline. */
 void	 fwlog_text(const struct fwlog_rec *r, struct strbuf *b);
+/* The packet alone: "LAN 192.168.1.50:41234 -> 198.51.100.25:25 tcp
+ * SYN" (the zone, else the device). */
+void	 fwlog_packet_text(const struct fwlog_rec *r, struct strbuf *b);
 /* "SYN,ACK" for a flags byte. */
 void	 fwlog_tcp_flags(unsigned flags, char *buf, size_t len);
 

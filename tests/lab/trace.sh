@@ -1,0 +1,79 @@
+#!/bin/sh
+# moat trace with real packets: a port-forwarded connection (DNAT, the
+# forward's accept, the masquerade not involved), a connection a rule
+# denies (its number and line, as moat test says), one the WAN's default
+# drops; the marking chain is gone afterwards, and also when moat trace is
+# killed with -9 (its watchdog); moat status calls a trace no change.
+. "$(dirname "$0")/lib.sh"
+conf="$top/examples/lab/trace.conf"
+listen lan 192.168.50.10:25
+listen wan 198.51.100.25:25
+ns gw "$MOAT" apply -f "$conf" >/dev/null || fail "apply"
+
+# trace NAME PROBE-ARGS -- TRACE-ARGS: trace while one probe runs
+trace() {
+	name=$1
+	shift
+	pa=""
+	while [ "$1" != "--" ]; do pa="$pa $1"; shift; done
+	shift
+	ns gw "$MOAT" trace --count 1 --timeout 5 "$@" >"$tmp/$name" 2>&1 &
+	tp=$!
+	for _ in $(seq 30); do
+		grep -q "^tracing" "$tmp/$name" && break
+		sleep 0.1
+	done
+	ns $pa >/dev/null
+	wait $tp
+	cat "$tmp/$name"
+}
+
+out=$(trace fwd wan "$MOAT" probe --timeout 1 --from 198.51.100.26 198.51.100.1 25 -- \
+	--src 198.51.100.26 --proto tcp --dport 25)
+echo "$out"
+case $out in
+*"packet 1 (trace "*"): WAN 198.51.100.26:"*" -> 198.51.100.1:25 tcp SYN"*"port forward 1: destination rewritten"*"zone WAN: accepted by port forward 1"*)
+	echo "ok: the forwarded connection: DNAT, then the forward's accept" ;;
+*) fail "trace of the forwarded connection" ;;
+esac
+
+out=$(trace deny lan "$MOAT" probe --timeout 1 --from 192.168.50.12 198.51.100.25 25 -- \
+	--in LAN --src 192.168.50.12 --dst 198.51.100.25)
+echo "$out"
+want=$("$MOAT" test -f "$conf" --in LAN --src 192.168.50.12 --dst 198.51.100.25 --service SMTP)
+case $want in "deny by rule 2 (trace.conf:8)"*) ;; *) fail "moat test: $want" ;; esac
+case $out in
+*"zone LAN: matches rule 2 (trace.conf:8) deny; it logs"*"rule 2's log: logged: drop"*)
+	echo "ok: the denied connection: rule 2, line 8, as moat test says" ;;
+*) fail "trace of the denied connection" ;;
+esac
+
+out=$(trace dflt wan "$MOAT" probe --timeout 1 --from 2001:db8:51::26 2001:db8:50::12 22 -- \
+	--src 2001:db8:51::26)
+echo "$out"
+case $out in
+*"zone WAN: no rule matches: the default of WAN: drop"*) echo "ok: the WAN's default, over IPv6" ;;
+*) fail "trace of the default deny" ;;
+esac
+ns gw nft list table inet moat | grep -q "chain trace_" &&
+	fail "a marking chain is left: $(ns gw nft list table inet moat | grep "chain trace_")"
+
+# Killed: the watchdog removes the chain.  (Started directly, not through
+# a shell function, so that $! is moat trace's own pid.)
+ip netns exec "${MOAT_LAB}gw" "$MOAT" trace --src 192.168.50.99 --timeout 60 >"$tmp/killed" 2>&1 &
+tp=$!
+for _ in $(seq 30); do
+	grep -q "^tracing" "$tmp/killed" && break
+	sleep 0.1
+done
+ns gw nft list table inet moat | grep -q "chain trace_" || fail "no marking chain while tracing"
+ns gw "$MOAT" status | grep -q "not what entry" && fail "moat status calls a trace a change"
+kill -9 $tp
+for _ in $(seq 30); do
+	ns gw nft list table inet moat | grep -q "chain trace_" || break
+	sleep 0.1
+done
+ns gw nft list table inet moat | grep -q "chain trace_" &&
+	fail "moat trace killed with -9: its marking chain stays" ||
+	echo "ok: moat trace killed with -9: its watchdog removed the marking chain"
+finish
