@@ -140,12 +140,13 @@ def main():
     moatd = sys.argv[7] if len(sys.argv) > 7 else None
     gw = prefix + "gw"
     agree = total = dispatched = logged = log_agree = 0
+    traced = trace_agree = 0
     by_kind = {}
     log = Log(os.path.join(os.environ.get("MOAT_LOG_DIR", work),
                            "firewall.jsonl")) if moatd else None
     daemon = None
     for i in range(int(npol)):
-        d = os.path.join(work, f"p{i}")
+        d = d_ = os.path.join(work, f"p{i}")
         os.makedirs(d, exist_ok=True)
         subprocess.run([labgen, str(i), nflows, d] + (["log"] if moatd else
                                                        []), check=True)
@@ -176,7 +177,17 @@ def main():
         dispatched += "saddr vmap" in nft
         with open(os.path.join(d, "flows.txt")) as f:
             flows = [line.split() for line in f]
-        for side, src, dst, proto, port, want, verdict in flows:
+        for n, (side, src, dst, proto, port, want, verdict) in \
+                enumerate(flows):
+            # Every fifth flow a rule or default decides: moat trace too.
+            tracer = None
+            if moatd and n % 5 == 0 and (want.startswith("rule_") or
+                                         want.startswith("default_")):
+                tracer = subprocess.Popen(
+                    ["ip", "netns", "exec", gw, moat, "trace", "--src", src,
+                     "--dst", dst, "--count", "1", "--timeout", "3"],
+                    stdout=subprocess.PIPE, text=True)
+                tracer.stdout.readline()    # "tracing ...": it is ready
             before = counters(gw)
             s = send(prefix + side, src, dst, proto, int(port))
             sport = s.getsockname()[1] if proto in ("tcp", "udp") else None
@@ -189,6 +200,20 @@ def main():
                 time.sleep(0.005)
             s.close()
             total += 1
+            if tracer is not None:
+                out = tracer.communicate()[0]
+                traced += 1
+                import re
+                m = re.search(r"matches rule (\d+) ", out)
+                d = re.search(r"no rule matches: the default of (\S+):", out)
+                said = (f"rule_{m.group(1)}" if m else
+                        f"default_{d.group(1)}" if d else "nothing")
+                if said == want:
+                    trace_agree += 1
+                else:
+                    print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
+                          f"{dst} {proto}/{port}: moat test says {want}, "
+                          f"moat trace says {said}:\n{out}")
             if log is not None and (want.startswith("rule_") or
                                     want.startswith("default_")):
                 rec = log.record(src, dst, sport)
@@ -217,7 +242,10 @@ def main():
     if log is not None:
         print(f"firewall log: {logged} flows decided by a rule or a default; "
               f"the record names moat test's rule for {log_agree}")
-        if logged < 200 or log_agree != logged:
+        print(f"moat trace: {traced} of them traced; the trace names moat "
+              f"test's rule for {trace_agree}")
+        if logged < 200 or log_agree != logged or traced < 20 or \
+                trace_agree != traced:
             return 1
     elif dispatched == 0:
         print("no policy took the source-dispatch path")
