@@ -34,6 +34,18 @@ out=$(ns lan python3 "$smtp/send.py" 198.51.100.25 25 --from 192.168.50.10)
 case $out in 250*) echo "ok: mail server -> public server: $out" ;;
 *) fail "mail server's clean mail: $out" ;; esac
 delivered_with_header "$tmp/out-wan" "X-Virus-Scanned: clean by moat"
+# moat trace says so too: the rule accepts, then the proxy takes it.
+ip netns exec "${MOAT_LAB}gw" "$MOAT" trace --src 192.168.50.10 --proto tcp --dport 25 \
+	--count 1 --timeout 5 >"$tmp/trace" 2>&1 &
+tp=$!
+for _ in $(seq 30); do grep -q "^tracing" "$tmp/trace" && break; sleep 0.1; done
+ns lan python3 "$smtp/send.py" 198.51.100.25 25 --from 192.168.50.10 >/dev/null
+wait $tp
+if grep -q "intercepted by the SMTP proxy (scan outgoing SMTP from LAN)" "$tmp/trace"; then
+	echo "ok: moat trace: $(grep -E "intercepted|matches" "$tmp/trace" | tr -s ' ' | tr '\n' ';')"
+else
+	fail "moat trace of an intercepted connection: $(cat "$tmp/trace")"
+fi
 out=$(ns lan python3 "$smtp/send.py" 2001:db8:51::25 25 --from 2001:db8:50::10)
 case $out in 250*) echo "ok: mail server -> public server over IPv6: $out" ;;
 *) fail "mail server's clean mail over IPv6: $out" ;; esac

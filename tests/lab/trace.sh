@@ -48,6 +48,15 @@ case $out in
 *) fail "trace of the denied connection" ;;
 esac
 
+out=$(trace masq lan "$MOAT" probe --timeout 1 --from 192.168.50.10 198.51.100.25 25 -- \
+	--src 192.168.50.10 --proto tcp --dport 25)
+echo "$out"
+case $out in
+*"zone LAN: matches rule 1 (trace.conf:7) accept: accept"*"postrouting: masqueraded (nat on WAN)"*)
+	echo "ok: the mail server's connection out: rule 1, then the masquerade" ;;
+*) fail "trace of the masqueraded connection" ;;
+esac
+
 out=$(trace dflt wan "$MOAT" probe --timeout 1 --from 2001:db8:51::26 2001:db8:50::12 22 -- \
 	--src 2001:db8:51::26)
 echo "$out"
