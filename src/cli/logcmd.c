@@ -127,6 +127,32 @@ log_dir(char *buf, size_t len)
 	return buf;
 }
 
+/* The log's records through fn, then (follow) those that come, until
+ * interrupted.  none: the message when there is no log, %s the
+ * directory. */
+static int
+show_log(const char *name, void (*fn)(void *, const char *), struct filter *f,
+    bool follow, const char *cmd, const char *none)
+{
+	char dir[4096];
+
+	log_dir(dir, sizeof(dir));
+	if (logfile_read(dir, name, fn, f) == -1 && !follow) {
+		fprintf(stderr, "moat: %s: ", cmd);
+		fprintf(stderr, none, dir);
+		fputc('\n', stderr);
+		return 1;
+	}
+	if (follow) {
+		signal(SIGINT, on_int);
+		signal(SIGTERM, on_int);
+		signal(SIGPIPE, on_int);
+		fflush(stdout);
+		logfile_follow(dir, name, fn, f, &stop);
+	}
+	return 0;
+}
+
 /* A mail.jsonl record: --since applies, then words or JSON. */
 static void
 show_mail(void *arg, const char *line)
@@ -160,7 +186,6 @@ cmd_mail_log(int argc, char **argv)
 	};
 	struct filter f = { 0 };
 	bool follow = false;
-	char dir[4096];
 	int c;
 
 	optind = 1;
@@ -188,20 +213,9 @@ cmd_mail_log(int argc, char **argv)
 		    argv[optind]);
 		return 2;
 	}
-	log_dir(dir, sizeof(dir));
-	if (logfile_read(dir, MAILLOG_FILE, show_mail, &f) == -1 && !follow) {
-		fprintf(stderr, "moat: mail-log: no mail log in %s (moatd writes "
-		    "it for each message its SMTP proxy handles)\n", dir);
-		return 1;
-	}
-	if (follow) {
-		signal(SIGINT, on_int);
-		signal(SIGTERM, on_int);
-		signal(SIGPIPE, on_int);
-		fflush(stdout);
-		logfile_follow(dir, MAILLOG_FILE, show_mail, &f, &stop);
-	}
-	return 0;
+	return show_log(MAILLOG_FILE, show_mail, &f, follow, "mail-log",
+	    "no mail log in %s (moatd writes it for each message its SMTP "
+	    "proxy handles)");
 }
 
 int
@@ -219,7 +233,7 @@ cmd_log(int argc, char **argv)
 	};
 	struct filter f = { 0 };
 	bool follow = false;
-	char dir[4096], *end;
+	char *end;
 	int c;
 
 	optind = 1;
@@ -270,19 +284,7 @@ cmd_log(int argc, char **argv)
 		    argv[optind]);
 		return 2;
 	}
-	log_dir(dir, sizeof(dir));
-	if (logfile_read(dir, FWLOG_FILE, show, &f) == -1 && !follow) {
-		fprintf(stderr, "moat: log: no firewall log in %s (moatd writes "
-		    "it when rules with log, or a default that logs, match)\n",
-		    dir);
-		return 1;
-	}
-	if (follow) {
-		signal(SIGINT, on_int);
-		signal(SIGTERM, on_int);
-		signal(SIGPIPE, on_int);
-		fflush(stdout);
-		logfile_follow(dir, FWLOG_FILE, show, &f, &stop);
-	}
-	return 0;
+	return show_log(FWLOG_FILE, show, &f, follow, "log", "no firewall "
+	    "log in %s (moatd writes it when rules with log, or a default "
+	    "that logs, match)");
 }

@@ -877,33 +877,94 @@ check_host_port(struct parser *ps, const char *s)
 	return parse_number(ps, colon + 1, 1, 65535, "port", &port);
 }
 
+/*
+ * The setting a block's line starts with: its index in names (the
+ * keyword read), or -1 (reported): unknown (with the nearest name), or
+ * set twice (seen has a bit per setting).
+ */
 static int
-parse_av_setting(struct parser *ps, struct antivirus *av, unsigned *seen)
+take_setting(struct parser *ps, const char *block, const char *const *names,
+    size_t n, unsigned *seen)
 {
 	struct policy *p = ps->p;
 	struct loc at = ps->tok.loc;
 	const char *near;
 	size_t i;
 
-	for (i = 0; i < NELEM(av_settings); i++)
-		if (is_kw(ps, av_settings[i]))
+	for (i = 0; i < n; i++)
+		if (is_kw(ps, names[i]))
 			break;
-	if (i == NELEM(av_settings)) {
-		if (ps->tok.type != T_WORD)
-			return expected(ps, "an antivirus setting or '}'");
-		near = nearest_name(ps->tok.text, av_settings,
-		    NELEM(av_settings));
-		diag_error(&p->diags, ps->tok.loc, "unknown antivirus setting "
-		    "'%s'%s%s%s", ps->tok.text, near ? "; did you mean " : "",
-		    near ? near : "", near ? "?" : "");
+	if (i == n) {
+		if (ps->tok.type != T_WORD) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "a%s %s setting or '}'",
+			    block[0] == 'a' ? "n" : "", block);
+			return expected(ps, what);
+		}
+		near = nearest_name(ps->tok.text, names, n);
+		diag_error(&p->diags, ps->tok.loc, "unknown %s setting "
+		    "'%s'%s%s%s", block, ps->tok.text, near ? "; did you mean " :
+		    "", near ? near : "", near ? "?" : "");
 		return -1;
 	}
 	if (*seen & (1u << i)) {
-		diag_error(&p->diags, at, "%s is set twice", av_settings[i]);
+		diag_error(&p->diags, at, "%s is set twice", names[i]);
 		return -1;
 	}
 	*seen |= 1u << i;
 	next(ps);
+	return (int)i;
+}
+
+/* A block's body: '{', a setting a line (setting() reads one), '}'.
+ * Every bad line is reported; -1 when there was one. */
+static int
+parse_block(struct parser *ps, const char *block, struct loc open,
+    int (*setting)(struct parser *, void *, unsigned *), void *ctx)
+{
+	unsigned seen = 0;
+	bool bad = false;
+
+	next(ps);
+	if (ps->tok.type != T_LBRACE)
+		return expected(ps, "'{'");
+	next(ps);
+	if (ps->tok.type != T_NEWLINE)
+		return expected(ps, "end of line after '{'");
+	for (;;) {
+		skip_newlines(ps);
+		if (ps->tok.type == T_RBRACE)
+			break;
+		if (ps->tok.type == T_EOF) {
+			diag_error(&ps->p->diags, open, "%s block is not "
+			    "closed: add '}' on a line of its own", block);
+			return -1;
+		}
+		if (setting(ps, ctx, &seen) == -1 ||
+		    (ps->tok.type != T_NEWLINE &&
+		    expected(ps, "end of line") == -1)) {
+			bad = true;
+			if (diags_full(&ps->p->diags))
+				return -1;
+			recover(ps);
+		}
+	}
+	next(ps);
+	return bad ? -1 : 0;
+}
+
+static int
+parse_av_setting(struct parser *ps, void *ctx, unsigned *seen)
+{
+	struct policy *p = ps->p;
+	struct antivirus *av = ctx;
+	struct loc at = ps->tok.loc;
+	int i = take_setting(ps, "antivirus", av_settings, NELEM(av_settings),
+	    seen);
+
+	if (i == -1)
+		return -1;
 	switch (i) {
 	case 0:		/* engine clamav DIR | engine clamd SOCKET */
 		if (is_kw(ps, "clamav"))
@@ -1013,9 +1074,6 @@ parse_antivirus(struct parser *ps)
 {
 	struct antivirus *av = &ps->p->av;
 	struct loc open = ps->tok.loc;
-	unsigned seen = 0;
-	bool bad = false;
-
 	bool second = av->present;
 
 	if (second) {
@@ -1041,61 +1099,20 @@ parse_antivirus(struct parser *ps)
 	av->min_data_rate = 500;
 	av->memory_limit = 64u << 20;
 	av->signature_check = 600;	/* clamd's SelfCheck */
-	next(ps);
-	if (ps->tok.type != T_LBRACE)
-		return expected(ps, "'{'");
-	next(ps);
-	if (ps->tok.type != T_NEWLINE)
-		return expected(ps, "end of line after '{'");
-	for (;;) {
-		skip_newlines(ps);
-		if (ps->tok.type == T_RBRACE)
-			break;
-		if (ps->tok.type == T_EOF) {
-			diag_error(&ps->p->diags, open, "antivirus block is not "
-			    "closed: add '}' on a line of its own");
-			return -1;
-		}
-		if (parse_av_setting(ps, av, &seen) == -1 ||
-		    (ps->tok.type != T_NEWLINE &&
-		    expected(ps, "end of line") == -1)) {
-			bad = true;
-			if (diags_full(&ps->p->diags))
-				return -1;
-			recover(ps);
-		}
-	}
-	next(ps);
-	return bad || second ? -1 : 0;
+	return parse_block(ps, "antivirus", open, parse_av_setting, av) == -1 ||
+	    second ? -1 : 0;
 }
 
 static int
-parse_log_setting(struct parser *ps, struct logging *lg, unsigned *seen)
+parse_log_setting(struct parser *ps, void *ctx, unsigned *seen)
 {
 	struct policy *p = ps->p;
-	struct loc at = ps->tok.loc;
-	const char *near;
-	size_t i;
+	struct logging *lg = ctx;
+	int i = take_setting(ps, "logging", log_settings, NELEM(log_settings),
+	    seen);
 
-	for (i = 0; i < NELEM(log_settings); i++)
-		if (is_kw(ps, log_settings[i]))
-			break;
-	if (i == NELEM(log_settings)) {
-		if (ps->tok.type != T_WORD)
-			return expected(ps, "a logging setting or '}'");
-		near = nearest_name(ps->tok.text, log_settings,
-		    NELEM(log_settings));
-		diag_error(&p->diags, ps->tok.loc, "unknown logging setting "
-		    "'%s'%s%s%s", ps->tok.text, near ? "; did you mean " : "",
-		    near ? near : "", near ? "?" : "");
+	if (i == -1)
 		return -1;
-	}
-	if (*seen & (1u << i)) {
-		diag_error(&p->diags, at, "%s is set twice", log_settings[i]);
-		return -1;
-	}
-	*seen |= 1u << i;
-	next(ps);
 	switch (i) {
 	case 0:		/* directory PATH */
 	case 4:		/* metrics-file PATH */
@@ -1145,8 +1162,7 @@ parse_logging(struct parser *ps)
 {
 	struct logging *lg = &ps->p->logging;
 	struct loc open = ps->tok.loc;
-	unsigned seen = 0;
-	bool bad = false, second = lg->present;
+	bool second = lg->present;
 
 	if (second) {
 		diag_error(&ps->p->diags, open, "a second logging block; the "
@@ -1155,32 +1171,8 @@ parse_logging(struct parser *ps)
 	}
 	lg->present = true;
 	lg->loc = open;
-	next(ps);
-	if (ps->tok.type != T_LBRACE)
-		return expected(ps, "'{'");
-	next(ps);
-	if (ps->tok.type != T_NEWLINE)
-		return expected(ps, "end of line after '{'");
-	for (;;) {
-		skip_newlines(ps);
-		if (ps->tok.type == T_RBRACE)
-			break;
-		if (ps->tok.type == T_EOF) {
-			diag_error(&ps->p->diags, open, "logging block is not "
-			    "closed: add '}' on a line of its own");
-			return -1;
-		}
-		if (parse_log_setting(ps, lg, &seen) == -1 ||
-		    (ps->tok.type != T_NEWLINE &&
-		    expected(ps, "end of line") == -1)) {
-			bad = true;
-			if (diags_full(&ps->p->diags))
-				return -1;
-			recover(ps);
-		}
-	}
-	next(ps);
-	return bad || second ? -1 : 0;
+	return parse_block(ps, "logging", open, parse_log_setting, lg) == -1 ||
+	    second ? -1 : 0;
 }
 
 static int
