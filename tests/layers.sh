@@ -15,7 +15,8 @@ allowed() {
 	observe) echo "base policy analyze output enforce" ;;
 	smtp) echo "base policy" ;;
 	cli) echo "base policy analyze output enforce observe" ;;
-	daemon) echo "base policy enforce observe smtp" ;;
+	daemon) echo "base policy analyze output enforce observe smtp web" ;;
+	web) echo "base" ;;
 	*) echo "?" ;;
 	esac
 }

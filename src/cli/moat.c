@@ -1,5 +1,7 @@
 /* moat.c: the moat command line, a thin front end over libmoat. */
 #include <getopt.h>
+#include <termios.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "analyze/flowfmt.h"
 #include "analyze/lint.h"
 #include "base/strbuf.h"
+#include "base/users.h"
 #include "cli/logcmd.h"
 #include "cli/tracecmd.h"
 #include "enforce/apply.h"
@@ -75,6 +78,10 @@ static const struct command_help {
 	  "[--dport N]]\n           [--count N] [--timeout S]",
 	  "follow packets through the rules as the kernel runs them:\n"
 	  "the zone, the deciding rule and its line, NAT, interception" },
+	{ "passwd", "moat passwd [-f USERSFILE] USER",
+	  "set a console user's password (yescrypt), reading it from\n"
+	  "standard input when that is not a terminal; USERSFILE defaults\n"
+	  "to " USERS_DEFAULT },
 	{ "metrics", "moat metrics",
 	  "the rules' counters, the mail figures and the logs' own in\n"
 	  "the Prometheus text format" },
@@ -671,6 +678,65 @@ status_antivirus(void)
 		    m.last_virus_time, m.last_virus_client);
 }
 
+/* One line from standard input; on a terminal, asked without echo. */
+static int
+read_password(const char *prompt, char *buf, size_t len)
+{
+	struct termios t, quiet;
+	bool tty = isatty(STDIN_FILENO);
+	int rc = 0;
+
+	if (tty) {
+		fputs(prompt, stderr);
+		tcgetattr(STDIN_FILENO, &t);
+		quiet = t;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	if (fgets(buf, (int)len, stdin) == NULL)
+		rc = -1;
+	else
+		buf[strcspn(buf, "\r\n")] = '\0';
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+		fputc('\n', stderr);
+	}
+	return rc;
+}
+
+static int
+cmd_passwd(int argc, char **argv)
+{
+	const char *file = USERS_DEFAULT;
+	char pw[256], again[256], err[512];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "f:")) != -1)
+		if (c == 'f')
+			file = optarg;
+		else
+			return usage_error("passwd takes -f USERSFILE and a user "
+			    "name%s", "");
+	if (optind != argc - 1)
+		return usage_error("passwd takes a user name%s", "");
+	if (read_password("password: ", pw, sizeof(pw)) == -1)
+		return usage_error("passwd: no password on standard input%s",
+		    "");
+	if (isatty(STDIN_FILENO) && (read_password("again: ", again,
+	    sizeof(again)) == -1 || strcmp(pw, again) != 0)) {
+		fputs("moat: passwd: the two differ; nothing changed\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (users_set(file, argv[optind], pw, err, sizeof(err)) == -1) {
+		fprintf(stderr, "moat: passwd: %s; nothing changed\n", err);
+		return EXIT_USAGE;
+	}
+	printf("moat: %s: password of %s set\n", file, argv[optind]);
+	return 0;
+}
+
 /* The firewall log's figures, as moatd's logger last wrote them. */
 static void
 status_fwlog(void)
@@ -862,6 +928,8 @@ main(int argc, char **argv)
 		return cmd_mail_log(argc - 1, argv + 1);
 	if (strcmp(cmd, "trace") == 0)
 		return cmd_trace(argc - 1, argv + 1);
+	if (strcmp(cmd, "passwd") == 0)
+		return cmd_passwd(argc - 1, argv + 1);
 	optind = 2;
 	opterr = 0;		/* one line of ours instead */
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {

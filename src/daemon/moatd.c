@@ -37,12 +37,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/frame.h"
+#include "base/users.h"
+#include "daemon/control.h"
 #include "daemon/logger.h"
 #include "daemon/notify.h"
 #include "base/log.h"
@@ -58,8 +62,11 @@
 #include "smtp/server.h"
 #include "smtp/smtpio.h"
 #include "version.h"
+#include "web/console.h"
+#include "web/tls.h"
 
 #define RUN_DIR		"/run/moat"	/* or $MOAT_RUN_DIR */
+#define MOAT_WEB_ROOT	"/usr/share/moat/web"	/* or $MOAT_WEB_ROOT */
 #define DEFAULT_USER	"moat-smtp"
 #define BACKOFF_MAX	30		/* s between restarts, at most */
 #define STABLE		60000		/* ms up that resets the backoff */
@@ -77,6 +84,8 @@ static struct server_listener listeners[SERVER_LISTEN_MAX];
 static int nlisteners;
 static pid_t child = -1;
 static int ctl = -1;			/* the config pipe, our end */
+static int events = -1;			/* the proxy's events, our end */
+static int watch_fd = -1;		/* rtnetlink: address changes */
 static char *text;			/* the config in force */
 static size_t textlen;
 static long long started, next_start;	/* ms */
@@ -172,6 +181,8 @@ load(void)
 	return p;
 }
 
+static unsigned confirm_secs;		/* the console's apply --confirm */
+
 static int
 enforce(const struct policy *p)
 {
@@ -182,8 +193,8 @@ enforce(const struct policy *p)
 		return 0;
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
-	if (apply_policy(apply_state_dir(), p, p->text, p->len, false, 0,
-	    &msg, &err) == -1) {
+	if (apply_policy(apply_state_dir(), p, p->text, p->len, false,
+	    confirm_secs, &msg, &err) == -1) {
 		log_error("apply: %s", strbuf_str(&err));
 		rc = -1;
 	} else
@@ -283,9 +294,235 @@ configure_logger(const struct policy *p)
 	start_logger();
 }
 
+/* ---- the console ------------------------------------------------------ */
+
+static pid_t web = -1;
+static long long web_next;		/* ms: when to start it again */
+static int web_ctl = -1;			/* to the console, our end */
+static char web_key[512];		/* what it serves: restart on change */
+static struct control_env web_env;
+static char web_users[4096], web_conf_log[4096];
+
+static int install(const struct policy *p, bool apply);
+
+/* The console's apply: the config file, checked and installed as a
+ * SIGHUP would, with a confirm time. */
+static int
+web_apply(unsigned confirm, const char *user, struct strbuf *msg,
+    struct strbuf *err)
+{
+	struct policy *p = load();
+	int rc;
+
+	if (p == NULL) {
+		strbuf_printf(err, "%s cannot be applied: see moatd's log (moat "
+		    "check says why)", conf_path);
+		return -1;
+	}
+	confirm_secs = confirm;
+	rc = install(p, true);
+	confirm_secs = 0;
+	policy_free(p);
+	if (rc == -1)
+		strbuf_puts(err, "the kernel refused the ruleset: see moatd's "
+		    "log");
+	else
+		strbuf_printf(msg, "applied %s for %s%s", conf_path,
+		    user != NULL ? user : "?", confirm > 0 ?
+		    "; confirm it, or it reverts" : "");
+	return rc;
+}
+
+static void
+stop_web(void)
+{
+	if (web == -1)
+		return;
+	kill(web, SIGTERM);
+	waitpid(web, NULL, 0);
+	web = -1;
+	close(web_ctl);
+	web_ctl = -1;
+	web_key[0] = '\0';
+}
+
+/* Where the console listens: the setting, or port 443 of the LAN's first
+ * address. */
+static int
+web_listen_addr(const struct policy *p, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	const struct iface *lan = policy_lan(p);
+	char buf[80];
+
+	if (p->console.listen != NULL)
+		return addr_hostport(p->console.listen, ss, len);
+	if (lan == NULL || lan->naddr == 0)
+		return -1;
+	route_sockaddr(&lan->addrs[0], CONSOLE_PORT, ss, len);
+	addr_sockaddr_format(ss, buf, sizeof(buf));
+	return 0;
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t n;
+
+	if (fp == NULL)
+		return NULL;
+	if ((buf = calloc(1, 64 * 1024)) != NULL) {
+		n = fread(buf, 1, 64 * 1024 - 1, fp);
+		buf[n] = '\0';
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* The console for the config in force: started (again) when what it
+ * serves changed, stopped when it is off or cannot run. */
+static void
+configure_web(const struct policy *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct passwd *pw;
+	char key[512], where[80], err[256];
+	const char *root = getenv("MOAT_WEB_ROOT");
+	int fd, sp[2], one = 1;
+
+	if (p->console.off || no_apply) {
+		stop_web();
+		return;
+	}
+	if (users_count(p->console.users) <= 0) {
+		if (web != -1 || web_key[0] == '\0')
+			log_info("console: no users in %s ('moat passwd USER' "
+			    "adds one): not started", p->console.users);
+		stop_web();
+		snprintf(web_key, sizeof(web_key), "no users");
+		return;
+	}
+	if (web_listen_addr(p, &ss, &sl) == -1) {
+		log_warn("console: no address to listen on (give LAN an "
+		    "address, or say console { listen ADDR:PORT }): not "
+		    "started");
+		stop_web();
+		return;
+	}
+	addr_sockaddr_format(&ss, where, sizeof(where));
+	snprintf(key, sizeof(key), "%s %s %s %s %s %u", where,
+	    p->console.users, p->console.cert, p->console.key, p->console.user,
+	    p->console.session_timeout);
+	if (web != -1 && strcmp(key, web_key) == 0)
+		return;
+	stop_web();
+	if ((pw = getpwnam(p->console.user)) == NULL) {
+		log_error("console: no user '%s' to run as: create it (the "
+		    "package does) or say console { user NAME }",
+		    p->console.user);
+		return;
+	}
+	if (tls_ensure(p->console.cert, p->console.key, "moat", err,
+	    sizeof(err)) == -1) {
+		log_error("console: %s", err);
+		return;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) == -1 || listen(fd, 64) == -1) {
+		log_error("console: %s: %s", where, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    (web = fork()) == -1) {
+		log_error("console: %s", strerror(errno));
+		close(fd);
+		web = -1;
+		return;
+	}
+	if (web == 0) {
+		struct console_conf cc = { .listen_fd = fd, .ctl = sp[1],
+		    .root = root != NULL ? root : MOAT_WEB_ROOT,
+		    .idle = p->console.session_timeout };
+		char *cert = slurp(p->console.cert), *keypem =
+		    slurp(p->console.key);
+
+		int i;
+
+		/* Nothing of the parent's but what it serves with. */
+		close(sp[0]);
+		for (i = 0; i < nlisteners; i++)
+			close(listeners[i].fd);
+		if (ctl != -1)
+			close(ctl);
+		if (events != -1)
+			close(events);
+		if (watch_fd != -1)
+			close(watch_fd);
+		prctl(PR_SET_NAME, "moatd-web");
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		/* No capabilities at all, its own user. */
+		if (cert == NULL || keypem == NULL || setgroups(0, NULL) == -1 ||
+		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+			log_error("console: cannot start as %s: %s",
+			    p->console.user, strerror(errno));
+			_exit(1);
+		}
+		cc.cert_pem = cert;
+		cc.key_pem = keypem;
+		_exit(console_run(&cc));
+	}
+	close(sp[1]);
+	close(fd);
+	web_ctl = sp[0];
+	snprintf(web_key, sizeof(web_key), "%s", key);
+	snprintf(web_users, sizeof(web_users), "%s", p->console.users);
+	snprintf(web_conf_log, sizeof(web_conf_log), "%s",
+	    logfile_dir(p->logging.directory));
+	web_env.conf = conf_path;
+	web_env.users = web_users;
+	web_env.state = apply_state_dir();
+	web_env.run = logfile_run_dir();
+	web_env.log_dir = web_conf_log;
+	web_env.apply = web_apply;
+	log_info("console: https://%s/ as %s", where, p->console.user);
+}
+
+/* One request from the console, answered. */
+static void
+web_request(void)
+{
+	struct strbuf out;
+	size_t len;
+	char *req = frame_recv(web_ctl, CONSOLE_BODY_MAX * 2, &len);
+
+	if (req == NULL) {
+		log_warn("console: gone (%s)", errno ? strerror(errno) :
+		    "it exited");
+		close(web_ctl);
+		web_ctl = -1;
+		return;
+	}
+	strbuf_init(&out, 0);
+	control_handle(&web_env, req, len, &out);
+	free(req);
+	if (strbuf_failed(&out) || frame_send(web_ctl, strbuf_str(&out),
+	    out.len) == -1)
+		log_warn("console: answer not sent: %s", strerror(errno));
+	strbuf_free(&out);
+}
+
 /* ---- the mail log and its figures ------------------------------------ */
 
-static int events = -1;			/* the proxy's events, our end */
 static char events_buf[8192];
 static size_t events_len;
 static struct mailstats mstats;
@@ -398,7 +635,6 @@ mail_save(bool force)
 
 /* ---- dynamic addresses ------------------------------------------------ */
 
-static int watch_fd = -1;		/* rtnetlink: address changes */
 static struct strbuf seen;		/* the addresses last acted on */
 
 /*
@@ -448,11 +684,14 @@ out:
 static void
 wait_events(int ms)
 {
-	struct pollfd pfd[2] = { { .fd = watch_fd, .events = POLLIN },
-	    { .fd = events, .events = POLLIN } };
+	struct pollfd pfd[3] = { { .fd = watch_fd, .events = POLLIN },
+	    { .fd = events, .events = POLLIN },
+	    { .fd = web_ctl, .events = POLLIN } };
 
-	if (poll(pfd, 2, ms) <= 0)
+	if (poll(pfd, 3, ms) <= 0)
 		return;
+	if (pfd[2].revents & (POLLIN | POLLHUP))
+		web_request();
 	if (pfd[1].revents & (POLLIN | POLLHUP))
 		events_read();
 	if (pfd[0].revents & POLLIN) {
@@ -740,6 +979,7 @@ install(const struct policy *p, bool apply)
 		return -1;
 	configure_logger(p);
 	mail_prepare(p);
+	configure_web(p);
 	if ((copy = malloc(p->len + 1)) == NULL) {
 		log_info("out of memory");
 		return -1;
@@ -897,6 +1137,7 @@ main(int argc, char **argv)
 
 		if (got_term) {
 			notify_stopping();
+			stop_web();
 			stop_logger();
 			stop_proxy();
 			events_read();		/* what the proxy said last */
@@ -926,6 +1167,25 @@ main(int argc, char **argv)
 			    WTERMSIG(status));
 			logger = -1;
 			logger_next = smtpio_now() + 5000;
+		}
+		if (web != -1 && waitpid(web, &status, WNOHANG) == web) {
+			log_warn("console: exited (%s %d); starting it again in "
+			    "5 s", WIFEXITED(status) ? "status" :
+			    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
+			    WTERMSIG(status));
+			web = -1;
+			web_key[0] = '\0';
+			if (web_ctl != -1)
+				close(web_ctl);
+			web_ctl = -1;
+			web_next = smtpio_now() + 5000;
+		}
+		if (web == -1 && web_next != 0 && smtpio_now() >= web_next) {
+			web_next = 0;
+			if ((p = load()) != NULL) {
+				configure_web(p);
+				policy_free(p);
+			}
 		}
 		if (logger == -1 && logger_next != 0 &&
 		    smtpio_now() >= logger_next)

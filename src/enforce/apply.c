@@ -876,7 +876,14 @@ out:
 int
 apply_rollback(const char *state, struct strbuf *msg, struct strbuf *err)
 {
-	struct history_entry cur;
+	return apply_restore(state, 0, msg, err);
+}
+
+int
+apply_restore(const char *state, unsigned seq, struct strbuf *msg,
+    struct strbuf *err)
+{
+	struct history_entry cur, e;
 	struct pending pd;
 	bool pending;
 	int lock, rc = -1;
@@ -886,12 +893,20 @@ apply_rollback(const char *state, struct strbuf *msg, struct strbuf *err)
 	if (settle_pending(state, lock, msg, err) == -1 ||
 	    current(state, &cur, err) == -1)
 		goto out;
-	if (cur.seq == 0 || strcmp(cur.file, "-") == 0) {
+	if (seq == 0 && (cur.seq == 0 || strcmp(cur.file, "-") == 0)) {
 		strbuf_puts(err, "nothing to roll back: no policy is applied");
 		goto out;
 	}
+	if (seq != 0 && (entry(state, seq, &e, &cur, err) == -1 ||
+	    e.seq != seq || strcmp(e.file, "-") == 0)) {
+		if (err->len == 0)
+			strbuf_printf(err, "history entry %u has no ruleset to "
+			    "restore", seq);
+		goto out;
+	}
 	pending = read_pending(state, &pd);
-	if (restore_entry(state, cur.prev, "rollback", msg, err) == -1)
+	if (restore_entry(state, seq != 0 ? seq : cur.prev, "rollback", msg,
+	    err) == -1)
 		goto out;
 	if (pending) {
 		if (remove_pending(state, err) == -1)

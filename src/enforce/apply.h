@@ -57,6 +57,10 @@ int	 apply_fallback(const char *state, const char *lan_device,
 /* Keep the ruleset of the pending apply --confirm. */
 int	 apply_confirm(const char *state, struct strbuf *msg,
 	    struct strbuf *err);
+/* Restore the ruleset of history entry seq (a new entry, "rollback");
+ * seq 0: the one active before the current one. */
+int	 apply_restore(const char *state, unsigned seq, struct strbuf *msg,
+	    struct strbuf *err);
 /* Restore the ruleset that was active before the current one. */
 int	 apply_rollback(const char *state, struct strbuf *msg,
 	    struct strbuf *err);

@@ -309,6 +309,24 @@ json_logging(struct strbuf *b, const struct logging *lg, bool *first)
 	strbuf_putc(b, '}');
 }
 
+static void
+json_console(struct strbuf *b, const struct console_conf_block *c,
+    bool *first)
+{
+	bool f = true;
+
+	json_key(b, "console", first);
+	strbuf_putc(b, '{');
+	json_kv_bool(b, "enabled", !c->off, &f);
+	json_kv_str(b, "listen", c->listen, &f);
+	json_kv_str(b, "users", c->users, &f);
+	json_kv_str(b, "certificate", c->cert, &f);
+	json_kv_str(b, "key", c->key, &f);
+	json_kv_str(b, "user", c->user, &f);
+	json_kv_int(b, "session_timeout", c->session_timeout, &f);
+	strbuf_putc(b, '}');
+}
+
 void
 json_policy(const struct policy *p, struct strbuf *b)
 {
@@ -403,6 +421,7 @@ json_policy(const struct policy *p, struct strbuf *b)
 	strbuf_putc(b, ']');
 	json_antivirus(b, &p->av, &first);
 	json_logging(b, &p->logging, &first);
+	json_console(b, &p->console, &first);
 	strbuf_puts(b, "}\n");
 }
 

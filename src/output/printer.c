@@ -234,6 +234,23 @@ print_logging(const struct logging *lg, struct strbuf *b)
 	strbuf_puts(b, "\n}\n");
 }
 
+static void
+print_console(const struct console_conf_block *c, struct strbuf *b)
+{
+	strbuf_puts(b, "console {\n");
+	if (c->listen != NULL)
+		strbuf_printf(b, "    listen %s\n", c->listen);
+	strbuf_puts(b, "    users ");
+	print_word(b, c->users);
+	strbuf_puts(b, "\n    certificate ");
+	print_word(b, c->cert);
+	strbuf_puts(b, "\n    key ");
+	print_word(b, c->key);
+	strbuf_printf(b, "\n    user %s\n    session-timeout ", c->user);
+	print_duration(b, c->session_timeout);
+	strbuf_puts(b, "\n}\n");
+}
+
 /* Start a section: a blank line between non-empty sections. */
 static void
 section(struct strbuf *b, bool *started)
@@ -323,6 +340,13 @@ printer_policy(const struct policy *p, struct strbuf *b)
 	if (p->logging.present) {
 		section(b, &started);
 		print_logging(&p->logging, b);
+	}
+	if (p->console.off) {
+		section(b, &started);
+		strbuf_puts(b, "console off\n");
+	} else if (p->console.present) {
+		section(b, &started);
+		print_console(&p->console, b);
 	}
 }
 

@@ -41,6 +41,11 @@ parse_all(void *arg)
 	p->logging.max_file_size = 10u << 20;
 	p->logging.keep = 5;
 	p->logging.metrics_interval = 60;
+	p->console.users = "/etc/moat/users";
+	p->console.cert = CONSOLE_CERT;
+	p->console.key = CONSOLE_KEY;
+	p->console.user = CONSOLE_USER;
+	p->console.session_timeout = 900;
 	p->object_names = nametab_new(&p->arena, 64);
 	p->service_names = nametab_new(&p->arena, 64);
 

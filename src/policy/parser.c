@@ -27,6 +27,11 @@ struct parser {
 static const char *const statements[] = {
 	"interface", "object", "service", "accept", "deny", "reject", "nat",
 	"forward", "anti-lockout", "firewall", "antivirus", "logging",
+	"console",
+};
+
+static const char *const console_settings[] = {
+	"listen", "users", "certificate", "key", "user", "session-timeout",
 };
 
 static const char *const log_settings[] = {
@@ -920,13 +925,25 @@ take_setting(struct parser *ps, const char *block, const char *const *names,
 /* A block's body: '{', a setting a line (setting() reads one), '}'.
  * Every bad line is reported; -1 when there was one. */
 static int
+parse_block_open(struct parser *ps, const char *block, struct loc open,
+    int (*setting)(struct parser *, void *, unsigned *), void *ctx);
+
+static int
 parse_block(struct parser *ps, const char *block, struct loc open,
+    int (*setting)(struct parser *, void *, unsigned *), void *ctx)
+{
+	next(ps);
+	return parse_block_open(ps, block, open, setting, ctx);
+}
+
+/* The same, at its '{'. */
+static int
+parse_block_open(struct parser *ps, const char *block, struct loc open,
     int (*setting)(struct parser *, void *, unsigned *), void *ctx)
 {
 	unsigned seen = 0;
 	bool bad = false;
 
-	next(ps);
 	if (ps->tok.type != T_LBRACE)
 		return expected(ps, "'{'");
 	next(ps);
@@ -1176,6 +1193,79 @@ parse_logging(struct parser *ps)
 }
 
 static int
+parse_console_setting(struct parser *ps, void *ctx, unsigned *seen)
+{
+	struct policy *p = ps->p;
+	struct console_conf_block *cb = ctx;
+	int i = take_setting(ps, "console", console_settings,
+	    NELEM(console_settings), seen);
+
+	if (i == -1)
+		return -1;
+	switch (i) {
+	case 0:		/* listen ADDR:PORT */
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "ADDRESS:PORT, such as "
+			    "192.168.1.1:443");
+		if (check_host_port(ps, ps->tok.text) == -1)
+			return -1;
+		cb->listen = arena_strdup(&p->arena, ps->tok.text);
+		break;
+	case 1:
+	case 2:
+	case 3:
+		if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
+			return expected(ps, "a path");
+		if (ps->tok.len == 0 || ps->tok.text[0] != '/') {
+			diag_error(&p->diags, ps->tok.loc, "'%s' is not an "
+			    "absolute path", ps->tok.text);
+			return -1;
+		}
+		*(i == 1 ? &cb->users : i == 2 ? &cb->cert : &cb->key) =
+		    arena_strndup(&p->arena, ps->tok.text, ps->tok.len);
+		break;
+	case 4:
+		if (ps->tok.type != T_WORD || !valid_name(ps->tok.text))
+			return expected(ps, "a user name");
+		cb->user = arena_strdup(&p->arena, ps->tok.text);
+		break;
+	case 5:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a duration such as 15m");
+		if (parse_duration(ps, &cb->session_timeout) == -1)
+			return -1;
+		break;
+	}
+	next(ps);
+	return 0;
+}
+
+/* console off | console { ... } */
+static int
+parse_console(struct parser *ps)
+{
+	struct console_conf_block *cb = &ps->p->console;
+	struct loc open = ps->tok.loc;
+	bool second = cb->present;
+
+	if (second) {
+		diag_error(&ps->p->diags, open, "the console is already set at "
+		    "line %d", cb->loc.line);
+		cb = arena_alloc(&ps->p->arena, sizeof(*cb));
+	}
+	cb->present = true;
+	cb->loc = open;
+	next(ps);
+	if (is_kw(ps, "off")) {
+		cb->off = true;
+		next(ps);
+		return second ? -1 : 0;
+	}
+	return parse_block_open(ps, "console", open, parse_console_setting,
+	    cb) == -1 || second ? -1 : 0;
+}
+
+static int
 parse_statement(struct parser *ps)
 {
 	const char *near;
@@ -1203,10 +1293,12 @@ parse_statement(struct parser *ps)
 		return parse_antivirus(ps);
 	if (is_kw(ps, "logging"))
 		return parse_logging(ps);
+	if (is_kw(ps, "console"))
+		return parse_console(ps);
 	if (ps->tok.type != T_WORD)
 		return expected(ps, "a statement (interface, object, service, "
-		    "a rule, nat, forward, anti-lockout, firewall, antivirus "
-		    "or logging)");
+		    "a rule, nat, forward, anti-lockout, firewall, antivirus, "
+		    "logging or console)");
 	near = nearest_name(ps->tok.text, statements, NELEM(statements));
 	diag_error(&ps->p->diags, ps->tok.loc, "unknown statement '%s'%s%s%s",
 	    ps->tok.text, near ? "; did you mean " : "", near ? near : "",

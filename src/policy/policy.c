@@ -272,6 +272,17 @@ logging_eq(const struct logging *a, const struct logging *b)
 }
 
 static bool
+console_eq(const struct console_conf_block *a,
+    const struct console_conf_block *b)
+{
+	return a->off == b->off && (a->off || (a->present == b->present &&
+	    str_eq(a->listen, b->listen) && str_eq(a->users, b->users) &&
+	    str_eq(a->cert, b->cert) && str_eq(a->key, b->key) &&
+	    str_eq(a->user, b->user) &&
+	    a->session_timeout == b->session_timeout));
+}
+
+static bool
 iface_eq(const struct iface *a, const struct iface *b)
 {
 	size_t i;
@@ -329,7 +340,8 @@ policy_equal(const struct policy *a, const struct policy *b)
 	    a->nservice != b->nservice || a->nrule != b->nrule ||
 	    a->nnat != b->nnat || a->nforward != b->nforward ||
 	    a->anti_lockout != b->anti_lockout || a->firewall != b->firewall ||
-	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging))
+	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging) ||
+	    !console_eq(&a->console, &b->console))
 		return false;
 	for (i = 0; i < a->niface; i++)
 		if (!iface_eq(a->ifaces[i], b->ifaces[i]) ||

@@ -236,6 +236,23 @@ struct logging {
 	unsigned	 metrics_interval;	/* seconds between writes */
 };
 
+#define CONSOLE_PORT		443
+#define CONSOLE_USER		"moat-web"
+#define CONSOLE_CERT		"/etc/moat/console.pem"
+#define CONSOLE_KEY		"/etc/moat/console.key"
+
+/* The web console (moatd runs it): on unless `console off`. */
+struct console_conf_block {
+	bool		 present;	/* a console block was written */
+	bool		 off;		/* console off */
+	struct loc	 loc;
+	char		*listen;	/* ADDR:PORT, or NULL: LAN's, 443 */
+	char		*users;		/* the users file */
+	char		*cert, *key;	/* PEM files */
+	char		*user;		/* the process's user */
+	unsigned	 session_timeout;	/* seconds idle */
+};
+
 struct policy {
 	struct arena		 arena;
 	const char		*file;
@@ -260,6 +277,7 @@ struct policy {
 	bool			 firewall;
 	struct antivirus	 av;
 	struct logging		 logging;
+	struct console_conf_block console;
 
 	struct rule		*lockout_rule;	/* synthesized, or NULL */
 	const struct binding	*binding;	/* while resolving: the dynamic

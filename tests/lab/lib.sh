@@ -14,10 +14,12 @@ if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v nft >/dev/n
 	exit 77
 fi
 export MOAT_LAB="t$$-"
-export MOAT_STATE_DIR MOAT_RUN_DIR
+export MOAT_STATE_DIR MOAT_RUN_DIR MOAT_LOG_DIR
 MOAT_STATE_DIR=$(mktemp -d)
 tmp=$(mktemp -d)
 MOAT_RUN_DIR=$tmp/run
+# Never the host's /var/log/moat: moatd logs there by default.
+MOAT_LOG_DIR=$tmp/log
 pids=""
 failed=0
 

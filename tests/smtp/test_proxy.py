@@ -102,6 +102,7 @@ class Lab:
         self.conf = os.path.join(self.dir, "moat.conf")
         os.environ["MOAT_STATE_DIR"] = os.path.join(self.dir, "state")
         os.environ["MOAT_RUN_DIR"] = os.path.join(self.dir, "run")
+        os.environ["MOAT_LOG_DIR"] = os.path.join(self.dir, "log")
 
     def start(self, name, argv, **kw):
         log = open(os.path.join(self.dir, name + ".log"), "ab")

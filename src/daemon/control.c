@@ -1,0 +1,653 @@
+/*
+ * control.c: the console's requests, answered by moatd's parent (root).
+ * Each request is a JSON object with "op"; each answer a JSON object with
+ * "status" (the HTTP status the console gives its client) and the data.
+ * Nothing of a request is taken on trust: names, texts, numbers and
+ * addresses are checked here as the command line would check them, and a
+ * config is saved only when it parses, whole (a temporary file, synced,
+ * renamed), and only if it is still the one the editor started from.
+ */
+#include "daemon/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyze/eval.h"
+#include "analyze/flowfmt.h"
+#include "analyze/lint.h"
+#include "base/hash.h"
+#include "base/users.h"
+#include "enforce/apply.h"
+#include "enforce/counters.h"
+#include "enforce/rtnl.h"
+#include "observe/fwlog.h"
+#include "observe/logfile.h"
+#include "observe/mailstats.h"
+#include "output/json.h"
+#include "policy/load.h"
+
+#define CONF_MAX_TEXT	(4u * 1024 * 1024)
+
+static void
+answer(struct strbuf *out, int status, json_t *o)
+{
+	char *s;
+
+	if (o == NULL)
+		o = json_object();
+	json_object_set_new(o, "status", json_integer(status));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s != NULL)
+		strbuf_puts(out, s);
+	else
+		strbuf_puts(out, "{\"status\":500}");
+	free(s);
+}
+
+static void
+error(struct strbuf *out, int status, const char *msg)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "error", json_string(msg));
+	answer(out, status, o);
+}
+
+static const char *
+str(json_t *req, const char *k)
+{
+	return json_string_value(json_object_get(req, k));
+}
+
+static char *
+read_text(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == -1 || (n = ftell(fp)) < 0 ||
+	    (size_t)n > CONF_MAX_TEXT || fseek(fp, 0, SEEK_SET) == -1 ||
+	    (buf = malloc((size_t)n + 1)) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	*len = fread(buf, 1, (size_t)n, fp);
+	buf[*len] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static void
+hash_text(const char *text, size_t len, char *out)
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)fnv1a(text, len));
+}
+
+/* The findings of p (errors, warnings, notes) as JSON. */
+static json_t *
+diagnostics(const struct policy *p)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < p->diags.n; i++) {
+		const struct diag *d = &p->diags.v[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "line", json_integer(d->loc.line));
+		json_object_set_new(o, "column", json_integer(d->loc.col));
+		json_object_set_new(o, "severity", json_string(
+		    d->severity == DIAG_ERROR ? "error" :
+		    d->severity == DIAG_WARNING ? "warning" : "note"));
+		json_object_set_new(o, "message", json_string(d->msg));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* Parse text, and lint it when it is valid. */
+static struct policy *
+check_text(const char *name, const char *text, size_t len)
+{
+	struct policy *p = policy_parse(name, text, len);
+
+	if (p != NULL && policy_valid(p)) {
+		lint_policy(p, NULL);
+		diags_sort(&p->diags);
+	}
+	return p;
+}
+
+/* One line of the audit log: who changed what, when. */
+static void
+audit(const struct control_env *env, const char *user, const char *what,
+    const char *detail)
+{
+	char path[4200];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/audit.log", env->state);
+	if ((fp = fopen(path, "a")) == NULL)
+		return;
+	fprintf(fp, "%lld %s %s %s\n", (long long)time(NULL),
+	    user != NULL && users_valid_name(user) ? user : "-", what,
+	    detail != NULL ? detail : "-");
+	fclose(fp);
+}
+
+static void
+op_get_config(const struct control_env *env, struct strbuf *out)
+{
+	char hash[17];
+	size_t len;
+	char *text = read_text(env->conf, &len);
+	json_t *o;
+
+	if (text == NULL) {
+		error(out, 500, strerror(errno ? errno : EIO));
+		return;
+	}
+	hash_text(text, len, hash);
+	o = json_object();
+	json_object_set_new(o, "text", json_stringn(text, len));
+	json_object_set_new(o, "hash", json_string(hash));
+	answer(out, 200, o);
+	free(text);
+}
+
+/* Write the config whole: 0, or -1 with errno. */
+static int
+write_conf(const char *path, const char *text, size_t len)
+{
+	char tmp[4200];
+	int fd, saved;
+
+	snprintf(tmp, sizeof(tmp), "%s.console", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	    -1)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+op_save(const struct control_env *env, json_t *req, struct strbuf *out)
+{
+	const char *text = str(req, "text"), *base = str(req, "if_match");
+	size_t tlen = json_string_length(json_object_get(req, "text")), len;
+	char hash[17], now_hash[17];
+	char *cur = read_text(env->conf, &len);
+	struct policy *p;
+	json_t *o;
+
+	if (text == NULL || base == NULL) {
+		free(cur);
+		error(out, 400, "text and If-Match are needed");
+		return;
+	}
+	if (cur != NULL)
+		hash_text(cur, len, now_hash);
+	else
+		snprintf(now_hash, sizeof(now_hash), "0000000000000000");
+	free(cur);
+	if (strcmp(base, now_hash) != 0) {
+		o = json_object();
+		json_object_set_new(o, "error", json_string("the config changed "
+		    "since it was read: reload it"));
+		json_object_set_new(o, "hash", json_string(now_hash));
+		answer(out, 409, o);
+		return;
+	}
+	if ((p = check_text(env->conf, text, tlen)) == NULL) {
+		error(out, 500, "out of memory");
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "diagnostics", diagnostics(p));
+	if (!policy_valid(p)) {
+		json_object_set_new(o, "error", json_string("not valid: nothing "
+		    "saved"));
+		answer(out, 422, o);
+		policy_free(p);
+		return;
+	}
+	policy_free(p);
+	if (write_conf(env->conf, text, tlen) == -1) {
+		json_decref(o);
+		error(out, 500, strerror(errno));
+		return;
+	}
+	hash_text(text, tlen, hash);
+	audit(env, str(req, "user"), "save", hash);
+	json_object_set_new(o, "hash", json_string(hash));
+	answer(out, 200, o);
+}
+
+static void
+op_check(json_t *req, struct strbuf *out)
+{
+	const char *text = str(req, "text");
+	struct policy *p;
+	json_t *o;
+
+	if (text == NULL) {
+		error(out, 400, "text is needed");
+		return;
+	}
+	if ((p = check_text("moat.conf", text, json_string_length(
+	    json_object_get(req, "text")))) == NULL) {
+		error(out, 500, "out of memory");
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "valid", json_boolean(policy_valid(p)));
+	json_object_set_new(o, "diagnostics", diagnostics(p));
+	answer(out, 200, o);
+	policy_free(p);
+}
+
+/* The config file, parsed (bound to the devices' addresses now). */
+static struct policy *
+current_policy(const struct control_env *env, struct strbuf *out)
+{
+	struct host_addrs h;
+	struct strbuf err;
+	struct policy *p;
+	char e[256];
+
+	strbuf_init(&err, 0);
+	if (rtnl_addrs(&h, &err) == -1)
+		memset(&h, 0, sizeof(h));
+	strbuf_free(&err);
+	p = policy_load_bound(env->conf, false, &h.b, e, sizeof(e));
+	rtnl_addrs_free(&h);
+	if (p == NULL) {
+		error(out, 500, e);
+		return NULL;
+	}
+	if (!policy_valid(p)) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "error", json_string("the config is not "
+		    "valid"));
+		json_object_set_new(o, "diagnostics", diagnostics(p));
+		answer(out, 422, o);
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* A JSON text we wrote ourselves, as an object to nest. */
+static json_t *
+raw(const struct strbuf *b)
+{
+	json_t *v = json_loads(strbuf_str(b), JSON_DECODE_ANY, NULL);
+
+	return v != NULL ? v : json_null();
+}
+
+static void
+op_policy(const struct control_env *env, struct strbuf *out)
+{
+	struct policy *p = current_policy(env, out);
+	struct strbuf b;
+	json_t *o;
+
+	if (p == NULL)
+		return;
+	lint_policy(p, NULL);
+	diags_sort(&p->diags);
+	strbuf_init(&b, 0);
+	json_policy(p, &b);
+	o = json_object();
+	json_object_set_new(o, "policy", raw(&b));
+	json_object_set_new(o, "diagnostics", diagnostics(p));
+	answer(out, 200, o);
+	strbuf_free(&b);
+	policy_free(p);
+}
+
+static void
+op_test(const struct control_env *env, json_t *req, struct strbuf *out)
+{
+	const char *in = str(req, "in"), *src = str(req, "src"),
+	    *dst = str(req, "dst"), *service = str(req, "service"),
+	    *proto = str(req, "proto"), *port = str(req, "dport");
+	struct policy *p;
+	struct flow f;
+	struct verdict v;
+	enum addr_family fs, fd;
+	struct strbuf b;
+	char err[200];
+	json_t *o;
+
+	if (in == NULL || src == NULL || dst == NULL ||
+	    (service == NULL) == (proto == NULL)) {
+		error(out, 400, "in, src, dst and service (or proto and dport) "
+		    "are needed");
+		return;
+	}
+	if ((p = current_policy(env, out)) == NULL)
+		return;
+	memset(&f, 0, sizeof(f));
+	if ((f.iface = policy_iface(p, in)) == NULL) {
+		snprintf(err, sizeof(err), "unknown interface '%.60s'", in);
+		error(out, 400, err);
+	} else if (addr_parse(src, &f.src, &fs, err, sizeof(err)) == -1 ||
+	    addr_parse(dst, &f.dst, &fd, err, sizeof(err)) == -1)
+		error(out, 400, err);
+	else if (fs != fd)
+		error(out, 400, "src and dst must be of one family");
+	else if ((service != NULL ? flow_set_service(p, service, fs, &f, err,
+	    sizeof(err)) : flow_set_proto(proto, port, fs, &f, err,
+	    sizeof(err))) == -1)
+		error(out, 400, err);
+	else {
+		policy_eval(p, &f, &v);
+		strbuf_init(&b, 0);
+		json_verdict(p, &f, &v, &b);
+		o = json_object();
+		json_object_set_new(o, "result", raw(&b));
+		answer(out, 200, o);
+		strbuf_free(&b);
+	}
+	policy_free(p);
+}
+
+static void
+op_apply(const struct control_env *env, json_t *req, struct strbuf *out)
+{
+	json_t *c = json_object_get(req, "confirm");
+	struct strbuf msg, err;
+	long long secs = json_is_integer(c) ? json_integer_value(c) : 0;
+	json_t *o;
+	char detail[32];
+
+	if (c != NULL && (!json_is_integer(c) || secs < 0 || secs > 86400)) {
+		error(out, 400, "confirm takes seconds, 0 to 86400");
+		return;
+	}
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	if (env->apply((unsigned)secs, str(req, "user"), &msg, &err) == -1) {
+		o = json_object();
+		json_object_set_new(o, "error", json_string(strbuf_str(&err)));
+		answer(out, 422, o);
+	} else {
+		snprintf(detail, sizeof(detail), "confirm=%lld", secs);
+		audit(env, str(req, "user"), "apply", detail);
+		o = json_object();
+		json_object_set_new(o, "message", json_string(strbuf_str(&msg)));
+		answer(out, 200, o);
+	}
+	strbuf_free(&msg);
+	strbuf_free(&err);
+}
+
+static void
+op_confirm_rollback(const struct control_env *env, json_t *req, bool confirm,
+    struct strbuf *out)
+{
+	json_t *e = json_object_get(req, "entry");
+	struct strbuf msg, err;
+	char detail[32];
+	int rc;
+
+	if (e != NULL && (!json_is_integer(e) || json_integer_value(e) < 1 ||
+	    json_integer_value(e) > 100000000)) {
+		error(out, 400, "entry takes a history entry's number");
+		return;
+	}
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	rc = confirm ? apply_confirm(env->state, &msg, &err) :
+	    apply_restore(env->state, e != NULL ? (unsigned)json_integer_value(
+	    e) : 0, &msg, &err);
+	if (rc == -1)
+		error(out, 409, strbuf_str(&err));
+	else {
+		json_t *o = json_object();
+
+		snprintf(detail, sizeof(detail), "entry=%lld", e != NULL ?
+		    json_integer_value(e) : 0);
+		audit(env, str(req, "user"), confirm ? "confirm" : "rollback",
+		    detail);
+		json_object_set_new(o, "message", json_string(strbuf_str(&msg)));
+		answer(out, 200, o);
+	}
+	strbuf_free(&msg);
+	strbuf_free(&err);
+}
+
+static void
+op_history(const struct control_env *env, struct strbuf *out)
+{
+	struct history_entry *v;
+	struct strbuf err;
+	char path[4200], line[512], hash[17];
+	json_t *o, *a, *au;
+	size_t n, i;
+	FILE *fp;
+
+	strbuf_init(&err, 0);
+	if (apply_history(env->state, &v, &n, &err) == -1) {
+		error(out, 500, strbuf_str(&err));
+		strbuf_free(&err);
+		return;
+	}
+	strbuf_free(&err);
+	a = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *e = json_object();
+
+		snprintf(hash, sizeof(hash), "%016llx",
+		    (unsigned long long)v[i].hash);
+		json_object_set_new(e, "entry", json_integer(v[i].seq));
+		json_object_set_new(e, "time", json_integer(v[i].when));
+		json_object_set_new(e, "what", json_string(v[i].what));
+		json_object_set_new(e, "hash", json_string(hash));
+		json_object_set_new(e, "file", json_string(v[i].file));
+		json_array_append_new(a, e);
+	}
+	free(v);
+	au = json_array();
+	snprintf(path, sizeof(path), "%s/audit.log", env->state);
+	if ((fp = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			char user[64], what[32], detail[128];
+			long long t;
+
+			if (sscanf(line, "%lld %63s %31s %127s", &t, user, what,
+			    detail) == 4) {
+				json_t *e = json_object();
+
+				json_object_set_new(e, "time", json_integer(t));
+				json_object_set_new(e, "user", json_string(user));
+				json_object_set_new(e, "what", json_string(what));
+				json_object_set_new(e, "detail",
+				    json_string(detail));
+				json_array_append_new(au, e);
+			}
+		}
+		fclose(fp);
+	}
+	o = json_object();
+	json_object_set_new(o, "entries", a);
+	json_object_set_new(o, "audit", au);
+	answer(out, 200, o);
+}
+
+static void
+op_status(const struct control_env *env, struct strbuf *out)
+{
+	struct history_entry *v = NULL;
+	struct counter *ctr = NULL;
+	struct mailstats m;
+	struct fwlog_stats fw;
+	struct strbuf err;
+	size_t n = 0, nctr = 0, i, len;
+	char hash[17], *text;
+	json_t *o = json_object(), *c;
+
+	strbuf_init(&err, 0);
+	if (apply_history(env->state, &v, &n, &err) == 0 && n > 0) {
+		json_t *e = json_object();
+
+		snprintf(hash, sizeof(hash), "%016llx",
+		    (unsigned long long)v[n - 1].hash);
+		json_object_set_new(e, "entry", json_integer(v[n - 1].seq));
+		json_object_set_new(e, "what", json_string(v[n - 1].what));
+		json_object_set_new(e, "hash", json_string(hash));
+		json_object_set_new(e, "time", json_integer(v[n - 1].when));
+		json_object_set_new(e, "drift", json_string(
+		    apply_drift(env->state, v[n - 1].seq) == DRIFT_CHANGED ?
+		    "changed" : "none"));
+		json_object_set_new(o, "applied", e);
+	} else
+		json_object_set_new(o, "applied", json_null());
+	/* Saved but not applied: the file is not what the kernel has. */
+	if ((text = read_text(env->conf, &len)) != NULL) {
+		json_object_set_new(o, "unapplied_changes", json_boolean(n == 0 ||
+		    fnv1a(text, len) != v[n - 1].hash));
+		free(text);
+	}
+	free(v);
+	c = json_array();
+	if (counters_read(&ctr, &nctr, &err) == 0)
+		for (i = 0; i < nctr; i++) {
+			json_t *k = json_object();
+
+			json_object_set_new(k, "name", json_string(ctr[i].name));
+			json_object_set_new(k, "packets",
+			    json_integer((json_int_t)ctr[i].packets));
+			json_object_set_new(k, "bytes",
+			    json_integer((json_int_t)ctr[i].bytes));
+			json_array_append_new(c, k);
+		}
+	free(ctr);
+	json_object_set_new(o, "counters", c);
+	if (mailstats_load(env->state, &m) == 0 && m.updated != 0) {
+		json_t *ml = json_object();
+
+		json_object_set_new(ml, "engine", json_string(m.engine));
+		json_object_set_new(ml, "signatures", json_integer(m.signatures));
+		json_object_set_new(ml, "sessions", json_integer(m.sessions));
+		json_object_set_new(ml, "messages",
+		    json_integer((json_int_t)m.total.messages));
+		json_object_set_new(ml, "clean",
+		    json_integer((json_int_t)m.total.clean));
+		json_object_set_new(ml, "virus",
+		    json_integer((json_int_t)m.total.virus));
+		json_object_set_new(ml, "last_virus",
+		    json_string(m.last_virus_sig));
+		json_object_set_new(o, "mail", ml);
+	}
+	if (fwlog_stats_read(env->run, &fw) == 0) {
+		json_t *fl = json_object();
+
+		json_object_set_new(fl, "written",
+		    json_integer((json_int_t)fw.written));
+		json_object_set_new(fl, "lost",
+		    json_integer((json_int_t)(fw.lost_kernel + fw.lost_disk)));
+		json_object_set_new(fl, "error", json_string(fw.error));
+		json_object_set_new(o, "firewall_log", fl);
+	}
+	strbuf_free(&err);
+	answer(out, 200, o);
+}
+
+static void
+collect(void *arg, const char *line)
+{
+	json_t *a = arg, *r = json_loads(line, 0, NULL);
+
+	if (r != NULL)
+		json_array_append_new(a, r);
+	/* The newest 1,000 only. */
+	while (json_array_size(a) > 1000)
+		json_array_remove(a, 0);
+}
+
+static void
+op_log(const struct control_env *env, const char *file, struct strbuf *out)
+{
+	json_t *a = json_array(), *o = json_object();
+
+	logfile_read(env->log_dir, file, collect, a);
+	json_object_set_new(o, "records", a);
+	answer(out, 200, o);
+}
+
+void
+control_handle(const struct control_env *env, const char *req, size_t len,
+    struct strbuf *out)
+{
+	json_t *r = json_loadb(req, len, 0, NULL);
+	const char *op = r != NULL ? str(r, "op") : NULL;
+
+	if (op == NULL)
+		error(out, 400, "not a request");
+	else if (strcmp(op, "login") == 0) {
+		const char *u = str(r, "user"), *pw = str(r, "password");
+		int ok = u != NULL && pw != NULL ? users_check(env->users, u, pw) :
+		    0;
+
+		if (ok == -1)
+			error(out, 503, "the console has no users file");
+		else if (ok == 0)
+			error(out, 401, "wrong user or password");
+		else
+			answer(out, 200, NULL);
+	} else if (strcmp(op, "get-config") == 0)
+		op_get_config(env, out);
+	else if (strcmp(op, "save") == 0)
+		op_save(env, r, out);
+	else if (strcmp(op, "check") == 0)
+		op_check(r, out);
+	else if (strcmp(op, "policy") == 0)
+		op_policy(env, out);
+	else if (strcmp(op, "test") == 0)
+		op_test(env, r, out);
+	else if (strcmp(op, "apply") == 0)
+		op_apply(env, r, out);
+	else if (strcmp(op, "confirm") == 0)
+		op_confirm_rollback(env, r, true, out);
+	else if (strcmp(op, "rollback") == 0)
+		op_confirm_rollback(env, r, false, out);
+	else if (strcmp(op, "history") == 0)
+		op_history(env, out);
+	else if (strcmp(op, "status") == 0)
+		op_status(env, out);
+	else if (strcmp(op, "log") == 0)
+		op_log(env, FWLOG_FILE, out);
+	else if (strcmp(op, "mail-log") == 0)
+		op_log(env, MAILLOG_FILE, out);
+	else
+		error(out, 404, "no such request");
+	json_decref(r);
+}

@@ -1,0 +1,28 @@
+/* control.h: the requests moatd's parent answers for the console process
+ * (src/web), one JSON object each way over a socketpair (base/frame.h).
+ * The parent checks every request itself: the console is not trusted. */
+#ifndef MOAT_CONTROL_H
+#define MOAT_CONTROL_H
+
+#include <stddef.h>
+
+#include "base/strbuf.h"
+
+struct control_env {
+	const char	*conf;		/* the config file */
+	const char	*users;		/* the users file */
+	const char	*state;		/* the state directory */
+	const char	*run;		/* the run directory */
+	const char	*log_dir;	/* the logs */
+	/* Apply the config file (the daemon's install: kernel, proxy,
+	 * logger), with a confirm time (0: none); 0, or -1 with err. */
+	int		(*apply)(unsigned confirm, const char *user,
+			    struct strbuf *msg, struct strbuf *err);
+};
+
+/* Answer one request (its JSON text) into out (a JSON object with a
+ * "status": an HTTP status the console passes on). */
+void	 control_handle(const struct control_env *env, const char *req,
+	    size_t len, struct strbuf *out);
+
+#endif

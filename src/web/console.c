@@ -1,0 +1,581 @@
+/*
+ * console.c: the console's HTTPS server; see console.h.
+ *
+ * One thread (libmicrohttpd's internal poll): requests are answered one at
+ * a time, each API call one round trip to the parent.  Hard limits:
+ * bodies of CONSOLE_BODY_MAX, 32 KB of headers, 64 connections, 8 from
+ * one address, 30 s for a connection that does not finish.  Sessions: a
+ * random 256-bit cookie (HttpOnly, Secure, SameSite=Strict), its own CSRF
+ * token, which every POST, PUT and DELETE must carry in X-CSRF-Token, an
+ * idle timeout.  Failed logins from one address: five a minute, then 429
+ * for a minute.
+ */
+#include "web/console.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/frame.h"
+#include "base/log.h"
+#include "base/strbuf.h"
+
+#define THROTTLE_SLOTS	128
+#define THROTTLE_FAILS	5		/* failed logins ... */
+#define THROTTLE_SECS	60		/* ... within this, then blocked */
+
+struct session {
+	char	token[65], csrf[65], user[40];
+	time_t	last;
+};
+
+struct throttle {
+	char	addr[64];
+	int	fails;
+	time_t	first, blocked_until;
+};
+
+static const struct console_conf *conf;
+static struct session sessions[CONSOLE_SESSIONS];
+static struct throttle throttles[THROTTLE_SLOTS];
+
+struct request {
+	struct strbuf	body;
+	bool		too_big;
+};
+
+static void
+random_hex(char *out, size_t bytes)
+{
+	unsigned char r[64];
+	size_t i;
+
+	if (bytes > sizeof(r) || getrandom(r, bytes, 0) != (ssize_t)bytes)
+		abort();	/* no randomness: no safe session */
+	for (i = 0; i < bytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/* ---- answers ----------------------------------------------------------- */
+
+static void
+security_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Strict-Transport-Security",
+	    "max-age=31536000");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+}
+
+static enum MHD_Result
+send_body(struct MHD_Connection *c, unsigned status, const char *type,
+    const char *body, size_t len, const char *cookie)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len,
+	    (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result rc;
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	security_headers(r);
+	if (cookie != NULL)
+		MHD_add_response_header(r, "Set-Cookie", cookie);
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result
+send_json(struct MHD_Connection *c, unsigned status, json_t *o,
+    const char *cookie)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+	enum MHD_Result rc;
+
+	json_decref(o);
+	if (s == NULL)
+		return MHD_NO;
+	rc = send_body(c, status, "application/json", s, strlen(s), cookie);
+	free(s);
+	return rc;
+}
+
+static enum MHD_Result
+send_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "error", json_string(msg));
+	return send_json(c, status, o, NULL);
+}
+
+/* ---- the parent -------------------------------------------------------- */
+
+/* Ask the parent; its answer's "status" becomes the HTTP status. */
+static enum MHD_Result
+ask(struct MHD_Connection *c, json_t *req)
+{
+	char *s = json_dumps(req, JSON_COMPACT), *a;
+	size_t len;
+	json_t *o;
+	unsigned status;
+
+	json_decref(req);
+	if (s == NULL || frame_send(conf->ctl, s, strlen(s)) == -1 ||
+	    (a = frame_recv(conf->ctl, FRAME_MAX, &len)) == NULL) {
+		free(s);
+		return send_error(c, 503, "moatd does not answer");
+	}
+	free(s);
+	o = json_loadb(a, len, 0, NULL);
+	free(a);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return send_error(c, 502, "moatd's answer was not understood");
+	}
+	status = (unsigned)json_integer_value(json_object_get(o, "status"));
+	json_object_del(o, "status");
+	return send_json(c, status >= 200 && status < 600 ? status : 502, o,
+	    NULL);
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+static struct session *
+session_of(struct MHD_Connection *c)
+{
+	const char *tok = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+	    "moat_session");
+	time_t now = time(NULL);
+	size_t i;
+
+	if (tok == NULL || strlen(tok) != 64)
+		return NULL;
+	for (i = 0; i < CONSOLE_SESSIONS; i++) {
+		struct session *s = &sessions[i];
+
+		if (s->token[0] == '\0' || strcmp(s->token, tok) != 0)
+			continue;
+		if (now - s->last > (time_t)conf->idle) {
+			memset(s, 0, sizeof(*s));	/* timed out */
+			return NULL;
+		}
+		s->last = now;
+		return s;
+	}
+	return NULL;
+}
+
+static struct session *
+session_new(const char *user)
+{
+	struct session *oldest = &sessions[0];
+	size_t i;
+
+	for (i = 0; i < CONSOLE_SESSIONS; i++) {
+		if (sessions[i].token[0] == '\0') {
+			oldest = &sessions[i];
+			break;
+		}
+		if (sessions[i].last < oldest->last)
+			oldest = &sessions[i];
+	}
+	memset(oldest, 0, sizeof(*oldest));
+	random_hex(oldest->token, 32);
+	random_hex(oldest->csrf, 32);
+	snprintf(oldest->user, sizeof(oldest->user), "%s", user);
+	oldest->last = time(NULL);
+	return oldest;
+}
+
+static const char *
+client_addr(struct MHD_Connection *c, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+	buf[0] = '\0';
+	if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    buf, (socklen_t)len);
+	else if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    buf, (socklen_t)len);
+	return buf;
+}
+
+static struct throttle *
+throttle_of(const char *addr)
+{
+	struct throttle *free_slot = NULL, *oldest = &throttles[0];
+	size_t i;
+
+	for (i = 0; i < THROTTLE_SLOTS; i++) {
+		if (strcmp(throttles[i].addr, addr) == 0)
+			return &throttles[i];
+		if (throttles[i].addr[0] == '\0' && free_slot == NULL)
+			free_slot = &throttles[i];
+		if (throttles[i].first < oldest->first)
+			oldest = &throttles[i];
+	}
+	if (free_slot == NULL)
+		free_slot = oldest;
+	memset(free_slot, 0, sizeof(*free_slot));
+	snprintf(free_slot->addr, sizeof(free_slot->addr), "%s", addr);
+	return free_slot;
+}
+
+static enum MHD_Result
+do_login(struct MHD_Connection *c, const struct request *rq)
+{
+	json_t *in = json_loadb(strbuf_str(&rq->body), rq->body.len, 0, NULL);
+	const char *user = json_string_value(json_object_get(in, "user"));
+	const char *pw = json_string_value(json_object_get(in, "password"));
+	char addr[64], cookie[200], *s, *a;
+	struct throttle *t;
+	struct session *ss;
+	json_t *req, *ans, *o;
+	size_t len;
+	time_t now = time(NULL);
+	unsigned status;
+
+	t = throttle_of(client_addr(c, addr, sizeof(addr)));
+	if (t->blocked_until > now) {
+		json_decref(in);
+		return send_error(c, 429, "too many failed logins: wait a "
+		    "minute");
+	}
+	if (user == NULL || pw == NULL) {
+		json_decref(in);
+		return send_error(c, 400, "user and password are needed");
+	}
+	req = json_object();
+	json_object_set_new(req, "op", json_string("login"));
+	json_object_set_new(req, "user", json_string(user));
+	json_object_set_new(req, "password", json_string(pw));
+	s = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (s == NULL || frame_send(conf->ctl, s, strlen(s)) == -1 ||
+	    (a = frame_recv(conf->ctl, FRAME_MAX, &len)) == NULL) {
+		free(s);
+		json_decref(in);
+		return send_error(c, 503, "moatd does not answer");
+	}
+	free(s);
+	ans = json_loadb(a, len, 0, NULL);
+	free(a);
+	status = (unsigned)json_integer_value(json_object_get(ans, "status"));
+	json_decref(ans);
+	if (status != 200) {
+		if (status == 401) {
+			if (now - t->first > THROTTLE_SECS) {
+				t->first = now;
+				t->fails = 0;
+			}
+			if (++t->fails >= THROTTLE_FAILS)
+				t->blocked_until = now + THROTTLE_SECS;
+			log_warn("console: failed login for '%.32s' from %s",
+			    user, addr);
+			json_decref(in);
+			return send_error(c, 401, "wrong user or password");
+		}
+		json_decref(in);
+		return send_error(c, status ? status : 503, "the console cannot "
+		    "check passwords");
+	}
+	t->fails = 0;
+	ss = session_new(user);
+	json_decref(in);
+	log_info("console: %s logged in from %s", ss->user, addr);
+	snprintf(cookie, sizeof(cookie), "moat_session=%s; Path=/; HttpOnly; "
+	    "Secure; SameSite=Strict", ss->token);
+	o = json_object();
+	json_object_set_new(o, "csrf", json_string(ss->csrf));
+	json_object_set_new(o, "user", json_string(ss->user));
+	return send_json(c, 200, o, cookie);
+}
+
+/* ---- the API ----------------------------------------------------------- */
+
+static json_t *
+body_object(const struct request *rq)
+{
+	json_t *o;
+
+	if (rq->body.len == 0)
+		return json_object();
+	o = json_loadb(strbuf_str(&rq->body), rq->body.len, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* A request to the parent: op, the body's fields (a few checked for
+ * type here; the parent checks them all), and who asks. */
+static enum MHD_Result
+forward(struct MHD_Connection *c, const struct request *rq, const char *op,
+    const struct session *s)
+{
+	json_t *req = body_object(rq);
+
+	if (req == NULL)
+		return send_error(c, 400, "the body is not a JSON object");
+	json_object_set_new(req, "op", json_string(op));
+	json_object_set_new(req, "user", json_string(s->user));
+	return ask(c, req);
+}
+
+static enum MHD_Result
+api(struct MHD_Connection *c, const char *path, const char *method,
+    const struct request *rq)
+{
+	bool get = strcmp(method, "GET") == 0;
+	bool post = strcmp(method, "POST") == 0;
+	bool put = strcmp(method, "PUT") == 0;
+	struct session *s;
+	const char *csrf;
+
+	if (strcmp(path, "login") == 0)
+		return post ? do_login(c, rq) : send_error(c, 405, "POST");
+	if ((s = session_of(c)) == NULL)
+		return send_error(c, 401, "log in first");
+	if (!get) {
+		csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    "X-CSRF-Token");
+		if (csrf == NULL || strcmp(csrf, s->csrf) != 0)
+			return send_error(c, 403, "missing or wrong X-CSRF-Token");
+	}
+	if (strcmp(path, "logout") == 0 && post) {
+		memset(s, 0, sizeof(*s));
+		return send_json(c, 200, json_object(), "moat_session=; Path=/; "
+		    "Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+	}
+	if (strcmp(path, "config") == 0 && get)
+		return forward(c, rq, "get-config", s);
+	if (strcmp(path, "config") == 0 && put) {
+		const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    "If-Match");
+		json_t *req = body_object(rq);
+
+		if (req == NULL)
+			return send_error(c, 400, "the body is not a JSON "
+			    "object");
+		if (m == NULL) {
+			json_decref(req);
+			return send_error(c, 428, "If-Match: the hash the "
+			    "change is based on");
+		}
+		json_object_set_new(req, "op", json_string("save"));
+		json_object_set_new(req, "user", json_string(s->user));
+		json_object_set_new(req, "if_match", json_string(m));
+		return ask(c, req);
+	}
+	if (strcmp(path, "check") == 0 && post)
+		return forward(c, rq, "check", s);
+	if (strcmp(path, "policy") == 0 && get)
+		return forward(c, rq, "policy", s);
+	if (strcmp(path, "test") == 0 && post)
+		return forward(c, rq, "test", s);
+	if ((strcmp(path, "apply") == 0 || strcmp(path, "confirm") == 0 ||
+	    strcmp(path, "rollback") == 0) && post)
+		return forward(c, rq, path, s);
+	if ((strcmp(path, "history") == 0 || strcmp(path, "status") == 0 ||
+	    strcmp(path, "log") == 0 || strcmp(path, "mail-log") == 0) && get)
+		return forward(c, rq, path, s);
+	return send_error(c, 404, "no such API");
+}
+
+/* ---- static pages ------------------------------------------------------ */
+
+static const char *
+content_type(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot == NULL)
+		return "application/octet-stream";
+	if (strcmp(dot, ".html") == 0)
+		return "text/html; charset=utf-8";
+	if (strcmp(dot, ".js") == 0)
+		return "text/javascript; charset=utf-8";
+	if (strcmp(dot, ".css") == 0)
+		return "text/css; charset=utf-8";
+	if (strcmp(dot, ".svg") == 0)
+		return "image/svg+xml";
+	if (strcmp(dot, ".png") == 0)
+		return "image/png";
+	return "application/octet-stream";
+}
+
+static enum MHD_Result
+static_file(struct MHD_Connection *c, const char *url)
+{
+	char path[4200];
+	struct stat st;
+	const char *p;
+	int fd;
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	if (strcmp(url, "/") == 0)
+		url = "/index.html";
+	/* Letters, digits, '-', '_', '.', '/' only, no "..", no hidden
+	 * names: nothing outside the pages' directory. */
+	for (p = url; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		    *p == '.' || *p == '/'))
+			return send_error(c, 404, "no such page");
+	if (strstr(url, "..") != NULL || strstr(url, "/.") != NULL ||
+	    strlen(url) > 200)
+		return send_error(c, 404, "no such page");
+	snprintf(path, sizeof(path), "%s%s", conf->root, url);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return send_error(c, 404, "no such page");
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return send_error(c, 404, "no such page");
+	}
+	if ((r = MHD_create_response_from_fd((uint64_t)st.st_size, fd)) ==
+	    NULL) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", content_type(path));
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	security_headers(r);
+	rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* ---- libmicrohttpd ----------------------------------------------------- */
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **state)
+{
+	struct request *rq = *state;
+
+	(void)cls;
+	(void)version;
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		strbuf_init(&rq->body, CONSOLE_BODY_MAX);
+		*state = rq;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (rq->body.len + *upload_size > CONSOLE_BODY_MAX)
+			rq->too_big = true;
+		else
+			strbuf_add(&rq->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_big)
+		return send_error(c, 413, "the body is over 1 MB");
+	if (strncmp(url, "/api/v1/", 8) == 0)
+		return api(c, url + 8, method, rq);
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return send_error(c, 405, "GET");
+	return static_file(c, url);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **state,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *state;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq != NULL) {
+		strbuf_free(&rq->body);
+		free(rq);
+	}
+	*state = NULL;
+}
+
+/* Percent-decoding that keeps a NUL from cutting a path short: %00
+ * becomes a byte no page name or API path has. */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *r = s, *w = s;
+
+	(void)cls;
+	(void)c;
+	while (*r != '\0') {
+		unsigned v;
+
+		if (r[0] == '%' && r[1] != '\0' && r[2] != '\0' &&
+		    sscanf(r + 1, "%2x", &v) == 1) {
+			*w++ = v == 0 ? '\x01' : (char)v;
+			r += 3;
+		} else
+			*w++ = *r++;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+int
+console_run(const struct console_conf *c)
+{
+	struct MHD_Daemon *d;
+	struct pollfd pfd;
+
+	conf = c;
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, c->listen_fd,
+	    MHD_OPTION_HTTPS_MEM_KEY, c->key_pem,
+	    MHD_OPTION_HTTPS_MEM_CERT, c->cert_pem,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)8,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+	    MHD_OPTION_END);
+	if (d == NULL) {
+		log_error("console: the HTTPS server did not start");
+		return 1;
+	}
+	log_info("console: serving");
+	/* Until the parent goes. */
+	pfd.fd = c->ctl;
+	pfd.events = 0;
+	for (;;) {
+		if (poll(&pfd, 1, 1000) > 0 && (pfd.revents & (POLLHUP |
+		    POLLERR)))
+			break;
+	}
+	MHD_stop_daemon(d);
+	return 0;
+}

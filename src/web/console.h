@@ -1,0 +1,25 @@
+/* console.h: the web console's process: HTTPS (libmicrohttpd, GnuTLS),
+ * sessions, the REST API /api/v1 and the static pages.  It runs as its
+ * own unprivileged user with no capabilities; everything it does to the
+ * gateway it asks moatd's parent (control.h) over one socket. */
+#ifndef MOAT_CONSOLE_H
+#define MOAT_CONSOLE_H
+
+#include <stddef.h>
+
+#define CONSOLE_BODY_MAX	(1u << 20)	/* bytes of a request body */
+#define CONSOLE_SESSIONS	64		/* at once */
+
+struct console_conf {
+	int		 listen_fd;	/* bound and listening (by the parent) */
+	int		 ctl;		/* to the parent */
+	const char	*cert_pem;	/* the certificate and key, in memory */
+	const char	*key_pem;
+	const char	*root;		/* the static pages' directory */
+	unsigned	 idle;		/* seconds before an idle session ends */
+};
+
+/* Serve until the parent's end of ctl closes; the exit status. */
+int	 console_run(const struct console_conf *c);
+
+#endif

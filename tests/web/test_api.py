@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""test_api.py BASE_URL USERS_PASSWORD TMP: the console's REST API against
+the real server (moatd's console process in the lab's gateway), from the
+lab's lan namespace.  Prints ok/FAIL lines; exits 1 on any failure."""
+import json
+import socket
+import ssl
+import sys
+import time
+
+import requests
+import urllib3
+
+urllib3.disable_warnings()
+BASE, PASSWORD, TMP = sys.argv[1], sys.argv[2], sys.argv[3]
+API = BASE + "/api/v1/"
+failed = 0
+
+
+def check(ok, what):
+    global failed
+    print(("ok: " if ok else "FAIL: ") + what)
+    if not ok:
+        failed = 1
+
+
+def session(src="192.168.50.11"):
+    s = requests.Session()
+    s.mount("https://", SourceAdapter(src))
+    return s
+
+
+class SourceAdapter(requests.adapters.HTTPAdapter):
+    """Requests from one of the lan namespace's addresses, certificate
+    not checked (self-signed; the test pins nothing)."""
+
+    def __init__(self, src):
+        self.src = src
+        super().__init__()
+
+    def init_poolmanager(self, *a, **kw):
+        kw["source_address"] = (self.src, 0)
+        kw["cert_reqs"] = "CERT_NONE"
+        kw["assert_hostname"] = False
+        super().init_poolmanager(*a, **kw)
+
+
+def login(s, password=PASSWORD):
+    return s.post(API + "login", json={"user": "admin", "password": password},
+                  verify=False)
+
+
+# Nothing without a session.
+s = session()
+for m, p in [("GET", "config"), ("GET", "status"), ("GET", "history"),
+             ("GET", "policy"), ("GET", "log"), ("GET", "mail-log"),
+             ("POST", "apply"), ("PUT", "config"), ("POST", "test")]:
+    r = s.request(m, API + p, json={}, verify=False)
+    check(r.status_code == 401, f"{m} {p} without a session: {r.status_code}")
+
+r = login(s, "wrong password")
+check(r.status_code == 401, f"a wrong password: {r.status_code}")
+r = login(s)
+check(r.status_code == 200 and "csrf" in r.json(), f"login: {r.status_code}")
+csrf = r.json()["csrf"]
+cookie = r.headers.get("Set-Cookie", "")
+check(all(f in cookie for f in ("HttpOnly", "Secure", "SameSite=Strict")) and
+      len(s.cookies.get("moat_session", "")) == 64,
+      f"the session cookie: {cookie[:40]}...; HttpOnly, Secure, SameSite=Strict")
+H = {"X-CSRF-Token": csrf}
+
+# State changes need the CSRF token.
+for m, p in [("POST", "apply"), ("PUT", "config"), ("POST", "test"),
+             ("POST", "rollback"), ("POST", "confirm")]:
+    r = s.request(m, API + p, json={}, verify=False)
+    check(r.status_code == 403, f"{m} {p} without X-CSRF-Token: {r.status_code}")
+r = s.post(API + "apply", json={}, headers={"X-CSRF-Token": "0" * 64},
+           verify=False)
+check(r.status_code == 403, f"a wrong X-CSRF-Token: {r.status_code}")
+
+# The config: read, a stale save, an invalid one, a good one.
+r = s.get(API + "config", verify=False)
+check(r.status_code == 200 and set(r.json()) == {"text", "hash"},
+      f"GET config: {r.status_code}")
+text, h = r.json()["text"], r.json()["hash"]
+r = s.put(API + "config", json={"text": text}, headers=H, verify=False)
+check(r.status_code == 428, f"PUT config without If-Match: {r.status_code}")
+r = s.put(API + "config", json={"text": text},
+          headers=dict(H, **{"If-Match": "0123456789abcdef"}), verify=False)
+check(r.status_code == 409, f"PUT config on a stale hash: {r.status_code}")
+bad = text + "deny on LAN from ANY to NOWHERE service SMTP\n"
+r = s.put(API + "config", json={"text": bad},
+          headers=dict(H, **{"If-Match": h}), verify=False)
+d = r.json().get("diagnostics", [])
+check(r.status_code == 422 and d and d[0]["severity"] == "error" and
+      d[0]["line"] == text.count("\n") + 1 and "NOWHERE" in d[0]["message"],
+      f"PUT config, invalid: {r.status_code} {d[:1]}")
+r = s.get(API + "config", verify=False)
+check(r.json()["hash"] == h, "nothing saved after 422")
+new = text + "deny on LAN from 192.168.50.13 to ANY service HTTP\n"
+r = s.put(API + "config", json={"text": new},
+          headers=dict(H, **{"If-Match": h}), verify=False)
+check(r.status_code == 200 and r.json()["hash"] != h,
+      f"PUT config: {r.status_code} {r.text[:80]}")
+h2 = r.json()["hash"]
+with open(TMP + "/moat.conf") as f:
+    check(f.read() == new, "the file holds the saved text")
+r = s.get(API + "status", verify=False)
+check(r.json().get("unapplied_changes") is True, "status: unapplied changes")
+
+# The policy, a test.
+r = s.get(API + "policy", verify=False)
+rules = r.json()["policy"]["rules"]
+check(r.status_code == 200 and len(rules) == 3 and rules[2]["action"] == "deny",
+      f"GET policy: {r.status_code}, {len(rules)} rules")
+r = s.post(API + "test", json={"in": "LAN", "src": "192.168.50.11",
+                               "dst": "198.51.100.25", "service": "SMTP"},
+           headers=H, verify=False)
+check(r.status_code == 200 and r.json()["result"]["rule"] == 2 and
+      r.json()["result"]["verdict"] == "deny", f"POST test: {r.text[:120]}")
+r = s.post(API + "test", json={"in": "NOPE", "src": "1.2.3.4",
+                               "dst": "1.2.3.5", "service": "SMTP"},
+           headers=H, verify=False)
+check(r.status_code == 400, f"POST test, an unknown interface: {r.status_code}")
+
+# Apply with confirm, confirmed; then one that lapses.
+r = s.post(API + "apply", json={"confirm": 30}, headers=H, verify=False)
+check(r.status_code == 200, f"apply --confirm 30: {r.status_code} {r.text[:100]}")
+r = s.post(API + "confirm", json={}, headers=H, verify=False)
+check(r.status_code == 200, f"confirm: {r.status_code} {r.text[:100]}")
+r = s.get(API + "status", verify=False)
+check(r.json()["applied"]["hash"] == h2 and
+      r.json()["unapplied_changes"] is False, "the saved config is applied")
+r = s.post(API + "apply", json={"confirm": "soon"}, headers=H, verify=False)
+check(r.status_code == 400, f"apply, confirm not a number: {r.status_code}")
+r = s.post(API + "apply", json={"confirm": 2}, headers=H, verify=False)
+check(r.status_code == 200, "apply --confirm 2, not confirmed")
+time.sleep(4)
+r = s.get(API + "history", verify=False)
+whats = [e["what"] for e in r.json()["entries"]]
+check(whats[-1] == "revert", f"the unconfirmed apply reverted: {whats}")
+audit = [(a["user"], a["what"]) for a in r.json()["audit"]]
+check(("admin", "save") in audit and ("admin", "apply") in audit,
+      f"the audit names the user: {audit}")
+r = s.post(API + "rollback", json={"entry": 1}, headers=H, verify=False)
+check(r.status_code == 200, f"rollback to entry 1: {r.status_code} {r.text[:80]}")
+r = s.post(API + "rollback", json={"entry": 999}, headers=H, verify=False)
+check(r.status_code == 409, f"rollback to a missing entry: {r.status_code}")
+for p in ("log", "mail-log"):
+    r = s.get(API + p, verify=False)
+    check(r.status_code == 200 and isinstance(r.json()["records"], list),
+          f"GET {p}: {r.status_code}")
+
+# Hostile input.
+r = s.put(API + "config", data=b"{" * 100000, headers=dict(H, **{
+    "If-Match": h2, "Content-Type": "application/json"}), verify=False)
+check(r.status_code == 400, f"100,000 nested braces: {r.status_code}")
+r = s.put(API + "config", data=b'{"text": "x', headers=dict(H, **{
+    "If-Match": h2, "Content-Type": "application/json"}), verify=False)
+check(r.status_code == 400, f"broken JSON: {r.status_code}")
+try:
+    r = s.put(API + "config", data=b"x" * (10 << 20), headers=dict(H, **{
+        "If-Match": h2}), verify=False)
+    check(r.status_code == 413, f"a 10 MB body: {r.status_code}")
+except requests.exceptions.ConnectionError:
+    check(True, "a 10 MB body: the connection is closed")
+for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/.hidden",
+             "/index.html%00.png", "/moat.js/../../../etc/shadow"):
+    r = s.get(BASE + path, verify=False)
+    check(r.status_code == 404, f"GET {path}: {r.status_code}")
+r = s.get(BASE + "/", verify=False)
+check(r.status_code == 200 and "text/html" in r.headers["Content-Type"] and
+      "default-src 'self'" in r.headers.get("Content-Security-Policy", "") and
+      r.headers.get("X-Frame-Options") == "DENY", "GET /: the page, with "
+      "its security headers")
+check(s.get(API + "status", verify=False).status_code == 200,
+      "the server still answers")
+
+# Slow clients: one address holds 8 connections that send nothing; the
+# server still answers others, and drops the silent ones in 30 s.
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+host = BASE.split("//")[1]
+slow = []
+for _ in range(8):
+    c = socket.create_connection((host, 443), source_address=("192.168.50.12", 0))
+    slow.append(c)
+r = session("192.168.50.11").get(BASE + "/", verify=False)
+check(r.status_code == 200, "8 silent connections: others still served")
+for c in slow:
+    c.close()
+
+# The session times out (session-timeout 4s in the test's config).
+time.sleep(5)
+r = s.get(API + "status", verify=False)
+check(r.status_code == 401, f"after the idle timeout: {r.status_code}")
+
+# Failed logins from one address: throttled.
+t = session("192.168.50.13")
+codes = [login(t, "wrong-%d" % i).status_code for i in range(6)]
+check(codes[:5] == [401] * 5 and codes[5] == 429,
+      f"six wrong passwords from one address: {codes}")
+r = login(t)
+check(r.status_code == 429, f"then even the right one waits: {r.status_code}")
+r = login(session("192.168.50.11"))
+check(r.status_code == 200, "another address logs in")
+sys.exit(failed)
