@@ -4,7 +4,7 @@
 # installed with dpkg -i (the proxy's user, /var/lib/moat 0700, the man
 # pages, the unit, the default config), the installed moatd run as its
 # unit would start it against the lab, then purged: nothing of it left,
-# and the machine as it was (the moat-smtp user the test command made
+# and the machine as it was (the moat-smtp and moat-web users the test command made
 # comes back).  Root only; runs alone (it installs into the system).
 set -u
 top=$(cd "$1" && pwd)
@@ -17,16 +17,19 @@ if dpkg -s moat >/dev/null 2>&1; then
 	exit 77
 fi
 work=$(mktemp -d)
-had_user=no
-getent passwd moat-smtp >/dev/null && had_user=yes
+had_users=""
+for u in moat-smtp moat-web; do
+	getent passwd "$u" >/dev/null && had_users="$had_users $u"
+done
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
 cleanup() {
 	dpkg --purge moat >/dev/null 2>&1
-	if [ $had_user = yes ] && ! getent passwd moat-smtp >/dev/null; then
-		useradd --system --no-create-home --home-dir /nonexistent \
-		    --shell /usr/sbin/nologin moat-smtp
-	fi
+	for u in $had_users; do
+		getent passwd "$u" >/dev/null ||
+			useradd --system --no-create-home --home-dir /nonexistent \
+			    --shell /usr/sbin/nologin "$u"
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -49,6 +52,7 @@ moat --version | grep -q '^moat [0-9]' || fail "moat --version"
 moatd --version | grep -q '^moatd [0-9]' || fail "moatd --version"
 man -w moat moat.conf moatd >/dev/null 2>&1 || fail "man -w moat moat.conf moatd"
 getent passwd moat-smtp >/dev/null || fail "no moat-smtp user"
+getent passwd moat-web >/dev/null || fail "no moat-web user"
 [ "$(stat -c %a /var/lib/moat 2>/dev/null)" = 700 ] || fail "/var/lib/moat is not 0700"
 moat check --offline -f /etc/moat/moat.conf >/dev/null || fail "the default config"
 unit=/usr/lib/systemd/system/moatd.service
@@ -70,9 +74,10 @@ sh "$top/tests/lab/installed.sh" /usr/bin/moat /usr/sbin/moatd >"$work/lab.log" 
 # Purge: nothing of the package is left.
 dpkg --purge moat >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge"; }
 for f in /usr/bin/moat /usr/sbin/moatd "$unit" /etc/moat /var/lib/moat \
-    /usr/share/man/man1/moat.1.gz; do
+    /var/log/moat /usr/share/man/man1/moat.1.gz /usr/share/moat/web; do
 	[ -e "$f" ] && fail "$f is still there after the purge"
 done
 getent passwd moat-smtp >/dev/null && fail "the moat-smtp user is still there"
+getent passwd moat-web >/dev/null && fail "the moat-web user is still there"
 [ $failed = 0 ] && echo "package: built, installed, run, purged"
 exit $failed
