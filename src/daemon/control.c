@@ -31,6 +31,7 @@
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
 #include "output/json.h"
+#include "output/printer.h"
 #include "policy/load.h"
 
 #define CONF_MAX_TEXT	(4u * 1024 * 1024)
@@ -603,6 +604,322 @@ op_log(const struct control_env *env, const char *file, struct strbuf *out)
 	answer(out, 200, o);
 }
 
+/* ---- rules, in the seed's vocabulary ------------------------------------ */
+
+/* A name or an address as the language writes it: nothing that could
+ * end the rule or start another (no spaces, braces, quotes, newlines). */
+static bool
+plain_word(const char *s)
+{
+	const char *p;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 100)
+		return false;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("_-.:/", *p) != NULL))
+			return false;
+	return true;
+}
+
+/* "from" or "to": {"match": "include"|"exclude", "addresses": [...]}
+ * (none: ANY). */
+static int
+side_text(json_t *side, struct strbuf *b)
+{
+	json_t *a = json_object_get(side, "addresses"), *e;
+	const char *match = json_string_value(json_object_get(side, "match"));
+	size_t i, n = json_array_size(a);
+
+	if (match != NULL && strcmp(match, "exclude") == 0)
+		strbuf_putc(b, '!');
+	else if (match != NULL && strcmp(match, "include") != 0)
+		return -1;
+	if (n == 0) {
+		strbuf_puts(b, "ANY");
+		return 0;
+	}
+	if (n > 1)
+		strbuf_puts(b, "{ ");
+	json_array_foreach(a, i, e) {
+		if (!plain_word(json_string_value(e)))
+			return -1;
+		strbuf_printf(b, "%s%s", i > 0 ? ", " : "",
+		    json_string_value(e));
+	}
+	if (n > 1)
+		strbuf_puts(b, " }");
+	return 0;
+}
+
+/* A rule's line from its JSON: action, interface, source, destination,
+ * services (names; none: any), log, comment, enabled.  -1 when a field
+ * is not one the language could hold. */
+static int
+rule_text(json_t *r, struct strbuf *b)
+{
+	const char *action = json_string_value(json_object_get(r, "action"));
+	const char *ifc = json_string_value(json_object_get(r, "interface"));
+	const char *comment = json_string_value(json_object_get(r, "comment"));
+	json_t *svc = json_object_get(r, "services"), *e;
+	size_t i, n = json_array_size(svc);
+
+	if (action == NULL || (strcmp(action, "accept") != 0 &&
+	    strcmp(action, "deny") != 0 && strcmp(action, "reject") != 0) ||
+	    !plain_word(ifc))
+		return -1;
+	strbuf_printf(b, "%s on %s from ", action, ifc);
+	if (side_text(json_object_get(r, "source"), b) == -1)
+		return -1;
+	strbuf_puts(b, " to ");
+	if (side_text(json_object_get(r, "destination"), b) == -1)
+		return -1;
+	if (n > 0)
+		strbuf_puts(b, n > 1 ? " service { " : " service ");
+	json_array_foreach(svc, i, e) {
+		if (!plain_word(json_string_value(e)))
+			return -1;
+		strbuf_printf(b, "%s%s", i > 0 ? ", " : "",
+		    json_string_value(e));
+	}
+	if (n > 1)
+		strbuf_puts(b, " }");
+	if (json_is_true(json_object_get(r, "log")))
+		strbuf_puts(b, " log");
+	if (comment != NULL && *comment != '\0') {
+		const char *p;
+
+		strbuf_puts(b, " comment \"");
+		for (p = comment; *p != '\0'; p++) {
+			if ((unsigned char)*p < 0x20)
+				return -1;
+			if (*p == '"' || *p == '\\')
+				strbuf_putc(b, '\\');
+			strbuf_putc(b, *p);
+		}
+		strbuf_putc(b, '"');
+	}
+	if (json_is_false(json_object_get(r, "enabled")))
+		strbuf_puts(b, " disabled");
+	return 0;
+}
+
+struct lines {
+	char	**v;
+	size_t	  n;
+};
+
+static void
+lines_free(struct lines *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static int
+lines_insert(struct lines *l, size_t at, const char *s)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (v == NULL || (s = strdup(s)) == NULL)
+		return -1;
+	l->v = v;
+	memmove(l->v + at + 1, l->v + at, (l->n - at) * sizeof(*v));
+	l->v[at] = (char *)s;
+	l->n++;
+	return 0;
+}
+
+/*
+ * Edit the rules of the config: the file in canonical form, one rule's
+ * line added (at position, or last), replaced, removed or moved; saved
+ * only if it still is the one the editor read (if_match) and the result
+ * is valid.
+ */
+static void
+op_rules(const struct control_env *env, json_t *req, const char *op,
+    struct strbuf *out)
+{
+	const char *base = str(req, "if_match");
+	json_t *jn = json_object_get(req, "n"), *jto = json_object_get(req, "to"),
+	    *jpos = json_object_get(req, "position");
+	struct strbuf canon, line, text;
+	struct lines l = { NULL, 0 };
+	size_t len, i, *at = NULL, nrules;
+	char hash[17], *cur;
+	struct policy *p;
+	long long n = json_is_integer(jn) ? json_integer_value(jn) : 0;
+	bool has_comments = false;
+	json_t *fake;
+
+	if (base == NULL) {
+		error(out, 428, "If-Match: the hash the change is based on");
+		return;
+	}
+	if ((cur = read_text(env->conf, &len)) == NULL) {
+		error(out, 500, strerror(errno ? errno : EIO));
+		return;
+	}
+	hash_text(cur, len, hash);
+	if (strcmp(hash, base) != 0) {
+		json_t *o = json_object();
+
+		free(cur);
+		json_object_set_new(o, "error", json_string("the config changed "
+		    "since it was read: reload it"));
+		json_object_set_new(o, "hash", json_string(hash));
+		answer(out, 409, o);
+		return;
+	}
+	for (i = 0; i < len; i++)
+		if (cur[i] == '#' && (i == 0 || cur[i - 1] == '\n' ||
+		    cur[i - 1] == ' ' || cur[i - 1] == '\t'))
+			has_comments = true;
+	p = policy_parse(env->conf, cur, len);
+	free(cur);
+	if (p == NULL || !policy_valid(p)) {
+		policy_free(p);
+		error(out, 422, "the config is not valid: mend it as text first");
+		return;
+	}
+	nrules = p->nrule;
+	strbuf_init(&canon, 0);
+	strbuf_init(&line, 0);
+	strbuf_init(&text, 0);
+	printer_policy(p, &canon);
+	/* The canonical text's lines, and where each rule's line is. */
+	for (const char *s = strbuf_str(&canon); *s != '\0'; ) {
+		size_t k = strcspn(s, "\n");
+		char *dup = strndup(s, k);
+
+		if (dup == NULL || lines_insert(&l, l.n, dup) == -1) {
+			free(dup);
+			goto oom;
+		}
+		free(dup);
+		s += k + (s[k] == '\n');
+	}
+	at = calloc(nrules + 1, sizeof(*at));
+	for (i = 0, len = 0; at != NULL && i < nrules; i++) {
+		strbuf_reset(&line);
+		printer_rule(p->rules[i], &line, true);
+		for (; len < l.n && strcmp(l.v[len], strbuf_str(&line)) != 0;
+		    len++)
+			;
+		at[i] = len++;
+	}
+	policy_free(p);
+	p = NULL;
+	if (at == NULL)
+		goto oom;
+	if (strcmp(op, "rules-add") != 0 && (n < 1 || (size_t)n > nrules)) {
+		error(out, 404, "no such rule");
+		goto out;
+	}
+	strbuf_reset(&line);
+	if ((strcmp(op, "rules-add") == 0 || strcmp(op, "rules-put") == 0) &&
+	    rule_text(json_object_get(req, "rule"), &line) == -1) {
+		error(out, 400, "the rule: action accept, deny or reject; "
+		    "interface, addresses and services as names or literals");
+		goto out;
+	}
+	if (strcmp(op, "rules-add") == 0) {
+		long long pos = json_is_integer(jpos) ? json_integer_value(jpos) :
+		    (long long)nrules + 1;
+		size_t where;
+
+		if (pos < 1 || pos > (long long)nrules + 1) {
+			error(out, 400, "position is 1 to the rules + 1");
+			goto out;
+		}
+		where = nrules == 0 ? l.n : (size_t)pos <= nrules ?
+		    at[pos - 1] : at[nrules - 1] + 1;
+		if (lines_insert(&l, where, strbuf_str(&line)) == -1)
+			goto oom;
+	} else if (strcmp(op, "rules-put") == 0) {
+		char *dup = strdup(strbuf_str(&line));
+
+		if (dup == NULL)
+			goto oom;
+		free(l.v[at[n - 1]]);
+		l.v[at[n - 1]] = dup;
+	} else if (strcmp(op, "rules-delete") == 0) {
+		free(l.v[at[n - 1]]);
+		memmove(l.v + at[n - 1], l.v + at[n - 1] + 1, (l.n - at[n - 1] -
+		    1) * sizeof(*l.v));
+		l.n--;
+	} else {		/* rules-move */
+		long long to = json_is_integer(jto) ? json_integer_value(jto) : 0;
+		char *moved;
+
+		if (to < 1 || (size_t)to > nrules) {
+			error(out, 400, "to is a rule's number");
+			goto out;
+		}
+		moved = l.v[at[n - 1]];
+		l.v[at[n - 1]] = NULL;
+		/* The rule lines, in their slots, in the new order. */
+		{
+			char **order = calloc(nrules, sizeof(*order));
+			size_t j, k = 0;
+
+			if (order == NULL)
+				goto oom;
+			for (j = 0; j < nrules; j++)
+				if (l.v[at[j]] != NULL)
+					order[k++] = l.v[at[j]];
+			memmove(order + to, order + to - 1, (nrules - (size_t)to) *
+			    sizeof(*order));
+			order[to - 1] = moved;
+			for (j = 0; j < nrules; j++)
+				l.v[at[j]] = order[j];
+			free(order);
+		}
+	}
+	for (i = 0; i < l.n; i++)
+		strbuf_printf(&text, "%s\n", l.v[i]);
+	/* The same checks as a PUT of the whole text. */
+	fake = json_object();
+	json_object_set_new(fake, "text", json_stringn(strbuf_str(&text),
+	    text.len));
+	json_object_set_new(fake, "if_match", json_string(base));
+	json_object_set_new(fake, "user", json_string(str(req, "user") ?
+	    str(req, "user") : "-"));
+	{
+		struct strbuf ans;
+		json_t *o;
+
+		strbuf_init(&ans, 0);
+		op_save(env, fake, &ans);
+		o = json_loads(strbuf_str(&ans), 0, NULL);
+		if (o != NULL && has_comments)
+			json_object_set_new(o, "comments_dropped", json_true());
+		if (o != NULL) {
+			int st = (int)json_integer_value(json_object_get(o,
+			    "status"));
+
+			json_object_del(o, "status");
+			answer(out, st, o);
+		} else
+			error(out, 500, "out of memory");
+		strbuf_free(&ans);
+	}
+	json_decref(fake);
+	goto out;
+oom:
+	error(out, 500, "out of memory");
+out:
+	policy_free(p);
+	lines_free(&l);
+	free(at);
+	strbuf_free(&canon);
+	strbuf_free(&line);
+	strbuf_free(&text);
+}
+
 void
 control_handle(const struct control_env *env, const char *req, size_t len,
     struct strbuf *out)
@@ -647,6 +964,10 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 		op_log(env, FWLOG_FILE, out);
 	else if (strcmp(op, "mail-log") == 0)
 		op_log(env, MAILLOG_FILE, out);
+	else if (strncmp(op, "rules-", 6) == 0 && (strcmp(op + 6, "add") == 0 ||
+	    strcmp(op + 6, "put") == 0 || strcmp(op + 6, "delete") == 0 ||
+	    strcmp(op + 6, "move") == 0))
+		op_rules(env, r, op, out);
 	else
 		error(out, 404, "no such request");
 	json_decref(r);

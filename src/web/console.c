@@ -346,6 +346,30 @@ forward(struct MHD_Connection *c, const struct request *rq, const char *op,
 	return ask(c, req);
 }
 
+/* A change to the rules: the body, the rule's number, If-Match. */
+static enum MHD_Result
+edit_rules(struct MHD_Connection *c, const struct request *rq, const char *op,
+    long n, const struct session *s)
+{
+	const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "If-Match");
+	json_t *req = body_object(rq);
+
+	if (req == NULL)
+		return send_error(c, 400, "the body is not a JSON object");
+	if (m == NULL) {
+		json_decref(req);
+		return send_error(c, 428, "If-Match: the hash the change is "
+		    "based on");
+	}
+	json_object_set_new(req, "op", json_string(op));
+	json_object_set_new(req, "user", json_string(s->user));
+	json_object_set_new(req, "if_match", json_string(m));
+	if (n > 0)
+		json_object_set_new(req, "n", json_integer(n));
+	return ask(c, req);
+}
+
 static enum MHD_Result
 api(struct MHD_Connection *c, const char *path, const char *method,
     const struct request *rq)
@@ -393,6 +417,22 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 	}
 	if (strcmp(path, "check") == 0 && post)
 		return forward(c, rq, "check", s);
+	if (strcmp(path, "rules") == 0 && post)
+		return edit_rules(c, rq, "rules-add", 0, s);
+	if (strncmp(path, "rules/", 6) == 0) {
+		char *end;
+		long n = strtol(path + 6, &end, 10);
+
+		if (end == path + 6 || n < 1 || n > 10000000)
+			return send_error(c, 404, "no such rule");
+		if (*end == '\0' && put)
+			return edit_rules(c, rq, "rules-put", n, s);
+		if (*end == '\0' && strcmp(method, "DELETE") == 0)
+			return edit_rules(c, rq, "rules-delete", n, s);
+		if (strcmp(end, "/move") == 0 && post)
+			return edit_rules(c, rq, "rules-move", n, s);
+		return send_error(c, 404, "no such API");
+	}
 	if (strcmp(path, "policy") == 0 && get)
 		return forward(c, rq, "policy", s);
 	if (strcmp(path, "test") == 0 && post)

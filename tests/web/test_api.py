@@ -108,11 +108,62 @@ with open(TMP + "/moat.conf") as f:
 r = s.get(API + "status", verify=False)
 check(r.json().get("unapplied_changes") is True, "status: unapplied changes")
 
+# Rules in the seed's vocabulary: add, edit, move, delete.
+def rules_call(method, path, body, base):
+    return s.request(method, API + path, json=body, headers=dict(H, **{
+        "If-Match": base}), verify=False)
+
+
+r = s.get(API + "config", verify=False)
+h3 = r.json()["hash"]
+rule = {"action": "accept", "interface": "LAN",
+        "source": {"match": "include", "addresses": ["192.168.50.12"]},
+        "destination": {"match": "include", "addresses": []},
+        "services": ["SSH", "HTTPS"], "log": True, "comment": 'say "hi"',
+        "enabled": True}
+r = rules_call("POST", "rules", {"rule": rule, "position": 1}, h3)
+check(r.status_code == 200, f"POST rules at 1: {r.status_code} {r.text[:100]}")
+h4 = r.json()["hash"]
+r = s.get(API + "policy", verify=False)
+first = r.json()["policy"]["rules"][0]
+check(first["action"] == "accept" and first["comment"] == 'say "hi"' and
+      first["services"]["names"] == ["SSH", "HTTPS"] and first["log"],
+      f"the new rule is rule 1: {first}")
+r = rules_call("POST", "rules", {"rule": dict(rule, interface="LAN\naccept"),
+                                  "position": 1}, h4)
+check(r.status_code == 400, f"a rule with a newline in a name: {r.status_code}")
+r = rules_call("POST", "rules", {"rule": dict(rule, services=["NOPE"])}, h4)
+check(r.status_code == 422, f"a rule with an unknown service: {r.status_code}")
+r = rules_call("POST", "rules/1/move", {"to": 3}, h4)
+check(r.status_code == 200, f"move rule 1 to 3: {r.status_code} {r.text[:100]}")
+h5 = r.json()["hash"]
+r = s.get(API + "policy", verify=False)
+rs = r.json()["policy"]["rules"]
+check(rs[2]["comment"] == 'say "hi"' and rs[0]["action"] == "accept" and
+      rs[1]["action"] == "deny", f"the order after the move: "
+      f"{[x['action'] for x in rs]}")
+r = rules_call("PUT", "rules/3", {"rule": dict(rule, action="deny",
+                                                enabled=False)}, h5)
+check(r.status_code == 200, f"PUT rules/3: {r.status_code}")
+h6 = r.json()["hash"]
+rs = s.get(API + "policy", verify=False).json()["policy"]["rules"]
+check(rs[2]["action"] == "deny" and rs[2]["enabled"] is False,
+      "rule 3 edited: deny, disabled")
+r = rules_call("DELETE", "rules/3", {}, h5)
+check(r.status_code == 409, f"DELETE on a stale hash: {r.status_code}")
+r = rules_call("DELETE", "rules/9", {}, h6)
+check(r.status_code == 404, f"DELETE a rule that is not there: {r.status_code}")
+r = rules_call("DELETE", "rules/3", {}, h6)
+check(r.status_code == 200 and len(s.get(API + "policy", verify=False).json()
+      ["policy"]["rules"]) == 3, f"DELETE rules/3: {r.status_code}")
+
 # The policy, a test.
 r = s.get(API + "policy", verify=False)
 rules = r.json()["policy"]["rules"]
 check(r.status_code == 200 and len(rules) == 3 and rules[2]["action"] == "deny",
       f"GET policy: {r.status_code}, {len(rules)} rules")
+r = s.get(API + "config", verify=False)
+h2 = r.json()["hash"]
 r = s.post(API + "test", json={"in": "LAN", "src": "192.168.50.11",
                                "dst": "198.51.100.25", "service": "SMTP"},
            headers=H, verify=False)
