@@ -1,33 +1,351 @@
-// moat's console: the REST API (/api/v1) only.
+// moat's console: pages over the REST API (/api/v1) and nothing else.
 "use strict";
 let csrf = null;
+let hash = null;          // the config's, for If-Match
+let policy = null;        // the moat show --json document
+let confirmTimer = null;
 
-async function api(method, path, body, headers) {
-  const h = Object.assign({ "Content-Type": "application/json" }, headers || {});
+const $ = (sel) => document.querySelector(sel);
+
+function text(el, s) { el.textContent = s; return el; }
+
+function cell(row, s) {
+  const td = document.createElement("td");
+  td.textContent = s === null || s === undefined ? "" : String(s);
+  row.appendChild(td);
+  return td;
+}
+
+async function api(method, path, body, extra) {
+  const h = Object.assign({ "Content-Type": "application/json" }, extra || {});
   if (csrf && method !== "GET") h["X-CSRF-Token"] = csrf;
-  const r = await fetch("/api/v1/" + path, { method, headers: h,
+  const r = await fetch("/api/v1/" + path, {
+    method, headers: h, credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin" });
+  });
   const data = await r.json().catch(() => ({}));
+  if (r.status === 401 && path !== "login") showLogin("Your session ended: log in again.");
   return { status: r.status, data };
 }
 
-async function showDashboard() {
-  const s = await api("GET", "status");
-  document.getElementById("login").hidden = true;
-  document.getElementById("dashboard").hidden = false;
-  document.getElementById("status").textContent = JSON.stringify(s.data, null, 2);
+function showLogin(why) {
+  csrf = null;
+  $("#nav").hidden = true;
+  document.querySelectorAll(".page").forEach((p) => { p.hidden = true; });
+  $("#login").hidden = false;
+  text($("#login-error"), why || "");
 }
 
-document.getElementById("login").addEventListener("submit", async (e) => {
+function address(a) {
+  if (a.type === "object") return a.name;
+  if (a.type === "host") return a.address;
+  if (a.type === "network") return a.address + "/" + (a.mask || a.prefix);
+  if (a.type === "range") return a.first + "-" + a.last;
+  return "?";
+}
+
+function side(s) {
+  const list = s.addresses.map(address).join(", ");
+  return (s.match === "exclude" ? "not " : "") + list;
+}
+
+// ---- pages --------------------------------------------------------------
+
+async function loadPolicy() {
+  const r = await api("GET", "policy");
+  if (r.status !== 200) return r;
+  policy = r.data.policy;
+  const c = await api("GET", "config");
+  if (c.status === 200) hash = c.data.hash;
+  const findings = {};
+  for (const d of r.data.diagnostics || []) (findings[d.line] = findings[d.line] || []).push(d);
+  const body = $("#rules tbody");
+  body.textContent = "";
+  for (const rule of policy.rules) {
+    const tr = document.createElement("tr");
+    if (!rule.enabled) tr.className = "disabled";
+    cell(tr, rule.number);
+    cell(tr, rule.action);
+    cell(tr, rule.interface);
+    cell(tr, side(rule.source));
+    cell(tr, side(rule.destination));
+    cell(tr, rule.services.match === "any" ? "any" : rule.services.names.join(", "));
+    cell(tr, rule.log ? "yes" : "");
+    cell(tr, rule.comment);
+    const f = cell(tr, (findings[rule.line] || []).map((d) => d.message).join("; "));
+    if ((findings[rule.line] || []).some((d) => d.severity === "warning")) f.className = "finding";
+    const act = cell(tr, "");
+    for (const [label, fn] of [["Edit", () => editRule(rule)], ["Up", () => moveRule(rule.number, -1)],
+      ["Down", () => moveRule(rule.number, 1)], ["Delete", () => deleteRule(rule.number)]]) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.setAttribute("aria-label", label + " rule " + rule.number);
+      b.addEventListener("click", fn);
+      act.appendChild(b);
+    }
+    body.appendChild(tr);
+  }
+  for (const sel of ["#rule-form select[name=interface]", "#test-form select[name=in]"]) {
+    const s = $(sel);
+    s.textContent = "";
+    for (const i of policy.interfaces) {
+      const o = document.createElement("option");
+      o.textContent = i.name;
+      s.appendChild(o);
+    }
+  }
+  return r;
+}
+
+function editRule(rule) {
+  const f = $("#rule-form");
+  text($("#rule-form-title"), "Edit policy " + rule.number);
+  f.number.value = rule.number;
+  f.action.value = rule.action;
+  f.interface.value = rule.interface;
+  f.src_match.value = rule.source.match;
+  f.dst_match.value = rule.destination.match;
+  const any = (s) => (s.addresses.length === 1 && s.addresses[0].name === "ANY" ? "" :
+    s.addresses.map(address).join(" "));
+  f.src.value = any(rule.source);
+  f.dst.value = any(rule.destination);
+  f.services.value = rule.services.match === "any" ? "" : rule.services.names.join(" ");
+  f.log.checked = rule.log;
+  f.enabled.checked = rule.enabled;
+  f.comment.value = rule.comment || "";
+  f.position.value = "";
+}
+
+function words(s) { return s.split(/[\s,]+/).filter((w) => w.length > 0); }
+
+async function saveRule(e) {
+  e.preventDefault();
+  const f = e.target;
+  const rule = {
+    action: f.action.value, interface: f.interface.value,
+    source: { match: f.src_match.value, addresses: words(f.src.value) },
+    destination: { match: f.dst_match.value, addresses: words(f.dst.value) },
+    services: words(f.services.value), log: f.log.checked,
+    comment: f.comment.value, enabled: f.enabled.checked,
+  };
+  const n = f.number.value;
+  const body = { rule };
+  if (!n && f.position.value) body.position = Number(f.position.value);
+  const r = n ? await api("PUT", "rules/" + n, body, { "If-Match": hash }) :
+    await api("POST", "rules", body, { "If-Match": hash });
+  if (r.status !== 200) {
+    const d = (r.data.diagnostics || []).filter((x) => x.severity === "error");
+    text($("#rule-error"), (r.data.error || "not saved") + (d.length ? ": " + d.map((x) => x.message).join("; ") : ""));
+    return;
+  }
+  text($("#rule-error"), "");
+  f.reset();
+  f.number.value = "";
+  text($("#rule-form-title"), "Add a policy");
+  banner();
+  loadPolicy();
+}
+
+async function moveRule(n, by) {
+  const to = n + by;
+  if (to < 1 || to > policy.rules.length) return;
+  await api("POST", "rules/" + n + "/move", { to }, { "If-Match": hash });
+  banner();
+  loadPolicy();
+}
+
+async function deleteRule(n) {
+  if (!window.confirm("Delete policy " + n + "?")) return;
+  await api("DELETE", "rules/" + n, {}, { "If-Match": hash });
+  banner();
+  loadPolicy();
+}
+
+async function banner() {
+  const r = await api("GET", "status");
+  if (r.status !== 200) return r;
+  const b = $("#banner");
+  b.hidden = !r.data.unapplied_changes;
+  text(b, "The saved config has changes that are not applied yet.");
+  return r;
+}
+
+async function loadDashboard() {
+  const r = await banner();
+  if (!r || r.status !== 200) return;
+  const dl = $("#applied");
+  dl.textContent = "";
+  const a = r.data.applied;
+  const add = (k, v) => {
+    const dt = document.createElement("dt"); dt.textContent = k; dl.appendChild(dt);
+    const dd = document.createElement("dd"); dd.textContent = v; dl.appendChild(dd);
+  };
+  add("Applied", a ? "entry " + a.entry + " (" + a.what + "), " + new Date(a.time * 1000).toLocaleString() : "nothing");
+  if (a && a.drift === "changed") add("Warning", "the kernel's table was changed by hand since");
+  const hits = $("#hits tbody");
+  hits.textContent = "";
+  for (const c of r.data.counters || []) {
+    const tr = document.createElement("tr");
+    cell(tr, c.name); cell(tr, c.packets); cell(tr, c.bytes);
+    hits.appendChild(tr);
+  }
+  const m = $("#mail");
+  m.textContent = "";
+  const mail = r.data.mail;
+  const addm = (k, v) => {
+    const dt = document.createElement("dt"); dt.textContent = k; m.appendChild(dt);
+    const dd = document.createElement("dd"); dd.textContent = v; m.appendChild(dd);
+  };
+  if (mail) {
+    addm("Engine", (mail.engine || "not loaded") + (mail.signatures ? ", " + mail.signatures + " signatures" : ""));
+    addm("Messages", mail.messages + " (" + mail.clean + " clean, " + mail.virus + " virus)");
+    addm("Last virus", mail.last_virus || "none");
+  } else addm("Scanner", "no figures yet");
+}
+
+async function apply() {
+  const secs = Number($("#confirm-secs").value) || 60;
+  const r = await api("POST", "apply", { confirm: secs });
+  text($("#apply-result"), r.status === 200 ? r.data.message : (r.data.error || "not applied"));
+  if (r.status !== 200) return;
+  let left = secs;
+  $("#confirm").hidden = false;
+  text($("#countdown"), left);
+  clearInterval(confirmTimer);
+  confirmTimer = setInterval(() => {
+    left -= 1;
+    text($("#countdown"), left);
+    if (left <= 0) {
+      clearInterval(confirmTimer);
+      $("#confirm").hidden = true;
+      text($("#apply-result"), "Not confirmed in time: the previous ruleset is back.");
+      loadDashboard();
+    }
+  }, 1000);
+  loadDashboard();
+}
+
+async function confirmApply() {
+  const r = await api("POST", "confirm", {});
+  clearInterval(confirmTimer);
+  $("#confirm").hidden = true;
+  text($("#apply-result"), r.status === 200 ? "Confirmed." : (r.data.error || "not confirmed"));
+  loadDashboard();
+}
+
+async function runTest(e) {
+  e.preventDefault();
+  const f = e.target;
+  const r = await api("POST", "test", { in: f.in.value, src: f.src.value, dst: f.dst.value, service: f.service.value });
+  text($("#test-result"), r.status === 200 ? r.data.result.reason : (r.data.error || "no answer"));
+}
+
+async function loadLogs() {
+  const fw = await api("GET", "log");
+  const body = $("#fwlog tbody");
+  body.textContent = "";
+  for (const x of (fw.data.records || []).slice(-200).reverse()) {
+    const tr = document.createElement("tr");
+    cell(tr, new Date(x.time).toLocaleString());
+    cell(tr, x.action);
+    cell(tr, x.rule !== null ? "rule " + x.rule + (x.line ? " (line " + x.line + ")" : "") : "default of " + x.interface);
+    cell(tr, x.in || x.in_device);
+    cell(tr, x.src + (x.sport !== null ? ":" + x.sport : ""));
+    cell(tr, x.dst + (x.dport !== null ? ":" + x.dport : ""));
+    cell(tr, x.proto + (x.tcp_flags ? " " + x.tcp_flags : ""));
+    body.appendChild(tr);
+  }
+  const ml = await api("GET", "mail-log");
+  const mb = $("#maillog tbody");
+  mb.textContent = "";
+  for (const x of (ml.data.records || []).slice(-200).reverse()) {
+    const tr = document.createElement("tr");
+    cell(tr, new Date(x.time).toLocaleString());
+    cell(tr, x.verdict + (x.signature ? " " + x.signature : ""));
+    cell(tr, x.from); cell(tr, x.client); cell(tr, x.reply);
+    mb.appendChild(tr);
+  }
+}
+
+async function loadHistory() {
+  const r = await api("GET", "history");
+  const body = $("#entries tbody");
+  body.textContent = "";
+  for (const e of (r.data.entries || []).slice().reverse()) {
+    const tr = document.createElement("tr");
+    cell(tr, e.entry); cell(tr, new Date(e.time * 1000).toLocaleString());
+    cell(tr, e.what); cell(tr, e.hash);
+    const b = document.createElement("button");
+    b.textContent = "Restore";
+    b.setAttribute("aria-label", "Restore entry " + e.entry);
+    b.addEventListener("click", async () => {
+      const x = await api("POST", "rollback", { entry: e.entry });
+      window.alert(x.status === 200 ? x.data.message : x.data.error);
+      loadHistory();
+    });
+    cell(tr, "").appendChild(b);
+    body.appendChild(tr);
+  }
+  const au = $("#audit tbody");
+  au.textContent = "";
+  for (const a of (r.data.audit || []).slice().reverse()) {
+    const tr = document.createElement("tr");
+    cell(tr, new Date(a.time * 1000).toLocaleString()); cell(tr, a.user); cell(tr, a.what); cell(tr, a.detail);
+    au.appendChild(tr);
+  }
+}
+
+async function loadConfig() {
+  const r = await api("GET", "config");
+  if (r.status !== 200) return;
+  hash = r.data.hash;
+  $("#config-text").value = r.data.text;
+}
+
+async function saveConfig() {
+  const r = await api("PUT", "config", { text: $("#config-text").value }, { "If-Match": hash });
+  const d = (r.data.diagnostics || []).map((x) => "line " + x.line + ":" + x.column + ": " + x.severity + ": " + x.message);
+  text($("#config-result"), (r.status === 200 ? "Saved." : (r.data.error || "not saved")) + (d.length ? "\n" + d.join("\n") : ""));
+  if (r.status === 200) hash = r.data.hash;
+  banner();
+}
+
+const loaders = { dashboard: loadDashboard, policies: loadPolicy, troubleshooting: loadPolicy,
+  logs: loadLogs, history: loadHistory, config: loadConfig };
+
+function route() {
+  if (!csrf) return;
+  const page = (location.hash || "#dashboard").slice(1);
+  document.querySelectorAll(".page").forEach((p) => { p.hidden = p.id !== page; });
+  if (loaders[page]) loaders[page]();
+}
+
+// ---- wiring -------------------------------------------------------------
+
+$("#login").addEventListener("submit", async (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
   const r = await api("POST", "login", { user: f.get("user"), password: f.get("password") });
   if (r.status !== 200) {
-    document.getElementById("login-error").textContent = r.data.error || "login failed";
+    text($("#login-error"), r.data.error || "login failed");
     return;
   }
   csrf = r.data.csrf;
-  document.getElementById("who").textContent = r.data.user;
-  showDashboard();
+  text($("#who"), r.data.user);
+  $("#login").hidden = true;
+  $("#nav").hidden = false;
+  route();
 });
+$("#rule-form").addEventListener("submit", saveRule);
+$("#rule-cancel").addEventListener("click", () => {
+  $("#rule-form").reset();
+  $("#rule-form").number.value = "";
+  text($("#rule-form-title"), "Add a policy");
+});
+$("#apply").addEventListener("click", apply);
+$("#confirm").addEventListener("click", confirmApply);
+$("#test-form").addEventListener("submit", runTest);
+$("#config-save").addEventListener("click", saveConfig);
+window.addEventListener("hashchange", route);
+setInterval(() => { if (csrf && location.hash === "#logs") loadLogs(); }, 3000);

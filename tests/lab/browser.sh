@@ -1,0 +1,32 @@
+#!/bin/sh
+# The console end to end in a real browser (chromium, headless), against
+# the lab: tests/web/test_browser.py.  Screenshots in $MOAT_SHOTS (default
+# the test's own directory).
+. "$(dirname "$0")/lib.sh"
+if ! [ -x /usr/bin/chromedriver ] || ! /usr/bin/python3 -c "import selenium" 2>/dev/null; then
+	echo "skip: chromium-driver and python3-selenium are needed"
+	exit 77
+fi
+chmod 755 "$tmp"
+cp -r "$top/web" "$tmp/web"
+chmod -R a+rX "$tmp/web"
+export MOAT_WEB_ROOT="$tmp/web"
+shots=${MOAT_SHOTS:-$tmp/shots}
+mkdir -p "$shots"
+printf 'admin-pass-1\n' | "$MOAT" passwd -f "$tmp/users" admin >/dev/null
+cat >"$tmp/moat.conf" <<CONF
+interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
+interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
+console {
+    users $tmp/users
+    certificate $tmp/console.pem
+    key $tmp/console.key
+}
+CONF
+chmod 600 "$tmp/moat.conf"
+listen wan 198.51.100.25:25
+start_moatd "$tmp/moat.conf" "console: https://"
+HOME=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_browser.py" \
+	https://192.168.50.1 admin-pass-1 "$MOAT" "$shots" || failed=1
+echo "screenshots: $shots"
+finish

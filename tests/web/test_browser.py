@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""test_browser.py URL PASSWORD MOAT SHOTS: the console in a real browser
+(Debian's chromium, headless, through chromium-driver), from the lab's lan
+namespace: log in; build seed configuration A through the Policies form;
+apply with confirm and confirm; the telnet test for real (moat probe)
+shows the workstation blocked and the mail server admitted, and the
+simulated one says which rule; swap the two rules and see the "never
+matches" finding; let a confirm lapse and see the previous ruleset back.
+A screenshot of each page goes to SHOTS.  Exits 1 on any failure."""
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
+
+URL, PASSWORD, MOAT, SHOTS = sys.argv[1:5]
+failed = 0
+
+
+def check(ok, what):
+    global failed
+    print(("ok: " if ok else "FAIL: ") + what, flush=True)
+    if not ok:
+        failed = 1
+
+
+opts = webdriver.ChromeOptions()
+for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
+          "--ignore-certificate-errors", "--window-size=1280,1000",
+          "--disable-dev-shm-usage"):
+    opts.add_argument(a)
+d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
+                     options=opts)
+wait = WebDriverWait(d, 10)
+
+
+def shot(name):
+    d.save_screenshot(f"{SHOTS}/{name}.png")
+
+
+def visible(css):
+    return wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def rows():
+    """The policy table's cells, read at once (it is redrawn whole)."""
+    return d.execute_script(
+        "return [...document.querySelectorAll('#rules tbody tr')]"
+        ".map(tr => [...tr.cells].map(td => td.textContent))")
+
+
+def add_rule(action, src, services, comment):
+    f = d.find_element(By.ID, "rule-form")
+    Select(f.find_element(By.NAME, "action")).select_by_visible_text(action)
+    Select(f.find_element(By.NAME, "interface")).select_by_visible_text("LAN")
+    for name, value in (("src", src), ("services", services),
+                        ("comment", comment)):
+        e = f.find_element(By.NAME, name)
+        e.clear()
+        e.send_keys(value)
+    n = len(rows())
+    f.find_element(By.ID, "rule-save").click()
+    wait.until(lambda _: len(rows()) == n + 1)
+
+
+def probe(src, port=25):
+    r = subprocess.run([MOAT, "probe", "--timeout", "1", "--from", src,
+                        "198.51.100.25", str(port)], capture_output=True,
+                       text=True)
+    return r.stdout.strip()
+
+
+try:
+    d.get(URL)
+    visible("#login")
+    shot("login")
+    d.find_element(By.NAME, "user").send_keys("admin")
+    d.find_element(By.NAME, "password").send_keys("wrong password")
+    d.find_element(By.CSS_SELECTOR, "#login button").click()
+    wait.until(lambda _: d.find_element(By.ID, "login-error").text != "")
+    check("wrong" in d.find_element(By.ID, "login-error").text,
+          "a wrong password is said so")
+    p = d.find_element(By.NAME, "password")
+    p.clear()
+    p.send_keys(PASSWORD)
+    d.find_element(By.CSS_SELECTOR, "#login button").click()
+    visible("#dashboard")
+    check(True, "logged in: the dashboard")
+
+    # Seed configuration A, through the form.
+    d.find_element(By.LINK_TEXT, "Policies").click()
+    visible("#policies")
+    add_rule("accept", "192.168.50.10/255.255.255.255", "SMTP",
+             "mail server may send")
+    add_rule("deny", "", "SMTP", "nobody else")
+    rs = rows()
+    check(rs[0][1:6] == ["accept", "LAN", "192.168.50.10", "ANY", "SMTP"] and
+          rs[1][1:6] == ["deny", "LAN", "ANY", "ANY", "SMTP"],
+          f"seed configuration A in the table: {[r[:8] for r in rs]}")
+    check(d.find_element(By.ID, "banner").is_displayed(),
+          "the unapplied-changes banner")
+    shot("policies")
+
+    # Apply with confirm, and confirm.
+    d.find_element(By.LINK_TEXT, "Dashboard").click()
+    visible("#dashboard")
+    d.find_element(By.ID, "apply").click()
+    visible("#confirm")
+    shot("dashboard-confirm")
+    d.find_element(By.ID, "confirm").click()
+    wait.until(lambda _: d.find_element(By.ID, "apply-result").text ==
+               "Confirmed.")
+    check(True, "applied with confirm, and confirmed")
+    time.sleep(1)
+    check(" timed out" in probe("192.168.50.11"),
+          "the workstation's SMTP is blocked: " + probe("192.168.50.11"))
+    check(" connected" in probe("192.168.50.10"),
+          "the mail server's SMTP passes: " + probe("192.168.50.10"))
+    shot("dashboard")
+
+    # The simulated test.
+    d.find_element(By.LINK_TEXT, "Troubleshooting").click()
+    f = visible("#test-form")
+    f.find_element(By.NAME, "src").send_keys("192.168.50.11")
+    f.find_element(By.NAME, "dst").send_keys("198.51.100.25")
+    f.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: d.find_element(By.ID, "test-result").text != "")
+    res = d.find_element(By.ID, "test-result").text
+    check(res.startswith("deny by rule 2"), "the simulated telnet test: " + res)
+    shot("troubleshooting")
+
+    # The seed's pitfall: the rules swapped.
+    d.find_element(By.LINK_TEXT, "Policies").click()
+    visible("#policies")
+    wait.until(lambda _: len(rows()) == 2)
+    d.find_element(By.CSS_SELECTOR, "button[aria-label='Down rule 1']").click()
+    wait.until(lambda _: rows() and rows()[0][1] == "deny")
+    wait.until(lambda _: "never match" in rows()[1][8])
+    check("never match" in rows()[1][8] and "rule 1" in rows()[1][8],
+          "swapped: rule 2 can never match: " + rows()[1][8])
+    shot("policies-pitfall")
+
+    # A confirm that lapses: the previous ruleset comes back.
+    d.find_element(By.LINK_TEXT, "Dashboard").click()
+    visible("#dashboard")
+    secs = d.find_element(By.ID, "confirm-secs")
+    secs.clear()
+    secs.send_keys("10")
+    d.find_element(By.ID, "apply").click()
+    visible("#confirm")
+    time.sleep(1)
+    check(" timed out" in probe("192.168.50.10"),
+          "the swapped rules block the mail server meanwhile")
+    WebDriverWait(d, 20).until(lambda _: "Not confirmed" in
+                               d.find_element(By.ID, "apply-result").text)
+    time.sleep(1)
+    check(" connected" in probe("192.168.50.10"),
+          "not confirmed: the previous ruleset is back")
+    d.find_element(By.LINK_TEXT, "History").click()
+    visible("#history")
+    wait.until(lambda _: len(d.find_elements(By.CSS_SELECTOR,
+                                             "#entries tbody tr")) >= 3)
+    first = d.find_element(By.CSS_SELECTOR, "#entries tbody tr").text
+    check("revert" in first, "History shows the revert: " + first)
+    shot("history")
+    d.find_element(By.LINK_TEXT, "Logs").click()
+    visible("#logs")
+    shot("logs")
+    d.find_element(By.LINK_TEXT, "Config").click()
+    visible("#config")
+    wait.until(lambda _: "interface LAN" in
+               d.find_element(By.ID, "config-text").get_attribute("value"))
+    shot("config")
+    d.set_window_size(390, 844)
+    d.find_element(By.LINK_TEXT, "Policies").click()
+    visible("#policies")
+    shot("policies-phone")
+finally:
+    d.quit()
+sys.exit(failed)
