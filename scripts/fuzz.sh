@@ -1,7 +1,8 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
-# smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp).  Needs
+# smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
+# control, the console's requests to moatd's parent (fuzz/corpus-control).  Needs
 # clang and libclang-rt-14-dev.
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,8 +27,17 @@ smtp)
 	"$out/fuzz_smtp" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ -dict=fuzz/smtp.dict fuzz/corpus-smtp
 	;;
+control)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_control" fuzz/fuzz_control.c \
+		src/daemon/control.c src/base/*.c src/policy/*.c src/analyze/*.c \
+		src/output/*.c src/enforce/*.c src/observe/*.c \
+		-lnftables -ljansson -lmnl -lcrypt -pthread
+	"$out/fuzz_control" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-control
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control]" >&2
 	exit 2
 	;;
 esac
