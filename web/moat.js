@@ -311,7 +311,50 @@ async function saveConfig() {
   banner();
 }
 
+async function loadAntivirus() {
+  await loadPolicy();
+  const av = policy.antivirus;
+  const f = $("#av-form");
+  // Without a block yet: the language's defaults.
+  const defaults = { smtp_other_scanning: false, smtp_local_scanning: true, smtp_outgoing_scanning: true };
+  for (const k of Object.keys(defaults))
+    f[k].checked = av ? av[k] : defaults[k];
+  f.on_scan_failure.value = av ? av.on_scan_failure : "tempfail";
+  f.max_message_size.value = av ? av.max_message_size : 52428800;
+  f.smtp_relay_to.value = av ? av.smtp_relay_to : "127.0.0.1:10026";
+  f.engine.value = av ? av.engine : "clamav";
+  f.engine_path.value = av ? av.engine_path : "/var/lib/clamav";
+}
+
+async function saveAntivirus(e) {
+  e.preventDefault();
+  const f = e.target;
+  const settings = {
+    smtp_other_scanning: f.smtp_other_scanning.checked,
+    smtp_local_scanning: f.smtp_local_scanning.checked,
+    smtp_outgoing_scanning: f.smtp_outgoing_scanning.checked,
+    on_scan_failure: f.on_scan_failure.value,
+    max_message_size: Number(f.max_message_size.value),
+    smtp_relay_to: f.smtp_relay_to.value,
+    engine: f.engine.value, engine_path: f.engine_path.value,
+  };
+  const r = await api("PUT", "antivirus", { settings }, { "If-Match": hash });
+  const d = (r.data.diagnostics || []).filter((x) => x.severity !== "note");
+  text($("#av-result"), (r.status === 200 ? "Saved: apply it from the Dashboard." : (r.data.error || "not saved")) +
+    (d.length ? " " + d.map((x) => x.message).join("; ") : ""));
+  if (r.status === 200) hash = r.data.hash;
+  banner();
+}
+
+async function showDiff(e) {
+  e.preventDefault();
+  const f = e.target;
+  const r = await api("GET", "diff?from=" + Number(f.from.value) + "&to=" + Number(f.to.value));
+  text($("#diff"), r.status === 200 ? r.data.lines.join("\n") : (r.data.error || "no answer"));
+}
+
 const loaders = { dashboard: loadDashboard, policies: loadPolicy, troubleshooting: loadPolicy,
+  antivirus: loadAntivirus,
   logs: loadLogs, history: loadHistory, config: loadConfig };
 
 function route() {
@@ -347,5 +390,7 @@ $("#apply").addEventListener("click", apply);
 $("#confirm").addEventListener("click", confirmApply);
 $("#test-form").addEventListener("submit", runTest);
 $("#config-save").addEventListener("click", saveConfig);
+$("#av-form").addEventListener("submit", saveAntivirus);
+$("#diff-form").addEventListener("submit", showDiff);
 window.addEventListener("hashchange", route);
 setInterval(() => { if (csrf && location.hash === "#logs") loadLogs(); }, 3000);

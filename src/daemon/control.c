@@ -920,6 +920,232 @@ out:
 	strbuf_free(&text);
 }
 
+/* ---- the Gateway Anti-Virus, by the seed's names ------------------------ */
+
+static bool
+plain_text(const char *s, size_t max)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > max)
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
+/*
+ * PUT antivirus: the settings given (the rest kept; a config without an
+ * antivirus block gets one with the defaults), saved in canonical form
+ * like a rule edit.
+ */
+static void
+op_antivirus(const struct control_env *env, json_t *req, struct strbuf *out)
+{
+	json_t *set = json_object_get(req, "settings"), *v, *fake;
+	const char *base = str(req, "if_match"), *key;
+	struct strbuf text;
+	struct policy *p;
+	size_t len;
+	char hash[17], *cur;
+	bool bad = false;
+
+	if (base == NULL) {
+		error(out, 428, "If-Match: the hash the change is based on");
+		return;
+	}
+	if (!json_is_object(set)) {
+		error(out, 400, "settings: an object");
+		return;
+	}
+	if ((cur = read_text(env->conf, &len)) == NULL) {
+		error(out, 500, strerror(errno ? errno : EIO));
+		return;
+	}
+	hash_text(cur, len, hash);
+	strbuf_init(&text, 0);
+	strbuf_add(&text, cur, len);
+	free(cur);
+	if (strcmp(hash, base) != 0) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "error", json_string("the config changed "
+		    "since it was read: reload it"));
+		json_object_set_new(o, "hash", json_string(hash));
+		answer(out, 409, o);
+		strbuf_free(&text);
+		return;
+	}
+	p = policy_parse(env->conf, strbuf_str(&text), text.len);
+	if (p != NULL && policy_valid(p) && !p->av.present) {
+		/* The block with its defaults, then the settings. */
+		policy_free(p);
+		strbuf_puts(&text, "\nantivirus {\n}\n");
+		p = policy_parse(env->conf, strbuf_str(&text), text.len);
+	}
+	strbuf_free(&text);
+	if (p == NULL || !policy_valid(p)) {
+		policy_free(p);
+		error(out, 422, "the config is not valid: mend it as text first");
+		return;
+	}
+	json_object_foreach(set, key, v) {
+		struct antivirus *av = &p->av;
+
+		if (strcmp(key, "smtp_other_scanning") == 0 && json_is_boolean(v))
+			av->other_scanning = json_is_true(v);
+		else if (strcmp(key, "smtp_local_scanning") == 0 &&
+		    json_is_boolean(v))
+			av->local_scanning = json_is_true(v);
+		else if (strcmp(key, "smtp_outgoing_scanning") == 0 &&
+		    json_is_boolean(v))
+			av->outgoing_scanning = json_is_true(v);
+		else if (strcmp(key, "smtp_keep_client_address") == 0 &&
+		    json_is_boolean(v))
+			av->keep_client_address = json_is_true(v);
+		else if (strcmp(key, "on_scan_failure") == 0 &&
+		    json_is_string(v) && (strcmp(json_string_value(v),
+		    "tempfail") == 0 || strcmp(json_string_value(v), "pass") ==
+		    0))
+			av->fail_pass = strcmp(json_string_value(v), "pass") == 0;
+		else if (strcmp(key, "max_message_size") == 0 &&
+		    json_is_integer(v) && json_integer_value(v) >= 1 &&
+		    json_integer_value(v) <= (4ll << 30))
+			av->max_size = (uint64_t)json_integer_value(v);
+		else if (strcmp(key, "smtp_relay_to") == 0 &&
+		    plain_word(json_string_value(v)))
+			av->relay_to = (char *)json_string_value(v);
+		else if (strcmp(key, "engine") == 0 && json_is_string(v) &&
+		    (strcmp(json_string_value(v), "clamav") == 0 ||
+		    strcmp(json_string_value(v), "clamd") == 0))
+			av->engine = strcmp(json_string_value(v), "clamav") == 0 ?
+			    AV_CLAMAV : AV_CLAMD;
+		else if (strcmp(key, "engine_path") == 0 &&
+		    plain_text(json_string_value(v), 1000))
+			av->engine_path = (char *)json_string_value(v);
+		else
+			bad = true;
+	}
+	if (bad) {
+		policy_free(p);
+		error(out, 400, "settings: smtp_other_scanning, "
+		    "smtp_local_scanning, smtp_outgoing_scanning, "
+		    "smtp_keep_client_address (booleans), on_scan_failure "
+		    "(tempfail, pass), max_message_size (bytes), smtp_relay_to "
+		    "(HOST:PORT), engine (clamav, clamd), engine_path");
+		return;
+	}
+	strbuf_init(&text, 0);
+	printer_policy(p, &text);
+	policy_free(p);
+	fake = json_object();
+	json_object_set_new(fake, "text", json_stringn(strbuf_str(&text),
+	    text.len));
+	json_object_set_new(fake, "if_match", json_string(base));
+	json_object_set_new(fake, "user", json_string(str(req, "user") ?
+	    str(req, "user") : "-"));
+	op_save(env, fake, out);
+	json_decref(fake);
+	strbuf_free(&text);
+}
+
+/* ---- history: what changed between two entries -------------------------- */
+
+/* The lines of a text, for the diff. */
+static size_t
+split_lines(char *text, char ***out)
+{
+	size_t n = 0, cap = 0;
+	char *s = text, **v = NULL;
+
+	while (*s != '\0') {
+		char *nl = strchr(s, '\n');
+
+		if (n == cap) {
+			char **w = realloc(v, (cap = cap ? cap * 2 : 64) *
+			    sizeof(*w));
+
+			if (w == NULL)
+				break;
+			v = w;
+		}
+		v[n++] = s;
+		if (nl == NULL)
+			break;
+		*nl = '\0';
+		s = nl + 1;
+	}
+	*out = v;
+	return n;
+}
+
+/* GET diff?from=A&to=B: the configs of two history entries, a line
+ * diff (the longest common subsequence: configs are small). */
+static void
+op_diff(const struct control_env *env, json_t *req, struct strbuf *out)
+{
+	json_t *jf = json_object_get(req, "from"), *jt = json_object_get(req,
+	    "to"), *a, *o;
+	char *ta, *tb, **la = NULL, **lb = NULL;
+	size_t na, nb, i, j, lena, lenb;
+	unsigned *lcs;
+
+	if (!json_is_integer(jf) || !json_is_integer(jt) ||
+	    json_integer_value(jf) < 1 || json_integer_value(jt) < 1) {
+		error(out, 400, "from and to: history entries");
+		return;
+	}
+	ta = apply_config_text(env->state, (unsigned)json_integer_value(jf),
+	    &lena);
+	tb = apply_config_text(env->state, (unsigned)json_integer_value(jt),
+	    &lenb);
+	if (ta == NULL || tb == NULL || lena > 1000000 || lenb > 1000000) {
+		free(ta);
+		free(tb);
+		error(out, 404, "no such entry (or too large to compare)");
+		return;
+	}
+	na = split_lines(ta, &la);
+	nb = split_lines(tb, &lb);
+	if ((na + 1) * (nb + 1) > 50000000 || (lcs = calloc((na + 1) *
+	    (nb + 1), sizeof(*lcs))) == NULL) {
+		free(la);
+		free(lb);
+		free(ta);
+		free(tb);
+		error(out, 413, "the configs are too large to compare here");
+		return;
+	}
+	for (i = na; i-- > 0; )
+		for (j = nb; j-- > 0; )
+			lcs[i * (nb + 1) + j] = strcmp(la[i], lb[j]) == 0 ?
+			    lcs[(i + 1) * (nb + 1) + j + 1] + 1 :
+			    lcs[(i + 1) * (nb + 1) + j] > lcs[i * (nb + 1) + j + 1] ?
+			    lcs[(i + 1) * (nb + 1) + j] : lcs[i * (nb + 1) + j + 1];
+	a = json_array();
+	for (i = 0, j = 0; i < na || j < nb; ) {
+		char line[2048];
+
+		if (i < na && j < nb && strcmp(la[i], lb[j]) == 0) {
+			snprintf(line, sizeof(line), " %s", la[i]);
+			i++;
+			j++;
+		} else if (j < nb && (i == na || lcs[i * (nb + 1) + j + 1] >=
+		    lcs[(i + 1) * (nb + 1) + j]))
+			snprintf(line, sizeof(line), "+%s", lb[j++]);
+		else
+			snprintf(line, sizeof(line), "-%s", la[i++]);
+		json_array_append_new(a, json_string(line));
+	}
+	free(lcs);
+	free(la);
+	free(lb);
+	free(ta);
+	free(tb);
+	o = json_object();
+	json_object_set_new(o, "lines", a);
+	answer(out, 200, o);
+}
+
 void
 control_handle(const struct control_env *env, const char *req, size_t len,
     struct strbuf *out)
@@ -964,6 +1190,10 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 		op_log(env, FWLOG_FILE, out);
 	else if (strcmp(op, "mail-log") == 0)
 		op_log(env, MAILLOG_FILE, out);
+	else if (strcmp(op, "antivirus") == 0)
+		op_antivirus(env, r, out);
+	else if (strcmp(op, "diff") == 0)
+		op_diff(env, r, out);
 	else if (strncmp(op, "rules-", 6) == 0 && (strcmp(op + 6, "add") == 0 ||
 	    strcmp(op + 6, "put") == 0 || strcmp(op + 6, "delete") == 0 ||
 	    strcmp(op + 6, "move") == 0))

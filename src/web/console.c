@@ -419,6 +419,22 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		return forward(c, rq, "check", s);
 	if (strcmp(path, "rules") == 0 && post)
 		return edit_rules(c, rq, "rules-add", 0, s);
+	if (strcmp(path, "antivirus") == 0 && put)
+		return edit_rules(c, rq, "antivirus", 0, s);
+	if (strcmp(path, "diff") == 0 && get) {
+		const char *f = MHD_lookup_connection_value(c,
+		    MHD_GET_ARGUMENT_KIND, "from");
+		const char *t = MHD_lookup_connection_value(c,
+		    MHD_GET_ARGUMENT_KIND, "to");
+		json_t *req = json_object();
+
+		json_object_set_new(req, "op", json_string("diff"));
+		if (f != NULL)
+			json_object_set_new(req, "from", json_integer(atoll(f)));
+		if (t != NULL)
+			json_object_set_new(req, "to", json_integer(atoll(t)));
+		return ask(c, req);
+	}
 	if (strncmp(path, "rules/", 6) == 0) {
 		char *end;
 		long n = strtol(path + 6, &end, 10);

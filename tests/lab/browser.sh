@@ -1,8 +1,11 @@
 #!/bin/sh
 # The console end to end in a real browser (chromium, headless), against
-# the lab: tests/web/test_browser.py.  Screenshots in $MOAT_SHOTS (default
+# the lab: tests/web/test_browser.py (with ClamAV and a sink on the WAN
+# for the Gateway Anti-Virus part).  Screenshots in $MOAT_SHOTS (default
 # the test's own directory).
 . "$(dirname "$0")/lib.sh"
+smtp="$top/tests/smtp"
+. "$smtp/lab-lib.sh"
 if ! [ -x /usr/bin/chromedriver ] || ! /usr/bin/python3 -c "import selenium" 2>/dev/null; then
 	echo "skip: chromium-driver and python3-selenium are needed"
 	exit 77
@@ -24,9 +27,9 @@ console {
 }
 CONF
 chmod 600 "$tmp/moat.conf"
-listen wan 198.51.100.25:25
+sink wan 198.51.100.25 "$tmp/out-wan"
 start_moatd "$tmp/moat.conf" "console: https://"
 HOME=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_browser.py" \
-	https://192.168.50.1 admin-pass-1 "$MOAT" "$shots" || failed=1
+	https://192.168.50.1 admin-pass-1 "$MOAT" "$shots" "$db" "$smtp" || failed=1
 echo "screenshots: $shots"
 finish

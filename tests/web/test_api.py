@@ -157,6 +157,23 @@ r = rules_call("DELETE", "rules/3", {}, h6)
 check(r.status_code == 200 and len(s.get(API + "policy", verify=False).json()
       ["policy"]["rules"]) == 3, f"DELETE rules/3: {r.status_code}")
 
+# The Gateway Anti-Virus, by the seed's names.
+r = s.get(API + "config", verify=False)
+hv = r.json()["hash"]
+r = s.put(API + "antivirus", json={"settings": {"smtp_other_scanning": True,
+          "smtp_local_scanning": False, "max_message_size": 1048576}},
+          headers=dict(H, **{"If-Match": hv}), verify=False)
+check(r.status_code == 200, f"PUT antivirus: {r.status_code} {r.text[:100]}")
+av = s.get(API + "policy", verify=False).json()["policy"]["antivirus"]
+check(av and av["smtp_other_scanning"] and not av["smtp_local_scanning"] and
+      av["max_message_size"] == 1048576, f"the antivirus block: {av}")
+r = s.put(API + "antivirus", json={"settings": {"engine_path": "/x\n}\nfirewall off"}},
+          headers=dict(H, **{"If-Match": r.json()["hash"]}), verify=False)
+check(r.status_code == 400, f"a path with a newline: {r.status_code}")
+r = s.put(API + "antivirus", json={"settings": {"smtp_other_scanning": "yes"}},
+          headers=dict(H, **{"If-Match": "0" * 16}), verify=False)
+check(r.status_code in (400, 409), f"a setting of the wrong type: {r.status_code}")
+
 # The policy, a test.
 r = s.get(API + "policy", verify=False)
 rules = r.json()["policy"]["rules"]
@@ -197,6 +214,12 @@ r = s.post(API + "rollback", json={"entry": 1}, headers=H, verify=False)
 check(r.status_code == 200, f"rollback to entry 1: {r.status_code} {r.text[:80]}")
 r = s.post(API + "rollback", json={"entry": 999}, headers=H, verify=False)
 check(r.status_code == 409, f"rollback to a missing entry: {r.status_code}")
+r = s.get(API + "diff?from=1&to=2", verify=False)
+lines = r.json().get("lines", [])
+check(r.status_code == 200 and any(l.startswith("+") for l in lines),
+      f"GET diff 1..2: {r.status_code}, {len(lines)} lines")
+r = s.get(API + "diff?from=1&to=999", verify=False)
+check(r.status_code == 404, f"GET diff to a missing entry: {r.status_code}")
 for p in ("log", "mail-log"):
     r = s.get(API + p, verify=False)
     check(r.status_code == 200 and isinstance(r.json()["records"], list),

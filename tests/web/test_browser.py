@@ -5,7 +5,8 @@ namespace: log in; build seed configuration A through the Policies form;
 apply with confirm and confirm; the telnet test for real (moat probe)
 shows the workstation blocked and the mail server admitted, and the
 simulated one says which rule; swap the two rules and see the "never
-matches" finding; let a confirm lapse and see the previous ruleset back.
+matches" finding; let a confirm lapse and see the previous ruleset back;
+turn on Other SMTP Scanning and see EICAR from the lan refused (554).
 A screenshot of each page goes to SHOTS.  Exits 1 on any failure."""
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
-URL, PASSWORD, MOAT, SHOTS = sys.argv[1:5]
+URL, PASSWORD, MOAT, SHOTS, DB, SMTP = sys.argv[1:7]
 failed = 0
 
 
@@ -168,6 +169,63 @@ try:
     first = d.find_element(By.CSS_SELECTOR, "#entries tbody tr").text
     check("revert" in first, "History shows the revert: " + first)
     shot("history")
+    # The rules back in order; Other SMTP Scanning on; EICAR refused.
+    d.find_element(By.LINK_TEXT, "Policies").click()
+    visible("#policies")
+    wait.until(lambda _: len(rows()) == 2)
+    d.find_element(By.CSS_SELECTOR, "button[aria-label='Up rule 2']").click()
+    wait.until(lambda _: rows() and rows()[0][1] == "accept")
+    d.find_element(By.LINK_TEXT, "Anti-Virus").click()
+    f = visible("#av-form")
+    wait.until(lambda _: f.find_element(By.NAME, "engine_path").get_attribute("value") != "")
+    other = f.find_element(By.NAME, "smtp_other_scanning")
+    if not other.is_selected():
+        other.click()
+    check(f.find_element(By.NAME, "smtp_outgoing_scanning").is_selected(),
+          "Outgoing SMTP Scanning is on by default, as in the language")
+    local = f.find_element(By.NAME, "smtp_local_scanning")
+    if local.is_selected():
+        local.click()
+    path = f.find_element(By.NAME, "engine_path")
+    path.clear()
+    path.send_keys(DB)
+    f.find_element(By.ID, "av-save").click()
+    wait.until(lambda _: d.find_element(By.ID, "av-result").text != "")
+    check(d.find_element(By.ID, "av-result").text.startswith("Saved"),
+          "Other SMTP Scanning on: " + d.find_element(By.ID, "av-result").text)
+    shot("antivirus")
+    d.find_element(By.LINK_TEXT, "Dashboard").click()
+    visible("#dashboard")
+    secs = d.find_element(By.ID, "confirm-secs")
+    secs.clear()
+    secs.send_keys("60")
+    d.find_element(By.ID, "apply").click()
+    visible("#confirm").click()
+    wait.until(lambda _: d.find_element(By.ID, "apply-result").text ==
+               "Confirmed.")
+    out = ""
+    for _ in range(30):    # the proxy loads its signatures
+        out = subprocess.run(["python3", SMTP + "/send.py", "198.51.100.25",
+                              "25", "--from", "192.168.50.10", "--virus"],
+                             capture_output=True, text=True).stdout.strip()
+        if out.startswith("554"):
+            break
+        time.sleep(0.5)
+    check(out.startswith("554 5.7.1"), "EICAR from the mail server: " + out)
+    out = subprocess.run(["python3", SMTP + "/send.py", "198.51.100.25", "25",
+                          "--from", "192.168.50.10"], capture_output=True,
+                         text=True).stdout.strip()
+    check(out.startswith("250"), "a clean message passes: " + out)
+
+    d.find_element(By.LINK_TEXT, "History").click()
+    visible("#history")
+    f = d.find_element(By.ID, "diff-form")
+    f.find_element(By.NAME, "from").send_keys("1")
+    f.find_element(By.NAME, "to").send_keys("2")
+    f.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: d.find_element(By.ID, "diff").text != "")
+    check("+accept on LAN from 192.168.50.10" in d.find_element(By.ID, "diff").text,
+          "History compares entries 1 and 2")
     d.find_element(By.LINK_TEXT, "Logs").click()
     visible("#logs")
     shot("logs")
