@@ -920,6 +920,150 @@ out:
 	strbuf_free(&text);
 }
 
+/* ---- objects and services ----------------------------------------------- */
+
+/* A service's protocols: [{"protocol": "tcp", "ports": ["25", "8000-8100"]},
+ * {"protocol": "icmp", "types": ["echo-request"]}, {"protocol": "gre"}]. */
+static int
+service_text(json_t *entries, struct strbuf *b)
+{
+	json_t *e, *v, *list;
+	size_t i, j;
+
+	if (!json_is_array(entries) || json_array_size(entries) == 0)
+		return -1;
+	json_array_foreach(entries, i, e) {
+		const char *proto = json_string_value(json_object_get(e,
+		    "protocol"));
+
+		if (!plain_word(proto))
+			return -1;
+		strbuf_printf(b, " %s", proto);
+		list = json_object_get(e, "ports");
+		if (list == NULL)
+			list = json_object_get(e, "types");
+		json_array_foreach(list, j, v) {
+			if (!plain_word(json_string_value(v)))
+				return -1;
+			strbuf_printf(b, "%s%s", j == 0 ? " " : ",",
+			    json_string_value(v));
+		}
+	}
+	return 0;
+}
+
+/*
+ * PUT objects/NAME {"members": [...]} or services/NAME {"entries": [...]},
+ * DELETE of either: the statement's line in the canonical text replaced,
+ * added (after the last of its kind) or removed; saved as a rule edit is.
+ */
+static void
+op_named(const struct control_env *env, json_t *req, bool service,
+    bool del, struct strbuf *out)
+{
+	const char *name = str(req, "name"), *base = str(req, "if_match");
+	const char *kw = service ? "service " : "object ";
+	struct strbuf canon, line, text;
+	struct policy *p;
+	size_t len, i, at = SIZE_MAX, last = SIZE_MAX, n = 0;
+	char hash[17], *cur, *s, *nl;
+	json_t *fake;
+
+	if (base == NULL) {
+		error(out, 428, "If-Match: the hash the change is based on");
+		return;
+	}
+	if (!plain_word(name) || strchr(name, '/') != NULL ||
+	    strchr(name, ':') != NULL) {
+		error(out, 400, "not a name");
+		return;
+	}
+	if ((cur = read_text(env->conf, &len)) == NULL) {
+		error(out, 500, strerror(errno ? errno : EIO));
+		return;
+	}
+	hash_text(cur, len, hash);
+	if (strcmp(hash, base) != 0) {
+		json_t *o = json_object();
+
+		free(cur);
+		json_object_set_new(o, "error", json_string("the config changed "
+		    "since it was read: reload it"));
+		json_object_set_new(o, "hash", json_string(hash));
+		answer(out, 409, o);
+		return;
+	}
+	p = policy_parse(env->conf, cur, len);
+	free(cur);
+	if (p == NULL || !policy_valid(p)) {
+		policy_free(p);
+		error(out, 422, "the config is not valid: mend it as text first");
+		return;
+	}
+	strbuf_init(&canon, 0);
+	strbuf_init(&line, 0);
+	strbuf_init(&text, 0);
+	printer_policy(p, &canon);
+	policy_free(p);
+	if (!del) {
+		strbuf_printf(&line, "%s%s", kw, name);
+		if (service ? service_text(json_object_get(req, "entries"),
+		    &line) == -1 : (strbuf_putc(&line, ' '),
+		    side_text(json_object_get(req, "members"), &line) == -1 ||
+		    json_array_size(json_object_get(json_object_get(req,
+		    "members"), "addresses")) == 0)) {
+			error(out, 400, service ? "entries: [{protocol, ports or "
+			    "types}]" : "members: {addresses: [...]}, at least "
+			    "one");
+			goto out;
+		}
+	}
+	/* Find NAME's line, and the last line of its kind. */
+	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
+		nl = strchr(s, '\n');
+		if (strncmp(s, kw, strlen(kw)) == 0) {
+			last = i;
+			if (strncmp(s + strlen(kw), name, strlen(name)) == 0 &&
+			    (s[strlen(kw) + strlen(name)] == ' ' ||
+			    s + strlen(kw) + strlen(name) == nl))
+				at = i;
+		}
+		if (nl == NULL)
+			break;
+	}
+	if (del && at == SIZE_MAX) {
+		error(out, 404, service ? "no such service" : "no such object");
+		goto out;
+	}
+	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
+		nl = strchr(s, '\n');
+		n = nl != NULL ? (size_t)(nl - s) : strlen(s);
+		if (i == at) {
+			if (!del)
+				strbuf_printf(&text, "%s\n", strbuf_str(&line));
+		} else
+			strbuf_printf(&text, "%.*s\n", (int)n, s);
+		if (at == SIZE_MAX && !del && i == last)
+			strbuf_printf(&text, "%s\n", strbuf_str(&line));
+		if (nl == NULL)
+			break;
+	}
+	if (at == SIZE_MAX && !del && last == SIZE_MAX)
+		strbuf_printf(&text, "%s\n", strbuf_str(&line));
+	fake = json_object();
+	json_object_set_new(fake, "text", json_stringn(strbuf_str(&text),
+	    text.len));
+	json_object_set_new(fake, "if_match", json_string(base));
+	json_object_set_new(fake, "user", json_string(str(req, "user") ?
+	    str(req, "user") : "-"));
+	op_save(env, fake, out);
+	json_decref(fake);
+out:
+	strbuf_free(&canon);
+	strbuf_free(&line);
+	strbuf_free(&text);
+}
+
 /* ---- the Gateway Anti-Virus, by the seed's names ------------------------ */
 
 static bool
@@ -1192,6 +1336,11 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 		op_log(env, MAILLOG_FILE, out);
 	else if (strcmp(op, "antivirus") == 0)
 		op_antivirus(env, r, out);
+	else if (strcmp(op, "object-put") == 0 || strcmp(op, "object-delete") ==
+	    0 || strcmp(op, "service-put") == 0 ||
+	    strcmp(op, "service-delete") == 0)
+		op_named(env, r, op[0] == 's', strstr(op, "delete") != NULL,
+		    out);
 	else if (strcmp(op, "diff") == 0)
 		op_diff(env, r, out);
 	else if (strncmp(op, "rules-", 6) == 0 && (strcmp(op + 6, "add") == 0 ||

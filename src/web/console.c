@@ -421,6 +421,33 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		return edit_rules(c, rq, "rules-add", 0, s);
 	if (strcmp(path, "antivirus") == 0 && put)
 		return edit_rules(c, rq, "antivirus", 0, s);
+	if (strncmp(path, "objects/", 8) == 0 || strncmp(path, "services/", 9) ==
+	    0) {
+		bool svc = path[0] == 's';
+		const char *name = path + (svc ? 9 : 8);
+		bool del = strcmp(method, "DELETE") == 0;
+		json_t *req;
+		const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    "If-Match");
+
+		if ((!put && !del) || *name == '\0' || strchr(name, '/'))
+			return send_error(c, 404, "no such API");
+		if ((req = body_object(rq)) == NULL)
+			return send_error(c, 400, "the body is not a JSON "
+			    "object");
+		if (m == NULL) {
+			json_decref(req);
+			return send_error(c, 428, "If-Match: the hash the "
+			    "change is based on");
+		}
+		json_object_set_new(req, "op", json_string(svc ? (del ?
+		    "service-delete" : "service-put") : (del ? "object-delete" :
+		    "object-put")));
+		json_object_set_new(req, "name", json_string(name));
+		json_object_set_new(req, "user", json_string(s->user));
+		json_object_set_new(req, "if_match", json_string(m));
+		return ask(c, req);
+	}
 	if (strcmp(path, "diff") == 0 && get) {
 		const char *f = MHD_lookup_connection_value(c,
 		    MHD_GET_ARGUMENT_KIND, "from");

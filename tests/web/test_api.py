@@ -157,6 +157,40 @@ r = rules_call("DELETE", "rules/3", {}, h6)
 check(r.status_code == 200 and len(s.get(API + "policy", verify=False).json()
       ["policy"]["rules"]) == 3, f"DELETE rules/3: {r.status_code}")
 
+# Objects and services.
+r = s.get(API + "config", verify=False)
+ho = r.json()["hash"]
+r = s.put(API + "objects/SERVERS", json={"members": {"addresses": [
+    "192.168.50.10", "192.168.50.20-192.168.50.29"]}},
+    headers=dict(H, **{"If-Match": ho}), verify=False)
+check(r.status_code == 200, f"PUT objects/SERVERS: {r.status_code} {r.text[:80]}")
+ho = r.json()["hash"]
+r = s.put(API + "services/ALT-WEB", json={"entries": [
+    {"protocol": "tcp", "ports": ["8080", "8443"]}]},
+    headers=dict(H, **{"If-Match": ho}), verify=False)
+check(r.status_code == 200, f"PUT services/ALT-WEB: {r.status_code}")
+ho = r.json()["hash"]
+pol = s.get(API + "policy", verify=False).json()["policy"]
+names = [o["name"] for o in pol["objects"]] + [x["name"] for x in pol["services"]]
+check("SERVERS" in names and "ALT-WEB" in names, "both are in the policy")
+r = s.put(API + "objects/SERVERS", json={"members": {"addresses": ["192.168.50.11"]}},
+          headers=dict(H, **{"If-Match": ho}), verify=False)
+check(r.status_code == 200, "PUT objects/SERVERS again: replaced")
+ho = r.json()["hash"]
+r = s.put(API + "objects/BAD", json={"members": {"addresses": ["1.2.3.4 }\nfirewall off"]}},
+          headers=dict(H, **{"If-Match": ho}), verify=False)
+check(r.status_code == 400, f"an object with a newline: {r.status_code}")
+r = s.delete(API + "objects/NOPE", json={}, headers=dict(H, **{"If-Match": ho}),
+             verify=False)
+check(r.status_code == 404, f"DELETE a missing object: {r.status_code}")
+r = s.delete(API + "services/ALT-WEB", json={}, headers=dict(H, **{"If-Match": ho}),
+             verify=False)
+check(r.status_code == 200, f"DELETE services/ALT-WEB: {r.status_code}")
+ho = r.json()["hash"]
+r = s.delete(API + "objects/SERVERS", json={}, headers=dict(H, **{"If-Match": ho}),
+             verify=False)
+check(r.status_code == 200, f"DELETE objects/SERVERS: {r.status_code}")
+
 # The Gateway Anti-Virus, by the seed's names.
 r = s.get(API + "config", verify=False)
 hv = r.json()["hash"]
