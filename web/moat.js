@@ -311,6 +311,87 @@ async function saveConfig() {
   banner();
 }
 
+function entryText(e) {
+  const list = e.ports || e.types;
+  return e.protocol + (list && list !== "any" ? " " + list.join(",") : "");
+}
+
+async function loadObjects() {
+  await loadPolicy();
+  const ob = $("#objects-table tbody");
+  ob.textContent = "";
+  for (const o of policy.objects.filter((x) => !x.builtin)) {
+    const tr = document.createElement("tr");
+    cell(tr, o.name);
+    cell(tr, o.members.map(address).join(", "));
+    const b = document.createElement("button");
+    b.textContent = "Delete";
+    b.setAttribute("aria-label", "Delete object " + o.name);
+    b.addEventListener("click", () => deleteNamed("objects", o.name, "#object-result"));
+    cell(tr, "").appendChild(b);
+    ob.appendChild(tr);
+  }
+  const sb = $("#services-table tbody");
+  sb.textContent = "";
+  for (const x of policy.services.filter((y) => !y.builtin)) {
+    const tr = document.createElement("tr");
+    cell(tr, x.name);
+    cell(tr, x.entries.map(entryText).join("; "));
+    const b = document.createElement("button");
+    b.textContent = "Delete";
+    b.setAttribute("aria-label", "Delete service " + x.name);
+    b.addEventListener("click", () => deleteNamed("services", x.name, "#service-result"));
+    cell(tr, "").appendChild(b);
+    sb.appendChild(tr);
+  }
+}
+
+function said(r, el) {
+  const d = (r.data.diagnostics || []).filter((x) => x.severity === "error");
+  text($(el), (r.status === 200 ? "Saved." : (r.data.error || "not saved")) +
+    (d.length ? " " + d.map((x) => x.message).join("; ") : ""));
+  if (r.status === 200) hash = r.data.hash;
+}
+
+async function deleteNamed(kind, name, el) {
+  if (!window.confirm("Delete " + name + "?")) return;
+  said(await api("DELETE", kind + "/" + encodeURIComponent(name), {}, { "If-Match": hash }), el);
+  banner();
+  loadObjects();
+}
+
+async function saveObject(e) {
+  e.preventDefault();
+  const f = e.target;
+  said(await api("PUT", "objects/" + encodeURIComponent(f.name.value),
+    { members: { match: "include", addresses: words(f.members.value) } }, { "If-Match": hash }), "#object-result");
+  banner();
+  loadObjects();
+}
+
+// "tcp 80,443 udp 53 icmp echo-request gre" as entries.
+function parseEntries(s) {
+  const out = [];
+  for (const w of words(s.replace(/,\s+/g, ","))) {
+    if (/^[a-z]+[0-9]*$/.test(w) && !/^[0-9]/.test(w) && w.indexOf("-") < 0) out.push({ protocol: w });
+    else if (out.length) {
+      const last = out[out.length - 1];
+      const key = /^(icmp|icmpv6)$/.test(last.protocol) ? "types" : "ports";
+      last[key] = (last[key] || []).concat(w.split(","));
+    }
+  }
+  return out;
+}
+
+async function saveService(e) {
+  e.preventDefault();
+  const f = e.target;
+  said(await api("PUT", "services/" + encodeURIComponent(f.name.value),
+    { entries: parseEntries(f.entries.value) }, { "If-Match": hash }), "#service-result");
+  banner();
+  loadObjects();
+}
+
 async function loadAntivirus() {
   await loadPolicy();
   const av = policy.antivirus;
@@ -354,7 +435,7 @@ async function showDiff(e) {
 }
 
 const loaders = { dashboard: loadDashboard, policies: loadPolicy, troubleshooting: loadPolicy,
-  antivirus: loadAntivirus,
+  antivirus: loadAntivirus, objects: loadObjects,
   logs: loadLogs, history: loadHistory, config: loadConfig };
 
 function route() {
@@ -391,6 +472,8 @@ $("#confirm").addEventListener("click", confirmApply);
 $("#test-form").addEventListener("submit", runTest);
 $("#config-save").addEventListener("click", saveConfig);
 $("#av-form").addEventListener("submit", saveAntivirus);
+$("#object-form").addEventListener("submit", saveObject);
+$("#service-form").addEventListener("submit", saveService);
 $("#diff-form").addEventListener("submit", showDiff);
 window.addEventListener("hashchange", route);
 setInterval(() => { if (csrf && location.hash === "#logs") loadLogs(); }, 3000);

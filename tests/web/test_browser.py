@@ -93,6 +93,28 @@ try:
     visible("#dashboard")
     check(True, "logged in: the dashboard")
 
+    # An object and a service through their forms.
+    d.find_element(By.LINK_TEXT, "Objects").click()
+    f = visible("#object-form")
+    f.find_element(By.NAME, "name").send_keys("PRINTERS")
+    f.find_element(By.NAME, "members").send_keys("192.168.50.200-192.168.50.210")
+    f.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: "PRINTERS" in d.find_element(By.ID, "objects-table").text)
+    f = d.find_element(By.ID, "service-form")
+    f.find_element(By.NAME, "name").send_keys("PRINTING")
+    f.find_element(By.NAME, "entries").send_keys("tcp 515,631,9100")
+    f.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: "PRINTING" in d.find_element(By.ID, "services-table").text)
+    check("tcp 515,631,9100" in d.find_element(By.ID, "services-table").text,
+          "an object and a service defined through the forms")
+    shot("objects")
+    d.find_element(By.CSS_SELECTOR, "button[aria-label='Delete service PRINTING']").click()
+    d.switch_to.alert.accept()
+    wait.until(lambda _: "PRINTING" not in d.find_element(By.ID, "services-table").text)
+    d.find_element(By.CSS_SELECTOR, "button[aria-label='Delete object PRINTERS']").click()
+    d.switch_to.alert.accept()
+    wait.until(lambda _: "PRINTERS" not in d.find_element(By.ID, "objects-table").text)
+
     # Seed configuration A, through the form.
     d.find_element(By.LINK_TEXT, "Policies").click()
     visible("#policies")
