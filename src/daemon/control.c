@@ -248,6 +248,55 @@ op_save(const struct control_env *env, json_t *req, struct strbuf *out)
 	answer(out, 200, o);
 }
 
+/*
+ * The config file for an edit based on hash base: its text (malloc'd), or
+ * NULL when the answer is already given (428 without a base, 409 when the
+ * file changed since, 500 when it cannot be read).
+ */
+static char *
+read_for_edit(const struct control_env *env, const char *base, size_t *len,
+    struct strbuf *out)
+{
+	char hash[17], *cur;
+	json_t *o;
+
+	if (base == NULL) {
+		error(out, 428, "If-Match: the hash the change is based on");
+		return NULL;
+	}
+	if ((cur = read_text(env->conf, len)) == NULL) {
+		error(out, 500, strerror(errno ? errno : EIO));
+		return NULL;
+	}
+	hash_text(cur, *len, hash);
+	if (strcmp(hash, base) == 0)
+		return cur;
+	free(cur);
+	o = json_object();
+	json_object_set_new(o, "error", json_string("the config changed since "
+	    "it was read: reload it"));
+	json_object_set_new(o, "hash", json_string(hash));
+	answer(out, 409, o);
+	return NULL;
+}
+
+/* Save an edit's result as a PUT of the whole text would (checked, the
+ * base hash checked again, audited). */
+static void
+save_edit(const struct control_env *env, json_t *req, const char *base,
+    const struct strbuf *text, struct strbuf *out)
+{
+	json_t *fake = json_object();
+
+	json_object_set_new(fake, "text", json_stringn(strbuf_str(text),
+	    text->len));
+	json_object_set_new(fake, "if_match", json_string(base));
+	json_object_set_new(fake, "user", json_string(str(req, "user") ?
+	    str(req, "user") : "-"));
+	op_save(env, fake, out);
+	json_decref(fake);
+}
+
 static void
 op_check(json_t *req, struct strbuf *out)
 {
@@ -749,31 +798,13 @@ op_rules(const struct control_env *env, json_t *req, const char *op,
 	struct strbuf canon, line, text;
 	struct lines l = { NULL, 0 };
 	size_t len, i, *at = NULL, nrules;
-	char hash[17], *cur;
+	char *cur;
 	struct policy *p;
 	long long n = json_is_integer(jn) ? json_integer_value(jn) : 0;
 	bool has_comments = false;
-	json_t *fake;
 
-	if (base == NULL) {
-		error(out, 428, "If-Match: the hash the change is based on");
+	if ((cur = read_for_edit(env, base, &len, out)) == NULL)
 		return;
-	}
-	if ((cur = read_text(env->conf, &len)) == NULL) {
-		error(out, 500, strerror(errno ? errno : EIO));
-		return;
-	}
-	hash_text(cur, len, hash);
-	if (strcmp(hash, base) != 0) {
-		json_t *o = json_object();
-
-		free(cur);
-		json_object_set_new(o, "error", json_string("the config changed "
-		    "since it was read: reload it"));
-		json_object_set_new(o, "hash", json_string(hash));
-		answer(out, 409, o);
-		return;
-	}
 	for (i = 0; i < len; i++)
 		if (cur[i] == '#' && (i == 0 || cur[i - 1] == '\n' ||
 		    cur[i - 1] == ' ' || cur[i - 1] == '\t'))
@@ -882,18 +913,12 @@ op_rules(const struct control_env *env, json_t *req, const char *op,
 	for (i = 0; i < l.n; i++)
 		strbuf_printf(&text, "%s\n", l.v[i]);
 	/* The same checks as a PUT of the whole text. */
-	fake = json_object();
-	json_object_set_new(fake, "text", json_stringn(strbuf_str(&text),
-	    text.len));
-	json_object_set_new(fake, "if_match", json_string(base));
-	json_object_set_new(fake, "user", json_string(str(req, "user") ?
-	    str(req, "user") : "-"));
 	{
 		struct strbuf ans;
 		json_t *o;
 
 		strbuf_init(&ans, 0);
-		op_save(env, fake, &ans);
+		save_edit(env, req, base, &text, &ans);
 		o = json_loads(strbuf_str(&ans), 0, NULL);
 		if (o != NULL && has_comments)
 			json_object_set_new(o, "comments_dropped", json_true());
@@ -907,7 +932,6 @@ op_rules(const struct control_env *env, json_t *req, const char *op,
 			error(out, 500, "out of memory");
 		strbuf_free(&ans);
 	}
-	json_decref(fake);
 	goto out;
 oom:
 	error(out, 500, "out of memory");
@@ -966,33 +990,15 @@ op_named(const struct control_env *env, json_t *req, bool service,
 	struct strbuf canon, line, text;
 	struct policy *p;
 	size_t len, i, at = SIZE_MAX, last = SIZE_MAX, n = 0;
-	char hash[17], *cur, *s, *nl;
-	json_t *fake;
+	char *cur, *s, *nl;
 
-	if (base == NULL) {
-		error(out, 428, "If-Match: the hash the change is based on");
-		return;
-	}
-	if (!plain_word(name) || strchr(name, '/') != NULL ||
-	    strchr(name, ':') != NULL) {
+	if (base != NULL && (!plain_word(name) || strchr(name, '/') != NULL ||
+	    strchr(name, ':') != NULL)) {
 		error(out, 400, "not a name");
 		return;
 	}
-	if ((cur = read_text(env->conf, &len)) == NULL) {
-		error(out, 500, strerror(errno ? errno : EIO));
+	if ((cur = read_for_edit(env, base, &len, out)) == NULL)
 		return;
-	}
-	hash_text(cur, len, hash);
-	if (strcmp(hash, base) != 0) {
-		json_t *o = json_object();
-
-		free(cur);
-		json_object_set_new(o, "error", json_string("the config changed "
-		    "since it was read: reload it"));
-		json_object_set_new(o, "hash", json_string(hash));
-		answer(out, 409, o);
-		return;
-	}
 	p = policy_parse(env->conf, cur, len);
 	free(cur);
 	if (p == NULL || !policy_valid(p)) {
@@ -1050,14 +1056,7 @@ op_named(const struct control_env *env, json_t *req, bool service,
 	}
 	if (at == SIZE_MAX && !del && last == SIZE_MAX)
 		strbuf_printf(&text, "%s\n", strbuf_str(&line));
-	fake = json_object();
-	json_object_set_new(fake, "text", json_stringn(strbuf_str(&text),
-	    text.len));
-	json_object_set_new(fake, "if_match", json_string(base));
-	json_object_set_new(fake, "user", json_string(str(req, "user") ?
-	    str(req, "user") : "-"));
-	op_save(env, fake, out);
-	json_decref(fake);
+	save_edit(env, req, base, &text, out);
 out:
 	strbuf_free(&canon);
 	strbuf_free(&line);
@@ -1085,40 +1084,23 @@ plain_text(const char *s, size_t max)
 static void
 op_antivirus(const struct control_env *env, json_t *req, struct strbuf *out)
 {
-	json_t *set = json_object_get(req, "settings"), *v, *fake;
+	json_t *set = json_object_get(req, "settings"), *v;
 	const char *base = str(req, "if_match"), *key;
 	struct strbuf text;
 	struct policy *p;
 	size_t len;
-	char hash[17], *cur;
+	char *cur;
 	bool bad = false;
 
-	if (base == NULL) {
-		error(out, 428, "If-Match: the hash the change is based on");
-		return;
-	}
-	if (!json_is_object(set)) {
+	if (base != NULL && !json_is_object(set)) {
 		error(out, 400, "settings: an object");
 		return;
 	}
-	if ((cur = read_text(env->conf, &len)) == NULL) {
-		error(out, 500, strerror(errno ? errno : EIO));
+	if ((cur = read_for_edit(env, base, &len, out)) == NULL)
 		return;
-	}
-	hash_text(cur, len, hash);
 	strbuf_init(&text, 0);
 	strbuf_add(&text, cur, len);
 	free(cur);
-	if (strcmp(hash, base) != 0) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "error", json_string("the config changed "
-		    "since it was read: reload it"));
-		json_object_set_new(o, "hash", json_string(hash));
-		answer(out, 409, o);
-		strbuf_free(&text);
-		return;
-	}
 	p = policy_parse(env->conf, strbuf_str(&text), text.len);
 	if (p != NULL && policy_valid(p) && !p->av.present) {
 		/* The block with its defaults, then the settings. */
@@ -1181,14 +1163,7 @@ op_antivirus(const struct control_env *env, json_t *req, struct strbuf *out)
 	strbuf_init(&text, 0);
 	printer_policy(p, &text);
 	policy_free(p);
-	fake = json_object();
-	json_object_set_new(fake, "text", json_stringn(strbuf_str(&text),
-	    text.len));
-	json_object_set_new(fake, "if_match", json_string(base));
-	json_object_set_new(fake, "user", json_string(str(req, "user") ?
-	    str(req, "user") : "-"));
-	op_save(env, fake, out);
-	json_decref(fake);
+	save_edit(env, req, base, &text, out);
 	strbuf_free(&text);
 }
 
