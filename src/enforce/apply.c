@@ -668,6 +668,10 @@ start_watchdog(const char *state, const struct pending *pd, int lock_fd)
 		close(fds[0]);
 		setsid();
 		signal(SIGHUP, SIG_IGN);
+		/* A confirm stops us with SIGTERM: whatever handler our
+		 * parent had (moatd's sets a flag), it must end us. */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		if ((child = fork()) != 0) {
 			if (write(fds[1], &child, sizeof(child)) < 0)
 				_exit(1);

@@ -19,6 +19,7 @@ console {
 }
 CONF
 chmod 600 "$tmp/moat.conf"
+echo "$MOAT_STATE_DIR" >"$tmp/state-dir"
 start_moatd "$tmp/moat.conf" "console: https://"
 [ -f "$tmp/console.pem" ] && [ "$(stat -c %a "$tmp/console.key")" = 600 ] &&
 	echo "ok: a certificate made at the first start (key 0600)" ||

@@ -228,8 +228,16 @@ check(r.status_code == 400, f"POST test, an unknown interface: {r.status_code}")
 # Apply with confirm, confirmed; then one that lapses.
 r = s.post(API + "apply", json={"confirm": 30}, headers=H, verify=False)
 check(r.status_code == 200, f"apply --confirm 30: {r.status_code} {r.text[:100]}")
+pending = open(TMP + "/state-dir").read().strip() + "/pending"
+watchdog = int(open(pending).read().split()[1])
 r = s.post(API + "confirm", json={}, headers=H, verify=False)
 check(r.status_code == 200, f"confirm: {r.status_code} {r.text[:100]}")
+time.sleep(0.5)
+try:
+    state = open(f"/proc/{watchdog}/stat").read().split(")")[1].split()[0]
+except FileNotFoundError:
+    state = "gone"
+check(state in ("gone", "Z"), f"the confirm ended moatd's watchdog: {state}")
 r = s.get(API + "status", verify=False)
 check(r.json()["applied"]["hash"] == h2 and
       r.json()["unapplied_changes"] is False, "the saved config is applied")
