@@ -1120,6 +1120,21 @@ parse_antivirus(struct parser *ps)
 	    second ? -1 : 0;
 }
 
+/* An absolute path (a word or a string), kept in *out. */
+static int
+take_path(struct parser *ps, char **out)
+{
+	if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
+		return expected(ps, "a path");
+	if (ps->tok.len == 0 || ps->tok.text[0] != '/') {
+		diag_error(&ps->p->diags, ps->tok.loc, "'%s' is not an absolute "
+		    "path", ps->tok.text);
+		return -1;
+	}
+	*out = arena_strndup(&ps->p->arena, ps->tok.text, ps->tok.len);
+	return 0;
+}
+
 static int
 parse_log_setting(struct parser *ps, void *ctx, unsigned *seen)
 {
@@ -1133,15 +1148,9 @@ parse_log_setting(struct parser *ps, void *ctx, unsigned *seen)
 	switch (i) {
 	case 0:		/* directory PATH */
 	case 4:		/* metrics-file PATH */
-		if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
-			return expected(ps, "a path");
-		if (ps->tok.len == 0 || ps->tok.text[0] != '/') {
-			diag_error(&p->diags, ps->tok.loc, "'%s' is not an "
-			    "absolute path", ps->tok.text);
+		if (take_path(ps, i == 0 ? &lg->directory :
+		    &lg->metrics_file) == -1)
 			return -1;
-		}
-		*(i == 0 ? &lg->directory : &lg->metrics_file) =
-		    arena_strndup(&p->arena, ps->tok.text, ps->tok.len);
 		break;
 	case 1:
 	case 3:
@@ -1214,15 +1223,9 @@ parse_console_setting(struct parser *ps, void *ctx, unsigned *seen)
 	case 1:
 	case 2:
 	case 3:
-		if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
-			return expected(ps, "a path");
-		if (ps->tok.len == 0 || ps->tok.text[0] != '/') {
-			diag_error(&p->diags, ps->tok.loc, "'%s' is not an "
-			    "absolute path", ps->tok.text);
+		if (take_path(ps, i == 1 ? &cb->users : i == 2 ? &cb->cert :
+		    &cb->key) == -1)
 			return -1;
-		}
-		*(i == 1 ? &cb->users : i == 2 ? &cb->cert : &cb->key) =
-		    arena_strndup(&p->arena, ps->tok.text, ps->tok.len);
 		break;
 	case 4:
 		if (ps->tok.type != T_WORD || !valid_name(ps->tok.text))
