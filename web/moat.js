@@ -357,7 +357,7 @@ async function deleteNamed(kind, name, el) {
   if (!window.confirm("Delete " + name + "?")) return;
   said(await api("DELETE", kind + "/" + encodeURIComponent(name), {}, { "If-Match": hash }), el);
   banner();
-  loadObjects();
+  route();
 }
 
 async function saveObject(e) {
@@ -390,6 +390,47 @@ async function saveService(e) {
     { entries: parseEntries(f.entries.value) }, { "If-Match": hash }), "#service-result");
   banner();
   loadObjects();
+}
+
+async function loadInterfaces() {
+  await loadPolicy();
+  const masq = new Set((policy.nat || []).map((n) => n.interface));
+  const body = $("#interfaces-table tbody");
+  body.textContent = "";
+  for (const i of policy.interfaces) {
+    const tr = document.createElement("tr");
+    cell(tr, i.name); cell(tr, i.device);
+    cell(tr, i.dynamic ? "dynamic" : i.addresses.join(", "));
+    cell(tr, i.default);
+    const m = document.createElement("input");
+    m.type = "checkbox";
+    m.checked = masq.has(i.name);
+    m.setAttribute("aria-label", "Masquerade on " + i.name);
+    m.addEventListener("change", async () => {
+      said(await api(m.checked ? "PUT" : "DELETE", "nat/" + encodeURIComponent(i.name), {},
+        { "If-Match": hash }), "#iface-result");
+      banner();
+      loadInterfaces();
+    });
+    cell(tr, "").appendChild(m);
+    const b = document.createElement("button");
+    b.textContent = "Delete";
+    b.setAttribute("aria-label", "Delete interface " + i.name);
+    b.addEventListener("click", () => deleteNamed("interfaces", i.name, "#iface-result"));
+    cell(tr, "").appendChild(b);
+    body.appendChild(tr);
+  }
+}
+
+async function saveInterface(e) {
+  e.preventDefault();
+  const f = e.target;
+  const body = { device: f.device.value, dynamic: f.dynamic.checked, addresses: words(f.addresses.value) };
+  if (f.default.value) body.default = f.default.value;
+  said(await api("PUT", "interfaces/" + encodeURIComponent(f.name.value), body, { "If-Match": hash }),
+    "#iface-result");
+  banner();
+  loadInterfaces();
 }
 
 async function loadAntivirus() {
@@ -435,7 +476,7 @@ async function showDiff(e) {
 }
 
 const loaders = { dashboard: loadDashboard, policies: loadPolicy, troubleshooting: loadPolicy,
-  antivirus: loadAntivirus, objects: loadObjects,
+  antivirus: loadAntivirus, objects: loadObjects, interfaces: loadInterfaces,
   logs: loadLogs, history: loadHistory, config: loadConfig };
 
 function route() {
@@ -473,6 +514,7 @@ $("#test-form").addEventListener("submit", runTest);
 $("#config-save").addEventListener("click", saveConfig);
 $("#av-form").addEventListener("submit", saveAntivirus);
 $("#object-form").addEventListener("submit", saveObject);
+$("#iface-form").addEventListener("submit", saveInterface);
 $("#service-form").addEventListener("submit", saveService);
 $("#diff-form").addEventListener("submit", showDiff);
 window.addEventListener("hashchange", route);

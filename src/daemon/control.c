@@ -981,12 +981,48 @@ service_text(json_t *entries, struct strbuf *b)
  * DELETE of either: the statement's line in the canonical text replaced,
  * added (after the last of its kind) or removed; saved as a rule edit is.
  */
+enum named { NAMED_OBJECT, NAMED_SERVICE, NAMED_INTERFACE, NAMED_NAT };
+
+/* An interface's line after "interface NAME": device, addresses (or
+ * dynamic), default. */
+static int
+iface_text(json_t *req, struct strbuf *b)
+{
+	const char *dev = str(req, "device"), *def = str(req, "default");
+	json_t *a = json_object_get(req, "addresses"), *e;
+	size_t i;
+
+	if (!plain_word(dev) || strlen(dev) > 15)
+		return -1;
+	strbuf_printf(b, " device %s", dev);
+	if (json_is_true(json_object_get(req, "dynamic")))
+		strbuf_puts(b, " address dynamic");
+	else
+		json_array_foreach(a, i, e) {
+			if (!plain_word(json_string_value(e)))
+				return -1;
+			strbuf_printf(b, " address %s", json_string_value(e));
+		}
+	if (def != NULL) {
+		if (strcmp(def, "accept") != 0 && strcmp(def, "deny") != 0 &&
+		    strcmp(def, "reject") != 0)
+			return -1;
+		strbuf_printf(b, " default %s", def);
+	}
+	return 0;
+}
+
 static void
-op_named(const struct control_env *env, json_t *req, bool service,
+op_named(const struct control_env *env, json_t *req, enum named kind,
     bool del, struct strbuf *out)
 {
+	static const char *const kws[] = { "object ", "service ", "interface ",
+	    "nat masquerade on " };
+	static const char *const what[] = { "object", "service", "interface",
+	    "nat" };
 	const char *name = str(req, "name"), *base = str(req, "if_match");
-	const char *kw = service ? "service " : "object ";
+	const char *kw = kws[kind];
+
 	struct strbuf canon, line, text;
 	struct policy *p;
 	size_t len, i, at = SIZE_MAX, last = SIZE_MAX, n = 0;
@@ -1012,14 +1048,25 @@ op_named(const struct control_env *env, json_t *req, bool service,
 	printer_policy(p, &canon);
 	policy_free(p);
 	if (!del) {
+		int rc = 0;
+
 		strbuf_printf(&line, "%s%s", kw, name);
-		if (service ? service_text(json_object_get(req, "entries"),
-		    &line) == -1 : (strbuf_putc(&line, ' '),
-		    side_text(json_object_get(req, "members"), &line) == -1 ||
-		    json_array_size(json_object_get(json_object_get(req,
-		    "members"), "addresses")) == 0)) {
-			error(out, 400, service ? "entries: [{protocol, ports or "
-			    "types}]" : "members: {addresses: [...]}, at least "
+		if (kind == NAMED_SERVICE)
+			rc = service_text(json_object_get(req, "entries"),
+			    &line);
+		else if (kind == NAMED_INTERFACE)
+			rc = iface_text(req, &line);
+		else if (kind == NAMED_OBJECT) {
+			strbuf_putc(&line, ' ');
+			rc = json_array_size(json_object_get(json_object_get(req,
+			    "members"), "addresses")) == 0 ? -1 :
+			    side_text(json_object_get(req, "members"), &line);
+		}
+		if (rc == -1) {
+			error(out, 400, kind == NAMED_SERVICE ? "entries: "
+			    "[{protocol, ports or types}]" : kind ==
+			    NAMED_INTERFACE ? "device, addresses or dynamic, "
+			    "default" : "members: {addresses: [...]}, at least "
 			    "one");
 			goto out;
 		}
@@ -1038,7 +1085,10 @@ op_named(const struct control_env *env, json_t *req, bool service,
 			break;
 	}
 	if (del && at == SIZE_MAX) {
-		error(out, 404, service ? "no such service" : "no such object");
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "no such %s", what[kind]);
+		error(out, 404, msg);
 		goto out;
 	}
 	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
@@ -1312,10 +1362,16 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 	else if (strcmp(op, "antivirus") == 0)
 		op_antivirus(env, r, out);
 	else if (strcmp(op, "object-put") == 0 || strcmp(op, "object-delete") ==
-	    0 || strcmp(op, "service-put") == 0 ||
+	    0)
+		op_named(env, r, NAMED_OBJECT, op[7] == 'd', out);
+	else if (strcmp(op, "service-put") == 0 ||
 	    strcmp(op, "service-delete") == 0)
-		op_named(env, r, op[0] == 's', strstr(op, "delete") != NULL,
-		    out);
+		op_named(env, r, NAMED_SERVICE, op[8] == 'd', out);
+	else if (strcmp(op, "interface-put") == 0 ||
+	    strcmp(op, "interface-delete") == 0)
+		op_named(env, r, NAMED_INTERFACE, op[10] == 'd', out);
+	else if (strcmp(op, "nat-put") == 0 || strcmp(op, "nat-delete") == 0)
+		op_named(env, r, NAMED_NAT, op[4] == 'd', out);
 	else if (strcmp(op, "diff") == 0)
 		op_diff(env, r, out);
 	else if (strncmp(op, "rules-", 6) == 0 && (strcmp(op + 6, "add") == 0 ||

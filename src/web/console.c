@@ -422,14 +422,26 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 	if (strcmp(path, "antivirus") == 0 && put)
 		return edit_rules(c, rq, "antivirus", 0, s);
 	if (strncmp(path, "objects/", 8) == 0 || strncmp(path, "services/", 9) ==
-	    0) {
-		bool svc = path[0] == 's';
-		const char *name = path + (svc ? 9 : 8);
+	    0 || strncmp(path, "interfaces/", 11) == 0 ||
+	    strncmp(path, "nat/", 4) == 0) {
+		static const char *const kinds[][2] = {
+			{ "objects/", "object" }, { "services/", "service" },
+			{ "interfaces/", "interface" }, { "nat/", "nat" },
+		};
+		size_t k;
+		const char *name;
+		char op[32];
 		bool del = strcmp(method, "DELETE") == 0;
 		json_t *req;
 		const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    "If-Match");
 
+		for (k = 0; strncmp(path, kinds[k][0], strlen(kinds[k][0]));
+		    k++)
+			;
+		name = path + strlen(kinds[k][0]);
+		snprintf(op, sizeof(op), "%s-%s", kinds[k][1], del ? "delete" :
+		    "put");
 		if ((!put && !del) || *name == '\0' || strchr(name, '/'))
 			return send_error(c, 404, "no such API");
 		if ((req = body_object(rq)) == NULL)
@@ -440,9 +452,7 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 			return send_error(c, 428, "If-Match: the hash the "
 			    "change is based on");
 		}
-		json_object_set_new(req, "op", json_string(svc ? (del ?
-		    "service-delete" : "service-put") : (del ? "object-delete" :
-		    "object-put")));
+		json_object_set_new(req, "op", json_string(op));
 		json_object_set_new(req, "name", json_string(name));
 		json_object_set_new(req, "user", json_string(s->user));
 		json_object_set_new(req, "if_match", json_string(m));

@@ -15,7 +15,7 @@ console {
     users $tmp/users
     certificate $tmp/console.pem
     key $tmp/console.key
-    session-timeout 4s
+    session-timeout 8s
 }
 CONF
 chmod 600 "$tmp/moat.conf"

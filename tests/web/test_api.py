@@ -191,6 +191,39 @@ r = s.delete(API + "objects/SERVERS", json={}, headers=dict(H, **{"If-Match": ho
              verify=False)
 check(r.status_code == 200, f"DELETE objects/SERVERS: {r.status_code}")
 
+# Interfaces and NAT.
+def named(method, path, body, base):
+    return s.request(method, API + path, json=body,
+                     headers=dict(H, **{"If-Match": base}), verify=False)
+
+
+hi = s.get(API + "config", verify=False).json()["hash"]
+r = named("PUT", "interfaces/DMZ", {"device": "gwd0", "addresses": ["10.9.0.1/24"],
+                                    "default": "reject"}, hi)
+check(r.status_code == 200, f"PUT interfaces/DMZ: {r.status_code} {r.text[:80]}")
+hi = r.json()["hash"]
+r = named("PUT", "interfaces/PPP", {"device": "ppp0", "dynamic": True}, hi)
+check(r.status_code == 200, f"PUT interfaces/PPP (dynamic): {r.status_code}")
+hi = r.json()["hash"]
+r = named("PUT", "nat/WAN", {}, hi)
+check(r.status_code == 200, f"PUT nat/WAN: {r.status_code}")
+hi = r.json()["hash"]
+pol = s.get(API + "policy", verify=False).json()["policy"]
+ifs = {i["name"]: i for i in pol["interfaces"]}
+check(ifs.get("DMZ", {}).get("default") == "reject" and ifs.get("PPP", {}).get("dynamic")
+      and pol["nat"] and pol["nat"][0]["interface"] == "WAN",
+      "the interfaces and the masquerade are in the policy")
+r = named("PUT", "interfaces/BAD", {"device": "eth9 address 1.2.3.4/8"}, hi)
+check(r.status_code == 400, f"a device with spaces: {r.status_code}")
+r = named("DELETE", "interfaces/LAN", {}, hi)
+check(r.status_code == 422, f"DELETE interfaces/LAN, which rules use: {r.status_code}")
+for path in ("nat/WAN", "interfaces/PPP", "interfaces/DMZ"):
+    r = named("DELETE", path, {}, hi)
+    check(r.status_code == 200, f"DELETE {path}: {r.status_code}")
+    hi = r.json()["hash"]
+r = named("DELETE", "nat/WAN", {}, hi)
+check(r.status_code == 404, f"DELETE nat/WAN again: {r.status_code}")
+
 # The Gateway Anti-Virus, by the seed's names.
 r = s.get(API + "config", verify=False)
 hv = r.json()["hash"]
@@ -307,8 +340,9 @@ check(r.status_code == 200, "8 silent connections: others still served")
 for c in slow:
     c.close()
 
-# The session times out (session-timeout 4s in the test's config).
-time.sleep(5)
+# The session times out (session-timeout 8s in the test's config; the
+# test's own waits stay well under it).
+time.sleep(10)
 r = s.get(API + "status", verify=False)
 check(r.status_code == 401, f"after the idle timeout: {r.status_code}")
 

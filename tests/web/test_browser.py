@@ -69,6 +69,20 @@ def add_rule(action, src, services, comment):
     wait.until(lambda _: len(rows()) == n + 1)
 
 
+def click(css):
+    """Click what css names now (tables are redrawn whole)."""
+    WebDriverWait(d, 10).until(lambda _: d.execute_script(
+        "const e = document.querySelector(arguments[0]);"
+        "if (e) setTimeout(() => e.click(), 0); return !!e", css))
+
+
+def masq_on():
+    """The masquerade box of WAN (the table is redrawn whole)."""
+    return d.execute_script("const b = document.querySelector("
+                            "\"input[aria-label='Masquerade on WAN']\");"
+                            "return b ? b.checked : null")
+
+
 def probe(src, port=25):
     r = subprocess.run([MOAT, "probe", "--timeout", "1", "--from", src,
                         "198.51.100.25", str(port)], capture_output=True,
@@ -92,6 +106,25 @@ try:
     d.find_element(By.CSS_SELECTOR, "#login button").click()
     visible("#dashboard")
     check(True, "logged in: the dashboard")
+
+    # An interface and the masquerade through their forms.
+    d.find_element(By.LINK_TEXT, "Interfaces").click()
+    f = visible("#iface-form")
+    f.find_element(By.NAME, "name").send_keys("PPPOE")
+    f.find_element(By.NAME, "device").send_keys("ppp0")
+    f.find_element(By.NAME, "dynamic").click()
+    f.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: "PPPOE" in d.find_element(By.ID, "interfaces-table").text)
+    click("input[aria-label='Masquerade on WAN']")
+    wait.until(lambda _: masq_on())
+    check("ppp0 dynamic" in d.find_element(By.ID, "interfaces-table").text,
+          "an interface with a dynamic address, and the masquerade on WAN")
+    shot("interfaces")
+    click("input[aria-label='Masquerade on WAN']")
+    wait.until(lambda _: masq_on() is False)
+    click("button[aria-label='Delete interface PPPOE']")
+    wait.until(EC.alert_is_present()).accept()
+    wait.until(lambda _: "PPPOE" not in d.find_element(By.ID, "interfaces-table").text)
 
     # An object and a service through their forms.
     d.find_element(By.LINK_TEXT, "Objects").click()
