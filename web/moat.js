@@ -420,6 +420,44 @@ async function loadInterfaces() {
     cell(tr, "").appendChild(b);
     body.appendChild(tr);
   }
+  loadForwards();
+}
+
+function loadForwards() {
+  const body = $("#forwards-table tbody");
+  body.textContent = "";
+  for (const f of policy.forwards || []) {
+    const tr = document.createElement("tr");
+    cell(tr, f.number); cell(tr, f.interface);
+    cell(tr, f.services.names.join(", ")); cell(tr, f.to.map(address).join(", "));
+    const b = document.createElement("button");
+    b.textContent = "Delete";
+    b.setAttribute("aria-label", "Delete port forward " + f.number);
+    b.addEventListener("click", async () => {
+      if (!window.confirm("Delete port forward " + f.number + "?")) return;
+      said(await api("DELETE", "forwards/" + f.number, {}, { "If-Match": hash }), "#forward-result");
+      banner();
+      loadInterfaces();
+    });
+    cell(tr, "").appendChild(b);
+    body.appendChild(tr);
+  }
+  const sel = $("#forward-form select[name=interface]");
+  sel.textContent = "";
+  for (const i of policy.interfaces) {
+    const o = document.createElement("option");
+    o.textContent = i.name;
+    sel.appendChild(o);
+  }
+}
+
+async function saveForward(e) {
+  e.preventDefault();
+  const f = e.target;
+  said(await api("POST", "forwards", { interface: f.interface.value, services: words(f.services.value),
+    to: words(f.to.value) }, { "If-Match": hash }), "#forward-result");
+  banner();
+  loadInterfaces();
 }
 
 async function saveInterface(e) {
@@ -515,6 +553,7 @@ $("#config-save").addEventListener("click", saveConfig);
 $("#av-form").addEventListener("submit", saveAntivirus);
 $("#object-form").addEventListener("submit", saveObject);
 $("#iface-form").addEventListener("submit", saveInterface);
+$("#forward-form").addEventListener("submit", saveForward);
 $("#service-form").addEventListener("submit", saveService);
 $("#diff-form").addEventListener("submit", showDiff);
 window.addEventListener("hashchange", route);

@@ -1113,6 +1113,110 @@ out:
 	strbuf_free(&text);
 }
 
+/*
+ * Port forwards, by number: POST adds one (after the last), PUT replaces
+ * forward N, DELETE removes it.  {"interface", "services": [...], "to":
+ * [ADDRESS or OBJECT, ...]}.
+ */
+static void
+op_forward(const struct control_env *env, json_t *req, const char *op,
+    struct strbuf *out)
+{
+	const char *base = str(req, "if_match"), *kw = "forward on ";
+	json_t *jn = json_object_get(req, "n");
+	long long n = json_is_integer(jn) ? json_integer_value(jn) : 0;
+	bool add = strcmp(op, "forward-add") == 0;
+	bool del = strcmp(op, "forward-delete") == 0;
+	struct strbuf canon, line, text;
+	struct policy *p;
+	size_t len, i, k = 0, at = SIZE_MAX, last = SIZE_MAX;
+	char *cur, *s, *nl;
+
+	if ((cur = read_for_edit(env, base, &len, out)) == NULL)
+		return;
+	p = policy_parse(env->conf, cur, len);
+	free(cur);
+	if (p == NULL || !policy_valid(p)) {
+		policy_free(p);
+		error(out, 422, "the config is not valid: mend it as text first");
+		return;
+	}
+	strbuf_init(&canon, 0);
+	strbuf_init(&line, 0);
+	strbuf_init(&text, 0);
+	printer_policy(p, &canon);
+	policy_free(p);
+	if (!del) {
+		json_t *to = json_object_get(req, "to"), *svc = json_object_get(
+		    req, "services"), *e;
+		const char *ifc = str(req, "interface");
+
+		if (!plain_word(ifc) || json_array_size(svc) == 0 ||
+		    json_array_size(to) == 0) {
+			error(out, 400, "interface, services and to are needed");
+			goto out;
+		}
+		strbuf_printf(&line, "forward on %s service ", ifc);
+		if (json_array_size(svc) > 1)
+			strbuf_puts(&line, "{ ");
+		json_array_foreach(svc, i, e) {
+			if (!plain_word(json_string_value(e))) {
+				error(out, 400, "services: names");
+				goto out;
+			}
+			strbuf_printf(&line, "%s%s", i > 0 ? ", " : "",
+			    json_string_value(e));
+		}
+		strbuf_puts(&line, json_array_size(svc) > 1 ? " } to " : " to ");
+		{
+			json_t *side = json_pack("{s:O}", "addresses", to);
+			int rc = side != NULL ? side_text(side, &line) : -1;
+
+			json_decref(side);
+			if (rc == -1) {
+				error(out, 400, "to: an address or an object");
+				goto out;
+			}
+		}
+	}
+	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
+		nl = strchr(s, '\n');
+		if (strncmp(s, kw, strlen(kw)) == 0) {
+			last = i;
+			if (++k == (size_t)n)
+				at = i;
+		}
+		if (nl == NULL)
+			break;
+	}
+	if (!add && at == SIZE_MAX) {
+		error(out, 404, "no such port forward");
+		goto out;
+	}
+	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
+		size_t m;
+
+		nl = strchr(s, '\n');
+		m = nl != NULL ? (size_t)(nl - s) : strlen(s);
+		if (i == at) {
+			if (!del)
+				strbuf_printf(&text, "%s\n", strbuf_str(&line));
+		} else
+			strbuf_printf(&text, "%.*s\n", (int)m, s);
+		if (add && i == last)
+			strbuf_printf(&text, "%s\n", strbuf_str(&line));
+		if (nl == NULL)
+			break;
+	}
+	if (add && last == SIZE_MAX)
+		strbuf_printf(&text, "%s\n", strbuf_str(&line));
+	save_edit(env, req, base, &text, out);
+out:
+	strbuf_free(&canon);
+	strbuf_free(&line);
+	strbuf_free(&text);
+}
+
 /* ---- the Gateway Anti-Virus, by the seed's names ------------------------ */
 
 static bool
@@ -1370,6 +1474,9 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 	else if (strcmp(op, "interface-put") == 0 ||
 	    strcmp(op, "interface-delete") == 0)
 		op_named(env, r, NAMED_INTERFACE, op[10] == 'd', out);
+	else if (strcmp(op, "forward-add") == 0 || strcmp(op, "forward-put") ==
+	    0 || strcmp(op, "forward-delete") == 0)
+		op_forward(env, r, op, out);
 	else if (strcmp(op, "nat-put") == 0 || strcmp(op, "nat-delete") == 0)
 		op_named(env, r, NAMED_NAT, op[4] == 'd', out);
 	else if (strcmp(op, "diff") == 0)

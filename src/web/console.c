@@ -419,6 +419,20 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		return forward(c, rq, "check", s);
 	if (strcmp(path, "rules") == 0 && post)
 		return edit_rules(c, rq, "rules-add", 0, s);
+	if (strcmp(path, "forwards") == 0 && post)
+		return edit_rules(c, rq, "forward-add", 0, s);
+	if (strncmp(path, "forwards/", 9) == 0) {
+		char *end;
+		long n = strtol(path + 9, &end, 10);
+
+		if (end == path + 9 || *end != '\0' || n < 1 || n > 1000000)
+			return send_error(c, 404, "no such port forward");
+		if (put)
+			return edit_rules(c, rq, "forward-put", n, s);
+		if (strcmp(method, "DELETE") == 0)
+			return edit_rules(c, rq, "forward-delete", n, s);
+		return send_error(c, 404, "no such API");
+	}
 	if (strcmp(path, "antivirus") == 0 && put)
 		return edit_rules(c, rq, "antivirus", 0, s);
 	if (strncmp(path, "objects/", 8) == 0 || strncmp(path, "services/", 9) ==

@@ -224,6 +224,28 @@ for path in ("nat/WAN", "interfaces/PPP", "interfaces/DMZ"):
 r = named("DELETE", "nat/WAN", {}, hi)
 check(r.status_code == 404, f"DELETE nat/WAN again: {r.status_code}")
 
+# Port forwards, by number.
+hf = s.get(API + "config", verify=False).json()["hash"]
+r = named("POST", "forwards", {"interface": "WAN", "services": ["SMTP"],
+          "to": ["192.168.50.10"]}, hf)
+check(r.status_code == 200, f"POST forwards: {r.status_code} {r.text[:80]}")
+hf = r.json()["hash"]
+r = named("PUT", "forwards/1", {"interface": "WAN", "services": ["HTTP", "HTTPS"],
+          "to": ["192.168.50.12", "2001:db8:50::12"]}, hf)
+check(r.status_code == 200, f"PUT forwards/1: {r.status_code} {r.text[:80]}")
+hf = r.json()["hash"]
+fw = s.get(API + "policy", verify=False).json()["policy"]["forwards"]
+check(len(fw) == 1 and fw[0]["services"]["names"] == ["HTTP", "HTTPS"] and
+      len(fw[0]["to"]) == 2, f"the forward: {fw}")
+r = named("POST", "forwards", {"interface": "WAN", "services": ["SMTP"],
+          "to": ["192.168.50.0/24"]}, hf)
+check(r.status_code == 422, f"a forward to a network: {r.status_code}")
+r = named("DELETE", "forwards/2", {}, hf)
+check(r.status_code == 404, f"DELETE a missing forward: {r.status_code}")
+r = named("DELETE", "forwards/1", {}, hf)
+check(r.status_code == 200 and not s.get(API + "policy", verify=False).json()
+      ["policy"]["forwards"], f"DELETE forwards/1: {r.status_code}")
+
 # The Gateway Anti-Virus, by the seed's names.
 r = s.get(API + "config", verify=False)
 hv = r.json()["hash"]

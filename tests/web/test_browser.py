@@ -119,7 +119,18 @@ try:
     wait.until(lambda _: masq_on())
     check("ppp0 dynamic" in d.find_element(By.ID, "interfaces-table").text,
           "an interface with a dynamic address, and the masquerade on WAN")
+    f = d.find_element(By.ID, "forward-form")
+    Select(f.find_element(By.NAME, "interface")).select_by_visible_text("WAN")
+    f.find_element(By.NAME, "services").send_keys("HTTPS")
+    f.find_element(By.NAME, "to").send_keys("192.168.50.12")
+    f.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: "192.168.50.12" in d.find_element(By.ID, "forwards-table").text)
+    check("HTTPS" in d.find_element(By.ID, "forwards-table").text,
+          "a port forward through its form")
     shot("interfaces")
+    click("button[aria-label='Delete port forward 1']")
+    wait.until(EC.alert_is_present()).accept()
+    wait.until(lambda _: "192.168.50.12" not in d.find_element(By.ID, "forwards-table").text)
     click("input[aria-label='Masquerade on WAN']")
     wait.until(lambda _: masq_on() is False)
     click("button[aria-label='Delete interface PPPOE']")
