@@ -981,6 +981,57 @@ service_text(json_t *entries, struct strbuf *b)
  * DELETE of either: the statement's line in the canonical text replaced,
  * added (after the last of its kind) or removed; saved as a rule edit is.
  */
+/* The config, for an edit based on hash base, in canonical form into
+ * canon: 0, or -1 when the answer is already given (428, 409, 422). */
+static int
+canonical_for_edit(const struct control_env *env, const char *base,
+    struct strbuf *canon, struct strbuf *out)
+{
+	struct policy *p;
+	size_t len;
+	char *cur;
+
+	if ((cur = read_for_edit(env, base, &len, out)) == NULL)
+		return -1;
+	p = policy_parse(env->conf, cur, len);
+	free(cur);
+	if (p == NULL || !policy_valid(p)) {
+		policy_free(p);
+		error(out, 422, "the config is not valid: mend it as text first");
+		return -1;
+	}
+	printer_policy(p, canon);
+	policy_free(p);
+	return 0;
+}
+
+/* canon's lines into text, line at (0-based) replaced by line, or
+ * removed (del); with at SIZE_MAX, line added after line last (or at the
+ * end when last is SIZE_MAX too). */
+static void
+rewrite_lines(const struct strbuf *canon, size_t at, size_t last,
+    const char *line, bool del, struct strbuf *text)
+{
+	const char *s, *nl;
+	size_t i, n;
+
+	for (s = strbuf_str(canon), i = 0; *s != '\0'; s = nl + 1, i++) {
+		nl = strchr(s, '\n');
+		n = nl != NULL ? (size_t)(nl - s) : strlen(s);
+		if (i == at) {
+			if (!del)
+				strbuf_printf(text, "%s\n", line);
+		} else
+			strbuf_printf(text, "%.*s\n", (int)n, s);
+		if (at == SIZE_MAX && !del && i == last)
+			strbuf_printf(text, "%s\n", line);
+		if (nl == NULL)
+			break;
+	}
+	if (at == SIZE_MAX && !del && last == SIZE_MAX)
+		strbuf_printf(text, "%s\n", line);
+}
+
 enum named { NAMED_OBJECT, NAMED_SERVICE, NAMED_INTERFACE, NAMED_NAT };
 
 /* An interface's line after "interface NAME": device, addresses (or
@@ -1024,29 +1075,19 @@ op_named(const struct control_env *env, json_t *req, enum named kind,
 	const char *kw = kws[kind];
 
 	struct strbuf canon, line, text;
-	struct policy *p;
-	size_t len, i, at = SIZE_MAX, last = SIZE_MAX, n = 0;
-	char *cur, *s, *nl;
+	size_t i, at = SIZE_MAX, last = SIZE_MAX;
+	char *s, *nl;
 
 	if (base != NULL && (!plain_word(name) || strchr(name, '/') != NULL ||
 	    strchr(name, ':') != NULL)) {
 		error(out, 400, "not a name");
 		return;
 	}
-	if ((cur = read_for_edit(env, base, &len, out)) == NULL)
-		return;
-	p = policy_parse(env->conf, cur, len);
-	free(cur);
-	if (p == NULL || !policy_valid(p)) {
-		policy_free(p);
-		error(out, 422, "the config is not valid: mend it as text first");
-		return;
-	}
 	strbuf_init(&canon, 0);
 	strbuf_init(&line, 0);
 	strbuf_init(&text, 0);
-	printer_policy(p, &canon);
-	policy_free(p);
+	if (canonical_for_edit(env, base, &canon, out) == -1)
+		goto out;
 	if (!del) {
 		int rc = 0;
 
@@ -1091,21 +1132,7 @@ op_named(const struct control_env *env, json_t *req, enum named kind,
 		error(out, 404, msg);
 		goto out;
 	}
-	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
-		nl = strchr(s, '\n');
-		n = nl != NULL ? (size_t)(nl - s) : strlen(s);
-		if (i == at) {
-			if (!del)
-				strbuf_printf(&text, "%s\n", strbuf_str(&line));
-		} else
-			strbuf_printf(&text, "%.*s\n", (int)n, s);
-		if (at == SIZE_MAX && !del && i == last)
-			strbuf_printf(&text, "%s\n", strbuf_str(&line));
-		if (nl == NULL)
-			break;
-	}
-	if (at == SIZE_MAX && !del && last == SIZE_MAX)
-		strbuf_printf(&text, "%s\n", strbuf_str(&line));
+	rewrite_lines(&canon, at, last, strbuf_str(&line), del, &text);
 	save_edit(env, req, base, &text, out);
 out:
 	strbuf_free(&canon);
@@ -1128,24 +1155,14 @@ op_forward(const struct control_env *env, json_t *req, const char *op,
 	bool add = strcmp(op, "forward-add") == 0;
 	bool del = strcmp(op, "forward-delete") == 0;
 	struct strbuf canon, line, text;
-	struct policy *p;
-	size_t len, i, k = 0, at = SIZE_MAX, last = SIZE_MAX;
-	char *cur, *s, *nl;
+	size_t i, k = 0, at = SIZE_MAX, last = SIZE_MAX;
+	char *s, *nl;
 
-	if ((cur = read_for_edit(env, base, &len, out)) == NULL)
-		return;
-	p = policy_parse(env->conf, cur, len);
-	free(cur);
-	if (p == NULL || !policy_valid(p)) {
-		policy_free(p);
-		error(out, 422, "the config is not valid: mend it as text first");
-		return;
-	}
 	strbuf_init(&canon, 0);
 	strbuf_init(&line, 0);
 	strbuf_init(&text, 0);
-	printer_policy(p, &canon);
-	policy_free(p);
+	if (canonical_for_edit(env, base, &canon, out) == -1)
+		goto out;
 	if (!del) {
 		json_t *to = json_object_get(req, "to"), *svc = json_object_get(
 		    req, "services"), *e;
@@ -1193,23 +1210,7 @@ op_forward(const struct control_env *env, json_t *req, const char *op,
 		error(out, 404, "no such port forward");
 		goto out;
 	}
-	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
-		size_t m;
-
-		nl = strchr(s, '\n');
-		m = nl != NULL ? (size_t)(nl - s) : strlen(s);
-		if (i == at) {
-			if (!del)
-				strbuf_printf(&text, "%s\n", strbuf_str(&line));
-		} else
-			strbuf_printf(&text, "%.*s\n", (int)m, s);
-		if (add && i == last)
-			strbuf_printf(&text, "%s\n", strbuf_str(&line));
-		if (nl == NULL)
-			break;
-	}
-	if (add && last == SIZE_MAX)
-		strbuf_printf(&text, "%s\n", strbuf_str(&line));
+	rewrite_lines(&canon, at, last, strbuf_str(&line), del, &text);
 	save_edit(env, req, base, &text, out);
 out:
 	strbuf_free(&canon);
