@@ -39,6 +39,23 @@ no_apply(unsigned confirm, const char *user, struct strbuf *msg,
 	return -1;
 }
 
+/* No packets from the fuzzer: every probe times out. */
+static enum probe_result
+no_probe(const char *host, unsigned port, const char *from, int timeout_ms,
+    int banner_ms, char *banner, size_t len, char *err, size_t errlen)
+{
+	(void)host;
+	(void)port;
+	(void)from;
+	(void)timeout_ms;
+	(void)banner_ms;
+	(void)err;
+	(void)errlen;
+	if (len > 0)
+		banner[0] = '\0';
+	return PROBE_TIMEOUT;
+}
+
 static void
 setup(void)
 {
@@ -63,7 +80,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct control_env env = { .conf = conf, .users = users,
-	    .state = state, .run = dir, .log_dir = logs, .apply = no_apply };
+	    .state = state, .run = dir, .log_dir = logs, .apply = no_apply,
+	    .probe = no_probe };
 	struct strbuf out;
 	json_t *req, *ans;
 	const char *op;

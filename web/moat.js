@@ -19,10 +19,16 @@ function cell(row, s) {
 async function api(method, path, body, extra) {
   const h = Object.assign({ "Content-Type": "application/json" }, extra || {});
   if (csrf && method !== "GET") h["X-CSRF-Token"] = csrf;
-  const r = await fetch("/api/v1/" + path, {
-    method, headers: h, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let r;
+  try {
+    r = await fetch("/api/v1/" + path, {
+      method, headers: h, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    // No answer at all: the gateway (or the way to it) is down.
+    return { status: 0, data: { error: "The gateway cannot be reached." } };
+  }
   const data = await r.json().catch(() => ({}));
   if (r.status === 401 && path !== "login") showLogin("Your session ended: log in again.");
   return { status: r.status, data };
@@ -181,6 +187,8 @@ async function loadDashboard() {
     const dt = document.createElement("dt"); dt.textContent = k; dl.appendChild(dt);
     const dd = document.createElement("dd"); dd.textContent = v; dl.appendChild(dd);
   };
+  if (r.data.pending && $("#confirm").hidden)
+    countdown(Date.now() + r.data.pending.seconds_left * 1000);
   add("Applied", a ? "entry " + a.entry + " (" + a.what + "), " + new Date(a.time * 1000).toLocaleString() : "nothing");
   if (a && a.drift === "changed") add("Warning", "the kernel's table was changed by hand since");
   const hits = $("#hits tbody");
@@ -204,30 +212,70 @@ async function loadDashboard() {
   } else addm("Scanner", "no figures yet");
 }
 
-async function apply() {
-  const secs = Number($("#confirm-secs").value) || 60;
-  const r = await api("POST", "apply", { confirm: secs });
-  text($("#apply-result"), r.status === 200 ? r.data.message : (r.data.error || "not applied"));
-  if (r.status !== 200) return;
-  let left = secs;
+// The confirm countdown runs against the gateway's own deadline: the
+// gateway reverts by itself, whether or not this page can reach it.
+let confirmDeadline = 0;
+
+function clock(t) { return new Date(t).toLocaleTimeString(); }
+
+function countdown(deadline) {
+  confirmDeadline = deadline;
   $("#confirm").hidden = false;
-  text($("#countdown"), left);
   clearInterval(confirmTimer);
-  confirmTimer = setInterval(() => {
-    left -= 1;
+  const tick = () => {
+    const left = Math.max(0, Math.round((confirmDeadline - Date.now()) / 1000));
     text($("#countdown"), left);
     if (left <= 0) {
       clearInterval(confirmTimer);
       $("#confirm").hidden = true;
-      text($("#apply-result"), "Not confirmed in time: the previous ruleset is back.");
-      loadDashboard();
+      text($("#apply-result"), "Not confirmed in time: the gateway puts the previous ruleset back by itself.");
+      afterLapse();
     }
-  }, 1000);
+  };
+  tick();
+  confirmTimer = setInterval(tick, 1000);
+}
+
+// After a lapse: what the gateway did, once it can be reached (every 3 s).
+async function afterLapse() {
+  const r = await api("GET", "status");
+  if (r.status === 0) {
+    text($("#lapse"), "The gateway cannot be reached from here: it reverted at " +
+      clock(confirmDeadline) + " unless a confirm reached it. Trying again…");
+    setTimeout(afterLapse, 3000);
+    return;
+  }
+  if (r.status !== 200) return;
+  if (r.data.pending) {           // its watchdog has not run yet
+    setTimeout(afterLapse, 1000);
+    return;
+  }
+  const a = r.data.applied;
+  text($("#lapse"), a && a.what === "revert"
+    ? "The gateway reverted: entry " + a.entry + " (revert), " + clock(a.time * 1000) + "."
+    : "The gateway says: entry " + (a ? a.entry + " (" + a.what + ")" : "none") + " is in force.");
+  text($("#apply-result"), "Not confirmed in time: the previous ruleset is back.");
+  loadDashboard();
+}
+
+async function apply() {
+  const secs = Number($("#confirm-secs").value) || 60;
+  text($("#lapse"), "");
+  const r = await api("POST", "apply", { confirm: secs });
+  text($("#apply-result"), r.status === 200 ? r.data.message : (r.data.error || "not applied"));
+  if (r.status !== 200) return;
+  countdown(Date.now() + secs * 1000);
   loadDashboard();
 }
 
 async function confirmApply() {
   const r = await api("POST", "confirm", {});
+  if (r.status === 0) {
+    // Keep counting: the gateway will revert unless a confirm gets through.
+    text($("#apply-result"), "The gateway cannot be reached to confirm: unless a confirm " +
+      "reaches it before " + clock(confirmDeadline) + ", it reverts by itself.");
+    return;
+  }
   clearInterval(confirmTimer);
   $("#confirm").hidden = true;
   text($("#apply-result"), r.status === 200 ? "Confirmed." : (r.data.error || "not confirmed"));
@@ -239,6 +287,13 @@ async function runTest(e) {
   const f = e.target;
   const r = await api("POST", "test", { in: f.in.value, src: f.src.value, dst: f.dst.value, service: f.service.value });
   text($("#test-result"), r.status === 200 ? r.data.result.reason : (r.data.error || "no answer"));
+}
+
+async function runProbe() {
+  const f = $("#test-form");
+  text($("#probe-result"), "connecting…");
+  const r = await api("POST", "probe", { dst: f.dst.value, service: f.service.value });
+  text($("#probe-result"), r.status === 200 ? r.data.message : (r.data.error || "no answer"));
 }
 
 async function loadLogs() {
@@ -521,6 +576,12 @@ function route() {
   if (!csrf) return;
   const page = (location.hash || "#dashboard").slice(1);
   document.querySelectorAll(".page").forEach((p) => { p.hidden = p.id !== page; });
+  // From the keyboard, the next Tab goes on in the page just opened.
+  const h = document.querySelector("#" + page + " h2");
+  if (h && document.activeElement && document.activeElement.closest("nav")) {
+    h.tabIndex = -1;
+    h.focus();
+  }
   if (loaders[page]) loaders[page]();
 }
 
@@ -549,6 +610,7 @@ $("#rule-cancel").addEventListener("click", () => {
 $("#apply").addEventListener("click", apply);
 $("#confirm").addEventListener("click", confirmApply);
 $("#test-form").addEventListener("submit", runTest);
+$("#probe").addEventListener("click", runProbe);
 $("#config-save").addEventListener("click", saveConfig);
 $("#av-form").addEventListener("submit", saveAntivirus);
 $("#object-form").addEventListener("submit", saveObject);

@@ -429,6 +429,82 @@ op_test(const struct control_env *env, json_t *req, struct strbuf *out)
 	policy_free(p);
 }
 
+/* POST probe {dst, service | port, timeout}: the telnet test for real,
+ * from the gateway itself: a TCP connection to dst, and the server's
+ * first line.  The parent waits for it, so the timeout is short (1 to 5
+ * s, 3 by default; 1 s more for the banner). */
+static void
+op_probe(const struct control_env *env, json_t *req, struct strbuf *out)
+{
+	static const char *const what[] = { "connected", "refused",
+	    "timed out", "error" };
+	const char *dst = str(req, "dst"), *service = str(req, "service");
+	json_t *jp = json_object_get(req, "port"), *jt = json_object_get(req,
+	    "timeout"), *o;
+	long long port = json_integer_value(jp), secs = jt != NULL ?
+	    json_integer_value(jt) : 3;
+	char banner[512], err[256], msg[900];
+	enum probe_result r;
+	u128 a;
+	enum addr_family fam;
+
+	if (dst == NULL || (service == NULL) == (jp == NULL)) {
+		error(out, 400, "dst and service (or port) are needed");
+		return;
+	}
+	if (addr_parse(dst, &a, &fam, err, sizeof(err)) == -1 ||
+	    strchr(dst, '/') != NULL) {
+		error(out, 400, "dst: an IP address");
+		return;
+	}
+	if (jt != NULL && (!json_is_integer(jt) || secs < 1 || secs > 5)) {
+		error(out, 400, "timeout: 1 to 5 seconds");
+		return;
+	}
+	if (service != NULL) {
+		struct policy *p = current_policy(env, out);
+		struct flow f;
+
+		if (p == NULL)
+			return;
+		memset(&f, 0, sizeof(f));
+		if (flow_set_service(p, service, fam, &f, err,
+		    sizeof(err)) == -1) {
+			policy_free(p);
+			error(out, 400, err);
+			return;
+		}
+		policy_free(p);
+		if (f.proto != 6) {
+			error(out, 400, "the probe is a TCP connection: that "
+			    "service is not TCP");
+			return;
+		}
+		port = f.dport;
+	} else if (!json_is_integer(jp) || port < 1 || port > 65535) {
+		error(out, 400, "port: 1 to 65535");
+		return;
+	}
+	if (env->probe == NULL) {
+		error(out, 501, "no probe here");
+		return;
+	}
+	err[0] = '\0';
+	r = env->probe(dst, (unsigned)port, NULL, (int)secs * 1000, 1000,
+	    banner, sizeof(banner), err, sizeof(err));
+	snprintf(msg, sizeof(msg), "%s port %lld from the gateway: %s%s%s%s",
+	    dst, port, what[r], r == PROBE_CONNECTED && banner[0] ? ": " :
+	    r != PROBE_CONNECTED && err[0] ? " (" : "", r == PROBE_CONNECTED ?
+	    banner : err, r != PROBE_CONNECTED && err[0] ? ")" : "");
+	o = json_object();
+	json_object_set_new(o, "result", json_string(what[r]));
+	json_object_set_new(o, "port", json_integer(port));
+	json_object_set_new(o, "banner", json_string(r == PROBE_CONNECTED ?
+	    banner : ""));
+	json_object_set_new(o, "message", json_string(msg));
+	answer(out, 200, o);
+}
+
 static void
 op_apply(const struct control_env *env, json_t *req, struct strbuf *out)
 {
@@ -580,6 +656,22 @@ op_status(const struct control_env *env, struct strbuf *out)
 		json_object_set_new(o, "applied", e);
 	} else
 		json_object_set_new(o, "applied", json_null());
+	{
+		unsigned pseq;
+		time_t deadline;
+
+		if (apply_pending(env->state, &pseq, &deadline)) {
+			json_t *pe = json_object();
+
+			json_object_set_new(pe, "entry", json_integer(pseq));
+			json_object_set_new(pe, "deadline",
+			    json_integer(deadline));
+			json_object_set_new(pe, "seconds_left", json_integer(
+			    deadline > time(NULL) ? deadline - time(NULL) : 0));
+			json_object_set_new(o, "pending", pe);
+		} else
+			json_object_set_new(o, "pending", json_null());
+	}
 	/* Saved but not applied: the file is not what the kernel has. */
 	if ((text = read_text(env->conf, &len)) != NULL) {
 		json_object_set_new(o, "unapplied_changes", json_boolean(n == 0 ||
@@ -1450,6 +1542,8 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 		op_policy(env, out);
 	else if (strcmp(op, "test") == 0)
 		op_test(env, r, out);
+	else if (strcmp(op, "probe") == 0)
+		op_probe(env, r, out);
 	else if (strcmp(op, "apply") == 0)
 		op_apply(env, r, out);
 	else if (strcmp(op, "confirm") == 0)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "base/strbuf.h"
+#include "enforce/probe.h"
 
 struct control_env {
 	const char	*conf;		/* the config file */
@@ -18,6 +19,11 @@ struct control_env {
 	 * logger), with a confirm time (0: none); 0, or -1 with err. */
 	int		(*apply)(unsigned confirm, const char *user,
 			    struct strbuf *msg, struct strbuf *err);
+	/* The real telnet test, from the gateway (probe_tcp). */
+	enum probe_result (*probe)(const char *host, unsigned port,
+			    const char *from, int timeout_ms, int banner_ms,
+			    char *banner, size_t len, char *err,
+			    size_t errlen);
 };
 
 /* Answer one request (its JSON text) into out (a JSON object with a

@@ -494,6 +494,7 @@ configure_web(const struct policy *p)
 	web_env.run = logfile_run_dir();
 	web_env.log_dir = web_conf_log;
 	web_env.apply = web_apply;
+	web_env.probe = probe_tcp;
 	log_info("console: https://%s/ as %s", where, p->console.user);
 }
 

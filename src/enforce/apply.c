@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/hash.h"
+#include "enforce/nfgen.h"
 #include "enforce/nft.h"
 #include "enforce/nftc.h"
 #include "enforce/rtnl.h"
@@ -294,14 +295,31 @@ record_kernel(const char *state, unsigned seq)
 	strbuf_free(&ignored);
 }
 
+/*
+ * Listing the table costs tens of milliseconds for a large policy, and the
+ * console asks every few seconds: the answer is kept while the kernel's
+ * ruleset generation (nfgen.h) and the entry are the same.
+ */
 enum apply_drift
 apply_drift(const char *state, unsigned seq)
 {
+	static struct {
+		uint32_t		gen;
+		unsigned		seq;
+		enum apply_drift	d;
+		char			state[256];
+		int			valid;
+	} cache;
 	char file[4096], *s;
 	unsigned long long want;
 	enum apply_drift d;
 	uint64_t h;
+	uint32_t gen;
+	int have_gen = nfgen_read(&gen) == 0;
 
+	if (have_gen && cache.valid && cache.gen == gen && cache.seq == seq &&
+	    strcmp(cache.state, state) == 0)
+		return cache.d;
 	if (kernel_hash(&h) == -1)
 		return DRIFT_NO_TABLE;
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
@@ -311,6 +329,15 @@ apply_drift(const char *state, unsigned seq)
 	else
 		d = want == h ? DRIFT_NONE : DRIFT_CHANGED;
 	free(s);
+	/* Only when the generation read before the listing is still the
+	 * one after it: nothing was committed in between. */
+	cache.valid = have_gen && nfgen_read(&cache.gen) == 0 &&
+	    cache.gen == gen && strlen(state) < sizeof(cache.state);
+	if (cache.valid) {
+		cache.seq = seq;
+		cache.d = d;
+		snprintf(cache.state, sizeof(cache.state), "%s", state);
+	}
 	return d;
 }
 
@@ -461,6 +488,18 @@ read_pending(const char *state, struct pending *pd)
 	pd->deadline = (time_t)deadline;
 	free(s);
 	return ok;
+}
+
+bool
+apply_pending(const char *state, unsigned *seq, time_t *deadline)
+{
+	struct pending pd;
+
+	if (!read_pending(state, &pd))
+		return false;
+	*seq = pd.seq;
+	*deadline = pd.deadline;
+	return true;
 }
 
 static int

@@ -54,6 +54,8 @@ int	 apply_recover(const char *state, struct strbuf *msg,
  * or -1 with err; msg says what was done. */
 int	 apply_fallback(const char *state, const char *lan_device,
 	    unsigned *seq, struct strbuf *msg, struct strbuf *err);
+/* Whether an apply --confirm waits: its entry and its deadline. */
+bool	 apply_pending(const char *state, unsigned *seq, time_t *deadline);
 /* Keep the ruleset of the pending apply --confirm. */
 int	 apply_confirm(const char *state, struct strbuf *msg,
 	    struct strbuf *err);

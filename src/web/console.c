@@ -502,8 +502,8 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 	}
 	if (strcmp(path, "policy") == 0 && get)
 		return forward(c, rq, "policy", s);
-	if (strcmp(path, "test") == 0 && post)
-		return forward(c, rq, "test", s);
+	if ((strcmp(path, "test") == 0 || strcmp(path, "probe") == 0) && post)
+		return forward(c, rq, path, s);
 	if ((strcmp(path, "apply") == 0 || strcmp(path, "confirm") == 0 ||
 	    strcmp(path, "rollback") == 0) && post)
 		return forward(c, rq, path, s);

@@ -280,11 +280,40 @@ r = s.post(API + "test", json={"in": "NOPE", "src": "1.2.3.4",
            headers=H, verify=False)
 check(r.status_code == 400, f"POST test, an unknown interface: {r.status_code}")
 
+# The real telnet test, from the gateway.
+r = s.post(API + "probe", json={"dst": "192.168.50.1", "port": 443},
+           headers=H, verify=False)
+check(r.status_code == 200 and r.json()["result"] == "connected",
+      f"POST probe, the console's own port: {r.text[:120]}")
+r = s.post(API + "probe", json={"dst": "192.168.50.1", "service": "SMTP",
+                                "timeout": 1}, headers=H, verify=False)
+check(r.status_code == 200 and r.json()["result"] == "refused" and
+      r.json()["port"] == 25, f"POST probe, nothing on port 25: {r.text[:120]}")
+for body, why in [({"dst": "mail.example", "port": 25}, "a name"),
+                  ({"dst": "192.168.50.0/24", "port": 25}, "a network"),
+                  ({"dst": "192.168.50.1", "port": 0}, "port 0"),
+                  ({"dst": "192.168.50.1", "port": 25, "service": "SMTP"},
+                   "both port and service"),
+                  ({"dst": "192.168.50.1", "service": "DNS"}, "a UDP service"),
+                  ({"dst": "192.168.50.1", "port": 25, "timeout": 60},
+                   "a 60 s timeout")]:
+    r = s.post(API + "probe", json=body, headers=H, verify=False)
+    check(r.status_code == 400, f"POST probe, {why}: {r.status_code} "
+          f"{r.text[:80]}")
+r = s.post(API + "probe", json={"dst": "192.168.50.1", "port": 25},
+           verify=False)
+check(r.status_code == 403, f"POST probe without the CSRF token: {r.status_code}")
+
 # Apply with confirm, confirmed; then one that lapses.
 r = s.post(API + "apply", json={"confirm": 30}, headers=H, verify=False)
 check(r.status_code == 200, f"apply --confirm 30: {r.status_code} {r.text[:100]}")
 pending = open(TMP + "/state-dir").read().strip() + "/pending"
 watchdog = int(open(pending).read().split()[1])
+r = s.get(API + "status", verify=False)
+p = r.json().get("pending") or {}
+check(p.get("entry") == r.json()["applied"]["entry"] and
+      25 <= p.get("seconds_left", 0) <= 30,
+      f"status says a confirm waits, and how long: {p}")
 r = s.post(API + "confirm", json={}, headers=H, verify=False)
 check(r.status_code == 200, f"confirm: {r.status_code} {r.text[:100]}")
 time.sleep(0.5)
@@ -294,6 +323,7 @@ except FileNotFoundError:
     state = "gone"
 check(state in ("gone", "Z"), f"the confirm ended moatd's watchdog: {state}")
 r = s.get(API + "status", verify=False)
+check(r.json()["pending"] is None, "confirmed: nothing waits")
 check(r.json()["applied"]["hash"] == h2 and
       r.json()["unapplied_changes"] is False, "the saved config is applied")
 r = s.post(API + "apply", json={"confirm": "soon"}, headers=H, verify=False)

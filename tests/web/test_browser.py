@@ -14,7 +14,9 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
@@ -40,6 +42,16 @@ d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
 wait = WebDriverWait(d, 10)
 
 
+# The controls a screen reader or a keyboard user could not name.
+KEYBOARD_JS = """
+return [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a')]
+  .filter(e => !(e.getAttribute('aria-label') || e.closest('label') ||
+                 (e.id && document.querySelector('label[for="' + e.id + '"]')) ||
+                 (['BUTTON', 'A'].includes(e.tagName) && e.textContent.trim())))
+  .map(e => e.outerHTML.slice(0, 80));
+"""
+
+
 def shot(name):
     d.save_screenshot(f"{SHOTS}/{name}.png")
 
@@ -55,7 +67,7 @@ def rows():
         ".map(tr => [...tr.cells].map(td => td.textContent))")
 
 
-def add_rule(action, src, services, comment):
+def add_rule(action, src, services, comment, log=False):
     f = d.find_element(By.ID, "rule-form")
     Select(f.find_element(By.NAME, "action")).select_by_visible_text(action)
     Select(f.find_element(By.NAME, "interface")).select_by_visible_text("LAN")
@@ -64,6 +76,9 @@ def add_rule(action, src, services, comment):
         e = f.find_element(By.NAME, name)
         e.clear()
         e.send_keys(value)
+    box = f.find_element(By.NAME, "log")
+    if box.is_selected() != log:
+        box.click()
     n = len(rows())
     f.find_element(By.ID, "rule-save").click()
     wait.until(lambda _: len(rows()) == n + 1)
@@ -81,6 +96,20 @@ def masq_on():
     return d.execute_script("const b = document.querySelector("
                             "\"input[aria-label='Masquerade on WAN']\");"
                             "return b ? b.checked : null")
+
+
+def cut(on):
+    """The browser's way to the console cut (a reset for each packet, so
+    that its requests fail at once) or restored, in its own namespace."""
+    if on:
+        subprocess.run(["nft", "-f", "-"], check=True, text=True, input=
+                       "table inet browsercut {\n chain out {\n"
+                       "  type filter hook output priority 0\n"
+                       "  ip daddr 192.168.50.1 tcp dport 443 "
+                       "reject with tcp reset\n }\n}\n")
+    else:
+        subprocess.run(["nft", "delete", "table", "inet", "browsercut"],
+                       stderr=subprocess.DEVNULL)
 
 
 def probe(src, port=25):
@@ -164,7 +193,7 @@ try:
     visible("#policies")
     add_rule("accept", "192.168.50.10/255.255.255.255", "SMTP",
              "mail server may send")
-    add_rule("deny", "", "SMTP", "nobody else")
+    add_rule("deny", "", "SMTP", "nobody else", log=True)
     rs = rows()
     check(rs[0][1:6] == ["accept", "LAN", "192.168.50.10", "ANY", "SMTP"] and
           rs[1][1:6] == ["deny", "LAN", "ANY", "ANY", "SMTP"],
@@ -190,15 +219,54 @@ try:
           "the mail server's SMTP passes: " + probe("192.168.50.10"))
     shot("dashboard")
 
-    # The simulated test.
-    d.find_element(By.LINK_TEXT, "Troubleshooting").click()
+    # The simulated test, from the keyboard alone: Tab to the page's
+    # link, Enter, Tab through the form, Enter.
+    unnamed = d.execute_script(KEYBOARD_JS)
+    check(unnamed == [], "every control has a name (a label, its text or "
+          "aria-label): " + str(unnamed))
+    d.find_element(By.TAG_NAME, "body").click()
+    d.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    for _ in range(40):
+        ActionChains(d).send_keys(Keys.TAB).perform()
+        if d.execute_script("return document.activeElement.textContent") == \
+                "Troubleshooting":
+            break
+    ring = d.execute_script("return getComputedStyle(document.activeElement)"
+                            ".outlineStyle")
+    check(ring not in ("none", ""), "a focused link shows a ring: " + ring)
+    ActionChains(d).send_keys(Keys.ENTER).perform()
     f = visible("#test-form")
-    f.find_element(By.NAME, "src").send_keys("192.168.50.11")
-    f.find_element(By.NAME, "dst").send_keys("198.51.100.25")
-    f.find_element(By.CSS_SELECTOR, "button").click()
+    typed = []
+    for _ in range(10):
+        ActionChains(d).send_keys(Keys.TAB).perform()
+        name = d.execute_script("return document.activeElement.name")
+        if name == "src":
+            ActionChains(d).send_keys("192.168.50.11").perform()
+            typed.append(name)
+        elif name == "dst":
+            ActionChains(d).send_keys("198.51.100.25").perform()
+            typed.append(name)
+            break
+    check(typed == ["src", "dst"], "the form's fields in Tab order: " +
+          str(typed))
+    ActionChains(d).send_keys(Keys.ENTER).perform()
     wait.until(lambda _: d.find_element(By.ID, "test-result").text != "")
     res = d.find_element(By.ID, "test-result").text
     check(res.startswith("deny by rule 2"), "the simulated telnet test: " + res)
+    d.find_element(By.ID, "probe").click()
+    wait.until(lambda _: "from the gateway" in
+               d.find_element(By.ID, "probe-result").text)
+    res = d.find_element(By.ID, "probe-result").text
+    check("port 25 from the gateway: connected: 220" in res,
+          "the real telnet test, from the gateway: " + res)
+    f.find_element(By.NAME, "dst").clear()
+    f.find_element(By.NAME, "dst").send_keys("198.51.100.26")
+    d.find_element(By.ID, "probe").click()
+    wait.until(lambda _: "198.51.100.26" in
+               d.find_element(By.ID, "probe-result").text)
+    res = d.find_element(By.ID, "probe-result").text
+    check("timed out" in res or "refused" in res,
+          "a host that does not answer, from the gateway: " + res)
     shot("troubleshooting")
 
     # The seed's pitfall: the rules swapped.
@@ -212,22 +280,38 @@ try:
           "swapped: rule 2 can never match: " + rows()[1][8])
     shot("policies-pitfall")
 
-    # A confirm that lapses: the previous ruleset comes back.
+    # A confirm that lapses while the browser has lost the gateway: the
+    # gateway reverts by itself, and the page says so when it is back.
     d.find_element(By.LINK_TEXT, "Dashboard").click()
     visible("#dashboard")
     secs = d.find_element(By.ID, "confirm-secs")
     secs.clear()
-    secs.send_keys("10")
+    secs.send_keys("12")
     d.find_element(By.ID, "apply").click()
     visible("#confirm")
     time.sleep(1)
     check(" timed out" in probe("192.168.50.10"),
           "the swapped rules block the mail server meanwhile")
-    WebDriverWait(d, 20).until(lambda _: "Not confirmed" in
-                               d.find_element(By.ID, "apply-result").text)
+    cut(True)
+    d.find_element(By.ID, "confirm").click()
+    wait.until(lambda _: "cannot be reached to confirm" in
+               d.find_element(By.ID, "apply-result").text)
+    check(d.find_element(By.ID, "confirm").is_displayed(),
+          "a confirm that cannot reach the gateway: said, and the "
+          "countdown goes on")
+    WebDriverWait(d, 30).until(lambda _: "cannot be reached from here" in
+                               d.find_element(By.ID, "lapse").text)
+    check(True, "the lapse, seen from the cut-off browser: " +
+          d.find_element(By.ID, "lapse").text)
+    shot("dashboard-lapse")
     time.sleep(1)
     check(" connected" in probe("192.168.50.10"),
-          "not confirmed: the previous ruleset is back")
+          "not confirmed: the gateway put the previous ruleset back")
+    cut(False)
+    WebDriverWait(d, 20).until(lambda _: "reverted: entry" in
+                               d.find_element(By.ID, "lapse").text)
+    check("Not confirmed in time" in d.find_element(By.ID, "apply-result").text,
+          "the gateway reached again: " + d.find_element(By.ID, "lapse").text)
     d.find_element(By.LINK_TEXT, "History").click()
     visible("#history")
     wait.until(lambda _: len(d.find_elements(By.CSS_SELECTOR,
@@ -292,8 +376,20 @@ try:
     wait.until(lambda _: d.find_element(By.ID, "diff").text != "")
     check("+accept on LAN from 192.168.50.10" in d.find_element(By.ID, "diff").text,
           "History compares entries 1 and 2")
+    # The log, live: a blocked connection appears without a reload.
     d.find_element(By.LINK_TEXT, "Logs").click()
     visible("#logs")
+    time.sleep(1)
+    before = len(d.find_elements(By.CSS_SELECTOR, "#fwlog tbody tr"))
+    probe("192.168.50.11")
+    WebDriverWait(d, 10).until(lambda _: d.execute_script(
+        "const r = document.querySelector('#fwlog tbody tr');"
+        "return r ? r.textContent : ''").find("192.168.50.11") >= 0 and
+        len(d.find_elements(By.CSS_SELECTOR, "#fwlog tbody tr")) > before)
+    first = d.execute_script("return document.querySelector("
+                             "'#fwlog tbody tr').textContent")
+    check("rule 2" in first and "deny" in first,
+          "the firewall log shows the blocked telnet test live: " + first)
     shot("logs")
     d.find_element(By.LINK_TEXT, "Config").click()
     visible("#config")
@@ -305,5 +401,6 @@ try:
     visible("#policies")
     shot("policies-phone")
 finally:
+    cut(False)
     d.quit()
 sys.exit(failed)

@@ -1,0 +1,82 @@
+/* nfgen.c: NFT_MSG_GETGEN over libmnl; see nfgen.h. */
+#include "enforce/nfgen.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct gen_answer {
+	uint32_t	gen;
+	int		found;
+};
+
+static int
+gen_attr(const struct nlattr *a, void *data)
+{
+	struct gen_answer *g = data;
+
+	if (mnl_attr_get_type(a) == NFTA_GEN_ID &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
+		g->gen = ntohl(mnl_attr_get_u32(a));
+		g->found = 1;
+	}
+	return MNL_CB_OK;
+}
+
+static int
+gen_msg(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr, data);
+}
+
+int
+nfgen_read(uint32_t *gen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	struct gen_answer g = { 0, 0 };
+	unsigned seq = (unsigned)time(NULL), portid;
+	ssize_t n;
+	int rc = -1, saved;
+
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
+		return -1;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	memset(nfg, 0, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		int r = mnl_cb_run(buf, (size_t)n, seq, portid, gen_msg, &g);
+
+		if (r == MNL_CB_ERROR)
+			goto out;
+		if (r == MNL_CB_STOP)
+			break;
+	}
+	if (g.found) {
+		*gen = g.gen;
+		rc = 0;
+	} else
+		errno = ENOENT;
+out:
+	saved = errno;
+	mnl_socket_close(nl);
+	errno = saved;
+	return rc;
+}

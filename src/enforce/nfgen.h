@@ -1,0 +1,14 @@
+/* nfgen.h: the kernel's ruleset generation, over netlink (libmnl).
+ *
+ * Every nftables transaction in a network namespace moves its generation
+ * on: what was learnt from a listing holds while the generation is the
+ * same (apply_drift keeps its answer so). */
+#ifndef MOAT_NFGEN_H
+#define MOAT_NFGEN_H
+
+#include <stdint.h>
+
+/* The generation of this namespace's rulesets.  0, or -1 (errno). */
+int	 nfgen_read(uint32_t *gen);
+
+#endif
