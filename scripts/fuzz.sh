@@ -1,8 +1,9 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
-# control, the console's requests to moatd's parent (fuzz/corpus-control).  Needs
+# control, the console's requests to moatd's parent (fuzz/corpus-control);
+# http, the console's HTTP request handling (fuzz/corpus-http).  Needs
 # clang and libclang-rt-14-dev.
 set -eu
 cd "$(dirname "$0")/.."
@@ -36,8 +37,15 @@ control)
 	"$out/fuzz_control" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ fuzz/corpus-control
 	;;
+http)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_http" fuzz/fuzz_http.c \
+		src/web/console.c src/base/*.c -lmicrohttpd -ljansson -lcrypt -pthread
+	"$out/fuzz_http" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+		-artifact_prefix=fuzz/ -dict=fuzz/http.dict fuzz/corpus-http
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http]" >&2
 	exit 2
 	;;
 esac

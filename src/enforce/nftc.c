@@ -14,6 +14,9 @@
  */
 #include "enforce/nftc.h"
 
+#define NFTC_STR2(x)	#x
+#define NFTC_STR(x)	NFTC_STR2(x)
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -972,6 +975,30 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 		compile_classes(c, ifc, &z);
 }
 
+/* An HA pair's own traffic, from the peer on the sync interface and
+ * only there: VRRP, conntrackd's state, moatd's config sync. */
+static void
+compile_ha_admits(struct nftc *c)
+{
+	const struct ha_conf *ha = &c->p->ha;
+	static const char *const what[][2] = {
+		{ "meta l4proto vrrp", "VRRP" },
+		{ "udp dport " NFTC_STR(HA_CONNTRACK_PORT), "conntrackd" },
+		{ "tcp dport " NFTC_STR(HA_SYNC_PORT), "config sync" },
+	};
+	char peer[ADDR_STRLEN];
+	size_t i;
+
+	if (!ha->present || ha->sync == NULL)
+		return;
+	addr_format(ha->peer.lo, peer, sizeof(peer));
+	for (i = 0; i < 3; i++)
+		strbuf_printf(c->b, "\t\tiifname \"%s\" %s saddr %s %s accept "
+		    "comment \"ha: %s from the peer\"\n", ha->sync->device,
+		    ha->peer.family == FAM_V4 ? "ip" : "ip6", peer, what[i][0],
+		    what[i][1]);
+}
+
 static void
 compile_dispatch(struct nftc *c, const char *hook)
 {
@@ -1003,6 +1030,8 @@ compile_dispatch(struct nftc *c, const char *hook)
 			    p->ifaces[i]->name, p->ifaces[i]->device,
 			    p->ifaces[i]->name);
 	strbuf_puts(c->b, "\t\tct state invalid drop\n");
+	if (strcmp(hook, "input") == 0)
+		compile_ha_admits(c);
 	if (p->niface > 0) {
 		strbuf_puts(c->b, "\t\tiifname vmap { ");
 		for (i = 0; i < p->niface; i++) {
@@ -1117,6 +1146,40 @@ compile_counters(struct nftc *c)
 	strbuf_putc(c->b, '\n');
 }
 
+/* nat masquerade on IF: the interface's address; in an HA pair the VIP
+ * of that family on IF, so that connections outlive a failover. */
+static void
+compile_masquerade(struct nftc *c, const struct nat *n)
+{
+	const struct ha_conf *ha = &c->p->ha;
+	const struct addr_lit *vip[3] = { NULL, NULL, NULL };
+	char a[ADDR_STRLEN];
+	size_t i;
+	int f;
+
+	for (i = 0; i < ha->nvip; i++)
+		if (ha->vips[i].iface == n->iface)
+			vip[ha->vips[i].lit.family] = &ha->vips[i].lit;
+	if (vip[FAM_V4] == NULL && vip[FAM_V6] == NULL) {
+		strbuf_printf(c->b, "\t\toifname \"%s\" masquerade comment "
+		    "\"nat on %s\"\n", n->iface->device, n->ifname);
+		return;
+	}
+	for (f = FAM_V4; f <= FAM_V6; f++) {
+		if (vip[f] == NULL) {
+			strbuf_printf(c->b, "\t\toifname \"%s\" meta nfproto "
+			    "%s masquerade comment \"nat on %s\"\n",
+			    n->iface->device, f == FAM_V4 ? "ipv4" : "ipv6",
+			    n->ifname);
+			continue;
+		}
+		addr_format(vip[f]->lo, a, sizeof(a));
+		strbuf_printf(c->b, "\t\toifname \"%s\" snat %s to %s comment "
+		    "\"nat on %s, from the vip\"\n", n->iface->device,
+		    f == FAM_V4 ? "ip" : "ip6", a, n->ifname);
+	}
+}
+
 static void
 compile_nat(struct nftc *c)
 {
@@ -1167,9 +1230,7 @@ compile_nat(struct nftc *c)
 		strbuf_puts(c->b, "\tchain postrouting {\n\t\ttype nat hook "
 		    "postrouting priority srcnat; policy accept;\n");
 		for (i = 0; i < p->nnat; i++)
-			strbuf_printf(c->b, "\t\toifname \"%s\" masquerade "
-			    "comment \"nat on %s\"\n", p->nats[i]->iface->device,
-			    p->nats[i]->ifname);
+			compile_masquerade(c, p->nats[i]);
 		strbuf_puts(c->b, "\t}\n\n");
 	}
 }

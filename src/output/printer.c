@@ -251,6 +251,30 @@ print_console(const struct console_conf_block *c, struct strbuf *b)
 	strbuf_puts(b, "\n}\n");
 }
 
+static void
+print_ha(const struct ha_conf *ha, struct strbuf *b)
+{
+	char buf[2 * ADDR_STRLEN + 8];
+	size_t i;
+
+	strbuf_puts(b, "ha {\n");
+	if (ha->peer_loc.line > 0) {
+		addr_lit_format(&ha->peer, buf, sizeof(buf));
+		strbuf_printf(b, "    peer %s\n", buf);
+	}
+	if (ha->sync_ifname != NULL)
+		strbuf_printf(b, "    sync-interface %s\n", ha->sync_ifname);
+	for (i = 0; i < ha->nvip; i++) {
+		addr_lit_format(&ha->vips[i].lit, buf, sizeof(buf));
+		strbuf_printf(b, "    vip %s %s\n", ha->vips[i].ifname, buf);
+	}
+	strbuf_printf(b, "    priority %u\n", ha->priority);
+	if (ha->secret != NULL)
+		strbuf_printf(b, "    secret \"%s\"\n", ha->secret);
+	strbuf_printf(b, "    router-id %u\n    preempt-delay %u\n}\n",
+	    ha->router_id, ha->preempt_delay);
+}
+
 /* Start a section: a blank line between non-empty sections. */
 static void
 section(struct strbuf *b, bool *started)
@@ -347,6 +371,10 @@ printer_policy(const struct policy *p, struct strbuf *b)
 	} else if (p->console.present) {
 		section(b, &started);
 		print_console(&p->console, b);
+	}
+	if (p->ha.present) {
+		section(b, &started);
+		print_ha(&p->ha, b);
 	}
 }
 

@@ -46,6 +46,9 @@ parse_all(void *arg)
 	p->console.key = CONSOLE_KEY;
 	p->console.user = CONSOLE_USER;
 	p->console.session_timeout = 900;
+	p->ha.priority = HA_PRIORITY;
+	p->ha.router_id = HA_ROUTER_ID;
+	p->ha.preempt_delay = HA_PREEMPT_DELAY;
 	p->object_names = nametab_new(&p->arena, 64);
 	p->service_names = nametab_new(&p->arena, 64);
 

@@ -27,7 +27,12 @@ struct parser {
 static const char *const statements[] = {
 	"interface", "object", "service", "accept", "deny", "reject", "nat",
 	"forward", "anti-lockout", "firewall", "antivirus", "logging",
-	"console",
+	"console", "ha",
+};
+
+static const char *const ha_settings[] = {
+	"peer", "sync-interface", "vip", "priority", "secret", "router-id",
+	"preempt-delay",
 };
 
 static const char *const console_settings[] = {
@@ -1268,6 +1273,118 @@ parse_console(struct parser *ps)
 	    cb) == -1 || second ? -1 : 0;
 }
 
+/* An address with its prefix, as an interface's: 192.168.1.1/24. */
+static int
+take_host_prefix(struct parser *ps, struct addr_lit *lit)
+{
+	char err[200], hint[100];
+
+	if (ps->tok.type != T_WORD || strchr(ps->tok.text, '/') == NULL ||
+	    strchr(ps->tok.text, '-') != NULL)
+		return expected(ps, "an address with its prefix, such as "
+		    "192.168.1.1/24");
+	if (addr_parse_lit(ps->tok.text, true, lit, err, sizeof(err), hint,
+	    sizeof(hint)) == -1) {
+		diag_error(&ps->p->diags, ps->tok.loc, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_ha_setting(struct parser *ps, void *ctx, unsigned *seen)
+{
+	struct policy *p = ps->p;
+	struct ha_conf *ha = ctx;
+	char err[200], hint[100];
+	struct ha_vip *v;
+	int i;
+
+	if (is_kw(ps, "vip")) {		/* vip IF ADDR/LEN, any number */
+		next(ps);
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "an interface name");
+		ARENA_PUSH(&p->arena, ha->vips, ha->nvip, ha->capvip);
+		v = &ha->vips[ha->nvip - 1];
+		v->if_loc = ps->tok.loc;
+		v->ifname = arena_strndup(&p->arena, ps->tok.text, ps->tok.len);
+		next(ps);
+		v->loc = ps->tok.loc;
+		if (take_host_prefix(ps, &v->lit) == -1)
+			return -1;
+		next(ps);
+		return 0;
+	}
+	if ((i = take_setting(ps, "ha", ha_settings, NELEM(ha_settings),
+	    seen)) == -1)
+		return -1;
+	switch (i) {
+	case 0:		/* peer ADDR */
+		ha->peer_loc = ps->tok.loc;
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "the other node's address");
+		if (addr_parse_lit(ps->tok.text, false, &ha->peer, err,
+		    sizeof(err), hint, sizeof(hint)) == -1 ||
+		    ha->peer.kind != LIT_HOST) {
+			diag_error(&p->diags, ps->tok.loc, "peer: one address "
+			    "(the other node's on the sync interface)");
+			return -1;
+		}
+		break;
+	case 1:		/* sync-interface IF */
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "an interface name");
+		ha->sync_ifname = arena_strndup(&p->arena, ps->tok.text,
+		    ps->tok.len);
+		ha->sync_loc = ps->tok.loc;
+		break;
+	case 3:		/* priority 1-254 */
+	case 5:		/* router-id 1-255 */
+	case 6:		/* preempt-delay SECONDS */
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a number");
+		if (parse_number(ps, ps->tok.text, i == 6 ? 0 : 1, i == 3 ? 254 :
+		    i == 5 ? 255 : 3600, i == 3 ? "priority" : i == 5 ?
+		    "router-id" : "preempt-delay", i == 3 ? &ha->priority :
+		    i == 5 ? &ha->router_id : &ha->preempt_delay) == -1)
+			return -1;
+		break;
+	case 4:		/* secret "TEXT" */
+		if (ps->tok.type != T_STRING && ps->tok.type != T_WORD)
+			return expected(ps, "the shared secret, in quotes");
+		if (ps->tok.len < 8 || memchr(ps->tok.text, '"', ps->tok.len)) {
+			diag_error(&p->diags, ps->tok.loc, "the secret is at "
+			    "least 8 characters (without '\"')");
+			ha->secret = "";	/* said once */
+			return -1;
+		}
+		ha->secret = arena_strndup(&p->arena, ps->tok.text,
+		    ps->tok.len);
+		break;
+	}
+	next(ps);
+	return 0;
+}
+
+/* ha { peer ADDR  sync-interface IF  vip IF ADDR/LEN ... } */
+static int
+parse_ha(struct parser *ps)
+{
+	struct ha_conf *ha = &ps->p->ha;
+	struct loc open = ps->tok.loc;
+	bool second = ha->present;
+
+	if (second) {
+		diag_error(&ps->p->diags, open, "a second ha block; the first "
+		    "is at line %d", ha->loc.line);
+		ha = arena_alloc(&ps->p->arena, sizeof(*ha));
+	}
+	ha->present = true;
+	ha->loc = open;
+	return parse_block(ps, "ha", open, parse_ha_setting, ha) == -1 ||
+	    second ? -1 : 0;
+}
+
 static int
 parse_statement(struct parser *ps)
 {
@@ -1298,10 +1415,12 @@ parse_statement(struct parser *ps)
 		return parse_logging(ps);
 	if (is_kw(ps, "console"))
 		return parse_console(ps);
+	if (is_kw(ps, "ha"))
+		return parse_ha(ps);
 	if (ps->tok.type != T_WORD)
 		return expected(ps, "a statement (interface, object, service, "
 		    "a rule, nat, forward, anti-lockout, firewall, antivirus, "
-		    "logging or console)");
+		    "logging, console or ha)");
 	near = nearest_name(ps->tok.text, statements, NELEM(statements));
 	diag_error(&ps->p->diags, ps->tok.loc, "unknown statement '%s'%s%s%s",
 	    ps->tok.text, near ? "; did you mean " : "", near ? near : "",

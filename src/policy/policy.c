@@ -283,6 +283,29 @@ console_eq(const struct console_conf_block *a,
 }
 
 static bool
+ha_eq(const struct ha_conf *a, const struct ha_conf *b)
+{
+	size_t i;
+
+	if (a->present != b->present)
+		return false;
+	if (!a->present)
+		return true;
+	if ((a->peer_loc.line > 0) != (b->peer_loc.line > 0) ||
+	    (a->peer_loc.line > 0 && !lit_eq(&a->peer, &b->peer)) ||
+	    !str_eq(a->sync_ifname, b->sync_ifname) || a->nvip != b->nvip ||
+	    a->priority != b->priority || !str_eq(a->secret, b->secret) ||
+	    a->router_id != b->router_id ||
+	    a->preempt_delay != b->preempt_delay)
+		return false;
+	for (i = 0; i < a->nvip; i++)
+		if (!str_eq(a->vips[i].ifname, b->vips[i].ifname) ||
+		    !lit_eq(&a->vips[i].lit, &b->vips[i].lit))
+			return false;
+	return true;
+}
+
+static bool
 iface_eq(const struct iface *a, const struct iface *b)
 {
 	size_t i;
@@ -341,7 +364,7 @@ policy_equal(const struct policy *a, const struct policy *b)
 	    a->nnat != b->nnat || a->nforward != b->nforward ||
 	    a->anti_lockout != b->anti_lockout || a->firewall != b->firewall ||
 	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging) ||
-	    !console_eq(&a->console, &b->console))
+	    !console_eq(&a->console, &b->console) || !ha_eq(&a->ha, &b->ha))
 		return false;
 	for (i = 0; i < a->niface; i++)
 		if (!iface_eq(a->ifaces[i], b->ifaces[i]) ||

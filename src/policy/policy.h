@@ -253,6 +253,39 @@ struct console_conf_block {
 	unsigned	 session_timeout;	/* seconds idle */
 };
 
+/* The ha block: this node's half of a high-availability pair (keepalived
+ * for the addresses, conntrackd for the connections; src/ha). */
+#define HA_PRIORITY		100
+#define HA_ROUTER_ID		51
+#define HA_PREEMPT_DELAY	5	/* seconds a returning master waits */
+#define HA_SYNC_PORT		28016	/* moatd to moatd: the config */
+#define HA_CONNTRACK_PORT	3780	/* conntrackd FTFW */
+
+struct ha_vip {
+	struct loc	 loc;		/* of the address */
+	struct loc	 if_loc;
+	char		*ifname;	/* an interface of the config */
+	struct iface	*iface;		/* (resolved) */
+	struct addr_lit	 lit;		/* the address, with its prefix */
+};
+
+struct ha_conf {
+	bool		 present;
+	struct loc	 loc;
+	struct addr_lit	 peer;		/* the other node, on the sync link */
+	struct loc	 peer_loc;	/* line 0: not written */
+	char		*sync_ifname;
+	struct loc	 sync_loc;
+	struct iface	*sync;		/* (resolved) */
+	size_t		 nvip, capvip;
+	struct ha_vip	*vips;
+	unsigned	 priority;	/* 1-254; the higher one is master */
+	char		*secret;
+	unsigned	 router_id;	/* the first VRRP id; one per VIP
+					   interface from there */
+	unsigned	 preempt_delay;	/* seconds */
+};
+
 struct policy {
 	struct arena		 arena;
 	const char		*file;
@@ -278,6 +311,7 @@ struct policy {
 	struct antivirus	 av;
 	struct logging		 logging;
 	struct console_conf_block console;
+	struct ha_conf		 ha;
 
 	struct rule		*lockout_rule;	/* synthesized, or NULL */
 	const struct binding	*binding;	/* while resolving: the dynamic

@@ -189,10 +189,13 @@ iface_sets(struct resolver *rs, struct iface *ifc)
 	struct ival *hosts, *nets;
 	size_t i, n;
 
+	const struct ha_conf *ha = &rs->p->ha;
+	size_t nh;
+
 	if (ifc->dynamic)
 		bind_dynamic(rs, ifc);
 	n = ifc->dynamic ? ifc->nbound : ifc->naddr;
-	hosts = arena_array(rs->a, n + 1, sizeof(*hosts));
+	hosts = arena_array(rs->a, n + ha->nvip + 1, sizeof(*hosts));
 	nets = arena_array(rs->a, n + 1, sizeof(*nets));
 	for (i = 0; i < n; i++) {
 		const struct addr_lit *l = ifc->dynamic ? &ifc->bound[i] :
@@ -202,9 +205,16 @@ iface_sets(struct resolver *rs, struct iface *ifc)
 		addr_network(l->lo, l->family, l->plen, &nets[i].lo,
 		    &nets[i].hi);
 	}
+	/* In an HA pair XIP holds the interface's VIPs too (the relay and
+	 * the console listen there); they lie in its networks (checked). */
+	for (i = 0, nh = n; i < ha->nvip; i++)
+		if (strcmp(ha->vips[i].ifname, ifc->name) == 0) {
+			hosts[nh].lo = hosts[nh].hi = ha->vips[i].lit.lo;
+			nh++;
+		}
 	/* After a name clash one of the two may be missing (reported). */
 	if (ifc->ip_obj != NULL) {
-		ifc->ip_obj->set = iset_from(rs->a, hosts, n);
+		ifc->ip_obj->set = iset_from(rs->a, hosts, nh);
 		ifc->ip_obj->dynamic = ifc->dynamic;
 		ifc->ip_obj->state = 2;
 	}
@@ -439,6 +449,145 @@ resolve_forward(struct resolver *rs, struct forward *f)
 	}
 }
 
+/* The network of an interface address or a VIP. */
+static void
+lit_network(const struct addr_lit *l, u128 *lo, u128 *hi)
+{
+	addr_network(l->lo, l->family, l->plen, lo, hi);
+}
+
+/* The sync interface: a fixed address, the peer on its network. */
+static void
+resolve_ha_sync(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	struct ha_conf *ha = &p->ha;
+	char buf[2 * ADDR_STRLEN + 8];
+	bool on_net = false;
+	size_t i;
+
+	if (ha->sync_ifname == NULL) {
+		diag_error(&p->diags, ha->loc, "the ha block needs a "
+		    "sync-interface: the interface that joins the two nodes");
+		return;
+	}
+	if ((ha->sync = bind_iface(rs, ha->sync_ifname, ha->sync_loc)) ==
+	    NULL)
+		return;
+	if (ha->sync->dynamic || ha->sync->naddr == 0) {
+		diag_error(&p->diags, ha->sync_loc, "the sync interface %s "
+		    "needs a fixed address", ha->sync->name);
+		return;
+	}
+	if (ha->peer_loc.line == 0)
+		return;
+	for (i = 0; i < ha->sync->naddr; i++) {
+		u128 lo, hi;
+
+		lit_network(&ha->sync->addrs[i].lit, &lo, &hi);
+		if (ha->peer.lo == ha->sync->addrs[i].lit.lo)
+			diag_error(&p->diags, ha->peer_loc, "the peer is this "
+			    "node's own address on %s", ha->sync->name);
+		on_net |= ha->peer.lo >= lo && ha->peer.lo <= hi;
+	}
+	if (!on_net) {
+		addr_lit_format(&ha->sync->addrs[0].lit, buf, sizeof(buf));
+		diag_error(&p->diags, ha->peer_loc, "the peer is not on the "
+		    "sync interface's network (%s has %s)", ha->sync->name,
+		    buf);
+	}
+}
+
+/* One VIP: on a fixed interface other than the sync one, inside one of
+ * its networks, not its own address, not in the network of another. */
+static void
+resolve_ha_vip(struct resolver *rs, size_t i)
+{
+	struct policy *p = rs->p;
+	struct ha_conf *ha = &p->ha;
+	struct ha_vip *v = &ha->vips[i];
+	char buf[2 * ADDR_STRLEN + 8];
+	u128 lo, hi, vlo, vhi;
+	bool inside = false;
+	size_t j;
+
+	if ((v->iface = bind_iface(rs, v->ifname, v->if_loc)) == NULL)
+		return;
+	if (v->iface == ha->sync) {
+		diag_error(&p->diags, v->if_loc, "a vip on the sync interface: "
+		    "the sync link is the nodes' own");
+		return;
+	}
+	if (v->iface->dynamic || v->iface->naddr == 0) {
+		diag_error(&p->diags, v->if_loc, "a vip on %s, which has no "
+		    "fixed address of this node's", v->ifname);
+		return;
+	}
+	lit_network(&v->lit, &vlo, &vhi);
+	for (j = 0; j < v->iface->naddr; j++) {
+		const struct addr_lit *a = &v->iface->addrs[j].lit;
+
+		lit_network(a, &lo, &hi);
+		if (a->lo == v->lit.lo)
+			diag_error(&p->diags, v->loc, "the vip is this node's "
+			    "own address on %s; a vip is the address the two "
+			    "nodes share", v->ifname);
+		if (a->family == v->lit.family && lo == vlo && hi == vhi)
+			inside = true;
+	}
+	if (!inside) {
+		addr_lit_format(&v->iface->addrs[0].lit, buf, sizeof(buf));
+		diag_error(&p->diags, v->loc, "the vip is outside %s's "
+		    "network (%s has %s)", v->ifname, v->ifname, buf);
+	}
+	for (j = 0; j < i; j++) {
+		lit_network(&ha->vips[j].lit, &lo, &hi);
+		if (lo == vlo && hi == vhi)
+			diag_error(&p->diags, v->loc, "a second vip in one "
+			    "network (line %d has one): one vip a network",
+			    ha->vips[j].loc.line);
+	}
+}
+
+/* The ha block: what it needs, and each VIP. */
+static void
+resolve_ha(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	struct ha_conf *ha = &p->ha;
+	size_t i;
+
+	if (!ha->present)
+		return;
+	if (ha->peer_loc.line == 0)
+		diag_error(&p->diags, ha->loc, "the ha block needs a peer: the "
+		    "other node's address on the sync interface (peer "
+		    "10.99.0.2)");
+	resolve_ha_sync(rs);
+	if (ha->nvip == 0)
+		diag_error(&p->diags, ha->loc, "the ha block has no vip: the "
+		    "addresses the master holds (vip LAN 192.168.1.1/24)");
+	if (ha->secret == NULL)
+		diag_error(&p->diags, ha->loc, "the ha block needs a secret, "
+		    "the same on both nodes (secret \"...\")");
+	for (i = 0; i < ha->nvip; i++)
+		resolve_ha_vip(rs, i);
+	if (ha->sync != NULL && ha->peer_loc.line > 0 &&
+	    p->diags.nerrors == 0) {
+		char peer[2 * ADDR_STRLEN + 8];
+
+		addr_lit_format(&ha->peer, peer, sizeof(peer));
+		diag_add(&p->diags, DIAG_NOTE, ha->loc, "ha: VRRP (protocol "
+		    "112), conntrackd (udp %d) and moatd's config sync (tcp %d) "
+		    "are admitted from %s on %s, and only there",
+		    HA_CONNTRACK_PORT, HA_SYNC_PORT, peer, ha->sync->name);
+	}
+	if (ha->router_id + ha->nvip - 1 > 255)
+		diag_error(&p->diags, ha->loc, "router-id %u leaves no room for "
+		    "%zu VRRP instances (ids go up to 255)", ha->router_id,
+		    ha->nvip);
+}
+
 static void
 make_lockout_rule(struct resolver *rs)
 {
@@ -567,6 +716,7 @@ resolve_policy(struct policy *p)
 	for (i = 0; i < p->nforward && !diags_full(&p->diags); i++)
 		resolve_forward(&rs, p->forwards[i]);
 	resolve_antivirus(&rs);
+	resolve_ha(&rs);
 	if (p->firewall && p->niface == 0 && p->diags.nerrors == 0) {
 		struct loc top = { .file = p->file, .line = 1, .col = 1 };
 

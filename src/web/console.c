@@ -651,26 +651,69 @@ unescape(void *cls, struct MHD_Connection *c, char *s)
 	return (size_t)(w - s);
 }
 
+struct console *
+console_start(const struct console_conf *c)
+{
+	struct MHD_Daemon *d;
+
+	conf = c;
+	if (c->plain)
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, 0, NULL, NULL,
+		    handler, NULL,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+		    MHD_OPTION_END);
+	else
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		    MHD_USE_TLS | MHD_USE_ERROR_LOG, 0, NULL, NULL, handler,
+		    NULL,
+		    MHD_OPTION_LISTEN_SOCKET, c->listen_fd,
+		    MHD_OPTION_HTTPS_MEM_KEY, c->key_pem,
+		    MHD_OPTION_HTTPS_MEM_CERT, c->cert_pem,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)8,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+		    MHD_OPTION_END);
+	return (struct console *)d;
+}
+
+int
+console_connection(struct console *s, int fd, const struct sockaddr *addr,
+    unsigned addrlen)
+{
+	return MHD_add_connection((struct MHD_Daemon *)s, fd, addr,
+	    (socklen_t)addrlen) == MHD_YES ? 0 : -1;
+}
+
+unsigned
+console_connections(struct console *s)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(
+	    (struct MHD_Daemon *)s, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return i != NULL ? i->num_connections : 0;
+}
+
+void
+console_stop(struct console *s)
+{
+	MHD_stop_daemon((struct MHD_Daemon *)s);
+}
+
 int
 console_run(const struct console_conf *c)
 {
-	struct MHD_Daemon *d;
+	struct console *s = console_start(c);
 	struct pollfd pfd;
 
-	conf = c;
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
-	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, c->listen_fd,
-	    MHD_OPTION_HTTPS_MEM_KEY, c->key_pem,
-	    MHD_OPTION_HTTPS_MEM_CERT, c->cert_pem,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)8,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-	    MHD_OPTION_END);
-	if (d == NULL) {
+	if (s == NULL) {
 		log_error("console: the HTTPS server did not start");
 		return 1;
 	}
@@ -683,6 +726,6 @@ console_run(const struct console_conf *c)
 		    POLLERR)))
 			break;
 	}
-	MHD_stop_daemon(d);
+	console_stop(s);
 	return 0;
 }

@@ -5,7 +5,9 @@
 #ifndef MOAT_CONSOLE_H
 #define MOAT_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #define CONSOLE_BODY_MAX	(1u << 20)	/* bytes of a request body */
 #define CONSOLE_SESSIONS	64		/* at once */
@@ -17,8 +19,21 @@ struct console_conf {
 	const char	*key_pem;
 	const char	*root;		/* the static pages' directory */
 	unsigned	 idle;		/* seconds before an idle session ends */
+	bool		 plain;		/* no TLS, no listening socket: the
+					 * fuzzer's, which hands connections
+					 * in with console_connection */
 };
 
+struct console;
+
+/* Start serving (a thread of libmicrohttpd's); NULL if it cannot. */
+struct console *console_start(const struct console_conf *c);
+/* Hand in a connected socket from addr (plain consoles).  0, or -1. */
+int	 console_connection(struct console *s, int fd,
+	    const struct sockaddr *addr, unsigned addrlen);
+/* The connections open now. */
+unsigned console_connections(struct console *s);
+void	 console_stop(struct console *s);
 /* Serve until the parent's end of ctl closes; the exit status. */
 int	 console_run(const struct console_conf *c);
 
