@@ -14,8 +14,9 @@ allowed() {
 	enforce) echo "base policy" ;;
 	observe) echo "base policy analyze output enforce" ;;
 	smtp) echo "base policy" ;;
-	cli) echo "base policy analyze output enforce observe" ;;
-	daemon) echo "base policy analyze output enforce observe smtp web" ;;
+	cli) echo "base policy analyze output enforce observe ha" ;;
+	daemon) echo "base policy analyze output enforce observe smtp web ha" ;;
+	ha) echo "base policy analyze output" ;;
 	web) echo "base" ;;
 	*) echo "?" ;;
 	esac

@@ -3,8 +3,10 @@
 #include <termios.h>
 #include <unistd.h>
 #include <stdio.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analyze/classify.h"
 #include "analyze/eval.h"
@@ -20,6 +22,7 @@
 #include "enforce/nftc.h"
 #include "enforce/probe.h"
 #include "enforce/rtnl.h"
+#include "ha/engines.h"
 #include "observe/fwlog.h"
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
@@ -642,6 +645,58 @@ print_counts(const char *what, const struct mail_counts *c)
 	    (unsigned long long)(c ? c->bytes : 0));
 }
 
+/* An HA pair: this node's state, the peer's, whether both run the same
+ * policy, the last config sent (moatd keeps them: daemon/hanode.c). */
+static void
+status_ha(void)
+{
+	char path[4096], when[32];
+	json_t *o, *peer, *push;
+	const char *pstate, *phash, *hash, *err;
+	time_t since, seen, now = time(NULL);
+	struct tm tm;
+
+	snprintf(path, sizeof(path), "%s/" HA_STATUS_FILE, logfile_run_dir());
+	if ((o = json_load_file(path, 0, NULL)) == NULL)
+		return;
+	peer = json_object_get(o, "peer");
+	since = (time_t)json_integer_value(json_object_get(o, "since"));
+	strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&since, &tm));
+	printf("ha: this node (%s, priority %lld) is %s, since %s\n",
+	    json_string_value(json_object_get(o, "address")),
+	    json_integer_value(json_object_get(o, "priority")),
+	    json_string_value(json_object_get(o, "state")), when);
+	pstate = json_string_value(json_object_get(peer, "state"));
+	phash = json_string_value(json_object_get(peer, "hash"));
+	hash = json_string_value(json_object_get(o, "hash"));
+	err = json_string_value(json_object_get(peer, "error"));
+	seen = (time_t)json_integer_value(json_object_get(peer, "seen"));
+	if (seen == 0)
+		printf("ha: peer %s not heard yet%s%s\n",
+		    json_string_value(json_object_get(peer, "address")),
+		    err != NULL && *err ? ": " : "", err != NULL ? err : "");
+	else
+		printf("ha: peer %s is %s, heard %lld s ago%s%s\n",
+		    json_string_value(json_object_get(peer, "address")),
+		    pstate != NULL && *pstate ? pstate : "silent",
+		    (long long)(now - seen), err != NULL && *err ?
+		    "; since then: " : "", err != NULL ? err : "");
+	if (phash != NULL && *phash && hash != NULL)
+		printf(strcmp(phash, hash) == 0 ? "ha: the two run the same "
+		    "policy (%s)\n" : "ha: the two run different policies "
+		    "(this node %s, the peer %s)\n", hash, phash);
+	if ((push = json_object_get(o, "push")) != NULL) {
+		time_t t = (time_t)json_integer_value(json_object_get(push,
+		    "time"));
+
+		strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&t, &tm));
+		printf("ha: entry %lld sent to the peer at %s: %s\n",
+		    json_integer_value(json_object_get(push, "entry")), when,
+		    json_string_value(json_object_get(push, "result")));
+	}
+	json_decref(o);
+}
+
 /* The Gateway Anti-Virus: its engine and figures (moatd keeps them). */
 static void
 status_antivirus(void)
@@ -828,6 +883,7 @@ cmd_status(void)
 	}
 	status_fwlog();
 	status_antivirus();
+	status_ha();
 	rc = 0;
 out:
 	if (rc != 0)

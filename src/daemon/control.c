@@ -27,6 +27,7 @@
 #include "enforce/apply.h"
 #include "enforce/counters.h"
 #include "enforce/rtnl.h"
+#include "ha/engines.h"
 #include "observe/fwlog.h"
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
@@ -671,6 +672,15 @@ op_status(const struct control_env *env, struct strbuf *out)
 			json_object_set_new(o, "pending", pe);
 		} else
 			json_object_set_new(o, "pending", json_null());
+	}
+	/* An HA pair: what moatd knows of it (daemon/hanode.c). */
+	{
+		char hp[4096];
+		json_t *h;
+
+		snprintf(hp, sizeof(hp), "%s/" HA_STATUS_FILE, env->run);
+		h = json_load_file(hp, 0, NULL);
+		json_object_set_new(o, "ha", h != NULL ? h : json_null());
 	}
 	/* Saved but not applied: the file is not what the kernel has. */
 	if ((text = read_text(env->conf, &len)) != NULL) {

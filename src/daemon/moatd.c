@@ -47,6 +47,7 @@
 #include "base/frame.h"
 #include "base/users.h"
 #include "daemon/control.h"
+#include "daemon/hanode.h"
 #include "daemon/logger.h"
 #include "daemon/notify.h"
 #include "base/log.h"
@@ -685,12 +686,14 @@ out:
 static void
 wait_events(int ms)
 {
-	struct pollfd pfd[3] = { { .fd = watch_fd, .events = POLLIN },
-	    { .fd = events, .events = POLLIN },
+	struct pollfd pfd[3 + HANODE_FDS] = { { .fd = watch_fd,
+	    .events = POLLIN }, { .fd = events, .events = POLLIN },
 	    { .fd = web_ctl, .events = POLLIN } };
+	int nha = hanode_pollfds(pfd + 3);
 
-	if (poll(pfd, 3, ms) <= 0)
+	if (poll(pfd, 3 + (nfds_t)nha, ms) <= 0)
 		return;
+	hanode_events(pfd + 3, nha);
 	if (pfd[2].revents & (POLLIN | POLLHUP))
 		web_request();
 	if (pfd[1].revents & (POLLIN | POLLHUP))
@@ -731,6 +734,19 @@ wanted(const struct policy *p, struct server_listener *l)
 			memset(&l[n], 0, sizeof(l[n]));
 			route_sockaddr(&lan->addrs[i], 25, &l[n].addr,
 			    &l[n].len);
+			l[n++].mode = PROXY_RELAY;
+		}
+		/* In an HA pair, the LAN's VIP too: bound before the node
+		 * holds it (IP_FREEBIND), served when it does. */
+		for (i = 0; i < p->ha.nvip && n < SERVER_LISTEN_MAX - 2; i++) {
+			struct if_addr vip;
+
+			if (p->ha.vips[i].iface != lan)
+				continue;
+			vip.loc = p->ha.vips[i].loc;
+			vip.lit = p->ha.vips[i].lit;
+			memset(&l[n], 0, sizeof(l[n]));
+			route_sockaddr(&vip, 25, &l[n].addr, &l[n].len);
 			l[n++].mode = PROXY_RELAY;
 		}
 	}
@@ -978,6 +994,8 @@ install(const struct policy *p, bool apply)
 
 	if (apply && enforce(p) == -1)
 		return -1;
+	if (!no_apply)
+		hanode_configure(p);
 	configure_logger(p);
 	mail_prepare(p);
 	configure_web(p);
@@ -1005,6 +1023,48 @@ install(const struct policy *p, bool apply)
 		next_start = smtpio_now();
 	else if (n == 0)
 		log_info("no SMTP scanning configured: no proxy runs");
+	return 0;
+}
+
+/* A config the HA peer sent, made this node's own (hanode.c): checked
+ * like any other, enforced, then kept as the config file. */
+static int
+sync_apply(const char *t, size_t len, struct strbuf *msg, struct strbuf *err)
+{
+	struct policy *p = policy_parse(conf_path, t, len);
+	char tmp[4200];
+	size_t i;
+	int fd;
+
+	(void)msg;
+	if (p == NULL || !policy_valid(p)) {
+		for (i = 0; p != NULL && i < p->diags.n; i++)
+			if (p->diags.v[i].severity == DIAG_ERROR) {
+				char line[512];
+
+				diag_format(&p->diags.v[i], line, sizeof(line));
+				strbuf_printf(err, "%s%s", err->len ? "; " : "",
+				    line);
+			}
+		if (err->len == 0)
+			strbuf_puts(err, "not valid here");
+		policy_free(p);
+		return -1;
+	}
+	if (install(p, true) == -1) {
+		strbuf_puts(err, "the kernel refused it (see moatd's log)");
+		policy_free(p);
+		return -1;
+	}
+	policy_free(p);
+	snprintf(tmp, sizeof(tmp), "%s.sync", conf_path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	    -1 || write(fd, t, len) != (ssize_t)len || fsync(fd) == -1 ||
+	    close(fd) == -1 || rename(tmp, conf_path) == -1) {
+		log_error("ha: applied, but %s not written: %s", conf_path,
+		    strerror(errno));
+		unlink(tmp);
+	}
 	return 0;
 }
 
@@ -1100,6 +1160,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	hanode_init(apply_state_dir(), logfile_run_dir(), sync_apply);
 	if (!no_apply) {
 		recover();
 		/* Before the config is read: a change from now on is heard. */
@@ -1138,6 +1199,7 @@ main(int argc, char **argv)
 
 		if (got_term) {
 			notify_stopping();
+			hanode_stop();
 			stop_web();
 			stop_logger();
 			stop_proxy();
@@ -1196,6 +1258,7 @@ main(int argc, char **argv)
 			start_proxy();
 		/* Signals cut the wait short. */
 		wait_events(100);
+		hanode_tick();
 		mail_save(false);
 		metrics_tick();
 	}

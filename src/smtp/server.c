@@ -51,6 +51,9 @@ server_listen(struct server_listener *l, char *err, size_t errlen)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (l->addr.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* An HA pair's VIP: bound before this node holds it. */
+	if (l->mode == PROXY_RELAY)
+		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (l->mode == PROXY_TRANSPARENT && setsockopt(fd, SOL_IP,
 	    IP_TRANSPARENT, &one, sizeof(one)) == -1)
 		goto fail;

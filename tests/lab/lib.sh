@@ -8,7 +8,7 @@ MOATD=
 [ $# -ge 2 ] && MOATD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-LAB="$top/scripts/lab.sh"
+LAB=${LAB:-$top/scripts/lab.sh}	# halab.sh for the HA pair's tests
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v nft >/dev/null; then
 	echo "skip: the lab needs root, iproute2 and nftables"
 	exit 77

@@ -1,0 +1,907 @@
+/* hanode.c: moatd's half of an HA pair; see hanode.h. */
+#include "daemon/hanode.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/addr.h"
+#include "base/log.h"
+#include "enforce/apply.h"
+#include "ha/engines.h"
+#include "ha/peer.h"
+#include "policy/load.h"
+
+#define HELLO_MS	2000		/* between hellos */
+#define BACKOFF_MAX_MS	30000
+
+struct engine {
+	const char	*name;
+	pid_t		 pid;
+	long long	 next;		/* ms: when to start it again, 0 none */
+	long long	 backoff;	/* ms */
+	long long	 started;
+};
+
+struct peer_view {
+	char		 state[16];	/* as the peer said */
+	char		 hash[17];
+	time_t		 seen;		/* the last exchange that worked */
+	char		 error[256];	/* the last one that did not */
+};
+
+static struct {
+	bool		 on;
+	hanode_apply_fn	 apply;
+	char		 state_dir[1024], run_dir[1024];
+	struct ha_files	 f;
+	char		 peer[ADDR_STRLEN], own[ADDR_STRLEN];
+	char		 secret[256];
+	unsigned	 priority;
+	char		*text;		/* the config in force */
+	size_t		 len;
+	char		 hash[17];	/* its policy hash (peer.h) */
+	struct engine	 keepalived, conntrackd;
+	pid_t		 hello, push, ctcmd;
+	int		 fifo, listen_fd;
+	char		 fifo_buf[4096];
+	size_t		 fifo_len;
+	enum ha_state	 state;
+	time_t		 since;
+	long long	 hello_next;
+	unsigned	 seen_seq;	/* the newest history entry seen */
+	unsigned	 synced_seq;	/* the newest one the peer sent */
+	unsigned	 push_seq;	/* the one being sent */
+	struct peer_view peer_view;
+	char		 push_result[512];
+	time_t		 push_time;
+	unsigned	 pushed_seq;
+	struct {
+		char	dev[32], addr[2 * ADDR_STRLEN + 8];
+	}		 vips[16];
+	size_t		 nvip;
+} ha = {
+	.keepalived = { "keepalived", -1, 0, 0, 0 },
+	.conntrackd = { "conntrackd", -1, 0, 0, 0 },
+	.hello = -1, .push = -1, .ctcmd = -1, .fifo = -1, .listen_fd = -1,
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+write_file(const char *path, const char *text, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX + 8];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) ==
+	    -1)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) == -1) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	return rename(tmp, path);
+}
+
+/* The same text already there: nothing to write. */
+static bool
+same_file(const char *path, const char *text, size_t len)
+{
+	char *buf = malloc(len + 1);
+	FILE *fp = fopen(path, "re");
+	bool same = false;
+
+	if (buf != NULL && fp != NULL)
+		same = fread(buf, 1, len + 1, fp) == len &&
+		    memcmp(buf, text, len) == 0;
+	if (fp != NULL)
+		fclose(fp);
+	free(buf);
+	return same;
+}
+
+/* An executable of that name on PATH (or the usual sbin directories). */
+static bool
+on_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char dirs[4096], file[PATH_MAX], *save = NULL, *d;
+
+	snprintf(dirs, sizeof(dirs), "%s:/usr/sbin:/sbin", path != NULL ?
+	    path : "/usr/bin:/bin");
+	for (d = strtok_r(dirs, ":", &save); d != NULL;
+	    d = strtok_r(NULL, ":", &save)) {
+		snprintf(file, sizeof(file), "%s/%s", d, name);
+		if (access(file, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the status file ------------------------------------------------- */
+
+static void
+write_status(void)
+{
+	char path[PATH_MAX];
+	json_t *o, *pv;
+	char *s;
+
+	snprintf(path, sizeof(path), "%s/" HA_STATUS_FILE, ha.run_dir);
+	if (!ha.on) {
+		unlink(path);
+		return;
+	}
+	pv = json_pack("{s:s, s:s, s:s, s:I, s:s}", "address", ha.peer,
+	    "state", ha.peer_view.state, "hash", ha.peer_view.hash, "seen",
+	    (json_int_t)ha.peer_view.seen, "error", ha.peer_view.error);
+	o = json_pack("{s:s, s:I, s:i, s:s, s:s, s:o, s:b}", "state",
+	    ha_state_name(ha.state), "since", (json_int_t)ha.since, "priority",
+	    (int)ha.priority, "address", ha.own, "hash", ha.hash, "peer", pv,
+	    "same_policy", ha.peer_view.hash[0] != '\0' &&
+	    strcmp(ha.peer_view.hash, ha.hash) == 0);
+	if (ha.push_time != 0)
+		json_object_set_new(o, "push", json_pack("{s:i, s:I, s:s}",
+		    "entry", (int)ha.pushed_seq, "time",
+		    (json_int_t)ha.push_time, "result", ha.push_result));
+	if ((s = json_dumps(o, JSON_COMPACT)) != NULL) {
+		write_file(path, s, strlen(s), 0644);
+		free(s);
+	}
+	json_decref(o);
+}
+
+/* ---- the engines ------------------------------------------------------ */
+
+/* A process an earlier moatd left running with our files: ended. */
+static void
+end_orphan(const char *pidfile)
+{
+	char buf[64], cmd[PATH_MAX], line[4096];
+	FILE *fp = fopen(pidfile, "re");
+	long pid = 0;
+	size_t n;
+	int i;
+
+	if (fp == NULL)
+		return;
+	if (fgets(buf, sizeof(buf), fp) != NULL)
+		pid = strtol(buf, NULL, 10);
+	fclose(fp);
+	unlink(pidfile);
+	if (pid <= 1)
+		return;
+	snprintf(cmd, sizeof(cmd), "/proc/%ld/cmdline", pid);
+	if ((fp = fopen(cmd, "re")) == NULL)
+		return;
+	n = fread(line, 1, sizeof(line) - 1, fp);
+	fclose(fp);
+	for (size_t k = 0; k < n; k++)
+		if (line[k] == '\0')
+			line[k] = ' ';
+	line[n] = '\0';
+	if (strstr(line, ha.f.dir) == NULL)
+		return;		/* the pid is someone else's now */
+	log_warn("ha: ending process %ld, left over from an earlier moatd",
+	    pid);
+	kill((pid_t)pid, SIGTERM);
+	for (i = 0; i < 20 && kill((pid_t)pid, 0) == 0; i++)
+		usleep(100000);
+	if (kill((pid_t)pid, 0) == 0)
+		kill((pid_t)pid, SIGKILL);
+}
+
+static pid_t
+spawn(const char *name, char *const argv[])
+{
+	char log[PATH_MAX];
+	pid_t pid;
+	int fd;
+
+	snprintf(log, sizeof(log), "%s/%s.log", ha.f.dir, name);
+	if ((pid = fork()) == -1) {
+		log_error("ha: %s: fork: %s", name, strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	/* A moatd that dies takes its engines with it: keepalived's SIGTERM
+	 * hands the VIPs over at once. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) != -1) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd != -1)
+		dup2(fd, 0);
+	execvp(argv[0], argv);
+	fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void
+start_engine(struct engine *e)
+{
+	char pidfile[PATH_MAX], buf[32];
+
+	e->next = 0;
+	if (e == &ha.keepalived) {
+		char *const argv[] = { "keepalived", "-n", "-l", "-G", "-D",
+		    "-P", "-f", ha.f.keepalived_conf, "-p", ha.f.keepalived_pid,
+		    "-r", ha.f.vrrp_pid, NULL };
+
+		end_orphan(ha.f.keepalived_pid);
+		e->pid = spawn(e->name, argv);
+	} else {
+		char *const argv[] = { "conntrackd", "-C", ha.f.conntrackd_conf,
+		    NULL };
+
+		snprintf(pidfile, sizeof(pidfile), "%s/conntrackd.pid",
+		    ha.f.dir);
+		end_orphan(pidfile);
+		unlink(ha.f.conntrackd_lock);	/* stale after a crash */
+		unlink(ha.f.conntrackd_sock);
+		e->pid = spawn(e->name, argv);
+		if (e->pid > 0) {
+			int n = snprintf(buf, sizeof(buf), "%d\n", (int)e->pid);
+
+			write_file(pidfile, buf, (size_t)n, 0644);
+		}
+	}
+	e->started = now_ms();
+	if (e->pid == -1)
+		e->next = now_ms() + 1000;
+	else
+		log_info("ha: %s started (pid %d)", e->name, (int)e->pid);
+}
+
+static void
+stop_engine(struct engine *e)
+{
+	int i;
+
+	e->next = 0;
+	if (e->pid == -1)
+		return;
+	kill(e->pid, SIGTERM);
+	for (i = 0; i < 50 && waitpid(e->pid, NULL, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (i == 50) {
+		kill(e->pid, SIGKILL);
+		waitpid(e->pid, NULL, 0);
+	}
+	e->pid = -1;
+}
+
+/* ip addr del, for what a keepalived that died left on the links. */
+static void
+drop_vips(void)
+{
+	size_t i;
+
+	for (i = 0; i < ha.nvip; i++) {
+		char *const argv[] = { "ip", "addr", "del", ha.vips[i].addr,
+		    "dev", ha.vips[i].dev, NULL };
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+
+			if (fd != -1) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+			execvp("ip", argv);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+}
+
+/* An engine that exited: started again, at once, then after 1, 2, 4 …
+ * 30 s while it keeps dying. */
+static void
+engine_exited(struct engine *e, int status)
+{
+	long long up = now_ms() - e->started;
+
+	log_warn("ha: %s exited (%s %d)", e->name, WIFEXITED(status) ?
+	    "status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
+	    WTERMSIG(status));
+	e->pid = -1;
+	if (e == &ha.keepalived) {
+		drop_vips();
+		ha.state = HA_UNKNOWN;
+		ha.since = time(NULL);
+		write_status();
+	}
+	if (up > 60000)
+		e->backoff = 0;
+	e->next = now_ms() + e->backoff;
+	e->backoff = e->backoff == 0 ? 1000 : e->backoff * 2 >
+	    BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
+}
+
+/* conntrackd's commands for a new state, one after the other, in a
+ * child (the parent goes on). */
+static void
+conntrackd_commands(enum ha_state st)
+{
+	static const char *const master[] = { "-c", "-f", "-R", "-B", NULL };
+	static const char *const backup[] = { "-t", "-n", NULL };
+	static const char *const fault[] = { "-t", NULL };
+	const char *const *cmds = st == HA_MASTER ? master : st == HA_BACKUP ?
+	    backup : st == HA_FAULT ? fault : NULL;
+	pid_t pid;
+
+	if (cmds == NULL || ha.conntrackd.pid == -1)
+		return;
+	if ((pid = fork()) != 0) {
+		if (pid > 0)
+			ha.ctcmd = pid;
+		return;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	for (; *cmds != NULL; cmds++) {
+		char *const argv[] = { "conntrackd", "-C", ha.f.conntrackd_conf,
+		    (char *)*cmds, NULL };
+		pid_t c = spawn("conntrackd-commands", argv);
+		int status = 0;
+
+		if (c > 0)
+			waitpid(c, &status, 0);
+	}
+	_exit(0);
+}
+
+static void
+state_changed(enum ha_state st)
+{
+	if (st == HA_UNKNOWN || st == ha.state)
+		return;
+	log_info("ha: this node is now %s (was %s)", ha_state_name(st),
+	    ha_state_name(ha.state));
+	ha.state = st;
+	ha.since = time(NULL);
+	conntrackd_commands(st);
+	write_status();
+	ha.hello_next = 0;	/* the peer hears it at once */
+}
+
+/* ---- the sync link ------------------------------------------------------ */
+
+static void
+open_listener(void)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl;
+	int one = 1, fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ha.own, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(HA_SYNC_PORT);
+		sl = sizeof(*in);
+	} else if (inet_pton(AF_INET6, ha.own, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(HA_SYNC_PORT);
+		sl = sizeof(*in6);
+	} else
+		return;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* The address may come later (the link is not up yet). */
+	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 || listen(fd, 8) == -1) {
+		log_warn("ha: the sync link's listener on %s: %s", ha.own,
+		    strerror(errno));
+		close(fd);
+		return;
+	}
+	ha.listen_fd = fd;
+}
+
+static void
+close_listener(void)
+{
+	if (ha.listen_fd != -1)
+		close(ha.listen_fd);
+	ha.listen_fd = -1;
+}
+
+static void
+saw_peer(const char *state, const char *hash)
+{
+	snprintf(ha.peer_view.state, sizeof(ha.peer_view.state), "%s",
+	    state != NULL ? state : "");
+	snprintf(ha.peer_view.hash, sizeof(ha.peer_view.hash), "%s",
+	    hash != NULL ? hash : "");
+	ha.peer_view.seen = time(NULL);
+	ha.peer_view.error[0] = '\0';
+}
+
+/* The peer's config, made ours and applied. */
+static json_t *
+take_push(json_t *req)
+{
+	const char *text = json_string_value(json_object_get(req, "text"));
+	struct policy *theirs, *ours;
+	struct strbuf mine, msg, err;
+	json_t *ans;
+	int rc = -1;
+
+	if (text == NULL)
+		return json_pack("{s:i, s:s}", "status", 400, "error",
+		    "no config");
+	strbuf_init(&mine, 0);
+	strbuf_init(&msg, 0);
+	strbuf_init(&err, 0);
+	theirs = policy_parse("(the peer's config)", text, strlen(text));
+	ours = ha.text != NULL ? policy_parse("(this node's config)", ha.text,
+	    ha.len) : NULL;
+	if (theirs == NULL || ours == NULL || !policy_valid(theirs))
+		strbuf_puts(&err, "the config sent is not valid here");
+	else if (peer_rebase(theirs, ours, &mine, &err) == 0 &&
+	    !strbuf_failed(&mine))
+		rc = ha.apply(strbuf_str(&mine), mine.len, &msg, &err);
+	policy_free(theirs);
+	policy_free(ours);
+	if (rc == 0) {
+		struct history_entry *v = NULL;
+		size_t n = 0;
+
+		if (apply_history(ha.state_dir, &v, &n, &err) == 0 && n > 0) {
+			ha.synced_seq = v[n - 1].seq;
+			ha.seen_seq = v[n - 1].seq;
+		}
+		free(v);
+		log_info("ha: applied the config the peer sent (policy %s)",
+		    ha.hash);
+		ans = json_pack("{s:i, s:s, s:i}", "status", 200, "hash",
+		    ha.hash, "entry", (int)ha.synced_seq);
+	} else {
+		log_error("ha: refused the config the peer sent: %s",
+		    strbuf_str(&err));
+		ans = json_pack("{s:i, s:s}", "status", 422, "error",
+		    strbuf_str(&err));
+	}
+	strbuf_free(&mine);
+	strbuf_free(&msg);
+	strbuf_free(&err);
+	return ans;
+}
+
+/* One connection from the peer: hello or push. */
+static void
+serve_peer(void)
+{
+	int fd = accept4(ha.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct strbuf err;
+	char nonce[65];
+	json_t *req, *ans;
+	const char *op;
+
+	if (fd == -1)
+		return;
+	strbuf_init(&err, 0);
+	if ((req = peer_request(fd, ha.secret, nonce, &err)) == NULL) {
+		log_warn("ha: a connection on the sync link refused: %s",
+		    strbuf_str(&err));
+		strbuf_free(&err);
+		close(fd);
+		return;
+	}
+	op = json_string_value(json_object_get(req, "op"));
+	saw_peer(json_string_value(json_object_get(req, "state")),
+	    json_string_value(json_object_get(req, "hash")));
+	if (strcmp(op, "push") == 0)
+		ans = take_push(req);
+	else
+		ans = json_pack("{s:i}", "status", 200);
+	json_object_set_new(ans, "state", json_string(ha_state_name(ha.state)));
+	json_object_set_new(ans, "hash", json_string(ha.hash));
+	peer_answer(fd, ha.secret, nonce, ans);
+	json_decref(ans);
+	json_decref(req);
+	strbuf_free(&err);
+	close(fd);
+	write_status();
+}
+
+/* A child that asks the peer and leaves the answer in the run
+ * directory's file out (JSON: the answer, or {"error"}). */
+static pid_t
+ask_in_child(json_t *req, int timeout_ms, const char *out)
+{
+	char path[PATH_MAX];
+	struct strbuf err;
+	json_t *ans;
+	char *s;
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		json_decref(req);
+		return pid;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	strbuf_init(&err, 0);
+	if (peer_ask(ha.peer, ha.secret, req, timeout_ms, &ans, &err) == -1)
+		ans = json_pack("{s:s}", "error", strbuf_str(&err));
+	snprintf(path, sizeof(path), "%s/%s", ha.run_dir, out);
+	if ((s = json_dumps(ans, JSON_COMPACT)) != NULL)
+		write_file(path, s, strlen(s), 0600);
+	_exit(0);
+}
+
+static json_t *
+read_answer(const char *name)
+{
+	char path[PATH_MAX];
+	json_t *o;
+
+	snprintf(path, sizeof(path), "%s/%s", ha.run_dir, name);
+	o = json_load_file(path, 0, NULL);
+	unlink(path);
+	return o;
+}
+
+static void
+hello_done(void)
+{
+	json_t *a = read_answer("ha-hello.json");
+	const char *e = json_string_value(json_object_get(a, "error"));
+
+	if (a == NULL || e != NULL) {
+		snprintf(ha.peer_view.error, sizeof(ha.peer_view.error), "%s",
+		    e != NULL ? e : "no answer");
+		if (time(NULL) - ha.peer_view.seen > 6)
+			ha.peer_view.state[0] = '\0';
+	} else
+		saw_peer(json_string_value(json_object_get(a, "state")),
+		    json_string_value(json_object_get(a, "hash")));
+	json_decref(a);
+	write_status();
+}
+
+static void
+push_done(void)
+{
+	json_t *a = read_answer("ha-push.json");
+	const char *e = json_string_value(json_object_get(a, "error"));
+	int status = (int)json_integer_value(json_object_get(a, "status"));
+
+	ha.push_time = time(NULL);
+	ha.pushed_seq = ha.push_seq;
+	if (a != NULL && e == NULL && status == 200) {
+		snprintf(ha.push_result, sizeof(ha.push_result), "applied");
+		log_info("ha: the peer applied entry %u", ha.push_seq);
+		saw_peer(json_string_value(json_object_get(a, "state")),
+		    json_string_value(json_object_get(a, "hash")));
+	} else {
+		snprintf(ha.push_result, sizeof(ha.push_result), "%s: %s",
+		    status == 422 ? "refused" : "not sent", e != NULL ? e :
+		    "no answer");
+		log_error("ha: the peer did not apply entry %u: %s",
+		    ha.push_seq, ha.push_result);
+	}
+	json_decref(a);
+	write_status();
+}
+
+/* A new entry of our own history (an apply, a confirm, a rollback made
+ * here, not one the peer sent): to the peer. */
+static void
+maybe_push(void)
+{
+	struct history_entry *v = NULL;
+	struct strbuf err;
+	unsigned pseq;
+	time_t deadline;
+	size_t n = 0, len;
+	char *text;
+	json_t *req;
+
+	if (ha.push != -1 || apply_pending(ha.state_dir, &pseq, &deadline))
+		return;		/* one at a time; a confirm first */
+	strbuf_init(&err, 0);
+	if (apply_history(ha.state_dir, &v, &n, &err) == -1 || n == 0 ||
+	    v[n - 1].seq == ha.seen_seq) {
+		free(v);
+		strbuf_free(&err);
+		return;
+	}
+	ha.seen_seq = v[n - 1].seq;
+	if (v[n - 1].seq == ha.synced_seq || (text = apply_config_text(
+	    ha.state_dir, v[n - 1].seq, &len)) == NULL) {
+		free(v);
+		strbuf_free(&err);
+		return;
+	}
+	/* Applied here by moat apply (moatd heard nothing of it): the
+	 * policy in force is that entry's. */
+	{
+		struct policy *p = policy_parse(v[n - 1].file, text, len);
+
+		if (p != NULL && policy_valid(p) && p->ha.present)
+			hanode_configure(p);
+		policy_free(p);
+	}
+	ha.push_seq = v[n - 1].seq;
+	log_info("ha: sending entry %u to the peer %s", ha.push_seq, ha.peer);
+	req = json_pack("{s:s, s:s, s:s, s:s%, s:i}", "op", "push", "state",
+	    ha_state_name(ha.state), "hash", ha.hash, "text", text, len,
+	    "entry", (int)ha.push_seq);
+	free(text);
+	free(v);
+	strbuf_free(&err);
+	ha.push = ask_in_child(req, PEER_PUSH_TIMEOUT_MS, "ha-push.json");
+}
+
+/* ---- what moatd calls -------------------------------------------------- */
+
+void
+hanode_init(const char *state_dir, const char *run_dir, hanode_apply_fn apply)
+{
+	char dir[PATH_MAX];
+
+	snprintf(ha.state_dir, sizeof(ha.state_dir), "%s", state_dir);
+	snprintf(ha.run_dir, sizeof(ha.run_dir), "%s", run_dir);
+	snprintf(dir, sizeof(dir), "%s/ha", state_dir);
+	ha_files_init(&ha.f, dir);
+	ha.apply = apply;
+}
+
+void
+hanode_configure(const struct policy *p)
+{
+	const struct ha_conf *c = &p->ha;
+	struct strbuf k, t;
+	char *copy, listen_on[ADDR_STRLEN];
+	size_t i;
+	bool was = ha.on;
+
+	if (!c->present) {
+		if (was) {
+			log_info("ha: no ha block: this node is on its own now");
+			hanode_stop();
+		}
+		return;
+	}
+	if ((copy = malloc(p->len + 1)) == NULL)
+		return;
+	memcpy(copy, p->text, p->len);
+	copy[p->len] = '\0';
+	free(ha.text);
+	ha.text = copy;
+	ha.len = p->len;
+	snprintf(ha.hash, sizeof(ha.hash), "%016llx",
+	    (unsigned long long)peer_policy_hash(p));
+	snprintf(listen_on, sizeof(listen_on), "%s", ha.listen_fd != -1 ?
+	    ha.own : "");
+	addr_format(c->peer.lo, ha.peer, sizeof(ha.peer));
+	for (i = 0; i < c->sync->naddr; i++)
+		if (c->sync->addrs[i].lit.family == c->peer.family)
+			addr_format(c->sync->addrs[i].lit.lo, ha.own,
+			    sizeof(ha.own));
+	snprintf(ha.secret, sizeof(ha.secret), "%s", c->secret);
+	ha.priority = c->priority;
+	for (i = 0, ha.nvip = 0; i < c->nvip && ha.nvip < 16; i++, ha.nvip++) {
+		snprintf(ha.vips[ha.nvip].dev, sizeof(ha.vips[0].dev), "%s",
+		    c->vips[i].iface->device);
+		addr_lit_format(&c->vips[i].lit, ha.vips[ha.nvip].addr,
+		    sizeof(ha.vips[0].addr));
+	}
+	if (mkdir(ha.f.dir, 0700) == -1 && errno != EEXIST)
+		log_error("ha: %s: %s", ha.f.dir, strerror(errno));
+	if (mkfifo(ha.f.notify_fifo, 0600) == -1 && errno != EEXIST)
+		log_error("ha: %s: %s", ha.f.notify_fifo, strerror(errno));
+	if (ha.fifo == -1)
+		ha.fifo = open(ha.f.notify_fifo, O_RDWR | O_NONBLOCK |
+		    O_CLOEXEC);
+	/* A node that takes over cannot know the TCP windows exactly
+	 * (conntrackd's advice). */
+	{
+		int fd = open("/proc/sys/net/netfilter/"
+		    "nf_conntrack_tcp_be_liberal", O_WRONLY | O_CLOEXEC);
+
+		if (fd == -1 || write(fd, "1\n", 2) != 2)
+			log_warn("ha: nf_conntrack_tcp_be_liberal: %s",
+			    strerror(errno));
+		if (fd != -1)
+			close(fd);
+	}
+	strbuf_init(&k, 0);
+	strbuf_init(&t, 0);
+	ha_keepalived_conf(p, &ha.f, &k);
+	ha_conntrackd_conf(p, &ha.f, &t);
+	if (!same_file(ha.f.keepalived_conf, strbuf_str(&k), k.len)) {
+		write_file(ha.f.keepalived_conf, strbuf_str(&k), k.len, 0600);
+		if (ha.keepalived.pid != -1) {
+			log_info("ha: keepalived reloads its config");
+			kill(ha.keepalived.pid, SIGHUP);
+		}
+	}
+	if (!same_file(ha.f.conntrackd_conf, strbuf_str(&t), t.len)) {
+		write_file(ha.f.conntrackd_conf, strbuf_str(&t), t.len, 0600);
+		if (ha.conntrackd.pid != -1) {
+			stop_engine(&ha.conntrackd);
+			start_engine(&ha.conntrackd);
+		}
+	}
+	strbuf_free(&k);
+	strbuf_free(&t);
+	if (!was) {
+		struct history_entry *v = NULL;
+		struct strbuf err;
+		size_t n = 0;
+
+		ha.on = true;
+		ha.state = HA_UNKNOWN;
+		ha.since = time(NULL);
+		strbuf_init(&err, 0);
+		if (apply_history(ha.state_dir, &v, &n, &err) == 0 && n > 0)
+			ha.seen_seq = v[n - 1].seq;	/* no push at start */
+		free(v);
+		strbuf_free(&err);
+		if (!on_path("keepalived") || !on_path("conntrackd"))
+			log_error("ha: keepalived and conntrackd are needed "
+			    "(apt-get install keepalived conntrackd); this node "
+			    "cannot join its pair until they are there");
+		start_engine(&ha.conntrackd);
+		start_engine(&ha.keepalived);
+		log_info("ha: node %s, peer %s, priority %u", ha.own, ha.peer,
+		    ha.priority);
+	}
+	if (strcmp(listen_on, ha.own) != 0) {
+		close_listener();
+		open_listener();
+	}
+	write_status();
+}
+
+void
+hanode_stop(void)
+{
+	if (!ha.on)
+		return;
+	stop_engine(&ha.keepalived);
+	stop_engine(&ha.conntrackd);
+	if (ha.hello != -1)
+		kill(ha.hello, SIGKILL);
+	if (ha.push != -1)
+		kill(ha.push, SIGKILL);
+	close_listener();
+	if (ha.fifo != -1)
+		close(ha.fifo);
+	ha.fifo = -1;
+	ha.on = false;
+	write_status();
+}
+
+int
+hanode_pollfds(struct pollfd *pfd)
+{
+	int n = 0;
+
+	if (!ha.on)
+		return 0;
+	if (ha.fifo != -1) {
+		pfd[n].fd = ha.fifo;
+		pfd[n++].events = POLLIN;
+	}
+	if (ha.listen_fd != -1) {
+		pfd[n].fd = ha.listen_fd;
+		pfd[n++].events = POLLIN;
+	}
+	return n;
+}
+
+void
+hanode_events(const struct pollfd *pfd, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		if (pfd[i].fd == ha.listen_fd) {
+			serve_peer();
+			continue;
+		}
+		for (;;) {
+			ssize_t r = read(ha.fifo, ha.fifo_buf + ha.fifo_len,
+			    sizeof(ha.fifo_buf) - 1 - ha.fifo_len);
+			char *nl;
+
+			if (r <= 0)
+				break;
+			ha.fifo_len += (size_t)r;
+			ha.fifo_buf[ha.fifo_len] = '\0';
+			while ((nl = strchr(ha.fifo_buf, '\n')) != NULL) {
+				*nl = '\0';
+				log_debug("ha: keepalived: %s", ha.fifo_buf);
+				state_changed(ha_notify_line(ha.fifo_buf));
+				ha.fifo_len -= (size_t)(nl + 1 - ha.fifo_buf);
+				memmove(ha.fifo_buf, nl + 1, ha.fifo_len + 1);
+			}
+			if (ha.fifo_len == sizeof(ha.fifo_buf) - 1)
+				ha.fifo_len = 0;	/* a line too long */
+		}
+	}
+}
+
+void
+hanode_tick(void)
+{
+	int status;
+	pid_t pid;
+
+	if (!ha.on)
+		return;
+	if (ha.keepalived.pid != -1 && waitpid(ha.keepalived.pid, &status,
+	    WNOHANG) == ha.keepalived.pid)
+		engine_exited(&ha.keepalived, status);
+	if (ha.conntrackd.pid != -1 && waitpid(ha.conntrackd.pid, &status,
+	    WNOHANG) == ha.conntrackd.pid)
+		engine_exited(&ha.conntrackd, status);
+	if (ha.ctcmd != -1 && waitpid(ha.ctcmd, &status, WNOHANG) == ha.ctcmd)
+		ha.ctcmd = -1;
+	if (ha.hello != -1 && (pid = waitpid(ha.hello, &status, WNOHANG)) ==
+	    ha.hello) {
+		ha.hello = -1;
+		hello_done();
+	}
+	if (ha.push != -1 && (pid = waitpid(ha.push, &status, WNOHANG)) ==
+	    ha.push) {
+		ha.push = -1;
+		push_done();
+	}
+	if (ha.keepalived.pid == -1 && ha.keepalived.next != 0 &&
+	    now_ms() >= ha.keepalived.next)
+		start_engine(&ha.keepalived);
+	if (ha.conntrackd.pid == -1 && ha.conntrackd.next != 0 &&
+	    now_ms() >= ha.conntrackd.next)
+		start_engine(&ha.conntrackd);
+	if (ha.listen_fd == -1)
+		open_listener();
+	if (ha.hello == -1 && now_ms() >= ha.hello_next) {
+		ha.hello_next = now_ms() + HELLO_MS;
+		ha.hello = ask_in_child(json_pack("{s:s, s:s, s:s}", "op",
+		    "hello", "state", ha_state_name(ha.state), "hash", ha.hash),
+		    PEER_TIMEOUT_MS, "ha-hello.json");
+		maybe_push();
+	}
+}

@@ -1,0 +1,235 @@
+#!/bin/sh
+# ha.sh: an HA pair in the lab (scripts/halab.sh: lan, gwa, gwb, wan,
+# joined by switches; a sync cable from gwa to gwb), with moatd driving
+# keepalived and conntrackd on each node:
+#  - gwa (priority 150) is master, gwb backup; both say so in moat status
+#    and run the same policy;
+#  - three long TCP streams from lan to wan through the VIPs outlive the
+#    master's death (its links cut, the sync cable first) and the fail
+#    back: every byte arrives, in order, none is reset; new connections
+#    work within 3 s each time;
+#  - a config applied on gwa reaches gwb, made gwb's own (its addresses,
+#    its ha block), and gwb enforces it once master;
+#  - a config gwb cannot take is refused there and reported on gwa;
+#  - a node whose moatd, keepalived and conntrackd are all killed -9
+#    starts again cleanly (no stale lock, no orphan).
+LAB=$(cd "$(dirname "$0")/../.." && pwd)/scripts/halab.sh
+. "$(dirname "$0")/lib.sh"
+for t in keepalived conntrackd; do
+	if ! command -v "$t" >/dev/null; then
+		echo "skip: $t is needed (apt-get install keepalived conntrackd)"
+		exit 77
+	fi
+done
+hastream="$here/hastream.py"
+
+node_conf() {	# node_conf NODE: the node's config
+	case $1 in
+	a) me=2 sync=1 peer=2 prio=150 ;;
+	b) me=3 sync=2 peer=1 prio=100 ;;
+	esac
+	mkdir -p "$tmp/$1"
+	cat >"$tmp/$1/moat.conf" <<CONF
+interface LAN device gwl0 address 192.168.50.$me/24
+interface WAN device gww0 address 198.51.100.$me/24
+interface SYNC device gws0 address 10.99.0.$sync/24
+
+service NINE tcp 9002
+deny on LAN from ANY to ANY service NINE comment "not 9002"
+nat masquerade on WAN
+console off
+
+ha {
+    peer 10.99.0.$peer
+    sync-interface SYNC
+    vip LAN 192.168.50.1/24
+    vip WAN 198.51.100.1/24
+    priority $prio
+    secret "shared secret"
+    preempt-delay 2
+}
+CONF
+	chmod 600 "$tmp/$1/moat.conf"
+}
+
+on() {	# on NODE CMD...: CMD in the node's namespace, with its directories
+	n=$1
+	shift
+	ip netns exec "${MOAT_LAB}gw$n" env MOAT_STATE_DIR="$tmp/$n/state" \
+	    MOAT_RUN_DIR="$tmp/$n/run" MOAT_LOG_DIR="$tmp/$n/log" "$@"
+}
+
+start_node() {	# start_node NODE
+	ip netns exec "${MOAT_LAB}gw$1" env MOAT_STATE_DIR="$tmp/$1/state" \
+	    MOAT_RUN_DIR="$tmp/$1/run" MOAT_LOG_DIR="$tmp/$1/log" \
+	    "$MOATD" -f "$tmp/$1/moat.conf" >>"$tmp/$1/moatd.log" 2>&1 &
+	eval "pid_$1=$!"
+	pids="$pids $!"
+}
+
+ha_field() {	# ha_field NODE EXPR: a field of the node's ha.json
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" \
+	    "$tmp/$1/run/ha.json" 2>/dev/null
+}
+
+wait_state() {	# wait_state NODE STATE [SECONDS]
+	for _ in $(seq $((${3:-15} * 10))); do
+		[ "$(ha_field "$1" "d['state']")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "gw$1 is not $2 but $(ha_field "$1" "d['state']"): $(tail -5 "$tmp/$1/moatd.log")"
+	return 1
+}
+
+reach_within() {	# reach_within WHAT: a new connection within 3 s
+	ms=$(ns lan python3 "$hastream" reach 198.51.100.25 9001 6)
+	if [ "$ms" -ge 0 ] 2>/dev/null && [ "$ms" -le 3000 ]; then
+		echo "ok: $1: a new connection after $ms ms"
+		echo "$1 $ms" >>"$tmp/figures"
+	else
+		fail "$1: no new connection within 3 s ($ms)"
+	fi
+}
+
+node_conf a
+node_conf b
+start_node a
+start_node b
+wait_state a master
+wait_state b backup
+for _ in $(seq 50); do
+	[ "$(ha_field a "d['same_policy']")" = True ] && break
+	sleep 0.1
+done
+out=$(on a "$MOAT" status)
+case $out in
+*"ha: this node (10.99.0.1, priority 150) is master"*"ha: peer 10.99.0.2 is backup"*"ha: the two run the same policy"*)
+	echo "ok: moat status on gwa: master, the peer backup, the same policy" ;;
+*) fail "moat status on gwa: $out" ;;
+esac
+out=$(on b "$MOAT" status)
+case $out in
+*"is backup"*"ha: peer 10.99.0.1 is master"*"the same policy"*)
+	echo "ok: moat status on gwb: backup, the peer master" ;;
+*) fail "moat status on gwb: $out" ;;
+esac
+on a "$MOAT" show --nft -f "$tmp/a/moat.conf" | grep -q 'iifname "gws0" ip saddr 10.99.0.2 meta l4proto vrrp accept' ||
+    fail "moat show --nft: no VRRP from the peer on the sync link"
+
+# The servers: streams on 9000, plain connections on 9001 and 9003.
+ip netns exec "${MOAT_LAB}wan" python3 "$hastream" serve 9000 "$tmp/streams" &
+pids="$pids $!"
+listen wan 198.51.100.25:9001 198.51.100.25:9003
+reach_within "through gwa"
+
+# Three streams; the master dies under them, and comes back.
+ip netns exec "${MOAT_LAB}lan" python3 "$hastream" send 198.51.100.25 9000 22 3 \
+    >"$tmp/sent" &
+sender=$!
+pids="$pids $sender"
+sleep 4
+ip -n "${MOAT_LAB}gwa" link set gws0 down	# the sync cable first: no
+sh "$LAB" cut gwa				# goodbye advert from gwa
+reach_within "failover to gwb"
+wait_state b master 5
+sleep 3
+sh "$LAB" mend gwa
+wait_state a master 15
+reach_within "fail back to gwa"
+wait_state b backup 5
+wait "$sender"
+for _ in $(seq 50); do
+	[ "$(wc -l <"$tmp/streams" 2>/dev/null)" = 3 ] && break
+	sleep 0.1
+done
+python3 - "$tmp/sent" "$tmp/streams" <<'PY' || failed=1
+import json, sys
+sent = [json.loads(l) for l in open(sys.argv[1])]
+got = [json.loads(l) for l in open(sys.argv[2])]
+ok = len(sent) == 3 and len(got) == 3
+ok = ok and all(s["error"] == "" for s in sent)
+ok = ok and sorted(s["sent"] for s in sent) == sorted(g["bytes"] for g in got)
+ok = ok and all(g["pattern"] and g["end"] == "closed" for g in got)
+print(("ok: " if ok else "FAIL: ") + "three streams through a failover and a "
+      "fail back: every byte, in order, no reset: sent %s, received %s; "
+      "longest gaps %s ms" % ([s["sent"] for s in sent],
+      [(g["bytes"], g["end"], g["pattern"]) for g in got],
+      [g["max_gap_ms"] for g in got]))
+sys.exit(0 if ok else 1)
+PY
+
+# A config applied on gwa reaches gwb.
+sed -i 's/^nat masquerade on WAN/service NINE3 tcp 9003\ndeny on LAN from ANY to ANY service NINE3 comment "not 9003"\nnat masquerade on WAN/' \
+    "$tmp/a/moat.conf"
+on a "$MOAT" apply -f "$tmp/a/moat.conf" >/dev/null || fail "moat apply on gwa"
+for _ in $(seq 100); do
+	grep -q "NINE3" "$tmp/b/moat.conf" &&
+	    [ "$(ha_field a "d['same_policy']")" = True ] && break
+	sleep 0.1
+done
+if grep -q 'deny on LAN from ANY to ANY service NINE3' "$tmp/b/moat.conf" &&
+    grep -q 'address 192.168.50.3/24' "$tmp/b/moat.conf" &&
+    grep -q 'priority 100' "$tmp/b/moat.conf"; then
+	echo "ok: the config applied on gwa is gwb's, with gwb's own addresses and ha block"
+else
+	fail "gwb's config after the sync: $(cat "$tmp/b/moat.conf")"
+fi
+out=$(on a "$MOAT" status)
+case $out in
+*"the two run the same policy"*"sent to the peer at"*": applied"*)
+	echo "ok: gwa: the peer applied it, the same policy" ;;
+*) fail "moat status on gwa after the sync: $out" ;;
+esac
+# gwb enforces it once master.
+sh "$LAB" cut gwa
+wait_state b master 5
+sleep 0.5
+probe "timed out" lan 198.51.100.25 9003
+probe connected lan 198.51.100.25 9001
+sh "$LAB" mend gwa
+wait_state a master 15
+
+# A config gwb cannot take: refused there, said on gwa.
+sed -i 's/^interface SYNC/interface DMZ device dmz0 address 172.16.0.1\/24\ninterface SYNC/' \
+    "$tmp/a/moat.conf"
+before=$(ha_field b "d['hash']")
+on a "$MOAT" apply -f "$tmp/a/moat.conf" >/dev/null || fail "moat apply on gwa (DMZ)"
+for _ in $(seq 100); do
+	ha_field a "d.get('push', {}).get('result', '')" | grep -q refused && break
+	sleep 0.1
+done
+out=$(on a "$MOAT" status)
+case $out in
+*"ha: the two run different policies"*"refused: interface DMZ is new"*)
+	echo "ok: gwb refused a config with an interface it does not have; gwa says so" ;;
+*) fail "moat status on gwa after a refused sync: $out" ;;
+esac
+[ "$(ha_field b "d['hash']")" = "$before" ] ||
+    fail "gwb's policy changed all the same"
+grep -q "DMZ" "$tmp/b/moat.conf" && fail "gwb's config took the DMZ"
+
+# gwb crashes whole (moatd, keepalived, conntrackd: kill -9) and starts
+# again: no stale lock, no orphan, backup again.
+ka=$(cat "$tmp/b/state/ha/keepalived.pid")
+ct=$(cat "$tmp/b/state/ha/conntrackd.pid")
+eval "kill -9 \$pid_b $ka $ct"
+sleep 0.5
+start_node b
+wait_state b backup 15
+ct2=$(cat "$tmp/b/state/ha/conntrackd.pid" 2>/dev/null)
+if [ -n "$ct2" ] && [ "$ct2" != "$ct" ] && kill -0 "$ct2" 2>/dev/null; then
+	echo "ok: gwb started again after kill -9: conntrackd runs (its stale lock removed), backup"
+else
+	fail "gwb after kill -9: conntrackd $ct2: $(tail -5 "$tmp/b/state/ha/conntrackd.log")"
+fi
+[ "$(pgrep -c -f "$tmp/b/state/ha/keepalived.conf")" -ge 1 ] ||
+    fail "no keepalived for gwb"
+
+echo "figures: $(tr '\n' ' ' <"$tmp/figures")"
+kill $pid_a $pid_b 2>/dev/null
+wait $pid_a $pid_b 2>/dev/null
+sleep 0.5
+if pgrep -f "$tmp/[ab]/state/ha/" >/dev/null; then
+	fail "engines left running after moatd stopped: $(pgrep -af "$tmp/[ab]/state/ha/")"
+fi
+finish
