@@ -8,6 +8,11 @@
 #    master's death (its links cut, the sync cable first) and the fail
 #    back: every byte arrives, in order, none is reset; new connections
 #    work within 3 s each time;
+#  - mail sent without pause through the scanning relay on the LAN VIP
+#    while the master dies and comes back: every message the client got
+#    250 for is in the sink exactly once, every other one was sent again
+#    and delivered (twice only where the relay was cut after the message's
+#    end: RFC 1047's window, which no relay can close);
 #  - a config applied on gwa reaches gwb, made gwb's own (its addresses,
 #    its ha block), and gwb enforces it once master;
 #  - a config gwb cannot take is refused there and reported on gwa;
@@ -22,6 +27,8 @@ for t in keepalived conntrackd; do
 	fi
 done
 hastream="$here/hastream.py"
+smtp="$top/tests/smtp"
+. "$smtp/lab-lib.sh"
 
 node_conf() {	# node_conf NODE: the node's config
 	case $1 in
@@ -38,6 +45,12 @@ service NINE tcp 9002
 deny on LAN from ANY to ANY service NINE comment "not 9002"
 nat masquerade on WAN
 console off
+
+antivirus {
+    engine clamav $db
+    smtp-local-scanning on
+    smtp-relay-to 198.51.100.25:25
+}
 
 ha {
     peer 10.99.0.$peer
@@ -93,6 +106,7 @@ reach_within() {	# reach_within WHAT: a new connection within 3 s
 
 node_conf a
 node_conf b
+sink wan 198.51.100.25 "$tmp/sink"
 start_node a
 start_node b
 wait_state a master
@@ -155,6 +169,47 @@ print(("ok: " if ok else "FAIL: ") + "three streams through a failover and a "
       "longest gaps %s ms" % ([s["sent"] for s in sent],
       [(g["bytes"], g["end"], g["pattern"]) for g in got],
       [g["max_gap_ms"] for g in got]))
+sys.exit(0 if ok else 1)
+PY
+
+# Mail through the relay on the LAN VIP while the master dies and
+# comes back.
+ip netns exec "${MOAT_LAB}lan" python3 "$here/hamail.py" 192.168.50.1 25 14 \
+    >"$tmp/mail" &
+mailer=$!
+pids="$pids $mailer"
+sleep 4
+ip -n "${MOAT_LAB}gwa" link set gws0 down
+sh "$LAB" cut gwa
+wait_state b master 5
+sleep 3
+sh "$LAB" mend gwa
+wait_state a master 15
+wait "$mailer"
+sleep 0.5
+python3 - "$tmp/mail" "$tmp/sink" <<'PY' || failed=1
+import collections, json, os, re, sys
+sent = json.load(open(sys.argv[1]))
+seqs = collections.Counter()
+for f in os.listdir(sys.argv[2]):
+    if f.endswith(".eml"):
+        m = re.search(rb"^X-Seq: (\d+)", open(os.path.join(sys.argv[2], f),
+                      "rb").read(), re.M)
+        seqs[int(m.group(1))] += 1
+acked = sent["acked"]
+tries = {int(k): v for k, v in sent["attempts"].items()}
+retried = {n: t for n, t in tries.items() if len(t) > 1}
+window = {n for n, t in tries.items() if "cut after DATA's end" in t}
+ok = len(acked) > 20 and sorted(tries) == acked
+ok = ok and all(seqs[n] == 1 or (n in window and seqs[n] == 2) for n in acked)
+ok = ok and set(seqs) == set(acked)
+print(("ok: " if ok else "FAIL: ") + "mail through a failover and a fail "
+      "back: %d messages accepted, each delivered once%s; %d sent again "
+      "(%s)" % (len(acked), "" if not [n for n in acked if seqs[n] > 1] else
+      " but %s twice (cut after the end of DATA)" %
+      [n for n in acked if seqs[n] > 1], len(retried),
+      "; ".join("%d: %s" % (n, ", ".join(t)) for n, t in
+                sorted(retried.items())[:4])))
 sys.exit(0 if ok else 1)
 PY
 
