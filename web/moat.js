@@ -191,6 +191,13 @@ async function loadDashboard() {
     countdown(Date.now() + r.data.pending.seconds_left * 1000);
   add("Applied", a ? "entry " + a.entry + " (" + a.what + "), " + new Date(a.time * 1000).toLocaleString() : "nothing");
   if (a && a.drift === "changed") add("Warning", "the kernel's table was changed by hand since");
+  const ha = r.data.ha;
+  if (ha) {
+    add("HA pair", "this node (" + ha.address + ") is " + ha.state + "; the peer " +
+      ha.peer.address + " is " + (ha.peer.state || "not heard") + (ha.peer.hash
+        ? (ha.same_policy ? "; both run the same policy" : "; they run different policies") : ""));
+    if (ha.push) add("Last sync", "entry " + ha.push.entry + " sent to the peer: " + ha.push.result);
+  }
   const hits = $("#hits tbody");
   hits.textContent = "";
   for (const c of r.data.counters || []) {

@@ -780,6 +780,9 @@ hanode_configure(const struct policy *p)
 			log_error("ha: keepalived and conntrackd are needed "
 			    "(apt-get install keepalived conntrackd); this node "
 			    "cannot join its pair until they are there");
+		/* VIPs a crashed keepalived left: not this node's until its
+		 * new keepalived says it is master. */
+		drop_vips();
 		start_engine(&ha.conntrackd);
 		start_engine(&ha.keepalived);
 		log_info("ha: node %s, peer %s, priority %u", ha.own, ha.peer,
