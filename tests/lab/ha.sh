@@ -13,6 +13,8 @@
 #    250 for is in the sink exactly once, every other one was sent again
 #    and delivered (twice only where the relay was cut after the message's
 #    end: RFC 1047's window, which no relay can close);
+#  - SMTP passing through is intercepted and scanned by whichever node is
+#    master (EICAR gets 554 through gwa, then through gwb);
 #  - a config applied on gwa reaches gwb, made gwb's own (its addresses,
 #    its ha block), and gwb enforces it once master;
 #  - a config gwb cannot take is refused there and reported on gwa;
@@ -27,6 +29,19 @@ for t in keepalived conntrackd; do
 	fi
 done
 hastream="$here/hastream.py"
+
+eicar_through() {	# eicar_through NODE: intercepted and refused there
+	for _ in $(seq 40); do
+		out=$(ns lan python3 "$smtp/send.py" 198.51.100.25 25 \
+		    --from 192.168.50.10 --virus 2>&1)
+		case $out in 554*) break ;; esac
+		sleep 0.25
+	done
+	case $out in
+	"554 5.7.1"*) echo "ok: EICAR to the WAN's server, intercepted by gw$1 (master): $out" ;;
+	*) fail "EICAR through gw$1: $out" ;;
+	esac
+}
 smtp="$top/tests/smtp"
 . "$smtp/lab-lib.sh"
 
@@ -49,6 +64,7 @@ console off
 antivirus {
     engine clamav $db
     smtp-local-scanning on
+    smtp-other-scanning on
     smtp-relay-to 198.51.100.25:25
 }
 
@@ -127,6 +143,7 @@ case $out in
 	echo "ok: moat status on gwb: backup, the peer master" ;;
 *) fail "moat status on gwb: $out" ;;
 esac
+eicar_through a
 on a "$MOAT" show --nft -f "$tmp/a/moat.conf" | grep -q 'iifname "gws0" ip saddr 10.99.0.2 meta l4proto vrrp accept' ||
     fail "moat show --nft: no VRRP from the peer on the sync link"
 
@@ -241,6 +258,7 @@ wait_state b master 5
 sleep 0.5
 probe "timed out" lan 198.51.100.25 9003
 probe connected lan 198.51.100.25 9001
+eicar_through b
 sh "$LAB" mend gwa
 wait_state a master 15
 
