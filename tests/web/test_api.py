@@ -324,6 +324,8 @@ except FileNotFoundError:
 check(state in ("gone", "Z"), f"the confirm ended moatd's watchdog: {state}")
 r = s.get(API + "status", verify=False)
 check(r.json()["pending"] is None, "confirmed: nothing waits")
+check("ha" in r.json() and r.json()["ha"] is None,
+      "status: no HA pair here, and it says so (ha: null)")
 check(r.json()["applied"]["hash"] == h2 and
       r.json()["unapplied_changes"] is False, "the saved config is applied")
 r = s.post(API + "apply", json={"confirm": "soon"}, headers=H, verify=False)
