@@ -23,6 +23,7 @@
 #include "ha/engines.h"
 #include "ha/peer.h"
 #include "policy/load.h"
+#include "smtp/smtpio.h"
 
 #define HELLO_MS	2000		/* between hellos */
 #define BACKOFF_MAX_MS	30000
@@ -77,15 +78,6 @@ static struct {
 	.conntrackd = { "conntrackd", -1, 0, 0, 0 },
 	.hello = -1, .push = -1, .ctcmd = -1, .fifo = -1, .listen_fd = -1,
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 write_file(const char *path, const char *text, size_t len, mode_t mode)
@@ -277,9 +269,9 @@ start_engine(struct engine *e)
 			write_file(pidfile, buf, (size_t)n, 0644);
 		}
 	}
-	e->started = now_ms();
+	e->started = smtpio_now();
 	if (e->pid == -1)
-		e->next = now_ms() + 1000;
+		e->next = smtpio_now() + 1000;
 	else
 		log_info("ha: %s started (pid %d)", e->name, (int)e->pid);
 }
@@ -333,7 +325,7 @@ drop_vips(void)
 static void
 engine_exited(struct engine *e, int status)
 {
-	long long up = now_ms() - e->started;
+	long long up = smtpio_now() - e->started;
 
 	log_warn("ha: %s exited (%s %d)", e->name, WIFEXITED(status) ?
 	    "status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
@@ -347,7 +339,7 @@ engine_exited(struct engine *e, int status)
 	}
 	if (up > 60000)
 		e->backoff = 0;
-	e->next = now_ms() + e->backoff;
+	e->next = smtpio_now() + e->backoff;
 	e->backoff = e->backoff == 0 ? 1000 : e->backoff * 2 >
 	    BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
 }
@@ -893,15 +885,15 @@ hanode_tick(void)
 		push_done();
 	}
 	if (ha.keepalived.pid == -1 && ha.keepalived.next != 0 &&
-	    now_ms() >= ha.keepalived.next)
+	    smtpio_now() >= ha.keepalived.next)
 		start_engine(&ha.keepalived);
 	if (ha.conntrackd.pid == -1 && ha.conntrackd.next != 0 &&
-	    now_ms() >= ha.conntrackd.next)
+	    smtpio_now() >= ha.conntrackd.next)
 		start_engine(&ha.conntrackd);
 	if (ha.listen_fd == -1)
 		open_listener();
-	if (ha.hello == -1 && now_ms() >= ha.hello_next) {
-		ha.hello_next = now_ms() + HELLO_MS;
+	if (ha.hello == -1 && smtpio_now() >= ha.hello_next) {
+		ha.hello_next = smtpio_now() + HELLO_MS;
 		ha.hello = ask_in_child(json_pack("{s:s, s:s, s:s}", "op",
 		    "hello", "state", ha_state_name(ha.state), "hash", ha.hash),
 		    PEER_TIMEOUT_MS, "ha-hello.json");

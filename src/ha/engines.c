@@ -44,6 +44,17 @@ own_sync_address(const struct ha_conf *ha, char *buf, size_t len)
 		}
 }
 
+/* Both files begin alike: who wrote them, and the two sync addresses. */
+static void
+prologue(const struct policy *p, const char *name, char own[ADDR_STRLEN],
+    char peer[ADDR_STRLEN], struct strbuf *b)
+{
+	own_sync_address(&p->ha, own, ADDR_STRLEN);
+	addr_format(p->ha.peer.lo, peer, ADDR_STRLEN);
+	strbuf_printf(b, "# %s of an moat HA node, written by moatd from %s: "
+	    "do not edit.\n\n", name, p->file);
+}
+
 void
 ha_keepalived_conf(const struct policy *p, const struct ha_files *f,
     struct strbuf *b)
@@ -53,10 +64,7 @@ ha_keepalived_conf(const struct policy *p, const struct ha_files *f,
 	unsigned id = ha->router_id;
 	size_t i, j;
 
-	own_sync_address(ha, own, sizeof(own));
-	addr_format(ha->peer.lo, peer, sizeof(peer));
-	strbuf_printf(b, "# keepalived.conf of an moat HA node, written by "
-	    "moatd from %s: do not edit.\n\n", p->file);
+	prologue(p, "keepalived.conf", own, peer, b);
 	strbuf_printf(b, "global_defs {\n"
 	    "    router_id moat-%s\n"
 	    "    vrrp_version 3\n"
@@ -134,10 +142,7 @@ ha_conntrackd_conf(const struct policy *p, const struct ha_files *f,
 	bool v6 = ha->peer.family == FAM_V6;
 	size_t i, j;
 
-	own_sync_address(ha, own, sizeof(own));
-	addr_format(ha->peer.lo, peer, sizeof(peer));
-	strbuf_printf(b, "# conntrackd.conf of an moat HA node, written by "
-	    "moatd from %s: do not edit.\n\n", p->file);
+	prologue(p, "conntrackd.conf", own, peer, b);
 	strbuf_printf(b, "Sync {\n"
 	    "\tMode FTFW {\n"
 	    "\t\tResendQueueSize 131072\n"
