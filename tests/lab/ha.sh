@@ -66,6 +66,7 @@ antivirus {
     smtp-local-scanning on
     smtp-other-scanning on
     smtp-relay-to 198.51.100.25:25
+    smtp-max-client-rate 0          # the mail test's one client sends fast
 }
 
 ha {
