@@ -647,9 +647,15 @@ maybe_push(void)
 	{
 		struct policy *p = policy_parse(v[n - 1].file, text, len);
 
-		if (p != NULL && policy_valid(p) && p->ha.present)
-			hanode_configure(p);
+		if (p != NULL && policy_valid(p))
+			hanode_configure(p);	/* no ha block: stops */
 		policy_free(p);
+	}
+	if (!ha.on) {
+		free(text);
+		free(v);
+		strbuf_free(&err);
+		return;
 	}
 	ha.push_seq = v[n - 1].seq;
 	log_info("ha: sending entry %u to the peer %s", ha.push_seq, ha.peer);
@@ -794,10 +800,16 @@ hanode_stop(void)
 		return;
 	stop_engine(&ha.keepalived);
 	stop_engine(&ha.conntrackd);
-	if (ha.hello != -1)
+	if (ha.hello != -1) {
 		kill(ha.hello, SIGKILL);
-	if (ha.push != -1)
+		waitpid(ha.hello, NULL, 0);
+		ha.hello = -1;
+	}
+	if (ha.push != -1) {
 		kill(ha.push, SIGKILL);
+		waitpid(ha.push, NULL, 0);
+		ha.push = -1;
+	}
 	close_listener();
 	if (ha.fifo != -1)
 		close(ha.fifo);

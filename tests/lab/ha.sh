@@ -19,7 +19,8 @@
 #    its ha block), and gwb enforces it once master;
 #  - a config gwb cannot take is refused there and reported on gwa;
 #  - a node whose moatd, keepalived and conntrackd are all killed -9
-#    starts again cleanly (no stale lock, no orphan).
+#    starts again cleanly (no stale lock, no orphan);
+#  - a node whose config loses its ha block leaves the pair.
 LAB=$(cd "$(dirname "$0")/../.." && pwd)/scripts/halab.sh
 . "$(dirname "$0")/lib.sh"
 for t in keepalived conntrackd; do
@@ -298,6 +299,25 @@ else
 fi
 [ "$(pgrep -c -f "$tmp/b/state/ha/keepalived.conf")" -ge 1 ] ||
     fail "no keepalived for gwb"
+
+# A config without the ha block, applied on gwa: gwa leaves the pair
+# (its engines stop, the VIPs go to gwb), and says nothing of a pair.
+sed -i '/^ha {/,/^}/d' "$tmp/a/moat.conf"
+on a "$MOAT" apply -f "$tmp/a/moat.conf" >/dev/null || fail "moat apply on gwa (no ha)"
+wait_state b master 10
+for _ in $(seq 50); do
+	[ -f "$tmp/a/run/ha.json" ] || break
+	sleep 0.1
+done
+if [ ! -f "$tmp/a/run/ha.json" ] &&
+    ! pgrep -f "$tmp/a/state/ha/keepalived.conf" >/dev/null; then
+	echo "ok: gwa without its ha block: out of the pair, gwb master"
+else
+	fail "gwa after a config without ha: $(tail -3 "$tmp/a/moatd.log")"
+fi
+case $(on a "$MOAT" status) in
+*"ha:"*) fail "moat status on gwa still speaks of a pair" ;;
+esac
 
 echo "figures: $(tr '\n' ' ' <"$tmp/figures")"
 kill $pid_a $pid_b 2>/dev/null
