@@ -1,98 +1,219 @@
-/* counters.c: see counters.h.  The kernel's listing is libnftables' JSON
- * (libnftables-json(5)), read with jansson: an array "nftables" of
- * objects, one {"counter": {"family", "table", "name", "packets",
- * "bytes", …}} per counter. */
+/* counters.c: see counters.h.  The counters are dumped over netlink
+ * (libmnl): NFT_MSG_GETOBJ for the counter objects of table inet moat,
+ * one NFT_MSG_NEWOBJ answer each.  A libnftables JSON listing did the
+ * same in 20 ms for a 1,000-rule policy; this takes about one, and the
+ * console's dashboard asks every few seconds. */
 #include "enforce/counters.h"
 
-#include <jansson.h>
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
-#include "enforce/nft.h"
+struct acc {
+	struct counter	*v;
+	size_t		 n, cap;
+	bool		 bad;		/* a malformed answer */
+	bool		 full;		/* out of memory */
+};
 
-int
-counters_parse(const char *text, struct counter **v, size_t *n,
-    struct strbuf *err)
+static int
+obj_attr(const struct nlattr *a, void *data)
 {
-	json_error_t jerr;
-	json_t *root, *items, *item;
-	size_t i, cap = 0;
-	int rc = -1;
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
 
-	*v = NULL;
-	*n = 0;
-	if ((root = json_loads(text, 0, &jerr)) == NULL) {
-		strbuf_printf(err, "nftables listing: %s (line %d)", jerr.text,
-		    jerr.line);
+	if (mnl_attr_type_valid(a, NFTA_OBJ_MAX) < 0)
+		return MNL_CB_OK;	/* newer than us: ignored */
+	switch (type) {
+	case NFTA_OBJ_TABLE:
+	case NFTA_OBJ_NAME:
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case NFTA_OBJ_TYPE:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case NFTA_OBJ_DATA:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+			return MNL_CB_ERROR;
+		break;
+	}
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int
+counter_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, NFTA_COUNTER_MAX) < 0)
+		return MNL_CB_OK;
+	if ((type == NFTA_COUNTER_BYTES || type == NFTA_COUNTER_PACKETS) &&
+	    mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+		return MNL_CB_ERROR;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* One NFT_MSG_NEWOBJ: 1 and k filled when it is a counter of our table,
+ * 0 when it is something else, -1 when it is malformed. */
+static int
+parse_obj(const struct nlmsghdr *nlh, struct counter *k)
+{
+	const struct nlattr *tb[NFTA_OBJ_MAX + 1] = { NULL };
+	const struct nlattr *cb[NFTA_COUNTER_MAX + 1] = { NULL };
+	const struct nfgenmsg *nfg;
+	const char *name;
+
+	/* The kernel's messages are whole and aligned; libmnl reads up to
+	 * the alignment, so a length that is not is not trusted. */
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nfg)) ||
+	    nlh->nlmsg_len % MNL_ALIGNTO != 0)
 		return -1;
-	}
-	if (!json_is_array(items = json_object_get(root, "nftables"))) {
-		strbuf_puts(err, "nftables listing: no \"nftables\" array");
-		goto out;
-	}
-	json_array_foreach(items, i, item) {
-		json_t *c = json_object_get(item, "counter");
-		const char *name, *family, *table;
-		json_int_t packets, bytes;
-		struct counter *k;
+	nfg = mnl_nlmsg_get_payload(nlh);
+	if (mnl_attr_parse(nlh, sizeof(*nfg), obj_attr, tb) < 0)
+		return -1;
+	/* Every object the kernel sends has its table, name and type. */
+	if (tb[NFTA_OBJ_TABLE] == NULL || tb[NFTA_OBJ_NAME] == NULL ||
+	    tb[NFTA_OBJ_TYPE] == NULL)
+		return -1;
+	if (nfg->nfgen_family != NFPROTO_INET ||
+	    strcmp(mnl_attr_get_str(tb[NFTA_OBJ_TABLE]), NFTC_TABLE) != 0 ||
+	    ntohl(mnl_attr_get_u32(tb[NFTA_OBJ_TYPE])) != NFT_OBJECT_COUNTER)
+		return 0;
+	if (tb[NFTA_OBJ_DATA] == NULL ||
+	    mnl_attr_parse_nested(tb[NFTA_OBJ_DATA], counter_attr, cb) < 0 ||
+	    cb[NFTA_COUNTER_BYTES] == NULL || cb[NFTA_COUNTER_PACKETS] == NULL)
+		return -1;
+	name = mnl_attr_get_str(tb[NFTA_OBJ_NAME]);
+	memset(k, 0, sizeof(*k));
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->what = nftc_counter_meaning(name, &k->number);
+	k->packets = be64toh(mnl_attr_get_u64(cb[NFTA_COUNTER_PACKETS]));
+	k->bytes = be64toh(mnl_attr_get_u64(cb[NFTA_COUNTER_BYTES]));
+	return 1;
+}
 
-		if (c == NULL)
-			continue;	/* metainfo */
-		if (json_unpack(c, "{s:s, s:s, s:s, s:I, s:I}", "family",
-		    &family, "table", &table, "name", &name, "packets", &packets,
-		    "bytes", &bytes) != 0 || packets < 0 || bytes < 0) {
-			strbuf_puts(err, "nftables listing: a counter without "
-			    "its name, packets or bytes");
-			goto out;
-		}
-		if (strcmp(family, "inet") != 0 ||
-		    strcmp(table, NFTC_TABLE) != 0)
-			continue;
-		if (*n == cap) {
-			struct counter *nv;
+static int
+on_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct acc *a = data;
+	struct counter k;
+	int r;
 
-			cap = cap ? cap * 2 : 32;
-			if ((nv = realloc(*v, cap * sizeof(**v))) == NULL) {
-				strbuf_puts(err, "out of memory");
-				goto out;
-			}
-			*v = nv;
-		}
-		k = &(*v)[(*n)++];
-		memset(k, 0, sizeof(*k));
-		snprintf(k->name, sizeof(k->name), "%s", name);
-		k->what = nftc_counter_meaning(name, &k->number);
-		k->packets = (uint64_t)packets;
-		k->bytes = (uint64_t)bytes;
+	if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ))
+		return MNL_CB_OK;
+	if ((r = parse_obj(nlh, &k)) == -1) {
+		a->bad = true;
+		return MNL_CB_ERROR;
 	}
-	rc = 0;
-out:
-	json_decref(root);
+	if (r == 0)
+		return MNL_CB_OK;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		struct counter *nv = realloc(a->v, cap * sizeof(*nv));
+
+		if (nv == NULL) {
+			a->full = true;
+			return MNL_CB_ERROR;
+		}
+		a->v = nv;
+		a->cap = cap;
+	}
+	a->v[a->n++] = k;
+	return MNL_CB_OK;
+}
+
+static int
+finish(struct acc *a, int rc, struct counter **v, size_t *n,
+    struct strbuf *err, const char *why)
+{
 	if (rc == -1) {
-		free(*v);
+		strbuf_printf(err, "the kernel's counters: %s", a->full ?
+		    "out of memory" : a->bad ? "a malformed answer" : why);
+		free(a->v);
 		*v = NULL;
 		*n = 0;
+		return -1;
 	}
-	return rc;
+	*v = a->v;
+	*n = a->n;
+	return 0;
+}
+
+int
+counters_parse(const void *buf, size_t len, struct counter **v, size_t *n,
+    struct strbuf *err)
+{
+	struct acc a = { NULL, 0, 0, false, false };
+	int r = mnl_cb_run(buf, len, 0, 0, on_msg, &a);
+
+	return finish(&a, r == MNL_CB_ERROR || a.bad ? -1 : 0, v, n, err,
+	    r == MNL_CB_ERROR ? strerror(errno) : "");
 }
 
 int
 counters_read(struct counter **v, size_t *n, struct strbuf *err)
 {
-	struct strbuf out;
-	int rc = -1;
+	char buf[32768];	/* a dump's batch of answers */
+	struct acc a = { NULL, 0, 0, false, false };
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	unsigned seq = (unsigned)time(NULL), portid;
+	int rc = -1, r = MNL_CB_OK;
+	ssize_t got;
 
 	*v = NULL;
 	*n = 0;
-	strbuf_init(&out, 0);
-	if (nft_list_json("list counters table inet " NFTC_TABLE "\n", &out,
-	    err) == 0) {
-		if (strbuf_failed(&out))
-			strbuf_puts(err, "out of memory");
-		else
-			rc = counters_parse(strbuf_str(&out), v, n, err);
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
+		return finish(&a, -1, v, n, err, strerror(errno));
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = NFPROTO_INET;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	/* The kernel filters the dump: our table, counters only. */
+	mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, NFTC_TABLE);
+	mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	while ((got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		r = mnl_cb_run(buf, (size_t)got, seq, portid, on_msg, &a);
+		if (r <= MNL_CB_STOP)
+			break;
 	}
-	strbuf_free(&out);
-	return rc;
+	if (got >= 0 && r == MNL_CB_STOP)
+		rc = 0;
+	else if (r == MNL_CB_ERROR && errno == ENOENT) {
+		rc = 0;		/* no table: no counters */
+		errno = 0;
+	}
+out:
+	{
+		int saved = errno;
+
+		mnl_socket_close(nl);
+		errno = saved;
+	}
+	return finish(&a, rc, v, n, err, strerror(errno));
 }

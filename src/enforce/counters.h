@@ -18,12 +18,14 @@ struct counter {
 };
 
 /* The counters of table inet moat in the kernel, in the table's order:
- * *v (malloc'd, the caller frees) of *n.  0, or -1 with the reason in err
- * (with no table, the kernel's "No such file or directory"). */
+ * *v (malloc'd, the caller frees) of *n (none without the table).  0, or
+ * -1 with the reason in err. */
 int	 counters_read(struct counter **v, size_t *n, struct strbuf *err);
-/* The counters of table inet moat in a libnftables JSON listing (what
- * counters_read asks the kernel for).  0, or -1 with the reason in err. */
-int	 counters_parse(const char *json, struct counter **v, size_t *n,
-	    struct strbuf *err);
+/* The counters of table inet moat in a buffer of netlink messages (what
+ * the kernel answers counters_read's dump with); other tables' objects
+ * and other messages are left out, a malformed one is an error.  0, or
+ * -1 with the reason in err. */
+int	 counters_parse(const void *buf, size_t len, struct counter **v,
+	    size_t *n, struct strbuf *err);
 
 #endif
