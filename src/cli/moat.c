@@ -862,7 +862,8 @@ cmd_status(void)
 		puts(n > 0 ? "applied: nothing (the table was removed by a "
 		    "rollback)" : "applied: nothing yet");
 	free(v);
-	if (counters_read(&ctr, &nctr, &err) == -1) {
+	if (counters_read(&ctr, &nctr, &err) == -1 ||
+	    (nctr == 0 && p == NULL)) {
 		if (p == NULL)
 			rc = 0;		/* nothing applied, nothing to count */
 		goto out;
