@@ -16,7 +16,7 @@ conf)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o "$out/fuzz_conf" fuzz/fuzz_conf.c \
 		src/base/*.c src/policy/*.c src/analyze/*.c src/output/*.c src/enforce/*.c \
-		-lnftables -ljansson -pthread
+		-lnftables -ljansson -lmnl -lcrypt -pthread
 	"$out/fuzz_conf" -max_total_time="$secs" -max_len=4096 -timeout=5 \
 		-artifact_prefix=fuzz/ -dict=fuzz/conf.dict fuzz/corpus
 	;;
