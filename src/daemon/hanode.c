@@ -52,6 +52,7 @@ static struct {
 	char		 secret[256];
 	unsigned	 priority;
 	char		*text;		/* the config in force */
+	unsigned	 refused_seq;	/* the peer refused this entry */
 	size_t		 len;
 	char		 hash[17];	/* its policy hash (peer.h) */
 	struct engine	 keepalived, conntrackd;
@@ -570,6 +571,8 @@ read_answer(const char *name)
 	return o;
 }
 
+static void maybe_resync(void);
+
 static void
 hello_done(void)
 {
@@ -586,6 +589,7 @@ hello_done(void)
 		    json_string_value(json_object_get(a, "hash")));
 	json_decref(a);
 	write_status();
+	maybe_resync();
 }
 
 static void
@@ -606,11 +610,28 @@ push_done(void)
 		snprintf(ha.push_result, sizeof(ha.push_result), "%s: %s",
 		    status == 422 ? "refused" : "not sent", e != NULL ? e :
 		    "no answer");
+		if (status == 422)
+			ha.refused_seq = ha.push_seq;
 		log_error("ha: the peer did not apply entry %u: %s",
 		    ha.push_seq, ha.push_result);
 	}
 	json_decref(a);
 	write_status();
+}
+
+/* Entry seq's config to the peer, in a child (push_done reads its
+ * answer). */
+static void
+push_entry(unsigned seq, const char *text, size_t len)
+{
+	json_t *req;
+
+	ha.push_seq = seq;
+	log_info("ha: sending entry %u to the peer %s", seq, ha.peer);
+	req = json_pack("{s:s, s:s, s:s, s:s%, s:i}", "op", "push", "state",
+	    ha_state_name(ha.state), "hash", ha.hash, "text", text, len,
+	    "entry", (int)seq);
+	ha.push = ask_in_child(req, PEER_PUSH_TIMEOUT_MS, "ha-push.json");
 }
 
 /* A new entry of our own history (an apply, a confirm, a rollback made
@@ -624,7 +645,6 @@ maybe_push(void)
 	time_t deadline;
 	size_t n = 0, len;
 	char *text;
-	json_t *req;
 
 	if (ha.push != -1 || apply_pending(ha.state_dir, &pseq, &deadline))
 		return;		/* one at a time; a confirm first */
@@ -657,15 +677,44 @@ maybe_push(void)
 		strbuf_free(&err);
 		return;
 	}
-	ha.push_seq = v[n - 1].seq;
-	log_info("ha: sending entry %u to the peer %s", ha.push_seq, ha.peer);
-	req = json_pack("{s:s, s:s, s:s, s:s%, s:i}", "op", "push", "state",
-	    ha_state_name(ha.state), "hash", ha.hash, "text", text, len,
-	    "entry", (int)ha.push_seq);
+	push_entry(v[n - 1].seq, text, len);
 	free(text);
 	free(v);
 	strbuf_free(&err);
-	ha.push = ask_in_child(req, PEER_PUSH_TIMEOUT_MS, "ha-push.json");
+}
+
+/*
+ * The master's config to a backup that runs another policy (it was down
+ * when this one changed, or it started with an older file): the newest
+ * entry, again after each hello until the peer runs it, unless the peer
+ * refused that entry (said once, in moat status).
+ */
+static void
+maybe_resync(void)
+{
+	struct history_entry *v = NULL;
+	struct strbuf err;
+	unsigned pseq;
+	time_t deadline;
+	size_t n = 0, len;
+	char *text;
+
+	if (ha.state != HA_MASTER || strcmp(ha.peer_view.state, "backup") != 0 ||
+	    ha.peer_view.hash[0] == '\0' ||
+	    strcmp(ha.peer_view.hash, ha.hash) == 0 || ha.push != -1 ||
+	    apply_pending(ha.state_dir, &pseq, &deadline))
+		return;
+	strbuf_init(&err, 0);
+	if (apply_history(ha.state_dir, &v, &n, &err) == 0 && n > 0 &&
+	    v[n - 1].seq != ha.refused_seq && (text = apply_config_text(
+	    ha.state_dir, v[n - 1].seq, &len)) != NULL) {
+		log_info("ha: the peer runs another policy (%s, this node %s)",
+		    ha.peer_view.hash, ha.hash);
+		push_entry(v[n - 1].seq, text, len);
+		free(text);
+	}
+	free(v);
+	strbuf_free(&err);
 }
 
 /* ---- what moatd calls -------------------------------------------------- */

@@ -19,7 +19,8 @@
 #    its ha block), and gwb enforces it once master;
 #  - a config gwb cannot take is refused there and reported on gwa;
 #  - a node whose moatd, keepalived and conntrackd are all killed -9
-#    starts again cleanly (no stale lock, no orphan);
+#    starts again cleanly (no stale lock, no orphan), and catches up with
+#    the config the master applied while it was down;
 #  - a node whose config loses its ha block leaves the pair.
 LAB=$(cd "$(dirname "$0")/../.." && pwd)/scripts/halab.sh
 . "$(dirname "$0")/lib.sh"
@@ -289,8 +290,29 @@ ka=$(cat "$tmp/b/state/ha/keepalived.pid")
 ct=$(cat "$tmp/b/state/ha/conntrackd.pid")
 eval "kill -9 \$pid_b $ka $ct"
 sleep 0.5
+# While gwb is down, gwa's config changes (the DMZ gone, a rule more):
+# gwb catches up when it is back, the master sending its newest entry.
+sed -i '/^interface DMZ/d; s/^nat masquerade on WAN/service NINE4 tcp 9004\ndeny on LAN from ANY to ANY service NINE4\nnat masquerade on WAN/' \
+    "$tmp/a/moat.conf"
+on a "$MOAT" apply -f "$tmp/a/moat.conf" >/dev/null || fail "moat apply on gwa (NINE4)"
+for _ in $(seq 100); do	# gwa tried to send it, and could not
+	ha_field a "d.get('push', {}).get('result', '')" | grep -q "not sent" && break
+	sleep 0.1
+done
+ha_field a "d.get('push', {}).get('result', '')" | grep -q "not sent" ||
+    fail "gwa did not say that gwb is not there: $(ha_field a "d.get('push')")"
 start_node b
 wait_state b backup 15
+for _ in $(seq 100); do
+	[ "$(ha_field a "d['same_policy']")" = True ] && break
+	sleep 0.1
+done
+if grep -q 'service NINE4' "$tmp/b/moat.conf" &&
+    [ "$(ha_field b "d['same_policy']")" = True ]; then
+	echo "ok: gwb, back after a crash, caught up with what gwa applied meanwhile"
+else
+	fail "gwb did not catch up: $(grep -h 'ha:' "$tmp/a/moatd.log" | tail -4)"
+fi
 ct2=$(cat "$tmp/b/state/ha/conntrackd.pid" 2>/dev/null)
 if [ -n "$ct2" ] && [ "$ct2" != "$ct" ] && kill -0 "$ct2" 2>/dev/null; then
 	echo "ok: gwb started again after kill -9: conntrackd runs (its stale lock removed), backup"
