@@ -634,53 +634,61 @@ push_entry(unsigned seq, const char *text, size_t len)
 	ha.push = ask_in_child(req, PEER_PUSH_TIMEOUT_MS, "ha-push.json");
 }
 
+/* No push under way and no confirm waiting: a config may go out. */
+static bool
+may_send(void)
+{
+	unsigned seq;
+	time_t deadline;
+
+	return ha.push == -1 && !apply_pending(ha.state_dir, &seq, &deadline);
+}
+
+/* The newest entry of the history: its number and file in *e.  0, or -1
+ * (no history). */
+static int
+newest(struct history_entry *e)
+{
+	struct history_entry *v = NULL;
+	struct strbuf err;
+	size_t n = 0;
+	int rc = -1;
+
+	strbuf_init(&err, 0);
+	if (apply_history(ha.state_dir, &v, &n, &err) == 0 && n > 0) {
+		*e = v[n - 1];
+		rc = 0;
+	}
+	free(v);
+	strbuf_free(&err);
+	return rc;
+}
+
 /* A new entry of our own history (an apply, a confirm, a rollback made
  * here, not one the peer sent): to the peer. */
 static void
 maybe_push(void)
 {
-	struct history_entry *v = NULL;
-	struct strbuf err;
-	unsigned pseq;
-	time_t deadline;
-	size_t n = 0, len;
+	struct history_entry e;
+	struct policy *p;
+	size_t len;
 	char *text;
 
-	if (ha.push != -1 || apply_pending(ha.state_dir, &pseq, &deadline))
-		return;		/* one at a time; a confirm first */
-	strbuf_init(&err, 0);
-	if (apply_history(ha.state_dir, &v, &n, &err) == -1 || n == 0 ||
-	    v[n - 1].seq == ha.seen_seq) {
-		free(v);
-		strbuf_free(&err);
+	if (!may_send() || newest(&e) == -1 || e.seq == ha.seen_seq)
 		return;
-	}
-	ha.seen_seq = v[n - 1].seq;
-	if (v[n - 1].seq == ha.synced_seq || (text = apply_config_text(
-	    ha.state_dir, v[n - 1].seq, &len)) == NULL) {
-		free(v);
-		strbuf_free(&err);
+	ha.seen_seq = e.seq;
+	if (e.seq == ha.synced_seq || (text = apply_config_text(ha.state_dir,
+	    e.seq, &len)) == NULL)
 		return;
-	}
 	/* Applied here by moat apply (moatd heard nothing of it): the
 	 * policy in force is that entry's. */
-	{
-		struct policy *p = policy_parse(v[n - 1].file, text, len);
-
-		if (p != NULL && policy_valid(p))
-			hanode_configure(p);	/* no ha block: stops */
-		policy_free(p);
-	}
-	if (!ha.on) {
-		free(text);
-		free(v);
-		strbuf_free(&err);
-		return;
-	}
-	push_entry(v[n - 1].seq, text, len);
+	p = policy_parse(e.file, text, len);
+	if (p != NULL && policy_valid(p))
+		hanode_configure(p);	/* no ha block: stops */
+	policy_free(p);
+	if (ha.on)
+		push_entry(e.seq, text, len);
 	free(text);
-	free(v);
-	strbuf_free(&err);
 }
 
 /*
@@ -692,29 +700,20 @@ maybe_push(void)
 static void
 maybe_resync(void)
 {
-	struct history_entry *v = NULL;
-	struct strbuf err;
-	unsigned pseq;
-	time_t deadline;
-	size_t n = 0, len;
+	struct history_entry e;
+	size_t len;
 	char *text;
 
 	if (ha.state != HA_MASTER || strcmp(ha.peer_view.state, "backup") != 0 ||
 	    ha.peer_view.hash[0] == '\0' ||
-	    strcmp(ha.peer_view.hash, ha.hash) == 0 || ha.push != -1 ||
-	    apply_pending(ha.state_dir, &pseq, &deadline))
+	    strcmp(ha.peer_view.hash, ha.hash) == 0 || !may_send() ||
+	    newest(&e) == -1 || e.seq == ha.refused_seq ||
+	    (text = apply_config_text(ha.state_dir, e.seq, &len)) == NULL)
 		return;
-	strbuf_init(&err, 0);
-	if (apply_history(ha.state_dir, &v, &n, &err) == 0 && n > 0 &&
-	    v[n - 1].seq != ha.refused_seq && (text = apply_config_text(
-	    ha.state_dir, v[n - 1].seq, &len)) != NULL) {
-		log_info("ha: the peer runs another policy (%s, this node %s)",
-		    ha.peer_view.hash, ha.hash);
-		push_entry(v[n - 1].seq, text, len);
-		free(text);
-	}
-	free(v);
-	strbuf_free(&err);
+	log_info("ha: the peer runs another policy (%s, this node %s)",
+	    ha.peer_view.hash, ha.hash);
+	push_entry(e.seq, text, len);
+	free(text);
 }
 
 /* ---- what moatd calls -------------------------------------------------- */
