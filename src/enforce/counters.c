@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "enforce/nfnl.h"
+
 struct acc {
 	struct counter	*v;
 	size_t		 n, cap;
@@ -172,7 +174,6 @@ counters_read(struct counter **v, size_t *n, struct strbuf *err)
 	struct acc a = { NULL, 0, 0, false, false };
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 	unsigned seq = (unsigned)time(NULL), portid;
 	int rc = -1, r = MNL_CB_OK;
 	ssize_t got;
@@ -184,14 +185,8 @@ counters_read(struct counter **v, size_t *n, struct strbuf *err)
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto out;
 	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = NFPROTO_INET;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
+	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETOBJ, NLM_F_DUMP,
+	    NFPROTO_INET, 0, seq);
 	/* The kernel filters the dump: our table, counters only. */
 	mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, NFTC_TABLE);
 	mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "enforce/nfnl.h"
+
 struct gen_answer {
 	uint32_t	gen;
 	int		found;
@@ -40,7 +42,6 @@ nfgen_read(uint32_t *gen)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 	struct gen_answer g = { 0, 0 };
 	unsigned seq = (unsigned)time(NULL), portid;
 	ssize_t n;
@@ -51,14 +52,8 @@ nfgen_read(uint32_t *gen)
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto out;
 	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	memset(nfg, 0, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
+	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETGEN, NLM_F_ACK,
+	    AF_UNSPEC, 0, seq);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
 	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {

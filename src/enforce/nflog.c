@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "enforce/nfnl.h"
+
 #define NFLOG_BUF	(256 * 1024)	/* one read: a kernel batch */
 #define NFLOG_RCVBUF	(8 * 1024 * 1024)
 
@@ -29,17 +31,8 @@ struct nflog {
 static struct nlmsghdr *
 config_msg(char *buf, uint16_t group, uint8_t family, unsigned seq)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfg;
-
-	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = family;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = htons(group);
-	return nlh;
+	return nfnl_request(buf, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, NLM_F_ACK,
+	    family, group, seq);
 }
 
 /* Send a config message and wait for its acknowledgement. */

@@ -1,0 +1,32 @@
+/* nfnl.h: the head of a request to the kernel's netfilter netlink
+ * (nfnetlink: nf_tables, NFLOG), as nflog.c, nfgen.c and counters.c send
+ * them. */
+#ifndef MOAT_NFNL_H
+#define MOAT_NFNL_H
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdint.h>
+
+/* Put a request's headers at buf: message msg of subsystem subsys, with
+ * flags (NLM_F_REQUEST added), for family, res_id (host order), seq.
+ * Attributes go after it with mnl_attr_put*. */
+static inline struct nlmsghdr *
+nfnl_request(char *buf, uint8_t subsys, uint8_t msg, uint16_t flags,
+    uint8_t family, uint16_t res_id, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (uint16_t)((subsys << 8) | msg);
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(res_id);
+	return nlh;
+}
+
+#endif
