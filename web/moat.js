@@ -9,6 +9,17 @@ const $ = (sel) => document.querySelector(sel);
 
 function text(el, s) { el.textContent = s; return el; }
 
+// A cell with one button: its text, its name for screen readers, its act.
+function actionCell(row, label, name, fn) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.setAttribute("aria-label", name);
+  b.addEventListener("click", fn);
+  cell(row, "").appendChild(b);
+  return b;
+}
+
 function cell(row, s) {
   const td = document.createElement("td");
   td.textContent = s === null || s === undefined ? "" : String(s);
@@ -338,15 +349,11 @@ async function loadHistory() {
     const tr = document.createElement("tr");
     cell(tr, e.entry); cell(tr, new Date(e.time * 1000).toLocaleString());
     cell(tr, e.what); cell(tr, e.hash);
-    const b = document.createElement("button");
-    b.textContent = "Restore";
-    b.setAttribute("aria-label", "Restore entry " + e.entry);
-    b.addEventListener("click", async () => {
+    actionCell(tr, "Restore", "Restore entry " + e.entry, async () => {
       const x = await api("POST", "rollback", { entry: e.entry });
       window.alert(x.status === 200 ? x.data.message : x.data.error);
       loadHistory();
     });
-    cell(tr, "").appendChild(b);
     body.appendChild(tr);
   }
   const au = $("#audit tbody");
@@ -386,11 +393,7 @@ async function loadObjects() {
     const tr = document.createElement("tr");
     cell(tr, o.name);
     cell(tr, o.members.map(address).join(", "));
-    const b = document.createElement("button");
-    b.textContent = "Delete";
-    b.setAttribute("aria-label", "Delete object " + o.name);
-    b.addEventListener("click", () => deleteNamed("objects", o.name, "#object-result"));
-    cell(tr, "").appendChild(b);
+    actionCell(tr, "Delete", "Delete object " + o.name, () => deleteNamed("objects", o.name, "#object-result"));
     ob.appendChild(tr);
   }
   const sb = $("#services-table tbody");
@@ -399,11 +402,7 @@ async function loadObjects() {
     const tr = document.createElement("tr");
     cell(tr, x.name);
     cell(tr, x.entries.map(entryText).join("; "));
-    const b = document.createElement("button");
-    b.textContent = "Delete";
-    b.setAttribute("aria-label", "Delete service " + x.name);
-    b.addEventListener("click", () => deleteNamed("services", x.name, "#service-result"));
-    cell(tr, "").appendChild(b);
+    actionCell(tr, "Delete", "Delete service " + x.name, () => deleteNamed("services", x.name, "#service-result"));
     sb.appendChild(tr);
   }
 }
@@ -475,11 +474,7 @@ async function loadInterfaces() {
       loadInterfaces();
     });
     cell(tr, "").appendChild(m);
-    const b = document.createElement("button");
-    b.textContent = "Delete";
-    b.setAttribute("aria-label", "Delete interface " + i.name);
-    b.addEventListener("click", () => deleteNamed("interfaces", i.name, "#iface-result"));
-    cell(tr, "").appendChild(b);
+    actionCell(tr, "Delete", "Delete interface " + i.name, () => deleteNamed("interfaces", i.name, "#iface-result"));
     body.appendChild(tr);
   }
   loadForwards();
@@ -492,16 +487,12 @@ function loadForwards() {
     const tr = document.createElement("tr");
     cell(tr, f.number); cell(tr, f.interface);
     cell(tr, f.services.names.join(", ")); cell(tr, f.to.map(address).join(", "));
-    const b = document.createElement("button");
-    b.textContent = "Delete";
-    b.setAttribute("aria-label", "Delete port forward " + f.number);
-    b.addEventListener("click", async () => {
+    actionCell(tr, "Delete", "Delete port forward " + f.number, async () => {
       if (!window.confirm("Delete port forward " + f.number + "?")) return;
       said(await api("DELETE", "forwards/" + f.number, {}, { "If-Match": hash }), "#forward-result");
       banner();
       loadInterfaces();
     });
-    cell(tr, "").appendChild(b);
     body.appendChild(tr);
   }
   const sel = $("#forward-form select[name=interface]");

@@ -1522,12 +1522,43 @@ op_diff(const struct control_env *env, json_t *req, struct strbuf *out)
 	answer(out, 200, o);
 }
 
+/* The requests that put or delete one named thing: which, and which way. */
+static bool
+named_op(const char *op, enum named *kind, bool *del)
+{
+	static const struct {
+		const char	*op;
+		enum named	 kind;
+		bool		 del;
+	} ops[] = {
+		{ "object-put", NAMED_OBJECT, false },
+		{ "object-delete", NAMED_OBJECT, true },
+		{ "service-put", NAMED_SERVICE, false },
+		{ "service-delete", NAMED_SERVICE, true },
+		{ "interface-put", NAMED_INTERFACE, false },
+		{ "interface-delete", NAMED_INTERFACE, true },
+		{ "nat-put", NAMED_NAT, false },
+		{ "nat-delete", NAMED_NAT, true },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(op, ops[i].op) == 0) {
+			*kind = ops[i].kind;
+			*del = ops[i].del;
+			return true;
+		}
+	return false;
+}
+
 void
 control_handle(const struct control_env *env, const char *req, size_t len,
     struct strbuf *out)
 {
 	json_t *r = json_loadb(req, len, 0, NULL);
 	const char *op = r != NULL ? str(r, "op") : NULL;
+	enum named kind;
+	bool del;
 
 	if (op == NULL)
 		error(out, 400, "not a request");
@@ -1570,20 +1601,11 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 		op_log(env, MAILLOG_FILE, out);
 	else if (strcmp(op, "antivirus") == 0)
 		op_antivirus(env, r, out);
-	else if (strcmp(op, "object-put") == 0 || strcmp(op, "object-delete") ==
-	    0)
-		op_named(env, r, NAMED_OBJECT, op[7] == 'd', out);
-	else if (strcmp(op, "service-put") == 0 ||
-	    strcmp(op, "service-delete") == 0)
-		op_named(env, r, NAMED_SERVICE, op[8] == 'd', out);
-	else if (strcmp(op, "interface-put") == 0 ||
-	    strcmp(op, "interface-delete") == 0)
-		op_named(env, r, NAMED_INTERFACE, op[10] == 'd', out);
+	else if (named_op(op, &kind, &del))
+		op_named(env, r, kind, del, out);
 	else if (strcmp(op, "forward-add") == 0 || strcmp(op, "forward-put") ==
 	    0 || strcmp(op, "forward-delete") == 0)
 		op_forward(env, r, op, out);
-	else if (strcmp(op, "nat-put") == 0 || strcmp(op, "nat-delete") == 0)
-		op_named(env, r, NAMED_NAT, op[4] == 'd', out);
 	else if (strcmp(op, "diff") == 0)
 		op_diff(env, r, out);
 	else if (strncmp(op, "rules-", 6) == 0 && (strcmp(op + 6, "add") == 0 ||

@@ -90,7 +90,9 @@ write_file(const char *path, const char *text, size_t len, mode_t mode)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) ==
 	    -1)
 		return -1;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) == -1) {
+	/* No fsync: ha.json is rewritten every 2 s, and the engines'
+	 * files are written again from the config at every start. */
+	if (write(fd, text, len) != (ssize_t)len) {
 		close(fd);
 		unlink(tmp);
 		return -1;

@@ -269,29 +269,47 @@ peer_answer(int fd, const char *secret, const char *nonce, json_t *ans)
 	return send_signed(fd, secret, nonce, ans);
 }
 
+/*
+ * A shallow copy of p to print with some parts of its interfaces changed:
+ * copy->ifaces points to copies of p's (in *ifs and *one, freed by the
+ * caller).  0, or -1 out of memory.
+ */
+static int
+print_copy(const struct policy *p, struct policy *copy, struct iface ***ifs,
+    struct iface **one)
+{
+	size_t i;
+
+	*copy = *p;
+	*ifs = calloc(p->niface + 1, sizeof(**ifs));
+	*one = calloc(p->niface + 1, sizeof(**one));
+	if (*ifs == NULL || *one == NULL) {
+		free(*ifs);
+		free(*one);
+		return -1;
+	}
+	for (i = 0; i < p->niface; i++) {
+		(*one)[i] = *p->ifaces[i];
+		(*ifs)[i] = &(*one)[i];
+	}
+	copy->ifaces = *ifs;
+	return 0;
+}
+
 uint64_t
 peer_policy_hash(const struct policy *p)
 {
-	struct policy copy = *p;
+	struct policy copy;
 	struct iface **ifs, *one;
 	struct strbuf b;
 	uint64_t h;
 	size_t i;
 
-	/* A shallow copy with no addresses and no ha block, printed. */
-	ifs = calloc(p->niface + 1, sizeof(*ifs));
-	one = calloc(p->niface + 1, sizeof(*one));
-	if (ifs == NULL || one == NULL) {
-		free(ifs);
-		free(one);
+	/* Printed without the addresses and the ha block. */
+	if (print_copy(p, &copy, &ifs, &one) == -1)
 		return 0;
-	}
-	for (i = 0; i < p->niface; i++) {
-		one[i] = *p->ifaces[i];
+	for (i = 0; i < p->niface; i++)
 		one[i].naddr = 0;
-		ifs[i] = &one[i];
-	}
-	copy.ifaces = ifs;
 	memset(&copy.ha, 0, sizeof(copy.ha));
 	strbuf_init(&b, 0);
 	printer_policy(&copy, &b);
@@ -306,16 +324,12 @@ int
 peer_rebase(const struct policy *theirs, const struct policy *ours,
     struct strbuf *out, struct strbuf *err)
 {
-	struct policy copy = *theirs;
+	struct policy copy;
 	struct iface **ifs, *one;
 	size_t i;
 	int rc = 0;
 
-	ifs = calloc(theirs->niface + 1, sizeof(*ifs));
-	one = calloc(theirs->niface + 1, sizeof(*one));
-	if (ifs == NULL || one == NULL) {
-		free(ifs);
-		free(one);
+	if (print_copy(theirs, &copy, &ifs, &one) == -1) {
 		strbuf_puts(err, "out of memory");
 		return -1;
 	}
@@ -323,8 +337,6 @@ peer_rebase(const struct policy *theirs, const struct policy *ours,
 		const struct iface *mine = policy_iface(ours,
 		    theirs->ifaces[i]->name);
 
-		one[i] = *theirs->ifaces[i];
-		ifs[i] = &one[i];
 		if (mine == NULL) {
 			strbuf_printf(err, "interface %s is new: declare it "
 			    "on this node first (its address here)",
@@ -338,7 +350,6 @@ peer_rebase(const struct policy *theirs, const struct policy *ours,
 		one[i].device = mine->device;
 	}
 	if (rc == 0) {
-		copy.ifaces = ifs;
 		copy.ha = ours->ha;
 		printer_policy(&copy, out);
 	}

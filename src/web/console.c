@@ -346,10 +346,12 @@ forward(struct MHD_Connection *c, const struct request *rq, const char *op,
 	return ask(c, req);
 }
 
-/* A change to the rules: the body, the rule's number, If-Match. */
+/* A change to the saved config: the body, If-Match (428 without it), and
+ * what it acts on: rule or forward n (0: none), a named object, service,
+ * interface or NAT (NULL: none). */
 static enum MHD_Result
-edit_rules(struct MHD_Connection *c, const struct request *rq, const char *op,
-    long n, const struct session *s)
+edit(struct MHD_Connection *c, const struct request *rq, const char *op,
+    long n, const char *name, const struct session *s)
 {
 	const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "If-Match");
@@ -367,6 +369,8 @@ edit_rules(struct MHD_Connection *c, const struct request *rq, const char *op,
 	json_object_set_new(req, "if_match", json_string(m));
 	if (n > 0)
 		json_object_set_new(req, "n", json_integer(n));
+	if (name != NULL)
+		json_object_set_new(req, "name", json_string(name));
 	return ask(c, req);
 }
 
@@ -397,30 +401,14 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 	}
 	if (strcmp(path, "config") == 0 && get)
 		return forward(c, rq, "get-config", s);
-	if (strcmp(path, "config") == 0 && put) {
-		const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    "If-Match");
-		json_t *req = body_object(rq);
-
-		if (req == NULL)
-			return send_error(c, 400, "the body is not a JSON "
-			    "object");
-		if (m == NULL) {
-			json_decref(req);
-			return send_error(c, 428, "If-Match: the hash the "
-			    "change is based on");
-		}
-		json_object_set_new(req, "op", json_string("save"));
-		json_object_set_new(req, "user", json_string(s->user));
-		json_object_set_new(req, "if_match", json_string(m));
-		return ask(c, req);
-	}
+	if (strcmp(path, "config") == 0 && put)
+		return edit(c, rq, "save", 0, NULL, s);
 	if (strcmp(path, "check") == 0 && post)
 		return forward(c, rq, "check", s);
 	if (strcmp(path, "rules") == 0 && post)
-		return edit_rules(c, rq, "rules-add", 0, s);
+		return edit(c, rq, "rules-add", 0, NULL, s);
 	if (strcmp(path, "forwards") == 0 && post)
-		return edit_rules(c, rq, "forward-add", 0, s);
+		return edit(c, rq, "forward-add", 0, NULL, s);
 	if (strncmp(path, "forwards/", 9) == 0) {
 		char *end;
 		long n = strtol(path + 9, &end, 10);
@@ -428,13 +416,13 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		if (end == path + 9 || *end != '\0' || n < 1 || n > 1000000)
 			return send_error(c, 404, "no such port forward");
 		if (put)
-			return edit_rules(c, rq, "forward-put", n, s);
+			return edit(c, rq, "forward-put", n, NULL, s);
 		if (strcmp(method, "DELETE") == 0)
-			return edit_rules(c, rq, "forward-delete", n, s);
+			return edit(c, rq, "forward-delete", n, NULL, s);
 		return send_error(c, 404, "no such API");
 	}
 	if (strcmp(path, "antivirus") == 0 && put)
-		return edit_rules(c, rq, "antivirus", 0, s);
+		return edit(c, rq, "antivirus", 0, NULL, s);
 	if (strncmp(path, "objects/", 8) == 0 || strncmp(path, "services/", 9) ==
 	    0 || strncmp(path, "interfaces/", 11) == 0 ||
 	    strncmp(path, "nat/", 4) == 0) {
@@ -446,9 +434,6 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		const char *name;
 		char op[32];
 		bool del = strcmp(method, "DELETE") == 0;
-		json_t *req;
-		const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    "If-Match");
 
 		for (k = 0; strncmp(path, kinds[k][0], strlen(kinds[k][0]));
 		    k++)
@@ -458,19 +443,7 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		    "put");
 		if ((!put && !del) || *name == '\0' || strchr(name, '/'))
 			return send_error(c, 404, "no such API");
-		if ((req = body_object(rq)) == NULL)
-			return send_error(c, 400, "the body is not a JSON "
-			    "object");
-		if (m == NULL) {
-			json_decref(req);
-			return send_error(c, 428, "If-Match: the hash the "
-			    "change is based on");
-		}
-		json_object_set_new(req, "op", json_string(op));
-		json_object_set_new(req, "name", json_string(name));
-		json_object_set_new(req, "user", json_string(s->user));
-		json_object_set_new(req, "if_match", json_string(m));
-		return ask(c, req);
+		return edit(c, rq, op, 0, name, s);
 	}
 	if (strcmp(path, "diff") == 0 && get) {
 		const char *f = MHD_lookup_connection_value(c,
@@ -493,11 +466,11 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		if (end == path + 6 || n < 1 || n > 10000000)
 			return send_error(c, 404, "no such rule");
 		if (*end == '\0' && put)
-			return edit_rules(c, rq, "rules-put", n, s);
+			return edit(c, rq, "rules-put", n, NULL, s);
 		if (*end == '\0' && strcmp(method, "DELETE") == 0)
-			return edit_rules(c, rq, "rules-delete", n, s);
+			return edit(c, rq, "rules-delete", n, NULL, s);
 		if (strcmp(end, "/move") == 0 && post)
-			return edit_rules(c, rq, "rules-move", n, s);
+			return edit(c, rq, "rules-move", n, NULL, s);
 		return send_error(c, 404, "no such API");
 	}
 	if (strcmp(path, "policy") == 0 && get)
