@@ -5,9 +5,12 @@
 #   wan  servers 198.51.100.25-28, 2001:db8:51::25-28   (device wan0)
 # Usage: lab.sh up | down | exec NS CMD... | status
 # MOAT_LAB prefixes the namespace names (default "moat-"), so that tests
-# running side by side each have their own lab.
+# running side by side each have their own lab.  MOAT_LAB_LANDEV names the
+# gateway's LAN device (default gwl0; the differential test uses the VLAN
+# style name gwl0.100, a veth here: these kernels have no 8021q module).
 set -eu
 p=${MOAT_LAB:-moat-}
+gwl=${MOAT_LAB_LANDEV:-gwl0}
 
 up() {
 	down 2>/dev/null || true
@@ -19,7 +22,7 @@ up() {
 		ip netns exec "$p$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
 		ip netns exec "$p$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
 	done
-	ip -n "${p}lan" link add lan0 type veth peer name gwl0 netns "${p}gw"
+	ip -n "${p}lan" link add lan0 type veth peer name "$gwl" netns "${p}gw"
 	ip -n "${p}wan" link add wan0 type veth peer name gww0 netns "${p}gw"
 	for i in 10 11 12 13; do
 		ip -n "${p}lan" addr add "192.168.50.$i/24" dev lan0
@@ -29,11 +32,11 @@ up() {
 		ip -n "${p}wan" addr add "198.51.100.$i/24" dev wan0
 		ip -n "${p}wan" addr add "2001:db8:51::$i/64" dev wan0 nodad
 	done
-	ip -n "${p}gw" addr add 192.168.50.1/24 dev gwl0
-	ip -n "${p}gw" addr add 2001:db8:50::1/64 dev gwl0 nodad
+	ip -n "${p}gw" addr add 192.168.50.1/24 dev "$gwl"
+	ip -n "${p}gw" addr add 2001:db8:50::1/64 dev "$gwl" nodad
 	ip -n "${p}gw" addr add 198.51.100.1/24 dev gww0
 	ip -n "${p}gw" addr add 2001:db8:51::1/64 dev gww0 nodad
-	for l in "lan lan0" "wan wan0" "gw gwl0" "gw gww0"; do
+	for l in "lan lan0" "wan wan0" "gw $gwl" "gw gww0"; do
 		set -- $l
 		ip -n "$p$1" link set "$2" up
 	done
@@ -41,7 +44,7 @@ up() {
 	# solicitation of a new veth is answered only a second later, which
 	# would slow every test's first packet.  The gateway still resolves
 	# its hosts itself, through moat's rules.
-	for l in "lan gwl0 192.168.50.1 2001:db8:50::1 lan0" \
+	for l in "lan $gwl 192.168.50.1 2001:db8:50::1 lan0" \
 	    "wan gww0 198.51.100.1 2001:db8:51::1 wan0"; do
 		set -- $l
 		mac=$(ip -n "${p}gw" -br link show "$2" | awk '{print $3}')

@@ -186,4 +186,33 @@ if [ $? != 2 ] || [ "$(wc -l <"$tmp/err")" != 2 ] ||
 fi
 expect_err 2 "no command 'frob'" -- help frob
 
+# Issue 22: an IPv6 network never matches IPv4 traffic (::/0 is not ANY).
+cat >"$tmp/v6.conf" <<'EOF6'
+interface LAN device eth1 address 192.168.1.1/24 address 2001:db8:1::1/64
+interface WAN device eth0.100 address 198.51.100.1/24
+deny on LAN from ::/0 to ::/0 comment "block IPv6"
+deny on LAN from ::/1 to 198.51.100.0/24
+EOF6
+V="-f $tmp/v6.conf"
+expect 0 'accept by the default of interface LAN (v6.conf:1): no rule matches' \
+	-- test $V --in LAN --src 192.168.1.10 --dst 198.51.100.25 --proto tcp --dport 443
+expect 1 'deny by rule 1 (v6.conf:3): deny on LAN from ::/0 to ::/0  # block IPv6' \
+	-- test $V --in LAN --src 2001:db8:1::10 --dst 2001:db8:2::1 --proto tcp --dport 443
+expect_err 2 "IPv4-mapped address" -- test $V --in LAN --src ::ffff:192.168.1.10 --dst 198.51.100.25 --proto tcp --dport 443
+printf 'LAN 192.168.1.10 198.51.100.25 tcp 443\nLAN 2001:db8:1::10 2001:db8:2::1 tcp 443\nLAN 192.168.1.10 198.51.100.25 udp 53\n' >"$tmp/v6flows"
+"$moat" test $V --batch "$tmp/v6flows" --json >"$tmp/v6got" 2>"$tmp/err"
+python3 - "$tmp/v6got" <<'PY' || { echo "FAIL: --batch over ::/0"; failed=1; }
+import json, sys
+v = [json.loads(l) for l in open(sys.argv[1])]
+assert [x["verdict"] for x in v] == ["accept", "deny", "accept"], v
+assert v[1]["rule"] == 1 and v[0]["rule"] is None and v[2]["rule"] is None, v
+PY
+"$moat" check --offline $V >"$tmp/out" 2>&1
+grep -q "rule 2 can never match: its source is IPv6 only and its destination IPv4 only" "$tmp/out" ||
+	{ echo "FAIL: lint does not say rule 2 mixes families"; cat "$tmp/out"; failed=1; }
+"$moat" show --nft $V | grep -q 'meta nfproto ipv6 counter name "rule_1" drop' ||
+	{ echo "FAIL: ::/0 is not compiled to IPv6 only"; failed=1; }
+"$moat" show --nft $V | grep -q '"eth0.100" : jump zone_WAN' ||
+	{ echo "FAIL: the VLAN device is not in the dispatch"; failed=1; }
+
 exit $failed

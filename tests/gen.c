@@ -30,8 +30,19 @@ chance(struct rng *r, int percent)
 static void
 dense_addr(struct rng *r, int family, struct strbuf *b)
 {
+	static const char *const edge4[] = { "0.0.0.0/0", "0.0.0.0/1",
+	    "128.0.0.0/1" };
+	static const char *const edge6[] = { "::/0", "::/1", "8000::/1",
+	    "::/64", "::fffe:0:0/95", "::-2001:db8::8" };
 	int k = (int)rng_below(r, 10);
 
+	/* Networks at the edges of the families (base/addr.h): an IPv6 one
+	 * never holds an IPv4 address, whatever its numbers. */
+	if (chance(r, 6)) {
+		strbuf_puts(b, family == 4 ? edge4[rng_below(r, 3)] :
+		    edge6[rng_below(r, 6)]);
+		return;
+	}
 	/* One family per rule keeps most generated rules valid. */
 	if (family == 4 && k >= 6 && k <= 8)
 		k -= 6;
@@ -333,6 +344,10 @@ gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 			addr_expr(r, o, o->nobjects, broad, family, b);
 		}
 		if (!broad || !chance(r, 10)) {
+			/* Now and then a destination of the other family: a
+			 * rule that never matches (lint says so). */
+			if (!o->v4_only && chance(r, 4))
+				family = 10 - family;
 			strbuf_puts(b, " to ");
 			addr_expr(r, o, o->nobjects, broad, family, b);
 		}
@@ -392,6 +407,11 @@ pool_addr(struct rng *r, bool v4)
 		return V4_BASE | (chance(r, 70) ? 0x0a000000u +
 		    (unsigned)rng_below(r, 40) : 0xc0a80100u +
 		    (unsigned)rng_below(r, 20));
+	/* Some IPv6 addresses in ::/64 and in 8000::/1, around the edges. */
+	if (chance(r, 10))
+		return 2 + (unsigned)rng_below(r, 20);
+	if (chance(r, 10))
+		return (u128)0xfd00u << 112 | (unsigned)rng_below(r, 20);
 	return v6base | (unsigned)rng_below(r, 20);
 }
 

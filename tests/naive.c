@@ -95,7 +95,8 @@ match_expr(const struct policy *p, const struct addr_expr *x, u128 a)
 			m = in_prefix(a, e->lit.lo, e->lit.plen,
 			    e->lit.family == FAM_V4);
 		else
-			m = e->lit.lo <= a && a <= e->lit.hi;
+			m = is_v4(a) == (e->lit.family == FAM_V4) &&
+			    e->lit.lo <= a && a <= e->lit.hi;
 	}
 	return x->exclude ? !m : m;
 }

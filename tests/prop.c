@@ -215,8 +215,12 @@ boundaries(const struct policy *p, int k, u128 *out, size_t max)
 				out[n++] = s->v[j].hi + 1;
 		}
 	}
-	assert_true(n + 2 <= max);
+	assert_true(n + 4 <= max);
 	out[n++] = 0;
+	if (k < 2) {	/* an elementary interval is of one family */
+		out[n++] = V4_BASE;
+		out[n++] = V4_LAST + 1;
+	}
 	for (i = 1; i < n; i++)	/* insertion sort, then unique */
 		for (j = i; j > 0 && out[j - 1] > out[j]; j--) {
 			u128 t = out[j];
@@ -239,7 +243,8 @@ covers_rule(const struct rule *c, const struct rule *r)
 	    iset_subset(r->svc.set, c->svc.set);
 }
 
-/* Brute force: is there a point of rule r's box that r decides? */
+/* Brute force: is there a point of rule r's box that r decides (its two
+ * addresses of one family)? */
 static bool
 oracle_live(const struct policy *p, const struct rule *r, u128 *reps[3],
     size_t nreps[3])
@@ -250,7 +255,10 @@ oracle_live(const struct policy *p, const struct rule *r, u128 *reps[3],
 		if (!iset_contains(r->src.set, reps[0][a]))
 			continue;
 		for (b = 0; b < nreps[1]; b++) {
-			if (!iset_contains(r->dst.set, reps[1][b]))
+			/* A packet's two addresses are of one family. */
+			if (!iset_contains(r->dst.set, reps[1][b]) ||
+			    addr_family_of(reps[1][b]) !=
+			    addr_family_of(reps[0][a]))
 				continue;
 			for (c = 0; c < nreps[2]; c++) {
 				struct flow f = { r->iface, reps[0][a],

@@ -512,6 +512,55 @@ cover_dims(struct cover *cv, unsigned mask, int depth, const size_t *idx,
 	return ok;
 }
 
+/*
+ * The parts of r that packets can match, one a family: its IPv4 sources
+ * to its IPv4 destinations, and the same in IPv6 (never a source of one
+ * family to a destination of the other).  Returns how many (0 to 2).
+ */
+static int
+family_parts(struct lint *L, struct rule *r, struct rule part[2])
+{
+	static const u128 v4[2] = { V4_BASE, V4_LAST };
+	struct iset s4, s6;
+	int n = 0, f;
+
+	s4 = iset_range(L->a, v4[0], v4[1]);
+	s6 = iset_complement(L->a, s4, 0, U128_MAX);
+	for (f = 0; f < 2; f++) {
+		struct iset fam = f == 0 ? s4 : s6;
+		struct iset src = iset_inter(L->a, r->src.set, fam);
+		struct iset dst = iset_inter(L->a, r->dst.set, fam);
+
+		if (iset_empty(src) || iset_empty(dst))
+			continue;
+		part[n] = *r;
+		part[n].src.set = src;
+		part[n++].dst.set = dst;
+	}
+	return n;
+}
+
+/* Whether the candidates of cv cover the part p of its rule: one alone
+ * (the common case), or several together. */
+static bool
+part_covered(struct cover *cv, struct rule *p, const size_t *idx)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < cv->nc; i++)
+		if (covers(cv->c[i], p)) {
+			cv->used[i] = true;
+			return true;
+		}
+	if (cv->nc == 0)
+		return false;
+	cv->r = p;
+	for (k = 0; k < 3; k++)
+		cv->vol[k] = volume(*rule_dim(p, k));
+	return cover_dims(cv, 7, 0, idx, cv->nc);
+}
+
 static void
 check_rule(struct lint *L, struct group *g, size_t self)
 {
@@ -519,8 +568,9 @@ check_rule(struct lint *L, struct group *g, size_t self)
 	struct arena_mark mark = arena_save(L->a);
 	struct finding f = { .n = 1 };
 	struct cover cv = { .a = L->a, .r = r };
+	struct rule part[2];
 	size_t i, best = 0, *idx, counts[3];
-	int k;
+	int k, np;
 
 	L->st->rules++;
 	L->self = self;
@@ -562,26 +612,21 @@ check_rule(struct lint *L, struct group *g, size_t self)
 	for (i = 0; i < cv.nc; i++)
 		idx[i] = i;
 
-	/* Most dead rules are covered by one earlier rule. */
-	for (i = 0; i < cv.nc; i++)
-		if (covers(cv.c[i], r)) {
-			cv.used[i] = true;
-			f.n = 0;
-			break;
-		}
-	if (f.n != 0 && cv.nc > 0) {
+	if (cv.nc > 0) {
 		cv.pos[0] = arena_array(L->a, cv.nc + 1, sizeof(size_t));
 		cv.pos[1] = arena_array(L->a, cv.nc + 1, sizeof(size_t));
 		cv.cvol = arena_array(L->a, cv.nc * 3, sizeof(long double));
-		for (k = 0; k < 3; k++) {
-			cv.vol[k] = volume(*rule_dim(r, k));
+		for (k = 0; k < 3; k++)
 			for (i = 0; i < cv.nc; i++)
 				cv.cvol[i * 3 + (size_t)k] =
 				    volume(*rule_dim(cv.c[i], k));
-		}
-		if (cover_dims(&cv, 7, 0, idx, cv.nc))
-			f.n = 0;
 	}
+	/* Dead when each family's part of it is covered: a packet's two
+	 * addresses are of one family. */
+	np = family_parts(L, r, part);
+	for (k = 0, f.n = 0; k < np && f.n == 0; k++)
+		if (!part_covered(&cv, &part[k], idx))
+			f.n = 1;
 	if (cv.gave_up)
 		f.n = (size_t)-1;
 	for (i = 0; i < cv.nc && f.n == 0; i++) {
@@ -633,6 +678,7 @@ empty_side(struct lint *L, const struct rule *r)
 	const struct addr_expr *x = iset_empty(r->src.set) ? &r->src :
 	    iset_empty(r->dst.set) ? &r->dst : NULL;
 	const struct iface *ifc;
+	enum addr_family fs, fd;
 
 	if (x != NULL && (ifc = addressless(x)) != NULL)
 		return arena_printf(L->a, "its %s matches no address: "
@@ -645,6 +691,13 @@ empty_side(struct lint *L, const struct rule *r)
 		return "its destination matches no address";
 	if (iset_empty(r->svc.set))
 		return "its services match nothing";
+	fs = addr_set_families(r->src.set);
+	fd = addr_set_families(r->dst.set);
+	if ((fs & fd) == 0)
+		return arena_printf(L->a, "its source is %s and its "
+		    "destination %s: a packet has one family",
+		    fs == FAM_V4 ? "IPv4 only" : "IPv6 only",
+		    fd == FAM_V4 ? "IPv4 only" : "IPv6 only");
 	return NULL;
 }
 

@@ -30,6 +30,37 @@ addr_set_families(struct iset s)
 	return f;
 }
 
+size_t
+addr_span(u128 lo, u128 hi, enum addr_family fam, struct ival out[2])
+{
+	size_t n = 0;
+
+	if (lo > hi)
+		return 0;
+	if (fam != FAM_V6) {
+		out[0].lo = lo;
+		out[0].hi = hi;
+		return 1;
+	}
+	if (lo < V4_BASE) {
+		out[n].lo = lo;
+		out[n++].hi = hi < V4_BASE ? hi : V4_BASE - 1;
+	}
+	if (hi > V4_LAST) {
+		out[n].lo = lo > V4_LAST ? lo : V4_LAST + 1;
+		out[n++].hi = hi;
+	}
+	return n;
+}
+
+struct iset
+addr_lit_set(struct arena *a, const struct addr_lit *lit)
+{
+	struct ival v[2];
+
+	return iset_from(a, v, addr_span(lit->lo, lit->hi, lit->family, v));
+}
+
 int
 addr_parse(const char *s, u128 *out, enum addr_family *fam, char *err,
     size_t errlen)
@@ -55,8 +86,13 @@ addr_parse(const char *s, u128 *out, enum addr_family *fam, char *err,
 	for (i = 0; i < 16; i++)
 		v = v << 8 | b[i];
 	if (addr_family_of(v) == FAM_V4) {
-		snprintf(err, errlen, "IPv4-mapped address '%s': write the "
-		    "IPv4 address itself", s);
+		struct in_addr m = { htonl((uint32_t)v) };
+		char v4[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &m, v4, sizeof(v4));
+		snprintf(err, errlen, "'%s' is an IPv4-mapped address "
+		    "(::ffff:0:0/96), which no IPv6 packet carries: write the "
+		    "IPv4 address %s to match IPv4", s, v4);
 		return -1;
 	}
 	*out = v;

@@ -1,7 +1,11 @@
 /* addr.h: IPv4 and IPv6 literals as numbers in one 128-bit space.
  *
- * An IPv4 address a is the IPv6 address ::ffff:a (RFC 4291 2.5.5.2), so a
- * set of addresses of both families is one interval set.
+ * An IPv4 address a is the number of the IPv6 address ::ffff:a (RFC 4291
+ * 2.5.5.2), so a set of addresses of both families is one interval set.
+ * That block is IPv4's alone: an IPv6 literal never covers it (::/0 is
+ * every IPv6 address, not every address), and the IPv4-mapped literal
+ * ::ffff:a.b.c.d is refused (Linux drops IPv6 packets from such an
+ * address; write the IPv4 address).  doc/design/sets.md says more.
  */
 #ifndef MOAT_ADDR_H
 #define MOAT_ADDR_H
@@ -49,6 +53,14 @@ int	 addr_parse(const char *s, u128 *out, enum addr_family *fam,
  */
 int	 addr_parse_lit(const char *s, bool host_bits, struct addr_lit *out,
 	    char *err, size_t errlen, char *hint, size_t hintlen);
+/*
+ * The addresses lo..hi of family fam as intervals: an IPv6 span that
+ * crosses the IPv4 block is the two pieces around it.  Returns how many
+ * (0 to 2) were written to out.
+ */
+size_t	 addr_span(u128 lo, u128 hi, enum addr_family fam, struct ival out[2]);
+/* The set of addresses a literal covers (addr_span of it). */
+struct iset addr_lit_set(struct arena *a, const struct addr_lit *lit);
 /* Write an address in its family's usual form. */
 void	 addr_format(u128 a, char *buf, size_t len);
 /* A socket address as "HOST:PORT", "[IPv6]:PORT" (IPv4-mapped IPv6 as

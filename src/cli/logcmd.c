@@ -20,6 +20,7 @@ struct filter {
 	int		 rule;		/* 0: any; -1: defaults only */
 	bool		 src_set, dst_set;
 	u128		 src_lo, src_hi, dst_lo, dst_hi;
+	enum addr_family src_fam, dst_fam;	/* of the network asked */
 	time_t		 since;
 	bool		 json;
 	unsigned long	 shown;
@@ -34,8 +35,10 @@ on_int(int sig)
 	stop = 1;
 }
 
+/* An address, network or range and its family: an IPv6 one never takes an
+ * IPv4 record (base/addr.h). */
 static int
-parse_range(const char *s, u128 *lo, u128 *hi)
+parse_range(const char *s, u128 *lo, u128 *hi, enum addr_family *fam)
 {
 	struct addr_lit lit;
 	char err[200], hint[100];
@@ -48,6 +51,7 @@ parse_range(const char *s, u128 *lo, u128 *hi)
 	}
 	*lo = lit.lo;
 	*hi = lit.hi;
+	*fam = lit.family;
 	return 0;
 }
 
@@ -97,8 +101,10 @@ show(void *arg, const char *line)
 	if (fwlog_parse(line, &r) == -1)
 		return;		/* not a record: skipped, never fatal */
 	if ((f->rule > 0 && r.rule != f->rule) || (f->rule < 0 && r.rule > 0) ||
-	    (f->src_set && (r.src < f->src_lo || r.src > f->src_hi)) ||
-	    (f->dst_set && (r.dst < f->dst_lo || r.dst > f->dst_hi)) ||
+	    (f->src_set && (r.src < f->src_lo || r.src > f->src_hi ||
+	    addr_family_of(r.src) != f->src_fam)) ||
+	    (f->dst_set && (r.dst < f->dst_lo || r.dst > f->dst_hi ||
+	    addr_family_of(r.dst) != f->dst_fam)) ||
 	    r.when.tv_sec < f->since)
 		return;
 	f->shown++;
@@ -255,12 +261,14 @@ cmd_log(int argc, char **argv)
 			}
 			break;
 		case 's':
-			if (parse_range(optarg, &f.src_lo, &f.src_hi) == -1)
+			if (parse_range(optarg, &f.src_lo, &f.src_hi,
+			    &f.src_fam) == -1)
 				return 2;
 			f.src_set = true;
 			break;
 		case 'd':
-			if (parse_range(optarg, &f.dst_lo, &f.dst_hi) == -1)
+			if (parse_range(optarg, &f.dst_lo, &f.dst_hi,
+			    &f.dst_fam) == -1)
 				return 2;
 			f.dst_set = true;
 			break;

@@ -70,11 +70,23 @@ put_shared_set(struct nftc *c, struct strbuf *b, const char *type,
 	strbuf_printf(b, "@%s", name);
 }
 
-/* The part of s in family f. */
+/*
+ * The part of s in family f, as the kernel is to match it.  An IPv6 part
+ * that runs up to the IPv4 block on both sides (::/0, ::/1, ::/64) gets
+ * the block back, so it is written as the prefix the admin wrote:
+ * IPv6 packets with an IPv4-mapped address are none moat reasons about
+ * (Linux drops those from one, RFC 4291 2.5.5.2), and IPv4 packets never
+ * meet an ip6 match.
+ */
 static struct iset
 fam_part(struct nftc *c, struct iset s, enum addr_family f)
 {
-	return iset_inter(&c->a, s, c->full[f]);
+	struct iset part = iset_inter(&c->a, s, c->full[f]);
+
+	if (f == FAM_V6 && iset_contains(part, V4_BASE - 1) &&
+	    iset_contains(part, V4_LAST + 1))
+		part = iset_union(&c->a, part, c->full[FAM_V4]);
+	return part;
 }
 
 /* nft names allow letters, digits and '_'.  '-' becomes "_d" and '_'

@@ -297,8 +297,8 @@ printer_policy(const struct policy *p, struct strbuf *b)
 		const struct iface *ifc = p->ifaces[i];
 		enum action def = policy_iface_default(ifc);
 
-		strbuf_printf(b, "interface %s device %s", ifc->name,
-		    ifc->device);
+		strbuf_printf(b, "interface %s device ", ifc->name);
+		print_word(b, ifc->device);
 		for (j = 0; j < ifc->naddr; j++) {
 			addr_lit_format(&ifc->addrs[j].lit, buf, sizeof(buf));
 			strbuf_printf(b, " address %s", buf);

@@ -108,6 +108,36 @@ valid_name(const char *s)
 	return true;
 }
 
+/*
+ * Why Linux (dev_valid_name) or nft refuses a device name, or NULL when
+ * it is one: any bytes up to 15 but '/', ':' and white space, and not
+ * "." or "..".  nft cannot quote a '"', so moat refuses it too.
+ */
+static const char *
+device_name_fault(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0)
+		return "it is empty";
+	if (len > 15)
+		return "Linux allows at most 15 bytes";
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return "Linux refuses '.' and '..'";
+	for (; *s != '\0'; s++) {
+		if (*s == '/')
+			return "Linux refuses '/' in device names";
+		if (*s == ':')
+			return "Linux refuses ':' in device names (an alias "
+			    "such as eth0:1 is an address of eth0)";
+		if (isspace((unsigned char)*s))
+			return "Linux refuses white space in device names";
+		if (*s == '"')
+			return "nft cannot quote a '\"' in a device name";
+	}
+	return NULL;
+}
+
 /* Take a NAME token into the arena; what says what the name is for. */
 static char *
 take_name(struct parser *ps, const char *what)
@@ -475,6 +505,7 @@ parse_interface(struct parser *ps)
 	struct policy *p = ps->p;
 	struct iface *ifc = arena_alloc(&p->arena, sizeof(*ifc));
 	char name[80], err[160], hint[100];
+	const char *why;
 	bool missing = false;
 	size_t i;
 
@@ -493,12 +524,11 @@ parse_interface(struct parser *ps)
 
 		if (is_kw(ps, "device")) {
 			next(ps);
-			if (ps->tok.type != T_WORD)
+			if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
 				return expected(ps, "a device name");
-			if (ps->tok.len > 15 || !valid_name(ps->tok.text)) {
+			if ((why = device_name_fault(ps->tok.text)) != NULL) {
 				diag_error(&p->diags, ps->tok.loc, "'%s' is not a "
-				    "valid device name (at most 15 letters, "
-				    "digits, '_' or '-')", ps->tok.text);
+				    "valid device name: %s", ps->tok.text, why);
 				return -1;
 			}
 			if (ifc->device != NULL) {

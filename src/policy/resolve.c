@@ -114,7 +114,7 @@ static int resolve_object(struct resolver *rs, struct object *o,
 static struct iset
 lit_set(struct resolver *rs, const struct addr_lit *lit)
 {
-	return iset_range(rs->a, lit->lo, lit->hi);
+	return addr_lit_set(rs->a, lit);
 }
 
 /* The set of an expression; -1 on an error (reported). */
@@ -130,9 +130,14 @@ resolve_expr(struct resolver *rs, struct addr_expr *x)
 		struct addr_elem *e = &x->v[i];
 
 		if (e->kind == AE_LIT) {
-			ARENA_PUSH(rs->a, parts, n, cap);
-			parts[n - 1].lo = e->lit.lo;
-			parts[n - 1].hi = e->lit.hi;
+			struct ival v[2];
+			size_t k, m = addr_span(e->lit.lo, e->lit.hi,
+			    e->lit.family, v);
+
+			for (k = 0; k < m; k++) {
+				ARENA_PUSH(rs->a, parts, n, cap);
+				parts[n - 1] = v[k];
+			}
 			continue;
 		}
 		e->obj = policy_object(rs->p, e->name);
@@ -190,20 +195,21 @@ iface_sets(struct resolver *rs, struct iface *ifc)
 	size_t i, n;
 
 	const struct ha_conf *ha = &rs->p->ha;
-	size_t nh;
+	size_t nh, nn;
 
 	if (ifc->dynamic)
 		bind_dynamic(rs, ifc);
 	n = ifc->dynamic ? ifc->nbound : ifc->naddr;
 	hosts = arena_array(rs->a, n + ha->nvip + 1, sizeof(*hosts));
-	nets = arena_array(rs->a, n + 1, sizeof(*nets));
-	for (i = 0; i < n; i++) {
+	nets = arena_array(rs->a, 2 * n + 1, sizeof(*nets));
+	for (i = 0, nn = 0; i < n; i++) {
 		const struct addr_lit *l = ifc->dynamic ? &ifc->bound[i] :
 		    &ifc->addrs[i].lit;
+		u128 lo, hi;
 
 		hosts[i].lo = hosts[i].hi = l->lo;
-		addr_network(l->lo, l->family, l->plen, &nets[i].lo,
-		    &nets[i].hi);
+		addr_network(l->lo, l->family, l->plen, &lo, &hi);
+		nn += addr_span(lo, hi, l->family, nets + nn);
 	}
 	/* In an HA pair XIP holds the interface's VIPs too (the relay and
 	 * the console listen there); they lie in its networks (checked). */
@@ -219,7 +225,7 @@ iface_sets(struct resolver *rs, struct iface *ifc)
 		ifc->ip_obj->state = 2;
 	}
 	if (ifc->net_obj != NULL) {
-		ifc->net_obj->set = iset_from(rs->a, nets, n);
+		ifc->net_obj->set = iset_from(rs->a, nets, nn);
 		ifc->net_obj->dynamic = ifc->dynamic;
 		ifc->net_obj->state = 2;
 	}
@@ -373,13 +379,9 @@ resolve_rule(struct resolver *rs, struct rule *r)
 	 * the families of a dynamic address are known only when it is. */
 	if (fs == FAM_NONE || fd == FAM_NONE || policy_rule_dynamic(r))
 		return;
-	if ((fs & fd) == 0) {
-		diag_error(&rs->p->diags, r->dst.loc, "rule %d mixes address "
-		    "families: the source is %s, the destination %s, so it "
-		    "could never match", r->number, family_words(fs),
-		    family_words(fd));
+	/* Sides only in different families: lint says it never matches. */
+	if ((fs & fd) == 0)
 		return;
-	}
 	if ((fs & fd & (enum addr_family)fsvc) == 0)
 		diag_error(&rs->p->diags, r->svc.v[0].loc, "rule %d mixes "
 		    "address families: its services exist in %s, its "
@@ -456,6 +458,24 @@ lit_network(const struct addr_lit *l, u128 *lo, u128 *hi)
 	addr_network(l->lo, l->family, l->plen, lo, hi);
 }
 
+/* keepalived reads '#' and '!' as comments and braces and quotes as its
+ * own: a device of the pair's may hold none of them. */
+static void
+ha_device(struct resolver *rs, const struct iface *ifc, struct loc loc)
+{
+	const char *c;
+
+	for (c = ifc->device; *c != '\0'; c++)
+		if (strchr("#!{}\"\\", *c) != NULL ||
+		    (unsigned char)*c >= 0x7f) {
+			diag_error(&rs->p->diags, loc, "device %s of interface "
+			    "%s cannot be named in keepalived's configuration "
+			    "(no '#', '!', braces, quotes, backslashes or "
+			    "bytes beyond ASCII)", ifc->device, ifc->name);
+			return;
+		}
+}
+
 /* The sync interface: a fixed address, the peer on its network. */
 static void
 resolve_ha_sync(struct resolver *rs)
@@ -474,6 +494,7 @@ resolve_ha_sync(struct resolver *rs)
 	if ((ha->sync = bind_iface(rs, ha->sync_ifname, ha->sync_loc)) ==
 	    NULL)
 		return;
+	ha_device(rs, ha->sync, ha->sync_loc);
 	if (ha->sync->dynamic || ha->sync->naddr == 0) {
 		diag_error(&p->diags, ha->sync_loc, "the sync interface %s "
 		    "needs a fixed address", ha->sync->name);
@@ -488,7 +509,8 @@ resolve_ha_sync(struct resolver *rs)
 		if (ha->peer.lo == ha->sync->addrs[i].lit.lo)
 			diag_error(&p->diags, ha->peer_loc, "the peer is this "
 			    "node's own address on %s", ha->sync->name);
-		on_net |= ha->peer.lo >= lo && ha->peer.lo <= hi;
+		on_net |= ha->peer.family == ha->sync->addrs[i].lit.family &&
+		    ha->peer.lo >= lo && ha->peer.lo <= hi;
 	}
 	if (!on_net) {
 		addr_lit_format(&ha->sync->addrs[0].lit, buf, sizeof(buf));
@@ -513,6 +535,7 @@ resolve_ha_vip(struct resolver *rs, size_t i)
 
 	if ((v->iface = bind_iface(rs, v->ifname, v->if_loc)) == NULL)
 		return;
+	ha_device(rs, v->iface, v->if_loc);
 	if (v->iface == ha->sync) {
 		diag_error(&p->diags, v->if_loc, "a vip on the sync interface: "
 		    "the sync link is the nodes' own");

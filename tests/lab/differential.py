@@ -218,7 +218,15 @@ def main():
                                     want.startswith("default_")):
                 rec = log.record(src, dst, sport)
                 logged += 1
-                if named(rec) == want:
+                # The record names the device the packet came in on,
+                # VLAN-style names included.
+                landev = os.environ.get("MOAT_LAB_LANDEV", "gwl0")
+                dev_ok = rec is None or rec.get("in_device") == \
+                    (landev if side == "lan" else "gww0")
+                if not dev_ok:
+                    print(f"policy {i}: {side} {src} -> {dst}: the firewall "
+                          f"log names device {rec.get('in_device')}")
+                if named(rec) == want and dev_ok:
                     log_agree += 1
                 else:
                     print(f"policy {i} ({d}/policy.conf): {side} {src} -> "

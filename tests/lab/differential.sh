@@ -2,6 +2,9 @@
 # The differential test: random policies and flows tried for real in the
 # lab; the kernel's deciding rule must equal moat test's for every flow.
 # MOAT_DIFF_POLICIES and MOAT_DIFF_FLOWS scale it (default 50 x 40).
+# The LAN side is a device with a VLAN-style name (scripts/lab.sh): its
+# rules, counters and log records must work under that name.
+export MOAT_LAB_LANDEV=gwl0.100
 . "$(dirname "$0")/lib.sh"
 labgen=$2
 # A third argument, moatd: every rule logs, and the firewall log's record

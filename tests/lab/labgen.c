@@ -7,7 +7,9 @@
  * and COUNTER the named counter of table inet moat that decides it.
  * The policies aim at the corners where a compiler differs from the model:
  * IPv4 and IPv6 mixed, excludes of one-family sets, ranges, lists, nested
- * objects, multi-protocol services, disabled rules, defaults, forwards.
+ * objects, multi-protocol services, disabled rules, defaults, forwards,
+ * networks at the families' edges (::/0, ::/1, 0.0.0.0/0) and rules whose
+ * sides are of different families (they never match).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,10 +46,20 @@ elem(struct rng *r, int fam, int nobj, struct strbuf *b)
 {
 	static const char *const builtins[] = { "ANY", "LANIP", "LANNET",
 	    "WANIP", "WANNET" };
+	/* Networks at the edges of the families: an IPv6 one must never
+	 * take IPv4 traffic, nor an IPv4 one IPv6 traffic. */
+	static const char *const edge4[] = { "0.0.0.0/0", "0.0.0.0/1",
+	    "128.0.0.0/1" };
+	static const char *const edge6[] = { "::/0", "::/1", "8000::/1",
+	    "::/64" };
 	int k = (int)rng_below(r, 12);
 
 	if (fam == 0)
 		fam = chance(r, 60) ? 4 : 6;
+	if (chance(r, 8)) {
+		strbuf_puts(b, fam == 4 ? pick(r, edge4, 3) : pick(r, edge6, 4));
+		return;
+	}
 	if (k < 2 && nobj > 0) {
 		strbuf_printf(b, "O%d", (int)rng_below(r, (uint64_t)nobj));
 		return;
@@ -112,13 +124,16 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 	static const char *const defs[] = { "", " default accept",
 	    " default deny", " default reject" };
 	int i, nobj = (int)rng_below(r, 5), nrules = 3 + (int)rng_below(r, 10);
+	/* The lab's LAN device (scripts/lab.sh), perhaps a VLAN-style name. */
+	const char *landev = getenv("MOAT_LAB_LANDEV") != NULL ?
+	    getenv("MOAT_LAB_LANDEV") : "gwl0";
 
 	/* Large policies make the compiler dispatch zones by source. */
 	if (large)
 		nrules = 40 + (int)rng_below(r, 40);
 
-	strbuf_printf(b, "interface LAN device gwl0 address 192.168.50.1/24 "
-	    "address 2001:db8:50::1/64%s%s\n", defs[rng_below(r, 4)],
+	strbuf_printf(b, "interface LAN device %s address 192.168.50.1/24 "
+	    "address 2001:db8:50::1/64%s%s\n", landev, defs[rng_below(r, 4)],
 	    logged ? " log-default on" : "");
 	strbuf_printf(b, "interface WAN device gww0 address 198.51.100.1/24 "
 	    "address 2001:db8:51::1/64%s%s\n", defs[rng_below(r, 4)],
