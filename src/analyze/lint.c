@@ -51,6 +51,7 @@ struct lint {
 	u128			 hlo[3], hhi[3];	/* hull of the rule */
 	u128			 qlo, qhi;		/* interval queried */
 	bool			 lockout_noted;	/* said once, not per rule */
+	struct iset		 family[2];	/* every IPv4, every IPv6 address */
 };
 
 static struct iset *
@@ -520,14 +521,17 @@ cover_dims(struct cover *cv, unsigned mask, int depth, const size_t *idx,
 static int
 family_parts(struct lint *L, struct rule *r, struct rule part[2])
 {
-	static const u128 v4[2] = { V4_BASE, V4_LAST };
-	struct iset s4, s6;
+	enum addr_family fs = addr_set_families(r->src.set);
+	enum addr_family fd = addr_set_families(r->dst.set);
 	int n = 0, f;
 
-	s4 = iset_range(L->a, v4[0], v4[1]);
-	s6 = iset_complement(L->a, s4, 0, U128_MAX);
+	/* Most rules: both sides in one family, the same. */
+	if ((fs == FAM_V4 || fs == FAM_V6) && fs == fd) {
+		part[0] = *r;
+		return 1;
+	}
 	for (f = 0; f < 2; f++) {
-		struct iset fam = f == 0 ? s4 : s6;
+		struct iset fam = L->family[f];
 		struct iset src = iset_inter(L->a, r->src.set, fam);
 		struct iset dst = iset_inter(L->a, r->dst.set, fam);
 
@@ -543,9 +547,9 @@ family_parts(struct lint *L, struct rule *r, struct rule part[2])
 /* Whether the candidates of cv cover the part p of its rule: one alone
  * (the common case), or several together. */
 static bool
-part_covered(struct cover *cv, struct rule *p, const size_t *idx)
+part_covered(struct cover *cv, struct rule *p, size_t *idx)
 {
-	size_t i;
+	size_t i, n = 0;
 	int k;
 
 	for (i = 0; i < cv->nc; i++)
@@ -553,12 +557,27 @@ part_covered(struct cover *cv, struct rule *p, const size_t *idx)
 			cv->used[i] = true;
 			return true;
 		}
-	if (cv->nc == 0)
+	if (cv->cvol == NULL && cv->nc > 0) {	/* once a rule, if needed */
+		cv->pos[0] = arena_array(cv->a, cv->nc + 1, sizeof(size_t));
+		cv->pos[1] = arena_array(cv->a, cv->nc + 1, sizeof(size_t));
+		cv->cvol = arena_array(cv->a, cv->nc * 3, sizeof(long double));
+		for (k = 0; k < 3; k++)
+			for (i = 0; i < cv->nc; i++)
+				cv->cvol[i * 3 + (size_t)k] =
+				    volume(*rule_dim(cv->c[i], k));
+	}
+	/* Only the candidates that meet this part: a rule's IPv6 part
+	 * is often met by few of the rules that meet the whole. */
+	for (i = 0; i < cv->nc; i++)
+		if (iset_overlaps(p->src.set, cv->c[i]->src.set) &&
+		    iset_overlaps(p->dst.set, cv->c[i]->dst.set))
+			idx[n++] = i;
+	if (n == 0)
 		return false;
 	cv->r = p;
 	for (k = 0; k < 3; k++)
 		cv->vol[k] = volume(*rule_dim(p, k));
-	return cover_dims(cv, 7, 0, idx, cv->nc);
+	return cover_dims(cv, 7, 0, idx, n);
 }
 
 static void
@@ -609,18 +628,7 @@ check_rule(struct lint *L, struct group *g, size_t self)
 		cv.c[cv.nc++] = lock;
 	for (i = 0; i < L->nfound; i++)
 		cv.c[cv.nc++] = g->rules[L->found[i]];
-	for (i = 0; i < cv.nc; i++)
-		idx[i] = i;
 
-	if (cv.nc > 0) {
-		cv.pos[0] = arena_array(L->a, cv.nc + 1, sizeof(size_t));
-		cv.pos[1] = arena_array(L->a, cv.nc + 1, sizeof(size_t));
-		cv.cvol = arena_array(L->a, cv.nc * 3, sizeof(long double));
-		for (k = 0; k < 3; k++)
-			for (i = 0; i < cv.nc; i++)
-				cv.cvol[i * 3 + (size_t)k] =
-				    volume(*rule_dim(cv.c[i], k));
-	}
 	/* Dead when each family's part of it is covered: a packet's two
 	 * addresses are of one family. */
 	np = family_parts(L, r, part);
@@ -812,6 +820,8 @@ lint_run(void *arg)
 
 	lint_settings(L);
 	lint_dynamic(L);
+	L->family[0] = iset_range(L->a, V4_BASE, V4_LAST);
+	L->family[1] = iset_complement(L->a, L->family[0], 0, U128_MAX);
 	groups = arena_array(L->a, p->niface + 1, sizeof(*groups));
 	L->found = arena_array(L->a, p->nrule + 1, sizeof(*L->found));
 	L->seen = arena_array(L->a, p->nrule + 1, sizeof(*L->seen));
