@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/addr.h"
+#include "base/utf8.h"
 #include "enforce/nftc.h"
 #include "output/json.h"
 
@@ -199,14 +200,13 @@ fwlog_annotate(struct fwlog_rec *r, const struct policy *p, const char *file)
 	const char *base = strrchr(file, '/');
 	size_t i;
 
-	snprintf(r->file, sizeof(r->file), "%s", base != NULL ? base + 1 :
-	    file);
+	utf8_copy(r->file, sizeof(r->file), base != NULL ? base + 1 : file);
 	snprintf(r->in, sizeof(r->in), "%s", zone_of(p, r->in_dev));
 	snprintf(r->out, sizeof(r->out), "%s", zone_of(p, r->out_dev));
 	for (i = 0; r->rule > 0 && i < p->nrule; i++)
 		if (p->rules[i]->number == r->rule) {
 			r->line = p->rules[i]->loc.line;
-			snprintf(r->comment, sizeof(r->comment), "%s",
+			utf8_copy(r->comment, sizeof(r->comment),
 			    p->rules[i]->comment != NULL ?
 			    p->rules[i]->comment : "");
 			return;

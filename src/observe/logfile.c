@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/utf8.h"
+
 #define RETRY_SECS	2	/* after a failure: the disk is not asked
 				   again for this long */
 
@@ -26,8 +28,11 @@ logfile_init(struct logfile *lf, const char *dir, const char *name,
 static void
 failed(struct logfile *lf, const char *what)
 {
-	snprintf(lf->error, sizeof(lf->error), "%.160s: %s: %s", lf->path,
-	    what, strerror(errno));
+	char path[161];
+
+	utf8_copy(path, sizeof(path), lf->path);
+	snprintf(lf->error, sizeof(lf->error), "%s: %s: %s", path, what,
+	    strerror(errno));
 	lf->retry = time(NULL) + RETRY_SECS;
 	if (lf->fd != -1)
 		close(lf->fd);
