@@ -157,7 +157,6 @@ grep -q "give --in" "$tmp/err" || { echo "FAIL: conntrack line without --in"; fa
 "$moat" show $A | "$moat" show -f - >"$tmp/again" && "$moat" show $A | cmp -s - "$tmp/again" ||
 	{ echo "FAIL: show of show differs"; failed=1; }
 
-if [ $failed = 0 ]; then echo "cli: all cases pass"; fi
 # The README's tour of the Gateway Anti-Virus, on its example file
 "$moat" test -f "$ex/av.conf" --in LAN --src 192.168.50.10 --dst 198.51.100.25 \
     --service SMTP >"$tmp/av" 2>&1
@@ -215,4 +214,29 @@ grep -q "rule 2 can never match: its source is IPv6 only and its destination IPv
 "$moat" show --nft $V | grep -q '"eth0.100" : jump zone_WAN' ||
 	{ echo "FAIL: the VLAN device is not in the dispatch"; failed=1; }
 
+# moat status, as text and --json, from one collection (observe/status.c).
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	MOAT_STATE_DIR="$tmp/st" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		"$1" apply -f "$2/seed-a.conf" >/dev/null 2>&1 &&
+		"$1" status >"$3/status.txt" && "$1" status --json >"$3/status.json"
+	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: status in a namespace"; failed=1; }
+	python3 - "$tmp/status.txt" "$tmp/status.json" <<'PY' || { echo "FAIL: moat status --json"; failed=1; }
+import json, re, sys
+text = open(sys.argv[1]).read()
+st = json.load(open(sys.argv[2]))
+m = re.search(r"applied: history entry (\d+), .*hash ([0-9a-f]{16})", text)
+assert m and st["applied"]["entry"] == int(m.group(1)), (text, st)
+assert st["applied"]["hash"] == m.group(2) and st["applied"]["drift"] == "none", st
+names = [c["name"] for c in st["counters"]]
+assert names == re.findall(r"^(\S+) +\d+ +\d+", text, re.M), (names, text)
+assert "rule_2" in names and st["pending"] is None and st["ha"] is None, st
+PY
+	MOAT_STATE_DIR="$tmp/st2" "$moat" status --json | python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+assert st["applied"] is None and st["counters"] == [], st
+' || { echo "FAIL: status --json with nothing applied"; failed=1; }
+fi
+
+if [ $failed = 0 ]; then echo "cli: all cases pass"; fi
 exit $failed

@@ -27,6 +27,7 @@
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
 #include "observe/metrics.h"
+#include "observe/status.h"
 #include "output/json.h"
 #include "output/printer.h"
 #include "policy/load.h"
@@ -68,8 +69,9 @@ static const struct command_help {
 	  "restore the ruleset that was active before the current one" },
 	{ "history", "moat history",
 	  "the applied configs, with time and hash" },
-	{ "status", "moat status",
-	  "what is applied, and per-rule packet and byte counters" },
+	{ "status", "moat status [--json]",
+	  "what is applied, and per-rule packet and byte counters,\n"
+	  "the firewall log, the Gateway Anti-Virus and the HA pair" },
 	{ "probe", "moat probe [--from IP] [--timeout SECONDS] HOST [PORT]",
 	  "the telnet test, for real: connected / refused / timed out,\n"
 	  "and the banner; exit 0, 1, 3 (2: usage or error)" },
@@ -631,108 +633,6 @@ cmd_history(void)
 	return 0;
 }
 
-static void
-print_counts(const char *what, const struct mail_counts *c)
-{
-	printf("  %-12s %llu messages: %llu clean, %llu virus, %llu not "
-	    "scanned (engine), %llu too big, %llu temporary failures; %llu "
-	    "bytes\n", what, (unsigned long long)(c ? c->messages : 0),
-	    (unsigned long long)(c ? c->clean : 0),
-	    (unsigned long long)(c ? c->virus : 0),
-	    (unsigned long long)(c ? c->scan_failures : 0),
-	    (unsigned long long)(c ? c->size_rejects : 0),
-	    (unsigned long long)(c ? c->tempfail : 0),
-	    (unsigned long long)(c ? c->bytes : 0));
-}
-
-/* An HA pair: this node's state, the peer's, whether both run the same
- * policy, the last config sent (moatd keeps them: daemon/hanode.c). */
-static void
-status_ha(void)
-{
-	char path[4096], when[32];
-	json_t *o, *peer, *push;
-	const char *pstate, *phash, *hash, *err;
-	time_t since, seen, now = time(NULL);
-	struct tm tm;
-
-	snprintf(path, sizeof(path), "%s/" HA_STATUS_FILE, logfile_run_dir());
-	if ((o = json_load_file(path, 0, NULL)) == NULL)
-		return;
-	peer = json_object_get(o, "peer");
-	since = (time_t)json_integer_value(json_object_get(o, "since"));
-	strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&since, &tm));
-	printf("ha: this node (%s, priority %lld) is %s, since %s\n",
-	    json_string_value(json_object_get(o, "address")),
-	    json_integer_value(json_object_get(o, "priority")),
-	    json_string_value(json_object_get(o, "state")), when);
-	pstate = json_string_value(json_object_get(peer, "state"));
-	phash = json_string_value(json_object_get(peer, "hash"));
-	hash = json_string_value(json_object_get(o, "hash"));
-	err = json_string_value(json_object_get(peer, "error"));
-	seen = (time_t)json_integer_value(json_object_get(peer, "seen"));
-	if (seen == 0)
-		printf("ha: peer %s not heard yet%s%s\n",
-		    json_string_value(json_object_get(peer, "address")),
-		    err != NULL && *err ? ": " : "", err != NULL ? err : "");
-	else
-		printf("ha: peer %s is %s, heard %lld s ago%s%s\n",
-		    json_string_value(json_object_get(peer, "address")),
-		    pstate != NULL && *pstate ? pstate : "silent",
-		    (long long)(now - seen), err != NULL && *err ?
-		    "; since then: " : "", err != NULL ? err : "");
-	if (phash != NULL && *phash && hash != NULL)
-		printf(strcmp(phash, hash) == 0 ? "ha: the two run the same "
-		    "policy (%s)\n" : "ha: the two run different policies "
-		    "(this node %s, the peer %s)\n", hash, phash);
-	if ((push = json_object_get(o, "push")) != NULL) {
-		time_t t = (time_t)json_integer_value(json_object_get(push,
-		    "time"));
-
-		strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&t, &tm));
-		printf("ha: entry %lld sent to the peer at %s: %s\n",
-		    json_integer_value(json_object_get(push, "entry")), when,
-		    json_string_value(json_object_get(push, "result")));
-	}
-	json_decref(o);
-}
-
-/* The Gateway Anti-Virus: its engine and figures (moatd keeps them). */
-static void
-status_antivirus(void)
-{
-	struct mailstats m;
-	char hour[16], day[16], when[32];
-	time_t t;
-	struct tm tm;
-
-	if (mailstats_load(apply_state_dir(), &m) == -1 || m.updated == 0)
-		return;
-	printf("antivirus: %s", m.engine[0] ? m.engine : "no engine");
-	if (m.signatures > 0)
-		printf(", %u signatures", m.signatures);
-	if (m.db_version > 0) {
-		t = (time_t)m.db_time;
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
-		    localtime_r(&t, &tm));
-		printf(", database version %u of %s", m.db_version, when);
-	}
-	if (m.engine_error[0] != '\0')
-		printf(" (%s)", m.engine_error);
-	printf("; %u open sessions\n", m.sessions);
-	mailstats_keys((long long)time(NULL), hour, day);
-	t = (time_t)m.started;
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t,
-	    &tm));
-	printf("  since moatd started (%s):\n", when);
-	print_counts("", &m.since_start);
-	print_counts("today:", mailstats_period(&m, true, day));
-	print_counts("in total:", &m.total);
-	if (m.last_virus_time[0] != '\0')
-		printf("  last virus: %s at %s, from %s\n", m.last_virus_sig,
-		    m.last_virus_time, m.last_virus_client);
-}
-
 /* One line from standard input; on a terminal, asked without echo. */
 static int
 read_password(const char *prompt, char *buf, size_t len)
@@ -792,105 +692,45 @@ cmd_passwd(int argc, char **argv)
 	return 0;
 }
 
-/* The firewall log's figures, as moatd's logger last wrote them. */
-static void
-status_fwlog(void)
-{
-	struct fwlog_stats st;
-	long long age;
-
-	if (fwlog_stats_read(logfile_run_dir(), &st) == -1)
-		return;
-	age = (long long)time(NULL) - st.updated;
-	printf("firewall log: %s: %llu records written, %llu lost by the "
-	    "kernel, %llu by the disk%s%s%s\n", st.file,
-	    (unsigned long long)st.written,
-	    (unsigned long long)st.lost_kernel,
-	    (unsigned long long)st.lost_disk, st.error[0] ? " (" : "",
-	    st.error, st.error[0] ? ")" : "");
-	if (age > 5)
-		printf("warning: the firewall log's figures are %lld s old: is "
-		    "moatd running?\n", age);
-}
-
+/* moat status [--json]: observe/status.c gathers and prints it. */
 static int
-cmd_status(void)
+cmd_status(bool json)
 {
-	struct history_entry *v;
-	struct counter *ctr = NULL;
-	struct strbuf err;
-	struct policy *p = NULL;
-	size_t n, nctr, i;
-	int rc = EXIT_USAGE;
+	struct status_where w = { .state = apply_state_dir(),
+	    .run = logfile_run_dir(), .conf = MOAT_DEFAULT_CONF };
+	char ha[4096];
+	struct gw_status st;
+	struct strbuf b, err;
+	int rc = 0;
 
 	recover();
+	snprintf(ha, sizeof(ha), "%s/" HA_STATUS_FILE, logfile_run_dir());
+	w.ha_file = ha;
+	strbuf_init(&b, 0);
 	strbuf_init(&err, 0);
-	if (apply_history(apply_state_dir(), &v, &n, &err) == -1)
-		goto out;
-	if (n > 0 && strcmp(v[n - 1].file, "-") != 0) {
-		const struct history_entry *e = &v[n - 1];
-		enum apply_drift d = apply_drift(apply_state_dir(), e->seq);
-		char when[32];
-		size_t len;
-		char *text;
-		struct tm tm;
-
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
-		    localtime_r(&e->when, &tm));
-		if (d == DRIFT_NO_TABLE) {
-			/* A reboot, or another network namespace: say so
-			 * rather than pass on libnftables' error. */
-			printf("applied: nothing here; last applied: history "
-			    "entry %u, %s, at %s\n", e->seq, e->file, when);
-			free(v);
-			rc = 0;
-			goto out;
-		}
-		printf("applied: history entry %u, %s, hash %016llx (%s, %s)"
-		    "\n", e->seq, e->file, (unsigned long long)e->hash, e->what,
-		    when);
-		if (d == DRIFT_CHANGED)
-			printf("warning: table inet moat in the kernel is not "
-			    "what entry %u applied: it was changed since (by "
-			    "hand, or by another tool); moat apply puts it "
-			    "right\n", e->seq);
-		if ((text = apply_config_text(apply_state_dir(), e->seq,
-		    &len)) != NULL)
-			p = policy_parse(e->file, text, len);
-		free(text);
-	} else
-		puts(n > 0 ? "applied: nothing (the table was removed by a "
-		    "rollback)" : "applied: nothing yet");
-	free(v);
-	if (counters_read(&ctr, &nctr, &err) == -1 ||
-	    (nctr == 0 && p == NULL)) {
-		if (p == NULL)
-			rc = 0;		/* nothing applied, nothing to count */
-		goto out;
-	}
-	printf("%-14s %12s %14s  %s\n", "counter", "packets", "bytes", "rule");
-	for (i = 0; i < nctr; i++) {
-		const struct counter *k = &ctr[i];
-		struct strbuf rule;
-
-		strbuf_init(&rule, 0);
-		if (k->what == NFTC_COUNTS_RULE && p != NULL &&
-		    policy_valid(p) && (size_t)k->number <= p->nrule)
-			printer_rule(p->rules[k->number - 1], &rule, false);
-		printf("%-14s %12llu %14llu  %s\n", k->name,
-		    (unsigned long long)k->packets,
-		    (unsigned long long)k->bytes, strbuf_str(&rule));
-		strbuf_free(&rule);
-	}
-	status_fwlog();
-	status_antivirus();
-	status_ha();
-	rc = 0;
-out:
-	if (rc != 0)
+	if (status_collect(&w, &st, &err) == -1) {
 		fprintf(stderr, "moat: %s\n", strbuf_str(&err));
-	free(ctr);
-	policy_free(p);
+		strbuf_free(&err);
+		return EXIT_USAGE;
+	}
+	if (json) {
+		json_t *o = status_json(&st);
+		char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		if (text != NULL)
+			strbuf_printf(&b, "%s\n", text);
+		free(text);
+		json_decref(o);
+	} else
+		status_text(&st, &b);
+	/* A policy in force whose kernel cannot be asked is an error. */
+	if (!st.have_ctr && st.p != NULL && st.drift != DRIFT_NO_TABLE) {
+		fprintf(stderr, "moat: %s\n", st.ctr_err);
+		rc = EXIT_USAGE;
+	}
+	if (write_out(&b) != 0)
+		rc = EXIT_USAGE;
+	status_free(&st);
 	strbuf_free(&err);
 	return rc;
 }
@@ -1061,7 +901,7 @@ main(int argc, char **argv)
 		if (cmd[0] == 'h')
 			return cmd_history();
 		if (cmd[0] == 's')
-			return cmd_status();
+			return cmd_status(ta.json);
 		strbuf_init(&msg, 0);
 		strbuf_init(&err, 0);
 		return report(cmd[0] == 'c' ? apply_confirm(apply_state_dir(),

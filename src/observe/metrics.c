@@ -8,8 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "enforce/apply.h"
-#include "policy/load.h"
+#include "observe/status.h"
 
 static void
 help(struct strbuf *b, const char *name, const char *type, const char *text)
@@ -208,45 +207,29 @@ int
 metrics_collect(const char *state, const char *run, struct strbuf *b,
     struct strbuf *err)
 {
+	struct status_where w = { .state = state, .run = run };
 	struct metrics_input in = { 0 };
-	struct history_entry *v = NULL;
-	struct mailstats m;
-	struct fwlog_stats fw;
-	struct counter *ctr = NULL;
-	struct policy *p = NULL;
-	struct strbuf e2;
-	size_t n = 0, len, nctr = 0;
-	char *text;
+	struct gw_status st;
 
-	strbuf_init(&e2, 0);
-	if (apply_history(state, &v, &n, &e2) == 0 && n > 0 &&
-	    strcmp(v[n - 1].file, "-") != 0 &&
-	    (text = apply_config_text(state, v[n - 1].seq, &len)) != NULL) {
-		p = policy_parse(v[n - 1].file, text, len);
-		free(text);
-		if (p != NULL && policy_valid(p)) {
-			in.p = p;
-			in.hash = (unsigned long long)v[n - 1].hash;
-		}
+	if (status_collect(&w, &st, err) == -1)
+		return -1;
+	if (st.p != NULL) {
+		in.p = st.p;
+		in.hash = (unsigned long long)st.entry.hash;
 	}
-	free(v);
-	if (counters_read(&ctr, &nctr, &e2) == 0) {
-		in.ctr = ctr;
-		in.nctr = nctr;
+	if (st.have_ctr) {
+		in.ctr = st.ctr;
+		in.nctr = st.nctr;
 	}
-	if (mailstats_load(state, &m) == 0 && m.updated != 0)
-		in.mail = &m;
-	if (fwlog_stats_read(run, &fw) == 0)
-		in.fw = &fw;
+	in.mail = st.have_mail ? &st.mail : NULL;
+	in.fw = st.have_fw ? &st.fw : NULL;
 	metrics_write(&in, b);
-	policy_free(p);
-	free(ctr);
 	if (in.ctr == NULL && in.mail == NULL && in.fw == NULL) {
-		strbuf_printf(err, "nothing to measure: %s", strbuf_str(&e2));
-		strbuf_free(&e2);
+		strbuf_printf(err, "nothing to measure: %s", st.ctr_err);
+		status_free(&st);
 		return -1;
 	}
-	strbuf_free(&e2);
+	status_free(&st);
 	return 0;
 }
 

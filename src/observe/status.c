@@ -1,0 +1,377 @@
+/* status.c: the gateway's status, gathered once; see status.h. */
+#include "observe/status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enforce/nftc.h"
+#include "output/printer.h"
+#include "policy/load.h"
+
+/* The whole config file, or NULL. */
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+	    fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) !=
+	    NULL) {
+		*len = fread(buf, 1, (size_t)n, fp);
+		buf[*len] = '\0';
+	}
+	fclose(fp);
+	return buf;
+}
+
+static void
+collect_entry(const struct status_where *w, struct gw_status *st,
+    const struct history_entry *v, size_t n)
+{
+	char *text;
+	size_t len;
+
+	st->have_entry = true;
+	st->entry = v[n - 1];
+	if (strcmp(st->entry.file, "-") == 0)
+		return;		/* a rollback removed the table */
+	st->drift = apply_drift(w->state, st->entry.seq);
+	if ((text = apply_config_text(w->state, st->entry.seq, &len)) !=
+	    NULL) {
+		st->p = policy_parse(st->entry.file, text, len);
+		if (st->p != NULL && !policy_valid(st->p)) {
+			policy_free(st->p);
+			st->p = NULL;
+		}
+	}
+	free(text);
+}
+
+int
+status_collect(const struct status_where *w, struct gw_status *st,
+    struct strbuf *err)
+{
+	struct history_entry *v = NULL;
+	struct strbuf e2;
+	size_t n = 0, len;
+	char *text;
+
+	memset(st, 0, sizeof(*st));
+	st->now = time(NULL);
+	st->unapplied = -1;
+	if (apply_history(w->state, &v, &n, err) == -1)
+		return -1;
+	if (n > 0)
+		collect_entry(w, st, v, n);
+	free(v);
+	st->pending = apply_pending(w->state, &st->pending_seq, &st->deadline);
+	if (w->conf != NULL && (text = read_file(w->conf, &len)) != NULL) {
+		st->unapplied = !st->have_entry ||
+		    apply_hash(text, len) != st->entry.hash;
+		free(text);
+	}
+	strbuf_init(&e2, 0);
+	if (counters_read(&st->ctr, &st->nctr, &e2) == 0)
+		st->have_ctr = true;
+	else
+		snprintf(st->ctr_err, sizeof(st->ctr_err), "%s",
+		    strbuf_str(&e2));
+	strbuf_free(&e2);
+	st->have_mail = mailstats_load(w->state, &st->mail) == 0 &&
+	    st->mail.updated != 0;
+	st->have_fw = fwlog_stats_read(w->run, &st->fw) == 0;
+	if (w->ha_file != NULL)
+		st->ha = json_load_file(w->ha_file, 0, NULL);
+	return 0;
+}
+
+void
+status_free(struct gw_status *st)
+{
+	policy_free(st->p);
+	free(st->ctr);
+	json_decref(st->ha);
+	memset(st, 0, sizeof(*st));
+}
+
+/* ---- text ---------------------------------------------------------- */
+
+static void
+when_text(time_t t, const char *fmt, char *buf, size_t len)
+{
+	struct tm tm;
+
+	strftime(buf, len, fmt, localtime_r(&t, &tm));
+}
+
+static void
+text_applied(const struct gw_status *st, struct strbuf *b)
+{
+	const struct history_entry *e = &st->entry;
+	char when[32];
+
+	if (!st->have_entry) {
+		strbuf_puts(b, "applied: nothing yet\n");
+		return;
+	}
+	if (strcmp(e->file, "-") == 0) {
+		strbuf_puts(b, "applied: nothing (the table was removed by a "
+		    "rollback)\n");
+		return;
+	}
+	when_text(e->when, "%Y-%m-%d %H:%M:%S", when, sizeof(when));
+	if (st->drift == DRIFT_NO_TABLE) {
+		/* A reboot, or another network namespace: say so rather
+		 * than pass on libnftables' error. */
+		strbuf_printf(b, "applied: nothing here; last applied: history "
+		    "entry %u, %s, at %s\n", e->seq, e->file, when);
+		return;
+	}
+	strbuf_printf(b, "applied: history entry %u, %s, hash %016llx (%s, "
+	    "%s)\n", e->seq, e->file, (unsigned long long)e->hash, e->what,
+	    when);
+	if (st->drift == DRIFT_CHANGED)
+		strbuf_printf(b, "warning: table inet moat in the kernel is "
+		    "not what entry %u applied: it was changed since (by hand, "
+		    "or by another tool); moat apply puts it right\n", e->seq);
+}
+
+static void
+text_counters(const struct gw_status *st, struct strbuf *b)
+{
+	size_t i;
+
+	strbuf_printf(b, "%-14s %12s %14s  %s\n", "counter", "packets",
+	    "bytes", "rule");
+	for (i = 0; i < st->nctr; i++) {
+		const struct counter *k = &st->ctr[i];
+		struct strbuf rule;
+
+		strbuf_init(&rule, 0);
+		if (k->what == NFTC_COUNTS_RULE && st->p != NULL &&
+		    k->number > 0 && (size_t)k->number <= st->p->nrule)
+			printer_rule(st->p->rules[k->number - 1], &rule, false);
+		strbuf_printf(b, "%-14s %12llu %14llu  %s\n", k->name,
+		    (unsigned long long)k->packets,
+		    (unsigned long long)k->bytes, strbuf_str(&rule));
+		strbuf_free(&rule);
+	}
+}
+
+/* The firewall log's figures, as moatd's logger last wrote them. */
+static void
+text_fwlog(const struct gw_status *st, struct strbuf *b)
+{
+	const struct fwlog_stats *f = &st->fw;
+	long long age = (long long)st->now - f->updated;
+
+	strbuf_printf(b, "firewall log: %s: %llu records written, %llu lost "
+	    "by the kernel, %llu by the disk%s%s%s\n", f->file,
+	    (unsigned long long)f->written, (unsigned long long)f->lost_kernel,
+	    (unsigned long long)f->lost_disk, f->error[0] ? " (" : "",
+	    f->error, f->error[0] ? ")" : "");
+	if (age > 5)
+		strbuf_printf(b, "warning: the firewall log's figures are %lld "
+		    "s old: is moatd running?\n", age);
+}
+
+static void
+text_counts(struct strbuf *b, const char *what, const struct mail_counts *c)
+{
+	strbuf_printf(b, "  %-12s %llu messages: %llu clean, %llu virus, %llu "
+	    "not scanned (engine), %llu too big, %llu temporary failures; "
+	    "%llu bytes\n", what, (unsigned long long)(c ? c->messages : 0),
+	    (unsigned long long)(c ? c->clean : 0),
+	    (unsigned long long)(c ? c->virus : 0),
+	    (unsigned long long)(c ? c->scan_failures : 0),
+	    (unsigned long long)(c ? c->size_rejects : 0),
+	    (unsigned long long)(c ? c->tempfail : 0),
+	    (unsigned long long)(c ? c->bytes : 0));
+}
+
+/* The Gateway Anti-Virus: its engine and figures (moatd keeps them). */
+static void
+text_antivirus(const struct gw_status *st, struct strbuf *b)
+{
+	const struct mailstats *m = &st->mail;
+	char hour[16], day[16], when[32];
+
+	strbuf_printf(b, "antivirus: %s", m->engine[0] ? m->engine :
+	    "no engine");
+	if (m->signatures > 0)
+		strbuf_printf(b, ", %u signatures", m->signatures);
+	if (m->db_version > 0) {
+		when_text((time_t)m->db_time, "%Y-%m-%d %H:%M", when,
+		    sizeof(when));
+		strbuf_printf(b, ", database version %u of %s", m->db_version,
+		    when);
+	}
+	if (m->engine_error[0] != '\0')
+		strbuf_printf(b, " (%s)", m->engine_error);
+	strbuf_printf(b, "; %u open sessions\n", m->sessions);
+	mailstats_keys((long long)st->now, hour, day);
+	when_text((time_t)m->started, "%Y-%m-%d %H:%M:%S", when, sizeof(when));
+	strbuf_printf(b, "  since moatd started (%s):\n", when);
+	text_counts(b, "", &m->since_start);
+	text_counts(b, "today:", mailstats_period(m, true, day));
+	text_counts(b, "in total:", &m->total);
+	if (m->last_virus_time[0] != '\0')
+		strbuf_printf(b, "  last virus: %s at %s, from %s\n",
+		    m->last_virus_sig, m->last_virus_time,
+		    m->last_virus_client);
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* An HA pair: this node's state, the peer's, whether both run the same
+ * policy, the last config sent (moatd keeps them: daemon/hanode.c). */
+static void
+text_ha(const struct gw_status *st, struct strbuf *b)
+{
+	json_t *o = st->ha, *peer = json_object_get(o, "peer"), *push;
+	const char *phash = jstr(peer, "hash"), *hash = jstr(o, "hash");
+	const char *err = jstr(peer, "error"), *pstate = jstr(peer, "state");
+	time_t seen = (time_t)json_integer_value(json_object_get(peer,
+	    "seen"));
+	char when[32];
+
+	when_text((time_t)json_integer_value(json_object_get(o, "since")),
+	    "%H:%M:%S", when, sizeof(when));
+	strbuf_printf(b, "ha: this node (%s, priority %lld) is %s, since %s\n",
+	    jstr(o, "address"), json_integer_value(json_object_get(o,
+	    "priority")), jstr(o, "state"), when);
+	if (seen == 0)
+		strbuf_printf(b, "ha: peer %s not heard yet%s%s\n",
+		    jstr(peer, "address"), *err ? ": " : "", err);
+	else
+		strbuf_printf(b, "ha: peer %s is %s, heard %lld s ago%s%s\n",
+		    jstr(peer, "address"), *pstate ? pstate : "silent",
+		    (long long)(st->now - seen), *err ? "; since then: " : "",
+		    err);
+	if (*phash && *hash)
+		strbuf_printf(b, strcmp(phash, hash) == 0 ? "ha: the two run "
+		    "the same policy (%s)\n" : "ha: the two run different "
+		    "policies (this node %s, the peer %s)\n", hash, phash);
+	if ((push = json_object_get(o, "push")) != NULL) {
+		when_text((time_t)json_integer_value(json_object_get(push,
+		    "time")), "%H:%M:%S", when, sizeof(when));
+		strbuf_printf(b, "ha: entry %lld sent to the peer at %s: %s\n",
+		    json_integer_value(json_object_get(push, "entry")), when,
+		    jstr(push, "result"));
+	}
+}
+
+void
+status_text(const struct gw_status *st, struct strbuf *b)
+{
+	text_applied(st, b);
+	/* Nothing in force and nothing counted: no empty table. */
+	if (st->have_ctr && (st->nctr > 0 || st->p != NULL) &&
+	    st->drift != DRIFT_NO_TABLE)
+		text_counters(st, b);
+	if (st->have_fw)
+		text_fwlog(st, b);
+	if (st->have_mail)
+		text_antivirus(st, b);
+	if (st->ha != NULL)
+		text_ha(st, b);
+}
+
+/* ---- JSON ---------------------------------------------------------- */
+
+static json_t *
+json_applied(const struct gw_status *st)
+{
+	json_t *e = json_object();
+	char hash[17];
+
+	snprintf(hash, sizeof(hash), "%016llx",
+	    (unsigned long long)st->entry.hash);
+	json_object_set_new(e, "entry", json_integer(st->entry.seq));
+	json_object_set_new(e, "what", json_string(st->entry.what));
+	json_object_set_new(e, "hash", json_string(hash));
+	json_object_set_new(e, "time", json_integer(st->entry.when));
+	json_object_set_new(e, "drift", json_string(st->drift ==
+	    DRIFT_CHANGED ? "changed" : st->drift == DRIFT_NO_TABLE ?
+	    "no_table" : "none"));
+	return e;
+}
+
+static json_t *
+json_mail(const struct mailstats *m)
+{
+	json_t *ml = json_object();
+
+	json_object_set_new(ml, "engine", json_string(m->engine));
+	json_object_set_new(ml, "signatures", json_integer(m->signatures));
+	json_object_set_new(ml, "sessions", json_integer(m->sessions));
+	json_object_set_new(ml, "messages",
+	    json_integer((json_int_t)m->total.messages));
+	json_object_set_new(ml, "clean",
+	    json_integer((json_int_t)m->total.clean));
+	json_object_set_new(ml, "virus",
+	    json_integer((json_int_t)m->total.virus));
+	json_object_set_new(ml, "last_virus", json_string(m->last_virus_sig));
+	return ml;
+}
+
+json_t *
+status_json(const struct gw_status *st)
+{
+	json_t *o = json_object(), *c = json_array();
+	size_t i;
+
+	json_object_set_new(o, "applied", st->have_entry &&
+	    strcmp(st->entry.file, "-") != 0 ? json_applied(st) :
+	    json_null());
+	if (st->pending) {
+		json_t *pe = json_object();
+
+		json_object_set_new(pe, "entry", json_integer(st->pending_seq));
+		json_object_set_new(pe, "deadline", json_integer(st->deadline));
+		json_object_set_new(pe, "seconds_left", json_integer(
+		    st->deadline > st->now ? st->deadline - st->now : 0));
+		json_object_set_new(o, "pending", pe);
+	} else
+		json_object_set_new(o, "pending", json_null());
+	json_object_set_new(o, "ha", st->ha != NULL ? json_deep_copy(st->ha) :
+	    json_null());
+	if (st->unapplied != -1)
+		json_object_set_new(o, "unapplied_changes",
+		    json_boolean(st->unapplied));
+	for (i = 0; i < st->nctr; i++) {
+		json_t *k = json_object();
+
+		json_object_set_new(k, "name", json_string(st->ctr[i].name));
+		json_object_set_new(k, "packets",
+		    json_integer((json_int_t)st->ctr[i].packets));
+		json_object_set_new(k, "bytes",
+		    json_integer((json_int_t)st->ctr[i].bytes));
+		json_array_append_new(c, k);
+	}
+	json_object_set_new(o, "counters", c);
+	if (st->have_mail)
+		json_object_set_new(o, "mail", json_mail(&st->mail));
+	if (st->have_fw) {
+		json_t *fl = json_object();
+
+		json_object_set_new(fl, "written",
+		    json_integer((json_int_t)st->fw.written));
+		json_object_set_new(fl, "lost", json_integer((json_int_t)
+		    (st->fw.lost_kernel + st->fw.lost_disk)));
+		json_object_set_new(fl, "error", json_string(st->fw.error));
+		json_object_set_new(o, "firewall_log", fl);
+	}
+	return o;
+}

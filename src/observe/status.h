@@ -1,0 +1,64 @@
+/* status.h: the gateway's status, gathered once and printed three ways:
+ * text (`moat status`), JSON (`moat status --json`, the console's API) and
+ * the Prometheus exposition (`moat metrics`, the metrics file).  Every
+ * reader of the history, the kernel's counters, moatd's mail and log
+ * figures and the HA pair's state goes through status_collect. */
+#ifndef MOAT_STATUS_H
+#define MOAT_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "base/strbuf.h"
+#include "enforce/apply.h"
+#include "enforce/counters.h"
+#include "observe/fwlog.h"
+#include "observe/mailstats.h"
+#include "policy/policy.h"
+
+struct gw_status {
+	bool			 have_entry;	/* the history has an entry */
+	struct history_entry	 entry;		/* the newest */
+	enum apply_drift	 drift;		/* of the kernel from it */
+	struct policy		*p;		/* its config, if it parses */
+	bool			 pending;	/* an apply --confirm waits */
+	unsigned		 pending_seq;
+	time_t			 deadline;
+	int			 unapplied;	/* the config file differs from
+						   what is in force: 1, 0, or
+						   -1 unknown */
+	bool			 have_ctr;	/* the kernel answered */
+	struct counter		*ctr;
+	size_t			 nctr;
+	char			 ctr_err[256];	/* why not */
+	bool			 have_mail;
+	struct mailstats	 mail;
+	bool			 have_fw;
+	struct fwlog_stats	 fw;
+	json_t			*ha;		/* the pair's state, or NULL */
+	time_t			 now;
+};
+
+struct status_where {
+	const char	*state;		/* the state directory */
+	const char	*run;		/* the run directory (firewall log) */
+	const char	*conf;		/* the config file, or NULL */
+	const char	*ha_file;	/* the HA pair's state file, or NULL */
+};
+
+/* Gather everything.  0, or -1 with err when the history cannot be read;
+ * a kernel that cannot be asked is said in ctr_err, not an error. */
+int	 status_collect(const struct status_where *w, struct gw_status *st,
+	    struct strbuf *err);
+void	 status_free(struct gw_status *st);
+/* moat status: the entry in force, per-rule counters, then the firewall
+ * log, the Gateway Anti-Virus and the HA pair, each when there is one. */
+void	 status_text(const struct gw_status *st, struct strbuf *b);
+/* The same as one JSON object (caller owns it): applied, pending, ha,
+ * unapplied_changes, counters, mail, firewall_log. */
+json_t	*status_json(const struct gw_status *st);
+
+#endif
