@@ -106,6 +106,53 @@ path_of(char *buf, size_t len, const char *state)
 	snprintf(buf, len, "%s/" MAILSTATS_FILE, state);
 }
 
+static void
+parts_from(json_t *a, struct mailstats *m)
+{
+	json_t *e;
+	size_t i;
+
+	m->nparts = 0;
+	json_array_foreach(a, i, e) {
+		struct engine_part *p;
+
+		if (m->nparts == MAILSTATS_PARTS || !json_is_object(e))
+			break;
+		p = &m->parts[m->nparts++];
+		get_str(e, "address", p->address, sizeof(p->address));
+		p->up = json_is_true(json_object_get(e, "up"));
+		p->since = json_integer_value(json_object_get(e, "since"));
+		p->scans = (uint64_t)json_integer_value(json_object_get(e,
+		    "scans"));
+		p->failures = (uint64_t)json_integer_value(json_object_get(e,
+		    "failures"));
+		get_str(e, "error", p->error, sizeof(p->error));
+	}
+}
+
+json_t *
+mailstats_parts_json(const struct mailstats *m)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < m->nparts; i++) {
+		const struct engine_part *p = &m->parts[i];
+		json_t *e = json_object();
+
+		json_object_set_new(e, "address", json_string(p->address));
+		json_object_set_new(e, "up", json_boolean(p->up));
+		json_object_set_new(e, "since", json_integer(p->since));
+		json_object_set_new(e, "scans", json_integer((json_int_t)
+		    p->scans));
+		json_object_set_new(e, "failures", json_integer((json_int_t)
+		    p->failures));
+		json_object_set_new(e, "error", json_string(p->error));
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
 int
 mailstats_load(const char *state, struct mailstats *m)
 {
@@ -138,6 +185,7 @@ mailstats_load(const char *state, struct mailstats *m)
 	m->db_version = (unsigned)json_integer_value(json_object_get(o,
 	    "db_version"));
 	m->db_time = json_integer_value(json_object_get(o, "db_time"));
+	parts_from(json_object_get(o, "instances"), m);
 	m->sessions = (unsigned)json_integer_value(json_object_get(o,
 	    "sessions"));
 	m->updated = json_integer_value(json_object_get(o, "updated"));
@@ -177,6 +225,7 @@ mailstats_save(const char *state, const struct mailstats *m)
 	json_object_set_new(o, "signatures", json_integer(m->signatures));
 	json_object_set_new(o, "db_version", json_integer(m->db_version));
 	json_object_set_new(o, "db_time", json_integer(m->db_time));
+	json_object_set_new(o, "instances", mailstats_parts_json(m));
 	json_object_set_new(o, "sessions", json_integer(m->sessions));
 	json_object_set_new(o, "updated", json_integer(m->updated));
 	{
@@ -307,6 +356,7 @@ mailstats_engine(struct mailstats *m, const char *json)
 	m->db_version = (unsigned)json_integer_value(json_object_get(o,
 	    "db_version"));
 	m->db_time = json_integer_value(json_object_get(o, "db_time"));
+	parts_from(json_object_get(o, "instances"), m);
 	json_decref(o);
 }
 

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/strbuf.h"
 
 #define MAILLOG_FILE	"mail.jsonl"
@@ -37,6 +39,16 @@ struct mail_period {
 #define MAILSTATS_BUCKETS	10
 extern const double mailstats_bounds[MAILSTATS_BUCKETS - 1];
 
+/* One clamd of the engine's farm, as the proxy last said. */
+#define MAILSTATS_PARTS	8
+struct engine_part {
+	char		address[128];
+	bool		up;
+	long long	since;		/* up or out since, time(2) */
+	uint64_t	scans, failures;
+	char		error[160];	/* why it is out */
+};
+
 struct mailstats {
 	struct mail_counts	total, since_start;
 	/* Scans (clean or virus) by time taken, in total: bucket i holds
@@ -53,6 +65,8 @@ struct mailstats {
 	char			engine[96];	/* "" until the proxy says */
 	char			engine_error[200];
 	unsigned		signatures, db_version;
+	struct engine_part	parts[MAILSTATS_PARTS];	/* clamd's farm */
+	size_t			nparts;
 	long long		db_time;
 	unsigned		sessions;	/* open, now */
 	long long		updated;
@@ -67,6 +81,9 @@ int	 mailstats_save(const char *state, const struct mailstats *m);
 int	 mailstats_add(struct mailstats *m, const char *json);
 /* Take the proxy's "engine" JSON. */
 void	 mailstats_engine(struct mailstats *m, const char *json);
+/* The engine's farm as a JSON array: address, up, since, scans,
+ * failures, error each (the caller owns it). */
+json_t	*mailstats_parts_json(const struct mailstats *m);
 /* The counts of the period with this key ("" when there is none). */
 const struct mail_counts *mailstats_period(const struct mailstats *m,
 	    bool day, const char *key);

@@ -32,6 +32,33 @@ label(struct strbuf *b, const char *k, const char *v, bool first)
 	strbuf_putc(b, '"');
 }
 
+/* The clamd instances of the engine's farm: up, scans, failures. */
+static void
+clamd_metrics(struct strbuf *b, const struct mailstats *m)
+{
+	static const char *const name[] = { "moat_clamd_up",
+	    "moat_clamd_scans_total", "moat_clamd_failures_total" };
+	static const char *const type[] = { "gauge", "counter", "counter" };
+	static const char *const text[] = { "1 when the clamd instance is "
+	    "in the farm, 0 when it is taken out.", "Scans sent to the clamd "
+	    "instance.", "Scans the clamd instance broke off (it was then "
+	    "taken out)." };
+	size_t i, k;
+
+	for (k = 0; k < 3 && m->nparts > 0; k++) {
+		help(b, name[k], type[k], text[k]);
+		for (i = 0; i < m->nparts; i++) {
+			const struct engine_part *p = &m->parts[i];
+
+			strbuf_printf(b, "%s{", name[k]);
+			label(b, "address", p->address, true);
+			strbuf_printf(b, "} %llu\n", k == 0 ?
+			    (unsigned long long)p->up : (unsigned long long)
+			    (k == 1 ? p->scans : p->failures));
+		}
+	}
+}
+
 static const struct rule *
 rule_of(const struct policy *p, int n)
 {
@@ -186,6 +213,7 @@ metrics_write(const struct metrics_input *in, struct strbuf *b)
 		strbuf_printf(b, "moat_antivirus_signatures %u\n",
 		    m->signatures);
 	}
+	clamd_metrics(b, m);
 	help(b, "moat_mail_scan_seconds", "histogram", "Time to scan a "
 	    "message.");
 	for (i = 0; i < MAILSTATS_BUCKETS; i++) {

@@ -200,6 +200,7 @@ text_antivirus(const struct gw_status *st, struct strbuf *b)
 {
 	const struct mailstats *m = &st->mail;
 	char hour[16], day[16], when[32];
+	size_t i;
 
 	strbuf_printf(b, "antivirus: %s", m->engine[0] ? m->engine :
 	    "no engine");
@@ -224,6 +225,17 @@ text_antivirus(const struct gw_status *st, struct strbuf *b)
 		strbuf_printf(b, "  last virus: %s at %s, from %s\n",
 		    m->last_virus_sig, m->last_virus_time,
 		    m->last_virus_client);
+	for (i = 0; i < m->nparts; i++) {
+		const struct engine_part *p = &m->parts[i];
+
+		when_text((time_t)p->since, "%Y-%m-%d %H:%M:%S", when,
+		    sizeof(when));
+		strbuf_printf(b, "  clamd at %s: %s since %s, %llu scans, %llu "
+		    "broken off%s%s\n", p->address, p->up ? "in the farm" :
+		    "OUT", when, (unsigned long long)p->scans,
+		    (unsigned long long)p->failures, p->up ? "" : ": ",
+		    p->up ? "" : p->error);
+	}
 }
 
 static const char *
@@ -323,6 +335,8 @@ json_mail(const struct mailstats *m)
 	json_object_set_new(ml, "virus",
 	    json_integer((json_int_t)m->total.virus));
 	json_object_set_new(ml, "last_virus", json_string(m->last_virus_sig));
+	if (m->nparts > 0)
+		json_object_set_new(ml, "instances", mailstats_parts_json(m));
 	return ml;
 }
 

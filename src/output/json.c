@@ -260,6 +260,7 @@ static void
 json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 {
 	bool f = true;
+	unsigned i;
 
 	json_key(b, "antivirus", first);
 	if (!av->present) {
@@ -270,6 +271,15 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	json_kv_str(b, "engine", av->engine == AV_CLAMAV ? "clamav" : "clamd",
 	    &f);
 	json_kv_str(b, "engine_path", av->engine_path, &f);
+	json_key(b, "engine_addresses", &f);
+	strbuf_putc(b, '[');
+	for (i = 0; i < av->nengine_addrs || i == 0; i++) {
+		if (i > 0)
+			strbuf_putc(b, ',');
+		json_put_string(b, i == 0 ? av->engine_path :
+		    av->engine_addrs[i]);
+	}
+	strbuf_putc(b, ']');
 	json_kv_bool(b, "smtp_other_scanning", av->other_scanning, &f);
 	json_kv_bool(b, "smtp_local_scanning", av->local_scanning, &f);
 	json_kv_bool(b, "smtp_outgoing_scanning", av->outgoing_scanning, &f);
@@ -290,6 +300,7 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	json_kv_int(b, "smtp_min_data_rate", av->min_data_rate, &f);
 	json_kv_int(b, "smtp_memory_limit", (long long)av->memory_limit, &f);
 	json_kv_int(b, "signature_check_interval", av->signature_check, &f);
+	json_kv_int(b, "scan_timeout", av->scan_timeout, &f);
 	strbuf_putc(b, '}');
 }
 

@@ -181,9 +181,15 @@ static void
 print_antivirus(const struct antivirus *av, struct strbuf *b)
 {
 	strbuf_puts(b, "antivirus {\n");
-	strbuf_printf(b, "    engine %s ", av->engine == AV_CLAMAV ? "clamav" :
+	unsigned i;
+
+	strbuf_printf(b, "    engine %s", av->engine == AV_CLAMAV ? "clamav" :
 	    "clamd");
-	print_word(b, av->engine_path);
+	/* engine_path is the first (an editor may have set it alone). */
+	for (i = 0; i < av->nengine_addrs || i == 0; i++) {
+		strbuf_putc(b, ' ');
+		print_word(b, i == 0 ? av->engine_path : av->engine_addrs[i]);
+	}
 	strbuf_printf(b, "\n    smtp-other-scanning %s\n",
 	    av->other_scanning ? "on" : "off");
 	strbuf_printf(b, "    smtp-local-scanning %s\n",
@@ -213,6 +219,8 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	print_size(b, av->memory_limit);
 	strbuf_puts(b, "\n    signature-check-interval ");
 	print_duration(b, av->signature_check);
+	strbuf_puts(b, "\n    scan-timeout ");
+	print_duration(b, av->scan_timeout);
 	strbuf_puts(b, "\n}\n");
 }
 

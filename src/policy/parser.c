@@ -51,7 +51,7 @@ static const char *const av_settings[] = {
 	"smtp-data-timeout", "smtp-keep-client-address", "smtp-bare-newline",
 	"smtp-max-sessions", "smtp-max-client-sessions",
 	"smtp-max-client-rate", "smtp-min-data-rate", "smtp-memory-limit",
-	"signature-check-interval",
+	"signature-check-interval", "scan-timeout",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -1006,6 +1006,59 @@ parse_block_open(struct parser *ps, const char *block, struct loc open,
 	return bad ? -1 : 0;
 }
 
+/*
+ * After `engine clamav`: the database directory.  After `engine clamd`:
+ * one to AV_CLAMD_MAX instances (a socket path or HOST:PORT), over which
+ * scans are spread.  Leaves the last one as the token.
+ */
+static int
+parse_engine_where(struct parser *ps, struct antivirus *av)
+{
+	struct policy *p = ps->p;
+	size_t cap = 0;
+	unsigned i, n = 0;
+
+	if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
+		return expected(ps, av->engine == AV_CLAMAV ?
+		    "the signature database directory" :
+		    "clamd's socket path or HOST:PORT");
+	av->engine_addrs = NULL;
+	for (;;) {
+		if (ps->tok.len == 0) {
+			diag_error(&p->diags, ps->tok.loc, "empty path");
+			return -1;
+		}
+		if (av->engine == AV_CLAMD && ps->tok.text[0] != '/' &&
+		    check_host_port(ps, ps->tok.text) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(av->engine_addrs[i], ps->tok.text) == 0) {
+				diag_error(&p->diags, ps->tok.loc, "clamd %s is "
+				    "named twice", ps->tok.text);
+				return -1;
+			}
+		if (n == AV_CLAMD_MAX) {
+			diag_error(&p->diags, ps->tok.loc, "at most %d clamd "
+			    "instances", AV_CLAMD_MAX);
+			return -1;
+		}
+		ARENA_PUSH(&p->arena, av->engine_addrs, n, cap);
+		av->engine_addrs[n - 1] = arena_strndup(&p->arena,
+		    ps->tok.text, ps->tok.len);
+		next(ps);
+		if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
+			break;
+		if (av->engine == AV_CLAMAV) {
+			diag_error(&p->diags, ps->tok.loc, "engine clamav "
+			    "takes one database directory");
+			return -1;
+		}
+	}
+	av->nengine_addrs = n;
+	av->engine_path = av->engine_addrs[0];
+	return 0;
+}
+
 static int
 parse_av_setting(struct parser *ps, void *ctx, unsigned *seen)
 {
@@ -1026,17 +1079,7 @@ parse_av_setting(struct parser *ps, void *ctx, unsigned *seen)
 		else
 			return expected(ps, "clamav or clamd");
 		next(ps);
-		if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
-			return expected(ps, av->engine == AV_CLAMAV ?
-			    "the signature database directory" :
-			    "clamd's socket path or HOST:PORT");
-		if (ps->tok.len == 0) {
-			diag_error(&p->diags, ps->tok.loc, "empty path");
-			return -1;
-		}
-		av->engine_path = arena_strndup(&p->arena, ps->tok.text,
-		    ps->tok.len);
-		break;
+		return parse_engine_where(ps, av);
 	case 1:
 		return take_on_off(ps, &av->other_scanning);
 	case 2:
@@ -1116,6 +1159,17 @@ parse_av_setting(struct parser *ps, void *ctx, unsigned *seen)
 		if (parse_duration(ps, &av->signature_check) == -1)
 			return -1;
 		break;
+	case 18:
+		if (ps->tok.type != T_WORD)
+			return expected(ps, "a duration such as 2m");
+		if (parse_duration(ps, &av->scan_timeout) == -1)
+			return -1;
+		if (av->scan_timeout == 0 || av->scan_timeout > 3600) {
+			diag_error(&p->diags, at, "scan-timeout must be "
+			    "between 1s and 1h");
+			return -1;
+		}
+		break;
 	}
 	next(ps);
 	return 0;
@@ -1151,6 +1205,9 @@ parse_antivirus(struct parser *ps)
 	av->min_data_rate = 500;
 	av->memory_limit = 64u << 20;
 	av->signature_check = 600;	/* clamd's SelfCheck */
+	av->scan_timeout = 120;
+	av->engine_addrs = &av->engine_path;
+	av->nengine_addrs = 1;
 	return parse_block(ps, "antivirus", open, parse_av_setting, av) == -1 ||
 	    second ? -1 : 0;
 }

@@ -332,11 +332,20 @@ rule_eq(const struct rule *a, const struct rule *b)
 static bool
 av_eq(const struct antivirus *a, const struct antivirus *b)
 {
+	unsigned i;
+
 	if (a->present != b->present)
 		return false;
 	if (!a->present)
 		return true;
-	return a->engine == b->engine && str_eq(a->engine_path, b->engine_path) &&
+	if (a->nengine_addrs != b->nengine_addrs)
+		return false;
+	for (i = 1; i < a->nengine_addrs; i++)
+		if (!str_eq(a->engine_addrs[i], b->engine_addrs[i]))
+			return false;
+	if (!str_eq(a->engine_path, b->engine_path))
+		return false;
+	return a->engine == b->engine && a->scan_timeout == b->scan_timeout &&
 	    a->other_scanning == b->other_scanning &&
 	    a->local_scanning == b->local_scanning &&
 	    a->outgoing_scanning == b->outgoing_scanning &&

@@ -196,11 +196,18 @@ enum av_engine {
 	AV_CLAMD,	/* clamd, path = its socket or host:port */
 };
 
+#define AV_CLAMD_MAX	8	/* clamd instances one engine line names */
+
 struct antivirus {
 	bool		 present;
 	struct loc	 loc;
 	enum av_engine	 engine;
-	char		*engine_path;
+	char		*engine_path;	/* clamav: the database; clamd: the
+					   first instance (engine_addrs[0]) */
+	char		**engine_addrs;	/* clamd: every instance, a socket
+					   path or HOST:PORT */
+	unsigned	 nengine_addrs;
+	unsigned	 scan_timeout;	/* seconds one scan may take */
 	bool		 other_scanning;
 	bool		 local_scanning;
 	struct loc	 local_loc;	/* where it is set; line 0: default */

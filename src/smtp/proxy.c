@@ -54,6 +54,7 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir,
     const char *scratch)
 {
 	struct proxy_conf *c = calloc(1, sizeof(*c));
+	unsigned i;
 
 	if (c == NULL)
 		return NULL;
@@ -62,6 +63,16 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir,
 	    av->engine_path);
 	snprintf(c->relay_to, sizeof(c->relay_to), "%s", av->relay_to);
 	c->av.engine_path = c->engine_path;
+	/* The instances, engine_path first (an editor may set it alone). */
+	c->av.nengine_addrs = av->nengine_addrs > 0 ? av->nengine_addrs : 1;
+	if (c->av.nengine_addrs > AV_CLAMD_MAX)
+		c->av.nengine_addrs = AV_CLAMD_MAX;
+	for (i = 0; i < c->av.nengine_addrs; i++) {
+		snprintf(c->engine_addr[i], sizeof(c->engine_addr[i]), "%s",
+		    i == 0 ? av->engine_path : av->engine_addrs[i]);
+		c->engine_addrs[i] = c->engine_addr[i];
+	}
+	c->av.engine_addrs = c->engine_addrs;
 	c->av.relay_to = c->relay_to;
 	if (addr_hostport(c->relay_to, &c->relay_addr, &c->relay_len) == -1)
 		c->relay_len = 0;

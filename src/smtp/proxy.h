@@ -20,6 +20,8 @@
 struct proxy_conf {
 	struct antivirus	 av;		/* strings point into strs */
 	char			 engine_path[256], relay_to[128];
+	char			 engine_addr[AV_CLAMD_MAX][256];
+	char			*engine_addrs[AV_CLAMD_MAX];
 	struct sockaddr_storage	 relay_addr;	/* relay_to, resolved once */
 	socklen_t		 relay_len;	/* 0: relay_to is not usable */
 	struct scanner		*scanner;	/* NULL: every scan fails */

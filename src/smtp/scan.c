@@ -3,29 +3,46 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "base/utf8.h"
 
 struct scanner *
 scanner_open(const struct antivirus *av, const char *scratch, char *err,
     size_t errlen)
 {
-	/* A scan gets the data timeout: a scanner slower than a client may
-	 * be is a failing scanner. */
+	struct scanner *s;
+
+	/* A scan gets scan-timeout, whatever it takes (every clamd of a
+	 * farm tried): past it the message gets 451. */
 	if (av->engine == AV_CLAMD)
-		return clamd_open(av->engine_path, av->data_timeout, err,
-		    errlen);
-	return clamav_open(av->engine_path, scratch, (size_t)av->max_size,
-	    av->data_timeout, err, errlen);
+		s = clamd_open(av->engine_addrs, av->nengine_addrs,
+		    av->scan_timeout, err, errlen);
+	else
+		s = clamav_open(av->engine_path, scratch, (size_t)av->max_size,
+		    av->scan_timeout, err, errlen);
+	if (s != NULL)
+		s->timeout = av->scan_timeout;
+	return s;
 }
 
 void
 scanner_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 {
+	struct timespec a, b;
+	long long ms;
+
 	r->verdict = SCAN_FAILED;
 	r->sig[0] = r->why[0] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &a);
 	if (s->engine == AV_CLAMD)
 		clamd_scan(s, m, r);
 	else
 		clamav_scan(s, m, r);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (long long)(b.tv_sec - a.tv_sec) * 1000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000000;
+
 	/* CL_SCAN_HEURISTIC_EXCEEDS_MAX (clamd: AlertExceedsMax) reports a
 	 * scan cut short by a limit as this "virus": the message was not
 	 * all scanned, which is a failure, never clean and never a virus. */
@@ -36,6 +53,17 @@ scanner_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 		    "reached (%.100s)", s->engine == AV_CLAMD ? "clamd" :
 		    "libclamav", r->sig);
 		r->sig[0] = '\0';
+	}
+	/* Past scan-timeout: say so, with the engine, in the 451's log. */
+	if (r->verdict == SCAN_FAILED && ms >= (long long)s->timeout * 1000) {
+		char why[sizeof(r->why)];
+
+		snprintf(why, sizeof(why), "%s", r->why);
+		utf8_trim(why);
+		snprintf(r->why, sizeof(r->why), "past scan-timeout (%u s, "
+		    "%lld ms) with %.60s: %.60s", s->timeout, ms, s->name,
+		    why[0] ? why : "no verdict");
+		utf8_trim(r->why);
 	}
 }
 
@@ -60,4 +88,20 @@ bool
 scanner_changed(struct scanner *s)
 {
 	return s != NULL && s->engine == AV_CLAMAV && clamav_changed(s);
+}
+
+void
+scanner_set_notify(struct scanner *s, void (*fn)(void *), void *arg)
+{
+	if (s != NULL && s->engine == AV_CLAMD)
+		clamd_set_notify(s, fn, arg);
+}
+
+void
+scanner_state(struct scanner *s, char *json, size_t len)
+{
+	if (s != NULL && s->engine == AV_CLAMD)
+		clamd_state(s, json, len);
+	else
+		snprintf(json, len, "[]");
 }

@@ -36,6 +36,13 @@ void		 scanner_scan(struct scanner *s, struct msgbuf *m,
 /* True when the engine's signature database changed on disk since it was
  * loaded (libclamav; clamd watches its own).  One thread at a time. */
 bool		 scanner_changed(struct scanner *s);
+/* Call fn(arg) from the engine's own thread when its state changes (a
+ * clamd instance taken out or put back); fn must not close s. */
+void		 scanner_set_notify(struct scanner *s, void (*fn)(void *),
+		    void *arg);
+/* The engine's parts as a JSON array into json (clamd: every instance,
+ * address, up, since, scans, failures, error); "[]" for libclamav. */
+void		 scanner_state(struct scanner *s, char *json, size_t len);
 /* "clamav 1.4.6" or "clamd ClamAV 1.4.6/...", for the header and logs. */
 const char	*scanner_name(const struct scanner *s);
 void		 scanner_close(struct scanner *s);
@@ -48,17 +55,21 @@ void		 clamav_scan(struct scanner *s, struct msgbuf *m,
 		    struct scan_result *r);
 void		 clamav_close(struct scanner *s);
 bool		 clamav_changed(struct scanner *s);
-struct scanner	*clamd_open(const char *where, unsigned timeout, char *err,
-		    size_t errlen);
+struct scanner	*clamd_open(char *const *where, unsigned n,
+		    unsigned timeout, char *err, size_t errlen);
 void		 clamd_scan(struct scanner *s, struct msgbuf *m,
 		    struct scan_result *r);
 void		 clamd_close(struct scanner *s);
+void		 clamd_set_notify(struct scanner *s, void (*fn)(void *),
+		    void *arg);
+void		 clamd_state(struct scanner *s, char *json, size_t len);
 
 /* The part every engine's handle starts with. */
 struct scanner {
 	enum av_engine	 engine;
 	char		 name[96];
 	unsigned	 signatures;	/* libclamav: loaded; clamd: 0 */
+	unsigned	 timeout;	/* scan-timeout, seconds */
 	unsigned	 db_version;	/* daily's version, 0 unknown */
 	long long	 db_time;	/* its build time, 0 unknown */
 };

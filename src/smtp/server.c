@@ -278,19 +278,34 @@ report_mail(const char *json, size_t len)
 static void
 report_engine(const struct proxy_conf *c)
 {
-	char json[512];
+	char json[3584], parts[3000];
 	int n;
 
 	if (c->scanner == NULL)
 		n = snprintf(json, sizeof(json), "{\"engine\":null,\"error\":"
 		    "\"%.200s\"}", c->scanner_err);
-	else
+	else {
+		scanner_state(c->scanner, parts, sizeof(parts));
 		n = snprintf(json, sizeof(json), "{\"engine\":\"%s\","
-		    "\"signatures\":%u,\"db_version\":%u,\"db_time\":%lld}",
-		    scanner_name(c->scanner), c->scanner->signatures,
-		    c->scanner->db_version, c->scanner->db_time);
+		    "\"signatures\":%u,\"db_version\":%u,\"db_time\":%lld,"
+		    "\"instances\":%s}", scanner_name(c->scanner),
+		    c->scanner->signatures, c->scanner->db_version,
+		    c->scanner->db_time, parts);
+	}
 	if (n > 0 && (size_t)n < sizeof(json) && strchr(json, '\\') == NULL)
 		send_event("engine", json, (size_t)n);
+}
+
+/* The engine's thread says a part of it came or went (a clamd of the
+ * farm): moatd hears it while that engine is the one in use.  Under
+ * conf_lock, c cannot stop being current, nor be freed, meanwhile. */
+static void
+engine_changed(void *arg)
+{
+	pthread_mutex_lock(&conf_lock);
+	if (arg == current)
+		report_engine(current);
+	pthread_mutex_unlock(&conf_lock);
 }
 
 static int
@@ -321,6 +336,7 @@ install(const char *text, size_t len)
 	    .sessions = c->av.max_sessions,
 	    .client_sessions = c->av.max_client_sessions,
 	    .client_rate = c->av.max_client_rate });
+	scanner_set_notify(c->scanner, engine_changed, c);
 	pthread_mutex_lock(&conf_lock);
 	old = current;
 	current = c;
