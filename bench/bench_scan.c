@@ -35,7 +35,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_scan DBDIR\n");
 		return 2;
 	}
-	if ((s = clamav_open(argv[1], "/dev/shm", 50u << 20, 60, err,
+	if ((s = clamav_open(argv[1], "/dev/shm", 50u << 20, 60, NULL, 0, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "bench_scan: %s\n", err);
 		return 1;

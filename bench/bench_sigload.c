@@ -58,7 +58,7 @@ main(int argc, char **argv)
 		long before = rss_kb();
 		double t0 = now(), t1;
 
-		if ((s = clamav_open(argv[i], "/dev/shm", 50u << 20, 60, err,
+		if ((s = clamav_open(argv[i], "/dev/shm", 50u << 20, 60, NULL, 0, err,
 		    sizeof(err))) == NULL) {
 			printf("%s: %s\n", argv[i], err);
 			continue;

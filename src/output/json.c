@@ -301,6 +301,14 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	json_kv_int(b, "smtp_memory_limit", (long long)av->memory_limit, &f);
 	json_kv_int(b, "signature_check_interval", av->signature_check, &f);
 	json_kv_int(b, "scan_timeout", av->scan_timeout, &f);
+	json_key(b, "ignore_signatures", &f);
+	strbuf_putc(b, '[');
+	for (i = 0; i < av->nignore_sigs; i++) {
+		if (i > 0)
+			strbuf_putc(b, ',');
+		json_put_string(b, av->ignore_sigs[i]);
+	}
+	strbuf_putc(b, ']');
 	strbuf_putc(b, '}');
 }
 

@@ -221,6 +221,11 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	print_duration(b, av->signature_check);
 	strbuf_puts(b, "\n    scan-timeout ");
 	print_duration(b, av->scan_timeout);
+	if (av->nignore_sigs > 0) {
+		strbuf_puts(b, "\n    ignore-signature");
+		for (i = 0; i < av->nignore_sigs; i++)
+			strbuf_printf(b, " %s", av->ignore_sigs[i]);
+	}
 	strbuf_puts(b, "\n}\n");
 }
 

@@ -51,7 +51,7 @@ static const char *const av_settings[] = {
 	"smtp-data-timeout", "smtp-keep-client-address", "smtp-bare-newline",
 	"smtp-max-sessions", "smtp-max-client-sessions",
 	"smtp-max-client-rate", "smtp-min-data-rate", "smtp-memory-limit",
-	"signature-check-interval", "scan-timeout",
+	"signature-check-interval", "scan-timeout", "ignore-signature",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -1059,6 +1059,56 @@ parse_engine_where(struct parser *ps, struct antivirus *av)
 	return 0;
 }
 
+/*
+ * ignore-signature NAME...: ClamAV signature names, as the log shows them
+ * (a trailing ".UNOFFICIAL" is ClamAV's mark of a third-party signature,
+ * not part of its name: it is taken off).  Leaves the end of the line.
+ */
+static int
+parse_ignore_sigs(struct parser *ps, struct antivirus *av)
+{
+	struct policy *p = ps->p;
+	size_t cap = 0, len;
+	unsigned i, n = 0;
+	const char *c;
+
+	if (ps->tok.type != T_WORD)
+		return expected(ps, "a signature name such as "
+		    "Win.Test.EICAR_HDB-1");
+	av->ignore_sigs = NULL;
+	while (ps->tok.type == T_WORD) {
+		for (c = ps->tok.text; *c != '\0'; c++)
+			if (*c == ':' || *c == '/' || *c == '\\') {
+				diag_error(&p->diags, ps->tok.loc, "'%s' is not a "
+				    "signature name (no ':', '/' or '\\')",
+				    ps->tok.text);
+				return -1;
+			}
+		len = ps->tok.len;
+		if (len > 11 && strcmp(ps->tok.text + len - 11,
+		    ".UNOFFICIAL") == 0)
+			len -= 11;
+		if (n == AV_IGNORE_MAX) {
+			diag_error(&p->diags, ps->tok.loc, "at most %d "
+			    "signatures to ignore", AV_IGNORE_MAX);
+			return -1;
+		}
+		ARENA_PUSH(&p->arena, av->ignore_sigs, n, cap);
+		av->ignore_sigs[n - 1] = arena_strndup(&p->arena,
+		    ps->tok.text, len);
+		for (i = 0; i + 1 < n; i++)
+			if (strcmp(av->ignore_sigs[i], av->ignore_sigs[n - 1]) ==
+			    0) {
+				diag_error(&p->diags, ps->tok.loc, "signature %s "
+				    "is named twice", av->ignore_sigs[n - 1]);
+				return -1;
+			}
+		next(ps);
+	}
+	av->nignore_sigs = n;
+	return 0;
+}
+
 static int
 parse_av_setting(struct parser *ps, void *ctx, unsigned *seen)
 {
@@ -1159,6 +1209,9 @@ parse_av_setting(struct parser *ps, void *ctx, unsigned *seen)
 		if (parse_duration(ps, &av->signature_check) == -1)
 			return -1;
 		break;
+	case 19:
+		av->ignore_loc = at;
+		return parse_ignore_sigs(ps, av);
 	case 18:
 		if (ps->tok.type != T_WORD)
 			return expected(ps, "a duration such as 2m");
@@ -1206,10 +1259,22 @@ parse_antivirus(struct parser *ps)
 	av->memory_limit = 64u << 20;
 	av->signature_check = 600;	/* clamd's SelfCheck */
 	av->scan_timeout = 120;
+	av->ignore_sigs = NULL;
+	av->nignore_sigs = 0;
 	av->engine_addrs = &av->engine_path;
 	av->nengine_addrs = 1;
-	return parse_block(ps, "antivirus", open, parse_av_setting, av) == -1 ||
-	    second ? -1 : 0;
+	if (parse_block(ps, "antivirus", open, parse_av_setting, av) == -1 ||
+	    second)
+		return -1;
+	/* Built on libclamav's own ignore list (.ign2): clamd has its own
+	 * database, which moat does not load. */
+	if (av->nignore_sigs > 0 && av->engine == AV_CLAMD) {
+		diag_error(&ps->p->diags, av->ignore_loc, "ignore-signature "
+		    "needs engine clamav: with clamd, list the names in a "
+		    ".ign2 file in clamd's database directory");
+		return -1;
+	}
+	return 0;
 }
 
 /* An absolute path (a word or a string), kept in *out. */

@@ -343,8 +343,12 @@ av_eq(const struct antivirus *a, const struct antivirus *b)
 	for (i = 1; i < a->nengine_addrs; i++)
 		if (!str_eq(a->engine_addrs[i], b->engine_addrs[i]))
 			return false;
-	if (!str_eq(a->engine_path, b->engine_path))
+	if (!str_eq(a->engine_path, b->engine_path) ||
+	    a->nignore_sigs != b->nignore_sigs)
 		return false;
+	for (i = 0; i < a->nignore_sigs; i++)
+		if (!str_eq(a->ignore_sigs[i], b->ignore_sigs[i]))
+			return false;
 	return a->engine == b->engine && a->scan_timeout == b->scan_timeout &&
 	    a->other_scanning == b->other_scanning &&
 	    a->local_scanning == b->local_scanning &&

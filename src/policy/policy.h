@@ -197,6 +197,7 @@ enum av_engine {
 };
 
 #define AV_CLAMD_MAX	8	/* clamd instances one engine line names */
+#define AV_IGNORE_MAX	1000	/* names one ignore-signature takes */
 
 struct antivirus {
 	bool		 present;
@@ -208,6 +209,10 @@ struct antivirus {
 					   path or HOST:PORT */
 	unsigned	 nengine_addrs;
 	unsigned	 scan_timeout;	/* seconds one scan may take */
+	char		**ignore_sigs;	/* ignore-signature: names whose
+					   matches pass (engine clamav) */
+	unsigned	 nignore_sigs;
+	struct loc	 ignore_loc;
 	bool		 other_scanning;
 	bool		 local_scanning;
 	struct loc	 local_loc;	/* where it is set; line 0: default */

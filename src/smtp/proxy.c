@@ -84,6 +84,7 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir,
 	c->hostname[sizeof(c->hostname) - 1] = '\0';
 	c->scanner = scanner_open(&c->av, scratch, c->scanner_err,
 	    sizeof(c->scanner_err));
+	c->av.ignore_sigs = NULL;	/* the policy's: read by the open only */
 	__atomic_store_n(&budget.limit, (size_t)av->memory_limit,
 	    __ATOMIC_RELAXED);
 	c->refs = 1;
@@ -654,7 +655,7 @@ do_data(struct session *s)
 {
 	struct scan_result res = { .verdict = SCAN_FAILED };
 	struct timespec t0;
-	char header[512];
+	char header[512], ignored[140] = "";
 	struct hold h;
 	int rc;
 
@@ -720,8 +721,14 @@ do_data(struct session *s)
 	}
 	if (s->ps->scan && res.verdict == SCAN_CLEAN)
 		snprintf(header, sizeof(header), "X-Virus-Scanned: clean by "
-		    "moat (%s) on %s\r\n", scanner_name(s->conf->scanner),
-		    s->conf->hostname);
+		    "moat (%s) on %s%s%.100s%s\r\n",
+		    scanner_name(s->conf->scanner), s->conf->hostname,
+		    res.ignored[0] ? " (ignored: " : "", res.ignored,
+		    res.ignored[0] ? ")" : "");
+	/* A match of a signature the admin ignores: logged, and passed. */
+	if (res.verdict == SCAN_CLEAN && res.ignored[0] != '\0')
+		snprintf(ignored, sizeof(ignored), "ignored: %.120s",
+		    res.ignored);
 	if (res.verdict == SCAN_VIRUS) {
 		log_message(s, "virus", res.sig, &t0, "554");
 		upstream_rset(s);
@@ -759,7 +766,7 @@ do_data(struct session *s)
 		    "during DATA; try again later");
 	}
 	log_message(s, res.verdict == SCAN_CLEAN ? (s->ps->scan ? "clean" :
-	    "unscanned") : "unscanned-failure", "", &t0, s->r.text);
+	    "unscanned") : "unscanned-failure", ignored, &t0, s->r.text);
 	reset_transaction(s);
 	return relay_reply(s);
 }

@@ -20,7 +20,8 @@ scanner_open(const struct antivirus *av, const char *scratch, char *err,
 		    av->scan_timeout, err, errlen);
 	else
 		s = clamav_open(av->engine_path, scratch, (size_t)av->max_size,
-		    av->scan_timeout, err, errlen);
+		    av->scan_timeout, av->ignore_sigs, av->nignore_sigs, err,
+		    errlen);
 	if (s != NULL)
 		s->timeout = av->scan_timeout;
 	return s;
@@ -33,7 +34,7 @@ scanner_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 	long long ms;
 
 	r->verdict = SCAN_FAILED;
-	r->sig[0] = r->why[0] = '\0';
+	r->sig[0] = r->why[0] = r->ignored[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	if (s->engine == AV_CLAMD)
 		clamd_scan(s, m, r);

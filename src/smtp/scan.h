@@ -20,6 +20,8 @@ struct scan_result {
 	enum scan_verdict	 verdict;
 	char			 sig[128];	/* virus: the signature */
 	char			 why[160];	/* failed: the reason */
+	char			 ignored[128];	/* clean, but this signature
+						   (ignore-signature) matched */
 };
 
 struct scanner;
@@ -49,8 +51,8 @@ void		 scanner_close(struct scanner *s);
 
 /* The engines. */
 struct scanner	*clamav_open(const char *dbdir, const char *scratch,
-		    size_t max_size,
-		    unsigned timeout, char *err, size_t errlen);
+		    size_t max_size, unsigned timeout, char *const *ignore,
+		    unsigned nignore, char *err, size_t errlen);
 void		 clamav_scan(struct scanner *s, struct msgbuf *m,
 		    struct scan_result *r);
 void		 clamav_close(struct scanner *s);
@@ -70,6 +72,8 @@ struct scanner {
 	char		 name[96];
 	unsigned	 signatures;	/* libclamav: loaded; clamd: 0 */
 	unsigned	 timeout;	/* scan-timeout, seconds */
+	unsigned	 ignored;	/* signatures ignore-signature keeps
+					   out (libclamav) */
 	unsigned	 db_version;	/* daily's version, 0 unknown */
 	long long	 db_time;	/* its build time, 0 unknown */
 };

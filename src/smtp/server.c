@@ -332,6 +332,13 @@ install(const char *text, size_t len)
 		log_info("scanner: %s, loaded in %.2f s",
 		    scanner_name(c->scanner),
 		    ((double)smtpio_now() - t0) / 1000);
+	if (c->scanner != NULL && c->av.nignore_sigs > 0)
+		log_info("ignore-signature: %u name%s, %u signature%s of the "
+		    "database left out%s", c->av.nignore_sigs,
+		    c->av.nignore_sigs == 1 ? "" : "s", c->scanner->ignored,
+		    c->scanner->ignored == 1 ? "" : "s", c->scanner->ignored ==
+		    0 ? " (no such name in the database: check the spelling)" :
+		    "");
 	anvil_set_limits(anvil, &(struct anvil_limits){
 	    .sessions = c->av.max_sessions,
 	    .client_sessions = c->av.max_client_sessions,

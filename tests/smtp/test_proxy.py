@@ -755,6 +755,54 @@ def tests_clamd_farm(lab):
     lab.stop("moatd")
     lab.stop("clamdA")
 
+
+def mail_records(lab, timeout=5):
+    """mail.jsonl's records, once moatd wrote the newest."""
+    path = os.path.join(os.environ["MOAT_LOG_DIR"], "mail.jsonl")
+    time.sleep(0.3)
+    try:
+        with open(path) as f:
+            return [json.loads(l) for l in f if l.strip()]
+    except OSError:
+        return []
+
+
+def tests_ignore_signature(lab):
+    """ignore-signature: a false positive's signature is left out of the
+    engine (.ign2), the message it alone matches is delivered and logged
+    'ignored: NAME'; another signature still gets 554."""
+    lab.sink()
+    lab.moatd(extra="    ignore-signature Test.EICAR.Body.UNOFFICIAL\n")
+    check("1 signature of the database left out" in lab.log("moatd"),
+          "ignore-signature: moatd says what it left out",
+          lab.log("moatd")[-400:])
+    before = lab.delivered()
+    code, text = send("Subject: fp\r\n\r\nquoted " + EICAR + " text\r\n")
+    check(code == 250 and len(lab.delivered()) == len(before) + 1,
+          "ignore-signature: the message only it matches is delivered", text)
+    hdr, _ = header_and_body(lab.message(lab.delivered()[-1]))
+    check(b"(ignored: Test.EICAR.Body" in hdr,
+          "ignore-signature: the header says what was ignored", hdr)
+    recs = mail_records(lab)
+    check(recs and recs[-1].get("verdict") == "clean" and
+          recs[-1].get("signature", "").startswith("ignored: Test.EICAR.Body"),
+          "ignore-signature: mail.jsonl says ignored: NAME",
+          recs[-1:] if recs else "no record")
+    code, text = send(with_attachment(EICAR.encode(), "octet-stream",
+                                      "eicar.com"))
+    check(code == 554 and "Test.EICAR" in text and "Body" not in text,
+          "ignore-signature: another signature (the file's hash) still "
+          "gets 554", text)
+    # A name the database does not have: said at load, nothing changes.
+    lab.moatd(extra="    ignore-signature No.Such.Signature\n")
+    check("no such name in the database" in lab.log("moatd"),
+          "ignore-signature: a name the database lacks is reported",
+          lab.log("moatd")[-400:])
+    code, text = send("Subject: v\r\n\r\n" + EICAR + "\r\n")
+    check(code == 554, "ignore-signature of another name: EICAR still 554",
+          text)
+    lab.stop("moatd")
+
 def tests_smuggling(lab):
     """One DATA from a raw client, a second transaction written after a
     non-standard end of data: messages acknowledged to the client equal
@@ -1392,7 +1440,7 @@ def main():
     groups = [tests_libclamav, tests_smuggling, tests_hostile_peers,
               tests_limits, tests_daemon, tests_big_reload,
               tests_signature_update, tests_journal, tests_clamd,
-              tests_clamd_farm, tests_refused]
+              tests_clamd_farm, tests_ignore_signature, tests_refused]
     # MOAT_SMTP_ONLY=clamd_farm,journal runs those groups alone.
     only = os.environ.get("MOAT_SMTP_ONLY")
     if only:
