@@ -130,6 +130,19 @@ parts_from(json_t *a, struct mailstats *m)
 	}
 }
 
+/* What the proxy says of its engine beyond its name: the farm, the
+ * memory and time its load took, how it was reloaded. */
+static void
+engine_from(json_t *o, struct mailstats *m)
+{
+	parts_from(json_object_get(o, "instances"), m);
+	m->engine_memory = (uint64_t)json_integer_value(json_object_get(o,
+	    "memory"));
+	m->load_ms = (unsigned)json_integer_value(json_object_get(o,
+	    "load_ms"));
+	get_str(o, "reload", m->reload, sizeof(m->reload));
+}
+
 json_t *
 mailstats_parts_json(const struct mailstats *m)
 {
@@ -185,7 +198,7 @@ mailstats_load(const char *state, struct mailstats *m)
 	m->db_version = (unsigned)json_integer_value(json_object_get(o,
 	    "db_version"));
 	m->db_time = json_integer_value(json_object_get(o, "db_time"));
-	parts_from(json_object_get(o, "instances"), m);
+	engine_from(o, m);
 	m->sessions = (unsigned)json_integer_value(json_object_get(o,
 	    "sessions"));
 	m->updated = json_integer_value(json_object_get(o, "updated"));
@@ -226,6 +239,10 @@ mailstats_save(const char *state, const struct mailstats *m)
 	json_object_set_new(o, "db_version", json_integer(m->db_version));
 	json_object_set_new(o, "db_time", json_integer(m->db_time));
 	json_object_set_new(o, "instances", mailstats_parts_json(m));
+	json_object_set_new(o, "memory", json_integer((json_int_t)
+	    m->engine_memory));
+	json_object_set_new(o, "load_ms", json_integer(m->load_ms));
+	json_object_set_new(o, "reload", json_string(m->reload));
 	json_object_set_new(o, "sessions", json_integer(m->sessions));
 	json_object_set_new(o, "updated", json_integer(m->updated));
 	{
@@ -356,7 +373,7 @@ mailstats_engine(struct mailstats *m, const char *json)
 	m->db_version = (unsigned)json_integer_value(json_object_get(o,
 	    "db_version"));
 	m->db_time = json_integer_value(json_object_get(o, "db_time"));
-	parts_from(json_object_get(o, "instances"), m);
+	engine_from(o, m);
 	json_decref(o);
 }
 

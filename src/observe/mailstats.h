@@ -65,6 +65,10 @@ struct mailstats {
 	char			engine[96];	/* "" until the proxy says */
 	char			engine_error[200];
 	unsigned		signatures, db_version;
+	uint64_t		engine_memory;	/* what its load took, bytes */
+	unsigned		load_ms;	/* how long it took */
+	char			reload[16];	/* "concurrent", "blocking" or
+						   "" (the first load) */
 	struct engine_part	parts[MAILSTATS_PARTS];	/* clamd's farm */
 	size_t			nparts;
 	long long		db_time;

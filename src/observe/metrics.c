@@ -212,6 +212,18 @@ metrics_write(const struct metrics_input *in, struct strbuf *b)
 		    "the engine loaded (libclamav).");
 		strbuf_printf(b, "moat_antivirus_signatures %u\n",
 		    m->signatures);
+		help(b, "moat_antivirus_engine_bytes", "gauge", "Memory the "
+		    "engine's last load took (libclamav).");
+		strbuf_printf(b, "moat_antivirus_engine_bytes %llu\n",
+		    (unsigned long long)m->engine_memory);
+		help(b, "moat_antivirus_load_seconds", "gauge", "How long the "
+		    "engine's last load took.");
+		strbuf_printf(b, "moat_antivirus_load_seconds %.3f\n",
+		    m->load_ms / 1000.0);
+		help(b, "moat_antivirus_reload_blocking", "gauge", "1 when "
+		    "the last reload was blocking (mail got 451 meanwhile).");
+		strbuf_printf(b, "moat_antivirus_reload_blocking %d\n",
+		    strcmp(m->reload, "blocking") == 0);
 	}
 	clamd_metrics(b, m);
 	help(b, "moat_mail_scan_seconds", "histogram", "Time to scan a "

@@ -212,6 +212,11 @@ text_antivirus(const struct gw_status *st, struct strbuf *b)
 		strbuf_printf(b, ", database version %u of %s", m->db_version,
 		    when);
 	}
+	if (m->engine_memory > 0 || m->load_ms > 0)
+		strbuf_printf(b, ", %llu MB, loaded in %.1f s%s%s%s",
+		    (unsigned long long)(m->engine_memory >> 20),
+		    m->load_ms / 1000.0, m->reload[0] ? " (" : "", m->reload,
+		    m->reload[0] ? " reload)" : "");
 	if (m->engine_error[0] != '\0')
 		strbuf_printf(b, " (%s)", m->engine_error);
 	strbuf_printf(b, "; %u open sessions\n", m->sessions);
@@ -335,6 +340,12 @@ json_mail(const struct mailstats *m)
 	json_object_set_new(ml, "virus",
 	    json_integer((json_int_t)m->total.virus));
 	json_object_set_new(ml, "last_virus", json_string(m->last_virus_sig));
+	json_object_set_new(ml, "engine_error", json_string(m->engine_error));
+	json_object_set_new(ml, "engine_memory",
+	    json_integer((json_int_t)m->engine_memory));
+	json_object_set_new(ml, "load_seconds",
+	    json_real(m->load_ms / 1000.0));
+	json_object_set_new(ml, "reload", json_string(m->reload));
 	if (m->nparts > 0)
 		json_object_set_new(ml, "instances", mailstats_parts_json(m));
 	return ml;

@@ -301,6 +301,8 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	json_kv_int(b, "smtp_memory_limit", (long long)av->memory_limit, &f);
 	json_kv_int(b, "signature_check_interval", av->signature_check, &f);
 	json_kv_int(b, "scan_timeout", av->scan_timeout, &f);
+	json_kv_str(b, "signature_reload", policy_av_reload_name(av->reload),
+	    &f);
 	json_key(b, "ignore_signatures", &f);
 	strbuf_putc(b, '[');
 	for (i = 0; i < av->nignore_sigs; i++) {

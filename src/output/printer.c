@@ -221,6 +221,8 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	print_duration(b, av->signature_check);
 	strbuf_puts(b, "\n    scan-timeout ");
 	print_duration(b, av->scan_timeout);
+	strbuf_printf(b, "\n    signature-reload %s",
+	    policy_av_reload_name(av->reload));
 	if (av->nignore_sigs > 0) {
 		strbuf_puts(b, "\n    ignore-signature");
 		for (i = 0; i < av->nignore_sigs; i++)

@@ -52,6 +52,7 @@ static const char *const av_settings[] = {
 	"smtp-max-sessions", "smtp-max-client-sessions",
 	"smtp-max-client-rate", "smtp-min-data-rate", "smtp-memory-limit",
 	"signature-check-interval", "scan-timeout", "ignore-signature",
+	"signature-reload",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -1212,6 +1213,16 @@ parse_av_setting(struct parser *ps, void *ctx, unsigned *seen)
 	case 19:
 		av->ignore_loc = at;
 		return parse_ignore_sigs(ps, av);
+	case 20:
+		if (is_kw(ps, "auto"))
+			av->reload = AV_RELOAD_AUTO;
+		else if (is_kw(ps, "concurrent"))
+			av->reload = AV_RELOAD_CONCURRENT;
+		else if (is_kw(ps, "blocking"))
+			av->reload = AV_RELOAD_BLOCKING;
+		else
+			return expected(ps, "auto, concurrent or blocking");
+		break;
 	case 18:
 		if (ps->tok.type != T_WORD)
 			return expected(ps, "a duration such as 2m");
@@ -1261,6 +1272,7 @@ parse_antivirus(struct parser *ps)
 	av->scan_timeout = 120;
 	av->ignore_sigs = NULL;
 	av->nignore_sigs = 0;
+	av->reload = AV_RELOAD_AUTO;
 	av->engine_addrs = &av->engine_path;
 	av->nengine_addrs = 1;
 	if (parse_block(ps, "antivirus", open, parse_av_setting, av) == -1 ||

@@ -350,6 +350,7 @@ av_eq(const struct antivirus *a, const struct antivirus *b)
 		if (!str_eq(a->ignore_sigs[i], b->ignore_sigs[i]))
 			return false;
 	return a->engine == b->engine && a->scan_timeout == b->scan_timeout &&
+	    a->reload == b->reload &&
 	    a->other_scanning == b->other_scanning &&
 	    a->local_scanning == b->local_scanning &&
 	    a->outgoing_scanning == b->outgoing_scanning &&
@@ -429,4 +430,11 @@ bool
 policy_forward_smtp(const struct forward *fw)
 {
 	return iset_contains(fw->svc.set, (u128)6 << 16 | 25);
+}
+
+const char *
+policy_av_reload_name(enum av_reload r)
+{
+	return r == AV_RELOAD_CONCURRENT ? "concurrent" : r ==
+	    AV_RELOAD_BLOCKING ? "blocking" : "auto";
 }

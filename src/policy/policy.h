@@ -196,6 +196,13 @@ enum av_engine {
 	AV_CLAMD,	/* clamd, path = its socket or host:port */
 };
 
+/* How a new signature database replaces the one in use (libclamav). */
+enum av_reload {
+	AV_RELOAD_AUTO = 0,	/* concurrent when memory holds two engines */
+	AV_RELOAD_CONCURRENT,	/* load beside the old, mail flows on */
+	AV_RELOAD_BLOCKING,	/* free the old first; mail gets 451 */
+};
+
 #define AV_CLAMD_MAX	8	/* clamd instances one engine line names */
 #define AV_IGNORE_MAX	1000	/* names one ignore-signature takes */
 
@@ -209,6 +216,7 @@ struct antivirus {
 					   path or HOST:PORT */
 	unsigned	 nengine_addrs;
 	unsigned	 scan_timeout;	/* seconds one scan may take */
+	enum av_reload	 reload;	/* signature-reload */
 	char		**ignore_sigs;	/* ignore-signature: names whose
 					   matches pass (engine clamav) */
 	unsigned	 nignore_sigs;
@@ -377,6 +385,8 @@ bool		 policy_forward_uses(const struct forward *fw,
 size_t		 policy_ndynamic(const struct policy *p);
 /* "accept", "deny", "reject". */
 const char	*action_name(enum action a);
+/* "auto", "concurrent" or "blocking". */
+const char	*policy_av_reload_name(enum av_reload r);
 /* The known name nearest to name (edit distance), or NULL if none is near. */
 const char	*nearest_name(const char *name, const char *const *names,
 		    size_t n);

@@ -33,6 +33,7 @@
 
 #include "base/addr.h"
 #include "base/log.h"
+#include "smtp/memory.h"
 #include "smtp/msgbuf.h"
 #include "smtp/smtpdata.h"
 #include "smtp/smtpio.h"
@@ -54,6 +55,8 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir,
     const char *scratch)
 {
 	struct proxy_conf *c = calloc(1, sizeof(*c));
+	unsigned long long before, after;
+	long long t0;
 	unsigned i;
 
 	if (c == NULL)
@@ -82,8 +85,14 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir,
 	if (gethostname(c->hostname, sizeof(c->hostname)) != 0)
 		snprintf(c->hostname, sizeof(c->hostname), "moat");
 	c->hostname[sizeof(c->hostname) - 1] = '\0';
+	pthread_rwlock_init(&c->scan_lock, NULL);
+	before = mem_in_use();
+	t0 = smtpio_now();
 	c->scanner = scanner_open(&c->av, scratch, c->scanner_err,
 	    sizeof(c->scanner_err));
+	c->load_ms = (unsigned)(smtpio_now() - t0);
+	after = mem_in_use();
+	c->engine_bytes = after > before ? after - before : 0;
 	c->av.ignore_sigs = NULL;	/* the policy's: read by the open only */
 	__atomic_store_n(&budget.limit, (size_t)av->memory_limit,
 	    __ATOMIC_RELAXED);
@@ -113,8 +122,23 @@ proxy_conf_put(struct proxy_conf *c)
 	pthread_mutex_unlock(&conf_lock);
 	if (left == 0) {
 		scanner_close(c->scanner);
+		pthread_rwlock_destroy(&c->scan_lock);
 		free(c);
 	}
+}
+
+void
+proxy_conf_drop_engine(struct proxy_conf *c, const char *why)
+{
+	struct scanner *old;
+
+	pthread_rwlock_wrlock(&c->scan_lock);
+	old = c->scanner;
+	c->scanner = NULL;
+	c->reloading = true;
+	snprintf(c->scanner_err, sizeof(c->scanner_err), "%s", why);
+	pthread_rwlock_unlock(&c->scan_lock);
+	scanner_close(old);
 }
 
 /* ---- the session ------------------------------------------------------ */
@@ -655,7 +679,8 @@ do_data(struct session *s)
 {
 	struct scan_result res = { .verdict = SCAN_FAILED };
 	struct timespec t0;
-	char header[512], ignored[140] = "";
+	char header[512], ignored[140] = "", engine[96] = "";
+	bool reloading = false;	/* a blocking reload: 451, never a pass */
 	struct hold h;
 	int rc;
 
@@ -707,22 +732,30 @@ do_data(struct session *s)
 		snprintf(header, sizeof(header), "X-Virus-Scanned: no (%s) "
 		    "by moat on %s\r\n", s->ps->noscan_why, s->conf->hostname);
 		res.verdict = SCAN_CLEAN;
-	} else if (s->conf->scanner == NULL) {
-		snprintf(res.why, sizeof(res.why), "%.150s",
-		    s->conf->scanner_err);
 	} else {
-		struct timespec a, b;
+		/* Under the read lock: a blocking reload may take the engine
+		 * away, but never in the middle of a scan. */
+		pthread_rwlock_rdlock(&s->conf->scan_lock);
+		if (s->conf->scanner == NULL) {
+			snprintf(res.why, sizeof(res.why), "%.150s",
+			    s->conf->scanner_err);
+			reloading = s->conf->reloading;
+		} else {
+			struct timespec a, b;
 
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		scanner_scan(s->conf->scanner, &s->msg, &res);
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		s->scan_secs = (double)(b.tv_sec - a.tv_sec) +
-		    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+			snprintf(engine, sizeof(engine), "%s",
+			    scanner_name(s->conf->scanner));
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			scanner_scan(s->conf->scanner, &s->msg, &res);
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			s->scan_secs = (double)(b.tv_sec - a.tv_sec) +
+			    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+		}
+		pthread_rwlock_unlock(&s->conf->scan_lock);
 	}
 	if (s->ps->scan && res.verdict == SCAN_CLEAN)
 		snprintf(header, sizeof(header), "X-Virus-Scanned: clean by "
-		    "moat (%s) on %s%s%.100s%s\r\n",
-		    scanner_name(s->conf->scanner), s->conf->hostname,
+		    "moat (%s) on %s%s%.100s%s\r\n", engine, s->conf->hostname,
 		    res.ignored[0] ? " (ignored: " : "", res.ignored,
 		    res.ignored[0] ? ")" : "");
 	/* A match of a signature the admin ignores: logged, and passed. */
@@ -736,7 +769,8 @@ do_data(struct session *s)
 		return say(s, "554 5.7.1 Error: message rejected: "
 		    "virus found: %s", res.sig);
 	}
-	if (res.verdict == SCAN_FAILED && !s->conf->av.fail_pass) {
+	if (res.verdict == SCAN_FAILED && (!s->conf->av.fail_pass ||
+	    reloading)) {
 		log_message(s, "scan-failed", "", &t0, res.why);
 		upstream_rset(s);
 		reset_transaction(s);

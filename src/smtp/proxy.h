@@ -8,6 +8,7 @@
 #ifndef MOAT_PROXY_H
 #define MOAT_PROXY_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -26,6 +27,13 @@ struct proxy_conf {
 	socklen_t		 relay_len;	/* 0: relay_to is not usable */
 	struct scanner		*scanner;	/* NULL: every scan fails */
 	char			 scanner_err[256];
+	/* A blocking reload takes the engine away under the write lock
+	 * (scans hold the read lock); reloading then says so: such a
+	 * message gets 451 even with on-scan-failure pass. */
+	pthread_rwlock_t	 scan_lock;
+	bool			 reloading;
+	unsigned long long	 engine_bytes;	/* what loading it took */
+	unsigned		 load_ms;
 	char			 hostname[128];
 	const char		*tmpdir;
 	unsigned		 connect_timeout;	/* seconds */
@@ -38,6 +46,9 @@ struct proxy_conf {
  * temporary files to scratch (scanner_open). */
 struct proxy_conf *proxy_conf_new(const struct antivirus *av,
 		    const char *tmpdir, const char *scratch);
+/* Close c's engine now, for a blocking reload: scans in progress end
+ * first; later messages of sessions on c get 451 saying why. */
+void		 proxy_conf_drop_engine(struct proxy_conf *c, const char *why);
 void		 proxy_conf_hold(struct proxy_conf *c);
 void		 proxy_conf_put(struct proxy_conf *c);
 

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "policy/load.h"
 #include "smtp/anvil.h"
+#include "smtp/memory.h"
 #include "smtp/smtpio.h"
 
 /*
@@ -38,6 +39,10 @@ static size_t latest_len;
 static unsigned check_every;		/* s between looks at the signatures
 					   (0: never); atomic */
 static unsigned next_id = 1;
+/* The libclamav engine's last load: what it took (the loader's alone). */
+static unsigned long long last_engine_bytes;
+static unsigned last_load_ms;		/* atomic */
+static const char *last_reload = "";	/* "concurrent", "blocking" */
 static struct anvil *anvil;	/* who may open a session now */
 
 int
@@ -288,9 +293,11 @@ report_engine(const struct proxy_conf *c)
 		scanner_state(c->scanner, parts, sizeof(parts));
 		n = snprintf(json, sizeof(json), "{\"engine\":\"%s\","
 		    "\"signatures\":%u,\"db_version\":%u,\"db_time\":%lld,"
+		    "\"memory\":%llu,\"load_ms\":%u,\"reload\":\"%s\","
 		    "\"instances\":%s}", scanner_name(c->scanner),
 		    c->scanner->signatures, c->scanner->db_version,
-		    c->scanner->db_time, parts);
+		    c->scanner->db_time, c->engine_bytes, c->load_ms,
+		    last_reload, parts);
 	}
 	if (n > 0 && (size_t)n < sizeof(json) && strchr(json, '\\') == NULL)
 		send_event("engine", json, (size_t)n);
@@ -308,12 +315,50 @@ engine_changed(void *arg)
 	pthread_mutex_unlock(&conf_lock);
 }
 
+/*
+ * Whether the engine in use must go before the new one loads: blocking
+ * when the config says so; auto when what memory is available would not
+ * hold a second engine of the size the last load took (with a fifth to
+ * spare).  Blocking closes the engine in use now, after the scans in
+ * progress: until the new one is in, messages get 451.  Only libclamav
+ * engines count: a clamd's signatures are clamd's.
+ */
+static bool
+reload_blocking(const struct antivirus *av)
+{
+	struct proxy_conf *c = current;	/* only the loader replaces it */
+	unsigned long long avail, need = last_engine_bytes +
+	    last_engine_bytes / 5;
+	bool block;
+
+	if (c == NULL || c->scanner == NULL || c->av.engine != AV_CLAMAV ||
+	    av->engine != AV_CLAMAV)
+		return false;
+	avail = mem_available();
+	block = av->reload == AV_RELOAD_BLOCKING || (av->reload ==
+	    AV_RELOAD_AUTO && avail != 0 && last_engine_bytes > 0 &&
+	    avail < need);
+	log_info("signature reload: %s (signature-reload %s; %llu MB "
+	    "available, the engine in use took %llu MB)", block ? "blocking, "
+	    "mail gets 451 until the new engine is in" : "concurrent, mail "
+	    "is scanned by the old engine meanwhile",
+	    policy_av_reload_name(av->reload), avail >> 20,
+	    last_engine_bytes >> 20);
+	if (block) {
+		proxy_conf_drop_engine(c, "the signatures are being reloaded "
+		    "(blocking reload): try again in a moment");
+		report_engine(c);
+	}
+	return block;
+}
+
 static int
 install(const char *text, size_t len)
 {
 	struct policy *p;
 	struct proxy_conf *c, *old;
 	double t0 = (double)smtpio_now();
+	bool blocking;
 
 	p = policy_parse(load_path, text, len);
 	if (p == NULL || !policy_valid(p) || !p->av.present) {
@@ -321,10 +366,16 @@ install(const char *text, size_t len)
 		policy_free(p);
 		return -1;
 	}
+	blocking = reload_blocking(&p->av);
 	c = proxy_conf_new(&p->av, getenv("TMPDIR"), load_scratch);
 	policy_free(p);
 	if (c == NULL)
 		return -1;
+	if (c->scanner != NULL && c->av.engine == AV_CLAMAV) {
+		last_engine_bytes = c->engine_bytes;
+		__atomic_store_n(&last_load_ms, c->load_ms, __ATOMIC_RELAXED);
+		last_reload = blocking ? "blocking" : "concurrent";
+	}
 	if (c->scanner == NULL)
 		log_info("scanner: %s (mail will get 451 until it works)",
 		    c->scanner_err);

@@ -1342,6 +1342,9 @@ def tests_big_reload(lab):
           "acknowledged while it loaded (%.1f s)" % (
               idle // 1024, peak // 1024, took[0] if took else "?",
               acked_while_loading, loaded))
+    check("signature reload: concurrent" in log,
+          "with memory for two engines the reload is concurrent (auto)",
+          log[-400:])
     check(proxy_pid(lab) == pid and sender.refused == [] and
           acked_while_loading > 5 and sorted(seqs) == sender.acked,
           "a big database reloaded under load: mail kept flowing, none "
@@ -1352,6 +1355,70 @@ def tests_big_reload(lab):
           554,
           "and the new engine finds EICAR")
 
+
+
+def tests_blocking_reload(lab):
+    """signature-reload auto on a machine short of memory (a stand-in for
+    MemAvailable: 1 MB) reloads blocking: the old engine goes first, mail
+    gets 451 while the new one loads, never a pass (on-scan-failure pass
+    set) and never a 554; then it flows again, every message delivered
+    once, each scanned."""
+    big = os.path.join(lab.dir, "bigdb")
+    if not os.path.isdir(big):
+        subprocess.run([sys.executable, os.path.join(HERE, "bigdb.py"), big],
+                       check=True)
+        os.chmod(big, 0o755)
+    os.environ["MOAT_TEST_MEMAVAILABLE_KB"] = "1024"
+    try:
+        lab.sink()
+        lab.moatd(engine="clamav " + big,
+                  extra="    on-scan-failure pass\n")
+        before = set(lab.delivered())
+        start = len(lab.log("moatd"))
+        pid = proxy_pid(lab)
+        idle = peak = rss_kb(pid)
+        sender = Sender()
+        time.sleep(1)
+        lab.procs["moatd"].send_signal(signal.SIGHUP)
+        t0 = time.time()
+        while time.time() - t0 < 90 and \
+                "proxy configuration loaded" not in lab.log("moatd")[start:]:
+            peak = max(peak, rss_kb(pid))
+            time.sleep(0.05)
+        loaded = time.time() - t0
+        time.sleep(1.5)
+        sender.finish()
+        time.sleep(0.3)
+    finally:
+        del os.environ["MOAT_TEST_MEMAVAILABLE_KB"]
+    log = lab.log("moatd")[start:]
+    check("signature reload: blocking" in log,
+          "a reload short of memory is blocking (auto), and the log says "
+          "why", log[-600:])
+    codes = sorted(set(c for _, c in sender.refused))
+    print("blocking reload: proxy RSS %d MB before, %d MB peak; %.1f s; "
+          "%d messages acknowledged, %d tries refused (codes %s)" % (
+              idle // 1024, peak // 1024, loaded, len(sender.acked),
+              len(sender.refused), codes))
+    check(sender.refused and codes == [451],
+          "during a blocking reload mail gets 451 and nothing else", codes)
+    seqs = delivered_seqs(lab, before)
+    check(sorted(seqs) == sender.acked and len(seqs) > 5,
+          "every message acknowledged is delivered once, none lost",
+          (len(seqs), len(sender.acked)))
+    unscanned = [n for n in set(lab.delivered()) - before
+                 if b"X-Virus-Scanned: clean by moat" not in
+                 header_and_body(lab.message(n))[0]]
+    check(not unscanned, "no message passed unscanned during the reload",
+          unscanned[:3])
+    check(send(b"Subject: eicar\r\n\r\n" + EICAR.encode() + b"\r\n")[0]
+          == 554, "the new engine finds EICAR")
+    out = subprocess.run([os.path.join(BUILD, "moat"), "status"],
+                         capture_output=True, text=True).stdout
+    check("(blocking reload)" in out and " MB, loaded in " in out,
+          "moat status says the engine's memory, load time and reload",
+          out[:400])
+    lab.stop("moatd")
 
 def tests_signature_update(lab):
     """A database updated on disk (as freshclam does) is noticed within
@@ -1439,7 +1506,7 @@ def main():
     lab = Lab()
     groups = [tests_libclamav, tests_smuggling, tests_hostile_peers,
               tests_limits, tests_daemon, tests_big_reload,
-              tests_signature_update, tests_journal, tests_clamd,
+              tests_blocking_reload, tests_signature_update, tests_journal, tests_clamd,
               tests_clamd_farm, tests_ignore_signature, tests_refused]
     # MOAT_SMTP_ONLY=clamd_farm,journal runs those groups alone.
     only = os.environ.get("MOAT_SMTP_ONLY")
