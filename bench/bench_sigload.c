@@ -56,10 +56,10 @@ main(int argc, char **argv)
 		struct scanner *s;
 		char err[256];
 		long before = rss_kb();
-		double t0 = now(), t1;
+		double t0 = now(), t1, mb, per;
 
-		if ((s = clamav_open(argv[i], "/dev/shm", 50u << 20, 60, NULL, 0, err,
-		    sizeof(err))) == NULL) {
+		if ((s = clamav_open(argv[i], "/dev/shm", 50u << 20, 60, NULL,
+		    0, err, sizeof(err))) == NULL) {
 			printf("%s: %s\n", argv[i], err);
 			continue;
 		}
@@ -67,8 +67,11 @@ main(int argc, char **argv)
 		msgbuf_init(&m, 1 << 20, NULL, NULL);
 		msgbuf_add(&m, eicar, sizeof(eicar) - 1);
 		scanner_scan(s, &m, &r);
-		printf("%-40s load %7.2f s   memory %+8.1f MB   EICAR: %s\n",
-		    argv[i], t1 - t0, (double)(rss_kb() - before) / 1024,
+		mb = (double)(rss_kb() - before) / 1024;
+		per = s->signatures > 0 ? 1e6 / s->signatures : 0;
+		printf("%-30s %9u signatures  load %7.2f s  memory %+8.1f MB"
+		    "  (per million: %.2f s, %.0f MB)  EICAR: %s\n", argv[i],
+		    s->signatures, t1 - t0, mb, (t1 - t0) * per, mb * per,
 		    r.verdict == SCAN_VIRUS ? r.sig : "not found");
 		msgbuf_free(&m);
 		clamav_close(s);
