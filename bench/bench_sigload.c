@@ -68,7 +68,8 @@ main(int argc, char **argv)
 		msgbuf_add(&m, eicar, sizeof(eicar) - 1);
 		scanner_scan(s, &m, &r);
 		mb = (double)(rss_kb() - before) / 1024;
-		per = s->signatures > 0 ? 1e6 / s->signatures : 0;
+		/* Per million only where it means something. */
+		per = s->signatures >= 10000 ? 1e6 / s->signatures : 0;
 		printf("%-30s %9u signatures  load %7.2f s  memory %+8.1f MB"
 		    "  (per million: %.2f s, %.0f MB)  EICAR: %s\n", argv[i],
 		    s->signatures, t1 - t0, mb, (t1 - t0) * per, mb * per,
