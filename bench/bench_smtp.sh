@@ -162,3 +162,32 @@ stop_moatd
 start_moatd noscan
 cpu 127.0.0.1:2526 direct
 cpu 127.0.0.1:25 "proxy, no scan"
+stop_moatd
+
+# A clamd farm: one instance, then two, same signatures, on loopback.
+clamd=$(command -v clamd || echo /usr/sbin/clamd)
+for c in A B; do
+	cat >"$tmp/clamd$c.conf" <<CONF
+LocalSocket $tmp/clamd$c.sock
+DatabaseDirectory $tmp/db
+Foreground yes
+User root
+ScanMail yes
+LogFile $tmp/clamd$c.log
+CONF
+	"$clamd" -c "$tmp/clamd$c.conf" >/dev/null 2>&1 &
+	pids="$pids $!"
+done
+for _ in $(seq 300); do
+	[ -S "$tmp/clamdA.sock" ] && [ -S "$tmp/clamdB.sock" ] && break
+	sleep 0.1
+done
+conf farm1 "clamd $tmp/clamdA.sock"
+conf farm2 "clamd $tmp/clamdA.sock $tmp/clamdB.sock"
+echo "clamd farm (engine clamd A [B]), 100 sessions, 4 KB:"
+start_moatd farm1
+cpu 127.0.0.1:25 "proxy, one clamd"
+stop_moatd
+start_moatd farm2
+cpu 127.0.0.1:25 "proxy, two clamd"
+stop_moatd
