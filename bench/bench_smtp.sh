@@ -61,7 +61,7 @@ start_moatd() {
 		grep -q "proxy running" "$tmp/moatd.log" && break
 		sleep 0.1
 	done
-	proxy=$(pgrep -P "$moatd")
+	proxy=$(pgrep -x -P "$moatd" moatd-smtp | head -1)
 }
 
 stop_moatd() {
