@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1289,7 +1290,56 @@ parse_antivirus(struct parser *ps)
 	return 0;
 }
 
-/* An absolute path (a word or a string), kept in *out. */
+/* ---- settings that name files or users of privileged processes --------
+ *
+ * moatd's root parent writes (or serves) the files these settings name,
+ * and runs its children as the users they name, whoever wrote the config
+ * (an admin, the console, the HA peer).  So, here and nowhere else: a path
+ * lies under one of moat's own directories, and no user is root.
+ */
+
+/* moat's directories, and the test roots that stand for them. */
+static const char *const path_roots[] = {
+	"/etc/moat", "/var/lib/moat", "/var/log/moat", "/run/moat",
+};
+static const char *const path_root_env[] = {
+	"MOAT_CONF_DIR", "MOAT_STATE_DIR", "MOAT_LOG_DIR", "MOAT_RUN_DIR",
+};
+
+static bool
+under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return root[0] == '/' && strncmp(path, root, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+/* True when path lies under one of moat's directories, without a ".."
+ * that would climb out of it. */
+static bool
+path_allowed(const char *path)
+{
+	const char *c, *root;
+	size_t i;
+
+	for (c = path; (c = strstr(c, "..")) != NULL; c += 2)
+		if (c[-1] == '/' && (c[2] == '/' || c[2] == '\0'))
+			return false;
+	for (i = 0; i < NELEM(path_roots); i++)
+		if (under(path, path_roots[i]))
+			return true;
+	for (i = 0; i < NELEM(path_root_env); i++)
+		if ((root = getenv(path_root_env[i])) != NULL &&
+		    under(path, root))
+			return true;
+	return false;
+}
+
+/* An absolute path (a word or a string) under moat's directories, kept
+ * in *out. */
 static int
 take_path(struct parser *ps, char **out)
 {
@@ -1300,7 +1350,32 @@ take_path(struct parser *ps, char **out)
 		    "path", ps->tok.text);
 		return -1;
 	}
+	if (!path_allowed(ps->tok.text)) {
+		diag_error(&ps->p->diags, ps->tok.loc, "'%s' is outside moat's "
+		    "directories: a path here lies under /etc/moat, "
+		    "/var/lib/moat, /var/log/moat or /run/moat", ps->tok.text);
+		return -1;
+	}
 	*out = arena_strndup(&ps->p->arena, ps->tok.text, ps->tok.len);
+	return 0;
+}
+
+/* The name of a user a child of moatd runs as, kept in *out: never one
+ * with uid 0 (only moatd's parent runs as root). */
+static int
+take_user(struct parser *ps, const char *what, char **out)
+{
+	struct passwd *pw;
+
+	if (ps->tok.type != T_WORD || !valid_name(ps->tok.text))
+		return expected(ps, "a user name");
+	if ((pw = getpwnam(ps->tok.text)) != NULL && pw->pw_uid == 0) {
+		diag_error(&ps->p->diags, ps->tok.loc, "%s cannot run as '%s' "
+		    "(uid 0): only moatd's parent runs as root; give it a user "
+		    "of its own", what, ps->tok.text);
+		return -1;
+	}
+	*out = arena_strdup(&ps->p->arena, ps->tok.text);
 	return 0;
 }
 
@@ -1397,9 +1472,8 @@ parse_console_setting(struct parser *ps, void *ctx, unsigned *seen)
 			return -1;
 		break;
 	case 4:
-		if (ps->tok.type != T_WORD || !valid_name(ps->tok.text))
-			return expected(ps, "a user name");
-		cb->user = arena_strdup(&p->arena, ps->tok.text);
+		if (take_user(ps, "the console", &cb->user) == -1)
+			return -1;
 		break;
 	case 5:
 		if (ps->tok.type != T_WORD)

@@ -20,6 +20,10 @@ tmp=$(mktemp -d)
 MOAT_RUN_DIR=$tmp/run
 # Never the host's /var/log/moat: moatd logs there by default.
 MOAT_LOG_DIR=$tmp/log
+# The test's /etc/moat: paths in a config (the console's users file,
+# certificate and key, metrics-file) must lie under moat's directories
+# or these roots (moat.conf(5)).
+export MOAT_CONF_DIR="$tmp"
 pids=""
 failed=0
 
