@@ -18,7 +18,7 @@ if [ -n "$missing" ]; then
 fi
 # The SMTP proxy's and the console's own users (moatd; the package
 # creates them too).
-for u in moat-smtp moat-web; do
+for u in moat-smtp moat-web moat-sync; do
 	if ! id "$u" >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 		useradd --system --no-create-home --home-dir /nonexistent \
 		    --shell /usr/sbin/nologin "$u"

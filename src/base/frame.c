@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static int
@@ -87,4 +88,55 @@ frame_recv(int fd, size_t max, size_t *len)
 	buf[n] = '\0';
 	*len = n;
 	return buf;
+}
+
+int
+frame_in_read(int fd, struct frame_in *in, size_t max)
+{
+	ssize_t r;
+
+	while (in->nhead < sizeof(in->head)) {
+		r = read(fd, in->head + in->nhead, sizeof(in->head) - in->nhead);
+		if (r == 0) {
+			errno = in->nhead == 0 ? 0 : EPIPE;
+			return -1;
+		}
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR ? 0 : -1;
+		in->nhead += (size_t)r;
+		if (in->nhead == sizeof(in->head)) {
+			uint32_t n;
+
+			memcpy(&n, in->head, sizeof(n));
+			in->len = ntohl(n);
+			in->got = 0;
+			if (in->len > max || in->len > FRAME_MAX) {
+				errno = EMSGSIZE;
+				return -1;
+			}
+			if ((in->buf = malloc(in->len + 1)) == NULL)
+				return -1;
+		}
+	}
+	while (in->got < in->len) {
+		r = read(fd, in->buf + in->got, in->len - in->got);
+		if (r == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR ? 0 : -1;
+		in->got += (size_t)r;
+	}
+	in->buf[in->len] = '\0';
+	return 1;
+}
+
+void
+frame_in_reset(struct frame_in *in)
+{
+	free(in->buf);
+	memset(in, 0, sizeof(*in));
 }

@@ -4,6 +4,7 @@
 #ifndef MOAT_FRAME_H
 #define MOAT_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define FRAME_MAX	(64u * 1024 * 1024)
@@ -13,5 +14,22 @@ int	 frame_send(int fd, const char *msg, size_t len);
 /* Receive one (malloc'd, NUL-terminated, at most max bytes): NULL at the
  * end of the stream (errno 0) or on an error (errno). */
 char	*frame_recv(int fd, size_t max, size_t *len);
+
+/* One frame read in pieces, from a descriptor that never blocks: a
+ * peer that sends slowly delays nobody.  Zeroed to start. */
+struct frame_in {
+	unsigned char	 head[4];
+	size_t		 nhead;		/* of the length's 4 bytes */
+	char		*buf;		/* the frame, NUL-terminated */
+	size_t		 len, got;
+};
+
+/* Read what fd has towards one frame of at most max bytes: 1 the frame is
+ * whole (in->buf, in->len; the caller takes buf and zeroes in for the
+ * next), 0 more to come, -1 the end of the stream (errno 0), a frame over
+ * max (EMSGSIZE) or an error (errno). */
+int	 frame_in_read(int fd, struct frame_in *in, size_t max);
+/* What a frame_in holds, freed; ready for the next frame. */
+void	 frame_in_reset(struct frame_in *in);
 
 #endif

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,18 +20,30 @@
 #include <unistd.h>
 
 #include "base/addr.h"
+#include "base/fds.h"
+#include "base/frame.h"
 #include "base/log.h"
 #include "enforce/apply.h"
 #include "ha/engines.h"
 #include "ha/peer.h"
+#include "ha/syncd.h"
 #include "policy/load.h"
 #include "smtp/smtpio.h"
 
 #define HELLO_MS	2000		/* between hellos */
 #define BACKOFF_MAX_MS	30000
+#define STABLE_MS	60000		/* up that long: the backoff starts over */
+#define SYNC_USER	"moat-sync"	/* the sync link's server runs as */
 
-struct engine {
+/*
+ * A child hanode supervises: started again when it exits, at once, then
+ * after 1, 2, 4 ... 30 s while it keeps dying.  Kept small and apart so
+ * that it can become moatd's one supervisor of every child (issue 21).
+ */
+struct sup {
 	const char	*name;
+	pid_t		(*start)(void);	/* the child, or -1 */
+	void		(*exited)(int status);	/* after it is reaped */
 	pid_t		 pid;
 	long long	 next;		/* ms: when to start it again, 0 none */
 	long long	 backoff;	/* ms */
@@ -55,9 +69,12 @@ static struct {
 	unsigned	 refused_seq;	/* the peer refused this entry */
 	size_t		 len;
 	char		 hash[17];	/* its policy hash (peer.h) */
-	struct engine	 keepalived, conntrackd;
+	struct sup	 keepalived, conntrackd, syncd;
 	pid_t		 hello, push, ctcmd;
-	int		 fifo, listen_fd;
+	int		 fifo;
+	int		 sync_ctl;	/* to the sync link's server */
+	struct frame_in	 sync_in;
+	char		 sync_key[ADDR_STRLEN + 256];	/* what it serves with */
 	char		 fifo_buf[4096];
 	size_t		 fifo_len;
 	enum ha_state	 state;
@@ -75,9 +92,7 @@ static struct {
 	}		 vips[16];
 	size_t		 nvip;
 } ha = {
-	.keepalived = { "keepalived", -1, 0, 0, 0 },
-	.conntrackd = { "conntrackd", -1, 0, 0, 0 },
-	.hello = -1, .push = -1, .ctcmd = -1, .fifo = -1, .listen_fd = -1,
+	.hello = -1, .push = -1, .ctcmd = -1, .fifo = -1, .sync_ctl = -1,
 };
 
 static int
@@ -238,63 +253,101 @@ spawn(const char *name, char *const argv[])
 	fd = open("/dev/null", O_RDONLY);
 	if (fd != -1)
 		dup2(fd, 0);
+	fds_keep(NULL, 0);	/* nothing of moatd's */
 	execvp(argv[0], argv);
 	fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
 
-static void
-start_engine(struct engine *e)
+static pid_t
+start_keepalived(void)
 {
+	char *const argv[] = { "keepalived", "-n", "-l", "-G", "-D", "-P",
+	    "-f", ha.f.keepalived_conf, "-p", ha.f.keepalived_pid, "-r",
+	    ha.f.vrrp_pid, NULL };
+
+	end_orphan(ha.f.keepalived_pid);
+	return spawn("keepalived", argv);
+}
+
+static pid_t
+start_conntrackd(void)
+{
+	char *const argv[] = { "conntrackd", "-C", ha.f.conntrackd_conf,
+	    NULL };
 	char pidfile[PATH_MAX], buf[32];
+	pid_t pid;
 
-	e->next = 0;
-	if (e == &ha.keepalived) {
-		char *const argv[] = { "keepalived", "-n", "-l", "-G", "-D",
-		    "-P", "-f", ha.f.keepalived_conf, "-p", ha.f.keepalived_pid,
-		    "-r", ha.f.vrrp_pid, NULL };
+	snprintf(pidfile, sizeof(pidfile), "%s/conntrackd.pid", ha.f.dir);
+	end_orphan(pidfile);
+	unlink(ha.f.conntrackd_lock);	/* stale after a crash */
+	unlink(ha.f.conntrackd_sock);
+	if ((pid = spawn("conntrackd", argv)) > 0) {
+		int n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
 
-		end_orphan(ha.f.keepalived_pid);
-		e->pid = spawn(e->name, argv);
-	} else {
-		char *const argv[] = { "conntrackd", "-C", ha.f.conntrackd_conf,
-		    NULL };
-
-		snprintf(pidfile, sizeof(pidfile), "%s/conntrackd.pid",
-		    ha.f.dir);
-		end_orphan(pidfile);
-		unlink(ha.f.conntrackd_lock);	/* stale after a crash */
-		unlink(ha.f.conntrackd_sock);
-		e->pid = spawn(e->name, argv);
-		if (e->pid > 0) {
-			int n = snprintf(buf, sizeof(buf), "%d\n", (int)e->pid);
-
-			write_file(pidfile, buf, (size_t)n, 0644);
-		}
+		write_file(pidfile, buf, (size_t)n, 0644);
 	}
-	e->started = smtpio_now();
-	if (e->pid == -1)
-		e->next = smtpio_now() + 1000;
-	else
-		log_info("ha: %s started (pid %d)", e->name, (int)e->pid);
+	return pid;
+}
+
+/* ---- supervision ---------------------------------------------------- */
+
+static void
+sup_start(struct sup *c)
+{
+	c->next = 0;
+	c->started = smtpio_now();
+	if ((c->pid = c->start()) == -1) {
+		c->next = smtpio_now() + (c->backoff > 1000 ? c->backoff : 1000);
+		return;
+	}
+	log_info("ha: %s started (pid %d)", c->name, (int)c->pid);
 }
 
 static void
-stop_engine(struct engine *e)
+sup_stop(struct sup *c)
 {
-	int i;
+	int i, status = 0;
 
-	e->next = 0;
-	if (e->pid == -1)
+	c->next = 0;
+	if (c->pid == -1)
 		return;
-	kill(e->pid, SIGTERM);
-	for (i = 0; i < 50 && waitpid(e->pid, NULL, WNOHANG) == 0; i++)
+	kill(c->pid, SIGTERM);
+	for (i = 0; i < 50 && waitpid(c->pid, &status, WNOHANG) == 0; i++)
 		usleep(100000);
 	if (i == 50) {
-		kill(e->pid, SIGKILL);
-		waitpid(e->pid, NULL, 0);
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, &status, 0);
 	}
-	e->pid = -1;
+	c->pid = -1;
+	if (c->exited != NULL)
+		c->exited(status);
+	c->next = 0;
+}
+
+/* Reaped when it exited, started again when its time came. */
+static void
+sup_tick(struct sup *c)
+{
+	long long up;
+	int status;
+
+	if (c->pid != -1 && waitpid(c->pid, &status, WNOHANG) == c->pid) {
+		up = smtpio_now() - c->started;
+		log_warn("ha: %s exited (%s %d)", c->name, WIFEXITED(status) ?
+		    "status" : "signal", WIFEXITED(status) ?
+		    WEXITSTATUS(status) : WTERMSIG(status));
+		c->pid = -1;
+		if (c->exited != NULL)
+			c->exited(status);
+		if (up > STABLE_MS)
+			c->backoff = 0;
+		c->next = smtpio_now() + c->backoff;
+		c->backoff = c->backoff == 0 ? 1000 : c->backoff * 2 >
+		    BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff * 2;
+	}
+	if (c->pid == -1 && c->next != 0 && smtpio_now() >= c->next)
+		sup_start(c);
 }
 
 /* ip addr del, for what a keepalived that died left on the links. */
@@ -315,6 +368,7 @@ drop_vips(void)
 				dup2(fd, 1);
 				dup2(fd, 2);
 			}
+			fds_keep(NULL, 0);
 			execvp("ip", argv);
 			_exit(127);
 		}
@@ -323,28 +377,18 @@ drop_vips(void)
 	}
 }
 
-/* An engine that exited: started again, at once, then after 1, 2, 4 …
- * 30 s while it keeps dying. */
+/* keepalived gone: its VIPs with it, and nobody knows this node's state
+ * until the next one says. */
 static void
-engine_exited(struct engine *e, int status)
+keepalived_exited(int status)
 {
-	long long up = smtpio_now() - e->started;
-
-	log_warn("ha: %s exited (%s %d)", e->name, WIFEXITED(status) ?
-	    "status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
-	    WTERMSIG(status));
-	e->pid = -1;
-	if (e == &ha.keepalived) {
-		drop_vips();
+	(void)status;
+	drop_vips();
+	if (ha.state != HA_UNKNOWN) {
 		ha.state = HA_UNKNOWN;
 		ha.since = time(NULL);
-		write_status();
 	}
-	if (up > 60000)
-		e->backoff = 0;
-	e->next = smtpio_now() + e->backoff;
-	e->backoff = e->backoff == 0 ? 1000 : e->backoff * 2 >
-	    BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
+	write_status();
 }
 
 /* conntrackd's commands for a new state, one after the other, in a
@@ -367,6 +411,7 @@ conntrackd_commands(enum ha_state st)
 		return;
 	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	fds_keep(NULL, 0);
 	for (; *cmds != NULL; cmds++) {
 		char *const argv[] = { "conntrackd", "-C", ha.f.conntrackd_conf,
 		    (char *)*cmds, NULL };
@@ -395,7 +440,9 @@ state_changed(enum ha_state st)
 
 /* ---- the sync link ------------------------------------------------------ */
 
-static void
+/* The sync link's listening socket (bound as root; served by the
+ * moatd-sync child), or -1. */
+static int
 open_listener(void)
 {
 	struct sockaddr_storage ss;
@@ -414,9 +461,9 @@ open_listener(void)
 		in6->sin6_port = htons(HA_SYNC_PORT);
 		sl = sizeof(*in6);
 	} else
-		return;
+		return -1;
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
+		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* The address may come later (the link is not up yet). */
 	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
@@ -424,17 +471,9 @@ open_listener(void)
 		log_warn("ha: the sync link's listener on %s: %s", ha.own,
 		    strerror(errno));
 		close(fd);
-		return;
+		return -1;
 	}
-	ha.listen_fd = fd;
-}
-
-static void
-close_listener(void)
-{
-	if (ha.listen_fd != -1)
-		close(ha.listen_fd);
-	ha.listen_fd = -1;
+	return fd;
 }
 
 static void
@@ -499,41 +538,157 @@ take_push(json_t *req)
 	return ans;
 }
 
-/* One connection from the peer: hello or push. */
-static void
-serve_peer(void)
-{
-	int fd = accept4(ha.listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	struct strbuf err;
-	char nonce[65];
-	json_t *req, *ans;
-	const char *op;
+/* ---- the sync link's server (moatd-sync; ha/syncd.h) ------------------ */
 
-	if (fd == -1)
-		return;
-	strbuf_init(&err, 0);
-	if ((req = peer_request(fd, ha.secret, nonce, &err)) == NULL) {
-		log_warn("ha: a connection on the sync link refused: %s",
-		    strbuf_str(&err));
-		strbuf_free(&err);
-		close(fd);
+static void
+sync_closed(int status)
+{
+	(void)status;
+	if (ha.sync_ctl != -1)
+		close(ha.sync_ctl);
+	ha.sync_ctl = -1;
+	frame_in_reset(&ha.sync_in);
+}
+
+/* The child, its user's, that serves the peer: the listening socket and
+ * its channel to us are all it holds. */
+static pid_t
+start_syncd(void)
+{
+	struct passwd *pw = getpwnam(SYNC_USER);
+	int sp[2], lfd;
+	pid_t pid;
+
+	if (pw == NULL && (pw = getpwnam("nobody")) != NULL)
+		log_error("ha: no user '%s' (the package creates it): the sync "
+		    "link is served as nobody", SYNC_USER);
+	if (pw == NULL || pw->pw_uid == 0) {
+		log_error("ha: no user '%s' to serve the sync link as",
+		    SYNC_USER);
+		return -1;
+	}
+	if ((lfd = open_listener()) == -1)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		close(lfd);
+		return -1;
+	}
+	if ((pid = fork()) == 0) {
+		int keep[] = { lfd, sp[1] };
+
+		fds_keep(keep, 2);
+		prctl(PR_SET_NAME, "moatd-sync");
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		/* No capabilities (a uid that is not 0 has none left), its
+		 * own user. */
+		if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+		    setuid(pw->pw_uid) == -1 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+			log_error("ha: the sync link's server cannot run as %s: "
+			    "%s", pw->pw_name, strerror(errno));
+			_exit(1);
+		}
+		_exit(syncd_run(lfd, sp[1], ha.secret) == 0 ? 0 : 1);
+	}
+	close(lfd);
+	close(sp[1]);
+	if (pid == -1) {
+		log_error("ha: fork: %s", strerror(errno));
+		close(sp[0]);
+		return -1;
+	}
+	sync_closed(0);
+	ha.sync_ctl = sp[0];
+	fcntl(ha.sync_ctl, F_SETFL, fcntl(ha.sync_ctl, F_GETFL) | O_NONBLOCK);
+	return pid;
+}
+
+/* The server broke the channel's rules: ended (started again later). */
+static void
+sync_broken(const char *why)
+{
+	log_error("ha: the sync link's server: %s; started again", why);
+	if (ha.syncd.pid != -1)
+		kill(ha.syncd.pid, SIGKILL);
+	sync_closed(0);
+}
+
+/* A verified request the server passed on, answered on the same channel
+ * with its id.  Each field is checked here: the server is not trusted
+ * beyond the signature it checked. */
+static void
+sync_request(const char *msg, size_t len)
+{
+	json_t *req = json_loadb(msg, len, 0, NULL), *id, *ans;
+	const char *op = json_string_value(json_object_get(req, "op"));
+	const char *state = json_string_value(json_object_get(req, "state"));
+	const char *hash = json_string_value(json_object_get(req, "hash"));
+	int ctl = ha.sync_ctl;
+	uint32_t n;
+	char *s;
+
+	id = json_object_get(req, "id");
+	if (!json_is_object(req) || !json_is_integer(id) || op == NULL ||
+	    (json_object_get(req, "state") != NULL && state == NULL) ||
+	    (json_object_get(req, "hash") != NULL && hash == NULL)) {
+		json_decref(req);
+		sync_broken("a request out of shape");
 		return;
 	}
-	op = json_string_value(json_object_get(req, "op"));
-	saw_peer(json_string_value(json_object_get(req, "state")),
-	    json_string_value(json_object_get(req, "hash")));
+	saw_peer(state, hash);
 	if (strcmp(op, "push") == 0)
 		ans = take_push(req);
-	else
+	else if (strcmp(op, "hello") == 0)
 		ans = json_pack("{s:i}", "status", 200);
+	else
+		ans = json_pack("{s:i, s:s}", "status", 400, "error",
+		    "unknown request");
+	json_object_set(ans, "id", id);
 	json_object_set_new(ans, "state", json_string(ha_state_name(ha.state)));
 	json_object_set_new(ans, "hash", json_string(ha.hash));
-	peer_answer(fd, ha.secret, nonce, ans);
+	s = json_dumps(ans, JSON_COMPACT);
 	json_decref(ans);
 	json_decref(req);
-	strbuf_free(&err);
-	close(fd);
 	write_status();
+	if (s == NULL || ctl != ha.sync_ctl) {	/* a new server meanwhile */
+		free(s);
+		return;
+	}
+	/* Never waits: a server that does not read its answers is broken. */
+	n = htonl((uint32_t)strlen(s));
+	if (send(ctl, &n, sizeof(n), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(n) || send(ctl, s, strlen(s), MSG_DONTWAIT |
+	    MSG_NOSIGNAL) != (ssize_t)strlen(s))
+		sync_broken("it does not read its answers");
+	free(s);
+}
+
+/* What the server sent, read as far as it is there. */
+static void
+sync_read(void)
+{
+	int rc;
+
+	while (ha.sync_ctl != -1 && (rc = frame_in_read(ha.sync_ctl,
+	    &ha.sync_in, SYNCD_CTL_MAX)) != 0) {
+		if (rc == -1) {
+			if (errno == 0)
+				sync_closed(0);	/* it exited: reaped soon */
+			else
+				sync_broken(strerror(errno));
+			return;
+		}
+		{
+			struct frame_in in = ha.sync_in;
+
+			memset(&ha.sync_in, 0, sizeof(ha.sync_in));
+			sync_request(in.buf, in.len);
+			frame_in_reset(&in);
+		}
+	}
 }
 
 /* A child that asks the peer and leaves the answer in the run
@@ -552,6 +707,7 @@ ask_in_child(json_t *req, int timeout_ms, const char *out)
 		return pid;
 	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	fds_keep(NULL, 0);
 	strbuf_init(&err, 0);
 	if (peer_ask(ha.peer, ha.secret, req, timeout_ms, &ans, &err) == -1)
 		ans = json_pack("{s:s}", "error", strbuf_str(&err));
@@ -730,6 +886,12 @@ hanode_init(const char *state_dir, const char *run_dir, hanode_apply_fn apply)
 	snprintf(dir, sizeof(dir), "%s/ha", state_dir);
 	ha_files_init(&ha.f, dir);
 	ha.apply = apply;
+	ha.keepalived = (struct sup){ .name = "keepalived", .pid = -1,
+	    .start = start_keepalived, .exited = keepalived_exited };
+	ha.conntrackd = (struct sup){ .name = "conntrackd", .pid = -1,
+	    .start = start_conntrackd };
+	ha.syncd = (struct sup){ .name = "the sync link's server (moatd-sync)",
+	    .pid = -1, .start = start_syncd, .exited = sync_closed };
 }
 
 void
@@ -737,7 +899,7 @@ hanode_configure(const struct policy *p)
 {
 	const struct ha_conf *c = &p->ha;
 	struct strbuf k, t;
-	char *copy, listen_on[ADDR_STRLEN];
+	char *copy;
 	size_t i;
 	bool was = ha.on;
 
@@ -757,8 +919,6 @@ hanode_configure(const struct policy *p)
 	ha.len = p->len;
 	snprintf(ha.hash, sizeof(ha.hash), "%016llx",
 	    (unsigned long long)peer_policy_hash(p));
-	snprintf(listen_on, sizeof(listen_on), "%s", ha.listen_fd != -1 ?
-	    ha.own : "");
 	addr_format(c->peer.lo, ha.peer, sizeof(ha.peer));
 	for (i = 0; i < c->sync->naddr; i++)
 		if (c->sync->addrs[i].lit.family == c->peer.family)
@@ -805,8 +965,8 @@ hanode_configure(const struct policy *p)
 	if (!same_file(ha.f.conntrackd_conf, strbuf_str(&t), t.len)) {
 		write_file(ha.f.conntrackd_conf, strbuf_str(&t), t.len, 0600);
 		if (ha.conntrackd.pid != -1) {
-			stop_engine(&ha.conntrackd);
-			start_engine(&ha.conntrackd);
+			sup_stop(&ha.conntrackd);
+			sup_start(&ha.conntrackd);
 		}
 	}
 	strbuf_free(&k);
@@ -831,15 +991,13 @@ hanode_configure(const struct policy *p)
 		/* VIPs a crashed keepalived left: not this node's until its
 		 * new keepalived says it is master. */
 		drop_vips();
-		start_engine(&ha.conntrackd);
-		start_engine(&ha.keepalived);
+		sup_start(&ha.conntrackd);
+		sup_start(&ha.keepalived);
 		log_info("ha: node %s, peer %s, priority %u", ha.own, ha.peer,
 		    ha.priority);
 	}
-	if (strcmp(listen_on, ha.own) != 0) {
-		close_listener();
-		open_listener();
-	}
+	/* The sync link's server starts, or starts again with a new address
+	 * or secret, in hanode_tick: not under a push it is answering. */
 	write_status();
 }
 
@@ -848,8 +1006,10 @@ hanode_stop(void)
 {
 	if (!ha.on)
 		return;
-	stop_engine(&ha.keepalived);
-	stop_engine(&ha.conntrackd);
+	sup_stop(&ha.keepalived);
+	sup_stop(&ha.conntrackd);
+	sup_stop(&ha.syncd);
+	ha.sync_key[0] = '\0';
 	if (ha.hello != -1) {
 		kill(ha.hello, SIGKILL);
 		waitpid(ha.hello, NULL, 0);
@@ -860,7 +1020,6 @@ hanode_stop(void)
 		waitpid(ha.push, NULL, 0);
 		ha.push = -1;
 	}
-	close_listener();
 	if (ha.fifo != -1)
 		close(ha.fifo);
 	ha.fifo = -1;
@@ -879,8 +1038,8 @@ hanode_pollfds(struct pollfd *pfd)
 		pfd[n].fd = ha.fifo;
 		pfd[n++].events = POLLIN;
 	}
-	if (ha.listen_fd != -1) {
-		pfd[n].fd = ha.listen_fd;
+	if (ha.sync_ctl != -1) {
+		pfd[n].fd = ha.sync_ctl;
 		pfd[n++].events = POLLIN;
 	}
 	return n;
@@ -892,12 +1051,13 @@ hanode_events(const struct pollfd *pfd, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (!(pfd[i].revents & POLLIN))
-			continue;
-		if (pfd[i].fd == ha.listen_fd) {
-			serve_peer();
+		if (pfd[i].fd == ha.sync_ctl && ha.sync_ctl != -1) {
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				sync_read();
 			continue;
 		}
+		if (!(pfd[i].revents & POLLIN) || pfd[i].fd != ha.fifo)
+			continue;
 		for (;;) {
 			ssize_t r = read(ha.fifo, ha.fifo_buf + ha.fifo_len,
 			    sizeof(ha.fifo_buf) - 1 - ha.fifo_len);
@@ -923,17 +1083,22 @@ hanode_events(const struct pollfd *pfd, int n)
 void
 hanode_tick(void)
 {
+	char key[sizeof(ha.sync_key)];
 	int status;
 	pid_t pid;
 
 	if (!ha.on)
 		return;
-	if (ha.keepalived.pid != -1 && waitpid(ha.keepalived.pid, &status,
-	    WNOHANG) == ha.keepalived.pid)
-		engine_exited(&ha.keepalived, status);
-	if (ha.conntrackd.pid != -1 && waitpid(ha.conntrackd.pid, &status,
-	    WNOHANG) == ha.conntrackd.pid)
-		engine_exited(&ha.conntrackd, status);
+	sup_tick(&ha.keepalived);
+	sup_tick(&ha.conntrackd);
+	snprintf(key, sizeof(key), "%s %s", ha.own, ha.secret);
+	if (strcmp(key, ha.sync_key) != 0) {
+		sup_stop(&ha.syncd);
+		ha.syncd.backoff = 0;
+		snprintf(ha.sync_key, sizeof(ha.sync_key), "%s", key);
+		sup_start(&ha.syncd);
+	} else
+		sup_tick(&ha.syncd);
 	if (ha.ctcmd != -1 && waitpid(ha.ctcmd, &status, WNOHANG) == ha.ctcmd)
 		ha.ctcmd = -1;
 	if (ha.hello != -1 && (pid = waitpid(ha.hello, &status, WNOHANG)) ==
@@ -946,14 +1111,6 @@ hanode_tick(void)
 		ha.push = -1;
 		push_done();
 	}
-	if (ha.keepalived.pid == -1 && ha.keepalived.next != 0 &&
-	    smtpio_now() >= ha.keepalived.next)
-		start_engine(&ha.keepalived);
-	if (ha.conntrackd.pid == -1 && ha.conntrackd.next != 0 &&
-	    smtpio_now() >= ha.conntrackd.next)
-		start_engine(&ha.conntrackd);
-	if (ha.listen_fd == -1)
-		open_listener();
 	if (ha.hello == -1 && smtpio_now() >= ha.hello_next) {
 		ha.hello_next = smtpio_now() + HELLO_MS;
 		ha.hello = ask_in_child(json_pack("{s:s, s:s, s:s}", "op",

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/fds.h"
 #include "base/frame.h"
 #include "base/users.h"
 #include "daemon/control.h"
@@ -222,8 +223,6 @@ static char log_dir[4096];
 static void
 start_logger(void)
 {
-	int i;
-
 	logger_next = 0;
 	if ((logger = fork()) == -1) {
 		log_error("firewall log: fork: %s", strerror(errno));
@@ -237,10 +236,7 @@ start_logger(void)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
-	for (i = 0; i < nlisteners; i++)
-		close(listeners[i].fd);
-	if (ctl != -1)
-		close(ctl);
+	fds_keep(NULL, 0);	/* it opens what it needs */
 	_exit(logger_run(&log_conf));
 }
 
@@ -452,19 +448,10 @@ configure_web(const struct policy *p)
 		    .idle = p->console.session_timeout };
 		char *cert = slurp(p->console.cert), *keypem =
 		    slurp(p->console.key);
-
-		int i;
+		int keep[] = { fd, sp[1] };
 
 		/* Nothing of the parent's but what it serves with. */
-		close(sp[0]);
-		for (i = 0; i < nlisteners; i++)
-			close(listeners[i].fd);
-		if (ctl != -1)
-			close(ctl);
-		if (events != -1)
-			close(events);
-		if (watch_fd != -1)
-			close(watch_fd);
+		fds_keep(keep, 2);
 		prctl(PR_SET_NAME, "moatd-web");
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		signal(SIGHUP, SIG_IGN);
@@ -529,7 +516,7 @@ static char events_buf[8192];
 static size_t events_len;
 static struct mailstats mstats;
 static bool mstats_dirty;
-static struct logfile mail_log;
+static struct logfile mail_log = { .fd = -1 };	/* not 0: standard input */
 
 /* At the start: the figures so far, and where the mail log goes. */
 static void
@@ -921,8 +908,14 @@ start_proxy(void)
 		return;
 	}
 	if (child == 0) {
-		close(fds[1]);
-		close(evp[0]);
+		int keep[SERVER_LISTEN_MAX + 2], i;
+
+		/* The listeners and its two pipes: nothing else. */
+		for (i = 0; i < nlisteners; i++)
+			keep[i] = listeners[i].fd;
+		keep[i++] = fds[0];
+		keep[i++] = evp[1];
+		fds_keep(keep, (size_t)i);
 		prctl(PR_SET_NAME, "moatd-smtp");
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		signal(SIGHUP, SIG_IGN);	/* reloads come through ctl */
@@ -1131,6 +1124,10 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* 0-2 open (on /dev/null), whatever moatd was started with: no
+	 * socket opened later is standard input, nor inherited as one. */
+	if (fds_std_null() == -1)
+		return 1;
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("moatd %s\n", moat_version());
 		return 0;

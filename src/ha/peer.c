@@ -13,15 +13,13 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/addr.h"
 #include "base/frame.h"
 #include "base/hash.h"
 #include "output/printer.h"
-
-#define MSG_MAX		(4u << 20)	/* a config and its envelope */
 
 static void
 new_nonce(char out[65])
@@ -72,52 +70,121 @@ same_mac(const char *a, const char *b)
 	return d == 0;
 }
 
-static int
-send_signed(int fd, const char *secret, const char *nonce, json_t *o)
+static long long
+now_ms(void)
 {
-	char *body = json_dumps(o, JSON_COMPACT), mac[65], *msg;
-	size_t len;
-	int rc = -1;
+	struct timespec ts;
 
-	if (body == NULL)
-		return -1;
-	len = strlen(body);
-	if (sign(secret, nonce, body, len, mac) == 0 &&
-	    (msg = malloc(65 + len)) != NULL) {
-		memcpy(msg, mac, 64);
-		msg[64] = '\n';
-		memcpy(msg + 65, body, len);
-		rc = frame_send(fd, msg, 65 + len);
-		free(msg);
-	}
-	free(body);
-	return rc;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static json_t *
-recv_signed(int fd, const char *secret, const char *nonce,
-    struct strbuf *err)
+/* Wait for fd to be ready for events until the deadline: 0, or -1
+ * (ETIMEDOUT, or poll's errno). */
+static int
+wait_fd(int fd, short events, long long deadline)
 {
-	size_t len;
-	char *msg = frame_recv(fd, MSG_MAX, &len), mac[65];
-	json_t *o;
+	struct pollfd p = { .fd = fd, .events = events };
+	long long left;
+	int rc;
 
-	if (msg == NULL) {
-		strbuf_printf(err, "%s", errno == EAGAIN ||
-		    errno == EWOULDBLOCK ? "no answer in time" : errno ?
-		    strerror(errno) : "the connection ended");
+	for (;;) {
+		if ((left = deadline - now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		rc = poll(&p, 1, (int)left);
+		if (rc == 1)
+			return 0;
+		if (rc == -1 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* n bytes to a non-blocking fd before the deadline: 0, or -1 (errno). */
+static int
+send_all(int fd, const char *p, size_t n, long long deadline)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (w == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (wait_fd(fd, POLLOUT, deadline) == -1)
+				return -1;
+		} else
+			return -1;
+	}
+	return 0;
+}
+
+static int
+send_frame(int fd, const char *msg, size_t len, long long deadline)
+{
+	uint32_t n = htonl((uint32_t)len);
+
+	if (send_all(fd, (const char *)&n, sizeof(n), deadline) == -1 ||
+	    send_all(fd, msg, len, deadline) == -1)
+		return -1;
+	return 0;
+}
+
+/* One frame of at most max bytes, whole before the deadline: the
+ * caller frees it; NULL with errno (0: the connection ended). */
+static char *
+recv_frame(int fd, size_t max, long long deadline, size_t *len)
+{
+	struct frame_in in;
+	int rc;
+
+	memset(&in, 0, sizeof(in));
+	while ((rc = frame_in_read(fd, &in, max)) == 0)
+		if (wait_fd(fd, POLLIN, deadline) == -1)
+			break;
+	if (rc != 1) {
+		int e = errno;
+
+		frame_in_reset(&in);
+		errno = e;
 		return NULL;
 	}
+	*len = in.len;
+	return in.buf;
+}
+
+/* "HMAC\n" body, signed with nonce, in out. */
+static int
+signed_msg(const char *secret, const char *nonce, const char *body,
+    size_t len, struct strbuf *out)
+{
+	char mac[65];
+
+	if (sign(secret, nonce, body, len, mac) == -1)
+		return -1;
+	strbuf_add(out, mac, 64);
+	strbuf_putc(out, '\n');
+	strbuf_add(out, body, len);
+	return strbuf_failed(out) ? -1 : 0;
+}
+
+/* The JSON object of a signed message, or NULL with err. */
+static json_t *
+check_signed(const char *msg, size_t len, const char *secret,
+    const char *nonce, struct strbuf *err)
+{
+	char mac[65];
+	json_t *o;
+
 	if (len < 65 || msg[64] != '\n' || sign(secret, nonce, msg + 65,
 	    len - 65, mac) == -1 || !same_mac(mac, msg)) {
-		free(msg);
 		strbuf_puts(err, "a message that does not carry the shared "
 		    "secret's signature (is the secret the same on both "
 		    "nodes?)");
 		return NULL;
 	}
 	o = json_loadb(msg + 65, len - 65, 0, NULL);
-	free(msg);
 	if (!json_is_object(o)) {
 		json_decref(o);
 		strbuf_puts(err, "a message that is not a JSON object");
@@ -127,23 +194,34 @@ recv_signed(int fd, const char *secret, const char *nonce,
 }
 
 static void
-set_timeout(int fd, int ms)
+sha256_hex(const char *p, size_t len, char out[65])
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	unsigned char d[32];
+	size_t i;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p, len, d) < 0)
+		memset(d, 0, sizeof(d));
+	for (i = 0; i < sizeof(d); i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-/* A TCP connection to host:HA_SYNC_PORT within PEER_TIMEOUT_MS. */
+static void
+io_error(struct strbuf *err, const char *what)
+{
+	strbuf_printf(err, "%s: %s", what, errno == ETIMEDOUT ?
+	    "no answer in time" : errno == EMSGSIZE ? "too long" : errno ?
+	    strerror(errno) : "the connection ended");
+}
+
+/* A TCP connection to host:HA_SYNC_PORT within PEER_TIMEOUT_MS; it stays
+ * non-blocking. */
 static int
-dial(const char *host, struct strbuf *err)
+dial(const char *host, long long deadline, struct strbuf *err)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	socklen_t sl;
-	struct pollfd p;
 	int fd, soerr = 0;
 	socklen_t el = sizeof(soerr);
 
@@ -166,107 +244,176 @@ dial(const char *host, struct strbuf *err)
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&ss, sl) == -1 &&
-	    errno != EINPROGRESS) {
+	    errno != EINPROGRESS)
 		soerr = errno;
-	} else {
-		p.fd = fd;
-		p.events = POLLOUT;
-		if (poll(&p, 1, PEER_TIMEOUT_MS) != 1)
-			soerr = ETIMEDOUT;
-		else
-			getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
-	}
+	else if (wait_fd(fd, POLLOUT, deadline) == -1)
+		soerr = errno;
+	else
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
 	if (soerr != 0) {
 		strbuf_printf(err, "the peer %s:%d: %s", host, HA_SYNC_PORT,
 		    strerror(soerr));
 		close(fd);
 		return -1;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
+}
+
+static int
+exchange(int fd, const char *secret, json_t *req, long long deadline,
+    json_t **ans, struct strbuf *err)
+{
+	char mine[65], digest[65], *msg;
+	const char *theirs, *text;
+	struct strbuf head;
+	size_t len, tlen;
+	json_t *h = NULL, *copy = NULL;
+	char *body = NULL;
+	int rc = -1;
+
+	*ans = NULL;
+	strbuf_init(&head, PEER_HEAD_MAX);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if ((msg = recv_frame(fd, PEER_GREETING_MAX, deadline, &len)) ==
+	    NULL) {
+		io_error(err, "the peer did not greet");
+		goto out;
+	}
+	h = json_loadb(msg, len, 0, NULL);
+	free(msg);
+	theirs = json_string_value(json_object_get(h, "nonce"));
+	if (theirs == NULL || strlen(theirs) != 64) {
+		strbuf_puts(err, "the peer is not an moat node");
+		goto out;
+	}
+	/* The head: the request without its text, which goes as the body. */
+	new_nonce(mine);
+	if ((copy = json_deep_copy(req)) == NULL)
+		goto nomem;
+	text = json_string_value(json_object_get(req, "text"));
+	tlen = text != NULL ? json_string_length(json_object_get(req,
+	    "text")) : 0;
+	json_object_del(copy, "text");
+	sha256_hex(text != NULL ? text : "", tlen, digest);
+	json_object_set_new(copy, "nonce", json_string(mine));
+	json_object_set_new(copy, "body", json_integer((json_int_t)tlen));
+	json_object_set_new(copy, "sha256", json_string(digest));
+	if ((body = json_dumps(copy, JSON_COMPACT)) == NULL ||
+	    signed_msg(secret, theirs, body, strlen(body), &head) == -1) {
+		strbuf_puts(err, "the request is too long");
+		goto out;
+	}
+	if (send_frame(fd, strbuf_str(&head), head.len, deadline) == -1 ||
+	    (tlen > 0 && send_frame(fd, text, tlen, deadline) == -1)) {
+		io_error(err, "sending");
+		goto out;
+	}
+	if ((msg = recv_frame(fd, PEER_ANSWER_MAX, deadline, &len)) == NULL) {
+		io_error(err, "the answer");
+		goto out;
+	}
+	*ans = check_signed(msg, len, secret, mine, err);
+	free(msg);
+	rc = *ans != NULL ? 0 : -1;
+	goto out;
+nomem:
+	strbuf_puts(err, "out of memory");
+out:
+	free(body);
+	json_decref(copy);
+	json_decref(h);
+	strbuf_free(&head);
+	return rc;
 }
 
 int
 peer_exchange(int fd, const char *secret, json_t *req, int timeout_ms,
     json_t **ans, struct strbuf *err)
 {
-	char mine[65], *hello;
-	const char *theirs;
-	size_t len;
-	json_t *h;
-
-	*ans = NULL;
-	set_timeout(fd, PEER_TIMEOUT_MS);
-	if ((hello = frame_recv(fd, 1024, &len)) == NULL) {
-		strbuf_puts(err, "the peer did not greet");
-		return -1;
-	}
-	h = json_loadb(hello, len, 0, NULL);
-	free(hello);
-	theirs = json_string_value(json_object_get(h, "nonce"));
-	if (theirs == NULL || strlen(theirs) != 64) {
-		strbuf_puts(err, "the peer is not an moat node");
-		json_decref(h);
-		return -1;
-	}
-	new_nonce(mine);
-	json_object_set_new(req, "nonce", json_string(mine));
-	if (send_signed(fd, secret, theirs, req) == -1) {
-		strbuf_printf(err, "sending: %s", strerror(errno));
-		json_decref(h);
-		return -1;
-	}
-	json_decref(h);
-	set_timeout(fd, timeout_ms);
-	*ans = recv_signed(fd, secret, mine, err);
-	return *ans != NULL ? 0 : -1;
+	return exchange(fd, secret, req, now_ms() + timeout_ms, ans, err);
 }
 
 int
 peer_ask(const char *host, const char *secret, json_t *req, int timeout_ms,
     json_t **ans, struct strbuf *err)
 {
+	long long deadline = now_ms() + timeout_ms;
 	int fd, rc;
 
 	*ans = NULL;
-	if ((fd = dial(host, err)) == -1)
+	if ((fd = dial(host, now_ms() + PEER_TIMEOUT_MS < deadline ?
+	    now_ms() + PEER_TIMEOUT_MS : deadline, err)) == -1)
 		return -1;
-	rc = peer_exchange(fd, secret, req, timeout_ms, ans, err);
+	rc = exchange(fd, secret, req, deadline, ans, err);
 	close(fd);
 	return rc;
 }
 
-json_t *
-peer_request(int fd, const char *secret, char nonce[65], struct strbuf *err)
+void
+peer_greeting(char nonce[65], struct strbuf *out)
 {
-	char mine[65], greet[100];
-	const char *theirs;
-	json_t *r;
+	new_nonce(nonce);
+	strbuf_printf(out, "{\"nonce\":\"%s\"}", nonce);
+}
 
-	set_timeout(fd, PEER_TIMEOUT_MS);
-	new_nonce(mine);
-	snprintf(greet, sizeof(greet), "{\"nonce\":\"%s\"}", mine);
-	if (frame_send(fd, greet, strlen(greet)) == -1) {
-		strbuf_printf(err, "%s", strerror(errno));
+json_t *
+peer_head(const char *msg, size_t len, const char *secret,
+    const char *nonce, size_t *body_len, char theirs[65],
+    struct strbuf *err)
+{
+	json_t *r = check_signed(msg, len, secret, nonce, err), *b;
+	const char *n, *d;
+
+	if (r == NULL)
 		return NULL;
-	}
-	if ((r = recv_signed(fd, secret, mine, err)) == NULL)
-		return NULL;
-	theirs = json_string_value(json_object_get(r, "nonce"));
-	if (theirs == NULL || strlen(theirs) != 64 ||
+	n = json_string_value(json_object_get(r, "nonce"));
+	d = json_string_value(json_object_get(r, "sha256"));
+	b = json_object_get(r, "body");
+	if (n == NULL || strlen(n) != 64 || d == NULL || strlen(d) != 64 ||
+	    !json_is_integer(b) || json_integer_value(b) < 0 ||
+	    json_integer_value(b) > (json_int_t)PEER_BODY_MAX ||
 	    json_string_value(json_object_get(r, "op")) == NULL) {
-		strbuf_puts(err, "a request without op or nonce");
+		strbuf_puts(err, "a request without op, nonce or body");
 		json_decref(r);
 		return NULL;
 	}
-	snprintf(nonce, 65, "%s", theirs);
+	snprintf(theirs, 65, "%s", n);
+	*body_len = (size_t)json_integer_value(b);
 	return r;
 }
 
 int
-peer_answer(int fd, const char *secret, const char *nonce, json_t *ans)
+peer_body(json_t *req, const char *body, size_t len, struct strbuf *err)
 {
-	return send_signed(fd, secret, nonce, ans);
+	const char *want = json_string_value(json_object_get(req, "sha256"));
+	char digest[65];
+
+	sha256_hex(body, len, digest);
+	if (want == NULL || strcmp(want, digest) != 0) {
+		strbuf_puts(err, "a body that is not the one its signed head "
+		    "announced");
+		return -1;
+	}
+	if (len > 0)
+		json_object_set_new(req, "text", json_stringn(body, len));
+	json_object_del(req, "sha256");
+	json_object_del(req, "body");
+	json_object_del(req, "nonce");
+	return 0;
+}
+
+int
+peer_answer(const char *secret, const char *theirs, json_t *ans,
+    struct strbuf *out)
+{
+	char *body = json_dumps(ans, JSON_COMPACT);
+	int rc;
+
+	if (body == NULL)
+		return -1;
+	rc = signed_msg(secret, theirs, body, strlen(body), out);
+	free(body);
+	return rc;
 }
 
 /*

@@ -3,6 +3,9 @@
  * notify lines, the sync link's signed messages (the right secret, a
  * wrong one, a forged byte, a replay), the policy hash two nodes compare,
  * and a pushed config made the receiving node's own. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,12 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "base/frame.h"
 #include "ha/engines.h"
 #include "ha/peer.h"
+#include "ha/syncd.h"
 #include "output/printer.h"
 #include "policy/load.h"
 
@@ -153,58 +158,119 @@ notify_lines(void **state)
 
 /* ---- the sync link's messages ------------------------------------------ */
 
+/* The sync link's server (ha/syncd.c) in a thread, on a loopback
+ * listener, and a thread standing for moatd's parent on its channel: it
+ * answers each request with its id, and keeps what it got. */
 struct server {
-	int		 fd;
+	int		 listen_fd, ctl[2];
+	unsigned short	 port;
 	const char	*secret;
-	char		 err[256];
-	char		 op[32];
-	char		*replay;	/* what the client sent, kept */
-	size_t		 replay_len;
+	pthread_t	 serve, parent;
+	int		 nreq;
+	char		 op[32], text[64];
 };
 
 static void *
 serve(void *arg)
 {
 	struct server *sv = arg;
-	struct strbuf err;
-	char nonce[65];
-	json_t *r, *a;
 
-	strbuf_init(&err, 0);
-	r = peer_request(sv->fd, sv->secret, nonce, &err);
-	if (r == NULL) {
-		snprintf(sv->err, sizeof(sv->err), "%s", strbuf_str(&err));
-		strbuf_free(&err);
-		close(sv->fd);
-		return NULL;
-	}
-	snprintf(sv->op, sizeof(sv->op), "%s",
-	    json_string_value(json_object_get(r, "op")));
-	a = json_pack("{s:i, s:s}", "status", 200, "hash", "0123");
-	peer_answer(sv->fd, sv->secret, nonce, a);
-	json_decref(a);
-	json_decref(r);
-	strbuf_free(&err);
-	close(sv->fd);
+	syncd_run(sv->listen_fd, sv->ctl[1], sv->secret);
 	return NULL;
 }
 
-static int
-exchange(const char *client_secret, const char *server_secret,
-    struct server *sv, json_t **ans, struct strbuf *err)
+static void *
+parent(void *arg)
 {
-	pthread_t t;
-	int sp[2], rc;
-	json_t *req = json_pack("{s:s}", "op", "hello");
+	struct server *sv = arg;
+	size_t len;
+	char *msg, *s;
+	json_t *r, *a;
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	while ((msg = frame_recv(sv->ctl[0], SYNCD_CTL_MAX, &len)) != NULL) {
+		r = json_loadb(msg, len, 0, NULL);
+		free(msg);
+		sv->nreq++;
+		snprintf(sv->op, sizeof(sv->op), "%s",
+		    json_string_value(json_object_get(r, "op")));
+		snprintf(sv->text, sizeof(sv->text), "%s",
+		    json_string_value(json_object_get(r, "text")) != NULL ?
+		    json_string_value(json_object_get(r, "text")) : "");
+		a = json_pack("{s:O, s:i, s:s}", "id", json_object_get(r, "id"),
+		    "status", 200, "hash", "0123");
+		s = json_dumps(a, JSON_COMPACT);
+		frame_send(sv->ctl[0], s, strlen(s));
+		free(s);
+		json_decref(a);
+		json_decref(r);
+	}
+	return NULL;
+}
+
+static void
+server_start(struct server *sv, const char *secret)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(in);
+
 	memset(sv, 0, sizeof(*sv));
-	sv->fd = sp[1];
-	sv->secret = server_secret;
-	assert_int_equal(pthread_create(&t, NULL, serve, sv), 0);
-	rc = peer_exchange(sp[0], client_secret, req, 2000, ans, err);
-	pthread_join(t, NULL);
-	close(sp[0]);
+	sv->secret = secret;
+	sv->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(sv->listen_fd != -1);
+	assert_int_equal(bind(sv->listen_fd, (struct sockaddr *)&in,
+	    sizeof(in)), 0);
+	assert_int_equal(listen(sv->listen_fd, 64), 0);
+	assert_int_equal(getsockname(sv->listen_fd, (struct sockaddr *)&in,
+	    &sl), 0);
+	sv->port = ntohs(in.sin_port);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv->ctl), 0);
+	assert_int_equal(pthread_create(&sv->serve, NULL, serve, sv), 0);
+	assert_int_equal(pthread_create(&sv->parent, NULL, parent, sv), 0);
+}
+
+/* The parent's channel closed: the server ends. */
+static void
+server_stop(struct server *sv)
+{
+	shutdown(sv->ctl[0], SHUT_RDWR);
+	pthread_join(sv->serve, NULL);
+	pthread_join(sv->parent, NULL);
+	close(sv->ctl[0]);
+	close(sv->ctl[1]);
+	close(sv->listen_fd);
+}
+
+static int
+dial_server(const struct server *sv)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET,
+	    .sin_port = htons(sv->port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_int_equal(connect(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	return fd;
+}
+
+static long long
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One exchange with the server: 0 or -1, *ans as peer_exchange's. */
+static int
+ask(struct server *sv, const char *secret, json_t *req, json_t **ans,
+    struct strbuf *err)
+{
+	int fd = dial_server(sv), rc;
+
+	rc = peer_exchange(fd, secret, req, 2000, ans, err);
+	close(fd);
 	json_decref(req);
 	return rc;
 }
@@ -218,53 +284,190 @@ signed_messages(void **state)
 
 	(void)state;
 	strbuf_init(&err, 0);
-	assert_int_equal(exchange("shared secret", "shared secret", &sv, &ans,
-	    &err), 0);
+	server_start(&sv, "shared secret");
+	assert_int_equal(ask(&sv, "shared secret", json_pack("{s:s}", "op",
+	    "hello"), &ans, &err), 0);
 	assert_string_equal(sv.op, "hello");
 	assert_int_equal(json_integer_value(json_object_get(ans, "status")),
 	    200);
+	assert_null(json_object_get(ans, "id"));	/* ours, not the peer's */
 	json_decref(ans);
 
-	/* Another secret: the server refuses, and says why. */
-	assert_int_equal(exchange("not the secret", "shared secret", &sv,
-	    &ans, &err), -1);
+	/* A push: its text goes as the body, and reaches the parent. */
+	assert_int_equal(ask(&sv, "shared secret", json_pack("{s:s, s:s}",
+	    "op", "push", "text", "deny on LAN\n"), &ans, &err), 0);
+	assert_string_equal(sv.op, "push");
+	assert_string_equal(sv.text, "deny on LAN\n");
+	json_decref(ans);
+
+	/* Another secret: refused before the parent hears of it. */
+	assert_int_equal(ask(&sv, "not the secret", json_pack("{s:s}", "op",
+	    "hello"), &ans, &err), -1);
 	assert_null(ans);
-	assert_non_null(strstr(sv.err, "signature"));
-	assert_string_equal(sv.op, "");
+	assert_int_equal(sv.nreq, 2);
+	server_stop(&sv);
 	strbuf_free(&err);
 }
 
-/* A client message, signed for one greeting, sent after another: the
- * nonce differs, so the signature does not hold. */
+/* After a greeting, the client sends frames of its own making. */
+static int
+greeted(struct server *sv, char nonce[65])
+{
+	int fd = dial_server(sv);
+	size_t len;
+	char *g = frame_recv(fd, 1024, &len);
+	json_t *o;
+
+	assert_non_null(g);
+	o = json_loads(g, 0, NULL);
+	snprintf(nonce, 65, "%s", json_string_value(json_object_get(o,
+	    "nonce")));
+	json_decref(o);
+	free(g);
+	return fd;
+}
+
+/* The connection ends (the server closed it) within ms: true. */
+static bool
+closed_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b[64];
+
+	while (poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, b, sizeof(b));
+
+		if (r <= 0)
+			return true;
+	}
+	return false;
+}
+
+/* A client message with a made-up signature, and one signed for another
+ * greeting (a replay): refused, the parent never sees them. */
 static void
 replay_refused(void **state)
 {
-	int sp[2];
+	char body[] = "{\"op\":\"push\",\"body\":0,\"nonce\":\""
+	    "0000000000000000000000000000000000000000000000000000000000000000\""
+	    ",\"sha256\":\""
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}";
+	char nonce[65], msg[65 + sizeof(body)];
 	struct server sv;
-	pthread_t t;
-	char *greet, body[] = "{\"op\":\"push\",\"nonce\":\""
-	    "0000000000000000000000000000000000000000000000000000000000000000\"}";
-	char msg[65 + sizeof(body)];
-	size_t len;
+	int fd;
 
 	(void)state;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	memset(&sv, 0, sizeof(sv));
-	sv.fd = sp[1];
-	sv.secret = "shared secret";
-	assert_int_equal(pthread_create(&t, NULL, serve, &sv), 0);
-	greet = frame_recv(sp[0], 1024, &len);
-	assert_non_null(greet);
-	free(greet);
-	/* A well-formed message with a made-up signature. */
+	server_start(&sv, "shared secret");
+	fd = greeted(&sv, nonce);
 	memset(msg, 'a', 64);
 	msg[64] = '\n';
 	memcpy(msg + 65, body, sizeof(body) - 1);
-	assert_int_equal(frame_send(sp[0], msg, 65 + sizeof(body) - 1), 0);
-	pthread_join(t, NULL);
-	close(sp[0]);
-	assert_non_null(strstr(sv.err, "signature"));
-	assert_string_equal(sv.op, "");
+	assert_int_equal(frame_send(fd, msg, 65 + sizeof(body) - 1), 0);
+	assert_true(closed_within(fd, 1000));
+	close(fd);
+	assert_int_equal(sv.nreq, 0);
+	server_stop(&sv);
+}
+
+/* issue 21: a client that announces a big frame, or trickles a small one,
+ * or many that say nothing, keep neither the server nor a real peer
+ * waiting. */
+static void
+slow_clients(void **state)
+{
+	struct server sv;
+	struct strbuf err;
+	json_t *ans;
+	char nonce[65];
+	uint32_t n;
+	int big, slow, silent[2 * SYNCD_CONNS], i;
+	long long t0, took;
+
+	(void)state;
+	strbuf_init(&err, 0);
+	server_start(&sv, "shared secret");
+	/* 1 MB announced before the signature: cut at once. */
+	big = greeted(&sv, nonce);
+	n = htonl(1u << 20);
+	assert_int_equal(write(big, &n, sizeof(n)), (ssize_t)sizeof(n));
+	assert_int_equal(write(big, "a", 1), 1);
+	assert_true(closed_within(big, 500));
+	close(big);
+	/* Silent connections fill every place and more (the oldest give
+	 * theirs up), */
+	for (i = 0; i < 2 * SYNCD_CONNS; i++)
+		silent[i] = dial_server(&sv);
+	/* a head under the limit comes a byte at a time: its whole-message
+	 * deadline (not a per-read one) cuts it; */
+	slow = greeted(&sv, nonce);
+	t0 = ms_now();
+	n = htonl(PEER_HEAD_MAX);
+	assert_int_equal(write(slow, &n, sizeof(n)), (ssize_t)sizeof(n));
+	/* and a real peer's hello still gets through, fast. */
+	took = ms_now();
+	assert_int_equal(ask(&sv, "shared secret", json_pack("{s:s}", "op",
+	    "hello"), &ans, &err), 0);
+	took = ms_now() - took;
+	json_decref(ans);
+	assert_true(took < 500);
+	for (i = 0; ; i++) {
+		struct pollfd p = { .fd = slow, .events = POLLIN };
+
+		if (poll(&p, 1, 200) == 1)
+			break;		/* closed */
+		assert_true(i < 30);
+		assert_int_equal(write(slow, "a", 1), 1);
+	}
+	took = ms_now() - t0;
+	assert_true(took >= PEER_TIMEOUT_MS - 300 &&
+	    took < PEER_TIMEOUT_MS + 1000);
+	close(slow);
+	for (i = 0; i < 2 * SYNCD_CONNS; i++)
+		close(silent[i]);
+	assert_int_equal(sv.nreq, 1);
+	server_stop(&sv);
+	strbuf_free(&err);
+}
+
+/* A body that is not the one the signed head announced: refused. */
+static void
+body_checked(void **state)
+{
+	struct server sv;
+	struct strbuf head;
+	char nonce[65], *body;
+	json_t *h;
+	int fd;
+
+	(void)state;
+	server_start(&sv, "shared secret");
+	fd = greeted(&sv, nonce);
+	/* Signed as peer.c does, with the digest of "abc", and "abd" sent. */
+	h = json_pack("{s:s, s:s, s:i, s:s}", "op", "push", "nonce",
+	    "1111111111111111111111111111111111111111111111111111111111111111",
+	    "body", 3, "sha256",
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	strbuf_init(&head, 0);
+	assert_int_equal(peer_answer("shared secret", nonce, h, &head), 0);
+	assert_int_equal(frame_send(fd, strbuf_str(&head), head.len), 0);
+	assert_int_equal(frame_send(fd, "abd", 3), 0);
+	assert_true(closed_within(fd, 1000));
+	assert_int_equal(sv.nreq, 0);
+	close(fd);
+	/* The right body: through. */
+	fd = greeted(&sv, nonce);
+	strbuf_reset(&head);
+	assert_int_equal(peer_answer("shared secret", nonce, h, &head), 0);
+	assert_int_equal(frame_send(fd, strbuf_str(&head), head.len), 0);
+	assert_int_equal(frame_send(fd, "abc", 3), 0);
+	body = frame_recv(fd, 1024, &(size_t){ 0 });
+	assert_non_null(body);
+	assert_string_equal(sv.text, "abc");
+	free(body);
+	close(fd);
+	json_decref(h);
+	strbuf_free(&head);
+	server_stop(&sv);
 }
 
 /* ---- what two nodes compare, and what one takes from the other -------- */
@@ -341,6 +544,8 @@ main(void)
 		cmocka_unit_test(notify_lines),
 		cmocka_unit_test(signed_messages),
 		cmocka_unit_test(replay_refused),
+		cmocka_unit_test(slow_clients),
+		cmocka_unit_test(body_checked),
 		cmocka_unit_test(policy_hash),
 		cmocka_unit_test(rebase),
 	};
