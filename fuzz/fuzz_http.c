@@ -69,7 +69,8 @@ parent(void *arg)
 	(void)arg;
 	for (;;) {
 		size_t len;
-		char *req = frame_recv(parent_fd, FRAME_MAX, &len);
+		uint32_t id;
+		char *req = frame_recv_id(parent_fd, FRAME_MAX, &id, &len);
 		json_t *r;
 		const char *op, *pw, *ans;
 
@@ -90,7 +91,7 @@ parent(void *arg)
 			    op : "(none)");
 		pthread_mutex_unlock(&ops_lock);
 		json_decref(r);
-		if (frame_send(parent_fd, ans, strlen(ans)) == -1)
+		if (frame_send_id(parent_fd, id, ans, strlen(ans)) == -1)
 			return NULL;
 	}
 }

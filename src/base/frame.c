@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,46 +48,50 @@ read_all(int fd, char *p, size_t n)
 	return 1;
 }
 
-int
-frame_send(int fd, const char *msg, size_t len)
+/* The header (length, and the id when with_id), then the message. */
+static int
+send_frame(int fd, bool with_id, uint32_t id, const char *msg, size_t len)
 {
-	uint32_t n = htonl((uint32_t)len);
+	uint32_t h[2] = { htonl((uint32_t)len), htonl(id) };
 
 	if (len > FRAME_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (write_all(fd, (const char *)&n, sizeof(n)) == -1 ||
-	    write_all(fd, msg, len) == -1)
+	if (write_all(fd, (const char *)h, with_id ? sizeof(h) :
+	    sizeof(h[0])) == -1 || write_all(fd, msg, len) == -1)
 		return -1;
 	return 0;
 }
 
-char *
-frame_recv(int fd, size_t max, size_t *len)
+static char *
+recv_frame(int fd, size_t max, bool with_id, uint32_t *id, size_t *len)
 {
-	uint32_t n;
+	uint32_t h[2];
 	char *buf;
 	int rc;
 
 	errno = 0;
-	if ((rc = read_all(fd, (char *)&n, sizeof(n))) <= 0)
+	if ((rc = read_all(fd, (char *)h, with_id ? sizeof(h) :
+	    sizeof(h[0]))) <= 0)
 		return NULL;
-	n = ntohl(n);
-	if (n > max || n > FRAME_MAX) {
+	h[0] = ntohl(h[0]);
+	if (h[0] > max || h[0] > FRAME_MAX) {
 		errno = EMSGSIZE;
 		return NULL;
 	}
-	if ((buf = malloc((size_t)n + 1)) == NULL)
+	if ((buf = malloc((size_t)h[0] + 1)) == NULL)
 		return NULL;
-	if (read_all(fd, buf, n) != 1) {
+	if (read_all(fd, buf, h[0]) != 1) {
 		free(buf);
 		if (errno == 0)
 			errno = EPIPE;
 		return NULL;
 	}
-	buf[n] = '\0';
-	*len = n;
+	buf[h[0]] = '\0';
+	*len = h[0];
+	if (id != NULL)
+		*id = ntohl(h[1]);
 	return buf;
 }
 
@@ -139,4 +144,28 @@ frame_in_reset(struct frame_in *in)
 {
 	free(in->buf);
 	memset(in, 0, sizeof(*in));
+}
+
+int
+frame_send(int fd, const char *msg, size_t len)
+{
+	return send_frame(fd, false, 0, msg, len);
+}
+
+char *
+frame_recv(int fd, size_t max, size_t *len)
+{
+	return recv_frame(fd, max, false, NULL, len);
+}
+
+int
+frame_send_id(int fd, uint32_t id, const char *msg, size_t len)
+{
+	return send_frame(fd, true, id, msg, len);
+}
+
+char *
+frame_recv_id(int fd, size_t max, uint32_t *id, size_t *len)
+{
+	return recv_frame(fd, max, true, id, len);
 }

@@ -298,6 +298,9 @@ static long long web_next;		/* ms: when to start it again */
 static int web_ctl = -1;			/* to the console, our end */
 static char web_key[512];		/* what it serves: restart on change */
 static struct control_env web_env;
+static unsigned web_gen;		/* which channel: one per start */
+static bool web_busy;			/* answering the console now */
+static bool web_restart_due;		/* a restart waits for the answer */
 static char web_users[4096], web_conf_log[4096];
 
 static int install(const struct policy *p, bool apply);
@@ -335,11 +338,14 @@ stop_web(void)
 {
 	if (web == -1)
 		return;
+	/* The channel first: a request it sends now fails at once, and
+	 * the answers it has are sent before it exits (console_run). */
+	if (web_ctl != -1)
+		close(web_ctl);
+	web_ctl = -1;
 	kill(web, SIGTERM);
 	waitpid(web, NULL, 0);
 	web = -1;
-	close(web_ctl);
-	web_ctl = -1;
 	web_key[0] = '\0';
 }
 
@@ -390,6 +396,10 @@ configure_web(const struct policy *p)
 	const char *root = getenv("MOAT_WEB_ROOT");
 	int fd, sp[2], one = 1;
 
+	if (web_busy) {
+		web_restart_due = true;	/* after the answer (web_request) */
+		return;
+	}
 	if (p->console.off || no_apply) {
 		stop_web();
 		return;
@@ -472,6 +482,7 @@ configure_web(const struct policy *p)
 	close(sp[1]);
 	close(fd);
 	web_ctl = sp[0];
+	web_gen++;
 	snprintf(web_key, sizeof(web_key), "%s", key);
 	snprintf(web_users, sizeof(web_users), "%s", p->console.users);
 	snprintf(web_conf_log, sizeof(web_conf_log), "%s",
@@ -486,13 +497,22 @@ configure_web(const struct policy *p)
 	log_info("console: https://%s/ as %s", where, p->console.user);
 }
 
-/* One request from the console, answered. */
+/*
+ * One request from the console, answered on the channel it came on, with
+ * its id.  A request may restart the console (an apply that changes what
+ * it serves): the restart waits until the answer is written, and if the
+ * channel changed all the same, the answer is dropped: a new console
+ * never reads what the one before asked (issue 21).
+ */
 static void
 web_request(void)
 {
 	struct strbuf out;
 	size_t len;
-	char *req = frame_recv(web_ctl, CONSOLE_BODY_MAX * 2, &len);
+	uint32_t id;
+	int fd = web_ctl;
+	unsigned gen = web_gen;
+	char *req = frame_recv_id(fd, CONSOLE_BODY_MAX * 2, &id, &len);
 
 	if (req == NULL) {
 		log_warn("console: gone (%s)", errno ? strerror(errno) :
@@ -502,12 +522,25 @@ web_request(void)
 		return;
 	}
 	strbuf_init(&out, 0);
+	web_busy = true;
 	control_handle(&web_env, req, len, &out);
+	web_busy = false;
 	free(req);
-	if (strbuf_failed(&out) || frame_send(web_ctl, strbuf_str(&out),
+	if (web_ctl != fd || web_gen != gen)
+		log_warn("console: restarted while answering: answer dropped");
+	else if (strbuf_failed(&out) || frame_send_id(fd, id, strbuf_str(&out),
 	    out.len) == -1)
 		log_warn("console: answer not sent: %s", strerror(errno));
 	strbuf_free(&out);
+	if (web_restart_due) {
+		struct policy *p;
+
+		web_restart_due = false;
+		if ((p = load()) != NULL) {
+			configure_web(p);
+			policy_free(p);
+		}
+	}
 }
 
 /* ---- the mail log and its figures ------------------------------------ */

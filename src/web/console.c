@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <microhttpd.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,32 +130,71 @@ send_error(struct MHD_Connection *c, unsigned status, const char *msg)
 
 /* ---- the parent -------------------------------------------------------- */
 
-/* Ask the parent; its answer's "status" becomes the HTTP status. */
+static uint32_t next_id;		/* of the next request to the parent */
+static volatile sig_atomic_t broken;	/* an answer not ours: stop */
+static volatile sig_atomic_t got_term;
+static int inflight;			/* requests begun, not completed */
+
+/*
+ * One round trip to the parent: req (taken) with a new id; the answer, a
+ * JSON object with its status, or NULL with *status 503 (no answer) or
+ * 502 (not understood, or not the answer to this request).  An answer
+ * with another id means the channel lost its step: nothing more is asked
+ * on it, and the process ends so that the parent starts a fresh one.
+ */
+static json_t *
+call(json_t *req, unsigned *status)
+{
+	char *s = json_dumps(req, JSON_COMPACT), *a;
+	uint32_t id = ++next_id, got;
+	size_t len;
+	json_t *o;
+
+	json_decref(req);
+	*status = 503;
+	if (broken || s == NULL || frame_send_id(conf->ctl, id, s,
+	    strlen(s)) == -1 || (a = frame_recv_id(conf->ctl, FRAME_MAX, &got,
+	    &len)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	free(s);
+	*status = 502;
+	if (got != id) {
+		log_error("console: the parent answered request %u while %u "
+		    "was asked: the channel is dropped", got, id);
+		broken = 1;
+		free(a);
+		return NULL;
+	}
+	o = json_loadb(a, len, 0, NULL);
+	free(a);
+	if (!json_is_object(o) || !json_is_integer(json_object_get(o,
+	    "status"))) {
+		json_decref(o);
+		return NULL;
+	}
+	*status = (unsigned)json_integer_value(json_object_get(o, "status"));
+	if (*status < 200 || *status > 599)
+		*status = 502;
+	json_object_del(o, "status");
+	return o;
+}
+
+/* Ask the parent; its answer's "status" becomes the HTTP status.  No
+ * answer of ours: the connection is dropped, nothing sent. */
 static enum MHD_Result
 ask(struct MHD_Connection *c, json_t *req)
 {
-	char *s = json_dumps(req, JSON_COMPACT), *a;
-	size_t len;
-	json_t *o;
 	unsigned status;
+	json_t *o = call(req, &status);
 
-	json_decref(req);
-	if (s == NULL || frame_send(conf->ctl, s, strlen(s)) == -1 ||
-	    (a = frame_recv(conf->ctl, FRAME_MAX, &len)) == NULL) {
-		free(s);
-		return send_error(c, 503, "moatd does not answer");
-	}
-	free(s);
-	o = json_loadb(a, len, 0, NULL);
-	free(a);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return send_error(c, 502, "moatd's answer was not understood");
-	}
-	status = (unsigned)json_integer_value(json_object_get(o, "status"));
-	json_object_del(o, "status");
-	return send_json(c, status >= 200 && status < 600 ? status : 502, o,
-	    NULL);
+	if (o == NULL && broken)
+		return MHD_NO;
+	if (o == NULL)
+		return send_error(c, status, status == 503 ? "moatd does not "
+		    "answer" : "moatd's answer was not understood");
+	return send_json(c, status, o, NULL);
 }
 
 /* ---- sessions ---------------------------------------------------------- */
@@ -250,11 +290,10 @@ do_login(struct MHD_Connection *c, const struct request *rq)
 	json_t *in = json_loadb(strbuf_str(&rq->body), rq->body.len, 0, NULL);
 	const char *user = json_string_value(json_object_get(in, "user"));
 	const char *pw = json_string_value(json_object_get(in, "password"));
-	char addr[64], cookie[200], *s, *a;
+	char addr[64], cookie[200];
 	struct throttle *t;
 	struct session *ss;
 	json_t *req, *ans, *o;
-	size_t len;
 	time_t now = time(NULL);
 	unsigned status;
 
@@ -272,18 +311,12 @@ do_login(struct MHD_Connection *c, const struct request *rq)
 	json_object_set_new(req, "op", json_string("login"));
 	json_object_set_new(req, "user", json_string(user));
 	json_object_set_new(req, "password", json_string(pw));
-	s = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	if (s == NULL || frame_send(conf->ctl, s, strlen(s)) == -1 ||
-	    (a = frame_recv(conf->ctl, FRAME_MAX, &len)) == NULL) {
-		free(s);
+	if ((ans = call(req, &status)) == NULL) {
 		json_decref(in);
-		return send_error(c, 503, "moatd does not answer");
+		if (broken)
+			return MHD_NO;
+		return send_error(c, status, "moatd does not answer");
 	}
-	free(s);
-	ans = json_loadb(a, len, 0, NULL);
-	free(a);
-	status = (unsigned)json_integer_value(json_object_get(ans, "status"));
 	json_decref(ans);
 	if (status != 200) {
 		if (status == 401) {
@@ -566,6 +599,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 			return MHD_NO;
 		strbuf_init(&rq->body, CONSOLE_BODY_MAX);
 		*state = rq;
+		__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
@@ -597,6 +631,7 @@ completed(void *cls, struct MHD_Connection *c, void **state,
 	if (rq != NULL) {
 		strbuf_free(&rq->body);
 		free(rq);
+		__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
 	}
 	*state = NULL;
 }
@@ -642,7 +677,7 @@ console_start(const struct console_conf *c)
 		    MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-		    MHD_USE_TLS | MHD_USE_ERROR_LOG, 0, NULL, NULL, handler,
+		    MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL, handler,
 		    NULL,
 		    MHD_OPTION_LISTEN_SOCKET, c->listen_fd,
 		    MHD_OPTION_HTTPS_MEM_KEY, c->key_pem,
@@ -680,25 +715,45 @@ console_stop(struct console *s)
 	MHD_stop_daemon((struct MHD_Daemon *)s);
 }
 
+static void
+on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
 int
 console_run(const struct console_conf *c)
 {
-	struct console *s = console_start(c);
+	struct sigaction sa;
+	struct console *s;
 	struct pollfd pfd;
+	int i;
 
-	if (s == NULL) {
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	if ((s = console_start(c)) == NULL) {
 		log_error("console: the HTTPS server did not start");
 		return 1;
 	}
 	log_info("console: serving");
-	/* Until the parent goes. */
+	/* Until the parent goes, or stops us, or the channel is not to be
+	 * trusted any more. */
 	pfd.fd = c->ctl;
 	pfd.events = 0;
-	for (;;) {
-		if (poll(&pfd, 1, 1000) > 0 && (pfd.revents & (POLLHUP |
+	while (!got_term && !broken) {
+		if (poll(&pfd, 1, 200) > 0 && (pfd.revents & (POLLHUP |
 		    POLLERR)))
 			break;
 	}
-	console_stop(s);
-	return 0;
+	/* The answers in hand go out (for up to 1 s); nothing new is
+	 * taken. */
+	MHD_quiesce_daemon((struct MHD_Daemon *)s);
+	for (i = 0; i < 100 && __atomic_load_n(&inflight, __ATOMIC_SEQ_CST) >
+	    0; i++)
+		usleep(10000);
+	if (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0)
+		console_stop(s);
+	return broken ? 3 : 0;
 }

@@ -3,6 +3,7 @@
 the real server (moatd's console process in the lab's gateway), from the
 lab's lan namespace.  Prints ok/FAIL lines; exits 1 on any failure."""
 import json
+import re
 import socket
 import ssl
 import sys
@@ -409,4 +410,41 @@ r = login(t)
 check(r.status_code == 429, f"then even the right one waits: {r.status_code}")
 r = login(session("192.168.50.11"))
 check(r.status_code == 200, "another address logs in")
+
+# An apply that restarts the console (one of its settings changed): the
+# parent's answer reaches the request that asked, or nobody; never the
+# new console's next request (issue 21, finding 1: a wrong password then
+# got 200 and a session).
+a = session("192.168.50.10")
+r = login(a)
+Ha = {"X-CSRF-Token": r.json()["csrf"]}
+r = a.get(API + "config", verify=False)
+text, h = r.json()["text"], r.json()["hash"]
+new = re.sub(r"session-timeout \S+", "session-timeout 9s", text)
+check(new != text, "the config has a session-timeout to change")
+r = a.put(API + "config", json={"text": new},
+          headers=dict(Ha, **{"If-Match": h}), verify=False)
+check(r.status_code == 200, f"PUT config, session-timeout 9s: {r.status_code}")
+try:
+    st = a.post(API + "apply", json={}, headers=Ha, verify=False).status_code
+except requests.exceptions.ConnectionError:
+    st = "cut"
+check(st in (200, "cut"), f"apply, which restarts the console: {st}")
+for _ in range(100):
+    try:
+        if session("192.168.50.12").get(BASE + "/", verify=False).ok:
+            break
+    except requests.exceptions.ConnectionError:
+        pass
+    time.sleep(0.1)
+m = session("192.168.50.12")
+r = m.post(API + "login", json={"user": "mallory", "password": "wrong"},
+           verify=False)
+check(r.status_code == 401 and "moat_session" not in m.cookies,
+      f"after the restart, a wrong password: {r.status_code} {r.text[:60]}")
+r = login(m)
+check(r.status_code == 200, f"then the right one: {r.status_code}")
+hist = m.get(API + "history", verify=False).json().get("audit", [])
+check(not any(e["user"] == "mallory" for e in hist),
+      "mallory is nowhere in the audit")
 sys.exit(failed)
