@@ -431,8 +431,11 @@ configure_web(const struct policy *p)
 		log_error("console: %s", err);
 		return;
 	}
+	/* IP_FREEBIND: at boot moatd starts before the network
+	 * (network-pre.target), so the LAN's address is not there yet. */
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&ss, sl) == -1 || listen(fd, 64) == -1) {
 		log_error("console: %s: %s", where, strerror(errno));
 		if (fd != -1)
