@@ -16,9 +16,9 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
-# The SMTP proxy's and the console's own users (moatd; the package
-# creates them too).
-for u in moat-smtp moat-web; do
+# The own users of the SMTP proxy, the console and the firewall log
+# (moatd; the package creates them too).
+for u in moat-smtp moat-web moat-log; do
 	if ! id "$u" >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 		useradd --system --no-create-home --home-dir /nonexistent \
 		    --shell /usr/sbin/nologin "$u"

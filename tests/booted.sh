@@ -136,7 +136,9 @@ boot() {
 	    /lib/systemd/systemd </dev/null >>"$work/console.log" 2>&1 &
 	nspawn=$!
 	for _ in $(seq 100); do
-		leader=$(pgrep -P "$nspawn" | head -1)
+		# nspawn's child that became the container's systemd (not
+		# the short-lived one that sets it up)
+		leader=$(pgrep -x -P "$nspawn" systemd | head -1)
 		[ -n "$leader" ] && break
 		sleep 0.1
 	done
@@ -149,6 +151,7 @@ boot() {
 	say "booted: $state"
 	[ "$state" = running ] || {
 		ct systemctl --failed --no-pager
+		tail -20 "$work/console.log"
 		fail "the container's systemd is $state, not running"
 	}
 }
@@ -301,6 +304,13 @@ grep -q '"virus"' "$root/var/log/moat/mail.jsonl" 2>/dev/null &&
 	echo "ok: /var/log/moat/mail.jsonl has the virus" ||
 	fail "no mail log: $(ls -l "$root/var/log/moat" 2>&1)"
 
+lp=$(ct pgrep -x moatd-log)
+st=$(ct cat "/proc/$lp/status" 2>/dev/null)
+echo "$st" | grep -q "^CapEff:	0000000000001000$" &&
+    [ "$(echo "$st" | awk '/^Uid:/ { print $2 }')" = "$(ct id -u moat-log)" ] &&
+	echo "ok: the firewall log runs as moat-log with CAP_NET_ADMIN alone" ||
+	fail "the firewall log process: $(echo "$st" | grep -E '^(Uid|CapEff)')"
+
 # 6. A changed config by hand, and systemctl reload.
 pid=$(ct systemctl show -p MainPID --value moatd)
 echo 'deny on LAN from ANY to LANIP service ALT2 comment "booted: reloaded"' \
@@ -336,6 +346,21 @@ lan python3 "$work/api.py" https://192.168.77.1 booted-pass-1 \
     "after the reboot" || fail "the console after the reboot"
 ctnet nft list table inet moat | grep -qw 2525 ||
 	fail "the console's apply after the reboot is not in the kernel"
+# The logger still writes its file, which systemd gave back to root at
+# the start (LogsDirectory=).
+n=$(wc -l <"$root/var/log/moat/firewall.jsonl")
+lan python3 -c 'import socket
+try:
+    socket.create_connection(("192.168.77.1", 23), 1)
+except OSError:
+    pass' 2>/dev/null
+for _ in $(seq 50); do
+	[ "$(wc -l <"$root/var/log/moat/firewall.jsonl")" -gt "$n" ] && break
+	sleep 0.1
+done
+[ "$(wc -l <"$root/var/log/moat/firewall.jsonl")" -gt "$n" ] &&
+	echo "ok: after the reboot the firewall log is written" ||
+	fail "after the reboot the firewall log is not written: $(ls -l "$root/var/log/moat")"
 ct journalctl -u moatd --no-pager -b >"$work/journal2" 2>&1
 cat "$work/journal1" "$work/journal2" >"$work/journal"
 if grep -Ei 'read-only file system|permission denied|operation not permitted|cannot' "$work/journal"; then
