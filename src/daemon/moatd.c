@@ -1233,6 +1233,17 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* Only this process runs as root; its children never. */
+	{
+		struct passwd *pw = getpwnam(run_user);
+
+		if (pw != NULL && pw->pw_uid == 0) {
+			fprintf(stderr, "moatd: -u %s: the proxy never runs as "
+			    "uid 0 (only moatd's parent does); name a user of "
+			    "its own\n", run_user);
+			return 2;
+		}
+	}
 	hanode_init(apply_state_dir(), logfile_run_dir(), sync_apply);
 	if (!no_apply) {
 		recover();
