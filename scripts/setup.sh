@@ -2,7 +2,7 @@
 # setup.sh: install what moat needs to build and test on Debian 12.
 # Safe to run again: it installs only what is missing.
 set -eu
-pkgs="gcc meson ninja-build pkg-config libcmocka-dev python3 libnftables-dev libjansson-dev libmnl-dev libsystemd-dev go-md2man nftables iproute2 libclamav-dev clamav-daemon swaks postfix util-linux debhelper dpkg-dev lintian man-db prometheus libmicrohttpd-dev libgnutls28-dev libcrypt-dev chromium chromium-driver python3-selenium python3-requests keepalived conntrackd conntrack"
+pkgs="gcc meson ninja-build pkg-config libcmocka-dev python3 libnftables-dev libjansson-dev libmnl-dev libsystemd-dev go-md2man nftables iproute2 libclamav-dev clamav-daemon swaks postfix util-linux debhelper dpkg-dev lintian man-db prometheus libmicrohttpd-dev libgnutls28-dev libcrypt-dev chromium chromium-driver python3-selenium python3-requests keepalived conntrackd conntrack mmdebstrap systemd-container"
 missing=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -16,9 +16,9 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
-# The SMTP proxy's and the console's own users (moatd; the package
-# creates them too).
-for u in moat-smtp moat-web moat-sync; do
+# The own users of the SMTP proxy, the console, the HA sync link's
+# server and the firewall log (moatd; the package creates them too).
+for u in moat-smtp moat-web moat-sync moat-log; do
 	if ! id "$u" >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 		useradd --system --no-create-home --home-dir /nonexistent \
 		    --shell /usr/sbin/nologin "$u"

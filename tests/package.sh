@@ -4,7 +4,7 @@
 # installed with dpkg -i (the proxy's user, /var/lib/moat 0700, the man
 # pages, the unit, the default config), the installed moatd run as its
 # unit would start it against the lab, then purged: nothing of it left,
-# and the machine as it was (the moat-smtp, moat-web and moat-sync users the test command made
+# and the machine as it was (the moat-smtp, moat-web, moat-sync and moat-log users the test command made
 # comes back).  Root only; runs alone (it installs into the system).
 set -u
 top=$(cd "$1" && pwd)
@@ -18,7 +18,7 @@ if dpkg -s moat >/dev/null 2>&1; then
 fi
 work=$(mktemp -d)
 had_users=""
-for u in moat-smtp moat-web moat-sync; do
+for u in moat-smtp moat-web moat-sync moat-log; do
 	getent passwd "$u" >/dev/null && had_users="$had_users $u"
 done
 failed=0
@@ -54,6 +54,7 @@ man -w moat moat.conf moatd >/dev/null 2>&1 || fail "man -w moat moat.conf moatd
 getent passwd moat-smtp >/dev/null || fail "no moat-smtp user"
 getent passwd moat-web >/dev/null || fail "no moat-web user"
 getent passwd moat-sync >/dev/null || fail "no moat-sync user"
+getent passwd moat-log >/dev/null || fail "no moat-log user"
 [ "$(stat -c %a /var/lib/moat 2>/dev/null)" = 700 ] || fail "/var/lib/moat is not 0700"
 moat check --offline -f /etc/moat/moat.conf >/dev/null || fail "the default config"
 unit=/usr/lib/systemd/system/moatd.service
@@ -81,5 +82,6 @@ done
 getent passwd moat-smtp >/dev/null && fail "the moat-smtp user is still there"
 getent passwd moat-web >/dev/null && fail "the moat-web user is still there"
 getent passwd moat-sync >/dev/null && fail "the moat-sync user is still there"
+getent passwd moat-log >/dev/null && fail "the moat-log user is still there"
 [ $failed = 0 ] && echo "package: built, installed, run, purged"
 exit $failed

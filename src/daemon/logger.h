@@ -3,14 +3,34 @@
 #define MOAT_LOGGER_H
 
 #include <stdint.h>
+#include <sys/types.h>
+
+#define LOGGER_USER	"moat-log"	/* the process's own user */
+#define LOGGER_RUN_SUBDIR "log"		/* its part of the run directory */
 
 struct logger_conf {
-	const char	*state;		/* the history: configs by hash */
 	const char	*dir;		/* the log directory */
 	uint64_t	 max;		/* bytes before a rotation */
 	unsigned	 keep;		/* rotated files */
-	const char	*run;		/* where FWLOG_STATS goes */
+	const char	*run;		/* where FWLOG_STATS goes: the run
+					   directory's LOGGER_RUN_SUBDIR */
+	int		 ask;		/* to the parent: configs by hash */
 };
+
+/* In the root parent, before the logger starts as uid/gid: the log
+ * directory made (0750 if new), its group gid and mode 01770 (the logger
+ * writes firewall.jsonl and rotates it; the sticky bit keeps it off the
+ * parent's mail.jsonl), the firewall log's files its own; run's
+ * LOGGER_RUN_SUBDIR made its own, run/FWLOG_STATS a link into it.
+ * -1 and a message in err when the logger could not write its figures
+ * (a log directory it cannot write is only said). */
+int	 logger_prepare(const char *dir, const char *run, unsigned keep,
+	    uid_t uid, gid_t gid, char *err, size_t errlen);
+
+/* In the root parent: answer the logger's one question waiting on fd,
+ * the config of the history with this hash (the logger cannot read the
+ * history).  -1 when the logger is gone or broke the exchange: close fd. */
+int	 logger_answer(int fd, const char *state);
 
 /* Read the firewall log group and write its records, until killed.
  * Returns an exit status when it cannot start (the group is taken). */

@@ -213,36 +213,98 @@ enforce(const struct policy *p)
 
 /* ---- the firewall log ------------------------------------------------- */
 
+static int drop_privileges(const struct passwd *pw, int cap, char *err,
+    size_t errlen);
+
 static pid_t logger = -1;
+static int logger_ask = -1;		/* its questions, our end */
 static long long logger_next;		/* ms: when to start it again */
 static struct logger_conf log_conf;
-static char log_dir[4096];
+static char log_dir[4096], log_run[4200];
 
 /* The firewall log process for the config in force (started again with
- * a new one: its directory or sizes may have changed). */
+ * a new one: its directory or sizes may have changed): LOGGER_USER with
+ * CAP_NET_ADMIN alone (NFLOG), asking us for the configs it names. */
 static void
 start_logger(void)
 {
-	logger_next = 0;
-	if ((logger = fork()) == -1) {
-		log_error("firewall log: fork: %s", strerror(errno));
-		logger_next = smtpio_now() + 5000;
+	struct passwd *pw = NULL;
+	char err[512];
+	int sp[2];
+
+	logger_next = smtpio_now() + 5000;	/* unless it starts */
+	if (getuid() == 0) {
+		if ((pw = getpwnam(LOGGER_USER)) == NULL) {
+			log_error("firewall log: no user '%s' to run as: "
+			    "create it (the package does: adduser --system "
+			    "%s); not started", LOGGER_USER, LOGGER_USER);
+			return;
+		}
+		if (logger_prepare(log_conf.dir, logfile_run_dir(),
+		    log_conf.keep, pw->pw_uid, pw->pw_gid, err,
+		    sizeof(err)) == -1) {
+			log_error("firewall log: %s; not started", err);
+			return;
+		}
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_error("firewall log: socketpair: %s", strerror(errno));
 		return;
 	}
-	if (logger > 0)
+	if ((logger = fork()) == -1) {
+		log_error("firewall log: fork: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
 		return;
+	}
+	if (logger > 0) {
+		struct timeval tv = { .tv_sec = 2 };
+
+		logger_next = 0;
+		close(sp[1]);
+		/* A logger that does not read its answer, or sends half a
+		 * question, never holds us up for long. */
+		setsockopt(sp[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(sp[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		logger_ask = sp[0];
+		return;
+	}
 	prctl(PR_SET_NAME, "moatd-log");	/* ps, pgrep, top tell it */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
-	fds_keep(NULL, 0);	/* it opens what it needs */
+	close(sp[0]);
+	{
+		int keep[] = { sp[1] };
+
+		fds_keep(keep, 1);	/* it opens what it needs */
+	}
+	if (pw != NULL && drop_privileges(pw, CAP_NET_ADMIN, err,
+	    sizeof(err)) == -1) {
+		log_error("firewall log: %s", err);
+		_exit(1);
+	}
+	log_conf.ask = sp[1];
 	_exit(logger_run(&log_conf));
+}
+
+/* The logger asks for a config. */
+static void
+logger_question(void)
+{
+	if (logger_answer(logger_ask, apply_state_dir()) == -1) {
+		close(logger_ask);
+		logger_ask = -1;
+	}
 }
 
 static void
 stop_logger(void)
 {
+	if (logger_ask != -1)
+		close(logger_ask);
+	logger_ask = -1;
 	if (logger == -1)
 		return;
 	kill(logger, SIGTERM);
@@ -281,12 +343,13 @@ configure_logger(const struct policy *p)
 		return;
 	snprintf(log_dir, sizeof(log_dir), "%s",
 	    logfile_dir(p->logging.directory));
-	log_conf.state = apply_state_dir();
+	snprintf(log_run, sizeof(log_run), "%s/%s", logfile_run_dir(),
+	    LOGGER_RUN_SUBDIR);
 	log_conf.dir = log_dir;
 	log_conf.max = p->logging.max_file_size;
 	log_conf.keep = p->logging.keep;
-	log_conf.run = logfile_run_dir();
-	mkdir(log_conf.run, 0755);
+	log_conf.run = getuid() == 0 ? log_run : logfile_run_dir();
+	mkdir(logfile_run_dir(), 0755);
 	stop_logger();
 	start_logger();
 }
@@ -437,8 +500,11 @@ configure_web(const struct policy *p)
 		log_error("console: %s", err);
 		return;
 	}
+	/* IP_FREEBIND: at boot moatd starts before the network
+	 * (network-pre.target), so the LAN's address is not there yet. */
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&ss, sl) == -1 || listen(fd, 64) == -1) {
 		log_error("console: %s: %s", where, strerror(errno));
 		if (fd != -1)
@@ -706,14 +772,17 @@ out:
 static void
 wait_events(int ms)
 {
-	struct pollfd pfd[3 + HANODE_FDS] = { { .fd = watch_fd,
+	struct pollfd pfd[4 + HANODE_FDS] = { { .fd = watch_fd,
 	    .events = POLLIN }, { .fd = events, .events = POLLIN },
-	    { .fd = web_ctl, .events = POLLIN } };
-	int nha = hanode_pollfds(pfd + 3);
+	    { .fd = web_ctl, .events = POLLIN }, { .fd = logger_ask,
+	    .events = POLLIN } };
+	int nha = hanode_pollfds(pfd + 4);
 
-	if (poll(pfd, 3 + (nfds_t)nha, ms) <= 0)
+	if (poll(pfd, 4 + (nfds_t)nha, ms) <= 0)
 		return;
-	hanode_events(pfd + 3, nha);
+	hanode_events(pfd + 4, nha);
+	if (pfd[3].revents & (POLLIN | POLLHUP))
+		logger_question();
 	if (pfd[2].revents & (POLLIN | POLLHUP))
 		web_request();
 	if (pfd[1].revents & (POLLIN | POLLHUP))
@@ -883,9 +952,10 @@ prepare_scratch(const struct passwd *pw)
 	return 0;
 }
 
-/* Become pw in the proxy process, keeping CAP_NET_RAW only. */
+/* Become pw in a child (the proxy, the firewall log), keeping capability
+ * cap only.  Never uid 0: only the parent runs as root. */
 static int
-drop_privileges(const struct passwd *pw, char *err, size_t errlen)
+drop_privileges(const struct passwd *pw, int cap, char *err, size_t errlen)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3 };
@@ -893,6 +963,11 @@ drop_privileges(const struct passwd *pw, char *err, size_t errlen)
 
 	if (getuid() != 0)
 		return 0;	/* not root: nothing to drop */
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "%s has uid 0: only moatd's parent runs "
+		    "as root", pw->pw_name);
+		return -1;
+	}
 	if (prctl(PR_SET_KEEPCAPS, 1) == -1 || setgroups(0, NULL) == -1 ||
 	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
 		snprintf(err, errlen, "becoming %s: %s", pw->pw_name,
@@ -900,9 +975,9 @@ drop_privileges(const struct passwd *pw, char *err, size_t errlen)
 		return -1;
 	}
 	memset(d, 0, sizeof(d));
-	d[0].effective = d[0].permitted = 1u << CAP_NET_RAW;
+	d[0].effective = d[0].permitted = 1u << cap;
 	if (syscall(SYS_capset, &h, d) == -1) {
-		snprintf(err, errlen, "keeping CAP_NET_RAW: %s",
+		snprintf(err, errlen, "keeping capability %d: %s", cap,
 		    strerror(errno));
 		return -1;
 	}
@@ -954,7 +1029,7 @@ start_proxy(void)
 		signal(SIGHUP, SIG_IGN);	/* reloads come through ctl */
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
-		if (drop_privileges(pw, err, sizeof(err)) == -1) {
+		if (drop_privileges(pw, CAP_NET_RAW, err, sizeof(err)) == -1) {
 			log_info("proxy: %s", err);
 			_exit(1);
 		}
@@ -1190,6 +1265,17 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* Only this process runs as root; its children never. */
+	{
+		struct passwd *pw = getpwnam(run_user);
+
+		if (pw != NULL && pw->pw_uid == 0) {
+			fprintf(stderr, "moatd: -u %s: the proxy never runs as "
+			    "uid 0 (only moatd's parent does); name a user of "
+			    "its own\n", run_user);
+			return 2;
+		}
+	}
 	hanode_init(apply_state_dir(), logfile_run_dir(), sync_apply);
 	if (!no_apply) {
 		recover();
@@ -1260,6 +1346,9 @@ main(int argc, char **argv)
 			    WTERMSIG(status));
 			logger = -1;
 			logger_next = smtpio_now() + 5000;
+			if (logger_ask != -1)
+				close(logger_ask);
+			logger_ask = -1;
 		}
 		if (web != -1 && waitpid(web, &status, WNOHANG) == web) {
 			log_warn("console: exited (%s %d); starting it again in "

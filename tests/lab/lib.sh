@@ -17,6 +17,9 @@ export MOAT_LAB="t$$-"
 export MOAT_STATE_DIR MOAT_RUN_DIR MOAT_LOG_DIR
 MOAT_STATE_DIR=$(mktemp -d)
 tmp=$(mktemp -d)
+# moatd's unprivileged children (the firewall log's moat-log) reach their
+# directories (the log and run directories) through it.
+chmod 711 "$tmp"
 MOAT_RUN_DIR=$tmp/run
 # Never the host's /var/log/moat: moatd logs there by default.
 MOAT_LOG_DIR=$tmp/log

@@ -1301,6 +1301,12 @@ def tests_daemon(lab):
     check(r.returncode == 1 and "no user 'no-such-user'" in r.stderr,
           "no user for the proxy: moatd stops with a clear error",
           (r.returncode, r.stderr[-200:]))
+    # Nor a user with uid 0: only moatd's parent runs as root.
+    r = subprocess.run([MOATD, "-u", "root", "-f", lab.conf],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 2 and "never runs as uid 0" in r.stderr,
+          "the proxy as root: moatd refuses at once",
+          (r.returncode, r.stderr[-200:]))
 
 
 def tests_big_reload(lab):
