@@ -1,0 +1,86 @@
+#!/bin/sh
+# ha-fds.sh: issue 21's finding 3 and its contract's "Descriptors".  Every
+# process of a node (gwb: console on, the SMTP proxy, the firewall log,
+# the HA engines, the sync link's server) holds exactly the descriptors
+# its job needs: compared, by what each points to, with a list per
+# process (tests/lab/fds.py).  moatd is started with its standard input
+# closed: 0-2 stay on /dev/null (or its log), no socket becomes one.
+LAB=$(cd "$(dirname "$0")/../.." && pwd)/scripts/halab.sh
+. "$(dirname "$0")/lib.sh"
+for t in keepalived conntrackd; do
+	if ! command -v "$t" >/dev/null; then
+		echo "skip: $t is needed"
+		exit 77
+	fi
+done
+smtp="$top/tests/smtp"
+. "$smtp/lab-lib.sh"
+. "$here/ha-lib.sh"
+fds="$here/fds.py"
+close_stdin=1
+
+check() {	# check WHAT PID EXPECTED...
+	what=$1
+	shift
+	if out=$(python3 "$fds" "$@"); then
+		echo "ok: $what holds only its own: ${out#ok: }"
+	else
+		fail "$what: $out"
+	fi
+}
+
+console_setup
+node_conf a console
+node_conf b console
+start_node a
+console_up a
+start_node b
+console_up b
+wait_state a master
+wait_state b backup
+for _ in $(seq 100); do
+	[ "$(ha_field b "d['peer']['state']")" = master ] && break
+	sleep 0.1
+done
+sleep 1
+if [ -n "${HA_FDS_DUMP:-}" ]; then
+	for p in $pid_b $(pgrep -P "$pid_b") $(pgrep -f "$tmp/b/state/ha/"); do
+		echo "== $p $(cat /proc/$p/comm) (parent $(ps -o ppid= -p $p))"
+		python3 "$fds" "$p"
+	done
+	cp "$tmp/b/moatd.log" /tmp/sync-b-moatd.log
+fi
+
+# moatd itself: 0-2 where they belong, though it started with 0 closed.
+for fd in 0 1 2; do
+	t=$(readlink "/proc/$pid_b/fd/$fd")
+	case $fd:$t in
+	0:/dev/null|[12]:*/moatd.log) ;;
+	*) fail "moatd's descriptor $fd is $t" ;;
+	esac
+done
+[ $failed = 0 ] && echo "ok: moatd's 0-2: standard input /dev/null, 1 and 2 its log"
+
+child() {	# child NAME [PARENT]: the pid of moatd's child (or PARENT's)
+	pgrep -x -P "${2:-$pid_b}" "$1" | head -1
+}
+log="null moatd.log*2"
+check "the console (moatd-web)" "$(child moatd-web)" $log tcp-listen:443 unix
+check "the SMTP proxy (moatd-smtp)" "$(child moatd-smtp)" $log \
+    tcp-listen:25*2 tcp-listen:10025*2 pipe*2
+check "the firewall log (moatd-log)" "$(child moatd-log)" $log netlink:12
+check "the sync link's server (moatd-sync)" "$(child moatd-sync)" $log \
+    tcp-listen:28016 unix
+[ "$(stat -c %U "/proc/$(child moatd-sync)")" = moat-sync ] &&
+    grep -q "^CapEff:	0000000000000000" "/proc/$(child moatd-sync)/status" &&
+    echo "ok: moatd-sync runs as moat-sync, without capabilities" ||
+    fail "moatd-sync: $(grep -E "^(Uid|CapEff)" "/proc/$(child moatd-sync)/status")"
+# The engines: what they open themselves, nothing of moatd's.
+ka=$(child keepalived)
+ka_common="null keepalived.log*2 consolidated_configuration eventpoll timerfd signalfd eventfd"
+check "keepalived" "$ka" $ka_common pipe*4
+check "keepalived's VRRP process" "$(child keepalived "$ka")" $ka_common \
+    pipe netlink:0*2 notify.fifo packet raw*2
+check "conntrackd" "$(child conntrackd)" conntrackd.log*3 unix \
+    udp:ephemeral udp:3780 netlink:0 netlink:12*6 pipe*4
+finish
