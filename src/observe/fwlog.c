@@ -199,14 +199,16 @@ fwlog_annotate(struct fwlog_rec *r, const struct policy *p, const char *file)
 	const char *base = strrchr(file, '/');
 	size_t i;
 
-	snprintf(r->file, sizeof(r->file), "%s", base != NULL ? base + 1 :
+	str_copy_utf8(r->file, sizeof(r->file), base != NULL ? base + 1 :
 	    file);
 	snprintf(r->in, sizeof(r->in), "%s", zone_of(p, r->in_dev));
 	snprintf(r->out, sizeof(r->out), "%s", zone_of(p, r->out_dev));
 	for (i = 0; r->rule > 0 && i < p->nrule; i++)
 		if (p->rules[i]->number == r->rule) {
 			r->line = p->rules[i]->loc.line;
-			snprintf(r->comment, sizeof(r->comment), "%s",
+			/* Cut where a character ends: a split one would
+			 * make the record's JSON unreadable. */
+			str_copy_utf8(r->comment, sizeof(r->comment),
 			    p->rules[i]->comment != NULL ?
 			    p->rules[i]->comment : "");
 			return;
