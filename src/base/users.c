@@ -75,6 +75,18 @@ users_check(const char *path, const char *user, const char *password)
 }
 
 int
+users_hash(const char *path, const char *user, char *hash, size_t len)
+{
+	if (!users_valid_name(user)) {
+		hash[0] = '\0';
+		return 0;
+	}
+	if (lookup(path, user, hash, len) == -1)
+		return -1;
+	return hash[0] != '\0';
+}
+
+int
 users_count(const char *path)
 {
 	char line[512];
