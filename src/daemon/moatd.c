@@ -408,6 +408,10 @@ configure_web(const struct policy *p)
 		stop_web();
 		return;
 	}
+	if (web_env.id == NULL && (web_env.id = identity_new()) == NULL) {
+		log_error("console: out of memory");
+		return;
+	}
 	if (users_count(p->console.users) <= 0) {
 		if (web != -1 || web_key[0] == '\0')
 			log_info("console: no users in %s ('moat passwd USER' "
@@ -505,6 +509,8 @@ configure_web(const struct policy *p)
 	web_env.state = apply_state_dir();
 	web_env.run = logfile_run_dir();
 	web_env.log_dir = web_conf_log;
+	/* Sessions live here, and outlive a restart of the console. */
+	web_env.idle = p->console.session_timeout;
 	web_env.apply = web_apply;
 	web_env.probe = probe_tcp;
 	log_info("console: https://%s/ as %s", where, p->console.user);
