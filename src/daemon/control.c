@@ -22,6 +22,7 @@
 #include "analyze/eval.h"
 #include "analyze/flowfmt.h"
 #include "analyze/lint.h"
+#include "base/file.h"
 #include "base/hash.h"
 #include "base/log.h"
 #include "base/users.h"
@@ -172,32 +173,10 @@ op_get_config(const struct control_env *env, const char *user, json_t *req,
 	free(text);
 }
 
-/* Write the config whole: 0, or -1 with errno. */
-static int
-write_conf(const char *path, const char *text, size_t len)
+int
+control_write_conf(const char *path, const char *text, size_t len)
 {
-	char tmp[4200];
-	int fd, saved;
-
-	snprintf(tmp, sizeof(tmp), "%s.console", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
-	    -1)
-		return -1;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	close(fd);
-	if (rename(tmp, path) == -1) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return file_replace(path, text, len, 0600, 0);
 }
 
 static bool
@@ -300,7 +279,7 @@ op_save(const struct control_env *env, const char *user, json_t *req,
 		return;
 	}
 	policy_free(p);
-	if (write_conf(env->conf, text, tlen) == -1) {
+	if (control_write_conf(env->conf, text, tlen) == -1) {
 		json_decref(o);
 		error(out, 500, strerror(errno));
 		return;

@@ -39,6 +39,10 @@ struct control_env {
 void	 control_handle(const struct control_env *env, const char *req,
 	    size_t len, struct strbuf *out);
 
+/* The one writer of the config file (the console's saves, the HA peer's
+ * configs): replaced whole (base/file.h), mode 0600.  0, or -1 with
+ * errno. */
+int	 control_write_conf(const char *path, const char *text, size_t len);
 /* The i-th request's name (the fuzzer's dictionary), NULL after the
  * last. */
 const char *control_request_name(size_t i);

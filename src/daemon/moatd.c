@@ -1071,9 +1071,7 @@ static int
 sync_apply(const char *t, size_t len, struct strbuf *msg, struct strbuf *err)
 {
 	struct policy *p = policy_parse(conf_path, t, len);
-	char tmp[4200];
 	size_t i;
-	int fd;
 
 	(void)msg;
 	if (p == NULL || !policy_valid(p)) {
@@ -1096,14 +1094,9 @@ sync_apply(const char *t, size_t len, struct strbuf *msg, struct strbuf *err)
 		return -1;
 	}
 	policy_free(p);
-	snprintf(tmp, sizeof(tmp), "%s.sync", conf_path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
-	    -1 || write(fd, t, len) != (ssize_t)len || fsync(fd) == -1 ||
-	    close(fd) == -1 || rename(tmp, conf_path) == -1) {
+	if (control_write_conf(conf_path, t, len) == -1)
 		log_error("ha: applied, but %s not written: %s", conf_path,
 		    strerror(errno));
-		unlink(tmp);
-	}
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/addr.h"
+#include "base/file.h"
 #include "enforce/nftc.h"
 #include "output/json.h"
 
@@ -456,13 +457,11 @@ fwlog_packet_text(const struct fwlog_rec *r, struct strbuf *b)
 int
 fwlog_stats_write(const char *run, const struct fwlog_stats *st)
 {
-	char path[4200], tmp[4300];
+	char path[4200];
 	struct strbuf b;
-	FILE *fp;
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/" FWLOG_STATS, run);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	strbuf_init(&b, 0);
 	strbuf_puts(&b, "{\"file\":");
 	json_put_string(&b, st->file);
@@ -474,13 +473,9 @@ fwlog_stats_write(const char *run, const struct fwlog_stats *st)
 	    (unsigned long long)st->unreadable);
 	json_put_string(&b, st->error);
 	strbuf_printf(&b, ",\"updated\":%lld}\n", st->updated);
-	if (!strbuf_failed(&b) && (fp = fopen(tmp, "w")) != NULL) {
-		if (fwrite(strbuf_str(&b), 1, b.len, fp) == b.len &&
-		    fclose(fp) == 0 && rename(tmp, path) == 0)
-			rc = 0;
-		else
-			unlink(tmp);
-	}
+	if (!strbuf_failed(&b) && file_replace(path, strbuf_str(&b), b.len,
+	    0644, FILE_NOSYNC) == 0)
+		rc = 0;
 	strbuf_free(&b);
 	return rc;
 }

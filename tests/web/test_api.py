@@ -8,6 +8,7 @@ import socket
 import ssl
 import sys
 import time
+import warnings
 
 import requests
 import urllib3
@@ -379,6 +380,30 @@ check(r.status_code == 200 and "text/html" in r.headers["Content-Type"] and
       "its security headers")
 check(s.get(API + "status", verify=False).status_code == 200,
       "the server still answers")
+
+# TLS 1.2 or newer only (issue 21): a client that offers at most TLS 1.1
+# (this client can: tried against openssl s_server -tls1_1) is refused.
+def tls_version(lo, hi):
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    c.set_ciphers("DEFAULT:@SECLEVEL=0")
+    c.minimum_version, c.maximum_version = lo, hi
+    raw = socket.create_connection((BASE.split("//")[1], 443),
+                                   source_address=("192.168.50.11", 0))
+    try:
+        with c.wrap_socket(raw) as t:
+            return t.version()
+    except (ssl.SSLError, OSError) as e:
+        return "refused"
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    v = tls_version(ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1)
+check(v == "refused", f"TLS 1.0/1.1 only: {v}")
+v = tls_version(ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2)
+check(v == "TLSv1.2", f"TLS 1.2: {v}")
 
 # Slow clients: one address holds 8 connections that send nothing; the
 # server still answers others, and drops the silent ones in 30 s.
