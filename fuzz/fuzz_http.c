@@ -6,10 +6,12 @@
  *
  * "@S@" in an input becomes a valid session cookie, "@C@" that session's
  * CSRF token (a fresh login for every input, so inputs replay alike).
- * Checked for every input:
- *  - without the session, the parent is asked nothing but to log in;
- *  - without the CSRF token, the parent is asked nothing that changes the
- *    gateway (only what GET requests ask);
+ * The parent decides who asks (daemon/identity.h); the console's part,
+ * checked for every input:
+ *  - without a session cookie, the parent is asked nothing but to log in,
+ *    and every other request carries the cookie's token as "session";
+ *  - without an X-CSRF-Token, the parent is asked nothing that changes
+ *    the gateway (only what GET requests ask);
  *  - no answer carries the file beside the pages' directory, reached by
  *    a path, an escape or the symbolic link in it;
  *  - and, from the sanitizers, no memory error or undefined behaviour.
@@ -35,6 +37,8 @@
 #define SECRET		"FUZZ-SECRET-7f3a91"
 #define INPUT_MAX	(256 * 1024)
 #define OPS_MAX		64
+#define TOKEN		"5e55105e55105e55105e55105e55105e55105e55105e55105e55105e55105e55"
+#define CSRF		"c5cfc5cfc5cfc5cfc5cfc5cfc5cfc5cfc5cfc5cfc5cfc5cfc5cfc5cfc5cfc5cf"
 
 static char dir[64], root[128];
 static struct console_conf cc;
@@ -44,6 +48,7 @@ static char token[80], csrf[80];
 
 static pthread_mutex_t ops_lock = PTHREAD_MUTEX_INITIALIZER;
 static char ops[OPS_MAX][32];
+static bool ops_session[OPS_MAX], ops_csrf[OPS_MAX];
 static size_t nops;
 
 /* What a GET may ask (api() in console.c). */
@@ -72,7 +77,7 @@ parent(void *arg)
 		uint32_t id;
 		char *req = frame_recv_id(parent_fd, FRAME_MAX, &id, &len);
 		json_t *r;
-		const char *op, *pw, *ans;
+		const char *op, *pw, *ans, *ses, *cs;
 
 		if (req == NULL)
 			return NULL;
@@ -80,15 +85,22 @@ parent(void *arg)
 		free(req);
 		op = json_string_value(json_object_get(r, "op"));
 		pw = json_string_value(json_object_get(r, "password"));
+		ses = json_string_value(json_object_get(r, "session"));
+		cs = json_string_value(json_object_get(r, "csrf"));
 		if (op != NULL && strcmp(op, "login") == 0)
 			ans = pw != NULL && strcmp(pw, "fuzz-pass-1") == 0 ?
-			    "{\"status\":200}" : "{\"status\":401}";
+			    "{\"status\":200,\"token\":\"" TOKEN "\",\"csrf\":"
+			    "\"" CSRF "\",\"user\":\"admin\"}" :
+			    "{\"status\":401}";
 		else
 			ans = "{\"status\":200,\"answer\":\"from the parent\"}";
 		pthread_mutex_lock(&ops_lock);
-		if (nops < OPS_MAX)
+		if (nops < OPS_MAX) {
+			ops_session[nops] = ses != NULL;
+			ops_csrf[nops] = cs != NULL;
 			snprintf(ops[nops++], sizeof(ops[0]), "%s", op != NULL ?
 			    op : "(none)");
+		}
 		pthread_mutex_unlock(&ops_lock);
 		json_decref(r);
 		if (frame_send_id(parent_fd, id, ans, strlen(ans)) == -1)
@@ -292,12 +304,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	pthread_mutex_lock(&ops_lock);
 	for (i = 0; i < nops; i++) {
-		if (!has_s && strcmp(ops[i], "login") != 0) {
+		if (!ops_session[i] &&
+		    strcmp(ops[i], "login") != 0) {
 			fprintf(stderr, "fuzz_http: '%s' without a session\n",
 			    ops[i]);
 			abort();
 		}
-		if (!has_c && strcmp(ops[i], "login") != 0 &&
+		if (!ops_csrf[i] && strcmp(ops[i], "login") != 0 &&
 		    !is_read_op(ops[i])) {
 			fprintf(stderr, "fuzz_http: '%s' without the CSRF "
 			    "token\n", ops[i]);

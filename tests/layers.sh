@@ -17,7 +17,7 @@ allowed() {
 	cli) echo "base policy analyze output enforce observe ha" ;;
 	daemon) echo "base policy analyze output enforce observe smtp web ha" ;;
 	ha) echo "base policy analyze output" ;;
-	web) echo "base" ;;
+	web) echo "base policy analyze output" ;;
 	*) echo "?" ;;
 	esac
 }

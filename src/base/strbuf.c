@@ -110,3 +110,63 @@ strbuf_failed(const struct strbuf *b)
 {
 	return b->failed;
 }
+
+/* The length of the valid UTF-8 character at s (1 to 4), or 0. */
+static size_t
+utf8_char(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* No overlong forms, no surrogates, nothing over U+10FFFF. */
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
+	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+void
+str_copy_utf8(char *dst, size_t size, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (size == 0)
+		return;
+	if (len >= size) {
+		len = size - 1;
+		/* Back to the start of the character that would be cut. */
+		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+void
+str_clean_utf8(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p != '\0') {
+		size_t n = utf8_char(p);
+
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}

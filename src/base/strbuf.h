@@ -38,4 +38,13 @@ const char *strbuf_str(const struct strbuf *b);
 /* True when an append was lost to OOM or the cap. */
 bool	 strbuf_failed(const struct strbuf *b);
 
+/* src copied into dst (size bytes with the NUL), cut where a character
+ * ends: a UTF-8 sequence is never split, so the copy stays valid UTF-8
+ * when src is. */
+void	 str_copy_utf8(char *dst, size_t size, const char *src);
+/* Every byte of s that is not part of a valid UTF-8 character, and every
+ * control character, made '?': text from outside (a server's banner)
+ * that JSON can carry. */
+void	 str_clean_utf8(char *s);
+
 #endif

@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
+#include "base/strbuf.h"
+
 /* A hash of a password nobody has, to spend the same time on a user that
  * does not exist. */
 #define DUMMY_SETTING	"$y$j9T$F5Jx5fExrKuPp53xLKQ..1$"
@@ -75,6 +78,18 @@ users_check(const char *path, const char *user, const char *password)
 }
 
 int
+users_hash(const char *path, const char *user, char *hash, size_t len)
+{
+	if (!users_valid_name(user)) {
+		hash[0] = '\0';
+		return 0;
+	}
+	if (lookup(path, user, hash, len) == -1)
+		return -1;
+	return hash[0] != '\0';
+}
+
+int
 users_count(const char *path)
 {
 	char line[512];
@@ -94,11 +109,12 @@ users_set(const char *path, const char *user, const char *password,
     char *err, size_t errlen)
 {
 	struct crypt_data *cd = NULL;
-	char tmp[4200], line[512], *setting;
+	char line[512], *setting = NULL;
 	const char *hash;
 	size_t ul = strlen(user);
-	FILE *in, *out = NULL;
-	int fd, rc = -1;
+	struct strbuf text;
+	FILE *in;
+	int rc = -1;
 
 	if (!users_valid_name(user)) {
 		snprintf(err, errlen, "'%s' is not a user name (1 to %d "
@@ -115,36 +131,25 @@ users_set(const char *path, const char *user, const char *password,
 		snprintf(err, errlen, "yescrypt: %s", strerror(errno));
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
-	    -1 || (out = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
+	/* The other users' lines, then this one's: the file replaced. */
+	strbuf_init(&text, 0);
 	if ((in = fopen(path, "r")) != NULL) {
 		while (fgets(line, sizeof(line), in) != NULL)
 			if (!(strncmp(line, user, ul) == 0 && line[ul] == ':'))
-				fputs(line, out);
+				strbuf_puts(&text, line);
 		fclose(in);
 	}
-	fprintf(out, "%s:%s\n", user, hash);
-	if (fflush(out) == EOF || fsync(fileno(out)) == -1 ||
-	    fclose(out) == EOF) {
-		out = NULL;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		unlink(tmp);
+	strbuf_printf(&text, "%s:%s\n", user, hash);
+	if (strbuf_failed(&text) || file_replace(path, strbuf_str(&text),
+	    text.len, 0600, 0) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno :
+		    ENOMEM));
+		strbuf_free(&text);
 		goto out;
 	}
-	out = NULL;
-	if (rename(tmp, path) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
+	strbuf_free(&text);
 	rc = 0;
 out:
-	if (out != NULL)
-		fclose(out);
 	free(setting);
 	free(cd);
 	return rc;

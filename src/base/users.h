@@ -17,6 +17,10 @@ int	 users_check(const char *path, const char *user, const char *password);
  * 0600.  0, or -1 with err. */
 int	 users_set(const char *path, const char *user, const char *password,
 	    char *err, size_t errlen);
+/* user's hash into hash: 1, 0 when there is no such user, -1 when the
+ * file cannot be read. */
+int	 users_hash(const char *path, const char *user, char *hash,
+	    size_t len);
 /* How many users the file has; -1 when it cannot be read. */
 int	 users_count(const char *path);
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "base/strbuf.h"
+#include "daemon/identity.h"
 #include "enforce/probe.h"
 
 struct control_env {
@@ -15,6 +16,8 @@ struct control_env {
 	const char	*state;		/* the state directory */
 	const char	*run;		/* the run directory */
 	const char	*log_dir;	/* the logs */
+	struct identity	*id;		/* sessions and throttling */
+	unsigned	 idle;		/* seconds before an idle session ends */
 	/* Apply the config file (the daemon's install: kernel, proxy,
 	 * logger), with a confirm time (0: none); 0, or -1 with err. */
 	int		(*apply)(unsigned confirm, const char *user,
@@ -26,9 +29,22 @@ struct control_env {
 			    size_t errlen);
 };
 
-/* Answer one request (its JSON text) into out (a JSON object with a
- * "status": an HTTP status the console passes on). */
+/*
+ * Answer one request (its JSON text: "op", one of a fixed table, its
+ * fields, and for all but login the session's token in "session" and,
+ * for a request that changes something, its CSRF token in "csrf") into
+ * out: a JSON object with a "status", an HTTP status the console passes
+ * on.  Who asks is the session's user, decided here, never the console.
+ */
 void	 control_handle(const struct control_env *env, const char *req,
 	    size_t len, struct strbuf *out);
+
+/* The one writer of the config file (the console's saves, the HA peer's
+ * configs): replaced whole (base/file.h), mode 0600.  0, or -1 with
+ * errno. */
+int	 control_write_conf(const char *path, const char *text, size_t len);
+/* The i-th request's name (the fuzzer's dictionary), NULL after the
+ * last. */
+const char *control_request_name(size_t i);
 
 #endif

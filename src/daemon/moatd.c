@@ -467,6 +467,10 @@ configure_web(const struct policy *p)
 		stop_web();
 		return;
 	}
+	if (web_env.id == NULL && (web_env.id = identity_new()) == NULL) {
+		log_error("console: out of memory");
+		return;
+	}
 	if (users_count(p->console.users) <= 0) {
 		if (web != -1 || web_key[0] == '\0')
 			log_info("console: no users in %s ('moat passwd USER' "
@@ -558,6 +562,8 @@ configure_web(const struct policy *p)
 	web_env.state = apply_state_dir();
 	web_env.run = logfile_run_dir();
 	web_env.log_dir = web_conf_log;
+	/* Sessions live here, and outlive a restart of the console. */
+	web_env.idle = p->console.session_timeout;
 	web_env.apply = web_apply;
 	web_env.probe = probe_tcp;
 	log_info("console: https://%s/ as %s", where, p->console.user);
@@ -1133,9 +1139,7 @@ static int
 sync_apply(const char *t, size_t len, struct strbuf *msg, struct strbuf *err)
 {
 	struct policy *p = policy_parse(conf_path, t, len);
-	char tmp[4200];
 	size_t i;
-	int fd;
 
 	(void)msg;
 	if (p == NULL || !policy_valid(p)) {
@@ -1158,14 +1162,9 @@ sync_apply(const char *t, size_t len, struct strbuf *msg, struct strbuf *err)
 		return -1;
 	}
 	policy_free(p);
-	snprintf(tmp, sizeof(tmp), "%s.sync", conf_path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
-	    -1 || write(fd, t, len) != (ssize_t)len || fsync(fd) == -1 ||
-	    close(fd) == -1 || rename(tmp, conf_path) == -1) {
+	if (control_write_conf(conf_path, t, len) == -1)
 		log_error("ha: applied, but %s not written: %s", conf_path,
 		    strerror(errno));
-		unlink(tmp);
-	}
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/hash.h"
 #include "enforce/nfgen.h"
 #include "enforce/nft.h"
@@ -68,29 +69,11 @@ sync_dir_of(const char *file)
 static int
 write_file(const char *file, const char *data, size_t len, struct strbuf *err)
 {
-	char tmp[4200];
-	FILE *fp;
-	int saved;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
-	if ((fp = fopen(tmp, "w")) == NULL)
-		goto fail;
-	if (fwrite(data, 1, len, fp) != len || fflush(fp) == EOF ||
-	    fsync(fileno(fp)) == -1) {
-		saved = errno;
-		fclose(fp);
-		errno = saved;
-		goto fail;
+	if (file_replace(file, data, len, 0644, 0) == -1) {
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
+		return -1;
 	}
-	if (fclose(fp) == EOF || rename(tmp, file) == -1 ||
-	    sync_dir_of(file) == -1)
-		goto fail;
 	return 0;
-fail:
-	saved = errno;
-	unlink(tmp);
-	strbuf_printf(err, "%s: %s", file, strerror(saved));
-	return -1;
 }
 
 static char *

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "base/addr.h"
-#include "base/utf8.h"
+#include "base/file.h"
 #include "enforce/nftc.h"
 #include "output/json.h"
 
@@ -200,13 +200,16 @@ fwlog_annotate(struct fwlog_rec *r, const struct policy *p, const char *file)
 	const char *base = strrchr(file, '/');
 	size_t i;
 
-	utf8_copy(r->file, sizeof(r->file), base != NULL ? base + 1 : file);
+	str_copy_utf8(r->file, sizeof(r->file), base != NULL ? base + 1 :
+	    file);
 	snprintf(r->in, sizeof(r->in), "%s", zone_of(p, r->in_dev));
 	snprintf(r->out, sizeof(r->out), "%s", zone_of(p, r->out_dev));
 	for (i = 0; r->rule > 0 && i < p->nrule; i++)
 		if (p->rules[i]->number == r->rule) {
 			r->line = p->rules[i]->loc.line;
-			utf8_copy(r->comment, sizeof(r->comment),
+			/* Cut where a character ends: a split one would
+			 * make the record's JSON unreadable. */
+			str_copy_utf8(r->comment, sizeof(r->comment),
 			    p->rules[i]->comment != NULL ?
 			    p->rules[i]->comment : "");
 			return;
@@ -454,13 +457,11 @@ fwlog_packet_text(const struct fwlog_rec *r, struct strbuf *b)
 int
 fwlog_stats_write(const char *run, const struct fwlog_stats *st)
 {
-	char path[4200], tmp[4300];
+	char path[4200];
 	struct strbuf b;
-	FILE *fp;
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/" FWLOG_STATS, run);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	strbuf_init(&b, 0);
 	strbuf_puts(&b, "{\"file\":");
 	json_put_string(&b, st->file);
@@ -472,13 +473,9 @@ fwlog_stats_write(const char *run, const struct fwlog_stats *st)
 	    (unsigned long long)st->unreadable);
 	json_put_string(&b, st->error);
 	strbuf_printf(&b, ",\"updated\":%lld}\n", st->updated);
-	if (!strbuf_failed(&b) && (fp = fopen(tmp, "w")) != NULL) {
-		if (fwrite(strbuf_str(&b), 1, b.len, fp) == b.len &&
-		    fclose(fp) == 0 && rename(tmp, path) == 0)
-			rc = 0;
-		else
-			unlink(tmp);
-	}
+	if (!strbuf_failed(&b) && file_replace(path, strbuf_str(&b), b.len,
+	    0644, FILE_NOSYNC) == 0)
+		rc = 0;
 	strbuf_free(&b);
 	return rc;
 }

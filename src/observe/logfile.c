@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/utf8.h"
+#include "base/strbuf.h"
 
 #define RETRY_SECS	2	/* after a failure: the disk is not asked
 				   again for this long */
@@ -30,7 +30,7 @@ failed(struct logfile *lf, const char *what)
 {
 	char path[161];
 
-	utf8_copy(path, sizeof(path), lf->path);
+	str_copy_utf8(path, sizeof(path), lf->path);
 	snprintf(lf->error, sizeof(lf->error), "%s: %s: %s", path, what,
 	    strerror(errno));
 	lf->retry = time(NULL) + RETRY_SECS;

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/file.h"
+
 static const char *const count_names[] = {
 	"messages", "scanned", "clean", "virus", "scan_failures",
 	"size_rejects", "tempfail", "bytes",
@@ -220,7 +222,7 @@ mailstats_load(const char *state, struct mailstats *m)
 int
 mailstats_save(const char *state, const struct mailstats *m)
 {
-	char path[4200], tmp[4300];
+	char path[4200], *text;
 	json_t *o = json_object(), *lv = json_object();
 	int rc;
 
@@ -257,13 +259,12 @@ mailstats_save(const char *state, const struct mailstats *m)
 		    json_real(m->scan_seconds));
 	}
 	path_of(path, sizeof(path), state);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	rc = json_dump_file(o, tmp, JSON_COMPACT);
+	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (rc == 0 && rename(tmp, path) == 0)
-		return 0;
-	unlink(tmp);
-	return -1;
+	rc = text != NULL ? file_replace(path, text, strlen(text), 0644,
+	    FILE_NOSYNC) : -1;
+	free(text);
+	return rc;
 }
 
 /* The period with key, made (the oldest dropped) when it is new. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "observe/status.h"
 
 static void
@@ -277,24 +278,15 @@ int
 metrics_write_file(const char *state, const char *run, const char *file,
     struct strbuf *err)
 {
-	char tmp[4200];
 	struct strbuf b;
-	FILE *fp;
 	int rc = -1;
 
 	strbuf_init(&b, 0);
 	if (metrics_collect(state, run, &b, err) == -1)
 		goto out;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
-	if ((fp = fopen(tmp, "w")) == NULL) {
-		strbuf_printf(err, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	rc = fwrite(strbuf_str(&b), 1, b.len, fp) == b.len ? 0 : -1;
-	if (fclose(fp) != 0 || rc == -1 || rename(tmp, file) == -1) {
-		rc = -1;
+	if (file_replace(file, strbuf_str(&b), b.len, 0644, FILE_NOSYNC) ==
+	    -1) {
 		strbuf_printf(err, "%s: %s", file, strerror(errno));
-		unlink(tmp);
 		goto out;
 	}
 	rc = 0;

@@ -27,7 +27,7 @@
 
 #include "base/addr.h"
 #include "base/log.h"
-#include "base/utf8.h"
+#include "base/strbuf.h"
 #include "smtp/scan.h"
 
 #define CHUNK			(64 * 1024)
@@ -472,8 +472,8 @@ clamd_state(struct scanner *s, char *json, size_t len)
 		const struct instance *in = &c->inst[i];
 		char err[120], where[128];	/* 8 fit an event line */
 
-		utf8_copy(err, sizeof(err), in->up ? "" : in->error);
-		utf8_copy(where, sizeof(where), in->where);
+		str_copy_utf8(err, sizeof(err), in->up ? "" : in->error);
+		str_copy_utf8(where, sizeof(where), in->where);
 		json_safe(err);
 		json_safe(where);
 		off += (size_t)snprintf(json + off, len - off, "%s{\"address\":"

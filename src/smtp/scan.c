@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/utf8.h"
+#include "base/strbuf.h"
 
 struct scanner *
 scanner_open(const struct antivirus *av, const char *scratch, char *err,
@@ -57,14 +57,13 @@ scanner_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 	}
 	/* Past scan-timeout: say so, with the engine, in the 451's log. */
 	if (r->verdict == SCAN_FAILED && ms >= (long long)s->timeout * 1000) {
-		char why[sizeof(r->why)];
+		char why[61], name[61];
 
-		snprintf(why, sizeof(why), "%s", r->why);
-		utf8_trim(why);
+		str_copy_utf8(why, sizeof(why), r->why[0] ? r->why :
+		    "no verdict");
+		str_copy_utf8(name, sizeof(name), s->name);
 		snprintf(r->why, sizeof(r->why), "past scan-timeout (%u s, "
-		    "%lld ms) with %.60s: %.60s", s->timeout, ms, s->name,
-		    why[0] ? why : "no verdict");
-		utf8_trim(r->why);
+		    "%lld ms) with %s: %s", s->timeout, ms, name, why);
 	}
 }
 

@@ -2,13 +2,14 @@
  * console.c: the console's HTTPS server; see console.h.
  *
  * One thread (libmicrohttpd's internal poll): requests are answered one at
- * a time, each API call one round trip to the parent.  Hard limits:
- * bodies of CONSOLE_BODY_MAX, 32 KB of headers, 64 connections, 8 from
- * one address, 30 s for a connection that does not finish.  Sessions: a
- * random 256-bit cookie (HttpOnly, Secure, SameSite=Strict), its own CSRF
- * token, which every POST, PUT and DELETE must carry in X-CSRF-Token, an
- * idle timeout.  Failed logins from one address: five a minute, then 429
- * for a minute.
+ * a time, each API call one round trip to the parent (two for an edit:
+ * the config, then the new text).  Hard limits: bodies of
+ * CONSOLE_BODY_MAX, 32 KB of headers, 64 connections, 8 from one address,
+ * 30 s for a connection that does not finish.  Who asks is not decided
+ * here: the parent holds the users, the sessions, their CSRF tokens and
+ * the throttling of logins (daemon/identity.h); the console passes on
+ * the session cookie, the X-CSRF-Token header and the client's address
+ * with every request, and refuses early only what carries none.
  */
 #include "web/console.h"
 
@@ -23,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -33,42 +33,14 @@
 #include "base/frame.h"
 #include "base/log.h"
 #include "base/strbuf.h"
-
-#define THROTTLE_SLOTS	128
-#define THROTTLE_FAILS	5		/* failed logins ... */
-#define THROTTLE_SECS	60		/* ... within this, then blocked */
-
-struct session {
-	char	token[65], csrf[65], user[40];
-	time_t	last;
-};
-
-struct throttle {
-	char	addr[64];
-	int	fails;
-	time_t	first, blocked_until;
-};
+#include "web/edit.h"
 
 static const struct console_conf *conf;
-static struct session sessions[CONSOLE_SESSIONS];
-static struct throttle throttles[THROTTLE_SLOTS];
 
 struct request {
 	struct strbuf	body;
 	bool		too_big;
 };
-
-static void
-random_hex(char *out, size_t bytes)
-{
-	unsigned char r[64];
-	size_t i;
-
-	if (bytes > sizeof(r) || getrandom(r, bytes, 0) != (ssize_t)bytes)
-		abort();	/* no randomness: no safe session */
-	for (i = 0; i < bytes; i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
 
 /* ---- answers ----------------------------------------------------------- */
 
@@ -199,51 +171,17 @@ ask(struct MHD_Connection *c, json_t *req)
 
 /* ---- sessions ---------------------------------------------------------- */
 
-static struct session *
-session_of(struct MHD_Connection *c)
+/* The session cookie's token (64 hex digits), or NULL. */
+static const char *
+token_of(struct MHD_Connection *c)
 {
 	const char *tok = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
 	    "moat_session");
-	time_t now = time(NULL);
-	size_t i;
 
-	if (tok == NULL || strlen(tok) != 64)
+	if (tok == NULL || strlen(tok) != 64 || strspn(tok,
+	    "0123456789abcdef") != 64)
 		return NULL;
-	for (i = 0; i < CONSOLE_SESSIONS; i++) {
-		struct session *s = &sessions[i];
-
-		if (s->token[0] == '\0' || strcmp(s->token, tok) != 0)
-			continue;
-		if (now - s->last > (time_t)conf->idle) {
-			memset(s, 0, sizeof(*s));	/* timed out */
-			return NULL;
-		}
-		s->last = now;
-		return s;
-	}
-	return NULL;
-}
-
-static struct session *
-session_new(const char *user)
-{
-	struct session *oldest = &sessions[0];
-	size_t i;
-
-	for (i = 0; i < CONSOLE_SESSIONS; i++) {
-		if (sessions[i].token[0] == '\0') {
-			oldest = &sessions[i];
-			break;
-		}
-		if (sessions[i].last < oldest->last)
-			oldest = &sessions[i];
-	}
-	memset(oldest, 0, sizeof(*oldest));
-	random_hex(oldest->token, 32);
-	random_hex(oldest->csrf, 32);
-	snprintf(oldest->user, sizeof(oldest->user), "%s", user);
-	oldest->last = time(NULL);
-	return oldest;
+	return tok;
 }
 
 static const char *
@@ -253,7 +191,7 @@ client_addr(struct MHD_Connection *c, char *buf, size_t len)
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
 
-	buf[0] = '\0';
+	snprintf(buf, len, "?");
 	if (sa != NULL && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
 		    buf, (socklen_t)len);
@@ -263,25 +201,31 @@ client_addr(struct MHD_Connection *c, char *buf, size_t len)
 	return buf;
 }
 
-static struct throttle *
-throttle_of(const char *addr)
+/* A request to the parent: op, and who asks as the client says it (the
+ * session's token, the CSRF token, its address): req (taken) or a new
+ * object. */
+static json_t *
+request(struct MHD_Connection *c, const char *op, json_t *req)
 {
-	struct throttle *free_slot = NULL, *oldest = &throttles[0];
-	size_t i;
+	const char *csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "X-CSRF-Token");
+	const char *tok = token_of(c);
+	char addr[64];
 
-	for (i = 0; i < THROTTLE_SLOTS; i++) {
-		if (strcmp(throttles[i].addr, addr) == 0)
-			return &throttles[i];
-		if (throttles[i].addr[0] == '\0' && free_slot == NULL)
-			free_slot = &throttles[i];
-		if (throttles[i].first < oldest->first)
-			oldest = &throttles[i];
-	}
-	if (free_slot == NULL)
-		free_slot = oldest;
-	memset(free_slot, 0, sizeof(*free_slot));
-	snprintf(free_slot->addr, sizeof(free_slot->addr), "%s", addr);
-	return free_slot;
+	if (req == NULL)
+		req = json_object();
+	json_object_set_new(req, "op", json_string(op));
+	json_object_set_new(req, "addr", json_string(client_addr(c, addr,
+	    sizeof(addr))));
+	if (tok != NULL)
+		json_object_set_new(req, "session", json_string(tok));
+	else
+		json_object_del(req, "session");
+	if (csrf != NULL)
+		json_object_set_new(req, "csrf", json_string(csrf));
+	else
+		json_object_del(req, "csrf");
+	return req;
 }
 
 static enum MHD_Result
@@ -290,60 +234,36 @@ do_login(struct MHD_Connection *c, const struct request *rq)
 	json_t *in = json_loadb(strbuf_str(&rq->body), rq->body.len, 0, NULL);
 	const char *user = json_string_value(json_object_get(in, "user"));
 	const char *pw = json_string_value(json_object_get(in, "password"));
-	char addr[64], cookie[200];
-	struct throttle *t;
-	struct session *ss;
+	const char *tok;
+	char cookie[200];
 	json_t *req, *ans, *o;
-	time_t now = time(NULL);
 	unsigned status;
 
-	t = throttle_of(client_addr(c, addr, sizeof(addr)));
-	if (t->blocked_until > now) {
-		json_decref(in);
-		return send_error(c, 429, "too many failed logins: wait a "
-		    "minute");
-	}
 	if (user == NULL || pw == NULL) {
 		json_decref(in);
 		return send_error(c, 400, "user and password are needed");
 	}
 	req = json_object();
-	json_object_set_new(req, "op", json_string("login"));
 	json_object_set_new(req, "user", json_string(user));
 	json_object_set_new(req, "password", json_string(pw));
-	if ((ans = call(req, &status)) == NULL) {
-		json_decref(in);
-		if (broken)
-			return MHD_NO;
-		return send_error(c, status, "moatd does not answer");
-	}
-	json_decref(ans);
-	if (status != 200) {
-		if (status == 401) {
-			if (now - t->first > THROTTLE_SECS) {
-				t->first = now;
-				t->fails = 0;
-			}
-			if (++t->fails >= THROTTLE_FAILS)
-				t->blocked_until = now + THROTTLE_SECS;
-			log_warn("console: failed login for '%.32s' from %s",
-			    user, addr);
-			json_decref(in);
-			return send_error(c, 401, "wrong user or password");
-		}
-		json_decref(in);
-		return send_error(c, status ? status : 503, "the console cannot "
-		    "check passwords");
-	}
-	t->fails = 0;
-	ss = session_new(user);
 	json_decref(in);
-	log_info("console: %s logged in from %s", ss->user, addr);
+	if ((ans = call(request(c, "login", req), &status)) == NULL)
+		return broken ? MHD_NO : send_error(c, status, "moatd does not "
+		    "answer");
+	tok = json_string_value(json_object_get(ans, "token"));
+	if (status != 200)
+		return send_json(c, status, ans, NULL);
+	if (tok == NULL || strlen(tok) != 64 || strspn(tok,
+	    "0123456789abcdef") != 64) {
+		json_decref(ans);
+		return send_error(c, 502, "moatd's answer was not understood");
+	}
 	snprintf(cookie, sizeof(cookie), "moat_session=%s; Path=/; HttpOnly; "
-	    "Secure; SameSite=Strict", ss->token);
+	    "Secure; SameSite=Strict", tok);
 	o = json_object();
-	json_object_set_new(o, "csrf", json_string(ss->csrf));
-	json_object_set_new(o, "user", json_string(ss->user));
+	json_object_set(o, "csrf", json_object_get(ans, "csrf"));
+	json_object_set(o, "user", json_object_get(ans, "user"));
+	json_decref(ans);
 	return send_json(c, 200, o, cookie);
 }
 
@@ -364,31 +284,26 @@ body_object(const struct request *rq)
 	return o;
 }
 
-/* A request to the parent: op, the body's fields (a few checked for
- * type here; the parent checks them all), and who asks. */
+/* A request to the parent: op and the body's fields (the parent checks
+ * them all). */
 static enum MHD_Result
-forward(struct MHD_Connection *c, const struct request *rq, const char *op,
-    const struct session *s)
+forward(struct MHD_Connection *c, const struct request *rq, const char *op)
 {
 	json_t *req = body_object(rq);
 
 	if (req == NULL)
 		return send_error(c, 400, "the body is not a JSON object");
-	json_object_set_new(req, "op", json_string(op));
-	json_object_set_new(req, "user", json_string(s->user));
-	return ask(c, req);
+	return ask(c, request(c, op, req));
 }
 
-/* A change to the saved config: the body, If-Match (428 without it), and
- * what it acts on: rule or forward n (0: none), a named object, service,
- * interface or NAT (NULL: none). */
+/* PUT config: the whole text, saved if the file is still the one
+ * If-Match names (428 without it). */
 static enum MHD_Result
-edit(struct MHD_Connection *c, const struct request *rq, const char *op,
-    long n, const char *name, const struct session *s)
+save(struct MHD_Connection *c, const struct request *rq)
 {
 	const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "If-Match");
-	json_t *req = body_object(rq);
+	json_t *req = body_object(rq), *o;
 
 	if (req == NULL)
 		return send_error(c, 400, "the body is not a JSON object");
@@ -397,14 +312,87 @@ edit(struct MHD_Connection *c, const struct request *rq, const char *op,
 		return send_error(c, 428, "If-Match: the hash the change is "
 		    "based on");
 	}
-	json_object_set_new(req, "op", json_string(op));
-	json_object_set_new(req, "user", json_string(s->user));
-	json_object_set_new(req, "if_match", json_string(m));
+	o = json_object();
+	json_object_set(o, "text", json_object_get(req, "text"));
+	json_object_set_new(o, "if_match", json_string(m));
+	json_decref(req);
+	return ask(c, request(c, "save", o));
+}
+
+/*
+ * A change to the saved config, made here (web/edit.h) and saved whole:
+ * the body, If-Match (428 without it), and what it acts on: rule or
+ * forward n (0: none), a named object, service, interface or NAT (NULL:
+ * none).  The parent gives the config and its hash, then checks the new
+ * text as any other (and If-Match again: nothing saved in between is
+ * lost).
+ */
+static enum MHD_Result
+edit(struct MHD_Connection *c, const struct request *rq, const char *op,
+    long n, const char *name)
+{
+	const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "If-Match");
+	json_t *req = body_object(rq), *cur, *save;
+	const char *text, *hash;
+	struct edit_result r;
+	struct strbuf out;
+	unsigned status;
+	enum MHD_Result rc;
+
+	if (req == NULL)
+		return send_error(c, 400, "the body is not a JSON object");
+	if (m == NULL) {
+		json_decref(req);
+		return send_error(c, 428, "If-Match: the hash the change is "
+		    "based on");
+	}
 	if (n > 0)
 		json_object_set_new(req, "n", json_integer(n));
 	if (name != NULL)
 		json_object_set_new(req, "name", json_string(name));
-	return ask(c, req);
+	if ((cur = call(request(c, "get-config", NULL), &status)) == NULL) {
+		json_decref(req);
+		return broken ? MHD_NO : send_error(c, status, "moatd does not "
+		    "answer");
+	}
+	text = json_string_value(json_object_get(cur, "text"));
+	hash = json_string_value(json_object_get(cur, "hash"));
+	if (status != 200 || text == NULL || hash == NULL) {
+		json_decref(req);
+		return send_json(c, status != 200 ? status : 502, cur, NULL);
+	}
+	if (strcmp(hash, m) != 0) {
+		json_t *o = json_object();
+
+		json_decref(req);
+		json_object_set_new(o, "error", json_string("the config changed "
+		    "since it was read: reload it"));
+		json_object_set_new(o, "hash", json_string(hash));
+		json_decref(cur);
+		return send_json(c, 409, o, NULL);
+	}
+	strbuf_init(&out, CONSOLE_BODY_MAX * 4);
+	edit_apply(op, req, "moat.conf", text, json_string_length(
+	    json_object_get(cur, "text")), &out, &r);
+	json_decref(req);
+	json_decref(cur);
+	if (r.status != 200) {
+		strbuf_free(&out);
+		return send_error(c, (unsigned)r.status, r.msg);
+	}
+	save = json_object();
+	json_object_set_new(save, "text", json_stringn(strbuf_str(&out),
+	    out.len));
+	json_object_set_new(save, "if_match", json_string(m));
+	strbuf_free(&out);
+	if ((cur = call(request(c, "save", save), &status)) == NULL)
+		return broken ? MHD_NO : send_error(c, status, "moatd does not "
+		    "answer");
+	if (status == 200 && r.comments_dropped)
+		json_object_set_new(cur, "comments_dropped", json_true());
+	rc = send_json(c, status, cur, NULL);
+	return rc;
 }
 
 static enum MHD_Result
@@ -414,34 +402,36 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 	bool get = strcmp(method, "GET") == 0;
 	bool post = strcmp(method, "POST") == 0;
 	bool put = strcmp(method, "PUT") == 0;
-	struct session *s;
-	const char *csrf;
-
 	if (strcmp(path, "login") == 0)
 		return post ? do_login(c, rq) : send_error(c, 405, "POST");
-	if ((s = session_of(c)) == NULL)
+	/* Without a session cookie, or a change without a CSRF token, the
+	 * parent is not even asked; with them, it decides. */
+	if (token_of(c) == NULL)
 		return send_error(c, 401, "log in first");
-	if (!get) {
-		csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    "X-CSRF-Token");
-		if (csrf == NULL || strcmp(csrf, s->csrf) != 0)
-			return send_error(c, 403, "missing or wrong X-CSRF-Token");
-	}
+	if (!get && MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "X-CSRF-Token") == NULL)
+		return send_error(c, 403, "missing or wrong X-CSRF-Token");
 	if (strcmp(path, "logout") == 0 && post) {
-		memset(s, 0, sizeof(*s));
-		return send_json(c, 200, json_object(), "moat_session=; Path=/; "
-		    "Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+		unsigned status;
+		json_t *o = call(request(c, "logout", NULL), &status);
+
+		if (o == NULL)
+			return broken ? MHD_NO : send_error(c, status, "moatd "
+			    "does not answer");
+		return send_json(c, status, o, status == 200 ? "moat_session=; "
+		    "Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict" :
+		    NULL);
 	}
 	if (strcmp(path, "config") == 0 && get)
-		return forward(c, rq, "get-config", s);
+		return forward(c, rq, "get-config");
 	if (strcmp(path, "config") == 0 && put)
-		return edit(c, rq, "save", 0, NULL, s);
+		return save(c, rq);
 	if (strcmp(path, "check") == 0 && post)
-		return forward(c, rq, "check", s);
+		return forward(c, rq, "check");
 	if (strcmp(path, "rules") == 0 && post)
-		return edit(c, rq, "rules-add", 0, NULL, s);
+		return edit(c, rq, "rules-add", 0, NULL);
 	if (strcmp(path, "forwards") == 0 && post)
-		return edit(c, rq, "forward-add", 0, NULL, s);
+		return edit(c, rq, "forward-add", 0, NULL);
 	if (strncmp(path, "forwards/", 9) == 0) {
 		char *end;
 		long n = strtol(path + 9, &end, 10);
@@ -449,13 +439,13 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		if (end == path + 9 || *end != '\0' || n < 1 || n > 1000000)
 			return send_error(c, 404, "no such port forward");
 		if (put)
-			return edit(c, rq, "forward-put", n, NULL, s);
+			return edit(c, rq, "forward-put", n, NULL);
 		if (strcmp(method, "DELETE") == 0)
-			return edit(c, rq, "forward-delete", n, NULL, s);
+			return edit(c, rq, "forward-delete", n, NULL);
 		return send_error(c, 404, "no such API");
 	}
 	if (strcmp(path, "antivirus") == 0 && put)
-		return edit(c, rq, "antivirus", 0, NULL, s);
+		return edit(c, rq, "antivirus", 0, NULL);
 	if (strncmp(path, "objects/", 8) == 0 || strncmp(path, "services/", 9) ==
 	    0 || strncmp(path, "interfaces/", 11) == 0 ||
 	    strncmp(path, "nat/", 4) == 0) {
@@ -476,7 +466,7 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		    "put");
 		if ((!put && !del) || *name == '\0' || strchr(name, '/'))
 			return send_error(c, 404, "no such API");
-		return edit(c, rq, op, 0, name, s);
+		return edit(c, rq, op, 0, name);
 	}
 	if (strcmp(path, "diff") == 0 && get) {
 		const char *f = MHD_lookup_connection_value(c,
@@ -485,12 +475,11 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		    MHD_GET_ARGUMENT_KIND, "to");
 		json_t *req = json_object();
 
-		json_object_set_new(req, "op", json_string("diff"));
 		if (f != NULL)
 			json_object_set_new(req, "from", json_integer(atoll(f)));
 		if (t != NULL)
 			json_object_set_new(req, "to", json_integer(atoll(t)));
-		return ask(c, req);
+		return ask(c, request(c, "diff", req));
 	}
 	if (strncmp(path, "rules/", 6) == 0) {
 		char *end;
@@ -499,23 +488,23 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		if (end == path + 6 || n < 1 || n > 10000000)
 			return send_error(c, 404, "no such rule");
 		if (*end == '\0' && put)
-			return edit(c, rq, "rules-put", n, NULL, s);
+			return edit(c, rq, "rules-put", n, NULL);
 		if (*end == '\0' && strcmp(method, "DELETE") == 0)
-			return edit(c, rq, "rules-delete", n, NULL, s);
+			return edit(c, rq, "rules-delete", n, NULL);
 		if (strcmp(end, "/move") == 0 && post)
-			return edit(c, rq, "rules-move", n, NULL, s);
+			return edit(c, rq, "rules-move", n, NULL);
 		return send_error(c, 404, "no such API");
 	}
 	if (strcmp(path, "policy") == 0 && get)
-		return forward(c, rq, "policy", s);
+		return forward(c, rq, "policy");
 	if ((strcmp(path, "test") == 0 || strcmp(path, "probe") == 0) && post)
-		return forward(c, rq, path, s);
+		return forward(c, rq, path);
 	if ((strcmp(path, "apply") == 0 || strcmp(path, "confirm") == 0 ||
 	    strcmp(path, "rollback") == 0) && post)
-		return forward(c, rq, path, s);
+		return forward(c, rq, path);
 	if ((strcmp(path, "history") == 0 || strcmp(path, "status") == 0 ||
 	    strcmp(path, "log") == 0 || strcmp(path, "mail-log") == 0) && get)
-		return forward(c, rq, path, s);
+		return forward(c, rq, path);
 	return send_error(c, 404, "no such API");
 }
 
@@ -682,6 +671,7 @@ console_start(const struct console_conf *c)
 		    MHD_OPTION_LISTEN_SOCKET, c->listen_fd,
 		    MHD_OPTION_HTTPS_MEM_KEY, c->key_pem,
 		    MHD_OPTION_HTTPS_MEM_CERT, c->cert_pem,
+		    MHD_OPTION_HTTPS_PRIORITIES, CONSOLE_TLS_PRIORITIES,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)8,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,

@@ -10,7 +10,8 @@
 #include <sys/socket.h>
 
 #define CONSOLE_BODY_MAX	(1u << 20)	/* bytes of a request body */
-#define CONSOLE_SESSIONS	64		/* at once */
+/* TLS 1.2 and 1.3 only (GnuTLS priorities). */
+#define CONSOLE_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct console_conf {
 	int		 listen_fd;	/* bound and listening (by the parent) */

@@ -8,6 +8,7 @@ import socket
 import ssl
 import sys
 import time
+import warnings
 
 import requests
 import urllib3
@@ -380,6 +381,30 @@ check(r.status_code == 200 and "text/html" in r.headers["Content-Type"] and
 check(s.get(API + "status", verify=False).status_code == 200,
       "the server still answers")
 
+# TLS 1.2 or newer only (issue 21): a client that offers at most TLS 1.1
+# (this client can: tried against openssl s_server -tls1_1) is refused.
+def tls_version(lo, hi):
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    c.set_ciphers("DEFAULT:@SECLEVEL=0")
+    c.minimum_version, c.maximum_version = lo, hi
+    raw = socket.create_connection((BASE.split("//")[1], 443),
+                                   source_address=("192.168.50.11", 0))
+    try:
+        with c.wrap_socket(raw) as t:
+            return t.version()
+    except (ssl.SSLError, OSError) as e:
+        return "refused"
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    v = tls_version(ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1)
+check(v == "refused", f"TLS 1.0/1.1 only: {v}")
+v = tls_version(ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2)
+check(v == "TLSv1.2", f"TLS 1.2: {v}")
+
 # Slow clients: one address holds 8 connections that send nothing; the
 # server still answers others, and drops the silent ones in 30 s.
 ctx = ssl.create_default_context()
@@ -447,4 +472,53 @@ check(r.status_code == 200, f"then the right one: {r.status_code}")
 hist = m.get(API + "history", verify=False).json().get("audit", [])
 check(not any(e["user"] == "mallory" for e in hist),
       "mallory is nowhere in the audit")
+check(("admin", "login") in [(e["user"], e["what"]) for e in hist],
+      "the parent writes who logged in to the audit")
+check(a.get(API + "status", verify=False).status_code == 200,
+      "a session outlives the console's restart (the parent holds it)")
+
+# What the console may not change: files, users and secrets of privileged
+# processes (issue 21, finding 2).
+r = a.get(API + "config", verify=False)
+text, h = r.json()["text"], r.json()["hash"]
+for what, new in [
+        ("console { certificate }", text.replace(TMP + "/console.pem",
+                                                 "/etc/moat/other.pem")),
+        ("console { users }", text.replace(TMP + "/users", "/tmp/users")),
+        ("console { user }", re.sub(r"\buser \S+", "user root", text, 1)
+         if re.search(r"\buser \S+", text) else
+         text.replace("console {", "console {\n    user root", 1)),
+        ("logging { metrics-file }", text + "logging {\n    metrics-file /etc/shadow\n}\n")]:
+    r = a.put(API + "config", json={"text": new},
+              headers=dict(Ha, **{"If-Match": h}), verify=False)
+    check(new != text and r.status_code == 422 and
+          what in r.json().get("error", ""),
+          f"PUT config changing {what}: {r.status_code} {r.text[:100]}")
+check(a.get(API + "config", verify=False).json()["hash"] == h,
+      "nothing saved")
+
+# Sessions end when their user's line in the users file changes.
+users = open(TMP + "/users").read()
+with open(TMP + "/users.new", "w") as f:
+    f.write(users.replace("admin:", "someone:"))
+import os
+os.rename(TMP + "/users.new", TMP + "/users")
+r = a.get(API + "status", verify=False)
+check(r.status_code == 401, f"admin removed from the users file: {r.status_code}")
+with open(TMP + "/users.new", "w") as f:
+    f.write(users)
+os.rename(TMP + "/users.new", TMP + "/users")
+check(a.get(API + "status", verify=False).status_code == 401,
+      "admin back: the old session stays ended")
+
+# Throttling per user too: wrong passwords for one user from several
+# addresses lock that user for a while, whoever asks.
+codes = [login(session("192.168.50.%d" % (10 + i % 3)), "bad-%d" % i).status_code
+         for i in range(12)]
+check(codes == [401] * 10 + [429] * 2,
+      f"twelve wrong passwords for admin from three addresses, four "
+      f"each: {codes}")
+r = login(session("192.168.50.10"))
+check(r.status_code == 429, f"then admin's right password waits too: "
+      f"{r.status_code}")
 sys.exit(failed)

@@ -1,0 +1,76 @@
+/* file.c: see file.h. */
+#include "base/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* fsync the directory that holds path: the rename is then on disk. */
+static int
+sync_dir(const char *path)
+{
+	char buf[4200];
+	int fd, rc;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	if ((fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int
+file_replace(const char *path, const void *data, size_t len, mode_t mode,
+    unsigned flags)
+{
+	char tmp[4200];
+	const char *p = data;
+	size_t left = len;
+	int fd, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return -1;
+	if (fchmod(fd, mode) == -1)
+		goto fail;
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		p += w;
+		left -= (size_t)w;
+	}
+	if (!(flags & FILE_NOSYNC) && fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	/* The new file is in place; a directory that cannot be synced
+	 * (some file systems) leaves it there. */
+	if (!(flags & FILE_NOSYNC))
+		(void)sync_dir(path);
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}

@@ -1,0 +1,23 @@
+/* file.h: replacing a file safely, the one way moat writes a file that
+ * must be whole (the config, the users file, the state, the figures). */
+#ifndef MOAT_FILE_H
+#define MOAT_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Replace path with len bytes of data, mode mode: a new temporary file
+ * beside it (O_EXCL, never a name someone prepared), written, synced,
+ * renamed over path, and the directory synced: after a crash path is the
+ * old file or the new one, never a part.  A symbolic link at path is
+ * replaced, not followed.  With FILE_NOSYNC nothing is synced: figures
+ * rewritten every second, of which a crash may lose the last (still
+ * never a part of a file).  0, or -1 with errno (nothing changed).
+ */
+#define FILE_NOSYNC	0x1
+
+int	 file_replace(const char *path, const void *data, size_t len,
+	    mode_t mode, unsigned flags);
+
+#endif

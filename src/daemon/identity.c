@@ -1,0 +1,230 @@
+/* identity.c: see identity.h. */
+#include "daemon/identity.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#define THROTTLE_SLOTS	256
+
+struct throttle {
+	char	 key[80];		/* "a ADDR" or "u USER" */
+	unsigned fails;
+	time_t	 first, blocked_until;
+};
+
+struct identity {
+	struct session	 sessions[IDENTITY_SESSIONS];
+	struct throttle	 slots[THROTTLE_SLOTS];
+	struct throttle	 all;
+	struct stat	 users_seen;	/* the users file when last read */
+};
+
+struct identity *
+identity_new(void)
+{
+	return calloc(1, sizeof(struct identity));
+}
+
+void
+identity_free(struct identity *id)
+{
+	if (id != NULL)
+		explicit_bzero(id, sizeof(*id));
+	free(id);
+}
+
+static void
+random_hex(char *out, size_t bytes)
+{
+	unsigned char r[32];
+	size_t i;
+
+	if (bytes > sizeof(r) || getrandom(r, bytes, 0) != (ssize_t)bytes)
+		abort();	/* no randomness: no safe session */
+	for (i = 0; i < bytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/* Equal strings, in a time that does not tell where they differ. */
+static bool
+same(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char d = la != lb;
+
+	for (i = 0; i < la && i < lb; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+void
+identity_addr_key(const char *addr, char *key, size_t len)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, addr, &a) == 1) {
+		char buf[INET6_ADDRSTRLEN];
+
+		memset(a.s6_addr + 8, 0, 8);
+		inet_ntop(AF_INET6, &a, buf, sizeof(buf));
+		snprintf(key, len, "%s/64", buf);
+	} else
+		snprintf(key, len, "%.63s", addr);
+}
+
+static struct throttle *
+slot(struct identity *id, const char *key)
+{
+	struct throttle *free_slot = NULL, *oldest = &id->slots[0];
+	size_t i;
+
+	for (i = 0; i < THROTTLE_SLOTS; i++) {
+		struct throttle *t = &id->slots[i];
+
+		if (strcmp(t->key, key) == 0)
+			return t;
+		if (t->key[0] == '\0' && free_slot == NULL)
+			free_slot = t;
+		if (t->first < oldest->first)
+			oldest = t;
+	}
+	if (free_slot == NULL)
+		free_slot = oldest;
+	memset(free_slot, 0, sizeof(*free_slot));
+	snprintf(free_slot->key, sizeof(free_slot->key), "%s", key);
+	return free_slot;
+}
+
+static bool
+blocked(const struct throttle *t, time_t now)
+{
+	return t->blocked_until > now;
+}
+
+static void
+failed(struct throttle *t, unsigned limit, time_t now)
+{
+	if (now - t->first >= THROTTLE_WINDOW) {
+		t->first = now;
+		t->fails = 0;
+	}
+	if (++t->fails >= limit)
+		t->blocked_until = now + THROTTLE_BLOCK;
+}
+
+int
+identity_login(struct identity *id, const char *users, const char *user,
+    const char *password, const char *addr, time_t now,
+    const struct session **out)
+{
+	char akey[80], ukey[80], ak[64], hash[256];
+	struct throttle *ta, *tu;
+	struct session *s = &id->sessions[0];
+	size_t i;
+	int rc;
+
+	identity_addr_key(addr, ak, sizeof(ak));
+	snprintf(akey, sizeof(akey), "a %s", ak);
+	snprintf(ukey, sizeof(ukey), "u %.*s", USER_MAX, user);
+	ta = slot(id, akey);
+	tu = slot(id, ukey);
+	if (blocked(ta, now) || blocked(tu, now) || blocked(&id->all, now))
+		return 429;
+	if ((rc = users_check(users, user, password)) == -1)
+		return 503;
+	if (rc == 0 || users_hash(users, user, hash, sizeof(hash)) != 1) {
+		failed(ta, THROTTLE_ADDR, now);
+		failed(tu, THROTTLE_USER, now);
+		failed(&id->all, THROTTLE_ALL, now);
+		return 401;
+	}
+	ta->fails = tu->fails = 0;
+	for (i = 0; i < IDENTITY_SESSIONS; i++) {
+		if (id->sessions[i].token[0] == '\0') {
+			s = &id->sessions[i];
+			break;
+		}
+		if (id->sessions[i].last < s->last)
+			s = &id->sessions[i];
+	}
+	memset(s, 0, sizeof(*s));
+	random_hex(s->token, IDENTITY_TOKEN / 2);
+	random_hex(s->csrf, IDENTITY_TOKEN / 2);
+	snprintf(s->user, sizeof(s->user), "%s", user);
+	snprintf(s->hash, sizeof(s->hash), "%s", hash);
+	s->last = now;
+	*out = s;
+	return 200;
+}
+
+/* The users file changed since it was last read: each session whose
+ * user's line is not what it was at login ends. */
+static void
+users_changed(struct identity *id, const char *users)
+{
+	struct stat st;
+	char hash[256];
+	size_t i;
+
+	if (stat(users, &st) == -1)
+		memset(&st, 0, sizeof(st));
+	if (st.st_ino == id->users_seen.st_ino &&
+	    st.st_dev == id->users_seen.st_dev &&
+	    st.st_size == id->users_seen.st_size &&
+	    st.st_mtim.tv_sec == id->users_seen.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == id->users_seen.st_mtim.tv_nsec)
+		return;
+	id->users_seen = st;
+	for (i = 0; i < IDENTITY_SESSIONS; i++) {
+		struct session *s = &id->sessions[i];
+
+		if (s->token[0] != '\0' && (users_hash(users, s->user, hash,
+		    sizeof(hash)) != 1 || strcmp(hash, s->hash) != 0))
+			memset(s, 0, sizeof(*s));
+	}
+}
+
+const struct session *
+identity_session(struct identity *id, const char *users, const char *token,
+    bool need_csrf, const char *csrf, unsigned idle, time_t now,
+    bool *bad_csrf)
+{
+	size_t i;
+
+	*bad_csrf = false;
+	if (token == NULL || strlen(token) != IDENTITY_TOKEN)
+		return NULL;
+	users_changed(id, users);
+	for (i = 0; i < IDENTITY_SESSIONS; i++) {
+		struct session *s = &id->sessions[i];
+
+		if (s->token[0] == '\0' || !same(s->token, token))
+			continue;
+		if (now - s->last > (time_t)idle) {
+			memset(s, 0, sizeof(*s));	/* timed out */
+			return NULL;
+		}
+		if (need_csrf && (csrf == NULL || !same(s->csrf, csrf))) {
+			*bad_csrf = true;
+			return NULL;
+		}
+		s->last = now;
+		return s;
+	}
+	return NULL;
+}
+
+void
+identity_logout(struct identity *id, const char *token)
+{
+	size_t i;
+
+	for (i = 0; token != NULL && i < IDENTITY_SESSIONS; i++)
+		if (id->sessions[i].token[0] != '\0' &&
+		    same(id->sessions[i].token, token))
+			memset(&id->sessions[i], 0, sizeof(id->sessions[i]));
+}

@@ -1,0 +1,730 @@
+/*
+ * edit.c: see edit.h.  Each change works on the config in canonical form
+ * (printer_policy): the line of the thing changed is added, replaced,
+ * removed or moved, and the whole text handed back.  Names, addresses and
+ * words are let through only when they could not end the statement or
+ * start another (plain_word); the parent parses the result all the same.
+ */
+#include "web/edit.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/printer.h"
+#include "policy/load.h"
+
+static const char *
+str(json_t *req, const char *k)
+{
+	return json_string_value(json_object_get(req, k));
+}
+
+static void
+fail(struct edit_result *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = status;
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- rules, in the seed's vocabulary ------------------------------------ */
+
+/* A name or an address as the language writes it: nothing that could
+ * end the rule or start another (no spaces, braces, quotes, newlines). */
+static bool
+plain_word(const char *s)
+{
+	const char *p;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 100)
+		return false;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("_-.:/", *p) != NULL))
+			return false;
+	return true;
+}
+
+/* "from" or "to": {"match": "include"|"exclude", "addresses": [...]}
+ * (none: ANY). */
+static int
+side_text(json_t *side, struct strbuf *b)
+{
+	json_t *a = json_object_get(side, "addresses"), *e;
+	const char *match = json_string_value(json_object_get(side, "match"));
+	size_t i, n = json_array_size(a);
+
+	if (match != NULL && strcmp(match, "exclude") == 0)
+		strbuf_putc(b, '!');
+	else if (match != NULL && strcmp(match, "include") != 0)
+		return -1;
+	if (n == 0) {
+		strbuf_puts(b, "ANY");
+		return 0;
+	}
+	if (n > 1)
+		strbuf_puts(b, "{ ");
+	json_array_foreach(a, i, e) {
+		if (!plain_word(json_string_value(e)))
+			return -1;
+		strbuf_printf(b, "%s%s", i > 0 ? ", " : "",
+		    json_string_value(e));
+	}
+	if (n > 1)
+		strbuf_puts(b, " }");
+	return 0;
+}
+
+/* A rule's line from its JSON: action, interface, source, destination,
+ * services (names; none: any), log, comment, enabled.  -1 when a field
+ * is not one the language could hold. */
+static int
+rule_text(json_t *r, struct strbuf *b)
+{
+	const char *action = json_string_value(json_object_get(r, "action"));
+	const char *ifc = json_string_value(json_object_get(r, "interface"));
+	const char *comment = json_string_value(json_object_get(r, "comment"));
+	json_t *svc = json_object_get(r, "services"), *e;
+	size_t i, n = json_array_size(svc);
+
+	if (action == NULL || (strcmp(action, "accept") != 0 &&
+	    strcmp(action, "deny") != 0 && strcmp(action, "reject") != 0) ||
+	    !plain_word(ifc))
+		return -1;
+	strbuf_printf(b, "%s on %s from ", action, ifc);
+	if (side_text(json_object_get(r, "source"), b) == -1)
+		return -1;
+	strbuf_puts(b, " to ");
+	if (side_text(json_object_get(r, "destination"), b) == -1)
+		return -1;
+	if (n > 0)
+		strbuf_puts(b, n > 1 ? " service { " : " service ");
+	json_array_foreach(svc, i, e) {
+		if (!plain_word(json_string_value(e)))
+			return -1;
+		strbuf_printf(b, "%s%s", i > 0 ? ", " : "",
+		    json_string_value(e));
+	}
+	if (n > 1)
+		strbuf_puts(b, " }");
+	if (json_is_true(json_object_get(r, "log")))
+		strbuf_puts(b, " log");
+	if (comment != NULL && *comment != '\0') {
+		const char *p;
+
+		strbuf_puts(b, " comment \"");
+		for (p = comment; *p != '\0'; p++) {
+			if ((unsigned char)*p < 0x20)
+				return -1;
+			if (*p == '"' || *p == '\\')
+				strbuf_putc(b, '\\');
+			strbuf_putc(b, *p);
+		}
+		strbuf_putc(b, '"');
+	}
+	if (json_is_false(json_object_get(r, "enabled")))
+		strbuf_puts(b, " disabled");
+	return 0;
+}
+
+struct lines {
+	char	**v;
+	size_t	  n;
+};
+
+static void
+lines_free(struct lines *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static int
+lines_insert(struct lines *l, size_t at, const char *s)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (v == NULL || (s = strdup(s)) == NULL)
+		return -1;
+	l->v = v;
+	memmove(l->v + at + 1, l->v + at, (l->n - at) * sizeof(*v));
+	l->v[at] = (char *)s;
+	l->n++;
+	return 0;
+}
+
+/*
+ * Edit the rules of the config: the file in canonical form, one rule's
+ * line added (at position, or last), replaced, removed or moved; saved
+ * only if it still is the one the editor read (if_match) and the result
+ * is valid.
+ */
+static void
+op_rules(const char *op, json_t *req, const char *file, const char *cur,
+    size_t len, struct strbuf *out, struct edit_result *r)
+{
+	json_t *jn = json_object_get(req, "n"), *jto = json_object_get(req, "to"),
+	    *jpos = json_object_get(req, "position");
+	struct strbuf canon, line;
+	struct lines l = { NULL, 0 };
+	size_t i, *at = NULL, nrules;
+	struct policy *p;
+	long long n = json_is_integer(jn) ? json_integer_value(jn) : 0;
+
+	p = policy_parse(file, cur, len);
+	if (p == NULL || !policy_valid(p)) {
+		policy_free(p);
+		fail(r, 422, "the config is not valid: mend it as text first");
+		return;
+	}
+	nrules = p->nrule;
+	strbuf_init(&canon, 0);
+	strbuf_init(&line, 0);
+	printer_policy(p, &canon);
+	/* The canonical text's lines, and where each rule's line is. */
+	for (const char *s = strbuf_str(&canon); *s != '\0'; ) {
+		size_t k = strcspn(s, "\n");
+		char *dup = strndup(s, k);
+
+		if (dup == NULL || lines_insert(&l, l.n, dup) == -1) {
+			free(dup);
+			goto oom;
+		}
+		free(dup);
+		s += k + (s[k] == '\n');
+	}
+	at = calloc(nrules + 1, sizeof(*at));
+	for (i = 0, len = 0; at != NULL && i < nrules; i++) {
+		strbuf_reset(&line);
+		printer_rule(p->rules[i], &line, true);
+		for (; len < l.n && strcmp(l.v[len], strbuf_str(&line)) != 0;
+		    len++)
+			;
+		at[i] = len++;
+	}
+	policy_free(p);
+	p = NULL;
+	if (at == NULL)
+		goto oom;
+	if (strcmp(op, "rules-add") != 0 && (n < 1 || (size_t)n > nrules)) {
+		fail(r, 404, "no such rule");
+		goto out;
+	}
+	strbuf_reset(&line);
+	if ((strcmp(op, "rules-add") == 0 || strcmp(op, "rules-put") == 0) &&
+	    rule_text(json_object_get(req, "rule"), &line) == -1) {
+		fail(r, 400, "the rule: action accept, deny or reject; "
+		    "interface, addresses and services as names or literals");
+		goto out;
+	}
+	if (strcmp(op, "rules-add") == 0) {
+		long long pos = json_is_integer(jpos) ? json_integer_value(jpos) :
+		    (long long)nrules + 1;
+		size_t where;
+
+		if (pos < 1 || pos > (long long)nrules + 1) {
+			fail(r, 400, "position is 1 to the rules + 1");
+			goto out;
+		}
+		where = nrules == 0 ? l.n : (size_t)pos <= nrules ?
+		    at[pos - 1] : at[nrules - 1] + 1;
+		if (lines_insert(&l, where, strbuf_str(&line)) == -1)
+			goto oom;
+	} else if (strcmp(op, "rules-put") == 0) {
+		char *dup = strdup(strbuf_str(&line));
+
+		if (dup == NULL)
+			goto oom;
+		free(l.v[at[n - 1]]);
+		l.v[at[n - 1]] = dup;
+	} else if (strcmp(op, "rules-delete") == 0) {
+		free(l.v[at[n - 1]]);
+		memmove(l.v + at[n - 1], l.v + at[n - 1] + 1, (l.n - at[n - 1] -
+		    1) * sizeof(*l.v));
+		l.n--;
+	} else {		/* rules-move */
+		long long to = json_is_integer(jto) ? json_integer_value(jto) : 0;
+		char *moved;
+
+		if (to < 1 || (size_t)to > nrules) {
+			fail(r, 400, "to is a rule's number");
+			goto out;
+		}
+		moved = l.v[at[n - 1]];
+		l.v[at[n - 1]] = NULL;
+		/* The rule lines, in their slots, in the new order. */
+		{
+			char **order = calloc(nrules, sizeof(*order));
+			size_t j, k = 0;
+
+			if (order == NULL)
+				goto oom;
+			for (j = 0; j < nrules; j++)
+				if (l.v[at[j]] != NULL)
+					order[k++] = l.v[at[j]];
+			memmove(order + to, order + to - 1, (nrules - (size_t)to) *
+			    sizeof(*order));
+			order[to - 1] = moved;
+			for (j = 0; j < nrules; j++)
+				l.v[at[j]] = order[j];
+			free(order);
+		}
+	}
+	for (i = 0; i < l.n; i++)
+		strbuf_printf(out, "%s\n", l.v[i]);
+	r->status = 200;
+	goto out;
+oom:
+	fail(r, 500, "out of memory");
+out:
+	policy_free(p);
+	lines_free(&l);
+	free(at);
+	strbuf_free(&canon);
+	strbuf_free(&line);
+}
+
+/* ---- objects and services ----------------------------------------------- */
+
+/* A service's protocols: [{"protocol": "tcp", "ports": ["25", "8000-8100"]},
+ * {"protocol": "icmp", "types": ["echo-request"]}, {"protocol": "gre"}]. */
+static int
+service_text(json_t *entries, struct strbuf *b)
+{
+	json_t *e, *v, *list;
+	size_t i, j;
+
+	if (!json_is_array(entries) || json_array_size(entries) == 0)
+		return -1;
+	json_array_foreach(entries, i, e) {
+		const char *proto = json_string_value(json_object_get(e,
+		    "protocol"));
+
+		if (!plain_word(proto))
+			return -1;
+		strbuf_printf(b, " %s", proto);
+		list = json_object_get(e, "ports");
+		if (list == NULL)
+			list = json_object_get(e, "types");
+		json_array_foreach(list, j, v) {
+			if (!plain_word(json_string_value(v)))
+				return -1;
+			strbuf_printf(b, "%s%s", j == 0 ? " " : ",",
+			    json_string_value(v));
+		}
+	}
+	return 0;
+}
+
+/* The config in canonical form into canon: 0, or -1 (422) when it is not
+ * valid. */
+static int
+canonical(const char *file, const char *cur, size_t len,
+    struct strbuf *canon, struct edit_result *r)
+{
+	struct policy *p = policy_parse(file, cur, len);
+
+	if (p == NULL || !policy_valid(p)) {
+		policy_free(p);
+		fail(r, 422, "the config is not valid: mend it as text first");
+		return -1;
+	}
+	printer_policy(p, canon);
+	policy_free(p);
+	return 0;
+}
+
+/* canon's lines into text, line at (0-based) replaced by line, or
+ * removed (del); with at SIZE_MAX, line added after line last (or at the
+ * end when last is SIZE_MAX too). */
+static void
+rewrite_lines(const struct strbuf *canon, size_t at, size_t last,
+    const char *line, bool del, struct strbuf *text)
+{
+	const char *s, *nl;
+	size_t i, n;
+
+	for (s = strbuf_str(canon), i = 0; *s != '\0'; s = nl + 1, i++) {
+		nl = strchr(s, '\n');
+		n = nl != NULL ? (size_t)(nl - s) : strlen(s);
+		if (i == at) {
+			if (!del)
+				strbuf_printf(text, "%s\n", line);
+		} else
+			strbuf_printf(text, "%.*s\n", (int)n, s);
+		if (at == SIZE_MAX && !del && i == last)
+			strbuf_printf(text, "%s\n", line);
+		if (nl == NULL)
+			break;
+	}
+	if (at == SIZE_MAX && !del && last == SIZE_MAX)
+		strbuf_printf(text, "%s\n", line);
+}
+
+enum named { NAMED_OBJECT, NAMED_SERVICE, NAMED_INTERFACE, NAMED_NAT };
+
+/* An interface's line after "interface NAME": device, addresses (or
+ * dynamic), default. */
+static int
+iface_text(json_t *req, struct strbuf *b)
+{
+	const char *dev = str(req, "device"), *def = str(req, "default");
+	json_t *a = json_object_get(req, "addresses"), *e;
+	size_t i;
+
+	if (!plain_word(dev) || strlen(dev) > 15)
+		return -1;
+	strbuf_printf(b, " device %s", dev);
+	if (json_is_true(json_object_get(req, "dynamic")))
+		strbuf_puts(b, " address dynamic");
+	else
+		json_array_foreach(a, i, e) {
+			if (!plain_word(json_string_value(e)))
+				return -1;
+			strbuf_printf(b, " address %s", json_string_value(e));
+		}
+	if (def != NULL) {
+		if (strcmp(def, "accept") != 0 && strcmp(def, "deny") != 0 &&
+		    strcmp(def, "reject") != 0)
+			return -1;
+		strbuf_printf(b, " default %s", def);
+	}
+	return 0;
+}
+
+/*
+ * PUT objects/NAME {"members": [...]}, services/NAME {"entries": [...]},
+ * interfaces/NAME, nat/NAME, DELETE of any: the statement's line in the
+ * canonical text replaced, added (after the last of its kind) or removed.
+ */
+static void
+op_named(json_t *req, enum named kind, bool del, const char *file,
+    const char *cur, size_t len, struct strbuf *out, struct edit_result *r)
+{
+	static const char *const kws[] = { "object ", "service ", "interface ",
+	    "nat masquerade on " };
+	static const char *const what[] = { "object", "service", "interface",
+	    "nat" };
+	const char *name = str(req, "name");
+	const char *kw = kws[kind];
+	struct strbuf canon, line;
+	size_t i, at = SIZE_MAX, last = SIZE_MAX;
+	char *s, *nl;
+
+	if (!plain_word(name) || strchr(name, '/') != NULL ||
+	    strchr(name, ':') != NULL) {
+		fail(r, 400, "not a name");
+		return;
+	}
+	strbuf_init(&canon, 0);
+	strbuf_init(&line, 0);
+	if (canonical(file, cur, len, &canon, r) == -1)
+		goto out;
+	if (!del) {
+		int rc = 0;
+
+		strbuf_printf(&line, "%s%s", kw, name);
+		if (kind == NAMED_SERVICE)
+			rc = service_text(json_object_get(req, "entries"),
+			    &line);
+		else if (kind == NAMED_INTERFACE)
+			rc = iface_text(req, &line);
+		else if (kind == NAMED_OBJECT) {
+			strbuf_putc(&line, ' ');
+			rc = json_array_size(json_object_get(json_object_get(req,
+			    "members"), "addresses")) == 0 ? -1 :
+			    side_text(json_object_get(req, "members"), &line);
+		}
+		if (rc == -1) {
+			fail(r, 400, "%s", kind == NAMED_SERVICE ? "entries: "
+			    "[{protocol, ports or types}]" : kind ==
+			    NAMED_INTERFACE ? "device, addresses or dynamic, "
+			    "default" : "members: {addresses: [...]}, at least "
+			    "one");
+			goto out;
+		}
+	}
+	/* Find NAME's line, and the last line of its kind. */
+	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
+		nl = strchr(s, '\n');
+		if (strncmp(s, kw, strlen(kw)) == 0) {
+			last = i;
+			if (strncmp(s + strlen(kw), name, strlen(name)) == 0 &&
+			    (s[strlen(kw) + strlen(name)] == ' ' ||
+			    s + strlen(kw) + strlen(name) == nl))
+				at = i;
+		}
+		if (nl == NULL)
+			break;
+	}
+	if (del && at == SIZE_MAX) {
+		fail(r, 404, "no such %s", what[kind]);
+		goto out;
+	}
+	rewrite_lines(&canon, at, last, strbuf_str(&line), del, out);
+	r->status = 200;
+out:
+	strbuf_free(&canon);
+	strbuf_free(&line);
+}
+
+/*
+ * Port forwards, by number: POST adds one (after the last), PUT replaces
+ * forward N, DELETE removes it.  {"interface", "services": [...], "to":
+ * [ADDRESS or OBJECT, ...]}.
+ */
+static void
+op_forward(const char *op, json_t *req, const char *file, const char *cur,
+    size_t len, struct strbuf *out, struct edit_result *r)
+{
+	const char *kw = "forward on ";
+	json_t *jn = json_object_get(req, "n");
+	long long n = json_is_integer(jn) ? json_integer_value(jn) : 0;
+	bool add = strcmp(op, "forward-add") == 0;
+	bool del = strcmp(op, "forward-delete") == 0;
+	struct strbuf canon, line;
+	size_t i, k = 0, at = SIZE_MAX, last = SIZE_MAX;
+	char *s, *nl;
+
+	strbuf_init(&canon, 0);
+	strbuf_init(&line, 0);
+	if (canonical(file, cur, len, &canon, r) == -1)
+		goto out;
+	if (!del) {
+		json_t *to = json_object_get(req, "to"), *svc = json_object_get(
+		    req, "services"), *e;
+		const char *ifc = str(req, "interface");
+
+		if (!plain_word(ifc) || json_array_size(svc) == 0 ||
+		    json_array_size(to) == 0) {
+			fail(r, 400, "interface, services and to are needed");
+			goto out;
+		}
+		strbuf_printf(&line, "forward on %s service ", ifc);
+		if (json_array_size(svc) > 1)
+			strbuf_puts(&line, "{ ");
+		json_array_foreach(svc, i, e) {
+			if (!plain_word(json_string_value(e))) {
+				fail(r, 400, "services: names");
+				goto out;
+			}
+			strbuf_printf(&line, "%s%s", i > 0 ? ", " : "",
+			    json_string_value(e));
+		}
+		strbuf_puts(&line, json_array_size(svc) > 1 ? " } to " : " to ");
+		{
+			json_t *side = json_pack("{s:O}", "addresses", to);
+			int rc = side != NULL ? side_text(side, &line) : -1;
+
+			json_decref(side);
+			if (rc == -1) {
+				fail(r, 400, "to: an address or an object");
+				goto out;
+			}
+		}
+	}
+	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
+		nl = strchr(s, '\n');
+		if (strncmp(s, kw, strlen(kw)) == 0) {
+			last = i;
+			if (++k == (size_t)n)
+				at = i;
+		}
+		if (nl == NULL)
+			break;
+	}
+	if (!add && at == SIZE_MAX) {
+		fail(r, 404, "no such port forward");
+		goto out;
+	}
+	rewrite_lines(&canon, at, last, strbuf_str(&line), del, out);
+	r->status = 200;
+out:
+	strbuf_free(&canon);
+	strbuf_free(&line);
+}
+
+/* ---- the Gateway Anti-Virus, by the seed's names ---------------------- */
+
+static bool
+plain_text(const char *s, size_t max)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > max)
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
+/*
+ * PUT antivirus: the settings given (the rest kept; a config without an
+ * antivirus block gets one with the defaults), in canonical form.
+ */
+static void
+op_antivirus(json_t *req, const char *file, const char *cur, size_t len,
+    struct strbuf *out, struct edit_result *r)
+{
+	json_t *set = json_object_get(req, "settings"), *v;
+	const char *key;
+	struct strbuf text;
+	struct policy *p;
+	bool bad = false;
+
+	if (!json_is_object(set)) {
+		fail(r, 400, "settings: an object");
+		return;
+	}
+	strbuf_init(&text, 0);
+	strbuf_add(&text, cur, len);
+	p = policy_parse(file, strbuf_str(&text), text.len);
+	if (p != NULL && policy_valid(p) && !p->av.present) {
+		/* The block with its defaults, then the settings. */
+		policy_free(p);
+		strbuf_puts(&text, "\nantivirus {\n}\n");
+		p = policy_parse(file, strbuf_str(&text), text.len);
+	}
+	strbuf_free(&text);
+	if (p == NULL || !policy_valid(p)) {
+		policy_free(p);
+		fail(r, 422, "the config is not valid: mend it as text first");
+		return;
+	}
+	json_object_foreach(set, key, v) {
+		struct antivirus *av = &p->av;
+
+		if (strcmp(key, "smtp_other_scanning") == 0 && json_is_boolean(v))
+			av->other_scanning = json_is_true(v);
+		else if (strcmp(key, "smtp_local_scanning") == 0 &&
+		    json_is_boolean(v))
+			av->local_scanning = json_is_true(v);
+		else if (strcmp(key, "smtp_outgoing_scanning") == 0 &&
+		    json_is_boolean(v))
+			av->outgoing_scanning = json_is_true(v);
+		else if (strcmp(key, "smtp_keep_client_address") == 0 &&
+		    json_is_boolean(v))
+			av->keep_client_address = json_is_true(v);
+		else if (strcmp(key, "on_scan_failure") == 0 &&
+		    json_is_string(v) && (strcmp(json_string_value(v),
+		    "tempfail") == 0 || strcmp(json_string_value(v), "pass") ==
+		    0))
+			av->fail_pass = strcmp(json_string_value(v), "pass") == 0;
+		else if (strcmp(key, "max_message_size") == 0 &&
+		    json_is_integer(v) && json_integer_value(v) >= 1 &&
+		    json_integer_value(v) <= (4ll << 30))
+			av->max_size = (uint64_t)json_integer_value(v);
+		else if (strcmp(key, "smtp_relay_to") == 0 &&
+		    plain_word(json_string_value(v)))
+			av->relay_to = (char *)json_string_value(v);
+		else if (strcmp(key, "engine") == 0 && json_is_string(v) &&
+		    (strcmp(json_string_value(v), "clamav") == 0 ||
+		    strcmp(json_string_value(v), "clamd") == 0))
+			av->engine = strcmp(json_string_value(v), "clamav") == 0 ?
+			    AV_CLAMAV : AV_CLAMD;
+		else if (strcmp(key, "engine_path") == 0 &&
+		    plain_text(json_string_value(v), 1000))
+			av->engine_path = (char *)json_string_value(v);
+		else
+			bad = true;
+	}
+	if (bad) {
+		policy_free(p);
+		fail(r, 400, "settings: smtp_other_scanning, "
+		    "smtp_local_scanning, smtp_outgoing_scanning, "
+		    "smtp_keep_client_address (booleans), on_scan_failure "
+		    "(tempfail, pass), max_message_size (bytes), smtp_relay_to "
+		    "(HOST:PORT), engine (clamav, clamd), engine_path");
+		return;
+	}
+	printer_policy(p, out);
+	policy_free(p);
+	r->status = 200;
+}
+
+/* The requests that put or delete one named thing: which, and which way. */
+static bool
+named_op(const char *op, enum named *kind, bool *del)
+{
+	static const struct {
+		const char	*op;
+		enum named	 kind;
+		bool		 del;
+	} ops[] = {
+		{ "object-put", NAMED_OBJECT, false },
+		{ "object-delete", NAMED_OBJECT, true },
+		{ "service-put", NAMED_SERVICE, false },
+		{ "service-delete", NAMED_SERVICE, true },
+		{ "interface-put", NAMED_INTERFACE, false },
+		{ "interface-delete", NAMED_INTERFACE, true },
+		{ "nat-put", NAMED_NAT, false },
+		{ "nat-delete", NAMED_NAT, true },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(op, ops[i].op) == 0) {
+			*kind = ops[i].kind;
+			*del = ops[i].del;
+			return true;
+		}
+	return false;
+}
+
+
+bool
+edit_known(const char *op)
+{
+	enum named kind;
+	bool del;
+
+	return named_op(op, &kind, &del) || strcmp(op, "antivirus") == 0 ||
+	    strcmp(op, "forward-add") == 0 || strcmp(op, "forward-put") == 0 ||
+	    strcmp(op, "forward-delete") == 0 || strcmp(op, "rules-add") == 0 ||
+	    strcmp(op, "rules-put") == 0 || strcmp(op, "rules-delete") == 0 ||
+	    strcmp(op, "rules-move") == 0;
+}
+
+/* Comments in the text: a canonical print drops them. */
+static bool
+has_comments(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (text[i] == '#' && (i == 0 || text[i - 1] == '\n' ||
+		    text[i - 1] == ' ' || text[i - 1] == '\t'))
+			return true;
+	return false;
+}
+
+void
+edit_apply(const char *op, json_t *req, const char *file, const char *text,
+    size_t len, struct strbuf *out, struct edit_result *r)
+{
+	enum named kind;
+	bool del;
+
+	memset(r, 0, sizeof(*r));
+	if (named_op(op, &kind, &del))
+		op_named(req, kind, del, file, text, len, out, r);
+	else if (strcmp(op, "antivirus") == 0)
+		op_antivirus(req, file, text, len, out, r);
+	else if (strncmp(op, "forward-", 8) == 0 && edit_known(op))
+		op_forward(op, req, file, text, len, out, r);
+	else if (strncmp(op, "rules-", 6) == 0 && edit_known(op))
+		op_rules(op, req, file, text, len, out, r);
+	else
+		fail(r, 404, "no such change");
+	if (r->status == 200 && strbuf_failed(out))
+		fail(r, 500, "out of memory");
+	r->comments_dropped = r->status == 200 && has_comments(text, len);
+}
