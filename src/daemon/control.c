@@ -32,7 +32,7 @@
 #include "ha/engines.h"
 #include "observe/fwlog.h"
 #include "observe/logfile.h"
-#include "observe/mailstats.h"
+#include "observe/status.h"
 #include "output/json.h"
 #include "output/printer.h"
 #include "policy/load.h"
@@ -638,111 +638,30 @@ op_history(const struct control_env *env, const char *user, json_t *req,
 	answer(out, 200, o);
 }
 
+/* What moat status --json says (observe/status.c): one collection. */
 static void
 op_status(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
-	struct history_entry *v = NULL;
-	struct counter *ctr = NULL;
-	struct mailstats m;
-	struct fwlog_stats fw;
+	struct status_where w = { .state = env->state, .run = env->run,
+	    .conf = env->conf };
+	char ha[4096];
+	struct gw_status st;
 	struct strbuf err;
-	size_t n = 0, nctr = 0, i, len;
-	char hash[17], *text;
-	json_t *o = json_object(), *c;
 
 	(void)user;
 	(void)req;
+	snprintf(ha, sizeof(ha), "%s/" HA_STATUS_FILE, env->run);
+	w.ha_file = ha;
 	strbuf_init(&err, 0);
-	if (apply_history(env->state, &v, &n, &err) == 0 && n > 0) {
-		json_t *e = json_object();
-
-		snprintf(hash, sizeof(hash), "%016llx",
-		    (unsigned long long)v[n - 1].hash);
-		json_object_set_new(e, "entry", json_integer(v[n - 1].seq));
-		json_object_set_new(e, "what", json_string(v[n - 1].what));
-		json_object_set_new(e, "hash", json_string(hash));
-		json_object_set_new(e, "time", json_integer(v[n - 1].when));
-		json_object_set_new(e, "drift", json_string(
-		    apply_drift(env->state, v[n - 1].seq) == DRIFT_CHANGED ?
-		    "changed" : "none"));
-		json_object_set_new(o, "applied", e);
-	} else
-		json_object_set_new(o, "applied", json_null());
-	{
-		unsigned pseq;
-		time_t deadline;
-
-		if (apply_pending(env->state, &pseq, &deadline)) {
-			json_t *pe = json_object();
-
-			json_object_set_new(pe, "entry", json_integer(pseq));
-			json_object_set_new(pe, "deadline",
-			    json_integer(deadline));
-			json_object_set_new(pe, "seconds_left", json_integer(
-			    deadline > time(NULL) ? deadline - time(NULL) : 0));
-			json_object_set_new(o, "pending", pe);
-		} else
-			json_object_set_new(o, "pending", json_null());
+	if (status_collect(&w, &st, &err) == -1) {
+		error(out, 500, strbuf_str(&err));
+		strbuf_free(&err);
+		return;
 	}
-	/* An HA pair: what moatd knows of it (daemon/hanode.c). */
-	{
-		char hp[4096];
-		json_t *h;
-
-		snprintf(hp, sizeof(hp), "%s/" HA_STATUS_FILE, env->run);
-		h = json_load_file(hp, 0, NULL);
-		json_object_set_new(o, "ha", h != NULL ? h : json_null());
-	}
-	/* Saved but not applied: the file is not what the kernel has. */
-	if ((text = read_text(env->conf, &len)) != NULL) {
-		json_object_set_new(o, "unapplied_changes", json_boolean(n == 0 ||
-		    fnv1a(text, len) != v[n - 1].hash));
-		free(text);
-	}
-	free(v);
-	c = json_array();
-	if (counters_read(&ctr, &nctr, &err) == 0)
-		for (i = 0; i < nctr; i++) {
-			json_t *k = json_object();
-
-			json_object_set_new(k, "name", json_string(ctr[i].name));
-			json_object_set_new(k, "packets",
-			    json_integer((json_int_t)ctr[i].packets));
-			json_object_set_new(k, "bytes",
-			    json_integer((json_int_t)ctr[i].bytes));
-			json_array_append_new(c, k);
-		}
-	free(ctr);
-	json_object_set_new(o, "counters", c);
-	if (mailstats_load(env->state, &m) == 0 && m.updated != 0) {
-		json_t *ml = json_object();
-
-		json_object_set_new(ml, "engine", json_string(m.engine));
-		json_object_set_new(ml, "signatures", json_integer(m.signatures));
-		json_object_set_new(ml, "sessions", json_integer(m.sessions));
-		json_object_set_new(ml, "messages",
-		    json_integer((json_int_t)m.total.messages));
-		json_object_set_new(ml, "clean",
-		    json_integer((json_int_t)m.total.clean));
-		json_object_set_new(ml, "virus",
-		    json_integer((json_int_t)m.total.virus));
-		json_object_set_new(ml, "last_virus",
-		    json_string(m.last_virus_sig));
-		json_object_set_new(o, "mail", ml);
-	}
-	if (fwlog_stats_read(env->run, &fw) == 0) {
-		json_t *fl = json_object();
-
-		json_object_set_new(fl, "written",
-		    json_integer((json_int_t)fw.written));
-		json_object_set_new(fl, "lost",
-		    json_integer((json_int_t)(fw.lost_kernel + fw.lost_disk)));
-		json_object_set_new(fl, "error", json_string(fw.error));
-		json_object_set_new(o, "firewall_log", fl);
-	}
+	answer(out, 200, status_json(&st));
+	status_free(&st);
 	strbuf_free(&err);
-	answer(out, 200, o);
 }
 
 static void
