@@ -71,6 +71,17 @@ put_shared_set(struct nftc *c, struct strbuf *b, const char *type,
 }
 
 /*
+ * IPv6 packets to or from an IPv4-mapped address (::ffff:0:0/96, where
+ * moat keeps IPv4) are no traffic moat reasons about: Linux drops those
+ * from one (RFC 4291 2.5.5.2), and these rules drop those to one too, so
+ * that filling the block back into an IPv6 part (below) and a negated
+ * IPv6 match stay exact.
+ */
+#define NFTC_MAPPED_DROP \
+	"\t\tip6 saddr ::ffff:0:0/96 drop comment \"IPv4-mapped\"\n" \
+	"\t\tip6 daddr ::ffff:0:0/96 drop comment \"IPv4-mapped\"\n"
+
+/*
  * The part of s in family f, as the kernel is to match it.  An IPv6 part
  * that runs up to the IPv4 block on both sides (::/0, ::/1, ::/64) gets
  * the block back, so it is written as the prefix the admin wrote:
@@ -1041,7 +1052,7 @@ compile_dispatch(struct nftc *c, const char *hook)
 			    "replies to %s's client\"\n", p->ifaces[i]->device,
 			    p->ifaces[i]->name, p->ifaces[i]->device,
 			    p->ifaces[i]->name);
-	strbuf_puts(c->b, "\t\tct state invalid drop\n");
+	strbuf_puts(c->b, "\t\tct state invalid drop\n" NFTC_MAPPED_DROP);
 	if (strcmp(hook, "input") == 0)
 		compile_ha_admits(c);
 	if (p->niface > 0) {
@@ -1346,7 +1357,7 @@ compile_linear(struct nftc *c)
 	strbuf_puts(c->b, "\tchain forward {\n\t\ttype filter hook forward "
 	    "priority filter; policy accept;\n"
 	    "\t\tct state established,related accept\n"
-	    "\t\tct state invalid drop\n");
+	    "\t\tct state invalid drop\n" NFTC_MAPPED_DROP);
 	for (i = 0; i < p->niface; i++) {
 		c->device = p->ifaces[i]->device;
 		for (j = 0; j < p->nrule; j++)

@@ -113,7 +113,8 @@ valid_name(const char *s)
 /*
  * Why Linux (dev_valid_name) or nft refuses a device name, or NULL when
  * it is one: any bytes up to 15 but '/', ':' and white space, and not
- * "." or "..".  nft cannot quote a '"', so moat refuses it too.
+ * "." or "..".  nft cannot quote a '"' and reads '*' as a wildcard, so
+ * moat refuses those too.
  */
 static const char *
 device_name_fault(const char *s)
@@ -136,6 +137,8 @@ device_name_fault(const char *s)
 			return "Linux refuses white space in device names";
 		if (*s == '"')
 			return "nft cannot quote a '\"' in a device name";
+		if (*s == '*')
+			return "nft reads '*' in a device name as a wildcard";
 	}
 	return NULL;
 }

@@ -197,6 +197,8 @@ clamav_open(const char *dbdir, const char *scratch, size_t max_size,
 			    (long long)big);
 			cl_engine_set_num(c->witness, CL_ENGINE_MAX_SCANSIZE,
 			    (long long)big);
+			cl_engine_set_num(c->witness, CL_ENGINE_MAX_SCANTIME,
+			    (long long)timeout * 1000);
 			if (scratch != NULL)
 				cl_engine_set_str(c->witness, CL_ENGINE_TMPDIR,
 				    scratch);
@@ -264,7 +266,8 @@ clamav_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 		/* Clean only because of ignore-signature?  The witness says,
 		 * for the log; its own failures change nothing. */
 		if (c->witness != NULL && scan_with(c->witness, m, &virname) ==
-		    CL_VIRUS && virname != NULL)
+		    CL_VIRUS && virname != NULL &&
+		    strncmp(virname, "Heuristics.", 11) != 0)
 			snprintf(r->ignored, sizeof(r->ignored), "%s",
 			    virname);
 	} else if (rc == CL_VIRUS) {	/* a limit's alert too: scan.c */

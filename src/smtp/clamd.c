@@ -120,8 +120,12 @@ instance_connect(const struct instance *in, long long deadline, char *why,
 	if ((fd = socket(in->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
 	    -1)
 		goto fail;
-	if (time_left(fd, deadline) == -1 || connect(fd,
-	    (const struct sockaddr *)&in->addr, in->addrlen) == -1) {
+	/* A connection takes at most CLAMD_PING_SECS: one that is not
+	 * accepted by then is an instance in trouble, not a slow scan. */
+	if (time_left(fd, deadline < now_ms() + CLAMD_PING_SECS * 1000 ?
+	    deadline : now_ms() + CLAMD_PING_SECS * 1000) == -1 ||
+	    connect(fd, (const struct sockaddr *)&in->addr, in->addrlen) ==
+	    -1) {
 		int saved = errno;
 
 		close(fd);
@@ -157,7 +161,18 @@ send_all(int fd, const void *p, size_t n, long long deadline)
 	return 0;
 }
 
-/* Read clamd's NUL-terminated reply. */
+/* A reply kept to printable ASCII: a clamd's words go into headers, log
+ * lines, JSON and SMTP replies, where a CR, an LF, a quote or a byte that
+ * is not UTF-8 would say more than clamd may. */
+static void
+printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			*s = '?';
+}
+
+/* Read clamd's NUL-terminated reply, made printable. */
 static int
 read_reply(int fd, char *buf, size_t len, long long deadline)
 {
@@ -176,10 +191,13 @@ read_reply(int fd, char *buf, size_t len, long long deadline)
 		if (r <= 0)
 			return -1;
 		got += (size_t)r;
-		if (memchr(buf, '\0', got) != NULL)
+		if (memchr(buf, '\0', got) != NULL) {
+			printable(buf);
 			return 0;
+		}
 	}
 	buf[got] = '\0';
+	printable(buf);
 	return 0;
 }
 
@@ -375,14 +393,22 @@ scan_on(struct instance *in, struct msgbuf *m, struct scan_result *r,
 		}
 		be = htonl((uint32_t)n);
 		memcpy(buf, &be, 4);
-		if (send_all(fd, buf, (size_t)n + 4, deadline) == -1)
+		if (send_all(fd, buf, (size_t)n + 4, deadline) == -1) {
+			/* clamd may have said why it stopped reading (the
+			 * stream is over its StreamMaxLength): an answer
+			 * about this message, not a failing instance. */
+			if (read_reply(fd, reply, sizeof(reply), now_ms() +
+			    1000) == 0 && reply[0] != '\0')
+				goto answer;
 			goto io;
+		}
 		if (n == 0)
 			break;
 		off += (size_t)n;
 	}
 	if (read_reply(fd, reply, sizeof(reply), deadline) == -1)
 		goto io;
+answer:
 	close(fd);
 	/* "stream: OK", "stream: NAME FOUND", "... ERROR" */
 	p = strncmp(reply, "stream: ", 8) == 0 ? reply + 8 : reply;
@@ -393,8 +419,16 @@ scan_on(struct instance *in, struct msgbuf *m, struct scan_result *r,
 		p[strlen(p) - 6] = '\0';
 		r->verdict = SCAN_VIRUS;	/* a limit's alert too: scan.c */
 		snprintf(r->sig, sizeof(r->sig), "%.120s", p);
-	} else	/* clamd's word about this message (a limit, say) */
-		snprintf(r->why, sizeof(r->why), "clamd: %.140s", p);
+	} else {
+		snprintf(r->why, sizeof(r->why), "clamd at %.60s: %.80s",
+		    in->where, p);
+		/* An error about the message (a size limit) is its answer;
+		 * any other says the instance is in trouble: the next one
+		 * is asked. */
+		if (strstr(p, "size limit exceeded") == NULL &&
+		    strstr(p, "ERROR") != NULL)
+			return -1;
+	}
 	return 0;
 io:
 	io_why(in, r->why, sizeof(r->why));
@@ -408,7 +442,7 @@ clamd_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 	struct clamd *c = (struct clamd *)s;
 	long long deadline = now_ms() + (long long)c->timeout * 1000;
 	unsigned first = __atomic_fetch_add(&c->turn, 1, __ATOMIC_RELAXED);
-	unsigned pass, k, tried = 0;
+	unsigned pass, k, tried = 0, mask = 0;
 	char *buf;
 
 	if ((buf = malloc(CHUNK + 4)) == NULL) {
@@ -422,8 +456,10 @@ clamd_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 			unsigned i = (first + k) % c->n;
 			struct instance *in = &c->inst[i];
 
-			if (__atomic_load_n(&in->up, __ATOMIC_ACQUIRE) !=
-			    (pass == 0 ? 1 : 0))
+			long long left, until;
+
+			if ((mask & 1u << i) || __atomic_load_n(&in->up,
+			    __ATOMIC_ACQUIRE) != (pass == 0 ? 1 : 0))
 				continue;
 			if (now_ms() >= deadline) {
 				snprintf(r->why, sizeof(r->why), "clamd: no "
@@ -432,9 +468,15 @@ clamd_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 				    c->n);
 				goto out;
 			}
+			/* A fair share of what is left for each instance not
+			 * tried yet: one that accepts and then hangs cannot
+			 * take the others' time. */
+			left = deadline - now_ms();
+			until = now_ms() + left / (long long)(c->n - tried);
 			tried++;
+			mask |= 1u << i;
 			__atomic_add_fetch(&in->scans, 1, __ATOMIC_RELAXED);
-			if (scan_on(in, m, r, buf, deadline) == 0) {
+			if (scan_on(in, m, r, buf, until) == 0) {
 				if (pass == 1)
 					set_up(c, i, true, NULL);
 				goto out;

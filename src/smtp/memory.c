@@ -3,7 +3,6 @@
 #include "smtp/memory.h"
 
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,13 +80,11 @@ mem_available(void)
 uint64_t
 mem_in_use(void)
 {
-	struct mallinfo2 mi = mallinfo2();
 	uint64_t pages, rss;
 	FILE *fp;
 
-	if (mi.uordblks + mi.hblkhd > 0)
-		return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
-	/* An allocator that does not say (a sanitizer's): resident pages. */
+	/* Resident pages, not malloc's figures: libclamav keeps its
+	 * signatures in pools of its own, mapped outside malloc. */
 	if ((fp = fopen("/proc/self/statm", "r")) == NULL)
 		return 0;
 	if (fscanf(fp, "%" SCNu64 " %" SCNu64, &pages, &rss) != 2)

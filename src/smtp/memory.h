@@ -9,7 +9,7 @@
 /* Bytes the proxy could still take: /proc/meminfo's MemAvailable, or less
  * when its cgroup (v2) has a memory.max closer.  0 when unknown. */
 uint64_t	 mem_available(void);
-/* Bytes the process's allocator holds in use now (mallinfo2). */
+/* Bytes of the process resident in memory now. */
 uint64_t	 mem_in_use(void);
 
 #endif

@@ -85,7 +85,17 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir,
 	if (gethostname(c->hostname, sizeof(c->hostname)) != 0)
 		snprintf(c->hostname, sizeof(c->hostname), "moat");
 	c->hostname[sizeof(c->hostname) - 1] = '\0';
-	pthread_rwlock_init(&c->scan_lock, NULL);
+	{
+		pthread_rwlockattr_t ra;
+
+		/* Writers first: a blocking reload must not wait for a
+		 * lull between overlapping scans that never comes. */
+		pthread_rwlockattr_init(&ra);
+		pthread_rwlockattr_setkind_np(&ra,
+		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&c->scan_lock, &ra);
+		pthread_rwlockattr_destroy(&ra);
+	}
 	before = mem_in_use();
 	t0 = smtpio_now();
 	c->scanner = scanner_open(&c->av, scratch, c->scanner_err,

@@ -491,6 +491,7 @@ check_signatures(long long *next)
 	unsigned every = __atomic_load_n(&check_every, __ATOMIC_RELAXED);
 	long long now = smtpio_now();
 	struct proxy_conf *c;
+	bool changed;
 
 	/* On the accept loop: only a clock read until a look is due. */
 	if (every == 0)
@@ -504,7 +505,11 @@ check_signatures(long long *next)
 	c = current;
 	proxy_conf_hold(c);
 	pthread_mutex_unlock(&conf_lock);
-	if (scanner_changed(c->scanner) && latest != NULL) {
+	/* Under the scan lock: a blocking reload may close the engine. */
+	pthread_rwlock_rdlock(&c->scan_lock);
+	changed = scanner_changed(c->scanner);
+	pthread_rwlock_unlock(&c->scan_lock);
+	if (changed && latest != NULL) {
 		char *copy = copy_text(latest, latest_len);
 
 		log_info("signatures in %s changed: loading them",

@@ -752,6 +752,39 @@ def tests_clamd_farm(lab):
     parts = farm_state(lab, lambda p: len(p) == 2 and p[0]["up"])
     check(parts and parts[0]["up"] and not parts[1]["up"],
           "farm: clamdA back in, clamdB still out", parts)
+
+    # An instance that accepts and never answers (a frozen clamd) takes
+    # no more than its share of scan-timeout: the other one scans.
+    frozen = os.path.join(lab.dir, "frozen.sock")
+    fz = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    fz.bind(frozen)
+    fz.listen(64)
+    os.chmod(frozen, 0o666)
+    held = []
+    stop_fz = threading.Event()
+
+    def hold():
+        fz.settimeout(0.2)
+        while not stop_fz.is_set():
+            try:
+                held.append(fz.accept()[0])
+            except OSError:
+                pass
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        lab.moatd(engine="clamd %s %s" % (frozen, a))
+        codes = [send(b"Subject: c\r\n\r\nfrozen %d\r\n" % i)[0]
+                 for i in range(4)]
+        check(codes == [250] * 4,
+              "farm: a frozen instance costs no message a 451", codes)
+    finally:
+        stop_fz.set()
+        t.join()
+        for c in held:
+            c.close()
+        fz.close()
     lab.stop("moatd")
     lab.stop("clamdA")
 
