@@ -75,6 +75,7 @@
 
 static const char *conf_path = MOAT_DEFAULT_CONF;
 static const char *run_user = DEFAULT_USER;
+static pid_t parent_pid;		/* ours, for the children */
 static int tproxy_port = NFTC_TPROXY_PORT;
 static bool no_apply;
 static char scratch[4096];		/* the proxy's private directory */
@@ -989,6 +990,13 @@ drop_privileges(const struct passwd *pw, int cap, char *err, size_t errlen)
 	}
 	prctl(PR_SET_KEEPCAPS, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* The change of user cleared the parent-death signal: again, and
+	 * gone if the parent went meanwhile. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent_pid) {
+		snprintf(err, errlen, "the parent is gone");
+		return -1;
+	}
 	return 0;
 }
 
@@ -1223,6 +1231,7 @@ main(int argc, char **argv)
 	struct policy *p;
 	int ch;
 
+	parent_pid = getpid();
 	/* First of all: a HUP or a TERM during the start is remembered, not
 	 * fatal. */
 	memset(&sa, 0, sizeof(sa));
