@@ -1,9 +1,10 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
-# http, the console's HTTP request handling (fuzz/corpus-http).  Needs
+# http, the console's HTTP request handling (fuzz/corpus-http); sync, what
+# the HA sync link's server reads (fuzz/corpus-sync).  Needs
 # clang and libclang-rt-14-dev.
 set -eu
 cd "$(dirname "$0")/.."
@@ -44,8 +45,16 @@ http)
 	"$out/fuzz_http" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ -dict=fuzz/http.dict fuzz/corpus-http
 	;;
+sync)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_sync" fuzz/fuzz_sync.c \
+		src/ha/peer.c src/base/*.c src/policy/*.c src/analyze/*.c \
+		src/output/*.c -lgnutls -ljansson -lcrypt -pthread
+	"$out/fuzz_sync" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-sync
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync]" >&2
 	exit 2
 	;;
 esac

@@ -71,6 +71,7 @@ static struct {
 	char		 hash[17];	/* its policy hash (peer.h) */
 	struct sup	 keepalived, conntrackd, syncd;
 	pid_t		 hello, push, ctcmd;
+	int		 hello_fd, push_fd;	/* their answers */
 	int		 fifo;
 	int		 sync_ctl;	/* to the sync link's server */
 	struct frame_in	 sync_in;
@@ -93,6 +94,7 @@ static struct {
 	size_t		 nvip;
 } ha = {
 	.hello = -1, .push = -1, .ctcmd = -1, .fifo = -1, .sync_ctl = -1,
+	.hello_fd = -1, .push_fd = -1,
 };
 
 static int
@@ -552,22 +554,47 @@ sync_closed(int status)
 
 /* The child, its user's, that serves the peer: the listening socket and
  * its channel to us are all it holds. */
-static pid_t
-start_syncd(void)
+/* The user the sync link's processes run as: SYNC_USER, or nobody (said
+ * in the log), or NULL. */
+static struct passwd *
+sync_user(void)
 {
 	struct passwd *pw = getpwnam(SYNC_USER);
-	int sp[2], lfd;
-	pid_t pid;
 
 	if (pw == NULL && (pw = getpwnam("nobody")) != NULL)
 		log_error("ha: no user '%s' (the package creates it): the sync "
 		    "link is served as nobody", SYNC_USER);
 	if (pw == NULL || pw->pw_uid == 0) {
-		log_error("ha: no user '%s' to serve the sync link as",
-		    SYNC_USER);
-		return -1;
+		log_error("ha: no user '%s' for the sync link", SYNC_USER);
+		return NULL;
 	}
-	if ((lfd = open_listener()) == -1)
+	return pw;
+}
+
+/* In a child: pw's user and group, no capabilities left (a uid that is
+ * not 0 has none), no new privileges; or _exit. */
+static void
+become(const struct passwd *pw)
+{
+	if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_error("ha: cannot run as %s: %s", pw->pw_name,
+		    strerror(errno));
+		_exit(1);
+	}
+}
+
+/* The child that serves the peer: the listening socket and its channel
+ * to us are all it holds. */
+static pid_t
+start_syncd(void)
+{
+	struct passwd *pw = sync_user();
+	int sp[2], lfd;
+	pid_t pid;
+
+	if (pw == NULL || (lfd = open_listener()) == -1)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		close(lfd);
@@ -582,15 +609,7 @@ start_syncd(void)
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
-		/* No capabilities (a uid that is not 0 has none left), its
-		 * own user. */
-		if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
-		    setuid(pw->pw_uid) == -1 ||
-		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-			log_error("ha: the sync link's server cannot run as %s: "
-			    "%s", pw->pw_name, strerror(errno));
-			_exit(1);
-		}
+		become(pw);
 		_exit(syncd_run(lfd, sp[1], ha.secret) == 0 ? 0 : 1);
 	}
 	close(lfd);
@@ -691,42 +710,69 @@ sync_read(void)
 	}
 }
 
-/* A child that asks the peer and leaves the answer in the run
- * directory's file out (JSON: the answer, or {"error"}). */
+/* Answers from the peer, as the asking child hands them over. */
+#define ASK_ANSWER_MAX	4096
+
+/*
+ * A child that asks the peer (as the sync link's user, with nothing of
+ * moatd's but the pipe in *fd) and writes the answer there, JSON: the
+ * answer, or {"error"}.  The parent reads it once the child is reaped:
+ * it fits in the pipe.
+ */
 static pid_t
-ask_in_child(json_t *req, int timeout_ms, const char *out)
+ask_in_child(json_t *req, int timeout_ms, int *fd)
 {
-	char path[PATH_MAX];
+	struct passwd *pw = sync_user();
 	struct strbuf err;
 	json_t *ans;
 	char *s;
-	pid_t pid = fork();
+	int p[2];
+	pid_t pid;
 
-	if (pid != 0) {
+	*fd = -1;
+	if (pw == NULL || pipe2(p, O_CLOEXEC) == -1) {
 		json_decref(req);
+		return -1;
+	}
+	if ((pid = fork()) != 0) {
+		json_decref(req);
+		close(p[1]);
+		if (pid == -1)
+			close(p[0]);
+		else
+			*fd = p[0];
 		return pid;
 	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	fds_keep(NULL, 0);
+	fds_keep(&p[1], 1);
+	become(pw);
 	strbuf_init(&err, 0);
 	if (peer_ask(ha.peer, ha.secret, req, timeout_ms, &ans, &err) == -1)
 		ans = json_pack("{s:s}", "error", strbuf_str(&err));
-	snprintf(path, sizeof(path), "%s/%s", ha.run_dir, out);
-	if ((s = json_dumps(ans, JSON_COMPACT)) != NULL)
-		write_file(path, s, strlen(s), 0600);
+	if ((s = json_dumps(ans, JSON_COMPACT)) != NULL &&
+	    strlen(s) >= ASK_ANSWER_MAX) {
+		free(s);
+		s = strdup("{\"error\":\"an answer too long\"}");
+	}
+	if (s != NULL && write(p[1], s, strlen(s)) == -1)
+		_exit(1);
 	_exit(0);
 }
 
+/* What an asking child that exited left in its pipe (closed), or NULL. */
 static json_t *
-read_answer(const char *name)
+read_answer(int *fd)
 {
-	char path[PATH_MAX];
-	json_t *o;
+	char buf[ASK_ANSWER_MAX];
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/%s", ha.run_dir, name);
-	o = json_load_file(path, 0, NULL);
-	unlink(path);
-	return o;
+	if (*fd == -1)
+		return NULL;
+	fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+	n = read(*fd, buf, sizeof(buf));
+	close(*fd);
+	*fd = -1;
+	return n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
 }
 
 static void maybe_resync(void);
@@ -734,7 +780,7 @@ static void maybe_resync(void);
 static void
 hello_done(void)
 {
-	json_t *a = read_answer("ha-hello.json");
+	json_t *a = read_answer(&ha.hello_fd);
 	const char *e = json_string_value(json_object_get(a, "error"));
 
 	if (a == NULL || e != NULL) {
@@ -753,7 +799,7 @@ hello_done(void)
 static void
 push_done(void)
 {
-	json_t *a = read_answer("ha-push.json");
+	json_t *a = read_answer(&ha.push_fd);
 	const char *e = json_string_value(json_object_get(a, "error"));
 	int status = (int)json_integer_value(json_object_get(a, "status"));
 
@@ -789,7 +835,7 @@ push_entry(unsigned seq, const char *text, size_t len)
 	req = json_pack("{s:s, s:s, s:s, s:s%, s:i}", "op", "push", "state",
 	    ha_state_name(ha.state), "hash", ha.hash, "text", text, len,
 	    "entry", (int)seq);
-	ha.push = ask_in_child(req, PEER_PUSH_TIMEOUT_MS, "ha-push.json");
+	ha.push = ask_in_child(req, PEER_PUSH_TIMEOUT_MS, &ha.push_fd);
 }
 
 /* No push under way and no confirm waiting: a config may go out. */
@@ -1020,6 +1066,8 @@ hanode_stop(void)
 		waitpid(ha.push, NULL, 0);
 		ha.push = -1;
 	}
+	json_decref(read_answer(&ha.hello_fd));
+	json_decref(read_answer(&ha.push_fd));
 	if (ha.fifo != -1)
 		close(ha.fifo);
 	ha.fifo = -1;
@@ -1115,7 +1163,7 @@ hanode_tick(void)
 		ha.hello_next = smtpio_now() + HELLO_MS;
 		ha.hello = ask_in_child(json_pack("{s:s, s:s, s:s}", "op",
 		    "hello", "state", ha_state_name(ha.state), "hash", ha.hash),
-		    PEER_TIMEOUT_MS, "ha-hello.json");
+		    PEER_TIMEOUT_MS, &ha.hello_fd);
 		maybe_push();
 	}
 }
