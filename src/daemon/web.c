@@ -1,0 +1,294 @@
+/*
+ * web.c: the console as moatd's parent runs it: its listening socket
+ * (bound as root), its certificate (made at the first start), the
+ * console process (its own user, no capabilities, supervised by child.c,
+ * given only its socket and its channel), and the answers to its
+ * requests (control.c), each on the channel it came on with its id.
+ */
+#include "daemon/web.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/frame.h"
+#include "base/log.h"
+#include "base/users.h"
+#include "daemon/child.h"
+#include "daemon/control.h"
+#include "enforce/apply.h"
+#include "enforce/route.h"
+#include "observe/logfile.h"
+#include "web/console.h"
+#include "web/tls.h"
+
+#define MOAT_WEB_ROOT	"/usr/share/moat/web"	/* or $MOAT_WEB_ROOT */
+
+static struct web_hooks hooks;
+static struct child web = CHILD_INIT("console", "moatd-web");
+static int web_ctl = -1;			/* to the console, our end */
+static char web_key[512];		/* what it serves: restart on change */
+static struct control_env web_env;
+static unsigned web_gen;		/* which channel: one per start */
+static bool web_busy;			/* answering the console now */
+static bool web_restart_due;		/* a restart waits for the answer */
+static char web_users[4096], web_conf_log[4096];
+
+static void
+stop_web(void)
+{
+	if (web.pid == -1)
+		return;
+	/* The channel first: a request it sends now fails at once, and
+	 * the answers it has are sent before it exits (console_run). */
+	if (web_ctl != -1)
+		close(web_ctl);
+	web_ctl = -1;
+	child_stop(&web);
+	web_key[0] = '\0';
+}
+
+void
+web_stop(void)
+{
+	stop_web();
+}
+
+/* Where the console listens: the setting, or port 443 of the LAN's first
+ * address. */
+static int
+web_listen_addr(const struct policy *p, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	const struct iface *lan = policy_lan(p);
+	char buf[80];
+
+	if (p->console.listen != NULL)
+		return addr_hostport(p->console.listen, ss, len);
+	if (lan == NULL || lan->naddr == 0)
+		return -1;
+	route_sockaddr(&lan->addrs[0], CONSOLE_PORT, ss, len);
+	addr_sockaddr_format(ss, buf, sizeof(buf));
+	return 0;
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t n;
+
+	if (fp == NULL)
+		return NULL;
+	if ((buf = calloc(1, 64 * 1024)) != NULL) {
+		n = fread(buf, 1, 64 * 1024 - 1, fp);
+		buf[n] = '\0';
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* The console for the config in force: started (again) when what it
+ * serves changed, stopped when it is off or cannot run. */
+void
+web_configure(const struct policy *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct passwd *pw;
+	char key[512], where[80], err[256];
+	const char *root = getenv("MOAT_WEB_ROOT");
+	int fd, sp[2], keep[2], one = 1;
+
+	if (web_busy) {
+		web_restart_due = true;	/* after the answer (web_request) */
+		return;
+	}
+	if (p->console.off) {
+		stop_web();
+		return;
+	}
+	if (web_env.id == NULL && (web_env.id = identity_new()) == NULL) {
+		log_error("console: out of memory");
+		return;
+	}
+	if (users_count(p->console.users) <= 0) {
+		if (web.pid != -1 || web_key[0] == '\0')
+			log_info("console: no users in %s ('moat passwd USER' "
+			    "adds one): not started", p->console.users);
+		stop_web();
+		snprintf(web_key, sizeof(web_key), "no users");
+		return;
+	}
+	if (web_listen_addr(p, &ss, &sl) == -1) {
+		log_warn("console: no address to listen on (give LAN an "
+		    "address, or say console { listen ADDR:PORT }): not "
+		    "started");
+		stop_web();
+		return;
+	}
+	addr_sockaddr_format(&ss, where, sizeof(where));
+	snprintf(key, sizeof(key), "%s %s %s %s %s %u", where,
+	    p->console.users, p->console.cert, p->console.key, p->console.user,
+	    p->console.session_timeout);
+	if (web.pid != -1 && strcmp(key, web_key) == 0)
+		return;
+	stop_web();
+	if ((pw = getpwnam(p->console.user)) == NULL) {
+		log_error("console: no user '%s' to run as: create it (the "
+		    "package does) or say console { user NAME }",
+		    p->console.user);
+		return;
+	}
+	if (tls_ensure(p->console.cert, p->console.key, "moat", err,
+	    sizeof(err)) == -1) {
+		log_error("console: %s", err);
+		return;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) == -1 || listen(fd, 64) == -1) {
+		log_error("console: %s: %s", where, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_error("console: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	keep[0] = fd;
+	keep[1] = sp[1];
+	switch (child_fork(&web, keep, 2)) {
+	case -1:
+		close(fd);
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	case 0: {
+		struct console_conf cc = { .listen_fd = fd, .ctl = sp[1],
+		    .root = root != NULL ? root : MOAT_WEB_ROOT,
+		    .idle = p->console.session_timeout };
+		char *cert = slurp(p->console.cert), *keypem =
+		    slurp(p->console.key);
+
+		/* No capabilities at all, its own user. */
+		if (cert == NULL || keypem == NULL || setgroups(0, NULL) == -1 ||
+		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+			log_error("console: cannot start as %s: %s",
+			    p->console.user, strerror(errno));
+			_exit(1);
+		}
+		cc.cert_pem = cert;
+		cc.key_pem = keypem;
+		_exit(console_run(&cc));
+	}
+	}
+	close(sp[1]);
+	close(fd);
+	web_ctl = sp[0];
+	web_gen++;
+	snprintf(web_key, sizeof(web_key), "%s", key);
+	snprintf(web_users, sizeof(web_users), "%s", p->console.users);
+	snprintf(web_conf_log, sizeof(web_conf_log), "%s",
+	    logfile_dir(p->logging.directory));
+	web_env.conf = hooks.conf;
+	web_env.users = web_users;
+	web_env.state = apply_state_dir();
+	web_env.run = logfile_run_dir();
+	web_env.log_dir = web_conf_log;
+	/* Sessions live here, and outlive a restart of the console. */
+	web_env.idle = p->console.session_timeout;
+	web_env.apply = hooks.apply;
+	web_env.probe = probe_tcp;
+	log_info("console: https://%s/ as %s", where, p->console.user);
+}
+
+/*
+ * One request from the console, answered on the channel it came on, with
+ * its id.  A request may restart the console (an apply that changes what
+ * it serves): the restart waits until the answer is written, and if the
+ * channel changed all the same, the answer is dropped: a new console
+ * never reads what the one before asked (issue 21).
+ */
+void
+web_request(void)
+{
+	struct strbuf out;
+	size_t len;
+	uint32_t id;
+	int fd = web_ctl;
+	unsigned gen = web_gen;
+	char *req = frame_recv_id(fd, CONSOLE_BODY_MAX * 2, &id, &len);
+
+	if (req == NULL) {
+		log_warn("console: gone (%s)", errno ? strerror(errno) :
+		    "it exited");
+		close(web_ctl);
+		web_ctl = -1;
+		return;
+	}
+	strbuf_init(&out, 0);
+	web_busy = true;
+	control_handle(&web_env, req, len, &out);
+	web_busy = false;
+	free(req);
+	if (web_ctl != fd || web_gen != gen)
+		log_warn("console: restarted while answering: answer dropped");
+	else if (strbuf_failed(&out) || frame_send_id(fd, id, strbuf_str(&out),
+	    out.len) == -1)
+		log_warn("console: answer not sent: %s", strerror(errno));
+	strbuf_free(&out);
+	if (web_restart_due) {
+		struct policy *p;
+
+		web_restart_due = false;
+		if ((p = hooks.load()) != NULL) {
+			web_configure(p);
+			policy_free(p);
+		}
+	}
+}
+
+
+void
+web_init(const struct web_hooks *h)
+{
+	hooks = *h;
+}
+
+int
+web_fd(void)
+{
+	return web_ctl;
+}
+
+void
+web_tick(void)
+{
+	struct policy *p;
+	int status;
+
+	if (child_reap(&web, &status)) {
+		web_key[0] = '\0';
+		if (web_ctl != -1)
+			close(web_ctl);
+		web_ctl = -1;
+	}
+	if (child_due(&web)) {
+		web.next = 0;
+		if ((p = hooks.load()) != NULL) {
+			web_configure(p);
+			policy_free(p);
+		}
+	}
+}
