@@ -10,31 +10,30 @@
 #include "daemon/control.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "analyze/eval.h"
 #include "analyze/flowfmt.h"
 #include "analyze/lint.h"
 #include "base/file.h"
+#include "base/frame.h"
 #include "base/hash.h"
+#include "base/linediff.h"
 #include "base/log.h"
 #include "base/users.h"
 #include "enforce/apply.h"
-#include "enforce/counters.h"
 #include "enforce/rtnl.h"
 #include "ha/engines.h"
+#include "observe/audit.h"
 #include "observe/fwlog.h"
+#include "observe/status.h"
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
 #include "output/json.h"
-#include "output/printer.h"
 #include "policy/load.h"
 
 #define CONF_MAX_TEXT	(4u * 1024 * 1024)
@@ -74,22 +73,7 @@ str(json_t *req, const char *k)
 static char *
 read_text(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (fp == NULL)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == -1 || (n = ftell(fp)) < 0 ||
-	    (size_t)n > CONF_MAX_TEXT || fseek(fp, 0, SEEK_SET) == -1 ||
-	    (buf = malloc((size_t)n + 1)) == NULL) {
-		fclose(fp);
-		return NULL;
-	}
-	*len = fread(buf, 1, (size_t)n, fp);
-	buf[*len] = '\0';
-	fclose(fp);
-	return buf;
+	return file_read(path, CONF_MAX_TEXT, len);
 }
 
 static void
@@ -138,16 +122,7 @@ static void
 audit(const struct control_env *env, const char *user, const char *what,
     const char *detail)
 {
-	char path[4200];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/audit.log", env->state);
-	if ((fp = fopen(path, "a")) == NULL)
-		return;
-	fprintf(fp, "%lld %s %s %s\n", (long long)time(NULL),
-	    user != NULL && users_valid_name(user) ? user : "-", what,
-	    detail != NULL ? detail : "-");
-	fclose(fp);
+	audit_write(env->state, user, what, detail);
 }
 
 static void
@@ -179,24 +154,13 @@ control_write_conf(const char *path, const char *text, size_t len)
 	return file_replace(path, text, len, 0600, 0);
 }
 
-static bool
-differ(const char *a, const char *b)
-{
-	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
-}
-
-/*
- * What the console may not change: the settings that name files, users or
- * secrets of privileged processes (the parent writes the metrics file and
- * the logs as root; the console's user, certificate, key and users file
- * are its privilege; the HA secret is the pair's).  The first one that
- * now changes from the config file, or NULL.
- */
+/* What the console may not change (policy_privileged_change), against
+ * the config file now. */
 static const char *
 protected_change(const struct control_env *env, const struct policy *now)
 {
 	struct policy *was;
-	const char *what = NULL;
+	const char *what;
 	size_t len;
 	char *text = read_text(env->conf, &len);
 
@@ -205,20 +169,7 @@ protected_change(const struct control_env *env, const struct policy *now)
 	free(text);
 	if (was == NULL)
 		return "the config file";
-	if (differ(was->logging.metrics_file, now->logging.metrics_file))
-		what = "logging { metrics-file }";
-	else if (differ(was->logging.directory, now->logging.directory))
-		what = "logging { directory }";
-	else if (differ(was->console.user, now->console.user))
-		what = "console { user }";
-	else if (differ(was->console.cert, now->console.cert))
-		what = "console { certificate }";
-	else if (differ(was->console.key, now->console.key))
-		what = "console { key }";
-	else if (differ(was->console.users, now->console.users))
-		what = "console { users }";
-	else if (differ(was->ha.secret, now->ha.secret))
-		what = "ha { secret }";
+	what = policy_privileged_change(was, now);
 	policy_free(was);
 	return what;
 }
@@ -581,60 +532,21 @@ static void
 op_history(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
-	struct history_entry *v;
 	struct strbuf err;
-	char path[4200], line[512], hash[17];
-	json_t *o, *a, *au;
-	size_t n, i;
-	FILE *fp;
+	json_t *o, *a;
 
 	(void)user;
 	(void)req;
 	strbuf_init(&err, 0);
-	if (apply_history(env->state, &v, &n, &err) == -1) {
+	if ((a = history_json(env->state, &err)) == NULL) {
 		error(out, 500, strbuf_str(&err));
 		strbuf_free(&err);
 		return;
 	}
 	strbuf_free(&err);
-	a = json_array();
-	for (i = 0; i < n; i++) {
-		json_t *e = json_object();
-
-		snprintf(hash, sizeof(hash), "%016llx",
-		    (unsigned long long)v[i].hash);
-		json_object_set_new(e, "entry", json_integer(v[i].seq));
-		json_object_set_new(e, "time", json_integer(v[i].when));
-		json_object_set_new(e, "what", json_string(v[i].what));
-		json_object_set_new(e, "hash", json_string(hash));
-		json_object_set_new(e, "file", json_string(v[i].file));
-		json_array_append_new(a, e);
-	}
-	free(v);
-	au = json_array();
-	snprintf(path, sizeof(path), "%s/audit.log", env->state);
-	if ((fp = fopen(path, "r")) != NULL) {
-		while (fgets(line, sizeof(line), fp) != NULL) {
-			char who[64], what[32], detail[128];
-			long long t;
-
-			if (sscanf(line, "%lld %63s %31s %127s", &t, who, what,
-			    detail) == 4) {
-				json_t *e = json_object();
-
-				json_object_set_new(e, "time", json_integer(t));
-				json_object_set_new(e, "user", json_string(who));
-				json_object_set_new(e, "what", json_string(what));
-				json_object_set_new(e, "detail",
-				    json_string(detail));
-				json_array_append_new(au, e);
-			}
-		}
-		fclose(fp);
-	}
 	o = json_object();
 	json_object_set_new(o, "entries", a);
-	json_object_set_new(o, "audit", au);
+	json_object_set_new(o, "audit", audit_json(env->state));
 	answer(out, 200, o);
 }
 
@@ -642,107 +554,10 @@ static void
 op_status(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
-	struct history_entry *v = NULL;
-	struct counter *ctr = NULL;
-	struct mailstats m;
-	struct fwlog_stats fw;
-	struct strbuf err;
-	size_t n = 0, nctr = 0, i, len;
-	char hash[17], *text;
-	json_t *o = json_object(), *c;
-
 	(void)user;
 	(void)req;
-	strbuf_init(&err, 0);
-	if (apply_history(env->state, &v, &n, &err) == 0 && n > 0) {
-		json_t *e = json_object();
-
-		snprintf(hash, sizeof(hash), "%016llx",
-		    (unsigned long long)v[n - 1].hash);
-		json_object_set_new(e, "entry", json_integer(v[n - 1].seq));
-		json_object_set_new(e, "what", json_string(v[n - 1].what));
-		json_object_set_new(e, "hash", json_string(hash));
-		json_object_set_new(e, "time", json_integer(v[n - 1].when));
-		json_object_set_new(e, "drift", json_string(
-		    apply_drift(env->state, v[n - 1].seq) == DRIFT_CHANGED ?
-		    "changed" : "none"));
-		json_object_set_new(o, "applied", e);
-	} else
-		json_object_set_new(o, "applied", json_null());
-	{
-		unsigned pseq;
-		time_t deadline;
-
-		if (apply_pending(env->state, &pseq, &deadline)) {
-			json_t *pe = json_object();
-
-			json_object_set_new(pe, "entry", json_integer(pseq));
-			json_object_set_new(pe, "deadline",
-			    json_integer(deadline));
-			json_object_set_new(pe, "seconds_left", json_integer(
-			    deadline > time(NULL) ? deadline - time(NULL) : 0));
-			json_object_set_new(o, "pending", pe);
-		} else
-			json_object_set_new(o, "pending", json_null());
-	}
-	/* An HA pair: what moatd knows of it (daemon/hanode.c). */
-	{
-		char hp[4096];
-		json_t *h;
-
-		snprintf(hp, sizeof(hp), "%s/" HA_STATUS_FILE, env->run);
-		h = json_load_file(hp, 0, NULL);
-		json_object_set_new(o, "ha", h != NULL ? h : json_null());
-	}
-	/* Saved but not applied: the file is not what the kernel has. */
-	if ((text = read_text(env->conf, &len)) != NULL) {
-		json_object_set_new(o, "unapplied_changes", json_boolean(n == 0 ||
-		    fnv1a(text, len) != v[n - 1].hash));
-		free(text);
-	}
-	free(v);
-	c = json_array();
-	if (counters_read(&ctr, &nctr, &err) == 0)
-		for (i = 0; i < nctr; i++) {
-			json_t *k = json_object();
-
-			json_object_set_new(k, "name", json_string(ctr[i].name));
-			json_object_set_new(k, "packets",
-			    json_integer((json_int_t)ctr[i].packets));
-			json_object_set_new(k, "bytes",
-			    json_integer((json_int_t)ctr[i].bytes));
-			json_array_append_new(c, k);
-		}
-	free(ctr);
-	json_object_set_new(o, "counters", c);
-	if (mailstats_load(env->state, &m) == 0 && m.updated != 0) {
-		json_t *ml = json_object();
-
-		json_object_set_new(ml, "engine", json_string(m.engine));
-		json_object_set_new(ml, "signatures", json_integer(m.signatures));
-		json_object_set_new(ml, "sessions", json_integer(m.sessions));
-		json_object_set_new(ml, "messages",
-		    json_integer((json_int_t)m.total.messages));
-		json_object_set_new(ml, "clean",
-		    json_integer((json_int_t)m.total.clean));
-		json_object_set_new(ml, "virus",
-		    json_integer((json_int_t)m.total.virus));
-		json_object_set_new(ml, "last_virus",
-		    json_string(m.last_virus_sig));
-		json_object_set_new(o, "mail", ml);
-	}
-	if (fwlog_stats_read(env->run, &fw) == 0) {
-		json_t *fl = json_object();
-
-		json_object_set_new(fl, "written",
-		    json_integer((json_int_t)fw.written));
-		json_object_set_new(fl, "lost",
-		    json_integer((json_int_t)(fw.lost_kernel + fw.lost_disk)));
-		json_object_set_new(fl, "error", json_string(fw.error));
-		json_object_set_new(o, "firewall_log", fl);
-	}
-	strbuf_free(&err);
-	answer(out, 200, o);
+	answer(out, 200, status_json(env->state, env->run, env->conf,
+	    HA_STATUS_FILE));
 }
 
 static void
@@ -769,49 +584,34 @@ read_log(const struct control_env *env, const char *file, struct strbuf *out)
 
 /* ---- history: what changed between two entries -------------------------- */
 
-/* The lines of a text, for the diff. */
-static size_t
-split_lines(char *text, char ***out)
+
+static void
+diff_line(void *arg, char tag, const char *line)
 {
-	size_t n = 0, cap = 0;
-	char *s = text, **v = NULL;
+	char buf[2048];
 
-	while (*s != '\0') {
-		char *nl = strchr(s, '\n');
-
-		if (n == cap) {
-			char **w = realloc(v, (cap = cap ? cap * 2 : 64) *
-			    sizeof(*w));
-
-			if (w == NULL)
-				break;
-			v = w;
-		}
-		v[n++] = s;
-		if (nl == NULL)
-			break;
-		*nl = '\0';
-		s = nl + 1;
-	}
-	*out = v;
-	return n;
+	buf[0] = tag;
+	str_copy_utf8(buf + 1, sizeof(buf) - 1, line);
+	json_array_append_new(arg, json_string(buf));
 }
 
 /* GET diff?from=A&to=B: the configs of two history entries, a line
- * diff (the longest common subsequence: configs are small). */
+ * diff (base/linediff.h; configs are small). */
 static void
 op_diff(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
 	json_t *jf = json_object_get(req, "from"), *jt = json_object_get(req,
 	    "to"), *a, *o;
-	char *ta, *tb, **la = NULL, **lb = NULL;
-	size_t na, nb, i, j, lena, lenb;
-	unsigned *lcs;
+	size_t lena, lenb;
+	char *ta, *tb;
+	int rc;
 
 	(void)user;
 	if (!json_is_integer(jf) || !json_is_integer(jt) ||
-	    json_integer_value(jf) < 1 || json_integer_value(jt) < 1) {
+	    json_integer_value(jf) < 1 || json_integer_value(jt) < 1 ||
+	    json_integer_value(jf) > 100000000 ||
+	    json_integer_value(jt) > 100000000) {
 		error(out, 400, "from and to: history entries");
 		return;
 	}
@@ -825,43 +625,15 @@ op_diff(const struct control_env *env, const char *user, json_t *req,
 		error(out, 404, "no such entry (or too large to compare)");
 		return;
 	}
-	na = split_lines(ta, &la);
-	nb = split_lines(tb, &lb);
-	if ((na + 1) * (nb + 1) > 50000000 || (lcs = calloc((na + 1) *
-	    (nb + 1), sizeof(*lcs))) == NULL) {
-		free(la);
-		free(lb);
-		free(ta);
-		free(tb);
+	a = json_array();
+	rc = linediff(ta, tb, 50000000, diff_line, a);
+	free(ta);
+	free(tb);
+	if (rc == -1) {
+		json_decref(a);
 		error(out, 413, "the configs are too large to compare here");
 		return;
 	}
-	for (i = na; i-- > 0; )
-		for (j = nb; j-- > 0; )
-			lcs[i * (nb + 1) + j] = strcmp(la[i], lb[j]) == 0 ?
-			    lcs[(i + 1) * (nb + 1) + j + 1] + 1 :
-			    lcs[(i + 1) * (nb + 1) + j] > lcs[i * (nb + 1) + j + 1] ?
-			    lcs[(i + 1) * (nb + 1) + j] : lcs[i * (nb + 1) + j + 1];
-	a = json_array();
-	for (i = 0, j = 0; i < na || j < nb; ) {
-		char line[2048];
-
-		if (i < na && j < nb && strcmp(la[i], lb[j]) == 0) {
-			snprintf(line, sizeof(line), " %s", la[i]);
-			i++;
-			j++;
-		} else if (j < nb && (i == na || lcs[i * (nb + 1) + j + 1] >=
-		    lcs[(i + 1) * (nb + 1) + j]))
-			snprintf(line, sizeof(line), "+%s", lb[j++]);
-		else
-			snprintf(line, sizeof(line), "-%s", la[i++]);
-		json_array_append_new(a, json_string(line));
-	}
-	free(lcs);
-	free(la);
-	free(lb);
-	free(ta);
-	free(tb);
 	o = json_object();
 	json_object_set_new(o, "lines", a);
 	answer(out, 200, o);
@@ -1016,4 +788,18 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 	else
 		q->fn(env, s != NULL ? s->user : NULL, r, out);
 	json_decref(r);
+}
+
+int
+control_serve(const struct control_env *env, int fd, uint32_t *id,
+    struct strbuf *out)
+{
+	size_t len;
+	char *req = frame_recv_id(fd, CONTROL_REQUEST_MAX, id, &len);
+
+	if (req == NULL)
+		return -1;
+	control_handle(env, req, len, out);
+	free(req);
+	return 0;
 }

@@ -5,6 +5,7 @@
 #define MOAT_CONTROL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/strbuf.h"
 #include "daemon/identity.h"
@@ -39,6 +40,13 @@ struct control_env {
 void	 control_handle(const struct control_env *env, const char *req,
 	    size_t len, struct strbuf *out);
 
+#define CONTROL_REQUEST_MAX	(16u << 20)	/* bytes of a request */
+
+/* Read one request (a frame with its id, base/frame.h) from fd and
+ * answer it into out: 0 with *id the request's, or -1 at the end of the
+ * stream or on an error (errno; 0 at the end). */
+int	 control_serve(const struct control_env *env, int fd, uint32_t *id,
+	    struct strbuf *out);
 /* The one writer of the config file (the console's saves, the HA peer's
  * configs): replaced whole (base/file.h), mode 0600.  0, or -1 with
  * errno. */

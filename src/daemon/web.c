@@ -224,24 +224,22 @@ void
 web_request(void)
 {
 	struct strbuf out;
-	size_t len;
 	uint32_t id;
 	int fd = web_ctl;
 	unsigned gen = web_gen;
-	char *req = frame_recv_id(fd, CONSOLE_BODY_MAX * 2, &id, &len);
 
-	if (req == NULL) {
+	strbuf_init(&out, 0);
+	web_busy = true;
+	if (control_serve(&web_env, fd, &id, &out) == -1) {
+		web_busy = false;
 		log_warn("console: gone (%s)", errno ? strerror(errno) :
 		    "it exited");
+		strbuf_free(&out);
 		close(web_ctl);
 		web_ctl = -1;
 		return;
 	}
-	strbuf_init(&out, 0);
-	web_busy = true;
-	control_handle(&web_env, req, len, &out);
 	web_busy = false;
-	free(req);
 	if (web_ctl != fd || web_gen != gen)
 		log_warn("console: restarted while answering: answer dropped");
 	else if (strbuf_failed(&out) || frame_send_id(fd, id, strbuf_str(&out),
