@@ -55,21 +55,19 @@ no_apply(unsigned confirm, const char *user, struct strbuf *msg,
 	return -1;
 }
 
-/* No packets from the fuzzer: every probe times out. */
-static enum probe_result
-no_probe(const char *host, unsigned port, const char *from, int timeout_ms,
-    int banner_ms, char *banner, size_t len, char *err, size_t errlen)
+/* A probe asked is answered as one that timed out: no packets from the
+ * fuzzer. */
+static struct control_probe probe;
+
+static void
+probe_answer(struct strbuf *out)
 {
-	(void)host;
-	(void)port;
-	(void)from;
-	(void)timeout_ms;
-	(void)banner_ms;
-	(void)err;
-	(void)errlen;
-	if (len > 0)
-		banner[0] = '\0';
-	return PROBE_TIMEOUT;
+	char banner[8] = "", err[8] = "";
+
+	if (!probe.pending)
+		return;
+	strbuf_reset(out);
+	control_probe_answer(&probe, PROBE_TIMEOUT, banner, err, out);
 }
 
 static void
@@ -166,6 +164,7 @@ one_request(const struct control_env *env, const uint8_t *data, size_t size)
 		control_handle(env, text, strlen(text), &out);
 	else
 		control_handle(env, (const char *)data, size, &out);
+	probe_answer(&out);
 	free(text);
 	check_answer(&out, &status);
 	/* A session it made up is no session. */
@@ -229,6 +228,7 @@ frames(const struct control_env *env, const uint8_t *data, size_t size)
 			strbuf_free(&out);
 			break;
 		}
+		probe_answer(&out);
 		/* The answer is to the frame read, and carries its id. */
 		if (off + 8 > size || id != want)
 			abort();
@@ -246,7 +246,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct control_env env = { .conf = conf, .users = users,
 	    .state = state, .run = dir, .log_dir = logs, .apply = no_apply,
-	    .probe = no_probe, .idle = 1000000 };
+	    .probe = &probe, .idle = 1000000 };
 	FILE *fp;
 
 	if (dir[0] == '\0')

@@ -1,13 +1,15 @@
 /*
- * control.c: the console's requests, answered by moatd's parent (root).
- * Each request is a JSON object with "op"; each answer a JSON object with
+ * control.c: the console's requests, answered by moatd's parent (root),
+ * from one table: each request's name, whether it needs a session (and
+ * its CSRF token), its arguments' types and ranges, its handler.  Each
+ * request is a JSON object with "op"; each answer a JSON object with
  * "status" (the HTTP status the console gives its client) and the data.
- * Nothing of a request is taken on trust: names, texts, numbers and
- * addresses are checked here as the command line would check them, and a
- * config is saved only when it parses, whole (a temporary file, synced,
- * renamed), and only if it is still the one the editor started from.
+ * Nothing of a request is taken on trust: who asks is the session's user
+ * (identity.c), and names, texts, numbers and addresses are checked as
+ * the command line would check them.  The config's requests are in
+ * control_conf.c; the probe is made by web.c, away from the loop.
  */
-#include "daemon/control.h"
+#include "daemon/control_int.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -16,30 +18,23 @@
 #include <string.h>
 #include <time.h>
 
-#include "analyze/eval.h"
 #include "analyze/flowfmt.h"
-#include "analyze/lint.h"
-#include "base/file.h"
 #include "base/frame.h"
-#include "base/hash.h"
 #include "base/linediff.h"
 #include "base/log.h"
 #include "base/users.h"
 #include "enforce/apply.h"
-#include "enforce/rtnl.h"
 #include "ha/engines.h"
 #include "observe/audit.h"
 #include "observe/fwlog.h"
 #include "observe/status.h"
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
-#include "output/json.h"
-#include "policy/load.h"
 
 #define CONF_MAX_TEXT	(4u * 1024 * 1024)
 
-static void
-answer(struct strbuf *out, int status, json_t *o)
+void
+control_answer(struct strbuf *out, int status, json_t *o)
 {
 	char *s;
 
@@ -55,13 +50,13 @@ answer(struct strbuf *out, int status, json_t *o)
 	free(s);
 }
 
-static void
-error(struct strbuf *out, int status, const char *msg)
+void
+control_error(struct strbuf *out, int status, const char *msg)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "error", json_string(msg));
-	answer(out, status, o);
+	control_answer(out, status, o);
 }
 
 static const char *
@@ -70,54 +65,6 @@ str(json_t *req, const char *k)
 	return json_string_value(json_object_get(req, k));
 }
 
-static char *
-read_text(const char *path, size_t *len)
-{
-	return file_read(path, CONF_MAX_TEXT, len);
-}
-
-static void
-hash_text(const char *text, size_t len, char *out)
-{
-	snprintf(out, 17, "%016llx", (unsigned long long)fnv1a(text, len));
-}
-
-/* The findings of p (errors, warnings, notes) as JSON. */
-static json_t *
-diagnostics(const struct policy *p)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < p->diags.n; i++) {
-		const struct diag *d = &p->diags.v[i];
-		json_t *o = json_object();
-
-		json_object_set_new(o, "line", json_integer(d->loc.line));
-		json_object_set_new(o, "column", json_integer(d->loc.col));
-		json_object_set_new(o, "severity", json_string(
-		    d->severity == DIAG_ERROR ? "error" :
-		    d->severity == DIAG_WARNING ? "warning" : "note"));
-		json_object_set_new(o, "message", json_string(d->msg));
-		json_array_append_new(a, o);
-	}
-	return a;
-}
-
-/* Parse text, and lint it when it is valid. */
-static struct policy *
-check_text(const char *name, const char *text, size_t len)
-{
-	struct policy *p = policy_parse(name, text, len);
-
-	if (p != NULL && policy_valid(p)) {
-		lint_policy(p, NULL);
-		diags_sort(&p->diags);
-	}
-	return p;
-}
-
-/* One line of the audit log: who changed what, when. */
 static void
 audit(const struct control_env *env, const char *user, const char *what,
     const char *detail)
@@ -125,298 +72,52 @@ audit(const struct control_env *env, const char *user, const char *what,
 	audit_write(env->state, user, what, detail);
 }
 
-static void
-op_get_config(const struct control_env *env, const char *user, json_t *req,
-    struct strbuf *out)
-{
-	char hash[17];
-	size_t len;
-	char *text = read_text(env->conf, &len);
-	json_t *o;
+/* Probes a minute, at most (any user): each is a connection from the
+ * gateway to wherever a console user aims it. */
+#define PROBES_A_MINUTE	10
 
-	(void)user;
-	(void)req;
-	if (text == NULL) {
-		error(out, 500, strerror(errno ? errno : EIO));
-		return;
-	}
-	hash_text(text, len, hash);
-	o = json_object();
-	json_object_set_new(o, "text", json_stringn(text, len));
-	json_object_set_new(o, "hash", json_string(hash));
-	answer(out, 200, o);
-	free(text);
-}
-
-int
-control_write_conf(const char *path, const char *text, size_t len)
-{
-	return file_replace(path, text, len, 0600, 0);
-}
-
-/* What the console may not change (policy_privileged_change), against
- * the config file now. */
-static const char *
-protected_change(const struct control_env *env, const struct policy *now)
-{
-	struct policy *was;
-	const char *what;
-	size_t len;
-	char *text = read_text(env->conf, &len);
-
-	was = policy_parse(env->conf, text != NULL ? text : "", text != NULL ?
-	    len : 0);
-	free(text);
-	if (was == NULL)
-		return "the config file";
-	what = policy_privileged_change(was, now);
-	policy_free(was);
-	return what;
-}
-
-static void
-op_save(const struct control_env *env, const char *user, json_t *req,
-    struct strbuf *out)
-{
-	const char *text = str(req, "text"), *base = str(req, "if_match");
-	size_t tlen = json_string_length(json_object_get(req, "text")), len;
-	char hash[17], now_hash[17];
-	char *cur = read_text(env->conf, &len);
-	const char *what;
-	struct policy *p;
-	json_t *o;
-
-	if (text == NULL || base == NULL) {
-		free(cur);
-		error(out, 400, "text and If-Match are needed");
-		return;
-	}
-	if (cur != NULL)
-		hash_text(cur, len, now_hash);
-	else
-		snprintf(now_hash, sizeof(now_hash), "0000000000000000");
-	free(cur);
-	if (strcmp(base, now_hash) != 0) {
-		o = json_object();
-		json_object_set_new(o, "error", json_string("the config changed "
-		    "since it was read: reload it"));
-		json_object_set_new(o, "hash", json_string(now_hash));
-		answer(out, 409, o);
-		return;
-	}
-	if ((p = check_text(env->conf, text, tlen)) == NULL) {
-		error(out, 500, "out of memory");
-		return;
-	}
-	o = json_object();
-	json_object_set_new(o, "diagnostics", diagnostics(p));
-	if (!policy_valid(p)) {
-		json_object_set_new(o, "error", json_string("not valid: nothing "
-		    "saved"));
-		answer(out, 422, o);
-		policy_free(p);
-		return;
-	}
-	if ((what = protected_change(env, p)) != NULL) {
-		char msg[300];
-
-		snprintf(msg, sizeof(msg), "%s cannot be changed from the "
-		    "console (it names a file, a user or a secret of a "
-		    "privileged process): edit %s as root; nothing saved", what,
-		    env->conf);
-		json_object_set_new(o, "error", json_string(msg));
-		answer(out, 422, o);
-		policy_free(p);
-		return;
-	}
-	policy_free(p);
-	if (control_write_conf(env->conf, text, tlen) == -1) {
-		json_decref(o);
-		error(out, 500, strerror(errno));
-		return;
-	}
-	hash_text(text, tlen, hash);
-	audit(env, user, "save", hash);
-	json_object_set_new(o, "hash", json_string(hash));
-	answer(out, 200, o);
-}
-
-static void
-op_check(const struct control_env *env, const char *user, json_t *req,
-    struct strbuf *out)
-{
-	const char *text = str(req, "text");
-	struct policy *p;
-	json_t *o;
-
-	(void)env;
-	(void)user;
-	if (text == NULL) {
-		error(out, 400, "text is needed");
-		return;
-	}
-	if ((p = check_text("moat.conf", text, json_string_length(
-	    json_object_get(req, "text")))) == NULL) {
-		error(out, 500, "out of memory");
-		return;
-	}
-	o = json_object();
-	json_object_set_new(o, "valid", json_boolean(policy_valid(p)));
-	json_object_set_new(o, "diagnostics", diagnostics(p));
-	answer(out, 200, o);
-	policy_free(p);
-}
-
-/* The config file, parsed (bound to the devices' addresses now). */
-static struct policy *
-current_policy(const struct control_env *env, struct strbuf *out)
-{
-	struct host_addrs h;
-	struct strbuf err;
-	struct policy *p;
-	char e[256];
-
-	strbuf_init(&err, 0);
-	if (rtnl_addrs(&h, &err) == -1)
-		memset(&h, 0, sizeof(h));
-	strbuf_free(&err);
-	p = policy_load_bound(env->conf, false, &h.b, e, sizeof(e));
-	rtnl_addrs_free(&h);
-	if (p == NULL) {
-		error(out, 500, e);
-		return NULL;
-	}
-	if (!policy_valid(p)) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "error", json_string("the config is not "
-		    "valid"));
-		json_object_set_new(o, "diagnostics", diagnostics(p));
-		answer(out, 422, o);
-		policy_free(p);
-		return NULL;
-	}
-	return p;
-}
-
-/* A JSON text we wrote ourselves, as an object to nest. */
-static json_t *
-raw(const struct strbuf *b)
-{
-	json_t *v = json_loads(strbuf_str(b), JSON_DECODE_ANY, NULL);
-
-	return v != NULL ? v : json_null();
-}
-
-static void
-op_policy(const struct control_env *env, const char *user, json_t *req,
-    struct strbuf *out)
-{
-	struct policy *p = current_policy(env, out);
-	struct strbuf b;
-	json_t *o;
-
-	(void)user;
-	(void)req;
-	if (p == NULL)
-		return;
-	lint_policy(p, NULL);
-	diags_sort(&p->diags);
-	strbuf_init(&b, 0);
-	json_policy(p, &b);
-	o = json_object();
-	json_object_set_new(o, "policy", raw(&b));
-	json_object_set_new(o, "diagnostics", diagnostics(p));
-	answer(out, 200, o);
-	strbuf_free(&b);
-	policy_free(p);
-}
-
-static void
-op_test(const struct control_env *env, const char *user, json_t *req,
-    struct strbuf *out)
-{
-	const char *in = str(req, "in"), *src = str(req, "src"),
-	    *dst = str(req, "dst"), *service = str(req, "service"),
-	    *proto = str(req, "proto"), *port = str(req, "dport");
-	struct policy *p;
-	struct flow f;
-	struct verdict v;
-	enum addr_family fs, fd;
-	struct strbuf b;
-	char err[200];
-	json_t *o;
-
-	(void)user;
-	if (in == NULL || src == NULL || dst == NULL ||
-	    (service == NULL) == (proto == NULL)) {
-		error(out, 400, "in, src, dst and service (or proto and dport) "
-		    "are needed");
-		return;
-	}
-	if ((p = current_policy(env, out)) == NULL)
-		return;
-	memset(&f, 0, sizeof(f));
-	if ((f.iface = policy_iface(p, in)) == NULL) {
-		snprintf(err, sizeof(err), "unknown interface '%.60s'", in);
-		error(out, 400, err);
-	} else if (addr_parse(src, &f.src, &fs, err, sizeof(err)) == -1 ||
-	    addr_parse(dst, &f.dst, &fd, err, sizeof(err)) == -1)
-		error(out, 400, err);
-	else if (fs != fd)
-		error(out, 400, "src and dst must be of one family");
-	else if ((service != NULL ? flow_set_service(p, service, fs, &f, err,
-	    sizeof(err)) : flow_set_proto(proto, port, fs, &f, err,
-	    sizeof(err))) == -1)
-		error(out, 400, err);
-	else {
-		policy_eval(p, &f, &v);
-		strbuf_init(&b, 0);
-		json_verdict(p, &f, &v, &b);
-		o = json_object();
-		json_object_set_new(o, "result", raw(&b));
-		answer(out, 200, o);
-		strbuf_free(&b);
-	}
-	policy_free(p);
-}
-
-/* POST probe {dst, service | port, timeout}: the telnet test for real,
+/*
+ * POST probe {dst, service | port, timeout}: the telnet test for real,
  * from the gateway itself: a TCP connection to dst, and the server's
- * first line.  The parent waits for it, so the timeout is short (1 to 5
- * s, 3 by default; 1 s more for the banner). */
+ * first line.  Checked here; made by an unprivileged child of moatd's
+ * (web.c), the answer given when it ends (control_probe_answer), so the
+ * parent never waits for it.  Not to loopback, multicast, broadcast or
+ * an unspecified address; the gateway's own addresses are allowed (the
+ * relay on LANIP:25 of seed configuration B is what one tests there).
+ */
 static void
 op_probe(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
-	static const char *const what[] = { "connected", "refused",
-	    "timed out", "error" };
+	static time_t window;
+	static unsigned used;
 	const char *dst = str(req, "dst"), *service = str(req, "service");
 	json_t *jp = json_object_get(req, "port"), *jt = json_object_get(req,
-	    "timeout"), *o;
+	    "timeout");
 	long long port = json_integer_value(jp), secs = jt != NULL ?
 	    json_integer_value(jt) : 3;
-	char banner[512], err[256], msg[900];
-	enum probe_result r;
+	struct control_probe *pr = env->probe;
+	char err[256];
 	u128 a;
 	enum addr_family fam;
 
 	(void)user;
-	if (dst == NULL || (service == NULL) == (jp == NULL)) {
-		error(out, 400, "dst and service (or port) are needed");
+	if ((service == NULL) == (jp == NULL)) {
+		control_error(out, 400, "dst and service (or port) are needed");
 		return;
 	}
 	if (addr_parse(dst, &a, &fam, err, sizeof(err)) == -1 ||
-	    strchr(dst, '/') != NULL) {
-		error(out, 400, "dst: an IP address");
+	    strchr(dst, '/') != NULL || strchr(dst, '-') != NULL) {
+		control_error(out, 400, "dst: an IP address");
 		return;
 	}
-	if (jt != NULL && (!json_is_integer(jt) || secs < 1 || secs > 5)) {
-		error(out, 400, "timeout: 1 to 5 seconds");
+	if (addr_not_unicast(a, fam)) {
+		control_error(out, 400, "dst: not a loopback, multicast, broadcast or "
+		    "unspecified address");
 		return;
 	}
 	if (service != NULL) {
-		struct policy *p = current_policy(env, out);
+		struct policy *p = control_current_policy(env, out);
 		struct flow f;
 
 		if (p == NULL)
@@ -425,41 +126,61 @@ op_probe(const struct control_env *env, const char *user, json_t *req,
 		if (flow_set_service(p, service, fam, &f, err,
 		    sizeof(err)) == -1) {
 			policy_free(p);
-			error(out, 400, err);
+			control_error(out, 400, err);
 			return;
 		}
 		policy_free(p);
 		if (f.proto != 6) {
-			error(out, 400, "the probe is a TCP connection: that "
+			control_error(out, 400, "the probe is a TCP connection: that "
 			    "service is not TCP");
 			return;
 		}
 		port = f.dport;
-	} else if (!json_is_integer(jp) || port < 1 || port > 65535) {
-		error(out, 400, "port: 1 to 65535");
+	}
+	if (pr == NULL) {
+		control_error(out, 501, "no probe here");
 		return;
 	}
-	if (env->probe == NULL) {
-		error(out, 501, "no probe here");
+	if (time(NULL) - window >= 60) {
+		window = time(NULL);
+		used = 0;
+	}
+	if (++used > PROBES_A_MINUTE) {
+		control_error(out, 429, "at most 10 probes a minute: wait a little");
 		return;
 	}
-	err[0] = '\0';
-	r = env->probe(dst, (unsigned)port, NULL, (int)secs * 1000, 1000,
-	    banner, sizeof(banner), err, sizeof(err));
+	snprintf(pr->dst, sizeof(pr->dst), "%s", dst);
+	pr->port = (unsigned)port;
+	pr->timeout_ms = (int)secs * 1000;
+	pr->pending = true;
+}
+
+void
+control_probe_answer(const struct control_probe *pr, enum probe_result r,
+    char *banner, char *err, struct strbuf *out)
+{
+	static const char *const what[] = { "connected", "refused",
+	    "timed out", "error" };
+	char msg[900];
+	json_t *o;
+
+	if (r > PROBE_ERROR)
+		r = PROBE_ERROR;
 	/* The server's bytes, as JSON can carry them. */
 	str_clean_utf8(banner);
 	str_clean_utf8(err);
-	snprintf(msg, sizeof(msg), "%s port %lld from the gateway: %s%s%s%s",
-	    dst, port, what[r], r == PROBE_CONNECTED && banner[0] ? ": " :
-	    r != PROBE_CONNECTED && err[0] ? " (" : "", r == PROBE_CONNECTED ?
-	    banner : err, r != PROBE_CONNECTED && err[0] ? ")" : "");
+	snprintf(msg, sizeof(msg), "%s port %u from the gateway: %s%s%s%s",
+	    pr->dst, pr->port, what[r], r == PROBE_CONNECTED && banner[0] ?
+	    ": " : r != PROBE_CONNECTED && err[0] ? " (" : "",
+	    r == PROBE_CONNECTED ? banner : err, r != PROBE_CONNECTED &&
+	    err[0] ? ")" : "");
 	o = json_object();
 	json_object_set_new(o, "result", json_string(what[r]));
-	json_object_set_new(o, "port", json_integer(port));
+	json_object_set_new(o, "port", json_integer(pr->port));
 	json_object_set_new(o, "banner", json_string(r == PROBE_CONNECTED ?
 	    banner : ""));
 	json_object_set_new(o, "message", json_string(msg));
-	answer(out, 200, o);
+	control_answer(out, 200, o);
 }
 
 static void
@@ -472,22 +193,18 @@ op_apply(const struct control_env *env, const char *user, json_t *req,
 	json_t *o;
 	char detail[32];
 
-	if (c != NULL && (!json_is_integer(c) || secs < 0 || secs > 86400)) {
-		error(out, 400, "confirm takes seconds, 0 to 86400");
-		return;
-	}
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
 	if (env->apply((unsigned)secs, user, &msg, &err) == -1) {
 		o = json_object();
 		json_object_set_new(o, "error", json_string(strbuf_str(&err)));
-		answer(out, 422, o);
+		control_answer(out, 422, o);
 	} else {
 		snprintf(detail, sizeof(detail), "confirm=%lld", secs);
 		audit(env, user, "apply", detail);
 		o = json_object();
 		json_object_set_new(o, "message", json_string(strbuf_str(&msg)));
-		answer(out, 200, o);
+		control_answer(out, 200, o);
 	}
 	strbuf_free(&msg);
 	strbuf_free(&err);
@@ -502,18 +219,13 @@ confirm_rollback(const struct control_env *env, const char *user,
 	char detail[32];
 	int rc;
 
-	if (e != NULL && (!json_is_integer(e) || json_integer_value(e) < 1 ||
-	    json_integer_value(e) > 100000000)) {
-		error(out, 400, "entry takes a history entry's number");
-		return;
-	}
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
 	rc = confirm ? apply_confirm(env->state, &msg, &err) :
 	    apply_restore(env->state, e != NULL ? (unsigned)json_integer_value(
 	    e) : 0, &msg, &err);
 	if (rc == -1)
-		error(out, 409, strbuf_str(&err));
+		control_error(out, 409, strbuf_str(&err));
 	else {
 		json_t *o = json_object();
 
@@ -522,7 +234,7 @@ confirm_rollback(const struct control_env *env, const char *user,
 		audit(env, user, confirm ? "confirm" : "rollback",
 		    detail);
 		json_object_set_new(o, "message", json_string(strbuf_str(&msg)));
-		answer(out, 200, o);
+		control_answer(out, 200, o);
 	}
 	strbuf_free(&msg);
 	strbuf_free(&err);
@@ -539,7 +251,7 @@ op_history(const struct control_env *env, const char *user, json_t *req,
 	(void)req;
 	strbuf_init(&err, 0);
 	if ((a = history_json(env->state, &err)) == NULL) {
-		error(out, 500, strbuf_str(&err));
+		control_error(out, 500, strbuf_str(&err));
 		strbuf_free(&err);
 		return;
 	}
@@ -547,7 +259,7 @@ op_history(const struct control_env *env, const char *user, json_t *req,
 	o = json_object();
 	json_object_set_new(o, "entries", a);
 	json_object_set_new(o, "audit", audit_json(env->state));
-	answer(out, 200, o);
+	control_answer(out, 200, o);
 }
 
 static void
@@ -556,7 +268,7 @@ op_status(const struct control_env *env, const char *user, json_t *req,
 {
 	(void)user;
 	(void)req;
-	answer(out, 200, status_json(env->state, env->run, env->conf,
+	control_answer(out, 200, status_json(env->state, env->run, env->conf,
 	    HA_STATUS_FILE));
 }
 
@@ -579,7 +291,7 @@ read_log(const struct control_env *env, const char *file, struct strbuf *out)
 
 	logfile_read(env->log_dir, file, collect, a);
 	json_object_set_new(o, "records", a);
-	answer(out, 200, o);
+	control_answer(out, 200, o);
 }
 
 /* ---- history: what changed between two entries -------------------------- */
@@ -608,13 +320,6 @@ op_diff(const struct control_env *env, const char *user, json_t *req,
 	int rc;
 
 	(void)user;
-	if (!json_is_integer(jf) || !json_is_integer(jt) ||
-	    json_integer_value(jf) < 1 || json_integer_value(jt) < 1 ||
-	    json_integer_value(jf) > 100000000 ||
-	    json_integer_value(jt) > 100000000) {
-		error(out, 400, "from and to: history entries");
-		return;
-	}
 	ta = apply_config_text(env->state, (unsigned)json_integer_value(jf),
 	    &lena);
 	tb = apply_config_text(env->state, (unsigned)json_integer_value(jt),
@@ -622,7 +327,7 @@ op_diff(const struct control_env *env, const char *user, json_t *req,
 	if (ta == NULL || tb == NULL || lena > 1000000 || lenb > 1000000) {
 		free(ta);
 		free(tb);
-		error(out, 404, "no such entry (or too large to compare)");
+		control_error(out, 404, "no such entry (or too large to compare)");
 		return;
 	}
 	a = json_array();
@@ -631,12 +336,12 @@ op_diff(const struct control_env *env, const char *user, json_t *req,
 	free(tb);
 	if (rc == -1) {
 		json_decref(a);
-		error(out, 413, "the configs are too large to compare here");
+		control_error(out, 413, "the configs are too large to compare here");
 		return;
 	}
 	o = json_object();
 	json_object_set_new(o, "lines", a);
-	answer(out, 200, o);
+	control_answer(out, 200, o);
 }
 
 static void
@@ -686,24 +391,20 @@ op_login(const struct control_env *env, const char *user, json_t *req,
 	int rc;
 
 	(void)user;
-	if (name == NULL || pw == NULL || addr == NULL || strlen(addr) > 63) {
-		error(out, 400, "user, password and addr are needed");
-		return;
-	}
 	rc = identity_login(env->id, env->users, name, pw, addr, time(NULL),
 	    &s);
 	if (rc == 429) {
-		error(out, 429, "too many failed logins: wait a minute");
+		control_error(out, 429, "too many failed logins: wait a minute");
 		return;
 	}
 	if (rc == 503) {
-		error(out, 503, "the console has no users file");
+		control_error(out, 503, "the console has no users file");
 		return;
 	}
 	if (rc != 200) {
 		log_warn("console: failed login for '%.32s' from %s",
 		    users_valid_name(name) ? name : "?", addr);
-		error(out, 401, "wrong user or password");
+		control_error(out, 401, "wrong user or password");
 		return;
 	}
 	log_info("console: %s logged in from %s", s->user, addr);
@@ -712,7 +413,7 @@ op_login(const struct control_env *env, const char *user, json_t *req,
 	json_object_set_new(o, "token", json_string(s->token));
 	json_object_set_new(o, "csrf", json_string(s->csrf));
 	json_object_set_new(o, "user", json_string(s->user));
-	answer(out, 200, o);
+	control_answer(out, 200, o);
 }
 
 static void
@@ -721,7 +422,7 @@ op_logout(const struct control_env *env, const char *user, json_t *req,
 {
 	identity_logout(env->id, str(req, "session"));
 	audit(env, user, "logout", NULL);
-	answer(out, 200, NULL);
+	control_answer(out, 200, NULL);
 }
 
 /* ---- the requests ------------------------------------------------------- */
@@ -729,30 +430,98 @@ op_logout(const struct control_env *env, const char *user, json_t *req,
 #define SESSION	0x1	/* needs a session: who asks is its user */
 #define CHANGES	0x2	/* and its CSRF token: it changes something */
 
-/* Every request the parent answers: the console's API, one each. */
+enum field_type { F_STRING = 0, F_INT, F_BOOL };
+
+/* One argument of a request: its type, whether it must be there, and its
+ * range (an integer's values, a string's length in bytes). */
+struct field {
+	const char	*name;
+	enum field_type	 type;
+	bool		 required;
+	long long	 min, max;
+};
+
+#define STR(n, req, max)	{ n, F_STRING, req, 1, max }
+#define INT(n, req, lo, hi)	{ n, F_INT, req, lo, hi }
+#define ARGS_MAX		6
+
+/* Every request the parent answers: the console's API, one each, with
+ * the checks of its arguments' types and ranges (the handlers check what
+ * the arguments mean). */
 static const struct request {
 	const char	*op;
 	unsigned	 flags;
 	void		(*fn)(const struct control_env *, const char *user,
 			    json_t *, struct strbuf *);
+	struct field	 args[ARGS_MAX];
+	const char	*usage;
 } requests[] = {
-	{ "login", 0, op_login },
-	{ "logout", SESSION | CHANGES, op_logout },
-	{ "get-config", SESSION, op_get_config },
-	{ "save", SESSION | CHANGES, op_save },
-	{ "check", SESSION | CHANGES, op_check },
-	{ "policy", SESSION, op_policy },
-	{ "test", SESSION | CHANGES, op_test },
-	{ "probe", SESSION | CHANGES, op_probe },
-	{ "apply", SESSION | CHANGES, op_apply },
-	{ "confirm", SESSION | CHANGES, op_confirm },
-	{ "rollback", SESSION | CHANGES, op_rollback },
-	{ "history", SESSION, op_history },
-	{ "diff", SESSION, op_diff },
-	{ "status", SESSION, op_status },
-	{ "log", SESSION, op_log },
-	{ "mail-log", SESSION, op_mail_log },
+	{ "login", 0, op_login, { STR("user", true, 64),
+	    STR("password", true, 1024), STR("addr", true, 63) },
+	    "user, password and addr" },
+	{ "logout", SESSION | CHANGES, op_logout, { { NULL } }, "" },
+	{ "get-config", SESSION, control_get_config, { { NULL } }, "" },
+	{ "save", SESSION | CHANGES, control_save, { STR("text", true,
+	    CONF_MAX_TEXT), STR("if_match", true, 64) },
+	    "text and If-Match (the hash it is based on)" },
+	{ "check", SESSION | CHANGES, control_check, { STR("text", true,
+	    CONF_MAX_TEXT) }, "text" },
+	{ "policy", SESSION, control_policy, { { NULL } }, "" },
+	{ "test", SESSION | CHANGES, control_test, { STR("in", true, 64),
+	    STR("src", true, 64), STR("dst", true, 64),
+	    STR("service", false, 64), STR("proto", false, 16),
+	    STR("dport", false, 16) },
+	    "in, src, dst and service (or proto and dport)" },
+	{ "probe", SESSION | CHANGES, op_probe, { STR("dst", true, 64),
+	    STR("service", false, 64), INT("port", false, 1, 65535),
+	    INT("timeout", false, 1, 5) },
+	    "dst (an IP address), service or port (1 to 65535), timeout "
+	    "(1 to 5 seconds)" },
+	{ "apply", SESSION | CHANGES, op_apply, { INT("confirm", false, 0,
+	    86400) }, "confirm takes seconds, 0 to 86400" },
+	{ "confirm", SESSION | CHANGES, op_confirm, { INT("entry", false, 1,
+	    100000000) }, "entry takes a history entry's number" },
+	{ "rollback", SESSION | CHANGES, op_rollback, { INT("entry", false,
+	    1, 100000000) }, "entry takes a history entry's number" },
+	{ "history", SESSION, op_history, { { NULL } }, "" },
+	{ "diff", SESSION, op_diff, { INT("from", true, 1, 100000000),
+	    INT("to", true, 1, 100000000) }, "from and to: history entries" },
+	{ "status", SESSION, op_status, { { NULL } }, "" },
+	{ "log", SESSION, op_log, { { NULL } }, "" },
+	{ "mail-log", SESSION, op_mail_log, { { NULL } }, "" },
 };
+
+/* The arguments of r as q's table says: 0, or -1 (an answer given). */
+static int
+check_args(const struct request *q, json_t *r, struct strbuf *out)
+{
+	const struct field *f;
+	char msg[300];
+
+	for (f = q->args; f < q->args + ARGS_MAX && f->name != NULL; f++) {
+		json_t *v = json_object_get(r, f->name);
+		long long n;
+
+		if (v == NULL) {
+			if (!f->required)
+				continue;
+		} else if (f->type == F_STRING && json_is_string(v)) {
+			n = (long long)json_string_length(v);
+			if (n >= f->min && n <= f->max &&
+			    strlen(json_string_value(v)) == (size_t)n)
+				continue;	/* and no NUL inside */
+		} else if (f->type == F_INT && json_is_integer(v)) {
+			n = json_integer_value(v);
+			if (n >= f->min && n <= f->max)
+				continue;
+		} else if (f->type == F_BOOL && json_is_boolean(v))
+			continue;
+		snprintf(msg, sizeof(msg), "%s: %s", f->name, q->usage);
+		control_error(out, 400, msg);
+		return -1;
+	}
+	return 0;
+}
 
 const char *
 control_request_name(size_t i)
@@ -772,20 +541,23 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 	bool bad_csrf;
 	size_t i;
 
+	if (env->probe != NULL)
+		env->probe->pending = false;
+
 	for (i = 0; op != NULL && i < sizeof(requests) / sizeof(requests[0]);
 	    i++)
 		if (strcmp(op, requests[i].op) == 0)
 			q = &requests[i];
 	if (op == NULL)
-		error(out, 400, "not a request");
+		control_error(out, 400, "not a request");
 	else if (q == NULL)
-		error(out, 404, "no such request");
+		control_error(out, 404, "no such request");
 	else if ((q->flags & SESSION) && (s = identity_session(env->id,
 	    env->users, str(r, "session"), (q->flags & CHANGES) != 0,
 	    str(r, "csrf"), env->idle, time(NULL), &bad_csrf)) == NULL)
-		error(out, bad_csrf ? 403 : 401, bad_csrf ? "missing or wrong "
+		control_error(out, bad_csrf ? 403 : 401, bad_csrf ? "missing or wrong "
 		    "X-CSRF-Token" : "log in first");
-	else
+	else if (check_args(q, r, out) == 0)
 		q->fn(env, s != NULL ? s->user : NULL, r, out);
 	json_decref(r);
 }
@@ -803,3 +575,4 @@ control_serve(const struct control_env *env, int fd, uint32_t *id,
 	free(req);
 	return 0;
 }
+

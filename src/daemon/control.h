@@ -4,12 +4,22 @@
 #ifndef MOAT_CONTROL_H
 #define MOAT_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/strbuf.h"
 #include "daemon/identity.h"
 #include "enforce/probe.h"
+
+/* A probe asked (POST probe), checked: the caller makes the connection
+ * (probe_tcp), away from the parent's loop, and answers. */
+struct control_probe {
+	bool		 pending;	/* the request asked for one */
+	char		 dst[64];
+	unsigned	 port;
+	int		 timeout_ms;
+};
 
 struct control_env {
 	const char	*conf;		/* the config file */
@@ -23,11 +33,10 @@ struct control_env {
 	 * logger), with a confirm time (0: none); 0, or -1 with err. */
 	int		(*apply)(unsigned confirm, const char *user,
 			    struct strbuf *msg, struct strbuf *err);
-	/* The real telnet test, from the gateway (probe_tcp). */
-	enum probe_result (*probe)(const char *host, unsigned port,
-			    const char *from, int timeout_ms, int banner_ms,
-			    char *banner, size_t len, char *err,
-			    size_t errlen);
+	/* Where a probe that was asked is written (pending set): the
+	 * caller makes it and answers with control_probe_answer.  NULL:
+	 * no probes (501). */
+	struct control_probe *probe;
 };
 
 /*
@@ -42,6 +51,10 @@ void	 control_handle(const struct control_env *env, const char *req,
 
 #define CONTROL_REQUEST_MAX	(16u << 20)	/* bytes of a request */
 
+/* The answer to a probe pr that ended with r (banner and err, the
+ * server's first line and the reason of a failure, made valid UTF-8). */
+void	 control_probe_answer(const struct control_probe *pr,
+	    enum probe_result r, char *banner, char *err, struct strbuf *out);
 /* Read one request (a frame with its id, base/frame.h) from fd and
  * answer it into out: 0 with *id the request's, or -1 at the end of the
  * stream or on an error (errno; 0 at the end). */

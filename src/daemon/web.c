@@ -8,13 +8,16 @@
 #include "daemon/web.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/frame.h"
@@ -23,6 +26,7 @@
 #include "daemon/child.h"
 #include "daemon/control.h"
 #include "enforce/apply.h"
+#include "enforce/probe.h"
 #include "enforce/route.h"
 #include "observe/logfile.h"
 #include "web/console.h"
@@ -32,6 +36,23 @@
 
 static struct web_hooks hooks;
 static struct child web = CHILD_INIT("console", "moatd-web");
+
+/* The probe asked now (one at a time: the console waits for it). */
+static struct control_probe probe;
+static struct child prober = CHILD_INIT("probe", "moatd-probe");
+static int probe_fd = -1;		/* its result, our end */
+static uint32_t probe_id;		/* the request it answers */
+static unsigned probe_gen;		/* on that channel */
+static long long probe_started;
+static char web_user[64];		/* the console's user: the probe's */
+
+struct probe_out {
+	enum probe_result	 r;
+	char			 banner[512], err[256];
+};
+
+static void probe_start(uint32_t id, unsigned gen);
+static void probe_end(void);
 static int web_ctl = -1;			/* to the console, our end */
 static char web_key[512];		/* what it serves: restart on change */
 static struct control_env web_env;
@@ -57,6 +78,8 @@ stop_web(void)
 void
 web_stop(void)
 {
+	if (probe_fd != -1)
+		probe_end();
 	stop_web();
 }
 
@@ -209,7 +232,8 @@ web_configure(const struct policy *p)
 	/* Sessions live here, and outlive a restart of the console. */
 	web_env.idle = p->console.session_timeout;
 	web_env.apply = hooks.apply;
-	web_env.probe = probe_tcp;
+	web_env.probe = &probe;
+	snprintf(web_user, sizeof(web_user), "%s", p->console.user);
 	log_info("console: https://%s/ as %s", where, p->console.user);
 }
 
@@ -220,6 +244,88 @@ web_configure(const struct policy *p)
  * channel changed all the same, the answer is dropped: a new console
  * never reads what the one before asked (issue 21).
  */
+/*
+ * The probe, in a child of its own: the console's user, no capabilities,
+ * only the pipe of its result; the parent goes on meanwhile, and answers
+ * when the result is in (web_request, with web_fd the pipe until then).
+ */
+static void
+probe_start(uint32_t id, unsigned gen)
+{
+	struct probe_out po;
+	struct strbuf out;
+	struct passwd *pw;
+	int pp[2];
+
+	memset(&po, 0, sizeof(po));
+	if (pipe2(pp, O_CLOEXEC) == -1)
+		goto fail;
+	switch (child_fork(&prober, &pp[1], 1)) {
+	case -1:
+		close(pp[0]);
+		close(pp[1]);
+		goto fail;
+	case 0:
+		if (getuid() == 0 && ((pw = getpwnam(web_user)) == NULL ||
+		    setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+		    setuid(pw->pw_uid) == -1))
+			_exit(1);
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		po.r = probe_tcp(probe.dst, probe.port, NULL,
+		    probe.timeout_ms, 1000, po.banner, sizeof(po.banner),
+		    po.err, sizeof(po.err));
+		_exit(write(pp[1], &po, sizeof(po)) == (ssize_t)sizeof(po) ?
+		    0 : 1);
+	}
+	close(pp[1]);
+	probe_fd = pp[0];
+	probe_id = id;
+	probe_gen = gen;
+	probe_started = child_now();
+	return;
+fail:
+	po.r = PROBE_ERROR;
+	snprintf(po.err, sizeof(po.err), "%s", strerror(errno));
+	strbuf_init(&out, 0);
+	control_probe_answer(&probe, po.r, po.banner, po.err, &out);
+	if (!strbuf_failed(&out))
+		frame_send_id(web_ctl, id, strbuf_str(&out), out.len);
+	strbuf_free(&out);
+}
+
+/* The probe's result in (or not: it failed, or took too long), answered
+ * on its channel if that is still the console's. */
+static void
+probe_end(void)
+{
+	struct probe_out po;
+	struct strbuf out;
+
+	memset(&po, 0, sizeof(po));
+	if (read(probe_fd, &po, sizeof(po)) != (ssize_t)sizeof(po)) {
+		memset(&po, 0, sizeof(po));
+		po.r = PROBE_ERROR;
+		snprintf(po.err, sizeof(po.err), "the probe did not finish");
+	}
+	po.banner[sizeof(po.banner) - 1] = '\0';
+	po.err[sizeof(po.err) - 1] = '\0';
+	close(probe_fd);
+	probe_fd = -1;
+	if (prober.pid != -1) {
+		kill(prober.pid, SIGKILL);
+		waitpid(prober.pid, NULL, 0);
+		prober.pid = -1;
+	}
+	if (web_ctl == -1 || web_gen != probe_gen)
+		return;		/* the console that asked is gone */
+	strbuf_init(&out, 0);
+	control_probe_answer(&probe, po.r, po.banner, po.err, &out);
+	if (strbuf_failed(&out) || frame_send_id(web_ctl, probe_id,
+	    strbuf_str(&out), out.len) == -1)
+		log_warn("console: answer not sent: %s", strerror(errno));
+	strbuf_free(&out);
+}
+
 void
 web_request(void)
 {
@@ -228,6 +334,10 @@ web_request(void)
 	int fd = web_ctl;
 	unsigned gen = web_gen;
 
+	if (probe_fd != -1) {
+		probe_end();
+		return;
+	}
 	strbuf_init(&out, 0);
 	web_busy = true;
 	if (control_serve(&web_env, fd, &id, &out) == -1) {
@@ -240,6 +350,11 @@ web_request(void)
 		return;
 	}
 	web_busy = false;
+	if (probe.pending && web_ctl == fd && web_gen == gen) {
+		probe_start(id, gen);	/* answered when it ends */
+		strbuf_free(&out);
+		return;
+	}
 	if (web_ctl != fd || web_gen != gen)
 		log_warn("console: restarted while answering: answer dropped");
 	else if (strbuf_failed(&out) || frame_send_id(fd, id, strbuf_str(&out),
@@ -267,7 +382,9 @@ web_init(const struct web_hooks *h)
 int
 web_fd(void)
 {
-	return web_ctl;
+	/* While a probe runs, the console waits for it: its result is
+	 * what comes next. */
+	return probe_fd != -1 ? probe_fd : web_ctl;
 }
 
 void
@@ -275,6 +392,10 @@ web_tick(void)
 {
 	struct policy *p;
 	int status;
+
+	/* A probe over its time (it has 5 s and 1 s for the banner). */
+	if (probe_fd != -1 && child_now() - probe_started > 10000)
+		probe_end();
 
 	if (child_reap(&web, &status)) {
 		web_key[0] = '\0';

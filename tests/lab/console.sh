@@ -21,6 +21,7 @@ CONF
 chmod 600 "$tmp/moat.conf"
 echo "$MOAT_STATE_DIR" >"$tmp/state-dir"
 start_moatd "$tmp/moat.conf" "console: https://"
+echo "$moatd_pid" >"$tmp/moatd.pid"
 [ -f "$tmp/console.pem" ] && [ "$(stat -c %a "$tmp/console.key")" = 600 ] &&
 	echo "ok: a certificate made at the first start (key 0600)" ||
 	fail "no certificate"

@@ -3,6 +3,10 @@
 the real server (moatd's console process in the lab's gateway), from the
 lab's lan namespace.  Prints ok/FAIL lines; exits 1 on any failure."""
 import json
+import os
+import signal
+import subprocess
+import threading
 import re
 import socket
 import ssl
@@ -305,6 +309,45 @@ for body, why in [({"dst": "mail.example", "port": 25}, "a name"),
 r = s.post(API + "probe", json={"dst": "192.168.50.1", "port": 25},
            verify=False)
 check(r.status_code == 403, f"POST probe without the CSRF token: {r.status_code}")
+for dst in ("127.0.0.1", "::1", "0.0.0.0", "224.0.0.1", "255.255.255.255"):
+    r = s.post(API + "probe", json={"dst": dst, "port": 22}, headers=H,
+               verify=False)
+    check(r.status_code == 400, f"POST probe to {dst}: {r.status_code}")
+
+# The probe runs in a child of its own: moatd's parent goes on meanwhile
+# (a reload is done while a probe to an address nobody has still waits).
+moatd_pid = int(open(TMP + "/moatd.pid").read())
+res = {}
+t = threading.Thread(target=lambda: res.update(r=s.post(
+    API + "probe", json={"dst": "198.51.100.77", "port": 25, "timeout": 3},
+    headers=H, verify=False)))
+start = time.time()
+t.start()
+time.sleep(0.5)
+before = open(TMP + "/moatd.log").read().count("SIGHUP: reloading")
+os.kill(moatd_pid, signal.SIGHUP)
+seen = None
+while time.time() - start < 2.5 and seen is None:
+    if open(TMP + "/moatd.log").read().count("SIGHUP: reloading") > before:
+        seen = time.time() - start
+    time.sleep(0.05)
+t.join()
+took = time.time() - start
+check(seen is not None and seen < took - 0.5 and
+      res["r"].status_code == 200 and res["r"].json()["result"] in
+      ("timed out", "error", "refused"),
+      f"a reload during a {took:.1f} s probe, done at {seen} s: "
+      f"{res['r'].text[:100]}")
+out = subprocess.run(["pgrep", "-x", "moatd-probe"], capture_output=True,
+                     text=True).stdout.split()
+check(not out, f"the probe's process is gone: {out}")
+# At most ten probes a minute.
+codes = [s.post(API + "probe", json={"dst": "192.168.50.1", "port": 443},
+                headers=H, verify=False).status_code for _ in range(10)]
+check(200 in codes and codes[-1] == 429 and
+      all(c in (200, 429) for c in codes) and
+      codes.index(429) == len(codes) - codes.count(429),
+      f"probes, ten a minute: {codes}")
 
 # Apply with confirm, confirmed; then one that lapses.
 r = s.post(API + "apply", json={"confirm": 30}, headers=H, verify=False)
@@ -501,7 +544,6 @@ check(a.get(API + "config", verify=False).json()["hash"] == h,
 users = open(TMP + "/users").read()
 with open(TMP + "/users.new", "w") as f:
     f.write(users.replace("admin:", "someone:"))
-import os
 os.rename(TMP + "/users.new", TMP + "/users")
 r = a.get(API + "status", verify=False)
 check(r.status_code == 401, f"admin removed from the users file: {r.status_code}")
