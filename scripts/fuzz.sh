@@ -31,7 +31,7 @@ smtp)
 control)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o "$out/fuzz_control" fuzz/fuzz_control.c \
-		src/daemon/control.c src/daemon/control_conf.c src/daemon/identity.c src/base/*.c src/policy/*.c src/analyze/*.c \
+		src/daemon/control.c src/daemon/control_conf.c src/daemon/answer.c src/daemon/identity.c src/base/*.c src/policy/*.c src/analyze/*.c \
 		src/output/*.c src/enforce/*.c src/observe/*.c \
 		-lnftables -ljansson -lmnl -lcrypt -pthread
 	"$out/fuzz_control" -max_total_time="$secs" -max_len=8192 -timeout=10 \

@@ -9,7 +9,7 @@
  * the command line would check them.  The config's requests are in
  * control_conf.c; the probe is made by web.c, away from the loop.
  */
-#include "daemon/control_int.h"
+#include "daemon/control.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -23,6 +23,8 @@
 #include "base/linediff.h"
 #include "base/log.h"
 #include "base/users.h"
+#include "daemon/answer.h"
+#include "daemon/control_conf.h"
 #include "enforce/apply.h"
 #include "ha/engines.h"
 #include "observe/audit.h"
@@ -33,31 +35,6 @@
 
 #define CONF_MAX_TEXT	(4u * 1024 * 1024)
 
-void
-control_answer(struct strbuf *out, int status, json_t *o)
-{
-	char *s;
-
-	if (o == NULL)
-		o = json_object();
-	json_object_set_new(o, "status", json_integer(status));
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (s != NULL)
-		strbuf_puts(out, s);
-	else
-		strbuf_puts(out, "{\"status\":500}");
-	free(s);
-}
-
-void
-control_error(struct strbuf *out, int status, const char *msg)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "error", json_string(msg));
-	control_answer(out, status, o);
-}
 
 static const char *
 str(json_t *req, const char *k)

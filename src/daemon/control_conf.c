@@ -4,7 +4,7 @@
  * changing what the console may not change), check a text, the policy as
  * JSON, and the simulated telnet test (moat test).
  */
-#include "daemon/control_int.h"
+#include "daemon/control_conf.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -17,6 +17,7 @@
 #include "analyze/lint.h"
 #include "base/file.h"
 #include "base/hash.h"
+#include "daemon/answer.h"
 #include "enforce/rtnl.h"
 #include "observe/audit.h"
 #include "output/json.h"

@@ -1,17 +1,15 @@
-/* control_int.h: what control.c (the table of requests) and
- * control_conf.c (the config's requests) share. */
-#ifndef MOAT_CONTROL_INT_H
-#define MOAT_CONTROL_INT_H
+/* control_conf.h: the console's requests about the config, answered by
+ * moatd's parent (control.c's table has them). */
+#ifndef MOAT_CONTROL_CONF_H
+#define MOAT_CONTROL_CONF_H
 
 #include <jansson.h>
 
-#include "daemon/control.h"
+#include "base/strbuf.h"
 #include "policy/policy.h"
 
-/* The answer: o (taken; NULL: {}) with "status". */
-void	 control_answer(struct strbuf *out, int status, json_t *o);
-/* An answer with "error": msg. */
-void	 control_error(struct strbuf *out, int status, const char *msg);
+#include "daemon/control_env.h"
+
 /* The config file, parsed and bound to the devices' addresses now, or
  * NULL when the answer is given (500, or 422 with its findings). */
 struct policy *control_current_policy(const struct control_env *env,
