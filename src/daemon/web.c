@@ -158,9 +158,10 @@ web_configure(const struct policy *p)
 		return;
 	}
 	addr_sockaddr_format(&ss, where, sizeof(where));
-	snprintf(key, sizeof(key), "%s %s %s %s %s %u", where,
-	    p->console.users, p->console.cert, p->console.key, p->console.user,
-	    p->console.session_timeout);
+	/* What the process serves with (the session timeout is the
+	 * parent's: a change of it needs no restart). */
+	snprintf(key, sizeof(key), "%s %s %s %s %s", where, p->console.users,
+	    p->console.cert, p->console.key, p->console.user);
 	if (web.pid != -1 && strcmp(key, web_key) == 0)
 		return;
 	stop_web();
@@ -198,8 +199,7 @@ web_configure(const struct policy *p)
 		return;
 	case 0: {
 		struct console_conf cc = { .listen_fd = fd, .ctl = sp[1],
-		    .root = root != NULL ? root : MOAT_WEB_ROOT,
-		    .idle = p->console.session_timeout };
+		    .root = root != NULL ? root : MOAT_WEB_ROOT };
 		char *cert = slurp(p->console.cert), *keypem =
 		    slurp(p->console.key);
 

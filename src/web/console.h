@@ -20,7 +20,6 @@ struct console_conf {
 	const char	*cert_pem;	/* the certificate and key, in memory */
 	const char	*key_pem;
 	const char	*root;		/* the static pages' directory */
-	unsigned	 idle;		/* seconds before an idle session ends */
 	unsigned	 deadline;	/* s for a whole request (0:
 					 * CONSOLE_DEADLINE) */
 	bool		 plain;		/* no TLS, no listening socket: the

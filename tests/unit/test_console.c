@@ -125,7 +125,6 @@ start(void)
 	cc.listen_fd = -1;
 	cc.ctl = sp[0];
 	cc.root = "/nonexistent";
-	cc.idle = 60;
 	cc.plain = true;
 	cc.deadline = 0;
 	last_conf = &cc;

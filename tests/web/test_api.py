@@ -479,46 +479,60 @@ check(r.status_code == 429, f"then even the right one waits: {r.status_code}")
 r = login(session("192.168.50.11"))
 check(r.status_code == 200, "another address logs in")
 
-# An apply that restarts the console (one of its settings changed): the
+# An apply that restarts the console (it moves to another port): the
 # parent's answer reaches the request that asked, or nobody; never the
 # new console's next request (issue 21, finding 1: a wrong password then
-# got 200 and a session).
+# got 200 and a session).  Moved to 8443 and back: two restarts.
+def wait_served(base):
+    for _ in range(100):
+        try:
+            if session("192.168.50.12").get(base + "/", verify=False).ok:
+                return True
+        except requests.exceptions.ConnectionError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
 a = session("192.168.50.10")
 r = login(a)
 Ha = {"X-CSRF-Token": r.json()["csrf"]}
-r = a.get(API + "config", verify=False)
-text, h = r.json()["text"], r.json()["hash"]
-new = re.sub(r"session-timeout \S+", "session-timeout 9s", text)
-check(new != text, "the config has a session-timeout to change")
-r = a.put(API + "config", json={"text": new},
-          headers=dict(Ha, **{"If-Match": h}), verify=False)
-check(r.status_code == 200, f"PUT config, session-timeout 9s: {r.status_code}")
-try:
-    st = a.post(API + "apply", json={}, headers=Ha, verify=False).status_code
-except requests.exceptions.ConnectionError:
-    st = "cut"
-check(st in (200, "cut"), f"apply, which restarts the console: {st}")
-for _ in range(100):
+base = BASE
+for port, new_base in ((8443, BASE + ":8443"), (443, BASE)):
+    api = base + "/api/v1/"
+    r = a.get(api + "config", verify=False)
+    text, h = r.json()["text"], r.json()["hash"]
+    new = re.sub(r"\n\s*listen \S+", "", text)
+    new = new.replace("console {", "console {\n    listen 192.168.50.1:%d" %
+                      port, 1)
+    r = a.put(api + "config", json={"text": new},
+              headers=dict(Ha, **{"If-Match": h}), verify=False)
+    check(r.status_code == 200, f"PUT config, the console on port {port}: "
+          f"{r.status_code} {r.text[:80]}")
     try:
-        if session("192.168.50.12").get(BASE + "/", verify=False).ok:
-            break
+        st = a.post(api + "apply", json={}, headers=Ha,
+                    verify=False).status_code
     except requests.exceptions.ConnectionError:
-        pass
-    time.sleep(0.1)
-m = session("192.168.50.12")
-r = m.post(API + "login", json={"user": "mallory", "password": "wrong"},
-           verify=False)
-check(r.status_code == 401 and "moat_session" not in m.cookies,
-      f"after the restart, a wrong password: {r.status_code} {r.text[:60]}")
-r = login(m)
-check(r.status_code == 200, f"then the right one: {r.status_code}")
+        st = "cut"
+    check(st in (200, "cut"), f"apply, which restarts the console: {st}")
+    check(wait_served(new_base), f"the console serves on port {port}")
+    m = session("192.168.50.12")
+    r = m.post(new_base + "/api/v1/login", json={"user": "mallory",
+               "password": "wrong"}, verify=False)
+    check(r.status_code == 401 and "moat_session" not in m.cookies,
+          f"after the restart, a wrong password: {r.status_code} "
+          f"{r.text[:60]}")
+    r = m.post(new_base + "/api/v1/login", json={"user": "admin",
+               "password": PASSWORD}, verify=False)
+    check(r.status_code == 200, f"then the right one: {r.status_code}")
+    base = new_base
 hist = m.get(API + "history", verify=False).json().get("audit", [])
 check(not any(e["user"] == "mallory" for e in hist),
       "mallory is nowhere in the audit")
 check(("admin", "login") in [(e["user"], e["what"]) for e in hist],
       "the parent writes who logged in to the audit")
 check(a.get(API + "status", verify=False).status_code == 200,
-      "a session outlives the console's restart (the parent holds it)")
+      "a session outlives the console's restarts (the parent holds it)")
 
 # What the console may not change: files, users and secrets of privileged
 # processes (issue 21, finding 2).
