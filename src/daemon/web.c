@@ -11,8 +11,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -51,15 +51,16 @@ struct probe_out {
 	char			 banner[512], err[256];
 };
 
-static void probe_start(uint32_t id, unsigned gen);
-static void probe_end(void);
-static int web_ctl = -1;			/* to the console, our end */
+static int web_ctl = -1;		/* to the console, our end */
 static char web_key[512];		/* what it serves: restart on change */
 static struct control_env web_env;
 static unsigned web_gen;		/* which channel: one per start */
 static bool web_busy;			/* answering the console now */
 static bool web_restart_due;		/* a restart waits for the answer */
 static char web_users[4096], web_conf_log[4096];
+
+static void probe_start(uint32_t id, unsigned gen);
+static void probe_end(void);
 
 static void
 stop_web(void)
