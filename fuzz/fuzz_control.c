@@ -8,14 +8,19 @@
  * of requests (control.c); an input without a "session" is given the
  * one logged in at the start (with its CSRF token), so that the fuzzer
  * reaches the requests behind it, and one with a "session" of its own is
- * sent as it is (a forged or stale one must get 401 or 403).  Built with clang -fsanitize=fuzzer by
+ * sent as it is (a forged or stale one must get 401 or 403).  An input
+ * that does not start with '{' is a stream of frames as the console
+ * sends them (base/frame.h: a length, a request id, the request), each
+ * answered by control_serve with its own id.  Built with clang -fsanitize=fuzzer by
  * scripts/fuzz.sh control; replay.c runs the corpus in the test suite. */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +37,9 @@ static const char conf_text[] =
 	"deny on LAN from ANY to ANY service SMTP log\n"
 	"nat masquerade on WAN\n";
 
+#define SESSION_MARK	"SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS"
+#define CSRF_MARK	"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+
 static char dir[64], conf[128], users[128], state[128], logs[128];
 static struct identity *ids;
 static char token[80], csrf[80];
@@ -47,27 +55,24 @@ no_apply(unsigned confirm, const char *user, struct strbuf *msg,
 	return -1;
 }
 
-/* No packets from the fuzzer: every probe times out. */
-static enum probe_result
-no_probe(const char *host, unsigned port, const char *from, int timeout_ms,
-    int banner_ms, char *banner, size_t len, char *err, size_t errlen)
+/* A probe asked is answered as one that timed out: no packets from the
+ * fuzzer. */
+static struct control_probe probe;
+
+static void
+probe_answer(struct strbuf *out)
 {
-	(void)host;
-	(void)port;
-	(void)from;
-	(void)timeout_ms;
-	(void)banner_ms;
-	(void)err;
-	(void)errlen;
-	if (len > 0)
-		banner[0] = '\0';
-	return PROBE_TIMEOUT;
+	char banner[8] = "", err[8] = "";
+
+	if (!probe.pending)
+		return;
+	strbuf_reset(out);
+	control_probe_answer(&probe, PROBE_TIMEOUT, banner, err, out);
 }
 
 static void
 setup(void)
 {
-	const struct session *s;
 	FILE *fp;
 
 	snprintf(dir, sizeof(dir), "/tmp/moat-fuzz-control.XXXXXX");
@@ -83,6 +88,20 @@ setup(void)
 	fputs("admin:$y$j9T$JjHpeJkum6nTOClxaq8pd1$nDxBgJ2GOuKSXLx3Ce/HeVBX2dfxOwuFTbaY9ZbcQK6\n",
 	    fp);
 	fclose(fp);
+}
+
+/* The fuzzer's session, made again (with throttling forgotten) when an
+ * input ended it: logged out, or pushed out by 64 logins. */
+static void
+ensure_session(void)
+{
+	const struct session *s;
+	bool bad;
+
+	if (ids != NULL && identity_session(ids, users, token, false, NULL,
+	    1000000, time(NULL), &bad) != NULL)
+		return;
+	identity_free(ids);
 	if ((ids = identity_new()) == NULL)
 		abort();
 	if (identity_login(ids, users, "admin", "fuzz-pass-1", "127.0.0.1",
@@ -92,34 +111,43 @@ setup(void)
 	snprintf(csrf, sizeof(csrf), "%s", s->csrf);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* An answer: one JSON object with an HTTP status; *status it. */
+static void
+check_answer(const struct strbuf *out, long long *status)
 {
-	struct control_env env = { .conf = conf, .users = users,
-	    .state = state, .run = dir, .log_dir = logs, .apply = no_apply,
-	    .probe = no_probe, .idle = 1000000 };
-	struct strbuf out;
-	json_t *req, *ans;
-	const char *op;
-	char *text = NULL;
-	bool forged;
-	FILE *fp;
+	json_t *ans = json_loads(strbuf_str(out), 0, NULL);
 
-	if (dir[0] == '\0')
-		setup();
-	/* The same config every time, so that inputs replay alike. */
-	if ((fp = fopen(conf, "w")) == NULL)
+	if (!json_is_object(ans) ||
+	    !json_is_integer(json_object_get(ans, "status")))
 		abort();
-	fputs(conf_text, fp);
-	fclose(fp);
-	env.id = ids;
-	req = json_loadb((const char *)data, size, 0, NULL);
-	op = json_string_value(json_object_get(req, "op"));
-	if (op != NULL && (strcmp(op, "apply") == 0 ||
+	*status = json_integer_value(json_object_get(ans, "status"));
+	json_decref(ans);
+}
+
+/* Requests that change the kernel, or read it: not sent (the lab tests
+ * cover them). */
+static bool
+skipped(const char *op)
+{
+	return op != NULL && (strcmp(op, "apply") == 0 ||
 	    strcmp(op, "confirm") == 0 || strcmp(op, "rollback") == 0 ||
-	    strcmp(op, "status") == 0)) {
+	    strcmp(op, "status") == 0);
+}
+
+/* One JSON request, given the session when it has none. */
+static void
+one_request(const struct control_env *env, const uint8_t *data, size_t size)
+{
+	json_t *req = json_loadb((const char *)data, size, 0, NULL);
+	const char *op = json_string_value(json_object_get(req, "op"));
+	char *text = NULL;
+	struct strbuf out;
+	long long status;
+	bool forged;
+
+	if (skipped(op)) {
 		json_decref(req);
-		return 0;
+		return;
 	}
 	forged = json_is_object(req) && json_object_get(req, "session") !=
 	    NULL && (!json_is_string(json_object_get(req, "session")) ||
@@ -131,25 +159,108 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((text = json_dumps(req, JSON_COMPACT)) == NULL)
 			abort();
 	}
-	json_decref(req);
 	strbuf_init(&out, 0);
 	if (text != NULL)
-		control_handle(&env, text, strlen(text), &out);
+		control_handle(env, text, strlen(text), &out);
 	else
-		control_handle(&env, (const char *)data, size, &out);
+		control_handle(env, (const char *)data, size, &out);
+	probe_answer(&out);
 	free(text);
-	ans = json_loads(strbuf_str(&out), 0, NULL);
-	if (!json_is_object(ans) ||
-	    !json_is_integer(json_object_get(ans, "status")))
-		abort();
+	check_answer(&out, &status);
 	/* A session it made up is no session. */
-	if (forged && op != NULL && strcmp(op, "login") != 0 &&
-	    json_integer_value(json_object_get(ans, "status")) < 400) {
+	if (forged && op != NULL && strcmp(op, "login") != 0 && status < 400) {
 		fprintf(stderr, "fuzz_control: '%s' with a forged session\n",
 		    op);
 		abort();
 	}
-	json_decref(ans);
+	json_decref(req);
 	strbuf_free(&out);
+}
+
+/*
+ * Frames as the console sends them (a length, a request id, the request):
+ * the input's bytes as they are, cut anywhere, with SESSION_MARK and
+ * CSRF_MARK (as long as a token) made the session's.  Each frame read
+ * whole is answered, with its own id; a cut or oversized one ends the
+ * stream.
+ */
+static void
+frames(const struct control_env *env, const uint8_t *data, size_t size)
+{
+	char *in = malloc(size + 1);
+	size_t off = 0, k;
+	int sp[2];
+
+	if (in == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1)
+		abort();
+	memcpy(in, data, size);
+	for (k = 0; k + 64 <= size; k++) {
+		if (memcmp(in + k, SESSION_MARK, 64) == 0)
+			memcpy(in + k, token, 64);
+		else if (memcmp(in + k, CSRF_MARK, 64) == 0)
+			memcpy(in + k, csrf, 64);
+	}
+	if (write(sp[0], in, size) != (ssize_t)size)
+		abort();
+	shutdown(sp[0], SHUT_WR);
+	for (;;) {
+		struct strbuf out;
+		uint32_t id, want, n;
+		long long status;
+		json_t *r;
+		int skip;
+
+		if (off + 8 <= size) {
+			memcpy(&n, in + off, 4);
+			memcpy(&want, in + off + 4, 4);
+			n = ntohl(n);
+			want = ntohl(want);
+			r = off + 8 + n <= size ? json_loadb(in + off + 8, n, 0,
+			    NULL) : NULL;
+			skip = skipped(json_string_value(json_object_get(r,
+			    "op")));
+			json_decref(r);
+			if (skip)
+				break;
+		}
+		strbuf_init(&out, 0);
+		if (control_serve(env, sp[1], &id, &out) == -1) {
+			strbuf_free(&out);
+			break;
+		}
+		probe_answer(&out);
+		/* The answer is to the frame read, and carries its id. */
+		if (off + 8 > size || id != want)
+			abort();
+		check_answer(&out, &status);
+		strbuf_free(&out);
+		off += 8 + n;
+	}
+	close(sp[0]);
+	close(sp[1]);
+	free(in);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct control_env env = { .conf = conf, .users = users,
+	    .state = state, .run = dir, .log_dir = logs, .apply = no_apply,
+	    .probe = &probe, .idle = 1000000 };
+	FILE *fp;
+
+	if (dir[0] == '\0')
+		setup();
+	/* The same config every time, so that inputs replay alike. */
+	if ((fp = fopen(conf, "w")) == NULL)
+		abort();
+	fputs(conf_text, fp);
+	fclose(fp);
+	ensure_session();
+	env.id = ids;
+	if (size > 0 && data[0] == '{')
+		one_request(&env, data, size);
+	else if (size <= 65536)
+		frames(&env, data, size);
 	return 0;
 }

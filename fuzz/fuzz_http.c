@@ -228,7 +228,6 @@ setup(void)
 	cc.listen_fd = -1;
 	cc.ctl = sp[0];
 	cc.root = root;
-	cc.idle = 1000000;
 	cc.plain = true;
 	if ((server = console_start(&cc)) == NULL)
 		abort();

@@ -32,16 +32,17 @@ smtp)
 control)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o "$out/fuzz_control" fuzz/fuzz_control.c \
-		src/daemon/control.c src/base/*.c src/policy/*.c src/analyze/*.c \
+		src/daemon/control.c src/daemon/control_conf.c src/daemon/answer.c src/daemon/identity.c src/base/*.c src/policy/*.c src/analyze/*.c \
 		src/output/*.c src/enforce/*.c src/observe/*.c \
 		-lnftables -ljansson -lmnl -lcrypt -pthread
 	"$out/fuzz_control" -max_total_time="$secs" -max_len=8192 -timeout=10 \
-		-artifact_prefix=fuzz/ fuzz/corpus-control
+		-artifact_prefix=fuzz/ -dict=fuzz/control.dict fuzz/corpus-control
 	;;
 http)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o "$out/fuzz_http" fuzz/fuzz_http.c \
-		src/web/console.c src/base/*.c -lmicrohttpd -ljansson -lcrypt -pthread
+		src/web/console.c src/web/edit.c src/base/*.c src/policy/*.c src/analyze/*.c \
+		src/output/*.c -lmicrohttpd -ljansson -lcrypt -pthread
 	"$out/fuzz_http" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ -dict=fuzz/http.dict fuzz/corpus-http
 	;;

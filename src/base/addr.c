@@ -363,3 +363,16 @@ addr_is_local(const struct sockaddr_storage *ss)
 	freeifaddrs(ifs);
 	return local;
 }
+
+bool
+addr_not_unicast(u128 a, enum addr_family fam)
+{
+	if (fam == FAM_V4) {
+		unsigned v = (unsigned)(a & 0xffffffffu);
+
+		return (v >> 24) == 127 || (v >> 24) == 0 ||
+		    (v >> 28) == 0xe || v == 0xffffffffu;
+	}
+	/* ::, ::1, ff00::/8 */
+	return a <= 1 || (unsigned)(a >> 120) == 0xff;
+}

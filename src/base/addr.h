@@ -81,6 +81,9 @@ enum addr_family addr_set_families(struct iset s);
 void	 addr_network(u128 a, enum addr_family fam, int plen, u128 *lo,
 	    u128 *hi);
 
+/* True when a (of family fam) is no one host's: loopback, unspecified,
+ * multicast, or IPv4's broadcast. */
+bool	 addr_not_unicast(u128 a, enum addr_family fam);
 /* True when ss's address is one of this host's (an address of any
  * interface, or loopback); a failure to tell counts as true. */
 bool	 addr_is_local(const struct sockaddr_storage *ss);

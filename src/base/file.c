@@ -74,3 +74,32 @@ fail:
 	errno = saved;
 	return -1;
 }
+
+char *
+file_read(const char *path, size_t max, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == -1 || (n = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) == -1) {
+		fclose(fp);
+		return NULL;
+	}
+	if ((size_t)n > max) {
+		fclose(fp);
+		errno = EFBIG;
+		return NULL;
+	}
+	if ((buf = malloc((size_t)n + 1)) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	*len = fread(buf, 1, (size_t)n, fp);
+	buf[*len] = '\0';
+	fclose(fp);
+	return buf;
+}

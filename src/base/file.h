@@ -20,4 +20,8 @@
 int	 file_replace(const char *path, const void *data, size_t len,
 	    mode_t mode, unsigned flags);
 
+/* The whole of path (malloc'd, NUL-terminated, its length in *len), or
+ * NULL with errno (EFBIG over max bytes). */
+char	*file_read(const char *path, size_t max, size_t *len);
+
 #endif

@@ -400,3 +400,30 @@ status_json(const struct gw_status *st)
 	}
 	return o;
 }
+
+json_t *
+history_json(const char *state, struct strbuf *err)
+{
+	struct history_entry *v;
+	char hash[17];
+	json_t *a;
+	size_t n, i;
+
+	if (apply_history(state, &v, &n, err) == -1)
+		return NULL;
+	a = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *e = json_object();
+
+		snprintf(hash, sizeof(hash), "%016llx",
+		    (unsigned long long)v[i].hash);
+		json_object_set_new(e, "entry", json_integer(v[i].seq));
+		json_object_set_new(e, "time", json_integer(v[i].when));
+		json_object_set_new(e, "what", json_string(v[i].what));
+		json_object_set_new(e, "hash", json_string(hash));
+		json_object_set_new(e, "file", json_string(v[i].file));
+		json_array_append_new(a, e);
+	}
+	free(v);
+	return a;
+}

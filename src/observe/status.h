@@ -60,5 +60,8 @@ void	 status_text(const struct gw_status *st, struct strbuf *b);
 /* The same as one JSON object (caller owns it): applied, pending, ha,
  * unapplied_changes, counters, mail, firewall_log. */
 json_t	*status_json(const struct gw_status *st);
+/* The history of applies as a JSON array of {entry, time, what, hash,
+ * file} (new reference), or NULL with err. */
+json_t	*history_json(const char *state, struct strbuf *err);
 
 #endif

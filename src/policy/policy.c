@@ -438,3 +438,29 @@ policy_av_reload_name(enum av_reload r)
 	return r == AV_RELOAD_CONCURRENT ? "concurrent" : r ==
 	    AV_RELOAD_BLOCKING ? "blocking" : "auto";
 }
+
+static bool
+differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+const char *
+policy_privileged_change(const struct policy *was, const struct policy *now)
+{
+	if (differ(was->logging.metrics_file, now->logging.metrics_file))
+		return "logging { metrics-file }";
+	if (differ(was->logging.directory, now->logging.directory))
+		return "logging { directory }";
+	if (differ(was->console.user, now->console.user))
+		return "console { user }";
+	if (differ(was->console.cert, now->console.cert))
+		return "console { certificate }";
+	if (differ(was->console.key, now->console.key))
+		return "console { key }";
+	if (differ(was->console.users, now->console.users))
+		return "console { users }";
+	if (differ(was->ha.secret, now->ha.secret))
+		return "ha { secret }";
+	return NULL;
+}

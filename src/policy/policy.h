@@ -355,6 +355,13 @@ bool		 policy_iface_external(const struct policy *p,
 /* True when port forward fw carries SMTP (tcp/25): the forwards whose
  * connections smtp-other-scanning intercepts. */
 bool		 policy_forward_smtp(const struct forward *fw);
+/* The first setting that names a file, a user or a secret of a
+ * privileged process (logging metrics-file and directory, the console's
+ * user, certificate, key and users file, the HA secret) and differs from
+ * was to now, as the config writes it ("console { user }"), or NULL:
+ * what the console may not change. */
+const char	*policy_privileged_change(const struct policy *was,
+		    const struct policy *now);
 /* The object or service with this name, or NULL. */
 struct object	*policy_object(const struct policy *p, const char *name);
 struct service	*policy_service(const struct policy *p, const char *name);

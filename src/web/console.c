@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <microhttpd.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -101,6 +102,95 @@ send_error(struct MHD_Connection *c, unsigned status, const char *msg)
 }
 
 /* ---- the parent -------------------------------------------------------- */
+
+/*
+ * A whole-request deadline: a request must be in (headers and body)
+ * within CONSOLE_DEADLINE seconds of its connection's start, or of the
+ * answer before it on that connection; a client that sends a byte now
+ * and then holds a slot no longer than that (libmicrohttpd's own timeout
+ * is an idle one).  The main thread cuts late connections' sockets.
+ */
+struct conn {
+	struct conn	*next;
+	int		 fd;
+	long long	 since;		/* ms: waiting for a request since */
+	bool		 busy;		/* its request is being answered */
+};
+
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn *conns;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+conn_notify(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *k = *ctx, **pp;
+
+	(void)cls;
+	pthread_mutex_lock(&conns_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED && (k = calloc(1,
+	    sizeof(*k))) != NULL) {
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		k->fd = ci != NULL ? ci->connect_fd : -1;
+		k->since = now_ms();
+		k->next = conns;
+		conns = k;
+		*ctx = k;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && k != NULL) {
+		for (pp = &conns; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == k) {
+				*pp = k->next;
+				break;
+			}
+		free(k);
+		*ctx = NULL;
+	}
+	pthread_mutex_unlock(&conns_lock);
+}
+
+/* The connection of c as conn_notify keeps it (NULL if none). */
+static void
+conn_mark(struct MHD_Connection *c, bool busy)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *k = ci != NULL ? ci->socket_context : NULL;
+
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&conns_lock);
+	k->busy = busy;
+	k->since = now_ms();
+	pthread_mutex_unlock(&conns_lock);
+}
+
+/* Connections over the deadline, cut (libmicrohttpd then closes them). */
+static void
+conns_sweep(void)
+{
+	long long now = now_ms(), limit = (conf != NULL && conf->deadline > 0 ?
+	    conf->deadline : CONSOLE_DEADLINE) * 1000LL;
+	struct conn *k;
+
+	pthread_mutex_lock(&conns_lock);
+	for (k = conns; k != NULL; k = k->next)
+		if (!k->busy && k->fd != -1 && now - k->since > limit) {
+			shutdown(k->fd, SHUT_RDWR);
+			k->since = now;	/* once */
+		}
+	pthread_mutex_unlock(&conns_lock);
+}
 
 static uint32_t next_id;		/* of the next request to the parent */
 static volatile sig_atomic_t broken;	/* an answer not ours: stop */
@@ -599,6 +689,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conn_mark(c, true);	/* in whole: the deadline is met */
 	if (rq->too_big)
 		return send_error(c, 413, "the body is over 1 MB");
 	if (strncmp(url, "/api/v1/", 8) == 0)
@@ -615,8 +706,8 @@ completed(void *cls, struct MHD_Connection *c, void **state,
 	struct request *rq = *state;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	conn_mark(c, false);	/* the next request's time starts */
 	if (rq != NULL) {
 		strbuf_free(&rq->body);
 		free(rq);
@@ -662,6 +753,7 @@ console_start(const struct console_conf *c)
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
 		    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 		    MHD_OPTION_END);
 	else
@@ -677,9 +769,16 @@ console_start(const struct console_conf *c)
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
 		    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 		    MHD_OPTION_END);
 	return (struct console *)d;
+}
+
+void
+console_sweep(void)
+{
+	conns_sweep();
 }
 
 int
@@ -736,6 +835,7 @@ console_run(const struct console_conf *c)
 		if (poll(&pfd, 1, 200) > 0 && (pfd.revents & (POLLHUP |
 		    POLLERR)))
 			break;
+		conns_sweep();
 	}
 	/* The answers in hand go out (for up to 1 s); nothing new is
 	 * taken. */

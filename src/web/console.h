@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #define CONSOLE_BODY_MAX	(1u << 20)	/* bytes of a request body */
+#define CONSOLE_DEADLINE	30		/* s for a whole request */
 /* TLS 1.2 and 1.3 only (GnuTLS priorities). */
 #define CONSOLE_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
@@ -19,7 +20,8 @@ struct console_conf {
 	const char	*cert_pem;	/* the certificate and key, in memory */
 	const char	*key_pem;
 	const char	*root;		/* the static pages' directory */
-	unsigned	 idle;		/* seconds before an idle session ends */
+	unsigned	 deadline;	/* s for a whole request (0:
+					 * CONSOLE_DEADLINE) */
 	bool		 plain;		/* no TLS, no listening socket: the
 					 * fuzzer's, which hands connections
 					 * in with console_connection */
@@ -29,6 +31,9 @@ struct console;
 
 /* Start serving (a thread of libmicrohttpd's); NULL if it cannot. */
 struct console *console_start(const struct console_conf *c);
+/* Cut the connections whose request is not in within CONSOLE_DEADLINE
+ * (console_run does it five times a second). */
+void	 console_sweep(void);
 /* Hand in a connected socket from addr (plain consoles).  0, or -1. */
 int	 console_connection(struct console *s, int fd,
 	    const struct sockaddr *addr, unsigned addrlen);

@@ -3,7 +3,8 @@
  * stand-in for moatd's parent on the other end of its channel) trusts
  * only the answer to the request it sent: one with another request's id
  * is never passed on (the login it would grant is not granted), and
- * nothing more is asked on that channel.
+ * nothing more is asked on that channel; and a request that never comes
+ * whole is cut at its deadline, however often a byte of it arrives.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -105,6 +108,8 @@ static const char login_req[] = "POST /api/v1/login HTTP/1.1\r\nHost: gw\r\n"
     "Content-Type: application/json\r\nContent-Length: 38\r\n"
     "Connection: close\r\n\r\n{\"user\":\"mallory\",\"password\":\"wrong!\"}";
 
+static const struct console_conf *last_conf;
+
 static struct console *
 start(void)
 {
@@ -120,8 +125,9 @@ start(void)
 	cc.listen_fd = -1;
 	cc.ctl = sp[0];
 	cc.root = "/nonexistent";
-	cc.idle = 60;
 	cc.plain = true;
+	cc.deadline = 0;
+	last_conf = &cc;
 	return console_start(&cc);
 }
 
@@ -164,14 +170,66 @@ test_other_answer(void **state)
 	close(parent_fd);
 }
 
+/* A request sent a byte at a time, never whole: cut at the deadline (one
+ * second here), though a byte came every 200 ms. */
+static void
+test_deadline(void **state)
+{
+	static const char part[] = "GET / HTTP/1.1\r\nHost: gw\r\nX-Slow: ";
+	struct console_conf *cc;
+	struct console *s;
+	struct sockaddr_in sa;
+	long long t0, now;
+	struct timespec ts;
+	int sp[2], i, closed = 0;
+	char buf[256];
+
+	(void)state;
+	shift = 0;
+	assert_non_null(s = start());
+	cc = (struct console_conf *)last_conf;
+	cc->deadline = 1;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(0x0a000002);
+	assert_int_equal(console_connection(s, sp[1], (struct sockaddr *)&sa,
+	    sizeof(sa)), 0);
+	assert_int_equal(write(sp[0], part, sizeof(part) - 1),
+	    (ssize_t)sizeof(part) - 1);
+	fcntl(sp[0], F_SETFL, O_NONBLOCK);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	for (i = 0; i < 25 && !closed; i++) {
+		ssize_t n;
+
+		usleep(200000);
+		console_sweep();
+		if (write(sp[0], "a", 1) == -1)
+			closed = 1;
+		n = read(sp[0], buf, sizeof(buf));
+		if (n == 0 || (n == -1 && errno != EAGAIN))
+			closed = 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	assert_true(closed);
+	assert_true(now - t0 >= 900 && now - t0 < 2500);
+	close(sp[0]);
+	console_stop(s);
+	close(parent_fd);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_answer),
 		cmocka_unit_test(test_other_answer),
+		cmocka_unit_test(test_deadline),
 	};
 
+	signal(SIGPIPE, SIG_IGN);	/* a cut connection is written to */
 	log_init(open("/dev/null", O_WRONLY | O_CLOEXEC), "test_console");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

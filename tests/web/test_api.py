@@ -3,6 +3,10 @@
 the real server (moatd's console process in the lab's gateway), from the
 lab's lan namespace.  Prints ok/FAIL lines; exits 1 on any failure."""
 import json
+import os
+import signal
+import subprocess
+import threading
 import re
 import socket
 import ssl
@@ -305,6 +309,45 @@ for body, why in [({"dst": "mail.example", "port": 25}, "a name"),
 r = s.post(API + "probe", json={"dst": "192.168.50.1", "port": 25},
            verify=False)
 check(r.status_code == 403, f"POST probe without the CSRF token: {r.status_code}")
+for dst in ("127.0.0.1", "::1", "0.0.0.0", "224.0.0.1", "255.255.255.255"):
+    r = s.post(API + "probe", json={"dst": dst, "port": 22}, headers=H,
+               verify=False)
+    check(r.status_code == 400, f"POST probe to {dst}: {r.status_code}")
+
+# The probe runs in a child of its own: moatd's parent goes on meanwhile
+# (a reload is done while a probe to an address nobody has still waits).
+moatd_pid = int(open(TMP + "/moatd.pid").read())
+res = {}
+t = threading.Thread(target=lambda: res.update(r=s.post(
+    API + "probe", json={"dst": "198.51.100.77", "port": 25, "timeout": 3},
+    headers=H, verify=False)))
+start = time.time()
+t.start()
+time.sleep(0.5)
+before = open(TMP + "/moatd.log").read().count("SIGHUP: reloading")
+os.kill(moatd_pid, signal.SIGHUP)
+seen = None
+while time.time() - start < 2.5 and seen is None:
+    if open(TMP + "/moatd.log").read().count("SIGHUP: reloading") > before:
+        seen = time.time() - start
+    time.sleep(0.05)
+t.join()
+took = time.time() - start
+check(seen is not None and seen < took - 0.5 and
+      res["r"].status_code == 200 and res["r"].json()["result"] in
+      ("timed out", "error", "refused"),
+      f"a reload during a {took:.1f} s probe, done at {seen} s: "
+      f"{res['r'].text[:100]}")
+out = subprocess.run(["pgrep", "-x", "moatd-probe"], capture_output=True,
+                     text=True).stdout.split()
+check(not out, f"the probe's process is gone: {out}")
+# At most ten probes a minute.
+codes = [s.post(API + "probe", json={"dst": "192.168.50.1", "port": 443},
+                headers=H, verify=False).status_code for _ in range(10)]
+check(200 in codes and codes[-1] == 429 and
+      all(c in (200, 429) for c in codes) and
+      codes.index(429) == len(codes) - codes.count(429),
+      f"probes, ten a minute: {codes}")
 
 # Apply with confirm, confirmed; then one that lapses.
 r = s.post(API + "apply", json={"confirm": 30}, headers=H, verify=False)
@@ -436,46 +479,60 @@ check(r.status_code == 429, f"then even the right one waits: {r.status_code}")
 r = login(session("192.168.50.11"))
 check(r.status_code == 200, "another address logs in")
 
-# An apply that restarts the console (one of its settings changed): the
+# An apply that restarts the console (it moves to another port): the
 # parent's answer reaches the request that asked, or nobody; never the
 # new console's next request (issue 21, finding 1: a wrong password then
-# got 200 and a session).
+# got 200 and a session).  Moved to 8443 and back: two restarts.
+def wait_served(base):
+    for _ in range(100):
+        try:
+            if session("192.168.50.12").get(base + "/", verify=False).ok:
+                return True
+        except requests.exceptions.ConnectionError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
 a = session("192.168.50.10")
 r = login(a)
 Ha = {"X-CSRF-Token": r.json()["csrf"]}
-r = a.get(API + "config", verify=False)
-text, h = r.json()["text"], r.json()["hash"]
-new = re.sub(r"session-timeout \S+", "session-timeout 9s", text)
-check(new != text, "the config has a session-timeout to change")
-r = a.put(API + "config", json={"text": new},
-          headers=dict(Ha, **{"If-Match": h}), verify=False)
-check(r.status_code == 200, f"PUT config, session-timeout 9s: {r.status_code}")
-try:
-    st = a.post(API + "apply", json={}, headers=Ha, verify=False).status_code
-except requests.exceptions.ConnectionError:
-    st = "cut"
-check(st in (200, "cut"), f"apply, which restarts the console: {st}")
-for _ in range(100):
+base = BASE
+for port, new_base in ((8443, BASE + ":8443"), (443, BASE)):
+    api = base + "/api/v1/"
+    r = a.get(api + "config", verify=False)
+    text, h = r.json()["text"], r.json()["hash"]
+    new = re.sub(r"\n\s*listen \S+", "", text)
+    new = new.replace("console {", "console {\n    listen 192.168.50.1:%d" %
+                      port, 1)
+    r = a.put(api + "config", json={"text": new},
+              headers=dict(Ha, **{"If-Match": h}), verify=False)
+    check(r.status_code == 200, f"PUT config, the console on port {port}: "
+          f"{r.status_code} {r.text[:80]}")
     try:
-        if session("192.168.50.12").get(BASE + "/", verify=False).ok:
-            break
+        st = a.post(api + "apply", json={}, headers=Ha,
+                    verify=False).status_code
     except requests.exceptions.ConnectionError:
-        pass
-    time.sleep(0.1)
-m = session("192.168.50.12")
-r = m.post(API + "login", json={"user": "mallory", "password": "wrong"},
-           verify=False)
-check(r.status_code == 401 and "moat_session" not in m.cookies,
-      f"after the restart, a wrong password: {r.status_code} {r.text[:60]}")
-r = login(m)
-check(r.status_code == 200, f"then the right one: {r.status_code}")
+        st = "cut"
+    check(st in (200, "cut"), f"apply, which restarts the console: {st}")
+    check(wait_served(new_base), f"the console serves on port {port}")
+    m = session("192.168.50.12")
+    r = m.post(new_base + "/api/v1/login", json={"user": "mallory",
+               "password": "wrong"}, verify=False)
+    check(r.status_code == 401 and "moat_session" not in m.cookies,
+          f"after the restart, a wrong password: {r.status_code} "
+          f"{r.text[:60]}")
+    r = m.post(new_base + "/api/v1/login", json={"user": "admin",
+               "password": PASSWORD}, verify=False)
+    check(r.status_code == 200, f"then the right one: {r.status_code}")
+    base = new_base
 hist = m.get(API + "history", verify=False).json().get("audit", [])
 check(not any(e["user"] == "mallory" for e in hist),
       "mallory is nowhere in the audit")
 check(("admin", "login") in [(e["user"], e["what"]) for e in hist],
       "the parent writes who logged in to the audit")
 check(a.get(API + "status", verify=False).status_code == 200,
-      "a session outlives the console's restart (the parent holds it)")
+      "a session outlives the console's restarts (the parent holds it)")
 
 # What the console may not change: files, users and secrets of privileged
 # processes (issue 21, finding 2).
@@ -501,7 +558,6 @@ check(a.get(API + "config", verify=False).json()["hash"] == h,
 users = open(TMP + "/users").read()
 with open(TMP + "/users.new", "w") as f:
     f.write(users.replace("admin:", "someone:"))
-import os
 os.rename(TMP + "/users.new", TMP + "/users")
 r = a.get(API + "status", verify=False)
 check(r.status_code == 401, f"admin removed from the users file: {r.status_code}")

@@ -1,0 +1,204 @@
+/* child.c: see child.h. */
+#include "daemon/child.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+
+long long
+child_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool
+kept(int fd, const int *keep, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (keep[i] == fd)
+			return true;
+	return false;
+}
+
+void
+child_std(void)
+{
+	int fd, null;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && (null = open("/dev/null",
+		    O_RDWR)) != -1 && null != fd) {
+			dup2(null, fd);
+			close(null);
+		}
+}
+
+void
+child_close_fds(const int *keep, size_t nkeep)
+{
+	DIR *d;
+	struct dirent *e;
+	int fd, dfd;
+
+	child_std();
+	/* Standard input on /dev/null: whatever the parent had there is
+	 * not the child's (1 and 2 stay: the log, or systemd's journal). */
+	if (!kept(0, keep, nkeep) && (fd = open("/dev/null", O_RDONLY)) !=
+	    -1 && fd != 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	if ((d = opendir("/proc/self/fd")) == NULL) {
+		/* No /proc: every possible descriptor. */
+		long max = sysconf(_SC_OPEN_MAX);
+
+		for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			if (!kept(fd, keep, nkeep))
+				close(fd);
+		return;
+	}
+	dfd = dirfd(d);
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long v = strtol(e->d_name, &end, 10);
+
+		if (*end != '\0' || end == e->d_name || v <= 2 || v == dfd ||
+		    kept((int)v, keep, nkeep))
+			continue;
+		close((int)v);
+	}
+	closedir(d);
+}
+
+static pid_t parent;	/* the parent, as a child saw it when forked */
+
+int
+child_drop(const struct passwd *pw, int cap, char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (getuid() != 0)
+		return 0;	/* not root: nothing to drop */
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "%s has uid 0: only moatd's parent runs "
+		    "as root", pw->pw_name);
+		return -1;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1) == -1 || setgroups(0, NULL) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+		snprintf(err, errlen, "becoming %s: %s", pw->pw_name,
+		    strerror(errno));
+		return -1;
+	}
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = 1u << cap;
+	if (syscall(SYS_capset, &h, d) == -1) {
+		snprintf(err, errlen, "keeping capability %d: %s", cap,
+		    strerror(errno));
+		return -1;
+	}
+	prctl(PR_SET_KEEPCAPS, 0);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* The change of user cleared the parent-death signal: again, and
+	 * gone if the parent went meanwhile. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent) {
+		snprintf(err, errlen, "the parent is gone");
+		return -1;
+	}
+	return 0;
+}
+
+pid_t
+child_fork(struct child *c, const int *keep, size_t nkeep)
+{
+	pid_t pid;
+
+	c->next = 0;
+	if ((pid = fork()) == -1) {
+		log_error("%s: fork: %s", c->name, strerror(errno));
+		c->next = child_now() + 5000;
+		return -1;
+	}
+	if (pid > 0) {
+		c->pid = pid;
+		c->started = child_now();
+		return pid;
+	}
+	parent = getppid();
+	prctl(PR_SET_NAME, c->proc);	/* ps, pgrep, top tell it */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGHUP, SIG_IGN);	/* reloads come from the parent */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	child_close_fds(keep, nkeep);
+	return 0;
+}
+
+bool
+child_reap(struct child *c, int *status)
+{
+	long long up, delay;
+
+	if (c->pid == -1 || waitpid(c->pid, status, WNOHANG) != c->pid)
+		return false;
+	c->pid = -1;
+	up = child_now() - c->started;
+	if (up >= CHILD_STABLE)
+		c->backoff = 0;
+	delay = c->backoff;
+	c->backoff = c->backoff == 0 ? 1 : c->backoff * 2 > CHILD_BACKOFF_MAX ?
+	    CHILD_BACKOFF_MAX : c->backoff * 2;
+	c->next = child_now() + delay * 1000;
+	log_warn("%s exited (%s %d) after %lld ms; starting it again in %lld "
+	    "s", c->name, WIFEXITED(*status) ? "status" : "signal",
+	    WIFEXITED(*status) ? WEXITSTATUS(*status) : WTERMSIG(*status), up,
+	    delay);
+	return true;
+}
+
+bool
+child_due(const struct child *c)
+{
+	return c->pid == -1 && c->next != 0 && child_now() >= c->next;
+}
+
+void
+child_soon(struct child *c)
+{
+	c->next = child_now();
+}
+
+void
+child_stop(struct child *c)
+{
+	c->next = 0;
+	if (c->pid == -1)
+		return;
+	kill(c->pid, SIGTERM);
+	while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	c->pid = -1;
+}

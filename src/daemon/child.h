@@ -1,0 +1,61 @@
+/* child.h: moatd's children, supervised one way (OpenSMTPD's proc.c in
+ * small): started with exactly the descriptors they need, reaped, started
+ * again after a backoff while they keep dying, stopped.  The proxy, the
+ * firewall logger and the console use it; the HA engines (hanode.c) can
+ * too: child_fork for the start, child_reap in the loop, child_due for
+ * the restart. */
+#ifndef MOAT_CHILD_H
+#define MOAT_CHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <pwd.h>
+#include <sys/types.h>
+
+#define CHILD_BACKOFF_MAX	30	/* s between restarts, at most */
+#define CHILD_STABLE		60000	/* ms up that resets the backoff */
+
+struct child {
+	const char	*name;		/* for the log: "proxy", "console" */
+	const char	*proc;		/* the process's name: "moatd-smtp" */
+	pid_t		 pid;		/* -1: not running */
+	long long	 started;	/* ms */
+	long long	 next;		/* ms: when to start it again; 0: no */
+	long long	 backoff;	/* s: the delay after the next exit */
+};
+
+#define CHILD_INIT(n, p)	{ .name = (n), .proc = (p), .pid = -1 }
+
+/*
+ * Fork c.  In the child (0 returned): named c->proc, ended with the
+ * parent (SIGTERM), SIGHUP ignored, SIGTERM and SIGINT as by default,
+ * and every descriptor closed but 0, 1, 2 and keep[0..nkeep).  In the
+ * parent: the child's pid, or -1 (logged; tried again in 5 s).
+ */
+pid_t	 child_fork(struct child *c, const int *keep, size_t nkeep);
+/* In a child: become pw keeping the one capability cap (and no new
+ * privileges), never uid 0 (only the parent runs as root); the parent-
+ * death signal set again.  Nothing to do when not root.  0, or -1 with
+ * err (the parent gone too). */
+int	 child_drop(const struct passwd *pw, int cap, char *err,
+	    size_t errlen);
+/* If c exited: true, *status its status, logged, and its restart set
+ * for later (at once the first time, then after 1, 2, 4 ... 30 s while
+ * it keeps dying; at once again after a minute up). */
+bool	 child_reap(struct child *c, int *status);
+/* True when c is not running and its restart is due. */
+bool	 child_due(const struct child *c);
+/* Start c at the next turn of the loop (a new config wants it). */
+void	 child_soon(struct child *c);
+/* Stop c: SIGTERM, and wait for it; no restart is set. */
+void	 child_stop(struct child *c);
+/* Every descriptor closed but 0, 1, 2 and keep[0..nkeep) (which 0-2
+ * are kept on /dev/null if closed). */
+void	 child_close_fds(const int *keep, size_t nkeep);
+/* 0, 1 and 2 opened on /dev/null if they are closed (a listening socket
+ * must never become a child's standard input). */
+void	 child_std(void);
+/* The time in ms (CLOCK_MONOTONIC). */
+long long child_now(void);
+
+#endif

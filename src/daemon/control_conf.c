@@ -1,0 +1,328 @@
+/*
+ * control_conf.c: the console's requests about the config (control.c's
+ * table): read it, save a new text (checked as any config, If-Match, not
+ * changing what the console may not change), check a text, the policy as
+ * JSON, and the simulated telnet test (moat test).
+ */
+#include "daemon/control_conf.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/eval.h"
+#include "analyze/flowfmt.h"
+#include "analyze/lint.h"
+#include "base/file.h"
+#include "base/hash.h"
+#include "daemon/answer.h"
+#include "enforce/rtnl.h"
+#include "observe/audit.h"
+#include "output/json.h"
+#include "policy/load.h"
+
+#define CONF_MAX_TEXT	(4u * 1024 * 1024)
+
+static const char *
+str(json_t *req, const char *k)
+{
+	return json_string_value(json_object_get(req, k));
+}
+
+static char *
+read_text(const char *path, size_t *len)
+{
+	return file_read(path, CONF_MAX_TEXT, len);
+}
+
+static void
+hash_text(const char *text, size_t len, char *out)
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)fnv1a(text, len));
+}
+
+/* The findings of p (errors, warnings, notes) as JSON. */
+static json_t *
+diagnostics(const struct policy *p)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < p->diags.n; i++) {
+		const struct diag *d = &p->diags.v[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "line", json_integer(d->loc.line));
+		json_object_set_new(o, "column", json_integer(d->loc.col));
+		json_object_set_new(o, "severity", json_string(
+		    d->severity == DIAG_ERROR ? "error" :
+		    d->severity == DIAG_WARNING ? "warning" : "note"));
+		json_object_set_new(o, "message", json_string(d->msg));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* Parse text, and lint it when it is valid. */
+static struct policy *
+check_text(const char *name, const char *text, size_t len)
+{
+	struct policy *p = policy_parse(name, text, len);
+
+	if (p != NULL && policy_valid(p)) {
+		lint_policy(p, NULL);
+		diags_sort(&p->diags);
+	}
+	return p;
+}
+
+/* One line of the audit log: who changed what, when. */
+
+void
+control_get_config(const struct control_env *env, const char *user, json_t *req,
+    struct strbuf *out)
+{
+	char hash[17];
+	size_t len;
+	char *text = read_text(env->conf, &len);
+	json_t *o;
+
+	(void)user;
+	(void)req;
+	if (text == NULL) {
+		control_error(out, 500, strerror(errno ? errno : EIO));
+		return;
+	}
+	hash_text(text, len, hash);
+	o = json_object();
+	json_object_set_new(o, "text", json_stringn(text, len));
+	json_object_set_new(o, "hash", json_string(hash));
+	control_answer(out, 200, o);
+	free(text);
+}
+
+int
+control_write_conf(const char *path, const char *text, size_t len)
+{
+	return file_replace(path, text, len, 0600, 0);
+}
+
+/* What the console may not change (policy_privileged_change), against
+ * the config file now. */
+static const char *
+protected_change(const struct control_env *env, const struct policy *now)
+{
+	struct policy *was;
+	const char *what;
+	size_t len;
+	char *text = read_text(env->conf, &len);
+
+	was = policy_parse(env->conf, text != NULL ? text : "", text != NULL ?
+	    len : 0);
+	free(text);
+	if (was == NULL)
+		return "the config file";
+	what = policy_privileged_change(was, now);
+	policy_free(was);
+	return what;
+}
+
+void
+control_save(const struct control_env *env, const char *user, json_t *req,
+    struct strbuf *out)
+{
+	const char *text = str(req, "text"), *base = str(req, "if_match");
+	size_t tlen = json_string_length(json_object_get(req, "text")), len;
+	char hash[17], now_hash[17];
+	char *cur = read_text(env->conf, &len);
+	const char *what;
+	struct policy *p;
+	json_t *o;
+
+	if (cur != NULL)
+		hash_text(cur, len, now_hash);
+	else
+		snprintf(now_hash, sizeof(now_hash), "0000000000000000");
+	free(cur);
+	if (strcmp(base, now_hash) != 0) {
+		o = json_object();
+		json_object_set_new(o, "error", json_string("the config changed "
+		    "since it was read: reload it"));
+		json_object_set_new(o, "hash", json_string(now_hash));
+		control_answer(out, 409, o);
+		return;
+	}
+	if ((p = check_text(env->conf, text, tlen)) == NULL) {
+		control_error(out, 500, "out of memory");
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "diagnostics", diagnostics(p));
+	if (!policy_valid(p)) {
+		json_object_set_new(o, "error", json_string("not valid: nothing "
+		    "saved"));
+		control_answer(out, 422, o);
+		policy_free(p);
+		return;
+	}
+	if ((what = protected_change(env, p)) != NULL) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "%s cannot be changed from the "
+		    "console (it names a file, a user or a secret of a "
+		    "privileged process): edit %s as root; nothing saved", what,
+		    env->conf);
+		json_object_set_new(o, "error", json_string(msg));
+		control_answer(out, 422, o);
+		policy_free(p);
+		return;
+	}
+	policy_free(p);
+	if (control_write_conf(env->conf, text, tlen) == -1) {
+		json_decref(o);
+		control_error(out, 500, strerror(errno));
+		return;
+	}
+	hash_text(text, tlen, hash);
+	audit_write(env->state, user, "save", hash);
+	json_object_set_new(o, "hash", json_string(hash));
+	control_answer(out, 200, o);
+}
+
+void
+control_check(const struct control_env *env, const char *user, json_t *req,
+    struct strbuf *out)
+{
+	const char *text = str(req, "text");
+	struct policy *p;
+	json_t *o;
+
+	(void)env;
+	(void)user;
+	if ((p = check_text("moat.conf", text, json_string_length(
+	    json_object_get(req, "text")))) == NULL) {
+		control_error(out, 500, "out of memory");
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "valid", json_boolean(policy_valid(p)));
+	json_object_set_new(o, "diagnostics", diagnostics(p));
+	control_answer(out, 200, o);
+	policy_free(p);
+}
+
+/* The config file, parsed (bound to the devices' addresses now). */
+struct policy *
+control_current_policy(const struct control_env *env, struct strbuf *out)
+{
+	struct host_addrs h;
+	struct strbuf err;
+	struct policy *p;
+	char e[256];
+
+	strbuf_init(&err, 0);
+	if (rtnl_addrs(&h, &err) == -1)
+		memset(&h, 0, sizeof(h));
+	strbuf_free(&err);
+	p = policy_load_bound(env->conf, false, &h.b, e, sizeof(e));
+	rtnl_addrs_free(&h);
+	if (p == NULL) {
+		control_error(out, 500, e);
+		return NULL;
+	}
+	if (!policy_valid(p)) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "error", json_string("the config is not "
+		    "valid"));
+		json_object_set_new(o, "diagnostics", diagnostics(p));
+		control_answer(out, 422, o);
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* A JSON text we wrote ourselves, as an object to nest. */
+static json_t *
+raw(const struct strbuf *b)
+{
+	json_t *v = json_loads(strbuf_str(b), JSON_DECODE_ANY, NULL);
+
+	return v != NULL ? v : json_null();
+}
+
+void
+control_policy(const struct control_env *env, const char *user, json_t *req,
+    struct strbuf *out)
+{
+	struct policy *p = control_current_policy(env, out);
+	struct strbuf b;
+	json_t *o;
+
+	(void)user;
+	(void)req;
+	if (p == NULL)
+		return;
+	lint_policy(p, NULL);
+	diags_sort(&p->diags);
+	strbuf_init(&b, 0);
+	json_policy(p, &b);
+	o = json_object();
+	json_object_set_new(o, "policy", raw(&b));
+	json_object_set_new(o, "diagnostics", diagnostics(p));
+	control_answer(out, 200, o);
+	strbuf_free(&b);
+	policy_free(p);
+}
+
+void
+control_test(const struct control_env *env, const char *user, json_t *req,
+    struct strbuf *out)
+{
+	const char *in = str(req, "in"), *src = str(req, "src"),
+	    *dst = str(req, "dst"), *service = str(req, "service"),
+	    *proto = str(req, "proto"), *port = str(req, "dport");
+	struct policy *p;
+	struct flow f;
+	struct verdict v;
+	enum addr_family fs, fd;
+	struct strbuf b;
+	char err[200];
+	json_t *o;
+
+	(void)user;
+	if (in == NULL || src == NULL || dst == NULL ||
+	    (service == NULL) == (proto == NULL)) {
+		control_error(out, 400, "in, src, dst and service (or proto and dport) "
+		    "are needed");
+		return;
+	}
+	if ((p = control_current_policy(env, out)) == NULL)
+		return;
+	memset(&f, 0, sizeof(f));
+	if ((f.iface = policy_iface(p, in)) == NULL) {
+		snprintf(err, sizeof(err), "unknown interface '%.60s'", in);
+		control_error(out, 400, err);
+	} else if (addr_parse(src, &f.src, &fs, err, sizeof(err)) == -1 ||
+	    addr_parse(dst, &f.dst, &fd, err, sizeof(err)) == -1)
+		control_error(out, 400, err);
+	else if (fs != fd)
+		control_error(out, 400, "src and dst must be of one family");
+	else if ((service != NULL ? flow_set_service(p, service, fs, &f, err,
+	    sizeof(err)) : flow_set_proto(proto, port, fs, &f, err,
+	    sizeof(err))) == -1)
+		control_error(out, 400, err);
+	else {
+		policy_eval(p, &f, &v);
+		strbuf_init(&b, 0);
+		json_verdict(p, &f, &v, &b);
+		o = json_object();
+		json_object_set_new(o, "result", raw(&b));
+		control_answer(out, 200, o);
+		strbuf_free(&b);
+	}
+	policy_free(p);
+}

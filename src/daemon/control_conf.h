@@ -1,0 +1,30 @@
+/* control_conf.h: the console's requests about the config, answered by
+ * moatd's parent (control.c's table has them). */
+#ifndef MOAT_CONTROL_CONF_H
+#define MOAT_CONTROL_CONF_H
+
+#include <jansson.h>
+
+#include "base/strbuf.h"
+#include "policy/policy.h"
+
+#include "daemon/control_env.h"
+
+/* The config file, parsed and bound to the devices' addresses now, or
+ * NULL when the answer is given (500, or 422 with its findings). */
+struct policy *control_current_policy(const struct control_env *env,
+	    struct strbuf *out);
+
+/* The requests of control_conf.c (see the table in control.c). */
+void	 control_get_config(const struct control_env *env, const char *user,
+	    json_t *req, struct strbuf *out);
+void	 control_save(const struct control_env *env, const char *user,
+	    json_t *req, struct strbuf *out);
+void	 control_check(const struct control_env *env, const char *user,
+	    json_t *req, struct strbuf *out);
+void	 control_policy(const struct control_env *env, const char *user,
+	    json_t *req, struct strbuf *out);
+void	 control_test(const struct control_env *env, const char *user,
+	    json_t *req, struct strbuf *out);
+
+#endif

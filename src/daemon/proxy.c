@@ -1,0 +1,453 @@
+/*
+ * proxy.c: the scanning SMTP proxy as moatd's parent runs it: its
+ * listening sockets, opened as root and kept open while the proxy
+ * restarts (connections wait in the backlog); the proxy process, which
+ * runs as its own user keeping CAP_NET_RAW only (IP_TRANSPARENT connects
+ * upstream from the client's address), supervised by child.c; the config
+ * it is handed over a pipe; and its events (a line each: a message's
+ * record, the engine, the sessions), which become the mail log and the
+ * mail figures.
+ */
+#include "daemon/proxy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "daemon/child.h"
+#include "enforce/apply.h"
+#include "enforce/route.h"
+#include "observe/logfile.h"
+#include "observe/mailstats.h"
+#include "smtp/server.h"
+
+#define RUN_DIR		"/run/moat"	/* or $MOAT_RUN_DIR */
+
+static const char *conf_path;
+static const char *run_user;
+static int tproxy_port;
+static char scratch[4096];		/* the proxy's private directory */
+
+static struct server_listener listeners[SERVER_LISTEN_MAX];
+static int nlisteners;
+static struct child proxy = CHILD_INIT("proxy", "moatd-smtp");
+static int ctl = -1;			/* the config pipe, our end */
+static int events = -1;			/* the proxy's events, our end */
+static char *text;			/* the config in force */
+static size_t textlen;
+
+void
+proxy_init(const char *conf, const char *user, int port)
+{
+	conf_path = conf;
+	run_user = user;
+	tproxy_port = port;
+}
+
+/* ---- the mail log and its figures ------------------------------------ */
+
+static char events_buf[8192];
+static size_t events_len;
+static struct mailstats mstats;
+static bool mstats_dirty;
+/* Not opened yet (a zeroed one would close descriptor 0, standard
+ * input, at the first config: a listening socket then took its place). */
+static struct logfile mail_log = { .fd = -1 };
+
+/* At the start: the figures so far, and where the mail log goes. */
+static void
+mail_prepare(const struct policy *p)
+{
+	static bool loaded;
+
+	if (!loaded) {
+		if (mailstats_load(apply_state_dir(), &mstats) == -1)
+			log_warn("mail figures: %s/" MAILSTATS_FILE " cannot be "
+			    "read: counting from zero", apply_state_dir());
+		memset(&mstats.since_start, 0, sizeof(mstats.since_start));
+		mstats.started = (long long)time(NULL);
+		mstats.sessions = 0;
+		mstats_dirty = true;
+		loaded = true;
+	}
+	logfile_close(&mail_log);
+	logfile_init(&mail_log, logfile_dir(p->logging.directory),
+	    MAILLOG_FILE, p->logging.max_file_size, p->logging.keep);
+}
+
+static void
+events_open(int fd)
+{
+	if (events != -1)
+		close(events);
+	events = fd;
+	events_len = 0;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* One line from the proxy: "mail JSON", "engine JSON", "sessions N". */
+static void
+event_line(char *line)
+{
+	static char said[256];
+	size_t len = strlen(line);
+
+	if (strncmp(line, "mail ", 5) == 0) {
+		line[len] = '\n';	/* the record, with its newline */
+		if (logfile_append(&mail_log, line + 5, len - 4, 1) == -1 &&
+		    strcmp(said, mail_log.error) != 0) {
+			log_error("mail log: %s; records are lost until it "
+			    "works again", mail_log.error);
+			snprintf(said, sizeof(said), "%s", mail_log.error);
+		}
+		line[len] = '\0';
+		if (mailstats_add(&mstats, line + 5) == 0)
+			mstats_dirty = true;
+	} else if (strncmp(line, "engine ", 7) == 0) {
+		mailstats_engine(&mstats, line + 7);
+		mstats_dirty = true;
+	} else if (strncmp(line, "sessions ", 9) == 0) {
+		mstats.sessions = (unsigned)strtoul(line + 9, NULL, 10);
+		mstats_dirty = true;
+	}
+}
+
+void
+proxy_events(void)
+{
+	ssize_t n;
+	char *nl;
+
+	while (events != -1) {
+		n = read(events, events_buf + events_len, sizeof(events_buf) -
+		    1 - events_len);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+			close(events);	/* the proxy is gone */
+			events = -1;
+			break;
+		}
+		if (n < 0)
+			break;
+		events_len += (size_t)n;
+		events_buf[events_len] = '\0';
+		while ((nl = memchr(events_buf, '\n', events_len)) != NULL) {
+			size_t used = (size_t)(nl - events_buf) + 1;
+
+			*nl = '\0';
+			event_line(events_buf);
+			memmove(events_buf, events_buf + used, events_len - used);
+			events_len -= used;
+		}
+		if (events_len == sizeof(events_buf) - 1)
+			events_len = 0;		/* a line too long: dropped */
+	}
+}
+
+/* The figures to the state directory, at most once a second (unless
+ * forced: at the end). */
+static void
+mail_save(bool force)
+{
+	static time_t last;
+
+	if (!mstats_dirty || (!force && time(NULL) == last))
+		return;
+	last = time(NULL);
+	mstats.updated = (long long)last;
+	if (mailstats_save(apply_state_dir(), &mstats) == 0)
+		mstats_dirty = false;
+}
+
+/* ---- the listening sockets ------------------------------------------- */
+
+/* What the proxy of policy p listens on: the relay on port 25 of the
+ * LAN's addresses (a valid policy with smtp-local-scanning has them:
+ * resolve.c), the transparent listener on every address. */
+static int
+wanted(const struct policy *p, struct server_listener *l)
+{
+	const struct antivirus *av = &p->av;
+	int n = 0;
+	size_t i;
+
+	if (!av->present)
+		return 0;
+	if (av->local_scanning) {
+		const struct iface *lan = policy_lan(p);
+
+		for (i = 0; i < lan->naddr && n < SERVER_LISTEN_MAX - 2; i++) {
+			memset(&l[n], 0, sizeof(l[n]));
+			route_sockaddr(&lan->addrs[i], 25, &l[n].addr,
+			    &l[n].len);
+			l[n++].mode = PROXY_RELAY;
+		}
+		/* In an HA pair, the LAN's VIP too: bound before the node
+		 * holds it (IP_FREEBIND), served when it does. */
+		for (i = 0; i < p->ha.nvip && n < SERVER_LISTEN_MAX - 2; i++) {
+			struct if_addr vip;
+
+			if (p->ha.vips[i].iface != lan)
+				continue;
+			vip.loc = p->ha.vips[i].loc;
+			vip.lit = p->ha.vips[i].lit;
+			memset(&l[n], 0, sizeof(l[n]));
+			route_sockaddr(&vip, 25, &l[n].addr, &l[n].len);
+			l[n++].mode = PROXY_RELAY;
+		}
+	}
+	if (av->other_scanning) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&l[n].addr;
+		struct sockaddr_in6 *in6;
+
+		memset(&l[n], 0, sizeof(l[n]));
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)tproxy_port);
+		l[n].len = sizeof(*in);
+		l[n++].mode = PROXY_TRANSPARENT;
+		memset(&l[n], 0, sizeof(l[n]));
+		in6 = (struct sockaddr_in6 *)&l[n].addr;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)tproxy_port);
+		l[n].len = sizeof(*in6);
+		l[n++].mode = PROXY_TRANSPARENT;
+	}
+	return n;
+}
+
+static bool
+same_listeners(const struct server_listener *a, int na,
+    const struct server_listener *b, int nb)
+{
+	int i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].mode != b[i].mode || a[i].len != b[i].len ||
+		    memcmp(&a[i].addr, &b[i].addr, a[i].len) != 0)
+			return false;
+	return true;
+}
+
+static void
+close_listeners(void)
+{
+	while (nlisteners > 0)
+		close(listeners[--nlisteners].fd);
+}
+
+/* Open l[0..n) as the proxy's listeners (as root, so that nothing needs
+ * CAP_NET_BIND_SERVICE later).  0, or -1 (logged) with none open. */
+static int
+open_listeners(const struct server_listener *l, int n)
+{
+	char err[256];
+	int i;
+
+	close_listeners();
+	for (i = 0; i < n; i++) {
+		listeners[i] = l[i];
+		if (server_listen(&listeners[i], err, sizeof(err)) == -1) {
+			log_info("proxy: %s", err);
+			close_listeners();
+			return -1;
+		}
+		nlisteners++;
+	}
+	return 0;
+}
+
+/* ---- the proxy process ------------------------------------------------ */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	if (f->level > 0)
+		remove(path);
+	return 0;
+}
+
+/* The proxy's private directory for the scanner's temporary files: made
+ * (0700, the proxy's user) under the run directory, and emptied, so that
+ * what a killed proxy left (decoded attachments) goes. */
+static int
+prepare_scratch(const struct passwd *pw)
+{
+	const char *run = getenv("MOAT_RUN_DIR");
+	struct stat st;
+
+	if (run == NULL || *run == '\0')
+		run = RUN_DIR;
+	snprintf(scratch, sizeof(scratch), "%s/smtp", run);
+	if ((mkdir(run, 0755) == -1 && errno != EEXIST) ||
+	    (mkdir(scratch, 0700) == -1 && errno != EEXIST) ||
+	    lstat(scratch, &st) == -1) {
+		log_info("proxy: %s: %s", scratch, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_info("proxy: %s is not a directory", scratch);
+		return -1;
+	}
+	/* The proxy's user must reach its directory through the run
+	 * directory: without that every scan would fail (451). */
+	if (stat(run, &st) == -1 || !(st.st_mode & S_IXOTH)) {
+		log_info("proxy: %s cannot be entered by %s (mode %04o): "
+		    "chmod o+x it, or choose another MOAT_RUN_DIR", run,
+		    pw->pw_name, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	if (getuid() == 0 && (chown(scratch, pw->pw_uid, pw->pw_gid) == -1 ||
+	    chmod(scratch, 0700) == -1)) {
+		log_info("proxy: %s: %s", scratch, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the proxy on the listeners, with the config in force. */
+static void
+start_proxy(void)
+{
+	struct passwd *pw;
+	char err[256];
+	int fds[2], evp[2], keep[SERVER_LISTEN_MAX + 2], i;
+
+	proxy.next = 0;
+	if ((pw = getpwnam(run_user)) == NULL) {
+		log_error("proxy: no user '%s' to run as: create it (the "
+		    "package does: adduser --system %s) or name another with "
+		    "-u; not starting the proxy", run_user, run_user);
+		return;
+	}
+	if (prepare_scratch(pw) == -1)
+		return;
+	if (pipe2(fds, O_CLOEXEC) == -1 || pipe2(evp, O_CLOEXEC) == -1) {
+		log_info("proxy: pipe: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < nlisteners; i++)
+		keep[i] = listeners[i].fd;
+	keep[i++] = fds[0];
+	keep[i++] = evp[1];
+	switch (child_fork(&proxy, keep, (size_t)i)) {
+	case -1:
+		close(fds[0]);
+		close(fds[1]);
+		close(evp[0]);
+		close(evp[1]);
+		return;
+	case 0:
+		if (child_drop(pw, CAP_NET_RAW, err, sizeof(err)) == -1) {
+			log_info("proxy: %s", err);
+			_exit(1);
+		}
+		log_info("proxy running as %s, %d listeners", getuid() == 0 ?
+		    "root" : run_user, nlisteners);
+		_exit(server_run(listeners, nlisteners, fds[0], evp[1],
+		    conf_path, scratch));
+	}
+	close(fds[0]);
+	close(evp[1]);
+	ctl = fds[1];
+	events_open(evp[0]);
+	server_send_config(ctl, text, textlen);
+}
+
+static void
+stop_proxy(void)
+{
+	child_stop(&proxy);
+	if (ctl != -1)
+		close(ctl);
+	ctl = -1;
+}
+
+int
+proxy_install(const struct policy *p)
+{
+	struct server_listener want[SERVER_LISTEN_MAX];
+	int n;
+	char *copy;
+
+	mail_prepare(p);
+	if ((copy = malloc(p->len + 1)) == NULL) {
+		log_info("out of memory");
+		return -1;
+	}
+	memcpy(copy, p->text, p->len);
+	copy[p->len] = '\0';
+	free(text);
+	text = copy;
+	textlen = p->len;
+	n = wanted(p, want);
+	if (same_listeners(listeners, nlisteners, want, n)) {
+		if (proxy.pid != -1)
+			server_send_config(ctl, text, textlen);
+		else if (n > 0)
+			child_soon(&proxy);
+		return 0;
+	}
+	/* What the proxy listens on changes: a new proxy on new sockets
+	 * (sessions in flight are cut; nothing they sent was acknowledged). */
+	stop_proxy();
+	if (open_listeners(want, n) == 0 && n > 0)
+		child_soon(&proxy);
+	else if (n == 0)
+		log_info("no SMTP scanning configured: no proxy runs");
+	return 0;
+}
+
+int
+proxy_listeners(void)
+{
+	return nlisteners;
+}
+
+int
+proxy_events_fd(void)
+{
+	return events;
+}
+
+void
+proxy_tick(void)
+{
+	int status;
+
+	if (child_reap(&proxy, &status)) {
+		if (ctl != -1)
+			close(ctl);
+		ctl = -1;
+	}
+	if (nlisteners > 0 && child_due(&proxy))
+		start_proxy();
+	mail_save(false);
+}
+
+void
+proxy_stop(void)
+{
+	stop_proxy();
+	proxy_events();		/* what the proxy said last */
+	mstats.sessions = 0;
+	mstats_dirty = true;
+	mail_save(true);
+	close_listeners();
+}

@@ -1,0 +1,28 @@
+/* proxy.h: the scanning SMTP proxy as moatd's parent runs it: listeners,
+ * the proxy process (supervised), its config and its events (the mail log
+ * and figures). */
+#ifndef MOAT_DAEMON_PROXY_H
+#define MOAT_DAEMON_PROXY_H
+
+#include <stdbool.h>
+
+#include "policy/policy.h"
+
+/* The config file (the proxy reads its signatures' settings from the
+ * text handed over), the proxy's user, the transparent listener's port. */
+void	 proxy_init(const char *conf, const char *user, int tproxy_port);
+/* Make p's text the proxy's config: its listeners opened (a new proxy
+ * when they change), the proxy given the config (or started), the mail
+ * log's place and sizes.  0, or -1 (out of memory; nothing changed). */
+int	 proxy_install(const struct policy *p);
+/* How many listeners are open (0: no proxy runs). */
+int	 proxy_listeners(void);
+/* The proxy's events to poll (-1: none), and reading them. */
+int	 proxy_events_fd(void);
+void	 proxy_events(void);
+/* Each turn of the loop: reap, restart when due, save the figures. */
+void	 proxy_tick(void);
+/* Stop the proxy and close its listeners; the figures saved. */
+void	 proxy_stop(void);
+
+#endif

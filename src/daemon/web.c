@@ -1,0 +1,418 @@
+/*
+ * web.c: the console as moatd's parent runs it: its listening socket
+ * (bound as root), its certificate (made at the first start), the
+ * console process (its own user, no capabilities, supervised by child.c,
+ * given only its socket and its channel), and the answers to its
+ * requests (control.c), each on the channel it came on with its id.
+ */
+#include "daemon/web.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/frame.h"
+#include "base/log.h"
+#include "base/users.h"
+#include "daemon/child.h"
+#include "daemon/control.h"
+#include "enforce/apply.h"
+#include "enforce/probe.h"
+#include "enforce/route.h"
+#include "observe/logfile.h"
+#include "web/console.h"
+#include "web/tls.h"
+
+#define MOAT_WEB_ROOT	"/usr/share/moat/web"	/* or $MOAT_WEB_ROOT */
+
+static struct web_hooks hooks;
+static struct child web = CHILD_INIT("console", "moatd-web");
+
+/* The probe asked now (one at a time: the console waits for it). */
+static struct control_probe probe;
+static struct child prober = CHILD_INIT("probe", "moatd-probe");
+static int probe_fd = -1;		/* its result, our end */
+static uint32_t probe_id;		/* the request it answers */
+static unsigned probe_gen;		/* on that channel */
+static long long probe_started;
+static char web_user[64];		/* the console's user: the probe's */
+
+struct probe_out {
+	enum probe_result	 r;
+	char			 banner[512], err[256];
+};
+
+static int web_ctl = -1;		/* to the console, our end */
+static char web_key[512];		/* what it serves: restart on change */
+static struct control_env web_env;
+static unsigned web_gen;		/* which channel: one per start */
+static bool web_busy;			/* answering the console now */
+static bool web_restart_due;		/* a restart waits for the answer */
+static char web_users[4096], web_conf_log[4096];
+
+static void probe_start(uint32_t id, unsigned gen);
+static void probe_end(void);
+
+static void
+stop_web(void)
+{
+	if (web.pid == -1)
+		return;
+	/* The channel first: a request it sends now fails at once, and
+	 * the answers it has are sent before it exits (console_run). */
+	if (web_ctl != -1)
+		close(web_ctl);
+	web_ctl = -1;
+	child_stop(&web);
+	web_key[0] = '\0';
+}
+
+void
+web_stop(void)
+{
+	if (probe_fd != -1)
+		probe_end();
+	stop_web();
+}
+
+/* Where the console listens: the setting, or port 443 of the LAN's first
+ * address. */
+static int
+web_listen_addr(const struct policy *p, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	const struct iface *lan = policy_lan(p);
+	char buf[80];
+
+	if (p->console.listen != NULL)
+		return addr_hostport(p->console.listen, ss, len);
+	if (lan == NULL || lan->naddr == 0)
+		return -1;
+	route_sockaddr(&lan->addrs[0], CONSOLE_PORT, ss, len);
+	addr_sockaddr_format(ss, buf, sizeof(buf));
+	return 0;
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t n;
+
+	if (fp == NULL)
+		return NULL;
+	if ((buf = calloc(1, 64 * 1024)) != NULL) {
+		n = fread(buf, 1, 64 * 1024 - 1, fp);
+		buf[n] = '\0';
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* The console for the config in force: started (again) when what it
+ * serves changed, stopped when it is off or cannot run. */
+void
+web_configure(const struct policy *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct passwd *pw;
+	char key[512], where[80], err[256];
+	const char *root = getenv("MOAT_WEB_ROOT");
+	int fd, sp[2], keep[2], one = 1;
+
+	if (web_busy) {
+		web_restart_due = true;	/* after the answer (web_request) */
+		return;
+	}
+	if (p->console.off) {
+		stop_web();
+		return;
+	}
+	if (web_env.id == NULL && (web_env.id = identity_new()) == NULL) {
+		log_error("console: out of memory");
+		return;
+	}
+	if (users_count(p->console.users) <= 0) {
+		if (web.pid != -1 || web_key[0] == '\0')
+			log_info("console: no users in %s ('moat passwd USER' "
+			    "adds one): not started", p->console.users);
+		stop_web();
+		snprintf(web_key, sizeof(web_key), "no users");
+		return;
+	}
+	if (web_listen_addr(p, &ss, &sl) == -1) {
+		log_warn("console: no address to listen on (give LAN an "
+		    "address, or say console { listen ADDR:PORT }): not "
+		    "started");
+		stop_web();
+		return;
+	}
+	addr_sockaddr_format(&ss, where, sizeof(where));
+	/* What the process serves with (the session timeout is the
+	 * parent's: a change of it needs no restart). */
+	snprintf(key, sizeof(key), "%s %s %s %s %s", where, p->console.users,
+	    p->console.cert, p->console.key, p->console.user);
+	if (web.pid != -1 && strcmp(key, web_key) == 0)
+		return;
+	stop_web();
+	if ((pw = getpwnam(p->console.user)) == NULL) {
+		log_error("console: no user '%s' to run as: create it (the "
+		    "package does) or say console { user NAME }",
+		    p->console.user);
+		return;
+	}
+	if (tls_ensure(p->console.cert, p->console.key, "moat", err,
+	    sizeof(err)) == -1) {
+		log_error("console: %s", err);
+		return;
+	}
+	/* IP_FREEBIND: at boot moatd starts before the network
+	 * (network-pre.target), so the LAN's address is not there yet. */
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) == -1 || listen(fd, 64) == -1) {
+		log_error("console: %s: %s", where, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_error("console: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	keep[0] = fd;
+	keep[1] = sp[1];
+	switch (child_fork(&web, keep, 2)) {
+	case -1:
+		close(fd);
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	case 0: {
+		struct console_conf cc = { .listen_fd = fd, .ctl = sp[1],
+		    .root = root != NULL ? root : MOAT_WEB_ROOT };
+		char *cert = slurp(p->console.cert), *keypem =
+		    slurp(p->console.key);
+
+		/* No capabilities at all, its own user. */
+		if (cert == NULL || keypem == NULL || setgroups(0, NULL) == -1 ||
+		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+			log_error("console: cannot start as %s: %s",
+			    p->console.user, strerror(errno));
+			_exit(1);
+		}
+		cc.cert_pem = cert;
+		cc.key_pem = keypem;
+		_exit(console_run(&cc));
+	}
+	}
+	close(sp[1]);
+	close(fd);
+	web_ctl = sp[0];
+	web_gen++;
+	snprintf(web_key, sizeof(web_key), "%s", key);
+	snprintf(web_users, sizeof(web_users), "%s", p->console.users);
+	snprintf(web_conf_log, sizeof(web_conf_log), "%s",
+	    logfile_dir(p->logging.directory));
+	web_env.conf = hooks.conf;
+	web_env.users = web_users;
+	web_env.state = apply_state_dir();
+	web_env.run = logfile_run_dir();
+	web_env.log_dir = web_conf_log;
+	/* Sessions live here, and outlive a restart of the console. */
+	web_env.idle = p->console.session_timeout;
+	web_env.apply = hooks.apply;
+	web_env.probe = &probe;
+	snprintf(web_user, sizeof(web_user), "%s", p->console.user);
+	log_info("console: https://%s/ as %s", where, p->console.user);
+}
+
+/*
+ * One request from the console, answered on the channel it came on, with
+ * its id.  A request may restart the console (an apply that changes what
+ * it serves): the restart waits until the answer is written, and if the
+ * channel changed all the same, the answer is dropped: a new console
+ * never reads what the one before asked (issue 21).
+ */
+/*
+ * The probe, in a child of its own: the console's user, no capabilities,
+ * only the pipe of its result; the parent goes on meanwhile, and answers
+ * when the result is in (web_request, with web_fd the pipe until then).
+ */
+static void
+probe_start(uint32_t id, unsigned gen)
+{
+	struct probe_out po;
+	struct strbuf out;
+	struct passwd *pw;
+	int pp[2];
+
+	memset(&po, 0, sizeof(po));
+	if (pipe2(pp, O_CLOEXEC) == -1)
+		goto fail;
+	switch (child_fork(&prober, &pp[1], 1)) {
+	case -1:
+		close(pp[0]);
+		close(pp[1]);
+		goto fail;
+	case 0:
+		if (getuid() == 0 && ((pw = getpwnam(web_user)) == NULL ||
+		    setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+		    setuid(pw->pw_uid) == -1))
+			_exit(1);
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		po.r = probe_tcp(probe.dst, probe.port, NULL,
+		    probe.timeout_ms, 1000, po.banner, sizeof(po.banner),
+		    po.err, sizeof(po.err));
+		_exit(write(pp[1], &po, sizeof(po)) == (ssize_t)sizeof(po) ?
+		    0 : 1);
+	}
+	close(pp[1]);
+	probe_fd = pp[0];
+	probe_id = id;
+	probe_gen = gen;
+	probe_started = child_now();
+	return;
+fail:
+	po.r = PROBE_ERROR;
+	snprintf(po.err, sizeof(po.err), "%s", strerror(errno));
+	strbuf_init(&out, 0);
+	control_probe_answer(&probe, po.r, po.banner, po.err, &out);
+	if (!strbuf_failed(&out))
+		frame_send_id(web_ctl, id, strbuf_str(&out), out.len);
+	strbuf_free(&out);
+}
+
+/* The probe's result in (or not: it failed, or took too long), answered
+ * on its channel if that is still the console's. */
+static void
+probe_end(void)
+{
+	struct probe_out po;
+	struct strbuf out;
+
+	memset(&po, 0, sizeof(po));
+	if (read(probe_fd, &po, sizeof(po)) != (ssize_t)sizeof(po)) {
+		memset(&po, 0, sizeof(po));
+		po.r = PROBE_ERROR;
+		snprintf(po.err, sizeof(po.err), "the probe did not finish");
+	}
+	po.banner[sizeof(po.banner) - 1] = '\0';
+	po.err[sizeof(po.err) - 1] = '\0';
+	close(probe_fd);
+	probe_fd = -1;
+	if (prober.pid != -1) {
+		kill(prober.pid, SIGKILL);
+		waitpid(prober.pid, NULL, 0);
+		prober.pid = -1;
+	}
+	if (web_ctl == -1 || web_gen != probe_gen)
+		return;		/* the console that asked is gone */
+	strbuf_init(&out, 0);
+	control_probe_answer(&probe, po.r, po.banner, po.err, &out);
+	if (strbuf_failed(&out) || frame_send_id(web_ctl, probe_id,
+	    strbuf_str(&out), out.len) == -1)
+		log_warn("console: answer not sent: %s", strerror(errno));
+	strbuf_free(&out);
+}
+
+void
+web_request(void)
+{
+	struct strbuf out;
+	uint32_t id;
+	int fd = web_ctl;
+	unsigned gen = web_gen;
+
+	if (probe_fd != -1) {
+		probe_end();
+		return;
+	}
+	strbuf_init(&out, 0);
+	web_busy = true;
+	if (control_serve(&web_env, fd, &id, &out) == -1) {
+		web_busy = false;
+		log_warn("console: gone (%s)", errno ? strerror(errno) :
+		    "it exited");
+		strbuf_free(&out);
+		close(web_ctl);
+		web_ctl = -1;
+		return;
+	}
+	web_busy = false;
+	if (probe.pending && web_ctl == fd && web_gen == gen) {
+		probe_start(id, gen);	/* answered when it ends */
+		strbuf_free(&out);
+		return;
+	}
+	if (web_ctl != fd || web_gen != gen)
+		log_warn("console: restarted while answering: answer dropped");
+	else if (strbuf_failed(&out) || frame_send_id(fd, id, strbuf_str(&out),
+	    out.len) == -1)
+		log_warn("console: answer not sent: %s", strerror(errno));
+	strbuf_free(&out);
+	if (web_restart_due) {
+		struct policy *p;
+
+		web_restart_due = false;
+		if ((p = hooks.load()) != NULL) {
+			web_configure(p);
+			policy_free(p);
+		}
+	}
+}
+
+
+void
+web_init(const struct web_hooks *h)
+{
+	hooks = *h;
+}
+
+int
+web_fd(void)
+{
+	/* While a probe runs, the console waits for it: its result is
+	 * what comes next. */
+	return probe_fd != -1 ? probe_fd : web_ctl;
+}
+
+void
+web_tick(void)
+{
+	struct policy *p;
+	int status;
+
+	/* A probe over its time (it has 5 s and 1 s for the banner). */
+	if (probe_fd != -1 && child_now() - probe_started > 10000)
+		probe_end();
+
+	if (child_reap(&web, &status)) {
+		web_key[0] = '\0';
+		if (web_ctl != -1)
+			close(web_ctl);
+		web_ctl = -1;
+	}
+	if (child_due(&web)) {
+		web.next = 0;
+		if ((p = hooks.load()) != NULL) {
+			web_configure(p);
+			policy_free(p);
+		}
+	}
+}

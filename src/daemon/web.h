@@ -1,0 +1,31 @@
+/* web.h: the console as moatd's parent runs it (src/web is the console
+ * process itself): started, restarted and stopped with the config, and
+ * its requests answered (control.h). */
+#ifndef MOAT_DAEMON_WEB_H
+#define MOAT_DAEMON_WEB_H
+
+#include "base/strbuf.h"
+#include "policy/policy.h"
+
+struct web_hooks {
+	const char	*conf;		/* the config file */
+	/* The config file, checked and installed (control_env's apply). */
+	int		(*apply)(unsigned confirm, const char *user,
+			    struct strbuf *msg, struct strbuf *err);
+	/* The config file, parsed and valid, or NULL (logged). */
+	struct policy	*(*load)(void);
+};
+
+void	 web_init(const struct web_hooks *h);
+/* The console for config p: started (again) when what it serves changed,
+ * stopped when it is off or cannot run.  During a request of the
+ * console's, this waits until the answer is written. */
+void	 web_configure(const struct policy *p);
+/* The channel to poll (-1: none), and one request on it answered. */
+int	 web_fd(void);
+void	 web_request(void);
+/* Each turn of the loop: reap, restart when due. */
+void	 web_tick(void);
+void	 web_stop(void);
+
+#endif
