@@ -65,10 +65,15 @@ child() {	# child NAME [PARENT]: the pid of moatd's child (or PARENT's)
 	pgrep -x -P "${2:-$pid_b}" "$1" | head -1
 }
 log="null moatd.log*2"
-check "the console (moatd-web)" "$(child moatd-web)" $log tcp-listen:443 unix
+# The console: its listener, its channel to the parent, and the eventfd
+# libmicrohttpd makes for itself.
+check "the console (moatd-web)" "$(child moatd-web)" $log tcp-listen:443 unix \
+    eventfd
 check "the SMTP proxy (moatd-smtp)" "$(child moatd-smtp)" $log \
     tcp-listen:25*2 tcp-listen:10025*2 pipe*2
-check "the firewall log (moatd-log)" "$(child moatd-log)" $log netlink:12
+# The firewall log: NFLOG, and its channel to ask the parent for configs.
+check "the firewall log (moatd-log)" "$(child moatd-log)" $log netlink:12 \
+    unix
 check "the sync link's server (moatd-sync)" "$(child moatd-sync)" $log \
     tcp-listen:28016 unix
 [ "$(stat -c %U "/proc/$(child moatd-sync)")" = moat-sync ] &&
