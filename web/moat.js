@@ -537,6 +537,9 @@ async function loadAntivirus() {
   f.smtp_relay_to.value = av ? av.smtp_relay_to : "127.0.0.1:10026";
   f.engine.value = av ? av.engine : "clamav";
   f.engine_path.value = av ? av.engine_path : "/var/lib/clamav";
+  f.signature_reload.value = av ? av.signature_reload : "auto";
+  f.scan_timeout.value = av ? av.scan_timeout : 120;
+  f.ignore_signatures.value = av ? av.ignore_signatures.join("\n") : "";
 }
 
 async function saveAntivirus(e) {
@@ -550,6 +553,9 @@ async function saveAntivirus(e) {
     max_message_size: Number(f.max_message_size.value),
     smtp_relay_to: f.smtp_relay_to.value,
     engine: f.engine.value, engine_path: f.engine_path.value,
+    signature_reload: f.signature_reload.value,
+    scan_timeout: Number(f.scan_timeout.value),
+    ignore_signatures: f.ignore_signatures.value.split(/\s+/).filter((x) => x),
   };
   const r = await api("PUT", "antivirus", { settings }, { "If-Match": hash });
   const d = (r.data.diagnostics || []).filter((x) => x.severity !== "note");

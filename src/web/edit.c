@@ -566,6 +566,27 @@ plain_text(const char *s, size_t max)
 	return true;
 }
 
+/* ignore_signatures: plain ClamAV names, into p's arena (the parent
+ * checks the whole config again).  0, or -1 on a name that is not one. */
+static int
+take_names(struct policy *p, json_t *a, struct antivirus *av)
+{
+	size_t i, n = json_array_size(a);
+	char **v = n > 0 ? arena_alloc(&p->arena, n * sizeof(*v)) : NULL;
+
+	for (i = 0; i < n; i++) {
+		const char *name = json_string_value(json_array_get(a, i));
+
+		if (!plain_word(name) || strchr(name, ':') != NULL ||
+		    strchr(name, '/') != NULL)
+			return -1;
+		v[i] = (char *)name;
+	}
+	av->ignore_sigs = v;
+	av->nignore_sigs = (unsigned)n;
+	return 0;
+}
+
 /*
  * PUT antivirus: the settings given (the rest kept; a config without an
  * antivirus block gets one with the defaults), in canonical form.
@@ -633,6 +654,22 @@ op_antivirus(json_t *req, const char *file, const char *cur, size_t len,
 		else if (strcmp(key, "engine_path") == 0 &&
 		    plain_text(json_string_value(v), 1000))
 			av->engine_path = (char *)json_string_value(v);
+		else if (strcmp(key, "signature_reload") == 0 &&
+		    json_is_string(v) && (strcmp(json_string_value(v),
+		    "auto") == 0 || strcmp(json_string_value(v),
+		    "concurrent") == 0 || strcmp(json_string_value(v),
+		    "blocking") == 0))
+			av->reload = strcmp(json_string_value(v), "auto") == 0 ?
+			    AV_RELOAD_AUTO : strcmp(json_string_value(v),
+			    "concurrent") == 0 ? AV_RELOAD_CONCURRENT :
+			    AV_RELOAD_BLOCKING;
+		else if (strcmp(key, "scan_timeout") == 0 &&
+		    json_is_integer(v) && json_integer_value(v) >= 1 &&
+		    json_integer_value(v) <= 3600)
+			av->scan_timeout = (unsigned)json_integer_value(v);
+		else if (strcmp(key, "ignore_signatures") == 0 &&
+		    json_is_array(v) && json_array_size(v) <= AV_IGNORE_MAX)
+			bad |= take_names(p, v, av) == -1;
 		else
 			bad = true;
 	}
@@ -642,7 +679,9 @@ op_antivirus(json_t *req, const char *file, const char *cur, size_t len,
 		    "smtp_local_scanning, smtp_outgoing_scanning, "
 		    "smtp_keep_client_address (booleans), on_scan_failure "
 		    "(tempfail, pass), max_message_size (bytes), smtp_relay_to "
-		    "(HOST:PORT), engine (clamav, clamd), engine_path");
+		    "(HOST:PORT), engine (clamav, clamd), engine_path, "
+		    "signature_reload (auto, concurrent, blocking), "
+		    "scan_timeout (1 to 3600 s), ignore_signatures (names)");
 		return;
 	}
 	printer_policy(p, out);

@@ -219,6 +219,23 @@ test_antivirus(void **state)
 	assert_int_equal(change(conf, "antivirus", "{\"settings\": "
 	    "{\"smtp_other_scanning\": \"yes\"}}", &t, &r), 400);
 	assert_int_equal(change(conf, "antivirus", "{}", &t, &r), 400);
+	/* The false positives' list, the reload and the scan timeout. */
+	assert_int_equal(change(conf, "antivirus", "{\"settings\": "
+	    "{\"ignore_signatures\": [\"Win.Test.FP-1\", \"Doc.FP-2\"], "
+	    "\"signature_reload\": \"blocking\", \"scan_timeout\": 30}}",
+	    &t, &r), 200);
+	p = valid(t);
+	assert_int_equal(p->av.nignore_sigs, 2);
+	assert_string_equal(p->av.ignore_sigs[1], "Doc.FP-2");
+	assert_true(p->av.reload == AV_RELOAD_BLOCKING &&
+	    p->av.scan_timeout == 30);
+	policy_free(p);
+	free(t);
+	assert_int_equal(change(conf, "antivirus", "{\"settings\": "
+	    "{\"ignore_signatures\": [\"a\\nfirewall off\"]}}", &t, &r),
+	    400);
+	assert_int_equal(change(conf, "antivirus", "{\"settings\": "
+	    "{\"signature_reload\": \"sometimes\"}}", &t, &r), 400);
 }
 
 int
