@@ -422,7 +422,7 @@ op_logout(const struct control_env *env, const char *user, json_t *req,
 #define SESSION	0x1	/* needs a session: who asks is its user */
 #define CHANGES	0x2	/* and its CSRF token: it changes something */
 
-enum field_type { F_STRING = 0, F_INT, F_BOOL };
+enum field_type { F_STRING = 0, F_INT };
 
 /* One argument of a request: its type, whether it must be there, and its
  * range (an integer's values, a string's length in bytes). */
@@ -446,41 +446,35 @@ static const struct request {
 	void		(*fn)(const struct control_env *, const char *user,
 			    json_t *, struct strbuf *);
 	struct field	 args[ARGS_MAX];
-	const char	*usage;
 } requests[] = {
 	{ "login", 0, op_login, { STR("user", true, 64),
-	    STR("password", true, 1024), STR("addr", true, 63) },
-	    "user, password and addr" },
-	{ "logout", SESSION | CHANGES, op_logout, { { NULL } }, "" },
-	{ "get-config", SESSION, control_get_config, { { NULL } }, "" },
+	    STR("password", true, 1024), STR("addr", true, 63) } },
+	{ "logout", SESSION | CHANGES, op_logout, { { NULL } } },
+	{ "get-config", SESSION, control_get_config, { { NULL } } },
 	{ "save", SESSION | CHANGES, control_save, { STR("text", true,
-	    CONF_MAX_TEXT), STR("if_match", true, 64) },
-	    "text and If-Match (the hash it is based on)" },
+	    CONF_MAX_TEXT), STR("if_match", true, 64) } },
 	{ "check", SESSION | CHANGES, control_check, { STR("text", true,
-	    CONF_MAX_TEXT) }, "text" },
-	{ "policy", SESSION, control_policy, { { NULL } }, "" },
+	    CONF_MAX_TEXT) } },
+	{ "policy", SESSION, control_policy, { { NULL } } },
 	{ "test", SESSION | CHANGES, control_test, { STR("in", true, 64),
 	    STR("src", true, 64), STR("dst", true, 64),
 	    STR("service", false, 64), STR("proto", false, 16),
-	    STR("dport", false, 16) },
-	    "in, src, dst and service (or proto and dport)" },
+	    STR("dport", false, 16) } },
 	{ "probe", SESSION | CHANGES, op_probe, { STR("dst", true, 64),
 	    STR("service", false, 64), INT("port", false, 1, 65535),
-	    INT("timeout", false, 1, 5) },
-	    "dst (an IP address), service or port (1 to 65535), timeout "
-	    "(1 to 5 seconds)" },
+	    INT("timeout", false, 1, 5) } },
 	{ "apply", SESSION | CHANGES, op_apply, { INT("confirm", false, 0,
-	    86400) }, "confirm takes seconds, 0 to 86400" },
+	    86400) } },
 	{ "confirm", SESSION | CHANGES, op_confirm, { INT("entry", false, 1,
-	    100000000) }, "entry takes a history entry's number" },
+	    100000000) } },
 	{ "rollback", SESSION | CHANGES, op_rollback, { INT("entry", false,
-	    1, 100000000) }, "entry takes a history entry's number" },
-	{ "history", SESSION, op_history, { { NULL } }, "" },
+	    1, 100000000) } },
+	{ "history", SESSION, op_history, { { NULL } } },
 	{ "diff", SESSION, op_diff, { INT("from", true, 1, 100000000),
-	    INT("to", true, 1, 100000000) }, "from and to: history entries" },
-	{ "status", SESSION, op_status, { { NULL } }, "" },
-	{ "log", SESSION, op_log, { { NULL } }, "" },
-	{ "mail-log", SESSION, op_mail_log, { { NULL } }, "" },
+	    INT("to", true, 1, 100000000) } },
+	{ "status", SESSION, op_status, { { NULL } } },
+	{ "log", SESSION, op_log, { { NULL } } },
+	{ "mail-log", SESSION, op_mail_log, { { NULL } } },
 };
 
 /* The arguments of r as q's table says: 0, or -1 (an answer given). */
@@ -506,9 +500,15 @@ check_args(const struct request *q, json_t *r, struct strbuf *out)
 			n = json_integer_value(v);
 			if (n >= f->min && n <= f->max)
 				continue;
-		} else if (f->type == F_BOOL && json_is_boolean(v))
-			continue;
-		snprintf(msg, sizeof(msg), "%s: %s", f->name, q->usage);
+		}
+		if (f->type == F_STRING)
+			snprintf(msg, sizeof(msg), "%s: %s text of at most %lld "
+			    "bytes", f->name, f->required ? "needed, a" : "a",
+			    f->max);
+		else
+			snprintf(msg, sizeof(msg), "%s: %s whole number from %lld "
+			    "to %lld", f->name, f->required ? "needed, a" : "a",
+			    f->min, f->max);
 		control_error(out, 400, msg);
 		return -1;
 	}

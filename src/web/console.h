@@ -1,7 +1,8 @@
 /* console.h: the web console's process: HTTPS (libmicrohttpd, GnuTLS),
- * sessions, the REST API /api/v1 and the static pages.  It runs as its
- * own unprivileged user with no capabilities; everything it does to the
- * gateway it asks moatd's parent (control.h) over one socket. */
+ * the REST API /api/v1 and the static pages.  It runs as its own
+ * unprivileged user with no capabilities; everything it does to the
+ * gateway, and who is asking, it asks moatd's parent (control.h) over one
+ * socket, each request with an id that its answer must carry. */
 #ifndef MOAT_CONSOLE_H
 #define MOAT_CONSOLE_H
 

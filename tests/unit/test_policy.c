@@ -546,6 +546,67 @@ test_iset_ops(void **state)
 	arena_free(&a);
 }
 
+/* What the console may not change: each setting that names a file, a
+ * user or a secret of a privileged process, named when it differs; the
+ * rest (a rule, the session timeout) changes freely. */
+static void
+test_privileged_change(void **state)
+{
+	static const char base[] =
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface SYNC device eth2 address 10.99.0.1/24\n"
+	    "console {\n    users /etc/moat/users\n    session-timeout 5m\n}\n"
+	    "ha {\n    peer 10.99.0.2\n    sync-interface SYNC\n"
+	    "    vip LAN 192.168.1.254/24\n    secret \"secret-one\"\n}\n";
+	static const struct {
+		const char	*add, *from, *to, *what;
+	} cases[] = {
+		{ "logging {\n    metrics-file /etc/shadow\n}\n", NULL, NULL,
+		    "logging { metrics-file }" },
+		{ "logging {\n    directory /var/lib/moat/x\n}\n", NULL, NULL,
+		    "logging { directory }" },
+		{ NULL, "session-timeout 5m", "user root", "console { user }" },
+		{ NULL, "session-timeout 5m", "certificate /tmp/c.pem",
+		    "console { certificate }" },
+		{ NULL, "session-timeout 5m", "key /tmp/c.key",
+		    "console { key }" },
+		{ NULL, "users /etc/moat/users", "users /tmp/users",
+		    "console { users }" },
+		{ NULL, "secret \"secret-one\"", "secret \"secret-two\"", "ha { secret }" },
+		{ NULL, "session-timeout 5m", "session-timeout 6m", NULL },
+		{ "deny on LAN from ANY to ANY service SMTP\n", NULL, NULL, NULL },
+	};
+	struct policy *was = parse_ok(base), *now;
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *what;
+
+		if (cases[i].add != NULL)
+			snprintf(text, sizeof(text), "%s%s", base, cases[i].add);
+		else {
+			const char *at = strstr(base, cases[i].from);
+
+			assert_non_null(at);
+			snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - base),
+			    base, cases[i].to, at + strlen(cases[i].from));
+		}
+		now = parse_ok(text);
+		what = policy_privileged_change(was, now);
+		if (cases[i].what == NULL)
+			assert_null(what);
+		else {
+			assert_non_null(what);
+			assert_string_equal(what, cases[i].what);
+		}
+		policy_free(now);
+	}
+	assert_null(policy_privileged_change(was, was));
+	policy_free(was);
+}
+
 int
 main(void)
 {
@@ -563,6 +624,7 @@ main(void)
 		cmocka_unit_test(test_nearest_name),
 		cmocka_unit_test(test_addr_literals),
 		cmocka_unit_test(test_iset_ops),
+		cmocka_unit_test(test_privileged_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
