@@ -561,16 +561,16 @@ test_privileged_change(void **state)
 	static const struct {
 		const char	*add, *from, *to, *what;
 	} cases[] = {
-		{ "logging {\n    metrics-file /etc/shadow\n}\n", NULL, NULL,
+		{ "logging {\n    metrics-file /run/moat/other.prom\n}\n", NULL, NULL,
 		    "logging { metrics-file }" },
 		{ "logging {\n    directory /var/lib/moat/x\n}\n", NULL, NULL,
 		    "logging { directory }" },
-		{ NULL, "session-timeout 5m", "user root", "console { user }" },
-		{ NULL, "session-timeout 5m", "certificate /tmp/c.pem",
+		{ NULL, "session-timeout 5m", "user nobody", "console { user }" },
+		{ NULL, "session-timeout 5m", "certificate /etc/moat/c.pem",
 		    "console { certificate }" },
-		{ NULL, "session-timeout 5m", "key /tmp/c.key",
+		{ NULL, "session-timeout 5m", "key /etc/moat/c.key",
 		    "console { key }" },
-		{ NULL, "users /etc/moat/users", "users /tmp/users",
+		{ NULL, "users /etc/moat/users", "users /etc/moat/users2",
 		    "console { users }" },
 		{ NULL, "secret \"secret-one\"", "secret \"secret-two\"", "ha { secret }" },
 		{ NULL, "session-timeout 5m", "session-timeout 6m", NULL },
