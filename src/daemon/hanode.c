@@ -583,6 +583,11 @@ become(const struct passwd *pw)
 		    strerror(errno));
 		_exit(1);
 	}
+	/* The change of user cleared the parent-death signal: again, and
+	 * gone if moatd went meanwhile. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(1);
 }
 
 /* The child that serves the peer: the listening socket and its channel

@@ -216,6 +216,10 @@ web_configure(const struct policy *p)
 			    p->console.user, strerror(errno));
 			_exit(1);
 		}
+		/* The change of user cleared the parent-death signal. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(1);
 		cc.cert_pem = cert;
 		cc.key_pem = keypem;
 		_exit(console_run(&cc));
@@ -276,6 +280,7 @@ probe_start(uint32_t id, unsigned gen)
 		    setuid(pw->pw_uid) == -1))
 			_exit(1);
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* cleared by setuid */
 		po.r = probe_tcp(probe.dst, probe.port, NULL,
 		    probe.timeout_ms, 1000, po.banner, sizeof(po.banner),
 		    po.err, sizeof(po.err));
