@@ -374,7 +374,9 @@ install(const char *text, size_t len)
 	if (c->scanner != NULL && c->av.engine == AV_CLAMAV) {
 		last_engine_bytes = c->engine_bytes;
 		__atomic_store_n(&last_load_ms, c->load_ms, __ATOMIC_RELAXED);
-		last_reload = blocking ? "blocking" : "concurrent";
+		/* The first load is no reload. */
+		last_reload = blocking ? "blocking" : current != NULL ?
+		    "concurrent" : "";
 	}
 	if (c->scanner == NULL)
 		log_info("scanner: %s (mail will get 451 until it works)",

@@ -87,8 +87,8 @@ start_node() {
 	pids="$pids $!"
 }
 
-console_up() {	# console_up NODE: its console serves
-	for _ in $(seq 100); do
+console_up() {	# console_up NODE: its console serves (30 s: a loaded CI)
+	for _ in $(seq 300); do
 		grep -q "console: serving" "$tmp/$1/moatd.log" 2>/dev/null && return 0
 		sleep 0.1
 	done

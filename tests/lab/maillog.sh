@@ -80,7 +80,7 @@ for what in "" "today:" "in total:"; do
 	case $line in *"$want"*) echo "ok: moat status ${what:-since start}: $line" ;;
 	*) fail "moat status ${what:-since start}: $line; want $want: $(cat "$tmp/status")" ;; esac
 done
-grep -q "^antivirus: clamav [0-9.]*, 2 signatures; 0 open sessions" "$tmp/status" ||
+grep -Eq "^antivirus: clamav [0-9.]*, 2 signatures(, [0-9]+ MB, loaded in [0-9.]+ s)?; 0 open sessions" "$tmp/status" ||
 	fail "the engine: $(cat "$tmp/status")"
 ns gw "$MOAT" status | grep -q "last virus: [^ ]*EICAR[^ ]* at .* from 192.168.50.11:" ||
 	fail "the last virus: $(ns gw "$MOAT" status)"
