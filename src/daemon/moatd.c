@@ -1128,6 +1128,8 @@ main(int argc, char **argv)
 	 * socket opened later is standard input, nor inherited as one. */
 	if (fds_std_null() == -1)
 		return 1;
+	if (argc == 2 && strcmp(argv[1], HANODE_SYNC_ARG) == 0)
+		return hanode_sync_main();
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("moatd %s\n", moat_version());
 		return 0;
