@@ -43,7 +43,7 @@
 struct sup {
 	const char	*name;
 	pid_t		(*start)(void);	/* the child, or -1 */
-	void		(*exited)(int status);	/* after it is reaped */
+	void		(*exited)(int status);	/* after it died by itself */
 	pid_t		 pid;
 	long long	 next;		/* ms: when to start it again, 0 none */
 	long long	 backoff;	/* ms */
@@ -74,6 +74,7 @@ static struct {
 	int		 hello_fd, push_fd;	/* their answers */
 	int		 fifo;
 	int		 sync_ctl;	/* to the sync link's server */
+	int		 exe;		/* moatd's own executable, for it */
 	struct frame_in	 sync_in;
 	char		 sync_key[ADDR_STRLEN + 256];	/* what it serves with */
 	char		 fifo_buf[4096];
@@ -94,7 +95,7 @@ static struct {
 	size_t		 nvip;
 } ha = {
 	.hello = -1, .push = -1, .ctcmd = -1, .fifo = -1, .sync_ctl = -1,
-	.hello_fd = -1, .push_fd = -1,
+	.hello_fd = -1, .push_fd = -1, .exe = -1,
 };
 
 static int
@@ -315,16 +316,13 @@ sup_stop(struct sup *c)
 	if (c->pid == -1)
 		return;
 	kill(c->pid, SIGTERM);
-	for (i = 0; i < 50 && waitpid(c->pid, &status, WNOHANG) == 0; i++)
-		usleep(100000);
-	if (i == 50) {
+	for (i = 0; i < 500 && waitpid(c->pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (i == 500) {
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, &status, 0);
 	}
 	c->pid = -1;
-	if (c->exited != NULL)
-		c->exited(status);
-	c->next = 0;
 }
 
 /* Reaped when it exited, started again when its time came. */
@@ -590,44 +588,94 @@ become(const struct passwd *pw)
 		_exit(1);
 }
 
-/* The child that serves the peer: the listening socket and its channel
- * to us are all it holds. */
+/*
+ * The child that serves the peer: moatd itself again, executed afresh
+ * (nothing of the parent's memory: not its config, not the console's
+ * sessions), as HANODE_SYNC_ARG says, with the listening socket on 3 and
+ * its channel to us on 4 and nothing else; the secret is the first frame
+ * on the channel (not in its arguments or environment, which ps shows).
+ */
 static pid_t
 start_syncd(void)
 {
-	struct passwd *pw = sync_user();
 	int sp[2], lfd;
 	pid_t pid;
 
-	if (pw == NULL || (lfd = open_listener()) == -1)
+	if (ha.exe == -1 || sync_user() == NULL ||
+	    (lfd = open_listener()) == -1)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		close(lfd);
 		return -1;
 	}
 	if ((pid = fork()) == 0) {
-		int keep[] = { lfd, sp[1] };
+		char *const argv[] = { "moatd-sync", HANODE_SYNC_ARG, NULL };
+		/* Out of the way of 3 and 4 first: any of them may be one. */
+		int a = fcntl(lfd, F_DUPFD_CLOEXEC, 10), b = fcntl(sp[1],
+		    F_DUPFD_CLOEXEC, 10), exe = fcntl(ha.exe, F_DUPFD_CLOEXEC,
+		    10), keep[] = { 3, 4, exe };
 
-		fds_keep(keep, 2);
-		prctl(PR_SET_NAME, "moatd-sync");
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		become(pw);
-		_exit(syncd_run(lfd, sp[1], ha.secret) == 0 ? 0 : 1);
+		if (a == -1 || b == -1 || exe == -1 || dup2(a, 3) == -1 ||
+		    dup2(b, 4) == -1)
+			_exit(1);
+		fds_keep(keep, 3);
+		fexecve(exe, argv, environ);
+		log_error("ha: the sync link's server: %s", strerror(errno));
+		_exit(127);
 	}
 	close(lfd);
 	close(sp[1]);
-	if (pid == -1) {
-		log_error("ha: fork: %s", strerror(errno));
+	if (pid == -1 || frame_send(sp[0], ha.secret, strlen(ha.secret)) ==
+	    -1) {
+		log_error("ha: the sync link's server: %s", strerror(errno));
 		close(sp[0]);
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
 		return -1;
 	}
 	sync_closed(0);
 	ha.sync_ctl = sp[0];
 	fcntl(ha.sync_ctl, F_SETFL, fcntl(ha.sync_ctl, F_GETFL) | O_NONBLOCK);
 	return pid;
+}
+
+int
+hanode_sync_main(void)
+{
+	struct passwd *pw;
+	struct pollfd p = { .fd = 4, .events = POLLIN };
+	int listening = 0, rc;
+	socklen_t sl = sizeof(listening);
+	size_t len;
+	char *secret;
+
+	prctl(PR_SET_NAME, "moatd-sync");
+	/* main() set moatd's own handlers before it called us. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &sl) == -1 ||
+	    !listening || fcntl(4, F_GETFD) == -1) {
+		fprintf(stderr, "moatd: " HANODE_SYNC_ARG " is moatd's own "
+		    "(its HA sync link's server)\n");
+		return 2;
+	}
+	if ((pw = sync_user()) == NULL)
+		return 1;
+	become(pw);
+	/* A new user clears it (prctl(2)); the parent's end of 4 closing
+	 * ends us as well. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (poll(&p, 1, 5000) != 1 || (secret = frame_recv(4, sizeof(ha.secret),
+	    &len)) == NULL)
+		return 1;
+	rc = syncd_run(3, 4, secret);
+	explicit_bzero(secret, len);
+	free(secret);
+	return rc == 0 ? 0 : 1;
 }
 
 /* The server broke the channel's rules: ended (started again later). */
@@ -748,9 +796,9 @@ ask_in_child(json_t *req, int timeout_ms, int *fd)
 			*fd = p[0];
 		return pid;
 	}
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	fds_keep(&p[1], 1);
 	become(pw);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);	/* after: a new user clears it */
 	strbuf_init(&err, 0);
 	if (peer_ask(ha.peer, ha.secret, req, timeout_ms, &ans, &err) == -1)
 		ans = json_pack("{s:s}", "error", strbuf_str(&err));
@@ -937,6 +985,10 @@ hanode_init(const char *state_dir, const char *run_dir, hanode_apply_fn apply)
 	snprintf(dir, sizeof(dir), "%s/ha", state_dir);
 	ha_files_init(&ha.f, dir);
 	ha.apply = apply;
+	/* The executable this moatd runs, even if a new package replaces the
+	 * file meanwhile. */
+	if ((ha.exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("ha: /proc/self/exe: %s", strerror(errno));
 	ha.keepalived = (struct sup){ .name = "keepalived", .pid = -1,
 	    .start = start_keepalived, .exited = keepalived_exited };
 	ha.conntrackd = (struct sup){ .name = "conntrackd", .pid = -1,
@@ -1060,6 +1112,7 @@ hanode_stop(void)
 	sup_stop(&ha.keepalived);
 	sup_stop(&ha.conntrackd);
 	sup_stop(&ha.syncd);
+	sync_closed(0);
 	ha.sync_key[0] = '\0';
 	if (ha.hello != -1) {
 		kill(ha.hello, SIGKILL);
@@ -1147,6 +1200,7 @@ hanode_tick(void)
 	snprintf(key, sizeof(key), "%s %s", ha.own, ha.secret);
 	if (strcmp(key, ha.sync_key) != 0) {
 		sup_stop(&ha.syncd);
+		sync_closed(0);
 		ha.syncd.backoff = 0;
 		snprintf(ha.sync_key, sizeof(ha.sync_key), "%s", key);
 		sup_start(&ha.syncd);

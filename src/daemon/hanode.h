@@ -24,6 +24,9 @@
 #include "policy/policy.h"
 
 #define HANODE_FDS	2
+/* moatd's argument that makes it the sync link's server (moatd-sync): its
+ * own, given by hanode.c alone. */
+#define HANODE_SYNC_ARG	"--ha-sync-server"
 
 /* Apply a config the peer sent (text in the canonical form made ours):
  * check, enforce, keep it as the config file.  0, or -1 with err. */
@@ -43,5 +46,8 @@ int	 hanode_pollfds(struct pollfd *pfd);
 void	 hanode_events(const struct pollfd *pfd, int n);
 /* Timers and children: restarts, hellos, pushes. */
 void	 hanode_tick(void);
+/* moatd run with HANODE_SYNC_ARG: serve the sync link (ha/syncd.h) as its
+ * own user, on the descriptors the parent left; the exit status. */
+int	 hanode_sync_main(void);
 
 #endif

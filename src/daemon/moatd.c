@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/fds.h"
 #include "daemon/child.h"
 #include "daemon/control.h"
 #include "daemon/hanode.h"
@@ -537,6 +538,12 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* 0-2 open (on /dev/null), whatever moatd was started with: no
+	 * socket opened later is standard input, nor inherited as one. */
+	if (fds_std_null() == -1)
+		return 1;
+	if (argc == 2 && strcmp(argv[1], HANODE_SYNC_ARG) == 0)
+		return hanode_sync_main();
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("moatd %s\n", moat_version());
 		return 0;

@@ -57,7 +57,7 @@ scanner_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 	}
 	/* Past scan-timeout: say so, with the engine, in the 451's log. */
 	if (r->verdict == SCAN_FAILED && ms >= (long long)s->timeout * 1000) {
-		char why[61], name[61];
+		char why[51], name[51];
 
 		str_copy_utf8(why, sizeof(why), r->why[0] ? r->why :
 		    "no verdict");

@@ -5,6 +5,8 @@
 # its job needs: compared, by what each points to, with a list per
 # process (tests/lab/fds.py).  moatd is started with its standard input
 # closed: 0-2 stay on /dev/null (or its log), no socket becomes one.
+# moatd-sync, which reads the sync link, is moatd executed again: nothing
+# of the parent's memory is in it (tests/lab/memgrep.py).
 LAB=$(cd "$(dirname "$0")/../.." && pwd)/scripts/halab.sh
 . "$(dirname "$0")/lib.sh"
 for t in keepalived conntrackd; do
@@ -80,6 +82,21 @@ check "the sync link's server (moatd-sync)" "$(child moatd-sync)" $log \
     grep -q "^CapEff:	0000000000000000" "/proc/$(child moatd-sync)/status" &&
     echo "ok: moatd-sync runs as moat-sync, without capabilities" ||
     fail "moatd-sync: $(grep -E "^(Uid|CapEff)" "/proc/$(child moatd-sync)/status")"
+# moatd-sync is moatd executed afresh, not a fork: the config the parent
+# holds (its comment "not 9002") is not in its memory.
+sync=$(child moatd-sync)
+[ -n "$sync" ] || sync=none	# not /proc//cmdline: the kernel's
+case $(tr '\0' ' ' <"/proc/$sync/cmdline" 2>&1) in
+"moatd-sync --ha-sync-server ") echo "ok: moatd-sync is moatd executed again" ;;
+*) fail "moatd-sync's command line: $(tr '\0' ' ' <"/proc/$sync/cmdline")" ;;
+esac
+in_parent=$(python3 "$here/memgrep.py" "$pid_b" 'not 9002')
+in_sync=$(python3 "$here/memgrep.py" "$sync" 'not 9002')
+if [ "$in_parent" = found ] && [ "$in_sync" = absent ]; then
+	echo "ok: the config is in moatd's memory, not in moatd-sync's"
+else
+	fail "the config's text in memory: moatd $in_parent, moatd-sync $in_sync"
+fi
 # The engines: what they open themselves, nothing of moatd's.
 ka=$(child keepalived)
 ka_common="null keepalived.log*2 consolidated_configuration eventpoll timerfd signalfd eventfd"

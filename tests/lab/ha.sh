@@ -259,7 +259,7 @@ if [ ! -f "$tmp/a/run/ha.json" ] &&
     ! pgrep -f "$tmp/a/state/ha/keepalived.conf" >/dev/null; then
 	echo "ok: gwa without its ha block: out of the pair, gwb master"
 else
-	fail "gwa after a config without ha: $(tail -3 "$tmp/a/moatd.log")"
+	fail "gwa after a config without ha: $(tail -12 "$tmp/a/moatd.log"; ls -l "$tmp/a/run"; pgrep -af "$tmp/a/")"
 fi
 case $(on a "$MOAT" status) in
 *"ha:"*) fail "moat status on gwa still speaks of a pair" ;;
