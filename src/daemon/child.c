@@ -1,7 +1,6 @@
 /* child.c: see child.h. */
 #include "daemon/child.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -17,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fds.h"
 #include "base/log.h"
 
 long long
@@ -26,67 +26,6 @@ child_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool
-kept(int fd, const int *keep, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (keep[i] == fd)
-			return true;
-	return false;
-}
-
-void
-child_std(void)
-{
-	int fd, null;
-
-	for (fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) == -1 && (null = open("/dev/null",
-		    O_RDWR)) != -1 && null != fd) {
-			dup2(null, fd);
-			close(null);
-		}
-}
-
-void
-child_close_fds(const int *keep, size_t nkeep)
-{
-	DIR *d;
-	struct dirent *e;
-	int fd, dfd;
-
-	child_std();
-	/* Standard input on /dev/null: whatever the parent had there is
-	 * not the child's (1 and 2 stay: the log, or systemd's journal). */
-	if (!kept(0, keep, nkeep) && (fd = open("/dev/null", O_RDONLY)) !=
-	    -1 && fd != 0) {
-		dup2(fd, 0);
-		close(fd);
-	}
-	if ((d = opendir("/proc/self/fd")) == NULL) {
-		/* No /proc: every possible descriptor. */
-		long max = sysconf(_SC_OPEN_MAX);
-
-		for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-			if (!kept(fd, keep, nkeep))
-				close(fd);
-		return;
-	}
-	dfd = dirfd(d);
-	while ((e = readdir(d)) != NULL) {
-		char *end;
-		long v = strtol(e->d_name, &end, 10);
-
-		if (*end != '\0' || end == e->d_name || v <= 2 || v == dfd ||
-		    kept((int)v, keep, nkeep))
-			continue;
-		close((int)v);
-	}
-	closedir(d);
 }
 
 static pid_t parent;	/* the parent, as a child saw it when forked */
@@ -153,7 +92,12 @@ child_fork(struct child *c, const int *keep, size_t nkeep)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	child_close_fds(keep, nkeep);
+	/* 0-2 open, standard input on /dev/null (whatever the parent had
+	 * there is not the child's), and nothing else but keep. */
+	if (fds_std_null() == -1 || fds_keep(keep, nkeep) == -1) {
+		log_error("%s: its descriptors: %s", c->name, strerror(errno));
+		_exit(1);
+	}
 	return 0;
 }
 

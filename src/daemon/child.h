@@ -49,12 +49,6 @@ bool	 child_due(const struct child *c);
 void	 child_soon(struct child *c);
 /* Stop c: SIGTERM, and wait for it; no restart is set. */
 void	 child_stop(struct child *c);
-/* Every descriptor closed but 0, 1, 2 and keep[0..nkeep) (which 0-2
- * are kept on /dev/null if closed). */
-void	 child_close_fds(const int *keep, size_t nkeep);
-/* 0, 1 and 2 opened on /dev/null if they are closed (a listening socket
- * must never become a child's standard input). */
-void	 child_std(void);
 /* The time in ms (CLOCK_MONOTONIC). */
 long long child_now(void);
 

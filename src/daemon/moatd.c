@@ -584,9 +584,6 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	/* 0-2 on /dev/null if they were closed: no socket of ours may
-	 * become the standard input of a child. */
-	child_std();
 	proxy_init(conf_path, run_user, tproxy_port);
 	web_init(&(struct web_hooks){ .conf = conf_path, .apply = web_apply,
 	    .load = load });
