@@ -399,7 +399,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		signal(SIGPIPE, SIG_IGN);
 		log_init(open("/dev/null", O_WRONLY | O_CLOEXEC), "fuzz");
-		if ((conf[flags] = proxy_conf_new(&av, NULL, NULL)) == NULL)
+		if ((conf[flags] = proxy_conf_new(&av, NULL, NULL, NULL)) == NULL)
 			return 0;
 	}
 	if ((c.seen = malloc(TOLD_MAX)) == NULL)

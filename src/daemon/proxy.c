@@ -26,15 +26,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/log.h"
+#include "base/strbuf.h"
 #include "daemon/child.h"
 #include "enforce/apply.h"
 #include "enforce/route.h"
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
 #include "smtp/server.h"
+#include "web/tls.h"
 
 #define RUN_DIR		"/run/moat"	/* or $MOAT_RUN_DIR */
+/* The self-signed pair for STARTTLS, in the state directory. */
+#define SMTP_TLS_CERT	"smtp-tls.pem"
+#define SMTP_TLS_KEY	"smtp-tls.key"
+#define TLS_FILE_MAX	(4 << 20)	/* a CA bundle is ~200 KB */
 
 static const char *conf_path;
 static const char *run_user;
@@ -379,23 +386,99 @@ stop_proxy(void)
 	ctl = -1;
 }
 
+/* Append section name's contents (the file at path) to the message:
+ * "name\0contents\0".  A file that cannot be read is left out, and said
+ * (the proxy then goes without: no STARTTLS offered, or no DANE). */
+static int
+add_section(struct strbuf *b, const char *name, const char *path,
+    bool needed)
+{
+	size_t len;
+	char *data;
+
+	if (path == NULL)
+		return 0;
+	if ((data = file_read(path, TLS_FILE_MAX, &len)) == NULL ||
+	    memchr(data, '\0', len) != NULL) {
+		if (needed || errno != ENOENT)
+			log_error("proxy: %s: %s", path, data == NULL ?
+			    strerror(errno) : "not a text file");
+		free(data);
+		return -1;
+	}
+	strbuf_puts(b, name);
+	strbuf_putc(b, '\0');
+	strbuf_add(b, data, len);
+	strbuf_putc(b, '\0');
+	explicit_bzero(data, len);
+	free(data);
+	return 0;
+}
+
+/* What the proxy is handed: the config text, then the files its TLS needs
+ * that it may not read itself (the key is root's): read here, by the
+ * parent, at every start and reload, so a renewed certificate is taken by
+ * a reload.  Without a certificate of the admin's, a self-signed pair is
+ * made in the state directory at the first start, as the console's. */
+static char *
+proxy_message(const struct policy *p, size_t *len)
+{
+	const struct antivirus *av = &p->av;
+	char cert[4096], key[4096], err[256], host[256];
+	struct strbuf b;
+
+	strbuf_init(&b, 0);
+	strbuf_add(&b, p->text, p->len);
+	strbuf_putc(&b, '\0');
+	if (av->present && av->tls_cert != NULL) {
+		snprintf(cert, sizeof(cert), "%s", av->tls_cert);
+		snprintf(key, sizeof(key), "%s", av->tls_key);
+	} else {
+		snprintf(cert, sizeof(cert), "%s/" SMTP_TLS_CERT,
+		    apply_state_dir());
+		snprintf(key, sizeof(key), "%s/" SMTP_TLS_KEY,
+		    apply_state_dir());
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "moat");
+		host[sizeof(host) - 1] = '\0';
+		if (av->present && tls_ensure(cert, key, host, err,
+		    sizeof(err)) == -1)
+			log_error("proxy: a certificate for STARTTLS: %s", err);
+	}
+	if (av->present) {
+		add_section(&b, "cert", cert, true);
+		add_section(&b, "key", key, true);
+		add_section(&b, "ca", av->tls_ca_file, true);
+		add_section(&b, "trust-anchor", av->trust_anchor ?
+		    av->trust_anchor : DNSSEC_ROOT_KEY, av->trust_anchor !=
+		    NULL);
+	}
+	if (strbuf_failed(&b)) {
+		strbuf_free(&b);
+		return NULL;
+	}
+	*len = b.len;
+	return b.s;
+}
+
 int
 proxy_install(const struct policy *p)
 {
 	struct server_listener want[SERVER_LISTEN_MAX];
 	int n;
+	size_t len;
 	char *copy;
 
 	mail_prepare(p);
-	if ((copy = malloc(p->len + 1)) == NULL) {
+	if ((copy = proxy_message(p, &len)) == NULL) {
 		log_info("out of memory");
 		return -1;
 	}
-	memcpy(copy, p->text, p->len);
-	copy[p->len] = '\0';
+	if (text != NULL)
+		explicit_bzero(text, textlen);
 	free(text);
 	text = copy;
-	textlen = p->len;
+	textlen = len;
 	n = wanted(p, want);
 	if (same_listeners(listeners, nlisteners, want, n)) {
 		if (proxy.pid != -1)

@@ -303,6 +303,16 @@ json_antivirus(struct strbuf *b, const struct antivirus *av, bool *first)
 	json_kv_int(b, "scan_timeout", av->scan_timeout, &f);
 	json_kv_str(b, "signature_reload", policy_av_reload_name(av->reload),
 	    &f);
+	json_kv_str(b, "smtp_intercept_tls",
+	    policy_av_intercept_tls_name(av->intercept_tls), &f);
+	json_kv_str(b, "smtp_tls_passthrough_from", av->passthrough_from, &f);
+	json_kv_str(b, "smtp_tls_upstream",
+	    policy_av_tls_upstream_name(av->tls_upstream), &f);
+	json_kv_str(b, "smtp_tls_ca_file", av->tls_ca_file, &f);
+	json_kv_str(b, "dnssec_trust_anchor", av->trust_anchor, &f);
+	json_kv_str(b, "smtp_tls_certificate", av->tls_cert, &f);
+	json_kv_str(b, "smtp_tls_key", av->tls_key, &f);
+	json_kv_bool(b, "smtp_relay_require_tls", av->relay_require_tls, &f);
 	json_key(b, "ignore_signatures", &f);
 	strbuf_putc(b, '[');
 	for (i = 0; i < av->nignore_sigs; i++) {

@@ -223,6 +223,28 @@ print_antivirus(const struct antivirus *av, struct strbuf *b)
 	print_duration(b, av->scan_timeout);
 	strbuf_printf(b, "\n    signature-reload %s",
 	    policy_av_reload_name(av->reload));
+	strbuf_printf(b, "\n    smtp-intercept-tls %s",
+	    policy_av_intercept_tls_name(av->intercept_tls));
+	if (av->passthrough_from != NULL)
+		strbuf_printf(b, "\n    smtp-tls-passthrough-from %s",
+		    av->passthrough_from);
+	strbuf_printf(b, "\n    smtp-tls-upstream %s",
+	    policy_av_tls_upstream_name(av->tls_upstream));
+	{
+		static const char *const kw[] = { "smtp-tls-ca-file",
+		    "dnssec-trust-anchor", "smtp-tls-certificate",
+		    "smtp-tls-key" };
+		const char *v[] = { av->tls_ca_file, av->trust_anchor,
+		    av->tls_cert, av->tls_key };
+
+		for (i = 0; i < 4; i++)
+			if (v[i] != NULL) {
+				strbuf_printf(b, "\n    %s ", kw[i]);
+				print_word(b, v[i]);
+			}
+	}
+	strbuf_printf(b, "\n    smtp-relay-require-tls %s",
+	    av->relay_require_tls ? "on" : "off");
 	if (av->nignore_sigs > 0) {
 		strbuf_puts(b, "\n    ignore-signature");
 		for (i = 0; i < av->nignore_sigs; i++)

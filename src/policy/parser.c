@@ -53,7 +53,9 @@ static const char *const av_settings[] = {
 	"smtp-max-sessions", "smtp-max-client-sessions",
 	"smtp-max-client-rate", "smtp-min-data-rate", "smtp-memory-limit",
 	"signature-check-interval", "scan-timeout", "ignore-signature",
-	"signature-reload",
+	"signature-reload", "smtp-intercept-tls", "smtp-tls-passthrough-from",
+	"smtp-tls-upstream", "smtp-tls-ca-file", "dnssec-trust-anchor",
+	"smtp-tls-certificate", "smtp-tls-key", "smtp-relay-require-tls",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -1114,6 +1116,8 @@ parse_ignore_sigs(struct parser *ps, struct antivirus *av)
 	return 0;
 }
 
+static int	take_path(struct parser *ps, char **out);
+
 static int
 parse_av_setting(struct parser *ps, void *ctx, unsigned *seen)
 {
@@ -1227,6 +1231,49 @@ parse_av_setting(struct parser *ps, void *ctx, unsigned *seen)
 		else
 			return expected(ps, "auto, concurrent or blocking");
 		break;
+	case 21:
+		if (is_kw(ps, "terminate"))
+			av->intercept_tls = AV_TLS_TERMINATE;
+		else if (is_kw(ps, "passthrough"))
+			av->intercept_tls = AV_TLS_PASSTHROUGH;
+		else if (is_kw(ps, "strip"))
+			av->intercept_tls = AV_TLS_STRIP;
+		else
+			return expected(ps, "terminate, passthrough or strip");
+		break;
+	case 22:
+		if (ps->tok.type != T_WORD || !valid_name(ps->tok.text))
+			return expected(ps, "an object's name");
+		av->passthrough_from = arena_strdup(&p->arena, ps->tok.text);
+		av->passthrough_loc = ps->tok.loc;
+		break;
+	case 23:
+		if (is_kw(ps, "none"))
+			av->tls_upstream = AV_TLS_UP_NONE;
+		else if (is_kw(ps, "may"))
+			av->tls_upstream = AV_TLS_UP_MAY;
+		else if (is_kw(ps, "dane"))
+			av->tls_upstream = AV_TLS_UP_DANE;
+		else if (is_kw(ps, "verify"))
+			av->tls_upstream = AV_TLS_UP_VERIFY;
+		else
+			return expected(ps, "may, dane, verify or none");
+		break;
+	case 24:
+	case 25:
+	case 26:
+	case 27: {
+		char **out[] = { &av->tls_ca_file, &av->trust_anchor,
+		    &av->tls_cert, &av->tls_key };
+
+		if (i == 26 || i == 27)
+			av->tls_cert_loc = at;
+		if (take_path(ps, out[i - 24]) == -1)
+			return -1;
+		break;
+	}
+	case 28:
+		return take_on_off(ps, &av->relay_require_tls);
 	case 18:
 		if (ps->tok.type != T_WORD)
 			return expected(ps, "a duration such as 2m");
@@ -1277,6 +1324,8 @@ parse_antivirus(struct parser *ps)
 	av->ignore_sigs = NULL;
 	av->nignore_sigs = 0;
 	av->reload = AV_RELOAD_AUTO;
+	av->intercept_tls = AV_TLS_TERMINATE;
+	av->tls_upstream = AV_TLS_UP_DANE;
 	av->engine_addrs = &av->engine_path;
 	av->nengine_addrs = 1;
 	if (parse_block(ps, "antivirus", open, parse_av_setting, av) == -1 ||
@@ -1284,6 +1333,14 @@ parse_antivirus(struct parser *ps)
 		return -1;
 	/* Built on libclamav's own ignore list (.ign2): clamd has its own
 	 * database, which moat does not load. */
+	if ((av->tls_cert == NULL) != (av->tls_key == NULL)) {
+		diag_error(&ps->p->diags, av->tls_cert_loc, "%s without %s: "
+		    "name both, or neither for a self-signed pair made at the "
+		    "first start", av->tls_cert ? "smtp-tls-certificate" :
+		    "smtp-tls-key", av->tls_cert ? "smtp-tls-key" :
+		    "smtp-tls-certificate");
+		return -1;
+	}
 	if (av->nignore_sigs > 0 && av->engine == AV_CLAMD) {
 		diag_error(&ps->p->diags, av->ignore_loc, "ignore-signature "
 		    "needs engine clamav: with clamd, list the names in a "

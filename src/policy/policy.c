@@ -365,7 +365,14 @@ av_eq(const struct antivirus *a, const struct antivirus *b)
 	    a->max_client_rate == b->max_client_rate &&
 	    a->min_data_rate == b->min_data_rate &&
 	    a->memory_limit == b->memory_limit &&
-	    a->signature_check == b->signature_check;
+	    a->signature_check == b->signature_check &&
+	    a->intercept_tls == b->intercept_tls &&
+	    str_eq(a->passthrough_from, b->passthrough_from) &&
+	    a->tls_upstream == b->tls_upstream &&
+	    str_eq(a->tls_ca_file, b->tls_ca_file) &&
+	    str_eq(a->trust_anchor, b->trust_anchor) &&
+	    str_eq(a->tls_cert, b->tls_cert) && str_eq(a->tls_key, b->tls_key) &&
+	    a->relay_require_tls == b->relay_require_tls;
 }
 
 bool
@@ -439,6 +446,21 @@ policy_av_reload_name(enum av_reload r)
 	    AV_RELOAD_BLOCKING ? "blocking" : "auto";
 }
 
+const char *
+policy_av_intercept_tls_name(enum av_tls_intercept t)
+{
+	return t == AV_TLS_PASSTHROUGH ? "passthrough" : t == AV_TLS_STRIP ?
+	    "strip" : "terminate";
+}
+
+const char *
+policy_av_tls_upstream_name(enum av_tls_upstream u)
+{
+	static const char *const name[] = { "none", "may", "dane", "verify" };
+
+	return u <= AV_TLS_UP_VERIFY ? name[u] : "dane";
+}
+
 static bool
 differ(const char *a, const char *b)
 {
@@ -460,6 +482,16 @@ policy_privileged_change(const struct policy *was, const struct policy *now)
 		return "console { key }";
 	if (differ(was->console.users, now->console.users))
 		return "console { users }";
+	/* The parent reads these for the proxy, which then holds (or
+	 * serves) what they name. */
+	if (differ(was->av.tls_cert, now->av.tls_cert))
+		return "antivirus { smtp-tls-certificate }";
+	if (differ(was->av.tls_key, now->av.tls_key))
+		return "antivirus { smtp-tls-key }";
+	if (differ(was->av.tls_ca_file, now->av.tls_ca_file))
+		return "antivirus { smtp-tls-ca-file }";
+	if (differ(was->av.trust_anchor, now->av.trust_anchor))
+		return "antivirus { dnssec-trust-anchor }";
 	if (differ(was->ha.secret, now->ha.secret))
 		return "ha { secret }";
 	return NULL;

@@ -203,6 +203,23 @@ enum av_reload {
 	AV_RELOAD_BLOCKING,	/* free the old first; mail gets 451 */
 };
 
+/* smtp-intercept-tls: what the proxy does with an intercepted client's
+ * STARTTLS. */
+enum av_tls_intercept {
+	AV_TLS_TERMINATE = 0,	/* offer it with moat's certificate, scan */
+	AV_TLS_PASSTHROUGH,	/* relay it to the next hop, unscanned */
+	AV_TLS_STRIP,		/* never offer it (plain text to moat) */
+};
+
+/* smtp-tls-upstream: how the proxy uses TLS toward the next hop (the
+ * values of smtp/tlspolicy.h's levels). */
+enum av_tls_upstream {
+	AV_TLS_UP_NONE = 0,	/* never */
+	AV_TLS_UP_MAY,		/* when offered, unverified */
+	AV_TLS_UP_DANE,		/* may, and DANE or MTA-STS where published */
+	AV_TLS_UP_VERIFY,	/* dane, and a CA-verified certificate else */
+};
+
 #define AV_CLAMD_MAX	8	/* clamd instances one engine line names */
 #define AV_IGNORE_MAX	1000	/* names one ignore-signature takes */
 
@@ -239,7 +256,20 @@ struct antivirus {
 	uint64_t	 memory_limit;		/* messages held in memory, all */
 	unsigned	 signature_check;	/* seconds between looks at the
 						   database (engine clamav) */
+	/* TLS (doc/design/smtp-tls.md) */
+	enum av_tls_intercept	 intercept_tls;
+	char		*passthrough_from;	/* an object's name, or NULL */
+	struct loc	 passthrough_loc;
+	struct iset	 passthrough_set;	/* its addresses, resolved */
+	enum av_tls_upstream	 tls_upstream;
+	char		*tls_ca_file;		/* extra trust anchors, or NULL */
+	char		*trust_anchor;		/* DNSSEC's, or NULL: root.key */
+	char		*tls_cert, *tls_key;	/* NULL: a self-signed pair */
+	struct loc	 tls_cert_loc;
+	bool		 relay_require_tls;	/* 530 to MAIL before STARTTLS */
 };
+
+#define DNSSEC_ROOT_KEY		"/usr/share/dns/root.key"
 
 #define LOG_DIR_DEFAULT		"/var/log/moat"
 
@@ -394,6 +424,10 @@ size_t		 policy_ndynamic(const struct policy *p);
 const char	*action_name(enum action a);
 /* "auto", "concurrent" or "blocking". */
 const char	*policy_av_reload_name(enum av_reload r);
+/* "terminate", "passthrough" or "strip". */
+const char	*policy_av_intercept_tls_name(enum av_tls_intercept t);
+/* "none", "may", "dane" or "verify". */
+const char	*policy_av_tls_upstream_name(enum av_tls_upstream u);
 /* The known name nearest to name (edit distance), or NULL if none is near. */
 const char	*nearest_name(const char *name, const char *const *names,
 		    size_t n);

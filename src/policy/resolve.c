@@ -663,6 +663,15 @@ resolve_antivirus(struct resolver *rs)
 
 	if (!av->present)
 		return;
+	if (av->passthrough_from != NULL) {
+		struct object *o = policy_object(p, av->passthrough_from);
+
+		if (o == NULL)
+			unknown_object(rs, av->passthrough_loc,
+			    av->passthrough_from);
+		else if (resolve_object(rs, o, av->passthrough_loc) == 0)
+			p->av.passthrough_set = o->set;
+	}
 	/* Outgoing interception diverts what arrives on each internal
 	 * interface to the proxy: one without an address has no clients
 	 * routed through the gateway, and is most likely a WAN whose

@@ -11,7 +11,14 @@
  * CHUNKING, BINARYMIME, AUTH and the XCLIENT family taken out (see
  * doc/design/smtp-proxy.md for why), SIZE replaced with moat's limit and
  * PIPELINING added: commands are read from a buffer and answered strictly
- * in order, which is all RFC 2920 asks of a server.
+ * in order, which is all RFC 2920 asks of a server.  STARTTLS is moat's
+ * own offer (doc/design/smtp-tls.md): terminated here with moat's
+ * certificate, or, for passthrough, the next hop's handed on.
+ *
+ * TLS toward the next hop is moat's own too: at the first MAIL, when the
+ * next hop offered STARTTLS, moat starts it and says EHLO again; whether
+ * the next hop's certificate is good enough is judged per recipient, at
+ * RCPT, when the recipients' domains are known.
  */
 #include "smtp/proxy.h"
 
@@ -19,8 +26,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +52,7 @@
 #define OUT_BUF		(64 * 1024)
 #define ERRORS_MAX	20
 #define FINAL_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: reply to "." */
+#define HANDSHAKE_MAX	60	/* seconds a TLS handshake may take */
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -50,9 +60,31 @@
  * (smtp-memory-limit of the newest configuration). */
 static struct msgbuf_budget budget;
 
+/* The host name of smtp-relay-to, for SNI and the certificate's name;
+ * "" for an address. */
+static void
+relay_host_name(struct proxy_conf *c)
+{
+	const char *colon = strrchr(c->relay_to, ':');
+	size_t n = colon ? (size_t)(colon - c->relay_to) : strlen(c->relay_to);
+	char host[128];
+	u128 a;
+	enum addr_family fam;
+	char err[80];
+
+	c->relay_host[0] = '\0';
+	if (c->relay_to[0] == '[' || n >= sizeof(host))
+		return;
+	memcpy(host, c->relay_to, n);
+	host[n] = '\0';
+	if (addr_parse(host, &a, &fam, err, sizeof(err)) == 0)
+		return;
+	snprintf(c->relay_host, sizeof(c->relay_host), "%s", host);
+}
+
 struct proxy_conf *
 proxy_conf_new(const struct antivirus *av, const char *tmpdir,
-    const char *scratch)
+    const char *scratch, const struct proxy_tls_files *tls)
 {
 	struct proxy_conf *c = calloc(1, sizeof(*c));
 	unsigned long long before, after;
@@ -77,8 +109,26 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir,
 	}
 	c->av.engine_addrs = c->engine_addrs;
 	c->av.relay_to = c->relay_to;
+	/* The policy's strings and sets are not kept. */
+	c->av.passthrough_from = NULL;
+	c->av.tls_ca_file = c->av.trust_anchor = NULL;
+	c->av.tls_cert = c->av.tls_key = NULL;
+	c->av.passthrough_set = (struct iset){ 0 };
+	if (av->passthrough_set.n > 0 && (c->passthrough = calloc(
+	    av->passthrough_set.n, sizeof(*c->passthrough))) != NULL) {
+		memcpy(c->passthrough, av->passthrough_set.v,
+		    av->passthrough_set.n * sizeof(*c->passthrough));
+		c->npassthrough = av->passthrough_set.n;
+	}
+	if (tlsio_creds_init(&c->tls, tls ? tls->cert : NULL, tls ? tls->key :
+	    NULL, tls ? tls->ca : NULL, c->tls_err, sizeof(c->tls_err)) == -1)
+		log_error("proxy: TLS: %s; STARTTLS is neither offered nor "
+		    "used until it is fixed", c->tls_err);
+	else if (c->tls.server == NULL)
+		snprintf(c->tls_err, sizeof(c->tls_err), "no certificate");
 	if (addr_hostport(c->relay_to, &c->relay_addr, &c->relay_len) == -1)
 		c->relay_len = 0;
+	relay_host_name(c);
 	c->tmpdir = tmpdir;
 	c->connect_timeout = av->command_timeout < 30 ? av->command_timeout :
 	    30;
@@ -133,6 +183,8 @@ proxy_conf_put(struct proxy_conf *c)
 	if (left == 0) {
 		scanner_close(c->scanner);
 		pthread_rwlock_destroy(&c->scan_lock);
+		tlsio_creds_free(&c->tls);
+		free(c->passthrough);
 		free(c);
 	}
 }
@@ -170,6 +222,15 @@ struct session {
 	struct proxy_conf	*conf;
 	struct smtpio		 client, up;
 	bool			 up_open;
+	/* TLS */
+	bool			 offer_tls;	/* moat's STARTTLS to the client */
+	bool			 passthrough;	/* the client's goes upstream */
+	bool			 up_offers_tls;	/* in the next hop's last EHLO */
+	bool			 up_tls_tried;	/* once a session */
+	char			 ehlo[CMD_MAX + 1];	/* the client's last */
+	size_t			 ehlo_len;
+	char			 tls_in[64], tls_out[64];	/* or "none" */
+	const char		*verified;	/* "dane", "mta-sts", "ca", "none" */
 	char			 client_name[80], server_name[80];
 	/* the transaction */
 	enum session_state	 state;
@@ -297,8 +358,11 @@ fail:
 static void
 upstream_close(struct session *s)
 {
-	if (s->up_open)
+	if (s->up_open) {
+		if (s->up.tls != NULL)
+			smtpio_tls_end(&s->up);
 		close(s->up.fd);
+	}
 	s->up_open = false;
 }
 
@@ -389,6 +453,37 @@ dropped(const char *kw, size_t len)
 	return false;
 }
 
+/* Whether the next hop's EHLO reply (s->r) offers keyword kw. */
+static bool
+ehlo_offers(const struct session *s, const char *kw)
+{
+	const char *line, *eol;
+	size_t n = strlen(kw);
+
+	if (s->r.code != 250)
+		return false;
+	for (line = s->r.text; (eol = strstr(line, "\r\n")) != NULL;
+	    line = eol + 2)
+		if (line != s->r.text && (size_t)(eol - line) >= 4 + n &&
+		    strncasecmp(line + 4, kw, n) == 0 && (line[4 + n] == '\r' ||
+		    line[4 + n] == ' '))
+			return true;
+	return false;
+}
+
+/* Whether this client, still in plain text, may say STARTTLS: moat's
+ * own offer, or, for passthrough, the next hop's while moat has not
+ * started TLS with it itself. */
+static bool
+client_tls_offered(const struct session *s)
+{
+	if (s->client.tls != NULL)
+		return false;
+	if (s->passthrough && s->up_offers_tls && s->up.tls == NULL)
+		return true;
+	return s->offer_tls;
+}
+
 /* The next hop's EHLO reply, cleaned of what the proxy cannot pass, with
  * PIPELINING and moat's SIZE last.  Every line keeps its text with its
  * "250-" prefix: the reply cannot grow past what came plus the two lines
@@ -402,7 +497,7 @@ relay_ehlo(struct session *s)
 
 	if (s->r.code != 250)
 		return relay_reply(s);
-	if ((out = malloc(s->r.len + 64)) == NULL)
+	if ((out = malloc(s->r.len + 96)) == NULL)
 		return -1;
 	for (line = s->r.text; (eol = strstr(line, "\r\n")) != NULL;
 	    line = eol + 2) {
@@ -418,8 +513,9 @@ relay_ehlo(struct session *s)
 		memcpy(out + n + len, "\r\n", 2);
 		n += len + 2;
 	}
-	n += (size_t)snprintf(out + n, s->r.len + 64 - n, "250-PIPELINING\r\n"
-	    "250 SIZE %llu\r\n", (unsigned long long)s->conf->av.max_size);
+	n += (size_t)snprintf(out + n, s->r.len + 96 - n, "%s250-PIPELINING\r\n"
+	    "250 SIZE %llu\r\n", client_tls_offered(s) ? "250-STARTTLS\r\n" :
+	    "", (unsigned long long)s->conf->av.max_size);
 	rc = smtpio_write(&s->client, out, n) == SMTPIO_OK ? 0 : -1;
 	free(out);
 	return rc;
@@ -554,7 +650,40 @@ report_message(struct session *s, const char *verdict, const char *sig,
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"reply\":");
 	n += put_jstr(buf + n, sizeof(buf) - n, reply, 150);
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"seconds\":%.3f,"
-	    "\"scan_seconds\":%.3f}", secs, s->scan_secs);
+	    "\"scan_seconds\":%.3f,\"tls_in\":\"%s\",\"tls_out\":\"%s\","
+	    "\"tls_verify\":\"%s\"}", secs, s->scan_secs, s->tls_in,
+	    s->tls_out, s->verified);
+	if (n < sizeof(buf))
+		reporter(buf, n);
+}
+
+/* A passthrough session's record: no message moat could see, the bytes
+ * each way instead. */
+static void
+report_passthrough(struct session *s, uint64_t in, uint64_t out, double secs)
+{
+	char buf[1024], when[40];
+	struct timespec now;
+	struct tm tm;
+	size_t n;
+
+	log_info("S%u: client=%s server=%s not scanned: tls passthrough "
+	    "(%llu bytes in, %llu out, %.3f s)", s->ps->id, s->client_name,
+	    s->server_name, (unsigned long long)in, (unsigned long long)out,
+	    secs);
+	if (reporter == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)snprintf(buf, sizeof(buf), "{\"time\":\"%s.%03ldZ\","
+	    "\"session\":%u,\"mode\":\"intercept\",\"client\":\"%s\","
+	    "\"server\":\"%s\",\"verdict\":\"passthrough\",\"reply\":"
+	    "\"not scanned: tls passthrough\",\"bytes_in\":%llu,"
+	    "\"bytes_out\":%llu,\"seconds\":%.3f,\"tls_in\":\"passthrough\","
+	    "\"tls_out\":\"passthrough\",\"tls_verify\":\"none\"}", when,
+	    now.tv_nsec / 1000000, s->ps->id, s->client_name, s->server_name,
+	    (unsigned long long)in, (unsigned long long)out, secs);
 	if (n < sizeof(buf))
 		reporter(buf, n);
 }
@@ -572,11 +701,13 @@ log_message(struct session *s, const char *verdict, const char *sig,
 	n = strcspn(r, "\r\n");
 	r[n] = '\0';
 	log_info("S%u: client=%s server=%s from=%s rcpts=%u size=%zu "
-	    "verdict=%s sig=%s reply=\"%s\" time=%.3f scan=%.3f", s->ps->id,
+	    "verdict=%s sig=%s reply=\"%s\" time=%.3f scan=%.3f tls_in=\"%s\" "
+	    "tls_out=\"%s\" verified=%s", s->ps->id,
 	    s->client_name, s->server_name, s->from[0] ? s->from : "<>",
 	    s->nrcpt, s->msg.total, verdict, sig[0] ? sig : "-", r,
 	    (double)(t1.tv_sec - t0->tv_sec) +
-	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9, s->scan_secs);
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9, s->scan_secs, s->tls_in,
+	    s->tls_out, s->verified);
 	report_message(s, verdict, sig, r, (double)(t1.tv_sec - t0->tv_sec) +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
 }
@@ -815,6 +946,203 @@ do_data(struct session *s)
 	return relay_reply(s);
 }
 
+/* ---- TLS ---------------------------------------------------------------- */
+
+static unsigned
+handshake_ms(const struct session *s)
+{
+	unsigned secs = s->conf->av.command_timeout;
+
+	return (secs < HANDSHAKE_MAX ? secs : HANDSHAKE_MAX) * 1000;
+}
+
+/* The next hop again, in plain text, after its TLS handshake failed (the
+ * connection is unusable then): greeting and EHLO, unseen by the client,
+ * which already has both.  Postfix's client does the same at "may"; where
+ * a domain asks for TLS, its recipients are refused at RCPT.  0, or -1
+ * (no next hop). */
+static int
+upstream_again_plain(struct session *s)
+{
+	char why[256];
+
+	upstream_close(s);
+	if (upstream_connect(s, why, sizeof(why)) == -1) {
+		log_info("S%u: server=%s again in plain text: %s", s->ps->id,
+		    s->server_name, why);
+		return -1;
+	}
+	smtpio_deadline(&s->up, smtpio_now() +
+	    (long long)s->conf->av.command_timeout * 1000);
+	if (smtpio_read_reply(&s->up, &s->r) != SMTPIO_OK || s->r.code != 220 ||
+	    upstream_cmd(s, s->ehlo, s->ehlo_len) == -1 || s->r.code != 250) {
+		log_info("S%u: server=%s again in plain text: no greeting or "
+		    "EHLO", s->ps->id, s->server_name);
+		upstream_close(s);
+		return -1;
+	}
+	s->up_offers_tls = false;
+	return 0;
+}
+
+/* TLS with the next hop, before the first MAIL, when it offers STARTTLS
+ * (and smtp-tls-upstream is not none): STARTTLS, the handshake, EHLO
+ * again (RFC 3207 4.2: what it said before TLS is forgotten).  A 454 or
+ * a failed handshake leaves the session in plain text.  0 to go on, -1
+ * when the next hop is gone. */
+static int
+upstream_starttls(struct session *s)
+{
+	char why[256];
+	size_t dropped;
+
+	if (s->up.tls != NULL || s->up_tls_tried || !s->up_offers_tls ||
+	    s->conf->av.tls_upstream == AV_TLS_UP_NONE ||
+	    s->conf->tls.client == NULL || s->ehlo_len == 0)
+		return 0;
+	s->up_tls_tried = true;
+	if (upstream_cmd(s, "STARTTLS", 8) == -1)
+		return -1;
+	if (s->r.code != 220) {
+		log_info("S%u: server=%s answered STARTTLS with %d: plain text",
+		    s->ps->id, s->server_name, s->r.code);
+		return 0;
+	}
+	if (smtpio_starttls(&s->up, &s->conf->tls, false, s->ps->mode ==
+	    PROXY_RELAY ? s->conf->relay_host : NULL, handshake_ms(s),
+	    &dropped, why, sizeof(why)) == -1) {
+		log_info("S%u: server=%s TLS handshake failed: %s; again in "
+		    "plain text", s->ps->id, s->server_name, why);
+		return upstream_again_plain(s);
+	}
+	if (dropped > 0)
+		log_info("S%u: server=%s sent %zu bytes after its 220 to "
+		    "STARTTLS: dropped", s->ps->id, s->server_name, dropped);
+	tlsio_describe(s->up.tls, s->tls_out, sizeof(s->tls_out));
+	log_debug("S%u: server=%s %s", s->ps->id, s->server_name, s->tls_out);
+	if (upstream_cmd(s, s->ehlo, s->ehlo_len) == -1)
+		return -1;
+	if (s->r.code != 250) {
+		log_info("S%u: server=%s refused EHLO after STARTTLS: %d",
+		    s->ps->id, s->server_name, s->r.code);
+		upstream_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy bytes both ways until either end closes or both are idle for
+ * FINAL_TIMEOUT: the client's TLS with the next hop, which moat cannot
+ * read.  Bytes each way in *in and *out. */
+static void
+splice_both(struct session *s, uint64_t *in, uint64_t *out)
+{
+	struct pollfd pfd[2] = { { .fd = s->client.fd, .events = POLLIN },
+	    { .fd = s->up.fd, .events = POLLIN } };
+	char buf[16384];
+
+	*in = *out = 0;
+	for (;;) {
+		int i, n = poll(pfd, 2, FINAL_TIMEOUT * 1000);
+
+		if (n <= 0)
+			return;
+		for (i = 0; i < 2; i++) {
+			ssize_t r, w = 0;
+
+			if (pfd[i].revents == 0)
+				continue;
+			if ((r = recv(pfd[i].fd, buf, sizeof(buf), 0)) <= 0)
+				return;
+			while (w < r) {
+				ssize_t k = send(pfd[1 - i].fd, buf + w,
+				    (size_t)(r - w), MSG_NOSIGNAL);
+
+				if (k <= 0)
+					return;
+				w += k;
+			}
+			*(i == 0 ? in : out) += (uint64_t)r;
+		}
+	}
+}
+
+static void report_passthrough(struct session *s, uint64_t in,
+    uint64_t out, double secs);
+
+/* The client's STARTTLS, passed to the next hop: from its 220 on, the
+ * bytes are copied, unread and unscanned (smtp-intercept-tls passthrough,
+ * smtp-tls-passthrough-from).  The session ends with the copy. */
+static int
+passthrough(struct session *s)
+{
+	struct timespec t0, t1;
+	uint64_t in, out;
+	size_t early;
+
+	if (upstream_cmd(s, "STARTTLS", 8) == -1)
+		return -1;
+	if (relay_reply(s) == -1)
+		return -1;
+	if (s->r.code != 220)
+		return 0;		/* its words; plain text goes on */
+	/* What either end sent after STARTTLS, before TLS, is dropped:
+	 * passed on, it would be read as the start of the other's TLS, or
+	 * as commands inside it (CVE-2011-0411). */
+	early = (s->client.end - s->client.start) + (s->up.end - s->up.start);
+	if (early > 0)
+		log_info("S%u: client=%s %zu bytes sent after STARTTLS before "
+		    "TLS: dropped", s->ps->id, s->client_name, early);
+	s->client.start = s->client.end = 0;
+	s->up.start = s->up.end = 0;
+	snprintf(s->tls_in, sizeof(s->tls_in), "passthrough");
+	snprintf(s->tls_out, sizeof(s->tls_out), "passthrough");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	splice_both(s, &in, &out);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	report_passthrough(s, in, out, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	upstream_close(s);
+	set_state(s, ST_QUIT);
+	return 0;
+}
+
+/* The client's STARTTLS. */
+static int
+client_starttls(struct session *s, size_t len)
+{
+	char why[256];
+	size_t dropped;
+
+	if (len > 8)
+		return say(s, "501 5.5.4 Syntax: STARTTLS");
+	if (s->client.tls != NULL)
+		return say(s, "554 5.5.1 Error: TLS already active");
+	if (!client_tls_offered(s))
+		return say(s, "502 5.5.1 Error: command not implemented");
+	if (s->state == ST_MAIL)
+		return say(s, "503 5.5.1 Error: MAIL transaction in progress");
+	if (s->passthrough && s->up_offers_tls && s->up.tls == NULL)
+		return passthrough(s);
+	if (say(s, "220 2.0.0 Ready to start TLS") == -1)
+		return -1;
+	if (smtpio_starttls(&s->client, &s->conf->tls, true, NULL,
+	    handshake_ms(s), &dropped, why, sizeof(why)) == -1) {
+		log_info("S%u: client=%s TLS handshake failed: %s", s->ps->id,
+		    s->client_name, why);
+		return -1;
+	}
+	if (dropped > 0)
+		log_info("S%u: client=%s %zu bytes sent after STARTTLS before "
+		    "TLS: dropped", s->ps->id, s->client_name, dropped);
+	tlsio_describe(s->client.tls, s->tls_in, sizeof(s->tls_in));
+	log_debug("S%u: client=%s %s", s->ps->id, s->client_name, s->tls_in);
+	/* RFC 3207 4.2: the client starts again with EHLO */
+	reset_transaction(s);
+	set_state(s, ST_CONNECTED);
+	return 0;
+}
+
 /* One command from the client.  Returns 0 to go on (after QUIT the state
  * says the session is over), -1 when the session must end. */
 static int
@@ -825,10 +1153,15 @@ do_command(struct session *s, const char *line, size_t len)
 			return say(s, "501 5.5.4 Syntax: %.4s "
 			    "hostname", line);
 		reset_transaction(s);
+		memcpy(s->ehlo, line, len + 1);
+		s->ehlo_len = len;
 		if (upstream_cmd(s, line, len) == -1)
 			return -1;
 		if (s->r.code == 250)
 			set_state(s, ST_READY);
+		/* only what it says now counts (after TLS, it may differ) */
+		s->up_offers_tls = verb_is(line, "EHLO") &&
+		    ehlo_offers(s, "STARTTLS");
 		return verb_is(line, "EHLO") ? relay_ehlo(s) : relay_reply(s);
 	}
 	if (verb_is(line, "MAIL")) {
@@ -843,6 +1176,12 @@ do_command(struct session *s, const char *line, size_t len)
 			return say(s, "552 5.3.4 Error: message size "
 			    "exceeds the limit of %llu bytes",
 			    (unsigned long long)s->conf->av.max_size);
+		if (s->ps->mode == PROXY_RELAY && s->client.tls == NULL &&
+		    s->conf->av.relay_require_tls)
+			return say(s, "530 5.7.0 Must issue a STARTTLS command "
+			    "first");
+		if (upstream_starttls(s) == -1)
+			return -1;
 		if (upstream_cmd(s, line, len) == -1)
 			return -1;
 		if (s->r.code >= 200 && s->r.code < 300) {
@@ -888,7 +1227,9 @@ do_command(struct session *s, const char *line, size_t len)
 	if (verb_is(line, "HELP"))
 		return say(s, "214 2.0.0 Commands: EHLO HELO MAIL "
 		    "RCPT DATA RSET NOOP QUIT VRFY HELP");
-	if (verb_is(line, "STARTTLS") || verb_is(line, "BDAT") ||
+	if (verb_is(line, "STARTTLS"))
+		return client_starttls(s, len);
+	if (verb_is(line, "BDAT") ||
 	    verb_is(line, "AUTH") || verb_is(line, "EXPN") ||
 	    verb_is(line, "ETRN") || verb_is(line, "TURN"))
 		return say(s, "502 5.5.1 Error: command not "
@@ -968,6 +1309,33 @@ serve(struct session *s)
 		upstream_cmd(s, "QUIT", 4);
 }
 
+/* Whether the client is in smtp-tls-passthrough-from. */
+static bool
+passthrough_client(const struct proxy_conf *c,
+    const struct sockaddr_storage *ss)
+{
+	u128 a;
+	size_t i;
+
+	if (c->npassthrough == 0)
+		return false;
+	if (ss->ss_family == AF_INET)
+		a = V4_BASE | ntohl(((const struct sockaddr_in *)ss)->
+		    sin_addr.s_addr);
+	else {
+		const unsigned char *b = ((const struct sockaddr_in6 *)ss)->
+		    sin6_addr.s6_addr;
+
+		a = 0;
+		for (i = 0; i < 16; i++)
+			a = a << 8 | b[i];
+	}
+	for (i = 0; i < c->npassthrough; i++)
+		if (c->passthrough[i].lo <= a && a <= c->passthrough[i].hi)
+			return true;
+	return false;
+}
+
 /* A session for ps, or NULL (ps closed and released) without memory. */
 static struct session *
 session_new(struct proxy_session *ps)
@@ -987,6 +1355,19 @@ session_new(struct proxy_session *ps)
 	addr_sockaddr_format(&ps->client, s->client_name,
 	    sizeof(s->client_name));
 	snprintf(s->server_name, sizeof(s->server_name), "-");
+	snprintf(s->tls_in, sizeof(s->tls_in), "none");
+	snprintf(s->tls_out, sizeof(s->tls_out), "none");
+	s->verified = "none";
+	/* What moat does with the client's STARTTLS (smtp-intercept-tls):
+	 * the relay always offers its own. */
+	if (ps->mode == PROXY_RELAY)
+		s->offer_tls = s->conf->tls.server != NULL;
+	else if (s->conf->av.intercept_tls == AV_TLS_PASSTHROUGH ||
+	    (s->conf->av.intercept_tls == AV_TLS_TERMINATE &&
+	    passthrough_client(s->conf, &ps->client)))
+		s->passthrough = true;
+	else if (s->conf->av.intercept_tls == AV_TLS_TERMINATE)
+		s->offer_tls = s->conf->tls.server != NULL;
 	return s;
 }
 
@@ -994,6 +1375,8 @@ static void
 session_free(struct session *s)
 {
 	upstream_close(s);
+	if (s->client.tls != NULL)
+		smtpio_tls_end(&s->client);
 	msgbuf_free(&s->msg);
 	smtpio_reply_free(&s->r);
 	free(s->out);

@@ -14,6 +14,13 @@
 
 #include "policy/policy.h"
 #include "smtp/scan.h"
+#include "smtp/tlsio.h"
+
+/* The files of smtp-tls-* that moatd's parent reads for the proxy (PEM
+ * text, NULL: none). */
+struct proxy_tls_files {
+	const char	*cert, *key, *ca, *trust_anchor;
+};
 
 /* What every session started under one configuration shares; reference
  * counted, so a reload (SIGHUP) gives new sessions a new one while old
@@ -21,6 +28,7 @@
 struct proxy_conf {
 	struct antivirus	 av;		/* strings point into strs */
 	char			 engine_path[256], relay_to[128];
+	char			 relay_host[128];	/* its name, or "" */
 	char			 engine_addr[AV_CLAMD_MAX][256];
 	char			*engine_addrs[AV_CLAMD_MAX];
 	struct sockaddr_storage	 relay_addr;	/* relay_to, resolved once */
@@ -34,6 +42,12 @@ struct proxy_conf {
 	bool			 reloading;
 	unsigned long long	 engine_bytes;	/* what loading it took */
 	unsigned		 load_ms;
+	/* TLS: moat's certificate (no server credentials: STARTTLS is not
+	 * offered) and the trust anchors for next hops */
+	struct tlsio_creds	 tls;
+	char			 tls_err[256];	/* why there is no TLS */
+	struct ival		*passthrough;	/* smtp-tls-passthrough-from */
+	size_t			 npassthrough;
 	char			 hostname[128];
 	const char		*tmpdir;
 	unsigned		 connect_timeout;	/* seconds */
@@ -45,7 +59,8 @@ struct proxy_conf {
  * large for memory go to unnamed files in tmpdir; the scanner's own
  * temporary files to scratch (scanner_open). */
 struct proxy_conf *proxy_conf_new(const struct antivirus *av,
-		    const char *tmpdir, const char *scratch);
+		    const char *tmpdir, const char *scratch,
+		    const struct proxy_tls_files *tls);
 /* Close c's engine now, for a blocking reload: scans in progress end
  * first; later messages of sessions on c get 451 saying why. */
 void		 proxy_conf_drop_engine(struct proxy_conf *c, const char *why);

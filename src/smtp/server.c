@@ -352,22 +352,51 @@ reload_blocking(const struct antivirus *av)
 	return block;
 }
 
+/* The sections after the config text: "name\0contents\0" each
+ * (daemon/proxy.c's proxy_message). */
+static void
+tls_sections(const char *text, size_t len, struct proxy_tls_files *f)
+{
+	size_t off = strnlen(text, len) + 1;
+
+	memset(f, 0, sizeof(*f));
+	while (off < len) {
+		const char *name = text + off, *data;
+		size_t n = strnlen(name, len - off);
+
+		if (off + n + 1 >= len)
+			break;
+		data = name + n + 1;
+		off += n + 1 + strnlen(data, len - off - n - 1) + 1;
+		if (strcmp(name, "cert") == 0)
+			f->cert = data;
+		else if (strcmp(name, "key") == 0)
+			f->key = data;
+		else if (strcmp(name, "ca") == 0)
+			f->ca = data;
+		else if (strcmp(name, "trust-anchor") == 0)
+			f->trust_anchor = data;
+	}
+}
+
 static int
 install(const char *text, size_t len)
 {
+	struct proxy_tls_files files;
 	struct policy *p;
 	struct proxy_conf *c, *old;
 	double t0 = (double)smtpio_now();
 	bool blocking;
 
-	p = policy_parse(load_path, text, len);
+	tls_sections(text, len, &files);
+	p = policy_parse(load_path, text, strnlen(text, len));
 	if (p == NULL || !policy_valid(p) || !p->av.present) {
 		log_info("reload: config not taken");
 		policy_free(p);
 		return -1;
 	}
 	blocking = reload_blocking(&p->av);
-	c = proxy_conf_new(&p->av, getenv("TMPDIR"), load_scratch);
+	c = proxy_conf_new(&p->av, getenv("TMPDIR"), load_scratch, &files);
 	policy_free(p);
 	if (c == NULL)
 		return -1;

@@ -1,8 +1,11 @@
 /* smtpio.c: see smtpio.h. */
 #include "smtp/smtpio.h"
 
+#include "smtp/tlsio.h"
+
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +17,7 @@ void
 smtpio_init(struct smtpio *c, int fd, unsigned timeout)
 {
 	c->fd = fd;
+	c->tls = NULL;
 	c->timeout = timeout;
 	c->deadline = 0;
 	c->start = c->end = 0;
@@ -83,11 +87,19 @@ smtpio_fill(struct smtpio *c)
 		return SMTPIO_OK;
 	if (arm(c) != 0)
 		return SMTPIO_TIMEOUT;
-	do
-		n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return SMTPIO_TIMEOUT;
+	if (c->tls != NULL) {
+		n = tlsio_recv(c->tls, c->buf + c->end, sizeof(c->buf) -
+		    c->end);
+		if (n == -2)
+			return SMTPIO_TIMEOUT;
+	} else {
+		do
+			n = recv(c->fd, c->buf + c->end, sizeof(c->buf) -
+			    c->end, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return SMTPIO_TIMEOUT;
+	}
 	if (n <= 0)
 		return SMTPIO_EOF;
 	c->end += (size_t)n;
@@ -138,9 +150,14 @@ smtpio_write(struct smtpio *c, const void *p, size_t n)
 	if (c->armed == -1)
 		arm(c);		/* the send timeout, set once */
 	while (n > 0) {
-		ssize_t w = send(c->fd, q, n, MSG_NOSIGNAL);
+		ssize_t w;
 
-		if (w < 0) {
+		if (c->tls != NULL) {
+			if ((w = tlsio_send(c->tls, q, n)) == -2)
+				return SMTPIO_TIMEOUT;
+			if (w <= 0)
+				return SMTPIO_EOF;
+		} else if ((w = send(c->fd, q, n, MSG_NOSIGNAL)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return errno == EAGAIN || errno == EWOULDBLOCK ?
@@ -150,6 +167,37 @@ smtpio_write(struct smtpio *c, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return SMTPIO_OK;
+}
+
+int
+smtpio_starttls(struct smtpio *c, const struct tlsio_creds *cr, bool server,
+    const char *sni, unsigned timeout_ms, size_t *dropped, char *why,
+    size_t whylen)
+{
+	long long deadline = smtpio_now() + timeout_ms;
+
+	*dropped = c->end - c->start;
+	c->start = c->end = 0;
+	if (c->tls != NULL) {
+		snprintf(why, whylen, "TLS is already on");
+		return -1;
+	}
+	/* each read of the handshake waits what is left, at most */
+	smtpio_deadline(c, deadline);
+	if (arm(c) != 0) {
+		snprintf(why, whylen, "timed out");
+		return -1;
+	}
+	c->tls = tlsio_start(cr, c->fd, server, sni, deadline, why, whylen);
+	smtpio_deadline(c, 0);
+	return c->tls != NULL ? 0 : -1;
+}
+
+void
+smtpio_tls_end(struct smtpio *c)
+{
+	tlsio_close(c->tls);
+	c->tls = NULL;
 }
 
 /* Room for need bytes of text: 0, or -1 past SMTPIO_REPLY_MAX or without

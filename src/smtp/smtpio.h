@@ -22,9 +22,13 @@ enum {
 	SMTPIO_BAD = -4,	/* not an SMTP reply */
 };
 
+struct tlsio;
+struct tlsio_creds;
+
 /* One end of an SMTP connection: the socket and what was read ahead. */
 struct smtpio {
 	int		 fd;
+	struct tlsio	*tls;		/* after STARTTLS; NULL: plain */
 	unsigned	 timeout;	/* seconds, for each wait */
 	long long	 deadline;	/* ms (smtpio_now), 0: none */
 	long		 armed;		/* ms the socket waits now; -1 unset */
@@ -64,6 +68,16 @@ int	 smtpio_write(struct smtpio *c, const void *p, size_t n);
  * when it is not SMTP (no code, a NUL or a bare CR): either way the peer
  * cannot be followed any further, and the connection must end. */
 int	 smtpio_read_reply(struct smtpio *c, struct smtpio_reply *r);
+/* STARTTLS on c, after the 220: what was read ahead in plain text is
+ * dropped (RFC 3207 section 6: it was sent before TLS, so anyone on the
+ * path may have added it; CVE-2011-0411), then the handshake, done within
+ * timeout_ms.  *dropped says how many bytes went.  0, or -1 with why; the
+ * connection is then unusable. */
+int	 smtpio_starttls(struct smtpio *c, const struct tlsio_creds *cr,
+	    bool server, const char *sni, unsigned timeout_ms, size_t *dropped,
+	    char *why, size_t whylen);
+/* End TLS on c (the closure alert) and free it; the socket stays. */
+void	 smtpio_tls_end(struct smtpio *c);
 /* Free a reply's text. */
 void	 smtpio_reply_free(struct smtpio_reply *r);
 

@@ -12,9 +12,17 @@ so that tests can see the proxy take them out.  Recipients containing
 DATA; "--slow-data N" waits N seconds before answering the final dot;
 "--ehlo-lines N" answers EHLO with N more lines of 60 bytes (a hostile
 or broken next hop's long reply).
+
+STARTTLS gets 502 unless "--tls CERT KEY" (PEM files; CERT may carry a
+chain) makes it real: then DIR/N.tls holds the message's TLS version and
+cipher ("none" in plain text).  "--starttls-reply TEXT" answers STARTTLS
+with TEXT instead (a 454); "--starttls-junk" sends a second reply right
+after the 220, in plain text (a next hop, or someone on the path,
+injecting a reply before TLS).
 """
 import os
 import socket
+import ssl
 import socketserver
 import sys
 import threading
@@ -30,7 +38,30 @@ class Handler(socketserver.StreamRequestHandler):
         self.wfile.write(text.encode() + b"\r\n")
         self.wfile.flush()
 
+    def starttls(self):
+        if ARGS.get("starttls_reply"):
+            self.reply(ARGS["starttls_reply"])
+            return
+        if not ARGS.get("tls"):
+            self.reply("502 5.5.2 Error: command not recognized")
+            return
+        if ARGS.get("starttls_junk"):
+            self.wfile.write(b"220 2.0.0 Ready\r\n250 injected\r\n")
+            self.wfile.flush()
+        else:
+            self.reply("220 2.0.0 Ready to start TLS")
+        try:
+            conn = ARGS["tls"].wrap_socket(self.request, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.tls = "failed"
+            return
+        self.request = conn
+        self.rfile = conn.makefile("rb")
+        self.wfile = conn.makefile("wb")
+        self.tls = "%s %s" % (conn.version(), conn.cipher()[0])
+
     def handle(self):
+        self.tls = "none"
         self.reply("220 sink.test ESMTP sink")
         mail, rcpts = None, []
         while True:
@@ -39,6 +70,12 @@ class Handler(socketserver.StreamRequestHandler):
                 return
             cmd = line.decode("latin-1").rstrip("\r\n")
             verb = cmd[:4].upper()
+            if cmd.upper() == "STARTTLS":
+                self.starttls()
+                if self.tls == "failed":
+                    return
+                mail, rcpts = None, []
+                continue
             if verb in ("EHLO", "HELO"):
                 mail, rcpts = None, []
                 if verb == "HELO":
@@ -92,6 +129,8 @@ class Handler(socketserver.StreamRequestHandler):
                         f.write("\n".join([mail] + rcpts) + "\n")
                     with open(path + ".peer", "w") as f:
                         f.write("%s\n" % self.client_address[0])
+                    with open(path + ".tls", "w") as f:
+                        f.write(self.tls + "\n")
                     os.rename(path + ".eml.tmp", path + ".eml")
                 self.reply("250 2.0.0 Ok: queued as %d" % n)
                 mail, rcpts = None, []
@@ -124,6 +163,17 @@ def main():
             ARGS["slow"] = float(args[1])
         elif args[0] == "--ehlo-lines":
             ARGS["ehlo_lines"] = int(args[1])
+        elif args[0] == "--tls":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(args[1], args[2])
+            ARGS["tls"] = ctx
+            args = args[1:]
+        elif args[0] == "--starttls-reply":
+            ARGS["starttls_reply"] = args[1]
+        elif args[0] == "--starttls-junk":
+            ARGS["starttls_junk"] = True
+            args = args[1:]
+            continue
         args = args[2:]
     if ARGS["dir"] != "-":      # go on numbering after an earlier sink
         counter[0] = max([int(n[:-4]) for n in os.listdir(ARGS["dir"])

@@ -16,6 +16,7 @@ import shutil
 import signal
 import smtplib
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -1541,12 +1542,221 @@ def tests_refused(lab):
     lab.stop("moatd")
 
 
+def make_pki(d):
+    """A lab CA and certificates it signs (openssl): sink.test (the next
+    hop), gw.test (moat's own, for smtp-tls-certificate), and a chain of
+    about 1 MB (sink.test's certificate and 1,000 more)."""
+    def run(*argv):
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    os.makedirs(d, exist_ok=True)
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        "ec_paramgen_curve:P-256", "-nodes", "-keyout", d + "/ca.key",
+        "-out", d + "/ca.pem", "-days", "30", "-subj", "/CN=moat lab CA")
+    for name in ("sink.test", "gw.test"):
+        run("openssl", "req", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            "%s/%s.key" % (d, name), "-out", "%s/%s.csr" % (d, name),
+            "-subj", "/CN=" + name)
+        with open(d + "/ext", "w") as f:
+            f.write("subjectAltName=DNS:%s,IP:127.0.0.1\n" % name)
+        run("openssl", "x509", "-req", "-in", "%s/%s.csr" % (d, name),
+            "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key", "-CAcreateserial",
+            "-out", "%s/%s.pem" % (d, name), "-days", "30", "-extfile",
+            d + "/ext")
+    with open(d + "/ca.pem") as f:
+        ca = f.read()
+    with open(d + "/sink.test.pem") as f:
+        leaf = f.read()
+    with open(d + "/big.pem", "w") as f:
+        f.write(leaf + ca * (1024 * 1024 // len(ca) + 1))
+
+
+def tls_send(msg, starttls=True, cafile=None, rcpts=("b@y.test",)):
+    """sendmail through the relay, with STARTTLS when asked: (code, text,
+    the certificate moat showed, DER or None)."""
+    s = smtplib.SMTP(*RELAY, timeout=30)
+    cert = None
+    try:
+        s.ehlo("client.test")
+        if starttls:
+            ctx = ssl.create_default_context(cafile=cafile)
+            ctx.check_hostname = False
+            if cafile is None:
+                ctx.verify_mode = ssl.CERT_NONE
+            s.starttls(context=ctx)
+            cert = s.sock.getpeercert(binary_form=True)
+            s.ehlo("client.test")
+        code, text = s.mail("a@x.test")
+        if code != 250:
+            return code, text.decode(), cert
+        for r in rcpts:
+            s.rcpt(r)
+        code, text = s.data(msg)
+        s.quit()
+        return code, text.decode(), cert
+    except (smtplib.SMTPResponseException) as e:
+        return e.smtp_code, e.smtp_error.decode(), cert
+    except (ssl.SSLError, OSError, smtplib.SMTPException) as e:
+        return 0, str(e), cert
+    finally:
+        s.close()
+
+
+def sink_tls(lab, n):
+    with open(os.path.join(lab.out, "%d.tls" % n)) as f:
+        return f.read().strip()
+
+
+def tests_tls(lab):
+    """STARTTLS on both legs of the relay (issue 23): moat offers it with
+    its own certificate (self-signed when none is named, or the admin's),
+    uses the next hop's when offered, falls back to plain text when the
+    next hop answers 454 or its handshake fails, refuses MAIL before TLS
+    with smtp-relay-require-tls, drops what a client or a next hop sends
+    after STARTTLS before TLS, and ends a stalled handshake."""
+    pki = os.path.join(os.environ["MOAT_STATE_DIR"], "pki")
+    make_pki(pki)
+    msg = b"Subject: tls\r\n\r\nover TLS\r\n"
+    lab.sink("--tls", pki + "/sink.test.pem", pki + "/sink.test.key")
+    lab.moatd()
+    before = lab.delivered()
+    code, text, cert = tls_send(msg)
+    check(code == 250, "TLS to the relay, and on to the next hop: 250",
+          (code, text))
+    got = [n for n in lab.delivered() if n not in before]
+    check(len(got) == 1 and sink_tls(lab, got[0]).startswith("TLSv1."),
+          "the next hop got it over TLS", got and sink_tls(lab, got[0]))
+    recs = mail_records(lab)
+    r = recs[-1] if recs else {}
+    check(r.get("tls_in", "").startswith("TLS1.") and
+          r.get("tls_out", "").startswith("TLS1.") and
+          r.get("tls_verify") == "none",
+          "mail.jsonl says TLS on both legs", r)
+    check(os.path.exists(os.path.join(os.environ["MOAT_STATE_DIR"],
+                                      "smtp-tls.pem")),
+          "a self-signed certificate was made in the state directory")
+    code, text, _ = tls_send(EICAR.encode() + b"\r\n")
+    check(code == 554, "a virus over TLS: 554", (code, text))
+    code, text, _ = tls_send(msg, starttls=False)
+    check(code == 250, "plain text still works", (code, text))
+    r = mail_records(lab)[-1]
+    check(r.get("tls_in") == "none" and r.get("tls_out", "").startswith(
+        "TLS1."), "plain from the client, TLS to the next hop", r)
+
+    # The client's STARTTLS with commands pipelined after it, before TLS
+    # (CVE-2011-0411): the MAIL must not count.
+    c = socket.create_connection(RELAY, timeout=10)
+    f = c.makefile("rb")
+    f.readline()
+    c.sendall(b"EHLO client.test\r\n")
+    while f.readline()[3:4] != b" ":
+        pass
+    c.sendall(b"STARTTLS\r\nMAIL FROM:<injected@x.test>\r\n")
+    line = f.readline()
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    t = ctx.wrap_socket(c)
+    tf = t.makefile("rb")
+    t.sendall(b"EHLO client.test\r\n")
+    while tf.readline()[3:4] != b" ":
+        pass
+    t.sendall(b"RCPT TO:<b@y.test>\r\n")
+    rcpt = tf.readline()
+    t.sendall(b"QUIT\r\n")
+    t.close()
+    check(line.startswith(b"220") and rcpt.startswith(b"503"),
+          "commands sent after STARTTLS before TLS are dropped",
+          (line, rcpt))
+    check("sent after STARTTLS before TLS: dropped" in lab.log("moatd"),
+          "... and that is logged")
+
+    # A client that says STARTTLS and then nothing: the handshake ends at
+    # its deadline (smtp-command-timeout 3s here), and others are served.
+    c = socket.create_connection(RELAY, timeout=20)
+    f = c.makefile("rb")
+    f.readline()
+    c.sendall(b"EHLO client.test\r\nSTARTTLS\r\n")
+    while f.readline()[3:4] != b" ":
+        pass
+    f.readline()
+    t0 = time.time()
+    gone = c.recv(100)
+    waited = time.time() - t0
+    c.close()
+    check(gone == b"" and waited < 10, "a stalled handshake is ended",
+          (gone, waited))
+    code, text, _ = tls_send(msg)
+    check(code == 250, "... while others are served", (code, text))
+
+    # The admin's certificate, and MAIL refused before STARTTLS.
+    lab.moatd(extra="    smtp-tls-certificate %s/gw.test.pem\n"
+              "    smtp-tls-key %s/gw.test.key\n"
+              "    smtp-relay-require-tls on\n" % (pki, pki))
+    code, text, cert = tls_send(msg, cafile=pki + "/ca.pem")
+    check(code == 250 and cert is not None,
+          "moat shows the admin's certificate (verified by its CA)",
+          (code, text))
+    code, text, _ = tls_send(msg, starttls=False)
+    check(code == 530, "smtp-relay-require-tls: MAIL before STARTTLS: 530",
+          (code, text))
+
+    # smtp-tls-upstream none: plain text to the next hop.
+    lab.moatd(extra="    smtp-tls-upstream none\n")
+    before = lab.delivered()
+    code, text, _ = tls_send(msg)
+    got = [n for n in lab.delivered() if n not in before]
+    check(code == 250 and len(got) == 1 and sink_tls(lab, got[0]) == "none",
+          "smtp-tls-upstream none: plain text to the next hop", (code, got))
+
+    # A next hop that offers STARTTLS and answers 454: plain text, once.
+    lab.sink("--starttls-reply", "454 4.7.0 TLS not available")
+    lab.moatd()
+    before = lab.delivered()
+    code, text, _ = tls_send(msg)
+    got = [n for n in lab.delivered() if n not in before]
+    check(code == 250 and len(got) == 1 and sink_tls(lab, got[0]) == "none",
+          "STARTTLS answered 454: delivered once, in plain text",
+          (code, text, got))
+    r = mail_records(lab)[-1]
+    check(r.get("tls_out") == "none", "... and mail.jsonl says so", r)
+
+    # A reply injected after the next hop's 220, before TLS: dropped.
+    lab.sink("--tls", pki + "/sink.test.pem", pki + "/sink.test.key",
+             "--starttls-junk")
+    before = lab.delivered()
+    code, text, _ = tls_send(msg)
+    got = [n for n in lab.delivered() if n not in before]
+    check(code == 250 and len(got) == 1 and
+          sink_tls(lab, got[0]).startswith("TLSv1."),
+          "a reply injected before the next hop's TLS: delivered once, "
+          "over TLS", (code, text, got))
+    check("after its 220 to STARTTLS: dropped" in lab.log("moatd"),
+          "... and the injected reply was dropped")
+
+    # A next hop whose certificate chain is 1 MB: its handshake fails,
+    # and the message goes in plain text, once.
+    lab.sink("--tls", pki + "/big.pem", pki + "/sink.test.key")
+    before = lab.delivered()
+    code, text, _ = tls_send(msg)
+    got = [n for n in lab.delivered() if n not in before]
+    check(code == 250 and len(got) == 1 and sink_tls(lab, got[0]) == "none",
+          "a 1 MB certificate chain: the handshake fails, delivered once "
+          "in plain text", (code, text, got))
+    check("TLS handshake failed" in lab.log("moatd"),
+          "... and the failed handshake is logged")
+    lab.stop("moatd")
+    lab.sink()
+
+
 def main():
     lab = Lab()
     groups = [tests_libclamav, tests_smuggling, tests_hostile_peers,
               tests_limits, tests_daemon, tests_big_reload,
               tests_blocking_reload, tests_signature_update, tests_journal, tests_clamd,
-              tests_clamd_farm, tests_ignore_signature, tests_refused]
+              tests_clamd_farm, tests_ignore_signature, tests_refused,
+              tests_tls]
     # MOAT_SMTP_ONLY=clamd_farm,journal runs those groups alone.
     only = os.environ.get("MOAT_SMTP_ONLY")
     if only:
