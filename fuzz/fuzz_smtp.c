@@ -22,8 +22,15 @@
  *   a dot at a line start always stuffed, after moat's header.
  * Any break aborts.
  *
+ * STARTTLS: with bit 2 of FLAGS moat offers its own (a self-signed pair
+ * made at the first run), and the client's bytes after it are the
+ * handshake's (they fail it, almost always: the session ends, nothing
+ * acknowledged); the stand-in next hop offers STARTTLS in its EHLO, and
+ * when its reply to moat's STARTTLS is a 220 it hangs up (a handshake
+ * that fails: moat reconnects, which fails here, and the client gets 421).
+ *
  * Input: FLAGS (bit 0: on-scan-failure pass, bit 1: smtp-bare-newline
- * normalize), the length of the client's bytes (2 bytes, big-endian),
+ * normalize, bit 2: moat offers STARTTLS), the length of the client's bytes (2 bytes, big-endian),
  * those bytes (NUL and all), then the next hop's reply lines.
  */
 #include <fcntl.h>
@@ -37,8 +44,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "smtp/proxy.h"
+#include "web/tls.h"
 
 #define TOKEN		"MOATQ"
 #define REPLY_MAX	4096
@@ -153,7 +162,8 @@ static bool
 relayed(const char *line)
 {
 	static const char *const verbs[] = { "EHLO ", "HELO ", "MAIL FROM:",
-	    "RCPT TO:", "DATA\r\n", "RSET\r\n", "QUIT\r\n", NULL };
+	    "RCPT TO:", "DATA\r\n", "RSET\r\n", "QUIT\r\n", "STARTTLS\r\n",
+	    NULL };
 	size_t i;
 
 	for (i = 0; verbs[i] != NULL; i++)
@@ -285,6 +295,30 @@ check_content(const struct upstream *u, const char *in, size_t n,
 	free(found);
 }
 
+/* moat's certificate for flags bit 2: made once, read back. */
+static const struct proxy_tls_files *
+self_signed(void)
+{
+	static struct proxy_tls_files f;
+	char dir[] = "/tmp/moat-fuzz-tls.XXXXXX", cert[64], key[64], err[256];
+	size_t len;
+
+	if (f.cert != NULL)
+		return &f;
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	if (tls_ensure(cert, key, "fuzz.test", err, sizeof(err)) == -1 ||
+	    (f.cert = file_read(cert, 1 << 20, &len)) == NULL ||
+	    (f.key = file_read(key, 1 << 20, &len)) == NULL)
+		abort();
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+	return &f;
+}
+
 static void *
 upstream_main(void *arg)
 {
@@ -311,6 +345,12 @@ upstream_main(void *arg)
 				keep_message(u, u->accepted);
 			}
 			say(u, r, n);
+		} else if (strncmp(line, "STARTTLS", 8) == 0) {
+			n = next_reply(u, "454 4.7.0 TLS not available\r\n", r,
+			    sizeof(r));
+			say(u, r, n);
+			if (n >= 3 && memcmp(r, "220", 3) == 0)
+				break;		/* no TLS here: it fails */
 		} else if (strncmp(line, "EHLO", 4) == 0) {
 			n = next_reply(u, "250-next.hop\r\n250-PIPELINING\r\n"
 			    "250-SIZE 1000\r\n250-STARTTLS\r\n250 8BITMIME\r\n",
@@ -373,7 +413,7 @@ check_acks(const struct client *c, unsigned accepted)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct proxy_conf *conf[4];
+	static struct proxy_conf *conf[8];
 	struct proxy_session *ps;
 	static struct upstream u;
 	struct client c = { 0 };
@@ -383,7 +423,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 3)
 		return 0;
-	flags = data[0] & 3;
+	flags = data[0] & 7;
 	clen = (size_t)data[1] << 8 | data[2];
 	data += 3;
 	size -= 3;
@@ -399,7 +439,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		signal(SIGPIPE, SIG_IGN);
 		log_init(open("/dev/null", O_WRONLY | O_CLOEXEC), "fuzz");
-		if ((conf[flags] = proxy_conf_new(&av, NULL, NULL, NULL)) == NULL)
+		if ((conf[flags] = proxy_conf_new(&av, NULL, NULL, flags & 4 ?
+		    self_signed() : NULL)) == NULL)
 			return 0;
 	}
 	if ((c.seen = malloc(TOLD_MAX)) == NULL)
