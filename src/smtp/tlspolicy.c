@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,18 @@ struct tlspol_ctx {
 	gnutls_certificate_credentials_t cred;	/* the CA store, + ca_file */
 	struct mtasts			*sts;
 };
+
+/* A text for a log line or a reply: cut where it does not fit, which
+ * is fine for those (and says so to the compiler, unlike snprintf). */
+static void
+say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
 
 struct tlspol_ctx *
 tlspol_new(const char *trust_anchor, const char *ca_file, char *err,
@@ -294,7 +307,7 @@ tlspol_lookup(struct tlspol_ctx *c, int level, const char *domain,
 	for (i = 0; i < (size_t)n && hit == -1; i++) {
 		if (q[i].status == DNS_BOGUS || q[i].status == DNS_FAIL) {
 			unsure = true;
-			snprintf(why, sizeof(why), "address of %s: %s",
+			say(why, sizeof(why), "address of %s: %s",
 			    mx[i].host, q[i].why);
 			continue;
 		}
@@ -340,7 +353,7 @@ tlspol_lookup(struct tlspol_ctx *c, int level, const char *domain,
 		out->sts_mode = sts->mode;
 		out->require_tls = sts->mode == MTASTS_ENFORCE;
 		out->sts_mx_ok = mtasts_policy_match(sts, out->name);
-		snprintf(out->why, sizeof(out->why), "MTA-STS %s, MX %s %s; %s",
+		say(out->why, sizeof(out->why), "MTA-STS %s, MX %s %s; %s",
 		    sts->mode == MTASTS_ENFORCE ? "enforce" : "testing",
 		    out->name, out->sts_mx_ok ? "matches" :
 		    "matches no mx pattern", why);
@@ -436,7 +449,7 @@ tlspol_check(struct tlspol_ctx *c, const struct tlspol *p,
 		    whylen);
 	case TLSPOL_MTASTS:
 		if (!p->sts_mx_ok)
-			snprintf(err, sizeof(err), "MX %s matches no mx pattern "
+			say(err, sizeof(err), "MX %s matches no mx pattern "
 			    "of the policy", p->name);
 		else if (ca_verify(c, chain, n, p->name, err, sizeof(err)) == 0) {
 			snprintf(why, whylen, "MTA-STS: %s", err);
