@@ -25,7 +25,7 @@ smtp)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-DMOAT_TEST_SEAMS=1 -fno-sanitize-recover=undefined -o "$out/fuzz_smtp" \
 		fuzz/fuzz_smtp.c src/base/*.c src/policy/*.c src/smtp/*.c src/web/tls.c \
-		-lclamav -lgnutls -pthread
+		-lclamav -lgnutls -lunbound -lcrypt -pthread
 	"$out/fuzz_smtp" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ -dict=fuzz/smtp.dict fuzz/corpus-smtp
 	;;

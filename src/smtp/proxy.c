@@ -82,6 +82,66 @@ relay_host_name(struct proxy_conf *c)
 	snprintf(c->relay_host, sizeof(c->relay_host), "%s", host);
 }
 
+/* Write text to a file of the proxy's private directory, for a library
+ * that reads a path (libunbound's trust anchor, the CA file). */
+static int
+scratch_file(const char *scratch, const char *what, const char *text,
+    char *path, size_t len)
+{
+	static unsigned seq;
+	int fd;
+	size_t n = strlen(text);
+
+	snprintf(path, len, "%s/tls-%u-%s", scratch, __atomic_add_fetch(&seq, 1,
+	    __ATOMIC_RELAXED), what);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		goto fail;
+	if (write(fd, text, n) != (ssize_t)n) {
+		close(fd);
+		unlink(path);
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	path[0] = '\0';
+	return -1;
+}
+
+/* The recipients' TLS policy (smtp-tls-upstream dane or verify): the
+ * trust anchor and the CA file, as the parent handed them over. */
+static void
+policy_open(struct proxy_conf *c, const char *scratch,
+    const struct proxy_tls_files *tls)
+{
+	if (c->av.tls_upstream < AV_TLS_UP_DANE || scratch == NULL)
+		return;
+	if (tls == NULL || tls->trust_anchor == NULL) {
+		snprintf(c->tlspol_err, sizeof(c->tlspol_err), "no DNSSEC trust "
+		    "anchor (%s, or dnssec-trust-anchor)", DNSSEC_ROOT_KEY);
+		goto fail;
+	}
+	if (scratch_file(scratch, "trust-anchor", tls->trust_anchor,
+	    c->tlspol_files[0], sizeof(c->tlspol_files[0])) == -1 ||
+	    (tls->ca != NULL && scratch_file(scratch, "ca.pem", tls->ca,
+	    c->tlspol_files[1], sizeof(c->tlspol_files[1])) == -1)) {
+		snprintf(c->tlspol_err, sizeof(c->tlspol_err), "%s: %s",
+		    scratch, strerror(errno));
+		goto fail;
+	}
+	c->tlspol = tlspol_new(c->tlspol_files[0], tls->ca != NULL ?
+	    c->tlspol_files[1] : NULL, c->tlspol_err, sizeof(c->tlspol_err));
+	if (c->tlspol != NULL)
+		return;
+fail:
+	log_error("proxy: the recipients' TLS policy: %s; %s", c->tlspol_err,
+	    c->av.tls_upstream == AV_TLS_UP_VERIFY ? "every recipient is "
+	    "deferred until it works (smtp-tls-upstream verify)" : "DANE and "
+	    "MTA-STS are not applied until it works (mail goes on with "
+	    "opportunistic TLS)");
+}
+
 struct proxy_conf *
 proxy_conf_new(const struct antivirus *av, const char *tmpdir,
     const char *scratch, const struct proxy_tls_files *tls)
@@ -126,6 +186,7 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir,
 		    "used until it is fixed", c->tls_err);
 	else if (c->tls.server == NULL)
 		snprintf(c->tls_err, sizeof(c->tls_err), "no certificate");
+	policy_open(c, scratch, tls);
 	if (addr_hostport(c->relay_to, &c->relay_addr, &c->relay_len) == -1)
 		c->relay_len = 0;
 	relay_host_name(c);
@@ -184,6 +245,10 @@ proxy_conf_put(struct proxy_conf *c)
 		scanner_close(c->scanner);
 		pthread_rwlock_destroy(&c->scan_lock);
 		tlsio_creds_free(&c->tls);
+		tlspol_free(c->tlspol);
+		for (int i = 0; i < 2; i++)
+			if (c->tlspol_files[i][0] != '\0')
+				unlink(c->tlspol_files[i]);
 		free(c->passthrough);
 		free(c);
 	}
@@ -230,7 +295,10 @@ struct session {
 	char			 ehlo[CMD_MAX + 1];	/* the client's last */
 	size_t			 ehlo_len;
 	char			 tls_in[64], tls_out[64];	/* or "none" */
-	const char		*verified;	/* "dane", "mta-sts", "ca", "none" */
+	const char		*verified;	/* "dane", "mta-sts", "ca", "none":
+						   the strictest one met by the
+						   transaction's recipients */
+	struct tlspol		*pol;		/* the last recipient domain's */
 	char			 client_name[80], server_name[80];
 	/* the transaction */
 	enum session_state	 state;
@@ -435,6 +503,7 @@ reset_transaction(struct session *s)
 		set_state(s, ST_READY);
 	s->nrcpt = 0;
 	s->from[0] = '\0';
+	s->verified = "none";
 	msgbuf_reset(&s->msg);
 }
 
@@ -653,6 +722,42 @@ report_message(struct session *s, const char *verdict, const char *sig,
 	    "\"scan_seconds\":%.3f,\"tls_in\":\"%s\",\"tls_out\":\"%s\","
 	    "\"tls_verify\":\"%s\"}", secs, s->scan_secs, s->tls_in,
 	    s->tls_out, s->verified);
+	if (n < sizeof(buf))
+		reporter(buf, n);
+}
+
+/* A recipient deferred for its domain's TLS policy: a record of its own
+ * (no message: the others of the transaction may go on). */
+static void
+report_deferral(struct session *s, const char *domain, const char *policy,
+    const char *reply)
+{
+	char buf[1536], when[40];
+	struct timespec now;
+	struct tm tm;
+	size_t n;
+
+	if (reporter == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)snprintf(buf, sizeof(buf), "{\"time\":\"%s.%03ldZ\","
+	    "\"session\":%u,\"mode\":\"%s\",\"client\":\"%s\","
+	    "\"server\":\"%s\",\"from\":", when, now.tv_nsec / 1000000,
+	    s->ps->id, s->ps->mode == PROXY_RELAY ? "relay" : "intercept",
+	    s->client_name, s->server_name);
+	n += put_jstr(buf + n, sizeof(buf) - n, s->from[0] ? s->from : "<>",
+	    300);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"verdict\":"
+	    "\"tls-deferred\",\"rcpt_domain\":");
+	n += put_jstr(buf + n, sizeof(buf) - n, domain, 255);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"policy\":\"%s\","
+	    "\"reply\":", policy);
+	n += put_jstr(buf + n, sizeof(buf) - n, reply, 300);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"tls_in\":\"%s\","
+	    "\"tls_out\":\"%s\",\"tls_verify\":\"none\"}", s->tls_in,
+	    s->tls_out);
 	if (n < sizeof(buf))
 		reporter(buf, n);
 }
@@ -1143,6 +1248,121 @@ client_starttls(struct session *s, size_t len)
 	return 0;
 }
 
+/* ---- the recipients' TLS policy ----------------------------------------- */
+
+#define POLICY_TIMEOUT	30	/* seconds a recipient's lookups may take */
+
+static int
+verified_rank(const char *v)
+{
+	return strcmp(v, "dane") == 0 ? 3 : strcmp(v, "mta-sts") == 0 ? 2 :
+	    strcmp(v, "ca") == 0 ? 1 : 0;
+}
+
+/* The domain of RCPT TO:<local@domain> ..., lower case, in out ("" for
+ * none, such as <postmaster>). */
+static void
+rcpt_domain(const char *line, char *out, size_t len)
+{
+	const char *lt = strchr(line, '<'), *gt, *at = NULL, *p;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (lt == NULL || (gt = strchr(lt, '>')) == NULL)
+		return;
+	for (p = lt; p < gt; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return;
+	for (p = at + 1; p < gt && n + 1 < len; p++)
+		out[n++] = (char)tolower((unsigned char)*p);
+	while (n > 0 && out[n - 1] == '.')
+		n--;
+	out[n] = '\0';
+}
+
+static void report_deferral(struct session *s, const char *domain,
+    const char *policy, const char *reply);
+
+/* A recipient held to its domain's TLS policy (smtp-tls-upstream dane or
+ * verify): the next hop's TLS (what it showed at the handshake, or none)
+ * must meet what the domain publishes (DANE, MTA-STS) or the level asks.
+ * 0: it does (or nothing is asked); 1: the recipient was refused with
+ * 4xx here, never passed upstream; -1: the client is gone. */
+static int
+rcpt_tls(struct session *s, const char *line)
+{
+	const struct proxy_conf *c = s->conf;
+	const struct sockaddr_storage *hop = s->ps->mode == PROXY_RELAY ?
+	    &c->relay_addr : &s->ps->local;
+	const gnutls_datum_t *chain = NULL;
+	char domain[256], why[256], reply[512];
+	const char *kind;
+	unsigned n = 0;
+	int rc;
+
+	if (c->av.tls_upstream < AV_TLS_UP_DANE)
+		return 0;
+	/* The relay's next hop is the configured smarthost, never a
+	 * recipient's MX: DANE and MTA-STS speak of MX hosts. */
+	if (s->ps->mode == PROXY_RELAY &&
+	    c->av.tls_upstream != AV_TLS_UP_VERIFY)
+		return 0;
+	rcpt_domain(line, domain, sizeof(domain));
+	if (c->tlspol == NULL) {
+		if (c->av.tls_upstream != AV_TLS_UP_VERIFY)
+			return 0;
+		snprintf(reply, sizeof(reply), "451 4.7.5 the next hop's "
+		    "certificate cannot be verified (%.150s); try again later",
+		    c->tlspol_err);
+		kind = "verify";
+		goto refuse;
+	}
+	if (s->pol == NULL || strcmp(s->pol->domain, domain) != 0) {
+		if (s->pol == NULL && (s->pol = malloc(sizeof(*s->pol))) ==
+		    NULL)
+			return say(s, "451 4.3.0 Error: out of memory") == -1 ?
+			    -1 : 1;
+		tlspol_lookup(c->tlspol, (int)c->av.tls_upstream, domain, hop,
+		    s->ps->mode == PROXY_RELAY ? c->relay_host : NULL,
+		    smtpio_now() + POLICY_TIMEOUT * 1000, s->pol);
+		/* a tempfail is not kept: the next recipient asks again */
+		if (s->pol->tempfail)
+			s->pol->domain[0] = '\0';
+		log_debug("S%u: %s: %s", s->ps->id, domain, s->pol->why);
+	}
+	kind = s->pol->kind == TLSPOL_DANE ? "dane" : s->pol->kind ==
+	    TLSPOL_MTASTS ? "mta-sts" : s->pol->kind == TLSPOL_VERIFY ?
+	    "verify" : "none";
+	if (s->pol->tempfail) {
+		snprintf(reply, sizeof(reply), "451 4.4.3 the TLS policy of %s "
+		    "could not be looked up (%.150s); try again later", domain,
+		    s->pol->why);
+		kind = "lookup";
+		goto refuse;
+	}
+	if (s->up.tls != NULL)
+		chain = tlsio_peer_chain(s->up.tls, &n);
+	if (tlspol_check(c->tlspol, s->pol, chain, n, why, sizeof(why)) ==
+	    -1) {
+		snprintf(reply, sizeof(reply), "451 4.7.5 the next hop does not "
+		    "meet the TLS policy of %s (%s): %.150s; try again later",
+		    domain, kind, why);
+		goto refuse;
+	}
+	if (verified_rank(tlspol_verified_name(s->pol)) >
+	    verified_rank(s->verified))
+		s->verified = tlspol_verified_name(s->pol);
+	return 0;
+refuse:
+	log_info("S%u: client=%s server=%s rcpt domain=%s deferred: %s",
+	    s->ps->id, s->client_name, s->server_name, domain, reply);
+	report_deferral(s, domain, kind, reply);
+	rc = say(s, "%s", reply);
+	return rc == -1 ? -1 : 1;
+}
+
 /* One command from the client.  Returns 0 to go on (after QUIT the state
  * says the session is over), -1 when the session must end. */
 static int
@@ -1196,6 +1416,12 @@ do_command(struct session *s, const char *line, size_t len)
 			    "TO:<address>");
 		if (s->state != ST_MAIL)
 			return say(s, "503 5.5.1 Error: need MAIL command");
+		switch (rcpt_tls(s, line)) {
+		case -1:
+			return -1;
+		case 1:
+			return 0;	/* refused here: 4xx */
+		}
 		if (upstream_cmd(s, line, len) == -1)
 			return -1;
 		if (s->r.code >= 200 && s->r.code < 300)
@@ -1379,6 +1605,7 @@ session_free(struct session *s)
 		smtpio_tls_end(&s->client);
 	msgbuf_free(&s->msg);
 	smtpio_reply_free(&s->r);
+	free(s->pol);
 	free(s->out);
 	free(s->in);
 	close(s->ps->fd);

@@ -15,6 +15,7 @@
 #include "policy/policy.h"
 #include "smtp/scan.h"
 #include "smtp/tlsio.h"
+#include "smtp/tlspolicy.h"
 
 /* The files of smtp-tls-* that moatd's parent reads for the proxy (PEM
  * text, NULL: none). */
@@ -46,6 +47,12 @@ struct proxy_conf {
 	 * offered) and the trust anchors for next hops */
 	struct tlsio_creds	 tls;
 	char			 tls_err[256];	/* why there is no TLS */
+	/* what recipients' domains ask of the next hop (DANE, MTA-STS);
+	 * NULL below smtp-tls-upstream dane, or when it cannot work
+	 * (tlspol_err says why; verify then defers every recipient) */
+	struct tlspol_ctx	*tlspol;
+	char			 tlspol_err[256];
+	char			 tlspol_files[2][512];	/* in scratch, or "" */
 	struct ival		*passthrough;	/* smtp-tls-passthrough-from */
 	size_t			 npassthrough;
 	char			 hostname[128];
