@@ -18,9 +18,10 @@
 #  4. smtp-tls-passthrough-from an object: its client's TLS reaches next
 #     end to end (next's certificate), the mail is delivered unscanned and
 #     mail.jsonl says so; other clients still see moat's certificate.
-#  5. smtp-intercept-tls strip: today's behaviour, on purpose.
-# Before issue 23 the proxy strips STARTTLS: the TLS checks fail, the
-# plaintext ones pass, and "seen:" lines say what the client got.
+#  5. smtp-intercept-tls strip: the client leg in plain text on purpose
+#     (the client's encrypt defers), the next hop's leg still TLS; with
+#     smtp-tls-upstream none as well, the proxy of before issue 23: plain
+#     text on both legs.
 # bash: postfix-lib.sh reads BASH_SOURCE.
 . "$(dirname "$0")/lib.sh"
 smtp="$top/tests/smtp"
@@ -337,9 +338,12 @@ if knows "smtp-intercept-tls strip"; then
 	send strip-may
 	if delivered "strip, client may"; then
 		case $(received_by_next) in
-		*"with ESMTP "*) echo "ok: strip: next received it without TLS" ;;
+		*"with ESMTPS "*) echo "ok: strip: next received it over TLS (smtp-tls-upstream is apart)" ;;
 		*) fail "strip: next's Received: $(received_by_next)" ;;
 		esac
+		mailrec "strip" && grep -q '"tls_in":"none"' "$tmp/rec" &&
+			echo "ok: strip: mail.jsonl says the client leg was plain" ||
+			fail "strip: mail.jsonl: $(cat "$tmp/rec")"
 	fi
 	client_mode encrypt
 	send strip-encrypt
@@ -348,6 +352,17 @@ if knows "smtp-intercept-tls strip"; then
 		echo "ok: strip: the client's encrypt defers" ;;
 	*) fail "strip: the client's encrypt: $st" ;;
 	esac
+	stop_moatd
+	intercept_conf "smtp-intercept-tls strip" "smtp-tls-upstream none"
+	start_moatd "$conf"
+	client_mode may
+	send strip-none
+	if delivered "strip and upstream none, client may"; then
+		case $(received_by_next) in
+		*"with ESMTP "*) echo "ok: strip, upstream none: next received it without TLS" ;;
+		*) fail "strip, upstream none: next's Received: $(received_by_next)" ;;
+		esac
+	fi
 	stop_moatd
 else
 	fail "moat does not know smtp-intercept-tls (issue 23)"
