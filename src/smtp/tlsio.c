@@ -141,8 +141,12 @@ tlsio_start(const struct tlsio_creds *cr, int fd, bool server,
 		free(t);
 		return NULL;
 	}
-	if ((g = gnutls_init(&t->s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) |
-	    GNUTLS_NO_SIGNAL)) < 0) {
+	/* No session tickets: moat resumes no session (a next hop's chain
+	 * is judged per recipient, from what it showed), and making them
+	 * costs each handshake.  One key share (X25519): a server that
+	 * wants another group asks for it (HelloRetryRequest). */
+	if ((g = gnutls_init(&t->s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT |
+	    GNUTLS_KEY_SHARE_TOP) | GNUTLS_NO_SIGNAL | GNUTLS_NO_TICKETS)) < 0) {
 		free(t);
 		snprintf(why, whylen, "%s", gnutls_strerror(g));
 		return NULL;
