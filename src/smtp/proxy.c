@@ -181,7 +181,7 @@ proxy_conf_new(const struct antivirus *av, const char *tmpdir,
 		c->npassthrough = av->passthrough_set.n;
 	}
 	if (tlsio_creds_init(&c->tls, tls ? tls->cert : NULL, tls ? tls->key :
-	    NULL, tls ? tls->ca : NULL, c->tls_err, sizeof(c->tls_err)) == -1)
+	    NULL, c->tls_err, sizeof(c->tls_err)) == -1)
 		log_error("proxy: TLS: %s; STARTTLS is neither offered nor "
 		    "used until it is fixed", c->tls_err);
 	else if (c->tls.server == NULL)

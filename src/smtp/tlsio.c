@@ -26,7 +26,7 @@ now_ms(void)
 
 int
 tlsio_creds_init(struct tlsio_creds *cr, const char *cert_pem,
-    const char *key_pem, const char *ca_pem, char *err, size_t errlen)
+    const char *key_pem, char *err, size_t errlen)
 {
 	const char *what = "TLS";
 	int g;
@@ -34,25 +34,11 @@ tlsio_creds_init(struct tlsio_creds *cr, const char *cert_pem,
 	memset(cr, 0, sizeof(*cr));
 	if ((g = gnutls_priority_init(&cr->prio, TLSIO_PRIORITIES, NULL)) < 0)
 		goto fail;
-	what = "the trust anchors";
+	/* Without trust anchors: the next hop's chain is judged by the
+	 * recipients' policy (tlspolicy.c, which holds the CA store), and
+	 * a second copy of the store would cost every configuration. */
 	if ((g = gnutls_certificate_allocate_credentials(&cr->client)) < 0)
 		goto fail;
-	/* No system store is no error: the extra anchors may be all
-	 * there is (a lab), and a next hop's chain is judged later. */
-	gnutls_certificate_set_x509_system_trust(cr->client);
-	if (ca_pem != NULL) {
-		gnutls_datum_t d = { (unsigned char *)ca_pem,
-		    (unsigned)strlen(ca_pem) };
-
-		what = "smtp-tls-ca-file";
-		if ((g = gnutls_certificate_set_x509_trust_mem(cr->client, &d,
-		    GNUTLS_X509_FMT_PEM)) < 0)
-			goto fail;
-		if (g == 0) {
-			g = GNUTLS_E_NO_CERTIFICATE_FOUND;
-			goto fail;
-		}
-	}
 	if (cert_pem != NULL && key_pem != NULL) {
 		gnutls_datum_t c = { (unsigned char *)cert_pem,
 		    (unsigned)strlen(cert_pem) }, k = { (unsigned char *)key_pem,

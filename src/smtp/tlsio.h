@@ -17,23 +17,26 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* TLS 1.2 and 1.3 only. */
-#define TLSIO_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* TLS 1.2 and 1.3 only; X25519 first (the one key share moat sends). */
+#define TLSIO_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
+	"+GROUP-SECP521R1:+GROUP-X448:+GROUP-FFDHE2048:+GROUP-FFDHE3072:" \
+	"+GROUP-FFDHE4096"
 /* The largest handshake message taken: a next hop that sends a longer
  * certificate chain fails its handshake instead of holding memory. */
 #define TLSIO_HANDSHAKE_MAX	(128 * 1024)
 
 struct tlsio_creds {
 	gnutls_certificate_credentials_t server;	/* NULL: none */
-	gnutls_certificate_credentials_t client;
+	gnutls_certificate_credentials_t client;	/* no trust anchors:
+							   tlspolicy.c judges */
 	gnutls_priority_t		 prio;
 };
 
 /* Credentials from PEM text: moat's certificate chain and key (both NULL:
- * moat offers no STARTTLS), and trust anchors added to the system's CA
- * store (NULL: none).  0, or -1 with err. */
+ * moat offers no STARTTLS).  0, or -1 with err. */
 int	 tlsio_creds_init(struct tlsio_creds *cr, const char *cert_pem,
-	    const char *key_pem, const char *ca_pem, char *err, size_t errlen);
+	    const char *key_pem, char *err, size_t errlen);
 void	 tlsio_creds_free(struct tlsio_creds *cr);
 
 struct tlsio;
