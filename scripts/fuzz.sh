@@ -1,10 +1,12 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http|sync]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
 # http, the console's HTTP request handling (fuzz/corpus-http); sync, what
-# the HA sync link's server reads (fuzz/corpus-sync).  Needs
+# the HA sync link's server reads (fuzz/corpus-sync); tlspol, what the
+# upstream TLS policy reads: MTA-STS policies, TXT records, HTTP responses,
+# TLSA data, wire names (fuzz/corpus-tlspol).  Needs
 # clang and libclang-rt-14-dev.
 set -eu
 cd "$(dirname "$0")/.."
@@ -54,8 +56,16 @@ sync)
 	"$out/fuzz_sync" -max_total_time="$secs" -max_len=4096 -timeout=10 \
 		-artifact_prefix=fuzz/ fuzz/corpus-sync
 	;;
+tlspol)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_tlspol" fuzz/fuzz_tlspol.c \
+		src/smtp/mtasts.c src/smtp/dane.c src/smtp/dns.c \
+		-lgnutls -lunbound -pthread
+	"$out/fuzz_tlspol" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-tlspol
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol]" >&2
 	exit 2
 	;;
 esac
