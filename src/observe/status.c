@@ -201,14 +201,13 @@ text_tls(struct strbuf *b, const char *what, const struct mail_tls *t)
 {
 	strbuf_printf(b, "  TLS %-12s %llu messages on both legs, %llu the "
 	    "client's only, %llu the next hop's only, %llu neither; %llu "
-	    "passthrough sessions (%llu bytes, not scanned)\n", what,
-	    (unsigned long long)t->both, (unsigned long long)t->client,
+	    "passthrough sessions (%llu bytes, not scanned); next hops "
+	    "verified: %llu DANE, %llu MTA-STS, %llu CA; %llu recipients "
+	    "deferred for TLS policy (%llu DANE, %llu MTA-STS, %llu verify)\n",
+	    what, (unsigned long long)t->both, (unsigned long long)t->client,
 	    (unsigned long long)t->server, (unsigned long long)t->none,
 	    (unsigned long long)t->passthrough,
-	    (unsigned long long)t->passthrough_bytes);
-	strbuf_printf(b, "  TLS %-12s next hop verified: %llu DANE, %llu "
-	    "MTA-STS, %llu CA; %llu recipients deferred for TLS policy "
-	    "(%llu DANE, %llu MTA-STS, %llu verify)\n", what,
+	    (unsigned long long)t->passthrough_bytes,
 	    (unsigned long long)t->verified_dane,
 	    (unsigned long long)t->verified_mta_sts,
 	    (unsigned long long)t->verified_ca,
