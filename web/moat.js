@@ -227,6 +227,11 @@ async function loadDashboard() {
     addm("Engine", (mail.engine || "not loaded") + (mail.signatures ? ", " + mail.signatures + " signatures" : ""));
     addm("Messages", mail.messages + " (" + mail.clean + " clean, " + mail.virus + " virus)");
     addm("Last virus", mail.last_virus || "none");
+    if (mail.tls)
+      addm("Mail over TLS", mail.tls.both + " both legs, " + mail.tls.client + " client only, " +
+        mail.tls.server + " next hop only, " + mail.tls.none + " none; " +
+        mail.tls.passthrough_sessions + " passthrough sessions; " + mail.tls.deferred.total +
+        " recipients deferred for TLS policy");
   } else addm("Scanner", "no figures yet");
 }
 
@@ -540,6 +545,58 @@ async function loadAntivirus() {
   f.signature_reload.value = av ? av.signature_reload : "auto";
   f.scan_timeout.value = av ? av.scan_timeout : 120;
   f.ignore_signatures.value = av ? av.ignore_signatures.join("\n") : "";
+  f.smtp_intercept_tls.value = av ? av.smtp_intercept_tls : "terminate";
+  f.smtp_tls_passthrough_from.value = av && av.smtp_tls_passthrough_from || "";
+  f.smtp_tls_upstream.value = av ? av.smtp_tls_upstream : "dane";
+  f.smtp_relay_require_tls.checked = av ? av.smtp_relay_require_tls : false;
+  // The paths, shown only: the parent refuses them from the console.
+  const paths = $("#av-tls-paths");
+  paths.textContent = "";
+  for (const [k, label, none] of [
+    ["smtp_tls_certificate", "Certificate", "a self-signed one of the gateway's"],
+    ["smtp_tls_key", "Key", "the self-signed certificate's"],
+    ["smtp_tls_ca_file", "Extra CA file", "none (the system's CAs)"],
+    ["dnssec_trust_anchor", "DNSSEC trust anchor", "/usr/share/dns/root.key"]]) {
+    const dt = document.createElement("dt"); dt.textContent = label; paths.appendChild(dt);
+    const dd = document.createElement("dd"); dd.textContent = av && av[k] || none; paths.appendChild(dd);
+  }
+  loadTlsFigures();
+}
+
+// Mail over TLS in figures (GET status, mail.tls): since start and in total.
+async function loadTlsFigures() {
+  const r = await api("GET", "status");
+  const body = $("#av-tls-figures tbody");
+  body.textContent = "";
+  const t = r.status === 200 && r.data.mail && r.data.mail.tls;
+  text($("#av-tls-none"), t ? "" : "No figures yet: moatd's SMTP proxy has not reported.");
+  $("#av-tls-figures").hidden = !t;
+  if (!t) return;
+  const s = t.since_start;
+  const rows = [
+    ["Messages, TLS on both legs", (x) => x.both],
+    ["Messages, the client's leg only", (x) => x.client],
+    ["Messages, the next hop's leg only", (x) => x.server],
+    ["Messages, no TLS", (x) => x.none],
+    ["Passthrough sessions (not scanned)", (x) => x.passthrough_sessions],
+    ["Passthrough bytes", (x) => x.passthrough_bytes],
+    ["Next hop verified by DANE", (x) => x.verified.dane],
+    ["Next hop verified by MTA-STS", (x) => x.verified.mta_sts],
+    ["Next hop verified by a CA", (x) => x.verified.ca],
+    ["Recipients deferred for TLS policy", (x) => x.deferred.total],
+    ["… DANE not met", (x) => x.deferred.dane],
+    ["… MTA-STS not met", (x) => x.deferred.mta_sts],
+    ["… verify not met", (x) => x.deferred.verify],
+  ];
+  for (const [label, get] of rows) {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = label;
+    tr.appendChild(th);
+    cell(tr, get(s)); cell(tr, get(t));
+    body.appendChild(tr);
+  }
 }
 
 async function saveAntivirus(e) {
@@ -556,6 +613,10 @@ async function saveAntivirus(e) {
     signature_reload: f.signature_reload.value,
     scan_timeout: Number(f.scan_timeout.value),
     ignore_signatures: f.ignore_signatures.value.split(/\s+/).filter((x) => x),
+    smtp_intercept_tls: f.smtp_intercept_tls.value,
+    smtp_tls_passthrough_from: f.smtp_tls_passthrough_from.value.trim() || null,
+    smtp_tls_upstream: f.smtp_tls_upstream.value,
+    smtp_relay_require_tls: f.smtp_relay_require_tls.checked,
   };
   const r = await api("PUT", "antivirus", { settings }, { "If-Match": hash });
   const d = (r.data.diagnostics || []).filter((x) => x.severity !== "note");

@@ -84,9 +84,7 @@ mail_prepare(const struct policy *p)
 		if (mailstats_load(apply_state_dir(), &mstats) == -1)
 			log_warn("mail figures: %s/" MAILSTATS_FILE " cannot be "
 			    "read: counting from zero", apply_state_dir());
-		memset(&mstats.since_start, 0, sizeof(mstats.since_start));
-		mstats.started = (long long)time(NULL);
-		mstats.sessions = 0;
+		mailstats_restart(&mstats, (long long)time(NULL));
 		mstats_dirty = true;
 		loaded = true;
 	}

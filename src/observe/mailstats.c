@@ -16,6 +16,20 @@ static const char *const count_names[] = {
 };
 #define NCOUNTS	(sizeof(count_names) / sizeof(count_names[0]))
 
+/* struct mail_tls's members in order, by their names in MAILSTATS_FILE
+ * (a file from before them has none: zeros). */
+static const char *const tls_names[] = {
+	"both", "client", "server", "none", "passthrough",
+	"passthrough_bytes", "verified_dane", "verified_mta_sts",
+	"verified_ca", "deferred", "deferred_dane", "deferred_mta_sts",
+	"deferred_verify",
+};
+#define NTLS	(sizeof(tls_names) / sizeof(tls_names[0]))
+_Static_assert(sizeof(struct mail_tls) == NTLS * sizeof(uint64_t),
+    "tls_names names every member of struct mail_tls");
+_Static_assert(sizeof(struct mail_counts) == NCOUNTS * sizeof(uint64_t),
+    "count_names names every member of struct mail_counts");
+
 const double mailstats_bounds[MAILSTATS_BUCKETS - 1] = {
 	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5,
 };
@@ -37,30 +51,55 @@ mailstats_keys(long long t, char *hour, char *day)
 	strftime(day, 16, "%Y-%m-%d", &tm);
 }
 
+/* n counters by their names from o (a missing or odd one: 0). */
 static void
-counts_from(json_t *o, struct mail_counts *c)
+named_from(json_t *o, const char *const *names, size_t n, uint64_t *v)
 {
 	size_t i;
 
-	memset(c, 0, sizeof(*c));
-	for (i = 0; i < NCOUNTS; i++) {
-		json_t *v = json_object_get(o, count_names[i]);
+	for (i = 0; i < n; i++) {
+		json_t *e = json_object_get(o, names[i]);
 
-		if (json_is_integer(v) && json_integer_value(v) >= 0)
-			*count_at(c, i) = (uint64_t)json_integer_value(v);
+		v[i] = json_is_integer(e) && json_integer_value(e) >= 0 ?
+		    (uint64_t)json_integer_value(e) : 0;
 	}
+}
+
+static json_t *
+named_json(const char *const *names, size_t n, const uint64_t *v)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, names[i], json_integer((json_int_t)
+		    v[i]));
+	return o;
+}
+
+static void
+counts_from(json_t *o, struct mail_counts *c)
+{
+	named_from(o, count_names, NCOUNTS, count_at(c, 0));
 }
 
 static json_t *
 counts_json(const struct mail_counts *c)
 {
-	json_t *o = json_object();
-	size_t i;
+	return named_json(count_names, NCOUNTS, count_at((struct mail_counts *)
+	    c, 0));
+}
 
-	for (i = 0; i < NCOUNTS; i++)
-		json_object_set_new(o, count_names[i], json_integer(
-		    (json_int_t)*count_at((struct mail_counts *)c, i)));
-	return o;
+static void
+tls_from(json_t *o, struct mail_tls *t)
+{
+	named_from(o, tls_names, NTLS, (uint64_t *)t);
+}
+
+static json_t *
+tls_json(const struct mail_tls *t)
+{
+	return named_json(tls_names, NTLS, (const uint64_t *)t);
 }
 
 static void
@@ -183,6 +222,8 @@ mailstats_load(const char *state, struct mailstats *m)
 		return -1;
 	counts_from(json_object_get(o, "total"), &m->total);
 	counts_from(json_object_get(o, "since_start"), &m->since_start);
+	tls_from(json_object_get(o, "tls"), &m->tls_total);
+	tls_from(json_object_get(o, "tls_since_start"), &m->tls_since_start);
 	m->started = json_integer_value(json_object_get(o, "started"));
 	periods_from(json_object_get(o, "hours"), m->hours, MAILSTATS_HOURS,
 	    &m->nhours);
@@ -228,6 +269,8 @@ mailstats_save(const char *state, const struct mailstats *m)
 
 	json_object_set_new(o, "total", counts_json(&m->total));
 	json_object_set_new(o, "since_start", counts_json(&m->since_start));
+	json_object_set_new(o, "tls", tls_json(&m->tls_total));
+	json_object_set_new(o, "tls_since_start", tls_json(&m->tls_since_start));
 	json_object_set_new(o, "started", json_integer(m->started));
 	json_object_set_new(o, "hours", periods_json(m->hours, m->nhours));
 	json_object_set_new(o, "days", periods_json(m->days, m->ndays));
@@ -317,6 +360,77 @@ count(struct mail_counts *c, const char *verdict, uint64_t size)
 		c->tempfail++;
 }
 
+/* A leg in a record ("TLS1.3 AES-256-GCM", "none", "passthrough"; no
+ * key at all from a proxy before TLS): did it have TLS moat could see? */
+static bool
+leg_tls(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL && s[0] != '\0' && strcmp(s, "none") != 0 &&
+	    strcmp(s, "passthrough") != 0;
+}
+
+/* A message's legs and its next hop's verification. */
+static void
+count_tls(struct mail_tls *t, json_t *o)
+{
+	bool in = leg_tls(o, "tls_in"), out = leg_tls(o, "tls_out");
+	const char *v = json_string_value(json_object_get(o, "tls_verify"));
+
+	if (in && out)
+		t->both++;
+	else if (in)
+		t->client++;
+	else if (out)
+		t->server++;
+	else
+		t->none++;
+	if (v == NULL)
+		return;
+	if (strcmp(v, "dane") == 0)
+		t->verified_dane++;
+	else if (strcmp(v, "mta-sts") == 0)
+		t->verified_mta_sts++;
+	else if (strcmp(v, "ca") == 0)
+		t->verified_ca++;
+}
+
+/* A recipient deferred: its domain's TLS policy was not met. */
+static void
+count_deferred(struct mail_tls *t, json_t *o)
+{
+	const char *p = json_string_value(json_object_get(o, "policy"));
+
+	t->deferred++;
+	if (p == NULL)
+		return;
+	if (strcmp(p, "dane") == 0)
+		t->deferred_dane++;
+	else if (strcmp(p, "mta-sts") == 0)
+		t->deferred_mta_sts++;
+	else if (strcmp(p, "verify") == 0)
+		t->deferred_verify++;
+}
+
+static void
+count_passthrough(struct mail_tls *t, json_t *o)
+{
+	t->passthrough++;
+	t->passthrough_bytes += (uint64_t)json_integer_value(
+	    json_object_get(o, "bytes_in")) + (uint64_t)json_integer_value(
+	    json_object_get(o, "bytes_out"));
+}
+
+void
+mailstats_restart(struct mailstats *m, long long now)
+{
+	memset(&m->since_start, 0, sizeof(m->since_start));
+	memset(&m->tls_since_start, 0, sizeof(m->tls_since_start));
+	m->started = now;
+	m->sessions = 0;
+}
+
 int
 mailstats_add(struct mailstats *m, const char *json)
 {
@@ -330,6 +444,28 @@ mailstats_add(struct mailstats *m, const char *json)
 		json_decref(o);
 		return -1;
 	}
+	/*
+	 * Neither is a message: count() would take any other verdict for
+	 * one (messages, bytes, the hour's and the day's).  A passthrough
+	 * session may have carried any number of messages, none of them
+	 * seen, so it is counted as a session of its own; a deferral is
+	 * one recipient refused with 451, its message counted (if it goes
+	 * on to DATA for the others) by the message's own record.
+	 */
+	if (strcmp(verdict, "passthrough") == 0) {
+		count_passthrough(&m->tls_total, o);
+		count_passthrough(&m->tls_since_start, o);
+		json_decref(o);
+		return 0;
+	}
+	if (strcmp(verdict, "tls-deferred") == 0) {
+		count_deferred(&m->tls_total, o);
+		count_deferred(&m->tls_since_start, o);
+		json_decref(o);
+		return 0;
+	}
+	count_tls(&m->tls_total, o);
+	count_tls(&m->tls_since_start, o);
 	size = (uint64_t)json_integer_value(json_object_get(o, "size"));
 	mailstats_keys((long long)time(NULL), hour, day);
 	count(&m->total, verdict, size);
@@ -378,17 +514,55 @@ mailstats_engine(struct mailstats *m, const char *json)
 	json_decref(o);
 }
 
+/* A record's string, or "?" (never NULL). */
+static const char *
+rstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "?";
+}
+
+/* The legs in a word: "both", "in" (the client's only), "out" (the next
+ * hop's only), "none", "passthrough"; "" for a record from before TLS. */
+static const char *
+legs_word(json_t *o)
+{
+	const char *in = json_string_value(json_object_get(o, "tls_in"));
+
+	if (in == NULL)
+		return "";
+	if (strcmp(in, "passthrough") == 0)
+		return "passthrough";
+	return leg_tls(o, "tls_in") ? (leg_tls(o, "tls_out") ? "both" :
+	    "in") : leg_tls(o, "tls_out") ? "out" : "none";
+}
+
+/* " tls=WORD verified=HOW" (the latter when the next hop's certificate
+ * was verified). */
+static void
+tls_text(json_t *o, struct strbuf *b)
+{
+	const char *w = legs_word(o), *v = json_string_value(json_object_get(o,
+	    "tls_verify"));
+
+	if (*w != '\0')
+		strbuf_printf(b, " tls=%s", w);
+	if (v != NULL && *v != '\0' && strcmp(v, "none") != 0)
+		strbuf_printf(b, " verified=%s", v);
+}
+
 int
 mailstats_text(const char *json, struct strbuf *b)
 {
 	json_t *o = json_loads(json, 0, NULL);
-	char when[40], buf[32];
-	const char *t, *sig, *mid;
+	char when[40];
+	const char *t, *sig, *mid, *verdict;
 	struct tm tm;
 	time_t tt;
 
-	if (o == NULL || json_string_value(json_object_get(o, "verdict")) ==
-	    NULL) {
+	if (o == NULL || (verdict = json_string_value(json_object_get(o,
+	    "verdict"))) == NULL) {
 		json_decref(o);
 		return -1;
 	}
@@ -402,23 +576,33 @@ mailstats_text(const char *json, struct strbuf *b)
 		snprintf(when, sizeof(when), "?");
 	sig = json_string_value(json_object_get(o, "signature"));
 	mid = json_string_value(json_object_get(o, "message_id"));
-	snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(
-	    json_object_get(o, "size")));
-	strbuf_printf(b, "%s %s%s%s %s from=%s client=%s rcpts=%lld size=%s "
-	    "reply=\"%s\"%s%s", when,
-	    json_string_value(json_object_get(o, "verdict")),
+	strbuf_printf(b, "%s %s%s%s %s", when, verdict,
 	    sig != NULL && sig[0] ? " " : "", sig != NULL ? sig : "",
-	    json_string_value(json_object_get(o, "mode")) ?
-	    json_string_value(json_object_get(o, "mode")) : "?",
-	    json_string_value(json_object_get(o, "from")) ?
-	    json_string_value(json_object_get(o, "from")) : "?",
-	    json_string_value(json_object_get(o, "client")) ?
-	    json_string_value(json_object_get(o, "client")) : "?",
-	    (long long)json_integer_value(json_object_get(o, "rcpts")), buf,
-	    json_string_value(json_object_get(o, "reply")) ?
-	    json_string_value(json_object_get(o, "reply")) : "",
-	    mid != NULL && mid[0] ? " message-id=" : "",
-	    mid != NULL ? mid : "");
+	    rstr(o, "mode"));
+	if (strcmp(verdict, "passthrough") == 0) {
+		/* A session copied unread: no sender, no size, the bytes. */
+		strbuf_printf(b, " client=%s server=%s bytes_in=%lld "
+		    "bytes_out=%lld", rstr(o, "client"), rstr(o, "server"),
+		    (long long)json_integer_value(json_object_get(o,
+		    "bytes_in")), (long long)json_integer_value(
+		    json_object_get(o, "bytes_out")));
+	} else if (strcmp(verdict, "tls-deferred") == 0) {
+		/* One recipient's domain, not a message. */
+		if (json_is_string(json_object_get(o, "from")))
+			strbuf_printf(b, " from=%s", rstr(o, "from"));
+		strbuf_printf(b, " client=%s rcpt_domain=%s policy=%s",
+		    rstr(o, "client"), rstr(o, "rcpt_domain"),
+		    rstr(o, "policy"));
+	} else
+		strbuf_printf(b, " from=%s client=%s rcpts=%lld size=%lld",
+		    rstr(o, "from"), rstr(o, "client"),
+		    (long long)json_integer_value(json_object_get(o, "rcpts")),
+		    (long long)json_integer_value(json_object_get(o, "size")));
+	tls_text(o, b);
+	strbuf_printf(b, " reply=\"%s\"%s%s", json_string_value(
+	    json_object_get(o, "reply")) ? rstr(o, "reply") : "",
+	    mid != NULL && mid[0] ? " message-id=" : "", mid != NULL ? mid :
+	    "");
 	json_decref(o);
 	return 0;
 }

@@ -30,6 +30,31 @@ struct mail_counts {
 	uint64_t	bytes;
 };
 
+/*
+ * Mail over TLS: messages by the legs that had TLS, the next hops'
+ * certificates by how they were verified, passthrough sessions, and the
+ * recipients deferred because their domain's TLS policy was not met.
+ * Only uint64_t members: they are stored and read by name (mailstats.c).
+ */
+struct mail_tls {
+	uint64_t	both;		/* messages: TLS on both legs */
+	uint64_t	client;		/* the client's leg only */
+	uint64_t	server;		/* the next hop's leg only */
+	uint64_t	none;		/* neither */
+	/* Sessions the proxy relayed unread (smtp-intercept-tls
+	 * passthrough): their messages are unseen, so they are not in
+	 * messages nor in the four above. */
+	uint64_t	passthrough;
+	uint64_t	passthrough_bytes;	/* both ways */
+	uint64_t	verified_dane;	/* messages whose next hop's */
+	uint64_t	verified_mta_sts;	/* certificate was verified */
+	uint64_t	verified_ca;
+	uint64_t	deferred;	/* recipients deferred (451 4.7.5) */
+	uint64_t	deferred_dane;	/* of those, by the policy unmet */
+	uint64_t	deferred_mta_sts;
+	uint64_t	deferred_verify;
+};
+
 struct mail_period {
 	char			key[16];	/* "2026-11-30T08", "2026-11-30" */
 	struct mail_counts	c;
@@ -51,6 +76,7 @@ struct engine_part {
 
 struct mailstats {
 	struct mail_counts	total, since_start;
+	struct mail_tls		tls_total, tls_since_start;
 	/* Scans (clean or virus) by time taken, in total: bucket i holds
 	 * those up to mailstats_bounds[i] (not cumulative), the last the
 	 * rest. */
@@ -81,7 +107,12 @@ struct mailstats {
 int	 mailstats_load(const char *state, struct mailstats *m);
 /* Replace it whole. */
 int	 mailstats_save(const char *state, const struct mailstats *m);
-/* Count one mail.jsonl record: 0, or -1 when it is not one. */
+/* moatd starts: the figures since start back to zero, from now. */
+void	 mailstats_restart(struct mailstats *m, long long now);
+/* Count one mail.jsonl record: 0, or -1 when it is not one.  A message
+ * counts in the outcomes and by its TLS legs; a "passthrough" record is
+ * a passthrough session and a "tls-deferred" one a recipient deferred,
+ * neither of them a message. */
 int	 mailstats_add(struct mailstats *m, const char *json);
 /* Take the proxy's "engine" JSON. */
 void	 mailstats_engine(struct mailstats *m, const char *json);

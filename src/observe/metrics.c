@@ -60,6 +60,57 @@ clamd_metrics(struct strbuf *b, const struct mailstats *m)
 	}
 }
 
+static void
+mail_counter(struct strbuf *b, const char *name, const char *text,
+    uint64_t v)
+{
+	help(b, name, "counter", text);
+	strbuf_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* Mail over TLS, in total: messages by the legs that had TLS, the
+ * sessions relayed unread, next hops verified, recipients deferred. */
+static void
+tls_metrics(struct strbuf *b, const struct mail_tls *t)
+{
+	const uint64_t known = t->deferred_dane + t->deferred_mta_sts +
+	    t->deferred_verify;
+
+	help(b, "moat_mail_tls_messages_total", "counter", "Messages by the "
+	    "legs that had TLS: both, the client's only, the next hop's only, "
+	    "none.");
+	strbuf_printf(b, "moat_mail_tls_messages_total{outcome=\"both\"} "
+	    "%llu\nmoat_mail_tls_messages_total{outcome=\"client\"} %llu\n"
+	    "moat_mail_tls_messages_total{outcome=\"server\"} %llu\n"
+	    "moat_mail_tls_messages_total{outcome=\"none\"} %llu\n",
+	    (unsigned long long)t->both, (unsigned long long)t->client,
+	    (unsigned long long)t->server, (unsigned long long)t->none);
+	mail_counter(b, "moat_mail_tls_passthrough_sessions_total", "SMTP "
+	    "sessions relayed unread, not scanned (smtp-intercept-tls "
+	    "passthrough).", t->passthrough);
+	mail_counter(b, "moat_mail_tls_passthrough_bytes_total", "Bytes of "
+	    "the passthrough sessions, both ways.", t->passthrough_bytes);
+	help(b, "moat_mail_tls_verified_total", "counter", "Messages whose "
+	    "next hop's certificate was verified, by how.");
+	strbuf_printf(b, "moat_mail_tls_verified_total{method=\"dane\"} %llu\n"
+	    "moat_mail_tls_verified_total{method=\"mta-sts\"} %llu\n"
+	    "moat_mail_tls_verified_total{method=\"ca\"} %llu\n",
+	    (unsigned long long)t->verified_dane,
+	    (unsigned long long)t->verified_mta_sts,
+	    (unsigned long long)t->verified_ca);
+	help(b, "moat_mail_tls_deferred_total", "counter", "Recipients "
+	    "deferred (451 4.7.5): their domain's TLS policy was not met.");
+	strbuf_printf(b, "moat_mail_tls_deferred_total{policy=\"dane\"} %llu\n"
+	    "moat_mail_tls_deferred_total{policy=\"mta-sts\"} %llu\n"
+	    "moat_mail_tls_deferred_total{policy=\"verify\"} %llu\n"
+	    "moat_mail_tls_deferred_total{policy=\"other\"} %llu\n",
+	    (unsigned long long)t->deferred_dane,
+	    (unsigned long long)t->deferred_mta_sts,
+	    (unsigned long long)t->deferred_verify,
+	    (unsigned long long)(t->deferred > known ? t->deferred - known :
+	    0));
+}
+
 static const struct rule *
 rule_of(const struct policy *p, int n)
 {
@@ -119,14 +170,6 @@ counter_lines(const struct metrics_input *in, struct strbuf *b,
 		strbuf_printf(b, "} %llu\n", (unsigned long long)(bytes ?
 		    c->bytes : c->packets));
 	}
-}
-
-static void
-mail_counter(struct strbuf *b, const char *name, const char *text,
-    uint64_t v)
-{
-	help(b, name, "counter", text);
-	strbuf_printf(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
 void
@@ -206,6 +249,7 @@ metrics_write(const struct metrics_input *in, struct strbuf *b)
 	    "4xx.", m->total.tempfail);
 	mail_counter(b, "moat_mail_bytes_total", "Bytes of the messages.",
 	    m->total.bytes);
+	tls_metrics(b, &m->tls_total);
 	help(b, "moat_smtp_sessions", "gauge", "SMTP proxy sessions open.");
 	strbuf_printf(b, "moat_smtp_sessions %u\n", m->sessions);
 	if (m->engine[0] != '\0') {

@@ -194,6 +194,29 @@ text_counts(struct strbuf *b, const char *what, const struct mail_counts *c)
 	    (unsigned long long)(c ? c->bytes : 0));
 }
 
+/* Mail over TLS in one period: the messages by leg, the sessions
+ * relayed unread, the next hops verified, the recipients deferred. */
+static void
+text_tls(struct strbuf *b, const char *what, const struct mail_tls *t)
+{
+	strbuf_printf(b, "  TLS %-12s %llu messages on both legs, %llu the "
+	    "client's only, %llu the next hop's only, %llu neither; %llu "
+	    "passthrough sessions (%llu bytes, not scanned); next hops "
+	    "verified: %llu DANE, %llu MTA-STS, %llu CA; %llu recipients "
+	    "deferred for TLS policy (%llu DANE, %llu MTA-STS, %llu verify)\n",
+	    what, (unsigned long long)t->both, (unsigned long long)t->client,
+	    (unsigned long long)t->server, (unsigned long long)t->none,
+	    (unsigned long long)t->passthrough,
+	    (unsigned long long)t->passthrough_bytes,
+	    (unsigned long long)t->verified_dane,
+	    (unsigned long long)t->verified_mta_sts,
+	    (unsigned long long)t->verified_ca,
+	    (unsigned long long)t->deferred,
+	    (unsigned long long)t->deferred_dane,
+	    (unsigned long long)t->deferred_mta_sts,
+	    (unsigned long long)t->deferred_verify);
+}
+
 /* The Gateway Anti-Virus: its engine and figures (moatd keeps them). */
 static void
 text_antivirus(const struct gw_status *st, struct strbuf *b)
@@ -226,6 +249,8 @@ text_antivirus(const struct gw_status *st, struct strbuf *b)
 	text_counts(b, "", &m->since_start);
 	text_counts(b, "today:", mailstats_period(m, true, day));
 	text_counts(b, "in total:", &m->total);
+	text_tls(b, "since start:", &m->tls_since_start);
+	text_tls(b, "in total:", &m->tls_total);
 	if (m->last_virus_time[0] != '\0')
 		strbuf_printf(b, "  last virus: %s at %s, from %s\n",
 		    m->last_virus_sig, m->last_virus_time,
@@ -325,6 +350,34 @@ json_applied(const struct gw_status *st)
 	return e;
 }
 
+/* The figures of struct mail_tls, grouped: the API's "tls". */
+static json_t *
+json_tls_period(const struct mail_tls *t)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},"
+	    "s:{s:I,s:I,s:I,s:I}}",
+	    "both", (json_int_t)t->both, "client", (json_int_t)t->client,
+	    "server", (json_int_t)t->server, "none", (json_int_t)t->none,
+	    "passthrough_sessions", (json_int_t)t->passthrough,
+	    "passthrough_bytes", (json_int_t)t->passthrough_bytes,
+	    "verified", "dane", (json_int_t)t->verified_dane, "mta_sts",
+	    (json_int_t)t->verified_mta_sts, "ca", (json_int_t)t->verified_ca,
+	    "deferred", "total", (json_int_t)t->deferred, "dane",
+	    (json_int_t)t->deferred_dane, "mta_sts",
+	    (json_int_t)t->deferred_mta_sts, "verify",
+	    (json_int_t)t->deferred_verify);
+}
+
+static json_t *
+json_tls(const struct mailstats *m)
+{
+	json_t *o = json_tls_period(&m->tls_total);
+
+	json_object_set_new(o, "since_start",
+	    json_tls_period(&m->tls_since_start));
+	return o;
+}
+
 static json_t *
 json_mail(const struct mailstats *m)
 {
@@ -348,6 +401,7 @@ json_mail(const struct mailstats *m)
 	json_object_set_new(ml, "reload", json_string(m->reload));
 	if (m->nparts > 0)
 		json_object_set_new(ml, "instances", mailstats_parts_json(m));
+	json_object_set_new(ml, "tls", json_tls(m));
 	return ml;
 }
 

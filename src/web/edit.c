@@ -587,6 +587,36 @@ take_names(struct policy *p, json_t *a, struct antivirus *av)
 	return 0;
 }
 
+/* smtp-intercept-tls by its name.  0, or -1 for one that is not. */
+static int
+take_intercept_tls(const char *s, struct antivirus *av)
+{
+	static const enum av_tls_intercept v[] = { AV_TLS_TERMINATE,
+	    AV_TLS_PASSTHROUGH, AV_TLS_STRIP };
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (strcmp(s, policy_av_intercept_tls_name(v[i])) == 0) {
+			av->intercept_tls = v[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* smtp-tls-upstream by its name.  0, or -1 for one that is not. */
+static int
+take_tls_upstream(const char *s, struct antivirus *av)
+{
+	enum av_tls_upstream u;
+
+	for (u = AV_TLS_UP_NONE; u <= AV_TLS_UP_VERIFY; u++)
+		if (strcmp(s, policy_av_tls_upstream_name(u)) == 0) {
+			av->tls_upstream = u;
+			return 0;
+		}
+	return -1;
+}
+
 /*
  * PUT antivirus: the settings given (the rest kept; a config without an
  * antivirus block gets one with the defaults), in canonical form.
@@ -670,7 +700,30 @@ op_antivirus(json_t *req, const char *file, const char *cur, size_t len,
 		else if (strcmp(key, "ignore_signatures") == 0 &&
 		    json_is_array(v) && json_array_size(v) <= AV_IGNORE_MAX)
 			bad |= take_names(p, v, av) == -1;
+		else if (strcmp(key, "smtp_intercept_tls") == 0 &&
+		    json_is_string(v))
+			bad |= take_intercept_tls(json_string_value(v), av) ==
+			    -1;
+		else if (strcmp(key, "smtp_tls_upstream") == 0 &&
+		    json_is_string(v))
+			bad |= take_tls_upstream(json_string_value(v), av) ==
+			    -1;
+		else if (strcmp(key, "smtp_relay_require_tls") == 0 &&
+		    json_is_boolean(v))
+			av->relay_require_tls = json_is_true(v);
+		else if (strcmp(key, "smtp_tls_passthrough_from") == 0 &&
+		    (json_is_null(v) || (json_is_string(v) &&
+		    *json_string_value(v) == '\0')))
+			av->passthrough_from = NULL;
+		else if (strcmp(key, "smtp_tls_passthrough_from") == 0 &&
+		    plain_word(json_string_value(v)) &&
+		    strpbrk(json_string_value(v), ":/") == NULL)
+			av->passthrough_from = (char *)json_string_value(v);
 		else
+			/* The certificate, key, CA file and trust anchor
+			 * among them: paths the parent reads as root, so
+			 * they are changed in the file, not here (and the
+			 * parent would refuse them: policy_privileged_change). */
 			bad = true;
 	}
 	if (bad) {
@@ -681,7 +734,11 @@ op_antivirus(json_t *req, const char *file, const char *cur, size_t len,
 		    "(tempfail, pass), max_message_size (bytes), smtp_relay_to "
 		    "(HOST:PORT), engine (clamav, clamd), engine_path, "
 		    "signature_reload (auto, concurrent, blocking), "
-		    "scan_timeout (1 to 3600 s), ignore_signatures (names)");
+		    "scan_timeout (1 to 3600 s), ignore_signatures (names), "
+		    "smtp_intercept_tls (terminate, passthrough, strip), "
+		    "smtp_tls_upstream (none, may, dane, verify), "
+		    "smtp_relay_require_tls (boolean), "
+		    "smtp_tls_passthrough_from (an object's name, or null)");
 		return;
 	}
 	printer_policy(p, out);

@@ -1644,6 +1644,35 @@ def tests_tls(lab):
     r = mail_records(lab)[-1]
     check(r.get("tls_in") == "none" and r.get("tls_out", "").startswith(
         "TLS1."), "plain from the client, TLS to the next hop", r)
+    # Counted (issue 23, Seen): both legs once (the virus too), the next
+    # hop's only once; said by moat status, metrics and mail-log.
+    tls = {}
+    path = os.path.join(os.environ["MOAT_STATE_DIR"], "mail-stats.json")
+    end = time.time() + 5
+    while time.time() < end:
+        try:
+            with open(path) as f:
+                tls = json.load(f).get("tls", {})
+        except (OSError, ValueError):
+            tls = {}
+        if tls.get("server", 0) >= 1:
+            break
+        time.sleep(0.2)
+    check(tls.get("both") == 2 and tls.get("server") == 1 and
+          tls.get("client") == 0 and tls.get("verified_dane") == 0,
+          "mail-stats.json counts the messages by TLS legs", tls)
+    out = subprocess.run([os.path.join(BUILD, "moat"), "status"],
+                         capture_output=True, text=True).stdout
+    check("  TLS in total:    2 messages on both legs, 0 the client's only, "
+          "1 the next hop's only" in out, "moat status says it", out)
+    out = subprocess.run([os.path.join(BUILD, "moat"), "metrics"],
+                         capture_output=True, text=True).stdout
+    check('moat_mail_tls_messages_total{outcome="both"} 2' in out,
+          "moat metrics says it", out[-800:])
+    out = subprocess.run([os.path.join(BUILD, "moat"), "mail-log"],
+                         capture_output=True, text=True).stdout.splitlines()
+    check(len(out) >= 3 and " tls=both " in out[-3] and
+          " tls=out " in out[-1], "moat mail-log says it", out[-3:])
 
     # The client's STARTTLS with commands pipelined after it, before TLS
     # (CVE-2011-0411): the MAIL must not count.

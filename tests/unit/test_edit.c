@@ -238,6 +238,87 @@ test_antivirus(void **state)
 	    "{\"signature_reload\": \"sometimes\"}}", &t, &r), 400);
 }
 
+/* The TLS settings: the four of the proxy's behaviour change here; the
+ * paths (certificate, key, CA file, trust anchor) do not, and a change
+ * of another setting keeps them as the file has them. */
+static void
+test_antivirus_tls(void **state)
+{
+	static const char tlsconf[] =
+	    "interface LAN device lan0 address 192.168.1.1/24\n"
+	    "interface WAN device wan0 address 203.0.113.2/24\n"
+	    "object DANE-SENDERS 192.168.1.25\n"
+	    "antivirus {\n"
+	    "    smtp-tls-certificate /etc/moat/smtp.pem\n"
+	    "    smtp-tls-key /etc/moat/smtp.key\n"
+	    "    smtp-tls-ca-file /etc/moat/ca.pem\n"
+	    "}\n";
+	static const char *const paths[] = { "smtp_tls_certificate",
+	    "smtp_tls_key", "smtp_tls_ca_file", "dnssec_trust_anchor" };
+	struct edit_result r;
+	struct policy *p;
+	char *t, req[200];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(change(tlsconf, "antivirus", "{\"settings\": "
+	    "{\"smtp_intercept_tls\": \"passthrough\", "
+	    "\"smtp_tls_upstream\": \"verify\", "
+	    "\"smtp_relay_require_tls\": true, "
+	    "\"smtp_tls_passthrough_from\": \"DANE-SENDERS\"}}", &t, &r),
+	    200);
+	p = valid(t);
+	assert_int_equal(p->av.intercept_tls, AV_TLS_PASSTHROUGH);
+	assert_int_equal(p->av.tls_upstream, AV_TLS_UP_VERIFY);
+	assert_true(p->av.relay_require_tls);
+	assert_string_equal(p->av.passthrough_from, "DANE-SENDERS");
+	/* The paths as they were: nothing for the parent to refuse. */
+	assert_string_equal(p->av.tls_cert, "/etc/moat/smtp.pem");
+	assert_string_equal(p->av.tls_key, "/etc/moat/smtp.key");
+	assert_string_equal(p->av.tls_ca_file, "/etc/moat/ca.pem");
+	policy_free(p);
+	/* And back: strip, none, off, no passthrough object. */
+	{
+		char *u;
+
+		assert_int_equal(change(t, "antivirus", "{\"settings\": "
+		    "{\"smtp_intercept_tls\": \"strip\", "
+		    "\"smtp_tls_upstream\": \"none\", "
+		    "\"smtp_relay_require_tls\": false, "
+		    "\"smtp_tls_passthrough_from\": null}}", &u, &r), 200);
+		p = valid(u);
+		assert_int_equal(p->av.intercept_tls, AV_TLS_STRIP);
+		assert_int_equal(p->av.tls_upstream, AV_TLS_UP_NONE);
+		assert_false(p->av.relay_require_tls);
+		assert_null(p->av.passthrough_from);
+		assert_null(strstr(u, "smtp-tls-passthrough-from"));
+		policy_free(p);
+		free(u);
+	}
+	free(t);
+	assert_int_equal(change(tlsconf, "antivirus", "{\"settings\": "
+	    "{\"smtp_tls_passthrough_from\": \"\"}}", &t, &r), 200);
+	free(t);
+	/* Values that are not, and a name that could end the line. */
+	assert_int_equal(change(tlsconf, "antivirus", "{\"settings\": "
+	    "{\"smtp_intercept_tls\": \"sometimes\"}}", &t, &r), 400);
+	assert_int_equal(change(tlsconf, "antivirus", "{\"settings\": "
+	    "{\"smtp_tls_upstream\": \"dane-only\"}}", &t, &r), 400);
+	assert_int_equal(change(tlsconf, "antivirus", "{\"settings\": "
+	    "{\"smtp_relay_require_tls\": \"on\"}}", &t, &r), 400);
+	assert_int_equal(change(tlsconf, "antivirus", "{\"settings\": "
+	    "{\"smtp_tls_passthrough_from\": \"X\\n}\\nfirewall off\"}}",
+	    &t, &r), 400);
+	/* The paths are refused, whatever the value. */
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		snprintf(req, sizeof(req), "{\"settings\": {\"%s\": "
+		    "\"/etc/moat/other.pem\"}}", paths[i]);
+		assert_int_equal(change(tlsconf, "antivirus", req, &t, &r),
+		    400);
+		assert_null(t);
+	}
+}
+
 int
 main(void)
 {
@@ -247,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_named),
 		cmocka_unit_test(test_forwards),
 		cmocka_unit_test(test_antivirus),
+		cmocka_unit_test(test_antivirus_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

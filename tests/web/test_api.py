@@ -268,6 +268,22 @@ check(r.status_code == 400, f"a path with a newline: {r.status_code}")
 r = s.put(API + "antivirus", json={"settings": {"smtp_other_scanning": "yes"}},
           headers=dict(H, **{"If-Match": "0" * 16}), verify=False)
 check(r.status_code in (400, 409), f"a setting of the wrong type: {r.status_code}")
+# Mail over TLS: the proxy's behaviour, not the paths the parent reads.
+hv = s.get(API + "config", verify=False).json()["hash"]
+r = s.put(API + "antivirus", json={"settings": {"smtp_intercept_tls": "strip",
+          "smtp_tls_upstream": "verify", "smtp_relay_require_tls": True,
+          "smtp_tls_passthrough_from": None}},
+          headers=dict(H, **{"If-Match": hv}), verify=False)
+check(r.status_code == 200, f"PUT antivirus TLS: {r.status_code} {r.text[:100]}")
+av = s.get(API + "policy", verify=False).json()["policy"]["antivirus"]
+check(av["smtp_intercept_tls"] == "strip" and av["smtp_tls_upstream"] ==
+      "verify" and av["smtp_relay_require_tls"], f"the TLS settings: {av}")
+hv = s.get(API + "config", verify=False).json()["hash"]
+for k in ("smtp_tls_certificate", "smtp_tls_key", "smtp_tls_ca_file",
+          "dnssec_trust_anchor"):
+    r = s.put(API + "antivirus", json={"settings": {k: "/etc/moat/x.pem"}},
+              headers=dict(H, **{"If-Match": hv}), verify=False)
+    check(r.status_code == 400, f"PUT antivirus {k}: {r.status_code}")
 
 # The policy, a test.
 r = s.get(API + "policy", verify=False)
