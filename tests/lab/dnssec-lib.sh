@@ -48,6 +48,10 @@ dnssec_down() {
 	for f in "$DNSSEC_DIR"/*.pid "$DNSSEC_DIR"/www/*.pid; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
+	# Whatever still runs in the namespace was started here (servers
+	# fork): by its pid, before the namespace goes.
+	pids_left=$(ip netns pids "$DNSSEC_NS" 2>/dev/null)
+	[ -n "$pids_left" ] && kill $pids_left 2>/dev/null
 	for n in $dnssec_attached; do
 		rm -rf "/etc/netns/$n"
 	done
@@ -147,7 +151,9 @@ _dnssec_build() {
 _dnssec_start() {	# _dnssec_start NAME CMD...: a server, pid in NAME.pid
 	n=$1
 	shift
-	_dnssec_ns "$@" >"$DNSSEC_DIR/$n.out" 2>&1 &
+	# ip netns exec directly, not through a function: $! must be the
+	# server itself (ip execs it), not a subshell that waits for it.
+	ip netns exec "$DNSSEC_NS" "$@" >"$DNSSEC_DIR/$n.out" 2>&1 &
 	echo $! >"$DNSSEC_DIR/$n.pid"
 }
 
@@ -230,7 +236,7 @@ dnssec_up() {
 	  username: ""
 	  chroot: ""
 	  directory: "$DNSSEC_DIR"
-	  pidfile: "$DNSSEC_DIR/unbound.run.pid"
+	  pidfile: "$DNSSEC_DIR/unbound.run"
 	  use-syslog: no
 	  logfile: ""
 	  qname-minimisation: no
@@ -317,7 +323,7 @@ dnssec_mtasts() {
 	addr=$2
 	_dnssec_ns ip addr add "$addr/32" dev lo 2>/dev/null
 	[ -f "$DNSSEC_DIR/certs/mta-sts.$dom.pem" ] || dnssec_cert "mta-sts.$dom"
-	_dnssec_ns python3 "$(dirname "$0")/mtasts_server.py" "$addr" \
+	ip netns exec "$DNSSEC_NS" python3 "$(dirname "$0")/mtasts_server.py" "$addr" \
 	    "$DNSSEC_DIR/certs/mta-sts.$dom.pem" "$DNSSEC_DIR/certs/mta-sts.$dom.key" \
 	    "$3" >"$DNSSEC_DIR/www/$dom.out" 2>&1 &
 	echo $! >"$DNSSEC_DIR/www/$dom.pid"
