@@ -687,29 +687,40 @@ message_id(const struct session *s, char *out, size_t len)
 	}
 }
 
+/* A record's start: when, the session, its two ends and the sender:
+ * {"time":...,"from":"<...>" (no closing brace).  Its length. */
+static size_t
+record_start(const struct session *s, char *buf, size_t room)
+{
+	char when[40];
+	struct timespec now;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)snprintf(buf, room, "{\"time\":\"%s.%03ldZ\","
+	    "\"session\":%u,\"mode\":\"%s\",\"client\":\"%s\","
+	    "\"server\":\"%s\",\"from\":", when, now.tv_nsec / 1000000,
+	    s->ps->id, s->ps->mode == PROXY_RELAY ? "relay" : "intercept",
+	    s->client_name, s->server_name);
+	return n + put_jstr(buf + n, room - n, s->from[0] ? s->from : "<>",
+	    300);
+}
+
 /* The message's record for mail.jsonl, to the reporter. */
 static void
 report_message(struct session *s, const char *verdict, const char *sig,
     const char *reply, double secs)
 {
-	char buf[2048], mid[256], when[40];
-	struct timespec now;
-	struct tm tm;
+	char buf[2048], mid[256];
 	size_t n;
 
 	if (reporter == NULL)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	message_id(s, mid, sizeof(mid));
-	n = (size_t)snprintf(buf, sizeof(buf), "{\"time\":\"%s.%03ldZ\","
-	    "\"session\":%u,\"mode\":\"%s\",\"client\":\"%s\","
-	    "\"server\":\"%s\",\"from\":", when, now.tv_nsec / 1000000,
-	    s->ps->id, s->ps->mode == PROXY_RELAY ? "relay" : "intercept",
-	    s->client_name, s->server_name);
-	n += put_jstr(buf + n, sizeof(buf) - n, s->from[0] ? s->from : "<>",
-	    300);
+	n = record_start(s, buf, sizeof(buf));
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"rcpts\":%u,"
 	    "\"size\":%zu,\"message_id\":", s->nrcpt, s->msg.total);
 	n += put_jstr(buf + n, sizeof(buf) - n, mid, 200);
@@ -732,23 +743,12 @@ static void
 report_deferral(struct session *s, const char *domain, const char *policy,
     const char *reply)
 {
-	char buf[1536], when[40];
-	struct timespec now;
-	struct tm tm;
+	char buf[1536];
 	size_t n;
 
 	if (reporter == NULL)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = (size_t)snprintf(buf, sizeof(buf), "{\"time\":\"%s.%03ldZ\","
-	    "\"session\":%u,\"mode\":\"%s\",\"client\":\"%s\","
-	    "\"server\":\"%s\",\"from\":", when, now.tv_nsec / 1000000,
-	    s->ps->id, s->ps->mode == PROXY_RELAY ? "relay" : "intercept",
-	    s->client_name, s->server_name);
-	n += put_jstr(buf + n, sizeof(buf) - n, s->from[0] ? s->from : "<>",
-	    300);
+	n = record_start(s, buf, sizeof(buf));
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"verdict\":"
 	    "\"tls-deferred\",\"rcpt_domain\":");
 	n += put_jstr(buf + n, sizeof(buf) - n, domain, 255);
@@ -767,9 +767,7 @@ report_deferral(struct session *s, const char *domain, const char *policy,
 static void
 report_passthrough(struct session *s, uint64_t in, uint64_t out, double secs)
 {
-	char buf[1024], when[40];
-	struct timespec now;
-	struct tm tm;
+	char buf[1024];
 	size_t n;
 
 	log_info("S%u: client=%s server=%s not scanned: tls passthrough "
@@ -778,17 +776,13 @@ report_passthrough(struct session *s, uint64_t in, uint64_t out, double secs)
 	    secs);
 	if (reporter == NULL)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = (size_t)snprintf(buf, sizeof(buf), "{\"time\":\"%s.%03ldZ\","
-	    "\"session\":%u,\"mode\":\"intercept\",\"client\":\"%s\","
-	    "\"server\":\"%s\",\"verdict\":\"passthrough\",\"reply\":"
-	    "\"not scanned: tls passthrough\",\"bytes_in\":%llu,"
-	    "\"bytes_out\":%llu,\"seconds\":%.3f,\"tls_in\":\"passthrough\","
-	    "\"tls_out\":\"passthrough\",\"tls_verify\":\"none\"}", when,
-	    now.tv_nsec / 1000000, s->ps->id, s->client_name, s->server_name,
-	    (unsigned long long)in, (unsigned long long)out, secs);
+	n = record_start(s, buf, sizeof(buf));
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"verdict\":"
+	    "\"passthrough\",\"reply\":\"not scanned: tls passthrough\","
+	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"seconds\":%.3f,"
+	    "\"tls_in\":\"passthrough\",\"tls_out\":\"passthrough\","
+	    "\"tls_verify\":\"none\"}", (unsigned long long)in,
+	    (unsigned long long)out, secs);
 	if (n < sizeof(buf))
 		reporter(buf, n);
 }
