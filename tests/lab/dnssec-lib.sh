@@ -147,7 +147,9 @@ _dnssec_build() {
 _dnssec_start() {	# _dnssec_start NAME CMD...: a server, pid in NAME.pid
 	n=$1
 	shift
-	_dnssec_ns "$@" >"$DNSSEC_DIR/$n.out" 2>&1 &
+	# Not through _dnssec_ns: bash forks a subshell for a function in the
+	# background, and $! would be that shell, not the server.
+	ip netns exec "$DNSSEC_NS" "$@" >"$DNSSEC_DIR/$n.out" 2>&1 &
 	echo $! >"$DNSSEC_DIR/$n.pid"
 }
 
@@ -317,7 +319,7 @@ dnssec_mtasts() {
 	addr=$2
 	_dnssec_ns ip addr add "$addr/32" dev lo 2>/dev/null
 	[ -f "$DNSSEC_DIR/certs/mta-sts.$dom.pem" ] || dnssec_cert "mta-sts.$dom"
-	_dnssec_ns python3 "$(dirname "$0")/mtasts_server.py" "$addr" \
+	ip netns exec "$DNSSEC_NS" python3 "$(dirname "$0")/mtasts_server.py" "$addr" \
 	    "$DNSSEC_DIR/certs/mta-sts.$dom.pem" "$DNSSEC_DIR/certs/mta-sts.$dom.key" \
 	    "$3" >"$DNSSEC_DIR/www/$dom.out" 2>&1 &
 	echo $! >"$DNSSEC_DIR/www/$dom.pid"
