@@ -46,7 +46,8 @@ dnssec_down() {
 		kill "$p" 2>/dev/null
 	done
 	for f in "$DNSSEC_DIR"/*.pid "$DNSSEC_DIR"/www/*.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+		# (unbound.run.pid, its own, goes as unbound exits)
+		[ -f "$f" ] && kill "$(cat "$f" 2>/dev/null)" 2>/dev/null
 	done
 	for n in $dnssec_attached; do
 		rm -rf "/etc/netns/$n"
