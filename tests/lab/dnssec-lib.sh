@@ -46,7 +46,8 @@ dnssec_down() {
 		kill "$p" 2>/dev/null
 	done
 	for f in "$DNSSEC_DIR"/*.pid "$DNSSEC_DIR"/www/*.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+		# (unbound.run.pid, its own, goes as unbound exits)
+		[ -f "$f" ] && kill "$(cat "$f" 2>/dev/null)" 2>/dev/null
 	done
 	# Whatever still runs in the namespace was started here (servers
 	# fork): by its pid, before the namespace goes.
@@ -151,8 +152,8 @@ _dnssec_build() {
 _dnssec_start() {	# _dnssec_start NAME CMD...: a server, pid in NAME.pid
 	n=$1
 	shift
-	# ip netns exec directly, not through a function: $! must be the
-	# server itself (ip execs it), not a subshell that waits for it.
+	# Not through _dnssec_ns: bash forks a subshell for a function in the
+	# background, and $! would be that shell, not the server.
 	ip netns exec "$DNSSEC_NS" "$@" >"$DNSSEC_DIR/$n.out" 2>&1 &
 	echo $! >"$DNSSEC_DIR/$n.pid"
 }
@@ -236,7 +237,7 @@ dnssec_up() {
 	  username: ""
 	  chroot: ""
 	  directory: "$DNSSEC_DIR"
-	  pidfile: "$DNSSEC_DIR/unbound.run"
+	  pidfile: "$DNSSEC_DIR/unbound.run.pid"
 	  use-syslog: no
 	  logfile: ""
 	  qname-minimisation: no
