@@ -71,8 +71,10 @@ log="null moatd.log*2"
 # libmicrohttpd makes for itself.
 check "the console (moatd-web)" "$(child moatd-web)" $log tcp-listen:443 unix \
     eventfd
+# (and libunbound's two socketpairs, between its callers and its worker:
+# the recipients' DNSSEC-validated lookups, doc/design/tls-policy.md)
 check "the SMTP proxy (moatd-smtp)" "$(child moatd-smtp)" $log \
-    tcp-listen:25*2 tcp-listen:10025*2 pipe*2
+    tcp-listen:25*2 tcp-listen:10025*2 pipe*2 unix*4
 # The firewall log: NFLOG, and its channel to ask the parent for configs.
 check "the firewall log (moatd-log)" "$(child moatd-log)" $log netlink:12 \
     unix

@@ -18,7 +18,8 @@ chain) makes it real: then DIR/N.tls holds the message's TLS version and
 cipher ("none" in plain text).  "--starttls-reply TEXT" answers STARTTLS
 with TEXT instead (a 454); "--starttls-junk" sends a second reply right
 after the 220, in plain text (a next hop, or someone on the path,
-injecting a reply before TLS).
+injecting a reply before TLS); "--starttls-stall" says 220 and then
+nothing (a handshake that stalls).
 """
 import os
 import socket
@@ -44,6 +45,16 @@ class Handler(socketserver.StreamRequestHandler):
             return
         if not ARGS.get("tls"):
             self.reply("502 5.5.2 Error: command not recognized")
+            return
+        if ARGS.get("starttls_stall"):
+            self.reply("220 2.0.0 Ready to start TLS")
+            self.request.settimeout(30)
+            try:
+                while self.request.recv(4096):
+                    pass
+            except OSError:
+                pass
+            self.tls = "failed"
             return
         if ARGS.get("starttls_junk"):
             self.wfile.write(b"220 2.0.0 Ready\r\n250 injected\r\n")
@@ -172,6 +183,10 @@ def main():
             ARGS["starttls_reply"] = args[1]
         elif args[0] == "--starttls-junk":
             ARGS["starttls_junk"] = True
+            args = args[1:]
+            continue
+        elif args[0] == "--starttls-stall":
+            ARGS["starttls_stall"] = True
             args = args[1:]
             continue
         args = args[2:]
