@@ -53,6 +53,7 @@
 #define ERRORS_MAX	20
 #define FINAL_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: reply to "." */
 #define HANDSHAKE_MAX	60	/* seconds a TLS handshake may take */
+#define PASSTHROUGH_MAX	3600	/* seconds a passthrough session may last */
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -1130,20 +1131,32 @@ upstream_starttls(struct session *s)
 	return 0;
 }
 
-/* Copy bytes both ways until either end closes or both are idle for
- * FINAL_TIMEOUT: the client's TLS with the next hop, which moat cannot
- * read.  Bytes each way in *in and *out. */
+/* Copy bytes both ways until either end closes, both are idle for the
+ * longer of the command and data timeouts, or PASSTHROUGH_MAX has passed:
+ * the client's TLS with the next hop, which moat cannot read (and so
+ * cannot hold to smtp-min-data-rate).  Bytes each way in *in and *out. */
 static void
 splice_both(struct session *s, uint64_t *in, uint64_t *out)
 {
 	struct pollfd pfd[2] = { { .fd = s->client.fd, .events = POLLIN },
 	    { .fd = s->up.fd, .events = POLLIN } };
+	const struct antivirus *av = &s->conf->av;
+	long long end = smtpio_now() + PASSTHROUGH_MAX * 1000LL;
+	long long idle = (long long)(av->command_timeout > av->data_timeout ?
+	    av->command_timeout : av->data_timeout) * 1000;
 	char buf[16384];
 
 	*in = *out = 0;
 	for (;;) {
-		int i, n = poll(pfd, 2, FINAL_TIMEOUT * 1000);
+		long long left = end - smtpio_now();
+		int i, n;
 
+		if (left <= 0) {
+			log_info("S%u: client=%s passthrough past %d s: cut",
+			    s->ps->id, s->client_name, PASSTHROUGH_MAX);
+			return;
+		}
+		n = poll(pfd, 2, (int)(left < idle ? left : idle));
 		if (n <= 0)
 			return;
 		for (i = 0; i < 2; i++) {
