@@ -788,6 +788,27 @@ lint_antivirus(struct policy *p)
 		diag_warn(&p->diags, av->loc, "the antivirus block scans "
 		    "nothing: smtp-other-scanning and smtp-local-scanning are "
 		    "both off");
+	/* TLS settings that cannot take effect as written */
+	if (av->passthrough_from != NULL && (!av->other_scanning ||
+	    av->intercept_tls != AV_TLS_TERMINATE))
+		diag_warn(&p->diags, av->passthrough_loc,
+		    "smtp-tls-passthrough-from has no effect: it chooses "
+		    "passthrough for some intercepted clients when the others "
+		    "are terminated, and %s", !av->other_scanning ?
+		    "smtp-other-scanning is off" : av->intercept_tls ==
+		    AV_TLS_PASSTHROUGH ? "smtp-intercept-tls passthrough "
+		    "already passes every client's STARTTLS through" :
+		    "smtp-intercept-tls strip offers STARTTLS to no client");
+	if (av->relay_require_tls && !av->local_scanning)
+		diag_warn(&p->diags, av->loc, "smtp-relay-require-tls has no "
+		    "effect: smtp-local-scanning is off (there is no relay)");
+	if (av->other_scanning && av->intercept_tls == AV_TLS_PASSTHROUGH)
+		diag_add(&p->diags, DIAG_NOTE, av->loc, "smtp-intercept-tls "
+		    "passthrough: mail of intercepted clients that use "
+		    "STARTTLS is not scanned (mail.jsonl says \"not scanned: "
+		    "tls passthrough\"); terminate scans it, "
+		    "smtp-tls-passthrough-from limits passthrough to the "
+		    "senders that need it");
 }
 
 static void
