@@ -799,6 +799,12 @@ lint_antivirus(struct policy *p)
 		    AV_TLS_PASSTHROUGH ? "smtp-intercept-tls passthrough "
 		    "already passes every client's STARTTLS through" :
 		    "smtp-intercept-tls strip offers STARTTLS to no client");
+	if (av->tls_upstream == AV_TLS_UP_VERIFY && av->local_scanning)
+		diag_add(&p->diags, DIAG_NOTE, av->loc, "smtp-tls-upstream "
+		    "verify: smtp-relay-to is written as an address, so the "
+		    "relay's certificate is checked against that address: it "
+		    "must name it (an IP address in its subjectAltName), or "
+		    "the relay's mail is deferred");
 	if (av->relay_require_tls && !av->local_scanning)
 		diag_warn(&p->diags, av->loc, "smtp-relay-require-tls has no "
 		    "effect: smtp-local-scanning is off (there is no relay)");

@@ -387,20 +387,61 @@ stop_proxy(void)
 /* Append section name's contents (the file at path) to the message:
  * "name\0contents\0".  A file that cannot be read is left out, and said
  * (the proxy then goes without: no STARTTLS offered, or no DANE). */
+/* The whole of path, for the proxy: a regular file (not through a
+ * symbolic link, never a FIFO that would hold the parent), root's and
+ * not writable by others, so that no less privileged process (the proxy
+ * itself writes in /run/moat) can plant what the parent reads.  NULL with
+ * errno, or why. */
+static char *
+read_tls_file(const char *path, size_t *len, const char **why)
+{
+	struct stat st;
+	char *data = NULL;
+	ssize_t r;
+	int fd;
+
+	*why = NULL;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1)
+		goto out;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0) {
+		*why = "not a regular file of root's that only root may write";
+		goto out;
+	}
+	if (st.st_size > TLS_FILE_MAX) {
+		*why = "too large";
+		goto out;
+	}
+	if ((data = malloc((size_t)st.st_size + 1)) == NULL)
+		goto out;
+	*len = 0;
+	while (*len < (size_t)st.st_size && (r = read(fd, data + *len,
+	    (size_t)st.st_size - *len)) > 0)
+		*len += (size_t)r;
+	data[*len] = '\0';
+out:
+	close(fd);
+	return data;
+}
+
 static int
 add_section(struct strbuf *b, const char *name, const char *path,
     bool needed)
 {
-	size_t len;
+	const char *why;
+	size_t len = 0;
 	char *data;
 
 	if (path == NULL)
 		return 0;
-	if ((data = file_read(path, TLS_FILE_MAX, &len)) == NULL ||
+	if ((data = read_tls_file(path, &len, &why)) == NULL ||
 	    memchr(data, '\0', len) != NULL) {
-		if (needed || errno != ENOENT)
-			log_error("proxy: %s: %s", path, data == NULL ?
-			    strerror(errno) : "not a text file");
+		if (needed || why != NULL || errno != ENOENT)
+			log_error("proxy: %s: %s", path, why != NULL ? why :
+			    data == NULL ? strerror(errno) : "not a text file");
 		free(data);
 		return -1;
 	}

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,6 +404,22 @@ mtasts_http_parse(const char *s, size_t n, const char **body,
 
 /* ---- the fetch ---- */
 
+/* A reason for a log line or a reply, cut where it does not fit (which
+ * is fine for those, and said so to the compiler, unlike snprintf). */
+static void
+why_say(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+why_say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
 struct entry {
 	char			 domain[DNS_NAME_MAX];
 	char			 id[MTASTS_ID_MAX + 1];
@@ -414,10 +431,17 @@ struct entry {
 struct mtasts {
 	struct dns			*dns;
 	gnutls_certificate_credentials_t cred;
-	pthread_mutex_t			 mu;
-	struct entry			*cache[MTASTS_CACHE_MAX];
-	size_t				 n;
 };
+
+/* The policies, one cache for the process, not for a configuration: a
+ * reload (a new signature database, several times a day) must not forget
+ * them, since RFC 8461's protection against an active attacker is the
+ * policy cached before the attack. */
+static struct {
+	pthread_mutex_t	 mu;
+	struct entry	*cache[MTASTS_CACHE_MAX];
+	size_t		 n;
+} pcache = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 struct mtasts *
 mtasts_new(struct dns *d, gnutls_certificate_credentials_t cred)
@@ -428,21 +452,13 @@ mtasts_new(struct dns *d, gnutls_certificate_credentials_t cred)
 		return NULL;
 	m->dns = d;
 	m->cred = cred;
-	pthread_mutex_init(&m->mu, NULL);
 	return m;
 }
 
 void
 mtasts_free(struct mtasts *m)
 {
-	size_t i;
-
-	if (m == NULL)
-		return;
-	for (i = 0; i < m->n; i++)
-		free(m->cache[i]);
-	pthread_mutex_destroy(&m->mu);
-	free(m);
+	free(m);	/* the cache stays: it is the process's */
 }
 
 /* Wait until fd is ready as events says, no later than deadline. */
@@ -473,7 +489,7 @@ dial(struct mtasts *m, const char *host, long long deadline, char *why,
 	dns_query_init(&q[0], host, DNS_T_AAAA);
 	dns_query_init(&q[1], host, DNS_T_A);
 	dns_resolve(m->dns, q, 2, deadline);
-	snprintf(why, whylen, "%s: no address", host);
+	why_say(why, whylen, "%s: no address", host);
 	for (i = 0; i < 2 && fd == -1; i++) {
 		if (q[i].status != DNS_SECURE && q[i].status != DNS_INSECURE) {
 			snprintf(why, whylen, "%s: %s", host, q[i].why);
@@ -511,7 +527,7 @@ dial(struct mtasts *m, const char *host, long long deadline, char *why,
 			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
 			    err == 0)
 				break;
-			snprintf(why, whylen, "%s: cannot connect: %s", host,
+			why_say(why, whylen, "%s: cannot connect: %s", host,
 			    err != 0 ? strerror(err) : "timed out");
 			close(fd);
 			fd = -1;
@@ -612,7 +628,7 @@ fetch(struct mtasts *m, const char *domain, long long deadline, char **out,
 		}
 	}
 	if (mtasts_http_parse(buf, len, &body, &blen, req, sizeof(req)) == -1) {
-		snprintf(why, whylen, "%s: %s", host, req);
+		why_say(why, whylen, "%s: %s", host, req);
 		goto done;
 	}
 	memmove(buf, body, blen);
@@ -643,7 +659,7 @@ txt_id(struct mtasts *m, const char *domain, long long deadline, char *id,
 	dns_query_init(&q, name, DNS_T_TXT);
 	dns_resolve(m->dns, &q, 1, deadline);
 	if (q.status != DNS_SECURE && q.status != DNS_INSECURE) {
-		snprintf(why, whylen, "%s TXT: %s", name, q.why);
+		why_say(why, whylen, "%s TXT: %s", name, q.why);
 		dns_query_clear(&q);
 		return 0;
 	}
@@ -673,47 +689,60 @@ txt_id(struct mtasts *m, const char *domain, long long deadline, char *id,
 	}
 	dns_query_clear(&q);
 	if (found != 1) {
-		snprintf(why, whylen, "%s: %s", name, found == 0 ?
+		why_say(why, whylen, "%s: %s", name, found == 0 ?
 		    "no MTA-STS record" : "not exactly one valid MTA-STS record");
 		return 0;
 	}
 	return 1;
 }
 
-/* The cache's entry for domain, or NULL; under m->mu. */
+/* The cache's entry for domain, or NULL; under pcache.mu. */
 static struct entry *
-lookup(struct mtasts *m, const char *domain, long long now)
+lookup(const char *domain, long long now)
 {
 	size_t i;
 
-	for (i = 0; i < m->n; i++) {
-		if (strcmp(m->cache[i]->domain, domain) != 0)
+	for (i = 0; i < pcache.n; i++) {
+		if (strcmp(pcache.cache[i]->domain, domain) != 0)
 			continue;
-		if (m->cache[i]->expires > now)
-			return m->cache[i];
-		free(m->cache[i]);
-		m->cache[i] = m->cache[--m->n];
+		if (pcache.cache[i]->expires > now)
+			return pcache.cache[i];
+		free(pcache.cache[i]);
+		pcache.cache[i] = pcache.cache[--pcache.n];
 		return NULL;
 	}
 	return NULL;
 }
 
+static bool
+evict_before(const struct entry *a, const struct entry *b)
+{
+	bool ea = a->policy.mode == MTASTS_ENFORCE,
+	    eb = b->policy.mode == MTASTS_ENFORCE;
+
+	return ea != eb ? !ea : a->stored < b->stored;
+}
+
 static void
-store(struct mtasts *m, const char *domain, const char *id,
+store(const char *domain, const char *id,
     const struct mtasts_policy *p, long long now)
 {
 	struct entry *e;
 	size_t i, old = 0;
 
-	pthread_mutex_lock(&m->mu);
-	if ((e = lookup(m, domain, now)) == NULL) {
-		if (m->n == MTASTS_CACHE_MAX) {
-			for (i = 1; i < m->n; i++)
-				if (m->cache[i]->stored < m->cache[old]->stored)
+	pthread_mutex_lock(&pcache.mu);
+	if ((e = lookup(domain, now)) == NULL) {
+		if (pcache.n == MTASTS_CACHE_MAX) {
+			/* the oldest, an enforce policy last: a client that
+			 * names many domains must not push out the policies
+			 * that protect mail */
+			for (i = 1; i < pcache.n; i++)
+				if (evict_before(pcache.cache[i],
+				    pcache.cache[old]))
 					old = i;
-			e = m->cache[old];
+			e = pcache.cache[old];
 		} else if ((e = malloc(sizeof(*e))) != NULL)
-			m->cache[m->n++] = e;
+			pcache.cache[pcache.n++] = e;
 	}
 	if (e != NULL) {
 		snprintf(e->domain, sizeof(e->domain), "%s", domain);
@@ -722,7 +751,7 @@ store(struct mtasts *m, const char *domain, const char *id,
 		e->stored = now;
 		e->expires = now + (long long)p->max_age * 1000;
 	}
-	pthread_mutex_unlock(&m->mu);
+	pthread_mutex_unlock(&pcache.mu);
 }
 
 int
@@ -735,13 +764,13 @@ mtasts_get(struct mtasts *m, const char *domain, long long deadline,
 	size_t blen;
 	bool cached = false;
 
-	pthread_mutex_lock(&m->mu);
-	if ((e = lookup(m, domain, dns_now())) != NULL) {
+	pthread_mutex_lock(&pcache.mu);
+	if ((e = lookup(domain, dns_now())) != NULL) {
 		*p = e->policy;
 		memcpy(cached_id, e->id, sizeof(cached_id));
 		cached = true;
 	}
-	pthread_mutex_unlock(&m->mu);
+	pthread_mutex_unlock(&pcache.mu);
 
 	if (txt_id(m, domain, deadline, id, err, sizeof(err)) == 0) {
 		/* RFC 8461 5.1: a record gone keeps the cached policy */
@@ -757,19 +786,19 @@ mtasts_get(struct mtasts *m, const char *domain, long long deadline,
 	    mtasts_policy_parse(body, blen, p, err, sizeof(err)) == -1) {
 		free(body);
 		if (cached) {
-			pthread_mutex_lock(&m->mu);
-			if ((e = lookup(m, domain, dns_now())) != NULL)
+			pthread_mutex_lock(&pcache.mu);
+			if ((e = lookup(domain, dns_now())) != NULL)
 				*p = e->policy;
 			else
 				cached = false;
-			pthread_mutex_unlock(&m->mu);
+			pthread_mutex_unlock(&pcache.mu);
 		}
 		snprintf(why, whylen, "policy fetch failed: %s%s", err,
 		    cached ? "; the cached policy applies" : "");
 		return cached;
 	}
 	free(body);
-	store(m, domain, id, p, dns_now());
+	store(domain, id, p, dns_now());
 	snprintf(why, whylen, "policy fetched (id %s)", id);
 	return 1;
 }

@@ -54,6 +54,8 @@
 #define FINAL_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: reply to "." */
 #define HANDSHAKE_MAX	60	/* seconds a TLS handshake may take */
 #define PASSTHROUGH_MAX	3600	/* seconds a passthrough session may last */
+#define RECORD_MAX	8192	/* a mail.jsonl record: every string at its
+				   cap, each byte escaped (6), fits */
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -636,29 +638,91 @@ proxy_set_reporter(void (*fn)(const char *json, size_t len))
 	reporter = fn;
 }
 
-/* A JSON string of at most max bytes of s, control characters escaped. */
-static size_t
-put_jstr(char *out, size_t room, const char *s, size_t max)
+/* A record being written: appends never pass room; one that does not
+ * fit marks it full, and a full record is not reported (never a record
+ * cut in the middle, never a write past the buffer). */
+struct rec {
+	char	 buf[RECORD_MAX];
+	size_t	 n;
+	bool	 full;
+};
+
+static void
+rec_printf(struct rec *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+rec_printf(struct rec *r, const char *fmt, ...)
 {
-	size_t n = 0, i;
+	va_list ap;
+	int k;
 
-	if (room < 8)
+	if (r->full)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(r->buf + r->n, sizeof(r->buf) - r->n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= sizeof(r->buf) - r->n)
+		r->full = true;
+	else
+		r->n += (size_t)k;
+}
+
+/* The length of the valid UTF-8 sequence at p (1-4), or 0. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4)
 		return 0;
-	out[n++] = '"';
-	for (i = 0; s[i] != '\0' && i < max && n + 8 < room; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f)
-			n += (size_t)snprintf(out + n, room - n, "\\u%04x", c);
-		else
-			out[n++] = (char)c;
-	}
-	out[n++] = '"';
-	out[n] = '\0';
+	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
 	return n;
+}
+
+/* A JSON string of at most max bytes of s: quotes, backslashes and
+ * control characters escaped, a byte that is not UTF-8 written U+FFFD
+ * (the record stays valid JSON whatever a peer sent). */
+static void
+rec_jstr(struct rec *r, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, u;
+
+	rec_printf(r, "\"");
+	while (p[i] != '\0' && i < max && !r->full) {
+		if (p[i] == '"' || p[i] == '\\')
+			rec_printf(r, "\\%c", p[i]);
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			rec_printf(r, "\\u%04x", p[i]);
+		else if (p[i] < 0x80)
+			rec_printf(r, "%c", p[i]);
+		else if ((u = utf8_len(p + i)) > 0 && i + u <= max) {
+			rec_printf(r, "%.*s", (int)u, (const char *)p + i);
+			i += u;
+			continue;
+		} else
+			rec_printf(r, "\\ufffd");
+		i++;
+	}
+	rec_printf(r, "\"");
+}
+
+static void
+rec_report(struct session *s, struct rec *r)
+{
+	if (r->full) {
+		log_info("S%u: a record longer than %d bytes: not reported",
+		    s->ps->id, RECORD_MAX);
+		return;
+	}
+	reporter(r->buf, r->n);
 }
 
 /* The Message-ID of the held message (its header part), or "". */
@@ -689,25 +753,24 @@ message_id(const struct session *s, char *out, size_t len)
 }
 
 /* A record's start: when, the session, its two ends and the sender:
- * {"time":...,"from":"<...>" (no closing brace).  Its length. */
-static size_t
-record_start(const struct session *s, char *buf, size_t room)
+ * {"time":...,"from":"<...>" (no closing brace). */
+static void
+record_start(const struct session *s, struct rec *r)
 {
 	char when[40];
 	struct timespec now;
 	struct tm tm;
-	size_t n;
 
+	r->n = 0;
+	r->full = false;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = (size_t)snprintf(buf, room, "{\"time\":\"%s.%03ldZ\","
-	    "\"session\":%u,\"mode\":\"%s\",\"client\":\"%s\","
-	    "\"server\":\"%s\",\"from\":", when, now.tv_nsec / 1000000,
-	    s->ps->id, s->ps->mode == PROXY_RELAY ? "relay" : "intercept",
-	    s->client_name, s->server_name);
-	return n + put_jstr(buf + n, room - n, s->from[0] ? s->from : "<>",
-	    300);
+	rec_printf(r, "{\"time\":\"%s.%03ldZ\",\"session\":%u,\"mode\":\"%s\","
+	    "\"client\":\"%s\",\"server\":\"%s\",\"from\":", when,
+	    now.tv_nsec / 1000000, s->ps->id, s->ps->mode == PROXY_RELAY ?
+	    "relay" : "intercept", s->client_name, s->server_name);
+	rec_jstr(r, s->from[0] ? s->from : "<>", 300);
 }
 
 /* The message's record for mail.jsonl, to the reporter. */
@@ -715,27 +778,25 @@ static void
 report_message(struct session *s, const char *verdict, const char *sig,
     const char *reply, double secs)
 {
-	char buf[2048], mid[256];
-	size_t n;
+	struct rec *r;
+	char mid[256];
 
-	if (reporter == NULL)
+	if (reporter == NULL || (r = malloc(sizeof(*r))) == NULL)
 		return;
 	message_id(s, mid, sizeof(mid));
-	n = record_start(s, buf, sizeof(buf));
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"rcpts\":%u,"
-	    "\"size\":%zu,\"message_id\":", s->nrcpt, s->msg.total);
-	n += put_jstr(buf + n, sizeof(buf) - n, mid, 200);
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"verdict\":\"%s\","
-	    "\"signature\":", verdict);
-	n += put_jstr(buf + n, sizeof(buf) - n, sig, 127);
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"reply\":");
-	n += put_jstr(buf + n, sizeof(buf) - n, reply, 150);
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"seconds\":%.3f,"
-	    "\"scan_seconds\":%.3f,\"tls_in\":\"%s\",\"tls_out\":\"%s\","
-	    "\"tls_verify\":\"%s\"}", secs, s->scan_secs, s->tls_in,
-	    s->tls_out, s->verified);
-	if (n < sizeof(buf))
-		reporter(buf, n);
+	record_start(s, r);
+	rec_printf(r, ",\"rcpts\":%u,\"size\":%zu,\"message_id\":", s->nrcpt,
+	    s->msg.total);
+	rec_jstr(r, mid, 200);
+	rec_printf(r, ",\"verdict\":\"%s\",\"signature\":", verdict);
+	rec_jstr(r, sig, 127);
+	rec_printf(r, ",\"reply\":");
+	rec_jstr(r, reply, 150);
+	rec_printf(r, ",\"seconds\":%.3f,\"scan_seconds\":%.3f,\"tls_in\":\"%s\","
+	    "\"tls_out\":\"%s\",\"tls_verify\":\"%s\"}", secs, s->scan_secs,
+	    s->tls_in, s->tls_out, s->verified);
+	rec_report(s, r);
+	free(r);
 }
 
 /* A recipient deferred for its domain's TLS policy: a record of its own
@@ -744,23 +805,19 @@ static void
 report_deferral(struct session *s, const char *domain, const char *policy,
     const char *reply)
 {
-	char buf[1536];
-	size_t n;
+	struct rec *r;
 
-	if (reporter == NULL)
+	if (reporter == NULL || (r = malloc(sizeof(*r))) == NULL)
 		return;
-	n = record_start(s, buf, sizeof(buf));
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"verdict\":"
-	    "\"tls-deferred\",\"rcpt_domain\":");
-	n += put_jstr(buf + n, sizeof(buf) - n, domain, 255);
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"policy\":\"%s\","
-	    "\"reply\":", policy);
-	n += put_jstr(buf + n, sizeof(buf) - n, reply, 300);
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"tls_in\":\"%s\","
-	    "\"tls_out\":\"%s\",\"tls_verify\":\"none\"}", s->tls_in,
-	    s->tls_out);
-	if (n < sizeof(buf))
-		reporter(buf, n);
+	record_start(s, r);
+	rec_printf(r, ",\"verdict\":\"tls-deferred\",\"rcpt_domain\":");
+	rec_jstr(r, domain, 255);
+	rec_printf(r, ",\"policy\":\"%s\",\"reply\":", policy);
+	rec_jstr(r, reply, 300);
+	rec_printf(r, ",\"tls_in\":\"%s\",\"tls_out\":\"%s\","
+	    "\"tls_verify\":\"none\"}", s->tls_in, s->tls_out);
+	rec_report(s, r);
+	free(r);
 }
 
 /* A passthrough session's record: no message moat could see, the bytes
@@ -768,24 +825,22 @@ report_deferral(struct session *s, const char *domain, const char *policy,
 static void
 report_passthrough(struct session *s, uint64_t in, uint64_t out, double secs)
 {
-	char buf[1024];
-	size_t n;
+	struct rec *r;
 
 	log_info("S%u: client=%s server=%s not scanned: tls passthrough "
 	    "(%llu bytes in, %llu out, %.3f s)", s->ps->id, s->client_name,
 	    s->server_name, (unsigned long long)in, (unsigned long long)out,
 	    secs);
-	if (reporter == NULL)
+	if (reporter == NULL || (r = malloc(sizeof(*r))) == NULL)
 		return;
-	n = record_start(s, buf, sizeof(buf));
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"verdict\":"
-	    "\"passthrough\",\"reply\":\"not scanned: tls passthrough\","
-	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"seconds\":%.3f,"
-	    "\"tls_in\":\"passthrough\",\"tls_out\":\"passthrough\","
-	    "\"tls_verify\":\"none\"}", (unsigned long long)in,
+	record_start(s, r);
+	rec_printf(r, ",\"verdict\":\"passthrough\",\"reply\":\"not scanned: "
+	    "tls passthrough\",\"bytes_in\":%llu,\"bytes_out\":%llu,"
+	    "\"seconds\":%.3f,\"tls_in\":\"passthrough\",\"tls_out\":"
+	    "\"passthrough\",\"tls_verify\":\"none\"}", (unsigned long long)in,
 	    (unsigned long long)out, secs);
-	if (n < sizeof(buf))
-		reporter(buf, n);
+	rec_report(s, r);
+	free(r);
 }
 
 static void

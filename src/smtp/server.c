@@ -219,6 +219,16 @@ server_send_config(int fd, const char *text, size_t len)
 	return 0;
 }
 
+/* Free a configuration text, zeroed first: after the config it holds
+ * moat's TLS key (daemon/proxy.c's proxy_message). */
+static void
+forget(char *text, size_t len)
+{
+	if (text != NULL)
+		explicit_bzero(text, len);
+	free(text);
+}
+
 /* Read a config handed over by the parent: a length line, then text. */
 static char *
 read_config(int fd, size_t *len)
@@ -457,7 +467,7 @@ loader(void *arg)
 		waiting = NULL;
 		pthread_mutex_unlock(&conf_lock);
 		install(text, len);
-		free(text);
+		forget(text, len);
 	}
 	return NULL;
 }
@@ -467,7 +477,7 @@ static void
 to_loader(char *text, size_t len)
 {
 	pthread_mutex_lock(&conf_lock);
-	free(waiting);
+	forget(waiting, waiting_len);
 	waiting = text;
 	waiting_len = len;
 	pthread_cond_signal(&conf_cond);
@@ -494,7 +504,7 @@ remember(const char *text, size_t len)
 
 	if (copy == NULL)
 		return;
-	free(latest);
+	forget(latest, latest_len);
 	latest = copy;
 	latest_len = len;
 }
@@ -586,12 +596,12 @@ server_run(const struct server_listener *l, int n, int ctl, int events,
 		pthread_t t;
 
 		if (text == NULL || install(text, len) == -1) {
-			free(text);
+			forget(text, len);
 			log_info("proxy: no configuration");
 			return 1;
 		}
 		remember(text, len);
-		free(text);
+		forget(text, len);
 		if (pthread_create(&t, NULL, loader, NULL) != 0) {
 			log_info("proxy: cannot start the loader");
 			return 1;

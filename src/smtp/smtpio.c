@@ -88,6 +88,8 @@ smtpio_fill(struct smtpio *c)
 	if (arm(c) != 0)
 		return SMTPIO_TIMEOUT;
 	if (c->tls != NULL) {
+		/* what arm() gave the socket, for the whole record */
+		tlsio_deadline(c->tls, smtpio_now() + c->armed);
 		n = tlsio_recv(c->tls, c->buf + c->end, sizeof(c->buf) -
 		    c->end);
 		if (n == -2)
@@ -153,6 +155,8 @@ smtpio_write(struct smtpio *c, const void *p, size_t n)
 		ssize_t w;
 
 		if (c->tls != NULL) {
+			tlsio_deadline(c->tls, smtpio_now() +
+			    (long long)c->timeout * 1000);
 			if ((w = tlsio_send(c->tls, q, n)) == -2)
 				return SMTPIO_TIMEOUT;
 			if (w <= 0)

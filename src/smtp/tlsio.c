@@ -2,6 +2,7 @@
 #include "smtp/tlsio.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@
 struct tlsio {
 	gnutls_session_t	 s;
 	int			 fd;
-	bool			 timed_out;	/* the socket's timeout passed */
+	long long		 deadline;	/* ms: no read or write past it */
+	bool			 timed_out;	/* it passed (or the socket's) */
 };
 
 static long long
@@ -73,14 +75,38 @@ tlsio_creds_free(struct tlsio_creds *cr)
  * GnuTLS's, to tell the socket's timeout (EAGAIN on a blocking socket)
  * from GnuTLS's E_AGAIN after a message of its own (a TLS 1.3 session
  * ticket), which means: read again. */
+/* Wait until the socket is ready for events, within the deadline: 0,
+ * or -1 (timed_out set, EAGAIN for GnuTLS) once it passed.  One record
+ * is many reads, and each would otherwise wait the socket's whole
+ * timeout again: a peer trickling a byte at a time would stretch a
+ * command past its deadline. */
+static int
+ready(struct tlsio *t, short events)
+{
+	struct pollfd pfd = { .fd = t->fd, .events = events };
+	long long left = t->deadline - now_ms();
+
+	if (left > 0 && poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) >
+	    0)
+		return 0;
+	t->timed_out = true;
+	gnutls_transport_set_errno(t->s, EAGAIN);
+	return -1;
+}
+
 static ssize_t
 push(gnutls_transport_ptr_t p, const void *buf, size_t n)
 {
 	struct tlsio *t = p;
-	ssize_t r = send(t->fd, buf, n, MSG_NOSIGNAL);
+	ssize_t r;
 
-	if (r < 0)
+	if (ready(t, POLLOUT) == -1)
+		return -1;
+	if ((r = send(t->fd, buf, n, MSG_NOSIGNAL)) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			t->timed_out = true;
 		gnutls_transport_set_errno(t->s, errno);
+	}
 	return r;
 }
 
@@ -88,9 +114,11 @@ static ssize_t
 pull(gnutls_transport_ptr_t p, void *buf, size_t n)
 {
 	struct tlsio *t = p;
-	ssize_t r = recv(t->fd, buf, n, 0);
+	ssize_t r;
 
-	if (r < 0) {
+	if (ready(t, POLLIN) == -1)
+		return -1;
+	if ((r = recv(t->fd, buf, n, 0)) < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			t->timed_out = true;
 		gnutls_transport_set_errno(t->s, errno);
@@ -147,6 +175,7 @@ tlsio_start(const struct tlsio_creds *cr, int fd, bool server,
 		gnutls_certificate_server_set_request(t->s, GNUTLS_CERT_IGNORE);
 	gnutls_handshake_set_max_packet_length(t->s, TLSIO_HANDSHAKE_MAX);
 	t->fd = fd;
+	t->deadline = deadline;
 	gnutls_transport_set_ptr(t->s, t);
 	gnutls_transport_set_push_function(t->s, push);
 	gnutls_transport_set_pull_function(t->s, pull);
@@ -186,38 +215,53 @@ result(ssize_t r)
 	return -1;
 }
 
-/* Go on after r?  GnuTLS's E_AGAIN without the socket's timeout, an
- * interruption, a warning alert. */
+/* Go on after r?  GnuTLS's E_AGAIN after a message of its own (not a
+ * timeout), an interruption, a warning alert: a few times, and never past
+ * the deadline.  A renegotiation is refused (moat never renegotiates). */
 static bool
-again(struct tlsio *t, ssize_t r)
+again(struct tlsio *t, ssize_t r, unsigned *spins)
 {
+	if (++*spins > 64 || now_ms() >= t->deadline)
+		return false;
 	if (r == GNUTLS_E_AGAIN)
 		return !t->timed_out;
-	return r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_REHANDSHAKE ||
-	    (r < 0 && !gnutls_error_is_fatal((int)r));
+	return r == GNUTLS_E_INTERRUPTED ||
+	    r == GNUTLS_E_WARNING_ALERT_RECEIVED;
+}
+
+void
+tlsio_deadline(struct tlsio *t, long long at)
+{
+	t->deadline = at;
 }
 
 ssize_t
 tlsio_recv(struct tlsio *t, void *p, size_t n)
 {
+	unsigned spins = 0;
 	ssize_t r;
 
 	do {
 		t->timed_out = false;
 		r = gnutls_record_recv(t->s, p, n);
-	} while (again(t, r));
+	} while (r < 0 && again(t, r, &spins));
+	if (r < 0 && now_ms() >= t->deadline)
+		return -2;
 	return result(r);
 }
 
 ssize_t
 tlsio_send(struct tlsio *t, const void *p, size_t n)
 {
+	unsigned spins = 0;
 	ssize_t r;
 
 	do {
 		t->timed_out = false;
 		r = gnutls_record_send(t->s, p, n);
-	} while (again(t, r));
+	} while (r < 0 && again(t, r, &spins));
+	if (r < 0 && now_ms() >= t->deadline)
+		return -2;
 	return result(r);
 }
 

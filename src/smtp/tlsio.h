@@ -47,8 +47,11 @@ struct tlsio;
  * failure: the connection is then unusable and must be closed. */
 struct tlsio *tlsio_start(const struct tlsio_creds *cr, int fd, bool server,
 	    const char *sni, long long deadline, char *why, size_t whylen);
+/* No read or write of t waits past at (ms on the monotonic clock): set
+ * before each (smtpio does). */
+void	 tlsio_deadline(struct tlsio *t, long long at);
 /* Read or write: > 0 bytes; 0 the peer closed; -1 an error; -2 the
- * socket's timeout passed. */
+ * deadline passed. */
 ssize_t	 tlsio_recv(struct tlsio *t, void *p, size_t n);
 ssize_t	 tlsio_send(struct tlsio *t, const void *p, size_t n);
 /* Bytes already decrypted and waiting in the session. */

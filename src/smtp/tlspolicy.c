@@ -183,7 +183,7 @@ tempfail(struct tlspol *out, const char *what, const char *why)
 {
 	out->tempfail = true;
 	out->kind = TLSPOL_NONE;
-	snprintf(out->why, sizeof(out->why), "%s: %s", what, why);
+	say(out->why, sizeof(out->why), "%s: %s", what, why);
 }
 
 /* The MX hosts of the domain, best first: their number (0 with none, the
@@ -279,6 +279,7 @@ tlspol_lookup(struct tlspol_ctx *c, int level, const char *domain,
 	char why[200];
 
 	memset(out, 0, sizeof(*out));
+	out->hoplen = (unsigned)addr_bytes(nexthop, out->hop);
 	if (level == TLSPOL_LEVEL_NONE || level == TLSPOL_LEVEL_MAY) {
 		out->kind = TLSPOL_NONE;
 		snprintf(out->why, sizeof(out->why), "smtp-tls-upstream %s",
@@ -369,7 +370,7 @@ tlspol_lookup(struct tlspol_ctx *c, int level, const char *domain,
  * name)?  0 yes; -1 no with why. */
 static int
 ca_verify(struct tlspol_ctx *c, const gnutls_datum_t *chain, unsigned n,
-    const char *name, char *why, size_t whylen)
+    const char *name, const struct tlspol *p, char *why, size_t whylen)
 {
 	gnutls_x509_trust_list_t tl;
 	gnutls_x509_crt_t crt[DANE_CHAIN_MAX];
@@ -406,8 +407,17 @@ ca_verify(struct tlspol_ctx *c, const gnutls_datum_t *chain, unsigned n,
 			snprintf(why, whylen, "certificate does not verify");
 		goto done;
 	}
+	/* No name to check (a relay or a next hop written as an address):
+	 * the certificate must name the address dialled, or any
+	 * certificate a CA signed for anyone would do. */
+	if ((name == NULL || name[0] == '\0') && (p->hoplen == 0 ||
+	    !gnutls_x509_crt_check_ip(crt[0], p->hop, p->hoplen, 0))) {
+		snprintf(why, whylen, "no host name to check the certificate "
+		    "against, and it does not name the next hop's address");
+		goto done;
+	}
 	snprintf(why, whylen, "certificate verified for %s", name != NULL &&
-	    name[0] != '\0' ? name : "(no name to check)");
+	    name[0] != '\0' ? name : "the next hop's address");
 	rc = 0;
 done:
 	for (i = 0; i < k; i++)
@@ -451,7 +461,7 @@ tlspol_check(struct tlspol_ctx *c, const struct tlspol *p,
 		if (!p->sts_mx_ok)
 			say(err, sizeof(err), "MX %s matches no mx pattern "
 			    "of the policy", p->name);
-		else if (ca_verify(c, chain, n, p->name, err, sizeof(err)) == 0) {
+		else if (ca_verify(c, chain, n, p->name, p, err, sizeof(err)) == 0) {
 			snprintf(why, whylen, "MTA-STS: %s", err);
 			return 0;
 		}
@@ -464,7 +474,7 @@ tlspol_check(struct tlspol_ctx *c, const struct tlspol *p,
 		snprintf(why, whylen, "MTA-STS: %s", err);
 		return -1;
 	case TLSPOL_VERIFY:
-		if (ca_verify(c, chain, n, p->name, err, sizeof(err)) == 0) {
+		if (ca_verify(c, chain, n, p->name, p, err, sizeof(err)) == 0) {
 			snprintf(why, whylen, "%s", err);
 			return 0;
 		}

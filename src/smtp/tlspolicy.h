@@ -49,6 +49,10 @@ struct tlspol {
 	/* MTA-STS */
 	enum mtasts_mode sts_mode;
 	bool	sts_mx_ok;	/* the MX host matches a pattern of the policy */
+	/* the next hop's address: what a certificate must name (an IP
+	 * SAN) when there is no host name to check it against */
+	uint8_t	hop[16];
+	unsigned hoplen;
 };
 
 /* A context: DNSSEC validated from trust_anchor (NULL: TLSPOL_TRUST_ANCHOR),

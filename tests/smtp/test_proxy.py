@@ -1769,6 +1769,47 @@ def tests_tls(lab):
     check("after its 220 to STARTTLS: dropped" in lab.log("moatd"),
           "... and the injected reply was dropped")
 
+    # smtp-tls-upstream verify on the relay: its address is all there is
+    # to check the certificate against (an IP SAN of 127.0.0.1 here).
+    lab.sink("--tls", pki + "/sink.test.pem", pki + "/sink.test.key")
+    lab.moatd(extra="    smtp-tls-upstream verify\n"
+              "    smtp-tls-ca-file %s/ca.pem\n" % pki)
+    pid = proxy_pid(lab)
+    before = lab.delivered()
+    code, text, _ = tls_send(msg)
+    got = [n for n in lab.delivered() if n not in before]
+    r = mail_records(lab)[-1]
+    check(code == 250 and len(got) == 1 and r.get("tls_verify") == "ca",
+          "verify: a next hop whose certificate the CA file vouches for "
+          "and that names its address: delivered, verified ca",
+          (code, text, r.get("tls_verify")))
+    lab.moatd(extra="    smtp-tls-upstream verify\n")
+    pid = proxy_pid(lab)
+    before = lab.delivered()
+    code, text, _ = tls_send(msg)
+    # (tls_send reports DATA's answer: with its one recipient refused,
+    # DATA gets 554; the refusal itself is in the record and the log)
+    r = mail_records(lab)[-1]
+    check(r.get("verdict") == "tls-deferred" and r.get("policy") ==
+          "verify" and r.get("reply", "").startswith("451 4.7.5"),
+          "verify without the CA: the recipient gets 451 4.7.5", r)
+    check(lab.delivered() == before, "... and nothing is delivered")
+    # A deferral's record with the longest sender and domain the proxy
+    # takes, every byte a control character (escaped to 6 bytes each):
+    # the record is written whole or not at all, and the proxy lives.
+    junk = "\x01" * 240
+    r = session_raw(("EHLO c\r\nMAIL FROM:<%s@x.test>\r\nRCPT TO:<a@%s>\r\n"
+                     "QUIT\r\n" % (junk, junk)).encode(), 4)
+    check(len(r) > 3 and r[-2].startswith("451"),
+          "a recipient of a domain of control characters under verify: "
+          "451", r[-2:])
+    recs = mail_records(lab)
+    check(proxy_pid(lab) == pid and recs and
+          recs[-1].get("verdict") == "tls-deferred",
+          "... the proxy lives, and its record is whole JSON",
+          recs[-1] if recs else None)
+    lab.moatd()
+
     # A next hop that says 220 to STARTTLS and then nothing: the
     # handshake ends at its deadline (3 s here), and the message goes in
     # plain text on a new connection, once.
