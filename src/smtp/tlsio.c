@@ -100,13 +100,13 @@ push(gnutls_transport_ptr_t p, const void *buf, size_t n)
 	struct tlsio *t = p;
 	ssize_t r;
 
-	if (ready(t, POLLOUT) == -1)
-		return -1;
-	if ((r = send(t->fd, buf, n, MSG_NOSIGNAL)) < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			t->timed_out = true;
+	/* at once when the socket can take it; a wait only when not */
+	while ((r = send(t->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (ready(t, POLLOUT) == -1)
+			return -1;
+	if (r < 0)
 		gnutls_transport_set_errno(t->s, errno);
-	}
 	return r;
 }
 
@@ -116,13 +116,12 @@ pull(gnutls_transport_ptr_t p, void *buf, size_t n)
 	struct tlsio *t = p;
 	ssize_t r;
 
-	if (ready(t, POLLIN) == -1)
-		return -1;
-	if ((r = recv(t->fd, buf, n, 0)) < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			t->timed_out = true;
+	while ((r = recv(t->fd, buf, n, MSG_DONTWAIT)) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (ready(t, POLLIN) == -1)
+			return -1;
+	if (r < 0)
 		gnutls_transport_set_errno(t->s, errno);
-	}
 	return r;
 }
 
