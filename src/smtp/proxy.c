@@ -692,26 +692,46 @@ utf8_len(const unsigned char *p)
 static void
 rec_jstr(struct rec *r, const char *s, size_t max)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, u;
+	char *o;
 
-	rec_printf(r, "\"");
-	while (p[i] != '\0' && i < max && !r->full) {
-		if (p[i] == '"' || p[i] == '\\')
-			rec_printf(r, "\\%c", p[i]);
-		else if (p[i] < 0x20 || p[i] == 0x7f)
-			rec_printf(r, "\\u%04x", p[i]);
-		else if (p[i] < 0x80)
-			rec_printf(r, "%c", p[i]);
+	if (r->full || sizeof(r->buf) - r->n < 2)
+		goto full;
+	o = r->buf + r->n;
+	*o++ = '"';
+	while (p[i] != '\0' && i < max) {
+		/* room for the longest: an escape (6) and the closing quote */
+		if ((size_t)(o - r->buf) + 8 > sizeof(r->buf))
+			goto full;
+		if (p[i] == '"' || p[i] == '\\') {
+			*o++ = '\\';
+			*o++ = (char)p[i++];
+		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[p[i] >> 4];
+			o[5] = hex[p[i] & 15];
+			o += 6;
+			i++;
+		} else if (p[i] < 0x80)
+			*o++ = (char)p[i++];
 		else if ((u = utf8_len(p + i)) > 0 && i + u <= max) {
-			rec_printf(r, "%.*s", (int)u, (const char *)p + i);
+			memcpy(o, p + i, u);
+			o += u;
 			i += u;
-			continue;
-		} else
-			rec_printf(r, "\\ufffd");
-		i++;
+		} else {
+			memcpy(o, "\\ufffd", 6);
+			o += 6;
+			i++;
+		}
 	}
-	rec_printf(r, "\"");
+	*o++ = '"';
+	*o = '\0';
+	r->n = (size_t)(o - r->buf);
+	return;
+full:
+	r->full = true;
 }
 
 static void
