@@ -205,7 +205,7 @@ frames(const struct control_env *env, const uint8_t *data, size_t size)
 	shutdown(sp[0], SHUT_WR);
 	for (;;) {
 		struct strbuf out;
-		uint32_t id, want, n;
+		uint32_t id, want = 0, n = 0;
 		long long status;
 		json_t *r;
 		int skip;

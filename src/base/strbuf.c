@@ -170,3 +170,13 @@ str_clean_utf8(char *s)
 		p += n;
 	}
 }
+
+void
+str_say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}

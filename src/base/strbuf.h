@@ -42,6 +42,11 @@ bool	 strbuf_failed(const struct strbuf *b);
  * ends: a UTF-8 sequence is never split, so the copy stays valid UTF-8
  * when src is. */
 void	 str_copy_utf8(char *dst, size_t size, const char *src);
+/* snprintf for a reason in a log line or a reply: cut where it does not
+ * fit, which is fine for those (and said so to the compiler, which warns
+ * of a cut snprintf at -O2). */
+void	 str_say(char *buf, size_t len, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Every byte of s that is not part of a valid UTF-8 character, and every
  * control character, made '?': text from outside (a server's banner)
  * that JSON can carry. */

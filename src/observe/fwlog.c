@@ -9,6 +9,7 @@
 
 #include "base/addr.h"
 #include "base/file.h"
+#include "base/strbuf.h"
 #include "enforce/nftc.h"
 #include "output/json.h"
 
@@ -138,7 +139,7 @@ parse_prefix(const char *prefix, struct fwlog_rec *r)
 			return -1;
 		r->rule = (int)n;
 	} else if (what[0] == 'd' && what[1] != '\0')
-		snprintf(r->iface, sizeof(r->iface), "%s", what + 1);
+		str_copy_utf8(r->iface, sizeof(r->iface), what + 1);
 	else
 		return -1;
 	return 0;

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/strbuf.h"
 #include "smtp/mtasts.h"
 
 #define HEAD_MAX	16384	/* an HTTP response's status and headers */
@@ -404,22 +405,6 @@ mtasts_http_parse(const char *s, size_t n, const char **body,
 
 /* ---- the fetch ---- */
 
-/* A reason for a log line or a reply, cut where it does not fit (which
- * is fine for those, and said so to the compiler, unlike snprintf). */
-static void
-why_say(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-why_say(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 struct entry {
 	char			 domain[DNS_NAME_MAX];
 	char			 id[MTASTS_ID_MAX + 1];
@@ -489,7 +474,7 @@ dial(struct mtasts *m, const char *host, long long deadline, char *why,
 	dns_query_init(&q[0], host, DNS_T_AAAA);
 	dns_query_init(&q[1], host, DNS_T_A);
 	dns_resolve(m->dns, q, 2, deadline);
-	why_say(why, whylen, "%s: no address", host);
+	str_say(why, whylen, "%s: no address", host);
 	for (i = 0; i < 2 && fd == -1; i++) {
 		if (q[i].status != DNS_SECURE && q[i].status != DNS_INSECURE) {
 			snprintf(why, whylen, "%s: %s", host, q[i].why);
@@ -527,7 +512,7 @@ dial(struct mtasts *m, const char *host, long long deadline, char *why,
 			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
 			    err == 0)
 				break;
-			why_say(why, whylen, "%s: cannot connect: %s", host,
+			str_say(why, whylen, "%s: cannot connect: %s", host,
 			    err != 0 ? strerror(err) : "timed out");
 			close(fd);
 			fd = -1;
@@ -628,7 +613,7 @@ fetch(struct mtasts *m, const char *domain, long long deadline, char **out,
 		}
 	}
 	if (mtasts_http_parse(buf, len, &body, &blen, req, sizeof(req)) == -1) {
-		why_say(why, whylen, "%s: %s", host, req);
+		str_say(why, whylen, "%s: %s", host, req);
 		goto done;
 	}
 	memmove(buf, body, blen);
@@ -659,7 +644,7 @@ txt_id(struct mtasts *m, const char *domain, long long deadline, char *id,
 	dns_query_init(&q, name, DNS_T_TXT);
 	dns_resolve(m->dns, &q, 1, deadline);
 	if (q.status != DNS_SECURE && q.status != DNS_INSECURE) {
-		why_say(why, whylen, "%s TXT: %s", name, q.why);
+		str_say(why, whylen, "%s TXT: %s", name, q.why);
 		dns_query_clear(&q);
 		return 0;
 	}
@@ -689,7 +674,7 @@ txt_id(struct mtasts *m, const char *domain, long long deadline, char *id,
 	}
 	dns_query_clear(&q);
 	if (found != 1) {
-		why_say(why, whylen, "%s: %s", name, found == 0 ?
+		str_say(why, whylen, "%s: %s", name, found == 0 ?
 		    "no MTA-STS record" : "not exactly one valid MTA-STS record");
 		return 0;
 	}

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <gnutls/x509.h>
 
+#include "base/strbuf.h"
 #include "smtp/dns.h"
 #include "smtp/tlspolicy.h"
 
@@ -28,18 +29,6 @@ struct tlspol_ctx {
 	gnutls_certificate_credentials_t cred;	/* the CA store, + ca_file */
 	struct mtasts			*sts;
 };
-
-/* A text for a log line or a reply: cut where it does not fit, which
- * is fine for those (and says so to the compiler, unlike snprintf). */
-static void
-say(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
 
 struct tlspol_ctx *
 tlspol_new(const char *trust_anchor, const char *ca_file, char *err,
@@ -183,7 +172,7 @@ tempfail(struct tlspol *out, const char *what, const char *why)
 {
 	out->tempfail = true;
 	out->kind = TLSPOL_NONE;
-	say(out->why, sizeof(out->why), "%s: %s", what, why);
+	str_say(out->why, sizeof(out->why), "%s: %s", what, why);
 }
 
 /* The MX hosts of the domain, best first: their number (0 with none, the
@@ -308,7 +297,7 @@ tlspol_lookup(struct tlspol_ctx *c, int level, const char *domain,
 	for (i = 0; i < (size_t)n && hit == -1; i++) {
 		if (q[i].status == DNS_BOGUS || q[i].status == DNS_FAIL) {
 			unsure = true;
-			say(why, sizeof(why), "address of %s: %s",
+			str_say(why, sizeof(why), "address of %s: %s",
 			    mx[i].host, q[i].why);
 			continue;
 		}
@@ -354,7 +343,7 @@ tlspol_lookup(struct tlspol_ctx *c, int level, const char *domain,
 		out->sts_mode = sts->mode;
 		out->require_tls = sts->mode == MTASTS_ENFORCE;
 		out->sts_mx_ok = mtasts_policy_match(sts, out->name);
-		say(out->why, sizeof(out->why), "MTA-STS %s, MX %s %s; %s",
+		str_say(out->why, sizeof(out->why), "MTA-STS %s, MX %s %s; %s",
 		    sts->mode == MTASTS_ENFORCE ? "enforce" : "testing",
 		    out->name, out->sts_mx_ok ? "matches" :
 		    "matches no mx pattern", why);
@@ -459,7 +448,7 @@ tlspol_check(struct tlspol_ctx *c, const struct tlspol *p,
 		    whylen);
 	case TLSPOL_MTASTS:
 		if (!p->sts_mx_ok)
-			say(err, sizeof(err), "MX %s matches no mx pattern "
+			str_say(err, sizeof(err), "MX %s matches no mx pattern "
 			    "of the policy", p->name);
 		else if (ca_verify(c, chain, n, p->name, p, err, sizeof(err)) == 0) {
 			snprintf(why, whylen, "MTA-STS: %s", err);
