@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "analyze/flowfmt.h"
 #include "base/addr.h"
 #include "enforce/apply.h"
@@ -63,15 +64,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* The rules of table inet moat by handle, with their comments. */
@@ -234,13 +226,13 @@ on_event(void *arg, const struct nftrace_ev *ev)
 			return;		/* past --count: not ours to show */
 		T->current = ev->id;
 		T->npackets++;
-		T->last_event = now_ms();
+		T->last_event = clock_ms();
 		packet_line(T, ev);
 		return;
 	}
 	if (T->current == 0 || ev->id != T->current)
 		return;
-	T->last_event = now_ms();
+	T->last_event = clock_ms();
 	strbuf_init(&line, 0);
 	chain_words(ev->chain, where, sizeof(where));
 	if (ev->type == NFTRACE_POLICY && ev->verdict != NF_ACCEPT) {
@@ -498,12 +490,12 @@ cmd_trace(int argc, char **argv)
 	    proto ? proto : "", secs, count);
 	fflush(stdout);
 	T.count = count;
-	end = now_ms() + (long long)secs * 1000;
-	while (!stop && now_ms() < end) {
+	end = clock_ms() + (long long)secs * 1000;
+	while (!stop && clock_ms() < end) {
 		struct pollfd pfd = { .fd = nftrace_fd(tr), .events = POLLIN };
 
 		/* Done: the packets counted, and their events over. */
-		if (T.npackets >= count && now_ms() - T.last_event > 500)
+		if (T.npackets >= count && clock_ms() - T.last_event > 500)
 			break;
 		if (poll(&pfd, 1, 100) > 0)
 			while (nftrace_read(tr, on_event, &T) > 0)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/addr.h"
 #include "base/frame.h"
 #include "base/hash.h"
@@ -70,15 +71,6 @@ same_mac(const char *a, const char *b)
 	return d == 0;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for fd to be ready for events until the deadline: 0, or -1
  * (ETIMEDOUT, or poll's errno). */
 static int
@@ -89,7 +81,7 @@ wait_fd(int fd, short events, long long deadline)
 	int rc;
 
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - clock_ms()) <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
@@ -330,19 +322,19 @@ int
 peer_exchange(int fd, const char *secret, json_t *req, int timeout_ms,
     json_t **ans, struct strbuf *err)
 {
-	return exchange(fd, secret, req, now_ms() + timeout_ms, ans, err);
+	return exchange(fd, secret, req, clock_ms() + timeout_ms, ans, err);
 }
 
 int
 peer_ask(const char *host, const char *secret, json_t *req, int timeout_ms,
     json_t **ans, struct strbuf *err)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 	int fd, rc;
 
 	*ans = NULL;
-	if ((fd = dial(host, now_ms() + PEER_TIMEOUT_MS < deadline ?
-	    now_ms() + PEER_TIMEOUT_MS : deadline, err)) == -1)
+	if ((fd = dial(host, clock_ms() + PEER_TIMEOUT_MS < deadline ?
+	    clock_ms() + PEER_TIMEOUT_MS : deadline, err)) == -1)
 		return -1;
 	rc = exchange(fd, secret, req, deadline, ans, err);
 	close(fd);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/addr.h"
 #include "base/frame.h"
 #include "base/log.h"
@@ -59,15 +60,6 @@ static struct {
 	unsigned	 next_id;
 	unsigned long	 accepted;
 } s;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 conn_end(struct conn *c, const char *why)
@@ -144,7 +136,7 @@ accept_one(int listen_fd)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	addr_sockaddr_format(&ss, c->from, sizeof(c->from));
-	c->since = now_ms();
+	c->since = clock_ms();
 	c->age = ++s.accepted;
 	strbuf_init(&greeting, PEER_GREETING_MAX);
 	peer_greeting(c->nonce, &greeting);
@@ -259,7 +251,7 @@ to_parent(void)
 	free(body);
 	s.off = 0;
 	/* The parent takes as long as an apply takes. */
-	set_state(next, C_PARENT, now_ms() + PEER_PUSH_TIMEOUT_MS);
+	set_state(next, C_PARENT, clock_ms() + PEER_PUSH_TIMEOUT_MS);
 }
 
 /* An answer from the parent, to the connection that asked. */
@@ -282,7 +274,7 @@ from_parent(const char *msg, size_t len)
 			conn_end(c, "the answer cannot be signed");
 		else {
 			out_frame(c, strbuf_str(&out), out.len);
-			set_state(c, C_ANSWER, now_ms() + PEER_TIMEOUT_MS);
+			set_state(c, C_ANSWER, clock_ms() + PEER_TIMEOUT_MS);
 		}
 		strbuf_free(&out);
 		break;
@@ -338,7 +330,7 @@ syncd_run(int listen_fd, int ctl, const char *secret)
 	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 	fcntl(ctl, F_SETFL, fcntl(ctl, F_GETFL) | O_NONBLOCK);
 	for (;;) {
-		long long now = now_ms(), wait = -1;
+		long long now = clock_ms(), wait = -1;
 
 		to_parent();
 		pfd[0].fd = ctl;

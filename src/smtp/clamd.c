@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/addr.h"
 #include "base/log.h"
 #include "base/strbuf.h"
@@ -60,15 +61,6 @@ struct clamd {
 	void			*notify_arg;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The socket address of a path (unix) or HOST:PORT (TCP); -1 when where is
  * neither. */
 static int
@@ -92,7 +84,7 @@ instance_address(struct instance *in)
 static int
 time_left(int fd, long long deadline)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - clock_ms();
 	struct timeval tv;
 
 	if (left <= 0) {
@@ -122,8 +114,8 @@ instance_connect(const struct instance *in, long long deadline, char *why,
 		goto fail;
 	/* A connection takes at most CLAMD_PING_SECS: one that is not
 	 * accepted by then is an instance in trouble, not a slow scan. */
-	if (time_left(fd, deadline < now_ms() + CLAMD_PING_SECS * 1000 ?
-	    deadline : now_ms() + CLAMD_PING_SECS * 1000) == -1 ||
+	if (time_left(fd, deadline < clock_ms() + CLAMD_PING_SECS * 1000 ?
+	    deadline : clock_ms() + CLAMD_PING_SECS * 1000) == -1 ||
 	    connect(fd, (const struct sockaddr *)&in->addr, in->addrlen) ==
 	    -1) {
 		int saved = errno;
@@ -214,7 +206,7 @@ static int
 command(const struct instance *in, const char *cmd, unsigned secs,
     char *reply, size_t len, char *why, size_t whylen)
 {
-	long long deadline = now_ms() + (long long)secs * 1000;
+	long long deadline = clock_ms() + (long long)secs * 1000;
 	int fd = instance_connect(in, deadline, why, whylen);
 
 	if (fd == -1)
@@ -397,7 +389,7 @@ scan_on(struct instance *in, struct msgbuf *m, struct scan_result *r,
 			/* clamd may have said why it stopped reading (the
 			 * stream is over its StreamMaxLength): an answer
 			 * about this message, not a failing instance. */
-			if (read_reply(fd, reply, sizeof(reply), now_ms() +
+			if (read_reply(fd, reply, sizeof(reply), clock_ms() +
 			    1000) == 0 && reply[0] != '\0')
 				goto answer;
 			goto io;
@@ -440,7 +432,7 @@ void
 clamd_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 {
 	struct clamd *c = (struct clamd *)s;
-	long long deadline = now_ms() + (long long)c->timeout * 1000;
+	long long deadline = clock_ms() + (long long)c->timeout * 1000;
 	unsigned first = __atomic_fetch_add(&c->turn, 1, __ATOMIC_RELAXED);
 	unsigned pass, k, tried = 0, mask = 0;
 	char *buf;
@@ -461,7 +453,7 @@ clamd_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 			if ((mask & 1u << i) || __atomic_load_n(&in->up,
 			    __ATOMIC_ACQUIRE) != (pass == 0 ? 1 : 0))
 				continue;
-			if (now_ms() >= deadline) {
+			if (clock_ms() >= deadline) {
 				snprintf(r->why, sizeof(r->why), "clamd: no "
 				    "answer within scan-timeout (%u s) from "
 				    "%u of %u instances", c->timeout, tried,
@@ -471,8 +463,8 @@ clamd_scan(struct scanner *s, struct msgbuf *m, struct scan_result *r)
 			/* A fair share of what is left for each instance not
 			 * tried yet: one that accepts and then hangs cannot
 			 * take the others' time. */
-			left = deadline - now_ms();
-			until = now_ms() + left / (long long)(c->n - tried);
+			left = deadline - clock_ms();
+			until = clock_ms() + left / (long long)(c->n - tried);
 			tried++;
 			mask |= 1u << i;
 			__atomic_add_fetch(&in->scans, 1, __ATOMIC_RELAXED);

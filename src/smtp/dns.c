@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unbound.h>
 
+#include "base/clock.h"
 #include "smtp/dns.h"
 
 struct dns {
@@ -40,10 +41,7 @@ struct pending {
 long long
 dns_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_ms();
 }
 
 struct dns *

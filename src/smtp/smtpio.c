@@ -1,6 +1,7 @@
 /* smtpio.c: see smtpio.h. */
 #include "smtp/smtpio.h"
 
+#include "base/clock.h"
 #include "smtp/tlsio.h"
 
 #include <ctype.h>
@@ -27,10 +28,7 @@ smtpio_init(struct smtpio *c, int fd, unsigned timeout)
 long long
 smtpio_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_ms();
 }
 
 void

@@ -10,21 +10,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "base/clock.h"
+
 struct tlsio {
 	gnutls_session_t	 s;
 	int			 fd;
 	long long		 deadline;	/* ms: no read or write past it */
 	bool			 timed_out;	/* it passed (or the socket's) */
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 tlsio_creds_init(struct tlsio_creds *cr, const char *cert_pem,
@@ -84,7 +77,7 @@ static int
 ready(struct tlsio *t, short events)
 {
 	struct pollfd pfd = { .fd = t->fd, .events = events };
-	long long left = t->deadline - now_ms();
+	long long left = t->deadline - clock_ms();
 
 	if (left > 0 && poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) >
 	    0)
@@ -180,7 +173,7 @@ tlsio_start(const struct tlsio_creds *cr, int fd, bool server,
 	gnutls_transport_set_pull_function(t->s, pull);
 	gnutls_transport_set_pull_timeout_function(t->s, pull_timeout);
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - clock_ms()) <= 0) {
 			g = GNUTLS_E_TIMEDOUT;
 			goto fail;
 		}
@@ -220,7 +213,7 @@ result(ssize_t r)
 static bool
 again(struct tlsio *t, ssize_t r, unsigned *spins)
 {
-	if (++*spins > 64 || now_ms() >= t->deadline)
+	if (++*spins > 64 || clock_ms() >= t->deadline)
 		return false;
 	if (r == GNUTLS_E_AGAIN)
 		return !t->timed_out;
@@ -244,7 +237,7 @@ tlsio_recv(struct tlsio *t, void *p, size_t n)
 		t->timed_out = false;
 		r = gnutls_record_recv(t->s, p, n);
 	} while (r < 0 && again(t, r, &spins));
-	if (r < 0 && now_ms() >= t->deadline)
+	if (r < 0 && clock_ms() >= t->deadline)
 		return -2;
 	return result(r);
 }
@@ -259,7 +252,7 @@ tlsio_send(struct tlsio *t, const void *p, size_t n)
 		t->timed_out = false;
 		r = gnutls_record_send(t->s, p, n);
 	} while (r < 0 && again(t, r, &spins));
-	if (r < 0 && now_ms() >= t->deadline)
+	if (r < 0 && clock_ms() >= t->deadline)
 		return -2;
 	return result(r);
 }

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/frame.h"
 #include "base/log.h"
 #include "base/strbuf.h"
@@ -120,15 +121,6 @@ struct conn {
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns;
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 conn_notify(void *cls, struct MHD_Connection *c, void **ctx,
     enum MHD_ConnectionNotificationCode code)
@@ -143,7 +135,7 @@ conn_notify(void *cls, struct MHD_Connection *c, void **ctx,
 		ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		k->fd = ci != NULL ? ci->connect_fd : -1;
-		k->since = now_ms();
+		k->since = clock_ms();
 		k->next = conns;
 		conns = k;
 		*ctx = k;
@@ -171,7 +163,7 @@ conn_mark(struct MHD_Connection *c, bool busy)
 		return;
 	pthread_mutex_lock(&conns_lock);
 	k->busy = busy;
-	k->since = now_ms();
+	k->since = clock_ms();
 	pthread_mutex_unlock(&conns_lock);
 }
 
@@ -179,7 +171,7 @@ conn_mark(struct MHD_Connection *c, bool busy)
 static void
 conns_sweep(void)
 {
-	long long now = now_ms(), limit = (conf != NULL && conf->deadline > 0 ?
+	long long now = clock_ms(), limit = (conf != NULL && conf->deadline > 0 ?
 	    conf->deadline : CONSOLE_DEADLINE) * 1000LL;
 	struct conn *k;
 
