@@ -808,9 +808,9 @@ parse_url(struct parser *ps, struct object *o)
 			if (parse_duration_max(ps, FEED_REFRESH_MAX,
 			    &o->feed.refresh) == -1)
 				return -1;
-			if (o->feed.refresh < 60) {
+			if (o->feed.refresh < 10) {
 				diag_error(&ps->p->diags, ps->tok.loc, "refresh "
-				    "at least every 60s, not more often");
+				    "at most every 10s");
 				return -1;
 			}
 			next(ps);
