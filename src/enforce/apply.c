@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/file.h"
 #include "base/hash.h"
 #include "enforce/nfgen.h"
@@ -1158,6 +1159,7 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	struct policy *p = NULL;
 	char *text = NULL;
 	size_t len;
+	long long t0 = 0;
 	int lock, rc = -1, attempt;
 
 	*changed = 0;
@@ -1232,6 +1234,7 @@ apply_feed(const char *state, const char *name, uint64_t key,
 		if (attempt == 0 && *changed == 0 && refill.len == 0)
 			goto save;
 		strbuf_reset(&why);
+		t0 = clock_ms();
 		if (nft_run(strbuf_str(&script), false, NULL, &why) == 0)
 			break;
 		if (attempt == 1) {
@@ -1241,9 +1244,11 @@ apply_feed(const char *state, const char *name, uint64_t key,
 		}
 	}
 	strbuf_printf(msg, "moat: feed %s: %zu element%s changed in history "
-	    "entry %u's sets%s\n", name, *changed, *changed == 1 ? "" : "s",
-	    cur.seq, refill.len > 0 ? ", and the rule sides that hold it" :
-	    "");
+	    "entry %u's sets%s (the kernel's transaction: %lld ms%s)\n", name,
+	    *changed, *changed == 1 ? "" : "s", cur.seq, refill.len > 0 ?
+	    ", and the rule sides that hold it" : "", clock_ms() - t0,
+	    attempt == 1 && u.have_was ? ", filled whole: the kernel's "
+	    "elements were not what the state directory said" : "");
 	rc = 1;
 save:
 	if (feedstore_save(state, name, key, now, fetched, entries, err) == -1)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/addr.h"
+#include "base/strbuf.h"
 #include "feeds/fqdn.h"
 
 struct held {
@@ -227,7 +228,7 @@ take(const struct dns_query *q, u128 *out, size_t *n, uint32_t *ttl,
 	*ttl = 0;
 	for (j = 0; j < 2; j++) {
 		if (q[j].status != DNS_SECURE && q[j].status != DNS_INSECURE) {
-			snprintf(why, whylen, "%s %s: %s", q[j].name,
+			str_say(why, whylen, "%s %s: %s", q[j].name,
 			    q[j].type == DNS_T_A ? "A" : "AAAA", q[j].why);
 			return -1;
 		}
