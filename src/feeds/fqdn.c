@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/addr.h"
+#include "base/strbuf.h"
 #include "feeds/fqdn.h"
 
 struct held {
@@ -29,7 +30,7 @@ struct name {
 	char		 name[DNS_NAME_MAX];
 	long long	 next;		/* ms: ask again then */
 	bool		 failing;
-	char		 err[160];
+	char		 err[400];	/* the name, and what its answer said */
 	size_t		 n;
 	struct held	 addr[FQDN_ADDR_MAX];
 };
@@ -227,7 +228,7 @@ take(const struct dns_query *q, u128 *out, size_t *n, uint32_t *ttl,
 	*ttl = 0;
 	for (j = 0; j < 2; j++) {
 		if (q[j].status != DNS_SECURE && q[j].status != DNS_INSECURE) {
-			snprintf(why, whylen, "%s %s: %s", q[j].name,
+			str_say(why, whylen, "%s %s: %s", q[j].name,
 			    q[j].type == DNS_T_A ? "A" : "AAAA", q[j].why);
 			return -1;
 		}
@@ -255,7 +256,7 @@ take(const struct dns_query *q, u128 *out, size_t *n, uint32_t *ttl,
 		}
 	}
 	if (*n == 0) {
-		snprintf(why, whylen, "%s: %s", q[0].name, nx ?
+		str_say(why, whylen, "%s: %s", q[0].name, nx ?
 		    "no such name" : "no address");
 		return -1;
 	}
@@ -294,7 +295,7 @@ fqdn_refresh(struct fqdn *f, struct dns *d, long long now,
 		u128 addrs[2 * DNS_RR_MAX];
 		size_t n;
 		uint32_t ttl;
-		char why[160];
+		char why[400];
 
 		if (take(&q[2 * i], addrs, &n, &ttl, why, sizeof(why)) == -1)
 			fqdn_fail(f, idx[i], now, why, min_ttl_s);
