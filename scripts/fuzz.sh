@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
@@ -7,7 +7,8 @@
 # the HA sync link's server reads (fuzz/corpus-sync); tlspol, what the
 # upstream TLS policy reads: MTA-STS policies, TXT records, HTTP responses,
 # TLSA data, wire names (fuzz/corpus-tlspol); urllist, a url object's list
-# (fuzz/corpus-urllist).  Needs
+# (fuzz/corpus-urllist); geoip, a country database's bytes
+# (fuzz/corpus-geoip).  Needs
 # clang and libclang-rt-14-dev.
 set -eu
 cd "$(dirname "$0")/.."
@@ -72,8 +73,16 @@ urllist)
 	"$out/fuzz_urllist" -max_total_time="$secs" -max_len=4096 -timeout=10 \
 		-artifact_prefix=fuzz/ fuzz/corpus-urllist
 	;;
+geoip)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_geoip" fuzz/fuzz_geoip.c \
+		src/feeds/geoip.c src/base/*.c -lmaxminddb -lcrypt
+	LSAN_OPTIONS=suppressions=fuzz/lsan-geoip.supp \
+	"$out/fuzz_geoip" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-geoip
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip]" >&2
 	exit 2
 	;;
 esac
