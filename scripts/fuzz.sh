@@ -1,12 +1,14 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
 # http, the console's HTTP request handling (fuzz/corpus-http); sync, what
 # the HA sync link's server reads (fuzz/corpus-sync); tlspol, what the
 # upstream TLS policy reads: MTA-STS policies, TXT records, HTTP responses,
-# TLSA data, wire names (fuzz/corpus-tlspol).  Needs
+# TLSA data, wire names (fuzz/corpus-tlspol); urllist, a url object's list
+# (fuzz/corpus-urllist); geoip, a country database's bytes
+# (fuzz/corpus-geoip).  Needs
 # clang and libclang-rt-14-dev.
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,7 +28,7 @@ conf)
 smtp)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-DMOAT_TEST_SEAMS=1 -fno-sanitize-recover=undefined -o "$out/fuzz_smtp" \
-		fuzz/fuzz_smtp.c src/base/*.c src/policy/*.c src/smtp/*.c src/web/tls.c \
+		fuzz/fuzz_smtp.c src/base/*.c src/net/*.c src/policy/*.c src/smtp/*.c src/web/tls.c \
 		-lclamav -lgnutls -lunbound -lcrypt -pthread
 	"$out/fuzz_smtp" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ -dict=fuzz/smtp.dict fuzz/corpus-smtp
@@ -59,13 +61,28 @@ sync)
 tlspol)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o "$out/fuzz_tlspol" fuzz/fuzz_tlspol.c \
-		src/smtp/mtasts.c src/smtp/dane.c src/smtp/dns.c \
-		-lgnutls -lunbound -pthread
+		src/smtp/mtasts.c src/smtp/dane.c src/net/*.c src/base/*.c \
+		-lgnutls -lunbound -lcrypt -pthread
 	"$out/fuzz_tlspol" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ fuzz/corpus-tlspol
 	;;
+urllist)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_urllist" fuzz/fuzz_urllist.c \
+		src/feeds/urllist.c src/base/*.c -lcrypt
+	"$out/fuzz_urllist" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-urllist
+	;;
+geoip)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_geoip" fuzz/fuzz_geoip.c \
+		src/feeds/geoip.c src/base/*.c -lmaxminddb -lcrypt
+	LSAN_OPTIONS=suppressions=fuzz/lsan-geoip.supp \
+	"$out/fuzz_geoip" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-geoip
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip]" >&2
 	exit 2
 	;;
 esac

@@ -30,7 +30,7 @@ struct name {
 	char		 name[DNS_NAME_MAX];
 	long long	 next;		/* ms: ask again then */
 	bool		 failing;
-	char		 err[160];
+	char		 err[400];	/* the name, and what its answer said */
 	size_t		 n;
 	struct held	 addr[FQDN_ADDR_MAX];
 };
@@ -256,7 +256,7 @@ take(const struct dns_query *q, u128 *out, size_t *n, uint32_t *ttl,
 		}
 	}
 	if (*n == 0) {
-		snprintf(why, whylen, "%s: %s", q[0].name, nx ?
+		str_say(why, whylen, "%s: %s", q[0].name, nx ?
 		    "no such name" : "no address");
 		return -1;
 	}
@@ -295,7 +295,7 @@ fqdn_refresh(struct fqdn *f, struct dns *d, long long now,
 		u128 addrs[2 * DNS_RR_MAX];
 		size_t n;
 		uint32_t ttl;
-		char why[160];
+		char why[400];
 
 		if (take(&q[2 * i], addrs, &n, &ttl, why, sizeof(why)) == -1)
 			fqdn_fail(f, idx[i], now, why, min_ttl_s);

@@ -23,11 +23,10 @@ struct geoip_stamp {
 
 /* Every network of the database at path whose record's country.iso_code
  * (registered_country.iso_code when it has no country) is one of the ncc
- * codes cc (two letters, any case), as a set (IPv4 in moat's ::ffff:a
- * block, built in a: its allocation failures jump to a's arena_catch),
- * with how many networks matched in *nnets.  0, or -1 with err (a file
- * that cannot be opened, is no MMDB, or is corrupt: the walk never goes
- * further than the tree's node count). */
+ * codes cc (two letters, any case), as a set built in a (IPv4 in moat's
+ * ::ffff:a block), with how many networks matched in *nnets.  0, or -1
+ * with err (a file that cannot be opened, is no MMDB, or is corrupt: the
+ * walk never goes further than the tree's node count). */
 int	 geoip_networks(const char *path, const char *const *cc, size_t ncc,
 	    struct arena *a, struct iset *out, size_t *nnets, char *err,
 	    size_t errlen);

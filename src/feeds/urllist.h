@@ -16,9 +16,9 @@
 /* The list in text (len bytes, no NUL needed): one entry a line, an
  * address, ADDR/LEN (host bits masked) or ADDR-ADDR, IPv4 or IPv6; '#' and
  * ';' start a comment; blank lines, blanks around an entry and CRLF are
- * fine.  0 with the set in *out (built in a, whose allocation failures jump
- * to a's arena_catch) and the number of entries in *entries; -1 with err
- * ("line N: why", or "more than MAX entries") and *out empty. */
+ * fine.  0 with the set in *out (built in a) and the number of entries in
+ * *entries; -1 with err ("line N: why", "more than MAX entries", "out of
+ * memory") and *out empty. */
 int	 urllist_parse(const char *text, size_t len, size_t max,
 	    struct arena *a, struct iset *out, size_t *entries, char *err,
 	    size_t errlen);

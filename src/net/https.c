@@ -452,6 +452,11 @@ took(struct reply *r, const char *p, size_t n, char *why, size_t whylen)
 		return absorb(r, p, n, why, whylen);
 	memcpy(r->head + r->headlen, p, n);
 	r->headlen += n;
+	/* a server that speaks something else: said at once */
+	if (memcmp(r->head, "HTTP/1.", r->headlen < 7 ? r->headlen : 7) != 0) {
+		snprintf(why, whylen, "not an HTTP/1 response");
+		return -1;
+	}
 	if ((end = http_head_end(r->head, r->headlen)) == 0 ||
 	    end > HTTP_HEAD_MAX) {
 		if (r->headlen >= HTTP_HEAD_MAX || end > HTTP_HEAD_MAX) {
