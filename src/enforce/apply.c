@@ -19,6 +19,7 @@
 #include "enforce/nfgen.h"
 #include "enforce/nft.h"
 #include "enforce/feedstore.h"
+#include "enforce/nfset.h"
 #include "enforce/nftc.h"
 #include "enforce/rtnl.h"
 #include "policy/load.h"
@@ -326,82 +327,72 @@ apply_drift(const char *state, unsigned seq)
 	return d;
 }
 
-struct load_feed_job {
+struct feed_source {
 	const char		*state;
-	const struct object	*o;
-	struct arena		*a;
-	struct iset		*out;
+	const struct policy	*p;
 };
 
-/* What the state directory keeps for feed object o (none: empty). */
+/* What the state directory keeps for feed object obj of the policy. */
 static int
-load_feed(void *arg)
+stored_feed(void *arg, const char *obj, struct arena *a, struct iset *out)
 {
-	struct load_feed_job *j = arg;
+	const struct feed_source *fs = arg;
+	const struct object *o = policy_object(fs->p, obj);
 
-	if (feedstore_load(j->state, j->o->name, feedstore_key(j->o), j->a,
-	    j->out, NULL) == -1)
-		j->out->n = 0;
-	return 0;
+	if (o == NULL || !policy_object_feed(o))
+		return -1;
+	return feedstore_load(fs->state, obj, feedstore_key(o), a, out, NULL);
 }
 
 /*
- * Fill every feed object of p with what the state directory keeps for it
- * (nothing yet: empty), appended to b.  Not part of the stored ruleset:
- * the contents change without an apply.  0, or -1 when memory ran out.
+ * script (p's compiled ruleset), with every feed set holding what the
+ * state directory keeps for it, into out.  The stored ruleset has them
+ * empty: their elements change without an apply.  0, or -1 when memory
+ * ran out.
  */
 static int
-feed_fills(const char *state, const struct policy *p, struct strbuf *b)
+with_feeds(const char *state, const struct policy *p, const char *script,
+    size_t len, struct strbuf *out)
 {
-	size_t i;
-	int rc = 0;
+	struct feed_source fs = { state, p };
 
-	for (i = 0; i < p->nobject && rc == 0; i++) {
-		const struct object *o = p->objects[i];
-		struct arena a;
-		struct iset s = { 0, NULL };
-
-		if (!policy_object_feed(o))
-			continue;
-		arena_init(&a);
-		if (arena_catch(&a, load_feed, &(struct load_feed_job){ state,
-		    o, &a, &s }) == -1)
-			rc = -1;
-		else if (s.n > 0)
-			rc = nftc_feed_fill(o->name, s, b);
-		arena_free(&a);
+	if (policy_nfeeds(p) == 0) {
+		strbuf_add(out, script, len);
+		return strbuf_failed(out) ? -1 : 0;
 	}
-	return rc;
+	return nftc_feeds_inline(script, len, stored_feed, &fs, out);
 }
 
 /*
  * The refill of entry seq's dynamic sets (nftc_compile_dynamic) for the
  * addresses the devices have now, appended to b; nothing when its config
- * has no dynamic interface.  0, or -1 with err.
+ * has no dynamic interface.  With stored (entry seq's ruleset), that
+ * ruleset first, its feed sets holding what the state directory keeps.
+ * 0, or -1 with err (b holds stored as it is, at least).
  */
 static int
 live_sets(const char *state, unsigned seq, const struct binding *given,
-    struct strbuf *b, struct strbuf *err)
+    const char *stored, size_t slen, struct strbuf *b, struct strbuf *err)
 {
 	struct host_addrs h = { 0 };
 	struct binding bound;
 	struct policy *p = NULL;
-	size_t len;
+	size_t len, was = b->len;
 	char *text = apply_config_text(state, seq, &len);
 	int rc = -1;
 
 	if (text == NULL) {
 		strbuf_printf(err, "the config of history entry %u is missing "
 		    "from %s", seq, state);
-		return -1;
+		goto out;
 	}
 	/* Most configs have none: no need to parse them to know. */
 	if (memmem(text, len, "dynamic", 7) == NULL &&
 	    memmem(text, len, "fqdn", 4) == NULL &&
 	    memmem(text, len, "url", 3) == NULL &&
 	    memmem(text, len, "country", 7) == NULL) {
-		free(text);
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	if (given == NULL && rtnl_addrs(&h, err) == -1)
 		goto out;
@@ -409,14 +400,20 @@ live_sets(const char *state, unsigned seq, const struct binding *given,
 	if (bound.feed == NULL)
 		feedstore_bind(&bound, state);
 	p = policy_parse_bound("history", text, len, &bound);
-	if (p == NULL || !policy_valid(p) || nftc_compile_dynamic(p, b) == -1 ||
-	    feed_fills(state, p, b) == -1) {
+	if (p == NULL || !policy_valid(p) || (stored != NULL &&
+	    with_feeds(state, p, stored, slen, b) == -1) ||
+	    nftc_compile_dynamic(p, b) == -1) {
 		strbuf_printf(err, "the config of history entry %u cannot be "
 		    "compiled again", seq);
 		goto out;
 	}
+	stored = NULL;
 	rc = 0;
 out:
+	if (stored != NULL) {
+		b->len = was;
+		strbuf_add(b, stored, slen);
+	}
 	policy_free(p);
 	rtnl_addrs_free(&h);
 	free(text);
@@ -440,11 +437,11 @@ ruleset_of(const char *state, unsigned seq)
 			return NULL;
 		strbuf_init(&b, 0);
 		strbuf_init(&err, 0);
-		strbuf_add(&b, stored, len);
-		free(stored);
 		/* Best effort: without it, the sets hold the addresses of
-		 * when the entry was applied, until moatd hears of a change. */
-		live_sets(state, seq, NULL, &b, &err);
+		 * when the entry was applied, until moatd hears of a change,
+		 * and the feeds nothing until their next refresh. */
+		live_sets(state, seq, NULL, stored, len, &b, &err);
+		free(stored);
 		strbuf_free(&err);
 		if (strbuf_failed(&b)) {
 			strbuf_free(&b);
@@ -817,7 +814,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 {
 	struct history_entry cur, e;
 	struct pending pd;
-	struct strbuf script;
+	struct strbuf script, kernel;
 	char file[4096];
 	bool files = false, waiting = false;
 	int lock = -1, rc = -1;
@@ -884,13 +881,19 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 			goto out;
 	}
 	/* The feeds' elements go with it, but not into the history. */
-	if (feed_fills(state, p, &script) == -1) {
+	strbuf_init(&kernel, 0);
+	if (with_feeds(state, p, strbuf_str(&script), script.len,
+	    &kernel) == -1) {
+		strbuf_free(&kernel);
 		strbuf_puts(err, "out of memory");
 		goto out;
 	}
 	/* The kernel refuses or takes the whole transaction. */
-	if (nft_run(strbuf_str(&script), false, NULL, err) == -1)
+	rc = nft_run(strbuf_str(&kernel), false, NULL, err);
+	strbuf_free(&kernel);
+	if (rc == -1)
 		goto out;
+	rc = -1;
 	if (append_history(state, &e, err) == -1) {
 		struct strbuf why;
 		char *back = ruleset_of(state, e.prev);
@@ -1066,9 +1069,9 @@ apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
 	/* Nothing applied, or not moat's table any more (a reboot, nft by
 	 * hand): no sets of ours to fill. */
 	if (cur.seq == 0 || strcmp(cur.file, "-") == 0 ||
-	    apply_drift(state, cur.seq) == DRIFT_NO_TABLE)
+	    nfgen_table_exists(NFTC_TABLE) == 0)
 		goto out;
-	if ((rc = live_sets(state, cur.seq, b, &script, err)) == -1 ||
+	if ((rc = live_sets(state, cur.seq, b, NULL, 0, &script, err)) == -1 ||
 	    script.len == 0)
 		goto out;
 	if ((rc = nft_run(strbuf_str(&script), false, NULL, err)) == 0) {
@@ -1146,6 +1149,108 @@ load_was(void *arg)
 	return 0;
 }
 
+#define FEED_COMMIT_MS	60000	/* the kernel's answer to a batch */
+
+struct feed_batch_job {
+	struct feed_update	*u;
+	bool			 fill;
+	struct nfset		*b;
+	size_t			*changed;
+	int			 rc;
+};
+
+static bool
+ival_before(const struct ival *x, const struct ival *y)
+{
+	return x->lo < y->lo || (x->lo == y->lo && x->hi < y->hi);
+}
+
+/*
+ * The kernel's elements are exactly the intervals moat wrote (its sets
+ * merge nothing), so two sorted lists of intervals compare element by
+ * element: one only in was is deleted, one only in now is added, the
+ * deletions first.  fill: the sets flushed and filled whole instead.
+ */
+static int
+feed_batch_run(void *arg)
+{
+	struct feed_batch_job *j = arg;
+	struct feed_update *u = j->u;
+	int f;
+
+	*j->changed = 0;
+	for (f = FAM_V4; f <= FAM_V6; f++) {
+		struct iset was = nftc_family_part(&u->a, u->was, f);
+		struct iset now = nftc_family_part(&u->a, u->now, f);
+		struct strbuf set;
+		size_t a = 0, b = 0, k;
+
+		strbuf_init(&set, 0);
+		nftc_feed_set_name(u->name, (enum addr_family)f, &set);
+		if (strbuf_failed(&set)) {
+			j->rc = -1;
+			return 0;
+		}
+		if (j->fill) {
+			j->rc |= nfset_flush(j->b, strbuf_str(&set));
+			for (k = 0; k < now.n; k++)
+				j->rc |= nfset_interval(j->b, true,
+				    strbuf_str(&set), (enum addr_family)f,
+				    now.v[k].lo, now.v[k].hi);
+			*j->changed += now.n;
+			strbuf_free(&set);
+			continue;
+		}
+		/* deletions */
+		while (a < was.n) {
+			if (b == now.n || ival_before(&was.v[a], &now.v[b])) {
+				j->rc |= nfset_interval(j->b, false,
+				    strbuf_str(&set), (enum addr_family)f,
+				    was.v[a].lo, was.v[a].hi);
+				(*j->changed)++;
+				a++;
+			} else if (ival_before(&now.v[b], &was.v[a]))
+				b++;
+			else {
+				a++;
+				b++;
+			}
+		}
+		/* additions */
+		for (a = 0, b = 0; b < now.n; ) {
+			if (a == was.n || ival_before(&now.v[b], &was.v[a])) {
+				j->rc |= nfset_interval(j->b, true,
+				    strbuf_str(&set), (enum addr_family)f,
+				    now.v[b].lo, now.v[b].hi);
+				(*j->changed)++;
+				b++;
+			} else if (ival_before(&was.v[a], &now.v[b]))
+				a++;
+			else {
+				a++;
+				b++;
+			}
+		}
+		strbuf_free(&set);
+	}
+	return 0;
+}
+
+/* Queue into b what brings feed u's sets from u->was to u->now (or, with
+ * fill, what empties and fills them); *changed elements.  0, or -1 when
+ * memory ran out. */
+static int
+feed_batch(struct feed_update *u, bool fill, struct nfset *b,
+    size_t *changed)
+{
+	struct feed_batch_job j = { u, fill, b, changed, 0 };
+
+	nfset_reset(b);
+	if (arena_catch(&u->a, feed_batch_run, &j) == -1)
+		return -1;
+	return j.rc == 0 ? 0 : -1;
+}
+
 int
 apply_feed(const char *state, const char *name, uint64_t key,
     struct iset now, time_t fetched, uint64_t entries, size_t *changed,
@@ -1159,10 +1264,16 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	struct policy *p = NULL;
 	char *text = NULL;
 	size_t len;
-	long long t0 = 0;
+	long long t0 = 0, kernel_ms;
+	bool log_refill = false;
+	struct nfset *batch = nfset_new();
 	int lock, rc = -1, attempt;
 
 	*changed = 0;
+	if (batch == NULL) {
+		strbuf_puts(err, "out of memory");
+		return -1;
+	}
 	strbuf_init(&script, 0);
 	strbuf_init(&refill, 0);
 	strbuf_init(&why, 0);
@@ -1174,7 +1285,7 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	/* Not in the kernel now (nothing applied, a reboot, nft by hand):
 	 * kept for the next apply. */
 	if (cur.seq == 0 || strcmp(cur.file, "-") == 0 ||
-	    apply_drift(state, cur.seq) == DRIFT_NO_TABLE ||
+	    nfgen_table_exists(NFTC_TABLE) != 1 ||
 	    (text = apply_config_text(state, cur.seq, &len)) == NULL)
 		goto save;
 	if ((p = policy_parse("history", text, len)) == NULL ||
@@ -1218,36 +1329,35 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	 * state directory says (a crash between the two, nft by hand), the
 	 * kernel refuses that, and the sets are filled whole. */
 	for (attempt = u.have_was ? 0 : 1; attempt < 2; attempt++) {
-		strbuf_reset(&script);
-		if ((attempt == 0 ? nftc_feed_delta(name, u.was, now, &script,
-		    changed) : nftc_feed_fill(name, now, &script)) == -1) {
+		if (feed_batch(&u, attempt == 1, batch, changed) == -1) {
 			strbuf_puts(err, "out of memory");
 			goto out;
 		}
-		if (attempt == 1)
-			*changed = now.n;
-		strbuf_add(&script, strbuf_str(&refill), refill.len);
-		if (strbuf_failed(&script)) {
-			strbuf_puts(err, "out of memory");
-			goto out;
-		}
-		if (attempt == 0 && *changed == 0 && refill.len == 0)
-			goto save;
+		if (attempt == 0 && *changed == 0)
+			break;
 		strbuf_reset(&why);
 		t0 = clock_ms();
-		if (nft_run(strbuf_str(&script), false, NULL, &why) == 0)
+		if (nfset_commit(batch, FEED_COMMIT_MS, &why) == 0)
 			break;
 		if (attempt == 1) {
-			strbuf_printf(err, "the kernel refused feed %s's "
-			    "elements: %s", name, strbuf_str(&why));
+			strbuf_printf(err, "feed %s: %s", name,
+			    strbuf_str(&why));
 			goto out;
 		}
 	}
+	kernel_ms = *changed > 0 ? clock_ms() - t0 : 0;
+	/* The rule sides that hold it with more, filled again. */
+	if (refill.len > 0 && nft_run(strbuf_str(&refill), false, NULL,
+	    &why) == -1)
+		log_refill = true;
+	if (*changed == 0 && refill.len == 0)
+		goto save;
 	strbuf_printf(msg, "moat: feed %s: %zu element%s changed in history "
 	    "entry %u's sets%s (the kernel's transaction: %lld ms%s)\n", name,
 	    *changed, *changed == 1 ? "" : "s", cur.seq, refill.len > 0 ?
-	    ", and the rule sides that hold it" : "", clock_ms() - t0,
-	    attempt == 1 && u.have_was ? ", filled whole: the kernel's "
+	    log_refill ? "; the rule sides that hold it were NOT filled again"
+	    : ", and the rule sides that hold it" : "", kernel_ms,
+	    attempt == 1 && u.have_was ? "; filled whole: the kernel's "
 	    "elements were not what the state directory said" : "");
 	rc = 1;
 save:
@@ -1264,5 +1374,6 @@ done:
 	strbuf_free(&script);
 	strbuf_free(&refill);
 	strbuf_free(&why);
+	nfset_free(batch);
 	return rc;
 }

@@ -75,3 +75,52 @@ out:
 	errno = saved;
 	return rc;
 }
+
+/* GETTABLE's answer: an error message (ENOENT: none), or the table. */
+static int
+table_msg(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	*(int *)data = 1;
+	return MNL_CB_OK;
+}
+
+int
+nfgen_table_exists(const char *name)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	unsigned seq = (unsigned)time(NULL), portid;
+	ssize_t n;
+	int found = 0, rc = -1, saved;
+
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
+		return -1;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETTABLE,
+	    NLM_F_ACK, 1 /* NFPROTO_INET */, 0, seq);
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		int r = mnl_cb_run(buf, (size_t)n, seq, portid, table_msg,
+		    &found);
+
+		if (r == MNL_CB_ERROR) {
+			if (errno == ENOENT)
+				rc = 0;
+			goto out;
+		}
+		if (r == MNL_CB_STOP)
+			break;
+	}
+	rc = found;
+out:
+	saved = errno;
+	mnl_socket_close(nl);
+	errno = saved;
+	return rc;
+}

@@ -10,5 +10,8 @@
 
 /* The generation of this namespace's rulesets.  0, or -1 (errno). */
 int	 nfgen_read(uint32_t *gen);
+/* Whether table inet name exists: 1, 0, or -1 (errno).  Cheap whatever
+ * the table holds, where a listing of it reads every set element. */
+int	 nfgen_table_exists(const char *name);
 
 #endif

@@ -90,14 +90,21 @@ put_shared_set(struct nftc *c, struct strbuf *b, const char *type,
  * meet an ip6 match.
  */
 static struct iset
-fam_part(struct nftc *c, struct iset s, enum addr_family f)
+family_part(struct arena *a, const struct iset full[3], struct iset s,
+    enum addr_family f)
 {
-	struct iset part = iset_inter(&c->a, s, c->full[f]);
+	struct iset part = iset_inter(a, s, full[f]);
 
 	if (f == FAM_V6 && iset_contains(part, V4_BASE - 1) &&
 	    iset_contains(part, V4_LAST + 1))
-		part = iset_union(&c->a, part, c->full[FAM_V4]);
+		part = iset_union(a, part, full[FAM_V4]);
 	return part;
+}
+
+static struct iset
+fam_part(struct nftc *c, struct iset s, enum addr_family f)
+{
+	return family_part(&c->a, c->full, s, f);
 }
 
 /* nft names allow letters, digits and '_'.  '-' becomes "_d" and '_'
@@ -1075,7 +1082,8 @@ compile_dispatch(struct nftc *c, const char *hook)
 }
 
 /* A feed object's set of family f, declared empty: its elements come
- * after the table (nftc_compile_feeds) or one by one (nftc_feed_delta). */
+ * in the apply's transaction (nftc_feeds_inline) or one by one
+ * (apply_feed). */
 static void
 put_feed_set(struct nftc *c, const struct object *o, enum addr_family f)
 {
@@ -1491,154 +1499,122 @@ feed_init(struct nftc *c)
 	    U128_MAX);
 }
 
-/* "add element inet moat NAME_vF { a, b, … }" of s's intervals, written
- * a few thousand to a command so that no line is huge. */
-static void
-put_element_cmds(struct strbuf *b, const char *verb, const char *name,
-    enum addr_family f, const struct ival *v, size_t n)
+void
+nftc_feed_set_name(const char *name, enum addr_family f, struct strbuf *b)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (i % 4096 == 0) {
-			if (i > 0)
-				strbuf_puts(b, " }\n");
-			strbuf_printf(b, "%s element inet " NFTC_TABLE " ", verb);
-			put_ident(b, name);
-			strbuf_printf(b, "_%s { ", fam_suffix[f]);
-		} else
-			strbuf_puts(b, ", ");
-		put_interval(b, v[i].lo, v[i].hi, f);
-	}
-	if (n > 0)
-		strbuf_puts(b, " }\n");
+	put_ident(b, name);
+	strbuf_printf(b, "_%s", fam_suffix[f]);
 }
 
-static int
-compile_feeds(void *arg)
+struct iset
+nftc_family_part(struct arena *a, struct iset s, enum addr_family f)
 {
-	struct nftc *c = arg;
-	const struct policy *p = c->p;
-	size_t i;
-	int f;
+	struct iset full[3];
 
-	for (i = 0; i < p->nobject; i++) {
-		const struct object *o = p->objects[i];
+	/* A set of one family: no copy of it (a million IPv4 networks). */
+	if (s.n == 0 || (s.v[0].lo >= V4_BASE && s.v[s.n - 1].hi <= V4_LAST)) {
+		struct iset none = { 0, NULL };
 
-		if (!policy_object_feed(o))
-			continue;
-		for (f = FAM_V4; f <= FAM_V6; f++) {
-			struct iset part = fam_part(c, o->set, f);
-
-			put_element_cmds(c->b, "add", o->name,
-			    (enum addr_family)f, part.v, part.n);
-		}
+		return f == FAM_V4 ? s : none;
 	}
+	full[FAM_V4] = iset_range(a, V4_BASE, V4_LAST);
+	full[FAM_V6] = iset_complement(a, full[FAM_V4], 0, U128_MAX);
+	return family_part(a, full, s, f);
+}
+
+/* The object a set's name (NAME_v4, put_ident's form) is of, and its
+ * family; -1 when it is no such name. */
+static int
+set_object(const char *set, size_t n, char *obj, size_t objlen,
+    enum addr_family *f)
+{
+	size_t i, k = 0;
+
+	if (n < 4 || set[n - 3] != '_' || set[n - 2] != 'v' ||
+	    (set[n - 1] != '4' && set[n - 1] != '6'))
+		return -1;
+	*f = set[n - 1] == '4' ? FAM_V4 : FAM_V6;
+	for (i = 0; i < n - 3 && k + 1 < objlen; i++) {
+		if (set[i] == '_' && i + 1 < n - 3 && set[i + 1] == 'd') {
+			obj[k++] = '-';
+			i++;
+		} else if (set[i] == '_' && i + 1 < n - 3 && set[i + 1] == '_') {
+			obj[k++] = '_';
+			i++;
+		} else
+			obj[k++] = set[i];
+	}
+	obj[k] = '\0';
 	return 0;
 }
 
-int
-nftc_compile_feeds(const struct policy *p, struct strbuf *b)
-{
-	struct nftc c = { .p = p, .b = b };
-	int rc;
-
-	feed_init(&c);
-	rc = arena_catch(&c.a, compile_feeds, &c);
-	arena_free(&c.a);
-	return rc == 0 && !strbuf_failed(b) ? 0 : -1;
-}
-
-struct feed_job {
+struct inline_job {
+	const char	*script;
+	size_t		 len;
+	int		(*feed)(void *, const char *, struct arena *,
+			    struct iset *);
+	void		*arg;
+	struct strbuf	*out;
 	struct nftc	 c;
-	const char	*name;
-	struct iset	 was, now;
-	bool		 fill;
-	size_t		 changed;
 };
 
-static bool
-ival_before(const struct ival *x, const struct ival *y)
-{
-	return x->lo < y->lo || (x->lo == y->lo && x->hi < y->hi);
-}
-
-/*
- * The kernel's elements are exactly the intervals moat wrote (its sets
- * do not merge them: no auto-merge), so two sorted lists of intervals
- * compare element by element: one only in was is deleted, one only in
- * now is added.  Deletions come first in the transaction.
- */
 static int
-feed_delta(void *arg)
+feeds_inline(void *arg)
 {
-	struct feed_job *j = arg;
-	struct nftc *c = &j->c;
-	int f;
+	struct inline_job *j = arg;
+	const char *line = j->script, *end = j->script + j->len, *set = NULL;
+	static const char feed_line[] = "\t\tcomment \"" NFTC_FEED_COMMENT
+	    "\"\n";
+	size_t setlen = 0;
 
-	for (f = FAM_V4; f <= FAM_V6; f++) {
-		struct iset was = fam_part(c, j->was, f);
-		struct iset now = fam_part(c, j->now, f);
-		struct ival *del = arena_array(&c->a, was.n + 1, sizeof(*del));
-		struct ival *add = arena_array(&c->a, now.n + 1, sizeof(*add));
-		size_t a = 0, b = 0, nd = 0, na = 0;
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = nl != NULL ? (size_t)(nl - line) + 1 :
+		    (size_t)(end - line);
 
-		if (j->fill) {
-			strbuf_printf(c->b, "flush set inet " NFTC_TABLE " ");
-			put_ident(c->b, j->name);
-			strbuf_printf(c->b, "_%s\n", fam_suffix[f]);
-			put_element_cmds(c->b, "add", j->name,
-			    (enum addr_family)f, now.v, now.n);
-			j->changed += now.n;
-			continue;
-		}
-		while (a < was.n || b < now.n) {
-			if (b == now.n || (a < was.n &&
-			    ival_before(&was.v[a], &now.v[b])))
-				del[nd++] = was.v[a++];
-			else if (a == was.n || ival_before(&now.v[b], &was.v[a]))
-				add[na++] = now.v[b++];
-			else {
-				a++;
-				b++;
+		strbuf_add(j->out, line, n);
+		if (n > 6 && strncmp(line, "\tset ", 5) == 0) {
+			set = line + 5;
+			setlen = strcspn(set, " {\n");
+		} else if (set != NULL && n == sizeof(feed_line) - 1 &&
+		    memcmp(line, feed_line, n) == 0) {
+			char obj[80];
+			enum addr_family f;
+			struct iset s = { 0, NULL }, part;
+
+			if (set_object(set, setlen, obj, sizeof(obj), &f) == 0 &&
+			    j->feed(j->arg, obj, &j->c.a, &s) == 0 &&
+			    (part = fam_part(&j->c, s, f)).n > 0) {
+				size_t i;
+
+				strbuf_puts(j->out, "\t\telements = { ");
+				for (i = 0; i < part.n; i++) {
+					if (i > 0)
+						strbuf_puts(j->out, i % 8 == 0 ?
+						    ",\n\t\t\t" : ", ");
+					put_interval(j->out, part.v[i].lo,
+					    part.v[i].hi, f);
+				}
+				strbuf_puts(j->out, " }\n");
 			}
+			set = NULL;
 		}
-		put_element_cmds(c->b, "delete", j->name, (enum addr_family)f,
-		    del, nd);
-		put_element_cmds(c->b, "add", j->name, (enum addr_family)f,
-		    add, na);
-		j->changed += nd + na;
+		line += n;
 	}
 	return 0;
 }
 
-static int
-feed_job_run(struct feed_job *j, struct strbuf *b)
+int
+nftc_feeds_inline(const char *script, size_t len,
+    int (*feed)(void *arg, const char *obj, struct arena *a,
+    struct iset *out), void *arg, struct strbuf *out)
 {
+	struct inline_job j = { .script = script, .len = len, .feed = feed,
+	    .arg = arg, .out = out };
 	int rc;
 
-	j->c.b = b;
-	feed_init(&j->c);
-	rc = arena_catch(&j->c.a, feed_delta, j);
-	arena_free(&j->c.a);
-	return rc == 0 && !strbuf_failed(b) ? 0 : -1;
-}
-
-int
-nftc_feed_delta(const char *name, struct iset was, struct iset now,
-    struct strbuf *b, size_t *changed)
-{
-	struct feed_job j = { .name = name, .was = was, .now = now };
-	int rc = feed_job_run(&j, b);
-
-	*changed = j.changed;
-	return rc;
-}
-
-int
-nftc_feed_fill(const char *name, struct iset now, struct strbuf *b)
-{
-	struct feed_job j = { .name = name, .now = now, .fill = true };
-
-	return feed_job_run(&j, b);
+	feed_init(&j.c);
+	rc = arena_catch(&j.c.a, feeds_inline, &j);
+	arena_free(&j.c.a);
+	return rc == 0 && !strbuf_failed(out) ? 0 : -1;
 }

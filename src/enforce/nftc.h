@@ -52,18 +52,23 @@ int	 nftc_compile_dynamic(const struct policy *p, struct strbuf *b);
 /* A set that holds a feed object's addresses with more (an object, or a
  * rule side that mixes them): refilled whole with the dynamic ones. */
 #define NFTC_FEEDS_HELD_COMMENT	"moat: follows the feeds it holds"
-/* Append the elements every feed object of p holds under p's binding
- * (add element, for sets that were just created empty).  0, or -1 when
- * memory ran out. */
-int	 nftc_compile_feeds(const struct policy *p, struct strbuf *b);
-/* Append what turns feed object name's sets from holding was into
- * holding now: delete element and add element, only the elements that
- * differ.  *changed gets how many elements are deleted and added.  0, or
- * -1 when memory ran out. */
-int	 nftc_feed_delta(const char *name, struct iset was, struct iset now,
-	    struct strbuf *b, size_t *changed);
-/* Append what empties feed object name's sets and fills them with now. */
-int	 nftc_feed_fill(const char *name, struct iset now, struct strbuf *b);
+/* The name of feed object name's set of family f (NAME_v4, NAME_v6). */
+void	 nftc_feed_set_name(const char *name, enum addr_family f,
+	    struct strbuf *b);
+/* The part of s the kernel's set of family f holds (allocated in a). */
+struct iset nftc_family_part(struct arena *a, struct iset s,
+	    enum addr_family f);
+/*
+ * Copy script (a ruleset nftc_compile wrote) to out with each feed set's
+ * elements declared in it: what feed(arg, OBJECT) puts in *out (0), or
+ * none (-1).  Elements written in the set's declaration cost nothing more;
+ * an add element after it would make nft read back every element of the
+ * set in force first, which at a million elements takes minutes.  0, or
+ * -1 when memory ran out.
+ */
+int	 nftc_feeds_inline(const char *script, size_t len,
+	    int (*feed)(void *arg, const char *obj, struct arena *a,
+	    struct iset *out), void *arg, struct strbuf *out);
 /* The naive baseline of the benchmarks: the same rules as one linear
  * forward chain (iifname on every rule, inline sets, anonymous counters),
  * what a hand translation would load.  Not for use. */
