@@ -10,6 +10,10 @@
 void	 printer_policy(const struct policy *p, struct strbuf *b);
 /* One rule as a config line; with_comment false leaves the comment out. */
 void	 printer_rule(const struct rule *r, struct strbuf *b, bool with_comment);
+/* A schedule as the config writes it: "schedule office mon-fri 08:00-18:00". */
+void	 printer_schedule(const struct schedule *s, struct strbuf *b);
+/* The days of a window: daily, mon-fri, sat,sun. */
+void	 printer_days(unsigned days, struct strbuf *b);
 /* One port forward as a config line. */
 void	 printer_forward(const struct forward *f, struct strbuf *b);
 /* An address expression: ANY, !LANIP, { 10.0.0.0/8, MAILSERVER }. */

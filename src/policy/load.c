@@ -51,6 +51,7 @@ parse_all(void *arg)
 	p->ha.preempt_delay = HA_PREEMPT_DELAY;
 	p->object_names = nametab_new(&p->arena, 64);
 	p->service_names = nametab_new(&p->arena, 64);
+	p->sched_names = nametab_new(&p->arena, 8);
 
 	parser_run(p, "<built-in>", builtin_services_text(),
 	    strlen(builtin_services_text()), true);
