@@ -856,8 +856,10 @@ clock_minutes(const char **s, int max)
 	    p[1] > '5' || p[2] < '0' || p[2] > '9')
 		return -1;
 	m = (p[1] - '0') * 10 + (p[2] - '0');
+	if (h * 60 + m > max)
+		return -1;
 	*s = p + 3;
-	return h * 60 + m <= max && h < 25 ? h * 60 + m : -1;
+	return h * 60 + m;
 }
 
 /* HH:MM-HH:MM at ps->tok into w. */
@@ -878,7 +880,8 @@ parse_window_times(struct parser *ps, struct sched_window *w)
 	at.col += (int)(s - text);
 	if ((end = clock_minutes(&s, SCHED_DAY)) == -1 || *s != '\0') {
 		diag_error(&ps->p->diags, at, "'%s' is not the end of a time "
-		    "window: write HH:MM, 00:00 to 24:00", s);
+		    "window: write HH:MM, 00:00 to 24:00", text + (at.col -
+		    ps->tok.loc.col));
 		return -1;
 	}
 	if (end == start) {

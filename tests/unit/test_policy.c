@@ -51,7 +51,7 @@ static int
 decide(const struct policy *p, const char *in, const char *src,
     const char *dst, int proto, unsigned port, enum action *act)
 {
-	struct flow f = { policy_iface(p, in), 0, 0, proto, port };
+	struct flow f = { policy_iface(p, in), 0, 0, proto, port, 0 };
 	struct verdict v;
 	enum addr_family fam;
 	char err[100];
