@@ -482,10 +482,20 @@ gen_flow(struct rng *r, const struct policy *p, struct flow *f)
 			f->dst = pool_addr(r, v4);
 		f->proto = (int)(key >> 16) & 0xff;
 		f->dport = (unsigned)key & 0xffff;
-		/* Inside its windows mostly, to see it decide. */
-		f->week_min = ru->sched != NULL && chance(r, 70) ?
-		    (unsigned)pick(r, ru->sched->set) :
-		    (unsigned)rng_below(r, SCHED_WEEK);
+		/* Inside its windows mostly, to see it decide; often at
+		 * a window's edge, where off-by-ones live. */
+		f->week_min = (unsigned)rng_below(r, SCHED_WEEK);
+		if (ru->sched != NULL && ru->sched->n > 0 && chance(r, 40)) {
+			const struct sched_window *w =
+			    &ru->sched->v[rng_below(r, ru->sched->n)];
+			unsigned len = w->end > w->start ? w->end - w->start :
+			    SCHED_DAY - w->start + w->end;
+			unsigned at[4] = { SCHED_WEEK - 1, 0, len - 1, len };
+
+			f->week_min = ((unsigned)rng_below(r, 7) * SCHED_DAY +
+			    w->start + at[rng_below(r, 4)]) % SCHED_WEEK;
+		} else if (ru->sched != NULL && chance(r, 60))
+			f->week_min = (unsigned)pick(r, ru->sched->set);
 		return;
 	}
 	f->week_min = (unsigned)rng_below(r, SCHED_WEEK);
