@@ -607,6 +607,18 @@ json_verdict(const struct policy *p, const struct flow *f,
 	}
 	if (policy_ndynamic(p) > 0)
 		json_dynamic(p, b, &first);
+	if (p->nsched > 0) {
+		const struct rule *closed = policy_closed_rule(p, f, v);
+
+		strbuf_reset(&tmp);
+		printer_when(p, f, v, &tmp);
+		json_kv_str(b, "schedules", strbuf_str(&tmp), &first);
+		json_key(b, "closed_rule", &first);
+		if (closed != NULL)
+			strbuf_printf(b, "%d", closed->number);
+		else
+			strbuf_puts(b, "null");
+	}
 	json_kv_str(b, "interface", f->iface->name, &first);
 	json_kv_str(b, "direction", v->to_gateway ? "input" : "forward",
 	    &first);

@@ -542,6 +542,38 @@ printer_verdict(const struct policy *p, const struct flow *f,
 		strbuf_printf(b, "  # %s", v->rule->comment);
 }
 
+/* Minute m of the week as "Mon 08:00". */
+static void
+print_week_minute(unsigned m, struct strbuf *b)
+{
+	static const char *const day[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+
+	strbuf_printf(b, "%s %02u:%02u", day[(m / SCHED_DAY) % 7],
+	    (m % SCHED_DAY) / 60, m % 60);
+}
+
+void
+printer_when(const struct policy *p, const struct flow *f,
+    const struct verdict *v, struct strbuf *b)
+{
+	const struct rule *closed = policy_closed_rule(p, f, v);
+	size_t start = b->len;
+
+	if (closed != NULL) {
+		strbuf_printf(b, "rule %d (schedule %s) is closed at ",
+		    closed->number, closed->sched_name);
+		print_week_minute(f->week_min, b);
+		strbuf_puts(b, ": skipped");
+	}
+	if (v->by == BY_RULE && v->rule->sched != NULL) {
+		strbuf_puts(b, b->len > start ? "; " : "");
+		strbuf_printf(b, "rule %d (schedule %s) is open at ",
+		    v->rule->number, v->rule->sched_name);
+		print_week_minute(f->week_min, b);
+	}
+}
+
 void
 printer_dynamic(const struct policy *p, const struct iface *ifc,
     struct strbuf *b)

@@ -24,6 +24,11 @@ void	 printer_flow_service(const struct flow *f, struct strbuf *b);
  * "deny by rule 2 (moat.conf:6): deny on LAN … service SMTP  # nobody else" */
 void	 printer_verdict(const struct policy *p, const struct flow *f,
 	    const struct verdict *v, struct strbuf *b);
+/* What the schedules did to verdict v of flow f (at f's time), or
+ * nothing: "rule 4 (schedule office) is closed at Sat 19:00: skipped",
+ * "rule 6 (schedule night) is open at Sat 23:00". */
+void	 printer_when(const struct policy *p, const struct flow *f,
+	    const struct verdict *v, struct strbuf *b);
 /* The last part of a path, as shown next to rule numbers. */
 const char *printer_basename(const char *path);
 /* What moat test took a dynamic interface's address to be, or, when it
