@@ -1,0 +1,285 @@
+/*
+ * schedcut.c: the end of a window (see schedcut.h).
+ *
+ * The kernel stops a scheduled rule from admitting new connections on the
+ * minute its window ends (nft's meta day and hour, enforce/nftc.c); the
+ * connections it admitted before are established and would go on.  A
+ * scheduled accept marks what it admits (its number in the low 16 bits of
+ * the ct mark, nftc.h), so here, SETTLE seconds after the edge, those
+ * connections are listed (enforce/conntrack.c) and each one is asked
+ * again of the config in force, at this time, through the same
+ * evaluation as `moat test`: those no rule admits now are removed from
+ * the table (their next packet meets the rules as a new one, and the
+ * default drops it); those another rule admits stay, marked with that
+ * rule's number if it has a schedule too, else unmarked.
+ *
+ * The config in force is read from the history (whoever applied it:
+ * moatd, moat apply, a rollback), again whenever history.log changes.
+ * Edges are seen as a schedule going from open to closed between two
+ * looks, so a clock that jumps or a summer-time change still ends a
+ * window once.
+ */
+#include "daemon/schedcut.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "analyze/eval.h"
+#include "base/log.h"
+#include "enforce/apply.h"
+#include "enforce/conntrack.h"
+#include "enforce/nftc.h"
+#include "enforce/rtnl.h"
+#include "policy/load.h"
+#include "policy/schedule.h"
+
+#define SETTLE	2	/* seconds after the edge: the kernel's minute has
+			   turned whatever the clocks' small skew */
+
+static struct {
+	const char		*state;
+	struct stat		 hist;		/* history.log as last read */
+	unsigned		 seq;		/* the entry whose config p is */
+	struct policy		*p;
+	bool			*open;		/* per schedule of p: open at
+						   the last look */
+	bool			*was;		/* the look before */
+	struct sched_frame	 frame;		/* p's ruleset compiled for */
+	bool			 asked;		/* a new apply asked for */
+	time_t			 last;
+} sc;
+
+void
+schedcut_init(const char *state)
+{
+	sc.state = state;
+}
+
+void
+schedcut_stop(void)
+{
+	policy_free(sc.p);
+	free(sc.open);
+	free(sc.was);
+	sc.p = NULL;
+	sc.open = sc.was = NULL;
+	sc.seq = 0;
+}
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Which schedules are open at t, into sc.open. */
+static void
+look(time_t t)
+{
+	unsigned wmin;
+	size_t i;
+
+	if (schedule_week_minute(t, &wmin) == -1)
+		return;
+	for (i = 0; i < sc.p->nsched; i++)
+		sc.open[i] = iset_contains(sc.p->scheds[i]->set, wmin);
+}
+
+/* The config of the entry in force, parsed with the devices' addresses
+ * of now, when the history changed. */
+static void
+refresh(time_t now)
+{
+	char file[4200];
+	struct stat st;
+	struct history_entry *v = NULL;
+	struct host_addrs h = { 0 };
+	struct strbuf err;
+	size_t n = 0, len;
+	char *text;
+
+	snprintf(file, sizeof(file), "%s/history.log", sc.state);
+	if (stat(file, &st) == -1 || same_file(&st, &sc.hist))
+		return;
+	sc.hist = st;
+	strbuf_init(&err, 0);
+	if (apply_history(sc.state, &v, &n, &err) == -1 || n == 0 ||
+	    v[n - 1].seq == sc.seq)
+		goto out;
+	schedcut_stop();
+	sc.seq = v[n - 1].seq;
+	schedule_frame_now(&sc.frame);
+	sc.asked = false;
+	if (strcmp(v[n - 1].file, "-") == 0 ||
+	    (text = apply_config_text(sc.state, sc.seq, &len)) == NULL)
+		goto out;
+	/* Most configs have none: no need to parse them to know. */
+	if (memmem(text, len, "schedule", 8) != NULL &&
+	    rtnl_addrs(&h, &err) == 0) {
+		sc.p = policy_parse_bound("history", text, len, &h.b);
+		if (sc.p != NULL && (!policy_valid(sc.p) || sc.p->nsched == 0)) {
+			policy_free(sc.p);
+			sc.p = NULL;
+		}
+	}
+	free(text);
+	if (sc.p != NULL) {
+		sc.open = calloc(sc.p->nsched, sizeof(*sc.open));
+		sc.was = calloc(sc.p->nsched, sizeof(*sc.was));
+		if (sc.open == NULL || sc.was == NULL) {
+			schedcut_stop();
+			goto out;
+		}
+		look(now - SETTLE);
+	}
+out:
+	if (err.len > 0)
+		log_warn("schedules: %s", strbuf_str(&err));
+	rtnl_addrs_free(&h);
+	free(v);
+	strbuf_free(&err);
+}
+
+struct judge {
+	const struct rule	*rule;
+	unsigned		 wmin;
+	char			 at[16];
+	unsigned		 cut, kept, failed;
+};
+
+static void
+flow_text(const struct ct_flow *c, char *buf, size_t len)
+{
+	char s[ADDR_STRLEN], d[ADDR_STRLEN];
+
+	addr_format(c->src, s, sizeof(s));
+	addr_format(c->dst, d, sizeof(d));
+	if (c->proto == 6 || c->proto == 17 || c->proto == 132)
+		snprintf(buf, len, "%s %s%s%s:%u -> %s%s%s:%u",
+		    c->proto == 6 ? "tcp" : c->proto == 17 ? "udp" : "sctp",
+		    c->family == AF_INET6 ? "[" : "", s,
+		    c->family == AF_INET6 ? "]" : "", c->sport,
+		    c->family == AF_INET6 ? "[" : "", d,
+		    c->family == AF_INET6 ? "]" : "", c->dport);
+	else
+		snprintf(buf, len, "protocol %d %s -> %s", c->proto, s, d);
+}
+
+/* One connection rule j->rule admitted: asked again, now. */
+static int
+judge_one(const struct ct_flow *c, void *arg)
+{
+	struct judge *j = arg;
+	struct flow f;
+	struct verdict v;
+	struct strbuf err;
+	char text[200];
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	f.iface = j->rule->iface;
+	f.src = c->src;
+	f.dst = c->dst;
+	f.proto = c->proto;
+	f.dport = c->proto == 1 || c->proto == 58 ? c->icmp_type : c->dport;
+	f.week_min = j->wmin;
+	policy_eval(sc.p, &f, &v);
+	flow_text(c, text, sizeof(text));
+	strbuf_init(&err, 0);
+	if (v.action == ACT_ACCEPT) {
+		unsigned mark = v.by == BY_RULE ? v.rule->sched_mark : 0;
+
+		j->kept++;
+		rc = (c->mark & NFTC_CT_SCHED_MASK) == mark ? 0 :
+		    conntrack_set_mark(c, mark, NFTC_CT_SCHED_MASK, &err);
+		log_info("schedule %s closed at %s: %s kept: rule %d admitted "
+		    "it, %s admits it now", j->rule->sched_name, j->at, text,
+		    j->rule->number, v.by == BY_RULE ? "a rule" : v.by ==
+		    BY_ANTILOCKOUT ? "the anti-lockout rule" : v.by ==
+		    BY_FORWARD ? "a port forward" : "the default");
+	} else if ((rc = conntrack_delete(c, &err)) != -1) {
+		j->cut++;
+		log_info("schedule %s closed at %s: %s cut: rule %d admitted "
+		    "it and no rule admits it now", j->rule->sched_name, j->at,
+		    text, j->rule->number);
+	}
+	if (rc == -1) {
+		j->failed++;
+		log_warn("schedule %s: %s: %s", j->rule->sched_name, text,
+		    strbuf_str(&err));
+	}
+	strbuf_free(&err);
+	return 0;
+}
+
+/* Schedule s has just closed: the connections of its accept rules. */
+static void
+cut(const struct schedule *s, time_t now)
+{
+	struct tm tm;
+	size_t i;
+
+	for (i = 0; i < sc.p->nrule; i++) {
+		const struct rule *r = sc.p->rules[i];
+		struct judge j = { .rule = r };
+		struct strbuf err;
+
+		if (r->sched != s || r->sched_mark == 0 || r->iface == NULL)
+			continue;
+		if (schedule_week_minute(now, &j.wmin) == -1)
+			return;
+		localtime_r(&now, &tm);
+		strftime(j.at, sizeof(j.at), "%H:%M", &tm);
+		strbuf_init(&err, 0);
+		if (conntrack_each_marked(r->sched_mark, NFTC_CT_SCHED_MASK,
+		    judge_one, &j, &err) == -1)
+			log_warn("schedule %s: %s", s->name, strbuf_str(&err));
+		else if (j.cut + j.kept > 0)
+			log_info("schedule %s closed at %s: of rule %d's "
+			    "connections %u cut, %u kept%s", s->name, j.at,
+			    r->number, j.cut, j.kept, j.failed ? " (some "
+			    "could not be changed)" : "");
+		strbuf_free(&err);
+	}
+}
+
+bool
+schedcut_tick(void)
+{
+	time_t now = time(NULL);
+	struct sched_frame fr;
+	size_t i;
+
+	if (sc.state == NULL || now == sc.last)
+		return false;
+	sc.last = now;
+	refresh(now);
+	if (sc.p == NULL)
+		return false;
+	/* The zone file may have been replaced (timedatectl). */
+	tzset();
+	schedule_frame_now(&fr);
+	if ((fr.utc_offset != sc.frame.utc_offset ||
+	    fr.kernel_west != sc.frame.kernel_west) && !sc.asked) {
+		log_info("schedules: the local time is now UTC%+d:%02d (it was "
+		    "UTC%+d:%02d when history entry %u was compiled): its "
+		    "windows are compiled again", fr.utc_offset / 60,
+		    abs(fr.utc_offset % 60), sc.frame.utc_offset / 60,
+		    abs(sc.frame.utc_offset % 60), sc.seq);
+		sc.asked = true;
+		return true;
+	}
+	for (i = 0; i < sc.p->nsched; i++)
+		sc.was[i] = sc.open[i];
+	look(now - SETTLE);
+	for (i = 0; i < sc.p->nsched; i++)
+		if (sc.was[i] && !sc.open[i])
+			cut(sc.p->scheds[i], now);
+	return false;
+}
