@@ -7,6 +7,7 @@ hold.py client SRC DST PORT STATUS
     holds "alive N" after each echo, and "cut SECONDS-SINCE-EPOCH REASON"
     once an echo has not come for 4 seconds (or the send fails), then exit.
 """
+import os
 import socket
 import sys
 import threading
@@ -43,10 +44,12 @@ def serve(addrs_port):
 
 
 def write(path, text):
-    with open(path + ".tmp", "w") as f:
-        f.write(text + "\n")
-    import os
-    os.replace(path + ".tmp", path)
+    try:
+        with open(path + ".tmp", "w") as f:
+            f.write(text + "\n")
+        os.replace(path + ".tmp", path)
+    except OSError:
+        sys.exit(0)     # the test is over: its directory is gone
 
 
 def client(src, dst, port, status):
