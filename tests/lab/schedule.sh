@@ -6,13 +6,21 @@
 # removed, the next packet meets the WAN's default deny) within a minute,
 # and a session that another rule admits too goes on.
 . "$(dirname "$0")/lib.sh"
-export TZ=UTC
+# A zone half an hour off UTC (no summer time): the windows are local, the
+# kernel's clock UTC, so this checks moat's conversion in the kernel.
+if [ -e /usr/share/zoneinfo/Asia/Kolkata ]; then
+	export TZ=Asia/Kolkata
+else
+	export TZ=UTC
+fi
 
 # The window: opened 5 minutes ago, ending on a minute boundary at least
-# 70 seconds away; the closed one, hours away.  Minutes of the day.
+# 70 seconds away; the closed one, hours away.  Minutes of the local day.
 now=$(date +%s)
+z=$(date +%z)
+off=$(python3 -c 'import time; print(time.localtime().tm_gmtoff)')
 sec=$((now % 60))
-minute=$(( (now / 60) % 1440 ))
+minute=$(( ((now + off) / 60) % 1440 ))
 if [ $sec -le 50 ]; then ahead=2; else ahead=3; fi
 end=$(( (minute + ahead) % 1440 ))
 edge=$(( (now / 60 + ahead) * 60 ))
@@ -30,7 +38,7 @@ accept on WAN to 192.168.50.10 service SSH schedule soon
 accept on WAN from 198.51.100.26 to 192.168.50.10 service SSH
 accept on WAN to 192.168.50.11 service SSH schedule later
 CONF
-echo "window: $(hm $start)-$(hm $end) UTC, $((edge - now)) s from now"
+echo "window: $(hm $start)-$(hm $end) $TZ ($z), $((edge - now)) s from now"
 
 ns lan python3 "$here/hold.py" serve 192.168.50.10 192.168.50.11 22 >"$tmp/serve.out" 2>&1 &
 pids="$pids $!"
