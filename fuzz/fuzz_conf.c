@@ -116,7 +116,7 @@ check_dynamic(const struct policy *p, const uint8_t *data, size_t size)
 		{ NULL, { LIT_PREFIX, FAM_V6, (u128)0x20010db8u << 96 | 5,
 		    (u128)0x20010db8u << 96 | 5, 64 } },
 	};
-	struct binding b = { 2, ba };
+	struct binding b = { .n = 2, .v = ba };
 	struct strbuf one, two;
 	struct policy *q;
 	size_t i;

@@ -1,7 +1,8 @@
 /* fuzz_tlspol.c: libFuzzer target for what the upstream TLS policy reads
- * from the network (smtp/mtasts.h, smtp/dane.h, smtp/dns.h): an MTA-STS
- * policy's text, the _mta-sts TXT record, the HTTP response that carries
- * the policy (and the policy in its body), a TLSA record's data, and a
+ * from the network (smtp/mtasts.h, smtp/dane.h, net/dns.h, net/http.h): an
+ * MTA-STS policy's text, the _mta-sts TXT record, the HTTP response that
+ * carries the policy (its head, its body chunked or not, and the policy in
+ * it), a TLSA record's data, and a
  * domain name in wire form.  Input: a byte that picks the parser, then the
  * bytes.  Built with clang -fsanitize=fuzzer by scripts/fuzz.sh tlspol;
  * replay.c runs the corpus in the test suite. */
@@ -10,7 +11,8 @@
 #include <string.h>
 
 #include "smtp/dane.h"
-#include "smtp/dns.h"
+#include "net/dns.h"
+#include "net/http.h"
 #include "smtp/mtasts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,13 +44,54 @@ policy(const char *s, size_t n)
 	}
 }
 
+/* An HTTP response as https.c reads it: the head, then the body, chunked
+ * or as it is, into a buffer of MTASTS_BODY_MAX, fed in pieces of 7 bytes
+ * (a read may end anywhere). */
+static void
+response(const char *s, size_t n)
+{
+	static char body[MTASTS_BODY_MAX];
+	struct http_head h;
+	struct http_chunked c;
+	char why[200];
+	size_t end, off, blen = 0, used;
+	int r = 0;
+
+	if ((end = http_head_end(s, n)) == 0 || end > n)
+		return;
+	if (http_head_parse(s, end, &h, why, sizeof(why)) == -1)
+		return;
+	if (h.code < 100 || h.code > 599 || strlen(h.ctype) >= sizeof(h.ctype))
+		abort();
+	if (!h.chunked) {
+		blen = n - end;
+		if (h.has_length && blen > h.length)
+			blen = h.length;
+		policy(s + end, blen);
+		return;
+	}
+	http_chunked_init(&c);
+	for (off = end; off < n && r == 0; off += used) {
+		size_t piece = n - off < 7 ? n - off : 7;
+
+		used = 0;
+		r = http_chunked_feed(&c, s + off, piece, &used, body, &blen,
+		    sizeof(body), why, sizeof(why));
+		if (blen > sizeof(body) || used > piece || (r == 0 &&
+		    used != piece))
+			abort();
+	}
+	if (r == 1)
+		policy(body, blen);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *s = (const char *)data + 1, *body;
-	char id[MTASTS_ID_MAX + 1], why[200], name[DNS_NAME_MAX];
+	const char *s = (const char *)data + 1;
+	char id[MTASTS_ID_MAX + 1], name[DNS_NAME_MAX];
 	struct dane_tlsa t;
-	size_t n, blen;
+	size_t n;
 
 	if (size < 1)
 		return 0;
@@ -63,11 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 2:
-		if (mtasts_http_parse(s, n, &body, &blen, why, sizeof(why)) == 0) {
-			if (body < s || body + blen > s + n)
-				abort();
-			policy(body, blen);
-		}
+		response(s, n);
 		break;
 	case 3:
 		if (dane_tlsa_parse(data + 1, n, &t) == 0)

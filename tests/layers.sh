@@ -8,14 +8,16 @@ src=$1
 allowed() {
 	case $1 in
 	base) echo "" ;;
+	net) echo "base" ;;
+	feeds) echo "base net" ;;
 	policy) echo "base" ;;
 	analyze) echo "base policy" ;;
 	output) echo "base policy analyze" ;;
 	enforce) echo "base policy" ;;
 	observe) echo "base policy analyze output enforce" ;;
-	smtp) echo "base policy" ;;
-	cli) echo "base policy analyze output enforce observe ha" ;;
-	daemon) echo "base policy analyze output enforce observe smtp web ha" ;;
+	smtp) echo "base net policy" ;;
+	cli) echo "base net policy analyze output enforce observe ha" ;;
+	daemon) echo "base net feeds policy analyze output enforce observe smtp web ha" ;;
 	ha) echo "base policy analyze output" ;;
 	web) echo "base policy analyze output" ;;
 	*) echo "?" ;;

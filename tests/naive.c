@@ -74,6 +74,14 @@ match_object(const struct policy *p, const struct object *o, u128 a)
 		return false;
 	case OBJ_USER:
 		return match_expr(p, &o->members, a);
+	case OBJ_FQDN:
+	case OBJ_URL:
+	case OBJ_COUNTRY:
+		/* What a feed holds now: the naive way, one by one. */
+		for (i = 0; i < o->set.n; i++)
+			if (o->set.v[i].lo <= a && a <= o->set.v[i].hi)
+				return true;
+		return false;
 	}
 	return false;
 }

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <gnutls/x509.h>
 
-#include "smtp/dns.h"
+#include "net/dns.h"
 #include "smtp/tlspolicy.h"
 
 static const char *

@@ -18,6 +18,7 @@
 #include "cli/tracecmd.h"
 #include "enforce/apply.h"
 #include "enforce/counters.h"
+#include "enforce/feedstore.h"
 #include "enforce/host.h"
 #include "enforce/nftc.h"
 #include "enforce/probe.h"
@@ -52,7 +53,8 @@ static const struct command_help {
 	{ "test", "moat test  [-f FILE] --in IF --src IP --dst IP\n"
 	  "           [--service NAME | --proto P [--dport N | --type T]] "
 	  "[--json]\n"
-	  "           [--addr IF=ADDR/LEN]... [--at \"YYYY-MM-DD HH:MM\"]\n"
+	  "           [--addr IF=ADDR/LEN]... [--object NAME=ADDR,...]...\n"
+	  "           [--at \"YYYY-MM-DD HH:MM\"]\n"
 	  "moat test  [-f FILE] --batch FILE|- [--in IF] [--json] "
 	  "[--addr IF=ADDR/LEN]...\n"
 	  "           [--at \"YYYY-MM-DD HH:MM\"]",
@@ -60,7 +62,9 @@ static const struct command_help {
 	  "exit 0 accept, 1 deny or reject, 2 usage or config error;\n"
 	  "--batch: one line per flow of FILE (flow lines or conntrack -L);\n"
 	  "--addr: the address of an interface with address dynamic\n"
-	  "(default: what its device has now);\n"
+	  "(default: what its device has now); --object NAME=ADDR,...:\n"
+	  "what a fqdn, url or country object holds (default: what\n"
+	  "moatd last put in the kernel);\n"
 	  "--at: the local time asked about, for rules with a schedule\n"
 	  "(default: now)" },
 	{ "apply", "moat apply [-f FILE] [--dry-run] [--confirm SECONDS]",
@@ -76,6 +80,9 @@ static const struct command_help {
 	{ "status", "moat status [--json]",
 	  "what is applied, and per-rule packet and byte counters,\n"
 	  "the firewall log, the Gateway Anti-Virus and the HA pair" },
+	{ "objects", "moat objects [NAME] [--json]",
+	  "the fqdn, url and country objects moatd follows: entries per\n"
+	  "family, last refresh and its result, next refresh, last error" },
 	{ "probe", "moat probe [--from IP] [--timeout SECONDS] HOST [PORT]",
 	  "the telnet test, for real: connected / refused / timed out,\n"
 	  "and the banner; exit 0, 1, 3 (2: usage or error)" },
@@ -174,7 +181,7 @@ usage_error(const char *fmt, const char *arg)
 /* What the dynamic interfaces' addresses are taken to be: those given
  * with --addr, else those the devices have now (rtnl.c). */
 static struct bound_addr given_v[ADDR_ARGS_MAX];
-static struct binding given = { 0, given_v };
+static struct binding given = { .v = given_v };
 static struct host_addrs live_addrs;
 static bool live_read;
 
@@ -203,12 +210,74 @@ add_given(const char *arg)
 	return 0;
 }
 
+/* --object NAME=ADDR,...: what a feed object holds, for moat test
+ * anywhere; the others hold what the state directory keeps (on the
+ * gateway, what moatd put in the kernel). */
+#define OBJECT_ARGS_MAX	32
+
+static struct { const char *name, *list; } given_obj[OBJECT_ARGS_MAX];
+static size_t ngiven_obj;
+
+static int
+add_given_object(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (ngiven_obj == OBJECT_ARGS_MAX)
+		return usage_error("at most %s --object", "32");
+	if (eq == NULL || eq == arg)
+		return usage_error("--object takes NAME=ADDR[,ADDR...], such as "
+		    "backup=192.0.2.7,2001:db8::7, not '%s'", arg);
+	given_obj[ngiven_obj].name = strndup(arg, (size_t)(eq - arg));
+	given_obj[ngiven_obj++].list = eq + 1;
+	return 0;
+}
+
+static int
+bound_object(void *arg, const struct object *o, struct arena *a,
+    struct iset *out)
+{
+	size_t i, n = 0;
+	struct ival *v;
+	char *list, *tok, *save = NULL;
+
+	for (i = 0; i < ngiven_obj; i++)
+		if (strcmp(given_obj[i].name, o->name) == 0)
+			break;
+	if (i == ngiven_obj) {
+		struct binding b;
+
+		feedstore_bind(&b, arg);
+		return b.feed(b.feed_arg, o, a, out);
+	}
+	list = strdup(given_obj[i].list);
+	v = arena_array(a, strlen(given_obj[i].list) / 2 + 2, sizeof(*v));
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		struct addr_lit lit;
+		char err[160], hint[100];
+
+		if (addr_parse_lit(tok, true, &lit, err, sizeof(err), hint,
+		    sizeof(hint)) == -1) {
+			fprintf(stderr, "moat: --object %s: %s: %s\n", o->name,
+			    tok, err);
+			continue;
+		}
+		n += addr_span(lit.lo, lit.hi, lit.family, v + n);
+	}
+	free(list);
+	*out = iset_from(a, v, n);
+	return 0;
+}
+
 /* The binding to load with: --addr's, else the host's. */
 static const struct binding *
 binding(void)
 {
 	struct strbuf err;
 
+	given.feed = bound_object;
+	given.feed_arg = (void *)apply_state_dir();
 	if (given.n > 0)
 		return &given;
 	if (!live_read) {
@@ -218,6 +287,8 @@ binding(void)
 			fprintf(stderr, "moat: %s: dynamic addresses taken as "
 			    "none\n", strbuf_str(&err));
 		strbuf_free(&err);
+		live_addrs.b.feed = bound_object;
+		live_addrs.b.feed_arg = (void *)apply_state_dir();
 	}
 	return &live_addrs.b;
 }
@@ -784,6 +855,53 @@ cmd_status(bool json)
 	return rc;
 }
 
+/* moat objects [NAME] [--json]: the feed objects moatd follows. */
+static int
+cmd_objects(const char *name, bool json)
+{
+	struct status_where w = { .state = apply_state_dir(),
+	    .run = logfile_run_dir() };
+	struct gw_status st;
+	struct strbuf b, err;
+	int rc = 0;
+
+	strbuf_init(&b, 0);
+	strbuf_init(&err, 0);
+	if (status_collect(&w, &st, &err) == -1) {
+		fprintf(stderr, "moat: %s\n", strbuf_str(&err));
+		strbuf_free(&err);
+		return EXIT_USAGE;
+	}
+	if (json) {
+		json_t *arr = st.feeds != NULL ? json_object_get(st.feeds,
+		    "objects") : NULL, *o, *out = json_array();
+		size_t i;
+		char *text;
+
+		json_array_foreach(arr, i, o)
+			if (name == NULL || (json_string_value(json_object_get(o,
+			    "name")) != NULL && strcmp(json_string_value(
+			    json_object_get(o, "name")), name) == 0))
+				json_array_append(out, o);
+		if (name != NULL && json_array_size(out) == 0)
+			rc = 1;
+		text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
+		if (text != NULL)
+			strbuf_printf(&b, "%s\n", text);
+		free(text);
+		json_decref(out);
+	} else if (status_feeds_text(&st, name, &b) == -1)
+		rc = 1;
+	if (rc == 1)
+		fprintf(stderr, "moat: %s is not a feed object moatd follows "
+		    "(fqdn, url or country, in the config in force)\n", name);
+	if (write_out(&b) != 0)
+		rc = EXIT_USAGE;
+	status_free(&st);
+	strbuf_free(&err);
+	return rc;
+}
+
 static int
 cmd_probe(int argc, char **argv, const char *from, const char *timeout)
 {
@@ -836,6 +954,7 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "offline", no_argument, NULL, 'O' },
 		{ "addr", required_argument, NULL, 'A' },
+		{ "object", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -888,6 +1007,10 @@ main(int argc, char **argv)
 			if (add_given(optarg) != 0)
 				return EXIT_USAGE;
 			break;
+		case 'o':
+			if (add_given_object(optarg) != 0)
+				return EXIT_USAGE;
+			break;
 		case 'B': ta.batch = optarg; break;
 		case 'W': ta.at = optarg; break;
 		case 'C': confirm = optarg; break;
@@ -909,10 +1032,17 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "probe") == 0)
 		return cmd_probe(argc - optind, argv + optind, from, timeout);
-	if (optind < argc)
+	if (optind < argc && strcmp(cmd, "objects") != 0)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (given.n > 0 && strcmp(cmd, "test") != 0)
 		return usage_error("--addr goes with test%s", "");
+	if (ngiven_obj > 0 && strcmp(cmd, "test") != 0)
+		return usage_error("--object goes with test%s", "");
+	if (strcmp(cmd, "objects") == 0) {
+		if (any_file || optind + 1 < argc || ta.nft || ta.in)
+			return usage_error("objects takes [NAME] [--json]%s", "");
+		return cmd_objects(optind < argc ? argv[optind] : NULL, ta.json);
+	}
 	if (offline && strcmp(cmd, "check") != 0)
 		return usage_error("--offline goes with check%s", "");
 	if ((dry_run || confirm) && strcmp(cmd, "apply") != 0)

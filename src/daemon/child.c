@@ -49,7 +49,8 @@ child_drop(const struct passwd *pw, int cap, char *err, size_t errlen)
 		return -1;
 	}
 	memset(d, 0, sizeof(d));
-	d[0].effective = d[0].permitted = 1u << cap;
+	if (cap >= 0)
+		d[0].effective = d[0].permitted = 1u << cap;
 	if (syscall(SYS_capset, &h, d) == -1) {
 		snprintf(err, errlen, "keeping capability %d: %s", cap,
 		    strerror(errno));

@@ -33,7 +33,7 @@ struct child {
  * parent: the child's pid, or -1 (logged; tried again in 5 s).
  */
 pid_t	 child_fork(struct child *c, const int *keep, size_t nkeep);
-/* In a child: become pw keeping the one capability cap (and no new
+/* In a child: become pw keeping the one capability cap (-1: none; and no new
  * privileges), never uid 0 (only the parent runs as root); the parent-
  * death signal set again.  Nothing to do when not root.  0, or -1 with
  * err (the parent gone too). */

@@ -46,6 +46,7 @@
 #include "base/fds.h"
 #include "daemon/child.h"
 #include "daemon/control.h"
+#include "daemon/feeds.h"
 #include "daemon/hanode.h"
 #include "daemon/logger.h"
 #include "daemon/notify.h"
@@ -54,6 +55,7 @@
 #include "daemon/web.h"
 #include "base/log.h"
 #include "enforce/apply.h"
+#include "enforce/feedstore.h"
 #include "enforce/nftc.h"
 #include "enforce/route.h"
 #include "enforce/rtnl.h"
@@ -141,6 +143,7 @@ load(void)
 	if (rtnl_addrs(&h, &why) == -1)
 		log_warn("%s", strbuf_str(&why));
 	strbuf_free(&why);
+	feedstore_bind(&h.b, apply_state_dir());
 	p = policy_load_bound(conf_path, true, &h.b, err, sizeof(err));
 	rtnl_addrs_free(&h);
 	if (p == NULL) {
@@ -393,15 +396,17 @@ out:
 static void
 wait_events(int ms)
 {
-	struct pollfd pfd[4 + HANODE_FDS] = { { .fd = watch_fd,
+	struct pollfd pfd[5 + HANODE_FDS] = { { .fd = watch_fd,
 	    .events = POLLIN }, { .fd = proxy_events_fd(), .events = POLLIN },
 	    { .fd = web_fd(), .events = POLLIN }, { .fd = logger_ask,
-	    .events = POLLIN } };
-	int nha = hanode_pollfds(pfd + 4);
+	    .events = POLLIN }, { .fd = feeds_fd(), .events = POLLIN } };
+	int nha = hanode_pollfds(pfd + 5);
 
-	if (poll(pfd, 4 + (nfds_t)nha, ms) <= 0)
+	if (poll(pfd, 5 + (nfds_t)nha, ms) <= 0)
 		return;
-	hanode_events(pfd + 4, nha);
+	hanode_events(pfd + 5, nha);
+	if (pfd[4].revents & (POLLIN | POLLHUP))
+		feeds_events();
 	if (pfd[3].revents & (POLLIN | POLLHUP))
 		logger_question();
 	if (pfd[2].revents & (POLLIN | POLLHUP))
@@ -438,6 +443,8 @@ install(const struct policy *p, bool apply)
 		web_configure(p);
 	}
 	configure_logger(p);
+	if (!no_apply)
+		feeds_configure(p);
 	return proxy_install(p);
 }
 
@@ -589,6 +596,7 @@ main(int argc, char **argv)
 	web_init(&(struct web_hooks){ .conf = conf_path, .apply = web_apply,
 	    .load = load });
 	hanode_init(apply_state_dir(), logfile_run_dir(), sync_apply);
+	feeds_init(apply_state_dir(), logfile_run_dir());
 	if (!no_apply)
 		schedcut_init(apply_state_dir());
 	if (!no_apply) {
@@ -631,6 +639,7 @@ main(int argc, char **argv)
 			notify_stopping();
 			hanode_stop();
 			web_stop();
+			feeds_stop();
 			child_stop(&logger);
 			close_logger_ask();
 			proxy_stop();
@@ -654,6 +663,7 @@ main(int argc, char **argv)
 			start_logger();
 		proxy_tick();
 		web_tick();
+		feeds_tick();
 		/* Signals cut the wait short. */
 		wait_events(100);
 		hanode_tick();

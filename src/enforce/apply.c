@@ -17,6 +17,7 @@
 #include "base/hash.h"
 #include "enforce/nfgen.h"
 #include "enforce/nft.h"
+#include "enforce/feedstore.h"
 #include "enforce/nftc.h"
 #include "enforce/rtnl.h"
 #include "policy/load.h"
@@ -225,8 +226,8 @@ hash_fixed(const char *listing)
 		}
 		if (strncmp(t, "set ", 4) == 0)
 			dynamic = false;
-		else if (strncmp(t, "comment \"" NFTC_DYNAMIC_COMMENT "\"",
-		    sizeof(NFTC_DYNAMIC_COMMENT) + 9) == 0)
+		else if (strncmp(t, "comment \"" NFTC_FOLLOWS,
+		    sizeof(NFTC_FOLLOWS) + 8) == 0)
 			dynamic = true;
 		else if (dynamic && strncmp(t, "elements = {", 12) == 0)
 			skipping = true;
@@ -324,7 +325,54 @@ apply_drift(const char *state, unsigned seq)
 	return d;
 }
 
-/* The ruleset of history entry seq, or the removal of the table for 0. */
+struct load_feed_job {
+	const char		*state;
+	const struct object	*o;
+	struct arena		*a;
+	struct iset		*out;
+};
+
+/* What the state directory keeps for feed object o (none: empty). */
+static int
+load_feed(void *arg)
+{
+	struct load_feed_job *j = arg;
+
+	if (feedstore_load(j->state, j->o->name, feedstore_key(j->o), j->a,
+	    j->out, NULL) == -1)
+		j->out->n = 0;
+	return 0;
+}
+
+/*
+ * Fill every feed object of p with what the state directory keeps for it
+ * (nothing yet: empty), appended to b.  Not part of the stored ruleset:
+ * the contents change without an apply.  0, or -1 when memory ran out.
+ */
+static int
+feed_fills(const char *state, const struct policy *p, struct strbuf *b)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->nobject && rc == 0; i++) {
+		const struct object *o = p->objects[i];
+		struct arena a;
+		struct iset s = { 0, NULL };
+
+		if (!policy_object_feed(o))
+			continue;
+		arena_init(&a);
+		if (arena_catch(&a, load_feed, &(struct load_feed_job){ state,
+		    o, &a, &s }) == -1)
+			rc = -1;
+		else if (s.n > 0)
+			rc = nftc_feed_fill(o->name, s, b);
+		arena_free(&a);
+	}
+	return rc;
+}
+
 /*
  * The refill of entry seq's dynamic sets (nftc_compile_dynamic) for the
  * addresses the devices have now, appended to b; nothing when its config
@@ -335,6 +383,7 @@ live_sets(const char *state, unsigned seq, const struct binding *given,
     struct strbuf *b, struct strbuf *err)
 {
 	struct host_addrs h = { 0 };
+	struct binding bound;
 	struct policy *p = NULL;
 	size_t len;
 	char *text = apply_config_text(state, seq, &len);
@@ -346,15 +395,21 @@ live_sets(const char *state, unsigned seq, const struct binding *given,
 		return -1;
 	}
 	/* Most configs have none: no need to parse them to know. */
-	if (memmem(text, len, "dynamic", 7) == NULL) {
+	if (memmem(text, len, "dynamic", 7) == NULL &&
+	    memmem(text, len, "fqdn", 4) == NULL &&
+	    memmem(text, len, "url", 3) == NULL &&
+	    memmem(text, len, "country", 7) == NULL) {
 		free(text);
 		return 0;
 	}
 	if (given == NULL && rtnl_addrs(&h, err) == -1)
 		goto out;
-	p = policy_parse_bound("history", text, len, given != NULL ? given :
-	    &h.b);
-	if (p == NULL || !policy_valid(p) || nftc_compile_dynamic(p, b) == -1) {
+	bound = given != NULL ? *given : h.b;
+	if (bound.feed == NULL)
+		feedstore_bind(&bound, state);
+	p = policy_parse_bound("history", text, len, &bound);
+	if (p == NULL || !policy_valid(p) || nftc_compile_dynamic(p, b) == -1 ||
+	    feed_fills(state, p, b) == -1) {
 		strbuf_printf(err, "the config of history entry %u cannot be "
 		    "compiled again", seq);
 		goto out;
@@ -827,6 +882,11 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		if (write_pending(state, &pd, err) == -1)
 			goto out;
 	}
+	/* The feeds' elements go with it, but not into the history. */
+	if (feed_fills(state, p, &script) == -1) {
+		strbuf_puts(err, "out of memory");
+		goto out;
+	}
 	/* The kernel refuses or takes the whole transaction. */
 	if (nft_run(strbuf_str(&script), false, NULL, err) == -1)
 		goto out;
@@ -1018,5 +1078,186 @@ apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
 out:
 	strbuf_free(&script);
 	close(lock);
+	return rc;
+}
+
+/* True when a rule side or an object mixes a feed object with more: a
+ * set of its own that holds the feed's addresses too (nftc.h). */
+static bool
+mixes_feeds(const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nobject; i++)
+		if (p->objects[i]->kind == OBJ_USER &&
+		    policy_expr_has_feed(&p->objects[i]->members))
+			return true;
+	for (i = 0; i < p->nrule; i++) {
+		const struct addr_expr *x[2] = { &p->rules[i]->src,
+		    &p->rules[i]->dst };
+		int k;
+
+		for (k = 0; k < 2; k++)
+			if (policy_expr_has_feed(x[k]) && (x[k]->n != 1 ||
+			    !policy_object_feed(x[k]->v[0].obj)))
+				return true;
+	}
+	return false;
+}
+
+/* The binding of an update: the new contents for one feed, the state
+ * directory's for the others. */
+struct feed_override {
+	const char	*state, *name;
+	struct iset	 now;
+};
+
+static int
+override_feed(void *arg, const struct object *o, struct arena *a,
+    struct iset *out)
+{
+	struct feed_override *ov = arg;
+
+	if (strcmp(o->name, ov->name) == 0) {
+		*out = ov->now;
+		return 0;
+	}
+	return feedstore_load(ov->state, o->name, feedstore_key(o), a, out,
+	    NULL);
+}
+
+struct feed_update {
+	const char	*state, *name;
+	uint64_t	 key;
+	struct iset	 now;
+	struct arena	 a;
+	struct iset	 was;
+	bool		 have_was;
+};
+
+static int
+load_was(void *arg)
+{
+	struct feed_update *u = arg;
+
+	u->have_was = feedstore_load(u->state, u->name, u->key, &u->a,
+	    &u->was, NULL) == 0;
+	return 0;
+}
+
+int
+apply_feed(const char *state, const char *name, uint64_t key,
+    struct iset now, time_t fetched, uint64_t entries, size_t *changed,
+    struct strbuf *msg, struct strbuf *err)
+{
+	struct feed_update u = { .state = state, .name = name, .key = key,
+	    .now = now };
+	struct feed_override ov = { state, name, now };
+	struct history_entry cur;
+	struct strbuf script, refill, why;
+	struct policy *p = NULL;
+	char *text = NULL;
+	size_t len;
+	int lock, rc = -1, attempt;
+
+	*changed = 0;
+	strbuf_init(&script, 0);
+	strbuf_init(&refill, 0);
+	strbuf_init(&why, 0);
+	arena_init(&u.a);
+	if ((lock = lock_state(state, err)) == -1)
+		goto done;
+	if (current(state, &cur, err) == -1)
+		goto out;
+	/* Not in the kernel now (nothing applied, a reboot, nft by hand):
+	 * kept for the next apply. */
+	if (cur.seq == 0 || strcmp(cur.file, "-") == 0 ||
+	    apply_drift(state, cur.seq) == DRIFT_NO_TABLE ||
+	    (text = apply_config_text(state, cur.seq, &len)) == NULL)
+		goto save;
+	if ((p = policy_parse("history", text, len)) == NULL ||
+	    !policy_valid(p)) {
+		strbuf_printf(err, "the config of history entry %u cannot be "
+		    "parsed again", cur.seq);
+		goto out;
+	}
+	if (policy_object(p, name) == NULL ||
+	    !policy_object_feed(policy_object(p, name)) ||
+	    feedstore_key(policy_object(p, name)) != key)
+		goto save;	/* not in force: kept for later */
+	if (mixes_feeds(p)) {
+		/* The rule sides that hold it with more are filled again,
+		 * under the new contents, in the same transaction. */
+		struct host_addrs h = { 0 };
+		struct policy *q;
+		struct binding b;
+
+		if (rtnl_addrs(&h, err) == -1)
+			goto out;
+		b = h.b;
+		b.feed = override_feed;
+		b.feed_arg = &ov;
+		q = policy_parse_bound("history", text, len, &b);
+		if (q == NULL || !policy_valid(q) ||
+		    nftc_compile_dynamic(q, &refill) == -1) {
+			policy_free(q);
+			rtnl_addrs_free(&h);
+			strbuf_puts(err, "out of memory");
+			goto out;
+		}
+		policy_free(q);
+		rtnl_addrs_free(&h);
+	}
+	if (arena_catch(&u.a, load_was, &u) == -1) {
+		strbuf_puts(err, "out of memory");
+		goto out;
+	}
+	/* By difference first; if the kernel's elements are not what the
+	 * state directory says (a crash between the two, nft by hand), the
+	 * kernel refuses that, and the sets are filled whole. */
+	for (attempt = u.have_was ? 0 : 1; attempt < 2; attempt++) {
+		strbuf_reset(&script);
+		if ((attempt == 0 ? nftc_feed_delta(name, u.was, now, &script,
+		    changed) : nftc_feed_fill(name, now, &script)) == -1) {
+			strbuf_puts(err, "out of memory");
+			goto out;
+		}
+		if (attempt == 1)
+			*changed = now.n;
+		strbuf_add(&script, strbuf_str(&refill), refill.len);
+		if (strbuf_failed(&script)) {
+			strbuf_puts(err, "out of memory");
+			goto out;
+		}
+		if (attempt == 0 && *changed == 0 && refill.len == 0)
+			goto save;
+		strbuf_reset(&why);
+		if (nft_run(strbuf_str(&script), false, NULL, &why) == 0)
+			break;
+		if (attempt == 1) {
+			strbuf_printf(err, "the kernel refused feed %s's "
+			    "elements: %s", name, strbuf_str(&why));
+			goto out;
+		}
+	}
+	strbuf_printf(msg, "moat: feed %s: %zu element%s changed in history "
+	    "entry %u's sets%s\n", name, *changed, *changed == 1 ? "" : "s",
+	    cur.seq, refill.len > 0 ? ", and the rule sides that hold it" :
+	    "");
+	rc = 1;
+save:
+	if (feedstore_save(state, name, key, now, fetched, entries, err) == -1)
+		rc = -1;
+	else if (rc == -1)
+		rc = 0;
+out:
+	close(lock);
+done:
+	policy_free(p);
+	free(text);
+	arena_free(&u.a);
+	strbuf_free(&script);
+	strbuf_free(&refill);
+	strbuf_free(&why);
 	return rc;
 }

@@ -86,6 +86,20 @@ enum apply_drift apply_drift(const char *state, unsigned seq);
  * filled (msg says so), 0 when there are none to fill, -1 with err. */
 int	 apply_dynamic(const char *state, const struct binding *b,
 	    struct strbuf *msg, struct strbuf *err);
+/*
+ * Feed object name (doc/design/feeds.md) now holds now (fetched at
+ * fetched, entries read): the sets of the entry in force change by
+ * difference (elements deleted and added, one transaction, with the
+ * refill of the rule sides that hold it with more), and the state
+ * directory keeps it (feedstore.h) for the next apply, rollback or boot.
+ * key is feedstore_key of the definition it was fetched for: when the
+ * config in force has no such object, it is only kept.  1 when the
+ * kernel changed (*changed elements; msg says so), 0 when it had nothing
+ * to change, -1 with err (the kernel and the kept copy as they were).
+ */
+int	 apply_feed(const char *state, const char *name, uint64_t key,
+	    struct iset now, time_t fetched, uint64_t entries, size_t *changed,
+	    struct strbuf *msg, struct strbuf *err);
 /* FNV-1a 64 of a buffer. */
 uint64_t apply_hash(const char *s, size_t len);
 

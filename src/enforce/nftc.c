@@ -169,12 +169,13 @@ put_elements(struct strbuf *b, struct iset s, enum addr_family f)
  */
 static void
 put_dynamic_set(struct nftc *c, struct strbuf *out, const char *name,
-    struct iset part, enum addr_family f)
+    struct iset part, enum addr_family f, bool feed)
 {
 	const char *type = f == FAM_V4 ? "ipv4_addr" : "ipv6_addr";
 
 	strbuf_printf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n"
-	    "\t\tcomment \"" NFTC_DYNAMIC_COMMENT "\"\n", name, type);
+	    "\t\tcomment \"%s\"\n", name, type, feed ?
+	    NFTC_FEEDS_HELD_COMMENT : NFTC_DYNAMIC_COMMENT);
 	if (!iset_empty(part)) {
 		strbuf_puts(out, "\t\telements = { ");
 		put_elements(out, part, f);
@@ -217,7 +218,8 @@ put_dynamic_match(struct nftc *c, struct strbuf *b, const char *dir,
 	if (nametab_get(c->dyn_names, name) != NULL)
 		return;
 	nametab_put(c->dyn_names, name, name);
-	put_dynamic_set(c, &c->sets, name, part, f);
+	put_dynamic_set(c, &c->sets, name, part, f,
+	    policy_expr_has_feed(x));
 }
 
 /* The object whose family-f part is exactly s, if the expression names
@@ -1112,6 +1114,18 @@ compile_dispatch(struct nftc *c, const char *hook)
 	    "\"a device no interface declares\"\n\t}\n\n");
 }
 
+/* A feed object's set of family f, declared empty: its elements come
+ * after the table (nftc_compile_feeds) or one by one (nftc_feed_delta). */
+static void
+put_feed_set(struct nftc *c, const struct object *o, enum addr_family f)
+{
+	strbuf_puts(c->b, "\tset ");
+	put_ident(c->b, o->name);
+	strbuf_printf(c->b, "_%s {\n\t\ttype %s\n\t\tflags interval\n"
+	    "\t\tcomment \"" NFTC_FEED_COMMENT "\"\n\t}\n\n", fam_suffix[f],
+	    f == FAM_V4 ? "ipv4_addr" : "ipv6_addr");
+}
+
 /* Named sets of the objects the rules name, per family. */
 static void
 compile_sets(struct nftc *c)
@@ -1128,6 +1142,10 @@ compile_sets(struct nftc *c)
 		for (f = FAM_V4; f <= FAM_V6; f++) {
 			struct iset part = fam_part(c, o->set, f);
 
+			if (policy_object_feed(o)) {
+				put_feed_set(c, o, (enum addr_family)f);
+				continue;
+			}
 			if (o->dynamic) {
 				struct strbuf name;
 
@@ -1135,7 +1153,8 @@ compile_sets(struct nftc *c)
 				put_ident(&name, o->name);
 				strbuf_printf(&name, "_%s", fam_suffix[f]);
 				put_dynamic_set(c, c->b, strbuf_str(&name), part,
-				    (enum addr_family)f);
+				    (enum addr_family)f,
+				    policy_expr_has_feed(&o->members));
 				if (strbuf_failed(&name))
 					c->b->failed = true;
 				strbuf_free(&name);
@@ -1489,7 +1508,7 @@ nftc_compile_dynamic(const struct policy *p, struct strbuf *b)
 	struct strbuf table;
 	int rc;
 
-	if (policy_ndynamic(p) == 0)
+	if (policy_ndynamic(p) == 0 && policy_nfeeds(p) == 0)
 		return 0;
 	strbuf_init(&table, 0);
 	rc = compile(p, &table, false, b);
@@ -1501,4 +1520,167 @@ int
 nftc_compile_linear(const struct policy *p, struct strbuf *b)
 {
 	return compile(p, b, true, NULL);
+}
+
+/* ---- feed objects' elements ------------------------------------------ */
+
+static void
+feed_init(struct nftc *c)
+{
+	arena_init(&c->a);
+	c->full[FAM_V4] = iset_range(&c->a, V4_BASE, V4_LAST);
+	c->full[FAM_V6] = iset_complement(&c->a, c->full[FAM_V4], 0,
+	    U128_MAX);
+}
+
+/* "add element inet moat NAME_vF { a, b, … }" of s's intervals, written
+ * a few thousand to a command so that no line is huge. */
+static void
+put_element_cmds(struct strbuf *b, const char *verb, const char *name,
+    enum addr_family f, const struct ival *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i % 4096 == 0) {
+			if (i > 0)
+				strbuf_puts(b, " }\n");
+			strbuf_printf(b, "%s element inet " NFTC_TABLE " ", verb);
+			put_ident(b, name);
+			strbuf_printf(b, "_%s { ", fam_suffix[f]);
+		} else
+			strbuf_puts(b, ", ");
+		put_interval(b, v[i].lo, v[i].hi, f);
+	}
+	if (n > 0)
+		strbuf_puts(b, " }\n");
+}
+
+static int
+compile_feeds(void *arg)
+{
+	struct nftc *c = arg;
+	const struct policy *p = c->p;
+	size_t i;
+	int f;
+
+	for (i = 0; i < p->nobject; i++) {
+		const struct object *o = p->objects[i];
+
+		if (!policy_object_feed(o))
+			continue;
+		for (f = FAM_V4; f <= FAM_V6; f++) {
+			struct iset part = fam_part(c, o->set, f);
+
+			put_element_cmds(c->b, "add", o->name,
+			    (enum addr_family)f, part.v, part.n);
+		}
+	}
+	return 0;
+}
+
+int
+nftc_compile_feeds(const struct policy *p, struct strbuf *b)
+{
+	struct nftc c = { .p = p, .b = b };
+	int rc;
+
+	feed_init(&c);
+	rc = arena_catch(&c.a, compile_feeds, &c);
+	arena_free(&c.a);
+	return rc == 0 && !strbuf_failed(b) ? 0 : -1;
+}
+
+struct feed_job {
+	struct nftc	 c;
+	const char	*name;
+	struct iset	 was, now;
+	bool		 fill;
+	size_t		 changed;
+};
+
+static bool
+ival_before(const struct ival *x, const struct ival *y)
+{
+	return x->lo < y->lo || (x->lo == y->lo && x->hi < y->hi);
+}
+
+/*
+ * The kernel's elements are exactly the intervals moat wrote (its sets
+ * do not merge them: no auto-merge), so two sorted lists of intervals
+ * compare element by element: one only in was is deleted, one only in
+ * now is added.  Deletions come first in the transaction.
+ */
+static int
+feed_delta(void *arg)
+{
+	struct feed_job *j = arg;
+	struct nftc *c = &j->c;
+	int f;
+
+	for (f = FAM_V4; f <= FAM_V6; f++) {
+		struct iset was = fam_part(c, j->was, f);
+		struct iset now = fam_part(c, j->now, f);
+		struct ival *del = arena_array(&c->a, was.n + 1, sizeof(*del));
+		struct ival *add = arena_array(&c->a, now.n + 1, sizeof(*add));
+		size_t a = 0, b = 0, nd = 0, na = 0;
+
+		if (j->fill) {
+			strbuf_printf(c->b, "flush set inet " NFTC_TABLE " ");
+			put_ident(c->b, j->name);
+			strbuf_printf(c->b, "_%s\n", fam_suffix[f]);
+			put_element_cmds(c->b, "add", j->name,
+			    (enum addr_family)f, now.v, now.n);
+			j->changed += now.n;
+			continue;
+		}
+		while (a < was.n || b < now.n) {
+			if (b == now.n || (a < was.n &&
+			    ival_before(&was.v[a], &now.v[b])))
+				del[nd++] = was.v[a++];
+			else if (a == was.n || ival_before(&now.v[b], &was.v[a]))
+				add[na++] = now.v[b++];
+			else {
+				a++;
+				b++;
+			}
+		}
+		put_element_cmds(c->b, "delete", j->name, (enum addr_family)f,
+		    del, nd);
+		put_element_cmds(c->b, "add", j->name, (enum addr_family)f,
+		    add, na);
+		j->changed += nd + na;
+	}
+	return 0;
+}
+
+static int
+feed_job_run(struct feed_job *j, struct strbuf *b)
+{
+	int rc;
+
+	j->c.b = b;
+	feed_init(&j->c);
+	rc = arena_catch(&j->c.a, feed_delta, j);
+	arena_free(&j->c.a);
+	return rc == 0 && !strbuf_failed(b) ? 0 : -1;
+}
+
+int
+nftc_feed_delta(const char *name, struct iset was, struct iset now,
+    struct strbuf *b, size_t *changed)
+{
+	struct feed_job j = { .name = name, .was = was, .now = now };
+	int rc = feed_job_run(&j, b);
+
+	*changed = j.changed;
+	return rc;
+}
+
+int
+nftc_feed_fill(const char *name, struct iset now, struct strbuf *b)
+{
+	struct feed_job j = { .name = name, .now = now, .fill = true };
+
+	return feed_job_run(&j, b);
 }

@@ -49,6 +49,31 @@ int	 nftc_compile(const struct policy *p, struct strbuf *b);
  */
 #define NFTC_DYNAMIC_COMMENT	"moat: follows the device's addresses"
 int	 nftc_compile_dynamic(const struct policy *p, struct strbuf *b);
+/*
+ * A feed object (fqdn, url, country: doc/design/feeds.md) is a named set
+ * per family (NAME_v4, NAME_v6) with this comment, declared empty in the
+ * ruleset nftc_compile writes: its elements are no part of the ruleset
+ * (nor of the history, nor of drift), and they change one by one.  Every
+ * set whose elements moat changes at run time has a comment that starts
+ * with NFTC_FOLLOWS.
+ */
+#define NFTC_FOLLOWS		"moat: follows"
+#define NFTC_FEED_COMMENT	"moat: follows its feed"
+/* A set that holds a feed object's addresses with more (an object, or a
+ * rule side that mixes them): refilled whole with the dynamic ones. */
+#define NFTC_FEEDS_HELD_COMMENT	"moat: follows the feeds it holds"
+/* Append the elements every feed object of p holds under p's binding
+ * (add element, for sets that were just created empty).  0, or -1 when
+ * memory ran out. */
+int	 nftc_compile_feeds(const struct policy *p, struct strbuf *b);
+/* Append what turns feed object name's sets from holding was into
+ * holding now: delete element and add element, only the elements that
+ * differ.  *changed gets how many elements are deleted and added.  0, or
+ * -1 when memory ran out. */
+int	 nftc_feed_delta(const char *name, struct iset was, struct iset now,
+	    struct strbuf *b, size_t *changed);
+/* Append what empties feed object name's sets and fills them with now. */
+int	 nftc_feed_fill(const char *name, struct iset now, struct strbuf *b);
 /* The naive baseline of the benchmarks: the same rules as one linear
  * forward chain (iifname on every rule, inline sets, anonymous counters),
  * what a hand translation would load.  Not for use. */

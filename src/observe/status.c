@@ -87,6 +87,17 @@ status_collect(const struct status_where *w, struct gw_status *st,
 	st->have_fw = fwlog_stats_read(w->run, &st->fw) == 0;
 	if (w->ha_file != NULL)
 		st->ha = json_load_file(w->ha_file, 0, NULL);
+	if (w->run != NULL) {
+		char file[4200];
+
+		snprintf(file, sizeof(file), "%s/" STATUS_FEEDS_FILE, w->run);
+		st->feeds = json_load_file(file, 0, NULL);
+		if (st->feeds != NULL && !json_is_array(json_object_get(
+		    st->feeds, "objects"))) {
+			json_decref(st->feeds);
+			st->feeds = NULL;
+		}
+	}
 	return 0;
 }
 
@@ -96,6 +107,7 @@ status_free(struct gw_status *st)
 	policy_free(st->p);
 	free(st->ctr);
 	json_decref(st->ha);
+	json_decref(st->feeds);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -314,6 +326,100 @@ text_ha(const struct gw_status *st, struct strbuf *b)
 	}
 }
 
+/* ---- feed objects ------------------------------------------------- */
+
+static void
+put_time(struct strbuf *b, json_t *t)
+{
+	char buf[32];
+	time_t v;
+
+	if (!json_is_integer(t)) {
+		strbuf_puts(b, "never");
+		return;
+	}
+	v = (time_t)json_integer_value(t);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", localtime(&v));
+	strbuf_puts(b, buf);
+}
+
+/* One line: "Feed objects: 3 (2 ok, 1 with an error: drop)". */
+static void
+text_feeds_summary(const struct gw_status *st, struct strbuf *b)
+{
+	json_t *arr = json_object_get(st->feeds, "objects"), *o;
+	size_t i, bad = 0;
+
+	if (json_array_size(arr) == 0)
+		return;
+	json_array_foreach(arr, i, o)
+		bad += strcmp(json_string_value(json_object_get(o, "result")) ?
+		    json_string_value(json_object_get(o, "result")) : "", "ok") !=
+		    0;
+	strbuf_printf(b, "\nFeed objects: %zu (%zu ok", json_array_size(arr),
+	    json_array_size(arr) - bad);
+	if (bad > 0) {
+		bool first = true;
+
+		strbuf_printf(b, ", %zu not:", bad);
+		json_array_foreach(arr, i, o)
+			if (strcmp(json_string_value(json_object_get(o,
+			    "result")) ? json_string_value(json_object_get(o,
+			    "result")) : "", "ok") != 0) {
+				strbuf_printf(b, "%s %s", first ? "" : ",",
+				    json_string_value(json_object_get(o,
+				    "name")));
+				first = false;
+			}
+	}
+	strbuf_puts(b, "); moat objects says more\n");
+}
+
+int
+status_feeds_text(const struct gw_status *st, const char *name,
+    struct strbuf *b)
+{
+	json_t *arr = json_object_get(st->feeds, "objects"), *o;
+	size_t i, n = 0;
+
+	json_array_foreach(arr, i, o) {
+		const char *nm = json_string_value(json_object_get(o, "name"));
+		const char *err = json_string_value(json_object_get(o,
+		    "error"));
+
+		if (nm == NULL || (name != NULL && strcmp(nm, name) != 0))
+			continue;
+		n++;
+		strbuf_printf(b, "%s%s (%s %s)\n", n > 1 ? "\n" : "", nm,
+		    json_string_value(json_object_get(o, "kind")),
+		    json_string_value(json_object_get(o, "source")));
+		strbuf_printf(b, "  entries:      %lld IPv4, %lld IPv6 set "
+		    "elements (%lld read)\n",
+		    (long long)json_integer_value(json_object_get(o, "v4")),
+		    (long long)json_integer_value(json_object_get(o, "v6")),
+		    (long long)json_integer_value(json_object_get(o,
+		    "entries")));
+		strbuf_puts(b, "  last refresh: ");
+		put_time(b, json_object_get(o, "last_refresh"));
+		strbuf_printf(b, " (%s)\n", json_string_value(json_object_get(o,
+		    "result")));
+		strbuf_puts(b, "  next refresh: ");
+		put_time(b, json_object_get(o, "next_refresh"));
+		strbuf_putc(b, '\n');
+		if (err != NULL) {
+			strbuf_puts(b, "  last error:   ");
+			put_time(b, json_object_get(o, "error_time"));
+			strbuf_printf(b, ": %s\n", err);
+		}
+	}
+	if (n == 0 && name != NULL)
+		return -1;
+	if (n == 0)
+		strbuf_puts(b, "no fqdn, url or country objects are followed "
+		    "(moatd runs none)\n");
+	return 0;
+}
+
 void
 status_text(const struct gw_status *st, struct strbuf *b)
 {
@@ -328,6 +434,8 @@ status_text(const struct gw_status *st, struct strbuf *b)
 		text_antivirus(st, b);
 	if (st->ha != NULL)
 		text_ha(st, b);
+	if (st->feeds != NULL)
+		text_feeds_summary(st, b);
 }
 
 /* ---- JSON ---------------------------------------------------------- */
@@ -426,6 +534,9 @@ status_json(const struct gw_status *st)
 		json_object_set_new(o, "pending", json_null());
 	json_object_set_new(o, "ha", st->ha != NULL ? json_deep_copy(st->ha) :
 	    json_null());
+	json_object_set_new(o, "feeds", st->feeds != NULL ?
+	    json_deep_copy(json_object_get(st->feeds, "objects")) :
+	    json_array());
 	if (st->unapplied != -1)
 		json_object_set_new(o, "unapplied_changes",
 		    json_boolean(st->unapplied));

@@ -6,6 +6,8 @@
 #ifndef MOAT_STATUS_H
 #define MOAT_STATUS_H
 
+#define STATUS_FEEDS_FILE	"feeds.json"	/* in the run directory */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -39,6 +41,8 @@ struct gw_status {
 	bool			 have_fw;
 	struct fwlog_stats	 fw;
 	json_t			*ha;		/* the pair's state, or NULL */
+	json_t			*feeds;		/* moatd's feed objects
+						   (RUN/feeds.json), or NULL */
 	time_t			 now;
 };
 
@@ -60,6 +64,11 @@ void	 status_text(const struct gw_status *st, struct strbuf *b);
 /* The same as one JSON object (caller owns it): applied, pending, ha,
  * unapplied_changes, counters, mail, firewall_log. */
 json_t	*status_json(const struct gw_status *st);
+/* moat objects [NAME]: each feed object's kind, source, elements per
+ * family, last refresh and its result, next refresh and last error (the
+ * one named, or all); -1 when name is not a feed object moatd follows. */
+int	 status_feeds_text(const struct gw_status *st, const char *name,
+	    struct strbuf *b);
 /* The history of applies as a JSON array of {entry, time, what, hash,
  * file} (new reference), or NULL with err. */
 json_t	*history_json(const char *state, struct strbuf *err);

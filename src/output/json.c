@@ -420,6 +420,13 @@ json_policy(const struct policy *p, struct strbuf *b)
 	strbuf_putc(b, '{');
 	json_kv_str(b, "file", p->file, &first);
 	json_kv_bool(b, "firewall", p->firewall, &first);
+	if (policy_nfeeds(p) > 0 || p->dns_min_ttl != DNS_MIN_TTL_DEFAULT ||
+	    p->dns_max_ttl != DNS_MAX_TTL_DEFAULT) {
+		json_kv_int(b, "dns_min_ttl", p->dns_min_ttl, &first);
+		json_kv_int(b, "dns_max_ttl", p->dns_max_ttl, &first);
+	}
+	if (p->geoip_database != NULL)
+		json_kv_str(b, "geoip_database", p->geoip_database, &first);
 	json_kv_bool(b, "anti_lockout", p->anti_lockout, &first);
 	json_key(b, "interfaces", &first);
 	strbuf_putc(b, '[');
@@ -439,10 +446,31 @@ json_policy(const struct policy *p, struct strbuf *b)
 		f = true;
 		strbuf_putc(b, '{');
 		json_kv_str(b, "name", o->name, &f);
-		json_kv_bool(b, "builtin", o->kind != OBJ_USER, &f);
+		json_kv_bool(b, "builtin", o->kind != OBJ_USER &&
+		    !policy_object_feed(o), &f);
 		if (o->kind == OBJ_USER) {
 			json_key(b, "members", &f);
 			json_elems(b, &o->members);
+		} else if (policy_object_feed(o)) {
+			size_t k;
+
+			json_kv_str(b, "kind", policy_feed_kind_name(o->kind),
+			    &f);
+			if (o->kind == OBJ_URL) {
+				json_kv_str(b, "url", o->feed.names[0], &f);
+				json_kv_int(b, "refresh", o->feed.refresh, &f);
+				json_kv_int(b, "max", (long long)o->feed.max, &f);
+			} else {
+				json_key(b, o->kind == OBJ_FQDN ? "hosts" :
+				    "countries", &f);
+				strbuf_putc(b, '[');
+				for (k = 0; k < o->feed.n; k++) {
+					if (k > 0)
+						strbuf_putc(b, ',');
+					json_put_string(b, o->feed.names[k]);
+				}
+				strbuf_putc(b, ']');
+			}
 		} else
 			json_kv_str(b, "meaning", o->kind == OBJ_ANY ?
 			    "any address" : o->kind == OBJ_IFIP ?

@@ -171,7 +171,9 @@ print_size(struct strbuf *b, uint64_t v)
 static void
 print_duration(struct strbuf *b, unsigned secs)
 {
-	if (secs % 3600 == 0)
+	if (secs % 86400 == 0 && secs > 86400)
+		strbuf_printf(b, "%ud", secs / 86400);
+	else if (secs % 3600 == 0)
 		strbuf_printf(b, "%uh", secs / 3600);
 	else if (secs % 60 == 0)
 		strbuf_printf(b, "%um", secs / 60);
@@ -314,7 +316,6 @@ print_ha(const struct ha_conf *ha, struct strbuf *b)
 	    ha->router_id, ha->preempt_delay);
 }
 
-/* Start a section: a blank line between non-empty sections. */
 /* A window's days, Monday first: daily, mon-fri, sat,sun, mon,wed-fri. */
 void
 printer_days(unsigned days, struct strbuf *b)
@@ -362,6 +363,28 @@ printer_schedule(const struct schedule *s, struct strbuf *b)
 	}
 }
 
+/* fqdn HOST…, url URL [refresh D] [max N], country CC… */
+static void
+print_feed(const struct object *o, struct strbuf *b)
+{
+	size_t i;
+
+	strbuf_puts(b, policy_feed_kind_name(o->kind));
+	for (i = 0; i < o->feed.n; i++) {
+		strbuf_putc(b, ' ');
+		print_word(b, o->feed.names[i]);
+	}
+	if (o->kind != OBJ_URL)
+		return;
+	if (o->feed.refresh != FEED_REFRESH_DEFAULT) {
+		strbuf_puts(b, " refresh ");
+		print_duration(b, o->feed.refresh);
+	}
+	if (o->feed.max != FEED_MAX_DEFAULT)
+		strbuf_printf(b, " max %llu", (unsigned long long)o->feed.max);
+}
+
+/* Start a section: a blank line between non-empty sections. */
 static void
 section(struct strbuf *b, bool *started)
 {
@@ -404,14 +427,38 @@ printer_policy(const struct policy *p, struct strbuf *b)
 	if (!p->firewall)
 		strbuf_puts(b, "firewall off\n");
 
+	if (p->dns_min_ttl != DNS_MIN_TTL_DEFAULT ||
+	    p->dns_max_ttl != DNS_MAX_TTL_DEFAULT ||
+	    p->geoip_database != NULL)
+		section(b, &started);
+	if (p->dns_min_ttl != DNS_MIN_TTL_DEFAULT) {
+		strbuf_puts(b, "dns-min-ttl ");
+		print_duration(b, p->dns_min_ttl);
+		strbuf_putc(b, '\n');
+	}
+	if (p->dns_max_ttl != DNS_MAX_TTL_DEFAULT) {
+		strbuf_puts(b, "dns-max-ttl ");
+		print_duration(b, p->dns_max_ttl);
+		strbuf_putc(b, '\n');
+	}
+	if (p->geoip_database != NULL) {
+		strbuf_puts(b, "geoip-database ");
+		print_word(b, p->geoip_database);
+		strbuf_putc(b, '\n');
+	}
 	for (i = 0, first_user = 1; i < p->nobject; i++) {
-		if (p->objects[i]->kind != OBJ_USER)
+		const struct object *o = p->objects[i];
+
+		if (o->kind != OBJ_USER && !policy_object_feed(o))
 			continue;
 		if (first_user)
 			section(b, &started);
 		first_user = 0;
-		strbuf_printf(b, "object %s ", p->objects[i]->name);
-		printer_addr_expr(&p->objects[i]->members, b);
+		strbuf_printf(b, "object %s ", o->name);
+		if (policy_object_feed(o))
+			print_feed(o, b);
+		else
+			printer_addr_expr(&o->members, b);
 		strbuf_putc(b, '\n');
 	}
 	for (i = 0, first_user = 1; i < p->nservice; i++) {

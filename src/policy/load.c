@@ -49,6 +49,8 @@ parse_all(void *arg)
 	p->ha.priority = HA_PRIORITY;
 	p->ha.router_id = HA_ROUTER_ID;
 	p->ha.preempt_delay = HA_PREEMPT_DELAY;
+	p->dns_min_ttl = DNS_MIN_TTL_DEFAULT;
+	p->dns_max_ttl = DNS_MAX_TTL_DEFAULT;
 	p->object_names = nametab_new(&p->arena, 64);
 	p->service_names = nametab_new(&p->arena, 64);
 	p->sched_names = nametab_new(&p->arena, 8);

@@ -28,7 +28,8 @@ struct parser {
 static const char *const statements[] = {
 	"interface", "object", "service", "accept", "deny", "reject", "nat",
 	"forward", "anti-lockout", "firewall", "antivirus", "logging",
-	"console", "ha", "schedule",
+	"console", "ha", "dns-min-ttl", "dns-max-ttl", "geoip-database",
+	"schedule",
 };
 
 static const char *const ha_settings[] = {
@@ -648,6 +649,276 @@ parse_interface(struct parser *ps)
 	return missing ? -1 : 0;
 }
 
+
+/* Feed objects (doc/design/feeds.md) */
+
+static int parse_duration_max(struct parser *ps, unsigned max,
+    unsigned *out);
+static int parse_duration(struct parser *ps, unsigned *out);
+
+/* A host name as DNS has it: labels of letters, digits and '-' (not at
+ * either end), at most 63 bytes each, 253 in all; lower-cased.  NULL
+ * with the reason in why. */
+static char *
+take_host(struct parser *ps, char *why, size_t whylen)
+{
+	const char *s = ps->tok.text;
+	size_t i, label = 0;
+	char *out;
+
+	if (ps->tok.len == 0 || ps->tok.len > 253) {
+		snprintf(why, whylen, "a host name has 1 to 253 characters");
+		return NULL;
+	}
+	if (s[ps->tok.len - 1] == '.') {
+		snprintf(why, whylen, "write the name without the final dot");
+		return NULL;
+	}
+	for (i = 0; i < ps->tok.len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-') {
+				snprintf(why, whylen, "an empty label or one that "
+				    "ends with '-'");
+				return NULL;
+			}
+			label = 0;
+			continue;
+		}
+		if (!isalnum(c) && c != '-' && c != '_') {
+			snprintf(why, whylen, "'%c' cannot be in a host name",
+			    c);
+			return NULL;
+		}
+		if ((label == 0 && c == '-') || ++label > 63) {
+			snprintf(why, whylen, "a label starts with '-' or is "
+			    "over 63 characters");
+			return NULL;
+		}
+	}
+	if (s[ps->tok.len - 1] == '-') {
+		snprintf(why, whylen, "a label ends with '-'");
+		return NULL;
+	}
+	if (looks_like_address(s) && strspn(s, "0123456789.") == ps->tok.len) {
+		snprintf(why, whylen, "an address, not a name: write it in an "
+		    "address object");
+		return NULL;
+	}
+	out = arena_strndup(&ps->p->arena, s, ps->tok.len);
+	for (i = 0; out[i] != '\0'; i++)
+		out[i] = (char)tolower((unsigned char)out[i]);
+	return out;
+}
+
+static int
+feed_push(struct parser *ps, struct feed *f, char *name, struct loc loc)
+{
+	size_t i, cap;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->names[i], name) == 0) {
+			diag_error(&ps->p->diags, loc, "%s is named twice", name);
+			return -1;
+		}
+	if (f->n == FEED_NAMES_MAX) {
+		diag_error(&ps->p->diags, loc, "at most %d names in one object",
+		    FEED_NAMES_MAX);
+		return -1;
+	}
+	/* Names and their positions grow side by side. */
+	if (f->n == f->cap) {
+		cap = f->cap ? f->cap * 2 : 4;
+		f->names = arena_grow(&ps->p->arena, f->names, f->n, cap,
+		    sizeof(*f->names));
+		f->locs = arena_grow(&ps->p->arena, f->locs, f->n, cap,
+		    sizeof(*f->locs));
+		f->cap = cap;
+	}
+	f->names[f->n] = name;
+	f->locs[f->n++] = loc;
+	return 0;
+}
+
+/* fqdn HOST [HOST...] */
+static int
+parse_fqdn(struct parser *ps, struct object *o)
+{
+	char why[120], *h;
+
+	if (ps->tok.type != T_WORD)
+		return expected(ps, "a host name (object NAME fqdn HOST ...)");
+	while (ps->tok.type == T_WORD) {
+		struct loc at = ps->tok.loc;
+
+		if ((h = take_host(ps, why, sizeof(why))) == NULL) {
+			diag_error(&ps->p->diags, at, "'%s' is not a host name: "
+			    "%s", ps->tok.text, why);
+			return -1;
+		}
+		if (feed_push(ps, &o->feed, h, at) == -1)
+			return -1;
+		next(ps);
+	}
+	return 0;
+}
+
+/* url URL [refresh DURATION] [max COUNT] */
+static int
+parse_url(struct parser *ps, struct object *o)
+{
+	const char *u = ps->tok.text;
+	struct loc at = ps->tok.loc;
+	size_t i;
+
+	if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
+		return expected(ps, "a URL (https://… or file:///…)");
+	if (strncmp(u, "http://", 7) == 0) {
+		diag_error(&ps->p->diags, at, "%s: plain HTTP cannot be verified;"
+		    " use https:// (or file:// for a list on this machine)", u);
+		return -1;
+	}
+	if (strncmp(u, "https://", 8) != 0 && strncmp(u, "file:///", 8) != 0) {
+		diag_error(&ps->p->diags, at, "'%s' is not a URL moat fetches: "
+		    "write https://HOST/PATH or file:///PATH", u);
+		return -1;
+	}
+	if (ps->tok.len > FEED_URL_MAX || (u[0] == 'h' && ps->tok.len == 8)) {
+		diag_error(&ps->p->diags, at, "a URL of 9 to %d characters",
+		    FEED_URL_MAX);
+		return -1;
+	}
+	for (i = 0; i < ps->tok.len; i++)
+		if ((unsigned char)u[i] <= 0x20 || (unsigned char)u[i] >= 0x7f ||
+		    u[i] == '"' || u[i] == '\\') {
+			diag_error(&ps->p->diags, at, "a URL of printable ASCII "
+			    "without blanks, quotes or backslashes (percent-"
+			    "encode the rest)");
+			return -1;
+		}
+	if (feed_push(ps, &o->feed, arena_strndup(&ps->p->arena, u,
+	    ps->tok.len), at) == -1)
+		return -1;
+	next(ps);
+	for (;;) {
+		if (is_kw(ps, "refresh")) {
+			next(ps);
+			if (ps->tok.type != T_WORD)
+				return expected(ps, "a duration such as 1d or 6h");
+			if (parse_duration_max(ps, FEED_REFRESH_MAX,
+			    &o->feed.refresh) == -1)
+				return -1;
+			if (o->feed.refresh < 10) {
+				diag_error(&ps->p->diags, ps->tok.loc, "refresh "
+				    "at most every 10s");
+				return -1;
+			}
+			next(ps);
+		} else if (is_kw(ps, "max")) {
+			unsigned v;
+
+			next(ps);
+			if (ps->tok.type != T_WORD)
+				return expected(ps, "a number of entries");
+			if (parse_number(ps, ps->tok.text, 1, FEED_MAX_LIMIT,
+			    "max", &v) == -1)
+				return -1;
+			o->feed.max = v;
+			next(ps);
+		} else
+			return 0;
+	}
+}
+
+/* country CC [CC...] */
+static int
+parse_country(struct parser *ps, struct object *o)
+{
+	if (ps->tok.type != T_WORD)
+		return expected(ps, "an ISO 3166 country code such as DE");
+	while (ps->tok.type == T_WORD) {
+		struct loc at = ps->tok.loc;
+		char *cc;
+
+		if (ps->tok.len != 2 || !isalpha((unsigned char)ps->tok.text[0])
+		    || !isalpha((unsigned char)ps->tok.text[1])) {
+			diag_error(&ps->p->diags, at, "'%s' is not a country "
+			    "code: two letters, ISO 3166-1 alpha-2 (DE, US, "
+			    "JP)", ps->tok.text);
+			return -1;
+		}
+		cc = arena_strndup(&ps->p->arena, ps->tok.text, 2);
+		cc[0] = (char)toupper((unsigned char)cc[0]);
+		cc[1] = (char)toupper((unsigned char)cc[1]);
+		if (feed_push(ps, &o->feed, cc, at) == -1)
+			return -1;
+		next(ps);
+	}
+	return 0;
+}
+
+/* The source of a feed object, after its kind's keyword. */
+static int
+parse_feed(struct parser *ps, struct object *o)
+{
+	o->feed.refresh = FEED_REFRESH_DEFAULT;
+	o->feed.max = FEED_MAX_DEFAULT;
+	o->dynamic = true;
+	switch (o->kind) {
+	case OBJ_FQDN:
+		return parse_fqdn(ps, o);
+	case OBJ_URL:
+		return parse_url(ps, o);
+	default:
+		return parse_country(ps, o);
+	}
+}
+
+/* dns-min-ttl DURATION, dns-max-ttl DURATION, geoip-database PATH */
+static int
+parse_feed_setting(struct parser *ps)
+{
+	struct policy *p = ps->p;
+	struct loc at = ps->tok.loc;
+	bool geoip = is_kw(ps, "geoip-database"), min = is_kw(ps,
+	    "dns-min-ttl");
+	int *line = min ? &p->dns_min_line : &p->dns_max_line;
+
+	next(ps);
+	if (geoip) {
+		if (p->geoip_database != NULL) {
+			diag_error(&p->diags, at, "geoip-database is already "
+			    "set at line %d", p->geoip_loc.line);
+			return -1;
+		}
+		if (ps->tok.type != T_WORD && ps->tok.type != T_STRING)
+			return expected(ps, "the MMDB file's path");
+		if (ps->tok.text[0] != '/') {
+			diag_error(&p->diags, ps->tok.loc, "'%s': write the "
+			    "database's absolute path", ps->tok.text);
+			return -1;
+		}
+		p->geoip_database = arena_strndup(&p->arena, ps->tok.text,
+		    ps->tok.len);
+		p->geoip_loc = at;
+		next(ps);
+		return 0;
+	}
+	if (*line != 0) {
+		diag_error(&p->diags, at, "%s is already set at line %d",
+		    min ? "dns-min-ttl" : "dns-max-ttl", *line);
+		return -1;
+	}
+	if (ps->tok.type != T_WORD)
+		return expected(ps, "a duration such as 30s or 1h");
+	if (parse_duration(ps, min ? &p->dns_min_ttl : &p->dns_max_ttl) == -1)
+		return -1;
+	*line = at.line;
+	next(ps);
+	return 0;
+}
+
 static int
 parse_object(struct parser *ps)
 {
@@ -662,7 +933,13 @@ parse_object(struct parser *ps)
 	if (ps->tok.type == T_NEWLINE || ps->tok.type == T_EOF)
 		rc = expected(ps, "the object's address, network, range or "
 		    "list");
-	else
+	else if (is_kw(ps, "fqdn") || is_kw(ps, "url") ||
+	    is_kw(ps, "country")) {
+		o->kind = is_kw(ps, "fqdn") ? OBJ_FQDN : is_kw(ps, "url") ?
+		    OBJ_URL : OBJ_COUNTRY;
+		next(ps);
+		rc = parse_feed(ps, o);
+	} else
 		rc = parse_addr_expr(ps, &o->members, false);
 	/* A broken object is still defined (empty), so that its uses do not
 	 * each report it unknown. */
@@ -1075,9 +1352,9 @@ parse_size(struct parser *ps, uint64_t *out)
 	return 0;
 }
 
-/* 30s, 5m, 1h, 300: seconds, 1 second to 1 day. */
+/* 30s, 5m, 1h, 2d, 300: seconds, 1 second to max. */
 static int
-parse_duration(struct parser *ps, unsigned *out)
+parse_duration_max(struct parser *ps, unsigned max, unsigned *out)
 {
 	char buf[STRING_MAX + 1];
 	unsigned mul = 1, v;
@@ -1085,26 +1362,33 @@ parse_duration(struct parser *ps, unsigned *out)
 
 	snprintf(buf, sizeof(buf), "%s", ps->tok.text);
 	if (len > 1 && isalpha((unsigned char)buf[len - 1]) &&
-	    strchr("smh", buf[len - 1]) == NULL) {
+	    strchr("smhd", buf[len - 1]) == NULL) {
 		diag_error(&ps->p->diags, ps->tok.loc, "'%s' is not a duration: "
-		    "write seconds, or a number with s, m or h (30s, 5m, 1h)",
-		    ps->tok.text);
+		    "write seconds, or a number with s, m, h or d (30s, 5m, "
+		    "1h, 1d)", ps->tok.text);
 		return -1;
 	}
-	if (len > 0 && strchr("smh", buf[len - 1]) != NULL) {
+	if (len > 0 && strchr("smhd", buf[len - 1]) != NULL) {
 		mul = buf[len - 1] == 's' ? 1 : buf[len - 1] == 'm' ? 60 :
-		    3600;
+		    buf[len - 1] == 'h' ? 3600 : 86400;
 		buf[len - 1] = '\0';
 	}
-	if (parse_number(ps, buf, 1, 86400, "duration", &v) == -1)
+	if (parse_number(ps, buf, 1, max, "duration", &v) == -1)
 		return -1;
-	if ((uint64_t)v * mul > 86400) {
+	if ((uint64_t)v * mul > max) {
 		diag_error(&ps->p->diags, ps->tok.loc, "duration %s is over "
-		    "the 1-day limit", ps->tok.text);
+		    "the %u-day limit", ps->tok.text, max / 86400);
 		return -1;
 	}
 	*out = v * mul;
 	return 0;
+}
+
+/* A duration of at most a day. */
+static int
+parse_duration(struct parser *ps, unsigned *out)
+{
+	return parse_duration_max(ps, 86400, out);
 }
 
 /* host:port or [v6]:port, for smtp-relay-to. */
@@ -1938,12 +2222,16 @@ parse_statement(struct parser *ps)
 		return parse_console(ps);
 	if (is_kw(ps, "ha"))
 		return parse_ha(ps);
+	if (is_kw(ps, "dns-min-ttl") || is_kw(ps, "dns-max-ttl") ||
+	    is_kw(ps, "geoip-database"))
+		return parse_feed_setting(ps);
 	if (is_kw(ps, "schedule"))
 		return parse_schedule(ps);
 	if (ps->tok.type != T_WORD)
 		return expected(ps, "a statement (interface, object, service, "
 		    "a rule, nat, forward, anti-lockout, firewall, antivirus, "
-		    "logging, console, ha or schedule)");
+		    "logging, console, ha, dns-min-ttl, dns-max-ttl, "
+		    "geoip-database or schedule)");
 	near = nearest_name(ps->tok.text, statements, NELEM(statements));
 	diag_error(&ps->p->diags, ps->tok.loc, "unknown statement '%s'%s%s%s",
 	    ps->tok.text, near ? "; did you mean " : "", near ? near : "",

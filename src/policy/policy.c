@@ -146,6 +146,55 @@ policy_ndynamic(const struct policy *p)
 	return n;
 }
 
+bool
+policy_object_feed(const struct object *o)
+{
+	return o->kind == OBJ_FQDN || o->kind == OBJ_URL ||
+	    o->kind == OBJ_COUNTRY;
+}
+
+bool
+policy_expr_has_feed(const struct addr_expr *x)
+{
+	size_t i;
+
+	if (!x->dynamic)
+		return false;
+	for (i = 0; i < x->n; i++) {
+		const struct object *o = x->v[i].obj;
+
+		if (x->v[i].kind == AE_NAME && o != NULL &&
+		    (policy_object_feed(o) || policy_expr_has_feed(&o->members)))
+			return true;
+	}
+	return false;
+}
+
+size_t
+policy_nfeeds(const struct policy *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nobject; i++)
+		n += policy_object_feed(p->objects[i]);
+	return n;
+}
+
+const char *
+policy_feed_kind_name(enum object_kind k)
+{
+	switch (k) {
+	case OBJ_FQDN:
+		return "fqdn";
+	case OBJ_URL:
+		return "url";
+	case OBJ_COUNTRY:
+		return "country";
+	default:
+		return "";
+	}
+}
+
 const char *
 action_name(enum action a)
 {
@@ -399,6 +448,19 @@ av_eq(const struct antivirus *a, const struct antivirus *b)
 	    a->relay_require_tls == b->relay_require_tls;
 }
 
+static bool
+feed_eq(const struct feed *a, const struct feed *b)
+{
+	size_t i;
+
+	if (a->n != b->n || a->refresh != b->refresh || a->max != b->max)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->names[i], b->names[i]) != 0)
+			return false;
+	return true;
+}
+
 bool
 policy_equal(const struct policy *a, const struct policy *b)
 {
@@ -407,9 +469,13 @@ policy_equal(const struct policy *a, const struct policy *b)
 	if (a->niface != b->niface || a->nobject != b->nobject ||
 	    a->nservice != b->nservice || a->nrule != b->nrule ||
 	    a->nnat != b->nnat || a->nforward != b->nforward ||
-	    a->nsched != b->nsched || a->anti_lockout != b->anti_lockout || a->firewall != b->firewall ||
+	    a->nsched != b->nsched || a->anti_lockout != b->anti_lockout ||
+	    a->firewall != b->firewall ||
 	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging) ||
-	    !console_eq(&a->console, &b->console) || !ha_eq(&a->ha, &b->ha))
+	    !console_eq(&a->console, &b->console) || !ha_eq(&a->ha, &b->ha) ||
+	    a->dns_min_ttl != b->dns_min_ttl ||
+	    a->dns_max_ttl != b->dns_max_ttl ||
+	    !str_eq(a->geoip_database, b->geoip_database))
 		return false;
 	for (i = 0; i < a->niface; i++)
 		if (!iface_eq(a->ifaces[i], b->ifaces[i]) ||
@@ -423,7 +489,8 @@ policy_equal(const struct policy *a, const struct policy *b)
 		const struct object *y = policy_object(b, x->name);
 
 		if (y == NULL || x->kind != y->kind ||
-		    !expr_eq(&x->members, &y->members))
+		    !expr_eq(&x->members, &y->members) ||
+		    !feed_eq(&x->feed, &y->feed))
 			return false;
 	}
 	for (i = 0; i < a->nservice; i++)

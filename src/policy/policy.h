@@ -66,6 +66,32 @@ enum object_kind {
 	OBJ_ANY,	/* ANY */
 	OBJ_IFIP,	/* XIP: the gateway's own addresses on interface X */
 	OBJ_IFNET,	/* XNET: the networks attached to X */
+	OBJ_FQDN,	/* object N fqdn HOST…: their A and AAAA records */
+	OBJ_URL,	/* object N url URL: a list fetched every refresh */
+	OBJ_COUNTRY,	/* object N country CC…: networks from the MMDB */
+};
+
+#define FEED_REFRESH_DEFAULT	86400		/* url: seconds */
+#define FEED_REFRESH_MAX	(7 * 86400)
+#define FEED_MAX_DEFAULT	1000000		/* url: entries */
+#define FEED_MAX_LIMIT		4000000
+#define FEED_NAMES_MAX		64		/* hosts or countries */
+#define FEED_URL_MAX		1024
+#define DNS_MIN_TTL_DEFAULT	30		/* seconds */
+#define DNS_MAX_TTL_DEFAULT	3600
+
+/*
+ * Where a feed object's addresses come from (doc/design/feeds.md): the
+ * host names of an fqdn object, the URL of a url object (names[0]), the
+ * country codes (upper case) of a country object.  What it holds now is
+ * not in the config: a binding gives it (struct binding).
+ */
+struct feed {
+	size_t		 n, cap;
+	char		**names;
+	struct loc	*locs;
+	unsigned	 refresh;	/* url: seconds between fetches */
+	uint64_t	 max;		/* url: entries at most */
 };
 
 struct object {
@@ -78,7 +104,9 @@ struct object {
 	int			 depth;		/* 1 + deepest object inside */
 	struct iset		 set;
 	bool			 dynamic;	/* depends on an interface with
-						   address dynamic */
+						   address dynamic, or is (or
+						   holds) a feed object */
+	struct feed		 feed;		/* OBJ_FQDN, OBJ_URL, OBJ_COUNTRY */
 };
 
 struct port_range {
@@ -123,6 +151,12 @@ struct bound_addr {
 struct binding {
 	size_t			 n;
 	const struct bound_addr	*v;
+	/* What feed object o holds now, into *out (allocated in a), or
+	 * NULL: every feed object is empty.  The callback returns 0, or -1
+	 * when it knows nothing of o (empty too). */
+	int			(*feed)(void *arg, const struct object *o,
+				    struct arena *a, struct iset *out);
+	void			*feed_arg;
 };
 
 struct svc_list {
@@ -394,6 +428,11 @@ struct policy {
 	struct logging		 logging;
 	struct console_conf_block console;
 	struct ha_conf		 ha;
+	/* feed objects: dns-min-ttl, dns-max-ttl, geoip-database */
+	unsigned		 dns_min_ttl, dns_max_ttl;	/* seconds */
+	int			 dns_min_line, dns_max_line;	/* 0: default */
+	char			*geoip_database;	/* or NULL */
+	struct loc		 geoip_loc;
 
 	struct rule		*lockout_rule;	/* synthesized, or NULL */
 	const struct binding	*binding;	/* while resolving: the dynamic
@@ -458,6 +497,14 @@ struct schedule	*policy_schedule(const struct policy *p, const char *name);
 bool		 policy_rule_open(const struct rule *r, unsigned week_min);
 /* How many interfaces say address dynamic. */
 size_t		 policy_ndynamic(const struct policy *p);
+/* True for the objects whose addresses come from a feed (fqdn, url,
+ * country); how many a policy has. */
+bool		 policy_object_feed(const struct object *o);
+size_t		 policy_nfeeds(const struct policy *p);
+/* True when x names a feed object, directly or through objects. */
+bool		 policy_expr_has_feed(const struct addr_expr *x);
+/* "fqdn", "url", "country" (or "" for the other kinds). */
+const char	*policy_feed_kind_name(enum object_kind k);
 /* "accept", "deny", "reject". */
 const char	*action_name(enum action a);
 /* "auto", "concurrent" or "blocking". */

@@ -231,6 +231,52 @@ iface_sets(struct resolver *rs, struct iface *ifc)
 	}
 }
 
+/* What a feed object holds now: what the binding says, else nothing. */
+static void
+bind_feed(struct resolver *rs, struct object *o)
+{
+	const struct binding *b = rs->p->binding;
+
+	o->set.n = 0;
+	o->set.v = NULL;
+	if (b != NULL && b->feed != NULL &&
+	    b->feed(b->feed_arg, o, rs->a, &o->set) == -1) {
+		o->set.n = 0;
+		o->set.v = NULL;
+	}
+	o->dynamic = true;
+	o->depth = 1;
+	o->state = 2;
+}
+
+/* The settings feed objects need: a GeoIP database for country objects,
+ * and dns-min-ttl no more than dns-max-ttl. */
+static void
+resolve_feeds(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	size_t i;
+
+	if (p->dns_min_ttl > p->dns_max_ttl) {
+		struct loc at = { .file = p->file, .line = p->dns_min_line ?
+		    p->dns_min_line : p->dns_max_line, .col = 1 };
+
+		diag_error(&p->diags, at, "dns-min-ttl (%us) is over "
+		    "dns-max-ttl (%us)", p->dns_min_ttl, p->dns_max_ttl);
+	}
+	if (p->geoip_database != NULL)
+		return;
+	for (i = 0; i < p->nobject; i++)
+		if (p->objects[i]->kind == OBJ_COUNTRY) {
+			diag_error(&p->diags, p->objects[i]->loc, "object %s "
+			    "names countries, which come from a GeoIP database: "
+			    "say where it is (geoip-database "
+			    "/var/lib/GeoIP/GeoLite2-Country.mmdb)",
+			    p->objects[i]->name);
+			return;
+		}
+}
+
 static int
 resolve_object(struct resolver *rs, struct object *o, struct loc used_at)
 {
@@ -268,6 +314,11 @@ resolve_object(struct resolver *rs, struct object *o, struct loc used_at)
 	case OBJ_IFIP:
 	case OBJ_IFNET:
 		iface_sets(rs, o->iface);
+		return 0;
+	case OBJ_FQDN:
+	case OBJ_URL:
+	case OBJ_COUNTRY:
+		bind_feed(rs, o);
 		return 0;
 	case OBJ_USER:
 		break;
@@ -438,6 +489,12 @@ resolve_forward(struct resolver *rs, struct forward *f)
 	if (resolve_svc_list(rs, &f->svc) == -1 ||
 	    resolve_expr(rs, &f->target) == -1)
 		return;
+	if (policy_expr_has_feed(&f->target)) {
+		diag_error(&rs->p->diags, f->target.loc, "a port forward goes "
+		    "to a fixed host: an object that follows a feed (fqdn, url, "
+		    "country) cannot be its target");
+		return;
+	}
 	for (i = 0; i < f->svc.n; i++)
 		for (j = 0; j < f->svc.v[i].svc->n; j++)
 			if (f->svc.v[i].svc->v[j].proto->kind != PK_PORTS) {
@@ -707,8 +764,16 @@ resolve_antivirus(struct resolver *rs)
 		if (o == NULL)
 			unknown_object(rs, av->passthrough_loc,
 			    av->passthrough_from);
-		else if (resolve_object(rs, o, av->passthrough_loc) == 0)
+		else if (resolve_object(rs, o, av->passthrough_loc) == 0) {
 			p->av.passthrough_set = o->set;
+			if (policy_object_feed(o) ||
+			    policy_expr_has_feed(&o->members))
+				diag_error(&p->diags, av->passthrough_loc,
+				    "smtp-tls-passthrough-from %s: an object "
+				    "that follows a feed (fqdn, url, country) "
+				    "cannot be used here; the proxy reads its "
+				    "addresses once", o->name);
+		}
 	}
 	/* Outgoing interception diverts what arrives on each internal
 	 * interface to the proxy: one without an address has no clients
@@ -788,6 +853,7 @@ resolve_policy(struct policy *p)
 		resolve_forward(&rs, p->forwards[i]);
 	resolve_antivirus(&rs);
 	resolve_ha(&rs);
+	resolve_feeds(&rs);
 	if (p->firewall && p->niface == 0 && p->diags.nerrors == 0) {
 		struct loc top = { .file = p->file, .line = 1, .col = 1 };
 

@@ -1,5 +1,5 @@
 /* mtasts.c: MTA-STS (mtasts.h): the TXT record and policy parsers, the
- * HTTPS fetch of the policy (GnuTLS), and the cache.
+ * HTTPS fetch of the policy (net/https.c), and the cache.
  *
  * Everything here reads what an attacker may write: the TXT record comes
  * from DNS that MTA-STS does not require to be signed, and the policy from
@@ -9,23 +9,16 @@
  * room, and every wait (DNS, connect, handshake, read) ends at the
  * caller's deadline.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "base/strbuf.h"
+#include "net/https.h"
 #include "smtp/mtasts.h"
-
-#define HEAD_MAX	16384	/* an HTTP response's status and headers */
 
 static bool
 is_wsp(int c)
@@ -293,116 +286,6 @@ mtasts_policy_match(const struct mtasts_policy *p, const char *host)
 	return false;
 }
 
-/* Header name at l (a line of n bytes)?  Then its value, blanks cut. */
-static bool
-header(const char *l, size_t n, const char *name, const char **v,
-    size_t *vlen)
-{
-	size_t k = strlen(name);
-
-	if (n <= k || strncasecmp(l, name, k) != 0 || l[k] != ':')
-		return false;
-	l += k + 1;
-	n -= k + 1;
-	while (n > 0 && is_wsp(*l)) {
-		l++;
-		n--;
-	}
-	while (n > 0 && is_wsp(l[n - 1]))
-		n--;
-	*v = l;
-	*vlen = n;
-	return true;
-}
-
-int
-mtasts_http_parse(const char *s, size_t n, const char **body,
-    size_t *bodylen, char *why, size_t whylen)
-{
-	const char *end = NULL, *l, *v;
-	size_t i, hlen, vlen, clen = 0;
-	bool have_len = false, plain = false;
-	int code;
-
-	for (i = 0; i + 4 <= n && i < HEAD_MAX; i++)
-		if (memcmp(s + i, "\r\n\r\n", 4) == 0) {
-			end = s + i;
-			break;
-		}
-	if (end == NULL) {
-		snprintf(why, whylen, "no complete HTTP header");
-		return -1;
-	}
-	hlen = (size_t)(end - s);
-	if (hlen < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
-	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
-	    s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' ||
-	    s[11] < '0' || s[11] > '9') {
-		snprintf(why, whylen, "not an HTTP/1 response");
-		return -1;
-	}
-	code = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
-	if (code >= 300 && code < 400) {
-		snprintf(why, whylen, "HTTP %d: redirects are refused", code);
-		return -1;
-	}
-	if (code != 200) {
-		snprintf(why, whylen, "HTTP %d", code);
-		return -1;
-	}
-	for (l = memchr(s, '\n', hlen); l != NULL && l < end; ) {
-		const char *e;
-		size_t ln;
-
-		l++;
-		e = memchr(l, '\n', (size_t)(end + 2 - l));
-		ln = (e != NULL ? (size_t)(e - l) : (size_t)(end - l));
-		if (ln > 0 && l[ln - 1] == '\r')
-			ln--;
-		if (header(l, ln, "content-type", &v, &vlen)) {
-			plain = vlen >= 10 && strncasecmp(v, "text/plain", 10) == 0 &&
-			    (vlen == 10 || v[10] == ';' || is_wsp(v[10]));
-		} else if (header(l, ln, "content-length", &v, &vlen)) {
-			if (vlen == 0 || vlen > 9) {
-				snprintf(why, whylen, "bad Content-Length");
-				return -1;
-			}
-			clen = 0;
-			for (i = 0; i < vlen; i++) {
-				if (v[i] < '0' || v[i] > '9') {
-					snprintf(why, whylen, "bad Content-Length");
-					return -1;
-				}
-				clen = clen * 10 + (size_t)(v[i] - '0');
-			}
-			have_len = true;
-		} else if (header(l, ln, "transfer-encoding", &v, &vlen)) {
-			snprintf(why, whylen, "a Transfer-Encoding (not asked for)");
-			return -1;
-		}
-		l = e;
-	}
-	if (!plain) {
-		snprintf(why, whylen, "not text/plain");
-		return -1;
-	}
-	*body = end + 4;
-	*bodylen = n - hlen - 4;
-	if (have_len) {
-		if (*bodylen < clen) {
-			snprintf(why, whylen, "body cut short (%zu of %zu bytes)",
-			    *bodylen, clen);
-			return -1;
-		}
-		*bodylen = clen;
-	}
-	if (*bodylen > MTASTS_BODY_MAX) {
-		snprintf(why, whylen, "policy over %d bytes", MTASTS_BODY_MAX);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- the fetch ---- */
 
 struct entry {
@@ -414,8 +297,8 @@ struct entry {
 };
 
 struct mtasts {
-	struct dns			*dns;
-	gnutls_certificate_credentials_t cred;
+	struct dns	*dns;
+	struct https	*https;		/* the caller's trust, our resolver */
 };
 
 /* The policies, one cache for the process, not for a configuration: a
@@ -433,94 +316,33 @@ mtasts_new(struct dns *d, gnutls_certificate_credentials_t cred)
 {
 	struct mtasts *m;
 
+	char err[200];
+
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
 	m->dns = d;
-	m->cred = cred;
+	if ((m->https = https_new_cred(cred, d, err, sizeof(err))) == NULL) {
+		free(m);
+		return NULL;
+	}
 	return m;
 }
 
 void
 mtasts_free(struct mtasts *m)
 {
+	if (m == NULL)
+		return;
+	https_free(m->https);
 	free(m);	/* the cache stays: it is the process's */
 }
 
-/* Wait until fd is ready as events says, no later than deadline. */
-static int
-wait_fd(int fd, short events, long long deadline)
+/* Is a Content-Type text/plain (RFC 8461 3.3), parameters or none? */
+static bool
+plain_text(const char *v)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
-	long long left = deadline - dns_now();
-	int r;
-
-	if (left <= 0)
-		return -1;
-	do
-		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-	while (r == -1 && errno == EINTR);
-	return r > 0 ? 0 : -1;
-}
-
-/* A connection to port 443 at one of the addresses of host; -1 with why. */
-static int
-dial(struct mtasts *m, const char *host, long long deadline, char *why,
-    size_t whylen)
-{
-	struct dns_query q[2];
-	size_t i, k;
-	int fd = -1;
-
-	dns_query_init(&q[0], host, DNS_T_AAAA);
-	dns_query_init(&q[1], host, DNS_T_A);
-	dns_resolve(m->dns, q, 2, deadline);
-	str_say(why, whylen, "%s: no address", host);
-	for (i = 0; i < 2 && fd == -1; i++) {
-		if (q[i].status != DNS_SECURE && q[i].status != DNS_INSECURE) {
-			snprintf(why, whylen, "%s: %s", host, q[i].why);
-			continue;
-		}
-		for (k = 0; k < q[i].nrr && fd == -1; k++) {
-			struct sockaddr_storage ss;
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-			socklen_t sl;
-			int err = 0;
-			socklen_t el = sizeof(err);
-
-			memset(&ss, 0, sizeof(ss));
-			if (q[i].type == DNS_T_A && q[i].rr[k].len == 4) {
-				sin->sin_family = AF_INET;
-				sin->sin_port = htons(443);
-				memcpy(&sin->sin_addr, q[i].rr[k].data, 4);
-				sl = sizeof(*sin);
-			} else if (q[i].type == DNS_T_AAAA && q[i].rr[k].len == 16) {
-				sin6->sin6_family = AF_INET6;
-				sin6->sin6_port = htons(443);
-				memcpy(&sin6->sin6_addr, q[i].rr[k].data, 16);
-				sl = sizeof(*sin6);
-			} else
-				continue;
-			fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-			    SOCK_CLOEXEC, 0);
-			if (fd == -1)
-				continue;
-			if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
-				break;
-			if (errno == EINPROGRESS &&
-			    wait_fd(fd, POLLOUT, deadline) == 0 &&
-			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
-			    err == 0)
-				break;
-			str_say(why, whylen, "%s: cannot connect: %s", host,
-			    err != 0 ? strerror(err) : "timed out");
-			close(fd);
-			fd = -1;
-		}
-	}
-	dns_query_clear(&q[0]);
-	dns_query_clear(&q[1]);
-	return fd;
+	return strncasecmp(v, "text/plain", 10) == 0 &&
+	    (v[10] == '\0' || v[10] == ';' || is_wsp(v[10]));
 }
 
 /* GET the policy of domain: its body into a buffer of ours (*out, the
@@ -529,105 +351,20 @@ static int
 fetch(struct mtasts *m, const char *domain, long long deadline, char **out,
     size_t *outlen, char *why, size_t whylen)
 {
-	gnutls_session_t s = NULL;
-	char host[DNS_NAME_MAX + 8], req[512], *buf = NULL;
-	const char *body;
-	size_t cap = HEAD_MAX + MTASTS_BODY_MAX, len = 0, off, blen;
-	int fd, r, rc = -1, reqlen;
+	char url[DNS_NAME_MAX + 64], ctype[128];
 
-	snprintf(host, sizeof(host), "mta-sts.%s", domain);
-	if ((fd = dial(m, host, deadline, why, whylen)) == -1)
+	snprintf(url, sizeof(url), "https://mta-sts.%s/.well-known/mta-sts.txt",
+	    domain);
+	if (https_fetch(m->https, url, deadline, MTASTS_BODY_MAX, out, outlen,
+	    ctype, sizeof(ctype), why, whylen) == -1)
 		return -1;
-	reqlen = snprintf(req, sizeof(req), "GET /.well-known/mta-sts.txt "
-	    "HTTP/1.0\r\nHost: %s\r\nUser-Agent: moat\r\nAccept: text/plain"
-	    "\r\nConnection: close\r\n\r\n", host);
-	if ((buf = malloc(cap + 1)) == NULL ||
-	    gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0 ||
-	    gnutls_priority_set_direct(s,
-	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", NULL) < 0 ||
-	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, m->cred) < 0 ||
-	    gnutls_server_name_set(s, GNUTLS_NAME_DNS, host, strlen(host)) < 0) {
-		snprintf(why, whylen, "%s: cannot set TLS up", host);
-		goto done;
+	if (!plain_text(ctype)) {
+		str_say(why, whylen, "mta-sts.%s: not text/plain", domain);
+		free(*out);
+		*out = NULL;
+		return -1;
 	}
-	gnutls_session_set_verify_cert(s, host, 0);
-	gnutls_transport_set_int(s, fd);
-	while ((r = gnutls_handshake(s)) < 0) {
-		if (gnutls_error_is_fatal(r) || wait_fd(fd,
-		    gnutls_record_get_direction(s) ? POLLOUT : POLLIN,
-		    deadline) == -1) {
-			if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
-				gnutls_datum_t txt;
-				unsigned st = gnutls_session_get_verify_cert_status(s);
-
-				if (gnutls_certificate_verification_status_print(st,
-				    GNUTLS_CRT_X509, &txt, 0) >= 0) {
-					snprintf(why, whylen, "%s: %s", host,
-					    txt.data);
-					gnutls_free(txt.data);
-					goto done;
-				}
-			}
-			snprintf(why, whylen, "%s: TLS handshake: %s", host,
-			    gnutls_error_is_fatal(r) ? gnutls_strerror(r) :
-			    "timed out");
-			goto done;
-		}
-	}
-	for (off = 0; off < (size_t)reqlen; ) {
-		ssize_t w = gnutls_record_send(s, req + off, (size_t)reqlen - off);
-
-		if (w >= 0) {
-			off += (size_t)w;
-			continue;
-		}
-		if (gnutls_error_is_fatal((int)w) ||
-		    wait_fd(fd, POLLOUT, deadline) == -1) {
-			snprintf(why, whylen, "%s: cannot send", host);
-			goto done;
-		}
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			snprintf(why, whylen, "%s: answer over %zu bytes", host,
-			    cap);
-			goto done;
-		}
-		n = gnutls_record_recv(s, buf + len, cap - len);
-		if (n > 0) {
-			len += (size_t)n;
-			continue;
-		}
-		/* A server that closes without close_notify: the length
-		 * of the body, when given, tells a cut one. */
-		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION)
-			break;
-		if (gnutls_error_is_fatal((int)n) ||
-		    wait_fd(fd, POLLIN, deadline) == -1) {
-			snprintf(why, whylen, "%s: reading: %s", host,
-			    gnutls_error_is_fatal((int)n) ?
-			    gnutls_strerror((int)n) : "timed out");
-			goto done;
-		}
-	}
-	if (mtasts_http_parse(buf, len, &body, &blen, req, sizeof(req)) == -1) {
-		str_say(why, whylen, "%s: %s", host, req);
-		goto done;
-	}
-	memmove(buf, body, blen);
-	buf[blen] = '\0';
-	*out = buf;
-	*outlen = blen;
-	buf = NULL;
-	rc = 0;
-done:
-	if (s != NULL)
-		gnutls_deinit(s);
-	close(fd);
-	free(buf);
-	return rc;
+	return 0;
 }
 
 /* The TXT record of domain: 1 with its id, 0 none (or a DNS failure,

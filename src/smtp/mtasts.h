@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <gnutls/gnutls.h>
 
-#include "smtp/dns.h"
+#include "net/dns.h"
 
 #define MTASTS_ID_MAX		32	/* the TXT record's id, characters */
 #define MTASTS_BODY_MAX		65536	/* a policy's text, bytes */
@@ -46,12 +46,6 @@ const char *mtasts_mx(const struct mtasts_policy *p, unsigned i);
 bool	 mtasts_mx_match(const char *pattern, const char *host);
 /* Does host match any mx pattern of p? */
 bool	 mtasts_policy_match(const struct mtasts_policy *p, const char *host);
-/* An HTTP/1.x response (n bytes, all of it) to the policy's GET: 0 with
- * the body when 200 and text/plain and complete; -1 with why otherwise
- * (redirects are refused, RFC 8461 3.3). */
-int	 mtasts_http_parse(const char *s, size_t n, const char **body,
-	    size_t *bodylen, char *why, size_t whylen);
-
 struct mtasts;
 
 /* A cache of policies, fetching with cred's trust (the caller keeps cred

@@ -19,7 +19,7 @@
 #include <gnutls/x509.h>
 
 #include "base/strbuf.h"
-#include "smtp/dns.h"
+#include "net/dns.h"
 #include "smtp/tlspolicy.h"
 
 #define MX_MAX	16	/* MX hosts looked at, best preference first */

@@ -119,7 +119,7 @@ static struct policy *
 parse_bound(const char *text, const char *name, const char *addr)
 {
 	struct bound_addr ba = { name, { 0 } };
-	struct binding b = { 1, &ba };
+	struct binding b = { .n = 1, .v = &ba };
 	char err[100], hint[100];
 	struct policy *p;
 

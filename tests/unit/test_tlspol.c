@@ -220,43 +220,6 @@ test_txt(void **state)
 			fail_msg("accepted: '%s'", bad[i]);
 }
 
-static void
-test_http(void **state)
-{
-	const char *body;
-	size_t blen;
-	char why[200];
-	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; "
-	    "charset=utf-8\r\nContent-Length: 5\r\n\r\nhello...";
-
-	(void)state;
-	assert_int_equal(mtasts_http_parse(ok, sizeof(ok) - 1, &body, &blen, why,
-	    sizeof(why)), 0);
-	assert_int_equal(blen, 5);
-	assert_memory_equal(body, "hello", 5);
-#define BAD(s, w) do {							\
-	why[0] = '\0';							\
-	assert_int_equal(mtasts_http_parse(s, sizeof(s) - 1, &body, &blen,	\
-	    why, sizeof(why)), -1);					\
-	if (strstr(why, w) == NULL)					\
-		fail_msg("%s: got %s", s, why);				\
-} while (0)
-	BAD("HTTP/1.1 301 Moved\r\nLocation: https://evil/\r\n\r\n", "redirects");
-	BAD("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\n", "404");
-	BAD("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\nx", "text/plain");
-	BAD("HTTP/1.0 200 OK\r\nContent-Type: text/plainx\r\n\r\nx", "text/plain");
-	BAD("HTTP/1.0 200 OK\r\n\r\nx", "text/plain");
-	BAD("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n"
-	    "\r\nshort", "cut short");
-	BAD("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: x\r\n"
-	    "\r\nshort", "Content-Length");
-	BAD("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: "
-	    "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "Transfer-Encoding");
-	BAD("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n", "no complete");
-	BAD("SMTP 220 hello\r\n\r\n", "not an HTTP");
-#undef BAD
-}
-
 /* ---- certificates made here, and TLSA records for them ---- */
 
 struct cert {
@@ -592,7 +555,6 @@ main(void)
 		cmocka_unit_test(test_policy_too_many_mx),
 		cmocka_unit_test(test_mx_match),
 		cmocka_unit_test(test_txt),
-		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_dane_ee),
 		cmocka_unit_test(test_dane_ta),
 		cmocka_unit_test(test_dane_unusable),

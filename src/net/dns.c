@@ -1,8 +1,8 @@
 /* dns.c: the one file that talks to libunbound (dns.h).
  *
- * One validating context for the whole proxy, so that every session
- * shares its cache (keys, DS chains, answers) and the trust anchor is read
- * once.  libunbound resolves on a thread of its own (ub_ctx_async 1: a
+ * One context for the whole proxy (or the feeds process), so that every
+ * session shares its cache (keys, DS chains, answers) and the trust anchor
+ * is read once.  libunbound resolves on a thread of its own (ub_ctx_async 1: a
  * forked helper would outlive a reload and hold the parent's memory) and
  * hands answers over a pipe that someone must read (ub_process).  The
  * sessions take turns at that: one of the waiting threads polls the pipe
@@ -22,7 +22,7 @@
 #include <unbound.h>
 
 #include "base/clock.h"
-#include "smtp/dns.h"
+#include "net/dns.h"
 
 struct dns {
 	struct ub_ctx	*ub;
@@ -54,20 +54,26 @@ dns_new(const char *ta, char *err, size_t errlen)
 
 	/* libunbound reads the anchor only at the first query; a missing
 	 * file is the administrator's mistake, to be told at load time. */
-	if ((fp = fopen(ta, "r")) == NULL) {
+	if (ta != NULL && (fp = fopen(ta, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", ta, strerror(errno));
 		return NULL;
 	}
-	fclose(fp);
+	if (ta != NULL)
+		fclose(fp);
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
 	    (d->ub = ub_ctx_create()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		free(d);
 		return NULL;
 	}
+	/* Without an anchor, a stub of the system's resolver: its servers,
+	 * its hosts file (a missing one is no error, as for libc), and no
+	 * DNSSEC (libunbound validates only from an anchor). */
 	if ((r = ub_ctx_async(d->ub, 1)) != 0 ||
 	    (r = ub_ctx_resolvconf(d->ub, NULL)) != 0 ||
-	    (r = ub_ctx_add_ta_file(d->ub, ta)) != 0) {
+	    (ta != NULL && (r = ub_ctx_add_ta_file(d->ub, ta)) != 0) ||
+	    (ta == NULL && (r = ub_ctx_hosts(d->ub, NULL)) != 0 &&
+	    r != UB_READFILE)) {
 		snprintf(err, errlen, "resolver: %s", ub_strerror(r));
 		ub_ctx_delete(d->ub);
 		free(d);
@@ -140,6 +146,7 @@ answered(void *arg, int err, struct ub_result *res)
 	}
 	q->status = res->secure ? DNS_SECURE : DNS_INSECURE;
 	q->nxdomain = res->nxdomain;
+	q->ttl = res->ttl > 0 ? (uint32_t)res->ttl : 0;
 	for (i = 0; res->havedata && res->data[i] != NULL; i++) {
 		struct dns_rr *rr;
 
@@ -195,6 +202,7 @@ dns_resolve(struct dns *d, struct dns_query *q, size_t n, long long deadline)
 		p[i].q = &q[i];
 		dns_query_clear(&q[i]);
 		q[i].status = DNS_FAIL;
+		q[i].ttl = 0;
 		r = ub_resolve_async(d->ub, q[i].name, q[i].type, 1, &p[i],
 		    answered, &p[i].id);
 		if (r != 0) {

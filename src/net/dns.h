@@ -1,8 +1,11 @@
-/* dns.h: DNS lookups with DNSSEC validated here, in this process
- * (libunbound; dns.c is the only file that includes it).  The upstream
- * servers of /etc/resolv.conf are only forwarders: their AD bit is never
- * believed.  Thread-safe: many session threads may wait at once, each for
- * its own queries, each up to its own deadline.
+/* dns.h: DNS lookups (libunbound; dns.c is the only file that includes
+ * it).  Two kinds of resolver: one validating DNSSEC here, in this process,
+ * from a trust anchor (the SMTP proxy's DANE and MTA-STS), for which the
+ * upstream servers of /etc/resolv.conf are only forwarders whose AD bit is
+ * never believed; and one without an anchor, which asks those servers and
+ * reads /etc/hosts as the system's resolver does, and validates nothing
+ * (the firewall's fqdn objects).  Thread-safe: many threads may wait at
+ * once, each for its own queries, each up to its own deadline.
  */
 #ifndef MOAT_DNS_H
 #define MOAT_DNS_H
@@ -16,7 +19,8 @@
 
 enum dns_status {
 	DNS_SECURE = 0,		/* validated from the trust anchor */
-	DNS_INSECURE,		/* provably unsigned (or no anchor covers it) */
+	DNS_INSECURE,		/* provably unsigned (or no anchor covers it,
+				   or a resolver without an anchor) */
 	DNS_BOGUS,		/* signed, but failed validation */
 	DNS_FAIL,		/* SERVFAIL, no answer, or past the deadline */
 };
@@ -40,18 +44,22 @@ struct dns_query {
 	enum dns_status	 status;
 	int		 nxdomain;	/* the name does not exist */
 	size_t		 nrr;		/* 0 with DNS_SECURE/INSECURE: no data */
+	uint32_t	 ttl;		/* seconds the answer may be kept (the
+					   negative TTL when no data) */
 	struct dns_rr	 rr[DNS_RR_MAX];
 	char		 why[120];	/* for BOGUS and FAIL */
 };
 
 struct dns;
 
-/* A resolver validating from the trust anchor file ta (zone-file DS or
- * DNSKEY records) and forwarding to resolv.conf's servers; NULL with err. */
+/* A resolver forwarding to resolv.conf's servers: validating from the
+ * trust anchor file ta (zone-file DS or DNSKEY records), or with ta NULL
+ * validating nothing (answers DNS_INSECURE) and reading /etc/hosts first;
+ * NULL with err. */
 struct dns	*dns_new(const char *ta, char *err, size_t errlen);
 void		 dns_free(struct dns *d);
 /* Ask all n questions at once and wait for their answers until deadline
- * (ms, smtpio_now's clock); those unanswered then are DNS_FAIL.  Answers
+ * (ms, clock_ms's clock); those unanswered then are DNS_FAIL.  Answers
  * must go with dns_query_clear. */
 void		 dns_resolve(struct dns *d, struct dns_query *q, size_t n,
 		    long long deadline);
@@ -64,7 +72,7 @@ void		 dns_query_clear(struct dns_query *q);
  * or -1 when malformed or not a host name (letters, digits, '-', '_'). */
 int		 dns_name_parse(const uint8_t *p, size_t n, char *out,
 		    size_t outlen);
-/* Milliseconds on the monotonic clock (smtpio_now's). */
+/* Milliseconds on the monotonic clock (clock_ms). */
 long long	 dns_now(void);
 /* Lower-case s and drop a trailing dot; -1 unless a host name that fits
  * in DNS_NAME_MAX. */

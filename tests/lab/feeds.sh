@@ -1,0 +1,224 @@
+#!/bin/sh
+# Feed objects under moatd: an fqdn object follows its name's record (TTL
+# 5 s, from the lab's DNS), a url object its list (HTTPS with the lab CA,
+# and file://), a country object a GeoIP database the test writes; each
+# set changes by difference, with no reload of the rules, and an
+# established connection to an address that left is not cut by moat.
+# A list over max is refused (the old one stays); a list server that is
+# down when moatd starts leaves the last good list in force.
+. "$(dirname "$0")/lib.sh"
+. "$here/dnssec-lib.sh"
+trap 'dnssec_down; cleanup' EXIT
+
+command -v nsd >/dev/null && command -v unbound >/dev/null &&
+    perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
+	{ echo "skip: needs nsd, unbound and libmaxmind-db-writer-perl"; exit 77; }
+id moat-feeds >/dev/null 2>&1 || { echo "FAIL: no moat-feeds user (scripts/setup.sh makes it)"; exit 1; }
+
+dnssec_up || exit 1
+dnssec_attach "${MOAT_LAB}gw"
+F=feeds.$DNSSEC_PARENT
+dnssec_zone "$F"
+dnssec_rr "$F" "backup 5 IN A 198.51.100.30" "lists 5 IN A 10.54.0.20"
+dnssec_publish
+dnssec_cert "lists.$F"
+export MOAT_FEEDS_CA_FILE="$DNSSEC_CA"
+chmod 644 "$DNSSEC_CA"
+chmod 755 "$DNSSEC_DIR" "$DNSSEC_DIR/certs"
+
+# The list server: files of $tmp/www over HTTPS at lists.$F (10.54.0.20).
+mkdir -p "$tmp/www"
+chmod 755 "$tmp/www"
+ip netns exec "$DNSSEC_NS" ip addr add 10.54.0.20/32 dev lo
+serve_lists() {
+	ip netns exec "$DNSSEC_NS" python3 "$here/https_files.py" 10.54.0.20 \
+	    "$DNSSEC_DIR/certs/lists.$F.pem" "$DNSSEC_DIR/certs/lists.$F.key" \
+	    "$tmp/www" >"$tmp/www.out" 2>&1 &
+	www_pid=$!
+	pids="$pids $www_pid"
+	for _ in $(seq 50); do
+		grep -q listening "$tmp/www.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "the list server: $(cat "$tmp/www.out")"
+}
+serve_lists
+printf '# a blocklist\n198.51.100.40\n198.51.100.44/31 ; two\r\n2001:db8:51::40\n' >"$tmp/www/drop.txt"
+printf '198.51.100.50\n' >"$tmp/www/local.txt"
+chmod 644 "$tmp/www/"*.txt
+
+# GeoIP: XA is 198.51.100.0/25 and 2001:db8:51::/64, XB the rest of /24.
+printf '198.51.100.0/25 XA\n198.51.100.128/25 XB\n2001:db8:51::/64 XA\n' >"$tmp/geo.spec"
+perl "$top/tests/data/mkmmdb.pl" 6 "$tmp/geo.spec" "$tmp/geo.mmdb" ||
+	fail "mkmmdb.pl"
+chmod 644 "$tmp/geo.mmdb"
+
+cat >"$tmp/feeds.conf" <<EOF
+interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
+interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
+nat masquerade on WAN
+dns-min-ttl 1s
+geoip-database $tmp/geo.mmdb
+object backup fqdn backup.$F
+object blocklist url https://lists.$F/drop.txt refresh 10s max 5
+object local url file://$tmp/www/local.txt refresh 10s
+object home country XA
+accept on LAN from LANNET to backup service { SSH, SMTP }
+deny on LAN from LANNET to ANY service { SSH, SMTP }
+deny on LAN from LANNET to local
+deny on WAN from blocklist to WANIP service SSH
+accept on WAN from home to WANIP service SSH
+EOF
+chmod 644 "$tmp/feeds.conf"
+
+for a in 30 31 40 41 42 43 50 200; do
+	ns wan ip addr add "198.51.100.$a/24" dev wan0
+done
+for a in 40 41; do
+	ns wan ip addr add "2001:db8:51::$a/64" dev wan0 nodad
+done
+listen wan 198.51.100.30:22 198.51.100.31:22 198.51.100.30:25 198.51.100.50:80
+listen gw 0.0.0.0:22 [::]:22
+start_moatd "$tmp/feeds.conf" "applied"
+
+# holds SET ADDR [SECONDS]: the set holds ADDR within SECONDS (5)
+holds() {
+	start=$(date +%s%N)
+	for _ in $(seq $((${3:-5} * 10))); do
+		if ns gw nft list set inet moat "$1" 2>/dev/null |
+		    grep -q "[ {]$2[ ,}]"; then
+			echo "ok: $1 holds $2 after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$1 does not hold $2 after ${3:-5} s: $(ns gw nft list set inet moat "$1" | tr -d '\n\t')"
+	return 1
+}
+# lacks SET ADDR [SECONDS]: the set no longer holds ADDR within SECONDS
+lacks() {
+	start=$(date +%s%N)
+	for _ in $(seq $((${3:-5} * 10))); do
+		if ! ns gw nft list set inet moat "$1" 2>/dev/null |
+		    grep -q "[ {]$2[ ,}]"; then
+			echo "ok: $1 lost $2 after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$1 still holds $2 after ${3:-5} s"
+	return 1
+}
+
+echo "== each feed filled"
+holds backup_v4 198.51.100.30
+holds blocklist_v4 198.51.100.40
+holds blocklist_v4 198.51.100.44/31
+holds blocklist_v6 2001:db8:51::40
+holds local_v4 198.51.100.50
+holds home_v4 198.51.100.0/25
+holds home_v6 2001:db8:51::/64
+probe connected lan --from 192.168.50.10 198.51.100.30 22
+probe "timed out" lan --from 192.168.50.10 198.51.100.31 22
+probe "timed out" lan --from 192.168.50.10 198.51.100.50 80
+probe "timed out" wan --from 198.51.100.40 198.51.100.1 22
+probe connected wan --from 198.51.100.41 198.51.100.1 22
+probe connected wan --from 2001:db8:51::41 2001:db8:51::1 22
+probe "timed out" wan --from 198.51.100.200 198.51.100.1 22
+rules_before=$(ns gw nft -a list chain inet moat zone_LAN | grep -c handle)
+out=$(ns gw "$MOAT" objects blocklist)
+case $out in
+*"blocklist (url https://lists.$F/drop.txt)"*"2 IPv4, 1 IPv6"*"(ok)"*) echo "ok: moat objects: $(echo "$out" | tr '\n' ' ')" ;;
+*) fail "moat objects blocklist: $out" ;;
+esac
+out=$(ns gw "$MOAT" test -f "$tmp/feeds.conf" --in WAN --src 198.51.100.40 --dst 198.51.100.1 --service SSH)
+case $out in
+*"deny by rule 4"*) echo "ok: moat test uses what the feed holds now" ;;
+*) fail "moat test on the gateway: $out" ;;
+esac
+out=$(ns gw "$MOAT" test -f "$tmp/feeds.conf" --object blocklist=203.0.113.9 --in WAN --src 198.51.100.40 --dst 198.51.100.1 --service SSH)
+case $out in
+*"accept by rule 5"*) echo "ok: moat test --object" ;;
+*) fail "moat test --object: $out" ;;
+esac
+
+echo "== the name moves: 198.51.100.30 becomes 198.51.100.31 (TTL 5 s)"
+# An SMTP connection to the old address (admitted by rule 1 alone), held
+# open; NOOP on it later wants 250.
+ns lan python3 - "$tmp/held" <<'PY' &
+import os, socket, sys, time
+s = socket.create_connection(("198.51.100.30", 25), timeout=3)
+f = s.makefile("rb")
+f.readline()
+open(sys.argv[1] + ".up", "w").close()
+while not os.path.exists(sys.argv[1] + ".go"):
+    time.sleep(0.05)
+try:
+    s.sendall(b"NOOP\r\n")
+    r = "alive" if f.readline().startswith(b"250") else "closed"
+except OSError as e:
+    r = "error " + e.__class__.__name__
+open(sys.argv[1] + ".result", "w").write(r)
+PY
+pids="$pids $!"
+for _ in $(seq 50); do [ -f "$tmp/held.up" ] && break; sleep 0.1; done
+[ -f "$tmp/held.up" ] || fail "the held connection did not open"
+dnssec_clear "$F"
+dnssec_rr "$F" "backup 5 IN A 198.51.100.31" "lists 5 IN A 10.54.0.20"
+t0=$(date +%s)
+dnssec_publish
+holds backup_v4 198.51.100.31 9
+echo "info: the new address after $(( $(date +%s) - t0 )) s of a 5 s TTL"
+probe connected lan --from 192.168.50.10 198.51.100.31 22
+# The old address stays one more TTL, then goes.
+lacks backup_v4 198.51.100.30 14
+probe "timed out" lan --from 192.168.50.11 198.51.100.30 22
+touch "$tmp/held.go"
+for _ in $(seq 50); do [ -f "$tmp/held.result" ] && break; sleep 0.1; done
+r=$(cat "$tmp/held.result" 2>/dev/null)
+[ "$r" = alive ] && echo "ok: the connection to the old address is not cut" ||
+	fail "the held connection: $r"
+[ "$(ns gw nft -a list chain inet moat zone_LAN | grep -c handle)" = "$rules_before" ] ||
+	fail "the rules were loaded again"
+
+echo "== the list changes, then grows over max"
+printf '198.51.100.42\n2001:db8:51::40\n' >"$tmp/www/drop.txt"
+holds blocklist_v4 198.51.100.42 15
+lacks blocklist_v4 198.51.100.40 1
+probe connected wan --from 198.51.100.40 198.51.100.1 22
+printf '198.51.100.1%s\n' 1 2 3 4 5 6 >"$tmp/www/drop.txt"
+sleep 12
+ns gw nft list set inet moat blocklist_v4 | grep -q "198.51.100.42[ ,}]" &&
+	echo "ok: a list over max leaves the old one" ||
+	fail "a list over max: $(ns gw nft list set inet moat blocklist_v4 | tr -d '\n\t')"
+out=$(ns gw "$MOAT" objects blocklist)
+case $out in
+*"more than 5"*) echo "ok: moat objects says why" ;;
+*) fail "moat objects after a list over max: $out" ;;
+esac
+case $(ns gw "$MOAT" status) in
+*"Feed objects: 4"*blocklist*) echo "ok: moat status names the failing feed" ;;
+*) fail "moat status: $(ns gw "$MOAT" status | tail -3)" ;;
+esac
+
+echo "== moatd starts again with the list server down: the last good list"
+printf '198.51.100.43\n' >"$tmp/www/drop.txt"
+holds blocklist_v4 198.51.100.43 15
+stop_moatd
+kill "$www_pid"
+ns gw nft delete table inet moat
+start_moatd "$tmp/feeds.conf" "applied" "$tmp/moatd2.log"
+holds blocklist_v4 198.51.100.43 1
+probe "timed out" wan --from 198.51.100.43 198.51.100.1 22
+grep -q "blocklist" "$tmp/moatd2.log" && echo "info: $(grep blocklist "$tmp/moatd2.log" | tail -1)"
+
+echo "== the GeoIP database is replaced: XA grows"
+printf '198.51.100.0/24 XA\n2001:db8:51::/64 XA\n' >"$tmp/geo2.spec"
+perl "$top/tests/data/mkmmdb.pl" 6 "$tmp/geo2.spec" "$tmp/geo.new" && chmod 644 "$tmp/geo.new" &&
+	mv "$tmp/geo.new" "$tmp/geo.mmdb"
+holds home_v4 198.51.100.0/24 15
+probe connected wan --from 198.51.100.200 198.51.100.1 22
+ps -o user= -p "$(pgrep -x moatd-feeds | head -1)" 2>/dev/null | grep -q moat-feeds &&
+	echo "ok: the feed process runs as moat-feeds" ||
+	fail "the feed process's user: $(ps -o user=,args= -C moatd 2>/dev/null)"
+finish
