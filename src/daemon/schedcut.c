@@ -14,7 +14,9 @@
  * rule's number if it has a schedule too, else unmarked.
  *
  * The config in force is read from the history (whoever applied it:
- * moatd, moat apply, a rollback), again whenever history.log changes.
+ * moatd, moat apply, a rollback), again whenever history.log changes;
+ * at an edge it is parsed again with the devices' addresses and the feed
+ * objects' contents of that moment.
  * Edges are seen as a schedule going from open to closed between two
  * looks, so a clock that jumps or a summer-time change still ends a
  * window once.
@@ -32,6 +34,7 @@
 #include "base/log.h"
 #include "enforce/apply.h"
 #include "enforce/conntrack.h"
+#include "enforce/feedstore.h"
 #include "enforce/nftc.h"
 #include "enforce/rtnl.h"
 #include "policy/load.h"
@@ -48,6 +51,8 @@ static struct {
 	bool			*open;		/* per schedule of p: open at
 						   the last look */
 	bool			*was;		/* the look before */
+	char			*text;		/* its config */
+	size_t			 len;
 	struct sched_frame	 frame;		/* p's ruleset compiled for */
 	bool			 asked;		/* a new apply asked for */
 	time_t			 last;
@@ -65,8 +70,10 @@ schedcut_stop(void)
 	policy_free(sc.p);
 	free(sc.open);
 	free(sc.was);
+	free(sc.text);
 	sc.p = NULL;
 	sc.open = sc.was = NULL;
+	sc.text = NULL;
 	sc.seq = 0;
 }
 
@@ -91,18 +98,41 @@ look(time_t t)
 		sc.open[i] = iset_contains(sc.p->scheds[i]->set, wmin);
 }
 
-/* The config of the entry in force, parsed with the devices' addresses
- * of now, when the history changed. */
+/* The config in force parsed as of now: the devices' addresses and
+ * what the feed objects hold now (enforce/feedstore.c).  NULL, said, when
+ * it cannot be. */
+static struct policy *
+parse_now(void)
+{
+	struct host_addrs h = { 0 };
+	struct strbuf err;
+	struct policy *p = NULL;
+
+	strbuf_init(&err, 0);
+	if (rtnl_addrs(&h, &err) == -1)
+		log_warn("schedules: %s", strbuf_str(&err));
+	else {
+		feedstore_bind(&h.b, sc.state);
+		p = policy_parse_bound("history", sc.text, sc.len, &h.b);
+		if (p != NULL && (!policy_valid(p) || p->nsched == 0)) {
+			policy_free(p);
+			p = NULL;
+		}
+	}
+	rtnl_addrs_free(&h);
+	strbuf_free(&err);
+	return p;
+}
+
+/* The config of the entry in force, when the history changed. */
 static void
 refresh(time_t now)
 {
 	char file[4200];
 	struct stat st;
 	struct history_entry *v = NULL;
-	struct host_addrs h = { 0 };
 	struct strbuf err;
-	size_t n = 0, len;
-	char *text;
+	size_t n = 0;
 
 	snprintf(file, sizeof(file), "%s/history.log", sc.state);
 	if (stat(file, &st) == -1 || same_file(&st, &sc.hist))
@@ -117,36 +147,31 @@ refresh(time_t now)
 	schedule_frame_now(&sc.frame);
 	sc.asked = false;
 	if (strcmp(v[n - 1].file, "-") == 0 ||
-	    (text = apply_config_text(sc.state, sc.seq, &len)) == NULL)
+	    (sc.text = apply_config_text(sc.state, sc.seq, &sc.len)) == NULL)
 		goto out;
 	/* Most configs have none: no need to parse them to know. */
-	if (memmem(text, len, "schedule", 8) != NULL &&
-	    rtnl_addrs(&h, &err) == 0) {
-		sc.p = policy_parse_bound("history", text, len, &h.b);
-		if (sc.p != NULL && (!policy_valid(sc.p) || sc.p->nsched == 0)) {
-			policy_free(sc.p);
-			sc.p = NULL;
-		}
+	if (memmem(sc.text, sc.len, "schedule", 8) == NULL ||
+	    (sc.p = parse_now()) == NULL) {
+		schedcut_stop();
+		sc.seq = v[n - 1].seq;	/* known, and without schedules */
+		goto out;
 	}
-	free(text);
-	if (sc.p != NULL) {
-		sc.open = calloc(sc.p->nsched, sizeof(*sc.open));
-		sc.was = calloc(sc.p->nsched, sizeof(*sc.was));
-		if (sc.open == NULL || sc.was == NULL) {
-			schedcut_stop();
-			goto out;
-		}
-		look(now - SETTLE);
+	sc.open = calloc(sc.p->nsched, sizeof(*sc.open));
+	sc.was = calloc(sc.p->nsched, sizeof(*sc.was));
+	if (sc.open == NULL || sc.was == NULL) {
+		schedcut_stop();
+		goto out;
 	}
+	look(now - SETTLE);
 out:
 	if (err.len > 0)
 		log_warn("schedules: %s", strbuf_str(&err));
-	rtnl_addrs_free(&h);
 	free(v);
 	strbuf_free(&err);
 }
 
 struct judge {
+	const struct policy	*p;
 	const struct rule	*rule;
 	unsigned		 wmin;
 	char			 at[16];
@@ -189,7 +214,7 @@ judge_one(const struct ct_flow *c, void *arg)
 	f.proto = c->proto;
 	f.dport = c->proto == 1 || c->proto == 58 ? c->icmp_type : c->dport;
 	f.week_min = j->wmin;
-	policy_eval(sc.p, &f, &v);
+	policy_eval(j->p, &f, &v);
 	flow_text(c, text, sizeof(text));
 	strbuf_init(&err, 0);
 	if (v.action == ACT_ACCEPT) {
@@ -218,22 +243,27 @@ judge_one(const struct ct_flow *c, void *arg)
 	return 0;
 }
 
-/* Schedule s has just closed: the connections of its accept rules. */
+/* Schedule s has just closed: the connections of its accept rules,
+ * judged by the config as of now (the addresses and feeds of now). */
 static void
 cut(const struct schedule *s, time_t now)
 {
+	struct policy *p = parse_now();
 	struct tm tm;
 	size_t i;
 
-	for (i = 0; i < sc.p->nrule; i++) {
-		const struct rule *r = sc.p->rules[i];
-		struct judge j = { .rule = r };
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nrule; i++) {
+		const struct rule *r = p->rules[i];
+		struct judge j = { .p = p, .rule = r };
 		struct strbuf err;
 
-		if (r->sched != s || r->sched_mark == 0 || r->iface == NULL)
+		if (r->sched == NULL || strcmp(r->sched->name, s->name) != 0 ||
+		    r->sched_mark == 0 || r->iface == NULL)
 			continue;
 		if (schedule_week_minute(now, &j.wmin) == -1)
-			return;
+			break;
 		localtime_r(&now, &tm);
 		strftime(j.at, sizeof(j.at), "%H:%M", &tm);
 		strbuf_init(&err, 0);
@@ -247,6 +277,7 @@ cut(const struct schedule *s, time_t now)
 			    "could not be changed)" : "");
 		strbuf_free(&err);
 	}
+	policy_free(p);
 }
 
 bool
