@@ -30,17 +30,17 @@ later_start=$(( (minute + 180) % 1440 ))
 later_end=$(( (minute + 240) % 1440 ))
 conf=$tmp/schedule.conf
 cat >"$conf" <<CONF
-interface LAN device gwl0 address 192.168.50.1/24
-interface WAN device gww0 address 198.51.100.1/24
+interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
+interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
 schedule soon daily $(hm $start)-$(hm $end)
 schedule later daily $(hm $later_start)-$(hm $later_end)
-accept on WAN to 192.168.50.10 service SSH schedule soon
+accept on WAN to { 192.168.50.10, 2001:db8:50::10 } service SSH schedule soon
 accept on WAN from 198.51.100.26 to 192.168.50.10 service SSH
 accept on WAN to 192.168.50.11 service SSH schedule later
 CONF
 echo "window: $(hm $start)-$(hm $end) $TZ ($z), $((edge - now)) s from now"
 
-ns lan python3 "$here/hold.py" serve 192.168.50.10 192.168.50.11 22 >"$tmp/serve.out" 2>&1 &
+ns lan python3 "$here/hold.py" serve 192.168.50.10 192.168.50.11 2001:db8:50::10 22 >"$tmp/serve.out" 2>&1 &
 pids="$pids $!"
 start_moatd "$conf" "applied"
 
@@ -64,17 +64,20 @@ done
 probe connected wan --from 198.51.100.27 192.168.50.10 22
 probe "timed out" wan --from 198.51.100.27 192.168.50.11 22
 
-# Two sessions: A admitted by rule 1 alone, B by rule 1 and rule 2.
+# Sessions: A (and C, over IPv6) admitted by rule 1 alone, B by rule 1
+# and rule 2.
 ns wan python3 "$here/hold.py" client 198.51.100.25 192.168.50.10 22 "$tmp/a" &
+pids="$pids $!"
+ns wan python3 "$here/hold.py" client 2001:db8:51::25 2001:db8:50::10 22 "$tmp/c" &
 pids="$pids $!"
 ns wan python3 "$here/hold.py" client 198.51.100.26 192.168.50.10 22 "$tmp/b" &
 pids="$pids $!"
 sleep 3
-grep -q alive "$tmp/a" && grep -q alive "$tmp/b" &&
-	echo "ok: both sessions carry data" ||
-	fail "sessions: A $(cat "$tmp/a" 2>/dev/null), B $(cat "$tmp/b" 2>/dev/null)"
-marks=$(ns gw conntrack -L -p tcp --dport 22 2>/dev/null | grep -c "mark=1 ")
-[ "$marks" -ge 2 ] && echo "ok: rule 1's sessions carry its mark" ||
+grep -q alive "$tmp/a" && grep -q alive "$tmp/b" && grep -q alive "$tmp/c" &&
+	echo "ok: the sessions carry data" ||
+	fail "sessions: A $(cat "$tmp/a" 2>/dev/null), B $(cat "$tmp/b" 2>/dev/null), C $(cat "$tmp/c" 2>/dev/null)"
+marks=$( (ns gw conntrack -L -f ipv4 -p tcp --dport 22; ns gw conntrack -L -f ipv6 -p tcp --dport 22) 2>/dev/null | grep -c "mark=1 ")
+[ "$marks" -ge 3 ] && echo "ok: rule 1's sessions carry its mark" ||
 	fail "conntrack marks: $(ns gw conntrack -L -p tcp --dport 22 2>&1)"
 
 # The edge: A is cut within a minute of it, B goes on.
@@ -92,6 +95,12 @@ if grep -q cut "$tmp/a"; then
 else
 	fail "session A not cut a minute after the edge: $(cat "$tmp/a")"
 fi
+for _ in $(seq 10); do
+	grep -q cut "$tmp/c" 2>/dev/null && break
+	sleep 1
+done
+grep -q cut "$tmp/c" && echo "ok: session C (IPv6) cut too: $(cat "$tmp/c")" ||
+	fail "session C (IPv6) not cut: $(cat "$tmp/c")"
 n=$(awk '{ print $2 }' "$tmp/b")
 sleep 4
 if grep -q alive "$tmp/b" && [ "$(awk '{ print $2 }' "$tmp/b")" -gt "$n" ]; then
@@ -103,6 +112,10 @@ grep -q "schedule soon closed at $(hm $end): tcp 198.51.100.25:[0-9]* -> 192.168
 	echo "ok: moatd's log says the cut" || fail "moatd's log: $(grep schedule "$tmp/moatd.log")"
 grep -q "tcp 198.51.100.26:[0-9]* -> 192.168.50.10:22 kept" "$tmp/moatd.log" ||
 	fail "moatd's log does not say B was kept"
+# B is rule 2's now: rule 1's mark is gone from it.
+ns gw conntrack -L -p tcp --dport 22 -s 198.51.100.26 2>/dev/null | grep -q "mark=0 " &&
+	echo "ok: B's mark cleared" ||
+	fail "B's mark: $(ns gw conntrack -L -p tcp --dport 22 -s 198.51.100.26 2>&1)"
 # Now closed: a new connection is not admitted by rule 1.
 probe "timed out" wan --from 198.51.100.27 192.168.50.10 22
 finish
