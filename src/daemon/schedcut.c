@@ -23,6 +23,7 @@
  */
 #include "daemon/schedcut.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,15 @@
 #include <time.h>
 
 #include "analyze/eval.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include "enforce/apply.h"
 #include "enforce/conntrack.h"
 #include "enforce/feedstore.h"
 #include "enforce/nftc.h"
 #include "enforce/rtnl.h"
+#include "observe/fwlog.h"
+#include "observe/logfile.h"
 #include "policy/load.h"
 #include "policy/schedule.h"
 
@@ -53,6 +57,7 @@ static struct {
 	bool			*was;		/* the look before */
 	char			*text;		/* its config */
 	size_t			 len;
+	char			 file[256];	/* as the history names it */
 	struct sched_frame	 frame;		/* p's ruleset compiled for */
 	bool			 asked;		/* a new apply asked for */
 	time_t			 last;
@@ -144,6 +149,7 @@ refresh(time_t now)
 		goto out;
 	schedcut_stop();
 	sc.seq = v[n - 1].seq;
+	snprintf(sc.file, sizeof(sc.file), "%s", v[n - 1].file);
 	schedule_frame_now(&sc.frame);
 	sc.asked = false;
 	if (strcmp(v[n - 1].file, "-") == 0 ||
@@ -196,6 +202,41 @@ flow_text(const struct ct_flow *c, char *buf, size_t len)
 		snprintf(buf, len, "protocol %d %s -> %s", c->proto, s, d);
 }
 
+/* A connection cut, in the firewall log: a record as the logger writes
+ * them, action "cut", by the rule that admitted it.  Left out (moatd's
+ * log has it) when the log's file does not exist yet. */
+static void
+fwlog_cut(const struct judge *j, const struct ct_flow *c)
+{
+	struct fwlog_rec r;
+	struct strbuf b;
+
+	memset(&r, 0, sizeof(r));
+	clock_gettime(CLOCK_REALTIME, &r.when);
+	snprintf(r.action, sizeof(r.action), "cut");
+	r.rule = j->rule->number;
+	r.hash = fnv1a(sc.text, sc.len);
+	snprintf(r.in_dev, sizeof(r.in_dev), "%s", j->rule->iface->device);
+	fwlog_annotate(&r, j->p, sc.file);
+	r.proto = c->proto;
+	r.src = c->src;
+	r.dst = c->dst;
+	r.has_ports = c->proto == 6 || c->proto == 17 || c->proto == 132 ||
+	    c->proto == 136 || c->proto == 33;
+	r.sport = c->sport;
+	r.dport = c->dport;
+	r.icmp_type = c->proto == 1 || c->proto == 58 ? c->icmp_type : -1;
+	r.icmp_code = c->proto == 1 || c->proto == 58 ? c->icmp_code : -1;
+	strbuf_init(&b, 0);
+	fwlog_json(&r, &b);
+	strbuf_putc(&b, '\n');
+	if (!strbuf_failed(&b) && logfile_add(logfile_dir(
+	    j->p->logging.directory), FWLOG_FILE, strbuf_str(&b), b.len) == -1)
+		log_debug("schedule %s: not in the firewall log: %s",
+		    j->rule->sched_name, strerror(errno));
+	strbuf_free(&b);
+}
+
 /* One connection rule j->rule admitted: asked again, now. */
 static int
 judge_one(const struct ct_flow *c, void *arg)
@@ -230,6 +271,7 @@ judge_one(const struct ct_flow *c, void *arg)
 		    BY_FORWARD ? "a port forward" : "the default");
 	} else if ((rc = conntrack_delete(c, &err)) != -1) {
 		j->cut++;
+		fwlog_cut(j, c);
 		log_info("schedule %s closed at %s: %s cut: rule %d admitted "
 		    "it and no rule admits it now", j->rule->sched_name, j->at,
 		    text, j->rule->number);

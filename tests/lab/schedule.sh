@@ -4,7 +4,8 @@
 # window ends (70 to 130 seconds after the start), moatd cuts the SSH
 # session that only the scheduled rule admitted (its conntrack entry
 # removed, the next packet meets the WAN's default deny) within a minute,
-# and a session that another rule admits too goes on.
+# IPv4 and IPv6, and says so in moatd's log and the firewall log; a
+# session that another rule admits too goes on, rule 1's mark cleared.
 . "$(dirname "$0")/lib.sh"
 # A zone half an hour off UTC (no summer time): the windows are local, the
 # kernel's clock UTC, so this checks moat's conversion in the kernel.
@@ -31,7 +32,7 @@ later_end=$(( (minute + 240) % 1440 ))
 conf=$tmp/schedule.conf
 cat >"$conf" <<CONF
 interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
-interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
+interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64 log-default on
 schedule soon daily $(hm $start)-$(hm $end)
 schedule later daily $(hm $later_start)-$(hm $later_end)
 accept on WAN to { 192.168.50.10, 2001:db8:50::10 } service SSH schedule soon
@@ -112,6 +113,17 @@ grep -q "schedule soon closed at $(hm $end): tcp 198.51.100.25:[0-9]* -> 192.168
 	echo "ok: moatd's log says the cut" || fail "moatd's log: $(grep schedule "$tmp/moatd.log")"
 grep -q "tcp 198.51.100.26:[0-9]* -> 192.168.50.10:22 kept" "$tmp/moatd.log" ||
 	fail "moatd's log does not say B was kept"
+# The firewall log says the cut, as rule 1's.
+"$MOAT" log --json >"$tmp/fw.json" 2>&1
+python3 - "$tmp/fw.json" <<'PY' && echo "ok: the firewall log says the cut" || fail "the firewall log: $(cat "$tmp/fw.json")"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+cut = [r for r in recs if r.get("action") == "cut"]
+assert any(r["rule"] == 1 and r["src"] == "198.51.100.25" and r["dport"] == 22
+           and r["in"] == "WAN" and r["line"] == 5 for r in cut), cut
+assert not any(r["src"] == "198.51.100.26" for r in cut), cut
+PY
+"$MOAT" log --rule 1 | grep " cut by rule 1 " | head -1
 # B is rule 2's now: rule 1's mark is gone from it.
 ns gw conntrack -L -p tcp --dport 22 -s 198.51.100.26 2>/dev/null | grep -q "mark=0 " &&
 	echo "ok: B's mark cleared" ||
