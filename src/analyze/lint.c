@@ -853,10 +853,13 @@ lint_schedules(struct lint *L)
 	struct policy *p = L->p;
 	size_t i;
 
-	for (i = 0; i < p->nsched; i++)
-		if (!p->scheds[i]->used)
-			diag_warn(&p->diags, p->scheds[i]->loc, "schedule %s is "
-			    "not used: no rule names it", p->scheds[i]->name);
+	for (i = 0; i < p->nsched; i++) {
+		const struct schedule *s = p->scheds[i];
+
+		if (!s->used)
+			diag_warn(&p->diags, s->loc, "schedule %s is not used: "
+			    "no rule names it", s->name);
+	}
 }
 
 /* The whole lint; memory from the policy's arena. */

@@ -44,23 +44,23 @@
 #include "policy/load.h"
 #include "policy/schedule.h"
 
-#define SETTLE	2	/* seconds after the edge: the kernel's minute has
-			   turned whatever the clocks' small skew */
+/* Seconds after the edge: the kernel's minute has turned, whatever the
+ * clocks' small skew. */
+#define SETTLE	2
 
 static struct {
-	const char		*state;
-	struct stat		 hist;		/* history.log as last read */
-	unsigned		 seq;		/* the entry whose config p is */
-	struct policy		*p;
-	bool			*open;		/* per schedule of p: open at
-						   the last look */
-	bool			*was;		/* the look before */
-	char			*text;		/* its config */
-	size_t			 len;
-	char			 file[256];	/* as the history names it */
-	struct sched_frame	 frame;		/* p's ruleset compiled for */
-	bool			 asked;		/* a new apply asked for */
-	time_t			 last;
+	const char	*state;
+	struct stat	 hist;		/* history.log as last read */
+	unsigned	 seq;		/* the entry whose config p is */
+	struct policy	*p;
+	bool		*open;		/* per schedule: open at the last look */
+	bool		*was;		/* the look before */
+	char		*text;		/* its config */
+	size_t		 len;
+	char		 file[256];	/* as the history names it */
+	struct sched_frame frame;	/* what its ruleset was compiled for */
+	bool		 asked;		/* a new apply asked for */
+	time_t		 last;
 } sc;
 
 void
