@@ -71,7 +71,9 @@ check_index(const struct policy *p)
 					    svc->v[0].lo : 6 << 16 | 25;
 					struct flow f = { p->ifaces[k], a[i],
 					    a[j], (int)(key >> 16) & 0xff,
-					    (unsigned)key & 0xffff };
+					    (unsigned)key & 0xffff,
+					    (unsigned)((i * 7 + j * 131 + r *
+					    1439) % SCHED_WEEK) };
 					struct verdict v, w;
 
 					policy_eval(p, &f, &v);
@@ -176,7 +178,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (i = 0; i < p->niface; i++) {
 		struct flow f = { p->ifaces[i], V4_BASE | 0x0a000001u,
-		    V4_BASE | 0x08080808u, 6, 25 };
+		    V4_BASE | 0x08080808u, 6, 25, 0 };
 		struct verdict v;
 
 		policy_eval(p, &f, &v);

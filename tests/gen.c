@@ -300,11 +300,50 @@ gen_office(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 	strbuf_puts(b, "nat masquerade on WAN\n");
 }
 
+/* schedule Si with a window or two: every form of days, windows that
+ * cross midnight, 24:00 as an end. */
+static void
+schedule_def(struct rng *r, int i, struct strbuf *b)
+{
+	static const char *const days[] = { "sun", "mon", "tue", "wed", "thu",
+	    "fri", "sat" };
+	int w, n = 1 + (int)rng_below(r, 2);
+
+	strbuf_printf(b, "schedule S%d", i);
+	for (w = 0; w < n; w++) {
+		unsigned start = (unsigned)rng_below(r, 24 * 4) * 15, end;
+
+		switch (rng_below(r, 4)) {
+		case 0:
+			strbuf_puts(b, " daily");
+			break;
+		case 1:
+			strbuf_printf(b, " %s", days[rng_below(r, 7)]);
+			break;
+		case 2:
+			strbuf_printf(b, " %s-%s", days[rng_below(r, 7)],
+			    days[rng_below(r, 7)]);
+			break;
+		default:
+			strbuf_printf(b, " %s,%s", days[rng_below(r, 7)],
+			    days[rng_below(r, 7)]);
+			break;
+		}
+		do
+			end = chance(r, 10) ? 24 * 60 :
+			    (unsigned)rng_below(r, 24 * 4) * 15;
+		while (end == start);
+		strbuf_printf(b, " %02u:%02u-%02u:%02u", start / 60, start % 60,
+		    end / 60, end % 60);
+	}
+	strbuf_putc(b, '\n');
+}
+
 void
 gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 {
 	static const char *const actions[] = { "accept", "deny", "reject" };
-	int i, j, n;
+	int i, j, n, nsched;
 
 	if (o->mode == GEN_OFFICE) {
 		gen_office(r, o, b);
@@ -330,6 +369,9 @@ gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 	}
 	for (i = 0; i < o->nservices; i++)
 		service_def(r, o, i, b);
+	nsched = o->schedules ? (int)rng_below(r, 4) : 0;
+	for (i = 0; i < nsched; i++)
+		schedule_def(r, i, b);
 	for (i = 0; i < o->nrules; i++) {
 		int family = o->v4_only || chance(r, 70) ? 4 : 6;
 		/* An office's broad rules (ANY, excludes, every service) come
@@ -365,6 +407,9 @@ gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 			} else
 				svc_ref(r, o, b);
 		}
+		if (nsched > 0 && chance(r, 35))
+			strbuf_printf(b, " schedule S%u",
+			    (unsigned)rng_below(r, (uint64_t)nsched));
 		if (chance(r, 10))
 			strbuf_puts(b, " log");
 		if (chance(r, 10))
@@ -437,8 +482,23 @@ gen_flow(struct rng *r, const struct policy *p, struct flow *f)
 			f->dst = pool_addr(r, v4);
 		f->proto = (int)(key >> 16) & 0xff;
 		f->dport = (unsigned)key & 0xffff;
+		/* Inside its windows mostly, to see it decide; often at
+		 * a window's edge, where off-by-ones live. */
+		f->week_min = (unsigned)rng_below(r, SCHED_WEEK);
+		if (ru->sched != NULL && ru->sched->n > 0 && chance(r, 40)) {
+			const struct sched_window *w =
+			    &ru->sched->v[rng_below(r, ru->sched->n)];
+			unsigned len = w->end > w->start ? w->end - w->start :
+			    SCHED_DAY - w->start + w->end;
+			unsigned at[4] = { SCHED_WEEK - 1, 0, len - 1, len };
+
+			f->week_min = ((unsigned)rng_below(r, 7) * SCHED_DAY +
+			    w->start + at[rng_below(r, 4)]) % SCHED_WEEK;
+		} else if (ru->sched != NULL && chance(r, 60))
+			f->week_min = (unsigned)pick(r, ru->sched->set);
 		return;
 	}
+	f->week_min = (unsigned)rng_below(r, SCHED_WEEK);
 	v4 = chance(r, 60);
 	f->src = pool_addr(r, v4);
 	f->dst = chance(r, 15) ? (v4 ? V4_BASE | 0xc0a80102u :

@@ -23,6 +23,7 @@ struct gen_opts {
 	int		nobjects;
 	int		nservices;
 	bool		v4_only;	/* DENSE: every address IPv4 */
+	bool		schedules;	/* DENSE: some rules with a schedule */
 };
 
 /* A pseudo-random 64-bit number (splitmix64). */

@@ -9,6 +9,10 @@
 # Set MOAT_GOLDEN_UPDATE=1 to write the expected files instead (then review
 # them by hand: a golden file is only as right as the person who read it).
 set -u
+# Schedules are written in the kernel's clock frames of the local time
+# zone (ok-schedule.nft), and moat show --json names the zone: pin it.
+TZ=UTC
+export TZ
 moat=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 case_path=$2
 dir=$(dirname "$case_path")

@@ -142,13 +142,43 @@ match_services(const struct policy *p, const struct svc_list *l,
 	return false;
 }
 
+/* The schedule named name open at f's time: its windows as written, a
+ * window that crosses midnight looked for on the day before too. */
+static bool
+match_schedule(const struct policy *p, const char *name, const struct flow *f)
+{
+	unsigned day = f->week_min / 1440, m = f->week_min % 1440;
+	unsigned yesterday = (day + 6) % 7;
+	size_t i, j;
+
+	for (i = 0; i < p->nsched; i++) {
+		const struct schedule *s = p->scheds[i];
+
+		if (strcmp(s->name, name) != 0)
+			continue;
+		for (j = 0; j < s->n; j++) {
+			const struct sched_window *w = &s->v[j];
+
+			if (w->end > w->start) {
+				if ((w->days >> day & 1) && m >= w->start &&
+				    m < w->end)
+					return true;
+			} else if (((w->days >> day & 1) && m >= w->start) ||
+			    ((w->days >> yesterday & 1) && m < w->end))
+				return true;
+		}
+	}
+	return false;
+}
+
 static bool
 match_rule(const struct policy *p, const struct rule *r, const struct flow *f,
     u128 dst)
 {
 	return !r->disabled && strcmp(r->ifname, f->iface->name) == 0 &&
 	    match_expr(p, &r->src, f->src) && match_expr(p, &r->dst, dst) &&
-	    match_services(p, &r->svc, f);
+	    match_services(p, &r->svc, f) && (r->sched_name == NULL ||
+	    match_schedule(p, r->sched_name, f));
 }
 
 static bool

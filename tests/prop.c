@@ -63,7 +63,7 @@ test_round_trip(void **state)
 	strbuf_init(&twice, 0);
 	for (i = 0; i < n; i++) {
 		struct gen_opts o = { GEN_DENSE, 1 + (int)rng_below(&r, 30),
-		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false };
+		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false, true };
 		struct policy *p = valid_policy(&r, &o, &text, &skipped), *q;
 
 		strbuf_reset(&once);
@@ -132,7 +132,7 @@ test_differential(void **state)
 	strbuf_init(&text, 0);
 	for (i = 0; i < n; i++) {
 		struct gen_opts o = { GEN_DENSE, 1 + (int)rng_below(&r, 40),
-		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false };
+		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false, true };
 		struct policy *p = valid_policy(&r, &o, &text, &skipped);
 		size_t k;
 
@@ -263,7 +263,7 @@ oracle_live(const struct policy *p, const struct rule *r, u128 *reps[3],
 			for (c = 0; c < nreps[2]; c++) {
 				struct flow f = { r->iface, reps[0][a],
 				    reps[1][b], (int)(reps[2][c] >> 16),
-				    (unsigned)reps[2][c] & 0xffff };
+				    (unsigned)reps[2][c] & 0xffff, 0 };
 				const struct rule *first = NULL;
 
 				if (!iset_contains(r->svc.set, reps[2][c]))
@@ -296,7 +296,8 @@ test_lint_exact(void **state)
 	strbuf_init(&text, 0);
 	for (i = 0; i < n; i++) {
 		struct gen_opts o = { GEN_DENSE, 2 + (int)rng_below(&r, 6),
-		    (int)rng_below(&r, 4), (int)rng_below(&r, 3), false };
+		    (int)rng_below(&r, 4), (int)rng_below(&r, 3), false,
+		    false };
 		struct policy *p = valid_policy(&r, &o, &text, &skipped);
 		struct lint_stats st;
 		size_t nreps[3], k;

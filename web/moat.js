@@ -87,6 +87,7 @@ async function loadPolicy() {
     cell(tr, side(rule.source));
     cell(tr, side(rule.destination));
     cell(tr, rule.services.match === "any" ? "any" : rule.services.names.join(", "));
+    cell(tr, rule.schedule || "");
     cell(tr, rule.log ? "yes" : "");
     cell(tr, rule.comment);
     const f = cell(tr, (findings[rule.line] || []).map((d) => d.message).join("; "));
@@ -128,6 +129,7 @@ function editRule(rule) {
   f.src.value = any(rule.source);
   f.dst.value = any(rule.destination);
   f.services.value = rule.services.match === "any" ? "" : rule.services.names.join(" ");
+  f.schedule.value = rule.schedule || "";
   f.log.checked = rule.log;
   f.enabled.checked = rule.enabled;
   f.comment.value = rule.comment || "";
@@ -143,7 +145,8 @@ async function saveRule(e) {
     action: f.action.value, interface: f.interface.value,
     source: { match: f.src_match.value, addresses: words(f.src.value) },
     destination: { match: f.dst_match.value, addresses: words(f.dst.value) },
-    services: words(f.services.value), log: f.log.checked,
+    services: words(f.services.value), schedule: f.schedule.value.trim() || null,
+    log: f.log.checked,
     comment: f.comment.value, enabled: f.enabled.checked,
   };
   const n = f.number.value;

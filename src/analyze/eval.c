@@ -26,7 +26,29 @@ rule_matches(const struct rule *r, const struct flow *f, u128 dst)
 	return !r->disabled && r->iface == f->iface &&
 	    iset_contains(r->src.set, f->src) &&
 	    iset_contains(r->dst.set, dst) &&
-	    iset_contains(r->svc.set, flow_service_key(f));
+	    iset_contains(r->svc.set, flow_service_key(f)) &&
+	    policy_rule_open(r, f->week_min);
+}
+
+const struct rule *
+policy_closed_rule(const struct policy *p, const struct flow *f,
+    const struct verdict *v)
+{
+	size_t i;
+
+	if (!p->firewall || v->by == BY_ANTILOCKOUT)
+		return NULL;
+	for (i = 0; i < p->nrule && p->rules[i] != v->rule; i++) {
+		const struct rule *r = p->rules[i];
+
+		if (r->sched != NULL && !policy_rule_open(r, f->week_min) &&
+		    !r->disabled && r->iface == f->iface &&
+		    iset_contains(r->src.set, f->src) &&
+		    iset_contains(r->dst.set, v->dst) &&
+		    iset_contains(r->svc.set, flow_service_key(f)))
+			return r;
+	}
+	return NULL;
 }
 
 static const struct forward *
@@ -130,14 +152,16 @@ policy_index(const struct policy *p, size_t max_boxes)
 	struct boxes v4 = { NULL, 0, 0, max_boxes };
 	struct boxes other = { NULL, 0, 0, max_boxes };
 	struct policy_index *idx = NULL;
-	size_t i, a, b, k;
+	size_t i, a, b, k, t;
 
 	for (i = 0; i < p->nrule; i++) {
 		const struct rule *r = p->rules[i];
 
 		if (r->disabled)
 			continue;
-		/* One box per combination of the rule's intervals. */
+		/* One box per combination of the rule's intervals; the
+		 * third dimension is the minute of the week. */
+		for (t = 0; t < (r->sched != NULL ? r->sched->set.n : 1); t++)
 		for (a = 0; a < r->src.set.n; a++)
 			for (b = 0; b < r->dst.set.n; b++)
 				for (k = 0; k < r->svc.set.n; k++) {
@@ -147,8 +171,11 @@ policy_index(const struct policy *p, size_t max_boxes)
 					x.hi[0] = r->src.set.v[a].hi;
 					x.lo[1] = r->dst.set.v[b].lo;
 					x.hi[1] = r->dst.set.v[b].hi;
-					x.lo[2] = 0;
-					x.hi[2] = 0;
+					x.lo[2] = r->sched != NULL ?
+					    r->sched->set.v[t].lo : 0;
+					x.hi[2] = r->sched != NULL ?
+					    r->sched->set.v[t].hi :
+					    SCHED_WEEK - 1;
 					x.lo[3] = r->svc.set.v[k].lo;
 					x.hi[3] = r->svc.set.v[k].hi;
 					x.lo[4] = x.hi[4] = r->iface->index;
@@ -189,7 +216,8 @@ first_rule(const struct policy *p, const struct policy_index *idx,
 	size_t i;
 
 	if (idx != NULL) {
-		u128 pt[CLS_DIMS] = { f->src, dst, 0, flow_service_key(f),
+		u128 pt[CLS_DIMS] = { f->src, dst, f->week_min,
+		    flow_service_key(f),
 		    f->iface->index };
 		const struct classifier *c = idx->other;
 		int prio;

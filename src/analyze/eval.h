@@ -12,6 +12,9 @@ struct flow {
 	u128			 src, dst;	/* same family */
 	int			 proto;		/* IP protocol number */
 	unsigned		 dport;		/* port, or ICMP type */
+	unsigned		 week_min;	/* when: minute of the local week
+						   (0 = Sunday 00:00), for the
+						   rules with a schedule */
 };
 
 enum decided_by {
@@ -48,10 +51,16 @@ const char	*smtp_scan_name(enum smtp_scan s);
 
 /* The key of a flow in service sets: protocol << 16 | port. */
 u128	 flow_service_key(const struct flow *f);
-/* True when rule r matches flow f whose destination is dst. */
+/* True when rule r matches flow f whose destination is dst (at f's time:
+ * a rule with a schedule counts only when it is open). */
 bool	 rule_matches(const struct rule *r, const struct flow *f, u128 dst);
 struct policy_index;
 
+/* The first rule with a schedule that would match f (destination dst)
+ * but is closed at f's time, and comes before the rule that decides it
+ * (v), or NULL: what `moat test` says was skipped. */
+const struct rule *policy_closed_rule(const struct policy *p,
+	    const struct flow *f, const struct verdict *v);
 /* Decide flow f under valid policy p: first match in file order. */
 void	 policy_eval(const struct policy *p, const struct flow *f,
 	    struct verdict *v);

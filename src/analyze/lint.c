@@ -580,6 +580,16 @@ part_covered(struct cover *cv, struct rule *p, size_t *idx)
 	return cover_dims(cv, 7, 0, idx, n);
 }
 
+/* An earlier rule c counts toward covering r only when it counts at
+ * every time r does: unscheduled, or open whenever r is.  So a scheduled
+ * rule never shadows the rules below it outside its windows. */
+static bool
+covers_time(const struct rule *c, const struct rule *r)
+{
+	return c->sched == NULL || (r->sched != NULL &&
+	    iset_subset(r->sched->set, c->sched->set));
+}
+
 static void
 check_rule(struct lint *L, struct group *g, size_t self)
 {
@@ -627,7 +637,8 @@ check_rule(struct lint *L, struct group *g, size_t self)
 	if (lock != NULL && lock->iface == r->iface && overlaps(lock, r))
 		cv.c[cv.nc++] = lock;
 	for (i = 0; i < L->nfound; i++)
-		cv.c[cv.nc++] = g->rules[L->found[i]];
+		if (covers_time(g->rules[L->found[i]], r))
+			cv.c[cv.nc++] = g->rules[L->found[i]];
 
 	/* Dead when each family's part of it is covered: a packet's two
 	 * addresses are of one family. */
@@ -835,6 +846,22 @@ lint_settings(struct lint *L)
 	lint_antivirus(p);
 }
 
+/* Schedules that no rule names. */
+static void
+lint_schedules(struct lint *L)
+{
+	struct policy *p = L->p;
+	size_t i;
+
+	for (i = 0; i < p->nsched; i++) {
+		const struct schedule *s = p->scheds[i];
+
+		if (!s->used)
+			diag_warn(&p->diags, s->loc, "schedule %s is not used: "
+			    "no rule names it", s->name);
+	}
+}
+
 /* The whole lint; memory from the policy's arena. */
 static int
 lint_run(void *arg)
@@ -847,6 +874,7 @@ lint_run(void *arg)
 
 	lint_settings(L);
 	lint_dynamic(L);
+	lint_schedules(L);
 	L->family[0] = iset_range(L->a, V4_BASE, V4_LAST);
 	L->family[1] = iset_complement(L->a, L->family[0], 0, U128_MAX);
 	groups = arena_array(L->a, p->niface + 1, sizeof(*groups));

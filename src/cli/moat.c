@@ -31,6 +31,7 @@
 #include "observe/status.h"
 #include "output/json.h"
 #include "output/printer.h"
+#include "policy/schedule.h"
 #include "policy/load.h"
 #include "policy/policy.h"
 #include "version.h"
@@ -53,15 +54,19 @@ static const struct command_help {
 	  "           [--service NAME | --proto P [--dport N | --type T]] "
 	  "[--json]\n"
 	  "           [--addr IF=ADDR/LEN]... [--object NAME=ADDR,...]...\n"
+	  "           [--at \"YYYY-MM-DD HH:MM\"]\n"
 	  "moat test  [-f FILE] --batch FILE|- [--in IF] [--json] "
-	  "[--addr IF=ADDR/LEN]...",
+	  "[--addr IF=ADDR/LEN]...\n"
+	  "           [--at \"YYYY-MM-DD HH:MM\"]",
 	  "the verdict for one connection and the rule that decides it:\n"
 	  "exit 0 accept, 1 deny or reject, 2 usage or config error;\n"
 	  "--batch: one line per flow of FILE (flow lines or conntrack -L);\n"
 	  "--addr: the address of an interface with address dynamic\n"
 	  "(default: what its device has now); --object NAME=ADDR,...:\n"
 	  "what a fqdn, url or country object holds (default: what\n"
-	  "moatd last put in the kernel)" },
+	  "moatd last put in the kernel);\n"
+	  "--at: the local time asked about, for rules with a schedule\n"
+	  "(default: now)" },
 	{ "apply", "moat apply [-f FILE] [--dry-run] [--confirm SECONDS]",
 	  "install the policy as table inet moat in one transaction;\n"
 	  "--confirm N restores the previous ruleset after N seconds\n"
@@ -423,8 +428,17 @@ cmd_show(const char *path, bool json, bool nft)
 		json_policy(p, &b);
 	else if (nft)
 		nftc_compile(p, &b);
-	else
+	else {
+		/* Schedules are in local time: say which. */
+		if (p->nsched > 0) {
+			char zone[128];
+
+			schedule_zone(zone, sizeof(zone));
+			strbuf_printf(&b, "# schedules in local time: %s\n",
+			    zone);
+		}
 		printer_policy(p, &b);
+	}
 	policy_free(p);
 	return write_out(&b);
 }
@@ -432,9 +446,27 @@ cmd_show(const char *path, bool json, bool nft)
 struct test_args {
 	const char	*in, *src, *dst, *service, *proto, *dport, *type;
 	const char	*batch;
+	const char	*at;		/* --at "YYYY-MM-DD HH:MM", or NULL */
 	bool		 json, nft;
 };
 
+
+/* The minute of the local week the question is asked for: --at, else
+ * now; -1 (said) if --at is not a time. */
+static int
+test_when(const struct test_args *ta, unsigned *week_min, time_t *t)
+{
+	char err[200];
+
+	*t = time(NULL);
+	if (ta->at != NULL && schedule_parse_at(ta->at, t, err,
+	    sizeof(err)) == -1)
+		return usage_error("--at: %s", err);
+	if (schedule_week_minute(*t, week_min) == -1)
+		return usage_error("--at: %s is out of the C library's range",
+		    ta->at != NULL ? ta->at : "now");
+	return 0;
+}
 
 /* Fill the protocol and port of the flow from --service or --proto. */
 static int
@@ -466,11 +498,15 @@ cmd_batch(const char *path, const struct test_args *ta)
 	ssize_t got;
 	struct policy_index *idx = NULL;
 	int rc = EXIT_USAGE;
+	unsigned week_min;
+	time_t when;
 
 	if (ta->src || ta->dst || ta->service || ta->proto || ta->dport ||
 	    ta->type)
 		return usage_error("--batch takes flows from its file, not "
 		    "from --src, --dst, …%s", "");
+	if (test_when(ta, &week_min, &when) != 0)
+		return EXIT_USAGE;
 	if ((p = load_bound(path, false, binding())) == NULL)
 		return EXIT_USAGE;
 	if (ta->in != NULL && (in = policy_iface(p, ta->in)) == NULL) {
@@ -509,6 +545,7 @@ cmd_batch(const char *path, const struct test_args *ta)
 				    err);
 		} else {
 			nflows++;
+			f.week_min = week_min;
 			policy_eval_with(p, idx, &f, &v);
 			if (ta->json)
 				json_verdict(p, &f, &v, &b);
@@ -562,12 +599,15 @@ cmd_test(const char *path, const struct test_args *ta)
 	enum addr_family fs, fd;
 	char err[200];
 	int rc;
+	time_t when;
 
 	if (ta->in == NULL || ta->src == NULL || ta->dst == NULL)
 		return usage_error("test needs --in, --src and --dst%s", "");
+	memset(&f, 0, sizeof(f));
+	if (test_when(ta, &f.week_min, &when) != 0)
+		return EXIT_USAGE;
 	if ((p = load_bound(path, false, binding())) == NULL)
 		return EXIT_USAGE;
-	memset(&f, 0, sizeof(f));
 	rc = EXIT_USAGE;
 	if ((f.iface = policy_iface(p, ta->in)) == NULL) {
 		fprintf(stderr, "moat: unknown interface '%s'\n", ta->in);
@@ -597,6 +637,16 @@ cmd_test(const char *path, const struct test_args *ta)
 		strbuf_putc(&b, '\n');
 		if (scan != NULL)
 			strbuf_printf(&b, "%s\n", scan);
+		if (p->nsched > 0) {
+			char at[64], zone[128];
+			size_t len = b.len;
+
+			printer_when(p, &f, &v, &b);
+			schedule_format_at(when, at, sizeof(at));
+			schedule_zone(zone, sizeof(zone));
+			strbuf_printf(&b, "%sasked for %s, local time of %s\n",
+			    b.len > len ? "; " : "", at, zone);
+		}
 		for (i = 0; i < p->niface; i++)
 			if (p->ifaces[i]->dynamic) {
 				printer_dynamic(p, p->ifaces[i], &b);
@@ -898,6 +948,7 @@ main(int argc, char **argv)
 		{ "type", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'D' },
 		{ "batch", required_argument, NULL, 'B' },
+		{ "at", required_argument, NULL, 'W' },
 		{ "confirm", required_argument, NULL, 'C' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "timeout", required_argument, NULL, 'T' },
@@ -961,6 +1012,7 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'B': ta.batch = optarg; break;
+		case 'W': ta.at = optarg; break;
 		case 'C': confirm = optarg; break;
 		case 'F': from = optarg; break;
 		case 'T': timeout = optarg; break;

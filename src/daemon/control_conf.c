@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analyze/eval.h"
 #include "analyze/flowfmt.h"
@@ -22,6 +23,7 @@
 #include "observe/audit.h"
 #include "output/json.h"
 #include "policy/load.h"
+#include "policy/schedule.h"
 
 #define CONF_MAX_TEXT	(4u * 1024 * 1024)
 
@@ -316,6 +318,9 @@ control_test(const struct control_env *env, const char *user, json_t *req,
 	    sizeof(err))) == -1)
 		control_error(out, 400, err);
 	else {
+		/* Now: a rule with a schedule counts if it is open. */
+		if (schedule_week_minute(time(NULL), &f.week_min) == -1)
+			f.week_min = 0;
 		policy_eval(p, &f, &v);
 		strbuf_init(&b, 0);
 		json_verdict(p, &f, &v, &b);

@@ -51,6 +51,7 @@
 #include "daemon/logger.h"
 #include "daemon/notify.h"
 #include "daemon/proxy.h"
+#include "daemon/schedcut.h"
 #include "daemon/web.h"
 #include "base/log.h"
 #include "enforce/apply.h"
@@ -596,6 +597,8 @@ main(int argc, char **argv)
 	    .load = load });
 	hanode_init(apply_state_dir(), logfile_run_dir(), sync_apply);
 	feeds_init(apply_state_dir(), logfile_run_dir());
+	if (!no_apply)
+		schedcut_init(apply_state_dir());
 	if (!no_apply) {
 		recover();
 		/* Before the config is read: a change from now on is heard. */
@@ -640,6 +643,7 @@ main(int argc, char **argv)
 			child_stop(&logger);
 			close_logger_ask();
 			proxy_stop();
+			schedcut_stop();
 			log_info("stopped");
 			return 0;
 		}
@@ -664,5 +668,10 @@ main(int argc, char **argv)
 		wait_events(100);
 		hanode_tick();
 		metrics_tick();
+		/* Summer time: the schedules' windows moved in UTC. */
+		if (schedcut_tick() && (p = load()) != NULL) {
+			install(p, true);
+			policy_free(p);
+		}
 	}
 }

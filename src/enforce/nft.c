@@ -3,7 +3,9 @@
 #include "enforce/nft.h"
 
 #include <nftables/libnftables.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int
 run(const char *script, bool dry_run, unsigned flags, struct strbuf *out,
@@ -50,14 +52,41 @@ nft_run(const char *script, bool dry_run, struct strbuf *out,
 	return run(script, dry_run, 0, out, err);
 }
 
+/*
+ * A listing under TZ=UTC.  nft prints `meta hour` in its process's local
+ * time (the seconds moat writes plus the offset of now): listed under
+ * the caller's zone, the same ruleset would read differently in moatd
+ * and in a shell, and across summer time, and the drift check (a hash of
+ * the listing) would call it changed.
+ */
+static int
+list_utc(const char *cmds, unsigned flags, struct strbuf *out,
+    struct strbuf *err)
+{
+	const char *tz = getenv("TZ");
+	char *saved = tz != NULL ? strdup(tz) : NULL;
+	int rc;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	rc = run(cmds, false, flags, out, err);
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+	return rc;
+}
+
 int
 nft_list_json(const char *cmds, struct strbuf *out, struct strbuf *err)
 {
-	return run(cmds, false, NFT_CTX_OUTPUT_JSON, out, err);
+	return list_utc(cmds, NFT_CTX_OUTPUT_JSON, out, err);
 }
 
 int
 nft_list_stateless(const char *cmds, struct strbuf *out, struct strbuf *err)
 {
-	return run(cmds, false, NFT_CTX_OUTPUT_STATELESS, out, err);
+	return list_utc(cmds, NFT_CTX_OUTPUT_STATELESS, out, err);
 }

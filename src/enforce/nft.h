@@ -12,7 +12,9 @@
 int	 nft_run(const char *script, bool dry_run, struct strbuf *out,
 	    struct strbuf *err);
 /* Run list commands without stateful figures (counter values): a listing
- * that stays the same while traffic flows.  0, or -1 with err. */
+ * that stays the same while traffic flows.  Both listings run under
+ * TZ=UTC, so meta hour reads the same in every process and season.  0, or
+ * -1 with err. */
 int	 nft_list_stateless(const char *cmds, struct strbuf *out,
 	    struct strbuf *err);
 /* Run list commands with libnftables' JSON output (its schema is

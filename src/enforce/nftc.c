@@ -23,6 +23,7 @@
 
 #include "base/addr.h"
 #include "base/hash.h"
+#include "policy/schedule.h"
 
 #define V6_ALL_LO	((u128)0)
 
@@ -45,6 +46,7 @@ struct nftc {
 	struct strbuf		*dyn;		/* their refill, or NULL */
 	const char		*side;		/* "rule_N_src": the side
 						   put_addr_match writes */
+	struct sched_frame	 frame;		/* the kernel's clocks, now */
 };
 
 /*
@@ -464,6 +466,12 @@ put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
 {
 	struct strbuf *b = c->b;
 
+	/* What a scheduled accept admits carries its number in the ct mark,
+	 * so that moatd finds it when the window ends; the bits of the mark
+	 * that are not ours are kept. */
+	if (r->sched_mark > 0)
+		strbuf_printf(b, " ct mark set ct mark and 0x%08x or 0x%x",
+		    (unsigned)~NFTC_CT_SCHED_MASK, r->sched_mark);
 	if (r->log && !c->linear && r->number > 0) {
 		strbuf_printf(b, " jump log_rule_%d comment \"rule %d\"\n",
 		    r->number, r->number);
@@ -499,7 +507,32 @@ put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
 		strbuf_puts(b, " comment \"anti-lockout\"\n");
 }
 
-/* The nft rules of one moat rule in family f (none if it cannot match). */
+/* One piece of a schedule's time: the kernel's weekday and UTC seconds
+ * of the day (policy/schedule.c says why these frames). */
+static void
+put_time_match(struct strbuf *b, const struct sched_piece *pc)
+{
+	int d, n = 0;
+
+	if ((pc->days & 0x7f) != 0x7f) {
+		for (d = 0; d < 7; d++)
+			n += (pc->days >> d) & 1;
+		strbuf_puts(b, n > 1 ? " meta day { " : " meta day ");
+		for (d = 0, n = 0; d < 7; d++)
+			if (pc->days & (1u << d))
+				strbuf_printf(b, "%s%d", n++ ? ", " : "", d);
+		if (n > 1)
+			strbuf_puts(b, " }");
+	}
+	/* Seconds, not "HH:MM": nft would take those as its own local
+	 * time and move them to UTC a second time. */
+	if (pc->lo != 0 || pc->hi != 86399)
+		strbuf_printf(b, " meta hour %u-%u", pc->lo, pc->hi);
+}
+
+/* The nft rules of one moat rule in family f (none if it cannot match):
+ * a rule with a schedule is one per piece of its time, in a row, so the
+ * first match and the rule's counter are those of one rule. */
 static void
 compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
     bool need_nfproto)
@@ -509,13 +542,17 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 	struct iset src = both ? r->src.set : fam_part(c, r->src.set, f);
 	struct iset dst = both ? r->dst.set : fam_part(c, r->dst.set, f);
 	struct svc_group g[8];
-	size_t i, n;
+	struct sched_piece *pc = NULL;
+	size_t i, n, q, npc = 1;
 
 	/* A dynamic side may be empty now, and not later. */
 	if ((iset_empty(src) && !r->src.dynamic) ||
 	    (iset_empty(dst) && !r->dst.dynamic))
 		return;
+	if (r->sched != NULL)
+		npc = schedule_kernel_pieces(&c->a, r->sched, &c->frame, &pc);
 	n = svc_groups(c, r->svc.set, f, g);
+	for (q = 0; q < npc; q++)
 	for (i = 0; i < n; i++) {
 		bool split_reject = r->action == ACT_REJECT && g[i].pi == NULL &&
 		    !(r->log && !c->linear);
@@ -528,6 +565,8 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 			if (need_nfproto)
 				strbuf_printf(b, " meta nfproto %s",
 				    f == FAM_V4 ? "ipv4" : "ipv6");
+			if (pc != NULL)
+				put_time_match(b, &pc[q]);
 			if (!c->omit_src && !both) {
 				c->side = arena_printf(&c->a, "rule_%d_src",
 				    r->number);
@@ -639,7 +678,8 @@ struct class {
 static bool
 decides_all(struct nftc *c, const struct rule *r, enum addr_family f)
 {
-	return iset_subset(c->full[f], r->dst.set) && r->svc.set.n == 1 &&
+	/* not outside its windows */
+	return r->sched == NULL && iset_subset(c->full[f], r->dst.set) && r->svc.set.n == 1 &&
 	    r->svc.set.v[0].lo == 0 && r->svc.set.v[0].hi == 0xffffff;
 }
 
@@ -1452,6 +1492,8 @@ compile(const struct policy *p, struct strbuf *b, bool linear,
 	struct nftc c = { .p = p, .b = b, .linear = linear, .dyn = dyn };
 	int rc;
 
+	if (p->nsched > 0)
+		schedule_frame_now(&c.frame);
 	arena_init(&c.a);
 	strbuf_init(&c.chains, 0);
 	strbuf_init(&c.sets, 0);

@@ -22,10 +22,20 @@
 #define NFTC_LOG_GROUP		28015
 #define NFTC_LOG_PREFIX		"moat "
 
+/* The conntrack mark (ct mark) of a connection: its low 16 bits say which
+ * rule with a schedule admitted it (the rule's sched_mark, 1 …
+ * SCHED_MARKS_MAX), so moatd can cut it when the window ends
+ * (doc/design/schedules.md); the next 8 are the gateway link's (issue 26)
+ * and never touched here; a rule sets only its own bits. */
+#define NFTC_CT_SCHED_MASK	0x0000ffffu
+#define NFTC_CT_LINK_MASK	0x00ff0000u
+
 
 /* Append to b the nft script that replaces table inet moat with policy p
  * in one transaction (create, delete, define), as `moat show --nft` prints
- * it and `moat apply` loads it.  p must be valid.  0, or -1 when memory
+ * it and `moat apply` loads it.  p must be valid.  The windows of its
+ * schedules are written in the kernel's clock frames of now (UTC offset,
+ * sys_tz): compile again when the offset changes.  0, or -1 when memory
  * ran out (b is then failed). */
 int	 nftc_compile(const struct policy *p, struct strbuf *b);
 /*

@@ -118,6 +118,26 @@ drop:
 	return -1;
 }
 
+int
+logfile_add(const char *dir, const char *name, const char *text, size_t len)
+{
+	char path[4200];
+	ssize_t w;
+	int fd, saved;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)) ==
+	    -1)
+		return -1;
+	w = write(fd, text, len);
+	saved = errno;
+	close(fd);
+	if (w == (ssize_t)len)
+		return 0;
+	errno = w >= 0 ? ENOSPC : saved;
+	return -1;
+}
+
 void
 logfile_close(struct logfile *lf)
 {

@@ -33,6 +33,12 @@ void	 logfile_init(struct logfile *lf, const char *dir, const char *name,
 int	 logfile_append(struct logfile *lf, const char *text, size_t len,
 	    unsigned n);
 void	 logfile_close(struct logfile *lf);
+/* Append text (whole lines) to dir/name in one write, if the file exists:
+ * for a process that does not own the log (moatd's parent adds a record
+ * to the firewall log, whose logger creates and rotates the file; a file
+ * made by root would be one it cannot write).  0, or -1 (errno). */
+int	 logfile_add(const char *dir, const char *name, const char *text,
+	    size_t len);
 
 /* The log dir/name read in order, oldest first: fn is called for each
  * line (without its newline).  0, or -1 when none of it can be read. */

@@ -1,9 +1,11 @@
 /* json.c: JSON output; see json.h. */
 #include "output/json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "output/printer.h"
+#include "policy/schedule.h"
 
 void
 json_put_string(struct strbuf *b, const char *s)
@@ -157,6 +159,55 @@ json_services(struct strbuf *b, const struct svc_list *l, bool *first)
 	strbuf_putc(b, '}');
 }
 
+/* "time_zone" and "schedules" (only when the policy has schedules, so
+ * the JSON of other policies is unchanged). */
+static void
+json_schedules(struct strbuf *b, const struct policy *p, bool *first)
+{
+	char zone[128];
+	struct strbuf days;
+	size_t i, j;
+
+	schedule_zone(zone, sizeof(zone));
+	json_kv_str(b, "time_zone", zone, first);
+	json_key(b, "schedules", first);
+	strbuf_putc(b, '[');
+	strbuf_init(&days, 0);
+	for (i = 0; i < p->nsched; i++) {
+		const struct schedule *s = p->scheds[i];
+		bool f = true;
+
+		if (i > 0)
+			strbuf_putc(b, ',');
+		strbuf_putc(b, '{');
+		json_kv_str(b, "name", s->name, &f);
+		json_kv_int(b, "line", s->loc.line, &f);
+		json_key(b, "windows", &f);
+		strbuf_putc(b, '[');
+		for (j = 0; j < s->n; j++) {
+			char t[24];
+			bool g = true;
+
+			if (j > 0)
+				strbuf_putc(b, ',');
+			strbuf_putc(b, '{');
+			strbuf_reset(&days);
+			printer_days(s->v[j].days, &days);
+			json_kv_str(b, "days", strbuf_str(&days), &g);
+			snprintf(t, sizeof(t), "%02u:%02u", s->v[j].start / 60,
+			    s->v[j].start % 60);
+			json_kv_str(b, "start", t, &g);
+			snprintf(t, sizeof(t), "%02u:%02u", s->v[j].end / 60,
+			    s->v[j].end % 60);
+			json_kv_str(b, "end", t, &g);
+			strbuf_putc(b, '}');
+		}
+		strbuf_puts(b, "]}");
+	}
+	strbuf_free(&days);
+	strbuf_putc(b, ']');
+}
+
 static void
 json_rule(struct strbuf *b, const struct rule *r)
 {
@@ -174,6 +225,8 @@ json_rule(struct strbuf *b, const struct rule *r)
 	json_side(b, "source", &r->src, &first);
 	json_side(b, "destination", &r->dst, &first);
 	json_services(b, &r->svc, &first);
+	if (r->sched_name != NULL)
+		json_kv_str(b, "schedule", r->sched_name, &first);
 	json_kv_bool(b, "log", r->log, &first);
 	json_kv_str(b, "comment", r->comment, &first);
 	json_kv_bool(b, "enabled", !r->disabled, &first);
@@ -434,6 +487,8 @@ json_policy(const struct policy *p, struct strbuf *b)
 		json_service(b, p->services[i]);
 	}
 	strbuf_putc(b, ']');
+	if (p->nsched > 0)
+		json_schedules(b, p, &first);
 	json_key(b, "anti_lockout_rule", &first);
 	if (p->lockout_rule != NULL)
 		json_rule(b, p->lockout_rule);
@@ -580,6 +635,18 @@ json_verdict(const struct policy *p, const struct flow *f,
 	}
 	if (policy_ndynamic(p) > 0)
 		json_dynamic(p, b, &first);
+	if (p->nsched > 0) {
+		const struct rule *closed = policy_closed_rule(p, f, v);
+
+		strbuf_reset(&tmp);
+		printer_when(p, f, v, &tmp);
+		json_kv_str(b, "schedules", strbuf_str(&tmp), &first);
+		json_key(b, "closed_rule", &first);
+		if (closed != NULL)
+			strbuf_printf(b, "%d", closed->number);
+		else
+			strbuf_puts(b, "null");
+	}
 	json_kv_str(b, "interface", f->iface->name, &first);
 	json_kv_str(b, "direction", v->to_gateway ? "input" : "forward",
 	    &first);

@@ -129,6 +129,8 @@ printer_rule(const struct rule *r, struct strbuf *b, bool with_comment)
 		strbuf_puts(b, " service ");
 		print_svc_list(&r->svc, b);
 	}
+	if (r->sched_name != NULL)
+		strbuf_printf(b, " schedule %s", r->sched_name);
 	if (r->log)
 		strbuf_puts(b, " log");
 	if (with_comment && r->comment != NULL) {
@@ -314,7 +316,53 @@ print_ha(const struct ha_conf *ha, struct strbuf *b)
 	    ha->router_id, ha->preempt_delay);
 }
 
-/* Start a section: a blank line between non-empty sections. */
+/* A window's days, Monday first: daily, mon-fri, sat,sun, mon,wed-fri. */
+void
+printer_days(unsigned days, struct strbuf *b)
+{
+	static const char *const name[] = { "sun", "mon", "tue", "wed", "thu",
+	    "fri", "sat" };
+	int k = 0, n = 0;
+
+	if ((days & 0x7f) == 0x7f) {
+		strbuf_puts(b, "daily");
+		return;
+	}
+	/* k walks mon … sun: day (k + 1) % 7 */
+	while (k < 7) {
+		int run = 0;
+
+		while (k + run < 7 && (days & (1u << ((k + run + 1) % 7))))
+			run++;
+		if (run == 0) {
+			k++;
+			continue;
+		}
+		if (n++ > 0)
+			strbuf_putc(b, ',');
+		strbuf_puts(b, name[(k + 1) % 7]);
+		if (run == 2)
+			strbuf_printf(b, ",%s", name[(k + 2) % 7]);
+		else if (run > 2)
+			strbuf_printf(b, "-%s", name[(k + run) % 7]);
+		k += run;
+	}
+}
+
+void
+printer_schedule(const struct schedule *s, struct strbuf *b)
+{
+	size_t i;
+
+	strbuf_printf(b, "schedule %s", s->name);
+	for (i = 0; i < s->n; i++) {
+		strbuf_putc(b, ' ');
+		printer_days(s->v[i].days, b);
+		strbuf_printf(b, " %02u:%02u-%02u:%02u", s->v[i].start / 60,
+		    s->v[i].start % 60, s->v[i].end / 60, s->v[i].end % 60);
+	}
+}
+
 /* fqdn HOST…, url URL [refresh D] [max N], country CC… */
 static void
 print_feed(const struct object *o, struct strbuf *b)
@@ -336,6 +384,7 @@ print_feed(const struct object *o, struct strbuf *b)
 		strbuf_printf(b, " max %llu", (unsigned long long)o->feed.max);
 }
 
+/* Start a section: a blank line between non-empty sections. */
 static void
 section(struct strbuf *b, bool *started)
 {
@@ -425,6 +474,12 @@ printer_policy(const struct policy *p, struct strbuf *b)
 			strbuf_putc(b, ' ');
 			print_svc_entry(&s->v[j], b);
 		}
+		strbuf_putc(b, '\n');
+	}
+	if (p->nsched > 0)
+		section(b, &started);
+	for (i = 0; i < p->nsched; i++) {
+		printer_schedule(p->scheds[i], b);
 		strbuf_putc(b, '\n');
 	}
 	if (p->nrule > 0)
@@ -532,6 +587,38 @@ printer_verdict(const struct policy *p, const struct flow *f,
 	printer_rule(v->rule, b, false);
 	if (v->rule->comment != NULL)
 		strbuf_printf(b, "  # %s", v->rule->comment);
+}
+
+/* Minute m of the week as "Mon 08:00". */
+static void
+print_week_minute(unsigned m, struct strbuf *b)
+{
+	static const char *const day[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+
+	strbuf_printf(b, "%s %02u:%02u", day[(m / SCHED_DAY) % 7],
+	    (m % SCHED_DAY) / 60, m % 60);
+}
+
+void
+printer_when(const struct policy *p, const struct flow *f,
+    const struct verdict *v, struct strbuf *b)
+{
+	const struct rule *closed = policy_closed_rule(p, f, v);
+	size_t start = b->len;
+
+	if (closed != NULL) {
+		strbuf_printf(b, "rule %d (schedule %s) is closed at ",
+		    closed->number, closed->sched_name);
+		print_week_minute(f->week_min, b);
+		strbuf_puts(b, ": skipped");
+	}
+	if (v->by == BY_RULE && v->rule->sched != NULL) {
+		strbuf_puts(b, b->len > start ? "; " : "");
+		strbuf_printf(b, "rule %d (schedule %s) is open at ",
+		    v->rule->number, v->rule->sched_name);
+		print_week_minute(f->week_min, b);
+	}
 }
 
 void

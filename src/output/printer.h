@@ -10,6 +10,10 @@
 void	 printer_policy(const struct policy *p, struct strbuf *b);
 /* One rule as a config line; with_comment false leaves the comment out. */
 void	 printer_rule(const struct rule *r, struct strbuf *b, bool with_comment);
+/* A schedule as the config writes it: "schedule office mon-fri 08:00-18:00". */
+void	 printer_schedule(const struct schedule *s, struct strbuf *b);
+/* The days of a window: daily, mon-fri, sat,sun. */
+void	 printer_days(unsigned days, struct strbuf *b);
 /* One port forward as a config line. */
 void	 printer_forward(const struct forward *f, struct strbuf *b);
 /* An address expression: ANY, !LANIP, { 10.0.0.0/8, MAILSERVER }. */
@@ -19,6 +23,11 @@ void	 printer_flow_service(const struct flow *f, struct strbuf *b);
 /* The one-line answer of `moat test`:
  * "deny by rule 2 (moat.conf:6): deny on LAN … service SMTP  # nobody else" */
 void	 printer_verdict(const struct policy *p, const struct flow *f,
+	    const struct verdict *v, struct strbuf *b);
+/* What the schedules did to verdict v of flow f (at f's time), or
+ * nothing: "rule 4 (schedule office) is closed at Sat 19:00: skipped",
+ * "rule 6 (schedule night) is open at Sat 23:00". */
+void	 printer_when(const struct policy *p, const struct flow *f,
 	    const struct verdict *v, struct strbuf *b);
 /* The last part of a path, as shown next to rule numbers. */
 const char *printer_basename(const char *path);

@@ -53,6 +53,7 @@ parse_all(void *arg)
 	p->dns_max_ttl = DNS_MAX_TTL_DEFAULT;
 	p->object_names = nametab_new(&p->arena, 64);
 	p->service_names = nametab_new(&p->arena, 64);
+	p->sched_names = nametab_new(&p->arena, 8);
 
 	parser_run(p, "<built-in>", builtin_services_text(),
 	    strlen(builtin_services_text()), true);

@@ -29,6 +29,7 @@ static const char *const statements[] = {
 	"interface", "object", "service", "accept", "deny", "reject", "nat",
 	"forward", "anti-lockout", "firewall", "antivirus", "logging",
 	"console", "ha", "dns-min-ttl", "dns-max-ttl", "geoip-database",
+	"schedule",
 };
 
 static const char *const ha_settings[] = {
@@ -810,7 +811,8 @@ parse_url(struct parser *ps, struct object *o)
 				return -1;
 			if (o->feed.refresh < 10) {
 				diag_error(&ps->p->diags, ps->tok.loc, "refresh "
-				    "at most every 10s");
+				    "%s is too often: at least 10s between "
+				    "fetches", ps->tok.text);
 				return -1;
 			}
 			next(ps);
@@ -1012,6 +1014,13 @@ parse_rule(struct parser *ps)
 			dup = r->disabled;
 			r->disabled = true;
 			next(ps);
+		} else if (strcmp(kw, "schedule") == 0) {
+			dup = r->sched_name != NULL;
+			next(ps);
+			r->sched_loc = ps->tok.loc;
+			if (!dup && (r->sched_name = take_name(ps,
+			    "schedule name")) == NULL)
+				return -1;
 		} else if (strcmp(kw, "comment") == 0) {
 			dup = seen_comment;
 			seen_comment = true;
@@ -1022,8 +1031,8 @@ parse_rule(struct parser *ps)
 			    ps->tok.len);
 			next(ps);
 		} else
-			return expected(ps, "from, to, service, log, comment "
-			    "or disabled");
+			return expected(ps, "from, to, service, schedule, log, "
+			    "comment or disabled");
 		if (dup) {
 			diag_error(&p->diags, at, "'%s' given twice in one rule",
 			    kw);
@@ -1039,6 +1048,222 @@ parse_rule(struct parser *ps)
 	ARENA_PUSH(&p->arena, p->rules, p->nrule, p->caprule);
 	p->rules[p->nrule - 1] = r;
 	return 0;
+}
+
+/* Schedules */
+
+static const char *const day_words[] = {
+	"sun", "mon", "tue", "wed", "thu", "fri", "sat", "daily",
+};
+
+/* The day named by n bytes at s (0 = Sunday), or -1. */
+static int
+day_number(const char *s, size_t n)
+{
+	int d;
+
+	for (d = 0; d < 7; d++)
+		if (n == 3 && strncmp(s, day_words[d], 3) == 0)
+			return d;
+	return -1;
+}
+
+static int
+bad_day(struct parser *ps, const char *s, size_t n, int col)
+{
+	struct loc at = ps->tok.loc;
+	char word[32];
+	const char *near;
+
+	at.col += col;
+	snprintf(word, sizeof(word), "%.*s", (int)(n < 31 ? n : 31), s);
+	near = nearest_name(word, day_words, NELEM(day_words));
+	diag_error(&ps->p->diags, at, "'%s' is not a day: write mon, tue, wed, "
+	    "thu, fri, sat, sun, a range (mon-fri) or daily%s%s%s", word,
+	    near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
+	return -1;
+}
+
+/* One item of a window's days, the word at ps->tok: daily, mon, fri-mon
+ * (a range may wrap past Sunday).  Its days are added to *days. */
+static int
+parse_day_item(struct parser *ps, unsigned *days)
+{
+	const char *w = ps->tok.text, *dash = strchr(w, '-');
+	int a, b;
+
+	if (strcmp(w, "daily") == 0) {
+		*days |= 0x7f;
+		next(ps);
+		return 0;
+	}
+	if (dash == NULL) {
+		if ((a = day_number(w, strlen(w))) == -1)
+			return bad_day(ps, w, strlen(w), 0);
+		*days |= 1u << a;
+		next(ps);
+		return 0;
+	}
+	if ((a = day_number(w, (size_t)(dash - w))) == -1)
+		return bad_day(ps, w, (size_t)(dash - w), 0);
+	if ((b = day_number(dash + 1, strlen(dash + 1))) == -1)
+		return bad_day(ps, dash + 1, strlen(dash + 1),
+		    (int)(dash + 1 - w));
+	for (;; a = (a + 1) % 7) {
+		*days |= 1u << a;
+		if (a == b)
+			break;
+	}
+	next(ps);
+	return 0;
+}
+
+/* H:MM or HH:MM at *s, advanced past it: minutes of the day (up to max),
+ * or -1. */
+static int
+clock_minutes(const char **s, int max)
+{
+	const char *p = *s;
+	int h = 0, m, digits = 0;
+
+	while (*p >= '0' && *p <= '9' && digits < 3) {
+		h = h * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (digits == 0 || digits > 2 || *p != ':' || p[1] < '0' ||
+	    p[1] > '5' || p[2] < '0' || p[2] > '9')
+		return -1;
+	m = (p[1] - '0') * 10 + (p[2] - '0');
+	if (h * 60 + m > max)
+		return -1;
+	*s = p + 3;
+	return h * 60 + m;
+}
+
+/* HH:MM-HH:MM at ps->tok into w. */
+static int
+parse_window_times(struct parser *ps, struct sched_window *w)
+{
+	const char *text = ps->tok.text, *s = text;
+	struct loc at = ps->tok.loc;
+	int start, end;
+
+	if ((start = clock_minutes(&s, SCHED_DAY - 1)) == -1 || *s != '-') {
+		diag_error(&ps->p->diags, at, "'%s' is not a time window: "
+		    "write HH:MM-HH:MM, from 00:00 to 24:00 (08:00-17:30)",
+		    text);
+		return -1;
+	}
+	s++;
+	at.col += (int)(s - text);
+	if ((end = clock_minutes(&s, SCHED_DAY)) == -1 || *s != '\0') {
+		diag_error(&ps->p->diags, at, "'%s' is not the end of a time "
+		    "window: write HH:MM, 00:00 to 24:00", text + (at.col -
+		    ps->tok.loc.col));
+		return -1;
+	}
+	if (end == start) {
+		diag_error(&ps->p->diags, ps->tok.loc, "time window %s is "
+		    "empty: it starts when it ends (for the whole day write "
+		    "00:00-24:00)", text);
+		return -1;
+	}
+	w->start = (unsigned)start;
+	/* 22:00-00:00 is 22:00-24:00: it ends at the next midnight. */
+	w->end = end == 0 ? SCHED_DAY : (unsigned)end;
+	next(ps);
+	return 0;
+}
+
+/* The minutes of the week that the windows of s are open. */
+static struct iset
+schedule_set(struct arena *a, const struct schedule *s)
+{
+	struct iset set = { 0 };
+	size_t i;
+	int d;
+
+	for (i = 0; i < s->n; i++) {
+		const struct sched_window *w = &s->v[i];
+		unsigned len = w->end > w->start ? w->end - w->start :
+		    SCHED_DAY - w->start + w->end;
+
+		for (d = 0; d < 7; d++) {
+			unsigned lo = (unsigned)d * SCHED_DAY + w->start;
+			unsigned hi = lo + len - 1;
+
+			if (!(w->days & (1u << d)))
+				continue;
+			if (hi < SCHED_WEEK)
+				set = iset_union(a, set, iset_range(a, lo, hi));
+			else {	/* Saturday night into Sunday morning */
+				set = iset_union(a, set, iset_range(a, lo,
+				    SCHED_WEEK - 1));
+				set = iset_union(a, set, iset_range(a, 0,
+				    hi - SCHED_WEEK));
+			}
+		}
+	}
+	return set;
+}
+
+/* schedule NAME DAYS HH:MM-HH:MM [DAYS HH:MM-HH:MM]... */
+static int
+parse_schedule(struct parser *ps)
+{
+	struct policy *p = ps->p;
+	struct schedule *s = arena_alloc(&p->arena, sizeof(*s)), *old;
+	int rc = 0;
+
+	next(ps);
+	s->loc = ps->tok.loc;
+	if ((s->name = take_name(ps, "schedule name")) == NULL)
+		return -1;
+	if (ps->tok.type != T_WORD)
+		rc = expected(ps, "the days of a window (mon-fri, sat,sun, "
+		    "daily)");
+	while (rc == 0 && ps->tok.type == T_WORD) {
+		struct sched_window *w;
+
+		ARENA_PUSH(&p->arena, s->v, s->n, s->cap);
+		w = &s->v[s->n - 1];
+		w->loc = ps->tok.loc;
+		if (isdigit((unsigned char)ps->tok.text[0])) {
+			rc = expected(ps, "the days of the window first "
+			    "(mon-fri, sat,sun, daily)");
+			break;
+		}
+		for (;;) {
+			if ((rc = parse_day_item(ps, &w->days)) == -1)
+				break;
+			if (ps->tok.type != T_COMMA)
+				break;
+			next(ps);
+			if (ps->tok.type != T_WORD) {
+				rc = expected(ps, "a day after ','");
+				break;
+			}
+		}
+		if (rc == -1)
+			break;
+		if (ps->tok.type != T_WORD || !isdigit((unsigned char)
+		    ps->tok.text[0]))
+			rc = expected(ps, "a time window HH:MM-HH:MM after the "
+			    "days");
+		else
+			rc = parse_window_times(ps, w);
+	}
+	/* As for objects: a broken schedule is still defined, never open. */
+	if (rc == -1)
+		s->n = 0;
+	s->set = schedule_set(&p->arena, s);
+	if ((old = nametab_put(p->sched_names, s->name, s)) != NULL) {
+		report_duplicate(ps, s->loc, "schedule", s->name, old->loc);
+		return -1;
+	}
+	ARENA_PUSH(&p->arena, p->scheds, p->nsched, p->capsched);
+	p->scheds[p->nsched - 1] = s;
+	return rc;
 }
 
 static int
@@ -2001,11 +2226,13 @@ parse_statement(struct parser *ps)
 	if (is_kw(ps, "dns-min-ttl") || is_kw(ps, "dns-max-ttl") ||
 	    is_kw(ps, "geoip-database"))
 		return parse_feed_setting(ps);
+	if (is_kw(ps, "schedule"))
+		return parse_schedule(ps);
 	if (ps->tok.type != T_WORD)
 		return expected(ps, "a statement (interface, object, service, "
 		    "a rule, nat, forward, anti-lockout, firewall, antivirus, "
-		    "logging, console, ha, dns-min-ttl, dns-max-ttl or "
-		    "geoip-database)");
+		    "logging, console, ha, dns-min-ttl, dns-max-ttl, "
+		    "geoip-database or schedule)");
 	near = nearest_name(ps->tok.text, statements, NELEM(statements));
 	diag_error(&ps->p->diags, ps->tok.loc, "unknown statement '%s'%s%s%s",
 	    ps->tok.text, near ? "; did you mean " : "", near ? near : "",

@@ -41,6 +41,20 @@ policy_object(const struct policy *p, const char *name)
 	return nametab_get(p->object_names, name);
 }
 
+struct schedule *
+policy_schedule(const struct policy *p, const char *name)
+{
+	return p->sched_names != NULL ? nametab_get(p->sched_names, name) :
+	    NULL;
+}
+
+bool
+policy_rule_open(const struct rule *r, unsigned week_min)
+{
+	return r->sched == NULL || iset_contains(r->sched->set,
+	    (u128)week_min);
+}
+
 struct service *
 policy_service(const struct policy *p, const char *name)
 {
@@ -375,7 +389,17 @@ rule_eq(const struct rule *a, const struct rule *b)
 	return a->action == b->action && str_eq(a->ifname, b->ifname) &&
 	    expr_eq(&a->src, &b->src) && expr_eq(&a->dst, &b->dst) &&
 	    svc_list_eq(&a->svc, &b->svc) && a->log == b->log &&
-	    a->disabled == b->disabled && str_eq(a->comment, b->comment);
+	    a->disabled == b->disabled && str_eq(a->comment, b->comment) &&
+	    str_eq(a->sched_name, b->sched_name);
+}
+
+/* Same minutes of the week: the canonical text may write the days of a
+ * window otherwise (sat-sun as sat,sun). */
+static bool
+sched_eq(const struct schedule *a, const struct schedule *b)
+{
+	return b != NULL && str_eq(a->name, b->name) && iset_equal(a->set,
+	    b->set);
 }
 
 static bool
@@ -445,7 +469,8 @@ policy_equal(const struct policy *a, const struct policy *b)
 	if (a->niface != b->niface || a->nobject != b->nobject ||
 	    a->nservice != b->nservice || a->nrule != b->nrule ||
 	    a->nnat != b->nnat || a->nforward != b->nforward ||
-	    a->anti_lockout != b->anti_lockout || a->firewall != b->firewall ||
+	    a->nsched != b->nsched || a->anti_lockout != b->anti_lockout ||
+	    a->firewall != b->firewall ||
 	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging) ||
 	    !console_eq(&a->console, &b->console) || !ha_eq(&a->ha, &b->ha) ||
 	    a->dns_min_ttl != b->dns_min_ttl ||
@@ -473,6 +498,10 @@ policy_equal(const struct policy *a, const struct policy *b)
 			return false;
 	for (i = 0; i < a->nrule; i++)
 		if (!rule_eq(a->rules[i], b->rules[i]))
+			return false;
+	for (i = 0; i < a->nsched; i++)
+		if (!sched_eq(a->scheds[i], policy_schedule(b,
+		    a->scheds[i]->name)))
 			return false;
 	for (i = 0; i < a->nnat; i++)
 		if (!str_eq(a->nats[i]->ifname, b->nats[i]->ifname))

@@ -190,6 +190,31 @@ struct iface {
 	struct object	*ip_obj, *net_obj;
 };
 
+/*
+ * schedule NAME DAYS HH:MM-HH:MM ...: when the rules that name it count,
+ * in the system's local time.  A window belongs to the day it starts on;
+ * end <= start runs past midnight into the next day (doc/design/
+ * schedules.md).
+ */
+#define SCHED_DAY	1440		/* minutes in a day */
+#define SCHED_WEEK	(7 * SCHED_DAY)	/* in a week: 0 is Sunday 00:00 */
+#define SCHED_MARKS_MAX	65535		/* scheduled accept rules (ct mark) */
+
+struct sched_window {
+	struct loc	 loc;
+	unsigned	 days;		/* bit d: weekday d, 0 = Sunday */
+	unsigned	 start, end;	/* minutes of the day; end 1-1440 */
+};
+
+struct schedule {
+	char			*name;
+	struct loc		 loc;
+	size_t			 n, cap;
+	struct sched_window	*v;
+	struct iset		 set;	/* the minutes of the week it is open */
+	bool			 used;	/* a rule names it */
+};
+
 struct rule {
 	int			 number;	/* 1, 2, … in file order; 0 = anti-lockout */
 	struct loc		 loc;
@@ -203,6 +228,11 @@ struct rule {
 	bool			 disabled;
 	char			*comment;
 	bool			 dead;		/* lint: can never match */
+	char			*sched_name;	/* schedule NAME, or NULL */
+	struct loc		 sched_loc;
+	struct schedule		*sched;		/* bound by resolve */
+	unsigned		 sched_mark;	/* accept with a schedule: its
+						   ct mark, 1, 2, …; else 0 */
 };
 
 struct nat {
@@ -389,6 +419,8 @@ struct policy {
 	struct nat		**nats;
 	size_t			 nforward, capforward;
 	struct forward		**forwards;
+	size_t			 nsched, capsched;
+	struct schedule		**scheds;
 
 	bool			 anti_lockout;
 	bool			 firewall;
@@ -406,6 +438,7 @@ struct policy {
 	const struct binding	*binding;	/* while resolving: the dynamic
 						   interfaces' addresses */
 	struct nametab		*object_names, *service_names;
+	struct nametab		*sched_names;
 };
 
 /* Free a policy and everything in it. */
@@ -457,6 +490,11 @@ bool		 policy_expr_uses(const struct addr_expr *x,
 bool		 policy_rule_uses(const struct rule *r, const struct iface *ifc);
 bool		 policy_forward_uses(const struct forward *fw,
 		    const struct iface *ifc);
+/* The schedule with this name, or NULL. */
+struct schedule	*policy_schedule(const struct policy *p, const char *name);
+/* True when rule r counts at minute week_min of the local week (0 is
+ * Sunday 00:00): it has no schedule, or its schedule is open then. */
+bool		 policy_rule_open(const struct rule *r, unsigned week_min);
 /* How many interfaces say address dynamic. */
 size_t		 policy_ndynamic(const struct policy *p);
 /* True for the objects whose addresses come from a feed (fqdn, url,

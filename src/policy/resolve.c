@@ -440,6 +440,44 @@ resolve_rule(struct resolver *rs, struct rule *r)
 		    family_words((enum addr_family)fsvc), family_words(fs & fd));
 }
 
+/* Each rule's schedule bound; the scheduled accept rules numbered for
+ * their connections' ct mark (enforce/nftc.h), which has room for
+ * SCHED_MARKS_MAX. */
+static void
+resolve_schedules(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	const char **names = arena_array(rs->a, p->nsched + 1, sizeof(char *));
+	unsigned marks = 0;
+	size_t i;
+
+	for (i = 0; i < p->nsched; i++)
+		names[i] = p->scheds[i]->name;
+	for (i = 0; i < p->nrule && !diags_full(&p->diags); i++) {
+		struct rule *r = p->rules[i];
+
+		if (r->sched_name == NULL)
+			continue;
+		if ((r->sched = policy_schedule(p, r->sched_name)) == NULL) {
+			unknown_name(rs, r->sched_loc, "schedule",
+			    r->sched_name, names, p->nsched);
+			continue;
+		}
+		r->sched->used = true;
+		if (r->action != ACT_ACCEPT || r->disabled)
+			continue;
+		if (++marks > SCHED_MARKS_MAX) {
+			diag_error(&p->diags, r->sched_loc, "rule %d is the "
+			    "%uth accept rule with a schedule: the connections "
+			    "they admit are told apart by 16 bits of their "
+			    "conntrack mark, so at most %u can have one",
+			    r->number, marks, SCHED_MARKS_MAX);
+			continue;
+		}
+		r->sched_mark = marks;
+	}
+}
+
 static void
 resolve_forward(struct resolver *rs, struct forward *f)
 {
@@ -798,6 +836,7 @@ resolve_policy(struct policy *p)
 		resolve_object(&rs, p->objects[i], p->objects[i]->loc);
 	for (i = 0; i < p->nrule && !diags_full(&p->diags); i++)
 		resolve_rule(&rs, p->rules[i]);
+	resolve_schedules(&rs);
 	for (i = 0; i < p->nnat; i++) {
 		size_t j;
 

@@ -82,14 +82,16 @@ side_text(json_t *side, struct strbuf *b)
 }
 
 /* A rule's line from its JSON: action, interface, source, destination,
- * services (names; none: any), log, comment, enabled.  -1 when a field
- * is not one the language could hold. */
+ * services (names; none: any), schedule (a name; none or null: always),
+ * log, comment, enabled.  -1 when a field is not one the language could
+ * hold. */
 static int
 rule_text(json_t *r, struct strbuf *b)
 {
 	const char *action = json_string_value(json_object_get(r, "action"));
 	const char *ifc = json_string_value(json_object_get(r, "interface"));
 	const char *comment = json_string_value(json_object_get(r, "comment"));
+	json_t *sched = json_object_get(r, "schedule");
 	json_t *svc = json_object_get(r, "services"), *e;
 	size_t i, n = json_array_size(svc);
 
@@ -113,6 +115,11 @@ rule_text(json_t *r, struct strbuf *b)
 	}
 	if (n > 1)
 		strbuf_puts(b, " }");
+	if (sched != NULL && !json_is_null(sched)) {
+		if (!plain_word(json_string_value(sched)))
+			return -1;
+		strbuf_printf(b, " schedule %s", json_string_value(sched));
+	}
 	if (json_is_true(json_object_get(r, "log")))
 		strbuf_puts(b, " log");
 	if (comment != NULL && *comment != '\0') {

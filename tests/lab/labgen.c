@@ -298,7 +298,7 @@ static void
 write_flow(const struct policy *p, FILE *out, bool from_lan, const char *src,
     const char *dst, const char *proto, unsigned port)
 {
-	struct flow f;
+	struct flow f = { 0 };
 	struct verdict v;
 	char counter[64];
 

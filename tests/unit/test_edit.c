@@ -93,6 +93,18 @@ test_rules(void **state)
 	assert_non_null(strstr(u, "deny on LAN from ANY to ANY disabled"));
 	free(u);
 	free(t);
+	/* A schedule, by name (the parent's check of the text knows it or
+	 * says not). */
+	assert_int_equal(change("interface LAN device eth1\nschedule office "
+	    "mon-fri 08:00-18:00\n", "rules-add", "{\"rule\": {\"action\": "
+	    "\"accept\", \"interface\": \"LAN\", \"schedule\": "
+	    "\"office\"}}", &t, &r), 200);
+	assert_non_null(strstr(t, "accept on LAN from ANY to ANY schedule "
+	    "office"));
+	free(t);
+	assert_int_equal(change(conf, "rules-add", "{\"rule\": {\"action\": "
+	    "\"accept\", \"interface\": \"LAN\", \"schedule\": "
+	    "\"a b\"}}", &t, &r), 400);
 }
 
 static void

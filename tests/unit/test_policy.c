@@ -13,6 +13,7 @@
 #include "output/printer.h"
 #include "policy/load.h"
 #include "policy/policy.h"
+#include "policy/schedule.h"
 #include "gen.h"
 
 static const char seed_a[] =
@@ -51,7 +52,7 @@ static int
 decide(const struct policy *p, const char *in, const char *src,
     const char *dst, int proto, unsigned port, enum action *act)
 {
-	struct flow f = { policy_iface(p, in), 0, 0, proto, port };
+	struct flow f = { policy_iface(p, in), 0, 0, proto, port, 0 };
 	struct verdict v;
 	enum addr_family fam;
 	char err[100];
@@ -607,6 +608,158 @@ test_privileged_change(void **state)
 	policy_free(was);
 }
 
+#define WM(day, h, m)	((unsigned)((day) * SCHED_DAY + (h) * 60 + (m)))
+
+/* Windows: a day's, one past midnight (it belongs to the day it starts
+ * on, Saturday night into Sunday across the week's end), 24:00. */
+static void
+test_schedule_windows(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "schedule office mon-fri 08:00-18:00\n"
+	    "schedule night fri,sat 22:00-06:00\n"
+	    "schedule late sun 20:00-24:00\n"
+	    "accept on LAN service SSH schedule office\n"
+	    "deny on LAN service HTTP schedule night\n"
+	    "accept on LAN service HTTPS schedule late\n");
+	const struct rule *office = p->rules[0], *night = p->rules[1];
+	const struct rule *late = p->rules[2];
+
+	(void)state;
+	assert_true(policy_rule_open(office, WM(1, 8, 0)));
+	assert_true(policy_rule_open(office, WM(5, 17, 59)));
+	assert_false(policy_rule_open(office, WM(5, 18, 0)));
+	assert_false(policy_rule_open(office, WM(1, 7, 59)));
+	assert_false(policy_rule_open(office, WM(6, 12, 0)));
+	assert_true(policy_rule_open(night, WM(5, 22, 0)));
+	assert_true(policy_rule_open(night, WM(6, 5, 59)));	/* Fri's */
+	assert_false(policy_rule_open(night, WM(6, 6, 0)));
+	assert_true(policy_rule_open(night, WM(0, 5, 59)));	/* Sat's */
+	assert_false(policy_rule_open(night, WM(0, 22, 0)));
+	assert_false(policy_rule_open(night, WM(5, 5, 0)));	/* Thu none */
+	assert_true(policy_rule_open(late, WM(0, 23, 59)));
+	assert_false(policy_rule_open(late, WM(1, 0, 0)));
+	/* Marks for the scheduled accepts only, in order. */
+	assert_int_equal(office->sched_mark, 1);
+	assert_int_equal(night->sched_mark, 0);
+	assert_int_equal(late->sched_mark, 2);
+	policy_free(p);
+}
+
+static bool
+has_piece(const struct sched_piece *v, size_t n, unsigned days, unsigned lo,
+    unsigned hi)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].days == days && v[i].lo == lo && v[i].hi == hi)
+			return true;
+	return false;
+}
+
+/* The kernel's frames: hours in UTC, days in UTC shifted by sys_tz. */
+static void
+test_schedule_kernel(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "schedule s mon 00:30-01:30\n"
+	    "schedule w mon-fri 08:00-18:00\n"
+	    "accept on LAN schedule s\naccept on LAN schedule w\n");
+	struct sched_frame paris = { 60, 0 }, paris_rtc = { 60, -60 };
+	struct sched_frame utc = { 0, 0 };
+	struct sched_piece *v;
+	struct arena a;
+	size_t n;
+
+	(void)state;
+	arena_init(&a);
+	/* Local 00:30-01:30 Monday at UTC+1: Sunday 23:30 to Monday 00:30
+	 * UTC, cut at UTC's midnight. */
+	n = schedule_kernel_pieces(&a, p->scheds[0], &paris, &v);
+	assert_int_equal(n, 2);
+	assert_true(has_piece(v, n, 1u << 0, 84600, 86399));
+	assert_true(has_piece(v, n, 1u << 1, 0, 1799));
+	/* sys_tz one hour east: the kernel's day is Monday for both. */
+	n = schedule_kernel_pieces(&a, p->scheds[0], &paris_rtc, &v);
+	assert_int_equal(n, 2);
+	assert_true(has_piece(v, n, 1u << 1, 84600, 86399));
+	assert_true(has_piece(v, n, 1u << 1, 0, 1799));
+	/* Office hours: one condition over five days. */
+	n = schedule_kernel_pieces(&a, p->scheds[1], &paris, &v);
+	assert_int_equal(n, 1);
+	assert_true(has_piece(v, n, 0x3e, 7 * 3600, 17 * 3600 - 1));
+	n = schedule_kernel_pieces(&a, p->scheds[1], &utc, &v);
+	assert_true(n == 1 && has_piece(v, n, 0x3e, 8 * 3600, 18 * 3600 - 1));
+	arena_free(&a);
+	policy_free(p);
+}
+
+/* Lint: a scheduled rule never shadows what follows it; it is shadowed
+ * by an earlier unscheduled rule, or one whose windows hold its own. */
+static void
+test_schedule_lint(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "schedule night daily 22:00-06:00\n"
+	    "schedule late daily 23:00-01:00\n"
+	    "schedule day daily 09:00-17:00\n"
+	    "schedule unused daily 09:00-10:00\n"
+	    "deny on LAN service HTTP schedule night\n"
+	    "deny on LAN service HTTP schedule late\n"
+	    "deny on LAN service HTTP schedule day\n"
+	    "deny on LAN service HTTP\n"
+	    "accept on LAN service HTTP schedule day\n");
+	size_t i;
+	bool unused = false;
+
+	(void)state;
+	assert_int_equal(lint_policy(p, NULL), 0);
+	assert_false(p->rules[0]->dead);
+	assert_true(p->rules[1]->dead);		/* night holds late */
+	assert_false(p->rules[2]->dead);
+	assert_false(p->rules[3]->dead);	/* not by 1-3 */
+	assert_true(p->rules[4]->dead);		/* by rule 4 */
+	for (i = 0; i < p->diags.n; i++)
+		unused |= strstr(p->diags.v[i].msg, "schedule unused is not "
+		    "used") != NULL;
+	assert_true(unused);
+	policy_free(p);
+}
+
+static void
+test_schedule_errors(void **state)
+{
+	static const char *const bad[] = {
+		"schedule s mon 08:00-08:00\n",	/* empty */
+		"schedule s mon 24:00-08:00\n",	/* 24:00 only ends */
+		"schedule s mon 08:00-24:01\n",
+		"schedule s fre 08:00-09:00\n",
+		"schedule s mon 0800-0900\n",
+		"schedule s mon\n",
+		"schedule s\n",
+		"schedule s mon 08:00-09:00\nschedule s tue 08:00-09:00\n",
+		"accept on LAN schedule nosuch\n",
+	};
+	char text[300];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct policy *p;
+
+		snprintf(text, sizeof(text), "interface LAN device eth1\n%s",
+		    bad[i]);
+		p = parse(text);
+		if (policy_valid(p))
+			fail_msg("valid: %s", bad[i]);
+		policy_free(p);
+	}
+}
+
 int
 main(void)
 {
@@ -625,6 +778,10 @@ main(void)
 		cmocka_unit_test(test_addr_literals),
 		cmocka_unit_test(test_iset_ops),
 		cmocka_unit_test(test_privileged_change),
+		cmocka_unit_test(test_schedule_windows),
+		cmocka_unit_test(test_schedule_kernel),
+		cmocka_unit_test(test_schedule_lint),
+		cmocka_unit_test(test_schedule_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
