@@ -17,6 +17,7 @@
 #include "base/file.h"
 #include "base/hash.h"
 #include "enforce/nfgen.h"
+#include "enforce/nfhash.h"
 #include "enforce/nft.h"
 #include "enforce/feedstore.h"
 #include "enforce/nfset.h"
@@ -197,70 +198,22 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 	return read_file(file, len);
 }
 
-/*
- * The hash of a table listing without the elements of its dynamic sets
- * (they follow the devices' addresses: moatd changes them, and that is
- * not drift) and without moat trace's chains.  nft lists a set's comment before its elements, and the
- * elements from "elements = {" to the line that ends in "}".
- */
-static uint64_t
-hash_fixed(const char *listing)
-{
-	uint64_t h = FNV1A_INIT;
-	bool dynamic = false, skipping = false, tracing = false;
-	const char *line, *end, *t;
-
-	for (line = listing; *line != '\0'; line = end) {
-		size_t n = strcspn(line, "\n");
-
-		end = line + n + (line[n] == '\n');
-		for (t = line; *t == '\t' || *t == ' '; t++)
-			;
-		/* Blank lines separate chains: not what the table is. */
-		if (*t == '\n' || *t == '\0')
-			continue;
-		/* moat trace's marking chain comes and goes. */
-		if (strncmp(t, "chain trace_", 12) == 0)
-			tracing = true;
-		if (tracing) {
-			tracing = !(t[0] == '}' && t - line == 1);
-			continue;
-		}
-		if (strncmp(t, "set ", 4) == 0)
-			dynamic = false;
-		else if (strncmp(t, "comment \"" NFTC_FOLLOWS,
-		    sizeof(NFTC_FOLLOWS) + 8) == 0)
-			dynamic = true;
-		else if (dynamic && strncmp(t, "elements = {", 12) == 0)
-			skipping = true;
-		if (skipping) {
-			skipping = n == 0 || line[n - 1] != '}';
-			continue;
-		}
-		h = fnv1a_add(h, line, (size_t)(end - line));
-	}
-	return h;
-}
-
-/* The hash of table inet moat as the kernel lists it, without counter
- * values: 0, or -1 when there is no such table (or no kernel answer). */
+/* The hash of table inet moat in the kernel, without what moat changes by
+ * itself (nfhash.h): 0, or -1 when there is no such table (or no kernel
+ * answer). */
 static int
 kernel_hash(uint64_t *h)
 {
-	struct strbuf out, err;
-	int rc = -1;
+	struct strbuf err;
+	int rc;
 
-	strbuf_init(&out, 0);
 	strbuf_init(&err, 0);
-	if (nft_list_stateless("list table inet " NFTC_TABLE "\n", &out,
-	    &err) == 0 && !strbuf_failed(&out) && out.len > 0) {
-		*h = hash_fixed(strbuf_str(&out));
-		rc = 0;
-	}
-	strbuf_free(&out);
+	rc = nfhash_table(NFTC_TABLE, h, &err);
 	strbuf_free(&err);
-	return rc;
+	return rc == 0 ? 0 : -1;
 }
+
+#define KERNEL_HASH_V	"nfhash1 "	/* history/SEQ.kernel's kind */
 
 /* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
  * for apply_drift; best effort: without it, drift cannot be told. */
@@ -274,7 +227,8 @@ record_kernel(const char *state, unsigned seq)
 
 	if (kernel_hash(&h) == -1)
 		return;
-	n = snprintf(buf, sizeof(buf), "%016llx\n", (unsigned long long)h);
+	n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx\n",
+	    (unsigned long long)h);
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	strbuf_init(&ignored, 0);
 	write_file(file, buf, (size_t)n, &ignored);
@@ -309,8 +263,10 @@ apply_drift(const char *state, unsigned seq)
 	if (kernel_hash(&h) == -1)
 		return DRIFT_NO_TABLE;
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
+	/* A hash of the older kind (a listing) says nothing of this one. */
 	if ((s = read_file(file, NULL)) == NULL ||
-	    sscanf(s, "%llx", &want) != 1)
+	    strncmp(s, KERNEL_HASH_V, sizeof(KERNEL_HASH_V) - 1) != 0 ||
+	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx", &want) != 1)
 		d = DRIFT_UNKNOWN;
 	else
 		d = want == h ? DRIFT_NONE : DRIFT_CHANGED;

@@ -180,6 +180,10 @@ r=$(cat "$tmp/held.result" 2>/dev/null)
 	fail "the held connection: $r"
 [ "$(ns gw nft -a list chain inet moat zone_LAN | grep -c handle)" = "$rules_before" ] ||
 	fail "the rules were loaded again"
+case $(ns gw "$MOAT" status) in
+*"not what entry"*) fail "moat status calls the feeds' updates a change by hand" ;;
+*) echo "ok: the feeds' updates are no drift" ;;
+esac
 
 echo "== the list changes, then grows over max"
 printf '198.51.100.42\n2001:db8:51::40\n' >"$tmp/www/drop.txt"

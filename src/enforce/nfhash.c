@@ -1,0 +1,272 @@
+/* nfhash.c: a table's hash over nf_tables' netlink; see nfhash.h. */
+#include "enforce/nfhash.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "base/hash.h"
+#include "enforce/nfgen.h"
+#include "enforce/nfnl.h"
+#include "enforce/nftc.h"
+
+#define NFHASH_FAMILY	1	/* NFPROTO_INET */
+#define SETS_MAX	4096	/* static sets whose elements are read */
+#define TRIES		3	/* readings while the generation moves */
+/* Newer kernels (6.x) say how many elements a set holds: not the table's
+ * shape.  (linux/netfilter/nf_tables.h of Debian 12 predates it.) */
+#define NFTA_SET_COUNT_	20
+
+struct reading {
+	uint64_t	 h;
+	const char	*table;
+	int		 type;		/* the dump's message */
+	/* sets to read the elements of */
+	char		**sets;
+	size_t		 nsets;
+	int		 found;		/* a message of the table came */
+	int		 failed;
+};
+
+static void
+add(struct reading *r, const void *p, size_t n)
+{
+	r->h = fnv1a_add(r->h, p, n);
+}
+
+static void
+add_attr(struct reading *r, const struct nlattr *a)
+{
+	uint16_t t = mnl_attr_get_type(a);
+
+	add(r, &t, sizeof(t));
+	add(r, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+}
+
+/* A rule's expressions, without the state some keep (counters). */
+static void
+add_exprs(struct reading *r, const struct nlattr *list)
+{
+	const struct nlattr *e, *x;
+
+	mnl_attr_for_each_nested(e, list) {
+		const char *name = NULL;
+
+		mnl_attr_for_each_nested(x, e)
+			if (mnl_attr_get_type(x) == NFTA_EXPR_NAME)
+				name = mnl_attr_get_str(x);
+		mnl_attr_for_each_nested(x, e) {
+			if (mnl_attr_get_type(x) == NFTA_EXPR_DATA &&
+			    name != NULL && (strcmp(name, "counter") == 0 ||
+			    strcmp(name, "quota") == 0 ||
+			    strcmp(name, "last") == 0 ||
+			    strcmp(name, "connlimit") == 0))
+				continue;
+			add_attr(r, x);
+		}
+	}
+}
+
+static bool
+is_trace(const char *chain)
+{
+	return chain != NULL && strncmp(chain, "trace_", 6) == 0;
+}
+
+/* One message of a dump: its attributes, some left out. */
+static int
+on_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct reading *r = data;
+	const struct nlattr *a;
+	const char *table = NULL, *chain = NULL, *name = NULL;
+	bool follows = false;
+	int type = r->type;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		switch (type) {
+		case NFT_MSG_GETCHAIN:
+			if (mnl_attr_get_type(a) == NFTA_CHAIN_TABLE)
+				table = mnl_attr_get_str(a);
+			if (mnl_attr_get_type(a) == NFTA_CHAIN_NAME)
+				chain = mnl_attr_get_str(a);
+			break;
+		case NFT_MSG_GETRULE:
+			if (mnl_attr_get_type(a) == NFTA_RULE_TABLE)
+				table = mnl_attr_get_str(a);
+			if (mnl_attr_get_type(a) == NFTA_RULE_CHAIN)
+				chain = mnl_attr_get_str(a);
+			break;
+		case NFT_MSG_GETSET:
+			if (mnl_attr_get_type(a) == NFTA_SET_TABLE)
+				table = mnl_attr_get_str(a);
+			if (mnl_attr_get_type(a) == NFTA_SET_NAME)
+				name = mnl_attr_get_str(a);
+			if (mnl_attr_get_type(a) == NFTA_SET_USERDATA &&
+			    memmem(mnl_attr_get_payload(a),
+			    mnl_attr_get_payload_len(a), NFTC_FOLLOWS,
+			    sizeof(NFTC_FOLLOWS) - 1) != NULL)
+				follows = true;
+			break;
+		case NFT_MSG_GETOBJ:
+			if (mnl_attr_get_type(a) == NFTA_OBJ_TABLE)
+				table = mnl_attr_get_str(a);
+			break;
+		default:	/* set elements: asked of one set */
+			table = r->table;
+			break;
+		}
+	}
+	if (table == NULL || strcmp(table, r->table) != 0 || is_trace(chain))
+		return MNL_CB_OK;
+	r->found = 1;
+	add(r, &type, sizeof(type));
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		uint16_t t = mnl_attr_get_type(a);
+
+		if ((type == NFT_MSG_GETCHAIN && (t == NFTA_CHAIN_COUNTERS ||
+		    t == NFTA_CHAIN_USE)) ||
+		    (type == NFT_MSG_GETSET && t == NFTA_SET_COUNT_) ||
+		    (type == NFT_MSG_GETOBJ && t != NFTA_OBJ_NAME &&
+		    t != NFTA_OBJ_TYPE))
+			continue;
+		if (type == NFT_MSG_GETRULE && t == NFTA_RULE_EXPRESSIONS)
+			add_exprs(r, a);
+		else
+			add_attr(r, a);
+	}
+	if (type == NFT_MSG_GETSET && !follows && name != NULL) {
+		char **v;
+
+		if (r->nsets == SETS_MAX) {
+			r->failed = 1;
+			return MNL_CB_OK;
+		}
+		if ((v = realloc(r->sets, (r->nsets + 1) * sizeof(*v))) ==
+		    NULL || (v[r->nsets] = strdup(name)) == NULL) {
+			if (v != NULL)
+				r->sets = v;
+			r->failed = 1;
+			return MNL_CB_OK;
+		}
+		r->sets = v;
+		r->nsets++;
+	}
+	return MNL_CB_OK;
+}
+
+/* One dump of message type (of set set for elements) into r. */
+static int
+dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
+{
+	static char buf[1 << 16];
+	struct nlmsghdr *nlh;
+	unsigned seq = (unsigned)time(NULL) ^ (unsigned)type << 16,
+	    portid = mnl_socket_get_portid(nl);
+	ssize_t n;
+	int rc;
+
+	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, (uint8_t)type,
+	    NLM_F_DUMP | NLM_F_ACK, NFHASH_FAMILY, 0, seq);
+	switch (type) {
+	case NFT_MSG_GETCHAIN:
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, r->table);
+		break;
+	case NFT_MSG_GETRULE:
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, r->table);
+		break;
+	case NFT_MSG_GETSET:
+		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, r->table);
+		break;
+	case NFT_MSG_GETOBJ:
+		mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, r->table);
+		break;
+	case NFT_MSG_GETSETELEM:
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, r->table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+		break;
+	}
+	r->type = type;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		const struct nlmsghdr *m = (const struct nlmsghdr *)buf;
+
+		/* Interrupted by a transaction: read again. */
+		if (m->nlmsg_flags & NLM_F_DUMP_INTR) {
+			errno = EINTR;
+			return -1;
+		}
+		rc = mnl_cb_run(buf, (size_t)n, seq, portid, on_msg, r);
+		if (rc == MNL_CB_ERROR)
+			return -1;
+		if (rc == MNL_CB_STOP)
+			return 0;
+	}
+	return -1;
+}
+
+static int
+read_table(struct mnl_socket *nl, struct reading *r)
+{
+	static const int types[] = { NFT_MSG_GETCHAIN, NFT_MSG_GETSET,
+	    NFT_MSG_GETRULE, NFT_MSG_GETOBJ };
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (dump(nl, r, types[i], NULL) == -1)
+			return -1;
+	for (i = 0; i < r->nsets; i++) {
+		add(r, r->sets[i], strlen(r->sets[i]) + 1);
+		if (dump(nl, r, NFT_MSG_GETSETELEM, r->sets[i]) == -1)
+			return -1;
+	}
+	return r->failed ? -1 : 0;
+}
+
+int
+nfhash_table(const char *name, uint64_t *h, struct strbuf *err)
+{
+	struct mnl_socket *nl;
+	int tries, rc = -1, exists;
+
+	if ((exists = nfgen_table_exists(name)) == 0)
+		return 1;
+	if (exists == -1) {
+		strbuf_printf(err, "netlink: %s", strerror(errno));
+		return -1;
+	}
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		strbuf_printf(err, "netlink: %s", strerror(errno));
+		if (nl != NULL)
+			mnl_socket_close(nl);
+		return -1;
+	}
+	for (tries = 0; tries < TRIES && rc == -1; tries++) {
+		struct reading r = { .h = FNV1A_INIT, .table = name };
+		uint32_t g0, g1;
+		size_t i;
+
+		if (nfgen_read(&g0) == -1)
+			break;
+		if (read_table(nl, &r) == 0 && nfgen_read(&g1) == 0 &&
+		    g0 == g1) {
+			*h = r.h;
+			rc = r.found ? 0 : 1;
+		}
+		for (i = 0; i < r.nsets; i++)
+			free(r.sets[i]);
+		free(r.sets);
+	}
+	if (rc == -1)
+		strbuf_printf(err, "table inet %s could not be read: %s", name,
+		    strerror(errno));
+	mnl_socket_close(nl);
+	return rc;
+}
