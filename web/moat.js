@@ -528,7 +528,15 @@ function objectActions(tr, o) {
 
 async function loadObjects() {
   await loadPolicy();
+  await drawObjects();
+  drawServices();
+}
+
+// The objects and their states (GET objects), drawn anew; the form is
+// left as it is.
+async function drawObjects() {
   const r = await api("GET", "objects");
+  if (r.status !== 200 && !policy) return;
   const objects = r.status === 200 ? r.data.objects : policy.objects;
   const ob = $("#objects-table tbody");
   ob.textContent = "";
@@ -548,6 +556,10 @@ async function loadObjects() {
   for (const o of feeds) fb.appendChild(feedRow(o));
   $("#feeds-table").hidden = feeds.length === 0;
   text($("#feeds-none"), feeds.length ? "" : "None yet: define one below (kind: host names, a list at a URL, countries).");
+}
+
+// The services, under the objects.
+function drawServices() {
   const sb = $("#services-table tbody");
   sb.textContent = "";
   for (const x of policy.services.filter((y) => !y.builtin)) {
@@ -921,3 +933,6 @@ $("#service-form").addEventListener("submit", saveService);
 $("#diff-form").addEventListener("submit", showDiff);
 window.addEventListener("hashchange", route);
 setInterval(() => { if (csrf && location.hash === "#logs") loadLogs(); }, 3000);
+// The feed objects' states move on by themselves (a list fetched, a name
+// looked up again).
+setInterval(() => { if (csrf && location.hash === "#objects") drawObjects(); }, 10000);
