@@ -167,6 +167,16 @@ try:
         "('aria-label') || e.closest('label') || (e.tagName === 'BUTTON' && "
         "e.textContent.trim()))).map(e => e.outerHTML.slice(0, 80))")
     check(unnamed == [], f"every control has a name: {unnamed}")
+    # The dashboard sums them up and names the one that fails.
+    d.find_element(By.LINK_TEXT, "Dashboard").click()
+    wait.until(lambda _: "follow the world" in
+               d.find_element(By.ID, "applied").text)
+    line = d.find_element(By.ID, "applied").text
+    check("4 (3 ok, 1 not: badlist)" in line,
+          "the dashboard sums the feed objects up: " +
+          line.split("follow the world")[1].split("\n")[1])
+    d.find_element(By.LINK_TEXT, "Objects").click()
+    wait.until(lambda _: "badlist" in feeds())
     d.set_window_size(390, 844)
     d.execute_script("window.scrollTo(0, 0)")
     d.save_screenshot(SHOTS + "/objects-feeds-phone.png")
