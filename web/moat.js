@@ -212,6 +212,13 @@ async function loadDashboard() {
         ? (ha.same_policy ? "; both run the same policy" : "; they run different policies") : ""));
     if (ha.push) add("Last sync", "entry " + ha.push.entry + " sent to the peer: " + ha.push.result);
   }
+  const feeds = r.data.feeds || [];
+  if (feeds.length) {
+    const bad = feeds.filter((x) => x.result !== "ok");
+    add("Objects that follow the world", feeds.length + " (" + (feeds.length - bad.length) + " ok" +
+      (bad.length ? ", " + bad.length + " not: " + bad.map((x) => x.name).join(", ") : "") +
+      "): see Objects");
+  }
   const hits = $("#hits tbody");
   hits.textContent = "";
   for (const c of r.data.counters || []) {
@@ -393,17 +400,169 @@ function entryText(e) {
   return e.protocol + (list && list !== "any" ? " " + list.join(",") : "");
 }
 
+// ---- objects: addresses, and the ones that follow the world ---------------
+
+// A time of the gateway's (seconds since the epoch) as "2026-12-04 18:20:01",
+// and how far it is from now.
+// Today's times as 18:20:01; others with their date (and the whole in a
+// tooltip).
+function stamp(t, whole) {
+  const d = new Date(t * 1000);
+  const p = (n) => String(n).padStart(2, "0");
+  const day = d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate());
+  const time = p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+  if (whole) return day + " " + time;
+  return d.toDateString() === new Date().toDateString() ? time : day + " " + time.slice(0, 5);
+}
+
+function fromNow(t) {
+  const s = Math.round(t - Date.now() / 1000);
+  const a = Math.abs(s);
+  const v = a < 90 ? a + " s" : a < 5400 ? Math.round(a / 60) + " min" :
+    a < 129600 ? Math.round(a / 3600) + " h" : Math.round(a / 86400) + " d";
+  return s >= 0 ? "in " + v : v + " ago";
+}
+
+function whenCell(tr, t, extra) {
+  const td = cell(tr, "");
+  td.className = "when";
+  if (t === null || t === undefined) {
+    td.textContent = extra || "never";
+    return td;
+  }
+  td.title = stamp(t, true);
+  td.appendChild(document.createTextNode(stamp(t)));
+  td.appendChild(document.createElement("br"));
+  const ago = document.createElement("span");
+  ago.className = "ago";
+  ago.textContent = fromNow(t);
+  td.appendChild(ago);
+  return td;
+}
+
+// Seconds as the language writes a duration (86400: 1d).
+function duration(s) {
+  for (const [n, u] of [[86400, "d"], [3600, "h"], [60, "m"]])
+    if (s % n === 0) return s / n + u;
+  return s + "s";
+}
+
+function feedSource(o) {
+  return o.kind === "url" ? o.url : (o.hosts || o.countries || []).join(" ");
+}
+
+const RESULTS = {
+  ok: "ok", partial: "partly: a name failed", error: "failed", pending: "not yet",
+};
+
+function feedRow(o) {
+  const tr = document.createElement("tr");
+  const st = o.state;
+  const bad = st && (st.result === "error" || st.result === "partial");
+  if (bad) tr.className = "failing";
+  cell(tr, o.name);
+  cell(tr, o.kind);
+  const src = cell(tr, feedSource(o));
+  src.className = "source";
+  const extra = o.kind !== "url" ? [] : [
+    o.refresh !== 86400 ? "every " + duration(o.refresh) : "",
+    o.max !== 1000000 ? "at most " + o.max.toLocaleString("en") + " entries" : ""].filter((x) => x);
+  if (extra.length) src.appendChild(text(document.createElement("span"), " (" + extra.join(", ") + ")")).className = "ago";
+  if (!o.applied) {
+    const u = document.createElement("span");
+    u.className = "unapplied";
+    u.textContent = st ? "changed since applied: the gateway still follows " + st.source :
+      "saved, not applied yet: the gateway does not follow it";
+    src.appendChild(u);
+  }
+  const n4 = cell(tr, st ? st.v4 : "");
+  const n6 = cell(tr, st ? st.v6 : "");
+  n4.className = n6.className = "num";
+  if (st) {
+    n4.title = n6.title = st.entries + " entries read, as " + (st.v4 + st.v6) + " set elements";
+    n4.setAttribute("aria-label", st.v4 + " IPv4 set elements");
+    n6.setAttribute("aria-label", st.v6 + " IPv6 set elements");
+  }
+  const last = whenCell(tr, st ? st.last_refresh : null);
+  if (st) {
+    const r = document.createElement("span");
+    r.className = "result-" + st.result;
+    r.textContent = (bad ? "⚠ " : "") + (RESULTS[st.result] || st.result) +
+      (st.result === "partial" && st.failing > 1 ? " (" + st.failing + " names)" : "");
+    last.appendChild(document.createTextNode(" "));
+    last.appendChild(r);
+  }
+  // A country object is read again when its database file changes
+  // (looked at every 10 s), not at a time.
+  if (o.kind === "country" && st && st.result === "ok")
+    cell(tr, "when the GeoIP file changes").className = "ago";
+  else
+    whenCell(tr, st ? st.next_refresh : null, st ? "not planned" : "");
+  const err = cell(tr, "");
+  if (st && st.error) {
+    err.className = "error-text";
+    err.appendChild(document.createTextNode(st.error));
+    if (st.error_time) {
+      const w = document.createElement("span");
+      w.className = "ago";
+      w.textContent = " (" + stamp(st.error_time) + ")";
+      w.title = stamp(st.error_time, true);
+      err.appendChild(w);
+    }
+  }
+  objectActions(tr, o);
+  return tr;
+}
+
+// Edit and Delete, named for the object they act on.
+function objectActions(tr, o) {
+  const act = cell(tr, "");
+  act.className = "actions";
+  for (const [label, fn] of [["Edit", () => editObject(o)],
+    ["Delete", () => deleteNamed("objects", o.name, "#object-result")]]) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.setAttribute("aria-label", label + " object " + o.name);
+    b.addEventListener("click", fn);
+    act.appendChild(b);
+  }
+}
+
 async function loadObjects() {
   await loadPolicy();
+  await drawObjects();
+  drawServices();
+}
+
+// The objects and their states (GET objects), drawn anew; the form is
+// left as it is.
+async function drawObjects() {
+  const r = await api("GET", "objects");
+  if (r.status !== 200 && !policy) return;
+  const objects = r.status === 200 ? r.data.objects : policy.objects;
   const ob = $("#objects-table tbody");
   ob.textContent = "";
-  for (const o of policy.objects.filter((x) => !x.builtin)) {
+  const fb = $("#feeds-table tbody");
+  fb.textContent = "";
+  const plain = objects.filter((x) => !x.builtin && !x.kind);
+  for (const o of plain) {
     const tr = document.createElement("tr");
     cell(tr, o.name);
     cell(tr, o.members.map(address).join(", "));
-    actionCell(tr, "Delete", "Delete object " + o.name, () => deleteNamed("objects", o.name, "#object-result"));
+    objectActions(tr, o);
     ob.appendChild(tr);
   }
+  $("#objects-table").hidden = plain.length === 0;
+  text($("#objects-none"), plain.length ? "" : "None yet: define one below (kind: addresses).");
+  const feeds = objects.filter((x) => x.kind);
+  for (const o of feeds) fb.appendChild(feedRow(o));
+  $("#feeds-table").hidden = feeds.length === 0;
+  text($("#feeds-none"), feeds.length ? "" : "None yet: define one below (kind: host names, a list at a URL, countries).");
+}
+
+// The services, under the objects.
+function drawServices() {
   const sb = $("#services-table tbody");
   sb.textContent = "";
   for (const x of policy.services.filter((y) => !y.builtin)) {
@@ -429,13 +588,99 @@ async function deleteNamed(kind, name, el) {
   route();
 }
 
+// The object form's fields for its kind: only those shown, and needed.
+const KIND_FIELD = { address: "members", fqdn: "hosts", url: "url", country: "countries" };
+
+function showKind() {
+  const f = $("#object-form");
+  for (const d of f.querySelectorAll("[data-kind]")) d.hidden = d.dataset.kind !== f.kind.value;
+  for (const [k, name] of Object.entries(KIND_FIELD)) f[name].required = k === f.kind.value;
+}
+
+function clearFieldErrors() {
+  for (const e of document.querySelectorAll("#object-form .field-error")) e.textContent = "";
+  for (const i of document.querySelectorAll("#object-form [aria-invalid]")) i.removeAttribute("aria-invalid");
+}
+
+function editObject(o) {
+  const f = $("#object-form");
+  f.reset();
+  clearFieldErrors();
+  text($("#object-result"), "");
+  text($("#object-form-title"), "Edit object " + o.name);
+  f.name.value = o.name;
+  f.kind.value = o.kind || "address";
+  if (!o.kind) f.members.value = o.members.map(address).join(" ");
+  if (o.kind === "fqdn") f.hosts.value = o.hosts.join(" ");
+  if (o.kind === "country") f.countries.value = o.countries.join(" ");
+  if (o.kind === "url") {
+    f.url.value = o.url;
+    f.refresh.value = o.refresh === 86400 ? "" : duration(o.refresh);
+    f.max.value = o.max === 1000000 ? "" : o.max;
+  }
+  showKind();
+  f.name.focus();
+}
+
+function newObject() {
+  const f = $("#object-form");
+  f.reset();
+  clearFieldErrors();
+  text($("#object-result"), "");
+  text($("#object-form-title"), "Define an object");
+  showKind();
+}
+
+// The object as the API takes it: moat show --json's shape for its kind.
+function objectBody(f) {
+  const kind = f.kind.value;
+  if (kind === "address") return { members: { match: "include", addresses: words(f.members.value) } };
+  if (kind === "fqdn") return { kind, hosts: words(f.hosts.value) };
+  if (kind === "country") return { kind, countries: words(f.countries.value) };
+  const body = { kind, url: f.url.value.trim() };
+  const rf = f.refresh.value.trim();
+  if (rf) body.refresh = /^[0-9]+$/.test(rf) ? Number(rf) : rf;
+  const mx = f.max.value.trim();
+  if (mx) body.max = /^[0-9]+$/.test(mx) ? Number(mx) : mx;
+  return body;
+}
+
+// An error at its field: the editor's (400, "field") or the parse's (422,
+// diagnostics with "field" and, in a list, "index": the word it is about).
+function fieldError(f, field, index, msg) {
+  const el = $("#object-err-" + field);
+  if (!el || !f[field]) return false;
+  const w = index !== undefined && index !== null ? words(f[field].value)[index] : null;
+  const line = (w ? w + ": " : "") + msg;
+  el.textContent = el.textContent ? el.textContent + "; " + line : line;
+  f[field].setAttribute("aria-invalid", "true");
+  return true;
+}
+
 async function saveObject(e) {
   e.preventDefault();
   const f = e.target;
-  said(await api("PUT", "objects/" + encodeURIComponent(f.name.value),
-    { members: { match: "include", addresses: words(f.members.value) } }, { "If-Match": hash }), "#object-result");
+  clearFieldErrors();
+  const r = await api("PUT", "objects/" + encodeURIComponent(f.name.value), objectBody(f),
+    { "If-Match": hash });
   banner();
-  loadObjects();
+  if (r.status === 200) {
+    hash = r.data.hash;
+    newObject();
+    text($("#object-result"), "Saved: apply it from the Dashboard.");
+    loadObjects();
+    return;
+  }
+  // The rest (a rule that cannot use the object, say) under the form.
+  const rest = [];
+  const atField = r.data.field && fieldError(f, r.data.field, null, r.data.error);
+  for (const d of (r.data.diagnostics || []).filter((x) => x.severity === "error"))
+    if (!d.field || !fieldError(f, d.field, d.index, d.message)) rest.push(d.message);
+  text($("#object-result"), (atField || f.querySelector("[aria-invalid=true]") ?
+    "Not saved: see the marked field." : (r.data.error || "Not saved.")) +
+    (rest.length ? " " + rest.join("; ") : ""));
+  const bad = f.querySelector("[aria-invalid=true]");
+  if (bad) bad.focus();
 }
 
 // "tcp 80,443 udp 53 icmp echo-request gre" as entries.
@@ -682,9 +927,15 @@ $("#probe").addEventListener("click", runProbe);
 $("#config-save").addEventListener("click", saveConfig);
 $("#av-form").addEventListener("submit", saveAntivirus);
 $("#object-form").addEventListener("submit", saveObject);
+$("#object-form").kind.addEventListener("change", showKind);
+$("#object-new").addEventListener("click", newObject);
+showKind();
 $("#iface-form").addEventListener("submit", saveInterface);
 $("#forward-form").addEventListener("submit", saveForward);
 $("#service-form").addEventListener("submit", saveService);
 $("#diff-form").addEventListener("submit", showDiff);
 window.addEventListener("hashchange", route);
 setInterval(() => { if (csrf && location.hash === "#logs") loadLogs(); }, 3000);
+// The feed objects' states move on by themselves (a list fetched, a name
+// looked up again).
+setInterval(() => { if (csrf && location.hash === "#objects") drawObjects(); }, 10000);

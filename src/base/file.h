@@ -23,5 +23,9 @@ int	 file_replace(const char *path, const void *data, size_t len,
 /* The whole of path (malloc'd, NUL-terminated, its length in *len), or
  * NULL with errno (EFBIG over max bytes). */
 char	*file_read(const char *path, size_t max, size_t *len);
+/* file_read of a regular file only: a FIFO, a device or a directory is
+ * refused at once (EINVAL), never waited on.  For paths a config names
+ * that a less privileged user may have written (a url object's file). */
+char	*file_read_regular(const char *path, size_t max, size_t *len);
 
 #endif

@@ -456,6 +456,7 @@ static const struct request {
 	{ "check", SESSION | CHANGES, control_check, { STR("text", true,
 	    CONF_MAX_TEXT) } },
 	{ "policy", SESSION, control_policy, { { NULL } } },
+	{ "objects", SESSION, control_objects, { STR("name", false, 64) } },
 	{ "test", SESSION | CHANGES, control_test, { STR("in", true, 64),
 	    STR("src", true, 64), STR("dst", true, 64),
 	    STR("service", false, 64), STR("proto", false, 16),

@@ -22,6 +22,7 @@
 #include "enforce/rtnl.h"
 #include "observe/audit.h"
 #include "output/json.h"
+#include "observe/status.h"
 #include "policy/load.h"
 #include "policy/schedule.h"
 
@@ -278,6 +279,97 @@ control_policy(const struct control_env *env, const char *user, json_t *req,
 	control_answer(out, 200, o);
 	strbuf_free(&b);
 	policy_free(p);
+}
+
+/* A feed object's source as moatd's parent writes it in its state (the
+ * names, or the URL, joined by spaces: daemon/feeds.c). */
+static void
+feed_source(json_t *o, char *buf, size_t len)
+{
+	json_t *a = json_object_get(o, "hosts"), *e;
+	size_t i, n = 0;
+
+	if (a == NULL)
+		a = json_object_get(o, "countries");
+	buf[0] = '\0';
+	if (json_is_string(json_object_get(o, "url")))
+		snprintf(buf, len, "%s", json_string_value(json_object_get(o,
+		    "url")));
+	json_array_foreach(a, i, e)
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", i > 0 ?
+			    " " : "", json_string_value(e));
+}
+
+/* The state's source is this one (the parent keeps at most
+ * FEED_URL_MAX bytes of a long list of names: a prefix then). */
+static bool
+same_source(const char *state, const char *ours)
+{
+	size_t n = strlen(state);
+
+	return strcmp(state, ours) == 0 || (n + 8 >= FEED_URL_MAX &&
+	    strncmp(state, ours, n) == 0);
+}
+
+/* One object of moat show --json: a feed object gains its state. */
+static void
+add_state(json_t *o, json_t *feeds)
+{
+	const char *name = str(o, "name"), *kind = str(o, "kind");
+	char source[FEED_URL_MAX + FEED_NAMES_MAX * 256];
+	json_t *f, *state = NULL;
+	size_t i;
+
+	if (kind == NULL)
+		return;		/* addresses, or built in */
+	json_array_foreach(feeds, i, f)
+		if (name != NULL && str(f, "name") != NULL &&
+		    strcmp(str(f, "name"), name) == 0)
+			state = f;
+	feed_source(o, source, sizeof(source));
+	json_object_set_new(o, "applied", json_boolean(state != NULL &&
+	    str(state, "kind") != NULL && strcmp(str(state, "kind"), kind) ==
+	    0 && str(state, "source") != NULL && same_source(str(state,
+	    "source"), source)));
+	json_object_set(o, "state", state != NULL ? state : json_null());
+}
+
+void
+control_objects(const struct control_env *env, const char *user, json_t *req,
+    struct strbuf *out)
+{
+	const char *name = str(req, "name");
+	struct policy *p = control_current_policy(env, out);
+	json_t *doc, *objs, *o, *feeds, *one = NULL;
+	struct strbuf b;
+	size_t i;
+
+	(void)user;
+	if (p == NULL)
+		return;
+	strbuf_init(&b, 0);
+	json_policy(p, &b);
+	policy_free(p);
+	doc = raw(&b);
+	strbuf_free(&b);
+	/* RUN/feeds.json, the one file moatd's parent writes for them. */
+	feeds = status_feeds_load(env->run);
+	objs = json_object_get(doc, "objects");
+	json_array_foreach(objs, i, o) {
+		add_state(o, json_object_get(feeds, "objects"));
+		if (name != NULL && str(o, "name") != NULL &&
+		    strcmp(str(o, "name"), name) == 0)
+			one = o;
+	}
+	if (name != NULL && one == NULL)
+		control_error(out, 404, "no such object");
+	else if (name != NULL)
+		control_answer(out, 200, json_incref(one));
+	else
+		control_answer(out, 200, json_pack("{s:O}", "objects", objs));
+	json_decref(feeds);
+	json_decref(doc);
 }
 
 void

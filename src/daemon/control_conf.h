@@ -24,6 +24,11 @@ void	 control_check(const struct control_env *env, const char *user,
 	    json_t *req, struct strbuf *out);
 void	 control_policy(const struct control_env *env, const char *user,
 	    json_t *req, struct strbuf *out);
+/* GET objects[/NAME]: the objects as moat show --json has them, each
+ * feed object with "state" (its entry of the status's "feeds", or null)
+ * and "applied" (that state is of this definition's kind and source). */
+void	 control_objects(const struct control_env *env, const char *user,
+	    json_t *req, struct strbuf *out);
 void	 control_test(const struct control_env *env, const char *user,
 	    json_t *req, struct strbuf *out);
 

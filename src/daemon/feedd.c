@@ -142,9 +142,12 @@ fetch_list(const struct object *o, size_t *len, char *why, size_t whylen)
 	if (cap < LIST_BYTES_MIN)
 		cap = LIST_BYTES_MIN;
 	if (strncmp(url, "file://", 7) == 0) {
-		if ((body = file_read(url + 7, cap, len)) == NULL)
+		/* A FIFO or a device is refused, not waited on (the
+		 * console may name the file: doc/design/console.md). */
+		if ((body = file_read_regular(url + 7, cap, len)) == NULL)
 			snprintf(why, whylen, "%s: %s", url + 7, errno == EFBIG ?
-			    "larger than the list may be" : strerror(errno));
+			    "larger than the list may be" : errno == EINVAL ?
+			    "not a regular file" : strerror(errno));
 		return body;
 	}
 	const char *ca = NULL;

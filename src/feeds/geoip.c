@@ -339,6 +339,16 @@ geoip_networks(const char *path, const char *const *cc, size_t ncc,
 		memcpy(w->cc[i], c, 2);
 	}
 	w->ncc = ncc;
+	/* A FIFO or a device would hold the feed process in open(): only a
+	 * file is read (the console may name it: doc/design/console.md). */
+	{
+		struct stat sb;
+
+		if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+			snprintf(err, errlen, "%s: not a regular file", path);
+			goto done;
+		}
+	}
 	if ((r = MMDB_open(path, MMDB_MODE_MMAP, &w->db)) != MMDB_SUCCESS) {
 		snprintf(err, errlen, "%s: %s%s%s", path, MMDB_strerror(r),
 		    r == MMDB_IO_ERROR ? ": " : "",

@@ -111,6 +111,77 @@ tls_metrics(struct strbuf *b, const struct mail_tls *t)
 	    0));
 }
 
+/* The feed objects (fqdn, url, country), as moatd's parent last wrote
+ * their states: elements per family, the last good refresh, up, and the
+ * names of an fqdn object that failed. */
+static void
+feed_metrics(struct strbuf *b, const json_t *feeds)
+{
+	const json_t *o;
+	size_t i;
+	int k;
+
+	if (json_array_size(feeds) == 0)
+		return;
+	help(b, "moat_feed_elements", "gauge", "Elements of a feed object's "
+	    "set in the kernel, by family.");
+	for (k = 0; k < 2; k++)
+		json_array_foreach(feeds, i, o) {
+			const char *name = json_string_value(json_object_get(o,
+			    "name"));
+
+			if (name == NULL)
+				continue;
+			strbuf_puts(b, "moat_feed_elements{");
+			label(b, "object", name, true);
+			label(b, "family", k == 0 ? "ipv4" : "ipv6", false);
+			strbuf_printf(b, "} %lld\n", (long long)json_integer_value(
+			    json_object_get(o, k == 0 ? "v4" : "v6")));
+		}
+	help(b, "moat_feed_last_refresh_timestamp_seconds", "gauge", "When "
+	    "the feed object's contents were last refreshed (none before the "
+	    "first good refresh).");
+	json_array_foreach(feeds, i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const json_t *t = json_object_get(o, "last_refresh");
+
+		if (name == NULL || !json_is_integer(t))
+			continue;
+		strbuf_puts(b, "moat_feed_last_refresh_timestamp_seconds{");
+		label(b, "object", name, true);
+		strbuf_printf(b, "} %lld\n", (long long)json_integer_value(t));
+	}
+	help(b, "moat_feed_up", "gauge", "1 when the feed object's last "
+	    "refresh was good, 0 otherwise (an error, a name that failed, or "
+	    "none yet).");
+	json_array_foreach(feeds, i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *res = json_string_value(json_object_get(o,
+		    "result"));
+
+		if (name == NULL)
+			continue;
+		strbuf_puts(b, "moat_feed_up{");
+		label(b, "object", name, true);
+		strbuf_printf(b, "} %d\n", res != NULL && strcmp(res, "ok") ==
+		    0);
+	}
+	help(b, "moat_feed_failing_names", "gauge", "Host names of an fqdn "
+	    "object whose last lookup failed (they keep their last "
+	    "addresses).");
+	json_array_foreach(feeds, i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *kind = json_string_value(json_object_get(o, "kind"));
+
+		if (name == NULL || kind == NULL || strcmp(kind, "fqdn") != 0)
+			continue;
+		strbuf_puts(b, "moat_feed_failing_names{");
+		label(b, "object", name, true);
+		strbuf_printf(b, "} %lld\n", (long long)json_integer_value(
+		    json_object_get(o, "failing")));
+	}
+}
+
 static const struct rule *
 rule_of(const struct policy *p, int n)
 {
@@ -231,6 +302,7 @@ metrics_write(const struct metrics_input *in, struct strbuf *b)
 		    "\"disk\"} %llu\n", (unsigned long long)in->fw->lost_kernel,
 		    (unsigned long long)in->fw->lost_disk);
 	}
+	feed_metrics(b, in->feeds);
 	if (m == NULL)
 		return;
 	mail_counter(b, "moat_mail_messages_total", "Messages the SMTP proxy "
@@ -308,8 +380,11 @@ metrics_collect(const char *state, const char *run, struct strbuf *b,
 	}
 	in.mail = st.have_mail ? &st.mail : NULL;
 	in.fw = st.have_fw ? &st.fw : NULL;
+	in.feeds = st.feeds != NULL ? json_object_get(st.feeds, "objects") :
+	    NULL;
 	metrics_write(&in, b);
-	if (in.ctr == NULL && in.mail == NULL && in.fw == NULL) {
+	if (in.ctr == NULL && in.mail == NULL && in.fw == NULL &&
+	    json_array_size(in.feeds) == 0) {
 		strbuf_printf(err, "nothing to measure: %s", st.ctr_err);
 		status_free(&st);
 		return -1;

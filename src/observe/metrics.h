@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "base/strbuf.h"
 #include "enforce/counters.h"
 #include "observe/fwlog.h"
@@ -18,12 +20,17 @@ struct metrics_input {
 	size_t			 nctr;
 	const struct mailstats	*mail;		/* or NULL */
 	const struct fwlog_stats *fw;		/* or NULL */
+	const json_t		*feeds;		/* the feed objects' states (the
+						   status's "feeds" array), or
+						   NULL */
 };
 
 /* Append the exposition of what in has: per-rule packets and bytes
  * (labels rule, line, action, interface), defaults, forwards, the mail
  * counters and scan time histogram, open proxy sessions, the firewall
- * log's records and losses. */
+ * log's records and losses, and per feed object its set's elements by
+ * family, its last good refresh, whether its last refresh was good and
+ * (fqdn) how many of its names fail. */
 void	 metrics_write(const struct metrics_input *in, struct strbuf *b);
 /* Gather them as moat status does (the history's entry in force, the
  * kernel's counters, moatd's figures) and append the exposition.  0, or

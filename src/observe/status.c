@@ -87,18 +87,24 @@ status_collect(const struct status_where *w, struct gw_status *st,
 	st->have_fw = fwlog_stats_read(w->run, &st->fw) == 0;
 	if (w->ha_file != NULL)
 		st->ha = json_load_file(w->ha_file, 0, NULL);
-	if (w->run != NULL) {
-		char file[4200];
-
-		snprintf(file, sizeof(file), "%s/" STATUS_FEEDS_FILE, w->run);
-		st->feeds = json_load_file(file, 0, NULL);
-		if (st->feeds != NULL && !json_is_array(json_object_get(
-		    st->feeds, "objects"))) {
-			json_decref(st->feeds);
-			st->feeds = NULL;
-		}
-	}
+	if (w->run != NULL)
+		st->feeds = status_feeds_load(w->run);
 	return 0;
+}
+
+json_t *
+status_feeds_load(const char *run)
+{
+	char file[4200];
+	json_t *doc;
+
+	snprintf(file, sizeof(file), "%s/" STATUS_FEEDS_FILE, run);
+	doc = json_load_file(file, 0, NULL);
+	if (doc != NULL && !json_is_array(json_object_get(doc, "objects"))) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
 }
 
 void

@@ -64,6 +64,10 @@ void	 status_text(const struct gw_status *st, struct strbuf *b);
 /* The same as one JSON object (caller owns it): applied, pending, ha,
  * unapplied_changes, counters, mail, firewall_log. */
 json_t	*status_json(const struct gw_status *st);
+/* RUN/feeds.json as moatd's parent wrote it ({"objects": [...], ...}),
+ * or NULL when there is none (moatd follows no feed object, or is not
+ * running) or it is not that shape.  The caller owns it. */
+json_t	*status_feeds_load(const char *run);
 /* moat objects [NAME]: each feed object's kind, source, elements per
  * family, last refresh and its result, next refresh and last error (the
  * one named, or all); -1 when name is not a feed object moatd follows. */

@@ -460,8 +460,13 @@ edit(struct MHD_Connection *c, const struct request *rq, const char *op,
 	json_decref(req);
 	json_decref(cur);
 	if (r.status != 200) {
+		json_t *o = json_object();
+
 		strbuf_free(&out);
-		return send_error(c, (unsigned)r.status, r.msg);
+		json_object_set_new(o, "error", json_string(r.msg));
+		if (r.field != NULL)
+			json_object_set_new(o, "field", json_string(r.field));
+		return send_json(c, (unsigned)r.status, o, NULL);
 	}
 	save = json_object();
 	json_object_set_new(save, "text", json_stringn(strbuf_str(&out),
@@ -473,6 +478,9 @@ edit(struct MHD_Connection *c, const struct request *rq, const char *op,
 		    "answer");
 	if (status == 200 && r.comments_dropped)
 		json_object_set_new(cur, "comments_dropped", json_true());
+	/* The parent's findings on the line written, at their fields. */
+	if (status == 422)
+		edit_mark_fields(&r, json_object_get(cur, "diagnostics"));
 	rc = send_json(c, status, cur, NULL);
 	return rc;
 }
@@ -528,6 +536,21 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 	}
 	if (strcmp(path, "antivirus") == 0 && put)
 		return edit(c, rq, "antivirus", 0, NULL);
+	/* The objects as moat show --json has them, a feed object's with
+	 * its state: all, or one. */
+	if (strcmp(path, "objects") == 0 && get)
+		return ask(c, request(c, "objects", NULL));
+	if (strncmp(path, "objects/", 8) == 0 && get) {
+		json_t *name = strlen(path + 8) <= 64 && strchr(path + 8, '/') ==
+		    NULL ? json_string(path + 8) : NULL;
+
+		if (name == NULL || path[8] == '\0') {
+			json_decref(name);
+			return send_error(c, 404, "no such object");
+		}
+		return ask(c, request(c, "objects", json_pack("{s:o}", "name",
+		    name)));
+	}
 	if (strncmp(path, "objects/", 8) == 0 || strncmp(path, "services/", 9) ==
 	    0 || strncmp(path, "interfaces/", 11) == 0 ||
 	    strncmp(path, "nat/", 4) == 0) {

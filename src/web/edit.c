@@ -51,10 +51,27 @@ plain_word(const char *s)
 	return true;
 }
 
+/* Where the bytes of b from start on were written: field (index), on
+ * the line r will say. */
+static void
+span_add(struct edit_result *r, const struct strbuf *b, size_t start,
+    const char *field, int index)
+{
+	struct edit_span *sp;
+
+	if (r == NULL || r->nspans == EDIT_SPANS_MAX || b->len <= start)
+		return;
+	sp = &r->spans[r->nspans++];
+	sp->lo = (unsigned)start + 1;
+	sp->hi = (unsigned)b->len;
+	sp->field = field;
+	sp->index = index;
+}
+
 /* "from" or "to": {"match": "include"|"exclude", "addresses": [...]}
- * (none: ANY). */
+ * (none: ANY); with r, where each address went (an object's members). */
 static int
-side_text(json_t *side, struct strbuf *b)
+side_text(json_t *side, struct strbuf *b, struct edit_result *r)
 {
 	json_t *a = json_object_get(side, "addresses"), *e;
 	const char *match = json_string_value(json_object_get(side, "match"));
@@ -71,10 +88,14 @@ side_text(json_t *side, struct strbuf *b)
 	if (n > 1)
 		strbuf_puts(b, "{ ");
 	json_array_foreach(a, i, e) {
+		size_t start;
+
 		if (!plain_word(json_string_value(e)))
 			return -1;
-		strbuf_printf(b, "%s%s", i > 0 ? ", " : "",
-		    json_string_value(e));
+		strbuf_puts(b, i > 0 ? ", " : "");
+		start = b->len;
+		strbuf_puts(b, json_string_value(e));
+		span_add(r, b, start, "members", (int)i);
 	}
 	if (n > 1)
 		strbuf_puts(b, " }");
@@ -100,10 +121,10 @@ rule_text(json_t *r, struct strbuf *b)
 	    !plain_word(ifc))
 		return -1;
 	strbuf_printf(b, "%s on %s from ", action, ifc);
-	if (side_text(json_object_get(r, "source"), b) == -1)
+	if (side_text(json_object_get(r, "source"), b, NULL) == -1)
 		return -1;
 	strbuf_puts(b, " to ");
-	if (side_text(json_object_get(r, "destination"), b) == -1)
+	if (side_text(json_object_get(r, "destination"), b, NULL) == -1)
 		return -1;
 	if (n > 0)
 		strbuf_puts(b, n > 1 ? " service { " : " service ");
@@ -352,29 +373,40 @@ canonical(const char *file, const char *cur, size_t len,
 
 /* canon's lines into text, line at (0-based) replaced by line, or
  * removed (del); with at SIZE_MAX, line added after line last (or at the
- * end when last is SIZE_MAX too). */
-static void
+ * end when last is SIZE_MAX too).  The line line went to (from 1), or 0
+ * when removed. */
+static unsigned
 rewrite_lines(const struct strbuf *canon, size_t at, size_t last,
     const char *line, bool del, struct strbuf *text)
 {
 	const char *s, *nl;
-	size_t i, n;
+	size_t i, n, out = 0;
+	unsigned written = 0;
 
 	for (s = strbuf_str(canon), i = 0; *s != '\0'; s = nl + 1, i++) {
 		nl = strchr(s, '\n');
 		n = nl != NULL ? (size_t)(nl - s) : strlen(s);
 		if (i == at) {
-			if (!del)
+			if (!del) {
 				strbuf_printf(text, "%s\n", line);
-		} else
+				written = (unsigned)++out;
+			}
+		} else {
 			strbuf_printf(text, "%.*s\n", (int)n, s);
-		if (at == SIZE_MAX && !del && i == last)
+			out++;
+		}
+		if (at == SIZE_MAX && !del && i == last) {
 			strbuf_printf(text, "%s\n", line);
+			written = (unsigned)++out;
+		}
 		if (nl == NULL)
 			break;
 	}
-	if (at == SIZE_MAX && !del && last == SIZE_MAX)
+	if (at == SIZE_MAX && !del && last == SIZE_MAX) {
 		strbuf_printf(text, "%s\n", line);
+		written = (unsigned)++out;
+	}
+	return written;
 }
 
 enum named { NAMED_OBJECT, NAMED_SERVICE, NAMED_INTERFACE, NAMED_NAT };
@@ -408,6 +440,153 @@ iface_text(json_t *req, struct strbuf *b)
 	return 0;
 }
 
+/* A word of a feed object as the lexer reads it back: bare when it is
+ * one word, quoted otherwise (the parser then says what is wrong with
+ * it, at its column).  -1 for what no line can hold (a control
+ * character, over a string's length). */
+static int
+put_token(struct strbuf *b, const char *s)
+{
+	const char *p;
+	bool bare;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 1024)
+		return -1;
+	for (p = s, bare = true; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+		if (*p == ' ' || (unsigned char)*p >= 0x80 ||
+		    strchr("{},!\"#", *p) != NULL)
+			bare = false;
+	}
+	if (bare && strlen(s) <= 255) {
+		strbuf_puts(b, s);
+		return 0;
+	}
+	strbuf_putc(b, '"');
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			strbuf_putc(b, '\\');
+		strbuf_putc(b, *p);
+	}
+	strbuf_putc(b, '"');
+	return 0;
+}
+
+/* A url object's refresh or max: seconds or a count as moat show --json
+ * gives them (a duration as the printer writes it), or a word of the
+ * language ("6h"); left out at its default.  -1 for another type. */
+static int
+put_setting(struct edit_result *r, struct strbuf *b, json_t *v,
+    const char *field, long long dflt)
+{
+	static const struct { long long secs; char unit; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	long long n = json_integer_value(v);
+	size_t start, i;
+
+	if (v == NULL || (json_is_integer(v) && n == dflt))
+		return 0;
+	if (!json_is_integer(v) && !json_is_string(v))
+		return -1;
+	strbuf_printf(b, " %s ", field);
+	start = b->len;
+	if (json_is_string(v) && put_token(b, json_string_value(v)) == -1)
+		return -1;
+	if (json_is_integer(v) && strcmp(field, "refresh") == 0 && n > 0) {
+		for (i = 0; n % units[i].secs != 0; i++)
+			;
+		strbuf_printf(b, "%lld%c", n / units[i].secs, units[i].unit);
+	} else if (json_is_integer(v))
+		strbuf_printf(b, "%lld", n);
+	span_add(r, b, start, field, -1);
+	return 0;
+}
+
+/* A feed object's hosts or countries: each a word, in order. */
+static int
+put_names(struct edit_result *r, struct strbuf *b, json_t *a,
+    const char *field)
+{
+	json_t *e;
+	size_t i, start;
+
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return -1;
+	json_array_foreach(a, i, e) {
+		strbuf_putc(b, ' ');
+		start = b->len;
+		if (put_token(b, json_string_value(e)) == -1)
+			return -1;
+		span_add(r, b, start, field, (int)i);
+	}
+	return 0;
+}
+
+/*
+ * An object's line after "object NAME ", as moat show --json gives the
+ * object: {"members": SIDE} (addresses), {"kind": "fqdn", "hosts":
+ * [...]}, {"kind": "url", "url", "refresh", "max"}, {"kind": "country",
+ * "countries": [...]}.  Where each field went is kept in r; -1 (400,
+ * with the field) for a field no line could hold.  What the values mean
+ * (a host name, a URL moat fetches, a duration in range, a country code)
+ * the parent's parse says, at its column.
+ */
+static int
+object_text(json_t *req, struct strbuf *b, struct edit_result *r)
+{
+	const char *kind = str(req, "kind");
+	size_t start;
+
+	if (kind == NULL || strcmp(kind, "address") == 0) {
+		if (json_array_size(json_object_get(json_object_get(req,
+		    "members"), "addresses")) > 0 && side_text(json_object_get(
+		    req, "members"), b, r) == 0)
+			return 0;
+		r->field = "members";
+		fail(r, 400, "members: {addresses: [...]}, at least one");
+		return -1;
+	}
+	if (strcmp(kind, "fqdn") == 0 || strcmp(kind, "country") == 0) {
+		const char *field = kind[0] == 'f' ? "hosts" : "countries";
+
+		strbuf_puts(b, kind);
+		if (put_names(r, b, json_object_get(req, field), field) == 0)
+			return 0;
+		r->field = field;
+		fail(r, 400, "%s: [%s, ...], at least one, each a word", field,
+		    kind[0] == 'f' ? "HOST" : "CC");
+		return -1;
+	}
+	if (strcmp(kind, "url") == 0) {
+		strbuf_puts(b, "url ");
+		start = b->len;
+		if (put_token(b, str(req, "url")) == -1) {
+			r->field = "url";
+			fail(r, 400, "url: the list's URL (https://... or "
+			    "file:///...)");
+			return -1;
+		}
+		span_add(r, b, start, "url", -1);
+		if (put_setting(r, b, json_object_get(req, "refresh"), "refresh",
+		    FEED_REFRESH_DEFAULT) == -1) {
+			r->field = "refresh";
+			fail(r, 400, "refresh: seconds, or a duration (6h)");
+			return -1;
+		}
+		if (put_setting(r, b, json_object_get(req, "max"), "max",
+		    FEED_MAX_DEFAULT) == -1) {
+			r->field = "max";
+			fail(r, 400, "max: a number of entries");
+			return -1;
+		}
+		return 0;
+	}
+	r->field = "kind";
+	fail(r, 400, "kind: address, fqdn, url or country");
+	return -1;
+}
+
 /*
  * PUT objects/NAME {"members": [...]}, services/NAME {"entries": [...]},
  * interfaces/NAME, nat/NAME, DELETE of any: the statement's line in the
@@ -439,18 +618,19 @@ op_named(json_t *req, enum named kind, bool del, const char *file,
 	if (!del) {
 		int rc = 0;
 
-		strbuf_printf(&line, "%s%s", kw, name);
+		strbuf_puts(&line, kw);
+		strbuf_puts(&line, name);
+		if (kind == NAMED_OBJECT) {
+			span_add(r, &line, strlen(kw), "name", -1);
+			strbuf_putc(&line, ' ');
+			if (object_text(req, &line, r) == -1)
+				goto out;
+		}
 		if (kind == NAMED_SERVICE)
 			rc = service_text(json_object_get(req, "entries"),
 			    &line);
 		else if (kind == NAMED_INTERFACE)
 			rc = iface_text(req, &line);
-		else if (kind == NAMED_OBJECT) {
-			strbuf_putc(&line, ' ');
-			rc = json_array_size(json_object_get(json_object_get(req,
-			    "members"), "addresses")) == 0 ? -1 :
-			    side_text(json_object_get(req, "members"), &line);
-		}
 		if (rc == -1) {
 			fail(r, 400, "%s", kind == NAMED_SERVICE ? "entries: "
 			    "[{protocol, ports or types}]" : kind ==
@@ -477,7 +657,9 @@ op_named(json_t *req, enum named kind, bool del, const char *file,
 		fail(r, 404, "no such %s", what[kind]);
 		goto out;
 	}
-	rewrite_lines(&canon, at, last, strbuf_str(&line), del, out);
+	r->line = rewrite_lines(&canon, at, last, strbuf_str(&line), del, out);
+	if (r->line == 0)
+		r->nspans = 0;
 	r->status = 200;
 out:
 	strbuf_free(&canon);
@@ -530,7 +712,8 @@ op_forward(const char *op, json_t *req, const char *file, const char *cur,
 		strbuf_puts(&line, json_array_size(svc) > 1 ? " } to " : " to ");
 		{
 			json_t *side = json_pack("{s:O}", "addresses", to);
-			int rc = side != NULL ? side_text(side, &line) : -1;
+			int rc = side != NULL ? side_text(side, &line, NULL) :
+			    -1;
 
 			json_decref(side);
 			if (rc == -1) {
@@ -794,6 +977,31 @@ edit_known(const char *op)
 	    strcmp(op, "forward-delete") == 0 || strcmp(op, "rules-add") == 0 ||
 	    strcmp(op, "rules-put") == 0 || strcmp(op, "rules-delete") == 0 ||
 	    strcmp(op, "rules-move") == 0;
+}
+
+void
+edit_mark_fields(const struct edit_result *r, json_t *diagnostics)
+{
+	json_t *d;
+	size_t i, k;
+
+	json_array_foreach(diagnostics, i, d) {
+		json_int_t line = json_integer_value(json_object_get(d, "line"));
+		json_int_t col = json_integer_value(json_object_get(d,
+		    "column"));
+
+		if (r->line == 0 || line != (json_int_t)r->line)
+			continue;
+		for (k = 0; k < r->nspans; k++)
+			if (col >= r->spans[k].lo && col <= r->spans[k].hi)
+				break;
+		if (k == r->nspans)
+			continue;
+		json_object_set_new(d, "field", json_string(r->spans[k].field));
+		if (r->spans[k].index >= 0)
+			json_object_set_new(d, "index",
+			    json_integer(r->spans[k].index));
+	}
 }
 
 /* Comments in the text: a canonical print drops them. */

@@ -12,10 +12,24 @@
 
 #include "base/strbuf.h"
 
+#define EDIT_SPANS_MAX	80	/* name, url, refresh, max, 64 hosts... */
+
+/* Where a field of the request was written on the changed line. */
+struct edit_span {
+	unsigned	 lo, hi;	/* columns (bytes, from 1), inclusive */
+	const char	*field;		/* "name", "members", "hosts", "url",
+					   "refresh", "max", "countries" */
+	int		 index;		/* in a list field, or -1 */
+};
+
 struct edit_result {
 	int	 status;	/* 200, or the HTTP status of the refusal */
 	char	 msg[300];	/* why not */
+	const char *field;	/* the request's field refused (400), or NULL */
 	bool	 comments_dropped;	/* the text was printed anew */
+	unsigned line;		/* the line written (an object's), or 0 */
+	struct edit_span spans[EDIT_SPANS_MAX];
+	size_t	 nspans;
 };
 
 /* True when op is one of the editor's changes. */
@@ -30,5 +44,13 @@ bool	 edit_known(const char *op);
 void	 edit_apply(const char *op, json_t *req, const char *file,
 	    const char *text, size_t len, struct strbuf *out,
 	    struct edit_result *r);
+
+/*
+ * The findings of the parent about the text made by r (a JSON array of
+ * {line, column, ...}): each one on the line r wrote, at a column one of
+ * its fields was written at, gains "field" (and "index" in a list), so
+ * that a page shows it at its field.
+ */
+void	 edit_mark_fields(const struct edit_result *r, json_t *diagnostics);
 
 #endif

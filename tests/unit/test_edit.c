@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "output/json.h"
 #include "policy/load.h"
 #include "web/edit.h"
 
@@ -331,6 +332,240 @@ test_antivirus_tls(void **state)
 	}
 }
 
+/* The field (and index) the parent's first error on text points at, as
+ * the console marks it (edit_mark_fields): "-" when at none. */
+static const char *
+error_field(const char *text, const struct edit_result *r, int *index)
+{
+	static char field[32];
+	struct policy *p = policy_parse("moat.conf", text, strlen(text));
+	json_t *a = json_array(), *d;
+	size_t i;
+
+	assert_non_null(p);
+	assert_false(policy_valid(p));
+	for (i = 0; i < p->diags.n; i++)
+		json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:s}",
+		    "line", p->diags.v[i].loc.line, "column",
+		    p->diags.v[i].loc.col, "severity", p->diags.v[i].severity ==
+		    DIAG_ERROR ? "error" : "other", "message",
+		    p->diags.v[i].msg));
+	policy_free(p);
+	edit_mark_fields(r, a);
+	snprintf(field, sizeof(field), "-");
+	*index = -1;
+	json_array_foreach(a, i, d)
+		if (strcmp(json_string_value(json_object_get(d, "severity")),
+		    "error") == 0) {
+			if (json_object_get(d, "field") != NULL)
+				snprintf(field, sizeof(field), "%s",
+				    json_string_value(json_object_get(d,
+				    "field")));
+			if (json_object_get(d, "index") != NULL)
+				*index = (int)json_integer_value(
+				    json_object_get(d, "index"));
+			break;
+		}
+	json_decref(a);
+	return field;
+}
+
+/* The object NAME of text as moat show --json gives it, as JSON text
+ * (the caller frees it). */
+static char *
+show_object(const char *text, const char *name)
+{
+	struct policy *p = valid(text);
+	struct strbuf b;
+	json_t *doc, *o;
+	char *out = NULL;
+	size_t i;
+
+	strbuf_init(&b, 0);
+	json_policy(p, &b);
+	policy_free(p);
+	doc = json_loads(strbuf_str(&b), 0, NULL);
+	strbuf_free(&b);
+	json_array_foreach(json_object_get(doc, "objects"), i, o)
+		if (strcmp(json_string_value(json_object_get(o, "name")),
+		    name) == 0)
+			out = json_dumps(o, JSON_COMPACT);
+	json_decref(doc);
+	assert_non_null(out);
+	return out;
+}
+
+/* fqdn, url and country objects, in moat show --json's shape: written as
+ * the language has them, the values judged by the parse (its errors at
+ * their fields), and what no line can hold refused here. */
+static void
+test_feed_objects(void **state)
+{
+	static const char geo[] =
+	    "interface LAN device lan0 address 192.168.1.1/24\n"
+	    "interface WAN device wan0 address 203.0.113.2/24\n"
+	    "geoip-database /var/lib/GeoIP/GeoLite2-Country.mmdb\n"
+	    "object MAIL 192.168.1.10\n"
+	    "accept on LAN from MAIL to ANY service SMTP\n";
+	struct edit_result r;
+	const struct object *o;
+	struct policy *p;
+	char *t, *u, *j;
+	int index;
+
+	(void)state;
+	/* fqdn: a new one, then MAIL (a rule names it) becomes one. */
+	assert_int_equal(change(conf, "object-put", "{\"name\": \"WEB\", "
+	    "\"kind\": \"fqdn\", \"hosts\": [\"www.Example.org\", "
+	    "\"mirror.example.net\"]}", &t, &r), 200);
+	assert_non_null(strstr(t, "object WEB fqdn www.Example.org "
+	    "mirror.example.net\n"));
+	p = valid(t);
+	o = policy_object(p, "WEB");
+	assert_true(o != NULL && o->kind == OBJ_FQDN && o->feed.n == 2);
+	assert_string_equal(o->feed.names[0], "www.example.org");
+	policy_free(p);
+	assert_int_equal(change(t, "object-put", "{\"name\": \"MAIL\", "
+	    "\"kind\": \"fqdn\", \"hosts\": [\"mail.example.org\"]}", &u,
+	    &r), 200);
+	p = valid(u);
+	assert_int_equal(policy_object(p, "MAIL")->kind, OBJ_FQDN);
+	assert_null(strstr(u, "192.168.1.10"));
+	policy_free(p);
+	free(u);
+	/* url: seconds as the printer writes them, the defaults left out,
+	 * a URL that is not one word quoted. */
+	assert_int_equal(change(t, "object-put", "{\"name\": \"DROP\", "
+	    "\"kind\": \"url\", \"url\": "
+	    "\"https://lists.example/drop.txt?a=1#top\", \"refresh\": 3600, "
+	    "\"max\": 5000}", &u, &r), 200);
+	assert_non_null(strstr(u, "object DROP url "
+	    "\"https://lists.example/drop.txt?a=1#top\" refresh 1h max "
+	    "5000\n"));
+	p = valid(u);
+	o = policy_object(p, "DROP");
+	assert_true(o != NULL && o->kind == OBJ_URL && o->feed.refresh ==
+	    3600 && o->feed.max == 5000);
+	assert_string_equal(o->feed.names[0],
+	    "https://lists.example/drop.txt?a=1#top");
+	policy_free(p);
+	/* moat show --json's object, sent back whole: the same line. */
+	j = show_object(u, "DROP");
+	free(t);
+	assert_int_equal(change(u, "object-put", j, &t, &r), 200);
+	assert_string_equal(t, u);
+	free(j);
+	free(t);
+	assert_int_equal(change(u, "object-put", "{\"name\": \"DROP\", "
+	    "\"kind\": \"url\", \"url\": \"file:///etc/moat/drop.txt\", "
+	    "\"refresh\": 86400, \"max\": 1000000}", &t, &r), 200);
+	assert_non_null(strstr(t, "object DROP url file:///etc/moat/drop.txt\n"));
+	free(t);
+	assert_int_equal(change(u, "object-put", "{\"name\": \"DROP\", "
+	    "\"kind\": \"url\", \"url\": \"https://l.example/x\", "
+	    "\"refresh\": \"6h\"}", &t, &r), 200);
+	assert_non_null(strstr(t, "url https://l.example/x refresh 6h\n"));
+	free(t);
+	/* The parse's errors, each at its field. */
+	assert_int_equal(change(u, "object-put", "{\"name\": \"DROP\", "
+	    "\"kind\": \"url\", \"url\": \"https://l.example/x\", "
+	    "\"refresh\": 5}", &t, &r), 200);
+	assert_string_equal(error_field(t, &r, &index), "refresh");
+	free(t);
+	assert_int_equal(change(u, "object-put", "{\"name\": \"DROP\", "
+	    "\"kind\": \"url\", \"url\": \"https://l.example/x\", "
+	    "\"max\": 0}", &t, &r), 200);
+	assert_string_equal(error_field(t, &r, &index), "max");
+	free(t);
+	assert_int_equal(change(u, "object-put", "{\"name\": \"DROP\", "
+	    "\"kind\": \"url\", \"url\": \"http://l.example/x\"}", &t,
+	    &r), 200);
+	assert_string_equal(error_field(t, &r, &index), "url");
+	free(t);
+	assert_int_equal(change(u, "object-put", "{\"name\": \"DROP\", "
+	    "\"kind\": \"url\", \"url\": \"https://l.example/a b\"}", &t,
+	    &r), 200);
+	assert_string_equal(error_field(t, &r, &index), "url");
+	free(t);
+	assert_int_equal(change(u, "object-put", "{\"name\": \"WEB\", "
+	    "\"kind\": \"fqdn\", \"hosts\": [\"www.example.org\", "
+	    "\"bad_.-name\"]}", &t, &r), 200);
+	assert_string_equal(error_field(t, &r, &index), "hosts");
+	assert_int_equal(index, 1);
+	free(t);
+	/* A country object: needs the GeoIP database (said at its name),
+	 * then takes two-letter codes. */
+	assert_int_equal(change(u, "object-put", "{\"name\": \"HOME\", "
+	    "\"kind\": \"country\", \"countries\": [\"de\"]}", &t, &r),
+	    200);
+	assert_string_equal(error_field(t, &r, &index), "name");
+	free(t);
+	free(u);
+	assert_int_equal(change(geo, "object-put", "{\"name\": \"HOME\", "
+	    "\"kind\": \"country\", \"countries\": [\"de\", \"AT\"]}",
+	    &t, &r), 200);
+	p = valid(t);
+	o = policy_object(p, "HOME");
+	assert_true(o != NULL && o->kind == OBJ_COUNTRY && o->feed.n == 2);
+	assert_string_equal(o->feed.names[0], "DE");
+	policy_free(p);
+	assert_int_equal(change(t, "object-put", "{\"name\": \"HOME\", "
+	    "\"kind\": \"country\", \"countries\": [\"DE\", \"DEU\"]}",
+	    &u, &r), 200);
+	assert_string_equal(error_field(u, &r, &index), "countries");
+	assert_int_equal(index, 1);
+	free(u);
+	/* An address object's members are fields too. */
+	assert_int_equal(change(t, "object-put", "{\"name\": \"X\", "
+	    "\"members\": {\"addresses\": [\"10.0.0.1\", \"10.0.0.300\"]}}",
+	    &u, &r), 200);
+	assert_string_equal(error_field(u, &r, &index), "members");
+	assert_int_equal(index, 1);
+	free(u);
+	/* Deleted as any object. */
+	assert_int_equal(change(t, "object-delete", "{\"name\": \"HOME\"}",
+	    &u, &r), 200);
+	assert_null(strstr(u, "HOME"));
+	free(u);
+	free(t);
+	/* What no line can hold, or is not a field's type: 400, named. */
+	assert_int_equal(change(conf, "object-put", "{\"name\": \"X\", "
+	    "\"kind\": \"dns\", \"hosts\": [\"a.example\"]}", &t, &r),
+	    400);
+	assert_string_equal(r.field, "kind");
+	assert_int_equal(change(conf, "object-put", "{\"name\": \"X\", "
+	    "\"kind\": \"fqdn\", \"hosts\": \"a.example\"}", &t, &r), 400);
+	assert_string_equal(r.field, "hosts");
+	assert_int_equal(change(conf, "object-put", "{\"name\": \"X\", "
+	    "\"kind\": \"fqdn\", \"hosts\": []}", &t, &r), 400);
+	assert_int_equal(change(conf, "object-put", "{\"name\": \"X\", "
+	    "\"kind\": \"fqdn\", \"hosts\": [\"a.example\\nfirewall "
+	    "off\"]}", &t, &r), 400);
+	assert_int_equal(change(conf, "object-put", "{\"name\": \"X\", "
+	    "\"kind\": \"url\", \"url\": \"https://a.example/\\\"\\n"
+	    "firewall off\"}", &t, &r), 400);
+	assert_string_equal(r.field, "url");
+	assert_int_equal(change(conf, "object-put", "{\"name\": \"X\", "
+	    "\"kind\": \"url\", \"url\": 7}", &t, &r), 400);
+	assert_int_equal(change(conf, "object-put", "{\"name\": \"X\", "
+	    "\"kind\": \"url\", \"url\": \"https://a.example/\", "
+	    "\"refresh\": true}", &t, &r), 400);
+	assert_string_equal(r.field, "refresh");
+	assert_int_equal(change(conf, "object-put", "{\"name\": \"X\", "
+	    "\"kind\": \"country\", \"countries\": [\"DE\", 1]}", &t, &r),
+	    400);
+	assert_string_equal(r.field, "countries");
+	/* A quote in a URL is escaped, never ends the string: the parse
+	 * refuses the URL, and nothing after it is read as the language. */
+	assert_int_equal(change(geo, "object-put", "{\"name\": \"X\", "
+	    "\"kind\": \"url\", \"url\": \"https://a.example/\\\" "
+	    "max 1 } firewall off\"}", &t, &r), 200);
+	assert_non_null(strstr(t, "url \"https://a.example/\\\" max 1 } "
+	    "firewall off\"\n"));
+	assert_string_equal(error_field(t, &r, &index), "url");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -341,6 +576,7 @@ main(void)
 		cmocka_unit_test(test_forwards),
 		cmocka_unit_test(test_antivirus),
 		cmocka_unit_test(test_antivirus_tls),
+		cmocka_unit_test(test_feed_objects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -521,6 +522,20 @@ test_geoip_bad(void **state)
 		(void)networks(&a, "junk.mmdb", (const char *[]){ "DE" }, 1,
 		    &s, &n, err, sizeof(err));
 	}
+	/* a FIFO (no writer) or a directory: refused, never waited on */
+	{
+		char fifo[300];
+
+		snprintf(fifo, sizeof(fifo), "%s/fifo.mmdb", dir);
+		assert_int_equal(mkfifo(fifo, 0644), 0);
+		assert_int_equal(networks(&a, "fifo.mmdb", (const char *[]){
+		    "DE" }, 1, &s, &n, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "not a regular file"));
+		unlink(fifo);
+	}
+	assert_int_equal(networks(&a, ".", (const char *[]){ "DE" }, 1, &s,
+	    &n, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
 	/* not a country code */
 	assert_int_equal(networks(&a, "v4.mmdb", (const char *[]){ "DEU" }, 1,
 	    &s, &n, err, sizeof(err)), -1);

@@ -84,11 +84,49 @@ test_replace(void **state)
 	rmdir(dir);
 }
 
+/* file_read_regular: a file whole; a FIFO with no writer, a directory
+ * and a device refused at once (EINVAL), a file over max (EFBIG). */
+static void
+test_read_regular(void **state)
+{
+	char dir[] = "/tmp/moat-read-XXXXXX", path[300], fifo[300];
+	size_t len;
+	char *t;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/list.txt", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(file_replace(path, "192.0.2.1\n", 10, 0644, 0), 0);
+	t = file_read_regular(path, 100, &len);
+	assert_non_null(t);
+	assert_int_equal(len, 10);
+	assert_string_equal(t, "192.0.2.1\n");
+	free(t);
+	errno = 0;
+	assert_null(file_read_regular(path, 9, &len));
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	errno = 0;
+	assert_null(file_read_regular(fifo, 100, &len));	/* no wait */
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(file_read_regular(dir, 100, &len));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(file_read_regular("/dev/zero", 100, &len));
+	assert_int_equal(errno, EINVAL);
+	unlink(fifo);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replace),
+		cmocka_unit_test(test_read_regular),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

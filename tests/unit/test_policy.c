@@ -575,6 +575,13 @@ test_privileged_change(void **state)
 		    "console { users }" },
 		{ NULL, "secret \"secret-one\"", "secret \"secret-two\"", "ha { secret }" },
 		{ NULL, "session-timeout 5m", "session-timeout 6m", NULL },
+		/* Read by moatd-feeds (moat-feeds, no privilege), never by
+		 * root: the console may change them (doc/design/console.md). */
+		{ "geoip-database /var/lib/GeoIP/GeoLite2-Country.mmdb\n"
+		    "object HOME country DE\n", NULL, NULL, NULL },
+		{ "dns-min-ttl 10s\ndns-max-ttl 2h\n", NULL, NULL, NULL },
+		{ "object DROP url file:///var/lib/moat/drop.txt\n", NULL,
+		    NULL, NULL },
 		{ "deny on LAN from ANY to ANY service SMTP\n", NULL, NULL, NULL },
 	};
 	struct policy *was = parse_ok(base), *now;

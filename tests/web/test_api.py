@@ -197,6 +197,95 @@ r = s.delete(API + "objects/SERVERS", json={}, headers=dict(H, **{"If-Match": ho
              verify=False)
 check(r.status_code == 200, f"DELETE objects/SERVERS: {r.status_code}")
 
+# Feed objects (fqdn, url, country) through the same endpoints, in moat
+# show --json's shape; each with its state as moatd's feed process has it
+# (console.sh's config: a good list, a bad one, localhost, a country).
+r = s.get(API + "objects", verify=False)
+objs = {o["name"]: o for o in r.json().get("objects", [])}
+check(r.status_code == 200 and {"blocklist", "badlist", "me", "home"} <=
+      set(objs) and objs["ANY"]["builtin"] and "state" not in objs["ANY"],
+      f"GET objects: {r.status_code} {sorted(objs)[:8]}")
+bl = objs.get("blocklist", {})
+st = bl.get("state") or {}
+check(bl.get("kind") == "url" and bl.get("refresh") == 10 and
+      bl.get("applied") is True and st.get("result") == "ok" and
+      st.get("v4") == 2 and st.get("v6") == 1 and
+      isinstance(st.get("last_refresh"), int) and
+      isinstance(st.get("next_refresh"), int) and st.get("error") is None,
+      f"a good list and its state: {bl}")
+st = objs.get("badlist", {}).get("state") or {}
+check(st.get("result") == "error" and "line 2" in (st.get("error") or "")
+      and st.get("last_refresh") is None,
+      f"a bad list: its error, never refreshed: {st}")
+r = s.get(API + "objects/home", verify=False)
+check(r.status_code == 200 and r.json().get("countries") == ["XA"] and
+      (r.json().get("state") or {}).get("v4") == 1,
+      f"GET objects/home: {r.status_code} {r.text[:160]}")
+r = s.get(API + "objects/NOPE", verify=False)
+check(r.status_code == 404, f"GET objects/NOPE: {r.status_code}")
+r = s.get(API + "objects/..%2f..%2fetc%2fpasswd", verify=False)
+check(r.status_code == 404, f"GET objects/ with a path: {r.status_code}")
+st = s.get(API + "status", verify=False).json().get("feeds", [])
+check({f["name"] for f in st} == {"blocklist", "badlist", "me", "home"},
+      f"GET status: feeds {[f['name'] for f in st]}")
+hf = s.get(API + "config", verify=False).json()["hash"]
+for body, want in [
+        ({"kind": "fqdn", "hosts": ["backup.example.org", "Mirror.example.net"]},
+         {"kind": "fqdn", "hosts": ["backup.example.org", "mirror.example.net"]}),
+        ({"kind": "url", "url": "https://lists.example/drop.txt?v=2",
+          "refresh": 21600, "max": 5000},
+         {"kind": "url", "url": "https://lists.example/drop.txt?v=2",
+          "refresh": 21600, "max": 5000}),
+        ({"kind": "country", "countries": ["de", "AT"]},
+         {"kind": "country", "countries": ["DE", "AT"]})]:
+    r = s.put(API + "objects/FEED", json=body,
+              headers=dict(H, **{"If-Match": hf}), verify=False)
+    check(r.status_code == 200, f"PUT objects/FEED {body['kind']}: "
+          f"{r.status_code} {r.text[:100]}")
+    hf = r.json().get("hash", hf)
+    o = s.get(API + "objects/FEED", verify=False).json()
+    check(all(o.get(k) == v for k, v in want.items()) and
+          o.get("state") is None and o.get("applied") is False,
+          f"GET objects/FEED: as moat show --json has it, not applied: {o}")
+# The parse's errors, at their fields; what no line can hold, 400.
+for body, field, index in [
+        ({"kind": "url", "url": "https://l.example/x", "refresh": 5}, "refresh", None),
+        ({"kind": "url", "url": "http://l.example/x"}, "url", None),
+        ({"kind": "fqdn", "hosts": ["a.example", "bad_-.example"]}, "hosts", 1),
+        ({"kind": "country", "countries": ["DE", "DEU"]}, "countries", 1)]:
+    r = s.put(API + "objects/FEED", json=body,
+              headers=dict(H, **{"If-Match": hf}), verify=False)
+    d = [x for x in r.json().get("diagnostics", []) if x["severity"] == "error"]
+    check(r.status_code == 422 and d and d[0].get("field") == field and
+          d[0].get("index") == index and d[0]["line"] > 0,
+          f"PUT objects/FEED {body}: 422 at {field}: {r.status_code} {d[:1]}")
+for body, field in [({"kind": "dns", "hosts": ["a.example"]}, "kind"),
+                    ({"kind": "fqdn", "hosts": ["a.example\nfirewall off"]}, "hosts"),
+                    ({"kind": "url", "url": "https://a.example/\"\nfirewall off"}, "url"),
+                    ({"kind": "url", "url": "https://a.example/", "max": [1]}, "max")]:
+    r = s.put(API + "objects/FEED", json=body,
+              headers=dict(H, **{"If-Match": hf}), verify=False)
+    check(r.status_code == 400 and r.json().get("field") == field,
+          f"PUT objects/FEED, {field} no line can hold: {r.status_code} {r.text[:80]}")
+check(s.get(API + "config", verify=False).json()["hash"] == hf, "nothing saved")
+r = s.delete(API + "objects/FEED", json={}, headers=dict(H, **{"If-Match": hf}),
+             verify=False)
+check(r.status_code == 200 and s.get(API + "objects/FEED", verify=False)
+      .status_code == 404, f"DELETE objects/FEED: {r.status_code}")
+# The settings of feed objects name a file moatd-feeds reads (as
+# moat-feeds, no privilege): the console may change them.
+r = s.get(API + "config", verify=False)
+text, hf = r.json()["text"], r.json()["hash"]
+new = re.sub(r"geoip-database \S+", "geoip-database /var/lib/GeoIP/other.mmdb",
+             text) + "dns-min-ttl 10s\n"
+r = s.put(API + "config", json={"text": new},
+          headers=dict(H, **{"If-Match": hf}), verify=False)
+check(new != text and r.status_code == 200,
+      f"PUT config changing geoip-database, dns-min-ttl: {r.status_code} {r.text[:100]}")
+r = s.put(API + "config", json={"text": text},
+          headers=dict(H, **{"If-Match": r.json().get("hash", "")}), verify=False)
+check(r.status_code == 200, f"and back: {r.status_code}")
+
 # Interfaces and NAT.
 def named(method, path, body, base):
     return s.request(method, API + path, json=body,
