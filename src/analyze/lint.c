@@ -758,6 +758,66 @@ lint_dynamic(struct lint *L)
 	}
 }
 
+/* True when x names feed object o, directly or through objects. */
+static bool
+expr_names(const struct addr_expr *x, const struct object *o)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++) {
+		const struct object *e = x->v[i].obj;
+
+		if (x->v[i].kind != AE_NAME || e == NULL)
+			continue;
+		if (e == o || (e->kind == OBJ_USER &&
+		    expr_names(&e->members, o)))
+			return true;
+	}
+	return false;
+}
+
+/* Rules on a feed object's addresses are not judged either: they follow
+ * its feed.  Said once per object, at the object. */
+static void
+lint_feeds(struct lint *L)
+{
+	struct policy *p = L->p;
+	size_t i, j;
+
+	for (i = 0; i < p->nobject; i++) {
+		const struct object *o = p->objects[i];
+		char list[400];
+		size_t n = 0, len = 0;
+
+		if (!policy_object_feed(o))
+			continue;
+		for (j = 0; j < p->nrule; j++) {
+			const struct rule *r = p->rules[j];
+			size_t room = sizeof(list) - len;
+
+			if (r->disabled || (!expr_names(&r->src, o) &&
+			    !expr_names(&r->dst, o)))
+				continue;
+			if (room > 16)
+				len += (size_t)snprintf(list + len, room, "%s%d",
+				    n == 0 ? "" : ", ", r->number);
+			else if (room > 5)
+				len += (size_t)snprintf(list + len, room, ", …");
+			n++;
+		}
+		if (n > 0)
+			diag_add(&p->diags, DIAG_NOTE, o->loc, "rule%s %s name%s "
+			    "%s object %s: not checked for shadowing, since what "
+			    "%s match%s follows its %s (moat test --object %s=… "
+			    "asks with given contents)", n == 1 ? "" : "s", list,
+			    n == 1 ? "s" : "", policy_feed_kind_name(o->kind),
+			    o->name, n == 1 ? "it" : "they", n == 1 ? "es" : "",
+			    o->kind == OBJ_FQDN ? "names' DNS records" :
+			    o->kind == OBJ_URL ? "list" : "GeoIP database",
+			    o->name);
+	}
+}
+
 /* What the antivirus block will do, said in words: how interception and
  * the rules work together (the seed's pitfall), and settings that do
  * nothing or cannot work. */
@@ -874,6 +934,7 @@ lint_run(void *arg)
 
 	lint_settings(L);
 	lint_dynamic(L);
+	lint_feeds(L);
 	lint_schedules(L);
 	L->family[0] = iset_range(L->a, V4_BASE, V4_LAST);
 	L->family[1] = iset_complement(L->a, L->family[0], 0, U128_MAX);

@@ -49,6 +49,23 @@ iset_from(struct arena *a, const struct ival *v, size_t n)
 }
 
 struct iset
+iset_adopt(struct ival *v, size_t n)
+{
+	struct iset s = { n, v };
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++)
+		if (v[i].hi >= v[i + 1].lo || v[i].hi + 1 == v[i + 1].lo)
+			break;
+	if (i + 1 < n) {
+		/* Not in order: sorted and merged where it lies. */
+		qsort(v, n, sizeof(*v), ival_cmp);
+		s.n = ival_merge(v, n);
+	}
+	return s;
+}
+
+struct iset
 iset_range(struct arena *a, u128 lo, u128 hi)
 {
 	struct ival iv = { lo, hi };

@@ -29,6 +29,10 @@ struct iset {
 
 /* A set built from n intervals in any order, overlapping or not. */
 struct iset	iset_from(struct arena *a, const struct ival *v, size_t n);
+/* The set of the n intervals at v (each lo <= hi), made in place: v
+ * sorted and merged unless it is already (a million intervals read from a
+ * file or a pipe need no second copy).  v must outlive the set. */
+struct iset	iset_adopt(struct ival *v, size_t n);
 /* The set [lo, hi]. */
 struct iset	iset_range(struct arena *a, u128 lo, u128 hi);
 /* x ∪ y */

@@ -305,7 +305,7 @@ handle_contents(void *arg)
 
 	if (take_intervals(r, body, v, why) == -1)
 		return -1;
-	s = iset_from(ar, v, r->n4 + r->n6);
+	s = iset_adopt(v, r->n4 + r->n6);
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
 	rc = apply_feed(state_dir, f->name, f->key, s, time(NULL),

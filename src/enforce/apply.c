@@ -838,14 +838,15 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	}
 	/* The feeds' elements go with it, but not into the history. */
 	strbuf_init(&kernel, 0);
-	if (with_feeds(state, p, strbuf_str(&script), script.len,
-	    &kernel) == -1) {
+	if (policy_nfeeds(p) > 0 && with_feeds(state, p, strbuf_str(&script),
+	    script.len, &kernel) == -1) {
 		strbuf_free(&kernel);
 		strbuf_puts(err, "out of memory");
 		goto out;
 	}
 	/* The kernel refuses or takes the whole transaction. */
-	rc = nft_run(strbuf_str(&kernel), false, NULL, err);
+	rc = nft_run(policy_nfeeds(p) > 0 ? strbuf_str(&kernel) :
+	    strbuf_str(&script), false, NULL, err);
 	strbuf_free(&kernel);
 	if (rc == -1)
 		goto out;

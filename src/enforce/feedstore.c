@@ -241,8 +241,8 @@ feedstore_load(const char *state, const char *name, uint64_t key,
 		if (v[i].lo > v[i].hi)
 			goto bad;
 	}
-	/* Sorted and merged as written; iset_from makes sure. */
-	*out = iset_from(a, v, h.n4 + h.n6);
+	/* Sorted and merged as written; iset_adopt makes sure. */
+	*out = iset_adopt(v, h.n4 + h.n6);
 	if (info != NULL) {
 		info->key = h.key;
 		info->fetched = (time_t)h.fetched;
