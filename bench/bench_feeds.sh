@@ -126,11 +126,26 @@ refresh_kernel=$(grep 'feed big:' "$tmp/moatd.log" | sed -n 2p | sed -n 's/.*tra
 changed=$(grep 'feed big:' "$tmp/moatd.log" | sed -n 2p | sed -n 's/.*feed big: \([0-9]*\) element.*/\1/p')
 parent_refresh=$(hwm "$moatd_pid")
 child_refresh=$(hwm "$feedd_pid")
-inkernel=$(ip netns exec "$ns" nft list set inet moat big_v4 | grep -o ',' | wc -l)
+# A reload (a whole apply) with the set in force: the elements go inline.
+t0=$(date +%s%N)
+kill -HUP "$moatd_pid"
+for _ in $(seq 3600); do
+	[ "$(grep -c 'as history entry' "$tmp/moatd.log")" -ge 2 ] && break
+	sleep 0.05
+done
+t1=$(date +%s%N)
+reload_ms=$(( (t1 - t0) / 1000000 ))
+t0=$(date +%s%N)
+ip netns exec "$ns" "$build/moat" status >/dev/null 2>&1 || true
+t1=$(date +%s%N)
+status_ms=$(( (t1 - t0) / 1000000 ))
+parent_reload=$(hwm "$moatd_pid")
 
-echo "bench_feeds: a url object of $n entries ($elements set elements; $((inkernel + 1)) in the kernel after the refresh)"
+echo "bench_feeds: a url object of $n entries ($elements set elements)"
 echo "  nft -f, the same set from a file:        $nft_ms ms"
-echo "  moatd, first load (start to kernel):     $first_ms ms (the kernel's transaction $first_kernel ms; ratio to nft -f $(echo "scale=2; $first_kernel / $nft_ms" | bc))"
+echo "  moatd, first load (start to kernel):     $first_ms ms (the kernel's transaction $first_kernel ms; ratio to nft -f $(awk "BEGIN { printf \"%.2f\", $first_kernel / $nft_ms }"))"
 echo "  moatd, 1% refresh ($changed elements changed): the kernel's transaction $refresh_kernel ms"
 echo "  memory (VmHWM), after the first load:   moatd $((parent_first / 1024)) MB, moatd-feeds $((child_first / 1024)) MB"
 echo "  memory (VmHWM), after the refresh:      moatd $((parent_refresh / 1024)) MB, moatd-feeds $((child_refresh / 1024)) MB"
+echo "  moatd reload (a whole apply, the set inline): $reload_ms ms; VmHWM after it: moatd $((parent_reload / 1024)) MB"
+echo "  moat status (drift over netlink) with the set in force: $status_ms ms"

@@ -720,41 +720,57 @@ empty_side(struct lint *L, const struct rule *r)
 	return NULL;
 }
 
+/* "4, 7, 9" into list: the enabled rules that uses(rule, what) says use
+ * it; how many. */
+static size_t
+rule_list(const struct policy *p, bool (*uses)(const struct rule *,
+    const void *), const void *what, char *list, size_t size)
+{
+	size_t j, n = 0, len = 0;
+
+	list[0] = '\0';
+	for (j = 0; j < p->nrule; j++) {
+		size_t room = size - len;
+
+		if (p->rules[j]->disabled || !uses(p->rules[j], what))
+			continue;
+		if (room > 16)
+			len += (size_t)snprintf(list + len, room, "%s%d",
+			    n == 0 ? "" : ", ", p->rules[j]->number);
+		else if (room > 5)
+			len += (size_t)snprintf(list + len, room, ", …");
+		n++;
+	}
+	return n;
+}
+
+static bool
+uses_iface(const struct rule *r, const void *ifc)
+{
+	return policy_rule_uses(r, ifc);
+}
+
 /* Rules on a dynamic interface's addresses are not judged: what they
  * match changes with the address.  Said once per interface. */
 static void
 lint_dynamic(struct lint *L)
 {
 	struct policy *p = L->p;
-	size_t i, j;
+	size_t i, n;
 
 	for (i = 0; i < p->niface; i++) {
 		const struct iface *ifc = p->ifaces[i];
 		char list[400];
-		size_t n = 0, len = 0;
 
-		if (!ifc->dynamic)
+		if (!ifc->dynamic ||
+		    (n = rule_list(p, uses_iface, ifc, list, sizeof(list))) == 0)
 			continue;
-		for (j = 0; j < p->nrule; j++) {
-			if (p->rules[j]->disabled ||
-			    !policy_rule_uses(p->rules[j], ifc))
-				continue;
-			size_t room = sizeof(list) - len;
-
-			if (room > 16)
-				len += (size_t)snprintf(list + len, room, "%s%d",
-				    n == 0 ? "" : ", ", p->rules[j]->number);
-			else if (room > 5)
-				len += (size_t)snprintf(list + len, room, ", …");
-			n++;
-		}
-		if (n > 0)
-			diag_add(&p->diags, DIAG_NOTE, ifc->dynamic_loc,
-			    "rule%s %s match%s %s's dynamic addresses: not "
-			    "checked for shadowing, since what %s match%s "
-			    "changes with the address", n == 1 ? "" : "s",
-			    list, n == 1 ? "es" : "", ifc->name,
-			    n == 1 ? "it" : "they", n == 1 ? "es" : "");
+		diag_add(&p->diags, DIAG_NOTE, ifc->dynamic_loc,
+		    "rule%s %s match%s %s's dynamic addresses: not "
+		    "checked for shadowing, since what %s match%s "
+		    "changes with the address", n == 1 ? "" : "s",
+		    list, n == 1 ? "es" : "", ifc->name,
+		    n == 1 ? "it" : "they", n == 1 ? "es" : "");
 	}
 }
 
@@ -776,45 +792,35 @@ expr_names(const struct addr_expr *x, const struct object *o)
 	return false;
 }
 
+static bool
+uses_feed(const struct rule *r, const void *o)
+{
+	return expr_names(&r->src, o) || expr_names(&r->dst, o);
+}
+
 /* Rules on a feed object's addresses are not judged either: they follow
  * its feed.  Said once per object, at the object. */
 static void
 lint_feeds(struct lint *L)
 {
 	struct policy *p = L->p;
-	size_t i, j;
+	size_t i, n;
 
 	for (i = 0; i < p->nobject; i++) {
 		const struct object *o = p->objects[i];
 		char list[400];
-		size_t n = 0, len = 0;
 
-		if (!policy_object_feed(o))
+		if (!policy_object_feed(o) ||
+		    (n = rule_list(p, uses_feed, o, list, sizeof(list))) == 0)
 			continue;
-		for (j = 0; j < p->nrule; j++) {
-			const struct rule *r = p->rules[j];
-			size_t room = sizeof(list) - len;
-
-			if (r->disabled || (!expr_names(&r->src, o) &&
-			    !expr_names(&r->dst, o)))
-				continue;
-			if (room > 16)
-				len += (size_t)snprintf(list + len, room, "%s%d",
-				    n == 0 ? "" : ", ", r->number);
-			else if (room > 5)
-				len += (size_t)snprintf(list + len, room, ", …");
-			n++;
-		}
-		if (n > 0)
-			diag_add(&p->diags, DIAG_NOTE, o->loc, "rule%s %s name%s "
-			    "%s object %s: not checked for shadowing, since what "
-			    "%s match%s follows its %s (moat test --object %s=… "
-			    "asks with given contents)", n == 1 ? "" : "s", list,
-			    n == 1 ? "s" : "", policy_feed_kind_name(o->kind),
-			    o->name, n == 1 ? "it" : "they", n == 1 ? "es" : "",
-			    o->kind == OBJ_FQDN ? "names' DNS records" :
-			    o->kind == OBJ_URL ? "list" : "GeoIP database",
-			    o->name);
+		diag_add(&p->diags, DIAG_NOTE, o->loc, "rule%s %s name%s %s "
+		    "object %s: not checked for shadowing, since what %s "
+		    "match%s follows its %s (moat test --object %s=… asks "
+		    "with given contents)", n == 1 ? "" : "s", list,
+		    n == 1 ? "s" : "", policy_feed_kind_name(o->kind), o->name,
+		    n == 1 ? "it" : "they", n == 1 ? "es" : "",
+		    o->kind == OBJ_FQDN ? "names' DNS records" :
+		    o->kind == OBJ_URL ? "list" : "GeoIP database", o->name);
 	}
 }
 

@@ -48,6 +48,31 @@ iset_from(struct arena *a, const struct ival *v, size_t n)
 	return s;
 }
 
+struct from_job {
+	struct arena		*a;
+	const struct ival	*v;
+	size_t			 n;
+	struct iset		*out;
+};
+
+static int
+from_run(void *arg)
+{
+	struct from_job *j = arg;
+
+	*j->out = iset_from(j->a, j->v, j->n);
+	return 0;
+}
+
+int
+iset_from_caught(struct arena *a, const struct ival *v, size_t n,
+    struct iset *out)
+{
+	struct from_job j = { a, v, n, out };
+
+	return arena_catch(a, from_run, &j);
+}
+
 struct iset
 iset_adopt(struct ival *v, size_t n)
 {

@@ -29,6 +29,10 @@ struct iset {
 
 /* A set built from n intervals in any order, overlapping or not. */
 struct iset	iset_from(struct arena *a, const struct ival *v, size_t n);
+/* iset_from, with a's allocation failure caught here (for a caller that
+ * holds memory of its own to free): 0, or -1 with *out untouched. */
+int		iset_from_caught(struct arena *a, const struct ival *v, size_t n,
+		    struct iset *out);
 /* The set of the n intervals at v (each lo <= hi), made in place: v
  * sorted and merged unless it is already (a million intervals read from a
  * file or a pipe need no second copy).  v must outlive the set. */

@@ -277,32 +277,6 @@ walk_tree(struct walk *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* The intervals gathered (malloc'd, ours) as a set in a: a's allocation
- * failure is caught here, so that what we hold is freed. */
-struct to_set {
-	struct arena		*a;
-	const struct ival	*v;
-	size_t			 n;
-	struct iset		*out;
-};
-
-static int
-to_set_run(void *arg)
-{
-	struct to_set *t = arg;
-
-	*t->out = iset_from(t->a, t->v, t->n);
-	return 0;
-}
-
-static int
-to_set(struct arena *a, const struct ival *v, size_t n, struct iset *out)
-{
-	struct to_set t = { a, v, n, out };
-
-	return arena_catch(a, to_set_run, &t);
-}
-
 int
 geoip_networks(const char *path, const char *const *cc, size_t ncc,
     struct arena *a, struct iset *out, size_t *nnets, char *err,
@@ -363,7 +337,7 @@ geoip_networks(const char *path, const char *const *cc, size_t ncc,
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto done;
 	}
-	if (to_set(a, w->v, w->n, out) == -1) {
+	if (iset_from_caught(a, w->v, w->n, out) == -1) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}

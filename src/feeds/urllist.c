@@ -55,32 +55,6 @@ not_entry(char *err, size_t errlen, size_t line, const char *s, size_t n)
 	    "range", line, q);
 }
 
-/* The intervals gathered (malloc'd, ours) as a set in a: a's allocation
- * failure is caught here, so that what we hold is freed. */
-struct to_set {
-	struct arena		*a;
-	const struct ival	*v;
-	size_t			 n;
-	struct iset		*out;
-};
-
-static int
-to_set_run(void *arg)
-{
-	struct to_set *t = arg;
-
-	*t->out = iset_from(t->a, t->v, t->n);
-	return 0;
-}
-
-static int
-to_set(struct arena *a, const struct ival *v, size_t n, struct iset *out)
-{
-	struct to_set t = { a, v, n, out };
-
-	return arena_catch(a, to_set_run, &t);
-}
-
 int
 urllist_parse(const char *text, size_t len, size_t max, struct arena *a,
     struct iset *out, size_t *entries, char *err, size_t errlen)
@@ -147,7 +121,7 @@ urllist_parse(const char *text, size_t len, size_t max, struct arena *a,
 		for (i = 0; i < k; i++)
 			v[n++] = iv[i];
 	}
-	if (to_set(a, v, n, out) == -1) {
+	if (iset_from_caught(a, v, n, out) == -1) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}

@@ -241,7 +241,7 @@ dnssec_up() {
 	  use-syslog: no
 	  logfile: ""
 	  qname-minimisation: no
-	  cache-max-ttl: 1
+	  cache-max-ttl: ${DNSSEC_CACHE_MAX_TTL:-1}
 	  cache-max-negative-ttl: 1
 	  local-zone: "example." nodefault
 	stub-zone:

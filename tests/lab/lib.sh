@@ -108,6 +108,36 @@ stop_moatd() {
 	wait "$moatd_pid" 2>/dev/null || true
 }
 
+# holds SET ADDR [SECONDS]: table inet moat's set SET in gw holds ADDR
+# within SECONDS (5); the time taken is printed
+holds() {
+	start=$(date +%s%N)
+	for _ in $(seq $((${3:-5} * 10))); do
+		if ns gw nft list set inet moat "$1" 2>/dev/null |
+		    grep -q "[ {]$2[ ,}]"; then
+			echo "ok: $1 holds $2 after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$1 does not hold $2 after ${3:-5} s: $(ns gw nft list set inet moat "$1" | tr -d '\n\t')"
+	return 1
+}
+# lacks SET ADDR [SECONDS]: the set no longer holds ADDR within SECONDS
+lacks() {
+	start=$(date +%s%N)
+	for _ in $(seq $((${3:-5} * 10))); do
+		if ! ns gw nft list set inet moat "$1" 2>/dev/null |
+		    grep -q "[ {]$2[ ,}]"; then
+			echo "ok: $1 lost $2 after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$1 still holds $2 after ${3:-5} s"
+	return 1
+}
+
 finish() {
 	[ $failed = 0 ] && echo "$(basename "$0"): all checks pass"
 	exit $failed
