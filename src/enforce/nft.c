@@ -2,10 +2,19 @@
  * that includes <nftables/libnftables.h>. */
 #include "enforce/nft.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <nftables/libnftables.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+/* A script this long is run in a process of its own (run_apart). */
+#define NFT_APART_MIN	(1u << 20)
+#define NFT_ERR_MAX	(64u << 10)
 
 static int
 run(const char *script, bool dry_run, unsigned flags, struct strbuf *out,
@@ -45,10 +54,68 @@ run(const char *script, bool dry_run, unsigned flags, struct strbuf *out,
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * libnftables takes memory in proportion to the script, several times its
+ * size (a million set elements, or 100,000 rules: hundreds of MB), and
+ * the allocator keeps most of it for the process's life.  A long script
+ * runs in a child that exits after it, so that moatd's parent stays
+ * small; the kernel's answer comes back over a pipe.
+ */
+static int
+run_apart(const char *script, struct strbuf *err)
+{
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], status;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return run(script, false, 0, NULL, err);
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return run(script, false, 0, NULL, err);
+	}
+	if (pid == 0) {
+		struct strbuf e;
+		int rc;
+
+		close(p[0]);
+		signal(SIGPIPE, SIG_IGN);
+		strbuf_init(&e, 0);
+		rc = run(script, false, 0, NULL, &e);
+		if (e.len > 0 && write(p[1], strbuf_str(&e), e.len) < 0)
+			rc = -1;
+		_exit(rc == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (got < NFT_ERR_MAX)
+			strbuf_add(err, buf, (size_t)n);
+		got += (size_t)n;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (err->len == 0)
+		strbuf_puts(err, "nftables refused the ruleset");
+	return -1;
+}
+
 int
 nft_run(const char *script, bool dry_run, struct strbuf *out,
     struct strbuf *err)
 {
+	if (!dry_run && out == NULL && strlen(script) >= NFT_APART_MIN)
+		return run_apart(script, err);
 	return run(script, dry_run, 0, out, err);
 }
 
