@@ -20,9 +20,10 @@
 #include "base/log.h"
 #include "daemon/child.h"
 #include "daemon/feedd.h"
-#include "daemon/feedmsg.h"
 #include "enforce/apply.h"
 #include "enforce/feedstore.h"
+#include "feeds/feedmsg.h"
+#include "feeds/fqdn.h"
 
 /* What the parent knows of one feed object of the config in force. */
 struct fstate {
@@ -46,7 +47,8 @@ struct fstate {
 static struct child feedd = CHILD_INIT("feeds", "moatd-feeds");
 static const char *state_dir, *run_dir;
 static struct fstate *fs;
-static size_t nfs;
+static struct feed_expect *expect;	/* fs's, for feedmsg_check */
+static size_t nfs, frame_max;
 static char *conf_text;		/* the config the process gets */
 static size_t conf_len;
 static uint32_t gen;
@@ -184,6 +186,8 @@ feeds_configure(const struct policy *p)
 	close_sock();
 	free(fs);
 	fs = NULL;
+	free(expect);
+	expect = NULL;
 	nfs = 0;
 	free(conf_text);
 	conf_text = NULL;
@@ -192,10 +196,13 @@ feeds_configure(const struct policy *p)
 		return;
 	}
 	if ((fs = calloc(policy_nfeeds(p), sizeof(*fs))) == NULL ||
+	    (expect = calloc(policy_nfeeds(p), sizeof(*expect))) == NULL ||
 	    (conf_text = malloc(p->len + 1)) == NULL) {
 		log_error("feeds: out of memory; not followed");
 		free(fs);
 		fs = NULL;
+		free(expect);
+		expect = NULL;
 		return;
 	}
 	memcpy(conf_text, p->text, p->len);
@@ -212,10 +219,14 @@ feeds_configure(const struct policy *p)
 		snprintf(f->name, sizeof(f->name), "%s", o->name);
 		f->kind = o->kind;
 		f->key = feedstore_key(o);
-		/* fqdn: 64 names with at most 32 addresses each; country:
-		 * the report's own limit; url: its max entries. */
-		f->max = o->kind == OBJ_URL ? o->feed.max : o->kind ==
-		    OBJ_FQDN ? FEED_NAMES_MAX * 64 : FEEDMSG_INTERVALS_MAX;
+		/* url: its max entries, and the pieces of the intervals cut
+		 * at the IPv4 block's two edges; fqdn: its names' addresses,
+		 * grace ones too; country: the report's own limit. */
+		f->max = o->kind == OBJ_URL ? o->feed.max + 2 : o->kind ==
+		    OBJ_FQDN ? (uint64_t)o->feed.n * FQDN_ADDR_MAX :
+		    FEEDMSG_INTERVALS_MAX;
+		expect[n - 1] = (struct feed_expect){ f->name, f->key, f->max,
+		    (uint32_t)o->feed.n };
 		for (k = 0; k < o->feed.n && len + 2 < sizeof(f->source); k++)
 			len += (size_t)snprintf(f->source + len,
 			    sizeof(f->source) - len, "%s%s", k ? " " : "",
@@ -229,87 +240,23 @@ feeds_configure(const struct policy *p)
 		}
 	}
 	nfs = n;
+	frame_max = feedmsg_frame_max(expect, nfs);
 	write_status();
 	start();
 }
 
-static struct fstate *
-find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nfs; i++)
-		if (strcmp(fs[i].name, name) == 0)
-			return &fs[i];
-	return NULL;
-}
-
-/* A report's intervals, checked: each in its family and not backwards.
- * 0, or -1 with why. */
-static int
-take_intervals(const struct feed_report *r, const unsigned char *body,
-    struct ival *v, const char **why)
-{
-	size_t i;
-
-	for (i = 0; i < r->n4; i++) {
-		uint32_t w[2];
-
-		memcpy(w, body + i * 8, 8);
-		if (w[0] > w[1]) {
-			*why = "an IPv4 interval backwards";
-			return -1;
-		}
-		v[i].lo = V4_BASE | w[0];
-		v[i].hi = V4_BASE | w[1];
-	}
-	body += r->n4 * 8;
-	for (i = 0; i < r->n6; i++) {
-		struct ival *x = &v[r->n4 + i];
-
-		memcpy(&x->lo, body + i * 32, 16);
-		memcpy(&x->hi, body + i * 32 + 16, 16);
-		if (x->lo > x->hi) {
-			*why = "an IPv6 interval backwards";
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Printable text of at most n bytes from the less privileged side. */
+/* A report's contents to the kernel's sets and the state directory. */
 static void
-clean(char *dst, const char *src, size_t n)
+contents(struct fstate *f, const struct feedmsg *m)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < n && src[i] != '\0'; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-	dst[i] = '\0';
-}
-
-static int
-handle_contents(void *arg)
-{
-	void **a = arg;
-	const struct feed_report *r = a[0];
-	const unsigned char *body = a[1];
-	struct arena *ar = a[2];
-	struct fstate *f = a[3];
-	const char **why = a[4];
-	struct ival *v = arena_array(ar, r->n4 + r->n6 + 1, sizeof(*v));
-	struct iset s;
 	struct strbuf msg, err;
 	size_t changed;
 	int rc;
 
-	if (take_intervals(r, body, v, why) == -1)
-		return -1;
-	s = iset_from(ar, v, r->n4 + r->n6);
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
-	rc = apply_feed(state_dir, f->name, f->key, s, time(NULL),
-	    r->entries, &changed, &msg, &err);
+	rc = apply_feed(state_dir, f->name, f->key, m->s, time(NULL),
+	    m->entries, &changed, &msg, &err);
 	if (rc == -1) {
 		log_error("feeds: %s: %s; the set stays as it was", f->name,
 		    strbuf_str(&err));
@@ -321,71 +268,47 @@ handle_contents(void *arg)
 			log_info("%.*s", (int)(msg.len > 0 ? msg.len - 1 : 0),
 			    strbuf_str(&msg));
 		f->fetched = time(NULL);
-		f->entries = r->entries;
-		f->n4 = f->n6 = 0;
-		for (changed = 0; changed < s.n; changed++)
-			if (addr_family_of(s.v[changed].lo) == FAM_V4 &&
-			    addr_family_of(s.v[changed].hi) == FAM_V4)
-				f->n4++;
-			else
-				f->n6++;
+		f->entries = m->entries;
+		f->n4 = m->n4;
+		f->n6 = m->n6;
 	}
 	strbuf_free(&msg);
 	strbuf_free(&err);
-	return 0;
 }
 
-/* One whole report: checked field by field, then acted on. */
+/* One whole report: checked field by field (feedmsg_check), then acted
+ * on. */
 static void
 handle(const char *buf, size_t len)
 {
-	struct feed_report r;
+	struct feedmsg m;
 	struct fstate *f;
-	const char *why = NULL;
-	char name[FEEDMSG_NAME];
+	struct arena a;
+	char name[FEEDMSG_NAME], why[128];
+	int rc;
 
-	if (len < sizeof(r)) {
-		log_error("feeds: a report of %zu bytes: dropped", len);
-		return;
-	}
-	memcpy(&r, buf, sizeof(r));
-	if (r.gen != gen)
-		return;		/* for a config no longer in force */
-	clean(name, r.name, sizeof(name));
-	r.error[sizeof(r.error) - 1] = '\0';
-	if ((f = find(name)) == NULL || r.key != f->key)
-		why = "an object of no config in force";
-	else if (r.ok > 1 || (!r.ok && (r.n4 | r.n6) != 0))
-		why = "a malformed report";
-	else if (r.n4 > f->max || r.n6 > f->max || r.n4 + r.n6 > f->max)
-		why = "more networks than the object's max";
-	else if (len != sizeof(r) + r.n4 * 8 + r.n6 * 32)
-		why = "a length that is not its contents'";
-	if (why != NULL) {
+	arena_init(&a);
+	rc = feedmsg_check(buf, len, gen, expect, nfs, &a, &m, name, why,
+	    sizeof(why));
+	if (rc == -1)
 		log_error("feeds: a report for '%s' dropped: %s", name, why);
+	if (rc != 1) {
+		arena_free(&a);
 		return;
 	}
+	f = &fs[m.obj];
 	f->reported = time(NULL);
-	f->next = (time_t)r.next;
-	f->failing = r.failing;
-	f->ok = r.ok;
-	if (r.error[0] != '\0') {
-		clean(f->error, r.error, sizeof(f->error));
+	f->next = (time_t)m.next;
+	f->failing = m.failing;
+	f->ok = m.ok;
+	if (m.error[0] != '\0') {
+		snprintf(f->error, sizeof(f->error), "%s", m.error);
 		f->error_at = time(NULL);
-	} else if (r.ok)
+	} else if (m.ok)
 		f->error[0] = '\0';
-	if (r.ok) {
-		struct arena a;
-		void *args[5] = { &r, (void *)(buf + sizeof(r)), &a, f, &why };
-
-		arena_init(&a);
-		if (arena_catch(&a, handle_contents, args) == -1)
-			log_error("feeds: %s: out of memory", f->name);
-		else if (why != NULL)
-			log_error("feeds: a report for '%s' dropped: %s",
-			    f->name, why);
-		arena_free(&a);
-	}
+	if (m.ok)
+		contents(f, &m);
+	arena_free(&a);
 	write_status();
 }
 
@@ -394,8 +317,7 @@ feeds_events(void)
 {
 	int r;
 
-	while (sock != -1 && (r = frame_in_read(sock, &in,
-	    FEEDMSG_FRAME_MAX)) != 0) {
+	while (sock != -1 && (r = frame_in_read(sock, &in, frame_max)) != 0) {
 		if (r == -1) {
 			if (errno != 0)
 				log_error("feeds: %s: the process is started "
