@@ -14,6 +14,7 @@
 
 #define CHILD_BACKOFF_MAX	30	/* s between restarts, at most */
 #define CHILD_STABLE		60000	/* ms up that resets the backoff */
+#define CHILD_STOP_MS		5000	/* ms a child has to stop on SIGTERM */
 
 struct child {
 	const char	*name;		/* for the log: "proxy", "console" */
@@ -47,8 +48,11 @@ bool	 child_reap(struct child *c, int *status);
 bool	 child_due(const struct child *c);
 /* Start c at the next turn of the loop (a new config wants it). */
 void	 child_soon(struct child *c);
-/* Stop c: SIGTERM, and wait for it; no restart is set. */
+/* Stop c: SIGTERM, and wait for it, SIGKILL after CHILD_STOP_MS; no
+ * restart is set. */
 void	 child_stop(struct child *c);
+/* The same, SIGKILL after ms. */
+void	 child_stop_within(struct child *c, int ms);
 /* The time in ms (CLOCK_MONOTONIC). */
 long long child_now(void);
 

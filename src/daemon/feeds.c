@@ -44,6 +44,8 @@ struct fstate {
 	time_t		 error_at;
 };
 
+#define CONF_SEND_MS	5000	/* the config's send to the process, whole */
+
 static struct child feedd = CHILD_INIT("feeds", "moatd-feeds");
 static const char *state_dir, *run_dir;
 static struct fstate *fs;
@@ -120,7 +122,6 @@ static void
 start(void)
 {
 	struct passwd *pw = NULL;
-	struct timeval tv = { .tv_sec = 5 };
 	struct strbuf msg;
 	char err[512];
 	size_t i;
@@ -154,8 +155,8 @@ start(void)
 	close(sp[1]);
 	sock = sp[0];
 	/* The config, then when each list was fetched; a process that
-	 * does not read it within the timeout is started again later. */
-	setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	 * has not read it all within CONF_SEND_MS (however little it
+	 * takes at a time) is started again later. */
 	strbuf_init(&msg, conf_len + 256);
 	strbuf_add(&msg, conf_text, conf_len);
 	strbuf_putc(&msg, '\0');
@@ -163,8 +164,8 @@ start(void)
 		if (fs[i].fetched != 0)
 			strbuf_printf(&msg, "%s %lld\n", fs[i].name,
 			    (long long)fs[i].fetched);
-	if (strbuf_failed(&msg) || frame_send_id(sock, ++gen,
-	    strbuf_str(&msg), msg.len) == -1) {
+	if (strbuf_failed(&msg) || frame_send_id_by(sock, ++gen,
+	    strbuf_str(&msg), msg.len, child_now() + CONF_SEND_MS) == -1) {
 		log_error("feeds: the config could not be sent: %s",
 		    strerror(errno));
 		close_sock();

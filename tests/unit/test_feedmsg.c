@@ -1,16 +1,26 @@
 /* test_feedmsg.c: the feed process's reports as the root parent checks
  * them (feeds/feedmsg.h): good reports of each kind taken, every field
- * that could make the parent do something wrong refused. */
+ * that could make the parent do something wrong refused; the parent's
+ * limits on its waits for that process (daemon/child.c's stop,
+ * base/frame.h's send by a deadline). */
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "base/addr.h"
+#include "base/clock.h"
+#include "base/frame.h"
+#include "daemon/child.h"
 #include "feeds/feedmsg.h"
 
 #define V4(a, b, c, d)	(V4_BASE | (u128)((uint32_t)(a) << 24 | \
@@ -355,6 +365,86 @@ frame_max(void **state)
 	    sizeof(struct feed_report));
 }
 
+/* A child that ignores SIGTERM is killed, not waited for without end. */
+static void
+stop_bounded(void **state)
+{
+	struct child c = CHILD_INIT("test", "test");
+	long long t0;
+	pid_t pid;
+
+	(void)state;
+	if ((pid = child_fork(&c, NULL, 0)) == 0) {
+		signal(SIGTERM, SIG_IGN);
+		for (;;)
+			pause();
+	}
+	assert_true(pid > 0);
+	usleep(50000);
+	t0 = clock_ms();
+	child_stop_within(&c, 300);
+	assert_int_equal(c.pid, -1);
+	assert_true(clock_ms() - t0 < 3000);
+	assert_int_equal(kill(pid, 0), -1);
+}
+
+static volatile sig_atomic_t reader_stop;
+
+static void *
+slow_reader(void *arg)
+{
+	int fd = *(int *)arg;
+	char ch;
+
+	/* a byte every 20 ms until the test is done */
+	while (!reader_stop && read(fd, &ch, 1) == 1)
+		usleep(20000);
+	return NULL;
+}
+
+/* A peer that reads a byte at a time does not hold the sender past its
+ * deadline (SO_SNDTIMEO would: each write moves a little). */
+static void
+send_by_deadline(void **state)
+{
+	size_t big = 4u << 20;
+	char *msg = calloc(1, big), *got;
+	int sp[2], buf = 4096;
+	pthread_t t;
+	long long t0;
+	uint32_t id;
+	size_t len;
+
+	(void)state;
+	assert_non_null(msg);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	setsockopt(sp[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	assert_int_equal(pthread_create(&t, NULL, slow_reader, &sp[1]), 0);
+	t0 = clock_ms();
+	assert_int_equal(frame_send_id_by(sp[0], 1, msg, big,
+	    clock_ms() + 300), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(clock_ms() - t0 < 3000);
+	reader_stop = 1;
+	pthread_join(t, NULL);
+	close(sp[0]);
+	close(sp[1]);
+
+	/* one that reads: the frame whole */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	memcpy(msg, "config", 6);
+	assert_int_equal(frame_send_id_by(sp[0], 9, msg, 6,
+	    clock_ms() + 1000), 0);
+	assert_non_null(got = frame_recv_id(sp[1], 100, &id, &len));
+	assert_int_equal(id, 9);
+	assert_int_equal(len, 6);
+	assert_memory_equal(got, "config", 6);
+	free(got);
+	close(sp[0]);
+	close(sp[1]);
+	free(msg);
+}
+
 int
 main(void)
 {
@@ -365,6 +455,8 @@ main(void)
 		cmocka_unit_test(bad_sizes),
 		cmocka_unit_test(bad_intervals),
 		cmocka_unit_test(frame_max),
+		cmocka_unit_test(stop_bounded),
+		cmocka_unit_test(send_by_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
