@@ -2,8 +2,10 @@
  * them (feeds/feedmsg.h): good reports of each kind taken, every field
  * that could make the parent do something wrong refused; the parent's
  * limits on its waits for that process (daemon/child.c's stop,
- * base/frame.h's send by a deadline). */
+ * base/frame.h's send by a deadline); a status file's impossible time
+ * printed, not crashed on (observe/status.c). */
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include "base/frame.h"
 #include "daemon/child.h"
 #include "feeds/feedmsg.h"
+#include "observe/status.h"
 
 #define V4(a, b, c, d)	(V4_BASE | (u128)((uint32_t)(a) << 24 | \
 	(uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d)))
@@ -445,6 +448,31 @@ send_by_deadline(void **state)
 	free(msg);
 }
 
+/* moat objects with a next refresh no calendar holds: said, not a
+ * crash in localtime's NULL. */
+static void
+status_impossible_time(void **state)
+{
+	struct gw_status st;
+	struct strbuf b;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.feeds = json_loads("{\"objects\": [{\"name\": \"drop\", \"kind\": "
+	    "\"url\", \"source\": \"https://x/\", \"v4\": 1, \"v6\": 0, "
+	    "\"entries\": 1, \"result\": \"ok\", \"failing\": 0, "
+	    "\"last_refresh\": 1700000000, \"next_refresh\": "
+	    "9223372036854775807, \"error\": null, \"error_time\": null}]}",
+	    0, NULL);
+	assert_non_null(st.feeds);
+	strbuf_init(&b, 0);
+	assert_int_equal(status_feeds_text(&st, NULL, &b), 0);
+	assert_non_null(strstr(strbuf_str(&b),
+	    "next refresh: ? (9223372036854775807)"));
+	strbuf_free(&b);
+	json_decref(st.feeds);
+}
+
 int
 main(void)
 {
@@ -457,6 +485,7 @@ main(void)
 		cmocka_unit_test(frame_max),
 		cmocka_unit_test(stop_bounded),
 		cmocka_unit_test(send_by_deadline),
+		cmocka_unit_test(status_impossible_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
