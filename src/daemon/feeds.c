@@ -313,12 +313,15 @@ handle(const char *buf, size_t len)
 	write_status();
 }
 
+/* At most one report a call: a process that sends without end has the
+ * parent's loop go round (signals, the console, the other children)
+ * between its reports, never holds it. */
 void
 feeds_events(void)
 {
 	int r;
 
-	while (sock != -1 && (r = frame_in_read(sock, &in, frame_max)) != 0) {
+	if (sock != -1 && (r = frame_in_read(sock, &in, frame_max)) != 0) {
 		if (r == -1) {
 			if (errno != 0)
 				log_error("feeds: %s: the process is started "
