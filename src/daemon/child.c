@@ -68,6 +68,12 @@ child_drop(const struct passwd *pw, int cap, char *err, size_t errlen)
 	return 0;
 }
 
+void
+child_adopt(void)
+{
+	parent = getppid();
+}
+
 pid_t
 child_fork(struct child *c, const int *keep, size_t nkeep)
 {

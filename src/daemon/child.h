@@ -34,6 +34,9 @@ struct child {
  * parent: the child's pid, or -1 (logged; tried again in 5 s).
  */
 pid_t	 child_fork(struct child *c, const int *keep, size_t nkeep);
+/* In a child executed afresh after child_fork: its parent is the one it
+ * has now (for child_drop's check that it is still there). */
+void	 child_adopt(void);
 /* In a child: become pw keeping the one capability cap (-1: none; and no new
  * privileges), never uid 0 (only the parent runs as root); the parent-
  * death signal set again.  Nothing to do when not root.  0, or -1 with

@@ -15,6 +15,7 @@
 
 #include "base/addr.h"
 #include "base/arena.h"
+#include "base/fds.h"
 #include "base/file.h"
 #include "base/frame.h"
 #include "base/log.h"
@@ -55,6 +56,7 @@ static char *conf_text;		/* the config the process gets */
 static size_t conf_len;
 static uint32_t gen;
 static int sock = -1;
+static int exe = -1;		/* moatd's executable, for the process */
 static struct frame_in in;
 
 void
@@ -62,6 +64,10 @@ feeds_init(const char *state, const char *run)
 {
 	state_dir = state;
 	run_dir = run;
+	/* The executable this moatd runs, even if a new package replaces
+	 * the file meanwhile. */
+	if ((exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("feeds: /proc/self/exe: %s", strerror(errno));
 }
 
 int
@@ -117,18 +123,20 @@ write_status(void)
 	json_decref(root);
 }
 
-/* The process for the config in force, as FEEDS_USER with nothing. */
+/* The process for the config in force: moatd executed afresh as
+ * FEEDD_ARG says (nothing of the parent's memory: not the console's
+ * sessions, not the users file, not the HA secret's other copies), its
+ * end of the pair on 3, which it reads as FEEDS_USER with nothing. */
 static void
 start(void)
 {
-	struct passwd *pw = NULL;
+	char *const argv[] = { "moatd-feeds", FEEDD_ARG, NULL };
 	struct strbuf msg;
-	char err[512];
 	size_t i;
 	int sp[2];
 
 	close_sock();
-	if (getuid() == 0 && (pw = getpwnam(FEEDS_USER)) == NULL) {
+	if (getuid() == 0 && getpwnam(FEEDS_USER) == NULL) {
 		log_error("feeds: no user '%s' to run as: create it (the "
 		    "package does: adduser --system %s); fqdn, url and "
 		    "country objects keep what they hold", FEEDS_USER,
@@ -136,21 +144,33 @@ start(void)
 		feedd.next = child_now() + 60000;
 		return;
 	}
+	if (exe == -1) {
+		log_error("feeds: /proc/self/exe could not be opened at the "
+		    "start: no feed process; fqdn, url and country objects "
+		    "keep what they hold");
+		return;
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_error("feeds: socketpair: %s", strerror(errno));
 		return;
 	}
-	switch (child_fork(&feedd, &sp[1], 1)) {
+	switch (child_fork(&feedd, (const int[]){ sp[1], exe }, 2)) {
 	case -1:
 		close(sp[0]);
 		close(sp[1]);
 		return;
-	case 0:
-		if (pw != NULL && child_drop(pw, -1, err, sizeof(err)) == -1) {
-			log_error("feeds: %s", err);
+	case 0: {
+		/* Out of the way of 3 first: either may be it. */
+		int s = fcntl(sp[1], F_DUPFD_CLOEXEC, 10), e = fcntl(exe,
+		    F_DUPFD_CLOEXEC, 10), keep[] = { 3, e };
+
+		if (s == -1 || e == -1 || dup2(s, 3) == -1 ||
+		    fds_keep(keep, 2) == -1)
 			_exit(1);
-		}
-		_exit(feedd_run(sp[1]));
+		fexecve(e, argv, environ);
+		log_error("feeds: the feed process: %s", strerror(errno));
+		_exit(127);
+	}
 	}
 	close(sp[1]);
 	sock = sp[0];
