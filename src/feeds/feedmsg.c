@@ -84,6 +84,18 @@ clean(char *dst, const char *src, size_t n)
 	return src[i] == '\0';
 }
 
+/* The index of the object named name, or n. */
+static size_t
+find(const struct feed_expect *objects, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(objects[i].name, name) == 0)
+			break;
+	return i;
+}
+
 struct check {
 	const struct feed_report *r;
 	const unsigned char	*body;
@@ -149,7 +161,7 @@ feedmsg_check(const char *buf, size_t len, uint32_t gen,
 	struct feed_report r;
 	struct check c;
 	const char *bad = NULL;
-	size_t i;
+	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
 	name[0] = '\0';
@@ -162,13 +174,9 @@ feedmsg_check(const char *buf, size_t len, uint32_t gen,
 		return 0;	/* for a config no longer in force */
 	if (!clean(name, r.name, FEEDMSG_NAME))
 		bad = "a name without its end";
-	for (i = 0; bad == NULL && i < n; i++)
-		if (strcmp(objects[i].name, r.name) == 0)
-			break;
-	if (bad == NULL && (i == n || r.key != objects[i].key))
+	else if ((i = find(objects, n, r.name)) == n ||
+	    r.key != objects[i].key)
 		bad = "an object of no config in force";
-	else if (bad != NULL)
-		;
 	else if (r.ok > 1 || (!r.ok && (r.n4 | r.n6) != 0) ||
 	    r.failing > objects[i].names)
 		bad = "a malformed report";
