@@ -25,6 +25,7 @@
 #include "enforce/feedstore.h"
 #include "feeds/feedmsg.h"
 #include "feeds/fqdn.h"
+#include "policy/lexer.h"
 
 /* What the parent knows of one feed object of the config in force. */
 struct fstate {
@@ -228,6 +229,9 @@ feeds_configure(const struct policy *p)
 	}
 	memcpy(conf_text, p->text, p->len);
 	conf_len = p->len;
+	/* It parses what the network sent: it gets no secret it does not
+	 * need (the HA pair's). */
+	lexer_blank_secrets(conf_text, conf_len);
 	for (i = 0; i < p->nobject; i++) {
 		const struct object *o = p->objects[i];
 		struct fstate *f;

@@ -25,6 +25,9 @@
 #include "daemon/child.h"
 #include "feeds/feedmsg.h"
 #include "observe/status.h"
+#include "enforce/feedstore.h"
+#include "policy/lexer.h"
+#include "policy/load.h"
 
 #define V4(a, b, c, d)	(V4_BASE | (u128)((uint32_t)(a) << 24 | \
 	(uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d)))
@@ -473,6 +476,50 @@ status_impossible_time(void **state)
 	json_decref(st.feeds);
 }
 
+/* The config the feed process gets: the HA secret blanked, nothing else
+ * changed (an object named secret, a comment, positions). */
+static void
+secret_blanked(void **state)
+{
+	static const char conf[] =
+	    "interface LAN device eth1 address 192.168.50.2/24\n"
+	    "interface WAN device eth0 address 198.51.100.2/24\n"
+	    "interface SYNC device eth2 address 10.99.0.1/24\n"
+	    "object secret fqdn backup.example.net # secret here stays\n"
+	    "accept on LAN from LANNET to secret service SSH\n"
+	    "ha {\n"
+	    "    peer 10.99.0.2\n"
+	    "    sync-interface SYNC\n"
+	    "    vip LAN 192.168.50.1/24\n"
+	    "    secret \"shared \\\\secret\"   # the pair's\n"
+	    "}\n";
+	char text[sizeof(conf)];
+	struct policy *p, *q;
+
+	(void)state;
+	memcpy(text, conf, sizeof(conf));
+	lexer_blank_secrets(text, sizeof(conf) - 1);
+	assert_null(strstr(text, "shared"));
+	assert_non_null(strstr(text,
+	    "    secret \"xxxxxxxxxxxxxxx\"   # the pair's\n"));
+	assert_non_null(strstr(text, "object secret fqdn backup.example.net "
+	    "# secret here stays\n"));
+	assert_int_equal(strlen(text), sizeof(conf) - 1);
+	p = policy_parse("moat.conf", conf, sizeof(conf) - 1);
+	q = policy_parse("moat.conf", text, sizeof(conf) - 1);
+	assert_non_null(p);
+	assert_non_null(q);
+	assert_true(policy_valid(p));
+	assert_true(policy_valid(q));
+	assert_string_equal(p->ha.secret, "shared \\secret");
+	assert_string_equal(q->ha.secret, "xxxxxxxxxxxxxxx");
+	assert_non_null(policy_object(q, "secret"));
+	assert_int_equal(feedstore_key(policy_object(p, "secret")),
+	    feedstore_key(policy_object(q, "secret")));
+	policy_free(p);
+	policy_free(q);
+}
+
 int
 main(void)
 {
@@ -486,6 +533,7 @@ main(void)
 		cmocka_unit_test(stop_bounded),
 		cmocka_unit_test(send_by_deadline),
 		cmocka_unit_test(status_impossible_time),
+		cmocka_unit_test(secret_blanked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
