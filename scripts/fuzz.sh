@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
@@ -8,7 +8,8 @@
 # upstream TLS policy reads: MTA-STS policies, TXT records, HTTP responses,
 # TLSA data, wire names (fuzz/corpus-tlspol); urllist, a url object's list
 # (fuzz/corpus-urllist); geoip, a country database's bytes
-# (fuzz/corpus-geoip).  Needs
+# (fuzz/corpus-geoip); feedmsg, a report of the feed process as moatd's
+# parent checks it (fuzz/corpus-feedmsg).  Needs
 # clang and libclang-rt-14-dev.
 set -eu
 cd "$(dirname "$0")/.."
@@ -81,8 +82,15 @@ geoip)
 	"$out/fuzz_geoip" -max_total_time="$secs" -max_len=4096 -timeout=10 \
 		-artifact_prefix=fuzz/ fuzz/corpus-geoip
 	;;
+feedmsg)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_feedmsg" fuzz/fuzz_feedmsg.c \
+		src/feeds/feedmsg.c src/base/*.c -lcrypt
+	"$out/fuzz_feedmsg" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-feedmsg
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg]" >&2
 	exit 2
 	;;
 esac

@@ -53,6 +53,31 @@ addr_span(u128 lo, u128 hi, enum addr_family fam, struct ival out[2])
 	return n;
 }
 
+size_t
+addr_split(const struct ival *v, struct ival out[3])
+{
+	u128 lo = v->lo, hi = v->hi;
+	size_t n = 0;
+
+	if (lo < V4_BASE) {
+		out[n].lo = lo;
+		out[n++].hi = hi < V4_BASE ? hi : V4_BASE - 1;
+		if (hi < V4_BASE)
+			return n;
+		lo = V4_BASE;
+	}
+	if (lo <= V4_LAST) {
+		out[n].lo = lo;
+		out[n++].hi = hi <= V4_LAST ? hi : V4_LAST;
+		if (hi <= V4_LAST)
+			return n;
+		lo = V4_LAST + 1;
+	}
+	out[n].lo = lo;
+	out[n++].hi = hi;
+	return n;
+}
+
 struct iset
 addr_lit_set(struct arena *a, const struct addr_lit *lit)
 {

@@ -59,6 +59,9 @@ int	 addr_parse_lit(const char *s, bool host_bits, struct addr_lit *out,
  * (0 to 2) were written to out.
  */
 size_t	 addr_span(u128 lo, u128 hi, enum addr_family fam, struct ival out[2]);
+/* Interval v cut at the IPv4 block's edges, the pieces each of one family
+ * (what an nftables set of one family holds); how many (1 to 3). */
+size_t	 addr_split(const struct ival *v, struct ival out[3]);
 /* The set of addresses a literal covers (addr_span of it). */
 struct iset addr_lit_set(struct arena *a, const struct addr_lit *lit);
 /* Write an address in its family's usual form. */

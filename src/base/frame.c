@@ -3,11 +3,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include "base/clock.h"
 
 static int
 write_all(int fd, const char *p, size_t n)
@@ -162,6 +166,53 @@ int
 frame_send_id(int fd, uint32_t id, const char *msg, size_t len)
 {
 	return send_frame(fd, true, id, msg, len);
+}
+
+/* n bytes to socket fd, by deadline (clock_ms): a peer that reads slowly
+ * is not waited for past it, however little it takes each time. */
+static int
+send_by(int fd, const char *p, size_t n, long long deadline)
+{
+	while (n > 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		long long left = deadline - clock_ms();
+		ssize_t w;
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		w = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+frame_send_id_by(int fd, uint32_t id, const char *msg, size_t len,
+    long long deadline)
+{
+	uint32_t h[2] = { htonl((uint32_t)len), htonl(id) };
+
+	if (len > FRAME_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (send_by(fd, (const char *)h, sizeof(h), deadline) == -1 ||
+	    send_by(fd, msg, len, deadline) == -1)
+		return -1;
+	return 0;
 }
 
 char *

@@ -21,6 +21,10 @@ char	*frame_recv(int fd, size_t max, size_t *len);
 /* The same with a request id before the message. */
 int	 frame_send_id(int fd, uint32_t id, const char *msg, size_t len);
 char	*frame_recv_id(int fd, size_t max, uint32_t *id, size_t *len);
+/* frame_send_id to a stream socket, whole by deadline (clock_ms) or not
+ * at all: -1 with ETIMEDOUT then (the peer has part of it). */
+int	 frame_send_id_by(int fd, uint32_t id, const char *msg, size_t len,
+	    long long deadline);
 
 /* One frame read in pieces, from a descriptor that never blocks: a
  * peer that sends slowly delays nobody.  Zeroed to start. */

@@ -68,6 +68,12 @@ child_drop(const struct passwd *pw, int cap, char *err, size_t errlen)
 	return 0;
 }
 
+void
+child_adopt(void)
+{
+	parent = getppid();
+}
+
 pid_t
 child_fork(struct child *c, const int *keep, size_t nkeep)
 {
@@ -135,13 +141,35 @@ child_soon(struct child *c)
 }
 
 void
-child_stop(struct child *c)
+child_stop_within(struct child *c, int ms)
 {
+	long long deadline = child_now() + ms;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	pid_t r;
+
 	c->next = 0;
 	if (c->pid == -1)
 		return;
 	kill(c->pid, SIGTERM);
-	while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
-		;
+	/* A child may ignore SIGTERM (one taken over by what it parsed
+	 * would): the parent waits for it no longer than ms. */
+	while ((r = waitpid(c->pid, NULL, WNOHANG)) == 0 ||
+	    (r == -1 && errno == EINTR)) {
+		if (child_now() >= deadline) {
+			log_warn("%s did not stop within %d ms: killed",
+			    c->name, ms);
+			kill(c->pid, SIGKILL);
+			while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
+				;
+			break;
+		}
+		nanosleep(&tick, NULL);
+	}
 	c->pid = -1;
+}
+
+void
+child_stop(struct child *c)
+{
+	child_stop_within(c, CHILD_STOP_MS);
 }

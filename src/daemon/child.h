@@ -14,6 +14,7 @@
 
 #define CHILD_BACKOFF_MAX	30	/* s between restarts, at most */
 #define CHILD_STABLE		60000	/* ms up that resets the backoff */
+#define CHILD_STOP_MS		5000	/* ms a child has to stop on SIGTERM */
 
 struct child {
 	const char	*name;		/* for the log: "proxy", "console" */
@@ -33,6 +34,9 @@ struct child {
  * parent: the child's pid, or -1 (logged; tried again in 5 s).
  */
 pid_t	 child_fork(struct child *c, const int *keep, size_t nkeep);
+/* In a child executed afresh after child_fork: its parent is the one it
+ * has now (for child_drop's check that it is still there). */
+void	 child_adopt(void);
 /* In a child: become pw keeping the one capability cap (-1: none; and no new
  * privileges), never uid 0 (only the parent runs as root); the parent-
  * death signal set again.  Nothing to do when not root.  0, or -1 with
@@ -47,8 +51,11 @@ bool	 child_reap(struct child *c, int *status);
 bool	 child_due(const struct child *c);
 /* Start c at the next turn of the loop (a new config wants it). */
 void	 child_soon(struct child *c);
-/* Stop c: SIGTERM, and wait for it; no restart is set. */
+/* Stop c: SIGTERM, and wait for it, SIGKILL after CHILD_STOP_MS; no
+ * restart is set. */
 void	 child_stop(struct child *c);
+/* The same, SIGKILL after ms. */
+void	 child_stop_within(struct child *c, int ms);
 /* The time in ms (CLOCK_MONOTONIC). */
 long long child_now(void);
 

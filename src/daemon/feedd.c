@@ -10,9 +10,12 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -24,8 +27,9 @@
 #include "base/file.h"
 #include "base/frame.h"
 #include "base/log.h"
-#include "daemon/feedmsg.h"
+#include "daemon/child.h"
 #include "enforce/feedstore.h"
+#include "feeds/feedmsg.h"
 #include "feeds/fqdn.h"
 #include "feeds/geoip.h"
 #include "feeds/urllist.h"
@@ -67,21 +71,16 @@ wall(void)
 	return time(NULL);
 }
 
-/* Send one report and its intervals (split by family). */
+/* Send one report and its intervals (feedmsg_encode). */
 static int
 report(struct feedd *d, struct fobj *f, bool ok, struct iset s,
     uint64_t entries, long long next_ms, unsigned failing, const char *error)
 {
 	struct feed_report r;
-	size_t i, n4 = 0, n6 = 0, len;
-	unsigned char *buf, *p4, *p6;
+	size_t len;
+	char *buf;
 	int rc;
 
-	for (i = 0; i < s.n; i++)
-		if (s.v[i].hi <= V4_LAST && s.v[i].lo >= V4_BASE)
-			n4++;
-		else
-			n6++;
 	memset(&r, 0, sizeof(r));
 	snprintf(r.name, sizeof(r.name), "%s", f->o->name);
 	r.gen = d->gen;
@@ -92,39 +91,11 @@ report(struct feedd *d, struct fobj *f, bool ok, struct iset s,
 	r.fetched = ok ? (int64_t)wall() : (int64_t)f->fetched;
 	r.next = (int64_t)(wall() + (next_ms - clock_ms()) / 1000);
 	snprintf(r.error, sizeof(r.error), "%s", error != NULL ? error : "");
-	len = sizeof(r) + (ok ? n4 * 8 + n6 * 32 : 0);
-	if (len > FRAME_MAX) {
-		snprintf(r.error, sizeof(r.error), "%zu networks: too many to "
-		    "send (at most %u MB)", s.n, FRAME_MAX >> 20);
-		r.ok = 0;
-		ok = false;
-		len = sizeof(r);
-	}
-	r.n4 = ok ? n4 : 0;
-	r.n6 = ok ? n6 : 0;
-	if ((buf = malloc(len)) == NULL)
+	if ((buf = feedmsg_encode(&r, s, &len)) == NULL)
 		return -1;
-	memcpy(buf, &r, sizeof(r));
-	p4 = buf + sizeof(r);
-	p6 = p4 + r.n4 * 8;
-	for (i = 0; ok && i < s.n; i++) {
-		/* Intervals that cross the IPv4 block's edges come as IPv6
-		 * ones: the parent splits them again. */
-		if (s.v[i].hi <= V4_LAST && s.v[i].lo >= V4_BASE) {
-			uint32_t w[2] = { (uint32_t)s.v[i].lo,
-			    (uint32_t)s.v[i].hi };
-
-			memcpy(p4, w, 8);
-			p4 += 8;
-		} else {
-			memcpy(p6, &s.v[i].lo, 16);
-			memcpy(p6 + 16, &s.v[i].hi, 16);
-			p6 += 32;
-		}
-	}
-	rc = frame_send(d->fd, (const char *)buf, len);
+	rc = frame_send(d->fd, buf, len);
 	free(buf);
-	if (ok) {
+	if (r.ok) {
 		f->fetched = wall();
 		f->reported = true;
 	}
@@ -386,4 +357,36 @@ feedd_run(int fd)
 			break;
 		}
 	}
+}
+
+int
+feedd_main(void)
+{
+	struct passwd *pw = NULL;
+	char err[512];
+	int type = 0;
+	socklen_t sl = sizeof(type);
+
+	prctl(PR_SET_NAME, "moatd-feeds");
+	/* main() set moatd's own handlers before it called us. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
+	    type != SOCK_STREAM) {
+		fprintf(stderr, "moatd: " FEEDD_ARG " is moatd's own (its "
+		    "feed process)\n");
+		return 2;
+	}
+	child_adopt();
+	if (getuid() == 0 && (pw = getpwnam(FEEDS_USER)) == NULL) {
+		log_error("feeds: no user '%s' to run as", FEEDS_USER);
+		return 1;
+	}
+	if (pw != NULL && child_drop(pw, -1, err, sizeof(err)) == -1) {
+		log_error("feeds: %s", err);
+		return 1;
+	}
+	return feedd_run(3);
 }

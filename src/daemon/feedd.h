@@ -7,8 +7,14 @@
 #ifndef MOAT_FEEDD_H
 #define MOAT_FEEDD_H
 
+#define FEEDD_ARG	"--feeds-process"	/* moatd's, for feeds.c */
+
 /* Read the config from fd (the parent's first frame), then work until
  * the parent goes.  Returns an exit status. */
 int	 feedd_run(int fd);
+/* moatd run with FEEDD_ARG (by feeds.c, executed afresh, its end of the
+ * pair on 3): become FEEDS_USER with no capability, then feedd_run(3).
+ * Returns an exit status. */
+int	 feedd_main(void);
 
 #endif

@@ -15,14 +15,17 @@
 
 #include "base/addr.h"
 #include "base/arena.h"
+#include "base/fds.h"
 #include "base/file.h"
 #include "base/frame.h"
 #include "base/log.h"
 #include "daemon/child.h"
 #include "daemon/feedd.h"
-#include "daemon/feedmsg.h"
 #include "enforce/apply.h"
 #include "enforce/feedstore.h"
+#include "feeds/feedmsg.h"
+#include "feeds/fqdn.h"
+#include "policy/lexer.h"
 
 /* What the parent knows of one feed object of the config in force. */
 struct fstate {
@@ -43,14 +46,18 @@ struct fstate {
 	time_t		 error_at;
 };
 
+#define CONF_SEND_MS	5000	/* the config's send to the process, whole */
+
 static struct child feedd = CHILD_INIT("feeds", "moatd-feeds");
 static const char *state_dir, *run_dir;
 static struct fstate *fs;
-static size_t nfs;
+static struct feed_expect *expect;	/* fs's, for feedmsg_check */
+static size_t nfs, frame_max;
 static char *conf_text;		/* the config the process gets */
 static size_t conf_len;
 static uint32_t gen;
 static int sock = -1;
+static int exe = -1;		/* moatd's executable, for the process */
 static struct frame_in in;
 
 void
@@ -58,6 +65,10 @@ feeds_init(const char *state, const char *run)
 {
 	state_dir = state;
 	run_dir = run;
+	/* The executable this moatd runs, even if a new package replaces
+	 * the file meanwhile. */
+	if ((exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("feeds: /proc/self/exe: %s", strerror(errno));
 }
 
 int
@@ -113,19 +124,20 @@ write_status(void)
 	json_decref(root);
 }
 
-/* The process for the config in force, as FEEDS_USER with nothing. */
+/* The process for the config in force: moatd executed afresh as
+ * FEEDD_ARG says (nothing of the parent's memory: not the console's
+ * sessions, not the users file, not the HA secret's other copies), its
+ * end of the pair on 3, which it reads as FEEDS_USER with nothing. */
 static void
 start(void)
 {
-	struct passwd *pw = NULL;
-	struct timeval tv = { .tv_sec = 5 };
+	char *const argv[] = { "moatd-feeds", FEEDD_ARG, NULL };
 	struct strbuf msg;
-	char err[512];
 	size_t i;
 	int sp[2];
 
 	close_sock();
-	if (getuid() == 0 && (pw = getpwnam(FEEDS_USER)) == NULL) {
+	if (getuid() == 0 && getpwnam(FEEDS_USER) == NULL) {
 		log_error("feeds: no user '%s' to run as: create it (the "
 		    "package does: adduser --system %s); fqdn, url and "
 		    "country objects keep what they hold", FEEDS_USER,
@@ -133,27 +145,39 @@ start(void)
 		feedd.next = child_now() + 60000;
 		return;
 	}
+	if (exe == -1) {
+		log_error("feeds: /proc/self/exe could not be opened at the "
+		    "start: no feed process; fqdn, url and country objects "
+		    "keep what they hold");
+		return;
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_error("feeds: socketpair: %s", strerror(errno));
 		return;
 	}
-	switch (child_fork(&feedd, &sp[1], 1)) {
+	switch (child_fork(&feedd, (const int[]){ sp[1], exe }, 2)) {
 	case -1:
 		close(sp[0]);
 		close(sp[1]);
 		return;
-	case 0:
-		if (pw != NULL && child_drop(pw, -1, err, sizeof(err)) == -1) {
-			log_error("feeds: %s", err);
+	case 0: {
+		/* Out of the way of 3 first: either may be it. */
+		int s = fcntl(sp[1], F_DUPFD_CLOEXEC, 10), e = fcntl(exe,
+		    F_DUPFD_CLOEXEC, 10), keep[] = { 3, e };
+
+		if (s == -1 || e == -1 || dup2(s, 3) == -1 ||
+		    fds_keep(keep, 2) == -1)
 			_exit(1);
-		}
-		_exit(feedd_run(sp[1]));
+		fexecve(e, argv, environ);
+		log_error("feeds: the feed process: %s", strerror(errno));
+		_exit(127);
+	}
 	}
 	close(sp[1]);
 	sock = sp[0];
 	/* The config, then when each list was fetched; a process that
-	 * does not read it within the timeout is started again later. */
-	setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	 * has not read it all within CONF_SEND_MS (however little it
+	 * takes at a time) is started again later. */
 	strbuf_init(&msg, conf_len + 256);
 	strbuf_add(&msg, conf_text, conf_len);
 	strbuf_putc(&msg, '\0');
@@ -161,8 +185,8 @@ start(void)
 		if (fs[i].fetched != 0)
 			strbuf_printf(&msg, "%s %lld\n", fs[i].name,
 			    (long long)fs[i].fetched);
-	if (strbuf_failed(&msg) || frame_send_id(sock, ++gen,
-	    strbuf_str(&msg), msg.len) == -1) {
+	if (strbuf_failed(&msg) || frame_send_id_by(sock, ++gen,
+	    strbuf_str(&msg), msg.len, child_now() + CONF_SEND_MS) == -1) {
 		log_error("feeds: the config could not be sent: %s",
 		    strerror(errno));
 		close_sock();
@@ -184,6 +208,8 @@ feeds_configure(const struct policy *p)
 	close_sock();
 	free(fs);
 	fs = NULL;
+	free(expect);
+	expect = NULL;
 	nfs = 0;
 	free(conf_text);
 	conf_text = NULL;
@@ -192,14 +218,20 @@ feeds_configure(const struct policy *p)
 		return;
 	}
 	if ((fs = calloc(policy_nfeeds(p), sizeof(*fs))) == NULL ||
+	    (expect = calloc(policy_nfeeds(p), sizeof(*expect))) == NULL ||
 	    (conf_text = malloc(p->len + 1)) == NULL) {
 		log_error("feeds: out of memory; not followed");
 		free(fs);
 		fs = NULL;
+		free(expect);
+		expect = NULL;
 		return;
 	}
 	memcpy(conf_text, p->text, p->len);
 	conf_len = p->len;
+	/* It parses what the network sent: it gets no secret it does not
+	 * need (the HA pair's). */
+	lexer_blank_secrets(conf_text, conf_len);
 	for (i = 0; i < p->nobject; i++) {
 		const struct object *o = p->objects[i];
 		struct fstate *f;
@@ -212,10 +244,14 @@ feeds_configure(const struct policy *p)
 		snprintf(f->name, sizeof(f->name), "%s", o->name);
 		f->kind = o->kind;
 		f->key = feedstore_key(o);
-		/* fqdn: 64 names with at most 32 addresses each; country:
-		 * the report's own limit; url: its max entries. */
-		f->max = o->kind == OBJ_URL ? o->feed.max : o->kind ==
-		    OBJ_FQDN ? FEED_NAMES_MAX * 64 : FEEDMSG_INTERVALS_MAX;
+		/* url: its max entries, and the pieces of the intervals cut
+		 * at the IPv4 block's two edges; fqdn: its names' addresses,
+		 * grace ones too; country: the report's own limit. */
+		f->max = o->kind == OBJ_URL ? o->feed.max + 2 : o->kind ==
+		    OBJ_FQDN ? (uint64_t)o->feed.n * FQDN_ADDR_MAX :
+		    FEEDMSG_INTERVALS_MAX;
+		expect[n - 1] = (struct feed_expect){ f->name, f->key, f->max,
+		    (uint32_t)o->feed.n };
 		for (k = 0; k < o->feed.n && len + 2 < sizeof(f->source); k++)
 			len += (size_t)snprintf(f->source + len,
 			    sizeof(f->source) - len, "%s%s", k ? " " : "",
@@ -229,87 +265,23 @@ feeds_configure(const struct policy *p)
 		}
 	}
 	nfs = n;
+	frame_max = feedmsg_frame_max(expect, nfs);
 	write_status();
 	start();
 }
 
-static struct fstate *
-find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nfs; i++)
-		if (strcmp(fs[i].name, name) == 0)
-			return &fs[i];
-	return NULL;
-}
-
-/* A report's intervals, checked: each in its family and not backwards.
- * 0, or -1 with why. */
-static int
-take_intervals(const struct feed_report *r, const unsigned char *body,
-    struct ival *v, const char **why)
-{
-	size_t i;
-
-	for (i = 0; i < r->n4; i++) {
-		uint32_t w[2];
-
-		memcpy(w, body + i * 8, 8);
-		if (w[0] > w[1]) {
-			*why = "an IPv4 interval backwards";
-			return -1;
-		}
-		v[i].lo = V4_BASE | w[0];
-		v[i].hi = V4_BASE | w[1];
-	}
-	body += r->n4 * 8;
-	for (i = 0; i < r->n6; i++) {
-		struct ival *x = &v[r->n4 + i];
-
-		memcpy(&x->lo, body + i * 32, 16);
-		memcpy(&x->hi, body + i * 32 + 16, 16);
-		if (x->lo > x->hi) {
-			*why = "an IPv6 interval backwards";
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Printable text of at most n bytes from the less privileged side. */
+/* A report's contents to the kernel's sets and the state directory. */
 static void
-clean(char *dst, const char *src, size_t n)
+contents(struct fstate *f, const struct feedmsg *m)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < n && src[i] != '\0'; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-	dst[i] = '\0';
-}
-
-static int
-handle_contents(void *arg)
-{
-	void **a = arg;
-	const struct feed_report *r = a[0];
-	const unsigned char *body = a[1];
-	struct arena *ar = a[2];
-	struct fstate *f = a[3];
-	const char **why = a[4];
-	struct ival *v = arena_array(ar, r->n4 + r->n6 + 1, sizeof(*v));
-	struct iset s;
 	struct strbuf msg, err;
 	size_t changed;
 	int rc;
 
-	if (take_intervals(r, body, v, why) == -1)
-		return -1;
-	s = iset_adopt(v, r->n4 + r->n6);
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
-	rc = apply_feed(state_dir, f->name, f->key, s, time(NULL),
-	    r->entries, &changed, &msg, &err);
+	rc = apply_feed(state_dir, f->name, f->key, m->s, time(NULL),
+	    m->entries, &changed, &msg, &err);
 	if (rc == -1) {
 		log_error("feeds: %s: %s; the set stays as it was", f->name,
 		    strbuf_str(&err));
@@ -321,81 +293,59 @@ handle_contents(void *arg)
 			log_info("%.*s", (int)(msg.len > 0 ? msg.len - 1 : 0),
 			    strbuf_str(&msg));
 		f->fetched = time(NULL);
-		f->entries = r->entries;
-		f->n4 = f->n6 = 0;
-		for (changed = 0; changed < s.n; changed++)
-			if (addr_family_of(s.v[changed].lo) == FAM_V4 &&
-			    addr_family_of(s.v[changed].hi) == FAM_V4)
-				f->n4++;
-			else
-				f->n6++;
+		f->entries = m->entries;
+		f->n4 = m->n4;
+		f->n6 = m->n6;
 	}
 	strbuf_free(&msg);
 	strbuf_free(&err);
-	return 0;
 }
 
-/* One whole report: checked field by field, then acted on. */
+/* One whole report: checked field by field (feedmsg_check), then acted
+ * on. */
 static void
 handle(const char *buf, size_t len)
 {
-	struct feed_report r;
+	struct feedmsg m;
 	struct fstate *f;
-	const char *why = NULL;
-	char name[FEEDMSG_NAME];
+	struct arena a;
+	char name[FEEDMSG_NAME], why[128];
+	int rc;
 
-	if (len < sizeof(r)) {
-		log_error("feeds: a report of %zu bytes: dropped", len);
-		return;
-	}
-	memcpy(&r, buf, sizeof(r));
-	if (r.gen != gen)
-		return;		/* for a config no longer in force */
-	clean(name, r.name, sizeof(name));
-	r.error[sizeof(r.error) - 1] = '\0';
-	if ((f = find(name)) == NULL || r.key != f->key)
-		why = "an object of no config in force";
-	else if (r.ok > 1 || (!r.ok && (r.n4 | r.n6) != 0))
-		why = "a malformed report";
-	else if (r.n4 > f->max || r.n6 > f->max || r.n4 + r.n6 > f->max)
-		why = "more networks than the object's max";
-	else if (len != sizeof(r) + r.n4 * 8 + r.n6 * 32)
-		why = "a length that is not its contents'";
-	if (why != NULL) {
+	arena_init(&a);
+	rc = feedmsg_check(buf, len, gen, expect, nfs, &a, &m, name, why,
+	    sizeof(why));
+	if (rc == -1)
 		log_error("feeds: a report for '%s' dropped: %s", name, why);
+	if (rc != 1) {
+		arena_free(&a);
 		return;
 	}
+	f = &fs[m.obj];
 	f->reported = time(NULL);
-	f->next = (time_t)r.next;
-	f->failing = r.failing;
-	f->ok = r.ok;
-	if (r.error[0] != '\0') {
-		clean(f->error, r.error, sizeof(f->error));
+	f->next = (time_t)m.next;
+	f->failing = m.failing;
+	f->ok = m.ok;
+	if (m.error[0] != '\0') {
+		snprintf(f->error, sizeof(f->error), "%s", m.error);
 		f->error_at = time(NULL);
-	} else if (r.ok)
+	} else if (m.ok)
 		f->error[0] = '\0';
-	if (r.ok) {
-		struct arena a;
-		void *args[5] = { &r, (void *)(buf + sizeof(r)), &a, f, &why };
-
-		arena_init(&a);
-		if (arena_catch(&a, handle_contents, args) == -1)
-			log_error("feeds: %s: out of memory", f->name);
-		else if (why != NULL)
-			log_error("feeds: a report for '%s' dropped: %s",
-			    f->name, why);
-		arena_free(&a);
-	}
+	if (m.ok)
+		contents(f, &m);
+	arena_free(&a);
 	write_status();
 }
 
+/* At most one report a call: a process that sends without end has the
+ * parent's loop go round (signals, the console, the other children)
+ * between its reports, never holds it. */
 void
 feeds_events(void)
 {
 	int r;
 
-	while (sock != -1 && (r = frame_in_read(sock, &in,
-	    FEEDMSG_FRAME_MAX)) != 0) {
+	if (sock != -1 && (r = frame_in_read(sock, &in, frame_max)) != 0) {
 		if (r == -1) {
 			if (errno != 0)
 				log_error("feeds: %s: the process is started "

@@ -46,6 +46,7 @@
 #include "base/fds.h"
 #include "daemon/child.h"
 #include "daemon/control.h"
+#include "daemon/feedd.h"
 #include "daemon/feeds.h"
 #include "daemon/hanode.h"
 #include "daemon/logger.h"
@@ -552,6 +553,8 @@ main(int argc, char **argv)
 		return 1;
 	if (argc == 2 && strcmp(argv[1], HANODE_SYNC_ARG) == 0)
 		return hanode_sync_main();
+	if (argc == 2 && strcmp(argv[1], FEEDD_ARG) == 0)
+		_exit(feedd_main());	/* as before the exec: no atexit */
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("moatd %s\n", moat_version());
 		return 0;

@@ -47,33 +47,6 @@ file_of(char *buf, size_t len, const char *state, const char *name)
 	snprintf(buf, len, "%s/feeds/%s", state, name);
 }
 
-/* An interval of s cut at the IPv4 block's edges: the pieces are each of
- * one family. */
-static size_t
-split(const struct ival *v, struct ival out[3])
-{
-	u128 lo = v->lo, hi = v->hi;
-	size_t n = 0;
-
-	if (lo < V4_BASE) {
-		out[n].lo = lo;
-		out[n++].hi = hi < V4_BASE ? hi : V4_BASE - 1;
-		if (hi < V4_BASE)
-			return n;
-		lo = V4_BASE;
-	}
-	if (lo <= V4_LAST) {
-		out[n].lo = lo;
-		out[n++].hi = hi <= V4_LAST ? hi : V4_LAST;
-		if (hi <= V4_LAST)
-			return n;
-		lo = V4_LAST + 1;
-	}
-	out[n].lo = lo;
-	out[n++].hi = hi;
-	return n;
-}
-
 int
 feedstore_save(const char *state, const char *name, uint64_t key,
     struct iset s, time_t fetched, uint64_t entries, struct strbuf *err)
@@ -86,7 +59,7 @@ feedstore_save(const char *state, const char *name, uint64_t key,
 
 	for (i = 0; i < s.n; i++) {
 		struct ival piece[3];
-		size_t n = split(&s.v[i], piece);
+		size_t n = addr_split(&s.v[i], piece);
 
 		for (k = 0; k < n; k++)
 			if (addr_family_of(piece[k].lo) == FAM_V4)
@@ -111,7 +84,7 @@ feedstore_save(const char *state, const char *name, uint64_t key,
 	p6 = p4 + n4 * 8;
 	for (i = 0; i < s.n; i++) {
 		struct ival piece[3];
-		size_t n = split(&s.v[i], piece);
+		size_t n = addr_split(&s.v[i], piece);
 
 		for (k = 0; k < n; k++) {
 			if (addr_family_of(piece[k].lo) == FAM_V4) {

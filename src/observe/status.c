@@ -338,14 +338,21 @@ static void
 put_time(struct strbuf *b, json_t *t)
 {
 	char buf[32];
+	struct tm tm;
 	time_t v;
 
 	if (!json_is_integer(t)) {
 		strbuf_puts(b, "never");
 		return;
 	}
+	/* A time no calendar holds (the file is the parent's, but what it
+	 * says came from the feed process): said, not a crash. */
 	v = (time_t)json_integer_value(t);
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", localtime(&v));
+	if (localtime_r(&v, &tm) == NULL) {
+		strbuf_printf(b, "? (%lld)", (long long)json_integer_value(t));
+		return;
+	}
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
 	strbuf_puts(b, buf);
 }
 

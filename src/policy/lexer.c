@@ -237,3 +237,42 @@ token_describe(const struct token *t, char *buf, size_t len)
 	}
 	return "?";
 }
+
+void
+lexer_blank_secrets(char *buf, size_t len)
+{
+	struct lexer s;
+	struct token t;
+	int depth = 0;
+	bool saw_ha = false, in_ha = false, line_start = true, blank = false;
+
+	lexer_init(&s, "", buf, len);
+	for (;;) {
+		size_t start = s.pos, end;
+
+		/* where the token starts: a comment never precedes one on
+		 * its line (it runs to the newline, a token of its own) */
+		while (start < len && strchr(" \t\r", buf[start]) != NULL &&
+		    buf[start] != '\0')
+			start++;
+		lexer_next(&s, &t);
+		end = s.pos;
+		if (t.type == T_EOF)
+			break;
+		if (blank && t.type == T_WORD && end > start)
+			memset(buf + start, 'x', end - start);
+		if (blank && t.type == T_STRING && end > start + 2)
+			memset(buf + start + 1, 'x', end - start - 2);
+		blank = in_ha && line_start && t.type == T_WORD &&
+		    strcmp(t.text, "secret") == 0;
+		if (t.type == T_WORD && line_start && depth == 0)
+			saw_ha = strcmp(t.text, "ha") == 0;
+		else if (t.type == T_LBRACE) {
+			if (++depth == 1 && saw_ha)
+				in_ha = true;
+			saw_ha = false;
+		} else if (t.type == T_RBRACE && depth > 0 && --depth == 0)
+			in_ha = false;
+		line_start = t.type == T_NEWLINE || t.type == T_LBRACE;
+	}
+}

@@ -41,6 +41,10 @@ void	 lexer_init(struct lexer *s, const char *file, const char *buf,
 	    size_t len);
 /* The next token.  After T_ERROR the lexer has skipped the bad input. */
 void	 lexer_next(struct lexer *s, struct token *t);
+/* The values of buf's inline secrets (the ha block's secret) overwritten
+ * in place with as many 'x': the text means the same but for them, every
+ * position kept; for a process that does not need them (moatd-feeds). */
+void	 lexer_blank_secrets(char *buf, size_t len);
 /* A printable description of a token, for "expected X, found Y". */
 const char *token_describe(const struct token *t, char *buf, size_t len);
 
