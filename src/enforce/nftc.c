@@ -1129,7 +1129,12 @@ put_feed_set(struct nftc *c, const struct object *o, enum addr_family f)
 {
 	strbuf_puts(c->b, "\tset ");
 	put_ident(c->b, o->name);
-	strbuf_printf(c->b, "_%s {\n\t\ttype %s\n\t\tflags interval\n"
+	/* timeout with a long gc-interval: no element ever times out, and
+	 * the kernel walks the whole set for expired ones once an hour
+	 * instead of at every change (a million elements: a fixed cost of
+	 * every transaction otherwise). */
+	strbuf_printf(c->b, "_%s {\n\t\ttype %s\n\t\tflags interval, timeout\n"
+	    "\t\tgc-interval 1h\n"
 	    "\t\tcomment \"" NFTC_FEED_COMMENT "\"\n\t}\n\n", fam_suffix[f],
 	    f == FAM_V4 ? "ipv4_addr" : "ipv6_addr");
 }
