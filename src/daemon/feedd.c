@@ -147,7 +147,14 @@ do_url(struct feedd *d, struct fobj *f)
 
 	why[0] = '\0';
 	arena_init(&a);
-	if ((body = fetch_list(o, &len, why, sizeof(why))) == NULL ||
+	/* A body of no bytes at all is a server's fault far more often than
+	 * an empty list (which a comment line says): refused, like a bad
+	 * line, so that it never empties a blocklist. */
+	if ((body = fetch_list(o, &len, why, sizeof(why))) != NULL &&
+	    len == 0)
+		snprintf(why, sizeof(why), "the list is empty (0 bytes); a "
+		    "list that is meant to be empty says so with a comment");
+	if (body == NULL || len == 0 ||
 	    urllist_parse(body, len, o->feed.max, &a, &s, &entries, why,
 	    sizeof(why)) == -1) {
 		f->due = clock_ms() + retry;

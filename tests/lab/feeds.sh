@@ -182,7 +182,13 @@ holds blocklist_v4 198.51.100.42 15
 lacks blocklist_v4 198.51.100.40 1
 probe connected wan --from 198.51.100.40 198.51.100.1 22
 printf '198.51.100.1%s\n' 1 2 3 4 5 6 >"$tmp/www/drop.txt"
+: >"$tmp/www/local.txt"
 sleep 12
+holds local_v4 198.51.100.50 1
+case $(ns gw "$MOAT" objects local) in
+*"the list is empty"*) echo "ok: an empty answer is refused, the last list stays" ;;
+*) fail "an empty list: $(ns gw "$MOAT" objects local)" ;;
+esac
 ns gw nft list set inet moat blocklist_v4 | grep -q "198.51.100.42[ ,}]" &&
 	echo "ok: a list over max leaves the old one" ||
 	fail "a list over max: $(ns gw nft list set inet moat blocklist_v4 | tr -d '\n\t')"
