@@ -39,6 +39,9 @@ struct fstate {
 	uint64_t	 entries;
 	size_t		 n4, n6;	/* elements per family */
 	time_t		 reported;	/* 0: none yet */
+	long long	 acted;		/* ms (child_now): the last contents
+					   acted on */
+	unsigned	 dropped;	/* reports too soon, since */
 	bool		 ok;		/* the last report was good */
 	time_t		 next;
 	unsigned	 failing;
@@ -47,6 +50,7 @@ struct fstate {
 };
 
 #define CONF_SEND_MS	5000	/* the config's send to the process, whole */
+#define FEED_REPORT_MS	900	/* one object's contents, at most so often */
 
 static struct child feedd = CHILD_INIT("feeds", "moatd-feeds");
 static const char *state_dir, *run_dir;
@@ -322,6 +326,21 @@ handle(const char *buf, size_t len)
 		return;
 	}
 	f = &fs[m.obj];
+	/* A process that sends one object's contents without end would
+	 * have the parent change the kernel without end: no object is
+	 * refreshed more often than every second (dns-min-ttl's least),
+	 * so sooner ones are dropped, and counted. */
+	if (m.ok && f->acted != 0 && child_now() - f->acted < FEED_REPORT_MS) {
+		if (f->dropped++ == 0)
+			log_warn("feeds: %s: reports come faster than one a "
+			    "second; those are dropped", f->name);
+		arena_free(&a);
+		return;
+	}
+	if (m.ok) {
+		f->acted = child_now();
+		f->dropped = 0;
+	}
 	f->reported = time(NULL);
 	f->next = (time_t)m.next;
 	f->failing = m.failing;
