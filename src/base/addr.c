@@ -401,3 +401,40 @@ addr_not_unicast(u128 a, enum addr_family fam)
 	/* ::, ::1, ff00::/8 */
 	return a <= 1 || (unsigned)(a >> 120) == 0xff;
 }
+
+void
+addr_pack_count(struct iset s, size_t *n4, size_t *n6)
+{
+	struct ival piece[3];
+	size_t i, k, n;
+
+	*n4 = *n6 = 0;
+	for (i = 0; i < s.n; i++)
+		for (n = addr_split(&s.v[i], piece), k = 0; k < n; k++)
+			if (addr_family_of(piece[k].lo) == FAM_V4)
+				(*n4)++;
+			else
+				(*n6)++;
+}
+
+void
+addr_pack(struct iset s, unsigned char *p4, unsigned char *p6)
+{
+	struct ival piece[3];
+	size_t i, k, n;
+
+	for (i = 0; i < s.n; i++)
+		for (n = addr_split(&s.v[i], piece), k = 0; k < n; k++) {
+			if (addr_family_of(piece[k].lo) == FAM_V4) {
+				uint32_t w[2] = { (uint32_t)piece[k].lo,
+				    (uint32_t)piece[k].hi };
+
+				memcpy(p4, w, 8);
+				p4 += 8;
+			} else {
+				memcpy(p6, &piece[k].lo, 16);
+				memcpy(p6 + 16, &piece[k].hi, 16);
+				p6 += 32;
+			}
+		}
+}

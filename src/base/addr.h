@@ -62,6 +62,15 @@ size_t	 addr_span(u128 lo, u128 hi, enum addr_family fam, struct ival out[2]);
 /* Interval v cut at the IPv4 block's edges, the pieces each of one family
  * (what an nftables set of one family holds); how many (1 to 3). */
 size_t	 addr_split(const struct ival *v, struct ival out[3]);
+/*
+ * s packed as moat writes sets of addresses to files and pipes (the feeds'
+ * state files and reports): its intervals cut by family (addr_split),
+ * each IPv4 one as two 32-bit numbers (8 bytes) at p4, each IPv6 one as
+ * two 128-bit numbers (32 bytes) at p6, in this machine's byte order.
+ * addr_pack_count says how many of each, for the room.
+ */
+void	 addr_pack_count(struct iset s, size_t *n4, size_t *n6);
+void	 addr_pack(struct iset s, unsigned char *p4, unsigned char *p6);
 /* The set of addresses a literal covers (addr_span of it). */
 struct iset addr_lit_set(struct arena *a, const struct addr_lit *lit);
 /* Write an address in its family's usual form. */

@@ -54,19 +54,10 @@ feedstore_save(const char *state, const char *name, uint64_t key,
 	struct feed_head h;
 	char dir[4096], file[4200];
 	unsigned char *buf = NULL, *p4, *p6;
-	size_t i, k, n4 = 0, n6 = 0, size;
+	size_t n4 = 0, n6 = 0, size;
 	int rc = -1;
 
-	for (i = 0; i < s.n; i++) {
-		struct ival piece[3];
-		size_t n = addr_split(&s.v[i], piece);
-
-		for (k = 0; k < n; k++)
-			if (addr_family_of(piece[k].lo) == FAM_V4)
-				n4++;
-			else
-				n6++;
-	}
+	addr_pack_count(s, &n4, &n6);
 	size = sizeof(h) + n4 * 8 + n6 * 32;
 	if ((buf = malloc(size)) == NULL) {
 		strbuf_printf(err, "feed %s: out of memory", name);
@@ -82,24 +73,7 @@ feedstore_save(const char *state, const char *name, uint64_t key,
 	memcpy(buf, &h, sizeof(h));
 	p4 = buf + sizeof(h);
 	p6 = p4 + n4 * 8;
-	for (i = 0; i < s.n; i++) {
-		struct ival piece[3];
-		size_t n = addr_split(&s.v[i], piece);
-
-		for (k = 0; k < n; k++) {
-			if (addr_family_of(piece[k].lo) == FAM_V4) {
-				uint32_t w[2] = { (uint32_t)piece[k].lo,
-				    (uint32_t)piece[k].hi };
-
-				memcpy(p4, w, 8);
-				p4 += 8;
-			} else {
-				memcpy(p6, &piece[k].lo, 16);
-				memcpy(p6 + 16, &piece[k].hi, 16);
-				p6 += 32;
-			}
-		}
-	}
+	addr_pack(s, p4, p6);
 	snprintf(dir, sizeof(dir), "%s/feeds", state);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		strbuf_printf(err, "%s: %s", dir, strerror(errno));

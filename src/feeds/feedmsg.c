@@ -11,16 +11,11 @@
 char *
 feedmsg_encode(struct feed_report *r, struct iset s, size_t *len)
 {
-	struct ival piece[3];
-	size_t i, k, n, n4 = 0, n6 = 0;
+	size_t n4 = 0, n6 = 0;
 	unsigned char *buf, *p4, *p6;
 
-	for (i = 0; r->ok && i < s.n; i++)
-		for (n = addr_split(&s.v[i], piece), k = 0; k < n; k++)
-			if (addr_family_of(piece[k].lo) == FAM_V4)
-				n4++;
-			else
-				n6++;
+	if (r->ok)
+		addr_pack_count(s, &n4, &n6);
 	if (r->ok && (n4 > (FRAME_MAX - sizeof(*r)) / 8 ||
 	    n6 > (FRAME_MAX - sizeof(*r)) / 32 ||
 	    n4 * 8 + n6 * 32 > FRAME_MAX - sizeof(*r))) {
@@ -38,20 +33,8 @@ feedmsg_encode(struct feed_report *r, struct iset s, size_t *len)
 	memcpy(buf, r, sizeof(*r));
 	p4 = buf + sizeof(*r);
 	p6 = p4 + n4 * 8;
-	for (i = 0; r->ok && i < s.n; i++)
-		for (n = addr_split(&s.v[i], piece), k = 0; k < n; k++) {
-			if (addr_family_of(piece[k].lo) == FAM_V4) {
-				uint32_t w[2] = { (uint32_t)piece[k].lo,
-				    (uint32_t)piece[k].hi };
-
-				memcpy(p4, w, 8);
-				p4 += 8;
-			} else {
-				memcpy(p6, &piece[k].lo, 16);
-				memcpy(p6 + 16, &piece[k].hi, 16);
-				p6 += 32;
-			}
-		}
+	if (r->ok)
+		addr_pack(s, p4, p6);
 	return (char *)buf;
 }
 
