@@ -420,10 +420,12 @@ gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 	}
 	if (chance(r, 50))
 		strbuf_puts(b, "nat masquerade on WAN\n");
-	if (chance(r, 60))
-		strbuf_printf(b, "forward on WAN service %s to 10.0.0.%u\n",
+	if (chance(r, 60)) {
+		strbuf_printf(b, "forward on WAN service %s to 10.0.0.%u",
 		    chance(r, 50) ? "SMTP" : "{ HTTP, HTTPS }",
 		    (unsigned)rng_below(r, 30) + 1);
+		strbuf_puts(b, chance(r, 30) ? " reflection off\n" : "\n");
+	}
 }
 
 /* A random member of set s, or a random address when s is empty. */

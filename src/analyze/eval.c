@@ -51,8 +51,12 @@ policy_closed_rule(const struct policy *p, const struct flow *f,
 	return NULL;
 }
 
+/* The forward that rewrites f's destination: one of f's interface, or a
+ * reflecting one of another interface (an internal host opening the
+ * gateway's public address, and then its source is rewritten too). */
 static const struct forward *
-find_forward(const struct policy *p, const struct flow *f, u128 *dst)
+find_forward(const struct policy *p, const struct flow *f,
+    struct verdict *v)
 {
 	bool v4 = addr_family_of(f->dst) == FAM_V4;
 	size_t i;
@@ -60,11 +64,18 @@ find_forward(const struct policy *p, const struct flow *f, u128 *dst)
 	for (i = 0; i < p->nforward; i++) {
 		const struct forward *fw = p->forwards[i];
 
-		if (fw->iface != f->iface || (v4 ? !fw->has4 : !fw->has6) ||
+		if ((fw->iface != f->iface &&
+		    !policy_forward_reflects(p, fw, f->iface)) ||
+		    (v4 ? !fw->has4 : !fw->has6) ||
 		    !iset_contains(fw->iface->ip_obj->set, f->dst) ||
 		    !iset_contains(fw->svc.set, flow_service_key(f)))
 			continue;
-		*dst = v4 ? fw->to4 : fw->to6;
+		v->dst = v4 ? fw->to4 : fw->to6;
+		if (fw->iface != f->iface) {
+			v->reflected = true;
+			v->has_src = policy_forward_reflect_source(p, fw,
+			    v4 ? FAM_V4 : FAM_V6, &v->src);
+		}
 		return fw;
 	}
 	return NULL;
@@ -252,13 +263,16 @@ policy_eval_with(const struct policy *p, const struct policy_index *idx,
 	v->rule = NULL;
 	v->dst = f->dst;
 	v->forward = NULL;
+	v->reflected = false;
+	v->has_src = false;
+	v->src = 0;
 	if (!p->firewall) {
 		v->action = ACT_ACCEPT;
 		v->by = BY_FIREWALL_OFF;
 		v->to_gateway = is_gateway_address(p, f->dst);
 		return;
 	}
-	v->forward = find_forward(p, f, &v->dst);
+	v->forward = find_forward(p, f, v);
 	v->to_gateway = is_gateway_address(p, v->dst);
 	if (p->lockout_rule != NULL && rule_matches(p->lockout_rule, f, v->dst)) {
 		v->action = ACT_ACCEPT;
@@ -309,7 +323,7 @@ policy_smtp_scan(const struct policy *p, const struct flow *f,
 	}
 	if (!av->other_scanning)
 		return SMTP_NOT_SCANNED;
-	if (v->forward != NULL)
+	if (v->forward != NULL && !v->reflected)
 		return SMTP_INTERCEPT_IN;
 	if (av->outgoing_scanning && !policy_iface_external(p, f->iface))
 		return SMTP_INTERCEPT_OUT;

@@ -31,6 +31,13 @@ struct verdict {
 	const struct rule	*rule;		/* BY_RULE, BY_ANTILOCKOUT */
 	const struct forward	*forward;	/* a port forward rewrote dst */
 	u128			 dst;		/* destination after the forward */
+	bool			 reflected;	/* the forward reflected it: an
+						   internal host to the
+						   forward's interface */
+	bool			 has_src;	/* src is known */
+	u128			 src;		/* reflected: the source it
+						   leaves with (the gateway's
+						   address towards the host) */
 	bool			 to_gateway;	/* input, not forward */
 };
 

@@ -268,6 +268,11 @@ on_event(void *arg, const struct nftrace_ev *ev)
 		    strcmp(ev->chain, "prerouting") == 0)
 			strbuf_printf(&line, "prerouting: port %s: destination "
 			    "rewritten (DNAT)", k->comment);
+		else if (k != NULL && strncmp(k->comment, "forward ", 8) == 0 &&
+		    strcmp(ev->chain, "postrouting") == 0)
+			strbuf_printf(&line, "postrouting: port %s: source "
+			    "rewritten to the gateway's address (SNAT)",
+			    k->comment);
 		else if (k != NULL && strncmp(k->comment, "forward ", 8) == 0)
 			strbuf_printf(&line, "%s: accepted by port %s",
 			    where, k->comment);

@@ -635,7 +635,9 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 		struct svc_group g[8];
 		size_t n;
 
-		if (fw->iface != ifc)
+		bool reflected = fw->iface != ifc;
+
+		if (reflected && !policy_forward_reflects(c->p, fw, ifc))
 			continue;
 		n = svc_groups(c, fw->svc.set, FAM_BOTH, g);
 		for (j = 0; j < n; j++) {
@@ -649,8 +651,9 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
 				put_svc_match(c, c->b, &g[j]);
 				strbuf_printf(c->b, " counter name \"forward_%d_"
-				    "accept\" accept comment \"forward %d\"\n",
-				    fw->number, fw->number);
+				    "accept\" accept comment \"forward %d%s\"\n",
+				    fw->number, fw->number, reflected ?
+				    ", reflection" : "");
 			}
 		}
 	}
@@ -1270,11 +1273,93 @@ compile_masquerade(struct nftc *c, const struct nat *n)
 	}
 }
 
+/* The rest of a DNAT line of forward fw, after its iifname match. */
+static void
+put_dnat(struct nftc *c, const struct forward *fw, const struct addr_expr *own,
+    struct iset mine, const struct svc_group *g, int f, bool reflected)
+{
+	put_addr_match(c, c->b, "daddr", own, mine, f);
+	put_svc_match(c, c->b, g);
+	strbuf_printf(c->b, " counter name \"forward_%d\" dnat %s to ",
+	    fw->number, fam_word[f]);
+	put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
+	strbuf_printf(c->b, " comment \"forward %d%s\"\n", fw->number,
+	    reflected ? ", reflection" : "");
+}
+
+/* The devices of the interfaces that forward fw reflects, as an iifname
+ * match; false (and nothing written) when there are none. */
+static bool
+put_reflect_iifs(struct nftc *c, const struct forward *fw)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->p->niface; i++) {
+		const struct iface *ifc = c->p->ifaces[i];
+
+		if (ifc->device == NULL ||
+		    !policy_forward_reflects(c->p, fw, ifc))
+			continue;
+		strbuf_printf(c->b, "%s\"%s\"", n == 0 ? "\t\tiifname { " :
+		    ", ", ifc->device);
+		n++;
+	}
+	if (n > 0)
+		strbuf_puts(c->b, " }");
+	return n > 0;
+}
+
+/* Reflection, after DNAT: the internal host's connection to the host of
+ * the forward leaves from the gateway's address towards that host, so the
+ * answer comes back through the gateway ("pure NAT"). */
+static void
+compile_reflect_snat(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i, j, n;
+	int f;
+
+	for (i = 0; i < p->nforward; i++) {
+		const struct forward *fw = p->forwards[i];
+		struct svc_group g[8];
+
+		n = svc_groups(c, fw->svc.set, FAM_BOTH, g);
+		for (j = 0; j < n; j++)
+			for (f = FAM_V4; f <= FAM_V6; f++) {
+				if (!(f == FAM_V4 ? fw->has4 : fw->has6) ||
+				    !put_reflect_iifs(c, fw))
+					continue;
+				strbuf_printf(c->b, " ct status dnat %s daddr ",
+				    fam_word[f]);
+				put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
+				put_svc_match(c, c->b, &g[j]);
+				strbuf_printf(c->b, " masquerade comment "
+				    "\"forward %d, reflection\"\n", fw->number);
+			}
+	}
+}
+
+/* True when some forward reflects on some interface. */
+static bool
+any_reflection(const struct policy *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nforward; i++)
+		for (j = 0; j < p->niface; j++)
+			if (p->ifaces[j]->device != NULL &&
+			    policy_forward_reflects(p, p->forwards[i],
+			    p->ifaces[j]))
+				return true;
+	return false;
+}
+
 static void
 compile_nat(struct nftc *c)
 {
 	const struct policy *p = c->p;
 	size_t i, j, n;
+	bool reflect = any_reflection(p);
 
 	if (p->nforward > 0) {
 		strbuf_puts(c->b, "\tchain prerouting {\n\t\ttype nat hook "
@@ -1298,27 +1383,23 @@ compile_nat(struct nftc *c)
 					if (!(f == FAM_V4 ? fw->has4 : fw->has6) ||
 					    (iset_empty(mine) && !own.dynamic))
 						continue;
-					strbuf_printf(c->b, "\t\tiifname \"%s\"",
-					    fw->iface->device);
 					if (!own.dynamic)
 						own.n = 0;
-					put_addr_match(c, c->b, "daddr", &own,
-					    mine, f);
-					put_svc_match(c, c->b, &g[j]);
-					strbuf_printf(c->b, " counter name "
-					    "\"forward_%d\" dnat %s to ",
-					    fw->number, fam_word[f]);
-					put_addr(c->b, f == FAM_V4 ? fw->to4 :
-					    fw->to6);
-					strbuf_printf(c->b, " comment \"forward "
-					    "%d\"\n", fw->number);
+					strbuf_printf(c->b, "\t\tiifname \"%s\"",
+					    fw->iface->device);
+					put_dnat(c, fw, &own, mine, &g[j], f,
+					    false);
+					if (put_reflect_iifs(c, fw))
+						put_dnat(c, fw, &own, mine,
+						    &g[j], f, true);
 				}
 		}
 		strbuf_puts(c->b, "\t}\n\n");
 	}
-	if (p->nnat > 0) {
+	if (p->nnat > 0 || reflect) {
 		strbuf_puts(c->b, "\tchain postrouting {\n\t\ttype nat hook "
 		    "postrouting priority srcnat; policy accept;\n");
+		compile_reflect_snat(c);
 		for (i = 0; i < p->nnat; i++)
 			compile_masquerade(c, p->nats[i]);
 		strbuf_puts(c->b, "\t}\n\n");

@@ -530,6 +530,7 @@ json_policy(const struct policy *p, struct strbuf *b)
 		json_services(b, &fw->svc, &f);
 		json_key(b, "to", &f);
 		json_elems(b, &fw->target);
+		json_kv_bool(b, "reflection", fw->reflection, &f);
 		strbuf_putc(b, '}');
 	}
 	strbuf_putc(b, ']');
@@ -674,6 +675,12 @@ json_verdict(const struct policy *p, const struct flow *f,
 		json_kv_int(b, "number", v->forward->number, &ff);
 		addr_format(v->dst, a, sizeof(a));
 		json_kv_str(b, "to", a, &ff);
+		json_kv_bool(b, "reflected", v->reflected, &ff);
+		if (v->reflected) {
+			if (v->has_src)
+				addr_format(v->src, a, sizeof(a));
+			json_kv_str(b, "source", v->has_src ? a : NULL, &ff);
+		}
 		strbuf_putc(b, '}');
 	} else
 		strbuf_puts(b, "null");

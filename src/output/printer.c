@@ -148,6 +148,8 @@ printer_forward(const struct forward *f, struct strbuf *b)
 	print_svc_list(&f->svc, b);
 	strbuf_puts(b, " to ");
 	printer_addr_expr(&f->target, b);
+	if (!f->reflection)
+		strbuf_puts(b, " reflection off");
 }
 
 static void
@@ -576,6 +578,19 @@ printer_verdict(const struct policy *p, const struct flow *f,
 		addr_format(v->dst, to, sizeof(to));
 		strbuf_printf(b, ", after forward %d to %s", v->forward->number,
 		    to);
+	}
+	if (v->reflected && v->action == ACT_ACCEPT) {
+		if (v->by == BY_FORWARD) {
+			addr_format(v->dst, to, sizeof(to));
+			strbuf_printf(b, " to %s", to);
+		}
+		if (v->has_src) {
+			addr_format(v->src, to, sizeof(to));
+			strbuf_printf(b, ", reflected: the source becomes %s "
+			    "(the gateway's address towards it)", to);
+		} else
+			strbuf_puts(b, ", reflected: the source becomes the "
+			    "gateway's address towards it");
 	}
 	if (v->by == BY_DEFAULT)
 		return;

@@ -1302,6 +1302,12 @@ parse_forward(struct parser *ps)
 	next(ps);
 	if (parse_addr_expr(ps, &f->target, false) == -1)
 		return -1;
+	f->reflection = true;
+	if (is_kw(ps, "reflection")) {
+		next(ps);
+		if (take_on_off(ps, &f->reflection) == -1)
+			return -1;
+	}
 	f->number = (int)ps->p->nforward + 1;
 	ARENA_PUSH(&ps->p->arena, ps->p->forwards, ps->p->nforward,
 	    ps->p->capforward);

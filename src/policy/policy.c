@@ -509,7 +509,8 @@ policy_equal(const struct policy *a, const struct policy *b)
 	for (i = 0; i < a->nforward; i++)
 		if (!str_eq(a->forwards[i]->ifname, b->forwards[i]->ifname) ||
 		    !svc_list_eq(&a->forwards[i]->svc, &b->forwards[i]->svc) ||
-		    !expr_eq(&a->forwards[i]->target, &b->forwards[i]->target))
+		    !expr_eq(&a->forwards[i]->target, &b->forwards[i]->target) ||
+		    a->forwards[i]->reflection != b->forwards[i]->reflection)
 			return false;
 	return true;
 }
@@ -525,6 +526,36 @@ policy_iface_external(const struct policy *p, const struct iface *ifc)
 	for (i = 0; i < p->nforward; i++)
 		if (p->forwards[i]->iface == ifc)
 			return true;
+	return false;
+}
+
+bool
+policy_forward_reflects(const struct policy *p, const struct forward *fw,
+    const struct iface *ifc)
+{
+	return fw->reflection && ifc != fw->iface &&
+	    !policy_iface_external(p, ifc);
+}
+
+bool
+policy_forward_reflect_source(const struct policy *p,
+    const struct forward *fw, int fam, u128 *src)
+{
+	u128 host = fam == FAM_V4 ? fw->to4 : fw->to6, lo, hi;
+	size_t i, j;
+
+	for (i = 0; i < p->niface; i++)
+		for (j = 0; j < p->ifaces[i]->naddr; j++) {
+			const struct addr_lit *l = &p->ifaces[i]->addrs[j].lit;
+
+			if ((int)l->family != fam)
+				continue;
+			addr_network(l->lo, l->family, l->plen, &lo, &hi);
+			if (host >= lo && host <= hi) {
+				*src = l->lo;
+				return true;
+			}
+		}
 	return false;
 }
 

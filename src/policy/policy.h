@@ -242,7 +242,10 @@ struct nat {
 	struct iface	*iface;
 };
 
-/* forward on IF service S to ADDR: DNAT of the gateway's IF addresses. */
+/* forward on IF service S to ADDR: DNAT of the gateway's IF addresses.
+ * With reflection (the default), hosts of the internal interfaces that
+ * open those addresses are forwarded too, their source rewritten to the
+ * gateway's address towards the host (pfSense's "pure NAT"). */
 struct forward {
 	int			 number;	/* 1, 2, … in file order */
 	struct loc		 loc;
@@ -253,6 +256,7 @@ struct forward {
 	struct addr_expr	 target;
 	bool			 has4, has6;
 	u128			 to4, to6;	/* the internal host per family */
+	bool			 reflection;	/* reflection on (the default) */
 };
 
 enum av_engine {
@@ -457,6 +461,16 @@ bool		 policy_iface_external(const struct policy *p,
 /* True when port forward fw carries SMTP (tcp/25): the forwards whose
  * connections smtp-other-scanning intercepts. */
 bool		 policy_forward_smtp(const struct forward *fw);
+/* True when port forward fw reflects connections arriving on ifc: its
+ * reflection is on and ifc is internal (not external, not fw's own). */
+bool		 policy_forward_reflects(const struct policy *p,
+		    const struct forward *fw, const struct iface *ifc);
+/* The gateway's address on the interface whose network holds fw's host
+ * of family fam: the source of a reflected connection.  False when no
+ * interface's static network holds it (the kernel then takes the address
+ * of the interface the route leaves by). */
+bool		 policy_forward_reflect_source(const struct policy *p,
+		    const struct forward *fw, int fam, u128 *src);
 /* The first setting that names a file, a user or a secret of a
  * privileged process (logging metrics-file and directory, the console's
  * user, certificate, key and users file, the HA secret) and differs from
