@@ -82,8 +82,8 @@ bool
 policy_iface_implied_log_default(const struct policy *p,
     const struct iface *ifc)
 {
-	return policy_iface_default(ifc) != ACT_ACCEPT &&
-	    policy_iface_external(p, ifc);
+	(void)p;
+	return policy_iface_default(ifc) != ACT_ACCEPT;
 }
 
 bool

@@ -486,7 +486,7 @@ struct iface	*policy_lan(const struct policy *p);
 /* The verdict of an interface when no rule matches. */
 enum action	 policy_iface_default(const struct iface *ifc);
 /* Whether what interface ifc's default decides is logged: as written,
- * else on for the default deny (or reject) of an external interface. */
+ * else on for a default deny (or reject), on any interface. */
 bool		 policy_iface_log_default(const struct policy *p,
 		    const struct iface *ifc);
 bool		 policy_iface_implied_log_default(const struct policy *p,
