@@ -7,6 +7,7 @@
  */
 #include "analyze/eval.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "analyze/classify.h"
@@ -254,8 +255,116 @@ policy_eval(const struct policy *p, const struct flow *f, struct verdict *v)
 	policy_eval_with(p, NULL, f, v);
 }
 
+const struct iface *
+policy_route(const struct policy *p, u128 dst)
+{
+	size_t i;
+
+	for (i = 0; i < p->niface; i++)
+		if (p->ifaces[i]->net_obj != NULL &&
+		    iset_contains(p->ifaces[i]->net_obj->set, dst))
+			return p->ifaces[i];
+	for (i = 0; i < p->nnat; i++)
+		if (p->nats[i]->iface != NULL)
+			return p->nats[i]->iface;
+	for (i = 0; i < p->nnat_rule; i++)
+		if (p->nat_rules[i]->iface != NULL)
+			return p->nat_rules[i]->iface;
+	return NULL;
+}
+
+/* The source NAT of an accepted connection through the gateway, in the
+ * kernel's order: reflection (already decided), nat source rules of the
+ * out interface first match, its nat masquerade. */
+static void
+eval_snat(const struct policy *p, const struct flow *f, struct verdict *v)
+{
+	bool v4 = addr_family_of(f->src) == FAM_V4;
+	size_t i;
+
+	v->out = NULL;
+	v->snat = SNAT_NONE;
+	v->nat_rule = NULL;
+	if (v->action != ACT_ACCEPT || v->to_gateway || v->reflected ||
+	    (v->out = policy_route(p, v->dst)) == NULL)
+		return;
+	for (i = 0; i < p->nnat_rule; i++) {
+		const struct nat_rule *n = p->nat_rules[i];
+
+		if (n->iface != v->out ||
+		    (n->kind == NAT_TO_ADDRESS && !(v4 ? n->has4 : n->has6)) ||
+		    !iset_contains(n->src.set, f->src) ||
+		    !iset_contains(n->dst.set, v->dst) ||
+		    !iset_contains(n->svc.set, flow_service_key(f)))
+			continue;
+		v->snat = SNAT_RULE;
+		v->nat_rule = n;
+		if (n->kind == NAT_TO_ADDRESS) {
+			v->has_src = true;
+			v->src = v4 ? n->to4 : n->to6;
+		}
+		return;
+	}
+	for (i = 0; i < p->nnat; i++)
+		if (p->nats[i]->iface == v->out) {
+			v->snat = SNAT_MASQUERADE;
+			return;
+		}
+}
+
+const char *
+snat_text(const struct policy *p, const struct verdict *v, char *buf,
+    size_t len)
+{
+	char a[ADDR_STRLEN];
+	const struct nat_rule *n = v->nat_rule;
+
+	if (v->out == NULL || (v->snat == SNAT_NONE &&
+	    !policy_iface_external(p, v->out)))
+		return NULL;
+	switch (v->snat) {
+	case SNAT_NONE:
+		snprintf(buf, len, "leaves through %s with its own source "
+		    "(no nat applies)", v->out->name);
+		break;
+	case SNAT_MASQUERADE:
+		snprintf(buf, len, "leaves through %s masqueraded: from the "
+		    "gateway's address there (nat masquerade on %s)",
+		    v->out->name, v->out->name);
+		break;
+	case SNAT_RULE:
+		if (n->kind == NAT_TO_NONE)
+			snprintf(buf, len, "leaves through %s with its own "
+			    "source: nat source %d (line %d) says translate "
+			    "none", v->out->name, n->number, n->loc.line);
+		else if (n->kind == NAT_TO_MASQUERADE)
+			snprintf(buf, len, "leaves through %s masqueraded: "
+			    "from the gateway's address there (nat source %d, "
+			    "line %d)", v->out->name, n->number, n->loc.line);
+		else {
+			addr_format(v->src, a, sizeof(a));
+			snprintf(buf, len, "leaves through %s from %s (nat "
+			    "source %d, line %d)", v->out->name, a, n->number,
+			    n->loc.line);
+		}
+		break;
+	}
+	return buf;
+}
+
+static void eval_filter(const struct policy *p,
+    const struct policy_index *idx, const struct flow *f, struct verdict *v);
+
 void
 policy_eval_with(const struct policy *p, const struct policy_index *idx,
+    const struct flow *f, struct verdict *v)
+{
+	eval_filter(p, idx, f, v);
+	eval_snat(p, f, v);
+}
+
+static void
+eval_filter(const struct policy *p, const struct policy_index *idx,
     const struct flow *f, struct verdict *v)
 {
 	const struct rule *r;

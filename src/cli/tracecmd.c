@@ -279,6 +279,10 @@ on_event(void *arg, const struct nftrace_ev *ev)
 		else if (k != NULL && strncmp(k->comment, "scan ", 5) == 0)
 			strbuf_printf(&line, "intercepted by the SMTP proxy "
 			    "(%s)", k->comment);
+		else if (k != NULL && strncmp(k->comment, "nat source ", 11) ==
+		    0)
+			strbuf_printf(&line, "postrouting: %s matches: it "
+			    "decides the source (translate)", k->comment);
 		else if (k != NULL && strncmp(k->comment, "nat on ", 7) == 0)
 			strbuf_printf(&line, "postrouting: masqueraded (%s)",
 			    k->comment);

@@ -1236,6 +1236,9 @@ compile_counters(struct nftc *c)
 		strbuf_printf(c->b, "\tcounter forward_%d {\n\t}\n"
 		    "\tcounter forward_%d_accept {\n\t}\n",
 		    p->forwards[i]->number, p->forwards[i]->number);
+	for (i = 0; i < p->nnat_rule; i++)
+		strbuf_printf(c->b, "\tcounter nat_source_%d {\n\t}\n",
+		    p->nat_rules[i]->number);
 	strbuf_putc(c->b, '\n');
 }
 
@@ -1339,6 +1342,51 @@ compile_reflect_snat(struct nftc *c)
 	}
 }
 
+/* nat source N in family f: after the reflection, before the masquerade;
+ * none is an accept, which ends the nat chain for the connection (no
+ * masquerade after it). */
+static void
+compile_nat_rule_family(struct nftc *c, const struct nat_rule *n,
+    enum addr_family f)
+{
+	struct iset src = fam_part(c, n->src.set, f);
+	struct iset dst = fam_part(c, n->dst.set, f);
+	struct svc_group g[8];
+	size_t i, k;
+
+	if (n->kind == NAT_TO_ADDRESS && !(f == FAM_V4 ? n->has4 : n->has6))
+		return;
+	if ((iset_empty(src) && !n->src.dynamic) ||
+	    (iset_empty(dst) && !n->dst.dynamic))
+		return;
+	k = svc_groups(c, n->svc.set, f, g);
+	for (i = 0; i < k; i++) {
+		strbuf_printf(c->b, "\t\toifname \"%s\"", n->iface->device);
+		/* no address written: the family is */
+		if (!n->src.dynamic && !n->dst.dynamic &&
+		    matches_whole_family(c, src, f) &&
+		    matches_whole_family(c, dst, f))
+			strbuf_printf(c->b, " meta nfproto %s",
+			    f == FAM_V4 ? "ipv4" : "ipv6");
+		c->side = arena_printf(&c->a, "nat_source_%d_src", n->number);
+		put_addr_match(c, c->b, "saddr", &n->src, src, f);
+		c->side = arena_printf(&c->a, "nat_source_%d_dst", n->number);
+		put_addr_match(c, c->b, "daddr", &n->dst, dst, f);
+		put_svc_match(c, c->b, &g[i]);
+		strbuf_printf(c->b, " counter name \"nat_source_%d\" ",
+		    n->number);
+		if (n->kind == NAT_TO_MASQUERADE)
+			strbuf_puts(c->b, "masquerade");
+		else if (n->kind == NAT_TO_NONE)
+			strbuf_puts(c->b, "accept");
+		else {
+			strbuf_printf(c->b, "snat %s to ", fam_word[f]);
+			put_addr(c->b, f == FAM_V4 ? n->to4 : n->to6);
+		}
+		strbuf_printf(c->b, " comment \"nat source %d\"\n", n->number);
+	}
+}
+
 /* True when some forward reflects on some interface. */
 static bool
 any_reflection(const struct policy *p)
@@ -1396,10 +1444,18 @@ compile_nat(struct nftc *c)
 		}
 		strbuf_puts(c->b, "\t}\n\n");
 	}
-	if (p->nnat > 0 || reflect) {
+	if (p->nnat > 0 || p->nnat_rule > 0 || reflect) {
 		strbuf_puts(c->b, "\tchain postrouting {\n\t\ttype nat hook "
 		    "postrouting priority srcnat; policy accept;\n");
 		compile_reflect_snat(c);
+		for (i = 0; i < p->nnat_rule; i++)
+			if (p->nat_rules[i]->iface != NULL &&
+			    p->nat_rules[i]->iface->device != NULL) {
+				compile_nat_rule_family(c, p->nat_rules[i],
+				    FAM_V4);
+				compile_nat_rule_family(c, p->nat_rules[i],
+				    FAM_V6);
+			}
 		for (i = 0; i < p->nnat; i++)
 			compile_masquerade(c, p->nats[i]);
 		strbuf_puts(c->b, "\t}\n\n");

@@ -142,6 +142,28 @@ printer_rule(const struct rule *r, struct strbuf *b, bool with_comment)
 }
 
 void
+printer_nat_rule(const struct nat_rule *n, struct strbuf *b)
+{
+	strbuf_printf(b, "nat source on %s from ", n->ifname);
+	printer_addr_expr(&n->src, b);
+	if (n->has_dst) {
+		strbuf_puts(b, " to ");
+		printer_addr_expr(&n->dst, b);
+	}
+	if (n->svc.n > 0) {
+		strbuf_puts(b, " service ");
+		print_svc_list(&n->svc, b);
+	}
+	strbuf_puts(b, " translate ");
+	if (n->kind == NAT_TO_MASQUERADE)
+		strbuf_puts(b, "masquerade");
+	else if (n->kind == NAT_TO_NONE)
+		strbuf_puts(b, "none");
+	else
+		printer_addr_expr(&n->to, b);
+}
+
+void
 printer_forward(const struct forward *f, struct strbuf *b)
 {
 	strbuf_printf(b, "forward on %s service ", f->ifname);
@@ -490,8 +512,12 @@ printer_policy(const struct policy *p, struct strbuf *b)
 		printer_rule(p->rules[i], b, true);
 		strbuf_putc(b, '\n');
 	}
-	if (p->nnat + p->nforward > 0)
+	if (p->nnat + p->nforward + p->nnat_rule > 0)
 		section(b, &started);
+	for (i = 0; i < p->nnat_rule; i++) {
+		printer_nat_rule(p->nat_rules[i], b);
+		strbuf_putc(b, '\n');
+	}
 	for (i = 0; i < p->nnat; i++)
 		strbuf_printf(b, "nat masquerade on %s\n", p->nats[i]->ifname);
 	for (i = 0; i < p->nforward; i++) {

@@ -1266,6 +1266,53 @@ parse_schedule(struct parser *ps)
 	return rc;
 }
 
+/* nat source on IF from ADDR [to ADDR] [service S]
+ *     translate ADDR|masquerade|none */
+static int
+parse_nat_source(struct parser *ps, struct loc at)
+{
+	struct policy *p = ps->p;
+	struct nat_rule *n = arena_alloc(&p->arena, sizeof(*n));
+
+	n->loc = at;
+	next(ps);
+	if (parse_on_iface(ps, &n->ifname, &n->if_loc) == -1)
+		return -1;
+	if (!is_kw(ps, "from"))
+		return expected(ps, "'from ADDRESS'");
+	next(ps);
+	if (parse_addr_expr(ps, &n->src, true) == -1)
+		return -1;
+	if (is_kw(ps, "to")) {
+		next(ps);
+		if (parse_addr_expr(ps, &n->dst, true) == -1)
+			return -1;
+		n->has_dst = true;
+	} else
+		set_any(p, &n->dst, n->loc);
+	if (is_kw(ps, "service")) {
+		next(ps);
+		if (parse_svc_list(ps, &n->svc) == -1)
+			return -1;
+	}
+	if (!is_kw(ps, "translate"))
+		return expected(ps, "'translate ADDRESS', 'translate "
+		    "masquerade' or 'translate none'");
+	next(ps);
+	if (is_kw(ps, "masquerade")) {
+		n->kind = NAT_TO_MASQUERADE;
+		next(ps);
+	} else if (is_kw(ps, "none")) {
+		n->kind = NAT_TO_NONE;
+		next(ps);
+	} else if (parse_addr_expr(ps, &n->to, false) == -1)
+		return -1;
+	n->number = (int)p->nnat_rule + 1;
+	ARENA_PUSH(&p->arena, p->nat_rules, p->nnat_rule, p->capnat_rule);
+	p->nat_rules[p->nnat_rule - 1] = n;
+	return 0;
+}
+
 static int
 parse_nat(struct parser *ps)
 {
@@ -1273,8 +1320,10 @@ parse_nat(struct parser *ps)
 
 	n->loc = ps->tok.loc;
 	next(ps);
+	if (is_kw(ps, "source"))
+		return parse_nat_source(ps, n->loc);
 	if (!is_kw(ps, "masquerade"))
-		return expected(ps, "'masquerade'");
+		return expected(ps, "'masquerade' or 'source'");
 	next(ps);
 	if (parse_on_iface(ps, &n->ifname, &n->if_loc) == -1)
 		return -1;

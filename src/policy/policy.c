@@ -469,6 +469,7 @@ policy_equal(const struct policy *a, const struct policy *b)
 	if (a->niface != b->niface || a->nobject != b->nobject ||
 	    a->nservice != b->nservice || a->nrule != b->nrule ||
 	    a->nnat != b->nnat || a->nforward != b->nforward ||
+	    a->nnat_rule != b->nnat_rule ||
 	    a->nsched != b->nsched || a->anti_lockout != b->anti_lockout ||
 	    a->firewall != b->firewall ||
 	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging) ||
@@ -512,6 +513,15 @@ policy_equal(const struct policy *a, const struct policy *b)
 		    !expr_eq(&a->forwards[i]->target, &b->forwards[i]->target) ||
 		    a->forwards[i]->reflection != b->forwards[i]->reflection)
 			return false;
+	for (i = 0; i < a->nnat_rule; i++) {
+		const struct nat_rule *x = a->nat_rules[i], *y = b->nat_rules[i];
+
+		if (!str_eq(x->ifname, y->ifname) || !expr_eq(&x->src, &y->src) ||
+		    !expr_eq(&x->dst, &y->dst) || x->has_dst != y->has_dst ||
+		    !svc_list_eq(&x->svc, &y->svc) || x->kind != y->kind ||
+		    (x->kind == NAT_TO_ADDRESS && !expr_eq(&x->to, &y->to)))
+			return false;
+	}
 	return true;
 }
 
@@ -525,6 +535,9 @@ policy_iface_external(const struct policy *p, const struct iface *ifc)
 			return true;
 	for (i = 0; i < p->nforward; i++)
 		if (p->forwards[i]->iface == ifc)
+			return true;
+	for (i = 0; i < p->nnat_rule; i++)
+		if (p->nat_rules[i]->iface == ifc)
 			return true;
 	return false;
 }

@@ -242,6 +242,30 @@ struct nat {
 	struct iface	*iface;
 };
 
+enum nat_translate {
+	NAT_TO_ADDRESS = 0,	/* translate ADDR: SNAT to that address */
+	NAT_TO_MASQUERADE,	/* translate masquerade: IF's own address */
+	NAT_TO_NONE,		/* translate none: the source is kept */
+};
+
+/* nat source on IF from ADDR [to ADDR] [service S] translate …: an
+ * outbound NAT rule; the first that matches a connection leaving through
+ * IF decides its source, before IF's nat masquerade. */
+struct nat_rule {
+	int			 number;	/* 1, 2, … in file order */
+	struct loc		 loc;
+	char			*ifname;
+	struct loc		 if_loc;
+	struct iface		*iface;
+	struct addr_expr	 src, dst;	/* dst: ANY unless has_dst */
+	bool			 has_dst;
+	struct svc_list		 svc;		/* empty: any */
+	enum nat_translate	 kind;
+	struct addr_expr	 to;		/* NAT_TO_ADDRESS */
+	bool			 has4, has6;	/* NAT_TO_ADDRESS's families */
+	u128			 to4, to6;
+};
+
 /* forward on IF service S to ADDR: DNAT of the gateway's IF addresses.
  * With reflection (the default), hosts of the internal interfaces that
  * open those addresses are forwarded too, their source rewritten to the
@@ -423,6 +447,8 @@ struct policy {
 	struct nat		**nats;
 	size_t			 nforward, capforward;
 	struct forward		**forwards;
+	size_t			 nnat_rule, capnat_rule;
+	struct nat_rule		**nat_rules;
 	size_t			 nsched, capsched;
 	struct schedule		**scheds;
 

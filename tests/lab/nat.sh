@@ -1,8 +1,11 @@
 #!/bin/sh
-# NAT beyond masquerade: reflection (hairpin) of a port forward.  A LAN
+# NAT beyond masquerade.  Reflection (hairpin) of a port forward: a LAN
 # host that opens the gateway's WAN address reaches the forwarded server
 # in the LAN, which sees the gateway's LAN address as the client (IPv4 and
 # IPv6); with reflection off the gateway itself answers (refused).
+# Outbound NAT rules: one host leaves from a chosen address (IPv4 and
+# IPv6), one keeps its source towards a routed network, the rest is
+# masqueraded.
 . "$(dirname "$0")/lib.sh"
 cat >"$tmp/nat.conf" <<'CONF'
 interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
@@ -41,4 +44,45 @@ case $out in
 *) fail "moat test: $out" ;;
 esac
 [ "$(counter forward_1)" -ge 3 ] || fail "counter forward_1: $(counter forward_1)"
+
+# Outbound NAT rules, before the masquerade.  The gateway answers for
+# the chosen addresses (the WAN side asks for them on the link).
+ns gw ip addr add 198.51.100.9/32 dev gww0
+ns gw ip addr add 2001:db8:51::9/128 dev gww0 nodad
+cat >"$tmp/out.conf" <<'CONF'
+interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
+interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
+object PARTNER 198.51.100.0/24
+nat source on WAN from { 192.168.50.12, 2001:db8:50::12 } service HTTP translate { 198.51.100.9, 2001:db8:51::9 }
+nat source on WAN from 192.168.50.13 to PARTNER translate none
+nat masquerade on WAN
+CONF
+listen wan 198.51.100.25:80 [2001:db8:51::25]:80
+ns gw "$MOAT" apply -f "$tmp/out.conf" || fail "apply"
+: >"$tmp/wan.log"
+probe connected lan --from 192.168.50.12 198.51.100.25 80
+probe connected lan --from 2001:db8:50::12 2001:db8:51::25 80
+probe connected lan --from 192.168.50.13 198.51.100.25 80
+probe connected lan --from 192.168.50.11 198.51.100.25 80
+for want in "198.51.100.25:80 198.51.100.9" "2001:db8:51::25:80 2001:db8:51::9" \
+    "198.51.100.25:80 192.168.50.13" "198.51.100.25:80 198.51.100.1"; do
+	grep -qx "$want" "$tmp/wan.log" ||
+		fail "outbound NAT: no connection '$want' in: $(cat "$tmp/wan.log")"
+done
+[ "$(wc -l <"$tmp/wan.log")" = 4 ] || fail "outbound NAT: $(cat "$tmp/wan.log")"
+[ "$(counter nat_source_1)" -ge 2 ] || fail "counter nat_source_1: $(counter nat_source_1)"
+out=$("$MOAT" test -f "$tmp/out.conf" --in LAN --src 192.168.50.12 \
+    --dst 198.51.100.25 --service HTTP)
+case $out in
+*"leaves through WAN from 198.51.100.9 (nat source 1, line 4)"*)
+	echo "ok: moat test: $out" ;;
+*) fail "moat test: $out" ;;
+esac
+out=$("$MOAT" test -f "$tmp/out.conf" --in LAN --src 192.168.50.13 \
+    --dst 198.51.100.25 --service HTTP)
+case $out in
+*"with its own source: nat source 2 (line 5) says translate none"*)
+	echo "ok: moat test: $out" ;;
+*) fail "moat test: $out" ;;
+esac
 finish

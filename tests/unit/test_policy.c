@@ -377,6 +377,77 @@ test_forward_reflection(void **state)
 	policy_free(p);
 }
 
+/* Outbound NAT rules: first match on the out interface (the one whose
+ * network holds the destination, else the nat's), before masquerade. */
+static void
+test_nat_source(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface DMZ device eth2 address 10.1.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat source on WAN from 192.168.1.0/24 to 10.20.0.0/16 "
+	    "translate none\n"
+	    "nat source on WAN from 192.168.1.25 service SMTP "
+	    "translate 203.0.113.25\n"
+	    "nat source on WAN from LANNET translate masquerade\n"
+	    "nat masquerade on WAN\n");
+	struct flow f = { policy_iface(p, "LAN"), 0, 0, 6, 25, 0 };
+	struct verdict v;
+	enum addr_family fam;
+	char err[100], a[ADDR_STRLEN];
+
+	(void)state;
+	assert_int_equal(addr_parse("192.168.1.25", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("8.8.8.8", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_ptr_equal(v.out, policy_iface(p, "WAN"));
+	assert_int_equal(v.snat, SNAT_RULE);
+	assert_int_equal(v.nat_rule->number, 2);
+	addr_format(v.src, a, sizeof(a));
+	assert_string_equal(a, "203.0.113.25");
+	f.dport = 80;				/* not SMTP: rule 3 */
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.nat_rule->number, 3);
+	assert_int_equal(addr_parse("10.20.3.4", &f.dst, &fam, err,
+	    sizeof(err)), 0);			/* the exception, first */
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.nat_rule->number, 1);
+	assert_non_null(snat_text(p, &v, err, sizeof(err)));
+	assert_non_null(strstr(err, "with its own source"));
+	f.iface = policy_iface(p, "DMZ");	/* no rule: the masquerade */
+	assert_int_equal(addr_parse("10.1.1.5", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_DENY);	/* DMZ's default */
+	assert_null(v.out);
+	assert_int_equal(addr_parse("192.168.1.7", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	f.iface = policy_iface(p, "LAN");
+	f.src = f.dst;
+	assert_int_equal(addr_parse("10.1.1.5", &f.dst, &fam, err,
+	    sizeof(err)), 0);			/* LAN to DMZ: no nat */
+	policy_eval(p, &f, &v);
+	assert_ptr_equal(v.out, policy_iface(p, "DMZ"));
+	assert_int_equal(v.snat, SNAT_NONE);
+	assert_null(snat_text(p, &v, err, sizeof(err)));
+	policy_free(p);
+	p = parse_ok("interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface DMZ device eth2 address 10.1.1.1/24 default accept\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat masquerade on WAN\n");
+	f.iface = policy_iface(p, "DMZ");
+	assert_int_equal(addr_parse("10.1.1.5", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("8.8.8.8", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.snat, SNAT_MASQUERADE);
+	policy_free(p);
+}
+
 static void
 test_anti_lockout(void **state)
 {
@@ -847,6 +918,7 @@ main(void)
 		cmocka_unit_test(test_lint_union_cover),
 		cmocka_unit_test(test_forward_and_defaults),
 		cmocka_unit_test(test_forward_reflection),
+		cmocka_unit_test(test_nat_source),
 		cmocka_unit_test(test_anti_lockout),
 		cmocka_unit_test(test_firewall_off),
 		cmocka_unit_test(test_many_errors),
