@@ -82,6 +82,25 @@ find_forward(const struct policy *p, const struct flow *f,
 	return NULL;
 }
 
+/* The 1:1 that rewrites f's destination: f arrives on its interface for
+ * an address of its public side. */
+static const struct nat_one *
+find_one(const struct policy *p, const struct flow *f, u128 *dst)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnat_one; i++) {
+		const struct nat_one *n = p->nat_ones[i];
+
+		if (n->iface != f->iface || n->size == 0 ||
+		    f->dst < n->pub_lo || f->dst - n->pub_lo >= n->size)
+			continue;
+		*dst = n->in_lo + (f->dst - n->pub_lo);
+		return n;
+	}
+	return NULL;
+}
+
 static bool
 is_gateway_address(const struct policy *p, u128 a)
 {
@@ -288,6 +307,18 @@ eval_snat(const struct policy *p, const struct flow *f, struct verdict *v)
 	if (v->action != ACT_ACCEPT || v->to_gateway || v->reflected ||
 	    (v->out = policy_route(p, v->dst)) == NULL)
 		return;
+	for (i = 0; i < p->nnat_one; i++) {
+		const struct nat_one *n = p->nat_ones[i];
+
+		if (n->iface != v->out || n->size == 0 || f->src < n->in_lo ||
+		    f->src - n->in_lo >= n->size)
+			continue;
+		v->snat = SNAT_ONE;
+		v->one = n;
+		v->has_src = true;
+		v->src = n->pub_lo + (f->src - n->in_lo);
+		return;
+	}
 	for (i = 0; i < p->nnat_rule; i++) {
 		const struct nat_rule *n = p->nat_rules[i];
 
@@ -332,6 +363,12 @@ snat_text(const struct policy *p, const struct verdict *v, char *buf,
 		    "gateway's address there (nat masquerade on %s)",
 		    v->out->name, v->out->name);
 		break;
+	case SNAT_ONE:
+		addr_format(v->src, a, sizeof(a));
+		snprintf(buf, len, "leaves through %s from %s (nat one-to-one "
+		    "%d, line %d)", v->out->name, a, v->one->number,
+		    v->one->loc.line);
+		break;
 	case SNAT_RULE:
 		if (n->kind == NAT_TO_NONE)
 			snprintf(buf, len, "leaves through %s with its own "
@@ -372,6 +409,7 @@ eval_filter(const struct policy *p, const struct policy_index *idx,
 	v->rule = NULL;
 	v->dst = f->dst;
 	v->forward = NULL;
+	v->one = NULL;
 	v->reflected = false;
 	v->has_src = false;
 	v->src = 0;
@@ -382,6 +420,8 @@ eval_filter(const struct policy *p, const struct policy_index *idx,
 		return;
 	}
 	v->forward = find_forward(p, f, v);
+	if (v->forward == NULL)
+		v->one = find_one(p, f, &v->dst);
 	v->to_gateway = is_gateway_address(p, v->dst);
 	if (p->lockout_rule != NULL && rule_matches(p->lockout_rule, f, v->dst)) {
 		v->action = ACT_ACCEPT;

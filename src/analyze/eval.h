@@ -30,6 +30,7 @@ enum snat_by {
 	SNAT_NONE = 0,		/* it keeps its source: no nat line applies */
 	SNAT_RULE,		/* nat source N (nat_rule), per its kind */
 	SNAT_MASQUERADE,	/* the out interface's nat masquerade */
+	SNAT_ONE,		/* nat one-to-one (one): from its public side */
 };
 
 struct verdict {
@@ -51,6 +52,8 @@ struct verdict {
 	enum snat_by		 snat;		/* accepted, through, not
 						   reflected: its source NAT */
 	const struct nat_rule	*nat_rule;	/* SNAT_RULE */
+	const struct nat_one	*one;		/* inbound: a 1:1 rewrote dst;
+						   SNAT_ONE: the 1:1 */
 	bool			 to_gateway;	/* input, not forward */
 };
 

@@ -279,6 +279,11 @@ on_event(void *arg, const struct nftrace_ev *ev)
 		else if (k != NULL && strncmp(k->comment, "scan ", 5) == 0)
 			strbuf_printf(&line, "intercepted by the SMTP proxy "
 			    "(%s)", k->comment);
+		else if (k != NULL && strncmp(k->comment, "one-to-one ", 11) ==
+		    0)
+			strbuf_printf(&line, "%s: %s: %s rewritten", ev->chain,
+			    k->comment, strcmp(ev->chain, "prerouting") == 0 ?
+			    "destination (DNAT)" : "source (SNAT)");
 		else if (k != NULL && strncmp(k->comment, "nat source ", 11) ==
 		    0)
 			strbuf_printf(&line, "postrouting: %s matches: it "

@@ -1239,6 +1239,9 @@ compile_counters(struct nftc *c)
 	for (i = 0; i < p->nnat_rule; i++)
 		strbuf_printf(c->b, "\tcounter nat_source_%d {\n\t}\n",
 		    p->nat_rules[i]->number);
+	for (i = 0; i < p->nnat_one; i++)
+		strbuf_printf(c->b, "\tcounter one_to_one_%d {\n\t}\n",
+		    p->nat_ones[i]->number);
 	strbuf_putc(c->b, '\n');
 }
 
@@ -1387,6 +1390,43 @@ compile_nat_rule_family(struct nftc *c, const struct nat_rule *n,
 	}
 }
 
+/* nat one-to-one N, one direction: inbound, the public side's addresses
+ * on IF to the inside's (DNAT); outbound, the inside's leaving through IF
+ * from the public's (SNAT).  A network maps address by address, through
+ * a map of the addresses (at most NAT_ONE_MAX). */
+static void
+compile_nat_one(struct nftc *c, const struct nat_one *n, bool inbound)
+{
+	const char *fam = fam_word[n->family];
+	u128 from = inbound ? n->pub_lo : n->in_lo;
+	u128 to = inbound ? n->in_lo : n->pub_lo;
+	u128 k;
+
+	if (n->iface == NULL || n->iface->device == NULL || n->size == 0)
+		return;
+	strbuf_printf(c->b, "\t\t%s \"%s\" %s %s ", inbound ? "iifname" :
+	    "oifname", n->iface->device, fam, inbound ? "daddr" : "saddr");
+	put_interval(c->b, from, from + n->size - 1,
+	    (enum addr_family)n->family);
+	strbuf_printf(c->b, " counter name \"one_to_one_%d\" %s %s to ",
+	    n->number, inbound ? "dnat" : "snat", fam);
+	if (n->size == 1)
+		put_addr(c->b, to);
+	else {
+		strbuf_printf(c->b, "%s %s map { ", fam, inbound ? "daddr" :
+		    "saddr");
+		for (k = 0; k < n->size; k++) {
+			if (k > 0)
+				strbuf_puts(c->b, ", ");
+			put_addr(c->b, from + k);
+			strbuf_puts(c->b, " : ");
+			put_addr(c->b, to + k);
+		}
+		strbuf_puts(c->b, " }");
+	}
+	strbuf_printf(c->b, " comment \"one-to-one %d\"\n", n->number);
+}
+
 /* True when some forward reflects on some interface. */
 static bool
 any_reflection(const struct policy *p)
@@ -1409,7 +1449,7 @@ compile_nat(struct nftc *c)
 	size_t i, j, n;
 	bool reflect = any_reflection(p);
 
-	if (p->nforward > 0) {
+	if (p->nforward > 0 || p->nnat_one > 0) {
 		strbuf_puts(c->b, "\tchain prerouting {\n\t\ttype nat hook "
 		    "prerouting priority dstnat; policy accept;\n");
 		for (i = 0; i < p->nforward; i++) {
@@ -1442,12 +1482,16 @@ compile_nat(struct nftc *c)
 						    &g[j], f, true);
 				}
 		}
+		for (i = 0; i < p->nnat_one; i++)
+			compile_nat_one(c, p->nat_ones[i], true);
 		strbuf_puts(c->b, "\t}\n\n");
 	}
-	if (p->nnat > 0 || p->nnat_rule > 0 || reflect) {
+	if (p->nnat > 0 || p->nnat_rule > 0 || p->nnat_one > 0 || reflect) {
 		strbuf_puts(c->b, "\tchain postrouting {\n\t\ttype nat hook "
 		    "postrouting priority srcnat; policy accept;\n");
 		compile_reflect_snat(c);
+		for (i = 0; i < p->nnat_one; i++)
+			compile_nat_one(c, p->nat_ones[i], false);
 		for (i = 0; i < p->nnat_rule; i++)
 			if (p->nat_rules[i]->iface != NULL &&
 			    p->nat_rules[i]->iface->device != NULL) {

@@ -514,11 +514,28 @@ json_policy(const struct policy *p, struct strbuf *b)
 		json_kv_int(b, "line", p->nats[i]->loc.line, &f);
 		strbuf_putc(b, '}');
 	}
+	for (i = 0; i < p->nnat_one; i++) {
+		const struct nat_one *n = p->nat_ones[i];
+
+		f = true;
+		if (i > 0 || p->nnat > 0)
+			strbuf_putc(b, ',');
+		strbuf_putc(b, '{');
+		json_kv_str(b, "type", "one-to-one", &f);
+		json_kv_int(b, "number", n->number, &f);
+		json_kv_str(b, "interface", n->ifname, &f);
+		json_kv_int(b, "line", n->loc.line, &f);
+		json_key(b, "public", &f);
+		json_elems(b, &n->pub);
+		json_key(b, "inside", &f);
+		json_elems(b, &n->inside);
+		strbuf_putc(b, '}');
+	}
 	for (i = 0; i < p->nnat_rule; i++) {
 		const struct nat_rule *n = p->nat_rules[i];
 
 		f = true;
-		if (i > 0 || p->nnat > 0)
+		if (i > 0 || p->nnat + p->nnat_one > 0)
 			strbuf_putc(b, ',');
 		strbuf_putc(b, '{');
 		json_kv_str(b, "type", "source", &f);
@@ -706,10 +723,20 @@ json_verdict(const struct policy *p, const struct flow *f,
 		strbuf_putc(b, '}');
 	} else
 		strbuf_puts(b, "null");
+	json_key(b, "one_to_one", &first);
+	if (v->one != NULL && v->snat != SNAT_ONE) {
+		ff = true;
+		strbuf_putc(b, '{');
+		json_kv_int(b, "number", v->one->number, &ff);
+		addr_format(v->dst, a, sizeof(a));
+		json_kv_str(b, "to", a, &ff);
+		strbuf_putc(b, '}');
+	} else
+		strbuf_puts(b, "null");
 	json_key(b, "nat", &first);
 	if (v->out != NULL) {
 		static const char *const how[] = { "none", "rule",
-		    "masquerade" };
+		    "masquerade", "one-to-one" };
 
 		ff = true;
 		strbuf_putc(b, '{');
@@ -721,14 +748,16 @@ json_verdict(const struct policy *p, const struct flow *f,
 		else
 			strbuf_puts(b, "null");
 		json_kv_str(b, "translate", v->snat == SNAT_MASQUERADE ?
-		    "masquerade" : v->nat_rule == NULL ? "none" :
+		    "masquerade" : v->snat == SNAT_ONE ? "address" :
+		    v->nat_rule == NULL ? "none" :
 		    v->nat_rule->kind == NAT_TO_NONE ? "none" :
 		    v->nat_rule->kind == NAT_TO_MASQUERADE ? "masquerade" :
 		    "address", &ff);
-		if (v->snat == SNAT_RULE && v->has_src)
+		if ((v->snat == SNAT_RULE || v->snat == SNAT_ONE) &&
+		    v->has_src)
 			addr_format(v->src, a, sizeof(a));
-		json_kv_str(b, "source", v->snat == SNAT_RULE && v->has_src ?
-		    a : NULL, &ff);
+		json_kv_str(b, "source", (v->snat == SNAT_RULE ||
+		    v->snat == SNAT_ONE) && v->has_src ? a : NULL, &ff);
 		strbuf_putc(b, '}');
 	} else
 		strbuf_puts(b, "null");

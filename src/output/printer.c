@@ -512,8 +512,15 @@ printer_policy(const struct policy *p, struct strbuf *b)
 		printer_rule(p->rules[i], b, true);
 		strbuf_putc(b, '\n');
 	}
-	if (p->nnat + p->nforward + p->nnat_rule > 0)
+	if (p->nnat + p->nforward + p->nnat_rule + p->nnat_one > 0)
 		section(b, &started);
+	for (i = 0; i < p->nnat_one; i++) {
+		strbuf_printf(b, "nat one-to-one on %s ", p->nat_ones[i]->ifname);
+		printer_addr_expr(&p->nat_ones[i]->pub, b);
+		strbuf_puts(b, " to ");
+		printer_addr_expr(&p->nat_ones[i]->inside, b);
+		strbuf_putc(b, '\n');
+	}
 	for (i = 0; i < p->nnat_rule; i++) {
 		printer_nat_rule(p->nat_rules[i], b);
 		strbuf_putc(b, '\n');
@@ -603,6 +610,11 @@ printer_verdict(const struct policy *p, const struct flow *f,
 	if (v->forward != NULL && v->by != BY_FORWARD) {
 		addr_format(v->dst, to, sizeof(to));
 		strbuf_printf(b, ", after forward %d to %s", v->forward->number,
+		    to);
+	}
+	if (v->one != NULL && v->snat != SNAT_ONE) {
+		addr_format(v->dst, to, sizeof(to));
+		strbuf_printf(b, ", after one-to-one %d to %s", v->one->number,
 		    to);
 	}
 	if (v->reflected && v->action == ACT_ACCEPT) {

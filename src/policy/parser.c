@@ -1266,6 +1266,29 @@ parse_schedule(struct parser *ps)
 	return rc;
 }
 
+/* nat one-to-one on IF PUBLIC to INSIDE */
+static int
+parse_nat_one(struct parser *ps, struct loc at)
+{
+	struct policy *p = ps->p;
+	struct nat_one *n = arena_alloc(&p->arena, sizeof(*n));
+
+	n->loc = at;
+	next(ps);
+	if (parse_on_iface(ps, &n->ifname, &n->if_loc) == -1 ||
+	    parse_addr_expr(ps, &n->pub, false) == -1)
+		return -1;
+	if (!is_kw(ps, "to"))
+		return expected(ps, "'to ADDRESS'");
+	next(ps);
+	if (parse_addr_expr(ps, &n->inside, false) == -1)
+		return -1;
+	n->number = (int)p->nnat_one + 1;
+	ARENA_PUSH(&p->arena, p->nat_ones, p->nnat_one, p->capnat_one);
+	p->nat_ones[p->nnat_one - 1] = n;
+	return 0;
+}
+
 /* nat source on IF from ADDR [to ADDR] [service S]
  *     translate ADDR|masquerade|none */
 static int
@@ -1322,8 +1345,11 @@ parse_nat(struct parser *ps)
 	next(ps);
 	if (is_kw(ps, "source"))
 		return parse_nat_source(ps, n->loc);
+	if (is_kw(ps, "one-to-one"))
+		return parse_nat_one(ps, n->loc);
 	if (!is_kw(ps, "masquerade"))
-		return expected(ps, "'masquerade' or 'source'");
+		return expected(ps, "'masquerade', 'source' or "
+		    "'one-to-one'");
 	next(ps);
 	if (parse_on_iface(ps, &n->ifname, &n->if_loc) == -1)
 		return -1;

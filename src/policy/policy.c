@@ -469,7 +469,7 @@ policy_equal(const struct policy *a, const struct policy *b)
 	if (a->niface != b->niface || a->nobject != b->nobject ||
 	    a->nservice != b->nservice || a->nrule != b->nrule ||
 	    a->nnat != b->nnat || a->nforward != b->nforward ||
-	    a->nnat_rule != b->nnat_rule ||
+	    a->nnat_rule != b->nnat_rule || a->nnat_one != b->nnat_one ||
 	    a->nsched != b->nsched || a->anti_lockout != b->anti_lockout ||
 	    a->firewall != b->firewall ||
 	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging) ||
@@ -513,6 +513,11 @@ policy_equal(const struct policy *a, const struct policy *b)
 		    !expr_eq(&a->forwards[i]->target, &b->forwards[i]->target) ||
 		    a->forwards[i]->reflection != b->forwards[i]->reflection)
 			return false;
+	for (i = 0; i < a->nnat_one; i++)
+		if (!str_eq(a->nat_ones[i]->ifname, b->nat_ones[i]->ifname) ||
+		    !expr_eq(&a->nat_ones[i]->pub, &b->nat_ones[i]->pub) ||
+		    !expr_eq(&a->nat_ones[i]->inside, &b->nat_ones[i]->inside))
+			return false;
 	for (i = 0; i < a->nnat_rule; i++) {
 		const struct nat_rule *x = a->nat_rules[i], *y = b->nat_rules[i];
 
@@ -538,6 +543,9 @@ policy_iface_external(const struct policy *p, const struct iface *ifc)
 			return true;
 	for (i = 0; i < p->nnat_rule; i++)
 		if (p->nat_rules[i]->iface == ifc)
+			return true;
+	for (i = 0; i < p->nnat_one; i++)
+		if (p->nat_ones[i]->iface == ifc)
 			return true;
 	return false;
 }

@@ -266,6 +266,22 @@ struct nat_rule {
 	u128			 to4, to6;
 };
 
+/* nat one-to-one on IF PUBLIC to INSIDE: PUBLIC's addresses arriving on
+ * IF go to INSIDE's, address by address (DNAT), and INSIDE's leaving
+ * through IF leave from PUBLIC's (SNAT). */
+#define NAT_ONE_MAX	256	/* addresses in one mapping, at most */
+struct nat_one {
+	int			 number;	/* 1, 2, … in file order */
+	struct loc		 loc;
+	char			*ifname;
+	struct loc		 if_loc;
+	struct iface		*iface;
+	struct addr_expr	 pub, inside;
+	int			 family;	/* FAM_V4 or FAM_V6 */
+	u128			 pub_lo, in_lo;	/* the first of each */
+	u128			 size;		/* addresses, the same in both */
+};
+
 /* forward on IF service S to ADDR: DNAT of the gateway's IF addresses.
  * With reflection (the default), hosts of the internal interfaces that
  * open those addresses are forwarded too, their source rewritten to the
@@ -449,6 +465,8 @@ struct policy {
 	struct forward		**forwards;
 	size_t			 nnat_rule, capnat_rule;
 	struct nat_rule		**nat_rules;
+	size_t			 nnat_one, capnat_one;
+	struct nat_one		**nat_ones;
 	size_t			 nsched, capsched;
 	struct schedule		**scheds;
 

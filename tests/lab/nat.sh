@@ -5,7 +5,9 @@
 # IPv6); with reflection off the gateway itself answers (refused).
 # Outbound NAT rules: one host leaves from a chosen address (IPv4 and
 # IPv6), one keeps its source towards a routed network, the rest is
-# masqueraded.
+# masqueraded.  1:1 NAT: the WAN side reaches an inside host through its
+# public address (routed to the gateway), through the WAN's rules, which
+# name the inside address; the host's own connections leave from it.
 . "$(dirname "$0")/lib.sh"
 cat >"$tmp/nat.conf" <<'CONF'
 interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
@@ -82,6 +84,52 @@ out=$("$MOAT" test -f "$tmp/out.conf" --in LAN --src 192.168.50.13 \
     --dst 198.51.100.25 --service HTTP)
 case $out in
 *"with its own source: nat source 2 (line 5) says translate none"*)
+	echo "ok: moat test: $out" ;;
+*) fail "moat test: $out" ;;
+esac
+
+# 1:1 NAT.  The upstream routes the public addresses to the gateway.
+ns wan ip route add 203.0.113.0/24 via 198.51.100.1
+ns wan ip -6 route add 2001:db8:99::/64 via 2001:db8:51::1
+cat >"$tmp/one.conf" <<'CONF'
+interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
+interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
+nat one-to-one on WAN 203.0.113.10 to 192.168.50.13
+nat one-to-one on WAN 2001:db8:99::10 to 2001:db8:50::13
+accept on WAN from ANY to { 192.168.50.13, 2001:db8:50::13 } service HTTP
+nat masquerade on WAN
+CONF
+listen lan 192.168.50.13:80 [2001:db8:50::13]:80 192.168.50.13:22
+ns gw "$MOAT" apply -f "$tmp/one.conf" || fail "apply"
+: >"$tmp/lan.log"
+: >"$tmp/wan.log"
+probe connected wan --from 198.51.100.26 203.0.113.10 80
+probe connected wan --from 2001:db8:51::26 2001:db8:99::10 80
+grep -qx "192.168.50.13:80 198.51.100.26" "$tmp/lan.log" ||
+	fail "1:1: 203.0.113.10 did not reach 192.168.50.13: $(cat "$tmp/lan.log")"
+grep -qx "2001:db8:50::13:80 2001:db8:51::26" "$tmp/lan.log" ||
+	fail "1:1: 2001:db8:99::10 did not reach 2001:db8:50::13: $(cat "$tmp/lan.log")"
+# The WAN's rules still judge it: SSH to the inside host is not accepted.
+probe "timed out" wan --from 198.51.100.26 203.0.113.10 22
+probe connected lan --from 192.168.50.13 198.51.100.25 80
+probe connected lan --from 2001:db8:50::13 2001:db8:51::25 80
+probe connected lan --from 192.168.50.12 198.51.100.25 80
+for want in "198.51.100.25:80 203.0.113.10" "2001:db8:51::25:80 2001:db8:99::10" \
+    "198.51.100.25:80 198.51.100.1"; do
+	grep -qx "$want" "$tmp/wan.log" ||
+		fail "1:1 outbound: no connection '$want' in: $(cat "$tmp/wan.log")"
+done
+out=$("$MOAT" test -f "$tmp/one.conf" --in WAN --src 198.51.100.26 \
+    --dst 203.0.113.10 --service HTTP)
+case $out in
+"accept by rule 1 (one.conf:5), after one-to-one 1 to 192.168.50.13"*)
+	echo "ok: moat test: $out" ;;
+*) fail "moat test: $out" ;;
+esac
+out=$("$MOAT" test -f "$tmp/one.conf" --in LAN --src 192.168.50.13 \
+    --dst 198.51.100.25 --service HTTP)
+case $out in
+*"leaves through WAN from 203.0.113.10 (nat one-to-one 1, line 3)"*)
 	echo "ok: moat test: $out" ;;
 *) fail "moat test: $out" ;;
 esac

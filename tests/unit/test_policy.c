@@ -448,6 +448,54 @@ test_nat_source(void **state)
 	policy_free(p);
 }
 
+/* 1:1: inbound to the public block reaches the inside host of the same
+ * offset, judged by the WAN's rules on the inside address; outbound, the
+ * inside host leaves from its public address, ahead of the masquerade. */
+static void
+test_nat_one(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat one-to-one on WAN 198.51.100.8/29 to 192.168.1.16/29\n"
+	    "accept on WAN from ANY to 192.168.1.19 service HTTP\n"
+	    "nat masquerade on WAN\n");
+	struct flow f = { policy_iface(p, "WAN"), 0, 0, 6, 80, 0 };
+	struct verdict v;
+	enum addr_family fam;
+	char err[100], a[ADDR_STRLEN];
+
+	(void)state;
+	assert_int_equal(addr_parse("8.8.8.8", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("198.51.100.11", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_ACCEPT);
+	assert_int_equal(v.by, BY_RULE);
+	assert_non_null(v.one);
+	addr_format(v.dst, a, sizeof(a));
+	assert_string_equal(a, "192.168.1.19");
+	assert_int_equal(addr_parse("198.51.100.12", &f.dst, &fam, err,
+	    sizeof(err)), 0);			/* .20: no rule, default */
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_DENY);
+	f.iface = policy_iface(p, "LAN");
+	assert_int_equal(addr_parse("192.168.1.22", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("8.8.8.8", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.snat, SNAT_ONE);
+	addr_format(v.src, a, sizeof(a));
+	assert_string_equal(a, "198.51.100.14");
+	assert_int_equal(addr_parse("192.168.1.50", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.snat, SNAT_MASQUERADE);
+	policy_free(p);
+}
+
 static void
 test_anti_lockout(void **state)
 {
@@ -919,6 +967,7 @@ main(void)
 		cmocka_unit_test(test_forward_and_defaults),
 		cmocka_unit_test(test_forward_reflection),
 		cmocka_unit_test(test_nat_source),
+		cmocka_unit_test(test_nat_one),
 		cmocka_unit_test(test_anti_lockout),
 		cmocka_unit_test(test_firewall_off),
 		cmocka_unit_test(test_many_errors),
