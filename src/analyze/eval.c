@@ -289,6 +289,9 @@ policy_route(const struct policy *p, u128 dst)
 	for (i = 0; i < p->nnat_rule; i++)
 		if (p->nat_rules[i]->iface != NULL)
 			return p->nat_rules[i]->iface;
+	for (i = 0; i < p->nnat_one; i++)
+		if (p->nat_ones[i]->iface != NULL)
+			return p->nat_ones[i]->iface;
 	return NULL;
 }
 

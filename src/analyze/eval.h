@@ -74,7 +74,8 @@ const char	*smtp_scan_name(enum smtp_scan s);
 
 /* The interface a connection to dst leaves by, as moat guesses it without
  * the routing table: the one whose network holds dst, else the first that
- * a nat line names (the Internet's side), else NULL. */
+ * a nat line names (masquerade, then source, then one-to-one: the
+ * Internet's side), else NULL. */
 const struct iface *policy_route(const struct policy *p, u128 dst);
 /* One line saying how an accepted connection leaves (its source NAT), in
  * buf; NULL when it goes to the gateway, is not accepted, has no out
