@@ -5,8 +5,12 @@
  *   dropped (input also lets loopback and IPv6 neighbour discovery in),
  *   then `iifname vmap` jumps to one chain per interface, zone_NAME;
  *   zone_NAME: the anti-lockout rule (LAN), the rules in file order, the
- *   accepts implied by port forwards, and the interface's default;
- *   prerouting: port forwards (DNAT); postrouting: masquerade.
+ *   accepts implied by port forwards (and their reflections), and the
+ *   interface's default;
+ *   prerouting: port forwards and their reflections, then 1:1 (DNAT);
+ *   postrouting: the reflections' masquerade, 1:1, the nat source rules
+ *   in file order, then each interface's masquerade (SNAT; the first NAT
+ *   statement that matches decides, and translate none is an accept).
  * Rules are compiled from their resolved sets, one family at a time, so an
  * exclude of an IPv4-only set still matches every IPv6 address, as the
  * language says.  Every rule counts in a named counter rule_N, so `moat
