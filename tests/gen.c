@@ -418,12 +418,20 @@ gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 			strbuf_puts(b, " disabled");
 		strbuf_putc(b, '\n');
 	}
+	if (chance(r, 30))
+		strbuf_printf(b, "nat source on WAN from %s%s translate %s\n",
+		    chance(r, 50) ? "LANNET" : "{ 10.0.0.0/28, 2001:db8::/126 }",
+		    chance(r, 50) ? " to !WANNET service { SMTP, PING }" : "",
+		    chance(r, 30) ? "none" : chance(r, 50) ? "masquerade" :
+		    "192.168.1.9");
 	if (chance(r, 50))
 		strbuf_puts(b, "nat masquerade on WAN\n");
-	if (chance(r, 60))
-		strbuf_printf(b, "forward on WAN service %s to 10.0.0.%u\n",
+	if (chance(r, 60)) {
+		strbuf_printf(b, "forward on WAN service %s to 10.0.0.%u",
 		    chance(r, 50) ? "SMTP" : "{ HTTP, HTTPS }",
 		    (unsigned)rng_below(r, 30) + 1);
+		strbuf_puts(b, chance(r, 30) ? " reflection off\n" : "\n");
+	}
 }
 
 /* A random member of set s, or a random address when s is empty. */

@@ -208,10 +208,24 @@ naive_eval(const struct policy *p, const struct flow *f, enum action *action,
 	}
 	for (i = 0; i < p->nforward && fw == NULL; i++) {
 		const struct forward *c = p->forwards[i];
-		bool v4 = is_v4(f->dst);
+		const struct iface *at = NULL;
+		bool v4 = is_v4(f->dst), own, external = false;
+		size_t j;
 
-		if (strcmp(c->ifname, f->iface->name) == 0 &&
-		    is_gateway(f->iface, f->dst) &&
+		/* Reflection: from an interface that no nat or forward
+		 * names, to the forward's interface's address. */
+		for (j = 0; j < p->niface; j++)
+			if (strcmp(p->ifaces[j]->name, c->ifname) == 0)
+				at = p->ifaces[j];
+		for (j = 0; j < p->nnat; j++)
+			if (strcmp(p->nats[j]->ifname, f->iface->name) == 0)
+				external = true;
+		for (j = 0; j < p->nforward; j++)
+			if (strcmp(p->forwards[j]->ifname, f->iface->name) == 0)
+				external = true;
+		own = strcmp(c->ifname, f->iface->name) == 0;
+		if (at != NULL && (own || (c->reflection && !external)) &&
+		    is_gateway(at, f->dst) &&
 		    match_services(p, &c->svc, f) &&
 		    (v4 ? c->has4 : c->has6)) {
 			fw = c;

@@ -708,7 +708,7 @@ async function saveService(e) {
 
 async function loadInterfaces() {
   await loadPolicy();
-  const masq = new Set((policy.nat || []).map((n) => n.interface));
+  const masq = new Set((policy.nat || []).filter((n) => n.type === "masquerade").map((n) => n.interface));
   const body = $("#interfaces-table tbody");
   body.textContent = "";
   for (const i of policy.interfaces) {

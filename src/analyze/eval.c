@@ -7,6 +7,7 @@
  */
 #include "analyze/eval.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "analyze/classify.h"
@@ -51,8 +52,12 @@ policy_closed_rule(const struct policy *p, const struct flow *f,
 	return NULL;
 }
 
+/* The forward that rewrites f's destination: one of f's interface, or a
+ * reflecting one of another interface (an internal host opening the
+ * gateway's public address, and then its source is rewritten too). */
 static const struct forward *
-find_forward(const struct policy *p, const struct flow *f, u128 *dst)
+find_forward(const struct policy *p, const struct flow *f,
+    struct verdict *v)
 {
 	bool v4 = addr_family_of(f->dst) == FAM_V4;
 	size_t i;
@@ -60,12 +65,38 @@ find_forward(const struct policy *p, const struct flow *f, u128 *dst)
 	for (i = 0; i < p->nforward; i++) {
 		const struct forward *fw = p->forwards[i];
 
-		if (fw->iface != f->iface || (v4 ? !fw->has4 : !fw->has6) ||
+		if ((fw->iface != f->iface &&
+		    !policy_forward_reflects(p, fw, f->iface)) ||
+		    (v4 ? !fw->has4 : !fw->has6) ||
 		    !iset_contains(fw->iface->ip_obj->set, f->dst) ||
 		    !iset_contains(fw->svc.set, flow_service_key(f)))
 			continue;
-		*dst = v4 ? fw->to4 : fw->to6;
+		v->dst = v4 ? fw->to4 : fw->to6;
+		if (fw->iface != f->iface) {
+			v->reflected = true;
+			v->has_src = policy_forward_reflect_source(p, fw,
+			    v4 ? FAM_V4 : FAM_V6, &v->src);
+		}
 		return fw;
+	}
+	return NULL;
+}
+
+/* The 1:1 that rewrites f's destination: f arrives on its interface for
+ * an address of its public side. */
+static const struct nat_one *
+find_one(const struct policy *p, const struct flow *f, u128 *dst)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnat_one; i++) {
+		const struct nat_one *n = p->nat_ones[i];
+
+		if (n->iface != f->iface || n->size == 0 ||
+		    f->dst < n->pub_lo || f->dst - n->pub_lo >= n->size)
+			continue;
+		*dst = n->in_lo + (f->dst - n->pub_lo);
+		return n;
 	}
 	return NULL;
 }
@@ -243,8 +274,137 @@ policy_eval(const struct policy *p, const struct flow *f, struct verdict *v)
 	policy_eval_with(p, NULL, f, v);
 }
 
+const struct iface *
+policy_route(const struct policy *p, u128 dst)
+{
+	size_t i;
+
+	for (i = 0; i < p->niface; i++)
+		if (p->ifaces[i]->net_obj != NULL &&
+		    iset_contains(p->ifaces[i]->net_obj->set, dst))
+			return p->ifaces[i];
+	for (i = 0; i < p->nnat; i++)
+		if (p->nats[i]->iface != NULL)
+			return p->nats[i]->iface;
+	for (i = 0; i < p->nnat_rule; i++)
+		if (p->nat_rules[i]->iface != NULL)
+			return p->nat_rules[i]->iface;
+	for (i = 0; i < p->nnat_one; i++)
+		if (p->nat_ones[i]->iface != NULL)
+			return p->nat_ones[i]->iface;
+	return NULL;
+}
+
+/* The source NAT of an accepted connection through the gateway, in the
+ * kernel's order: reflection (already decided), nat source rules of the
+ * out interface first match, its nat masquerade. */
+static void
+eval_snat(const struct policy *p, const struct flow *f, struct verdict *v)
+{
+	bool v4 = addr_family_of(f->src) == FAM_V4;
+	size_t i;
+
+	v->out = NULL;
+	v->snat = SNAT_NONE;
+	v->nat_rule = NULL;
+	if (v->action != ACT_ACCEPT || v->to_gateway || v->reflected ||
+	    (v->out = policy_route(p, v->dst)) == NULL)
+		return;
+	for (i = 0; i < p->nnat_one; i++) {
+		const struct nat_one *n = p->nat_ones[i];
+
+		if (n->iface != v->out || n->size == 0 || f->src < n->in_lo ||
+		    f->src - n->in_lo >= n->size)
+			continue;
+		v->snat = SNAT_ONE;
+		v->one = n;
+		v->has_src = true;
+		v->src = n->pub_lo + (f->src - n->in_lo);
+		return;
+	}
+	for (i = 0; i < p->nnat_rule; i++) {
+		const struct nat_rule *n = p->nat_rules[i];
+
+		if (n->iface != v->out ||
+		    (n->kind == NAT_TO_ADDRESS && !(v4 ? n->has4 : n->has6)) ||
+		    !iset_contains(n->src.set, f->src) ||
+		    !iset_contains(n->dst.set, v->dst) ||
+		    !iset_contains(n->svc.set, flow_service_key(f)))
+			continue;
+		v->snat = SNAT_RULE;
+		v->nat_rule = n;
+		if (n->kind == NAT_TO_ADDRESS) {
+			v->has_src = true;
+			v->src = v4 ? n->to4 : n->to6;
+		}
+		return;
+	}
+	for (i = 0; i < p->nnat; i++)
+		if (p->nats[i]->iface == v->out) {
+			v->snat = SNAT_MASQUERADE;
+			return;
+		}
+}
+
+const char *
+snat_text(const struct policy *p, const struct verdict *v, char *buf,
+    size_t len)
+{
+	char a[ADDR_STRLEN];
+	const struct nat_rule *n = v->nat_rule;
+
+	if (v->out == NULL || (v->snat == SNAT_NONE &&
+	    !policy_iface_external(p, v->out)))
+		return NULL;
+	switch (v->snat) {
+	case SNAT_NONE:
+		snprintf(buf, len, "leaves through %s with its own source "
+		    "(no nat applies)", v->out->name);
+		break;
+	case SNAT_MASQUERADE:
+		snprintf(buf, len, "leaves through %s masqueraded: from the "
+		    "gateway's address there (nat masquerade on %s)",
+		    v->out->name, v->out->name);
+		break;
+	case SNAT_ONE:
+		addr_format(v->src, a, sizeof(a));
+		snprintf(buf, len, "leaves through %s from %s (nat one-to-one "
+		    "%d, line %d)", v->out->name, a, v->one->number,
+		    v->one->loc.line);
+		break;
+	case SNAT_RULE:
+		if (n->kind == NAT_TO_NONE)
+			snprintf(buf, len, "leaves through %s with its own "
+			    "source: nat source %d (line %d) says translate "
+			    "none", v->out->name, n->number, n->loc.line);
+		else if (n->kind == NAT_TO_MASQUERADE)
+			snprintf(buf, len, "leaves through %s masqueraded: "
+			    "from the gateway's address there (nat source %d, "
+			    "line %d)", v->out->name, n->number, n->loc.line);
+		else {
+			addr_format(v->src, a, sizeof(a));
+			snprintf(buf, len, "leaves through %s from %s (nat "
+			    "source %d, line %d)", v->out->name, a, n->number,
+			    n->loc.line);
+		}
+		break;
+	}
+	return buf;
+}
+
+static void eval_filter(const struct policy *p,
+    const struct policy_index *idx, const struct flow *f, struct verdict *v);
+
 void
 policy_eval_with(const struct policy *p, const struct policy_index *idx,
+    const struct flow *f, struct verdict *v)
+{
+	eval_filter(p, idx, f, v);
+	eval_snat(p, f, v);
+}
+
+static void
+eval_filter(const struct policy *p, const struct policy_index *idx,
     const struct flow *f, struct verdict *v)
 {
 	const struct rule *r;
@@ -252,13 +412,19 @@ policy_eval_with(const struct policy *p, const struct policy_index *idx,
 	v->rule = NULL;
 	v->dst = f->dst;
 	v->forward = NULL;
+	v->one = NULL;
+	v->reflected = false;
+	v->has_src = false;
+	v->src = 0;
 	if (!p->firewall) {
 		v->action = ACT_ACCEPT;
 		v->by = BY_FIREWALL_OFF;
 		v->to_gateway = is_gateway_address(p, f->dst);
 		return;
 	}
-	v->forward = find_forward(p, f, &v->dst);
+	v->forward = find_forward(p, f, v);
+	if (v->forward == NULL)
+		v->one = find_one(p, f, &v->dst);
 	v->to_gateway = is_gateway_address(p, v->dst);
 	if (p->lockout_rule != NULL && rule_matches(p->lockout_rule, f, v->dst)) {
 		v->action = ACT_ACCEPT;
@@ -309,7 +475,7 @@ policy_smtp_scan(const struct policy *p, const struct flow *f,
 	}
 	if (!av->other_scanning)
 		return SMTP_NOT_SCANNED;
-	if (v->forward != NULL)
+	if (v->forward != NULL && !v->reflected)
 		return SMTP_INTERCEPT_IN;
 	if (av->outgoing_scanning && !policy_iface_external(p, f->iface))
 		return SMTP_INTERCEPT_OUT;

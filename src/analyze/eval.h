@@ -25,12 +25,35 @@ enum decided_by {
 	BY_FIREWALL_OFF,	/* firewall off: nothing is filtered */
 };
 
+/* How an accepted connection through the gateway leaves (postrouting). */
+enum snat_by {
+	SNAT_NONE = 0,		/* it keeps its source: no nat line applies */
+	SNAT_RULE,		/* nat source N (nat_rule), per its kind */
+	SNAT_MASQUERADE,	/* the out interface's nat masquerade */
+	SNAT_ONE,		/* nat one-to-one (one): from its public side */
+};
+
 struct verdict {
 	enum action		 action;
 	enum decided_by		 by;
 	const struct rule	*rule;		/* BY_RULE, BY_ANTILOCKOUT */
 	const struct forward	*forward;	/* a port forward rewrote dst */
 	u128			 dst;		/* destination after the forward */
+	bool			 reflected;	/* the forward reflected it: an
+						   internal host to the
+						   forward's interface */
+	bool			 has_src;	/* src is known */
+	u128			 src;		/* the source it leaves with:
+						   reflected, the gateway's
+						   address towards the host;
+						   a nat source rule's */
+	const struct iface	*out;		/* where it leaves, as guessed
+						   (policy_route), or NULL */
+	enum snat_by		 snat;		/* accepted, through, not
+						   reflected: its source NAT */
+	const struct nat_rule	*nat_rule;	/* SNAT_RULE */
+	const struct nat_one	*one;		/* inbound: a 1:1 rewrote dst;
+						   SNAT_ONE: the 1:1 */
 	bool			 to_gateway;	/* input, not forward */
 };
 
@@ -48,6 +71,17 @@ enum smtp_scan	 policy_smtp_scan(const struct policy *p,
 const char	*smtp_scan_text(enum smtp_scan s);
 /* Its JSON name, or NULL. */
 const char	*smtp_scan_name(enum smtp_scan s);
+
+/* The interface a connection to dst leaves by, as moat guesses it without
+ * the routing table: the one whose network holds dst, else the first that
+ * a nat line names (masquerade, then source, then one-to-one: the
+ * Internet's side), else NULL. */
+const struct iface *policy_route(const struct policy *p, u128 dst);
+/* One line saying how an accepted connection leaves (its source NAT), in
+ * buf; NULL when it goes to the gateway, is not accepted, has no out
+ * interface, or leaves untranslated through one that no nat line names. */
+const char	*snat_text(const struct policy *p, const struct verdict *v,
+		    char *buf, size_t len);
 
 /* The key of a flow in service sets: protocol << 16 | port. */
 u128	 flow_service_key(const struct flow *f);

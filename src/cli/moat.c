@@ -630,11 +630,15 @@ cmd_test(const char *path, const struct test_args *ta)
 		json_verdict(p, &f, &v, &b);
 	else {
 		const char *scan = smtp_scan_text(policy_smtp_scan(p, &f, &v));
+		char nat[256];
+		const char *snat = snat_text(p, &v, nat, sizeof(nat));
 
 		size_t i;
 
 		printer_verdict(p, &f, &v, &b);
 		strbuf_putc(&b, '\n');
+		if (snat != NULL)
+			strbuf_printf(&b, "%s\n", snat);
 		if (scan != NULL)
 			strbuf_printf(&b, "%s\n", scan);
 		if (p->nsched > 0) {

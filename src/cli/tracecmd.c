@@ -268,12 +268,26 @@ on_event(void *arg, const struct nftrace_ev *ev)
 		    strcmp(ev->chain, "prerouting") == 0)
 			strbuf_printf(&line, "prerouting: port %s: destination "
 			    "rewritten (DNAT)", k->comment);
+		else if (k != NULL && strncmp(k->comment, "forward ", 8) == 0 &&
+		    strcmp(ev->chain, "postrouting") == 0)
+			strbuf_printf(&line, "postrouting: port %s: source "
+			    "rewritten to the gateway's address (SNAT)",
+			    k->comment);
 		else if (k != NULL && strncmp(k->comment, "forward ", 8) == 0)
 			strbuf_printf(&line, "%s: accepted by port %s",
 			    where, k->comment);
 		else if (k != NULL && strncmp(k->comment, "scan ", 5) == 0)
 			strbuf_printf(&line, "intercepted by the SMTP proxy "
 			    "(%s)", k->comment);
+		else if (k != NULL && strncmp(k->comment, "one-to-one ", 11) ==
+		    0)
+			strbuf_printf(&line, "%s: %s: %s rewritten", ev->chain,
+			    k->comment, strcmp(ev->chain, "prerouting") == 0 ?
+			    "destination (DNAT)" : "source (SNAT)");
+		else if (k != NULL && strncmp(k->comment, "nat source ", 11) ==
+		    0)
+			strbuf_printf(&line, "postrouting: %s matches: it "
+			    "decides the source (translate)", k->comment);
 		else if (k != NULL && strncmp(k->comment, "nat on ", 7) == 0)
 			strbuf_printf(&line, "postrouting: masqueraded (%s)",
 			    k->comment);

@@ -5,8 +5,12 @@
  *   dropped (input also lets loopback and IPv6 neighbour discovery in),
  *   then `iifname vmap` jumps to one chain per interface, zone_NAME;
  *   zone_NAME: the anti-lockout rule (LAN), the rules in file order, the
- *   accepts implied by port forwards, and the interface's default;
- *   prerouting: port forwards (DNAT); postrouting: masquerade.
+ *   accepts implied by port forwards (and their reflections), and the
+ *   interface's default;
+ *   prerouting: port forwards and their reflections, then 1:1 (DNAT);
+ *   postrouting: the reflections' masquerade, 1:1, the nat source rules
+ *   in file order, then each interface's masquerade (SNAT; the first NAT
+ *   statement that matches decides, and translate none is an accept).
  * Rules are compiled from their resolved sets, one family at a time, so an
  * exclude of an IPv4-only set still matches every IPv6 address, as the
  * language says.  Every rule counts in a named counter rule_N, so `moat
@@ -635,7 +639,9 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 		struct svc_group g[8];
 		size_t n;
 
-		if (fw->iface != ifc)
+		bool reflected = fw->iface != ifc;
+
+		if (reflected && !policy_forward_reflects(c->p, fw, ifc))
 			continue;
 		n = svc_groups(c, fw->svc.set, FAM_BOTH, g);
 		for (j = 0; j < n; j++) {
@@ -649,8 +655,9 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
 				put_svc_match(c, c->b, &g[j]);
 				strbuf_printf(c->b, " counter name \"forward_%d_"
-				    "accept\" accept comment \"forward %d\"\n",
-				    fw->number, fw->number);
+				    "accept\" accept comment \"forward %d%s\"\n",
+				    fw->number, fw->number, reflected ?
+				    ", reflection" : "");
 			}
 		}
 	}
@@ -1238,6 +1245,12 @@ compile_counters(struct nftc *c)
 		strbuf_printf(c->b, "\tcounter forward_%d {\n\t}\n"
 		    "\tcounter forward_%d_accept {\n\t}\n",
 		    p->forwards[i]->number, p->forwards[i]->number);
+	for (i = 0; i < p->nnat_rule; i++)
+		strbuf_printf(c->b, "\tcounter nat_source_%d {\n\t}\n",
+		    p->nat_rules[i]->number);
+	for (i = 0; i < p->nnat_one; i++)
+		strbuf_printf(c->b, "\tcounter one_to_one_%d {\n\t}\n",
+		    p->nat_ones[i]->number);
 	strbuf_putc(c->b, '\n');
 }
 
@@ -1275,13 +1288,177 @@ compile_masquerade(struct nftc *c, const struct nat *n)
 	}
 }
 
+/* The rest of a DNAT line of forward fw, after its iifname match. */
+static void
+put_dnat(struct nftc *c, const struct forward *fw, const struct addr_expr *own,
+    struct iset mine, const struct svc_group *g, int f, bool reflected)
+{
+	put_addr_match(c, c->b, "daddr", own, mine, f);
+	put_svc_match(c, c->b, g);
+	strbuf_printf(c->b, " counter name \"forward_%d\" dnat %s to ",
+	    fw->number, fam_word[f]);
+	put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
+	strbuf_printf(c->b, " comment \"forward %d%s\"\n", fw->number,
+	    reflected ? ", reflection" : "");
+}
+
+/* The devices of the interfaces that forward fw reflects, as an iifname
+ * match; false (and nothing written) when there are none. */
+static bool
+put_reflect_iifs(struct nftc *c, const struct forward *fw)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->p->niface; i++) {
+		const struct iface *ifc = c->p->ifaces[i];
+
+		if (ifc->device == NULL ||
+		    !policy_forward_reflects(c->p, fw, ifc))
+			continue;
+		strbuf_printf(c->b, "%s\"%s\"", n == 0 ? "\t\tiifname { " :
+		    ", ", ifc->device);
+		n++;
+	}
+	if (n > 0)
+		strbuf_puts(c->b, " }");
+	return n > 0;
+}
+
+/* Reflection, after DNAT: the internal host's connection to the host of
+ * the forward leaves from the gateway's address towards that host, so the
+ * answer comes back through the gateway ("pure NAT"). */
+static void
+compile_reflect_snat(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	size_t i, j, n;
+	int f;
+
+	for (i = 0; i < p->nforward; i++) {
+		const struct forward *fw = p->forwards[i];
+		struct svc_group g[8];
+
+		n = svc_groups(c, fw->svc.set, FAM_BOTH, g);
+		for (j = 0; j < n; j++)
+			for (f = FAM_V4; f <= FAM_V6; f++) {
+				if (!(f == FAM_V4 ? fw->has4 : fw->has6) ||
+				    !put_reflect_iifs(c, fw))
+					continue;
+				strbuf_printf(c->b, " ct status dnat %s daddr ",
+				    fam_word[f]);
+				put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
+				put_svc_match(c, c->b, &g[j]);
+				strbuf_printf(c->b, " masquerade comment "
+				    "\"forward %d, reflection\"\n", fw->number);
+			}
+	}
+}
+
+/* nat source N in family f: after the reflection, before the masquerade;
+ * none is an accept, which ends the nat chain for the connection (no
+ * masquerade after it). */
+static void
+compile_nat_rule_family(struct nftc *c, const struct nat_rule *n,
+    enum addr_family f)
+{
+	struct iset src = fam_part(c, n->src.set, f);
+	struct iset dst = fam_part(c, n->dst.set, f);
+	struct svc_group g[8];
+	size_t i, k;
+
+	if (n->kind == NAT_TO_ADDRESS && !(f == FAM_V4 ? n->has4 : n->has6))
+		return;
+	if ((iset_empty(src) && !n->src.dynamic) ||
+	    (iset_empty(dst) && !n->dst.dynamic))
+		return;
+	k = svc_groups(c, n->svc.set, f, g);
+	for (i = 0; i < k; i++) {
+		strbuf_printf(c->b, "\t\toifname \"%s\"", n->iface->device);
+		/* no address written: the family is */
+		if (!n->src.dynamic && !n->dst.dynamic &&
+		    matches_whole_family(c, src, f) &&
+		    matches_whole_family(c, dst, f))
+			strbuf_printf(c->b, " meta nfproto %s",
+			    f == FAM_V4 ? "ipv4" : "ipv6");
+		c->side = arena_printf(&c->a, "nat_source_%d_src", n->number);
+		put_addr_match(c, c->b, "saddr", &n->src, src, f);
+		c->side = arena_printf(&c->a, "nat_source_%d_dst", n->number);
+		put_addr_match(c, c->b, "daddr", &n->dst, dst, f);
+		put_svc_match(c, c->b, &g[i]);
+		strbuf_printf(c->b, " counter name \"nat_source_%d\" ",
+		    n->number);
+		if (n->kind == NAT_TO_MASQUERADE)
+			strbuf_puts(c->b, "masquerade");
+		else if (n->kind == NAT_TO_NONE)
+			strbuf_puts(c->b, "accept");
+		else {
+			strbuf_printf(c->b, "snat %s to ", fam_word[f]);
+			put_addr(c->b, f == FAM_V4 ? n->to4 : n->to6);
+		}
+		strbuf_printf(c->b, " comment \"nat source %d\"\n", n->number);
+	}
+}
+
+/* nat one-to-one N, one direction: inbound, the public side's addresses
+ * on IF to the inside's (DNAT); outbound, the inside's leaving through IF
+ * from the public's (SNAT).  A network maps address by address, through
+ * a map of the addresses (at most NAT_ONE_MAX). */
+static void
+compile_nat_one(struct nftc *c, const struct nat_one *n, bool inbound)
+{
+	const char *fam = fam_word[n->family];
+	u128 from = inbound ? n->pub_lo : n->in_lo;
+	u128 to = inbound ? n->in_lo : n->pub_lo;
+	u128 k;
+
+	if (n->iface == NULL || n->iface->device == NULL || n->size == 0)
+		return;
+	strbuf_printf(c->b, "\t\t%s \"%s\" %s %s ", inbound ? "iifname" :
+	    "oifname", n->iface->device, fam, inbound ? "daddr" : "saddr");
+	put_interval(c->b, from, from + n->size - 1,
+	    (enum addr_family)n->family);
+	strbuf_printf(c->b, " counter name \"one_to_one_%d\" %s %s to ",
+	    n->number, inbound ? "dnat" : "snat", fam);
+	if (n->size == 1)
+		put_addr(c->b, to);
+	else {
+		strbuf_printf(c->b, "%s %s map { ", fam, inbound ? "daddr" :
+		    "saddr");
+		for (k = 0; k < n->size; k++) {
+			if (k > 0)
+				strbuf_puts(c->b, ", ");
+			put_addr(c->b, from + k);
+			strbuf_puts(c->b, " : ");
+			put_addr(c->b, to + k);
+		}
+		strbuf_puts(c->b, " }");
+	}
+	strbuf_printf(c->b, " comment \"one-to-one %d\"\n", n->number);
+}
+
+/* True when some forward reflects on some interface. */
+static bool
+any_reflection(const struct policy *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nforward; i++)
+		for (j = 0; j < p->niface; j++)
+			if (p->ifaces[j]->device != NULL &&
+			    policy_forward_reflects(p, p->forwards[i],
+			    p->ifaces[j]))
+				return true;
+	return false;
+}
+
 static void
 compile_nat(struct nftc *c)
 {
 	const struct policy *p = c->p;
 	size_t i, j, n;
+	bool reflect = any_reflection(p);
 
-	if (p->nforward > 0) {
+	if (p->nforward > 0 || p->nnat_one > 0) {
 		strbuf_puts(c->b, "\tchain prerouting {\n\t\ttype nat hook "
 		    "prerouting priority dstnat; policy accept;\n");
 		for (i = 0; i < p->nforward; i++) {
@@ -1303,27 +1480,35 @@ compile_nat(struct nftc *c)
 					if (!(f == FAM_V4 ? fw->has4 : fw->has6) ||
 					    (iset_empty(mine) && !own.dynamic))
 						continue;
-					strbuf_printf(c->b, "\t\tiifname \"%s\"",
-					    fw->iface->device);
 					if (!own.dynamic)
 						own.n = 0;
-					put_addr_match(c, c->b, "daddr", &own,
-					    mine, f);
-					put_svc_match(c, c->b, &g[j]);
-					strbuf_printf(c->b, " counter name "
-					    "\"forward_%d\" dnat %s to ",
-					    fw->number, fam_word[f]);
-					put_addr(c->b, f == FAM_V4 ? fw->to4 :
-					    fw->to6);
-					strbuf_printf(c->b, " comment \"forward "
-					    "%d\"\n", fw->number);
+					strbuf_printf(c->b, "\t\tiifname \"%s\"",
+					    fw->iface->device);
+					put_dnat(c, fw, &own, mine, &g[j], f,
+					    false);
+					if (put_reflect_iifs(c, fw))
+						put_dnat(c, fw, &own, mine,
+						    &g[j], f, true);
 				}
 		}
+		for (i = 0; i < p->nnat_one; i++)
+			compile_nat_one(c, p->nat_ones[i], true);
 		strbuf_puts(c->b, "\t}\n\n");
 	}
-	if (p->nnat > 0) {
+	if (p->nnat > 0 || p->nnat_rule > 0 || p->nnat_one > 0 || reflect) {
 		strbuf_puts(c->b, "\tchain postrouting {\n\t\ttype nat hook "
 		    "postrouting priority srcnat; policy accept;\n");
+		compile_reflect_snat(c);
+		for (i = 0; i < p->nnat_one; i++)
+			compile_nat_one(c, p->nat_ones[i], false);
+		for (i = 0; i < p->nnat_rule; i++)
+			if (p->nat_rules[i]->iface != NULL &&
+			    p->nat_rules[i]->iface->device != NULL) {
+				compile_nat_rule_family(c, p->nat_rules[i],
+				    FAM_V4);
+				compile_nat_rule_family(c, p->nat_rules[i],
+				    FAM_V6);
+			}
 		for (i = 0; i < p->nnat; i++)
 			compile_masquerade(c, p->nats[i]);
 		strbuf_puts(c->b, "\t}\n\n");

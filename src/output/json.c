@@ -514,6 +514,45 @@ json_policy(const struct policy *p, struct strbuf *b)
 		json_kv_int(b, "line", p->nats[i]->loc.line, &f);
 		strbuf_putc(b, '}');
 	}
+	for (i = 0; i < p->nnat_one; i++) {
+		const struct nat_one *n = p->nat_ones[i];
+
+		f = true;
+		if (i > 0 || p->nnat > 0)
+			strbuf_putc(b, ',');
+		strbuf_putc(b, '{');
+		json_kv_str(b, "type", "one-to-one", &f);
+		json_kv_int(b, "number", n->number, &f);
+		json_kv_str(b, "interface", n->ifname, &f);
+		json_kv_int(b, "line", n->loc.line, &f);
+		json_key(b, "public", &f);
+		json_elems(b, &n->pub);
+		json_key(b, "inside", &f);
+		json_elems(b, &n->inside);
+		strbuf_putc(b, '}');
+	}
+	for (i = 0; i < p->nnat_rule; i++) {
+		const struct nat_rule *n = p->nat_rules[i];
+
+		f = true;
+		if (i > 0 || p->nnat + p->nnat_one > 0)
+			strbuf_putc(b, ',');
+		strbuf_putc(b, '{');
+		json_kv_str(b, "type", "source", &f);
+		json_kv_int(b, "number", n->number, &f);
+		json_kv_str(b, "interface", n->ifname, &f);
+		json_kv_int(b, "line", n->loc.line, &f);
+		json_side(b, "source", &n->src, &f);
+		json_side(b, "destination", &n->dst, &f);
+		json_services(b, &n->svc, &f);
+		json_key(b, "translate", &f);
+		if (n->kind == NAT_TO_ADDRESS)
+			json_elems(b, &n->to);
+		else
+			json_put_string(b, n->kind == NAT_TO_NONE ? "none" :
+			    "masquerade");
+		strbuf_putc(b, '}');
+	}
 	strbuf_putc(b, ']');
 	json_key(b, "forwards", &first);
 	strbuf_putc(b, '[');
@@ -530,6 +569,7 @@ json_policy(const struct policy *p, struct strbuf *b)
 		json_services(b, &fw->svc, &f);
 		json_key(b, "to", &f);
 		json_elems(b, &fw->target);
+		json_kv_bool(b, "reflection", fw->reflection, &f);
 		strbuf_putc(b, '}');
 	}
 	strbuf_putc(b, ']');
@@ -674,6 +714,50 @@ json_verdict(const struct policy *p, const struct flow *f,
 		json_kv_int(b, "number", v->forward->number, &ff);
 		addr_format(v->dst, a, sizeof(a));
 		json_kv_str(b, "to", a, &ff);
+		json_kv_bool(b, "reflected", v->reflected, &ff);
+		if (v->reflected) {
+			if (v->has_src)
+				addr_format(v->src, a, sizeof(a));
+			json_kv_str(b, "source", v->has_src ? a : NULL, &ff);
+		}
+		strbuf_putc(b, '}');
+	} else
+		strbuf_puts(b, "null");
+	json_key(b, "one_to_one", &first);
+	if (v->one != NULL && v->snat != SNAT_ONE) {
+		ff = true;
+		strbuf_putc(b, '{');
+		json_kv_int(b, "number", v->one->number, &ff);
+		addr_format(v->dst, a, sizeof(a));
+		json_kv_str(b, "to", a, &ff);
+		strbuf_putc(b, '}');
+	} else
+		strbuf_puts(b, "null");
+	json_key(b, "nat", &first);
+	if (v->out != NULL) {
+		static const char *const how[] = { "none", "rule",
+		    "masquerade", "one-to-one" };
+
+		ff = true;
+		strbuf_putc(b, '{');
+		json_kv_str(b, "out", v->out->name, &ff);
+		json_kv_str(b, "by", how[v->snat], &ff);
+		json_key(b, "rule", &ff);
+		if (v->nat_rule != NULL)
+			strbuf_printf(b, "%d", v->nat_rule->number);
+		else
+			strbuf_puts(b, "null");
+		json_kv_str(b, "translate", v->snat == SNAT_MASQUERADE ?
+		    "masquerade" : v->snat == SNAT_ONE ? "address" :
+		    v->nat_rule == NULL ? "none" :
+		    v->nat_rule->kind == NAT_TO_NONE ? "none" :
+		    v->nat_rule->kind == NAT_TO_MASQUERADE ? "masquerade" :
+		    "address", &ff);
+		if ((v->snat == SNAT_RULE || v->snat == SNAT_ONE) &&
+		    v->has_src)
+			addr_format(v->src, a, sizeof(a));
+		json_kv_str(b, "source", (v->snat == SNAT_RULE ||
+		    v->snat == SNAT_ONE) && v->has_src ? a : NULL, &ff);
 		strbuf_putc(b, '}');
 	} else
 		strbuf_puts(b, "null");

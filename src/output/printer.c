@@ -142,12 +142,36 @@ printer_rule(const struct rule *r, struct strbuf *b, bool with_comment)
 }
 
 void
+printer_nat_rule(const struct nat_rule *n, struct strbuf *b)
+{
+	strbuf_printf(b, "nat source on %s from ", n->ifname);
+	printer_addr_expr(&n->src, b);
+	if (n->has_dst) {
+		strbuf_puts(b, " to ");
+		printer_addr_expr(&n->dst, b);
+	}
+	if (n->svc.n > 0) {
+		strbuf_puts(b, " service ");
+		print_svc_list(&n->svc, b);
+	}
+	strbuf_puts(b, " translate ");
+	if (n->kind == NAT_TO_MASQUERADE)
+		strbuf_puts(b, "masquerade");
+	else if (n->kind == NAT_TO_NONE)
+		strbuf_puts(b, "none");
+	else
+		printer_addr_expr(&n->to, b);
+}
+
+void
 printer_forward(const struct forward *f, struct strbuf *b)
 {
 	strbuf_printf(b, "forward on %s service ", f->ifname);
 	print_svc_list(&f->svc, b);
 	strbuf_puts(b, " to ");
 	printer_addr_expr(&f->target, b);
+	if (!f->reflection)
+		strbuf_puts(b, " reflection off");
 }
 
 static void
@@ -488,8 +512,19 @@ printer_policy(const struct policy *p, struct strbuf *b)
 		printer_rule(p->rules[i], b, true);
 		strbuf_putc(b, '\n');
 	}
-	if (p->nnat + p->nforward > 0)
+	if (p->nnat + p->nforward + p->nnat_rule + p->nnat_one > 0)
 		section(b, &started);
+	for (i = 0; i < p->nnat_one; i++) {
+		strbuf_printf(b, "nat one-to-one on %s ", p->nat_ones[i]->ifname);
+		printer_addr_expr(&p->nat_ones[i]->pub, b);
+		strbuf_puts(b, " to ");
+		printer_addr_expr(&p->nat_ones[i]->inside, b);
+		strbuf_putc(b, '\n');
+	}
+	for (i = 0; i < p->nnat_rule; i++) {
+		printer_nat_rule(p->nat_rules[i], b);
+		strbuf_putc(b, '\n');
+	}
 	for (i = 0; i < p->nnat; i++)
 		strbuf_printf(b, "nat masquerade on %s\n", p->nats[i]->ifname);
 	for (i = 0; i < p->nforward; i++) {
@@ -576,6 +611,24 @@ printer_verdict(const struct policy *p, const struct flow *f,
 		addr_format(v->dst, to, sizeof(to));
 		strbuf_printf(b, ", after forward %d to %s", v->forward->number,
 		    to);
+	}
+	if (v->one != NULL && v->snat != SNAT_ONE) {
+		addr_format(v->dst, to, sizeof(to));
+		strbuf_printf(b, ", after one-to-one %d to %s", v->one->number,
+		    to);
+	}
+	if (v->reflected && v->action == ACT_ACCEPT) {
+		if (v->by == BY_FORWARD) {
+			addr_format(v->dst, to, sizeof(to));
+			strbuf_printf(b, " to %s", to);
+		}
+		if (v->has_src) {
+			addr_format(v->src, to, sizeof(to));
+			strbuf_printf(b, ", reflected: the source becomes %s "
+			    "(the gateway's address towards it)", to);
+		} else
+			strbuf_puts(b, ", reflected: the source becomes the "
+			    "gateway's address towards it");
 	}
 	if (v->by == BY_DEFAULT)
 		return;

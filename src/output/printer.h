@@ -14,6 +14,8 @@ void	 printer_rule(const struct rule *r, struct strbuf *b, bool with_comment);
 void	 printer_schedule(const struct schedule *s, struct strbuf *b);
 /* The days of a window: daily, mon-fri, sat,sun. */
 void	 printer_days(unsigned days, struct strbuf *b);
+/* One outbound NAT rule (nat source) as a config line. */
+void	 printer_nat_rule(const struct nat_rule *n, struct strbuf *b);
 /* One port forward as a config line. */
 void	 printer_forward(const struct forward *f, struct strbuf *b);
 /* An address expression: ANY, !LANIP, { 10.0.0.0/8, MAILSERVER }. */

@@ -1266,6 +1266,76 @@ parse_schedule(struct parser *ps)
 	return rc;
 }
 
+/* nat one-to-one on IF PUBLIC to INSIDE */
+static int
+parse_nat_one(struct parser *ps, struct loc at)
+{
+	struct policy *p = ps->p;
+	struct nat_one *n = arena_alloc(&p->arena, sizeof(*n));
+
+	n->loc = at;
+	next(ps);
+	if (parse_on_iface(ps, &n->ifname, &n->if_loc) == -1 ||
+	    parse_addr_expr(ps, &n->pub, false) == -1)
+		return -1;
+	if (!is_kw(ps, "to"))
+		return expected(ps, "'to ADDRESS'");
+	next(ps);
+	if (parse_addr_expr(ps, &n->inside, false) == -1)
+		return -1;
+	n->number = (int)p->nnat_one + 1;
+	ARENA_PUSH(&p->arena, p->nat_ones, p->nnat_one, p->capnat_one);
+	p->nat_ones[p->nnat_one - 1] = n;
+	return 0;
+}
+
+/* nat source on IF from ADDR [to ADDR] [service S]
+ *     translate ADDR|masquerade|none */
+static int
+parse_nat_source(struct parser *ps, struct loc at)
+{
+	struct policy *p = ps->p;
+	struct nat_rule *n = arena_alloc(&p->arena, sizeof(*n));
+
+	n->loc = at;
+	next(ps);
+	if (parse_on_iface(ps, &n->ifname, &n->if_loc) == -1)
+		return -1;
+	if (!is_kw(ps, "from"))
+		return expected(ps, "'from ADDRESS'");
+	next(ps);
+	if (parse_addr_expr(ps, &n->src, true) == -1)
+		return -1;
+	if (is_kw(ps, "to")) {
+		next(ps);
+		if (parse_addr_expr(ps, &n->dst, true) == -1)
+			return -1;
+		n->has_dst = true;
+	} else
+		set_any(p, &n->dst, n->loc);
+	if (is_kw(ps, "service")) {
+		next(ps);
+		if (parse_svc_list(ps, &n->svc) == -1)
+			return -1;
+	}
+	if (!is_kw(ps, "translate"))
+		return expected(ps, "'translate ADDRESS', 'translate "
+		    "masquerade' or 'translate none'");
+	next(ps);
+	if (is_kw(ps, "masquerade")) {
+		n->kind = NAT_TO_MASQUERADE;
+		next(ps);
+	} else if (is_kw(ps, "none")) {
+		n->kind = NAT_TO_NONE;
+		next(ps);
+	} else if (parse_addr_expr(ps, &n->to, false) == -1)
+		return -1;
+	n->number = (int)p->nnat_rule + 1;
+	ARENA_PUSH(&p->arena, p->nat_rules, p->nnat_rule, p->capnat_rule);
+	p->nat_rules[p->nnat_rule - 1] = n;
+	return 0;
+}
+
 static int
 parse_nat(struct parser *ps)
 {
@@ -1273,8 +1343,13 @@ parse_nat(struct parser *ps)
 
 	n->loc = ps->tok.loc;
 	next(ps);
+	if (is_kw(ps, "source"))
+		return parse_nat_source(ps, n->loc);
+	if (is_kw(ps, "one-to-one"))
+		return parse_nat_one(ps, n->loc);
 	if (!is_kw(ps, "masquerade"))
-		return expected(ps, "'masquerade'");
+		return expected(ps, "'masquerade', 'source' or "
+		    "'one-to-one'");
 	next(ps);
 	if (parse_on_iface(ps, &n->ifname, &n->if_loc) == -1)
 		return -1;
@@ -1302,6 +1377,12 @@ parse_forward(struct parser *ps)
 	next(ps);
 	if (parse_addr_expr(ps, &f->target, false) == -1)
 		return -1;
+	f->reflection = true;
+	if (is_kw(ps, "reflection")) {
+		next(ps);
+		if (take_on_off(ps, &f->reflection) == -1)
+			return -1;
+	}
 	f->number = (int)ps->p->nforward + 1;
 	ARENA_PUSH(&ps->p->arena, ps->p->forwards, ps->p->nforward,
 	    ps->p->capforward);

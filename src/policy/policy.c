@@ -82,8 +82,8 @@ bool
 policy_iface_implied_log_default(const struct policy *p,
     const struct iface *ifc)
 {
-	return policy_iface_default(ifc) != ACT_ACCEPT &&
-	    policy_iface_external(p, ifc);
+	(void)p;
+	return policy_iface_default(ifc) != ACT_ACCEPT;
 }
 
 bool
@@ -469,6 +469,7 @@ policy_equal(const struct policy *a, const struct policy *b)
 	if (a->niface != b->niface || a->nobject != b->nobject ||
 	    a->nservice != b->nservice || a->nrule != b->nrule ||
 	    a->nnat != b->nnat || a->nforward != b->nforward ||
+	    a->nnat_rule != b->nnat_rule || a->nnat_one != b->nnat_one ||
 	    a->nsched != b->nsched || a->anti_lockout != b->anti_lockout ||
 	    a->firewall != b->firewall ||
 	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging) ||
@@ -509,8 +510,23 @@ policy_equal(const struct policy *a, const struct policy *b)
 	for (i = 0; i < a->nforward; i++)
 		if (!str_eq(a->forwards[i]->ifname, b->forwards[i]->ifname) ||
 		    !svc_list_eq(&a->forwards[i]->svc, &b->forwards[i]->svc) ||
-		    !expr_eq(&a->forwards[i]->target, &b->forwards[i]->target))
+		    !expr_eq(&a->forwards[i]->target, &b->forwards[i]->target) ||
+		    a->forwards[i]->reflection != b->forwards[i]->reflection)
 			return false;
+	for (i = 0; i < a->nnat_one; i++)
+		if (!str_eq(a->nat_ones[i]->ifname, b->nat_ones[i]->ifname) ||
+		    !expr_eq(&a->nat_ones[i]->pub, &b->nat_ones[i]->pub) ||
+		    !expr_eq(&a->nat_ones[i]->inside, &b->nat_ones[i]->inside))
+			return false;
+	for (i = 0; i < a->nnat_rule; i++) {
+		const struct nat_rule *x = a->nat_rules[i], *y = b->nat_rules[i];
+
+		if (!str_eq(x->ifname, y->ifname) || !expr_eq(&x->src, &y->src) ||
+		    !expr_eq(&x->dst, &y->dst) || x->has_dst != y->has_dst ||
+		    !svc_list_eq(&x->svc, &y->svc) || x->kind != y->kind ||
+		    (x->kind == NAT_TO_ADDRESS && !expr_eq(&x->to, &y->to)))
+			return false;
+	}
 	return true;
 }
 
@@ -525,6 +541,42 @@ policy_iface_external(const struct policy *p, const struct iface *ifc)
 	for (i = 0; i < p->nforward; i++)
 		if (p->forwards[i]->iface == ifc)
 			return true;
+	for (i = 0; i < p->nnat_rule; i++)
+		if (p->nat_rules[i]->iface == ifc)
+			return true;
+	for (i = 0; i < p->nnat_one; i++)
+		if (p->nat_ones[i]->iface == ifc)
+			return true;
+	return false;
+}
+
+bool
+policy_forward_reflects(const struct policy *p, const struct forward *fw,
+    const struct iface *ifc)
+{
+	return fw->reflection && ifc != fw->iface &&
+	    !policy_iface_external(p, ifc);
+}
+
+bool
+policy_forward_reflect_source(const struct policy *p,
+    const struct forward *fw, int fam, u128 *src)
+{
+	u128 host = fam == FAM_V4 ? fw->to4 : fw->to6, lo, hi;
+	size_t i, j;
+
+	for (i = 0; i < p->niface; i++)
+		for (j = 0; j < p->ifaces[i]->naddr; j++) {
+			const struct addr_lit *l = &p->ifaces[i]->addrs[j].lit;
+
+			if ((int)l->family != fam)
+				continue;
+			addr_network(l->lo, l->family, l->plen, &lo, &hi);
+			if (host >= lo && host <= hi) {
+				*src = l->lo;
+				return true;
+			}
+		}
 	return false;
 }
 

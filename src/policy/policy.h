@@ -242,7 +242,50 @@ struct nat {
 	struct iface	*iface;
 };
 
-/* forward on IF service S to ADDR: DNAT of the gateway's IF addresses. */
+enum nat_translate {
+	NAT_TO_ADDRESS = 0,	/* translate ADDR: SNAT to that address */
+	NAT_TO_MASQUERADE,	/* translate masquerade: IF's own address */
+	NAT_TO_NONE,		/* translate none: the source is kept */
+};
+
+/* nat source on IF from ADDR [to ADDR] [service S] translate …: an
+ * outbound NAT rule; the first that matches a connection leaving through
+ * IF decides its source, before IF's nat masquerade. */
+struct nat_rule {
+	int			 number;	/* 1, 2, … in file order */
+	struct loc		 loc;
+	char			*ifname;
+	struct loc		 if_loc;
+	struct iface		*iface;
+	struct addr_expr	 src, dst;	/* dst: ANY unless has_dst */
+	bool			 has_dst;
+	struct svc_list		 svc;		/* empty: any */
+	enum nat_translate	 kind;
+	struct addr_expr	 to;		/* NAT_TO_ADDRESS */
+	bool			 has4, has6;	/* NAT_TO_ADDRESS's families */
+	u128			 to4, to6;
+};
+
+/* nat one-to-one on IF PUBLIC to INSIDE: PUBLIC's addresses arriving on
+ * IF go to INSIDE's, address by address (DNAT), and INSIDE's leaving
+ * through IF leave from PUBLIC's (SNAT). */
+#define NAT_ONE_MAX	256	/* addresses in one mapping, at most */
+struct nat_one {
+	int			 number;	/* 1, 2, … in file order */
+	struct loc		 loc;
+	char			*ifname;
+	struct loc		 if_loc;
+	struct iface		*iface;
+	struct addr_expr	 pub, inside;
+	int			 family;	/* FAM_V4 or FAM_V6 */
+	u128			 pub_lo, in_lo;	/* the first of each */
+	u128			 size;		/* addresses, the same in both */
+};
+
+/* forward on IF service S to ADDR: DNAT of the gateway's IF addresses.
+ * With reflection (the default), hosts of the internal interfaces that
+ * open those addresses are forwarded too, their source rewritten to the
+ * gateway's address towards the host (pfSense's "pure NAT"). */
 struct forward {
 	int			 number;	/* 1, 2, … in file order */
 	struct loc		 loc;
@@ -253,6 +296,7 @@ struct forward {
 	struct addr_expr	 target;
 	bool			 has4, has6;
 	u128			 to4, to6;	/* the internal host per family */
+	bool			 reflection;	/* reflection on (the default) */
 };
 
 enum av_engine {
@@ -419,6 +463,10 @@ struct policy {
 	struct nat		**nats;
 	size_t			 nforward, capforward;
 	struct forward		**forwards;
+	size_t			 nnat_rule, capnat_rule;
+	struct nat_rule		**nat_rules;
+	size_t			 nnat_one, capnat_one;
+	struct nat_one		**nat_ones;
 	size_t			 nsched, capsched;
 	struct schedule		**scheds;
 
@@ -457,6 +505,16 @@ bool		 policy_iface_external(const struct policy *p,
 /* True when port forward fw carries SMTP (tcp/25): the forwards whose
  * connections smtp-other-scanning intercepts. */
 bool		 policy_forward_smtp(const struct forward *fw);
+/* True when port forward fw reflects connections arriving on ifc: its
+ * reflection is on and ifc is internal (not external, not fw's own). */
+bool		 policy_forward_reflects(const struct policy *p,
+		    const struct forward *fw, const struct iface *ifc);
+/* The gateway's address on the interface whose network holds fw's host
+ * of family fam: the source of a reflected connection.  False when no
+ * interface's static network holds it (the kernel then takes the address
+ * of the interface the route leaves by). */
+bool		 policy_forward_reflect_source(const struct policy *p,
+		    const struct forward *fw, int fam, u128 *src);
 /* The first setting that names a file, a user or a secret of a
  * privileged process (logging metrics-file and directory, the console's
  * user, certificate, key and users file, the HA secret) and differs from
@@ -472,7 +530,7 @@ struct iface	*policy_lan(const struct policy *p);
 /* The verdict of an interface when no rule matches. */
 enum action	 policy_iface_default(const struct iface *ifc);
 /* Whether what interface ifc's default decides is logged: as written,
- * else on for the default deny (or reject) of an external interface. */
+ * else on for a default deny (or reject), on any interface. */
 bool		 policy_iface_log_default(const struct policy *p,
 		    const struct iface *ifc);
 bool		 policy_iface_implied_log_default(const struct policy *p,

@@ -546,6 +546,155 @@ resolve_forward(struct resolver *rs, struct forward *f)
 	}
 }
 
+/* A side of a nat source rule that follows a feed or a dynamic address
+ * is matched in the kernel as that object's own set, which moatd keeps:
+ * so it must be that object alone. */
+static int
+nat_side_ok(struct resolver *rs, const struct nat_rule *n,
+    const struct addr_expr *x, const char *side)
+{
+	if (!x->dynamic || (x->n == 1 && x->v[0].kind == AE_NAME))
+		return 0;
+	diag_error(&rs->p->diags, x->loc, "nat source %d: an object that "
+	    "follows a feed (fqdn, url, country) or a dynamic address may "
+	    "be its %s only alone, not in a list", n->number, side);
+	return -1;
+}
+
+static void
+resolve_nat_rule(struct resolver *rs, struct nat_rule *n)
+{
+	enum addr_family fs;
+	int count4 = 0, count6 = 0, fsvc;
+	size_t i;
+
+	n->iface = bind_iface(rs, n->ifname, n->if_loc);
+	if (resolve_expr(rs, &n->src) == -1 ||
+	    resolve_expr(rs, &n->dst) == -1 ||
+	    (fsvc = resolve_svc_list(rs, &n->svc)) == -1 ||
+	    nat_side_ok(rs, n, &n->src, "from") == -1 ||
+	    nat_side_ok(rs, n, &n->dst, "to") == -1)
+		return;
+	(void)fsvc;
+	if (n->kind != NAT_TO_ADDRESS)
+		return;
+	if (resolve_expr(rs, &n->to) == -1)
+		return;
+	if (n->to.dynamic) {
+		diag_error(&rs->p->diags, n->to.loc, "nat source %d translates "
+		    "to an address that follows a feed or a dynamic interface; "
+		    "say translate masquerade for the interface's own address",
+		    n->number);
+		return;
+	}
+	for (i = 0; i < n->to.set.n; i++) {
+		u128 lo = n->to.set.v[i].lo, hi = n->to.set.v[i].hi;
+
+		if (addr_family_of(lo) == FAM_V4) {
+			count4 += lo == hi ? 1 : 2;
+			n->to4 = lo;
+		} else {
+			count6 += lo == hi ? 1 : 2;
+			n->to6 = lo;
+		}
+	}
+	if (count4 > 1 || count6 > 1 || count4 + count6 == 0) {
+		diag_error(&rs->p->diags, n->to.loc, "nat source %d translates "
+		    "to one address (one IPv4 and/or one IPv6), but this holds "
+		    "%s", n->number, count4 + count6 == 0 ? "none" : "more");
+		return;
+	}
+	n->has4 = count4 == 1;
+	n->has6 = count6 == 1;
+	fs = addr_set_families(n->src.set);
+	if (!n->src.dynamic && fs != FAM_NONE &&
+	    !((fs & FAM_V4) && n->has4) && !((fs & FAM_V6) && n->has6))
+		diag_error(&rs->p->diags, n->to.loc, "nat source %d translates "
+		    "to an %s address, and its from holds none of that family: "
+		    "it would never apply", n->number, n->has4 ? "IPv4" :
+		    "IPv6");
+}
+
+/* One interval of x (a 1:1 side), or -1 with the error said. */
+static int
+one_side(struct resolver *rs, const struct nat_one *n,
+    struct addr_expr *x, const char *what, u128 *lo, u128 *hi)
+{
+	if (resolve_expr(rs, x) == -1)
+		return -1;
+	if (x->dynamic || x->set.n != 1) {
+		diag_error(&rs->p->diags, x->loc, "nat one-to-one %d: the %s "
+		    "side is one address or one network (fixed, not a feed or "
+		    "a dynamic address)", n->number, what);
+		return -1;
+	}
+	*lo = x->set.v[0].lo;
+	*hi = x->set.v[0].hi;
+	return 0;
+}
+
+static void
+resolve_nat_one(struct resolver *rs, struct nat_one *n)
+{
+	struct policy *p = rs->p;
+	u128 plo, phi, ilo, ihi;
+	size_t i;
+
+	n->iface = bind_iface(rs, n->ifname, n->if_loc);
+	if (one_side(rs, n, &n->pub, "public", &plo, &phi) == -1 ||
+	    one_side(rs, n, &n->inside, "inside", &ilo, &ihi) == -1)
+		return;
+	if (addr_family_of(plo) != addr_family_of(ilo)) {
+		diag_error(&p->diags, n->inside.loc, "nat one-to-one %d maps "
+		    "an %s address to an %s one: both sides are of one family",
+		    n->number, addr_family_of(plo) == FAM_V4 ? "IPv4" : "IPv6",
+		    addr_family_of(ilo) == FAM_V4 ? "IPv4" : "IPv6");
+		return;
+	}
+	if (phi - plo != ihi - ilo) {
+		diag_error(&p->diags, n->inside.loc, "nat one-to-one %d maps "
+		    "address by address, and its sides differ in size (%llu "
+		    "public, %llu inside)", n->number,
+		    (unsigned long long)(phi - plo + 1),
+		    (unsigned long long)(ihi - ilo + 1));
+		return;
+	}
+	if (phi - plo >= NAT_ONE_MAX) {
+		diag_error(&p->diags, n->pub.loc, "nat one-to-one %d maps "
+		    "more than %d addresses; split it", n->number,
+		    NAT_ONE_MAX);
+		return;
+	}
+	n->family = addr_family_of(plo);
+	n->pub_lo = plo;
+	n->in_lo = ilo;
+	n->size = phi - plo + 1;
+	if (n->iface != NULL && iset_overlaps(n->iface->ip_obj->set,
+	    n->pub.set)) {
+		diag_error(&p->diags, n->pub.loc, "nat one-to-one %d: its "
+		    "public side holds %s's own address, which the gateway "
+		    "needs for itself (and its port forwards); map other "
+		    "addresses", n->number, n->iface->name);
+		return;
+	}
+	for (i = 0; i + 1 < (size_t)n->number; i++) {
+		const struct nat_one *o = p->nat_ones[i];
+
+		if (o->size == 0)
+			continue;
+		if (iset_overlaps(o->pub.set, n->pub.set))
+			diag_error(&p->diags, n->pub.loc, "nat one-to-one %d: "
+			    "a public address of it is mapped already by "
+			    "nat one-to-one %d at line %d", n->number,
+			    o->number, o->loc.line);
+		else if (iset_overlaps(o->inside.set, n->inside.set))
+			diag_error(&p->diags, n->inside.loc, "nat one-to-one "
+			    "%d: an inside address of it is mapped already by "
+			    "nat one-to-one %d at line %d", n->number,
+			    o->number, o->loc.line);
+	}
+}
+
 /* The network of an interface address or a VIP. */
 static void
 lit_network(const struct addr_lit *l, u128 *lo, u128 *hi)
@@ -851,6 +1000,10 @@ resolve_policy(struct policy *p)
 	}
 	for (i = 0; i < p->nforward && !diags_full(&p->diags); i++)
 		resolve_forward(&rs, p->forwards[i]);
+	for (i = 0; i < p->nnat_rule && !diags_full(&p->diags); i++)
+		resolve_nat_rule(&rs, p->nat_rules[i]);
+	for (i = 0; i < p->nnat_one && !diags_full(&p->diags); i++)
+		resolve_nat_one(&rs, p->nat_ones[i]);
 	resolve_antivirus(&rs);
 	resolve_ha(&rs);
 	resolve_feeds(&rs);

@@ -669,7 +669,7 @@ out:
 /*
  * Port forwards, by number: POST adds one (after the last), PUT replaces
  * forward N, DELETE removes it.  {"interface", "services": [...], "to":
- * [ADDRESS or OBJECT, ...]}.
+ * [ADDRESS or OBJECT, ...], "reflection": false (optional, default true)}.
  */
 static void
 op_forward(const char *op, json_t *req, const char *file, const char *cur,
@@ -721,6 +721,8 @@ op_forward(const char *op, json_t *req, const char *file, const char *cur,
 				goto out;
 			}
 		}
+		if (json_is_false(json_object_get(req, "reflection")))
+			strbuf_puts(&line, " reflection off");
 	}
 	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
 		nl = strchr(s, '\n');

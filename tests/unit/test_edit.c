@@ -198,7 +198,16 @@ test_forwards(void **state)
 	    "\"WAN\", \"services\": [\"HTTP\", \"HTTPS\"], \"to\": "
 	    "[\"192.168.1.12\"]}", &u, &r), 200);
 	assert_non_null(strstr(u, "forward on WAN service { HTTP, HTTPS } to "
-	    "192.168.1.12"));
+	    "192.168.1.12\n"));
+	free(t);
+	assert_int_equal(change(u, "forward-put", "{\"n\": 1, \"interface\": "
+	    "\"WAN\", \"services\": [\"HTTP\"], \"to\": [\"192.168.1.12\"], "
+	    "\"reflection\": false}", &t, &r), 200);
+	assert_non_null(strstr(t, "forward on WAN service HTTP to "
+	    "192.168.1.12 reflection off\n"));
+	p = valid(t);
+	assert_false(p->forwards[0]->reflection);
+	policy_free(p);
 	free(t);
 	assert_int_equal(change(u, "forward-delete", "{\"n\": 2}", &t, &r),
 	    404);

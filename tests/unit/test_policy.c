@@ -307,6 +307,195 @@ test_forward_and_defaults(void **state)
 	policy_free(p);
 }
 
+/* Reflection: an internal host opening the WAN address reaches the
+ * forward's host, from the gateway's address on the host's network; the
+ * rules of the host's own interface judge it; off, or from the WAN's
+ * side, it is not reflected. */
+static void
+test_forward_reflection(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24 "
+	    "address 2001:db8:1::1/64\n"
+	    "interface DMZ device eth2 address 10.1.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24 "
+	    "address 2001:db8:ff::2/64\n"
+	    "object WEB { 10.1.1.80, 2001:db8:1::80 }\n"
+	    "deny on LAN from 192.168.1.66 to WEB\n"
+	    "forward on WAN service HTTPS to WEB\n"
+	    "forward on WAN service SSH to 192.168.1.22 reflection off\n");
+	struct flow f = { policy_iface(p, "LAN"), 0, 0, 6, 443, 0 };
+	struct verdict v;
+	enum addr_family fam;
+	char err[100], a[ADDR_STRLEN];
+
+	(void)state;
+	assert_int_equal(addr_parse("192.168.1.9", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("203.0.113.2", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_ACCEPT);
+	assert_int_equal(v.by, BY_FORWARD);
+	assert_true(v.reflected);
+	assert_true(v.has_src);
+	addr_format(v.dst, a, sizeof(a));
+	assert_string_equal(a, "10.1.1.80");
+	addr_format(v.src, a, sizeof(a));
+	assert_string_equal(a, "10.1.1.1");	/* the DMZ side, not LAN's */
+	assert_int_equal(addr_parse("2001:db8:1::9", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("2001:db8:ff::2", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_true(v.reflected);
+	addr_format(v.src, a, sizeof(a));
+	assert_string_equal(a, "2001:db8:1::1");
+	/* the LAN's rule sees the host as the destination */
+	assert_int_equal(decide(p, "LAN", "192.168.1.66", "203.0.113.2", 6,
+	    443, &v.action), 1);
+	assert_int_equal(v.action, ACT_DENY);
+	/* reflection off: the connection is the gateway's own (no SSH rule,
+	 * the LAN default accepts it, not reflected) */
+	assert_int_equal(addr_parse("192.168.1.9", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("203.0.113.2", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	f.dport = 22;
+	policy_eval(p, &f, &v);
+	assert_false(v.reflected);
+	assert_null(v.forward);
+	assert_true(v.to_gateway);
+	/* from the WAN: the forward itself, not reflected */
+	f.iface = policy_iface(p, "WAN");
+	f.dport = 443;
+	assert_int_equal(addr_parse("198.51.100.7", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_non_null(v.forward);
+	assert_false(v.reflected);
+	policy_free(p);
+}
+
+/* Outbound NAT rules: first match on the out interface (the one whose
+ * network holds the destination, else the nat's), before masquerade. */
+static void
+test_nat_source(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface DMZ device eth2 address 10.1.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat source on WAN from 192.168.1.0/24 to 10.20.0.0/16 "
+	    "translate none\n"
+	    "nat source on WAN from 192.168.1.25 service SMTP "
+	    "translate 203.0.113.25\n"
+	    "nat source on WAN from LANNET translate masquerade\n"
+	    "nat masquerade on WAN\n");
+	struct flow f = { policy_iface(p, "LAN"), 0, 0, 6, 25, 0 };
+	struct verdict v;
+	enum addr_family fam;
+	char err[100], a[ADDR_STRLEN];
+
+	(void)state;
+	assert_int_equal(addr_parse("192.168.1.25", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("8.8.8.8", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_ptr_equal(v.out, policy_iface(p, "WAN"));
+	assert_int_equal(v.snat, SNAT_RULE);
+	assert_int_equal(v.nat_rule->number, 2);
+	addr_format(v.src, a, sizeof(a));
+	assert_string_equal(a, "203.0.113.25");
+	f.dport = 80;				/* not SMTP: rule 3 */
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.nat_rule->number, 3);
+	assert_int_equal(addr_parse("10.20.3.4", &f.dst, &fam, err,
+	    sizeof(err)), 0);			/* the exception, first */
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.nat_rule->number, 1);
+	assert_non_null(snat_text(p, &v, err, sizeof(err)));
+	assert_non_null(strstr(err, "with its own source"));
+	f.iface = policy_iface(p, "DMZ");	/* no rule: the masquerade */
+	assert_int_equal(addr_parse("10.1.1.5", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_DENY);	/* DMZ's default */
+	assert_null(v.out);
+	assert_int_equal(addr_parse("192.168.1.7", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	f.iface = policy_iface(p, "LAN");
+	f.src = f.dst;
+	assert_int_equal(addr_parse("10.1.1.5", &f.dst, &fam, err,
+	    sizeof(err)), 0);			/* LAN to DMZ: no nat */
+	policy_eval(p, &f, &v);
+	assert_ptr_equal(v.out, policy_iface(p, "DMZ"));
+	assert_int_equal(v.snat, SNAT_NONE);
+	assert_null(snat_text(p, &v, err, sizeof(err)));
+	policy_free(p);
+	p = parse_ok("interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface DMZ device eth2 address 10.1.1.1/24 default accept\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat masquerade on WAN\n");
+	f.iface = policy_iface(p, "DMZ");
+	assert_int_equal(addr_parse("10.1.1.5", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("8.8.8.8", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.snat, SNAT_MASQUERADE);
+	policy_free(p);
+}
+
+/* 1:1: inbound to the public block reaches the inside host of the same
+ * offset, judged by the WAN's rules on the inside address; outbound, the
+ * inside host leaves from its public address, ahead of the masquerade. */
+static void
+test_nat_one(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat one-to-one on WAN 198.51.100.8/29 to 192.168.1.16/29\n"
+	    "accept on WAN from ANY to 192.168.1.19 service HTTP\n"
+	    "nat masquerade on WAN\n");
+	struct flow f = { policy_iface(p, "WAN"), 0, 0, 6, 80, 0 };
+	struct verdict v;
+	enum addr_family fam;
+	char err[100], a[ADDR_STRLEN];
+
+	(void)state;
+	assert_int_equal(addr_parse("8.8.8.8", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("198.51.100.11", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_ACCEPT);
+	assert_int_equal(v.by, BY_RULE);
+	assert_non_null(v.one);
+	addr_format(v.dst, a, sizeof(a));
+	assert_string_equal(a, "192.168.1.19");
+	assert_int_equal(addr_parse("198.51.100.12", &f.dst, &fam, err,
+	    sizeof(err)), 0);			/* .20: no rule, default */
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_DENY);
+	f.iface = policy_iface(p, "LAN");
+	assert_int_equal(addr_parse("192.168.1.22", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("8.8.8.8", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.snat, SNAT_ONE);
+	addr_format(v.src, a, sizeof(a));
+	assert_string_equal(a, "198.51.100.14");
+	assert_int_equal(addr_parse("192.168.1.50", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.snat, SNAT_MASQUERADE);
+	policy_free(p);
+}
+
 static void
 test_anti_lockout(void **state)
 {
@@ -776,6 +965,9 @@ main(void)
 		cmocka_unit_test(test_seed_lint),
 		cmocka_unit_test(test_lint_union_cover),
 		cmocka_unit_test(test_forward_and_defaults),
+		cmocka_unit_test(test_forward_reflection),
+		cmocka_unit_test(test_nat_source),
+		cmocka_unit_test(test_nat_one),
 		cmocka_unit_test(test_anti_lockout),
 		cmocka_unit_test(test_firewall_off),
 		cmocka_unit_test(test_many_errors),
