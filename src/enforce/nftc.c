@@ -1218,6 +1218,16 @@ nftc_counter_meaning(const char *name, int *number)
 		if (strcmp(name + end, "_accept") == 0)
 			return NFTC_COUNTS_FORWARD_ACCEPT;
 	}
+	if (sscanf(name, "nat_source_%d%n", &n, &end) == 1 &&
+	    name[end] == '\0' && n > 0) {
+		*number = n;
+		return NFTC_COUNTS_NAT_SOURCE;
+	}
+	if (sscanf(name, "one_to_one_%d%n", &n, &end) == 1 &&
+	    name[end] == '\0' && n > 0) {
+		*number = n;
+		return NFTC_COUNTS_ONE_TO_ONE;
+	}
 	*number = 0;
 	return NFTC_COUNTS_OTHER;
 }

@@ -94,6 +94,8 @@ enum nftc_counted {
 	NFTC_COUNTS_FORWARD_ACCEPT,	/* forward_N_accept: ... and admitted */
 	NFTC_COUNTS_UNDECLARED,		/* dropped: no interface declares the
 					   device it came in on */
+	NFTC_COUNTS_NAT_SOURCE,		/* nat_source_N: nat source rule N */
+	NFTC_COUNTS_ONE_TO_ONE,		/* one_to_one_N: nat one-to-one N */
 };
 
 /* The meaning of counter name; *number is the rule or forward (else 0). */

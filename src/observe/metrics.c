@@ -232,6 +232,18 @@ counter_lines(const struct metrics_input *in, struct strbuf *b,
 			snprintf(num, sizeof(num), "%d", c->number);
 			label(b, "forward", num, true);
 			break;
+		case NFTC_COUNTS_NAT_SOURCE:
+			strbuf_puts(b, bytes ? "moat_nat_source_bytes_total{" :
+			    "moat_nat_source_packets_total{");
+			snprintf(num, sizeof(num), "%d", c->number);
+			label(b, "rule", num, true);
+			break;
+		case NFTC_COUNTS_ONE_TO_ONE:
+			strbuf_puts(b, bytes ? "moat_one_to_one_bytes_total{" :
+			    "moat_one_to_one_packets_total{");
+			snprintf(num, sizeof(num), "%d", c->number);
+			label(b, "mapping", num, true);
+			break;
 		default:
 			strbuf_puts(b, bytes ? "moat_other_bytes_total{" :
 			    "moat_other_packets_total{");
@@ -275,6 +287,19 @@ metrics_write(const struct metrics_input *in, struct strbuf *b)
 		help(b, "moat_forward_bytes_total", "counter", "Bytes a port "
 		    "forward's own accept let in.");
 		counter_lines(in, b, NFTC_COUNTS_FORWARD_ACCEPT, true);
+		help(b, "moat_nat_source_packets_total", "counter", "New "
+		    "connections an outbound NAT rule (nat source) decided: "
+		    "the NAT chains see a connection's first packet.");
+		counter_lines(in, b, NFTC_COUNTS_NAT_SOURCE, false);
+		help(b, "moat_nat_source_bytes_total", "counter", "Bytes of "
+		    "those first packets.");
+		counter_lines(in, b, NFTC_COUNTS_NAT_SOURCE, true);
+		help(b, "moat_one_to_one_packets_total", "counter", "New "
+		    "connections a one-to-one mapping translated, either way.");
+		counter_lines(in, b, NFTC_COUNTS_ONE_TO_ONE, false);
+		help(b, "moat_one_to_one_bytes_total", "counter", "Bytes of "
+		    "their first packets.");
+		counter_lines(in, b, NFTC_COUNTS_ONE_TO_ONE, true);
 		help(b, "moat_anti_lockout_packets_total", "counter",
 		    "Packets the anti-lockout rule accepted.");
 		for (i = 0; i < in->nctr; i++)

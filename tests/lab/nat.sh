@@ -73,6 +73,9 @@ for want in "198.51.100.25:80 198.51.100.9" "2001:db8:51::25:80 2001:db8:51::9" 
 done
 [ "$(wc -l <"$tmp/wan.log")" = 4 ] || fail "outbound NAT: $(cat "$tmp/wan.log")"
 [ "$(counter nat_source_1)" -ge 2 ] || fail "counter nat_source_1: $(counter nat_source_1)"
+ns gw "$MOAT" metrics | grep -Eq '^moat_nat_source_packets_total\{rule="1"\} [2-9]' &&
+	echo "ok: moat metrics counts nat source 1" ||
+	fail "moat metrics: $(ns gw "$MOAT" metrics | grep nat_source)"
 out=$("$MOAT" test -f "$tmp/out.conf" --in LAN --src 192.168.50.12 \
     --dst 198.51.100.25 --service HTTP)
 case $out in

@@ -97,10 +97,14 @@ test_dump(void **state)
 	    NFT_OBJECT_COUNTER, 8, 80, WHOLE);
 	put_obj(buf, &off, NFPROTO_INET, "moat", "rule_x",
 	    NFT_OBJECT_COUNTER, 0, 0, WHOLE);
+	put_obj(buf, &off, NFPROTO_INET, "moat", "nat_source_3",
+	    NFT_OBJECT_COUNTER, 1, 60, WHOLE);
+	put_obj(buf, &off, NFPROTO_INET, "moat", "one_to_one_1",
+	    NFT_OBJECT_COUNTER, 2, 120, WHOLE);
 	put_done(buf, &off);
 	strbuf_init(&err, 0);
 	assert_int_equal(counters_parse(buf, off, &v, &n, &err), 0);
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 8);
 	assert_string_equal(v[0].name, "anti_lockout");
 	assert_int_equal(v[0].what, NFTC_COUNTS_ANTI_LOCKOUT);
 	assert_int_equal(v[0].packets, 3);
@@ -116,6 +120,10 @@ test_dump(void **state)
 	assert_int_equal(v[4].number, 2);
 	assert_int_equal(v[5].what, NFTC_COUNTS_OTHER);
 	assert_int_equal(v[5].number, 0);
+	assert_int_equal(v[6].what, NFTC_COUNTS_NAT_SOURCE);
+	assert_int_equal(v[6].number, 3);
+	assert_int_equal(v[7].what, NFTC_COUNTS_ONE_TO_ONE);
+	assert_int_equal(v[7].number, 1);
 	free(v);
 	strbuf_free(&err);
 }
