@@ -1208,6 +1208,75 @@ feed_batch(struct feed_update *u, bool fill, struct nfset *b,
 	return j.rc == 0 ? 0 : -1;
 }
 
+/*
+ * What the feed updates need of the config in force: its feed objects'
+ * names and keys, and whether a rule side mixes one with more.  Parsed
+ * once an entry, not at every update (an fqdn object's refresh comes every
+ * few seconds; a large config takes a second to parse).
+ */
+static struct {
+	char		 state[512];
+	unsigned	 seq;
+	bool		 valid, mixes;
+	size_t		 n;
+	struct {
+		char	 name[64];
+		uint64_t key;
+	}		*v;
+} facts;
+
+static int
+feed_facts_of(const char *state, unsigned seq, const char *text, size_t len,
+    struct strbuf *err)
+{
+	struct policy *p;
+	size_t i;
+
+	if (facts.valid && facts.seq == seq && strcmp(facts.state, state) == 0)
+		return 0;
+	facts.valid = false;
+	free(facts.v);
+	facts.v = NULL;
+	facts.n = 0;
+	if ((p = policy_parse("history", text, len)) == NULL ||
+	    !policy_valid(p)) {
+		policy_free(p);
+		strbuf_printf(err, "the config of history entry %u cannot be "
+		    "parsed again", seq);
+		return -1;
+	}
+	if ((facts.v = calloc(policy_nfeeds(p) + 1, sizeof(*facts.v))) ==
+	    NULL) {
+		policy_free(p);
+		strbuf_puts(err, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < p->nobject; i++)
+		if (policy_object_feed(p->objects[i])) {
+			snprintf(facts.v[facts.n].name, sizeof(facts.v[0].name),
+			    "%s", p->objects[i]->name);
+			facts.v[facts.n++].key = feedstore_key(p->objects[i]);
+		}
+	facts.mixes = mixes_feeds(p);
+	policy_free(p);
+	snprintf(facts.state, sizeof(facts.state), "%s", state);
+	facts.seq = seq;
+	facts.valid = strlen(state) < sizeof(facts.state);
+	return 0;
+}
+
+/* True when the config in force (facts) has feed object name, of key. */
+static bool
+feed_in_force(const char *name, uint64_t key)
+{
+	size_t i;
+
+	for (i = 0; i < facts.n; i++)
+		if (strcmp(facts.v[i].name, name) == 0)
+			return facts.v[i].key == key;
+	return false;
+}
+
 int
 apply_feed(const char *state, const char *name, uint64_t key,
     struct iset now, time_t fetched, uint64_t entries, size_t *changed,
@@ -1217,8 +1286,7 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	    .now = now };
 	struct feed_override ov = { state, name, now };
 	struct history_entry cur;
-	struct strbuf script, refill, why;
-	struct policy *p = NULL;
+	struct strbuf refill, why;
 	char *text = NULL;
 	size_t len;
 	long long t0 = 0, kernel_ms;
@@ -1231,7 +1299,6 @@ apply_feed(const char *state, const char *name, uint64_t key,
 		strbuf_puts(err, "out of memory");
 		return -1;
 	}
-	strbuf_init(&script, 0);
 	strbuf_init(&refill, 0);
 	strbuf_init(&why, 0);
 	arena_init(&u.a);
@@ -1245,19 +1312,13 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	    nfgen_table_exists(NFTC_TABLE) != 1 ||
 	    (text = apply_config_text(state, cur.seq, &len)) == NULL)
 		goto save;
-	if ((p = policy_parse("history", text, len)) == NULL ||
-	    !policy_valid(p)) {
-		strbuf_printf(err, "the config of history entry %u cannot be "
-		    "parsed again", cur.seq);
+	if (feed_facts_of(state, cur.seq, text, len, err) == -1)
 		goto out;
-	}
-	if (policy_object(p, name) == NULL ||
-	    !policy_object_feed(policy_object(p, name)) ||
-	    feedstore_key(policy_object(p, name)) != key)
+	if (!feed_in_force(name, key))
 		goto save;	/* not in force: kept for later */
-	if (mixes_feeds(p)) {
+	if (facts.mixes) {
 		/* The rule sides that hold it with more are filled again,
-		 * under the new contents, in the same transaction. */
+		 * under the new contents, right after (nft_run). */
 		struct host_addrs h = { 0 };
 		struct policy *q;
 		struct binding b;
@@ -1325,10 +1386,8 @@ save:
 out:
 	close(lock);
 done:
-	policy_free(p);
 	free(text);
 	arena_free(&u.a);
-	strbuf_free(&script);
 	strbuf_free(&refill);
 	strbuf_free(&why);
 	nfset_free(batch);
