@@ -65,9 +65,11 @@ object backup fqdn backup.$F
 object blocklist url https://lists.$F/drop.txt refresh 10s max 5
 object local url file://$tmp/www/local.txt refresh 10s
 object home country XA
+object mixed { backup, 198.51.100.99 }
 accept on LAN from LANNET to backup service { SSH, SMTP }
 deny on LAN from LANNET to ANY service { SSH, SMTP }
 deny on LAN from LANNET to local
+accept on LAN from LANNET to mixed service HTTP
 deny on WAN from blocklist to WANIP service SSH
 accept on WAN from home to WANIP service SSH
 EOF
@@ -106,12 +108,12 @@ case $out in
 esac
 out=$(ns gw "$MOAT" test -f "$tmp/feeds.conf" --in WAN --src 198.51.100.40 --dst 198.51.100.1 --service SSH)
 case $out in
-*"deny by rule 4"*) echo "ok: moat test uses what the feed holds now" ;;
+*"deny by rule 5"*) echo "ok: moat test uses what the feed holds now" ;;
 *) fail "moat test on the gateway: $out" ;;
 esac
 out=$(ns gw "$MOAT" test -f "$tmp/feeds.conf" --object blocklist=203.0.113.9 --in WAN --src 198.51.100.40 --dst 198.51.100.1 --service SSH)
 case $out in
-*"accept by rule 5"*) echo "ok: moat test --object" ;;
+*"accept by rule 6"*) echo "ok: moat test --object" ;;
 *) fail "moat test --object: $out" ;;
 esac
 
@@ -148,6 +150,10 @@ ns gw nft list set inet moat backup_v4 | grep -q "198.51.100.30[ ,}]" &&
 	echo "ok: the old address stays for its grace TTL" ||
 	fail "the old address went with the new answer: no grace"
 lacks backup_v4 198.51.100.30 8
+# A set that holds the name's addresses with more follows too.
+holds mixed_v4 198.51.100.34 2
+holds mixed_v4 198.51.100.99 1
+lacks mixed_v4 198.51.100.30 2
 probe "timed out" lan --from 192.168.50.11 198.51.100.30 22
 touch "$tmp/held.go"
 for _ in $(seq 50); do [ -f "$tmp/held.result" ] && break; sleep 0.1; done
