@@ -120,7 +120,7 @@ esac
 echo "== the name moves: 198.51.100.30 becomes 198.51.100.34 (TTL 5 s; not next to .30, so that the two are two elements)"
 # An SMTP connection to the old address (admitted by rule 1 alone), held
 # open; NOOP on it later wants 250.
-ns lan python3 - "$tmp/held" <<'PY' &
+ip netns exec "${MOAT_LAB}lan" python3 - "$tmp/held" <<'PY' &
 import os, socket, sys, time
 s = socket.create_connection(("198.51.100.30", 25), timeout=3)
 f = s.makefile("rb")

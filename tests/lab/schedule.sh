@@ -41,7 +41,7 @@ accept on WAN to 192.168.50.11 service SSH schedule later
 CONF
 echo "window: $(hm $start)-$(hm $end) $TZ ($z), $((edge - now)) s from now"
 
-ns lan python3 "$here/hold.py" serve 192.168.50.10 192.168.50.11 2001:db8:50::10 22 >"$tmp/serve.out" 2>&1 &
+ip netns exec "${MOAT_LAB}lan" python3 "$here/hold.py" serve 192.168.50.10 192.168.50.11 2001:db8:50::10 22 >"$tmp/serve.out" 2>&1 &
 pids="$pids $!"
 start_moatd "$conf" "applied"
 
@@ -67,11 +67,11 @@ probe "timed out" wan --from 198.51.100.27 192.168.50.11 22
 
 # Sessions: A (and C, over IPv6) admitted by rule 1 alone, B by rule 1
 # and rule 2.
-ns wan python3 "$here/hold.py" client 198.51.100.25 192.168.50.10 22 "$tmp/a" &
+ip netns exec "${MOAT_LAB}wan" python3 "$here/hold.py" client 198.51.100.25 192.168.50.10 22 "$tmp/a" &
 pids="$pids $!"
-ns wan python3 "$here/hold.py" client 2001:db8:51::25 2001:db8:50::10 22 "$tmp/c" &
+ip netns exec "${MOAT_LAB}wan" python3 "$here/hold.py" client 2001:db8:51::25 2001:db8:50::10 22 "$tmp/c" &
 pids="$pids $!"
-ns wan python3 "$here/hold.py" client 198.51.100.26 192.168.50.10 22 "$tmp/b" &
+ip netns exec "${MOAT_LAB}wan" python3 "$here/hold.py" client 198.51.100.26 192.168.50.10 22 "$tmp/b" &
 pids="$pids $!"
 sleep 3
 grep -q alive "$tmp/a" && grep -q alive "$tmp/b" && grep -q alive "$tmp/c" &&
