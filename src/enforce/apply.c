@@ -1094,6 +1094,7 @@ struct feed_update {
 	struct arena	 a;
 	struct iset	 was;
 	bool		 have_was;
+	struct feedstore_info was_info;	/* the stored copy's header */
 };
 
 static int
@@ -1102,11 +1103,12 @@ load_was(void *arg)
 	struct feed_update *u = arg;
 
 	u->have_was = feedstore_load(u->state, u->name, u->key, &u->a,
-	    &u->was, NULL) == 0;
+	    &u->was, &u->was_info) == 0;
 	return 0;
 }
 
 #define FEED_COMMIT_MS	60000	/* the kernel's answer to a batch */
+#define UNCHANGED_SAVE_SECS 3600	/* an unchanged copy's age, rewritten */
 
 struct feed_batch_job {
 	struct feed_update	*u;
@@ -1226,11 +1228,11 @@ static struct {
 } facts;
 
 static int
-feed_facts_of(const char *state, unsigned seq, const char *text, size_t len,
-    struct strbuf *err)
+feed_facts_of(const char *state, unsigned seq, struct strbuf *err)
 {
 	struct policy *p;
-	size_t i;
+	char *text;
+	size_t i, len;
 
 	if (facts.valid && facts.seq == seq && strcmp(facts.state, state) == 0)
 		return 0;
@@ -1238,8 +1240,14 @@ feed_facts_of(const char *state, unsigned seq, const char *text, size_t len,
 	free(facts.v);
 	facts.v = NULL;
 	facts.n = 0;
-	if ((p = policy_parse("history", text, len)) == NULL ||
-	    !policy_valid(p)) {
+	if ((text = apply_config_text(state, seq, &len)) == NULL) {
+		strbuf_printf(err, "the config of history entry %u is missing "
+		    "from %s", seq, state);
+		return -1;
+	}
+	p = policy_parse("history", text, len);
+	free(text);
+	if (p == NULL || !policy_valid(p)) {
 		policy_free(p);
 		strbuf_printf(err, "the config of history entry %u cannot be "
 		    "parsed again", seq);
@@ -1309,10 +1317,9 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	/* Not in the kernel now (nothing applied, a reboot, nft by hand):
 	 * kept for the next apply. */
 	if (cur.seq == 0 || strcmp(cur.file, "-") == 0 ||
-	    nfgen_table_exists(NFTC_TABLE) != 1 ||
-	    (text = apply_config_text(state, cur.seq, &len)) == NULL)
+	    nfgen_table_exists(NFTC_TABLE) != 1)
 		goto save;
-	if (feed_facts_of(state, cur.seq, text, len, err) == -1)
+	if (feed_facts_of(state, cur.seq, err) == -1)
 		goto out;
 	if (!feed_in_force(name, key))
 		goto save;	/* not in force: kept for later */
@@ -1323,6 +1330,11 @@ apply_feed(const char *state, const char *name, uint64_t key,
 		struct policy *q;
 		struct binding b;
 
+		if ((text = apply_config_text(state, cur.seq, &len)) == NULL) {
+			strbuf_printf(err, "the config of history entry %u is "
+			    "missing", cur.seq);
+			goto out;
+		}
 		if (rtnl_addrs(&h, err) == -1)
 			goto out;
 		b = h.b;
@@ -1368,8 +1380,18 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	if (refill.len > 0 && nft_run(strbuf_str(&refill), false, NULL,
 	    &why) == -1)
 		log_refill = true;
-	if (*changed == 0 && refill.len == 0)
+	if (*changed == 0 && refill.len == 0) {
+		/* Unchanged: the stored copy stays as it is, unless its time
+		 * of fetch is an hour old (a restart uses it to space a
+		 * list's fetches).  An fqdn object reports at every TTL: no
+		 * file written and synced each time. */
+		if (u.have_was && fetched >= u.was_info.fetched &&
+		    fetched - u.was_info.fetched < UNCHANGED_SAVE_SECS) {
+			rc = 0;
+			goto out;
+		}
 		goto save;
+	}
 	strbuf_printf(msg, "moat: feed %s: %zu element%s changed in history "
 	    "entry %u's sets%s (the kernel's transaction: %lld ms%s)\n", name,
 	    *changed, *changed == 1 ? "" : "s", cur.seq, refill.len > 0 ?
