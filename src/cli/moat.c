@@ -250,7 +250,8 @@ bound_object(void *arg, const struct object *o, struct arena *a,
 		feedstore_bind(&b, arg);
 		return b.feed(b.feed_arg, o, a, out);
 	}
-	list = strdup(given_obj[i].list);
+	if ((list = strdup(given_obj[i].list)) == NULL)
+		return -1;
 	v = arena_array(a, strlen(given_obj[i].list) / 2 + 2, sizeof(*v));
 	for (tok = strtok_r(list, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
