@@ -215,6 +215,83 @@ struct schedule {
 	bool			 used;	/* a rule names it */
 };
 
+/*
+ * Two Internet links (doc/design/gateways.md).
+ *
+ * gateway NAME on IF via ADDR [monitor ADDR] [loss N%] [latency Nms]: a
+ * next hop, probed by moatd; gateway-group NAME GW [tier N] ...: the
+ * lowest tier that is up carries the traffic, equal tiers share it.
+ *
+ * Marks and tables (the packet's meta mark and the connection's ct mark,
+ * bits GW_MARK_MASK; route tables GW_TABLE_BASE + n, ip rules from
+ * GW_RULE_PRIO):
+ * - gateway index g (1 … GW_MAX): mark GW_MARK_PIN(g) and table
+ *   GW_TABLE_PIN(g) always route through g itself.  Its probes carry
+ *   that mark (SO_MARK), and a connection that left through g carries it
+ *   in its ct mark (set in postrouting from oif and next hop), restored
+ *   to the packets that follow, so a running connection stays on its link
+ *   and failover can find it in conntrack.
+ * - `gateway NAME|GROUP` on an accept rule: mark GW_MARK_CHOICE(t), table
+ *   GW_TABLE_CHOICE(t), t the gateway's index or GW_MAX + the group's:
+ *   moatd keeps in it the gateway while it is up (else the default's
+ *   route), or the group's active members.
+ * - the default: table GW_TABLE_DEFAULT, the default group's (or
+ *   gateway's) active route, looked up after the main table's routes but
+ *   its default ones.
+ */
+#define GW_MAX			63	/* gateways in a config */
+#define GW_GROUP_MAX		63	/* groups */
+#define GW_MEMBERS_MAX		16	/* gateways in one group */
+#define GW_LOSS_DEFAULT		20	/* percent */
+#define GW_LATENCY_DEFAULT	500	/* ms */
+#define GW_MARK_MASK		0x00ff0000u
+#define GW_MARK_PIN(g)		((unsigned)(g) << 16)
+#define GW_MARK_CHOICE(t)	((unsigned)(128 + (t)) << 16)
+#define GW_TABLE_BASE		28100
+#define GW_TABLE_DEFAULT	GW_TABLE_BASE
+#define GW_TABLE_PIN(g)		(GW_TABLE_BASE + (unsigned)(g))
+#define GW_TABLE_CHOICE(t)	(GW_TABLE_BASE + 128 + (unsigned)(t))
+#define GW_RULE_PRIO		10010	/* after TPROXY's (10000) */
+
+struct gateway {
+	char		*name;
+	struct loc	 loc;
+	size_t		 index;		/* 1 … GW_MAX, in file order */
+	char		*ifname;
+	struct loc	 if_loc;
+	struct iface	*iface;		/* bound by resolve */
+	struct addr_lit	 via;		/* one address (lo == hi) */
+	struct loc	 via_loc;
+	struct addr_lit	 monitor;	/* as via when not written */
+	struct loc	 monitor_loc;	/* line 0: not written */
+	unsigned	 loss;		/* percent, 1-100 */
+	unsigned	 latency;	/* ms, 1-60000 */
+};
+
+struct gw_member {
+	struct loc	 loc;
+	char		*name;
+	struct gateway	*gw;		/* bound by resolve */
+	unsigned	 tier;		/* 1-5; 1 when not written */
+};
+
+struct gateway_group {
+	char		*name;
+	struct loc	 loc;
+	size_t		 index;		/* 1 … GW_GROUP_MAX, in file order */
+	size_t		 n, cap;
+	struct gw_member *v;
+	enum addr_family family;	/* its members' */
+};
+
+/* A rule's `gateway NAME`: one of the two is set once resolved. */
+struct gw_ref {
+	char			*name;		/* NULL: no gateway option */
+	struct loc		 loc;
+	struct gateway		*gw;
+	struct gateway_group	*group;
+};
+
 struct rule {
 	int			 number;	/* 1, 2, … in file order; 0 = anti-lockout */
 	struct loc		 loc;
@@ -233,6 +310,7 @@ struct rule {
 	struct schedule		*sched;		/* bound by resolve */
 	unsigned		 sched_mark;	/* accept with a schedule: its
 						   ct mark, 1, 2, …; else 0 */
+	struct gw_ref		 gw;		/* accept only: gateway NAME */
 };
 
 struct nat {
@@ -469,6 +547,13 @@ struct policy {
 	struct nat_one		**nat_ones;
 	size_t			 nsched, capsched;
 	struct schedule		**scheds;
+	size_t			 ngateway, capgateway;
+	struct gateway		**gateways;
+	size_t			 ngwgroup, capgwgroup;
+	struct gateway_group	**gwgroups;
+	/* default-gateway NAME [NAME]: at most one per family, each a
+	   gateway or a group; none written: the family's only group */
+	struct gw_ref		 default_gw[2];	/* [0] IPv4, [1] IPv6 */
 
 	bool			 anti_lockout;
 	bool			 firewall;
