@@ -48,9 +48,11 @@
 #include "daemon/control.h"
 #include "daemon/feedd.h"
 #include "daemon/feeds.h"
+#include "daemon/gateways.h"
 #include "daemon/hanode.h"
 #include "daemon/logger.h"
 #include "daemon/notify.h"
+#include "daemon/probed.h"
 #include "daemon/proxy.h"
 #include "daemon/schedcut.h"
 #include "daemon/web.h"
@@ -397,15 +399,18 @@ out:
 static void
 wait_events(int ms)
 {
-	struct pollfd pfd[5 + HANODE_FDS] = { { .fd = watch_fd,
+	struct pollfd pfd[6 + HANODE_FDS] = { { .fd = watch_fd,
 	    .events = POLLIN }, { .fd = proxy_events_fd(), .events = POLLIN },
 	    { .fd = web_fd(), .events = POLLIN }, { .fd = logger_ask,
-	    .events = POLLIN }, { .fd = feeds_fd(), .events = POLLIN } };
-	int nha = hanode_pollfds(pfd + 5);
+	    .events = POLLIN }, { .fd = feeds_fd(), .events = POLLIN },
+	    { .fd = gateways_fd(), .events = POLLIN } };
+	int nha = hanode_pollfds(pfd + 6);
 
-	if (poll(pfd, 5 + (nfds_t)nha, ms) <= 0)
+	if (poll(pfd, 6 + (nfds_t)nha, ms) <= 0)
 		return;
-	hanode_events(pfd + 5, nha);
+	hanode_events(pfd + 6, nha);
+	if (pfd[5].revents & (POLLIN | POLLHUP))
+		gateways_events();
 	if (pfd[4].revents & (POLLIN | POLLHUP))
 		feeds_events();
 	if (pfd[3].revents & (POLLIN | POLLHUP))
@@ -444,8 +449,10 @@ install(const struct policy *p, bool apply)
 		web_configure(p);
 	}
 	configure_logger(p);
-	if (!no_apply)
+	if (!no_apply) {
 		feeds_configure(p);
+		gateways_configure(p);
+	}
 	return proxy_install(p);
 }
 
@@ -555,6 +562,8 @@ main(int argc, char **argv)
 		return hanode_sync_main();
 	if (argc == 2 && strcmp(argv[1], FEEDD_ARG) == 0)
 		_exit(feedd_main());	/* as before the exec: no atexit */
+	if (argc == 2 && strcmp(argv[1], PROBED_ARG) == 0)
+		_exit(probed_main());
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("moatd %s\n", moat_version());
 		return 0;
@@ -600,6 +609,7 @@ main(int argc, char **argv)
 	    .load = load });
 	hanode_init(apply_state_dir(), logfile_run_dir(), sync_apply);
 	feeds_init(apply_state_dir(), logfile_run_dir());
+	gateways_init(logfile_run_dir());
 	if (!no_apply)
 		schedcut_init(apply_state_dir());
 	if (!no_apply) {
@@ -643,6 +653,7 @@ main(int argc, char **argv)
 			hanode_stop();
 			web_stop();
 			feeds_stop();
+			gateways_stop();
 			child_stop(&logger);
 			close_logger_ask();
 			proxy_stop();
@@ -667,6 +678,7 @@ main(int argc, char **argv)
 		proxy_tick();
 		web_tick();
 		feeds_tick();
+		gateways_tick();
 		/* Signals cut the wait short. */
 		wait_events(100);
 		hanode_tick();

@@ -46,7 +46,7 @@ route_tproxy(unsigned mark, unsigned table, struct strbuf *err)
 		char *del[] = { "ip", (char *)fam[i], "rule", "del", "fwmark",
 		    m, "lookup", t, NULL };
 		char *add[] = { "ip", (char *)fam[i], "rule", "add", "fwmark",
-		    m, "lookup", t, NULL };
+		    m, "lookup", t, "priority", ROUTE_TPROXY_PRIO, NULL };
 		char *route[] = { "ip", (char *)fam[i], "route", "replace",
 		    "local", "default", "dev", "lo", "table", t, NULL };
 

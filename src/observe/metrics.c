@@ -182,6 +182,86 @@ feed_metrics(struct strbuf *b, const json_t *feeds)
 	}
 }
 
+/* The gateways, as moatd's parent last wrote their states: up, loss and
+ * latency over the last probes, changes of state; a group's members
+ * carrying its traffic. */
+static void
+gateway_metrics(struct strbuf *b, const json_t *doc)
+{
+	const json_t *arr = json_object_get(doc, "gateways"), *o, *m;
+	size_t i, k;
+
+	if (json_array_size(arr) == 0)
+		return;
+	help(b, "moat_gateway_up", "gauge", "1 when the gateway is up (its "
+	    "probes within its loss and latency limits; pending counts as "
+	    "up), 0 when down.");
+	json_array_foreach(arr, i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *st = json_string_value(json_object_get(o, "state"));
+
+		if (name == NULL)
+			continue;
+		strbuf_puts(b, "moat_gateway_up{");
+		label(b, "gateway", name, true);
+		strbuf_printf(b, "} %d\n", st == NULL || strcmp(st, "down") !=
+		    0);
+	}
+	help(b, "moat_gateway_loss_ratio", "gauge", "Probes lost of the last "
+	    "ones decided (0 to 1).");
+	json_array_foreach(arr, i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const json_t *v = json_object_get(o, "loss");
+
+		if (name == NULL || !json_is_number(v))
+			continue;
+		strbuf_puts(b, "moat_gateway_loss_ratio{");
+		label(b, "gateway", name, true);
+		strbuf_printf(b, "} %.3f\n", json_number_value(v) / 100.0);
+	}
+	help(b, "moat_gateway_latency_seconds", "gauge", "Mean round trip "
+	    "of the last probes answered.");
+	json_array_foreach(arr, i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const json_t *v = json_object_get(o, "latency_ms");
+
+		if (name == NULL || !json_is_number(v))
+			continue;
+		strbuf_puts(b, "moat_gateway_latency_seconds{");
+		label(b, "gateway", name, true);
+		strbuf_printf(b, "} %.6f\n", json_number_value(v) / 1000.0);
+	}
+	help(b, "moat_gateway_changes_total", "counter", "Changes of the "
+	    "gateway's state (up, down) since moatd started.");
+	json_array_foreach(arr, i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+
+		if (name == NULL)
+			continue;
+		strbuf_puts(b, "moat_gateway_changes_total{");
+		label(b, "gateway", name, true);
+		strbuf_printf(b, "} %lld\n", (long long)json_integer_value(
+		    json_object_get(o, "changes")));
+	}
+	arr = json_object_get(doc, "groups");
+	if (json_array_size(arr) == 0)
+		return;
+	help(b, "moat_gateway_group_active", "gauge", "1 for each member "
+	    "carrying the group's traffic now.");
+	json_array_foreach(arr, i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+
+		json_array_foreach(json_object_get(o, "active"), k, m) {
+			if (name == NULL || json_string_value(m) == NULL)
+				continue;
+			strbuf_puts(b, "moat_gateway_group_active{");
+			label(b, "group", name, true);
+			label(b, "gateway", json_string_value(m), false);
+			strbuf_puts(b, "} 1\n");
+		}
+	}
+}
+
 static const struct rule *
 rule_of(const struct policy *p, int n)
 {
@@ -328,6 +408,7 @@ metrics_write(const struct metrics_input *in, struct strbuf *b)
 		    (unsigned long long)in->fw->lost_disk);
 	}
 	feed_metrics(b, in->feeds);
+	gateway_metrics(b, in->gateways);
 	if (m == NULL)
 		return;
 	mail_counter(b, "moat_mail_messages_total", "Messages the SMTP proxy "
@@ -407,9 +488,10 @@ metrics_collect(const char *state, const char *run, struct strbuf *b,
 	in.fw = st.have_fw ? &st.fw : NULL;
 	in.feeds = st.feeds != NULL ? json_object_get(st.feeds, "objects") :
 	    NULL;
+	in.gateways = st.gateways;
 	metrics_write(&in, b);
 	if (in.ctr == NULL && in.mail == NULL && in.fw == NULL &&
-	    json_array_size(in.feeds) == 0) {
+	    json_array_size(in.feeds) == 0 && in.gateways == NULL) {
 		strbuf_printf(err, "nothing to measure: %s", st.ctr_err);
 		status_free(&st);
 		return -1;

@@ -23,6 +23,7 @@ struct metrics_input {
 	const json_t		*feeds;		/* the feed objects' states (the
 						   status's "feeds" array), or
 						   NULL */
+	const json_t		*gateways;	/* RUN/gateways.json, or NULL */
 };
 
 /* Append the exposition of what in has: per-rule packets and bytes

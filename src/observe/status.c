@@ -87,9 +87,27 @@ status_collect(const struct status_where *w, struct gw_status *st,
 	st->have_fw = fwlog_stats_read(w->run, &st->fw) == 0;
 	if (w->ha_file != NULL)
 		st->ha = json_load_file(w->ha_file, 0, NULL);
-	if (w->run != NULL)
+	if (w->run != NULL) {
 		st->feeds = status_feeds_load(w->run);
+		st->gateways = status_gateways_load(w->run);
+	}
 	return 0;
+}
+
+json_t *
+status_gateways_load(const char *run)
+{
+	char file[4200];
+	json_t *doc;
+
+	snprintf(file, sizeof(file), "%s/" STATUS_GATEWAYS_FILE, run);
+	doc = json_load_file(file, 0, NULL);
+	if (doc != NULL && (!json_is_array(json_object_get(doc, "gateways")) ||
+	    json_array_size(json_object_get(doc, "gateways")) == 0)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
 }
 
 json_t *
@@ -114,6 +132,7 @@ status_free(struct gw_status *st)
 	free(st->ctr);
 	json_decref(st->ha);
 	json_decref(st->feeds);
+	json_decref(st->gateways);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -388,6 +407,70 @@ text_feeds_summary(const struct gw_status *st, struct strbuf *b)
 	strbuf_puts(b, "); moat objects says more\n");
 }
 
+/* "Gateways:", a line each: state, loss and latency against the limits,
+ * since when; then each group's active members and the default. */
+static void
+text_gateways(const struct gw_status *st, struct strbuf *b)
+{
+	json_t *arr = json_object_get(st->gateways, "gateways"), *o, *m;
+	size_t i, k;
+
+	strbuf_puts(b, "\nGateways:\n");
+	json_array_foreach(arr, i, o) {
+		const json_t *loss = json_object_get(o, "loss");
+		const json_t *lat = json_object_get(o, "latency_ms");
+		const json_t *since = json_object_get(o, "since");
+		const char *name = json_string_value(json_object_get(o,
+		    "name"));
+		const char *state = json_string_value(json_object_get(o,
+		    "state"));
+
+		strbuf_printf(b, "  %-12s %-7s via %s on %s", name ? name : "?",
+		    state ? state : "?", json_string_value(json_object_get(o,
+		    "via")) ? json_string_value(json_object_get(o, "via")) :
+		    "?", json_string_value(json_object_get(o, "interface")) ?
+		    json_string_value(json_object_get(o, "interface")) : "?");
+		if (json_is_number(loss))
+			strbuf_printf(b, ", loss %.0f%%", json_number_value(
+			    loss));
+		if (json_is_number(lat))
+			strbuf_printf(b, ", latency %.1f ms",
+			    json_number_value(lat));
+		strbuf_printf(b, " (limits %lld%%, %lld ms)",
+		    (long long)json_integer_value(json_object_get(o,
+		    "loss_limit")), (long long)json_integer_value(
+		    json_object_get(o, "latency_limit_ms")));
+		if (json_is_integer(since)) {
+			char when[32];
+
+			when_text((time_t)json_integer_value(since),
+			    "%Y-%m-%d %H:%M:%S", when, sizeof(when));
+			strbuf_printf(b, ", since %s", when);
+		}
+		strbuf_putc(b, '\n');
+	}
+	arr = json_object_get(st->gateways, "groups");
+	json_array_foreach(arr, i, o) {
+		strbuf_printf(b, "  group %s: traffic through",
+		    json_string_value(json_object_get(o, "name")) ?
+		    json_string_value(json_object_get(o, "name")) : "?");
+		if (json_array_size(json_object_get(o, "active")) == 0)
+			strbuf_puts(b, " none");
+		json_array_foreach(json_object_get(o, "active"), k, m)
+			strbuf_printf(b, "%s %s", k ? "," : "",
+			    json_string_value(m) ? json_string_value(m) : "?");
+		strbuf_putc(b, '\n');
+	}
+	for (k = 0; k < 2; k++) {
+		const char *d = json_string_value(json_object_get(st->gateways,
+		    k == 0 ? "default_v4" : "default_v6"));
+
+		if (d != NULL)
+			strbuf_printf(b, "  default route (%s): %s\n",
+			    k == 0 ? "IPv4" : "IPv6", d);
+	}
+}
+
 int
 status_feeds_text(const struct gw_status *st, const char *name,
     struct strbuf *b)
@@ -449,6 +532,8 @@ status_text(const struct gw_status *st, struct strbuf *b)
 		text_ha(st, b);
 	if (st->feeds != NULL)
 		text_feeds_summary(st, b);
+	if (st->gateways != NULL)
+		text_gateways(st, b);
 }
 
 /* ---- JSON ---------------------------------------------------------- */
@@ -550,6 +635,8 @@ status_json(const struct gw_status *st)
 	json_object_set_new(o, "feeds", st->feeds != NULL ?
 	    json_deep_copy(json_object_get(st->feeds, "objects")) :
 	    json_array());
+	json_object_set_new(o, "gateways", st->gateways != NULL ?
+	    json_deep_copy(st->gateways) : json_null());
 	if (st->unapplied != -1)
 		json_object_set_new(o, "unapplied_changes",
 		    json_boolean(st->unapplied));

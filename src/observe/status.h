@@ -7,6 +7,7 @@
 #define MOAT_STATUS_H
 
 #define STATUS_FEEDS_FILE	"feeds.json"	/* in the run directory */
+#define STATUS_GATEWAYS_FILE	"gateways.json"	/* also */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,6 +44,9 @@ struct gw_status {
 	json_t			*ha;		/* the pair's state, or NULL */
 	json_t			*feeds;		/* moatd's feed objects
 						   (RUN/feeds.json), or NULL */
+	json_t			*gateways;	/* its gateways and groups
+						   (RUN/gateways.json), or
+						   NULL */
 	time_t			 now;
 };
 
@@ -68,6 +72,9 @@ json_t	*status_json(const struct gw_status *st);
  * or NULL when there is none (moatd follows no feed object, or is not
  * running) or it is not that shape.  The caller owns it. */
 json_t	*status_feeds_load(const char *run);
+/* RUN/gateways.json as moatd's parent wrote it ({"gateways": [...],
+ * "groups": [...], ...}), or NULL.  The caller owns it. */
+json_t	*status_gateways_load(const char *run);
 /* moat objects [NAME]: each feed object's kind, source, elements per
  * family, last refresh and its result, next refresh and last error (the
  * one named, or all); -1 when name is not a feed object moatd follows. */

@@ -643,3 +643,11 @@ policy_privileged_change(const struct policy *was, const struct policy *now)
 		return "ha { secret }";
 	return NULL;
 }
+
+const struct gw_ref *
+policy_default_gw(const struct policy *p, enum addr_family fam)
+{
+	const struct gw_ref *r = &p->default_gw[fam == FAM_V4 ? 0 : 1];
+
+	return r->gw != NULL || r->group != NULL ? r : NULL;
+}

@@ -646,6 +646,11 @@ bool		 policy_object_feed(const struct object *o);
 size_t		 policy_nfeeds(const struct policy *p);
 /* True when x names a feed object, directly or through objects. */
 bool		 policy_expr_has_feed(const struct addr_expr *x);
+/* The default gateway or group of family fam (written, or the family's
+ * only group, as resolve bound it), or NULL: moat leaves the default
+ * route to the system. */
+const struct gw_ref *policy_default_gw(const struct policy *p,
+		    enum addr_family fam);
 /* "fqdn", "url", "country" (or "" for the other kinds). */
 const char	*policy_feed_kind_name(enum object_kind k);
 /* "accept", "deny", "reject". */
