@@ -219,6 +219,16 @@ async function loadDashboard() {
       (bad.length ? ", " + bad.length + " not: " + bad.map((x) => x.name).join(", ") : "") +
       "): see Objects");
   }
+  const gws = r.data.gateways;
+  if (gws && gws.gateways) {
+    for (const g of gws.gateways)
+      add("Gateway " + g.name, g.state + " (via " + g.via + " on " + g.interface +
+        (g.loss !== null ? ", loss " + Math.round(g.loss) + "%" : "") +
+        (g.latency_ms !== null ? ", latency " + g.latency_ms.toFixed(1) + " ms" : "") +
+        (g.since ? ", since " + new Date(g.since * 1000).toLocaleString() : "") + ")");
+    for (const grp of gws.groups || [])
+      add("Group " + grp.name, "traffic through " + (grp.active.length ? grp.active.join(", ") : "none"));
+  }
   const hits = $("#hits tbody");
   hits.textContent = "";
   for (const c of r.data.counters || []) {

@@ -20,6 +20,7 @@ printf 'admin-pass-1\n' | "$MOAT" passwd -f "$tmp/users" admin >/dev/null
 cat >"$tmp/moat.conf" <<CONF
 interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
 interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
+gateway ISP on WAN via 198.51.100.25
 console {
     users $tmp/users
     certificate $tmp/console.pem

@@ -135,6 +135,15 @@ try:
     d.find_element(By.CSS_SELECTOR, "#login button").click()
     visible("#dashboard")
     check(True, "logged in: the dashboard")
+    # The config it starts with has a gateway: the dashboard says its
+    # state (moatd probes it; the lab's WAN host answers).
+    wait.until(lambda _: "Gateway ISP" in
+               d.find_element(By.ID, "applied").text)
+    applied = d.find_element(By.ID, "applied").text
+    check("Gateway ISP" in applied and "via 198.51.100.25 on WAN" in
+          applied, "the dashboard says the gateway's state: " +
+          applied.replace("\n", " | "))
+    shot("dashboard-gateway")
 
     # An interface and the masquerade through their forms.
     d.find_element(By.LINK_TEXT, "Interfaces").click()
