@@ -650,6 +650,44 @@ fail:
 	probed.next = child_now() + 5000;
 }
 
+/* Linux's strict reverse path filter drops what a second link brings
+ * back (the answers of a connection a rule or a failover sent out of it,
+ * that link's probes): said, not changed; the admin owns sysctl. */
+static void
+check_rp_filter(void)
+{
+	char path[128], buf[16];
+	int all = 0, dev;
+	size_t i;
+	FILE *f;
+
+	if (ngw < 2)
+		return;
+	if ((f = fopen("/proc/sys/net/ipv4/conf/all/rp_filter", "r")) != NULL) {
+		if (fgets(buf, sizeof(buf), f) != NULL)
+			all = atoi(buf);
+		fclose(f);
+	}
+	for (i = 0; i < ngw; i++) {
+		dev = 0;
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/"
+		    "rp_filter", gw[i].device);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fgets(buf, sizeof(buf), f) != NULL)
+				dev = atoi(buf);
+			fclose(f);
+		}
+		/* The kernel uses the larger of the two. */
+		if (gw[i].fam == FAM_V4 && (all > dev ? all : dev) == 1)
+			log_warn("gateway %s: the reverse path filter is "
+			    "strict on %s: answers that come back through "
+			    "it when the routes send them elsewhere are "
+			    "dropped; set net.ipv4.conf.all.rp_filter and "
+			    "net.ipv4.conf.%s.rp_filter to 2 (loose)",
+			    gw[i].name, gw[i].device, gw[i].device);
+	}
+}
+
 static struct target
 target_of(const struct gw_ref *r)
 {
@@ -726,6 +764,7 @@ gateways_configure(const struct policy *p)
 		routes();
 	rules();
 	write_status();
+	check_rp_filter();
 	if (ngw > 0)
 		start();
 }
