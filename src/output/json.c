@@ -227,6 +227,8 @@ json_rule(struct strbuf *b, const struct rule *r)
 	json_services(b, &r->svc, &first);
 	if (r->sched_name != NULL)
 		json_kv_str(b, "schedule", r->sched_name, &first);
+	if (r->gw.name != NULL)
+		json_kv_str(b, "gateway", r->gw.name, &first);
 	json_kv_bool(b, "log", r->log, &first);
 	json_kv_str(b, "comment", r->comment, &first);
 	json_kv_bool(b, "enabled", !r->disabled, &first);
@@ -411,6 +413,88 @@ json_console(struct strbuf *b, const struct console_conf_block *c,
 	strbuf_putc(b, '}');
 }
 
+static const char *
+json_family(enum addr_family f)
+{
+	return f == FAM_V4 ? "ipv4" : f == FAM_V6 ? "ipv6" : NULL;
+}
+
+/* gateways, gateway_groups and default_gateway, when there are any. */
+static void
+json_gateways(struct strbuf *b, const struct policy *p, bool *first)
+{
+	char a[ADDR_STRLEN];
+	size_t i, k;
+	bool f;
+	int fam;
+
+	json_key(b, "gateways", first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < p->ngateway; i++) {
+		const struct gateway *g = p->gateways[i];
+
+		f = true;
+		strbuf_puts(b, i > 0 ? ",{" : "{");
+		json_kv_str(b, "name", g->name, &f);
+		json_kv_int(b, "index", (long long)g->index, &f);
+		json_kv_int(b, "line", g->loc.line, &f);
+		json_kv_str(b, "interface", g->ifname, &f);
+		json_kv_str(b, "family", json_family(g->via.family), &f);
+		addr_format(g->via.lo, a, sizeof(a));
+		json_kv_str(b, "via", a, &f);
+		addr_format(g->monitor.lo, a, sizeof(a));
+		json_kv_str(b, "monitor", a, &f);
+		json_kv_int(b, "loss", g->loss, &f);
+		json_kv_int(b, "latency", g->latency, &f);
+		strbuf_putc(b, '}');
+	}
+	strbuf_putc(b, ']');
+	json_key(b, "gateway_groups", first);
+	strbuf_putc(b, '[');
+	for (i = 0; i < p->ngwgroup; i++) {
+		const struct gateway_group *gg = p->gwgroups[i];
+
+		f = true;
+		strbuf_puts(b, i > 0 ? ",{" : "{");
+		json_kv_str(b, "name", gg->name, &f);
+		json_kv_int(b, "index", (long long)gg->index, &f);
+		json_kv_int(b, "line", gg->loc.line, &f);
+		json_kv_str(b, "family", json_family(gg->family), &f);
+		json_key(b, "members", &f);
+		strbuf_putc(b, '[');
+		for (k = 0; k < gg->n; k++) {
+			bool g = true;
+
+			strbuf_puts(b, k > 0 ? ",{" : "{");
+			json_kv_str(b, "gateway", gg->v[k].name, &g);
+			json_kv_int(b, "tier", gg->v[k].tier, &g);
+			strbuf_putc(b, '}');
+		}
+		strbuf_puts(b, "]}");
+	}
+	strbuf_putc(b, ']');
+	json_key(b, "default_gateway", first);
+	strbuf_putc(b, '{');
+	f = true;
+	for (fam = FAM_V4; fam <= FAM_V6; fam++) {
+		const struct gw_ref *d = policy_default_gw(p,
+		    (enum addr_family)fam);
+		bool g = true;
+
+		json_key(b, json_family((enum addr_family)fam), &f);
+		if (d == NULL) {
+			strbuf_puts(b, "null");
+			continue;
+		}
+		strbuf_putc(b, '{');
+		json_kv_str(b, "name", d->name, &g);
+		json_kv_str(b, "kind", d->gw != NULL ? "gateway" : "group", &g);
+		json_kv_bool(b, "implied", d->implied, &g);
+		strbuf_putc(b, '}');
+	}
+	strbuf_putc(b, '}');
+}
+
 void
 json_policy(const struct policy *p, struct strbuf *b)
 {
@@ -489,6 +573,8 @@ json_policy(const struct policy *p, struct strbuf *b)
 	strbuf_putc(b, ']');
 	if (p->nsched > 0)
 		json_schedules(b, p, &first);
+	if (p->ngateway > 0)
+		json_gateways(b, p, &first);
 	json_key(b, "anti_lockout_rule", &first);
 	if (p->lockout_rule != NULL)
 		json_rule(b, p->lockout_rule);

@@ -131,6 +131,8 @@ printer_rule(const struct rule *r, struct strbuf *b, bool with_comment)
 	}
 	if (r->sched_name != NULL)
 		strbuf_printf(b, " schedule %s", r->sched_name);
+	if (r->gw.name != NULL)
+		strbuf_printf(b, " gateway %s", r->gw.name);
 	if (r->log)
 		strbuf_puts(b, " log");
 	if (with_comment && r->comment != NULL) {
@@ -161,6 +163,62 @@ printer_nat_rule(const struct nat_rule *n, struct strbuf *b)
 		strbuf_puts(b, "none");
 	else
 		printer_addr_expr(&n->to, b);
+}
+
+void
+printer_gateway(const struct gateway *g, struct strbuf *b)
+{
+	char a[ADDR_STRLEN];
+
+	addr_format(g->via.lo, a, sizeof(a));
+	strbuf_printf(b, "gateway %s on %s via %s", g->name, g->ifname, a);
+	if (g->monitor.lo != g->via.lo) {
+		addr_format(g->monitor.lo, a, sizeof(a));
+		strbuf_printf(b, " monitor %s", a);
+	}
+	if (g->loss != GW_LOSS_DEFAULT)
+		strbuf_printf(b, " loss %u%%", g->loss);
+	if (g->latency != GW_LATENCY_DEFAULT)
+		strbuf_printf(b, " latency %ums", g->latency);
+}
+
+void
+printer_gwgroup(const struct gateway_group *gg, struct strbuf *b)
+{
+	size_t i;
+
+	strbuf_printf(b, "gateway-group %s", gg->name);
+	for (i = 0; i < gg->n; i++) {
+		strbuf_printf(b, " %s", gg->v[i].name);
+		if (gg->v[i].tier != 1)
+			strbuf_printf(b, " tier %u", gg->v[i].tier);
+	}
+}
+
+/* The gateways, their groups and the default-gateway written. */
+static void
+print_gateways(const struct policy *p, struct strbuf *b)
+{
+	size_t i;
+	int f, n = 0;
+
+	for (i = 0; i < p->ngateway; i++) {
+		printer_gateway(p->gateways[i], b);
+		strbuf_putc(b, '\n');
+	}
+	for (i = 0; i < p->ngwgroup; i++) {
+		printer_gwgroup(p->gwgroups[i], b);
+		strbuf_putc(b, '\n');
+	}
+	for (f = 0; f < 2; f++) {
+		const struct gw_ref *d = &p->default_gw[f];
+
+		if (d->name == NULL || d->implied)
+			continue;
+		strbuf_printf(b, "%s %s", n++ ? "" : "default-gateway", d->name);
+	}
+	if (n > 0)
+		strbuf_putc(b, '\n');
 }
 
 void
@@ -450,6 +508,10 @@ printer_policy(const struct policy *p, struct strbuf *b)
 		strbuf_puts(b, "anti-lockout off\n");
 	if (!p->firewall)
 		strbuf_puts(b, "firewall off\n");
+	if (p->ngateway > 0 || p->ngwgroup > 0) {
+		section(b, &started);
+		print_gateways(p, b);
+	}
 
 	if (p->dns_min_ttl != DNS_MIN_TTL_DEFAULT ||
 	    p->dns_max_ttl != DNS_MAX_TTL_DEFAULT ||

@@ -15,6 +15,10 @@ void	 printer_schedule(const struct schedule *s, struct strbuf *b);
 /* The days of a window: daily, mon-fri, sat,sun. */
 void	 printer_days(unsigned days, struct strbuf *b);
 /* One outbound NAT rule (nat source) as a config line. */
+/* gateway NAME on IF via ..., gateway-group NAME GW [tier N] ...: one
+ * line each, as the config writes them, without the newline. */
+void	 printer_gateway(const struct gateway *g, struct strbuf *b);
+void	 printer_gwgroup(const struct gateway_group *gg, struct strbuf *b);
 void	 printer_nat_rule(const struct nat_rule *n, struct strbuf *b);
 /* One port forward as a config line. */
 void	 printer_forward(const struct forward *f, struct strbuf *b);

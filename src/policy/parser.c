@@ -29,7 +29,7 @@ static const char *const statements[] = {
 	"interface", "object", "service", "accept", "deny", "reject", "nat",
 	"forward", "anti-lockout", "firewall", "antivirus", "logging",
 	"console", "ha", "dns-min-ttl", "dns-max-ttl", "geoip-database",
-	"schedule",
+	"schedule", "gateway", "gateway-group", "default-gateway",
 };
 
 static const char *const ha_settings[] = {
@@ -1021,6 +1021,20 @@ parse_rule(struct parser *ps)
 			if (!dup && (r->sched_name = take_name(ps,
 			    "schedule name")) == NULL)
 				return -1;
+		} else if (strcmp(kw, "gateway") == 0) {
+			dup = r->gw.name != NULL;
+			next(ps);
+			r->gw.loc = ps->tok.loc;
+			if (!dup && (r->gw.name = take_name(ps,
+			    "gateway or gateway-group name")) == NULL)
+				return -1;
+			if (!dup && r->action != ACT_ACCEPT) {
+				diag_error(&p->diags, at, "the gateway option "
+				    "belongs on accept rules: what a %s rule "
+				    "stops leaves through no link",
+				    action_name(r->action));
+				return -1;
+			}
 		} else if (strcmp(kw, "comment") == 0) {
 			dup = seen_comment;
 			seen_comment = true;
@@ -1031,8 +1045,8 @@ parse_rule(struct parser *ps)
 			    ps->tok.len);
 			next(ps);
 		} else
-			return expected(ps, "from, to, service, schedule, log, "
-			    "comment or disabled");
+			return expected(ps, "from, to, service, schedule, "
+			    "gateway, log, comment or disabled");
 		if (dup) {
 			diag_error(&p->diags, at, "'%s' given twice in one rule",
 			    kw);
@@ -2272,6 +2286,259 @@ parse_ha(struct parser *ps)
 	    second ? -1 : 0;
 }
 
+/* Gateways (doc/design/gateways.md) */
+
+/* A gateway's or a group's name: not one of the other's, nor taken. */
+static int
+gw_name_free(struct parser *ps, const char *name, struct loc at)
+{
+	const struct gateway *g = policy_gateway(ps->p, name);
+	const struct gateway_group *gg = policy_gwgroup(ps->p, name);
+
+	if (g != NULL)
+		report_duplicate(ps, at, "gateway", name, g->loc);
+	else if (gg != NULL)
+		report_duplicate(ps, at, "gateway-group", name, gg->loc);
+	return g != NULL || gg != NULL ? -1 : 0;
+}
+
+/* One address, the next hop's or the monitor's. */
+static int
+take_gw_addr(struct parser *ps, const char *what, struct addr_lit *lit)
+{
+	char err[160], hint[100];
+
+	if (ps->tok.type != T_WORD || !looks_like_address(ps->tok.text))
+		return expected(ps, what);
+	if (addr_parse_lit(ps->tok.text, false, lit, err, sizeof(err), hint,
+	    sizeof(hint)) == -1) {
+		diag_error(&ps->p->diags, ps->tok.loc, "%s", err);
+		return -1;
+	}
+	if (lit->kind != LIT_HOST) {
+		diag_error(&ps->p->diags, ps->tok.loc, "'%s': %s is one "
+		    "address, not a network or a range", ps->tok.text, what);
+		return -1;
+	}
+	if (addr_not_unicast(lit->lo, lit->family)) {
+		diag_error(&ps->p->diags, ps->tok.loc, "%s is not a unicast "
+		    "address: %s is one host", ps->tok.text, what);
+		return -1;
+	}
+	next(ps);
+	return 0;
+}
+
+/* N followed by suffix (20%, 300ms), min to max. */
+static int
+take_suffixed(struct parser *ps, const char *suffix, const char *what,
+    const char *example, unsigned min, unsigned max, unsigned *out)
+{
+	char buf[STRING_MAX + 1];
+	size_t len = ps->tok.len, sl = strlen(suffix);
+
+	if (ps->tok.type != T_WORD)
+		return expected(ps, example);
+	if (len <= sl || strcmp(ps->tok.text + len - sl, suffix) != 0) {
+		diag_error(&ps->p->diags, ps->tok.loc, "'%s' is not a %s: "
+		    "write it as %s", ps->tok.text, what, example);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%.*s", (int)(len - sl), ps->tok.text);
+	if (parse_number(ps, buf, min, max, what, out) == -1)
+		return -1;
+	next(ps);
+	return 0;
+}
+
+/* gateway NAME on IF via ADDR [monitor ADDR] [loss N%] [latency Nms] */
+static int
+parse_gateway(struct parser *ps)
+{
+	struct policy *p = ps->p;
+	struct gateway *g = arena_alloc(&p->arena, sizeof(*g));
+	bool seen_loss = false, seen_latency = false;
+
+	next(ps);
+	g->loc = ps->tok.loc;
+	if ((g->name = take_name(ps, "gateway name")) == NULL)
+		return -1;
+	if (gw_name_free(ps, g->name, g->loc) == -1)
+		return -1;
+	if (p->ngateway == GW_MAX) {
+		diag_error(&p->diags, g->loc, "gateway %s is one too many: at "
+		    "most %d gateways", g->name, GW_MAX);
+		return -1;
+	}
+	if (parse_on_iface(ps, &g->ifname, &g->if_loc) == -1)
+		return -1;
+	if (!is_kw(ps, "via"))
+		return expected(ps, "'via ADDRESS' (the next hop)");
+	next(ps);
+	g->via_loc = ps->tok.loc;
+	if (take_gw_addr(ps, "the next hop's address", &g->via) == -1)
+		return -1;
+	g->monitor = g->via;
+	g->loss = GW_LOSS_DEFAULT;
+	g->latency = GW_LATENCY_DEFAULT;
+	while (ps->tok.type == T_WORD) {
+		struct loc at = ps->tok.loc;
+		const char *kw = is_kw(ps, "monitor") ? "monitor" :
+		    is_kw(ps, "loss") ? "loss" : "latency";
+		bool dup;
+
+		if (is_kw(ps, "monitor")) {
+			dup = g->monitor_loc.line != 0;
+			next(ps);
+			g->monitor_loc = ps->tok.loc;
+			if (take_gw_addr(ps, "the address to probe",
+			    &g->monitor) == -1)
+				return -1;
+			if (g->monitor.family != g->via.family) {
+				diag_error(&p->diags, g->monitor_loc, "the "
+				    "monitor address is %s and the next hop %s:"
+				    " a gateway's probes leave through it, so "
+				    "both are of one family", g->monitor.family
+				    == FAM_V4 ? "IPv4" : "IPv6",
+				    g->via.family == FAM_V4 ? "IPv4" : "IPv6");
+				return -1;
+			}
+		} else if (is_kw(ps, "loss")) {
+			dup = seen_loss;
+			seen_loss = true;
+			next(ps);
+			if (take_suffixed(ps, "%", "loss", "a percentage such as "
+			    "20%", 1, 100, &g->loss) == -1)
+				return -1;
+		} else if (is_kw(ps, "latency")) {
+			dup = seen_latency;
+			seen_latency = true;
+			next(ps);
+			if (take_suffixed(ps, "ms", "latency", "milliseconds "
+			    "such as 500ms", 1, 60000, &g->latency) == -1)
+				return -1;
+		} else
+			return expected(ps, "monitor, loss or latency");
+		if (dup) {
+			diag_error(&p->diags, at, "'%s' given twice in one "
+			    "gateway", kw);
+			return -1;
+		}
+	}
+	g->index = p->ngateway + 1;
+	ARENA_PUSH(&p->arena, p->gateways, p->ngateway, p->capgateway);
+	p->gateways[p->ngateway - 1] = g;
+	return 0;
+}
+
+/* gateway-group NAME GW [tier N] [GW [tier N] ...] */
+static int
+parse_gwgroup(struct parser *ps)
+{
+	struct policy *p = ps->p;
+	struct gateway_group *gg = arena_alloc(&p->arena, sizeof(*gg));
+	size_t i;
+
+	next(ps);
+	gg->loc = ps->tok.loc;
+	if ((gg->name = take_name(ps, "gateway-group name")) == NULL)
+		return -1;
+	if (gw_name_free(ps, gg->name, gg->loc) == -1)
+		return -1;
+	if (p->ngwgroup == GW_GROUP_MAX) {
+		diag_error(&p->diags, gg->loc, "gateway-group %s is one too "
+		    "many: at most %d groups", gg->name, GW_GROUP_MAX);
+		return -1;
+	}
+	if (ps->tok.type != T_WORD)
+		return expected(ps, "a gateway's name (gateway-group NAME GW1 "
+		    "[tier 1] GW2 [tier 2])");
+	while (ps->tok.type == T_WORD) {
+		struct gw_member *m;
+		struct loc at = ps->tok.loc;
+		char *name;
+
+		if (is_kw(ps, "tier")) {
+			diag_error(&p->diags, at, "tier follows a gateway's "
+			    "name: GW tier N");
+			return -1;
+		}
+		if ((name = take_name(ps, "gateway name")) == NULL)
+			return -1;
+		for (i = 0; i < gg->n; i++)
+			if (strcmp(gg->v[i].name, name) == 0) {
+				diag_error(&p->diags, at, "gateway %s is in "
+				    "group %s twice", name, gg->name);
+				return -1;
+			}
+		if (gg->n == GW_MEMBERS_MAX) {
+			diag_error(&p->diags, at, "a group holds at most %d "
+			    "gateways", GW_MEMBERS_MAX);
+			return -1;
+		}
+		ARENA_PUSH(&p->arena, gg->v, gg->n, gg->cap);
+		m = &gg->v[gg->n - 1];
+		m->loc = at;
+		m->name = name;
+		m->tier = 1;
+		if (is_kw(ps, "tier")) {
+			next(ps);
+			if (ps->tok.type != T_WORD)
+				return expected(ps, "a tier, 1 to 5");
+			if (parse_number(ps, ps->tok.text, 1, 5, "tier",
+			    &m->tier) == -1)
+				return -1;
+			next(ps);
+		}
+	}
+	gg->index = p->ngwgroup + 1;
+	ARENA_PUSH(&p->arena, p->gwgroups, p->ngwgroup, p->capgwgroup);
+	p->gwgroups[p->ngwgroup - 1] = gg;
+	return 0;
+}
+
+/* default-gateway NAME [NAME]: one a family, kept as written until
+ * resolve knows their families. */
+static int
+parse_default_gw(struct parser *ps)
+{
+	struct policy *p = ps->p;
+	struct loc at = ps->tok.loc;
+	int n = 0;
+
+	next(ps);
+	if (p->default_gw_loc.line != 0) {
+		diag_error(&p->diags, at, "default-gateway is already set at "
+		    "line %d; name both families' in one line "
+		    "(default-gateway GW4 GW6)", p->default_gw_loc.line);
+		return -1;
+	}
+	p->default_gw_loc = at;
+	if (ps->tok.type != T_WORD)
+		return expected(ps, "a gateway's or a gateway-group's name");
+	while (ps->tok.type == T_WORD) {
+		struct gw_ref *ref;
+
+		if (n == 2) {
+			diag_error(&p->diags, ps->tok.loc, "default-gateway "
+			    "names one gateway or group a family: two at most");
+			return -1;
+		}
+		ref = &p->default_gw[n++];
+		ref->loc = ps->tok.loc;
+		if ((ref->name = take_name(ps, "gateway or gateway-group "
+		    "name")) == NULL)
+			return -1;
+		if (n == 2 && strcmp(p->default_gw[0].name, ref->name) == 0) {
+			diag_error(&p->diags, ref->loc, "%s is named twice",
+			    ref->name);
+			ref->name = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 parse_statement(struct parser *ps)
 {
@@ -2309,11 +2576,18 @@ parse_statement(struct parser *ps)
 		return parse_feed_setting(ps);
 	if (is_kw(ps, "schedule"))
 		return parse_schedule(ps);
+	if (is_kw(ps, "gateway"))
+		return parse_gateway(ps);
+	if (is_kw(ps, "gateway-group"))
+		return parse_gwgroup(ps);
+	if (is_kw(ps, "default-gateway"))
+		return parse_default_gw(ps);
 	if (ps->tok.type != T_WORD)
 		return expected(ps, "a statement (interface, object, service, "
 		    "a rule, nat, forward, anti-lockout, firewall, antivirus, "
 		    "logging, console, ha, dns-min-ttl, dns-max-ttl, "
-		    "geoip-database or schedule)");
+		    "geoip-database, schedule, gateway, gateway-group or "
+		    "default-gateway)");
 	near = nearest_name(ps->tok.text, statements, NELEM(statements));
 	diag_error(&ps->p->diags, ps->tok.loc, "unknown statement '%s'%s%s%s",
 	    ps->tok.text, near ? "; did you mean " : "", near ? near : "",

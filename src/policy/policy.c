@@ -390,7 +390,47 @@ rule_eq(const struct rule *a, const struct rule *b)
 	    expr_eq(&a->src, &b->src) && expr_eq(&a->dst, &b->dst) &&
 	    svc_list_eq(&a->svc, &b->svc) && a->log == b->log &&
 	    a->disabled == b->disabled && str_eq(a->comment, b->comment) &&
-	    str_eq(a->sched_name, b->sched_name);
+	    str_eq(a->sched_name, b->sched_name) &&
+	    str_eq(a->gw.name, b->gw.name);
+}
+
+static bool
+gateway_eq(const struct gateway *a, const struct gateway *b)
+{
+	return str_eq(a->name, b->name) && str_eq(a->ifname, b->ifname) &&
+	    lit_eq(&a->via, &b->via) && lit_eq(&a->monitor, &b->monitor) &&
+	    a->loss == b->loss && a->latency == b->latency;
+}
+
+static bool
+gwgroup_eq(const struct gateway_group *a, const struct gateway_group *b)
+{
+	size_t i;
+
+	if (!str_eq(a->name, b->name) || a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (!str_eq(a->v[i].name, b->v[i].name) ||
+		    a->v[i].tier != b->v[i].tier)
+			return false;
+	return true;
+}
+
+/* The defaults written (not implied), in either order. */
+static bool
+default_gw_eq(const struct policy *a, const struct policy *b)
+{
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		const struct gw_ref *x = &a->default_gw[f];
+		const struct gw_ref *y = &b->default_gw[f];
+
+		if (!str_eq(x->implied ? NULL : x->name,
+		    y->implied ? NULL : y->name))
+			return false;
+	}
+	return true;
 }
 
 /* Same minutes of the week: the canonical text may write the days of a
@@ -471,6 +511,8 @@ policy_equal(const struct policy *a, const struct policy *b)
 	    a->nnat != b->nnat || a->nforward != b->nforward ||
 	    a->nnat_rule != b->nnat_rule || a->nnat_one != b->nnat_one ||
 	    a->nsched != b->nsched || a->anti_lockout != b->anti_lockout ||
+	    a->ngateway != b->ngateway || a->ngwgroup != b->ngwgroup ||
+	    !default_gw_eq(a, b) ||
 	    a->firewall != b->firewall ||
 	    !av_eq(&a->av, &b->av) || !logging_eq(&a->logging, &b->logging) ||
 	    !console_eq(&a->console, &b->console) || !ha_eq(&a->ha, &b->ha) ||
@@ -499,6 +541,12 @@ policy_equal(const struct policy *a, const struct policy *b)
 			return false;
 	for (i = 0; i < a->nrule; i++)
 		if (!rule_eq(a->rules[i], b->rules[i]))
+			return false;
+	for (i = 0; i < a->ngateway; i++)
+		if (!gateway_eq(a->gateways[i], b->gateways[i]))
+			return false;
+	for (i = 0; i < a->ngwgroup; i++)
+		if (!gwgroup_eq(a->gwgroups[i], b->gwgroups[i]))
 			return false;
 	for (i = 0; i < a->nsched; i++)
 		if (!sched_eq(a->scheds[i], policy_schedule(b,
@@ -644,10 +692,81 @@ policy_privileged_change(const struct policy *was, const struct policy *now)
 	return NULL;
 }
 
+struct gateway *
+policy_gateway(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->ngateway; i++)
+		if (strcmp(p->gateways[i]->name, name) == 0)
+			return p->gateways[i];
+	return NULL;
+}
+
+struct gateway_group *
+policy_gwgroup(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->ngwgroup; i++)
+		if (strcmp(p->gwgroups[i]->name, name) == 0)
+			return p->gwgroups[i];
+	return NULL;
+}
+
+struct gateway *
+policy_gateway_at(const struct policy *p, unsigned g)
+{
+	return g >= 1 && g <= p->ngateway ? p->gateways[g - 1] : NULL;
+}
+
 const struct gw_ref *
 policy_default_gw(const struct policy *p, enum addr_family fam)
 {
-	const struct gw_ref *r = &p->default_gw[fam == FAM_V4 ? 0 : 1];
+	const struct gw_ref *ref;
 
-	return r->gw != NULL || r->group != NULL ? r : NULL;
+	if (fam != FAM_V4 && fam != FAM_V6)
+		return NULL;
+	ref = &p->default_gw[fam - 1];
+	return ref->gw != NULL || ref->group != NULL ? ref : NULL;
+}
+
+unsigned
+policy_gw_choice(const struct gw_ref *ref)
+{
+	if (ref->gw != NULL)
+		return (unsigned)ref->gw->index;
+	if (ref->group != NULL)
+		return GW_MAX + (unsigned)ref->group->index;
+	return 0;
+}
+
+enum addr_family
+policy_gw_family(const struct gw_ref *ref)
+{
+	if (ref->gw != NULL)
+		return ref->gw->via.family;
+	if (ref->group != NULL)
+		return ref->group->family;
+	return FAM_NONE;
+}
+
+bool
+policy_rule_gw_applies(const struct rule *r, enum addr_family fam)
+{
+	return r->action == ACT_ACCEPT && !r->disabled &&
+	    policy_gw_family(&r->gw) == fam;
+}
+
+const struct gw_ref *
+policy_gw_choice_ref(const struct policy *p, unsigned t)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrule && t > 0; i++)
+		if (!p->rules[i]->disabled &&
+		    p->rules[i]->action == ACT_ACCEPT &&
+		    policy_gw_choice(&p->rules[i]->gw) == t)
+			return &p->rules[i]->gw;
+	return NULL;
 }

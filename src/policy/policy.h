@@ -290,6 +290,8 @@ struct gw_ref {
 	struct loc		 loc;
 	struct gateway		*gw;
 	struct gateway_group	*group;
+	bool			 implied;	/* default_gw: not written, the
+						   family's only group */
 };
 
 struct rule {
@@ -552,8 +554,12 @@ struct policy {
 	size_t			 ngwgroup, capgwgroup;
 	struct gateway_group	**gwgroups;
 	/* default-gateway NAME [NAME]: at most one per family, each a
-	   gateway or a group; none written: the family's only group */
-	struct gw_ref		 default_gw[2];	/* [0] IPv4, [1] IPv6 */
+	   gateway or a group; none written: the family's only group.  The
+	   parser keeps them as written; resolve puts each in its family's
+	   place ([0] IPv4, [1] IPv6) and fills an empty one with that
+	   family's only group (implied).  name NULL: none in force. */
+	struct gw_ref		 default_gw[2];
+	struct loc		 default_gw_loc;	/* line 0: not written */
 
 	bool			 anti_lockout;
 	bool			 firewall;
@@ -646,13 +652,37 @@ bool		 policy_object_feed(const struct object *o);
 size_t		 policy_nfeeds(const struct policy *p);
 /* True when x names a feed object, directly or through objects. */
 bool		 policy_expr_has_feed(const struct addr_expr *x);
-/* The default gateway or group of family fam (written, or the family's
- * only group, as resolve bound it), or NULL: moat leaves the default
- * route to the system. */
-const struct gw_ref *policy_default_gw(const struct policy *p,
-		    enum addr_family fam);
 /* "fqdn", "url", "country" (or "" for the other kinds). */
 const char	*policy_feed_kind_name(enum object_kind k);
+/* Gateways (doc/design/gateways.md) */
+/* The gateway or gateway group with this name, or NULL. */
+struct gateway	*policy_gateway(const struct policy *p, const char *name);
+struct gateway_group *policy_gwgroup(const struct policy *p,
+		    const char *name);
+/* The default gateway (or group) in force for family fam (FAM_V4 or
+ * FAM_V6): the one default-gateway names, else the family's only group
+ * (ref->implied), else NULL: moat sets no default route of that family. */
+const struct gw_ref *policy_default_gw(const struct policy *p,
+		    enum addr_family fam);
+/* The choice index t of a resolved gw_ref (its mark GW_MARK_CHOICE(t),
+ * table GW_TABLE_CHOICE(t)): the gateway's index (1 … GW_MAX), or GW_MAX
+ * + the group's (GW_MAX + 1 … GW_MAX + GW_GROUP_MAX); 0 when it names
+ * nothing (no option, or not resolved). */
+unsigned	 policy_gw_choice(const struct gw_ref *ref);
+/* The gw_ref whose choice index is t among the rules of p (the first rule
+ * that names it), or NULL when no enabled accept rule does: the choice
+ * tables moatd keeps. */
+const struct gw_ref *policy_gw_choice_ref(const struct policy *p,
+		    unsigned t);
+/* The address family of what ref names (FAM_V4 or FAM_V6), FAM_NONE when
+ * it names nothing. */
+enum addr_family policy_gw_family(const struct gw_ref *ref);
+/* The gateway with index g (1 … ngateway), or NULL. */
+struct gateway	*policy_gateway_at(const struct policy *p, unsigned g);
+/* True when rule r's gateway option applies to its connections of family
+ * fam: r is an enabled accept rule with the option, of that family. */
+bool		 policy_rule_gw_applies(const struct rule *r,
+		    enum addr_family fam);
 /* "accept", "deny", "reject". */
 const char	*action_name(enum action a);
 /* "auto", "concurrent" or "blocking". */

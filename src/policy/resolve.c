@@ -855,6 +855,249 @@ resolve_ha(struct resolver *rs)
 		    ha->nvip);
 }
 
+/* Gateways (doc/design/gateways.md) */
+
+static const char *
+fam_name(enum addr_family f)
+{
+	return f == FAM_V4 ? "IPv4" : "IPv6";
+}
+
+/* fe80::/10: an IPv6 router's usual next-hop address, on every link. */
+static bool
+link_local(const struct addr_lit *l)
+{
+	return l->family == FAM_V6 && (unsigned)(l->lo >> 118) == 0x3fa;
+}
+
+/* A gateway: its interface, its next hop on that interface's networks
+ * (any link-local one, and any on a dynamic interface), no other gateway
+ * with the same next hop there. */
+static void
+resolve_gateway(struct resolver *rs, struct gateway *g)
+{
+	struct policy *p = rs->p;
+	char buf[2 * ADDR_STRLEN + 8], via[ADDR_STRLEN];
+	bool inside = false;
+	size_t i;
+
+	if ((g->iface = bind_iface(rs, g->ifname, g->if_loc)) == NULL)
+		return;
+	addr_format(g->via.lo, via, sizeof(via));
+	for (i = 0; i < g->index - 1; i++) {
+		const struct gateway *o = p->gateways[i];
+
+		if (o->iface == g->iface && o->via.lo == g->via.lo) {
+			diag_error(&p->diags, g->via_loc, "gateway %s: gateway %s"
+			    " (line %d) is the same next hop %s on %s", g->name,
+			    o->name, o->loc.line, via, g->ifname);
+			return;
+		}
+	}
+	for (i = 0; i < g->iface->naddr; i++) {
+		const struct addr_lit *a = &g->iface->addrs[i].lit;
+		u128 lo, hi;
+
+		if (a->family != g->via.family)
+			continue;
+		if (a->lo == g->via.lo) {
+			diag_error(&p->diags, g->via_loc, "gateway %s: %s is "
+			    "this gateway's own address on %s; via is the next "
+			    "hop's (the router of the link)", g->name, via,
+			    g->ifname);
+			return;
+		}
+		addr_network(a->lo, a->family, a->plen, &lo, &hi);
+		inside |= g->via.lo >= lo && g->via.lo <= hi;
+	}
+	if (inside || g->iface->dynamic || link_local(&g->via))
+		return;
+	if (g->iface->naddr == 0) {
+		diag_error(&p->diags, g->via_loc, "gateway %s: interface %s has "
+		    "no address, so its next hop %s is on no network of it; "
+		    "give %s its address, or say address dynamic when DHCP or "
+		    "PPPoE gives it one", g->name, g->ifname, via, g->ifname);
+		return;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < g->iface->naddr; i++)
+		if (g->iface->addrs[i].lit.family == g->via.family) {
+			addr_lit_format(&g->iface->addrs[i].lit, buf,
+			    sizeof(buf));
+			break;
+		}
+	if (buf[0] != '\0')
+		diag_error(&p->diags, g->via_loc, "gateway %s: its next hop %s "
+		    "is outside %s's networks (%s has %s): a next hop is on "
+		    "the link", g->name, via, g->ifname, g->ifname, buf);
+	else
+		diag_error(&p->diags, g->via_loc, "gateway %s: its next hop %s "
+		    "is %s, and interface %s has no %s address", g->name, via,
+		    fam_name(g->via.family), g->ifname,
+		    fam_name(g->via.family));
+}
+
+static const char **
+gw_names(struct resolver *rs, size_t *n)
+{
+	struct policy *p = rs->p;
+	const char **v = arena_array(rs->a, p->ngateway + p->ngwgroup + 1,
+	    sizeof(char *));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < p->ngateway; i++)
+		v[(*n)++] = p->gateways[i]->name;
+	for (i = 0; i < p->ngwgroup; i++)
+		v[(*n)++] = p->gwgroups[i]->name;
+	return v;
+}
+
+static void
+resolve_gwgroup(struct resolver *rs, struct gateway_group *gg)
+{
+	struct policy *p = rs->p;
+	const char **names;
+	size_t i, n;
+
+	for (i = 0; i < gg->n; i++) {
+		struct gw_member *m = &gg->v[i];
+
+		if ((m->gw = policy_gateway(p, m->name)) == NULL) {
+			if (policy_gwgroup(p, m->name) != NULL) {
+				diag_error(&p->diags, m->loc, "%s is a "
+				    "gateway-group; a group holds gateways",
+				    m->name);
+				continue;
+			}
+			names = gw_names(rs, &n);
+			unknown_name(rs, m->loc, "gateway", m->name, names,
+			    p->ngateway);
+			continue;
+		}
+		if (gg->family == FAM_NONE)
+			gg->family = m->gw->via.family;
+		else if (m->gw->via.family != gg->family) {
+			diag_error(&p->diags, m->loc, "gateway %s is %s, and "
+			    "group %s's first is %s: a group's gateways are of "
+			    "one family", m->name, fam_name(m->gw->via.family),
+			    gg->name, fam_name(gg->family));
+			continue;
+		}
+	}
+}
+
+/* A name a gateway option or default-gateway gives. */
+static int
+bind_gw_ref(struct resolver *rs, struct gw_ref *ref)
+{
+	const char **names;
+	size_t n;
+
+	ref->gw = policy_gateway(rs->p, ref->name);
+	ref->group = ref->gw == NULL ? policy_gwgroup(rs->p, ref->name) : NULL;
+	if (ref->gw != NULL || ref->group != NULL)
+		return policy_gw_family(ref) != FAM_NONE ? 0 : -1;
+	names = gw_names(rs, &n);
+	unknown_name(rs, ref->loc, "gateway or gateway-group", ref->name,
+	    names, n);
+	return -1;
+}
+
+/* default-gateway's names to their families' places; a family without
+ * one takes its only group; several groups and none named is an error. */
+static void
+resolve_default_gw(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	struct gw_ref written[2], *slot;
+	size_t i, k;
+	int f;
+
+	memcpy(written, p->default_gw, sizeof(written));
+	memset(p->default_gw, 0, sizeof(p->default_gw));
+	for (k = 0; k < 2; k++) {
+		if (written[k].name == NULL || bind_gw_ref(rs, &written[k]) == -1)
+			continue;
+		f = policy_gw_family(&written[k]);
+		slot = &p->default_gw[f - 1];
+		if (slot->name != NULL) {
+			diag_error(&p->diags, written[k].loc, "default-gateway "
+			    "names two %s ones (%s and %s): one a family",
+			    fam_name((enum addr_family)f), slot->name,
+			    written[k].name);
+			continue;
+		}
+		*slot = written[k];
+	}
+	for (f = FAM_V4; f <= FAM_V6; f++) {
+		const struct gateway_group *only = NULL;
+
+		slot = &p->default_gw[f - 1];
+		if (slot->name != NULL)
+			continue;
+		for (i = 0; i < p->ngwgroup; i++) {
+			struct gateway_group *gg = p->gwgroups[i];
+
+			if (gg->family != (enum addr_family)f)
+				continue;
+			if (only != NULL) {
+				diag_error(&p->diags, gg->loc, "gateway-groups "
+				    "%s (line %d) and %s are both %s: say which "
+				    "one carries the default route (default-"
+				    "gateway %s)", only->name, only->loc.line,
+				    gg->name, fam_name((enum addr_family)f),
+				    only->name);
+				break;
+			}
+			only = gg;
+			slot->name = gg->name;
+			slot->loc = gg->loc;
+			slot->group = gg;
+			slot->implied = true;
+		}
+	}
+}
+
+static void
+resolve_gateways(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	size_t i;
+
+	for (i = 0; i < p->ngateway; i++)
+		resolve_gateway(rs, p->gateways[i]);
+	for (i = 0; i < p->ngwgroup; i++)
+		resolve_gwgroup(rs, p->gwgroups[i]);
+	resolve_default_gw(rs);
+}
+
+/* A rule's gateway option: bound, and of a family the rule can match
+ * (a rule of both families takes it for the gateway's only). */
+static void
+resolve_rule_gw(struct resolver *rs, struct rule *r)
+{
+	enum addr_family fr, fg, fsvc = r->svc.n > 0 ? FAM_NONE : FAM_BOTH;
+	size_t i;
+
+	if (r->gw.name == NULL || bind_gw_ref(rs, &r->gw) == -1)
+		return;
+	fg = policy_gw_family(&r->gw);
+	for (i = 0; i < r->svc.n; i++)
+		fsvc |= r->svc.v[i].svc != NULL ? r->svc.v[i].svc->family :
+		    FAM_BOTH;
+	if (policy_rule_dynamic(r))
+		return;
+	fr = addr_set_families(r->src.set) & addr_set_families(r->dst.set) &
+	    fsvc;
+	if (fr == FAM_NONE || (fr & fg) != 0)
+		return;
+	diag_error(&rs->p->diags, r->gw.loc, "rule %d matches %s "
+	    "connections only, and %s %s is %s: it would never send one "
+	    "there", r->number, fam_name(fr), r->gw.gw != NULL ? "gateway" :
+	    "gateway-group", r->gw.name, fam_name(fg));
+}
+
 static void
 make_lockout_rule(struct resolver *rs)
 {
@@ -983,8 +1226,11 @@ resolve_policy(struct policy *p)
 		resolve_service(&rs, p->services[i]);
 	for (i = 0; i < p->nobject && !diags_full(&p->diags); i++)
 		resolve_object(&rs, p->objects[i], p->objects[i]->loc);
-	for (i = 0; i < p->nrule && !diags_full(&p->diags); i++)
+	resolve_gateways(&rs);
+	for (i = 0; i < p->nrule && !diags_full(&p->diags); i++) {
 		resolve_rule(&rs, p->rules[i]);
+		resolve_rule_gw(&rs, p->rules[i]);
+	}
 	resolve_schedules(&rs);
 	for (i = 0; i < p->nnat; i++) {
 		size_t j;
