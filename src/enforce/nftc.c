@@ -51,6 +51,9 @@ struct nftc {
 	const char		*side;		/* "rule_N_src": the side
 						   put_addr_match writes */
 	struct sched_frame	 frame;		/* the kernel's clocks, now */
+	bool			 route;		/* compiling a route_IF chain:
+						   a match marks or returns */
+	enum addr_family	 route_fam;	/* its family */
 };
 
 /*
@@ -470,6 +473,21 @@ put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
 {
 	struct strbuf *b = c->b;
 
+	/* A route chain: the first rule that matches decides the link, its
+	 * gateway's (or the main table's: none). */
+	if (c->route) {
+		if (policy_rule_gw_applies(r, c->route_fam))
+			strbuf_printf(b, " meta mark set meta mark and 0x%08x or "
+			    "0x%08x return comment \"rule %d: %s %s\"\n",
+			    (unsigned)~GW_MARK_MASK,
+			    GW_MARK_CHOICE(policy_gw_choice(&r->gw)), r->number,
+			    r->gw.gw != NULL ? "gateway" : "gateway-group",
+			    r->gw.name);
+		else
+			strbuf_printf(b, " return comment \"rule %d\"\n",
+			    r->number);
+		return;
+	}
 	/* What a scheduled accept admits carries its number in the ct mark,
 	 * so that moatd finds it when the window ends; the bits of the mark
 	 * that are not ours are kept. */
@@ -559,7 +577,7 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 	for (q = 0; q < npc; q++)
 	for (i = 0; i < n; i++) {
 		bool split_reject = r->action == ACT_REJECT && g[i].pi == NULL &&
-		    !(r->log && !c->linear);
+		    !(r->log && !c->linear) && !c->route;
 		int pass;
 
 		/* reject of any protocol: a reset for tcp, icmpx for the rest */
@@ -1526,6 +1544,130 @@ compile_nat(struct nftc *c)
 }
 
 /*
+ * Gateways (doc/design/gateways.md, "The kernel's part").  The forward
+ * hook comes after the routing decision, so the rules with a gateway
+ * option are walked again at prerouting, after DNAT (they see the
+ * addresses the zone chains see) and before the SMTP interception (whose
+ * TPROXY mark replaces the whole mark): a new connection arriving on an
+ * interface with such rules, to an address not the gateway's own, gets
+ * the choice mark of the first rule that matches, if that rule has the
+ * option; moatd's ip rules route the mark by its choice table.  A
+ * connection that left through gateway g (its interface, g's next hop)
+ * has g's pin mark in its ct mark, set in postrouting, and its packets
+ * the same mark from there, so it stays on its link.  Only the bits of
+ * GW_MARK_MASK are ever set: the schedules' ct mark bits and TPROXY's
+ * mark are left alone.
+ */
+
+/* The last rule of ifc whose gateway option can apply, or -1. */
+static long
+last_gw_rule(const struct policy *p, const struct iface *ifc)
+{
+	long i, last = -1;
+
+	for (i = 0; i < (long)p->nrule; i++)
+		if (p->rules[i]->iface == ifc && p->rules[i]->gw.name != NULL &&
+		    (policy_rule_gw_applies(p->rules[i], FAM_V4) ||
+		    policy_rule_gw_applies(p->rules[i], FAM_V6)))
+			last = i;
+	return last;
+}
+
+static void
+compile_route_chain(struct nftc *c, const struct iface *ifc, long last)
+{
+	const struct policy *p = c->p;
+	long i;
+	int f;
+
+	strbuf_puts(c->b, "\tchain route_");
+	put_ident(c->b, ifc->name);
+	strbuf_puts(c->b, " {\n");
+	c->route = true;
+	for (i = 0; i <= last; i++) {
+		const struct rule *r = p->rules[i];
+
+		if (r->iface != ifc || r->disabled)
+			continue;
+		/* One family at a time: the option is of one. */
+		for (f = FAM_V4; f <= FAM_V6; f++) {
+			c->route_fam = (enum addr_family)f;
+			compile_rule_family(c, r, (enum addr_family)f,
+			    matches_whole_family(c, r->src.set,
+			    (enum addr_family)f) && matches_whole_family(c,
+			    r->dst.set, (enum addr_family)f) &&
+			    !policy_rule_dynamic(r));
+		}
+	}
+	c->route = false;
+	strbuf_puts(c->b, "\t}\n\n");
+}
+
+static void
+compile_gateways(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	char via[ADDR_STRLEN];
+	size_t i, n;
+	long *last;
+
+	if (p->ngateway == 0)
+		return;
+	last = arena_array(&c->a, p->niface + 1, sizeof(*last));
+	strbuf_puts(c->b, "\tchain gateways {\n\t\ttype filter hook prerouting "
+	    "priority dstnat + 5; policy accept;\n");
+	strbuf_printf(c->b, "\t\tct direction original ct mark and 0x%08x vmap "
+	    "{ ", GW_MARK_MASK);
+	for (i = 0; i < p->ngateway; i++) {
+		strbuf_printf(c->b, "%s0x%08x : jump link_", i ? ", " : "",
+		    GW_MARK_PIN(p->gateways[i]->index));
+		put_ident(c->b, p->gateways[i]->name);
+	}
+	strbuf_puts(c->b, " }\n");
+	for (i = 0, n = 0; i < p->niface; i++)
+		if (p->firewall && (last[i] = last_gw_rule(p, p->ifaces[i])) >= 0)
+			n++;
+	if (n > 0) {
+		strbuf_puts(c->b, "\t\tct state new fib daddr type != local "
+		    "iifname vmap { ");
+		for (i = 0, n = 0; i < p->niface; i++) {
+			if (last[i] < 0)
+				continue;
+			strbuf_printf(c->b, "%s\"%s\" : jump route_", n++ ?
+			    ", " : "", p->ifaces[i]->device);
+			put_ident(c->b, p->ifaces[i]->name);
+		}
+		strbuf_puts(c->b, " }\n");
+	}
+	strbuf_puts(c->b, "\t}\n\n");
+	for (i = 0; i < p->ngateway; i++) {
+		strbuf_puts(c->b, "\tchain link_");
+		put_ident(c->b, p->gateways[i]->name);
+		strbuf_printf(c->b, " {\n\t\tmeta mark set meta mark and 0x%08x "
+		    "or 0x%08x accept comment \"gateway %s\"\n\t}\n\n",
+		    (unsigned)~GW_MARK_MASK,
+		    GW_MARK_PIN(p->gateways[i]->index),
+		    p->gateways[i]->name);
+	}
+	for (i = 0; i < p->niface; i++)
+		if (p->firewall && last[i] >= 0)
+			compile_route_chain(c, p->ifaces[i], last[i]);
+	strbuf_puts(c->b, "\tchain gateways_out {\n\t\ttype filter hook "
+	    "postrouting priority srcnat + 5; policy accept;\n");
+	for (i = 0; i < p->ngateway; i++) {
+		const struct gateway *g = p->gateways[i];
+
+		addr_format(g->via.lo, via, sizeof(via));
+		strbuf_printf(c->b, "\t\tct state new oifname \"%s\" rt %s "
+		    "nexthop %s ct mark set ct mark and 0x%08x or 0x%08x "
+		    "comment \"gateway %s\"\n", g->iface->device,
+		    fam_word[g->via.family], via, (unsigned)~GW_MARK_MASK,
+		    GW_MARK_PIN(g->index), g->name);
+	}
+	strbuf_puts(c->b, "\t}\n\n");
+}
+
+/*
  * smtp-other-scanning: SMTP passing through is diverted to moatd (TPROXY).
  * The chain runs after DNAT (so a port-forwarded connection is seen with
  * the internal server as its destination) and before the filter; the
@@ -1675,6 +1817,7 @@ compile_body(void *arg)
 				compile_log_chain(c, p->rules[i]);
 	}
 	compile_nat(c);
+	compile_gateways(c);
 	compile_intercept(c);
 	c->b = b;
 	strbuf_add(b, strbuf_str(&c->sets), c->sets.len);
