@@ -295,6 +295,58 @@ policy_route(const struct policy *p, u128 dst)
 	return NULL;
 }
 
+const struct iface *
+policy_gw_iface(const struct gw_ref *ref)
+{
+	const struct gw_member *best = NULL;
+	size_t i;
+
+	if (ref->gw != NULL)
+		return ref->gw->iface;
+	for (i = 0; ref->group != NULL && i < ref->group->n; i++)
+		if (ref->group->v[i].gw != NULL && (best == NULL ||
+		    ref->group->v[i].tier < best->tier))
+			best = &ref->group->v[i];
+	return best != NULL ? best->gw->iface : NULL;
+}
+
+/* True when a connection to dst goes to a network attached to out, an
+ * interface no gateway is on: the kernel marks no such connection for a
+ * link (nftc.c: only those its routes send out of a gateway's
+ * interface). */
+static bool
+local_route(const struct policy *p, const struct iface *out, u128 dst)
+{
+	size_t i;
+
+	if (out == NULL || out->net_obj == NULL ||
+	    !iset_contains(out->net_obj->set, dst))
+		return false;
+	for (i = 0; i < p->ngateway; i++)
+		if (p->gateways[i]->iface == out)
+			return false;
+	return true;
+}
+
+const char *
+gw_text(const struct verdict *v, char *buf, size_t len)
+{
+	const struct gw_ref *g = v->gw;
+
+	if (g == NULL)
+		return NULL;
+	if (g->gw != NULL)
+		snprintf(buf, len, "leaves through gateway %s (%s, via its next "
+		    "hop; while %s is down, by the default route): rule %d's "
+		    "gateway option", g->name, g->gw->ifname, g->name,
+		    v->rule->number);
+	else
+		snprintf(buf, len, "leaves through gateway-group %s (its "
+		    "lowest tier that is up): rule %d's gateway option",
+		    g->name, v->rule->number);
+	return buf;
+}
+
 /* The source NAT of an accepted connection through the gateway, in the
  * kernel's order: reflection (already decided), nat source rules of the
  * out interface first match, its nat masquerade. */
@@ -307,8 +359,16 @@ eval_snat(const struct policy *p, const struct flow *f, struct verdict *v)
 	v->out = NULL;
 	v->snat = SNAT_NONE;
 	v->nat_rule = NULL;
-	if (v->action != ACT_ACCEPT || v->to_gateway || v->reflected ||
-	    (v->out = policy_route(p, v->dst)) == NULL)
+	v->gw = NULL;
+	if (v->action != ACT_ACCEPT || v->to_gateway || v->reflected)
+		return;
+	v->out = policy_route(p, v->dst);
+	if (v->by == BY_RULE && policy_rule_gw_applies(v->rule,
+	    addr_family_of(f->src)) && !local_route(p, v->out, v->dst)) {
+		v->gw = &v->rule->gw;
+		v->out = policy_gw_iface(v->gw);
+	}
+	if (v->out == NULL)
 		return;
 	for (i = 0; i < p->nnat_one; i++) {
 		const struct nat_one *n = p->nat_ones[i];

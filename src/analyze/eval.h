@@ -55,6 +55,10 @@ struct verdict {
 	const struct nat_one	*one;		/* inbound: a 1:1 rewrote dst;
 						   SNAT_ONE: the 1:1 */
 	bool			 to_gateway;	/* input, not forward */
+	const struct gw_ref	*gw;		/* the deciding rule's gateway
+						   option, when it sends the
+						   connection out of that link
+						   (out is its interface) */
 };
 
 /* What the SMTP proxy does with a connection the policy has judged. */
@@ -77,6 +81,12 @@ const char	*smtp_scan_name(enum smtp_scan s);
  * a nat line names (masquerade, then source, then one-to-one: the
  * Internet's side), else NULL. */
 const struct iface *policy_route(const struct policy *p, u128 dst);
+/* The interface a gateway or a group leaves by, as moat guesses it: a
+ * gateway's own, a group's first gateway of its lowest tier. */
+const struct iface *policy_gw_iface(const struct gw_ref *ref);
+/* One line saying which link rule's gateway option sends the connection
+ * out of, in buf; NULL when v->gw is NULL. */
+const char	*gw_text(const struct verdict *v, char *buf, size_t len);
 /* One line saying how an accepted connection leaves (its source NAT), in
  * buf; NULL when it goes to the gateway, is not accepted, has no out
  * interface, or leaves untranslated through one that no nat line names. */

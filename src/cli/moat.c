@@ -631,13 +631,16 @@ cmd_test(const char *path, const struct test_args *ta)
 		json_verdict(p, &f, &v, &b);
 	else {
 		const char *scan = smtp_scan_text(policy_smtp_scan(p, &f, &v));
-		char nat[256];
+		char nat[256], gwbuf[256];
 		const char *snat = snat_text(p, &v, nat, sizeof(nat));
+		const char *gw = gw_text(&v, gwbuf, sizeof(gwbuf));
 
 		size_t i;
 
 		printer_verdict(p, &f, &v, &b);
 		strbuf_putc(&b, '\n');
+		if (gw != NULL)
+			strbuf_printf(&b, "%s\n", gw);
 		if (snat != NULL)
 			strbuf_printf(&b, "%s\n", snat);
 		if (scan != NULL)

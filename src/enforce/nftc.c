@@ -1628,8 +1628,24 @@ compile_gateways(struct nftc *c)
 		if (p->firewall && (last[i] = last_gw_rule(p, p->ifaces[i])) >= 0)
 			n++;
 	if (n > 0) {
+		/* Only what the routes (without a mark) send out of a
+		 * gateway's interface: a connection between the internal
+		 * networks stays off the links, as pfSense's negated rules
+		 * keep it. */
 		strbuf_puts(c->b, "\t\tct state new fib daddr type != local "
-		    "iifname vmap { ");
+		    "fib daddr oifname { ");
+		for (i = 0, n = 0; i < p->ngateway; i++) {
+			size_t k;
+
+			for (k = 0; k < i; k++)
+				if (p->gateways[k]->iface ==
+				    p->gateways[i]->iface)
+					break;
+			if (k == i)
+				strbuf_printf(c->b, "%s\"%s\"", n++ ? ", " : "",
+				    p->gateways[i]->iface->device);
+		}
+		strbuf_puts(c->b, " } iifname vmap { ");
 		for (i = 0, n = 0; i < p->niface; i++) {
 			if (last[i] < 0)
 				continue;

@@ -819,6 +819,19 @@ json_verdict(const struct policy *p, const struct flow *f,
 		strbuf_putc(b, '}');
 	} else
 		strbuf_puts(b, "null");
+	if (p->ngateway > 0) {
+		json_key(b, "gateway", &first);
+		if (v->gw != NULL) {
+			ff = true;
+			strbuf_putc(b, '{');
+			json_kv_str(b, "name", v->gw->name, &ff);
+			json_kv_str(b, "kind", v->gw->gw != NULL ? "gateway" :
+			    "group", &ff);
+			json_kv_int(b, "rule", v->rule->number, &ff);
+			strbuf_putc(b, '}');
+		} else
+			strbuf_puts(b, "null");
+	}
 	json_key(b, "nat", &first);
 	if (v->out != NULL) {
 		static const char *const how[] = { "none", "rule",
