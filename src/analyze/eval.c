@@ -310,22 +310,14 @@ policy_gw_iface(const struct gw_ref *ref)
 	return best != NULL ? best->gw->iface : NULL;
 }
 
-/* True when a connection to dst goes to a network attached to out, an
- * interface no gateway is on: the kernel marks no such connection for a
- * link (nftc.c: only those its routes send out of a gateway's
- * interface). */
+/* True when a connection to dst goes to a network attached to out (any
+ * interface's, a gateway's too): the kernel marks no such connection for
+ * a link (nftc.c's route chains), it goes there directly. */
 static bool
-local_route(const struct policy *p, const struct iface *out, u128 dst)
+local_route(const struct iface *out, u128 dst)
 {
-	size_t i;
-
-	if (out == NULL || out->net_obj == NULL ||
-	    !iset_contains(out->net_obj->set, dst))
-		return false;
-	for (i = 0; i < p->ngateway; i++)
-		if (p->gateways[i]->iface == out)
-			return false;
-	return true;
+	return out != NULL && out->net_obj != NULL &&
+	    iset_contains(out->net_obj->set, dst);
 }
 
 const char *
@@ -364,7 +356,7 @@ eval_snat(const struct policy *p, const struct flow *f, struct verdict *v)
 		return;
 	v->out = policy_route(p, v->dst);
 	if (v->by == BY_RULE && policy_rule_gw_applies(v->rule,
-	    addr_family_of(f->src)) && !local_route(p, v->out, v->dst)) {
+	    addr_family_of(f->src)) && !local_route(v->out, v->dst)) {
 		v->gw = &v->rule->gw;
 		v->out = policy_gw_iface(v->gw);
 	}

@@ -1577,12 +1577,32 @@ static void
 compile_route_chain(struct nftc *c, const struct iface *ifc, long last)
 {
 	const struct policy *p = c->p;
+	size_t g;
 	long i;
 	int f;
 
 	strbuf_puts(c->b, "\tchain route_");
 	put_ident(c->b, ifc->name);
 	strbuf_puts(c->b, " {\n");
+	/* The networks of the gateways' own links are reached directly. */
+	for (g = 0; g < p->ngateway; g++) {
+		const struct iface *gi = p->gateways[g]->iface;
+		size_t k;
+
+		for (k = 0; k < g && p->gateways[k]->iface != gi; k++)
+			;
+		if (k < g)
+			continue;
+		for (f = FAM_V4; f <= FAM_V6; f++) {
+			if (!gi->dynamic && iset_empty(fam_part(c,
+			    gi->net_obj->set, (enum addr_family)f)))
+				continue;
+			strbuf_printf(c->b, "\t\t%s daddr @", fam_word[f]);
+			put_ident(c->b, gi->net_obj->name);
+			strbuf_printf(c->b, "_%s return comment \"%s's own "
+			    "network\"\n", fam_suffix[f], gi->name);
+		}
+	}
 	c->route = true;
 	for (i = 0; i <= last; i++) {
 		const struct rule *r = p->rules[i];
