@@ -51,7 +51,7 @@ static void
 run(enum gen_mode mode, int nrules)
 {
 	struct gen_opts o = { mode, nrules, nrules / 50 + 10,
-	    nrules / 500 + 5, true, false };
+	    nrules / 500 + 5, true, false, false };
 	struct rng r = { 2026 };
 	struct strbuf text, out;
 	double t_scan = 1e9, t_parse = 1e9, t_lint = 1e9, t_print = 1e9, t;

@@ -38,7 +38,7 @@ main(int argc, char **argv)
 	strbuf_init(&text, 0);
 	if (strcmp(argv[2], "office") == 0) {
 		struct gen_opts o = { GEN_OFFICE, n, n / 50 + 10, n / 500 + 5,
-		    false, false };
+		    false, false, false };
 		struct rng r = { 2026 };
 
 		gen_policy(&r, &o, &text);

@@ -339,11 +339,42 @@ schedule_def(struct rng *r, int i, struct strbuf *b)
 	strbuf_putc(b, '\n');
 }
 
+/* Two IPv4 gateways on WAN (a group of them, now and then a default)
+ * and an IPv6 one on DMZ, their optional parts at random. */
+static void
+gateways_def(struct rng *r, struct strbuf *b)
+{
+	static const char *const via[] = { "192.168.1.1", "192.168.1.3",
+	    "2001:db8::a" };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		strbuf_printf(b, "gateway G%d on %s via %s", i, i < 2 ? "WAN" :
+		    "DMZ", via[i]);
+		if (chance(r, 40))
+			strbuf_puts(b, i < 2 ? " monitor 9.9.9.9" :
+			    " monitor 2001:db8:99::1");
+		if (chance(r, 40))
+			strbuf_printf(b, " loss %u%%",
+			    1 + (unsigned)rng_below(r, 100));
+		if (chance(r, 40))
+			strbuf_printf(b, " latency %ums",
+			    1 + (unsigned)rng_below(r, 60000));
+		strbuf_putc(b, '\n');
+	}
+	i = chance(r, 50);
+	strbuf_printf(b, "gateway-group GG G%d G%d tier %u\n", i, 1 - i,
+	    1 + (unsigned)rng_below(r, 5));
+	if (chance(r, 50))
+		strbuf_puts(b, chance(r, 50) ? "default-gateway G1\n" :
+		    "default-gateway G2 GG\n");
+}
+
 void
 gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 {
 	static const char *const actions[] = { "accept", "deny", "reject" };
-	int i, j, n, nsched;
+	int i, j, n, nsched, act;
 
 	if (o->mode == GEN_OFFICE) {
 		gen_office(r, o, b);
@@ -372,13 +403,16 @@ gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 	nsched = o->schedules ? (int)rng_below(r, 4) : 0;
 	for (i = 0; i < nsched; i++)
 		schedule_def(r, i, b);
+	if (o->gateways)
+		gateways_def(r, b);
 	for (i = 0; i < o->nrules; i++) {
 		int family = o->v4_only || chance(r, 70) ? 4 : 6;
 		/* An office's broad rules (ANY, excludes, every service) come
 		 * last, after the specific ones; a dense policy mixes them. */
 		bool broad = o->mode == GEN_DENSE || i >= o->nrules * 98 / 100;
 
-		strbuf_printf(b, "%s on %s", actions[rng_below(r, 3)],
+		act = (int)rng_below(r, 3);
+		strbuf_printf(b, "%s on %s", actions[act],
 		    ifaces[o->mode == GEN_DENSE ? rng_below(r, 3) :
 		    rng_below(r, 2)]);
 		if (!broad || !chance(r, 10)) {
@@ -410,6 +444,11 @@ gen_policy(struct rng *r, const struct gen_opts *o, struct strbuf *b)
 		if (nsched > 0 && chance(r, 35))
 			strbuf_printf(b, " schedule S%u",
 			    (unsigned)rng_below(r, (uint64_t)nsched));
+		/* Of the rule's source family: a destination of the other
+		 * makes a rule that never matches, and takes any. */
+		if (o->gateways && act == 0 && chance(r, 30))
+			strbuf_puts(b, family == 6 ? " gateway G2" : chance(r, 50)
+			    ? " gateway GG" : " gateway G0");
 		if (chance(r, 10))
 			strbuf_puts(b, " log");
 		if (chance(r, 10))

@@ -24,6 +24,8 @@ struct gen_opts {
 	int		nservices;
 	bool		v4_only;	/* DENSE: every address IPv4 */
 	bool		schedules;	/* DENSE: some rules with a schedule */
+	bool		gateways;	/* DENSE: gateways, a group, and some
+					   accept rules with the option */
 };
 
 /* A pseudo-random 64-bit number (splitmix64). */

@@ -50,12 +50,38 @@ valid_policy(struct rng *r, const struct gen_opts *o, struct strbuf *text,
 	}
 }
 
+/* The gateway option that sends flow f out, naively: that of the accept
+ * rule nr that decides it, when of f's family, unless f goes to the
+ * gateway itself, is reflected, or goes to a network an interface is on
+ * (v says where a forward sent it). */
+static const struct gw_ref *
+naive_gw(const struct policy *p, const struct flow *f,
+    const struct verdict *v, int nr)
+{
+	const struct rule *ru;
+	size_t i;
+
+	if (nr <= 0 || v->to_gateway || v->reflected)
+		return NULL;
+	ru = p->rules[nr - 1];
+	if (ru->action != ACT_ACCEPT || ru->gw.name == NULL ||
+	    addr_family_of(f->src) != (ru->gw.gw != NULL ?
+	    ru->gw.gw->via.family : ru->gw.group->family))
+		return NULL;
+	for (i = 0; i < p->niface; i++)
+		if (iset_contains(p->ifaces[i]->net_obj->set, v->dst))
+			return NULL;
+	return &ru->gw;
+}
+
 static void
 test_round_trip(void **state)
 {
 	struct rng r = { 1 };
 	struct strbuf text, once, twice;
 	int i, n = env_int("MOAT_PROP_POLICIES", 400), skipped = 0;
+	long with_gw = 0;
+	size_t k;
 
 	(void)state;
 	strbuf_init(&text, 0);
@@ -63,7 +89,8 @@ test_round_trip(void **state)
 	strbuf_init(&twice, 0);
 	for (i = 0; i < n; i++) {
 		struct gen_opts o = { GEN_DENSE, 1 + (int)rng_below(&r, 30),
-		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false, true };
+		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false, true,
+		    i % 2 == 0 };
 		struct policy *p = valid_policy(&r, &o, &text, &skipped), *q;
 
 		strbuf_reset(&once);
@@ -79,11 +106,15 @@ test_round_trip(void **state)
 		strbuf_reset(&twice);
 		printer_policy(q, &twice);
 		assert_string_equal(strbuf_str(&once), strbuf_str(&twice));
+		for (k = 0; k < p->nrule; k++)
+			with_gw += p->rules[k]->gw.name != NULL;
 		policy_free(p);
 		policy_free(q);
 	}
 	printf("round trip: %d policies equal after print and parse "
-	    "(%d generated with errors skipped)\n", n, skipped);
+	    "(%d generated with errors skipped; %ld rules with a gateway "
+	    "option)\n", n, skipped, with_gw);
+	assert_true(with_gw > 0);
 	strbuf_free(&text);
 	strbuf_free(&once);
 	strbuf_free(&twice);
@@ -126,13 +157,14 @@ test_differential(void **state)
 	struct strbuf text;
 	int i, j, n = env_int("MOAT_PROP_POLICIES", 400);
 	int nflows = env_int("MOAT_PROP_FLOWS", 300), skipped = 0;
-	long agree = 0, by_rule = 0, dead_rules = 0;
+	long agree = 0, by_rule = 0, by_gw = 0, dead_rules = 0;
 
 	(void)state;
 	strbuf_init(&text, 0);
 	for (i = 0; i < n; i++) {
 		struct gen_opts o = { GEN_DENSE, 1 + (int)rng_below(&r, 40),
-		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false, true };
+		    (int)rng_below(&r, 8), (int)rng_below(&r, 5), false, true,
+		    i % 2 == 0 };
 		struct policy *p = valid_policy(&r, &o, &text, &skipped);
 		size_t k;
 
@@ -179,6 +211,14 @@ test_differential(void **state)
 				    strbuf_str(&text), vr);
 				fail_msg("lint called a live rule dead");
 			}
+			if (v.gw != naive_gw(p, &f, &v, nr)) {
+				fprintf(stderr, "%s--- rule %d: gateway %s, naive "
+				    "%s\n", strbuf_str(&text), vr, v.gw != NULL ?
+				    v.gw->name : "none", naive_gw(p, &f, &v, nr)
+				    != NULL ? "one" : "none");
+				fail_msg("the gateway a flow leaves by differs");
+			}
+			by_gw += v.gw != NULL;
 			by_rule += vr > 0;
 			agree++;
 		}
@@ -187,9 +227,10 @@ test_differential(void **state)
 		policy_free(p);
 	}
 	printf("differential: %ld flows over %d policies, eval, eval through "
-	    "the classifier and naive agree on all (%ld decided by a rule); "
-	    "lint: %ld dead rules, none decided a flow\n", agree, n, by_rule,
-	    dead_rules);
+	    "the classifier and naive agree on all (%ld decided by a rule, "
+	    "%ld sent out by a gateway option); lint: %ld dead rules, none "
+	    "decided a flow\n", agree, n, by_rule, by_gw, dead_rules);
+	assert_true(by_gw > 0);
 	assert_true(by_rule > agree / 4);
 	strbuf_free(&text);
 }
@@ -297,7 +338,7 @@ test_lint_exact(void **state)
 	for (i = 0; i < n; i++) {
 		struct gen_opts o = { GEN_DENSE, 2 + (int)rng_below(&r, 6),
 		    (int)rng_below(&r, 4), (int)rng_below(&r, 3), false,
-		    false };
+		    false, false };
 		struct policy *p = valid_policy(&r, &o, &text, &skipped);
 		struct lint_stats st;
 		size_t nreps[3], k;
