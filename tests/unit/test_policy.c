@@ -956,6 +956,119 @@ test_schedule_errors(void **state)
 	}
 }
 
+/* Gateways: the helpers moatd's runtime calls (policy.h), the default in
+ * force per family, choice indices, the option's family, and the limits. */
+static void
+test_gateways(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24 "
+	    "address 2001:db8:1::1/64\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "interface LTE device wwan0 address dynamic\n"
+	    "gateway a on WAN via 203.0.113.1\n"
+	    "gateway b on LTE via 10.0.0.1 monitor 1.1.1.1 loss 5% "
+	    "latency 250ms\n"
+	    "gateway c on LTE via fe80::1\n"
+	    "gateway-group g a b tier 2\n"
+	    "accept on LAN from 192.168.1.7 gateway b\n"
+	    "accept on LAN service HTTPS gateway g\n"
+	    "accept on LAN gateway c disabled\n");
+	const struct gw_ref *d;
+	struct flow f = { policy_iface(p, "LAN"), 0, 0, 6, 443, 0 };
+	struct verdict v;
+	enum addr_family fam;
+	char err[200];
+	int i;
+
+	(void)state;
+	assert_int_equal(p->ngateway, 3);
+	assert_ptr_equal(policy_gateway_at(p, 2), policy_gateway(p, "b"));
+	assert_null(policy_gateway_at(p, 4));
+	assert_null(policy_gateway(p, "g"));
+	assert_int_equal(policy_gateway(p, "b")->loss, 5);
+	assert_int_equal(policy_gateway(p, "b")->latency, 250);
+	assert_int_equal(policy_gateway(p, "a")->loss, GW_LOSS_DEFAULT);
+	assert_int_equal(policy_gateway(p, "a")->latency, GW_LATENCY_DEFAULT);
+	assert_true(policy_gateway(p, "a")->monitor.lo ==
+	    policy_gateway(p, "a")->via.lo);
+	/* IPv4: the only group, implied; IPv6: none (c is no group). */
+	d = policy_default_gw(p, FAM_V4);
+	assert_non_null(d);
+	assert_true(d->implied);
+	assert_ptr_equal(d->group, policy_gwgroup(p, "g"));
+	assert_int_equal(policy_gw_choice(d), GW_MAX + 1);
+	assert_null(policy_default_gw(p, FAM_V6));
+	assert_int_equal(policy_gw_choice(&p->rules[0]->gw), 2);
+	assert_ptr_equal(policy_gw_choice_ref(p, 2), &p->rules[0]->gw);
+	assert_ptr_equal(policy_gw_choice_ref(p, GW_MAX + 1),
+	    &p->rules[1]->gw);
+	assert_null(policy_gw_choice_ref(p, 3));	/* disabled */
+	assert_int_equal(policy_gw_family(&p->rules[1]->gw), FAM_V4);
+	assert_true(policy_rule_gw_applies(p->rules[1], FAM_V4));
+	assert_false(policy_rule_gw_applies(p->rules[1], FAM_V6));
+	assert_int_equal(GW_MARK_CHOICE(GW_MAX + 1) & ~GW_MARK_MASK, 0);
+	assert_int_equal(GW_MARK_CHOICE(GW_MAX + GW_GROUP_MAX) >> 16, 254);
+	/* moat test: the group's option sends HTTPS out of its tier 1. */
+	assert_int_equal(addr_parse("192.168.1.20", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("8.8.8.8", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_ptr_equal(v.gw, &p->rules[1]->gw);
+	assert_ptr_equal(v.out, policy_iface(p, "WAN"));
+	assert_non_null(gw_text(&v, err, sizeof(err)));
+	assert_non_null(strstr(err, "gateway-group g"));
+	/* ... but not to a network of the gateway's own link. */
+	assert_int_equal(addr_parse("203.0.113.9", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_null(v.gw);
+	/* IPv6: the option is IPv4's only. */
+	assert_int_equal(addr_parse("2001:db8:1::5", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("2001:db8:99::1", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_ACCEPT);
+	assert_null(v.gw);
+	policy_free(p);
+
+	/* Written defaults go to their families' places, in either order. */
+	p = parse_ok("interface WAN device eth0 address 203.0.113.2/24 "
+	    "address 2001:db8:2::2/64\n"
+	    "gateway a on WAN via 203.0.113.1\n"
+	    "gateway a6 on WAN via 2001:db8:2::1\n"
+	    "gateway-group g a\ngateway-group h a\n"
+	    "default-gateway a6 h\n");
+	assert_ptr_equal(policy_default_gw(p, FAM_V4)->group,
+	    policy_gwgroup(p, "h"));
+	assert_false(policy_default_gw(p, FAM_V4)->implied);
+	assert_ptr_equal(policy_default_gw(p, FAM_V6)->gw,
+	    policy_gateway(p, "a6"));
+	policy_free(p);
+
+	/* GW_MAX gateways, and not one more. */
+	{
+		struct strbuf b;
+
+		strbuf_init(&b, 0);
+		strbuf_puts(&b, "interface WAN device eth0 address "
+		    "10.0.0.1/16\n");
+		for (i = 0; i < GW_MAX; i++)
+			strbuf_printf(&b, "gateway g%d on WAN via 10.0.1.%d\n",
+			    i, i + 1);
+		p = parse(strbuf_str(&b));
+		assert_true(policy_valid(p));
+		policy_free(p);
+		strbuf_puts(&b, "gateway over on WAN via 10.0.2.1\n");
+		p = parse(strbuf_str(&b));
+		assert_false(policy_valid(p));
+		policy_free(p);
+		strbuf_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -981,6 +1094,7 @@ main(void)
 		cmocka_unit_test(test_schedule_kernel),
 		cmocka_unit_test(test_schedule_lint),
 		cmocka_unit_test(test_schedule_errors),
+		cmocka_unit_test(test_gateways),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
