@@ -928,6 +928,45 @@ lint_schedules(struct lint *L)
 	}
 }
 
+/* Gateway options that look wrong: one that sends connections back out
+ * of the interface they arrive on, one on a rule whose connections all go
+ * to the gateway itself (never routed). */
+static void
+lint_gateways(struct lint *L)
+{
+	struct policy *p = L->p;
+	struct iset own = { 0, NULL };
+	size_t i, k;
+
+	for (i = 0; i < p->niface; i++)
+		if (p->ifaces[i]->ip_obj != NULL)
+			own = iset_union(L->a, own, p->ifaces[i]->ip_obj->set);
+	for (i = 0; i < p->nrule; i++) {
+		const struct rule *r = p->rules[i];
+		const struct gateway *same = NULL;
+
+		if (r->disabled || (r->gw.gw == NULL && r->gw.group == NULL))
+			continue;
+		if (r->gw.gw != NULL && r->gw.gw->iface == r->iface)
+			same = r->gw.gw;
+		for (k = 0; r->gw.group != NULL && k < r->gw.group->n; k++)
+			if (r->gw.group->v[k].gw != NULL &&
+			    r->gw.group->v[k].gw->iface == r->iface)
+				same = r->gw.group->v[k].gw;
+		if (same != NULL)
+			diag_add(&p->diags, DIAG_NOTE, r->gw.loc, "rule %d's "
+			    "connections arrive on %s, and its gateway option "
+			    "sends them back out of %s (gateway %s)", r->number,
+			    r->ifname, r->ifname, same->name);
+		if (!r->dst.dynamic && !iset_empty(r->dst.set) &&
+		    iset_subset(r->dst.set, own))
+			diag_add(&p->diags, DIAG_NOTE, r->gw.loc, "rule %d's "
+			    "connections go to the gateway's own addresses, "
+			    "which no link routes: its gateway option never "
+			    "applies", r->number);
+	}
+}
+
 /* The whole lint; memory from the policy's arena. */
 static int
 lint_run(void *arg)
@@ -942,6 +981,7 @@ lint_run(void *arg)
 	lint_dynamic(L);
 	lint_feeds(L);
 	lint_schedules(L);
+	lint_gateways(L);
 	L->family[0] = iset_range(L->a, V4_BASE, V4_LAST);
 	L->family[1] = iset_complement(L->a, L->family[0], 0, U128_MAX);
 	groups = arena_array(L->a, p->niface + 1, sizeof(*groups));
