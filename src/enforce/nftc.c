@@ -10,7 +10,8 @@
  *   prerouting: port forwards and their reflections, then 1:1 (DNAT);
  *   postrouting: the reflections' masquerade, 1:1, the nat source rules
  *   in file order, then each interface's masquerade (SNAT; the first NAT
- *   statement that matches decides, and translate none is an accept).
+ *   statement that matches decides, and translate none is an accept);
+ *   with gateways, the gateways chains (compile_gateways) mark the link.
  * Rules are compiled from their resolved sets, one family at a time, so an
  * exclude of an IPv4-only set still matches every IPv6 address, as the
  * language says.  Every rule counts in a named counter rule_N, so `moat

@@ -25,8 +25,9 @@
 /* The conntrack mark (ct mark) of a connection: its low 16 bits say which
  * rule with a schedule admitted it (the rule's sched_mark, 1 …
  * SCHED_MARKS_MAX), so moatd can cut it when the window ends
- * (doc/design/schedules.md); the next 8 are the gateway link's (issue 26)
- * and never touched here; a rule sets only its own bits. */
+ * (doc/design/schedules.md); the next 8 are the gateway link's pin
+ * (GW_MARK_PIN, policy.h; set by the gateways_out chain of a config with
+ * gateways: doc/design/gateways.md); a rule sets only its own bits. */
 #define NFTC_CT_SCHED_MASK	0x0000ffffu
 #define NFTC_CT_LINK_MASK	0x00ff0000u
 
