@@ -1645,8 +1645,10 @@ compile_gateways(struct nftc *c)
 		put_ident(c->b, p->gateways[i]->name);
 	}
 	strbuf_puts(c->b, " }\n");
+	/* firewall off: no rule counts, nor its option. */
 	for (i = 0, n = 0; i < p->niface; i++)
-		if (p->firewall && (last[i] = last_gw_rule(p, p->ifaces[i])) >= 0)
+		if ((last[i] = p->firewall ? last_gw_rule(p, p->ifaces[i]) :
+		    -1) >= 0)
 			n++;
 	if (n > 0) {
 		/* Only what the routes (without a mark) send out of a
@@ -1687,7 +1689,7 @@ compile_gateways(struct nftc *c)
 		    p->gateways[i]->name);
 	}
 	for (i = 0; i < p->niface; i++)
-		if (p->firewall && last[i] >= 0)
+		if (last[i] >= 0)
 			compile_route_chain(c, p->ifaces[i], last[i]);
 	strbuf_puts(c->b, "\tchain gateways_out {\n\t\ttype filter hook "
 	    "postrouting priority srcnat + 5; policy accept;\n");
