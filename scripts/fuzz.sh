@@ -22,7 +22,7 @@ conf)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o "$out/fuzz_conf" fuzz/fuzz_conf.c \
 		src/base/*.c src/policy/*.c src/analyze/*.c src/output/*.c src/enforce/*.c \
-		-lnftables -ljansson -lmnl -lcrypt -pthread
+		-lnftables -ljansson -lmnl -lnetfilter_conntrack -lcrypt -pthread
 	"$out/fuzz_conf" -max_total_time="$secs" -max_len=4096 -timeout=5 \
 		-artifact_prefix=fuzz/ -dict=fuzz/conf.dict fuzz/corpus
 	;;
@@ -39,7 +39,7 @@ control)
 		-fno-sanitize-recover=undefined -o "$out/fuzz_control" fuzz/fuzz_control.c \
 		src/daemon/control.c src/daemon/control_conf.c src/daemon/answer.c src/daemon/identity.c src/base/*.c src/policy/*.c src/analyze/*.c \
 		src/output/*.c src/enforce/*.c src/observe/*.c \
-		-lnftables -ljansson -lmnl -lcrypt -pthread
+		-lnftables -ljansson -lmnl -lnetfilter_conntrack -lcrypt -pthread
 	"$out/fuzz_control" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ -dict=fuzz/control.dict fuzz/corpus-control
 	;;
