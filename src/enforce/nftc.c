@@ -1624,6 +1624,42 @@ compile_route_chain(struct nftc *c, const struct iface *ifc, long last)
 	strbuf_puts(c->b, "\t}\n\n");
 }
 
+/*
+ * moatd-probe holds raw ICMP sockets marked with each gateway's pin mark,
+ * the only local packets that carry one.  A process that was taken over
+ * could write any ICMP on them: only echo requests to the gateway's own
+ * monitor leave (doc/design/gateways.md).
+ */
+static void
+compile_probes(struct nftc *c)
+{
+	const struct policy *p = c->p;
+	char mon[ADDR_STRLEN];
+	size_t i;
+
+	strbuf_printf(c->b, "\tchain gateway_probes {\n\t\ttype filter hook "
+	    "output priority filter; policy accept;\n\t\tmeta mark and "
+	    "0x%08x vmap { ", GW_MARK_MASK);
+	for (i = 0; i < p->ngateway; i++) {
+		strbuf_printf(c->b, "%s0x%08x : jump probe_", i ? ", " : "",
+		    GW_MARK_PIN(p->gateways[i]->index));
+		put_ident(c->b, p->gateways[i]->name);
+	}
+	strbuf_puts(c->b, " }\n\t}\n\n");
+	for (i = 0; i < p->ngateway; i++) {
+		const struct gateway *g = p->gateways[i];
+		bool v4 = g->monitor.family == FAM_V4;
+
+		addr_format(g->monitor.lo, mon, sizeof(mon));
+		strbuf_puts(c->b, "\tchain probe_");
+		put_ident(c->b, g->name);
+		strbuf_printf(c->b, " {\n\t\t%s type echo-request %s daddr %s "
+		    "accept\n\t\tdrop comment \"gateway %s: only its probes "
+		    "carry its mark\"\n\t}\n\n", v4 ? "icmp" : "icmpv6",
+		    v4 ? "ip" : "ip6", mon, g->name);
+	}
+}
+
 static void
 compile_gateways(struct nftc *c)
 {
@@ -1704,6 +1740,7 @@ compile_gateways(struct nftc *c)
 		    GW_MARK_PIN(g->index), g->name);
 	}
 	strbuf_puts(c->b, "\t}\n\n");
+	compile_probes(c);
 }
 
 /*

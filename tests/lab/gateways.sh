@@ -163,6 +163,30 @@ grep -q "Seccomp:.*2" "/proc/$(pgrep -x moatd-probe | head -1)/status" &&
 	echo "ok: the probe process is under its filter" ||
 	fail "the probe process has no system call filter"
 
+# Only the probes may carry a gateway's pin mark out of the gateway: a
+# connection of the gateway's own with ISP1's mark is dropped, one
+# without goes.
+marked() {
+	ns gw python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, 36, int(sys.argv[1], 0))   # SO_MARK
+s.settimeout(1.5)
+try:
+    s.connect(("192.0.2.80", 80))
+    print("connected")
+except OSError as e:
+    print("failed", e)' "$1"
+}
+case $(marked 0x10000) in
+failed*) echo "ok: a packet of the gateway's own with ISP1's mark that is not a probe is dropped" ;;
+*) fail "a connection with ISP1's mark left the gateway" ;;
+esac
+case $(marked 0) in
+connected*) echo "ok: the gateway's own connection without a mark goes" ;;
+*) fail "the gateway's own connection: $(marked 0)" ;;
+esac
+
 expect_via 192.168.50.12 198.51.100.1 "the default route, tier 1"
 expect_via 192.168.50.13 203.0.113.2 "the rule's gateway ISP2"
 
