@@ -130,6 +130,7 @@ function editRule(rule) {
   f.dst.value = any(rule.destination);
   f.services.value = rule.services.match === "any" ? "" : rule.services.names.join(" ");
   f.schedule.value = rule.schedule || "";
+  f.gateway.value = rule.gateway || "";
   f.log.checked = rule.log;
   f.enabled.checked = rule.enabled;
   f.comment.value = rule.comment || "";
@@ -146,7 +147,7 @@ async function saveRule(e) {
     source: { match: f.src_match.value, addresses: words(f.src.value) },
     destination: { match: f.dst_match.value, addresses: words(f.dst.value) },
     services: words(f.services.value), schedule: f.schedule.value.trim() || null,
-    log: f.log.checked,
+    gateway: f.gateway.value.trim() || null, log: f.log.checked,
     comment: f.comment.value, enabled: f.enabled.checked,
   };
   const n = f.number.value;
@@ -740,7 +741,90 @@ async function loadInterfaces() {
     actionCell(tr, "Delete", "Delete interface " + i.name, () => deleteNamed("interfaces", i.name, "#iface-result"));
     body.appendChild(tr);
   }
+  loadGateways();
   loadForwards();
+}
+
+// Gateways and groups: the config's, with moatd's state beside each.
+async function loadGateways() {
+  const st = await api("GET", "status");
+  const live = {};
+  const gs = st.status === 200 && st.data.gateways ? st.data.gateways : null;
+  for (const g of (gs && gs.gateways) || []) live[g.name] = g;
+  const body = $("#gateways-table tbody");
+  body.textContent = "";
+  const gws = policy.gateways || [];
+  for (const g of gws) {
+    const tr = document.createElement("tr");
+    const l = live[g.name];
+    cell(tr, g.name); cell(tr, g.interface); cell(tr, g.via); cell(tr, g.monitor);
+    cell(tr, g.loss + "%, " + g.latency + " ms");
+    cell(tr, l ? l.state + (l.loss !== null ? ", loss " + Math.round(l.loss) + "%" : "") +
+      (l.latency_ms !== null ? ", " + l.latency_ms.toFixed(1) + " ms" : "") : "not probed (apply it)");
+    if (l && l.state === "down") tr.className = "failing";
+    actionCell(tr, "Delete", "Delete gateway " + g.name, () => deleteNamed("gateways", g.name, "#gateway-result"));
+    body.appendChild(tr);
+  }
+  $("#gateways-table").hidden = gws.length === 0;
+  text($("#gateways-none"), gws.length ? "" :
+    "None: the system's routes carry the traffic. Define a gateway per link below, then a group of them for failover.");
+  const active = {};
+  for (const g of (gs && gs.groups) || []) active[g.name] = g.active;
+  const gb = $("#gwgroups-table tbody");
+  gb.textContent = "";
+  for (const g of policy.gateway_groups || []) {
+    const tr = document.createElement("tr");
+    cell(tr, g.name);
+    cell(tr, g.members.map((m) => m.gateway + " (" + m.tier + ")").join(", "));
+    cell(tr, active[g.name] ? active[g.name].join(", ") || "none" : "not probed");
+    actionCell(tr, "Delete", "Delete gateway group " + g.name, () => deleteNamed("gateway-groups", g.name, "#gwgroup-result"));
+    gb.appendChild(tr);
+  }
+  $("#gwgroups-table").hidden = (policy.gateway_groups || []).length === 0;
+  const d = policy.default_gateway || {};
+  $("#defgw-form").names.value = ["ipv4", "ipv6"].filter((k) => d[k] && !d[k].implied)
+    .map((k) => d[k].name).join(" ");
+  const sel = $("#gateway-form select[name=interface]");
+  sel.textContent = "";
+  for (const i of policy.interfaces) {
+    const o = document.createElement("option");
+    o.textContent = i.name;
+    sel.appendChild(o);
+  }
+}
+
+async function saveGateway(e) {
+  e.preventDefault();
+  const f = e.target;
+  const body = { interface: f.interface.value, via: f.via.value.trim() };
+  if (f.monitor.value.trim()) body.monitor = f.monitor.value.trim();
+  if (f.loss.value) body.loss = Number(f.loss.value);
+  if (f.latency.value) body.latency = Number(f.latency.value);
+  said(await api("PUT", "gateways/" + encodeURIComponent(f.name.value), body, { "If-Match": hash }),
+    "#gateway-result");
+  banner();
+  loadInterfaces();
+}
+
+async function saveGwGroup(e) {
+  e.preventDefault();
+  const f = e.target;
+  const members = words(f.members.value).map((w) => {
+    const [g, t] = w.split(":");
+    return t ? { gateway: g, tier: Number(t) } : { gateway: g };
+  });
+  said(await api("PUT", "gateway-groups/" + encodeURIComponent(f.name.value), { members },
+    { "If-Match": hash }), "#gwgroup-result");
+  banner();
+  loadInterfaces();
+}
+
+async function saveDefaultGw(e) {
+  e.preventDefault();
+  said(await api("PUT", "default-gateway", { names: words(e.target.names.value) }, { "If-Match": hash }),
+    "#defgw-result");
+  banner();
+  loadInterfaces();
 }
 
 function loadForwards() {
@@ -941,6 +1025,9 @@ $("#object-form").kind.addEventListener("change", showKind);
 $("#object-new").addEventListener("click", newObject);
 showKind();
 $("#iface-form").addEventListener("submit", saveInterface);
+$("#gateway-form").addEventListener("submit", saveGateway);
+$("#gwgroup-form").addEventListener("submit", saveGwGroup);
+$("#defgw-form").addEventListener("submit", saveDefaultGw);
 $("#forward-form").addEventListener("submit", saveForward);
 $("#service-form").addEventListener("submit", saveService);
 $("#diff-form").addEventListener("submit", showDiff);

@@ -551,12 +551,17 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		return ask(c, request(c, "objects", json_pack("{s:o}", "name",
 		    name)));
 	}
+	if (strcmp(path, "default-gateway") == 0 && put)
+		return edit(c, rq, "default-gateway", 0, NULL);
 	if (strncmp(path, "objects/", 8) == 0 || strncmp(path, "services/", 9) ==
 	    0 || strncmp(path, "interfaces/", 11) == 0 ||
-	    strncmp(path, "nat/", 4) == 0) {
+	    strncmp(path, "nat/", 4) == 0 || strncmp(path, "gateways/", 9) ==
+	    0 || strncmp(path, "gateway-groups/", 15) == 0) {
 		static const char *const kinds[][2] = {
 			{ "objects/", "object" }, { "services/", "service" },
 			{ "interfaces/", "interface" }, { "nat/", "nat" },
+			{ "gateways/", "gateway" },
+			{ "gateway-groups/", "gwgroup" },
 		};
 		size_t k;
 		const char *name;

@@ -104,7 +104,8 @@ side_text(json_t *side, struct strbuf *b, struct edit_result *r)
 
 /* A rule's line from its JSON: action, interface, source, destination,
  * services (names; none: any), schedule (a name; none or null: always),
- * log, comment, enabled.  -1 when a field is not one the language could
+ * gateway (a gateway or group; none or null: the routes'), log, comment,
+ * enabled.  -1 when a field is not one the language could
  * hold. */
 static int
 rule_text(json_t *r, struct strbuf *b)
@@ -113,6 +114,7 @@ rule_text(json_t *r, struct strbuf *b)
 	const char *ifc = json_string_value(json_object_get(r, "interface"));
 	const char *comment = json_string_value(json_object_get(r, "comment"));
 	json_t *sched = json_object_get(r, "schedule");
+	json_t *gw = json_object_get(r, "gateway");
 	json_t *svc = json_object_get(r, "services"), *e;
 	size_t i, n = json_array_size(svc);
 
@@ -140,6 +142,11 @@ rule_text(json_t *r, struct strbuf *b)
 		if (!plain_word(json_string_value(sched)))
 			return -1;
 		strbuf_printf(b, " schedule %s", json_string_value(sched));
+	}
+	if (gw != NULL && !json_is_null(gw)) {
+		if (!plain_word(json_string_value(gw)))
+			return -1;
+		strbuf_printf(b, " gateway %s", json_string_value(gw));
 	}
 	if (json_is_true(json_object_get(r, "log")))
 		strbuf_puts(b, " log");
@@ -409,7 +416,78 @@ rewrite_lines(const struct strbuf *canon, size_t at, size_t last,
 	return written;
 }
 
-enum named { NAMED_OBJECT, NAMED_SERVICE, NAMED_INTERFACE, NAMED_NAT };
+enum named { NAMED_OBJECT, NAMED_SERVICE, NAMED_INTERFACE, NAMED_NAT,
+	NAMED_GATEWAY, NAMED_GWGROUP };
+
+/* A whole number in [lo, hi] from JSON, or -1. */
+static long long
+json_range(json_t *v, long long lo, long long hi)
+{
+	long long n;
+
+	if (!json_is_integer(v))
+		return -1;
+	n = json_integer_value(v);
+	return n >= lo && n <= hi ? n : -1;
+}
+
+/* A gateway's line after "gateway NAME": on IF via ADDR, and monitor,
+ * loss (percent) and latency (ms) when given.  The parser judges the
+ * addresses and the interface, at their columns. */
+static int
+gateway_text(json_t *req, struct strbuf *b)
+{
+	const char *ifc = str(req, "interface"), *via = str(req, "via");
+	const char *mon = str(req, "monitor");
+	json_t *loss = json_object_get(req, "loss");
+	json_t *lat = json_object_get(req, "latency");
+
+	if (!plain_word(ifc) || !plain_word(via) || (mon != NULL &&
+	    *mon != '\0' && !plain_word(mon)))
+		return -1;
+	strbuf_printf(b, " on %s via %s", ifc, via);
+	if (mon != NULL && *mon != '\0')
+		strbuf_printf(b, " monitor %s", mon);
+	if (loss != NULL && !json_is_null(loss)) {
+		if (json_range(loss, 1, 100) == -1)
+			return -1;
+		strbuf_printf(b, " loss %lld%%", json_integer_value(loss));
+	}
+	if (lat != NULL && !json_is_null(lat)) {
+		if (json_range(lat, 1, 60000) == -1)
+			return -1;
+		strbuf_printf(b, " latency %lldms", json_integer_value(lat));
+	}
+	return 0;
+}
+
+/* A group's line after "gateway-group NAME": its members, each with its
+ * tier when not 1. */
+static int
+gwgroup_text(json_t *req, struct strbuf *b)
+{
+	json_t *a = json_object_get(req, "members"), *e;
+	size_t i;
+
+	if (json_array_size(a) == 0 || json_array_size(a) > GW_MEMBERS_MAX)
+		return -1;
+	json_array_foreach(a, i, e) {
+		const char *gw = str(e, "gateway");
+		json_t *tier = json_object_get(e, "tier");
+
+		if (!plain_word(gw))
+			return -1;
+		strbuf_printf(b, " %s", gw);
+		if (tier != NULL && !json_is_null(tier)) {
+			if (json_range(tier, 1, 5) == -1)
+				return -1;
+			if (json_integer_value(tier) != 1)
+				strbuf_printf(b, " tier %lld",
+				    json_integer_value(tier));
+		}
+	}
+	return 0;
+}
 
 /* An interface's line after "interface NAME": device, addresses (or
  * dynamic), default. */
@@ -597,9 +675,9 @@ op_named(json_t *req, enum named kind, bool del, const char *file,
     const char *cur, size_t len, struct strbuf *out, struct edit_result *r)
 {
 	static const char *const kws[] = { "object ", "service ", "interface ",
-	    "nat masquerade on " };
+	    "nat masquerade on ", "gateway ", "gateway-group " };
 	static const char *const what[] = { "object", "service", "interface",
-	    "nat" };
+	    "nat", "gateway", "gateway group" };
 	const char *name = str(req, "name");
 	const char *kw = kws[kind];
 	struct strbuf canon, line;
@@ -631,12 +709,19 @@ op_named(json_t *req, enum named kind, bool del, const char *file,
 			    &line);
 		else if (kind == NAMED_INTERFACE)
 			rc = iface_text(req, &line);
+		else if (kind == NAMED_GATEWAY)
+			rc = gateway_text(req, &line);
+		else if (kind == NAMED_GWGROUP)
+			rc = gwgroup_text(req, &line);
 		if (rc == -1) {
 			fail(r, 400, "%s", kind == NAMED_SERVICE ? "entries: "
 			    "[{protocol, ports or types}]" : kind ==
 			    NAMED_INTERFACE ? "device, addresses or dynamic, "
-			    "default" : "members: {addresses: [...]}, at least "
-			    "one");
+			    "default" : kind == NAMED_GATEWAY ? "interface, "
+			    "via, and monitor, loss (1-100), latency (1-60000) "
+			    "when given" : kind == NAMED_GWGROUP ? "members: "
+			    "[{gateway, tier (1-5)}], 1 to 16" : "members: "
+			    "{addresses: [...]}, at least one");
 			goto out;
 		}
 	}
@@ -938,6 +1023,53 @@ op_antivirus(json_t *req, const char *file, const char *cur, size_t len,
 	r->status = 200;
 }
 
+/*
+ * PUT default-gateway {"names": [NAME, ...]}: the default-gateway line
+ * replaced, added (at the end) or, with no names, removed (the family's
+ * only group is then the default).
+ */
+static void
+op_default_gw(json_t *req, const char *file, const char *cur, size_t len,
+    struct strbuf *out, struct edit_result *r)
+{
+	static const char kw[] = "default-gateway ";
+	json_t *a = json_object_get(req, "names"), *e;
+	struct strbuf canon, line;
+	size_t i, at = SIZE_MAX;
+	char *s, *nl;
+
+	if (!json_is_array(a) || json_array_size(a) > 2) {
+		fail(r, 400, "names: [a gateway or group per family], at "
+		    "most two");
+		return;
+	}
+	strbuf_init(&canon, 0);
+	strbuf_init(&line, 0);
+	strbuf_puts(&line, "default-gateway");
+	json_array_foreach(a, i, e) {
+		if (!plain_word(json_string_value(e))) {
+			fail(r, 400, "names: gateway or group names");
+			goto out;
+		}
+		strbuf_printf(&line, " %s", json_string_value(e));
+	}
+	if (canonical(file, cur, len, &canon, r) == -1)
+		goto out;
+	for (s = canon.s, i = 0; s != NULL && *s != '\0'; s = nl + 1, i++) {
+		nl = strchr(s, '\n');
+		if (strncmp(s, kw, strlen(kw)) == 0)
+			at = i;
+		if (nl == NULL)
+			break;
+	}
+	r->line = rewrite_lines(&canon, at, SIZE_MAX, strbuf_str(&line),
+	    json_array_size(a) == 0, out);
+	r->status = 200;
+out:
+	strbuf_free(&canon);
+	strbuf_free(&line);
+}
+
 /* The requests that put or delete one named thing: which, and which way. */
 static bool
 named_op(const char *op, enum named *kind, bool *del)
@@ -955,6 +1087,10 @@ named_op(const char *op, enum named *kind, bool *del)
 		{ "interface-delete", NAMED_INTERFACE, true },
 		{ "nat-put", NAMED_NAT, false },
 		{ "nat-delete", NAMED_NAT, true },
+		{ "gateway-put", NAMED_GATEWAY, false },
+		{ "gateway-delete", NAMED_GATEWAY, true },
+		{ "gwgroup-put", NAMED_GWGROUP, false },
+		{ "gwgroup-delete", NAMED_GWGROUP, true },
 	};
 	size_t i;
 
@@ -975,6 +1111,7 @@ edit_known(const char *op)
 	bool del;
 
 	return named_op(op, &kind, &del) || strcmp(op, "antivirus") == 0 ||
+	    strcmp(op, "default-gateway") == 0 ||
 	    strcmp(op, "forward-add") == 0 || strcmp(op, "forward-put") == 0 ||
 	    strcmp(op, "forward-delete") == 0 || strcmp(op, "rules-add") == 0 ||
 	    strcmp(op, "rules-put") == 0 || strcmp(op, "rules-delete") == 0 ||
@@ -1031,6 +1168,8 @@ edit_apply(const char *op, json_t *req, const char *file, const char *text,
 		op_named(req, kind, del, file, text, len, out, r);
 	else if (strcmp(op, "antivirus") == 0)
 		op_antivirus(req, file, text, len, out, r);
+	else if (strcmp(op, "default-gateway") == 0)
+		op_default_gw(req, file, text, len, out, r);
 	else if (strncmp(op, "forward-", 8) == 0 && edit_known(op))
 		op_forward(op, req, file, text, len, out, r);
 	else if (strncmp(op, "rules-", 6) == 0 && edit_known(op))

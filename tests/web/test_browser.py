@@ -175,6 +175,45 @@ try:
     wait.until(EC.alert_is_present()).accept()
     wait.until(lambda _: "PPPOE" not in d.find_element(By.ID, "interfaces-table").text)
 
+    # Gateways: the one the config starts with, probed by moatd; a second
+    # one and a group through the forms, then a bad one refused at once.
+    g = d.find_element(By.ID, "gateways-table").text
+    check("ISP WAN 198.51.100.25" in g and ("up" in g or "pending" in g),
+          "the gateway in force with moatd's state: " + g.replace("\n", " | "))
+    f = d.find_element(By.ID, "gateway-form")
+    f.find_element(By.NAME, "name").send_keys("BACKUP")
+    Select(f.find_element(By.NAME, "interface")).select_by_visible_text("WAN")
+    f.find_element(By.NAME, "via").send_keys("198.51.100.26")
+    f.find_element(By.NAME, "latency").send_keys("300")
+    f.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: "BACKUP" in d.find_element(By.ID, "gateways-table").text)
+    check("not probed (apply it)" in d.find_element(By.ID, "gateways-table").text,
+          "a new gateway is not probed before it is applied")
+    f = d.find_element(By.ID, "gwgroup-form")
+    f.find_element(By.NAME, "name").send_keys("INTERNET")
+    f.find_element(By.NAME, "members").send_keys("ISP BACKUP:2")
+    f.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: "INTERNET" in d.find_element(By.ID, "gwgroups-table").text)
+    check("ISP (1), BACKUP (2)" in d.find_element(By.ID, "gwgroups-table").text,
+          "a gateway group through its form")
+    f = d.find_element(By.ID, "gateway-form")
+    for name in ("name", "via", "latency"):
+        f.find_element(By.NAME, name).clear()
+    f.find_element(By.NAME, "name").send_keys("WRONG")
+    f.find_element(By.NAME, "via").send_keys("10.9.9.9")
+    f.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: d.find_element(By.ID, "gateway-result").text != "")
+    res = d.find_element(By.ID, "gateway-result").text
+    check("WRONG" not in d.find_element(By.ID, "gateways-table").text and
+          "Saved" not in res, "a gateway off its interface's networks is refused: " + res)
+    shot("interfaces-gateways")
+    click("button[aria-label='Delete gateway group INTERNET']")
+    wait.until(EC.alert_is_present()).accept()
+    wait.until(lambda _: "INTERNET" not in d.find_element(By.ID, "gwgroups-table").text)
+    click("button[aria-label='Delete gateway BACKUP']")
+    wait.until(EC.alert_is_present()).accept()
+    wait.until(lambda _: "BACKUP" not in d.find_element(By.ID, "gateways-table").text)
+
     # An object and a service through their forms.
     d.find_element(By.LINK_TEXT, "Objects").click()
     f = visible("#object-form")
