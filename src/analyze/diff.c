@@ -1,0 +1,1139 @@
+/* diff.c: the flows two policies decide differently; see diff.h and
+ * doc/design/diff.md.
+ *
+ * The flow space of one interface (source, destination, minute of the
+ * week, service key) is cut in two, again and again, until each side's
+ * decision cannot change inside a cell: walking the side's steps as
+ * eval.c takes them (forwards, 1:1, the gateway's addresses, the
+ * anti-lockout rule, the rules, the source NAT), every test either holds
+ * for the whole cell or for none of it, and the first test that holds for
+ * part of it gives the cut.  A cell is then decided by evaluating one of
+ * its flows (policy_eval) on each side.  Cells that differ are merged
+ * with their neighbours of the same pair of decisions.
+ *
+ * When only rules differ, the cells are cut inside the changed rules
+ * only: the rules that are not in the longest common subsequence of the
+ * two lists (Myers' diff), with the preimages of the port forwards and
+ * 1:1 mappings; elsewhere the first matching rule is a common one, the
+ * same on both sides.
+ */
+#include "analyze/diff.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { T_OUT = 0, T_IN, T_CUT };
+
+/* dst as a side's rules see it: after a forward (a constant) or a 1:1
+ * (shifted). */
+enum xf_kind { XF_NONE = 0, XF_CONST, XF_SHIFT };
+
+struct xf {
+	enum xf_kind	kind;
+	u128		c;	/* XF_CONST: the address; XF_SHIFT: added */
+};
+
+struct cell {
+	u128	lo[DD_NDIMS], hi[DD_NDIMS];
+};
+
+/* A cut: the cell becomes [lo, at - 1] and [at, hi] in dimension dim. */
+struct cut {
+	int	dim;
+	u128	at;
+};
+
+/* The rules a cell may meet: list[0..n) (checked against an ancestor),
+ * then all[from..nall) (not yet looked at). */
+struct cands {
+	const size_t	*list;
+	size_t		 n;
+	size_t		 from;
+};
+
+struct side {
+	const struct policy	*p;
+	const struct iface	*ifc;
+	size_t			*all;	/* enabled rules of ifc, in order */
+	size_t			 nall;
+};
+
+struct ctx {
+	struct side		 s[2];
+	enum addr_family	 fam;
+	/* The cells to look in: products of sets (rules' or forwards'),
+	 * or none (nsus == 0 and whole: everything). */
+	const struct iset	(*sus)[DD_NDIMS];
+	size_t			 nsus;
+	bool			 whole;
+	struct policy_diff	*d;
+	size_t			 max_cells;
+	int			 failed;
+};
+
+/* Whether [lo, hi] lies in s, outside it, or across an edge (*at). */
+static int
+set_test(struct iset s, u128 lo, u128 hi, u128 *at)
+{
+	size_t a = 0, b = s.n;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (s.v[m].hi < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a == s.n || s.v[a].lo > hi)
+		return T_OUT;
+	if (s.v[a].lo <= lo && s.v[a].hi >= hi)
+		return T_IN;
+	*at = s.v[a].lo > lo ? s.v[a].lo : s.v[a].hi + 1;
+	return T_CUT;
+}
+
+static int
+range_test(u128 slo, u128 shi, u128 lo, u128 hi, u128 *at)
+{
+	struct ival v = { slo, shi };
+	struct iset s = { 1, &v };
+
+	return set_test(s, lo, hi, at);
+}
+
+/* The destination test, through the side's translation. */
+static int
+dst_test(struct iset s, const struct xf *x, const struct cell *c,
+    struct cut *cut)
+{
+	int t;
+
+	cut->dim = DD_DST;
+	switch (x->kind) {
+	case XF_CONST:
+		return iset_contains(s, x->c) ? T_IN : T_OUT;
+	case XF_SHIFT:
+		t = set_test(s, c->lo[DD_DST] + x->c, c->hi[DD_DST] + x->c,
+		    &cut->at);
+		cut->at -= x->c;
+		return t;
+	default:
+		return set_test(s, c->lo[DD_DST], c->hi[DD_DST], &cut->at);
+	}
+}
+
+/* The combined test of a product of sets (a NULL set: any). */
+static int
+box_test(const struct iset *src, const struct iset *dst,
+    const struct iset *when, const struct iset *svc, const struct xf *x,
+    const struct cell *c, struct cut *cut)
+{
+	struct cut k[DD_NDIMS];
+	int t[DD_NDIMS], d;
+
+	t[DD_SRC] = src == NULL ? T_IN : set_test(*src, c->lo[DD_SRC],
+	    c->hi[DD_SRC], &k[DD_SRC].at);
+	k[DD_SRC].dim = DD_SRC;
+	t[DD_DST] = dst == NULL ? T_IN : dst_test(*dst, x, c, &k[DD_DST]);
+	t[DD_TIME] = when == NULL ? T_IN : set_test(*when, c->lo[DD_TIME],
+	    c->hi[DD_TIME], &k[DD_TIME].at);
+	k[DD_TIME].dim = DD_TIME;
+	t[DD_SVC] = svc == NULL ? T_IN : set_test(*svc, c->lo[DD_SVC],
+	    c->hi[DD_SVC], &k[DD_SVC].at);
+	k[DD_SVC].dim = DD_SVC;
+	for (d = 0; d < DD_NDIMS; d++)
+		if (t[d] == T_OUT)
+			return T_OUT;
+	for (d = 0; d < DD_NDIMS; d++)
+		if (t[d] == T_CUT) {
+			*cut = k[d];
+			return T_CUT;
+		}
+	return T_IN;
+}
+
+static int
+rule_test(const struct rule *r, const struct xf *x, const struct cell *c,
+    struct cut *cut)
+{
+	return box_test(&r->src.set, &r->dst.set, r->sched != NULL ?
+	    &r->sched->set : NULL, &r->svc.set, x, c, cut);
+}
+
+/* policy_route()'s answer for an address in no interface's network. */
+static const struct iface *
+route_fallback(const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnat; i++)
+		if (p->nats[i]->iface != NULL)
+			return p->nats[i]->iface;
+	for (i = 0; i < p->nnat_rule; i++)
+		if (p->nat_rules[i]->iface != NULL)
+			return p->nat_rules[i]->iface;
+	for (i = 0; i < p->nnat_one; i++)
+		if (p->nat_ones[i]->iface != NULL)
+			return p->nat_ones[i]->iface;
+	return NULL;
+}
+
+/*
+ * Side s's steps over cell c, as eval.c takes them: T_IN when its decision
+ * cannot change inside c, T_CUT with the cut where it may.  *k is the
+ * cell's candidate rules; *next gets those of its parts (the rules found
+ * outside c dropped; next->list is malloc'd when next->list != k->list).
+ */
+static int
+side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
+    const struct cands *k, struct cands *next, struct cut *cut, int *failed)
+{
+	const struct policy *p = s->p;
+	struct xf x = { XF_NONE, 0 };
+	bool v4 = fam == FAM_V4, reflected = false, gateway = false;
+	bool accept, decided = false, cutting = false;
+	const struct iface *out = NULL;
+	size_t i, m = 0, *list = NULL;
+	int t;
+
+	*next = *k;
+	if (!p->firewall)
+		goto gateway;
+	for (i = 0; i < p->nforward; i++) {
+		const struct forward *fw = p->forwards[i];
+
+		if ((fw->iface != s->ifc &&
+		    !policy_forward_reflects(p, fw, s->ifc)) ||
+		    (v4 ? !fw->has4 : !fw->has6))
+			continue;
+		t = box_test(NULL, &fw->iface->ip_obj->set, NULL,
+		    &fw->svc.set, &x, c, cut);
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_IN) {
+			x.kind = XF_CONST;
+			x.c = v4 ? fw->to4 : fw->to6;
+			reflected = fw->iface != s->ifc;
+			break;
+		}
+	}
+	if (x.kind == XF_NONE)
+		for (i = 0; i < p->nnat_one; i++) {
+			const struct nat_one *n = p->nat_ones[i];
+
+			if (n->iface != s->ifc || n->size == 0)
+				continue;
+			cut->dim = DD_DST;
+			t = range_test(n->pub_lo, n->pub_lo + n->size - 1,
+			    c->lo[DD_DST], c->hi[DD_DST], &cut->at);
+			if (t == T_CUT)
+				return T_CUT;
+			if (t == T_IN) {
+				x.kind = XF_SHIFT;
+				x.c = n->in_lo - n->pub_lo;
+				break;
+			}
+		}
+gateway:
+	for (i = 0; i < p->niface; i++) {
+		t = dst_test(p->ifaces[i]->ip_obj->set, &x, c, cut);
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_IN) {
+			gateway = true;
+			break;
+		}
+	}
+	if (!p->firewall) {
+		accept = true;
+		goto snat;
+	}
+	if (p->lockout_rule != NULL && p->lockout_rule->iface == s->ifc) {
+		t = rule_test(p->lockout_rule, &x, c, cut);
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_IN)
+			return T_IN;	/* accepted, to the gateway */
+	}
+	/* The rules: those found outside c are dropped for c's parts. */
+	if ((list = malloc((k->n + s->nall - k->from + 1) *
+	    sizeof(*list))) == NULL) {
+		*failed = -1;
+		return T_IN;
+	}
+	for (i = 0; i < k->n + s->nall - k->from; i++) {
+		size_t ri = i < k->n ? k->list[i] : s->all[k->from + i - k->n];
+
+		t = rule_test(p->rules[ri], &x, c, cut);
+		if (t == T_OUT)
+			continue;
+		list[m++] = ri;
+		if (t == T_CUT)
+			cutting = true;
+		else {
+			decided = true;
+			accept = p->rules[ri]->action == ACT_ACCEPT;
+		}
+		i++;
+		break;
+	}
+	/* What was not looked at goes on as it was. */
+	for (; i < k->n; i++)
+		list[m++] = k->list[i];
+	next->list = list;
+	next->n = m;
+	next->from = k->from + (i - k->n);
+	if (cutting)
+		return T_CUT;
+	/* No rule: a forward's accept, else the default. */
+	if (!decided)
+		accept = x.kind == XF_CONST ||
+		    policy_iface_default(s->ifc) == ACT_ACCEPT;
+snat:
+	if (!accept || gateway || reflected)
+		return T_IN;
+	/* policy_route() of the destination the rules saw. */
+	for (i = 0; i < p->niface && out == NULL; i++) {
+		if (p->ifaces[i]->net_obj == NULL)
+			continue;
+		t = dst_test(p->ifaces[i]->net_obj->set, &x, c, cut);
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_IN)
+			out = p->ifaces[i];
+	}
+	if (out == NULL)
+		out = route_fallback(p);
+	if (out == NULL)
+		return T_IN;
+	for (i = 0; i < p->nnat_one; i++) {
+		const struct nat_one *n = p->nat_ones[i];
+
+		if (n->iface != out || n->size == 0)
+			continue;
+		cut->dim = DD_SRC;
+		t = range_test(n->in_lo, n->in_lo + n->size - 1,
+		    c->lo[DD_SRC], c->hi[DD_SRC], &cut->at);
+		if (t != T_OUT)
+			return t;
+	}
+	for (i = 0; i < p->nnat_rule; i++) {
+		const struct nat_rule *n = p->nat_rules[i];
+
+		if (n->iface != out || (n->kind == NAT_TO_ADDRESS &&
+		    !(v4 ? n->has4 : n->has6)))
+			continue;
+		t = box_test(&n->src.set, &n->dst.set, NULL, &n->svc.set, &x,
+		    c, cut);
+		if (t != T_OUT)
+			return t;
+	}
+	return T_IN;
+}
+
+static void
+cands_done(const struct cands *parent, struct cands *k)
+{
+	if (k->list != parent->list)
+		free((void *)k->list);
+}
+
+/* The suspects that may hold flows of c: T_OUT (none does), T_IN (one
+ * holds all of c), T_CUT. */
+static int
+suspect_test(const struct ctx *x, const struct cell *c, struct cut *cut)
+{
+	static const struct xf none = { XF_NONE, 0 };
+	size_t i;
+	int t, best = T_OUT;
+	struct cut k;
+
+	if (x->whole)
+		return T_IN;
+	for (i = 0; i < x->nsus; i++) {
+		t = box_test(&x->sus[i][DD_SRC], &x->sus[i][DD_DST],
+		    &x->sus[i][DD_TIME], &x->sus[i][DD_SVC], &none, c, &k);
+		if (t == T_IN)
+			return T_IN;
+		if (t == T_CUT && best == T_OUT) {
+			best = T_CUT;
+			*cut = k;
+		}
+	}
+	return best;
+}
+
+bool
+diff_key_valid(u128 k)
+{
+	const struct proto_info *pi;
+	unsigned low = (unsigned)(k & 0xffff);
+
+	if (k >> 16 > 255)
+		return false;
+	pi = builtin_proto_by_number((int)(k >> 16));
+	if (pi == NULL || pi->kind == PK_NONE)
+		return low == 0;
+	return pi->kind == PK_PORTS || low <= 255;
+}
+
+/* The first key of [lo, hi] that a flow can have, or false. */
+static bool
+first_key(u128 lo, u128 hi, u128 *k)
+{
+	u128 x = lo;
+
+	if (!diff_key_valid(x))
+		x = ((x >> 16) + 1) << 16;
+	if (x > hi || x >> 16 > 255)
+		return false;
+	*k = x;
+	return true;
+}
+
+/* The first address of [lo, hi] of family fam (an IPv6 range skips the
+ * IPv4 block). */
+static u128
+first_addr(u128 lo, enum addr_family fam)
+{
+	if (fam == FAM_V6 && lo >= V4_BASE && lo <= V4_LAST)
+		return V4_LAST + 1;
+	return lo;
+}
+
+static void
+flow_at(const struct cell *c, enum addr_family fam, u128 key,
+    const struct iface *ifc, struct flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->iface = ifc;
+	f->src = first_addr(c->lo[DD_SRC], fam);
+	f->dst = first_addr(c->lo[DD_DST], fam);
+	f->week_min = (unsigned)c->lo[DD_TIME];
+	f->proto = (int)(key >> 16);
+	f->dport = (unsigned)(key & 0xffff);
+}
+
+bool
+diff_verdicts_differ(const struct verdict *va, const struct verdict *vb)
+{
+	int ka, kb;
+
+	if (va->action != vb->action)
+		return true;
+	if (va->action != ACT_ACCEPT)
+		return false;
+	/* Where it goes: untranslated, a forward's host, a 1:1's (the same
+	 * shift gives the same address for the same flow). */
+	ka = va->forward != NULL ? 1 : va->one != NULL && va->snat !=
+	    SNAT_ONE ? 2 : 0;
+	kb = vb->forward != NULL ? 1 : vb->one != NULL && vb->snat !=
+	    SNAT_ONE ? 2 : 0;
+	if (ka != kb || va->dst != vb->dst)
+		return true;
+	/* Where it comes from. */
+	if (va->reflected != vb->reflected || va->has_src != vb->has_src ||
+	    (va->has_src && va->src != vb->src))
+		return true;
+	if (va->reflected)
+		return false;
+	ka = va->snat == SNAT_RULE && va->nat_rule->kind == NAT_TO_NONE ?
+	    SNAT_NONE : va->snat == SNAT_RULE && va->nat_rule->kind ==
+	    NAT_TO_MASQUERADE ? SNAT_MASQUERADE : (int)va->snat;
+	kb = vb->snat == SNAT_RULE && vb->nat_rule->kind == NAT_TO_NONE ?
+	    SNAT_NONE : vb->snat == SNAT_RULE && vb->nat_rule->kind ==
+	    NAT_TO_MASQUERADE ? SNAT_MASQUERADE : (int)vb->snat;
+	if (ka != kb)
+		return true;
+	return ka == SNAT_MASQUERADE && strcmp(va->out->name,
+	    vb->out->name) != 0;
+}
+
+static int
+add_region(struct policy_diff *d, const struct diff_region *r)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct diff_region *v = realloc(d->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n++] = *r;
+	return 0;
+}
+
+/* Cell c, both sides' decisions constant in it: a region if they differ. */
+static void
+decide(struct ctx *x, const struct cell *c)
+{
+	struct diff_region r;
+	u128 key;
+
+	if (!first_key(c->lo[DD_SVC], c->hi[DD_SVC], &key))
+		return;
+	memset(&r, 0, sizeof(r));
+	r.ifa = x->s[0].ifc;
+	r.ifb = x->s[1].ifc;
+	r.fam = x->fam;
+	memcpy(r.lo, c->lo, sizeof(r.lo));
+	memcpy(r.hi, c->hi, sizeof(r.hi));
+	flow_at(c, x->fam, key, r.ifa, &r.ex_a);
+	flow_at(c, x->fam, key, r.ifb, &r.ex_b);
+	policy_eval(x->s[0].p, &r.ex_a, &r.va);
+	policy_eval(x->s[1].p, &r.ex_b, &r.vb);
+	if (diff_verdicts_differ(&r.va, &r.vb) && add_region(x->d, &r) == -1)
+		x->failed = -1;
+}
+
+/* The IPv4 block inside an IPv6 cell's range holds no flow of it. */
+static bool
+v6_empty(u128 lo, u128 hi)
+{
+	return lo >= V4_BASE && hi <= V4_LAST;
+}
+
+#define DEPTH_MAX	20000	/* cuts on one path: the stack's bound */
+
+static void
+walk(struct ctx *x, const struct cell *c, const struct cands *k0,
+    const struct cands *k1, int depth)
+{
+	struct cands n0, n1;
+	struct cut cut;
+	struct cell a, b;
+	int t;
+
+	if (x->failed || !x->d->complete)
+		return;
+	if (depth > DEPTH_MAX) {
+		x->d->complete = false;
+		return;
+	}
+	if (x->fam == FAM_V6 && (v6_empty(c->lo[DD_SRC], c->hi[DD_SRC]) ||
+	    v6_empty(c->lo[DD_DST], c->hi[DD_DST])))
+		return;
+	if ((t = suspect_test(x, c, &cut)) == T_OUT)
+		return;
+	n0 = *k0;
+	n1 = *k1;
+	if (t == T_IN) {
+		t = side_walk(&x->s[0], x->fam, c, k0, &n0, &cut, &x->failed);
+		if (t == T_IN)
+			t = side_walk(&x->s[1], x->fam, c, k1, &n1, &cut,
+			    &x->failed);
+	}
+	if (x->failed)
+		goto out;
+	if (t == T_IN) {
+		if (++x->d->nleaves > x->max_cells)
+			x->d->complete = false;
+		else
+			decide(x, c);
+		goto out;
+	}
+	a = b = *c;
+	a.hi[cut.dim] = cut.at - 1;
+	b.lo[cut.dim] = cut.at;
+	walk(x, &a, &n0, &n1, depth + 1);
+	walk(x, &b, &n0, &n1, depth + 1);
+out:
+	cands_done(k0, &n0);
+	cands_done(k1, &n1);
+}
+
+/* ---- which rules changed: Myers' diff of the two lists ------------------ */
+
+static bool
+opt_set_eq(const struct schedule *a, const struct schedule *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return iset_equal(a->set, b->set);
+}
+
+/* Same rule for every flow: the same tests and action. */
+static bool
+rule_same(const struct rule *a, const struct rule *b)
+{
+	return a->action == b->action && a->disabled == b->disabled &&
+	    strcmp(a->iface->name, b->iface->name) == 0 &&
+	    iset_equal(a->src.set, b->src.set) &&
+	    iset_equal(a->dst.set, b->dst.set) &&
+	    iset_equal(a->svc.set, b->svc.set) &&
+	    opt_set_eq(a->sched, b->sched);
+}
+
+static uint64_t
+hash_set(uint64_t h, struct iset s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s.n; i++)
+		for (j = 0; j < 2; j++) {
+			u128 v = j ? s.v[i].hi : s.v[i].lo;
+
+			h = (h ^ (uint64_t)v ^ (uint64_t)(v >> 64)) *
+			    0x100000001b3ULL;
+		}
+	return (h ^ s.n) * 0x100000001b3ULL;
+}
+
+static uint64_t
+rule_hash(const struct rule *r)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *s;
+
+	for (s = r->iface->name; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)r->action ^ (uint64_t)r->disabled << 4) *
+	    0x100000001b3ULL;
+	h = hash_set(h, r->src.set);
+	h = hash_set(h, r->dst.set);
+	h = hash_set(h, r->svc.set);
+	if (r->sched != NULL)
+		h = hash_set(h, r->sched->set);
+	return h;
+}
+
+struct seq {
+	const struct policy	*p;
+	uint64_t		*h;
+};
+
+static bool
+seq_eq(const struct seq *a, size_t i, const struct seq *b, size_t j)
+{
+	return a->h[i] == b->h[j] && rule_same(a->p->rules[i],
+	    b->p->rules[j]);
+}
+
+#define EDITS_MAX	1000	/* Myers' trace: D^2 longs at most */
+
+/*
+ * Mark in changed_a and changed_b the rules of each side that are not in
+ * the longest common subsequence (Myers, "An O(ND) difference algorithm",
+ * the greedy forward pass with its trace kept).  0, or -1 when the lists
+ * differ in more than EDITS_MAX rules or memory runs out.
+ */
+static int
+changed_rules(const struct seq *a, size_t n, const struct seq *b, size_t m,
+    bool *changed_a, bool *changed_b)
+{
+	size_t pre = 0, suf = 0, N, M, dmax, d;
+	long **trace = NULL, *v = NULL, off, k, xx, yy;
+	int rc = -1;
+
+	while (pre < n && pre < m && seq_eq(a, pre, b, pre))
+		pre++;
+	while (suf < n - pre && suf < m - pre &&
+	    seq_eq(a, n - 1 - suf, b, m - 1 - suf))
+		suf++;
+	N = n - pre - suf;
+	M = m - pre - suf;
+	if (N + M == 0)
+		return 0;
+	dmax = N + M < EDITS_MAX ? N + M : EDITS_MAX;
+	off = (long)dmax + 1;
+	if ((v = calloc(2 * dmax + 3, sizeof(*v))) == NULL ||
+	    (trace = calloc(dmax + 1, sizeof(*trace))) == NULL)
+		goto out;
+	for (d = 0; d <= dmax; d++) {
+		for (k = -(long)d; k <= (long)d; k += 2) {
+			if (k == -(long)d || (k != (long)d &&
+			    v[off + k - 1] < v[off + k + 1]))
+				xx = v[off + k + 1];
+			else
+				xx = v[off + k - 1] + 1;
+			yy = xx - k;
+			while ((size_t)xx < N && (size_t)yy < M &&
+			    seq_eq(a, pre + (size_t)xx, b, pre + (size_t)yy)) {
+				xx++;
+				yy++;
+			}
+			v[off + k] = xx;
+			if ((size_t)xx >= N && (size_t)yy >= M)
+				goto found;
+		}
+		/* Diagonals -d-1 … d+1 of this round. */
+		if ((trace[d] = malloc((2 * d + 3) * sizeof(long))) == NULL)
+			goto out;
+		memcpy(trace[d], v + off - (long)d - 1, (2 * d + 3) *
+		    sizeof(long));
+	}
+	goto out;	/* more than EDITS_MAX */
+found:
+	/* Back from (N, M): each step of d is one insertion or deletion. */
+	xx = (long)N;
+	yy = (long)M;
+	for (; d > 0; d--) {
+		/* Round d - 1's diagonal j is at pv[j + d]. */
+		const long *pv = trace[d - 1] + (long)d;
+		long kk = xx - yy, pk, px, py;
+
+		if (kk == -(long)d || (kk != (long)d &&
+		    pv[kk - 1] < pv[kk + 1]))
+			pk = kk + 1;
+		else
+			pk = kk - 1;
+		px = pv[pk];
+		py = px - pk;
+		if (pk == kk + 1)
+			changed_b[pre + (size_t)py] = true;	/* inserted */
+		else
+			changed_a[pre + (size_t)px] = true;	/* deleted */
+		xx = px;
+		yy = py;
+	}
+	rc = 0;
+out:
+	if (trace != NULL)
+		for (d = 0; d <= dmax; d++)
+			free(trace[d]);
+	free(trace);
+	free(v);
+	if (rc == -1 && N + M > 0) {
+		memset(changed_a + pre, 1, N);
+		memset(changed_b + pre, 1, M);
+	}
+	return rc;
+}
+
+/* ---- what else the two policies share ----------------------------------- */
+
+static bool
+opt_obj_eq(const struct object *a, const struct object *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return iset_equal(a->set, b->set);
+}
+
+static bool
+ifname_eq(const struct iface *a, const struct iface *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a->name, b->name) == 0;
+}
+
+/* Everything but the rules decides alike: the interfaces (in order, their
+ * addresses, networks and defaults), the anti-lockout rule, forwards, NAT
+ * of every kind, firewall on or off. */
+static bool
+rest_same(const struct policy *a, const struct policy *b)
+{
+	size_t i;
+
+	if (a->firewall != b->firewall || a->niface != b->niface ||
+	    a->nforward != b->nforward || a->nnat_one != b->nnat_one ||
+	    a->nnat != b->nnat || a->nnat_rule != b->nnat_rule ||
+	    (a->lockout_rule == NULL) != (b->lockout_rule == NULL))
+		return false;
+	if (a->lockout_rule != NULL && !rule_same(a->lockout_rule,
+	    b->lockout_rule))
+		return false;
+	for (i = 0; i < a->niface; i++) {
+		const struct iface *x = a->ifaces[i], *y = b->ifaces[i];
+
+		if (strcmp(x->name, y->name) != 0 ||
+		    policy_iface_default(x) != policy_iface_default(y) ||
+		    policy_iface_external(a, x) != policy_iface_external(b, y) ||
+		    !opt_obj_eq(x->ip_obj, y->ip_obj) ||
+		    !opt_obj_eq(x->net_obj, y->net_obj))
+			return false;
+	}
+	for (i = 0; i < a->nforward; i++) {
+		const struct forward *x = a->forwards[i], *y = b->forwards[i];
+
+		if (!ifname_eq(x->iface, y->iface) ||
+		    !iset_equal(x->svc.set, y->svc.set) ||
+		    x->has4 != y->has4 || x->has6 != y->has6 ||
+		    x->to4 != y->to4 || x->to6 != y->to6 ||
+		    x->reflection != y->reflection)
+			return false;
+	}
+	for (i = 0; i < a->nnat_one; i++) {
+		const struct nat_one *x = a->nat_ones[i], *y = b->nat_ones[i];
+
+		if (!ifname_eq(x->iface, y->iface) || x->pub_lo != y->pub_lo ||
+		    x->in_lo != y->in_lo || x->size != y->size)
+			return false;
+	}
+	for (i = 0; i < a->nnat; i++)
+		if (!ifname_eq(a->nats[i]->iface, b->nats[i]->iface))
+			return false;
+	for (i = 0; i < a->nnat_rule; i++) {
+		const struct nat_rule *x = a->nat_rules[i], *y = b->nat_rules[i];
+
+		if (!ifname_eq(x->iface, y->iface) || x->kind != y->kind ||
+		    x->has4 != y->has4 || x->has6 != y->has6 ||
+		    x->to4 != y->to4 || x->to6 != y->to6 ||
+		    !iset_equal(x->src.set, y->src.set) ||
+		    !iset_equal(x->dst.set, y->dst.set) ||
+		    !iset_equal(x->svc.set, y->svc.set))
+			return false;
+	}
+	return true;
+}
+
+/* ---- the regions, merged ------------------------------------------------ */
+
+/* The pair of decisions of a region, for merging. */
+static int
+decision_cmp(const struct verdict *x, const struct verdict *y)
+{
+	if (x->action != y->action)
+		return x->action < y->action ? -1 : 1;
+	if (x->by != y->by)
+		return x->by < y->by ? -1 : 1;
+	if (x->rule != y->rule)
+		return (uintptr_t)x->rule < (uintptr_t)y->rule ? -1 : 1;
+	if (x->forward != y->forward)
+		return (uintptr_t)x->forward < (uintptr_t)y->forward ? -1 : 1;
+	if (x->one != y->one)
+		return (uintptr_t)x->one < (uintptr_t)y->one ? -1 : 1;
+	if (x->snat != y->snat)
+		return x->snat < y->snat ? -1 : 1;
+	if (x->nat_rule != y->nat_rule)
+		return (uintptr_t)x->nat_rule < (uintptr_t)y->nat_rule ? -1 : 1;
+	if (x->out != y->out)
+		return (uintptr_t)x->out < (uintptr_t)y->out ? -1 : 1;
+	if (x->reflected != y->reflected)
+		return x->reflected ? 1 : -1;
+	return 0;
+}
+
+static int merge_dim;
+
+static int
+u128_cmp(u128 a, u128 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* Order: interface, family, decisions, every dimension but merge_dim,
+ * then merge_dim's start: neighbours in merge_dim end up side by side. */
+static int
+region_cmp(const void *pa, const void *pb)
+{
+	const struct diff_region *a = pa, *b = pb;
+	int c, d;
+
+	if (a->ifa != b->ifa)
+		return (uintptr_t)a->ifa < (uintptr_t)b->ifa ? -1 : 1;
+	if (a->fam != b->fam)
+		return a->fam < b->fam ? -1 : 1;
+	if ((c = decision_cmp(&a->va, &b->va)) != 0 ||
+	    (c = decision_cmp(&a->vb, &b->vb)) != 0)
+		return c;
+	for (d = 0; d < DD_NDIMS; d++)
+		if (d != merge_dim && ((c = u128_cmp(a->lo[d], b->lo[d])) != 0 ||
+		    (c = u128_cmp(a->hi[d], b->hi[d])) != 0))
+			return c;
+	return u128_cmp(a->lo[merge_dim], b->lo[merge_dim]);
+}
+
+/* The address after hi in a range of family fam (IPv6 skips the IPv4
+ * block). */
+static bool
+follows(u128 hi, u128 lo, enum addr_family fam, int d)
+{
+	if (hi == U128_MAX)
+		return false;
+	if (fam == FAM_V6 && d <= DD_DST && hi == V4_BASE - 1)
+		return lo == V4_LAST + 1;
+	return hi + 1 == lo;
+}
+
+/* Merge neighbours of the same decisions, one dimension at a time, until
+ * none is left: how many regions there are now. */
+static void
+merge_regions(struct policy_diff *d)
+{
+	bool again = true;
+	size_t i, w;
+	int dim, rounds = 0;
+
+	while (d->n > 1 && again && rounds++ < 16) {
+		again = false;
+		for (dim = 0; dim < DD_NDIMS; dim++) {
+			merge_dim = dim;
+			qsort(d->v, d->n, sizeof(*d->v), region_cmp);
+			for (i = 0, w = 0; i < d->n; i++) {
+				struct diff_region *p = w > 0 ? &d->v[w - 1] :
+				    NULL, *q = &d->v[i];
+
+				merge_dim = dim;
+				if (p != NULL && follows(p->hi[dim], q->lo[dim],
+				    q->fam, dim)) {
+					struct diff_region t = *q;
+
+					t.lo[dim] = p->lo[dim];
+					t.hi[dim] = p->hi[dim];
+					if (region_cmp(p, &t) == 0) {
+						p->hi[dim] = q->hi[dim];
+						again = true;
+						continue;
+					}
+				}
+				d->v[w++] = *q;
+			}
+			d->n = w;
+		}
+	}
+}
+
+/* Interfaces, then family, then where: the order they are printed in. */
+static int
+region_order(const void *pa, const void *pb)
+{
+	const struct diff_region *a = pa, *b = pb;
+	int c, d;
+
+	if (a->ifa->index != b->ifa->index)
+		return a->ifa->index < b->ifa->index ? -1 : 1;
+	if (a->fam != b->fam)
+		return a->fam < b->fam ? -1 : 1;
+	for (d = 0; d < DD_NDIMS; d++)
+		if ((c = u128_cmp(a->lo[d], b->lo[d])) != 0)
+			return c;
+	return 0;
+}
+
+/* ---- the whole -------------------------------------------------------- */
+
+static size_t *
+iface_rules(const struct policy *p, const struct iface *ifc, size_t *n)
+{
+	size_t i, *v = malloc((p->nrule + 1) * sizeof(*v));
+
+	*n = 0;
+	if (v == NULL)
+		return NULL;
+	for (i = 0; i < p->nrule; i++)
+		if (!p->rules[i]->disabled && p->rules[i]->iface == ifc)
+			v[(*n)++] = i;
+	return v;
+}
+
+/* Suspect products for interface ifc: the changed rules' (both sides),
+ * and, with any, the forwards' and 1:1s' preimages. */
+static int
+add_suspects(struct ctx *x, const bool *changed[2], struct iset
+    (**sus)[DD_NDIMS], size_t *n, size_t *cap, struct ival *ones)
+{
+	static struct ival anyv = { 0, U128_MAX };
+	static const struct iset any = { 1, &anyv };
+	size_t i, j, before = *n;
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		const struct policy *p = x->s[s].p;
+
+		for (i = 0; i < x->s[s].nall; i++) {
+			const struct rule *r = p->rules[x->s[s].all[i]];
+
+			if (!changed[s][x->s[s].all[i]])
+				continue;
+			if (*n == *cap) {
+				size_t c = *cap ? *cap * 2 : 16;
+				void *v = realloc(*sus, c * sizeof(**sus));
+
+				if (v == NULL)
+					return -1;
+				*sus = v;
+				*cap = c;
+			}
+			(*sus)[*n][DD_SRC] = r->src.set;
+			(*sus)[*n][DD_DST] = r->dst.set;
+			(*sus)[*n][DD_TIME] = r->sched != NULL ?
+			    r->sched->set : any;
+			(*sus)[*n][DD_SVC] = r->svc.set;
+			(*n)++;
+		}
+	}
+	if (*n == before)
+		return 0;
+	for (s = 0; s < 2; s++) {
+		const struct policy *p = x->s[s].p;
+
+		for (j = 0; j < p->nforward + p->nnat_one; j++) {
+			struct iset (*e)[DD_NDIMS];
+
+			if (*n == *cap) {
+				size_t c = *cap * 2;
+				void *v = realloc(*sus, c * sizeof(**sus));
+
+				if (v == NULL)
+					return -1;
+				*sus = v;
+				*cap = c;
+			}
+			e = &(*sus)[*n];
+			(*e)[DD_SRC] = (*e)[DD_TIME] = any;
+			if (j < p->nforward) {
+				const struct forward *fw = p->forwards[j];
+
+				(*e)[DD_DST] = fw->iface->ip_obj->set;
+				(*e)[DD_SVC] = fw->svc.set;
+			} else {
+				const struct nat_one *o =
+				    p->nat_ones[j - p->nforward];
+
+				if (o->size == 0)
+					continue;
+				/* ones: one a 1:1 of a, then of b */
+				ones += s * x->s[0].p->nnat_one +
+				    (j - p->nforward);
+				ones->lo = o->pub_lo;
+				ones->hi = o->pub_lo + o->size - 1;
+				(*e)[DD_DST].n = 1;
+				(*e)[DD_DST].v = ones;
+				ones -= s * x->s[0].p->nnat_one +
+				    (j - p->nforward);
+				(*e)[DD_SVC] = any;
+			}
+			(*n)++;
+		}
+	}
+	return 0;
+}
+
+int
+policy_diff(const struct policy *a, const struct policy *b,
+    size_t max_cells, struct policy_diff *d)
+{
+	struct seq sa = { a, NULL }, sb = { b, NULL };
+	bool *ch[2] = { NULL, NULL };
+	const bool *chc[2];
+	struct iset (*sus)[DD_NDIMS] = NULL;
+	size_t nsus = 0, capsus = 0, i, j;
+	struct ival *ones = NULL;
+	struct ctx x;
+	int rc = -1, f;
+
+	memset(d, 0, sizeof(*d));
+	memset(&x, 0, sizeof(x));
+	ones = calloc(a->nnat_one + b->nnat_one + 1, sizeof(*ones));
+	d->complete = true;
+	d->timed = a->nsched > 0 || b->nsched > 0;
+	d->only_a = calloc(a->niface + 1, sizeof(*d->only_a));
+	d->only_b = calloc(b->niface + 1, sizeof(*d->only_b));
+	sa.h = calloc(a->nrule + 1, sizeof(*sa.h));
+	sb.h = calloc(b->nrule + 1, sizeof(*sb.h));
+	ch[0] = calloc(a->nrule + 1, sizeof(bool));
+	ch[1] = calloc(b->nrule + 1, sizeof(bool));
+	if (d->only_a == NULL || d->only_b == NULL || sa.h == NULL ||
+	    sb.h == NULL || ch[0] == NULL || ch[1] == NULL || ones == NULL)
+		goto out;
+	for (i = 0; i < a->niface; i++)
+		if (policy_iface(b, a->ifaces[i]->name) == NULL ||
+		    strcmp(policy_iface(b, a->ifaces[i]->name)->name,
+		    a->ifaces[i]->name) != 0)
+			d->only_a[d->nonly_a++] = a->ifaces[i];
+	for (i = 0; i < b->niface; i++)
+		if (policy_iface(a, b->ifaces[i]->name) == NULL ||
+		    strcmp(policy_iface(a, b->ifaces[i]->name)->name,
+		    b->ifaces[i]->name) != 0)
+			d->only_b[d->nonly_b++] = b->ifaces[i];
+	d->rules_only = rest_same(a, b);
+	if (d->rules_only) {
+		for (i = 0; i < a->nrule; i++)
+			sa.h[i] = rule_hash(a->rules[i]);
+		for (i = 0; i < b->nrule; i++)
+			sb.h[i] = rule_hash(b->rules[i]);
+		/* More edits than Myers' pass keeps: every rule a suspect
+		 * (changed_rules marks them), still exact, only slower. */
+		(void)changed_rules(&sa, a->nrule, &sb, b->nrule, ch[0], ch[1]);
+	}
+	chc[0] = ch[0];
+	chc[1] = ch[1];
+	x.d = d;
+	x.max_cells = max_cells;
+	for (i = 0; i < a->niface && rc == -1; i++) {
+		const struct iface *ia = a->ifaces[i];
+		const struct iface *ib = policy_iface(b, ia->name);
+		static const struct { enum addr_family fam; u128 lo, hi; }
+		    spans[] = {
+			{ FAM_V4, V4_BASE, V4_LAST },
+			{ FAM_V6, 0, U128_MAX },
+		};
+
+		if (ib == NULL || strcmp(ib->name, ia->name) != 0)
+			continue;
+		x.s[0].p = a;
+		x.s[0].ifc = ia;
+		x.s[1].p = b;
+		x.s[1].ifc = ib;
+		if ((x.s[0].all = iface_rules(a, ia, &x.s[0].nall)) == NULL ||
+		    (x.s[1].all = iface_rules(b, ib, &x.s[1].nall)) == NULL) {
+			x.failed = -1;
+			goto next;
+		}
+		nsus = 0;
+		x.whole = !d->rules_only;
+		if (d->rules_only && add_suspects(&x, chc, &sus, &nsus, &capsus,
+		    ones) == -1) {
+			x.failed = -1;
+			goto next;
+		}
+		x.sus = (const struct iset (*)[DD_NDIMS])sus;
+		x.nsus = nsus;
+		if (!x.whole && nsus == 0)
+			goto next;
+		for (f = 0; f < 2; f++) {
+			struct cell c;
+			struct cands k0 = { NULL, 0, 0 }, k1 = { NULL, 0, 0 };
+
+			x.fam = spans[f].fam;
+			c.lo[DD_SRC] = c.lo[DD_DST] = spans[f].lo;
+			c.hi[DD_SRC] = c.hi[DD_DST] = spans[f].hi;
+			c.lo[DD_TIME] = 0;
+			c.hi[DD_TIME] = SCHED_WEEK - 1;
+			c.lo[DD_SVC] = 0;
+			c.hi[DD_SVC] = (u128)256 << 16;
+			c.hi[DD_SVC]--;
+			walk(&x, &c, &k0, &k1, 0);
+		}
+next:
+		free(x.s[0].all);
+		free(x.s[1].all);
+		x.s[0].all = x.s[1].all = NULL;
+		if (x.failed)
+			goto out;
+		if (i + 1 == a->niface)
+			rc = 0;
+	}
+	if (a->niface == 0)
+		rc = 0;
+	if (rc == 0) {
+		merge_regions(d);
+		if (d->n > 1)
+			qsort(d->v, d->n, sizeof(*d->v), region_order);
+	}
+out:
+	for (j = 0; j < 2; j++)
+		free(ch[j]);
+	free(sa.h);
+	free(sb.h);
+	free(sus);
+	free(ones);
+	if (rc == -1)
+		policy_diff_free(d);
+	return rc;
+}
+
+void
+policy_diff_free(struct policy_diff *d)
+{
+	free(d->v);
+	free(d->only_a);
+	free(d->only_b);
+	memset(d, 0, sizeof(*d));
+}
