@@ -784,9 +784,10 @@ rest_same(const struct policy *a, const struct policy *b)
 
 /* ---- the regions, merged ------------------------------------------------ */
 
-/* The pair of decisions of a region, for merging. */
+/* The pair of decisions of a region, for merging: the deciding rule (or
+ * default, forward, anti-lockout); with full, the translation too. */
 static int
-decision_cmp(const struct verdict *x, const struct verdict *y)
+decision_cmp(const struct verdict *x, const struct verdict *y, bool full)
 {
 	if (x->action != y->action)
 		return x->action < y->action ? -1 : 1;
@@ -794,6 +795,10 @@ decision_cmp(const struct verdict *x, const struct verdict *y)
 		return x->by < y->by ? -1 : 1;
 	if (x->rule != y->rule)
 		return (uintptr_t)x->rule < (uintptr_t)y->rule ? -1 : 1;
+	if (x->by == BY_FORWARD && x->forward != y->forward)
+		return (uintptr_t)x->forward < (uintptr_t)y->forward ? -1 : 1;
+	if (!full)
+		return 0;
 	if (x->forward != y->forward)
 		return (uintptr_t)x->forward < (uintptr_t)y->forward ? -1 : 1;
 	if (x->one != y->one)
@@ -824,13 +829,18 @@ region_cmp(const void *pa, const void *pb)
 {
 	const struct diff_region *a = pa, *b = pb;
 	int c, d;
+	bool full;
 
 	if (a->ifa != b->ifa)
 		return (uintptr_t)a->ifa < (uintptr_t)b->ifa ? -1 : 1;
 	if (a->fam != b->fam)
 		return a->fam < b->fam ? -1 : 1;
-	if ((c = decision_cmp(&a->va, &b->va)) != 0 ||
-	    (c = decision_cmp(&a->vb, &b->vb)) != 0)
+	/* Accepted on both sides, the translation is what changed: it must
+	 * be one through the region; else the verdict changed, and the rules
+	 * that decide are the pair. */
+	full = a->va.action == ACT_ACCEPT && a->vb.action == ACT_ACCEPT;
+	if ((c = decision_cmp(&a->va, &b->va, full)) != 0 ||
+	    (c = decision_cmp(&a->vb, &b->vb, full)) != 0)
 		return c;
 	for (d = 0; d < DD_NDIMS; d++)
 		if (d != merge_dim && ((c = u128_cmp(a->lo[d], b->lo[d])) != 0 ||
