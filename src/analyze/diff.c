@@ -67,6 +67,9 @@ struct ctx {
 	const struct iset	(*sus)[DD_NDIMS];
 	size_t			 nsus;
 	bool			 whole;
+	/* The interface's default differs: the flows that reach it on
+	 * either side are suspects too (those no rule holds). */
+	bool			 reach;
 	struct policy_diff	*d;
 	size_t			 max_cells;
 	int			 failed;
@@ -180,6 +183,83 @@ route_fallback(const struct policy *p)
 	return NULL;
 }
 
+#define BALANCE_MIN	32	/* rules in a cell: cut at their median edge */
+#define EDGES_PER_RULE	4
+
+static int
+u128_sort(const void *pa, const void *pb)
+{
+	u128 a = *(const u128 *)pa, b = *(const u128 *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The edges of set s inside [lo, hi] (where it starts or stops), at most
+ * EDGES_PER_RULE, shifted back by k, into e. */
+static size_t
+set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e)
+{
+	size_t a = 0, b = s.n, n = 0;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (s.v[mid].hi < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (; a < s.n && s.v[a].lo <= hi && n + 2 <= EDGES_PER_RULE; a++) {
+		if (s.v[a].lo > lo)
+			e[n++] = s.v[a].lo - k;
+		if (s.v[a].hi < hi)
+			e[n++] = s.v[a].hi + 1 - k;
+	}
+	return n;
+}
+
+/*
+ * The cut of cell c in cut->dim at the median edge of rules list[0..m)
+ * (each meets c) in that dimension, through translation x: any edge is
+ * right (the cell's parts are looked at again), the median keeps the
+ * walk's depth logarithmic.  0, or -1 when memory runs out (cut kept).
+ */
+static int
+median_cut(const struct policy *p, const size_t *list, size_t m,
+    const struct xf *x, const struct cell *c, struct cut *cut)
+{
+	int d = cut->dim;
+	u128 lo = c->lo[d], hi = c->hi[d], k = 0, *e;
+	size_t i, n = 0;
+
+	if (d == DD_DST) {
+		if (x->kind == XF_CONST)
+			return 0;
+		if (x->kind == XF_SHIFT) {
+			k = x->c;
+			lo += k;
+			hi += k;
+		}
+	}
+	if ((e = malloc(m * EDGES_PER_RULE * sizeof(*e))) == NULL)
+		return -1;
+	for (i = 0; i < m; i++) {
+		const struct rule *r = p->rules[list[i]];
+		const struct iset *s = d == DD_SRC ? &r->src.set :
+		    d == DD_DST ? &r->dst.set : d == DD_SVC ? &r->svc.set :
+		    r->sched != NULL ? &r->sched->set : NULL;
+
+		if (s != NULL)
+			n += set_edges(*s, lo, hi, k, e + n);
+	}
+	if (n > 0) {
+		qsort(e, n, sizeof(*e), u128_sort);
+		cut->at = e[n / 2];
+	}
+	free(e);
+	return 0;
+}
+
 /*
  * Side s's steps over cell c, as eval.c takes them: T_IN when its decision
  * cannot change inside c, T_CUT with the cut where it may.  *k is the
@@ -188,7 +268,8 @@ route_fallback(const struct policy *p)
  */
 static int
 side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
-    const struct cands *k, struct cands *next, struct cut *cut, int *failed)
+    const struct cands *k, struct cands *next, struct cut *cut,
+    const struct rule **first, int *failed)
 {
 	const struct policy *p = s->p;
 	struct xf x = { XF_NONE, 0 };
@@ -199,6 +280,7 @@ side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
 	int t;
 
 	*next = *k;
+	*first = NULL;
 	if (!p->firewall)
 		goto gateway;
 	for (i = 0; i < p->nforward; i++) {
@@ -265,20 +347,33 @@ gateway:
 	}
 	for (i = 0; i < k->n + s->nall - k->from; i++) {
 		size_t ri = i < k->n ? k->list[i] : s->all[k->from + i - k->n];
+		struct cut other;
 
-		t = rule_test(p->rules[ri], &x, c, cut);
+		t = rule_test(p->rules[ri], &x, c, cutting ? &other : cut);
 		if (t == T_OUT)
 			continue;
 		list[m++] = ri;
-		if (t == T_CUT)
-			cutting = true;
-		else {
+		if (cutting)
+			continue;	/* only dropping the ones outside */
+		if (t == T_IN) {
 			decided = true;
+			*first = p->rules[ri];
 			accept = p->rules[ri]->action == ACT_ACCEPT;
+			i++;
+			break;
 		}
-		i++;
-		break;
+		cutting = true;
+		/* Many rules left: all of them looked at, and the cell cut
+		 * at the median of their edges (HyperSplit), so that the
+		 * lists halve instead of losing one rule a cut. */
+		if (k->n + s->nall - k->from - i < BALANCE_MIN) {
+			i++;
+			break;
+		}
 	}
+	if (cutting && m > BALANCE_MIN && median_cut(p, list, m, &x, c, cut) ==
+	    -1)
+		*failed = -1;
 	/* What was not looked at goes on as it was. */
 	for (; i < k->n; i++)
 		list[m++] = k->list[i];
@@ -342,8 +437,26 @@ cands_done(const struct cands *parent, struct cands *k)
 
 /* The suspects that may hold flows of c: T_OUT (none does), T_IN (one
  * holds all of c), T_CUT. */
+/* True when one rule of side s (among candidates k) holds all of c. */
+static bool
+covered(const struct side *s, const struct cell *c, const struct cands *k)
+{
+	static const struct xf none = { XF_NONE, 0 };
+	size_t i;
+	struct cut cut;
+
+	for (i = 0; i < k->n + s->nall - k->from; i++) {
+		size_t ri = i < k->n ? k->list[i] : s->all[k->from + i - k->n];
+
+		if (rule_test(s->p->rules[ri], &none, c, &cut) == T_IN)
+			return true;
+	}
+	return false;
+}
+
 static int
-suspect_test(const struct ctx *x, const struct cell *c, struct cut *cut)
+suspect_test(const struct ctx *x, const struct cell *c, const struct cands
+    *k0, const struct cands *k1, struct cut *cut)
 {
 	static const struct xf none = { XF_NONE, 0 };
 	size_t i;
@@ -351,6 +464,12 @@ suspect_test(const struct ctx *x, const struct cell *c, struct cut *cut)
 	struct cut k;
 
 	if (x->whole)
+		return T_IN;
+	/* A flow that a rule holds on both sides never reaches a default
+	 * (the forwards and 1:1s, which rules see translated, are boxes
+	 * of their own). */
+	if (x->reach && (!covered(&x->s[0], c, k0) ||
+	    !covered(&x->s[1], c, k1)))
 		return T_IN;
 	for (i = 0; i < x->nsus; i++) {
 		t = box_test(&x->sus[i][DD_SRC], &x->sus[i][DD_DST],
@@ -469,7 +588,8 @@ add_region(struct policy_diff *d, const struct diff_region *r)
 
 /* Cell c, both sides' decisions constant in it: a region if they differ. */
 static void
-decide(struct ctx *x, const struct cell *c)
+decide(struct ctx *x, const struct cell *c, const struct rule *fa,
+    const struct rule *fb)
 {
 	struct diff_region r;
 	u128 key;
@@ -484,8 +604,9 @@ decide(struct ctx *x, const struct cell *c)
 	memcpy(r.hi, c->hi, sizeof(r.hi));
 	flow_at(c, x->fam, key, r.ifa, &r.ex_a);
 	flow_at(c, x->fam, key, r.ifb, &r.ex_b);
-	policy_eval(x->s[0].p, &r.ex_a, &r.va);
-	policy_eval(x->s[1].p, &r.ex_b, &r.vb);
+	/* The walk knows the first rule that matches (every flow of c). */
+	policy_eval_first(x->s[0].p, fa, &r.ex_a, &r.va);
+	policy_eval_first(x->s[1].p, fb, &r.ex_b, &r.vb);
 	if (diff_verdicts_differ(&r.va, &r.vb) && add_region(x->d, &r) == -1)
 		x->failed = -1;
 }
@@ -506,6 +627,7 @@ walk(struct ctx *x, const struct cell *c, const struct cands *k0,
 	struct cands n0, n1;
 	struct cut cut;
 	struct cell a, b;
+	const struct rule *fa = NULL, *fb = NULL;
 	int t;
 
 	if (x->failed || !x->d->complete)
@@ -517,14 +639,15 @@ walk(struct ctx *x, const struct cell *c, const struct cands *k0,
 	if (x->fam == FAM_V6 && (v6_empty(c->lo[DD_SRC], c->hi[DD_SRC]) ||
 	    v6_empty(c->lo[DD_DST], c->hi[DD_DST])))
 		return;
-	if ((t = suspect_test(x, c, &cut)) == T_OUT)
+	if ((t = suspect_test(x, c, k0, k1, &cut)) == T_OUT)
 		return;
 	n0 = *k0;
 	n1 = *k1;
 	if (t == T_IN) {
-		t = side_walk(&x->s[0], x->fam, c, k0, &n0, &cut, &x->failed);
+		t = side_walk(&x->s[0], x->fam, c, k0, &n0, &cut, &fa,
+		    &x->failed);
 		if (t == T_IN)
-			t = side_walk(&x->s[1], x->fam, c, k1, &n1, &cut,
+			t = side_walk(&x->s[1], x->fam, c, k1, &n1, &cut, &fb,
 			    &x->failed);
 	}
 	if (x->failed)
@@ -533,7 +656,7 @@ walk(struct ctx *x, const struct cell *c, const struct cands *k0,
 		if (++x->d->nleaves > x->max_cells)
 			x->d->complete = false;
 		else
-			decide(x, c);
+			decide(x, c, fa, fb);
 		goto out;
 	}
 	a = b = *c;
@@ -722,64 +845,67 @@ ifname_eq(const struct iface *a, const struct iface *b)
 	return strcmp(a->name, b->name) == 0;
 }
 
-/* Everything but the rules decides alike: the interfaces (in order, their
- * addresses, networks and defaults), the anti-lockout rule, forwards, NAT
- * of every kind, firewall on or off. */
-static bool
-rest_same(const struct policy *a, const struct policy *b)
+/* What differs besides the rules and the interfaces' defaults. */
+struct rest {
+	bool	whole;		/* firewall on/off, the interfaces (order,
+				   addresses, networks, external or not),
+				   nat masquerade: every flow is a suspect */
+	bool	forwards;	/* the port forwards */
+	bool	ones;		/* the 1:1 mappings */
+	bool	nat_rules;	/* the nat source rules */
+	bool	lockout;	/* the anti-lockout rule */
+};
+
+static void
+rest_compare(const struct policy *a, const struct policy *b, struct rest *r)
 {
 	size_t i;
 
-	if (a->firewall != b->firewall || a->niface != b->niface ||
-	    a->nforward != b->nforward || a->nnat_one != b->nnat_one ||
-	    a->nnat != b->nnat || a->nnat_rule != b->nnat_rule ||
-	    (a->lockout_rule == NULL) != (b->lockout_rule == NULL))
-		return false;
-	if (a->lockout_rule != NULL && !rule_same(a->lockout_rule,
-	    b->lockout_rule))
-		return false;
-	for (i = 0; i < a->niface; i++) {
+	memset(r, 0, sizeof(*r));
+	r->whole = a->firewall != b->firewall || a->niface != b->niface ||
+	    a->nnat != b->nnat;
+	for (i = 0; !r->whole && i < a->niface; i++) {
 		const struct iface *x = a->ifaces[i], *y = b->ifaces[i];
 
-		if (strcmp(x->name, y->name) != 0 ||
-		    policy_iface_default(x) != policy_iface_default(y) ||
+		r->whole = strcmp(x->name, y->name) != 0 ||
 		    policy_iface_external(a, x) != policy_iface_external(b, y) ||
 		    !opt_obj_eq(x->ip_obj, y->ip_obj) ||
-		    !opt_obj_eq(x->net_obj, y->net_obj))
-			return false;
+		    !opt_obj_eq(x->net_obj, y->net_obj);
 	}
-	for (i = 0; i < a->nforward; i++) {
+	for (i = 0; !r->whole && i < a->nnat; i++)
+		r->whole = !ifname_eq(a->nats[i]->iface, b->nats[i]->iface);
+	r->lockout = (a->lockout_rule == NULL) != (b->lockout_rule == NULL) ||
+	    (a->lockout_rule != NULL && !rule_same(a->lockout_rule,
+	    b->lockout_rule));
+	r->forwards = a->nforward != b->nforward;
+	for (i = 0; !r->forwards && i < a->nforward; i++) {
 		const struct forward *x = a->forwards[i], *y = b->forwards[i];
 
-		if (!ifname_eq(x->iface, y->iface) ||
+		r->forwards = !ifname_eq(x->iface, y->iface) ||
 		    !iset_equal(x->svc.set, y->svc.set) ||
 		    x->has4 != y->has4 || x->has6 != y->has6 ||
 		    x->to4 != y->to4 || x->to6 != y->to6 ||
-		    x->reflection != y->reflection)
-			return false;
+		    x->reflection != y->reflection;
 	}
-	for (i = 0; i < a->nnat_one; i++) {
+	r->ones = a->nnat_one != b->nnat_one;
+	for (i = 0; !r->ones && i < a->nnat_one; i++) {
 		const struct nat_one *x = a->nat_ones[i], *y = b->nat_ones[i];
 
-		if (!ifname_eq(x->iface, y->iface) || x->pub_lo != y->pub_lo ||
-		    x->in_lo != y->in_lo || x->size != y->size)
-			return false;
+		r->ones = !ifname_eq(x->iface, y->iface) ||
+		    x->pub_lo != y->pub_lo || x->in_lo != y->in_lo ||
+		    x->size != y->size;
 	}
-	for (i = 0; i < a->nnat; i++)
-		if (!ifname_eq(a->nats[i]->iface, b->nats[i]->iface))
-			return false;
-	for (i = 0; i < a->nnat_rule; i++) {
+	r->nat_rules = a->nnat_rule != b->nnat_rule;
+	for (i = 0; !r->nat_rules && i < a->nnat_rule; i++) {
 		const struct nat_rule *x = a->nat_rules[i], *y = b->nat_rules[i];
 
-		if (!ifname_eq(x->iface, y->iface) || x->kind != y->kind ||
-		    x->has4 != y->has4 || x->has6 != y->has6 ||
-		    x->to4 != y->to4 || x->to6 != y->to6 ||
-		    !iset_equal(x->src.set, y->src.set) ||
+		r->nat_rules = !ifname_eq(x->iface, y->iface) ||
+		    x->kind != y->kind || x->has4 != y->has4 ||
+		    x->has6 != y->has6 || x->to4 != y->to4 ||
+		    x->to6 != y->to6 || !iset_equal(x->src.set, y->src.set) ||
 		    !iset_equal(x->dst.set, y->dst.set) ||
-		    !iset_equal(x->svc.set, y->svc.set))
-			return false;
+		    !iset_equal(x->svc.set, y->svc.set);
 	}
-	return true;
 }
 
 /* ---- the regions, merged ------------------------------------------------ */
@@ -932,16 +1058,50 @@ iface_rules(const struct policy *p, const struct iface *ifc, size_t *n)
 	return v;
 }
 
-/* Suspect products for interface ifc: the changed rules' (both sides),
- * and, with any, the forwards' and 1:1s' preimages. */
+struct suspects {
+	struct iset	(*v)[DD_NDIMS];
+	size_t		 n, cap;
+	struct ival	*ranges;	/* the 1:1s' (2 each, a's then b's) */
+};
+
+static const struct ival any_ival = { 0, U128_MAX };
+static const struct iset any_set = { 1, (struct ival *)&any_ival };
+
 static int
-add_suspects(struct ctx *x, const bool *changed[2], struct iset
-    (**sus)[DD_NDIMS], size_t *n, size_t *cap, struct ival *ones)
+push(struct suspects *su, struct iset src, struct iset dst, struct iset when,
+    struct iset svc)
 {
-	static struct ival anyv = { 0, U128_MAX };
-	static const struct iset any = { 1, &anyv };
-	size_t i, j, before = *n;
-	int s;
+	if (su->n == su->cap) {
+		size_t c = su->cap ? su->cap * 2 : 16;
+		void *v = realloc(su->v, c * sizeof(*su->v));
+
+		if (v == NULL)
+			return -1;
+		su->v = v;
+		su->cap = c;
+	}
+	su->v[su->n][DD_SRC] = src;
+	su->v[su->n][DD_DST] = dst;
+	su->v[su->n][DD_TIME] = when;
+	su->v[su->n][DD_SVC] = svc;
+	su->n++;
+	return 0;
+}
+
+/*
+ * The suspects of interface ifc (doc/design/diff.md): each side's changed
+ * rules; with rs->lockout the anti-lockout rules, with rs->nat_rules the
+ * nat source rules, with rs->ones the 1:1s' inside addresses (their
+ * source NAT); and, with any suspect or reach, every forward's and 1:1's
+ * preimage (flows whose destination the rules see translated).  0, or -1
+ * when memory runs out.
+ */
+static int
+add_suspects(struct ctx *x, const bool *changed[2], const struct rest *rs,
+    bool reach, struct suspects *su)
+{
+	size_t i, j;
+	int s, rc = 0;
 
 	for (s = 0; s < 2; s++) {
 		const struct policy *p = x->s[s].p;
@@ -949,70 +1109,49 @@ add_suspects(struct ctx *x, const bool *changed[2], struct iset
 		for (i = 0; i < x->s[s].nall; i++) {
 			const struct rule *r = p->rules[x->s[s].all[i]];
 
-			if (!changed[s][x->s[s].all[i]])
-				continue;
-			if (*n == *cap) {
-				size_t c = *cap ? *cap * 2 : 16;
-				void *v = realloc(*sus, c * sizeof(**sus));
-
-				if (v == NULL)
-					return -1;
-				*sus = v;
-				*cap = c;
-			}
-			(*sus)[*n][DD_SRC] = r->src.set;
-			(*sus)[*n][DD_DST] = r->dst.set;
-			(*sus)[*n][DD_TIME] = r->sched != NULL ?
-			    r->sched->set : any;
-			(*sus)[*n][DD_SVC] = r->svc.set;
-			(*n)++;
+			if (changed[s][x->s[s].all[i]])
+				rc |= push(su, r->src.set, r->dst.set,
+				    r->sched != NULL ? r->sched->set : any_set,
+				    r->svc.set);
 		}
+		if (rs->lockout && p->lockout_rule != NULL &&
+		    strcmp(p->lockout_rule->iface->name, x->s[s].ifc->name) ==
+		    0)
+			rc |= push(su, p->lockout_rule->src.set,
+			    p->lockout_rule->dst.set, any_set,
+			    p->lockout_rule->svc.set);
+		for (i = 0; rs->nat_rules && i < p->nnat_rule; i++)
+			rc |= push(su, p->nat_rules[i]->src.set,
+			    p->nat_rules[i]->dst.set, any_set,
+			    p->nat_rules[i]->svc.set);
 	}
-	if (*n == before)
-		return 0;
+	if (rc == -1 || (su->n == 0 && !reach && !rs->forwards && !rs->ones))
+		return rc;
 	for (s = 0; s < 2; s++) {
 		const struct policy *p = x->s[s].p;
 
-		for (j = 0; j < p->nforward + p->nnat_one; j++) {
-			struct iset (*e)[DD_NDIMS];
+		for (j = 0; j < p->nforward; j++)
+			rc |= push(su, any_set,
+			    p->forwards[j]->iface->ip_obj->set, any_set,
+			    p->forwards[j]->svc.set);
+		for (j = 0; j < p->nnat_one; j++) {
+			const struct nat_one *o = p->nat_ones[j];
+			struct ival *v = su->ranges + 2 * (s *
+			    x->s[0].p->nnat_one + j);
+			struct iset pub = { 1, v }, in = { 1, v + 1 };
 
-			if (*n == *cap) {
-				size_t c = *cap * 2;
-				void *v = realloc(*sus, c * sizeof(**sus));
-
-				if (v == NULL)
-					return -1;
-				*sus = v;
-				*cap = c;
-			}
-			e = &(*sus)[*n];
-			(*e)[DD_SRC] = (*e)[DD_TIME] = any;
-			if (j < p->nforward) {
-				const struct forward *fw = p->forwards[j];
-
-				(*e)[DD_DST] = fw->iface->ip_obj->set;
-				(*e)[DD_SVC] = fw->svc.set;
-			} else {
-				const struct nat_one *o =
-				    p->nat_ones[j - p->nforward];
-
-				if (o->size == 0)
-					continue;
-				/* ones: one a 1:1 of a, then of b */
-				ones += s * x->s[0].p->nnat_one +
-				    (j - p->nforward);
-				ones->lo = o->pub_lo;
-				ones->hi = o->pub_lo + o->size - 1;
-				(*e)[DD_DST].n = 1;
-				(*e)[DD_DST].v = ones;
-				ones -= s * x->s[0].p->nnat_one +
-				    (j - p->nforward);
-				(*e)[DD_SVC] = any;
-			}
-			(*n)++;
+			if (o->size == 0)
+				continue;
+			v[0].lo = o->pub_lo;
+			v[0].hi = o->pub_lo + o->size - 1;
+			v[1].lo = o->in_lo;
+			v[1].hi = o->in_lo + o->size - 1;
+			rc |= push(su, any_set, pub, any_set, any_set);
+			if (rs->ones)
+				rc |= push(su, in, any_set, any_set, any_set);
 		}
 	}
-	return 0;
+	return rc;
 }
 
 int
@@ -1022,15 +1161,16 @@ policy_diff(const struct policy *a, const struct policy *b,
 	struct seq sa = { a, NULL }, sb = { b, NULL };
 	bool *ch[2] = { NULL, NULL };
 	const bool *chc[2];
-	struct iset (*sus)[DD_NDIMS] = NULL;
-	size_t nsus = 0, capsus = 0, i, j;
-	struct ival *ones = NULL;
+	struct suspects su = { NULL, 0, 0, NULL };
+	struct rest rs;
+	size_t i, j;
 	struct ctx x;
 	int rc = -1, f;
 
 	memset(d, 0, sizeof(*d));
 	memset(&x, 0, sizeof(x));
-	ones = calloc(a->nnat_one + b->nnat_one + 1, sizeof(*ones));
+	su.ranges = calloc(2 * (a->nnat_one + b->nnat_one) + 1,
+	    sizeof(*su.ranges));
 	d->complete = true;
 	d->timed = a->nsched > 0 || b->nsched > 0;
 	d->only_a = calloc(a->niface + 1, sizeof(*d->only_a));
@@ -1040,7 +1180,8 @@ policy_diff(const struct policy *a, const struct policy *b,
 	ch[0] = calloc(a->nrule + 1, sizeof(bool));
 	ch[1] = calloc(b->nrule + 1, sizeof(bool));
 	if (d->only_a == NULL || d->only_b == NULL || sa.h == NULL ||
-	    sb.h == NULL || ch[0] == NULL || ch[1] == NULL || ones == NULL)
+	    sb.h == NULL || ch[0] == NULL || ch[1] == NULL ||
+	    su.ranges == NULL)
 		goto out;
 	for (i = 0; i < a->niface; i++)
 		if (policy_iface(b, a->ifaces[i]->name) == NULL ||
@@ -1052,8 +1193,9 @@ policy_diff(const struct policy *a, const struct policy *b,
 		    strcmp(policy_iface(a, b->ifaces[i]->name)->name,
 		    b->ifaces[i]->name) != 0)
 			d->only_b[d->nonly_b++] = b->ifaces[i];
-	d->rules_only = rest_same(a, b);
-	if (d->rules_only) {
+	rest_compare(a, b, &rs);
+	d->narrowed = !rs.whole;
+	if (d->narrowed) {
 		for (i = 0; i < a->nrule; i++)
 			sa.h[i] = rule_hash(a->rules[i]);
 		for (i = 0; i < b->nrule; i++)
@@ -1066,7 +1208,7 @@ policy_diff(const struct policy *a, const struct policy *b,
 	chc[1] = ch[1];
 	x.d = d;
 	x.max_cells = max_cells;
-	for (i = 0; i < a->niface && rc == -1; i++) {
+	for (i = 0; i < a->niface; i++) {
 		const struct iface *ia = a->ifaces[i];
 		const struct iface *ib = policy_iface(b, ia->name);
 		static const struct { enum addr_family fam; u128 lo, hi; }
@@ -1086,16 +1228,17 @@ policy_diff(const struct policy *a, const struct policy *b,
 			x.failed = -1;
 			goto next;
 		}
-		nsus = 0;
-		x.whole = !d->rules_only;
-		if (d->rules_only && add_suspects(&x, chc, &sus, &nsus, &capsus,
-		    ones) == -1) {
+		su.n = 0;
+		x.whole = !d->narrowed;
+		x.reach = policy_iface_default(ia) != policy_iface_default(ib);
+		if (d->narrowed && add_suspects(&x, chc, &rs, x.reach, &su) ==
+		    -1) {
 			x.failed = -1;
 			goto next;
 		}
-		x.sus = (const struct iset (*)[DD_NDIMS])sus;
-		x.nsus = nsus;
-		if (!x.whole && nsus == 0)
+		x.sus = (const struct iset (*)[DD_NDIMS])su.v;
+		x.nsus = su.n;
+		if (!x.whole && !x.reach && su.n == 0)
 			goto next;
 		for (f = 0; f < 2; f++) {
 			struct cell c;
@@ -1117,23 +1260,18 @@ next:
 		x.s[0].all = x.s[1].all = NULL;
 		if (x.failed)
 			goto out;
-		if (i + 1 == a->niface)
-			rc = 0;
 	}
-	if (a->niface == 0)
-		rc = 0;
-	if (rc == 0) {
-		merge_regions(d);
-		if (d->n > 1)
-			qsort(d->v, d->n, sizeof(*d->v), region_order);
-	}
+	merge_regions(d);
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), region_order);
+	rc = 0;
 out:
 	for (j = 0; j < 2; j++)
 		free(ch[j]);
 	free(sa.h);
 	free(sb.h);
-	free(sus);
-	free(ones);
+	free(su.v);
+	free(su.ranges);
 	if (rc == -1)
 		policy_diff_free(d);
 	return rc;

@@ -45,8 +45,12 @@ struct policy_diff {
 	bool			 timed;		/* a side has schedules: regions
 						   carry a time range */
 	size_t			 nleaves;	/* cells decided (a figure) */
-	bool			 rules_only;	/* only rules differ: the cells
-						   were the changed rules' */
+	bool			 narrowed;	/* the cells were only the
+						   suspects' (what changed:
+						   rules, NAT, forwards, and
+						   the flows no rule holds when
+						   a default changed), not the
+						   whole flow space */
 };
 
 /* The flows whose verdict or translation policy a and policy b (both
