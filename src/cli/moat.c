@@ -717,9 +717,13 @@ diff_source(const char *arg, char **name, bool *none)
 			fprintf(stderr, "moat: %s\n", strbuf_str(&err));
 			goto out;
 		}
-		snprintf(label, sizeof(label), "%s%u", arg == NULL ?
-		    "running: history " : "history ", seq);
+		/* The policy's file is "history N" (rules cite "history
+		 * N:LINE"); the label says when it is the one in force. */
+		snprintf(label, sizeof(label), "history %u", seq);
 		p = policy_parse_bound(label, text, len, binding());
+		if (arg == NULL)
+			snprintf(label, sizeof(label), "running (history %u)",
+			    seq);
 		if (p != NULL && !policy_valid(p)) {
 			diags_print(&p->diags, stderr);
 			fprintf(stderr, "moat: %s: %zu error%s\n", label,
