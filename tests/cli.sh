@@ -225,7 +225,7 @@ expect 0 "$tmp/w1.conf -> $tmp/w2.conf: no flow changes" -- diff "$tmp/w1.conf" 
 expect 1 "$ex/seed-a.conf -> $tmp/swapped.conf: 1 region of flows changes
 
 1. on LAN from 192.168.1.10 to any IPv4, tcp port 25: accept -> deny
-   e.g.   LAN 192.168.1.10 -> 0.0.0.0 tcp/25
+   e.g.   LAN 192.168.1.10 -> 203.0.113.10 tcp/25
    before accept by rule 1 (seed-a.conf:7): accept on LAN from 192.168.1.10 to ANY service SMTP  # mail server may send
    after  deny by rule 1 (swapped.conf:7): deny on LAN from ANY to ANY service SMTP  # nobody else" \
 	-- diff "$ex/seed-a.conf" "$tmp/swapped.conf"

@@ -312,6 +312,18 @@ check_pair(struct rng *r, struct pair *pr)
 	/* Inside every region: they all disagree. */
 	for (i = 0; i < pr->d.n; i++) {
 		const struct diff_region *g = &pr->d.v[i];
+		struct verdict va, vb;
+
+		/* Its example is one of its flows, with its verdicts. */
+		if (!in_region(g, &g->ex_a) || !disagree(pr, &g->ex_a))
+			dump(pr, &g->ex_a, "a region's example is not one of its "
+			    "changed flows");
+		policy_eval(pr->a, &g->ex_a, &va);
+		policy_eval(pr->b, &g->ex_b, &vb);
+		if (va.action != g->va.action || va.rule != g->va.rule ||
+		    vb.action != g->vb.action || vb.rule != g->vb.rule)
+			dump(pr, &g->ex_a, "a region's verdicts are not its "
+			    "example's");
 
 		for (j = 0; j < 12; j++) {
 			int which[DD_NDIMS];

@@ -593,6 +593,7 @@ decide(struct ctx *x, const struct cell *c, const struct rule *fa,
 {
 	struct diff_region r;
 	u128 key;
+	int d;
 
 	if (!first_key(c->lo[DD_SVC], c->hi[DD_SVC], &key))
 		return;
@@ -602,6 +603,14 @@ decide(struct ctx *x, const struct cell *c, const struct rule *fa,
 	r.fam = x->fam;
 	memcpy(r.lo, c->lo, sizeof(r.lo));
 	memcpy(r.hi, c->hi, sizeof(r.hi));
+	/* An IPv6 range's ends outside the IPv4 block it skips, so that the
+	 * ranges on either side of the block merge. */
+	for (d = 0; x->fam == FAM_V6 && d <= DD_DST; d++) {
+		if (r.lo[d] >= V4_BASE && r.lo[d] <= V4_LAST)
+			r.lo[d] = V4_LAST + 1;
+		if (r.hi[d] >= V4_BASE && r.hi[d] <= V4_LAST)
+			r.hi[d] = V4_BASE - 1;
+	}
 	flow_at(c, x->fam, key, r.ifa, &r.ex_a);
 	flow_at(c, x->fam, key, r.ifb, &r.ex_b);
 	/* The walk knows the first rule that matches (every flow of c). */
@@ -1042,6 +1051,51 @@ region_order(const void *pa, const void *pb)
 	return 0;
 }
 
+/* ---- examples ---------------------------------------------------------- */
+
+#define EXAMPLES_MAX	256	/* regions whose example is chosen again */
+
+/* An address of [lo, hi] (family fam) to show: a documentation address
+ * for "any", the upper end of a range that starts at the family's first
+ * address (0.0.0.0 is no one's), else the lower end. */
+static u128
+nice_addr(u128 lo, u128 hi, enum addr_family fam)
+{
+	u128 first = fam == FAM_V4 ? V4_BASE : 0;
+	u128 last = fam == FAM_V4 ? V4_LAST : U128_MAX;
+
+	if (lo == first && hi == last)
+		return fam == FAM_V4 ? V4_BASE | 0xcb00710au :	/* 203.0.113.10 */
+		    (u128)0x20010db8u << 96 | 0x10;		/* 2001:db8::10 */
+	if (lo == first && lo != hi)
+		return hi;
+	return lo;
+}
+
+/* Each region's example flow chosen for a reader (see nice_addr), and
+ * its verdicts evaluated again at it: every flow of the region is decided
+ * alike, by the same rules. */
+static void
+nice_examples(const struct policy *a, const struct policy *b,
+    struct policy_diff *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n && n < EXAMPLES_MAX; i++) {
+		struct diff_region *g = &d->v[i];
+		u128 s = nice_addr(g->lo[DD_SRC], g->hi[DD_SRC], g->fam);
+		u128 t = nice_addr(g->lo[DD_DST], g->hi[DD_DST], g->fam);
+
+		if (s == g->ex_a.src && t == g->ex_a.dst)
+			continue;
+		g->ex_a.src = g->ex_b.src = s;
+		g->ex_a.dst = g->ex_b.dst = t;
+		policy_eval(a, &g->ex_a, &g->va);
+		policy_eval(b, &g->ex_b, &g->vb);
+		n++;
+	}
+}
+
 /* ---- the whole -------------------------------------------------------- */
 
 static size_t *
@@ -1264,6 +1318,7 @@ next:
 	merge_regions(d);
 	if (d->n > 1)
 		qsort(d->v, d->n, sizeof(*d->v), region_order);
+	nice_examples(a, b, d);
 	rc = 0;
 out:
 	for (j = 0; j < 2; j++)
