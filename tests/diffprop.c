@@ -415,7 +415,7 @@ run_pairs(uint64_t seed, int n, int minrules, int morerules)
 		struct gen_opts o = { GEN_DENSE, minrules +
 		    (int)rng_below(&r, (uint64_t)morerules),
 		    (int)rng_below(&r, 6), (int)rng_below(&r, 4), false,
-		    rng_below(&r, 4) == 0 };
+		    rng_below(&r, 4) == 0, rng_below(&r, 3) == 0 };
 		static char pool[16][512];
 		struct lines l;
 		struct pair pr;

@@ -401,6 +401,16 @@ snat:
 	}
 	if (out == NULL)
 		out = route_fallback(p);
+	/* A rule's gateway option sends it out of that link, unless the
+	 * destination is on the network of the interface it routes to. */
+	if (*first != NULL && policy_rule_gw_applies(*first, fam)) {
+		t = out != NULL && out->net_obj != NULL ?
+		    dst_test(out->net_obj->set, &x, c, cut) : T_OUT;
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_OUT)
+			out = policy_gw_iface(&(*first)->gw);
+	}
 	if (out == NULL)
 		return T_IN;
 	for (i = 0; i < p->nnat_one; i++) {
@@ -558,6 +568,10 @@ diff_verdicts_differ(const struct verdict *va, const struct verdict *vb)
 		return true;
 	if (va->reflected)
 		return false;
+	/* The link a rule's gateway option sends it out of. */
+	if ((va->gw == NULL) != (vb->gw == NULL) || (va->gw != NULL &&
+	    strcmp(va->gw->name, vb->gw->name) != 0))
+		return true;
 	ka = va->snat == SNAT_RULE && va->nat_rule->kind == NAT_TO_NONE ?
 	    SNAT_NONE : va->snat == SNAT_RULE && va->nat_rule->kind ==
 	    NAT_TO_MASQUERADE ? SNAT_MASQUERADE : (int)va->snat;
@@ -697,7 +711,9 @@ rule_same(const struct rule *a, const struct rule *b)
 	    iset_equal(a->src.set, b->src.set) &&
 	    iset_equal(a->dst.set, b->dst.set) &&
 	    iset_equal(a->svc.set, b->svc.set) &&
-	    opt_set_eq(a->sched, b->sched);
+	    opt_set_eq(a->sched, b->sched) &&
+	    (a->gw.name == NULL) == (b->gw.name == NULL) &&
+	    (a->gw.name == NULL || strcmp(a->gw.name, b->gw.name) == 0);
 }
 
 static uint64_t
@@ -858,7 +874,8 @@ ifname_eq(const struct iface *a, const struct iface *b)
 struct rest {
 	bool	whole;		/* firewall on/off, the interfaces (order,
 				   addresses, networks, external or not),
-				   nat masquerade: every flow is a suspect */
+				   nat masquerade, the gateways and groups:
+				   every flow is a suspect */
 	bool	forwards;	/* the port forwards */
 	bool	ones;		/* the 1:1 mappings */
 	bool	nat_rules;	/* the nat source rules */
@@ -883,6 +900,23 @@ rest_compare(const struct policy *a, const struct policy *b, struct rest *r)
 	}
 	for (i = 0; !r->whole && i < a->nnat; i++)
 		r->whole = !ifname_eq(a->nats[i]->iface, b->nats[i]->iface);
+	/* Rules name gateways: the same names must be the same links. */
+	r->whole = r->whole || a->ngateway != b->ngateway ||
+	    a->ngwgroup != b->ngwgroup;
+	for (i = 0; !r->whole && i < a->ngateway; i++)
+		r->whole = strcmp(a->gateways[i]->name,
+		    b->gateways[i]->name) != 0 ||
+		    !ifname_eq(a->gateways[i]->iface, b->gateways[i]->iface);
+	for (i = 0; !r->whole && i < a->ngwgroup; i++) {
+		const struct gateway_group *x = a->gwgroups[i];
+		const struct gateway_group *y = b->gwgroups[i];
+		size_t j;
+
+		r->whole = strcmp(x->name, y->name) != 0 || x->n != y->n;
+		for (j = 0; !r->whole && j < x->n; j++)
+			r->whole = x->v[j].tier != y->v[j].tier ||
+			    strcmp(x->v[j].name, y->v[j].name) != 0;
+	}
 	r->lockout = (a->lockout_rule == NULL) != (b->lockout_rule == NULL) ||
 	    (a->lockout_rule != NULL && !rule_same(a->lockout_rule,
 	    b->lockout_rule));
@@ -946,6 +980,8 @@ decision_cmp(const struct verdict *x, const struct verdict *y, bool full)
 		return (uintptr_t)x->out < (uintptr_t)y->out ? -1 : 1;
 	if (x->reflected != y->reflected)
 		return x->reflected ? 1 : -1;
+	if (x->gw != y->gw)
+		return (uintptr_t)x->gw < (uintptr_t)y->gw ? -1 : 1;
 	return 0;
 }
 
