@@ -79,7 +79,7 @@ edit(struct rng *r, struct lines *l, char pool[][512], int *npool)
 	size_t i = pick_rule(r, l), j = pick_rule(r, l), k;
 	char *t;
 
-	switch (rng_below(r, 10)) {
+	switch (rng_below(r, 11)) {
 	case 0:	/* swap two rules */
 	case 1:
 		if (i < l->n && j < l->n) {
@@ -153,11 +153,28 @@ edit(struct rng *r, struct lines *l, char pool[][512], int *npool)
 				    "HTTP translate 192.168.1.7",
 				"nat source on LAN from 2001:db8::/126 "
 				    "translate masquerade",
+				"nat masquerade on DMZ",
+				"nat source on DMZ from ANY translate "
+				    "2001:db8::9",
 			};
 
 			snprintf(pool[*npool], 512, "%s",
-			    more[rng_below(r, 6)]);
+			    more[rng_below(r, 8)]);
 			l->v[l->n++] = pool[(*npool)++];
+		}
+		break;
+	case 9:		/* a gateway option added or taken off */
+		if (i < l->n && *npool < 16 && strncmp(l->v[i], "accept ", 7) ==
+		    0) {
+			char *g = strstr(l->v[i], " gateway ");
+
+			if (g != NULL)
+				snprintf(pool[*npool], 512, "%.*s",
+				    (int)(g - l->v[i]), l->v[i]);
+			else
+				snprintf(pool[*npool], 512, "%s gateway %s",
+				    l->v[i], rng_below(r, 2) ? "G2" : "GG");
+			l->v[i] = pool[(*npool)++];
 		}
 		break;
 	default:	/* a rule disabled */
@@ -301,7 +318,7 @@ flow_in(struct rng *r, const struct diff_region *g, const int which[],
 	return true;
 }
 
-static long inside_checked, outside_checked, edges_checked;
+static long inside_checked, outside_checked, edges_checked, links;
 
 static void
 check_pair(struct rng *r, struct pair *pr)
@@ -314,6 +331,7 @@ check_pair(struct rng *r, struct pair *pr)
 		const struct diff_region *g = &pr->d.v[i];
 		struct verdict va, vb;
 
+		links += (g->va.gw == NULL) != (g->vb.gw == NULL);
 		/* Its example is one of its flows, with its verdicts. */
 		if (!in_region(g, &g->ex_a) || !disagree(pr, &g->ex_a))
 			dump(pr, &g->ex_a, "a region's example is not one of its "
@@ -408,7 +426,7 @@ run_pairs(uint64_t seed, int n, int minrules, int morerules)
 	int i, done = 0, none = 0;
 	long regions = 0, narrowed = 0;
 
-	inside_checked = outside_checked = edges_checked = 0;
+	inside_checked = outside_checked = edges_checked = links = 0;
 	strbuf_init(&text, 0);
 	strbuf_init(&btext, 0);
 	for (i = 0; done < n && i < 20 * n; i++) {
@@ -467,8 +485,9 @@ run_pairs(uint64_t seed, int n, int minrules, int morerules)
 	printf("diff exact: %d pairs (%ld narrowed to suspects), %ld "
 	    "regions (%d pairs with none); %ld points inside regions "
 	    "disagree, %ld edge neighbours and %ld random flows agree with "
-	    "the regions\n", done, narrowed, regions, none, inside_checked,
-	    edges_checked, outside_checked);
+	    "the regions; %ld regions where a gateway option changed\n",
+	    done, narrowed, regions, none, inside_checked, edges_checked,
+	    outside_checked, links);
 	assert_int_equal(done, n);
 	/* The test means something: both kinds of pairs were seen. */
 	assert_true(none > 0 && none < done && regions > done / 2);

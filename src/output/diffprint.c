@@ -222,6 +222,18 @@ diffprint_text(const struct policy *a, const char *name_a,
 		sa = snat_text(a, &g->va, na, sizeof(na));
 		sb = snat_text(b, &g->vb, nb, sizeof(nb));
 		if (g->va.action == ACT_ACCEPT && g->vb.action == ACT_ACCEPT &&
+		    (g->va.gw != NULL || g->vb.gw != NULL)) {
+			const char *la = gw_text(&g->va, na, sizeof(na));
+
+			strbuf_printf(out, "   link before: %s\n", la != NULL ?
+			    la : "as the routes say (no gateway option)");
+			la = gw_text(&g->vb, nb, sizeof(nb));
+			strbuf_printf(out, "   link after:  %s\n", la != NULL ?
+			    la : "as the routes say (no gateway option)");
+			sa = snat_text(a, &g->va, na, sizeof(na));
+			sb = snat_text(b, &g->vb, nb, sizeof(nb));
+		}
+		if (g->va.action == ACT_ACCEPT && g->vb.action == ACT_ACCEPT &&
 		    strcmp(sa != NULL ? sa : "", sb != NULL ? sb : "") != 0) {
 			strbuf_printf(out, "   nat before: %s\n", sa != NULL ? sa :
 			    "the source is kept");
