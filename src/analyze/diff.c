@@ -464,12 +464,34 @@ covered(const struct side *s, const struct cell *c, const struct cands *k)
 	return false;
 }
 
+#define SUSPECTS_MIN	8	/* across a cell: cut at their median edge */
+
+/* The median edge in cut->dim of the suspects inside c (cut kept when
+ * memory runs out: any edge is right). */
+static void
+suspects_median(const struct ctx *x, const struct cell *c, struct cut *cut)
+{
+	int d = cut->dim;
+	u128 *e;
+	size_t i, n = 0;
+
+	if ((e = malloc(x->nsus * EDGES_PER_RULE * sizeof(*e))) == NULL)
+		return;
+	for (i = 0; i < x->nsus; i++)
+		n += set_edges(x->sus[i][d], c->lo[d], c->hi[d], 0, e + n);
+	if (n > 0) {
+		qsort(e, n, sizeof(*e), u128_sort);
+		cut->at = e[n / 2];
+	}
+	free(e);
+}
+
 static int
 suspect_test(const struct ctx *x, const struct cell *c, const struct cands
     *k0, const struct cands *k1, struct cut *cut)
 {
 	static const struct xf none = { XF_NONE, 0 };
-	size_t i;
+	size_t i, nover = 0;
 	int t, best = T_OUT;
 	struct cut k;
 
@@ -486,11 +508,17 @@ suspect_test(const struct ctx *x, const struct cell *c, const struct cands
 		    &x->sus[i][DD_TIME], &x->sus[i][DD_SVC], &none, c, &k);
 		if (t == T_IN)
 			return T_IN;
-		if (t == T_CUT && best == T_OUT) {
+		if (t == T_CUT) {
+			if (best == T_OUT)
+				*cut = k;
 			best = T_CUT;
-			*cut = k;
+			nover++;
 		}
 	}
+	/* Many suspects across c: cut at their median edge, as for rules,
+	 * so that a large edit is not peeled one box at a time. */
+	if (nover > SUSPECTS_MIN)
+		suspects_median(x, c, cut);
 	return best;
 }
 
@@ -641,7 +669,7 @@ v6_empty(u128 lo, u128 hi)
 	return lo >= V4_BASE && hi <= V4_LAST;
 }
 
-#define DEPTH_MAX	20000	/* cuts on one path: the stack's bound */
+#define DEPTH_MAX	4000	/* cuts on one path: the stack's bound */
 
 static void
 walk(struct ctx *x, const struct cell *c, const struct cands *k0,
@@ -1290,9 +1318,11 @@ policy_diff(const struct policy *a, const struct policy *b,
 			sa.h[i] = rule_hash(a->rules[i]);
 		for (i = 0; i < b->nrule; i++)
 			sb.h[i] = rule_hash(b->rules[i]);
-		/* More edits than Myers' pass keeps: every rule a suspect
-		 * (changed_rules marks them), still exact, only slower. */
-		(void)changed_rules(&sa, a->nrule, &sb, b->nrule, ch[0], ch[1]);
+		/* More edits than Myers' pass keeps: the whole space, cut
+		 * at the rules' medians, rather than thousands of suspects. */
+		if (changed_rules(&sa, a->nrule, &sb, b->nrule, ch[0],
+		    ch[1]) == -1)
+			d->narrowed = false;
 	}
 	chc[0] = ch[0];
 	chc[1] = ch[1];
