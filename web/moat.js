@@ -318,7 +318,7 @@ async function loadChanges() {
   text($("#changes-summary"), r.data.summary);
   const d = r.data.diff;
   if (!d) return;
-  for (const c of d.changes) {
+  for (const c of d.changes.slice(0, 100)) {
     const li = document.createElement("li");
     const head = document.createElement("strong");
     head.textContent = "on " + c.interface + " from " + c.source + " to " + c.destination + ", " +
@@ -334,6 +334,9 @@ async function loadChanges() {
     li.appendChild(ul);
     ol.appendChild(li);
   }
+  if (d.changes.length > 100)
+    ol.appendChild(text(document.createElement("li"), "… and " + (d.changes.length - 100) +
+      " more regions (moat diff lists them all)"));
   for (const i of d.interfaces_only_old.concat(d.interfaces_only_new))
     ol.appendChild(text(document.createElement("li"), "interface " + i + " is in only one of them: its flows are not compared"));
   if (!d.complete)

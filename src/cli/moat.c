@@ -682,6 +682,8 @@ out:
 /* ---- moat diff ---------------------------------------------------------- */
 
 #define DIFF_CELLS_MAX	2000000	/* cells decided before it stops */
+#define APPLY_CELLS_MAX	200000	/* the same, before an apply */
+#define APPLY_REGIONS	20	/* regions apply prints */
 
 /* A policy to compare: a config file, a history entry (all digits), or
  * the config in force (arg NULL).  *name says which, for the output
@@ -773,20 +775,21 @@ diff_binding_note(const struct policy *a, const struct policy *b)
  * some, -1 out of memory (said). */
 static int
 diff_print(const struct policy *a, const char *na, const struct policy *b,
-    const char *nb, bool json, struct strbuf *out)
+    const char *nb, bool json, size_t cells, size_t limit,
+    struct strbuf *out)
 {
 	struct policy_diff d;
 	const char *note = diff_binding_note(a, b);
 	int rc;
 
-	if (policy_diff(a, b, DIFF_CELLS_MAX, &d) == -1) {
+	if (policy_diff(a, b, cells, &d) == -1) {
 		fputs("moat: diff: out of memory\n", stderr);
 		return -1;
 	}
 	if (json)
 		diffprint_json(a, na, b, nb, note, &d, out);
 	else
-		diffprint_text(a, na, b, nb, note, &d, out);
+		diffprint_text(a, na, b, nb, note, &d, limit, out);
 	rc = d.n > 0 || d.nonly_a > 0 || d.nonly_b > 0 || !d.complete;
 	policy_diff_free(&d);
 	return rc;
@@ -849,7 +852,8 @@ cmd_diff(int argc, char **argv)
 			goto out;
 		}
 	strbuf_init(&out, 0);
-	rc = diff_print(p[0], name[0], p[1], name[1], json, &out);
+	rc = diff_print(p[0], name[0], p[1], name[1], json, DIFF_CELLS_MAX, 0,
+	    &out);
 	if (write_out(&out) != 0 || rc == -1)
 		rc = EXIT_USAGE;
 out:
@@ -877,7 +881,8 @@ apply_summary(const struct policy *p, struct strbuf *out)
 		return;
 	}
 	strbuf_puts(out, "moat: what this apply changes: ");
-	diff_print(was, name, p, p->file, false, out);
+	diff_print(was, name, p, p->file, false, APPLY_CELLS_MAX, APPLY_REGIONS,
+	    out);
 	policy_free(was);
 	free(name);
 }

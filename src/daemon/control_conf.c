@@ -490,7 +490,7 @@ control_changes(const struct control_env *env, const char *user,
 		control_error(out, 500, "out of memory");
 		goto out;
 	}
-	diffprint_text(was, label, now, env->conf, NULL, &d, &text);
+	diffprint_text(was, label, now, env->conf, NULL, &d, 0, &text);
 	diffprint_json(was, label, now, env->conf, NULL, &d, &js);
 	policy_diff_free(&d);
 	json_object_set_new(o, "running", json_integer(seq));

@@ -184,7 +184,7 @@ verb(const struct verdict *v)
 void
 diffprint_text(const struct policy *a, const char *name_a,
     const struct policy *b, const char *name_b, const char *note,
-    const struct policy_diff *d, struct strbuf *out)
+    const struct policy_diff *d, size_t limit, struct strbuf *out)
 {
 	size_t i;
 
@@ -195,7 +195,7 @@ diffprint_text(const struct policy *a, const char *name_a,
 		strbuf_printf(out, "%s -> %s: %zu region%s of flows change%s\n",
 		    name_a, name_b, d->n, d->n == 1 ? "" : "s",
 		    d->n == 1 ? "s" : "");
-	for (i = 0; i < d->n; i++) {
+	for (i = 0; i < d->n && (limit == 0 || i < limit); i++) {
 		const struct diff_region *g = &d->v[i];
 		char na[512], nb[512];
 		const char *sa, *sb;
@@ -241,6 +241,9 @@ diffprint_text(const struct policy *a, const char *name_a,
 			    "the source is kept");
 		}
 	}
+	if (limit > 0 && d->n > limit)
+		strbuf_printf(out, "\n... and %zu more region%s (moat diff lists "
+		    "them all)\n", d->n - limit, d->n - limit == 1 ? "" : "s");
 	for (i = 0; i < d->nonly_a; i++)
 		strbuf_printf(out, "\ninterface %s is only in %s: its flows are "
 		    "not compared (the other has no such zone)\n",

@@ -7,10 +7,11 @@
 
 /* The regions of d (a and b the policies compared, named by their file
  * names as given): one paragraph a region, with an example flow and the
- * deciding rule before and after; "no flow changes" when none. */
+ * deciding rule before and after; "no flow changes" when none.  At most
+ * limit regions (0: all), then how many more there are. */
 void	 diffprint_text(const struct policy *a, const char *name_a,
 	    const struct policy *b, const char *name_b, const char *note,
-	    const struct policy_diff *d, struct strbuf *out);
+	    const struct policy_diff *d, size_t limit, struct strbuf *out);
 /* The same as one JSON object: old, new, complete, changes [...],
  * interfaces_only_old, interfaces_only_new, note.  note (or NULL): how
  * dynamic addresses and feed objects were bound. */
