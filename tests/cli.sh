@@ -214,6 +214,58 @@ grep -q "rule 2 can never match: its source is IPv6 only and its destination IPv
 "$moat" show --nft $V | grep -q '"eth0.100" : jump zone_WAN' ||
 	{ echo "FAIL: the VLAN device is not in the dispatch"; failed=1; }
 
+# moat diff: files, history entries, --running; text, JSON, errors.
+sed -n 7p "$ex/seed-a.conf" >"$tmp/r1"
+{ head -6 "$ex/seed-a.conf"; sed -n 8p "$ex/seed-a.conf"; cat "$tmp/r1"; } >"$tmp/swapped.conf"
+{ head -6 "$ex/seed-a.conf"; echo "deny on WAN from 198.51.100.7"; echo "deny on WAN from 198.51.100.9"; } >"$tmp/w1.conf"
+{ head -6 "$ex/seed-a.conf"; echo "deny on WAN from 198.51.100.9"; echo "deny on WAN from 198.51.100.7"; } >"$tmp/w2.conf"
+expect 0 "$ex/seed-a.conf -> $ex/seed-a.conf: no flow changes" -- diff "$ex/seed-a.conf" "$ex/seed-a.conf"
+# A reordering that changes nothing says so.
+expect 0 "$tmp/w1.conf -> $tmp/w2.conf: no flow changes" -- diff "$tmp/w1.conf" "$tmp/w2.conf"
+expect 1 "$ex/seed-a.conf -> $tmp/swapped.conf: 1 region of flows changes
+
+1. on LAN from 192.168.1.10 to any IPv4, tcp port 25: accept -> deny
+   e.g.   LAN 192.168.1.10 -> 203.0.113.10 tcp/25
+   before accept by rule 1 (seed-a.conf:7): accept on LAN from 192.168.1.10 to ANY service SMTP  # mail server may send
+   after  deny by rule 1 (swapped.conf:7): deny on LAN from ANY to ANY service SMTP  # nobody else" \
+	-- diff "$ex/seed-a.conf" "$tmp/swapped.conf"
+"$moat" diff --json "$ex/seed-a.conf" "$ex/seed-b.conf" >"$tmp/diff.json"
+[ $? = 1 ] || { echo "FAIL: diff --json of two policies that differ: exit 1"; failed=1; }
+python3 - "$tmp/diff.json" <<'PY' || { echo "FAIL: moat diff --json"; failed=1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["complete"] and d["note"] is None and d["interfaces_only_old"] == [], d
+c = d["changes"]
+# seed A -> seed B: the mail server may no longer send; SMTP to the
+# gateway, refused by A's rule 2, is accepted by B's default.
+assert {(x["before"]["verdict"], x["after"]["verdict"]) for x in c} == {("accept", "deny"), ("deny", "accept")}, c
+srv = [x for x in c if x["before"]["verdict"] == "accept"][0]
+assert srv["interface"] == "LAN" and srv["source"] == "192.168.1.10" and srv["service"] == "tcp port 25", srv
+assert srv["before"]["rule"] == 1 and srv["after"]["rule"] == 1 and srv["after"]["file"] == "seed-b.conf", srv
+gw = [x for x in c if x["before"]["verdict"] == "deny"]
+assert all(x["destination"] == "192.168.1.1" and x["after"]["decided_by"] == "default" for x in gw), gw
+PY
+# History entries and the config in force, from a state directory.
+mkdir -p "$tmp/hst/history"
+cp "$ex/seed-a.conf" "$tmp/hst/history/1.conf"
+cp "$tmp/swapped.conf" "$tmp/hst/history/2.conf"
+printf '1 1733300000 0000000000000001 apply 0 /etc/moat/moat.conf\n2 1733300100 0000000000000002 apply 1 /etc/moat/moat.conf\n' >"$tmp/hst/history.log"
+MOAT_STATE_DIR="$tmp/hst" "$moat" diff 1 2 >"$tmp/out"
+[ $? = 1 ] && head -1 "$tmp/out" | grep -qx "history 1 -> history 2: 1 region of flows changes" ||
+	{ echo "FAIL: diff of two history entries"; cat "$tmp/out"; failed=1; }
+MOAT_STATE_DIR="$tmp/hst" expect 0 "running (history 2) -> $tmp/swapped.conf: no flow changes" -- diff --running "$tmp/swapped.conf"
+MOAT_STATE_DIR="$tmp/hst" expect 0 "running (history 2) -> $tmp/swapped.conf: no flow changes" -- diff "$tmp/swapped.conf"
+MOAT_STATE_DIR="$tmp/hst" "$moat" diff "$tmp/swapped.conf" --running >"$tmp/out"
+head -1 "$tmp/out" | grep -qx "$tmp/swapped.conf -> running (history 2): no flow changes" ||
+	{ echo "FAIL: diff FILE --running keeps the order"; cat "$tmp/out"; failed=1; }
+MOAT_STATE_DIR="$tmp/hst" expect_err 2 "no history entry '9'" -- diff 1 9
+MOAT_STATE_DIR="$tmp/empty" expect_err 2 "nothing is in force" -- diff "$ex/seed-a.conf"
+printf 'interface LAN device eth1\naccept on LAN frm ANY\n' >"$tmp/bad.conf"
+expect_err 2 "bad.conf:2:15: error" -- diff "$ex/seed-a.conf" "$tmp/bad.conf"
+expect_err 2 "No such file" -- diff "$ex/seed-a.conf" "$tmp/none.conf"
+expect_err 2 "two configs, not more" -- diff 1 2 3
+expect_err 2 "unknown option" -- diff --nft "$ex/seed-a.conf"
+
 # moat status, as text and --json, from one collection (observe/status.c).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	MOAT_STATE_DIR="$tmp/st" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
@@ -231,6 +283,21 @@ names = [c["name"] for c in st["counters"]]
 assert names == re.findall(r"^(\S+) +\d+ +\d+", text, re.M), (names, text)
 assert "rule_2" in names and st["pending"] is None and st["ha"] is None, st
 PY
+	# apply says what it changes before it loads; --dry-run says it and
+	# loads nothing.
+	MOAT_STATE_DIR="$tmp/st3" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		"$1" apply -f "$2/seed-a.conf" >"$3/apply0.txt" 2>&1 &&
+		"$1" apply -f "$2/seed-a.conf" >"$3/apply1.txt" 2>&1 &&
+		"$1" apply --dry-run -f "$2/seed-b.conf" >"$3/dry.txt" 2>&1 &&
+		"$1" history >"$3/hist.txt"
+	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: apply --dry-run in a namespace"; cat "$tmp/dry.txt"; failed=1; }
+	grep -q "^moat: what this apply changes: running (history 1) -> $ex/seed-a.conf: no flow changes" "$tmp/apply1.txt" ||
+		{ echo "FAIL: apply of the config in force: no flow changes"; cat "$tmp/apply1.txt"; failed=1; }
+	grep -q "^moat: what this apply changes: running (history 2) -> $ex/seed-b.conf: 4 regions of flows change" "$tmp/dry.txt" &&
+		grep -q "before accept by rule 1 (history 2:7)" "$tmp/dry.txt" ||
+		{ echo "FAIL: apply --dry-run does not say what changes"; cat "$tmp/dry.txt"; failed=1; }
+	[ "$(wc -l <"$tmp/hist.txt")" = 2 ] && grep -q "nothing is in force yet" "$tmp/apply0.txt" ||
+		{ echo "FAIL: apply --dry-run changed the history"; cat "$tmp/hist.txt"; failed=1; }
 	MOAT_STATE_DIR="$tmp/st2" "$moat" status --json | python3 -c '
 import json, sys
 st = json.load(sys.stdin)

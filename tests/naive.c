@@ -223,6 +223,13 @@ naive_eval(const struct policy *p, const struct flow *f, enum action *action,
 		for (j = 0; j < p->nforward; j++)
 			if (strcmp(p->forwards[j]->ifname, f->iface->name) == 0)
 				external = true;
+		for (j = 0; j < p->nnat_rule; j++)
+			if (strcmp(p->nat_rules[j]->ifname, f->iface->name) ==
+			    0)
+				external = true;
+		for (j = 0; j < p->nnat_one; j++)
+			if (strcmp(p->nat_ones[j]->ifname, f->iface->name) == 0)
+				external = true;
 		own = strcmp(c->ifname, f->iface->name) == 0;
 		if (at != NULL && (own || (c->reflection && !external)) &&
 		    is_gateway(at, f->dst) &&
@@ -230,6 +237,18 @@ naive_eval(const struct policy *p, const struct flow *f, enum action *action,
 		    (v4 ? c->has4 : c->has6)) {
 			fw = c;
 			dst = v4 ? c->to4 : c->to6;
+		}
+	}
+	/* nat one-to-one on IF PUBLIC to INSIDE: the public addresses
+	 * arriving on IF go to the inside ones, address by address. */
+	for (i = 0; i < p->nnat_one && fw == NULL; i++) {
+		const struct nat_one *n = p->nat_ones[i];
+		u128 pub = n->pub.v[0].lit.lo, in = n->inside.v[0].lit.lo;
+
+		if (strcmp(n->ifname, f->iface->name) == 0 &&
+		    match_expr(p, &n->pub, f->dst)) {
+			dst = in + (f->dst - pub);
+			break;
 		}
 	}
 	if (p->anti_lockout && strcmp(f->iface->name, "LAN") == 0 &&

@@ -4,6 +4,7 @@ let csrf = null;
 let hash = null;          // the config's, for If-Match
 let policy = null;        // the moat show --json document
 let confirmTimer = null;
+let holdChanges = false;  // the Apply's summary stays until the next visit
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -195,6 +196,9 @@ async function banner() {
 async function loadDashboard() {
   const r = await banner();
   if (!r || r.status !== 200) return;
+  // Right after an Apply, what it changed stays on the page.
+  if (!holdChanges) loadChanges();
+  holdChanges = false;
   const dl = $("#applied");
   dl.textContent = "";
   const a = r.data.applied;
@@ -302,13 +306,54 @@ async function afterLapse() {
   loadDashboard();
 }
 
+// What an Apply of the saved config changes, against the config in force:
+// the flows whose verdict or NAT changes (moat diff), region by region.
+async function loadChanges() {
+  const r = await api("GET", "changes");
+  const ol = $("#changes");
+  ol.textContent = "";
+  if (r.status !== 200) {
+    text($("#changes-summary"), r.data.error || "cannot say what Apply changes");
+    return;
+  }
+  text($("#changes-summary"), r.data.summary);
+  const d = r.data.diff;
+  if (!d) return;
+  for (const c of d.changes.slice(0, 100)) {
+    const li = document.createElement("li");
+    const head = document.createElement("strong");
+    head.textContent = "on " + c.interface + " from " + c.source + " to " + c.destination + ", " +
+      c.service + (c.time ? ", " + c.time : "") + ": " + c.before.verdict + " \u2192 " + c.after.verdict;
+    li.appendChild(head);
+    const ul = document.createElement("ul");
+    const line = (k, v) => { const x = document.createElement("li"); x.textContent = k + v; ul.appendChild(x); };
+    const f = c.before.flow;
+    line("e.g. ", c.interface + " " + f.src + " \u2192 " + f.dst + " " + f.protocol +
+      (f.port !== undefined ? "/" + f.port : f.type !== undefined ? " type " + f.type : ""));
+    line("now: ", c.before.reason);
+    line("after Apply: ", c.after.reason);
+    li.appendChild(ul);
+    ol.appendChild(li);
+  }
+  if (d.changes.length > 100)
+    ol.appendChild(text(document.createElement("li"), "… and " + (d.changes.length - 100) +
+      " more regions (moat diff lists them all)"));
+  for (const i of d.interfaces_only_old.concat(d.interfaces_only_new))
+    ol.appendChild(text(document.createElement("li"), "interface " + i + " is in only one of them: its flows are not compared"));
+  if (!d.complete)
+    ol.appendChild(text(document.createElement("li"), "incomplete: too many regions to list here (moat diff lists them all)"));
+}
+
 async function apply() {
   const secs = Number($("#confirm-secs").value) || 60;
   text($("#lapse"), "");
+  await loadChanges();    // said before it loads, as moat apply does
   const r = await api("POST", "apply", { confirm: secs });
   text($("#apply-result"), r.status === 200 ? r.data.message : (r.data.error || "not applied"));
   if (r.status !== 200) return;
+  text($("#changes-summary"), "Applied: " + $("#changes-summary").textContent);
   countdown(Date.now() + secs * 1000);
+  holdChanges = true;
   loadDashboard();
 }
 

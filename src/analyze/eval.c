@@ -445,19 +445,29 @@ snat_text(const struct policy *p, const struct verdict *v, char *buf,
 }
 
 static void eval_filter(const struct policy *p,
-    const struct policy_index *idx, const struct flow *f, struct verdict *v);
+    const struct policy_index *idx, const struct rule *const *first,
+    const struct flow *f, struct verdict *v);
 
 void
 policy_eval_with(const struct policy *p, const struct policy_index *idx,
     const struct flow *f, struct verdict *v)
 {
-	eval_filter(p, idx, f, v);
+	eval_filter(p, idx, NULL, f, v);
+	eval_snat(p, f, v);
+}
+
+void
+policy_eval_first(const struct policy *p, const struct rule *first,
+    const struct flow *f, struct verdict *v)
+{
+	eval_filter(p, NULL, &first, f, v);
 	eval_snat(p, f, v);
 }
 
 static void
 eval_filter(const struct policy *p, const struct policy_index *idx,
-    const struct flow *f, struct verdict *v)
+    const struct rule *const *first, const struct flow *f,
+    struct verdict *v)
 {
 	const struct rule *r;
 
@@ -484,7 +494,8 @@ eval_filter(const struct policy *p, const struct policy_index *idx,
 		v->rule = p->lockout_rule;
 		return;
 	}
-	if ((r = first_rule(p, idx, f, v->dst)) != NULL) {
+	if ((r = first != NULL ? *first : first_rule(p, idx, f, v->dst)) !=
+	    NULL) {
 		v->action = r->action;
 		v->by = BY_RULE;
 		v->rule = r;

@@ -113,6 +113,10 @@ void	 policy_eval(const struct policy *p, const struct flow *f,
  * boxes (of each address family). */
 struct policy_index *policy_index(const struct policy *p, size_t max_boxes);
 void	 policy_index_free(struct policy_index *idx);
+/* policy_eval() when the first rule that matches f is known to be first
+ * (NULL: none does): analyze/diff.c, which found it for a whole region. */
+void	 policy_eval_first(const struct policy *p, const struct rule *first,
+	    const struct flow *f, struct verdict *v);
 /* policy_eval(), finding the first matching rule through idx. */
 void	 policy_eval_with(const struct policy *p,
 	    const struct policy_index *idx, const struct flow *f,

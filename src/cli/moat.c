@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "analyze/classify.h"
+#include "analyze/diff.h"
 #include "analyze/eval.h"
 #include "analyze/flowfmt.h"
 #include "analyze/lint.h"
@@ -29,6 +30,7 @@
 #include "observe/mailstats.h"
 #include "observe/metrics.h"
 #include "observe/status.h"
+#include "output/diffprint.h"
 #include "output/json.h"
 #include "output/printer.h"
 #include "policy/schedule.h"
@@ -68,9 +70,18 @@ static const struct command_help {
 	  "--at: the local time asked about, for rules with a schedule\n"
 	  "(default: now)" },
 	{ "apply", "moat apply [-f FILE] [--dry-run] [--confirm SECONDS]",
-	  "install the policy as table inet moat in one transaction;\n"
+	  "install the policy as table inet moat in one transaction,\n"
+	  "saying first which flows it changes (as moat diff);\n"
 	  "--confirm N restores the previous ruleset after N seconds\n"
-	  "unless 'moat confirm' runs; --dry-run lets the kernel check it" },
+	  "unless 'moat confirm' runs; --dry-run prints the changes and\n"
+	  "lets the kernel check the ruleset, loading nothing" },
+	{ "diff", "moat diff [--json] [OLD] [NEW]",
+	  "the flows whose verdict or NAT changes from OLD to NEW, exactly,\n"
+	  "as regions with an example flow and the rule before and after;\n"
+	  "OLD and NEW: a config file, a history entry's number (moat\n"
+	  "history), or --running (the config in force); one given: the\n"
+	  "running config to it; none: the running config to " MOAT_DEFAULT_CONF
+	  "\nexit 0 no flow changes, 1 some do, 2 usage or config error" },
 	{ "confirm", "moat confirm",
 	  "keep the ruleset of the last apply --confirm" },
 	{ "rollback", "moat rollback",
@@ -667,6 +678,215 @@ out:
 	return rc;
 }
 
+
+/* ---- moat diff ---------------------------------------------------------- */
+
+#define DIFF_CELLS_MAX	2000000	/* cells decided before it stops */
+#define APPLY_CELLS_MAX	200000	/* the same, before an apply */
+#define APPLY_REGIONS	20	/* regions apply prints */
+
+/* A policy to compare: a config file, a history entry (all digits), or
+ * the config in force (arg NULL).  *name says which, for the output
+ * (malloc'd).  NULL (said) when it cannot be read or is not valid, or,
+ * with *none, when nothing is in force. */
+static struct policy *
+diff_source(const char *arg, char **name, bool *none)
+{
+	const char *state = apply_state_dir();
+	struct policy *p = NULL;
+	struct strbuf err;
+	char *text = NULL, label[300];
+	size_t len = 0;
+	unsigned seq = 0;
+
+	*name = NULL;
+	*none = false;
+	strbuf_init(&err, 0);
+	if (arg == NULL || strspn(arg, "0123456789") == strlen(arg)) {
+		if (arg == NULL) {
+			text = apply_running_text(state, &seq, &len, &err);
+			if (text == NULL && err.len == 0) {
+				*none = true;
+				goto out;
+			}
+		} else if (flow_parse_number(arg, 100000000, &seq) == -1 ||
+		    seq == 0 || (text = apply_config_text(state, seq,
+		    &len)) == NULL)
+			strbuf_printf(&err, "no history entry '%s' in %s (moat "
+			    "history lists them; write ./%s for a file)", arg,
+			    state, arg);
+		if (text == NULL) {
+			fprintf(stderr, "moat: %s\n", strbuf_str(&err));
+			goto out;
+		}
+		/* The policy's file is "history N" (rules cite "history
+		 * N:LINE"); the label says when it is the one in force. */
+		snprintf(label, sizeof(label), "history %u", seq);
+		p = policy_parse_bound(label, text, len, binding());
+		if (arg == NULL)
+			snprintf(label, sizeof(label), "running (history %u)",
+			    seq);
+		if (p != NULL && !policy_valid(p)) {
+			diags_print(&p->diags, stderr);
+			fprintf(stderr, "moat: %s: %zu error%s\n", label,
+			    p->diags.nerrors, p->diags.nerrors == 1 ? "" : "s");
+			policy_free(p);
+			p = NULL;
+		} else if (p == NULL)
+			fprintf(stderr, "moat: %s: out of memory\n", label);
+		if (p != NULL)
+			*name = strdup(label);
+	} else if ((p = load_bound(arg, false, binding())) != NULL)
+		*name = strdup(arg);
+	if (p != NULL && *name == NULL) {
+		policy_free(p);
+		p = NULL;
+	}
+out:
+	free(text);
+	strbuf_free(&err);
+	return p;
+}
+
+/* A line saying how dynamic addresses and feed objects were bound, or
+ * NULL when neither policy has any. */
+static const char *
+diff_binding_note(const struct policy *a, const struct policy *b)
+{
+	bool dyn = policy_ndynamic(a) > 0 || policy_ndynamic(b) > 0;
+	bool feeds = policy_nfeeds(a) > 0 || policy_nfeeds(b) > 0;
+
+	if (dyn && feeds)
+		return "dynamic interface addresses are what the devices have "
+		    "now, and fqdn, url and country objects what the state "
+		    "directory keeps (what moatd last put in the kernel), on "
+		    "both sides, as moat test and apply take them";
+	if (dyn)
+		return "dynamic interface addresses are what the devices have "
+		    "now, on both sides, as moat test and apply take them";
+	if (feeds)
+		return "fqdn, url and country objects hold what the state "
+		    "directory keeps (what moatd last put in the kernel), on "
+		    "both sides, as moat test and apply take them";
+	return NULL;
+}
+
+/* The changes from a to b, printed (text or JSON) into out: 0 none, 1
+ * some, -1 out of memory (said). */
+static int
+diff_print(const struct policy *a, const char *na, const struct policy *b,
+    const char *nb, bool json, size_t cells, size_t limit,
+    struct strbuf *out)
+{
+	struct policy_diff d;
+	const char *note = diff_binding_note(a, b);
+	int rc;
+
+	if (policy_diff(a, b, cells, &d) == -1) {
+		fputs("moat: diff: out of memory\n", stderr);
+		return -1;
+	}
+	if (json)
+		diffprint_json(a, na, b, nb, note, &d, out);
+	else
+		diffprint_text(a, na, b, nb, note, &d, limit, out);
+	rc = d.n > 0 || d.nonly_a > 0 || d.nonly_b > 0 || !d.complete;
+	policy_diff_free(&d);
+	return rc;
+}
+
+static int
+cmd_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "running", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* In the order given; NULL stands for --running. */
+	const char *src[2];
+	struct policy *p[2] = { NULL, NULL };
+	char *name[2] = { NULL, NULL };
+	bool json = false, none;
+	struct strbuf out;
+	int c, n = 0, i, rc = EXIT_USAGE;
+
+	optind = 1;
+	opterr = 0;
+	/* "-": keep the order of --running among the files. */
+	while ((c = getopt_long(argc, argv, "-h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 1:
+		case 'r':
+			if (n == 2)
+				return usage_error("diff compares two configs, "
+				    "not more ('%s')", c == 1 ? optarg :
+				    "--running");
+			src[n++] = c == 1 ? optarg : NULL;
+			break;
+		case 'h':
+			print_command(command_help("diff"), stdout);
+			return 0;
+		default:
+			return usage_error("diff: %s: unknown option (diff takes "
+			    "--json, --running and two configs)",
+			    argv[optind - 1]);
+		}
+	}
+	if (n == 0)
+		src[n++] = MOAT_DEFAULT_CONF;
+	if (n == 1) {		/* from the config in force */
+		src[1] = src[0];
+		src[0] = NULL;
+	}
+	for (i = 0; i < 2; i++)
+		if ((p[i] = diff_source(src[i], &name[i], &none)) == NULL) {
+			if (none)
+				fprintf(stderr, "moat: diff: nothing is in force "
+				    "(moat history has no config applied); "
+				    "compare two files or entries\n");
+			goto out;
+		}
+	strbuf_init(&out, 0);
+	rc = diff_print(p[0], name[0], p[1], name[1], json, DIFF_CELLS_MAX, 0,
+	    &out);
+	if (write_out(&out) != 0 || rc == -1)
+		rc = EXIT_USAGE;
+out:
+	for (i = 0; i < 2; i++) {
+		policy_free(p[i]);
+		free(name[i]);
+	}
+	return rc;
+}
+
+/* What applying p changes, printed before it is loaded: against the
+ * config in force, bound as p is.  Nothing in force: the whole of p is
+ * new. */
+static void
+apply_summary(const struct policy *p, struct strbuf *out)
+{
+	struct policy *was;
+	char *name = NULL;
+	bool none;
+
+	if ((was = diff_source(NULL, &name, &none)) == NULL) {
+		strbuf_printf(out, "moat: %s\n", none ? "nothing is in force "
+		    "yet: every flow is decided by the new policy" :
+		    "the config in force cannot be compared (above)");
+		return;
+	}
+	strbuf_puts(out, "moat: what this apply changes: ");
+	diff_print(was, name, p, p->file, false, APPLY_CELLS_MAX, APPLY_REGIONS,
+	    out);
+	policy_free(was);
+	free(name);
+}
+
 static int
 report(int rc, struct strbuf *msg, struct strbuf *err)
 {
@@ -698,6 +918,11 @@ cmd_apply(const char *path, bool dry_run, unsigned confirm)
 			}
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
+	/* Which flows change, said before anything is loaded. */
+	apply_summary(p, &msg);
+	fputs(strbuf_str(&msg), stdout);
+	fflush(stdout);
+	strbuf_reset(&msg);
 	/* Record the text that was checked, byte for byte. */
 	rc = apply_policy(apply_state_dir(), p, p->text, p->len, dry_run,
 	    confirm, &msg, &err);
@@ -1004,6 +1229,8 @@ main(int argc, char **argv)
 		return cmd_trace(argc - 1, argv + 1);
 	if (strcmp(cmd, "passwd") == 0)
 		return cmd_passwd(argc - 1, argv + 1);
+	if (strcmp(cmd, "diff") == 0)
+		return cmd_diff(argc - 1, argv + 1);
 	optind = 2;
 	opterr = 0;		/* one line of ours instead */
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {

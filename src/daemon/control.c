@@ -471,6 +471,7 @@ static const struct request {
 	{ "rollback", SESSION | CHANGES, op_rollback, { INT("entry", false,
 	    1, 100000000) } },
 	{ "history", SESSION, op_history, { { NULL } } },
+	{ "changes", SESSION, control_changes, { { NULL } } },
 	{ "diff", SESSION, op_diff, { INT("from", true, 1, 100000000),
 	    INT("to", true, 1, 100000000) } },
 	{ "status", SESSION, op_status, { { NULL } } },

@@ -13,14 +13,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze/diff.h"
 #include "analyze/eval.h"
 #include "analyze/flowfmt.h"
 #include "analyze/lint.h"
 #include "base/file.h"
 #include "base/hash.h"
 #include "daemon/answer.h"
+#include "enforce/apply.h"
+#include "enforce/feedstore.h"
 #include "enforce/rtnl.h"
 #include "observe/audit.h"
+#include "output/diffprint.h"
 #include "output/json.h"
 #include "observe/status.h"
 #include "policy/load.h"
@@ -422,4 +426,84 @@ control_test(const struct control_env *env, const char *user, json_t *req,
 		strbuf_free(&b);
 	}
 	policy_free(p);
+}
+
+/* Cells an Apply's summary decides at most (moat diff: 2,000,000): a
+ * request has a deadline. */
+#define CHANGES_CELLS_MAX	50000
+
+void
+control_changes(const struct control_env *env, const char *user,
+    json_t *req, struct strbuf *out)
+{
+	struct host_addrs h;
+	struct strbuf err, text, js;
+	struct policy *now = NULL, *was = NULL;
+	struct policy_diff d;
+	char e[256], label[64], *run;
+	size_t len;
+	unsigned seq;
+	json_t *o;
+
+	(void)user;
+	(void)req;
+	strbuf_init(&err, 0);
+	strbuf_init(&text, 0);
+	strbuf_init(&js, 0);
+	/* Both sides bound as apply binds them: the devices' addresses now,
+	 * the feed objects as the state directory keeps them. */
+	if (rtnl_addrs(&h, &err) == -1)
+		memset(&h, 0, sizeof(h));
+	feedstore_bind(&h.b, env->state);
+	strbuf_reset(&err);
+	if ((now = policy_load_bound(env->conf, false, &h.b, e, sizeof(e))) ==
+	    NULL || !policy_valid(now)) {
+		control_error(out, 422, now == NULL ? e : "the saved config is "
+		    "not valid");
+		goto out;
+	}
+	o = json_object();
+	if ((run = apply_running_text(env->state, &seq, &len, &err)) == NULL) {
+		if (err.len > 0) {
+			json_decref(o);
+			control_error(out, 500, strbuf_str(&err));
+			goto out;
+		}
+		json_object_set_new(o, "running", json_null());
+		json_object_set_new(o, "summary", json_string("Nothing is in "
+		    "force yet: every flow is decided by the new policy."));
+		control_answer(out, 200, o);
+		goto out;
+	}
+	snprintf(label, sizeof(label), "history %u", seq);
+	was = policy_parse_bound(label, run, len, &h.b);
+	free(run);
+	if (was == NULL || !policy_valid(was)) {
+		json_decref(o);
+		control_error(out, 500, "the config in force cannot be read "
+		    "again");
+		goto out;
+	}
+	snprintf(label, sizeof(label), "running (history %u)", seq);
+	if (policy_diff(was, now, CHANGES_CELLS_MAX, &d) == -1) {
+		json_decref(o);
+		control_error(out, 500, "out of memory");
+		goto out;
+	}
+	diffprint_text(was, label, now, env->conf, NULL, &d, 0, &text);
+	diffprint_json(was, label, now, env->conf, NULL, &d, &js);
+	policy_diff_free(&d);
+	json_object_set_new(o, "running", json_integer(seq));
+	json_object_set_new(o, "summary", json_stringn(strbuf_str(&text),
+	    strcspn(strbuf_str(&text), "\n")));
+	json_object_set_new(o, "text", json_string(strbuf_str(&text)));
+	json_object_set_new(o, "diff", raw(&js));
+	control_answer(out, 200, o);
+out:
+	policy_free(now);
+	policy_free(was);
+	rtnl_addrs_free(&h);
+	strbuf_free(&err);
+	strbuf_free(&text);
+	strbuf_free(&js);
 }

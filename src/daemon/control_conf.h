@@ -32,4 +32,10 @@ void	 control_objects(const struct control_env *env, const char *user,
 void	 control_test(const struct control_env *env, const char *user,
 	    json_t *req, struct strbuf *out);
 
+/* GET changes: what an Apply of the saved config would change, against
+ * the config in force (moat apply's summary): summary, text, diff (moat
+ * diff --json), running (its history entry, or null). */
+void	 control_changes(const struct control_env *env, const char *user,
+	    json_t *req, struct strbuf *out);
+
 #endif

@@ -426,6 +426,26 @@ current(const char *state, struct history_entry *cur, struct strbuf *err)
 	return 0;
 }
 
+char *
+apply_running_text(const char *state, unsigned *seq, size_t *len,
+    struct strbuf *err)
+{
+	struct history_entry cur;
+	char *text;
+
+	*seq = 0;
+	if (current(state, &cur, err) == -1 || cur.seq == 0)
+		return NULL;
+	/* A rollback to before the first apply removed the table. */
+	if ((text = apply_config_text(state, cur.seq, len)) == NULL &&
+	    strcmp(cur.file, "-") != 0)
+		strbuf_printf(err, "the config of history entry %u is missing "
+		    "from %s", cur.seq, state);
+	else
+		*seq = cur.seq;
+	return text;
+}
+
 /* Entry seq of the history (a zeroed one, file "-", for 0 or when it is
  * missing) and the last entry (zeroed when there is none), from one read. */
 static int

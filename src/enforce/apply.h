@@ -71,6 +71,12 @@ int	 apply_history(const char *state, struct history_entry **v, size_t *n,
 	    struct strbuf *err);
 /* The stored config text of entry seq, malloc'd. */
 char	*apply_config_text(const char *state, unsigned seq, size_t *len);
+/* The config text of the entry in force (the last of the history),
+ * malloc'd, its entry in *seq; NULL with *seq 0 when nothing is in force
+ * (nothing applied, or the last rollback removed the table), NULL with
+ * err when the history cannot be read. */
+char	*apply_running_text(const char *state, unsigned *seq, size_t *len,
+	    struct strbuf *err);
 /* How table inet moat in the kernel compares with what entry seq put
  * there. */
 enum apply_drift {

@@ -613,6 +613,7 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 	    strcmp(path, "rollback") == 0) && post)
 		return forward(c, rq, path);
 	if ((strcmp(path, "history") == 0 || strcmp(path, "status") == 0 ||
+	    strcmp(path, "changes") == 0 ||
 	    strcmp(path, "log") == 0 || strcmp(path, "mail-log") == 0) && get)
 		return forward(c, rq, path);
 	return send_error(c, 404, "no such API");

@@ -250,11 +250,26 @@ try:
           "the unapplied-changes banner")
     shot("policies")
 
-    # Apply with confirm, and confirm.
+    # What Apply changes, said before it is pressed (moat diff): the LAN's
+    # SMTP but the mail server's goes from the default's accept to deny.
     d.find_element(By.LINK_TEXT, "Dashboard").click()
     visible("#dashboard")
+    wait.until(lambda _: "flows change" in
+               d.find_element(By.ID, "changes-summary").text)
+    changes = d.find_element(By.ID, "changes").text
+    check("tcp port 25: accept \u2192 deny" in changes and
+          "after Apply: deny by rule 2" in changes and
+          "from 192.168.50.10 " not in changes,
+          "the Dashboard says what Apply changes: " + changes[:300])
+    d.execute_script("document.getElementById('changes-summary')"
+                     ".scrollIntoView()")
+    shot("dashboard-changes")
+
+    # Apply with confirm, and confirm.
     d.find_element(By.ID, "apply").click()
     visible("#confirm")
+    check(d.find_element(By.ID, "changes-summary").text.startswith(
+          "Applied: "), "the summary stays, as what was applied")
     shot("dashboard-confirm")
     d.find_element(By.ID, "confirm").click()
     wait.until(lambda _: d.find_element(By.ID, "apply-result").text ==

@@ -1,0 +1,1408 @@
+/* diff.c: the flows two policies decide differently; see diff.h and
+ * doc/design/diff.md.
+ *
+ * The flow space of one interface (source, destination, minute of the
+ * week, service key) is cut in two, again and again, until each side's
+ * decision cannot change inside a cell: walking the side's steps as
+ * eval.c takes them (forwards, 1:1, the gateway's addresses, the
+ * anti-lockout rule, the rules, the source NAT), every test either holds
+ * for the whole cell or for none of it, and the first test that holds for
+ * part of it gives the cut.  A cell is then decided by evaluating one of
+ * its flows (policy_eval) on each side.  Cells that differ are merged
+ * with their neighbours of the same pair of decisions.
+ *
+ * When only rules differ, the cells are cut inside the changed rules
+ * only: the rules that are not in the longest common subsequence of the
+ * two lists (Myers' diff), with the preimages of the port forwards and
+ * 1:1 mappings; elsewhere the first matching rule is a common one, the
+ * same on both sides.
+ */
+#include "analyze/diff.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { T_OUT = 0, T_IN, T_CUT };
+
+/* dst as a side's rules see it: after a forward (a constant) or a 1:1
+ * (shifted). */
+enum xf_kind { XF_NONE = 0, XF_CONST, XF_SHIFT };
+
+struct xf {
+	enum xf_kind	kind;
+	u128		c;	/* XF_CONST: the address; XF_SHIFT: added */
+};
+
+struct cell {
+	u128	lo[DD_NDIMS], hi[DD_NDIMS];
+};
+
+/* A cut: the cell becomes [lo, at - 1] and [at, hi] in dimension dim. */
+struct cut {
+	int	dim;
+	u128	at;
+};
+
+/* The rules a cell may meet: list[0..n) (checked against an ancestor),
+ * then all[from..nall) (not yet looked at). */
+struct cands {
+	const size_t	*list;
+	size_t		 n;
+	size_t		 from;
+};
+
+struct side {
+	const struct policy	*p;
+	const struct iface	*ifc;
+	size_t			*all;	/* enabled rules of ifc, in order */
+	size_t			 nall;
+};
+
+struct ctx {
+	struct side		 s[2];
+	enum addr_family	 fam;
+	/* The cells to look in: products of sets (rules' or forwards'),
+	 * or none (nsus == 0 and whole: everything). */
+	const struct iset	(*sus)[DD_NDIMS];
+	size_t			 nsus;
+	bool			 whole;
+	/* The interface's default differs: the flows that reach it on
+	 * either side are suspects too (those no rule holds). */
+	bool			 reach;
+	struct policy_diff	*d;
+	size_t			 max_cells;
+	int			 failed;
+};
+
+/* Whether [lo, hi] lies in s, outside it, or across an edge (*at). */
+static int
+set_test(struct iset s, u128 lo, u128 hi, u128 *at)
+{
+	size_t a = 0, b = s.n;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (s.v[m].hi < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a == s.n || s.v[a].lo > hi)
+		return T_OUT;
+	if (s.v[a].lo <= lo && s.v[a].hi >= hi)
+		return T_IN;
+	*at = s.v[a].lo > lo ? s.v[a].lo : s.v[a].hi + 1;
+	return T_CUT;
+}
+
+static int
+range_test(u128 slo, u128 shi, u128 lo, u128 hi, u128 *at)
+{
+	struct ival v = { slo, shi };
+	struct iset s = { 1, &v };
+
+	return set_test(s, lo, hi, at);
+}
+
+/* The destination test, through the side's translation. */
+static int
+dst_test(struct iset s, const struct xf *x, const struct cell *c,
+    struct cut *cut)
+{
+	int t;
+
+	cut->dim = DD_DST;
+	switch (x->kind) {
+	case XF_CONST:
+		return iset_contains(s, x->c) ? T_IN : T_OUT;
+	case XF_SHIFT:
+		t = set_test(s, c->lo[DD_DST] + x->c, c->hi[DD_DST] + x->c,
+		    &cut->at);
+		cut->at -= x->c;
+		return t;
+	default:
+		return set_test(s, c->lo[DD_DST], c->hi[DD_DST], &cut->at);
+	}
+}
+
+/* The combined test of a product of sets (a NULL set: any). */
+static int
+box_test(const struct iset *src, const struct iset *dst,
+    const struct iset *when, const struct iset *svc, const struct xf *x,
+    const struct cell *c, struct cut *cut)
+{
+	struct cut k[DD_NDIMS];
+	int t[DD_NDIMS], d;
+
+	t[DD_SRC] = src == NULL ? T_IN : set_test(*src, c->lo[DD_SRC],
+	    c->hi[DD_SRC], &k[DD_SRC].at);
+	k[DD_SRC].dim = DD_SRC;
+	t[DD_DST] = dst == NULL ? T_IN : dst_test(*dst, x, c, &k[DD_DST]);
+	t[DD_TIME] = when == NULL ? T_IN : set_test(*when, c->lo[DD_TIME],
+	    c->hi[DD_TIME], &k[DD_TIME].at);
+	k[DD_TIME].dim = DD_TIME;
+	t[DD_SVC] = svc == NULL ? T_IN : set_test(*svc, c->lo[DD_SVC],
+	    c->hi[DD_SVC], &k[DD_SVC].at);
+	k[DD_SVC].dim = DD_SVC;
+	for (d = 0; d < DD_NDIMS; d++)
+		if (t[d] == T_OUT)
+			return T_OUT;
+	for (d = 0; d < DD_NDIMS; d++)
+		if (t[d] == T_CUT) {
+			*cut = k[d];
+			return T_CUT;
+		}
+	return T_IN;
+}
+
+static int
+rule_test(const struct rule *r, const struct xf *x, const struct cell *c,
+    struct cut *cut)
+{
+	return box_test(&r->src.set, &r->dst.set, r->sched != NULL ?
+	    &r->sched->set : NULL, &r->svc.set, x, c, cut);
+}
+
+/* policy_route()'s answer for an address in no interface's network. */
+static const struct iface *
+route_fallback(const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnat; i++)
+		if (p->nats[i]->iface != NULL)
+			return p->nats[i]->iface;
+	for (i = 0; i < p->nnat_rule; i++)
+		if (p->nat_rules[i]->iface != NULL)
+			return p->nat_rules[i]->iface;
+	for (i = 0; i < p->nnat_one; i++)
+		if (p->nat_ones[i]->iface != NULL)
+			return p->nat_ones[i]->iface;
+	return NULL;
+}
+
+#define BALANCE_MIN	32	/* rules in a cell: cut at their median edge */
+#define EDGES_PER_RULE	4
+
+static int
+u128_sort(const void *pa, const void *pb)
+{
+	u128 a = *(const u128 *)pa, b = *(const u128 *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The edges of set s inside [lo, hi] (where it starts or stops), at most
+ * EDGES_PER_RULE, shifted back by k, into e. */
+static size_t
+set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e)
+{
+	size_t a = 0, b = s.n, n = 0;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (s.v[mid].hi < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (; a < s.n && s.v[a].lo <= hi && n + 2 <= EDGES_PER_RULE; a++) {
+		if (s.v[a].lo > lo)
+			e[n++] = s.v[a].lo - k;
+		if (s.v[a].hi < hi)
+			e[n++] = s.v[a].hi + 1 - k;
+	}
+	return n;
+}
+
+/*
+ * The cut of cell c in cut->dim at the median edge of rules list[0..m)
+ * (each meets c) in that dimension, through translation x: any edge is
+ * right (the cell's parts are looked at again), the median keeps the
+ * walk's depth logarithmic.  0, or -1 when memory runs out (cut kept).
+ */
+static int
+median_cut(const struct policy *p, const size_t *list, size_t m,
+    const struct xf *x, const struct cell *c, struct cut *cut)
+{
+	int d = cut->dim;
+	u128 lo = c->lo[d], hi = c->hi[d], k = 0, *e;
+	size_t i, n = 0;
+
+	if (d == DD_DST) {
+		if (x->kind == XF_CONST)
+			return 0;
+		if (x->kind == XF_SHIFT) {
+			k = x->c;
+			lo += k;
+			hi += k;
+		}
+	}
+	if ((e = malloc(m * EDGES_PER_RULE * sizeof(*e))) == NULL)
+		return -1;
+	for (i = 0; i < m; i++) {
+		const struct rule *r = p->rules[list[i]];
+		const struct iset *s = d == DD_SRC ? &r->src.set :
+		    d == DD_DST ? &r->dst.set : d == DD_SVC ? &r->svc.set :
+		    r->sched != NULL ? &r->sched->set : NULL;
+
+		if (s != NULL)
+			n += set_edges(*s, lo, hi, k, e + n);
+	}
+	if (n > 0) {
+		qsort(e, n, sizeof(*e), u128_sort);
+		cut->at = e[n / 2];
+	}
+	free(e);
+	return 0;
+}
+
+/*
+ * Side s's steps over cell c, as eval.c takes them: T_IN when its decision
+ * cannot change inside c, T_CUT with the cut where it may.  *k is the
+ * cell's candidate rules; *next gets those of its parts (the rules found
+ * outside c dropped; next->list is malloc'd when next->list != k->list).
+ */
+static int
+side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
+    const struct cands *k, struct cands *next, struct cut *cut,
+    const struct rule **first, int *failed)
+{
+	const struct policy *p = s->p;
+	struct xf x = { XF_NONE, 0 };
+	bool v4 = fam == FAM_V4, reflected = false, gateway = false;
+	bool accept, decided = false, cutting = false;
+	const struct iface *out = NULL;
+	size_t i, m = 0, *list = NULL;
+	int t;
+
+	*next = *k;
+	*first = NULL;
+	if (!p->firewall)
+		goto gateway;
+	for (i = 0; i < p->nforward; i++) {
+		const struct forward *fw = p->forwards[i];
+
+		if ((fw->iface != s->ifc &&
+		    !policy_forward_reflects(p, fw, s->ifc)) ||
+		    (v4 ? !fw->has4 : !fw->has6))
+			continue;
+		t = box_test(NULL, &fw->iface->ip_obj->set, NULL,
+		    &fw->svc.set, &x, c, cut);
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_IN) {
+			x.kind = XF_CONST;
+			x.c = v4 ? fw->to4 : fw->to6;
+			reflected = fw->iface != s->ifc;
+			break;
+		}
+	}
+	if (x.kind == XF_NONE)
+		for (i = 0; i < p->nnat_one; i++) {
+			const struct nat_one *n = p->nat_ones[i];
+
+			if (n->iface != s->ifc || n->size == 0)
+				continue;
+			cut->dim = DD_DST;
+			t = range_test(n->pub_lo, n->pub_lo + n->size - 1,
+			    c->lo[DD_DST], c->hi[DD_DST], &cut->at);
+			if (t == T_CUT)
+				return T_CUT;
+			if (t == T_IN) {
+				x.kind = XF_SHIFT;
+				x.c = n->in_lo - n->pub_lo;
+				break;
+			}
+		}
+gateway:
+	for (i = 0; i < p->niface; i++) {
+		t = dst_test(p->ifaces[i]->ip_obj->set, &x, c, cut);
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_IN) {
+			gateway = true;
+			break;
+		}
+	}
+	if (!p->firewall) {
+		accept = true;
+		goto snat;
+	}
+	if (p->lockout_rule != NULL && p->lockout_rule->iface == s->ifc) {
+		t = rule_test(p->lockout_rule, &x, c, cut);
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_IN)
+			return T_IN;	/* accepted, to the gateway */
+	}
+	/* The rules: those found outside c are dropped for c's parts. */
+	if ((list = malloc((k->n + s->nall - k->from + 1) *
+	    sizeof(*list))) == NULL) {
+		*failed = -1;
+		return T_IN;
+	}
+	for (i = 0; i < k->n + s->nall - k->from; i++) {
+		size_t ri = i < k->n ? k->list[i] : s->all[k->from + i - k->n];
+		struct cut other;
+
+		t = rule_test(p->rules[ri], &x, c, cutting ? &other : cut);
+		if (t == T_OUT)
+			continue;
+		list[m++] = ri;
+		if (cutting)
+			continue;	/* only dropping the ones outside */
+		if (t == T_IN) {
+			decided = true;
+			*first = p->rules[ri];
+			accept = p->rules[ri]->action == ACT_ACCEPT;
+			i++;
+			break;
+		}
+		cutting = true;
+		/* Many rules left: all of them looked at, and the cell cut
+		 * at the median of their edges (HyperSplit), so that the
+		 * lists halve instead of losing one rule a cut. */
+		if (k->n + s->nall - k->from - i < BALANCE_MIN) {
+			i++;
+			break;
+		}
+	}
+	if (cutting && m > BALANCE_MIN && median_cut(p, list, m, &x, c, cut) ==
+	    -1)
+		*failed = -1;
+	/* What was not looked at goes on as it was. */
+	for (; i < k->n; i++)
+		list[m++] = k->list[i];
+	next->list = list;
+	next->n = m;
+	next->from = k->from + (i - k->n);
+	if (cutting)
+		return T_CUT;
+	/* No rule: a forward's accept, else the default. */
+	if (!decided)
+		accept = x.kind == XF_CONST ||
+		    policy_iface_default(s->ifc) == ACT_ACCEPT;
+snat:
+	if (!accept || gateway || reflected)
+		return T_IN;
+	/* policy_route() of the destination the rules saw. */
+	for (i = 0; i < p->niface && out == NULL; i++) {
+		if (p->ifaces[i]->net_obj == NULL)
+			continue;
+		t = dst_test(p->ifaces[i]->net_obj->set, &x, c, cut);
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_IN)
+			out = p->ifaces[i];
+	}
+	if (out == NULL)
+		out = route_fallback(p);
+	/* A rule's gateway option sends it out of that link, unless the
+	 * destination is on the network of the interface it routes to. */
+	if (*first != NULL && policy_rule_gw_applies(*first, fam)) {
+		t = out != NULL && out->net_obj != NULL ?
+		    dst_test(out->net_obj->set, &x, c, cut) : T_OUT;
+		if (t == T_CUT)
+			return T_CUT;
+		if (t == T_OUT)
+			out = policy_gw_iface(&(*first)->gw);
+	}
+	if (out == NULL)
+		return T_IN;
+	for (i = 0; i < p->nnat_one; i++) {
+		const struct nat_one *n = p->nat_ones[i];
+
+		if (n->iface != out || n->size == 0)
+			continue;
+		cut->dim = DD_SRC;
+		t = range_test(n->in_lo, n->in_lo + n->size - 1,
+		    c->lo[DD_SRC], c->hi[DD_SRC], &cut->at);
+		if (t != T_OUT)
+			return t;
+	}
+	for (i = 0; i < p->nnat_rule; i++) {
+		const struct nat_rule *n = p->nat_rules[i];
+
+		if (n->iface != out || (n->kind == NAT_TO_ADDRESS &&
+		    !(v4 ? n->has4 : n->has6)))
+			continue;
+		t = box_test(&n->src.set, &n->dst.set, NULL, &n->svc.set, &x,
+		    c, cut);
+		if (t != T_OUT)
+			return t;
+	}
+	return T_IN;
+}
+
+static void
+cands_done(const struct cands *parent, struct cands *k)
+{
+	if (k->list != parent->list)
+		free((void *)k->list);
+}
+
+/* The suspects that may hold flows of c: T_OUT (none does), T_IN (one
+ * holds all of c), T_CUT. */
+/* True when one rule of side s (among candidates k) holds all of c. */
+static bool
+covered(const struct side *s, const struct cell *c, const struct cands *k)
+{
+	static const struct xf none = { XF_NONE, 0 };
+	size_t i;
+	struct cut cut;
+
+	for (i = 0; i < k->n + s->nall - k->from; i++) {
+		size_t ri = i < k->n ? k->list[i] : s->all[k->from + i - k->n];
+
+		if (rule_test(s->p->rules[ri], &none, c, &cut) == T_IN)
+			return true;
+	}
+	return false;
+}
+
+#define SUSPECTS_MIN	8	/* across a cell: cut at their median edge */
+
+/* The median edge in cut->dim of the suspects inside c (cut kept when
+ * memory runs out: any edge is right). */
+static void
+suspects_median(const struct ctx *x, const struct cell *c, struct cut *cut)
+{
+	int d = cut->dim;
+	u128 *e;
+	size_t i, n = 0;
+
+	if ((e = malloc(x->nsus * EDGES_PER_RULE * sizeof(*e))) == NULL)
+		return;
+	for (i = 0; i < x->nsus; i++)
+		n += set_edges(x->sus[i][d], c->lo[d], c->hi[d], 0, e + n);
+	if (n > 0) {
+		qsort(e, n, sizeof(*e), u128_sort);
+		cut->at = e[n / 2];
+	}
+	free(e);
+}
+
+static int
+suspect_test(const struct ctx *x, const struct cell *c, const struct cands
+    *k0, const struct cands *k1, struct cut *cut)
+{
+	static const struct xf none = { XF_NONE, 0 };
+	size_t i, nover = 0;
+	int t, best = T_OUT;
+	struct cut k;
+
+	if (x->whole)
+		return T_IN;
+	/* A flow that a rule holds on both sides never reaches a default
+	 * (the forwards and 1:1s, which rules see translated, are boxes
+	 * of their own). */
+	if (x->reach && (!covered(&x->s[0], c, k0) ||
+	    !covered(&x->s[1], c, k1)))
+		return T_IN;
+	for (i = 0; i < x->nsus; i++) {
+		t = box_test(&x->sus[i][DD_SRC], &x->sus[i][DD_DST],
+		    &x->sus[i][DD_TIME], &x->sus[i][DD_SVC], &none, c, &k);
+		if (t == T_IN)
+			return T_IN;
+		if (t == T_CUT) {
+			if (best == T_OUT)
+				*cut = k;
+			best = T_CUT;
+			nover++;
+		}
+	}
+	/* Many suspects across c: cut at their median edge, as for rules,
+	 * so that a large edit is not peeled one box at a time. */
+	if (nover > SUSPECTS_MIN)
+		suspects_median(x, c, cut);
+	return best;
+}
+
+bool
+diff_key_valid(u128 k)
+{
+	const struct proto_info *pi;
+	unsigned low = (unsigned)(k & 0xffff);
+
+	if (k >> 16 > 255)
+		return false;
+	pi = builtin_proto_by_number((int)(k >> 16));
+	if (pi == NULL || pi->kind == PK_NONE)
+		return low == 0;
+	return pi->kind == PK_PORTS || low <= 255;
+}
+
+/* The first key of [lo, hi] that a flow can have, or false. */
+static bool
+first_key(u128 lo, u128 hi, u128 *k)
+{
+	u128 x = lo;
+
+	if (!diff_key_valid(x))
+		x = ((x >> 16) + 1) << 16;
+	if (x > hi || x >> 16 > 255)
+		return false;
+	*k = x;
+	return true;
+}
+
+/* The first address of [lo, hi] of family fam (an IPv6 range skips the
+ * IPv4 block). */
+static u128
+first_addr(u128 lo, enum addr_family fam)
+{
+	if (fam == FAM_V6 && lo >= V4_BASE && lo <= V4_LAST)
+		return V4_LAST + 1;
+	return lo;
+}
+
+static void
+flow_at(const struct cell *c, enum addr_family fam, u128 key,
+    const struct iface *ifc, struct flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->iface = ifc;
+	f->src = first_addr(c->lo[DD_SRC], fam);
+	f->dst = first_addr(c->lo[DD_DST], fam);
+	f->week_min = (unsigned)c->lo[DD_TIME];
+	f->proto = (int)(key >> 16);
+	f->dport = (unsigned)(key & 0xffff);
+}
+
+bool
+diff_verdicts_differ(const struct verdict *va, const struct verdict *vb)
+{
+	int ka, kb;
+
+	if (va->action != vb->action)
+		return true;
+	if (va->action != ACT_ACCEPT)
+		return false;
+	/* Where it goes: untranslated, a forward's host, a 1:1's (the same
+	 * shift gives the same address for the same flow). */
+	ka = va->forward != NULL ? 1 : va->one != NULL && va->snat !=
+	    SNAT_ONE ? 2 : 0;
+	kb = vb->forward != NULL ? 1 : vb->one != NULL && vb->snat !=
+	    SNAT_ONE ? 2 : 0;
+	if (ka != kb || va->dst != vb->dst)
+		return true;
+	/* Where it comes from. */
+	if (va->reflected != vb->reflected || va->has_src != vb->has_src ||
+	    (va->has_src && va->src != vb->src))
+		return true;
+	if (va->reflected)
+		return false;
+	/* The link a rule's gateway option sends it out of. */
+	if ((va->gw == NULL) != (vb->gw == NULL) || (va->gw != NULL &&
+	    strcmp(va->gw->name, vb->gw->name) != 0))
+		return true;
+	ka = va->snat == SNAT_RULE && va->nat_rule->kind == NAT_TO_NONE ?
+	    SNAT_NONE : va->snat == SNAT_RULE && va->nat_rule->kind ==
+	    NAT_TO_MASQUERADE ? SNAT_MASQUERADE : (int)va->snat;
+	kb = vb->snat == SNAT_RULE && vb->nat_rule->kind == NAT_TO_NONE ?
+	    SNAT_NONE : vb->snat == SNAT_RULE && vb->nat_rule->kind ==
+	    NAT_TO_MASQUERADE ? SNAT_MASQUERADE : (int)vb->snat;
+	if (ka != kb)
+		return true;
+	return ka == SNAT_MASQUERADE && strcmp(va->out->name,
+	    vb->out->name) != 0;
+}
+
+static int
+add_region(struct policy_diff *d, const struct diff_region *r)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct diff_region *v = realloc(d->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n++] = *r;
+	return 0;
+}
+
+/* Cell c, both sides' decisions constant in it: a region if they differ. */
+static void
+decide(struct ctx *x, const struct cell *c, const struct rule *fa,
+    const struct rule *fb)
+{
+	struct diff_region r;
+	u128 key;
+	int d;
+
+	if (!first_key(c->lo[DD_SVC], c->hi[DD_SVC], &key))
+		return;
+	memset(&r, 0, sizeof(r));
+	r.ifa = x->s[0].ifc;
+	r.ifb = x->s[1].ifc;
+	r.fam = x->fam;
+	memcpy(r.lo, c->lo, sizeof(r.lo));
+	memcpy(r.hi, c->hi, sizeof(r.hi));
+	/* An IPv6 range's ends outside the IPv4 block it skips, so that the
+	 * ranges on either side of the block merge. */
+	for (d = 0; x->fam == FAM_V6 && d <= DD_DST; d++) {
+		if (r.lo[d] >= V4_BASE && r.lo[d] <= V4_LAST)
+			r.lo[d] = V4_LAST + 1;
+		if (r.hi[d] >= V4_BASE && r.hi[d] <= V4_LAST)
+			r.hi[d] = V4_BASE - 1;
+	}
+	flow_at(c, x->fam, key, r.ifa, &r.ex_a);
+	flow_at(c, x->fam, key, r.ifb, &r.ex_b);
+	/* The walk knows the first rule that matches (every flow of c). */
+	policy_eval_first(x->s[0].p, fa, &r.ex_a, &r.va);
+	policy_eval_first(x->s[1].p, fb, &r.ex_b, &r.vb);
+	if (diff_verdicts_differ(&r.va, &r.vb) && add_region(x->d, &r) == -1)
+		x->failed = -1;
+}
+
+/* The IPv4 block inside an IPv6 cell's range holds no flow of it. */
+static bool
+v6_empty(u128 lo, u128 hi)
+{
+	return lo >= V4_BASE && hi <= V4_LAST;
+}
+
+#define DEPTH_MAX	4000	/* cuts on one path: the stack's bound */
+
+static void
+walk(struct ctx *x, const struct cell *c, const struct cands *k0,
+    const struct cands *k1, int depth)
+{
+	struct cands n0, n1;
+	struct cut cut;
+	struct cell a, b;
+	const struct rule *fa = NULL, *fb = NULL;
+	int t;
+
+	if (x->failed || !x->d->complete)
+		return;
+	if (depth > DEPTH_MAX) {
+		x->d->complete = false;
+		return;
+	}
+	if (x->fam == FAM_V6 && (v6_empty(c->lo[DD_SRC], c->hi[DD_SRC]) ||
+	    v6_empty(c->lo[DD_DST], c->hi[DD_DST])))
+		return;
+	if ((t = suspect_test(x, c, k0, k1, &cut)) == T_OUT)
+		return;
+	n0 = *k0;
+	n1 = *k1;
+	if (t == T_IN) {
+		t = side_walk(&x->s[0], x->fam, c, k0, &n0, &cut, &fa,
+		    &x->failed);
+		if (t == T_IN)
+			t = side_walk(&x->s[1], x->fam, c, k1, &n1, &cut, &fb,
+			    &x->failed);
+	}
+	if (x->failed)
+		goto out;
+	if (t == T_IN) {
+		if (++x->d->nleaves > x->max_cells)
+			x->d->complete = false;
+		else
+			decide(x, c, fa, fb);
+		goto out;
+	}
+	a = b = *c;
+	a.hi[cut.dim] = cut.at - 1;
+	b.lo[cut.dim] = cut.at;
+	walk(x, &a, &n0, &n1, depth + 1);
+	walk(x, &b, &n0, &n1, depth + 1);
+out:
+	cands_done(k0, &n0);
+	cands_done(k1, &n1);
+}
+
+/* ---- which rules changed: Myers' diff of the two lists ------------------ */
+
+static bool
+opt_set_eq(const struct schedule *a, const struct schedule *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return iset_equal(a->set, b->set);
+}
+
+/* Same rule for every flow: the same tests and action. */
+static bool
+rule_same(const struct rule *a, const struct rule *b)
+{
+	return a->action == b->action && a->disabled == b->disabled &&
+	    strcmp(a->iface->name, b->iface->name) == 0 &&
+	    iset_equal(a->src.set, b->src.set) &&
+	    iset_equal(a->dst.set, b->dst.set) &&
+	    iset_equal(a->svc.set, b->svc.set) &&
+	    opt_set_eq(a->sched, b->sched) &&
+	    (a->gw.name == NULL) == (b->gw.name == NULL) &&
+	    (a->gw.name == NULL || strcmp(a->gw.name, b->gw.name) == 0);
+}
+
+static uint64_t
+hash_set(uint64_t h, struct iset s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s.n; i++)
+		for (j = 0; j < 2; j++) {
+			u128 v = j ? s.v[i].hi : s.v[i].lo;
+
+			h = (h ^ (uint64_t)v ^ (uint64_t)(v >> 64)) *
+			    0x100000001b3ULL;
+		}
+	return (h ^ s.n) * 0x100000001b3ULL;
+}
+
+static uint64_t
+rule_hash(const struct rule *r)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *s;
+
+	for (s = r->iface->name; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)r->action ^ (uint64_t)r->disabled << 4) *
+	    0x100000001b3ULL;
+	h = hash_set(h, r->src.set);
+	h = hash_set(h, r->dst.set);
+	h = hash_set(h, r->svc.set);
+	if (r->sched != NULL)
+		h = hash_set(h, r->sched->set);
+	return h;
+}
+
+struct seq {
+	const struct policy	*p;
+	uint64_t		*h;
+};
+
+static bool
+seq_eq(const struct seq *a, size_t i, const struct seq *b, size_t j)
+{
+	return a->h[i] == b->h[j] && rule_same(a->p->rules[i],
+	    b->p->rules[j]);
+}
+
+#define EDITS_MAX	1000	/* Myers' trace: D^2 longs at most */
+
+/*
+ * Mark in changed_a and changed_b the rules of each side that are not in
+ * the longest common subsequence (Myers, "An O(ND) difference algorithm",
+ * the greedy forward pass with its trace kept).  0, or -1 when the lists
+ * differ in more than EDITS_MAX rules or memory runs out.
+ */
+static int
+changed_rules(const struct seq *a, size_t n, const struct seq *b, size_t m,
+    bool *changed_a, bool *changed_b)
+{
+	size_t pre = 0, suf = 0, N, M, dmax, d;
+	long **trace = NULL, *v = NULL, off, k, xx, yy;
+	int rc = -1;
+
+	while (pre < n && pre < m && seq_eq(a, pre, b, pre))
+		pre++;
+	while (suf < n - pre && suf < m - pre &&
+	    seq_eq(a, n - 1 - suf, b, m - 1 - suf))
+		suf++;
+	N = n - pre - suf;
+	M = m - pre - suf;
+	if (N + M == 0)
+		return 0;
+	dmax = N + M < EDITS_MAX ? N + M : EDITS_MAX;
+	off = (long)dmax + 1;
+	if ((v = calloc(2 * dmax + 3, sizeof(*v))) == NULL ||
+	    (trace = calloc(dmax + 1, sizeof(*trace))) == NULL)
+		goto out;
+	for (d = 0; d <= dmax; d++) {
+		for (k = -(long)d; k <= (long)d; k += 2) {
+			if (k == -(long)d || (k != (long)d &&
+			    v[off + k - 1] < v[off + k + 1]))
+				xx = v[off + k + 1];
+			else
+				xx = v[off + k - 1] + 1;
+			yy = xx - k;
+			while ((size_t)xx < N && (size_t)yy < M &&
+			    seq_eq(a, pre + (size_t)xx, b, pre + (size_t)yy)) {
+				xx++;
+				yy++;
+			}
+			v[off + k] = xx;
+			if ((size_t)xx >= N && (size_t)yy >= M)
+				goto found;
+		}
+		/* Diagonals -d-1 … d+1 of this round. */
+		if ((trace[d] = malloc((2 * d + 3) * sizeof(long))) == NULL)
+			goto out;
+		memcpy(trace[d], v + off - (long)d - 1, (2 * d + 3) *
+		    sizeof(long));
+	}
+	goto out;	/* more than EDITS_MAX */
+found:
+	/* Back from (N, M): each step of d is one insertion or deletion. */
+	xx = (long)N;
+	yy = (long)M;
+	for (; d > 0; d--) {
+		/* Round d - 1's diagonal j is at pv[j + d]. */
+		const long *pv = trace[d - 1] + (long)d;
+		long kk = xx - yy, pk, px, py;
+
+		if (kk == -(long)d || (kk != (long)d &&
+		    pv[kk - 1] < pv[kk + 1]))
+			pk = kk + 1;
+		else
+			pk = kk - 1;
+		px = pv[pk];
+		py = px - pk;
+		if (pk == kk + 1)
+			changed_b[pre + (size_t)py] = true;	/* inserted */
+		else
+			changed_a[pre + (size_t)px] = true;	/* deleted */
+		xx = px;
+		yy = py;
+	}
+	rc = 0;
+out:
+	if (trace != NULL)
+		for (d = 0; d <= dmax; d++)
+			free(trace[d]);
+	free(trace);
+	free(v);
+	if (rc == -1 && N + M > 0) {
+		memset(changed_a + pre, 1, N);
+		memset(changed_b + pre, 1, M);
+	}
+	return rc;
+}
+
+/* ---- what else the two policies share ----------------------------------- */
+
+static bool
+opt_obj_eq(const struct object *a, const struct object *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return iset_equal(a->set, b->set);
+}
+
+static bool
+ifname_eq(const struct iface *a, const struct iface *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a->name, b->name) == 0;
+}
+
+/* What differs besides the rules and the interfaces' defaults. */
+struct rest {
+	bool	whole;		/* firewall on/off, the interfaces (order,
+				   addresses, networks, external or not),
+				   nat masquerade, the gateways and groups:
+				   every flow is a suspect */
+	bool	forwards;	/* the port forwards */
+	bool	ones;		/* the 1:1 mappings */
+	bool	nat_rules;	/* the nat source rules */
+	bool	lockout;	/* the anti-lockout rule */
+};
+
+static void
+rest_compare(const struct policy *a, const struct policy *b, struct rest *r)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->whole = a->firewall != b->firewall || a->niface != b->niface ||
+	    a->nnat != b->nnat;
+	for (i = 0; !r->whole && i < a->niface; i++) {
+		const struct iface *x = a->ifaces[i], *y = b->ifaces[i];
+
+		r->whole = strcmp(x->name, y->name) != 0 ||
+		    policy_iface_external(a, x) != policy_iface_external(b, y) ||
+		    !opt_obj_eq(x->ip_obj, y->ip_obj) ||
+		    !opt_obj_eq(x->net_obj, y->net_obj);
+	}
+	for (i = 0; !r->whole && i < a->nnat; i++)
+		r->whole = !ifname_eq(a->nats[i]->iface, b->nats[i]->iface);
+	/* Rules name gateways: the same names must be the same links. */
+	r->whole = r->whole || a->ngateway != b->ngateway ||
+	    a->ngwgroup != b->ngwgroup;
+	for (i = 0; !r->whole && i < a->ngateway; i++)
+		r->whole = strcmp(a->gateways[i]->name,
+		    b->gateways[i]->name) != 0 ||
+		    !ifname_eq(a->gateways[i]->iface, b->gateways[i]->iface);
+	for (i = 0; !r->whole && i < a->ngwgroup; i++) {
+		const struct gateway_group *x = a->gwgroups[i];
+		const struct gateway_group *y = b->gwgroups[i];
+		size_t j;
+
+		r->whole = strcmp(x->name, y->name) != 0 || x->n != y->n;
+		for (j = 0; !r->whole && j < x->n; j++)
+			r->whole = x->v[j].tier != y->v[j].tier ||
+			    strcmp(x->v[j].name, y->v[j].name) != 0;
+	}
+	r->lockout = (a->lockout_rule == NULL) != (b->lockout_rule == NULL) ||
+	    (a->lockout_rule != NULL && !rule_same(a->lockout_rule,
+	    b->lockout_rule));
+	r->forwards = a->nforward != b->nforward;
+	for (i = 0; !r->forwards && i < a->nforward; i++) {
+		const struct forward *x = a->forwards[i], *y = b->forwards[i];
+
+		r->forwards = !ifname_eq(x->iface, y->iface) ||
+		    !iset_equal(x->svc.set, y->svc.set) ||
+		    x->has4 != y->has4 || x->has6 != y->has6 ||
+		    x->to4 != y->to4 || x->to6 != y->to6 ||
+		    x->reflection != y->reflection;
+	}
+	r->ones = a->nnat_one != b->nnat_one;
+	for (i = 0; !r->ones && i < a->nnat_one; i++) {
+		const struct nat_one *x = a->nat_ones[i], *y = b->nat_ones[i];
+
+		r->ones = !ifname_eq(x->iface, y->iface) ||
+		    x->pub_lo != y->pub_lo || x->in_lo != y->in_lo ||
+		    x->size != y->size;
+	}
+	r->nat_rules = a->nnat_rule != b->nnat_rule;
+	for (i = 0; !r->nat_rules && i < a->nnat_rule; i++) {
+		const struct nat_rule *x = a->nat_rules[i], *y = b->nat_rules[i];
+
+		r->nat_rules = !ifname_eq(x->iface, y->iface) ||
+		    x->kind != y->kind || x->has4 != y->has4 ||
+		    x->has6 != y->has6 || x->to4 != y->to4 ||
+		    x->to6 != y->to6 || !iset_equal(x->src.set, y->src.set) ||
+		    !iset_equal(x->dst.set, y->dst.set) ||
+		    !iset_equal(x->svc.set, y->svc.set);
+	}
+}
+
+/* ---- the regions, merged ------------------------------------------------ */
+
+/* The pair of decisions of a region, for merging: the deciding rule (or
+ * default, forward, anti-lockout); with full, the translation too. */
+static int
+decision_cmp(const struct verdict *x, const struct verdict *y, bool full)
+{
+	if (x->action != y->action)
+		return x->action < y->action ? -1 : 1;
+	if (x->by != y->by)
+		return x->by < y->by ? -1 : 1;
+	if (x->rule != y->rule)
+		return (uintptr_t)x->rule < (uintptr_t)y->rule ? -1 : 1;
+	if (x->by == BY_FORWARD && x->forward != y->forward)
+		return (uintptr_t)x->forward < (uintptr_t)y->forward ? -1 : 1;
+	if (!full)
+		return 0;
+	if (x->forward != y->forward)
+		return (uintptr_t)x->forward < (uintptr_t)y->forward ? -1 : 1;
+	if (x->one != y->one)
+		return (uintptr_t)x->one < (uintptr_t)y->one ? -1 : 1;
+	if (x->snat != y->snat)
+		return x->snat < y->snat ? -1 : 1;
+	if (x->nat_rule != y->nat_rule)
+		return (uintptr_t)x->nat_rule < (uintptr_t)y->nat_rule ? -1 : 1;
+	if (x->out != y->out)
+		return (uintptr_t)x->out < (uintptr_t)y->out ? -1 : 1;
+	if (x->reflected != y->reflected)
+		return x->reflected ? 1 : -1;
+	if (x->gw != y->gw)
+		return (uintptr_t)x->gw < (uintptr_t)y->gw ? -1 : 1;
+	return 0;
+}
+
+static int merge_dim;
+
+static int
+u128_cmp(u128 a, u128 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* Order: interface, family, decisions, every dimension but merge_dim,
+ * then merge_dim's start: neighbours in merge_dim end up side by side. */
+static int
+region_cmp(const void *pa, const void *pb)
+{
+	const struct diff_region *a = pa, *b = pb;
+	int c, d;
+	bool full;
+
+	if (a->ifa != b->ifa)
+		return (uintptr_t)a->ifa < (uintptr_t)b->ifa ? -1 : 1;
+	if (a->fam != b->fam)
+		return a->fam < b->fam ? -1 : 1;
+	/* Accepted on both sides, the translation is what changed: it must
+	 * be one through the region; else the verdict changed, and the rules
+	 * that decide are the pair. */
+	full = a->va.action == ACT_ACCEPT && a->vb.action == ACT_ACCEPT;
+	if ((c = decision_cmp(&a->va, &b->va, full)) != 0 ||
+	    (c = decision_cmp(&a->vb, &b->vb, full)) != 0)
+		return c;
+	for (d = 0; d < DD_NDIMS; d++)
+		if (d != merge_dim && ((c = u128_cmp(a->lo[d], b->lo[d])) != 0 ||
+		    (c = u128_cmp(a->hi[d], b->hi[d])) != 0))
+			return c;
+	return u128_cmp(a->lo[merge_dim], b->lo[merge_dim]);
+}
+
+/* The address after hi in a range of family fam (IPv6 skips the IPv4
+ * block). */
+static bool
+follows(u128 hi, u128 lo, enum addr_family fam, int d)
+{
+	if (hi == U128_MAX)
+		return false;
+	if (fam == FAM_V6 && d <= DD_DST && hi == V4_BASE - 1)
+		return lo == V4_LAST + 1;
+	return hi + 1 == lo;
+}
+
+/* Merge neighbours of the same decisions, one dimension at a time, until
+ * none is left: how many regions there are now. */
+static void
+merge_regions(struct policy_diff *d)
+{
+	bool again = true;
+	size_t i, w;
+	int dim, rounds = 0;
+
+	while (d->n > 1 && again && rounds++ < 16) {
+		again = false;
+		for (dim = 0; dim < DD_NDIMS; dim++) {
+			merge_dim = dim;
+			qsort(d->v, d->n, sizeof(*d->v), region_cmp);
+			for (i = 0, w = 0; i < d->n; i++) {
+				struct diff_region *p = w > 0 ? &d->v[w - 1] :
+				    NULL, *q = &d->v[i];
+
+				merge_dim = dim;
+				if (p != NULL && follows(p->hi[dim], q->lo[dim],
+				    q->fam, dim)) {
+					struct diff_region t = *q;
+
+					t.lo[dim] = p->lo[dim];
+					t.hi[dim] = p->hi[dim];
+					if (region_cmp(p, &t) == 0) {
+						p->hi[dim] = q->hi[dim];
+						again = true;
+						continue;
+					}
+				}
+				d->v[w++] = *q;
+			}
+			d->n = w;
+		}
+	}
+}
+
+/* Interfaces, then family, then where: the order they are printed in. */
+static int
+region_order(const void *pa, const void *pb)
+{
+	const struct diff_region *a = pa, *b = pb;
+	int c, d;
+
+	if (a->ifa->index != b->ifa->index)
+		return a->ifa->index < b->ifa->index ? -1 : 1;
+	if (a->fam != b->fam)
+		return a->fam < b->fam ? -1 : 1;
+	for (d = 0; d < DD_NDIMS; d++)
+		if ((c = u128_cmp(a->lo[d], b->lo[d])) != 0)
+			return c;
+	return 0;
+}
+
+/* ---- examples ---------------------------------------------------------- */
+
+#define EXAMPLES_MAX	256	/* regions whose example is chosen again */
+
+/* An address of [lo, hi] (family fam) to show: a documentation address
+ * for "any", the upper end of a range that starts at the family's first
+ * address (0.0.0.0 is no one's), else the lower end. */
+static u128
+nice_addr(u128 lo, u128 hi, enum addr_family fam)
+{
+	u128 first = fam == FAM_V4 ? V4_BASE : 0;
+	u128 last = fam == FAM_V4 ? V4_LAST : U128_MAX;
+
+	if (lo == first && hi == last)
+		return fam == FAM_V4 ? V4_BASE | 0xcb00710au :	/* 203.0.113.10 */
+		    (u128)0x20010db8u << 96 | 0x10;		/* 2001:db8::10 */
+	if (lo == first && lo != hi)
+		return hi;
+	return lo;
+}
+
+/* Each region's example flow chosen for a reader (see nice_addr), and
+ * its verdicts evaluated again at it: every flow of the region is decided
+ * alike, by the same rules. */
+static void
+nice_examples(const struct policy *a, const struct policy *b,
+    struct policy_diff *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n && n < EXAMPLES_MAX; i++) {
+		struct diff_region *g = &d->v[i];
+		u128 s = nice_addr(g->lo[DD_SRC], g->hi[DD_SRC], g->fam);
+		u128 t = nice_addr(g->lo[DD_DST], g->hi[DD_DST], g->fam);
+
+		if (s == g->ex_a.src && t == g->ex_a.dst)
+			continue;
+		g->ex_a.src = g->ex_b.src = s;
+		g->ex_a.dst = g->ex_b.dst = t;
+		policy_eval(a, &g->ex_a, &g->va);
+		policy_eval(b, &g->ex_b, &g->vb);
+		n++;
+	}
+}
+
+/* ---- the whole -------------------------------------------------------- */
+
+static size_t *
+iface_rules(const struct policy *p, const struct iface *ifc, size_t *n)
+{
+	size_t i, *v = malloc((p->nrule + 1) * sizeof(*v));
+
+	*n = 0;
+	if (v == NULL)
+		return NULL;
+	for (i = 0; i < p->nrule; i++)
+		if (!p->rules[i]->disabled && p->rules[i]->iface == ifc)
+			v[(*n)++] = i;
+	return v;
+}
+
+struct suspects {
+	struct iset	(*v)[DD_NDIMS];
+	size_t		 n, cap;
+	struct ival	*ranges;	/* the 1:1s' (2 each, a's then b's) */
+};
+
+static const struct ival any_ival = { 0, U128_MAX };
+static const struct iset any_set = { 1, (struct ival *)&any_ival };
+
+static int
+push(struct suspects *su, struct iset src, struct iset dst, struct iset when,
+    struct iset svc)
+{
+	if (su->n == su->cap) {
+		size_t c = su->cap ? su->cap * 2 : 16;
+		void *v = realloc(su->v, c * sizeof(*su->v));
+
+		if (v == NULL)
+			return -1;
+		su->v = v;
+		su->cap = c;
+	}
+	su->v[su->n][DD_SRC] = src;
+	su->v[su->n][DD_DST] = dst;
+	su->v[su->n][DD_TIME] = when;
+	su->v[su->n][DD_SVC] = svc;
+	su->n++;
+	return 0;
+}
+
+/*
+ * The suspects of interface ifc (doc/design/diff.md): each side's changed
+ * rules; with rs->lockout the anti-lockout rules, with rs->nat_rules the
+ * nat source rules, with rs->ones the 1:1s' inside addresses (their
+ * source NAT); and, with any suspect or reach, every forward's and 1:1's
+ * preimage (flows whose destination the rules see translated).  0, or -1
+ * when memory runs out.
+ */
+static int
+add_suspects(struct ctx *x, const bool *changed[2], const struct rest *rs,
+    bool reach, struct suspects *su)
+{
+	size_t i, j;
+	int s, rc = 0;
+
+	for (s = 0; s < 2; s++) {
+		const struct policy *p = x->s[s].p;
+
+		for (i = 0; i < x->s[s].nall; i++) {
+			const struct rule *r = p->rules[x->s[s].all[i]];
+
+			if (changed[s][x->s[s].all[i]])
+				rc |= push(su, r->src.set, r->dst.set,
+				    r->sched != NULL ? r->sched->set : any_set,
+				    r->svc.set);
+		}
+		if (rs->lockout && p->lockout_rule != NULL &&
+		    strcmp(p->lockout_rule->iface->name, x->s[s].ifc->name) ==
+		    0)
+			rc |= push(su, p->lockout_rule->src.set,
+			    p->lockout_rule->dst.set, any_set,
+			    p->lockout_rule->svc.set);
+		for (i = 0; rs->nat_rules && i < p->nnat_rule; i++)
+			rc |= push(su, p->nat_rules[i]->src.set,
+			    p->nat_rules[i]->dst.set, any_set,
+			    p->nat_rules[i]->svc.set);
+	}
+	if (rc == -1 || (su->n == 0 && !reach && !rs->forwards && !rs->ones))
+		return rc;
+	for (s = 0; s < 2; s++) {
+		const struct policy *p = x->s[s].p;
+
+		for (j = 0; j < p->nforward; j++)
+			rc |= push(su, any_set,
+			    p->forwards[j]->iface->ip_obj->set, any_set,
+			    p->forwards[j]->svc.set);
+		for (j = 0; j < p->nnat_one; j++) {
+			const struct nat_one *o = p->nat_ones[j];
+			struct ival *v = su->ranges + 2 * (s *
+			    x->s[0].p->nnat_one + j);
+			struct iset pub = { 1, v }, in = { 1, v + 1 };
+
+			if (o->size == 0)
+				continue;
+			v[0].lo = o->pub_lo;
+			v[0].hi = o->pub_lo + o->size - 1;
+			v[1].lo = o->in_lo;
+			v[1].hi = o->in_lo + o->size - 1;
+			rc |= push(su, any_set, pub, any_set, any_set);
+			if (rs->ones)
+				rc |= push(su, in, any_set, any_set, any_set);
+		}
+	}
+	return rc;
+}
+
+int
+policy_diff(const struct policy *a, const struct policy *b,
+    size_t max_cells, struct policy_diff *d)
+{
+	struct seq sa = { a, NULL }, sb = { b, NULL };
+	bool *ch[2] = { NULL, NULL };
+	const bool *chc[2];
+	struct suspects su = { NULL, 0, 0, NULL };
+	struct rest rs;
+	size_t i, j;
+	struct ctx x;
+	int rc = -1, f;
+
+	memset(d, 0, sizeof(*d));
+	memset(&x, 0, sizeof(x));
+	su.ranges = calloc(2 * (a->nnat_one + b->nnat_one) + 1,
+	    sizeof(*su.ranges));
+	d->complete = true;
+	d->timed = a->nsched > 0 || b->nsched > 0;
+	d->only_a = calloc(a->niface + 1, sizeof(*d->only_a));
+	d->only_b = calloc(b->niface + 1, sizeof(*d->only_b));
+	sa.h = calloc(a->nrule + 1, sizeof(*sa.h));
+	sb.h = calloc(b->nrule + 1, sizeof(*sb.h));
+	ch[0] = calloc(a->nrule + 1, sizeof(bool));
+	ch[1] = calloc(b->nrule + 1, sizeof(bool));
+	if (d->only_a == NULL || d->only_b == NULL || sa.h == NULL ||
+	    sb.h == NULL || ch[0] == NULL || ch[1] == NULL ||
+	    su.ranges == NULL)
+		goto out;
+	for (i = 0; i < a->niface; i++)
+		if (policy_iface(b, a->ifaces[i]->name) == NULL ||
+		    strcmp(policy_iface(b, a->ifaces[i]->name)->name,
+		    a->ifaces[i]->name) != 0)
+			d->only_a[d->nonly_a++] = a->ifaces[i];
+	for (i = 0; i < b->niface; i++)
+		if (policy_iface(a, b->ifaces[i]->name) == NULL ||
+		    strcmp(policy_iface(a, b->ifaces[i]->name)->name,
+		    b->ifaces[i]->name) != 0)
+			d->only_b[d->nonly_b++] = b->ifaces[i];
+	rest_compare(a, b, &rs);
+	d->narrowed = !rs.whole;
+	if (d->narrowed) {
+		for (i = 0; i < a->nrule; i++)
+			sa.h[i] = rule_hash(a->rules[i]);
+		for (i = 0; i < b->nrule; i++)
+			sb.h[i] = rule_hash(b->rules[i]);
+		/* More edits than Myers' pass keeps: the whole space, cut
+		 * at the rules' medians, rather than thousands of suspects. */
+		if (changed_rules(&sa, a->nrule, &sb, b->nrule, ch[0],
+		    ch[1]) == -1)
+			d->narrowed = false;
+	}
+	chc[0] = ch[0];
+	chc[1] = ch[1];
+	x.d = d;
+	x.max_cells = max_cells;
+	for (i = 0; i < a->niface; i++) {
+		const struct iface *ia = a->ifaces[i];
+		const struct iface *ib = policy_iface(b, ia->name);
+		static const struct { enum addr_family fam; u128 lo, hi; }
+		    spans[] = {
+			{ FAM_V4, V4_BASE, V4_LAST },
+			{ FAM_V6, 0, U128_MAX },
+		};
+
+		if (ib == NULL || strcmp(ib->name, ia->name) != 0)
+			continue;
+		x.s[0].p = a;
+		x.s[0].ifc = ia;
+		x.s[1].p = b;
+		x.s[1].ifc = ib;
+		if ((x.s[0].all = iface_rules(a, ia, &x.s[0].nall)) == NULL ||
+		    (x.s[1].all = iface_rules(b, ib, &x.s[1].nall)) == NULL) {
+			x.failed = -1;
+			goto next;
+		}
+		su.n = 0;
+		x.whole = !d->narrowed;
+		x.reach = policy_iface_default(ia) != policy_iface_default(ib);
+		if (d->narrowed && add_suspects(&x, chc, &rs, x.reach, &su) ==
+		    -1) {
+			x.failed = -1;
+			goto next;
+		}
+		x.sus = (const struct iset (*)[DD_NDIMS])su.v;
+		x.nsus = su.n;
+		if (!x.whole && !x.reach && su.n == 0)
+			goto next;
+		for (f = 0; f < 2; f++) {
+			struct cell c;
+			struct cands k0 = { NULL, 0, 0 }, k1 = { NULL, 0, 0 };
+
+			x.fam = spans[f].fam;
+			c.lo[DD_SRC] = c.lo[DD_DST] = spans[f].lo;
+			c.hi[DD_SRC] = c.hi[DD_DST] = spans[f].hi;
+			c.lo[DD_TIME] = 0;
+			c.hi[DD_TIME] = SCHED_WEEK - 1;
+			c.lo[DD_SVC] = 0;
+			c.hi[DD_SVC] = (u128)256 << 16;
+			c.hi[DD_SVC]--;
+			walk(&x, &c, &k0, &k1, 0);
+		}
+next:
+		free(x.s[0].all);
+		free(x.s[1].all);
+		x.s[0].all = x.s[1].all = NULL;
+		if (x.failed)
+			goto out;
+	}
+	merge_regions(d);
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), region_order);
+	nice_examples(a, b, d);
+	rc = 0;
+out:
+	for (j = 0; j < 2; j++)
+		free(ch[j]);
+	free(sa.h);
+	free(sb.h);
+	free(su.v);
+	free(su.ranges);
+	if (rc == -1)
+		policy_diff_free(d);
+	return rc;
+}
+
+void
+policy_diff_free(struct policy_diff *d)
+{
+	free(d->v);
+	free(d->only_a);
+	free(d->only_b);
+	memset(d, 0, sizeof(*d));
+}
