@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -72,6 +73,38 @@ void
 child_adopt(void)
 {
 	parent = getppid();
+}
+
+int
+child_exec_begin(const char *proc, const char *what, const char *arg,
+    int type, const char *user)
+{
+	struct passwd *pw = NULL;
+	char err[512];
+	int t = 0;
+	socklen_t tl = sizeof(t);
+
+	prctl(PR_SET_NAME, proc);
+	/* main() set moatd's own handlers before it called us. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &t, &tl) == -1 || t != type) {
+		fprintf(stderr, "moatd: %s is moatd's own (its %s process)\n",
+		    arg, what);
+		return 2;
+	}
+	child_adopt();
+	if (getuid() == 0 && (pw = getpwnam(user)) == NULL) {
+		log_error("%s: no user '%s' to run as", what, user);
+		return 1;
+	}
+	if (pw != NULL && child_drop(pw, -1, err, sizeof(err)) == -1) {
+		log_error("%s: %s", what, err);
+		return 1;
+	}
+	return 0;
 }
 
 pid_t

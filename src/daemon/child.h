@@ -37,6 +37,13 @@ pid_t	 child_fork(struct child *c, const int *keep, size_t nkeep);
 /* In a child executed afresh after child_fork: its parent is the one it
  * has now (for child_drop's check that it is still there). */
 void	 child_adopt(void);
+/* In a child executed afresh as `moatd arg` (its channel on 3): named
+ * proc, moatd's signal handlers undone, fd 3 checked to be a socket of
+ * this type (else a word on standard error: arg is moatd's own), adopted
+ * by its parent, then user with no capability (child_drop; what names it
+ * in the log).  0, or the exit status to return. */
+int	 child_exec_begin(const char *proc, const char *what, const char *arg,
+	    int type, const char *user);
 /* In a child: become pw keeping the one capability cap (-1: none; and no new
  * privileges), never uid 0 (only the parent runs as root); the parent-
  * death signal set again.  Nothing to do when not root.  0, or -1 with

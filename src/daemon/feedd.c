@@ -10,12 +10,9 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -369,31 +366,8 @@ feedd_run(int fd)
 int
 feedd_main(void)
 {
-	struct passwd *pw = NULL;
-	char err[512];
-	int type = 0;
-	socklen_t sl = sizeof(type);
+	int rc = child_exec_begin("moatd-feeds", "feeds", FEEDD_ARG,
+	    SOCK_STREAM, FEEDS_USER);
 
-	prctl(PR_SET_NAME, "moatd-feeds");
-	/* main() set moatd's own handlers before it called us. */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
-	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
-	    type != SOCK_STREAM) {
-		fprintf(stderr, "moatd: " FEEDD_ARG " is moatd's own (its "
-		    "feed process)\n");
-		return 2;
-	}
-	child_adopt();
-	if (getuid() == 0 && (pw = getpwnam(FEEDS_USER)) == NULL) {
-		log_error("feeds: no user '%s' to run as", FEEDS_USER);
-		return 1;
-	}
-	if (pw != NULL && child_drop(pw, -1, err, sizeof(err)) == -1) {
-		log_error("feeds: %s", err);
-		return 1;
-	}
-	return feedd_run(3);
+	return rc != 0 ? rc : feedd_run(3);
 }

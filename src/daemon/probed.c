@@ -15,8 +15,6 @@
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -336,31 +334,11 @@ run(void)
 int
 probed_main(void)
 {
-	struct passwd *pw = NULL;
-	char err[512];
-	int type = 0;
-	socklen_t tl = sizeof(type);
+	int rc = child_exec_begin("moatd-probe", "probe", PROBED_ARG,
+	    SOCK_SEQPACKET, PROBE_USER);
 
-	prctl(PR_SET_NAME, "moatd-probe");
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
-	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &tl) == -1 ||
-	    type != SOCK_SEQPACKET) {
-		fprintf(stderr, "moatd: " PROBED_ARG " is moatd's own (its "
-		    "probe process)\n");
-		return 2;
-	}
-	child_adopt();
-	if (getuid() == 0 && (pw = getpwnam(PROBE_USER)) == NULL) {
-		log_error("probe: no user '%s' to run as", PROBE_USER);
-		return 1;
-	}
-	if (pw != NULL && child_drop(pw, -1, err, sizeof(err)) == -1) {
-		log_error("probe: %s", err);
-		return 1;
-	}
+	if (rc != 0)
+		return rc;
 	if (confine() == -1) {
 		log_error("probe: the system call filter: %s",
 		    strerror(errno));

@@ -94,16 +94,21 @@ status_collect(const struct status_where *w, struct gw_status *st,
 	return 0;
 }
 
-json_t *
-status_gateways_load(const char *run)
-{
-	char file[4200];
-	json_t *doc;
 
-	snprintf(file, sizeof(file), "%s/" STATUS_GATEWAYS_FILE, run);
-	doc = json_load_file(file, 0, NULL);
-	if (doc != NULL && (!json_is_array(json_object_get(doc, "gateways")) ||
-	    json_array_size(json_object_get(doc, "gateways")) == 0)) {
+/* RUN/file as moatd's parent wrote it, when its member key is a
+ * non-empty array (or, !nonempty, any array); else NULL. */
+static json_t *
+load_run_json(const char *run, const char *file, const char *key,
+    bool nonempty)
+{
+	char path[4200];
+	json_t *doc, *a;
+
+	snprintf(path, sizeof(path), "%s/%s", run, file);
+	doc = json_load_file(path, 0, NULL);
+	a = json_object_get(doc, key);
+	if (doc != NULL && (!json_is_array(a) || (nonempty &&
+	    json_array_size(a) == 0))) {
 		json_decref(doc);
 		doc = NULL;
 	}
@@ -113,16 +118,13 @@ status_gateways_load(const char *run)
 json_t *
 status_feeds_load(const char *run)
 {
-	char file[4200];
-	json_t *doc;
+	return load_run_json(run, STATUS_FEEDS_FILE, "objects", false);
+}
 
-	snprintf(file, sizeof(file), "%s/" STATUS_FEEDS_FILE, run);
-	doc = json_load_file(file, 0, NULL);
-	if (doc != NULL && !json_is_array(json_object_get(doc, "objects"))) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	return doc;
+json_t *
+status_gateways_load(const char *run)
+{
+	return load_run_json(run, STATUS_GATEWAYS_FILE, "gateways", true);
 }
 
 void
