@@ -88,6 +88,7 @@ async function loadPolicy() {
     cell(tr, side(rule.destination));
     cell(tr, rule.services.match === "any" ? "any" : rule.services.names.join(", "));
     cell(tr, rule.schedule || "");
+    cell(tr, rule.gateway || "");
     cell(tr, rule.log ? "yes" : "");
     cell(tr, rule.comment);
     const f = cell(tr, (findings[rule.line] || []).map((d) => d.message).join("; "));
@@ -130,6 +131,7 @@ function editRule(rule) {
   f.dst.value = any(rule.destination);
   f.services.value = rule.services.match === "any" ? "" : rule.services.names.join(" ");
   f.schedule.value = rule.schedule || "";
+  f.gateway.value = rule.gateway || "";
   f.log.checked = rule.log;
   f.enabled.checked = rule.enabled;
   f.comment.value = rule.comment || "";
@@ -146,6 +148,7 @@ async function saveRule(e) {
     source: { match: f.src_match.value, addresses: words(f.src.value) },
     destination: { match: f.dst_match.value, addresses: words(f.dst.value) },
     services: words(f.services.value), schedule: f.schedule.value.trim() || null,
+    gateway: f.gateway.value.trim() || null,
     log: f.log.checked,
     comment: f.comment.value, enabled: f.enabled.checked,
   };

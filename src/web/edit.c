@@ -104,7 +104,8 @@ side_text(json_t *side, struct strbuf *b, struct edit_result *r)
 
 /* A rule's line from its JSON: action, interface, source, destination,
  * services (names; none: any), schedule (a name; none or null: always),
- * log, comment, enabled.  -1 when a field is not one the language could
+ * gateway (a gateway's or a group's name; none or null: the default
+ * route), log, comment, enabled.  -1 when a field is not one the language could
  * hold. */
 static int
 rule_text(json_t *r, struct strbuf *b)
@@ -113,6 +114,7 @@ rule_text(json_t *r, struct strbuf *b)
 	const char *ifc = json_string_value(json_object_get(r, "interface"));
 	const char *comment = json_string_value(json_object_get(r, "comment"));
 	json_t *sched = json_object_get(r, "schedule");
+	json_t *gw = json_object_get(r, "gateway");
 	json_t *svc = json_object_get(r, "services"), *e;
 	size_t i, n = json_array_size(svc);
 
@@ -140,6 +142,11 @@ rule_text(json_t *r, struct strbuf *b)
 		if (!plain_word(json_string_value(sched)))
 			return -1;
 		strbuf_printf(b, " schedule %s", json_string_value(sched));
+	}
+	if (gw != NULL && !json_is_null(gw)) {
+		if (!plain_word(json_string_value(gw)))
+			return -1;
+		strbuf_printf(b, " gateway %s", json_string_value(gw));
 	}
 	if (json_is_true(json_object_get(r, "log")))
 		strbuf_puts(b, " log");
