@@ -305,5 +305,27 @@ assert st["applied"] is None and st["counters"] == [], st
 ' || { echo "FAIL: status --json with nothing applied"; failed=1; }
 fi
 
+# Two links (examples/two-links.conf): the cameras' uploads leave
+# through LTE, the rest by the default route; moat test says which.
+T="-f $ex/two-links.conf"
+expect 0 "$ex/two-links.conf: valid: 2 rules on 3 interfaces, 0 warnings" \
+	-- check --offline $T
+out=$("$moat" test $T --in LAN --src 192.168.10.70 --dst 93.184.216.34 --service HTTPS)
+case $out in
+*"leaves through gateway lte (LTE"*"leaves through LTE masqueraded"*) ;;
+*) echo "FAIL: moat test, a camera's upload: $out"; failed=1 ;;
+esac
+out=$("$moat" test $T --in LAN --src 192.168.10.20 --dst 93.184.216.34 --service HTTPS)
+case $out in
+*"leaves through gateway"*) echo "FAIL: moat test, not a camera: $out"; failed=1 ;;
+esac
+"$moat" test $T --json --in LAN --src 192.168.10.70 --dst 93.184.216.34 --service HTTPS |
+    python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+assert v["gateway"] == {"name": "lte", "kind": "gateway", "rule": 1}, v
+assert v["nat"]["out"] == "LTE", v
+' || { echo "FAIL: moat test --json, a camera's upload"; failed=1; }
+
 if [ $failed = 0 ]; then echo "cli: all cases pass"; fi
 exit $failed

@@ -212,8 +212,8 @@ naive_eval(const struct policy *p, const struct flow *f, enum action *action,
 		bool v4 = is_v4(f->dst), own, external = false;
 		size_t j;
 
-		/* Reflection: from an interface that no nat or forward
-		 * names, to the forward's interface's address. */
+		/* Reflection: from an interface that no nat, forward or
+		 * gateway names, to the forward's interface's address. */
 		for (j = 0; j < p->niface; j++)
 			if (strcmp(p->ifaces[j]->name, c->ifname) == 0)
 				at = p->ifaces[j];
@@ -229,6 +229,9 @@ naive_eval(const struct policy *p, const struct flow *f, enum action *action,
 				external = true;
 		for (j = 0; j < p->nnat_one; j++)
 			if (strcmp(p->nat_ones[j]->ifname, f->iface->name) == 0)
+				external = true;
+		for (j = 0; j < p->ngateway; j++)
+			if (strcmp(p->gateways[j]->ifname, f->iface->name) == 0)
 				external = true;
 		own = strcmp(c->ifname, f->iface->name) == 0;
 		if (at != NULL && (own || (c->reflection && !external)) &&

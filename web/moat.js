@@ -89,6 +89,7 @@ async function loadPolicy() {
     cell(tr, side(rule.destination));
     cell(tr, rule.services.match === "any" ? "any" : rule.services.names.join(", "));
     cell(tr, rule.schedule || "");
+    cell(tr, rule.gateway || "");
     cell(tr, rule.log ? "yes" : "");
     cell(tr, rule.comment);
     const f = cell(tr, (findings[rule.line] || []).map((d) => d.message).join("; "));

@@ -928,9 +928,31 @@ lint_schedules(struct lint *L)
 	}
 }
 
+/* A gateway that carries nothing of moat's: in no group, not the
+ * default, named by no enabled rule. */
+static bool
+gateway_unused(const struct policy *p, const struct gateway *g)
+{
+	size_t i, k;
+	int f;
+
+	for (i = 0; i < p->ngwgroup; i++)
+		for (k = 0; k < p->gwgroups[i]->n; k++)
+			if (p->gwgroups[i]->v[k].gw == g)
+				return false;
+	for (f = 0; f < 2; f++)
+		if (p->default_gw[f].gw == g)
+			return false;
+	for (i = 0; i < p->nrule; i++)
+		if (!p->rules[i]->disabled && p->rules[i]->gw.gw == g)
+			return false;
+	return true;
+}
+
 /* Gateway options that look wrong: one that sends connections back out
  * of the interface they arrive on, one on a rule whose connections all go
- * to the gateway itself (never routed). */
+ * to the gateway itself (never routed); and gateways that carry
+ * nothing. */
 static void
 lint_gateways(struct lint *L)
 {
@@ -938,6 +960,12 @@ lint_gateways(struct lint *L)
 	struct iset own = { 0, NULL };
 	size_t i, k;
 
+	for (i = 0; i < p->ngateway; i++)
+		if (gateway_unused(p, p->gateways[i]))
+			diag_add(&p->diags, DIAG_NOTE, p->gateways[i]->loc,
+			    "gateway %s is in no group, not the default, and "
+			    "no rule names it: moatd probes it, and moat sends "
+			    "nothing through it", p->gateways[i]->name);
 	for (i = 0; i < p->niface; i++)
 		if (p->ifaces[i]->ip_obj != NULL)
 			own = iset_union(L->a, own, p->ifaces[i]->ip_obj->set);

@@ -595,6 +595,10 @@ policy_iface_external(const struct policy *p, const struct iface *ifc)
 	for (i = 0; i < p->nnat_one; i++)
 		if (p->nat_ones[i]->iface == ifc)
 			return true;
+	/* An Internet link's: a gateway is on it. */
+	for (i = 0; i < p->ngateway; i++)
+		if (p->gateways[i]->iface == ifc)
+			return true;
 	return false;
 }
 

@@ -588,9 +588,9 @@ bool		 policy_valid(const struct policy *p);
 bool		 policy_equal(const struct policy *a, const struct policy *b);
 /* The interface with this zone name or device name, or NULL. */
 struct iface	*policy_iface(const struct policy *p, const char *name);
-/* True when interface i is external: named by a nat or a port forward.
- * Mail arriving there is incoming; mail from other interfaces that leaves
- * through the gateway is outgoing. */
+/* True when interface i is external: named by a nat, a port forward or
+ * a gateway.  Mail arriving there is incoming; mail from other interfaces
+ * that leaves through the gateway is outgoing. */
 bool		 policy_iface_external(const struct policy *p,
 		    const struct iface *i);
 /* True when port forward fw carries SMTP (tcp/25): the forwards whose

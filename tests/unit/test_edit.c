@@ -106,6 +106,19 @@ test_rules(void **state)
 	assert_int_equal(change(conf, "rules-add", "{\"rule\": {\"action\": "
 	    "\"accept\", \"interface\": \"LAN\", \"schedule\": "
 	    "\"a b\"}}", &t, &r), 400);
+	/* A gateway option, kept when the rule is edited (the form sends
+	 * it back); a name the language cannot hold is refused. */
+	assert_int_equal(change("interface LAN device eth1\ninterface WAN "
+	    "device eth0 address 198.51.100.2/24\ngateway isp on WAN via "
+	    "198.51.100.1\n", "rules-add", "{\"rule\": {\"action\": "
+	    "\"accept\", \"interface\": \"LAN\", \"schedule\": null, "
+	    "\"gateway\": \"isp\", \"log\": true}}", &t, &r), 200);
+	assert_non_null(strstr(t, "accept on LAN from ANY to ANY gateway isp "
+	    "log\n"));
+	free(t);
+	assert_int_equal(change(conf, "rules-add", "{\"rule\": {\"action\": "
+	    "\"accept\", \"interface\": \"LAN\", \"gateway\": "
+	    "\"isp\\nlog\"}}", &t, &r), 400);
 }
 
 static void

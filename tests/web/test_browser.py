@@ -338,9 +338,9 @@ try:
     wait.until(lambda _: len(rows()) == 2)
     d.find_element(By.CSS_SELECTOR, "button[aria-label='Down rule 1']").click()
     wait.until(lambda _: rows() and rows()[0][1] == "deny")
-    wait.until(lambda _: "never match" in rows()[1][9])
-    check("never match" in rows()[1][9] and "rule 1" in rows()[1][9],
-          "swapped: rule 2 can never match: " + rows()[1][9])
+    wait.until(lambda _: "never match" in rows()[1][10])
+    check("never match" in rows()[1][10] and "rule 1" in rows()[1][10],
+          "swapped: rule 2 can never match: " + rows()[1][10])
     shot("policies-pitfall")
 
     # A confirm that lapses while the browser has lost the gateway: the
