@@ -18,7 +18,7 @@ if [ -n "$missing" ]; then
 fi
 # The own users of the SMTP proxy, the console, the HA sync link's
 # server and the firewall log (moatd; the package creates them too).
-for u in moat-smtp moat-web moat-sync moat-log moat-feeds moat-probe; do
+for u in moat-smtp moat-web moat-sync moat-log moat-feeds moat-ping; do
 	if ! id "$u" >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 		useradd --system --no-create-home --home-dir /nonexistent \
 		    --shell /usr/sbin/nologin "$u"

@@ -18,7 +18,7 @@ if dpkg -s moat >/dev/null 2>&1; then
 fi
 work=$(mktemp -d)
 had_users=""
-for u in moat-smtp moat-web moat-sync moat-log moat-feeds moat-probe; do
+for u in moat-smtp moat-web moat-sync moat-log moat-feeds moat-ping; do
 	getent passwd "$u" >/dev/null && had_users="$had_users $u"
 done
 failed=0
@@ -56,7 +56,7 @@ getent passwd moat-web >/dev/null || fail "no moat-web user"
 getent passwd moat-sync >/dev/null || fail "no moat-sync user"
 getent passwd moat-log >/dev/null || fail "no moat-log user"
 getent passwd moat-feeds >/dev/null || fail "no moat-feeds user"
-getent passwd moat-probe >/dev/null || fail "no moat-probe user"
+getent passwd moat-ping >/dev/null || fail "no moat-ping user"
 [ "$(stat -c %a /var/lib/moat 2>/dev/null)" = 700 ] || fail "/var/lib/moat is not 0700"
 moat check --offline -f /etc/moat/moat.conf >/dev/null || fail "the default config"
 unit=/usr/lib/systemd/system/moatd.service
@@ -86,6 +86,6 @@ getent passwd moat-web >/dev/null && fail "the moat-web user is still there"
 getent passwd moat-sync >/dev/null && fail "the moat-sync user is still there"
 getent passwd moat-log >/dev/null && fail "the moat-log user is still there"
 getent passwd moat-feeds >/dev/null && fail "the moat-feeds user is still there"
-getent passwd moat-probe >/dev/null && fail "the moat-probe user is still there"
+getent passwd moat-ping >/dev/null && fail "the moat-ping user is still there"
 [ $failed = 0 ] && echo "package: built, installed, run, purged"
 exit $failed

@@ -75,7 +75,7 @@ struct table {
 	bool		 set;
 };
 
-static struct child probed = CHILD_INIT("probe", "moatd-probe");
+static struct child probed = CHILD_INIT("probe", "moatd-ping");
 static const char *run_dir;
 static struct gwrt gw[GW_MAX];
 static size_t ngw;
@@ -555,7 +555,7 @@ fail:
 static void
 start(void)
 {
-	char *const argv[] = { "moatd-probe", PROBED_ARG, NULL };
+	char *const argv[] = { "moatd-ping", PROBED_ARG, NULL };
 	static struct probe_spec spec;
 	int fds[GW_MAX], keep[GW_MAX + 2], sp[2];
 	size_t i, nfd = 0;

@@ -334,7 +334,7 @@ run(void)
 int
 probed_main(void)
 {
-	int rc = child_exec_begin("moatd-probe", "probe", PROBED_ARG,
+	int rc = child_exec_begin("moatd-ping", "probe", PROBED_ARG,
 	    SOCK_SEQPACKET, PROBE_USER);
 
 	if (rc != 0)

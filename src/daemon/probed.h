@@ -1,4 +1,4 @@
-/* probed.h: moatd's probe process (moatd-probe): sends ICMP echo requests
+/* probed.h: moatd's probe process (moatd-ping): sends ICMP echo requests
  * to each gateway's monitor address through that gateway, a few a second,
  * and reports to the root parent, per gateway, how many of the recent
  * probes were lost and their mean round trip.  The parent alone decides
@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROBED_ARG	"--probe-process"	/* moatd's, for gateways.c */
-#define PROBE_USER	"moat-probe"	/* the process's own user */
+#define PROBED_ARG	"--ping-process"	/* moatd's, for gateways.c */
+#define PROBE_USER	"moat-ping"	/* the process's own user */
 
 #define PROBE_INTERVAL_MS	250	/* one probe per gateway so often */
 #define PROBE_WINDOW		8	/* the probes a report covers */

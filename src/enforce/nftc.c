@@ -1625,7 +1625,7 @@ compile_route_chain(struct nftc *c, const struct iface *ifc, long last)
 }
 
 /*
- * moatd-probe holds raw ICMP sockets marked with each gateway's pin mark,
+ * moatd-ping holds raw ICMP sockets marked with each gateway's pin mark,
  * the only local packets that carry one.  A process that was taken over
  * could write any ICMP on them: only echo requests to the gateway's own
  * monitor leave (doc/design/gateways.md).

@@ -6,7 +6,7 @@
 # source which link a connection took: 198.51.100.1 is ISP1,
 # 203.0.113.2 is ISP2.
 #
-# moatd probes both gateways (as moat-probe), sends the default route
+# moatd probes both gateways (as moat-ping), sends the default route
 # through the group's tier 1 (ISP1), and a rule's `gateway ISP2` sends
 # 192.168.50.13's connections through ISP2 while both are up.  Then:
 # - ISP1's link is cut: new connections leave through ISP2 within the
@@ -19,7 +19,7 @@
 # With GW_BENCH_RUNS=N (bench/bench_failover.sh) it cuts and mends ISP1
 # N times and prints the failover times, median and worst.
 . "$(dirname "$0")/lib.sh"
-id moat-probe >/dev/null 2>&1 || { echo "FAIL: no moat-probe user (scripts/setup.sh makes it)"; exit 1; }
+id moat-ping >/dev/null 2>&1 || { echo "FAIL: no moat-ping user (scripts/setup.sh makes it)"; exit 1; }
 extra="isp2 inet"
 gw_cleanup() {
 	for n in $extra; do
@@ -156,10 +156,10 @@ ns gw ip rule | grep -q "^10010:.*lookup main suppress_prefixlength 0" ||
 	fail "ip rules: $(ns gw ip rule)"
 ns gw ip route show table 28100 | grep -q "default via 198.51.100.25 dev gww0" ||
 	fail "table 28100: $(ns gw ip route show table 28100)"
-ps -o user= -p "$(pgrep -x moatd-probe | head -1)" 2>/dev/null | grep -q moat-probe &&
-	echo "ok: the probe process runs as moat-probe" ||
-	fail "the probe process: $(ps -eo user,comm | grep moatd-probe)"
-grep -q "Seccomp:.*2" "/proc/$(pgrep -x moatd-probe | head -1)/status" &&
+ps -o user= -p "$(pgrep -x moatd-ping | head -1)" 2>/dev/null | grep -q moat-ping &&
+	echo "ok: the probe process runs as moat-ping" ||
+	fail "the probe process: $(ps -eo user,comm | grep moatd-ping)"
+grep -q "Seccomp:.*2" "/proc/$(pgrep -x moatd-ping | head -1)/status" &&
 	echo "ok: the probe process is under its filter" ||
 	fail "the probe process has no system call filter"
 
@@ -291,6 +291,6 @@ for _ in $(seq 50); do
 done
 ns gw ip rule | grep -q "^1001[0-2]:" && fail "moat's ip rules are left: $(ns gw ip rule)"
 ns gw ip route show table 28100 2>/dev/null | grep -q default && fail "table 28100 is left"
-pgrep -x moatd-probe >/dev/null && sleep 1
-pgrep -x moatd-probe >/dev/null && fail "the probe process is left"
+pgrep -x moatd-ping >/dev/null && sleep 1
+pgrep -x moatd-ping >/dev/null && fail "the probe process is left"
 finish
