@@ -2,9 +2,12 @@
  * logger.c: the firewall log, a process of its own (moatd starts it, and
  * again if it dies).  It reads the packets the rules log (NFLOG group
  * NFTC_LOG_GROUP, enforce/nflog.c), names them in moat's words through
- * the config that logged them (the prefix carries the config's hash; the
- * history has the config, which the root parent reads for it: this
- * process runs as LOGGER_USER with CAP_NET_ADMIN alone, for NFLOG), and
+ * the config that logged them (the prefix carries the rule's id, which
+ * the config in force has, or one shortly before it, for a packet logged
+ * just before an apply: doc/design/rule-ids.md; a ruleset of before the
+ * ids carries the config's hash.  The history has the configs, which the
+ * root parent reads for it: this process runs as LOGGER_USER with
+ * CAP_NET_ADMIN alone, for NFLOG), and
  * appends one JSON line each to firewall.jsonl (observe/logfile.c), a
  * batch per read.
  *
@@ -16,7 +19,9 @@
  */
 #include "daemon/logger.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -37,17 +42,20 @@
 #include "observe/logfile.h"
 #include "policy/load.h"
 
-#define CACHE		4	/* configs kept, by hash */
-#define MISS_SECS	5	/* a hash not in the history: asked again */
+#define CACHE		4	/* configs kept, by entry */
+#define MISS_SECS	5	/* an entry not in the history: asked again */
 #define READS_MAX	64	/* reads per wakeup, before the stats */
 #define COPY_BYTES	160	/* of each packet: its headers */
 #define ASK_SECS	2	/* for the parent's answer, at most */
 #define ASK_MAX		(16u << 20)	/* bytes of a config */
 
 struct known {
+	unsigned	 seq;		/* the history's entry */
+	unsigned	 prev;		/* the entry in force before it */
 	uint64_t	 hash;
 	struct policy	*p;		/* NULL: not in the history */
 	char		 file[256];
+	char		 q[24];		/* the question it answers */
 	time_t		 asked;
 };
 
@@ -56,54 +64,127 @@ struct logger {
 	int			 ask;	/* -1: the parent stopped answering */
 	struct known		 cache[CACHE];
 	unsigned		 next;
+	unsigned		 force;	/* the entry in force, */
+	time_t			 force_asked;	/* as of then */
 	struct logfile		 lf;
 	struct strbuf		 batch;
 	unsigned		 nbatch;
 	uint64_t		 lost, unreadable;
 };
 
-/* The config with this hash, from the parent (the newest entry of the
- * history with it). */
-static struct known *
-config_of(struct logger *L, uint64_t hash)
+/* Ask the parent q (logger_answer says which); the answer's head "SEQ
+ * PREV HASH FILE" in k, and its config parsed when it has one.  0, or -1
+ * when the parent stopped answering. */
+static int
+ask(struct logger *L, const char *q, struct known *k)
 {
-	char q[17], *answer, *nl;
-	struct known *k;
+	unsigned long long hash;
+	char *answer, *nl;
 	size_t len;
-	unsigned j;
+	int n = 0;
 
-	for (j = 0; j < CACHE; j++) {
-		k = &L->cache[j];
-		if (k->asked != 0 && k->hash == hash && (k->p != NULL ||
-		    time(NULL) < k->asked + MISS_SECS))
-			return k;
-	}
-	k = &L->cache[L->next++ % CACHE];
-	policy_free(k->p);
-	memset(k, 0, sizeof(*k));
-	k->hash = hash;
-	k->asked = time(NULL);
 	if (L->ask == -1)
-		return k;
-	snprintf(q, sizeof(q), "%016" PRIx64, hash);
-	if (frame_send(L->ask, q, 16) == -1 ||
+		return -1;
+	if (frame_send(L->ask, q, strlen(q)) == -1 ||
 	    (answer = frame_recv(L->ask, ASK_MAX, &len)) == NULL) {
 		log_error("firewall log: the parent does not answer (%s): "
 		    "records are no longer named by their rules",
 		    strerror(errno));
 		close(L->ask);
 		L->ask = -1;
-		return k;
+		return -1;
 	}
-	/* "FILE\nTEXT", or nothing: no such config. */
+	/* "SEQ PREV HASH FILE\nTEXT", or nothing: no such entry. */
 	if ((nl = memchr(answer, '\n', len)) != NULL) {
 		*nl = '\0';
-		snprintf(k->file, sizeof(k->file), "%s", answer);
-		k->p = policy_parse(k->file, nl + 1, len - (size_t)(nl + 1 -
-		    answer));
+		if (sscanf(answer, "%u %u %llx %n", &k->seq, &k->prev, &hash,
+		    &n) >= 3 && n > 0) {
+			k->hash = hash;
+			snprintf(k->file, sizeof(k->file), "%s", answer + n);
+			if (q[0] != 'n')
+				k->p = policy_parse(k->file, nl + 1,
+				    len - (size_t)(nl + 1 - answer));
+		}
 	}
 	free(answer);
+	return 0;
+}
+
+/* The answer to q, from the cache or the parent. */
+static struct known *
+known(struct logger *L, const char *q)
+{
+	struct known *k;
+	unsigned j;
+
+	for (j = 0; j < CACHE; j++) {
+		k = &L->cache[j];
+		if (k->asked != 0 && strcmp(k->q, q) == 0 && (k->p != NULL ||
+		    time(NULL) < k->asked + MISS_SECS))
+			return k;
+	}
+	k = &L->cache[L->next++ % CACHE];
+	policy_free(k->p);
+	memset(k, 0, sizeof(*k));
+	snprintf(k->q, sizeof(k->q), "%s", q);
+	k->asked = time(NULL);
+	ask(L, q, k);
 	return k;
+}
+
+/* The config of history entry seq (NULL: none, or unknown). */
+static struct known *
+entry(struct logger *L, unsigned seq)
+{
+	char q[24];
+	struct known *k;
+
+	snprintf(q, sizeof(q), "e%u", seq);
+	k = known(L, q);
+	return k->p != NULL ? k : NULL;
+}
+
+/* The config in force: which it is asked at most once a second. */
+static struct known *
+in_force(struct logger *L)
+{
+	struct known head;
+
+	if (L->force_asked != time(NULL)) {
+		memset(&head, 0, sizeof(head));
+		L->force_asked = time(NULL);
+		if (ask(L, "n", &head) == 0)
+			L->force = head.seq;
+	}
+	return L->force != 0 ? entry(L, L->force) : NULL;
+}
+
+/* Name r by the config that logged it: by its hash (a ruleset of before
+ * the ids), else the config in force, or, for a rule's id the config in
+ * force does not have, those in force before it (a packet logged before
+ * an apply and read after it), at most CACHE of them. */
+static void
+name(struct logger *L, struct fwlog_rec *r)
+{
+	struct known *k;
+	char q[24];
+	int depth;
+
+	if (r->hash != 0) {
+		snprintf(q, sizeof(q), "h%016" PRIx64, r->hash);
+		k = known(L, q);
+		if (k->p != NULL)
+			fwlog_annotate(r, k->p, k->file);
+		return;
+	}
+	k = in_force(L);
+	for (depth = 0; k != NULL && depth < CACHE; depth++) {
+		if (fwlog_annotate(r, k->p, k->file) == 0) {
+			r->hash = k->hash;
+			return;
+		}
+		k = k->prev != 0 ? entry(L, k->prev) : NULL;
+	}
 }
 
 /* Make path (a file the logger writes) uid's, unless it is not a plain
@@ -173,34 +254,52 @@ logger_answer(int fd, const char *state)
 	struct strbuf err, out;
 	char *q, *text, *end;
 	size_t n = 0, i, len;
-	uint64_t hash;
+	unsigned long long key = 0;
 	int rc = -1;
 
-	if ((q = frame_recv(fd, 16, &len)) == NULL)
+	if ((q = frame_recv(fd, 24, &len)) == NULL)
 		return -1;
+	/* "hHASH" (16 hex digits), "eSEQ" (0: the entry in force) or "n". */
 	errno = 0;
-	hash = strtoull(q, &end, 16);
-	if (len != 16 || *end != '\0' || errno != 0) {
+	if (len >= 2 && len < 24 && (q[0] == 'h' || q[0] == 'e') &&
+	    isxdigit((unsigned char)q[1]))
+		key = strtoull(q + 1, &end, q[0] == 'h' ? 16 : 10);
+	else if (len == 1 && q[0] == 'n')
+		end = q + 1;
+	else
+		end = q;
+	if (*end != '\0' || errno != 0 || (q[0] == 'h' && len != 17) ||
+	    (q[0] == 'e' && key > UINT_MAX)) {
 		free(q);
 		return -1;
 	}
-	free(q);
 	strbuf_init(&err, 0);
 	strbuf_init(&out, ASK_MAX + 4096);
 	if (apply_history(state, &v, &n, &err) == 0)
-		for (i = n; i-- > 0; )
-			if (v[i].hash == hash && strcmp(v[i].file, "-") != 0 &&
-			    (text = apply_config_text(state, v[i].seq,
-			    &len)) != NULL) {
-				strbuf_printf(&out, "%s\n", v[i].file);
-				strbuf_add(&out, text, len);
-				free(text);
+		for (i = n; i-- > 0; ) {
+			if (q[0] == 'h' ? v[i].hash != key : q[0] == 'e' &&
+			    key != 0 ? v[i].seq != key : i != n - 1)
+				continue;
+			if (strcmp(v[i].file, "-") == 0)
 				break;
-			}
+			strbuf_printf(&out, "%u %u %016llx %s\n", v[i].seq,
+			    v[i].prev, (unsigned long long)v[i].hash,
+			    v[i].file);
+			if (q[0] == 'n')
+				break;
+			if ((text = apply_config_text(state, v[i].seq,
+			    &len)) == NULL)
+				strbuf_reset(&out);
+			else
+				strbuf_add(&out, text, len);
+			free(text);
+			break;
+		}
 	/* Too large: not named. */
 	if (frame_send(fd, strbuf_failed(&out) ? "" : strbuf_str(&out),
 	    strbuf_failed(&out) ? 0 : out.len) == 0)
 		rc = 0;
+	free(q);
 	strbuf_free(&out);
 	strbuf_free(&err);
 	free(v);
@@ -212,15 +311,12 @@ on_packet(void *arg, const struct nflog_pkt *pkt)
 {
 	struct logger *L = arg;
 	struct fwlog_rec r;
-	struct known *k;
 
 	if (fwlog_from_packet(pkt, &r) == -1) {
 		L->unreadable++;
 		return;
 	}
-	k = config_of(L, r.hash);
-	if (k->p != NULL)
-		fwlog_annotate(&r, k->p, k->file);
+	name(L, &r);
 	fwlog_json(&r, &L->batch);
 	strbuf_putc(&L->batch, '\n');
 	L->nbatch++;

@@ -14,7 +14,8 @@ struct logger_conf {
 	unsigned	 keep;		/* rotated files */
 	const char	*run;		/* where FWLOG_STATS goes: the run
 					   directory's LOGGER_RUN_SUBDIR */
-	int		 ask;		/* to the parent: configs by hash */
+	int		 ask;		/* to the parent: configs of the
+					   history */
 };
 
 /* In the root parent, before the logger starts as uid/gid: the log
@@ -27,9 +28,13 @@ struct logger_conf {
 int	 logger_prepare(const char *dir, const char *run, unsigned keep,
 	    uid_t uid, gid_t gid, char *err, size_t errlen);
 
-/* In the root parent: answer the logger's one question waiting on fd,
- * the config of the history with this hash (the logger cannot read the
- * history).  -1 when the logger is gone or broke the exchange: close fd. */
+/* In the root parent: answer the logger's one question waiting on fd
+ * (the logger cannot read the history): "hHASH", the newest entry with
+ * that config hash; "eSEQ", entry SEQ (0: the entry in force, the
+ * history's last); "n", which entry is in force.  The answer: "SEQ PREV
+ * HASH FILE\n" and, but for "n", the config's text; nothing when there is
+ * no such entry.  -1 when the logger is gone or broke the exchange: close
+ * fd. */
 int	 logger_answer(int fd, const char *state);
 
 /* Read the firewall log group and write its records, until killed.

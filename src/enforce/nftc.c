@@ -27,7 +27,6 @@
 #include <string.h>
 
 #include "base/addr.h"
-#include "base/hash.h"
 #include "policy/schedule.h"
 
 #define V6_ALL_LO	((u128)0)
@@ -430,8 +429,10 @@ end_line(struct strbuf *b, size_t start)
 	}
 }
 
-/* The log statement of rule N's or a default's log: rate limited, to
- * moatd's NFLOG group, the prefix naming what decided and the config. */
+/* The log statement of a rule's or a default's log: rate limited, to
+ * moatd's NFLOG group, the prefix naming what decided ("i" and the rule's
+ * id, or "d" and the interface) by what stays the same when other rules
+ * change (doc/design/rule-ids.md). */
 static void
 put_log(struct nftc *c, struct strbuf *b, const char *what,
     enum action act)
@@ -441,9 +442,8 @@ put_log(struct nftc *c, struct strbuf *b, const char *what,
 	if (rate > 0)
 		strbuf_printf(b, "limit rate %u/second burst %u packets ", rate,
 		    2 * rate);
-	strbuf_printf(b, "log group %d prefix \"" NFTC_LOG_PREFIX "%s %s "
-	    "%016llx\"", NFTC_LOG_GROUP, what, action_name(act),
-	    (unsigned long long)fnv1a(c->p->text, c->p->len));
+	strbuf_printf(b, "log group %d prefix \"" NFTC_LOG_PREFIX "%s %s\"",
+	    NFTC_LOG_GROUP, what, action_name(act));
 }
 
 /* A rule that logs: its matches jump to a chain of its own that logs
@@ -454,7 +454,8 @@ compile_log_chain(struct nftc *c, const struct rule *r)
 	struct strbuf *b = c->b;
 	char what[32];
 
-	snprintf(what, sizeof(what), "r%d", r->number);
+	snprintf(what, sizeof(what), NFTC_LOG_RULE "%016llx",
+	    (unsigned long long)r->id);
 	strbuf_printf(b, "\tchain log_rule_%d {\n\t\t", r->number);
 	put_log(c, b, what, r->action);
 	strbuf_putc(b, '\n');

@@ -17,10 +17,15 @@
 
 /* The firewall log: rules with `log`, and the defaults an interface logs,
  * send packets to this NFLOG group (moatd reads it: enforce/nflog.c),
- * with the prefix "moat rN ACTION HASH" (rule N) or "moat dIF ACTION
- * HASH" (interface IF's default), HASH the config's (16 hex digits). */
+ * with the prefix "moat iID ACTION" (the rule with id ID, 16 hex digits:
+ * policy_rule_id) or "moat dIF ACTION" (interface IF's default): nothing
+ * in it changes when other rules change (doc/design/rule-ids.md).
+ * Rulesets applied before this form say "moat rN ACTION HASH" (rule N of
+ * the config with hash HASH); the log still reads them (a rollback puts
+ * such a ruleset back). */
 #define NFTC_LOG_GROUP		28015
 #define NFTC_LOG_PREFIX		"moat "
+#define NFTC_LOG_RULE		"i"
 
 /* The conntrack mark (ct mark) of a connection: its low 16 bits say which
  * rule with a schedule admitted it (the rule's sched_mark, 1 …

@@ -1,6 +1,7 @@
 /* fwlog.c: the firewall log's records; see fwlog.h. */
 #include "observe/fwlog.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,30 +115,52 @@ fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r)
 	return 0;
 }
 
-/* "moat r5 deny 0123456789abcdef" or "moat dWAN deny ...". */
+static bool
+action_word(const char *action)
+{
+	return strcmp(action, "accept") == 0 || strcmp(action, "deny") == 0 ||
+	    strcmp(action, "reject") == 0;
+}
+
+/* "moat i0123456789abcdef deny" (a rule's id) or "moat dWAN deny" (a
+ * default); of before the ids, "moat r5 deny HASH" or "moat dWAN deny
+ * HASH" (HASH the config's, 16 hex digits). */
 static int
 parse_prefix(const char *prefix, struct fwlog_rec *r)
 {
-	char what[80], action[16];
-	unsigned long long hash;
+	char what[80], action[16], hash[32];
+	unsigned long long v;
 	char *end;
+	int n;
 
 	if (prefix == NULL || strncmp(prefix, NFTC_LOG_PREFIX,
-	    sizeof(NFTC_LOG_PREFIX) - 1) != 0 ||
-	    sscanf(prefix + sizeof(NFTC_LOG_PREFIX) - 1, "%79s %15s %llx",
-	    what, action, &hash) != 3)
+	    sizeof(NFTC_LOG_PREFIX) - 1) != 0)
 		return -1;
-	if (strcmp(action, "accept") != 0 && strcmp(action, "deny") != 0 &&
-	    strcmp(action, "reject") != 0)
+	n = sscanf(prefix + sizeof(NFTC_LOG_PREFIX) - 1, "%79s %15s %31s",
+	    what, action, hash);
+	if ((n != 2 && n != 3) || !action_word(action))
 		return -1;
 	snprintf(r->action, sizeof(r->action), "%.7s", action);
-	r->hash = hash;
-	if (what[0] == 'r') {
-		long n = strtol(what + 1, &end, 10);
-
-		if (*end != '\0' || n <= 0 || n > 10000000)
+	if (n == 3) {
+		errno = 0;
+		v = strtoull(hash, &end, 16);
+		if (*end != '\0' || errno != 0 || hash[0] == '-')
 			return -1;
-		r->rule = (int)n;
+		r->hash = v;
+	}
+	if (what[0] == NFTC_LOG_RULE[0] && n == 2) {
+		errno = 0;
+		v = strtoull(what + 1, &end, 16);
+		if (strlen(what + 1) != 16 || *end != '\0' || errno != 0 ||
+		    v == 0)
+			return -1;
+		r->rule_id = v;
+	} else if (what[0] == 'r' && n == 3) {
+		long num = strtol(what + 1, &end, 10);
+
+		if (*end != '\0' || num <= 0 || num > 10000000)
+			return -1;
+		r->rule = (int)num;
 	} else if (what[0] == 'd' && what[1] != '\0')
 		str_copy_utf8(r->iface, sizeof(r->iface), what + 1);
 	else
@@ -195,29 +218,38 @@ zone_of(const struct policy *p, const char *dev)
 	return "";
 }
 
-void
+int
 fwlog_annotate(struct fwlog_rec *r, const struct policy *p, const char *file)
 {
 	const char *base = strrchr(file, '/');
+	const struct rule *rule = NULL;
 	size_t i;
 
+	if (r->rule_id != 0) {
+		if ((rule = policy_rule_by_id(p, r->rule_id)) == NULL)
+			return -1;
+		r->rule = rule->number;
+	}
 	str_copy_utf8(r->file, sizeof(r->file), base != NULL ? base + 1 :
 	    file);
 	snprintf(r->in, sizeof(r->in), "%s", zone_of(p, r->in_dev));
 	snprintf(r->out, sizeof(r->out), "%s", zone_of(p, r->out_dev));
-	for (i = 0; r->rule > 0 && i < p->nrule; i++)
-		if (p->rules[i]->number == r->rule) {
-			r->line = p->rules[i]->loc.line;
-			/* Cut where a character ends: a split one would
-			 * make the record's JSON unreadable. */
-			str_copy_utf8(r->comment, sizeof(r->comment),
-			    p->rules[i]->comment != NULL ?
-			    p->rules[i]->comment : "");
-			return;
-		}
+	for (i = 0; rule == NULL && r->rule > 0 && i < p->nrule; i++)
+		if (p->rules[i]->number == r->rule)
+			rule = p->rules[i];
+	if (rule != NULL) {
+		r->rule_id = rule->id;
+		r->line = rule->loc.line;
+		/* Cut where a character ends: a split one would make the
+		 * record's JSON unreadable. */
+		str_copy_utf8(r->comment, sizeof(r->comment),
+		    rule->comment != NULL ? rule->comment : "");
+		return 0;
+	}
 	for (i = 0; r->rule == 0 && i < p->niface; i++)
 		if (strcmp(p->ifaces[i]->name, r->iface) == 0)
 			r->line = p->ifaces[i]->loc.line;
+	return 0;
 }
 
 static void
@@ -303,9 +335,10 @@ fwlog_json(const struct fwlog_rec *r, struct strbuf *b)
 	str_or_null(b, "tcp_flags", r->proto == 6 ? buf : "");
 	int_or_null(b, "icmp_type", r->icmp_type >= 0, r->icmp_type);
 	int_or_null(b, "icmp_code", r->icmp_code >= 0, r->icmp_code);
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)r->rule_id);
+	str_or_null(b, "rule_id", r->rule_id != 0 ? buf : "");
 	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)r->hash);
-	key(b, "policy");
-	json_put_string(b, buf);
+	str_or_null(b, "policy", r->hash != 0 ? buf : "");
 	strbuf_putc(b, '}');
 }
 
@@ -385,6 +418,8 @@ fwlog_parse(const char *line, struct fwlog_rec *r)
 	}
 	r->icmp_type = (int)get_int(o, "icmp_type", -1);
 	r->icmp_code = (int)get_int(o, "icmp_code", -1);
+	get_str(o, "rule_id", buf, sizeof(buf));
+	r->rule_id = strtoull(buf, NULL, 16);
 	get_str(o, "policy", buf, sizeof(buf));
 	r->hash = strtoull(buf, NULL, 16);
 	rc = r->action[0] != '\0' ? 0 : -1;

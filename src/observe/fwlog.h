@@ -20,9 +20,12 @@
 struct fwlog_rec {
 	struct timespec	 when;		/* CLOCK_REALTIME */
 	char		 action[8];	/* accept, deny, reject */
-	int		 rule;		/* the rule's number; 0: a default */
+	int		 rule;		/* the rule's number; 0: a default, or
+					   not known (by its id alone) */
+	uint64_t	 rule_id;	/* the rule's id; 0: a default, or a
+					   ruleset of before the ids */
 	char		 iface[64];	/* a default: its interface's name */
-	uint64_t	 hash;		/* the config's (FNV-1a) */
+	uint64_t	 hash;		/* the config's (FNV-1a); 0: not known */
 	/* From the config with that hash, when it is known: */
 	int		 line;		/* of the rule, or the interface */
 	char		 file[FWLOG_TEXT_MAX];
@@ -40,16 +43,20 @@ struct fwlog_rec {
 	int		 icmp_code;
 };
 
-/* A logged packet as a record: what its prefix says (moat's, nftc.h)
- * and its headers; -1 when it is not moat's, or its headers cannot be
- * read.  Devices are named from their indexes. */
+/* A logged packet as a record: what its prefix says (moat's, nftc.h:
+ * a rule's id or a default's interface; in a ruleset of before the ids,
+ * the rule's number and the config's hash) and its headers; -1 when it is
+ * not moat's, or its headers cannot be read.  Devices are named from their
+ * indexes. */
 int	 fwlog_from_packet(const struct nflog_pkt *pkt, struct fwlog_rec *r);
 /* The headers of a packet from its IP header on (the parser alone,
  * bounds checked): 0, or -1 when they cannot be read. */
 int	 fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r);
-/* Line, file, comment and zones from the config p that has r's hash
- * (file: the name it was applied from). */
-void	 fwlog_annotate(struct fwlog_rec *r, const struct policy *p,
+/* Rule number (from r's rule id when it has one), line, file, comment and
+ * zones from config p (file: the name it was applied from), which has r's
+ * hash, or r's rule id (the caller sets r->hash to p's).  -1 when p has no
+ * rule with r's id (nothing changed). */
+int	 fwlog_annotate(struct fwlog_rec *r, const struct policy *p,
 	    const char *file);
 /* One JSON object, no newline. */
 void	 fwlog_json(const struct fwlog_rec *r, struct strbuf *b);

@@ -47,55 +47,10 @@ print_word(struct strbuf *b, const char *s)
 		print_quoted(b, s);
 }
 
-static void
-print_elem(const struct addr_elem *e, struct strbuf *b)
-{
-	char buf[2 * ADDR_STRLEN + 8];
-
-	if (e->kind == AE_NAME) {
-		strbuf_puts(b, e->name);
-		return;
-	}
-	addr_lit_format(&e->lit, buf, sizeof(buf));
-	strbuf_puts(b, buf);
-}
-
 void
 printer_addr_expr(const struct addr_expr *x, struct strbuf *b)
 {
-	size_t i;
-
-	if (x->exclude)
-		strbuf_putc(b, '!');
-	if (!x->list) {
-		print_elem(&x->v[0], b);
-		return;
-	}
-	strbuf_puts(b, "{ ");
-	for (i = 0; i < x->n; i++) {
-		if (i > 0)
-			strbuf_puts(b, ", ");
-		print_elem(&x->v[i], b);
-	}
-	strbuf_puts(b, " }");
-}
-
-static void
-print_svc_list(const struct svc_list *l, struct strbuf *b)
-{
-	size_t i;
-
-	if (!l->list) {
-		strbuf_puts(b, l->v[0].name);
-		return;
-	}
-	strbuf_puts(b, "{ ");
-	for (i = 0; i < l->n; i++) {
-		if (i > 0)
-			strbuf_puts(b, ", ");
-		strbuf_puts(b, l->v[i].name);
-	}
-	strbuf_puts(b, " }");
+	policy_addr_expr_text(x, b);
 }
 
 static void
@@ -121,26 +76,7 @@ print_svc_entry(const struct svc_entry *e, struct strbuf *b)
 void
 printer_rule(const struct rule *r, struct strbuf *b, bool with_comment)
 {
-	strbuf_printf(b, "%s on %s from ", action_name(r->action), r->ifname);
-	printer_addr_expr(&r->src, b);
-	strbuf_puts(b, " to ");
-	printer_addr_expr(&r->dst, b);
-	if (r->svc.n > 0) {
-		strbuf_puts(b, " service ");
-		print_svc_list(&r->svc, b);
-	}
-	if (r->sched_name != NULL)
-		strbuf_printf(b, " schedule %s", r->sched_name);
-	if (r->gw.name != NULL)
-		strbuf_printf(b, " gateway %s", r->gw.name);
-	if (r->log)
-		strbuf_puts(b, " log");
-	if (with_comment && r->comment != NULL) {
-		strbuf_puts(b, " comment ");
-		print_quoted(b, r->comment);
-	}
-	if (r->disabled)
-		strbuf_puts(b, " disabled");
+	policy_rule_line(r, b, with_comment);
 }
 
 void
@@ -154,7 +90,7 @@ printer_nat_rule(const struct nat_rule *n, struct strbuf *b)
 	}
 	if (n->svc.n > 0) {
 		strbuf_puts(b, " service ");
-		print_svc_list(&n->svc, b);
+		policy_svc_list_text(&n->svc, b);
 	}
 	strbuf_puts(b, " translate ");
 	if (n->kind == NAT_TO_MASQUERADE)
@@ -225,7 +161,7 @@ void
 printer_forward(const struct forward *f, struct strbuf *b)
 {
 	strbuf_printf(b, "forward on %s service ", f->ifname);
-	print_svc_list(&f->svc, b);
+	policy_svc_list_text(&f->svc, b);
 	strbuf_puts(b, " to ");
 	printer_addr_expr(&f->target, b);
 	if (!f->reflection)

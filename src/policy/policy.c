@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+
 void
 policy_free(struct policy *p)
 {
@@ -772,5 +774,122 @@ policy_gw_choice_ref(const struct policy *p, unsigned t)
 		    p->rules[i]->action == ACT_ACCEPT &&
 		    policy_gw_choice(&p->rules[i]->gw) == t)
 			return &p->rules[i]->gw;
+	return NULL;
+}
+
+/* ---- canonical text and ids of rules ----------------------------------- */
+
+static void
+put_quoted(struct strbuf *b, const char *s)
+{
+	strbuf_putc(b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			strbuf_putc(b, '\\');
+		strbuf_putc(b, *s);
+	}
+	strbuf_putc(b, '"');
+}
+
+static void
+put_elem(const struct addr_elem *e, struct strbuf *b)
+{
+	char buf[2 * ADDR_STRLEN + 8];
+
+	if (e->kind == AE_NAME) {
+		strbuf_puts(b, e->name);
+		return;
+	}
+	addr_lit_format(&e->lit, buf, sizeof(buf));
+	strbuf_puts(b, buf);
+}
+
+void
+policy_addr_expr_text(const struct addr_expr *x, struct strbuf *b)
+{
+	size_t i;
+
+	if (x->exclude)
+		strbuf_putc(b, '!');
+	if (!x->list) {
+		put_elem(&x->v[0], b);
+		return;
+	}
+	strbuf_puts(b, "{ ");
+	for (i = 0; i < x->n; i++) {
+		if (i > 0)
+			strbuf_puts(b, ", ");
+		put_elem(&x->v[i], b);
+	}
+	strbuf_puts(b, " }");
+}
+
+void
+policy_svc_list_text(const struct svc_list *l, struct strbuf *b)
+{
+	size_t i;
+
+	if (!l->list) {
+		strbuf_puts(b, l->v[0].name);
+		return;
+	}
+	strbuf_puts(b, "{ ");
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			strbuf_puts(b, ", ");
+		strbuf_puts(b, l->v[i].name);
+	}
+	strbuf_puts(b, " }");
+}
+
+void
+policy_rule_line(const struct rule *r, struct strbuf *b, bool with_comment)
+{
+	strbuf_printf(b, "%s on %s from ", action_name(r->action), r->ifname);
+	policy_addr_expr_text(&r->src, b);
+	strbuf_puts(b, " to ");
+	policy_addr_expr_text(&r->dst, b);
+	if (r->svc.n > 0) {
+		strbuf_puts(b, " service ");
+		policy_svc_list_text(&r->svc, b);
+	}
+	if (r->sched_name != NULL)
+		strbuf_printf(b, " schedule %s", r->sched_name);
+	if (r->gw.name != NULL)
+		strbuf_printf(b, " gateway %s", r->gw.name);
+	if (r->log)
+		strbuf_puts(b, " log");
+	if (with_comment && r->comment != NULL) {
+		strbuf_puts(b, " comment ");
+		put_quoted(b, r->comment);
+	}
+	if (r->disabled)
+		strbuf_puts(b, " disabled");
+}
+
+uint64_t
+policy_rule_id(const struct rule *r)
+{
+	struct strbuf line;
+	uint64_t id;
+
+	strbuf_init(&line, 0);
+	policy_rule_line(r, &line, false);
+	id = fnv1a(strbuf_str(&line), line.len);
+	strbuf_free(&line);
+	return id;
+}
+
+struct rule *
+policy_rule_by_id(const struct policy *p, uint64_t id)
+{
+	size_t i;
+
+	if (p->by_id_cap == 0)
+		return NULL;
+	for (i = id & (p->by_id_cap - 1); p->by_id[i] != NULL;
+	    i = (i + 1) & (p->by_id_cap - 1))
+		if (p->by_id[i]->id == id)
+			return p->by_id[i];
 	return NULL;
 }

@@ -18,6 +18,7 @@
 #include "base/diag.h"
 #include "base/iset.h"
 #include "base/nametab.h"
+#include "base/strbuf.h"
 #include "policy/builtin.h"
 
 #define MOAT_DEFAULT_CONF	"/etc/moat/moat.conf"
@@ -313,6 +314,7 @@ struct rule {
 	unsigned		 sched_mark;	/* accept with a schedule: its
 						   ct mark, 1, 2, …; else 0 */
 	struct gw_ref		 gw;		/* accept only: gateway NAME */
+	uint64_t		 id;		/* stable: policy_rule_id */
 };
 
 struct nat {
@@ -574,6 +576,8 @@ struct policy {
 	struct loc		 geoip_loc;
 
 	struct rule		*lockout_rule;	/* synthesized, or NULL */
+	struct rule		**by_id;	/* open addressing on rule->id */
+	size_t			 by_id_cap;	/* a power of two, or 0 */
 	const struct binding	*binding;	/* while resolving: the dynamic
 						   interfaces' addresses */
 	struct nametab		*object_names, *service_names;
@@ -685,6 +689,27 @@ bool		 policy_rule_gw_applies(const struct rule *r,
 		    enum addr_family fam);
 /* "accept", "deny", "reject". */
 const char	*action_name(enum action a);
+/* Rule r's line in canonical form (what `moat show` prints); with_comment
+ * false leaves its comment out. */
+void		 policy_rule_line(const struct rule *r, struct strbuf *b,
+		    bool with_comment);
+/* An address expression in canonical form: ANY, !LANIP, { 10.0.0.0/8,
+ * MAILSERVER }. */
+void		 policy_addr_expr_text(const struct addr_expr *x,
+		    struct strbuf *b);
+/* A service list in canonical form: SMTP, { SMTP, WEBMAIL }. */
+void		 policy_svc_list_text(const struct svc_list *l,
+		    struct strbuf *b);
+/*
+ * A rule's id (doc/design/rule-ids.md): the FNV-1a of its canonical line
+ * without its comment, so that it stays the same whatever happens to the
+ * other rules; a rule whose id an earlier rule of the file already has
+ * takes the next free one (the hash hashed again).  Resolve gives every
+ * rule of a policy its own (rule->id); this is the first candidate.
+ */
+uint64_t	 policy_rule_id(const struct rule *r);
+/* The rule of p with this id, or NULL. */
+struct rule	*policy_rule_by_id(const struct policy *p, uint64_t id);
 /* "auto", "concurrent" or "blocking". */
 const char	*policy_av_reload_name(enum av_reload r);
 /* "terminate", "passthrough" or "strip". */

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/hash.h"
+
 #define SVC_KEY_MAX	((u128)0xffffff)
 
 struct resolver {
@@ -1135,6 +1137,36 @@ make_lockout_rule(struct resolver *rs)
 	p->lockout_rule = r;
 }
 
+/*
+ * Every rule's id (policy_rule_id), each its own, and the index by id.
+ * Two rules with one line (or a clash of hashes) are told apart in file
+ * order: the later one hashes its candidate again until it is free, so the
+ * first keeps the id it would have alone.
+ */
+static void
+assign_rule_ids(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	size_t cap = 16, i, j;
+
+	while (cap < 2 * p->nrule)
+		cap *= 2;
+	p->by_id = arena_array(rs->a, cap, sizeof(*p->by_id));
+	p->by_id_cap = cap;
+	for (i = 0; i < p->nrule; i++) {
+		struct rule *r = p->rules[i];
+		uint64_t id = policy_rule_id(r);
+
+		while (policy_rule_by_id(p, id) != NULL)
+			id = fnv1a_add(id, "+", 1);
+		r->id = id;
+		for (j = id & (cap - 1); p->by_id[j] != NULL;
+		    j = (j + 1) & (cap - 1))
+			;
+		p->by_id[j] = r;
+	}
+}
+
 /* What the antivirus block needs from the rest of the file: the relay
  * (smtp-local-scanning, on unless turned off) listens on the addresses of
  * the interface named LAN. */
@@ -1253,6 +1285,7 @@ resolve_policy(struct policy *p)
 	resolve_antivirus(&rs);
 	resolve_ha(&rs);
 	resolve_feeds(&rs);
+	assign_rule_ids(&rs);
 	if (p->firewall && p->niface == 0 && p->diags.nerrors == 0) {
 		struct loc top = { .file = p->file, .line = 1, .col = 1 };
 

@@ -208,6 +208,23 @@ test_record_roundtrip(void **state)
 	len = build(buf, "moat dWAN maybe 12", syn4, sizeof(syn4));
 	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
 	assert_int_equal(fwlog_from_packet(&pkt, &r), -1);
+	/* A rule's id is 16 hex digits, not zero, and has no hash after it;
+	 * an old prefix has one. */
+	len = build(buf, "moat i0123456789abcde deny", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), -1);
+	len = build(buf, "moat i0000000000000000 deny", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), -1);
+	len = build(buf, "moat i0123456789abcdef deny 12", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), -1);
+	len = build(buf, "moat r2 deny", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), -1);
+	len = build(buf, "moat r2 deny 12zz", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), -1);
 	/* Lines that are not records are refused, not crashed on. */
 	assert_int_equal(fwlog_parse("", &back), -1);
 	assert_int_equal(fwlog_parse("{\"time\":3}", &back), -1);
@@ -256,6 +273,89 @@ test_comment_utf8(void **state)
 	policy_free(p);
 }
 
+/* A prefix with a rule's id names the rule in whichever config has it,
+ * by its id: the same rule after another was put above it (a new number,
+ * a new line) and the default of an interface; a config without the rule
+ * names nothing. */
+static void
+test_rule_id_prefix(void **state)
+{
+	const char *a = "interface LAN device lan0 address 192.168.50.1/24\n"
+	    "interface WAN device wan0 address 198.51.100.1/24 default deny "
+	    "log-default on\n"
+	    "deny on LAN from ANY to ANY service SMTP log comment \"no mail\"\n";
+	const char *b = "interface LAN device lan0 address 192.168.50.1/24\n"
+	    "interface WAN device wan0 address 198.51.100.1/24 default deny "
+	    "log-default on\n"
+	    "accept on LAN from 192.168.50.10 to ANY service SMTP\n"
+	    "\n"
+	    "deny on LAN from ANY to ANY service SMTP log comment \"none\"\n";
+	const char *c = "interface LAN device lan0 address 192.168.50.1/24\n"
+	    "reject on LAN from ANY to ANY service SMTP log\n";
+	struct policy *pa, *pb, *pc;
+	char buf[1024], prefix[64];
+	struct nflog_pkt pkt;
+	struct fwlog_rec r, back;
+	struct strbuf json;
+	size_t len;
+
+	(void)state;
+	pa = policy_parse("a.conf", a, strlen(a));
+	pb = policy_parse("b.conf", b, strlen(b));
+	pc = policy_parse("c.conf", c, strlen(c));
+	assert_true(policy_valid(pa) && policy_valid(pb) && policy_valid(pc));
+	/* The rule keeps its id: a comment is no part of it. */
+	assert_true(pa->rules[0]->id == pb->rules[1]->id);
+	assert_true(pa->rules[0]->id != pb->rules[0]->id);
+	assert_true(pa->rules[0]->id != pc->rules[0]->id);
+	snprintf(prefix, sizeof(prefix), "moat i%016llx deny",
+	    (unsigned long long)pa->rules[0]->id);
+	len = build(buf, prefix, syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), 0);
+	assert_int_equal(r.rule, 0);
+	assert_true(r.hash == 0);
+	assert_true(r.rule_id == pa->rules[0]->id);
+	assert_int_equal(fwlog_annotate(&r, pc, "c.conf"), -1);
+	assert_int_equal(r.rule, 0);
+	assert_string_equal(r.file, "");
+	assert_int_equal(fwlog_annotate(&r, pb, "/etc/moat/b.conf"), 0);
+	assert_int_equal(r.rule, 2);
+	assert_int_equal(r.line, 5);
+	assert_string_equal(r.comment, "none");
+	assert_string_equal(r.file, "b.conf");
+	r.hash = 0x1234;
+	strbuf_init(&json, 0);
+	fwlog_json(&r, &json);
+	snprintf(prefix, sizeof(prefix), "\"rule_id\":\"%016llx\"",
+	    (unsigned long long)pa->rules[0]->id);
+	assert_non_null(strstr(strbuf_str(&json), prefix));
+	assert_int_equal(fwlog_parse(strbuf_str(&json), &back), 0);
+	assert_true(back.rule_id == r.rule_id && back.hash == 0x1234);
+	assert_int_equal(back.rule, 2);
+	strbuf_free(&json);
+	/* A default: by the interface. */
+	len = build(buf, "moat dWAN deny", syn4, sizeof(syn4));
+	assert_int_equal(nflog_parse(buf, len, &pkt), 0);
+	assert_int_equal(fwlog_from_packet(&pkt, &r), 0);
+	assert_true(r.rule == 0 && r.rule_id == 0 && r.hash == 0);
+	assert_int_equal(fwlog_annotate(&r, pb, "b.conf"), 0);
+	assert_int_equal(r.line, 2);
+	/* A record of before the ids (rule number and hash) reads back, and
+	 * is named by its number. */
+	assert_int_equal(fwlog_parse("{\"time\":\"2026-11-30T08:00:00.000Z\","
+	    "\"action\":\"deny\",\"rule\":2,\"by\":\"rule\",\"src\":"
+	    "\"192.168.50.12\",\"dst\":\"198.51.100.25\",\"proto\":\"tcp\","
+	    "\"policy\":\"0123456789abcdef\"}", &back), 0);
+	assert_true(back.rule == 2 && back.rule_id == 0 &&
+	    back.hash == 0x0123456789abcdefull);
+	assert_int_equal(fwlog_annotate(&back, pb, "b.conf"), 0);
+	assert_true(back.rule_id == pb->rules[1]->id);
+	policy_free(pa);
+	policy_free(pb);
+	policy_free(pc);
+}
+
 static void
 test_utf8_helpers(void **state)
 {
@@ -281,6 +381,7 @@ main(void)
 		cmocka_unit_test(test_nflog_parse),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_record_roundtrip),
+		cmocka_unit_test(test_rule_id_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "analyze/eval.h"
+#include "base/hash.h"
 #include "analyze/lint.h"
 #include "enforce/nftc.h"
 #include "output/printer.h"
@@ -1069,6 +1070,65 @@ test_gateways(void **state)
 	}
 }
 
+/* Rule ids: the FNV-1a of the line moat show prints, comment left out;
+ * two rules with one line get two ids, the first the one it has alone;
+ * a rule's id and log prefix survive rules added, removed or moved around
+ * it, and every logging rule's prefix is the same in both rulesets. */
+static void
+test_rule_ids(void **state)
+{
+	const char *a = "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "object MAIL 192.168.1.10\n"
+	    "deny on LAN from ANY to ANY service SMTP log\n"
+	    "accept on LAN from MAIL to ANY service SMTP log comment \"x\"\n"
+	    "deny on LAN from ANY to ANY service SMTP log\n";
+	const char *b = "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "object MAIL 192.168.1.11\n"
+	    "accept on LAN from MAIL to ANY service SMTP log comment \"y\"\n"
+	    "reject on LAN from ANY to ANY service HTTP log\n"
+	    "deny on LAN from ANY to ANY service SMTP log\n";
+	struct policy *pa, *pb;
+	struct strbuf line, na, nb;
+	char prefix[64];
+	size_t i;
+
+	(void)state;
+	pa = policy_parse("a.conf", a, strlen(a));
+	pb = policy_parse("b.conf", b, strlen(b));
+	assert_true(policy_valid(pa) && policy_valid(pb));
+	strbuf_init(&line, 0);
+	printer_rule(pa->rules[0], &line, false);
+	assert_string_equal(strbuf_str(&line),
+	    "deny on LAN from ANY to ANY service SMTP log");
+	assert_true(pa->rules[0]->id == fnv1a(line.s, line.len));
+	assert_true(pa->rules[0]->id == policy_rule_id(pa->rules[0]));
+	assert_true(pa->rules[2]->id == fnv1a_add(pa->rules[0]->id, "+", 1));
+	/* The first of the twins in b is a's first, moved down. */
+	assert_true(pb->rules[2]->id == pa->rules[0]->id);
+	/* An object's contents and the comment are no part of the id. */
+	assert_true(pb->rules[0]->id == pa->rules[1]->id);
+	for (i = 0; i < pa->nrule; i++)
+		assert_true(policy_rule_by_id(pa, pa->rules[i]->id) ==
+		    pa->rules[i]);
+	assert_null(policy_rule_by_id(pa, pb->rules[1]->id));
+	strbuf_init(&na, 0);
+	strbuf_init(&nb, 0);
+	assert_int_equal(nftc_compile(pa, &na), 0);
+	assert_int_equal(nftc_compile(pb, &nb), 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(prefix, sizeof(prefix), "prefix \"moat i%016llx %s\"",
+		    (unsigned long long)pa->rules[i]->id, i == 0 ? "deny" :
+		    "accept");
+		assert_non_null(strstr(strbuf_str(&na), prefix));
+		assert_non_null(strstr(strbuf_str(&nb), prefix));
+	}
+	strbuf_free(&line);
+	strbuf_free(&na);
+	strbuf_free(&nb);
+	policy_free(pa);
+	policy_free(pb);
+}
+
 int
 main(void)
 {
@@ -1089,6 +1149,7 @@ main(void)
 		cmocka_unit_test(test_nearest_name),
 		cmocka_unit_test(test_addr_literals),
 		cmocka_unit_test(test_iset_ops),
+		cmocka_unit_test(test_rule_ids),
 		cmocka_unit_test(test_privileged_change),
 		cmocka_unit_test(test_schedule_windows),
 		cmocka_unit_test(test_schedule_kernel),
