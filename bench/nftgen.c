@@ -1,6 +1,6 @@
 /* nftgen.c: for the enforcement benchmarks, a generated office policy of N
- * rules for the lab's devices, with its moat ruleset and the naive linear
- * baseline.  Usage: nftgen N KIND DIR   (KIND office or miss)
+ * rules for the lab's devices, with its moat ruleset, the naive linear
+ * baseline (anonymous sets) and the plain chain (named sets).  Usage: nftgen N KIND DIR   (KIND office or miss)
  * "miss": N rules on LAN that the benchmark's connections never match, so
  * that every new connection pays for the whole policy. */
 #include <stdio.h>
@@ -66,6 +66,9 @@ main(int argc, char **argv)
 	strbuf_reset(&out);
 	nftc_compile_linear(p, &out);
 	write_text(argv[3], "linear.nft", strbuf_str(&out));
+	strbuf_reset(&out);
+	nftc_compile_plain(p, &out);
+	write_text(argv[3], "plain.nft", strbuf_str(&out));
 	policy_free(p);
 	strbuf_free(&text);
 	strbuf_free(&out);

@@ -1,4 +1,6 @@
 /* moat.c: the moat command line, a thin front end over libmoat. */
+#include <sys/resource.h>
+
 #include <getopt.h>
 #include <termios.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include "analyze/eval.h"
 #include "analyze/flowfmt.h"
 #include "analyze/lint.h"
+#include "base/clock.h"
 #include "base/strbuf.h"
 #include "base/users.h"
 #include "cli/logcmd.h"
@@ -69,12 +72,14 @@ static const struct command_help {
 	  "moatd last put in the kernel);\n"
 	  "--at: the local time asked about, for rules with a schedule\n"
 	  "(default: now)" },
-	{ "apply", "moat apply [-f FILE] [--dry-run] [--confirm SECONDS]",
+	{ "apply", "moat apply [-f FILE] [--dry-run] [--confirm SECONDS] "
+	  "[--timing]",
 	  "install the policy as table inet moat in one transaction,\n"
 	  "saying first which flows it changes (as moat diff);\n"
 	  "--confirm N restores the previous ruleset after N seconds\n"
 	  "unless 'moat confirm' runs; --dry-run prints the changes and\n"
-	  "lets the kernel check the ruleset, loading nothing" },
+	  "lets the kernel check the ruleset, loading nothing;\n"
+	  "--timing: where the time went, and the peak memory" },
 	{ "diff", "moat diff [--json] [OLD] [NEW]",
 	  "the flows whose verdict or NAT changes from OLD to NEW, exactly,\n"
 	  "as regions with an example flow and the rule before and after;\n"
@@ -898,16 +903,42 @@ report(int rc, struct strbuf *msg, struct strbuf *err)
 	return rc == -1 ? EXIT_USAGE : 0;
 }
 
-static int
-cmd_apply(const char *path, bool dry_run, unsigned confirm)
+/* The peak of this process's resident memory (VmHWM), and of the
+ * children it waited for (libnftables runs a long script in one: nft.c),
+ * in kB; 0 when unknown. */
+static long
+peak_kb(long *child)
 {
+	struct rusage ru;
+	char line[256];
+	long kb = 0;
+	FILE *fp;
+
+	*child = getrusage(RUSAGE_CHILDREN, &ru) == 0 ? ru.ru_maxrss : 0;
+	if ((fp = fopen("/proc/self/status", "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(fp);
+	return kb;
+}
+
+static int
+cmd_apply(const char *path, bool dry_run, unsigned confirm, bool timing)
+{
+	struct apply_phases ph;
+	struct lint_stats st;
 	struct policy *p;
 	struct strbuf msg, err;
-	size_t i;
+	long long t0 = clock_ms(), parse, lint, diff;
+	long kb, child_kb;
+	size_t i, nwarn;
 	int rc;
 
 	if ((p = load_bound(path, true, binding())) == NULL)
 		return EXIT_USAGE;
+	parse = clock_ms() - t0;
 	if (host_note_devices(p) > 0)
 		for (i = 0; i < p->diags.n; i++)
 			if (p->diags.v[i].severity == DIAG_NOTE) {
@@ -916,16 +947,40 @@ cmd_apply(const char *path, bool dry_run, unsigned confirm)
 				diag_format(&p->diags.v[i], buf, sizeof(buf));
 				fprintf(stderr, "%s\n", buf);
 			}
+	/* What moat check says, counted: an apply is not refused for it. */
+	nwarn = p->diags.nwarnings;
+	lint = clock_ms();
+	if (lint_policy(p, &st) == -1) {
+		fputs("moat: out of memory\n", stderr);
+		policy_free(p);
+		return EXIT_USAGE;
+	}
+	lint = clock_ms() - lint;
+	if (p->diags.nwarnings > nwarn)
+		fprintf(stderr, "moat: %s: %zu warning%s (moat check says "
+		    "which)\n", p->file, p->diags.nwarnings - nwarn,
+		    p->diags.nwarnings - nwarn == 1 ? "" : "s");
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
 	/* Which flows change, said before anything is loaded. */
+	diff = clock_ms();
 	apply_summary(p, &msg);
+	diff = clock_ms() - diff;
 	fputs(strbuf_str(&msg), stdout);
 	fflush(stdout);
 	strbuf_reset(&msg);
 	/* Record the text that was checked, byte for byte. */
 	rc = apply_policy(apply_state_dir(), p, p->text, p->len, dry_run,
-	    confirm, &msg, &err);
+	    confirm, &ph, &msg, &err);
+	if (timing) {
+		kb = peak_kb(&child_kb);
+		fprintf(stderr, "moat: timing: parse %lld ms, check %lld ms, "
+		    "diff %lld ms, compile %lld ms (%zu bytes of nft), history "
+		    "%lld ms, kernel %lld ms, drift fingerprint %lld ms, total "
+		    "%lld ms; peak memory %ld kB, of the kernel's child %ld "
+		    "kB\n", parse, lint, diff, ph.compile, ph.script, ph.record,
+		    ph.kernel, ph.fingerprint, clock_ms() - t0, kb, child_kb);
+	}
 	for (i = 0; rc == 0 && i < p->niface; i++)
 		if (p->ifaces[i]->dynamic) {
 			strbuf_reset(&err);
@@ -1180,6 +1235,7 @@ main(int argc, char **argv)
 		{ "dport", required_argument, NULL, 'P' },
 		{ "type", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "timing", no_argument, NULL, 'M' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "at", required_argument, NULL, 'W' },
 		{ "confirm", required_argument, NULL, 'C' },
@@ -1195,6 +1251,7 @@ main(int argc, char **argv)
 	const char *path = MOAT_DEFAULT_CONF, *cmd, *confirm = NULL;
 	const char *from = NULL, *timeout = NULL;
 	bool dry_run = false, any_file = false, offline = false;
+	bool timing = false;
 	unsigned confirm_secs = 0;
 	int c;
 
@@ -1237,6 +1294,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'f': path = optarg; any_file = true; break;
 		case 'D': dry_run = true; break;
+		case 'M': timing = true; break;
 		case 'O': offline = true; break;
 		case 'A':
 			if (add_given(optarg) != 0)
@@ -1280,9 +1338,9 @@ main(int argc, char **argv)
 	}
 	if (offline && strcmp(cmd, "check") != 0)
 		return usage_error("--offline goes with check%s", "");
-	if ((dry_run || confirm) && strcmp(cmd, "apply") != 0)
-		return usage_error("--dry-run and --confirm go with apply%s",
-		    "");
+	if ((dry_run || confirm || timing) && strcmp(cmd, "apply") != 0)
+		return usage_error("--dry-run, --confirm and --timing go with "
+		    "apply%s", "");
 	if (strcmp(cmd, "apply") == 0) {
 		if (confirm != NULL && (flow_parse_number(confirm, 86400,
 		    &confirm_secs) == -1 || confirm_secs == 0))
@@ -1291,7 +1349,7 @@ main(int argc, char **argv)
 		if (dry_run && confirm != NULL)
 			return usage_error("--dry-run changes nothing to "
 			    "confirm%s", "");
-		return cmd_apply(path, dry_run, confirm_secs);
+		return cmd_apply(path, dry_run, confirm_secs, timing);
 	}
 	if (strcmp(cmd, "metrics") == 0) {
 		struct strbuf b, err;

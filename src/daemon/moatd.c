@@ -183,7 +183,7 @@ enforce(const struct policy *p)
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
 	if (apply_policy(apply_state_dir(), p, p->text, p->len, false,
-	    confirm_secs, &msg, &err) == -1) {
+	    confirm_secs, NULL, &msg, &err) == -1) {
 		log_error("apply: %s", strbuf_str(&err));
 		rc = -1;
 	} else

@@ -785,23 +785,34 @@ forget_entry(const char *state, unsigned seq)
 
 int
 apply_policy(const char *state, const struct policy *p, const char *text,
-    size_t len, bool dry_run, unsigned confirm_secs, struct strbuf *msg,
-    struct strbuf *err)
+    size_t len, bool dry_run, unsigned confirm_secs, struct apply_phases *ph,
+    struct strbuf *msg, struct strbuf *err)
 {
 	struct history_entry cur, e;
+	struct apply_phases none;
 	struct pending pd;
 	struct strbuf script, kernel;
 	char file[4096];
 	bool files = false, waiting = false;
 	int lock = -1, rc = -1;
+	long long t;
 
+	if (ph == NULL)
+		ph = &none;
+	memset(ph, 0, sizeof(*ph));
 	strbuf_init(&script, 0);
+	t = clock_ms();
 	if (nftc_compile(p, &script) == -1) {
 		strbuf_puts(err, "out of memory");
 		goto out;
 	}
+	ph->compile = clock_ms() - t;
+	ph->script = script.len;
 	if (dry_run) {
-		if ((rc = nft_run(strbuf_str(&script), true, NULL, err)) == 0)
+		t = clock_ms();
+		rc = nft_run(strbuf_str(&script), true, NULL, err);
+		ph->kernel = clock_ms() - t;
+		if (rc == 0)
 			strbuf_printf(msg, "moat: dry run: the kernel accepts "
 			    "the ruleset of %s (nothing changed)\n", p->file);
 		goto out;
@@ -836,6 +847,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	 * A state that cannot be written changes nothing.
 	 */
 	files = true;
+	t = clock_ms();
 	path(file, sizeof(file), state, "history/%u.conf", e.seq);
 	if (write_file(file, text, len, err) == -1)
 		goto out;
@@ -856,7 +868,9 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		if (write_pending(state, &pd, err) == -1)
 			goto out;
 	}
+	ph->record = clock_ms() - t;
 	/* The feeds' elements go with it, but not into the history. */
+	t = clock_ms();
 	strbuf_init(&kernel, 0);
 	if (policy_nfeeds(p) > 0 && with_feeds(state, p, strbuf_str(&script),
 	    script.len, &kernel) == -1) {
@@ -868,6 +882,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	rc = nft_run(policy_nfeeds(p) > 0 ? strbuf_str(&kernel) :
 	    strbuf_str(&script), false, NULL, err);
 	strbuf_free(&kernel);
+	ph->kernel = clock_ms() - t;
 	if (rc == -1)
 		goto out;
 	rc = -1;
@@ -889,7 +904,9 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	}
 	files = false;
 	waiting = false;
+	t = clock_ms();
 	record_kernel(state, e.seq);
+	ph->fingerprint = clock_ms() - t;
 	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rule%s, "
 	    "hash %016llx)\n", p->file, e.seq, p->nrule, p->nrule == 1 ? "" :
 	    "s", (unsigned long long)e.hash);

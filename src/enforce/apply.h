@@ -31,14 +31,26 @@ struct history_entry {
 /* The state directory to use: MOAT_STATE_DIR from the environment, else
  * the default. */
 const char *apply_state_dir(void);
+/* Where an apply's time went, in milliseconds (moat apply --timing). */
+struct apply_phases {
+	long long	 compile;	/* policy to nft script */
+	long long	 record;	/* the history's files written, synced */
+	long long	 kernel;	/* the transaction: libnftables and the
+					   kernel */
+	long long	 fingerprint;	/* the ruleset read back and hashed,
+					   for drift (nfhash.h) */
+	size_t		 script;	/* bytes of the script */
+};
+
 /* Load p's compiled ruleset into the kernel in one transaction and record
  * it (text is the config as read).  With dry_run the kernel only checks.
  * With confirm_secs > 0 a detached watchdog restores the previous ruleset
- * after that many seconds unless apply_confirm() runs first.  Returns 0 or
- * -1 with the reason (the kernel's, for a refused ruleset) in err. */
+ * after that many seconds unless apply_confirm() runs first.  ph, when not
+ * NULL, gets the time of each phase.  Returns 0 or -1 with the reason (the
+ * kernel's, for a refused ruleset) in err. */
 int	 apply_policy(const char *state, const struct policy *p,
 	    const char *text, size_t len, bool dry_run, unsigned confirm_secs,
-	    struct strbuf *msg, struct strbuf *err);
+	    struct apply_phases *ph, struct strbuf *msg, struct strbuf *err);
 /* Settle what an earlier apply --confirm left: past its deadline, the
  * previous ruleset is restored (its watchdog may have been killed, or the
  * machine was down); before it, a watchdog is made sure to run.  Every

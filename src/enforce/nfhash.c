@@ -29,6 +29,9 @@ struct reading {
 	/* sets to read the elements of */
 	char		**sets;
 	size_t		 nsets;
+	/* chains to read the rules of, in the table's order */
+	char		**chains;
+	size_t		 nchains, capchains;
 	int		 found;		/* a message of the table came */
 	int		 failed;
 };
@@ -125,6 +128,24 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 	if (table == NULL || strcmp(table, r->table) != 0 || is_trace(chain))
 		return MNL_CB_OK;
 	r->found = 1;
+	if (type == NFT_MSG_GETCHAIN && chain != NULL) {
+		if (r->nchains == r->capchains) {
+			size_t cap = r->capchains ? 2 * r->capchains : 64;
+			char **v = realloc(r->chains, cap * sizeof(*v));
+
+			if (v == NULL) {
+				r->failed = 1;
+				return MNL_CB_OK;
+			}
+			r->chains = v;
+			r->capchains = cap;
+		}
+		if ((r->chains[r->nchains] = strdup(chain)) == NULL) {
+			r->failed = 1;
+			return MNL_CB_OK;
+		}
+		r->nchains++;
+	}
 	add(r, &type, sizeof(type));
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
 		uint16_t t = mnl_attr_get_type(a);
@@ -160,7 +181,8 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* One dump of message type (of set set for elements) into r. */
+/* One dump of message type (of set set for elements, of chain set for
+ * rules) into r. */
 static int
 dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
 {
@@ -179,6 +201,7 @@ dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
 		break;
 	case NFT_MSG_GETRULE:
 		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, r->table);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, set);
 		break;
 	case NFT_MSG_GETSET:
 		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, r->table);
@@ -211,16 +234,27 @@ dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
 	return -1;
 }
 
+/*
+ * The rules are read a chain at a time, in the table's order of chains:
+ * the same messages as one dump of the table's rules, so the same hash.
+ * The kernel resumes a dump by skipping as many rules as it sent, from
+ * the start of the table for a dump of the table, from the start of the
+ * chain for a dump of one chain: at 100,000 rules the dump of the table
+ * took 9 s of a 17 s apply (quadratic), chain by chain 4 s (objects and interval sets still resume so).
+ */
 static int
 read_table(struct mnl_socket *nl, struct reading *r)
 {
-	static const int types[] = { NFT_MSG_GETCHAIN, NFT_MSG_GETSET,
-	    NFT_MSG_GETRULE, NFT_MSG_GETOBJ };
 	size_t i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (dump(nl, r, types[i], NULL) == -1)
+	if (dump(nl, r, NFT_MSG_GETCHAIN, NULL) == -1 ||
+	    dump(nl, r, NFT_MSG_GETSET, NULL) == -1)
+		return -1;
+	for (i = 0; i < r->nchains; i++)
+		if (dump(nl, r, NFT_MSG_GETRULE, r->chains[i]) == -1)
 			return -1;
+	if (dump(nl, r, NFT_MSG_GETOBJ, NULL) == -1)
+		return -1;
 	for (i = 0; i < r->nsets; i++) {
 		add(r, r->sets[i], strlen(r->sets[i]) + 1);
 		if (dump(nl, r, NFT_MSG_GETSETELEM, r->sets[i]) == -1)
@@ -263,6 +297,9 @@ nfhash_table(const char *name, uint64_t *h, struct strbuf *err)
 		for (i = 0; i < r.nsets; i++)
 			free(r.sets[i]);
 		free(r.sets);
+		for (i = 0; i < r.nchains; i++)
+			free(r.chains[i]);
+		free(r.chains);
 	}
 	if (rc == -1)
 		strbuf_printf(err, "table inet %s could not be read: %s", name,

@@ -40,6 +40,7 @@ struct nftc {
 	struct arena		 a;		/* scratch sets */
 	struct iset		 full[3];	/* every address of a family */
 	bool			 linear;	/* the benchmarks' naive form */
+	bool			 plain;		/* linear, its sets named */
 	const char		*device;	/* linear: iifname of each rule */
 	bool			 omit_src;	/* dispatched: source known */
 	struct strbuf		 sets;		/* shared sets, declared first */
@@ -291,7 +292,7 @@ put_addr_match(struct nftc *c, struct strbuf *b, const char *dir,
 		strbuf_printf(b, "_%s", fam_suffix[f]);
 	} else if (show.n == 1)
 		put_interval(b, show.v[0].lo, show.v[0].hi, f);
-	else if (c->linear) {
+	else if (c->linear && !c->plain) {
 		strbuf_puts(b, "{ ");
 		put_elements(b, show, f);
 		strbuf_puts(b, " }");
@@ -340,7 +341,7 @@ put_ports(struct nftc *c, struct strbuf *b, const struct proto_info *pi,
 			strbuf_printf(&el, "%s%u-%u", el.len ? ", " : "", lo,
 			    hi);
 	}
-	if (c->linear)
+	if (c->linear && !c->plain)
 		strbuf_printf(b, "{ %s }", strbuf_str(&el));
 	else
 		put_shared_set(c, b, pi->kind == PK_PORTS ? "inet_service" :
@@ -1872,7 +1873,15 @@ compile_body(void *arg)
 	nftc_remove(b);
 	strbuf_puts(b, "table inet " NFTC_TABLE " {\n");
 	if (c->linear) {
+		/* plain: the sets first, as moat's own form has them. */
+		c->set_names = nametab_new(&c->a, 64);
+		c->b = &c->chains;
 		compile_linear(c);
+		c->b = b;
+		strbuf_add(b, strbuf_str(&c->sets), c->sets.len);
+		strbuf_add(b, strbuf_str(&c->chains), c->chains.len);
+		if (strbuf_failed(&c->sets) || strbuf_failed(&c->chains))
+			b->failed = true;
 		strbuf_puts(b, "}\n");
 		return 0;
 	}
@@ -1906,10 +1915,11 @@ compile_body(void *arg)
 }
 
 static int
-compile(const struct policy *p, struct strbuf *b, bool linear,
+compile(const struct policy *p, struct strbuf *b, int linear,
     struct strbuf *dyn)
 {
-	struct nftc c = { .p = p, .b = b, .linear = linear, .dyn = dyn };
+	struct nftc c = { .p = p, .b = b, .linear = linear > 0,
+	    .plain = linear > 1, .dyn = dyn };
 	int rc;
 
 	if (p->nsched > 0)
@@ -1927,7 +1937,7 @@ compile(const struct policy *p, struct strbuf *b, bool linear,
 int
 nftc_compile(const struct policy *p, struct strbuf *b)
 {
-	return compile(p, b, false, NULL);
+	return compile(p, b, 0, NULL);
 }
 
 int
@@ -1939,7 +1949,7 @@ nftc_compile_dynamic(const struct policy *p, struct strbuf *b)
 	if (policy_ndynamic(p) == 0 && policy_nfeeds(p) == 0)
 		return 0;
 	strbuf_init(&table, 0);
-	rc = compile(p, &table, false, b);
+	rc = compile(p, &table, 0, b);
 	strbuf_free(&table);
 	return rc == 0 && !strbuf_failed(b) ? 0 : -1;
 }
@@ -1947,7 +1957,13 @@ nftc_compile_dynamic(const struct policy *p, struct strbuf *b)
 int
 nftc_compile_linear(const struct policy *p, struct strbuf *b)
 {
-	return compile(p, b, true, NULL);
+	return compile(p, b, 1, NULL);
+}
+
+int
+nftc_compile_plain(const struct policy *p, struct strbuf *b)
+{
+	return compile(p, b, 2, NULL);
 }
 
 /* ---- feed objects' elements ------------------------------------------ */

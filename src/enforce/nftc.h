@@ -89,6 +89,11 @@ int	 nftc_feeds_inline(const char *script, size_t len,
  * forward chain (iifname on every rule, inline sets, anonymous counters),
  * what a hand translation would load.  Not for use. */
 int	 nftc_compile_linear(const struct policy *p, struct strbuf *b);
+/* The same chain with its sets named (one per list of elements, shared),
+ * as a careful hand translation would load it: no anonymous set, whose
+ * name the kernel finds by walking every set of the table.  The plain
+ * chain of the apply benchmark (bench/bench_apply.sh).  Not for use. */
+int	 nftc_compile_plain(const struct policy *p, struct strbuf *b);
 /* What a named counter of table inet moat counts, read back from the
  * name the compiler gave it. */
 enum nftc_counted {

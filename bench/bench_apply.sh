@@ -1,0 +1,75 @@
+#!/bin/sh
+# bench_apply.sh BUILD [OLD_BUILD] [SIZES]: the whole apply of the generated
+# office policies (bench/nftgen.c) next to `nft -f` loading the same rules
+# as one plain chain (its sets named: nftc_compile_plain), in one run, in a
+# network namespace of its own.  For each size: the plain chain's load,
+# moat apply's total with its phases (moat apply --timing: parse, check
+# with lint, compile, history, the kernel's transaction) and peak memory,
+# the ratio moat/plain; with OLD_BUILD, an older moat's total and peak
+# (before/after in the same run).  Best of RUNS (default 3; 2 at 100K).
+# Root.  Prints figures; never fails on time.
+set -eu
+[ $# -ge 1 ] || { echo "usage: $0 BUILD [OLD_BUILD] [SIZES]" >&2; exit 2; }
+root=$(cd "$(dirname "$0")/.." && pwd)
+abs() { case $1 in /*) echo "$1" ;; *) echo "$root/$1" ;; esac; }
+build=$(abs "$1")
+old=${2:-}
+[ -n "$old" ] && old=$(abs "$old")
+sizes=${3:-1000 10000 100000}
+moat=$build/moat
+gen=$build/bench/nftgen
+ns=bench-apply-$$
+tmp=$(mktemp -d)
+cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+ip netns add "$ns"
+in_ns() { ip netns exec "$ns" "$@"; }
+ms() { date +%s%N; }
+drop() { in_ns nft delete table inet moat 2>/dev/null || true; }
+
+# run CMD...: its wall time in ms in $ran_ms, its peak RSS (kB) in $ran_kb,
+# its stderr in $tmp/err.
+run() {
+	t0=$(ms)
+	/usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>"$tmp/err"
+	t1=$(ms)
+	ran_ms=$(( (t1 - t0) / 1000000 ))
+	ran_kb=$(tail -1 "$tmp/rss")
+}
+ratio() { python3 -c "print('%.2f' % ($1 / max($2, 1)))"; }
+
+echo "whole apply, generated office policies (best of runs; ms, peak kB):"
+for n in $sizes; do
+	d=$tmp/$n
+	mkdir -p "$d"
+	"$gen" "$n" office "$d"
+	runs=3
+	[ "$n" -ge 100000 ] && runs=2
+	best_p=999999999 best_m=999999999 best_o=999999999 phases= m_kb=0 o_kb=0
+	for _ in $(seq $runs); do
+		drop
+		run ip netns exec "$ns" nft -f "$d/plain.nft"
+		[ $ran_ms -lt $best_p ] && best_p=$ran_ms
+		drop
+		run ip netns exec "$ns" env MOAT_STATE_DIR="$d/state" "$moat" apply --timing \
+		    -f "$d/policy.conf"
+		if [ $ran_ms -lt $best_m ]; then
+			best_m=$ran_ms m_kb=$ran_kb
+			phases=$(grep 'timing:' "$tmp/err" | sed 's/^moat: timing: //')
+		fi
+		if [ -n "$old" ]; then
+			drop
+			run ip netns exec "$ns" env MOAT_STATE_DIR="$d/old-state" "$old/moat" \
+			    apply -f "$d/policy.conf"
+			[ $ran_ms -lt $best_o ] && best_o=$ran_ms o_kb=$ran_kb
+		fi
+	done
+	drop
+	printf '  %6d rules: nft -f plain chain %6d ms | moat apply %6d ms (%s x plain), peak %d kB\n' \
+	    "$n" $best_p $best_m "$(ratio $best_m $best_p)" $m_kb
+	printf '                phases: %s\n' "$phases"
+	if [ -n "$old" ]; then
+		printf '                old moat apply %6d ms (%s x plain), peak %d kB: new/old %s\n' \
+		    $best_o "$(ratio $best_o $best_p)" $o_kb "$(ratio $best_m $best_o)"
+	fi
+done
