@@ -43,6 +43,7 @@
 #include "policy/load.h"
 
 #define CACHE		4	/* configs kept, by entry */
+#define MISSES		16	/* rule ids found in none of them, kept */
 #define MISS_SECS	5	/* an entry not in the history: asked again */
 #define READS_MAX	64	/* reads per wakeup, before the stats */
 #define COPY_BYTES	160	/* of each packet: its headers */
@@ -65,7 +66,12 @@ struct logger {
 	struct known		 cache[CACHE];
 	unsigned		 next;
 	unsigned		 force;	/* the entry in force, */
-	time_t			 force_asked;	/* as of then */
+	bool			 force_known;	/* asked since the last read */
+	struct {				/* ids none of them has */
+		uint64_t	 id;
+		unsigned	 force;
+	}			 miss[MISSES];
+	unsigned		 nmiss;
 	struct logfile		 lf;
 	struct strbuf		 batch;
 	unsigned		 nbatch;
@@ -144,15 +150,17 @@ entry(struct logger *L, unsigned seq)
 	return k->p != NULL ? k : NULL;
 }
 
-/* The config in force: which it is asked at most once a second. */
+/* The config in force: which it is asked once a read of the kernel's
+ * packets (that needs it), so that what is read after an apply is named
+ * by the config of that apply. */
 static struct known *
 in_force(struct logger *L)
 {
 	struct known head;
 
-	if (L->force_asked != time(NULL)) {
+	if (!L->force_known) {
 		memset(&head, 0, sizeof(head));
-		L->force_asked = time(NULL);
+		L->force_known = true;
 		if (ask(L, "n", &head) == 0)
 			L->force = head.seq;
 	}
@@ -168,6 +176,7 @@ name(struct logger *L, struct fwlog_rec *r)
 {
 	struct known *k;
 	char q[24];
+	unsigned j;
 	int depth;
 
 	if (r->hash != 0) {
@@ -178,6 +187,20 @@ name(struct logger *L, struct fwlog_rec *r)
 		return;
 	}
 	k = in_force(L);
+	if (k == NULL)
+		return;
+	if (r->rule_id == 0) {
+		if (fwlog_annotate(r, k->p, k->file) == 0)
+			r->hash = k->hash;
+		return;
+	}
+	/* Not every packet of a rule no config has (another program's,
+	 * with moat's prefix) walks the history again. */
+	if (policy_rule_by_id(k->p, r->rule_id) == NULL)
+		for (j = 0; j < MISSES; j++)
+			if (L->miss[j].id == r->rule_id &&
+			    L->miss[j].force == L->force)
+				return;
 	for (depth = 0; k != NULL && depth < CACHE; depth++) {
 		if (fwlog_annotate(r, k->p, k->file) == 0) {
 			r->hash = k->hash;
@@ -185,6 +208,9 @@ name(struct logger *L, struct fwlog_rec *r)
 		}
 		k = k->prev != 0 ? entry(L, k->prev) : NULL;
 	}
+	L->miss[L->nmiss % MISSES].id = r->rule_id;
+	L->miss[L->nmiss % MISSES].force = L->force;
+	L->nmiss++;
 }
 
 /* Make path (a file the logger writes) uid's, unless it is not a plain
@@ -388,6 +414,7 @@ logger_run(const struct logger_conf *c)
 
 		if (poll(&pfd, 1, 1000) > 0)
 			for (i = 0; i < READS_MAX; i++) {
+				L.force_known = false;
 				if (nflog_read(n, on_packet, &L, &L.lost) == -1 &&
 				    errno != ENOBUFS && errno != EINTR)
 					break;

@@ -202,18 +202,21 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
  * itself (nfhash.h): 0, or -1 when there is no such table (or no kernel
  * answer). */
 static int
-kernel_hash(uint64_t *h)
+kernel_hash(bool objects, uint64_t *h)
 {
 	struct strbuf err;
 	int rc;
 
 	strbuf_init(&err, 0);
-	rc = nfhash_table(NFTC_TABLE, h, &err);
+	rc = nfhash_table(NFTC_TABLE, objects, h, &err);
 	strbuf_free(&err);
 	return rc == 0 ? 0 : -1;
 }
 
-#define KERNEL_HASH_V	"nfhash1 "	/* history/SEQ.kernel's kind */
+/* history/SEQ.kernel's kind; entries recorded before hold the first,
+ * with the objects' names (nfhash.h), and are compared so still. */
+#define KERNEL_HASH_V	"nfhash2 "
+#define KERNEL_HASH_V1	"nfhash1 "
 
 /* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
  * for apply_drift; best effort: without it, drift cannot be told. */
@@ -225,7 +228,7 @@ record_kernel(const char *state, unsigned seq)
 	uint64_t h;
 	int n;
 
-	if (kernel_hash(&h) == -1)
+	if (kernel_hash(false, &h) == -1)
 		return;
 	n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx\n",
 	    (unsigned long long)h);
@@ -255,22 +258,24 @@ apply_drift(const char *state, unsigned seq)
 	enum apply_drift d;
 	uint64_t h;
 	uint32_t gen;
-	int have_gen = nfgen_read(&gen) == 0;
+	int have_gen = nfgen_read(&gen) == 0, known;
+	bool v1;
 
 	if (have_gen && cache.valid && cache.gen == gen && cache.seq == seq &&
 	    strcmp(cache.state, state) == 0)
 		return cache.d;
-	if (kernel_hash(&h) == -1)
-		return DRIFT_NO_TABLE;
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
-	/* A hash of the older kind (a listing) says nothing of this one. */
-	if ((s = read_file(file, NULL)) == NULL ||
-	    strncmp(s, KERNEL_HASH_V, sizeof(KERNEL_HASH_V) - 1) != 0 ||
-	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx", &want) != 1)
-		d = DRIFT_UNKNOWN;
-	else
-		d = want == h ? DRIFT_NONE : DRIFT_CHANGED;
+	/* A hash of the oldest kind (a listing) says nothing of this one. */
+	s = read_file(file, NULL);
+	v1 = s != NULL && strncmp(s, KERNEL_HASH_V1,
+	    sizeof(KERNEL_HASH_V1) - 1) == 0;
+	known = s != NULL && (v1 || strncmp(s, KERNEL_HASH_V,
+	    sizeof(KERNEL_HASH_V) - 1) == 0) &&
+	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx", &want) == 1;
 	free(s);
+	if (kernel_hash(v1, &h) == -1)
+		return DRIFT_NO_TABLE;
+	d = !known ? DRIFT_UNKNOWN : want == h ? DRIFT_NONE : DRIFT_CHANGED;
 	/* Only when the generation read before the listing is still the
 	 * one after it: nothing was committed in between. */
 	cache.valid = have_gen && nfgen_read(&cache.gen) == 0 &&

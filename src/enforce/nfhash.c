@@ -243,7 +243,7 @@ dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
  * took 9 s of a 17 s apply (quadratic), chain by chain 4 s (objects and interval sets still resume so).
  */
 static int
-read_table(struct mnl_socket *nl, struct reading *r)
+read_table(struct mnl_socket *nl, struct reading *r, bool objects)
 {
 	size_t i;
 
@@ -253,7 +253,7 @@ read_table(struct mnl_socket *nl, struct reading *r)
 	for (i = 0; i < r->nchains; i++)
 		if (dump(nl, r, NFT_MSG_GETRULE, r->chains[i]) == -1)
 			return -1;
-	if (dump(nl, r, NFT_MSG_GETOBJ, NULL) == -1)
+	if (objects && dump(nl, r, NFT_MSG_GETOBJ, NULL) == -1)
 		return -1;
 	for (i = 0; i < r->nsets; i++) {
 		add(r, r->sets[i], strlen(r->sets[i]) + 1);
@@ -264,7 +264,7 @@ read_table(struct mnl_socket *nl, struct reading *r)
 }
 
 int
-nfhash_table(const char *name, uint64_t *h, struct strbuf *err)
+nfhash_table(const char *name, bool objects, uint64_t *h, struct strbuf *err)
 {
 	struct mnl_socket *nl;
 	int tries, rc = -1, exists;
@@ -289,7 +289,7 @@ nfhash_table(const char *name, uint64_t *h, struct strbuf *err)
 
 		if (nfgen_read(&g0) == -1)
 			break;
-		if (read_table(nl, &r) == 0 && nfgen_read(&g1) == 0 &&
+		if (read_table(nl, &r, objects) == 0 && nfgen_read(&g1) == 0 &&
 		    g0 == g1) {
 			*h = r.h;
 			rc = r.found ? 0 : 1;
