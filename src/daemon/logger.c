@@ -287,15 +287,14 @@ logger_answer(int fd, const char *state)
 		return -1;
 	/* "hHASH" (16 hex digits), "eSEQ" (0: the entry in force) or "n". */
 	errno = 0;
+	end = q;
 	if (len >= 2 && len < 24 && (q[0] == 'h' || q[0] == 'e') &&
 	    isxdigit((unsigned char)q[1]))
 		key = strtoull(q + 1, &end, q[0] == 'h' ? 16 : 10);
 	else if (len == 1 && q[0] == 'n')
 		end = q + 1;
-	else
-		end = q;
-	if (*end != '\0' || errno != 0 || (q[0] == 'h' && len != 17) ||
-	    (q[0] == 'e' && key > UINT_MAX)) {
+	if (end == q || *end != '\0' || errno != 0 ||
+	    (q[0] == 'h' && len != 17) || (q[0] == 'e' && key > UINT_MAX)) {
 		free(q);
 		return -1;
 	}

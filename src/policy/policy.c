@@ -887,7 +887,7 @@ policy_rule_by_id(const struct policy *p, uint64_t id)
 
 	if (p->by_id_cap == 0)
 		return NULL;
-	for (i = id & (p->by_id_cap - 1); p->by_id[i] != NULL;
+	for (i = policy_id_slot(id, p->by_id_cap); p->by_id[i] != NULL;
 	    i = (i + 1) & (p->by_id_cap - 1))
 		if (p->by_id[i]->id == id)
 			return p->by_id[i];

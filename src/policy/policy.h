@@ -708,6 +708,13 @@ void		 policy_svc_list_text(const struct svc_list *l,
  * rule of a policy its own (rule->id); this is the first candidate.
  */
 uint64_t	 policy_rule_id(const struct rule *r);
+/* Where id starts its probe in p->by_id (cap a power of two): FNV-1a's
+ * low bits alone cluster, so they are mixed first. */
+static inline size_t
+policy_id_slot(uint64_t id, size_t cap)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
 /* The rule of p with this id, or NULL. */
 struct rule	*policy_rule_by_id(const struct policy *p, uint64_t id);
 /* "auto", "concurrent" or "blocking". */

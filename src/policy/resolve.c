@@ -1160,7 +1160,7 @@ assign_rule_ids(struct resolver *rs)
 		while (policy_rule_by_id(p, id) != NULL)
 			id = fnv1a_add(id, "+", 1);
 		r->id = id;
-		for (j = id & (cap - 1); p->by_id[j] != NULL;
+		for (j = policy_id_slot(id, cap); p->by_id[j] != NULL;
 		    j = (j + 1) & (cap - 1))
 			;
 		p->by_id[j] = r;

@@ -6,15 +6,21 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 
 #include "base/addr.h"
+#include "base/frame.h"
+#include "daemon/logger.h"
 #include "enforce/nflog.h"
 #include "observe/fwlog.h"
 #include "policy/load.h"
@@ -356,6 +362,89 @@ test_rule_id_prefix(void **state)
 	policy_free(pc);
 }
 
+/* Ask the parent's side of the logger's channel q; its answer (malloc'd,
+ * "" for none) or NULL when it broke the exchange off. */
+static char *
+answer(const char *dir, const char *q, size_t qlen)
+{
+	char *a = NULL;
+	size_t len;
+	int sp[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(frame_send(sp[0], q, qlen), 0);
+	if (logger_answer(sp[1], dir) == 0)
+		a = frame_recv(sp[0], 1u << 20, &len);
+	close(sp[0]);
+	close(sp[1]);
+	return a;
+}
+
+/* The root parent answers the logger's questions from the history: the
+ * entry in force ("n", "e0"), an entry by number, the newest by config
+ * hash; nothing for what it lacks; malformed questions end the exchange. */
+static void
+test_logger_answer(void **state)
+{
+	char dir[] = "/tmp/moat-test-XXXXXX", file[256], *a;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/history", dir);
+	assert_int_equal(mkdir(file, 0700), 0);
+	snprintf(file, sizeof(file), "%s/history.log", dir);
+	assert_non_null(fp = fopen(file, "w"));
+	fputs("1 1700000000 00000000000000aa apply 0 /etc/moat/a.conf\n"
+	    "2 1700000100 00000000000000bb apply 1 /etc/moat/b.conf\n"
+	    "3 1700000200 00000000000000aa rollback 2 /etc/moat/a.conf\n",
+	    fp);
+	fclose(fp);
+	snprintf(file, sizeof(file), "%s/history/1.conf", dir);
+	assert_non_null(fp = fopen(file, "w"));
+	fputs("config one\n", fp);
+	fclose(fp);
+	snprintf(file, sizeof(file), "%s/history/3.conf", dir);
+	assert_non_null(fp = fopen(file, "w"));
+	fputs("config three\n", fp);
+	fclose(fp);
+	a = answer(dir, "n", 1);
+	assert_string_equal(a, "3 2 00000000000000aa /etc/moat/a.conf\n");
+	free(a);
+	a = answer(dir, "e0", 2);
+	assert_string_equal(a, "3 2 00000000000000aa /etc/moat/a.conf\n"
+	    "config three\n");
+	free(a);
+	a = answer(dir, "e1", 2);
+	assert_string_equal(a, "1 0 00000000000000aa /etc/moat/a.conf\n"
+	    "config one\n");
+	free(a);
+	/* Entry 2's config is missing: no answer, not half of one. */
+	a = answer(dir, "e2", 2);
+	assert_string_equal(a, "");
+	free(a);
+	a = answer(dir, "e9", 2);
+	assert_string_equal(a, "");
+	free(a);
+	a = answer(dir, "h00000000000000aa", 17);
+	assert_non_null(strstr(a, "config three"));
+	free(a);
+	a = answer(dir, "h00000000000000cc", 17);
+	assert_string_equal(a, "");
+	free(a);
+	/* Malformed: the exchange ends. */
+	assert_null(answer(dir, "e-1", 3));
+	assert_null(answer(dir, "e1x", 3));
+	assert_null(answer(dir, "e99999999999", 12));
+	assert_null(answer(dir, "haa", 3));
+	assert_null(answer(dir, "h00000000000000zz", 17));
+	assert_null(answer(dir, "x", 1));
+	assert_null(answer(dir, "nn", 2));
+	assert_null(answer(dir, "", 0));
+	snprintf(file, sizeof(file), "rm -rf %s", dir);
+	assert_int_equal(system(file), 0);
+}
+
 static void
 test_utf8_helpers(void **state)
 {
@@ -382,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_record_roundtrip),
 		cmocka_unit_test(test_rule_id_prefix),
+		cmocka_unit_test(test_logger_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
