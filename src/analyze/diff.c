@@ -133,7 +133,7 @@ box_test(const struct iset *src, const struct iset *dst,
     const struct iset *when, const struct iset *svc, const struct xf *x,
     const struct cell *c, struct cut *cut)
 {
-	struct cut k[DD_NDIMS];
+	struct cut k[DD_NDIMS] = { { 0 } };
 	int t[DD_NDIMS], d;
 
 	t[DD_SRC] = src == NULL ? T_IN : set_test(*src, c->lo[DD_SRC],
@@ -274,7 +274,7 @@ side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
 	const struct policy *p = s->p;
 	struct xf x = { XF_NONE, 0 };
 	bool v4 = fam == FAM_V4, reflected = false, gateway = false;
-	bool accept, decided = false, cutting = false;
+	bool accept = false, decided = false, cutting = false;
 	const struct iface *out = NULL;
 	size_t i, m = 0, *list = NULL;
 	int t;
