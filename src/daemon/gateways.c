@@ -48,6 +48,8 @@ struct gwrt {
 	unsigned	 decided, lost, rtt_us;
 	unsigned	 changes;
 	bool		 no_device;	/* said once */
+	unsigned	 bound;		/* the device's index its probe
+					   socket is bound to; 0: none */
 };
 
 struct grouprt {
@@ -73,6 +75,7 @@ struct table {
 	size_t		 n;
 	struct rtnl_hop	 hops[GW_MEMBERS_MAX];
 	bool		 set;
+	bool		 stale;		/* not set since the last config */
 };
 
 static struct child probed = CHILD_INIT("probe", "moatd-ping");
@@ -86,6 +89,9 @@ static struct table tables[2 * (1 + GW_MAX * 2 + GW_GROUP_MAX)];
 static size_t ntables;
 static int sock = -1;
 static int exe = -1;
+static bool have_user;		/* PROBE_USER, looked up at each config */
+static long long written;	/* ms: the status file, last */
+static bool dirty;		/* a state changed since */
 
 void
 gateways_init(const char *run)
@@ -129,7 +135,7 @@ loss_pct(const struct gwrt *g)
 
 /* RUN/gateways.json: every gateway's and group's state. */
 static void
-write_status(void)
+write_status_now(void)
 {
 	json_t *root = json_object(), *ga = json_array(), *gr = json_array();
 	char file[4200], buf[ADDR_STRLEN], *text;
@@ -187,6 +193,18 @@ write_status(void)
 		log_warn("gateways: %s: %s", file, strerror(errno));
 	free(text);
 	json_decref(root);
+	written = child_now();
+	dirty = false;
+}
+
+/* The same, at once after a change of state, else at most every
+ * PROBE_REPORT_MS: a process that reports without end does not have the
+ * parent rewrite the file without end. */
+static void
+write_status(void)
+{
+	if (dirty || child_now() - written >= PROBE_REPORT_MS)
+		write_status_now();
 }
 
 /*
@@ -277,6 +295,7 @@ set_table(unsigned table, enum addr_family fam, const struct rtnl_hop *hops,
 		t->table = table;
 		t->fam = fam;
 	}
+	t->stale = false;
 	if (t->set && t->n == n && (n == 0 || memcmp(t->hops, hops,
 	    n * sizeof(*hops)) == 0))
 		return;
@@ -329,16 +348,22 @@ routes(void)
 		    hops, group_hops(&grp[i], hops));
 }
 
-/* Every table moat used, emptied; none is used now. */
+/* The tables the config in force no longer uses (all of them, without
+ * gateways), emptied and forgotten. */
 static void
-routes_clear(void)
+routes_drop_stale(void)
 {
-	size_t i;
+	size_t i, k = 0;
 
-	for (i = 0; i < ntables; i++)
+	for (i = 0; i < ntables; i++) {
+		if (!tables[i].stale) {
+			tables[k++] = tables[i];
+			continue;
+		}
 		if (!tables[i].set || tables[i].n > 0)
 			set_table(tables[i].table, tables[i].fam, NULL, 0);
-	ntables = 0;
+	}
+	ntables = k;
 }
 
 /* The ip rules that lead to the tables, per family: main's routes but
@@ -449,6 +474,7 @@ set_state(struct gwrt *g, enum gw_state s)
 	g->state = s;
 	g->since = time(NULL);
 	g->changes++;
+	dirty = true;
 	routes();
 	if (s == GWS_DOWN)
 		cut_link(g);
@@ -463,6 +489,11 @@ handle(const struct probe_report *r)
 	bool bad;
 
 	g->reported = now;
+	if (g->bound == 0) {	/* its probes could leave by any link */
+		g->decided = g->lost = 0;
+		set_state(g, GWS_DOWN);
+		return;
+	}
 	g->decided = r->decided;
 	g->lost = r->lost;
 	g->rtt_us = r->rtt_us;
@@ -512,9 +543,10 @@ gateways_events(void)
 }
 
 /* A raw ICMP socket for slot i: marked to route through its gateway,
- * bound to its device, hearing echo replies only. */
+ * bound to its device, hearing echo replies only.  g->bound says the
+ * device's index it is bound to (0: none, the gateway is down). */
 static int
-probe_socket(const struct gwrt *g)
+probe_socket(struct gwrt *g)
 {
 	unsigned mark = GW_MARK_PIN(g->index);
 	int fd;
@@ -542,10 +574,14 @@ probe_socket(const struct gwrt *g)
 		goto fail;
 	/* A device that is not there: its probes go nowhere, and its
 	 * gateway is down until it comes. */
+	g->bound = 0;
 	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, g->device,
 	    (socklen_t)strlen(g->device)) == -1)
-		log_warn("gateway %s: binding its probes to %s: %s", g->name,
-		    g->device, strerror(errno));
+		log_warn("gateway %s: binding its probes to %s: %s; down until "
+		    "the device is there", g->name, g->device,
+		    strerror(errno));
+	else
+		g->bound = if_nametoindex(g->device);
 	return fd;
 fail:
 	close(fd);
@@ -561,7 +597,7 @@ start(void)
 	size_t i, nfd = 0;
 
 	close_sock();
-	if (getuid() == 0 && getpwnam(PROBE_USER) == NULL) {
+	if (getuid() == 0 && !have_user) {
 		log_error("gateways: no user '%s' to probe as: create it "
 		    "(the package does: adduser --system %s); the gateways "
 		    "are taken as up", PROBE_USER, PROBE_USER);
@@ -702,18 +738,91 @@ target_of(const struct gw_ref *r)
 	return t;
 }
 
+/* A connection's link mark, from one gateway's index to another's. */
+struct remark {
+	uint32_t	 to;
+	size_t		 n;
+	struct strbuf	*err;
+};
+
+static int
+remark_one(const struct ct_flow *fl, void *arg)
+{
+	struct remark *m = arg;
+
+	if (conntrack_set_mark(fl, m->to, GW_MARK_MASK, m->err) == 0)
+		m->n++;
+	return 0;
+}
+
+/*
+ * A reload that numbers the gateways anew (one added or removed above
+ * another): the running connections' link marks follow their gateway's
+ * new index, so that they stay on their link and a failover finds them.
+ * In two passes, through a value no link has (GW_MARK_CHOICE: never in a
+ * ct mark), so that two gateways that swap indexes are not mixed.  The
+ * connections of a gateway that is gone lose their mark.
+ */
+static void
+renumber(const struct gwrt *old, size_t nold)
+{
+	size_t from[GW_MAX], to[GW_MAX], n = 0, i, j;
+	struct strbuf err;
+	struct remark m = { 0, 0, &err };
+
+	for (i = 0; i < nold; i++) {
+		size_t now = 0;
+
+		for (j = 0; j < ngw; j++)
+			if (strcmp(gw[j].name, old[i].name) == 0 &&
+			    strcmp(gw[j].device, old[i].device) == 0 &&
+			    gw[j].via == old[i].via)
+				now = gw[j].index;
+		if (now != old[i].index) {
+			from[n] = old[i].index;
+			to[n++] = now;
+		}
+	}
+	if (n == 0)
+		return;
+	strbuf_init(&err, 0);
+	for (i = 0; i < n; i++) {
+		m.to = GW_MARK_CHOICE(from[i]);
+		if (conntrack_each_marked(GW_MARK_PIN(from[i]), GW_MARK_MASK,
+		    remark_one, &m, &err) == -1)
+			break;
+	}
+	for (i = 0; i < n; i++) {
+		m.to = to[i] != 0 ? GW_MARK_PIN(to[i]) : 0;
+		if (conntrack_each_marked(GW_MARK_CHOICE(from[i]),
+		    GW_MARK_MASK, remark_one, &m, &err) == -1)
+			break;
+	}
+	if (strbuf_failed(&err) || err.len > 0)
+		log_error("gateways: the links' marks after a reload: %s",
+		    strbuf_str(&err));
+	else
+		log_info("gateways: numbered anew; %zu connection%s re-marked",
+		    m.n, m.n == 1 ? "" : "s");
+	strbuf_free(&err);
+}
+
 void
 gateways_configure(const struct policy *p)
 {
 	struct gwrt old[GW_MAX];
-	size_t nold = ngw, i, j;
+	struct grouprt oldg[GW_GROUP_MAX];
+	size_t nold = ngw, noldg = ngrp, i, j;
 	int f;
 
 	child_stop(&probed);
 	close_sock();
 	memcpy(old, gw, sizeof(old));
+	memcpy(oldg, grp, sizeof(oldg));
 	ngw = ngrp = 0;
 	memset(def, 0, sizeof(def));
+	for (i = 0; i < ntables; i++)
+		tables[i].stale = true;
 	for (i = 0; i < p->ngateway && i < GW_MAX; i++) {
 		const struct gateway *s = p->gateways[i];
 		struct gwrt *g = &gw[ngw++];
@@ -754,19 +863,66 @@ gateways_configure(const struct policy *p)
 			g->slot[g->n] = s->v[j].gw->index - 1;
 			g->tier[g->n++] = s->v[j].tier;
 		}
+		/* The members that carried it last, by name (with every
+		 * member down, they still do). */
+		for (j = 0; j < noldg; j++) {
+			size_t k, m;
+
+			if (strcmp(oldg[j].name, g->name) != 0)
+				continue;
+			for (k = 0; k < oldg[j].n; k++)
+				for (m = 0; m < g->n; m++)
+					if ((oldg[j].active & (1ull <<
+					    oldg[j].slot[k])) && strcmp(old[
+					    oldg[j].slot[k]].name,
+					    gw[g->slot[m]].name) == 0)
+						g->active |= 1ull << g->slot[m];
+		}
 	}
 	for (f = 0; f < 2; f++)
 		def[f] = target_of(policy_default_gw(p, f == 0 ? FAM_V4 :
 		    FAM_V6));
-	if (ngw == 0)
-		routes_clear();
-	else
+	if (ngw > 0)
 		routes();
+	routes_drop_stale();
 	rules();
+	renumber(old, nold);
+	have_user = getuid() != 0 || getpwnam(PROBE_USER) != NULL;
+	dirty = true;
 	write_status();
 	check_rp_filter();
 	if (ngw > 0)
 		start();
+}
+
+/*
+ * A device or an address came or went (moatd's rtnetlink watch): the
+ * kernel may have emptied moat's tables with it (a device that goes down
+ * takes its routes), so every table is sent again; and a probe socket
+ * bound to a device that was made anew (a ppp link) hears nothing, so the
+ * probe process is started again with new ones.
+ */
+void
+gateways_links_changed(void)
+{
+	size_t i;
+	bool restart = false;
+
+	if (ngw == 0)
+		return;
+	for (i = 0; i < ntables; i++)
+		tables[i].set = false;
+	routes();
+	for (i = 0; i < ngw; i++)
+		if (gw[i].bound != if_nametoindex(gw[i].device))
+			restart = true;
+	if (restart && sock != -1) {
+		log_info("gateways: a gateway's device changed; its probes "
+		    "start again");
+		close_sock();
+		child_stop(&probed);
+		start();
+	}
 }
 
 void

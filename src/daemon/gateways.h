@@ -21,6 +21,10 @@ void	 gateways_init(const char *run);
 /* The config in force is now p: rules and tables set for its gateways
  * (removed when it has none), the probe process started again. */
 void	 gateways_configure(const struct policy *p);
+/* A device or an address changed: the tables sent again, the probes
+ * started again when a gateway's device is not the one they were bound
+ * to. */
+void	 gateways_links_changed(void);
 /* The probe process's end, for poll; -1 when it is not running. */
 int	 gateways_fd(void);
 /* Read its reports (fd is readable) and act on them. */

@@ -423,6 +423,7 @@ wait_events(int ms)
 		switch (rtnl_drain(watch_fd)) {
 		case 1:
 			addresses_changed();
+			gateways_links_changed();
 			break;
 		case -1:
 			log_error("rtnetlink: %s; dynamic addresses are no "

@@ -48,6 +48,7 @@ struct probe {
 	uint16_t	 seq;
 	bool		 answered;
 	uint32_t	 rtt;		/* us */
+	uint8_t		 token[8];	/* its own random payload */
 };
 
 struct slot {
@@ -61,7 +62,7 @@ struct slot {
 	struct probe	 ring[RING];
 };
 
-static uint8_t nonce[8];
+#define TOKEN_LEN	8
 
 static long long
 now_us(void)
@@ -88,6 +89,13 @@ confine(void)
 #define PROBE_ARCH	AUDIT_ARCH_AARCH64
 #endif
 #ifdef PROBE_ARCH
+#define DENY(nr)	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), NDENY - \
+	    (__COUNTER__ - deny0), 0)
+	/* It sends with sendto and reads with recvfrom: no sendmsg (its
+	 * ancillary data would pick a source address or options), no new
+	 * process (a child would outlive its restart, holding the
+	 * sockets), no socket option by any way. */
+	enum { deny0 = __COUNTER__ + 1, NDENY = 16 };
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		    offsetof(struct seccomp_data, arch)),
@@ -99,26 +107,39 @@ confine(void)
 		 * every test below: none at all. */
 		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_setsockopt, 8, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 7, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socketpair, 6, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_bind, 5, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_connect, 4, 0),
-		/* io_uring can set socket options by itself */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_setup, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_enter, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_register, 1,
-		    0),
+		DENY(SYS_setsockopt),
+		DENY(SYS_socket),
+		DENY(SYS_socketpair),
+		DENY(SYS_bind),
+		DENY(SYS_connect),
+		DENY(SYS_sendmsg),
+		DENY(SYS_sendmmsg),
+		DENY(SYS_io_uring_setup),
+		DENY(SYS_io_uring_enter),
+		DENY(SYS_io_uring_register),
+		DENY(SYS_clone),
+		DENY(SYS_clone3),
+		DENY(SYS_execve),
+		DENY(SYS_execveat),
+		DENY(SYS_unshare),
+		DENY(SYS_ptrace),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	};
+#undef DENY
+	_Static_assert(sizeof(f) / sizeof(f[0]) == 6 + NDENY + 2,
+	    "NDENY counts the DENY lines");
 	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
 		return -1;
-#endif
 	return 0;
+#else
+	/* No filter written for this architecture: no probes at all. */
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 static uint16_t
@@ -139,9 +160,15 @@ cksum(const uint8_t *p, size_t len)
 static void
 send_probe(struct slot *s)
 {
-	uint8_t pkt[8 + sizeof(nonce)];
+	uint8_t pkt[8 + TOKEN_LEN];
 	struct probe *p = &s->ring[s->seq % RING];
 	uint16_t c;
+
+	/* A reply must carry what only this request carried: one who saw
+	 * another link's probes, or this one's earlier ones, cannot answer
+	 * for this one. */
+	if (getrandom(p->token, TOKEN_LEN, 0) != TOKEN_LEN)
+		memset(p->token, 0, TOKEN_LEN);
 
 	memset(pkt, 0, sizeof(pkt));
 	pkt[0] = s->family == 4 ? 8 : 128;	/* echo request */
@@ -149,7 +176,7 @@ send_probe(struct slot *s)
 	pkt[5] = (uint8_t)s->ident;
 	pkt[6] = (uint8_t)(s->seq >> 8);
 	pkt[7] = (uint8_t)s->seq;
-	memcpy(pkt + 8, nonce, sizeof(nonce));
+	memcpy(pkt + 8, p->token, TOKEN_LEN);
 	if (s->family == 4) {	/* ICMPv6's is the kernel's */
 		c = cksum(pkt, sizeof(pkt));
 		pkt[2] = (uint8_t)(c >> 8);
@@ -166,14 +193,18 @@ send_probe(struct slot *s)
 	    (struct sockaddr *)&s->to, s->tolen);
 }
 
-/* The answers waiting on s's socket. */
+/* The answers waiting on s's socket: from the monitor itself, with this
+ * probe's identifier, sequence number and token. */
 static void
 read_answers(struct slot *s)
 {
 	uint8_t buf[1500];
 
 	for (;;) {
-		ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s->fd, buf, sizeof(buf), MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &fl);
 		const uint8_t *icmp = buf;
 		size_t len, hl = 0;
 		uint16_t seq;
@@ -185,22 +216,35 @@ read_answers(struct slot *s)
 			return;
 		len = (size_t)n;
 		if (s->family == 4) {	/* the IP header comes too */
-			if (len < 20 || (buf[0] >> 4) != 4)
+			const struct sockaddr_in *to =
+			    (const struct sockaddr_in *)&s->to;
+
+			if (len < 20 || (buf[0] >> 4) != 4 ||
+			    memcmp(buf + 12, &to->sin_addr, 4) != 0)
 				continue;
 			hl = (size_t)(buf[0] & 0x0f) * 4;
 			if (hl < 20 || hl > len)
 				continue;
+		} else {
+			const struct sockaddr_in6 *to =
+			    (const struct sockaddr_in6 *)&s->to;
+			const struct sockaddr_in6 *f6 =
+			    (const struct sockaddr_in6 *)&from;
+
+			if (fl < sizeof(*f6) || f6->sin6_family != AF_INET6 ||
+			    memcmp(&f6->sin6_addr, &to->sin6_addr, 16) != 0)
+				continue;
 		}
 		icmp = buf + hl;
 		len -= hl;
-		if (len < 8 + sizeof(nonce) ||
+		if (len < 8 + TOKEN_LEN ||
 		    icmp[0] != (s->family == 4 ? 0 : 129) || icmp[1] != 0 ||
-		    (uint16_t)(icmp[4] << 8 | icmp[5]) != s->ident ||
-		    memcmp(icmp + 8, nonce, sizeof(nonce)) != 0)
+		    (uint16_t)(icmp[4] << 8 | icmp[5]) != s->ident)
 			continue;
 		seq = (uint16_t)(icmp[6] << 8 | icmp[7]);
 		p = &s->ring[seq % RING];
 		if (p->sent == 0 || p->seq != seq || p->answered ||
+		    memcmp(icmp + 8, p->token, TOKEN_LEN) != 0 ||
 		    now_us() - p->sent > s->timeout)
 			continue;
 		p->answered = true;
@@ -265,7 +309,9 @@ read_spec(struct slot *sl)
 			return -1;
 		s->family = t->family;
 		s->timeout = t->timeout_ms * 1000LL;
-		s->ident = (uint16_t)((getpid() << 6) ^ i);
+		if (getrandom(&s->ident, sizeof(s->ident), 0) !=
+		    sizeof(s->ident))
+			s->ident = (uint16_t)((getpid() << 6) ^ i);
 		if (t->family == 4) {
 			struct sockaddr_in *in = (struct sockaddr_in *)&s->to;
 
@@ -296,8 +342,6 @@ run(void)
 		log_error("probe: no spec from the parent");
 		return 1;
 	}
-	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
-		return 1;
 	next_probe = next_report = now_us();
 	for (;;) {
 		long long now = now_us(), wake;

@@ -1647,7 +1647,10 @@ compile_probes(struct nftc *c)
 		    GW_MARK_PIN(p->gateways[i]->index));
 		put_ident(c->b, p->gateways[i]->name);
 	}
-	strbuf_puts(c->b, " }\n\t}\n\n");
+	/* A link bit no gateway of this config has (a process of an
+	 * older one): nothing leaves with it. */
+	strbuf_printf(c->b, " }\n\t\tmeta mark and 0x%08x != 0 drop comment "
+	    "\"no gateway has this mark\"\n\t}\n\n", GW_MARK_MASK);
 	for (i = 0; i < p->ngateway; i++) {
 		const struct gateway *g = p->gateways[i];
 		bool v4 = g->monitor.family == FAM_V4;
@@ -1655,10 +1658,14 @@ compile_probes(struct nftc *c)
 		addr_format(g->monitor.lo, mon, sizeof(mon));
 		strbuf_puts(c->b, "\tchain probe_");
 		put_ident(c->b, g->name);
-		strbuf_printf(c->b, " {\n\t\t%s type echo-request %s daddr %s "
-		    "accept\n\t\tdrop comment \"gateway %s: only its probes "
-		    "carry its mark\"\n\t}\n\n", v4 ? "icmp" : "icmpv6",
-		    v4 ? "ip" : "ip6", mon, g->name);
+		/* 4 a second are sent: a process that sends more would
+		 * flood the monitor from the gateway's address. */
+		strbuf_printf(c->b, " {\n\t\toifname \"%s\" %s type "
+		    "echo-request %s daddr %s meta length < 128 limit rate "
+		    "10/second burst 10 packets accept\n\t\tdrop comment "
+		    "\"gateway %s: only its probes carry its mark\"\n\t}\n\n",
+		    g->iface->device, v4 ? "icmp" : "icmpv6", v4 ? "ip" : "ip6",
+		    mon, g->name);
 	}
 }
 

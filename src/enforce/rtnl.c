@@ -337,6 +337,8 @@ transact(int fd, struct rtmsgbuf *m, int ok_errno,
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+		struct sockaddr_nl from;
+		socklen_t sl;
 		long long now;
 		ssize_t n;
 		size_t left;
@@ -356,11 +358,14 @@ transact(int fd, struct rtmsgbuf *m, int ok_errno,
 				errno = ETIMEDOUT;
 			return -1;
 		}
-		if ((n = recv(fd, buf, sizeof(buf), 0)) == -1 &&
-		    errno == EINTR)
+		sl = sizeof(from);
+		if ((n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &sl)) == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
+		if (from.nl_pid != 0)	/* not the kernel: not an answer */
+			continue;
 		for (left = (size_t)n; NLMSG_OK(nh, left);
 		    nh = NLMSG_NEXT(nh, left)) {
 			if (nh->nlmsg_seq != m->u.nh.nlmsg_seq)
@@ -395,7 +400,7 @@ route_head(struct rtmsgbuf *m, int type, int flags, enum addr_family fam,
 	rt = NLMSG_DATA(&m->u.nh);
 	rt->rtm_family = fam == FAM_V4 ? AF_INET : AF_INET6;
 	rt->rtm_table = RT_TABLE_UNSPEC;
-	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_protocol = RTNL_MOAT_PROTO;
 	rt->rtm_scope = RT_SCOPE_UNIVERSE;
 	rt->rtm_type = RTN_UNICAST;
 	put_u32(m, RTA_TABLE, table);
@@ -487,6 +492,7 @@ rule_head(struct rtmsgbuf *m, int type, int flags, enum addr_family fam,
 	fr->table = RT_TABLE_UNSPEC;
 	if (r == NULL)
 		return;
+	put_attr(m, FRA_PROTOCOL, &(uint8_t){ RTNL_MOAT_PROTO }, 1);
 	put_u32(m, FRA_PRIORITY, r->prio);
 	put_u32(m, FRA_TABLE, r->table);
 	if (r->mask != 0) {
@@ -512,11 +518,15 @@ take_rule(const struct nlmsghdr *nh, void *arg)
 	    NLMSG_ALIGN(sizeof(*fr)));
 	int len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*fr)));
 	struct rtnl_rule r = { .table = fr->table, .suppress = -1 };
+	bool ours = false;
 	uint32_t v;
 
 	if (nh->nlmsg_type != RTM_NEWRULE)
 		return 0;
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == FRA_PROTOCOL && RTA_PAYLOAD(rta) >= 1)
+			ours = *(const uint8_t *)RTA_DATA(rta) ==
+			    RTNL_MOAT_PROTO;
 		if (RTA_PAYLOAD(rta) < sizeof(v))
 			continue;
 		memcpy(&v, RTA_DATA(rta), sizeof(v));
@@ -540,8 +550,10 @@ take_rule(const struct nlmsghdr *nh, void *arg)
 	}
 	if (r.mark != 0 && r.mask == 0)
 		r.mask = 0xffffffffu;
-	if (r.prio < d->lo || r.prio > d->hi || d->n == sizeof(d->v) /
-	    sizeof(d->v[0]))
+	/* Only moat's own (its protocol), of the action it uses: a rule the
+	 * admin put at these priorities is never taken for one, nor removed. */
+	if (!ours || fr->action != FR_ACT_TO_TBL || r.prio < d->lo ||
+	    r.prio > d->hi || d->n == sizeof(d->v) / sizeof(d->v[0]))
 		return 0;
 	d->v[d->n++] = r;
 	return 0;

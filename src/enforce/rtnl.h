@@ -36,6 +36,10 @@ int	 rtnl_watch(void);
  * on an error (errno). */
 int	 rtnl_drain(int fd);
 
+/* The routing protocol moat's routes and rules carry (`ip rule` says
+ * "proto 109"): what tells them from the admin's. */
+#define RTNL_MOAT_PROTO	109
+
 /* A next hop: a gateway's address (addr.h's form) on a device. */
 struct rtnl_hop {
 	int		 ifindex;
@@ -63,9 +67,10 @@ struct rtnl_rule {
 };
 
 /*
- * Make the rules of family fam whose priority is in [lo, hi] exactly
- * v[0..n): those already there are kept, the others removed, the missing
- * added.  Rules at other priorities are never touched.  0, or -1 with err.
+ * Make moat's rules (protocol RTNL_MOAT_PROTO) of family fam whose
+ * priority is in [lo, hi] exactly v[0..n): those already there are kept,
+ * the others removed, the missing added.  Rules at other priorities, and
+ * rules that are not moat's, are never touched.  0, or -1 with err.
  */
 int	 rtnl_rules_set(enum addr_family fam, unsigned lo, unsigned hi,
 	    const struct rtnl_rule *v, size_t n, struct strbuf *err);
