@@ -444,6 +444,55 @@ snat_text(const struct policy *p, const struct verdict *v, char *buf,
 	return buf;
 }
 
+/* The address a masquerade through ifc gives a connection to dst. */
+static bool
+masquerade_source(const struct iface *ifc, u128 dst, u128 *src)
+{
+	enum addr_family fam = addr_family_of(dst);
+	const struct addr_lit *l, *first = NULL;
+	size_t i, n = ifc->dynamic ? ifc->nbound : ifc->naddr;
+	u128 lo, hi;
+
+	for (i = 0; i < n; i++) {
+		l = ifc->dynamic ? &ifc->bound[i] : &ifc->addrs[i].lit;
+		if (l->family != fam)
+			continue;
+		if (first == NULL)
+			first = l;
+		addr_network(l->lo, l->family, l->plen, &lo, &hi);
+		if (dst >= lo && dst <= hi) {
+			*src = l->lo;
+			return true;
+		}
+	}
+	if (first == NULL)
+		return false;
+	*src = first->lo;
+	return true;
+}
+
+bool
+policy_translated(const struct policy *p, const struct flow *f,
+    const struct verdict *v, u128 *src, bool *has_src, u128 *dst)
+{
+	(void)p;
+	if (v->action != ACT_ACCEPT || v->to_gateway)
+		return false;
+	*dst = v->dst;
+	*src = f->src;
+	*has_src = true;
+	if (v->reflected || v->snat == SNAT_ONE || (v->snat == SNAT_RULE &&
+	    v->nat_rule->kind == NAT_TO_ADDRESS)) {
+		*has_src = v->has_src;
+		*src = v->src;
+	} else if (v->snat == SNAT_MASQUERADE || (v->snat == SNAT_RULE &&
+	    v->nat_rule->kind == NAT_TO_MASQUERADE))
+		*has_src = masquerade_source(v->out, v->dst, src);
+	if (!*has_src)
+		*src = 0;
+	return true;
+}
+
 static void eval_filter(const struct policy *p,
     const struct policy_index *idx, const struct rule *const *first,
     const struct flow *f, struct verdict *v);

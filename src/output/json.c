@@ -731,8 +731,9 @@ json_verdict(const struct policy *p, const struct flow *f,
 {
 	struct strbuf tmp;
 	char a[ADDR_STRLEN];
-	bool first = true, ff = true;
+	bool first = true, ff = true, has_ts;
 	const struct proto_info *pi = builtin_proto_by_number(f->proto);
+	u128 ts, td;
 
 	strbuf_init(&tmp, 0);
 	strbuf_putc(b, '{');
@@ -832,6 +833,18 @@ json_verdict(const struct policy *p, const struct flow *f,
 		} else
 			strbuf_puts(b, "null");
 	}
+	json_key(b, "translated", &first);
+	if (policy_translated(p, f, v, &ts, &has_ts, &td)) {
+		ff = true;
+		strbuf_putc(b, '{');
+		if (has_ts)
+			addr_format(ts, a, sizeof(a));
+		json_kv_str(b, "src", has_ts ? a : NULL, &ff);
+		addr_format(td, a, sizeof(a));
+		json_kv_str(b, "dst", a, &ff);
+		strbuf_putc(b, '}');
+	} else
+		strbuf_puts(b, "null");
 	json_key(b, "nat", &first);
 	if (v->out != NULL) {
 		static const char *const how[] = { "none", "rule",

@@ -397,6 +397,8 @@ test_nat_source(void **state)
 	struct verdict v;
 	enum addr_family fam;
 	char err[100], a[ADDR_STRLEN];
+	u128 ts, td;
+	bool has_ts;
 
 	(void)state;
 	assert_int_equal(addr_parse("192.168.1.25", &f.src, &fam, err,
@@ -409,6 +411,10 @@ test_nat_source(void **state)
 	assert_int_equal(v.nat_rule->number, 2);
 	addr_format(v.src, a, sizeof(a));
 	assert_string_equal(a, "203.0.113.25");
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts);
+	assert_int_equal(ts, v.src);
+	assert_int_equal(td, f.dst);
 	f.dport = 80;				/* not SMTP: rule 3 */
 	policy_eval(p, &f, &v);
 	assert_int_equal(v.nat_rule->number, 3);
@@ -418,12 +424,15 @@ test_nat_source(void **state)
 	assert_int_equal(v.nat_rule->number, 1);
 	assert_non_null(snat_text(p, &v, err, sizeof(err)));
 	assert_non_null(strstr(err, "with its own source"));
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts && ts == f.src && td == f.dst);
 	f.iface = policy_iface(p, "DMZ");	/* no rule: the masquerade */
 	assert_int_equal(addr_parse("10.1.1.5", &f.src, &fam, err,
 	    sizeof(err)), 0);
 	policy_eval(p, &f, &v);
 	assert_int_equal(v.action, ACT_DENY);	/* DMZ's default */
 	assert_null(v.out);
+	assert_false(policy_translated(p, &f, &v, &ts, &has_ts, &td));
 	assert_int_equal(addr_parse("192.168.1.7", &f.dst, &fam, err,
 	    sizeof(err)), 0);
 	f.iface = policy_iface(p, "LAN");
@@ -446,6 +455,12 @@ test_nat_source(void **state)
 	    sizeof(err)), 0);
 	policy_eval(p, &f, &v);
 	assert_int_equal(v.snat, SNAT_MASQUERADE);
+	/* the masquerade's source: the WAN's address */
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts);
+	addr_format(ts, a, sizeof(a));
+	assert_string_equal(a, "203.0.113.2");
+	assert_int_equal(td, f.dst);
 	policy_free(p);
 }
 
@@ -465,6 +480,8 @@ test_nat_one(void **state)
 	struct verdict v;
 	enum addr_family fam;
 	char err[100], a[ADDR_STRLEN];
+	u128 ts, td;
+	bool has_ts;
 
 	(void)state;
 	assert_int_equal(addr_parse("8.8.8.8", &f.src, &fam, err,
@@ -477,6 +494,9 @@ test_nat_one(void **state)
 	assert_non_null(v.one);
 	addr_format(v.dst, a, sizeof(a));
 	assert_string_equal(a, "192.168.1.19");
+	/* the world's source kept, the inside destination */
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts && ts == f.src && td == v.dst);
 	assert_int_equal(addr_parse("198.51.100.12", &f.dst, &fam, err,
 	    sizeof(err)), 0);			/* .20: no rule, default */
 	policy_eval(p, &f, &v);
@@ -490,6 +510,8 @@ test_nat_one(void **state)
 	assert_int_equal(v.snat, SNAT_ONE);
 	addr_format(v.src, a, sizeof(a));
 	assert_string_equal(a, "198.51.100.14");
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts && ts == v.src && td == f.dst);
 	assert_int_equal(addr_parse("192.168.1.50", &f.src, &fam, err,
 	    sizeof(err)), 0);
 	policy_eval(p, &f, &v);
