@@ -82,20 +82,27 @@ find_forward(const struct policy *p, const struct flow *f,
 	return NULL;
 }
 
-/* The 1:1 that rewrites f's destination: f arrives on its interface for
- * an address of its public side. */
+/* The 1:1 that rewrites f's destination: f arrives for an address of
+ * its public side on its interface, or on an internal one that it
+ * reflects (and then its source is rewritten too). */
 static const struct nat_one *
-find_one(const struct policy *p, const struct flow *f, u128 *dst)
+find_one(const struct policy *p, const struct flow *f, struct verdict *v)
 {
 	size_t i;
 
 	for (i = 0; i < p->nnat_one; i++) {
 		const struct nat_one *n = p->nat_ones[i];
 
-		if (n->iface != f->iface || n->size == 0 ||
+		if ((n->iface != f->iface &&
+		    !policy_one_reflects(p, n, f->iface)) || n->size == 0 ||
 		    f->dst < n->pub_lo || f->dst - n->pub_lo >= n->size)
 			continue;
-		*dst = n->in_lo + (f->dst - n->pub_lo);
+		v->dst = n->in_lo + (f->dst - n->pub_lo);
+		if (n->iface != f->iface) {
+			v->reflected = true;
+			v->has_src = policy_reflect_source(p, v->dst,
+			    n->family, &v->src);
+		}
 		return n;
 	}
 	return NULL;
@@ -535,7 +542,7 @@ eval_filter(const struct policy *p, const struct policy_index *idx,
 	}
 	v->forward = find_forward(p, f, v);
 	if (v->forward == NULL)
-		v->one = find_one(p, f, &v->dst);
+		v->one = find_one(p, f, v);
 	v->to_gateway = is_gateway_address(p, v->dst);
 	if (p->lockout_rule != NULL && rule_matches(p->lockout_rule, f, v->dst)) {
 		v->action = ACT_ACCEPT;

@@ -615,6 +615,7 @@ json_policy(const struct policy *p, struct strbuf *b)
 		json_elems(b, &n->pub);
 		json_key(b, "inside", &f);
 		json_elems(b, &n->inside);
+		json_kv_bool(b, "reflection", n->reflection, &f);
 		strbuf_putc(b, '}');
 	}
 	for (i = 0; i < p->nnat_rule; i++) {
@@ -817,6 +818,12 @@ json_verdict(const struct policy *p, const struct flow *f,
 		json_kv_int(b, "number", v->one->number, &ff);
 		addr_format(v->dst, a, sizeof(a));
 		json_kv_str(b, "to", a, &ff);
+		json_kv_bool(b, "reflected", v->reflected, &ff);
+		if (v->reflected) {
+			if (v->has_src)
+				addr_format(v->src, a, sizeof(a));
+			json_kv_str(b, "source", v->has_src ? a : NULL, &ff);
+		}
 		strbuf_putc(b, '}');
 	} else
 		strbuf_puts(b, "null");

@@ -147,12 +147,14 @@ nat(struct rng *r, struct strbuf *b, int nobj)
 	int i, n;
 
 	if (chance(r, 35))
-		strbuf_printf(b, "nat one-to-one on WAN %s to %s\n",
-		    ones4[rng_below(r, 4)][0], ones4[rng_below(r, 4)][1]);
+		strbuf_printf(b, "nat one-to-one on WAN %s to %s%s\n",
+		    ones4[rng_below(r, 4)][0], ones4[rng_below(r, 4)][1],
+		    chance(r, 25) ? " reflection off" : "");
 	if (chance(r, 25)) {
 		i = (int)rng_below(r, 3);
-		strbuf_printf(b, "nat one-to-one on WAN %s to %s\n",
-		    ones6[i][0], ones6[i][1]);
+		strbuf_printf(b, "nat one-to-one on WAN %s to %s%s\n",
+		    ones6[i][0], ones6[i][1], chance(r, 25) ?
+		    " reflection off" : "");
 	}
 	n = chance(r, 50) ? (int)rng_below(r, 4) : 0;
 	for (i = 0; i < n; i++) {
@@ -318,10 +320,12 @@ aim(struct rng *r, const struct policy *p, FILE *out)
 	return false;
 }
 
-/* One of the public addresses that p's 1:1 lines map, of family v4 or 6,
- * or NULL: the others have no route in gw. */
+/* One of the public addresses that p's 1:1 lines map for connections
+ * arriving on ifc (its own or one it reflects), of family v4 or 6, or
+ * NULL: the others have no route in gw. */
 static const char *
-public(struct rng *r, const struct policy *p, bool v4)
+public(struct rng *r, const struct policy *p, const struct iface *ifc,
+    bool v4)
 {
 	const char *const *pub = v4 ? pub4 : pub6;
 	const char *mapped[4];
@@ -331,7 +335,9 @@ public(struct rng *r, const struct policy *p, bool v4)
 		u128 a = parse_or_die(pub[i]);
 
 		for (j = 0; j < p->nnat_one; j++)
-			if (a >= p->nat_ones[j]->pub_lo &&
+			if ((p->nat_ones[j]->iface == ifc ||
+			    policy_one_reflects(p, p->nat_ones[j], ifc)) &&
+			    a >= p->nat_ones[j]->pub_lo &&
 			    a - p->nat_ones[j]->pub_lo < p->nat_ones[j]->size) {
 				mapped[n++] = pub[i];
 				break;
@@ -360,7 +366,8 @@ flow(struct rng *r, const struct policy *p, FILE *out)
 	else if (k < 3)		/* to its address on the other side */
 		dst = from_lan ? (v4 ? "198.51.100.1" : "2001:db8:51::1") :
 		    (v4 ? "192.168.50.1" : "2001:db8:50::1");
-	else if (k < 7 && !from_lan && (dst = public(r, p, v4)) != NULL)
+	else if (k < 6 && (dst = public(r, p, policy_iface(p, from_lan ?
+	    "LAN" : "WAN"), v4)) != NULL)
 		;		/* to a 1:1 line's public address */
 	else
 		dst = from_lan ? (v4 ? pick(r, wan4, 4) : pick(r, wan6, 4)) :
