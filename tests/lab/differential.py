@@ -98,7 +98,9 @@ def send(side, src, dst, proto, port):
 
 
 def moat_translated(moat, conf, flows):
-    """What `moat test --json` says of each flow: its "translated"."""
+    """What `moat test --json` says of each flow: its "translated", and
+    the destination after the gateway's DNAT, whatever the verdict (a
+    forward's or a 1:1's, which the firewall log records)."""
     lines = "".join(f"{side.upper()} {src} {dst} {proto} {port}\n"
                     for side, src, dst, proto, port, *_ in flows)
     r = subprocess.run([moat, "test", "-f", conf, "--batch", "-", "--json"],
@@ -107,7 +109,22 @@ def moat_translated(moat, conf, flows):
     if r.returncode != 0 or len(out) != len(flows) or \
             any("error" in o for o in out):
         raise RuntimeError(f"moat test --batch: {r.stderr}")
-    return [o["translated"] for o in out]
+    return [(o["translated"], (o["forward"] or o["one_to_one"] or
+                               {"to": None})["to"], nat_kind(o)) for o in out]
+
+
+def nat_kind(o):
+    """What translated an accepted flow, in moat test's words."""
+    kinds = []
+    for what in ("forward", "one_to_one"):
+        if o[what]:
+            kinds.append(what.replace("_", "-") +
+                         (" reflected" if o[what].get("reflected") else ""))
+    if o["nat"] and o["nat"]["by"] != "none":
+        kinds.append("nat " + o["nat"]["by"] +
+                     (" " + o["nat"]["translate"] if o["nat"]["by"] == "rule"
+                      else ""))
+    return ", ".join(kinds) or "none"
 
 
 class Events:
@@ -191,7 +208,8 @@ class Log:
 
     def record(self, src, dst, sport, timeout=3.0):
         """The next record of a packet from src (port sport, or to dst
-        when it has no ports: a port forward rewrites dst), or None."""
+        when it has no ports: dst after a forward's or a 1:1's DNAT, as
+        the filter saw it), or None."""
         end = time.time() + timeout
         while True:
             for i, r in enumerate(self.pending):
@@ -285,7 +303,10 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
         # a known connection is not translated again.
         setns(gw)
         subprocess.run(["conntrack", "-F"], capture_output=True)
-        said = moat_translated(moat, os.path.join(d, "policy.conf"), flows)
+        said_both = moat_translated(moat, os.path.join(d, "policy.conf"),
+                                    flows)
+        nat_said = [t for t, _, _ in said_both]
+        dnat_said = [x for _, x, _ in said_both]
         for n, (side, src, dst, proto, port, want, verdict) in \
                 enumerate(flows):
             # Every flow a rule or default decides: moat trace too.
@@ -325,7 +346,7 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
                           f"moat trace says {said}:\n{out}")
             if log is not None and (want.startswith("rule_") or
                                     want.startswith("default_")):
-                rec = log.record(src, dst, sport)
+                rec = log.record(src, dnat_said[n] or dst, sport)
                 logged += 1
                 # The record names the device the packet came in on,
                 # VLAN-style names included.
@@ -338,23 +359,21 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
                 if named(rec) == want and dev_ok:
                     log_agree += 1
                 else:
-                    print(f"policy {i} ({d}/policy.conf): {side} {src} -> "
+                    print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
                           f"{dst} {proto}/{port}: moat test says {want}, "
                           f"the firewall log says {named(rec)}: {rec}")
             if got == [want] and verdict == "accept":
                 # The kernel passed it: its translation must be moat's.
-                exp = said[n] or {"src": src, "dst": dst}
+                exp = nat_said[n] or {"src": src, "dst": dst}
                 if nat_checked == lie:
                     exp = {"src": "192.0.2.99", "dst": exp["dst"]}
                 ker = events[0].find(src, dst, proto, key)
                 nat_checked += 1
                 if ker == exp:
                     nat_agree += 1
-                    if said[n] is not None and said[n] != {"src": src,
-                                                            "dst": dst}:
-                        k = ("dst " if said[n]["dst"] != dst else "") + \
-                            ("src" if said[n]["src"] != src else "")
-                        nat_seen[k.strip()] = nat_seen.get(k.strip(), 0) + 1
+                    k = said_both[n][2]
+                    if k != "none":
+                        nat_seen[k] = nat_seen.get(k, 0) + 1
                 else:
                     print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
                           f"{dst} {proto}/{port} (id {key}): moat test says "
