@@ -151,6 +151,7 @@ class Events:
                              s.getsockname()[1], 0.1):
                     break
         else:
+            self.close()
             raise RuntimeError("conntrack -E reports nothing")
 
     def close(self):
