@@ -136,10 +136,12 @@ class Events:
         self.path = path
         self.pos = 0
         self.seen = []
+        # It dies with this process, however that ends (PR_SET_PDEATHSIG).
         self.proc = subprocess.Popen(["ip", "netns", "exec", gw, "conntrack",
                                       "-E", "-e", "NEW"],
                                      stdout=open(path, "w"),
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL,
+                                     preexec_fn=lambda: libc.prctl(1, 15))
         # Ready when it reports a datagram of gw's own loopback (a new
         # socket each time: a known connection makes no event).
         setns(gw)
