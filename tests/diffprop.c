@@ -162,10 +162,12 @@ edit(struct rng *r, struct lines *l, char pool[][512], int *npool)
 				"nat masquerade on DMZ",
 				"nat source on DMZ from ANY translate "
 				    "2001:db8::9",
+				"nat one-to-one on WAN 192.168.1.8/30 to "
+				    "10.0.0.4/30 reflection off",
 			};
 
 			snprintf(pool[*npool], 512, "%s",
-			    more[rng_below(r, 8)]);
+			    more[rng_below(r, 9)]);
 			l->v[l->n++] = pool[(*npool)++];
 		}
 		break;

@@ -181,6 +181,31 @@ match_rule(const struct policy *p, const struct rule *r, const struct flow *f,
 	    match_schedule(p, r->sched_name, f));
 }
 
+/* An interface that a nat, a forward or a gateway names: no reflection
+ * for the connections that arrive on it. */
+static bool
+naive_external(const struct policy *p, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < p->nnat; j++)
+		if (strcmp(p->nats[j]->ifname, name) == 0)
+			return true;
+	for (j = 0; j < p->nforward; j++)
+		if (strcmp(p->forwards[j]->ifname, name) == 0)
+			return true;
+	for (j = 0; j < p->nnat_rule; j++)
+		if (strcmp(p->nat_rules[j]->ifname, name) == 0)
+			return true;
+	for (j = 0; j < p->nnat_one; j++)
+		if (strcmp(p->nat_ones[j]->ifname, name) == 0)
+			return true;
+	for (j = 0; j < p->ngateway; j++)
+		if (strcmp(p->gateways[j]->ifname, name) == 0)
+			return true;
+	return false;
+}
+
 static bool
 is_gateway(const struct iface *ifc, u128 a)
 {
@@ -217,22 +242,7 @@ naive_eval(const struct policy *p, const struct flow *f, enum action *action,
 		for (j = 0; j < p->niface; j++)
 			if (strcmp(p->ifaces[j]->name, c->ifname) == 0)
 				at = p->ifaces[j];
-		for (j = 0; j < p->nnat; j++)
-			if (strcmp(p->nats[j]->ifname, f->iface->name) == 0)
-				external = true;
-		for (j = 0; j < p->nforward; j++)
-			if (strcmp(p->forwards[j]->ifname, f->iface->name) == 0)
-				external = true;
-		for (j = 0; j < p->nnat_rule; j++)
-			if (strcmp(p->nat_rules[j]->ifname, f->iface->name) ==
-			    0)
-				external = true;
-		for (j = 0; j < p->nnat_one; j++)
-			if (strcmp(p->nat_ones[j]->ifname, f->iface->name) == 0)
-				external = true;
-		for (j = 0; j < p->ngateway; j++)
-			if (strcmp(p->gateways[j]->ifname, f->iface->name) == 0)
-				external = true;
+		external = naive_external(p, f->iface->name);
 		own = strcmp(c->ifname, f->iface->name) == 0;
 		if (at != NULL && (own || (c->reflection && !external)) &&
 		    is_gateway(at, f->dst) &&
@@ -243,12 +253,14 @@ naive_eval(const struct policy *p, const struct flow *f, enum action *action,
 		}
 	}
 	/* nat one-to-one on IF PUBLIC to INSIDE: the public addresses
-	 * arriving on IF go to the inside ones, address by address. */
+	 * arriving on IF go to the inside ones, address by address; with
+	 * reflection, arriving on an internal interface too. */
 	for (i = 0; i < p->nnat_one && fw == NULL; i++) {
 		const struct nat_one *n = p->nat_ones[i];
 		u128 pub = n->pub.v[0].lit.lo, in = n->inside.v[0].lit.lo;
 
-		if (strcmp(n->ifname, f->iface->name) == 0 &&
+		if ((strcmp(n->ifname, f->iface->name) == 0 ||
+		    (n->reflection && !naive_external(p, f->iface->name))) &&
 		    match_expr(p, &n->pub, f->dst)) {
 			dst = in + (f->dst - pub);
 			break;

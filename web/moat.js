@@ -789,6 +789,7 @@ async function loadInterfaces() {
   }
   loadGateways();
   loadForwards();
+  loadNat();
 }
 
 // Gateways and groups: the config's, with moatd's state beside each.
@@ -894,6 +895,200 @@ function loadForwards() {
     const o = document.createElement("option");
     o.textContent = i.name;
     sel.appendChild(o);
+  }
+}
+
+// A list of address elements as moat show --json gives them, as words.
+function sideWords(side) { return side && side.addresses ? side.addresses.map(address) : []; }
+function sideText(side) {
+  const w = sideWords(side);
+  return (side && side.match === "exclude" ? "all but " : "") + (w.length ? w.join(", ") : "any");
+}
+
+// An interface select, its choice kept.
+function nicSelect(sel) {
+  const was = sel.value;
+  sel.textContent = "";
+  for (const i of policy.interfaces) {
+    const o = document.createElement("option");
+    o.textContent = i.name;
+    sel.appendChild(o);
+  }
+  if (was) sel.value = was;
+}
+
+// A NAT form's answer: saved (true), or the errors at their fields (the
+// editor's 400 "field", the parse's diagnostics with "field" and "index").
+function natErrors(f, prefix, r, el) {
+  for (const e of f.querySelectorAll(".field-error")) e.textContent = "";
+  for (const i of f.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
+  if (r.status === 200) {
+    hash = r.data.hash;
+    text($(el), "Saved: apply it from the Dashboard.");
+    return true;
+  }
+  const rest = [];
+  const mark = (field, index, msg) => {
+    const box = $("#" + prefix + "-err-" + field);
+    if (!box || !f[field]) return false;
+    const w = index !== undefined && index !== null ? words(f[field].value || "")[index] : null;
+    const line = (w ? w + ": " : "") + msg;
+    box.textContent = box.textContent ? box.textContent + "; " + line : line;
+    f[field].setAttribute("aria-invalid", "true");
+    return true;
+  };
+  const atField = r.data.field && mark(r.data.field, null, r.data.error);
+  for (const d of (r.data.diagnostics || []).filter((x) => x.severity === "error"))
+    if (!d.field || !mark(d.field, d.index, d.message)) rest.push(d.message);
+  text($(el), (atField || f.querySelector("[aria-invalid=true]") ? "Not saved: see the marked field." :
+    (r.data.error || "Not saved.")) + (rest.length ? " " + rest.join("; ") : ""));
+  const bad = f.querySelector("[aria-invalid=true]");
+  if (bad) bad.focus();
+  return false;
+}
+
+function smallButton(td, label, name, fn) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.setAttribute("aria-label", name);
+  b.addEventListener("click", fn);
+  td.appendChild(b);
+}
+
+// The outbound NAT rules and the 1:1 lines, under the port forwards.
+function loadNat() {
+  const rules = (policy.nat || []).filter((n) => n.type === "source");
+  const ones = (policy.nat || []).filter((n) => n.type === "one-to-one");
+  const body = $("#natsrc-table tbody");
+  body.textContent = "";
+  for (const n of rules) {
+    const tr = document.createElement("tr");
+    cell(tr, n.number); cell(tr, n.interface);
+    cell(tr, sideText(n.source)); cell(tr, sideText(n.destination));
+    cell(tr, n.services.match === "any" ? "any" : n.services.names.join(", "));
+    cell(tr, typeof n.translate === "string" ? n.translate : n.translate.map(address).join(", "));
+    const td = cell(tr, "");
+    td.className = "actions";
+    smallButton(td, "Edit", "Edit outbound NAT rule " + n.number, () => editNatSource(n));
+    if (n.number > 1)
+      smallButton(td, "Up", "Move outbound NAT rule " + n.number + " up",
+        () => moveNatSource(n.number, n.number - 1));
+    smallButton(td, "Delete", "Delete outbound NAT rule " + n.number, async () => {
+      if (!window.confirm("Delete outbound NAT rule " + n.number + "?")) return;
+      said(await api("DELETE", "nat-source/" + n.number, {}, { "If-Match": hash }), "#natsrc-result");
+      banner();
+      loadInterfaces();
+    });
+    body.appendChild(tr);
+  }
+  $("#natsrc-table").hidden = rules.length === 0;
+  const ob = $("#one-table tbody");
+  ob.textContent = "";
+  for (const n of ones) {
+    const tr = document.createElement("tr");
+    cell(tr, n.number); cell(tr, n.interface);
+    cell(tr, n.public.map(address).join(", ")); cell(tr, n.inside.map(address).join(", "));
+    cell(tr, n.reflection ? "on" : "off");
+    actionCell(tr, "Delete", "Delete 1:1 NAT " + n.number, async () => {
+      if (!window.confirm("Delete 1:1 NAT " + n.number + "?")) return;
+      said(await api("DELETE", "one-to-one/" + n.number, {}, { "If-Match": hash }), "#one-result");
+      banner();
+      loadInterfaces();
+    });
+    ob.appendChild(tr);
+  }
+  $("#one-table").hidden = ones.length === 0;
+  nicSelect($("#natsrc-form select[name=interface]"));
+  nicSelect($("#one-form select[name=interface]"));
+  showTranslate();
+}
+
+function showTranslate() {
+  const f = $("#natsrc-form");
+  f.translate.disabled = f.how.value !== "address";
+  f.translate.required = f.how.value === "address";
+}
+
+function newNatSource() {
+  const f = $("#natsrc-form");
+  const on = f.interface.value;   // the next rule is likely on the same
+  f.reset();
+  if (on) f.interface.value = on;
+  f.n.value = "";
+  f.position.disabled = false;
+  text($("#natsrc-form-title"), "Add an outbound NAT rule");
+  natErrors(f, "natsrc", { status: 0, data: {} }, "#natsrc-result");
+  text($("#natsrc-result"), "");
+  nicSelect(f.interface);
+  showTranslate();
+}
+
+function editNatSource(n) {
+  const f = $("#natsrc-form");
+  newNatSource();
+  text($("#natsrc-form-title"), "Edit outbound NAT rule " + n.number);
+  f.n.value = n.number;
+  f.interface.value = n.interface;
+  f.source.value = sideWords(n.source).join(" ");
+  f.source_not.checked = n.source.match === "exclude";
+  const any = n.destination.match === "include" && sideWords(n.destination).join() === "ANY";
+  f.destination.value = any ? "" : sideWords(n.destination).join(" ");
+  f.destination_not.checked = n.destination.match === "exclude";
+  f.services.value = n.services.match === "any" ? "" : n.services.names.join(" ");
+  if (typeof n.translate === "string") f.how.value = n.translate;
+  else { f.how.value = "address"; f.translate.value = n.translate.map(address).join(" "); }
+  f.position.disabled = true;
+  showTranslate();
+  f.source.focus();
+}
+
+async function moveNatSource(n, to) {
+  said(await api("POST", "nat-source/" + n + "/move", { to }, { "If-Match": hash }), "#natsrc-result");
+  banner();
+  loadInterfaces();
+}
+
+async function saveNatSource(e) {
+  e.preventDefault();
+  const f = e.target;
+  const body = {
+    interface: f.interface.value,
+    source: { match: f.source_not.checked ? "exclude" : "include", addresses: words(f.source.value) },
+    services: words(f.services.value),
+    translate: f.how.value === "address" ? words(f.translate.value) : f.how.value,
+  };
+  if (words(f.destination.value).length || f.destination_not.checked)
+    body.destination = { match: f.destination_not.checked ? "exclude" : "include",
+      addresses: words(f.destination.value) };
+  const pos = f.position.value.trim();
+  if (!f.n.value && pos) body.position = /^[0-9]+$/.test(pos) ? Number(pos) : pos;
+  const r = f.n.value ? await api("PUT", "nat-source/" + f.n.value, body, { "If-Match": hash }) :
+    await api("POST", "nat-source", body, { "If-Match": hash });
+  banner();
+  if (natErrors(f, "natsrc", r, "#natsrc-result")) {
+    const msg = $("#natsrc-result").textContent;
+    await loadPolicy();
+    loadNat();
+    newNatSource();
+    text($("#natsrc-result"), msg);
+  }
+}
+
+async function saveOne(e) {
+  e.preventDefault();
+  const f = e.target;
+  const r = await api("POST", "one-to-one", { interface: f.interface.value, public: f.public.value.trim(),
+    inside: f.inside.value.trim(), reflection: f.reflection.checked }, { "If-Match": hash });
+  banner();
+  if (natErrors(f, "one", r, "#one-result")) {
+    const msg = $("#one-result").textContent;
+    const on = f.interface.value;
+    f.reset();
+    f.interface.value = on;
+    await loadPolicy();
+    loadNat();
+    text($("#one-result"), msg);
   }
 }
 
@@ -1075,6 +1270,10 @@ $("#gateway-form").addEventListener("submit", saveGateway);
 $("#gwgroup-form").addEventListener("submit", saveGwGroup);
 $("#defgw-form").addEventListener("submit", saveDefaultGw);
 $("#forward-form").addEventListener("submit", saveForward);
+$("#natsrc-form").addEventListener("submit", saveNatSource);
+$("#natsrc-form select[name=how]").addEventListener("change", showTranslate);
+$("#natsrc-new").addEventListener("click", newNatSource);
+$("#one-form").addEventListener("submit", saveOne);
 $("#service-form").addEventListener("submit", saveService);
 $("#diff-form").addEventListener("submit", showDiff);
 window.addEventListener("hashchange", route);

@@ -305,7 +305,8 @@ side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
 		for (i = 0; i < p->nnat_one; i++) {
 			const struct nat_one *n = p->nat_ones[i];
 
-			if (n->iface != s->ifc || n->size == 0)
+			if ((n->iface != s->ifc &&
+			    !policy_one_reflects(p, n, s->ifc)) || n->size == 0)
 				continue;
 			cut->dim = DD_DST;
 			t = range_test(n->pub_lo, n->pub_lo + n->size - 1,
@@ -315,6 +316,7 @@ side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
 			if (t == T_IN) {
 				x.kind = XF_SHIFT;
 				x.c = n->in_lo - n->pub_lo;
+				reflected = n->iface != s->ifc;
 				break;
 			}
 		}
@@ -964,7 +966,7 @@ rest_compare(const struct policy *a, const struct policy *b, struct rest *r)
 
 		r->ones = !ifname_eq(x->iface, y->iface) ||
 		    x->pub_lo != y->pub_lo || x->in_lo != y->in_lo ||
-		    x->size != y->size;
+		    x->size != y->size || x->reflection != y->reflection;
 	}
 	r->nat_rules = a->nnat_rule != b->nnat_rule;
 	for (i = 0; !r->nat_rules && i < a->nnat_rule; i++) {

@@ -82,20 +82,27 @@ find_forward(const struct policy *p, const struct flow *f,
 	return NULL;
 }
 
-/* The 1:1 that rewrites f's destination: f arrives on its interface for
- * an address of its public side. */
+/* The 1:1 that rewrites f's destination: f arrives for an address of
+ * its public side on its interface, or on an internal one that it
+ * reflects (and then its source is rewritten too). */
 static const struct nat_one *
-find_one(const struct policy *p, const struct flow *f, u128 *dst)
+find_one(const struct policy *p, const struct flow *f, struct verdict *v)
 {
 	size_t i;
 
 	for (i = 0; i < p->nnat_one; i++) {
 		const struct nat_one *n = p->nat_ones[i];
 
-		if (n->iface != f->iface || n->size == 0 ||
+		if ((n->iface != f->iface &&
+		    !policy_one_reflects(p, n, f->iface)) || n->size == 0 ||
 		    f->dst < n->pub_lo || f->dst - n->pub_lo >= n->size)
 			continue;
-		*dst = n->in_lo + (f->dst - n->pub_lo);
+		v->dst = n->in_lo + (f->dst - n->pub_lo);
+		if (n->iface != f->iface) {
+			v->reflected = true;
+			v->has_src = policy_reflect_source(p, v->dst,
+			    n->family, &v->src);
+		}
 		return n;
 	}
 	return NULL;
@@ -444,6 +451,55 @@ snat_text(const struct policy *p, const struct verdict *v, char *buf,
 	return buf;
 }
 
+/* The address a masquerade through ifc gives a connection to dst. */
+static bool
+masquerade_source(const struct iface *ifc, u128 dst, u128 *src)
+{
+	enum addr_family fam = addr_family_of(dst);
+	const struct addr_lit *l, *first = NULL;
+	size_t i, n = ifc->dynamic ? ifc->nbound : ifc->naddr;
+	u128 lo, hi;
+
+	for (i = 0; i < n; i++) {
+		l = ifc->dynamic ? &ifc->bound[i] : &ifc->addrs[i].lit;
+		if (l->family != fam)
+			continue;
+		if (first == NULL)
+			first = l;
+		addr_network(l->lo, l->family, l->plen, &lo, &hi);
+		if (dst >= lo && dst <= hi) {
+			*src = l->lo;
+			return true;
+		}
+	}
+	if (first == NULL)
+		return false;
+	*src = first->lo;
+	return true;
+}
+
+bool
+policy_translated(const struct policy *p, const struct flow *f,
+    const struct verdict *v, u128 *src, bool *has_src, u128 *dst)
+{
+	(void)p;
+	if (v->action != ACT_ACCEPT || v->to_gateway)
+		return false;
+	*dst = v->dst;
+	*src = f->src;
+	*has_src = true;
+	if (v->reflected || v->snat == SNAT_ONE || (v->snat == SNAT_RULE &&
+	    v->nat_rule->kind == NAT_TO_ADDRESS)) {
+		*has_src = v->has_src;
+		*src = v->src;
+	} else if (v->snat == SNAT_MASQUERADE || (v->snat == SNAT_RULE &&
+	    v->nat_rule->kind == NAT_TO_MASQUERADE))
+		*has_src = masquerade_source(v->out, v->dst, src);
+	if (!*has_src)
+		*src = 0;
+	return true;
+}
+
 static void eval_filter(const struct policy *p,
     const struct policy_index *idx, const struct rule *const *first,
     const struct flow *f, struct verdict *v);
@@ -486,7 +542,7 @@ eval_filter(const struct policy *p, const struct policy_index *idx,
 	}
 	v->forward = find_forward(p, f, v);
 	if (v->forward == NULL)
-		v->one = find_one(p, f, &v->dst);
+		v->one = find_one(p, f, v);
 	v->to_gateway = is_gateway_address(p, v->dst);
 	if (p->lockout_rule != NULL && rule_matches(p->lockout_rule, f, v->dst)) {
 		v->action = ACT_ACCEPT;

@@ -93,6 +93,18 @@ const char	*gw_text(const struct verdict *v, char *buf, size_t len);
 const char	*snat_text(const struct policy *p, const struct verdict *v,
 		    char *buf, size_t len);
 
+/* The addresses an accepted connection has after the gateway's NAT, as
+ * the host it reaches sees them: *dst after a port forward or a 1:1
+ * (reflected ones included), *src after reflection, 1:1, a nat source
+ * rule or a masquerade.  A masquerade's source is the out interface's
+ * address of the family whose network holds the destination, else its
+ * first of the family (the kernel's choice on a plain link).  False when
+ * the connection is not accepted or goes to the gateway; *has_src false
+ * when the source is not known (a masquerade on an interface without an
+ * address of the family). */
+bool	 policy_translated(const struct policy *p, const struct flow *f,
+	    const struct verdict *v, u128 *src, bool *has_src, u128 *dst);
+
 /* The key of a flow in service sets: protocol << 16 | port. */
 u128	 flow_service_key(const struct flow *f);
 /* True when rule r matches flow f whose destination is dst (at f's time:

@@ -7,8 +7,10 @@
  *   zone_NAME: the anti-lockout rule (LAN), the rules in file order, the
  *   accepts implied by port forwards (and their reflections), and the
  *   interface's default;
- *   prerouting: port forwards and their reflections, then 1:1 (DNAT);
- *   postrouting: the reflections' masquerade, 1:1, the nat source rules
+ *   prerouting: port forwards and their reflections, then 1:1 and its
+ *   reflection (DNAT);
+ *   postrouting: the reflections' masquerade (forwards', then 1:1's), 1:1,
+ *   the nat source rules
  *   in file order, then each interface's masquerade (SNAT; the first NAT
  *   statement that matches decides, and translate none is an accept);
  *   with gateways, the gateways chains (compile_gateways) mark the link.
@@ -1430,12 +1432,35 @@ compile_nat_rule_family(struct nftc *c, const struct nat_rule *n,
 	}
 }
 
+/* The devices of the interfaces that 1:1 n reflects, as an iifname
+ * match; false (and nothing written) when there are none. */
+static bool
+put_one_reflect_iifs(struct nftc *c, const struct nat_one *n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < c->p->niface; i++) {
+		const struct iface *ifc = c->p->ifaces[i];
+
+		if (ifc->device == NULL || !policy_one_reflects(c->p, n, ifc))
+			continue;
+		strbuf_printf(c->b, "%s\"%s\"", k == 0 ? "\t\tiifname { " :
+		    ", ", ifc->device);
+		k++;
+	}
+	if (k > 0)
+		strbuf_puts(c->b, " }");
+	return k > 0;
+}
+
 /* nat one-to-one N, one direction: inbound, the public side's addresses
  * on IF to the inside's (DNAT); outbound, the inside's leaving through IF
  * from the public's (SNAT).  A network maps address by address, through
- * a map of the addresses (at most NAT_ONE_MAX). */
+ * a map of the addresses (at most NAT_ONE_MAX).  Reflected: the same DNAT
+ * for connections arriving on the internal interfaces it reflects. */
 static void
-compile_nat_one(struct nftc *c, const struct nat_one *n, bool inbound)
+compile_nat_one(struct nftc *c, const struct nat_one *n, bool inbound,
+    bool reflected)
 {
 	const char *fam = fam_word[n->family];
 	u128 from = inbound ? n->pub_lo : n->in_lo;
@@ -1444,8 +1469,13 @@ compile_nat_one(struct nftc *c, const struct nat_one *n, bool inbound)
 
 	if (n->iface == NULL || n->iface->device == NULL || n->size == 0)
 		return;
-	strbuf_printf(c->b, "\t\t%s \"%s\" %s %s ", inbound ? "iifname" :
-	    "oifname", n->iface->device, fam, inbound ? "daddr" : "saddr");
+	if (reflected) {
+		if (!put_one_reflect_iifs(c, n))
+			return;
+	} else
+		strbuf_printf(c->b, "\t\t%s \"%s\"", inbound ? "iifname" :
+		    "oifname", n->iface->device);
+	strbuf_printf(c->b, " %s %s ", fam, inbound ? "daddr" : "saddr");
 	put_interval(c->b, from, from + n->size - 1,
 	    (enum addr_family)n->family);
 	strbuf_printf(c->b, " counter name \"one_to_one_%d\" %s %s to ",
@@ -1464,21 +1494,44 @@ compile_nat_one(struct nftc *c, const struct nat_one *n, bool inbound)
 		}
 		strbuf_puts(c->b, " }");
 	}
-	strbuf_printf(c->b, " comment \"one-to-one %d\"\n", n->number);
+	strbuf_printf(c->b, " comment \"one-to-one %d%s\"\n", n->number,
+	    reflected ? ", reflection" : "");
 }
 
-/* True when some forward reflects on some interface. */
+/* 1:1 reflection, after DNAT: the internal host's connection to the
+ * inside host leaves from the gateway's address towards it, as a
+ * forward's reflection does. */
+static void
+compile_one_reflect_snat(struct nftc *c, const struct nat_one *n)
+{
+	if (n->iface == NULL || n->iface->device == NULL || n->size == 0 ||
+	    !put_one_reflect_iifs(c, n))
+		return;
+	strbuf_printf(c->b, " ct status dnat %s daddr ", fam_word[n->family]);
+	put_interval(c->b, n->in_lo, n->in_lo + n->size - 1,
+	    (enum addr_family)n->family);
+	strbuf_printf(c->b, " masquerade comment \"one-to-one %d, "
+	    "reflection\"\n", n->number);
+}
+
+/* True when some forward or 1:1 reflects on some interface. */
 static bool
 any_reflection(const struct policy *p)
 {
 	size_t i, j;
 
-	for (i = 0; i < p->nforward; i++)
-		for (j = 0; j < p->niface; j++)
-			if (p->ifaces[j]->device != NULL &&
-			    policy_forward_reflects(p, p->forwards[i],
+	for (j = 0; j < p->niface; j++) {
+		if (p->ifaces[j]->device == NULL)
+			continue;
+		for (i = 0; i < p->nforward; i++)
+			if (policy_forward_reflects(p, p->forwards[i],
 			    p->ifaces[j]))
 				return true;
+		for (i = 0; i < p->nnat_one; i++)
+			if (policy_one_reflects(p, p->nat_ones[i],
+			    p->ifaces[j]))
+				return true;
+	}
 	return false;
 }
 
@@ -1522,8 +1575,10 @@ compile_nat(struct nftc *c)
 						    &g[j], f, true);
 				}
 		}
-		for (i = 0; i < p->nnat_one; i++)
-			compile_nat_one(c, p->nat_ones[i], true);
+		for (i = 0; i < p->nnat_one; i++) {
+			compile_nat_one(c, p->nat_ones[i], true, false);
+			compile_nat_one(c, p->nat_ones[i], true, true);
+		}
 		strbuf_puts(c->b, "\t}\n\n");
 	}
 	if (p->nnat > 0 || p->nnat_rule > 0 || p->nnat_one > 0 || reflect) {
@@ -1531,7 +1586,9 @@ compile_nat(struct nftc *c)
 		    "postrouting priority srcnat; policy accept;\n");
 		compile_reflect_snat(c);
 		for (i = 0; i < p->nnat_one; i++)
-			compile_nat_one(c, p->nat_ones[i], false);
+			compile_one_reflect_snat(c, p->nat_ones[i]);
+		for (i = 0; i < p->nnat_one; i++)
+			compile_nat_one(c, p->nat_ones[i], false, false);
 		for (i = 0; i < p->nnat_rule; i++)
 			if (p->nat_rules[i]->iface != NULL &&
 			    p->nat_rules[i]->iface->device != NULL) {

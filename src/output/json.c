@@ -615,6 +615,7 @@ json_policy(const struct policy *p, struct strbuf *b)
 		json_elems(b, &n->pub);
 		json_key(b, "inside", &f);
 		json_elems(b, &n->inside);
+		json_kv_bool(b, "reflection", n->reflection, &f);
 		strbuf_putc(b, '}');
 	}
 	for (i = 0; i < p->nnat_rule; i++) {
@@ -731,8 +732,9 @@ json_verdict(const struct policy *p, const struct flow *f,
 {
 	struct strbuf tmp;
 	char a[ADDR_STRLEN];
-	bool first = true, ff = true;
+	bool first = true, ff = true, has_ts;
 	const struct proto_info *pi = builtin_proto_by_number(f->proto);
+	u128 ts, td;
 
 	strbuf_init(&tmp, 0);
 	strbuf_putc(b, '{');
@@ -816,6 +818,12 @@ json_verdict(const struct policy *p, const struct flow *f,
 		json_kv_int(b, "number", v->one->number, &ff);
 		addr_format(v->dst, a, sizeof(a));
 		json_kv_str(b, "to", a, &ff);
+		json_kv_bool(b, "reflected", v->reflected, &ff);
+		if (v->reflected) {
+			if (v->has_src)
+				addr_format(v->src, a, sizeof(a));
+			json_kv_str(b, "source", v->has_src ? a : NULL, &ff);
+		}
 		strbuf_putc(b, '}');
 	} else
 		strbuf_puts(b, "null");
@@ -832,6 +840,18 @@ json_verdict(const struct policy *p, const struct flow *f,
 		} else
 			strbuf_puts(b, "null");
 	}
+	json_key(b, "translated", &first);
+	if (policy_translated(p, f, v, &ts, &has_ts, &td)) {
+		ff = true;
+		strbuf_putc(b, '{');
+		if (has_ts)
+			addr_format(ts, a, sizeof(a));
+		json_kv_str(b, "src", has_ts ? a : NULL, &ff);
+		addr_format(td, a, sizeof(a));
+		json_kv_str(b, "dst", a, &ff);
+		strbuf_putc(b, '}');
+	} else
+		strbuf_puts(b, "null");
 	json_key(b, "nat", &first);
 	if (v->out != NULL) {
 		static const char *const how[] = { "none", "rule",

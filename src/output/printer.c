@@ -517,6 +517,8 @@ printer_policy(const struct policy *p, struct strbuf *b)
 		printer_addr_expr(&p->nat_ones[i]->pub, b);
 		strbuf_puts(b, " to ");
 		printer_addr_expr(&p->nat_ones[i]->inside, b);
+		if (!p->nat_ones[i]->reflection)
+			strbuf_puts(b, " reflection off");
 		strbuf_putc(b, '\n');
 	}
 	for (i = 0; i < p->nnat_rule; i++) {

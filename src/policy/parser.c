@@ -1280,7 +1280,7 @@ parse_schedule(struct parser *ps)
 	return rc;
 }
 
-/* nat one-to-one on IF PUBLIC to INSIDE */
+/* nat one-to-one on IF PUBLIC to INSIDE [reflection on|off] */
 static int
 parse_nat_one(struct parser *ps, struct loc at)
 {
@@ -1297,6 +1297,12 @@ parse_nat_one(struct parser *ps, struct loc at)
 	next(ps);
 	if (parse_addr_expr(ps, &n->inside, false) == -1)
 		return -1;
+	n->reflection = true;
+	if (is_kw(ps, "reflection")) {
+		next(ps);
+		if (take_on_off(ps, &n->reflection) == -1)
+			return -1;
+	}
 	n->number = (int)p->nnat_one + 1;
 	ARENA_PUSH(&p->arena, p->nat_ones, p->nnat_one, p->capnat_one);
 	p->nat_ones[p->nnat_one - 1] = n;

@@ -566,7 +566,8 @@ policy_equal(const struct policy *a, const struct policy *b)
 	for (i = 0; i < a->nnat_one; i++)
 		if (!str_eq(a->nat_ones[i]->ifname, b->nat_ones[i]->ifname) ||
 		    !expr_eq(&a->nat_ones[i]->pub, &b->nat_ones[i]->pub) ||
-		    !expr_eq(&a->nat_ones[i]->inside, &b->nat_ones[i]->inside))
+		    !expr_eq(&a->nat_ones[i]->inside, &b->nat_ones[i]->inside) ||
+		    a->nat_ones[i]->reflection != b->nat_ones[i]->reflection)
 			return false;
 	for (i = 0; i < a->nnat_rule; i++) {
 		const struct nat_rule *x = a->nat_rules[i], *y = b->nat_rules[i];
@@ -616,7 +617,22 @@ bool
 policy_forward_reflect_source(const struct policy *p,
     const struct forward *fw, int fam, u128 *src)
 {
-	u128 host = fam == FAM_V4 ? fw->to4 : fw->to6, lo, hi;
+	return policy_reflect_source(p, fam == FAM_V4 ? fw->to4 : fw->to6,
+	    fam, src);
+}
+
+bool
+policy_one_reflects(const struct policy *p, const struct nat_one *n,
+    const struct iface *ifc)
+{
+	return n->reflection && ifc != n->iface &&
+	    !policy_iface_external(p, ifc);
+}
+
+bool
+policy_reflect_source(const struct policy *p, u128 host, int fam, u128 *src)
+{
+	u128 lo, hi;
 	size_t i, j;
 
 	for (i = 0; i < p->niface; i++)

@@ -362,6 +362,9 @@ struct nat_one {
 	int			 family;	/* FAM_V4 or FAM_V6 */
 	u128			 pub_lo, in_lo;	/* the first of each */
 	u128			 size;		/* addresses, the same in both */
+	bool			 reflection;	/* reflection on|off (default
+						   on): internal hosts that
+						   open PUBLIC reach INSIDE */
 };
 
 /* forward on IF service S to ADDR: DNAT of the gateway's IF addresses.
@@ -610,6 +613,15 @@ bool		 policy_forward_reflects(const struct policy *p,
  * of the interface the route leaves by). */
 bool		 policy_forward_reflect_source(const struct policy *p,
 		    const struct forward *fw, int fam, u128 *src);
+/* True when 1:1 n reflects connections arriving on ifc: its reflection
+ * is on and ifc is internal (not external, not n's own). */
+bool		 policy_one_reflects(const struct policy *p,
+		    const struct nat_one *n, const struct iface *ifc);
+/* The gateway's address on the interface whose static network holds host
+ * (of family fam): the source of a connection reflected to host.  False
+ * when none holds it. */
+bool		 policy_reflect_source(const struct policy *p, u128 host,
+		    int fam, u128 *src);
 /* The first setting that names a file, a user or a secret of a
  * privileged process (logging metrics-file and directory, the console's
  * user, certificate, key and users file, the HA secret) and differs from

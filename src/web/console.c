@@ -485,6 +485,46 @@ edit(struct MHD_Connection *c, const struct request *rq, const char *op,
 	return rc;
 }
 
+/*
+ * The numbered nat lines: nat-source (POST adds, PUT and DELETE
+ * nat-source/N, POST nat-source/N/move) and one-to-one (POST adds, PUT
+ * and DELETE one-to-one/N).
+ */
+static enum MHD_Result
+nat_line(struct MHD_Connection *c, const struct request *rq,
+    const char *path, const char *method)
+{
+	bool one = path[0] == 'o';
+	const char *rest = path + 10;
+	char op[32], *end;
+	long n;
+
+	if (*rest == '\0') {
+		if (strcmp(method, "POST") != 0)
+			return send_error(c, 405, "POST");
+		snprintf(op, sizeof(op), "%s-add", one ? "one-to-one" :
+		    "nat-source");
+		return edit(c, rq, op, 0, NULL);
+	}
+	n = strtol(rest + 1, &end, 10);
+	if (end == rest + 1 || !(rest[1] >= '0' && rest[1] <= '9') ||
+	    n < 1 || n > 1000000)
+		return send_error(c, 404, one ? "no such nat one-to-one line" :
+		    "no such nat source rule");
+	if (*end == '\0' && strcmp(method, "PUT") == 0)
+		snprintf(op, sizeof(op), "%s-put", one ? "one-to-one" :
+		    "nat-source");
+	else if (*end == '\0' && strcmp(method, "DELETE") == 0)
+		snprintf(op, sizeof(op), "%s-delete", one ? "one-to-one" :
+		    "nat-source");
+	else if (!one && strcmp(end, "/move") == 0 &&
+	    strcmp(method, "POST") == 0)
+		snprintf(op, sizeof(op), "nat-source-move");
+	else
+		return send_error(c, 404, "no such API");
+	return edit(c, rq, op, n, NULL);
+}
+
 static enum MHD_Result
 api(struct MHD_Connection *c, const char *path, const char *method,
     const struct request *rq)
@@ -534,6 +574,11 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 			return edit(c, rq, "forward-delete", n, NULL);
 		return send_error(c, 404, "no such API");
 	}
+	if ((strncmp(path, "nat-source", 10) == 0 &&
+	    (path[10] == '\0' || path[10] == '/')) ||
+	    (strncmp(path, "one-to-one", 10) == 0 &&
+	    (path[10] == '\0' || path[10] == '/')))
+		return nat_line(c, rq, path, method);
 	if (strcmp(path, "antivirus") == 0 && put)
 		return edit(c, rq, "antivirus", 0, NULL);
 	/* The objects as moat show --json has them, a feed object's with

@@ -69,13 +69,15 @@ span_add(struct edit_result *r, const struct strbuf *b, size_t start,
 }
 
 /* "from" or "to": {"match": "include"|"exclude", "addresses": [...]}
- * (none: ANY); with r, where each address went (an object's members). */
+ * (none: ANY); with r, where each address went (as field: an object's
+ * members, a nat rule's source or destination). */
 static int
-side_text(json_t *side, struct strbuf *b, struct edit_result *r)
+side_field(json_t *side, struct strbuf *b, struct edit_result *r,
+    const char *field)
 {
 	json_t *a = json_object_get(side, "addresses"), *e;
 	const char *match = json_string_value(json_object_get(side, "match"));
-	size_t i, n = json_array_size(a);
+	size_t i, n = json_array_size(a), whole = b->len;
 
 	if (match != NULL && strcmp(match, "exclude") == 0)
 		strbuf_putc(b, '!');
@@ -95,11 +97,18 @@ side_text(json_t *side, struct strbuf *b, struct edit_result *r)
 		strbuf_puts(b, i > 0 ? ", " : "");
 		start = b->len;
 		strbuf_puts(b, json_string_value(e));
-		span_add(r, b, start, "members", (int)i);
+		span_add(r, b, start, field, (int)i);
 	}
 	if (n > 1)
 		strbuf_puts(b, " }");
+	span_add(r, b, whole, field, -1);	/* its '!' and braces */
 	return 0;
+}
+
+static int
+side_text(json_t *side, struct strbuf *b, struct edit_result *r)
+{
+	return side_field(side, b, r, "members");
 }
 
 /* A rule's line from its JSON: action, interface, source, destination,
@@ -830,6 +839,274 @@ out:
 	strbuf_free(&line);
 }
 
+/* ---- nat source and nat one-to-one, by number --------------------------- */
+
+/* A list of names or addresses: "X" or "{ X, Y }", each word's place kept
+ * as field (index); -1 for an empty list or a word no line could hold. */
+static int
+put_list(struct strbuf *b, json_t *a, struct edit_result *r,
+    const char *field)
+{
+	json_t *e;
+	size_t i, n = json_array_size(a), start, whole = b->len;
+
+	if (n == 0)
+		return -1;
+	if (n > 1)
+		strbuf_puts(b, "{ ");
+	json_array_foreach(a, i, e) {
+		if (!plain_word(json_string_value(e)))
+			return -1;
+		strbuf_puts(b, i > 0 ? ", " : "");
+		start = b->len;
+		strbuf_puts(b, json_string_value(e));
+		span_add(r, b, start, field, (int)i);
+	}
+	if (n > 1)
+		strbuf_puts(b, " }");
+	span_add(r, b, whole, field, -1);	/* its braces */
+	return 0;
+}
+
+/* The interface a nat line is on. */
+static int
+put_on(struct strbuf *b, json_t *req, struct edit_result *r)
+{
+	size_t start;
+
+	if (!plain_word(str(req, "interface"))) {
+		r->field = "interface";
+		fail(r, 400, "interface: an interface's name");
+		return -1;
+	}
+	strbuf_puts(b, " on ");
+	start = b->len;
+	strbuf_puts(b, str(req, "interface"));
+	span_add(r, b, start, "interface", -1);
+	return 0;
+}
+
+/*
+ * A nat source line from {"interface", "source": SIDE, "destination":
+ * SIDE (optional: any), "services": [NAME, ...] (optional: any),
+ * "translate": "masquerade" | "none" | [ADDRESS, ...]} (moat show
+ * --json's shape), where each field went kept in r.
+ */
+static int
+nat_source_text(json_t *req, struct strbuf *b, struct edit_result *r)
+{
+	json_t *dst = json_object_get(req, "destination");
+	json_t *svc = json_object_get(req, "services");
+	json_t *to = json_object_get(req, "translate");
+	size_t start;
+
+	strbuf_puts(b, "nat source");
+	if (put_on(b, req, r) == -1)
+		return -1;
+	strbuf_puts(b, " from ");
+	if (!json_is_object(json_object_get(req, "source")) ||
+	    side_field(json_object_get(req, "source"), b, r, "source") == -1) {
+		r->field = "source";
+		fail(r, 400, "source: {match, addresses: [...]}");
+		return -1;
+	}
+	if (dst != NULL && !json_is_null(dst) && json_array_size(
+	    json_object_get(dst, "addresses")) > 0) {
+		strbuf_puts(b, " to ");
+		if (side_field(dst, b, r, "destination") == -1) {
+			r->field = "destination";
+			fail(r, 400, "destination: {match, addresses: [...]}");
+			return -1;
+		}
+	}
+	/* moat show --json's {"match": "selected", "names"} too */
+	if (json_is_object(svc))
+		svc = json_object_get(svc, "names");
+	if (json_array_size(svc) > 0) {
+		strbuf_puts(b, " service ");
+		if (put_list(b, svc, r, "services") == -1) {
+			r->field = "services";
+			fail(r, 400, "services: names");
+			return -1;
+		}
+	}
+	strbuf_puts(b, " translate ");
+	start = b->len;
+	if (json_is_string(to) && (strcmp(json_string_value(to),
+	    "masquerade") == 0 || strcmp(json_string_value(to), "none") == 0)) {
+		strbuf_puts(b, json_string_value(to));
+		span_add(r, b, start, "translate", -1);
+		return 0;
+	}
+	if (json_is_string(to)) {
+		json_t *one = json_pack("[O]", to);
+		int rc = put_list(b, one, r, "translate");
+
+		json_decref(one);
+		if (rc == 0)
+			return 0;
+	} else if (put_list(b, to, r, "translate") == 0)
+		return 0;
+	r->field = "translate";
+	fail(r, 400, "translate: \"masquerade\", \"none\" or [ADDRESS, ...] "
+	    "(one IPv4 and/or one IPv6)");
+	return -1;
+}
+
+/* A nat one-to-one line from {"interface", "public", "inside" (each an
+ * address, a network or a range, or moat show --json's list of one),
+ * "reflection": false (optional, default true)}. */
+static int
+nat_one_text(json_t *req, struct strbuf *b, struct edit_result *r)
+{
+	static const char *const fields[] = { "public", "inside" };
+	size_t i, start;
+
+	strbuf_puts(b, "nat one-to-one");
+	if (put_on(b, req, r) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		json_t *v = json_object_get(req, fields[i]);
+		const char *w = json_string_value(v);
+
+		if (json_is_array(v) && json_array_size(v) == 1)
+			w = json_string_value(json_array_get(v, 0));
+		if (!plain_word(w)) {
+			r->field = fields[i];
+			fail(r, 400, "%s: an address, a network or a range",
+			    fields[i]);
+			return -1;
+		}
+		strbuf_puts(b, i == 0 ? " " : " to ");
+		start = b->len;
+		strbuf_puts(b, w);
+		span_add(r, b, start, fields[i], -1);
+	}
+	if (json_is_false(json_object_get(req, "reflection")))
+		strbuf_puts(b, " reflection off");
+	else if (json_object_get(req, "reflection") != NULL &&
+	    !json_is_true(json_object_get(req, "reflection"))) {
+		r->field = "reflection";
+		fail(r, 400, "reflection: true or false");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The numbered nat lines, nat source (add at a position, put, delete,
+ * move) and nat one-to-one (add, put, delete): op is "nat-source-add",
+ * ..., "one-to-one-delete".  The line's number is its place among the
+ * lines of its kind in the canonical text (moat show --json's number).
+ */
+static void
+op_numbered(const char *op, json_t *req, const char *file, const char *cur,
+    size_t len, struct strbuf *out, struct edit_result *r)
+{
+	bool one = strncmp(op, "one-to-one-", 11) == 0;
+	const char *verb = op + 11;	/* after "one-to-one-", "nat-source-" */
+	const char *kw = one ? "nat one-to-one on " : "nat source on ";
+	const char *what = one ? "nat one-to-one line" : "nat source rule";
+	json_t *jn = json_object_get(req, "n");
+	long long n = json_is_integer(jn) ? json_integer_value(jn) : 0;
+	struct strbuf canon, line;
+	struct lines l = { NULL, 0 };
+	size_t i, k = 0, *at = NULL, where;
+	const char *s;
+
+	strbuf_init(&canon, 0);
+	strbuf_init(&line, 0);
+	if (canonical(file, cur, len, &canon, r) == -1)
+		goto out;
+	if ((at = calloc(canon.len + 1, sizeof(*at))) == NULL)
+		goto oom;
+	for (s = strbuf_str(&canon); *s != '\0'; ) {
+		size_t w = strcspn(s, "\n");
+		char *dup = strndup(s, w);
+
+		if (dup == NULL || lines_insert(&l, l.n, dup) == -1) {
+			free(dup);
+			goto oom;
+		}
+		free(dup);
+		if (strncmp(s, kw, strlen(kw)) == 0)
+			at[k++] = l.n - 1;
+		s += w + (s[w] == '\n');
+	}
+	if (strcmp(verb, "add") != 0 && (n < 1 || (size_t)n > k)) {
+		fail(r, 404, "no such %s", what);
+		goto out;
+	}
+	if ((strcmp(verb, "add") == 0 || strcmp(verb, "put") == 0) &&
+	    (one ? nat_one_text(req, &line, r) :
+	    nat_source_text(req, &line, r)) == -1)
+		goto out;
+	if (strcmp(verb, "add") == 0) {
+		json_t *jpos = json_object_get(req, "position");
+		long long pos = json_is_integer(jpos) ?
+		    json_integer_value(jpos) : (long long)k + 1;
+
+		if ((one && jpos != NULL) || pos < 1 ||
+		    pos > (long long)k + 1) {
+			r->field = "position";
+			fail(r, 400, one ? "a nat one-to-one line takes no "
+			    "position" : "position is 1 to the rules + 1");
+			goto out;
+		}
+		/* Before rule pos, else after the last of its kind, else
+		 * last: their order counts only among themselves. */
+		where = (size_t)pos <= k ? at[pos - 1] : k > 0 ?
+		    at[k - 1] + 1 : l.n;
+		if (lines_insert(&l, where, strbuf_str(&line)) == -1)
+			goto oom;
+		r->line = (unsigned)where + 1;
+	} else if (strcmp(verb, "put") == 0) {
+		char *dup = strdup(strbuf_str(&line));
+
+		if (dup == NULL)
+			goto oom;
+		free(l.v[at[n - 1]]);
+		l.v[at[n - 1]] = dup;
+		r->line = (unsigned)at[n - 1] + 1;
+	} else if (strcmp(verb, "delete") == 0) {
+		free(l.v[at[n - 1]]);
+		memmove(l.v + at[n - 1], l.v + at[n - 1] + 1, (l.n - at[n - 1] -
+		    1) * sizeof(*l.v));
+		l.n--;
+	} else {		/* move: the lines of its kind, in their slots */
+		json_t *jto = json_object_get(req, "to");
+		long long to = json_is_integer(jto) ? json_integer_value(jto) :
+		    0;
+		char *moved = l.v[at[n - 1]];
+
+		if (to < 1 || (size_t)to > k) {
+			r->field = "to";
+			fail(r, 400, "to is a nat source rule's number");
+			goto out;
+		}
+		if (to < n)
+			for (i = (size_t)n - 1; i > (size_t)to - 1; i--)
+				l.v[at[i]] = l.v[at[i - 1]];
+		else
+			for (i = (size_t)n - 1; i < (size_t)to - 1; i++)
+				l.v[at[i]] = l.v[at[i + 1]];
+		l.v[at[to - 1]] = moved;
+	}
+	for (i = 0; i < l.n; i++)
+		strbuf_printf(out, "%s\n", l.v[i]);
+	if (r->line == 0)
+		r->nspans = 0;
+	r->status = 200;
+	goto out;
+oom:
+	fail(r, 500, "out of memory");
+out:
+	lines_free(&l);
+	free(at);
+	strbuf_free(&canon);
+	strbuf_free(&line);
+}
+
 /* ---- the Gateway Anti-Virus, by the seed's names ---------------------- */
 
 static bool
@@ -1103,6 +1380,20 @@ named_op(const char *op, enum named *kind, bool *del)
 	return false;
 }
 
+/* The requests on a numbered nat line. */
+static bool
+numbered_op(const char *op)
+{
+	static const char *const ops[] = { "nat-source-add", "nat-source-put",
+	    "nat-source-delete", "nat-source-move", "one-to-one-add",
+	    "one-to-one-put", "one-to-one-delete" };
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(op, ops[i]) == 0)
+			return true;
+	return false;
+}
 
 bool
 edit_known(const char *op)
@@ -1115,7 +1406,7 @@ edit_known(const char *op)
 	    strcmp(op, "forward-add") == 0 || strcmp(op, "forward-put") == 0 ||
 	    strcmp(op, "forward-delete") == 0 || strcmp(op, "rules-add") == 0 ||
 	    strcmp(op, "rules-put") == 0 || strcmp(op, "rules-delete") == 0 ||
-	    strcmp(op, "rules-move") == 0;
+	    strcmp(op, "rules-move") == 0 || numbered_op(op);
 }
 
 void
@@ -1174,6 +1465,8 @@ edit_apply(const char *op, json_t *req, const char *file, const char *text,
 		op_forward(op, req, file, text, len, out, r);
 	else if (strncmp(op, "rules-", 6) == 0 && edit_known(op))
 		op_rules(op, req, file, text, len, out, r);
+	else if (numbered_op(op))
+		op_numbered(op, req, file, text, len, out, r);
 	else
 		fail(r, 404, "no such change");
 	if (r->status == 200 && strbuf_failed(out))

@@ -72,12 +72,14 @@ for _ in $(seq 100); do
 	    grep -vc pending)" = 4 ] && break
 	sleep 0.1
 done
-# The Objects page in chromium (before the API's test, whose last checks
+# The Objects page and the NAT sections in chromium (before the API's test, whose last checks
 # lock admin's logins for a minute).
 if [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c "import selenium" 2>/dev/null; then
 	shots=${MOAT_SHOTS:-$tmp/shots}
 	mkdir -p "$shots"
 	HOME=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_objects_page.py" \
+		https://192.168.50.1 admin-pass-1 "$shots" || failed=1
+	HOME=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_nat_page.py" \
 		https://192.168.50.1 admin-pass-1 "$shots" || failed=1
 else
 	echo "skip: the Objects page in chromium (chromium-driver and python3-selenium)"

@@ -11,6 +11,13 @@ With MOATD: every rule and interface default logs, moatd runs in the gw
 namespace, and for every flow a rule or a default decided, the firewall
 log's record (moatd's, from NFLOG) and moat trace (the kernel's trace
 events) must name that same rule or default.
+
+NAT: the policies have 1:1 lines, nat source rules and masquerades too.
+For every flow the kernel accepts, the connection table's entry in gw
+(conntrack -L: its reply tuple holds the destination and source the
+kernel translated to) must equal `moat test --json`'s "translated" (the
+flow's own addresses when that is null: to the gateway).  MOAT_DIFF_LIE
+changes moat's answer for one flow, to see that the test can fail.
 Prints the agreement; exits 1 on any difference.
 """
 import ctypes
@@ -58,7 +65,9 @@ seq = 0
 
 
 def send(side, src, dst, proto, port):
-    """Send the first packet of a new connection; return the socket."""
+    """Send the first packet of a new connection; return the socket and
+    what tells its connection from the others: the source port, or the
+    ICMP echo identifier."""
     global seq
     setns(side)
     fam = socket.AF_INET6 if ":" in src else socket.AF_INET
@@ -83,15 +92,113 @@ def send(side, src, dst, proto, port):
         s.bind((src, 0))
         s.sendto(struct.pack("!BBHHH", 128, 0, 0, seq & 0xffff, 1) + b"moat",
                  (dst, 0))
-    return s
+    if proto in ("tcp", "udp"):
+        return s, s.getsockname()[1]
+    return s, seq & 0xffff
+
+
+def moat_translated(moat, conf, flows):
+    """What `moat test --json` says of each flow: its "translated", and
+    the destination after the gateway's DNAT, whatever the verdict (a
+    forward's or a 1:1's, which the firewall log records)."""
+    lines = "".join(f"{side.upper()} {src} {dst} {proto} {port}\n"
+                    for side, src, dst, proto, port, *_ in flows)
+    r = subprocess.run([moat, "test", "-f", conf, "--batch", "-", "--json"],
+                       input=lines, capture_output=True, text=True)
+    out = [json.loads(l) for l in r.stdout.splitlines()]
+    if r.returncode != 0 or len(out) != len(flows) or \
+            any("error" in o for o in out):
+        raise RuntimeError(f"moat test --batch: {r.stderr}")
+    return [(o["translated"], (o["forward"] or o["one_to_one"] or
+                               {"to": None})["to"], nat_kind(o)) for o in out]
+
+
+def nat_kind(o):
+    """What translated an accepted flow, in moat test's words."""
+    kinds = []
+    for what in ("forward", "one_to_one"):
+        if o[what]:
+            kinds.append(what.replace("_", "-") +
+                         (" reflected" if o[what].get("reflected") else ""))
+    if o["nat"] and o["nat"]["by"] != "none":
+        kinds.append("nat " + o["nat"]["by"] +
+                     (" " + o["nat"]["translate"] if o["nat"]["by"] == "rule"
+                      else ""))
+    return ", ".join(kinds) or "none"
+
+
+class Events:
+    """The connection table's new entries in gw, as `conntrack -E` says
+    them, read as they come: each holds the reply tuple, whose destination
+    and source are the addresses the kernel translated the flow to."""
+
+    def __init__(self, gw, path):
+        self.path = path
+        self.pos = 0
+        self.seen = []
+        # It dies with this process, however that ends (PR_SET_PDEATHSIG).
+        self.proc = subprocess.Popen(["ip", "netns", "exec", gw, "conntrack",
+                                      "-E", "-e", "NEW"],
+                                     stdout=open(path, "w"),
+                                     stderr=subprocess.DEVNULL,
+                                     preexec_fn=lambda: libc.prctl(1, 15))
+        # Ready when it reports a datagram of gw's own loopback (a new
+        # socket each time: a known connection makes no event).
+        setns(gw)
+        for _ in range(100):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", 0))
+                s.sendto(b"moat", ("127.0.0.1", 9))
+                if self.find("127.0.0.1", "127.0.0.1", "udp",
+                             s.getsockname()[1], 0.1):
+                    break
+        else:
+            self.close()
+            raise RuntimeError("conntrack -E reports nothing")
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+    def find(self, src, dst, proto, key, timeout=2.0):
+        """The translated {src, dst} of a flow (its source port, or ICMP
+        identifier key), or None."""
+        want = "sport" if proto in ("tcp", "udp") else "id"
+        end = time.time() + timeout
+        while True:
+            with open(self.path) as f:
+                f.seek(self.pos)
+                data = f.read()
+            whole = data[:data.rfind("\n") + 1]
+            self.pos += len(whole.encode())
+            for line in whole.splitlines():
+                w = line.split()
+                if len(w) < 2:
+                    continue
+                kv = [x.split("=", 1) for x in w if "=" in x]
+                srcs = [v for k, v in kv if k == "src"]
+                dsts = [v for k, v in kv if k == "dst"]
+                keys = [v for k, v in kv if k == want]
+                if len(srcs) == 2 and len(dsts) == 2 and keys:
+                    self.seen.append((w[1], srcs[0], dsts[0], keys[0],
+                                      {"src": dsts[1], "dst": srcs[1]}))
+            for e in self.seen:
+                if e[:4] == (proto, src, dst, str(key)):
+                    return e[4]
+            if time.time() > end:
+                return None
+            time.sleep(0.01)
 
 
 def deciding(before, after):
     """The counters a new connection moves: rules, defaults, anti-lockout,
-    a forward's accept (its DNAT counter moves too, and does not decide)."""
+    a forward's accept (its DNAT counter moves too, and does not decide,
+    nor do the NAT rules' counters)."""
     return sorted(n for n in after
                   if after[n] != before.get(n, 0) and
-                  (not n.startswith("forward_") or n.endswith("_accept")))
+                  (not n.startswith("forward_") or n.endswith("_accept"))
+                  and not n.startswith("nat_source_") and
+                  not n.startswith("one_to_one_"))
 
 
 class Log:
@@ -104,7 +211,8 @@ class Log:
 
     def record(self, src, dst, sport, timeout=3.0):
         """The next record of a packet from src (port sport, or to dst
-        when it has no ports: a port forward rewrites dst), or None."""
+        when it has no ports: dst after a forward's or a 1:1's DNAT, as
+        the filter saw it), or None."""
         end = time.time() + timeout
         while True:
             for i, r in enumerate(self.pending):
@@ -140,9 +248,22 @@ def main():
     moat, labgen, prefix, npol, nflows, work = sys.argv[1:7]
     moatd = sys.argv[7] if len(sys.argv) > 7 else None
     gw = prefix + "gw"
+    lie = int(os.environ.get("MOAT_DIFF_LIE", "-1"))
+    events = []
+    try:
+        return run(moat, labgen, prefix, npol, nflows, work, moatd, gw,
+                   events, lie)
+    finally:
+        for e in events:
+            e.close()
+
+
+def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
     agree = total = dispatched = logged = log_agree = 0
     traced = trace_agree = 0
     by_kind = {}
+    nat_checked = nat_agree = 0
+    nat_seen = {}
     log = Log(os.path.join(os.environ.get("MOAT_LOG_DIR", work),
                            "firewall.jsonl")) if moatd else None
     daemon = None
@@ -178,7 +299,19 @@ def main():
         dispatched += "saddr vmap" in nft
         with open(os.path.join(d, "flows.txt")) as f:
             flows = [line.split() for line in f]
-        for side, src, dst, proto, port, want, verdict in flows:
+        # The kernel tracks connections once a table asks for it.
+        if not events:
+            events.append(Events(gw, os.path.join(work, "conntrack.events")))
+        # The NAT of earlier policies' connections is theirs: a packet of
+        # a known connection is not translated again.
+        setns(gw)
+        subprocess.run(["conntrack", "-F"], capture_output=True)
+        said_both = moat_translated(moat, os.path.join(d, "policy.conf"),
+                                    flows)
+        nat_said = [t for t, _, _ in said_both]
+        dnat_said = [x for _, x, _ in said_both]
+        for n, (side, src, dst, proto, port, want, verdict) in \
+                enumerate(flows):
             # Every flow a rule or default decides: moat trace too.
             tracer = None
             if moatd and (want.startswith("rule_") or
@@ -189,8 +322,8 @@ def main():
                     stdout=subprocess.PIPE, text=True)
                 tracer.stdout.readline()    # "tracing ...": it is ready
             before = counters(gw)
-            s = send(prefix + side, src, dst, proto, int(port))
-            sport = s.getsockname()[1] if proto in ("tcp", "udp") else None
+            s, key = send(prefix + side, src, dst, proto, int(port))
+            sport = key if proto in ("tcp", "udp") else None
             got = []
             for _ in range(100):
                 after = counters(gw)
@@ -216,7 +349,7 @@ def main():
                           f"moat trace says {said}:\n{out}")
             if log is not None and (want.startswith("rule_") or
                                     want.startswith("default_")):
-                rec = log.record(src, dst, sport)
+                rec = log.record(src, dnat_said[n] or dst, sport)
                 logged += 1
                 # The record names the device the packet came in on,
                 # VLAN-style names included.
@@ -229,9 +362,28 @@ def main():
                 if named(rec) == want and dev_ok:
                     log_agree += 1
                 else:
-                    print(f"policy {i} ({d}/policy.conf): {side} {src} -> "
+                    print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
                           f"{dst} {proto}/{port}: moat test says {want}, "
                           f"the firewall log says {named(rec)}: {rec}")
+            if got == [want] and verdict == "accept":
+                # The kernel passed it: its translation must be moat's.
+                exp = nat_said[n] or {"src": src, "dst": dst}
+                if nat_checked == lie:
+                    exp = {"src": "192.0.2.99", "dst": exp["dst"]}
+                ker = events[0].find(src, dst, proto, key)
+                nat_checked += 1
+                if ker == exp:
+                    nat_agree += 1
+                    k = said_both[n][2]
+                    if k != "none":
+                        nat_seen[k] = nat_seen.get(k, 0) + 1
+                else:
+                    print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
+                          f"{dst} {proto}/{port} (id {key}): moat test says "
+                          f"it becomes {exp['src']} -> {exp['dst']}, the "
+                          f"kernel made it " +
+                          (f"{ker['src']} -> {ker['dst']}" if ker else
+                           "nothing (no conntrack entry)"))
             if got == [want]:
                 agree += 1
                 kind = want.split("_")[0]
@@ -244,6 +396,9 @@ def main():
           f"kernel's deciding rule equals moat test's for {agree} "
           f"({', '.join(f'{k}: {v}' for k, v in sorted(by_kind.items()))}); "
           f"{dispatched} policies compiled to source dispatch")
+    print(f"NAT: {nat_checked} accepted flows; the kernel's translation "
+          f"equals moat test's for {nat_agree} (translated: " +
+          ", ".join(f"{k}: {v}" for k, v in sorted(nat_seen.items())) + ")")
     if daemon is not None:
         daemon.terminate()
         daemon.wait()
@@ -257,6 +412,8 @@ def main():
             return 1
     elif dispatched == 0:
         print("no policy took the source-dispatch path")
+        return 1
+    if nat_agree != nat_checked or not nat_seen:
         return 1
     return 0 if agree == total and total > 0 else 1
 

@@ -28,6 +28,12 @@ static const char *const wan4[] = { "198.51.100.25", "198.51.100.26",
 static const char *const wan6[] = { "2001:db8:51::25", "2001:db8:51::26",
     "2001:db8:51::27", "2001:db8:51::28" };
 
+/* The public sides of the 1:1 lines (routed to the gateway by wan). */
+static const char *const pub4[] = { "203.0.113.10", "203.0.113.11",
+    "203.0.113.12", "203.0.113.13" };
+static const char *const pub6[] = { "2001:db8:99::10", "2001:db8:99::11",
+    "2001:db8:99::12", "2001:db8:99::13" };
+
 static bool
 chance(struct rng *r, int pct)
 {
@@ -115,6 +121,65 @@ expr(struct rng *r, int fam, int nobj, bool bang, struct strbuf *b)
 	strbuf_puts(b, " }");
 }
 
+/* The NAT lines: 1:1 (a host or a network of each family), outbound
+ * rules on either side (translate an address, masquerade or none), the
+ * masquerade. */
+static void
+nat(struct rng *r, struct strbuf *b, int nobj)
+{
+	static const char *const ones4[][2] = {
+	    { "203.0.113.10", "192.168.50.10" },
+	    { "203.0.113.13", "192.168.50.13" },
+	    { "203.0.113.8/30", "192.168.50.8/30" },
+	    { "203.0.113.11-203.0.113.12", "192.168.50.11-192.168.50.12" } };
+	static const char *const ones6[][2] = {
+	    { "2001:db8:99::10", "2001:db8:50::10" },
+	    { "2001:db8:99::13", "2001:db8:50::13" },
+	    { "2001:db8:99::8/126", "2001:db8:50::8/126" } };
+	static const char *const to_wan[] = { "198.51.100.9",
+	    "2001:db8:51::9", "{ 198.51.100.9, 2001:db8:51::9 }",
+	    "masquerade", "none" };
+	static const char *const to_lan[] = { "192.168.50.5",
+	    "2001:db8:50::5", "{ 192.168.50.5, 2001:db8:50::5 }",
+	    "masquerade", "none" };
+	static const char *const svcs[] = { "HTTP", "SSH", "DNS", "PING",
+	    "S0", "S1", "S2" };
+	int i, n;
+
+	if (chance(r, 35))
+		strbuf_printf(b, "nat one-to-one on WAN %s to %s%s\n",
+		    ones4[rng_below(r, 4)][0], ones4[rng_below(r, 4)][1],
+		    chance(r, 25) ? " reflection off" : "");
+	if (chance(r, 25)) {
+		i = (int)rng_below(r, 3);
+		strbuf_printf(b, "nat one-to-one on WAN %s to %s%s\n",
+		    ones6[i][0], ones6[i][1], chance(r, 25) ?
+		    " reflection off" : "");
+	}
+	n = chance(r, 50) ? (int)rng_below(r, 4) : 0;
+	for (i = 0; i < n; i++) {
+		/* Mostly the outbound side; now and then the inbound one,
+		 * whose translated sources a LAN host sees. */
+		bool wan = chance(r, 80);
+		int fam = chance(r, 50) ? 0 : chance(r, 50) ? 4 : 6;
+
+		strbuf_printf(b, "nat source on %s from ", wan ? "WAN" : "LAN");
+		expr(r, fam, nobj, true, b);
+		if (chance(r, 40)) {
+			strbuf_puts(b, " to ");
+			expr(r, fam, nobj, true, b);
+		}
+		if (chance(r, 30))
+			strbuf_printf(b, " service %s", pick(r, svcs, 7));
+		strbuf_printf(b, " translate %s\n", wan ?
+		    pick(r, to_wan, 5) : pick(r, to_lan, 5));
+	}
+	if (chance(r, 50))
+		strbuf_puts(b, "nat masquerade on WAN\n");
+	if (chance(r, 8))
+		strbuf_puts(b, "nat masquerade on LAN\n");
+}
+
 static void
 policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 {
@@ -182,8 +247,7 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 			strbuf_puts(b, " disabled");
 		strbuf_putc(b, '\n');
 	}
-	if (chance(r, 50))
-		strbuf_puts(b, "nat masquerade on WAN\n");
+	nat(r, b, nobj);
 	if (chance(r, 50))
 		strbuf_printf(b, "forward on WAN service %s to { %s, %s }\n",
 		    chance(r, 50) ? "SMTP" : "{ HTTP, SSH }", pick(r, lan4, 4),
@@ -256,6 +320,32 @@ aim(struct rng *r, const struct policy *p, FILE *out)
 	return false;
 }
 
+/* One of the public addresses that p's 1:1 lines map for connections
+ * arriving on ifc (its own or one it reflects), of family v4 or 6, or
+ * NULL: the others have no route in gw. */
+static const char *
+public(struct rng *r, const struct policy *p, const struct iface *ifc,
+    bool v4)
+{
+	const char *const *pub = v4 ? pub4 : pub6;
+	const char *mapped[4];
+	size_t i, j, n = 0;
+
+	for (i = 0; i < 4; i++) {
+		u128 a = parse_or_die(pub[i]);
+
+		for (j = 0; j < p->nnat_one; j++)
+			if ((p->nat_ones[j]->iface == ifc ||
+			    policy_one_reflects(p, p->nat_ones[j], ifc)) &&
+			    a >= p->nat_ones[j]->pub_lo &&
+			    a - p->nat_ones[j]->pub_lo < p->nat_ones[j]->size) {
+				mapped[n++] = pub[i];
+				break;
+			}
+	}
+	return n > 0 ? mapped[rng_below(r, n)] : NULL;
+}
+
 static void
 flow(struct rng *r, const struct policy *p, FILE *out)
 {
@@ -276,6 +366,9 @@ flow(struct rng *r, const struct policy *p, FILE *out)
 	else if (k < 3)		/* to its address on the other side */
 		dst = from_lan ? (v4 ? "198.51.100.1" : "2001:db8:51::1") :
 		    (v4 ? "192.168.50.1" : "2001:db8:50::1");
+	else if (k < 6 && (dst = public(r, p, policy_iface(p, from_lan ?
+	    "LAN" : "WAN"), v4)) != NULL)
+		;		/* to a 1:1 line's public address */
 	else
 		dst = from_lan ? (v4 ? pick(r, wan4, 4) : pick(r, wan6, 4)) :
 		    (v4 ? pick(r, lan4, 4) : pick(r, lan6, 4));

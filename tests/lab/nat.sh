@@ -7,7 +7,8 @@
 # IPv6), one keeps its source towards a routed network, the rest is
 # masqueraded.  1:1 NAT: the WAN side reaches an inside host through its
 # public address (routed to the gateway), through the WAN's rules, which
-# name the inside address; the host's own connections leave from it.
+# name the inside address; the host's own connections leave from it; a
+# LAN host that opens the public address reaches it (reflection).
 . "$(dirname "$0")/lib.sh"
 cat >"$tmp/nat.conf" <<'CONF'
 interface LAN device gwl0 address 192.168.50.1/24 address 2001:db8:50::1/64
@@ -122,6 +123,22 @@ for want in "198.51.100.25:80 203.0.113.10" "2001:db8:51::25:80 2001:db8:99::10"
 	grep -qx "$want" "$tmp/wan.log" ||
 		fail "1:1 outbound: no connection '$want' in: $(cat "$tmp/wan.log")"
 done
+# 1:1 reflection (the default): a LAN host that opens the public address
+# reaches the inside host, which sees the gateway's LAN address.
+: >"$tmp/lan.log"
+probe connected lan --from 192.168.50.12 203.0.113.10 80
+probe connected lan --from 2001:db8:50::12 2001:db8:99::10 80
+grep -qx "192.168.50.13:80 192.168.50.1" "$tmp/lan.log" ||
+	fail "1:1 reflection: 192.168.50.13 did not see 192.168.50.1: $(cat "$tmp/lan.log")"
+grep -qx "2001:db8:50::13:80 2001:db8:50::1" "$tmp/lan.log" ||
+	fail "1:1 reflection: 2001:db8:50::13 did not see 2001:db8:50::1: $(cat "$tmp/lan.log")"
+out=$("$MOAT" test -f "$tmp/one.conf" --in LAN --src 192.168.50.12 \
+    --dst 203.0.113.10 --service HTTP)
+case $out in
+*"after one-to-one 1 to 192.168.50.13, reflected: the source becomes 192.168.50.1"*)
+	echo "ok: moat test: $out" ;;
+*) fail "moat test: $out" ;;
+esac
 out=$("$MOAT" test -f "$tmp/one.conf" --in WAN --src 198.51.100.26 \
     --dst 203.0.113.10 --service HTTP)
 case $out in

@@ -673,6 +673,178 @@ test_feed_objects(void **state)
 	free(t);
 }
 
+/* nat source rules: added at a position or last, replaced (moat show
+ * --json's shape taken back), moved, deleted; nat one-to-one lines added,
+ * replaced and deleted; the parent's errors at their fields; what no line
+ * can hold refused with its field. */
+static void
+test_nat_edits(void **state)
+{
+	struct edit_result r;
+	struct policy *p;
+	char *t, *u;
+	int index;
+
+	(void)state;
+	assert_int_equal(change(conf, "nat-source-add", "{\"interface\": "
+	    "\"WAN\", \"source\": {\"match\": \"include\", \"addresses\": "
+	    "[\"MAIL\"]}, \"services\": [\"SMTP\"], \"translate\": "
+	    "[\"203.0.113.25\"]}", &t, &r), 200);
+	assert_non_null(strstr(t, "nat source on WAN from MAIL service SMTP "
+	    "translate 203.0.113.25\n"));
+	free(t);
+	assert_int_equal(change(conf, "nat-source-add", "{\"interface\": "
+	    "\"WAN\", \"source\": {\"addresses\": [\"LANNET\"]}, "
+	    "\"destination\": {\"match\": \"include\", \"addresses\": "
+	    "[\"10.20.0.0/16\", \"10.30.0.0/16\"]}, \"translate\": "
+	    "\"none\"}", &t, &r), 200);
+	/* first, so rule 1; then one before it, and one last */
+	assert_int_equal(change(t, "nat-source-add", "{\"interface\": "
+	    "\"WAN\", \"source\": {\"addresses\": [\"192.168.1.7\"]}, "
+	    "\"translate\": \"masquerade\", \"position\": 1}", &u, &r), 200);
+	free(t);
+	assert_int_equal(change(u, "nat-source-add", "{\"interface\": "
+	    "\"WAN\", \"source\": {\"match\": \"exclude\", \"addresses\": "
+	    "[\"192.168.1.8\"]}, \"translate\": \"203.0.113.8\"}", &t, &r),
+	    200);
+	free(u);
+	p = valid(t);
+	assert_int_equal(p->nnat_rule, 3);
+	assert_int_equal(p->nat_rules[0]->kind, NAT_TO_MASQUERADE);
+	assert_int_equal(p->nat_rules[1]->kind, NAT_TO_NONE);
+	assert_int_equal(p->nat_rules[2]->kind, NAT_TO_ADDRESS);
+	policy_free(p);
+	/* move 3 to 1: 3, 1, 2 */
+	assert_int_equal(change(t, "nat-source-move", "{\"n\": 3, \"to\": 1}",
+	    &u, &r), 200);
+	p = valid(u);
+	assert_int_equal(p->nat_rules[0]->kind, NAT_TO_ADDRESS);
+	assert_int_equal(p->nat_rules[1]->kind, NAT_TO_MASQUERADE);
+	assert_int_equal(p->nat_rules[2]->kind, NAT_TO_NONE);
+	policy_free(p);
+	free(t);
+	/* and 1 to 3 again: 1, 2, 3 as they were */
+	assert_int_equal(change(u, "nat-source-move", "{\"n\": 1, \"to\": 3}",
+	    &t, &r), 200);
+	p = valid(t);
+	assert_int_equal(p->nat_rules[0]->kind, NAT_TO_MASQUERADE);
+	assert_int_equal(p->nat_rules[2]->kind, NAT_TO_ADDRESS);
+	policy_free(p);
+	free(u);
+	assert_int_equal(change(t, "nat-source-move", "{\"n\": 1, \"to\": 4}",
+	    &u, &r), 400);
+	assert_string_equal(r.field, "to");
+	/* services as moat show --json has them */
+	assert_int_equal(change(t, "nat-source-put", "{\"n\": 2, "
+	    "\"interface\": \"WAN\", \"source\": {\"match\": \"include\", "
+	    "\"addresses\": [\"LANNET\"]}, \"destination\": {\"match\": "
+	    "\"include\", \"addresses\": [\"ANY\"]}, \"services\": "
+	    "{\"match\": \"selected\", \"names\": [\"HTTP\", \"HTTPS\"]}, "
+	    "\"translate\": [\"203.0.113.5\"]}", &u, &r), 200);
+	assert_non_null(strstr(u, "nat source on WAN from LANNET to ANY "
+	    "service { HTTP, HTTPS } translate 203.0.113.5\n"));
+	p = valid(u);
+	policy_free(p);
+	free(u);
+	assert_int_equal(change(t, "nat-source-delete", "{\"n\": 4}", &u, &r),
+	    404);
+	assert_int_equal(change(t, "nat-source-delete", "{\"n\": 1}", &u, &r),
+	    200);
+	p = valid(u);
+	assert_int_equal(p->nnat_rule, 2);
+	policy_free(p);
+	free(u);
+	/* the parent's error at its field: two IPv4 addresses to translate
+	 * to, an unknown interface */
+	assert_int_equal(change(t, "nat-source-put", "{\"n\": 1, "
+	    "\"interface\": \"WAN\", \"source\": {\"addresses\": "
+	    "[\"LANNET\"]}, \"translate\": [\"203.0.113.5\", "
+	    "\"203.0.113.6\"]}", &u, &r), 200);
+	assert_string_equal(error_field(u, &r, &index), "translate");
+	free(u);
+	assert_int_equal(change(t, "nat-source-put", "{\"n\": 1, "
+	    "\"interface\": \"DMZ\", \"source\": {\"addresses\": "
+	    "[\"LANNET\"]}, \"translate\": \"none\"}", &u, &r), 200);
+	assert_string_equal(error_field(u, &r, &index), "interface");
+	free(u);
+	assert_int_equal(change(t, "nat-source-put", "{\"n\": 1, "
+	    "\"interface\": \"WAN\", \"source\": {\"addresses\": "
+	    "[\"LANNET\", \"NOPE\"]}, \"translate\": \"none\"}", &u, &r),
+	    200);
+	assert_string_equal(error_field(u, &r, &index), "source");
+	assert_int_equal(index, 1);
+	free(u);
+	/* what no line can hold */
+	assert_int_equal(change(t, "nat-source-add", "{\"interface\": "
+	    "\"WAN\", \"source\": {\"addresses\": [\"LANNET\"]}, "
+	    "\"translate\": \"every thing\"}", &u, &r), 400);
+	assert_string_equal(r.field, "translate");
+	assert_int_equal(change(t, "nat-source-add", "{\"interface\": "
+	    "\"WAN\", \"source\": {\"addresses\": [\"a b\"]}, "
+	    "\"translate\": \"none\"}", &u, &r), 400);
+	assert_string_equal(r.field, "source");
+	assert_int_equal(change(t, "nat-source-add", "{\"interface\": "
+	    "\"WAN\\nnat masquerade on LAN\", \"source\": {\"addresses\": "
+	    "[\"LANNET\"]}, \"translate\": \"none\"}", &u, &r), 400);
+	assert_string_equal(r.field, "interface");
+	assert_int_equal(change(t, "nat-source-add", "{\"interface\": "
+	    "\"WAN\", \"source\": {\"addresses\": [\"LANNET\"]}, "
+	    "\"translate\": \"none\", \"position\": 9}", &u, &r), 400);
+	free(t);
+
+	/* 1:1 */
+	assert_int_equal(change(conf, "one-to-one-add", "{\"interface\": "
+	    "\"WAN\", \"public\": \"198.51.100.10\", \"inside\": "
+	    "\"192.168.1.10\"}", &t, &r), 200);
+	assert_non_null(strstr(t, "nat one-to-one on WAN 198.51.100.10 to "
+	    "192.168.1.10\n"));
+	assert_int_equal(change(t, "one-to-one-add", "{\"interface\": "
+	    "\"WAN\", \"public\": [\"198.51.100.16/30\"], \"inside\": "
+	    "[\"192.168.1.16/30\"], \"reflection\": false}", &u, &r), 200);
+	p = valid(u);
+	assert_int_equal(p->nnat_one, 2);
+	assert_true(p->nat_ones[0]->reflection);
+	assert_false(p->nat_ones[1]->reflection);
+	policy_free(p);
+	free(t);
+	assert_int_equal(change(u, "one-to-one-put", "{\"n\": 1, "
+	    "\"interface\": \"WAN\", \"public\": \"198.51.100.11\", "
+	    "\"inside\": \"192.168.1.10\", \"reflection\": true}", &t, &r),
+	    200);
+	assert_non_null(strstr(t, "nat one-to-one on WAN 198.51.100.11 to "
+	    "192.168.1.10\n"));
+	free(t);
+	/* the same inside address twice: the parent's error at "inside" */
+	assert_int_equal(change(u, "one-to-one-add", "{\"interface\": "
+	    "\"WAN\", \"public\": \"198.51.100.12\", \"inside\": "
+	    "\"192.168.1.10\"}", &t, &r), 200);
+	assert_string_equal(error_field(t, &r, &index), "inside");
+	free(t);
+	assert_int_equal(change(u, "one-to-one-delete", "{\"n\": 3}", &t, &r),
+	    404);
+	assert_int_equal(change(u, "one-to-one-delete", "{\"n\": 1}", &t, &r),
+	    200);
+	p = valid(t);
+	assert_int_equal(p->nnat_one, 1);
+	policy_free(p);
+	free(t);
+	assert_int_equal(change(u, "one-to-one-add", "{\"interface\": "
+	    "\"WAN\", \"public\": \"198.51.100.12\", \"inside\": "
+	    "\"192.168.1.12\", \"position\": 1}", &t, &r), 400);
+	assert_int_equal(change(u, "one-to-one-add", "{\"interface\": "
+	    "\"WAN\", \"public\": \"198.51.100.12 to 1.2.3.4\", "
+	    "\"inside\": \"192.168.1.12\"}", &t, &r), 400);
+	assert_string_equal(r.field, "public");
+	assert_int_equal(change(u, "one-to-one-add", "{\"interface\": "
+	    "\"WAN\", \"public\": \"198.51.100.12\", \"inside\": "
+	    "\"192.168.1.12\", \"reflection\": \"yes\"}", &t, &r), 400);
+	assert_string_equal(r.field, "reflection");
+	free(u);
+	/* not a change there is */
+	assert_int_equal(change(conf, "one-to-one-move", "{\"n\": 1, "
+	    "\"to\": 1}", &t, &r), 404);
+}
+
 int
 main(void)
 {
@@ -685,6 +857,7 @@ main(void)
 		cmocka_unit_test(test_antivirus_tls),
 		cmocka_unit_test(test_feed_objects),
 		cmocka_unit_test(test_gateways),
+		cmocka_unit_test(test_nat_edits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -397,6 +397,8 @@ test_nat_source(void **state)
 	struct verdict v;
 	enum addr_family fam;
 	char err[100], a[ADDR_STRLEN];
+	u128 ts, td;
+	bool has_ts;
 
 	(void)state;
 	assert_int_equal(addr_parse("192.168.1.25", &f.src, &fam, err,
@@ -409,6 +411,10 @@ test_nat_source(void **state)
 	assert_int_equal(v.nat_rule->number, 2);
 	addr_format(v.src, a, sizeof(a));
 	assert_string_equal(a, "203.0.113.25");
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts);
+	assert_int_equal(ts, v.src);
+	assert_int_equal(td, f.dst);
 	f.dport = 80;				/* not SMTP: rule 3 */
 	policy_eval(p, &f, &v);
 	assert_int_equal(v.nat_rule->number, 3);
@@ -418,12 +424,15 @@ test_nat_source(void **state)
 	assert_int_equal(v.nat_rule->number, 1);
 	assert_non_null(snat_text(p, &v, err, sizeof(err)));
 	assert_non_null(strstr(err, "with its own source"));
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts && ts == f.src && td == f.dst);
 	f.iface = policy_iface(p, "DMZ");	/* no rule: the masquerade */
 	assert_int_equal(addr_parse("10.1.1.5", &f.src, &fam, err,
 	    sizeof(err)), 0);
 	policy_eval(p, &f, &v);
 	assert_int_equal(v.action, ACT_DENY);	/* DMZ's default */
 	assert_null(v.out);
+	assert_false(policy_translated(p, &f, &v, &ts, &has_ts, &td));
 	assert_int_equal(addr_parse("192.168.1.7", &f.dst, &fam, err,
 	    sizeof(err)), 0);
 	f.iface = policy_iface(p, "LAN");
@@ -446,6 +455,12 @@ test_nat_source(void **state)
 	    sizeof(err)), 0);
 	policy_eval(p, &f, &v);
 	assert_int_equal(v.snat, SNAT_MASQUERADE);
+	/* the masquerade's source: the WAN's address */
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts);
+	addr_format(ts, a, sizeof(a));
+	assert_string_equal(a, "203.0.113.2");
+	assert_int_equal(td, f.dst);
 	policy_free(p);
 }
 
@@ -465,6 +480,8 @@ test_nat_one(void **state)
 	struct verdict v;
 	enum addr_family fam;
 	char err[100], a[ADDR_STRLEN];
+	u128 ts, td;
+	bool has_ts;
 
 	(void)state;
 	assert_int_equal(addr_parse("8.8.8.8", &f.src, &fam, err,
@@ -477,6 +494,9 @@ test_nat_one(void **state)
 	assert_non_null(v.one);
 	addr_format(v.dst, a, sizeof(a));
 	assert_string_equal(a, "192.168.1.19");
+	/* the world's source kept, the inside destination */
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts && ts == f.src && td == v.dst);
 	assert_int_equal(addr_parse("198.51.100.12", &f.dst, &fam, err,
 	    sizeof(err)), 0);			/* .20: no rule, default */
 	policy_eval(p, &f, &v);
@@ -490,10 +510,95 @@ test_nat_one(void **state)
 	assert_int_equal(v.snat, SNAT_ONE);
 	addr_format(v.src, a, sizeof(a));
 	assert_string_equal(a, "198.51.100.14");
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts && ts == v.src && td == f.dst);
 	assert_int_equal(addr_parse("192.168.1.50", &f.src, &fam, err,
 	    sizeof(err)), 0);
 	policy_eval(p, &f, &v);
 	assert_int_equal(v.snat, SNAT_MASQUERADE);
+	policy_free(p);
+}
+
+/* 1:1 reflection (on by default): a LAN host that opens the public
+ * address reaches the inside host, judged by the LAN's rules on the inside
+ * address, its source rewritten to the gateway's address towards it; off,
+ * the public address is not rewritten for internal hosts. */
+static void
+test_nat_one_reflection(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24 "
+	    "address 2001:db8:1::1/64\n"
+	    "interface DMZ device eth2 address 10.1.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat one-to-one on WAN 198.51.100.10 to 10.1.1.10\n"
+	    "nat one-to-one on WAN 198.51.100.11 to 10.1.1.11 reflection off\n"
+	    "nat one-to-one on WAN 2001:db8:99::10 to 2001:db8:1::10\n"
+	    "deny on LAN to 10.1.1.10 service SSH\n"
+	    "nat masquerade on WAN\n");
+	struct flow f = { policy_iface(p, "LAN"), 0, 0, 6, 80, 0 };
+	struct verdict v;
+	enum addr_family fam;
+	char err[100], a[ADDR_STRLEN];
+	const char *text;
+	u128 ts, td;
+	bool has_ts;
+	struct strbuf b;
+
+	(void)state;
+	assert_true(p->nat_ones[0]->reflection);
+	assert_false(p->nat_ones[1]->reflection);
+	assert_int_equal(addr_parse("192.168.1.9", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("198.51.100.10", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_ACCEPT);	/* the LAN's default */
+	assert_int_equal(v.by, BY_DEFAULT);
+	assert_non_null(v.one);
+	assert_true(v.reflected);
+	assert_true(v.has_src);
+	addr_format(v.dst, a, sizeof(a));
+	assert_string_equal(a, "10.1.1.10");
+	addr_format(v.src, a, sizeof(a));
+	assert_string_equal(a, "10.1.1.1");	/* the DMZ side */
+	assert_true(policy_translated(p, &f, &v, &ts, &has_ts, &td));
+	assert_true(has_ts && ts == v.src && td == v.dst);
+	strbuf_init(&b, 0);
+	printer_verdict(p, &f, &v, &b);
+	text = strbuf_str(&b);
+	assert_non_null(strstr(text, "after one-to-one 1 to 10.1.1.10, "
+	    "reflected: the source becomes 10.1.1.1"));
+	strbuf_free(&b);
+	f.dport = 22;				/* the LAN's rule: inside */
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_DENY);
+	assert_int_equal(v.by, BY_RULE);
+	f.dport = 80;
+	assert_int_equal(addr_parse("198.51.100.11", &f.dst, &fam, err,
+	    sizeof(err)), 0);			/* reflection off */
+	policy_eval(p, &f, &v);
+	assert_null(v.one);
+	assert_false(v.reflected);
+	assert_int_equal(v.dst, f.dst);
+	assert_int_equal(addr_parse("2001:db8:1::9", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("2001:db8:99::10", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_true(v.reflected);
+	addr_format(v.src, a, sizeof(a));
+	assert_string_equal(a, "2001:db8:1::1");
+	/* from the WAN: the 1:1 itself, not reflected */
+	f.iface = policy_iface(p, "WAN");
+	policy_eval(p, &f, &v);
+	assert_non_null(v.one);
+	assert_false(v.reflected);
+	policy_free(p);
+	p = parse("interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat one-to-one on WAN 198.51.100.10 to 10.1.1.10 reflection "
+	    "maybe\n");
+	assert_false(policy_valid(p));
 	policy_free(p);
 }
 
@@ -1141,6 +1246,7 @@ main(void)
 		cmocka_unit_test(test_forward_reflection),
 		cmocka_unit_test(test_nat_source),
 		cmocka_unit_test(test_nat_one),
+		cmocka_unit_test(test_nat_one_reflection),
 		cmocka_unit_test(test_anti_lockout),
 		cmocka_unit_test(test_firewall_off),
 		cmocka_unit_test(test_many_errors),

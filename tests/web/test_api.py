@@ -341,6 +341,64 @@ r = named("DELETE", "forwards/1", {}, hf)
 check(r.status_code == 200 and not s.get(API + "policy", verify=False).json()
       ["policy"]["forwards"], f"DELETE forwards/1: {r.status_code}")
 
+# Outbound NAT rules and 1:1, by number; the errors at their fields.
+hn = s.get(API + "config", verify=False).json()["hash"]
+r = named("POST", "nat-source", {"interface": "WAN", "source": {"addresses": ["LANNET"]},
+          "destination": {"addresses": ["10.20.0.0/16"]}, "translate": "none"}, hn)
+check(r.status_code == 200, f"POST nat-source: {r.status_code} {r.text[:80]}")
+hn = r.json()["hash"]
+r = named("POST", "nat-source", {"interface": "WAN", "source": {"addresses": ["192.168.50.12"]},
+          "services": ["SMTP"], "translate": ["198.51.100.9"], "position": 1}, hn)
+check(r.status_code == 200, f"POST nat-source at 1: {r.status_code} {r.text[:80]}")
+hn = r.json()["hash"]
+ns_ = [n for n in s.get(API + "policy", verify=False).json()["policy"]["nat"]
+       if n["type"] == "source"]
+check(len(ns_) == 2 and ns_[0]["translate"][0]["address"] == "198.51.100.9" and
+      ns_[1]["translate"] == "none", f"the nat source rules: {ns_}")
+r = named("POST", "nat-source/2/move", {"to": 1}, hn)
+check(r.status_code == 200, f"POST nat-source/2/move: {r.status_code} {r.text[:80]}")
+hn = r.json()["hash"]
+ns_ = [n for n in s.get(API + "policy", verify=False).json()["policy"]["nat"]
+       if n["type"] == "source"]
+check(ns_[0]["translate"] == "none", f"moved: {ns_}")
+r = named("PUT", "nat-source/2", {"interface": "WAN", "source": {"addresses": ["192.168.50.12"]},
+          "services": {"match": "selected", "names": ["SMTP"]}, "translate": "masquerade"}, hn)
+check(r.status_code == 200, f"PUT nat-source/2: {r.status_code} {r.text[:80]}")
+hn = r.json()["hash"]
+r = named("PUT", "nat-source/2", {"interface": "WAN", "source": {"addresses": ["LANNET"]},
+          "translate": ["198.51.100.9", "198.51.100.10"]}, hn)
+d = [x for x in r.json().get("diagnostics", []) if x["severity"] == "error"]
+check(r.status_code == 422 and d and d[0].get("field") == "translate",
+      f"two IPv4 addresses to translate to: {r.status_code} {d}")
+r = named("PUT", "nat-source/2", {"interface": "WAN", "source": {"addresses": ["LANNET"]},
+          "translate": "every where"}, hn)
+check(r.status_code == 400 and r.json().get("field") == "translate",
+      f"a translate no line holds: {r.status_code} {r.text[:80]}")
+r = named("DELETE", "nat-source/3", {}, hn)
+check(r.status_code == 404, f"DELETE a missing nat source rule: {r.status_code}")
+r = named("POST", "one-to-one", {"interface": "WAN", "public": "203.0.113.10",
+          "inside": "192.168.50.13", "reflection": False}, hn)
+check(r.status_code == 200, f"POST one-to-one: {r.status_code} {r.text[:80]}")
+hn = r.json()["hash"]
+r = named("POST", "one-to-one", {"interface": "WAN", "public": "203.0.113.11",
+          "inside": "192.168.50.13"}, hn)
+d = [x for x in r.json().get("diagnostics", []) if x["severity"] == "error"]
+check(r.status_code == 422 and d and d[0].get("field") == "inside",
+      f"an inside address mapped twice: {r.status_code} {d}")
+ones = [n for n in s.get(API + "policy", verify=False).json()["policy"]["nat"]
+        if n["type"] == "one-to-one"]
+check(len(ones) == 1 and ones[0]["reflection"] is False, f"the 1:1: {ones}")
+for path in ("one-to-one/1", "nat-source/2", "nat-source/1"):
+    r = named("DELETE", path, {}, hn)
+    check(r.status_code == 200, f"DELETE {path}: {r.status_code} {r.text[:80]}")
+    hn = r.json()["hash"]
+check(not s.get(API + "policy", verify=False).json()["policy"]["nat"],
+      "no nat line left")
+r = named("PUT", "one-to-one", {}, hn)
+check(r.status_code == 405, f"PUT one-to-one: {r.status_code}")
+r = named("POST", "one-to-one/1/move", {"to": 1}, hn)
+check(r.status_code == 404, f"a 1:1 does not move: {r.status_code}")
+
 # The Gateway Anti-Virus, by the seed's names.
 r = s.get(API + "config", verify=False)
 hv = r.json()["hash"]
