@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/strbuf.h"
 #include "base/users.h"
+#include "cli/importcmd.h"
 #include "cli/logcmd.h"
 #include "cli/tracecmd.h"
 #include "enforce/apply.h"
@@ -117,6 +118,10 @@ static const struct command_help {
 	{ "metrics", "moat metrics",
 	  "the rules' counters, the mail figures and the logs' own in\n"
 	  "the Prometheus text format" },
+	{ "import", "moat import pfsense|opnsense CONFIG.XML [-o moat.conf]",
+	  "another firewall's configuration as a moat.conf: interfaces,\n"
+	  "aliases, rules, NAT, schedules; each element not carried over\n"
+	  "is listed with its place and why (exit 1 when any is)" },
 	{ "mail-log", "moat mail-log [-f] [--since TIME] [--json]",
 	  "the mail log: one line per message the SMTP proxy handled\n"
 	  "(verdict, signature, sender, client, size, reply)" },
@@ -1288,6 +1293,8 @@ main(int argc, char **argv)
 		return cmd_passwd(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return cmd_diff(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
 	optind = 2;
 	opterr = 0;		/* one line of ours instead */
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {

@@ -1,0 +1,29 @@
+/* import.h: another firewall's configuration as a moat.conf.
+ *
+ * The import reads a pfSense or OPNsense config.xml (pfsense.c, through
+ * xml.c) and writes moat's config language; it never applies anything.
+ * What it cannot carry over is never dropped in silence: each such element
+ * is a note naming its place in the source (an XML path) and why.
+ */
+#ifndef MOAT_IMPORT_H
+#define MOAT_IMPORT_H
+
+#include <stddef.h>
+
+#include "base/strbuf.h"
+
+enum import_kind {
+	IMPORT_PFSENSE = 0,
+	IMPORT_OPNSENSE,
+};
+
+/* Translate a config.xml of kind into moat.conf text in out (the notes
+ * are at its head as comments too), and one line per element not carried
+ * over ("PATH: why") in notes.  file names the source in the header.
+ * Returns the number of notes, or -1 when the file cannot be read as
+ * such a config at all, with the reason in err. */
+int	import_xml(enum import_kind kind, const char *file, const char *buf,
+	    size_t len, struct strbuf *out, struct strbuf *notes, char *err,
+	    size_t errlen);
+
+#endif

@@ -1,0 +1,2214 @@
+/* pfsense.c: a pfSense or OPNsense config.xml as a moat.conf.
+ *
+ * The mapping, element by element, is in doc/design/import.md.  In short:
+ * interfaces keep their device; aliases become objects and services;
+ * each interface's rules come in their order (the GUI's rules are quick:
+ * first match, as moat's), floating rules where they act on arrival;
+ * port forwards, outbound NAT and 1:1 NAT; schedules.  Everything else
+ * is a note with its XML path and the reason.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/addr.h"
+#include "import/import.h"
+#include "import/xml.h"
+
+#define MAX_IFACES	64
+#define NAME_MAX_LEN	63
+
+struct iface {
+	const struct xml_node	*node;
+	const char		*key;	/* wan, lan, opt1 */
+	const char		*name;	/* WAN, LAN, DMZ */
+	const char		*dev;
+	int			 fams;	/* FAM_V4 | FAM_V6 of XNET */
+	bool			 dynamic;
+	bool			 wanlike;	/* has a gateway: outbound NAT */
+	bool			 enabled;
+};
+
+enum alias_state {
+	AL_NEW = 0,
+	AL_BUSY,
+	AL_OK,
+	AL_EMPTY,
+	AL_BAD,
+};
+
+struct alias {
+	const struct xml_node	*node;
+	const char		*name;		/* as the source names it */
+	const char		*type;
+	const char		*content;	/* members, space or newline */
+	const char		*url;
+	const char		*freq;
+	const char		*descr;
+	enum alias_state	 state;
+	const char		*moat;		/* object name */
+	const char		*ports;		/* port alias: "80,1000-2000" */
+	const char		*why;
+	int			 fams;
+};
+
+struct svc {
+	const char	*name;
+	const char	*body;
+};
+
+struct sched {
+	const char	*name;
+	const char	*moat;
+	const char	*why;	/* NULL: carried */
+};
+
+/* One side of a rule, as the source writes it. */
+struct pside {
+	const char	*any;		/* non-NULL: any */
+	const char	*network;	/* interface macro, (self), CIDR */
+	const char	*address;	/* address, alias */
+	const char	*port;
+	bool		 neg;
+};
+
+/* A filter rule of either format. */
+struct prule {
+	const struct xml_node	*node;
+	const char		*type;
+	const char		*ifs;
+	const char		*direction;
+	const char		*ipproto;
+	const char		*proto;
+	const char		*icmptype;
+	const char		*sched;
+	const char		*descr;
+	struct pside		 src, dst;
+	bool			 floating, quick, disabled, log;
+};
+
+/* A moat side of a rule. */
+struct mside {
+	const char	*text;
+	int		 fams;
+	bool		 any;
+	bool		 neg;
+};
+
+struct imp {
+	struct arena		*a;
+	enum import_kind	 kind;
+	const struct xml_node	*root;
+	struct iface		 ifs[MAX_IFACES];
+	size_t			 nif;
+	struct alias		*aliases;
+	size_t			 nalias, capalias;
+	struct svc		*svcs;
+	size_t			 nsvc, capsvc;
+	struct sched		*scheds;
+	size_t			 nsched, capsched;
+	const char		**names;	/* every object name taken */
+	size_t			 nnames, capnames;
+	const char		*self_name;
+	bool			 reflection;	/* the box's default */
+	struct strbuf		 s_if, s_obj, s_svc, s_sched, s_rule, s_nat,
+				 s_fwd;
+	struct strbuf		*notes;
+	int			 nnotes;
+};
+
+static const char *
+txt(const struct xml_node *n, const char *name)
+{
+	const char *t = xml_text(n, name);
+
+	return t != NULL ? t : "";
+}
+
+/* A flag element: present and not "0" (OPNsense writes 0 and 1). */
+static bool
+flag(const struct xml_node *n, const char *name)
+{
+	const char *t = xml_text(n, name);
+
+	return t != NULL && strcmp(t, "0") != 0;
+}
+
+static void
+note(struct imp *im, const struct xml_node *n, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[600];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	strbuf_printf(im->notes, "%s: %s\n", xml_path(im->a, n), msg);
+	im->nnotes++;
+}
+
+/* s as a moat string: quoted, one line, its quotes and backslashes
+ * escaped, control characters made spaces. */
+static const char *
+quote(struct imp *im, const char *s)
+{
+	struct strbuf b;
+	const char *r;
+
+	strbuf_init(&b, 0);
+	strbuf_putc(&b, '"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			strbuf_putc(&b, '\\');
+		strbuf_putc(&b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+	}
+	strbuf_putc(&b, '"');
+	r = arena_strdup(im->a, strbuf_failed(&b) ? "\"\"" : strbuf_str(&b));
+	strbuf_free(&b);
+	return r;
+}
+
+/* A comment line's text: one line, no control characters. */
+static const char *
+oneline(struct imp *im, const char *s)
+{
+	char *r = arena_strdup(im->a, s), *p;
+
+	for (p = r; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return r;
+}
+
+static bool
+name_taken(struct imp *im, const char *n)
+{
+	size_t i;
+
+	for (i = 0; i < im->nnames; i++)
+		if (strcmp(im->names[i], n) == 0)
+			return true;
+	return false;
+}
+
+static void
+take_name(struct imp *im, const char *n)
+{
+	ARENA_PUSH(im->a, im->names, im->nnames, im->capnames);
+	im->names[im->nnames - 1] = n;
+}
+
+/* s made a moat name (letters, digits, _ and -, from a letter or _),
+ * unique among the names taken, and taken. */
+static const char *
+make_name(struct imp *im, const char *s, const char *dflt)
+{
+	char buf[NAME_MAX_LEN + 1];
+	const char *r;
+	size_t n = 0;
+	int k;
+
+	for (; *s != '\0' && n < NAME_MAX_LEN - 4; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || c == '_' || c == '-')
+			buf[n++] = (char)c;
+		else if (n > 0 && buf[n - 1] != '_')
+			buf[n++] = '_';
+	}
+	buf[n] = '\0';
+	if (n == 0)
+		snprintf(buf, sizeof(buf), "%s", dflt);
+	else if (!isalpha((unsigned char)buf[0]) && buf[0] != '_') {
+		memmove(buf + 1, buf, n + 1);
+		buf[0] = '_';
+	}
+	r = arena_strdup(im->a, buf);
+	for (k = 2; name_taken(im, r); k++)
+		r = arena_printf(im->a, "%s_%d", buf, k);
+	take_name(im, r);
+	return r;
+}
+
+/* --- interfaces ------------------------------------------------------- */
+
+static struct iface *
+iface_by_key(struct imp *im, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < im->nif; i++)
+		if (strcmp(im->ifs[i].key, key) == 0)
+			return &im->ifs[i];
+	return NULL;
+}
+
+static bool
+is_dynamic4(const char *t)
+{
+	return strcmp(t, "dhcp") == 0 || strcmp(t, "pppoe") == 0 ||
+	    strcmp(t, "pptp") == 0 || strcmp(t, "l2tp") == 0;
+}
+
+/* A static address and its prefix as ADDR/LEN, or NULL. */
+static const char *
+static_addr(struct imp *im, const char *ip, const char *len, int fam)
+{
+	struct addr_lit lit;
+	char err[100], hint[100];
+	const char *s;
+
+	if (*ip == '\0' || *len == '\0')
+		return NULL;
+	s = arena_printf(im->a, "%s/%s", ip, len);
+	if (addr_parse_lit(ip, true, &lit, err, sizeof(err), hint,
+	    sizeof(hint)) == -1 || lit.kind != LIT_HOST ||
+	    (int)lit.family != fam)
+		return NULL;
+	return s;
+}
+
+static void
+read_interfaces(struct imp *im)
+{
+	const struct xml_node *ifs = xml_child(im->root, "interfaces"), *n;
+	bool antilockout = true;
+
+	for (n = ifs != NULL ? ifs->child : NULL; n != NULL; n = n->next) {
+		struct iface *f;
+		const char *v4 = txt(n, "ipaddr"), *v6 = txt(n, "ipaddrv6");
+		const char *a4, *a6, *descr = txt(n, "descr");
+		struct strbuf *o = &im->s_if;
+
+		if (im->nif == MAX_IFACES) {
+			note(im, n, "not carried: more than %d interfaces",
+			    MAX_IFACES);
+			continue;
+		}
+		f = &im->ifs[im->nif];
+		memset(f, 0, sizeof(*f));
+		f->node = n;
+		f->key = n->name;
+		f->enabled = xml_child(n, "enable") != NULL &&
+		    strcmp(txt(n, "enable"), "0") != 0;
+		if (strcmp(n->name, "lan") == 0)
+			f->name = make_name(im, "LAN", "LAN");
+		else if (strcmp(n->name, "wan") == 0)
+			f->name = make_name(im, "WAN", "WAN");
+		else
+			f->name = make_name(im, *descr != '\0' &&
+			    strcasecmp(descr, "LAN") != 0 &&
+			    strcasecmp(descr, "WAN") != 0 ? descr : n->name,
+			    "IF");
+		f->dev = txt(n, "if");
+		if (!f->enabled) {
+			note(im, n, "not carried: the interface is disabled "
+			    "(no <enable>): the source filters nothing on it, "
+			    "and its rules are left out too");
+			im->nif++;
+			continue;
+		}
+		if (*f->dev == '\0' || strlen(f->dev) > 15 ||
+		    strpbrk(f->dev, " /:\"*#!,{}") != NULL) {
+			note(im, n, "not carried: device '%s' is no name Linux "
+			    "can have", oneline(im, f->dev));
+			f->enabled = false;
+			im->nif++;
+			continue;
+		}
+		take_name(im, arena_printf(im->a, "%sIP", f->name));
+		take_name(im, arena_printf(im->a, "%sNET", f->name));
+		a4 = static_addr(im, v4, txt(n, "subnet"), FAM_V4);
+		a6 = static_addr(im, v6, txt(n, "subnetv6"), FAM_V6);
+		if (*descr != '\0' && strcmp(descr, f->name) != 0)
+			strbuf_printf(o, "# %s: %s\n", n->name,
+			    oneline(im, descr));
+		strbuf_printf(o, "interface %s device %s", f->name, f->dev);
+		if (is_dynamic4(v4) || (a4 == NULL && *v6 != '\0' &&
+		    a6 == NULL)) {
+			f->dynamic = true;
+			f->fams = FAM_BOTH;
+			strbuf_puts(o, " address dynamic");
+			if (*v6 != '\0' && a6 != NULL)
+				note(im, xml_child(n, "ipaddrv6"), "not carried: "
+				    "a static IPv6 address beside a dynamic IPv4 "
+				    "one (moat takes whatever the device has)");
+		} else {
+			if (a4 != NULL) {
+				strbuf_printf(o, " address %s", a4);
+				f->fams |= FAM_V4;
+			} else if (*v4 != '\0')
+				note(im, xml_child(n, "ipaddr"), "not carried: "
+				    "'%s' is no address moat can take",
+				    oneline(im, v4));
+			if (a6 != NULL) {
+				strbuf_printf(o, " address %s", a6);
+				f->fams |= FAM_V6;
+			} else if (*v6 != '\0')
+				note(im, xml_child(n, "ipaddrv6"), "not carried: "
+				    "IPv6 '%s' (moat has fixed addresses or a "
+				    "dynamic interface, not both)",
+				    oneline(im, v6));
+		}
+		strbuf_puts(o, " default deny\n");
+		if (xml_child(n, "blockpriv") != NULL)
+			f->wanlike = true;
+		if (*txt(n, "gateway") != '\0' || *txt(n, "gatewayv6") != '\0' ||
+		    is_dynamic4(v4) || strcmp(n->name, "wan") == 0)
+			f->wanlike = true;
+		if (xml_child(n, "blockbogons") != NULL &&
+		    strcmp(txt(n, "blockbogons"), "0") != 0)
+			note(im, xml_child(n, "blockbogons"), "not carried: "
+			    "the bogon list is fetched from the vendor's "
+			    "servers; add a url object and a deny rule if you "
+			    "want one");
+		if (*txt(n, "spoofmac") != '\0')
+			note(im, xml_child(n, "spoofmac"), "not carried: the "
+			    "MAC address is the system's to set");
+		if (*txt(n, "mtu") != '\0')
+			note(im, xml_child(n, "mtu"), "not carried: the MTU is "
+			    "the system's to set");
+		im->nif++;
+	}
+	if (im->nif == 0)
+		strbuf_puts(&im->s_if, "# the source declares no interface\n");
+	if (xml_child(xml_child(xml_child(im->root, "system"), "webgui"),
+	    "noantilockout") != NULL)
+		antilockout = false;
+	if (!antilockout)
+		strbuf_puts(&im->s_if, "anti-lockout off\n");
+	else if (iface_by_key(im, "lan") == NULL && im->nif > 0)
+		note(im, ifs, "not carried: the anti-lockout rule of a box "
+		    "without a LAN is on its WAN; moat's is on LAN only");
+}
+
+/* --- aliases ------------------------------------------------------------ */
+
+static struct alias *
+alias_by_name(struct imp *im, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < im->nalias; i++)
+		if (strcmp(im->aliases[i].name, name) == 0)
+			return &im->aliases[i];
+	return NULL;
+}
+
+static void
+add_alias(struct imp *im, const struct xml_node *n, const char *name,
+    const char *type, const char *content, const char *url,
+    const char *freq, const char *descr)
+{
+	struct alias *al;
+
+	if (*name == '\0') {
+		note(im, n, "not carried: an alias without a name");
+		return;
+	}
+	if (alias_by_name(im, name) != NULL) {
+		note(im, n, "not carried: a second alias named '%s'",
+		    oneline(im, name));
+		return;
+	}
+	ARENA_PUSH(im->a, im->aliases, im->nalias, im->capalias);
+	al = &im->aliases[im->nalias - 1];
+	memset(al, 0, sizeof(*al));
+	al->node = n;
+	al->name = name;
+	al->type = type;
+	al->content = content;
+	al->url = url;
+	al->freq = freq;
+	al->descr = descr;
+}
+
+static void
+read_aliases(struct imp *im)
+{
+	const struct xml_node *n, *m;
+
+	for (n = xml_child(xml_child(im->root, "aliases"), "alias"); n != NULL;
+	    n = n->next)
+		if (strcmp(n->name, "alias") == 0) {
+			const char *url = txt(n, "url");
+
+			if (*url == '\0')
+				url = txt(n, "aliasurl");
+			add_alias(im, n, txt(n, "name"), txt(n, "type"),
+			    txt(n, "address"), url, txt(n, "updatefreq"),
+			    txt(n, "descr"));
+		}
+	/* OPNsense's aliases, in its MVC model. */
+	m = xml_child(xml_child(xml_child(xml_child(xml_child(im->root,
+	    "OPNsense"), "Firewall"), "Alias"), "aliases"), "alias");
+	for (n = m; n != NULL; n = n->next) {
+		const char *type = txt(n, "type");
+		bool urlish = strcmp(type, "url") == 0 ||
+		    strcmp(type, "urltable") == 0;
+
+		if (strcmp(n->name, "alias") != 0)
+			continue;
+		if (xml_child(n, "enabled") != NULL && !flag(n, "enabled")) {
+			note(im, n, "not carried: the alias is disabled");
+			continue;
+		}
+		add_alias(im, n, txt(n, "name"), type,
+		    urlish ? "" : txt(n, "content"),
+		    urlish ? txt(n, "content") : "", txt(n, "updatefreq"),
+		    txt(n, "description"));
+	}
+}
+
+/* The next member of a list separated by spaces, commas or newlines. */
+static const char *
+next_word(struct imp *im, const char **p)
+{
+	const char *s = *p, *e;
+
+	while (*s != '\0' && strchr(" \t\r\n,", *s) != NULL)
+		s++;
+	if (*s == '\0')
+		return NULL;
+	for (e = s; *e != '\0' && strchr(" \t\r\n,", *e) == NULL; e++)
+		;
+	*p = e;
+	return arena_strndup(im->a, s, (size_t)(e - s));
+}
+
+/* A literal address, network or range in canonical form, with its
+ * family; NULL when it is none. */
+static const char *
+literal(struct imp *im, const char *s, int *fam)
+{
+	struct addr_lit lit;
+	char err[120], hint[120], buf[2 * ADDR_STRLEN + 8];
+
+	if (addr_parse_lit(s, true, &lit, err, sizeof(err), hint,
+	    sizeof(hint)) == -1)
+		return NULL;
+	addr_lit_format(&lit, buf, sizeof(buf));
+	*fam = lit.family;
+	return arena_strdup(im->a, buf);
+}
+
+static bool
+is_hostname(const char *s)
+{
+	bool alpha = false, dot = false;
+
+	if (*s == '\0' || strlen(s) > 253 || *s == '.' || *s == '-')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (isalpha((unsigned char)*s))
+			alpha = true;
+		else if (*s == '.')
+			dot = true;
+		else if (!isdigit((unsigned char)*s) && *s != '-')
+			return false;
+	}
+	return alpha && dot;
+}
+
+static const char *refresh_of(struct imp *im, const char *freq);
+static struct alias *resolve_alias(struct imp *im, const char *name);
+
+/* A host or network alias as an object (an fqdn object beside it for
+ * its host names). */
+static void
+emit_addr_alias(struct imp *im, struct alias *al)
+{
+	struct strbuf lits, hosts;
+	const char *p = al->content, *w, *lit;
+	size_t nlit = 0, nhost = 0;
+	int fam;
+
+	strbuf_init(&lits, 0);
+	strbuf_init(&hosts, 0);
+	while ((w = next_word(im, &p)) != NULL) {
+		struct alias *in;
+
+		if ((lit = literal(im, w, &fam)) != NULL) {
+			strbuf_printf(&lits, "%s%s", nlit++ ? ", " : "", lit);
+			al->fams |= fam;
+		} else if ((in = alias_by_name(im, w)) != NULL) {
+			in = resolve_alias(im, w);
+			if (in->state == AL_BAD || in->state == AL_BUSY) {
+				al->why = arena_printf(im->a, "member '%s': %s",
+				    w, in->state == AL_BUSY ? "the aliases hold "
+				    "each other" : in->why);
+				goto out;
+			}
+			if (in->ports != NULL) {
+				al->why = arena_printf(im->a, "member '%s' is "
+				    "a port alias", w);
+				goto out;
+			}
+			if (in->state == AL_OK) {
+				strbuf_printf(&lits, "%s%s", nlit++ ? ", " : "",
+				    in->moat);
+				al->fams |= in->fams;
+			}
+		} else if (is_hostname(w)) {
+			strbuf_printf(&hosts, " %s", w);
+			nhost++;
+			al->fams = FAM_BOTH;
+		} else {
+			al->why = arena_printf(im->a, "member '%s' is no "
+			    "address, network, range, host name or alias",
+			    oneline(im, w));
+			goto out;
+		}
+	}
+	if (strbuf_failed(&lits) || strbuf_failed(&hosts)) {
+		al->why = "out of memory";
+		goto out;
+	}
+	if (nlit + nhost == 0) {
+		al->state = AL_EMPTY;
+		goto out;
+	}
+	al->moat = make_name(im, al->name, "alias");
+	if (*al->descr != '\0')
+		strbuf_printf(&im->s_obj, "# %s\n", oneline(im, al->descr));
+	if (nhost > 0 && nlit == 0)
+		strbuf_printf(&im->s_obj, "object %s fqdn%s\n", al->moat,
+		    strbuf_str(&hosts));
+	else {
+		if (nhost > 0) {
+			const char *h = make_name(im, arena_printf(im->a,
+			    "%s_fqdn", al->moat), "fqdn");
+
+			strbuf_printf(&im->s_obj, "object %s fqdn%s\n", h,
+			    strbuf_str(&hosts));
+			strbuf_printf(&lits, ", %s", h);
+			nlit++;
+		}
+		if (nlit == 1)
+			strbuf_printf(&im->s_obj, "object %s %s\n", al->moat,
+			    strbuf_str(&lits));
+		else
+			strbuf_printf(&im->s_obj, "object %s { %s }\n",
+			    al->moat, strbuf_str(&lits));
+	}
+	al->state = AL_OK;
+out:
+	if (al->why != NULL)
+		al->state = AL_BAD;
+	strbuf_free(&lits);
+	strbuf_free(&hosts);
+}
+
+/* A port alias as a list of ports and ranges. */
+static void
+port_alias(struct imp *im, struct alias *al)
+{
+	struct strbuf b;
+	const char *p = al->content, *w;
+	size_t n = 0;
+
+	strbuf_init(&b, 0);
+	while ((w = next_word(im, &p)) != NULL) {
+		char *e, *r = arena_strdup(im->a, w);
+		unsigned long lo, hi;
+		struct alias *in;
+
+		if ((e = strchr(r, ':')) != NULL)
+			*e = '-';
+		if (isdigit((unsigned char)r[0])) {
+			lo = strtoul(r, &e, 10);
+			hi = lo;
+			if (*e == '-')
+				hi = strtoul(e + 1, &e, 10);
+			if (*e != '\0' || lo < 1 || hi > 65535 || lo > hi) {
+				al->why = arena_printf(im->a, "'%s' is no port "
+				    "or range", oneline(im, w));
+				break;
+			}
+			if (lo == hi)
+				strbuf_printf(&b, "%s%lu", n++ ? "," : "", lo);
+			else
+				strbuf_printf(&b, "%s%lu-%lu", n++ ? "," : "",
+				    lo, hi);
+		} else if (alias_by_name(im, w) != NULL &&
+		    (in = resolve_alias(im, w))->ports != NULL) {
+			if (*in->ports != '\0')
+				strbuf_printf(&b, "%s%s", n++ ? "," : "",
+				    in->ports);
+		} else {
+			al->why = arena_printf(im->a, "member '%s' is no "
+			    "port, range or port alias", oneline(im, w));
+			break;
+		}
+	}
+	if (al->why == NULL && !strbuf_failed(&b)) {
+		al->ports = arena_strdup(im->a, strbuf_str(&b));
+		al->state = n > 0 ? AL_OK : AL_EMPTY;
+	} else {
+		al->ports = NULL;
+		al->state = AL_BAD;
+		if (al->why == NULL)
+			al->why = "out of memory";
+	}
+	strbuf_free(&b);
+}
+
+static struct alias *
+resolve_alias(struct imp *im, const char *name)
+{
+	struct alias *al = alias_by_name(im, name);
+	const char *t;
+
+	if (al == NULL || al->state != AL_NEW)
+		return al;
+	al->state = AL_BUSY;
+	t = al->type;
+	if (strcmp(t, "host") == 0 || strcmp(t, "network") == 0 ||
+	    strcmp(t, "networkgroup") == 0 ||
+	    (strcmp(t, "url") == 0 && *al->content != '\0'))
+		emit_addr_alias(im, al);
+	else if (strcmp(t, "port") == 0)
+		port_alias(im, al);
+	else if (strcmp(t, "url") == 0 || strcmp(t, "urltable") == 0) {
+		const char *p = al->url, *u = next_word(im, &p);
+
+		if (u == NULL)
+			al->why = "it has no URL";
+		else if (next_word(im, &p) != NULL)
+			al->why = "it has more than one URL (moat's url object "
+			    "has one: split it)";
+		else if (strncmp(u, "https://", 8) != 0 &&
+		    strncmp(u, "file:///", 8) != 0)
+			al->why = arena_printf(im->a, "moat fetches lists over "
+			    "HTTPS only, not '%s'", oneline(im, u));
+		else {
+			al->moat = make_name(im, al->name, "alias");
+			if (*al->descr != '\0')
+				strbuf_printf(&im->s_obj, "# %s\n",
+				    oneline(im, al->descr));
+			strbuf_printf(&im->s_obj, "object %s url %s%s\n",
+			    al->moat, quote(im, u), refresh_of(im, al->freq));
+			al->fams = FAM_BOTH;
+			al->state = AL_OK;
+		}
+		if (al->why != NULL)
+			al->state = AL_BAD;
+	} else {
+		al->why = arena_printf(im->a, "moat has no alias of type '%s'",
+		    oneline(im, t));
+		al->state = AL_BAD;
+	}
+	if (al->state == AL_BAD)
+		note(im, al->node, "not carried: %s", al->why);
+	else if (al->state == AL_EMPTY)
+		note(im, al->node, "not carried: the alias is empty (it "
+		    "matches nothing; rules that name it are left out)");
+	return al;
+}
+
+/* An url table's update frequency (days) as a refresh. */
+static const char *
+refresh_of(struct imp *im, const char *freq)
+{
+	char *e;
+	double d;
+
+	if (*freq == '\0')
+		return "";
+	d = strtod(freq, &e);
+	if (*e != '\0' || !(d > 0))
+		return "";
+	if (d >= 7)
+		return " refresh 7d";
+	if (d * 24 >= 1)
+		return arena_printf(im->a, " refresh %dh", (int)(d * 24));
+	return " refresh 1h";
+}
+
+/* --- services ----------------------------------------------------------- */
+
+static const struct {
+	const char	*name;
+	const char	*body;
+} builtins[] = {
+	{ "SMTP", "tcp 25" }, { "SMTPS", "tcp 465" },
+	{ "SUBMISSION", "tcp 587" }, { "POP3", "tcp 110" },
+	{ "POP3S", "tcp 995" }, { "IMAP", "tcp 143" }, { "IMAPS", "tcp 993" },
+	{ "HTTP", "tcp 80" }, { "HTTPS", "tcp 443" },
+	{ "DNS", "tcp 53 udp 53" }, { "SSH", "tcp 22" }, { "TELNET", "tcp 23" },
+	{ "FTP", "tcp 21" }, { "NTP", "udp 123" }, { "SNMP", "udp 161" },
+	{ "SYSLOG", "udp 514" }, { "LDAP", "tcp 389" }, { "LDAPS", "tcp 636" },
+	{ "RDP", "tcp 3389" }, { "SMB", "tcp 445" }, { "TFTP", "udp 69" },
+	{ "MYSQL", "tcp 3306" }, { "GRE", "gre" }, { "ESP", "esp" },
+};
+
+/* The name of a service with this body, declared when new. */
+static const char *
+service(struct imp *im, const char *body, const char *want)
+{
+	size_t i;
+	const char *name;
+
+	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strcmp(builtins[i].body, body) == 0)
+			return builtins[i].name;
+	for (i = 0; i < im->nsvc; i++)
+		if (strcmp(im->svcs[i].body, body) == 0)
+			return im->svcs[i].name;
+	name = make_name(im, want, "svc");
+	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strcmp(builtins[i].name, name) == 0)
+			name = make_name(im, arena_printf(im->a, "%s_svc",
+			    want), "svc");
+	ARENA_PUSH(im->a, im->svcs, im->nsvc, im->capsvc);
+	im->svcs[im->nsvc - 1].name = name;
+	im->svcs[im->nsvc - 1].body = body;
+	strbuf_printf(&im->s_svc, "service %s %s\n", name, body);
+	return name;
+}
+
+/* A port or range of a rule ("80", "80-90", "80:90") or a port alias, as
+ * moat's items; NULL with why. */
+static const char *
+ports_of(struct imp *im, const char *p, const char **label,
+    const char **why)
+{
+	char *r = arena_strdup(im->a, p), *e;
+	unsigned long lo, hi;
+	struct alias *al;
+
+	*label = NULL;
+	if ((e = strchr(r, ':')) != NULL)
+		*e = '-';
+	if (isdigit((unsigned char)r[0])) {
+		lo = strtoul(r, &e, 10);
+		hi = lo;
+		if (*e == '-')
+			hi = strtoul(e + 1, &e, 10);
+		if (*e != '\0' || lo < 1 || hi > 65535 || lo > hi) {
+			*why = arena_printf(im->a, "'%s' is no port or range",
+			    oneline(im, p));
+			return NULL;
+		}
+		return lo == hi ? arena_printf(im->a, "%lu", lo) :
+		    arena_printf(im->a, "%lu-%lu", lo, hi);
+	}
+	if ((al = resolve_alias(im, p)) == NULL || al->state == AL_BUSY) {
+		*why = arena_printf(im->a, "port '%s' is no port, range or "
+		    "alias", oneline(im, p));
+		return NULL;
+	}
+	if (al->ports == NULL) {
+		*why = al->state == AL_BAD ? arena_printf(im->a, "port alias "
+		    "'%s': %s", p, al->why) : arena_printf(im->a, "'%s' is no "
+		    "port alias", p);
+		return NULL;
+	}
+	if (al->state == AL_EMPTY) {
+		*why = arena_printf(im->a, "port alias '%s' is empty: the "
+		    "rule matches nothing", p);
+		return NULL;
+	}
+	*label = al->name;
+	return al->ports;
+}
+
+static const struct {
+	const char	*pf;
+	const char	*nft;
+} icmp_names[] = {
+	{ "echoreq", "echo-request" }, { "echorep", "echo-reply" },
+	{ "unreach", "destination-unreachable" }, { "squench", "source-quench" },
+	{ "redir", "redirect" }, { "routeradv", "router-advertisement" },
+	{ "routersol", "router-solicitation" }, { "timex", "time-exceeded" },
+	{ "paramprob", "parameter-problem" }, { "timereq", "timestamp-request" },
+	{ "timerep", "timestamp-reply" }, { "inforeq", "info-request" },
+	{ "inforep", "info-reply" }, { "maskreq", "address-mask-request" },
+	{ "maskrep", "address-mask-reply" }, { "althost", "6" },
+	{ "trace", "30" }, { "dataconv", "31" }, { "mobredir", "32" },
+	{ "ipv6-where", "33" }, { "ipv6-here", "34" }, { "mobregreq", "35" },
+	{ "mobregrep", "36" }, { "skip", "39" }, { "photuris", "40" },
+};
+
+/* The service of a rule: NULL (any) in *svc, or its name; -1 with why. */
+static int
+rule_service(struct imp *im, const struct prule *r, int fams,
+    const char **svc, const char **why)
+{
+	const char *proto = r->proto, *items = NULL, *label = NULL, *body;
+	const char *p, *w;
+	struct strbuf b;
+
+	*svc = NULL;
+	if (r->src.port != NULL && *r->src.port != '\0' &&
+	    strcmp(r->src.port, "any") != 0) {
+		*why = "moat matches no source port";
+		return -1;
+	}
+	if (*proto == '\0' || strcmp(proto, "any") == 0) {
+		if (r->dst.port != NULL && *r->dst.port != '\0' &&
+		    strcmp(r->dst.port, "any") != 0) {
+			*why = "a port without a protocol";
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0 ||
+	    strcmp(proto, "tcp/udp") == 0 || strcmp(proto, "sctp") == 0) {
+		char want[200];
+		const char *pname;
+
+		if (r->dst.port != NULL && *r->dst.port != '\0' &&
+		    strcmp(r->dst.port, "any") != 0 &&
+		    (items = ports_of(im, r->dst.port, &label, why)) == NULL)
+			return -1;
+		if (strcmp(proto, "tcp/udp") == 0)
+			body = items == NULL ? "tcp udp" :
+			    arena_printf(im->a, "tcp %s udp %s", items, items);
+		else
+			body = items == NULL ? proto :
+			    arena_printf(im->a, "%s %s", proto, items);
+		pname = strcmp(proto, "tcp/udp") == 0 ? "tcpudp" : proto;
+		if (label != NULL && strcmp(proto, "tcp") == 0)
+			snprintf(want, sizeof(want), "%s", label);
+		else if (label != NULL)
+			snprintf(want, sizeof(want), "%s_%s", label, pname);
+		else
+			snprintf(want, sizeof(want), "%s_%s", pname,
+			    items != NULL ? items : "all");
+		*svc = service(im, body, want);
+		return 0;
+	}
+	if (strcmp(proto, "icmp") == 0 || strcmp(proto, "ipv6-icmp") == 0 ||
+	    strcmp(proto, "icmp6") == 0) {
+		bool v6 = strcmp(proto, "icmp") != 0 ||
+		    strcmp(r->ipproto, "inet6") == 0;
+		bool both = strcmp(proto, "icmp") == 0 &&
+		    strcmp(r->ipproto, "inet46") == 0;
+		char want[200];
+
+		strbuf_init(&b, 0);
+		p = r->icmptype != NULL ? r->icmptype : "";
+		while ((w = next_word(im, &p)) != NULL) {
+			size_t i;
+			const char *t = NULL;
+
+			if (strcmp(w, "any") == 0) {
+				b.len = 0;
+				break;
+			}
+			for (i = 0; i < sizeof(icmp_names) /
+			    sizeof(icmp_names[0]); i++)
+				if (strcmp(icmp_names[i].pf, w) == 0)
+					t = icmp_names[i].nft;
+			if (t == NULL && (v6 || both)) {
+				/* ICMPv6 names pfSense writes as nft does */
+				if (strcmp(w, "toobig") == 0)
+					t = "packet-too-big";
+				else if (strcmp(w, "neighbrsol") == 0)
+					t = "nd-neighbor-solicit";
+				else if (strcmp(w, "neighbradv") == 0)
+					t = "nd-neighbor-advert";
+			}
+			if (t == NULL) {
+				strbuf_free(&b);
+				*why = arena_printf(im->a, "ICMP type '%s' is "
+				    "not one moat knows", oneline(im, w));
+				return -1;
+			}
+			strbuf_printf(&b, "%s%s", b.len ? "," : "", t);
+		}
+		items = b.len ? arena_strdup(im->a, strbuf_str(&b)) : NULL;
+		strbuf_free(&b);
+		if (both || (fams == FAM_BOTH && strcmp(proto, "icmp") == 0 &&
+		    strcmp(r->ipproto, "inet") != 0 &&
+		    strcmp(r->ipproto, "inet6") != 0))
+			body = items == NULL ? "icmp icmpv6" :
+			    arena_printf(im->a, "icmp %s icmpv6 %s", items,
+			    items);
+		else
+			body = items == NULL ? (v6 ? "icmpv6" : "icmp") :
+			    arena_printf(im->a, "%s %s", v6 ? "icmpv6" :
+			    "icmp", items);
+		if (items != NULL && strcmp(items, "echo-request") == 0 &&
+		    strcmp(body, "icmp echo-request icmpv6 echo-request") == 0) {
+			*svc = "PING";
+			return 0;
+		}
+		snprintf(want, sizeof(want), "%s_%s", v6 && !both ? "icmpv6" :
+		    "icmp", items == NULL ? "all" : items);
+		*svc = service(im, body, want);
+		return 0;
+	}
+	if (strcmp(proto, "gre") == 0 || strcmp(proto, "esp") == 0 ||
+	    strcmp(proto, "ah") == 0) {
+		*svc = service(im, proto, proto);
+		return 0;
+	}
+	*why = arena_printf(im->a, "moat has no service of protocol '%s'",
+	    oneline(im, proto));
+	return -1;
+}
+
+/* --- schedules ---------------------------------------------------------- */
+
+static const char *const day_names[] = {
+	"", "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+};
+
+/* "7:30" as "07:30"; an end of "17:59" is "18:00". */
+static const char *
+hhmm(struct imp *im, const char *s, bool end)
+{
+	unsigned h, m;
+	char c;
+
+	if (sscanf(s, "%u:%u%c", &h, &m, &c) != 2 || h > 24 || m > 59 ||
+	    (h == 24 && m != 0))
+		return NULL;
+	if (end && m == 59) {
+		m = 0;
+		h++;
+	}
+	if (h == 24 && !end)
+		return NULL;
+	return arena_printf(im->a, "%02u:%02u", h, m);
+}
+
+static void
+read_schedules(struct imp *im)
+{
+	const struct xml_node *n, *t;
+
+	for (n = xml_child(xml_child(im->root, "schedules"), "schedule");
+	    n != NULL; n = n->next) {
+		struct strbuf b;
+		struct sched *s;
+
+		if (strcmp(n->name, "schedule") != 0)
+			continue;
+		ARENA_PUSH(im->a, im->scheds, im->nsched, im->capsched);
+		s = &im->scheds[im->nsched - 1];
+		memset(s, 0, sizeof(*s));
+		s->name = txt(n, "name");
+		strbuf_init(&b, 0);
+		for (t = n->child; t != NULL && s->why == NULL; t = t->next) {
+			const char *p, *w, *from, *to, *dash, *hour;
+			size_t nd = 0;
+
+			if (strcmp(t->name, "timerange") != 0)
+				continue;
+			if (*txt(t, "month") != '\0' || *txt(t, "day") != '\0') {
+				s->why = "a range of calendar dates (moat's "
+				    "schedules are days of the week)";
+				break;
+			}
+			hour = txt(t, "hour");
+			if ((dash = strchr(hour, '-')) == NULL ||
+			    (from = hhmm(im, arena_strndup(im->a, hour,
+			    (size_t)(dash - hour)), false)) == NULL ||
+			    (to = hhmm(im, dash + 1, true)) == NULL ||
+			    strcmp(from, to) == 0) {
+				s->why = arena_printf(im->a, "hours '%s' are "
+				    "not a window moat can take",
+				    oneline(im, hour));
+				break;
+			}
+			strbuf_putc(&b, ' ');
+			p = txt(t, "position");
+			while ((w = next_word(im, &p)) != NULL) {
+				int d = atoi(w);
+
+				if (d < 1 || d > 7 || strlen(w) != 1) {
+					s->why = arena_printf(im->a, "day '%s' "
+					    "is not one of 1 to 7",
+					    oneline(im, w));
+					break;
+				}
+				strbuf_printf(&b, "%s%s", nd++ ? "," : "",
+				    day_names[d]);
+			}
+			if (nd == 0)
+				strbuf_puts(&b, "daily");
+			strbuf_printf(&b, " %s-%s", from, to);
+		}
+		if (s->why == NULL && b.len == 0)
+			s->why = "it has no time range";
+		if (s->why == NULL && !strbuf_failed(&b)) {
+			s->moat = make_name(im, s->name, "schedule");
+			strbuf_printf(&im->s_sched, "schedule %s%s\n", s->moat,
+			    strbuf_str(&b));
+		} else
+			note(im, n, "not carried: %s", s->why != NULL ? s->why :
+			    "out of memory");
+		strbuf_free(&b);
+	}
+}
+
+static struct sched *
+sched_by_name(struct imp *im, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < im->nsched; i++)
+		if (strcmp(im->scheds[i].name, name) == 0)
+			return &im->scheds[i];
+	return NULL;
+}
+
+/* --- addresses ---------------------------------------------------------- */
+
+/* Every address of the gateway: an object of all XIP. */
+static const char *
+self_object(struct imp *im)
+{
+	struct strbuf b;
+	size_t i, n = 0;
+
+	if (im->self_name != NULL)
+		return im->self_name;
+	strbuf_init(&b, 0);
+	for (i = 0; i < im->nif; i++)
+		if (im->ifs[i].enabled)
+			strbuf_printf(&b, "%s%sIP", n++ ? ", " : "",
+			    im->ifs[i].name);
+	if (n == 0) {
+		strbuf_free(&b);
+		return NULL;
+	}
+	im->self_name = make_name(im, "THIS_FIREWALL", "SELF");
+	strbuf_printf(&im->s_obj, "# (self): every address of the gateway\n"
+	    "object %s { %s }\n", im->self_name, strbuf_str(&b));
+	strbuf_free(&b);
+	return im->self_name;
+}
+
+/* An interface macro (lan, lanip, opt1, opt1ip, (self)) as a moat
+ * object; NULL when s is none, why set when it is one moat cannot use. */
+static const char *
+macro(struct imp *im, const char *s, int *fams, const char **why)
+{
+	struct iface *f;
+	size_t len = strlen(s);
+	bool ip = false;
+
+	if (strcmp(s, "(self)") == 0 || strcmp(s, "self") == 0) {
+		const char *o = self_object(im);
+
+		*fams = FAM_BOTH;
+		if (o == NULL)
+			*why = "(self) on a box without interfaces";
+		return o != NULL ? o : "";
+	}
+	if ((f = iface_by_key(im, s)) == NULL && len > 2 &&
+	    strcmp(s + len - 2, "ip") == 0) {
+		f = iface_by_key(im, arena_strndup(im->a, s, len - 2));
+		ip = true;
+	}
+	if (f == NULL)
+		return NULL;
+	if (!f->enabled) {
+		*why = arena_printf(im->a, "interface '%s' is not carried",
+		    f->key);
+		return "";
+	}
+	if (f->fams == 0) {
+		/* pfSense leaves out a rule naming an interface's network
+		 * when it has no address: it matches nothing. */
+		*why = arena_printf(im->a, "interface '%s' has no address, so "
+		    "'%s' matches nothing", f->key, s);
+		return "";
+	}
+	*fams = f->fams;
+	return arena_printf(im->a, "%s%s", f->name, ip ? "IP" : "NET");
+}
+
+/* One side of a rule (or NAT rule) as moat writes it; -1 with why. */
+static int
+side(struct imp *im, const struct pside *ps, struct mside *ms,
+    const char **why)
+{
+	const char *v, *o;
+	struct alias *al;
+	int fam = 0;
+
+	memset(ms, 0, sizeof(*ms));
+	ms->neg = ps->neg;
+	v = ps->network != NULL && *ps->network != '\0' ? ps->network :
+	    ps->address != NULL && *ps->address != '\0' ? ps->address : NULL;
+	if (ps->any != NULL || v == NULL || strcmp(v, "any") == 0) {
+		if (ps->neg) {
+			*why = "'not any' matches nothing";
+			return -1;
+		}
+		ms->text = "ANY";
+		ms->any = true;
+		ms->fams = FAM_BOTH;
+		return 0;
+	}
+	if ((o = macro(im, v, &ms->fams, why)) != NULL) {
+		if (*o == '\0')
+			return -1;
+		ms->text = o;
+		return 0;
+	}
+	if ((o = literal(im, v, &fam)) != NULL) {
+		ms->text = o;
+		ms->fams = fam;
+		return 0;
+	}
+	if ((al = resolve_alias(im, v)) != NULL) {
+		if (al->state == AL_OK && al->ports == NULL) {
+			ms->text = al->moat;
+			ms->fams = al->fams;
+			return 0;
+		}
+		*why = al->state == AL_EMPTY ? arena_printf(im->a, "alias '%s' "
+		    "is empty: the rule matches nothing", v) :
+		    al->ports != NULL ? arena_printf(im->a, "'%s' is a port "
+		    "alias", v) : arena_printf(im->a, "alias '%s' is not "
+		    "carried (%s)", v, al->why != NULL ? al->why : "a loop");
+		return -1;
+	}
+	*why = arena_printf(im->a, "'%s' is no address, network, alias or "
+	    "interface", oneline(im, v));
+	return -1;
+}
+
+static const char *
+side_text(struct imp *im, const struct mside *ms)
+{
+	return ms->neg ? arena_printf(im->a, "!%s", ms->text) : ms->text;
+}
+
+/* Restrict a rule's sides to family want (FAM_V4 or FAM_V6): -1 with why
+ * when the sides cannot say it. */
+static int
+restrict_family(struct imp *im, struct mside *src, struct mside *dst,
+    int want, const char **why)
+{
+	const char *all = want == FAM_V4 ? "0.0.0.0/0" : "::/0";
+	const char *other = want == FAM_V4 ? "::/0" : "0.0.0.0/0";
+	int es = src->neg ? FAM_BOTH : src->fams;
+	int ed = dst->neg ? FAM_BOTH : dst->fams;
+
+	if ((!src->neg && (src->fams & want) == 0) ||
+	    (!dst->neg && (dst->fams & want) == 0)) {
+		*why = arena_printf(im->a, "it is an %s rule whose addresses "
+		    "hold none of that family: it matches nothing",
+		    want == FAM_V4 ? "IPv4" : "IPv6");
+		return -1;
+	}
+	if ((es & ~want) == 0 || (ed & ~want) == 0)
+		return 0;
+	if (src->any) {
+		src->text = all;
+		src->fams = want;
+		src->any = false;
+	} else if (dst->any) {
+		dst->text = all;
+		dst->fams = want;
+		dst->any = false;
+	} else if (src->neg) {
+		src->text = arena_printf(im->a, "{ %s, %s }", src->text, other);
+	} else if (dst->neg) {
+		dst->text = arena_printf(im->a, "{ %s, %s }", dst->text, other);
+	} else {
+		*why = arena_printf(im->a, "it is %s only, and both its sides "
+		    "hold both families", want == FAM_V4 ? "IPv4" : "IPv6");
+		return -1;
+	}
+	return 0;
+}
+
+/* --- filter rules -------------------------------------------------------- */
+
+/* The rule's elements that change nothing moat enforces, or that the
+ * translation reads. */
+static const char *const rule_known[] = {
+	"type", "action", "interface", "ipprotocol", "protocol", "source",
+	"destination", "descr", "description", "disabled", "enabled", "log",
+	"sched", "floating", "direction", "quick", "icmptype", "tracker",
+	"id", "created", "updated", "associated-rule-id", "statetype",
+	"source_net", "source_not", "source_port", "destination_net",
+	"destination_not", "destination_port", "sequence", "interfacenot",
+	"nosync", "nopfsync", "disablereplyto", "tcpflags_any", "uuid",
+	"state-policy", "categories", "os", "max", "max-src-nodes",
+	"max-src-conn", "max-src-states", "statetimeout", "max-src-conn-rate",
+	"max-src-conn-rates", "tag", "tagged", "prio", "set-prio",
+	"set-prio-low", "overload", "label",
+};
+
+/* What each element the rule has but moat lacks means. */
+static const struct {
+	const char	*name;
+	const char	*why;
+} rule_lost[] = {
+	{ "gateway", "policy routing (the rule's gateway): moat routes by "
+	  "the routing table" },
+	{ "dnpipe", "a limiter: moat has no traffic shaping" },
+	{ "pdnpipe", "a limiter: moat has no traffic shaping" },
+	{ "defaultqueue", "a shaper queue: moat has no traffic shaping" },
+	{ "ackqueue", "a shaper queue: moat has no traffic shaping" },
+	{ "tag", "a packet tag: moat has none" },
+	{ "tagged", "a match on a packet tag: moat has none" },
+	{ "max", "a state limit: moat has none" },
+	{ "max-src-nodes", "a state limit: moat has none" },
+	{ "max-src-conn", "a state limit: moat has none" },
+	{ "max-src-states", "a state limit: moat has none" },
+	{ "max-src-conn-rate", "a connection rate limit: moat has none" },
+	{ "statetimeout", "a state timeout: moat keeps conntrack's" },
+	{ "os", "an OS fingerprint match: moat has none" },
+	{ "allowopts", "IP options allowed: moat's rules do not look at them" },
+	{ "tcpflags1", "a match on TCP flags: moat decides connections" },
+	{ "tcpflags2", "a match on TCP flags: moat decides connections" },
+	{ "vlanprio", "a VLAN priority match: moat has none" },
+	{ "vlanprioset", "a VLAN priority setting: moat has none" },
+	{ "set-prio", "a queue priority: moat has no traffic shaping" },
+	{ "overload", "an overload table: moat has none" },
+};
+
+/* Notes for what a rule holds that moat drops while keeping the rule;
+ * true when what it drops is a match (the rule would match more). */
+static bool
+rule_extras(struct imp *im, const struct prule *r)
+{
+	const struct xml_node *c;
+	bool matchlost = false;
+	size_t i;
+
+	for (c = r->node->child; c != NULL; c = c->next) {
+		bool lost = false;
+
+		for (i = 0; i < sizeof(rule_lost) / sizeof(rule_lost[0]); i++)
+			if (strcmp(rule_lost[i].name, c->name) == 0 &&
+			    *c->text != '\0' && strcmp(c->text, "0") != 0) {
+				note(im, c, "not carried: %s", rule_lost[i].why);
+				lost = true;
+				if (strcmp(c->name, "tagged") == 0 ||
+				    strcmp(c->name, "os") == 0 ||
+				    strncmp(c->name, "tcpflags", 8) == 0)
+					matchlost = true;
+			}
+		if (lost)
+			continue;
+		for (i = 0; i < sizeof(rule_known) / sizeof(rule_known[0]); i++)
+			if (strcmp(rule_known[i], c->name) == 0)
+				break;
+		if (i == sizeof(rule_known) / sizeof(rule_known[0]) &&
+		    (*c->text != '\0' || c->child != NULL))
+			note(im, c, "not carried: an element moat does not "
+			    "know (the rest of the rule is)");
+	}
+	if (strcmp(r->type, "pass") == 0 && xml_child(r->node, "statetype") &&
+	    *txt(r->node, "statetype") != '\0' &&
+	    strncmp(txt(r->node, "statetype"), "keep", 4) != 0)
+		note(im, xml_child(r->node, "statetype"), "not carried: state "
+		    "'%s': moat keeps state of every connection",
+		    oneline(im, txt(r->node, "statetype")));
+	return matchlost;
+}
+
+static void
+read_side(const struct xml_node *n, struct pside *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (n == NULL)
+		return;
+	s->any = xml_text(n, "any");
+	s->network = xml_text(n, "network");
+	s->address = xml_text(n, "address");
+	s->port = xml_text(n, "port");
+	s->neg = xml_child(n, "not") != NULL;
+}
+
+static void
+read_legacy_rule(const struct xml_node *n, struct prule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->node = n;
+	r->type = txt(n, "type");
+	if (*r->type == '\0')
+		r->type = "pass";
+	r->ifs = txt(n, "interface");
+	r->direction = txt(n, "direction");
+	r->ipproto = txt(n, "ipprotocol");
+	r->proto = txt(n, "protocol");
+	r->icmptype = xml_text(n, "icmptype");
+	r->sched = txt(n, "sched");
+	r->descr = txt(n, "descr");
+	read_side(xml_child(n, "source"), &r->src);
+	read_side(xml_child(n, "destination"), &r->dst);
+	r->floating = xml_child(n, "floating") != NULL &&
+	    strcmp(txt(n, "floating"), "no") != 0;
+	r->quick = !r->floating || flag(n, "quick");
+	r->disabled = xml_child(n, "disabled") != NULL &&
+	    strcmp(txt(n, "disabled"), "0") != 0;
+	r->log = xml_child(n, "log") != NULL && strcmp(txt(n, "log"), "0") != 0;
+}
+
+static void
+mvc_side(const struct xml_node *n, const char *pre, struct pside *s)
+{
+	char k[40];
+	const char *net;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(k, sizeof(k), "%s_net", pre);
+	net = txt(n, k);
+	if (*net == '\0' || strcmp(net, "any") == 0)
+		s->any = "";
+	else
+		s->address = net;
+	snprintf(k, sizeof(k), "%s_not", pre);
+	s->neg = flag(n, k);
+	snprintf(k, sizeof(k), "%s_port", pre);
+	s->port = xml_text(n, k);
+}
+
+static void
+read_mvc_rule(const struct xml_node *n, struct prule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->node = n;
+	r->type = txt(n, "action");
+	if (*r->type == '\0')
+		r->type = "pass";
+	r->ifs = txt(n, "interface");
+	r->direction = txt(n, "direction");
+	r->ipproto = txt(n, "ipprotocol");
+	r->proto = txt(n, "protocol");
+	r->icmptype = xml_text(n, "icmptype");
+	r->sched = txt(n, "sched");
+	r->descr = txt(n, "description");
+	mvc_side(n, "source", &r->src);
+	mvc_side(n, "destination", &r->dst);
+	r->floating = strchr(r->ifs, ',') != NULL || *r->ifs == '\0' ||
+	    flag(n, "interfacenot");
+	r->quick = xml_child(n, "quick") != NULL ? flag(n, "quick") :
+	    !r->floating;
+	r->disabled = xml_child(n, "enabled") != NULL && !flag(n, "enabled");
+	r->log = flag(n, "log");
+}
+
+/* One rule on interface f, written to out; -1 with why when moat cannot
+ * say it. */
+static int
+emit_rule(struct imp *im, const struct prule *r, const struct iface *f,
+    struct strbuf *out, const char **why)
+{
+	struct mside src, dst;
+	const char *svc = NULL, *action, *descr;
+	struct sched *sc = NULL;
+	int want;
+
+	if (strcmp(r->type, "pass") == 0)
+		action = "accept";
+	else if (strcmp(r->type, "block") == 0)
+		action = "deny";
+	else if (strcmp(r->type, "reject") == 0)
+		action = "reject";
+	else if (strcmp(r->type, "match") == 0) {
+		*why = "a match rule decides no verdict (it sets queues or "
+		    "tags): moat has no such rule";
+		return -1;
+	} else {
+		*why = arena_printf(im->a, "action '%s' is not one moat has",
+		    oneline(im, r->type));
+		return -1;
+	}
+	if (side(im, &r->src, &src, why) == -1 ||
+	    side(im, &r->dst, &dst, why) == -1)
+		return -1;
+	want = strcmp(r->ipproto, "inet6") == 0 ? FAM_V6 :
+	    strcmp(r->ipproto, "inet46") == 0 ? FAM_BOTH : FAM_V4;
+	if (*r->ipproto != '\0' && strcmp(r->ipproto, "inet") != 0 &&
+	    strcmp(r->ipproto, "inet6") != 0 &&
+	    strcmp(r->ipproto, "inet46") != 0) {
+		*why = arena_printf(im->a, "IP protocol '%s' is not one moat "
+		    "has", oneline(im, r->ipproto));
+		return -1;
+	}
+	if (want != FAM_BOTH && restrict_family(im, &src, &dst, want,
+	    why) == -1)
+		return -1;
+	if (rule_service(im, r, want, &svc, why) == -1)
+		return -1;
+	if (*r->sched != '\0') {
+		if ((sc = sched_by_name(im, r->sched)) == NULL) {
+			*why = arena_printf(im->a, "schedule '%s' does not "
+			    "exist", oneline(im, r->sched));
+			return -1;
+		}
+		if (sc->moat == NULL) {
+			*why = arena_printf(im->a, "its schedule '%s' is not "
+			    "carried", oneline(im, r->sched));
+			return -1;
+		}
+	}
+	descr = r->descr;
+	strbuf_printf(out, "%s on %s from %s to %s", action, f->name,
+	    side_text(im, &src), side_text(im, &dst));
+	if (svc != NULL)
+		strbuf_printf(out, " service %s", svc);
+	if (sc != NULL)
+		strbuf_printf(out, " schedule %s", sc->moat);
+	if (r->log)
+		strbuf_puts(out, " log");
+	if (*descr != '\0')
+		strbuf_printf(out, " comment %s", quote(im, descr));
+	if (r->disabled)
+		strbuf_puts(out, " disabled");
+	strbuf_putc(out, '\n');
+	return 0;
+}
+
+/* A rule that cannot be carried, noted: a pass rule left out blocks
+ * more, a block rule left out lets through more; the note says which. */
+static void
+rule_lost_note(struct imp *im, const struct prule *r, const char *why)
+{
+	const char *effect = strcmp(r->type, "pass") == 0 ? "what it passed "
+	    "now falls to the rules below it" : "WARNING: what it blocked now "
+	    "falls to the rules below it";
+
+	if (r->disabled)
+		note(im, r->node, "not carried (it was disabled): %s", why);
+	else
+		note(im, r->node, "not carried: %s; %s", why, effect);
+}
+
+/* The separators of one interface: "before rule N" -> text. */
+static void
+separators(struct imp *im, const struct iface *f, size_t pos,
+    struct strbuf *out)
+{
+	const struct xml_node *s, *sep = xml_child(xml_child(xml_child(
+	    im->root, "filter"), "separator"), f->key);
+	char want[32];
+
+	snprintf(want, sizeof(want), "fr%zu", pos);
+	for (s = sep != NULL ? sep->child : NULL; s != NULL; s = s->next)
+		if (strcmp(txt(s, "row"), want) == 0)
+			strbuf_printf(out, "# --- %s ---\n",
+			    oneline(im, txt(s, "text")));
+}
+
+static bool
+on_iface(const struct prule *r, const struct iface *f)
+{
+	const char *p = r->ifs;
+	size_t n = strlen(f->key);
+
+	if (*p == '\0' || strcmp(p, "any") == 0)
+		return true;
+	while (*p != '\0') {
+		if (strncmp(p, f->key, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return true;
+		p = strchr(p, ',');
+		if (p == NULL)
+			break;
+		p++;
+	}
+	return false;
+}
+
+/* A floating rule's fit: -1 with why when it acts outbound only, and a
+ * note when its outbound half is lost. */
+static int
+floating_fit(struct imp *im, const struct prule *r, const char **why)
+{
+	if (strcmp(r->direction, "out") == 0) {
+		*why = "a floating rule on outbound traffic: moat's rules "
+		    "decide a connection on the interface it arrives on";
+		return -1;
+	}
+	if (strcmp(r->direction, "in") != 0 && !r->disabled)
+		note(im, r->node, "partly carried: the floating rule acts in "
+		    "both directions; only its inbound half (on arrival) is "
+		    "carried%s", strcmp(r->type, "pass") == 0 ? "" : ", so "
+		    "WARNING: what it blocked on the way out passes");
+	if (strcmp(r->type, "match") == 0) {
+		*why = "a match rule decides no verdict (it sets queues or "
+		    "tags): moat has no such rule";
+		return -1;
+	}
+	return 0;
+}
+
+/* OPNsense's MVC rules in their sequence, then in the file's order. */
+static int
+by_sequence(const void *a, const void *b)
+{
+	const struct prule *x = a, *y = b;
+	long sx = atol(txt(x->node, "sequence")), sy = atol(txt(y->node,
+	    "sequence"));
+
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	return x->node->line < y->node->line ? -1 :
+	    x->node->line > y->node->line;
+}
+
+static void
+read_filter(struct imp *im)
+{
+	const struct xml_node *filter = xml_child(im->root, "filter"), *n;
+	const struct xml_node *mvc = xml_child(xml_child(xml_child(xml_child(
+	    xml_child(im->root, "OPNsense"), "Firewall"), "Filter"), "rules"),
+	    "rule");
+	struct prule *rules = NULL;
+	size_t nr = 0, cap = 0, i, k, nlegacy;
+	const char *why;
+
+	for (n = filter != NULL ? filter->child : NULL; n != NULL; n = n->next) {
+		if (strcmp(n->name, "rule") == 0) {
+			ARENA_PUSH(im->a, rules, nr, cap);
+			read_legacy_rule(n, &rules[nr - 1]);
+		} else if (strcmp(n->name, "separator") != 0 &&
+		    (*n->text != '\0' || n->child != NULL))
+			note(im, n, "not carried: an element moat does not "
+			    "know");
+	}
+	nlegacy = nr;
+	/* OPNsense's MVC rules, by their sequence. */
+	for (n = mvc; n != NULL; n = n->next) {
+		if (strcmp(n->name, "rule") != 0)
+			continue;
+		ARENA_PUSH(im->a, rules, nr, cap);
+		read_mvc_rule(n, &rules[nr - 1]);
+	}
+	if (nr > nlegacy)
+		qsort(rules + nlegacy, nr - nlegacy, sizeof(*rules), by_sequence);
+	if (nlegacy > 0 && nr > nlegacy)
+		note(im, mvc->parent, "carried after the legacy rules of each "
+		    "interface (OPNsense orders the two kinds by priority; "
+		    "check the order)");
+	/* Rules naming no carried interface. */
+	for (i = 0; i < nr; i++) {
+		bool any = false;
+
+		for (k = 0; k < im->nif; k++)
+			if (im->ifs[k].enabled && (rules[i].floating ?
+			    on_iface(&rules[i], &im->ifs[k]) :
+			    strcmp(rules[i].ifs, im->ifs[k].key) == 0))
+				any = true;
+		if (!any) {
+			note(im, rules[i].node, "not carried: it is on no "
+			    "interface carried ('%s')",
+			    oneline(im, rules[i].ifs));
+			rules[i].type = "";
+		}
+	}
+	/* Floating rules that cannot be carried, once each. */
+	for (i = 0; i < nr; i++)
+		if (rules[i].floating && floating_fit(im, &rules[i],
+		    &why) == -1) {
+			rule_lost_note(im, &rules[i], why);
+			rules[i].type = "";	/* skipped below */
+		}
+	for (i = 0; i < nr; i++)
+		if (*rules[i].type != '\0' && rule_extras(im, &rules[i]))
+			note(im, rules[i].node, "%scarried without a match it "
+			    "has, so it %s more", strcmp(rules[i].type,
+			    "pass") == 0 ? "WARNING: " : "", strcmp(
+			    rules[i].type, "pass") == 0 ? "passes" : "blocks");
+	for (k = 0; k < im->nif; k++) {
+		struct iface *f = &im->ifs[k];
+		struct strbuf *o = &im->s_rule;
+		size_t pos = 0, nfl = 0;
+
+		if (!f->enabled)
+			continue;
+		strbuf_printf(o, "\n# %s (%s)\n", f->name, f->key);
+		if (xml_child(f->node, "blockpriv") != NULL &&
+		    strcmp(txt(f->node, "blockpriv"), "0") != 0)
+			strbuf_printf(o, "deny on %s from { 10.0.0.0/8, "
+			    "127.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
+			    "fc00::/7 } to ANY comment \"Block private networks"
+			    " (blockpriv)\"\n", f->name);
+		/* Quick floating rules come first. */
+		for (i = 0; i < nr; i++) {
+			struct prule *r = &rules[i];
+
+			if (!r->floating || !r->quick || *r->type == '\0' ||
+			    !on_iface(r, f))
+				continue;
+			if (nfl++ == 0)
+				strbuf_puts(o, "# floating rules (quick)\n");
+			if (emit_rule(im, r, f, o, &why) == -1)
+				rule_lost_note(im, r, why);
+		}
+		for (i = 0; i < nr; i++) {
+			struct prule *r = &rules[i];
+
+			if (r->floating || *r->type == '\0' ||
+			    strcmp(r->ifs, f->key) != 0)
+				continue;
+			if (i < nlegacy)
+				separators(im, f, pos++, o);
+			if (emit_rule(im, r, f, o, &why) == -1)
+				rule_lost_note(im, r, why);
+		}
+		separators(im, f, pos, o);
+		/* Non-quick floating rules: the last that matches decides
+		 * when no quick rule did, so they follow, last first. */
+		nfl = 0;
+		for (i = nr; i-- > 0;) {
+			struct prule *r = &rules[i];
+
+			if (!r->floating || r->quick || *r->type == '\0' ||
+			    !on_iface(r, f))
+				continue;
+			if (nfl++ == 0)
+				strbuf_puts(o, "# floating rules (not quick: "
+				    "the last in the source first)\n");
+			if (emit_rule(im, r, f, o, &why) == -1)
+				rule_lost_note(im, r, why);
+		}
+	}
+}
+
+/* --- NAT ------------------------------------------------------------------ */
+
+/* The service of a NAT rule's protocol and destination port. */
+static int
+nat_service(struct imp *im, const struct xml_node *n, const char *port,
+    const char **svc, const char **why)
+{
+	struct prule r;
+
+	memset(&r, 0, sizeof(r));
+	r.node = n;
+	r.proto = txt(n, "protocol");
+	r.ipproto = "inet";
+	read_side(xml_child(n, "destination"), &r.dst);
+	r.dst.port = port;
+	return rule_service(im, &r, FAM_V4, svc, why);
+}
+
+static void
+read_forwards(struct imp *im)
+{
+	const struct xml_node *nat = xml_child(im->root, "nat"), *n;
+	bool global_off = xml_child(xml_child(im->root, "system"),
+	    "disablenatreflection") != NULL && strcmp(txt(xml_child(im->root,
+	    "system"), "disablenatreflection"), "") != 0;
+
+	for (n = nat != NULL ? nat->child : NULL; n != NULL; n = n->next) {
+		struct pside ps;
+		struct iface *f;
+		const char *why = NULL, *svc = NULL, *target, *lport, *dport;
+		const char *refl, *assoc, *t = NULL;
+		int fam;
+
+		if (strcmp(n->name, "rule") != 0)
+			continue;
+		f = iface_by_key(im, txt(n, "interface"));
+		read_side(xml_child(n, "destination"), &ps);
+		dport = ps.port != NULL ? ps.port : "";
+		lport = txt(n, "local-port");
+		target = txt(n, "target");
+		if (f == NULL || !f->enabled)
+			why = arena_printf(im->a, "it is on no interface carried "
+			    "('%s')", oneline(im, txt(n, "interface")));
+		else if (xml_child(n, "nordr") != NULL)
+			why = "a 'no redirect' exception: moat's forwards have "
+			    "none";
+		else if (ps.neg || (ps.network == NULL ||
+		    strcmp(ps.network, arena_printf(im->a, "%sip",
+		    f->key)) != 0))
+			why = "its destination is not the interface's own "
+			    "address: moat forwards what arrives for IFIP";
+		else if (read_side(xml_child(n, "source"), &ps), ps.any == NULL &&
+		    ((ps.network != NULL && *ps.network != '\0' &&
+		    strcmp(ps.network, "any") != 0) || (ps.address != NULL &&
+		    *ps.address != '\0') || ps.neg))
+			why = "it forwards only from some sources: moat's "
+			    "forwards take every source (a rule can deny the "
+			    "others)";
+		else if (ps.port != NULL && *ps.port != '\0')
+			why = "it matches a source port";
+		else if (*lport != '\0' && strcmp(lport, dport) != 0 &&
+		    !(strchr(dport, '-') != NULL && strncmp(lport, dport,
+		    strlen(lport)) == 0 && dport[strlen(lport)] == '-'))
+			why = arena_printf(im->a, "it changes the port (%s to "
+			    "%s): moat's forwards keep it", oneline(im, dport),
+			    oneline(im, lport));
+		else if (*dport == '\0')
+			why = "it has no port: moat forwards services";
+		else if (nat_service(im, n, dport, &svc, &why) == -1)
+			;
+		else if ((t = literal(im, target, &fam)) == NULL) {
+			struct alias *al = resolve_alias(im, target);
+
+			if (al == NULL || al->state != AL_OK ||
+			    al->ports != NULL || strchr(al->content, ' ') ||
+			    literal(im, al->content, &fam) == NULL)
+				why = arena_printf(im->a, "target '%s' is not "
+				    "one host", oneline(im, target));
+			else
+				t = al->moat;
+		}
+		if (why == NULL && t != NULL && strchr(t, '/') != NULL)
+			why = "its target is a network, not one host";
+		if (why != NULL) {
+			note(im, n, "not carried: %s", why);
+			continue;
+		}
+		if (*txt(n, "descr") != '\0')
+			strbuf_printf(&im->s_fwd, "# %s\n",
+			    oneline(im, txt(n, "descr")));
+		refl = txt(n, "natreflection");
+		strbuf_printf(&im->s_fwd, "%sforward on %s service %s to %s",
+		    xml_child(n, "disabled") != NULL ? "# (disabled) " : "",
+		    f->name, svc, t);
+		if (strcmp(refl, "disable") == 0 || (*refl == '\0' &&
+		    global_off))
+			strbuf_puts(&im->s_fwd, " reflection off");
+		else if (strcmp(refl, "enable") == 0)
+			note(im, xml_child(n, "natreflection"), "carried as "
+			    "moat's reflection (pure NAT), not NAT + proxy");
+		strbuf_putc(&im->s_fwd, '\n');
+		if (xml_child(n, "disabled") != NULL)
+			note(im, n, "not carried: the port forward is disabled "
+			    "(moat's forwards cannot be; it is written as a "
+			    "comment)");
+		assoc = txt(n, "associated-rule-id");
+		if (*assoc == '\0' && xml_child(n, "disabled") == NULL)
+			note(im, n, "carried with a difference: it has no "
+			    "filter rule, so the source passes it only if a "
+			    "rule does; moat's forward accepts what no rule "
+			    "decides");
+	}
+}
+
+static void
+masquerade_all(struct imp *im)
+{
+	size_t i;
+
+	for (i = 0; i < im->nif; i++)
+		if (im->ifs[i].enabled && im->ifs[i].wanlike)
+			strbuf_printf(&im->s_nat, "nat masquerade on %s\n",
+			    im->ifs[i].name);
+}
+
+static void
+read_outbound(struct imp *im)
+{
+	const struct xml_node *ob = xml_child(xml_child(im->root, "nat"),
+	    "outbound"), *n;
+	const char *mode = txt(ob, "mode");
+
+	if (ob == NULL || *mode == '\0' || strcmp(mode, "automatic") == 0) {
+		strbuf_puts(&im->s_nat, "# outbound NAT: automatic\n");
+		masquerade_all(im);
+		for (n = ob != NULL ? ob->child : NULL; n != NULL; n = n->next)
+			if (strcmp(n->name, "rule") == 0)
+				note(im, n, "not carried: a manual rule, unused "
+				    "in automatic mode");
+		return;
+	}
+	if (strcmp(mode, "disabled") == 0) {
+		strbuf_puts(&im->s_nat, "# outbound NAT: disabled\n");
+		return;
+	}
+	if (strcmp(mode, "hybrid") != 0 && strcmp(mode, "advanced") != 0 &&
+	    strcmp(mode, "manual") != 0) {
+		note(im, xml_child(ob, "mode"), "not carried: mode '%s' is "
+		    "unknown; no outbound NAT", oneline(im, mode));
+		return;
+	}
+	strbuf_printf(&im->s_nat, "# outbound NAT: %s\n", mode);
+	for (n = ob->child; n != NULL; n = n->next) {
+		struct pside ps, pd;
+		struct mside ms, md;
+		struct iface *f;
+		const char *why = NULL, *svc = NULL, *target, *tr = NULL;
+		int fam;
+
+		if (strcmp(n->name, "rule") != 0)
+			continue;
+		if (xml_child(n, "disabled") != NULL) {
+			note(im, n, "not carried: the rule is disabled");
+			continue;
+		}
+		f = iface_by_key(im, txt(n, "interface"));
+		read_side(xml_child(n, "source"), &ps);
+		read_side(xml_child(n, "destination"), &pd);
+		target = txt(n, "target");
+		if (f == NULL || !f->enabled)
+			why = arena_printf(im->a, "it is on no interface carried "
+			    "('%s')", oneline(im, txt(n, "interface")));
+		else if (*txt(n, "sourceport") != '\0')
+			why = "it matches a source port";
+		else if (side(im, &ps, &ms, &why) == -1 ||
+		    side(im, &pd, &md, &why) == -1)
+			;
+		else if (*txt(n, "protocol") != '\0' &&
+		    strcmp(txt(n, "protocol"), "any") != 0 &&
+		    nat_service(im, n, txt(n, "dstport"), &svc, &why) == -1)
+			;
+		else if (*txt(n, "dstport") != '\0' && svc == NULL)
+			why = "a port without a protocol";
+		else if (xml_child(n, "nonat") != NULL)
+			tr = "none";
+		else if (*target == '\0' || strcmp(target, arena_printf(im->a,
+		    "%sip", f->key)) == 0)
+			tr = "masquerade";
+		else if ((tr = literal(im, target, &fam)) == NULL ||
+		    strchr(tr, '/') != NULL || strchr(tr, '-') != NULL)
+			why = arena_printf(im->a, "target '%s' is not one "
+			    "address (moat's nat source has no pool)",
+			    oneline(im, target));
+		if (why != NULL) {
+			note(im, n, "not carried: %s", why);
+			continue;
+		}
+		if (*txt(n, "descr") != '\0')
+			strbuf_printf(&im->s_nat, "# %s\n",
+			    oneline(im, txt(n, "descr")));
+		strbuf_printf(&im->s_nat, "nat source on %s from %s", f->name,
+		    side_text(im, &ms));
+		if (!md.any || md.neg)
+			strbuf_printf(&im->s_nat, " to %s", side_text(im, &md));
+		if (svc != NULL)
+			strbuf_printf(&im->s_nat, " service %s", svc);
+		strbuf_printf(&im->s_nat, " translate %s\n", tr);
+		if (*txt(n, "poolopts") != '\0')
+			note(im, xml_child(n, "poolopts"), "not carried: pool "
+			    "options");
+	}
+	if (strcmp(mode, "hybrid") == 0)
+		masquerade_all(im);
+}
+
+static void
+read_onetoone(struct imp *im)
+{
+	const struct xml_node *n;
+
+	for (n = xml_child(xml_child(im->root, "nat"), "onetoone"); n != NULL;
+	    n = n->next) {
+		struct pside ps;
+		struct iface *f;
+		const char *why = NULL, *ext = txt(n, "external"), *in, *e, *s;
+		int fam, fam2;
+
+		if (strcmp(n->name, "onetoone") != 0)
+			continue;
+		f = iface_by_key(im, txt(n, "interface"));
+		read_side(xml_child(n, "source"), &ps);
+		in = ps.address != NULL ? ps.address : ps.network != NULL ?
+		    ps.network : "";
+		if (xml_child(n, "disabled") != NULL)
+			why = "the rule is disabled";
+		else if (f == NULL || !f->enabled)
+			why = arena_printf(im->a, "it is on no interface carried "
+			    "('%s')", oneline(im, txt(n, "interface")));
+		else if ((s = literal(im, in, &fam)) == NULL)
+			why = arena_printf(im->a, "internal '%s' is not an "
+			    "address or network", oneline(im, in));
+		else if ((e = literal(im, strchr(s, '/') != NULL ?
+		    arena_printf(im->a, "%s%s", ext, strchr(s, '/')) : ext,
+		    &fam2)) == NULL || fam2 != fam)
+			why = arena_printf(im->a, "external '%s' is not an "
+			    "address of the internal one's family",
+			    oneline(im, ext));
+		else {
+			struct pside pd;
+
+			read_side(xml_child(n, "destination"), &pd);
+			if (pd.any == NULL && ((pd.address != NULL &&
+			    *pd.address != '\0') || (pd.network != NULL &&
+			    *pd.network != '\0')))
+				why = "it maps only for some destinations";
+			else {
+				if (*txt(n, "descr") != '\0')
+					strbuf_printf(&im->s_nat, "# %s\n",
+					    oneline(im, txt(n, "descr")));
+				strbuf_printf(&im->s_nat, "nat one-to-one on %s "
+				    "%s to %s\n", f->name, e, s);
+				continue;
+			}
+		}
+		note(im, n, "not carried: %s", why);
+	}
+}
+
+/* --- the rest --------------------------------------------------------- */
+
+static const struct {
+	const char	*name;
+	const char	*why;
+} sections[] = {
+	{ "version", NULL }, { "lastchange", NULL }, { "revision", NULL },
+	{ "interfaces", NULL }, { "filter", NULL }, { "nat", NULL },
+	{ "aliases", NULL }, { "schedules", NULL }, { "theme", NULL },
+	{ "widgets", NULL }, { "trigger_initial_wizard", NULL },
+	{ "system", "the box's own settings (users, DNS, time, web GUI): "
+	  "set up Debian and moat's console instead" },
+	{ "dhcpd", "the DHCP server: moat runs none (isc-dhcp-server, "
+	  "dnsmasq or kea do)" },
+	{ "dhcpdv6", "the DHCPv6 server and router advertisements: moat runs "
+	  "none" },
+	{ "dnsmasq", "the DNS forwarder: moat runs none" },
+	{ "unbound", "the DNS resolver: moat runs none (Debian's unbound "
+	  "does)" },
+	{ "snmpd", "the SNMP daemon: moat runs none" },
+	{ "syslog", "remote logging: moat logs to files (see LOGGING)" },
+	{ "rrd", "graphs: moat exports metrics instead" },
+	{ "cron", "the box's scheduled jobs" },
+	{ "diag", "diagnostics settings" },
+	{ "ntpd", "the time server: moat runs none" },
+	{ "shaper", "traffic shaping: moat has none" },
+	{ "dnshaper", "limiters: moat has no traffic shaping" },
+	{ "ipsec", "an IPsec VPN: moat runs no VPN" },
+	{ "openvpn", "an OpenVPN VPN: moat runs no VPN" },
+	{ "wireguard", "a WireGuard VPN: moat runs no VPN" },
+	{ "l2tp", "an L2TP server: moat runs none" },
+	{ "pppoes", "a PPPoE server: moat runs none" },
+	{ "captiveportal", "a captive portal: moat has none" },
+	{ "installedpackages", "packages: moat runs none of them" },
+	{ "gateways", "gateways and their monitoring: moat routes by the "
+	  "routing table" },
+	{ "staticroutes", "static routes: the system's to set" },
+	{ "virtualip", "virtual IPs (CARP, proxy ARP): see moat's ha block" },
+	{ "proxyarp", "proxy ARP: moat does none" },
+	{ "vlans", "VLAN devices: the system creates them (moat names the "
+	  "device, e.g. eth0.10)" },
+	{ "qinqs", "QinQ devices: the system creates them" },
+	{ "bridges", "bridges: the system creates them" },
+	{ "laggs", "link aggregation: the system creates it (a bond)" },
+	{ "ppps", "PPP links: the system's pppd brings them up" },
+	{ "gifs", "GIF tunnels: the system creates them" },
+	{ "gres", "GRE tunnels: the system creates them" },
+	{ "wol", "wake-on-LAN entries" },
+	{ "load_balancer", "the load balancer: moat has none" },
+	{ "cert", "certificates: moat's console has its own" },
+	{ "ca", "certificate authorities" },
+	{ "crl", "certificate revocation lists" },
+	{ "sysctl", "kernel tunables of FreeBSD" },
+	{ "hasync", "the HA sync (XMLRPC, pfsync): see moat's ha block" },
+	{ "ifgroups", "interface groups: moat has none (repeat the rules on "
+	  "each interface)" },
+	{ "wizardtemp", "the setup wizard's leftovers" },
+	{ "notifications", "notifications" },
+	{ "dyndnses", "dynamic DNS: moat runs none" },
+};
+
+/* Whether n or something under it holds text. */
+static bool
+has_text(const struct xml_node *n)
+{
+	const struct xml_node *c;
+
+	if (*n->text != '\0')
+		return true;
+	for (c = n->child; c != NULL; c = c->next)
+		if (has_text(c))
+			return true;
+	return false;
+}
+
+static void
+read_rest(struct imp *im)
+{
+	const struct xml_node *n, *c;
+	size_t i;
+
+	for (n = im->root->child; n != NULL; n = n->next) {
+		for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+			if (strcmp(sections[i].name, n->name) == 0)
+				break;
+		if (!has_text(n))
+			continue;
+		if (i < sizeof(sections) / sizeof(sections[0])) {
+			if (sections[i].why == NULL)
+				continue;
+			if (strcmp(n->name, "installedpackages") == 0) {
+				for (c = n->child; c != NULL; c = c->next)
+					if (has_text(c))
+						note(im, c, "not carried: a "
+						    "package's settings: moat "
+						    "runs no package");
+				continue;
+			}
+			note(im, n, "not carried: %s", sections[i].why);
+			continue;
+		}
+		if (strcmp(n->name, "OPNsense") == 0) {
+			for (c = n->child; c != NULL; c = c->next) {
+				if (strcmp(c->name, "Firewall") == 0) {
+					const struct xml_node *d;
+
+					for (d = c->child; d != NULL;
+					    d = d->next)
+						if (strcmp(d->name, "Alias") &&
+						    strcmp(d->name, "Filter") &&
+						    has_text(d))
+							note(im, d, "not carried:"
+							    " a part of the "
+							    "firewall moat does "
+							    "not take over");
+					continue;
+				}
+				if (has_text(c))
+					note(im, c, "not carried: a service or "
+					    "plugin of OPNsense's that moat does "
+					    "not run");
+			}
+			continue;
+		}
+		note(im, n, "not carried: a section moat does not know");
+	}
+	/* What of OPNsense's MVC firewall the import does not read. */
+	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
+	    "Firewall"), "Filter"), "snatrules");
+	if (n != NULL && has_text(n))
+		note(im, n, "not carried: OPNsense's MVC source NAT rules are "
+		    "not read yet");
+	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
+	    "Firewall"), "Filter"), "onetoone");
+	if (n != NULL && has_text(n))
+		note(im, n, "not carried: OPNsense's MVC 1:1 rules are not read "
+		    "yet");
+	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
+	    "Firewall"), "Filter"), "npt");
+	if (n != NULL && has_text(n))
+		note(im, n, "not carried: NPTv6: moat has none");
+	for (n = xml_child(im->root, "nat"); n != NULL && n->child; n = NULL)
+		for (c = n->child; c != NULL; c = c->next)
+			if (strcmp(c->name, "rule") != 0 &&
+			    strcmp(c->name, "outbound") != 0 &&
+			    strcmp(c->name, "onetoone") != 0 && has_text(c))
+				note(im, c, "not carried: %s",
+				    strcmp(c->name, "npt") == 0 ? "NPTv6: moat "
+				    "has none" : "an element moat does not know");
+}
+
+struct run_arg {
+	struct imp	*im;
+	const char	*buf;
+	size_t		 len;
+	char		*err;
+	size_t		 errlen;
+	const char	*file;
+	struct strbuf	*out;
+};
+
+static int
+run(void *arg)
+{
+	struct run_arg *ra = arg;
+	struct imp *im = ra->im;
+	const char *kind = im->kind == IMPORT_PFSENSE ? "pfsense" : "opnsense";
+	struct strbuf *o = ra->out;
+
+	im->root = xml_parse(im->a, ra->buf, ra->len, ra->err, ra->errlen);
+	if (im->root == NULL)
+		return -1;
+	if (strcmp(im->root->name, kind) != 0) {
+		snprintf(ra->err, ra->errlen, "line %u: the document is <%s>, "
+		    "not a %s config (<%s>)", im->root->line,
+		    oneline(im, im->root->name), im->kind == IMPORT_PFSENSE ?
+		    "pfSense" : "OPNsense", kind);
+		return -1;
+	}
+	take_name(im, "ANY");
+	read_interfaces(im);
+	read_schedules(im);
+	read_aliases(im);
+	read_filter(im);
+	read_forwards(im);
+	read_outbound(im);
+	read_onetoone(im);
+	read_rest(im);
+	/* Aliases no rule named are carried too. */
+	{
+		size_t i;
+
+		for (i = 0; i < im->nalias; i++)
+			(void)resolve_alias(im, im->aliases[i].name);
+	}
+	strbuf_printf(o, "# moat.conf imported by moat import %s from %s\n",
+	    kind, oneline(im, ra->file));
+	if (im->nnotes > 0) {
+		const char *p = strbuf_str(im->notes), *nl;
+
+		strbuf_printf(o, "# %d element%s not carried over (or carried "
+		    "with a difference):\n", im->nnotes, im->nnotes == 1 ? "" :
+		    "s");
+		for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+			strbuf_printf(o, "#   %.*s\n", (int)(nl - p), p);
+	}
+	strbuf_printf(o, "\n%s", strbuf_str(&im->s_if));
+	if (im->s_obj.len)
+		strbuf_printf(o, "\n%s", strbuf_str(&im->s_obj));
+	if (im->s_svc.len)
+		strbuf_printf(o, "\n%s", strbuf_str(&im->s_svc));
+	if (im->s_sched.len)
+		strbuf_printf(o, "\n%s", strbuf_str(&im->s_sched));
+	strbuf_puts(o, strbuf_str(&im->s_rule));
+	if (im->s_nat.len)
+		strbuf_printf(o, "\n%s", strbuf_str(&im->s_nat));
+	if (im->s_fwd.len)
+		strbuf_printf(o, "\n# port forwards\n%s",
+		    strbuf_str(&im->s_fwd));
+	return 0;
+}
+
+int
+import_xml(enum import_kind kind, const char *file, const char *buf,
+    size_t len, struct strbuf *out, struct strbuf *notes, char *err,
+    size_t errlen)
+{
+	struct arena a;
+	struct imp im;
+	struct run_arg ra;
+	int rc;
+
+	memset(&im, 0, sizeof(im));
+	arena_init(&a);
+	im.a = &a;
+	im.kind = kind;
+	im.notes = notes;
+	strbuf_init(&im.s_if, 0);
+	strbuf_init(&im.s_obj, 0);
+	strbuf_init(&im.s_svc, 0);
+	strbuf_init(&im.s_sched, 0);
+	strbuf_init(&im.s_rule, 0);
+	strbuf_init(&im.s_nat, 0);
+	strbuf_init(&im.s_fwd, 0);
+	ra.im = &im;
+	ra.buf = buf;
+	ra.len = len;
+	ra.err = err;
+	ra.errlen = errlen;
+	ra.file = file;
+	ra.out = out;
+	rc = arena_catch(&a, run, &ra);
+	if (rc == -1 && err[0] == '\0')
+		snprintf(err, errlen, "out of memory");
+	if (rc == 0 && (strbuf_failed(out) || strbuf_failed(notes) ||
+	    strbuf_failed(&im.s_rule) || strbuf_failed(&im.s_obj))) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	strbuf_free(&im.s_if);
+	strbuf_free(&im.s_obj);
+	strbuf_free(&im.s_svc);
+	strbuf_free(&im.s_sched);
+	strbuf_free(&im.s_rule);
+	strbuf_free(&im.s_nat);
+	strbuf_free(&im.s_fwd);
+	arena_free(&a);
+	return rc == -1 ? -1 : im.nnotes;
+}
