@@ -28,6 +28,7 @@ struct iface {
 	const char		*name;	/* WAN, LAN, DMZ */
 	const char		*dev;
 	int			 fams;	/* FAM_V4 | FAM_V6 of XNET */
+	const char		*ip[3], *net[3];	/* fixed, by family */
 	bool			 dynamic;
 	bool			 wanlike;	/* has a gateway: outbound NAT */
 	bool			 enabled;
@@ -89,11 +90,13 @@ struct prule {
 	const char		*descr;
 	struct pside		 src, dst;
 	bool			 floating, quick, disabled, log;
+	bool			 noted;		/* a floating rule's loss */
 };
 
 /* A moat side of a rule. */
 struct mside {
 	const char	*text;
+	const char	*alt[3];	/* the same in one family, if known */
 	int		 fams;
 	bool		 any;
 	bool		 neg;
@@ -274,6 +277,8 @@ static_addr(struct imp *im, const char *ip, const char *len, int fam)
 	return s;
 }
 
+static const char *literal(struct imp *im, const char *s, int *fam);
+
 static void
 read_interfaces(struct imp *im)
 {
@@ -314,6 +319,19 @@ read_interfaces(struct imp *im)
 			im->nif++;
 			continue;
 		}
+		if (strcmp(txt(n, "type"), "group") == 0 ||
+		    strncmp(f->dev, "lo", 2) == 0 || strcmp(f->dev, "enc0") == 0 ||
+		    strcmp(f->dev, "openvpn") == 0) {
+			note(im, n, "not carried: %s", strcmp(txt(n, "type"),
+			    "group") == 0 ? "an interface group: moat has none "
+			    "(repeat its rules on each interface)" :
+			    strncmp(f->dev, "lo", 2) == 0 ? "the loopback "
+			    "device: moat never filters it" : "a VPN's device "
+			    "group: moat runs no VPN");
+			f->enabled = false;
+			im->nif++;
+			continue;
+		}
 		if (*f->dev == '\0' || strlen(f->dev) > 15 ||
 		    strpbrk(f->dev, " /:\"*#!,{}") != NULL) {
 			note(im, n, "not carried: device '%s' is no name Linux "
@@ -326,12 +344,15 @@ read_interfaces(struct imp *im)
 		take_name(im, arena_printf(im->a, "%sNET", f->name));
 		a4 = static_addr(im, v4, txt(n, "subnet"), FAM_V4);
 		a6 = static_addr(im, v6, txt(n, "subnetv6"), FAM_V6);
-		if (*descr != '\0' && strcmp(descr, f->name) != 0)
+		if (*descr != '\0' && strcmp(descr, f->name) != 0 &&
+		    strcasecmp(descr, n->name) != 0)
 			strbuf_printf(o, "# %s: %s\n", n->name,
 			    oneline(im, descr));
 		strbuf_printf(o, "interface %s device %s", f->name, f->dev);
-		if (is_dynamic4(v4) || (a4 == NULL && *v6 != '\0' &&
-		    a6 == NULL)) {
+		if (is_dynamic4(v4) || (a4 == NULL && a6 == NULL)) {
+			/* No fixed address: a tunnel's or a DHCP client's.
+			 * pf's (IF:network) follows the device, as moat's
+			 * address dynamic does. */
 			f->dynamic = true;
 			f->fams = FAM_BOTH;
 			strbuf_puts(o, " address dynamic");
@@ -341,15 +362,23 @@ read_interfaces(struct imp *im)
 				    "one (moat takes whatever the device has)");
 		} else {
 			if (a4 != NULL) {
+				int fam;
+
 				strbuf_printf(o, " address %s", a4);
 				f->fams |= FAM_V4;
+				f->ip[FAM_V4] = v4;
+				f->net[FAM_V4] = literal(im, a4, &fam);
 			} else if (*v4 != '\0')
 				note(im, xml_child(n, "ipaddr"), "not carried: "
 				    "'%s' is no address moat can take",
 				    oneline(im, v4));
 			if (a6 != NULL) {
+				int fam;
+
 				strbuf_printf(o, " address %s", a6);
 				f->fams |= FAM_V6;
+				f->ip[FAM_V6] = v6;
+				f->net[FAM_V6] = literal(im, a6, &fam);
 			} else if (*v6 != '\0')
 				note(im, xml_child(n, "ipaddrv6"), "not carried: "
 				    "IPv6 '%s' (moat has fixed addresses or a "
@@ -490,9 +519,14 @@ literal(struct imp *im, const char *s, int *fam)
 	struct addr_lit lit;
 	char err[120], hint[120], buf[2 * ADDR_STRLEN + 8];
 
-	if (addr_parse_lit(s, true, &lit, err, sizeof(err), hint,
-	    sizeof(hint)) == -1)
-		return NULL;
+	hint[0] = '\0';
+	if (addr_parse_lit(s, false, &lit, err, sizeof(err), hint,
+	    sizeof(hint)) == -1) {
+		/* pf masks a network's host bits; moat wants them clear */
+		if (hint[0] == '\0' || addr_parse_lit(hint, false, &lit, err,
+		    sizeof(err), NULL, 0) == -1)
+			return NULL;
+	}
 	addr_lit_format(&lit, buf, sizeof(buf));
 	*fam = lit.family;
 	return arena_strdup(im->a, buf);
@@ -1092,7 +1126,7 @@ self_object(struct imp *im)
 /* An interface macro (lan, lanip, opt1, opt1ip, (self)) as a moat
  * object; NULL when s is none, why set when it is one moat cannot use. */
 static const char *
-macro(struct imp *im, const char *s, int *fams, const char **why)
+macro(struct imp *im, const char *s, struct mside *ms, const char **why)
 {
 	struct iface *f;
 	size_t len = strlen(s);
@@ -1101,7 +1135,7 @@ macro(struct imp *im, const char *s, int *fams, const char **why)
 	if (strcmp(s, "(self)") == 0 || strcmp(s, "self") == 0) {
 		const char *o = self_object(im);
 
-		*fams = FAM_BOTH;
+		ms->fams = FAM_BOTH;
 		if (o == NULL)
 			*why = "(self) on a box without interfaces";
 		return o != NULL ? o : "";
@@ -1125,7 +1159,9 @@ macro(struct imp *im, const char *s, int *fams, const char **why)
 		    "'%s' matches nothing", f->key, s);
 		return "";
 	}
-	*fams = f->fams;
+	ms->fams = f->fams;
+	ms->alt[FAM_V4] = ip ? f->ip[FAM_V4] : f->net[FAM_V4];
+	ms->alt[FAM_V6] = ip ? f->ip[FAM_V6] : f->net[FAM_V6];
 	return arena_printf(im->a, "%s%s", f->name, ip ? "IP" : "NET");
 }
 
@@ -1152,7 +1188,7 @@ side(struct imp *im, const struct pside *ps, struct mside *ms,
 		ms->fams = FAM_BOTH;
 		return 0;
 	}
-	if ((o = macro(im, v, &ms->fams, why)) != NULL) {
+	if ((o = macro(im, v, ms, why)) != NULL) {
 		if (*o == '\0')
 			return -1;
 		ms->text = o;
@@ -1188,7 +1224,8 @@ side_text(struct imp *im, const struct mside *ms)
 }
 
 /* Restrict a rule's sides to family want (FAM_V4 or FAM_V6): -1 with why
- * when the sides cannot say it. */
+ * when the rule then matches nothing, 1 with why when the sides cannot
+ * say the family (both hold both). */
 static int
 restrict_family(struct imp *im, struct mside *src, struct mside *dst,
     int want, const char **why)
@@ -1215,6 +1252,12 @@ restrict_family(struct imp *im, struct mside *src, struct mside *dst,
 		dst->text = all;
 		dst->fams = want;
 		dst->any = false;
+	} else if (!src->neg && src->alt[want] != NULL) {
+		src->text = src->alt[want];
+		src->fams = want;
+	} else if (!dst->neg && dst->alt[want] != NULL) {
+		dst->text = dst->alt[want];
+		dst->fams = want;
 	} else if (src->neg) {
 		src->text = arena_printf(im->a, "{ %s, %s }", src->text, other);
 	} else if (dst->neg) {
@@ -1222,7 +1265,7 @@ restrict_family(struct imp *im, struct mside *src, struct mside *dst,
 	} else {
 		*why = arena_printf(im->a, "it is %s only, and both its sides "
 		    "hold both families", want == FAM_V4 ? "IPv4" : "IPv6");
-		return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -1400,13 +1443,13 @@ read_mvc_rule(const struct xml_node *n, struct prule *r)
 /* One rule on interface f, written to out; -1 with why when moat cannot
  * say it. */
 static int
-emit_rule(struct imp *im, const struct prule *r, const struct iface *f,
+emit_rule(struct imp *im, struct prule *r, const struct iface *f,
     struct strbuf *out, const char **why)
 {
 	struct mside src, dst;
 	const char *svc = NULL, *action, *descr;
 	struct sched *sc = NULL;
-	int want;
+	int want, rc;
 
 	if (strcmp(r->type, "pass") == 0)
 		action = "accept";
@@ -1435,9 +1478,14 @@ emit_rule(struct imp *im, const struct prule *r, const struct iface *f,
 		    "has", oneline(im, r->ipproto));
 		return -1;
 	}
-	if (want != FAM_BOTH && restrict_family(im, &src, &dst, want,
-	    why) == -1)
-		return -1;
+	if (want != FAM_BOTH && (rc = restrict_family(im, &src, &dst, want,
+	    why)) != 0) {
+		/* A block rule may block both families (it blocks more); a
+		 * pass rule may not pass both. */
+		if (rc == -1 || strcmp(r->type, "pass") == 0)
+			return -1;
+		note(im, r->node, "carried for both families: %s", *why);
+	}
 	if (rule_service(im, r, want, &svc, why) == -1)
 		return -1;
 	if (*r->sched != '\0') {
@@ -1472,12 +1520,15 @@ emit_rule(struct imp *im, const struct prule *r, const struct iface *f,
 /* A rule that cannot be carried, noted: a pass rule left out blocks
  * more, a block rule left out lets through more; the note says which. */
 static void
-rule_lost_note(struct imp *im, const struct prule *r, const char *why)
+rule_lost_note(struct imp *im, struct prule *r, const char *why)
 {
 	const char *effect = strcmp(r->type, "pass") == 0 ? "what it passed "
 	    "now falls to the rules below it" : "WARNING: what it blocked now "
 	    "falls to the rules below it";
 
+	if (r->noted)
+		return;
+	r->noted = r->floating;
 	if (r->disabled)
 		note(im, r->node, "not carried (it was disabled): %s", why);
 	else
@@ -1629,10 +1680,13 @@ read_filter(struct imp *im)
 		strbuf_printf(o, "\n# %s (%s)\n", f->name, f->key);
 		if (xml_child(f->node, "blockpriv") != NULL &&
 		    strcmp(txt(f->node, "blockpriv"), "0") != 0)
-			strbuf_printf(o, "deny on %s from { 10.0.0.0/8, "
+			strbuf_printf(o, "deny on %s from { %s } to ANY comment "
+			    "\"Block private networks (blockpriv)\"\n", f->name,
+			    im->kind == IMPORT_PFSENSE ? "10.0.0.0/8, "
 			    "127.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
-			    "fc00::/7 } to ANY comment \"Block private networks"
-			    " (blockpriv)\"\n", f->name);
+			    "fc00::/7" : "10.0.0.0/8, 172.16.0.0/12, "
+			    "192.168.0.0/16, 127.0.0.0/8, 100.64.0.0/10, "
+			    "169.254.0.0/16, fd00::/8, fe80::/10, ::1");
 		/* Quick floating rules come first. */
 		for (i = 0; i < nr; i++) {
 			struct prule *r = &rules[i];
@@ -1645,6 +1699,8 @@ read_filter(struct imp *im)
 			if (emit_rule(im, r, f, o, &why) == -1)
 				rule_lost_note(im, r, why);
 		}
+		if (nfl > 0)
+			strbuf_printf(o, "# %s's own rules\n", f->key);
 		for (i = 0; i < nr; i++) {
 			struct prule *r = &rules[i];
 
@@ -2116,7 +2172,7 @@ run(void *arg)
 	if (im->root == NULL)
 		return -1;
 	if (strcmp(im->root->name, kind) != 0) {
-		snprintf(ra->err, ra->errlen, "line %u: the document is <%s>, "
+		snprintf(ra->err, ra->errlen, "%u:1: the document is <%s>, "
 		    "not a %s config (<%s>)", im->root->line,
 		    oneline(im, im->root->name), im->kind == IMPORT_PFSENSE ?
 		    "pfSense" : "OPNsense", kind);

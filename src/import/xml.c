@@ -191,12 +191,12 @@ xml_parse(struct arena *a, const char *buf, size_t len, char *err,
 
 	memset(&c, 0, sizeof(c));
 	if (len > XML_MAX_SIZE) {
-		snprintf(err, errlen, "line 1: the file is larger than %u MB",
+		snprintf(err, errlen, "1:1: the file is larger than %u MB",
 		    XML_MAX_SIZE >> 20);
 		return NULL;
 	}
 	if ((c.p = XML_ParserCreate("UTF-8")) == NULL) {
-		snprintf(err, errlen, "line 1: out of memory");
+		snprintf(err, errlen, "1:1: out of memory");
 		return NULL;
 	}
 	for (i = 0; i <= XML_MAX_DEPTH; i++)
@@ -214,13 +214,17 @@ xml_parse(struct arena *a, const char *buf, size_t len, char *err,
 	if (rc == 0 && c.why == NULL && c.root != NULL)
 		root = c.root;
 	else if (c.why != NULL)
-		snprintf(err, errlen, "line %lu: %s",
-		    (unsigned long)XML_GetCurrentLineNumber(c.p), c.why);
+		snprintf(err, errlen, "%lu:%lu: %s",
+		    (unsigned long)XML_GetCurrentLineNumber(c.p),
+		    (unsigned long)XML_GetCurrentColumnNumber(c.p) + 1, c.why);
 	else if (rc == -1 && XML_GetErrorCode(c.p) == XML_ERROR_NONE)
-		snprintf(err, errlen, "line %lu: out of memory",
-		    (unsigned long)XML_GetCurrentLineNumber(c.p));
+		snprintf(err, errlen, "%lu:%lu: out of memory",
+		    (unsigned long)XML_GetCurrentLineNumber(c.p),
+		    (unsigned long)XML_GetCurrentColumnNumber(c.p) + 1);
+	else if (c.root == NULL && rc == 0)
+		snprintf(err, errlen, "1:1: no element");
 	else
-		snprintf(err, errlen, "line %lu, column %lu: %s",
+		snprintf(err, errlen, "%lu:%lu: %s",
 		    (unsigned long)XML_GetCurrentLineNumber(c.p),
 		    (unsigned long)XML_GetCurrentColumnNumber(c.p) + 1,
 		    XML_ErrorString(XML_GetErrorCode(c.p)));

@@ -34,7 +34,7 @@ struct xml_node {
 };
 
 /* Parse len bytes of XML into a tree in a.  NULL on a malformed or
- * refused document, with "line N: reason" in err. */
+ * refused document, with "LINE:COLUMN: reason" in err. */
 struct xml_node	*xml_parse(struct arena *a, const char *buf, size_t len,
 		    char *err, size_t errlen);
 /* The first child of n named name, or NULL. */
