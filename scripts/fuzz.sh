@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
@@ -9,7 +9,8 @@
 # TLSA data, wire names (fuzz/corpus-tlspol); urllist, a url object's list
 # (fuzz/corpus-urllist); geoip, a country database's bytes
 # (fuzz/corpus-geoip); feedmsg, a report of the feed process as moatd's
-# parent checks it (fuzz/corpus-feedmsg).  Needs
+# parent checks it (fuzz/corpus-feedmsg); import, moat import of a
+# config.xml (fuzz/corpus-import).  Needs
 # clang and libclang-rt-14-dev.
 set -eu
 cd "$(dirname "$0")/.."
@@ -18,6 +19,13 @@ target=${2:-conf}
 out=build-fuzz
 mkdir -p "$out"
 case $target in
+import)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_import" fuzz/fuzz_import.c \
+		src/base/*.c src/policy/*.c src/import/*.c -lexpat -lcrypt -pthread
+	"$out/fuzz_import" -max_total_time="$secs" -max_len=16384 -timeout=10 \
+		-artifact_prefix=fuzz/ -dict=fuzz/import.dict fuzz/corpus-import
+	;;
 conf)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o "$out/fuzz_conf" fuzz/fuzz_conf.c \
@@ -90,7 +98,7 @@ feedmsg)
 		-artifact_prefix=fuzz/ fuzz/corpus-feedmsg
 	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import]" >&2
 	exit 2
 	;;
 esac

@@ -104,6 +104,9 @@ cmd_import(int argc, char **argv)
 	free(buf);
 	if (n == -1) {
 		fprintf(stderr, "%s:%s\n", in, err);
+		if (notes.len > 0)
+			fprintf(stderr, "moat: import: and these elements were "
+			    "not carried over:\n%s", strbuf_str(&notes));
 		goto out;
 	}
 	if (verify(out != NULL ? out : "(import)", &b) == -1)
