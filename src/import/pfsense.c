@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "base/addr.h"
+#include "import/emit.h"
 #include "import/import.h"
 #include "import/xml.h"
 #include "policy/load.h"
@@ -56,11 +57,6 @@ struct xalias {
 	const char		*ports;		/* port alias: "80,1000-2000" */
 	const char		*why;
 	int			 fams;
-};
-
-struct xsvc {
-	const char	*name;
-	const char	*body;
 };
 
 struct xsched {
@@ -104,25 +100,19 @@ struct mside {
 };
 
 struct imp {
-	struct arena		*a;
+	struct emit		 e;
 	enum import_kind	 kind;
 	const struct xml_node	*root;
 	struct xif		 ifs[MAX_IFACES];
 	size_t			 nif;
 	struct xalias		*aliases;
 	size_t			 nalias, capalias;
-	struct xsvc		*svcs;
-	size_t			 nsvc, capsvc;
 	struct xsched		*scheds;
 	size_t			 nsched, capsched;
-	const char		**names;	/* every object name taken */
-	size_t			 nnames, capnames;
 	const char		*self_name;
 	bool			 reflection;	/* the box's default */
-	struct strbuf		 s_if, s_obj, s_svc, s_sched, s_rule, s_nat,
+	struct strbuf		 s_if, s_obj, s_sched, s_rule, s_nat,
 				 s_fwd, s_body;
-	struct strbuf		*notes;
-	int			 nnotes;
 };
 
 static const char *
@@ -151,93 +141,7 @@ note(struct imp *im, const struct xml_node *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	strbuf_printf(im->notes, "%s: %s\n", xml_path(im->a, n), msg);
-	im->nnotes++;
-}
-
-/* s as a moat string: quoted, one line, its quotes and backslashes
- * escaped, control characters made spaces. */
-static const char *
-quote(struct imp *im, const char *s)
-{
-	struct strbuf b;
-	const char *r;
-
-	strbuf_init(&b, 0);
-	strbuf_putc(&b, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			strbuf_putc(&b, '\\');
-		strbuf_putc(&b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
-	}
-	strbuf_putc(&b, '"');
-	r = arena_strdup(im->a, strbuf_failed(&b) ? "\"\"" : strbuf_str(&b));
-	strbuf_free(&b);
-	return r;
-}
-
-/* A comment line's text: one line, no control characters. */
-static const char *
-oneline(struct imp *im, const char *s)
-{
-	char *r = arena_strdup(im->a, s), *p;
-
-	for (p = r; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	return r;
-}
-
-static bool
-name_taken(struct imp *im, const char *n)
-{
-	size_t i;
-
-	for (i = 0; i < im->nnames; i++)
-		if (strcmp(im->names[i], n) == 0)
-			return true;
-	return false;
-}
-
-static void
-take_name(struct imp *im, const char *n)
-{
-	ARENA_PUSH(im->a, im->names, im->nnames, im->capnames);
-	im->names[im->nnames - 1] = n;
-}
-
-/* s made a moat name (letters, digits, _ and -, from a letter or _),
- * unique among the names taken, and taken. */
-static const char *
-make_name(struct imp *im, const char *s, const char *dflt)
-{
-	char buf[NAME_MAX_LEN + 1];
-	const char *r;
-	size_t n = 0;
-	int k;
-
-	for (; *s != '\0' && n < NAME_MAX_LEN - 4; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || c == '_' || c == '-')
-			buf[n++] = (char)c;
-		else if (n > 0 && buf[n - 1] != '_')
-			buf[n++] = '_';
-	}
-	buf[n] = '\0';
-	if (n == 0)
-		snprintf(buf, sizeof(buf), "%s", dflt);
-	else if (!isalpha((unsigned char)buf[0]) && buf[0] != '_') {
-		memmove(buf + 1, buf, n + 1);
-		buf[0] = '_';
-	}
-	r = arena_strdup(im->a, buf);
-	for (k = 2; name_taken(im, r); k++)
-		r = arena_printf(im->a, "%s_%d", buf, k);
-	take_name(im, r);
-	return r;
+	emit_note(&im->e, xml_path(im->e.a, n), "%s", msg);
 }
 
 /* --- interfaces ------------------------------------------------------- */
@@ -270,14 +174,12 @@ static_addr(struct imp *im, const char *ip, const char *len, int fam)
 
 	if (*ip == '\0' || *len == '\0' || strchr(ip, '/') != NULL)
 		return NULL;
-	s = arena_printf(im->a, "%s/%s", ip, len);
+	s = arena_printf(im->e.a, "%s/%s", ip, len);
 	if (addr_parse_lit(s, true, &lit, err, sizeof(err), hint,
 	    sizeof(hint)) == -1 || (int)lit.family != fam)
 		return NULL;
 	return s;
 }
-
-static const char *literal(struct imp *im, const char *s, int *fam);
 
 static void
 read_interfaces(struct imp *im)
@@ -304,11 +206,11 @@ read_interfaces(struct imp *im)
 		f->enabled = xml_child(n, "enable") != NULL &&
 		    strcmp(txt(n, "enable"), "0") != 0;
 		if (strcmp(n->name, "lan") == 0)
-			f->name = make_name(im, "LAN", "LAN");
+			f->name = emit_name(&im->e, "LAN", "LAN");
 		else if (strcmp(n->name, "wan") == 0)
-			f->name = make_name(im, "WAN", "WAN");
+			f->name = emit_name(&im->e, "WAN", "WAN");
 		else
-			f->name = make_name(im, *descr != '\0' &&
+			f->name = emit_name(&im->e, *descr != '\0' &&
 			    strcasecmp(descr, "LAN") != 0 &&
 			    strcasecmp(descr, "WAN") != 0 ? descr : n->name,
 			    "IF");
@@ -336,7 +238,7 @@ read_interfaces(struct imp *im)
 		if (*f->dev == '\0' || strlen(f->dev) > 15 ||
 		    strpbrk(f->dev, " /:\"*#!,{}") != NULL) {
 			note(im, n, "not carried: device '%s' is no name Linux "
-			    "can have", oneline(im, f->dev));
+			    "can have", emit_oneline(&im->e, f->dev));
 			f->enabled = false;
 			im->nif++;
 			continue;
@@ -347,20 +249,20 @@ read_interfaces(struct imp *im)
 				break;
 		if (i < im->nif) {
 			note(im, n, "not carried: device %s is interface "
-			    "%s's already", oneline(im, f->dev),
+			    "%s's already", emit_oneline(&im->e, f->dev),
 			    im->ifs[i].key);
 			f->enabled = false;
 			im->nif++;
 			continue;
 		}
-		take_name(im, arena_printf(im->a, "%sIP", f->name));
-		take_name(im, arena_printf(im->a, "%sNET", f->name));
+		emit_take_name(&im->e, arena_printf(im->e.a, "%sIP", f->name));
+		emit_take_name(&im->e, arena_printf(im->e.a, "%sNET", f->name));
 		a4 = static_addr(im, v4, txt(n, "subnet"), FAM_V4);
 		a6 = static_addr(im, v6, txt(n, "subnetv6"), FAM_V6);
 		if (*descr != '\0' && strcmp(descr, f->name) != 0 &&
 		    strcasecmp(descr, n->name) != 0)
 			strbuf_printf(o, "# %s: %s\n", n->name,
-			    oneline(im, descr));
+			    emit_oneline(&im->e, descr));
 		strbuf_printf(o, "interface %s device %s", f->name, f->dev);
 		if (is_dynamic4(v4) || (a4 == NULL && a6 == NULL)) {
 			/* No fixed address: a tunnel's or a DHCP client's.
@@ -380,23 +282,23 @@ read_interfaces(struct imp *im)
 				strbuf_printf(o, " address %s", a4);
 				f->fams |= FAM_V4;
 				f->ip[FAM_V4] = v4;
-				f->net[FAM_V4] = literal(im, a4, &fam);
+				f->net[FAM_V4] = emit_literal(&im->e, a4, &fam);
 			} else if (*v4 != '\0')
 				note(im, xml_child(n, "ipaddr"), "not carried: "
 				    "'%s' is no address moat can take",
-				    oneline(im, v4));
+				    emit_oneline(&im->e, v4));
 			if (a6 != NULL) {
 				int fam;
 
 				strbuf_printf(o, " address %s", a6);
 				f->fams |= FAM_V6;
 				f->ip[FAM_V6] = v6;
-				f->net[FAM_V6] = literal(im, a6, &fam);
+				f->net[FAM_V6] = emit_literal(&im->e, a6, &fam);
 			} else if (*v6 != '\0')
 				note(im, xml_child(n, "ipaddrv6"), "not carried: "
 				    "IPv6 '%s' (moat has fixed addresses or a "
 				    "dynamic interface, not both)",
-				    oneline(im, v6));
+				    emit_oneline(&im->e, v6));
 		}
 		strbuf_puts(o, " default deny\n");
 		if (xml_child(n, "blockpriv") != NULL)
@@ -454,10 +356,10 @@ add_alias(struct imp *im, const struct xml_node *n, const char *name,
 	}
 	if (alias_by_name(im, name) != NULL) {
 		note(im, n, "not carried: a second alias named '%s'",
-		    oneline(im, name));
+		    emit_oneline(&im->e, name));
 		return;
 	}
-	ARENA_PUSH(im->a, im->aliases, im->nalias, im->capalias);
+	ARENA_PUSH(im->e.a, im->aliases, im->nalias, im->capalias);
 	al = &im->aliases[im->nalias - 1];
 	memset(al, 0, sizeof(*al));
 	al->node = n;
@@ -506,43 +408,6 @@ read_aliases(struct imp *im)
 	}
 }
 
-/* The next member of a list separated by spaces, commas or newlines. */
-static const char *
-next_word(struct imp *im, const char **p)
-{
-	const char *s = *p, *e;
-
-	while (*s != '\0' && strchr(" \t\r\n,", *s) != NULL)
-		s++;
-	if (*s == '\0')
-		return NULL;
-	for (e = s; *e != '\0' && strchr(" \t\r\n,", *e) == NULL; e++)
-		;
-	*p = e;
-	return arena_strndup(im->a, s, (size_t)(e - s));
-}
-
-/* A literal address, network or range in canonical form, with its
- * family; NULL when it is none. */
-static const char *
-literal(struct imp *im, const char *s, int *fam)
-{
-	struct addr_lit lit;
-	char err[120], hint[120], buf[2 * ADDR_STRLEN + 8];
-
-	hint[0] = '\0';
-	if (addr_parse_lit(s, false, &lit, err, sizeof(err), hint,
-	    sizeof(hint)) == -1) {
-		/* pf masks a network's host bits; moat wants them clear */
-		if (hint[0] == '\0' || addr_parse_lit(hint, false, &lit, err,
-		    sizeof(err), NULL, 0) == -1)
-			return NULL;
-	}
-	addr_lit_format(&lit, buf, sizeof(buf));
-	*fam = lit.family;
-	return arena_strdup(im->a, buf);
-}
-
 static bool
 is_hostname(const char *s)
 {
@@ -576,22 +441,22 @@ emit_addr_alias(struct imp *im, struct xalias *al)
 
 	strbuf_init(&lits, 0);
 	strbuf_init(&hosts, 0);
-	while ((w = next_word(im, &p)) != NULL) {
+	while ((w = emit_word(&im->e, &p)) != NULL) {
 		struct xalias *in;
 
-		if ((lit = literal(im, w, &fam)) != NULL) {
+		if ((lit = emit_literal(&im->e, w, &fam)) != NULL) {
 			strbuf_printf(&lits, "%s%s", nlit++ ? ", " : "", lit);
 			al->fams |= fam;
 		} else if ((in = alias_by_name(im, w)) != NULL) {
 			in = resolve_alias(im, w);
 			if (in->state == AL_BAD || in->state == AL_BUSY) {
-				al->why = arena_printf(im->a, "member '%s': %s",
+				al->why = arena_printf(im->e.a, "member '%s': %s",
 				    w, in->state == AL_BUSY ? "the aliases hold "
 				    "each other" : in->why);
 				goto out;
 			}
 			if (in->ports != NULL) {
-				al->why = arena_printf(im->a, "member '%s' is "
+				al->why = arena_printf(im->e.a, "member '%s' is "
 				    "a port alias", w);
 				goto out;
 			}
@@ -605,9 +470,9 @@ emit_addr_alias(struct imp *im, struct xalias *al)
 			nhost++;
 			al->fams = FAM_BOTH;
 		} else {
-			al->why = arena_printf(im->a, "member '%s' is no "
+			al->why = arena_printf(im->e.a, "member '%s' is no "
 			    "address, network, range, host name or alias",
-			    oneline(im, w));
+			    emit_oneline(&im->e, w));
 			goto out;
 		}
 	}
@@ -619,15 +484,15 @@ emit_addr_alias(struct imp *im, struct xalias *al)
 		al->state = AL_EMPTY;
 		goto out;
 	}
-	al->moat = make_name(im, al->name, "alias");
+	al->moat = emit_name(&im->e, al->name, "alias");
 	if (*al->descr != '\0')
-		strbuf_printf(&im->s_obj, "# %s\n", oneline(im, al->descr));
+		strbuf_printf(&im->s_obj, "# %s\n", emit_oneline(&im->e, al->descr));
 	if (nhost > 0 && nlit == 0)
 		strbuf_printf(&im->s_obj, "object %s fqdn%s\n", al->moat,
 		    strbuf_str(&hosts));
 	else {
 		if (nhost > 0) {
-			const char *h = make_name(im, arena_printf(im->a,
+			const char *h = emit_name(&im->e, arena_printf(im->e.a,
 			    "%s_fqdn", al->moat), "fqdn");
 
 			strbuf_printf(&im->s_obj, "object %s fqdn%s\n", h,
@@ -659,8 +524,8 @@ port_alias(struct imp *im, struct xalias *al)
 	size_t n = 0;
 
 	strbuf_init(&b, 0);
-	while ((w = next_word(im, &p)) != NULL) {
-		char *e, *r = arena_strdup(im->a, w);
+	while ((w = emit_word(&im->e, &p)) != NULL) {
+		char *e, *r = arena_strdup(im->e.a, w);
 		unsigned long lo, hi;
 		struct xalias *in;
 
@@ -672,8 +537,8 @@ port_alias(struct imp *im, struct xalias *al)
 			if (*e == '-')
 				hi = strtoul(e + 1, &e, 10);
 			if (*e != '\0' || lo < 1 || hi > 65535 || lo > hi) {
-				al->why = arena_printf(im->a, "'%s' is no port "
-				    "or range", oneline(im, w));
+				al->why = arena_printf(im->e.a, "'%s' is no port "
+				    "or range", emit_oneline(&im->e, w));
 				break;
 			}
 			if (lo == hi)
@@ -687,13 +552,13 @@ port_alias(struct imp *im, struct xalias *al)
 				strbuf_printf(&b, "%s%s", n++ ? "," : "",
 				    in->ports);
 		} else {
-			al->why = arena_printf(im->a, "member '%s' is no "
-			    "port, range or port alias", oneline(im, w));
+			al->why = arena_printf(im->e.a, "member '%s' is no "
+			    "port, range or port alias", emit_oneline(&im->e, w));
 			break;
 		}
 	}
 	if (al->why == NULL && !strbuf_failed(&b)) {
-		al->ports = arena_strdup(im->a, strbuf_str(&b));
+		al->ports = arena_strdup(im->e.a, strbuf_str(&b));
 		al->state = n > 0 ? AL_OK : AL_EMPTY;
 	} else {
 		al->ports = NULL;
@@ -721,32 +586,32 @@ resolve_alias(struct imp *im, const char *name)
 	else if (strcmp(t, "port") == 0)
 		port_alias(im, al);
 	else if (strcmp(t, "url") == 0 || strcmp(t, "urltable") == 0) {
-		const char *p = al->url, *u = next_word(im, &p);
+		const char *p = al->url, *u = emit_word(&im->e, &p);
 
 		if (u == NULL)
 			al->why = "it has no URL";
-		else if (next_word(im, &p) != NULL)
+		else if (emit_word(&im->e, &p) != NULL)
 			al->why = "it has more than one URL (moat's url object "
 			    "has one: split it)";
 		else if (strncmp(u, "https://", 8) != 0 &&
 		    strncmp(u, "file:///", 8) != 0)
-			al->why = arena_printf(im->a, "moat fetches lists over "
-			    "HTTPS only, not '%s'", oneline(im, u));
+			al->why = arena_printf(im->e.a, "moat fetches lists over "
+			    "HTTPS only, not '%s'", emit_oneline(&im->e, u));
 		else {
-			al->moat = make_name(im, al->name, "alias");
+			al->moat = emit_name(&im->e, al->name, "alias");
 			if (*al->descr != '\0')
 				strbuf_printf(&im->s_obj, "# %s\n",
-				    oneline(im, al->descr));
+				    emit_oneline(&im->e, al->descr));
 			strbuf_printf(&im->s_obj, "object %s url %s%s\n",
-			    al->moat, quote(im, u), refresh_of(im, al->freq));
+			    al->moat, emit_quote(&im->e, u), refresh_of(im, al->freq));
 			al->fams = FAM_BOTH;
 			al->state = AL_OK;
 		}
 		if (al->why != NULL)
 			al->state = AL_BAD;
 	} else {
-		al->why = arena_printf(im->a, "moat has no alias of type '%s'",
-		    oneline(im, t));
+		al->why = arena_printf(im->e.a, "moat has no alias of type '%s'",
+		    emit_oneline(&im->e, t));
 		al->state = AL_BAD;
 	}
 	if (al->state == AL_BAD)
@@ -772,51 +637,11 @@ refresh_of(struct imp *im, const char *freq)
 	if (d >= 7)
 		return " refresh 7d";
 	if (d * 24 >= 1)
-		return arena_printf(im->a, " refresh %dh", (int)(d * 24));
+		return arena_printf(im->e.a, " refresh %dh", (int)(d * 24));
 	return " refresh 1h";
 }
 
 /* --- services ----------------------------------------------------------- */
-
-static const struct {
-	const char	*name;
-	const char	*body;
-} builtins[] = {
-	{ "SMTP", "tcp 25" }, { "SMTPS", "tcp 465" },
-	{ "SUBMISSION", "tcp 587" }, { "POP3", "tcp 110" },
-	{ "POP3S", "tcp 995" }, { "IMAP", "tcp 143" }, { "IMAPS", "tcp 993" },
-	{ "HTTP", "tcp 80" }, { "HTTPS", "tcp 443" },
-	{ "DNS", "tcp 53 udp 53" }, { "SSH", "tcp 22" }, { "TELNET", "tcp 23" },
-	{ "FTP", "tcp 21" }, { "NTP", "udp 123" }, { "SNMP", "udp 161" },
-	{ "SYSLOG", "udp 514" }, { "LDAP", "tcp 389" }, { "LDAPS", "tcp 636" },
-	{ "RDP", "tcp 3389" }, { "SMB", "tcp 445" }, { "TFTP", "udp 69" },
-	{ "MYSQL", "tcp 3306" }, { "GRE", "gre" }, { "ESP", "esp" },
-};
-
-/* The name of a service with this body, declared when new. */
-static const char *
-service(struct imp *im, const char *body, const char *want)
-{
-	size_t i;
-	const char *name;
-
-	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
-		if (strcmp(builtins[i].body, body) == 0)
-			return builtins[i].name;
-	for (i = 0; i < im->nsvc; i++)
-		if (strcmp(im->svcs[i].body, body) == 0)
-			return im->svcs[i].name;
-	name = make_name(im, want, "svc");
-	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
-		if (strcmp(builtins[i].name, name) == 0)
-			name = make_name(im, arena_printf(im->a, "%s_svc",
-			    want), "svc");
-	ARENA_PUSH(im->a, im->svcs, im->nsvc, im->capsvc);
-	im->svcs[im->nsvc - 1].name = name;
-	im->svcs[im->nsvc - 1].body = body;
-	strbuf_printf(&im->s_svc, "service %s %s\n", name, body);
-	return name;
-}
 
 /* A port or range of a rule ("80", "80-90", "80:90") or a port alias, as
  * moat's items; NULL with why. */
@@ -824,7 +649,7 @@ static const char *
 ports_of(struct imp *im, const char *p, const char **label,
     const char **why)
 {
-	char *r = arena_strdup(im->a, p), *e;
+	char *r = arena_strdup(im->e.a, p), *e;
 	unsigned long lo, hi;
 	struct xalias *al;
 
@@ -837,26 +662,26 @@ ports_of(struct imp *im, const char *p, const char **label,
 		if (*e == '-')
 			hi = strtoul(e + 1, &e, 10);
 		if (*e != '\0' || lo < 1 || hi > 65535 || lo > hi) {
-			*why = arena_printf(im->a, "'%s' is no port or range",
-			    oneline(im, p));
+			*why = arena_printf(im->e.a, "'%s' is no port or range",
+			    emit_oneline(&im->e, p));
 			return NULL;
 		}
-		return lo == hi ? arena_printf(im->a, "%lu", lo) :
-		    arena_printf(im->a, "%lu-%lu", lo, hi);
+		return lo == hi ? arena_printf(im->e.a, "%lu", lo) :
+		    arena_printf(im->e.a, "%lu-%lu", lo, hi);
 	}
 	if ((al = resolve_alias(im, p)) == NULL || al->state == AL_BUSY) {
-		*why = arena_printf(im->a, "port '%s' is no port, range or "
-		    "alias", oneline(im, p));
+		*why = arena_printf(im->e.a, "port '%s' is no port, range or "
+		    "alias", emit_oneline(&im->e, p));
 		return NULL;
 	}
 	if (al->ports == NULL) {
-		*why = al->state == AL_BAD ? arena_printf(im->a, "port alias "
-		    "'%s': %s", p, al->why) : arena_printf(im->a, "'%s' is no "
+		*why = al->state == AL_BAD ? arena_printf(im->e.a, "port alias "
+		    "'%s': %s", p, al->why) : arena_printf(im->e.a, "'%s' is no "
 		    "port alias", p);
 		return NULL;
 	}
 	if (al->state == AL_EMPTY) {
-		*why = arena_printf(im->a, "port alias '%s' is empty: the "
+		*why = arena_printf(im->e.a, "port alias '%s' is empty: the "
 		    "rule matches nothing", p);
 		return NULL;
 	}
@@ -915,10 +740,10 @@ rule_service(struct imp *im, const struct prule *r, int fams,
 			return -1;
 		if (strcmp(proto, "tcp/udp") == 0)
 			body = items == NULL ? "tcp udp" :
-			    arena_printf(im->a, "tcp %s udp %s", items, items);
+			    arena_printf(im->e.a, "tcp %s udp %s", items, items);
 		else
 			body = items == NULL ? proto :
-			    arena_printf(im->a, "%s %s", proto, items);
+			    arena_printf(im->e.a, "%s %s", proto, items);
 		pname = strcmp(proto, "tcp/udp") == 0 ? "tcpudp" : proto;
 		if (label != NULL && strcmp(proto, "tcp") == 0)
 			snprintf(want, sizeof(want), "%s", label);
@@ -927,7 +752,7 @@ rule_service(struct imp *im, const struct prule *r, int fams,
 		else
 			snprintf(want, sizeof(want), "%s_%s", pname,
 			    items != NULL ? items : "all");
-		*svc = service(im, body, want);
+		*svc = emit_service(&im->e, body, want);
 		return 0;
 	}
 	if (strcmp(proto, "icmp") == 0 || strcmp(proto, "ipv6-icmp") == 0 ||
@@ -940,7 +765,7 @@ rule_service(struct imp *im, const struct prule *r, int fams,
 
 		strbuf_init(&b, 0);
 		p = r->icmptype != NULL ? r->icmptype : "";
-		while ((w = next_word(im, &p)) != NULL) {
+		while ((w = emit_word(&im->e, &p)) != NULL) {
 			size_t i;
 			const char *t = NULL;
 
@@ -963,23 +788,23 @@ rule_service(struct imp *im, const struct prule *r, int fams,
 			}
 			if (t == NULL) {
 				strbuf_free(&b);
-				*why = arena_printf(im->a, "ICMP type '%s' is "
-				    "not one moat knows", oneline(im, w));
+				*why = arena_printf(im->e.a, "ICMP type '%s' is "
+				    "not one moat knows", emit_oneline(&im->e, w));
 				return -1;
 			}
 			strbuf_printf(&b, "%s%s", b.len ? "," : "", t);
 		}
-		items = b.len ? arena_strdup(im->a, strbuf_str(&b)) : NULL;
+		items = b.len ? arena_strdup(im->e.a, strbuf_str(&b)) : NULL;
 		strbuf_free(&b);
 		if (both || (fams == FAM_BOTH && strcmp(proto, "icmp") == 0 &&
 		    strcmp(r->ipproto, "inet") != 0 &&
 		    strcmp(r->ipproto, "inet6") != 0))
 			body = items == NULL ? "icmp icmpv6" :
-			    arena_printf(im->a, "icmp %s icmpv6 %s", items,
+			    arena_printf(im->e.a, "icmp %s icmpv6 %s", items,
 			    items);
 		else
 			body = items == NULL ? (v6 ? "icmpv6" : "icmp") :
-			    arena_printf(im->a, "%s %s", v6 ? "icmpv6" :
+			    arena_printf(im->e.a, "%s %s", v6 ? "icmpv6" :
 			    "icmp", items);
 		if (items != NULL && strcmp(items, "echo-request") == 0 &&
 		    strcmp(body, "icmp echo-request icmpv6 echo-request") == 0) {
@@ -988,16 +813,16 @@ rule_service(struct imp *im, const struct prule *r, int fams,
 		}
 		snprintf(want, sizeof(want), "%s_%s", v6 && !both ? "icmpv6" :
 		    "icmp", items == NULL ? "all" : items);
-		*svc = service(im, body, want);
+		*svc = emit_service(&im->e, body, want);
 		return 0;
 	}
 	if (strcmp(proto, "gre") == 0 || strcmp(proto, "esp") == 0 ||
 	    strcmp(proto, "ah") == 0) {
-		*svc = service(im, proto, proto);
+		*svc = emit_service(&im->e, proto, proto);
 		return 0;
 	}
-	*why = arena_printf(im->a, "moat has no service of protocol '%s'",
-	    oneline(im, proto));
+	*why = arena_printf(im->e.a, "moat has no service of protocol '%s'",
+	    emit_oneline(&im->e, proto));
 	return -1;
 }
 
@@ -1023,7 +848,7 @@ hhmm(struct imp *im, const char *s, bool end)
 	}
 	if (h == 24 && !end)
 		return NULL;
-	return arena_printf(im->a, "%02u:%02u", h, m);
+	return arena_printf(im->e.a, "%02u:%02u", h, m);
 }
 
 static void
@@ -1038,7 +863,7 @@ read_schedules(struct imp *im)
 
 		if (strcmp(n->name, "schedule") != 0)
 			continue;
-		ARENA_PUSH(im->a, im->scheds, im->nsched, im->capsched);
+		ARENA_PUSH(im->e.a, im->scheds, im->nsched, im->capsched);
 		s = &im->scheds[im->nsched - 1];
 		memset(s, 0, sizeof(*s));
 		s->name = txt(n, "name");
@@ -1056,24 +881,24 @@ read_schedules(struct imp *im)
 			}
 			hour = txt(t, "hour");
 			if ((dash = strchr(hour, '-')) == NULL ||
-			    (from = hhmm(im, arena_strndup(im->a, hour,
+			    (from = hhmm(im, arena_strndup(im->e.a, hour,
 			    (size_t)(dash - hour)), false)) == NULL ||
 			    (to = hhmm(im, dash + 1, true)) == NULL ||
 			    strcmp(from, to) == 0) {
-				s->why = arena_printf(im->a, "hours '%s' are "
+				s->why = arena_printf(im->e.a, "hours '%s' are "
 				    "not a window moat can take",
-				    oneline(im, hour));
+				    emit_oneline(&im->e, hour));
 				break;
 			}
 			strbuf_putc(&b, ' ');
 			p = txt(t, "position");
-			while ((w = next_word(im, &p)) != NULL) {
+			while ((w = emit_word(&im->e, &p)) != NULL) {
 				int d = atoi(w);
 
 				if (d < 1 || d > 7 || strlen(w) != 1) {
-					s->why = arena_printf(im->a, "day '%s' "
+					s->why = arena_printf(im->e.a, "day '%s' "
 					    "is not one of 1 to 7",
-					    oneline(im, w));
+					    emit_oneline(&im->e, w));
 					break;
 				}
 				strbuf_printf(&b, "%s%s", nd++ ? "," : "",
@@ -1086,7 +911,7 @@ read_schedules(struct imp *im)
 		if (s->why == NULL && b.len == 0)
 			s->why = "it has no time range";
 		if (s->why == NULL && !strbuf_failed(&b)) {
-			s->moat = make_name(im, s->name, "schedule");
+			s->moat = emit_name(&im->e, s->name, "schedule");
 			strbuf_printf(&im->s_sched, "schedule %s%s\n", s->moat,
 			    strbuf_str(&b));
 		} else
@@ -1127,7 +952,7 @@ self_object(struct imp *im)
 		strbuf_free(&b);
 		return NULL;
 	}
-	im->self_name = make_name(im, "THIS_FIREWALL", "SELF");
+	im->self_name = emit_name(&im->e, "THIS_FIREWALL", "SELF");
 	strbuf_printf(&im->s_obj, "# (self): every address of the gateway\n"
 	    "object %s { %s }\n", im->self_name, strbuf_str(&b));
 	strbuf_free(&b);
@@ -1153,27 +978,27 @@ macro(struct imp *im, const char *s, struct mside *ms, const char **why)
 	}
 	if ((f = iface_by_key(im, s)) == NULL && len > 2 &&
 	    strcmp(s + len - 2, "ip") == 0) {
-		f = iface_by_key(im, arena_strndup(im->a, s, len - 2));
+		f = iface_by_key(im, arena_strndup(im->e.a, s, len - 2));
 		ip = true;
 	}
 	if (f == NULL)
 		return NULL;
 	if (!f->enabled) {
-		*why = arena_printf(im->a, "interface '%s' is not carried",
+		*why = arena_printf(im->e.a, "interface '%s' is not carried",
 		    f->key);
 		return "";
 	}
 	if (f->fams == 0) {
 		/* pfSense leaves out a rule naming an interface's network
 		 * when it has no address: it matches nothing. */
-		*why = arena_printf(im->a, "interface '%s' has no address, so "
+		*why = arena_printf(im->e.a, "interface '%s' has no address, so "
 		    "'%s' matches nothing", f->key, s);
 		return "";
 	}
 	ms->fams = f->fams;
 	ms->alt[FAM_V4] = ip ? f->ip[FAM_V4] : f->net[FAM_V4];
 	ms->alt[FAM_V6] = ip ? f->ip[FAM_V6] : f->net[FAM_V6];
-	return arena_printf(im->a, "%s%s", f->name, ip ? "IP" : "NET");
+	return arena_printf(im->e.a, "%s%s", f->name, ip ? "IP" : "NET");
 }
 
 /* One side of a rule (or NAT rule) as moat writes it; -1 with why. */
@@ -1205,7 +1030,7 @@ side(struct imp *im, const struct pside *ps, struct mside *ms,
 		ms->text = o;
 		return 0;
 	}
-	if ((o = literal(im, v, &fam)) != NULL) {
+	if ((o = emit_literal(&im->e, v, &fam)) != NULL) {
 		ms->text = o;
 		ms->fams = fam;
 		return 0;
@@ -1216,22 +1041,22 @@ side(struct imp *im, const struct pside *ps, struct mside *ms,
 			ms->fams = al->fams;
 			return 0;
 		}
-		*why = al->state == AL_EMPTY ? arena_printf(im->a, "alias '%s' "
+		*why = al->state == AL_EMPTY ? arena_printf(im->e.a, "alias '%s' "
 		    "is empty: the rule matches nothing", v) :
-		    al->ports != NULL ? arena_printf(im->a, "'%s' is a port "
-		    "alias", v) : arena_printf(im->a, "alias '%s' is not "
+		    al->ports != NULL ? arena_printf(im->e.a, "'%s' is a port "
+		    "alias", v) : arena_printf(im->e.a, "alias '%s' is not "
 		    "carried (%s)", v, al->why != NULL ? al->why : "a loop");
 		return -1;
 	}
-	*why = arena_printf(im->a, "'%s' is no address, network, alias or "
-	    "interface", oneline(im, v));
+	*why = arena_printf(im->e.a, "'%s' is no address, network, alias or "
+	    "interface", emit_oneline(&im->e, v));
 	return -1;
 }
 
 static const char *
 side_text(struct imp *im, const struct mside *ms)
 {
-	return ms->neg ? arena_printf(im->a, "!%s", ms->text) : ms->text;
+	return ms->neg ? arena_printf(im->e.a, "!%s", ms->text) : ms->text;
 }
 
 /* Restrict a rule's sides to family want (FAM_V4 or FAM_V6): -1 with why
@@ -1248,7 +1073,7 @@ restrict_family(struct imp *im, struct mside *src, struct mside *dst,
 
 	if ((!src->neg && (src->fams & want) == 0) ||
 	    (!dst->neg && (dst->fams & want) == 0)) {
-		*why = arena_printf(im->a, "it is an %s rule whose addresses "
+		*why = arena_printf(im->e.a, "it is an %s rule whose addresses "
 		    "hold none of that family: it matches nothing",
 		    want == FAM_V4 ? "IPv4" : "IPv6");
 		return -1;
@@ -1270,11 +1095,11 @@ restrict_family(struct imp *im, struct mside *src, struct mside *dst,
 		dst->text = dst->alt[want];
 		dst->fams = want;
 	} else if (src->neg) {
-		src->text = arena_printf(im->a, "{ %s, %s }", src->text, other);
+		src->text = arena_printf(im->e.a, "{ %s, %s }", src->text, other);
 	} else if (dst->neg) {
-		dst->text = arena_printf(im->a, "{ %s, %s }", dst->text, other);
+		dst->text = arena_printf(im->e.a, "{ %s, %s }", dst->text, other);
 	} else {
-		*why = arena_printf(im->a, "it is %s only, and both its sides "
+		*why = arena_printf(im->e.a, "it is %s only, and both its sides "
 		    "hold both families", want == FAM_V4 ? "IPv4" : "IPv6");
 		return 1;
 	}
@@ -1365,7 +1190,7 @@ rule_extras(struct imp *im, const struct prule *r)
 	    strncmp(txt(r->node, "statetype"), "keep", 4) != 0)
 		note(im, xml_child(r->node, "statetype"), "not carried: state "
 		    "'%s': moat keeps state of every connection",
-		    oneline(im, txt(r->node, "statetype")));
+		    emit_oneline(&im->e, txt(r->node, "statetype")));
 	return matchlost;
 }
 
@@ -1473,8 +1298,8 @@ emit_rule(struct imp *im, struct prule *r, const struct xif *f,
 		    "tags): moat has no such rule";
 		return -1;
 	} else {
-		*why = arena_printf(im->a, "action '%s' is not one moat has",
-		    oneline(im, r->type));
+		*why = arena_printf(im->e.a, "action '%s' is not one moat has",
+		    emit_oneline(&im->e, r->type));
 		return -1;
 	}
 	if (side(im, &r->src, &src, why) == -1 ||
@@ -1485,8 +1310,8 @@ emit_rule(struct imp *im, struct prule *r, const struct xif *f,
 	if (*r->ipproto != '\0' && strcmp(r->ipproto, "inet") != 0 &&
 	    strcmp(r->ipproto, "inet6") != 0 &&
 	    strcmp(r->ipproto, "inet46") != 0) {
-		*why = arena_printf(im->a, "IP protocol '%s' is not one moat "
-		    "has", oneline(im, r->ipproto));
+		*why = arena_printf(im->e.a, "IP protocol '%s' is not one moat "
+		    "has", emit_oneline(&im->e, r->ipproto));
 		return -1;
 	}
 	if (want != FAM_BOTH && (rc = restrict_family(im, &src, &dst, want,
@@ -1501,13 +1326,13 @@ emit_rule(struct imp *im, struct prule *r, const struct xif *f,
 		return -1;
 	if (*r->sched != '\0') {
 		if ((sc = sched_by_name(im, r->sched)) == NULL) {
-			*why = arena_printf(im->a, "schedule '%s' does not "
-			    "exist", oneline(im, r->sched));
+			*why = arena_printf(im->e.a, "schedule '%s' does not "
+			    "exist", emit_oneline(&im->e, r->sched));
 			return -1;
 		}
 		if (sc->moat == NULL) {
-			*why = arena_printf(im->a, "its schedule '%s' is not "
-			    "carried", oneline(im, r->sched));
+			*why = arena_printf(im->e.a, "its schedule '%s' is not "
+			    "carried", emit_oneline(&im->e, r->sched));
 			return -1;
 		}
 	}
@@ -1521,7 +1346,7 @@ emit_rule(struct imp *im, struct prule *r, const struct xif *f,
 	if (r->log)
 		strbuf_puts(out, " log");
 	if (*descr != '\0')
-		strbuf_printf(out, " comment %s", quote(im, descr));
+		strbuf_printf(out, " comment %s", emit_quote(&im->e, descr));
 	if (r->disabled)
 		strbuf_puts(out, " disabled");
 	strbuf_putc(out, '\n');
@@ -1559,7 +1384,7 @@ separators(struct imp *im, const struct xif *f, size_t pos,
 	for (s = sep != NULL ? sep->child : NULL; s != NULL; s = s->next)
 		if (strcmp(txt(s, "row"), want) == 0)
 			strbuf_printf(out, "# --- %s ---\n",
-			    oneline(im, txt(s, "text")));
+			    emit_oneline(&im->e, txt(s, "text")));
 }
 
 static bool
@@ -1631,7 +1456,7 @@ read_filter(struct imp *im)
 
 	for (n = filter != NULL ? filter->child : NULL; n != NULL; n = n->next) {
 		if (strcmp(n->name, "rule") == 0) {
-			ARENA_PUSH(im->a, rules, nr, cap);
+			ARENA_PUSH(im->e.a, rules, nr, cap);
 			read_legacy_rule(n, &rules[nr - 1]);
 		} else if (strcmp(n->name, "separator") != 0 &&
 		    (*n->text != '\0' || n->child != NULL))
@@ -1643,7 +1468,7 @@ read_filter(struct imp *im)
 	for (n = mvc; n != NULL; n = n->next) {
 		if (strcmp(n->name, "rule") != 0)
 			continue;
-		ARENA_PUSH(im->a, rules, nr, cap);
+		ARENA_PUSH(im->e.a, rules, nr, cap);
 		read_mvc_rule(n, &rules[nr - 1]);
 	}
 	if (nr > nlegacy)
@@ -1664,7 +1489,7 @@ read_filter(struct imp *im)
 		if (!any) {
 			note(im, rules[i].node, "not carried: it is on no "
 			    "interface carried ('%s')",
-			    oneline(im, rules[i].ifs));
+			    emit_oneline(&im->e, rules[i].ifs));
 			rules[i].type = "";
 		}
 	}
@@ -1783,13 +1608,13 @@ read_forwards(struct imp *im)
 		lport = txt(n, "local-port");
 		target = txt(n, "target");
 		if (f == NULL || !f->enabled)
-			why = arena_printf(im->a, "it is on no interface carried "
-			    "('%s')", oneline(im, txt(n, "interface")));
+			why = arena_printf(im->e.a, "it is on no interface carried "
+			    "('%s')", emit_oneline(&im->e, txt(n, "interface")));
 		else if (xml_child(n, "nordr") != NULL)
 			why = "a 'no redirect' exception: moat's forwards have "
 			    "none";
 		else if (ps.neg || (ps.network == NULL ||
-		    strcmp(ps.network, arena_printf(im->a, "%sip",
+		    strcmp(ps.network, arena_printf(im->e.a, "%sip",
 		    f->key)) != 0))
 			why = "its destination is not the interface's own "
 			    "address: moat forwards what arrives for IFIP";
@@ -1805,21 +1630,21 @@ read_forwards(struct imp *im)
 		else if (*lport != '\0' && strcmp(lport, dport) != 0 &&
 		    !(strchr(dport, '-') != NULL && strncmp(lport, dport,
 		    strlen(lport)) == 0 && dport[strlen(lport)] == '-'))
-			why = arena_printf(im->a, "it changes the port (%s to "
-			    "%s): moat's forwards keep it", oneline(im, dport),
-			    oneline(im, lport));
+			why = arena_printf(im->e.a, "it changes the port (%s to "
+			    "%s): moat's forwards keep it", emit_oneline(&im->e, dport),
+			    emit_oneline(&im->e, lport));
 		else if (*dport == '\0')
 			why = "it has no port: moat forwards services";
 		else if (nat_service(im, n, dport, &svc, &why) == -1)
 			;
-		else if ((t = literal(im, target, &fam)) == NULL) {
+		else if ((t = emit_literal(&im->e, target, &fam)) == NULL) {
 			struct xalias *al = resolve_alias(im, target);
 
 			if (al == NULL || al->state != AL_OK ||
 			    al->ports != NULL || strchr(al->content, ' ') ||
-			    literal(im, al->content, &fam) == NULL)
-				why = arena_printf(im->a, "target '%s' is not "
-				    "one host", oneline(im, target));
+			    emit_literal(&im->e, al->content, &fam) == NULL)
+				why = arena_printf(im->e.a, "target '%s' is not "
+				    "one host", emit_oneline(&im->e, target));
 			else
 				t = al->moat;
 		}
@@ -1831,7 +1656,7 @@ read_forwards(struct imp *im)
 		}
 		if (*txt(n, "descr") != '\0')
 			strbuf_printf(&im->s_fwd, "# %s\n",
-			    oneline(im, txt(n, "descr")));
+			    emit_oneline(&im->e, txt(n, "descr")));
 		refl = txt(n, "natreflection");
 		strbuf_printf(&im->s_fwd, "%sforward on %s service %s to %s",
 		    xml_child(n, "disabled") != NULL ? "# (disabled) " : "",
@@ -1890,7 +1715,7 @@ read_outbound(struct imp *im)
 	if (strcmp(mode, "hybrid") != 0 && strcmp(mode, "advanced") != 0 &&
 	    strcmp(mode, "manual") != 0) {
 		note(im, xml_child(ob, "mode"), "not carried: mode '%s' is "
-		    "unknown; no outbound NAT", oneline(im, mode));
+		    "unknown; no outbound NAT", emit_oneline(&im->e, mode));
 		return;
 	}
 	strbuf_printf(&im->s_nat, "# outbound NAT: %s\n", mode);
@@ -1912,8 +1737,8 @@ read_outbound(struct imp *im)
 		read_side(xml_child(n, "destination"), &pd);
 		target = txt(n, "target");
 		if (f == NULL || !f->enabled)
-			why = arena_printf(im->a, "it is on no interface carried "
-			    "('%s')", oneline(im, txt(n, "interface")));
+			why = arena_printf(im->e.a, "it is on no interface carried "
+			    "('%s')", emit_oneline(&im->e, txt(n, "interface")));
 		else if (*txt(n, "sourceport") != '\0')
 			why = "it matches a source port";
 		else if (side(im, &ps, &ms, &why) == -1 ||
@@ -1927,21 +1752,21 @@ read_outbound(struct imp *im)
 			why = "a port without a protocol";
 		else if (xml_child(n, "nonat") != NULL)
 			tr = "none";
-		else if (*target == '\0' || strcmp(target, arena_printf(im->a,
+		else if (*target == '\0' || strcmp(target, arena_printf(im->e.a,
 		    "%sip", f->key)) == 0)
 			tr = "masquerade";
-		else if ((tr = literal(im, target, &fam)) == NULL ||
+		else if ((tr = emit_literal(&im->e, target, &fam)) == NULL ||
 		    strchr(tr, '/') != NULL || strchr(tr, '-') != NULL)
-			why = arena_printf(im->a, "target '%s' is not one "
+			why = arena_printf(im->e.a, "target '%s' is not one "
 			    "address (moat's nat source has no pool)",
-			    oneline(im, target));
+			    emit_oneline(&im->e, target));
 		if (why != NULL) {
 			note(im, n, "not carried: %s", why);
 			continue;
 		}
 		if (*txt(n, "descr") != '\0')
 			strbuf_printf(&im->s_nat, "# %s\n",
-			    oneline(im, txt(n, "descr")));
+			    emit_oneline(&im->e, txt(n, "descr")));
 		strbuf_printf(&im->s_nat, "nat source on %s from %s", f->name,
 		    side_text(im, &ms));
 		if (!md.any || md.neg)
@@ -1978,17 +1803,17 @@ read_onetoone(struct imp *im)
 		if (xml_child(n, "disabled") != NULL)
 			why = "the rule is disabled";
 		else if (f == NULL || !f->enabled)
-			why = arena_printf(im->a, "it is on no interface carried "
-			    "('%s')", oneline(im, txt(n, "interface")));
-		else if ((s = literal(im, in, &fam)) == NULL)
-			why = arena_printf(im->a, "internal '%s' is not an "
-			    "address or network", oneline(im, in));
-		else if ((e = literal(im, strchr(s, '/') != NULL ?
-		    arena_printf(im->a, "%s%s", ext, strchr(s, '/')) : ext,
+			why = arena_printf(im->e.a, "it is on no interface carried "
+			    "('%s')", emit_oneline(&im->e, txt(n, "interface")));
+		else if ((s = emit_literal(&im->e, in, &fam)) == NULL)
+			why = arena_printf(im->e.a, "internal '%s' is not an "
+			    "address or network", emit_oneline(&im->e, in));
+		else if ((e = emit_literal(&im->e, strchr(s, '/') != NULL ?
+		    arena_printf(im->e.a, "%s%s", ext, strchr(s, '/')) : ext,
 		    &fam2)) == NULL || fam2 != fam)
-			why = arena_printf(im->a, "external '%s' is not an "
+			why = arena_printf(im->e.a, "external '%s' is not an "
 			    "address of the internal one's family",
-			    oneline(im, ext));
+			    emit_oneline(&im->e, ext));
 		else {
 			struct pside pd;
 
@@ -2000,7 +1825,7 @@ read_onetoone(struct imp *im)
 			else {
 				if (*txt(n, "descr") != '\0')
 					strbuf_printf(&im->s_nat, "# %s\n",
-					    oneline(im, txt(n, "descr")));
+					    emit_oneline(&im->e, txt(n, "descr")));
 				strbuf_printf(&im->s_nat, "nat one-to-one on %s "
 				    "%s to %s\n", f->name, e, s);
 				continue;
@@ -2161,80 +1986,6 @@ read_rest(struct imp *im)
 				    "has none" : "an element moat does not know");
 }
 
-/* What moat's parser still refuses (a case the translation did not
- * foresee) is written as a comment and noted, until it takes the rest:
- * the import never writes a config that moat check refuses.  0, or -1
- * when an error has no line to take out. */
-static int
-settle(struct imp *im, struct strbuf *body, char *err, size_t errlen)
-{
-	int pass;
-
-	for (pass = 0; pass < 16; pass++) {
-		struct policy *p = policy_parse("import", strbuf_str(body),
-		    body->len);
-		const char **why, *t, *nl;
-		struct strbuf nb;
-		size_t i, nlines = 1, line;
-
-		if (p == NULL) {
-			snprintf(err, errlen, "1:1: out of memory");
-			return -1;
-		}
-		if (p->diags.nerrors == 0) {
-			policy_free(p);
-			return 0;
-		}
-		for (t = strbuf_str(body); *t != '\0'; t++)
-			nlines += *t == '\n';
-		why = arena_array(im->a, nlines + 1, sizeof(*why));
-		for (i = 0; i < p->diags.n; i++) {
-			const struct diag *d = &p->diags.v[i];
-
-			if (d->severity != DIAG_ERROR)
-				continue;
-			if (d->loc.line <= 0 || (size_t)d->loc.line > nlines) {
-				snprintf(err, errlen, "1:1: the translation is "
-				    "refused: %s", d->msg);
-				policy_free(p);
-				return -1;
-			}
-			if (why[d->loc.line] == NULL)
-				why[d->loc.line] = arena_strdup(im->a, d->msg);
-		}
-		policy_free(p);
-		strbuf_init(&nb, 0);
-		for (t = strbuf_str(body), line = 1; *t != '\0'; t = nl + 1,
-		    line++) {
-			size_t n;
-
-			nl = strchr(t, '\n');
-			n = nl != NULL ? (size_t)(nl - t) : strlen(t);
-			if (why[line] != NULL) {
-				strbuf_printf(im->notes, "/%s (moat.conf: %.*s): "
-				    "not carried: moat refuses it: %s\n",
-				    im->root->name, (int)n, t,
-				    oneline(im, why[line]));
-				im->nnotes++;
-				strbuf_puts(&nb, "# not carried: ");
-			}
-			strbuf_add(&nb, t, n);
-			strbuf_putc(&nb, '\n');
-			if (nl == NULL)
-				break;
-		}
-		if (strbuf_failed(&nb)) {
-			strbuf_free(&nb);
-			snprintf(err, errlen, "1:1: out of memory");
-			return -1;
-		}
-		strbuf_free(body);
-		*body = nb;
-	}
-	snprintf(err, errlen, "1:1: the translation is refused by moat");
-	return -1;
-}
-
 struct run_arg {
 	struct imp	*im;
 	const char	*buf;
@@ -2255,17 +2006,17 @@ run(void *arg)
 	size_t i;
 #define body (*bp)
 
-	im->root = xml_parse(im->a, ra->buf, ra->len, ra->err, ra->errlen);
+	im->root = xml_parse(im->e.a, ra->buf, ra->len, ra->err, ra->errlen);
 	if (im->root == NULL)
 		return -1;
 	if (strcmp(im->root->name, kind) != 0) {
 		snprintf(ra->err, ra->errlen, "%u:1: the document is <%s>, "
 		    "not a %s config (<%s>)", im->root->line,
-		    oneline(im, im->root->name), im->kind == IMPORT_PFSENSE ?
+		    emit_oneline(&im->e, im->root->name), im->kind == IMPORT_PFSENSE ?
 		    "pfSense" : "OPNsense", kind);
 		return -1;
 	}
-	take_name(im, "ANY");
+	emit_take_name(&im->e, "ANY");
 	read_interfaces(im);
 	for (i = 0; i < im->nif; i++)
 		if (im->ifs[i].enabled)
@@ -2289,8 +2040,8 @@ run(void *arg)
 	strbuf_printf(&body, "%s", strbuf_str(&im->s_if));
 	if (im->s_obj.len)
 		strbuf_printf(&body, "\n%s", strbuf_str(&im->s_obj));
-	if (im->s_svc.len)
-		strbuf_printf(&body, "\n%s", strbuf_str(&im->s_svc));
+	if (im->e.s_svc.len)
+		strbuf_printf(&body, "\n%s", strbuf_str(&im->e.s_svc));
 	if (im->s_sched.len)
 		strbuf_printf(&body, "\n%s", strbuf_str(&im->s_sched));
 	strbuf_puts(&body, strbuf_str(&im->s_rule));
@@ -2303,15 +2054,15 @@ run(void *arg)
 		snprintf(ra->err, ra->errlen, "1:1: out of memory");
 		return -1;
 	}
-	if (settle(im, &body, ra->err, ra->errlen) == -1)
+	if (emit_settle(&im->e, &body, arena_printf(im->e.a, "/%s", im->root->name), ra->err, ra->errlen) == -1)
 		return -1;
 	strbuf_printf(o, "# moat.conf imported by moat import %s from %s\n",
-	    kind, oneline(im, ra->file));
-	if (im->nnotes > 0) {
-		const char *p = strbuf_str(im->notes), *nl;
+	    kind, emit_oneline(&im->e, ra->file));
+	if (im->e.nnotes > 0) {
+		const char *p = strbuf_str(im->e.notes), *nl;
 
 		strbuf_printf(o, "# %d element%s not carried over (or carried "
-		    "with a difference):\n", im->nnotes, im->nnotes == 1 ? "" :
+		    "with a difference):\n", im->e.nnotes, im->e.nnotes == 1 ? "" :
 		    "s");
 		for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
 			strbuf_printf(o, "#   %.*s\n", (int)(nl - p), p);
@@ -2333,12 +2084,10 @@ import_xml(enum import_kind kind, const char *file, const char *buf,
 
 	memset(&im, 0, sizeof(im));
 	arena_init(&a);
-	im.a = &a;
+	emit_init(&im.e, &a, notes);
 	im.kind = kind;
-	im.notes = notes;
 	strbuf_init(&im.s_if, 0);
 	strbuf_init(&im.s_obj, 0);
-	strbuf_init(&im.s_svc, 0);
 	strbuf_init(&im.s_sched, 0);
 	strbuf_init(&im.s_rule, 0);
 	strbuf_init(&im.s_nat, 0);
@@ -2361,12 +2110,12 @@ import_xml(enum import_kind kind, const char *file, const char *buf,
 	}
 	strbuf_free(&im.s_if);
 	strbuf_free(&im.s_obj);
-	strbuf_free(&im.s_svc);
+	emit_free(&im.e);
 	strbuf_free(&im.s_sched);
 	strbuf_free(&im.s_rule);
 	strbuf_free(&im.s_nat);
 	strbuf_free(&im.s_fwd);
 	strbuf_free(&im.s_body);
 	arena_free(&a);
-	return rc == -1 ? -1 : im.nnotes;
+	return rc == -1 ? -1 : im.e.nnotes;
 }
