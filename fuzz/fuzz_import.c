@@ -1,12 +1,14 @@
 /* fuzz_import.c: libFuzzer target for moat import of a config.xml
- * (src/import: xml.c and pfsense.c).  Input: a byte that picks pfSense
- * or OPNsense, then the document.  Invariants: a refused document gives
+ * or of iptables-save output (src/import: xml.c, pfsense.c, iptables.c).
+ * Input: a byte that picks pfSense, OPNsense or iptables (its value
+ * modulo 3), then the document.  Invariants: a refused document gives
  * no text and an error at LINE:COLUMN; an imported one is a moat.conf
  * that moat's own parser takes without an error, its notes one line each
- * ("/PATH: why"), as many as counted, and at its head as comments.
+ * ("/PATH: why", "line N: why"), as many as counted, and at its head as comments.
  * Built with clang -fsanitize=fuzzer by scripts/fuzz.sh import; replay.c
  * runs the corpus in the test suite. */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +28,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *s, *nl;
 	char err[300];
 	int n, lines = 0;
+	bool ipt;
 
 	if (size < 1)
 		return 0;
 	strbuf_init(&out, 0);
 	strbuf_init(&notes, 0);
 	err[0] = '\0';
-	n = import_xml(data[0] & 1 ? IMPORT_OPNSENSE : IMPORT_PFSENSE,
+	ipt = data[0] % 3 == 2;
+	n = ipt ? import_iptables("fuzz.rules", (const char *)data + 1,
+	    size - 1, &out, &notes, err, sizeof(err)) :
+	    import_xml(data[0] % 3 == 1 ? IMPORT_OPNSENSE : IMPORT_PFSENSE,
 	    "fuzz.xml", (const char *)data + 1, size - 1, &out, &notes, err,
 	    sizeof(err));
 	if (n == -1) {
@@ -50,8 +56,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		for (s = strbuf_str(&notes); (nl = strchr(s, '\n')) != NULL;
 		    s = nl + 1) {
-			if (s[0] != '/' || memchr(s, ':', (size_t)(nl - s)) ==
-			    NULL)
+			if ((ipt ? strncmp(s, "line ", 5) != 0 : s[0] != '/') ||
+			    memchr(s, ':', (size_t)(nl - s)) == NULL)
 				abort();
 			lines++;
 		}

@@ -1,15 +1,18 @@
 #!/bin/sh
-# import.sh MOAT CASE.xml: one test of moat import.
-#   pfsense-NAME.xml, opnsense-NAME.xml: `moat import KIND` must print
+# import.sh MOAT CASE: one test of moat import.
+#   pfsense-NAME.xml, opnsense-NAME.xml, iptables-NAME.rules: `moat
+#       import KIND` must print
 #       NAME's .conf on stdout and its .err on stderr (the notes, then
 #       "exit N"), and `moat check` must take the .conf (exit 0 or 1);
 #       -o writes the same file, and refuses one that exists.
-#   fail-NAME.xml: `moat import pfsense` must exit 2 with .err.
+#   fail-NAME.xml, fail-NAME.rules: `moat import pfsense` (iptables)
+#       must exit 2 with .err.
 # MOAT_GOLDEN_UPDATE=1 writes the expected files (then read them).
 set -u
 moat=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 dir=$(dirname "$2")
-name=$(basename "$2" .xml)
+file=$(basename "$2")
+name=${file%.*}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$dir" || exit 1
@@ -24,11 +27,12 @@ compare() {	# compare EXPECTED ACTUAL
 	fi
 }
 
-case $name in
+case $file in
 opnsense-*) kind=opnsense ;;
+*.rules) kind=iptables ;;
 *) kind=pfsense ;;
 esac
-"$moat" import $kind "$name.xml" >"$tmp/out" 2>"$tmp/err"
+"$moat" import $kind "$file" >"$tmp/out" 2>"$tmp/err"
 echo "exit $?" >>"$tmp/err"
 compare "$name.err" "$tmp/err"
 case $name in
@@ -44,12 +48,12 @@ fail-*)
 		echo "import: $name: moat check exited $rc"
 		failed=1
 	fi
-	"$moat" import $kind "$name.xml" -o "$tmp/o.conf" 2>/dev/null
+	"$moat" import $kind "$file" -o "$tmp/o.conf" 2>/dev/null
 	if ! cmp -s "$tmp/o.conf" "$tmp/out"; then
 		echo "import: $name: -o wrote another file than stdout"
 		failed=1
 	fi
-	if "$moat" import $kind "$name.xml" -o "$tmp/o.conf" 2>"$tmp/err2" ||
+	if "$moat" import $kind "$file" -o "$tmp/o.conf" 2>"$tmp/err2" ||
 	    ! grep -q "exists" "$tmp/err2"; then
 		echo "import: $name: -o overwrote a file"
 		failed=1

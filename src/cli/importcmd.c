@@ -2,6 +2,7 @@
  * translate, check that moat takes the result, write it and say what was
  * not carried over. */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,8 @@ static int
 usage(const char *msg)
 {
 	fprintf(stderr, "moat: %s\nusage: moat import pfsense|opnsense "
-	    "CONFIG.XML [-o moat.conf]\n", msg);
+	    "CONFIG.XML [-o moat.conf]\n       moat import iptables "
+	    "IPTABLES-SAVE-FILE [-o moat.conf]\n", msg);
 	return EXIT_USAGE;
 }
 
@@ -58,7 +60,8 @@ cmd_import(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *in;
-	enum import_kind kind;
+	enum import_kind kind = IMPORT_PFSENSE;
+	bool ipt = false;
 	struct strbuf b, notes;
 	struct stat st;
 	char *buf, err[300];
@@ -72,7 +75,8 @@ cmd_import(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'h':
 			printf("usage: moat import pfsense|opnsense CONFIG.XML "
-			    "[-o moat.conf]\n");
+			    "[-o moat.conf]\n       moat import iptables "
+			    "IPTABLES-SAVE-FILE [-o moat.conf]\n");
 			return 0;
 		default: return usage("import: unknown option, or one "
 		    "without its value");
@@ -84,8 +88,11 @@ cmd_import(int argc, char **argv)
 		kind = IMPORT_PFSENSE;
 	else if (strcmp(argv[optind], "opnsense") == 0)
 		kind = IMPORT_OPNSENSE;
+	else if (strcmp(argv[optind], "iptables") == 0)
+		ipt = true;
 	else
-		return usage("import: the kind is pfsense or opnsense");
+		return usage("import: the kind is pfsense, opnsense or "
+		    "iptables");
 	in = argv[optind + 1];
 	if (out != NULL && strcmp(out, "-") != 0 && stat(out, &st) == 0) {
 		fprintf(stderr, "moat: import: %s exists: nothing written (say "
@@ -100,7 +107,9 @@ cmd_import(int argc, char **argv)
 	strbuf_init(&b, 0);
 	strbuf_init(&notes, 0);
 	err[0] = '\0';
-	n = import_xml(kind, in, buf, len, &b, &notes, err, sizeof(err));
+	n = ipt ? import_iptables(in, buf, len, &b, &notes, err,
+	    sizeof(err)) : import_xml(kind, in, buf, len, &b, &notes, err,
+	    sizeof(err));
 	free(buf);
 	if (n == -1) {
 		fprintf(stderr, "%s:%s\n", in, err);

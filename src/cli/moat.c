@@ -118,7 +118,8 @@ static const struct command_help {
 	{ "metrics", "moat metrics",
 	  "the rules' counters, the mail figures and the logs' own in\n"
 	  "the Prometheus text format" },
-	{ "import", "moat import pfsense|opnsense CONFIG.XML [-o moat.conf]",
+	{ "import", "moat import pfsense|opnsense CONFIG.XML [-o moat.conf]\n"
+	  "moat import iptables IPTABLES-SAVE-FILE [-o moat.conf]",
 	  "another firewall's configuration as a moat.conf: interfaces,\n"
 	  "aliases, rules, NAT, schedules; each element not carried over\n"
 	  "is listed with its place and why (exit 1 when any is)" },

@@ -1,7 +1,8 @@
 /* import.h: another firewall's configuration as a moat.conf.
  *
  * The import reads a pfSense or OPNsense config.xml (pfsense.c, through
- * xml.c) and writes moat's config language; it never applies anything.
+ * xml.c) or the output of iptables-save (iptables.c) and writes moat's
+ * config language; it never applies anything.
  * What it cannot carry over is never dropped in silence: each such element
  * is a note naming its place in the source (an XML path) and why.
  */
@@ -24,6 +25,12 @@ enum import_kind {
  * such a config at all, with the reason in err. */
 int	import_xml(enum import_kind kind, const char *file, const char *buf,
 	    size_t len, struct strbuf *out, struct strbuf *notes, char *err,
+	    size_t errlen);
+
+/* The same for the output of iptables-save (iptables.c); the notes are
+ * "line N: why". */
+int	import_iptables(const char *file, const char *buf, size_t len,
+	    struct strbuf *out, struct strbuf *notes, char *err,
 	    size_t errlen);
 
 #endif
