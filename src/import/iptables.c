@@ -1132,7 +1132,8 @@ run(void *arg)
 	}
 	nat_rules(t);
 	if (strcmp(pin, pfw) != 0)
-		emit_note(&t->e, at(t, chain_find(t, "filter", "INPUT")->line),
+		emit_note(&t->e, at(t, chain_find(t, "filter", "INPUT") != NULL ?
+		    chain_find(t, "filter", "INPUT")->line : 1),
 		    "carried: the INPUT policy %s as a last rule on each "
 		    "interface (the FORWARD policy is the default)",
 		    emit_oneline(&t->e, pin));
@@ -1168,7 +1169,7 @@ run(void *arg)
 		snprintf(ra->err, ra->errlen, "1:1: out of memory");
 		goto out;
 	}
-	if (emit_settle(&t->e, &body, "(moat.conf)", ra->err,
+	if (emit_settle(&t->e, &body, "line 0", ra->err,
 	    ra->errlen) == -1)
 		goto out;
 	strbuf_printf(o, "# moat.conf imported by moat import iptables from "
