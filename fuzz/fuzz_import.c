@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct strbuf out, notes;
+	struct strbuf out, notes, report;
 	struct policy *p;
 	const char *s, *nl;
 	char err[300];
@@ -34,13 +34,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	strbuf_init(&out, 0);
 	strbuf_init(&notes, 0);
+	strbuf_init(&report, 0);
 	err[0] = '\0';
 	ipt = data[0] % 3 == 2;
 	n = ipt ? import_iptables("fuzz.rules", (const char *)data + 1,
 	    size - 1, &out, &notes, err, sizeof(err)) :
 	    import_xml(data[0] % 3 == 1 ? IMPORT_OPNSENSE : IMPORT_PFSENSE,
-	    "fuzz.xml", (const char *)data + 1, size - 1, &out, &notes, err,
-	    sizeof(err));
+	    "fuzz.xml", (const char *)data + 1, size - 1, &out, &notes,
+	    &report, err, sizeof(err));
 	if (n == -1) {
 		s = err;
 		if (!isdigit((unsigned char)*s))
@@ -75,5 +76,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	strbuf_free(&out);
 	strbuf_free(&notes);
+	strbuf_free(&report);
 	return 0;
 }

@@ -22,7 +22,7 @@ case $target in
 import)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o "$out/fuzz_import" fuzz/fuzz_import.c \
-		src/base/*.c src/policy/*.c src/import/*.c -lexpat -lcrypt -pthread
+		src/base/*.c src/policy/*.c src/analyze/*.c src/import/*.c -lexpat -lcrypt -pthread
 	"$out/fuzz_import" -max_total_time="$secs" -max_len=16384 -timeout=10 \
 		-artifact_prefix=fuzz/ -dict=fuzz/import.dict fuzz/corpus-import
 	;;

@@ -62,7 +62,7 @@ cmd_import(int argc, char **argv)
 	const char *out = NULL, *in;
 	enum import_kind kind = IMPORT_PFSENSE;
 	bool ipt = false;
-	struct strbuf b, notes;
+	struct strbuf b, notes, report;
 	struct stat st;
 	char *buf, err[300];
 	size_t len;
@@ -106,10 +106,11 @@ cmd_import(int argc, char **argv)
 	}
 	strbuf_init(&b, 0);
 	strbuf_init(&notes, 0);
+	strbuf_init(&report, 0);
 	err[0] = '\0';
 	n = ipt ? import_iptables(in, buf, len, &b, &notes, err,
-	    sizeof(err)) : import_xml(kind, in, buf, len, &b, &notes, err,
-	    sizeof(err));
+	    sizeof(err)) : import_xml(kind, in, buf, len, &b, &notes, &report,
+	    err, sizeof(err));
 	free(buf);
 	if (n == -1) {
 		fprintf(stderr, "%s:%s\n", in, err);
@@ -130,8 +131,10 @@ cmd_import(int argc, char **argv)
 		fprintf(stderr, "moat: import: %d element%s not carried over "
 		    "(or carried with a difference):\n%s", n, n == 1 ? "" : "s",
 		    strbuf_str(&notes));
+	fputs(strbuf_str(&report), stderr);
 	rc = n > 0 ? 1 : 0;
 out:
+	strbuf_free(&report);
 	strbuf_free(&b);
 	strbuf_free(&notes);
 	return rc;

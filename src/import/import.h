@@ -21,11 +21,12 @@ enum import_kind {
 /* Translate a config.xml of kind into moat.conf text in out (the notes
  * are at its head as comments too), and one line per element not carried
  * over ("PATH: why") in notes.  file names the source in the header.
+ * With report, the equivalence report (proof.h) is written there.
  * Returns the number of notes, or -1 when the file cannot be read as
  * such a config at all, with the reason in err. */
 int	import_xml(enum import_kind kind, const char *file, const char *buf,
-	    size_t len, struct strbuf *out, struct strbuf *notes, char *err,
-	    size_t errlen);
+	    size_t len, struct strbuf *out, struct strbuf *notes,
+	    struct strbuf *report, char *err, size_t errlen);
 
 /* The same for the output of iptables-save (iptables.c); the notes are
  * "line N: why". */

@@ -18,6 +18,7 @@
 #include "base/addr.h"
 #include "import/emit.h"
 #include "import/import.h"
+#include "import/proof.h"
 #include "import/xml.h"
 #include "policy/load.h"
 
@@ -110,6 +111,10 @@ struct imp {
 	struct xsched		*scheds;
 	size_t			 nsched, capsched;
 	const char		*self_name;
+	struct prule		*rules;		/* the filter rules read */
+	size_t			 nr;
+	bool			 noantilockout;
+	struct src_model	 model;
 	bool			 reflection;	/* the box's default */
 	struct strbuf		 s_if, s_obj, s_sched, s_rule, s_nat,
 				 s_fwd, s_body;
@@ -323,6 +328,7 @@ read_interfaces(struct imp *im)
 	if (xml_child(xml_child(xml_child(im->root, "system"), "webgui"),
 	    "noantilockout") != NULL)
 		antilockout = false;
+	im->noantilockout = !antilockout;
 	if (!antilockout)
 		strbuf_puts(&im->s_if, "anti-lockout off\n");
 	else if (iface_by_key(im, "lan") == NULL && im->nif > 0)
@@ -1500,6 +1506,8 @@ read_filter(struct imp *im)
 			rule_lost_note(im, &rules[i], why);
 			rules[i].type = "";	/* skipped below */
 		}
+	im->rules = rules;
+	im->nr = nr;
 	for (i = 0; i < nr; i++)
 		if (*rules[i].type != '\0' && rule_extras(im, &rules[i]))
 			note(im, rules[i].node, "%scarried without a match it "
@@ -1986,6 +1994,455 @@ read_rest(struct imp *im)
 				    "has none" : "an element moat does not know");
 }
 
+/* --- the source's own meaning, for the equivalence report ---------- */
+
+static struct iset
+fam_set(struct imp *im, int want)
+{
+	struct iset v4 = iset_range(im->e.a, V4_BASE, V4_LAST);
+
+	if (want == FAM_V4)
+		return v4;
+	if (want == FAM_V6)
+		return iset_complement(im->e.a, v4, 0, U128_MAX);
+	return iset_range(im->e.a, 0, U128_MAX);
+}
+
+/* A literal as the addresses it holds. */
+static int
+lit_set(struct imp *im, const char *s, struct iset *out)
+{
+	struct addr_lit lit;
+	char err[120], hint[120];
+
+	hint[0] = '\0';
+	if (addr_parse_lit(s, false, &lit, err, sizeof(err), hint,
+	    sizeof(hint)) == -1 && (hint[0] == '\0' || addr_parse_lit(hint,
+	    false, &lit, err, sizeof(err), NULL, 0) == -1))
+		return -1;
+	*out = addr_lit_set(im->e.a, &lit);
+	return 0;
+}
+
+static int value_set(struct imp *im, const char *v, struct iset *out,
+    const char **why, int depth);
+
+/* An alias's addresses, its members resolved again by the source's
+ * meaning (not through the objects written). */
+static int
+alias_set(struct imp *im, struct xalias *al, struct iset *out,
+    const char **why, int depth)
+{
+	const char *p = al->content, *w;
+	struct iset s;
+
+	out->n = 0;
+	out->v = NULL;
+	if (depth > 32) {
+		*why = "aliases nested too deep";
+		return -1;
+	}
+	if (strcmp(al->type, "host") != 0 && strcmp(al->type, "network") != 0
+	    && strcmp(al->type, "networkgroup") != 0) {
+		*why = arena_printf(im->e.a, "alias '%s' holds what the config "
+		    "does not (%s)", al->name, emit_oneline(&im->e, al->type));
+		return -1;
+	}
+	while ((w = emit_word(&im->e, &p)) != NULL) {
+		if (value_set(im, w, &s, why, depth + 1) == -1)
+			return -1;
+		*out = iset_union(im->e.a, *out, s);
+	}
+	return 0;
+}
+
+/* An address, network, range, alias or interface macro as addresses. */
+static int
+value_set(struct imp *im, const char *v, struct iset *out, const char **why,
+    int depth)
+{
+	struct xalias *al;
+	struct xif *f;
+	size_t len = strlen(v), i;
+	bool ip = false;
+
+	if (lit_set(im, v, out) == 0)
+		return 0;
+	if (strcmp(v, "(self)") == 0 || strcmp(v, "self") == 0) {
+		out->n = 0;
+		out->v = NULL;
+		for (i = 0; i < im->nif; i++) {
+			struct iset s;
+
+			if (!im->ifs[i].enabled)
+				continue;
+			if (im->ifs[i].dynamic) {
+				*why = "(self) holds dynamic addresses";
+				return -1;
+			}
+			if (im->ifs[i].ip[FAM_V4] != NULL &&
+			    lit_set(im, im->ifs[i].ip[FAM_V4], &s) == 0)
+				*out = iset_union(im->e.a, *out, s);
+			if (im->ifs[i].ip[FAM_V6] != NULL &&
+			    lit_set(im, im->ifs[i].ip[FAM_V6], &s) == 0)
+				*out = iset_union(im->e.a, *out, s);
+		}
+		return 0;
+	}
+	if ((f = iface_by_key(im, v)) == NULL && len > 2 &&
+	    strcmp(v + len - 2, "ip") == 0) {
+		f = iface_by_key(im, arena_strndup(im->e.a, v, len - 2));
+		ip = true;
+	}
+	if (f != NULL) {
+		struct iset s;
+		int fam;
+
+		out->n = 0;
+		out->v = NULL;
+		if (!f->enabled || f->dynamic) {
+			*why = arena_printf(im->e.a, "'%s' is dynamic or not "
+			    "carried", v);
+			return -1;
+		}
+		for (fam = FAM_V4; fam <= FAM_V6; fam++) {
+			const char *x = ip ? f->ip[fam] : f->net[fam];
+
+			if (x != NULL && lit_set(im, x, &s) == 0)
+				*out = iset_union(im->e.a, *out, s);
+		}
+		return 0;
+	}
+	if ((al = alias_by_name(im, v)) != NULL)
+		return alias_set(im, al, out, why, depth);
+	*why = arena_printf(im->e.a, "'%s' is unknown", emit_oneline(&im->e,
+	    v));
+	return -1;
+}
+
+/* One side of a rule: its addresses in family want, negation applied.
+ * 1 when it is empty because pf leaves such a rule out. */
+static int
+side_set(struct imp *im, const struct pside *ps, int want, struct iset *out,
+    const char **why)
+{
+	const char *v = ps->network != NULL && *ps->network != '\0' ?
+	    ps->network : ps->address != NULL && *ps->address != '\0' ?
+	    ps->address : NULL;
+	struct iset s;
+
+	if (ps->any != NULL || v == NULL || strcmp(v, "any") == 0) {
+		*out = fam_set(im, want);
+		return 0;
+	}
+	if (value_set(im, v, &s, why, 0) == -1)
+		return -1;
+	if (ps->neg)
+		s = iset_complement(im->e.a, s, 0, U128_MAX);
+	*out = iset_inter(im->e.a, s, fam_set(im, want));
+	return 0;
+}
+
+static const struct {
+	const char	*pf;
+	int		 v4, v6;
+} icmp_nums[] = {
+	{ "echoreq", 8, 128 }, { "echorep", 0, 129 }, { "unreach", 3, 1 },
+	{ "squench", 4, -1 }, { "redir", 5, 137 }, { "althost", 6, -1 },
+	{ "routeradv", 9, 134 }, { "routersol", 10, 133 },
+	{ "timex", 11, 3 }, { "paramprob", 12, 4 }, { "timereq", 13, -1 },
+	{ "timerep", 14, -1 }, { "inforeq", 15, -1 }, { "inforep", 16, -1 },
+	{ "maskreq", 17, -1 }, { "maskrep", 18, -1 }, { "trace", 30, -1 },
+	{ "toobig", -1, 2 }, { "neighbrsol", -1, 135 },
+	{ "neighbradv", -1, 136 },
+};
+
+static void
+add_keys(struct imp *im, struct iset *s, int proto, unsigned lo,
+    unsigned hi)
+{
+	*s = iset_union(im->e.a, *s, iset_range(im->e.a,
+	    (u128)proto << 16 | lo, (u128)proto << 16 | hi));
+}
+
+/* A rule's services as keys (protocol << 16 | port or type). */
+static int
+svc_set(struct imp *im, const struct prule *r, int want, bool *any,
+    struct iset *out, const char **why)
+{
+	const char *pr = r->proto, *items = NULL, *label, *p, *w;
+	int protos[2], np = 0, i;
+
+	*any = false;
+	out->n = 0;
+	out->v = NULL;
+	if (r->src.port != NULL && *r->src.port != '\0' &&
+	    strcmp(r->src.port, "any") != 0) {
+		*why = "a source port (the flows compared have none)";
+		return -1;
+	}
+	if (*pr == '\0' || strcmp(pr, "any") == 0) {
+		*any = true;
+		return 0;
+	}
+	if (strcmp(pr, "tcp") == 0 || strcmp(pr, "tcp/udp") == 0)
+		protos[np++] = 6;
+	if (strcmp(pr, "udp") == 0 || strcmp(pr, "tcp/udp") == 0)
+		protos[np++] = 17;
+	if (strcmp(pr, "sctp") == 0)
+		protos[np++] = 132;
+	if (np > 0) {
+		if (r->dst.port != NULL && *r->dst.port != '\0' &&
+		    strcmp(r->dst.port, "any") != 0 &&
+		    (items = ports_of(im, r->dst.port, &label, why)) == NULL)
+			return -1;
+		for (i = 0; i < np; i++) {
+			if (items == NULL) {
+				add_keys(im, out, protos[i], 0, 65535);
+				continue;
+			}
+			for (p = items; (w = emit_word(&im->e, &p)) != NULL;) {
+				unsigned long lo, hi;
+				char *e;
+
+				lo = strtoul(w, &e, 10);
+				hi = *e == '-' ? strtoul(e + 1, NULL, 10) : lo;
+				add_keys(im, out, protos[i], (unsigned)lo,
+				    (unsigned)hi);
+			}
+		}
+		return 0;
+	}
+	if (strcmp(pr, "icmp") == 0 || strcmp(pr, "ipv6-icmp") == 0 ||
+	    strcmp(pr, "icmp6") == 0) {
+		bool v4 = strcmp(pr, "icmp") == 0 && want != FAM_V6;
+		bool v6 = strcmp(pr, "icmp") != 0 || want != FAM_V4;
+
+		p = r->icmptype != NULL ? r->icmptype : "";
+		if ((w = emit_word(&im->e, &p)) == NULL || strcmp(w, "any") == 0) {
+			if (v4)
+				add_keys(im, out, 1, 0, 255);
+			if (v6)
+				add_keys(im, out, 58, 0, 255);
+			return 0;
+		}
+		p = r->icmptype;
+		while ((w = emit_word(&im->e, &p)) != NULL) {
+			size_t k;
+
+			for (k = 0; k < sizeof(icmp_nums) / sizeof(icmp_nums[0]);
+			    k++)
+				if (strcmp(icmp_nums[k].pf, w) == 0)
+					break;
+			if (k == sizeof(icmp_nums) / sizeof(icmp_nums[0])) {
+				*why = "an ICMP type the comparison does not "
+				    "know";
+				return -1;
+			}
+			if (v4 && icmp_nums[k].v4 >= 0)
+				add_keys(im, out, 1, (unsigned)icmp_nums[k].v4,
+				    (unsigned)icmp_nums[k].v4);
+			if (v6 && icmp_nums[k].v6 >= 0)
+				add_keys(im, out, 58, (unsigned)icmp_nums[k].v6,
+				    (unsigned)icmp_nums[k].v6);
+		}
+		return 0;
+	}
+	if (strcmp(pr, "gre") == 0 || strcmp(pr, "esp") == 0 ||
+	    strcmp(pr, "ah") == 0) {
+		add_keys(im, out, strcmp(pr, "gre") == 0 ? 47 :
+		    strcmp(pr, "esp") == 0 ? 50 : 51, 0, 65535);
+		return 0;
+	}
+	*why = arena_printf(im->e.a, "protocol '%s'", emit_oneline(&im->e,
+	    pr));
+	return -1;
+}
+
+static void
+model_rule(struct imp *im, struct src_iface *mf, const struct prule *r)
+{
+	struct src_rule *sr;
+	const char *why = NULL;
+	const struct xml_node *c;
+	int want;
+
+	if (r->disabled || strcmp(r->type, "match") == 0 || mf->unproven)
+		return;
+	for (c = r->node->child; c != NULL; c = c->next)
+		if ((strcmp(c->name, "tagged") == 0 || strcmp(c->name, "os") == 0
+		    || strcmp(c->name, "tcpflags1") == 0 ||
+		    strcmp(c->name, "tcpflags2") == 0) && *c->text != '\0') {
+			mf->unproven = arena_printf(im->e.a, "%s matches %s",
+			    xml_path(im->e.a, r->node), c->name);
+			return;
+		}
+	if (*r->sched != '\0') {
+		mf->unproven = arena_printf(im->e.a, "%s has a schedule",
+		    xml_path(im->e.a, r->node));
+		return;
+	}
+	want = strcmp(r->ipproto, "inet6") == 0 ? FAM_V6 :
+	    strcmp(r->ipproto, "inet46") == 0 ? FAM_BOTH : FAM_V4;
+	ARENA_PUSH(im->e.a, mf->rules, mf->n, mf->cap);
+	sr = &mf->rules[mf->n - 1];
+	memset(sr, 0, sizeof(*sr));
+	sr->where = xml_path(im->e.a, r->node);
+	sr->action = strcmp(r->type, "block") == 0 ? SRC_BLOCK :
+	    strcmp(r->type, "reject") == 0 ? SRC_REJECT : SRC_PASS;
+	sr->quick = r->quick;
+	if (side_set(im, &r->src, want, &sr->src, &why) == -1 ||
+	    side_set(im, &r->dst, want, &sr->dst, &why) == -1 ||
+	    svc_set(im, r, want, &sr->any_svc, &sr->svc, &why) == -1) {
+		mf->unproven = arena_printf(im->e.a, "%s: %s", sr->where, why);
+		return;
+	}
+}
+
+static void
+build_model(struct imp *im)
+{
+	struct src_model *m = &im->model;
+	const struct xml_node *n;
+	const char *global = NULL;
+	size_t i, k;
+
+	for (i = 0; i < im->nr; i++) {
+		const struct prule *r = &im->rules[i];
+
+		if (r->floating && !r->disabled && strcmp(r->direction, "in") !=
+		    0 && global == NULL)
+			global = arena_printf(im->e.a, "the floating rule %s "
+			    "acts on traffic leaving an interface",
+			    xml_path(im->e.a, r->node));
+	}
+	for (k = 0; k < im->nif; k++) {
+		struct xif *f = &im->ifs[k];
+		struct src_iface *mf;
+
+		if (!f->enabled)
+			continue;
+		ARENA_PUSH(im->e.a, m->ifs, m->n, m->cap);
+		mf = &m->ifs[m->n - 1];
+		memset(mf, 0, sizeof(*mf));
+		mf->name = f->name;
+		if (f->dynamic)
+			mf->unproven = "its addresses are dynamic: the config "
+			    "does not say them";
+		else if (global != NULL)
+			mf->unproven = global;
+		if (mf->unproven != NULL)
+			continue;
+		/* pf's own rules before the user's: the anti-lockout rule
+		 * (as moat's: SSH, HTTP, HTTPS), the private networks. */
+		if (strcmp(f->key, "lan") == 0 && !im->noantilockout) {
+			struct src_rule *sr;
+			const char *why;
+
+			ARENA_PUSH(im->e.a, mf->rules, mf->n, mf->cap);
+			sr = &mf->rules[mf->n - 1];
+			memset(sr, 0, sizeof(*sr));
+			sr->where = "the anti-lockout rule";
+			sr->quick = true;
+			sr->src = fam_set(im, FAM_BOTH);
+			(void)value_set(im, "lanip", &sr->dst, &why, 0);
+			add_keys(im, &sr->svc, 6, 22, 22);
+			add_keys(im, &sr->svc, 6, 80, 80);
+			add_keys(im, &sr->svc, 6, 443, 443);
+		}
+		if (xml_child(f->node, "blockpriv") != NULL &&
+		    strcmp(txt(f->node, "blockpriv"), "0") != 0) {
+			struct src_rule *sr;
+			const char *p = im->kind == IMPORT_PFSENSE ?
+			    "10.0.0.0/8 127.0.0.0/8 172.16.0.0/12 "
+			    "192.168.0.0/16 fc00::/7" : "10.0.0.0/8 "
+			    "172.16.0.0/12 192.168.0.0/16 127.0.0.0/8 "
+			    "100.64.0.0/10 169.254.0.0/16 fd00::/8 fe80::/10 "
+			    "::1", *w;
+
+			ARENA_PUSH(im->e.a, mf->rules, mf->n, mf->cap);
+			sr = &mf->rules[mf->n - 1];
+			memset(sr, 0, sizeof(*sr));
+			sr->where = "blockpriv";
+			sr->action = SRC_BLOCK;
+			sr->quick = true;
+			sr->any_svc = true;
+			sr->dst = fam_set(im, FAM_BOTH);
+			while ((w = emit_word(&im->e, &p)) != NULL) {
+				struct iset s;
+
+				if (lit_set(im, w, &s) == 0)
+					sr->src = iset_union(im->e.a, sr->src,
+					    s);
+			}
+		}
+		for (i = 0; i < im->nr; i++)
+			if (im->rules[i].floating && on_iface(&im->rules[i], f))
+				model_rule(im, mf, &im->rules[i]);
+		for (i = 0; i < im->nr; i++)
+			if (!im->rules[i].floating && strcmp(im->rules[i].ifs,
+			    f->key) == 0)
+				model_rule(im, mf, &im->rules[i]);
+		/* The port forwards, rdr before the rules. */
+		for (n = xml_child(im->root, "nat") != NULL ?
+		    xml_child(im->root, "nat")->child : NULL; n != NULL &&
+		    mf->unproven == NULL; n = n->next) {
+			struct pside ps, pd;
+			struct src_rdr *rd;
+			struct prule pr;
+			const char *why = NULL, *lport;
+			struct iset t;
+			bool any;
+
+			if (strcmp(n->name, "rule") != 0 ||
+			    strcmp(txt(n, "interface"), f->key) != 0 ||
+			    xml_child(n, "disabled") != NULL)
+				continue;
+			read_side(xml_child(n, "source"), &ps);
+			read_side(xml_child(n, "destination"), &pd);
+			memset(&pr, 0, sizeof(pr));
+			pr.node = n;
+			pr.proto = txt(n, "protocol");
+			pr.ipproto = "inet";
+			pr.src.port = ps.port;
+			pr.dst.port = pd.port;
+			ARENA_PUSH(im->e.a, mf->rdrs, mf->nrdr, mf->caprdr);
+			rd = &mf->rdrs[mf->nrdr - 1];
+			memset(rd, 0, sizeof(*rd));
+			rd->where = xml_path(im->e.a, n);
+			rd->nordr = xml_child(n, "nordr") != NULL;
+			rd->pass = strcmp(txt(n, "associated-rule-id"),
+			    "pass") == 0;
+			ps.port = NULL;
+			pd.port = NULL;
+			if (side_set(im, &ps, FAM_V4, &rd->src, &why) == -1 ||
+			    side_set(im, &pd, FAM_V4, &rd->dst, &why) == -1 ||
+			    svc_set(im, &pr, FAM_V4, &any, &rd->svc, &why) == -1) {
+				mf->unproven = arena_printf(im->e.a, "%s: %s",
+				    rd->where, why);
+				break;
+			}
+			if (any)
+				rd->svc = iset_range(im->e.a, 0,
+				    ((u128)256 << 16) - 1);
+			if (rd->nordr)
+				continue;
+			if (value_set(im, txt(n, "target"), &t, &why, 0) == -1 ||
+			    t.n != 1 || t.v[0].lo != t.v[0].hi) {
+				mf->unproven = arena_printf(im->e.a, "%s: its "
+				    "target is not one address", rd->where);
+				break;
+			}
+			rd->target = t.v[0].lo;
+			lport = txt(n, "local-port");
+			if (pr.dst.port != NULL && *lport != '\0' &&
+			    isdigit((unsigned char)*pr.dst.port))
+				rd->port_shift = atoi(lport) -
+				    atoi(pr.dst.port);
+		}
+	}
+}
+
 struct run_arg {
 	struct imp	*im;
 	const char	*buf;
@@ -1994,6 +2451,7 @@ struct run_arg {
 	size_t		 errlen;
 	const char	*file;
 	struct strbuf	*out;
+	struct strbuf	*report;
 };
 
 static int
@@ -2054,8 +2512,10 @@ run(void *arg)
 		snprintf(ra->err, ra->errlen, "1:1: out of memory");
 		return -1;
 	}
-	if (emit_settle(&im->e, &body, arena_printf(im->e.a, "/%s", im->root->name), ra->err, ra->errlen) == -1)
+	if (emit_settle(&im->e, &body, arena_printf(im->e.a, "/%s",
+	    im->root->name), ra->err, ra->errlen) == -1)
 		return -1;
+
 	strbuf_printf(o, "# moat.conf imported by moat import %s from %s\n",
 	    kind, emit_oneline(&im->e, ra->file));
 	if (im->e.nnotes > 0) {
@@ -2068,14 +2528,31 @@ run(void *arg)
 			strbuf_printf(o, "#   %.*s\n", (int)(nl - p), p);
 	}
 	strbuf_printf(o, "\n%s", strbuf_str(&im->s_body));
+	if (ra->report != NULL) {
+		struct policy *p = policy_parse("moat.conf", strbuf_str(o),
+		    o->len);
+
+		if (p == NULL) {
+			snprintf(ra->err, ra->errlen, "1:1: out of memory");
+			return -1;
+		}
+		build_model(im);
+		if (p->diags.nerrors == 0 && proof_compare(im->e.a, &im->model,
+		    p, ra->report) == -1) {
+			policy_free(p);
+			snprintf(ra->err, ra->errlen, "1:1: out of memory");
+			return -1;
+		}
+		policy_free(p);
+	}
 	return 0;
 #undef body
 }
 
 int
 import_xml(enum import_kind kind, const char *file, const char *buf,
-    size_t len, struct strbuf *out, struct strbuf *notes, char *err,
-    size_t errlen)
+    size_t len, struct strbuf *out, struct strbuf *notes,
+    struct strbuf *report, char *err, size_t errlen)
 {
 	struct arena a;
 	struct imp im;
@@ -2100,6 +2577,7 @@ import_xml(enum import_kind kind, const char *file, const char *buf,
 	ra.errlen = errlen;
 	ra.file = file;
 	ra.out = out;
+	ra.report = report;
 	rc = arena_catch(&a, run, &ra);
 	if (rc == -1 && err[0] == '\0')
 		snprintf(err, errlen, "out of memory");

@@ -1,0 +1,351 @@
+/* proof.c: the source's semantics and the comparison with moat's (see
+ * proof.h).  The regions: for each interface, the cut points of every
+ * source set, destination set and service set of both rule sets; between
+ * two cuts neither set of rules changes its mind, so one flow of each
+ * cell (its first) stands for all of it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/eval.h"
+#include "base/addr.h"
+#include "import/proof.h"
+
+#define MAX_CELLS	4000000	/* flows evaluated for one interface */
+#define MAX_SHOWN	12	/* differing regions written per interface */
+
+struct cuts {
+	u128	*v;
+	size_t	 n, cap;
+};
+
+static void
+cut(struct arena *a, struct cuts *c, u128 x)
+{
+	ARENA_PUSH(a, c->v, c->n, c->cap);
+	c->v[c->n - 1] = x;
+}
+
+static void
+cut_set(struct arena *a, struct cuts *c, struct iset s)
+{
+	size_t i;
+
+	for (i = 0; i < s.n; i++) {
+		cut(a, c, s.v[i].lo);
+		if (s.v[i].hi != U128_MAX)
+			cut(a, c, s.v[i].hi + 1);
+	}
+}
+
+static int
+cmp128(const void *x, const void *y)
+{
+	u128 a = *(const u128 *)x, b = *(const u128 *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static void
+finish(struct cuts *c)
+{
+	size_t i, k = 0;
+
+	qsort(c->v, c->n, sizeof(*c->v), cmp128);
+	for (i = 0; i < c->n; i++)
+		if (k == 0 || c->v[k - 1] != c->v[i])
+			c->v[k++] = c->v[i];
+	c->n = k;
+}
+
+/* The source's verdict: rdr first (the first that matches), then the
+ * rules, the last that matches deciding unless a quick one matched. */
+static const struct src_rule *
+src_eval(const struct src_iface *f, u128 src, u128 dst, u128 key,
+    const struct src_rdr **rdr)
+{
+	const struct src_rule *last = NULL;
+	size_t i;
+
+	*rdr = NULL;
+	for (i = 0; i < f->nrdr; i++) {
+		const struct src_rdr *r = &f->rdrs[i];
+
+		if (iset_contains(r->src, src) && iset_contains(r->dst, dst) &&
+		    iset_contains(r->svc, key)) {
+			if (!r->nordr) {
+				*rdr = r;
+				dst = r->target;
+				key += r->port_shift;
+			}
+			break;
+		}
+	}
+	for (i = 0; i < f->n; i++) {
+		const struct src_rule *r = &f->rules[i];
+
+		if (!iset_contains(r->src, src) || !iset_contains(r->dst, dst) ||
+		    (!r->any_svc && !iset_contains(r->svc, key)))
+			continue;
+		last = r;
+		if (r->quick)
+			break;
+	}
+	return last;
+}
+
+static const char *const act_name[] = { "pass", "block", "reject" };
+
+static void
+range_text(u128 lo, u128 hi, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	addr_format(lo, a, sizeof(a));
+	if (lo == hi) {
+		snprintf(buf, len, "%s", a);
+		return;
+	}
+	addr_format(hi, b, sizeof(b));
+	snprintf(buf, len, "%s-%s", a, b);
+}
+
+static void
+svc_text(u128 lo, u128 hi, char *buf, size_t len)
+{
+	unsigned p = (unsigned)(lo >> 16), q = (unsigned)(hi >> 16);
+	unsigned a = (unsigned)(lo & 0xffff), b = (unsigned)(hi & 0xffff);
+
+	if (p != q)
+		snprintf(buf, len, "protocols %u-%u", p, q);
+	else if (p == 6 || p == 17 || p == 132)
+		snprintf(buf, len, "%s %u%s%.0u", p == 6 ? "tcp" : p == 17 ?
+		    "udp" : "sctp", a, a == b ? "" : "-", a == b ? 0 : b);
+	else if (p == 1 || p == 58)
+		snprintf(buf, len, "%s type %u%s%.0u", p == 1 ? "icmp" :
+		    "icmpv6", a, a == b ? "" : "-", a == b ? 0 : b);
+	else
+		snprintf(buf, len, "protocol %u", p);
+}
+
+/* What moat decides, in words. */
+static void
+moat_text(const struct verdict *v, const struct iface *ifc, char *buf,
+    size_t len)
+{
+	static const char *const an[] = { "accept", "deny", "reject" };
+
+	switch (v->by) {
+	case BY_RULE:
+		snprintf(buf, len, "%s (rule %d, line %d)", an[v->action],
+		    v->rule->number, v->rule->loc.line);
+		break;
+	case BY_ANTILOCKOUT:
+		snprintf(buf, len, "accept (the anti-lockout rule)");
+		break;
+	case BY_FORWARD:
+		snprintf(buf, len, "accept (a forward's accept)");
+		break;
+	default:
+		snprintf(buf, len, "%s (the default of %s)", an[v->action],
+		    ifc->name);
+	}
+}
+
+static bool
+same(enum src_action s, enum action m)
+{
+	return (s == SRC_PASS && m == ACT_ACCEPT) ||
+	    (s == SRC_BLOCK && m == ACT_DENY) ||
+	    (s == SRC_REJECT && m == ACT_REJECT);
+}
+
+static int
+compare_iface(struct arena *a, const struct src_iface *f,
+    const struct iface *ifc, const struct policy *p, struct strbuf *out)
+{
+	struct cuts cs = { 0 }, cd = { 0 }, ck = { 0 };
+	size_t i, s, d, k, ndiff = 0, ncell = 0;
+
+	/* The cuts of both sides. */
+	cut(a, &cs, 0);
+	cut(a, &cs, V4_BASE);
+	cut(a, &cs, V4_LAST + 1);
+	cut(a, &cd, 0);
+	cut(a, &cd, V4_BASE);
+	cut(a, &cd, V4_LAST + 1);
+	cut(a, &ck, 0);
+	for (i = 0; i < f->n; i++) {
+		cut_set(a, &cs, f->rules[i].src);
+		cut_set(a, &cd, f->rules[i].dst);
+		cut_set(a, &ck, f->rules[i].svc);
+	}
+	for (i = 0; i < f->nrdr; i++) {
+		cut_set(a, &cs, f->rdrs[i].src);
+		cut_set(a, &cd, f->rdrs[i].dst);
+		cut_set(a, &ck, f->rdrs[i].svc);
+		cut(a, &cd, f->rdrs[i].target);
+		cut(a, &cd, f->rdrs[i].target + 1);
+	}
+	for (i = 0; i < p->nrule; i++) {
+		const struct rule *r = p->rules[i];
+
+		if (r->iface != ifc)
+			continue;
+		cut_set(a, &cs, r->src.set);
+		cut_set(a, &cd, r->dst.set);
+		cut_set(a, &ck, r->svc.set);
+	}
+	for (i = 0; i < p->nforward; i++) {
+		const struct forward *fw = p->forwards[i];
+
+		cut_set(a, &ck, fw->svc.set);
+	}
+	for (i = 0; i < ifc->naddr; i++) {
+		cut(a, &cd, ifc->addrs[i].lit.lo);
+		cut(a, &cd, ifc->addrs[i].lit.lo + 1);
+	}
+	/* the anti-lockout rule's services */
+	cut(a, &ck, (u128)6 << 16 | 22);
+	cut(a, &ck, (u128)6 << 16 | 23);
+	cut(a, &ck, (u128)6 << 16 | 80);
+	cut(a, &ck, (u128)6 << 16 | 81);
+	cut(a, &ck, (u128)6 << 16 | 443);
+	cut(a, &ck, (u128)6 << 16 | 444);
+	cut(a, &ck, (u128)256 << 16);
+	finish(&cs);
+	finish(&cd);
+	finish(&ck);
+	if (cs.n * cd.n > MAX_CELLS / (ck.n ? ck.n : 1)) {
+		strbuf_printf(out, "  %s: not compared: more than %d regions\n",
+		    ifc->name, MAX_CELLS);
+		return 0;
+	}
+	for (s = 0; s < cs.n; s++)
+		for (d = 0; d < cd.n; d++) {
+			u128 src = cs.v[s], dst = cd.v[d];
+			size_t kstart = 0;
+			const struct src_rule *pr0 = NULL;
+			const struct src_rdr *rdr0 = NULL;
+			enum src_action sa0 = SRC_BLOCK;
+			struct verdict v0;
+			bool open = false;
+
+			if ((src >= V4_BASE && src <= V4_LAST) !=
+			    (dst >= V4_BASE && dst <= V4_LAST))
+				continue;
+			memset(&v0, 0, sizeof(v0));
+			for (k = 0; k <= ck.n; k++) {
+				const struct src_rule *pr = NULL;
+				const struct src_rdr *rdr = NULL;
+				struct verdict v;
+				struct flow fl;
+				enum src_action sa = SRC_BLOCK;
+				bool differ = false;
+
+				if (k < ck.n) {
+					u128 key = ck.v[k];
+
+					if ((key >> 16) > 255)
+						continue;
+					ncell++;
+					memset(&fl, 0, sizeof(fl));
+					fl.iface = ifc;
+					fl.src = src;
+					fl.dst = dst;
+					fl.proto = (int)(key >> 16);
+					fl.dport = (unsigned)(key & 0xffff);
+					policy_eval(p, &fl, &v);
+					pr = src_eval(f, src, dst, key, &rdr);
+					/* rdr pass: passed without the rules */
+					if (rdr != NULL && rdr->pass)
+						pr = NULL;
+					sa = rdr != NULL && rdr->pass ?
+					    SRC_PASS : pr != NULL ? pr->action :
+					    SRC_BLOCK;
+					differ = !same(sa, v.action);
+				}
+				/* A run of differing cells with the same
+				 * deciders is one region. */
+				if (open && (k == ck.n || !differ ||
+				    pr != pr0 || rdr != rdr0 ||
+				    v.rule != v0.rule || v.by != v0.by)) {
+					char sb[100], db[100], kb[60], mb[120];
+					u128 khi = k < ck.n ? ck.v[k] - 1 :
+					    ((u128)256 << 16) - 1;
+
+					if (ndiff < MAX_SHOWN) {
+						range_text(src, s + 1 < cs.n ?
+						    cs.v[s + 1] - 1 : U128_MAX,
+						    sb, sizeof(sb));
+						range_text(dst, d + 1 < cd.n ?
+						    cd.v[d + 1] - 1 : U128_MAX,
+						    db, sizeof(db));
+						svc_text(ck.v[kstart], khi, kb,
+						    sizeof(kb));
+						moat_text(&v0, ifc, mb,
+						    sizeof(mb));
+						if (ndiff == 0)
+							strbuf_printf(out, "  %s: "
+							    "differs:\n",
+							    ifc->name);
+						strbuf_printf(out, "    from %s "
+						    "to %s, %s: the source %s "
+						    "(%s%s%s), moat %s\n", sb,
+						    db, kb, act_name[sa0],
+						    pr0 != NULL ? pr0->where :
+						    rdr0 != NULL && rdr0->pass ?
+						    "rdr pass" : "its default",
+						    rdr0 != NULL ? ", redirected"
+						    " by " : "", rdr0 != NULL ?
+						    rdr0->where : "", mb);
+					}
+					ndiff++;
+					open = false;
+				}
+				if (differ && !open) {
+					open = true;
+					kstart = k;
+					pr0 = pr;
+					rdr0 = rdr;
+					sa0 = sa;
+					v0 = v;
+				}
+			}
+		}
+	if (ndiff == 0)
+		strbuf_printf(out, "  %s: equivalent (%zu regions)\n",
+		    ifc->name, ncell);
+	else if (ndiff > MAX_SHOWN)
+		strbuf_printf(out, "    ... and %zu more regions\n",
+		    ndiff - MAX_SHOWN);
+	return ndiff > 0;
+}
+
+int
+proof_compare(struct arena *a, const struct src_model *m,
+    const struct policy *p, struct strbuf *out)
+{
+	size_t i, j;
+	int ndiffer = 0;
+
+	strbuf_puts(out, "equivalence (the source as pf decides it: the last "
+	    "rule that matches unless a quick one did; block by default):\n");
+	for (i = 0; i < m->n; i++) {
+		const struct src_iface *f = &m->ifs[i];
+		const struct iface *ifc = NULL;
+
+		for (j = 0; j < p->niface; j++)
+			if (strcmp(p->ifaces[j]->name, f->name) == 0)
+				ifc = p->ifaces[j];
+		if (ifc == NULL)
+			continue;
+		if (f->unproven != NULL) {
+			strbuf_printf(out, "  %s: not compared: %s\n", f->name,
+			    f->unproven);
+			continue;
+		}
+		ndiffer += compare_iface(a, f, ifc, p, out);
+	}
+	return ndiffer;
+}

@@ -1,0 +1,65 @@
+/* proof.h: the equivalence report of an import.  The source's rules, as
+ * the source's own semantics decide them (pf: the last rule that matches
+ * decides unless a quick one matched first; block by default), are
+ * evaluated by proof.c, code of its own that shares nothing with moat's
+ * evaluator, and compared with moat's verdicts (analyze/eval.h) on every
+ * region where either set of rules changes its mind. */
+#ifndef MOAT_PROOF_H
+#define MOAT_PROOF_H
+
+#include <stdbool.h>
+
+#include "base/iset.h"
+#include "base/strbuf.h"
+#include "policy/policy.h"
+
+enum src_action {
+	SRC_PASS = 0,
+	SRC_BLOCK,
+	SRC_REJECT,
+};
+
+/* A rule of the source, its sides resolved by the source's own meaning
+ * (negation and address family applied). */
+struct src_rule {
+	const char	*where;		/* its XML path */
+	enum src_action	 action;
+	bool		 quick;
+	struct iset	 src, dst;
+	bool		 any_svc;
+	struct iset	 svc;		/* keys: protocol << 16 | port/type */
+};
+
+/* A redirection (port forward) of the source: the first that matches
+ * rewrites the destination before the rules. */
+struct src_rdr {
+	const char	*where;
+	struct iset	 src, dst;
+	struct iset	 svc;
+	bool		 nordr;		/* matches, and redirects nothing */
+	u128		 target;
+	int		 port_shift;	/* local-port minus the first port */
+	bool		 pass;		/* its rule passes it (pass) */
+};
+
+struct src_iface {
+	const char	*name;		/* its moat interface */
+	struct src_rule	*rules;
+	size_t		 n, cap;
+	struct src_rdr	*rdrs;
+	size_t		 nrdr, caprdr;
+	const char	*unproven;	/* why it cannot be compared */
+};
+
+struct src_model {
+	struct src_iface	*ifs;
+	size_t			 n, cap;
+};
+
+/* Compare m with valid policy p, interface by interface, and write the
+ * report to out.  Returns the number of interfaces that differ, or -1
+ * when memory runs out. */
+int	proof_compare(struct arena *a, const struct src_model *m,
+	    const struct policy *p, struct strbuf *out);
+
+#endif
