@@ -8,6 +8,7 @@
  * note naming its line.  doc/design/import.md has the mapping.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 #define MAX_DEVS	64
 #define MAX_DEPTH	16
 #define MAX_LINE	65536
-#define MAX_STEPS	200000	/* rules walked through all the jumps */
+#define MAX_STEPS	50000	/* rules walked through all the jumps */
 
 enum chain_kind {
 	CK_INPUT = 0,
@@ -75,12 +76,37 @@ struct ipt {
 	struct strbuf	 s_obj, s_nat, s_fwd, s_own;
 	bool		 has_filter;
 	size_t		 steps;		/* rules walked, against blowups */
+	bool		*noted;		/* by line: a note said already */
+	unsigned	 nlines;
 };
 
 static const char *
 at(struct ipt *t, unsigned line)
 {
 	return arena_printf(t->e.a, "line %u", line);
+}
+
+/* A note about line, once: a rule inlined at several jumps is noted
+ * once. */
+static void
+note_line(struct ipt *t, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+note_line(struct ipt *t, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[600];
+
+	if (t->noted != NULL && line <= t->nlines) {
+		if (t->noted[line])
+			return;
+		t->noted[line] = true;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emit_note(&t->e, at(t, line), "%s", msg);
 }
 
 static struct ichain *
@@ -464,7 +490,7 @@ lost(struct ipt *t, unsigned line, const char *target, const char *why)
 	bool drop = target == NULL || strcmp(target, "DROP") == 0 ||
 	    strcmp(target, "REJECT") == 0 || chain_find(t, "filter", target);
 
-	emit_note(&t->e, at(t, line), "not carried: %s%s", why, pass ?
+	note_line(t, line, "not carried: %s%s", why, pass ?
 	    "; what it accepted now falls to the rules below it" : drop ?
 	    "; WARNING: what it dropped now falls to the rules below it" : "");
 }
@@ -488,7 +514,7 @@ walk(struct ipt *t, struct ichain *c, const struct irule *ctx,
 
 		if (++t->steps > MAX_STEPS) {
 			if (t->steps == MAX_STEPS + 1)
-				emit_note(&t->e, at(t, r->line), "not carried: "
+				note_line(t, r->line, "not carried: "
 				    "the chains' jumps unfold into more than "
 				    "%d rules; WARNING: the rest is left out",
 				    MAX_STEPS);
@@ -513,7 +539,7 @@ walk(struct ipt *t, struct ichain *c, const struct irule *ctx,
 			    r->dst == NULL && r->proto == NULL &&
 			    r->states == NULL && !r->dst_local) {
 				if (i + 1 < c->n)
-					emit_note(&t->e, at(t, r->line), "carried:"
+					note_line(t, r->line, "carried:"
 					    " the rules after this RETURN are "
 					    "never reached and are left out");
 				return;
@@ -524,14 +550,14 @@ walk(struct ipt *t, struct ichain *c, const struct irule *ctx,
 				emit_flat(t, &m, ck);
 				continue;
 			}
-			emit_note(&t->e, at(t, r->line), "not carried: a RETURN "
+			note_line(t, r->line, "not carried: a RETURN "
 			    "with matches; the rules after it in %s are "
 			    "carried for every packet, WARNING: a difference",
 			    emit_oneline(&t->e, c->name));
 			continue;
 		}
 		if (strcmp(tg, "LOG") == 0 || strcmp(tg, "NFLOG") == 0) {
-			emit_note(&t->e, at(t, r->line), "not carried: %s: "
+			note_line(t, r->line, "not carried: %s: "
 			    "moat logs what a rule with the log option "
 			    "decides", tg);
 			continue;
@@ -550,7 +576,7 @@ walk(struct ipt *t, struct ichain *c, const struct irule *ctx,
 				m.target = policy_of(t, c->name);
 				emit_flat(t, &m, ck);
 			} else if (r->goto_)
-				emit_note(&t->e, at(t, r->line), "carried with "
+				note_line(t, r->line, "carried with "
 				    "a difference: a goto from a chain that was "
 				    "jumped to; what falls off %s goes on in %s "
 				    "here", emit_oneline(&t->e, tg),
@@ -677,7 +703,7 @@ emit_flat(struct ipt *t, const struct irule *m, enum chain_kind ck)
 			strbuf_printf(&t->s_own, "# line %u: what DNAT "
 			    "forwards accepted: moat's forward does it\n",
 			    m->line);
-			emit_note(&t->e, at(t, m->line), "carried with a "
+			note_line(t, m->line, "carried with a "
 			    "difference: moat's forward accepts what it "
 			    "forwards after the rules, not before them");
 			return;
@@ -689,7 +715,7 @@ emit_flat(struct ipt *t, const struct irule *m, enum chain_kind ck)
 			return;
 		}
 		if (est && strcmp(m->target, "ACCEPT") != 0)
-			emit_note(&t->e, at(t, m->line), "carried with a "
+			note_line(t, m->line, "carried with a "
 			    "difference: moat accepts established and related "
 			    "packets before any rule");
 	}
@@ -750,7 +776,7 @@ emit_flat(struct ipt *t, const struct irule *m, enum chain_kind ck)
 			    "%sNET", d->moat);
 			if (!d->noted_out) {
 				d->noted_out = true;
-				emit_note(&t->e, at(t, m->line), "carried with a "
+				note_line(t, m->line, "carried with a "
 				    "difference: moat decides by the interface "
 				    "a connection arrives on, so -o %s is "
 				    "written as %s", d->name, d->nat ?
@@ -797,7 +823,7 @@ nat_rules(struct ipt *t)
 			int fam;
 
 			if (r->why != NULL) {
-				emit_note(&t->e, at(t, r->line), "not carried: "
+				note_line(t, r->line, "not carried: "
 				    "%s", r->why);
 				continue;
 			}
@@ -828,7 +854,7 @@ nat_rules(struct ipt *t)
 				    r->target));
 			svc = why == NULL ? rule_service(t, r, &why) : NULL;
 			if (why != NULL || (svc != NULL && *svc == '\0')) {
-				emit_note(&t->e, at(t, r->line), "not carried: "
+				note_line(t, r->line, "not carried: "
 				    "%s", why);
 				continue;
 			}
@@ -863,7 +889,7 @@ nat_rules(struct ipt *t)
 			int fam;
 
 			if (r->why != NULL) {
-				emit_note(&t->e, at(t, r->line), "not carried: "
+				note_line(t, r->line, "not carried: "
 				    "%s", r->why);
 				continue;
 			}
@@ -906,14 +932,14 @@ nat_rules(struct ipt *t)
 			if (why == NULL)
 				svc = rule_service(t, r, &why);
 			if (why != NULL) {
-				emit_note(&t->e, at(t, r->line), "not carried: "
+				note_line(t, r->line, "not carried: "
 				    "%s", why);
 				continue;
 			}
 			strbuf_printf(&t->s_fwd, "forward on %s service %s to %s"
 			    " reflection off   # line %u\n", d->moat, svc, host,
 			    r->line);
-			emit_note(&t->e, at(t, r->line), "carried with a "
+			note_line(t, r->line, "carried with a "
 			    "difference: moat's forward accepts what no rule "
 			    "decides; in iptables only a FORWARD rule does");
 		}
@@ -968,6 +994,7 @@ read_save(struct ipt *t, const char *buf, size_t len, char *err,
 		size_t nw;
 
 		line++;
+		t->nlines = line;
 		if (n > MAX_LINE) {
 			snprintf(err, errlen, "%u:1: a line longer than %d "
 			    "bytes", line, MAX_LINE);
@@ -1079,6 +1106,7 @@ run(void *arg)
 
 	if (read_save(t, ra->buf, ra->len, ra->err, ra->errlen) == -1)
 		return -1;
+	t->noted = arena_array(t->e.a, t->nlines + 1, sizeof(*t->noted));
 	/* The WAN: the device its NAT leaves by. */
 	for (i = 0; i < t->nchain; i++) {
 		struct ichain *c = &t->chains[i];
