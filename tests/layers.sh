@@ -16,7 +16,8 @@ allowed() {
 	enforce) echo "base policy" ;;
 	observe) echo "base policy analyze output enforce" ;;
 	smtp) echo "base net policy" ;;
-	cli) echo "base net policy analyze output enforce observe ha" ;;
+	import) echo "base policy analyze" ;;
+	cli) echo "base net policy analyze output enforce observe ha import" ;;
 	daemon) echo "base net feeds policy analyze output enforce observe smtp web ha" ;;
 	ha) echo "base policy analyze output" ;;
 	web) echo "base policy analyze output" ;;
