@@ -96,6 +96,22 @@ src_eval(const struct src_iface *f, u128 src, u128 dst, u128 key,
 
 static const char *const act_name[] = { "pass", "block", "reject" };
 
+/* pf's verdict and what decides it, in words. */
+static enum src_action
+pf_where(struct arena *a, const struct src_rule *pr,
+    const struct src_rdr *rdr, const char **w)
+{
+	if (rdr != NULL && rdr->pass) {
+		/* rdr pass: passed without the rules */
+		*w = arena_printf(a, "rdr pass, %s", rdr->where);
+		return SRC_PASS;
+	}
+	*w = pr != NULL ? pr->where : "its default";
+	if (rdr != NULL)
+		*w = arena_printf(a, "%s, redirected by %s", *w, rdr->where);
+	return pr != NULL ? pr->action : SRC_BLOCK;
+}
+
 static void
 range_text(u128 lo, u128 hi, char *buf, size_t len)
 {
@@ -187,6 +203,9 @@ compare_iface(struct arena *a, const struct src_iface *f,
 		cut(a, &cd, f->rdrs[i].target);
 		cut(a, &cd, f->rdrs[i].target + 1);
 	}
+	cut_set(a, &cs, f->cut_src);
+	cut_set(a, &cd, f->cut_dst);
+	cut_set(a, &ck, f->cut_svc);
 	for (i = 0; i < p->nrule; i++) {
 		const struct rule *r = p->rules[i];
 
@@ -204,6 +223,17 @@ compare_iface(struct arena *a, const struct src_iface *f,
 	for (i = 0; i < ifc->naddr; i++) {
 		cut(a, &cd, ifc->addrs[i].lit.lo);
 		cut(a, &cd, ifc->addrs[i].lit.lo + 1);
+	}
+	for (i = 0; i < ifc->nbound; i++) {
+		u128 lo, hi;
+
+		cut(a, &cd, ifc->bound[i].lo);
+		cut(a, &cd, ifc->bound[i].lo + 1);
+		addr_network(ifc->bound[i].lo, ifc->bound[i].family,
+		    ifc->bound[i].plen, &lo, &hi);
+		cut(a, &cd, lo);
+		if (hi != U128_MAX)
+			cut(a, &cd, hi + 1);
 	}
 	/* the anti-lockout rule's services */
 	cut(a, &ck, (u128)6 << 16 | 22);
@@ -225,8 +255,7 @@ compare_iface(struct arena *a, const struct src_iface *f,
 		for (d = 0; d < cd.n; d++) {
 			u128 src = cs.v[s], dst = cd.v[d];
 			size_t kstart = 0;
-			const struct src_rule *pr0 = NULL;
-			const struct src_rdr *rdr0 = NULL;
+			const char *w0 = NULL;
 			enum src_action sa0 = SRC_BLOCK;
 			struct verdict v0;
 			bool open = false;
@@ -238,6 +267,7 @@ compare_iface(struct arena *a, const struct src_iface *f,
 			for (k = 0; k <= ck.n; k++) {
 				const struct src_rule *pr = NULL;
 				const struct src_rdr *rdr = NULL;
+				const char *w = NULL;
 				struct verdict v;
 				struct flow fl;
 				enum src_action sa = SRC_BLOCK;
@@ -256,19 +286,20 @@ compare_iface(struct arena *a, const struct src_iface *f,
 					fl.proto = (int)(key >> 16);
 					fl.dport = (unsigned)(key & 0xffff);
 					policy_eval(p, &fl, &v);
-					pr = src_eval(f, src, dst, key, &rdr);
-					/* rdr pass: passed without the rules */
-					if (rdr != NULL && rdr->pass)
-						pr = NULL;
-					sa = rdr != NULL && rdr->pass ?
-					    SRC_PASS : pr != NULL ? pr->action :
-					    SRC_BLOCK;
+					if (f->eval != NULL)
+						sa = f->eval(f->arg, src, dst,
+						    key, &w);
+					else {
+						pr = src_eval(f, src, dst, key,
+						    &rdr);
+						sa = pf_where(a, pr, rdr, &w);
+					}
 					differ = !same(sa, v.action);
 				}
 				/* A run of differing cells with the same
 				 * deciders is one region. */
 				if (open && (k == ck.n || !differ ||
-				    pr != pr0 || rdr != rdr0 ||
+				    sa != sa0 || strcmp(w, w0) != 0 ||
 				    v.rule != v0.rule || v.by != v0.by)) {
 					char sb[100], db[100], kb[60], mb[120];
 					u128 khi = k < ck.n ? ck.v[k] - 1 :
@@ -291,14 +322,8 @@ compare_iface(struct arena *a, const struct src_iface *f,
 							    ifc->name);
 						strbuf_printf(out, "    from %s "
 						    "to %s, %s: the source %s "
-						    "(%s%s%s), moat %s\n", sb,
-						    db, kb, act_name[sa0],
-						    pr0 != NULL ? pr0->where :
-						    rdr0 != NULL && rdr0->pass ?
-						    "rdr pass" : "its default",
-						    rdr0 != NULL ? ", redirected"
-						    " by " : "", rdr0 != NULL ?
-						    rdr0->where : "", mb);
+						    "(%s), moat %s\n", sb, db,
+						    kb, act_name[sa0], w0, mb);
 					}
 					ndiff++;
 					open = false;
@@ -306,8 +331,7 @@ compare_iface(struct arena *a, const struct src_iface *f,
 				if (differ && !open) {
 					open = true;
 					kstart = k;
-					pr0 = pr;
-					rdr0 = rdr;
+					w0 = w;
 					sa0 = sa;
 					v0 = v;
 				}
@@ -329,8 +353,9 @@ proof_compare(struct arena *a, const struct src_model *m,
 	size_t i, j;
 	int ndiffer = 0;
 
-	strbuf_puts(out, "equivalence (the source as pf decides it: the last "
-	    "rule that matches unless a quick one did; block by default):\n");
+	strbuf_printf(out, "equivalence (the source as %s):\n",
+	    m->semantics != NULL ? m->semantics : "pf decides it: the last "
+	    "rule that matches unless a quick one did; block by default");
 	for (i = 0; i < m->n; i++) {
 		const struct src_iface *f = &m->ifs[i];
 		const struct iface *ifc = NULL;

@@ -2,7 +2,8 @@
  * the source's own semantics decide them (pf: the last rule that matches
  * decides unless a quick one matched first; block by default), are
  * evaluated by proof.c, code of its own that shares nothing with moat's
- * evaluator, and compared with moat's verdicts (analyze/eval.h) on every
+ * evaluator (iptables' chain traversal is iptables.c's own, through
+ * src_iface's eval), and compared with moat's verdicts (analyze/eval.h) on every
  * region where either set of rules changes its mind. */
 #ifndef MOAT_PROOF_H
 #define MOAT_PROOF_H
@@ -44,6 +45,14 @@ struct src_rdr {
 
 struct src_iface {
 	const char	*name;		/* its moat interface */
+	/* Another source's semantics than pf's rules below (iptables): the
+	 * verdict of a flow arriving here, and in *where the rule, chain
+	 * policy or default that decides it; cuts, where it changes its
+	 * mind. */
+	enum src_action	(*eval)(const void *arg, u128 src, u128 dst,
+			    u128 key, const char **where);
+	const void	*arg;
+	struct iset	 cut_src, cut_dst, cut_svc;
 	struct src_rule	*rules;
 	size_t		 n, cap;
 	struct src_rdr	*rdrs;
@@ -52,6 +61,7 @@ struct src_iface {
 };
 
 struct src_model {
+	const char		*semantics;	/* the report's head */
 	struct src_iface	*ifs;
 	size_t			 n, cap;
 };
