@@ -108,7 +108,7 @@ cmd_import(int argc, char **argv)
 	strbuf_init(&notes, 0);
 	strbuf_init(&report, 0);
 	err[0] = '\0';
-	n = ipt ? import_iptables(in, buf, len, &b, &notes, err,
+	n = ipt ? import_iptables(in, buf, len, &b, &notes, &report, err,
 	    sizeof(err)) : import_xml(kind, in, buf, len, &b, &notes, &report,
 	    err, sizeof(err));
 	free(buf);

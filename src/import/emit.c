@@ -45,7 +45,11 @@ emit_quote(struct emit *e, const char *s)
 {
 	struct strbuf b;
 	const char *r;
+	char *clean = arena_strdup(e->a, s);
 
+	/* moat's strings are UTF-8: a byte of none is a '?' */
+	str_clean_utf8(clean);
+	s = clean;
 	strbuf_init(&b, 0);
 	strbuf_putc(&b, '"');
 	for (; *s != '\0'; s++) {
@@ -70,6 +74,7 @@ emit_oneline(struct emit *e, const char *s)
 	for (p = r; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
+	str_clean_utf8(r);
 	return r;
 }
 
@@ -211,7 +216,7 @@ emit_settle(struct emit *e, struct strbuf *body, const char *where,
 {
 	int pass;
 
-	for (pass = 0; pass < 16; pass++) {
+	for (pass = 0; pass < 64; pass++) {
 		struct policy *p = policy_parse("import", strbuf_str(body),
 		    body->len);
 		const char **why, *t, *nl;

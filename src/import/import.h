@@ -29,9 +29,9 @@ int	import_xml(enum import_kind kind, const char *file, const char *buf,
 	    struct strbuf *report, char *err, size_t errlen);
 
 /* The same for the output of iptables-save (iptables.c); the notes are
- * "line N: why". */
+ * "line N: why", the report compares iptables' chain traversal. */
 int	import_iptables(const char *file, const char *buf, size_t len,
-	    struct strbuf *out, struct strbuf *notes, char *err,
-	    size_t errlen);
+	    struct strbuf *out, struct strbuf *notes, struct strbuf *report,
+	    char *err, size_t errlen);
 
 #endif

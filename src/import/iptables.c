@@ -17,11 +17,14 @@
 #include "base/addr.h"
 #include "import/emit.h"
 #include "import/import.h"
+#include "import/proof.h"
+#include "policy/load.h"
 
 #define MAX_DEVS	64
 #define MAX_DEPTH	16
 #define MAX_LINE	65536
-#define MAX_STEPS	50000	/* rules walked through all the jumps */
+#define MAX_STEPS	20000	/* rules walked through all the jumps */
+#define MAX_FLAT	100000	/* rule lines written, all interfaces */
 
 enum chain_kind {
 	CK_INPUT = 0,
@@ -76,6 +79,7 @@ struct ipt {
 	struct strbuf	 s_obj, s_nat, s_fwd, s_own;
 	bool		 has_filter;
 	size_t		 steps;		/* rules walked, against blowups */
+	size_t		 nflat;		/* rule lines written */
 	bool		*noted;		/* by line: a note said already */
 	unsigned	 nlines;
 };
@@ -226,6 +230,16 @@ bad(struct ipt *t, struct irule *r, const char *fmt, const char *v)
 		r->why = arena_printf(t->e.a, fmt, emit_oneline(&t->e, v));
 }
 
+/* Whether s is printable ASCII: what a device name may hold here. */
+static bool
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
 /* Read the options of -A CHAIN. */
 static void
 parse_rule(struct ipt *t, struct irule *r, const char **w, size_t n)
@@ -235,7 +249,9 @@ parse_rule(struct ipt *t, struct irule *r, const char **w, size_t n)
 	const char *v;
 	int fam;
 
-	for (i = 0; i < n && r->why == NULL; i++) {
+	/* past a match moat cannot say, the rest is still read: its
+	 * target says what was lost */
+	for (i = 0; i < n; i++) {
 		const char *o = w[i];
 
 		if (strcmp(o, "!") == 0) {
@@ -269,7 +285,8 @@ parse_rule(struct ipt *t, struct irule *r, const char **w, size_t n)
 			if ((v = arg(r, w, n, &i)) == NULL)
 				break;
 			if (strchr(v, '+') != NULL || *v == '\0' ||
-			    strlen(v) > 15 || strpbrk(v, " /:\"*#!,{}") != NULL) {
+			    strlen(v) > 15 || strpbrk(v, " /:\"*#!,{}") != NULL ||
+			    !printable(v)) {
 				bad(t, r, "device '%s': a wildcard or no name "
 				    "moat can take", v);
 				break;
@@ -797,6 +814,13 @@ emit_flat(struct ipt *t, const struct irule *m, enum chain_kind ck)
 		if (m->in != NULL && (strcmp(m->in, d->name) == 0) ==
 		    m->in_neg)
 			continue;
+		if (++t->nflat > MAX_FLAT) {
+			if (t->nflat == MAX_FLAT + 1)
+				emit_note(&t->e, at(t, m->line), "not carried: "
+				    "the rules unfold into more than %d lines; "
+				    "WARNING: the rest is left out", MAX_FLAT);
+			return;
+		}
 		strbuf_printf(&d->rules, "%s on %s from %s to %s", action,
 		    d->moat, from, to);
 		if (svc != NULL)
@@ -939,6 +963,12 @@ nat_rules(struct ipt *t)
 			strbuf_printf(&t->s_fwd, "forward on %s service %s to %s"
 			    " reflection off   # line %u\n", d->moat, svc, host,
 			    r->line);
+			if (r->dst == NULL && !r->dst_local)
+				emit_note(&t->e, at(t, r->line), "carried with a "
+				    "difference: without -d it rewrites "
+				    "connections to any address arriving on %s; "
+				    "moat's forward only those for %sIP",
+				    d->name, d->moat);
 			note_line(t, r->line, "carried with a "
 			    "difference: moat's forward accepts what no rule "
 			    "decides; in iptables only a FORWARD rule does");
@@ -1073,8 +1103,395 @@ read_save(struct ipt *t, const char *buf, size_t len, char *err,
 	return 0;
 }
 
+/* --- iptables' own semantics, for the equivalence report -------------
+ *
+ * Each device is given a stand-in address (100.64.K.1/24), the same for
+ * both sides: moat's dynamic interfaces are bound to it, and here it
+ * says which flows are the gateway's own (INPUT) and which device a
+ * forwarded one leaves by (-o): the one whose stand-in network holds
+ * the destination, else the one the NAT leaves by.  A flow is a new
+ * connection: it is NEW (and DNAT when a PREROUTING rule rewrote it). */
+
+#define STANDIN(k)	(V4_BASE | (u128)(100u << 24 | 64u << 16 | \
+			    (unsigned)(k) << 8 | 1u))
+
+struct ieval {
+	struct ipt	*t;
+	size_t		 dev;		/* the arrival device */
+	const char	*unproven;
+};
+
+/* A literal of moat's form as the addresses it holds. */
+static bool
+lit_in(struct ipt *t, const char *lit, u128 a)
+{
+	struct addr_lit l;
+	char err[100];
+
+	(void)t;
+	if (addr_parse_lit(lit, false, &l, err, sizeof(err), NULL, 0) == -1)
+		return false;
+	return a >= l.lo && a <= l.hi;
+}
+
+static int
+proto_num(const char *p)
+{
+	static const struct {
+		const char	*name;
+		int		 num;
+	} protos[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "sctp", 132 },
+		{ "gre", 47 }, { "esp", 50 }, { "ah", 51 }, { "icmpv6", 58 },
+		{ "ipv6-icmp", 58 }, { "igmp", 2 }, { "ospf", 89 },
+		{ "pim", 103 }, { "vrrp", 112 }, { "l2tp", 115 },
+	};
+	size_t i;
+
+	if (p == NULL || strcmp(p, "all") == 0)
+		return -1;
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (strcmp(protos[i].name, p) == 0)
+			return protos[i].num;
+	if (isdigit((unsigned char)p[0]))
+		return atoi(p);
+	return -2;
+}
+
+static int
+icmp_num(const char *ty)
+{
+	static const struct {
+		const char	*name;
+		int		 num;
+	} types[] = {
+		{ "echo-reply", 0 }, { "destination-unreachable", 3 },
+		{ "source-quench", 4 }, { "redirect", 5 },
+		{ "echo-request", 8 }, { "router-advertisement", 9 },
+		{ "router-solicitation", 10 }, { "time-exceeded", 11 },
+		{ "parameter-problem", 12 }, { "timestamp-request", 13 },
+		{ "timestamp-reply", 14 },
+	};
+	size_t i;
+
+	if (isdigit((unsigned char)ty[0]))
+		return atoi(ty);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(types[i].name, ty) == 0)
+			return types[i].num;
+	return -1;
+}
+
+static bool
+port_in(struct ipt *t, const char *items, unsigned port)
+{
+	const char *p = items, *w;
+
+	while ((w = emit_word(&t->e, &p)) != NULL) {
+		char *e;
+		unsigned long lo = strtoul(w, &e, 10), hi = lo;
+
+		if (*e == '-')
+			hi = strtoul(e + 1, NULL, 10);
+		if (port >= lo && port <= hi)
+			return true;
+	}
+	return false;
+}
+
+struct iflow {
+	size_t		 in;
+	int		 out;		/* device index, -1: none */
+	u128		 src, dst;
+	int		 proto;
+	unsigned	 port;
+	bool		 local, dnat;
+};
+
+static bool
+is_local(struct ipt *t, u128 dst)
+{
+	size_t k;
+
+	for (k = 0; k < t->ndev; k++)
+		if (dst == STANDIN(k))
+			return true;
+	return false;
+}
+
+static bool
+imatch(struct ipt *t, const struct irule *r, const struct iflow *f)
+{
+	int pn;
+
+	if (r->in != NULL && (strcmp(r->in, t->devs[f->in].name) == 0) ==
+	    r->in_neg)
+		return false;
+	if (r->out != NULL && (f->out >= 0 && strcmp(r->out,
+	    t->devs[f->out].name) == 0) == r->out_neg)
+		return false;
+	if (r->src != NULL && lit_in(t, r->src, f->src) == r->src_neg)
+		return false;
+	if (r->dst != NULL && lit_in(t, r->dst, f->dst) == r->dst_neg)
+		return false;
+	if (r->dst_local && !f->local)
+		return false;
+	if ((pn = proto_num(r->proto)) >= 0 && pn != f->proto)
+		return false;
+	if (r->dports != NULL && !port_in(t, r->dports, f->port))
+		return false;
+	if (r->icmptype != NULL && strcmp(r->icmptype, "any") != 0 &&
+	    (unsigned)icmp_num(r->icmptype) != f->port)
+		return false;
+	if (r->states != NULL && !has_state(r->states, "NEW") &&
+	    !(f->dnat && has_state(r->states, "DNAT")))
+		return false;
+	return true;
+}
+
+/* Traverse chain c: 1 with a verdict in *act and *where, 0 when the
+ * flow falls off its end (or RETURNs). */
+static int
+traverse(struct ipt *t, const struct ichain *c, const struct iflow *f,
+    int depth, enum src_action *act, const char **where)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		const struct irule *r = c->rules[i];
+		const struct ichain *sub;
+		const char *tg = r->target;
+
+		if (tg == NULL || r->why != NULL || !imatch(t, r, f))
+			continue;
+		if (strcmp(tg, "ACCEPT") == 0 || strcmp(tg, "DROP") == 0 ||
+		    strcmp(tg, "REJECT") == 0) {
+			*act = tg[0] == 'A' ? SRC_PASS : tg[0] == 'D' ?
+			    SRC_BLOCK : SRC_REJECT;
+			*where = at(t, r->line);
+			return 1;
+		}
+		if (strcmp(tg, "RETURN") == 0)
+			return 0;
+		if ((sub = chain_find(t, "filter", tg)) != NULL &&
+		    strcmp(sub->policy, "-") == 0 && depth < MAX_DEPTH) {
+			if (traverse(t, sub, f, depth + 1, act, where) == 1)
+				return 1;
+			if (r->goto_)
+				return 0;
+		}
+	}
+	return 0;
+}
+
+static enum src_action
+ipt_eval(const void *arg, u128 src, u128 dst, u128 key, const char **where)
+{
+	const struct ieval *ev = arg;
+	struct ipt *t = ev->t;
+	const struct ichain *c;
+	struct iflow f;
+	enum src_action act = SRC_BLOCK;
+	size_t i, k;
+
+	memset(&f, 0, sizeof(f));
+	f.in = ev->dev;
+	f.src = src;
+	f.dst = dst;
+	f.proto = (int)(key >> 16);
+	f.port = (unsigned)(key & 0xffff);
+	/* nat PREROUTING: the first DNAT that matches */
+	if ((c = chain_find(t, "nat", "PREROUTING")) != NULL)
+		for (i = 0; i < c->n; i++) {
+			const struct irule *r = c->rules[i];
+			char *host, *colon;
+			struct addr_lit l;
+			char err[100];
+
+			f.local = is_local(t, f.dst);
+			f.out = -1;
+			if (r->why != NULL || r->target == NULL ||
+			    strcmp(r->target, "DNAT") != 0 || r->to == NULL ||
+			    !imatch(t, r, &f))
+				continue;
+			host = arena_strdup(t->e.a, r->to);
+			if ((colon = strrchr(host, ':')) != NULL) {
+				*colon = '\0';
+				f.port = (unsigned)atoi(colon + 1);
+			}
+			if (addr_parse_lit(host, false, &l, err, sizeof(err),
+			    NULL, 0) == 0)
+				f.dst = l.lo;
+			f.dnat = true;
+			break;
+		}
+	f.local = is_local(t, f.dst);
+	f.out = -1;
+	for (k = 0; k < t->ndev && !f.local; k++)
+		if ((f.dst & ~(u128)0xff) == (STANDIN(k) & ~(u128)0xff))
+			f.out = (int)k;
+	for (k = 0; k < t->ndev && f.out < 0 && !f.local; k++)
+		if (t->devs[k].nat)
+			f.out = (int)k;
+	c = chain_find(t, "filter", f.local ? "INPUT" : "FORWARD");
+	if (c == NULL) {
+		*where = "no filter table: accepted";
+		return SRC_PASS;
+	}
+	if (traverse(t, c, &f, 0, &act, where) == 1)
+		return act;
+	*where = arena_printf(t->e.a, "the %s policy", c->name);
+	return strcmp(c->policy, "ACCEPT") == 0 ? SRC_PASS : SRC_BLOCK;
+}
+
+static void
+push_cut(struct ipt *t, u128 **v, size_t *n, size_t *cap, u128 x)
+{
+	ARENA_PUSH(t->e.a, *v, *n, *cap);
+	(*v)[*n - 1] = x;
+}
+
+/* The report: moat's text parsed with each interface at its stand-in. */
+static int
+ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
+{
+	struct bound_addr *ba;
+	struct binding b;
+	struct src_model m;
+	struct policy *p;
+	u128 *cs = NULL, *cd = NULL, *ck = NULL;
+	size_t ns = 0, nd = 0, nk = 0, caps = 0, capd = 0, capk = 0, i, k;
+	const char *unproven = NULL;
+	int rc;
+
+	ba = arena_array(t->e.a, t->ndev ? t->ndev : 1, sizeof(*ba));
+	for (k = 0; k < t->ndev; k++) {
+		ba[k].name = t->devs[k].moat;
+		ba[k].lit.kind = LIT_PREFIX;
+		ba[k].lit.family = FAM_V4;
+		ba[k].lit.lo = ba[k].lit.hi = STANDIN(k);
+		ba[k].lit.plen = 24;
+		push_cut(t, &cd, &nd, &capd, STANDIN(k));
+		push_cut(t, &cd, &nd, &capd, STANDIN(k) + 1);
+		push_cut(t, &cd, &nd, &capd, STANDIN(k) - 1);
+		push_cut(t, &cd, &nd, &capd, STANDIN(k) + 255);
+	}
+	memset(&b, 0, sizeof(b));
+	b.n = t->ndev;
+	b.v = ba;
+	/* The source's cuts, and what it cannot be compared on. */
+	for (i = 0; i < t->nchain; i++) {
+		const struct ichain *c = &t->chains[i];
+		size_t j;
+
+		if (strcmp(c->table, "filter") != 0 && !(strcmp(c->table,
+		    "nat") == 0 && strcmp(c->name, "PREROUTING") == 0))
+			continue;
+		for (j = 0; j < c->n; j++) {
+			const struct irule *r = c->rules[j];
+			struct addr_lit l;
+			char err[100];
+			const char *pp, *w;
+			int pn = proto_num(r->proto);
+
+			if (r->target != NULL && (strcmp(r->target, "LOG") == 0 ||
+			    strcmp(r->target, "NFLOG") == 0))
+				continue;
+			if (unproven == NULL && (r->why != NULL || pn == -2 ||
+			    (r->icmptype != NULL && strcmp(r->icmptype, "any")
+			    != 0 && icmp_num(r->icmptype) < 0) ||
+			    (strcmp(c->table, "nat") == 0 && r->target != NULL &&
+			    strcmp(r->target, "DNAT") != 0)))
+				unproven = arena_printf(t->e.a, "line %u: %s",
+				    r->line, r->why != NULL ? r->why : "a match "
+				    "or target the comparison does not model");
+			if (r->src != NULL && addr_parse_lit(r->src, false, &l,
+			    err, sizeof(err), NULL, 0) == 0) {
+				push_cut(t, &cs, &ns, &caps, l.lo);
+				push_cut(t, &cs, &ns, &caps, l.hi + 1);
+			}
+			if (r->dst != NULL && addr_parse_lit(r->dst, false, &l,
+			    err, sizeof(err), NULL, 0) == 0) {
+				push_cut(t, &cd, &nd, &capd, l.lo);
+				push_cut(t, &cd, &nd, &capd, l.hi + 1);
+			}
+			if (pn >= 0) {
+				push_cut(t, &ck, &nk, &capk, (u128)pn << 16);
+				push_cut(t, &ck, &nk, &capk, (u128)(pn + 1) << 16);
+			}
+			for (pp = r->dports; pn >= 0 && pp != NULL &&
+			    (w = emit_word(&t->e, &pp)) != NULL;) {
+				char *e;
+				unsigned long lo = strtoul(w, &e, 10), hi = lo;
+
+				if (*e == '-')
+					hi = strtoul(e + 1, NULL, 10);
+				push_cut(t, &ck, &nk, &capk, (u128)pn << 16 | lo);
+				push_cut(t, &ck, &nk, &capk,
+				    ((u128)pn << 16 | hi) + 1);
+			}
+			if (pn >= 0 && r->icmptype != NULL &&
+			    icmp_num(r->icmptype) >= 0) {
+				push_cut(t, &ck, &nk, &capk, (u128)pn << 16 |
+				    (unsigned)icmp_num(r->icmptype));
+				push_cut(t, &ck, &nk, &capk, ((u128)pn << 16 |
+				    (unsigned)icmp_num(r->icmptype)) + 1);
+			}
+			if (r->to != NULL) {
+				char *h = arena_strdup(t->e.a, r->to), *col;
+
+				if ((col = strrchr(h, ':')) != NULL)
+					*col = '\0';
+				if (addr_parse_lit(h, false, &l, err,
+				    sizeof(err), NULL, 0) == 0) {
+					push_cut(t, &cd, &nd, &capd, l.lo);
+					push_cut(t, &cd, &nd, &capd, l.lo + 1);
+				}
+			}
+		}
+	}
+	p = policy_parse_bound("moat.conf", strbuf_str(o), o->len, &b);
+	if (p == NULL)
+		return -1;
+	if (p->diags.nerrors > 0) {
+		policy_free(p);
+		return 0;
+	}
+	memset(&m, 0, sizeof(m));
+	m.semantics = "iptables decides it, IPv4 only: INPUT for the "
+	    "gateway's own addresses, else FORWARD; the first terminal "
+	    "target through the jumps; the chain's policy at its end; nat "
+	    "PREROUTING's DNAT first (each interface given a stand-in "
+	    "address, 100.64.N.1/24, the same for moat)";
+	for (k = 0; k < t->ndev; k++) {
+		struct src_iface *f;
+		struct ieval *ev = arena_alloc(t->e.a, sizeof(*ev));
+
+		ev->t = t;
+		ev->dev = k;
+		ARENA_PUSH(t->e.a, m.ifs, m.n, m.cap);
+		f = &m.ifs[m.n - 1];
+		memset(f, 0, sizeof(*f));
+		f->name = t->devs[k].moat;
+		f->eval = ipt_eval;
+		f->v4_only = true;
+		f->arg = ev;
+		f->unproven = unproven;
+		f->cut_src = cs;
+		f->ncut_src = ns;
+		f->cut_dst = cd;
+		f->ncut_dst = nd;
+		f->cut_svc = ck;
+		f->ncut_svc = nk;
+	}
+	rc = proof_compare(t->e.a, &m, p, report);
+	policy_free(p);
+	return rc == -1 ? -1 : 0;
+}
+
 struct run_arg {
 	struct ipt	*t;
+	struct strbuf	*report;
 	const char	*file;
 	const char	*buf;
 	size_t		 len;
@@ -1213,6 +1630,10 @@ run(void *arg)
 	}
 	strbuf_printf(o, "# iptables-save holds no addresses: each interface "
 	    "is address dynamic\n\n%s", strbuf_str(&body));
+	if (ra->report != NULL && ipt_proof(t, o, ra->report) == -1) {
+		snprintf(ra->err, ra->errlen, "1:1: out of memory");
+		goto out;
+	}
 	rc = 0;
 out:
 	strbuf_free(&body);
@@ -1221,7 +1642,8 @@ out:
 
 int
 import_iptables(const char *file, const char *buf, size_t len,
-    struct strbuf *out, struct strbuf *notes, char *err, size_t errlen)
+    struct strbuf *out, struct strbuf *notes, struct strbuf *report,
+    char *err, size_t errlen)
 {
 	struct arena a;
 	struct ipt t;
@@ -1238,6 +1660,7 @@ import_iptables(const char *file, const char *buf, size_t len,
 	strbuf_init(&t.s_own, 0);
 	emit_take_name(&t.e, "ANY");
 	ra.t = &t;
+	ra.report = report;
 	ra.file = file;
 	ra.buf = buf;
 	ra.len = len;

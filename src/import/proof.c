@@ -13,6 +13,17 @@
 
 #define MAX_CELLS	4000000	/* flows evaluated for one interface */
 #define MAX_SHOWN	12	/* differing regions written per interface */
+#define MAX_KEPT	20000	/* regions kept to merge; past it, counted */
+
+/* A region that differs: source cells s_lo..s_hi, one destination cell,
+ * a run of services, and what decides it on both sides. */
+struct region {
+	size_t		 s_lo, s_hi, d;
+	u128		 klo, khi;
+	enum src_action	 sa;
+	const char	*w;
+	struct verdict	 v;
+};
 
 struct cuts {
 	u128	*v;
@@ -182,6 +193,9 @@ compare_iface(struct arena *a, const struct src_iface *f,
 {
 	struct cuts cs = { 0 }, cd = { 0 }, ck = { 0 };
 	size_t i, s, d, k, ndiff = 0, ncell = 0;
+	struct region *regs = NULL;
+	size_t nreg = 0, capreg = 0, nlost = 0;
+	size_t *live, *next, nlive = 0, nnext = 0;
 
 	/* The cuts of both sides. */
 	cut(a, &cs, 0);
@@ -203,9 +217,12 @@ compare_iface(struct arena *a, const struct src_iface *f,
 		cut(a, &cd, f->rdrs[i].target);
 		cut(a, &cd, f->rdrs[i].target + 1);
 	}
-	cut_set(a, &cs, f->cut_src);
-	cut_set(a, &cd, f->cut_dst);
-	cut_set(a, &ck, f->cut_svc);
+	for (i = 0; i < f->ncut_src; i++)
+		cut(a, &cs, f->cut_src[i]);
+	for (i = 0; i < f->ncut_dst; i++)
+		cut(a, &cd, f->cut_dst[i]);
+	for (i = 0; i < f->ncut_svc; i++)
+		cut(a, &ck, f->cut_svc[i]);
 	for (i = 0; i < p->nrule; i++) {
 		const struct rule *r = p->rules[i];
 
@@ -246,12 +263,21 @@ compare_iface(struct arena *a, const struct src_iface *f,
 	finish(&cs);
 	finish(&cd);
 	finish(&ck);
+	live = arena_array(a, MAX_KEPT, sizeof(*live));
+	next = arena_array(a, MAX_KEPT, sizeof(*next));
 	if (cs.n * cd.n > MAX_CELLS / (ck.n ? ck.n : 1)) {
 		strbuf_printf(out, "  %s: not compared: more than %d regions\n",
 		    ifc->name, MAX_CELLS);
 		return 0;
 	}
-	for (s = 0; s < cs.n; s++)
+	for (s = 0; s < cs.n; s++) {
+		/* the regions that reach cell s-1, which s may extend */
+		size_t *t = live;
+
+		live = next;
+		nlive = nnext;
+		next = t;
+		nnext = 0;
 		for (d = 0; d < cd.n; d++) {
 			u128 src = cs.v[s], dst = cd.v[d];
 			size_t kstart = 0;
@@ -261,7 +287,8 @@ compare_iface(struct arena *a, const struct src_iface *f,
 			bool open = false;
 
 			if ((src >= V4_BASE && src <= V4_LAST) !=
-			    (dst >= V4_BASE && dst <= V4_LAST))
+			    (dst >= V4_BASE && dst <= V4_LAST) ||
+			    (f->v4_only && (src < V4_BASE || src > V4_LAST)))
 				continue;
 			memset(&v0, 0, sizeof(v0));
 			for (k = 0; k <= ck.n; k++) {
@@ -301,31 +328,44 @@ compare_iface(struct arena *a, const struct src_iface *f,
 				if (open && (k == ck.n || !differ ||
 				    sa != sa0 || strcmp(w, w0) != 0 ||
 				    v.rule != v0.rule || v.by != v0.by)) {
-					char sb[100], db[100], kb[60], mb[120];
-					u128 khi = k < ck.n ? ck.v[k] - 1 :
-					    ((u128)256 << 16) - 1;
+					struct region r;
+					size_t q;
 
-					if (ndiff < MAX_SHOWN) {
-						range_text(src, s + 1 < cs.n ?
-						    cs.v[s + 1] - 1 : U128_MAX,
-						    sb, sizeof(sb));
-						range_text(dst, d + 1 < cd.n ?
-						    cd.v[d + 1] - 1 : U128_MAX,
-						    db, sizeof(db));
-						svc_text(ck.v[kstart], khi, kb,
-						    sizeof(kb));
-						moat_text(&v0, ifc, mb,
-						    sizeof(mb));
-						if (ndiff == 0)
-							strbuf_printf(out, "  %s: "
-							    "differs:\n",
-							    ifc->name);
-						strbuf_printf(out, "    from %s "
-						    "to %s, %s: the source %s "
-						    "(%s), moat %s\n", sb, db,
-						    kb, act_name[sa0], w0, mb);
+					r.s_lo = r.s_hi = s;
+					r.d = d;
+					r.klo = ck.v[kstart];
+					r.khi = k < ck.n ? ck.v[k] - 1 :
+					    ((u128)256 << 16) - 1;
+					r.sa = sa0;
+					r.w = w0;
+					r.v = v0;
+					/* the same region as one that reaches
+					 * the source cell before: one region */
+					for (q = 0; q < nlive; q++) {
+						const struct region *o =
+						    &regs[live[q]];
+
+						if (o->d == d &&
+						    o->klo == r.klo &&
+						    o->khi == r.khi &&
+						    o->sa == r.sa &&
+						    strcmp(o->w, r.w) == 0 &&
+						    o->v.by == r.v.by &&
+						    o->v.rule == r.v.rule &&
+						    o->v.action == r.v.action)
+							break;
 					}
-					ndiff++;
+					if (q < nlive) {
+						regs[live[q]].s_hi = s;
+						next[nnext++] = live[q];
+						live[q] = live[--nlive];
+					} else if (nreg < MAX_KEPT) {
+						ARENA_PUSH(a, regs, nreg,
+						    capreg);
+						regs[nreg - 1] = r;
+						next[nnext++] = nreg - 1;
+					} else
+						nlost++;
 					open = false;
 				}
 				if (differ && !open) {
@@ -337,6 +377,23 @@ compare_iface(struct arena *a, const struct src_iface *f,
 				}
 			}
 		}
+	}
+	ndiff = nreg + nlost;
+	for (i = 0; i < nreg && i < MAX_SHOWN; i++) {
+		const struct region *r = &regs[i];
+		char sb[100], db[100], kb[60], mb[120];
+
+		range_text(cs.v[r->s_lo], r->s_hi + 1 < cs.n ?
+		    cs.v[r->s_hi + 1] - 1 : U128_MAX, sb, sizeof(sb));
+		range_text(cd.v[r->d], r->d + 1 < cd.n ? cd.v[r->d + 1] - 1 :
+		    U128_MAX, db, sizeof(db));
+		svc_text(r->klo, r->khi, kb, sizeof(kb));
+		moat_text(&r->v, ifc, mb, sizeof(mb));
+		if (i == 0)
+			strbuf_printf(out, "  %s: differs:\n", ifc->name);
+		strbuf_printf(out, "    from %s to %s, %s: the source %s (%s), "
+		    "moat %s\n", sb, db, kb, act_name[r->sa], r->w, mb);
+	}
 	if (ndiff == 0)
 		strbuf_printf(out, "  %s: equivalent (%zu regions)\n",
 		    ifc->name, ncell);

@@ -52,7 +52,9 @@ struct src_iface {
 	enum src_action	(*eval)(const void *arg, u128 src, u128 dst,
 			    u128 key, const char **where);
 	const void	*arg;
-	struct iset	 cut_src, cut_dst, cut_svc;
+	bool		 v4_only;	/* iptables: IPv6 is ip6tables' */
+	const u128	*cut_src, *cut_dst, *cut_svc;
+	size_t		 ncut_src, ncut_dst, ncut_svc;
 	struct src_rule	*rules;
 	size_t		 n, cap;
 	struct src_rdr	*rdrs;
