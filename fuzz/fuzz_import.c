@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	ipt = data[0] % 3 == 2;
 	n = ipt ? import_iptables("fuzz.rules", (const char *)data + 1,
-	    size - 1, &out, &notes, err, sizeof(err)) :
+	    size - 1, &out, &notes, &report, err, sizeof(err)) :
 	    import_xml(data[0] % 3 == 1 ? IMPORT_OPNSENSE : IMPORT_PFSENSE,
 	    "fuzz.xml", (const char *)data + 1, size - 1, &out, &notes,
 	    &report, err, sizeof(err));
