@@ -260,6 +260,14 @@ compare_iface(struct arena *a, const struct src_iface *f,
 	cut(a, &ck, (u128)6 << 16 | 443);
 	cut(a, &ck, (u128)6 << 16 | 444);
 	cut(a, &ck, (u128)256 << 16);
+	cut(a, &ck, (u128)1 << 16 | 256);
+	cut(a, &ck, (u128)58 << 16 | 256);
+	/* a cut inside a protocol ends at the next one: a cell never holds
+	 * ports of one protocol and the next protocols (whose flows, of
+	 * port 0, it would skip) */
+	for (i = 0, k = ck.n; i < k; i++)
+		if ((ck.v[i] & 0xffff) != 0 && (ck.v[i] >> 16) < 256)
+			cut(a, &ck, ((ck.v[i] >> 16) + 1) << 16);
 	finish(&cs);
 	finish(&cd);
 	finish(&ck);
@@ -303,7 +311,15 @@ compare_iface(struct arena *a, const struct src_iface *f,
 				if (k < ck.n) {
 					u128 key = ck.v[k];
 
-					if ((key >> 16) > 255)
+					unsigned pn = (unsigned)(key >> 16);
+					unsigned pt = (unsigned)(key & 0xffff);
+
+					/* no flow has these: an ICMP type
+					 * past 255, a port of a protocol
+					 * without ports */
+					if (pn > 255 || (pn != 6 && pn != 17 &&
+					    pn != 132 && pt > (pn == 1 ||
+					    pn == 58 ? 255u : 0u)))
 						continue;
 					ncell++;
 					memset(&fl, 0, sizeof(fl));
