@@ -23,7 +23,6 @@
 #include "policy/load.h"
 
 #define MAX_IFACES	64
-#define NAME_MAX_LEN	63
 
 struct xif {
 	const struct xml_node	*node;
