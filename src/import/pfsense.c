@@ -1699,6 +1699,95 @@ masquerade_all(struct imp *im)
 			    im->ifs[i].name);
 }
 
+/* One outbound NAT rule (legacy or OPNsense's MVC) as a nat source line,
+ * or a note. */
+static void
+nat_source(struct imp *im, const struct xml_node *n, const char *ifkey,
+    const struct pside *ps, const struct pside *pd, const char *dport,
+    const char *sport, bool nonat, const char *target, const char *descr)
+{
+	struct mside ms, md;
+	struct xif *f = iface_by_key(im, ifkey);
+	const char *why = NULL, *svc = NULL, *tr = NULL;
+	int fam;
+
+	if (f == NULL || !f->enabled)
+		why = arena_printf(im->e.a, "it is on no interface carried "
+		    "('%s')", emit_oneline(&im->e, ifkey));
+	else if (*sport != '\0' && strcmp(sport, "any") != 0)
+		why = "it matches a source port";
+	else if (side(im, ps, &ms, &why) == -1 ||
+	    side(im, pd, &md, &why) == -1)
+		;
+	else if (*txt(n, "protocol") != '\0' &&
+	    strcmp(txt(n, "protocol"), "any") != 0 &&
+	    nat_service(im, n, dport, &svc, &why) == -1)
+		;
+	else if (*dport != '\0' && strcmp(dport, "any") != 0 && svc == NULL)
+		why = "a port without a protocol";
+	else if (nonat)
+		tr = "none";
+	else if (*target == '\0' || strcmp(target, arena_printf(im->e.a,
+	    "%sip", f->key)) == 0)
+		tr = "masquerade";
+	else if ((tr = emit_literal(&im->e, target, &fam)) == NULL ||
+	    strchr(tr, '/') != NULL || strchr(tr, '-') != NULL)
+		why = arena_printf(im->e.a, "target '%s' is not one address "
+		    "(moat's nat source has no pool)",
+		    emit_oneline(&im->e, target));
+	if (why != NULL) {
+		note(im, n, "not carried: %s", why);
+		return;
+	}
+	if (*descr != '\0')
+		strbuf_printf(&im->s_nat, "# %s\n", emit_oneline(&im->e, descr));
+	strbuf_printf(&im->s_nat, "nat source on %s from %s", f->name,
+	    side_text(im, &ms));
+	if (!md.any || md.neg)
+		strbuf_printf(&im->s_nat, " to %s", side_text(im, &md));
+	if (svc != NULL)
+		strbuf_printf(&im->s_nat, " service %s", svc);
+	strbuf_printf(&im->s_nat, " translate %s\n", tr);
+	if (*txt(n, "poolopts") != '\0')
+		note(im, xml_child(n, "poolopts"), "not carried: pool options");
+}
+
+/* OPNsense's MVC source NAT rules, by their sequence, after the legacy
+ * outbound rules. */
+static void
+mvc_snat(struct imp *im)
+{
+	const struct xml_node *n = xml_child(xml_child(xml_child(xml_child(
+	    im->root, "OPNsense"), "Firewall"), "Filter"), "snatrules");
+	const struct xml_node **v = NULL;
+	size_t nv = 0, cap = 0, i, j;
+
+	for (n = n != NULL ? n->child : NULL; n != NULL; n = n->next)
+		if (strcmp(n->name, "rule") == 0) {
+			ARENA_PUSH(im->e.a, v, nv, cap);
+			/* in sequence order, the file's where equal */
+			for (j = nv - 1; j > 0 && atol(txt(v[j - 1],
+			    "sequence")) > atol(txt(n, "sequence")); j--)
+				v[j] = v[j - 1];
+			v[j] = n;
+		}
+	for (i = 0; i < nv; i++) {
+		struct pside ps, pd;
+
+		n = v[i];
+		if (xml_child(n, "enabled") != NULL && !flag(n, "enabled")) {
+			note(im, n, "not carried: the rule is disabled");
+			continue;
+		}
+		mvc_side(n, "source", &ps);
+		mvc_side(n, "destination", &pd);
+		nat_source(im, n, txt(n, "interface"), &ps, &pd,
+		    txt(n, "destination_port"), txt(n, "source_port"),
+		    flag(n, "nonat"), txt(n, "target"),
+		    txt(n, "description"));
+	}
+}
+
 static void
 read_outbound(struct imp *im)
 {
@@ -1708,6 +1797,7 @@ read_outbound(struct imp *im)
 
 	if (ob == NULL || *mode == '\0' || strcmp(mode, "automatic") == 0) {
 		strbuf_puts(&im->s_nat, "# outbound NAT: automatic\n");
+		mvc_snat(im);
 		masquerade_all(im);
 		for (n = ob != NULL ? ob->child : NULL; n != NULL; n = n->next)
 			if (strcmp(n->name, "rule") == 0)
@@ -1717,6 +1807,7 @@ read_outbound(struct imp *im)
 	}
 	if (strcmp(mode, "disabled") == 0) {
 		strbuf_puts(&im->s_nat, "# outbound NAT: disabled\n");
+		mvc_snat(im);
 		return;
 	}
 	if (strcmp(mode, "hybrid") != 0 && strcmp(mode, "advanced") != 0 &&
@@ -1728,10 +1819,6 @@ read_outbound(struct imp *im)
 	strbuf_printf(&im->s_nat, "# outbound NAT: %s\n", mode);
 	for (n = ob->child; n != NULL; n = n->next) {
 		struct pside ps, pd;
-		struct mside ms, md;
-		struct xif *f;
-		const char *why = NULL, *svc = NULL, *target, *tr = NULL;
-		int fam;
 
 		if (strcmp(n->name, "rule") != 0)
 			continue;
@@ -1739,52 +1826,14 @@ read_outbound(struct imp *im)
 			note(im, n, "not carried: the rule is disabled");
 			continue;
 		}
-		f = iface_by_key(im, txt(n, "interface"));
 		read_side(xml_child(n, "source"), &ps);
 		read_side(xml_child(n, "destination"), &pd);
-		target = txt(n, "target");
-		if (f == NULL || !f->enabled)
-			why = arena_printf(im->e.a, "it is on no interface carried "
-			    "('%s')", emit_oneline(&im->e, txt(n, "interface")));
-		else if (*txt(n, "sourceport") != '\0')
-			why = "it matches a source port";
-		else if (side(im, &ps, &ms, &why) == -1 ||
-		    side(im, &pd, &md, &why) == -1)
-			;
-		else if (*txt(n, "protocol") != '\0' &&
-		    strcmp(txt(n, "protocol"), "any") != 0 &&
-		    nat_service(im, n, txt(n, "dstport"), &svc, &why) == -1)
-			;
-		else if (*txt(n, "dstport") != '\0' && svc == NULL)
-			why = "a port without a protocol";
-		else if (xml_child(n, "nonat") != NULL)
-			tr = "none";
-		else if (*target == '\0' || strcmp(target, arena_printf(im->e.a,
-		    "%sip", f->key)) == 0)
-			tr = "masquerade";
-		else if ((tr = emit_literal(&im->e, target, &fam)) == NULL ||
-		    strchr(tr, '/') != NULL || strchr(tr, '-') != NULL)
-			why = arena_printf(im->e.a, "target '%s' is not one "
-			    "address (moat's nat source has no pool)",
-			    emit_oneline(&im->e, target));
-		if (why != NULL) {
-			note(im, n, "not carried: %s", why);
-			continue;
-		}
-		if (*txt(n, "descr") != '\0')
-			strbuf_printf(&im->s_nat, "# %s\n",
-			    emit_oneline(&im->e, txt(n, "descr")));
-		strbuf_printf(&im->s_nat, "nat source on %s from %s", f->name,
-		    side_text(im, &ms));
-		if (!md.any || md.neg)
-			strbuf_printf(&im->s_nat, " to %s", side_text(im, &md));
-		if (svc != NULL)
-			strbuf_printf(&im->s_nat, " service %s", svc);
-		strbuf_printf(&im->s_nat, " translate %s\n", tr);
-		if (*txt(n, "poolopts") != '\0')
-			note(im, xml_child(n, "poolopts"), "not carried: pool "
-			    "options");
+		nat_source(im, n, txt(n, "interface"), &ps, &pd,
+		    txt(n, "dstport"), txt(n, "sourceport"),
+		    xml_child(n, "nonat") != NULL, txt(n, "target"),
+		    txt(n, "descr"));
 	}
+	mvc_snat(im);
 	if (strcmp(mode, "hybrid") == 0)
 		masquerade_all(im);
 }
@@ -1969,11 +2018,6 @@ read_rest(struct imp *im)
 		note(im, n, "not carried: a section moat does not know");
 	}
 	/* What of OPNsense's MVC firewall the import does not read. */
-	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
-	    "Firewall"), "Filter"), "snatrules");
-	if (n != NULL && has_text(n))
-		note(im, n, "not carried: OPNsense's MVC source NAT rules are "
-		    "not read yet");
 	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
 	    "Firewall"), "Filter"), "onetoone");
 	if (n != NULL && has_text(n))
