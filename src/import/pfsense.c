@@ -1186,7 +1186,8 @@ rule_extras(struct imp *im, const struct prule *r)
 			if (strcmp(rule_known[i], c->name) == 0)
 				break;
 		if (i == sizeof(rule_known) / sizeof(rule_known[0]) &&
-		    (*c->text != '\0' || c->child != NULL))
+		    ((*c->text != '\0' && strcmp(c->text, "0") != 0) ||
+		    c->child != NULL))
 			note(im, c, "not carried: an element moat does not "
 			    "know (the rest of the rule is)");
 	}
