@@ -122,7 +122,9 @@ static const struct command_help {
 	  "moat import iptables IPTABLES-SAVE-FILE [-o moat.conf]",
 	  "another firewall's configuration as a moat.conf: interfaces,\n"
 	  "aliases, rules, NAT, schedules; each element not carried over\n"
-	  "is listed with its place and why (exit 1 when any is)" },
+	  "is listed with its place and why (exit 1 when any is), then\n"
+	  "the equivalence report: the source's semantics against moat's,\n"
+	  "interface by interface" },
 	{ "mail-log", "moat mail-log [-f] [--since TIME] [--json]",
 	  "the mail log: one line per message the SMTP proxy handled\n"
 	  "(verdict, signature, sender, client, size, reply)" },
