@@ -59,6 +59,11 @@ struct xalias {
 	int			 fams;
 };
 
+struct xgw {
+	const char	*name;		/* as the source names it */
+	const char	*moat;
+};
+
 struct xsched {
 	const char	*name;
 	const char	*moat;
@@ -88,6 +93,7 @@ struct prule {
 	struct pside		 src, dst;
 	bool			 floating, quick, disabled, log;
 	bool			 noted;		/* a floating rule's loss */
+	bool			 gw_noted;	/* its gateway's loss */
 };
 
 /* A moat side of a rule. */
@@ -110,6 +116,9 @@ struct imp {
 	struct xsched		*scheds;
 	size_t			 nsched, capsched;
 	const char		*self_name;
+	struct xgw		*gws;		/* gateways and groups carried */
+	size_t			 ngw, capgw;
+	struct strbuf		 s_gw;
 	struct prule		*rules;		/* the filter rules read */
 	size_t			 nr;
 	bool			 noantilockout;
@@ -831,6 +840,177 @@ rule_service(struct imp *im, const struct prule *r, int fams,
 	return -1;
 }
 
+/* --- gateways ------------------------------------------------------------ */
+
+/* Whether the host literal h is inside the network literal net. */
+static bool
+lit_in_net(const char *net, const char *h)
+{
+	struct addr_lit n, a;
+	char err[100];
+
+	if (addr_parse_lit(net, false, &n, err, sizeof(err), NULL, 0) == -1 ||
+	    addr_parse_lit(h, false, &a, err, sizeof(err), NULL, 0) == -1)
+		return false;
+	return a.lo >= n.lo && a.lo <= n.hi;
+}
+
+static const char *
+gw_moat(struct imp *im, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < im->ngw; i++)
+		if (strcmp(im->gws[i].name, name) == 0)
+			return im->gws[i].moat;
+	return NULL;
+}
+
+static void
+add_gw(struct imp *im, const char *name, const char *moat)
+{
+	ARENA_PUSH(im->e.a, im->gws, im->ngw, im->capgw);
+	im->gws[im->ngw - 1].name = name;
+	im->gws[im->ngw - 1].moat = moat;
+}
+
+/* Gateways (next hops), their groups, the default: moat's gateway,
+ * gateway-group and default-gateway. */
+static void
+read_gateways(struct imp *im)
+{
+	const struct xml_node *g = xml_child(im->root, "gateways"), *n, *it;
+	const char *def[3] = { NULL, NULL, NULL };
+	int gfam[64];
+	size_t i;
+
+	for (n = g != NULL ? g->child : NULL; n != NULL; n = n->next) {
+		const char *name = txt(n, "name"), *via = txt(n, "gateway");
+		const char *mon = txt(n, "monitor"), *why = NULL, *lit, *m;
+		struct xif *f = iface_by_key(im, txt(n, "interface"));
+		int fam = 0, mfam = 0;
+
+		if (strcmp(n->name, "gateway_item") != 0)
+			continue;
+		if (xml_child(n, "disabled") != NULL &&
+		    strcmp(txt(n, "disabled"), "0") != 0)
+			why = "the gateway is disabled";
+		else if (f == NULL || !f->enabled)
+			why = arena_printf(im->e.a, "it is on no interface carried "
+			    "('%s')", emit_oneline(&im->e, txt(n, "interface")));
+		else if ((lit = emit_literal(&im->e, via, &fam)) == NULL ||
+		    strchr(lit, '/') != NULL || strchr(lit, '-') != NULL)
+			why = arena_printf(im->e.a, "its address '%s' is given by "
+			    "DHCP or PPP, or is none: moat's gateway is an "
+			    "address", emit_oneline(&im->e, via));
+		else if (!f->dynamic && (f->net[fam] == NULL ||
+		    !lit_in_net(f->net[fam], lit)) && !(fam == FAM_V6 &&
+		    strncmp(lit, "fe80:", 5) == 0))
+			why = arena_printf(im->e.a, "%s is not on %s's network",
+			    lit, f->name);
+		if (why != NULL) {
+			note(im, n, "not carried: %s", why);
+			continue;
+		}
+		m = emit_name(&im->e, name, "gw");
+		add_gw(im, name, m);
+		if (im->ngw <= 64)
+			gfam[im->ngw - 1] = fam;
+		if (*txt(n, "descr") != '\0')
+			strbuf_printf(&im->s_gw, "# %s\n",
+			    emit_oneline(&im->e, txt(n, "descr")));
+		strbuf_printf(&im->s_gw, "gateway %s on %s via %s", m, f->name,
+		    lit);
+		if (*mon != '\0' && !flag(n, "monitor_disable") &&
+		    (mon = emit_literal(&im->e, mon, &mfam)) != NULL &&
+		    mfam == fam && strchr(mon, '/') == NULL &&
+		    strchr(mon, '-') == NULL)
+			strbuf_printf(&im->s_gw, " monitor %s", mon);
+		strbuf_putc(&im->s_gw, '\n');
+		if (flag(n, "defaultgw") && def[fam] == NULL)
+			def[fam] = m;
+	}
+	for (n = g != NULL ? g->child : NULL; n != NULL; n = n->next) {
+		struct strbuf b;
+		size_t k = 0;
+		int fam = 0;
+		const char *why = NULL;
+
+		if (strcmp(n->name, "gateway_group") != 0)
+			continue;
+		strbuf_init(&b, 0);
+		for (it = n->child; it != NULL && why == NULL; it = it->next) {
+			char *item, *bar;
+			const char *m;
+			int tier = 1;
+
+			if (strcmp(it->name, "item") != 0)
+				continue;
+			item = arena_strdup(im->e.a, it->text);
+			if ((bar = strchr(item, '|')) != NULL) {
+				*bar = '\0';
+				tier = atoi(bar + 1);
+			}
+			if ((m = gw_moat(im, item)) == NULL) {
+				why = arena_printf(im->e.a, "its gateway '%s' is "
+				    "not carried", emit_oneline(&im->e, item));
+				break;
+			}
+			for (i = 0; i < im->ngw && i < 64; i++)
+				if (im->gws[i].moat == m) {
+					if (fam != 0 && gfam[i] != fam)
+						why = "it mixes IPv4 and IPv6 "
+						    "gateways";
+					fam = gfam[i];
+				}
+			if (tier < 1 || tier > 5)
+				why = arena_printf(im->e.a, "tier %d: moat's are "
+				    "1 to 5", tier);
+			strbuf_printf(&b, " %s tier %d", m, tier);
+			k++;
+		}
+		if (why == NULL && k == 0)
+			why = "it has no gateway";
+		if (why != NULL)
+			note(im, n, "not carried: %s", why);
+		else {
+			const char *m = emit_name(&im->e, txt(n, "name"), "group");
+
+			add_gw(im, txt(n, "name"), m);
+			if (im->ngw <= 64)
+				gfam[im->ngw - 1] = fam;
+			if (*txt(n, "descr") != '\0')
+				strbuf_printf(&im->s_gw, "# %s\n",
+				    emit_oneline(&im->e, txt(n, "descr")));
+			strbuf_printf(&im->s_gw, "gateway-group %s%s\n", m,
+			    strbuf_str(&b));
+		}
+		strbuf_free(&b);
+	}
+	for (i = 0; i < 2; i++) {
+		const char *d = txt(g, i == 0 ? "defaultgw4" : "defaultgw6");
+		const char *m;
+
+		if (*d == '\0' || strcmp(d, "-") == 0)
+			continue;
+		if ((m = gw_moat(im, d)) == NULL)
+			note(im, xml_child(g, i == 0 ? "defaultgw4" :
+			    "defaultgw6"), "not carried: the default gateway "
+			    "'%s' is not", emit_oneline(&im->e, d));
+		else
+			def[i == 0 ? FAM_V4 : FAM_V6] = m;
+	}
+	if (def[FAM_V4] != NULL || def[FAM_V6] != NULL)
+		strbuf_printf(&im->s_gw, "default-gateway%s%s%s%s\n",
+		    def[FAM_V4] != NULL ? " " : "", def[FAM_V4] != NULL ?
+		    def[FAM_V4] : "", def[FAM_V6] != NULL ? " " : "",
+		    def[FAM_V6] != NULL ? def[FAM_V6] : "");
+	if (g != NULL && im->ngw > 0)
+		note(im, g, "carried with a difference: moat probes a gateway "
+		    "with its own loss and latency limits, not the source's "
+		    "(dpinger's)");
+}
+
 /* --- schedules ---------------------------------------------------------- */
 
 static const char *const day_names[] = {
@@ -1123,6 +1303,7 @@ static const char *const rule_known[] = {
 	"source_net", "source_not", "source_port", "destination_net",
 	"destination_not", "destination_port", "sequence", "interfacenot",
 	"nosync", "nopfsync", "disablereplyto", "tcpflags_any", "uuid",
+	"gateway",
 	"state-policy", "categories", "os", "max", "max-src-nodes",
 	"max-src-conn", "max-src-states", "statetimeout", "max-src-conn-rate",
 	"max-src-conn-rates", "tag", "tagged", "prio", "set-prio",
@@ -1134,8 +1315,6 @@ static const struct {
 	const char	*name;
 	const char	*why;
 } rule_lost[] = {
-	{ "gateway", "policy routing (the rule's gateway): moat routes by "
-	  "the routing table" },
 	{ "dnpipe", "a limiter: moat has no traffic shaping" },
 	{ "pdnpipe", "a limiter: moat has no traffic shaping" },
 	{ "defaultqueue", "a shaper queue: moat has no traffic shaping" },
@@ -1291,6 +1470,7 @@ emit_rule(struct imp *im, struct prule *r, const struct xif *f,
 	struct mside src, dst;
 	const char *svc = NULL, *action, *descr;
 	struct xsched *sc = NULL;
+	const char *gw = NULL, *gwname;
 	int want, rc;
 
 	if (strcmp(r->type, "pass") == 0)
@@ -1342,6 +1522,14 @@ emit_rule(struct imp *im, struct prule *r, const struct xif *f,
 			return -1;
 		}
 	}
+	gwname = txt(r->node, "gateway");
+	if (*gwname != '\0' && strcmp(r->type, "pass") == 0 &&
+	    (gw = gw_moat(im, gwname)) == NULL && !r->gw_noted) {
+		note(im, xml_child(r->node, "gateway"), "not carried: gateway "
+		    "'%s' is not (the rule is, routed by the table)",
+		    emit_oneline(&im->e, gwname));
+		r->gw_noted = true;
+	}
 	descr = r->descr;
 	strbuf_printf(out, "%s on %s from %s to %s", action, f->name,
 	    side_text(im, &src), side_text(im, &dst));
@@ -1349,6 +1537,8 @@ emit_rule(struct imp *im, struct prule *r, const struct xif *f,
 		strbuf_printf(out, " service %s", svc);
 	if (sc != NULL)
 		strbuf_printf(out, " schedule %s", sc->moat);
+	if (gw != NULL)
+		strbuf_printf(out, " gateway %s", gw);
 	if (r->log)
 		strbuf_puts(out, " log");
 	if (*descr != '\0')
@@ -1926,8 +2116,7 @@ static const struct {
 	{ "pppoes", "a PPPoE server: moat runs none" },
 	{ "captiveportal", "a captive portal: moat has none" },
 	{ "installedpackages", "packages: moat runs none of them" },
-	{ "gateways", "gateways and their monitoring: moat routes by the "
-	  "routing table" },
+	{ "gateways", NULL },
 	{ "staticroutes", "static routes: the system's to set" },
 	{ "virtualip", "virtual IPs (CARP, proxy ARP): see moat's ha block" },
 	{ "proxyarp", "proxy ARP: moat does none" },
@@ -2530,6 +2719,7 @@ run(void *arg)
 		return -1;
 	}
 	read_schedules(im);
+	read_gateways(im);
 	read_aliases(im);
 	read_filter(im);
 	read_forwards(im);
@@ -2540,6 +2730,8 @@ run(void *arg)
 	for (i = 0; i < im->nalias; i++)
 		(void)resolve_alias(im, im->aliases[i].name);
 	strbuf_printf(&body, "%s", strbuf_str(&im->s_if));
+	if (im->s_gw.len)
+		strbuf_printf(&body, "\n%s", strbuf_str(&im->s_gw));
 	if (im->s_obj.len)
 		strbuf_printf(&body, "\n%s", strbuf_str(&im->s_obj));
 	if (im->e.s_svc.len)
@@ -2614,6 +2806,7 @@ import_xml(enum import_kind kind, const char *file, const char *buf,
 	strbuf_init(&im.s_nat, 0);
 	strbuf_init(&im.s_fwd, 0);
 	strbuf_init(&im.s_body, 0);
+	strbuf_init(&im.s_gw, 0);
 	ra.im = &im;
 	ra.buf = buf;
 	ra.len = len;
@@ -2638,6 +2831,7 @@ import_xml(enum import_kind kind, const char *file, const char *buf,
 	strbuf_free(&im.s_nat);
 	strbuf_free(&im.s_fwd);
 	strbuf_free(&im.s_body);
+	strbuf_free(&im.s_gw);
 	arena_free(&a);
 	return rc == -1 ? -1 : im.e.nnotes;
 }
