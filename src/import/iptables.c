@@ -50,6 +50,15 @@ struct irule {
 	const char	*to;		/* --to-source, --to-destination */
 	const char	*why;		/* a match moat cannot say */
 	bool		 goto_;
+	/* for the report, read once (cook()) */
+	bool		 cooked;
+	u128		 slo, shi, dlo, dhi;
+	int		 pn;		/* protocol, -1 any, -2 unknown */
+	struct { unsigned lo, hi; } *pr;	/* --dport(s) */
+	size_t		 npr;
+	int		 icmp;		/* -1: any */
+	const char	*where;
+	const struct ichain *sub;	/* a user chain jumped to */
 };
 
 struct ichain {
@@ -1121,19 +1130,6 @@ struct ieval {
 	const char	*unproven;
 };
 
-/* A literal of moat's form as the addresses it holds. */
-static bool
-lit_in(struct ipt *t, const char *lit, u128 a)
-{
-	struct addr_lit l;
-	char err[100];
-
-	(void)t;
-	if (addr_parse_lit(lit, false, &l, err, sizeof(err), NULL, 0) == -1)
-		return false;
-	return a >= l.lo && a <= l.hi;
-}
-
 static int
 proto_num(const char *p)
 {
@@ -1182,23 +1178,6 @@ icmp_num(const char *ty)
 	return -1;
 }
 
-static bool
-port_in(struct ipt *t, const char *items, unsigned port)
-{
-	const char *p = items, *w;
-
-	while ((w = emit_word(&t->e, &p)) != NULL) {
-		char *e;
-		unsigned long lo = strtoul(w, &e, 10), hi = lo;
-
-		if (*e == '-')
-			hi = strtoul(e + 1, NULL, 10);
-		if (port >= lo && port <= hi)
-			return true;
-	}
-	return false;
-}
-
 struct iflow {
 	size_t		 in;
 	int		 out;		/* device index, -1: none */
@@ -1219,10 +1198,53 @@ is_local(struct ipt *t, u128 dst)
 	return false;
 }
 
+/* What imatch needs of r, parsed once. */
+static void
+cook(struct ipt *t, struct irule *r)
+{
+	struct addr_lit l;
+	char err[100];
+	const char *p, *w;
+
+	if (r->cooked)
+		return;
+	r->cooked = true;
+	r->slo = r->dlo = 1;
+	r->shi = r->dhi = 0;
+	if (r->src != NULL && addr_parse_lit(r->src, false, &l, err,
+	    sizeof(err), NULL, 0) == 0) {
+		r->slo = l.lo;
+		r->shi = l.hi;
+	}
+	if (r->dst != NULL && addr_parse_lit(r->dst, false, &l, err,
+	    sizeof(err), NULL, 0) == 0) {
+		r->dlo = l.lo;
+		r->dhi = l.hi;
+	}
+	r->pn = proto_num(r->proto);
+	r->icmp = r->icmptype != NULL && strcmp(r->icmptype, "any") != 0 ?
+	    icmp_num(r->icmptype) : -1;
+	for (p = r->dports; p != NULL && (w = emit_word(&t->e, &p)) != NULL;) {
+		char *e;
+		unsigned long lo = strtoul(w, &e, 10), hi = lo;
+		size_t cap = r->npr;
+
+		if (*e == '-')
+			hi = strtoul(e + 1, NULL, 10);
+		ARENA_PUSH(t->e.a, r->pr, r->npr, cap);
+		r->pr[r->npr - 1].lo = (unsigned)lo;
+		r->pr[r->npr - 1].hi = (unsigned)hi;
+	}
+	r->where = at(t, r->line);
+	if (r->target != NULL && (r->sub = chain_find(t, "filter",
+	    r->target)) != NULL && strcmp(r->sub->policy, "-") != 0)
+		r->sub = NULL;
+}
+
 static bool
 imatch(struct ipt *t, const struct irule *r, const struct iflow *f)
 {
-	int pn;
+	size_t i;
 
 	if (r->in != NULL && (strcmp(r->in, t->devs[f->in].name) == 0) ==
 	    r->in_neg)
@@ -1230,18 +1252,24 @@ imatch(struct ipt *t, const struct irule *r, const struct iflow *f)
 	if (r->out != NULL && (f->out >= 0 && strcmp(r->out,
 	    t->devs[f->out].name) == 0) == r->out_neg)
 		return false;
-	if (r->src != NULL && lit_in(t, r->src, f->src) == r->src_neg)
+	if (r->src != NULL && (f->src >= r->slo && f->src <= r->shi) ==
+	    r->src_neg)
 		return false;
-	if (r->dst != NULL && lit_in(t, r->dst, f->dst) == r->dst_neg)
+	if (r->dst != NULL && (f->dst >= r->dlo && f->dst <= r->dhi) ==
+	    r->dst_neg)
 		return false;
 	if (r->dst_local && !f->local)
 		return false;
-	if ((pn = proto_num(r->proto)) >= 0 && pn != f->proto)
+	if (r->pn >= 0 && r->pn != f->proto)
 		return false;
-	if (r->dports != NULL && !port_in(t, r->dports, f->port))
-		return false;
-	if (r->icmptype != NULL && strcmp(r->icmptype, "any") != 0 &&
-	    (unsigned)icmp_num(r->icmptype) != f->port)
+	if (r->dports != NULL) {
+		for (i = 0; i < r->npr; i++)
+			if (f->port >= r->pr[i].lo && f->port <= r->pr[i].hi)
+				break;
+		if (i == r->npr)
+			return false;
+	}
+	if (r->icmp >= 0 && (unsigned)r->icmp != f->port)
 		return false;
 	if (r->states != NULL && !has_state(r->states, "NEW") &&
 	    !(f->dnat && has_state(r->states, "DNAT")))
@@ -1268,13 +1296,12 @@ traverse(struct ipt *t, const struct ichain *c, const struct iflow *f,
 		    strcmp(tg, "REJECT") == 0) {
 			*act = tg[0] == 'A' ? SRC_PASS : tg[0] == 'D' ?
 			    SRC_BLOCK : SRC_REJECT;
-			*where = at(t, r->line);
+			*where = r->where;
 			return 1;
 		}
 		if (strcmp(tg, "RETURN") == 0)
 			return 0;
-		if ((sub = chain_find(t, "filter", tg)) != NULL &&
-		    strcmp(sub->policy, "-") == 0 && depth < MAX_DEPTH) {
+		if ((sub = r->sub) != NULL && depth < MAX_DEPTH) {
 			if (traverse(t, sub, f, depth + 1, act, where) == 1)
 				return 1;
 			if (r->goto_)
@@ -1340,7 +1367,7 @@ ipt_eval(const void *arg, u128 src, u128 dst, u128 key, const char **where)
 	}
 	if (traverse(t, c, &f, 0, &act, where) == 1)
 		return act;
-	*where = arena_printf(t->e.a, "the %s policy", c->name);
+	*where = f.local ? "the INPUT policy" : "the FORWARD policy";
 	return strcmp(c->policy, "ACCEPT") == 0 ? SRC_PASS : SRC_BLOCK;
 }
 
@@ -1349,6 +1376,39 @@ push_cut(struct ipt *t, u128 **v, size_t *n, size_t *cap, u128 x)
 {
 	ARENA_PUSH(t->e.a, *v, *n, *cap);
 	(*v)[*n - 1] = x;
+}
+
+/* How many rules a walk of c visits at most, through its jumps; -1 on
+ * a loop (or past limit). */
+static long
+unfolded(struct ipt *t, struct ichain *c, long *memo, bool *busy, int depth,
+    long limit)
+{
+	size_t ci = (size_t)(c - t->chains), i;
+	long n = 0;
+
+	if (memo[ci] != 0)
+		return memo[ci];
+	if (busy[ci] || depth > MAX_DEPTH)
+		return -1;
+	busy[ci] = true;
+	for (i = 0; i < c->n && n >= 0 && n <= limit; i++) {
+		struct irule *r = c->rules[i];
+
+		cook(t, r);
+		n++;
+		if (r->sub != NULL) {
+			long k = unfolded(t, (struct ichain *)r->sub, memo,
+			    busy, depth + 1, limit);
+
+			n = k < 0 ? -1 : n + k;
+		}
+	}
+	busy[ci] = false;
+	if (n > limit)
+		n = -1;
+	memo[ci] = n;
+	return n;
 }
 
 /* The report: moat's text parsed with each interface at its stand-in. */
@@ -1362,6 +1422,7 @@ ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
 	u128 *cs = NULL, *cd = NULL, *ck = NULL;
 	size_t ns = 0, nd = 0, nk = 0, caps = 0, capd = 0, capk = 0, i, k;
 	const char *unproven = NULL;
+	long cost = 1;
 	int rc;
 
 	ba = arena_array(t->e.a, t->ndev ? t->ndev : 1, sizeof(*ba));
@@ -1450,6 +1511,29 @@ ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
 			}
 		}
 	}
+	/* every chain read once; a loop or a huge unfolding is not
+	 * compared */
+	{
+		long *memo = arena_array(t->e.a, t->nchain + 1, sizeof(*memo));
+		long u = 0;
+		bool *busy = arena_array(t->e.a, t->nchain + 1, sizeof(*busy));
+
+		for (i = 0; i < t->nchain; i++) {
+			struct ichain *c = &t->chains[i];
+			size_t j;
+
+			for (j = 0; j < c->n; j++)
+				cook(t, c->rules[j]);
+			if (unproven == NULL && strcmp(c->table, "filter") == 0 &&
+			    (strcmp(c->name, "INPUT") == 0 ||
+			    strcmp(c->name, "FORWARD") == 0) &&
+			    (u = unfolded(t, c, memo, busy, 0, 2000)) < 0)
+				unproven = "the chains jump in a loop, or unfold "
+				    "into more than 2,000 rules";
+			if (u > cost)
+				cost = u;
+		}
+	}
 	p = policy_parse_bound("moat.conf", strbuf_str(o), o->len, &b);
 	if (p == NULL)
 		return -1;
@@ -1475,6 +1559,7 @@ ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
 		f->name = t->devs[k].moat;
 		f->eval = ipt_eval;
 		f->v4_only = true;
+		f->cost = (unsigned long)cost;
 		f->arg = ev;
 		f->unproven = unproven;
 		f->cut_src = cs;

@@ -13,6 +13,7 @@
 
 #define MAX_CELLS	4000000	/* flows evaluated for one interface */
 #define MAX_SHOWN	12	/* differing regions written per interface */
+#define MAX_WORK	3e8	/* cells times rules, per interface */
 #define MAX_KEPT	20000	/* regions kept to merge; past it, counted */
 
 /* A region that differs: source cells s_lo..s_hi, one destination cell,
@@ -276,6 +277,13 @@ compare_iface(struct arena *a, const struct src_iface *f,
 	if (cs.n * cd.n > MAX_CELLS / (ck.n ? ck.n : 1)) {
 		strbuf_printf(out, "  %s: not compared: more than %d regions\n",
 		    ifc->name, MAX_CELLS);
+		return 0;
+	}
+	/* the work: every cell evaluated on both sides */
+	if ((double)cs.n * cd.n * ck.n * (double)((f->cost ? f->cost :
+	    f->n + f->nrdr) + p->nrule + 1) > MAX_WORK) {
+		strbuf_printf(out, "  %s: not compared: the regions times the "
+		    "rules pass %.0f evaluations\n", ifc->name, MAX_WORK);
 		return 0;
 	}
 	for (s = 0; s < cs.n; s++) {

@@ -53,6 +53,7 @@ struct src_iface {
 			    u128 key, const char **where);
 	const void	*arg;
 	bool		 v4_only;	/* iptables: IPv6 is ip6tables' */
+	unsigned long	 cost;		/* rules one eval may visit (0: n) */
 	const u128	*cut_src, *cut_dst, *cut_svc;
 	size_t		 ncut_src, ncut_dst, ncut_svc;
 	struct src_rule	*rules;
