@@ -295,7 +295,8 @@ parse_rule(struct ipt *t, struct irule *r, const char **w, size_t n)
 				break;
 			if (strchr(v, '+') != NULL || *v == '\0' ||
 			    strlen(v) > 15 || strpbrk(v, " /:\"*#!,{}") != NULL ||
-			    !printable(v)) {
+			    !printable(v) || strcmp(v, ".") == 0 ||
+			    strcmp(v, "..") == 0) {
 				bad(t, r, "device '%s': a wildcard or no name "
 				    "moat can take", v);
 				break;

@@ -249,7 +249,8 @@ read_interfaces(struct imp *im)
 			continue;
 		}
 		if (*f->dev == '\0' || strlen(f->dev) > 15 ||
-		    strpbrk(f->dev, " /:\"*#!,{}") != NULL) {
+		    strpbrk(f->dev, " /:\"*#!,{}") != NULL ||
+		    strcmp(f->dev, ".") == 0 || strcmp(f->dev, "..") == 0) {
 			note(im, n, "not carried: device '%s' is no name Linux "
 			    "can have", emit_oneline(&im->e, f->dev));
 			f->enabled = false;
