@@ -887,7 +887,7 @@ read_gateways(struct imp *im)
 
 	for (n = g != NULL ? g->child : NULL; n != NULL; n = n->next) {
 		const char *name = txt(n, "name"), *via = txt(n, "gateway");
-		const char *mon = txt(n, "monitor"), *why = NULL, *lit, *m;
+		const char *mon = txt(n, "monitor"), *why = NULL, *lit = NULL, *m;
 		struct xif *f = iface_by_key(im, txt(n, "interface"));
 		int fam = 0, mfam = 0;
 
