@@ -68,30 +68,20 @@ span_add(struct edit_result *r, const struct strbuf *b, size_t start,
 	sp->index = index;
 }
 
-/* "from" or "to": {"match": "include"|"exclude", "addresses": [...]}
- * (none: ANY); with r, where each address went (as field: an object's
- * members, a nat rule's source or destination). */
+/* A list of names or addresses: "X" or "{ X, Y }", each word's place kept
+ * as field (index); -1 for an empty list or a word no line could hold. */
 static int
-side_field(json_t *side, struct strbuf *b, struct edit_result *r,
+put_list(struct strbuf *b, json_t *a, struct edit_result *r,
     const char *field)
 {
-	json_t *a = json_object_get(side, "addresses"), *e;
-	const char *match = json_string_value(json_object_get(side, "match"));
-	size_t i, n = json_array_size(a), whole = b->len;
+	json_t *e;
+	size_t i, n = json_array_size(a), start, whole = b->len;
 
-	if (match != NULL && strcmp(match, "exclude") == 0)
-		strbuf_putc(b, '!');
-	else if (match != NULL && strcmp(match, "include") != 0)
+	if (n == 0)
 		return -1;
-	if (n == 0) {
-		strbuf_puts(b, "ANY");
-		return 0;
-	}
 	if (n > 1)
 		strbuf_puts(b, "{ ");
 	json_array_foreach(a, i, e) {
-		size_t start;
-
 		if (!plain_word(json_string_value(e)))
 			return -1;
 		strbuf_puts(b, i > 0 ? ", " : "");
@@ -101,7 +91,32 @@ side_field(json_t *side, struct strbuf *b, struct edit_result *r,
 	}
 	if (n > 1)
 		strbuf_puts(b, " }");
-	span_add(r, b, whole, field, -1);	/* its '!' and braces */
+	span_add(r, b, whole, field, -1);	/* its braces */
+	return 0;
+}
+
+/* "from" or "to": {"match": "include"|"exclude", "addresses": [...]}
+ * (none: ANY); with r, where each address went (as field: an object's
+ * members, a nat rule's source or destination). */
+static int
+side_field(json_t *side, struct strbuf *b, struct edit_result *r,
+    const char *field)
+{
+	json_t *a = json_object_get(side, "addresses");
+	const char *match = json_string_value(json_object_get(side, "match"));
+	size_t n = json_array_size(a), whole = b->len;
+
+	if (match != NULL && strcmp(match, "exclude") == 0)
+		strbuf_putc(b, '!');
+	else if (match != NULL && strcmp(match, "include") != 0)
+		return -1;
+	if (n == 0) {
+		strbuf_puts(b, "ANY");
+		return 0;
+	}
+	if (put_list(b, a, r, field) == -1)
+		return -1;
+	span_add(r, b, whole, field, -1);	/* its '!' too */
 	return 0;
 }
 
@@ -841,32 +856,6 @@ out:
 
 /* ---- nat source and nat one-to-one, by number --------------------------- */
 
-/* A list of names or addresses: "X" or "{ X, Y }", each word's place kept
- * as field (index); -1 for an empty list or a word no line could hold. */
-static int
-put_list(struct strbuf *b, json_t *a, struct edit_result *r,
-    const char *field)
-{
-	json_t *e;
-	size_t i, n = json_array_size(a), start, whole = b->len;
-
-	if (n == 0)
-		return -1;
-	if (n > 1)
-		strbuf_puts(b, "{ ");
-	json_array_foreach(a, i, e) {
-		if (!plain_word(json_string_value(e)))
-			return -1;
-		strbuf_puts(b, i > 0 ? ", " : "");
-		start = b->len;
-		strbuf_puts(b, json_string_value(e));
-		span_add(r, b, start, field, (int)i);
-	}
-	if (n > 1)
-		strbuf_puts(b, " }");
-	span_add(r, b, whole, field, -1);	/* its braces */
-	return 0;
-}
 
 /* The interface a nat line is on. */
 static int
