@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 struct listing {
 	struct ct_flow	*v;
@@ -91,6 +93,8 @@ collect(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
 	return NFCT_CB_CONTINUE;
 }
 
+#define CT_LIST_S	5
+
 int
 conntrack_each_marked(uint32_t value, uint32_t mask,
     int (*fn)(const struct ct_flow *, void *), void *arg, struct strbuf *err)
@@ -106,6 +110,9 @@ conntrack_each_marked(uint32_t value, uint32_t mask,
 		strbuf_printf(err, "conntrack: %s", strerror(errno));
 		return -1;
 	}
+	/* The listing's parts come within CT_LIST_S each, or it fails. */
+	(void)setsockopt(nfct_fd(h), SOL_SOCKET, SO_RCVTIMEO,
+	    &(struct timeval){ CT_LIST_S, 0 }, sizeof(struct timeval));
 	if ((fd = nfct_filter_dump_create()) == NULL) {
 		strbuf_puts(err, "conntrack: out of memory");
 		goto out;
@@ -167,6 +174,27 @@ tuple_of(const struct ct_flow *f)
 	return ct;
 }
 
+/* One handle for every removal and re-marking (a failover removes
+ * thousands: a socket each was most of its time), its answers waited for
+ * at most CT_ANSWER_S: the root parent's loop never waits without end. */
+#define CT_ANSWER_S	1
+
+static struct nfct_handle *qh;
+
+static struct nfct_handle *
+query_handle(void)
+{
+	struct timeval tv = { CT_ANSWER_S, 0 };
+
+	if (qh != NULL)
+		return qh;
+	if ((qh = nfct_open(CONNTRACK, 0)) == NULL)
+		return NULL;
+	(void)setsockopt(nfct_fd(qh), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv));
+	return qh;
+}
+
 static int
 query(const struct ct_flow *f, enum nf_conntrack_query q, uint32_t mark,
     const char *what, struct strbuf *err)
@@ -175,7 +203,7 @@ query(const struct ct_flow *f, enum nf_conntrack_query q, uint32_t mark,
 	struct nf_conntrack *ct;
 	int rc = -1;
 
-	if ((h = nfct_open(CONNTRACK, 0)) == NULL) {
+	if ((h = query_handle()) == NULL) {
 		strbuf_printf(err, "conntrack: %s", strerror(errno));
 		return -1;
 	}
@@ -188,12 +216,16 @@ query(const struct ct_flow *f, enum nf_conntrack_query q, uint32_t mark,
 			rc = 0;
 		else if (errno == ENOENT)
 			rc = 1;
-		else
+		else {
 			strbuf_printf(err, "conntrack: %s: %s", what,
 			    strerror(errno));
+			/* A timed-out answer may come late: a new socket
+			 * for the next one. */
+			nfct_close(qh);
+			qh = NULL;
+		}
 		nfct_destroy(ct);
 	}
-	nfct_close(h);
 	return rc;
 }
 
