@@ -169,8 +169,13 @@ try:
     click("button[aria-label='Delete port forward 1']")
     wait.until(EC.alert_is_present()).accept()
     wait.until(lambda _: "192.168.50.12" not in d.find_element(By.ID, "forwards-table").text)
+    # The box unticks at the click; the gateway's answer (and the new
+    # If-Match hash it brings) comes after: wait for it, or the next
+    # change is sent with the old hash and refused (409).
+    d.execute_script("document.getElementById('iface-result').textContent = ''")
     click("input[aria-label='Masquerade on WAN']")
     wait.until(lambda _: masq_on() is False)
+    wait.until(lambda _: d.find_element(By.ID, "iface-result").text != "")
     click("button[aria-label='Delete interface PPPOE']")
     wait.until(EC.alert_is_present()).accept()
     wait.until(lambda _: "PPPOE" not in d.find_element(By.ID, "interfaces-table").text)
