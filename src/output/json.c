@@ -725,6 +725,27 @@ json_dynamic(const struct policy *p, struct strbuf *b, bool *first)
 	}
 	strbuf_putc(b, ']');
 }
+/* A destination NAT's object in a verdict (a forward's or a 1:1's): its
+ * number, the address it sends to, and the reflected source. */
+static void
+put_dnat(struct strbuf *b, const struct verdict *v, int number)
+{
+	char a[ADDR_STRLEN];
+	bool ff = true;
+
+	strbuf_putc(b, '{');
+	json_kv_int(b, "number", number, &ff);
+	addr_format(v->dst, a, sizeof(a));
+	json_kv_str(b, "to", a, &ff);
+	json_kv_bool(b, "reflected", v->reflected, &ff);
+	if (v->reflected) {
+		if (v->has_src)
+			addr_format(v->src, a, sizeof(a));
+		json_kv_str(b, "source", v->has_src ? a : NULL, &ff);
+	}
+	strbuf_putc(b, '}');
+}
+
 
 void
 json_verdict(const struct policy *p, const struct flow *f,
@@ -797,34 +818,12 @@ json_verdict(const struct policy *p, const struct flow *f,
 	strbuf_putc(b, '}');
 	json_key(b, "forward", &first);
 	if (v->forward != NULL) {
-		ff = true;
-		strbuf_putc(b, '{');
-		json_kv_int(b, "number", v->forward->number, &ff);
-		addr_format(v->dst, a, sizeof(a));
-		json_kv_str(b, "to", a, &ff);
-		json_kv_bool(b, "reflected", v->reflected, &ff);
-		if (v->reflected) {
-			if (v->has_src)
-				addr_format(v->src, a, sizeof(a));
-			json_kv_str(b, "source", v->has_src ? a : NULL, &ff);
-		}
-		strbuf_putc(b, '}');
+		put_dnat(b, v, v->forward->number);
 	} else
 		strbuf_puts(b, "null");
 	json_key(b, "one_to_one", &first);
 	if (v->one != NULL && v->snat != SNAT_ONE) {
-		ff = true;
-		strbuf_putc(b, '{');
-		json_kv_int(b, "number", v->one->number, &ff);
-		addr_format(v->dst, a, sizeof(a));
-		json_kv_str(b, "to", a, &ff);
-		json_kv_bool(b, "reflected", v->reflected, &ff);
-		if (v->reflected) {
-			if (v->has_src)
-				addr_format(v->src, a, sizeof(a));
-			json_kv_str(b, "source", v->has_src ? a : NULL, &ff);
-		}
-		strbuf_putc(b, '}');
+		put_dnat(b, v, v->one->number);
 	} else
 		strbuf_puts(b, "null");
 	if (p->ngateway > 0) {
