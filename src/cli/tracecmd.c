@@ -189,6 +189,41 @@ packet_line(struct tracer *T, const struct nftrace_ev *ev)
 	strbuf_free(&b);
 }
 
+/*
+ * The rule a dispatch map decided by itself (nftc.c: a source whose first
+ * rule decides all its connections, its element the verdict or a jump to
+ * the rule's log chain): the first enabled rule of the zone, in file
+ * order, whose source holds the packet's.  0 when not found.
+ */
+static int
+dispatched_rule(struct tracer *T, const struct nftrace_ev *ev)
+{
+	const char *zone = ev->chain + 5;	/* "zone_" */
+	u128 a = 0;
+	size_t i;
+	int k;
+
+	if (T->p == NULL || ev->nh == NULL)
+		return 0;
+	if (ev->nfproto == NFPROTO_IPV4 && ev->nhlen >= 20)
+		a = V4_BASE | (u128)ev->nh[12] << 24 | (u128)ev->nh[13] << 16 |
+		    (u128)ev->nh[14] << 8 | ev->nh[15];
+	else if (ev->nfproto == NFPROTO_IPV6 && ev->nhlen >= 40)
+		for (k = 0; k < 16; k++)
+			a = a << 8 | ev->nh[8 + k];
+	else
+		return 0;
+	for (i = 0; i < T->p->nrule; i++) {
+		const struct rule *r = T->p->rules[i];
+
+		if (!r->disabled && r->iface != NULL &&
+		    strcmp(r->iface->name, zone) == 0 &&
+		    iset_contains(r->src.set, a))
+			return r->number;
+	}
+	return 0;
+}
+
 /* A chain's name in moat's words: "zone LAN", "rule 2's log". */
 static void
 chain_words(const char *chain, char *buf, size_t len)
@@ -260,6 +295,14 @@ on_event(void *arg, const struct nftrace_ev *ev)
 				strbuf_printf(&line, ev->verdict == NFT_JUMP ?
 				    "; it logs" : ": %s", v);
 			}
+		} else if (k != NULL && strcmp(k->comment, NFTC_DISPATCH) == 0 &&
+		    (ev->verdict == NF_ACCEPT || ev->verdict == NF_DROP ||
+		    (ev->verdict == NFT_JUMP && strncmp(ev->target,
+		    "log_rule_", 9) == 0)) && (n = dispatched_rule(T, ev)) > 0) {
+			strbuf_printf(&line, "%s: matches ", where);
+			rule_words(T, n, &line);
+			strbuf_printf(&line, ev->verdict == NFT_JUMP ?
+			    "; it logs" : ": %s", v);
 		} else if (k != NULL && strncmp(k->comment, "default of ", 11) ==
 		    0)
 			strbuf_printf(&line, "%s: no rule matches: the %s: %s",

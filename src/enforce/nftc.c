@@ -718,9 +718,11 @@ struct zone_plan {
 	size_t			  nrules;
 	int			 *segment_of;	/* rule → segment, -1 if specific */
 	int			  nsegments;
+	uint64_t		 *segment_id;	/* its first rule's id */
 	struct class		 *classes[3];	/* per family */
 	size_t			  nclasses[3];
 	int			  nchains[3];
+	bool			  direct[3];	/* a class decided in the map */
 };
 
 static bool
@@ -933,6 +935,11 @@ plan_zone(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 		else
 			z->segment_of[i] = z->nsegments++;
 	}
+	z->segment_id = arena_array(&c->a, (size_t)z->nsegments + 1,
+	    sizeof(*z->segment_id));
+	for (i = z->nrules; i-- > 0; )
+		if (z->segment_of[i] >= 0)
+			z->segment_id[z->segment_of[i]] = z->rules[i]->id;
 	for (f = FAM_V4; f <= FAM_V6; f++)
 		if (!plan_family(c, z, (enum addr_family)f))
 			return false;
@@ -947,6 +954,81 @@ zone_name(struct nftc *c, const struct iface *ifc, const char *suffix)
 	strbuf_puts(c->b, suffix);
 }
 
+/* A class whose list is one rule that decides every connection of its
+ * source by accept or drop, logging nothing: its map element is that
+ * verdict, and the rule counts in the zone's counter map (one nft rule in
+ * the class chain would be `counter name "rule_N" drop`, nothing more). */
+static bool
+class_direct(struct nftc *c, const struct class *x, enum addr_family f)
+{
+	const struct rule *r = x->n == 1 ? x->items[0].rule : NULL;
+
+	return r != NULL && r->number > 0 && decides_all(c, r, f) &&
+	    !r->log && r->sched_mark == 0 && (r->action == ACT_ACCEPT ||
+	    r->action == ACT_DENY);
+}
+
+/* A class whose list is one rule that decides every connection of its
+ * source and logs: its map element jumps to the rule's log chain, which
+ * counts, logs and decides (the class chain would hold only that jump). */
+static bool
+class_logs(struct nftc *c, const struct class *x, enum addr_family f)
+{
+	const struct rule *r = x->n == 1 ? x->items[0].rule : NULL;
+
+	return r != NULL && r->number > 0 && decides_all(c, r, f) &&
+	    r->log && r->sched_mark == 0;
+}
+
+/* A class chain's name is a hash of what it holds (its rules' ids, its
+ * segments' first rules' ids), not its order: a chain whose list did not
+ * change keeps its name when other rules change (incremental.md). */
+static uint64_t
+class_hash(const struct zone_plan *z, const struct class *x,
+    enum addr_family f)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)f;
+	size_t i;
+	int k;
+
+	for (i = 0; i < x->n; i++) {
+		uint64_t v = x->items[i].rule != NULL ? x->items[i].rule->id :
+		    ~z->segment_id[x->items[i].segment];
+
+		for (k = 0; k < 64; k += 8)
+			h = (h ^ ((v >> k) & 0xff)) * 1099511628211ull;
+	}
+	return h;
+}
+
+static void
+put_class_target(struct nftc *c, struct strbuf *b, const struct iface *ifc,
+    const struct zone_plan *z, enum addr_family f, const struct class *x,
+    const uint64_t *name)
+{
+	if (class_direct(c, x, f)) {
+		strbuf_puts(b, x->items[0].rule->action == ACT_ACCEPT ?
+		    "accept" : "drop");
+		return;
+	}
+	if (class_logs(c, x, f)) {
+		strbuf_printf(b, "jump log_rule_%d", x->items[0].rule->number);
+		return;
+	}
+	if (x->n == 1 && x->items[0].rule == NULL) {
+		/* only a segment: its chain, not a chain that jumps to it */
+		strbuf_puts(b, "jump zone_");
+		put_ident(b, ifc->name);
+		strbuf_printf(b, "_s%016llx", (unsigned long long)
+		    z->segment_id[x->items[0].segment]);
+		return;
+	}
+	strbuf_puts(b, "jump zone_");
+	put_ident(b, ifc->name);
+	strbuf_printf(b, "_%s_%016llx", fam_suffix[f],
+	    (unsigned long long)name[x->chain]);
+}
+
 /* The maps and chains of a dispatched zone. */
 static void
 compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
@@ -957,28 +1039,51 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 	for (k = 0; k < z->nsegments; k++) {
 		strbuf_puts(c->b, "\tchain ");
 		zone_name(c, ifc, "");
-		strbuf_printf(c->b, "_s%d {\n", k);
+		strbuf_printf(c->b, "_s%016llx {\n",
+		    (unsigned long long)z->segment_id[k]);
 		for (i = 0; i < z->nrules; i++)
 			if (z->segment_of[i] == k)
 				compile_rule(c, z->rules[i]);
 		strbuf_puts(c->b, "\t}\n\n");
 	}
 	for (f = FAM_V4; f <= FAM_V6; f++) {
-		const struct class *cl = z->classes[f];
+		struct class *cl = z->classes[f];
 		bool first = true;
+		uint64_t *name;
+		struct nametab *taken;
 
 		if (z->nchains[f] == 0)
 			continue;
-		/* One chain per distinct list, written where first used (the
-		 * numbers go up in order of first use). */
+		name = arena_array(&c->a, (size_t)z->nchains[f] + 1,
+		    sizeof(*name));
+		taken = nametab_new(&c->a, (size_t)z->nchains[f]);
+		/* One chain per distinct list, written where first used,
+		 * named by its content (a different list with the same hash,
+		 * never seen, would get the next free one). */
 		for (i = 0, k = 0; i < z->nclasses[f]; i++) {
+			char *key;
+
 			if (cl[i].chain != k)
 				continue;
 			k++;
+			name[cl[i].chain] = class_hash(z, &cl[i],
+			    (enum addr_family)f);
+			for (;;) {
+				key = arena_printf(&c->a, "%016llx",
+				    (unsigned long long)name[cl[i].chain]);
+				if (nametab_get(taken, key) == NULL)
+					break;
+				name[cl[i].chain]++;
+			}
+			nametab_put(taken, key, &cl[i]);
+			if (class_direct(c, &cl[i], (enum addr_family)f) ||
+			    class_logs(c, &cl[i], (enum addr_family)f) ||
+			    (cl[i].n == 1 && cl[i].items[0].rule == NULL))
+				continue;
 			strbuf_puts(c->b, "\tchain ");
 			zone_name(c, ifc, "");
-			strbuf_printf(c->b, "_%s_c%d {\n", fam_suffix[f],
-			    cl[i].chain);
+			strbuf_printf(c->b, "_%s_%016llx {\n", fam_suffix[f],
+			    (unsigned long long)name[cl[i].chain]);
 			c->omit_src = true;
 			for (j = 0; j < cl[i].n; j++) {
 				if (cl[i].items[j].rule != NULL)
@@ -987,8 +1092,9 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 				else {
 					strbuf_puts(c->b, "\t\tjump ");
 					zone_name(c, ifc, "");
-					strbuf_printf(c->b, "_s%d\n",
-					    cl[i].items[j].segment);
+					strbuf_printf(c->b, "_s%016llx\n",
+					    (unsigned long long)z->segment_id[
+					    cl[i].items[j].segment]);
 				}
 			}
 			c->omit_src = false;
@@ -1011,10 +1117,34 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 			strbuf_puts(&c->sets, first ? "" : ",\n\t\t\t");
 			first = false;
 			put_interval(&c->sets, cl[i].lo, hi, (enum addr_family)f);
-			strbuf_puts(&c->sets, " : jump zone_");
-			put_ident(&c->sets, ifc->name);
-			strbuf_printf(&c->sets, "_%s_c%d", fam_suffix[f],
-			    cl[i].chain);
+			strbuf_puts(&c->sets, " : ");
+			put_class_target(c, &c->sets, ifc, z,
+			    (enum addr_family)f, &cl[i], name);
+		}
+		strbuf_puts(&c->sets, " }\n\t}\n\n");
+		if (!z->direct[f])
+			continue;
+		/* The counters of the rules decided in the map. */
+		strbuf_puts(&c->sets, "\tmap zone_");
+		put_ident(&c->sets, ifc->name);
+		strbuf_printf(&c->sets, "_%s_count {\n\t\ttype %s_addr : "
+		    "counter\n\t\tflags interval\n\t\telements = { ",
+		    fam_suffix[f], f == FAM_V4 ? "ipv4" : "ipv6");
+		first = true;
+		for (i = 0; i < z->nclasses[f]; i = j) {
+			u128 hi = cl[i].hi;
+
+			for (j = i + 1; j < z->nclasses[f] &&
+			    cl[j].chain == cl[i].chain && cl[j].lo == hi + 1; j++)
+				hi = cl[j].hi;
+			if (cl[i].chain < 0 ||
+			    !class_direct(c, &cl[i], (enum addr_family)f))
+				continue;
+			strbuf_puts(&c->sets, first ? "" : ",\n\t\t\t");
+			first = false;
+			put_interval(&c->sets, cl[i].lo, hi, (enum addr_family)f);
+			strbuf_printf(&c->sets, " : \"rule_%d\"",
+			    cl[i].items[0].rule->number);
 		}
 		strbuf_puts(&c->sets, " }\n\t}\n\n");
 	}
@@ -1042,11 +1172,24 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 		compile_rule(c, p->lockout_rule);
 	if (dispatch) {
 		for (f = FAM_V4; f <= FAM_V6; f++)
+			for (i = 0; i < z.nclasses[f] && !z.direct[f]; i++)
+				z.direct[f] = z.classes[f][i].chain >= 0 &&
+				    class_direct(c, &z.classes[f][i],
+				    (enum addr_family)f);
+		for (f = FAM_V4; f <= FAM_V6; f++)
 			if (z.nchains[f] > 0) {
+				if (z.direct[f]) {
+					strbuf_printf(c->b, "\t\tcounter name "
+					    "%s saddr map @", fam_word[f]);
+					zone_name(c, ifc, "");
+					strbuf_printf(c->b, "_%s_count\n",
+					    fam_suffix[f]);
+				}
 				strbuf_printf(c->b, "\t\t%s saddr vmap @",
 				    fam_word[f]);
 				zone_name(c, ifc, "");
-				strbuf_printf(c->b, "_%s\n", fam_suffix[f]);
+				strbuf_printf(c->b, "_%s comment \""
+				    NFTC_DISPATCH "\"\n", fam_suffix[f]);
 			}
 	} else
 		for (i = 0; i < p->nrule; i++)

@@ -26,6 +26,9 @@
 #define NFTC_LOG_GROUP		28015
 #define NFTC_LOG_PREFIX		"moat "
 #define NFTC_LOG_RULE		"i"
+/* The comment of a zone's source dispatch (its map's elements are class
+ * chains, or the verdict of a rule that decides its sources by itself). */
+#define NFTC_DISPATCH		"dispatch by source"
 
 /* The conntrack mark (ct mark) of a connection: its low 16 bits say which
  * rule with a schedule admitted it (the rule's sched_mark, 1 …

@@ -233,6 +233,15 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 		} else
 			expr(r, fam, nobj, true, b);
 		strbuf_puts(b, " to ");
+		if (large && chance(r, 15)) {
+			/* a blocklist entry: the dispatch map decides its
+			 * host by itself (nftc.c, class_direct) */
+			strbuf_puts(b, "ANY");
+			if (logged)
+				strbuf_puts(b, " log");
+			strbuf_putc(b, '\n');
+			continue;
+		}
 		expr(r, fam, nobj, true, b);
 		if (!chance(r, 20)) {
 			if (chance(r, 20))
