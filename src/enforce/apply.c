@@ -218,24 +218,105 @@ kernel_hash(bool objects, uint64_t *h)
 #define KERNEL_HASH_V	"nfhash2 "
 #define KERNEL_HASH_V1	"nfhash1 "
 
+#define KERNEL_GEN	"nfgen "
+
+/* Write history/SEQ.kernel: the hash when known (hash_ok), the generation
+ * of moat's own transaction when known (gen_ok). */
+static void
+write_kernel(const char *state, unsigned seq, bool hash_ok, uint64_t h,
+    bool gen_ok, uint32_t gen)
+{
+	char file[4096], buf[64];
+	struct strbuf ignored;
+	int n = 0;
+
+	if (hash_ok)
+		n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx\n",
+		    (unsigned long long)h);
+	if (gen_ok)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, KERNEL_GEN
+		    "%u\n", gen);
+	if (n == 0)
+		return;
+	path(file, sizeof(file), state, "history/%u.kernel", seq);
+	strbuf_init(&ignored, 0);
+	write_file(file, buf, (size_t)n, &ignored);
+	strbuf_free(&ignored);
+}
+
 /* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
  * for apply_drift; best effort: without it, drift cannot be told. */
 static void
 record_kernel(const char *state, unsigned seq)
 {
-	char file[4096], buf[32];
-	struct strbuf ignored;
 	uint64_t h;
-	int n;
 
 	if (kernel_hash(false, &h) == -1)
 		return;
-	n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx\n",
-	    (unsigned long long)h);
-	path(file, sizeof(file), state, "history/%u.kernel", seq);
-	strbuf_init(&ignored, 0);
-	write_file(file, buf, (size_t)n, &ignored);
-	strbuf_free(&ignored);
+	write_kernel(state, seq, true, h, false, 0);
+}
+
+/* A ruleset larger than this is read back for its fingerprint after the
+ * apply returns (below); a smaller one costs a few milliseconds. */
+#define FINGERPRINT_SYNC_BYTES	(1024 * 1024)
+
+/*
+ * record_kernel after an apply whose transaction moved the generation
+ * from gen0 to gen0 + 1 (so nothing but it was committed in between):
+ * the generation is recorded at once, and while the kernel stays at it
+ * apply_drift knows without a listing that the table is moat's.  The
+ * listing that gives the hash (seconds at 100,000 rules) is taken by a
+ * detached child for a large ruleset, and only while the generation is
+ * still that one: a change in between leaves the drift unknown, never a
+ * hash of someone else's table.  Without a proof of the generation, the
+ * hash is taken here as before.
+ */
+static void
+record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
+    size_t bytes, int lock_fd)
+{
+	uint32_t gen;
+	uint64_t h;
+	pid_t pid;
+
+	if (!gen0_ok || nfgen_read(&gen) == -1 || gen != gen0 + 1) {
+		record_kernel(state, seq);
+		return;
+	}
+	if (bytes < FINGERPRINT_SYNC_BYTES) {
+		uint32_t after;
+
+		if (kernel_hash(false, &h) == 0 && nfgen_read(&after) == 0 &&
+		    after == gen)
+			write_kernel(state, seq, true, h, true, gen);
+		else
+			record_kernel(state, seq);
+		return;
+	}
+	write_kernel(state, seq, false, 0, true, gen);
+	if ((pid = fork()) == -1)
+		return;		/* no hash: drift unknown once it moves */
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		uint32_t now;
+
+		close(lock_fd);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		if (null != -1) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		if (nfgen_read(&now) == 0 && now == gen &&
+		    kernel_hash(false, &h) == 0 && nfgen_read(&now) == 0 &&
+		    now == gen)
+			write_kernel(state, seq, true, h, true, gen);
+		_exit(0);
+	}
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
 }
 
 /*
@@ -253,13 +334,14 @@ apply_drift(const char *state, unsigned seq)
 		char			state[256];
 		int			valid;
 	} cache;
-	char file[4096], *s;
+	char file[4096], *s, *g;
 	unsigned long long want;
 	enum apply_drift d;
 	uint64_t h;
 	uint32_t gen;
+	unsigned ours;
 	int have_gen = nfgen_read(&gen) == 0, known;
-	bool v1;
+	bool v1, gen_known;
 
 	if (have_gen && cache.valid && cache.gen == gen && cache.seq == seq &&
 	    strcmp(cache.state, state) == 0)
@@ -272,7 +354,15 @@ apply_drift(const char *state, unsigned seq)
 	known = s != NULL && (v1 || strncmp(s, KERNEL_HASH_V,
 	    sizeof(KERNEL_HASH_V) - 1) == 0) &&
 	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx", &want) == 1;
+	/* The generation of moat's own transaction: nothing committed
+	 * since, the table is the entry's, and nothing need be read. */
+	g = s == NULL ? NULL : strncmp(s, KERNEL_GEN, sizeof(KERNEL_GEN) -
+	    1) == 0 ? s : strstr(s, "\n" KERNEL_GEN);
+	gen_known = g != NULL && sscanf(g + (*g == '\n') + sizeof(KERNEL_GEN) -
+	    1, "%u", &ours) == 1;
 	free(s);
+	if (gen_known && have_gen && gen == ours)
+		return DRIFT_NONE;
 	if (kernel_hash(v1, &h) == -1)
 		return DRIFT_NO_TABLE;
 	d = !known ? DRIFT_UNKNOWN : want == h ? DRIFT_NONE : DRIFT_CHANGED;
@@ -798,8 +888,9 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	struct pending pd;
 	struct strbuf script, kernel;
 	char file[4096];
-	bool files = false, waiting = false;
+	bool files = false, waiting = false, gen0_ok = false;
 	int lock = -1, rc = -1;
+	uint32_t gen0 = 0;
 	long long t;
 
 	if (ph == NULL)
@@ -884,6 +975,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		goto out;
 	}
 	/* The kernel refuses or takes the whole transaction. */
+	gen0_ok = nfgen_read(&gen0) == 0;
 	rc = nft_run(policy_nfeeds(p) > 0 ? strbuf_str(&kernel) :
 	    strbuf_str(&script), false, NULL, err);
 	strbuf_free(&kernel);
@@ -910,7 +1002,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	files = false;
 	waiting = false;
 	t = clock_ms();
-	record_kernel(state, e.seq);
+	record_applied(state, e.seq, gen0_ok, gen0, script.len, lock);
 	ph->fingerprint = clock_ms() - t;
 	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rule%s, "
 	    "hash %016llx)\n", p->file, e.seq, p->nrule, p->nrule == 1 ? "" :
