@@ -1150,6 +1150,76 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 	}
 }
 
+#ifndef PIECE_LINES	/* a test build's differential cuts small ones */
+#define PIECE_LINES	1024	/* nft rules in a chain, at most */
+#endif
+
+/*
+ * The rules of an undispatched zone, in file order: in its chain when
+ * they make at most PIECE_LINES nft rules, else in pieces of at most that
+ * many (a moat rule is never cut), each its own chain zone_IF_pID (ID: its
+ * first rule's id) that the zone's chain jumps to in order.  Every rule
+ * ends in a verdict, so a packet that none of a piece matches goes on to
+ * the next: first match is unchanged, and the kernel never walks a chain
+ * longer than a piece to find a rule by handle or to resume a dump
+ * (incremental.md).
+ */
+static void
+compile_pieces(struct nftc *c, const struct iface *ifc, struct strbuf *out)
+{
+	const struct policy *p = c->p;
+	struct strbuf *zone = c->b, all;
+	size_t i, *end, *upto, n = 0, k, from, lines = 0;
+	const struct rule **first;
+
+	strbuf_init(&all, 0);
+	end = arena_array(&c->a, p->nrule + 1, sizeof(*end));
+	upto = arena_array(&c->a, p->nrule + 1, sizeof(*upto));
+	first = arena_array(&c->a, p->nrule + 1, sizeof(*first));
+	c->b = &all;
+	for (i = 0; i < p->nrule; i++) {
+		size_t at = all.len;
+
+		if (p->rules[i]->iface != ifc)
+			continue;
+		compile_rule(c, p->rules[i]);
+		if (strbuf_failed(&all) || all.len == at)
+			continue;
+		for (; at < all.len; at++)
+			lines += all.s[at] == '\n';
+		first[n] = p->rules[i];
+		upto[n] = lines;
+		end[n++] = all.len;
+	}
+	c->b = zone;
+	if (lines <= PIECE_LINES || strbuf_failed(&all)) {
+		strbuf_add(zone, strbuf_str(&all), all.len);
+		goto out;
+	}
+	for (k = 0, from = 0; k < n; ) {
+		size_t start = k, base = k > 0 ? upto[k - 1] : 0;
+
+		/* As many rules as fit, at least one. */
+		for (k++; k < n && upto[k] - base <= PIECE_LINES; k++)
+			;
+		strbuf_puts(zone, "\t\tjump ");
+		zone_name(c, ifc, "");
+		strbuf_printf(zone, "_p%016llx\n",
+		    (unsigned long long)first[start]->id);
+		strbuf_puts(out, "\tchain zone_");
+		put_ident(out, ifc->name);
+		strbuf_printf(out, "_p%016llx {\n",
+		    (unsigned long long)first[start]->id);
+		strbuf_add(out, all.s + from, end[k - 1] - from);
+		strbuf_puts(out, "\t}\n\n");
+		from = end[k - 1];
+	}
+out:
+	if (strbuf_failed(&all))
+		zone->failed = true;
+	strbuf_free(&all);
+}
+
 /*
  * One interface's chain.  Small zones are one chain in file order.  Large
  * ones dispatch by source address: a verdict map sends each source to the
@@ -1163,8 +1233,11 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 	const struct policy *p = c->p;
 	struct zone_plan z;
 	bool dispatch = plan_zone(c, ifc, &z);
+	struct strbuf pieces;
 	size_t i;
 	int f;
+
+	strbuf_init(&pieces, 0);
 
 	strbuf_puts(c->b, "\tchain ");
 	zone_name(c, ifc, " {\n");
@@ -1192,9 +1265,7 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 				    NFTC_DISPATCH "\"\n", fam_suffix[f]);
 			}
 	} else
-		for (i = 0; i < p->nrule; i++)
-			if (p->rules[i]->iface == ifc)
-				compile_rule(c, p->rules[i]);
+		compile_pieces(c, ifc, &pieces);
 	compile_forward_accepts(c, ifc);
 	if (policy_iface_log_default(p, ifc)) {
 		char what[80];
@@ -1216,6 +1287,10 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 	put_ident(c->b, ifc->name);
 	strbuf_printf(c->b, "\" %s comment \"default of %s\"\n\t}\n\n",
 	    verdict_word(policy_iface_default(ifc)), ifc->name);
+	strbuf_add(c->b, strbuf_str(&pieces), pieces.len);
+	if (strbuf_failed(&pieces))
+		c->b->failed = true;
+	strbuf_free(&pieces);
 	if (dispatch)
 		compile_classes(c, ifc, &z);
 }
