@@ -55,6 +55,9 @@ struct tracer {
 	unsigned		 npackets, count;
 	bool			 json;
 	long long		 last_event;	/* ms */
+	u128			 src;		/* the packet's source: only the
+						   first event has its headers */
+	bool			 have_src;
 };
 
 static volatile sig_atomic_t stop;
@@ -199,29 +202,38 @@ static int
 dispatched_rule(struct tracer *T, const struct nftrace_ev *ev)
 {
 	const char *zone = ev->chain + 5;	/* "zone_" */
-	u128 a = 0;
 	size_t i;
-	int k;
 
-	if (T->p == NULL || ev->nh == NULL)
-		return 0;
-	if (ev->nfproto == NFPROTO_IPV4 && ev->nhlen >= 20)
-		a = V4_BASE | (u128)ev->nh[12] << 24 | (u128)ev->nh[13] << 16 |
-		    (u128)ev->nh[14] << 8 | ev->nh[15];
-	else if (ev->nfproto == NFPROTO_IPV6 && ev->nhlen >= 40)
-		for (k = 0; k < 16; k++)
-			a = a << 8 | ev->nh[8 + k];
-	else
+	if (T->p == NULL || !T->have_src)
 		return 0;
 	for (i = 0; i < T->p->nrule; i++) {
 		const struct rule *r = T->p->rules[i];
 
 		if (!r->disabled && r->iface != NULL &&
 		    strcmp(r->iface->name, zone) == 0 &&
-		    iset_contains(r->src.set, a))
+		    iset_contains(r->src.set, T->src))
 			return r->number;
 	}
 	return 0;
+}
+
+/* The source address of the packet the event with headers shows. */
+static void
+keep_source(struct tracer *T, const struct nftrace_ev *ev)
+{
+	int k;
+
+	T->have_src = true;
+	T->src = 0;
+	if (ev->nh != NULL && ev->nfproto == NFPROTO_IPV4 && ev->nhlen >= 20)
+		T->src = V4_BASE | (u128)ev->nh[12] << 24 |
+		    (u128)ev->nh[13] << 16 | (u128)ev->nh[14] << 8 | ev->nh[15];
+	else if (ev->nh != NULL && ev->nfproto == NFPROTO_IPV6 &&
+	    ev->nhlen >= 40)
+		for (k = 0; k < 16; k++)
+			T->src = T->src << 8 | ev->nh[8 + k];
+	else
+		T->have_src = false;
 }
 
 /* A chain's name in moat's words: "zone LAN", "rule 2's log". */
@@ -261,6 +273,7 @@ on_event(void *arg, const struct nftrace_ev *ev)
 			return;		/* past --count: not ours to show */
 		T->current = ev->id;
 		T->npackets++;
+		keep_source(T, ev);
 		T->last_event = clock_ms();
 		packet_line(T, ev);
 		return;
