@@ -67,6 +67,34 @@ esac
 ns gw nft list table inet moat | grep -q "chain trace_" &&
 	fail "a marking chain is left: $(ns gw nft list table inet moat | grep "chain trace_")"
 
+# A zone of 32 rules or more dispatches by source, and a blocklist entry
+# is decided in the map itself (doc/design/enforcement.md): the trace
+# still names the rule, as moat test does, and its counter counts.
+big="$tmp/dispatch.conf"
+cp "$conf" "$big"
+for i in $(seq 1 40); do echo "deny on WAN from 203.0.113.$i"; done >>"$big"
+echo "deny on WAN from 198.51.100.27" >>"$big"
+echo "accept on WAN from 198.51.100.28" >>"$big"
+ns gw "$MOAT" apply -f "$big" >/dev/null || fail "apply of the dispatched policy"
+ns gw nft list map inet moat zone_WAN_v4 | grep -q "198.51.100.27 : drop" ||
+	fail "the blocklist entry is not a verdict of the map: $(ns gw nft list map inet moat zone_WAN_v4)"
+for who in 27 28; do
+	out=$(trace "blk$who" wan "$MOAT" probe --timeout 1 --from 198.51.100.$who 198.51.100.1 22 -- \
+		--src 198.51.100.$who)
+	echo "$out"
+	want=$("$MOAT" test -f "$big" --in WAN --src 198.51.100.$who --dst 198.51.100.1 --service SSH)
+	rule=$(echo "$want" | sed -n 's/^[a-z]* by \(rule [0-9]* (dispatch.conf:[0-9]*)\).*/\1/p')
+	[ -n "$rule" ] || fail "moat test of 198.51.100.$who: $want"
+	case $out in
+	*"zone WAN: matches $rule "*) echo "ok: 198.51.100.$who, decided in the map: $rule, as moat test says" ;;
+	*) fail "trace of 198.51.100.$who: want $rule" ;;
+	esac
+	n=${rule#rule }
+	n=${n%% *}
+	ns gw nft list counter inet moat "rule_$n" | grep -q "packets [1-9]" ||
+		fail "rule_$n did not count: $(ns gw nft list counter inet moat rule_$n)"
+done
+
 # Killed: the watchdog removes the chain.  (Started directly, not through
 # a shell function, so that $! is moat trace's own pid.)
 ip netns exec "${MOAT_LAB}gw" "$MOAT" trace --src 192.168.50.99 --timeout 60 >"$tmp/killed" 2>&1 &
