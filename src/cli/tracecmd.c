@@ -236,12 +236,42 @@ keep_source(struct tracer *T, const struct nftrace_ev *ev)
 		T->have_src = false;
 }
 
+/* Whether s ends with suffix: a word, then 16 hex digits. */
+static bool
+ends_with_id(const char *s, size_t n, const char *word)
+{
+	size_t w = strlen(word), i;
+
+	if (n < w + 16 || strncmp(s + n - 16 - w, word, w) != 0)
+		return false;
+	for (i = n - 16; i < n; i++)
+		if (strchr("0123456789abcdef", s[i]) == NULL || s[i] == '\0')
+			return false;
+	return true;
+}
+
+/* The length of the zone's name in one of its chains (nftc.c): zone_IF,
+ * its pieces zone_IF_pID, segments zone_IF_sID, classes zone_IF_v4_HASH. */
+static int
+zone_len(const char *chain)
+{
+	size_t n = strlen(chain + 5);
+
+	if (ends_with_id(chain + 5, n, "_p") || ends_with_id(chain + 5, n,
+	    "_s"))
+		return (int)(n - 18);
+	if (ends_with_id(chain + 5, n, "_v4_") || ends_with_id(chain + 5, n,
+	    "_v6_"))
+		return (int)(n - 20);
+	return (int)n;
+}
+
 /* A chain's name in moat's words: "zone LAN", "rule 2's log". */
 static void
 chain_words(const char *chain, char *buf, size_t len)
 {
 	if (strncmp(chain, "zone_", 5) == 0)
-		snprintf(buf, len, "zone %s", chain + 5);
+		snprintf(buf, len, "zone %.*s", zone_len(chain), chain + 5);
 	else if (strncmp(chain, "log_rule_", 9) == 0)
 		snprintf(buf, len, "rule %s's log", chain + 9);
 	else
@@ -358,6 +388,12 @@ on_event(void *arg, const struct nftrace_ev *ev)
 			strbuf_printf(&line, "%s: part of an established "
 			    "connection: %s", where, v);
 		else if (ev->verdict == NFT_JUMP &&
+		    strncmp(ev->target, "zone_", 5) == 0 &&
+		    strncmp(ev->chain, "zone_", 5) == 0) {
+			/* within a zone: its dispatch, a piece, a segment */
+			strbuf_free(&line);
+			return;
+		} else if (ev->verdict == NFT_JUMP &&
 		    strncmp(ev->target, "zone_", 5) == 0)
 			strbuf_printf(&line, "%s: arrives in zone %s", where,
 			    ev->target + 5);
