@@ -163,7 +163,6 @@ class Events:
     def find(self, src, dst, proto, key, timeout=2.0):
         """The translated {src, dst} of a flow (its source port, or ICMP
         identifier key), or None."""
-        want = "sport" if proto in ("tcp", "udp") else "id"
         end = time.time() + timeout
         while True:
             with open(self.path) as f:
@@ -178,7 +177,9 @@ class Events:
                 kv = [x.split("=", 1) for x in w if "=" in x]
                 srcs = [v for k, v in kv if k == "src"]
                 dsts = [v for k, v in kv if k == "dst"]
-                keys = [v for k, v in kv if k == want]
+                # its source port, or ICMP identifier (whichever comes
+                # first: a listing may end with the entry's own id)
+                keys = [v for k, v in kv if k in ("sport", "id")]
                 if len(srcs) == 2 and len(dsts) == 2 and keys:
                     self.seen.append((w[1], srcs[0], dsts[0], keys[0],
                                       {"src": dsts[1], "dst": srcs[1]}))
@@ -264,6 +265,7 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
     by_kind = {}
     nat_checked = nat_agree = 0
     nat_seen = {}
+    drop_checked = drop_agree = 0
     log = Log(os.path.join(os.environ.get("MOAT_LOG_DIR", work),
                            "firewall.jsonl")) if moatd else None
     daemon = None
@@ -310,6 +312,8 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
                                     flows)
         nat_said = [t for t, _, _ in said_both]
         dnat_said = [x for _, x, _ in said_both]
+        denied = []
+        seen_from = len(events[0].seen)     # this policy's connections
         for n, (side, src, dst, proto, port, want, verdict) in \
                 enumerate(flows):
             # Every flow a rule or default decides: moat trace too.
@@ -384,6 +388,11 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
                           f"kernel made it " +
                           (f"{ker['src']} -> {ker['dst']}" if ker else
                            "nothing (no conntrack entry)"))
+            if got == [want] and verdict == "deny":
+                # Dropped: the kernel must not have let it make a
+                # connection (a counter and its verdict may be apart: a
+                # dispatch map's element decides, its counter map counts).
+                denied.append((side, src, dst, proto, port, key))
             if got == [want]:
                 agree += 1
                 kind = want.split("_")[0]
@@ -392,6 +401,21 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
                 print(f"policy {i} ({d}/policy.conf): {side} {src} -> {dst} "
                       f"{proto}/{port}: moat test says {want} ({verdict}), "
                       f"the kernel counted {got or 'nothing'}")
+        # An accepted flow's entry comes within milliseconds (the NAT
+        # check waits for each); a dropped one's never.
+        time.sleep(0.2)
+        events[0].find("-", "-", "-", 0, 0)     # read what has come
+        made = {e[:4] for e in events[0].seen[seen_from:]}
+        for side, src, dst, proto, port, key in denied:
+            drop_checked += 1
+            if (proto, src, dst, str(key)) not in made:
+                drop_agree += 1
+            else:
+                print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
+                      f"{dst} {proto}/{port} (id {key}): moat test says "
+                      f"deny, the kernel made a connection of it")
+    print(f"drops: {drop_checked} denied flows; the kernel made no "
+          f"connection of {drop_agree}")
     print(f"differential: {npol} policies, {total} flows sent for real: the "
           f"kernel's deciding rule equals moat test's for {agree} "
           f"({', '.join(f'{k}: {v}' for k, v in sorted(by_kind.items()))}); "
@@ -414,6 +438,8 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
         print("no policy took the source-dispatch path")
         return 1
     if nat_agree != nat_checked or not nat_seen:
+        return 1
+    if drop_agree != drop_checked or drop_checked == 0:
         return 1
     return 0 if agree == total and total > 0 else 1
 
