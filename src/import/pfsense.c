@@ -1568,13 +1568,13 @@ rule_lost_note(struct imp *im, struct prule *r, const char *why)
 		note(im, r->node, "not carried: %s; %s", why, effect);
 }
 
-/* The separators of one interface: "before rule N" -> text. */
+/* The separators of one interface (sep: its element, looked up once:
+ * the filter holds every rule besides): "before rule N" -> text. */
 static void
-separators(struct imp *im, const struct xif *f, size_t pos,
+separators(struct imp *im, const struct xml_node *sep, size_t pos,
     struct strbuf *out)
 {
-	const struct xml_node *s, *sep = xml_child(xml_child(xml_child(
-	    im->root, "filter"), "separator"), f->key);
+	const struct xml_node *s;
 	char want[32];
 
 	snprintf(want, sizeof(want), "fr%zu", pos);
@@ -1709,6 +1709,8 @@ read_filter(struct imp *im)
 		struct xif *f = &im->ifs[k];
 		struct strbuf *o = &im->s_rule;
 		size_t pos = 0, nfl = 0;
+		const struct xml_node *sep = xml_child(xml_child(filter,
+		    "separator"), f->key);
 
 		if (!f->enabled)
 			continue;
@@ -1743,11 +1745,11 @@ read_filter(struct imp *im)
 			    strcmp(r->ifs, f->key) != 0)
 				continue;
 			if (i < nlegacy)
-				separators(im, f, pos++, o);
+				separators(im, sep, pos++, o);
 			if (emit_rule(im, r, f, o, &why) == -1)
 				rule_lost_note(im, r, why);
 		}
-		separators(im, f, pos, o);
+		separators(im, sep, pos, o);
 		/* Non-quick floating rules: the last that matches decides
 		 * when no quick rule did, so they follow, last first. */
 		nfl = 0;
