@@ -1879,6 +1879,12 @@ read_forwards(struct imp *im)
 			    "filter rule, so the source passes it only if a "
 			    "rule does; moat's forward accepts what no rule "
 			    "decides");
+		else if (strcmp(assoc, "pass") == 0 &&
+		    xml_child(n, "disabled") == NULL)
+			note(im, n, "carried with a difference: the source "
+			    "passes it without the rules (rdr pass); moat's "
+			    "rules still decide it first, so a rule that "
+			    "blocks some of its sources blocks them");
 	}
 }
 
