@@ -2694,6 +2694,8 @@ struct run_arg {
 	const char	*file;
 	struct strbuf	*out;
 	struct strbuf	*report;
+	const char	*conf;		/* compared instead of out, when set */
+	size_t		 conflen;
 };
 
 static int
@@ -2774,8 +2776,9 @@ run(void *arg)
 	}
 	strbuf_printf(o, "\n%s", strbuf_str(&im->s_body));
 	if (ra->report != NULL) {
-		struct policy *p = policy_parse("moat.conf", strbuf_str(o),
-		    o->len);
+		struct policy *p = ra->conf != NULL ? policy_parse("moat.conf",
+		    ra->conf, ra->conflen) : policy_parse("moat.conf",
+		    strbuf_str(o), o->len);
 
 		if (p == NULL) {
 			snprintf(ra->err, ra->errlen, "1:1: out of memory");
@@ -2794,10 +2797,10 @@ run(void *arg)
 #undef body
 }
 
-int
-import_xml(enum import_kind kind, const char *file, const char *buf,
-    size_t len, struct strbuf *out, struct strbuf *notes,
-    struct strbuf *report, char *err, size_t errlen)
+static int
+import_run(enum import_kind kind, const char *file, const char *buf,
+    size_t len, const char *conf, size_t conflen, struct strbuf *out,
+    struct strbuf *notes, struct strbuf *report, char *err, size_t errlen)
 {
 	struct arena a;
 	struct imp im;
@@ -2824,6 +2827,8 @@ import_xml(enum import_kind kind, const char *file, const char *buf,
 	ra.file = file;
 	ra.out = out;
 	ra.report = report;
+	ra.conf = conf;
+	ra.conflen = conflen;
 	rc = arena_catch(&a, run, &ra);
 	if (rc == -1 && err[0] == '\0')
 		snprintf(err, errlen, "out of memory");
@@ -2843,4 +2848,30 @@ import_xml(enum import_kind kind, const char *file, const char *buf,
 	strbuf_free(&im.s_gw);
 	arena_free(&a);
 	return rc == -1 ? -1 : im.e.nnotes;
+}
+
+int
+import_xml(enum import_kind kind, const char *file, const char *buf,
+    size_t len, struct strbuf *out, struct strbuf *notes,
+    struct strbuf *report, char *err, size_t errlen)
+{
+	return import_run(kind, file, buf, len, NULL, 0, out, notes, report,
+	    err, errlen);
+}
+
+int
+import_xml_against(enum import_kind kind, const char *file, const char *buf,
+    size_t len, const char *conf, size_t conflen, struct strbuf *report,
+    char *err, size_t errlen)
+{
+	struct strbuf out, notes;
+	int rc;
+
+	strbuf_init(&out, 0);
+	strbuf_init(&notes, 0);
+	rc = import_run(kind, file, buf, len, conf, conflen, &out, &notes,
+	    report, err, errlen);
+	strbuf_free(&out);
+	strbuf_free(&notes);
+	return rc;
 }
