@@ -49,8 +49,8 @@ struct ctx {
 };
 
 /* Whether [lo, hi] lies in s, outside it, or across an edge (*at). */
-static int
-set_test(struct iset s, u128 lo, u128 hi, u128 *at)
+int
+diff_set_test(struct iset s, u128 lo, u128 hi, u128 *at)
 {
 	size_t a = 0, b = s.n;
 
@@ -76,7 +76,7 @@ range_test(u128 slo, u128 shi, u128 lo, u128 hi, u128 *at)
 	struct ival v = { slo, shi };
 	struct iset s = { 1, &v };
 
-	return set_test(s, lo, hi, at);
+	return diff_set_test(s, lo, hi, at);
 }
 
 /* The destination test, through the side's translation. */
@@ -91,12 +91,12 @@ dst_test(struct iset s, const struct xf *x, const struct diff_cell *c,
 	case XF_CONST:
 		return iset_contains(s, x->c) ? DIFF_IN : DIFF_OUT;
 	case XF_SHIFT:
-		t = set_test(s, c->lo[DD_DST] + x->c, c->hi[DD_DST] + x->c,
+		t = diff_set_test(s, c->lo[DD_DST] + x->c, c->hi[DD_DST] + x->c,
 		    &cut->at);
 		cut->at -= x->c;
 		return t;
 	default:
-		return set_test(s, c->lo[DD_DST], c->hi[DD_DST], &cut->at);
+		return diff_set_test(s, c->lo[DD_DST], c->hi[DD_DST], &cut->at);
 	}
 }
 
@@ -109,14 +109,14 @@ box_test(const struct iset *src, const struct iset *dst,
 	struct diff_cut k[DD_NDIMS] = { { 0 } };
 	int t[DD_NDIMS], d;
 
-	t[DD_SRC] = src == NULL ? DIFF_IN : set_test(*src, c->lo[DD_SRC],
+	t[DD_SRC] = src == NULL ? DIFF_IN : diff_set_test(*src, c->lo[DD_SRC],
 	    c->hi[DD_SRC], &k[DD_SRC].at);
 	k[DD_SRC].dim = DD_SRC;
 	t[DD_DST] = dst == NULL ? DIFF_IN : dst_test(*dst, x, c, &k[DD_DST]);
-	t[DD_TIME] = when == NULL ? DIFF_IN : set_test(*when, c->lo[DD_TIME],
+	t[DD_TIME] = when == NULL ? DIFF_IN : diff_set_test(*when, c->lo[DD_TIME],
 	    c->hi[DD_TIME], &k[DD_TIME].at);
 	k[DD_TIME].dim = DD_TIME;
-	t[DD_SVC] = svc == NULL ? DIFF_IN : set_test(*svc, c->lo[DD_SVC],
+	t[DD_SVC] = svc == NULL ? DIFF_IN : diff_set_test(*svc, c->lo[DD_SVC],
 	    c->hi[DD_SVC], &k[DD_SVC].at);
 	k[DD_SVC].dim = DD_SVC;
 	for (d = 0; d < DD_NDIMS; d++)
@@ -157,7 +157,6 @@ route_fallback(const struct policy *p)
 }
 
 #define BALANCE_MIN	32	/* rules in a cell: cut at their median edge */
-#define EDGES_PER_RULE	4
 
 /* Hoare's select, the middle element as pivot: each round keeps
  * lo <= j < hi. */
@@ -193,9 +192,9 @@ diff_select(u128 *e, size_t n, size_t k)
 }
 
 /* The edges of set s inside [lo, hi] (where it starts or stops), at most
- * EDGES_PER_RULE, shifted back by k, into e. */
-static size_t
-set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e)
+ * DIFF_EDGES, shifted back by k, into e. */
+size_t
+diff_set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e)
 {
 	size_t a = 0, b = s.n, n = 0;
 
@@ -207,7 +206,7 @@ set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e)
 		else
 			b = mid;
 	}
-	for (; a < s.n && s.v[a].lo <= hi && n + 2 <= EDGES_PER_RULE; a++) {
+	for (; a < s.n && s.v[a].lo <= hi && n + 2 <= DIFF_EDGES; a++) {
 		if (s.v[a].lo > lo)
 			e[n++] = s.v[a].lo - k;
 		if (s.v[a].hi < hi)
@@ -239,7 +238,7 @@ median_cut(const struct policy *p, const size_t *list, size_t m,
 			hi += k;
 		}
 	}
-	if ((e = malloc(m * EDGES_PER_RULE * sizeof(*e))) == NULL)
+	if ((e = malloc(m * DIFF_EDGES * sizeof(*e))) == NULL)
 		return -1;
 	for (i = 0; i < m; i++) {
 		const struct rule *r = p->rules[list[i]];
@@ -248,7 +247,7 @@ median_cut(const struct policy *p, const size_t *list, size_t m,
 		    r->sched != NULL ? &r->sched->set : NULL;
 
 		if (s != NULL)
-			n += set_edges(*s, lo, hi, k, e + n);
+			n += diff_set_edges(*s, lo, hi, k, e + n);
 	}
 	if (n > 0)
 		cut->at = diff_select(e, n, n / 2);
@@ -476,10 +475,10 @@ suspects_median(const struct ctx *x, const struct diff_cell *c,
 	u128 *e;
 	size_t i, n = 0;
 
-	if ((e = malloc(x->nsus * EDGES_PER_RULE * sizeof(*e))) == NULL)
+	if ((e = malloc(x->nsus * DIFF_EDGES * sizeof(*e))) == NULL)
 		return;
 	for (i = 0; i < x->nsus; i++)
-		n += set_edges(x->sus[i][d], c->lo[d], c->hi[d], 0, e + n);
+		n += diff_set_edges(x->sus[i][d], c->lo[d], c->hi[d], 0, e + n);
 	if (n > 0)
 		cut->at = diff_select(e, n, n / 2);
 	free(e);

@@ -119,6 +119,13 @@ void	 diff_cands_done(const struct diff_cands *parent, struct diff_cands *k);
  * runs out). */
 size_t	*diff_iface_rules(const struct policy *p, const struct iface *ifc,
 	    size_t *n);
+/* Whether [lo, hi] lies in s (DIFF_IN), outside it (DIFF_OUT), or across
+ * an edge (DIFF_CUT, the edge in *at: a cut inside [lo, hi]). */
+int	 diff_set_test(struct iset s, u128 lo, u128 hi, u128 *at);
+#define DIFF_EDGES	4	/* diff_set_edges' most */
+/* The edges of s inside [lo, hi] (where it starts or stops, each a cut
+ * inside it), at most DIFF_EDGES, shifted back by k, into e: how many. */
+size_t	 diff_set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e);
 /* The k-th smallest of e[0..n) (k < n; e is reordered): the median
  * edge a cell is cut at, in linear time. */
 u128	 diff_select(u128 *e, size_t n, size_t k);

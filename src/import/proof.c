@@ -1,8 +1,10 @@
 /* proof.c: the source's semantics and the comparison with moat's (see
- * proof.h).  The regions: for each interface, the cut points of every
- * source set, destination set and service set of both rule sets; between
- * two cuts neither set of rules changes its mind, so one flow of each
- * cell (its first) stands for all of it. */
+ * proof.h, doc/design/import.md).  The regions: each interface's flow
+ * space is cut in two, again and again, where either side may change its
+ * mind (moat's side walked by diff.c's diff_side_walk, pf's by pf_walk
+ * here, an opaque evaluator such as iptables' at its own cut points),
+ * until neither can inside a cell; one flow of each cell (its first)
+ * then stands for all of it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,11 @@
 
 #define MAX_CELLS	4000000	/* regions decided for one interface */
 #define MAX_CELLS_TEXT	"4,000,000"
-#define MAX_WORK	2e9	/* rules looked at, both sides (~5 s) */
+#define MAX_WORK	2e9	/* rules looked at, both sides (~5 s in a
+				   release build) */
 #define MAX_WORK_TEXT	"2,000,000,000"
 #define MAX_SHOWN	12	/* differing regions written per interface */
-#define MAX_KEPT	200000	/* regions kept to merge; past it, counted */
+#define MAX_KEPT	50000	/* regions kept to merge; past it, counted */
 
 /* The source's verdict: rdr first (the first that matches), then the
  * rules, the last that matches deciding unless a quick one matched; of
@@ -228,28 +231,6 @@ finish(struct cuts *c)
 	c->n = k;
 }
 
-/* Whether [lo, hi] lies in s, outside it, or across an edge (*at). */
-static int
-set_test(struct iset s, u128 lo, u128 hi, u128 *at)
-{
-	size_t a = 0, b = s.n;
-
-	while (a < b) {
-		size_t m = a + (b - a) / 2;
-
-		if (s.v[m].hi < lo)
-			a = m + 1;
-		else
-			b = m;
-	}
-	if (a == s.n || s.v[a].lo > hi)
-		return DIFF_OUT;
-	if (s.v[a].lo <= lo && s.v[a].hi >= hi)
-		return DIFF_IN;
-	*at = s.v[a].lo > lo ? s.v[a].lo : s.v[a].hi + 1;
-	return DIFF_CUT;
-}
-
 /* What pf's rules see of a cell: the destination a rdr rewrote it to
  * (a constant), the service shifted by its port change. */
 struct pfx {
@@ -267,16 +248,16 @@ box_test(const struct iset *src, const struct iset *dst,
 	struct diff_cut k[3] = { { 0, 0 }, { 0, 0 }, { 0, 0 } };
 	int t[3], d;
 
-	t[0] = set_test(*src, c->lo[DD_SRC], c->hi[DD_SRC], &k[0].at);
+	t[0] = diff_set_test(*src, c->lo[DD_SRC], c->hi[DD_SRC], &k[0].at);
 	k[0].dim = DD_SRC;
 	if (x->const_dst)
 		t[1] = iset_contains(*dst, x->dst) ? DIFF_IN : DIFF_OUT;
 	else
-		t[1] = set_test(*dst, c->lo[DD_DST], c->hi[DD_DST], &k[1].at);
+		t[1] = diff_set_test(*dst, c->lo[DD_DST], c->hi[DD_DST], &k[1].at);
 	k[1].dim = DD_DST;
 	t[2] = DIFF_IN;
 	if (svc != NULL) {
-		t[2] = set_test(*svc, c->lo[DD_SVC] + x->shift,
+		t[2] = diff_set_test(*svc, c->lo[DD_SVC] + x->shift,
 		    c->hi[DD_SVC] + x->shift, &k[2].at);
 		k[2].at -= x->shift;
 	}
@@ -301,7 +282,7 @@ pf_median(const struct src_iface *f, const size_t *list, size_t m,
 {
 	int d = cut->dim;
 	u128 lo = c->lo[d], hi = c->hi[d], k = 0, *e;
-	size_t i, j, n = 0;
+	size_t i, n = 0;
 
 	if (d == DD_DST && x->const_dst)
 		return;
@@ -310,30 +291,15 @@ pf_median(const struct src_iface *f, const size_t *list, size_t m,
 		lo += k;
 		hi += k;
 	}
-	if ((e = malloc(m * 4 * sizeof(*e))) == NULL)
+	if ((e = malloc(m * DIFF_EDGES * sizeof(*e))) == NULL)
 		return;
 	for (i = 0; i < m; i++) {
 		const struct src_rule *r = &f->rules[list[i]];
 		const struct iset *s = d == DD_SRC ? &r->src : d == DD_DST ?
 		    &r->dst : r->any_svc ? NULL : &r->svc;
-		size_t a = 0, b;
 
-		if (s == NULL)
-			continue;
-		for (b = s->n; a < b;) {
-			size_t mid = a + (b - a) / 2;
-
-			if (s->v[mid].hi < lo)
-				a = mid + 1;
-			else
-				b = mid;
-		}
-		for (j = 0; a < s->n && s->v[a].lo <= hi && j < 4; a++) {
-			if (s->v[a].lo > lo && j < 4)
-				e[n++] = s->v[a].lo - k, j++;
-			if (s->v[a].hi < hi && j < 4)
-				e[n++] = s->v[a].hi + 1 - k, j++;
-		}
+		if (s != NULL)
+			n += diff_set_edges(*s, lo, hi, k, e + n);
 	}
 	if (n > 0)
 		cut->at = diff_select(e, n, n / 2);

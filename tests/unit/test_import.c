@@ -317,13 +317,30 @@ edit_line(const char *conf, const char *what, const char *verb, int *number,
 	return out;
 }
 
+/* The report of xml against out, its import, with the marker's line
+ * edited (edit_line), in report. */
+static const char *
+edited_report(const struct strbuf *xml, const struct strbuf *out,
+    const char *verb, int *number, int *line, struct strbuf *report)
+{
+	char err[300], *conf = edit_line(strbuf_str(out), "comment \"the "
+	    "marker\"", verb, number, line);
+
+	strbuf_reset(report);
+	assert_true(import_xml_against(IMPORT_PFSENSE, "g.xml",
+	    strbuf_str(xml), xml->len, conf, strlen(conf), report, err,
+	    sizeof(err)) >= 0);
+	free(conf);
+	return strbuf_str(report);
+}
+
 static void
 report_large_changed(void **state)
 {
 	struct arena a;
 	struct pfgen g;
 	struct strbuf xml, out, notes, report;
-	char err[300], want[400], *conf;
+	char err[300], want[400];
 	const char *r, *at, *p;
 	int number, line, k;
 	size_t i;
@@ -348,13 +365,7 @@ report_large_changed(void **state)
 		assert_non_null(strstr(r, want));
 	}
 	/* the marker's accept made a deny: that one box, and only it */
-	conf = edit_line(strbuf_str(&out), "comment \"the marker\"", "deny",
-	    &number, &line);
-	strbuf_reset(&report);
-	assert_true(import_xml_against(IMPORT_PFSENSE, "g.xml",
-	    strbuf_str(&xml), xml.len, conf, strlen(conf), &report, err,
-	    sizeof(err)) >= 0);
-	r = strbuf_str(&report);
+	r = edited_report(&xml, &out, "deny", &number, &line, &report);
 	snprintf(want, sizeof(want), "  LAN: differs:\n    from 0.0.0.0-"
 	    "255.255.255.255 to 192.0.2.77, tcp 4242: the source pass "
 	    "(/pfsense/filter/rule[1]), moat deny (rule %d, line %d)\n",
@@ -367,16 +378,9 @@ report_large_changed(void **state)
 		snprintf(want, sizeof(want), "  %s: equivalent (", g.name[i]);
 		assert_true((strstr(r, want) == NULL) == (i == 1));
 	}
-	free(conf);
 	/* the marker lost: what it passed falls to the rules below, which
 	 * decide it otherwise in places: every region says so */
-	conf = edit_line(strbuf_str(&out), "comment \"the marker\"", NULL,
-	    &number, &line);
-	strbuf_reset(&report);
-	assert_true(import_xml_against(IMPORT_PFSENSE, "g.xml",
-	    strbuf_str(&xml), xml.len, conf, strlen(conf), &report, err,
-	    sizeof(err)) >= 0);
-	r = strbuf_str(&report);
+	r = edited_report(&xml, &out, NULL, &number, &line, &report);
 	assert_non_null(at = strstr(r, "  LAN: differs:\n"));
 	for (k = 0, p = strstr(at, "    from "); p != NULL && strncmp(p,
 	    "    from ", 9) == 0; p = strchr(p, '\n') + 1, k++) {
@@ -386,7 +390,6 @@ report_large_changed(void **state)
 		assert_true(x != NULL && x < strchr(p, '\n'));
 	}
 	assert_true(k >= 1);
-	free(conf);
 	strbuf_free(&xml);
 	strbuf_free(&out);
 	strbuf_free(&notes);
