@@ -1393,12 +1393,15 @@ read_side(const struct xml_node *n, struct pside *s)
 	s->neg = xml_child(n, "not") != NULL;
 }
 
+/* What both formats of a rule name alike; its action and description
+ * are under names of each format's own. */
 static void
-read_legacy_rule(const struct xml_node *n, struct prule *r)
+read_rule_fields(const struct xml_node *n, struct prule *r,
+    const char *action, const char *descr)
 {
 	memset(r, 0, sizeof(*r));
 	r->node = n;
-	r->type = txt(n, "type");
+	r->type = txt(n, action);
 	if (*r->type == '\0')
 		r->type = "pass";
 	r->ifs = txt(n, "interface");
@@ -1407,7 +1410,13 @@ read_legacy_rule(const struct xml_node *n, struct prule *r)
 	r->proto = txt(n, "protocol");
 	r->icmptype = xml_text(n, "icmptype");
 	r->sched = txt(n, "sched");
-	r->descr = txt(n, "descr");
+	r->descr = txt(n, descr);
+}
+
+static void
+read_legacy_rule(const struct xml_node *n, struct prule *r)
+{
+	read_rule_fields(n, r, "type", "descr");
 	read_side(xml_child(n, "source"), &r->src);
 	read_side(xml_child(n, "destination"), &r->dst);
 	r->floating = xml_child(n, "floating") != NULL &&
@@ -1440,18 +1449,7 @@ mvc_side(const struct xml_node *n, const char *pre, struct pside *s)
 static void
 read_mvc_rule(const struct xml_node *n, struct prule *r)
 {
-	memset(r, 0, sizeof(*r));
-	r->node = n;
-	r->type = txt(n, "action");
-	if (*r->type == '\0')
-		r->type = "pass";
-	r->ifs = txt(n, "interface");
-	r->direction = txt(n, "direction");
-	r->ipproto = txt(n, "ipprotocol");
-	r->proto = txt(n, "protocol");
-	r->icmptype = xml_text(n, "icmptype");
-	r->sched = txt(n, "sched");
-	r->descr = txt(n, "description");
+	read_rule_fields(n, r, "action", "description");
 	mvc_side(n, "source", &r->src);
 	mvc_side(n, "destination", &r->dst);
 	r->floating = strchr(r->ifs, ',') != NULL || *r->ifs == '\0' ||
