@@ -1429,7 +1429,6 @@ ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
 	u128 *cs = NULL, *cd = NULL, *ck = NULL;
 	size_t ns = 0, nd = 0, nk = 0, caps = 0, capd = 0, capk = 0, i, k;
 	const char *unproven = NULL;
-	long cost = 1;
 	int rc;
 
 	ba = arena_array(t->e.a, t->ndev ? t->ndev : 1, sizeof(*ba));
@@ -1537,8 +1536,6 @@ ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
 			    (u = unfolded(t, c, memo, busy, 0, 2000)) < 0)
 				unproven = "the chains jump in a loop, or unfold "
 				    "into more than 2,000 rules";
-			if (u > cost)
-				cost = u;
 		}
 	}
 	p = policy_parse_bound("moat.conf", strbuf_str(o), o->len, &b);
@@ -1566,7 +1563,6 @@ ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
 		f->name = t->devs[k].moat;
 		f->eval = ipt_eval;
 		f->v4_only = true;
-		f->cost = (unsigned long)cost;
 		f->arg = ev;
 		f->unproven = unproven;
 		f->cut_src = cs;
