@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_OUT = 0, T_IN, T_CUT };
-
 /* dst as a side's rules see it: after a forward (a constant) or a 1:1
  * (shifted). */
 enum xf_kind { XF_NONE = 0, XF_CONST, XF_SHIFT };
@@ -34,33 +32,8 @@ struct xf {
 	u128		c;	/* XF_CONST: the address; XF_SHIFT: added */
 };
 
-struct cell {
-	u128	lo[DD_NDIMS], hi[DD_NDIMS];
-};
-
-/* A cut: the cell becomes [lo, at - 1] and [at, hi] in dimension dim. */
-struct cut {
-	int	dim;
-	u128	at;
-};
-
-/* The rules a cell may meet: list[0..n) (checked against an ancestor),
- * then all[from..nall) (not yet looked at). */
-struct cands {
-	const size_t	*list;
-	size_t		 n;
-	size_t		 from;
-};
-
-struct side {
-	const struct policy	*p;
-	const struct iface	*ifc;
-	size_t			*all;	/* enabled rules of ifc, in order */
-	size_t			 nall;
-};
-
 struct ctx {
-	struct side		 s[2];
+	struct diff_side	 s[2];
 	enum addr_family	 fam;
 	/* The cells to look in: products of sets (rules' or forwards'),
 	 * or none (nsus == 0 and whole: everything). */
@@ -76,8 +49,8 @@ struct ctx {
 };
 
 /* Whether [lo, hi] lies in s, outside it, or across an edge (*at). */
-static int
-set_test(struct iset s, u128 lo, u128 hi, u128 *at)
+int
+diff_set_test(struct iset s, u128 lo, u128 hi, u128 *at)
 {
 	size_t a = 0, b = s.n;
 
@@ -90,11 +63,11 @@ set_test(struct iset s, u128 lo, u128 hi, u128 *at)
 			b = m;
 	}
 	if (a == s.n || s.v[a].lo > hi)
-		return T_OUT;
+		return DIFF_OUT;
 	if (s.v[a].lo <= lo && s.v[a].hi >= hi)
-		return T_IN;
+		return DIFF_IN;
 	*at = s.v[a].lo > lo ? s.v[a].lo : s.v[a].hi + 1;
-	return T_CUT;
+	return DIFF_CUT;
 }
 
 static int
@@ -103,27 +76,27 @@ range_test(u128 slo, u128 shi, u128 lo, u128 hi, u128 *at)
 	struct ival v = { slo, shi };
 	struct iset s = { 1, &v };
 
-	return set_test(s, lo, hi, at);
+	return diff_set_test(s, lo, hi, at);
 }
 
 /* The destination test, through the side's translation. */
 static int
-dst_test(struct iset s, const struct xf *x, const struct cell *c,
-    struct cut *cut)
+dst_test(struct iset s, const struct xf *x, const struct diff_cell *c,
+    struct diff_cut *cut)
 {
 	int t;
 
 	cut->dim = DD_DST;
 	switch (x->kind) {
 	case XF_CONST:
-		return iset_contains(s, x->c) ? T_IN : T_OUT;
+		return iset_contains(s, x->c) ? DIFF_IN : DIFF_OUT;
 	case XF_SHIFT:
-		t = set_test(s, c->lo[DD_DST] + x->c, c->hi[DD_DST] + x->c,
+		t = diff_set_test(s, c->lo[DD_DST] + x->c, c->hi[DD_DST] + x->c,
 		    &cut->at);
 		cut->at -= x->c;
 		return t;
 	default:
-		return set_test(s, c->lo[DD_DST], c->hi[DD_DST], &cut->at);
+		return diff_set_test(s, c->lo[DD_DST], c->hi[DD_DST], &cut->at);
 	}
 }
 
@@ -131,35 +104,35 @@ dst_test(struct iset s, const struct xf *x, const struct cell *c,
 static int
 box_test(const struct iset *src, const struct iset *dst,
     const struct iset *when, const struct iset *svc, const struct xf *x,
-    const struct cell *c, struct cut *cut)
+    const struct diff_cell *c, struct diff_cut *cut)
 {
-	struct cut k[DD_NDIMS] = { { 0 } };
+	struct diff_cut k[DD_NDIMS] = { { 0 } };
 	int t[DD_NDIMS], d;
 
-	t[DD_SRC] = src == NULL ? T_IN : set_test(*src, c->lo[DD_SRC],
+	t[DD_SRC] = src == NULL ? DIFF_IN : diff_set_test(*src, c->lo[DD_SRC],
 	    c->hi[DD_SRC], &k[DD_SRC].at);
 	k[DD_SRC].dim = DD_SRC;
-	t[DD_DST] = dst == NULL ? T_IN : dst_test(*dst, x, c, &k[DD_DST]);
-	t[DD_TIME] = when == NULL ? T_IN : set_test(*when, c->lo[DD_TIME],
+	t[DD_DST] = dst == NULL ? DIFF_IN : dst_test(*dst, x, c, &k[DD_DST]);
+	t[DD_TIME] = when == NULL ? DIFF_IN : diff_set_test(*when, c->lo[DD_TIME],
 	    c->hi[DD_TIME], &k[DD_TIME].at);
 	k[DD_TIME].dim = DD_TIME;
-	t[DD_SVC] = svc == NULL ? T_IN : set_test(*svc, c->lo[DD_SVC],
+	t[DD_SVC] = svc == NULL ? DIFF_IN : diff_set_test(*svc, c->lo[DD_SVC],
 	    c->hi[DD_SVC], &k[DD_SVC].at);
 	k[DD_SVC].dim = DD_SVC;
 	for (d = 0; d < DD_NDIMS; d++)
-		if (t[d] == T_OUT)
-			return T_OUT;
+		if (t[d] == DIFF_OUT)
+			return DIFF_OUT;
 	for (d = 0; d < DD_NDIMS; d++)
-		if (t[d] == T_CUT) {
+		if (t[d] == DIFF_CUT) {
 			*cut = k[d];
-			return T_CUT;
+			return DIFF_CUT;
 		}
-	return T_IN;
+	return DIFF_IN;
 }
 
 static int
-rule_test(const struct rule *r, const struct xf *x, const struct cell *c,
-    struct cut *cut)
+rule_test(const struct rule *r, const struct xf *x, const struct diff_cell *c,
+    struct diff_cut *cut)
 {
 	return box_test(&r->src.set, &r->dst.set, r->sched != NULL ?
 	    &r->sched->set : NULL, &r->svc.set, x, c, cut);
@@ -184,20 +157,44 @@ route_fallback(const struct policy *p)
 }
 
 #define BALANCE_MIN	32	/* rules in a cell: cut at their median edge */
-#define EDGES_PER_RULE	4
 
-static int
-u128_sort(const void *pa, const void *pb)
+/* Hoare's select, the middle element as pivot: each round keeps
+ * lo <= j < hi. */
+u128
+diff_select(u128 *e, size_t n, size_t k)
 {
-	u128 a = *(const u128 *)pa, b = *(const u128 *)pb;
+	size_t lo = 0, hi = n - 1;
 
-	return a < b ? -1 : a > b;
+	while (lo < hi) {
+		u128 pivot = e[lo + (hi - lo) / 2], t;
+		size_t i = lo, j = hi;
+
+		for (;;) {
+			while (e[i] < pivot)
+				i++;
+			while (e[j] > pivot)
+				j--;
+			if (i >= j)
+				break;
+			t = e[i];
+			e[i] = e[j];
+			e[j] = t;
+			i++;
+			j--;
+		}
+		/* e[lo..j] <= pivot <= e[j + 1..hi] */
+		if (k <= j)
+			hi = j;
+		else
+			lo = j + 1;
+	}
+	return e[k];
 }
 
 /* The edges of set s inside [lo, hi] (where it starts or stops), at most
- * EDGES_PER_RULE, shifted back by k, into e. */
-static size_t
-set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e)
+ * DIFF_EDGES, shifted back by k, into e. */
+size_t
+diff_set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e)
 {
 	size_t a = 0, b = s.n, n = 0;
 
@@ -209,7 +206,7 @@ set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e)
 		else
 			b = mid;
 	}
-	for (; a < s.n && s.v[a].lo <= hi && n + 2 <= EDGES_PER_RULE; a++) {
+	for (; a < s.n && s.v[a].lo <= hi && n + 2 <= DIFF_EDGES; a++) {
 		if (s.v[a].lo > lo)
 			e[n++] = s.v[a].lo - k;
 		if (s.v[a].hi < hi)
@@ -226,7 +223,7 @@ set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e)
  */
 static int
 median_cut(const struct policy *p, const size_t *list, size_t m,
-    const struct xf *x, const struct cell *c, struct cut *cut)
+    const struct xf *x, const struct diff_cell *c, struct diff_cut *cut)
 {
 	int d = cut->dim;
 	u128 lo = c->lo[d], hi = c->hi[d], k = 0, *e;
@@ -241,7 +238,7 @@ median_cut(const struct policy *p, const size_t *list, size_t m,
 			hi += k;
 		}
 	}
-	if ((e = malloc(m * EDGES_PER_RULE * sizeof(*e))) == NULL)
+	if ((e = malloc(m * DIFF_EDGES * sizeof(*e))) == NULL)
 		return -1;
 	for (i = 0; i < m; i++) {
 		const struct rule *r = p->rules[list[i]];
@@ -250,26 +247,25 @@ median_cut(const struct policy *p, const size_t *list, size_t m,
 		    r->sched != NULL ? &r->sched->set : NULL;
 
 		if (s != NULL)
-			n += set_edges(*s, lo, hi, k, e + n);
+			n += diff_set_edges(*s, lo, hi, k, e + n);
 	}
-	if (n > 0) {
-		qsort(e, n, sizeof(*e), u128_sort);
-		cut->at = e[n / 2];
-	}
+	if (n > 0)
+		cut->at = diff_select(e, n, n / 2);
 	free(e);
 	return 0;
 }
 
 /*
- * Side s's steps over cell c, as eval.c takes them: T_IN when its decision
- * cannot change inside c, T_CUT with the cut where it may.  *k is the
+ * Side s's steps over cell c, as eval.c takes them: DIFF_IN when its decision
+ * cannot change inside c, DIFF_CUT with the cut where it may.  *k is the
  * cell's candidate rules; *next gets those of its parts (the rules found
  * outside c dropped; next->list is malloc'd when next->list != k->list).
  */
-static int
-side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
-    const struct cands *k, struct cands *next, struct cut *cut,
-    const struct rule **first, int *failed)
+int
+diff_side_walk(const struct diff_side *s, enum addr_family fam,
+    const struct diff_cell *c, const struct diff_cands *k,
+    struct diff_cands *next, struct diff_cut *cut, const struct rule **first,
+    int *failed)
 {
 	const struct policy *p = s->p;
 	struct xf x = { XF_NONE, 0 };
@@ -292,9 +288,9 @@ side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
 			continue;
 		t = box_test(NULL, &fw->iface->ip_obj->set, NULL,
 		    &fw->svc.set, &x, c, cut);
-		if (t == T_CUT)
-			return T_CUT;
-		if (t == T_IN) {
+		if (t == DIFF_CUT)
+			return DIFF_CUT;
+		if (t == DIFF_IN) {
 			x.kind = XF_CONST;
 			x.c = v4 ? fw->to4 : fw->to6;
 			reflected = fw->iface != s->ifc;
@@ -311,9 +307,9 @@ side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
 			cut->dim = DD_DST;
 			t = range_test(n->pub_lo, n->pub_lo + n->size - 1,
 			    c->lo[DD_DST], c->hi[DD_DST], &cut->at);
-			if (t == T_CUT)
-				return T_CUT;
-			if (t == T_IN) {
+			if (t == DIFF_CUT)
+				return DIFF_CUT;
+			if (t == DIFF_IN) {
 				x.kind = XF_SHIFT;
 				x.c = n->in_lo - n->pub_lo;
 				reflected = n->iface != s->ifc;
@@ -323,9 +319,9 @@ side_walk(const struct side *s, enum addr_family fam, const struct cell *c,
 gateway:
 	for (i = 0; i < p->niface; i++) {
 		t = dst_test(p->ifaces[i]->ip_obj->set, &x, c, cut);
-		if (t == T_CUT)
-			return T_CUT;
-		if (t == T_IN) {
+		if (t == DIFF_CUT)
+			return DIFF_CUT;
+		if (t == DIFF_IN) {
 			gateway = true;
 			break;
 		}
@@ -336,28 +332,28 @@ gateway:
 	}
 	if (p->lockout_rule != NULL && p->lockout_rule->iface == s->ifc) {
 		t = rule_test(p->lockout_rule, &x, c, cut);
-		if (t == T_CUT)
-			return T_CUT;
-		if (t == T_IN)
-			return T_IN;	/* accepted, to the gateway */
+		if (t == DIFF_CUT)
+			return DIFF_CUT;
+		if (t == DIFF_IN)
+			return DIFF_IN;	/* accepted, to the gateway */
 	}
 	/* The rules: those found outside c are dropped for c's parts. */
 	if ((list = malloc((k->n + s->nall - k->from + 1) *
 	    sizeof(*list))) == NULL) {
 		*failed = -1;
-		return T_IN;
+		return DIFF_IN;
 	}
 	for (i = 0; i < k->n + s->nall - k->from; i++) {
 		size_t ri = i < k->n ? k->list[i] : s->all[k->from + i - k->n];
-		struct cut other;
+		struct diff_cut other;
 
 		t = rule_test(p->rules[ri], &x, c, cutting ? &other : cut);
-		if (t == T_OUT)
+		if (t == DIFF_OUT)
 			continue;
 		list[m++] = ri;
 		if (cutting)
 			continue;	/* only dropping the ones outside */
-		if (t == T_IN) {
+		if (t == DIFF_IN) {
 			decided = true;
 			*first = p->rules[ri];
 			accept = p->rules[ri]->action == ACT_ACCEPT;
@@ -383,22 +379,22 @@ gateway:
 	next->n = m;
 	next->from = k->from + (i - k->n);
 	if (cutting)
-		return T_CUT;
+		return DIFF_CUT;
 	/* No rule: a forward's accept, else the default. */
 	if (!decided)
 		accept = x.kind == XF_CONST ||
 		    policy_iface_default(s->ifc) == ACT_ACCEPT;
 snat:
-	if (!accept || gateway || reflected)
-		return T_IN;
+	if (!accept || gateway || reflected || s->action_only)
+		return DIFF_IN;
 	/* policy_route() of the destination the rules saw. */
 	for (i = 0; i < p->niface && out == NULL; i++) {
 		if (p->ifaces[i]->net_obj == NULL)
 			continue;
 		t = dst_test(p->ifaces[i]->net_obj->set, &x, c, cut);
-		if (t == T_CUT)
-			return T_CUT;
-		if (t == T_IN)
+		if (t == DIFF_CUT)
+			return DIFF_CUT;
+		if (t == DIFF_IN)
 			out = p->ifaces[i];
 	}
 	if (out == NULL)
@@ -407,14 +403,14 @@ snat:
 	 * destination is on the network of the interface it routes to. */
 	if (*first != NULL && policy_rule_gw_applies(*first, fam)) {
 		t = out != NULL && out->net_obj != NULL ?
-		    dst_test(out->net_obj->set, &x, c, cut) : T_OUT;
-		if (t == T_CUT)
-			return T_CUT;
-		if (t == T_OUT)
+		    dst_test(out->net_obj->set, &x, c, cut) : DIFF_OUT;
+		if (t == DIFF_CUT)
+			return DIFF_CUT;
+		if (t == DIFF_OUT)
 			out = policy_gw_iface(&(*first)->gw);
 	}
 	if (out == NULL)
-		return T_IN;
+		return DIFF_IN;
 	for (i = 0; i < p->nnat_one; i++) {
 		const struct nat_one *n = p->nat_ones[i];
 
@@ -423,7 +419,7 @@ snat:
 		cut->dim = DD_SRC;
 		t = range_test(n->in_lo, n->in_lo + n->size - 1,
 		    c->lo[DD_SRC], c->hi[DD_SRC], &cut->at);
-		if (t != T_OUT)
+		if (t != DIFF_OUT)
 			return t;
 	}
 	for (i = 0; i < p->nnat_rule; i++) {
@@ -434,33 +430,34 @@ snat:
 			continue;
 		t = box_test(&n->src.set, &n->dst.set, NULL, &n->svc.set, &x,
 		    c, cut);
-		if (t != T_OUT)
+		if (t != DIFF_OUT)
 			return t;
 	}
-	return T_IN;
+	return DIFF_IN;
 }
 
-static void
-cands_done(const struct cands *parent, struct cands *k)
+void
+diff_cands_done(const struct diff_cands *parent, struct diff_cands *k)
 {
 	if (k->list != parent->list)
 		free((void *)k->list);
 }
 
-/* The suspects that may hold flows of c: T_OUT (none does), T_IN (one
- * holds all of c), T_CUT. */
+/* The suspects that may hold flows of c: DIFF_OUT (none does), DIFF_IN (one
+ * holds all of c), DIFF_CUT. */
 /* True when one rule of side s (among candidates k) holds all of c. */
 static bool
-covered(const struct side *s, const struct cell *c, const struct cands *k)
+covered(const struct diff_side *s, const struct diff_cell *c,
+    const struct diff_cands *k)
 {
 	static const struct xf none = { XF_NONE, 0 };
 	size_t i;
-	struct cut cut;
+	struct diff_cut cut;
 
 	for (i = 0; i < k->n + s->nall - k->from; i++) {
 		size_t ri = i < k->n ? k->list[i] : s->all[k->from + i - k->n];
 
-		if (rule_test(s->p->rules[ri], &none, c, &cut) == T_IN)
+		if (rule_test(s->p->rules[ri], &none, c, &cut) == DIFF_IN)
 			return true;
 	}
 	return false;
@@ -471,49 +468,49 @@ covered(const struct side *s, const struct cell *c, const struct cands *k)
 /* The median edge in cut->dim of the suspects inside c (cut kept when
  * memory runs out: any edge is right). */
 static void
-suspects_median(const struct ctx *x, const struct cell *c, struct cut *cut)
+suspects_median(const struct ctx *x, const struct diff_cell *c,
+    struct diff_cut *cut)
 {
 	int d = cut->dim;
 	u128 *e;
 	size_t i, n = 0;
 
-	if ((e = malloc(x->nsus * EDGES_PER_RULE * sizeof(*e))) == NULL)
+	if ((e = malloc(x->nsus * DIFF_EDGES * sizeof(*e))) == NULL)
 		return;
 	for (i = 0; i < x->nsus; i++)
-		n += set_edges(x->sus[i][d], c->lo[d], c->hi[d], 0, e + n);
-	if (n > 0) {
-		qsort(e, n, sizeof(*e), u128_sort);
-		cut->at = e[n / 2];
-	}
+		n += diff_set_edges(x->sus[i][d], c->lo[d], c->hi[d], 0, e + n);
+	if (n > 0)
+		cut->at = diff_select(e, n, n / 2);
 	free(e);
 }
 
 static int
-suspect_test(const struct ctx *x, const struct cell *c, const struct cands
-    *k0, const struct cands *k1, struct cut *cut)
+suspect_test(const struct ctx *x, const struct diff_cell *c,
+    const struct diff_cands *k0, const struct diff_cands *k1,
+    struct diff_cut *cut)
 {
 	static const struct xf none = { XF_NONE, 0 };
 	size_t i, nover = 0;
-	int t, best = T_OUT;
-	struct cut k;
+	int t, best = DIFF_OUT;
+	struct diff_cut k;
 
 	if (x->whole)
-		return T_IN;
+		return DIFF_IN;
 	/* A flow that a rule holds on both sides never reaches a default
 	 * (the forwards and 1:1s, which rules see translated, are boxes
 	 * of their own). */
 	if (x->reach && (!covered(&x->s[0], c, k0) ||
 	    !covered(&x->s[1], c, k1)))
-		return T_IN;
+		return DIFF_IN;
 	for (i = 0; i < x->nsus; i++) {
 		t = box_test(&x->sus[i][DD_SRC], &x->sus[i][DD_DST],
 		    &x->sus[i][DD_TIME], &x->sus[i][DD_SVC], &none, c, &k);
-		if (t == T_IN)
-			return T_IN;
-		if (t == T_CUT) {
-			if (best == T_OUT)
+		if (t == DIFF_IN)
+			return DIFF_IN;
+		if (t == DIFF_CUT) {
+			if (best == DIFF_OUT)
 				*cut = k;
-			best = T_CUT;
+			best = DIFF_CUT;
 			nover++;
 		}
 	}
@@ -539,8 +536,8 @@ diff_key_valid(u128 k)
 }
 
 /* The first key of [lo, hi] that a flow can have, or false. */
-static bool
-first_key(u128 lo, u128 hi, u128 *k)
+bool
+diff_first_key(u128 lo, u128 hi, u128 *k)
 {
 	u128 x = lo;
 
@@ -563,7 +560,7 @@ first_addr(u128 lo, enum addr_family fam)
 }
 
 static void
-flow_at(const struct cell *c, enum addr_family fam, u128 key,
+flow_at(const struct diff_cell *c, enum addr_family fam, u128 key,
     const struct iface *ifc, struct flow *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -632,14 +629,14 @@ add_region(struct policy_diff *d, const struct diff_region *r)
 
 /* Cell c, both sides' decisions constant in it: a region if they differ. */
 static void
-decide(struct ctx *x, const struct cell *c, const struct rule *fa,
+decide(struct ctx *x, const struct diff_cell *c, const struct rule *fa,
     const struct rule *fb)
 {
 	struct diff_region r;
 	u128 key;
 	int d;
 
-	if (!first_key(c->lo[DD_SVC], c->hi[DD_SVC], &key))
+	if (!diff_first_key(c->lo[DD_SVC], c->hi[DD_SVC], &key))
 		return;
 	memset(&r, 0, sizeof(r));
 	r.ifa = x->s[0].ifc;
@@ -674,12 +671,12 @@ v6_empty(u128 lo, u128 hi)
 #define DEPTH_MAX	4000	/* cuts on one path: the stack's bound */
 
 static void
-walk(struct ctx *x, const struct cell *c, const struct cands *k0,
-    const struct cands *k1, int depth)
+walk(struct ctx *x, const struct diff_cell *c, const struct diff_cands *k0,
+    const struct diff_cands *k1, int depth)
 {
-	struct cands n0, n1;
-	struct cut cut;
-	struct cell a, b;
+	struct diff_cands n0, n1;
+	struct diff_cut cut;
+	struct diff_cell a, b;
 	const struct rule *fa = NULL, *fb = NULL;
 	int t;
 
@@ -692,20 +689,20 @@ walk(struct ctx *x, const struct cell *c, const struct cands *k0,
 	if (x->fam == FAM_V6 && (v6_empty(c->lo[DD_SRC], c->hi[DD_SRC]) ||
 	    v6_empty(c->lo[DD_DST], c->hi[DD_DST])))
 		return;
-	if ((t = suspect_test(x, c, k0, k1, &cut)) == T_OUT)
+	if ((t = suspect_test(x, c, k0, k1, &cut)) == DIFF_OUT)
 		return;
 	n0 = *k0;
 	n1 = *k1;
-	if (t == T_IN) {
-		t = side_walk(&x->s[0], x->fam, c, k0, &n0, &cut, &fa,
-		    &x->failed);
-		if (t == T_IN)
-			t = side_walk(&x->s[1], x->fam, c, k1, &n1, &cut, &fb,
-			    &x->failed);
+	if (t == DIFF_IN) {
+		t = diff_side_walk(&x->s[0], x->fam, c, k0, &n0, &cut,
+		    &fa, &x->failed);
+		if (t == DIFF_IN)
+			t = diff_side_walk(&x->s[1], x->fam, c, k1, &n1,
+			    &cut, &fb, &x->failed);
 	}
 	if (x->failed)
 		goto out;
-	if (t == T_IN) {
+	if (t == DIFF_IN) {
 		if (++x->d->nleaves > x->max_cells)
 			x->d->complete = false;
 		else
@@ -718,8 +715,8 @@ walk(struct ctx *x, const struct cell *c, const struct cands *k0,
 	walk(x, &a, &n0, &n1, depth + 1);
 	walk(x, &b, &n0, &n1, depth + 1);
 out:
-	cands_done(k0, &n0);
-	cands_done(k1, &n1);
+	diff_cands_done(k0, &n0);
+	diff_cands_done(k1, &n1);
 }
 
 /* ---- which rules changed: Myers' diff of the two lists ------------------ */
@@ -1164,8 +1161,8 @@ nice_examples(const struct policy *a, const struct policy *b,
 
 /* ---- the whole -------------------------------------------------------- */
 
-static size_t *
-iface_rules(const struct policy *p, const struct iface *ifc, size_t *n)
+size_t *
+diff_iface_rules(const struct policy *p, const struct iface *ifc, size_t *n)
 {
 	size_t i, *v = malloc((p->nrule + 1) * sizeof(*v));
 
@@ -1345,8 +1342,9 @@ policy_diff(const struct policy *a, const struct policy *b,
 		x.s[0].ifc = ia;
 		x.s[1].p = b;
 		x.s[1].ifc = ib;
-		if ((x.s[0].all = iface_rules(a, ia, &x.s[0].nall)) == NULL ||
-		    (x.s[1].all = iface_rules(b, ib, &x.s[1].nall)) == NULL) {
+		if ((x.s[0].all = diff_iface_rules(a, ia,
+		    &x.s[0].nall)) == NULL || (x.s[1].all =
+		    diff_iface_rules(b, ib, &x.s[1].nall)) == NULL) {
 			x.failed = -1;
 			goto next;
 		}
@@ -1363,8 +1361,9 @@ policy_diff(const struct policy *a, const struct policy *b,
 		if (!x.whole && !x.reach && su.n == 0)
 			goto next;
 		for (f = 0; f < 2; f++) {
-			struct cell c;
-			struct cands k0 = { NULL, 0, 0 }, k1 = { NULL, 0, 0 };
+			struct diff_cell c;
+			struct diff_cands k0 = { NULL, 0, 0 };
+			struct diff_cands k1 = { NULL, 0, 0 };
 
 			x.fam = spans[f].fam;
 			c.lo[DD_SRC] = c.lo[DD_DST] = spans[f].lo;

@@ -67,4 +67,69 @@ bool	 diff_key_valid(u128 k);
 bool	 diff_verdicts_differ(const struct verdict *va,
 	    const struct verdict *vb);
 
+/*
+ * One policy's walk over a cell, for another comparison than the diff's
+ * (the import's proof, src/import/proof.c): the steps eval.c takes, each
+ * test asked whether it holds for all of the cell, none of it, or part of
+ * it (doc/design/diff.md).
+ */
+enum { DIFF_OUT = 0, DIFF_IN, DIFF_CUT };
+
+/* A box of the flow space of one interface and family. */
+struct diff_cell {
+	u128	lo[DD_NDIMS], hi[DD_NDIMS];
+};
+
+/* A cut: the cell becomes [lo, at - 1] and [at, hi] in dimension dim. */
+struct diff_cut {
+	int	dim;
+	u128	at;
+};
+
+/* The rules a cell may meet: list[0..n) (checked against an ancestor),
+ * then all[from..nall) (not yet looked at).  The root's: all zero. */
+struct diff_cands {
+	const size_t	*list;
+	size_t		 n;
+	size_t		 from;
+};
+
+struct diff_side {
+	const struct policy	*p;
+	const struct iface	*ifc;
+	size_t			*all;	/* enabled rules of ifc, in order
+					   (diff_iface_rules) */
+	size_t			 nall;
+	bool			 action_only;	/* cut only where the action
+						   may change, not the
+						   translation */
+};
+
+/* Side s's steps over cell c (addresses of family fam): DIFF_IN when its
+ * decision cannot change inside c (*first: the rule that decides, or
+ * NULL), DIFF_CUT with *cut where it may.  k is the cell's candidate
+ * rules; *next gets its parts' (free it with diff_cands_done).  *failed
+ * is set to -1 when memory runs out. */
+int	 diff_side_walk(const struct diff_side *s, enum addr_family fam,
+	    const struct diff_cell *c, const struct diff_cands *k,
+	    struct diff_cands *next, struct diff_cut *cut,
+	    const struct rule **first, int *failed);
+void	 diff_cands_done(const struct diff_cands *parent, struct diff_cands *k);
+/* The enabled rules of ifc in p, in order (malloc'd; NULL when memory
+ * runs out). */
+size_t	*diff_iface_rules(const struct policy *p, const struct iface *ifc,
+	    size_t *n);
+/* Whether [lo, hi] lies in s (DIFF_IN), outside it (DIFF_OUT), or across
+ * an edge (DIFF_CUT, the edge in *at: a cut inside [lo, hi]). */
+int	 diff_set_test(struct iset s, u128 lo, u128 hi, u128 *at);
+#define DIFF_EDGES	4	/* diff_set_edges' most */
+/* The edges of s inside [lo, hi] (where it starts or stops, each a cut
+ * inside it), at most DIFF_EDGES, shifted back by k, into e: how many. */
+size_t	 diff_set_edges(struct iset s, u128 lo, u128 hi, u128 k, u128 *e);
+/* The k-th smallest of e[0..n) (k < n; e is reordered): the median
+ * edge a cell is cut at, in linear time. */
+u128	 diff_select(u128 *e, size_t n, size_t k);
+/* The first key of [lo, hi] a flow can have (diff_key_valid), or false. */
+bool	 diff_first_key(u128 lo, u128 hi, u128 *k);
+
 #endif

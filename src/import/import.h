@@ -28,6 +28,14 @@ int	import_xml(enum import_kind kind, const char *file, const char *buf,
 	    size_t len, struct strbuf *out, struct strbuf *notes,
 	    struct strbuf *report, char *err, size_t errlen);
 
+/* import_xml's report, but comparing the source with conf, a moat.conf
+ * of the caller's (the import's own output edited, say), instead of the
+ * import's output; nothing else is written.  Returns as import_xml; a
+ * conf that moat's parser refuses gives no report. */
+int	import_xml_against(enum import_kind kind, const char *file,
+	    const char *buf, size_t len, const char *conf, size_t conflen,
+	    struct strbuf *report, char *err, size_t errlen);
+
 /* The same for the output of iptables-save (iptables.c); the notes are
  * "line N: why", the report compares iptables' chain traversal. */
 int	import_iptables(const char *file, const char *buf, size_t len,

@@ -239,6 +239,31 @@ bad(struct ipt *t, struct irule *r, const char *fmt, const char *v)
 		r->why = arena_printf(t->e.a, fmt, emit_oneline(&t->e, v));
 }
 
+/* The source (src) or destination of r made v, of family fam, negated
+ * or not, by option o (-s, --src-range ...): -1 with why when the side
+ * holds one already (an address and a range: moat cannot intersect
+ * them). */
+static int
+set_side(struct ipt *t, struct irule *r, const char *o, bool src,
+    const char *v, bool neg, int fam)
+{
+	if (src ? r->src != NULL : r->dst != NULL) {
+		bad(t, r, "%s beside an address: moat cannot intersect them",
+		    o);
+		return -1;
+	}
+	if (src) {
+		r->src = v;
+		r->src_neg = neg;
+		r->src_fam = fam;
+	} else {
+		r->dst = v;
+		r->dst_neg = neg;
+		r->dst_fam = fam;
+	}
+	return 0;
+}
+
 /* Whether s is printable ASCII: what a device name may hold here. */
 static bool
 printable(const char *s)
@@ -277,15 +302,8 @@ parse_rule(struct ipt *t, struct irule *r, const char **w, size_t n)
 				bad(t, r, "'%s' is no address or network", w[i]);
 				break;
 			}
-			if (src) {
-				r->src = v;
-				r->src_neg = neg;
-				r->src_fam = fam;
-			} else {
-				r->dst = v;
-				r->dst_neg = neg;
-				r->dst_fam = fam;
-			}
+			if (set_side(t, r, o, src, v, neg, fam) == -1)
+				break;
 		} else if (strcmp(o, "-i") == 0 || strcmp(o, "-o") == 0 ||
 		    strcmp(o, "--in-interface") == 0 ||
 		    strcmp(o, "--out-interface") == 0) {
@@ -363,20 +381,8 @@ parse_rule(struct ipt *t, struct irule *r, const char **w, size_t n)
 				bad(t, r, "'%s' is no range", w[i]);
 				break;
 			}
-			if (src ? r->src != NULL : r->dst != NULL) {
-				bad(t, r, "%s beside an address: moat cannot "
-				    "intersect them", o);
+			if (set_side(t, r, o, src, v, neg, fam) == -1)
 				break;
-			}
-			if (src) {
-				r->src = v;
-				r->src_neg = neg;
-				r->src_fam = fam;
-			} else {
-				r->dst = v;
-				r->dst_neg = neg;
-				r->dst_fam = fam;
-			}
 		} else if (strcmp(o, "--ctstate") == 0 ||
 		    strcmp(o, "--state") == 0) {
 			if ((v = arg(r, w, n, &i)) == NULL)
@@ -1423,7 +1429,6 @@ ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
 	u128 *cs = NULL, *cd = NULL, *ck = NULL;
 	size_t ns = 0, nd = 0, nk = 0, caps = 0, capd = 0, capk = 0, i, k;
 	const char *unproven = NULL;
-	long cost = 1;
 	int rc;
 
 	ba = arena_array(t->e.a, t->ndev ? t->ndev : 1, sizeof(*ba));
@@ -1531,8 +1536,6 @@ ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
 			    (u = unfolded(t, c, memo, busy, 0, 2000)) < 0)
 				unproven = "the chains jump in a loop, or unfold "
 				    "into more than 2,000 rules";
-			if (u > cost)
-				cost = u;
 		}
 	}
 	p = policy_parse_bound("moat.conf", strbuf_str(o), o->len, &b);
@@ -1560,7 +1563,6 @@ ipt_proof(struct ipt *t, const struct strbuf *o, struct strbuf *report)
 		f->name = t->devs[k].moat;
 		f->eval = ipt_eval;
 		f->v4_only = true;
-		f->cost = (unsigned long)cost;
 		f->arg = ev;
 		f->unproven = unproven;
 		f->cut_src = cs;

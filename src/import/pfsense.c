@@ -1393,12 +1393,15 @@ read_side(const struct xml_node *n, struct pside *s)
 	s->neg = xml_child(n, "not") != NULL;
 }
 
+/* What both formats of a rule name alike; its action and description
+ * are under names of each format's own. */
 static void
-read_legacy_rule(const struct xml_node *n, struct prule *r)
+read_rule_fields(const struct xml_node *n, struct prule *r,
+    const char *action, const char *descr)
 {
 	memset(r, 0, sizeof(*r));
 	r->node = n;
-	r->type = txt(n, "type");
+	r->type = txt(n, action);
 	if (*r->type == '\0')
 		r->type = "pass";
 	r->ifs = txt(n, "interface");
@@ -1407,7 +1410,13 @@ read_legacy_rule(const struct xml_node *n, struct prule *r)
 	r->proto = txt(n, "protocol");
 	r->icmptype = xml_text(n, "icmptype");
 	r->sched = txt(n, "sched");
-	r->descr = txt(n, "descr");
+	r->descr = txt(n, descr);
+}
+
+static void
+read_legacy_rule(const struct xml_node *n, struct prule *r)
+{
+	read_rule_fields(n, r, "type", "descr");
 	read_side(xml_child(n, "source"), &r->src);
 	read_side(xml_child(n, "destination"), &r->dst);
 	r->floating = xml_child(n, "floating") != NULL &&
@@ -1440,18 +1449,7 @@ mvc_side(const struct xml_node *n, const char *pre, struct pside *s)
 static void
 read_mvc_rule(const struct xml_node *n, struct prule *r)
 {
-	memset(r, 0, sizeof(*r));
-	r->node = n;
-	r->type = txt(n, "action");
-	if (*r->type == '\0')
-		r->type = "pass";
-	r->ifs = txt(n, "interface");
-	r->direction = txt(n, "direction");
-	r->ipproto = txt(n, "ipprotocol");
-	r->proto = txt(n, "protocol");
-	r->icmptype = xml_text(n, "icmptype");
-	r->sched = txt(n, "sched");
-	r->descr = txt(n, "description");
+	read_rule_fields(n, r, "action", "description");
 	mvc_side(n, "source", &r->src);
 	mvc_side(n, "destination", &r->dst);
 	r->floating = strchr(r->ifs, ',') != NULL || *r->ifs == '\0' ||
@@ -1568,13 +1566,13 @@ rule_lost_note(struct imp *im, struct prule *r, const char *why)
 		note(im, r->node, "not carried: %s; %s", why, effect);
 }
 
-/* The separators of one interface: "before rule N" -> text. */
+/* The separators of one interface (sep: its element, looked up once:
+ * the filter holds every rule besides): "before rule N" -> text. */
 static void
-separators(struct imp *im, const struct xif *f, size_t pos,
+separators(struct imp *im, const struct xml_node *sep, size_t pos,
     struct strbuf *out)
 {
-	const struct xml_node *s, *sep = xml_child(xml_child(xml_child(
-	    im->root, "filter"), "separator"), f->key);
+	const struct xml_node *s;
 	char want[32];
 
 	snprintf(want, sizeof(want), "fr%zu", pos);
@@ -1709,6 +1707,8 @@ read_filter(struct imp *im)
 		struct xif *f = &im->ifs[k];
 		struct strbuf *o = &im->s_rule;
 		size_t pos = 0, nfl = 0;
+		const struct xml_node *sep = xml_child(xml_child(filter,
+		    "separator"), f->key);
 
 		if (!f->enabled)
 			continue;
@@ -1743,11 +1743,11 @@ read_filter(struct imp *im)
 			    strcmp(r->ifs, f->key) != 0)
 				continue;
 			if (i < nlegacy)
-				separators(im, f, pos++, o);
+				separators(im, sep, pos++, o);
 			if (emit_rule(im, r, f, o, &why) == -1)
 				rule_lost_note(im, r, why);
 		}
-		separators(im, f, pos, o);
+		separators(im, sep, pos, o);
 		/* Non-quick floating rules: the last that matches decides
 		 * when no quick rule did, so they follow, last first. */
 		nfl = 0;
@@ -1877,6 +1877,12 @@ read_forwards(struct imp *im)
 			    "filter rule, so the source passes it only if a "
 			    "rule does; moat's forward accepts what no rule "
 			    "decides");
+		else if (strcmp(assoc, "pass") == 0 &&
+		    xml_child(n, "disabled") == NULL)
+			note(im, n, "carried with a difference: the source "
+			    "passes it without the rules (rdr pass); moat's "
+			    "rules still decide it first, so a rule that "
+			    "blocks some of its sources blocks them");
 	}
 }
 
@@ -2686,6 +2692,8 @@ struct run_arg {
 	const char	*file;
 	struct strbuf	*out;
 	struct strbuf	*report;
+	const char	*conf;		/* compared instead of out, when set */
+	size_t		 conflen;
 };
 
 static int
@@ -2766,8 +2774,9 @@ run(void *arg)
 	}
 	strbuf_printf(o, "\n%s", strbuf_str(&im->s_body));
 	if (ra->report != NULL) {
-		struct policy *p = policy_parse("moat.conf", strbuf_str(o),
-		    o->len);
+		struct policy *p = ra->conf != NULL ? policy_parse("moat.conf",
+		    ra->conf, ra->conflen) : policy_parse("moat.conf",
+		    strbuf_str(o), o->len);
 
 		if (p == NULL) {
 			snprintf(ra->err, ra->errlen, "1:1: out of memory");
@@ -2786,10 +2795,10 @@ run(void *arg)
 #undef body
 }
 
-int
-import_xml(enum import_kind kind, const char *file, const char *buf,
-    size_t len, struct strbuf *out, struct strbuf *notes,
-    struct strbuf *report, char *err, size_t errlen)
+static int
+import_run(enum import_kind kind, const char *file, const char *buf,
+    size_t len, const char *conf, size_t conflen, struct strbuf *out,
+    struct strbuf *notes, struct strbuf *report, char *err, size_t errlen)
 {
 	struct arena a;
 	struct imp im;
@@ -2816,6 +2825,8 @@ import_xml(enum import_kind kind, const char *file, const char *buf,
 	ra.file = file;
 	ra.out = out;
 	ra.report = report;
+	ra.conf = conf;
+	ra.conflen = conflen;
 	rc = arena_catch(&a, run, &ra);
 	if (rc == -1 && err[0] == '\0')
 		snprintf(err, errlen, "out of memory");
@@ -2835,4 +2846,30 @@ import_xml(enum import_kind kind, const char *file, const char *buf,
 	strbuf_free(&im.s_gw);
 	arena_free(&a);
 	return rc == -1 ? -1 : im.e.nnotes;
+}
+
+int
+import_xml(enum import_kind kind, const char *file, const char *buf,
+    size_t len, struct strbuf *out, struct strbuf *notes,
+    struct strbuf *report, char *err, size_t errlen)
+{
+	return import_run(kind, file, buf, len, NULL, 0, out, notes, report,
+	    err, errlen);
+}
+
+int
+import_xml_against(enum import_kind kind, const char *file, const char *buf,
+    size_t len, const char *conf, size_t conflen, struct strbuf *report,
+    char *err, size_t errlen)
+{
+	struct strbuf out, notes;
+	int rc;
+
+	strbuf_init(&out, 0);
+	strbuf_init(&notes, 0);
+	rc = import_run(kind, file, buf, len, conf, conflen, &out, &notes,
+	    report, err, errlen);
+	strbuf_free(&out);
+	strbuf_free(&notes);
+	return rc;
 }

@@ -3,8 +3,10 @@
  * decides unless a quick one matched first; block by default), are
  * evaluated by proof.c, code of its own that shares nothing with moat's
  * evaluator (iptables' chain traversal is iptables.c's own, through
- * src_iface's eval), and compared with moat's verdicts (analyze/eval.h) on every
- * region where either set of rules changes its mind. */
+ * src_iface's eval), and compared with moat's verdicts (analyze/eval.h)
+ * on every region where either set of rules changes its mind: the flow
+ * space cut where either may (moat's side walked by analyze/diff.h's
+ * diff_side_walk, pf's by proof.c, an eval at its cut points). */
 #ifndef MOAT_PROOF_H
 #define MOAT_PROOF_H
 
@@ -53,7 +55,6 @@ struct src_iface {
 			    u128 key, const char **where);
 	const void	*arg;
 	bool		 v4_only;	/* iptables: IPv6 is ip6tables' */
-	unsigned long	 cost;		/* rules one eval may visit (0: n) */
 	const u128	*cut_src, *cut_dst, *cut_svc;
 	size_t		 ncut_src, ncut_dst, ncut_svc;
 	struct src_rule	*rules;
