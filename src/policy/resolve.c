@@ -1147,18 +1147,32 @@ static void
 assign_rule_ids(struct resolver *rs)
 {
 	struct policy *p = rs->p;
-	size_t cap = 16, i, j;
+	struct twin { uint64_t base, last; } *twins;
+	size_t cap = 16, i, j, k;
 
 	while (cap < 2 * p->nrule)
 		cap *= 2;
 	p->by_id = arena_array(rs->a, cap, sizeof(*p->by_id));
 	p->by_id_cap = cap;
+	/* The last id given from each line's hash: the k-th twin of a line
+	 * starts after it instead of stepping past the k-1 before it (an
+	 * unfolded iptables chain had thousands of twins).  Ids are never
+	 * freed, so every id from the base to the last is still taken and
+	 * the ids are the ones the plain walk gives. */
+	twins = arena_array(rs->a, cap, sizeof(*twins));
 	for (i = 0; i < p->nrule; i++) {
 		struct rule *r = p->rules[i];
-		uint64_t id = policy_rule_id(r);
+		uint64_t base = policy_rule_id(r), id = base;
 
+		for (k = policy_id_slot(base, cap); twins[k].base != 0 &&
+		    twins[k].base != base; k = (k + 1) & (cap - 1))
+			;
+		if (twins[k].base == base && base != 0)
+			id = fnv1a_add(twins[k].last, "+", 1);
 		while (policy_rule_by_id(p, id) != NULL)
 			id = fnv1a_add(id, "+", 1);
+		twins[k].base = base;
+		twins[k].last = id;
 		r->id = id;
 		for (j = policy_id_slot(id, cap); p->by_id[j] != NULL;
 		    j = (j + 1) & (cap - 1))
