@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/fds.h"
 #include "base/file.h"
 #include "base/hash.h"
 #include "enforce/nfgen.h"
@@ -309,6 +310,9 @@ record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
 			dup2(null, 1);
 			dup2(null, 2);
 		}
+		/* moatd's sockets and files are not this listing's. */
+		if (fds_keep(NULL, 0) == -1)
+			_exit(1);
 		if (nfgen_read(&now) == 0 && now == gen &&
 		    kernel_hash(false, &h) == 0 && nfgen_read(&now) == 0 &&
 		    now == gen)
@@ -829,6 +833,10 @@ start_watchdog(const char *state, const struct pending *pd, int lock_fd)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
+		/* Whatever the applier held (moatd's listening sockets, its
+		 * children's channels) must not live on in the watchdog. */
+		if (fds_keep(NULL, 0) == -1)
+			_exit(1);
 		while (time(NULL) < pd->deadline)
 			sleep((unsigned)(pd->deadline - time(NULL)));
 		{

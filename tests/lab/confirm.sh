@@ -27,7 +27,13 @@ ns gw "$MOAT" history | tail -1 | grep -q revert || fail "no revert in the histo
 [ -f "$MOAT_STATE_DIR/pending" ] && fail "the pending file is still there"
 
 # Confirmed in time, it stays.
-ns gw "$MOAT" apply --confirm 2 -f "$tmp/open.conf" >/dev/null || fail "apply 2"
+# The applier's descriptor 7 (moatd's sockets, when it applies) must not
+# live on in the watchdog: it keeps only 0-2.
+ns gw sh -c "exec 7<\"$tmp/open.conf\"; \"$MOAT\" apply --confirm 2 -f \"$tmp/open.conf\"" \
+	>/dev/null || fail "apply 2"
+dog=$(cut -d' ' -f2 "$MOAT_STATE_DIR/pending")
+held=$(ls /proc/"$dog"/fd | sort -n | tr '\n' ' ')
+[ "$held" = "0 1 2 " ] || fail "the watchdog $dog holds descriptors: $held"
 ns gw "$MOAT" confirm || fail "confirm"
 sleep 3
 probe connected lan --from 192.168.50.11 198.51.100.25 25
