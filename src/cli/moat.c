@@ -74,9 +74,11 @@ static const struct command_help {
 	  "--at: the local time asked about, for rules with a schedule\n"
 	  "(default: now)" },
 	{ "apply", "moat apply [-f FILE] [--dry-run] [--confirm SECONDS] "
-	  "[--timing]",
+	  "[--timing] [--whole]",
 	  "install the policy as table inet moat in one transaction,\n"
-	  "saying first which flows it changes (as moat diff);\n"
+	  "saying first which flows it changes (as moat diff); when it\n"
+	  "differs from the ruleset in force by a little, only the\n"
+	  "difference goes (--whole: the whole ruleset all the same);\n"
 	  "--confirm N restores the previous ruleset after N seconds\n"
 	  "unless 'moat confirm' runs; --dry-run prints the changes and\n"
 	  "lets the kernel check the ruleset, loading nothing;\n"
@@ -933,7 +935,8 @@ peak_kb(long *child)
 }
 
 static int
-cmd_apply(const char *path, bool dry_run, unsigned confirm, bool timing)
+cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
+    bool timing)
 {
 	struct apply_phases ph;
 	struct lint_stats st;
@@ -978,16 +981,22 @@ cmd_apply(const char *path, bool dry_run, unsigned confirm, bool timing)
 	fflush(stdout);
 	strbuf_reset(&msg);
 	/* Record the text that was checked, byte for byte. */
-	rc = apply_policy(apply_state_dir(), p, p->text, p->len, dry_run,
+	rc = apply_policy(apply_state_dir(), p, p->text, p->len,
+	    (dry_run ? APPLY_DRY_RUN : 0) | (whole ? APPLY_WHOLE : 0),
 	    confirm, &ph, &msg, &err);
+	if (rc == 0 && !dry_run && !ph.incremental && ph.why[0] != '\0')
+		fprintf(stderr, "moat: whole apply: %s\n", ph.why);
 	if (timing) {
 		kb = peak_kb(&child_kb);
-		fprintf(stderr, "moat: timing: parse %lld ms, check %lld ms, "
-		    "diff %lld ms, compile %lld ms (%zu bytes of nft), history "
-		    "%lld ms, kernel %lld ms, drift fingerprint %lld ms, total "
-		    "%lld ms; peak memory %ld kB, of the kernel's child %ld "
-		    "kB\n", parse, lint, diff, ph.compile, ph.script, ph.record,
-		    ph.kernel, ph.fingerprint, clock_ms() - t0, kb, child_kb);
+		fprintf(stderr, "moat: timing: %s apply: parse %lld ms, check "
+		    "%lld ms, diff %lld ms, compile %lld ms (%zu bytes of nft), "
+		    "drift check %lld ms, difference %lld ms (%zu bytes), "
+		    "history %lld ms, kernel %lld ms, drift fingerprint %lld "
+		    "ms, total %lld ms; peak memory %ld kB, of the kernel's "
+		    "child %ld kB\n", ph.incremental ? "incremental" : "whole",
+		    parse, lint, diff, ph.compile, ph.script, ph.drift,
+		    ph.diff, ph.delta, ph.record, ph.kernel, ph.fingerprint,
+		    clock_ms() - t0, kb, child_kb);
 	}
 	for (i = 0; rc == 0 && i < p->niface; i++)
 		if (p->ifaces[i]->dynamic) {
@@ -1244,6 +1253,7 @@ main(int argc, char **argv)
 		{ "type", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'D' },
 		{ "timing", no_argument, NULL, 'M' },
+		{ "whole", no_argument, NULL, 'H' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "at", required_argument, NULL, 'W' },
 		{ "confirm", required_argument, NULL, 'C' },
@@ -1259,7 +1269,7 @@ main(int argc, char **argv)
 	const char *path = MOAT_DEFAULT_CONF, *cmd, *confirm = NULL;
 	const char *from = NULL, *timeout = NULL;
 	bool dry_run = false, any_file = false, offline = false;
-	bool timing = false;
+	bool timing = false, whole = false;
 	unsigned confirm_secs = 0;
 	int c;
 
@@ -1305,6 +1315,7 @@ main(int argc, char **argv)
 		case 'f': path = optarg; any_file = true; break;
 		case 'D': dry_run = true; break;
 		case 'M': timing = true; break;
+		case 'H': whole = true; break;
 		case 'O': offline = true; break;
 		case 'A':
 			if (add_given(optarg) != 0)
@@ -1348,9 +1359,10 @@ main(int argc, char **argv)
 	}
 	if (offline && strcmp(cmd, "check") != 0)
 		return usage_error("--offline goes with check%s", "");
-	if ((dry_run || confirm || timing) && strcmp(cmd, "apply") != 0)
-		return usage_error("--dry-run, --confirm and --timing go with "
-		    "apply%s", "");
+	if ((dry_run || confirm || timing || whole) &&
+	    strcmp(cmd, "apply") != 0)
+		return usage_error("--dry-run, --confirm, --timing and --whole "
+		    "go with apply%s", "");
 	if (strcmp(cmd, "apply") == 0) {
 		if (confirm != NULL && (flow_parse_number(confirm, 86400,
 		    &confirm_secs) == -1 || confirm_secs == 0))
@@ -1359,7 +1371,7 @@ main(int argc, char **argv)
 		if (dry_run && confirm != NULL)
 			return usage_error("--dry-run changes nothing to "
 			    "confirm%s", "");
-		return cmd_apply(path, dry_run, confirm_secs, timing);
+		return cmd_apply(path, dry_run, whole, confirm_secs, timing);
 	}
 	if (strcmp(cmd, "metrics") == 0) {
 		struct strbuf b, err;

@@ -175,6 +175,7 @@ static unsigned confirm_secs;		/* the console's apply --confirm */
 static int
 enforce(const struct policy *p)
 {
+	struct apply_phases ph;
 	struct strbuf msg, err;
 	int rc = 0;
 
@@ -182,12 +183,15 @@ enforce(const struct policy *p)
 		return 0;
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
-	if (apply_policy(apply_state_dir(), p, p->text, p->len, false,
-	    confirm_secs, NULL, &msg, &err) == -1) {
+	if (apply_policy(apply_state_dir(), p, p->text, p->len, 0,
+	    confirm_secs, &ph, &msg, &err) == -1) {
 		log_error("apply: %s", strbuf_str(&err));
 		rc = -1;
-	} else
+	} else {
+		if (!ph.incremental && ph.why[0] != '\0')
+			log_info("apply: whole: %s", ph.why);
 		log_lines(strbuf_str(&msg));
+	}
 	if (rc == 0 && p->av.present && p->av.other_scanning &&
 	    route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, &err) == -1) {
 		log_error("routing: %s", strbuf_str(&err));

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "base/clock.h"
-#include "base/fds.h"
 #include "base/file.h"
 #include "base/hash.h"
 #include "enforce/nfgen.h"
@@ -23,6 +22,8 @@
 #include "enforce/feedstore.h"
 #include "enforce/nfset.h"
 #include "enforce/nftc.h"
+#include "enforce/nftdiff.h"
+#include "enforce/nfrules.h"
 #include "enforce/rtnl.h"
 #include "policy/load.h"
 
@@ -219,108 +220,55 @@ kernel_hash(bool objects, uint64_t *h)
 #define KERNEL_HASH_V	"nfhash2 "
 #define KERNEL_HASH_V1	"nfhash1 "
 
-#define KERNEL_GEN	"nfgen "
-
-/* Write history/SEQ.kernel: the hash when known (hash_ok), the generation
- * of moat's own transaction when known (gen_ok). */
+/* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
+ * for apply_drift; best effort: without it, drift cannot be told.  The
+ * kernel's generation goes with it when nothing was committed while the
+ * table was read: while the generation stays, the table is as hashed
+ * (the incremental apply's check, kernel_unchanged). */
 static void
-write_kernel(const char *state, unsigned seq, bool hash_ok, uint64_t h,
-    bool gen_ok, uint32_t gen)
+record_kernel(const char *state, unsigned seq)
 {
 	char file[4096], buf[64];
 	struct strbuf ignored;
-	int n = 0;
+	uint32_t g0, g1;
+	bool gen;
+	uint64_t h;
+	int n;
 
-	if (hash_ok)
-		n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx\n",
-		    (unsigned long long)h);
-	if (gen_ok)
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n, KERNEL_GEN
-		    "%u\n", gen);
-	if (n == 0)
+	gen = nfgen_read(&g0) == 0;
+	if (kernel_hash(false, &h) == -1)
 		return;
+	gen = gen && nfgen_read(&g1) == 0 && g0 == g1;
+	n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx",
+	    (unsigned long long)h);
+	if (gen)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, " gen %u",
+		    (unsigned)g0);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "\n");
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	strbuf_init(&ignored, 0);
 	write_file(file, buf, (size_t)n, &ignored);
 	strbuf_free(&ignored);
 }
 
-/* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
- * for apply_drift; best effort: without it, drift cannot be told. */
-static void
-record_kernel(const char *state, unsigned seq)
+/* True when the kernel's generation is still the one recorded with entry
+ * seq's hash: nothing was committed since, so the table is as hashed. */
+static bool
+kernel_unchanged(const char *state, unsigned seq)
 {
-	uint64_t h;
-
-	if (kernel_hash(false, &h) == -1)
-		return;
-	write_kernel(state, seq, true, h, false, 0);
-}
-
-/* A ruleset larger than this is read back for its fingerprint after the
- * apply returns (below); a smaller one costs a few milliseconds. */
-#define FINGERPRINT_SYNC_BYTES	(1024 * 1024)
-
-/*
- * record_kernel after an apply whose transaction moved the generation
- * from gen0 to gen0 + 1 (so nothing but it was committed in between):
- * the generation is recorded at once, and while the kernel stays at it
- * apply_drift knows without a listing that the table is moat's.  The
- * listing that gives the hash (seconds at 100,000 rules) is taken by a
- * detached child for a large ruleset, and only while the generation is
- * still that one: a change in between leaves the drift unknown, never a
- * hash of someone else's table.  Without a proof of the generation, the
- * hash is taken here as before.
- */
-static void
-record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
-    size_t bytes, int lock_fd)
-{
+	char file[4096], *s, *g;
+	unsigned want;
 	uint32_t gen;
-	uint64_t h;
-	pid_t pid;
+	bool same;
 
-	if (!gen0_ok || nfgen_read(&gen) == -1 || gen != gen0 + 1) {
-		record_kernel(state, seq);
-		return;
-	}
-	if (bytes < FINGERPRINT_SYNC_BYTES) {
-		uint32_t after;
-
-		if (kernel_hash(false, &h) == 0 && nfgen_read(&after) == 0 &&
-		    after == gen)
-			write_kernel(state, seq, true, h, true, gen);
-		else
-			record_kernel(state, seq);
-		return;
-	}
-	write_kernel(state, seq, false, 0, true, gen);
-	if ((pid = fork()) == -1)
-		return;		/* no hash: drift unknown once it moves */
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		uint32_t now;
-
-		close(lock_fd);
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		if (null != -1) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		/* moatd's sockets and files are not this listing's. */
-		if (fds_keep(NULL, 0) == -1)
-			_exit(1);
-		if (nfgen_read(&now) == 0 && now == gen &&
-		    kernel_hash(false, &h) == 0 && nfgen_read(&now) == 0 &&
-		    now == gen)
-			write_kernel(state, seq, true, h, true, gen);
-		_exit(0);
-	}
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-		;
+	path(file, sizeof(file), state, "history/%u.kernel", seq);
+	if ((s = read_file(file, NULL)) == NULL)
+		return false;
+	same = strncmp(s, KERNEL_HASH_V, sizeof(KERNEL_HASH_V) - 1) == 0 &&
+	    (g = strstr(s, " gen ")) != NULL && sscanf(g, " gen %u",
+	    &want) == 1 && nfgen_read(&gen) == 0 && gen == want;
+	free(s);
+	return same;
 }
 
 /*
@@ -338,14 +286,13 @@ apply_drift(const char *state, unsigned seq)
 		char			state[256];
 		int			valid;
 	} cache;
-	char file[4096], *s, *g;
+	char file[4096], *s;
 	unsigned long long want;
 	enum apply_drift d;
 	uint64_t h;
 	uint32_t gen;
-	unsigned ours;
 	int have_gen = nfgen_read(&gen) == 0, known;
-	bool v1, gen_known;
+	bool v1;
 
 	if (have_gen && cache.valid && cache.gen == gen && cache.seq == seq &&
 	    strcmp(cache.state, state) == 0)
@@ -358,15 +305,7 @@ apply_drift(const char *state, unsigned seq)
 	known = s != NULL && (v1 || strncmp(s, KERNEL_HASH_V,
 	    sizeof(KERNEL_HASH_V) - 1) == 0) &&
 	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx", &want) == 1;
-	/* The generation of moat's own transaction: nothing committed
-	 * since, the table is the entry's, and nothing need be read. */
-	g = s == NULL ? NULL : strncmp(s, KERNEL_GEN, sizeof(KERNEL_GEN) -
-	    1) == 0 ? s : strstr(s, "\n" KERNEL_GEN);
-	gen_known = g != NULL && sscanf(g + (*g == '\n') + sizeof(KERNEL_GEN) -
-	    1, "%u", &ours) == 1;
 	free(s);
-	if (gen_known && have_gen && gen == ours)
-		return DRIFT_NONE;
 	if (kernel_hash(v1, &h) == -1)
 		return DRIFT_NO_TABLE;
 	d = !known ? DRIFT_UNKNOWN : want == h ? DRIFT_NONE : DRIFT_CHANGED;
@@ -833,10 +772,6 @@ start_watchdog(const char *state, const struct pending *pd, int lock_fd)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
-		/* Whatever the applier held (moatd's listening sockets, its
-		 * children's channels) must not live on in the watchdog. */
-		if (fds_keep(NULL, 0) == -1)
-			_exit(1);
 		while (time(NULL) < pd->deadline)
 			sleep((unsigned)(pd->deadline - time(NULL)));
 		{
@@ -886,25 +821,104 @@ forget_entry(const char *state, unsigned seq)
 	unlink(file);
 }
 
+static int
+chain_handles(void *arg, const char *chain, uint64_t **v, size_t *n,
+    struct strbuf *why)
+{
+	(void)arg;
+	return nfrules_handles(NFTC_TABLE, chain, v, n, why);
+}
+
+/*
+ * The difference from the ruleset of entry cur (in force) to script, into
+ * delta (doc/design/incremental.md): 0, or 1 with ph->why (the whole must
+ * go), or -1 when memory ran out.  Only when the kernel holds what cur
+ * applied: its generation unchanged since, or its hash the same.
+ */
+static int
+plan_delta(const char *state, const struct history_entry *cur,
+    const struct strbuf *script, struct strbuf *delta,
+    struct apply_phases *ph)
+{
+	struct nftdiff_stats st;
+	struct strbuf why;
+	char file[4096], *old;
+	size_t olen;
+	long long t;
+	int rc;
+
+	if (cur->seq == 0 || strcmp(cur->file, "-") == 0) {
+		snprintf(ph->why, sizeof(ph->why), "nothing is in force");
+		return 1;
+	}
+	t = clock_ms();
+	if (!kernel_unchanged(state, cur->seq)) {
+		enum apply_drift d = apply_drift(state, cur->seq);
+
+		if (d != DRIFT_NONE) {
+			if (d == DRIFT_CHANGED)
+				snprintf(ph->why, sizeof(ph->why), "table inet "
+				    "moat was changed since history entry %u "
+				    "was applied (drift)", cur->seq);
+			else
+				snprintf(ph->why, sizeof(ph->why), "%s",
+				    d == DRIFT_NO_TABLE ? "no table inet moat "
+				    "in the kernel" : "the kernel's ruleset "
+				    "was not recorded for the entry in force");
+			ph->drift = clock_ms() - t;
+			return 1;
+		}
+	}
+	ph->drift = clock_ms() - t;
+	t = clock_ms();
+	path(file, sizeof(file), state, "history/%u.nft", cur->seq);
+	if ((old = read_file(file, &olen)) == NULL) {
+		snprintf(ph->why, sizeof(ph->why), "the ruleset of history "
+		    "entry %u is missing", cur->seq);
+		return 1;
+	}
+	strbuf_init(&why, 0);
+	rc = nftdiff(old, olen, strbuf_str(script), script->len,
+	    APPLY_DELTA_MAX_PCT, chain_handles, NULL, delta, &st, &why);
+	free(old);
+	ph->diff = clock_ms() - t;
+	if (rc != 0) {
+		snprintf(ph->why, sizeof(ph->why), "%s", strbuf_str(&why));
+		strbuf_free(&why);
+		return rc;
+	}
+	strbuf_free(&why);
+	ph->delta = delta->len;
+	snprintf(ph->what, sizeof(ph->what), "%zu rule%s added, %zu deleted "
+	    "in %zu chain%s; %zu element%s added, %zu deleted; chains %zu+ "
+	    "%zu-, sets %zu+ %zu-, counters %zu+ %zu-", st.rules_added,
+	    st.rules_added == 1 ? "" : "s", st.rules_deleted,
+	    st.chains_changed, st.chains_changed == 1 ? "" : "s",
+	    st.elems_added, st.elems_added == 1 ? "" : "s", st.elems_deleted,
+	    st.chains_added, st.chains_deleted, st.sets_added,
+	    st.sets_deleted, st.counters_added, st.counters_deleted);
+	return 0;
+}
+
 int
 apply_policy(const char *state, const struct policy *p, const char *text,
-    size_t len, bool dry_run, unsigned confirm_secs, struct apply_phases *ph,
-    struct strbuf *msg, struct strbuf *err)
+    size_t len, unsigned flags, unsigned confirm_secs,
+    struct apply_phases *ph, struct strbuf *msg, struct strbuf *err)
 {
 	struct history_entry cur, e;
 	struct apply_phases none;
 	struct pending pd;
-	struct strbuf script, kernel;
+	struct strbuf script, kernel, delta;
 	char file[4096];
-	bool files = false, waiting = false, gen0_ok = false;
+	bool files = false, waiting = false;
 	int lock = -1, rc = -1;
-	uint32_t gen0 = 0;
 	long long t;
 
 	if (ph == NULL)
 		ph = &none;
 	memset(ph, 0, sizeof(*ph));
 	strbuf_init(&script, 0);
+	strbuf_init(&delta, 0);
 	t = clock_ms();
 	if (nftc_compile(p, &script) == -1) {
 		strbuf_puts(err, "out of memory");
@@ -912,7 +926,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	}
 	ph->compile = clock_ms() - t;
 	ph->script = script.len;
-	if (dry_run) {
+	if (flags & APPLY_DRY_RUN) {
 		t = clock_ms();
 		rc = nft_run(strbuf_str(&script), true, NULL, err);
 		ph->kernel = clock_ms() - t;
@@ -931,11 +945,25 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		    pd.seq);
 		goto out;
 	}
+	/* Only the difference, when the kernel holds the entry in force. */
+	if (flags & APPLY_WHOLE)
+		snprintf(ph->why, sizeof(ph->why), "asked for");
+	else {
+		int r = plan_delta(state, &cur, &script, &delta, ph);
+
+		if (r == -1) {
+			strbuf_puts(err, "out of memory");
+			goto out;
+		}
+		ph->incremental = r == 0;
+	}
 #ifdef MOAT_TEST_SEAMS
 	/* Test builds: more commands in the same transaction, to make the
-	 * kernel refuse it (tests/lab/foreign.sh). */
-	if (getenv("MOAT_NFT_INJECT") != NULL)
+	 * kernel refuse it (tests/lab/foreign.sh, tests/lab/incremental.sh). */
+	if (getenv("MOAT_NFT_INJECT") != NULL) {
 		strbuf_printf(&script, "%s\n", getenv("MOAT_NFT_INJECT"));
+		strbuf_printf(&delta, "%s\n", getenv("MOAT_NFT_INJECT"));
+	}
 #endif
 	memset(&e, 0, sizeof(e));
 	e.seq = cur.seq + 1;
@@ -973,19 +1001,32 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 			goto out;
 	}
 	ph->record = clock_ms() - t;
-	/* The feeds' elements go with it, but not into the history. */
 	t = clock_ms();
+	if (ph->incremental) {
+		struct strbuf why;
+
+		/* One transaction too: taken whole or refused whole.  A
+		 * refused difference leaves the entry in force as it was,
+		 * and the whole is tried. */
+		strbuf_init(&why, 0);
+		if (nft_run(strbuf_str(&delta), false, NULL, &why) == -1) {
+			ph->incremental = false;
+			snprintf(ph->why, sizeof(ph->why), "the kernel refused "
+			    "the difference: %s", strbuf_str(&why));
+		}
+		strbuf_free(&why);
+	}
+	/* The feeds' elements go with it, but not into the history. */
 	strbuf_init(&kernel, 0);
-	if (policy_nfeeds(p) > 0 && with_feeds(state, p, strbuf_str(&script),
-	    script.len, &kernel) == -1) {
+	if (!ph->incremental && policy_nfeeds(p) > 0 && with_feeds(state, p,
+	    strbuf_str(&script), script.len, &kernel) == -1) {
 		strbuf_free(&kernel);
 		strbuf_puts(err, "out of memory");
 		goto out;
 	}
 	/* The kernel refuses or takes the whole transaction. */
-	gen0_ok = nfgen_read(&gen0) == 0;
-	rc = nft_run(policy_nfeeds(p) > 0 ? strbuf_str(&kernel) :
-	    strbuf_str(&script), false, NULL, err);
+	rc = ph->incremental ? 0 : nft_run(policy_nfeeds(p) > 0 ?
+	    strbuf_str(&kernel) : strbuf_str(&script), false, NULL, err);
 	strbuf_free(&kernel);
 	ph->kernel = clock_ms() - t;
 	if (rc == -1)
@@ -1010,11 +1051,13 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	files = false;
 	waiting = false;
 	t = clock_ms();
-	record_applied(state, e.seq, gen0_ok, gen0, script.len, lock);
+	record_kernel(state, e.seq);
 	ph->fingerprint = clock_ms() - t;
 	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rule%s, "
 	    "hash %016llx)\n", p->file, e.seq, p->nrule, p->nrule == 1 ? "" :
 	    "s", (unsigned long long)e.hash);
+	if (ph->incremental)
+		strbuf_printf(msg, "moat: incremental: %s\n", ph->what);
 	if (confirm_secs > 0)
 		strbuf_printf(msg, "moat: run 'moat confirm' within %u seconds "
 		    "to keep it; otherwise the previous ruleset comes back "
@@ -1034,6 +1077,7 @@ out:
 	if (lock != -1)
 		close(lock);
 	strbuf_free(&script);
+	strbuf_free(&delta);
 	return rc;
 }
 

@@ -40,16 +40,36 @@ struct apply_phases {
 	long long	 fingerprint;	/* the ruleset read back and hashed,
 					   for drift (nfhash.h) */
 	size_t		 script;	/* bytes of the script */
+	/* The incremental apply (doc/design/incremental.md): */
+	bool		 incremental;	/* the difference went, not the whole */
+	long long	 drift;		/* the kernel checked against the
+					   entry in force */
+	long long	 diff;		/* the two rulesets compared, the
+					   changed chains' handles read */
+	size_t		 delta;		/* bytes of the difference's script */
+	char		 why[512];	/* why the whole went ("" if it did not
+					   or nothing was in force) */
+	char		 what[256];	/* what the difference did */
 };
 
+/* apply_policy's flags. */
+#define APPLY_DRY_RUN	0x1	/* the kernel only checks */
+#define APPLY_WHOLE	0x2	/* the whole ruleset even when a difference
+				   would do */
+/* The share of the new ruleset's rules and elements past which a
+ * difference is sent whole. */
+#define APPLY_DELTA_MAX_PCT	25
+
 /* Load p's compiled ruleset into the kernel in one transaction and record
- * it (text is the config as read).  With dry_run the kernel only checks.
- * With confirm_secs > 0 a detached watchdog restores the previous ruleset
+ * it (text is the config as read).  When the kernel holds what the entry
+ * in force applied, only the difference goes (nftdiff.h), unless flags
+ * has APPLY_WHOLE; ph->why says why the whole went.  With APPLY_DRY_RUN
+ * the kernel only checks the whole.  With confirm_secs > 0 a detached watchdog restores the previous ruleset
  * after that many seconds unless apply_confirm() runs first.  ph, when not
  * NULL, gets the time of each phase.  Returns 0 or -1 with the reason (the
  * kernel's, for a refused ruleset) in err. */
 int	 apply_policy(const char *state, const struct policy *p,
-	    const char *text, size_t len, bool dry_run, unsigned confirm_secs,
+	    const char *text, size_t len, unsigned flags, unsigned confirm_secs,
 	    struct apply_phases *ph, struct strbuf *msg, struct strbuf *err);
 /* Settle what an earlier apply --confirm left: past its deadline, the
  * previous ruleset is restored (its watchdog may have been killed, or the

@@ -1,0 +1,122 @@
+/* nfrules.c: a chain's rule handles over nf_tables' netlink; see
+ * nfrules.h. */
+#include "enforce/nfrules.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "enforce/nfnl.h"
+
+#define NFRULES_FAMILY	1	/* NFPROTO_INET */
+
+struct handles {
+	const char	*table, *chain;
+	uint64_t	*v;
+	size_t		 n, cap;
+	int		 failed;
+};
+
+static int
+on_rule(const struct nlmsghdr *nlh, void *data)
+{
+	struct handles *h = data;
+	const struct nlattr *a;
+	const char *table = NULL, *chain = NULL;
+	uint64_t handle = 0;
+	int have = 0;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_RULE_TABLE:
+			table = mnl_attr_get_str(a);
+			break;
+		case NFTA_RULE_CHAIN:
+			chain = mnl_attr_get_str(a);
+			break;
+		case NFTA_RULE_HANDLE:
+			if (mnl_attr_get_payload_len(a) == sizeof(uint64_t)) {
+				handle = be64toh(mnl_attr_get_u64(a));
+				have = 1;
+			}
+			break;
+		}
+	}
+	if (!have || table == NULL || chain == NULL ||
+	    strcmp(table, h->table) != 0 || strcmp(chain, h->chain) != 0)
+		return MNL_CB_OK;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 64;
+		uint64_t *v = realloc(h->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			h->failed = 1;
+			return MNL_CB_ERROR;
+		}
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n++] = handle;
+	return MNL_CB_OK;
+}
+
+int
+nfrules_handles(const char *table, const char *chain, uint64_t **v,
+    size_t *n, struct strbuf *err)
+{
+	static char buf[1 << 16];
+	struct handles h = { table, chain, NULL, 0, 0, 0 };
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	unsigned seq = (unsigned)time(NULL), portid;
+	ssize_t got;
+	int rc = -1, r;
+
+	*v = NULL;
+	*n = 0;
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		strbuf_printf(err, "netlink: %s", strerror(errno));
+		if (nl != NULL)
+			mnl_socket_close(nl);
+		return -1;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETRULE,
+	    NLM_F_DUMP | NLM_F_ACK, NFRULES_FAMILY, 0, seq);
+	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	while ((got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		const struct nlmsghdr *m = (const struct nlmsghdr *)buf;
+
+		if (m->nlmsg_flags & NLM_F_DUMP_INTR) {
+			errno = EINTR;
+			goto out;
+		}
+		r = mnl_cb_run(buf, (size_t)got, seq, portid, on_rule, &h);
+		if (r == MNL_CB_ERROR)
+			goto out;
+		if (r == MNL_CB_STOP) {
+			rc = 0;
+			break;
+		}
+	}
+out:
+	if (rc == -1) {
+		strbuf_printf(err, "chain %s: %s", chain, h.failed ?
+		    "out of memory" : strerror(errno));
+		free(h.v);
+	} else {
+		*v = h.v;
+		*n = h.n;
+	}
+	mnl_socket_close(nl);
+	return rc;
+}
