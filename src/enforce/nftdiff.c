@@ -565,15 +565,20 @@ diff_set(struct job *j, struct unit *o, struct unit *n)
 
 	if (n->follows == F_FEED)
 		return;
-	if (n->follows == F_DYNAMIC) {
-		/* Whatever moatd put in: the new ruleset's, whole. */
-		strbuf_printf(&j->ph[1], "flush %s " TABLE " %s\n", n->kw,
-		    n->name);
-		put_elements(&j->ph[3], "add", n, n->line, n->n, false);
-		return;
-	}
 	missing(&j->a, o, n, &gone, &ngone);
 	missing(&j->a, n, o, &come, &ncome);
+	if (n->follows == F_DYNAMIC) {
+		/* The devices' addresses when compiled: moatd may have put
+		 * others in since; when they moved, the new ruleset's go
+		 * in whole. */
+		if (ngone + ncome > 0) {
+			strbuf_printf(&j->ph[1], "flush %s " TABLE " %s\n",
+			    n->kw, n->name);
+			put_elements(&j->ph[3], "add", n, n->line, n->n,
+			    false);
+		}
+		return;
+	}
 	put_elements(&j->ph[1], "delete", n, gone, ngone, true);
 	put_elements(&j->ph[3], "add", n, come, ncome, false);
 	j->st->elems_deleted += ngone;

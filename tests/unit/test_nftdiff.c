@@ -1,0 +1,544 @@
+/* test_nftdiff.c: the difference of two compiled rulesets (nftdiff.h).
+ *
+ * The property: for random pairs of rulesets, the script nftdiff writes,
+ * run on a model of the kernel that holds the first (rules with handles,
+ * sets of elements, refusing what the kernel refuses: a handle or an
+ * element that is not there, an element added twice, a chain deleted with
+ * rules), leaves exactly the second.  And the cases where it must not
+ * write one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/strbuf.h"
+#include "enforce/nftdiff.h"
+
+#define NCHAIN	6
+#define NSET	4
+#define NCNT	4
+#define MAXR	64
+#define MAXE	64
+
+/* A ruleset, as the generator makes it and the model holds it. */
+struct rs {
+	struct {
+		int	 present;
+		int	 n;
+		char	 rule[MAXR][48];
+		uint64_t handle[MAXR];
+	}	chain[NCHAIN];
+	struct {
+		int	 present;
+		int	 elem[MAXE];	/* 0/1: element e present */
+	}	set[NSET];
+	int	 counter[NCNT];
+	uint64_t next_handle;
+};
+
+static unsigned long long rstate = 88172645463325252ull;
+
+static unsigned
+rnd(unsigned n)
+{
+	rstate ^= rstate << 13;
+	rstate ^= rstate >> 7;
+	rstate ^= rstate << 17;
+	return (unsigned)(rstate % n);
+}
+
+static void
+render(const struct rs *r, struct strbuf *b)
+{
+	int i, k, first;
+
+	strbuf_puts(b, "# moat policy from test, compiled by moat\n"
+	    "table inet moat\ndelete table inet moat\ntable inet moat {\n");
+	for (i = 0; i < NCNT; i++)
+		if (r->counter[i])
+			strbuf_printf(b, "\tcounter c%d {\n\t}\n", i);
+	for (i = 0; i < NSET; i++) {
+		if (!r->set[i].present)
+			continue;
+		strbuf_printf(b, "\tset s%d {\n\t\ttype ipv4_addr\n\t\tflags "
+		    "interval\n", i);
+		first = 1;
+		for (k = 0; k < MAXE; k++)
+			if (r->set[i].elem[k]) {
+				strbuf_printf(b, "%s10.0.%d.0/24", first ?
+				    "\t\telements = { " : ",\n\t\t\t     ", k);
+				first = 0;
+			}
+		if (!first)
+			strbuf_puts(b, " }\n");
+		strbuf_puts(b, "\t}\n\n");
+	}
+	for (i = 0; i < NCHAIN; i++) {
+		if (!r->chain[i].present)
+			continue;
+		strbuf_printf(b, "\tchain ch%d {\n", i);
+		if (i == 0)
+			strbuf_puts(b, "\t\ttype filter hook input priority "
+			    "filter; policy accept;\n");
+		for (k = 0; k < r->chain[i].n; k++)
+			strbuf_printf(b, "\t\t%s\n", r->chain[i].rule[k]);
+		strbuf_puts(b, "\t}\n\n");
+	}
+	strbuf_puts(b, "}\n");
+}
+
+static void
+random_rule(char *buf, size_t len)
+{
+	/* few texts: twins in a chain */
+	snprintf(buf, len, "tcp dport %u counter name \"c%u\" accept",
+	    rnd(12), rnd(NCNT));
+}
+
+static void
+random_rs(struct rs *r)
+{
+	int i, k;
+
+	memset(r, 0, sizeof(*r));
+	r->chain[0].present = 1;
+	for (i = 0; i < NCNT; i++)
+		r->counter[i] = 1;
+	for (i = 0; i < NCHAIN; i++) {
+		if (i > 0 && rnd(3) == 0)
+			continue;
+		r->chain[i].present = 1;
+		r->chain[i].n = (int)rnd(20);
+		for (k = 0; k < r->chain[i].n; k++)
+			random_rule(r->chain[i].rule[k],
+			    sizeof(r->chain[i].rule[k]));
+	}
+	for (i = 0; i < NSET; i++) {
+		r->set[i].present = rnd(4) != 0;
+		for (k = 0; k < MAXE; k++)
+			r->set[i].elem[k] = r->set[i].present && rnd(3) == 0;
+	}
+}
+
+/* A few edits of every kind. */
+static void
+mutate(struct rs *r)
+{
+	int t, e, i, k, edits = 1 + (int)rnd(6);
+
+	for (e = 0; e < edits; e++) {
+		t = (int)rnd(8);
+		i = 1 + (int)rnd(NCHAIN - 1);
+		if (t <= 3 && !r->chain[i].present)
+			t = 7;
+		switch (t) {
+		case 0:		/* add */
+			if (r->chain[i].n == MAXR)
+				break;
+			k = (int)rnd((unsigned)r->chain[i].n + 1);
+			memmove(r->chain[i].rule[k + 1], r->chain[i].rule[k],
+			    (size_t)(r->chain[i].n - k) *
+			    sizeof(r->chain[i].rule[0]));
+			random_rule(r->chain[i].rule[k],
+			    sizeof(r->chain[i].rule[k]));
+			r->chain[i].n++;
+			break;
+		case 1:		/* delete */
+			if (r->chain[i].n == 0)
+				break;
+			k = (int)rnd((unsigned)r->chain[i].n);
+			memmove(r->chain[i].rule[k], r->chain[i].rule[k + 1],
+			    (size_t)(r->chain[i].n - k - 1) *
+			    sizeof(r->chain[i].rule[0]));
+			r->chain[i].n--;
+			break;
+		case 2:		/* change */
+			if (r->chain[i].n > 0)
+				random_rule(r->chain[i].rule[rnd((unsigned)
+				    r->chain[i].n)], sizeof(r->chain[i].rule[0]));
+			break;
+		case 3: {	/* move */
+			char tmp[48];
+			int to;
+
+			if (r->chain[i].n < 2)
+				break;
+			k = (int)rnd((unsigned)r->chain[i].n);
+			to = (int)rnd((unsigned)r->chain[i].n);
+			memcpy(tmp, r->chain[i].rule[k], sizeof(tmp));
+			if (k < to)
+				memmove(r->chain[i].rule[k],
+				    r->chain[i].rule[k + 1], (size_t)(to - k) *
+				    sizeof(tmp));
+			else
+				memmove(r->chain[i].rule[to + 1],
+				    r->chain[i].rule[to], (size_t)(k - to) *
+				    sizeof(tmp));
+			memcpy(r->chain[i].rule[to], tmp, sizeof(tmp));
+			break;
+		}
+		case 4:		/* an element */
+			k = (int)rnd(NSET);
+			if (r->set[k].present)
+				r->set[k].elem[rnd(MAXE)] ^= 1;
+			break;
+		case 5:		/* a set comes or goes */
+			k = (int)rnd(NSET);
+			r->set[k].present ^= 1;
+			for (t = 0; t < MAXE; t++)
+				r->set[k].elem[t] = r->set[k].present &&
+				    rnd(3) == 0;
+			break;
+		case 6:		/* a counter comes or goes (if unused) */
+			r->counter[rnd(NCNT)] = 1;
+			break;
+		case 7:		/* a chain comes or goes */
+			r->chain[i].present ^= 1;
+			r->chain[i].n = 0;
+			if (r->chain[i].present) {
+				r->chain[i].n = (int)rnd(8);
+				for (k = 0; k < r->chain[i].n; k++)
+					random_rule(r->chain[i].rule[k],
+					    sizeof(r->chain[i].rule[0]));
+			}
+			break;
+		}
+	}
+}
+
+static struct rs model;
+
+static int
+model_handles(void *arg, const char *chain, uint64_t **v, size_t *n,
+    struct strbuf *why)
+{
+	int i = atoi(chain + 2), k;
+
+	(void)arg;
+	(void)why;
+	*v = calloc((size_t)model.chain[i].n + 1, sizeof(**v));
+	assert_non_null(*v);
+	for (k = 0; k < model.chain[i].n; k++)
+		(*v)[k] = model.chain[i].handle[k];
+	*n = (size_t)model.chain[i].n;
+	return 0;
+}
+
+static void
+give_handles(struct rs *r)
+{
+	int i, k;
+
+	for (i = 0; i < NCHAIN; i++)
+		for (k = 0; k < r->chain[i].n; k++)
+			r->chain[i].handle[k] = ++r->next_handle;
+}
+
+/* The elements "{ 10.0.K.0/24, ... }" of a command into set k: add or
+ * delete each, as the kernel would (refusing what is not so). */
+static void
+model_elements(const char *s, int set, int add)
+{
+	const char *p = strchr(s, '{');
+
+	assert_non_null(p);
+	while ((p = strstr(p, "10.0.")) != NULL) {
+		int e = atoi(p + 5);
+
+		assert_true(model.set[set].present);
+		assert_int_equal(model.set[set].elem[e], add ? 0 : 1);
+		model.set[set].elem[e] = add;
+		p += 5;
+	}
+}
+
+/* Run script on the model. */
+static void
+run_model(const char *script)
+{
+	char *copy = strdup(script), *line, *save = NULL;
+	int in_table = 0, cur = -1;
+
+	assert_non_null(copy);
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		int i, k;
+		unsigned long long h;
+
+		if (strcmp(line, "table inet moat {") == 0) {
+			in_table = 1;
+			continue;
+		}
+		if (in_table) {
+			if (strcmp(line, "}") == 0) {
+				in_table = 0;
+				continue;
+			}
+			if (sscanf(line, "\tcounter c%d {", &i) == 1) {
+				assert_false(model.counter[i]);
+				model.counter[i] = 1;
+			} else if (sscanf(line, "\tset s%d {", &i) == 1) {
+				assert_false(model.set[i].present);
+				model.set[i].present = 1;
+				memset(model.set[i].elem, 0,
+				    sizeof(model.set[i].elem));
+				cur = i;
+			} else if (sscanf(line, "\tchain ch%d {", &i) == 1) {
+				assert_false(model.chain[i].present);
+				model.chain[i].present = 1;
+				model.chain[i].n = 0;
+			} else if (strstr(line, "10.0.") != NULL) {
+				const char *p = line;
+
+				while ((p = strstr(p, "10.0.")) != NULL) {
+					model.set[cur].elem[atoi(p + 5)] = 1;
+					p += 5;
+				}
+			}
+			continue;
+		}
+		if (sscanf(line, "delete rule inet moat ch%d handle %llu", &i,
+		    &h) == 2) {
+			for (k = 0; k < model.chain[i].n; k++)
+				if (model.chain[i].handle[k] == h)
+					break;
+			assert_true(k < model.chain[i].n);
+			memmove(&model.chain[i].rule[k],
+			    &model.chain[i].rule[k + 1], (size_t)
+			    (model.chain[i].n - k - 1) *
+			    sizeof(model.chain[i].rule[0]));
+			memmove(&model.chain[i].handle[k],
+			    &model.chain[i].handle[k + 1], (size_t)
+			    (model.chain[i].n - k - 1) * sizeof(uint64_t));
+			model.chain[i].n--;
+		} else if (sscanf(line, "add rule inet moat ch%d ", &i) == 1) {
+			const char *t = strchr(line + 22, ' ') + 1;
+
+			assert_true(model.chain[i].present);
+			k = model.chain[i].n++;
+			snprintf(model.chain[i].rule[k],
+			    sizeof(model.chain[i].rule[k]), "%s", t);
+			model.chain[i].handle[k] = ++model.next_handle;
+		} else if (sscanf(line, "add element inet moat s%d", &i) == 1)
+			model_elements(line, i, 1);
+		else if (sscanf(line, "delete element inet moat s%d", &i) == 1)
+			model_elements(line, i, 0);
+		else if (sscanf(line, "flush chain inet moat ch%d", &i) == 1)
+			model.chain[i].n = 0;
+		else if (sscanf(line, "delete chain inet moat ch%d", &i) ==
+		    1) {
+			assert_int_equal(model.chain[i].n, 0);
+			model.chain[i].present = 0;
+		} else if (sscanf(line, "delete set inet moat s%d", &i) == 1) {
+			assert_true(model.set[i].present);
+			model.set[i].present = 0;
+			memset(model.set[i].elem, 0,
+			    sizeof(model.set[i].elem));
+		} else if (sscanf(line, "delete counter inet moat c%d", &i) ==
+		    1)
+			model.counter[i] = 0;
+		else
+			fail_msg("a line the model does not know: %s", line);
+	}
+	free(copy);
+}
+
+static void
+same_as(const struct rs *want)
+{
+	int i, k;
+
+	for (i = 0; i < NCNT; i++)
+		assert_int_equal(model.counter[i], want->counter[i]);
+	for (i = 0; i < NSET; i++) {
+		assert_int_equal(model.set[i].present, want->set[i].present);
+		for (k = 0; k < MAXE; k++)
+			assert_int_equal(model.set[i].elem[k],
+			    want->set[i].elem[k]);
+	}
+	for (i = 0; i < NCHAIN; i++) {
+		assert_int_equal(model.chain[i].present,
+		    want->chain[i].present);
+		assert_int_equal(model.chain[i].n, want->chain[i].n);
+		for (k = 0; k < want->chain[i].n; k++)
+			assert_string_equal(model.chain[i].rule[k],
+			    want->chain[i].rule[k]);
+	}
+}
+
+static void
+test_random_pairs(void **state)
+{
+	int round;
+	size_t diffs = 0, kept = 0;
+
+	(void)state;
+	for (round = 0; round < 3000; round++) {
+		struct rs a, b;
+		struct strbuf ta, tb, out, why;
+		struct nftdiff_stats st;
+		int rc;
+
+		random_rs(&a);
+		b = a;
+		mutate(&b);
+		/* counters are used by rules: all present in both */
+		strbuf_init(&ta, 0);
+		strbuf_init(&tb, 0);
+		strbuf_init(&out, 0);
+		strbuf_init(&why, 0);
+		render(&a, &ta);
+		render(&b, &tb);
+		model = a;
+		give_handles(&model);
+		model.next_handle = 1000;
+		rc = nftdiff(ta.s, ta.len, tb.s, tb.len, 1000000,
+		    model_handles, NULL, &out, &st, &why);
+		if (rc != 0)
+			fail_msg("round %d: %d %s", round, rc, strbuf_str(&why));
+		run_model(strbuf_str(&out));
+		same_as(&b);
+		diffs += st.rules_added + st.rules_deleted;
+		kept += st.rules;
+		strbuf_free(&ta);
+		strbuf_free(&tb);
+		strbuf_free(&out);
+		strbuf_free(&why);
+	}
+	/* a difference, not the whole: far fewer rules sent than held */
+	assert_true(diffs < kept / 2);
+}
+
+static int
+diff_text(const char *a, const char *b, unsigned pct, struct strbuf *out,
+    struct strbuf *why, struct nftdiff_stats *st)
+{
+	memset(&model, 0, sizeof(model));
+	model.chain[1].n = 3;		/* handles 1-3 of chain ch1 */
+	model.chain[1].handle[0] = 1;
+	model.chain[1].handle[1] = 2;
+	model.chain[1].handle[2] = 3;
+	return nftdiff(a, strlen(a), b, strlen(b), pct, model_handles, NULL,
+	    out, st, why);
+}
+
+#define HEAD	"table inet moat\ndelete table inet moat\ntable inet moat {\n"
+
+static void
+test_cases(void **state)
+{
+	struct strbuf out, why;
+	struct nftdiff_stats st;
+	const char *a = HEAD
+	    "\tcounter c1 {\n\t}\n"
+	    "\tmap m1 {\n\t\ttype ipv4_addr : verdict\n\t\tflags interval\n"
+	    "\t\telements = { 10.0.0.0/8 : jump ch1, 11.0.0.1 : jump ch2 }\n"
+	    "\t}\n"
+	    "\tset dyn {\n\t\ttype ipv4_addr\n\t\tcomment \"moat: follows "
+	    "the device's addresses\"\n\t\telements = { 1.2.3.4 }\n\t}\n"
+	    "\tset feed {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+	    "\t\tcomment \"moat: follows its feed\"\n\t}\n"
+	    "\tchain ch1 {\n\t\tip daddr 1.1.1.1 accept\n"
+	    "\t\tip daddr 2.2.2.2 accept\n\t\tjump ch2\n\t}\n"
+	    "\tchain ch2 {\n\t\tdrop\n\t}\n}\n";
+	const char *b;
+
+	(void)state;
+	strbuf_init(&out, 0);
+	strbuf_init(&why, 0);
+	/* the same: nothing to do */
+	assert_int_equal(diff_text(a, a, 25, &out, &why, &st), 0);
+	assert_int_equal(out.len, 0);
+	/* a rule before the last: the tail goes again, by handle */
+	b = HEAD
+	    "\tcounter c1 {\n\t}\n"
+	    "\tmap m1 {\n\t\ttype ipv4_addr : verdict\n\t\tflags interval\n"
+	    "\t\telements = { 10.0.0.0/8 : jump ch1, 11.0.0.1 : jump ch3 }\n"
+	    "\t}\n"
+	    "\tset dyn {\n\t\ttype ipv4_addr\n\t\tcomment \"moat: follows "
+	    "the device's addresses\"\n\t\telements = { 1.2.3.5 }\n\t}\n"
+	    "\tset feed {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+	    "\t\tcomment \"moat: follows its feed\"\n\t}\n"
+	    "\tchain ch1 {\n\t\tip daddr 1.1.1.1 accept\n"
+	    "\t\tip daddr 2.2.2.2 accept\n\t\tip daddr 3.3.3.3 drop\n"
+	    "\t\tjump ch3\n\t}\n"
+	    "\tchain ch3 {\n\t\treject\n\t}\n}\n";
+	strbuf_reset(&out);
+	assert_int_equal(diff_text(a, b, 1000, &out, &why, &st), 0);
+	assert_string_equal(strbuf_str(&out),
+	    "table inet moat {\n\tchain ch3 {\n\t}\n}\n"
+	    "delete element inet moat m1 { 11.0.0.1 }\n"
+	    "flush set inet moat dyn\n"
+	    "delete rule inet moat ch1 handle 3\n"
+	    "add rule inet moat ch1 ip daddr 3.3.3.3 drop\n"
+	    "add rule inet moat ch1 jump ch3\n"
+	    "add rule inet moat ch3 reject\n"
+	    "add element inet moat m1 { 11.0.0.1 : jump ch3 }\n"
+	    "add element inet moat dyn { 1.2.3.5 }\n"
+	    "flush chain inet moat ch2\n"
+	    "delete chain inet moat ch2\n");
+	assert_int_equal(st.rules_added, 3);
+	assert_int_equal(st.rules_deleted, 2);	/* one by handle, ch2's */
+	assert_int_equal(st.chains_added, 1);
+	assert_int_equal(st.chains_deleted, 1);
+	/* more than a quarter: the whole */
+	strbuf_reset(&out);
+	assert_int_equal(diff_text(a, b, 25, &out, &why, &st), 1);
+	assert_non_null(strstr(strbuf_str(&why), "more than 25%"));
+	assert_int_equal(out.len, 0);
+	/* a type changed: the whole */
+	strbuf_reset(&why);
+	b = HEAD "\tcounter c1 {\n\t}\n"
+	    "\tmap m1 {\n\t\ttype ipv6_addr : verdict\n\t\tflags interval\n"
+	    "\t}\n}\n";
+	assert_int_equal(diff_text(a, b, 1000, &out, &why, &st), 1);
+	assert_string_equal(strbuf_str(&why), "map m1 changed its type or "
+	    "flags");
+	/* the feed's set gone: the whole */
+	strbuf_reset(&why);
+	b = HEAD "\tcounter c1 {\n\t}\n}\n";
+	assert_int_equal(diff_text(a, b, 1000, &out, &why, &st), 1);
+	assert_string_equal(strbuf_str(&why), "set feed is gone");
+	/* the table's own lines */
+	strbuf_reset(&why);
+	assert_int_equal(diff_text(a, "table inet moat {\n}\n", 1000, &out,
+	    &why, &st), 1);
+	assert_string_equal(strbuf_str(&why), "the table's own lines "
+	    "changed");
+	/* a base chain's hook */
+	strbuf_reset(&why);
+	assert_int_equal(diff_text(HEAD "\tchain in {\n\t\ttype filter hook "
+	    "input priority filter; policy accept;\n\t}\n}\n", HEAD
+	    "\tchain in {\n\t\ttype filter hook input priority filter; "
+	    "policy drop;\n\t}\n}\n", 1000, &out, &why, &st), 1);
+	assert_string_equal(strbuf_str(&why), "chain in changed its hook");
+	/* the kernel's chain is not the ruleset's: the whole */
+	strbuf_reset(&why);
+	assert_int_equal(diff_text(HEAD "\tchain ch1 {\n\t\ta\n\t\tb\n\t}\n"
+	    "}\n", HEAD "\tchain ch1 {\n\t\tb\n\t}\n}\n", 1000, &out, &why,
+	    &st), 1);
+	assert_string_equal(strbuf_str(&why), "chain ch1 holds 3 rules in "
+	    "the kernel, 2 in the ruleset in force");
+	/* not closed */
+	strbuf_reset(&why);
+	assert_int_equal(diff_text(HEAD "\tchain ch1 {\n", HEAD "}\n", 1000,
+	    &out, &why, &st), 1);
+	assert_string_equal(strbuf_str(&why), "chain ch1 is not closed");
+	strbuf_free(&out);
+	strbuf_free(&why);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_pairs),
+		cmocka_unit_test(test_cases),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
