@@ -984,7 +984,7 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	rc = apply_policy(apply_state_dir(), p, p->text, p->len,
 	    (dry_run ? APPLY_DRY_RUN : 0) | (whole ? APPLY_WHOLE : 0),
 	    confirm, &ph, &msg, &err);
-	if (rc == 0 && !dry_run && !ph.incremental && ph.why[0] != '\0')
+	if (!dry_run && !ph.incremental && ph.why[0] != '\0')
 		fprintf(stderr, "moat: whole apply: %s\n", ph.why);
 	if (timing) {
 		kb = peak_kb(&child_kb);

@@ -10,7 +10,13 @@ service added) one after the other, each applied there as a difference
 goes whole into NS_WHOLE (moat apply --whole, a state of its own), and the
 two kernels' table inet moat, as `nft -j list table` normalised (handles
 dropped, counters zeroed, chains and sets by name, elements sorted), must
-be equal.  Every edit must have gone as a difference.  Exit 0 or 1.
+be equal.  Every edit must have gone as a difference.
+
+Then, in NS_INCR: a difference the kernel refuses (MOAT_NFT_INJECT: a rule
+for a chain that does not exist, in the same transaction) leaves the
+ruleset and the history as they were; and a difference applied with
+--confirm 2 and not confirmed is undone by the watchdog: the ruleset
+before it is back, and the history says revert.  Exit 0 or 1.
 """
 import json
 import os
@@ -235,6 +241,64 @@ def compare(what):
     return False
 
 
+def history(state):
+    with open(os.path.join(state, "history.log")) as f:
+        log = f.read()
+    return log, sorted(os.listdir(os.path.join(state, "history")))
+
+
+def refused(p, conf, si):
+    before, _ = listing(ns_incr)
+    hist = history(si)
+    p.rules.insert(len(p.rules) // 2, p.new_rule())
+    with open(conf, "w") as f:
+        f.write(p.text())
+    r = apply(ns_incr, si, conf, env={
+        "MOAT_DELTA_MAX_PCT": "100000",
+        "MOAT_NFT_INJECT": "add rule inet moat no_such_chain accept"})
+    if r.returncode == 0:
+        fail("a refused difference: the apply succeeded")
+    if "the kernel refused the difference" not in r.stderr:
+        fail("a refused difference: not said: " + r.stderr[-300:])
+    after, _ = listing(ns_incr)
+    if after != before:
+        fail("a refused difference changed the kernel's ruleset")
+    if history(si) != hist:
+        fail("a refused difference changed the history")
+    print("incremental: a refused difference left the ruleset and the "
+          "history as they were")
+
+
+def lapsed(p, conf, si):
+    import time
+    before, _ = listing(ns_incr)
+    p.rules.insert(len(p.rules) // 3, p.new_rule())
+    with open(conf, "w") as f:
+        f.write(p.text())
+    r = apply(ns_incr, si, conf, "--confirm", "2",
+              env={"MOAT_DELTA_MAX_PCT": "100000"})
+    if r.returncode != 0 or "timing: incremental apply" not in r.stderr:
+        fail("apply --confirm: not applied as a difference: " +
+             r.stderr[-300:])
+        return
+    during, _ = listing(ns_incr)
+    if during == before:
+        fail("apply --confirm: the ruleset did not change")
+    for _ in range(100):
+        time.sleep(0.1)
+        log, _ = history(si)
+        if log.splitlines()[-1].split()[3] == "revert":
+            break
+    else:
+        fail("apply --confirm: no revert in the history after 10 s")
+    after, _ = listing(ns_incr)
+    if after != before:
+        fail("apply --confirm: the ruleset before it is not back")
+    else:
+        print("incremental: an unconfirmed difference was undone by the "
+              "watchdog: the ruleset before it is back")
+
+
 def main():
     p = Policy()
     for _ in range(max(5, nrules // 30)):
@@ -276,6 +340,8 @@ def main():
                 open(os.path.join(tmp, "failed.conf"), "w").write(f.read())
             return
         kinds += 1
+    refused(p, conf, si)
+    lapsed(p, conf, si)
     print("incremental: %d of %d edits applied as differences (%s); the "
           "kernel equals the whole apply after each" % (
               incr, nedits, ", ".join("%s %d" % kv for kv in
