@@ -7,6 +7,11 @@
 # with lint, compile, history, the kernel's transaction) and peak memory,
 # the ratio moat/plain; with OLD_BUILD, an older moat's total and peak
 # (before/after in the same run).  Best of RUNS (default 3; 2 at 100K).
+# Then the incremental apply (doc/design/incremental.md): on top of the
+# policy in force, one rule added, changed, moved, deleted (in the middle
+# of the policy: bench/policy_edit.py), and one address added to an
+# object of 10,000 addresses; each edit's apply total, whether it went as
+# a difference (or whole, and why), and its phases; best of RUNS.
 # Root.  Prints figures; never fails on time.
 set -eu
 [ $# -ge 1 ] || { echo "usage: $0 BUILD [OLD_BUILD] [SIZES]" >&2; exit 2; }
@@ -72,4 +77,34 @@ for n in $sizes; do
 		printf '                old moat apply %6d ms (%s x plain), peak %d kB: new/old %s\n' \
 		    $best_o "$(ratio $best_o $best_p)" $o_kb "$(ratio $best_m $best_o)"
 	fi
+	# The incremental apply: each edit on top of the policy in force,
+	# then the policy put back.
+	st=$d/incr-state
+	rm -rf "$st"
+	in_ns env MOAT_STATE_DIR="$st" "$moat" apply --whole -f "$d/policy.conf" >/dev/null 2>&1
+	python3 "$root/bench/policy_edit.py" "$d/policy.conf" "$d/big.conf" big
+	python3 "$root/bench/policy_edit.py" "$d/big.conf" "$d/big+1.conf" big+1
+	for kind in add change move delete big+1; do
+		base=$d/policy.conf
+		[ $kind = big+1 ] && base=$d/big.conf
+		[ $kind = big+1 ] && in_ns env MOAT_STATE_DIR="$st" "$moat" apply -f "$base" >/dev/null 2>&1
+		[ $kind = big+1 ] || python3 "$root/bench/policy_edit.py" "$base" "$d/$kind.conf" $kind
+		best=999999999 how= why=
+		for _ in $(seq $runs); do
+			run ip netns exec "$ns" env MOAT_STATE_DIR="$st" "$moat" apply --timing \
+			    -f "$d/$kind.conf"
+			if [ $ran_ms -lt $best ]; then
+				best=$ran_ms
+				how=$(grep -o 'timing: [a-z]* apply' "$tmp/err" | cut -d' ' -f2)
+				why=$(grep 'whole apply:' "$tmp/err" | sed 's/^moat: whole apply: //')
+				phases=$(grep 'timing:' "$tmp/err" | sed 's/^moat: timing: [a-z]* apply: //')
+			fi
+			in_ns env MOAT_STATE_DIR="$st" "$moat" apply -f "$base" >/dev/null 2>&1
+		done
+		printf '                moat %-6s one %-6s %6d ms (%s)%s\n' "$how" \
+		    "$( [ $kind = big+1 ] && echo address || echo rule: $kind)" $best \
+		    "$(ratio $best $best_m) x whole" "${why:+: $why}"
+		printf '                  phases: %s\n' "$phases"
+	done
+	drop
 done

@@ -200,55 +200,66 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 	return read_file(file, len);
 }
 
-/* The hash of table inet moat in the kernel, without what moat changes by
- * itself (nfhash.h): 0, or -1 when there is no such table (or no kernel
- * answer). */
-static int
-kernel_hash(bool objects, uint64_t *h)
-{
-	struct strbuf err;
-	int rc;
-
-	strbuf_init(&err, 0);
-	rc = nfhash_table(NFTC_TABLE, objects, h, &err);
-	strbuf_free(&err);
-	return rc == 0 ? 0 : -1;
-}
-
-/* history/SEQ.kernel's kind; entries recorded before hold the first,
- * with the objects' names (nfhash.h), and are compared so still. */
-#define KERNEL_HASH_V	"nfhash2 "
+/* history/SEQ.kernel's kind (nfhash.h): the sum of parts, "gen G" after
+ * it when nothing was committed while the table was read.  Entries
+ * recorded before hold the first or the second kind, and are compared so
+ * still. */
+#define KERNEL_HASH_V	"nfhash3 "
+#define KERNEL_HASH_V2	"nfhash2 "
 #define KERNEL_HASH_V1	"nfhash1 "
 
-/* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
- * for apply_drift; best effort: without it, drift cannot be told.  The
- * kernel's generation goes with it when nothing was committed while the
- * table was read: while the generation stays, the table is as hashed
- * (the incremental apply's check, kernel_unchanged). */
 static void
-record_kernel(const char *state, unsigned seq)
+write_kernel(const char *state, unsigned seq, uint64_t h, uint32_t gen)
 {
 	char file[4096], buf[64];
 	struct strbuf ignored;
-	uint32_t g0, g1;
-	bool gen;
-	uint64_t h;
 	int n;
 
-	gen = nfgen_read(&g0) == 0;
-	if (kernel_hash(false, &h) == -1)
-		return;
-	gen = gen && nfgen_read(&g1) == 0 && g0 == g1;
-	n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx",
-	    (unsigned long long)h);
-	if (gen)
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n, " gen %u",
-		    (unsigned)g0);
-	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "\n");
+	n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx gen %u\n",
+	    (unsigned long long)h, (unsigned)gen);
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	strbuf_init(&ignored, 0);
 	write_file(file, buf, (size_t)n, &ignored);
 	strbuf_free(&ignored);
+}
+
+/* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
+ * for apply_drift; best effort: without it, drift cannot be told. */
+static void
+record_kernel(const char *state, unsigned seq)
+{
+	struct strbuf ignored;
+	uint32_t gen;
+	uint64_t h;
+
+	strbuf_init(&ignored, 0);
+	if (nfhash_sum(NFTC_TABLE, &h, &gen, &ignored) == 0)
+		write_kernel(state, seq, h, gen);
+	strbuf_free(&ignored);
+}
+
+/* Entry seq's hash of the third kind and its generation: 0, or -1 when
+ * it has none. */
+static int
+recorded(const char *state, unsigned seq, uint64_t *h, uint32_t *gen)
+{
+	char file[4096], *s;
+	unsigned long long want;
+	unsigned g;
+	int rc = -1;
+
+	path(file, sizeof(file), state, "history/%u.kernel", seq);
+	if ((s = read_file(file, NULL)) == NULL)
+		return -1;
+	if (strncmp(s, KERNEL_HASH_V, sizeof(KERNEL_HASH_V) - 1) == 0 &&
+	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx gen %u", &want,
+	    &g) == 2) {
+		*h = want;
+		*gen = g;
+		rc = 0;
+	}
+	free(s);
+	return rc;
 }
 
 /* True when the kernel's generation is still the one recorded with entry
@@ -256,19 +267,11 @@ record_kernel(const char *state, unsigned seq)
 static bool
 kernel_unchanged(const char *state, unsigned seq)
 {
-	char file[4096], *s, *g;
-	unsigned want;
-	uint32_t gen;
-	bool same;
+	uint32_t want, gen;
+	uint64_t h;
 
-	path(file, sizeof(file), state, "history/%u.kernel", seq);
-	if ((s = read_file(file, NULL)) == NULL)
-		return false;
-	same = strncmp(s, KERNEL_HASH_V, sizeof(KERNEL_HASH_V) - 1) == 0 &&
-	    (g = strstr(s, " gen ")) != NULL && sscanf(g, " gen %u",
-	    &want) == 1 && nfgen_read(&gen) == 0 && gen == want;
-	free(s);
-	return same;
+	return recorded(state, seq, &h, &want) == 0 && nfgen_read(&gen) ==
+	    0 && gen == want;
 }
 
 /*
@@ -287,12 +290,12 @@ apply_drift(const char *state, unsigned seq)
 		int			valid;
 	} cache;
 	char file[4096], *s;
-	unsigned long long want;
+	unsigned long long want = 0;
 	enum apply_drift d;
+	struct strbuf ignored;
 	uint64_t h;
 	uint32_t gen;
-	int have_gen = nfgen_read(&gen) == 0, known;
-	bool v1;
+	int have_gen = nfgen_read(&gen) == 0, kind = 0, rc;
 
 	if (have_gen && cache.valid && cache.gen == gen && cache.seq == seq &&
 	    strcmp(cache.state, state) == 0)
@@ -300,15 +303,22 @@ apply_drift(const char *state, unsigned seq)
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	/* A hash of the oldest kind (a listing) says nothing of this one. */
 	s = read_file(file, NULL);
-	v1 = s != NULL && strncmp(s, KERNEL_HASH_V1,
-	    sizeof(KERNEL_HASH_V1) - 1) == 0;
-	known = s != NULL && (v1 || strncmp(s, KERNEL_HASH_V,
-	    sizeof(KERNEL_HASH_V) - 1) == 0) &&
-	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx", &want) == 1;
+	if (s != NULL && strncmp(s, KERNEL_HASH_V, 8) == 0)
+		kind = 3;
+	else if (s != NULL && strncmp(s, KERNEL_HASH_V2, 8) == 0)
+		kind = 2;
+	else if (s != NULL && strncmp(s, KERNEL_HASH_V1, 8) == 0)
+		kind = 1;
+	if (kind != 0 && sscanf(s + 8, "%llx", &want) != 1)
+		kind = 0;
 	free(s);
-	if (kernel_hash(v1, &h) == -1)
+	strbuf_init(&ignored, 0);
+	rc = kind == 3 || kind == 0 ? nfhash_sum(NFTC_TABLE, &h, NULL,
+	    &ignored) : nfhash_table(NFTC_TABLE, kind == 1, &h, &ignored);
+	strbuf_free(&ignored);
+	if (rc != 0)
 		return DRIFT_NO_TABLE;
-	d = !known ? DRIFT_UNKNOWN : want == h ? DRIFT_NONE : DRIFT_CHANGED;
+	d = kind == 0 ? DRIFT_UNKNOWN : want == h ? DRIFT_NONE : DRIFT_CHANGED;
 	/* Only when the generation read before the listing is still the
 	 * one after it: nothing was committed in between. */
 	cache.valid = have_gen && nfgen_read(&cache.gen) == 0 &&
@@ -319,6 +329,64 @@ apply_drift(const char *state, unsigned seq)
 		snprintf(cache.state, sizeof(cache.state), "%s", state);
 	}
 	return d;
+}
+
+/*
+ * The incremental fingerprint: the sum of the parts a difference changes
+ * (nftdiff's parts: "c NAME" and "s NAME" lines), read before and after
+ * it, moves the entry in force's hash to the new one's, without reading
+ * the rest of the table.
+ */
+struct parts {
+	char		**chains, **sets;
+	size_t		  nchains, nsets;
+	char		 *buf;
+};
+
+static int
+parts_split(const struct strbuf *text, struct parts *pt)
+{
+	size_t n = 1;
+	char *p, *nl;
+
+	memset(pt, 0, sizeof(*pt));
+	for (p = text->s; p != NULL && *p != '\0'; p++)
+		n += *p == '\n';
+	if ((pt->buf = strdup(strbuf_str(text))) == NULL ||
+	    (pt->chains = calloc(n, sizeof(char *))) == NULL ||
+	    (pt->sets = calloc(n, sizeof(char *))) == NULL)
+		return -1;
+	for (p = pt->buf; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		if (p[0] == 'c')
+			pt->chains[pt->nchains++] = p + 2;
+		else
+			pt->sets[pt->nsets++] = p + 2;
+	}
+	return 0;
+}
+
+static void
+parts_free(struct parts *pt)
+{
+	free(pt->chains);
+	free(pt->sets);
+	free(pt->buf);
+}
+
+static int
+parts_hash(const struct parts *pt, uint64_t *h, uint32_t *gen)
+{
+	struct strbuf ignored;
+	int rc;
+
+	strbuf_init(&ignored, 0);
+	rc = nfhash_parts(NFTC_TABLE, pt->chains, pt->nchains, pt->sets,
+	    pt->nsets, h, gen, &ignored);
+	strbuf_free(&ignored);
+	return rc;
 }
 
 struct feed_source {
@@ -837,7 +905,7 @@ chain_handles(void *arg, const char *chain, uint64_t **v, size_t *n,
  */
 static int
 plan_delta(const char *state, const struct history_entry *cur,
-    const struct strbuf *script, struct strbuf *delta,
+    const struct strbuf *script, struct strbuf *delta, struct strbuf *parts,
     struct apply_phases *ph)
 {
 	struct nftdiff_stats st;
@@ -886,7 +954,7 @@ plan_delta(const char *state, const struct history_entry *cur,
 		max_pct = (unsigned)atoi(getenv("MOAT_DELTA_MAX_PCT"));
 #endif
 	rc = nftdiff(old, olen, strbuf_str(script), script->len,
-	    max_pct, chain_handles, NULL, delta, &st, &why);
+	    max_pct, chain_handles, NULL, delta, parts, &st, &why);
 	free(old);
 	ph->diff = clock_ms() - t;
 	if (rc != 0) {
@@ -915,9 +983,12 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	struct history_entry cur, e;
 	struct apply_phases none;
 	struct pending pd;
-	struct strbuf script, kernel, delta;
+	struct strbuf script, kernel, delta, parts;
+	struct parts pt = { 0 };
+	uint64_t h_old = 0, s_old = 0, s_new;
+	uint32_t g_rec, g0 = 0, g1;
 	char file[4096];
-	bool files = false, waiting = false;
+	bool files = false, waiting = false, by_parts = false;
 	int lock = -1, rc = -1;
 	long long t;
 
@@ -926,6 +997,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	memset(ph, 0, sizeof(*ph));
 	strbuf_init(&script, 0);
 	strbuf_init(&delta, 0);
+	strbuf_init(&parts, 0);
 	t = clock_ms();
 	if (nftc_compile(p, &script) == -1) {
 		strbuf_puts(err, "out of memory");
@@ -956,7 +1028,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	if (flags & APPLY_WHOLE)
 		snprintf(ph->why, sizeof(ph->why), "asked for");
 	else {
-		int r = plan_delta(state, &cur, &script, &delta, ph);
+		int r = plan_delta(state, &cur, &script, &delta, &parts, ph);
 
 		if (r == -1) {
 			strbuf_puts(err, "out of memory");
@@ -1008,6 +1080,13 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 			goto out;
 	}
 	ph->record = clock_ms() - t;
+	/* The parts the difference changes, as they are before it (the
+	 * entry's hash holds them: nothing was committed since). */
+	t = clock_ms();
+	by_parts = ph->incremental && recorded(state, cur.seq, &h_old,
+	    &g_rec) == 0 && parts_split(&parts, &pt) == 0 &&
+	    parts_hash(&pt, &s_old, &g0) == 0 && g0 == g_rec;
+	ph->fingerprint = clock_ms() - t;
 	t = clock_ms();
 	if (ph->incremental) {
 		struct strbuf why;
@@ -1018,6 +1097,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		strbuf_init(&why, 0);
 		if (nft_run(strbuf_str(&delta), false, NULL, &why) == -1) {
 			ph->incremental = false;
+			by_parts = false;
 			snprintf(ph->why, sizeof(ph->why), "the kernel refused "
 			    "the difference: %s", strbuf_str(&why));
 		}
@@ -1058,8 +1138,30 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	files = false;
 	waiting = false;
 	t = clock_ms();
-	record_kernel(state, e.seq);
-	ph->fingerprint = clock_ms() - t;
+	/* Only ours was committed since (one generation on): the entry's
+	 * hash is the one before, less the parts before, plus the parts
+	 * after.  Else the table is read whole. */
+	if (by_parts && parts_hash(&pt, &s_new, &g1) == 0 && g1 == g0 + 1) {
+		write_kernel(state, e.seq, h_old - s_old + s_new, g1);
+#ifdef MOAT_TEST_SEAMS
+		/* Test builds: the sum checked against the table's. */
+		if (getenv("MOAT_FINGERPRINT_CHECK") != NULL) {
+			struct strbuf ignored;
+			uint64_t whole;
+
+			strbuf_init(&ignored, 0);
+			if (nfhash_sum(NFTC_TABLE, &whole, NULL, &ignored) !=
+			    0 || whole != h_old - s_old + s_new)
+				fprintf(stderr, "moat: test: the fingerprint "
+				    "by parts %016llx is not the table's "
+				    "%016llx\n", (unsigned long long)(h_old -
+				    s_old + s_new), (unsigned long long)whole);
+			strbuf_free(&ignored);
+		}
+#endif
+	} else
+		record_kernel(state, e.seq);
+	ph->fingerprint += clock_ms() - t;
 	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rule%s, "
 	    "hash %016llx)\n", p->file, e.seq, p->nrule, p->nrule == 1 ? "" :
 	    "s", (unsigned long long)e.hash);
@@ -1085,6 +1187,8 @@ out:
 		close(lock);
 	strbuf_free(&script);
 	strbuf_free(&delta);
+	strbuf_free(&parts);
+	parts_free(&pt);
 	return rc;
 }
 

@@ -18,12 +18,21 @@
 #define NFHASH_FAMILY	1	/* NFPROTO_INET */
 #define SETS_MAX	4096	/* static sets whose elements are read */
 #define TRIES		3	/* readings while the generation moves */
+/* What hash_of reads. */
+#define NFHASH_V1	1	/* one sequence, with the objects' names */
+#define NFHASH_V2	2	/* one sequence, without them */
+#define NFHASH_V3	3	/* the sum of parts */
+#define NFHASH_PARTS	4	/* the sum of some parts */
 /* Newer kernels (6.x) say how many elements a set holds: not the table's
  * shape.  (linux/netfilter/nf_tables.h of Debian 12 predates it.) */
 #define NFTA_SET_COUNT_	20
 
 struct reading {
 	uint64_t	 h;
+	/* the sum of parts (nfhash3): each chain's and set's message, each
+	 * chain's rules and each set's elements hashed apart, added up */
+	bool		 sum;
+	uint64_t	 total;
 	const char	*table;
 	int		 type;		/* the dump's message */
 	/* sets to read the elements of */
@@ -146,6 +155,8 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 		}
 		r->nchains++;
 	}
+	if (r->sum && (type == NFT_MSG_GETCHAIN || type == NFT_MSG_GETSET))
+		r->h = FNV1A_INIT;
 	add(r, &type, sizeof(type));
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
 		uint16_t t = mnl_attr_get_type(a);
@@ -161,6 +172,8 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 		else
 			add_attr(r, a);
 	}
+	if (r->sum && (type == NFT_MSG_GETCHAIN || type == NFT_MSG_GETSET))
+		r->total += r->h;
 	if (type == NFT_MSG_GETSET && !follows && name != NULL) {
 		char **v;
 
@@ -182,9 +195,10 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 }
 
 /* One dump of message type (of set set for elements, of chain set for
- * rules) into r. */
+ * rules) into r; with one, the single chain or set named set instead. */
 static int
-dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
+request(struct mnl_socket *nl, struct reading *r, int type, const char *set,
+    bool one)
 {
 	static char buf[1 << 16];
 	struct nlmsghdr *nlh;
@@ -194,10 +208,12 @@ dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
 	int rc;
 
 	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, (uint8_t)type,
-	    NLM_F_DUMP | NLM_F_ACK, NFHASH_FAMILY, 0, seq);
+	    (one ? 0 : NLM_F_DUMP) | NLM_F_ACK, NFHASH_FAMILY, 0, seq);
 	switch (type) {
 	case NFT_MSG_GETCHAIN:
 		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, r->table);
+		if (one)
+			mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, set);
 		break;
 	case NFT_MSG_GETRULE:
 		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, r->table);
@@ -205,6 +221,8 @@ dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
 		break;
 	case NFT_MSG_GETSET:
 		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, r->table);
+		if (one)
+			mnl_attr_put_strz(nlh, NFTA_SET_NAME, set);
 		break;
 	case NFT_MSG_GETOBJ:
 		mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, r->table);
@@ -215,6 +233,11 @@ dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
 		break;
 	}
 	r->type = type;
+	if (r->sum && (type == NFT_MSG_GETRULE ||
+	    type == NFT_MSG_GETSETELEM))
+		r->h = FNV1A_INIT;
+	if (r->sum && type == NFT_MSG_GETSETELEM)
+		add(r, set, strlen(set) + 1);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
@@ -228,10 +251,20 @@ dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
 		rc = mnl_cb_run(buf, (size_t)n, seq, portid, on_msg, r);
 		if (rc == MNL_CB_ERROR)
 			return -1;
-		if (rc == MNL_CB_STOP)
+		if (rc == MNL_CB_STOP) {
+			if (r->sum && (type == NFT_MSG_GETRULE ||
+			    type == NFT_MSG_GETSETELEM))
+				r->total += r->h;
 			return 0;
+		}
 	}
 	return -1;
+}
+
+static int
+dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
+{
+	return request(nl, r, type, set, false);
 }
 
 /*
@@ -256,15 +289,52 @@ read_table(struct mnl_socket *nl, struct reading *r, bool objects)
 	if (objects && dump(nl, r, NFT_MSG_GETOBJ, NULL) == -1)
 		return -1;
 	for (i = 0; i < r->nsets; i++) {
-		add(r, r->sets[i], strlen(r->sets[i]) + 1);
+		if (!r->sum)
+			add(r, r->sets[i], strlen(r->sets[i]) + 1);
 		if (dump(nl, r, NFT_MSG_GETSETELEM, r->sets[i]) == -1)
 			return -1;
 	}
 	return r->failed ? -1 : 0;
 }
 
-int
-nfhash_table(const char *name, bool objects, uint64_t *h, struct strbuf *err)
+/* The parts of the chains and sets named (those that are there) into r. */
+static int
+read_parts(struct mnl_socket *nl, struct reading *r, char *const *chains,
+    size_t nchains, char *const *sets, size_t nsets)
+{
+	size_t i, had;
+
+	for (i = 0; i < nchains; i++) {
+		had = r->nchains;
+		if (request(nl, r, NFT_MSG_GETCHAIN, chains[i], true) == -1) {
+			if (errno == ENOENT)
+				continue;
+			return -1;
+		}
+		if (r->nchains > had &&
+		    dump(nl, r, NFT_MSG_GETRULE, chains[i]) == -1)
+			return -1;
+	}
+	for (i = 0; i < nsets; i++) {
+		had = r->nsets;
+		if (request(nl, r, NFT_MSG_GETSET, sets[i], true) == -1) {
+			if (errno == ENOENT)
+				continue;
+			return -1;
+		}
+		if (r->nsets > had &&
+		    dump(nl, r, NFT_MSG_GETSETELEM, sets[i]) == -1)
+			return -1;
+	}
+	return r->failed ? -1 : 0;
+}
+
+/* A reading of table name (all of it, or with parts the parts named),
+ * its generation the same before and after; see nfhash.h. */
+static int
+hash_of(const char *name, int kind, char *const *chains, size_t nchains,
+    char *const *sets, size_t nsets, uint64_t *h, uint32_t *gen,
+    struct strbuf *err)
 {
 	struct mnl_socket *nl;
 	int tries, rc = -1, exists;
@@ -283,16 +353,22 @@ nfhash_table(const char *name, bool objects, uint64_t *h, struct strbuf *err)
 		return -1;
 	}
 	for (tries = 0; tries < TRIES && rc == -1; tries++) {
-		struct reading r = { .h = FNV1A_INIT, .table = name };
+		struct reading r = { .h = FNV1A_INIT, .table = name,
+		    .sum = kind != NFHASH_V1 && kind != NFHASH_V2 };
 		uint32_t g0, g1;
 		size_t i;
+		int got;
 
 		if (nfgen_read(&g0) == -1)
 			break;
-		if (read_table(nl, &r, objects) == 0 && nfgen_read(&g1) == 0 &&
-		    g0 == g1) {
-			*h = r.h;
-			rc = r.found ? 0 : 1;
+		got = kind == NFHASH_PARTS ? read_parts(nl, &r, chains,
+		    nchains, sets, nsets) : read_table(nl, &r,
+		    kind == NFHASH_V1);
+		if (got == 0 && nfgen_read(&g1) == 0 && g0 == g1) {
+			*h = r.sum ? r.total : r.h;
+			if (gen != NULL)
+				*gen = g0;
+			rc = r.found || kind == NFHASH_PARTS ? 0 : 1;
 		}
 		for (i = 0; i < r.nsets; i++)
 			free(r.sets[i]);
@@ -306,4 +382,26 @@ nfhash_table(const char *name, bool objects, uint64_t *h, struct strbuf *err)
 		    strerror(errno));
 	mnl_socket_close(nl);
 	return rc;
+}
+
+int
+nfhash_table(const char *name, bool objects, uint64_t *h, struct strbuf *err)
+{
+	return hash_of(name, objects ? NFHASH_V1 : NFHASH_V2, NULL, 0, NULL,
+	    0, h, NULL, err);
+}
+
+int
+nfhash_sum(const char *name, uint64_t *h, uint32_t *gen, struct strbuf *err)
+{
+	return hash_of(name, NFHASH_V3, NULL, 0, NULL, 0, h, gen, err);
+}
+
+int
+nfhash_parts(const char *name, char *const *chains, size_t nchains,
+    char *const *sets, size_t nsets, uint64_t *h, uint32_t *gen,
+    struct strbuf *err)
+{
+	return hash_of(name, NFHASH_PARTS, chains, nchains, sets, nsets, h,
+	    gen, err);
 }

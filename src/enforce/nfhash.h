@@ -29,5 +29,23 @@
  * 100,000 counters in time that grows with the square of their number. */
 int	 nfhash_table(const char *name, bool objects, uint64_t *h,
 	    struct strbuf *err);
+/*
+ * The third kind ("nfhash3"): the same reading, but each chain's message,
+ * each chain's rules, each set's message and each set's elements hashed
+ * apart and the hashes added up (modulo 2^64), so that the hash of a table
+ * a transaction changed in a few chains and sets is the old one, less
+ * their parts before, plus their parts after (nfhash_parts): an
+ * incremental apply reads only what it changed (doc/design/incremental.md).
+ * 0, 1 or -1 as nfhash_table; *gen (when not NULL) the generation it was
+ * read at.
+ */
+int	 nfhash_sum(const char *name, uint64_t *h, uint32_t *gen,
+	    struct strbuf *err);
+/* The sum of the parts of the chains and sets named that table name holds
+ * (none for those it does not), at one generation (*gen): 0, or -1 with
+ * err. */
+int	 nfhash_parts(const char *name, char *const *chains, size_t nchains,
+	    char *const *sets, size_t nsets, uint64_t *h, uint32_t *gen,
+	    struct strbuf *err);
 
 #endif

@@ -50,7 +50,7 @@ struct job {
 	unsigned		 max_pct;
 	nftdiff_handles		 handles;
 	void			*arg;
-	struct strbuf		*out, *why;
+	struct strbuf		*out, *why, *parts;
 	struct nftdiff_stats	*st;
 	struct script		 s[2];
 	struct strbuf		 ph[5];		/* the five parts */
@@ -400,6 +400,16 @@ myers(struct arena *ar, const struct unit *a, size_t lo_a, size_t hi_a,
 	return 0;
 }
 
+/* Note that the kernel's chain or set u changes (nftdiff.h's parts). */
+static void
+touched(struct job *j, const struct unit *u)
+{
+	if (j->parts != NULL && (u->kind == K_CHAIN || u->kind == K_SET ||
+	    u->kind == K_MAP))
+		strbuf_printf(j->parts, "%c %s\n", u->kind == K_CHAIN ? 'c' :
+		    's', u->name);
+}
+
 /* Queue the rule changes of chain o (old) to chain n (new; o NULL for a
  * new chain, n NULL for one that goes whole). */
 static int
@@ -422,6 +432,8 @@ diff_chain(struct job *j, struct unit *o, struct unit *n)
 	}
 	if (pre == no && pre == nn)
 		return 0;
+	if (o != NULL)		/* a new one is, where it is declared */
+		touched(j, n);
 	ops = arena_array(&j->a, no + nn + 1, 1);
 	for (i = 0; i < pre; i++)
 		ops[nops++] = 'K';
@@ -572,6 +584,7 @@ diff_set(struct job *j, struct unit *o, struct unit *n)
 		 * others in since; when they moved, the new ruleset's go
 		 * in whole. */
 		if (ngone + ncome > 0) {
+			touched(j, n);
 			strbuf_printf(&j->ph[1], "flush %s " TABLE " %s\n",
 			    n->kw, n->name);
 			put_elements(&j->ph[3], "add", n, n->line, n->n,
@@ -579,6 +592,8 @@ diff_set(struct job *j, struct unit *o, struct unit *n)
 		}
 		return;
 	}
+	if (ngone + ncome > 0)
+		touched(j, n);
 	put_elements(&j->ph[1], "delete", n, gone, ngone, true);
 	put_elements(&j->ph[3], "add", n, come, ncome, false);
 	j->st->elems_deleted += ngone;
@@ -647,6 +662,7 @@ run(void *arg)
 			continue;
 		if (j->ph[0].len == 0)
 			strbuf_puts(&j->ph[0], "table " TABLE " {\n");
+		touched(j, u);
 		if (u->kind == K_CHAIN) {
 			strbuf_printf(&j->ph[0], "\tchain %s {\n", u->name);
 			strbuf_puts(&j->ph[0], u->head);
@@ -682,6 +698,7 @@ run(void *arg)
 	 * then the counters their rules counted in */
 	for (i = 0; i < o->nu; i++)
 		if (o->u[i].peer == NULL && o->u[i].kind == K_CHAIN) {
+			touched(j, &o->u[i]);
 			strbuf_printf(&j->ph[4], "flush chain " TABLE " %s\n",
 			    o->u[i].name);
 			st->rules_deleted += o->u[i].n;
@@ -692,6 +709,7 @@ run(void *arg)
 		if (u->peer != NULL || u->kind == K_CHAIN ||
 		    u->kind == K_COUNTER)
 			continue;
+		touched(j, u);
 		strbuf_printf(&j->ph[4], "delete %s " TABLE " %s\n",
 		    kind_word[u->kind], u->name);
 		st->sets_deleted++;
@@ -731,7 +749,7 @@ run(void *arg)
 int
 nftdiff(const char *old, size_t olen, const char *new, size_t nlen,
     unsigned max_pct, nftdiff_handles handles, void *arg, struct strbuf *out,
-    struct nftdiff_stats *st, struct strbuf *why)
+    struct strbuf *parts, struct nftdiff_stats *st, struct strbuf *why)
 {
 	struct job j;
 	size_t i, was = out->len;
@@ -748,6 +766,7 @@ nftdiff(const char *old, size_t olen, const char *new, size_t nlen,
 	j.handles = handles;
 	j.arg = arg;
 	j.out = out;
+	j.parts = parts;
 	j.why = why;
 	j.st = st;
 	for (i = 0; i < 5; i++)
@@ -757,8 +776,11 @@ nftdiff(const char *old, size_t olen, const char *new, size_t nlen,
 		strbuf_free(&j.ph[i]);
 	free(j.hv);
 	arena_free(&j.a);
-	if (rc != 0)
+	if (rc != 0) {
 		out->len = was;
+		if (parts != NULL)
+			strbuf_reset(parts);
+	}
 	if (rc == -1)
 		strbuf_puts(why, "out of memory");
 	return rc;

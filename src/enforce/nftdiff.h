@@ -44,7 +44,9 @@ typedef int (*nftdiff_handles)(void *arg, const char *chain, uint64_t **v,
 
 /*
  * The script from ruleset old (in force; handles tells its rules'
- * handles) to ruleset new, both as nftc_compile writes them, into out.
+ * handles) to ruleset new, both as nftc_compile writes them, into out;
+ * parts (when not NULL) gets a line per chain ("c NAME") and set or map
+ * ("s NAME") the script changes, adds or deletes (nfhash_parts).
  * 0: out holds it (nothing at all when the two are the same), st what it
  * does; 1: no difference can be written, or it would change more than
  * max_pct percent of the new ruleset's rules and elements: why says why
@@ -52,6 +54,7 @@ typedef int (*nftdiff_handles)(void *arg, const char *chain, uint64_t **v,
  */
 int	 nftdiff(const char *old, size_t olen, const char *new, size_t nlen,
 	    unsigned max_pct, nftdiff_handles handles, void *arg,
-	    struct strbuf *out, struct nftdiff_stats *st, struct strbuf *why);
+	    struct strbuf *out, struct strbuf *parts,
+	    struct nftdiff_stats *st, struct strbuf *why);
 
 #endif

@@ -6,7 +6,9 @@ random policy of RULES rules (default 1000) is applied in namespace
 NS_INCR, then EDITS random edits (default 200: a rule added, changed,
 moved or deleted, an object's member added or removed, an object or a
 service added) one after the other, each applied there as a difference
-(MOAT_DELTA_MAX_PCT=100000: whatever its size).  After each, the same policy
+(MOAT_DELTA_MAX_PCT=100000: whatever its size), its drift fingerprint
+made from the parts it changed and checked against the whole table's
+(MOAT_FINGERPRINT_CHECK).  After each, the same policy
 goes whole into NS_WHOLE (moat apply --whole, a state of its own), and the
 two kernels' table inet moat, as `nft -j list table` normalised (handles
 dropped, counters zeroed, chains and sets by name, elements sorted), must
@@ -321,10 +323,13 @@ def main():
         kind = edit(p)
         with open(conf, "w") as f:
             f.write(p.text())
-        r = apply(ns_incr, si, conf, env={"MOAT_DELTA_MAX_PCT": "100000"})
+        r = apply(ns_incr, si, conf, env={"MOAT_DELTA_MAX_PCT": "100000",
+                                          "MOAT_FINGERPRINT_CHECK": "1"})
         if r.returncode != 0:
             fail("edit %d (%s): apply: %s" % (i, kind, r.stderr[-500:]))
             return
+        if "moat: test: the fingerprint" in r.stderr:
+            fail("edit %d (%s): %s" % (i, kind, r.stderr))
         if "timing: incremental apply" in r.stderr:
             incr += 1
             counts[kind] = counts.get(kind, 0) + 1

@@ -397,7 +397,7 @@ test_random_pairs(void **state)
 		give_handles(&model);
 		model.next_handle = 1000;
 		rc = nftdiff(ta.s, ta.len, tb.s, tb.len, 1000000,
-		    model_handles, NULL, &out, &st, &why);
+		    model_handles, NULL, &out, NULL, &st, &why);
 		if (rc != 0)
 			fail_msg("round %d: %d %s", round, rc, strbuf_str(&why));
 		run_model(strbuf_str(&out));
@@ -423,7 +423,7 @@ diff_text(const char *a, const char *b, unsigned pct, struct strbuf *out,
 	model.chain[1].handle[1] = 2;
 	model.chain[1].handle[2] = 3;
 	return nftdiff(a, strlen(a), b, strlen(b), pct, model_handles, NULL,
-	    out, st, why);
+	    out, NULL, st, why);
 }
 
 #define HEAD	"table inet moat\ndelete table inet moat\ntable inet moat {\n"
