@@ -964,6 +964,17 @@ plan_delta(const char *state, const struct history_entry *cur,
 	}
 	strbuf_free(&why);
 	ph->delta = delta->len;
+#ifdef MOAT_TEST_SEAMS
+	/* Test builds: the difference and its parts, to read. */
+	if (getenv("MOAT_DELTA_OUT") != NULL) {
+		struct strbuf ignored;
+
+		strbuf_init(&ignored, 0);
+		write_file(getenv("MOAT_DELTA_OUT"), strbuf_str(delta),
+		    delta->len, &ignored);
+		strbuf_free(&ignored);
+	}
+#endif
 	snprintf(ph->what, sizeof(ph->what), "%zu rule%s added, %zu deleted "
 	    "in %zu chain%s; %zu element%s added, %zu deleted; chains %zu+ "
 	    "%zu-, sets %zu+ %zu-, counters %zu+ %zu-", st.rules_added,
