@@ -96,7 +96,7 @@ for n in $sizes; do
 			if [ $ran_ms -lt $best ]; then
 				best=$ran_ms
 				how=$(grep -o 'timing: [a-z]* apply' "$tmp/err" | cut -d' ' -f2)
-				why=$(grep 'whole apply:' "$tmp/err" | sed 's/^moat: whole apply: //')
+				why=$(grep '^moat: whole apply:' "$tmp/err" | sed 's/^moat: whole apply: //')
 				phases=$(grep 'timing:' "$tmp/err" | sed 's/^moat: timing: [a-z]* apply: //')
 			fi
 			in_ns env MOAT_STATE_DIR="$st" "$moat" apply -f "$base" >/dev/null 2>&1

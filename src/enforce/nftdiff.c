@@ -31,12 +31,17 @@ struct unit {
 	size_t		 n;
 	const char	*block;		/* its declaration, as written */
 	size_t		 blen;
+	uint64_t	 bhash;		/* of block */
+	size_t		 first, last;	/* its inside's lines */
+	bool		 read;		/* detail() done */
+	bool		 same;		/* as its peer, byte for byte */
 	enum follows	 follows;
 	struct unit	*peer;		/* the other ruleset's unit */
 };
 
 struct script {
 	char		*buf;
+	char		**line;
 	char		*pre;		/* the lines outside the units */
 	struct unit	*u;
 	size_t		 nu;
@@ -161,8 +166,62 @@ parse_elements(struct arena *a, char **line, size_t nline, size_t *i,
 }
 
 /*
- * Read a ruleset as nftc_compile writes it.  Returns 0, or 1 with why
- * (not of that shape).
+ * A unit's lines [first, last) (its declaration's inside) read into its
+ * head, rules or elements.  0, or -1 when memory ran out.
+ */
+static int
+detail(struct arena *a, struct script *s, struct unit *u)
+{
+	struct strbuf head;
+	char **line = s->line;
+	size_t j, nr = 0, k = u->last;
+	bool rules = false;
+
+	if (u->read)
+		return 0;
+	u->read = true;
+	strbuf_init(&head, 0);
+	if (u->kind == K_CHAIN)
+		u->line = arena_array(a, k - u->first + 1, sizeof(*u->line));
+	for (j = u->first; j < k; j++) {
+		char *x = line[j];
+		const char *y = skip_ws(x);
+
+		if (*y == '\0')
+			continue;
+		if (u->kind == K_CHAIN && (rules ||
+		    strncmp(y, "type ", 5) != 0)) {
+			rules = true;
+			u->line[nr++] = (char *)y;
+			continue;
+		}
+		if ((u->kind == K_SET || u->kind == K_MAP) &&
+		    strncmp(y, "elements = {", 12) == 0) {
+			parse_elements(a, line, k, &j, u);
+			continue;
+		}
+		strbuf_printf(&head, "%s\n", y);
+	}
+	if (u->kind == K_CHAIN)
+		u->n = nr;
+	if (strbuf_failed(&head)) {
+		strbuf_free(&head);
+		return -1;
+	}
+	u->head = arena_strdup(a, strbuf_str(&head));
+	strbuf_free(&head);
+	u->h = arena_array(a, u->n + 1, sizeof(*u->h));
+	for (j = 0; j < u->n; j++)
+		u->h[j] = hash_str(u->line[j]);
+	return 0;
+}
+
+/*
+ * Read a ruleset as nftc_compile writes it, in outline: its units, each
+ * with its declaration as written (block, blen) and that text's hash;
+ * detail() reads a unit's inside when it is needed (most are the same as
+ * in the other ruleset, byte for byte).  Returns 0, or 1 with why (not of
+ * that shape), or -1 when memory ran out.
  */
 static int
 parse(struct arena *a, const char *text, size_t len, struct script *s,
@@ -186,12 +245,14 @@ parse(struct arena *a, const char *text, size_t len, struct script *s,
 		*nl = '\0';
 		p = nl + 1;
 	}
+	s->line = line;
 	s->u = arena_array(a, nline + 1, sizeof(*s->u));
 	s->byname = nametab_new(a, nline / 4 + 16);
 	strbuf_init(&pre, 0);
 	for (i = 0; i < nline; i++) {
 		char *l = line[i];
 		const char *t = skip_ws(l);
+		size_t k;
 
 		if (depth == 0) {
 			if (*t == '#' || *t == '\0')
@@ -201,100 +262,52 @@ parse(struct arena *a, const char *text, size_t len, struct script *s,
 				depth = 1;
 			continue;
 		}
-		if (depth == 1) {
-			size_t k;
-
-			if (*t == '\0' || *t == '#')
-				continue;
-			if (strcmp(l, "}") == 0) {
-				depth = 0;
-				strbuf_puts(&pre, "}\n");
-				continue;
-			}
-			u = &s->u[s->nu];
-			if (!unit_start(a, l, u)) {
-				strbuf_printf(&pre, "%s\n", l);
-				continue;
-			}
-			if (nametab_put(s->byname, u->key, u) != NULL) {
-				strbuf_printf(why, "%s is declared twice",
-				    u->key);
-				strbuf_free(&pre);
-				return 1;
-			}
-			s->nu++;
-			/* its lines, to the closing "\t}" */
-			for (k = i + 1; k < nline && strcmp(line[k], "\t}") != 0;
-			    k++)
-				;
-			if (k == nline) {
-				strbuf_printf(why, "%s is not closed", u->key);
-				strbuf_free(&pre);
-				return 1;
-			}
-			{
-				struct strbuf head;
-				size_t j, nr = 0;
-				bool rules = false;
-
-				strbuf_init(&head, 0);
-				/* the input's own text: lines here lose
-				 * their ends and elements their commas */
-				u->block = text + (l - s->buf);
-				if (u->kind == K_CHAIN)
-					u->line = arena_array(a, k - i,
-					    sizeof(*u->line));
-				for (j = i + 1; j < k; j++) {
-					char *x = line[j];
-					const char *y = skip_ws(x);
-
-					if (*y == '\0')
-						continue;
-					if (u->kind == K_CHAIN && (rules ||
-					    strncmp(y, "type ", 5) != 0)) {
-						rules = true;
-						u->line[nr++] = (char *)y;
-						continue;
-					}
-					if ((u->kind == K_SET ||
-					    u->kind == K_MAP) &&
-					    strncmp(y, "elements = {", 12) ==
-					    0) {
-						parse_elements(a, line, k, &j,
-						    u);
-						continue;
-					}
-					if (strncmp(y, "comment \"" NFTC_FOLLOWS,
-					    sizeof("comment \"" NFTC_FOLLOWS) -
-					    1) == 0)
-						u->follows = strstr(y,
-						    NFTC_DYNAMIC_COMMENT) !=
-						    NULL ? F_DYNAMIC : F_FEED;
-					strbuf_printf(&head, "%s\n", y);
-				}
-				if (u->kind == K_CHAIN)
-					u->n = nr;
-				if (strbuf_failed(&head)) {
-					strbuf_free(&head);
-					strbuf_free(&pre);
-					return -1;
-				}
-				u->head = arena_strdup(a, strbuf_str(&head));
-				strbuf_free(&head);
-			}
-			u->h = arena_array(a, u->n + 1, sizeof(*u->h));
-			{
-				size_t j;
-
-				for (j = 0; j < u->n; j++)
-					u->h[j] = hash_str(u->line[j]);
-			}
-			/* The declaration as written, for an added unit:
-			 * from its first line to the closing "\t}". */
-			u->blen = (size_t)(line[k] + 2 - l);
-			i = k;
+		if (*t == '\0' || *t == '#')
+			continue;
+		if (strcmp(l, "}") == 0) {
+			depth = 0;
+			strbuf_puts(&pre, "}\n");
 			continue;
 		}
+		u = &s->u[s->nu];
+		if (!unit_start(a, l, u)) {
+			strbuf_printf(&pre, "%s\n", l);
+			continue;
+		}
+		if (nametab_put(s->byname, u->key, u) != NULL) {
+			strbuf_printf(why, "%s is declared twice", u->key);
+			strbuf_free(&pre);
+			return 1;
+		}
+		s->nu++;
+		/* its lines, to the closing "\t}" */
+		for (k = i + 1; k < nline && strcmp(line[k], "\t}") != 0; k++)
+			;
+		if (k == nline) {
+			strbuf_printf(why, "%s is not closed", u->key);
+			strbuf_free(&pre);
+			return 1;
+		}
+		u->first = i + 1;
+		u->last = k;
+		/* The declaration as written (the input's own text: lines
+		 * here lose their ends, and elements their commas). */
+		u->block = text + (l - s->buf);
+		u->blen = (size_t)(line[k] + 2 - l);
+		u->bhash = fnv1a(u->block, u->blen);
+		/* Whether moatd changes its elements: on its comment line. */
+		if (u->kind == K_SET || u->kind == K_MAP) {
+			const char *c = memmem(u->block, u->blen,
+			    "comment \"" NFTC_FOLLOWS,
+			    sizeof("comment \"" NFTC_FOLLOWS) - 1);
+
+			if (c != NULL)
+				u->follows = memmem(c, u->blen - (size_t)(c -
+				    u->block), NFTC_DYNAMIC_COMMENT,
+				    sizeof(NFTC_DYNAMIC_COMMENT) - 1) != NULL ?
+				    F_DYNAMIC : F_FEED;
+		}
+		i = k;
 	}
 	if (strbuf_failed(&pre)) {
 		strbuf_free(&pre);
@@ -308,6 +321,31 @@ parse(struct arena *a, const char *text, size_t len, struct script *s,
 	s->pre = arena_strdup(a, strbuf_str(&pre));
 	strbuf_free(&pre);
 	return 0;
+}
+
+/* How many rules (a chain) or elements (a set or map) u's declaration
+ * holds, read from its text without taking it apart. */
+static size_t
+count(const struct unit *u)
+{
+	const char *p = u->block, *end = u->block + u->blen, *e;
+	size_t n = 0;
+
+	if (u->kind == K_CHAIN) {
+		/* lines, less the first, the last and a hook's */
+		for (; p < end; p++)
+			n += *p == '\n';
+		n = n >= 1 ? n - 1 : 0;
+		if (memmem(u->block, u->blen, "\n\t\ttype ", 9) != NULL &&
+		    n > 0)
+			n--;
+		return n;
+	}
+	if ((e = memmem(p, u->blen, "elements = {", 12)) == NULL)
+		return 0;
+	for (n = 1; e < end; e++)
+		n += *e == ',';
+	return n;
 }
 
 /* ---- a chain's rules: Myers' diff ------------------------------------- */
@@ -624,13 +662,23 @@ run(void *arg)
 		struct unit *u = &n->u[i];
 
 		u->peer = nametab_get(o->byname, u->key);
-		if (u->peer != NULL)
+		if (u->peer != NULL) {
 			u->peer->peer = u;
+			u->same = u->bhash == u->peer->bhash &&
+			    u->blen == u->peer->blen &&
+			    memcmp(u->block, u->peer->block, u->blen) == 0;
+		}
+		/* Only what differs is taken apart. */
+		if (!u->same && (detail(&j->a, n, u) == -1 ||
+		    (u->peer != NULL && detail(&j->a, o, u->peer) == -1)))
+			return -1;
 		if (u->kind == K_CHAIN)
-			st->rules += u->n;
+			st->rules += u->same ? count(u) : u->n;
 		else if ((u->kind == K_SET || u->kind == K_MAP) &&
 		    u->follows == F_NONE)
-			st->elems += u->n;
+			st->elems += u->same ? count(u) : u->n;
+		if (u->same)
+			continue;
 		if (u->peer != NULL && strcmp(u->head, u->peer->head) != 0) {
 			strbuf_printf(j->why, "%s changed its %s", u->key,
 			    u->kind == K_CHAIN ? "hook" : u->kind == K_SET ||
@@ -648,12 +696,16 @@ run(void *arg)
 			return 1;
 		}
 	}
-	for (i = 0; i < o->nu; i++)
-		if (o->u[i].peer == NULL && (o->u[i].kind == K_OTHER ||
-		    o->u[i].follows == F_FEED)) {
+	for (i = 0; i < o->nu; i++) {
+		if (o->u[i].peer != NULL)
+			continue;
+		if (o->u[i].kind == K_OTHER || o->u[i].follows == F_FEED) {
 			strbuf_printf(j->why, "%s is gone", o->u[i].key);
 			return 1;
 		}
+		if (detail(&j->a, o, &o->u[i]) == -1)
+			return -1;
+	}
 	/* 1: what is new, declared (chains without their rules) */
 	for (i = 0; i < n->nu; i++) {
 		struct unit *u = &n->u[i];
@@ -686,6 +738,8 @@ run(void *arg)
 	for (i = 0; i < n->nu; i++) {
 		struct unit *u = &n->u[i];
 
+		if (u->same)
+			continue;
 		if (u->kind == K_CHAIN) {
 			if ((rc = diff_chain(j, u->peer, u)) != 0)
 				return rc;
