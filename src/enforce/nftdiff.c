@@ -686,9 +686,12 @@ run(void *arg)
 			    "declaration");
 			return 1;
 		}
-		if (u->peer == NULL && u->follows == F_FEED) {
-			strbuf_printf(j->why, "%s is new and holds a feed",
-			    u->key);
+		/* A feed's addresses are in the kernel, not in the text:
+		 * a set that holds them is filled by the whole apply. */
+		if (u->follows == F_FEED) {
+			strbuf_printf(j->why, "%s %s", u->key, u->peer == NULL ?
+			    "is new and holds a feed" : "holds a feed's "
+			    "addresses and changed");
 			return 1;
 		}
 		if (u->peer == NULL && u->kind == K_OTHER) {
