@@ -32,7 +32,9 @@ struct unit {
 	const char	*block;		/* its declaration, as written */
 	size_t		 blen;
 	uint64_t	 bhash;		/* of block */
-	size_t		 first, last;	/* its inside's lines */
+	const char	*inside;	/* the lines between its first and
+					   last */
+	size_t		 ilen;
 	bool		 read;		/* detail() done */
 	bool		 same;		/* as its peer, byte for byte */
 	enum follows	 follows;
@@ -40,8 +42,6 @@ struct unit {
 };
 
 struct script {
-	char		*buf;
-	char		**line;
 	char		*pre;		/* the lines outside the units */
 	struct unit	*u;
 	size_t		 nu;
@@ -87,34 +87,38 @@ hash_str(const char *s)
 	return fnv1a(s, strlen(s));
 }
 
-/* "\tKIND NAME {": a unit's first line; kind and name into the arena. */
+/* "\tKIND NAME {" (n bytes at line): a unit's first line; its key, "KIND
+ * NAME", into the arena, kw and name in it. */
 static bool
-unit_start(struct arena *a, const char *line, struct unit *u)
+unit_start(struct arena *a, const char *line, size_t n, struct unit *u)
 {
-	const char *p, *sp, *end;
 	static const struct { const char *kw; enum kind k; } kinds[] = {
 		{ "counter", K_COUNTER }, { "set", K_SET }, { "map", K_MAP },
 		{ "chain", K_CHAIN },
 	};
-	size_t i, n = strlen(line);
+	const char *sp;
+	char *key;
+	size_t i;
 
-	if (line[0] != '\t' || line[1] == '\t' || n < 4 ||
-	    strcmp(line + n - 2, " {") != 0)
+	if (n < 6 || line[0] != '\t' || line[1] == '\t' ||
+	    memcmp(line + n - 2, " {", 2) != 0 ||
+	    (sp = memchr(line + 1, ' ', n - 3)) == NULL || sp == line + 1 ||
+	    sp + 1 >= line + n - 2)
 		return false;
-	p = line + 1;
-	if ((sp = strchr(p, ' ')) == NULL)
-		return false;
-	end = line + n - 2;
 	memset(u, 0, sizeof(*u));
+	/* one copy: "KIND NAME" NUL "KIND" NUL */
+	key = arena_array_raw(a, 2 * (n - 2), 1);
+	memcpy(key, line + 1, n - 3);
+	key[n - 3] = '\0';
+	memcpy(key + n - 2, line + 1, (size_t)(sp - line - 1));
+	key[n - 2 + (size_t)(sp - line - 1)] = '\0';
+	u->key = key;
+	u->kw = key + n - 2;
+	u->name = key + (sp - line);
 	u->kind = K_OTHER;
-	u->kw = arena_strndup(a, p, (size_t)(sp - p));
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcmp(u->kw, kinds[i].kw) == 0)
 			u->kind = kinds[i].k;
-	if (end <= sp + 1)
-		return false;
-	u->name = arena_strndup(a, sp + 1, (size_t)(end - sp - 1));
-	u->key = arena_printf(a, "%s %s", u->kw, u->name);
 	return true;
 }
 
@@ -170,20 +174,34 @@ parse_elements(struct arena *a, char **line, size_t nline, size_t *i,
  * head, rules or elements.  0, or -1 when memory ran out.
  */
 static int
-detail(struct arena *a, struct script *s, struct unit *u)
+detail(struct arena *a, struct unit *u)
 {
 	struct strbuf head;
-	char **line = s->line;
-	size_t j, nr = 0, k = u->last;
+	char **line, *buf, *p;
+	size_t j, nr = 0, k = 0, cap = 1;
 	bool rules = false;
 
 	if (u->read)
 		return 0;
 	u->read = true;
+	/* its inside's lines, in a copy of their own */
+	buf = arena_strndup(a, u->inside, u->ilen);
+	for (p = buf; *p != '\0'; p++)
+		cap += *p == '\n';
+	line = arena_array(a, cap, sizeof(*line));
+	for (p = buf; *p != '\0'; ) {
+		char *nl = strchr(p, '\n');
+
+		line[k++] = p;
+		if (nl == NULL)
+			break;
+		*nl = '\0';
+		p = nl + 1;
+	}
 	strbuf_init(&head, 0);
 	if (u->kind == K_CHAIN)
-		u->line = arena_array(a, k - u->first + 1, sizeof(*u->line));
-	for (j = u->first; j < k; j++) {
+		u->line = arena_array(a, k + 1, sizeof(*u->line));
+	for (j = 0; j < k; j++) {
 		char *x = line[j];
 		const char *y = skip_ws(x);
 
@@ -218,60 +236,70 @@ detail(struct arena *a, struct script *s, struct unit *u)
 
 /*
  * Read a ruleset as nftc_compile writes it, in outline: its units, each
- * with its declaration as written (block, blen) and that text's hash;
- * detail() reads a unit's inside when it is needed (most are the same as
- * in the other ruleset, byte for byte).  Returns 0, or 1 with why (not of
- * that shape), or -1 when memory ran out.
+ * with its declaration as written (block, blen), that text's hash and its
+ * inside; detail() takes a unit's inside apart when it is needed (most
+ * are the same as in the other ruleset, byte for byte).  Nothing is
+ * copied here but the names.  Returns 0, or 1 with why (not of that
+ * shape), or -1 when memory ran out.
  */
 static int
 parse(struct arena *a, const char *text, size_t len, struct script *s,
     struct strbuf *why)
 {
+	const char *p = text, *end = text + len;
 	struct strbuf pre;
-	char **line, *p;
-	size_t nline = 0, i, cap, depth = 0;
-	struct unit *u = NULL;
+	int depth = 0;
 
-	s->buf = arena_strndup(a, text, len);
-	for (p = s->buf, cap = 1; *p != '\0'; p++)
-		cap += *p == '\n';
-	line = arena_array(a, cap, sizeof(*line));
-	for (p = s->buf; *p != '\0'; ) {
-		char *nl = strchr(p, '\n');
+	s->u = NULL;
+	s->nu = 0;
+	{
+		/* units: at most a line each; one per "\n\t}" */
+		const char *q = text;
+		size_t n = 1;
 
-		line[nline++] = p;
-		if (nl == NULL)
-			break;
-		*nl = '\0';
-		p = nl + 1;
+		while ((q = memmem(q, (size_t)(end - q), "\n\t}", 3)) !=
+		    NULL) {
+			n++;
+			q += 3;
+		}
+		s->u = arena_array(a, n, sizeof(*s->u));
+		s->byname = nametab_new(a, n + 16);
 	}
-	s->line = line;
-	s->u = arena_array(a, nline + 1, sizeof(*s->u));
-	s->byname = nametab_new(a, nline / 4 + 16);
 	strbuf_init(&pre, 0);
-	for (i = 0; i < nline; i++) {
-		char *l = line[i];
-		const char *t = skip_ws(l);
-		size_t k;
+	while (p < end) {
+		const char *le = memchr(p, '\n', (size_t)(end - p)), *t;
+		size_t n;
+		struct unit *u;
 
-		if (depth == 0) {
-			if (*t == '#' || *t == '\0')
-				continue;
-			strbuf_printf(&pre, "%s\n", l);
-			if (strcmp(l, "table " TABLE " {") == 0)
-				depth = 1;
+		if (le == NULL)
+			le = end;
+		n = (size_t)(le - p);
+		for (t = p; t < le && (*t == ' ' || *t == '\t'); t++)
+			;
+		if (t == le || *t == '#') {
+			p = le + 1;
 			continue;
 		}
-		if (*t == '\0' || *t == '#')
+		if (depth == 0) {
+			strbuf_add(&pre, p, n);
+			strbuf_putc(&pre, '\n');
+			if (n == sizeof("table " TABLE " {") - 1 &&
+			    memcmp(p, "table " TABLE " {", n) == 0)
+				depth = 1;
+			p = le + 1;
 			continue;
-		if (strcmp(l, "}") == 0) {
+		}
+		if (n == 1 && *p == '}') {
 			depth = 0;
 			strbuf_puts(&pre, "}\n");
+			p = le + 1;
 			continue;
 		}
 		u = &s->u[s->nu];
-		if (!unit_start(a, l, u)) {
-			strbuf_printf(&pre, "%s\n", l);
+		if (!unit_start(a, p, n, u)) {
+			strbuf_add(&pre, p, n);
+			strbuf_putc(&pre, '\n');
+			p = le + 1;
 			continue;
 		}
 		if (nametab_put(s->byname, u->key, u) != NULL) {
@@ -280,20 +308,29 @@ parse(struct arena *a, const char *text, size_t len, struct script *s,
 			return 1;
 		}
 		s->nu++;
-		/* its lines, to the closing "\t}" */
-		for (k = i + 1; k < nline && strcmp(line[k], "\t}") != 0; k++)
-			;
-		if (k == nline) {
-			strbuf_printf(why, "%s is not closed", u->key);
-			strbuf_free(&pre);
-			return 1;
+		/* its inside, to the closing "\t}" line */
+		{
+			const char *k = le;
+
+			for (;;) {
+				k = k < end ? memmem(k, (size_t)(end - k),
+				    "\n\t}", 3) : NULL;
+				if (k == NULL || k + 3 == end || k[3] == '\n')
+					break;
+				k += 3;
+			}
+			if (k == NULL) {
+				strbuf_printf(why, "%s is not closed",
+				    u->key);
+				strbuf_free(&pre);
+				return 1;
+			}
+			u->inside = le + 1 < k + 1 ? le + 1 : k + 1;
+			u->ilen = (size_t)(k + 1 - u->inside);
+			u->block = p;
+			u->blen = (size_t)(k + 3 - p);
+			p = k + 4;
 		}
-		u->first = i + 1;
-		u->last = k;
-		/* The declaration as written (the input's own text: lines
-		 * here lose their ends, and elements their commas). */
-		u->block = text + (l - s->buf);
-		u->blen = (size_t)(line[k] + 2 - l);
 		u->bhash = fnv1a(u->block, u->blen);
 		/* Whether moatd changes its elements: on its comment line. */
 		if (u->kind == K_SET || u->kind == K_MAP) {
@@ -307,7 +344,6 @@ parse(struct arena *a, const char *text, size_t len, struct script *s,
 				    sizeof(NFTC_DYNAMIC_COMMENT) - 1) != NULL ?
 				    F_DYNAMIC : F_FEED;
 		}
-		i = k;
 	}
 	if (strbuf_failed(&pre)) {
 		strbuf_free(&pre);
@@ -642,13 +678,29 @@ diff_set(struct job *j, struct unit *o, struct unit *n)
 
 static const char *kind_word[] = { "counter", "set", "map", "chain" };
 
+static size_t
+changes(const struct nftdiff_stats *st)
+{
+	return st->rules_added + st->rules_deleted + st->elems_added +
+	    st->elems_deleted;
+}
+
+static int
+too_big(struct job *j)
+{
+	strbuf_printf(j->why, "the difference adds and deletes more than %u%% "
+	    "of the ruleset's %zu rules and elements", j->max_pct,
+	    j->st->rules + j->st->elems);
+	return 1;
+}
+
 static int
 run(void *arg)
 {
 	struct job *j = arg;
 	struct nftdiff_stats *st = j->st;
 	struct script *o = &j->s[0], *n = &j->s[1];
-	size_t i, total, changed;
+	size_t i, limit;
 	int rc;
 
 	if ((rc = parse(&j->a, j->old, j->olen, o, j->why)) != 0 ||
@@ -658,6 +710,8 @@ run(void *arg)
 		strbuf_puts(j->why, "the table's own lines changed");
 		return 1;
 	}
+	/* Which units are the same, byte for byte; how large the new
+	 * ruleset is (its rules and elements). */
 	for (i = 0; i < n->nu; i++) {
 		struct unit *u = &n->u[i];
 
@@ -668,17 +722,23 @@ run(void *arg)
 			    u->blen == u->peer->blen &&
 			    memcmp(u->block, u->peer->block, u->blen) == 0;
 		}
-		/* Only what differs is taken apart. */
-		if (!u->same && (detail(&j->a, n, u) == -1 ||
-		    (u->peer != NULL && detail(&j->a, o, u->peer) == -1)))
-			return -1;
 		if (u->kind == K_CHAIN)
-			st->rules += u->same ? count(u) : u->n;
+			st->rules += count(u);
 		else if ((u->kind == K_SET || u->kind == K_MAP) &&
 		    u->follows == F_NONE)
-			st->elems += u->same ? count(u) : u->n;
+			st->elems += count(u);
+	}
+	limit = (st->rules + st->elems) * j->max_pct / 100;
+	/* The others taken apart and compared, until the difference is
+	 * past the limit. */
+	for (i = 0; i < n->nu; i++) {
+		struct unit *u = &n->u[i];
+
 		if (u->same)
 			continue;
+		if (detail(&j->a, u) == -1 ||
+		    (u->peer != NULL && detail(&j->a, u->peer) == -1))
+			return -1;
 		if (u->peer != NULL && strcmp(u->head, u->peer->head) != 0) {
 			strbuf_printf(j->why, "%s changed its %s", u->key,
 			    u->kind == K_CHAIN ? "hook" : u->kind == K_SET ||
@@ -698,6 +758,14 @@ run(void *arg)
 			strbuf_printf(j->why, "%s is new", u->key);
 			return 1;
 		}
+		if (u->kind == K_CHAIN) {
+			if ((rc = diff_chain(j, u->peer, u)) != 0)
+				return rc;
+		} else if ((u->kind == K_SET || u->kind == K_MAP) &&
+		    u->peer != NULL)
+			diff_set(j, u->peer, u);
+		if (changes(st) > limit)
+			return too_big(j);
 	}
 	for (i = 0; i < o->nu; i++) {
 		if (o->u[i].peer != NULL)
@@ -706,7 +774,7 @@ run(void *arg)
 			strbuf_printf(j->why, "%s is gone", o->u[i].key);
 			return 1;
 		}
-		if (detail(&j->a, o, &o->u[i]) == -1)
+		if (detail(&j->a, &o->u[i]) == -1)
 			return -1;
 	}
 	/* 1: what is new, declared (chains without their rules) */
@@ -737,19 +805,6 @@ run(void *arg)
 	}
 	if (j->ph[0].len > 0)
 		strbuf_puts(&j->ph[0], "}\n");
-	/* 2-4: what changed */
-	for (i = 0; i < n->nu; i++) {
-		struct unit *u = &n->u[i];
-
-		if (u->same)
-			continue;
-		if (u->kind == K_CHAIN) {
-			if ((rc = diff_chain(j, u->peer, u)) != 0)
-				return rc;
-		} else if ((u->kind == K_SET || u->kind == K_MAP) &&
-		    u->peer != NULL)
-			diff_set(j, u->peer, u);
-	}
 	/* 5: what is gone: chains emptied first (they may jump to each
 	 * other), the sets and maps that jump to them, then the chains,
 	 * then the counters their rules counted in */
@@ -785,16 +840,8 @@ run(void *arg)
 			    o->u[i].name);
 			st->counters_deleted++;
 		}
-	total = st->rules + st->elems;
-	changed = st->rules_added + st->rules_deleted + st->elems_added +
-	    st->elems_deleted;
-	if (changed > 0 && (total == 0 ||
-	    changed * 100 > (size_t)j->max_pct * total)) {
-		strbuf_printf(j->why, "the difference (%zu rules and elements "
-		    "added or deleted) is more than %u%% of the ruleset (%zu)",
-		    changed, j->max_pct, total);
-		return 1;
-	}
+	if (changes(st) > limit)
+		return too_big(j);
 	for (i = 0; i < 5; i++) {
 		if (strbuf_failed(&j->ph[i]))
 			return -1;
