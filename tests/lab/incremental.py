@@ -14,7 +14,8 @@ two kernels' table inet moat, as `nft -j list table` normalised (handles
 dropped, counters zeroed, chains and sets by name, elements sorted), must
 be equal.  Every edit must have gone as a difference.
 
-Then, in NS_INCR: a difference the kernel refuses (MOAT_NFT_INJECT: a rule
+Then, in NS_INCR: a rule added by hand makes the next apply whole (drift);
+a difference the kernel refuses (MOAT_NFT_INJECT: a rule
 for a chain that does not exist, in the same transaction) leaves the
 ruleset and the history as they were; and a difference applied with
 --confirm 2 and not confirmed is undone by the watchdog: the ruleset
@@ -249,6 +250,30 @@ def history(state):
     return log, sorted(os.listdir(os.path.join(state, "history")))
 
 
+def drifted(p, conf, si, sw):
+    """A rule added by hand: the next apply must go whole, say why, and
+    leave the kernel as a whole apply does."""
+    subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "add", "rule",
+                    "inet", "moat", "forward", "meta", "mark", "0x1234",
+                    "accept"], check=True)
+    p.rules.insert(len(p.rules) // 4, p.new_rule())
+    with open(conf, "w") as f:
+        f.write(p.text())
+    r = apply(ns_incr, si, conf, env={"MOAT_DELTA_MAX_PCT": "100000"})
+    if r.returncode != 0 or "timing: whole apply" not in r.stderr or \
+            "(drift)" not in r.stderr:
+        fail("a rule added by hand: not a whole apply for drift: " +
+             r.stderr[-400:])
+        return
+    w = apply(ns_whole, sw, conf, "--whole")
+    if w.returncode != 0:
+        fail("drift: whole apply: " + w.stderr[-300:])
+        return
+    if compare("after drift"):
+        print("incremental: a rule added by hand made the next apply whole "
+              "(drift), and the kernel equals the whole apply's")
+
+
 def refused(p, conf, si):
     before, _ = listing(ns_incr)
     hist = history(si)
@@ -345,6 +370,7 @@ def main():
                 open(os.path.join(tmp, "failed.conf"), "w").write(f.read())
             return
         kinds += 1
+    drifted(p, conf, si, sw)
     refused(p, conf, si)
     lapsed(p, conf, si)
     print("incremental: %d of %d edits applied as differences (%s); the "
