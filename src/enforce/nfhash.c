@@ -97,7 +97,7 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 	struct reading *r = data;
 	const struct nlattr *a;
 	const char *table = NULL, *chain = NULL, *name = NULL;
-	bool follows = false;
+	bool follows = false, anonymous = false;
 	int type = r->type;
 
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
@@ -124,6 +124,10 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 			    mnl_attr_get_payload_len(a), NFTC_FOLLOWS,
 			    sizeof(NFTC_FOLLOWS) - 1) != NULL)
 				follows = true;
+			if (mnl_attr_get_type(a) == NFTA_SET_FLAGS &&
+			    mnl_attr_get_payload_len(a) == sizeof(uint32_t) &&
+			    (ntohl(mnl_attr_get_u32(a)) & NFT_SET_ANONYMOUS))
+				anonymous = true;
 			break;
 		case NFT_MSG_GETOBJ:
 			if (mnl_attr_get_type(a) == NFTA_OBJ_TABLE)
@@ -137,6 +141,12 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 	if (table == NULL || strcmp(table, r->table) != 0 || is_trace(chain))
 		return MNL_CB_OK;
 	r->found = 1;
+	/* An anonymous set is its rule's ({ 22, 80 }): the kernel names it
+	 * anew each time the rule is added, and nothing changes it but the
+	 * rule, which its chain's part holds.  The sum leaves it out, so
+	 * that a chain's rules added again change only that chain's part. */
+	if (r->sum && anonymous)
+		return MNL_CB_OK;
 	if (type == NFT_MSG_GETCHAIN && chain != NULL) {
 		if (r->nchains == r->capchains) {
 			size_t cap = r->capchains ? 2 * r->capchains : 64;

@@ -32,7 +32,8 @@ int	 nfhash_table(const char *name, bool objects, uint64_t *h,
 /*
  * The third kind ("nfhash3"): the same reading, but each chain's message,
  * each chain's rules, each set's message and each set's elements hashed
- * apart and the hashes added up (modulo 2^64), so that the hash of a table
+ * apart and the hashes added up (modulo 2^64), leaving out the anonymous
+ * sets (a rule's own; the rule is in its chain's part), so that the hash of a table
  * a transaction changed in a few chains and sets is the old one, less
  * their parts before, plus their parts after (nfhash_parts): an
  * incremental apply reads only what it changed (doc/design/incremental.md).

@@ -19,7 +19,9 @@ a difference the kernel refuses (MOAT_NFT_INJECT: a rule
 for a chain that does not exist, in the same transaction) leaves the
 ruleset and the history as they were; and a difference applied with
 --confirm 2 and not confirmed is undone by the watchdog: the ruleset
-before it is back, and the history says revert.  Exit 0 or 1.
+before it is back, and the history says revert.  Last, the example configs
+one after the other (forth, back, crosswise), each as a difference
+compared with its whole apply.  Exit 0 or 1.
 """
 import json
 import os
@@ -326,6 +328,42 @@ def lapsed(p, conf, si):
               "watchdog: the ruleset before it is back")
 
 
+def examples():
+    """The example configs one after the other, forth, back and crosswise
+    (NAT, forwards, two links, the anti-virus's interception, logging,
+    dynamic addresses): each as a difference from the one before, equal
+    to its whole apply, its fingerprint by parts the table's."""
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                       "examples")
+    confs = sorted(os.path.join(top, f) for f in os.listdir(top)
+                   if f.endswith(".conf") and f != "moat.conf.default")
+    confs += sorted(os.path.join(top, "lab", f)
+                    for f in os.listdir(os.path.join(top, "lab"))
+                    if f.endswith(".conf"))
+    si = os.path.join(tmp, "state-examples-incr")
+    sw = os.path.join(tmp, "state-examples-whole")
+    n = incr = 0
+    for c in confs + confs[::-1] + confs[::2] + confs[1::2]:
+        r = apply(ns_incr, si, c, env={"MOAT_DELTA_MAX_PCT": "100000",
+                                       "MOAT_FINGERPRINT_CHECK": "1"})
+        w = apply(ns_whole, sw, c, "--whole")
+        if r.returncode != 0 or w.returncode != 0:
+            fail("example %s: apply: %s %s" % (c, r.stderr[-300:],
+                                               w.stderr[-300:]))
+            return
+        n += 1
+        incr += "timing: incremental apply" in r.stderr
+        if "moat: test: the fingerprint" in r.stderr:
+            fail("example %s: %s" % (c, r.stderr))
+        if not compare("example %s" % os.path.basename(c)):
+            return
+    print("incremental: %d applies of the example configs, %d as "
+          "differences; the kernel equals the whole apply after each" % (
+              n, incr))
+    if incr < n // 2:
+        fail("too few differences among the examples")
+
+
 def main():
     p = Policy()
     for _ in range(max(5, nrules // 30)):
@@ -373,6 +411,7 @@ def main():
     drifted(p, conf, si, sw)
     refused(p, conf, si)
     lapsed(p, conf, si)
+    examples()
     print("incremental: %d of %d edits applied as differences (%s); the "
           "kernel equals the whole apply after each" % (
               incr, nedits, ", ".join("%s %d" % kv for kv in
