@@ -60,7 +60,6 @@ struct job {
 	struct script		 s[2];
 	struct strbuf		 ph[5];		/* the five parts */
 	uint64_t		*hv;		/* handles (malloc'd) */
-	int			 rc;
 };
 
 static const char *
