@@ -207,16 +207,27 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 #define KERNEL_HASH_V	"nfhash3 "
 #define KERNEL_HASH_V2	"nfhash2 "
 #define KERNEL_HASH_V1	"nfhash1 "
+#define KERNEL_GEN	"nfgen "
 
+/* Write history/SEQ.kernel: the hash when known (hash_ok), the generation
+ * at which the table is as hashed, or of moat's own transaction, when
+ * known (gen_ok). */
 static void
-write_kernel(const char *state, unsigned seq, uint64_t h, uint32_t gen)
+write_kernel(const char *state, unsigned seq, bool hash_ok, uint64_t h,
+    bool gen_ok, uint32_t gen)
 {
 	char file[4096], buf[64];
 	struct strbuf ignored;
-	int n;
+	int n = 0;
 
-	n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx gen %u\n",
-	    (unsigned long long)h, (unsigned)gen);
+	if (hash_ok)
+		n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx\n",
+		    (unsigned long long)h);
+	if (gen_ok)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, KERNEL_GEN
+		    "%u\n", gen);
+	if (n == 0)
+		return;
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	strbuf_init(&ignored, 0);
 	write_file(file, buf, (size_t)n, &ignored);
@@ -224,7 +235,9 @@ write_kernel(const char *state, unsigned seq, uint64_t h, uint32_t gen)
 }
 
 /* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
- * for apply_drift; best effort: without it, drift cannot be told. */
+ * for apply_drift; best effort: without it, drift cannot be told.  The
+ * generation the table was read at goes with it (read at one generation:
+ * while the kernel stays at it, the table is as hashed). */
 static void
 record_kernel(const char *state, unsigned seq)
 {
@@ -234,44 +247,117 @@ record_kernel(const char *state, unsigned seq)
 
 	strbuf_init(&ignored, 0);
 	if (nfhash_sum(NFTC_TABLE, &h, &gen, &ignored) == 0)
-		write_kernel(state, seq, h, gen);
+		write_kernel(state, seq, true, h, true, gen);
 	strbuf_free(&ignored);
 }
 
-/* Entry seq's hash of the third kind and its generation: 0, or -1 when
- * it has none. */
-static int
-recorded(const char *state, unsigned seq, uint64_t *h, uint32_t *gen)
-{
-	char file[4096], *s;
-	unsigned long long want;
-	unsigned g;
-	int rc = -1;
+/* A ruleset larger than this is read back for its fingerprint after the
+ * apply returns (below); a smaller one costs a few milliseconds. */
+#define FINGERPRINT_SYNC_BYTES	(1024 * 1024)
 
+/*
+ * record_kernel after an apply whose transaction moved the generation
+ * from gen0 to gen0 + 1 (so nothing but it was committed in between):
+ * the generation is recorded at once, and while the kernel stays at it
+ * apply_drift knows without a listing that the table is moat's.  The
+ * listing that gives the hash (seconds at 100,000 rules) is taken by a
+ * detached child for a large ruleset, and only while the generation is
+ * still that one: a change in between leaves the drift unknown, never a
+ * hash of someone else's table.  Without a proof of the generation, the
+ * hash is taken here as before.
+ */
+static void
+record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
+    size_t bytes, int lock_fd)
+{
+	struct strbuf ignored;
+	uint32_t gen, at;
+	uint64_t h;
+	pid_t pid;
+
+	if (!gen0_ok || nfgen_read(&gen) == -1 || gen != gen0 + 1) {
+		record_kernel(state, seq);
+		return;
+	}
+	strbuf_init(&ignored, 0);
+	if (bytes < FINGERPRINT_SYNC_BYTES) {
+		if (nfhash_sum(NFTC_TABLE, &h, &at, &ignored) == 0 &&
+		    at == gen)
+			write_kernel(state, seq, true, h, true, gen);
+		else
+			record_kernel(state, seq);
+		strbuf_free(&ignored);
+		return;
+	}
+	strbuf_free(&ignored);
+	write_kernel(state, seq, false, 0, true, gen);
+	if ((pid = fork()) == -1)
+		return;		/* no hash: drift unknown once it moves */
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		uint32_t now;
+
+		close(lock_fd);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		if (null != -1) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		strbuf_init(&ignored, 0);
+		if (nfgen_read(&now) == 0 && now == gen &&
+		    nfhash_sum(NFTC_TABLE, &h, &at, &ignored) == 0 &&
+		    at == gen)
+			write_kernel(state, seq, true, h, true, gen);
+		_exit(0);
+	}
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+}
+
+/* What history/SEQ.kernel says: its hash of the third kind (*hash_ok)
+ * and its generation (*gen_ok).  0, or -1 when there is no such file. */
+static int
+recorded(const char *state, unsigned seq, bool *hash_ok, uint64_t *h,
+    bool *gen_ok, uint32_t *gen)
+{
+	char file[4096], *s, *g;
+	unsigned long long want;
+	unsigned ours;
+
+	*hash_ok = *gen_ok = false;
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	if ((s = read_file(file, NULL)) == NULL)
 		return -1;
 	if (strncmp(s, KERNEL_HASH_V, sizeof(KERNEL_HASH_V) - 1) == 0 &&
-	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx gen %u", &want,
-	    &g) == 2) {
+	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx", &want) == 1) {
 		*h = want;
-		*gen = g;
-		rc = 0;
+		*hash_ok = true;
+	}
+	g = strncmp(s, KERNEL_GEN, sizeof(KERNEL_GEN) - 1) == 0 ? s :
+	    strstr(s, "\n" KERNEL_GEN);
+	if (g != NULL && sscanf(g + (*g == '\n') + sizeof(KERNEL_GEN) - 1,
+	    "%u", &ours) == 1) {
+		*gen = ours;
+		*gen_ok = true;
 	}
 	free(s);
-	return rc;
+	return 0;
 }
 
 /* True when the kernel's generation is still the one recorded with entry
- * seq's hash: nothing was committed since, so the table is as hashed. */
+ * seq: nothing was committed since, so the table is the entry's. */
 static bool
 kernel_unchanged(const char *state, unsigned seq)
 {
+	bool hash_ok, gen_ok;
 	uint32_t want, gen;
 	uint64_t h;
 
-	return recorded(state, seq, &h, &want) == 0 && nfgen_read(&gen) ==
-	    0 && gen == want;
+	return recorded(state, seq, &hash_ok, &h, &gen_ok, &want) == 0 &&
+	    gen_ok && nfgen_read(&gen) == 0 && gen == want;
 }
 
 /*
@@ -312,6 +398,10 @@ apply_drift(const char *state, unsigned seq)
 	if (kind != 0 && sscanf(s + 8, "%llx", &want) != 1)
 		kind = 0;
 	free(s);
+	/* The generation of moat's own transaction: nothing committed
+	 * since, the table is the entry's, and nothing need be read. */
+	if (have_gen && kernel_unchanged(state, seq))
+		return DRIFT_NONE;
 	strbuf_init(&ignored, 0);
 	rc = kind == 3 || kind == 0 ? nfhash_sum(NFTC_TABLE, &h, NULL,
 	    &ignored) : nfhash_table(NFTC_TABLE, kind == 1, &h, &ignored);
@@ -1000,6 +1090,8 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	uint32_t g_rec, g0 = 0, g1;
 	char file[4096];
 	bool files = false, waiting = false, by_parts = false;
+	bool hash_ok, gen_ok, gen0_ok = false;
+	uint32_t gen0 = 0;
 	int lock = -1, rc = -1;
 	long long t;
 
@@ -1094,9 +1186,10 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	/* The parts the difference changes, as they are before it (the
 	 * entry's hash holds them: nothing was committed since). */
 	t = clock_ms();
-	by_parts = ph->incremental && recorded(state, cur.seq, &h_old,
-	    &g_rec) == 0 && parts_split(&parts, &pt) == 0 &&
-	    parts_hash(&pt, &s_old, &g0) == 0 && g0 == g_rec;
+	by_parts = ph->incremental && recorded(state, cur.seq, &hash_ok,
+	    &h_old, &gen_ok, &g_rec) == 0 && hash_ok && gen_ok &&
+	    parts_split(&parts, &pt) == 0 && parts_hash(&pt, &s_old, &g0) ==
+	    0 && g0 == g_rec;
 	ph->fingerprint = clock_ms() - t;
 	t = clock_ms();
 	if (ph->incremental) {
@@ -1106,6 +1199,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		 * refused difference leaves the entry in force as it was,
 		 * and the whole is tried. */
 		strbuf_init(&why, 0);
+		gen0_ok = nfgen_read(&gen0) == 0;
 		if (nft_run(strbuf_str(&delta), false, NULL, &why) == -1) {
 			ph->incremental = false;
 			by_parts = false;
@@ -1123,6 +1217,8 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		goto out;
 	}
 	/* The kernel refuses or takes the whole transaction. */
+	if (!ph->incremental)
+		gen0_ok = nfgen_read(&gen0) == 0;
 	rc = ph->incremental ? 0 : nft_run(policy_nfeeds(p) > 0 ?
 	    strbuf_str(&kernel) : strbuf_str(&script), false, NULL, err);
 	strbuf_free(&kernel);
@@ -1153,7 +1249,8 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	 * hash is the one before, less the parts before, plus the parts
 	 * after.  Else the table is read whole. */
 	if (by_parts && parts_hash(&pt, &s_new, &g1) == 0 && g1 == g0 + 1) {
-		write_kernel(state, e.seq, h_old - s_old + s_new, g1);
+		write_kernel(state, e.seq, true, h_old - s_old + s_new, true,
+		    g1);
 #ifdef MOAT_TEST_SEAMS
 		/* Test builds: the sum checked against the table's. */
 		if (getenv("MOAT_FINGERPRINT_CHECK") != NULL) {
@@ -1171,7 +1268,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		}
 #endif
 	} else
-		record_kernel(state, e.seq);
+		record_applied(state, e.seq, gen0_ok, gen0, script.len, lock);
 	ph->fingerprint += clock_ms() - t;
 	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rule%s, "
 	    "hash %016llx)\n", p->file, e.seq, p->nrule, p->nrule == 1 ? "" :
