@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/fds.h"
 #include "base/file.h"
 #include "base/hash.h"
 #include "enforce/nfgen.h"
@@ -306,6 +307,9 @@ record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
 			dup2(null, 1);
 			dup2(null, 2);
 		}
+		/* moatd's sockets and files are not this listing's. */
+		if (fds_keep(NULL, 0) == -1)
+			_exit(1);
 		strbuf_init(&ignored, 0);
 		if (nfgen_read(&now) == 0 && now == gen &&
 		    nfhash_sum(NFTC_TABLE, &h, &at, &ignored) == 0 &&
@@ -930,6 +934,10 @@ start_watchdog(const char *state, const struct pending *pd, int lock_fd)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
+		/* Whatever the applier held (moatd's listening sockets, its
+		 * children's channels) must not live on in the watchdog. */
+		if (fds_keep(NULL, 0) == -1)
+			_exit(1);
 		while (time(NULL) < pd->deadline)
 			sleep((unsigned)(pd->deadline - time(NULL)));
 		{
