@@ -85,7 +85,34 @@ edit(struct rng *r, struct lines *l, char pool[][512], int *npool)
 	static const int rule_kinds[] = { 0, 1, 2, 3, 4, 5, 9, 10 };
 
 	switch (rule_edits_only ? rule_kinds[rng_below(r, 8)] :
-	    (int)rng_below(r, 11)) {
+	    (int)rng_below(r, 13)) {
+	case 11:	/* an object gains a member, or loses its last */
+	case 12:
+		for (k = 0; k < l->n && *npool < 16; k++) {
+			const char *o = l->v[k], *rest;
+			size_t len = strlen(o);
+
+			if (strncmp(o, "object ", 7) != 0 ||
+			    rng_below(r, 3) != 0 ||
+			    (rest = strchr(o + 7, ' ')) == NULL)
+				continue;
+			rest++;
+			if (rng_below(r, 2) == 0 && rest[0] == '{' &&
+			    strrchr(o, ',') != NULL)
+				snprintf(pool[*npool], 512, "%.*s }",
+				    (int)(strrchr(o, ',') - o), o);
+			else if (rest[0] == '{' && len > 2)
+				snprintf(pool[*npool], 512, "%.*s, 10.0.0.%u }",
+				    (int)(len - 2), o,
+				    (unsigned)rng_below(r, 16));
+			else
+				snprintf(pool[*npool], 512, "%.*s{ %s, "
+				    "10.0.0.%u }", (int)(rest - o), o, rest,
+				    (unsigned)rng_below(r, 16));
+			l->v[k] = pool[(*npool)++];
+			break;
+		}
+		break;
 	case 0:	/* swap two rules */
 	case 1:
 		if (i < l->n && j < l->n) {
