@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define FIELDS_MAX	64
+#define FLOW_LINE_MAX	4096	/* with its NUL */
 
 /* Split line into at most FIELDS_MAX words (modified in place). */
 static int
@@ -82,54 +83,159 @@ parse_addrs(const char *src, const char *dst, struct flow *f, char *err,
 	return 0;
 }
 
-static const char *
-kv(char **w, int n, const char *key)
-{
-	size_t len = strlen(key);
-	int i;
+/* One word of a line: where it starts and how long it is. */
+struct word {
+	const char	*s;
+	size_t		 len;
+};
 
-	for (i = 0; i < n; i++)
-		if (strncmp(w[i], key, len) == 0 && w[i][len] == '=')
-			return w[i] + len + 1;
-	return NULL;
+/* The value of word w when it is key=VALUE, else NULL. */
+static const char *
+value_of(const struct word *w, const char *key, size_t keylen)
+{
+	return w->len > keylen && w->s[keylen] == '=' &&
+	    memcmp(w->s, key, keylen) == 0 ? w->s + keylen + 1 : NULL;
 }
 
+/* Word w, after skip bytes, as a C string in buf (of FLOW_LINE_MAX bytes: a
+ * word of a line that flow_parse_line takes fits). */
+static const char *
+word_str(const struct word *w, size_t skip, char *buf, size_t len)
+{
+	size_t n = w->len - skip < len - 1 ? w->len - skip : len - 1;
+
+	memcpy(buf, w->s + skip, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* An IPv4 address as conntrack writes it (four decimal numbers of at
+ * most 255, no leading zero) into *out; -1 for any other form (then
+ * addr_parse decides). */
 static int
-parse_conntrack(char **w, int n, const struct iface *ifc, struct flow *f,
+quick_v4(const struct word *w, size_t skip, u128 *out)
+{
+	const char *s = w->s + skip, *end = w->s + w->len;
+	uint32_t v = 0;
+	int part;
+
+	for (part = 0; part < 4; part++) {
+		unsigned x = 0, digits = 0;
+
+		while (s < end && *s >= '0' && *s <= '9' && digits < 4) {
+			x = x * 10 + (unsigned)(*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || x > 255 || (digits > 1 &&
+		    s[-(int)digits] == '0'))
+			return -1;
+		v = v << 8 | x;
+		if (part < 3 && (s == end || *s++ != '.'))
+			return -1;
+	}
+	if (s != end)
+		return -1;
+	*out = V4_BASE | v;
+	return 0;
+}
+
+/* The address of word w (after skip bytes) into *out, of family *fam. */
+static int
+word_addr(const struct word *w, size_t skip, u128 *out,
+    enum addr_family *fam, char *err, size_t errlen)
+{
+	char buf[FLOW_LINE_MAX];
+
+	if (quick_v4(w, skip, out) == 0) {
+		*fam = FAM_V4;
+		return 0;
+	}
+	return addr_parse(word_str(w, skip, buf, sizeof(buf)), out, fam, err,
+	    errlen);
+}
+
+/*
+ * A line of conntrack -L, read in place (a replay reads millions: no copy
+ * of the line, no allocation).  The first src=, dst= and dport= (type=
+ * for ICMP) are the original direction; the protocol is the first word
+ * that names one ("ipv4 2 tcp 6 …" with -o extended, "tcp 6 …" without),
+ * or the number after "unknown" (a protocol conntrack has no name for).
+ * Like the other form, the line ends at a word starting with '#' and at
+ * FIELDS_MAX words.
+ */
+static int
+parse_conntrack(const char *line, const struct iface *ifc, struct flow *f,
     char *err, size_t errlen)
 {
-	const char *src = kv(w, n, "src"), *dst = kv(w, n, "dst");
-	const char *port = kv(w, n, "dport");
-	int i;
+	struct word w[FIELDS_MAX], src = { NULL, 0 }, dst = { NULL, 0 };
+	struct word dport = { NULL, 0 }, type = { NULL, 0 }, *port;
+	const char *s = line;
+	char buf[FLOW_LINE_MAX];
+	enum addr_family fs, fd;
+	int n = 0, i;
 
+	while (n < FIELDS_MAX) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == '\0' || *s == '#')
+			break;
+		w[n].s = s;
+		while (*s != '\0' && !isspace((unsigned char)*s))
+			s++;
+		w[n].len = (size_t)(s - w[n].s);
+		if (src.s == NULL && value_of(&w[n], "src", 3) != NULL)
+			src = w[n];
+		else if (dst.s == NULL && value_of(&w[n], "dst", 3) != NULL)
+			dst = w[n];
+		else if (dport.s == NULL && value_of(&w[n], "dport", 5) != NULL)
+			dport = w[n];
+		else if (type.s == NULL && value_of(&w[n], "type", 4) != NULL)
+			type = w[n];
+		n++;
+	}
 	if (ifc == NULL) {
 		snprintf(err, errlen, "a conntrack line names no interface: "
 		    "give --in IF");
 		return -1;
 	}
 	f->iface = ifc;
-	if (src == NULL || dst == NULL) {
+	if (src.s == NULL || dst.s == NULL) {
 		snprintf(err, errlen, "no src= or dst=");
 		return -1;
 	}
-	/* The protocol is the first word that names one ("ipv4 2 tcp 6 …"
-	 * with -o extended, "tcp 6 …" without). */
 	f->proto = -1;
-	for (i = 0; i < n && f->proto == -1; i++)
-		if (strchr(w[i], '=') == NULL && !isdigit((unsigned char)w[i][0]))
-			parse_proto(w[i], &f->proto);
+	for (i = 0; i < n && f->proto == -1; i++) {
+		if (memchr(w[i].s, '=', w[i].len) != NULL ||
+		    isdigit((unsigned char)w[i].s[0]))
+			continue;
+		word_str(&w[i], 0, buf, sizeof(buf));
+		if (strcmp(buf, "unknown") == 0 && i + 1 < n &&
+		    isdigit((unsigned char)w[i + 1].s[0]))
+			parse_proto(word_str(&w[i + 1], 0, buf, sizeof(buf)),
+			    &f->proto);
+		else
+			parse_proto(buf, &f->proto);
+	}
 	if (f->proto == -1) {
 		snprintf(err, errlen, "no protocol");
 		return -1;
 	}
-	if (f->proto == 1 || f->proto == 58)
-		port = kv(w, n, "type");
+	port = f->proto == 1 || f->proto == 58 ? &type : &dport;
 	f->dport = 0;
-	if (port != NULL && flow_parse_number(port, 65535, &f->dport) == -1) {
-		snprintf(err, errlen, "bad port or type '%s'", port);
+	if (port->s != NULL && flow_parse_number(word_str(port, port == &type ?
+	    5 : 6, buf, sizeof(buf)), 65535, &f->dport) == -1) {
+		snprintf(err, errlen, "bad port or type '%s'", buf);
 		return -1;
 	}
-	return parse_addrs(src, dst, f, err, errlen);
+	if (word_addr(&src, 4, &f->src, &fs, err, errlen) == -1 ||
+	    word_addr(&dst, 4, &f->dst, &fd, err, errlen) == -1)
+		return -1;
+	if (fs != fd) {
+		snprintf(err, errlen, "source and destination are of two "
+		    "families");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -206,21 +312,29 @@ flow_parse_line(const struct policy *p, const char *line,
     const struct iface *default_iface, struct flow *f, char *err,
     size_t errlen)
 {
-	char buf[4096], *w[FIELDS_MAX];
+	char buf[FLOW_LINE_MAX], *w[FIELDS_MAX];
+	size_t len = strlen(line);
 	int n;
 
-	if (strlen(line) >= sizeof(buf)) {
+	if (len >= sizeof(buf)) {
 		snprintf(err, errlen, "line longer than %zu bytes",
 		    sizeof(buf) - 1);
 		return -1;
 	}
-	strcpy(buf, line);
+	memset(f, 0, sizeof(*f));
+	if (strstr(line, "src=") != NULL) {
+		const char *s = line;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == '\0' || *s == '#')
+			return 0;
+		return parse_conntrack(line, default_iface, f, err, errlen) ==
+		    -1 ? -1 : 1;
+	}
+	memcpy(buf, line, len + 1);
 	if ((n = split(buf, w)) == 0)
 		return 0;
-	memset(f, 0, sizeof(*f));
-	if (strstr(line, "src=") != NULL)
-		return parse_conntrack(w, n, default_iface, f, err, errlen) ==
-		    -1 ? -1 : 1;
 	if (n < 4 || n > 5) {
 		snprintf(err, errlen, "expected IF SRC DST PROTO [PORT|TYPE] "
 		    "or a conntrack line");

@@ -132,6 +132,23 @@ addr_format(u128 a, char *buf, size_t len)
 	struct in_addr in4;
 	int i;
 
+	if (addr_family_of(a) == FAM_V4 && len >= INET_ADDRSTRLEN) {
+		/* inet_ntop's text, without its printf: a replay formats
+		 * millions */
+		char *s = buf;
+
+		for (i = 24; i >= 0; i -= 8) {
+			unsigned o = (unsigned)(a >> i) & 255;
+
+			if (o >= 100)
+				*s++ = (char)('0' + o / 100);
+			if (o >= 10)
+				*s++ = (char)('0' + o / 10 % 10);
+			*s++ = (char)('0' + o % 10);
+			*s++ = i > 0 ? '.' : '\0';
+		}
+		return;
+	}
 	if (addr_family_of(a) == FAM_V4) {
 		in4.s_addr = htonl((uint32_t)a);
 		inet_ntop(AF_INET, &in4, buf, (socklen_t)len);

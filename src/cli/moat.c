@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/strbuf.h"
 #include "base/users.h"
+#include "cli/batchcmd.h"
 #include "cli/importcmd.h"
 #include "cli/logcmd.h"
 #include "cli/tracecmd.h"
@@ -512,31 +513,28 @@ flow_service(const struct policy *p, const struct test_args *ta,
 	return 0;
 }
 
-/* moat test --batch: one verdict line per flow line, in order. */
+/* moat test --batch: one verdict line per flow line, in order
+ * (batchcmd.c). */
 static int
 cmd_batch(const char *path, const struct test_args *ta)
 {
 	struct policy *p;
-	const struct iface *in = NULL;
-	struct strbuf b;
-	FILE *fp;
-	char *line = NULL, err[256];
-	size_t cap = 0, lineno = 0, nflows = 0, nbad = 0;
-	ssize_t got;
+	struct batch_opts o = { ta->batch, NULL, ta->json, 0 };
+	size_t nflows = 0, nbad = 0;
 	struct policy_index *idx = NULL;
 	int rc = EXIT_USAGE;
-	unsigned week_min;
 	time_t when;
+	FILE *fp;
 
 	if (ta->src || ta->dst || ta->service || ta->proto || ta->dport ||
 	    ta->type)
 		return usage_error("--batch takes flows from its file, not "
 		    "from --src, --dst, …%s", "");
-	if (test_when(ta, &week_min, &when) != 0)
+	if (test_when(ta, &o.week_min, &when) != 0)
 		return EXIT_USAGE;
 	if ((p = load_bound(path, false, binding())) == NULL)
 		return EXIT_USAGE;
-	if (ta->in != NULL && (in = policy_iface(p, ta->in)) == NULL) {
+	if (ta->in != NULL && (o.in = policy_iface(p, ta->in)) == NULL) {
 		fprintf(stderr, "moat: unknown interface '%s'\n", ta->in);
 		goto out;
 	}
@@ -548,57 +546,11 @@ cmd_batch(const char *path, const struct test_args *ta)
 		perror(ta->batch);
 		goto out;
 	}
-	strbuf_init(&b, 1u << 20);
-	while ((got = getline(&line, &cap, fp)) != -1) {
-		struct flow f;
-		struct verdict v;
-		int r;
-
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if ((r = flow_parse_line(p, line, in, &f, err,
-		    sizeof(err))) == 0)
-			continue;
-		if (r == -1) {
-			nbad++;
-			fprintf(stderr, "moat: %s:%zu: %s\n", ta->batch, lineno,
-			    err);
-			if (ta->json) {
-				strbuf_puts(&b, "{\"error\":");
-				json_put_string(&b, err);
-				strbuf_printf(&b, ",\"line\":%zu}\n", lineno);
-			} else
-				strbuf_printf(&b, "error: line %zu: %s\n", lineno,
-				    err);
-		} else {
-			nflows++;
-			f.week_min = week_min;
-			policy_eval_with(p, idx, &f, &v);
-			if (ta->json)
-				json_verdict(p, &f, &v, &b);
-			else {
-				char a[ADDR_STRLEN], d[ADDR_STRLEN];
-
-				/* Say which flow, so a line stands alone. */
-				addr_format(f.src, a, sizeof(a));
-				addr_format(f.dst, d, sizeof(d));
-				strbuf_printf(&b, "%s %s -> %s ", f.iface->name,
-				    a, d);
-				printer_flow_service(&f, &b);
-				strbuf_puts(&b, ": ");
-				printer_verdict(p, &f, &v, &b);
-				strbuf_putc(&b, '\n');
-			}
-		}
-		/* Flush as we go: logs can be long. */
-		if (b.len > (1u << 19) || strbuf_failed(&b)) {
-			fwrite(strbuf_str(&b), 1, b.len, stdout);
-			strbuf_reset(&b);
-		}
+	if (batch_replay(p, idx, &o, fp, stdout, &nflows, &nbad) == -1) {
+		if (fp != stdin)
+			fclose(fp);
+		goto out;
 	}
-	fwrite(strbuf_str(&b), 1, b.len, stdout);
-	strbuf_free(&b);
-	free(line);
 	if (fp != stdin)
 		fclose(fp);
 	if (fflush(stdout) == EOF) {
