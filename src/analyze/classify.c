@@ -59,8 +59,49 @@ struct nbox {
 	uint32_t	prio, pad;
 };
 
+/*
+ * The compact form, when every box fits 32 bits and the classifier's
+ * distinct intervals and priorities are few enough (COMPACT_IDS): a leaf's
+ * box is eight bytes, the indices of its source interval, destination
+ * interval and tail (the other three dimensions together) in tables the
+ * trees share, and its rank (the priority's place among the classifier's
+ * priorities) with a bit marking a leaf's last box.  Boxes are copied
+ * into leaves; intervals are stored once (ClassBench's 10K sets have
+ * 1,300-6,600 distinct addresses and 150-250 tails for 9,000-10,000
+ * boxes).  The root table's entry names a leaf's first box directly when
+ * its subtree is one leaf (most are, in fw1), or an empty one.
+ */
+#define COMPACT_IDS	0xffffu		/* intervals of a table, at most */
+#define CRANK		0x7fffu
+#define CLAST		0x8000u		/* rank: the leaf's last box */
+#define CEMPTY		NARROW_INDEX	/* a leaf's first box: none */
+
+struct cbox {
+	uint16_t	src, dst, tail, rank;
+};
+
+struct civ {
+	uint32_t	lo, width;
+};
+
+struct ctail {
+	uint32_t	lo[3], width[3];
+};
+
+/* The tables: sorted by (lo, width), so a box's interval is found by
+ * binary search when the trees are laid out. */
+struct cdict {
+	struct civ	*src, *dst;
+	struct ctail	*tail;
+	size_t		 nsrc, ndst, ntail;
+};
+
 struct tree {
-	struct nnode	*nn;		/* narrow form, or NULL */
+	struct cbox	*cb;		/* compact form, or NULL */
+	size_t		 ncb;
+	const struct cdict *dict;	/* compact: the classifier's */
+	uint16_t	*slice16;	/* compact: the root table in 16 bits */
+	struct nnode	*nn;		/* narrow or compact form, or NULL */
 	struct nbox	*nb;		/* narrow: boxes in leaf order */
 	struct node	*nodes;
 	size_t		 nnodes, capnodes;
@@ -88,6 +129,9 @@ struct tree {
 struct classifier {
 	struct tree	*trees[GROUPS_MAX];
 	int		 ntrees;
+	struct cdict	 dict;		/* compact trees' tables */
+	int		*prio;		/* rank -> priority, or NULL: the same */
+	size_t		 nrank;
 };
 
 static int
@@ -314,6 +358,8 @@ tree_free(struct tree *c)
 		return;
 	free(c->nn);
 	free(c->nb);
+	free(c->cb);
+	free(c->slice16);
 	free(c->slice);
 	free(c->nodes);
 	free(c->leafbox);
@@ -405,6 +451,168 @@ narrow(struct tree *c, uint32_t *roots, size_t nroots)
 	c->nboxes = 0;
 	c->nn = nn;
 	c->nb = nb;
+}
+
+/* The index of [lo, lo + width] in table v of n (sorted by lo, width);
+ * the caller knows it is there. */
+static uint16_t
+civ_find(const struct civ *v, size_t n, uint32_t lo, uint32_t width)
+{
+	size_t a = 0, b = n;
+
+	while (a + 1 < b) {
+		size_t m = (a + b) / 2;
+
+		if (v[m].lo < lo || (v[m].lo == lo && v[m].width <= width))
+			a = m;
+		else
+			b = m;
+	}
+	return (uint16_t)a;
+}
+
+static int
+tail_cmp(const struct ctail *x, const struct ctail *y)
+{
+	int d;
+
+	for (d = 0; d < 3; d++) {
+		if (x->lo[d] != y->lo[d])
+			return x->lo[d] < y->lo[d] ? -1 : 1;
+		if (x->width[d] != y->width[d])
+			return x->width[d] < y->width[d] ? -1 : 1;
+	}
+	return 0;
+}
+
+static void
+tail_of(const struct cls_box *b, struct ctail *t)
+{
+	int d;
+
+	for (d = 0; d < 3; d++) {
+		t->lo[d] = (uint32_t)b->lo[d + 2];
+		t->width[d] = (uint32_t)(b->hi[d + 2] - b->lo[d + 2]);
+	}
+}
+
+static uint16_t
+tail_find(const struct ctail *v, size_t n, const struct ctail *t)
+{
+	size_t a = 0, b = n;
+
+	while (a + 1 < b) {
+		size_t m = (a + b) / 2;
+
+		if (tail_cmp(&v[m], t) <= 0)
+			a = m;
+		else
+			b = m;
+	}
+	return (uint16_t)a;
+}
+
+/* Wide leaf w's boxes as compact boxes at c->cb + c->ncb: the index of
+ * the first, or CEMPTY for an empty leaf. */
+static uint32_t
+compact_leaf(struct tree *c, const struct node *w)
+{
+	const struct cdict *k = c->dict;
+	uint32_t first = (uint32_t)c->ncb, i;
+
+	if (w->count == 0)
+		return CEMPTY;
+	for (i = 0; i < w->count; i++) {
+		const struct cls_box *b = &c->boxes[c->leafbox[w->first + i]];
+		struct cbox *x = &c->cb[c->ncb++];
+		struct ctail t;
+
+		x->src = civ_find(k->src, k->nsrc, (uint32_t)b->lo[0],
+		    (uint32_t)(b->hi[0] - b->lo[0]));
+		x->dst = civ_find(k->dst, k->ndst, (uint32_t)b->lo[1],
+		    (uint32_t)(b->hi[1] - b->lo[1]));
+		tail_of(b, &t);
+		x->tail = tail_find(k->tail, k->ntail, &t);
+		x->rank = (uint16_t)((uint32_t)b->prio | (i + 1 == w->count ?
+		    CLAST : 0));
+	}
+	return first;
+}
+
+/* Switch to the compact form (the caller knows it fits: cls_build's
+ * tables hold every box's intervals, ranks below CRANK).  Like narrow(),
+ * with leaves as runs of compact boxes; a root that is a leaf gets no
+ * node: its table entry names the leaf.  -1 when memory runs out. */
+static int
+compact(struct tree *c, const uint32_t *roots, size_t nroots)
+{
+	uint32_t *from, *entry, top = 0;
+	size_t i, k, r, next = 0;
+
+	c->nn = malloc((c->nnodes + 1) * sizeof(*c->nn));
+	c->cb = malloc((c->nleaf + 1) * sizeof(*c->cb));
+	from = malloc((c->nnodes + 1) * sizeof(*from));
+	entry = malloc((nroots + 1) * sizeof(*entry));
+	if (c->nn == NULL || c->cb == NULL || from == NULL || entry == NULL) {
+		free(from);
+		free(entry);
+		return -1;
+	}
+	c->ncb = 0;
+	for (r = 0, i = 0; r < nroots; r++) {
+		const struct node *w = &c->nodes[roots[r]];
+
+		if (c->slice != NULL && w->dim < 0) {
+			entry[r] = compact_leaf(c, w);
+			entry[r] = entry[r] == CEMPTY ? UINT32_MAX : entry[r] |
+			    0x80000000u;
+			continue;
+		}
+		entry[r] = (uint32_t)next;
+		from[next++] = roots[r];
+		for (; i < next; i++) {
+			w = &c->nodes[from[i]];
+			if (w->dim < 0) {
+				c->nn[i].cut = 0;
+				c->nn[i].kid = NARROW_LEAF << NARROW_SHIFT |
+				    compact_leaf(c, w);
+				continue;
+			}
+			c->nn[i].cut = (uint32_t)w->cut;
+			c->nn[i].kid = (uint32_t)w->dim << NARROW_SHIFT |
+			    (uint32_t)next;
+			from[next++] = w->left;
+			from[next++] = w->right;
+		}
+	}
+	c->nnodes = next;
+	free(from);
+	/* The root table in 16 bits when every entry fits. */
+	for (r = 0; r < nroots; r++)
+		if (entry[r] != UINT32_MAX && (entry[r] & 0x7fffffffu) > top)
+			top = entry[r] & 0x7fffffffu;
+	if (c->slice != NULL && top < 0x7fff &&
+	    (c->slice16 = malloc(c->nslice * sizeof(*c->slice16))) != NULL) {
+		for (k = 0; k < c->nslice; k++) {
+			uint32_t e = entry[c->slice[k]];
+
+			c->slice16[k] = e == UINT32_MAX ? 0xffff :
+			    (uint16_t)((e & 0x7fffu) | (e >> 31 << 15));
+		}
+		free(c->slice);
+		c->slice = NULL;
+	} else
+		for (k = 0; c->slice != NULL && k < c->nslice; k++)
+			c->slice[k] = entry[c->slice[k]];
+	free(entry);
+	free(c->nodes);
+	free(c->leafbox);
+	free(c->boxes);
+	c->nodes = NULL;
+	c->leafbox = NULL;
+	c->boxes = NULL;
+	c->nboxes = 0;
+	return 0;
 }
 
 /* The slice value v falls in. */
@@ -555,7 +763,7 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
 }
 
 static struct tree *
-tree_build(const struct cls_box *boxes, size_t n)
+tree_build(const struct cls_box *boxes, size_t n, const struct cdict *dict)
 {
 	struct tree *c = calloc(1, sizeof(*c));
 	u128 rlo[CLS_DIMS], rhi[CLS_DIMS];
@@ -598,11 +806,21 @@ tree_build(const struct cls_box *boxes, size_t n)
 		return NULL;
 	}
 	free(ids);
-	if (fits)
+	if (fits && dict != NULL && c->nnodes < NARROW_INDEX &&
+	    c->nleaf < NARROW_INDEX) {
+		c->dict = dict;
+		if (compact(c, roots, nroots) == -1) {
+			if (roots != &root)
+				free(roots);
+			tree_free(c);
+			return NULL;
+		}
+	} else if (fits)
 		narrow(c, roots, nroots);
 	if (roots != &root)
 		free(roots);
-	if (c->slice != NULL && c->nn == NULL) {	/* could not narrow */
+	if ((c->slice != NULL || c->slice16 != NULL) && c->nn == NULL) {
+		/* could not narrow */
 		tree_free(c);
 		return NULL;
 	}
@@ -632,17 +850,148 @@ tree_order(const void *pa, const void *pb)
 	return a->minprio < b->minprio ? -1 : a->minprio > b->minprio;
 }
 
+static int
+int_cmp(const void *pa, const void *pb)
+{
+	int a = *(const int *)pa, b = *(const int *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+static int
+civ_cmp(const void *pa, const void *pb)
+{
+	const struct civ *a = pa, *b = pb;
+
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return a->width < b->width ? -1 : a->width > b->width;
+}
+
+static int
+tail_qcmp(const void *pa, const void *pb)
+{
+	return tail_cmp(pa, pb);
+}
+
+/* Sort v of *n elements of size sz and drop repeats. */
+static void
+uniq(void *v, size_t *n, size_t sz, int (*cmp)(const void *, const void *))
+{
+	char *a = v;
+	size_t i, k = 0;
+
+	qsort(v, *n, sz, cmp);
+	for (i = 0; i < *n; i++)
+		if (k == 0 || cmp(a + (k - 1) * sz, a + i * sz) != 0)
+			memmove(a + k++ * sz, a + i * sz, sz);
+	*n = k;
+}
+
+/* The boxes' priorities as ranks, dense from 0 (trees compare ranks; the
+ * compact form keeps them in 15 bits): b rewritten, c->prio the way back
+ * unless ranks and priorities are the same.  -1 when memory runs out. */
+static int
+rank_boxes(struct classifier *c, struct cls_box *b, size_t n)
+{
+	int *p = malloc((n + 1) * sizeof(*p));
+	size_t i, k = n, a, z;
+
+	if (p == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		p[i] = b[i].prio;
+	uniq(p, &k, sizeof(*p), int_cmp);
+	for (i = 0; i < n; i++) {
+		for (a = 0, z = k; a + 1 < z; ) {
+			size_t m = (a + z) / 2;
+
+			if (p[m] <= b[i].prio)
+				a = m;
+			else
+				z = m;
+		}
+		b[i].prio = (int)a;
+	}
+	c->nrank = k;
+	for (i = 0; i < k && p[i] == (int)i; i++)
+		;
+	if (i == k)
+		free(p);
+	else
+		c->prio = p;
+	return 0;
+}
+
+/* The tables of the compact form, when every box fits 32 bits and each
+ * table and the ranks fit its indices; else none (c->dict.src NULL). */
+static int
+make_dict(struct classifier *c, const struct cls_box *b, size_t n)
+{
+	struct cdict *k = &c->dict;
+	size_t i;
+	void *x;
+
+	if (!fits32(b, n) || c->nrank >= CRANK || n == 0)
+		return 0;
+	k->src = malloc(n * sizeof(*k->src));
+	k->dst = malloc(n * sizeof(*k->dst));
+	k->tail = malloc(n * sizeof(*k->tail));
+	if (k->src == NULL || k->dst == NULL || k->tail == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		k->src[i].lo = (uint32_t)b[i].lo[0];
+		k->src[i].width = (uint32_t)(b[i].hi[0] - b[i].lo[0]);
+		k->dst[i].lo = (uint32_t)b[i].lo[1];
+		k->dst[i].width = (uint32_t)(b[i].hi[1] - b[i].lo[1]);
+		tail_of(&b[i], &k->tail[i]);
+	}
+	k->nsrc = k->ndst = k->ntail = n;
+	uniq(k->src, &k->nsrc, sizeof(*k->src), civ_cmp);
+	uniq(k->dst, &k->ndst, sizeof(*k->dst), civ_cmp);
+	uniq(k->tail, &k->ntail, sizeof(*k->tail), tail_qcmp);
+	if (k->nsrc > COMPACT_IDS || k->ndst > COMPACT_IDS ||
+	    k->ntail > COMPACT_IDS) {
+		free(k->src);
+		free(k->dst);
+		free(k->tail);
+		memset(k, 0, sizeof(*k));
+		return 0;
+	}
+	/* keep only what is used (a failed shrink keeps it all) */
+	if ((x = realloc(k->src, k->nsrc * sizeof(*k->src))) != NULL)
+		k->src = x;
+	if ((x = realloc(k->dst, k->ndst * sizeof(*k->dst))) != NULL)
+		k->dst = x;
+	if ((x = realloc(k->tail, k->ntail * sizeof(*k->tail))) != NULL)
+		k->tail = x;
+	return 0;
+}
+
 struct classifier *
-cls_build(const struct cls_box *boxes, size_t n)
+cls_build(const struct cls_box *given, size_t n)
 {
 	struct classifier *c = calloc(1, sizeof(*c));
-	struct cls_box *group;
+	struct cls_box *group, *boxes;
 	u128 lo[CLS_DIMS], hi[CLS_DIMS], span[CLS_DIMS];
 	size_t i, m;
 	int g, d;
 
 	if (c == NULL || (group = malloc((n + 1) * sizeof(*group))) == NULL) {
 		free(c);
+		return NULL;
+	}
+	if ((boxes = malloc((n + 1) * sizeof(*boxes))) == NULL) {
+		free(group);
+		free(c);
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(boxes, given, n * sizeof(*boxes));
+	if (rank_boxes(c, boxes, n) == -1 || make_dict(c, boxes, n) == -1) {
+		free(boxes);
+		free(group);
+		cls_free(c);
 		return NULL;
 	}
 	for (d = 0; d < CLS_DIMS; d++) {
@@ -662,14 +1011,17 @@ cls_build(const struct cls_box *boxes, size_t n)
 				group[m++] = boxes[i];
 		if (m == 0)
 			continue;
-		if ((c->trees[c->ntrees] = tree_build(group, m)) == NULL) {
+		if ((c->trees[c->ntrees] = tree_build(group, m,
+		    c->dict.src != NULL ? &c->dict : NULL)) == NULL) {
 			free(group);
+			free(boxes);
 			cls_free(c);
 			return NULL;
 		}
 		c->ntrees++;
 	}
 	free(group);
+	free(boxes);
 	qsort(c->trees, (size_t)c->ntrees, sizeof(c->trees[0]), tree_order);
 	return c;
 }
@@ -731,6 +1083,72 @@ narrow_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
 	return best;
 }
 
+/* Does compact box b hold q? */
+static int
+cbox_holds(const struct cdict *k, const struct cbox *b, const uint32_t *q)
+{
+	const struct civ *s = &k->src[b->src], *d = &k->dst[b->dst];
+	const struct ctail *t;
+
+	if (q[0] - s->lo > s->width || q[1] - d->lo > d->width)
+		return 0;
+	t = &k->tail[b->tail];
+	return (q[2] - t->lo[0] <= t->width[0]) &
+	    (q[3] - t->lo[1] <= t->width[1]) &
+	    (q[4] - t->lo[2] <= t->width[2]);
+}
+
+static uint32_t
+compact_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
+{
+	const struct nnode *nn = c->nn;
+	const struct cbox *b;
+	struct nnode nd = nn[0];
+	uint32_t dim, at;
+
+	if (c->slice16 != NULL || c->slice != NULL) {
+		uint64_t s = ((uint64_t)q[c->sdim] - c->sbase) >> c->sshift;
+		uint32_t e;
+
+		if (s >= c->nslice)
+			return best;	/* outside every box of the tree */
+		if (c->slice16 != NULL) {
+			e = c->slice16[s];
+			if (e == 0xffff)
+				return best;
+			if (e & 0x8000) {
+				at = e & 0x7fff;
+				goto leaf;
+			}
+		} else {
+			e = c->slice[s];
+			if (e == UINT32_MAX)
+				return best;
+			if (e & 0x80000000u) {
+				at = e & 0x7fffffffu;
+				goto leaf;
+			}
+		}
+		nd = nn[e];
+	}
+	while ((dim = nd.kid >> NARROW_SHIFT) != NARROW_LEAF)
+		nd = nn[(nd.kid & NARROW_INDEX) + (q[dim] > nd.cut)];
+	if ((at = nd.kid & NARROW_INDEX) == CEMPTY)
+		return best;
+leaf:
+	for (b = &c->cb[at];; b++) {
+		uint32_t r = b->rank & CRANK;
+
+		if (r >= best)
+			break;
+		if (cbox_holds(c->dict, b, q))
+			return r;
+		if (b->rank & CLAST)
+			break;
+	}
+	return best;
+}
+
 static int
 wide_lookup(const struct tree *c, const u128 *p)
 {
@@ -763,8 +1181,11 @@ cls_lookup(const struct classifier *c, const u128 *p)
 
 		if ((uint32_t)x->minprio >= best)
 			break;		/* no tree left can win */
-		if (x->nn != NULL) {
+		if (x->cb != NULL) {
 			if (fits)	/* else above every box of the tree */
+				best = compact_lookup(x, q, best);
+		} else if (x->nn != NULL) {
+			if (fits)
 				best = narrow_lookup(x, q, best);
 		} else {
 			int got = wide_lookup(x, p);
@@ -773,7 +1194,9 @@ cls_lookup(const struct classifier *c, const u128 *p)
 				best = (uint32_t)got;
 		}
 	}
-	return best == UINT32_MAX ? -1 : (int)best;
+	if (best == UINT32_MAX)
+		return -1;
+	return c->prio != NULL ? c->prio[best] : (int)best;
 }
 
 int
@@ -791,14 +1214,22 @@ cls_linear(const struct cls_box *boxes, size_t n, const u128 *p)
 size_t
 cls_memory(const struct classifier *c)
 {
-	size_t m = sizeof(*c);
+	size_t m = sizeof(*c) + c->dict.nsrc * sizeof(struct civ) +
+	    c->dict.ndst * sizeof(struct civ) + c->dict.ntail *
+	    sizeof(struct ctail) + (c->prio != NULL ? c->nrank * sizeof(int) :
+	    0);
 	int t;
 
 	for (t = 0; t < c->ntrees; t++) {
 		const struct tree *x = c->trees[t];
 
 		m += sizeof(*x);
-		if (x->nn != NULL)
+		if (x->cb != NULL)
+			m += x->nnodes * sizeof(struct nnode) + x->ncb *
+			    sizeof(struct cbox) + (x->slice16 != NULL ?
+			    x->nslice * sizeof(uint16_t) : x->slice != NULL ?
+			    x->nslice * sizeof(uint32_t) : 0);
+		else if (x->nn != NULL)
 			m += x->nnodes * sizeof(struct nnode) + x->nleaf *
 			    sizeof(struct nbox) + (x->slice != NULL ?
 			    x->nslice * sizeof(uint32_t) : 0);
@@ -810,6 +1241,36 @@ cls_memory(const struct classifier *c)
 }
 
 void
+cls_stats(const struct classifier *c, struct cls_stats *st)
+{
+	int t;
+
+	memset(st, 0, sizeof(*st));
+	st->trees = c->ntrees;
+	st->intervals = c->dict.nsrc + c->dict.ndst;
+	st->tails = c->dict.ntail;
+	for (t = 0; t < c->ntrees; t++) {
+		const struct tree *x = c->trees[t];
+
+		st->nodes += x->nnodes;
+		st->slices += x->slice != NULL || x->slice16 != NULL ?
+		    x->nslice : 0;
+		if (x->cb != NULL) {
+			st->compact++;
+			st->compact16 += x->slice16 != NULL;
+			st->compact32 += x->slice != NULL;
+			st->leafboxes += x->ncb;
+		} else if (x->nn != NULL) {
+			st->narrow++;
+			st->leafboxes += x->nleaf;
+		} else {
+			st->wide++;
+			st->leafboxes += x->nleaf;
+		}
+	}
+}
+
+void
 cls_free(struct classifier *c)
 {
 	int t;
@@ -818,5 +1279,9 @@ cls_free(struct classifier *c)
 		return;
 	for (t = 0; t < c->ntrees; t++)
 		tree_free(c->trees[t]);
+	free(c->dict.src);
+	free(c->dict.dst);
+	free(c->dict.tail);
+	free(c->prio);
 	free(c);
 }

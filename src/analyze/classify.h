@@ -31,6 +31,17 @@ int	 cls_lookup(const struct classifier *c, const u128 *p);
 void	 cls_free(struct classifier *c);
 /* Bytes it holds; nodes and leaves. */
 size_t	 cls_memory(const struct classifier *c);
+/* What a classifier is made of, for tests and benchmarks. */
+struct cls_stats {
+	int	trees;
+	int	compact;	/* trees in the compact form */
+	int	compact16;	/* of those, with a 16-bit root table */
+	int	compact32;	/* of those, with a 32-bit one */
+	int	narrow;		/* trees in the 32-bit form */
+	int	wide;		/* trees in the 128-bit form */
+	size_t	nodes, leafboxes, slices, intervals, tails;
+};
+void	 cls_stats(const struct classifier *c, struct cls_stats *st);
 /* The same answer by a linear scan, for tests and benchmarks. */
 int	 cls_linear(const struct cls_box *boxes, size_t n, const u128 *p);
 

@@ -144,6 +144,99 @@ test_table_edges(void **state)
 	}
 }
 
+/* n random boxes of 32-bit addresses (narrow: a /23 to a /32, or any
+ * address now and then when wide) and small other dimensions. */
+static struct cls_box *
+random32(struct rng *r, size_t n, int spread, int ties, int wide)
+{
+	struct cls_box *b = calloc(n + 1, sizeof(*b));
+	size_t i;
+	int d;
+
+	assert_non_null(b);
+	for (i = 0; i < n; i++) {
+		for (d = 0; d < CLS_DIMS; d++) {
+			u128 lo, w;
+
+			if (d < 2) {
+				lo = (u128)(uint32_t)rng_next(r);
+				w = wide && rng_below(r, 6) == 0 ? 0xffffffffu :
+				    ((u128)1 << rng_below(r, 9)) - 1;
+				lo &= ~w;
+			} else {
+				lo = rng_below(r, 1000);
+				w = rng_below(r, 3) == 0 ? 0 : rng_below(r, 3000);
+			}
+			b[i].lo[d] = lo;
+			b[i].hi[d] = lo + w;
+		}
+		/* spread: gaps between priorities; ties: several boxes of
+		 * one rule */
+		b[i].prio = (int)(ties ? i / 3 : i) * spread - 5;
+	}
+	return b;
+}
+
+/* Each of the classifier's forms against the linear scan: the compact
+ * form (16-bit intervals and ranks, a 16- or a 32-bit root table), with
+ * priorities that are not 0, 1, 2, … (sparse, negative, shared by several
+ * boxes); and the 32-bit form it falls back to when the ranks pass 15
+ * bits. */
+static void
+test_forms(void **state)
+{
+	static const struct {
+		size_t	n;
+		int	spread, ties, wide;
+		int	want;	/* 0 compact, 1 compact with a 32-bit table,
+				   2 32-bit form */
+	} cases[] = {
+		{ 3000, 1, 0, 1, 0 },
+		{ 3000, 7, 1, 1, 0 },
+		{ 60000, 1, 1, 0, 1 },	/* 20,000 ranks, 60,000 leaf boxes */
+		{ 40000, 2, 0, 0, 2 },
+	};
+	struct rng r = { 41 };
+	size_t k, i, npts = 4000;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct cls_box *b = random32(&r, cases[k].n, cases[k].spread,
+		    cases[k].ties, cases[k].wide);
+		u128 *pts = calloc(npts * CLS_DIMS, sizeof(*pts));
+		struct classifier *c = cls_build(b, cases[k].n);
+		struct cls_stats st;
+
+		assert_true(pts != NULL && c != NULL);
+		cls_stats(c, &st);
+		printf("forms: %zu boxes: %d trees, %d compact (%d with a "
+		    "16-bit table, %d with a 32-bit one), %d 32-bit, %zu leaf "
+		    "boxes, %zu intervals\n", cases[k].n, st.trees, st.compact,
+		    st.compact16, st.compact32, st.narrow,
+		    st.leafboxes, st.intervals);
+		switch (cases[k].want) {
+		case 0:
+			assert_int_equal(st.compact, st.trees);
+			break;
+		case 1:
+			assert_int_equal(st.compact, st.trees);
+			assert_true(st.compact32 > 0);
+			break;
+		default:
+			assert_int_equal(st.compact, 0);
+			assert_int_equal(st.narrow, st.trees);
+			break;
+		}
+		for (i = 0; i < npts; i++)
+			random_point(&r, b, cases[k].n, rng_below(&r, 2) ?
+			    0xffffffffu : 3999, pts + i * CLS_DIMS);
+		cls_free(c);
+		check_all(b, cases[k].n, pts, npts, "forms");
+		free(b);
+		free(pts);
+	}
+}
+
 static void
 test_classbench(void **state)
 {
@@ -189,6 +282,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_boxes),
 		cmocka_unit_test(test_table_edges),
+		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_classbench),
 	};
 
