@@ -153,6 +153,28 @@ printf 'tcp 6 1 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=25\n' |
 	"$moat" test $A --batch - >/dev/null 2>"$tmp/err"
 grep -q "give --in" "$tmp/err" || { echo "FAIL: conntrack line without --in"; failed=1; }
 
+# The replay's reader: a rule's answer twice (printed once, then copied),
+# conntrack's "unknown N", a CRLF line, a line of 3 MB (longer than the
+# reader's block), a last line without its newline.
+{
+	printf 'tcp 6 1 ESTABLISHED src=192.168.1.50 dst=8.8.8.8 sport=9 dport=25 src=8.8.8.8\n'
+	printf 'tcp 6 1 ESTABLISHED src=192.168.1.50 dst=8.8.4.4 sport=9 dport=25\n'
+	printf 'unknown  47 599 src=192.168.1.10 dst=9.9.9.9 src=9.9.9.9 dst=192.168.1.10 mark=0 use=1\n'
+	printf 'LAN 192.168.1.10 8.8.8.8 tcp 25\r\n'
+	python3 -c 'print("x" * 3000000)'
+	printf 'LAN 192.168.1.50 8.8.8.8 tcp 25'
+} >"$tmp/reader"
+cat >"$tmp/want" <<'WANT'
+LAN 192.168.1.50 -> 8.8.8.8 tcp/25: deny by rule 2 (seed-a.conf:8): deny on LAN from ANY to ANY service SMTP  # nobody else
+LAN 192.168.1.50 -> 8.8.4.4 tcp/25: deny by rule 2 (seed-a.conf:8): deny on LAN from ANY to ANY service SMTP  # nobody else
+LAN 192.168.1.10 -> 9.9.9.9 gre: accept by the default of interface LAN (seed-a.conf:4): no rule matches
+LAN 192.168.1.10 -> 8.8.8.8 tcp/25: accept by rule 1 (seed-a.conf:7): accept on LAN from 192.168.1.10 to ANY service SMTP  # mail server may send
+error: line 5: line longer than 4095 bytes
+LAN 192.168.1.50 -> 8.8.8.8 tcp/25: deny by rule 2 (seed-a.conf:8): deny on LAN from ANY to ANY service SMTP  # nobody else
+WANT
+"$moat" test $A --batch "$tmp/reader" --in LAN >"$tmp/got" 2>"$tmp/err"
+diff -u "$tmp/want" "$tmp/got" || { echo "FAIL: batch reader"; failed=1; }
+
 # Standard input, and printing is stable
 "$moat" show $A | "$moat" show -f - >"$tmp/again" && "$moat" show $A | cmp -s - "$tmp/again" ||
 	{ echo "FAIL: show of show differs"; failed=1; }
