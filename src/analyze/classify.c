@@ -4,7 +4,8 @@
  * cut go to both sides.  The cut is chosen among the ends of the boxes at
  * the node: in every dimension the median end, and the dimension whose cut
  * leaves the fewest boxes on the larger side wins.  A node of at most
- * LEAF_MAX boxes, or one no cut improves, is a leaf: its boxes sorted by
+ * LEAF_MAX boxes (COMPACT_LEAF_MAX in the compact form), or one no cut
+ * improves, is a leaf: its boxes sorted by
  * priority, scanned in order, first hit wins.  Boxes that a higher-priority
  * box of the leaf covers entirely inside the leaf's region are dropped.
  * A tree whose boxes fit 32 bits starts with a table instead of the top
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #define LEAF_MAX	8
+#define COMPACT_LEAF_MAX 4	/* a compact box costs a load more to test */
 #define DEPTH_MAX	48
 
 struct node {
@@ -110,6 +112,7 @@ struct tree {
 	struct cls_box	*boxes;
 	size_t		 nboxes;
 	int		 failed;
+	size_t		 leafmax;	/* boxes a leaf may hold */
 	int		 minprio;	/* best priority of its boxes */
 	/* The root: a table of subtrees, one per run of slices of dimension
 	 * sdim (slice = (q - sbase) >> sshift), or NULL for one tree. */
@@ -277,7 +280,7 @@ build(struct tree *c, uint32_t *ids, size_t n, u128 *rlo, u128 *rhi,
 
 	if (at == -1)
 		return -1;
-	if (n <= LEAF_MAX || depth >= DEPTH_MAX)
+	if (n <= c->leafmax || depth >= DEPTH_MAX)
 		return make_leaf(c, at, ids, n, rlo, rhi);
 	if ((ends = malloc(2 * n * sizeof(*ends))) == NULL) {
 		c->failed = 1;
@@ -773,6 +776,7 @@ tree_build(const struct cls_box *boxes, size_t n, const struct cdict *dict)
 
 	if (c == NULL)
 		return NULL;
+	c->leafmax = dict != NULL ? COMPACT_LEAF_MAX : LEAF_MAX;
 	c->boxes = malloc((n + 1) * sizeof(*boxes));
 	ids = malloc((n + 1) * sizeof(*ids));
 	if (c->boxes == NULL || ids == NULL) {
