@@ -231,7 +231,7 @@ PY
 "$moat" check --offline $V >"$tmp/out" 2>&1
 grep -q "rule 2 can never match: its source is IPv6 only and its destination IPv4 only" "$tmp/out" ||
 	{ echo "FAIL: lint does not say rule 2 mixes families"; cat "$tmp/out"; failed=1; }
-"$moat" show --nft $V | grep -q 'meta nfproto ipv6 counter name "rule_1" drop' ||
+"$moat" show --nft $V | grep -Eq 'meta nfproto ipv6 counter name "rule_[0-9a-f]{16}" drop' ||
 	{ echo "FAIL: ::/0 is not compiled to IPv6 only"; failed=1; }
 "$moat" show --nft $V | grep -q '"eth0.100" : jump zone_WAN' ||
 	{ echo "FAIL: the VLAN device is not in the dispatch"; failed=1; }
@@ -301,9 +301,17 @@ st = json.load(open(sys.argv[2]))
 m = re.search(r"applied: history entry (\d+), .*hash ([0-9a-f]{16})", text)
 assert m and st["applied"]["entry"] == int(m.group(1)), (text, st)
 assert st["applied"]["hash"] == m.group(2) and st["applied"]["drift"] == "none", st
-names = [c["name"] for c in st["counters"]]
-assert names == re.findall(r"^(\S+) +\d+ +\d+", text, re.M), (names, text)
-assert "rule_2" in names and st["pending"] is None and st["ha"] is None, st
+# A rule's counter is named by its id in the kernel (rule_ID), and told
+# by its number in the config in force.
+names = [f"rule {c['rule']}" if c.get("rule") else c["name"]
+         for c in st["counters"]]
+assert names == re.findall(r"^(rule \d+|\S+) +\d+ +\d+", text, re.M), (names, text)
+r2 = [c for c in st["counters"] if c.get("rule") == 2]
+assert len(r2) == 1 and re.fullmatch(r"[0-9a-f]{16}", r2[0]["rule_id"]), st
+assert r2[0]["name"] == "rule_" + r2[0]["rule_id"], st
+assert re.search(r"^rule 2 +\d+ +\d+  deny on LAN from ANY to ANY service SMTP$",
+                 text, re.M), text
+assert st["pending"] is None and st["ha"] is None, st
 PY
 	# apply says what it changes before it loads; --dry-run says it and
 	# loads nothing.

@@ -239,7 +239,8 @@ async function loadDashboard() {
   hits.textContent = "";
   for (const c of r.data.counters || []) {
     const tr = document.createElement("tr");
-    cell(tr, c.name); cell(tr, c.packets); cell(tr, c.bytes);
+    // a rule's counter is named by the rule's id; its number says which
+    cell(tr, c.rule ? "rule " + c.rule : c.name); cell(tr, c.packets); cell(tr, c.bytes);
     hits.appendChild(tr);
   }
   const m = $("#mail");

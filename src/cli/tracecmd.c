@@ -141,22 +141,60 @@ verdict_word(const struct nftrace_ev *ev)
 	}
 }
 
-/* "rule 2 (moat.conf:8)" from a comment "rule 2", with its line. */
-static void
-rule_words(struct tracer *T, int n, struct strbuf *b)
+/* The rule a name or comment refers to from s on (its id, or the number
+ * of a ruleset compiled before ids: nftc.h): its number in the config in
+ * force into *n (0 when that has no such rule, then *id says which).
+ * Whether s starts with a reference. */
+static bool
+rule_ref(struct tracer *T, const char *s, int *n, uint64_t *id)
 {
-	size_t i;
+	int number;
 
-	strbuf_printf(b, "rule %d", n);
-	for (i = 0; T->p != NULL && i < T->p->nrule; i++)
-		if (T->p->rules[i]->number == n) {
-			const char *base = strrchr(T->file, '/');
+	if (nftc_rule_ref(s, id, &number) == 0)
+		return false;
+	*n = nftc_rule_number(T->p, *id, number);
+	if (*n == 0 && number > 0)
+		*n = number;	/* the old form names it itself */
+	return true;
+}
 
-			strbuf_printf(b, " (%s:%d) %s", base ? base + 1 :
-			    T->file, T->p->rules[i]->loc.line,
-			    action_name(T->p->rules[i]->action));
-			return;
-		}
+/* Whether chain is a rule's log chain: log_ID (log_rule_N before ids),
+ * and the rule it names. */
+static bool
+log_chain(struct tracer *T, const char *chain, int *n, uint64_t *id)
+{
+	const char *s;
+
+	if (strncmp(chain, "log_rule_", 9) == 0)
+		s = chain + 9;
+	else if (strncmp(chain, "log_", 4) == 0 &&
+	    strlen(chain + 4) == NFTC_ID_LEN)
+		s = chain + 4;
+	else
+		return false;
+	return rule_ref(T, s, n, id) && s[strspn(s, "0123456789abcdef")] ==
+	    '\0';
+}
+
+/* "rule 2 (moat.conf:8) deny" for rule 2 of the config in force, with
+ * its line; a rule it has not, by its id. */
+static void
+rule_words(struct tracer *T, int n, uint64_t id, struct strbuf *b)
+{
+	const char *base = strrchr(T->file, '/');
+	const struct rule *r;
+
+	if (n <= 0 || T->p == NULL || (size_t)n > T->p->nrule) {
+		if (n > 0)
+			strbuf_printf(b, "rule %d", n);
+		else
+			strbuf_printf(b, "rule " NFTC_ID " (not in %s)",
+			    (unsigned long long)id, base ? base + 1 : T->file);
+		return;
+	}
+	r = T->p->rules[n - 1];
+	strbuf_printf(b, "rule %d (%s:%d) %s", n, base ? base + 1 : T->file,
+	    r->loc.line, action_name(r->action));
 }
 
 /* The packet, the first time one is seen. */
@@ -268,12 +306,18 @@ zone_len(const char *chain)
 
 /* A chain's name in moat's words: "zone LAN", "rule 2's log". */
 static void
-chain_words(const char *chain, char *buf, size_t len)
+chain_words(struct tracer *T, const char *chain, char *buf, size_t len)
 {
+	uint64_t id;
+	int n;
+
 	if (strncmp(chain, "zone_", 5) == 0)
 		snprintf(buf, len, "zone %.*s", zone_len(chain), chain + 5);
-	else if (strncmp(chain, "log_rule_", 9) == 0)
-		snprintf(buf, len, "rule %s's log", chain + 9);
+	else if (log_chain(T, chain, &n, &id) && n > 0)
+		snprintf(buf, len, "rule %d's log", n);
+	else if (log_chain(T, chain, &n, &id))
+		snprintf(buf, len, "rule " NFTC_ID "'s log",
+		    (unsigned long long)id);
 	else
 		snprintf(buf, len, "%s", chain);
 }
@@ -288,7 +332,8 @@ on_event(void *arg, const struct nftrace_ev *ev)
 	const char *v = verdict_word(ev);
 	struct strbuf line;
 	char where[80];
-	int n;
+	uint64_t id, lid;
+	int n, ln;
 
 	if (strcmp(ev->table, NFTC_TABLE) != 0)
 		return;
@@ -312,7 +357,7 @@ on_event(void *arg, const struct nftrace_ev *ev)
 		return;
 	T->last_event = clock_ms();
 	strbuf_init(&line, 0);
-	chain_words(ev->chain, where, sizeof(where));
+	chain_words(T, ev->chain, where, sizeof(where));
 	if (ev->type == NFTRACE_POLICY && ev->verdict != NF_ACCEPT) {
 		strbuf_printf(&line, "%s: the chain's policy: %s", where, v);
 	} else if (ev->type == NFTRACE_RULE) {
@@ -324,26 +369,28 @@ on_event(void *arg, const struct nftrace_ev *ev)
 			strbuf_free(&err);
 			k = rule_by_handle(T, ev->chain, ev->handle);
 		}
-		if (k != NULL && sscanf(k->comment, "rule %d", &n) == 1) {
-			if (strncmp(ev->chain, "log_rule_", 9) == 0 &&
-			    ev->verdict == NFT_CONTINUE) {
+		if (k != NULL && strncmp(k->comment, "rule ", 5) == 0 &&
+		    rule_ref(T, k->comment + 5, &n, &id)) {
+			bool in_log = log_chain(T, ev->chain, &ln, &lid);
+
+			if (in_log && ev->verdict == NFT_CONTINUE) {
 				strbuf_free(&line);
 				return;		/* the log statement */
 			}
-			if (strncmp(ev->chain, "log_rule_", 9) == 0) {
+			if (in_log) {
 				strbuf_printf(&line, "%s: logged: %s", where, v);
 			} else {
 				strbuf_printf(&line, "%s: matches ", where);
-				rule_words(T, n, &line);
+				rule_words(T, n, id, &line);
 				strbuf_printf(&line, ev->verdict == NFT_JUMP ?
 				    "; it logs" : ": %s", v);
 			}
 		} else if (k != NULL && strcmp(k->comment, NFTC_DISPATCH) == 0 &&
 		    (ev->verdict == NF_ACCEPT || ev->verdict == NF_DROP ||
-		    (ev->verdict == NFT_JUMP && strncmp(ev->target,
-		    "log_rule_", 9) == 0)) && (n = dispatched_rule(T, ev)) > 0) {
+		    (ev->verdict == NFT_JUMP && log_chain(T, ev->target, &ln,
+		    &lid))) && (n = dispatched_rule(T, ev)) > 0) {
 			strbuf_printf(&line, "%s: matches ", where);
-			rule_words(T, n, &line);
+			rule_words(T, n, 0, &line);
 			strbuf_printf(&line, ev->verdict == NFT_JUMP ?
 			    "; it logs" : ": %s", v);
 		} else if (k != NULL && strncmp(k->comment, "default of ", 11) ==

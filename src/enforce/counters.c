@@ -103,7 +103,7 @@ parse_obj(const struct nlmsghdr *nlh, struct counter *k)
 	name = mnl_attr_get_str(tb[NFTA_OBJ_NAME]);
 	memset(k, 0, sizeof(*k));
 	snprintf(k->name, sizeof(k->name), "%s", name);
-	k->what = nftc_counter_meaning(name, &k->number);
+	k->what = nftc_counter_meaning(name, &k->number, &k->rule_id);
 	k->packets = be64toh(mnl_attr_get_u64(cb[NFTA_COUNTER_PACKETS]));
 	k->bytes = be64toh(mnl_attr_get_u64(cb[NFTA_COUNTER_BYTES]));
 	return 1;
@@ -211,4 +211,14 @@ out:
 		errno = saved;
 	}
 	return finish(&a, rc, v, n, err, strerror(errno));
+}
+
+void
+counters_number(struct counter *v, size_t n, const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].what == NFTC_COUNTS_RULE && v[i].rule_id != 0)
+			v[i].number = nftc_rule_number(p, v[i].rule_id, 0);
 }

@@ -14,6 +14,9 @@ struct counter {
 	char			 name[64];	/* its name in the table */
 	enum nftc_counted	 what;
 	int			 number;	/* the rule or forward, or 0 */
+	uint64_t		 rule_id;	/* a rule's counter rule_ID: its
+						   id (its number is 0 until
+						   counters_number), else 0 */
 	uint64_t		 packets, bytes;
 };
 
@@ -27,5 +30,10 @@ int	 counters_read(struct counter **v, size_t *n, struct strbuf *err);
  * -1 with the reason in err. */
 int	 counters_parse(const void *buf, size_t len, struct counter **v,
 	    size_t *n, struct strbuf *err);
+/* Give each rule counter named by its rule's id (rule_ID) the number
+ * that rule has in p, the config in force (0 when p is NULL or has no
+ * rule with that id: a kernel that holds another config's ruleset).
+ * The old form rule_N says its number itself. */
+void	 counters_number(struct counter *v, size_t n, const struct policy *p);
 
 #endif

@@ -16,8 +16,9 @@
  *   with gateways, the gateways chains (compile_gateways) mark the link.
  * Rules are compiled from their resolved sets, one family at a time, so an
  * exclude of an IPv4-only set still matches every IPv6 address, as the
- * language says.  Every rule counts in a named counter rule_N, so `moat
- * status` reads back exact per-rule figures however a rule is split.
+ * language says.  Every rule counts in a named counter rule_ID (ID its
+ * id: nftc.h), so `moat status` reads back exact per-rule figures however
+ * a rule is split.
  */
 #include "enforce/nftc.h"
 
@@ -32,6 +33,8 @@
 #include "policy/schedule.h"
 
 #define V6_ALL_LO	((u128)0)
+/* A rule's id as its kernel objects' names spell it (NFTC_ID). */
+#define RID(r)		((unsigned long long)(r)->id)
 
 static const char *const fam_word[] = { [FAM_V4] = "ip", [FAM_V6] = "ip6" };
 static const char *const fam_suffix[] = { [FAM_V4] = "v4", [FAM_V6] = "v6" };
@@ -51,7 +54,7 @@ struct nftc {
 	unsigned		 nsets;
 	struct nametab		*dyn_names;	/* dynamic sets, declared */
 	struct strbuf		*dyn;		/* their refill, or NULL */
-	const char		*side;		/* "rule_N_src": the side
+	const char		*side;		/* "rule_ID_src": the side
 						   put_addr_match writes */
 	struct sched_frame	 frame;		/* the kernel's clocks, now */
 	bool			 route;		/* compiling a route_IF chain:
@@ -457,19 +460,18 @@ compile_log_chain(struct nftc *c, const struct rule *r)
 	struct strbuf *b = c->b;
 	char what[32];
 
-	snprintf(what, sizeof(what), NFTC_LOG_RULE "%016llx",
-	    (unsigned long long)r->id);
-	strbuf_printf(b, "\tchain log_rule_%d {\n\t\t", r->number);
+	snprintf(what, sizeof(what), NFTC_LOG_RULE NFTC_ID, RID(r));
+	strbuf_printf(b, "\tchain log_" NFTC_ID " {\n\t\t", RID(r));
 	put_log(c, b, what, r->action);
 	strbuf_putc(b, '\n');
 	if (r->action == ACT_REJECT)
-		strbuf_printf(b, "\t\tmeta l4proto tcp counter name \"rule_%d\" "
-		    "reject with tcp reset comment \"rule %d\"\n", r->number,
-		    r->number);
-	strbuf_printf(b, "\t\tcounter name \"rule_%d\" %s comment \"rule "
-	    "%d\"\n\t}\n\n", r->number, r->action == ACT_ACCEPT ? "accept" :
-	    r->action == ACT_DENY ? "drop" : "reject with icmpx type "
-	    "admin-prohibited", r->number);
+		strbuf_printf(b, "\t\tmeta l4proto tcp counter name \"rule_"
+		    NFTC_ID "\" reject with tcp reset comment \"rule " NFTC_ID
+		    "\"\n", RID(r), RID(r));
+	strbuf_printf(b, "\t\tcounter name \"rule_" NFTC_ID "\" %s comment "
+	    "\"rule " NFTC_ID "\"\n\t}\n\n", RID(r), r->action == ACT_ACCEPT ?
+	    "accept" : r->action == ACT_DENY ? "drop" : "reject with icmpx type "
+	    "admin-prohibited", RID(r));
 }
 
 static void
@@ -483,14 +485,14 @@ put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
 	if (c->route) {
 		if (policy_rule_gw_applies(r, c->route_fam))
 			strbuf_printf(b, " meta mark set meta mark and 0x%08x or "
-			    "0x%08x return comment \"rule %d: %s %s\"\n",
+			    "0x%08x return comment \"rule " NFTC_ID ": %s %s\"\n",
 			    (unsigned)~GW_MARK_MASK,
-			    GW_MARK_CHOICE(policy_gw_choice(&r->gw)), r->number,
+			    GW_MARK_CHOICE(policy_gw_choice(&r->gw)), RID(r),
 			    r->gw.gw != NULL ? "gateway" : "gateway-group",
 			    r->gw.name);
 		else
-			strbuf_printf(b, " return comment \"rule %d\"\n",
-			    r->number);
+			strbuf_printf(b, " return comment \"rule " NFTC_ID
+			    "\"\n", RID(r));
 		return;
 	}
 	/* What a scheduled accept admits carries its number in the ct mark,
@@ -500,8 +502,8 @@ put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
 		strbuf_printf(b, " ct mark set ct mark and 0x%08x or 0x%x",
 		    (unsigned)~NFTC_CT_SCHED_MASK, r->sched_mark);
 	if (r->log && !c->linear && r->number > 0) {
-		strbuf_printf(b, " jump log_rule_%d comment \"rule %d\"\n",
-		    r->number, r->number);
+		strbuf_printf(b, " jump log_" NFTC_ID " comment \"rule "
+		    NFTC_ID "\"\n", RID(r), RID(r));
 		return;
 	}
 	if (r->log)
@@ -510,7 +512,7 @@ put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
 	if (c->linear)
 		strbuf_puts(b, " counter");
 	else if (r->number > 0)
-		strbuf_printf(b, " counter name \"rule_%d\"", r->number);
+		strbuf_printf(b, " counter name \"rule_" NFTC_ID "\"", RID(r));
 	else
 		strbuf_puts(b, " counter name \"anti_lockout\"");
 	switch (r->action) {
@@ -529,7 +531,7 @@ put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
 		break;
 	}
 	if (r->number > 0)
-		strbuf_printf(b, " comment \"rule %d\"\n", r->number);
+		strbuf_printf(b, " comment \"rule " NFTC_ID "\"\n", RID(r));
 	else
 		strbuf_puts(b, " comment \"anti-lockout\"\n");
 }
@@ -595,13 +597,13 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 			if (pc != NULL)
 				put_time_match(b, &pc[q]);
 			if (!c->omit_src && !both) {
-				c->side = arena_printf(&c->a, "rule_%d_src",
-				    r->number);
+				c->side = arena_printf(&c->a, "rule_" NFTC_ID
+				    "_src", RID(r));
 				put_addr_match(c, b, "saddr", &r->src, src, f);
 			}
 			if (!both) {
-				c->side = arena_printf(&c->a, "rule_%d_dst",
-				    r->number);
+				c->side = arena_printf(&c->a, "rule_" NFTC_ID
+				    "_dst", RID(r));
 				put_addr_match(c, b, "daddr", &r->dst, dst, f);
 			}
 			put_svc_match(c, b, &g[i]);
@@ -957,7 +959,7 @@ zone_name(struct nftc *c, const struct iface *ifc, const char *suffix)
 /* A class whose list is one rule that decides every connection of its
  * source by accept or drop, logging nothing: its map element is that
  * verdict, and the rule counts in the zone's counter map (one nft rule in
- * the class chain would be `counter name "rule_N" drop`, nothing more). */
+ * the class chain would be `counter name "rule_ID" drop`, nothing more). */
 static bool
 class_direct(struct nftc *c, const struct class *x, enum addr_family f)
 {
@@ -1012,7 +1014,7 @@ put_class_target(struct nftc *c, struct strbuf *b, const struct iface *ifc,
 		return;
 	}
 	if (class_logs(c, x, f)) {
-		strbuf_printf(b, "jump log_rule_%d", x->items[0].rule->number);
+		strbuf_printf(b, "jump log_" NFTC_ID, RID(x->items[0].rule));
 		return;
 	}
 	if (x->n == 1 && x->items[0].rule == NULL) {
@@ -1143,8 +1145,8 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 			strbuf_puts(&c->sets, first ? "" : ",\n\t\t\t");
 			first = false;
 			put_interval(&c->sets, cl[i].lo, hi, (enum addr_family)f);
-			strbuf_printf(&c->sets, " : \"rule_%d\"",
-			    cl[i].items[0].rule->number);
+			strbuf_printf(&c->sets, " : \"rule_" NFTC_ID "\"",
+			    RID(cl[i].items[0].rule));
 		}
 		strbuf_puts(&c->sets, " }\n\t}\n\n");
 	}
@@ -1434,24 +1436,63 @@ compile_sets(struct nftc *c)
 	}
 }
 
+size_t
+nftc_rule_ref(const char *s, uint64_t *id, int *number)
+{
+	size_t i;
+	long n = 0;
+
+	*id = 0;
+	*number = 0;
+	for (i = 0; i < NFTC_ID_LEN && ((s[i] >= '0' && s[i] <= '9') ||
+	    (s[i] >= 'a' && s[i] <= 'f')); i++)
+		*id = *id << 4 | (uint64_t)(s[i] <= '9' ? s[i] - '0' :
+		    s[i] - 'a' + 10);
+	if (i == NFTC_ID_LEN && !(s[i] >= '0' && s[i] <= '9') &&
+	    !(s[i] >= 'a' && s[i] <= 'f'))
+		return i;
+	*id = 0;
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 9; i++)
+		n = n * 10 + (s[i] - '0');
+	if (i == 0 || n == 0 || (s[i] >= '0' && s[i] <= '9'))
+		return 0;
+	*number = (int)n;
+	return i;
+}
+
+int
+nftc_rule_number(const struct policy *p, uint64_t id, int number)
+{
+	const struct rule *r;
+
+	if (p == NULL)
+		return 0;
+	if (number > 0)
+		return (size_t)number <= p->nrule ? number : 0;
+	return (r = policy_rule_by_id(p, id)) != NULL ? r->number : 0;
+}
+
 /* The names compile_counters gives, read back. */
 enum nftc_counted
-nftc_counter_meaning(const char *name, int *number)
+nftc_counter_meaning(const char *name, int *number, uint64_t *id)
 {
 	int n = 0, end = 0;
+	size_t k;
 
 	*number = 0;
+	*id = 0;
 	if (strcmp(name, "anti_lockout") == 0)
 		return NFTC_COUNTS_ANTI_LOCKOUT;
 	if (strcmp(name, "undeclared") == 0)
 		return NFTC_COUNTS_UNDECLARED;
 	if (strncmp(name, "default_", 8) == 0 && name[8] != '\0')
 		return NFTC_COUNTS_DEFAULT;
-	if (sscanf(name, "rule_%d%n", &n, &end) == 1 && name[end] == '\0' &&
-	    n > 0) {
-		*number = n;
+	if (strncmp(name, "rule_", 5) == 0 &&
+	    (k = nftc_rule_ref(name + 5, id, number)) > 0 &&
+	    name[5 + k] == '\0')
 		return NFTC_COUNTS_RULE;
-	}
+	*number = 0;
+	*id = 0;
 	if (sscanf(name, "forward_%d%n", &n, &end) == 1 && n > 0) {
 		*number = n;
 		if (name[end] == '\0')
@@ -1470,6 +1511,7 @@ nftc_counter_meaning(const char *name, int *number)
 		return NFTC_COUNTS_ONE_TO_ONE;
 	}
 	*number = 0;
+	*id = 0;
 	return NFTC_COUNTS_OTHER;
 }
 
@@ -1483,8 +1525,8 @@ compile_counters(struct nftc *c)
 		strbuf_puts(c->b, "\tcounter anti_lockout {\n\t}\n");
 	for (i = 0; i < p->nrule; i++)
 		if (!p->rules[i]->disabled)
-			strbuf_printf(c->b, "\tcounter rule_%d {\n\t}\n",
-			    p->rules[i]->number);
+			strbuf_printf(c->b, "\tcounter rule_" NFTC_ID
+			    " {\n\t}\n", RID(p->rules[i]));
 	for (i = 0; i < p->niface; i++) {
 		strbuf_puts(c->b, "\tcounter default_");
 		put_ident(c->b, p->ifaces[i]->name);

@@ -26,6 +26,27 @@
 #define NFTC_LOG_GROUP		28015
 #define NFTC_LOG_PREFIX		"moat "
 #define NFTC_LOG_RULE		"i"
+/*
+ * A rule's kernel objects are named by its id (policy_rule_id), spelt as
+ * in its log prefix, not by its number, so that a rule put above it
+ * changes none of them (doc/design/rule-ids.md): its counter rule_ID, its
+ * log chain log_ID, the sets of a side rule_ID_src_v4 (…_dst_v6), and
+ * each of its nft rules' comment "rule ID" (a route chain's "rule ID:
+ * gateway NAME").  A reader maps the id back to the rule and its number
+ * through the config in force (nftc_rule_number).  Rulesets compiled
+ * before said the number there (rule_N, log_rule_N, "rule N"); the
+ * readers still take that form, which a kernel holds until the next
+ * apply.
+ */
+#define NFTC_ID			"%016llx"
+#define NFTC_ID_LEN		16
+/* A rule's reference at the start of s: 16 hex digits (an id, into *id)
+ * or a decimal number (the old form, into *number), the other 0.  The
+ * characters read, or 0 when s starts with neither. */
+size_t	 nftc_rule_ref(const char *s, uint64_t *id, int *number);
+/* The number of the rule with id (or, for the old form, number), as
+ * policy p has it (p may be NULL): 0 when p has no such rule. */
+int	 nftc_rule_number(const struct policy *p, uint64_t id, int number);
 /* The comment of a zone's source dispatch (its map's elements are class
  * chains, or the verdict of a rule that decides its sources by itself). */
 #define NFTC_DISPATCH		"dispatch by source"
@@ -50,7 +71,7 @@ int	 nftc_compile(const struct policy *p, struct strbuf *b);
 /*
  * The addresses of interfaces that say address dynamic are named sets
  * (XIP_v4, XIP_v6, XNET_…, and one per rule side that mixes them with
- * more: rule_N_src_v4 …), marked with this comment; the rules refer to
+ * more: rule_ID_src_v4 …), marked with this comment; the rules refer to
  * them, so that a new address changes only their elements.  Append to b
  * the script that sets every one of them to what it holds under p's
  * binding (flush and add, one transaction); nothing when p has none.
@@ -101,7 +122,8 @@ int	 nftc_compile_plain(const struct policy *p, struct strbuf *b);
  * name the compiler gave it. */
 enum nftc_counted {
 	NFTC_COUNTS_OTHER = 0,		/* not one of moat's names */
-	NFTC_COUNTS_RULE,		/* rule_N: rule N */
+	NFTC_COUNTS_RULE,		/* rule_ID: the rule with id ID;
+					   rule_N (before ids): rule N */
 	NFTC_COUNTS_ANTI_LOCKOUT,	/* the anti-lockout rule */
 	NFTC_COUNTS_DEFAULT,		/* default_IF: an interface's default */
 	NFTC_COUNTS_FORWARD,		/* forward_N: port forward N, translated */
@@ -112,8 +134,10 @@ enum nftc_counted {
 	NFTC_COUNTS_ONE_TO_ONE,		/* one_to_one_N: nat one-to-one N */
 };
 
-/* The meaning of counter name; *number is the rule or forward (else 0). */
-enum nftc_counted nftc_counter_meaning(const char *name, int *number);
+/* The meaning of counter name; *number is the rule or forward (else 0),
+ * *id a rule's id (else 0): a rule's counter has one of the two. */
+enum nftc_counted nftc_counter_meaning(const char *name, int *number,
+	    uint64_t *id);
 /* The lockdown ruleset, for a start with no usable config and no history:
  * table inet moat dropping everything but loopback, established traffic
  * and, when lan_device is not NULL, SSH, HTTP and HTTPS from it to the

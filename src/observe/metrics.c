@@ -275,7 +275,8 @@ counter_lines(const struct metrics_input *in, struct strbuf *b,
     enum nftc_counted what, bool bytes)
 {
 	size_t i;
-	char num[16];
+	char num[NFTC_ID_LEN + 1];
+	int n;
 
 	for (i = 0; i < in->nctr; i++) {
 		const struct counter *c = &in->ctr[i];
@@ -285,16 +286,26 @@ counter_lines(const struct metrics_input *in, struct strbuf *b,
 			continue;
 		switch (what) {
 		case NFTC_COUNTS_RULE:
+			/* rule_ID: the number the config in force gives it
+			 * (none when it has no such rule); rule_N: N. */
+			n = c->rule_id != 0 ? nftc_rule_number(in->p,
+			    c->rule_id, 0) : c->number;
 			strbuf_puts(b, bytes ? "moat_rule_bytes_total{" :
 			    "moat_rule_packets_total{");
-			snprintf(num, sizeof(num), "%d", c->number);
-			label(b, "rule", num, true);
-			if ((r = rule_of(in->p, c->number)) != NULL) {
+			if (n > 0)
+				snprintf(num, sizeof(num), "%d", n);
+			label(b, "rule", n > 0 ? num : "", true);
+			if ((r = rule_of(in->p, n)) != NULL) {
 				snprintf(num, sizeof(num), "%d", r->loc.line);
 				label(b, "line", num, false);
 				label(b, "action", action_name(r->action),
 				    false);
 				label(b, "interface", r->ifname, false);
+			}
+			if (c->rule_id != 0) {
+				snprintf(num, sizeof(num), NFTC_ID,
+				    (unsigned long long)c->rule_id);
+				label(b, "id", num, false);
 			}
 			break;
 		case NFTC_COUNTS_DEFAULT:

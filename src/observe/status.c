@@ -76,9 +76,10 @@ status_collect(const struct status_where *w, struct gw_status *st,
 		free(text);
 	}
 	strbuf_init(&e2, 0);
-	if (counters_read(&st->ctr, &st->nctr, &e2) == 0)
+	if (counters_read(&st->ctr, &st->nctr, &e2) == 0) {
 		st->have_ctr = true;
-	else
+		counters_number(st->ctr, st->nctr, st->p);
+	} else
 		snprintf(st->ctr_err, sizeof(st->ctr_err), "%s",
 		    strbuf_str(&e2));
 	strbuf_free(&e2);
@@ -190,12 +191,18 @@ text_counters(const struct gw_status *st, struct strbuf *b)
 	for (i = 0; i < st->nctr; i++) {
 		const struct counter *k = &st->ctr[i];
 		struct strbuf rule;
+		char name[sizeof(k->name)];
 
 		strbuf_init(&rule, 0);
+		/* A rule's counter, named by its id in the kernel, is told
+		 * by the number the config in force gives it. */
+		snprintf(name, sizeof(name), "%s", k->name);
 		if (k->what == NFTC_COUNTS_RULE && st->p != NULL &&
-		    k->number > 0 && (size_t)k->number <= st->p->nrule)
+		    k->number > 0 && (size_t)k->number <= st->p->nrule) {
 			printer_rule(st->p->rules[k->number - 1], &rule, false);
-		strbuf_printf(b, "%-14s %12llu %14llu  %s\n", k->name,
+			snprintf(name, sizeof(name), "rule %d", k->number);
+		}
+		strbuf_printf(b, "%-14s %12llu %14llu  %s\n", name,
 		    (unsigned long long)k->packets,
 		    (unsigned long long)k->bytes, strbuf_str(&rule));
 		strbuf_free(&rule);
@@ -646,6 +653,17 @@ status_json(const struct gw_status *st)
 		json_t *k = json_object();
 
 		json_object_set_new(k, "name", json_string(st->ctr[i].name));
+		if (st->ctr[i].what == NFTC_COUNTS_RULE) {
+			char id[NFTC_ID_LEN + 1];
+
+			snprintf(id, sizeof(id), NFTC_ID,
+			    (unsigned long long)st->ctr[i].rule_id);
+			json_object_set_new(k, "rule", st->ctr[i].number > 0 ?
+			    json_integer(st->ctr[i].number) : json_null());
+			json_object_set_new(k, "rule_id",
+			    st->ctr[i].rule_id != 0 ? json_string(id) :
+			    json_null());
+		}
 		json_object_set_new(k, "packets",
 		    json_integer((json_int_t)st->ctr[i].packets));
 		json_object_set_new(k, "bytes",

@@ -22,6 +22,9 @@
 #include <cmocka.h>
 
 #include "enforce/counters.h"
+#include "observe/metrics.h"
+#include "observe/status.h"
+#include "policy/load.h"
 
 #define BUF	16384
 
@@ -201,11 +204,169 @@ test_broken(void **state)
 	}
 }
 
+
+/* A rule's counter is named by its id (rule_ID, 16 hex digits), read back
+ * to the number the config in force gives the rule; the old form rule_N
+ * says its number itself. */
+static void
+test_rule_names(void **state)
+{
+	static const char conf[] =
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "accept on LAN from 192.168.1.10 to ANY service SMTP\n"
+	    "deny on LAN from ANY to ANY service SMTP\n";
+	static const char moved[] =
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "deny on WAN from ANY to ANY service SSH\n"
+	    "deny on LAN from ANY to ANY service SMTP\n"
+	    "accept on LAN from 192.168.1.10 to ANY service SMTP\n";
+	struct policy *p = policy_parse("t.conf", conf, sizeof(conf) - 1);
+	struct policy *q = policy_parse("u.conf", moved, sizeof(moved) - 1);
+	struct counter v[5];
+	struct gw_status st;
+	struct metrics_input in;
+	struct strbuf b;
+	char name[64];
+	const char *text;
+	uint64_t id;
+	int n;
+	json_t *j, *c;
+
+	(void)state;
+	assert_true(p != NULL && policy_valid(p));
+	assert_true(q != NULL && policy_valid(q));
+	/* the compiled ruleset names the rules by id only */
+	strbuf_init(&b, 0);
+	assert_int_equal(nftc_compile(p, &b), 0);
+	snprintf(name, sizeof(name), "counter rule_%016llx {",
+	    (unsigned long long)p->rules[1]->id);
+	assert_non_null(strstr(strbuf_str(&b), name));
+	snprintf(name, sizeof(name), "comment \"rule %016llx\"",
+	    (unsigned long long)p->rules[1]->id);
+	assert_non_null(strstr(strbuf_str(&b), name));
+	assert_null(strstr(strbuf_str(&b), "rule_1"));
+	assert_null(strstr(strbuf_str(&b), "\"rule 2\""));
+	strbuf_free(&b);
+
+	/* the forms read back */
+	snprintf(name, sizeof(name), "rule_%016llx",
+	    (unsigned long long)p->rules[1]->id);
+	assert_int_equal(nftc_counter_meaning(name, &n, &id),
+	    NFTC_COUNTS_RULE);
+	assert_true(n == 0 && id == p->rules[1]->id);
+	assert_int_equal(nftc_counter_meaning("rule_12", &n, &id),
+	    NFTC_COUNTS_RULE);
+	assert_true(n == 12 && id == 0);
+	/* sixteen digits are an id, whatever they look like */
+	assert_int_equal(nftc_counter_meaning("rule_0000000000000012", &n,
+	    &id), NFTC_COUNTS_RULE);
+	assert_true(n == 0 && id == 0x12);
+	assert_int_equal(nftc_counter_meaning("rule_0", &n, &id),
+	    NFTC_COUNTS_OTHER);
+	assert_int_equal(nftc_counter_meaning("rule_0123456789abcde", &n,
+	    &id), NFTC_COUNTS_OTHER);	/* 15 digits, not a number */
+	assert_int_equal(nftc_counter_meaning("rule_0123456789abcdef0", &n,
+	    &id), NFTC_COUNTS_OTHER);
+	assert_int_equal(nftc_counter_meaning("rule_0123456789ABCDEF", &n,
+	    &id), NFTC_COUNTS_OTHER);
+	assert_int_equal(nftc_counter_meaning("rule_0123456789abcdef_src", &n,
+	    &id), NFTC_COUNTS_OTHER);
+	assert_true(n == 0 && id == 0);
+	assert_int_equal(nftc_counter_meaning("rule_12x", &n, &id),
+	    NFTC_COUNTS_OTHER);
+
+	/* numbered through the config in force: p, then q (moved) */
+	memset(v, 0, sizeof(v));
+	snprintf(v[0].name, sizeof(v[0].name), "rule_%016llx",
+	    (unsigned long long)p->rules[0]->id);
+	snprintf(v[1].name, sizeof(v[1].name), "rule_%016llx",
+	    (unsigned long long)p->rules[1]->id);
+	snprintf(v[2].name, sizeof(v[2].name), "rule_%016llx",
+	    (unsigned long long)(p->rules[1]->id ^ 1));	/* in neither */
+	snprintf(v[3].name, sizeof(v[3].name), "rule_2");
+	snprintf(v[4].name, sizeof(v[4].name), "default_LAN");
+	for (n = 0; n < 5; n++) {
+		int k;
+
+		v[n].what = nftc_counter_meaning(v[n].name, &k, &v[n].rule_id);
+		v[n].number = k;
+		v[n].packets = (uint64_t)n + 10;
+		v[n].bytes = 100 * ((uint64_t)n + 10);
+	}
+	counters_number(v, 5, p);
+	assert_true(v[0].number == 1 && v[1].number == 2 && v[2].number == 0 &&
+	    v[3].number == 2 && v[4].number == 0);
+	counters_number(v, 5, q);
+	assert_true(v[0].number == 3 && v[1].number == 2 && v[2].number == 0 &&
+	    v[3].number == 2);
+	counters_number(v, 5, NULL);
+	assert_true(v[0].number == 0 && v[3].number == 2);
+	counters_number(v, 5, p);
+
+	/* moat status: told by number, with the rule; JSON with both */
+	memset(&st, 0, sizeof(st));
+	st.p = p;
+	st.have_ctr = true;
+	st.ctr = v;
+	st.nctr = 5;
+	strbuf_init(&b, 0);
+	status_text(&st, &b);
+	assert_non_null(strstr(strbuf_str(&b), "\nrule 1                   10"
+	    "           1000  accept on LAN from 192.168.1.10 to ANY service "
+	    "SMTP\n"));
+	assert_non_null(strstr(strbuf_str(&b), "\nrule 2                   11"
+	    "           1100  deny on LAN"));
+	assert_non_null(strstr(strbuf_str(&b), v[2].name));
+	strbuf_free(&b);
+	j = status_json(&st);
+	c = json_array_get(json_object_get(j, "counters"), 1);
+	assert_string_equal(json_string_value(json_object_get(c, "name")),
+	    v[1].name);
+	assert_int_equal(json_integer_value(json_object_get(c, "rule")), 2);
+	assert_string_equal(json_string_value(json_object_get(c, "rule_id")),
+	    v[1].name + 5);
+	c = json_array_get(json_object_get(j, "counters"), 2);
+	assert_true(json_is_null(json_object_get(c, "rule")));
+	c = json_array_get(json_object_get(j, "counters"), 3);
+	assert_int_equal(json_integer_value(json_object_get(c, "rule")), 2);
+	assert_true(json_is_null(json_object_get(c, "rule_id")));
+	c = json_array_get(json_object_get(j, "counters"), 4);
+	assert_null(json_object_get(c, "rule"));
+	json_decref(j);
+
+	/* metrics: the rule's number and line, and its id */
+	memset(&in, 0, sizeof(in));
+	in.p = q;
+	in.ctr = v;
+	in.nctr = 5;
+	strbuf_init(&b, 0);
+	metrics_write(&in, &b);
+	text = strbuf_str(&b);
+	snprintf(name, sizeof(name), "id=\"%016llx\"} 10\n",
+	    (unsigned long long)p->rules[0]->id);
+	assert_non_null(strstr(text, "moat_rule_packets_total{rule=\"3\","
+	    "line=\"5\",action=\"accept\",interface=\"LAN\","));
+	assert_non_null(strstr(text, name));
+	assert_non_null(strstr(text, "moat_rule_bytes_total{rule=\"2\","
+	    "line=\"4\",action=\"deny\""));
+	snprintf(name, sizeof(name), "moat_rule_packets_total{rule=\"\","
+	    "id=\"%016llx\"} 12\n", (unsigned long long)(p->rules[1]->id ^ 1));
+	assert_non_null(strstr(text, name));
+	assert_non_null(strstr(text, "moat_rule_packets_total{rule=\"2\","
+	    "line=\"4\",action=\"deny\",interface=\"LAN\"} 13\n"));
+	strbuf_free(&b);
+	policy_free(p);
+	policy_free(q);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_rule_names),
 		cmocka_unit_test(test_broken),
 	};
 

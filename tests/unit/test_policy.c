@@ -164,7 +164,7 @@ test_dynamic(void **state)
 	struct policy *b = parse_bound(dynamic_office, "WAN",
 	    "198.51.100.9/28");
 	struct strbuf dyn;
-	char *sa, *sb, *sn;
+	char *sa, *sb, *sn, side[96];
 	enum action act;
 
 	(void)state;
@@ -216,8 +216,11 @@ test_dynamic(void **state)
 	    "WANIP_v4\nadd element inet moat WANIP_v4 { 203.0.113.5 }\n"));
 	assert_non_null(strstr(strbuf_str(&dyn), "add element inet moat "
 	    "WANNET_v4 { 203.0.113.0/24 }\n"));
-	assert_non_null(strstr(strbuf_str(&dyn), "add element inet moat "
-	    "rule_3_dst_v4 { 10.0.0.1, 203.0.113.5 }\n"));
+	/* a rule's side is named by the rule's id */
+	snprintf(side, sizeof(side), "add element inet moat rule_%016llx_"
+	    "dst_v4 { 10.0.0.1, 203.0.113.5 }\n",
+	    (unsigned long long)a->rules[2]->id);
+	assert_non_null(strstr(strbuf_str(&dyn), side));
 	/* Nothing of IPv6: emptied, nothing added. */
 	assert_non_null(strstr(strbuf_str(&dyn), "flush set inet moat "
 	    "WANIP_v6\nflush"));
