@@ -181,18 +181,19 @@ log_chain(struct tracer *T, const char *chain, int *n, uint64_t *id)
 static void
 rule_words(struct tracer *T, int n, uint64_t id, struct strbuf *b)
 {
-	const char *base = strrchr(T->file, '/');
+	const char *base;
 	const struct rule *r;
 
 	if (n <= 0 || T->p == NULL || (size_t)n > T->p->nrule) {
 		if (n > 0)
 			strbuf_printf(b, "rule %d", n);
 		else
-			strbuf_printf(b, "rule " NFTC_ID " (not in %s)",
-			    (unsigned long long)id, base ? base + 1 : T->file);
+			strbuf_printf(b, "rule " NFTC_ID " (not in the config "
+			    "in force)", (unsigned long long)id);
 		return;
 	}
 	r = T->p->rules[n - 1];
+	base = strrchr(T->file, '/');
 	strbuf_printf(b, "rule %d (%s:%d) %s", n, base ? base + 1 : T->file,
 	    r->loc.line, action_name(r->action));
 }

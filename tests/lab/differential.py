@@ -240,8 +240,10 @@ def named(rec):
     """The counter a log record stands for."""
     if rec is None:
         return "no record"
+    if rec.get("rule_id"):
+        return f"rule_{rec['rule_id']}"
     if rec["rule"] is not None:
-        return f"rule_{rec['rule']}"
+        return f"rule_{rec['rule']}"    # a prefix of before the ids
     return f"default_{rec['interface']}"
 
 
@@ -301,6 +303,9 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
         dispatched += "saddr vmap" in nft
         with open(os.path.join(d, "flows.txt")) as f:
             flows = [line.split() for line in f]
+        # A rule's counter is named by its id; moat trace says its number.
+        with open(os.path.join(d, "rules.txt")) as f:
+            rule_counter = dict(line.split() for line in f)
         # The kernel tracks connections once a table asks for it.
         if not events:
             events.append(Events(gw, os.path.join(work, "conntrack.events")))
@@ -343,7 +348,7 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
                 import re
                 m = re.search(r"matches rule (\d+) ", out)
                 d = re.search(r"no rule matches: the default of (\S+):", out)
-                said = (f"rule_{m.group(1)}" if m else
+                said = (rule_counter.get(m.group(1), "no such rule") if m else
                         f"default_{d.group(1)}" if d else "nothing")
                 if said == want:
                     trace_agree += 1

@@ -17,7 +17,10 @@ ns gw nft list table ip foreign | grep -q "tcp dport 9999 counter" ||
 	fail "the foreign table lost its rule"
 ns gw "$MOAT" rollback || fail "rollback"
 ns gw nft list table ip foreign >/dev/null || fail "rollback removed the foreign table"
-ns gw nft list chain inet moat zone_LAN | grep -q 'comment "rule 2"' ||
+# seed A's rule 2, by its id (seed B has one rule, another)
+a2=$(rule_counter "$top/examples/lab/seed-a.conf" 2)
+[ -n "$a2" ] || fail "seed A's rule 2 has no counter"
+ns gw nft list chain inet moat zone_LAN | grep -q "comment \"rule ${a2#rule_}\"" ||
 	fail "rollback did not bring back seed A's rule 2"
 
 # A transaction the kernel refuses (a jump loop, added as a test hook):
@@ -30,7 +33,7 @@ rc=$?
 grep -qi "error" "$tmp/err" || fail "no reason printed: $(cat "$tmp/err")"
 after=$(ns gw nft list table inet moat | grep -c comment)
 [ "$before" = "$after" ] || fail "a refused apply changed the ruleset"
-ns gw nft list chain inet moat zone_LAN | grep -q 'comment "rule 2"' ||
+ns gw nft list chain inet moat zone_LAN | grep -q "comment \"rule ${a2#rule_}\"" ||
 	fail "the previous ruleset is gone after a refused apply"
 ns gw "$MOAT" history | tail -1 | grep -q rollback ||
 	fail "a refused apply was recorded in the history"

@@ -1,10 +1,12 @@
 /* labgen.c: random policies for the lab and flows with the counter that
  * moat's evaluator says must count them, for the differential test.
  *
- * Usage: labgen SEED NFLOWS DIR   writes DIR/policy.conf and DIR/flows.txt
+ * Usage: labgen SEED NFLOWS DIR   writes DIR/policy.conf, DIR/flows.txt
+ * and DIR/rules.txt (a line per rule: NUMBER COUNTER).
  * A flow line: SIDE SRC DST PROTO PORT COUNTER VERDICT, where SIDE is the
  * namespace that sends it (lan or wan), PROTO tcp, udp, icmp or icmpv6,
- * and COUNTER the named counter of table inet moat that decides it.
+ * and COUNTER the named counter of table inet moat that decides it (a
+ * rule's is named by the rule's id: rule_ID).
  * The policies aim at the corners where a compiler differs from the model:
  * IPv4 and IPv6 mixed, excludes of one-family sets, ranges, lists, nested
  * objects, multi-protocol services, disabled rules, defaults, forwards,
@@ -413,7 +415,8 @@ write_flow(const struct policy *p, FILE *out, bool from_lan, const char *src,
 	policy_eval(p, &f, &v);
 	switch (v.by) {
 	case BY_RULE:
-		snprintf(counter, sizeof(counter), "rule_%d", v.rule->number);
+		snprintf(counter, sizeof(counter), "rule_%016llx",
+		    (unsigned long long)v.rule->id);
 		break;
 	case BY_ANTILOCKOUT:
 		snprintf(counter, sizeof(counter), "anti_lockout");
@@ -466,6 +469,13 @@ main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < n; i++)
 		flow(&r, p, fp);
+	fclose(fp);
+	snprintf(file, sizeof(file), "%s/rules.txt", argv[3]);
+	if ((fp = fopen(file, "w")) == NULL)
+		return 1;
+	for (i = 0; (size_t)i < p->nrule; i++)
+		fprintf(fp, "%d rule_%016llx\n", p->rules[i]->number,
+		    (unsigned long long)p->rules[i]->id);
 	fclose(fp);
 	policy_free(p);
 	strbuf_free(&b);

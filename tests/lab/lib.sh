@@ -81,6 +81,14 @@ probe() {
 	esac
 }
 
+# rule_counter CONF N: the name of rule N's counter in the ruleset CONF
+# compiles to (rule_ID, ID the rule's id): the rules' counters are declared
+# in file order, a disabled rule's not at all.
+rule_counter() {
+	"$MOAT" show --nft -f "$1" |
+	    sed -n 's/^\tcounter \(rule_[0-9a-f]\{16\}\) {$/\1/p' | sed -n "${2}p"
+}
+
 # counter NAME: packets counted by a named counter of table inet moat in gw
 counter() {
 	ns gw nft list counter inet moat "$1" 2>/dev/null |

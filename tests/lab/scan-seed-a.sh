@@ -58,7 +58,7 @@ case $out in "554 5.7.1"*Test.EICAR*) echo "ok: the mail server's virus: $out" ;
 out=$(ns lan python3 "$smtp/send.py" 198.51.100.25 25 --from 192.168.50.11 --timeout 2)
 case $out in "timed out") echo "ok: the workstation is still blocked" ;;
 *) fail "the workstation's SMTP: $out (rule 2 must still drop it)" ;; esac
-[ "$(counter rule_2)" -ge 1 ] || fail "rule 2's counter did not go up"
+[ "$(counter "$(rule_counter "$conf" 2)")" -ge 1 ] || fail "rule 2's counter did not go up"
 grep -q "client=192.168.50.11" "$tmp/moatd.log" &&
 	fail "the proxy saw the workstation's connection"
 

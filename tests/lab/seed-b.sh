@@ -10,5 +10,5 @@ ns gw "$MOAT" apply -f "$conf" || fail "apply"
 probe connected lan --from 192.168.50.11 192.168.50.1 25
 probe "timed out" lan --from 192.168.50.11 198.51.100.25 25
 probe "timed out" lan --from 2001:db8:50::11 2001:db8:51::25 25
-[ "$(counter rule_1)" -ge 2 ] || fail "rule 1's counter did not go up"
+[ "$(counter "$(rule_counter "$conf" 1)")" -ge 2 ] || fail "rule 1's counter did not go up"
 finish

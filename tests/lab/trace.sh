@@ -91,8 +91,10 @@ for who in 27 28; do
 	esac
 	n=${rule#rule }
 	n=${n%% *}
-	ns gw nft list counter inet moat "rule_$n" | grep -q "packets [1-9]" ||
-		fail "rule_$n did not count: $(ns gw nft list counter inet moat rule_$n)"
+	k=$(rule_counter "$big" "$n")
+	[ -n "$k" ] || fail "rule $n has no counter"
+	ns gw nft list counter inet moat "$k" | grep -q "packets [1-9]" ||
+		fail "rule $n's $k did not count: $(ns gw nft list counter inet moat "$k")"
 done
 
 # Killed: the watchdog removes the chain.  (Started directly, not through
