@@ -1182,6 +1182,58 @@ test_gateways(void **state)
  * two rules with one line get two ids, the first the one it has alone;
  * a rule's id and log prefix survive rules added, removed or moved around
  * it, and every logging rule's prefix is the same in both rulesets. */
+
+/* A rule inserted at the top renumbers the others but changes none of
+ * their lines in the compiled ruleset: every name a rule's kernel form
+ * carries is its id (an incremental apply diffs these lines). */
+static void
+test_insert_keeps_lines(void **state)
+{
+	const char *head = "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address dynamic\n"
+	    "logging {\n  rate 5\n}\n";
+	const char *rules =
+	    "accept on LAN from 192.168.1.10 to ANY service SMTP log\n"
+	    "deny on LAN from ANY to { WANIP, 10.0.0.1 } service SMTP\n"
+	    "reject on WAN from 198.51.100.0/24 to ANY log\n"
+	    "accept on LAN from ANY to ANY service HTTPS\n";
+	char *a = NULL, *b = NULL, *line, *save = NULL;
+	struct policy *pa, *pb;
+	struct strbuf ca, cb;
+	int lines = 0;
+
+	(void)state;
+	assert_true(asprintf(&a, "%s%s", head, rules) > 0);
+	assert_true(asprintf(&b, "%sdeny on LAN from 192.168.1.66 to ANY "
+	    "log\n%s", head, rules) > 0);
+	pa = parse_ok(a);
+	pb = parse_ok(b);
+	assert_true(pb->rules[1]->id == pa->rules[0]->id &&
+	    pb->rules[1]->number == 2);
+	strbuf_init(&ca, 0);
+	strbuf_init(&cb, 0);
+	assert_int_equal(nftc_compile(pa, &ca), 0);
+	assert_int_equal(nftc_compile(pb, &cb), 0);
+	/* every line of a rule (its comment, log chain, counter, side's
+	 * set) is in the ruleset with the rule inserted, as it was */
+	for (line = strtok_r(ca.s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "rule") == NULL && strstr(line, "log_") ==
+		    NULL)
+			continue;
+		lines++;
+		if (strstr(strbuf_str(&cb), line) == NULL)
+			fail_msg("line lost by an insertion: %s", line);
+	}
+	assert_true(lines >= 12);
+	strbuf_free(&ca);
+	strbuf_free(&cb);
+	policy_free(pa);
+	policy_free(pb);
+	free(a);
+	free(b);
+}
+
 static void
 test_rule_ids(void **state)
 {
@@ -1259,6 +1311,7 @@ main(void)
 		cmocka_unit_test(test_addr_literals),
 		cmocka_unit_test(test_iset_ops),
 		cmocka_unit_test(test_rule_ids),
+		cmocka_unit_test(test_insert_keeps_lines),
 		cmocka_unit_test(test_privileged_change),
 		cmocka_unit_test(test_schedule_windows),
 		cmocka_unit_test(test_schedule_kernel),
