@@ -1148,17 +1148,34 @@ assign_rule_ids(struct resolver *rs)
 {
 	struct policy *p = rs->p;
 	size_t cap = 16, i, j;
+	/* For each first candidate, the id its last rule took: the ids
+	 * before it in the chain are all taken, so the next rule of that
+	 * line starts after it (n rules with one line: n steps, not n²/2). */
+	struct {
+		uint64_t	 first, last;
+		bool		 used;
+	} *memo;
 
 	while (cap < 2 * p->nrule)
 		cap *= 2;
 	p->by_id = arena_array(rs->a, cap, sizeof(*p->by_id));
 	p->by_id_cap = cap;
+	memo = arena_array(rs->a, cap, sizeof(*memo));
 	for (i = 0; i < p->nrule; i++) {
 		struct rule *r = p->rules[i];
-		uint64_t id = policy_rule_id(r);
+		uint64_t first = policy_rule_id(r), id = first;
+		size_t m;
 
+		for (m = policy_id_slot(first, cap); memo[m].used &&
+		    memo[m].first != first; m = (m + 1) & (cap - 1))
+			;
+		if (memo[m].used)
+			id = fnv1a_add(memo[m].last, "+", 1);
 		while (policy_rule_by_id(p, id) != NULL)
 			id = fnv1a_add(id, "+", 1);
+		memo[m].first = first;
+		memo[m].last = id;
+		memo[m].used = true;
 		r->id = id;
 		for (j = policy_id_slot(id, cap); p->by_id[j] != NULL;
 		    j = (j + 1) & (cap - 1))
