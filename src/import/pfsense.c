@@ -1788,15 +1788,22 @@ static void
 read_forwards(struct imp *im)
 {
 	const struct xml_node *nat = xml_child(im->root, "nat"), *n;
-	bool global_off = xml_child(xml_child(im->root, "system"),
-	    "disablenatreflection") != NULL && strcmp(txt(xml_child(im->root,
-	    "system"), "disablenatreflection"), "") != 0;
+	const struct xml_node *sys = xml_child(im->root, "system");
+	/* pfSense reflects a port forward only when asked: the system's
+	 * mode (System > Advanced: purenat or proxy) or the rule's own;
+	 * disablenatreflection (before 2.1) turns it off whatever else. */
+	const char *mode = txt(sys, "natreflection");
+	bool global_on = (strcmp(mode, "purenat") == 0 ||
+	    strcmp(mode, "proxy") == 0) && (xml_child(sys,
+	    "disablenatreflection") == NULL || strcmp(txt(sys,
+	    "disablenatreflection"), "") == 0);
 
 	for (n = nat != NULL ? nat->child : NULL; n != NULL; n = n->next) {
 		struct pside ps;
 		struct xif *f;
 		const char *why = NULL, *svc = NULL, *target, *lport, *dport;
 		const char *refl, *assoc, *t = NULL;
+		bool on;
 		int fam;
 
 		if (strcmp(n->name, "rule") != 0)
@@ -1860,12 +1867,16 @@ read_forwards(struct imp *im)
 		strbuf_printf(&im->s_fwd, "%sforward on %s service %s to %s",
 		    xml_child(n, "disabled") != NULL ? "# (disabled) " : "",
 		    f->name, svc, t);
-		if (strcmp(refl, "disable") == 0 || (*refl == '\0' &&
-		    global_off))
+		on = strcmp(refl, "enable") == 0 || strcmp(refl, "purenat") ==
+		    0 || (strcmp(refl, "disable") != 0 && global_on);
+		if (!on)
 			strbuf_puts(&im->s_fwd, " reflection off");
-		else if (strcmp(refl, "enable") == 0)
-			note(im, xml_child(n, "natreflection"), "carried as "
-			    "moat's reflection (pure NAT), not NAT + proxy");
+		else if (strcmp(refl, "enable") == 0 || (strcmp(refl,
+		    "purenat") != 0 && strcmp(mode, "proxy") == 0))
+			note(im, strcmp(refl, "enable") == 0 ? xml_child(n,
+			    "natreflection") : xml_child(sys, "natreflection"),
+			    "carried as moat's reflection (pure NAT), not NAT + "
+			    "proxy");
 		strbuf_putc(&im->s_fwd, '\n');
 		if (xml_child(n, "disabled") != NULL)
 			note(im, n, "not carried: the port forward is disabled "
@@ -2040,6 +2051,7 @@ read_onetoone(struct imp *im)
 		struct pside ps;
 		struct xif *f;
 		const char *why = NULL, *ext = txt(n, "external"), *in, *e, *s;
+		const char *refl;
 		int fam, fam2;
 
 		if (strcmp(n->name, "onetoone") != 0)
@@ -2074,8 +2086,17 @@ read_onetoone(struct imp *im)
 				if (*txt(n, "descr") != '\0')
 					strbuf_printf(&im->s_nat, "# %s\n",
 					    emit_oneline(&im->e, txt(n, "descr")));
+				/* reflected only when asked: the rule's
+				 * natreflection, else the system's
+				 * enablebinatreflection */
+				refl = txt(n, "natreflection");
 				strbuf_printf(&im->s_nat, "nat one-to-one on %s "
-				    "%s to %s\n", f->name, e, s);
+				    "%s to %s%s\n", f->name, e, s,
+				    strcmp(refl, "enable") == 0 ||
+				    (strcmp(refl, "disable") != 0 &&
+				    xml_child(xml_child(im->root, "system"),
+				    "enablebinatreflection") != NULL) ? "" :
+				    " reflection off");
 				continue;
 			}
 		}
