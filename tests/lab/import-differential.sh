@@ -5,11 +5,11 @@
 # kernel's deciding rule must be moat test's, and its verdict the
 # source's, as the equivalence report's evaluator of the source decides
 # it (pf, iptables), unless the report lists that flow as differing.
-# MOAT_IMPDIFF_CONFIGS and MOAT_IMPDIFF_FLOWS scale it (default 16 x 40,
+# MOAT_IMPDIFF_CONFIGS and MOAT_IMPDIFF_FLOWS scale it (default 30 x 40,
 # half of each kind); MOAT_IMPDIFF_SEED moves the seeds;
 # MOAT_IMPDIFF_LIE=N corrupts one imported rule of the Nth config, to see
 # that the test can fail.
 . "$(dirname "$0")/lib.sh"
 python3 "$here/import-differential.py" "$MOAT" "$2" "$MOAT_LAB" \
-	"${MOAT_IMPDIFF_CONFIGS:-16}" "${MOAT_IMPDIFF_FLOWS:-40}" "$tmp" || failed=1
+	"${MOAT_IMPDIFF_CONFIGS:-30}" "${MOAT_IMPDIFF_FLOWS:-40}" "$tmp" || failed=1
 finish
