@@ -2041,6 +2041,63 @@ read_outbound(struct imp *im)
 		masquerade_all(im);
 }
 
+/* One 1:1 mapping of interface key: internal side ps (its address or
+ * network), destination pd (any, or not carried), external ext (an
+ * address, or a network of the internal one's length), reflection refl
+ * (enable, disable, else the system's); or the note why not. */
+static void
+one_to_one(struct imp *im, const struct xml_node *n, const char *key,
+    const struct pside *ps, const struct pside *pd, const char *ext,
+    const char *refl, const char *descr)
+{
+	struct xif *f = iface_by_key(im, key);
+	const char *why = NULL, *in, *e, *s, *len;
+	int fam, fam2;
+
+	in = ps->address != NULL ? ps->address : ps->network != NULL ?
+	    ps->network : "";
+	/* OPNsense writes the external side as a network too */
+	if ((len = strchr(ext, '/')) != NULL)
+		ext = arena_strndup(im->e.a, ext, (size_t)(len - ext));
+	if (f == NULL || !f->enabled)
+		why = arena_printf(im->e.a, "it is on no interface carried "
+		    "('%s')", emit_oneline(&im->e, key));
+	else if (ps->neg)
+		why = "its internal side is inverted";
+	else if ((s = emit_literal(&im->e, in, &fam)) == NULL)
+		why = arena_printf(im->e.a, "internal '%s' is not an "
+		    "address or network", emit_oneline(&im->e, in));
+	else if ((e = emit_literal(&im->e, strchr(s, '/') != NULL ?
+	    arena_printf(im->e.a, "%s%s", ext, strchr(s, '/')) : ext,
+	    &fam2)) == NULL || fam2 != fam)
+		why = arena_printf(im->e.a, "external '%s' is not an "
+		    "address of the internal one's family",
+		    emit_oneline(&im->e, ext));
+	else if (len != NULL && strcmp(len, strchr(s, '/') != NULL ?
+	    strchr(s, '/') : fam == FAM_V6 ? "/128" : "/32") != 0)
+		why = arena_printf(im->e.a, "external '%s%s' is not of the "
+		    "internal one's length", emit_oneline(&im->e, ext),
+		    emit_oneline(&im->e, len));
+	else if (pd->any == NULL && ((pd->address != NULL &&
+	    *pd->address != '\0') || (pd->network != NULL &&
+	    *pd->network != '\0')))
+		why = "it maps only for some destinations";
+	else {
+		if (*descr != '\0')
+			strbuf_printf(&im->s_nat, "# %s\n",
+			    emit_oneline(&im->e, descr));
+		/* reflected only when asked: the rule's natreflection,
+		 * else the system's enablebinatreflection */
+		strbuf_printf(&im->s_nat, "nat one-to-one on %s %s to %s%s\n",
+		    f->name, e, s, strcmp(refl, "enable") == 0 ||
+		    (strcmp(refl, "disable") != 0 && xml_child(xml_child(
+		    im->root, "system"), "enablebinatreflection") != NULL) ?
+		    "" : " reflection off");
+		return;
+	}
+	note(im, n, "not carried: %s", why);
+}
+
 static void
 read_onetoone(struct imp *im)
 {
@@ -2048,59 +2105,62 @@ read_onetoone(struct imp *im)
 
 	for (n = xml_child(xml_child(im->root, "nat"), "onetoone"); n != NULL;
 	    n = n->next) {
-		struct pside ps;
-		struct xif *f;
-		const char *why = NULL, *ext = txt(n, "external"), *in, *e, *s;
-		const char *refl;
-		int fam, fam2;
+		struct pside ps, pd;
 
 		if (strcmp(n->name, "onetoone") != 0)
 			continue;
-		f = iface_by_key(im, txt(n, "interface"));
-		read_side(xml_child(n, "source"), &ps);
-		in = ps.address != NULL ? ps.address : ps.network != NULL ?
-		    ps.network : "";
-		if (xml_child(n, "disabled") != NULL)
-			why = "the rule is disabled";
-		else if (f == NULL || !f->enabled)
-			why = arena_printf(im->e.a, "it is on no interface carried "
-			    "('%s')", emit_oneline(&im->e, txt(n, "interface")));
-		else if ((s = emit_literal(&im->e, in, &fam)) == NULL)
-			why = arena_printf(im->e.a, "internal '%s' is not an "
-			    "address or network", emit_oneline(&im->e, in));
-		else if ((e = emit_literal(&im->e, strchr(s, '/') != NULL ?
-		    arena_printf(im->e.a, "%s%s", ext, strchr(s, '/')) : ext,
-		    &fam2)) == NULL || fam2 != fam)
-			why = arena_printf(im->e.a, "external '%s' is not an "
-			    "address of the internal one's family",
-			    emit_oneline(&im->e, ext));
-		else {
-			struct pside pd;
-
-			read_side(xml_child(n, "destination"), &pd);
-			if (pd.any == NULL && ((pd.address != NULL &&
-			    *pd.address != '\0') || (pd.network != NULL &&
-			    *pd.network != '\0')))
-				why = "it maps only for some destinations";
-			else {
-				if (*txt(n, "descr") != '\0')
-					strbuf_printf(&im->s_nat, "# %s\n",
-					    emit_oneline(&im->e, txt(n, "descr")));
-				/* reflected only when asked: the rule's
-				 * natreflection, else the system's
-				 * enablebinatreflection */
-				refl = txt(n, "natreflection");
-				strbuf_printf(&im->s_nat, "nat one-to-one on %s "
-				    "%s to %s%s\n", f->name, e, s,
-				    strcmp(refl, "enable") == 0 ||
-				    (strcmp(refl, "disable") != 0 &&
-				    xml_child(xml_child(im->root, "system"),
-				    "enablebinatreflection") != NULL) ? "" :
-				    " reflection off");
-				continue;
-			}
+		if (xml_child(n, "disabled") != NULL) {
+			note(im, n, "not carried: the rule is disabled");
+			continue;
 		}
-		note(im, n, "not carried: %s", why);
+		read_side(xml_child(n, "source"), &ps);
+		read_side(xml_child(n, "destination"), &pd);
+		one_to_one(im, n, txt(n, "interface"), &ps, &pd,
+		    txt(n, "external"), txt(n, "natreflection"),
+		    txt(n, "descr"));
+	}
+}
+
+/* OPNsense's MVC 1:1 rules (Filter/onetoone), by their sequence, after
+ * the legacy ones. */
+static void
+mvc_onetoone(struct imp *im)
+{
+	const struct xml_node *n = xml_child(xml_child(xml_child(xml_child(
+	    im->root, "OPNsense"), "Firewall"), "Filter"), "onetoone");
+	const struct xml_node **v = NULL;
+	size_t nv = 0, cap = 0, i, j;
+
+	for (n = n != NULL ? n->child : NULL; n != NULL; n = n->next)
+		if (strcmp(n->name, "rule") == 0) {
+			ARENA_PUSH(im->e.a, v, nv, cap);
+			/* in sequence order, the file's where equal */
+			for (j = nv - 1; j > 0 && atol(txt(v[j - 1],
+			    "sequence")) > atol(txt(n, "sequence")); j--)
+				v[j] = v[j - 1];
+			v[j] = n;
+		}
+	for (i = 0; i < nv; i++) {
+		struct pside ps, pd;
+
+		n = v[i];
+		if (xml_child(n, "enabled") != NULL && !flag(n, "enabled")) {
+			note(im, n, "not carried: the rule is disabled");
+			continue;
+		}
+		if (*txt(n, "type") != '\0' && strcmp(txt(n, "type"), "binat")
+		    != 0) {
+			note(im, xml_child(n, "type"), "not carried: a 1:1 of "
+			    "type '%s' translates one way; moat's translates "
+			    "both (BINAT)", emit_oneline(&im->e, txt(n,
+			    "type")));
+			continue;
+		}
+		mvc_side(n, "source", &ps);
+		mvc_side(n, "destination", &pd);
+		one_to_one(im, n, txt(n, "interface"), &ps, &pd,
+		    txt(n, "external"), txt(n, "natreflection"),
+		    txt(n, "description"));
 	}
 }
 
@@ -2230,11 +2290,6 @@ read_rest(struct imp *im)
 		note(im, n, "not carried: a section moat does not know");
 	}
 	/* What of OPNsense's MVC firewall the import does not read. */
-	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
-	    "Firewall"), "Filter"), "onetoone");
-	if (n != NULL && has_text(n))
-		note(im, n, "not carried: OPNsense's MVC 1:1 rules are not read "
-		    "yet");
 	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
 	    "Firewall"), "Filter"), "npt");
 	if (n != NULL && has_text(n))
@@ -2747,6 +2802,7 @@ run(void *arg)
 	read_forwards(im);
 	read_outbound(im);
 	read_onetoone(im);
+	mvc_onetoone(im);
 	read_rest(im);
 	/* Aliases no rule named are carried too. */
 	for (i = 0; i < im->nalias; i++)
