@@ -23,6 +23,7 @@
 #include "policy/load.h"
 
 #define MAX_IFACES	64
+#define MAX_VIPS	32	/* IP aliases carried per interface */
 
 struct xif {
 	const struct xml_node	*node;
@@ -31,6 +32,11 @@ struct xif {
 	const char		*dev;
 	int			 fams;	/* FAM_V4 | FAM_V6 of XNET */
 	const char		*ip[3], *net[3];	/* fixed, by family */
+	/* IP alias VIPs: more addresses and networks of the interface
+	 * (pf's IF network and (self) hold them, its IF address not) */
+	const char		*vip[MAX_VIPS], *vipnet[MAX_VIPS];
+	size_t			 nvip;
+	const char		*primary;	/* its IF address, once made */
 	bool			 dynamic;
 	bool			 wanlike;	/* has a gateway: outbound NAT */
 	bool			 enabled;
@@ -194,6 +200,75 @@ static_addr(struct imp *im, const char *ip, const char *len, int fam)
 	return s;
 }
 
+/* The IP alias VIPs of static interface f, as more addresses on its
+ * line; read_vips notes the others. */
+static void
+iface_vips(struct imp *im, struct xif *f, struct strbuf *o)
+{
+	const struct xml_node *n;
+
+	for (n = xml_child(xml_child(im->root, "virtualip"), "vip"); n != NULL;
+	    n = n->next) {
+		const char *ip = txt(n, "subnet"), *a;
+		int fam = strchr(ip, ':') != NULL ? FAM_V6 : FAM_V4, fam2;
+
+		if (strcmp(n->name, "vip") != 0 || strcmp(txt(n, "mode"),
+		    "ipalias") != 0 || strcmp(txt(n, "interface"), f->key) != 0)
+			continue;
+		if ((a = static_addr(im, ip, txt(n, "subnet_bits"), fam)) ==
+		    NULL) {
+			note(im, n, "not carried: the IP alias '%s/%s' is no "
+			    "address moat can take", emit_oneline(&im->e, ip),
+			    emit_oneline(&im->e, txt(n, "subnet_bits")));
+			continue;
+		}
+		if (f->nvip == MAX_VIPS) {
+			note(im, n, "not carried: more than %d IP aliases on "
+			    "one interface", MAX_VIPS);
+			continue;
+		}
+		strbuf_printf(o, " address %s", a);
+		f->fams |= fam;
+		f->vip[f->nvip] = ip;
+		f->vipnet[f->nvip++] = emit_literal(&im->e, a, &fam2);
+	}
+}
+
+/* The virtual IPs that are not an IP alias on a static interface
+ * carried (iface_vips took those). */
+static void
+read_vips(struct imp *im)
+{
+	const struct xml_node *n;
+	size_t i;
+
+	for (n = xml_child(xml_child(im->root, "virtualip"), "vip"); n != NULL;
+	    n = n->next) {
+		const char *mode = txt(n, "mode");
+
+		if (strcmp(n->name, "vip") != 0)
+			continue;
+		if (strcmp(mode, "ipalias") != 0) {
+			note(im, n, "not carried: a virtual IP of mode '%s' "
+			    "(CARP, proxy ARP): see moat's ha block",
+			    emit_oneline(&im->e, mode));
+			continue;
+		}
+		for (i = 0; i < im->nif; i++)
+			if (im->ifs[i].enabled && strcmp(im->ifs[i].key,
+			    txt(n, "interface")) == 0)
+				break;
+		if (i == im->nif)
+			note(im, n, "not carried: an IP alias on an interface "
+			    "not carried ('%s')", emit_oneline(&im->e, txt(n,
+			    "interface")));
+		else if (im->ifs[i].dynamic)
+			note(im, n, "not carried: an IP alias on a dynamic "
+			    "interface (moat has fixed addresses or a dynamic "
+			    "interface, not both)");
+	}
+}
+
 static void
 read_interfaces(struct imp *im)
 {
@@ -313,6 +388,7 @@ read_interfaces(struct imp *im)
 				    "IPv6 '%s' (moat has fixed addresses or a "
 				    "dynamic interface, not both)",
 				    emit_oneline(&im->e, v6));
+			iface_vips(im, f, o);
 		}
 		strbuf_puts(o, " default deny\n");
 		if (xml_child(n, "blockpriv") != NULL)
@@ -1184,6 +1260,25 @@ macro(struct imp *im, const char *s, struct mside *ms, const char **why)
 	ms->fams = f->fams;
 	ms->alt[FAM_V4] = ip ? f->ip[FAM_V4] : f->net[FAM_V4];
 	ms->alt[FAM_V6] = ip ? f->ip[FAM_V6] : f->net[FAM_V6];
+	if (ip && f->nvip > 0) {
+		/* moat's XIP holds the IP aliases too; pf's IF address is
+		 * the interface's own address only */
+		if (f->primary == NULL) {
+			f->primary = emit_name(&im->e, arena_printf(im->e.a,
+			    "%s_ADDRESS", f->name), "address");
+			strbuf_printf(&im->s_obj, "# %s address: its own, not "
+			    "its IP aliases\nobject %s { ", f->key, f->primary);
+			if (f->ip[FAM_V4] != NULL)
+				strbuf_printf(&im->s_obj, "%s%s", f->ip[FAM_V4],
+				    f->ip[FAM_V6] != NULL ? ", " : "");
+			if (f->ip[FAM_V6] != NULL)
+				strbuf_puts(&im->s_obj, f->ip[FAM_V6]);
+			strbuf_puts(&im->s_obj, " }\n");
+		}
+		ms->fams = (f->ip[FAM_V4] != NULL ? FAM_V4 : 0) |
+		    (f->ip[FAM_V6] != NULL ? FAM_V6 : 0);
+		return f->primary;
+	}
 	return arena_printf(im->e.a, "%s%s", f->name, ip ? "IP" : "NET");
 }
 
@@ -2200,7 +2295,7 @@ static const struct {
 	{ "installedpackages", "packages: moat runs none of them" },
 	{ "gateways", NULL },
 	{ "staticroutes", "static routes: the system's to set" },
-	{ "virtualip", "virtual IPs (CARP, proxy ARP): see moat's ha block" },
+	{ "virtualip", NULL },
 	{ "proxyarp", "proxy ARP: moat does none" },
 	{ "vlans", "VLAN devices: the system creates them (moat names the "
 	  "device, e.g. eth0.10)" },
@@ -2373,7 +2468,7 @@ value_set(struct imp *im, const char *v, struct iset *out, const char **why,
 {
 	struct xalias *al;
 	struct xif *f;
-	size_t len = strlen(v), i;
+	size_t len = strlen(v), i, j;
 	bool ip = false;
 
 	if (lit_set(im, v, out) == 0)
@@ -2396,6 +2491,9 @@ value_set(struct imp *im, const char *v, struct iset *out, const char **why,
 			if (im->ifs[i].ip[FAM_V6] != NULL &&
 			    lit_set(im, im->ifs[i].ip[FAM_V6], &s) == 0)
 				*out = iset_union(im->e.a, *out, s);
+			for (j = 0; j < im->ifs[i].nvip; j++)
+				if (lit_set(im, im->ifs[i].vip[j], &s) == 0)
+					*out = iset_union(im->e.a, *out, s);
 		}
 		return 0;
 	}
@@ -2421,6 +2519,9 @@ value_set(struct imp *im, const char *v, struct iset *out, const char **why,
 			if (x != NULL && lit_set(im, x, &s) == 0)
 				*out = iset_union(im->e.a, *out, s);
 		}
+		for (i = 0; !ip && i < f->nvip; i++)
+			if (lit_set(im, f->vipnet[i], &s) == 0)
+				*out = iset_union(im->e.a, *out, s);
 		return 0;
 	}
 	if ((al = alias_by_name(im, v)) != NULL)
@@ -2615,7 +2716,7 @@ build_model(struct imp *im)
 	struct src_model *m = &im->model;
 	const struct xml_node *n;
 	const char *global = NULL;
-	size_t i, k;
+	size_t i, j, k;
 
 	for (i = 0; i < im->nr; i++) {
 		const struct prule *r = &im->rules[i];
@@ -2656,6 +2757,14 @@ build_model(struct imp *im)
 			sr->quick = true;
 			sr->src = fam_set(im, FAM_BOTH);
 			(void)value_set(im, "lanip", &sr->dst, &why, 0);
+			/* to ($lanif): its IP aliases too */
+			for (j = 0; j < f->nvip; j++) {
+				struct iset a;
+
+				if (lit_set(im, f->vip[j], &a) == 0)
+					sr->dst = iset_union(im->e.a, sr->dst,
+					    a);
+			}
 			add_keys(im, &sr->svc, 6, 22, 22);
 			add_keys(im, &sr->svc, 6, 80, 80);
 			add_keys(im, &sr->svc, 6, 443, 443);
@@ -2803,6 +2912,7 @@ run(void *arg)
 	read_outbound(im);
 	read_onetoone(im);
 	mvc_onetoone(im);
+	read_vips(im);
 	read_rest(im);
 	/* Aliases no rule named are carried too. */
 	for (i = 0; i < im->nalias; i++)
