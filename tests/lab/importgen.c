@@ -246,13 +246,16 @@ ipt_match(struct rng *r, bool in_user, bool fwd, struct strbuf *b)
 		strbuf_printf(b, " -m iprange %s--src-range %s-%s",
 		    chance(r, 20) ? "! " : "", lan4[0], lan4[2]);
 	k = (int)rng_below(r, 10);
-	if (k < 3)
+	if (k < 3 && !fwd && !in_user)	/* INPUT: the gateway's own */
+		strbuf_printf(b, " -d %s/32", chance(r, 50) ? "192.168.50.1" :
+		    "198.51.100.1");
+	else if (k < 3)
 		strbuf_printf(b, " %s-d %s", chance(r, 20) ? "! " : "",
 		    pick(r, srcs, 5));
-	else if (k < 4)
+	else if (k < 4 && (fwd || in_user))
 		strbuf_printf(b, " -m iprange --dst-range %s-%s", wan4[1],
 		    wan4[3]);
-	else if (k < 5)
+	else if (k < 5 && !fwd)	/* FORWARD never sees them */
 		strbuf_puts(b, " -m addrtype --dst-type LOCAL");
 	k = (int)rng_below(r, 10);
 	if (k < 3)
@@ -298,17 +301,27 @@ gen_iptables(struct rng *r, struct strbuf *b)
 	if (nfwd > 0 && chance(r, 30))
 		strbuf_puts(b, "-A FORWARD -m conntrack --ctstate DNAT -j "
 		    "ACCEPT\n");
+	/* most forwards have their FORWARD rule, as on a real gateway */
+	for (i = 0; i < nfwd; i++)
+		if (chance(r, 80))
+			strbuf_printf(b, "-A FORWARD -i gww0 -d %s/32 -p tcp -m "
+			    "tcp --dport %u -j ACCEPT\n", lan4[i], ports[i + 2]);
 	for (j = 0; j < 2; j++) {
 		n = 2 + (int)rng_below(r, 6);
 		for (i = 0; i < n; i++) {
 			strbuf_printf(b, "-A %s", j == 0 ? "INPUT" : "FORWARD");
-			ipt_match(r, false, j == 1, b);
+			/* a jump matches only what its chain's rules do not
+			 * (the import cannot intersect two matches of a kind) */
 			if (nuser > 0 && chance(r, 25))
-				strbuf_printf(b, " -%c U%d\n", chance(r, 30) ?
-				    'g' : 'j', (int)rng_below(r,
-				    (uint64_t)nuser));
-			else
+				strbuf_printf(b, "%s%s -%c U%d\n", chance(r, 50) ?
+				    (chance(r, 50) ? " -i gwl0" : " -i gww0") : "",
+				    chance(r, 30) ? " -m conntrack --ctstate NEW" :
+				    "", chance(r, 30) ? 'g' : 'j',
+				    (int)rng_below(r, (uint64_t)nuser));
+			else {
+				ipt_match(r, false, j == 1, b);
 				strbuf_printf(b, " -j %s\n", verdict(r));
+			}
 		}
 	}
 	for (i = 0; i < nuser; i++) {
@@ -327,11 +340,11 @@ gen_iptables(struct rng *r, struct strbuf *b)
 	strbuf_puts(b, "COMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n"
 	    ":INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 	    ":POSTROUTING ACCEPT [0:0]\n");
-	/* mostly to the gateway's address (moat's forwards are) */
+	/* mostly to the gateway's own addresses (moat's forwards are) */
 	for (i = 0; i < nfwd; i++)
 		strbuf_printf(b, "-A PREROUTING -i gww0%s -p tcp -m tcp --dport "
-		    "%u -j DNAT --to-destination %s:%u\n", chance(r, 80) ?
-		    " -d 198.51.100.1/32" : "", ports[i + 2], lan4[i],
+		    "%u -j DNAT --to-destination %s:%u\n", chance(r, 75) ?
+		    " -m addrtype --dst-type LOCAL" : "", ports[i + 2], lan4[i],
 		    ports[i + 2]);
 	if (masq)
 		strbuf_puts(b, "-A POSTROUTING -o gww0 -j MASQUERADE\n");
