@@ -292,10 +292,11 @@ gen_iptables(struct rng *r, struct strbuf *b)
 	    chance(r, 60) ? "DROP" : "ACCEPT");
 	for (i = 0; i < nuser; i++)
 		strbuf_printf(b, ":U%d - [0:0]\n", i);
-	/* the LAN's device is named in every file: the import makes an
+	/* both devices are named in every file: the import makes an
 	 * interface of each device named */
 	strbuf_puts(b, "-A INPUT -i lo -j ACCEPT\n"
 	    "-A INPUT -i gwl0 -p tcp -m tcp --dport 22 -j ACCEPT\n"
+	    "-A INPUT -i gww0 -p icmp -m icmp --icmp-type 8 -j ACCEPT\n"
 	    "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
 	    "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n");
 	if (nfwd > 0 && chance(r, 30))
