@@ -272,8 +272,8 @@ def run(moat, gen, prefix, nconf, nflows, work, gw, seed0, liar, events):
             elif st == "differs" and more > 0:
                 unshown += 1
             else:
-                fail(f"{line}: the kernel {verdict}s it ({want}), the "
-                     f"source would {sv} it ({swhere}), and the report "
+                fail(f"{line}: the kernel says {verdict} ({want}), the "
+                     f"source says {sv} ({swhere}), and the report "
                      f"on {ifc} does not list it ({st})")
         time.sleep(0.3)
         for line, s, ds, proto, key in refused:
