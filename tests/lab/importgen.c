@@ -208,8 +208,8 @@ gen_pfsense(struct rng *r, struct strbuf *b)
 			    "<protocol>tcp</protocol><source><any/></source>"
 			    "<destination><address>%s</address><port>%u</port>"
 			    "</destination><associated-rule-id>nat_%d"
-			    "</associated-rule-id></rule>\n", lan4[i],
-			    ports[i + 2], i);
+			    "</associated-rule-id></rule>\n", lan4[i % 4],
+			    ports[(i + 2) % 8], i);
 	strbuf_puts(b, "\t</filter>\n\t<nat>\n\t\t<outbound><mode>automatic"
 	    "</mode></outbound>\n");
 	for (i = 0; i < nfwd; i++)
@@ -218,7 +218,7 @@ gen_pfsense(struct rng *r, struct strbuf *b)
 		    "<network>wanip</network><port>%u</port></destination>"
 		    "<target>%s</target><local-port>%u</local-port>"
 		    "<associated-rule-id>nat_%d</associated-rule-id></rule>\n",
-		    ports[i + 2], lan4[i], ports[i + 2], i);
+		    ports[(i + 2) % 8], lan4[i % 4], ports[(i + 2) % 8], i);
 	strbuf_puts(b, "\t</nat>\n</pfsense>\n");
 }
 
@@ -306,7 +306,7 @@ gen_iptables(struct rng *r, struct strbuf *b)
 	for (i = 0; i < nfwd; i++)
 		if (chance(r, 80))
 			strbuf_printf(b, "-A FORWARD -i gww0 -d %s/32 -p tcp -m "
-			    "tcp --dport %u -j ACCEPT\n", lan4[i], ports[i + 2]);
+			    "tcp --dport %u -j ACCEPT\n", lan4[i % 4], ports[(i + 2) % 8]);
 	for (j = 0; j < 2; j++) {
 		n = 2 + (int)rng_below(r, 6);
 		for (i = 0; i < n; i++) {
@@ -345,8 +345,8 @@ gen_iptables(struct rng *r, struct strbuf *b)
 	for (i = 0; i < nfwd; i++)
 		strbuf_printf(b, "-A PREROUTING -i gww0%s -p tcp -m tcp --dport "
 		    "%u -j DNAT --to-destination %s:%u\n", chance(r, 75) ?
-		    " -m addrtype --dst-type LOCAL" : "", ports[i + 2], lan4[i],
-		    ports[i + 2]);
+		    " -m addrtype --dst-type LOCAL" : "", ports[(i + 2) % 8], lan4[i % 4],
+		    ports[(i + 2) % 8]);
 	if (masq)
 		strbuf_puts(b, "-A POSTROUTING -o gww0 -j MASQUERADE\n");
 	strbuf_puts(b, "COMMIT\n");
