@@ -2710,6 +2710,84 @@ model_rule(struct imp *im, struct src_iface *mf, const struct prule *r)
 	}
 }
 
+/* One 1:1 mapping of f as rdr rules, one per address of its inside
+ * side (ps); why says what the comparison cannot model. */
+static void
+model_binat(struct imp *im, struct src_iface *mf, const struct xml_node *n,
+    const struct pside *ps, const struct pside *pd, const char *ext)
+{
+	const char *in = ps->address != NULL ? ps->address : ps->network !=
+	    NULL ? ps->network : "", *why = NULL, *len;
+	struct iset is, es;
+	u128 k, size;
+
+	if ((len = strchr(ext, '/')) != NULL)
+		ext = arena_strndup(im->e.a, ext, (size_t)(len - ext));
+	if (ps->neg || (pd->any == NULL && ((pd->address != NULL &&
+	    *pd->address != '\0') || (pd->network != NULL &&
+	    *pd->network != '\0'))))
+		why = "a 1:1 with an inverted inside or a destination";
+	else if (value_set(im, in, &is, &why, 0) == -1 || is.n != 1 ||
+	    lit_set(im, ext, &es) == -1 || es.n != 1)
+		why = "a 1:1 whose sides are not one address or network";
+	else if ((size = is.v[0].hi - is.v[0].lo + 1) > 256 || size == 0)
+		why = "a 1:1 of more than 256 addresses";
+	if (why != NULL) {
+		if (mf->unproven == NULL)
+			mf->unproven = arena_printf(im->e.a, "%s: %s",
+			    xml_path(im->e.a, n), why);
+		return;
+	}
+	for (k = 0; k < size; k++) {
+		struct src_rdr *rd;
+
+		ARENA_PUSH(im->e.a, mf->rdrs, mf->nrdr, mf->caprdr);
+		rd = &mf->rdrs[mf->nrdr - 1];
+		memset(rd, 0, sizeof(*rd));
+		rd->where = xml_path(im->e.a, n);
+		rd->src = fam_set(im, FAM_BOTH);
+		rd->dst = iset_range(im->e.a, es.v[0].lo + k, es.v[0].lo + k);
+		rd->svc = iset_range(im->e.a, 0, ((u128)256 << 16) - 1);
+		rd->target = is.v[0].lo + k;
+	}
+}
+
+/* The 1:1 mappings on f that pf makes, legacy and OPNsense's MVC. */
+static void
+model_binats(struct imp *im, const struct xif *f, struct src_iface *mf)
+{
+	const struct xml_node *n;
+	struct pside ps, pd;
+
+	for (n = xml_child(xml_child(im->root, "nat"), "onetoone"); n != NULL;
+	    n = n->next)
+		if (strcmp(n->name, "onetoone") == 0 && xml_child(n,
+		    "disabled") == NULL && strcmp(txt(n, "interface"),
+		    f->key) == 0) {
+			read_side(xml_child(n, "source"), &ps);
+			read_side(xml_child(n, "destination"), &pd);
+			model_binat(im, mf, n, &ps, &pd, txt(n, "external"));
+		}
+	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
+	    "Firewall"), "Filter"), "onetoone");
+	for (n = n != NULL ? n->child : NULL; n != NULL; n = n->next)
+		if (strcmp(n->name, "rule") == 0 && (xml_child(n, "enabled") ==
+		    NULL || flag(n, "enabled")) && strcmp(txt(n, "interface"),
+		    f->key) == 0) {
+			if (*txt(n, "type") != '\0' && strcmp(txt(n, "type"),
+			    "binat") != 0) {
+				if (mf->unproven == NULL)
+					mf->unproven = arena_printf(im->e.a,
+					    "%s: a one-way 1:1",
+					    xml_path(im->e.a, n));
+				continue;
+			}
+			mvc_side(n, "source", &ps);
+			mvc_side(n, "destination", &pd);
+			model_binat(im, mf, n, &ps, &pd, txt(n, "external"));
+		}
+}
+
 static void
 build_model(struct imp *im)
 {
@@ -2802,6 +2880,10 @@ build_model(struct imp *im)
 			if (!im->rules[i].floating && strcmp(im->rules[i].ifs,
 			    f->key) == 0)
 				model_rule(im, mf, &im->rules[i]);
+		/* The 1:1 mappings (pf's binat, before the port forwards):
+		 * a connection to an external address goes to its inside
+		 * one, whatever its port. */
+		model_binats(im, f, mf);
 		/* The port forwards, rdr before the rules. */
 		for (n = xml_child(im->root, "nat") != NULL ?
 		    xml_child(im->root, "nat")->child : NULL; n != NULL &&
