@@ -10,6 +10,8 @@
 # MOAT_IMPDIFF_LIE=N corrupts one imported rule of the Nth config, to see
 # that the test can fail.
 . "$(dirname "$0")/lib.sh"
+# The upstream routes the 1:1 lines' public addresses to the gateway.
+ns wan ip route add 203.0.113.0/24 via 198.51.100.1
 python3 "$here/import-differential.py" "$MOAT" "$2" "$MOAT_LAB" \
 	"${MOAT_IMPDIFF_CONFIGS:-30}" "${MOAT_IMPDIFF_FLOWS:-40}" "$tmp" || failed=1
 finish

@@ -22,7 +22,7 @@
  * The configs aim at what an import must keep: aliases (nested, port
  * aliases), quick and non-quick floating rules, inverted sides, pass,
  * block and reject, both families, port forwards (with and without a
- * filter rule); iptables: user chains, jumps and gotos, RETURN,
+ * filter rule), a 1:1; iptables: user chains, jumps and gotos, RETURN,
  * multiport, iprange, the chains' policies, DNAT, masquerade.
  */
 #include <stdio.h>
@@ -166,9 +166,11 @@ pf_rule(struct rng *r, int nalias, bool floating, struct strbuf *b)
 	strbuf_puts(b, "<descr>random</descr></rule>\n");
 }
 
-static void
+/* Returns whether it wrote a 1:1 (of 203.0.113.13). */
+static bool
 gen_pfsense(struct rng *r, struct strbuf *b)
 {
+	bool one;
 	int nalias = (int)rng_below(r, 3), nfloat = (int)rng_below(r, 4);
 	int nrule = 3 + (int)rng_below(r, 12), nfwd = (int)rng_below(r, 3);
 	int i;
@@ -219,7 +221,14 @@ gen_pfsense(struct rng *r, struct strbuf *b)
 		    "<target>%s</target><local-port>%u</local-port>"
 		    "<associated-rule-id>nat_%d</associated-rule-id></rule>\n",
 		    ports[(i + 2) % 8], lan4[i % 4], ports[(i + 2) % 8], i);
+	/* a 1:1 (the lab's upstream routes 203.0.113.0/24 to the gateway) */
+	if ((one = chance(r, 40)))
+		strbuf_printf(b, "\t\t<onetoone><interface>wan</interface>"
+		    "<external>203.0.113.1%d</external><source><address>%s"
+		    "</address></source><destination><any/></destination>"
+		    "</onetoone>\n", 3, lan4[3]);
 	strbuf_puts(b, "\t</nat>\n</pfsense>\n");
+	return one;
 }
 
 /* --- iptables --------------------------------------------------------- */
@@ -355,7 +364,7 @@ gen_iptables(struct rng *r, struct strbuf *b)
 /* --- flows ------------------------------------------------------------ */
 
 static void
-gen_flows(struct rng *r, bool v4_only, int n, FILE *out)
+gen_flows(struct rng *r, bool v4_only, bool one, int n, FILE *out)
 {
 	int i;
 
@@ -373,6 +382,8 @@ gen_flows(struct rng *r, bool v4_only, int n, FILE *out)
 		else if (k < 3)	/* on the other side */
 			dst = lan ? (v4 ? "198.51.100.1" : "2001:db8:51::1") :
 			    (v4 ? "192.168.50.1" : "2001:db8:50::1");
+		else if (k < 4 && one && !lan && v4)	/* a 1:1's address */
+			dst = "203.0.113.13";
 		else
 			dst = lan ? (v4 ? pick(r, wan4, 4) : pick(r, wan6, 4)) :
 			    (v4 ? pick(r, lan4, 4) : pick(r, lan6, 4));
@@ -395,7 +406,7 @@ gen_flows(struct rng *r, bool v4_only, int n, FILE *out)
 static int
 gen(const char *kind, const char *seed, const char *nflows, const char *dir)
 {
-	bool ipt = strcmp(kind, "iptables") == 0;
+	bool ipt = strcmp(kind, "iptables") == 0, one = false;
 	struct rng r;
 	struct strbuf b;
 	char file[4096];
@@ -406,7 +417,7 @@ gen(const char *kind, const char *seed, const char *nflows, const char *dir)
 	if (ipt)
 		gen_iptables(&r, &b);
 	else
-		gen_pfsense(&r, &b);
+		one = gen_pfsense(&r, &b);
 	snprintf(file, sizeof(file), "%s/source.%s", dir, ipt ? "rules" :
 	    "xml");
 	if ((fp = fopen(file, "w")) == NULL)
@@ -416,7 +427,7 @@ gen(const char *kind, const char *seed, const char *nflows, const char *dir)
 	snprintf(file, sizeof(file), "%s/flows.txt", dir);
 	if ((fp = fopen(file, "w")) == NULL)
 		return 1;
-	gen_flows(&r, ipt, atoi(nflows), fp);
+	gen_flows(&r, ipt, one, atoi(nflows), fp);
 	fclose(fp);
 	strbuf_free(&b);
 	return 0;
