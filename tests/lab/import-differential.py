@@ -13,7 +13,8 @@ counted it.  For every flow:
 - the kernel's verdict must be the source's, as the evaluator of the
   source's semantics the equivalence report uses decides it (importgen
   explain: pf's last match unless quick, iptables' chain traversal), or
-  else the report must list the flow in a region that differs;
+  else the report must list the flow in a region that differs; and no
+  flow on which they agree may lie in a region the report lists;
 - the report's own view of moat's verdict must be moat test's.
 MOAT_IMPDIFF_SEED moves the seeds (default 0).  MOAT_IMPDIFF_LIE=N turns
 the first accept rule of the Nth config's import into a deny (or a deny
@@ -262,11 +263,16 @@ def run(moat, gen, prefix, nconf, nflows, work, gw, seed0, liar, events):
             if ACTION.get(o["verdict"]) != mv and i != liar:
                 fail(f"{line}: the report's view of moat says {mv}, "
                      f"moat test {verdict}")
-            if sv == verdict:
-                src_agree += 1
-                continue
             k = PROTO[proto] << 16 | int(port)
             st, regions, more = report.get(ifc, ["absent", [], 0])
+            if sv == verdict:
+                # and the report lists no region where both agree
+                if st == "differs" and listed(regions, s, ds, k):
+                    fail(f"{line}: the report on {ifc} lists it as "
+                         f"differing; the source and the kernel both "
+                         f"say {sv}")
+                src_agree += 1
+                continue
             if st == "differs" and listed(regions, s, ds, k):
                 listed_diff += 1
             elif st == "differs" and more > 0:
