@@ -22,7 +22,7 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 target=${2:-conf}
-out=build-fuzz
+out=${FUZZ_OUT:-build-fuzz}	# another for a second run beside the first
 mkdir -p "$out"
 
 # fuzz_run BIN OPTIONS... CORPUS...: for $secs seconds, or FUZZ_RUNS runs
