@@ -23,6 +23,7 @@
 #include "policy/load.h"
 
 #define MAX_IFACES	64
+#define MAX_VIPS	32	/* IP aliases carried per interface */
 
 struct xif {
 	const struct xml_node	*node;
@@ -31,6 +32,11 @@ struct xif {
 	const char		*dev;
 	int			 fams;	/* FAM_V4 | FAM_V6 of XNET */
 	const char		*ip[3], *net[3];	/* fixed, by family */
+	/* IP alias VIPs: more addresses and networks of the interface
+	 * (pf's IF network and (self) hold them, its IF address not) */
+	const char		*vip[MAX_VIPS], *vipnet[MAX_VIPS];
+	size_t			 nvip;
+	const char		*primary;	/* its IF address, once made */
 	bool			 dynamic;
 	bool			 wanlike;	/* has a gateway: outbound NAT */
 	bool			 enabled;
@@ -194,6 +200,75 @@ static_addr(struct imp *im, const char *ip, const char *len, int fam)
 	return s;
 }
 
+/* The IP alias VIPs of static interface f, as more addresses on its
+ * line; read_vips notes the others. */
+static void
+iface_vips(struct imp *im, struct xif *f, struct strbuf *o)
+{
+	const struct xml_node *n;
+
+	for (n = xml_child(xml_child(im->root, "virtualip"), "vip"); n != NULL;
+	    n = n->next) {
+		const char *ip = txt(n, "subnet"), *a;
+		int fam = strchr(ip, ':') != NULL ? FAM_V6 : FAM_V4, fam2;
+
+		if (strcmp(n->name, "vip") != 0 || strcmp(txt(n, "mode"),
+		    "ipalias") != 0 || strcmp(txt(n, "interface"), f->key) != 0)
+			continue;
+		if ((a = static_addr(im, ip, txt(n, "subnet_bits"), fam)) ==
+		    NULL) {
+			note(im, n, "not carried: the IP alias '%s/%s' is no "
+			    "address moat can take", emit_oneline(&im->e, ip),
+			    emit_oneline(&im->e, txt(n, "subnet_bits")));
+			continue;
+		}
+		if (f->nvip == MAX_VIPS) {
+			note(im, n, "not carried: more than %d IP aliases on "
+			    "one interface", MAX_VIPS);
+			continue;
+		}
+		strbuf_printf(o, " address %s", a);
+		f->fams |= fam;
+		f->vip[f->nvip] = ip;
+		f->vipnet[f->nvip++] = emit_literal(&im->e, a, &fam2);
+	}
+}
+
+/* The virtual IPs that are not an IP alias on a static interface
+ * carried (iface_vips took those). */
+static void
+read_vips(struct imp *im)
+{
+	const struct xml_node *n;
+	size_t i;
+
+	for (n = xml_child(xml_child(im->root, "virtualip"), "vip"); n != NULL;
+	    n = n->next) {
+		const char *mode = txt(n, "mode");
+
+		if (strcmp(n->name, "vip") != 0)
+			continue;
+		if (strcmp(mode, "ipalias") != 0) {
+			note(im, n, "not carried: a virtual IP of mode '%s' "
+			    "(CARP, proxy ARP): see moat's ha block",
+			    emit_oneline(&im->e, mode));
+			continue;
+		}
+		for (i = 0; i < im->nif; i++)
+			if (im->ifs[i].enabled && strcmp(im->ifs[i].key,
+			    txt(n, "interface")) == 0)
+				break;
+		if (i == im->nif)
+			note(im, n, "not carried: an IP alias on an interface "
+			    "not carried ('%s')", emit_oneline(&im->e, txt(n,
+			    "interface")));
+		else if (im->ifs[i].dynamic)
+			note(im, n, "not carried: an IP alias on a dynamic "
+			    "interface (moat has fixed addresses or a dynamic "
+			    "interface, not both)");
+	}
+}
+
 static void
 read_interfaces(struct imp *im)
 {
@@ -313,6 +388,7 @@ read_interfaces(struct imp *im)
 				    "IPv6 '%s' (moat has fixed addresses or a "
 				    "dynamic interface, not both)",
 				    emit_oneline(&im->e, v6));
+			iface_vips(im, f, o);
 		}
 		strbuf_puts(o, " default deny\n");
 		if (xml_child(n, "blockpriv") != NULL)
@@ -1184,6 +1260,25 @@ macro(struct imp *im, const char *s, struct mside *ms, const char **why)
 	ms->fams = f->fams;
 	ms->alt[FAM_V4] = ip ? f->ip[FAM_V4] : f->net[FAM_V4];
 	ms->alt[FAM_V6] = ip ? f->ip[FAM_V6] : f->net[FAM_V6];
+	if (ip && f->nvip > 0) {
+		/* moat's XIP holds the IP aliases too; pf's IF address is
+		 * the interface's own address only */
+		if (f->primary == NULL) {
+			f->primary = emit_name(&im->e, arena_printf(im->e.a,
+			    "%s_ADDRESS", f->name), "address");
+			strbuf_printf(&im->s_obj, "# %s address: its own, not "
+			    "its IP aliases\nobject %s { ", f->key, f->primary);
+			if (f->ip[FAM_V4] != NULL)
+				strbuf_printf(&im->s_obj, "%s%s", f->ip[FAM_V4],
+				    f->ip[FAM_V6] != NULL ? ", " : "");
+			if (f->ip[FAM_V6] != NULL)
+				strbuf_puts(&im->s_obj, f->ip[FAM_V6]);
+			strbuf_puts(&im->s_obj, " }\n");
+		}
+		ms->fams = (f->ip[FAM_V4] != NULL ? FAM_V4 : 0) |
+		    (f->ip[FAM_V6] != NULL ? FAM_V6 : 0);
+		return f->primary;
+	}
 	return arena_printf(im->e.a, "%s%s", f->name, ip ? "IP" : "NET");
 }
 
@@ -1788,15 +1883,22 @@ static void
 read_forwards(struct imp *im)
 {
 	const struct xml_node *nat = xml_child(im->root, "nat"), *n;
-	bool global_off = xml_child(xml_child(im->root, "system"),
-	    "disablenatreflection") != NULL && strcmp(txt(xml_child(im->root,
-	    "system"), "disablenatreflection"), "") != 0;
+	const struct xml_node *sys = xml_child(im->root, "system");
+	/* pfSense reflects a port forward only when asked: the system's
+	 * mode (System > Advanced: purenat or proxy) or the rule's own;
+	 * disablenatreflection (before 2.1) turns it off whatever else. */
+	const char *mode = txt(sys, "natreflection");
+	bool global_on = (strcmp(mode, "purenat") == 0 ||
+	    strcmp(mode, "proxy") == 0) && (xml_child(sys,
+	    "disablenatreflection") == NULL || strcmp(txt(sys,
+	    "disablenatreflection"), "") == 0);
 
 	for (n = nat != NULL ? nat->child : NULL; n != NULL; n = n->next) {
 		struct pside ps;
 		struct xif *f;
 		const char *why = NULL, *svc = NULL, *target, *lport, *dport;
 		const char *refl, *assoc, *t = NULL;
+		bool on;
 		int fam;
 
 		if (strcmp(n->name, "rule") != 0)
@@ -1860,12 +1962,16 @@ read_forwards(struct imp *im)
 		strbuf_printf(&im->s_fwd, "%sforward on %s service %s to %s",
 		    xml_child(n, "disabled") != NULL ? "# (disabled) " : "",
 		    f->name, svc, t);
-		if (strcmp(refl, "disable") == 0 || (*refl == '\0' &&
-		    global_off))
+		on = strcmp(refl, "enable") == 0 || strcmp(refl, "purenat") ==
+		    0 || (strcmp(refl, "disable") != 0 && global_on);
+		if (!on)
 			strbuf_puts(&im->s_fwd, " reflection off");
-		else if (strcmp(refl, "enable") == 0)
-			note(im, xml_child(n, "natreflection"), "carried as "
-			    "moat's reflection (pure NAT), not NAT + proxy");
+		else if (strcmp(refl, "enable") == 0 || (strcmp(refl,
+		    "purenat") != 0 && strcmp(mode, "proxy") == 0))
+			note(im, strcmp(refl, "enable") == 0 ? xml_child(n,
+			    "natreflection") : xml_child(sys, "natreflection"),
+			    "carried as moat's reflection (pure NAT), not NAT + "
+			    "proxy");
 		strbuf_putc(&im->s_fwd, '\n');
 		if (xml_child(n, "disabled") != NULL)
 			note(im, n, "not carried: the port forward is disabled "
@@ -2036,6 +2142,63 @@ read_outbound(struct imp *im)
 		masquerade_all(im);
 }
 
+/* One 1:1 mapping of interface key: internal side ps (its address or
+ * network), destination pd (any, or not carried), external ext (an
+ * address, or a network of the internal one's length), reflection refl
+ * (enable, disable, else the system's); or the note why not. */
+static void
+one_to_one(struct imp *im, const struct xml_node *n, const char *key,
+    const struct pside *ps, const struct pside *pd, const char *ext,
+    const char *refl, const char *descr)
+{
+	struct xif *f = iface_by_key(im, key);
+	const char *why = NULL, *in, *e, *s, *len;
+	int fam, fam2;
+
+	in = ps->address != NULL ? ps->address : ps->network != NULL ?
+	    ps->network : "";
+	/* OPNsense writes the external side as a network too */
+	if ((len = strchr(ext, '/')) != NULL)
+		ext = arena_strndup(im->e.a, ext, (size_t)(len - ext));
+	if (f == NULL || !f->enabled)
+		why = arena_printf(im->e.a, "it is on no interface carried "
+		    "('%s')", emit_oneline(&im->e, key));
+	else if (ps->neg)
+		why = "its internal side is inverted";
+	else if ((s = emit_literal(&im->e, in, &fam)) == NULL)
+		why = arena_printf(im->e.a, "internal '%s' is not an "
+		    "address or network", emit_oneline(&im->e, in));
+	else if ((e = emit_literal(&im->e, strchr(s, '/') != NULL ?
+	    arena_printf(im->e.a, "%s%s", ext, strchr(s, '/')) : ext,
+	    &fam2)) == NULL || fam2 != fam)
+		why = arena_printf(im->e.a, "external '%s' is not an "
+		    "address of the internal one's family",
+		    emit_oneline(&im->e, ext));
+	else if (len != NULL && strcmp(len, strchr(s, '/') != NULL ?
+	    strchr(s, '/') : fam == FAM_V6 ? "/128" : "/32") != 0)
+		why = arena_printf(im->e.a, "external '%s%s' is not of the "
+		    "internal one's length", emit_oneline(&im->e, ext),
+		    emit_oneline(&im->e, len));
+	else if (pd->any == NULL && ((pd->address != NULL &&
+	    *pd->address != '\0') || (pd->network != NULL &&
+	    *pd->network != '\0')))
+		why = "it maps only for some destinations";
+	else {
+		if (*descr != '\0')
+			strbuf_printf(&im->s_nat, "# %s\n",
+			    emit_oneline(&im->e, descr));
+		/* reflected only when asked: the rule's natreflection,
+		 * else the system's enablebinatreflection */
+		strbuf_printf(&im->s_nat, "nat one-to-one on %s %s to %s%s\n",
+		    f->name, e, s, strcmp(refl, "enable") == 0 ||
+		    (strcmp(refl, "disable") != 0 && xml_child(xml_child(
+		    im->root, "system"), "enablebinatreflection") != NULL) ?
+		    "" : " reflection off");
+		return;
+	}
+	note(im, n, "not carried: %s", why);
+}
+
 static void
 read_onetoone(struct imp *im)
 {
@@ -2043,49 +2206,62 @@ read_onetoone(struct imp *im)
 
 	for (n = xml_child(xml_child(im->root, "nat"), "onetoone"); n != NULL;
 	    n = n->next) {
-		struct pside ps;
-		struct xif *f;
-		const char *why = NULL, *ext = txt(n, "external"), *in, *e, *s;
-		int fam, fam2;
+		struct pside ps, pd;
 
 		if (strcmp(n->name, "onetoone") != 0)
 			continue;
-		f = iface_by_key(im, txt(n, "interface"));
-		read_side(xml_child(n, "source"), &ps);
-		in = ps.address != NULL ? ps.address : ps.network != NULL ?
-		    ps.network : "";
-		if (xml_child(n, "disabled") != NULL)
-			why = "the rule is disabled";
-		else if (f == NULL || !f->enabled)
-			why = arena_printf(im->e.a, "it is on no interface carried "
-			    "('%s')", emit_oneline(&im->e, txt(n, "interface")));
-		else if ((s = emit_literal(&im->e, in, &fam)) == NULL)
-			why = arena_printf(im->e.a, "internal '%s' is not an "
-			    "address or network", emit_oneline(&im->e, in));
-		else if ((e = emit_literal(&im->e, strchr(s, '/') != NULL ?
-		    arena_printf(im->e.a, "%s%s", ext, strchr(s, '/')) : ext,
-		    &fam2)) == NULL || fam2 != fam)
-			why = arena_printf(im->e.a, "external '%s' is not an "
-			    "address of the internal one's family",
-			    emit_oneline(&im->e, ext));
-		else {
-			struct pside pd;
-
-			read_side(xml_child(n, "destination"), &pd);
-			if (pd.any == NULL && ((pd.address != NULL &&
-			    *pd.address != '\0') || (pd.network != NULL &&
-			    *pd.network != '\0')))
-				why = "it maps only for some destinations";
-			else {
-				if (*txt(n, "descr") != '\0')
-					strbuf_printf(&im->s_nat, "# %s\n",
-					    emit_oneline(&im->e, txt(n, "descr")));
-				strbuf_printf(&im->s_nat, "nat one-to-one on %s "
-				    "%s to %s\n", f->name, e, s);
-				continue;
-			}
+		if (xml_child(n, "disabled") != NULL) {
+			note(im, n, "not carried: the rule is disabled");
+			continue;
 		}
-		note(im, n, "not carried: %s", why);
+		read_side(xml_child(n, "source"), &ps);
+		read_side(xml_child(n, "destination"), &pd);
+		one_to_one(im, n, txt(n, "interface"), &ps, &pd,
+		    txt(n, "external"), txt(n, "natreflection"),
+		    txt(n, "descr"));
+	}
+}
+
+/* OPNsense's MVC 1:1 rules (Filter/onetoone), by their sequence, after
+ * the legacy ones. */
+static void
+mvc_onetoone(struct imp *im)
+{
+	const struct xml_node *n = xml_child(xml_child(xml_child(xml_child(
+	    im->root, "OPNsense"), "Firewall"), "Filter"), "onetoone");
+	const struct xml_node **v = NULL;
+	size_t nv = 0, cap = 0, i, j;
+
+	for (n = n != NULL ? n->child : NULL; n != NULL; n = n->next)
+		if (strcmp(n->name, "rule") == 0) {
+			ARENA_PUSH(im->e.a, v, nv, cap);
+			/* in sequence order, the file's where equal */
+			for (j = nv - 1; j > 0 && atol(txt(v[j - 1],
+			    "sequence")) > atol(txt(n, "sequence")); j--)
+				v[j] = v[j - 1];
+			v[j] = n;
+		}
+	for (i = 0; i < nv; i++) {
+		struct pside ps, pd;
+
+		n = v[i];
+		if (xml_child(n, "enabled") != NULL && !flag(n, "enabled")) {
+			note(im, n, "not carried: the rule is disabled");
+			continue;
+		}
+		if (*txt(n, "type") != '\0' && strcmp(txt(n, "type"), "binat")
+		    != 0) {
+			note(im, xml_child(n, "type"), "not carried: a 1:1 of "
+			    "type '%s' translates one way; moat's translates "
+			    "both (BINAT)", emit_oneline(&im->e, txt(n,
+			    "type")));
+			continue;
+		}
+		mvc_side(n, "source", &ps);
+		mvc_side(n, "destination", &pd);
+		one_to_one(im, n, txt(n, "interface"), &ps, &pd,
+		    txt(n, "external"), txt(n, "natreflection"),
+		    txt(n, "description"));
 	}
 }
 
@@ -2125,7 +2301,7 @@ static const struct {
 	{ "installedpackages", "packages: moat runs none of them" },
 	{ "gateways", NULL },
 	{ "staticroutes", "static routes: the system's to set" },
-	{ "virtualip", "virtual IPs (CARP, proxy ARP): see moat's ha block" },
+	{ "virtualip", NULL },
 	{ "proxyarp", "proxy ARP: moat does none" },
 	{ "vlans", "VLAN devices: the system creates them (moat names the "
 	  "device, e.g. eth0.10)" },
@@ -2216,11 +2392,6 @@ read_rest(struct imp *im)
 	}
 	/* What of OPNsense's MVC firewall the import does not read. */
 	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
-	    "Firewall"), "Filter"), "onetoone");
-	if (n != NULL && has_text(n))
-		note(im, n, "not carried: OPNsense's MVC 1:1 rules are not read "
-		    "yet");
-	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
 	    "Firewall"), "Filter"), "npt");
 	if (n != NULL && has_text(n))
 		note(im, n, "not carried: NPTv6: moat has none");
@@ -2303,7 +2474,7 @@ value_set(struct imp *im, const char *v, struct iset *out, const char **why,
 {
 	struct xalias *al;
 	struct xif *f;
-	size_t len = strlen(v), i;
+	size_t len = strlen(v), i, j;
 	bool ip = false;
 
 	if (lit_set(im, v, out) == 0)
@@ -2326,6 +2497,9 @@ value_set(struct imp *im, const char *v, struct iset *out, const char **why,
 			if (im->ifs[i].ip[FAM_V6] != NULL &&
 			    lit_set(im, im->ifs[i].ip[FAM_V6], &s) == 0)
 				*out = iset_union(im->e.a, *out, s);
+			for (j = 0; j < im->ifs[i].nvip; j++)
+				if (lit_set(im, im->ifs[i].vip[j], &s) == 0)
+					*out = iset_union(im->e.a, *out, s);
 		}
 		return 0;
 	}
@@ -2351,6 +2525,9 @@ value_set(struct imp *im, const char *v, struct iset *out, const char **why,
 			if (x != NULL && lit_set(im, x, &s) == 0)
 				*out = iset_union(im->e.a, *out, s);
 		}
+		for (i = 0; !ip && i < f->nvip; i++)
+			if (lit_set(im, f->vipnet[i], &s) == 0)
+				*out = iset_union(im->e.a, *out, s);
 		return 0;
 	}
 	if ((al = alias_by_name(im, v)) != NULL)
@@ -2539,13 +2716,91 @@ model_rule(struct imp *im, struct src_iface *mf, const struct prule *r)
 	}
 }
 
+/* One 1:1 mapping of f as rdr rules, one per address of its inside
+ * side (ps); why says what the comparison cannot model. */
+static void
+model_binat(struct imp *im, struct src_iface *mf, const struct xml_node *n,
+    const struct pside *ps, const struct pside *pd, const char *ext)
+{
+	const char *in = ps->address != NULL ? ps->address : ps->network !=
+	    NULL ? ps->network : "", *why = NULL, *len;
+	struct iset is, es;
+	u128 k, size;
+
+	if ((len = strchr(ext, '/')) != NULL)
+		ext = arena_strndup(im->e.a, ext, (size_t)(len - ext));
+	if (ps->neg || (pd->any == NULL && ((pd->address != NULL &&
+	    *pd->address != '\0') || (pd->network != NULL &&
+	    *pd->network != '\0'))))
+		why = "a 1:1 with an inverted inside or a destination";
+	else if (value_set(im, in, &is, &why, 0) == -1 || is.n != 1 ||
+	    lit_set(im, ext, &es) == -1 || es.n != 1)
+		why = "a 1:1 whose sides are not one address or network";
+	else if ((size = is.v[0].hi - is.v[0].lo + 1) > 256 || size == 0)
+		why = "a 1:1 of more than 256 addresses";
+	if (why != NULL) {
+		if (mf->unproven == NULL)
+			mf->unproven = arena_printf(im->e.a, "%s: %s",
+			    xml_path(im->e.a, n), why);
+		return;
+	}
+	for (k = 0; k < size; k++) {
+		struct src_rdr *rd;
+
+		ARENA_PUSH(im->e.a, mf->rdrs, mf->nrdr, mf->caprdr);
+		rd = &mf->rdrs[mf->nrdr - 1];
+		memset(rd, 0, sizeof(*rd));
+		rd->where = xml_path(im->e.a, n);
+		rd->src = fam_set(im, FAM_BOTH);
+		rd->dst = iset_range(im->e.a, es.v[0].lo + k, es.v[0].lo + k);
+		rd->svc = iset_range(im->e.a, 0, ((u128)256 << 16) - 1);
+		rd->target = is.v[0].lo + k;
+	}
+}
+
+/* The 1:1 mappings on f that pf makes, legacy and OPNsense's MVC. */
+static void
+model_binats(struct imp *im, const struct xif *f, struct src_iface *mf)
+{
+	const struct xml_node *n;
+	struct pside ps, pd;
+
+	for (n = xml_child(xml_child(im->root, "nat"), "onetoone"); n != NULL;
+	    n = n->next)
+		if (strcmp(n->name, "onetoone") == 0 && xml_child(n,
+		    "disabled") == NULL && strcmp(txt(n, "interface"),
+		    f->key) == 0) {
+			read_side(xml_child(n, "source"), &ps);
+			read_side(xml_child(n, "destination"), &pd);
+			model_binat(im, mf, n, &ps, &pd, txt(n, "external"));
+		}
+	n = xml_child(xml_child(xml_child(xml_child(im->root, "OPNsense"),
+	    "Firewall"), "Filter"), "onetoone");
+	for (n = n != NULL ? n->child : NULL; n != NULL; n = n->next)
+		if (strcmp(n->name, "rule") == 0 && (xml_child(n, "enabled") ==
+		    NULL || flag(n, "enabled")) && strcmp(txt(n, "interface"),
+		    f->key) == 0) {
+			if (*txt(n, "type") != '\0' && strcmp(txt(n, "type"),
+			    "binat") != 0) {
+				if (mf->unproven == NULL)
+					mf->unproven = arena_printf(im->e.a,
+					    "%s: a one-way 1:1",
+					    xml_path(im->e.a, n));
+				continue;
+			}
+			mvc_side(n, "source", &ps);
+			mvc_side(n, "destination", &pd);
+			model_binat(im, mf, n, &ps, &pd, txt(n, "external"));
+		}
+}
+
 static void
 build_model(struct imp *im)
 {
 	struct src_model *m = &im->model;
 	const struct xml_node *n;
 	const char *global = NULL;
-	size_t i, k;
+	size_t i, j, k;
 
 	for (i = 0; i < im->nr; i++) {
 		const struct prule *r = &im->rules[i];
@@ -2586,6 +2841,14 @@ build_model(struct imp *im)
 			sr->quick = true;
 			sr->src = fam_set(im, FAM_BOTH);
 			(void)value_set(im, "lanip", &sr->dst, &why, 0);
+			/* to ($lanif): its IP aliases too */
+			for (j = 0; j < f->nvip; j++) {
+				struct iset a;
+
+				if (lit_set(im, f->vip[j], &a) == 0)
+					sr->dst = iset_union(im->e.a, sr->dst,
+					    a);
+			}
 			add_keys(im, &sr->svc, 6, 22, 22);
 			add_keys(im, &sr->svc, 6, 80, 80);
 			add_keys(im, &sr->svc, 6, 443, 443);
@@ -2623,6 +2886,10 @@ build_model(struct imp *im)
 			if (!im->rules[i].floating && strcmp(im->rules[i].ifs,
 			    f->key) == 0)
 				model_rule(im, mf, &im->rules[i]);
+		/* The 1:1 mappings (pf's binat, before the port forwards):
+		 * a connection to an external address goes to its inside
+		 * one, whatever its port. */
+		model_binats(im, f, mf);
 		/* The port forwards, rdr before the rules. */
 		for (n = xml_child(im->root, "nat") != NULL ?
 		    xml_child(im->root, "nat")->child : NULL; n != NULL &&
@@ -2734,6 +3001,8 @@ run(void *arg)
 	read_forwards(im);
 	read_outbound(im);
 	read_onetoone(im);
+	mvc_onetoone(im);
+	read_vips(im);
 	read_rest(im);
 	/* Aliases no rule named are carried too. */
 	for (i = 0; i < im->nalias; i++)

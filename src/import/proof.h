@@ -70,6 +70,32 @@ struct src_model {
 	size_t			 n, cap;
 };
 
+/* A test seam (tests/lab/importgen.c, the lab's import differential):
+ * when proof_probe is set, each report also gives both sides' verdicts
+ * of its flows, as the comparison decides them, and iptables' devices
+ * named in it take its addresses in place of their stand-ins.  Never
+ * set by moat itself. */
+struct proof_flow {
+	const char	*iface;		/* a moat interface */
+	u128		 src, dst, key;	/* key: protocol << 16 | port/type */
+	/* the answers */
+	bool		 compared;	/* false: the report does not */
+	enum src_action	 sa;
+	char		 where[160];	/* what decides it in the source */
+	enum action	 ma;		/* moat's, as the report parsed it */
+};
+
+struct proof_probe {
+	const char	*const *dev;	/* iptables: device names */
+	const u128	*dev_at;	/* and their addresses */
+	const int	*dev_plen;
+	size_t		 ndev;
+	struct proof_flow *flows;
+	size_t		 nflow;
+};
+
+extern struct proof_probe *proof_probe;
+
 /* Compare m with valid policy p, interface by interface, and write the
  * report to out.  Returns the number of interfaces that differ, or -1
  * when memory runs out. */

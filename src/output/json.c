@@ -765,6 +765,14 @@ json_verdict(const struct policy *p, const struct flow *f,
 		strbuf_printf(b, "%d", v->rule->number);
 	else
 		strbuf_puts(b, "null");
+	/* The rule's stable id: its counter, log prefix and comment in the
+	 * kernel (doc/design/rule-ids.md). */
+	json_key(b, "rule_id", &first);
+	if (v->by == BY_RULE)
+		strbuf_printf(b, "\"%016llx\"",
+		    (unsigned long long)v->rule->id);
+	else
+		strbuf_puts(b, "null");
 	json_key(b, "line", &first);
 	if (v->by == BY_RULE)
 		strbuf_printf(b, "%d", v->rule->loc.line);

@@ -449,4 +449,5 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
     return 0 if agree == total and total > 0 else 1
 
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
