@@ -160,6 +160,12 @@ class Events:
         self.proc.terminate()
         self.proc.wait()
 
+    def forget(self):
+        """Forget the entries seen so far (another policy's: a source
+        port used again must not find them)."""
+        self.pos = os.path.getsize(self.path)
+        self.seen = []
+
     def find(self, src, dst, proto, key, timeout=2.0):
         """The translated {src, dst} of a flow (its source port, or ICMP
         identifier key), or None."""

@@ -220,6 +220,7 @@ def run(moat, gen, prefix, nconf, nflows, work, gw, seed0, liar, events):
             events.append(d.Events(gw, os.path.join(work, "conntrack.ev")))
         d.setns(gw)
         subprocess.run(["conntrack", "-F"], capture_output=True)
+        events[0].forget()
         refused = []
         for n, (side, s, ds, proto, port) in enumerate(flows):
             o = tested[n]
