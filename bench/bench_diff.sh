@@ -3,7 +3,8 @@
 # policies (bench/nftgen) of 1K, 10K and 100K rules against a copy with 10
 # rules changed (4 actions changed, 3 rules deleted, 3 new ones), against
 # a copy with two rules swapped (nothing changes), and against a copy
-# whose LAN default changed (the whole flow space is looked at).  The
+# whose LAN default changed (the whole flow space is looked at), and an
+# object of 10,000 addresses that gains one (bench/policy_edit.py).  The
 # command's whole time: parsing both files, the diff and printing it.
 # Prints figures (best of 5); never fails on time.
 set -eu
@@ -53,5 +54,9 @@ for n in 1000 10000 100000; do
 	echo "  10 rules changed:     $(best "$d/policy.conf" "$d/ten.conf")"
 	echo "  two rules swapped:    $(best "$d/policy.conf" "$d/swap.conf")"
 	echo "  LAN's default changed: $(best "$d/policy.conf" "$d/default.conf")"
+	# An object of 10,000 addresses (one rule uses it) gains one.
+	python3 bench/policy_edit.py "$d/policy.conf" "$d/big.conf" big
+	python3 bench/policy_edit.py "$d/big.conf" "$d/big+1.conf" big+1
+	echo "  one address added to a 10,000-address object: $(best "$d/big.conf" "$d/big+1.conf")"
 	echo "  (moat check of one:   $(t0=$(ms); "$moat" check -f "$d/policy.conf" >/dev/null || true; t1=$(ms); echo $(( (t1 - t0) / 1000000 ))) ms)"
 done

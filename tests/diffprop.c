@@ -560,10 +560,45 @@ test_diff_many_edits(void **state)
 	rule_edits_only = false;
 }
 
+/* A deadline stops the walk (an apply's summary has one): a rule put at
+ * the end of a 2,000-rule interface makes every flow no rule held a
+ * suspect, which takes far longer than 1 ms; without a deadline the same
+ * diff completes. */
+static void
+test_diff_deadline(void **state)
+{
+	struct gen_opts o = { GEN_OFFICE, 2000, 50, 10, false, false, false };
+	struct rng r = { 31 };
+	struct strbuf text;
+	struct policy *a, *b;
+	struct policy_diff d;
+
+	(void)state;
+	strbuf_init(&text, 0);
+	gen_policy(&r, &o, &text);
+	a = parse_text("old.conf", strbuf_str(&text));
+	strbuf_puts(&text, "deny on LAN service HTTPS\n");
+	b = parse_text("new.conf", strbuf_str(&text));
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(policy_diff_until(a, b, 1000000, 1, &d), 0);
+	assert_false(d.complete);
+	assert_true(d.out_of_time);
+	policy_diff_free(&d);
+	assert_int_equal(policy_diff_until(a, b, 1000000, 0, &d), 0);
+	assert_true(d.complete);
+	assert_false(d.out_of_time);
+	policy_diff_free(&d);
+	policy_free(a);
+	policy_free(b);
+	strbuf_free(&text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_diff_deadline),
 		cmocka_unit_test(test_diff_exact),
 		cmocka_unit_test(test_diff_large),
 		cmocka_unit_test(test_diff_many_edits),

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/clock.h"
 
 /* dst as a side's rules see it: after a forward (a constant) or a 1:1
  * (shifted). */
@@ -47,6 +48,8 @@ struct ctx {
 	bool			 reach;
 	struct policy_diff	*d;
 	size_t			 max_cells;
+	long long		 deadline;	/* clock_ms(), or 0 */
+	unsigned		 steps;		/* walk's calls, for the clock */
 	int			 failed;
 };
 
@@ -684,6 +687,12 @@ walk(struct ctx *x, const struct diff_cell *c, const struct diff_cands *k0,
 
 	if (x->failed || !x->d->complete)
 		return;
+	if (x->deadline != 0 && (++x->steps & 255) == 0 &&
+	    clock_ms() > x->deadline) {
+		x->d->complete = false;
+		x->d->out_of_time = true;
+		return;
+	}
 	if (depth > DEPTH_MAX) {
 		x->d->complete = false;
 		return;
@@ -1336,6 +1345,13 @@ int
 policy_diff(const struct policy *a, const struct policy *b,
     size_t max_cells, struct policy_diff *d)
 {
+	return policy_diff_until(a, b, max_cells, 0, d);
+}
+
+int
+policy_diff_until(const struct policy *a, const struct policy *b,
+    size_t max_cells, long long ms, struct policy_diff *d)
+{
 	struct seq sa = { a, NULL }, sb = { b, NULL };
 	bool *ch[2] = { NULL, NULL };
 	const bool *chc[2];
@@ -1389,6 +1405,7 @@ policy_diff(const struct policy *a, const struct policy *b,
 	chc[1] = ch[1];
 	x.d = d;
 	x.max_cells = max_cells;
+	x.deadline = ms > 0 ? clock_ms() + ms : 0;
 	for (i = 0; i < a->niface; i++) {
 		const struct iface *ia = a->ifaces[i];
 		const struct iface *ib = policy_iface(b, ia->name);

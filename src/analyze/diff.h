@@ -42,6 +42,7 @@ struct policy_diff {
 	size_t			 nonly_a, nonly_b;
 	const struct iface	**only_a, **only_b;
 	bool			 complete;	/* false: stopped at the cap */
+	bool			 out_of_time;	/* stopped at the deadline */
 	bool			 timed;		/* a side has schedules: regions
 						   carry a time range */
 	size_t			 nleaves;	/* cells decided (a figure) */
@@ -58,6 +59,11 @@ struct policy_diff {
  * max_cells cells are decided (then d->complete is false). */
 int	 policy_diff(const struct policy *a, const struct policy *b,
 	    size_t max_cells, struct policy_diff *d);
+/* The same, stopped (d->complete false, d->out_of_time true) once ms
+ * milliseconds have passed: an apply's or the console's summary has a
+ * deadline.  ms 0: none. */
+int	 policy_diff_until(const struct policy *a, const struct policy *b,
+	    size_t max_cells, long long ms, struct policy_diff *d);
 void	 policy_diff_free(struct policy_diff *d);
 /* True when a flow can have service key k (a port only for protocols with
  * ports, a type up to 255 for ICMP, 0 else). */

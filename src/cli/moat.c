@@ -650,6 +650,8 @@ out:
 
 #define DIFF_CELLS_MAX	2000000	/* cells decided before it stops */
 #define APPLY_CELLS_MAX	200000	/* the same, before an apply */
+#define APPLY_DIFF_MS	3000	/* and its deadline: the summary never
+				   holds an apply longer */
 #define APPLY_REGIONS	20	/* regions apply prints */
 
 /* A policy to compare: a config file, a history entry (all digits), or
@@ -742,14 +744,14 @@ diff_binding_note(const struct policy *a, const struct policy *b)
  * some, -1 out of memory (said). */
 static int
 diff_print(const struct policy *a, const char *na, const struct policy *b,
-    const char *nb, bool json, size_t cells, size_t limit,
+    const char *nb, bool json, size_t cells, long long ms, size_t limit,
     struct strbuf *out)
 {
 	struct policy_diff d;
 	const char *note = diff_binding_note(a, b);
 	int rc;
 
-	if (policy_diff(a, b, cells, &d) == -1) {
+	if (policy_diff_until(a, b, cells, ms, &d) == -1) {
 		fputs("moat: diff: out of memory\n", stderr);
 		return -1;
 	}
@@ -819,7 +821,7 @@ cmd_diff(int argc, char **argv)
 			goto out;
 		}
 	strbuf_init(&out, 0);
-	rc = diff_print(p[0], name[0], p[1], name[1], json, DIFF_CELLS_MAX, 0,
+	rc = diff_print(p[0], name[0], p[1], name[1], json, DIFF_CELLS_MAX, 0, 0,
 	    &out);
 	if (write_out(&out) != 0 || rc == -1)
 		rc = EXIT_USAGE;
@@ -848,8 +850,8 @@ apply_summary(const struct policy *p, struct strbuf *out)
 		return;
 	}
 	strbuf_puts(out, "moat: what this apply changes: ");
-	diff_print(was, name, p, p->file, false, APPLY_CELLS_MAX, APPLY_REGIONS,
-	    out);
+	diff_print(was, name, p, p->file, false, APPLY_CELLS_MAX,
+	    APPLY_DIFF_MS, APPLY_REGIONS, out);
 	policy_free(was);
 	free(name);
 }

@@ -431,6 +431,7 @@ control_test(const struct control_env *env, const char *user, json_t *req,
 /* Cells an Apply's summary decides at most (moat diff: 2,000,000): a
  * request has a deadline. */
 #define CHANGES_CELLS_MAX	50000
+#define CHANGES_MS		3000	/* and its deadline */
 
 void
 control_changes(const struct control_env *env, const char *user,
@@ -485,7 +486,8 @@ control_changes(const struct control_env *env, const char *user,
 		goto out;
 	}
 	snprintf(label, sizeof(label), "running (history %u)", seq);
-	if (policy_diff(was, now, CHANGES_CELLS_MAX, &d) == -1) {
+	if (policy_diff_until(was, now, CHANGES_CELLS_MAX, CHANGES_MS, &d) ==
+	    -1) {
 		json_decref(o);
 		control_error(out, 500, "out of memory");
 		goto out;

@@ -189,8 +189,8 @@ diffprint_text(const struct policy *a, const char *name_a,
 	size_t i;
 
 	if (d->n == 0 && d->nonly_a == 0 && d->nonly_b == 0)
-		strbuf_printf(out, "%s -> %s: no flow changes\n", name_a,
-		    name_b);
+		strbuf_printf(out, "%s -> %s: no flow changes%s\n", name_a,
+		    name_b, d->complete ? "" : " found before it stopped");
 	else
 		strbuf_printf(out, "%s -> %s: %zu region%s of flows change%s\n",
 		    name_a, name_b, d->n, d->n == 1 ? "" : "s",
@@ -253,8 +253,10 @@ diffprint_text(const struct policy *a, const char *name_a,
 		    "not compared (the other has no such zone)\n",
 		    d->only_b[i]->name, name_b);
 	if (!d->complete)
-		strbuf_printf(out, "\nincomplete: stopped after %zu cells; the "
-		    "flows above change, others may too\n", d->nleaves);
+		strbuf_printf(out, "\nincomplete: stopped after %zu cells%s; "
+		    "the flows above change, others may too\n", d->nleaves,
+		    d->out_of_time ? " at the summary's time limit (moat diff "
+		    "has none)" : "");
 	if (note != NULL)
 		strbuf_printf(out, "\nnote: %s\n", note);
 }
@@ -316,8 +318,9 @@ diffprint_json(const struct policy *a, const char *name_a,
 	json_put_string(out, name_a);
 	strbuf_puts(out, ",\"new\":");
 	json_put_string(out, name_b);
-	strbuf_printf(out, ",\"complete\":%s,\"changes\":[",
-	    d->complete ? "true" : "false");
+	strbuf_printf(out, ",\"complete\":%s,\"out_of_time\":%s,"
+	    "\"changes\":[", d->complete ? "true" : "false",
+	    d->out_of_time ? "true" : "false");
 	for (i = 0; i < d->n; i++) {
 		const struct diff_region *g = &d->v[i];
 		static const char *const names[] = { "source", "destination",
