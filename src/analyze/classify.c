@@ -4,8 +4,7 @@
  * cut go to both sides.  The cut is chosen among the ends of the boxes at
  * the node: in every dimension the median end, and the dimension whose cut
  * leaves the fewest boxes on the larger side wins.  A node of at most
- * LEAF_MAX boxes (COMPACT_LEAF_MAX in the compact form), or one no cut
- * improves, is a leaf: its boxes sorted by
+ * LEAF_MAX boxes, or one no cut improves, is a leaf: its boxes sorted by
  * priority, scanned in order, first hit wins.  Boxes that a higher-priority
  * box of the leaf covers entirely inside the leaf's region are dropped.
  * A tree whose boxes fit 32 bits starts with a table instead of the top
@@ -18,7 +17,6 @@
 #include <string.h>
 
 #define LEAF_MAX	8
-#define COMPACT_LEAF_MAX 4	/* a compact box costs a load more to test */
 #define DEPTH_MAX	48
 
 struct node {
@@ -86,8 +84,10 @@ struct civ {
 	uint32_t	lo, width;
 };
 
+/* The tail as an nbox's four lanes (width ^ FLIP), lane 0 holding any
+ * value (q[1]'s, in the one SSE2 comparison), lanes 1-3 dimensions 2-4. */
 struct ctail {
-	uint32_t	lo[3], width[3];
+	uint32_t	lo[4], width[4];
 };
 
 /* The tables: sorted by (lo, width), so a box's interval is found by
@@ -479,7 +479,7 @@ tail_cmp(const struct ctail *x, const struct ctail *y)
 {
 	int d;
 
-	for (d = 0; d < 3; d++) {
+	for (d = 1; d < 4; d++) {
 		if (x->lo[d] != y->lo[d])
 			return x->lo[d] < y->lo[d] ? -1 : 1;
 		if (x->width[d] != y->width[d])
@@ -493,9 +493,11 @@ tail_of(const struct cls_box *b, struct ctail *t)
 {
 	int d;
 
-	for (d = 0; d < 3; d++) {
-		t->lo[d] = (uint32_t)b->lo[d + 2];
-		t->width[d] = (uint32_t)(b->hi[d + 2] - b->lo[d + 2]);
+	t->lo[0] = 0;
+	t->width[0] = UINT32_MAX ^ FLIP;
+	for (d = 1; d < 4; d++) {
+		t->lo[d] = (uint32_t)b->lo[d + 1];
+		t->width[d] = (uint32_t)(b->hi[d + 1] - b->lo[d + 1]) ^ FLIP;
 	}
 }
 
@@ -776,7 +778,7 @@ tree_build(const struct cls_box *boxes, size_t n, const struct cdict *dict)
 
 	if (c == NULL)
 		return NULL;
-	c->leafmax = dict != NULL ? COMPACT_LEAF_MAX : LEAF_MAX;
+	c->leafmax = LEAF_MAX;
 	c->boxes = malloc((n + 1) * sizeof(*boxes));
 	ids = malloc((n + 1) * sizeof(*ids));
 	if (c->boxes == NULL || ids == NULL) {
@@ -1087,19 +1089,31 @@ narrow_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
 	return best;
 }
 
-/* Does compact box b hold q? */
+/* Does compact box b hold q?  The tail first: its table is small (a few
+ * hundred entries, in L1), one SSE2 comparison, and it rejects most boxes
+ * of a leaf before the source and destination tables are read. */
 static int
 cbox_holds(const struct cdict *k, const struct cbox *b, const uint32_t *q)
 {
-	const struct civ *s = &k->src[b->src], *d = &k->dst[b->dst];
-	const struct ctail *t;
+	const struct ctail *t = &k->tail[b->tail];
+	const struct civ *s, *d;
+#if defined(__SSE2__) && !defined(CLS_SCALAR)
+	__m128i x = _mm_sub_epi32(_mm_loadu_si128((const __m128i *)(q + 1)),
+	    _mm_loadu_si128((const __m128i *)t->lo));
 
-	if (q[0] - s->lo > s->width || q[1] - d->lo > d->width)
+	if (_mm_movemask_epi8(_mm_cmpgt_epi32(_mm_xor_si128(x,
+	    _mm_set1_epi32((int)FLIP)), _mm_loadu_si128((const __m128i *)
+	    t->width))) != 0)
 		return 0;
-	t = &k->tail[b->tail];
-	return (q[2] - t->lo[0] <= t->width[0]) &
-	    (q[3] - t->lo[1] <= t->width[1]) &
-	    (q[4] - t->lo[2] <= t->width[2]);
+#else
+	if (((q[2] - t->lo[1] > t->width[1]) |
+	    (q[3] - t->lo[2] > t->width[2]) |
+	    (q[4] - t->lo[3] > t->width[3])) != 0)
+		return 0;
+#endif
+	s = &k->src[b->src];
+	d = &k->dst[b->dst];
+	return (q[0] - s->lo <= s->width) & (q[1] - d->lo <= d->width);
 }
 
 static uint32_t
