@@ -175,6 +175,7 @@ static unsigned confirm_secs;		/* the console's apply --confirm */
 static int
 enforce(const struct policy *p)
 {
+	static bool started;
 	struct apply_phases ph;
 	struct strbuf msg, err;
 	int rc = 0;
@@ -183,14 +184,17 @@ enforce(const struct policy *p)
 		return 0;
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
-	if (apply_policy(apply_state_dir(), p, p->text, p->len, 0,
-	    confirm_secs, &ph, &msg, &err) == -1) {
+	/* moatd's first apply (at boot, after a restart) is whole: the
+	 * kernel may hold anything since moatd last ran. */
+	if (apply_policy(apply_state_dir(), p, p->text, p->len, started ? 0 :
+	    APPLY_WHOLE, confirm_secs, &ph, &msg, &err) == -1) {
 		log_error("apply: %s", strbuf_str(&err));
 		rc = -1;
 	} else {
-		if (!ph.incremental && ph.why[0] != '\0')
+		if (!ph.incremental && ph.why[0] != '\0' && started)
 			log_info("apply: whole: %s", ph.why);
 		log_lines(strbuf_str(&msg));
+		started = true;
 	}
 	if (rc == 0 && p->av.present && p->av.other_scanning &&
 	    route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, &err) == -1) {

@@ -209,6 +209,32 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 #define KERNEL_HASH_V2	"nfhash2 "
 #define KERNEL_HASH_V1	"nfhash1 "
 #define KERNEL_GEN	"nfgen "
+#define INSTANCE_LEN	64
+
+/* This boot and network namespace: the boot's id and the namespace's
+ * inode ("BOOTID/INODE"), which a generation belongs to.  0, or -1. */
+static int
+kernel_instance(char *buf, size_t len)
+{
+	char id[40];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, id, sizeof(id) - 1);
+	close(fd);
+	if (n < 32)
+		return -1;
+	id[n] = '\0';
+	id[strcspn(id, "\n")] = '\0';
+	if (stat("/proc/self/ns/net", &st) == -1)
+		return -1;
+	return snprintf(buf, len, "%s/%llu", id,
+	    (unsigned long long)st.st_ino) < (int)len ? 0 : -1;
+}
 
 /* Write history/SEQ.kernel: the hash when known (hash_ok), the generation
  * at which the table is as hashed, or of moat's own transaction, when
@@ -217,16 +243,18 @@ static void
 write_kernel(const char *state, unsigned seq, bool hash_ok, uint64_t h,
     bool gen_ok, uint32_t gen)
 {
-	char file[4096], buf[64];
+	char file[4096], buf[160], inst[INSTANCE_LEN];
 	struct strbuf ignored;
 	int n = 0;
 
 	if (hash_ok)
 		n = snprintf(buf, sizeof(buf), KERNEL_HASH_V "%016llx\n",
 		    (unsigned long long)h);
-	if (gen_ok)
+	/* A generation says something only of the kernel and network
+	 * namespace it was read in: it starts again at every boot. */
+	if (gen_ok && kernel_instance(inst, sizeof(inst)) == 0)
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, KERNEL_GEN
-		    "%u\n", gen);
+		    "%u %s\n", gen, inst);
 	if (n == 0)
 		return;
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
@@ -276,10 +304,16 @@ record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
 	uint64_t h;
 	pid_t pid;
 
-	if (!gen0_ok || nfgen_read(&gen) == -1 || gen != gen0 + 1) {
+	/* Without generations (an old kernel), the table as it is. */
+	if (!gen0_ok || nfgen_read(&gen) == -1) {
 		record_kernel(state, seq);
 		return;
 	}
+	/* Another commit came with ours: the table may hold someone
+	 * else's change, which must not be recorded as the entry's.
+	 * Nothing is: the drift is unknown, the next apply is whole. */
+	if (gen != gen0 + 1)
+		return;
 	strbuf_init(&ignored, 0);
 	if (bytes < FINGERPRINT_SYNC_BYTES) {
 		if (nfhash_sum(NFTC_TABLE, &h, &at, &ignored) == 0 &&
@@ -327,7 +361,7 @@ static int
 recorded(const char *state, unsigned seq, bool *hash_ok, uint64_t *h,
     bool *gen_ok, uint32_t *gen)
 {
-	char file[4096], *s, *g;
+	char file[4096], *s, *g, inst[INSTANCE_LEN], was[INSTANCE_LEN];
 	unsigned long long want;
 	unsigned ours;
 
@@ -342,8 +376,11 @@ recorded(const char *state, unsigned seq, bool *hash_ok, uint64_t *h,
 	}
 	g = strncmp(s, KERNEL_GEN, sizeof(KERNEL_GEN) - 1) == 0 ? s :
 	    strstr(s, "\n" KERNEL_GEN);
+	/* Only a generation of this boot and namespace (one without its
+	 * instance, from before it was recorded, is not trusted). */
 	if (g != NULL && sscanf(g + (*g == '\n') + sizeof(KERNEL_GEN) - 1,
-	    "%u", &ours) == 1) {
+	    "%u %63s", &ours, was) == 2 && kernel_instance(inst,
+	    sizeof(inst)) == 0 && strcmp(inst, was) == 0) {
 		*gen = ours;
 		*gen_ok = true;
 	}
@@ -1004,7 +1041,7 @@ chain_handles(void *arg, const char *chain, uint64_t **v, size_t *n,
 static int
 plan_delta(const char *state, const struct history_entry *cur,
     const struct strbuf *script, struct strbuf *delta, struct strbuf *parts,
-    struct apply_phases *ph)
+    uint32_t *gck, struct apply_phases *ph)
 {
 	struct nftdiff_stats st;
 	struct strbuf why;
@@ -1014,11 +1051,17 @@ plan_delta(const char *state, const struct history_entry *cur,
 	unsigned max_pct = APPLY_DELTA_MAX_PCT;
 	int rc;
 
-	if (cur->seq == 0 || strcmp(cur->file, "-") == 0) {
-		snprintf(ph->why, sizeof(ph->why), "nothing is in force");
+	/* Nothing in force: a whole apply is the only kind, and no news. */
+	if (cur->seq == 0 || strcmp(cur->file, "-") == 0)
+		return 1;
+	t = clock_ms();
+	/* The difference is computed against the kernel as it is at this
+	 * generation; it is sent only if the kernel is still at it. */
+	if (nfgen_read(gck) == -1) {
+		snprintf(ph->why, sizeof(ph->why), "the kernel's ruleset "
+		    "generation cannot be read");
 		return 1;
 	}
-	t = clock_ms();
 	if (!kernel_unchanged(state, cur->seq)) {
 		enum apply_drift d = apply_drift(state, cur->seq);
 
@@ -1032,6 +1075,16 @@ plan_delta(const char *state, const struct history_entry *cur,
 				    d == DRIFT_NO_TABLE ? "no table inet moat "
 				    "in the kernel" : "the kernel's ruleset "
 				    "was not recorded for the entry in force");
+			ph->drift = clock_ms() - t;
+			return 1;
+		}
+	}
+	{
+		uint32_t now;
+
+		if (nfgen_read(&now) == -1 || now != *gck) {
+			snprintf(ph->why, sizeof(ph->why), "the kernel's "
+			    "ruleset changed while moat read it");
 			ph->drift = clock_ms() - t;
 			return 1;
 		}
@@ -1099,7 +1152,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	char file[4096];
 	bool files = false, waiting = false, by_parts = false;
 	bool hash_ok, gen_ok, gen0_ok = false;
-	uint32_t gen0 = 0;
+	uint32_t gen0 = 0, gck = 0;
 	int lock = -1, rc = -1;
 	long long t;
 
@@ -1139,7 +1192,8 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	if (flags & APPLY_WHOLE)
 		snprintf(ph->why, sizeof(ph->why), "asked for");
 	else {
-		int r = plan_delta(state, &cur, &script, &delta, &parts, ph);
+		int r = plan_delta(state, &cur, &script, &delta, &parts,
+		    &gck, ph);
 
 		if (r == -1) {
 			strbuf_puts(err, "out of memory");
@@ -1208,7 +1262,18 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 		 * and the whole is tried. */
 		strbuf_init(&why, 0);
 		gen0_ok = nfgen_read(&gen0) == 0;
-		if (nft_run(strbuf_str(&delta), false, NULL, &why) == -1) {
+		/* Something committed since the drift check (another nft,
+		 * moatd's refill): the difference, and the handles it
+		 * deletes by, may be of another table: the whole goes. */
+		if (!gen0_ok || gen0 != gck) {
+			ph->incremental = false;
+			by_parts = false;
+			snprintf(ph->why, sizeof(ph->why), "the kernel's "
+			    "ruleset changed during the apply");
+		} else if (delta.len == 0)
+			;	/* nothing to send: the generation stays */
+		else if (nft_run(strbuf_str(&delta), false, NULL, &why) ==
+		    -1) {
 			ph->incremental = false;
 			by_parts = false;
 			snprintf(ph->why, sizeof(ph->why), "the kernel refused "
@@ -1256,7 +1321,18 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	/* Only ours was committed since (one generation on): the entry's
 	 * hash is the one before, less the parts before, plus the parts
 	 * after.  Else the table is read whole. */
-	if (by_parts && parts_hash(&pt, &s_new, &g1) == 0 && g1 == g0 + 1) {
+	if (ph->incremental && delta.len == 0) {
+		uint32_t now;
+
+		/* Nothing was sent: the kernel holds the entry in force's
+		 * table, whose record is this entry's while nothing else
+		 * committed; else it is not known (drift unknown). */
+		if (recorded(state, cur.seq, &hash_ok, &h_old, &gen_ok,
+		    &g_rec) == 0 && hash_ok && nfgen_read(&now) == 0 &&
+		    now == gck)
+			write_kernel(state, e.seq, true, h_old, true, gck);
+	} else if (by_parts && parts_hash(&pt, &s_new, &g1) == 0 &&
+	    g1 == g0 + 1) {
 		write_kernel(state, e.seq, true, h_old - s_old + s_new, true,
 		    g1);
 #ifdef MOAT_TEST_SEAMS

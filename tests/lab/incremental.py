@@ -276,6 +276,48 @@ def drifted(p, conf, si, sw):
               "(drift), and the kernel equals the whole apply's")
 
 
+def other_boot(conf, si):
+    """The generation starts again at every boot: a record whose
+    generation is the kernel's now, but of another boot, must not be
+    taken for 'nothing changed'.  The table is deleted (one commit: the
+    generation recorded plus one, as a reboot may give) and the record
+    made to say that generation with another boot's id; the apply of the
+    same config must load the table whole."""
+    r = apply(ns_incr, si, conf)
+    if r.returncode != 0:
+        fail("another boot: apply: " + r.stderr[-300:])
+        return
+    hist = os.path.join(si, "history")
+    seq = max(int(n.split(".")[0]) for n in os.listdir(hist)
+              if n.endswith(".kernel"))
+    kfile = os.path.join(hist, "%d.kernel" % seq)
+    with open(kfile) as f:
+        lines = f.read().splitlines()
+    g = [l.split() for l in lines if l.startswith("nfgen ")]
+    if not g or len(g[0]) != 3:
+        fail("another boot: no generation with its boot recorded: %s" %
+             lines)
+        return
+    subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "delete", "table",
+                    "inet", "moat"], check=True)
+    lines = [l for l in lines if not l.startswith("nfgen ")] + [
+        "nfgen %d 00000000-0000-0000-0000-000000000000/1" % (int(g[0][1]) + 1)]
+    with open(kfile, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    r = apply(ns_incr, si, conf)
+    t = subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "list",
+                        "table", "inet", "moat"], capture_output=True)
+    if r.returncode != 0 or t.returncode != 0 or \
+            "timing: whole apply" not in r.stderr:
+        fail("another boot's generation taken for this one's: the table "
+             "is %s after the apply (%s)" % (
+                 "there" if t.returncode == 0 else "missing",
+                 r.stderr[-300:]))
+        return
+    print("incremental: a generation recorded in another boot is not "
+          "trusted: the table was loaded whole")
+
+
 def refused(p, conf, si):
     before, _ = listing(ns_incr)
     hist = history(si)
@@ -409,6 +451,7 @@ def main():
             return
         kinds += 1
     drifted(p, conf, si, sw)
+    other_boot(conf, si)
     refused(p, conf, si)
     lapsed(p, conf, si)
     examples()
