@@ -41,4 +41,15 @@ ns gw "$MOAT" history | tail -1 | grep -q rollback ||
 ns gw "$MOAT" apply --dry-run -f "$top/examples/lab/forward.conf" | grep -q "dry run" || fail "dry run"
 ns gw nft list table inet moat | grep -q prerouting && fail "dry run changed the ruleset"
 probe "timed out" lan --from 192.168.50.11 198.51.100.25 25
+# A chain named like a trace's (trace_PID) but no running moat trace's is
+# no hiding place: the drift check counts it.
+ns gw "$MOAT" apply -f "$top/examples/lab/seed-a.conf" >/dev/null 2>&1 || fail "apply A again"
+case $(ns gw "$MOAT" status) in
+*"not what entry"*) fail "drift before the hidden chain" ;;
+esac
+ns gw nft add chain inet moat trace_1 '{ type filter hook prerouting priority -350; }'
+case $(ns gw "$MOAT" status) in
+*"not what entry"*) echo "ok: a chain trace_1 of no running trace is drift" ;;
+*) fail "a chain trace_1 (pid 1 is no moat trace) hid from the drift check" ;;
+esac
 finish
