@@ -2056,25 +2056,37 @@ nat_source(struct imp *im, const struct xml_node *n, const char *ifkey,
 		note(im, xml_child(n, "poolopts"), "not carried: pool options");
 }
 
+/* The rules of OPNsense's MVC list Firewall/Filter/WHAT, in sequence
+ * order (the file's where equal); *nv of them. */
+static const struct xml_node **
+mvc_rules(struct imp *im, const char *what, size_t *nv)
+{
+	const struct xml_node *n = xml_child(xml_child(xml_child(xml_child(
+	    im->root, "OPNsense"), "Firewall"), "Filter"), what);
+	const struct xml_node **v = NULL;
+	size_t cap = 0, j;
+
+	*nv = 0;
+	for (n = n != NULL ? n->child : NULL; n != NULL; n = n->next)
+		if (strcmp(n->name, "rule") == 0) {
+			ARENA_PUSH(im->e.a, v, *nv, cap);
+			for (j = *nv - 1; j > 0 && atol(txt(v[j - 1],
+			    "sequence")) > atol(txt(n, "sequence")); j--)
+				v[j] = v[j - 1];
+			v[j] = n;
+		}
+	return v;
+}
+
 /* OPNsense's MVC source NAT rules, by their sequence, after the legacy
  * outbound rules. */
 static void
 mvc_snat(struct imp *im)
 {
-	const struct xml_node *n = xml_child(xml_child(xml_child(xml_child(
-	    im->root, "OPNsense"), "Firewall"), "Filter"), "snatrules");
-	const struct xml_node **v = NULL;
-	size_t nv = 0, cap = 0, i, j;
+	const struct xml_node *n, **v;
+	size_t nv, i;
 
-	for (n = n != NULL ? n->child : NULL; n != NULL; n = n->next)
-		if (strcmp(n->name, "rule") == 0) {
-			ARENA_PUSH(im->e.a, v, nv, cap);
-			/* in sequence order, the file's where equal */
-			for (j = nv - 1; j > 0 && atol(txt(v[j - 1],
-			    "sequence")) > atol(txt(n, "sequence")); j--)
-				v[j] = v[j - 1];
-			v[j] = n;
-		}
+	v = mvc_rules(im, "snatrules", &nv);
 	for (i = 0; i < nv; i++) {
 		struct pside ps, pd;
 
@@ -2227,20 +2239,10 @@ read_onetoone(struct imp *im)
 static void
 mvc_onetoone(struct imp *im)
 {
-	const struct xml_node *n = xml_child(xml_child(xml_child(xml_child(
-	    im->root, "OPNsense"), "Firewall"), "Filter"), "onetoone");
-	const struct xml_node **v = NULL;
-	size_t nv = 0, cap = 0, i, j;
+	const struct xml_node *n, **v;
+	size_t nv, i;
 
-	for (n = n != NULL ? n->child : NULL; n != NULL; n = n->next)
-		if (strcmp(n->name, "rule") == 0) {
-			ARENA_PUSH(im->e.a, v, nv, cap);
-			/* in sequence order, the file's where equal */
-			for (j = nv - 1; j > 0 && atol(txt(v[j - 1],
-			    "sequence")) > atol(txt(n, "sequence")); j--)
-				v[j] = v[j - 1];
-			v[j] = n;
-		}
+	v = mvc_rules(im, "onetoone", &nv);
 	for (i = 0; i < nv; i++) {
 		struct pside ps, pd;
 
