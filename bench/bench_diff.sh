@@ -54,6 +54,8 @@ for n in 1000 10000 100000; do
 	echo "  10 rules changed:     $(best "$d/policy.conf" "$d/ten.conf")"
 	echo "  two rules swapped:    $(best "$d/policy.conf" "$d/swap.conf")"
 	echo "  LAN's default changed: $(best "$d/policy.conf" "$d/default.conf")"
+	python3 bench/policy_edit.py "$d/policy.conf" "$d/move.conf" move
+	echo "  one rule moved far:   $(best "$d/policy.conf" "$d/move.conf")"
 	# An object of 10,000 addresses (one rule uses it) gains one.
 	python3 bench/policy_edit.py "$d/policy.conf" "$d/big.conf" big
 	python3 bench/policy_edit.py "$d/big.conf" "$d/big+1.conf" big+1

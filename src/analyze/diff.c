@@ -1230,7 +1230,7 @@ push(struct suspects *su, struct iset src, struct iset dst, struct iset when,
  * at, not 10,000.  False, with nothing pushed, when they differ otherwise.
  */
 static bool
-in_place(struct ctx *x, struct suspects *su, int *rc)
+in_place(struct ctx *x, struct suspects *su, size_t most, int *rc)
 {
 	const struct policy *a = x->s[0].p, *b = x->s[1].p;
 	size_t i, n0 = su->n;
@@ -1259,7 +1259,9 @@ in_place(struct ctx *x, struct suspects *su, int *rc)
 			}
 		if (nd == 0)
 			continue;
-		if (nd > 1)
+		/* More boxes than Myers' changed rules (a move shifts every
+		 * rule between its places): those are fewer. */
+		if (nd > 1 || su->n - n0 >= most)
 			goto no;
 		for (k = 0; k < 3; k++)
 			box[k] = sa[k];
@@ -1286,9 +1288,14 @@ static int
 add_suspects(struct ctx *x, const bool *changed[2], const struct rest *rs,
     bool reach, struct suspects *su)
 {
-	size_t i, j;
+	size_t i, j, nch = 0;
 	int s, rc = 0;
-	bool paired = in_place(x, su, &rc);
+	bool paired;
+
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < x->s[s].nall; i++)
+			nch += changed[s][x->s[s].all[i]];
+	paired = in_place(x, su, nch, &rc);
 
 	for (s = 0; s < 2; s++) {
 		const struct policy *p = x->s[s].p;
