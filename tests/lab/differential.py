@@ -319,6 +319,9 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
         # a known connection is not translated again.
         setns(gw)
         subprocess.run(["conntrack", "-F"], capture_output=True)
+        # (and an earlier policy's entries: a source port used again
+        # must not find one)
+        events[0].forget()
         said_both = moat_translated(moat, os.path.join(d, "policy.conf"),
                                     flows)
         nat_said = [t for t, _, _ in said_both]
