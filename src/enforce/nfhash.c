@@ -381,11 +381,8 @@ hash_of(const char *name, int kind, char *const *chains, size_t nchains,
 		strbuf_printf(err, "netlink: %s", strerror(errno));
 		return -1;
 	}
-	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL ||
-	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if ((nl = nfnl_open()) == NULL) {
 		strbuf_printf(err, "netlink: %s", strerror(errno));
-		if (nl != NULL)
-			mnl_socket_close(nl);
 		return -1;
 	}
 	for (tries = 0; tries < TRIES && rc == -1; tries++) {

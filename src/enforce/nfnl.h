@@ -8,6 +8,31 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+/* Each answer of the kernel is waited for at most this long: a reader of
+ * a table never hangs the root process. */
+#define NFNL_ANSWER_S	5
+
+/* A bound nfnetlink socket whose reads time out after NFNL_ANSWER_S, or
+ * NULL with errno. */
+static inline struct mnl_socket *
+nfnl_open(void)
+{
+	struct timeval tv = { NFNL_ANSWER_S, 0 };
+	struct mnl_socket *nl;
+
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
 
 /* Put a request's headers at buf: message msg of subsystem subsys, with
  * flags (NLM_F_REQUEST added), for family, res_id (host order), seq.

@@ -79,11 +79,8 @@ nfrules_handles(const char *table, const char *chain, uint64_t **v,
 
 	*v = NULL;
 	*n = 0;
-	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL ||
-	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if ((nl = nfnl_open()) == NULL) {
 		strbuf_printf(err, "netlink: %s", strerror(errno));
-		if (nl != NULL)
-			mnl_socket_close(nl);
 		return -1;
 	}
 	portid = mnl_socket_get_portid(nl);
