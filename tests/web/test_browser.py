@@ -206,6 +206,9 @@ try:
         f.find_element(By.NAME, name).clear()
     f.find_element(By.NAME, "name").send_keys("WRONG")
     f.find_element(By.NAME, "via").send_keys("10.9.9.9")
+    # BACKUP's "Saved." is still there: clear it, or the wait below ends
+    # at once and reads that answer instead of this one.
+    d.execute_script("document.getElementById('gateway-result').textContent = ''")
     f.find_element(By.CSS_SELECTOR, "button").click()
     wait.until(lambda _: d.find_element(By.ID, "gateway-result").text != "")
     res = d.find_element(By.ID, "gateway-result").text
