@@ -231,7 +231,7 @@ PY
 "$moat" check --offline $V >"$tmp/out" 2>&1
 grep -q "rule 2 can never match: its source is IPv6 only and its destination IPv4 only" "$tmp/out" ||
 	{ echo "FAIL: lint does not say rule 2 mixes families"; cat "$tmp/out"; failed=1; }
-"$moat" show --nft $V | grep -Eq 'meta nfproto ipv6 counter name "rule_[0-9a-f]{16}" drop' ||
+"$moat" show --nft $V | grep -Eq 'meta nfproto ipv6 counter drop comment "rule [0-9a-f]{16}"' ||
 	{ echo "FAIL: ::/0 is not compiled to IPv6 only"; failed=1; }
 "$moat" show --nft $V | grep -q '"eth0.100" : jump zone_WAN' ||
 	{ echo "FAIL: the VLAN device is not in the dispatch"; failed=1; }

@@ -1,8 +1,12 @@
-/* counters.c: see counters.h.  The counters are dumped over netlink
- * (libmnl): NFT_MSG_GETOBJ for the counter objects of table inet moat,
- * one NFT_MSG_NEWOBJ answer each.  A libnftables JSON listing did the
- * same in 20 ms for a 1,000-rule policy; this takes about one, and the
- * console's dashboard asks every few seconds. */
+/* counters.c: see counters.h.  Read over netlink (libmnl), in three
+ * dumps of table inet moat: its counter objects (NFT_MSG_GETOBJ: the
+ * anti-lockout, the defaults, forwards and NAT), its rules
+ * (NFT_MSG_GETRULE: each rule's own counter, whose rule its comment "rule
+ * ID" says) and the elements of its sets that count per element
+ * (NFT_MSG_GETSETELEM: the dispatch maps' elements that decide a rule,
+ * with the same comment).  A libnftables JSON listing did the first in
+ * 20 ms for a 1,000-rule policy; this takes about one, and the console's
+ * dashboard asks every few seconds. */
 #include "enforce/counters.h"
 
 #include <arpa/inet.h>
@@ -21,12 +25,24 @@
 
 #include "enforce/nfnl.h"
 
+#define UDATA_COMMENT	0	/* libnftnl's comment, in rules and elements */
+#define COUNTING_MAX	4096	/* sets whose elements count, at most */
+
 struct acc {
 	struct counter	*v;
 	size_t		 n, cap;
+	char		**sets;		/* those whose elements count */
+	size_t		 nsets;
 	bool		 bad;		/* a malformed answer */
 	bool		 full;		/* out of memory */
 };
+
+static int
+validate(const struct nlattr *a, int type, enum mnl_attr_data_type t)
+{
+	return mnl_attr_get_type(a) == type && mnl_attr_validate(a, t) < 0 ?
+	    -1 : 0;
+}
 
 static int
 obj_attr(const struct nlattr *a, void *data)
@@ -36,21 +52,86 @@ obj_attr(const struct nlattr *a, void *data)
 
 	if (mnl_attr_type_valid(a, NFTA_OBJ_MAX) < 0)
 		return MNL_CB_OK;	/* newer than us: ignored */
-	switch (type) {
-	case NFTA_OBJ_TABLE:
-	case NFTA_OBJ_NAME:
-		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
-			return MNL_CB_ERROR;
-		break;
-	case NFTA_OBJ_TYPE:
-		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
-			return MNL_CB_ERROR;
-		break;
-	case NFTA_OBJ_DATA:
-		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
-			return MNL_CB_ERROR;
-		break;
-	}
+	if (validate(a, NFTA_OBJ_TABLE, MNL_TYPE_NUL_STRING) < 0 ||
+	    validate(a, NFTA_OBJ_NAME, MNL_TYPE_NUL_STRING) < 0 ||
+	    validate(a, NFTA_OBJ_TYPE, MNL_TYPE_U32) < 0 ||
+	    validate(a, NFTA_OBJ_DATA, MNL_TYPE_NESTED) < 0)
+		return MNL_CB_ERROR;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int
+rule_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, NFTA_RULE_MAX) < 0)
+		return MNL_CB_OK;
+	if (validate(a, NFTA_RULE_TABLE, MNL_TYPE_NUL_STRING) < 0 ||
+	    validate(a, NFTA_RULE_EXPRESSIONS, MNL_TYPE_NESTED) < 0)
+		return MNL_CB_ERROR;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int
+set_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, NFTA_SET_MAX) < 0)
+		return MNL_CB_OK;
+	if (validate(a, NFTA_SET_TABLE, MNL_TYPE_NUL_STRING) < 0 ||
+	    validate(a, NFTA_SET_NAME, MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_ERROR;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int
+elems_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, NFTA_SET_ELEM_LIST_MAX) < 0)
+		return MNL_CB_OK;
+	if (validate(a, NFTA_SET_ELEM_LIST_TABLE, MNL_TYPE_NUL_STRING) < 0 ||
+	    validate(a, NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED) < 0)
+		return MNL_CB_ERROR;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int
+elem_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, NFTA_SET_ELEM_MAX) < 0)
+		return MNL_CB_OK;
+	if (validate(a, NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED) < 0 ||
+	    validate(a, NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED) < 0)
+		return MNL_CB_ERROR;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int
+expr_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, NFTA_EXPR_MAX) < 0)
+		return MNL_CB_OK;
+	if (validate(a, NFTA_EXPR_NAME, MNL_TYPE_NUL_STRING) < 0 ||
+	    validate(a, NFTA_EXPR_DATA, MNL_TYPE_NESTED) < 0)
+		return MNL_CB_ERROR;
 	tb[type] = a;
 	return MNL_CB_OK;
 }
@@ -63,86 +144,322 @@ counter_attr(const struct nlattr *a, void *data)
 
 	if (mnl_attr_type_valid(a, NFTA_COUNTER_MAX) < 0)
 		return MNL_CB_OK;
-	if ((type == NFTA_COUNTER_BYTES || type == NFTA_COUNTER_PACKETS) &&
-	    mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+	if (validate(a, NFTA_COUNTER_BYTES, MNL_TYPE_U64) < 0 ||
+	    validate(a, NFTA_COUNTER_PACKETS, MNL_TYPE_U64) < 0)
 		return MNL_CB_ERROR;
 	tb[type] = a;
 	return MNL_CB_OK;
 }
 
-/* One NFT_MSG_NEWOBJ: 1 and k filled when it is a counter of our table,
- * 0 when it is something else, -1 when it is malformed. */
+/* A counter's figures (NFTA_OBJ_DATA, or a counter expression's
+ * NFTA_EXPR_DATA) into k: 0, or -1 when they are not whole. */
 static int
-parse_obj(const struct nlmsghdr *nlh, struct counter *k)
+figures(const struct nlattr *data, struct counter *k)
 {
-	const struct nlattr *tb[NFTA_OBJ_MAX + 1] = { NULL };
 	const struct nlattr *cb[NFTA_COUNTER_MAX + 1] = { NULL };
-	const struct nfgenmsg *nfg;
-	const char *name;
 
-	/* The kernel's messages are whole and aligned; libmnl reads up to
-	 * the alignment, so a length that is not is not trusted. */
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nfg)) ||
-	    nlh->nlmsg_len % MNL_ALIGNTO != 0)
-		return -1;
-	nfg = mnl_nlmsg_get_payload(nlh);
-	if (mnl_attr_parse(nlh, sizeof(*nfg), obj_attr, tb) < 0)
-		return -1;
-	/* Every object the kernel sends has its table, name and type. */
-	if (tb[NFTA_OBJ_TABLE] == NULL || tb[NFTA_OBJ_NAME] == NULL ||
-	    tb[NFTA_OBJ_TYPE] == NULL)
-		return -1;
-	if (nfg->nfgen_family != NFPROTO_INET ||
-	    strcmp(mnl_attr_get_str(tb[NFTA_OBJ_TABLE]), NFTC_TABLE) != 0 ||
-	    ntohl(mnl_attr_get_u32(tb[NFTA_OBJ_TYPE])) != NFT_OBJECT_COUNTER)
-		return 0;
-	if (tb[NFTA_OBJ_DATA] == NULL ||
-	    mnl_attr_parse_nested(tb[NFTA_OBJ_DATA], counter_attr, cb) < 0 ||
+	if (mnl_attr_parse_nested(data, counter_attr, cb) < 0 ||
 	    cb[NFTA_COUNTER_BYTES] == NULL || cb[NFTA_COUNTER_PACKETS] == NULL)
 		return -1;
-	name = mnl_attr_get_str(tb[NFTA_OBJ_NAME]);
-	memset(k, 0, sizeof(*k));
-	snprintf(k->name, sizeof(k->name), "%s", name);
-	k->what = nftc_counter_meaning(name, &k->number, &k->rule_id);
-	k->packets = be64toh(mnl_attr_get_u64(cb[NFTA_COUNTER_PACKETS]));
-	k->bytes = be64toh(mnl_attr_get_u64(cb[NFTA_COUNTER_BYTES]));
-	return 1;
+	k->packets += be64toh(mnl_attr_get_u64(cb[NFTA_COUNTER_PACKETS]));
+	k->bytes += be64toh(mnl_attr_get_u64(cb[NFTA_COUNTER_BYTES]));
+	return 0;
+}
+
+/* One expression (NAME, DATA): its counter's figures added to k, *seen
+ * set; anything else left.  0, or -1 when malformed. */
+static int
+expr_figures(const struct nlattr *e, struct counter *k, bool *seen)
+{
+	const struct nlattr *tb[NFTA_EXPR_MAX + 1] = { NULL };
+
+	if (mnl_attr_parse_nested(e, expr_attr, tb) < 0 ||
+	    tb[NFTA_EXPR_NAME] == NULL)
+		return -1;
+	if (strcmp(mnl_attr_get_str(tb[NFTA_EXPR_NAME]), "counter") != 0)
+		return 0;
+	if (tb[NFTA_EXPR_DATA] == NULL || figures(tb[NFTA_EXPR_DATA], k) < 0)
+		return -1;
+	*seen = true;
+	return 0;
+}
+
+/* A list of expressions (NFTA_LIST_ELEM each): as expr_figures. */
+static int
+list_figures(const struct nlattr *list, struct counter *k, bool *seen)
+{
+	const struct nlattr *e;
+
+	mnl_attr_for_each_nested(e, list)
+		if (mnl_attr_get_type(e) != NFTA_LIST_ELEM ||
+		    mnl_attr_validate(e, MNL_TYPE_NESTED) < 0 ||
+		    expr_figures(e, k, seen) < 0)
+			return -1;
+	return 0;
+}
+
+/* The rule whose counter a comment "rule ID" (in libnftnl's user data:
+ * type, length, value TLVs) says, into k: true, else false. */
+static bool
+commented_rule(const struct nlattr *udata, struct counter *k)
+{
+	const unsigned char *p, *end;
+	int number;
+
+	if (udata == NULL)
+		return false;
+	p = mnl_attr_get_payload(udata);
+	end = p + mnl_attr_get_payload_len(udata);
+	while (end - p >= 2 && p[1] <= end - p - 2) {
+		const char *s = (const char *)p + 2;
+		size_t len = p[1], r;
+
+		if (p[0] == UDATA_COMMENT && len > 5 && s[len - 1] == '\0' &&
+		    strncmp(s, "rule ", 5) == 0 &&
+		    (r = nftc_rule_ref(s + 5, &k->rule_id, &number)) > 0 &&
+		    s[5 + r] == '\0' && k->rule_id != 0) {
+			k->what = NFTC_COUNTS_RULE;
+			snprintf(k->name, sizeof(k->name), "rule_" NFTC_ID,
+			    (unsigned long long)k->rule_id);
+			return true;
+		}
+		p += 2 + len;
+	}
+	return false;
 }
 
 static int
-on_msg(const struct nlmsghdr *nlh, void *data)
+push(struct acc *a, const struct counter *k)
 {
-	struct acc *a = data;
-	struct counter k;
-	int r;
-
-	if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ))
-		return MNL_CB_OK;
-	if ((r = parse_obj(nlh, &k)) == -1) {
-		a->bad = true;
-		return MNL_CB_ERROR;
-	}
-	if (r == 0)
-		return MNL_CB_OK;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 64;
 		struct counter *nv = realloc(a->v, cap * sizeof(*nv));
 
 		if (nv == NULL) {
 			a->full = true;
-			return MNL_CB_ERROR;
+			return -1;
 		}
 		a->v = nv;
 		a->cap = cap;
 	}
-	a->v[a->n++] = k;
+	a->v[a->n++] = *k;
+	return 0;
+}
+
+static bool
+ours(const struct nlmsghdr *nlh, const struct nlattr *table)
+{
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+
+	return table != NULL && nfg->nfgen_family == NFPROTO_INET &&
+	    strcmp(mnl_attr_get_str(table), NFTC_TABLE) == 0;
+}
+
+/* NFT_MSG_NEWOBJ: a counter object of our table. */
+static int
+on_obj(struct acc *a, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[NFTA_OBJ_MAX + 1] = { NULL };
+	struct counter k;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), obj_attr, tb) < 0)
+		return -1;
+	/* Every object the kernel sends has its table, name and type. */
+	if (tb[NFTA_OBJ_TABLE] == NULL || tb[NFTA_OBJ_NAME] == NULL ||
+	    tb[NFTA_OBJ_TYPE] == NULL)
+		return -1;
+	if (!ours(nlh, tb[NFTA_OBJ_TABLE]) ||
+	    ntohl(mnl_attr_get_u32(tb[NFTA_OBJ_TYPE])) != NFT_OBJECT_COUNTER)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	if (tb[NFTA_OBJ_DATA] == NULL || figures(tb[NFTA_OBJ_DATA], &k) < 0)
+		return -1;
+	snprintf(k.name, sizeof(k.name), "%s",
+	    mnl_attr_get_str(tb[NFTA_OBJ_NAME]));
+	k.what = nftc_counter_meaning(k.name, &k.number, &k.rule_id);
+	return push(a, &k);
+}
+
+/* NFT_MSG_NEWRULE: a rule of our table that counts for a rule. */
+static int
+on_rule(struct acc *a, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[NFTA_RULE_MAX + 1] = { NULL };
+	struct counter k;
+	bool seen = false;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr, tb) < 0 ||
+	    tb[NFTA_RULE_TABLE] == NULL)
+		return -1;
+	memset(&k, 0, sizeof(k));
+	if (!ours(nlh, tb[NFTA_RULE_TABLE]) ||
+	    !commented_rule(tb[NFTA_RULE_USERDATA], &k) ||
+	    tb[NFTA_RULE_EXPRESSIONS] == NULL)
+		return 0;
+	if (list_figures(tb[NFTA_RULE_EXPRESSIONS], &k, &seen) < 0)
+		return -1;
+	return seen ? push(a, &k) : 0;
+}
+
+/* NFT_MSG_NEWSET: a set of our table whose elements count is noted. */
+static int
+on_set(struct acc *a, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[NFTA_SET_MAX + 1] = { NULL };
+	char **v, *name;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), set_attr, tb) < 0 ||
+	    tb[NFTA_SET_TABLE] == NULL || tb[NFTA_SET_NAME] == NULL)
+		return -1;
+	if (!ours(nlh, tb[NFTA_SET_TABLE]) || (tb[NFTA_SET_EXPR] == NULL &&
+	    tb[NFTA_SET_EXPRESSIONS] == NULL) || a->nsets == COUNTING_MAX)
+		return 0;
+	if ((name = strdup(mnl_attr_get_str(tb[NFTA_SET_NAME]))) == NULL ||
+	    (v = realloc(a->sets, (a->nsets + 1) * sizeof(*v))) == NULL) {
+		free(name);
+		a->full = true;
+		return -1;
+	}
+	a->sets = v;
+	a->sets[a->nsets++] = name;
+	return 0;
+}
+
+/* NFT_MSG_NEWSETELEM: the elements of a set of our table, each with a
+ * counter and a comment "rule ID" counting for that rule. */
+static int
+on_elems(struct acc *a, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1] = { NULL };
+	const struct nlattr *e;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), elems_attr, tb) < 0 ||
+	    tb[NFTA_SET_ELEM_LIST_TABLE] == NULL)
+		return -1;
+	if (!ours(nlh, tb[NFTA_SET_ELEM_LIST_TABLE]) ||
+	    tb[NFTA_SET_ELEM_LIST_ELEMENTS] == NULL)
+		return 0;
+	mnl_attr_for_each_nested(e, tb[NFTA_SET_ELEM_LIST_ELEMENTS]) {
+		const struct nlattr *eb[NFTA_SET_ELEM_MAX + 1] = { NULL };
+		struct counter k;
+		bool seen = false;
+
+		if (mnl_attr_get_type(e) != NFTA_LIST_ELEM ||
+		    mnl_attr_parse_nested(e, elem_attr, eb) < 0)
+			return -1;
+		memset(&k, 0, sizeof(k));
+		if (!commented_rule(eb[NFTA_SET_ELEM_USERDATA], &k))
+			continue;
+		if ((eb[NFTA_SET_ELEM_EXPR] != NULL &&
+		    expr_figures(eb[NFTA_SET_ELEM_EXPR], &k, &seen) < 0) ||
+		    (eb[NFTA_SET_ELEM_EXPRESSIONS] != NULL &&
+		    list_figures(eb[NFTA_SET_ELEM_EXPRESSIONS], &k, &seen) < 0))
+			return -1;
+		if (seen && push(a, &k) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+on_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct acc *a = data;
+	int r;
+
+	/* The kernel's messages are whole and aligned; libmnl reads up to
+	 * the alignment, so a length that is not is not trusted. */
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)) ||
+	    nlh->nlmsg_len % MNL_ALIGNTO != 0) {
+		a->bad = true;
+		return MNL_CB_ERROR;
+	}
+	switch (nlh->nlmsg_type) {
+	case (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ:
+		r = on_obj(a, nlh);
+		break;
+	case (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE:
+		r = on_rule(a, nlh);
+		break;
+	case (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSET:
+		r = on_set(a, nlh);
+		break;
+	case (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM:
+		r = on_elems(a, nlh);
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	if (r < 0) {
+		a->bad |= !a->full;
+		return MNL_CB_ERROR;
+	}
 	return MNL_CB_OK;
+}
+
+/* Order: by rule id, then where each came. */
+static int
+by_rule(const void *x, const void *y)
+{
+	const struct counter *const *a = x, *const *b = y;
+
+	if ((*a)->rule_id != (*b)->rule_id)
+		return (*a)->rule_id < (*b)->rule_id ? -1 : 1;
+	return *a < *b ? -1 : *a > *b;
+}
+
+/* One counter per rule: the figures of each rule's kernel rules and map
+ * elements (and of a counter object a ruleset compiled before named
+ * rule_ID) added up at the first of them, in the order they came. */
+static int
+merge(struct acc *a)
+{
+	struct counter **p;
+	size_t i, j, m = 0;
+
+	if ((p = malloc((a->n + 1) * sizeof(*p))) == NULL) {
+		a->full = true;
+		return -1;
+	}
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].what == NFTC_COUNTS_RULE && a->v[i].rule_id != 0)
+			p[m++] = &a->v[i];
+	qsort(p, m, sizeof(*p), by_rule);
+	for (i = 0; i < m; i = j)
+		for (j = i + 1; j < m && p[j]->rule_id == p[i]->rule_id; j++) {
+			p[i]->packets += p[j]->packets;
+			p[i]->bytes += p[j]->bytes;
+			p[j]->rule_id = 0;
+			p[j]->what = NFTC_COUNTS_OTHER;
+			p[j]->name[0] = '\0';
+		}
+	free(p);
+	for (i = j = 0; i < a->n; i++)
+		if (a->v[i].name[0] != '\0')
+			a->v[j++] = a->v[i];
+	a->n = j;
+	return 0;
+}
+
+static void
+drop_sets(struct acc *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsets; i++)
+		free(a->sets[i]);
+	free(a->sets);
+	a->sets = NULL;
+	a->nsets = 0;
 }
 
 static int
 finish(struct acc *a, int rc, struct counter **v, size_t *n,
     struct strbuf *err, const char *why)
 {
+	drop_sets(a);
+	if (rc == 0 && merge(a) < 0)
+		rc = -1;
 	if (rc == -1) {
 		strbuf_printf(err, "the kernel's counters: %s", a->full ?
 		    "out of memory" : a->bad ? "a malformed answer" : why);
@@ -160,49 +477,88 @@ int
 counters_parse(const void *buf, size_t len, struct counter **v, size_t *n,
     struct strbuf *err)
 {
-	struct acc a = { NULL, 0, 0, false, false };
-	int r = mnl_cb_run(buf, len, 0, 0, on_msg, &a);
+	struct acc a;
+	int r;
 
-	return finish(&a, r == MNL_CB_ERROR || a.bad ? -1 : 0, v, n, err,
-	    r == MNL_CB_ERROR ? strerror(errno) : "");
+	memset(&a, 0, sizeof(a));
+	r = mnl_cb_run(buf, len, 0, 0, on_msg, &a);
+	return finish(&a, r == MNL_CB_ERROR || a.bad || a.full ? -1 : 0, v, n,
+	    err, r == MNL_CB_ERROR ? strerror(errno) : "");
+}
+
+/* One dump of table inet moat (of set, for elements) into a: 0; 1 when
+ * there is no such table or set; -1 with errno. */
+static int
+dump(struct mnl_socket *nl, struct acc *a, int type, const char *set)
+{
+	char buf[32768];	/* a dump's batch of answers */
+	struct nlmsghdr *nlh;
+	unsigned seq = (unsigned)time(NULL), portid;
+	int r = MNL_CB_OK;
+	ssize_t got;
+
+	portid = mnl_socket_get_portid(nl);
+	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, (uint8_t)type,
+	    NLM_F_DUMP, NFPROTO_INET, 0, seq);
+	/* The kernel filters the dumps by table (and kind, set). */
+	switch (type) {
+	case NFT_MSG_GETOBJ:
+		mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, NFTC_TABLE);
+		mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+		break;
+	case NFT_MSG_GETRULE:
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFTC_TABLE);
+		break;
+	case NFT_MSG_GETSET:
+		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, NFTC_TABLE);
+		break;
+	default:
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFTC_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+		break;
+	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	while ((got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		r = mnl_cb_run(buf, (size_t)got, seq, portid, on_msg, a);
+		if (r <= MNL_CB_STOP)
+			break;
+	}
+	if (got >= 0 && r == MNL_CB_STOP)
+		return 0;
+	if (got >= 0 && r == MNL_CB_ERROR && errno == ENOENT && !a->bad &&
+	    !a->full) {
+		errno = 0;
+		return 1;
+	}
+	return -1;
 }
 
 int
 counters_read(struct counter **v, size_t *n, struct strbuf *err)
 {
-	char buf[32768];	/* a dump's batch of answers */
-	struct acc a = { NULL, 0, 0, false, false };
+	struct acc a;
 	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	unsigned seq = (unsigned)time(NULL), portid;
-	int rc = -1, r = MNL_CB_OK;
-	ssize_t got;
+	size_t i;
+	int rc = -1, r;
 
+	memset(&a, 0, sizeof(a));
 	*v = NULL;
 	*n = 0;
-	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
+	if ((nl = nfnl_open()) == NULL)
 		return finish(&a, -1, v, n, err, strerror(errno));
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
-	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETOBJ, NLM_F_DUMP,
-	    NFPROTO_INET, 0, seq);
-	/* The kernel filters the dump: our table, counters only. */
-	mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, NFTC_TABLE);
-	mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	while ((got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		r = mnl_cb_run(buf, (size_t)got, seq, portid, on_msg, &a);
-		if (r <= MNL_CB_STOP)
-			break;
-	}
-	if (got >= 0 && r == MNL_CB_STOP)
-		rc = 0;
-	else if (r == MNL_CB_ERROR && errno == ENOENT) {
+	if ((r = dump(nl, &a, NFT_MSG_GETOBJ, NULL)) == 1) {
 		rc = 0;		/* no table: no counters */
-		errno = 0;
+		goto out;
 	}
+	if (r == -1 || dump(nl, &a, NFT_MSG_GETRULE, NULL) == -1 ||
+	    dump(nl, &a, NFT_MSG_GETSET, NULL) == -1)
+		goto out;
+	/* A set gone since (an apply meanwhile) has nothing to count. */
+	for (i = 0; i < a.nsets; i++)
+		if (dump(nl, &a, NFT_MSG_GETSETELEM, a.sets[i]) == -1)
+			goto out;
+	rc = 0;
 out:
 	{
 		int saved = errno;
@@ -213,6 +569,18 @@ out:
 	return finish(&a, rc, v, n, err, strerror(errno));
 }
 
+/* Rules by number (those the config has not last), then by id. */
+static int
+by_number(const void *x, const void *y)
+{
+	const struct counter *a = x, *b = y;
+	unsigned na = (unsigned)a->number - 1, nb = (unsigned)b->number - 1;
+
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	return a->rule_id < b->rule_id ? -1 : a->rule_id > b->rule_id;
+}
+
 void
 counters_number(struct counter *v, size_t n, const struct policy *p)
 {
@@ -221,4 +589,25 @@ counters_number(struct counter *v, size_t n, const struct policy *p)
 	for (i = 0; i < n; i++)
 		if (v[i].what == NFTC_COUNTS_RULE && v[i].rule_id != 0)
 			v[i].number = nftc_rule_number(p, v[i].rule_id, 0);
+}
+
+void
+counters_sort(struct counter *v, size_t n)
+{
+	struct counter *t;
+	size_t i, k = 0;
+
+	if (n == 0 || (t = malloc((n + 1) * sizeof(*t))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if (v[i].what != NFTC_COUNTS_RULE)
+			t[k++] = v[i];
+	for (i = 0; i < n; i++)
+		if (v[i].what == NFTC_COUNTS_RULE)
+			t[k++] = v[i];
+	for (i = 0; i < n && t[i].what != NFTC_COUNTS_RULE; i++)
+		;
+	qsort(t + i, n - i, sizeof(*t), by_number);
+	memcpy(v, t, n * sizeof(*t));
+	free(t);
 }

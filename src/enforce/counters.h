@@ -1,6 +1,14 @@
 /* counters.h: the per-rule counters of table inet moat, as the kernel
  * has them now, in moat's terms (which rule, forward or default each
- * counts). */
+ * counts).
+ *
+ * A rule has no counter object of its own: each kernel rule compiled from
+ * it counts in its own counter and says whose it is in its comment "rule
+ * ID", and so does each element of a dispatch map that decides it (the
+ * map counts per element).  A rule's counter is the sum of those.  The
+ * few others (anti-lockout, defaults, forwards, NAT) are named objects.
+ * (100,000 counter objects cost a dump that grows with the square of
+ * their number, and libnftables dumps them all before any change.) */
 #ifndef MOAT_COUNTERS_H
 #define MOAT_COUNTERS_H
 
@@ -25,9 +33,10 @@ struct counter {
  * -1 with the reason in err. */
 int	 counters_read(struct counter **v, size_t *n, struct strbuf *err);
 /* The counters of table inet moat in a buffer of netlink messages (what
- * the kernel answers counters_read's dump with); other tables' objects
- * and other messages are left out, a malformed one is an error.  0, or
- * -1 with the reason in err. */
+ * the kernel answers counters_read's dumps with: objects, rules, sets,
+ * set elements), a rule's added up; other tables' and other messages are
+ * left out, a malformed one is an error.  0, or -1 with the reason in
+ * err. */
 int	 counters_parse(const void *buf, size_t len, struct counter **v,
 	    size_t *n, struct strbuf *err);
 /* Give each rule counter named by its rule's id (rule_ID) the number
@@ -35,5 +44,8 @@ int	 counters_parse(const void *buf, size_t len, struct counter **v,
  * rule with that id: a kernel that holds another config's ruleset).
  * The old form rule_N says its number itself. */
 void	 counters_number(struct counter *v, size_t n, const struct policy *p);
+/* v in order: the counters that are not a rule's as the kernel has them,
+ * then the rules by number (counters_number; those without one last). */
+void	 counters_sort(struct counter *v, size_t n);
 
 #endif

@@ -87,6 +87,36 @@ add_exprs(struct reading *r, const struct nlattr *list)
 	}
 }
 
+/* A set's elements, without the state their expressions keep (the
+ * counters of a dispatch map's elements).  Elements without any are
+ * hashed as they always were, so that the hashes recorded before are
+ * still the same. */
+static void
+add_elems(struct reading *r, const struct nlattr *list)
+{
+	const struct nlattr *e, *x;
+	uint16_t t = mnl_attr_get_type(list);
+	bool exprs = false;
+
+	mnl_attr_for_each_nested(e, list)
+		mnl_attr_for_each_nested(x, e)
+			exprs |= mnl_attr_get_type(x) == NFTA_SET_ELEM_EXPR ||
+			    mnl_attr_get_type(x) == NFTA_SET_ELEM_EXPRESSIONS;
+	if (!exprs) {
+		add_attr(r, list);
+		return;
+	}
+	add(r, &t, sizeof(t));
+	mnl_attr_for_each_nested(e, list) {
+		t = mnl_attr_get_type(e);
+		add(r, &t, sizeof(t));
+		mnl_attr_for_each_nested(x, e)
+			if (mnl_attr_get_type(x) != NFTA_SET_ELEM_EXPR &&
+			    mnl_attr_get_type(x) != NFTA_SET_ELEM_EXPRESSIONS)
+				add_attr(r, x);
+	}
+}
+
 /* The chain of a running `moat trace` (trace_PID, tracecmd.c): left out
  * of the hash while its process lives.  Any other chain of that name (one
  * a dead trace left, or one someone put there to hide from the drift
@@ -205,6 +235,9 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 			continue;
 		if (type == NFT_MSG_GETRULE && t == NFTA_RULE_EXPRESSIONS)
 			add_exprs(r, a);
+		else if (type == NFT_MSG_GETSETELEM &&
+		    t == NFTA_SET_ELEM_LIST_ELEMENTS)
+			add_elems(r, a);
 		else
 			add_attr(r, a);
 	}

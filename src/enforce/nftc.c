@@ -465,11 +465,10 @@ compile_log_chain(struct nftc *c, const struct rule *r)
 	put_log(c, b, what, r->action);
 	strbuf_putc(b, '\n');
 	if (r->action == ACT_REJECT)
-		strbuf_printf(b, "\t\tmeta l4proto tcp counter name \"rule_"
-		    NFTC_ID "\" reject with tcp reset comment \"rule " NFTC_ID
-		    "\"\n", RID(r), RID(r));
-	strbuf_printf(b, "\t\tcounter name \"rule_" NFTC_ID "\" %s comment "
-	    "\"rule " NFTC_ID "\"\n\t}\n\n", RID(r), r->action == ACT_ACCEPT ?
+		strbuf_printf(b, "\t\tmeta l4proto tcp counter reject with tcp "
+		    "reset comment \"rule " NFTC_ID "\"\n", RID(r));
+	strbuf_printf(b, "\t\tcounter %s comment \"rule " NFTC_ID
+	    "\"\n\t}\n\n", r->action == ACT_ACCEPT ?
 	    "accept" : r->action == ACT_DENY ? "drop" : "reject with icmpx type "
 	    "admin-prohibited", RID(r));
 }
@@ -509,10 +508,11 @@ put_verdict(struct nftc *c, const struct rule *r, const struct svc_group *g,
 	if (r->log)
 		strbuf_printf(b, " log prefix \"moat rule %d %s: \"", r->number,
 		    action_name(r->action));
-	if (c->linear)
+	/* A rule's own counter, told by the rule's comment (counters.h):
+	 * no object per rule, whose dump grows with the square of their
+	 * number and which libnftables reads before any change. */
+	if (c->linear || r->number > 0)
 		strbuf_puts(b, " counter");
-	else if (r->number > 0)
-		strbuf_printf(b, " counter name \"rule_" NFTC_ID "\"", RID(r));
 	else
 		strbuf_puts(b, " counter name \"anti_lockout\"");
 	switch (r->action) {
@@ -1102,12 +1102,16 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 			c->omit_src = false;
 			strbuf_puts(c->b, "\t}\n\n");
 		}
-		/* The map: address ranges to class chains, neighbours merged. */
+		/* The map: address ranges to class chains, neighbours merged.
+		 * When it decides rules itself (a range's verdict is one
+		 * rule's), each element has a counter and those rules' say
+		 * whose they are in a comment "rule ID" (counters.h). */
 		strbuf_puts(&c->sets, "\tmap zone_");
 		put_ident(&c->sets, ifc->name);
 		strbuf_printf(&c->sets, "_%s {\n\t\ttype %s_addr : verdict\n"
-		    "\t\tflags interval\n\t\telements = { ", fam_suffix[f],
-		    f == FAM_V4 ? "ipv4" : "ipv6");
+		    "\t\tflags interval\n%s\t\telements = { ", fam_suffix[f],
+		    f == FAM_V4 ? "ipv4" : "ipv6", z->direct[f] ?
+		    "\t\tcounter\n" : "");
 		for (i = 0; i < z->nclasses[f]; i = j) {
 			u128 hi = cl[i].hi;
 
@@ -1119,34 +1123,12 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 			strbuf_puts(&c->sets, first ? "" : ",\n\t\t\t");
 			first = false;
 			put_interval(&c->sets, cl[i].lo, hi, (enum addr_family)f);
+			if (class_direct(c, &cl[i], (enum addr_family)f))
+				strbuf_printf(&c->sets, " comment \"rule "
+				    NFTC_ID "\"", RID(cl[i].items[0].rule));
 			strbuf_puts(&c->sets, " : ");
 			put_class_target(c, &c->sets, ifc, z,
 			    (enum addr_family)f, &cl[i], name);
-		}
-		strbuf_puts(&c->sets, " }\n\t}\n\n");
-		if (!z->direct[f])
-			continue;
-		/* The counters of the rules decided in the map. */
-		strbuf_puts(&c->sets, "\tmap zone_");
-		put_ident(&c->sets, ifc->name);
-		strbuf_printf(&c->sets, "_%s_count {\n\t\ttype %s_addr : "
-		    "counter\n\t\tflags interval\n\t\telements = { ",
-		    fam_suffix[f], f == FAM_V4 ? "ipv4" : "ipv6");
-		first = true;
-		for (i = 0; i < z->nclasses[f]; i = j) {
-			u128 hi = cl[i].hi;
-
-			for (j = i + 1; j < z->nclasses[f] &&
-			    cl[j].chain == cl[i].chain && cl[j].lo == hi + 1; j++)
-				hi = cl[j].hi;
-			if (cl[i].chain < 0 ||
-			    !class_direct(c, &cl[i], (enum addr_family)f))
-				continue;
-			strbuf_puts(&c->sets, first ? "" : ",\n\t\t\t");
-			first = false;
-			put_interval(&c->sets, cl[i].lo, hi, (enum addr_family)f);
-			strbuf_printf(&c->sets, " : \"rule_" NFTC_ID "\"",
-			    RID(cl[i].items[0].rule));
 		}
 		strbuf_puts(&c->sets, " }\n\t}\n\n");
 	}
@@ -1253,13 +1235,6 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 				    (enum addr_family)f);
 		for (f = FAM_V4; f <= FAM_V6; f++)
 			if (z.nchains[f] > 0) {
-				if (z.direct[f]) {
-					strbuf_printf(c->b, "\t\tcounter name "
-					    "%s saddr map @", fam_word[f]);
-					zone_name(c, ifc, "");
-					strbuf_printf(c->b, "_%s_count\n",
-					    fam_suffix[f]);
-				}
 				strbuf_printf(c->b, "\t\t%s saddr vmap @",
 				    fam_word[f]);
 				zone_name(c, ifc, "");
@@ -1523,10 +1498,6 @@ compile_counters(struct nftc *c)
 
 	if (p->lockout_rule != NULL)
 		strbuf_puts(c->b, "\tcounter anti_lockout {\n\t}\n");
-	for (i = 0; i < p->nrule; i++)
-		if (!p->rules[i]->disabled)
-			strbuf_printf(c->b, "\tcounter rule_" NFTC_ID
-			    " {\n\t}\n", RID(p->rules[i]));
 	for (i = 0; i < p->niface; i++) {
 		strbuf_puts(c->b, "\tcounter default_");
 		put_ident(c->b, p->ifaces[i]->name);

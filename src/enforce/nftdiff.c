@@ -590,12 +590,15 @@ diff_chain(struct job *j, struct unit *o, struct unit *n)
 
 /* ---- sets and maps ---------------------------------------------------- */
 
-/* An element's key: for a map, the text before " : ". */
+/* An element's key, what a deletion names: the text before its comment
+ * and, in a map, before " : ". */
 static void
 put_key(struct strbuf *b, const char *e, bool map)
 {
-	const char *c = map ? strstr(e, " : ") : NULL;
+	const char *c = strstr(e, " comment \"");
 
+	if (c == NULL && map)
+		c = strstr(e, " : ");
 	if (c != NULL)
 		strbuf_add(b, e, (size_t)(c - e));
 	else

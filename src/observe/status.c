@@ -79,6 +79,7 @@ status_collect(const struct status_where *w, struct gw_status *st,
 	if (counters_read(&st->ctr, &st->nctr, &e2) == 0) {
 		st->have_ctr = true;
 		counters_number(st->ctr, st->nctr, st->p);
+		counters_sort(st->ctr, st->nctr);
 	} else
 		snprintf(st->ctr_err, sizeof(st->ctr_err), "%s",
 		    strbuf_str(&e2));

@@ -3,7 +3,7 @@
 
 For each of NPOLICIES random lab policies (labgen): apply it in the gw
 namespace, send every flow for real from the lan or wan namespace (one TCP
-SYN, UDP datagram or ICMP echo request), and read which named counter of
+SYN, UDP datagram or ICMP echo request), and read which counter of
 table inet moat counted it.  That counter names the rule that decided the
 flow in the kernel; it must be the one `moat`'s evaluator names.
 
@@ -29,6 +29,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nftcount  # noqa: E402
+
 CLONE_NEWNET = 0x40000000
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -41,15 +44,12 @@ def setns(name):
 
 
 def counters(gw):
+    """Packets by counter name (nftcount.py: a rule's counter adds up its
+    kernel rules' and map elements')."""
     setns(gw)
-    out = subprocess.run(["nft", "-j", "list", "counters", "table", "inet",
-                          "moat"], capture_output=True, text=True, check=True)
-    res = {}
-    for item in json.loads(out.stdout)["nftables"]:
-        c = item.get("counter")
-        if c:
-            res[c["name"]] = c["packets"]
-    return res
+    out = subprocess.run(["nft", "-j", "list", "table", "inet", "moat"],
+                         capture_output=True, text=True, check=True)
+    return nftcount.table_counters(json.loads(out.stdout))
 
 
 def checksum(data):
@@ -404,8 +404,7 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
                            "nothing (no conntrack entry)"))
             if got == [want] and verdict == "deny":
                 # Dropped: the kernel must not have let it make a
-                # connection (a counter and its verdict may be apart: a
-                # dispatch map's element decides, its counter map counts).
+                # connection.
                 denied.append((side, src, dst, proto, port, key))
             if got == [want]:
                 agree += 1

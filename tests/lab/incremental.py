@@ -189,11 +189,23 @@ def listing(ns):
     return normalise(json.loads(out.stdout)), ""
 
 
+def zeroed(x):
+    """x with every counter's figures 0 (counter objects, a rule's own
+    counter, a map element's)."""
+    if isinstance(x, list):
+        return [zeroed(y) for y in x]
+    if not isinstance(x, dict):
+        return x
+    return {k: (dict(v, packets=0, bytes=0) if k == "counter" and
+                isinstance(v, dict) and "packets" in v else zeroed(v))
+            for k, v in x.items()}
+
+
 def normalise(doc):
     """Handles dropped, counters zeroed, elements sorted; chains, sets and
     counters by name; a chain's rules in order."""
     units, rules = {}, {}
-    for o in doc["nftables"]:
+    for o in zeroed(doc["nftables"]):
         (kind, v), = o.items()
         if kind == "metainfo":
             continue

@@ -81,18 +81,23 @@ probe() {
 	esac
 }
 
-# rule_counter CONF N: the name of rule N's counter in the ruleset CONF
-# compiles to (rule_ID, ID the rule's id): the rules' counters are declared
-# in file order, a disabled rule's not at all.
+# rule_counter CONF N: the name of rule N's counter (rule_ID, ID the rule's
+# id), as moat status in gw tells it; CONF must be the config in force there.
 rule_counter() {
-	"$MOAT" show --nft -f "$1" |
-	    sed -n 's/^\tcounter \(rule_[0-9a-f]\{16\}\) {$/\1/p' | sed -n "${2}p"
+	ns gw "$MOAT" status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+c = [c["name"] for c in d["counters"] if c.get("rule") == int(sys.argv[1])]
+print(c[0] if c else "")
+' "$2"
 }
 
-# counter NAME: packets counted by a named counter of table inet moat in gw
+# counter NAME: packets counted by counter NAME of table inet moat in gw,
+# read from nft's listing (nftcount.py): a rule's counter, rule_ID, adds up
+# the counters of its kernel rules and map elements.
 counter() {
-	ns gw nft list counter inet moat "$1" 2>/dev/null |
-	    sed -n 's/.*packets \([0-9]*\).*/\1/p'
+	ns gw nft -j list table inet moat 2>/dev/null |
+	    python3 "$here/nftcount.py" "$1"
 }
 
 # start_moatd CONF [PATTERN [LOG]]: moatd in the gateway (started directly,

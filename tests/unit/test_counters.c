@@ -6,6 +6,7 @@
  * missing) is an error, not a guess. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,72 @@ put_obj(char *buf, size_t *off, int family, const char *table,
 	if (how != NO_PACKETS)
 		mnl_attr_put_u64(nlh, NFTA_COUNTER_PACKETS, htobe64(packets));
 	mnl_attr_nest_end(nlh, nest);
+	*off += nlh->nlmsg_len;
+}
+
+/* A counter expression (NAME "counter", DATA) nested in nlh as type. */
+static void
+put_counter_expr(struct nlmsghdr *nlh, int type, uint64_t packets,
+    uint64_t bytes, enum spoil how)
+{
+	struct nlattr *e = mnl_attr_nest_start(nlh, type), *d;
+
+	mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, "counter");
+	d = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+	mnl_attr_put_u64(nlh, NFTA_COUNTER_BYTES, htobe64(bytes));
+	if (how != NO_PACKETS)
+		mnl_attr_put_u64(nlh, NFTA_COUNTER_PACKETS, htobe64(packets));
+	mnl_attr_nest_end(nlh, d);
+	mnl_attr_nest_end(nlh, e);
+}
+
+/* libnftnl's user data: a comment TLV (type 0, length, NUL-ended text). */
+static void
+put_comment(struct nlmsghdr *nlh, int type, const char *comment)
+{
+	unsigned char u[256];
+	size_t len = strlen(comment) + 1;
+
+	u[0] = 0;
+	u[1] = (unsigned char)len;
+	memcpy(u + 2, comment, len);
+	mnl_attr_put(nlh, type, len + 2, u);
+}
+
+static struct nlmsghdr *
+put_msg(char *buf, size_t *off, int msg, int family)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + *off);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | msg;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = (uint8_t)family;
+	return nlh;
+}
+
+/* One NFT_MSG_NEWRULE: a match, then a counter (unless counted is false),
+ * a comment (unless NULL). */
+static void
+put_rule(char *buf, size_t *off, const char *table, const char *comment,
+    bool counted, uint64_t packets, uint64_t bytes, enum spoil how)
+{
+	struct nlmsghdr *nlh = put_msg(buf, off, NFT_MSG_NEWRULE,
+	    NFPROTO_INET);
+	struct nlattr *list, *e;
+
+	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, "zone_LAN");
+	list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+	e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, "meta");
+	mnl_attr_nest_end(nlh, e);
+	if (counted)
+		put_counter_expr(nlh, NFTA_LIST_ELEM, packets, bytes, how);
+	mnl_attr_nest_end(nlh, list);
+	if (comment != NULL)
+		put_comment(nlh, NFTA_RULE_USERDATA, comment);
 	*off += nlh->nlmsg_len;
 }
 
@@ -127,6 +194,121 @@ test_dump(void **state)
 	assert_int_equal(v[6].number, 3);
 	assert_int_equal(v[7].what, NFTC_COUNTS_ONE_TO_ONE);
 	assert_int_equal(v[7].number, 1);
+	free(v);
+	strbuf_free(&err);
+}
+
+/* A rule's counter is the sum of its kernel rules' counters (their
+ * comment "rule ID") and of the counters of the dispatch map's elements
+ * that decide it (the same comment), at the first of them; a counter
+ * object a ruleset compiled before named rule_ID adds in too. */
+static void
+test_rules_and_elements(void **state)
+{
+	static char buf[BUF];
+	const char *a = "rule 00000000000000aa", *b = "rule 00000000000000bb";
+	struct nlmsghdr *nlh;
+	struct nlattr *list, *e;
+	struct counter *v;
+	struct strbuf err;
+	size_t n, off = 0;
+
+	(void)state;
+	put_obj(buf, &off, NFPROTO_INET, "moat", "default_LAN",
+	    NFT_OBJECT_COUNTER, 1, 10, WHOLE);
+	put_rule(buf, &off, "moat", a, true, 2, 20, WHOLE);
+	put_rule(buf, &off, "moat", b, true, 3, 30, WHOLE);
+	put_rule(buf, &off, "moat", a, true, 5, 50, WHOLE);
+	put_rule(buf, &off, "moat", a, false, 0, 0, WHOLE);  /* a jump */
+	put_rule(buf, &off, "moat", NULL, true, 100, 100, WHOLE);
+	put_rule(buf, &off, "moat", "rule 00000000000000aa: gateway", true,
+	    100, 100, WHOLE);	/* not the comment's form */
+	put_rule(buf, &off, "moat", "dispatch by source", true, 100, 100,
+	    WHOLE);
+	put_rule(buf, &off, "other", b, true, 100, 100, WHOLE);
+	put_obj(buf, &off, NFPROTO_INET, "moat", "rule_00000000000000bb",
+	    NFT_OBJECT_COUNTER, 7, 70, WHOLE);
+	/* a set that counts per element, then its elements */
+	nlh = put_msg(buf, &off, NFT_MSG_NEWSET, NFPROTO_INET);
+	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, "moat");
+	mnl_attr_put_strz(nlh, NFTA_SET_NAME, "zone_WAN_v4");
+	put_counter_expr(nlh, NFTA_SET_EXPR, 0, 0, WHOLE);
+	off += nlh->nlmsg_len;
+	nlh = put_msg(buf, &off, NFT_MSG_NEWSETELEM, NFPROTO_INET);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "moat");
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "zone_WAN_v4");
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);	/* one expression */
+	put_comment(nlh, NFTA_SET_ELEM_USERDATA, b);
+	put_counter_expr(nlh, NFTA_SET_ELEM_EXPR, 11, 110, WHOLE);
+	mnl_attr_nest_end(nlh, e);
+	e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);	/* a list of them */
+	put_comment(nlh, NFTA_SET_ELEM_USERDATA, "rule 00000000000000cc");
+	{
+		struct nlattr *l = mnl_attr_nest_start(nlh,
+		    NFTA_SET_ELEM_EXPRESSIONS);
+
+		put_counter_expr(nlh, NFTA_LIST_ELEM, 13, 130, WHOLE);
+		mnl_attr_nest_end(nlh, l);
+	}
+	mnl_attr_nest_end(nlh, e);
+	e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);	/* a jump's */
+	put_counter_expr(nlh, NFTA_SET_ELEM_EXPR, 100, 100, WHOLE);
+	mnl_attr_nest_end(nlh, e);
+	e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);	/* an interval's end */
+	mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
+	    htonl(NFT_SET_ELEM_INTERVAL_END));
+	mnl_attr_nest_end(nlh, e);
+	mnl_attr_nest_end(nlh, list);
+	off += nlh->nlmsg_len;
+	put_done(buf, &off);
+
+	strbuf_init(&err, 0);
+	assert_int_equal(counters_parse(buf, off, &v, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0].name, "default_LAN");
+	assert_string_equal(v[1].name, "rule_00000000000000aa");
+	assert_int_equal(v[1].what, NFTC_COUNTS_RULE);
+	assert_true(v[1].rule_id == 0xaa && v[1].packets == 7 &&
+	    v[1].bytes == 70);
+	assert_string_equal(v[2].name, "rule_00000000000000bb");
+	assert_true(v[2].rule_id == 0xbb && v[2].packets == 3 + 7 + 11 &&
+	    v[2].bytes == 30 + 70 + 110);
+	assert_string_equal(v[3].name, "rule_00000000000000cc");
+	assert_true(v[3].packets == 13 && v[3].bytes == 130);
+	/* moat status lists them by number, those without one last */
+	v[1].number = 2;
+	v[3].number = 1;
+	counters_sort(v, n);
+	assert_string_equal(v[0].name, "default_LAN");
+	assert_string_equal(v[1].name, "rule_00000000000000cc");
+	assert_string_equal(v[2].name, "rule_00000000000000aa");
+	assert_string_equal(v[3].name, "rule_00000000000000bb");
+	free(v);
+
+	/* a rule's counter without its packets is an error, not a guess */
+	off = 0;
+	put_rule(buf, &off, "moat", a, true, 2, 20, NO_PACKETS);
+	put_done(buf, &off);
+	assert_int_equal(counters_parse(buf, off, &v, &n, &err), -1);
+	assert_null(v);
+	/* user data cut short (a length past its end) is no comment */
+	off = 0;
+	nlh = put_msg(buf, &off, NFT_MSG_NEWRULE, NFPROTO_INET);
+	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "moat");
+	list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+	put_counter_expr(nlh, NFTA_LIST_ELEM, 1, 1, WHOLE);
+	mnl_attr_nest_end(nlh, list);
+	{
+		unsigned char u[24] = { 0, 200 };
+
+		memcpy(u + 2, "rule 00000000000000aa", 22);
+		mnl_attr_put(nlh, NFTA_RULE_USERDATA, sizeof(u), u);
+	}
+	off += nlh->nlmsg_len;
+	put_done(buf, &off);
+	assert_int_equal(counters_parse(buf, off, &v, &n, &err), 0);
+	assert_int_equal(n, 0);
 	free(v);
 	strbuf_free(&err);
 }
@@ -240,10 +422,10 @@ test_rule_names(void **state)
 	/* the compiled ruleset names the rules by id only */
 	strbuf_init(&b, 0);
 	assert_int_equal(nftc_compile(p, &b), 0);
-	snprintf(name, sizeof(name), "counter rule_%016llx {",
-	    (unsigned long long)p->rules[1]->id);
-	assert_non_null(strstr(strbuf_str(&b), name));
-	snprintf(name, sizeof(name), "comment \"rule %016llx\"",
+	/* and has no counter object per rule: each counts in its own */
+	assert_null(strstr(strbuf_str(&b), "counter rule_"));
+	assert_null(strstr(strbuf_str(&b), "counter name \"rule_"));
+	snprintf(name, sizeof(name), "counter drop comment \"rule %016llx\"",
 	    (unsigned long long)p->rules[1]->id);
 	assert_non_null(strstr(strbuf_str(&b), name));
 	assert_null(strstr(strbuf_str(&b), "rule_1"));
@@ -367,6 +549,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_rule_names),
+		cmocka_unit_test(test_rules_and_elements),
 		cmocka_unit_test(test_broken),
 	};
 
