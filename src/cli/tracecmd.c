@@ -237,10 +237,32 @@ packet_line(struct tracer *T, const struct nftrace_ev *ev)
  * the rule's log chain): the first enabled rule of the zone, in file
  * order, whose source holds the packet's.  0 when not found.
  */
+static int	zone_len(const char *);
+
+/* Whether the zone of chain (zone_IDENT...) is interface name's: its
+ * name as nftc.c writes it ("_" doubled, "-" as "_d"). */
+static bool
+zone_of(const char *chain, const char *name)
+{
+	const char *z = chain + 5;	/* "zone_" */
+	size_t n = (size_t)zone_len(chain), k = 0;
+
+	for (; *name != '\0'; name++) {
+		const char *w = *name == '-' ? "_d" : *name == '_' ? "__" :
+		    NULL;
+		size_t len = w != NULL ? 2 : 1;
+
+		if (k + len > n || (w != NULL ? strncmp(z + k, w, 2) != 0 :
+		    z[k] != *name))
+			return false;
+		k += len;
+	}
+	return k == n;
+}
+
 static int
 dispatched_rule(struct tracer *T, const struct nftrace_ev *ev)
 {
-	const char *zone = ev->chain + 5;	/* "zone_" */
 	size_t i;
 
 	if (T->p == NULL || !T->have_src)
@@ -249,7 +271,7 @@ dispatched_rule(struct tracer *T, const struct nftrace_ev *ev)
 		const struct rule *r = T->p->rules[i];
 
 		if (!r->disabled && r->iface != NULL &&
-		    strcmp(r->iface->name, zone) == 0 &&
+		    zone_of(ev->chain, r->iface->name) &&
 		    iset_contains(r->src.set, T->src))
 			return r->number;
 	}
@@ -290,7 +312,8 @@ ends_with_id(const char *s, size_t n, const char *word)
 }
 
 /* The length of the zone's name in one of its chains (nftc.c): zone_IF,
- * its pieces zone_IF_pID, segments zone_IF_sID, classes zone_IF_v4_HASH. */
+ * its pieces zone_IF_pID, segments zone_IF_sID, classes zone_IF_v4_HASH,
+ * the pieces of its dispatch map zone_IF_m4_ID. */
 static int
 zone_len(const char *chain)
 {
@@ -300,7 +323,8 @@ zone_len(const char *chain)
 	    "_s"))
 		return (int)(n - 18);
 	if (ends_with_id(chain + 5, n, "_v4_") || ends_with_id(chain + 5, n,
-	    "_v6_"))
+	    "_v6_") || ends_with_id(chain + 5, n, "_m4_") ||
+	    ends_with_id(chain + 5, n, "_m6_"))
 		return (int)(n - 20);
 	return (int)n;
 }

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "base/addr.h"
+#include "base/hash.h"
 #include "policy/schedule.h"
 
 #define V6_ALL_LO	((u128)0)
@@ -724,7 +725,6 @@ struct zone_plan {
 	struct class		 *classes[3];	/* per family */
 	size_t			  nclasses[3];
 	int			  nchains[3];
-	bool			  direct[3];	/* a class decided in the map */
 };
 
 static bool
@@ -1031,6 +1031,116 @@ put_class_target(struct nftc *c, struct strbuf *b, const struct iface *ifc,
 	    (unsigned long long)name[x->chain]);
 }
 
+/* An element of a dispatch map: a range of sources and its class. */
+struct map_elem {
+	u128			 lo, hi;
+	const struct class	*x;
+};
+
+#define MAP_PIECE_AVG	1024	/* a long dispatch map's elements per piece,
+				   about (a power of two) */
+
+/* Elements [from, to) of a dispatch map, as map NAME (zone_IF_v4, or a
+ * piece's zone_IF_m4_ID).  When one decides a rule by itself (its verdict
+ * is that rule's), each element has a counter and those rules' say whose
+ * they are in a comment "rule ID" (counters.h). */
+static void
+put_map(struct nftc *c, const struct iface *ifc, const struct zone_plan *z,
+    enum addr_family f, const uint64_t *name, const struct map_elem *el,
+    size_t from, size_t to, const char *suffix)
+{
+	struct strbuf *b = &c->sets;
+	bool direct = false;
+	size_t i;
+
+	for (i = from; i < to && !direct; i++)
+		direct = class_direct(c, el[i].x, f);
+	strbuf_puts(b, "\tmap zone_");
+	put_ident(b, ifc->name);
+	strbuf_printf(b, "%s {\n\t\ttype %s_addr : verdict\n\t\tflags "
+	    "interval\n%s\t\telements = { ", suffix, f == FAM_V4 ? "ipv4" :
+	    "ipv6", direct ? "\t\tcounter\n" : "");
+	for (i = from; i < to; i++) {
+		strbuf_puts(b, i == from ? "" : ",\n\t\t\t");
+		put_interval(b, el[i].lo, el[i].hi, f);
+		if (class_direct(c, el[i].x, f))
+			strbuf_printf(b, " comment \"rule " NFTC_ID "\"",
+			    RID(el[i].x->items[0].rule));
+		strbuf_puts(b, " : ");
+		put_class_target(c, b, ifc, z, f, el[i].x, name);
+	}
+	strbuf_puts(b, " }\n\t}\n\n");
+}
+
+/*
+ * A zone's dispatch map of one family, zone_IF_v4 (v6).  A long one is cut
+ * into pieces, each a map and a chain zone_IF_m4_ID that looks its source
+ * up in it; zone_IF_v4 then sends each piece's range of sources to its
+ * chain.  libnftables reads the whole of an interval map before it adds or
+ * deletes one element of it, and the kernel dumps one in time that grows
+ * with the square of its size: 3-4 s for the 100K-rule policy's 55,000
+ * elements, for any blocklist edit.  A piece ends after an element whose
+ * first address hashes to 0 modulo MAP_PIECE_AVG (at least a quarter of
+ * that in, at most four times), and is named by the hash of its first
+ * address: the cuts are where the content says, so an edit moves the cuts
+ * and names of its piece alone, not of every later one (incremental.md).
+ * Sources no piece's map holds return to the zone's chain, as they go on
+ * past the undivided map: first match is unchanged.
+ */
+static void
+put_dispatch(struct nftc *c, const struct iface *ifc,
+    const struct zone_plan *z, enum addr_family f, const uint64_t *name,
+    const struct map_elem *el, size_t nel)
+{
+	size_t avg = MAP_PIECE_AVG, from, to, npiece = 0;
+	struct strbuf top;
+	char suffix[40];
+	uint64_t h;
+
+#ifdef MOAT_TEST_SEAMS
+	/* Test builds: pieces in small maps too (the lab's differential). */
+	if (getenv("MOAT_MAP_PIECE") != NULL && atoi(getenv("MOAT_MAP_PIECE"))
+	    >= 4)
+		avg = (size_t)atoi(getenv("MOAT_MAP_PIECE"));
+#endif
+	snprintf(suffix, sizeof(suffix), "_%s", fam_suffix[f]);
+	if (nel <= 4 * avg) {
+		put_map(c, ifc, z, f, name, el, 0, nel, suffix);
+		return;
+	}
+	strbuf_init(&top, 0);
+	for (from = 0; from < nel; from = to) {
+		for (to = from + 1; to < nel && to - from < 4 * avg; to++) {
+			h = fnv1a(&el[to - 1].lo, sizeof(el[to - 1].lo));
+			if (to - from >= avg / 4 && h % avg == 0)
+				break;
+		}
+		h = fnv1a_add(fnv1a(&el[from].lo, sizeof(el[from].lo)), &f,
+		    sizeof(f));
+		snprintf(suffix, sizeof(suffix), "_m%c_%016llx",
+		    f == FAM_V4 ? '4' : '6', (unsigned long long)h);
+		put_map(c, ifc, z, f, name, el, from, to, suffix);
+		strbuf_puts(c->b, "\tchain ");
+		zone_name(c, ifc, suffix);
+		strbuf_printf(c->b, " {\n\t\t%s saddr vmap @", fam_word[f]);
+		zone_name(c, ifc, suffix);
+		strbuf_puts(c->b, " comment \"" NFTC_DISPATCH "\"\n\t}\n\n");
+		strbuf_puts(&top, npiece++ == 0 ? "" : ",\n\t\t\t");
+		put_interval(&top, el[from].lo, el[to - 1].hi, f);
+		strbuf_puts(&top, " : jump zone_");
+		put_ident(&top, ifc->name);
+		strbuf_puts(&top, suffix);
+	}
+	strbuf_puts(&c->sets, "\tmap zone_");
+	put_ident(&c->sets, ifc->name);
+	strbuf_printf(&c->sets, "_%s {\n\t\ttype %s_addr : verdict\n"
+	    "\t\tflags interval\n\t\telements = { %s }\n\t}\n\n",
+	    fam_suffix[f], f == FAM_V4 ? "ipv4" : "ipv6", strbuf_str(&top));
+	if (strbuf_failed(&top))
+		c->sets.failed = true;
+	strbuf_free(&top);
+}
+
 /* The maps and chains of a dispatched zone. */
 static void
 compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
@@ -1050,7 +1160,8 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 	}
 	for (f = FAM_V4; f <= FAM_V6; f++) {
 		struct class *cl = z->classes[f];
-		bool first = true;
+		struct map_elem *el;
+		size_t nel;
 		uint64_t *name;
 		struct nametab *taken;
 
@@ -1102,16 +1213,10 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 			c->omit_src = false;
 			strbuf_puts(c->b, "\t}\n\n");
 		}
-		/* The map: address ranges to class chains, neighbours merged.
-		 * When it decides rules itself (a range's verdict is one
-		 * rule's), each element has a counter and those rules' say
-		 * whose they are in a comment "rule ID" (counters.h). */
-		strbuf_puts(&c->sets, "\tmap zone_");
-		put_ident(&c->sets, ifc->name);
-		strbuf_printf(&c->sets, "_%s {\n\t\ttype %s_addr : verdict\n"
-		    "\t\tflags interval\n%s\t\telements = { ", fam_suffix[f],
-		    f == FAM_V4 ? "ipv4" : "ipv6", z->direct[f] ?
-		    "\t\tcounter\n" : "");
+		/* The map: address ranges to class chains, neighbours merged,
+		 * in pieces when it is long (put_dispatch). */
+		nel = 0;
+		el = arena_array(&c->a, z->nclasses[f] + 1, sizeof(*el));
 		for (i = 0; i < z->nclasses[f]; i = j) {
 			u128 hi = cl[i].hi;
 
@@ -1120,17 +1225,11 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 				hi = cl[j].hi;
 			if (cl[i].chain < 0)
 				continue;
-			strbuf_puts(&c->sets, first ? "" : ",\n\t\t\t");
-			first = false;
-			put_interval(&c->sets, cl[i].lo, hi, (enum addr_family)f);
-			if (class_direct(c, &cl[i], (enum addr_family)f))
-				strbuf_printf(&c->sets, " comment \"rule "
-				    NFTC_ID "\"", RID(cl[i].items[0].rule));
-			strbuf_puts(&c->sets, " : ");
-			put_class_target(c, &c->sets, ifc, z,
-			    (enum addr_family)f, &cl[i], name);
+			el[nel].lo = cl[i].lo;
+			el[nel].hi = hi;
+			el[nel++].x = &cl[i];
 		}
-		strbuf_puts(&c->sets, " }\n\t}\n\n");
+		put_dispatch(c, ifc, z, (enum addr_family)f, name, el, nel);
 	}
 }
 
@@ -1218,7 +1317,6 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 	struct zone_plan z;
 	bool dispatch = plan_zone(c, ifc, &z);
 	struct strbuf pieces;
-	size_t i;
 	int f;
 
 	strbuf_init(&pieces, 0);
@@ -1228,11 +1326,6 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 	if (p->lockout_rule != NULL && p->lockout_rule->iface == ifc)
 		compile_rule(c, p->lockout_rule);
 	if (dispatch) {
-		for (f = FAM_V4; f <= FAM_V6; f++)
-			for (i = 0; i < z.nclasses[f] && !z.direct[f]; i++)
-				z.direct[f] = z.classes[f][i].chain >= 0 &&
-				    class_direct(c, &z.classes[f][i],
-				    (enum addr_family)f);
 		for (f = FAM_V4; f <= FAM_V6; f++)
 			if (z.nchains[f] > 0) {
 				strbuf_printf(c->b, "\t\t%s saddr vmap @",
