@@ -301,7 +301,7 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
         # (a test build's MOAT_MAP_PIECE; in moat, maps of 4,096 and more).
         env = dict(os.environ)
         if i % 2:
-            env["MOAT_MAP_PIECE"] = "4"
+            env["MOAT_MAP_PIECE"] = "2"
         r = subprocess.run(["ip", "netns", "exec", gw, moat, "apply", "-f",
                             os.path.join(d, "policy.conf")],
                            capture_output=True, text=True, env=env)
