@@ -2362,7 +2362,10 @@ compile_body(void *arg)
 		return 0;
 	}
 	compile_counters(c);
+	/* The objects' sets go with the others, to be ordered by use. */
+	c->b = &c->sets;
 	compile_sets(c);
+	c->b = b;
 	/* The chains go to their own buffer first: the sets they share must
 	 * be declared before them. */
 	c->set_names = nametab_new(&c->a, 64);
