@@ -466,6 +466,15 @@ def main():
                 open(os.path.join(tmp, "failed.conf"), "w").write(f.read())
             return
         kinds += 1
+    # The dispatch maps went in pieces (MOAT_MAP_PIECE, apply()).
+    got, _ = listing(ns_incr)
+    pieces = len([k for k in (got[0] if got else {})
+                  if k.startswith("map ") and ("_m4_" in k or "_m6_" in k)])
+    if pieces == 0:
+        fail("no dispatch map went in pieces")
+    else:
+        print("incremental: after the edits, %d pieces of dispatch maps"
+              % pieces)
     drifted(p, conf, si, sw)
     other_boot(conf, si)
     refused(p, conf, si)
