@@ -52,7 +52,7 @@ struct nftc {
 	struct strbuf		 sets;		/* shared sets, declared first */
 	struct strbuf		 chains;	/* then the chains */
 	struct nametab		*set_names;	/* elements → set name */
-	unsigned		 nsets;
+	struct nametab		*set_taken;	/* set names given */
 	struct nametab		*dyn_names;	/* dynamic sets, declared */
 	struct strbuf		*dyn;		/* their refill, or NULL */
 	const char		*side;		/* "rule_ID_src": the side
@@ -68,6 +68,10 @@ struct nftc {
  * needs the same elements.  An inline "{ … }" would be an anonymous set
  * per rule, and the kernel looks for a free anonymous name by walking
  * every set of the table: 10,000 of them cost seconds, 100,000 minutes.
+ * It is named by a hash of its type and elements, set_HASH, not by the
+ * order of first use: a rule with a new list put above others renames
+ * no set (incremental.md).  A different set whose hash is taken (never
+ * seen) gets the next free one.
  */
 static void
 put_shared_set(struct nftc *c, struct strbuf *b, const char *type,
@@ -77,7 +81,17 @@ put_shared_set(struct nftc *c, struct strbuf *b, const char *type,
 	const char *name = nametab_get(c->set_names, key);
 
 	if (name == NULL) {
-		name = arena_printf(&c->a, "set_%u", ++c->nsets);
+		uint64_t h = fnv1a(key, strlen(key));
+
+		if (c->set_taken == NULL)
+			c->set_taken = nametab_new(&c->a, 64);
+		for (;;) {
+			name = arena_printf(&c->a, "set_%016llx",
+			    (unsigned long long)h++);
+			if (nametab_get(c->set_taken, name) == NULL)
+				break;
+		}
+		nametab_put(c->set_taken, name, key);
 		nametab_put(c->set_names, key, (void *)name);
 		strbuf_printf(&c->sets, "\tset %s {\n\t\ttype %s\n%s"
 		    "\t\telements = { %s }\n\t}\n\n", name, type, interval ?
@@ -1041,25 +1055,25 @@ struct map_elem {
 				   about (a power of two) */
 
 /* Elements [from, to) of a dispatch map, as map NAME (zone_IF_v4, or a
- * piece's zone_IF_m4_ID).  When one decides a rule by itself (its verdict
- * is that rule's), each element has a counter and those rules' say whose
- * they are in a comment "rule ID" (counters.h). */
+ * piece's zone_IF_m4_ID).  Each element has a counter; those that decide
+ * a rule by themselves (their verdict is that rule's) say whose in a
+ * comment "rule ID" (counters.h).  Always a counter, not only when such
+ * an element is there: the map's head stays the same when the last one
+ * goes or the first comes, and an incremental apply cannot change a
+ * map's head. */
 static void
 put_map(struct nftc *c, const struct iface *ifc, const struct zone_plan *z,
     enum addr_family f, const uint64_t *name, const struct map_elem *el,
     size_t from, size_t to, const char *suffix)
 {
 	struct strbuf *b = &c->sets;
-	bool direct = false;
 	size_t i;
 
-	for (i = from; i < to && !direct; i++)
-		direct = class_direct(c, el[i].x, f);
 	strbuf_puts(b, "\tmap zone_");
 	put_ident(b, ifc->name);
 	strbuf_printf(b, "%s {\n\t\ttype %s_addr : verdict\n\t\tflags "
-	    "interval\n%s\t\telements = { ", suffix, f == FAM_V4 ? "ipv4" :
-	    "ipv6", direct ? "\t\tcounter\n" : "");
+	    "interval\n\t\tcounter\n\t\telements = { ", suffix,
+	    f == FAM_V4 ? "ipv4" : "ipv6");
 	for (i = from; i < to; i++) {
 		strbuf_puts(b, i == from ? "" : ",\n\t\t\t");
 		put_interval(b, el[i].lo, el[i].hi, f);

@@ -227,10 +227,10 @@ def normalise(doc):
 def apply(ns, state, conf, *extra, env=None):
     e = dict(os.environ)
     e["MOAT_STATE_DIR"] = state
-    # Dispatch maps in pieces of about 16 elements (a test build's
+    # Dispatch maps in pieces of about 4 elements (a test build's
     # MOAT_MAP_PIECE; in moat, maps of 4,096 and more): edits move
     # elements between pieces, and pieces come and go.
-    e.setdefault("MOAT_MAP_PIECE", "16")
+    e.setdefault("MOAT_MAP_PIECE", "4")
     if env:
         e.update(env)
     return subprocess.run(["ip", "netns", "exec", ns, moat, "apply",
