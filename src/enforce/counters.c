@@ -37,118 +37,85 @@ struct acc {
 	bool		 full;		/* out of memory */
 };
 
+/* What the attributes of one kind of message or nest may hold: those
+ * named must have their type; any other is taken as it is, any newer than
+ * us (past max) left. */
+struct attr_rule {
+	int			 type;
+	enum mnl_attr_data_type	 kind;
+};
+
+struct attrs {
+	int			 max;
+	const struct attr_rule	*rule;
+	size_t			 nrule;
+	const struct nlattr	**tb;	/* [max + 1], filled */
+};
+
+#define ATTRS(max, rules, tb) \
+	{ (max), (rules), sizeof(rules) / sizeof((rules)[0]), (tb) }
+
+static const struct attr_rule obj_rules[] = {
+	{ NFTA_OBJ_TABLE, MNL_TYPE_NUL_STRING },
+	{ NFTA_OBJ_NAME, MNL_TYPE_NUL_STRING },
+	{ NFTA_OBJ_TYPE, MNL_TYPE_U32 },
+	{ NFTA_OBJ_DATA, MNL_TYPE_NESTED },
+};
+static const struct attr_rule rule_rules[] = {
+	{ NFTA_RULE_TABLE, MNL_TYPE_NUL_STRING },
+	{ NFTA_RULE_EXPRESSIONS, MNL_TYPE_NESTED },
+};
+static const struct attr_rule set_rules[] = {
+	{ NFTA_SET_TABLE, MNL_TYPE_NUL_STRING },
+	{ NFTA_SET_NAME, MNL_TYPE_NUL_STRING },
+};
+static const struct attr_rule elems_rules[] = {
+	{ NFTA_SET_ELEM_LIST_TABLE, MNL_TYPE_NUL_STRING },
+	{ NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED },
+};
+static const struct attr_rule elem_rules[] = {
+	{ NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED },
+	{ NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED },
+};
+static const struct attr_rule expr_rules[] = {
+	{ NFTA_EXPR_NAME, MNL_TYPE_NUL_STRING },
+	{ NFTA_EXPR_DATA, MNL_TYPE_NESTED },
+};
+static const struct attr_rule counter_rules[] = {
+	{ NFTA_COUNTER_BYTES, MNL_TYPE_U64 },
+	{ NFTA_COUNTER_PACKETS, MNL_TYPE_U64 },
+};
+
 static int
-validate(const struct nlattr *a, int type, enum mnl_attr_data_type t)
+on_attr(const struct nlattr *a, void *data)
 {
-	return mnl_attr_get_type(a) == type && mnl_attr_validate(a, t) < 0 ?
+	const struct attrs *s = data;
+	int type = mnl_attr_get_type(a);
+	size_t i;
+
+	if (mnl_attr_type_valid(a, s->max) < 0)
+		return MNL_CB_OK;	/* newer than us: ignored */
+	for (i = 0; i < s->nrule; i++)
+		if (s->rule[i].type == type &&
+		    mnl_attr_validate(a, s->rule[i].kind) < 0)
+			return MNL_CB_ERROR;
+	s->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* A message's attributes (after its nfgenmsg) into s->tb: 0, or -1. */
+static int
+parse_msg(const struct nlmsghdr *nlh, struct attrs s)
+{
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), on_attr, &s) < 0 ?
 	    -1 : 0;
 }
 
+/* A nest's attributes into s->tb: 0, or -1. */
 static int
-obj_attr(const struct nlattr *a, void *data)
+parse_nest(const struct nlattr *nest, struct attrs s)
 {
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, NFTA_OBJ_MAX) < 0)
-		return MNL_CB_OK;	/* newer than us: ignored */
-	if (validate(a, NFTA_OBJ_TABLE, MNL_TYPE_NUL_STRING) < 0 ||
-	    validate(a, NFTA_OBJ_NAME, MNL_TYPE_NUL_STRING) < 0 ||
-	    validate(a, NFTA_OBJ_TYPE, MNL_TYPE_U32) < 0 ||
-	    validate(a, NFTA_OBJ_DATA, MNL_TYPE_NESTED) < 0)
-		return MNL_CB_ERROR;
-	tb[type] = a;
-	return MNL_CB_OK;
-}
-
-static int
-rule_attr(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, NFTA_RULE_MAX) < 0)
-		return MNL_CB_OK;
-	if (validate(a, NFTA_RULE_TABLE, MNL_TYPE_NUL_STRING) < 0 ||
-	    validate(a, NFTA_RULE_EXPRESSIONS, MNL_TYPE_NESTED) < 0)
-		return MNL_CB_ERROR;
-	tb[type] = a;
-	return MNL_CB_OK;
-}
-
-static int
-set_attr(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, NFTA_SET_MAX) < 0)
-		return MNL_CB_OK;
-	if (validate(a, NFTA_SET_TABLE, MNL_TYPE_NUL_STRING) < 0 ||
-	    validate(a, NFTA_SET_NAME, MNL_TYPE_NUL_STRING) < 0)
-		return MNL_CB_ERROR;
-	tb[type] = a;
-	return MNL_CB_OK;
-}
-
-static int
-elems_attr(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, NFTA_SET_ELEM_LIST_MAX) < 0)
-		return MNL_CB_OK;
-	if (validate(a, NFTA_SET_ELEM_LIST_TABLE, MNL_TYPE_NUL_STRING) < 0 ||
-	    validate(a, NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED) < 0)
-		return MNL_CB_ERROR;
-	tb[type] = a;
-	return MNL_CB_OK;
-}
-
-static int
-elem_attr(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, NFTA_SET_ELEM_MAX) < 0)
-		return MNL_CB_OK;
-	if (validate(a, NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED) < 0 ||
-	    validate(a, NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED) < 0)
-		return MNL_CB_ERROR;
-	tb[type] = a;
-	return MNL_CB_OK;
-}
-
-static int
-expr_attr(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, NFTA_EXPR_MAX) < 0)
-		return MNL_CB_OK;
-	if (validate(a, NFTA_EXPR_NAME, MNL_TYPE_NUL_STRING) < 0 ||
-	    validate(a, NFTA_EXPR_DATA, MNL_TYPE_NESTED) < 0)
-		return MNL_CB_ERROR;
-	tb[type] = a;
-	return MNL_CB_OK;
-}
-
-static int
-counter_attr(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, NFTA_COUNTER_MAX) < 0)
-		return MNL_CB_OK;
-	if (validate(a, NFTA_COUNTER_BYTES, MNL_TYPE_U64) < 0 ||
-	    validate(a, NFTA_COUNTER_PACKETS, MNL_TYPE_U64) < 0)
-		return MNL_CB_ERROR;
-	tb[type] = a;
-	return MNL_CB_OK;
+	return mnl_attr_parse_nested(nest, on_attr, &s) < 0 ? -1 : 0;
 }
 
 /* A counter's figures (NFTA_OBJ_DATA, or a counter expression's
@@ -158,7 +125,8 @@ figures(const struct nlattr *data, struct counter *k)
 {
 	const struct nlattr *cb[NFTA_COUNTER_MAX + 1] = { NULL };
 
-	if (mnl_attr_parse_nested(data, counter_attr, cb) < 0 ||
+	if (parse_nest(data, (struct attrs)ATTRS(NFTA_COUNTER_MAX,
+	    counter_rules, cb)) < 0 ||
 	    cb[NFTA_COUNTER_BYTES] == NULL || cb[NFTA_COUNTER_PACKETS] == NULL)
 		return -1;
 	k->packets += be64toh(mnl_attr_get_u64(cb[NFTA_COUNTER_PACKETS]));
@@ -173,8 +141,8 @@ expr_figures(const struct nlattr *e, struct counter *k, bool *seen)
 {
 	const struct nlattr *tb[NFTA_EXPR_MAX + 1] = { NULL };
 
-	if (mnl_attr_parse_nested(e, expr_attr, tb) < 0 ||
-	    tb[NFTA_EXPR_NAME] == NULL)
+	if (parse_nest(e, (struct attrs)ATTRS(NFTA_EXPR_MAX, expr_rules,
+	    tb)) < 0 || tb[NFTA_EXPR_NAME] == NULL)
 		return -1;
 	if (strcmp(mnl_attr_get_str(tb[NFTA_EXPR_NAME]), "counter") != 0)
 		return 0;
@@ -262,7 +230,8 @@ on_obj(struct acc *a, const struct nlmsghdr *nlh)
 	const struct nlattr *tb[NFTA_OBJ_MAX + 1] = { NULL };
 	struct counter k;
 
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), obj_attr, tb) < 0)
+	if (parse_msg(nlh, (struct attrs)ATTRS(NFTA_OBJ_MAX, obj_rules,
+	    tb)) < 0)
 		return -1;
 	/* Every object the kernel sends has its table, name and type. */
 	if (tb[NFTA_OBJ_TABLE] == NULL || tb[NFTA_OBJ_NAME] == NULL ||
@@ -288,8 +257,8 @@ on_rule(struct acc *a, const struct nlmsghdr *nlh)
 	struct counter k;
 	bool seen = false;
 
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr, tb) < 0 ||
-	    tb[NFTA_RULE_TABLE] == NULL)
+	if (parse_msg(nlh, (struct attrs)ATTRS(NFTA_RULE_MAX, rule_rules,
+	    tb)) < 0 || tb[NFTA_RULE_TABLE] == NULL)
 		return -1;
 	memset(&k, 0, sizeof(k));
 	if (!ours(nlh, tb[NFTA_RULE_TABLE]) ||
@@ -308,8 +277,8 @@ on_set(struct acc *a, const struct nlmsghdr *nlh)
 	const struct nlattr *tb[NFTA_SET_MAX + 1] = { NULL };
 	char **v, *name;
 
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), set_attr, tb) < 0 ||
-	    tb[NFTA_SET_TABLE] == NULL || tb[NFTA_SET_NAME] == NULL)
+	if (parse_msg(nlh, (struct attrs)ATTRS(NFTA_SET_MAX, set_rules,
+	    tb)) < 0 || tb[NFTA_SET_TABLE] == NULL || tb[NFTA_SET_NAME] == NULL)
 		return -1;
 	if (!ours(nlh, tb[NFTA_SET_TABLE]) || (tb[NFTA_SET_EXPR] == NULL &&
 	    tb[NFTA_SET_EXPRESSIONS] == NULL) || a->nsets == COUNTING_MAX)
@@ -333,8 +302,8 @@ on_elems(struct acc *a, const struct nlmsghdr *nlh)
 	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1] = { NULL };
 	const struct nlattr *e;
 
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), elems_attr, tb) < 0 ||
-	    tb[NFTA_SET_ELEM_LIST_TABLE] == NULL)
+	if (parse_msg(nlh, (struct attrs)ATTRS(NFTA_SET_ELEM_LIST_MAX,
+	    elems_rules, tb)) < 0 || tb[NFTA_SET_ELEM_LIST_TABLE] == NULL)
 		return -1;
 	if (!ours(nlh, tb[NFTA_SET_ELEM_LIST_TABLE]) ||
 	    tb[NFTA_SET_ELEM_LIST_ELEMENTS] == NULL)
@@ -345,7 +314,8 @@ on_elems(struct acc *a, const struct nlmsghdr *nlh)
 		bool seen = false;
 
 		if (mnl_attr_get_type(e) != NFTA_LIST_ELEM ||
-		    mnl_attr_parse_nested(e, elem_attr, eb) < 0)
+		    parse_nest(e, (struct attrs)ATTRS(NFTA_SET_ELEM_MAX,
+		    elem_rules, eb)) < 0)
 			return -1;
 		memset(&k, 0, sizeof(k));
 		if (!commented_rule(eb[NFTA_SET_ELEM_USERDATA], &k))
