@@ -1,10 +1,10 @@
-/* counters.c: see counters.h.  Read over netlink (libmnl), in three
- * dumps of table inet moat: its counter objects (NFT_MSG_GETOBJ: the
- * anti-lockout, the defaults, forwards and NAT), its rules
+/* counters.c: see counters.h.  Read over netlink (libmnl), in dumps of
+ * table inet moat: its counter objects (NFT_MSG_GETOBJ: the anti-lockout,
+ * the defaults, forwards and NAT), its chains and each chain's rules
  * (NFT_MSG_GETRULE: each rule's own counter, whose rule its comment "rule
- * ID" says) and the elements of its sets that count per element
+ * ID" says), its sets and the elements of those that count per element
  * (NFT_MSG_GETSETELEM: the dispatch maps' elements that decide a rule,
- * with the same comment).  A libnftables JSON listing did the first in
+ * with the same comment).  moat status of the 100K-rule policy: 1.1 s.  A libnftables JSON listing did the first in
  * 20 ms for a 1,000-rule policy; this takes about one, and the console's
  * dashboard asks every few seconds. */
 #include "enforce/counters.h"
@@ -33,6 +33,8 @@ struct acc {
 	size_t		 n, cap;
 	char		**sets;		/* those whose elements count */
 	size_t		 nsets;
+	char		**chains;	/* the table's, to read the rules of */
+	size_t		 nchains;
 	bool		 bad;		/* a malformed answer */
 	bool		 full;		/* out of memory */
 };
@@ -64,6 +66,10 @@ static const struct attr_rule obj_rules[] = {
 static const struct attr_rule rule_rules[] = {
 	{ NFTA_RULE_TABLE, MNL_TYPE_NUL_STRING },
 	{ NFTA_RULE_EXPRESSIONS, MNL_TYPE_NESTED },
+};
+static const struct attr_rule chain_rules[] = {
+	{ NFTA_CHAIN_TABLE, MNL_TYPE_NUL_STRING },
+	{ NFTA_CHAIN_NAME, MNL_TYPE_NUL_STRING },
 };
 static const struct attr_rule set_rules[] = {
 	{ NFTA_SET_TABLE, MNL_TYPE_NUL_STRING },
@@ -270,12 +276,44 @@ on_rule(struct acc *a, const struct nlmsghdr *nlh)
 	return seen ? push(a, &k) : 0;
 }
 
+/* name added to the list *v of *n: 0, or -1 when memory ran out. */
+static int
+note(struct acc *a, char ***v, size_t *n, const char *name)
+{
+	char **nv, *copy;
+
+	if ((copy = strdup(name)) == NULL ||
+	    (nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
+		free(copy);
+		a->full = true;
+		return -1;
+	}
+	*v = nv;
+	(*v)[(*n)++] = copy;
+	return 0;
+}
+
+/* NFT_MSG_NEWCHAIN: a chain of our table, whose rules to read. */
+static int
+on_chain(struct acc *a, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[NFTA_CHAIN_MAX + 1] = { NULL };
+
+	if (parse_msg(nlh, (struct attrs)ATTRS(NFTA_CHAIN_MAX, chain_rules,
+	    tb)) < 0 || tb[NFTA_CHAIN_TABLE] == NULL ||
+	    tb[NFTA_CHAIN_NAME] == NULL)
+		return -1;
+	if (!ours(nlh, tb[NFTA_CHAIN_TABLE]))
+		return 0;
+	return note(a, &a->chains, &a->nchains,
+	    mnl_attr_get_str(tb[NFTA_CHAIN_NAME]));
+}
+
 /* NFT_MSG_NEWSET: a set of our table whose elements count is noted. */
 static int
 on_set(struct acc *a, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[NFTA_SET_MAX + 1] = { NULL };
-	char **v, *name;
 
 	if (parse_msg(nlh, (struct attrs)ATTRS(NFTA_SET_MAX, set_rules,
 	    tb)) < 0 || tb[NFTA_SET_TABLE] == NULL || tb[NFTA_SET_NAME] == NULL)
@@ -283,15 +321,8 @@ on_set(struct acc *a, const struct nlmsghdr *nlh)
 	if (!ours(nlh, tb[NFTA_SET_TABLE]) || (tb[NFTA_SET_EXPR] == NULL &&
 	    tb[NFTA_SET_EXPRESSIONS] == NULL) || a->nsets == COUNTING_MAX)
 		return 0;
-	if ((name = strdup(mnl_attr_get_str(tb[NFTA_SET_NAME]))) == NULL ||
-	    (v = realloc(a->sets, (a->nsets + 1) * sizeof(*v))) == NULL) {
-		free(name);
-		a->full = true;
-		return -1;
-	}
-	a->sets = v;
-	a->sets[a->nsets++] = name;
-	return 0;
+	return note(a, &a->sets, &a->nsets,
+	    mnl_attr_get_str(tb[NFTA_SET_NAME]));
 }
 
 /* NFT_MSG_NEWSETELEM: the elements of a set of our table, each with a
@@ -350,6 +381,9 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 		break;
 	case (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE:
 		r = on_rule(a, nlh);
+		break;
+	case (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWCHAIN:
+		r = on_chain(a, nlh);
 		break;
 	case (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSET:
 		r = on_set(a, nlh);
@@ -412,22 +446,23 @@ merge(struct acc *a)
 }
 
 static void
-drop_sets(struct acc *a)
+drop_names(char ***v, size_t *n)
 {
 	size_t i;
 
-	for (i = 0; i < a->nsets; i++)
-		free(a->sets[i]);
-	free(a->sets);
-	a->sets = NULL;
-	a->nsets = 0;
+	for (i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
 }
 
 static int
 finish(struct acc *a, int rc, struct counter **v, size_t *n,
     struct strbuf *err, const char *why)
 {
-	drop_sets(a);
+	drop_names(&a->sets, &a->nsets);
+	drop_names(&a->chains, &a->nchains);
 	if (rc == 0 && merge(a) < 0)
 		rc = -1;
 	if (rc == -1) {
@@ -456,8 +491,9 @@ counters_parse(const void *buf, size_t len, struct counter **v, size_t *n,
 	    err, r == MNL_CB_ERROR ? strerror(errno) : "");
 }
 
-/* One dump of table inet moat (of set, for elements) into a: 0; 1 when
- * there is no such table or set; -1 with errno. */
+/* One dump of table inet moat (of set, for elements; of the chain set,
+ * for rules) into a: 0; 1 when there is no such table, chain or set; -1
+ * with errno. */
 static int
 dump(struct mnl_socket *nl, struct acc *a, int type, const char *set)
 {
@@ -476,8 +512,12 @@ dump(struct mnl_socket *nl, struct acc *a, int type, const char *set)
 		mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, NFTC_TABLE);
 		mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
 		break;
+	case NFT_MSG_GETCHAIN:
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, NFTC_TABLE);
+		break;
 	case NFT_MSG_GETRULE:
 		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFTC_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, set);
 		break;
 	case NFT_MSG_GETSET:
 		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, NFTC_TABLE);
@@ -521,10 +561,18 @@ counters_read(struct counter **v, size_t *n, struct strbuf *err)
 		rc = 0;		/* no table: no counters */
 		goto out;
 	}
-	if (r == -1 || dump(nl, &a, NFT_MSG_GETRULE, NULL) == -1 ||
+	/* The rules a chain at a time: the kernel resumes a dump by
+	 * skipping from the start of what it dumps, so one dump of the
+	 * table's 60,000 rules (100K-rule policy) took 2.5 s, a chain's
+	 * (1,024 rules at most, nftc.c) is short. */
+	if (r == -1 || dump(nl, &a, NFT_MSG_GETCHAIN, NULL) == -1 ||
 	    dump(nl, &a, NFT_MSG_GETSET, NULL) == -1)
 		goto out;
-	/* A set gone since (an apply meanwhile) has nothing to count. */
+	for (i = 0; i < a.nchains; i++)
+		if (dump(nl, &a, NFT_MSG_GETRULE, a.chains[i]) == -1)
+			goto out;
+	/* A chain or set gone since (an apply meanwhile) has nothing to
+	 * count. */
 	for (i = 0; i < a.nsets; i++)
 		if (dump(nl, &a, NFT_MSG_GETSETELEM, a.sets[i]) == -1)
 			goto out;
