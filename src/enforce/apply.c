@@ -28,6 +28,8 @@
 #include "enforce/rtnl.h"
 #include "policy/load.h"
 
+#define FEED_COMMIT_MS	60000	/* the kernel's answer to a batch */
+
 const char *
 apply_state_dir(void)
 {
@@ -1032,6 +1034,27 @@ chain_handles(void *arg, const char *chain, uint64_t **v, size_t *n,
 	return nfrules_handles(NFTC_TABLE, chain, v, n, why);
 }
 
+/* An incremental apply's difference into the kernel, one transaction:
+ * when it only adds and deletes elements of address sets (an object's
+ * member, nfset_script), over moat's own netlink batch, which does not
+ * read the table first; else through libnftables.  0, or -1 with the
+ * kernel's reason in why. */
+static int
+send_delta(const char *delta, struct apply_phases *ph, struct strbuf *why)
+{
+	struct nfset *b = nfset_new();
+	int r = b != NULL ? nfset_script(b, delta) : 1;
+
+	if (r == 0) {
+		r = nfset_commit(b, FEED_COMMIT_MS, why);
+		strncat(ph->what, " (over netlink)", sizeof(ph->what) -
+		    strlen(ph->what) - 1);
+	} else
+		r = nft_run(delta, false, NULL, why);
+	nfset_free(b);
+	return r;
+}
+
 /*
  * The difference from the ruleset of entry cur (in force) to script, into
  * delta (doc/design/incremental.md): 0, or 1 with ph->why (the whole must
@@ -1272,8 +1295,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 			    "ruleset changed during the apply");
 		} else if (delta.len == 0)
 			;	/* nothing to send: the generation stays */
-		else if (nft_run(strbuf_str(&delta), false, NULL, &why) ==
-		    -1) {
+		else if (send_delta(strbuf_str(&delta), ph, &why) == -1) {
 			ph->incremental = false;
 			by_parts = false;
 			snprintf(ph->why, sizeof(ph->why), "the kernel refused "
@@ -1596,7 +1618,6 @@ load_was(void *arg)
 	return 0;
 }
 
-#define FEED_COMMIT_MS	60000	/* the kernel's answer to a batch */
 #define UNCHANGED_SAVE_SECS 3600	/* an unchanged copy's age, rewritten */
 
 struct feed_batch_job {

@@ -258,6 +258,75 @@ answers(struct mnl_socket *nl, struct nfset *b, int timeout_ms,
 	return 0;
 }
 
+/* One line "add|delete element inet moat NAME { E, E }" queued: 0; 1 when
+ * it is not one (or an element is not an address); -1 out of memory. */
+static int
+script_line(struct nfset *b, const char *line, size_t len)
+{
+	static const char add[] = "add element inet " NFTC_TABLE " ";
+	static const char del[] = "delete element inet " NFTC_TABLE " ";
+	char name[64], text[ADDR_STRLEN * 2 + 8], err[128], hint[64];
+	const char *p, *end = line + len, *e;
+	struct addr_lit lit;
+	bool adding;
+	size_t n;
+
+	if (len > sizeof(add) - 1 && strncmp(line, add, sizeof(add) - 1) == 0)
+		p = line + sizeof(add) - 1, adding = true;
+	else if (len > sizeof(del) - 1 &&
+	    strncmp(line, del, sizeof(del) - 1) == 0)
+		p = line + sizeof(del) - 1, adding = false;
+	else
+		return 1;
+	n = strcspn(p, " \n");
+	if (n == 0 || n >= sizeof(name) || p + n + 3 >= end - 2 ||
+	    strncmp(p + n, " { ", 3) != 0 || end - line < 2 ||
+	    strncmp(end - 2, " }", 2) != 0)
+		return 1;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	for (p += n + 3; p < end - 2; p = e + 2) {
+		if ((e = memchr(p, ',', (size_t)(end - 2 - p))) == NULL)
+			e = end - 2;
+		n = (size_t)(e - p);
+		if (n == 0 || n >= sizeof(text))
+			return 1;
+		memcpy(text, p, n);
+		text[n] = '\0';
+		if (strpbrk(text, " \"") != NULL ||	/* " : " data, a comment */
+		    addr_parse_lit(text, false, &lit, err, sizeof(err), hint,
+		    sizeof(hint)) == -1)
+			return 1;
+		if (nfset_interval(b, adding, name, lit.family, lit.lo,
+		    lit.hi) == -1)
+			return -1;
+		if (e == end - 2)
+			break;
+	}
+	return 0;
+}
+
+int
+nfset_script(struct nfset *b, const char *s)
+{
+	const char *line, *nl;
+	int r;
+
+	nfset_reset(b);
+	for (line = s; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			nl = line + strlen(line);
+		if (nl > line && (r = script_line(b, line,
+		    (size_t)(nl - line))) != 0) {
+			nfset_reset(b);
+			return r;
+		}
+		if (*nl == '\0')
+			break;
+	}
+	return 0;
+}
+
 int
 nfset_commit(struct nfset *b, int timeout_ms, struct strbuf *err)
 {

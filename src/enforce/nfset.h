@@ -29,6 +29,15 @@ int		 nfset_flush(struct nfset *b, const char *name);
  * -1 when memory ran out. */
 int		 nfset_interval(struct nfset *b, bool add, const char *name,
 		    enum addr_family f, u128 lo, u128 hi);
+/* Queue the lines of nft script s (an incremental apply's difference,
+ * nftdiff.h) when every one adds or deletes elements of a set of
+ * addresses ("add element inet moat NAME { ADDR, NET/LEN, LO-HI }", no
+ * map, no comment): 0; 1, with nothing queued, when s has anything else
+ * (libnftables must run it); -1 when memory ran out.  libnftables reads
+ * every element of every interval set of the table before it changes
+ * one (about a second at 100,000 rules); this is the same transaction
+ * without that. */
+int		 nfset_script(struct nfset *b, const char *s);
 /* Forget what is queued. */
 void		 nfset_reset(struct nfset *b);
 /* How many messages are queued. */

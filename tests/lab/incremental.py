@@ -438,7 +438,7 @@ def main():
     if r.returncode != 0:
         fail("first apply: " + r.stderr)
         return
-    incr = kinds = 0
+    incr = kinds = netlink = 0
     counts = {}
     for i in range(nedits):
         kind = edit(p)
@@ -454,6 +454,8 @@ def main():
         if "timing: incremental apply" in r.stderr:
             incr += 1
             counts[kind] = counts.get(kind, 0) + 1
+            # Only elements of address sets: moat's own netlink batch.
+            netlink += "(over netlink)" in r.stderr
         else:
             fail("edit %d (%s) went whole: %s" % (i, kind, [
                 l for l in r.stderr.splitlines() if "whole apply" in l]))
@@ -480,10 +482,13 @@ def main():
     refused(p, conf, si)
     lapsed(p, conf, si)
     examples()
-    print("incremental: %d of %d edits applied as differences (%s); the "
+    print("incremental: %d of %d edits applied as differences (%s), %d "
+          "of them over moat's netlink batch (set elements only); the "
           "kernel equals the whole apply after each" % (
               incr, nedits, ", ".join("%s %d" % kv for kv in
-                                      sorted(counts.items()))))
+                                      sorted(counts.items())), netlink))
+    if netlink == 0:
+        fail("no edit went over moat's netlink batch")
 
 
 main()

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "base/strbuf.h"
+#include "enforce/nfset.h"
 #include "enforce/nftdiff.h"
 
 #define NCHAIN	6
@@ -532,12 +533,61 @@ test_cases(void **state)
 	strbuf_free(&why);
 }
 
+/* A difference that only adds and deletes elements of address sets goes
+ * over moat's own netlink batch (nfset_script); anything else (a map's
+ * verdicts, a comment, ports, a rule) is left whole to libnftables, with
+ * nothing queued. */
+static void
+test_elements_only(void **state)
+{
+	static const struct {
+		const char	*script;
+		int		 r;
+		size_t		 msgs;	/* messages queued */
+	} c[] = {
+		{ "add element inet moat OBJ_v4 { 10.0.0.1, 10.0.0.0/24, "
+		  "10.0.1.1-10.0.1.9 }\n", 0, 1 },
+		{ "delete element inet moat OBJ_v6 { 2001:db8::/64 }\n"
+		  "add element inet moat OBJ_v6 { 2001:db8:1::1 }\n", 0, 2 },
+		{ "add element inet moat OBJ_v4 { 255.255.255.255 }\n", 0, 1 },
+		{ "", 0, 0 },
+		{ "add element inet moat zone_WAN_v4 { 10.0.0.1 : drop }\n", 1,
+		  0 },
+		{ "add element inet moat zone_WAN_v4 { 10.0.0.1 comment "
+		  "\"rule 00000000000000aa\" : drop }\n", 1, 0 },
+		{ "add element inet moat set_1 { 22, 80 }\n", 1, 0 },
+		{ "add element inet moat set_1 { 1024-2048 }\n", 1, 0 },
+		{ "add element inet moat OBJ_v4 { 10.0.0.1/8 }\n", 1, 0 },
+		{ "add element inet other OBJ_v4 { 10.0.0.1 }\n", 1, 0 },
+		{ "add element inet moat OBJ_v4 { 10.0.0.1 }\n"
+		  "add rule inet moat zone_LAN accept\n", 1, 0 },
+		{ "flush set inet moat OBJ_v4\n", 1, 0 },
+		{ "add element inet moat OBJ_v4 { }\n", 1, 0 },
+		{ "add element inet moat OBJ_v4 { 10.0.0.1,, 10.0.0.2 }\n", 1,
+		  0 },
+		{ "add element inet moat OBJ_v4 10.0.0.1\n", 1, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct nfset *b = nfset_new();
+
+		assert_non_null(b);
+		if (nfset_script(b, c[i].script) != c[i].r ||
+		    nfset_pending(b) != c[i].msgs)
+			fail_msg("case %zu: %s", i, c[i].script);
+		nfset_free(b);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_pairs),
 		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_elements_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
