@@ -1147,9 +1147,13 @@ put_dispatch(struct nftc *c, const struct iface *ifc,
 	}
 	strbuf_puts(&c->sets, "\tmap zone_");
 	put_ident(&c->sets, ifc->name);
+	/* (with counter too, though its elements decide no rule: the same
+	 * head as an undivided map's, so that a map that grows into pieces,
+	 * or shrinks back, changes only elements) */
 	strbuf_printf(&c->sets, "_%s {\n\t\ttype %s_addr : verdict\n"
-	    "\t\tflags interval\n\t\telements = { %s }\n\t}\n\n",
-	    fam_suffix[f], f == FAM_V4 ? "ipv4" : "ipv6", strbuf_str(&top));
+	    "\t\tflags interval\n\t\tcounter\n\t\telements = { %s }\n"
+	    "\t}\n\n", fam_suffix[f], f == FAM_V4 ? "ipv4" : "ipv6",
+	    strbuf_str(&top));
 	if (strbuf_failed(&top))
 		c->sets.failed = true;
 	strbuf_free(&top);
