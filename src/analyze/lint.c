@@ -21,6 +21,7 @@
 #include "analyze/eval.h"
 
 #define WORK_MAX	(1u << 20)	/* pieces looked at before giving up */
+#define SAMPLE		16	/* an index's ends, one sampled in SAMPLE */
 
 /* Every interval of every rule's set in one dimension, sorted by low end,
  * with the implicit-tree augmentation maxhi.  Hulls would be simpler, but
@@ -30,11 +31,25 @@ struct dim_index {
 	u128		*lo, *hi;	/* entries in order of lo */
 	u128		*maxhi;		/* implicit tree: max hi of subtree */
 	u128		*los, *his;	/* sorted ends, for counting */
+	u128		*slos, *shis;	/* every SAMPLE-th of them */
+	size_t		 ns;
 	size_t		*id;		/* position of the entry's rule */
+};
+
+/* What check_rule reads of a rule most often, side by side for the
+ * rules of one interface: a broad rule at the end meets tens of thousands
+ * of earlier ones, and reading each through its sets' pointers cost more
+ * than the tests.  A dimension of one interval is whole here (lo, hi). */
+struct box {
+	u128		 lo[3], hi[3];	/* hull per dimension */
+	long double	 vol[3];	/* points per dimension (volume()) */
+	bool		 one[3];	/* the set is [lo, hi] */
+	bool		 timeless;	/* no schedule */
 };
 
 struct group {
 	struct rule	**rules;	/* enabled rules of one interface */
+	struct box	 *box;		/* box[i]: of rules[i] */
 	size_t		  n;
 	struct dim_index  dim[3];
 };
@@ -51,6 +66,7 @@ struct lint {
 	u128			 hlo[3], hhi[3];	/* hull of the rule */
 	u128			 qlo, qhi;		/* interval queried */
 	bool			 lockout_noted;	/* said once, not per rule */
+	struct box		 lockbox;	/* of the anti-lockout rule */
 	struct iset		 family[2];	/* every IPv4, every IPv6 address */
 };
 
@@ -147,14 +163,21 @@ index_build(struct arena *a, struct group *g, int k)
 	}
 	qsort(x->los, n, sizeof(u128), u128_cmp);
 	qsort(x->his, n, sizeof(u128), u128_cmp);
+	x->ns = (n + SAMPLE - 1) / SAMPLE;
+	x->slos = arena_array(a, x->ns + 1, sizeof(u128));
+	x->shis = arena_array(a, x->ns + 1, sizeof(u128));
+	for (i = 0; i < x->ns; i++) {
+		x->slos[i] = x->los[i * SAMPLE];
+		x->shis[i] = x->his[i * SAMPLE];
+	}
 	tree_build(x, 0, n);
 }
 
-/* Number of values in sorted v (n of them) that are < key (or <= key). */
+/* Number of values in sorted v (n of them) that are < key (or <= key),
+ * searched among lo..hi. */
 static size_t
-count_below(const u128 *v, size_t n, u128 key, bool inclusive)
+count_between(const u128 *v, size_t lo, size_t hi, u128 key, bool inclusive)
 {
-	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -167,12 +190,34 @@ count_below(const u128 *v, size_t n, u128 key, bool inclusive)
 	return lo;
 }
 
+/* The same over all of v, its samples (every SAMPLE-th value, ns of them)
+ * searched first: they stay in the cache, and the search of v is left
+ * one block of SAMPLE values to read. */
+static size_t
+count_below(const u128 *v, size_t n, const u128 *sv, size_t ns, u128 key,
+    bool inclusive)
+{
+	size_t c = count_between(sv, 0, ns, key, inclusive);
+
+	/* v[(c - 1) * SAMPLE] is below the key, v[c * SAMPLE] is not. */
+	if (c == 0)
+		return 0;
+	return count_between(v, (c - 1) * SAMPLE + 1,
+	    c * SAMPLE < n ? c * SAMPLE : n, key, inclusive);
+}
+
 /* How many hulls of this dimension overlap [a, b]. */
 static size_t
 index_count(const struct dim_index *x, u128 a, u128 b)
 {
-	size_t above = x->n - count_below(x->los, x->n, b, true);
-	size_t below = count_below(x->his, x->n, a, false);
+	size_t above, below;
+
+	/* [a, b] holds every end (ANY, most often): all of them, without
+	 * the searches' cache misses. */
+	if (x->n == 0 || (a <= x->los[0] && b >= x->his[x->n - 1]))
+		return x->n;
+	above = x->n - count_below(x->los, x->n, x->slos, x->ns, b, true);
+	below = count_below(x->his, x->n, x->shis, x->ns, a, false);
 
 	return x->n - above - below;
 }
@@ -188,21 +233,97 @@ overlaps(struct rule *r, struct rule *c)
 	return true;
 }
 
+/* Whether set s meets [lo, hi]. */
+static bool
+ival_meets(const struct iset *s, u128 lo, u128 hi)
+{
+	size_t a = 0, b = s->n;
+
+	while (a < b) {		/* the first interval that ends at lo or later */
+		size_t mid = a + (b - a) / 2;
+
+		if (s->v[mid].hi < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < s->n && s->v[a].lo <= hi;
+}
+
+/* Whether set s (its hull lo, hi; all of it when one) meets c's set in
+ * dimension k, whose box is b: without reading a set that is one
+ * interval. */
+static bool
+box_meets(const struct iset *s, u128 lo, u128 hi, bool one,
+    const struct rule *c, const struct box *b, int k)
+{
+	if (b->hi[k] < lo || b->lo[k] > hi)
+		return false;
+	if (b->one[k])
+		return one || ival_meets(s, b->lo[k], b->hi[k]);
+	if (one)
+		return ival_meets(rule_dim((struct rule *)c, k), lo, hi);
+	return iset_overlaps(*s, *rule_dim((struct rule *)c, k));
+}
+
+/* Whether c's set (box b) holds all of set s (its hull lo, hi) in
+ * dimension k: iset_subset, from the box alone when c's set is one
+ * interval. */
+static bool
+box_holds(const struct iset *s, u128 lo, u128 hi, const struct rule *c,
+    const struct box *b, int k)
+{
+	if (b->lo[k] > lo || b->hi[k] < hi)
+		return false;
+	return b->one[k] || iset_subset(*s, *rule_dim((struct rule *)c, k));
+}
+
+/* The number of points of a set, roughly (for the volume bound). */
+static long double
+volume(struct iset s)
+{
+	long double v = 0;
+	size_t i;
+
+	for (i = 0; i < s.n; i++)
+		v += (long double)(s.v[i].hi - s.v[i].lo) + 1.0L;
+	return v;
+}
+
+static void
+box_make(struct box *b, struct rule *r)
+{
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		const struct iset *s = rule_dim(r, k);
+
+		/* (An empty set: the anti-lockout rule's, never used.) */
+		b->lo[k] = s->n > 0 ? hull_lo(s) : U128_MAX;
+		b->hi[k] = s->n > 0 ? hull_hi(s) : 0;
+		b->vol[k] = volume(*s);
+		b->one[k] = s->n == 1;
+	}
+	b->timeless = r->sched == NULL;
+}
+
 /* Whether rule id overlaps the current rule in every dimension. */
 static bool
 overlaps_self(struct lint *L, size_t id)
 {
+	const struct box *b = &L->g->box[id];
 	struct rule *c = L->g->rules[id], *r = L->g->rules[L->self];
 	int k;
 
 	/* The hulls first: a cheap no for most of the index's answers. */
-	for (k = 0; k < 3; k++) {
-		struct iset *s = rule_dim(c, k);
-
-		if (hull_hi(s) < L->hlo[k] || hull_lo(s) > L->hhi[k])
+	for (k = 0; k < 3; k++)
+		if (b->hi[k] < L->hlo[k] || b->lo[k] > L->hhi[k])
 			return false;
-	}
-	return overlaps(c, r);
+	for (k = 0; k < 3; k++)
+		if (!box_meets(rule_dim(r, k), L->hlo[k], L->hhi[k],
+		    L->g->box[L->self].one[k], c, b, k))
+			return false;
+	return true;
 }
 
 /* Add the earlier rules with an interval overlapping [qlo, qhi]. */
@@ -229,11 +350,16 @@ index_query(struct lint *L, const struct dim_index *x, size_t l, size_t r)
 }
 
 /* How many entries of x overlap set s, counting per interval of s (the
- * hull of an object of scattered hosts would overlap nearly everything). */
+ * hull of an object of scattered hosts would overlap nearly everything);
+ * b: s's box, in dimension k. */
 static size_t
-index_count_set(const struct dim_index *x, const struct iset *s)
+index_count_set(const struct dim_index *x, const struct iset *s,
+    const struct box *b, int k)
 {
 	size_t i, n = 0;
+
+	if (b->one[k])
+		return index_count(x, b->lo[k], b->hi[k]);
 
 	for (i = 0; i < s->n; i++)
 		n += index_count(x, s->v[i].lo, s->v[i].hi);
@@ -263,24 +389,28 @@ struct cover {
 	struct arena	 *a;
 	struct rule	 *r;		/* the rule in question */
 	struct rule	**c;		/* earlier rules that overlap it */
+	const struct box **b;		/* b[i]: c[i]'s box */
 	size_t		  nc;
 	bool		 *used;		/* c[i] covers a part of r */
 	size_t		 *pos[3];	/* sweep: where c[i] sits in the active list */
 	long double	  vol[3];	/* points of r per dimension */
-	long double	 *cvol;		/* points of c[i] per dimension */
+	bool		  swept;	/* pos[] made */
 	size_t		  work;
 	bool		  gave_up;
 };
 
-/* Rule c matches everything rule r matches. */
+/* Rule c (box b) matches everything rule r matches. */
 static bool
-covers(struct rule *c, struct rule *r)
+covers(const struct rule *c, const struct box *b, struct rule *r)
 {
 	int k;
 
-	for (k = 0; k < 3; k++)
-		if (!iset_subset(*rule_dim(r, k), *rule_dim(c, k)))
+	for (k = 0; k < 3; k++) {
+		const struct iset *s = rule_dim(r, k);
+
+		if (!box_holds(s, hull_lo(s), hull_hi(s), c, b, k))
 			return false;
+	}
 	return true;
 }
 
@@ -362,18 +492,6 @@ event_cmp(const void *pa, const void *pb)
 	return a->at < b->at ? -1 : a->at > b->at;
 }
 
-/* The number of points of a set, roughly (for the volume bound). */
-static long double
-volume(struct iset s)
-{
-	long double v = 0;
-	size_t i;
-
-	for (i = 0; i < s.n; i++)
-		v += (long double)(s.v[i].hi - s.v[i].lo) + 1.0L;
-	return v;
-}
-
 /*
  * A proof that the candidates idx[0..n) leave part of r uncovered in the
  * dimensions of mask: even counted with overlaps, they hold fewer points
@@ -397,7 +515,7 @@ too_small(struct cover *cv, unsigned mask, const size_t *idx, size_t n)
 
 		for (k = 0; k < 3; k++)
 			if (mask & (1u << k)) {
-				long double d = cv->cvol[idx[i] * 3 + (size_t)k];
+				long double d = cv->b[idx[i]]->vol[k];
 
 				vc *= d < dim[k] ? d : dim[k];
 			}
@@ -550,27 +668,27 @@ static bool
 part_covered(struct cover *cv, struct rule *p, size_t *idx)
 {
 	size_t i, n = 0;
+	u128 slo = hull_lo(&p->src.set), shi = hull_hi(&p->src.set);
+	u128 dlo = hull_lo(&p->dst.set), dhi = hull_hi(&p->dst.set);
 	int k;
 
 	for (i = 0; i < cv->nc; i++)
-		if (covers(cv->c[i], p)) {
+		if (covers(cv->c[i], cv->b[i], p)) {
 			cv->used[i] = true;
 			return true;
 		}
-	if (cv->cvol == NULL && cv->nc > 0) {	/* once a rule, if needed */
+	if (!cv->swept && cv->nc > 0) {	/* once a rule, if needed */
 		cv->pos[0] = arena_array(cv->a, cv->nc + 1, sizeof(size_t));
 		cv->pos[1] = arena_array(cv->a, cv->nc + 1, sizeof(size_t));
-		cv->cvol = arena_array(cv->a, cv->nc * 3, sizeof(long double));
-		for (k = 0; k < 3; k++)
-			for (i = 0; i < cv->nc; i++)
-				cv->cvol[i * 3 + (size_t)k] =
-				    volume(*rule_dim(cv->c[i], k));
+		cv->swept = true;
 	}
 	/* Only the candidates that meet this part: a rule's IPv6 part
 	 * is often met by few of the rules that meet the whole. */
 	for (i = 0; i < cv->nc; i++)
-		if (iset_overlaps(p->src.set, cv->c[i]->src.set) &&
-		    iset_overlaps(p->dst.set, cv->c[i]->dst.set))
+		if (box_meets(&p->src.set, slo, shi, p->src.set.n == 1,
+		    cv->c[i], cv->b[i], 0) &&
+		    box_meets(&p->dst.set, dlo, dhi, p->dst.set.n == 1,
+		    cv->c[i], cv->b[i], 1))
 			idx[n++] = i;
 	if (n == 0)
 		return false;
@@ -606,9 +724,10 @@ check_rule(struct lint *L, struct group *g, size_t self)
 	L->g = g;
 	L->nfound = 0;
 	for (k = 0; k < 3; k++) {
-		L->hlo[k] = hull_lo(rule_dim(r, k));
-		L->hhi[k] = hull_hi(rule_dim(r, k));
-		counts[k] = index_count_set(&g->dim[k], rule_dim(r, k));
+		L->hlo[k] = g->box[self].lo[k];
+		L->hhi[k] = g->box[self].hi[k];
+		counts[k] = index_count_set(&g->dim[k], rule_dim(r, k),
+		    &g->box[self], k);
 	}
 	/* Query the dimension where the fewest intervals overlap. */
 	for (k = 1; k < 3; k++)
@@ -632,13 +751,19 @@ check_rule(struct lint *L, struct group *g, size_t self)
 
 	/* The candidates in file order, the anti-lockout rule first. */
 	cv.c = arena_array(L->a, L->nfound + 1, sizeof(*cv.c));
+	cv.b = arena_array(L->a, L->nfound + 1, sizeof(*cv.b));
 	cv.used = arena_array(L->a, L->nfound + 1, sizeof(*cv.used));
 	idx = arena_array(L->a, L->nfound + 1, sizeof(*idx));
-	if (lock != NULL && lock->iface == r->iface && overlaps(lock, r))
+	if (lock != NULL && lock->iface == r->iface && overlaps(lock, r)) {
+		cv.b[cv.nc] = &L->lockbox;
 		cv.c[cv.nc++] = lock;
+	}
 	for (i = 0; i < L->nfound; i++)
-		if (covers_time(g->rules[L->found[i]], r))
+		if (g->box[L->found[i]].timeless ||
+		    covers_time(g->rules[L->found[i]], r)) {
+			cv.b[cv.nc] = &g->box[L->found[i]];
 			cv.c[cv.nc++] = g->rules[L->found[i]];
+		}
 
 	/* Dead when each family's part of it is covered: a packet's two
 	 * addresses are of one family. */
@@ -1035,8 +1160,14 @@ lint_run(void *arg)
 			if (p->ifaces[i] == r->iface)
 				groups[i].rules[groups[i].n++] = r;
 	}
+	if (p->lockout_rule != NULL)
+		box_make(&L->lockbox, p->lockout_rule);
 	for (i = 0; i < p->niface; i++) {
 		memset(L->seen, 0, (p->nrule + 1) * sizeof(*L->seen));
+		groups[i].box = arena_array(L->a, groups[i].n + 1,
+		    sizeof(*groups[i].box));
+		for (j = 0; j < groups[i].n; j++)
+			box_make(&groups[i].box[j], groups[i].rules[j]);
 		for (k = 0; k < 3; k++)
 			index_build(L->a, &groups[i], k);
 		for (j = 0; j < groups[i].n; j++)
