@@ -26,14 +26,19 @@
 /* Every interval of every rule's set in one dimension, sorted by low end,
  * with the implicit-tree augmentation maxhi.  Hulls would be simpler, but
  * an object of scattered hosts has a hull spanning most of the space. */
+struct node {
+	u128		 lo, hi;	/* an interval of a rule's set */
+	u128		 maxhi;		/* implicit tree: max hi of subtree */
+	size_t		 id;		/* position of the interval's rule */
+};
+
 struct dim_index {
 	size_t		 n;		/* entries */
-	u128		*lo, *hi;	/* entries in order of lo */
-	u128		*maxhi;		/* implicit tree: max hi of subtree */
+	struct node	*node;		/* entries in order of lo, one line
+					   of the cache each */
 	u128		*los, *his;	/* sorted ends, for counting */
 	u128		*slos, *shis;	/* every SAMPLE-th of them */
 	size_t		 ns;
-	size_t		*id;		/* position of the entry's rule */
 };
 
 /* What check_rule reads of a rule most often, side by side for the
@@ -96,15 +101,10 @@ u128_cmp(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
-struct sort_item {
-	u128	lo, hi;
-	size_t	id;
-};
-
 static int
 item_cmp(const void *pa, const void *pb)
 {
-	const struct sort_item *a = pa, *b = pb;
+	const struct node *a = pa, *b = pb;
 
 	if (a->lo != b->lo)
 		return a->lo < b->lo ? -1 : 1;
@@ -120,12 +120,12 @@ tree_build(struct dim_index *x, size_t l, size_t r)
 	if (l >= r)
 		return 0;
 	mid = l + (r - l) / 2;
-	m = x->hi[mid];
+	m = x->node[mid].hi;
 	if ((sub = tree_build(x, l, mid)) > m)
 		m = sub;
 	if ((sub = tree_build(x, mid + 1, r)) > m)
 		m = sub;
-	x->maxhi[mid] = m;
+	x->node[mid].maxhi = m;
 	return m;
 }
 
@@ -133,34 +133,24 @@ static void
 index_build(struct arena *a, struct group *g, int k)
 {
 	struct dim_index *x = &g->dim[k];
-	struct sort_item *items;
 	size_t i, j, n = 0;
 
 	for (i = 0; i < g->n; i++)
 		n += rule_dim(g->rules[i], k)->n;
 	x->n = n;
-	items = arena_array(a, n + 1, sizeof(*items));
-	x->lo = arena_array(a, n + 1, sizeof(u128));
-	x->hi = arena_array(a, n + 1, sizeof(u128));
-	x->maxhi = arena_array(a, n + 1, sizeof(u128));
+	x->node = arena_array(a, n + 1, sizeof(*x->node));
 	x->los = arena_array(a, n + 1, sizeof(u128));
 	x->his = arena_array(a, n + 1, sizeof(u128));
-	x->id = arena_array(a, n + 1, sizeof(size_t));
 	for (i = 0, n = 0; i < g->n; i++) {
 		struct iset *s = rule_dim(g->rules[i], k);
 
 		for (j = 0; j < s->n; j++, n++) {
-			items[n].lo = x->los[n] = s->v[j].lo;
-			items[n].hi = x->his[n] = s->v[j].hi;
-			items[n].id = i;
+			x->node[n].lo = x->los[n] = s->v[j].lo;
+			x->node[n].hi = x->his[n] = s->v[j].hi;
+			x->node[n].id = i;
 		}
 	}
-	qsort(items, n, sizeof(*items), item_cmp);
-	for (i = 0; i < n; i++) {
-		x->lo[i] = items[i].lo;
-		x->hi[i] = items[i].hi;
-		x->id[i] = items[i].id;
-	}
+	qsort(x->node, n, sizeof(*x->node), item_cmp);
 	qsort(x->los, n, sizeof(u128), u128_cmp);
 	qsort(x->his, n, sizeof(u128), u128_cmp);
 	x->ns = (n + SAMPLE - 1) / SAMPLE;
@@ -330,20 +320,22 @@ overlaps_self(struct lint *L, size_t id)
 static void
 index_query(struct lint *L, const struct dim_index *x, size_t l, size_t r)
 {
+	const struct node *e;
 	size_t mid;
 
 	while (l < r) {
 		mid = l + (r - l) / 2;
-		if (x->maxhi[mid] < L->qlo)
+		e = &x->node[mid];
+		if (e->maxhi < L->qlo)
 			return;
 		index_query(L, x, l, mid);
-		if (x->lo[mid] > L->qhi)
+		if (e->lo > L->qhi)
 			return;
-		if (x->hi[mid] >= L->qlo && x->id[mid] < L->self &&
-		    L->seen[x->id[mid]] != L->self + 1) {
-			L->seen[x->id[mid]] = L->self + 1;
-			if (overlaps_self(L, x->id[mid]))
-				L->found[L->nfound++] = x->id[mid];
+		if (e->hi >= L->qlo && e->id < L->self &&
+		    L->seen[e->id] != L->self + 1) {
+			L->seen[e->id] = L->self + 1;
+			if (overlaps_self(L, e->id))
+				L->found[L->nfound++] = e->id;
 		}
 		l = mid + 1;
 	}
