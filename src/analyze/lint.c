@@ -217,15 +217,25 @@ index_build(struct arena *a, struct group *g, int k)
 static size_t
 count_between(const u128 *v, size_t lo, size_t hi, u128 key, bool inclusive)
 {
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	const u128 *base = v + lo;
+	size_t n = hi - lo, half;
 
-		if (v[mid] < key || (inclusive && v[mid] == key))
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* Without a branch on the data (a conditional move): the answer
+	 * stays in [base, base + n]. */
+	if (n == 0)
+		return lo;
+	if (inclusive) {
+		for (; n > 1; n -= half) {
+			half = n / 2;
+			base = base[half] <= key ? base + half : base;
+		}
+		return (size_t)(base - v) + (*base <= key);
 	}
-	return lo;
+	for (; n > 1; n -= half) {
+		half = n / 2;
+		base = base[half] < key ? base + half : base;
+	}
+	return (size_t)(base - v) + (*base < key);
 }
 
 /* The same over all of v, its samples (every SAMPLE-th value, ns of them)
