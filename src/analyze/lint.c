@@ -101,11 +101,12 @@ struct keyed {
 
 /*
  * Sort v (n of them, in order of pos) by key, then by pos, with tmp (n)
- * to move into and count (16 x 256) to count in: a radix sort, a byte a pass from the lowest, stable, so
- * that equal keys keep their order; a byte that all keys share takes no
- * pass (an IPv4 address varies in 4 of its 16, a service in 3).  (qsort's
- * call per comparison of 128-bit keys, and its moves of whole entries,
- * were a seventh of lint's time at 100,000 rules.)
+ * to move into and count (16 x 256) to count in: a radix sort, a byte a
+ * pass from the lowest, stable, so that equal keys keep their order; a
+ * byte that all keys share takes no pass (an IPv4 address varies in 4 of
+ * its 16, a service in 3).  (qsort's call per comparison of 128-bit keys,
+ * and its moves of whole entries, were a seventh of lint's time at
+ * 100,000 rules.)
  */
 static void
 keyed_sort(struct keyed *v, struct keyed *tmp, size_t (*count)[256],
@@ -129,9 +130,10 @@ keyed_sort(struct keyed *v, struct keyed *tmp, size_t (*count)[256],
 			count[d][b] = sum;
 			sum += c;
 		}
-		for (i = 0; i < n; i++)
-			dst[count[d][(size_t)(src[i].key >> (8 * d)) & 0xff]++] =
-			    src[i];
+		for (i = 0; i < n; i++) {
+			b = (size_t)(src[i].key >> (8 * d)) & 0xff;
+			dst[count[d][b]++] = src[i];
+		}
 		t = src;
 		src = dst;
 		dst = t;
@@ -287,7 +289,8 @@ ival_meets(const struct iset *s, u128 lo, u128 hi)
 {
 	size_t a = 0, b = s->n;
 
-	while (a < b) {		/* the first interval that ends at lo or later */
+	/* The first interval that ends at lo or later. */
+	while (a < b) {
 		size_t mid = a + (b - a) / 2;
 
 		if (s->v[mid].hi < lo)
