@@ -1186,6 +1186,36 @@ diff_iface_rules(const struct policy *p, const struct iface *ifc, size_t *n)
 	return v;
 }
 
+/* diff_iface_rules for every interface of p at once, in one pass over the
+ * rules (100,000 rules were read once an interface): v[i] and n[i] for
+ * p->ifaces[i].  0, or -1 when memory runs out (what was made freed). */
+static int
+iface_rule_lists(const struct policy *p, size_t **v, size_t *n)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->niface; i++) {
+		n[i] = 0;
+		if ((v[i] = malloc((p->nrule + 1) * sizeof(*v[i]))) == NULL) {
+			while (i-- > 0)
+				free(v[i]);
+			return -1;
+		}
+	}
+	for (j = 0; j < p->nrule; j++) {
+		const struct rule *r = p->rules[j];
+
+		if (r->disabled)
+			continue;
+		for (i = 0; i < p->niface; i++)
+			if (r->iface == p->ifaces[i]) {
+				v[i][n[i]++] = j;
+				break;
+			}
+	}
+	return 0;
+}
+
 struct suspects {
 	struct iset	(*v)[DD_NDIMS];
 	size_t		 n, cap;
@@ -1364,6 +1394,7 @@ policy_diff_until(const struct policy *a, const struct policy *b,
 	const bool *chc[2];
 	struct suspects su = { NULL, 0, 0, NULL, { 0 } };
 	struct rest rs;
+	size_t **all[2] = { NULL, NULL }, *nall[2] = { NULL, NULL };
 	size_t i, j;
 	struct ctx x;
 	int rc = -1, f;
@@ -1395,6 +1426,18 @@ policy_diff_until(const struct policy *a, const struct policy *b,
 		    strcmp(policy_iface(a, b->ifaces[i]->name)->name,
 		    b->ifaces[i]->name) != 0)
 			d->only_b[d->nonly_b++] = b->ifaces[i];
+	for (j = 0; j < 2; j++) {
+		const struct policy *p = j ? b : a;
+
+		if ((all[j] = calloc(p->niface + 1, sizeof(*all[j]))) ==
+		    NULL || (nall[j] = calloc(p->niface + 1,
+		    sizeof(*nall[j]))) == NULL ||
+		    iface_rule_lists(p, all[j], nall[j]) == -1) {
+			free(all[j]);
+			all[j] = NULL;
+			goto out;
+		}
+	}
 	rest_compare(a, b, &rs);
 	d->narrowed = !rs.whole;
 	if (d->narrowed) {
@@ -1428,12 +1471,13 @@ policy_diff_until(const struct policy *a, const struct policy *b,
 		x.s[0].ifc = ia;
 		x.s[1].p = b;
 		x.s[1].ifc = ib;
-		if ((x.s[0].all = diff_iface_rules(a, ia,
-		    &x.s[0].nall)) == NULL || (x.s[1].all =
-		    diff_iface_rules(b, ib, &x.s[1].nall)) == NULL) {
-			x.failed = -1;
-			goto next;
-		}
+		x.s[0].all = all[0][i];
+		x.s[0].nall = nall[0][i];
+		for (j = 0; j < b->niface; j++)
+			if (b->ifaces[j] == ib) {
+				x.s[1].all = all[1][j];
+				x.s[1].nall = nall[1][j];
+			}
 		su.n = 0;
 		x.whole = !d->narrowed;
 		x.reach = policy_iface_default(ia) != policy_iface_default(ib);
@@ -1462,8 +1506,6 @@ policy_diff_until(const struct policy *a, const struct policy *b,
 			walk(&x, &c, &k0, &k1, 0);
 		}
 next:
-		free(x.s[0].all);
-		free(x.s[1].all);
 		x.s[0].all = x.s[1].all = NULL;
 		if (x.failed)
 			goto out;
@@ -1474,8 +1516,15 @@ next:
 	nice_examples(a, b, d);
 	rc = 0;
 out:
-	for (j = 0; j < 2; j++)
+	for (j = 0; j < 2; j++) {
+		const struct policy *p = j ? b : a;
+
+		for (i = 0; all[j] != NULL && i < p->niface; i++)
+			free(all[j][i]);
+		free(all[j]);
+		free(nall[j]);
 		free(ch[j]);
+	}
 	free(sa.h);
 	free(sb.h);
 	free(su.v);

@@ -21,20 +21,40 @@
 #include "analyze/eval.h"
 
 #define WORK_MAX	(1u << 20)	/* pieces looked at before giving up */
+#define SAMPLE		16	/* an index's ends, one sampled in SAMPLE */
 
 /* Every interval of every rule's set in one dimension, sorted by low end,
  * with the implicit-tree augmentation maxhi.  Hulls would be simpler, but
  * an object of scattered hosts has a hull spanning most of the space. */
+struct node {
+	u128		 lo, hi;	/* an interval of a rule's set */
+	u128		 maxhi;		/* implicit tree: max hi of subtree */
+	size_t		 id;		/* position of the interval's rule */
+};
+
 struct dim_index {
 	size_t		 n;		/* entries */
-	u128		*lo, *hi;	/* entries in order of lo */
-	u128		*maxhi;		/* implicit tree: max hi of subtree */
+	struct node	*node;		/* entries in order of lo, one line
+					   of the cache each */
 	u128		*los, *his;	/* sorted ends, for counting */
-	size_t		*id;		/* position of the entry's rule */
+	u128		*slos, *shis;	/* every SAMPLE-th of them */
+	size_t		 ns;
+};
+
+/* What check_rule reads of a rule most often, side by side for the
+ * rules of one interface: a broad rule at the end meets tens of thousands
+ * of earlier ones, and reading each through its sets' pointers cost more
+ * than the tests.  A dimension of one interval is whole here (lo, hi). */
+struct box {
+	u128		 lo[3], hi[3];	/* hull per dimension */
+	long double	 vol[3];	/* points per dimension (volume()) */
+	bool		 one[3];	/* the set is [lo, hi] */
+	bool		 timeless;	/* no schedule */
 };
 
 struct group {
 	struct rule	**rules;	/* enabled rules of one interface */
+	struct box	 *box;		/* box[i]: of rules[i] */
 	size_t		  n;
 	struct dim_index  dim[3];
 };
@@ -51,6 +71,7 @@ struct lint {
 	u128			 hlo[3], hhi[3];	/* hull of the rule */
 	u128			 qlo, qhi;		/* interval queried */
 	bool			 lockout_noted;	/* said once, not per rule */
+	struct box		 lockbox;	/* of the anti-lockout rule */
 	struct iset		 family[2];	/* every IPv4, every IPv6 address */
 };
 
@@ -72,27 +93,53 @@ hull_hi(const struct iset *s)
 	return s->v[s->n - 1].hi;
 }
 
-static int
-u128_cmp(const void *pa, const void *pb)
-{
-	u128 a = *(const u128 *)pa, b = *(const u128 *)pb;
-
-	return a < b ? -1 : a > b;
-}
-
-struct sort_item {
-	u128	lo, hi;
-	size_t	id;
+/* A value to sort and where it came from (the tie's order). */
+struct keyed {
+	u128	key;
+	size_t	pos;
 };
 
-static int
-item_cmp(const void *pa, const void *pb)
+/*
+ * Sort v (n of them, in order of pos) by key, then by pos, with tmp (n)
+ * to move into and count (16 x 256) to count in: a radix sort, a byte a
+ * pass from the lowest, stable, so that equal keys keep their order; a
+ * byte that all keys share takes no pass (an IPv4 address varies in 4 of
+ * its 16, a service in 3).  (qsort's call per comparison of 128-bit keys,
+ * and its moves of whole entries, were a seventh of lint's time at
+ * 100,000 rules.)
+ */
+static void
+keyed_sort(struct keyed *v, struct keyed *tmp, size_t (*count)[256],
+    size_t n)
 {
-	const struct sort_item *a = pa, *b = pb;
+	struct keyed *src = v, *dst = tmp, *t;
+	size_t i, b, sum, c;
+	int d;
 
-	if (a->lo != b->lo)
-		return a->lo < b->lo ? -1 : 1;
-	return a->id < b->id ? -1 : a->id > b->id;
+	if (n == 0)
+		return;
+	memset(count, 0, 16 * sizeof(*count));
+	for (i = 0; i < n; i++)
+		for (d = 0; d < 16; d++)
+			count[d][(size_t)(v[i].key >> (8 * d)) & 0xff]++;
+	for (d = 0; d < 16; d++) {
+		if (count[d][(size_t)(v[0].key >> (8 * d)) & 0xff] == n)
+			continue;	/* one byte in all */
+		for (b = 0, sum = 0; b < 256; b++) {
+			c = count[d][b];
+			count[d][b] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++) {
+			b = (size_t)(src[i].key >> (8 * d)) & 0xff;
+			dst[count[d][b]++] = src[i];
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
 }
 
 static u128
@@ -104,12 +151,12 @@ tree_build(struct dim_index *x, size_t l, size_t r)
 	if (l >= r)
 		return 0;
 	mid = l + (r - l) / 2;
-	m = x->hi[mid];
+	m = x->node[mid].hi;
 	if ((sub = tree_build(x, l, mid)) > m)
 		m = sub;
 	if ((sub = tree_build(x, mid + 1, r)) > m)
 		m = sub;
-	x->maxhi[mid] = m;
+	x->node[mid].maxhi = m;
 	return m;
 }
 
@@ -117,62 +164,110 @@ static void
 index_build(struct arena *a, struct group *g, int k)
 {
 	struct dim_index *x = &g->dim[k];
-	struct sort_item *items;
+	struct arena_mark mark;
+	struct keyed *lo, *hi, *tmp;
+	size_t (*count)[256];
+	struct node *in;
 	size_t i, j, n = 0;
 
 	for (i = 0; i < g->n; i++)
 		n += rule_dim(g->rules[i], k)->n;
 	x->n = n;
-	items = arena_array(a, n + 1, sizeof(*items));
-	x->lo = arena_array(a, n + 1, sizeof(u128));
-	x->hi = arena_array(a, n + 1, sizeof(u128));
-	x->maxhi = arena_array(a, n + 1, sizeof(u128));
+	x->ns = (n + SAMPLE - 1) / SAMPLE;
+	x->node = arena_array(a, n + 1, sizeof(*x->node));
 	x->los = arena_array(a, n + 1, sizeof(u128));
 	x->his = arena_array(a, n + 1, sizeof(u128));
-	x->id = arena_array(a, n + 1, sizeof(size_t));
+	x->slos = arena_array(a, x->ns + 1, sizeof(u128));
+	x->shis = arena_array(a, x->ns + 1, sizeof(u128));
+	/* The entries in rule order, sorted by low end (a rule's own
+	 * intervals have distinct low ends, so the tie is the rule's
+	 * position); the ends sorted alone, for counting. */
+	mark = arena_save(a);
+	in = arena_array_raw(a, n + 1, sizeof(*in));
+	lo = arena_array_raw(a, n + 1, sizeof(*lo));
+	hi = arena_array_raw(a, n + 1, sizeof(*hi));
+	tmp = arena_array_raw(a, n + 1, sizeof(*tmp));
+	count = arena_array_raw(a, 16, sizeof(*count));
 	for (i = 0, n = 0; i < g->n; i++) {
 		struct iset *s = rule_dim(g->rules[i], k);
 
 		for (j = 0; j < s->n; j++, n++) {
-			items[n].lo = x->los[n] = s->v[j].lo;
-			items[n].hi = x->his[n] = s->v[j].hi;
-			items[n].id = i;
+			in[n].lo = lo[n].key = s->v[j].lo;
+			in[n].hi = hi[n].key = s->v[j].hi;
+			in[n].maxhi = 0;
+			in[n].id = i;
+			lo[n].pos = hi[n].pos = n;
 		}
 	}
-	qsort(items, n, sizeof(*items), item_cmp);
+	keyed_sort(lo, tmp, count, n);
+	keyed_sort(hi, tmp, count, n);
 	for (i = 0; i < n; i++) {
-		x->lo[i] = items[i].lo;
-		x->hi[i] = items[i].hi;
-		x->id[i] = items[i].id;
+		x->node[i] = in[lo[i].pos];
+		x->los[i] = lo[i].key;
+		x->his[i] = hi[i].key;
 	}
-	qsort(x->los, n, sizeof(u128), u128_cmp);
-	qsort(x->his, n, sizeof(u128), u128_cmp);
+	arena_restore(a, mark);
+	for (i = 0; i < x->ns; i++) {
+		x->slos[i] = x->los[i * SAMPLE];
+		x->shis[i] = x->his[i * SAMPLE];
+	}
 	tree_build(x, 0, n);
 }
 
-/* Number of values in sorted v (n of them) that are < key (or <= key). */
+/* Number of values in sorted v (n of them) that are < key (or <= key),
+ * searched among lo..hi. */
 static size_t
-count_below(const u128 *v, size_t n, u128 key, bool inclusive)
+count_between(const u128 *v, size_t lo, size_t hi, u128 key, bool inclusive)
 {
-	size_t lo = 0, hi = n;
+	const u128 *base = v + lo;
+	size_t n = hi - lo, half;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid] < key || (inclusive && v[mid] == key))
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* Without a branch on the data (a conditional move): the answer
+	 * stays in [base, base + n]. */
+	if (n == 0)
+		return lo;
+	if (inclusive) {
+		for (; n > 1; n -= half) {
+			half = n / 2;
+			base = base[half] <= key ? base + half : base;
+		}
+		return (size_t)(base - v) + (*base <= key);
 	}
-	return lo;
+	for (; n > 1; n -= half) {
+		half = n / 2;
+		base = base[half] < key ? base + half : base;
+	}
+	return (size_t)(base - v) + (*base < key);
+}
+
+/* The same over all of v, its samples (every SAMPLE-th value, ns of them)
+ * searched first: they stay in the cache, and the search of v is left
+ * one block of SAMPLE values to read. */
+static size_t
+count_below(const u128 *v, size_t n, const u128 *sv, size_t ns, u128 key,
+    bool inclusive)
+{
+	size_t c = count_between(sv, 0, ns, key, inclusive);
+
+	/* v[(c - 1) * SAMPLE] is below the key, v[c * SAMPLE] is not. */
+	if (c == 0)
+		return 0;
+	return count_between(v, (c - 1) * SAMPLE + 1,
+	    c * SAMPLE < n ? c * SAMPLE : n, key, inclusive);
 }
 
 /* How many hulls of this dimension overlap [a, b]. */
 static size_t
 index_count(const struct dim_index *x, u128 a, u128 b)
 {
-	size_t above = x->n - count_below(x->los, x->n, b, true);
-	size_t below = count_below(x->his, x->n, a, false);
+	size_t above, below;
+
+	/* [a, b] holds every end (ANY, most often): all of them, without
+	 * the searches' cache misses. */
+	if (x->n == 0 || (a <= x->los[0] && b >= x->his[x->n - 1]))
+		return x->n;
+	above = x->n - count_below(x->los, x->n, x->slos, x->ns, b, true);
+	below = count_below(x->his, x->n, x->shis, x->ns, a, false);
 
 	return x->n - above - below;
 }
@@ -188,52 +283,136 @@ overlaps(struct rule *r, struct rule *c)
 	return true;
 }
 
+/* Whether set s meets [lo, hi]. */
+static bool
+ival_meets(const struct iset *s, u128 lo, u128 hi)
+{
+	size_t a = 0, b = s->n;
+
+	/* The first interval that ends at lo or later. */
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (s->v[mid].hi < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < s->n && s->v[a].lo <= hi;
+}
+
+/* Whether set s (its hull lo, hi; all of it when one) meets c's set in
+ * dimension k, whose box is b: without reading a set that is one
+ * interval. */
+static bool
+box_meets(const struct iset *s, u128 lo, u128 hi, bool one,
+    const struct rule *c, const struct box *b, int k)
+{
+	if (b->hi[k] < lo || b->lo[k] > hi)
+		return false;
+	if (b->one[k])
+		return one || ival_meets(s, b->lo[k], b->hi[k]);
+	if (one)
+		return ival_meets(rule_dim((struct rule *)c, k), lo, hi);
+	return iset_overlaps(*s, *rule_dim((struct rule *)c, k));
+}
+
+/* Whether c's set (box b) holds all of set s (its hull lo, hi) in
+ * dimension k: iset_subset, from the box alone when c's set is one
+ * interval. */
+static bool
+box_holds(const struct iset *s, u128 lo, u128 hi, const struct rule *c,
+    const struct box *b, int k)
+{
+	if (b->lo[k] > lo || b->hi[k] < hi)
+		return false;
+	return b->one[k] || iset_subset(*s, *rule_dim((struct rule *)c, k));
+}
+
+/* The number of points of a set, roughly (for the volume bound). */
+static long double
+volume(struct iset s)
+{
+	long double v = 0;
+	size_t i;
+
+	for (i = 0; i < s.n; i++)
+		v += (long double)(s.v[i].hi - s.v[i].lo) + 1.0L;
+	return v;
+}
+
+static void
+box_make(struct box *b, struct rule *r)
+{
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		const struct iset *s = rule_dim(r, k);
+
+		/* (An empty set: the anti-lockout rule's, never used.) */
+		b->lo[k] = s->n > 0 ? hull_lo(s) : U128_MAX;
+		b->hi[k] = s->n > 0 ? hull_hi(s) : 0;
+		b->vol[k] = volume(*s);
+		b->one[k] = s->n == 1;
+	}
+	b->timeless = r->sched == NULL;
+}
+
 /* Whether rule id overlaps the current rule in every dimension. */
 static bool
 overlaps_self(struct lint *L, size_t id)
 {
+	const struct box *b = &L->g->box[id];
 	struct rule *c = L->g->rules[id], *r = L->g->rules[L->self];
 	int k;
 
 	/* The hulls first: a cheap no for most of the index's answers. */
-	for (k = 0; k < 3; k++) {
-		struct iset *s = rule_dim(c, k);
-
-		if (hull_hi(s) < L->hlo[k] || hull_lo(s) > L->hhi[k])
+	for (k = 0; k < 3; k++)
+		if (b->hi[k] < L->hlo[k] || b->lo[k] > L->hhi[k])
 			return false;
-	}
-	return overlaps(c, r);
+	for (k = 0; k < 3; k++)
+		if (!box_meets(rule_dim(r, k), L->hlo[k], L->hhi[k],
+		    L->g->box[L->self].one[k], c, b, k))
+			return false;
+	return true;
 }
 
 /* Add the earlier rules with an interval overlapping [qlo, qhi]. */
 static void
 index_query(struct lint *L, const struct dim_index *x, size_t l, size_t r)
 {
+	const struct node *e;
 	size_t mid;
 
 	while (l < r) {
 		mid = l + (r - l) / 2;
-		if (x->maxhi[mid] < L->qlo)
+		e = &x->node[mid];
+		if (e->maxhi < L->qlo)
 			return;
 		index_query(L, x, l, mid);
-		if (x->lo[mid] > L->qhi)
+		if (e->lo > L->qhi)
 			return;
-		if (x->hi[mid] >= L->qlo && x->id[mid] < L->self &&
-		    L->seen[x->id[mid]] != L->self + 1) {
-			L->seen[x->id[mid]] = L->self + 1;
-			if (overlaps_self(L, x->id[mid]))
-				L->found[L->nfound++] = x->id[mid];
+		if (e->hi >= L->qlo && e->id < L->self &&
+		    L->seen[e->id] != L->self + 1) {
+			L->seen[e->id] = L->self + 1;
+			if (overlaps_self(L, e->id))
+				L->found[L->nfound++] = e->id;
 		}
 		l = mid + 1;
 	}
 }
 
 /* How many entries of x overlap set s, counting per interval of s (the
- * hull of an object of scattered hosts would overlap nearly everything). */
+ * hull of an object of scattered hosts would overlap nearly everything);
+ * b: s's box, in dimension k. */
 static size_t
-index_count_set(const struct dim_index *x, const struct iset *s)
+index_count_set(const struct dim_index *x, const struct iset *s,
+    const struct box *b, int k)
 {
 	size_t i, n = 0;
+
+	if (b->one[k])
+		return index_count(x, b->lo[k], b->hi[k]);
 
 	for (i = 0; i < s->n; i++)
 		n += index_count(x, s->v[i].lo, s->v[i].hi);
@@ -263,24 +442,28 @@ struct cover {
 	struct arena	 *a;
 	struct rule	 *r;		/* the rule in question */
 	struct rule	**c;		/* earlier rules that overlap it */
+	const struct box **b;		/* b[i]: c[i]'s box */
 	size_t		  nc;
 	bool		 *used;		/* c[i] covers a part of r */
 	size_t		 *pos[3];	/* sweep: where c[i] sits in the active list */
 	long double	  vol[3];	/* points of r per dimension */
-	long double	 *cvol;		/* points of c[i] per dimension */
+	bool		  swept;	/* pos[] made */
 	size_t		  work;
 	bool		  gave_up;
 };
 
-/* Rule c matches everything rule r matches. */
+/* Rule c (box b) matches everything rule r matches. */
 static bool
-covers(struct rule *c, struct rule *r)
+covers(const struct rule *c, const struct box *b, struct rule *r)
 {
 	int k;
 
-	for (k = 0; k < 3; k++)
-		if (!iset_subset(*rule_dim(r, k), *rule_dim(c, k)))
+	for (k = 0; k < 3; k++) {
+		const struct iset *s = rule_dim(r, k);
+
+		if (!box_holds(s, hull_lo(s), hull_hi(s), c, b, k))
 			return false;
+	}
 	return true;
 }
 
@@ -362,18 +545,6 @@ event_cmp(const void *pa, const void *pb)
 	return a->at < b->at ? -1 : a->at > b->at;
 }
 
-/* The number of points of a set, roughly (for the volume bound). */
-static long double
-volume(struct iset s)
-{
-	long double v = 0;
-	size_t i;
-
-	for (i = 0; i < s.n; i++)
-		v += (long double)(s.v[i].hi - s.v[i].lo) + 1.0L;
-	return v;
-}
-
 /*
  * A proof that the candidates idx[0..n) leave part of r uncovered in the
  * dimensions of mask: even counted with overlaps, they hold fewer points
@@ -397,7 +568,7 @@ too_small(struct cover *cv, unsigned mask, const size_t *idx, size_t n)
 
 		for (k = 0; k < 3; k++)
 			if (mask & (1u << k)) {
-				long double d = cv->cvol[idx[i] * 3 + (size_t)k];
+				long double d = cv->b[idx[i]]->vol[k];
 
 				vc *= d < dim[k] ? d : dim[k];
 			}
@@ -550,27 +721,27 @@ static bool
 part_covered(struct cover *cv, struct rule *p, size_t *idx)
 {
 	size_t i, n = 0;
+	u128 slo = hull_lo(&p->src.set), shi = hull_hi(&p->src.set);
+	u128 dlo = hull_lo(&p->dst.set), dhi = hull_hi(&p->dst.set);
 	int k;
 
 	for (i = 0; i < cv->nc; i++)
-		if (covers(cv->c[i], p)) {
+		if (covers(cv->c[i], cv->b[i], p)) {
 			cv->used[i] = true;
 			return true;
 		}
-	if (cv->cvol == NULL && cv->nc > 0) {	/* once a rule, if needed */
+	if (!cv->swept && cv->nc > 0) {	/* once a rule, if needed */
 		cv->pos[0] = arena_array(cv->a, cv->nc + 1, sizeof(size_t));
 		cv->pos[1] = arena_array(cv->a, cv->nc + 1, sizeof(size_t));
-		cv->cvol = arena_array(cv->a, cv->nc * 3, sizeof(long double));
-		for (k = 0; k < 3; k++)
-			for (i = 0; i < cv->nc; i++)
-				cv->cvol[i * 3 + (size_t)k] =
-				    volume(*rule_dim(cv->c[i], k));
+		cv->swept = true;
 	}
 	/* Only the candidates that meet this part: a rule's IPv6 part
 	 * is often met by few of the rules that meet the whole. */
 	for (i = 0; i < cv->nc; i++)
-		if (iset_overlaps(p->src.set, cv->c[i]->src.set) &&
-		    iset_overlaps(p->dst.set, cv->c[i]->dst.set))
+		if (box_meets(&p->src.set, slo, shi, p->src.set.n == 1,
+		    cv->c[i], cv->b[i], 0) &&
+		    box_meets(&p->dst.set, dlo, dhi, p->dst.set.n == 1,
+		    cv->c[i], cv->b[i], 1))
 			idx[n++] = i;
 	if (n == 0)
 		return false;
@@ -578,6 +749,120 @@ part_covered(struct cover *cv, struct rule *p, size_t *idx)
 	for (k = 0; k < 3; k++)
 		cv->vol[k] = volume(*rule_dim(p, k));
 	return cover_dims(cv, 7, 0, idx, n);
+}
+
+/*
+ * The volume bound of too_small() over every earlier rule of the group and
+ * the anti-lockout rule: a superset of the candidates of part p of rule
+ * self, none of them read but for its box's volumes.  True proves that
+ * part_covered() says p is not covered, with nothing marked used:
+ *  - no candidate covers p alone: one that did would add a term of p's
+ *    own volume, and the sum would not be below it;
+ *  - too_small() of the candidates that meet p (the first test of
+ *    cover_dims(), or none meets p) holds: their terms, the same products
+ *    of the same volumes, are some of these, so their sum is no larger, up
+ *    to the rounding of summing in another order (the lockout rule's term
+ *    is added last here, first there): below 1e-13 of the sum for a
+ *    million terms of long double, far inside the margin of 1e-6 taken
+ *    here instead of 1e-9.
+ * A broad rule at the end of a long list is most often shown live by this
+ * alone, in one pass over the boxes instead of five over its candidates.
+ */
+static bool
+too_small_all(const struct lint *L, const struct group *g, size_t self,
+    struct rule *p)
+{
+	const struct rule *lock = L->p->lockout_rule;
+	long double dim[3], vr = 1.0L, sum = 0.0L;
+	size_t i;
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		dim[k] = volume(*rule_dim(p, k));
+		vr *= dim[k];
+	}
+	for (i = 0; i <= self; i++) {
+		const struct box *b = i < self ? &g->box[i] : &L->lockbox;
+		long double vc = 1.0L;
+
+		if (i == self && lock == NULL)
+			break;
+		for (k = 0; k < 3; k++)
+			vc *= b->vol[k] < dim[k] ? b->vol[k] : dim[k];
+		sum += vc;
+	}
+	return sum * (1.0L + 1e-6L) < vr;
+}
+
+/* Coverer c of rule r into f, in the candidates' order. */
+static void
+tell_coverer(struct finding *f, const struct rule *r, const struct rule *c,
+    const struct rule *lock)
+{
+	if (c == lock) {
+		f->lockout = true;
+		f->other = r->action != ACT_ACCEPT;
+		return;
+	}
+	if (f->nnums < NUMS_SHOWN)
+		f->nums[f->nnums] = (size_t)c->number;
+	f->nnums++;
+	if (c->action != r->action && f->first_other == 0) {
+		f->other = true;
+		f->first_other = (size_t)c->number;
+	}
+}
+
+static bool covers_time(const struct rule *, const struct rule *);
+
+/*
+ * Whether each of the np parts of rule self is covered by one rule alone,
+ * found without the candidates: then f is what check_rule makes of them.
+ * The candidates are the earlier rules that overlap the rule and count at
+ * its times, the anti-lockout rule first when it overlaps; a rule that
+ * covers a part overlaps the rule (the part is a non-empty piece of it),
+ * so the first candidate that covers the part, the one part_covered()
+ * marks used, is the anti-lockout rule if it covers it, else the first
+ * earlier rule in file order that covers it and counts at its times.
+ * False (f untouched) when a part has no such rule.
+ */
+static bool
+covered_alone(struct lint *L, const struct group *g, size_t self,
+    struct rule *part, int np, struct finding *f)
+{
+	struct rule *r = g->rules[self], *lock = L->p->lockout_rule;
+	size_t who[2], i;
+	int k;
+
+	for (k = 0; k < np; k++) {
+		if (lock != NULL && lock->iface == r->iface &&
+		    covers(lock, &L->lockbox, &part[k])) {
+			who[k] = (size_t)-1;
+			continue;
+		}
+		for (i = 0; i < self; i++)
+			if (covers(g->rules[i], &g->box[i], &part[k]) &&
+			    (g->box[i].timeless ||
+			    covers_time(g->rules[i], r)))
+				break;
+		if (i == self)
+			return false;
+		who[k] = i;
+	}
+	/* The used ones in the candidates' order, each once (the
+	 * anti-lockout rule's -1 + 1 is 0, first). */
+	if (np == 2 && who[1] + 1 < who[0] + 1) {
+		i = who[0];
+		who[0] = who[1];
+		who[1] = i;
+	}
+	if (np == 2 && who[1] == who[0])
+		np = 1;
+	f->n = 0;
+	for (k = 0; k < np; k++)
+		tell_coverer(f, r, who[k] == (size_t)-1 ? lock :
+		    g->rules[who[k]], lock);
+	return true;
 }
 
 /* An earlier rule c counts toward covering r only when it counts at
@@ -599,24 +884,44 @@ check_rule(struct lint *L, struct group *g, size_t self)
 	struct cover cv = { .a = L->a, .r = r };
 	struct rule part[2];
 	size_t i, best = 0, *idx, counts[3];
-	int k, np;
+	int k, np = -1;
 
 	L->st->rules++;
 	L->self = self;
 	L->g = g;
 	L->nfound = 0;
 	for (k = 0; k < 3; k++) {
-		L->hlo[k] = hull_lo(rule_dim(r, k));
-		L->hhi[k] = hull_hi(rule_dim(r, k));
-		counts[k] = index_count_set(&g->dim[k], rule_dim(r, k));
+		L->hlo[k] = g->box[self].lo[k];
+		L->hhi[k] = g->box[self].hi[k];
+		counts[k] = index_count_set(&g->dim[k], rule_dim(r, k),
+		    &g->box[self], k);
 	}
 	/* Query the dimension where the fewest intervals overlap. */
 	for (k = 1; k < 3; k++)
 		if (counts[k] < counts[best])
 			best = (size_t)k;
 	if (counts[best] > g->n / 4) {
-		/* A broad rule overlaps most rules: a plain scan is cheaper
-		 * than the tree, and comes out in file order. */
+		/* A broad rule overlaps most rules: first the volume bound
+		 * over all of them, which most often says it is live (what
+		 * the search below would say, proven at too_small_all()). */
+		np = family_parts(L, r, part);
+		if (np > 0 && too_small_all(L, g, self, &part[0])) {
+			f.n = 1;
+			f.lockout = lock != NULL && lock->iface == r->iface &&
+			    overlaps(lock, r);
+			arena_restore(L->a, mark);
+			report(L, r, &f);
+			return;
+		}
+		/* Or each part is covered by one rule (the end of a policy
+		 * after a rule that takes all). */
+		if (np > 0 && covered_alone(L, g, self, part, np, &f)) {
+			arena_restore(L->a, mark);
+			report(L, r, &f);
+			return;
+		}
+		/* Else a plain scan is cheaper than the tree, and comes
+		 * out in file order. */
 		for (i = 0; i < self; i++)
 			if (overlaps_self(L, i))
 				L->found[L->nfound++] = i;
@@ -632,40 +937,32 @@ check_rule(struct lint *L, struct group *g, size_t self)
 
 	/* The candidates in file order, the anti-lockout rule first. */
 	cv.c = arena_array(L->a, L->nfound + 1, sizeof(*cv.c));
+	cv.b = arena_array(L->a, L->nfound + 1, sizeof(*cv.b));
 	cv.used = arena_array(L->a, L->nfound + 1, sizeof(*cv.used));
 	idx = arena_array(L->a, L->nfound + 1, sizeof(*idx));
-	if (lock != NULL && lock->iface == r->iface && overlaps(lock, r))
+	if (lock != NULL && lock->iface == r->iface && overlaps(lock, r)) {
+		cv.b[cv.nc] = &L->lockbox;
 		cv.c[cv.nc++] = lock;
+	}
 	for (i = 0; i < L->nfound; i++)
-		if (covers_time(g->rules[L->found[i]], r))
+		if (g->box[L->found[i]].timeless ||
+		    covers_time(g->rules[L->found[i]], r)) {
+			cv.b[cv.nc] = &g->box[L->found[i]];
 			cv.c[cv.nc++] = g->rules[L->found[i]];
+		}
 
 	/* Dead when each family's part of it is covered: a packet's two
 	 * addresses are of one family. */
-	np = family_parts(L, r, part);
+	if (np < 0)
+		np = family_parts(L, r, part);
 	for (k = 0, f.n = 0; k < np && f.n == 0; k++)
 		if (!part_covered(&cv, &part[k], idx))
 			f.n = 1;
 	if (cv.gave_up)
 		f.n = (size_t)-1;
-	for (i = 0; i < cv.nc && f.n == 0; i++) {
-		const struct rule *c = cv.c[i];
-
-		if (!cv.used[i])
-			continue;
-		if (c == lock) {
-			f.lockout = true;
-			f.other = r->action != ACT_ACCEPT;
-			continue;
-		}
-		if (f.nnums < NUMS_SHOWN)
-			f.nums[f.nnums] = (size_t)c->number;
-		f.nnums++;
-		if (c->action != r->action && f.first_other == 0) {
-			f.other = true;
-			f.first_other = (size_t)c->number;
-		}
-	}
+	for (i = 0; i < cv.nc && f.n == 0; i++)
+		if (cv.used[i])
+			tell_coverer(&f, r, cv.c[i], lock);
 	if (f.n == 1 && cv.nc > 0 && cv.c[0] == lock)
 		f.lockout = true;	/* for the note: it overrides a part */
 	/* Free the pieces before the report allocates its message. */
@@ -1035,8 +1332,14 @@ lint_run(void *arg)
 			if (p->ifaces[i] == r->iface)
 				groups[i].rules[groups[i].n++] = r;
 	}
+	if (p->lockout_rule != NULL)
+		box_make(&L->lockbox, p->lockout_rule);
 	for (i = 0; i < p->niface; i++) {
 		memset(L->seen, 0, (p->nrule + 1) * sizeof(*L->seen));
+		groups[i].box = arena_array(L->a, groups[i].n + 1,
+		    sizeof(*groups[i].box));
+		for (j = 0; j < groups[i].n; j++)
+			box_make(&groups[i].box[j], groups[i].rules[j]);
 		for (k = 0; k < 3; k++)
 			index_build(L->a, &groups[i], k);
 		for (j = 0; j < groups[i].n; j++)

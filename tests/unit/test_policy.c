@@ -283,6 +283,86 @@ test_lint_union_cover(void **state)
 	policy_free(p);
 }
 
+/* Has p a warning at line whose message holds text? */
+static bool
+warned(const struct policy *p, int line, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < p->diags.n; i++)
+		if (p->diags.v[i].loc.line == line &&
+		    strstr(p->diags.v[i].msg, text) != NULL)
+			return true;
+	return false;
+}
+
+/* Broad rules at the end of a list (each overlaps most rules of its
+ * interface): live by the volume bound over all earlier rules, or dead
+ * with each family's part covered by one rule, found without listing
+ * the candidates; the messages as the full search gives them. */
+static void
+test_lint_broad(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24 "
+	    "address 2001:db8:1::1/64\n"
+	    "interface WAN device eth0 address 203.0.113.2/24 "
+	    "address 2001:db8:ff::2/64\n"
+	    "deny on WAN from 198.51.100.1\n"
+	    "deny on WAN from 198.51.100.2\n"
+	    "deny on WAN from 198.51.100.3\n"
+	    "deny on WAN from 198.51.100.4\n"
+	    "deny on WAN from 198.51.100.5\n"
+	    "deny on WAN from 198.51.100.6\n"
+	    "deny on WAN from 198.51.100.7\n"
+	    "deny on WAN from 2001:db8:66::8\n"
+	    "deny on WAN service HTTP\n"
+	    "accept on WAN from 2000::/3 to 2000::/3 service SMTP\n"
+	    "deny on WAN from 0.0.0.0/0 to 0.0.0.0/0\n"
+	    "accept on WAN from ::/0 to ::/0\n"
+	    "reject on WAN service SMTP\n"
+	    "reject on WAN from 0.0.0.0/1 to ANY service DNS\n"
+	    "reject on WAN from 128.0.0.0/1 to ANY service DNS\n"
+	    "deny on WAN service DNS\n");
+	struct lint_stats st;
+
+	(void)state;
+	assert_int_equal(lint_policy(p, &st), 0);
+	assert_false(p->rules[8]->dead);	/* the bound: live */
+	assert_false(p->rules[9]->dead);
+	assert_int_equal(st.shadowed, 4);
+	/* IPv4 by rule 11, IPv6 by rule 12: in that order */
+	assert_true(warned(p, 15, "rule 13 can never match: rules 11 and 12 "
+	    "decide all of its traffic first, with another verdict; to make "
+	    "it count, move it above rule 11"));
+	assert_true(warned(p, 16, "rule 14 can never match: rule 11 decides "
+	    "all of its traffic first"));
+	assert_true(warned(p, 17, "rule 15 can never match: rule 11 decides "
+	    "all of its traffic first"));
+	/* the first that covers each part, not rules 14 and 15 together;
+	 * rule 12 is the first with another verdict */
+	assert_true(warned(p, 18, "rule 16 can never match: rules 11 and 12 "
+	    "decide all of its traffic first, with another verdict; to make "
+	    "it count, move it above rule 12"));
+	policy_free(p);
+
+	/* The IPv6 part's rule first in the file, first in the message. */
+	p = parse_ok("interface WAN device eth0 address 203.0.113.2/24 "
+	    "address 2001:db8:ff::2/64\n"
+	    "deny on WAN from 198.51.100.1\n"
+	    "deny on WAN from 198.51.100.2\n"
+	    "deny on WAN from 198.51.100.3\n"
+	    "deny on WAN from 198.51.100.4\n"
+	    "accept on WAN from ::/0 to ::/0\n"
+	    "reject on WAN from 0.0.0.0/0 to 0.0.0.0/0\n"
+	    "reject on WAN service SMTP\n");
+	assert_int_equal(lint_policy(p, NULL), 0);
+	assert_true(warned(p, 8, "rule 7 can never match: rules 5 and 6 "
+	    "decide all of its traffic first, with another verdict; to make "
+	    "it count, move it above rule 5"));
+	policy_free(p);
+}
+
 static void
 test_forward_and_defaults(void **state)
 {
@@ -1297,6 +1377,7 @@ main(void)
 		cmocka_unit_test(test_seed_b),
 		cmocka_unit_test(test_seed_lint),
 		cmocka_unit_test(test_lint_union_cover),
+		cmocka_unit_test(test_lint_broad),
 		cmocka_unit_test(test_forward_and_defaults),
 		cmocka_unit_test(test_forward_reflection),
 		cmocka_unit_test(test_nat_source),
