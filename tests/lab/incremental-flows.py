@@ -13,10 +13,9 @@ times (default 3):
   it), each applied with `moat apply` and each required to go as a
   difference (MOAT_DELTA_MAX_PCT=100000: whatever its size), its
   fingerprint by parts checked against the whole table's.  An edit that
-  makes the policy invalid is drawn again, and so is one that would give
-  a shared set's name (set_N, numbered in order of first use) to a set of
-  another type or flags, which makes the apply whole (incremental.md,
-  "Names that move"); both are counted.
+  makes the policy invalid is drawn again, and so is one that would
+  change a set's or a map's head, which makes the apply whole (heads,
+  below); both are counted.
 - FLOWS random flows (default 300) that labgen draws for the policy as it
   is then, each sent for real through the gateway: the one counter the
   kernel moves must be the one `moat test --json` names for it, an
@@ -51,24 +50,30 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import differential as d  # noqa: E402
 from incrlib import Lab, Policy, differences, listing  # noqa: E402
 
-# A shared port or address set is named set_N in order of first use: a
-# rule with a new list above others renames the sets below it, and a name
-# that comes to a set of another type or flags makes the apply whole
-# (incremental.md, "Names that move").  Such a draw is drawn again, and
+# A set's or map's head (every line of it but its elements: type, flags,
+# counter) must not change in a difference; when it does, the whole goes
+# ("changed its type or flags").  Two things change it under random
+# edits: a shared port or address set is named set_N in order of first
+# use, so a rule with a new list above others renames the sets below it
+# and a name may come to a set of another type (incremental.md, "Names
+# that move"); and a dispatch map says "counter" only while one of its
+# elements is a rule's own verdict.  Such a draw is drawn again, and
 # counted (heads, Sequence.edit).
 
 
 def heads(nft):
-    """The type and flags of each set and map of a compiled ruleset."""
+    """The head of each set and map of a compiled ruleset: its lines but
+    the elements."""
     res, name = {}, None
     for line in nft.splitlines():
-        w = line.split()
         if line.startswith("\tset ") or line.startswith("\tmap "):
-            name = w[1]
+            name = line.split()[1]
             res[name] = []
         elif line == "\t}":
             name = None
-        elif name is not None and w and w[0] in ("type", "flags"):
+        elif name is not None and line.startswith("\t\t") and \
+                not line.startswith("\t\t\t") and \
+                not line.startswith("\t\telements "):
             res[name].append(line.strip())
     return res
 
@@ -99,8 +104,8 @@ class Sequence:
         self.n = 0
         self.kinds = collections.Counter()
         self.ms = []
-        self.heads = {}         # the sets' types and flags in force
-        self.moved = 0          # draws that moved a set_N to another type
+        self.heads = {}         # the sets' and maps' heads in force
+        self.moved = 0          # draws that changed a head
         self.invalid = 0        # draws that made the policy invalid
 
     def edit(self, moat, gw, p, conf, unapplied):
@@ -126,7 +131,7 @@ class Sequence:
             break
         else:
             fail(f"edit {i}: 50 draws, none valid or none that keeps the "
-                 f"sets' types: {c.stderr[-300:]}")
+                 f"sets' heads: {c.stderr[-300:]}")
             return None
         if unapplied:
             print(f"edit {i} ({kind}): written, not applied "
@@ -155,8 +160,8 @@ class Sequence:
               ", ".join(f"{k} {v}" for k, v in sorted(self.kinds.items()))
               + ")" + (f", {statistics.median(ms):.0f} ms median, "
                        f"{max(ms):.0f} ms the longest" if ms else "") +
-              f"; drawn again: {self.moved} draws that gave a set_N "
-              f"another type or flags, {self.invalid} invalid; "
+              f"; drawn again: {self.moved} draws that changed a set's or "
+              f"map's head, {self.invalid} invalid; "
               f"{secs:.0f} s")
 
 
