@@ -5,7 +5,9 @@ The lab's random-flow differential after long sequences of incremental
 applies (issue 27; doc/design/incremental.md): the gateway (namespace
 PREFIXgw, the lab of scripts/lab.sh) starts from a random lab policy of
 labgen's (a large one: source dispatch, NAT, 1:1, forwards), then, ROUNDS
-times (default 3):
+times (default 3; every other round with the dispatch maps in pieces of a
+few elements, MOAT_MAP_PIECE=2, the policy applied again when the layout
+changes):
 
 - EDITS random edits of it (default 100; incrlib.py's, in the lab's
   addresses: a rule added, changed, moved or deleted, an object's member
@@ -87,9 +89,28 @@ def fail(msg):
     print("FAIL: " + msg)
 
 
-def apply(moat, gw, conf, *extra, env=None):
+# The dispatch maps' layout of the round: every other round in pieces of
+# a few elements (a test build's MOAT_MAP_PIECE; in moat, maps of 4,096
+# and more), so that edits move elements between pieces, pieces come and
+# go, and the rounds' first edits change the layout too.
+layout = {}
+
+
+def moat_env(env=None):
     e = dict(os.environ)
+    e.pop("MOAT_MAP_PIECE", None)
+    e.update(layout)
     e.update(env or {})
+    return e
+
+
+def show(moat, conf):
+    return subprocess.run([moat, "show", "--nft", "-f", conf],
+                          capture_output=True, text=True, env=moat_env())
+
+
+def apply(moat, gw, conf, *extra, env=None):
+    e = moat_env(env)
     t = time.monotonic()
     r = subprocess.run(["ip", "netns", "exec", gw, moat, "apply", "--timing",
                         *extra, "-f", conf], capture_output=True, text=True,
@@ -118,8 +139,7 @@ class Sequence:
             kind = q.edit()
             with open(conf, "w") as f:
                 f.write(q.text())
-            c = subprocess.run([moat, "show", "--nft", "-f", conf],
-                               capture_output=True, text=True)
+            c = show(moat, conf)
             if c.returncode != 0:
                 self.invalid += 1
                 continue
@@ -255,21 +275,43 @@ def main():
         fail("first apply: " + r.stderr[-500:])
         return
     seq = Sequence()
-    seq.heads = heads(subprocess.run([moat, "show", "--nft", "-f", conf],
-                                     capture_output=True, text=True).stdout)
+    seq.heads = heads(show(moat, conf).stdout)
     events = None
     try:
         for k in range(rounds):
+            layout.clear()
+            if k % 2:
+                layout["MOAT_MAP_PIECE"] = "2"
+            if k > 0:
+                # The layout changed, and the top maps' heads with it
+                # (such a change goes whole): the same policy again.
+                r, _ = apply(moat, gw, conf, env={
+                    "MOAT_DELTA_MAX_PCT": "100000",
+                    "MOAT_FINGERPRINT_CHECK": "1"})
+                if r.returncode != 0:
+                    fail(f"the layout changed: apply: {r.stderr[-500:]}")
+                    return
+                print(f"after {seq.n} edits: the maps " +
+                      ("in pieces" if layout else "whole") + ", applied " +
+                      ("as a difference" if "timing: incremental apply" in
+                       r.stderr else "whole: " + "; ".join(
+                           l for l in r.stderr.splitlines()
+                           if "moat: whole apply" in l)))
+                seq.heads = heads(show(moat, conf).stdout)
             t = time.monotonic()
             for i in range(nedits):
                 last = k == rounds - 1 and i >= nedits - unapplied
                 if (p := seq.edit(moat, gw, p, conf, last)) is None:
                     return
             seq.report(nrules, p, time.monotonic() - t)
-            if "saddr vmap" not in subprocess.run(
-                    [moat, "show", "--nft", "-f", conf], capture_output=True,
-                    text=True).stdout:
-                print("note: the policy is not compiled to source dispatch")
+            nft = show(moat, conf).stdout
+            pieces = sum(line.startswith("\tmap ") and ("_m4_" in line or
+                                                         "_m6_" in line)
+                         for line in nft.splitlines())
+            print(f"after {seq.n} edits: the source dispatch's maps " +
+                  (f"in {pieces} pieces" if pieces else "whole")
+                  if "saddr vmap" in nft else
+                  "note: the policy is not compiled to source dispatch")
             flows = flows_of(moat, labgen, seed + k, nflows, dd, conf)
             # The kernel tracks connections once a table asks for it.
             if events is None:
