@@ -54,13 +54,12 @@ from incrlib import Lab, Policy, differences, listing  # noqa: E402
 
 # A set's or map's head (every line of it but its elements: type, flags,
 # counter) must not change in a difference; when it does, the whole goes
-# ("changed its type or flags").  Two things change it under random
-# edits: a shared port or address set is named set_N in order of first
-# use, so a rule with a new list above others renames the sets below it
-# and a name may come to a set of another type (incremental.md, "Names
-# that move"); and a dispatch map says "counter" only while one of its
-# elements is a rule's own verdict.  Such a draw is drawn again, and
-# counted (heads, Sequence.edit).
+# ("changed its type or flags").  Random edits did that often while
+# shared sets were named set_N in order of first use and a dispatch map
+# counted only while a rule's own verdict was among its elements; now a
+# dispatch map that grows past the size at which it goes in pieces, or
+# shrinks below it, does (the top map, of jumps, does not count).  Such a
+# draw is drawn again, and counted (heads, Sequence.edit).
 
 
 def heads(nft):
