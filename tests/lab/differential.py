@@ -19,10 +19,16 @@ kernel translated to) must equal `moat test --json`'s "translated" (the
 flow's own addresses when that is null: to the gateway).  MOAT_DIFF_LIE
 changes moat's answer for one flow, to see that the test can fail.
 Prints the agreement; exits 1 on any difference.
+
+Also a module: the per-flow checks (check_flows), the kernel's counters
+(counters, and status_counters: moat status's reading of them) and moat
+test's answers (moat_said, counter_of) serve import-differential.py and
+incremental-flows.py.
 """
 import ctypes
 import json
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -50,6 +56,19 @@ def counters(gw):
     out = subprocess.run(["nft", "-j", "list", "table", "inet", "moat"],
                          capture_output=True, text=True, check=True)
     return nftcount.table_counters(json.loads(out.stdout))
+
+
+def status_counters(status):
+    """The counters of table inet moat as moat's own reader gives them
+    (`moat status --json`, its "counters"): packets by name, a rule's
+    named rule_ID by the id moat status gives it, whatever the kernel
+    calls its counter (as counter_of names it).  The one place that
+    knows how moat status says them."""
+    res = {}
+    for c in status["counters"]:
+        name = f"rule_{c['rule_id']}" if c.get("rule_id") else c["name"]
+        res[name] = res.get(name, 0) + c["packets"]
+    return res
 
 
 def checksum(data):
@@ -97,10 +116,9 @@ def send(side, src, dst, proto, port):
     return s, seq & 0xffff
 
 
-def moat_translated(moat, conf, flows):
-    """What `moat test --json` says of each flow: its "translated", and
-    the destination after the gateway's DNAT, whatever the verdict (a
-    forward's or a 1:1's, which the firewall log records)."""
+def moat_said(moat, conf, flows):
+    """What `moat test --json` says of each flow (side, src, dst, proto,
+    port, ...) under the config conf."""
     lines = "".join(f"{side.upper()} {src} {dst} {proto} {port}\n"
                     for side, src, dst, proto, port, *_ in flows)
     r = subprocess.run([moat, "test", "-f", conf, "--batch", "-", "--json"],
@@ -109,8 +127,29 @@ def moat_translated(moat, conf, flows):
     if r.returncode != 0 or len(out) != len(flows) or \
             any("error" in o for o in out):
         raise RuntimeError(f"moat test --batch: {r.stderr}")
+    return out
+
+
+def moat_translated(said):
+    """Of what moat test says of each flow: its "translated", and the
+    destination after the gateway's DNAT, whatever the verdict (a
+    forward's or a 1:1's, which the firewall log records)."""
     return [(o["translated"], (o["forward"] or o["one_to_one"] or
-                               {"to": None})["to"], nat_kind(o)) for o in out]
+                               {"to": None})["to"], nat_kind(o)) for o in said]
+
+
+def counter_of(o):
+    """The counter that decides a flow, from what moat test --json says
+    of it: the deciding rule's (named by its id), the anti-lockout's, a
+    forward's accept, or the interface's default."""
+    by = o["decided_by"]
+    if by == "rule":
+        return f"rule_{o['rule_id']}"
+    if by == "anti-lockout":
+        return "anti_lockout"
+    if by == "forward":
+        return f"forward_{o['forward']['number']}_accept"
+    return f"default_{o['interface']}"
 
 
 def nat_kind(o):
@@ -253,6 +292,160 @@ def named(rec):
     return f"default_{rec['interface']}"
 
 
+class Tally:
+    """What the flows sent through one or more policies came to."""
+
+    def __init__(self):
+        self.total = self.agree = 0
+        self.by_kind = {}
+        self.nat_checked = self.nat_agree = 0
+        self.nat_seen = {}
+        self.drop_checked = self.drop_agree = 0
+
+    def ok(self):
+        """Every flow agreed, some were translated and some dropped."""
+        return (self.total > 0 and self.agree == self.total and
+                self.nat_agree == self.nat_checked and self.nat_seen != {} and
+                self.drop_checked > 0 and self.drop_agree == self.drop_checked)
+
+
+def check_flows(moat, prefix, gw, events, conf, flows, tally, where,
+                watch=None, lie=-1):
+    """Send each flow (side, src, dst, proto, port, want, verdict) for
+    real through gw, where conf is in force: the one counter the kernel
+    moves must be want; an accepted flow's connection entry must hold the
+    addresses moat test says it is translated to (the flow's own when it
+    is not; the lie-th of them, counted over the tally, is made a lie), a
+    denied one must make none.  watch, if any, is told before and after
+    each flow is sent (watch.before(flow), watch.after(flow, sport,
+    dnat_to)).  Differences are printed, each led by where."""
+    # The NAT of earlier policies' connections is theirs: a packet of a
+    # known connection is not translated again.
+    setns(gw)
+    subprocess.run(["conntrack", "-F"], capture_output=True)
+    # (and an earlier policy's entries: a source port used again must
+    # not find one)
+    events.forget()
+    said_both = moat_translated(moat_said(moat, conf, flows))
+    denied = []
+    seen_from = len(events.seen)     # this policy's connections
+    for n, flow in enumerate(flows):
+        side, src, dst, proto, port, want, verdict = flow
+        if watch is not None:
+            watch.before(flow)
+        before = counters(gw)
+        s, key = send(prefix + side, src, dst, proto, int(port))
+        sport = key if proto in ("tcp", "udp") else None
+        got = []
+        for _ in range(100):
+            after = counters(gw)
+            got = deciding(before, after)
+            if got:
+                break
+            time.sleep(0.005)
+        s.close()
+        tally.total += 1
+        if watch is not None:
+            watch.after(flow, sport, said_both[n][1])
+        if got == [want] and verdict == "accept":
+            # The kernel passed it: its translation must be moat's.
+            exp = said_both[n][0] or {"src": src, "dst": dst}
+            if tally.nat_checked == lie:
+                exp = {"src": "192.0.2.99", "dst": exp["dst"]}
+            ker = events.find(src, dst, proto, key)
+            tally.nat_checked += 1
+            if ker == exp:
+                tally.nat_agree += 1
+                k = said_both[n][2]
+                if k != "none":
+                    tally.nat_seen[k] = tally.nat_seen.get(k, 0) + 1
+            else:
+                print(f"{where}: {side} {src} -> {dst} {proto}/{port} (id "
+                      f"{key}): moat test says it becomes {exp['src']} -> "
+                      f"{exp['dst']}, the kernel made it " +
+                      (f"{ker['src']} -> {ker['dst']}" if ker else
+                       "nothing (no conntrack entry)"))
+        if got == [want] and verdict == "deny":
+            # Dropped: the kernel must not have let it make a connection.
+            denied.append((side, src, dst, proto, port, key))
+        if got == [want]:
+            tally.agree += 1
+            kind = want.split("_")[0]
+            tally.by_kind[kind] = tally.by_kind.get(kind, 0) + 1
+        else:
+            print(f"{where}: {side} {src} -> {dst} {proto}/{port}: moat "
+                  f"test says {want} ({verdict}), the kernel counted "
+                  f"{got or 'nothing'}")
+    # An accepted flow's entry comes within milliseconds (the NAT check
+    # waits for each); a dropped one's never.
+    time.sleep(0.2)
+    events.find("-", "-", "-", 0, 0)     # read what has come
+    made = {e[:4] for e in events.seen[seen_from:]}
+    for side, src, dst, proto, port, key in denied:
+        tally.drop_checked += 1
+        if (proto, src, dst, str(key)) not in made:
+            tally.drop_agree += 1
+        else:
+            print(f"{where}: {side} {src} -> {dst} {proto}/{port} (id "
+                  f"{key}): moat test says deny, the kernel made a "
+                  f"connection of it")
+
+
+class LogTrace:
+    """For every flow a rule or a default decides: the firewall log's
+    record of it (moatd's) and moat trace (the kernel's trace events)
+    must name the rule that decides it."""
+
+    def __init__(self, moat, gw, log):
+        self.moat, self.gw, self.log = moat, gw, log
+        self.logged = self.log_agree = self.traced = self.trace_agree = 0
+        self.tracer = None
+        self.where = ""
+        self.rule_counter = {}  # a rule's number -> its counter
+
+    def before(self, flow):
+        side, src, dst, proto, port, want, verdict = flow
+        self.tracer = None
+        if want.startswith("rule_") or want.startswith("default_"):
+            self.tracer = subprocess.Popen(
+                ["ip", "netns", "exec", self.gw, self.moat, "trace", "--src",
+                 src, "--dst", dst, "--count", "1", "--timeout", "3"],
+                stdout=subprocess.PIPE, text=True)
+            self.tracer.stdout.readline()   # "tracing ...": it is ready
+
+    def after(self, flow, sport, dnat_to):
+        side, src, dst, proto, port, want, verdict = flow
+        if self.tracer is None:
+            return
+        out = self.tracer.communicate()[0]
+        self.traced += 1
+        m = re.search(r"matches rule (\d+) ", out)
+        dm = re.search(r"no rule matches: the default of (\S+):", out)
+        said = (self.rule_counter.get(m.group(1), "no such rule") if m else
+                f"default_{dm.group(1)}" if dm else "nothing")
+        if said == want:
+            self.trace_agree += 1
+        else:
+            print(f"{self.where}: {side} {src} -> {dst} {proto}/{port}: moat "
+                  f"test says {want}, moat trace says {said}:\n{out}")
+        rec = self.log.record(src, dnat_to or dst, sport)
+        self.logged += 1
+        # The record names the device the packet came in on, VLAN-style
+        # names included.
+        landev = os.environ.get("MOAT_LAB_LANDEV", "gwl0")
+        dev_ok = rec is None or rec.get("in_device") == \
+            (landev if side == "lan" else "gww0")
+        if not dev_ok:
+            print(f"{self.where}: {side} {src} -> {dst}: the firewall log "
+                  f"names device {rec.get('in_device')}")
+        if named(rec) == want and dev_ok:
+            self.log_agree += 1
+        else:
+            print(f"{self.where}: {side} {src} -> {dst} {proto}/{port}: moat "
+                  f"test says {want}, the firewall log says {named(rec)}: "
+                  f"{rec}")
+
+
 def main():
     moat, labgen, prefix, npol, nflows, work = sys.argv[1:7]
     moatd = sys.argv[7] if len(sys.argv) > 7 else None
@@ -268,17 +461,14 @@ def main():
 
 
 def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
-    agree = total = dispatched = cut = logged = log_agree = 0
-    traced = trace_agree = 0
-    by_kind = {}
-    nat_checked = nat_agree = 0
-    nat_seen = {}
-    drop_checked = drop_agree = 0
-    log = Log(os.path.join(os.environ.get("MOAT_LOG_DIR", work),
-                           "firewall.jsonl")) if moatd else None
+    dispatched = cut = 0
+    tally = Tally()
+    watch = LogTrace(moat, gw, Log(os.path.join(
+        os.environ.get("MOAT_LOG_DIR", work), "firewall.jsonl"))) \
+        if moatd else None
     daemon = None
     for i in range(int(npol)):
-        d = d_ = os.path.join(work, f"p{i}")
+        d = os.path.join(work, f"p{i}")
         os.makedirs(d, exist_ok=True)
         subprocess.run([labgen, str(i), nflows, d] + (["log"] if moatd else
                                                        []), check=True)
@@ -315,154 +505,48 @@ def run(moat, labgen, prefix, npol, nflows, work, moatd, gw, events, lie):
         cut += "_m4_" in nft or "_m6_" in nft
         with open(os.path.join(d, "flows.txt")) as f:
             flows = [line.split() for line in f]
-        # A rule's counter is named by its id; moat trace says its number.
-        with open(os.path.join(d, "rules.txt")) as f:
-            rule_counter = dict(line.split() for line in f)
+        if watch is not None:
+            # A rule's counter is named by its id; moat trace says its
+            # number.
+            with open(os.path.join(d, "rules.txt")) as f:
+                watch.rule_counter = dict(line.split() for line in f)
+            watch.where = f"policy {i} ({d}/policy.conf)"
         # The kernel tracks connections once a table asks for it.
         if not events:
             events.append(Events(gw, os.path.join(work, "conntrack.events")))
-        # The NAT of earlier policies' connections is theirs: a packet of
-        # a known connection is not translated again.
-        setns(gw)
-        subprocess.run(["conntrack", "-F"], capture_output=True)
-        # (and an earlier policy's entries: a source port used again
-        # must not find one)
-        events[0].forget()
-        said_both = moat_translated(moat, os.path.join(d, "policy.conf"),
-                                    flows)
-        nat_said = [t for t, _, _ in said_both]
-        dnat_said = [x for _, x, _ in said_both]
-        denied = []
-        seen_from = len(events[0].seen)     # this policy's connections
-        for n, (side, src, dst, proto, port, want, verdict) in \
-                enumerate(flows):
-            # Every flow a rule or default decides: moat trace too.
-            tracer = None
-            if moatd and (want.startswith("rule_") or
-                          want.startswith("default_")):
-                tracer = subprocess.Popen(
-                    ["ip", "netns", "exec", gw, moat, "trace", "--src", src,
-                     "--dst", dst, "--count", "1", "--timeout", "3"],
-                    stdout=subprocess.PIPE, text=True)
-                tracer.stdout.readline()    # "tracing ...": it is ready
-            before = counters(gw)
-            s, key = send(prefix + side, src, dst, proto, int(port))
-            sport = key if proto in ("tcp", "udp") else None
-            got = []
-            for _ in range(100):
-                after = counters(gw)
-                got = deciding(before, after)
-                if got:
-                    break
-                time.sleep(0.005)
-            s.close()
-            total += 1
-            if tracer is not None:
-                out = tracer.communicate()[0]
-                traced += 1
-                import re
-                m = re.search(r"matches rule (\d+) ", out)
-                d = re.search(r"no rule matches: the default of (\S+):", out)
-                said = (rule_counter.get(m.group(1), "no such rule") if m else
-                        f"default_{d.group(1)}" if d else "nothing")
-                if said == want:
-                    trace_agree += 1
-                else:
-                    print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
-                          f"{dst} {proto}/{port}: moat test says {want}, "
-                          f"moat trace says {said}:\n{out}")
-            if log is not None and (want.startswith("rule_") or
-                                    want.startswith("default_")):
-                rec = log.record(src, dnat_said[n] or dst, sport)
-                logged += 1
-                # The record names the device the packet came in on,
-                # VLAN-style names included.
-                landev = os.environ.get("MOAT_LAB_LANDEV", "gwl0")
-                dev_ok = rec is None or rec.get("in_device") == \
-                    (landev if side == "lan" else "gww0")
-                if not dev_ok:
-                    print(f"policy {i}: {side} {src} -> {dst}: the firewall "
-                          f"log names device {rec.get('in_device')}")
-                if named(rec) == want and dev_ok:
-                    log_agree += 1
-                else:
-                    print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
-                          f"{dst} {proto}/{port}: moat test says {want}, "
-                          f"the firewall log says {named(rec)}: {rec}")
-            if got == [want] and verdict == "accept":
-                # The kernel passed it: its translation must be moat's.
-                exp = nat_said[n] or {"src": src, "dst": dst}
-                if nat_checked == lie:
-                    exp = {"src": "192.0.2.99", "dst": exp["dst"]}
-                ker = events[0].find(src, dst, proto, key)
-                nat_checked += 1
-                if ker == exp:
-                    nat_agree += 1
-                    k = said_both[n][2]
-                    if k != "none":
-                        nat_seen[k] = nat_seen.get(k, 0) + 1
-                else:
-                    print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
-                          f"{dst} {proto}/{port} (id {key}): moat test says "
-                          f"it becomes {exp['src']} -> {exp['dst']}, the "
-                          f"kernel made it " +
-                          (f"{ker['src']} -> {ker['dst']}" if ker else
-                           "nothing (no conntrack entry)"))
-            if got == [want] and verdict == "deny":
-                # Dropped: the kernel must not have let it make a
-                # connection.
-                denied.append((side, src, dst, proto, port, key))
-            if got == [want]:
-                agree += 1
-                kind = want.split("_")[0]
-                by_kind[kind] = by_kind.get(kind, 0) + 1
-            else:
-                print(f"policy {i} ({d}/policy.conf): {side} {src} -> {dst} "
-                      f"{proto}/{port}: moat test says {want} ({verdict}), "
-                      f"the kernel counted {got or 'nothing'}")
-        # An accepted flow's entry comes within milliseconds (the NAT
-        # check waits for each); a dropped one's never.
-        time.sleep(0.2)
-        events[0].find("-", "-", "-", 0, 0)     # read what has come
-        made = {e[:4] for e in events[0].seen[seen_from:]}
-        for side, src, dst, proto, port, key in denied:
-            drop_checked += 1
-            if (proto, src, dst, str(key)) not in made:
-                drop_agree += 1
-            else:
-                print(f"policy {i} ({d_}/policy.conf): {side} {src} -> "
-                      f"{dst} {proto}/{port} (id {key}): moat test says "
-                      f"deny, the kernel made a connection of it")
-    print(f"drops: {drop_checked} denied flows; the kernel made no "
-          f"connection of {drop_agree}")
-    print(f"differential: {npol} policies, {total} flows sent for real: the "
-          f"kernel's deciding rule equals moat test's for {agree} "
-          f"({', '.join(f'{k}: {v}' for k, v in sorted(by_kind.items()))}); "
-          f"{dispatched} policies compiled to source dispatch, {cut} with "
-          f"the dispatch map in pieces")
-    print(f"NAT: {nat_checked} accepted flows; the kernel's translation "
-          f"equals moat test's for {nat_agree} (translated: " +
-          ", ".join(f"{k}: {v}" for k, v in sorted(nat_seen.items())) + ")")
+        check_flows(moat, prefix, gw, events[0],
+                    os.path.join(d, "policy.conf"), flows, tally,
+                    f"policy {i} ({d}/policy.conf)", watch, lie)
+    t = tally
+    print(f"drops: {t.drop_checked} denied flows; the kernel made no "
+          f"connection of {t.drop_agree}")
+    print(f"differential: {npol} policies, {t.total} flows sent for real: "
+          f"the kernel's deciding rule equals moat test's for {t.agree} "
+          f"({', '.join(f'{k}: {v}' for k, v in sorted(t.by_kind.items()))})"
+          f"; {dispatched} policies compiled to source dispatch, {cut} "
+          f"with the dispatch map in pieces")
+    print(f"NAT: {t.nat_checked} accepted flows; the kernel's translation "
+          f"equals moat test's for {t.nat_agree} (translated: " +
+          ", ".join(f"{k}: {v}" for k, v in sorted(t.nat_seen.items())) +
+          ")")
     if daemon is not None:
         daemon.terminate()
         daemon.wait()
-    if log is not None:
-        print(f"firewall log: {logged} flows decided by a rule or a default; "
-              f"the record names moat test's rule for {log_agree}")
-        print(f"moat trace: {traced} of them traced; the trace names moat "
-              f"test's rule for {trace_agree}")
-        if logged < 200 or log_agree != logged or traced < 200 or \
-                trace_agree != traced:
+    if watch is not None:
+        w = watch
+        print(f"firewall log: {w.logged} flows decided by a rule or a "
+              f"default; the record names moat test's rule for "
+              f"{w.log_agree}")
+        print(f"moat trace: {w.traced} of them traced; the trace names moat "
+              f"test's rule for {w.trace_agree}")
+        if w.logged < 200 or w.log_agree != w.logged or w.traced < 200 or \
+                w.trace_agree != w.traced:
             return 1
     elif dispatched == 0 or cut == 0:
         print("no policy took the source-dispatch path, or none its map in "
               "pieces")
         return 1
-    if nat_agree != nat_checked or not nat_seen:
-        return 1
-    if drop_agree != drop_checked or drop_checked == 0:
-        return 1
-    return 0 if agree == total and total > 0 else 1
+    return 0 if t.ok() else 1
 
 
 if __name__ == "__main__":

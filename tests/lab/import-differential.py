@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import differential as d  # noqa: E402
 
@@ -90,17 +91,6 @@ def listed(regions, src, dst, key):
                 klo <= key <= khi:
             return True
     return False
-
-
-def counter_of(o):
-    by = o["decided_by"]
-    if by == "rule":
-        return f"rule_{o['rule_id']}"
-    if by == "anti-lockout":
-        return "anti_lockout"
-    if by == "forward":
-        return f"forward_{o['forward']['number']}_accept"
-    return f"default_{o['interface']}"
 
 
 def lie(conf, tested):
@@ -224,7 +214,7 @@ def run(moat, gen, prefix, nconf, nflows, work, gw, seed0, liar, events):
         refused = []
         for n, (side, s, ds, proto, port) in enumerate(flows):
             o = tested[n]
-            want = counter_of(o)
+            want = d.counter_of(o)
             verdict = ACTION[o["verdict"]]
             before = d.counters(gw)
             sock, key = d.send(prefix + side, s, ds, proto, int(port))

@@ -21,13 +21,17 @@ ruleset and the history as they were; and a difference applied with
 --confirm 2 and not confirmed is undone by the watchdog: the ruleset
 before it is back, and the history says revert.  Last, the example configs
 one after the other (forth, back, crosswise), each as a difference
-compared with its whole apply.  Exit 0 or 1.
+compared with its whole apply.  The policy and its edits are
+incrlib.py's (shape Bare), which incremental-flows.py shares.  Exit 0 or 1.
 """
-import json
 import os
 import random
 import subprocess
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from incrlib import Bare, Policy, differences, listing  # noqa: E402
 
 moat, ns_incr, ns_whole, tmp = sys.argv[1:5]
 nrules = int(sys.argv[5]) if len(sys.argv) > 5 else 1000
@@ -41,187 +45,6 @@ def fail(msg):
     global failed
     print("FAIL: " + msg)
     failed = True
-
-
-def addr4(net=None):
-    if net is not None and rng.random() < 0.2:
-        return "%d.%d.%d.0/24" % (rng.randint(11, 200), rng.randint(0, 255),
-                                   rng.randint(0, 255))
-    return "%d.%d.%d.%d" % (rng.randint(11, 200), rng.randint(0, 255),
-                            rng.randint(0, 255), rng.randint(1, 254))
-
-
-def addr6():
-    return "2001:db8:%x::%x" % (rng.randint(0x100, 0xfff),
-                               rng.randint(1, 0xffff))
-
-
-def lan4():
-    return "10.%d.%d.%d" % (rng.randint(0, 255), rng.randint(0, 255),
-                            rng.randint(1, 254))
-
-
-SERVICES = ["HTTP", "HTTPS", "DNS", "SMTP", "PING", "SSH", "NTP"]
-IFACES = ["LAN", "WAN", "DMZ"]
-
-
-class Policy:
-    def __init__(self):
-        self.objects = {}       # name -> list of members
-        self.services = {}      # name -> text
-        self.rules = []
-        self.nobj = 0
-        self.nsvc = 0
-
-    def new_object(self):
-        name = "OBJ%d" % self.nobj
-        self.nobj += 1
-        members = []
-        for _ in range(rng.randint(1, 6)):
-            r = rng.random()
-            members.append(lan4() if r < 0.6 else addr6() if r < 0.8
-                           else addr4(net=True))
-        self.objects[name] = members
-        return name
-
-    def new_service(self):
-        name = "SVC%d" % self.nsvc
-        self.nsvc += 1
-        parts = []
-        for _ in range(rng.randint(1, 3)):
-            proto = rng.choice(["tcp", "udp"])
-            ports = []
-            for _ in range(rng.randint(1, 3)):
-                lo = rng.randint(1024, 60000)
-                ports.append(str(lo) if rng.random() < 0.7 else
-                             "%d-%d" % (lo, lo + rng.randint(1, 300)))
-            parts.append(proto + " " + ",".join(ports))
-        self.services[name] = " ".join(parts)
-        return name
-
-    def side(self, inside):
-        r = rng.random()
-        if r < 0.15:
-            return "ANY"
-        if r < 0.4 and self.objects:
-            return rng.choice(sorted(self.objects))
-        if inside:
-            return lan4() if rng.random() < 0.8 else addr6()
-        return addr4(net=True) if rng.random() < 0.8 else addr6()
-
-    def new_rule(self):
-        iface = rng.choice(IFACES)
-        action = rng.choice(["accept", "accept", "deny", "reject"])
-        inside = iface != "WAN"
-        text = "%s on %s from %s" % (action, iface, self.side(inside))
-        if rng.random() < 0.8:
-            text += " to %s" % self.side(not inside)
-        if rng.random() < 0.7:
-            if self.services and rng.random() < 0.3:
-                text += " service " + rng.choice(sorted(self.services))
-            else:
-                text += " service " + rng.choice(SERVICES)
-        if rng.random() < 0.05:
-            text += " log"
-        return text
-
-    def text(self):
-        lines = [
-            "interface LAN device inc0 address 10.0.0.1/8 "
-            "address 2001:db8:1::1/64",
-            "interface WAN device inc1 address 192.0.2.2/24",
-            "interface DMZ device inc2 address 172.16.0.1/12 default reject",
-        ]
-        for name in sorted(self.objects, key=lambda n: int(n[3:])):
-            lines.append("object %s { %s }" % (name,
-                                              ", ".join(self.objects[name])))
-        for name in sorted(self.services, key=lambda n: int(n[3:])):
-            lines.append("service %s %s" % (name, self.services[name]))
-        lines += self.rules
-        return "\n".join(lines) + "\n"
-
-
-def edit(p):
-    """One random edit of p; returns what it was."""
-    kinds = ["add", "change", "move", "delete", "member+", "member-",
-             "object", "service"]
-    kind = rng.choice(kinds)
-    n = len(p.rules)
-    if kind == "add":
-        p.rules.insert(rng.randint(0, n), p.new_rule())
-    elif kind == "change":
-        i = rng.randrange(n)
-        words = p.rules[i].split()
-        words[0] = rng.choice([w for w in ["accept", "deny", "reject"]
-                               if w != words[0]])
-        p.rules[i] = " ".join(words) if rng.random() < 0.5 else p.new_rule()
-    elif kind == "move":
-        i = rng.randrange(n)
-        r = p.rules.pop(i)
-        p.rules.insert(rng.randint(0, n - 1), r)
-    elif kind == "delete":
-        p.rules.pop(rng.randrange(n))
-    elif kind == "member+":
-        o = rng.choice(sorted(p.objects))
-        p.objects[o].append(lan4() if rng.random() < 0.7 else addr6())
-    elif kind == "member-":
-        o = rng.choice([o for o in sorted(p.objects)
-                        if len(p.objects[o]) > 1] or sorted(p.objects))
-        if len(p.objects[o]) > 1:
-            p.objects[o].pop(rng.randrange(len(p.objects[o])))
-    elif kind == "object":
-        o = p.new_object()
-        p.rules.insert(rng.randint(0, n), "accept on LAN from %s to %s"
-                       " service HTTPS" % (o, addr4()))
-    elif kind == "service":
-        s = p.new_service()
-        p.rules.insert(rng.randint(0, n), "deny on DMZ from ANY to %s "
-                       "service %s" % (addr4(), s))
-    return kind
-
-
-def listing(ns):
-    out = subprocess.run(["ip", "netns", "exec", ns, "nft", "-j", "list",
-                          "table", "inet", "moat"], capture_output=True,
-                         text=True)
-    if out.returncode != 0:
-        return None, out.stderr
-    return normalise(json.loads(out.stdout)), ""
-
-
-def zeroed(x):
-    """x with every counter's figures 0 (counter objects, a rule's own
-    counter, a map element's)."""
-    if isinstance(x, list):
-        return [zeroed(y) for y in x]
-    if not isinstance(x, dict):
-        return x
-    return {k: (dict(v, packets=0, bytes=0) if k == "counter" and
-                isinstance(v, dict) and "packets" in v else zeroed(v))
-            for k, v in x.items()}
-
-
-def normalise(doc):
-    """Handles dropped, counters zeroed, elements sorted; chains, sets and
-    counters by name; a chain's rules in order."""
-    units, rules = {}, {}
-    for o in zeroed(doc["nftables"]):
-        (kind, v), = o.items()
-        if kind == "metainfo":
-            continue
-        v = dict(v)
-        v.pop("handle", None)
-        if kind == "rule":
-            rules.setdefault(v["chain"], []).append(
-                json.dumps(v, sort_keys=True))
-            continue
-        if kind == "counter":
-            v["packets"] = v["bytes"] = 0
-        if "elem" in v:
-            v["elem"] = sorted(json.dumps(e, sort_keys=True)
-                               for e in v["elem"])
-        units["%s %s" % (kind, v.get("name"))] = json.dumps(v, sort_keys=True)
-    return units, rules
 
 
 def apply(ns, state, conf, *extra, env=None):
@@ -246,19 +69,8 @@ def compare(what):
         return False
     if a == b:
         return True
-    ua, ra = a
-    ub, rb = b
-    for k in sorted(set(ua) | set(ub)):
-        if ua.get(k) != ub.get(k):
-            fail("%s: %s: incremental %s, whole %s" % (
-                what, k, (ua.get(k) or "none")[:300],
-                (ub.get(k) or "none")[:300]))
-            break
-    for c in sorted(set(ra) | set(rb)):
-        if ra.get(c) != rb.get(c):
-            fail("%s: rules of chain %s differ: incremental %d, whole %d"
-                 % (what, c, len(ra.get(c, [])), len(rb.get(c, []))))
-            break
+    for msg in differences(a, b):
+        fail("%s: %s" % (what, msg))
     return False
 
 
@@ -423,7 +235,7 @@ def examples():
 
 
 def main():
-    p = Policy()
+    p = Policy(Bare(rng))
     for _ in range(max(5, nrules // 30)):
         p.new_object()
     for _ in range(max(3, nrules // 100)):
@@ -441,7 +253,7 @@ def main():
     incr = kinds = netlink = 0
     counts = {}
     for i in range(nedits):
-        kind = edit(p)
+        kind = p.edit()
         with open(conf, "w") as f:
             f.write(p.text())
         r = apply(ns_incr, si, conf, env={"MOAT_DELTA_MAX_PCT": "100000",

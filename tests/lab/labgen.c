@@ -2,7 +2,8 @@
  * moat's evaluator says must count them, for the differential test.
  *
  * Usage: labgen SEED NFLOWS DIR   writes DIR/policy.conf, DIR/flows.txt
- * and DIR/rules.txt (a line per rule: NUMBER COUNTER).
+ * and DIR/rules.txt (a line per rule: NUMBER COUNTER); labgen SEED NFLOWS
+ * DIR flows: the flows and rules of the DIR/policy.conf that is there.
  * A flow line: SIDE SRC DST PROTO PORT COUNTER VERDICT, where SIDE is the
  * namespace that sends it (lan or wan), PROTO tcp, udp, icmp or icmpv6,
  * and COUNTER the named counter of table inet moat that decides it (a
@@ -440,30 +441,45 @@ main(int argc, char **argv)
 	struct rng r;
 	struct strbuf b;
 	struct policy *p;
-	char file[4096];
+	char file[4096], err[256];
 	FILE *fp;
 	int i, n;
+	bool keep;
 
-	/* labgen SEED NFLOWS DIR [log]: log: every rule and default logs */
-	if (argc != 4 && (argc != 5 || strcmp(argv[4], "log") != 0))
+	/* labgen SEED NFLOWS DIR [log | flows]: log: every rule and default
+	 * logs; flows: DIR/policy.conf is there (a policy edited after
+	 * labgen wrote it): only its flows and rules are written */
+	if (argc != 4 && (argc != 5 || (strcmp(argv[4], "log") != 0 &&
+	    strcmp(argv[4], "flows") != 0)))
 		return 2;
+	keep = argc == 5 && strcmp(argv[4], "flows") == 0;
 	r.s = strtoull(argv[1], NULL, 10) * 7919 + 1;
 	n = atoi(argv[2]);
 	strbuf_init(&b, 0);
-	do {		/* some draws are invalid (families): draw again */
-		strbuf_reset(&b);
-		policy(&r, &b, strtoul(argv[1], NULL, 10) % 3 == 2, argc == 5);
-		p = policy_parse("policy.conf", strbuf_str(&b), b.len);
-		if (p != NULL && !policy_valid(p)) {
-			policy_free(p);
-			p = NULL;
-		}
-	} while (p == NULL);
 	snprintf(file, sizeof(file), "%s/policy.conf", argv[3]);
-	if ((fp = fopen(file, "w")) == NULL)
-		return 1;
-	fputs(strbuf_str(&b), fp);
-	fclose(fp);
+	if (keep) {
+		if ((p = policy_load(file, err, sizeof(err))) == NULL ||
+		    !policy_valid(p)) {
+			fprintf(stderr, "labgen: %s: %s\n", file, p == NULL ?
+			    err : "not a valid policy");
+			return 1;
+		}
+	} else {
+		do {	/* some draws are invalid (families): draw again */
+			strbuf_reset(&b);
+			policy(&r, &b, strtoul(argv[1], NULL, 10) % 3 == 2,
+			    argc == 5);
+			p = policy_parse("policy.conf", strbuf_str(&b), b.len);
+			if (p != NULL && !policy_valid(p)) {
+				policy_free(p);
+				p = NULL;
+			}
+		} while (p == NULL);
+		if ((fp = fopen(file, "w")) == NULL)
+			return 1;
+		fputs(strbuf_str(&b), fp);
+		fclose(fp);
+	}
 	snprintf(file, sizeof(file), "%s/flows.txt", argv[3]);
 	if ((fp = fopen(file, "w")) == NULL)
 		return 1;
