@@ -267,7 +267,7 @@ def main():
             incr += 1
             counts[kind] = counts.get(kind, 0) + 1
             # Only elements of address sets: moat's own netlink batch.
-            netlink += "(over netlink)" in r.stderr
+            netlink += "(over netlink)" in r.stdout + r.stderr
         else:
             fail("edit %d (%s) went whole: %s" % (i, kind, [
                 l for l in r.stderr.splitlines() if "whole apply" in l]))
