@@ -16,6 +16,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
@@ -68,9 +69,9 @@ def rows():
 
 
 def add_rule(action, src, services, comment, log=False):
+    choose("rule-form", "action", action)
+    choose("rule-form", "interface", "LAN")
     f = d.find_element(By.ID, "rule-form")
-    Select(f.find_element(By.NAME, "action")).select_by_visible_text(action)
-    Select(f.find_element(By.NAME, "interface")).select_by_visible_text("LAN")
     for name, value in (("src", src), ("services", services),
                         ("comment", comment)):
         e = f.find_element(By.NAME, name)
@@ -82,6 +83,22 @@ def add_rule(action, src, services, comment, log=False):
     n = len(rows())
     f.find_element(By.ID, "rule-save").click()
     wait.until(lambda _: len(rows()) == n + 1)
+
+
+def choose(form, name, text):
+    """Select text in form's select name.  A form's lists are filled
+    again when the config comes back from the gateway: an option found
+    just before may be gone by the click, so look again."""
+    end = time.time() + 10
+    while True:
+        try:
+            f = d.find_element(By.ID, form)
+            Select(f.find_element(By.NAME, name)).select_by_visible_text(text)
+            return
+        except StaleElementReferenceException:
+            if time.time() > end:
+                raise
+            time.sleep(0.1)
 
 
 def click(css):
@@ -153,12 +170,16 @@ try:
     f.find_element(By.NAME, "dynamic").click()
     f.find_element(By.CSS_SELECTOR, "button").click()
     wait.until(lambda _: "PPPOE" in d.find_element(By.ID, "interfaces-table").text)
+    # The gateway's answer, and the forms filled again after it, come
+    # after the box ticks: wait for the answer.
+    d.execute_script("document.getElementById('iface-result').textContent = ''")
     click("input[aria-label='Masquerade on WAN']")
     wait.until(lambda _: masq_on())
+    wait.until(lambda _: d.find_element(By.ID, "iface-result").text != "")
     check("ppp0 dynamic" in d.find_element(By.ID, "interfaces-table").text,
           "an interface with a dynamic address, and the masquerade on WAN")
+    choose("forward-form", "interface", "WAN")
     f = d.find_element(By.ID, "forward-form")
-    Select(f.find_element(By.NAME, "interface")).select_by_visible_text("WAN")
     f.find_element(By.NAME, "services").send_keys("HTTPS")
     f.find_element(By.NAME, "to").send_keys("192.168.50.12")
     f.find_element(By.CSS_SELECTOR, "button").click()
@@ -185,9 +206,9 @@ try:
     g = d.find_element(By.ID, "gateways-table").text
     check("ISP WAN 198.51.100.25" in g and ("up" in g or "pending" in g),
           "the gateway in force with moatd's state: " + g.replace("\n", " | "))
+    choose("gateway-form", "interface", "WAN")
     f = d.find_element(By.ID, "gateway-form")
     f.find_element(By.NAME, "name").send_keys("BACKUP")
-    Select(f.find_element(By.NAME, "interface")).select_by_visible_text("WAN")
     f.find_element(By.NAME, "via").send_keys("198.51.100.26")
     f.find_element(By.NAME, "latency").send_keys("300")
     f.find_element(By.CSS_SELECTOR, "button").click()
