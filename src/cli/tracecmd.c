@@ -239,25 +239,20 @@ packet_line(struct tracer *T, const struct nftrace_ev *ev)
  */
 static int	zone_len(const char *);
 
-/* Whether the zone of chain (zone_IDENT...) is interface name's: its
- * name as nftc.c writes it ("_" doubled, "-" as "_d"). */
+/* Whether the zone of chain (zone_IDENT...) is interface name's, written
+ * as nftc.c writes it (nftc_put_ident). */
 static bool
 zone_of(const char *chain, const char *name)
 {
-	const char *z = chain + 5;	/* "zone_" */
-	size_t n = (size_t)zone_len(chain), k = 0;
+	struct strbuf b;
+	bool same;
 
-	for (; *name != '\0'; name++) {
-		const char *w = *name == '-' ? "_d" : *name == '_' ? "__" :
-		    NULL;
-		size_t len = w != NULL ? 2 : 1;
-
-		if (k + len > n || (w != NULL ? strncmp(z + k, w, 2) != 0 :
-		    z[k] != *name))
-			return false;
-		k += len;
-	}
-	return k == n;
+	strbuf_init(&b, 0);
+	nftc_put_ident(&b, name);
+	same = !strbuf_failed(&b) && (size_t)zone_len(chain) == b.len &&
+	    strncmp(chain + 5, strbuf_str(&b), b.len) == 0;
+	strbuf_free(&b);
+	return same;
 }
 
 static int

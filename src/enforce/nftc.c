@@ -139,8 +139,8 @@ fam_part(struct nftc *c, struct iset s, enum addr_family f)
 
 /* nft names allow letters, digits and '_'.  '-' becomes "_d" and '_'
  * "__", so that MAIL-SERVER and MAIL_SERVER stay two names. */
-static void
-put_ident(struct strbuf *b, const char *name)
+void
+nftc_put_ident(struct strbuf *b, const char *name)
 {
 	for (; *name != '\0'; name++)
 		if (*name == '-')
@@ -244,7 +244,7 @@ put_dynamic_match(struct nftc *c, struct strbuf *b, const char *dir,
 	strbuf_printf(b, " %s %s %s@", fam_word[f], dir, o != NULL &&
 	    x->exclude ? "!= " : "");
 	if (o != NULL) {
-		put_ident(b, o->name);
+		nftc_put_ident(b, o->name);
 		strbuf_printf(b, "_%s", fam_suffix[f]);
 		return;
 	}
@@ -308,7 +308,7 @@ put_addr_match(struct nftc *c, struct strbuf *b, const char *dir,
 	strbuf_printf(b, " %s %s %s", fam_word[f], dir, negate ? "!= " : "");
 	if (o != NULL) {
 		strbuf_putc(b, '@');
-		put_ident(b, o->name);
+		nftc_put_ident(b, o->name);
 		strbuf_printf(b, "_%s", fam_suffix[f]);
 	} else if (show.n == 1)
 		put_interval(b, show.v[0].lo, show.v[0].hi, f);
@@ -966,7 +966,7 @@ static void
 zone_name(struct nftc *c, const struct iface *ifc, const char *suffix)
 {
 	strbuf_puts(c->b, "zone_");
-	put_ident(c->b, ifc->name);
+	nftc_put_ident(c->b, ifc->name);
 	strbuf_puts(c->b, suffix);
 }
 
@@ -1034,13 +1034,13 @@ put_class_target(struct nftc *c, struct strbuf *b, const struct iface *ifc,
 	if (x->n == 1 && x->items[0].rule == NULL) {
 		/* only a segment: its chain, not a chain that jumps to it */
 		strbuf_puts(b, "jump zone_");
-		put_ident(b, ifc->name);
+		nftc_put_ident(b, ifc->name);
 		strbuf_printf(b, "_s%016llx", (unsigned long long)
 		    z->segment_id[x->items[0].segment]);
 		return;
 	}
 	strbuf_puts(b, "jump zone_");
-	put_ident(b, ifc->name);
+	nftc_put_ident(b, ifc->name);
 	strbuf_printf(b, "_%s_%016llx", fam_suffix[f],
 	    (unsigned long long)name[x->chain]);
 }
@@ -1070,7 +1070,7 @@ put_map(struct nftc *c, const struct iface *ifc, const struct zone_plan *z,
 	size_t i;
 
 	strbuf_puts(b, "\tmap zone_");
-	put_ident(b, ifc->name);
+	nftc_put_ident(b, ifc->name);
 	strbuf_printf(b, "%s {\n\t\ttype %s_addr : verdict\n\t\tflags "
 	    "interval\n\t\tcounter\n\t\telements = { ", suffix,
 	    f == FAM_V4 ? "ipv4" : "ipv6");
@@ -1142,11 +1142,11 @@ put_dispatch(struct nftc *c, const struct iface *ifc,
 		strbuf_puts(&top, npiece++ == 0 ? "" : ",\n\t\t\t");
 		put_interval(&top, el[from].lo, el[to - 1].hi, f);
 		strbuf_puts(&top, " : jump zone_");
-		put_ident(&top, ifc->name);
+		nftc_put_ident(&top, ifc->name);
 		strbuf_puts(&top, suffix);
 	}
 	strbuf_puts(&c->sets, "\tmap zone_");
-	put_ident(&c->sets, ifc->name);
+	nftc_put_ident(&c->sets, ifc->name);
 	/* (with counter too, though its elements decide no rule: the same
 	 * head as an undivided map's, so that a map that grows into pieces,
 	 * or shrinks back, changes only elements) */
@@ -1308,7 +1308,7 @@ compile_pieces(struct nftc *c, const struct iface *ifc, struct strbuf *out)
 		strbuf_printf(zone, "_p%016llx\n",
 		    (unsigned long long)first[start]->id);
 		strbuf_puts(out, "\tchain zone_");
-		put_ident(out, ifc->name);
+		nftc_put_ident(out, ifc->name);
 		strbuf_printf(out, "_p%016llx {\n",
 		    (unsigned long long)first[start]->id);
 		strbuf_add(out, all.s + from, end[k - 1] - from);
@@ -1367,12 +1367,12 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 	if (policy_iface_default(ifc) == ACT_REJECT) {
 		strbuf_puts(c->b, "\t\tmeta l4proto tcp counter name "
 		    "\"default_");
-		put_ident(c->b, ifc->name);
+		nftc_put_ident(c->b, ifc->name);
 		strbuf_printf(c->b, "\" reject with tcp reset comment \"default "
 		    "of %s\"\n", ifc->name);
 	}
 	strbuf_puts(c->b, "\t\tcounter name \"default_");
-	put_ident(c->b, ifc->name);
+	nftc_put_ident(c->b, ifc->name);
 	strbuf_printf(c->b, "\" %s comment \"default of %s\"\n\t}\n\n",
 	    verdict_word(policy_iface_default(ifc)), ifc->name);
 	strbuf_add(c->b, strbuf_str(&pieces), pieces.len);
@@ -1445,7 +1445,7 @@ compile_dispatch(struct nftc *c, const char *hook)
 		for (i = 0; i < p->niface; i++) {
 			strbuf_printf(c->b, "%s\"%s\" : jump zone_",
 			    i ? ", " : "", p->ifaces[i]->device);
-			put_ident(c->b, p->ifaces[i]->name);
+			nftc_put_ident(c->b, p->ifaces[i]->name);
 		}
 		strbuf_puts(c->b, " }\n");
 	}
@@ -1464,7 +1464,7 @@ static void
 put_feed_set(struct nftc *c, const struct object *o, enum addr_family f)
 {
 	strbuf_puts(c->b, "\tset ");
-	put_ident(c->b, o->name);
+	nftc_put_ident(c->b, o->name);
 	/* timeout with a long gc-interval: no element ever times out, and
 	 * the kernel walks the whole set for expired ones once an hour
 	 * instead of at every change (a million elements: a fixed cost of
@@ -1499,7 +1499,7 @@ compile_sets(struct nftc *c)
 				struct strbuf name;
 
 				strbuf_init(&name, 0);
-				put_ident(&name, o->name);
+				nftc_put_ident(&name, o->name);
 				strbuf_printf(&name, "_%s", fam_suffix[f]);
 				put_dynamic_set(c, c->b, strbuf_str(&name), part,
 				    (enum addr_family)f,
@@ -1512,7 +1512,7 @@ compile_sets(struct nftc *c)
 			if (iset_empty(part))
 				continue;
 			strbuf_puts(c->b, "\tset ");
-			put_ident(c->b, o->name);
+			nftc_put_ident(c->b, o->name);
 			strbuf_printf(c->b, "_%s {\n\t\ttype %s_addr\n\t\tflags "
 			    "interval\n\t\telements = { ", fam_suffix[f],
 			    f == FAM_V4 ? "ipv4" : "ipv6");
@@ -1611,7 +1611,7 @@ compile_counters(struct nftc *c)
 		strbuf_puts(c->b, "\tcounter anti_lockout {\n\t}\n");
 	for (i = 0; i < p->niface; i++) {
 		strbuf_puts(c->b, "\tcounter default_");
-		put_ident(c->b, p->ifaces[i]->name);
+		nftc_put_ident(c->b, p->ifaces[i]->name);
 		strbuf_puts(c->b, " {\n\t}\n");
 	}
 	if (p->firewall)
@@ -1984,7 +1984,7 @@ compile_route_chain(struct nftc *c, const struct iface *ifc, long last)
 	int f;
 
 	strbuf_puts(c->b, "\tchain route_");
-	put_ident(c->b, ifc->name);
+	nftc_put_ident(c->b, ifc->name);
 	strbuf_puts(c->b, " {\n");
 	/* The networks of the gateways' own links are reached directly. */
 	for (g = 0; g < p->ngateway; g++) {
@@ -2000,7 +2000,7 @@ compile_route_chain(struct nftc *c, const struct iface *ifc, long last)
 			    gi->net_obj->set, (enum addr_family)f)))
 				continue;
 			strbuf_printf(c->b, "\t\t%s daddr @", fam_word[f]);
-			put_ident(c->b, gi->net_obj->name);
+			nftc_put_ident(c->b, gi->net_obj->name);
 			strbuf_printf(c->b, "_%s return comment \"%s's own "
 			    "network\"\n", fam_suffix[f], gi->name);
 		}
@@ -2044,7 +2044,7 @@ compile_probes(struct nftc *c)
 	for (i = 0; i < p->ngateway; i++) {
 		strbuf_printf(c->b, "%s0x%08x : jump probe_", i ? ", " : "",
 		    GW_MARK_PIN(p->gateways[i]->index));
-		put_ident(c->b, p->gateways[i]->name);
+		nftc_put_ident(c->b, p->gateways[i]->name);
 	}
 	/* A link bit no gateway of this config has (a process of an
 	 * older one): nothing leaves with it. */
@@ -2056,7 +2056,7 @@ compile_probes(struct nftc *c)
 
 		addr_format(g->monitor.lo, mon, sizeof(mon));
 		strbuf_puts(c->b, "\tchain probe_");
-		put_ident(c->b, g->name);
+		nftc_put_ident(c->b, g->name);
 		/* 4 a second are sent: a process that sends more would
 		 * flood the monitor from the gateway's address. */
 		strbuf_printf(c->b, " {\n\t\toifname \"%s\" %s type "
@@ -2086,7 +2086,7 @@ compile_gateways(struct nftc *c)
 	for (i = 0; i < p->ngateway; i++) {
 		strbuf_printf(c->b, "%s0x%08x : jump link_", i ? ", " : "",
 		    GW_MARK_PIN(p->gateways[i]->index));
-		put_ident(c->b, p->gateways[i]->name);
+		nftc_put_ident(c->b, p->gateways[i]->name);
 	}
 	strbuf_puts(c->b, " }\n");
 	/* firewall off: no rule counts, nor its option. */
@@ -2118,14 +2118,14 @@ compile_gateways(struct nftc *c)
 				continue;
 			strbuf_printf(c->b, "%s\"%s\" : jump route_", n++ ?
 			    ", " : "", p->ifaces[i]->device);
-			put_ident(c->b, p->ifaces[i]->name);
+			nftc_put_ident(c->b, p->ifaces[i]->name);
 		}
 		strbuf_puts(c->b, " }\n");
 	}
 	strbuf_puts(c->b, "\t}\n\n");
 	for (i = 0; i < p->ngateway; i++) {
 		strbuf_puts(c->b, "\tchain link_");
-		put_ident(c->b, p->gateways[i]->name);
+		nftc_put_ident(c->b, p->gateways[i]->name);
 		strbuf_printf(c->b, " {\n\t\tmeta mark set meta mark and 0x%08x "
 		    "or 0x%08x accept comment \"gateway %s\"\n\t}\n\n",
 		    (unsigned)~GW_MARK_MASK,
@@ -2477,7 +2477,7 @@ feed_init(struct nftc *c)
 void
 nftc_feed_set_name(const char *name, enum addr_family f, struct strbuf *b)
 {
-	put_ident(b, name);
+	nftc_put_ident(b, name);
 	strbuf_printf(b, "_%s", fam_suffix[f]);
 }
 

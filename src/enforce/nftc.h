@@ -44,6 +44,9 @@
  * or a decimal number (the old form, into *number), the other 0.  The
  * characters read, or 0 when s starts with neither. */
 size_t	 nftc_rule_ref(const char *s, uint64_t *id, int *number);
+/* An interface's name as it is in the names of its chains and sets
+ * (zone_NAME...): "_" doubled, "-" written "_d". */
+void	 nftc_put_ident(struct strbuf *b, const char *name);
 /* The number of the rule with id (or, for the old form, number), as
  * policy p has it (p may be NULL): 0 when p has no such rule. */
 int	 nftc_rule_number(const struct policy *p, uint64_t id, int number);
