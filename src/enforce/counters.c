@@ -23,10 +23,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "enforce/nfnl.h"
 
 #define UDATA_COMMENT	0	/* libnftnl's comment, in rules and elements */
 #define COUNTING_MAX	4096	/* sets whose elements count, at most */
+#define READ_MAX_MS	10000	/* the whole reading, at most (the console
+				   asks every few seconds; each answer has
+				   its own deadline too, nfnl.h) */
 
 struct acc {
 	struct counter	*v;
@@ -549,6 +553,7 @@ counters_read(struct counter **v, size_t *n, struct strbuf *err)
 {
 	struct acc a;
 	struct mnl_socket *nl;
+	long long t0 = clock_ms();
 	size_t i;
 	int rc = -1, r;
 
@@ -569,12 +574,18 @@ counters_read(struct counter **v, size_t *n, struct strbuf *err)
 	    dump(nl, &a, NFT_MSG_GETSET, NULL) == -1)
 		goto out;
 	for (i = 0; i < a.nchains; i++)
-		if (dump(nl, &a, NFT_MSG_GETRULE, a.chains[i]) == -1)
+		if (clock_ms() - t0 > READ_MAX_MS) {
+			errno = ETIMEDOUT;
+			goto out;
+		} else if (dump(nl, &a, NFT_MSG_GETRULE, a.chains[i]) == -1)
 			goto out;
 	/* A chain or set gone since (an apply meanwhile) has nothing to
 	 * count. */
 	for (i = 0; i < a.nsets; i++)
-		if (dump(nl, &a, NFT_MSG_GETSETELEM, a.sets[i]) == -1)
+		if (clock_ms() - t0 > READ_MAX_MS) {
+			errno = ETIMEDOUT;
+			goto out;
+		} else if (dump(nl, &a, NFT_MSG_GETSETELEM, a.sets[i]) == -1)
 			goto out;
 	rc = 0;
 out:
