@@ -21,6 +21,7 @@
 #include "enforce/nfhash.h"
 #include "enforce/nft.h"
 #include "enforce/feedstore.h"
+#include "enforce/nfdelta.h"
 #include "enforce/nfset.h"
 #include "enforce/nftc.h"
 #include "enforce/nftdiff.h"
@@ -1035,22 +1036,38 @@ chain_handles(void *arg, const char *chain, uint64_t **v, size_t *n,
 }
 
 /* An incremental apply's difference into the kernel, one transaction:
- * when it only adds and deletes elements of address sets (an object's
- * member, nfset_script), over moat's own netlink batch, which does not
- * read the table first; else through libnftables.  0, or -1 with the
- * kernel's reason in why. */
+ * over moat's own netlink batch when nfdelta.h reads all of it (it does
+ * not read the table first, as libnftables does), else through
+ * libnftables.  0, or -1 with the kernel's reason in why. */
 static int
 send_delta(const char *delta, struct apply_phases *ph, struct strbuf *why)
 {
 	struct nfset *b = nfset_new();
-	int r = b != NULL ? nfset_script(b, delta) : 1;
+	const char *refused = NULL;
+	int r = b != NULL ? nfdelta_script(b, delta, NULL, &refused) : 1;
 
+#ifdef MOAT_TEST_SEAMS
+	/* Test builds: the same difference through libnftables, to
+	 * compare the two (tests/lab/incremental.sh). */
+	if (getenv("MOAT_DELTA_NFT") != NULL && r == 0) {
+		nfset_reset(b);
+		r = 1;
+	}
+#endif
 	if (r == 0) {
 		r = nfset_commit(b, FEED_COMMIT_MS, why);
 		strncat(ph->what, " (over netlink)", sizeof(ph->what) -
 		    strlen(ph->what) - 1);
-	} else
+	} else {
+		/* Say which line needed libnftables: the next word to
+		 * teach nfrule.c. */
+		if (refused != NULL)
+			snprintf(ph->what + strlen(ph->what), sizeof(ph->what) -
+			    strlen(ph->what), " (through libnftables: %.*s)",
+			    (int)strcspn(refused, "\n") > 72 ? 72 :
+			    (int)strcspn(refused, "\n"), refused);
 		r = nft_run(delta, false, NULL, why);
+	}
 	nfset_free(b);
 	return r;
 }

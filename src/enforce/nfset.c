@@ -14,12 +14,14 @@
 
 #include "base/clock.h"
 #include "enforce/nfnl.h"
+#include "enforce/nfrule.h"
 #include "enforce/nftc.h"
 
 /* A message's elements stay under the 64 KB a netlink attribute can
  * hold, as libnftnl's do. */
 #define NEST_MAX	60000
 #define ROOM		512	/* the largest element or head, and more */
+#define MSG_ROOM	(NFRULE_MSG_MAX + 512)	/* a message of nfset_open */
 #define NFSET_FAMILY	1	/* NFPROTO_INET: table inet moat */
 
 struct nfset {
@@ -31,6 +33,8 @@ struct nfset {
 	long		 msg, nest;	/* offsets of its head, its nest */
 	bool		 add;
 	char		 set[64];
+	char		(*what)[64];	/* each message's object, for errors */
+	size_t		 capwhat;
 };
 
 struct nfset *
@@ -51,6 +55,7 @@ nfset_free(struct nfset *b)
 	if (b == NULL)
 		return;
 	free(b->buf);
+	free(b->what);
 	free(b);
 }
 
@@ -69,14 +74,16 @@ nfset_pending(const struct nfset *b)
 }
 
 static int
-room(struct nfset *b)
+room(struct nfset *b, size_t need)
 {
 	char *n;
 	size_t cap;
 
-	if (b->cap - b->len >= ROOM)
+	if (b->cap - b->len >= need)
 		return 0;
 	cap = b->cap == 0 ? 1u << 16 : b->cap * 2;
+	while (cap - b->len < need)
+		cap *= 2;
 	if ((n = realloc(b->buf, cap)) == NULL)
 		return -1;
 	memset(n + b->cap, 0, cap - b->cap);
@@ -106,16 +113,27 @@ close_msg(struct nfset *b)
 	b->msg = b->nest = -1;
 }
 
-/* A new message of type NEWSETELEM or DELSETELEM for set name, with the
- * batch's begin before the first. */
-static int
-open_msg(struct nfset *b, int type, const char *name, bool elements)
+/* A new message of type with flags (NLM_F_ACK added) and room for need
+ * bytes, with the batch's begin before the first; name is its object's,
+ * for the kernel's word on it.  NULL when memory ran out. */
+static struct nlmsghdr *
+begin_msg(struct nfset *b, int type, uint16_t flags, const char *name,
+    size_t need)
 {
 	struct nlmsghdr *nlh;
 
 	close_msg(b);
-	if (room(b) == -1)
-		return -1;
+	if (room(b, need) == -1)
+		return NULL;
+	if (b->nmsg == b->capwhat) {
+		size_t cap = b->capwhat == 0 ? 64 : 2 * b->capwhat;
+		char (*v)[64] = realloc(b->what, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		b->what = v;
+		b->capwhat = cap;
+	}
 	if (b->len == 0) {
 		nlh = nfnl_request(b->buf, 0, NFNL_MSG_BATCH_BEGIN, 0,
 		    AF_UNSPEC, NFNL_SUBSYS_NFTABLES, b->seq0);
@@ -123,18 +141,48 @@ open_msg(struct nfset *b, int type, const char *name, bool elements)
 	}
 	b->msg = (long)b->len;
 	nlh = nfnl_request(b->buf + b->len, NFNL_SUBSYS_NFTABLES, (uint8_t)type,
-	    (uint16_t)(NLM_F_ACK | (type == NFT_MSG_NEWSETELEM ?
-	    NLM_F_CREATE : 0)), NFSET_FAMILY, 0, b->seq0 + 1 +
+	    (uint16_t)(NLM_F_ACK | flags), NFSET_FAMILY, 0, b->seq0 + 1 +
 	    (uint32_t)b->nmsg);
+	snprintf(b->what[b->nmsg], sizeof(b->what[0]), "%s", name);
+	b->nmsg++;
+	return nlh;
+}
+
+/* A new message of type NEWSETELEM or DELSETELEM for set name. */
+static int
+open_msg(struct nfset *b, int type, const char *name, bool elements)
+{
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	snprintf(what, sizeof(what), "set %.40s's elements", name);
+	if ((nlh = begin_msg(b, type, type == NFT_MSG_NEWSETELEM ?
+	    NLM_F_CREATE : 0, what, ROOM)) == NULL)
+		return -1;
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFTC_TABLE);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
 	b->nest = elements ? (long)((char *)mnl_attr_nest_start(nlh,
 	    NFTA_SET_ELEM_LIST_ELEMENTS) - b->buf) : -1;
 	b->len = (size_t)b->msg + nlh->nlmsg_len;
-	b->nmsg++;
 	b->add = type == NFT_MSG_NEWSETELEM;
 	snprintf(b->set, sizeof(b->set), "%s", name);
 	return 0;
+}
+
+struct nlmsghdr *
+nfset_open(struct nfset *b, int type, uint16_t flags, const char *name)
+{
+	struct nlmsghdr *nlh = begin_msg(b, type, flags, name, MSG_ROOM);
+
+	if (nlh != NULL)
+		b->set[0] = '\0';	/* elements start a message of their own */
+	return nlh;
+}
+
+void
+nfset_close(struct nfset *b)
+{
+	close_msg(b);
 }
 
 int
@@ -146,11 +194,53 @@ nfset_flush(struct nfset *b, const char *name)
 	return 0;
 }
 
+/* An element's verdict (d: a map's), and its user data as libnftables
+ * writes it (libnftnl's TLVs): its comment (NFTNL_UDATA_SET_ELEM_COMMENT,
+ * 0: the string with its NUL), and for an interval without an end
+ * element (up to the family's last address) the flag that says so
+ * (NFTNL_UDATA_SET_ELEM_FLAGS, 1: NFTNL_SET_ELEM_F_INTERVAL_OPEN, a
+ * 32-bit number in the host's order). */
+static void
+put_data(struct nlmsghdr *nlh, const struct nfset_data *d, bool open)
+{
+	unsigned char ud[2 + sizeof(d->comment) + 2 + 4];
+	uint32_t f = 1;
+	size_t n = 0, c;
+
+	if (d != NULL) {
+		struct nlattr *data, *v;
+
+		data = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+		v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE,
+		    htonl((uint32_t)d->code));
+		if (d->chain[0] != '\0')
+			mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, d->chain);
+		mnl_attr_nest_end(nlh, v);
+		mnl_attr_nest_end(nlh, data);
+		if ((c = strnlen(d->comment, sizeof(d->comment) - 1)) > 0) {
+			ud[n++] = 0;
+			ud[n++] = (unsigned char)(c + 1);
+			memcpy(ud + n, d->comment, c);
+			n += c;
+			ud[n++] = '\0';
+		}
+	}
+	if (open) {
+		ud[n++] = 1;
+		ud[n++] = sizeof(f);
+		memcpy(ud + n, &f, sizeof(f));
+		n += sizeof(f);
+	}
+	if (n > 0)
+		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, n, ud);
+}
+
 /* One element: key k (len bytes, network order), an interval's end or
- * start. */
+ * start, with data d (a map's verdict, a comment) or none. */
 static int
 put_elem(struct nfset *b, bool add, const char *name, const void *k,
-    size_t len, bool end)
+    size_t len, bool end, bool open, const struct nfset_data *d)
 {
 	struct nlmsghdr *nlh;
 	struct nlattr *e, *key;
@@ -161,7 +251,7 @@ put_elem(struct nfset *b, bool add, const char *name, const void *k,
 		    name, true) == -1)
 			return -1;
 	}
-	if (room(b) == -1)
+	if (room(b, ROOM) == -1)
 		return -1;
 	nlh = at(b, b->msg);
 	e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
@@ -171,6 +261,8 @@ put_elem(struct nfset *b, bool add, const char *name, const void *k,
 	if (end)
 		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
 		    htonl(NFT_SET_ELEM_INTERVAL_END));
+	if (add && !end)
+		put_data(nlh, d, open);
 	mnl_attr_nest_end(nlh, e);
 	b->len = (size_t)b->msg + nlh->nlmsg_len;
 	return 0;
@@ -191,18 +283,25 @@ int
 nfset_interval(struct nfset *b, bool add, const char *name,
     enum addr_family f, u128 lo, u128 hi)
 {
+	return nfset_map_interval(b, add, name, f, lo, hi, NULL);
+}
+
+int
+nfset_map_interval(struct nfset *b, bool add, const char *name,
+    enum addr_family f, u128 lo, u128 hi, const struct nfset_data *d)
+{
 	unsigned char k[16];
 	u128 last = f == FAM_V4 ? V4_LAST : U128_MAX;
 	size_t n;
 
 	n = key_of(lo, f, k);
-	if (put_elem(b, add, name, k, n, false) == -1)
+	if (put_elem(b, add, name, k, n, false, hi == last, d) == -1)
 		return -1;
 	/* An interval up to the last address has no end element. */
 	if (hi == last)
 		return 0;
 	n = key_of(hi + 1, f, k);
-	return put_elem(b, add, name, k, n, true);
+	return put_elem(b, add, name, k, n, true, false, NULL);
 }
 
 /* The kernel's answers: an ack (error 0) or an error for each message
@@ -245,8 +344,11 @@ answers(struct mnl_socket *nl, struct nfset *b, int timeout_ms,
 			e = mnl_nlmsg_get_payload(nlh);
 			got++;
 			if (e->error != 0 && !failed) {
-				strbuf_printf(err, "the kernel refused set %s's "
-				    "elements: %s", b->set, strerror(-e->error));
+				uint32_t i = e->msg.nlmsg_seq - b->seq0 - 1;
+
+				strbuf_printf(err, "the kernel refused %s: %s",
+				    i < b->nmsg ? b->what[i] : "the batch",
+				    strerror(-e->error));
 				failed = 1;
 			}
 		}
@@ -254,75 +356,6 @@ answers(struct mnl_socket *nl, struct nfset *b, int timeout_ms,
 		 * hear the rest. */
 		if (failed)
 			return -1;
-	}
-	return 0;
-}
-
-/* One line "add|delete element inet moat NAME { E, E }" queued: 0; 1 when
- * it is not one (or an element is not an address); -1 out of memory. */
-static int
-script_line(struct nfset *b, const char *line, size_t len)
-{
-	static const char add[] = "add element inet " NFTC_TABLE " ";
-	static const char del[] = "delete element inet " NFTC_TABLE " ";
-	char name[64], text[ADDR_STRLEN * 2 + 8], err[128], hint[64];
-	const char *p, *end = line + len, *e;
-	struct addr_lit lit;
-	bool adding;
-	size_t n;
-
-	if (len > sizeof(add) - 1 && strncmp(line, add, sizeof(add) - 1) == 0)
-		p = line + sizeof(add) - 1, adding = true;
-	else if (len > sizeof(del) - 1 &&
-	    strncmp(line, del, sizeof(del) - 1) == 0)
-		p = line + sizeof(del) - 1, adding = false;
-	else
-		return 1;
-	n = strcspn(p, " \n");
-	if (n == 0 || n >= sizeof(name) || p + n + 3 >= end - 2 ||
-	    strncmp(p + n, " { ", 3) != 0 || end - line < 2 ||
-	    strncmp(end - 2, " }", 2) != 0)
-		return 1;
-	memcpy(name, p, n);
-	name[n] = '\0';
-	for (p += n + 3; p < end - 2; p = e + 2) {
-		if ((e = memchr(p, ',', (size_t)(end - 2 - p))) == NULL)
-			e = end - 2;
-		n = (size_t)(e - p);
-		if (n == 0 || n >= sizeof(text))
-			return 1;
-		memcpy(text, p, n);
-		text[n] = '\0';
-		if (strpbrk(text, " \"") != NULL ||	/* " : " data, a comment */
-		    addr_parse_lit(text, false, &lit, err, sizeof(err), hint,
-		    sizeof(hint)) == -1)
-			return 1;
-		if (nfset_interval(b, adding, name, lit.family, lit.lo,
-		    lit.hi) == -1)
-			return -1;
-		if (e == end - 2)
-			break;
-	}
-	return 0;
-}
-
-int
-nfset_script(struct nfset *b, const char *s)
-{
-	const char *line, *nl;
-	int r;
-
-	nfset_reset(b);
-	for (line = s; *line != '\0'; line = nl + 1) {
-		if ((nl = strchr(line, '\n')) == NULL)
-			nl = line + strlen(line);
-		if (nl > line && (r = script_line(b, line,
-		    (size_t)(nl - line))) != 0) {
-			nfset_reset(b);
-			return r;
-		}
-		if (*nl == '\0')
-			break;
 	}
 	return 0;
 }
@@ -337,7 +370,7 @@ nfset_commit(struct nfset *b, int timeout_ms, struct strbuf *err)
 	if (b->nmsg == 0)
 		return 0;
 	close_msg(b);
-	if (room(b) == -1) {
+	if (room(b, ROOM) == -1) {
 		strbuf_puts(err, "out of memory");
 		goto out;
 	}

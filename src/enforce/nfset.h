@@ -7,12 +7,16 @@
  * elements exactly as the intervals it wrote (feedstore.h), so it can
  * name the kernel's elements itself: a start element per interval and an
  * end element (NFT_SET_ELEM_INTERVAL_END) one past it.  The feed objects'
- * updates go this way (apply_feed); rulesets still go through nft.c. */
+ * updates go this way (apply_feed), and an incremental apply's difference
+ * when nfdelta.h can read all of it; whole rulesets go through nft.c.
+ * The batch carries other messages too (nfset_open: rules, chains). */
 #ifndef MOAT_NFSET_H
 #define MOAT_NFSET_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <libmnl/libmnl.h>
 
 #include "base/addr.h"
 #include "base/strbuf.h"
@@ -29,15 +33,25 @@ int		 nfset_flush(struct nfset *b, const char *name);
  * -1 when memory ran out. */
 int		 nfset_interval(struct nfset *b, bool add, const char *name,
 		    enum addr_family f, u128 lo, u128 hi);
-/* Queue the lines of nft script s (an incremental apply's difference,
- * nftdiff.h) when every one adds or deletes elements of a set of
- * addresses ("add element inet moat NAME { ADDR, NET/LEN, LO-HI }", no
- * map, no comment): 0; 1, with nothing queued, when s has anything else
- * (libnftables must run it); -1 when memory ran out.  libnftables reads
- * every element of every interval set of the table before it changes
- * one (about a second at 100,000 rules); this is the same transaction
- * without that. */
-int		 nfset_script(struct nfset *b, const char *s);
+/* A map element's data: verdict code (NF_ACCEPT, NF_DROP, NFT_JUMP,
+ * NFT_GOTO, ...), the chain of a jump or goto, a comment ("" none). */
+struct nfset_data {
+	int	 code;
+	char	 chain[64];
+	char	 comment[128];
+};
+/* As nfset_interval, in a map: the start element carries data d. */
+int		 nfset_map_interval(struct nfset *b, bool add, const char *name,
+		    enum addr_family f, u128 lo, u128 hi,
+		    const struct nfset_data *d);
+/* Queue a message of nf_tables type (NFT_MSG_NEWRULE, ...) with flags
+ * (NLM_F_ACK added) for table inet moat (its nfgenmsg head written);
+ * the caller puts its attributes, with at most NFRULE_MSG_MAX bytes, and
+ * closes it with nfset_close.  what names it in the kernel's refusal
+ * ("rule of chain X").  NULL when memory ran out. */
+struct nlmsghdr	*nfset_open(struct nfset *b, int type, uint16_t flags,
+		    const char *what);
+void		 nfset_close(struct nfset *b);
 /* Forget what is queued. */
 void		 nfset_reset(struct nfset *b);
 /* How many messages are queued. */

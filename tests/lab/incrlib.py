@@ -12,6 +12,7 @@ lab of scripts/lab.sh (its hosts, gateway and 1:1 addresses, and the
 ports labgen's flows use), whose policies start as labgen's.
 """
 import json
+import re
 import subprocess
 
 
@@ -301,6 +302,38 @@ def listing(ns):
     if out.returncode != 0:
         return None, out.stderr
     return normalise(json.loads(out.stdout)), ""
+
+
+def expressions(ns):
+    """The kernel's own dump of table inet moat in namespace ns as nft
+    prints it with --debug=netlink (each rule's expressions, each set's
+    elements as bytes), normalised: handles dropped, counters zeroed,
+    anonymous sets' names dropped, rules and sets sorted (the order of a
+    chain's rules is listing()'s to check).  None when nft failed.  Two
+    rules equal here are the same rule to the kernel, however they were
+    sent (libnftables or moat's own batch, nfrule.c)."""
+    out = subprocess.run(["ip", "netns", "exec", ns, "nft", "--debug=netlink",
+                          "list", "table", "inet", "moat"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return None
+    blocks, cur = [], []
+    for line in out.stdout.splitlines():
+        if line.startswith("table "):
+            break       # the ruleset as text: listing()'s
+        line = re.sub(r"^(inet moat \S+)( \d+)+$", r"\1", line)
+        line = re.sub(r"counter pkts \d+ bytes \d+", "counter", line)
+        line = re.sub(r"__set\d+", "__set", line)
+        if line and not line[0].isspace():
+            if cur:
+                blocks.append(cur)
+            cur = [line]
+        elif line.strip():
+            cur.append(line)
+    if cur:
+        blocks.append(cur)
+    return sorted("\n".join(b[:1] + (sorted(b[1:]) if b[0].startswith(
+        "inet moat @") else b[1:])) for b in blocks)
 
 
 def zeroed(x):

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "base/strbuf.h"
-#include "enforce/nfset.h"
+#include "enforce/nfdelta.h"
 #include "enforce/nftdiff.h"
 
 #define NCHAIN	6
@@ -533,49 +533,91 @@ test_cases(void **state)
 	strbuf_free(&why);
 }
 
-/* A difference that only adds and deletes elements of address sets goes
- * over moat's own netlink batch (nfset_script); anything else (a map's
- * verdicts, a comment, ports, a rule) is left whole to libnftables, with
- * nothing queued. */
+/* A difference goes over moat's own netlink batch (nfdelta_script) when
+ * every line is one it can send: address elements of sets and verdict
+ * maps, rules of nfrule.h's vocabulary, hook-less chains declared,
+ * chains flushed and deleted, sets and counters deleted.  Anything else
+ * (ports as elements, a set declared, a base chain, a named counter in a
+ * rule, another table, a malformed line) leaves all of it to libnftables,
+ * with nothing queued. */
 static void
-test_elements_only(void **state)
+test_delta_lines(void **state)
 {
 	static const struct {
 		const char	*script;
 		int		 r;
 		size_t		 msgs;	/* messages queued */
+		bool		 elements_only;
 	} c[] = {
 		{ "add element inet moat OBJ_v4 { 10.0.0.1, 10.0.0.0/24, "
-		  "10.0.1.1-10.0.1.9 }\n", 0, 1 },
+		  "10.0.1.1-10.0.1.9 }\n", 0, 1, true },
 		{ "delete element inet moat OBJ_v6 { 2001:db8::/64 }\n"
-		  "add element inet moat OBJ_v6 { 2001:db8:1::1 }\n", 0, 2 },
-		{ "add element inet moat OBJ_v4 { 255.255.255.255 }\n", 0, 1 },
-		{ "", 0, 0 },
-		{ "add element inet moat zone_WAN_v4 { 10.0.0.1 : drop }\n", 1,
-		  0 },
+		  "add element inet moat OBJ_v6 { 2001:db8:1::1 }\n", 0, 2,
+		  true },
+		{ "add element inet moat OBJ_v4 { 255.255.255.255 }\n", 0, 1,
+		  true },
+		{ "", 0, 0, true },
+		{ "add element inet moat zone_WAN_v4 { 10.0.0.1 : drop }\n", 0,
+		  1, false },
 		{ "add element inet moat zone_WAN_v4 { 10.0.0.1 comment "
-		  "\"rule 00000000000000aa\" : drop }\n", 1, 0 },
-		{ "add element inet moat set_1 { 22, 80 }\n", 1, 0 },
-		{ "add element inet moat set_1 { 1024-2048 }\n", 1, 0 },
-		{ "add element inet moat OBJ_v4 { 10.0.0.1/8 }\n", 1, 0 },
-		{ "add element inet other OBJ_v4 { 10.0.0.1 }\n", 1, 0 },
+		  "\"rule 00000000000000aa\" : drop, 10.0.0.9 : jump "
+		  "zone_WAN_v4_1 }\n", 0, 1, false },
+		{ "add element inet moat zone_WAN_v4 { 10.0.0.1 comment "
+		  "\"rule 1\" }\n", 1, 0, false },
+		{ "add element inet moat zone_WAN_v4 { 10.0.0.1 : reject }\n",
+		  1, 0, false },
+		{ "delete element inet moat zone_WAN_v4 { 10.0.0.1 : drop }\n",
+		  1, 0, false },
+		{ "add element inet moat set_1 { 22, 80 }\n", 1, 0, false },
+		{ "add element inet moat set_1 { 1024-2048 }\n", 1, 0, false },
+		{ "add element inet moat OBJ_v4 { 10.0.0.1/8 }\n", 1, 0, false },
+		{ "add element inet other OBJ_v4 { 10.0.0.1 }\n", 1, 0, false },
 		{ "add element inet moat OBJ_v4 { 10.0.0.1 }\n"
-		  "add rule inet moat zone_LAN accept\n", 1, 0 },
-		{ "flush set inet moat OBJ_v4\n", 1, 0 },
-		{ "add element inet moat OBJ_v4 { }\n", 1, 0 },
+		  "add rule inet moat zone_LAN accept\n", 0, 2, false },
+		{ "add rule inet moat zone_LAN ip saddr 10.0.0.0/8 tcp dport "
+		  "@set_1 counter accept comment \"rule 1\"\n"
+		  "delete rule inet moat zone_LAN handle 7\n", 0, 2, false },
+		{ "add rule inet moat zone_LAN iifname \"eth0\" accept\n", 1,
+		  0, false },
+		{ "add rule inet moat zone_LAN counter name \"x\" accept\n",
+		  0, 1, false },
+		{ "add rule inet moat zone_LAN counter name x accept\n", 1, 0,
+		  false },
+		{ "add rule inet moat zone_LAN tcp dport { 22, 80 } accept\n",
+		  1, 0, false },
+		{ "add rule inet moat zone_LAN accept drop\n", 1, 0, false },
+		{ "add rule inet moat zone_LAN ip saddr 10.0.0.1 ip6 daddr ::1 "
+		  "accept\n", 1, 0, false },
+		{ "add rule inet moat zone_LAN udp dport 53 counter reject "
+		  "with tcp reset\n", 1, 0, false },
+		{ "delete rule inet moat zone_LAN handle x\n", 1, 0, false },
+		{ "table inet moat {\n\tchain zone_LAN_v4_1 {\n\t}\n}\n"
+		  "flush chain inet moat zone_LAN_v4_2\n"
+		  "delete chain inet moat zone_LAN_v4_2\n"
+		  "delete set inet moat set_2\ndelete map inet moat m_2\n"
+		  "delete counter inet moat c_2\n", 0, 6, false },
+		{ "table inet moat {\n\tchain input {\n\t\ttype filter hook "
+		  "input priority 0; policy drop;\n\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n"
+		  "}\n", 1, 0, false },
+		{ "table inet moat {\n\tchain c {\n\t}\n", 1, 0, false },
+		{ "flush set inet moat OBJ_v4\n", 1, 0, false },
+		{ "add element inet moat OBJ_v4 { }\n", 1, 0, false },
 		{ "add element inet moat OBJ_v4 { 10.0.0.1,, 10.0.0.2 }\n", 1,
-		  0 },
-		{ "add element inet moat OBJ_v4 10.0.0.1\n", 1, 0 },
+		  0, false },
+		{ "add element inet moat OBJ_v4 10.0.0.1\n", 1, 0, false },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		struct nfset *b = nfset_new();
+		bool only = false;
 
 		assert_non_null(b);
-		if (nfset_script(b, c[i].script) != c[i].r ||
-		    nfset_pending(b) != c[i].msgs)
+		if (nfdelta_script(b, c[i].script, &only, NULL) != c[i].r ||
+		    nfset_pending(b) != c[i].msgs ||
+		    (c[i].r == 0 && only != c[i].elements_only))
 			fail_msg("case %zu: %s", i, c[i].script);
 		nfset_free(b);
 	}
@@ -587,7 +629,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_pairs),
 		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_elements_only),
+		cmocka_unit_test(test_delta_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

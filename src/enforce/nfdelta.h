@@ -1,0 +1,31 @@
+/* nfdelta.h: an incremental apply's difference (nftdiff.h's script) as
+ * one nf_tables batch of moat's own (nfset.h), without libnftables.
+ *
+ * libnftables reads the table into its cache before it changes it: every
+ * chain, set and object for a rule, and in 1.0.6 every element of every
+ * interval set for an element; at 100,000 rules about a second, whatever
+ * the difference's size.  moat knows what it wrote, so it can name the
+ * kernel's objects itself.  Read here: the lines nftdiff writes for a
+ * rule's edit (chains without a hook declared, rules added and deleted
+ * by handle, address elements of sets and of verdict maps added and
+ * deleted, chains flushed and deleted, sets, maps and counters deleted).
+ * Anything else (a set or a map declared, a base chain, a rule outside
+ * nfrule.h's vocabulary) and the whole difference goes to libnftables.
+ */
+#ifndef MOAT_NFDELTA_H
+#define MOAT_NFDELTA_H
+
+#include <stdbool.h>
+
+#include "enforce/nfset.h"
+
+/* Queue the lines of script s into batch b (emptied first): 0; 1, with
+ * nothing queued, when s holds a line this cannot send (libnftables must
+ * run it); -1 when memory ran out.  *elements_only (when not NULL) is
+ * set when s held no rule, chain or map line: only address elements.
+ * On 1, *refused (when not NULL) points at the first line it could not
+ * send (in s, up to its newline). */
+int	 nfdelta_script(struct nfset *b, const char *s, bool *elements_only,
+	    const char **refused);
+
+#endif

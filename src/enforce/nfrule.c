@@ -1,0 +1,726 @@
+/* nfrule.c: moat's rule text as nf_tables expressions; see nfrule.h.
+ *
+ * The vocabulary is the one nftc writes in the chains a rule's edit
+ * changes (a zone's dispatched classes and segments, a rule's log chain):
+ *
+ *   ip|ip6 saddr|daddr [!=] ADDR|NET/LEN|LO-HI|@SET
+ *   tcp|udp|sctp dport|sport [!=] N|LO-HI|@SET
+ *   icmp|icmpv6 type N        meta l4proto NAME       meta nfproto ipv4|ipv6
+ *   counter   counter name "NAME"   limit rate N/second|minute burst N packets
+ *   log group N prefix "S"
+ *   accept | drop | return | jump CHAIN | goto CHAIN
+ *   reject with tcp reset | reject with icmpx type admin-prohibited
+ *   comment "S"
+ *
+ * nft's encoding of each, as `nft --debug=netlink` shows it (1.0.6): a
+ * match loads into register 1 and compares; a network header's field is
+ * preceded by "meta nfproto" and a transport header's by "meta l4proto"
+ * unless the rule already said so; a prefix on a byte boundary loads only
+ * its bytes, any other is masked (compared with the address as written);
+ * a range is two comparisons, a range negated one "range neq".
+ */
+#include "enforce/nfrule.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKENS_MAX	48
+#define NFPROTO_V4	2	/* NFPROTO_IPV4 */
+#define NFPROTO_V6	10	/* NFPROTO_IPV6 */
+
+struct tok {
+	const char	*s;
+	size_t		 n;
+};
+
+struct enc {
+	struct nlmsghdr	*nlh;
+	int		 nfproto;	/* known so far: 0 none */
+	int		 l4proto;	/* -1 none */
+	bool		 verdict;	/* said: only a comment may follow */
+};
+
+static bool
+is(const struct tok *t, const char *w)
+{
+	return t->n == strlen(w) && memcmp(t->s, w, t->n) == 0;
+}
+
+/* Split s into words; a quoted string ("...") is one, quotes kept. */
+static int
+split(const char *s, size_t len, struct tok *t, size_t *nt)
+{
+	const char *p = s, *end = s + len;
+	size_t n = 0;
+
+	while (p < end) {
+		const char *q;
+
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		if (n == TOKENS_MAX)
+			return -1;
+		if (*p == '"') {
+			if ((q = memchr(p + 1, '"', (size_t)(end - p - 1))) ==
+			    NULL)
+				return -1;
+			q++;
+		} else
+			for (q = p; q < end && *q != ' ' && *q != '"'; q++)
+				;
+		t[n].s = p;
+		t[n].n = (size_t)(q - p);
+		n++;
+		p = q;
+	}
+	*nt = n;
+	return 0;
+}
+
+/* A decimal number of at most max: 0, or -1. */
+static int
+number(const struct tok *t, unsigned long max, unsigned long *v)
+{
+	char buf[16], *e;
+
+	if (t->n == 0 || t->n >= sizeof(buf) || t->s[0] < '0' ||
+	    t->s[0] > '9')
+		return -1;
+	memcpy(buf, t->s, t->n);
+	buf[t->n] = '\0';
+	*v = strtoul(buf, &e, 10);
+	return *e == '\0' && *v <= max ? 0 : -1;
+}
+
+/* A quoted string's inside into buf (at most size - 1 bytes): 0, or -1. */
+static int
+quoted(const struct tok *t, char *buf, size_t size)
+{
+	if (t->n < 2 || t->s[0] != '"' || t->s[t->n - 1] != '"' ||
+	    t->n - 2 >= size)
+		return -1;
+	memcpy(buf, t->s + 1, t->n - 2);
+	buf[t->n - 2] = '\0';
+	return 0;
+}
+
+/* One expression's head; expr_end closes it. */
+static struct nlattr *
+expr_begin(struct enc *e, const char *name, struct nlattr **data)
+{
+	struct nlattr *el = mnl_attr_nest_start(e->nlh, NFTA_LIST_ELEM);
+
+	mnl_attr_put_strz(e->nlh, NFTA_EXPR_NAME, name);
+	*data = mnl_attr_nest_start(e->nlh, NFTA_EXPR_DATA);
+	return el;
+}
+
+static void
+expr_end(struct enc *e, struct nlattr *el, struct nlattr *data)
+{
+	mnl_attr_nest_end(e->nlh, data);
+	mnl_attr_nest_end(e->nlh, el);
+}
+
+static void
+put_value(struct enc *e, uint16_t type, const void *v, size_t n)
+{
+	struct nlattr *d = mnl_attr_nest_start(e->nlh, type);
+
+	mnl_attr_put(e->nlh, NFTA_DATA_VALUE, n, v);
+	mnl_attr_nest_end(e->nlh, d);
+}
+
+static void
+meta_load(struct enc *e, uint32_t key)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "meta", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_META_KEY, htonl(key));
+	mnl_attr_put_u32(e->nlh, NFTA_META_DREG, htonl(NFT_REG_1));
+	expr_end(e, el, d);
+}
+
+static void
+payload_load(struct enc *e, uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "payload", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_PAYLOAD_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_PAYLOAD_BASE, htonl(base));
+	mnl_attr_put_u32(e->nlh, NFTA_PAYLOAD_OFFSET, htonl(off));
+	mnl_attr_put_u32(e->nlh, NFTA_PAYLOAD_LEN, htonl(len));
+	expr_end(e, el, d);
+}
+
+static void
+cmp(struct enc *e, uint32_t op, const void *v, size_t n)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "cmp", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_CMP_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_CMP_OP, htonl(op));
+	put_value(e, NFTA_CMP_DATA, v, n);
+	expr_end(e, el, d);
+}
+
+static void
+range_neq(struct enc *e, const void *lo, const void *hi, size_t n)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "range", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_RANGE_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_RANGE_OP, htonl(NFT_RANGE_NEQ));
+	put_value(e, NFTA_RANGE_FROM_DATA, lo, n);
+	put_value(e, NFTA_RANGE_TO_DATA, hi, n);
+	expr_end(e, el, d);
+}
+
+static void
+bitwise_mask(struct enc *e, const void *mask, size_t n)
+{
+	static const unsigned char zero[16];
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "bitwise", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_BITWISE_LEN, htonl((uint32_t)n));
+	put_value(e, NFTA_BITWISE_MASK, mask, n);
+	put_value(e, NFTA_BITWISE_XOR, zero, n);
+	expr_end(e, el, d);
+}
+
+/* "meta nfproto|l4proto" compared with v: one byte. */
+static void
+meta_is(struct enc *e, uint32_t key, int v)
+{
+	unsigned char b = (unsigned char)v;
+
+	meta_load(e, key);
+	cmp(e, NFT_CMP_EQ, &b, 1);
+}
+
+/* The family a network header's field needs: said once. */
+static int
+need_nfproto(struct enc *e, int nfproto)
+{
+	if (e->nfproto == nfproto)
+		return 0;
+	if (e->nfproto != 0)
+		return -1;
+	meta_is(e, NFT_META_NFPROTO, nfproto);
+	e->nfproto = nfproto;
+	return 0;
+}
+
+static int
+need_l4proto(struct enc *e, int proto)
+{
+	if (e->l4proto == proto)
+		return 0;
+	if (e->l4proto != -1)
+		return -1;
+	meta_is(e, NFT_META_L4PROTO, proto);
+	e->l4proto = proto;
+	return 0;
+}
+
+/* A set lookup of register 1 in set t ("@NAME"), negated or not. */
+static int
+lookup(struct enc *e, const struct tok *t, bool neg)
+{
+	char name[NFT_SET_MAXNAMELEN];
+	struct nlattr *el, *d;
+	size_t i;
+
+	if (t->n < 2 || t->n - 1 >= sizeof(name))
+		return -1;
+	for (i = 1; i < t->n; i++)
+		if (!((t->s[i] >= 'a' && t->s[i] <= 'z') || (t->s[i] >= 'A' &&
+		    t->s[i] <= 'Z') || (t->s[i] >= '0' && t->s[i] <= '9') ||
+		    t->s[i] == '_'))
+			return -1;
+	memcpy(name, t->s + 1, t->n - 1);
+	name[t->n - 1] = '\0';
+	el = expr_begin(e, "lookup", &d);
+	mnl_attr_put_strz(e->nlh, NFTA_LOOKUP_SET, name);
+	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
+	if (neg)
+		mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_FLAGS,
+		    htonl(NFT_LOOKUP_F_INV));
+	expr_end(e, el, d);
+	return 0;
+}
+
+/* An address of family af (AF_INET, AF_INET6) into a, network order. */
+static int
+addr(const char *s, size_t n, int af, unsigned char *a)
+{
+	char buf[64];
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return inet_pton(af, buf, a) == 1 ? 0 : -1;
+}
+
+/* "ip|ip6 saddr|daddr [!=] VALUE" from t (the family word first). */
+static int
+addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	bool v6 = is(&t[0], "ip6"), neg;
+	int af = v6 ? AF_INET6 : AF_INET;
+	size_t w = v6 ? 16 : 4, k = 2;
+	uint32_t off;
+	unsigned char lo[16], hi[16], mask[16];
+	const struct tok *v;
+	const char *slash, *dash;
+	unsigned long plen;
+
+	if (nt < 3)
+		return -1;
+	if (is(&t[1], "saddr"))
+		off = v6 ? 8 : 12;
+	else if (is(&t[1], "daddr"))
+		off = v6 ? 24 : 16;
+	else
+		return -1;
+	if ((neg = is(&t[k], "!=")) && ++k >= nt)
+		return -1;
+	v = &t[k];
+	*used = k + 1;
+	if (need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) == -1)
+		return -1;
+	if (v->n > 0 && v->s[0] == '@') {
+		payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)w);
+		return lookup(e, v, neg);
+	}
+	slash = memchr(v->s, '/', v->n);
+	dash = memchr(v->s, '-', v->n);
+	if (slash != NULL) {
+		struct tok len = { slash + 1, (size_t)(v->s + v->n - slash -
+		    1) };
+		size_t i;
+
+		if (addr(v->s, (size_t)(slash - v->s), af, lo) == -1 ||
+		    number(&len, w * 8, &plen) == -1 || plen == 0)
+			return -1;
+		if (plen % 8 == 0) {
+			/* On a byte boundary: only its bytes. */
+			payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off,
+			    (uint32_t)plen / 8);
+			cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, plen / 8);
+			return 0;
+		}
+		for (i = 0; i < w; i++)
+			mask[i] = plen >= (i + 1) * 8 ? 0xff : plen <= i * 8 ?
+			    0 : (unsigned char)(0xff << (8 - (plen - i * 8)));
+		payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)w);
+		bitwise_mask(e, mask, w);
+		cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, w);
+		return 0;
+	}
+	if (dash != NULL) {
+		if (addr(v->s, (size_t)(dash - v->s), af, lo) == -1 ||
+		    addr(dash + 1, (size_t)(v->s + v->n - dash - 1), af, hi) ==
+		    -1 || memcmp(lo, hi, w) > 0)
+			return -1;
+		payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)w);
+		if (neg)
+			range_neq(e, lo, hi, w);
+		else {
+			cmp(e, NFT_CMP_GTE, lo, w);
+			cmp(e, NFT_CMP_LTE, hi, w);
+		}
+		return 0;
+	}
+	if (addr(v->s, v->n, af, lo) == -1)
+		return -1;
+	payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)w);
+	cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, w);
+	return 0;
+}
+
+/* A port "N" or "LO-HI" into network order. */
+static int
+ports(const struct tok *v, unsigned char lo[2], unsigned char hi[2],
+    bool *is_range)
+{
+	const char *dash = memchr(v->s, '-', v->n);
+	struct tok a = *v, b;
+	unsigned long x, y;
+
+	if (dash != NULL) {
+		a.n = (size_t)(dash - v->s);
+		b.s = dash + 1;
+		b.n = (size_t)(v->s + v->n - dash - 1);
+		if (number(&a, 65535, &x) == -1 || number(&b, 65535, &y) ==
+		    -1 || x > y)
+			return -1;
+	} else {
+		if (number(&a, 65535, &x) == -1)
+			return -1;
+		y = x;
+	}
+	lo[0] = (unsigned char)(x >> 8);
+	lo[1] = (unsigned char)x;
+	hi[0] = (unsigned char)(y >> 8);
+	hi[1] = (unsigned char)y;
+	*is_range = dash != NULL;
+	return 0;
+}
+
+/* "tcp|udp|sctp dport|sport [!=] VALUE". */
+static int
+port_match(struct enc *e, const struct tok *t, size_t nt, int proto,
+    size_t *used)
+{
+	unsigned char lo[2], hi[2];
+	uint32_t off;
+	size_t k = 2;
+	bool neg, range;
+
+	if (nt < 3)
+		return -1;
+	if (is(&t[1], "dport"))
+		off = 2;
+	else if (is(&t[1], "sport"))
+		off = 0;
+	else
+		return -1;
+	if ((neg = is(&t[k], "!=")) && ++k >= nt)
+		return -1;
+	*used = k + 1;
+	if (need_l4proto(e, proto) == -1)
+		return -1;
+	if (t[k].n > 0 && t[k].s[0] == '@') {
+		payload_load(e, NFT_PAYLOAD_TRANSPORT_HEADER, off, 2);
+		return lookup(e, &t[k], neg);
+	}
+	if (ports(&t[k], lo, hi, &range) == -1)
+		return -1;
+	payload_load(e, NFT_PAYLOAD_TRANSPORT_HEADER, off, 2);
+	if (!range)
+		cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, 2);
+	else if (neg)
+		range_neq(e, lo, hi, 2);
+	else {
+		cmp(e, NFT_CMP_GTE, lo, 2);
+		cmp(e, NFT_CMP_LTE, hi, 2);
+	}
+	return 0;
+}
+
+/* "icmp|icmpv6 type N" (a number only: nft's names are its own). */
+static int
+type_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	bool v6 = is(&t[0], "icmpv6");
+	unsigned long v;
+	unsigned char b;
+
+	if (nt < 3 || !is(&t[1], "type") || number(&t[2], 255, &v) == -1)
+		return -1;
+	*used = 3;
+	if (need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) == -1 ||
+	    need_l4proto(e, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) == -1)
+		return -1;
+	b = (unsigned char)v;
+	payload_load(e, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+	cmp(e, NFT_CMP_EQ, &b, 1);
+	return 0;
+}
+
+/* The protocols nftc names in "meta l4proto" (builtin.h's). */
+static int
+proto_number(const struct tok *t)
+{
+	static const struct {
+		const char	*name;
+		int		 number;
+	} p[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "sctp", 132 }, { "icmp", 1 },
+		{ "ipv6-icmp", 58 }, { "gre", 47 }, { "esp", 50 },
+		{ "ah", 51 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (is(t, p[i].name))
+			return p[i].number;
+	return -1;
+}
+
+static int
+meta_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	int v;
+
+	if (nt < 3)
+		return -1;
+	*used = 3;
+	if (is(&t[1], "l4proto")) {
+		if ((v = proto_number(&t[2])) == -1)
+			return -1;
+		meta_is(e, NFT_META_L4PROTO, v);
+		e->l4proto = v;
+		return 0;
+	}
+	if (is(&t[1], "nfproto")) {
+		if (is(&t[2], "ipv4"))
+			v = NFPROTO_V4;
+		else if (is(&t[2], "ipv6"))
+			v = NFPROTO_V6;
+		else
+			return -1;
+		meta_is(e, NFT_META_NFPROTO, v);
+		e->nfproto = v;
+		return 0;
+	}
+	return -1;
+}
+
+/* "limit rate N/second|minute burst N packets" */
+static int
+limit(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	struct tok rate;
+	const char *slash;
+	unsigned long r, burst;
+	uint64_t unit;
+	struct nlattr *el, *d;
+
+	if (nt < 6 || !is(&t[1], "rate") || !is(&t[3], "burst") ||
+	    !is(&t[5], "packets") ||
+	    (slash = memchr(t[2].s, '/', t[2].n)) == NULL)
+		return -1;
+	rate.s = t[2].s;
+	rate.n = (size_t)(slash - t[2].s);
+	if (t[2].s + t[2].n - slash - 1 == 6 && memcmp(slash + 1, "second",
+	    6) == 0)
+		unit = 1;
+	else if (t[2].s + t[2].n - slash - 1 == 6 &&
+	    memcmp(slash + 1, "minute", 6) == 0)
+		unit = 60;
+	else
+		return -1;
+	if (number(&rate, UINT32_MAX, &r) == -1 || number(&t[4], UINT32_MAX,
+	    &burst) == -1 || burst == 0)
+		return -1;
+	*used = 6;
+	el = expr_begin(e, "limit", &d);
+	mnl_attr_put_u64(e->nlh, NFTA_LIMIT_RATE, htobe64(r));
+	mnl_attr_put_u64(e->nlh, NFTA_LIMIT_UNIT, htobe64(unit));
+	mnl_attr_put_u32(e->nlh, NFTA_LIMIT_BURST, htonl((uint32_t)burst));
+	mnl_attr_put_u32(e->nlh, NFTA_LIMIT_TYPE, htonl(NFT_LIMIT_PKTS));
+	mnl_attr_put_u32(e->nlh, NFTA_LIMIT_FLAGS, htonl(0));
+	expr_end(e, el, d);
+	return 0;
+}
+
+/* "log group N prefix "S"" */
+static int
+log_stmt(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	char prefix[128];
+	unsigned long group;
+	struct nlattr *el, *d;
+
+	if (nt < 5 || !is(&t[1], "group") || number(&t[2], 65535, &group) ==
+	    -1 || !is(&t[3], "prefix") || quoted(&t[4], prefix,
+	    sizeof(prefix)) == -1)
+		return -1;
+	*used = 5;
+	el = expr_begin(e, "log", &d);
+	mnl_attr_put_strz(e->nlh, NFTA_LOG_PREFIX, prefix);
+	mnl_attr_put_u16(e->nlh, NFTA_LOG_GROUP, htons((uint16_t)group));
+	expr_end(e, el, d);
+	return 0;
+}
+
+/* "counter name "NAME"": a named counter object of the table. */
+static int
+counter_ref(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	char name[NFT_OBJ_MAXNAMELEN];
+	struct nlattr *el, *d;
+
+	if (nt < 3 || quoted(&t[2], name, sizeof(name)) == -1 ||
+	    name[0] == '\0')
+		return -1;
+	*used = 3;
+	el = expr_begin(e, "objref", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_OBJREF_IMM_TYPE,
+	    htonl(NFT_OBJECT_COUNTER));
+	mnl_attr_put_strz(e->nlh, NFTA_OBJREF_IMM_NAME, name);
+	expr_end(e, el, d);
+	return 0;
+}
+
+static void
+verdict(struct enc *e, int code, const char *chain)
+{
+	struct nlattr *el, *d, *data, *v;
+
+	el = expr_begin(e, "immediate", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_VERDICT));
+	data = mnl_attr_nest_start(e->nlh, NFTA_IMMEDIATE_DATA);
+	v = mnl_attr_nest_start(e->nlh, NFTA_DATA_VERDICT);
+	mnl_attr_put_u32(e->nlh, NFTA_VERDICT_CODE, htonl((uint32_t)code));
+	if (chain != NULL)
+		mnl_attr_put_strz(e->nlh, NFTA_VERDICT_CHAIN, chain);
+	mnl_attr_nest_end(e->nlh, v);
+	mnl_attr_nest_end(e->nlh, data);
+	expr_end(e, el, d);
+	e->verdict = true;
+}
+
+/* "jump|goto CHAIN" */
+static int
+jump(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	char chain[NFT_CHAIN_MAXNAMELEN];
+	size_t i;
+
+	if (nt < 2 || t[1].n == 0 || t[1].n >= sizeof(chain))
+		return -1;
+	for (i = 0; i < t[1].n; i++)
+		if (!((t[1].s[i] >= 'a' && t[1].s[i] <= 'z') ||
+		    (t[1].s[i] >= 'A' && t[1].s[i] <= 'Z') ||
+		    (t[1].s[i] >= '0' && t[1].s[i] <= '9') || t[1].s[i] == '_'))
+			return -1;
+	memcpy(chain, t[1].s, t[1].n);
+	chain[t[1].n] = '\0';
+	*used = 2;
+	verdict(e, is(&t[0], "jump") ? NFT_JUMP : NFT_GOTO, chain);
+	return 0;
+}
+
+/* "reject with tcp reset" (after "meta l4proto tcp" or a tcp match, as
+ * nft demands) or "reject with icmpx type admin-prohibited". */
+static int
+reject(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	struct nlattr *el, *d;
+
+	if (nt >= 4 && is(&t[1], "with") && is(&t[2], "tcp") &&
+	    is(&t[3], "reset")) {
+		if (e->l4proto != IPPROTO_TCP)
+			return -1;
+		*used = 4;
+		el = expr_begin(e, "reject", &d);
+		mnl_attr_put_u32(e->nlh, NFTA_REJECT_TYPE,
+		    htonl(NFT_REJECT_TCP_RST));
+		expr_end(e, el, d);
+	} else if (nt >= 5 && is(&t[1], "with") && is(&t[2], "icmpx") &&
+	    is(&t[3], "type") && is(&t[4], "admin-prohibited")) {
+		*used = 5;
+		el = expr_begin(e, "reject", &d);
+		mnl_attr_put_u32(e->nlh, NFTA_REJECT_TYPE,
+		    htonl(NFT_REJECT_ICMPX_UNREACH));
+		mnl_attr_put_u8(e->nlh, NFTA_REJECT_ICMP_CODE,
+		    NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+		expr_end(e, el, d);
+	} else
+		return -1;
+	e->verdict = true;
+	return 0;
+}
+
+/* One statement or match at t: how many words it took in *used; -1 when
+ * it is not one of the vocabulary. */
+static int
+word(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	struct nlattr *el, *d;
+
+	if (e->verdict)
+		return -1;	/* only the comment may follow a verdict */
+	if (is(&t[0], "ip") || is(&t[0], "ip6"))
+		return addr_match(e, t, nt, used);
+	if (is(&t[0], "tcp"))
+		return port_match(e, t, nt, IPPROTO_TCP, used);
+	if (is(&t[0], "udp"))
+		return port_match(e, t, nt, IPPROTO_UDP, used);
+	if (is(&t[0], "sctp"))
+		return port_match(e, t, nt, IPPROTO_SCTP, used);
+	if (is(&t[0], "icmp") || is(&t[0], "icmpv6"))
+		return type_match(e, t, nt, used);
+	if (is(&t[0], "meta"))
+		return meta_match(e, t, nt, used);
+	if (is(&t[0], "counter")) {
+		if (nt > 1 && is(&t[1], "name"))
+			return counter_ref(e, t, nt, used);
+		*used = 1;
+		el = expr_begin(e, "counter", &d);
+		expr_end(e, el, d);
+		return 0;
+	}
+	if (is(&t[0], "limit"))
+		return limit(e, t, nt, used);
+	if (is(&t[0], "log"))
+		return log_stmt(e, t, nt, used);
+	if (is(&t[0], "accept") || is(&t[0], "drop") || is(&t[0], "return")) {
+		*used = 1;
+		verdict(e, is(&t[0], "accept") ? NF_ACCEPT : is(&t[0], "drop") ?
+		    NF_DROP : NFT_RETURN, NULL);
+		return 0;
+	}
+	if (is(&t[0], "jump") || is(&t[0], "goto"))
+		return jump(e, t, nt, used);
+	if (is(&t[0], "reject"))
+		return reject(e, t, nt, used);
+	return -1;
+}
+
+int
+nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len)
+{
+	struct tok t[TOKENS_MAX];
+	struct enc e = { nlh, 0, -1, false };
+	struct nlattr *list;
+	char comment[NFT_USERDATA_MAXLEN];
+	size_t nt, i, used, clen;
+
+	if (len > NFRULE_TEXT_MAX || split(s, len, t, &nt) == -1 || nt == 0)
+		return 1;
+	/* A comment ends the rule. */
+	comment[0] = '\0';
+	if (nt >= 2 && is(&t[nt - 2], "comment")) {
+		if (quoted(&t[nt - 1], comment, 128) == -1)
+			return 1;
+		nt -= 2;
+	}
+	list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+	for (i = 0; i < nt; i += used) {
+		used = 0;
+		if (word(&e, t + i, nt - i, &used) == -1 || used == 0)
+			return 1;
+	}
+	mnl_attr_nest_end(nlh, list);
+	if ((clen = strlen(comment)) > 0) {
+		/* libnftnl's user data: a type (NFTNL_UDATA_RULE_COMMENT,
+		 * 0), a length, the string with its NUL. */
+		unsigned char ud[2 + 128];
+
+		ud[0] = 0;
+		ud[1] = (unsigned char)(clen + 1);
+		memcpy(ud + 2, comment, clen + 1);
+		mnl_attr_put(nlh, NFTA_RULE_USERDATA, clen + 3, ud);
+	}
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* nfrule.h: one rule of moat's compiled ruleset (nftc.h's text) as the
+ * nf_tables expressions the kernel takes, written into a netlink message
+ * without libnftables.
+ *
+ * libnftables reads every chain, set and object of the table into its
+ * cache before it adds one rule (about 0.9 s at 100,000 rules), so an
+ * incremental apply's few rules cost as much as reading the table.  moat
+ * writes its rules from a small vocabulary; this encodes that vocabulary
+ * exactly as nft 1.0.6 does (its expressions, their order, the implicit
+ * dependencies such as "meta nfproto ipv4" before "ip saddr"), so that
+ * the kernel holds the same rule either way (tests/lab/nfrule.sh compares
+ * the kernel's own dump of both).  Anything outside the vocabulary is
+ * refused, and the caller sends it through libnftables instead.
+ */
+#ifndef MOAT_NFRULE_H
+#define MOAT_NFRULE_H
+
+#include <libmnl/libmnl.h>
+#include <stddef.h>
+
+/* The longest rule text nfrule_put takes, and the most bytes it adds to
+ * a message. */
+#define NFRULE_TEXT_MAX		1024
+#define NFRULE_MSG_MAX		4096
+
+/* Put rule text s (len bytes: what follows "add rule inet moat CHAIN ")
+ * into nlh as NFTA_RULE_EXPRESSIONS and NFTA_RULE_USERDATA (its comment):
+ * 0; 1 when s holds anything this encoder does not know, or is longer
+ * than NFRULE_TEXT_MAX (nlh is then to be dropped).  nlh must have
+ * NFRULE_MSG_MAX bytes of room. */
+int	 nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len);
+
+#endif
