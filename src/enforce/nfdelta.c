@@ -63,7 +63,7 @@ object_msg(struct reader *r, int type, uint16_t flags, uint16_t attr_table,
 	char label[96];
 	struct nlmsghdr *nlh;
 
-	snprintf(label, sizeof(label), "%s %s", what, name);
+	snprintf(label, sizeof(label), "%.24s %.64s", what, name);
 	if ((nlh = nfset_open(r->b, type, flags, label)) == NULL)
 		return NULL;
 	mnl_attr_put_strz(nlh, attr_table, NFTC_TABLE);
