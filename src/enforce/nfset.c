@@ -304,6 +304,33 @@ nfset_map_interval(struct nfset *b, bool add, const char *name,
 	return put_elem(b, add, name, k, n, true, false, NULL);
 }
 
+int
+nfset_port_interval(struct nfset *b, bool add, const char *name,
+    unsigned lo, unsigned hi)
+{
+	unsigned char k[2];
+
+	k[0] = (unsigned char)(lo >> 8);
+	k[1] = (unsigned char)lo;
+	if (put_elem(b, add, name, k, 2, false, hi == 65535, NULL) == -1)
+		return -1;
+	if (hi == 65535)
+		return 0;
+	k[0] = (unsigned char)((hi + 1) >> 8);
+	k[1] = (unsigned char)(hi + 1);
+	return put_elem(b, add, name, k, 2, true, false, NULL);
+}
+
+int
+nfset_end_at_zero(struct nfset *b, const char *name, size_t len)
+{
+	static const unsigned char zero[16];
+
+	if (len > sizeof(zero))
+		return -1;
+	return put_elem(b, true, name, zero, len, true, false, NULL);
+}
+
 /* The kernel's answers: an ack (error 0) or an error for each message
  * that asked; -1 with err at the first error. */
 static int

@@ -601,6 +601,34 @@ test_delta_lines(void **state)
 		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n"
 		  "}\n", 1, 0, false },
 		{ "table inet moat {\n\tchain c {\n\t}\n", 1, 0, false },
+		/* sets, maps and counters declared: the declaration, then
+		 * its elements (one message, the end at 0 with them) */
+		{ "table inet moat {\n\tcounter c {\n\t}\n\n"
+		  "\tset OBJ_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+		  "\t\telements = { 10.0.0.1, 10.0.1.0/24 }\n\t}\n\n"
+		  "\tset set_1 {\n\t\ttype inet_service\n\t\tflags "
+		  "interval\n\t\telements = { 22, 80-90 }\n\t}\n\n"
+		  "\tmap zone_LAN_v4 {\n\t\ttype ipv4_addr : verdict\n"
+		  "\t\tflags interval\n\t\tcounter\n\t\telements = { "
+		  "10.0.0.1 comment \"rule 1\" : drop,\n\t\t\t10.0.0.2 : "
+		  "jump zone_LAN_v4_1 }\n\t}\n\n\tset D_v6 {\n\t\ttype "
+		  "ipv6_addr\n\t\tflags interval\n\t\tcomment \"moat: "
+		  "follows\"\n\t}\n}\n", 0, 8, false },
+		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t\t"
+		  "flags interval, timeout\n\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t\t"
+		  "flags interval\n\t\telements = { 10.0.0.1 : drop }\n"
+		  "\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tset s {\n\t\ttype ether_addr\n\t\t"
+		  "flags interval\n\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tmap m {\n\t\ttype ipv4_addr : "
+		  "verdict\n\t\tflags interval\n\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tmap m {\n\t\ttype ipv4_addr : "
+		  "verdict\n\t\tflags interval\n\t\tcounter\n\t\t"
+		  "elements = { 10.0.0.1 }\n\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tset s {\n\t\ttype inet_service\n"
+		  "\t\tflags interval\n\t\telements = { 10.0.0.1 }\n\t}\n"
+		  "}\n", 1, 0, false },
 		{ "flush set inet moat OBJ_v4\n", 1, 0, false },
 		{ "add element inet moat OBJ_v4 { }\n", 1, 0, false },
 		{ "add element inet moat OBJ_v4 { 10.0.0.1,, 10.0.0.2 }\n", 1,
