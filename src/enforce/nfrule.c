@@ -3,13 +3,15 @@
  * The vocabulary is the one nftc writes in the chains a rule's edit
  * changes (a zone's dispatched classes and segments, a rule's log chain):
  *
- *   ip|ip6 saddr|daddr [!=] ADDR|NET/LEN|LO-HI|@SET
+ *   ip|ip6 saddr|daddr [!=] ADDR|NET/LEN|LO-HI|@SET    ip|ip6 saddr vmap @MAP
+ *   ct state S,S   ct status dnat|snat   iif|iifname|oifname "NAME"
  *   tcp|udp|sctp dport|sport [!=] N|LO-HI|@SET
  *   icmp|icmpv6 type N        meta l4proto NAME       meta nfproto ipv4|ipv6
  *   counter   counter name "NAME"   limit rate N/second|minute burst N packets
  *   log group N prefix "S"
  *   accept | drop | return | jump CHAIN | goto CHAIN
  *   reject with tcp reset | reject with icmpx type admin-prohibited
+ *   masquerade
  *   comment "S"
  *
  * nft's encoding of each, as `nft --debug=netlink` shows it (1.0.6): a
@@ -23,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <net/if.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdbool.h>
@@ -39,11 +42,23 @@ struct tok {
 	size_t		 n;
 };
 
+/* A payload field loaded or compared: nft merges two equal comparisons
+ * of adjacent fields of one header into one load when they fit in 32 bits
+ * ("udp sport 67 udp dport 68": 4 bytes at offset 0), which this does not
+ * write, so such a rule is left to libnftables. */
+struct field {
+	uint32_t	 base, off, len;
+	bool		 set;
+};
+
 struct enc {
 	struct nlmsghdr	*nlh;
 	int		 nfproto;	/* known so far: 0 none */
 	int		 l4proto;	/* -1 none */
 	bool		 verdict;	/* said: only a comment may follow */
+	struct field	 loaded;	/* the payload just loaded */
+	struct field	 equal;		/* the last expression compared it */
+	bool		 merged;	/* nft would merge two: refused */
 };
 
 static bool
@@ -118,6 +133,13 @@ expr_begin(struct enc *e, const char *name, struct nlattr **data)
 {
 	struct nlattr *el = mnl_attr_nest_start(e->nlh, NFTA_LIST_ELEM);
 
+	/* Any expression but a load and a comparison ends a run of
+	 * comparisons of fields (cmp() itself says what its own does). */
+	if (strcmp(name, "payload") != 0 && strcmp(name, "cmp") != 0) {
+		e->equal.set = false;
+		e->loaded.set = false;
+	}
+
 	mnl_attr_put_strz(e->nlh, NFTA_EXPR_NAME, name);
 	*data = mnl_attr_nest_start(e->nlh, NFTA_EXPR_DATA);
 	return el;
@@ -156,6 +178,10 @@ payload_load(struct enc *e, uint32_t base, uint32_t off, uint32_t len)
 	struct nlattr *el, *d;
 
 	el = expr_begin(e, "payload", &d);
+	e->loaded.base = base;
+	e->loaded.off = off;
+	e->loaded.len = len;
+	e->loaded.set = true;
 	mnl_attr_put_u32(e->nlh, NFTA_PAYLOAD_DREG, htonl(NFT_REG_1));
 	mnl_attr_put_u32(e->nlh, NFTA_PAYLOAD_BASE, htonl(base));
 	mnl_attr_put_u32(e->nlh, NFTA_PAYLOAD_OFFSET, htonl(off));
@@ -168,6 +194,16 @@ cmp(struct enc *e, uint32_t op, const void *v, size_t n)
 {
 	struct nlattr *el, *d;
 
+	if (e->loaded.set && op == NFT_CMP_EQ) {
+		const struct field *a = &e->equal, *b = &e->loaded;
+
+		if (a->set && a->base == b->base && a->off + a->len == b->off &&
+		    a->len + b->len <= 4)
+			e->merged = true;
+		e->equal = e->loaded;
+	} else
+		e->equal.set = false;
+	e->loaded.set = false;
 	el = expr_begin(e, "cmp", &d);
 	mnl_attr_put_u32(e->nlh, NFTA_CMP_SREG, htonl(NFT_REG_1));
 	mnl_attr_put_u32(e->nlh, NFTA_CMP_OP, htonl(op));
@@ -278,6 +314,37 @@ addr(const char *s, size_t n, int af, unsigned char *a)
 	return inet_pton(af, buf, a) == 1 ? 0 : -1;
 }
 
+/* "ip|ip6 saddr|daddr vmap @MAP": a verdict map looked up (into the
+ * verdict register). */
+static int
+addr_vmap(struct enc *e, const struct tok *t, size_t nt, uint32_t off,
+    bool v6, size_t *used)
+{
+	struct nlattr *el, *d;
+	char name[NFT_SET_MAXNAMELEN];
+
+	if (nt < 4 || t[3].n < 2 || t[3].s[0] != '@' || t[3].n - 1 >=
+	    sizeof(name) || need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) ==
+	    -1)
+		return -1;
+	memcpy(name, t[3].s + 1, t[3].n - 1);
+	name[t[3].n - 1] = '\0';
+	for (size_t i = 0; name[i] != '\0'; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' &&
+		    name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '_'))
+			return -1;
+	*used = 4;
+	payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, v6 ? 16 : 4);
+	el = expr_begin(e, "lookup", &d);
+	mnl_attr_put_strz(e->nlh, NFTA_LOOKUP_SET, name);
+	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_DREG, htonl(NFT_REG_VERDICT));
+	expr_end(e, el, d);
+	e->verdict = true;
+	return 0;
+}
+
 /* "ip|ip6 saddr|daddr [!=] VALUE" from t (the family word first). */
 static int
 addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
@@ -299,6 +366,8 @@ addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		off = v6 ? 24 : 16;
 	else
 		return -1;
+	if (is(&t[k], "vmap"))
+		return addr_vmap(e, t, nt, off, v6, used);
 	if ((neg = is(&t[k], "!=")) && ++k >= nt)
 		return -1;
 	v = &t[k];
@@ -494,6 +563,92 @@ meta_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return -1;
 }
 
+/* "ct state A,B" or "ct status dnat|snat": the conntrack entry's bits
+ * (a 32-bit number in the host's order) masked, compared with 0. */
+static int
+ct_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 bit;
+	} state[] = {
+		{ "invalid", 1 }, { "established", 2 }, { "related", 4 },
+		{ "new", 8 }, { "untracked", 64 },
+	}, status[] = {
+		{ "snat", 16 }, { "dnat", 32 },
+	};
+	uint32_t key, mask = 0, zero = 0;
+	const char *p, *end;
+	struct nlattr *el, *d;
+	size_t i, n;
+
+	if (nt < 3)
+		return -1;
+	if (is(&t[1], "state"))
+		key = NFT_CT_STATE;
+	else if (is(&t[1], "status"))
+		key = NFT_CT_STATUS;
+	else
+		return -1;
+	for (p = t[2].s, end = t[2].s + t[2].n; p < end; p += n + 1) {
+		const char *c = memchr(p, ',', (size_t)(end - p));
+
+		n = c != NULL ? (size_t)(c - p) : (size_t)(end - p);
+		for (i = 0; i < (key == NFT_CT_STATE ? sizeof(state) /
+		    sizeof(state[0]) : sizeof(status) / sizeof(status[0])); i++) {
+			const char *w = key == NFT_CT_STATE ? state[i].name :
+			    status[i].name;
+
+			if (strlen(w) == n && memcmp(w, p, n) == 0)
+				break;
+		}
+		if (i == (key == NFT_CT_STATE ? sizeof(state) /
+		    sizeof(state[0]) : sizeof(status) / sizeof(status[0])))
+			return -1;
+		mask |= key == NFT_CT_STATE ? state[i].bit : status[i].bit;
+		if (c == NULL)
+			break;
+	}
+	*used = 3;
+	el = expr_begin(e, "ct", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_CT_KEY, htonl(key));
+	mnl_attr_put_u32(e->nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
+	expr_end(e, el, d);
+	bitwise_mask(e, &mask, sizeof(mask));
+	cmp(e, NFT_CMP_NEQ, &zero, sizeof(zero));
+	return 0;
+}
+
+/* "iifname|oifname "NAME"" (no wildcard): the name, padded with NULs to
+ * 16 bytes; "iif "NAME"": its index in this namespace, as nft resolves
+ * it when it reads the line. */
+static int
+device_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	char name[IFNAMSIZ];
+	unsigned char v[IFNAMSIZ];
+	unsigned idx;
+
+	if (nt < 2 || quoted(&t[1], name, sizeof(name)) == -1 ||
+	    name[0] == '\0' || strchr(name, '*') != NULL ||
+	    strchr(name, '\\') != NULL)
+		return -1;
+	*used = 2;
+	if (is(&t[0], "iif")) {
+		if ((idx = if_nametoindex(name)) == 0)
+			return -1;
+		meta_load(e, NFT_META_IIF);
+		cmp(e, NFT_CMP_EQ, &idx, sizeof(idx));
+		return 0;
+	}
+	memset(v, 0, sizeof(v));
+	memcpy(v, name, strlen(name));
+	meta_load(e, is(&t[0], "iifname") ? NFT_META_IIFNAME :
+	    NFT_META_OIFNAME);
+	cmp(e, NFT_CMP_EQ, v, sizeof(v));
+	return 0;
+}
+
 /* "limit rate N/second|minute burst N packets" */
 static int
 limit(struct enc *e, const struct tok *t, size_t nt, size_t *used)
@@ -670,6 +825,16 @@ word(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		expr_end(e, el, d);
 		return 0;
 	}
+	if (is(&t[0], "ct"))
+		return ct_match(e, t, nt, used);
+	if (is(&t[0], "iif") || is(&t[0], "iifname") || is(&t[0], "oifname"))
+		return device_match(e, t, nt, used);
+	if (is(&t[0], "masquerade")) {
+		*used = 1;
+		el = expr_begin(e, "masq", &d);
+		expr_end(e, el, d);
+		return 0;
+	}
 	if (is(&t[0], "limit"))
 		return limit(e, t, nt, used);
 	if (is(&t[0], "log"))
@@ -691,13 +856,16 @@ int
 nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len)
 {
 	struct tok t[TOKENS_MAX];
-	struct enc e = { nlh, 0, -1, false };
+	struct enc e;
 	struct nlattr *list;
 	char comment[NFT_USERDATA_MAXLEN];
 	size_t nt, i, used, clen;
 
 	if (len > NFRULE_TEXT_MAX || split(s, len, t, &nt) == -1 || nt == 0)
 		return 1;
+	memset(&e, 0, sizeof(e));
+	e.nlh = nlh;
+	e.l4proto = -1;
 	/* A comment ends the rule. */
 	comment[0] = '\0';
 	if (nt >= 2 && is(&t[nt - 2], "comment")) {
@@ -712,6 +880,8 @@ nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len)
 			return 1;
 	}
 	mnl_attr_nest_end(nlh, list);
+	if (e.merged)
+		return 1;
 	if ((clen = strlen(comment)) > 0) {
 		/* libnftnl's user data: a type (NFTNL_UDATA_RULE_COMMENT,
 		 * 0), a length, the string with its NUL. */

@@ -577,8 +577,8 @@ test_delta_lines(void **state)
 		{ "add rule inet moat zone_LAN ip saddr 10.0.0.0/8 tcp dport "
 		  "@set_1 counter accept comment \"rule 1\"\n"
 		  "delete rule inet moat zone_LAN handle 7\n", 0, 2, false },
-		{ "add rule inet moat zone_LAN iifname \"eth0\" accept\n", 1,
-		  0, false },
+		{ "add rule inet moat zone_LAN iifname \"eth0\" accept\n", 0,
+		  1, false },
 		{ "add rule inet moat zone_LAN counter name \"x\" accept\n",
 		  0, 1, false },
 		{ "add rule inet moat zone_LAN counter name x accept\n", 1, 0,
@@ -591,6 +591,21 @@ test_delta_lines(void **state)
 		{ "add rule inet moat zone_LAN udp dport 53 counter reject "
 		  "with tcp reset\n", 1, 0, false },
 		{ "delete rule inet moat zone_LAN handle x\n", 1, 0, false },
+		/* nft merges "sport 67 dport 68" into one 4-byte load: not
+		 * written here; two addresses (8 bytes) it does not merge */
+		{ "add rule inet moat zone_LAN udp sport 67 udp dport 68 "
+		  "accept\n", 1, 0, false },
+		{ "add rule inet moat zone_LAN ip saddr 10.0.0.1 ip daddr "
+		  "10.0.0.2 udp sport 67 udp dport 68-70 accept\n", 0, 1,
+		  false },
+		{ "add rule inet moat zone_LAN ct state established,related "
+		  "iif \"lo\" oifname \"eth0\" masquerade\n", 0, 1, false },
+		{ "add rule inet moat zone_LAN ct state established,bogus "
+		  "accept\n", 1, 0, false },
+		{ "add rule inet moat zone_LAN iifname \"eth*\" accept\n", 1,
+		  0, false },
+		{ "add rule inet moat zone_LAN ip saddr vmap @zone_LAN_v4\n", 0,
+		  1, false },
 		{ "table inet moat {\n\tchain zone_LAN_v4_1 {\n\t}\n}\n"
 		  "flush chain inet moat zone_LAN_v4_2\n"
 		  "delete chain inet moat zone_LAN_v4_2\n"
