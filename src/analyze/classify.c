@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bigmem.h"
+
 #define LEAF_MAX	8
 #define DEPTH_MAX	48
 
@@ -401,8 +403,8 @@ narrow(struct tree *c, uint32_t *roots, size_t nroots)
 
 	if (c->nnodes >= NARROW_INDEX || c->nleaf >= NARROW_INDEX)
 		return;
-	nn = malloc((c->nnodes + 1) * sizeof(*nn));
-	nb = malloc((c->nleaf + 1) * sizeof(*nb));
+	nn = big_alloc((c->nnodes + 1) * sizeof(*nn));
+	nb = big_alloc((c->nleaf + 1) * sizeof(*nb));
 	from = malloc((c->nnodes + 1) * sizeof(*from));
 	if (nn == NULL || nb == NULL || from == NULL) {	/* stay wide */
 		free(nn);
@@ -555,8 +557,8 @@ compact(struct tree *c, const uint32_t *roots, size_t nroots)
 	uint32_t *from, *entry, top = 0;
 	size_t i, k, r, next = 0;
 
-	c->nn = malloc((c->nnodes + 1) * sizeof(*c->nn));
-	c->cb = malloc((c->nleaf + 1) * sizeof(*c->cb));
+	c->nn = big_alloc((c->nnodes + 1) * sizeof(*c->nn));
+	c->cb = big_alloc((c->nleaf + 1) * sizeof(*c->cb));
 	from = malloc((c->nnodes + 1) * sizeof(*from));
 	entry = malloc((nroots + 1) * sizeof(*entry));
 	if (c->nn == NULL || c->cb == NULL || from == NULL || entry == NULL) {
@@ -598,7 +600,7 @@ compact(struct tree *c, const uint32_t *roots, size_t nroots)
 		if (entry[r] != UINT32_MAX && (entry[r] & 0x7fffffffu) > top)
 			top = entry[r] & 0x7fffffffu;
 	if (c->slice != NULL && top < 0x7fff &&
-	    (c->slice16 = malloc(c->nslice * sizeof(*c->slice16))) != NULL) {
+	    (c->slice16 = big_alloc(c->nslice * sizeof(*c->slice16))) != NULL) {
 		for (k = 0; k < c->nslice; k++) {
 			uint32_t e = entry[c->slice[k]];
 
@@ -709,7 +711,7 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
 	int rc = 0;
 
 	start = calloc(c->nslice + 2, sizeof(*start));
-	c->slice = malloc(c->nslice * sizeof(*c->slice));
+	c->slice = big_alloc(c->nslice * sizeof(*c->slice));
 	roots = malloc(c->nslice * sizeof(*roots));
 	if (start == NULL || c->slice == NULL || roots == NULL) {
 		free(start);
@@ -780,7 +782,7 @@ tree_build(const struct cls_box *boxes, size_t n, const struct cdict *dict)
 	if (c == NULL)
 		return NULL;
 	c->leafmax = LEAF_MAX;
-	c->boxes = malloc((n + 1) * sizeof(*boxes));
+	c->boxes = big_alloc((n + 1) * sizeof(*boxes));
 	ids = malloc((n + 1) * sizeof(*ids));
 	if (c->boxes == NULL || ids == NULL) {
 		free(ids);
@@ -1066,19 +1068,29 @@ nbox_holds(const struct nbox *b, const uint32_t *q)
 #endif
 }
 
-/* A walk's first node: the root, or the subtree of q's slice.  False
- * when q is outside every box of the tree. */
+/* The slice of the root table that q falls in, in *at; false when q is
+ * outside every box of the tree. */
 static bool
-narrow_start(const struct tree *c, const uint32_t *q, struct nnode *nd)
+slice_at(const struct tree *c, const uint32_t *q, uint64_t *at)
 {
-	if (c->slice != NULL) {
-		uint64_t at = ((uint64_t)q[c->sdim] - c->sbase) >> c->sshift;
+	*at = ((uint64_t)q[c->sdim] - c->sbase) >> c->sshift;
+	return *at < c->nslice;
+}
 
-		if (at >= c->nslice)
-			return false;
-		*nd = c->nn[c->slice[at]];
-	} else
-		*nd = c->nn[0];
+/* A walk's first node: the root, or the subtree of q's slice (its index
+ * in *node).  False when q is outside every box of the tree. */
+static bool
+narrow_start(const struct tree *c, const uint32_t *q, uint32_t *node)
+{
+	uint64_t at;
+
+	if (c->slice == NULL) {
+		*node = 0;
+		return true;
+	}
+	if (!slice_at(c, q, &at))
+		return false;
+	*node = c->slice[at];
 	return true;
 }
 
@@ -1099,10 +1111,11 @@ static uint32_t
 narrow_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
 {
 	struct nnode nd;
-	uint32_t dim;
+	uint32_t dim, node;
 
-	if (!narrow_start(c, q, &nd))
+	if (!narrow_start(c, q, &node))
 		return best;
+	nd = c->nn[node];
 	while ((dim = nd.kid >> NARROW_SHIFT) != NARROW_LEAF)
 		nd = c->nn[(nd.kid & NARROW_INDEX) + (q[dim] > nd.cut)];
 	return narrow_leaf(c, nd, q, best);
@@ -1135,24 +1148,23 @@ cbox_holds(const struct cdict *k, const struct cbox *b, const uint32_t *q)
 	return (q[0] - s->lo <= s->width) & (q[1] - d->lo <= d->width);
 }
 
-/* Where a compact walk starts: WALK_NODE with its first node in *nd,
- * WALK_LEAF when the root table names q's leaf (its first box in *at), or
- * WALK_DONE when q is outside every box of the tree. */
+/* Where a compact walk starts: WALK_NODE with the index of its first
+ * node in *node, WALK_LEAF when the root table names q's leaf (its first
+ * box in *at), or WALK_DONE when q is outside every box of the tree. */
 enum walk { WALK_DONE = 0, WALK_NODE, WALK_LEAF };
 
 static enum walk
-compact_start(const struct tree *c, const uint32_t *q, struct nnode *nd,
+compact_start(const struct tree *c, const uint32_t *q, uint32_t *node,
     uint32_t *at)
 {
 	uint64_t s;
 	uint32_t e;
 
 	if (c->slice16 == NULL && c->slice == NULL) {
-		*nd = c->nn[0];
+		*node = 0;
 		return WALK_NODE;
 	}
-	s = ((uint64_t)q[c->sdim] - c->sbase) >> c->sshift;
-	if (s >= c->nslice)
+	if (!slice_at(c, q, &s))
 		return WALK_DONE;
 	if (c->slice16 != NULL) {
 		e = c->slice16[s];
@@ -1171,7 +1183,7 @@ compact_start(const struct tree *c, const uint32_t *q, struct nnode *nd,
 			return WALK_LEAF;
 		}
 	}
-	*nd = c->nn[e];
+	*node = e;
 	return WALK_NODE;
 }
 
@@ -1202,12 +1214,13 @@ static uint32_t
 compact_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
 {
 	struct nnode nd;
-	uint32_t dim, at = CEMPTY;
+	uint32_t dim, node, at = CEMPTY;
 
-	switch (compact_start(c, q, &nd, &at)) {
+	switch (compact_start(c, q, &node, &at)) {
 	case WALK_DONE:
 		return best;
 	case WALK_NODE:
+		nd = c->nn[node];
 		while ((dim = nd.kid >> NARROW_SHIFT) != NARROW_LEAF)
 			nd = c->nn[(nd.kid & NARROW_INDEX) + (q[dim] > nd.cut)];
 		at = nd.kid & NARROW_INDEX;
@@ -1302,13 +1315,29 @@ struct many {
 	uint32_t	 q[MANY][CLS_DIMS];
 	bool		 fits[MANY];
 	uint32_t	 best[MANY];
-	struct nnode	 nd[MANY];
-	uint32_t	 at[MANY];	/* compact: a leaf's first box */
+	uint32_t	 node[MANY];	/* walking: the node it is at */
+	uint32_t	 at[MANY];	/* at a leaf: its first box */
 	uint8_t		 walk[MANY];	/* enum walk */
 };
 
-/* Walk every WALK_NODE point of m one level at a time down to its leaf;
- * a compact leaf's first box into at. */
+/* Prefetch the first box of the leaf of point i (a narrow one may
+ * straddle two lines, and its priority is at its end). */
+static void
+prefetch_leaf(const struct tree *x, const struct many *m, size_t i)
+{
+	if (x->cb != NULL) {
+		if (m->at[i] != CEMPTY)
+			__builtin_prefetch(&x->cb[m->at[i]]);
+	} else {
+		__builtin_prefetch(&x->nb[m->at[i]]);
+		__builtin_prefetch(&x->nb[m->at[i]].prio);
+	}
+}
+
+/* Walk every WALK_NODE point of m one level a pass down to its leaf, its
+ * first box into at.  A pass reads the nodes the pass before prefetched:
+ * a prefetch does not hold up the instructions after it, a read that
+ * misses does. */
 static void
 many_walk(const struct tree *x, struct many *m)
 {
@@ -1318,17 +1347,20 @@ many_walk(const struct tree *x, struct many *m)
 	do {
 		left = 0;
 		for (i = 0; i < m->n; i++) {
-			struct nnode nd = m->nd[i];
+			struct nnode nd;
 
 			if (m->walk[i] != WALK_NODE)
 				continue;
+			nd = x->nn[m->node[i]];
 			if ((dim = nd.kid >> NARROW_SHIFT) == NARROW_LEAF) {
 				m->walk[i] = WALK_LEAF;
 				m->at[i] = nd.kid & NARROW_INDEX;
+				prefetch_leaf(x, m, i);
 				continue;
 			}
-			m->nd[i] = x->nn[(nd.kid & NARROW_INDEX) +
-			    (m->q[i][dim] > nd.cut)];
+			m->node[i] = (nd.kid & NARROW_INDEX) +
+			    (m->q[i][dim] > nd.cut);
+			__builtin_prefetch(&x->nn[m->node[i]]);
 			left++;
 		}
 	} while (left > 0);
@@ -1338,24 +1370,33 @@ many_walk(const struct tree *x, struct many *m)
 static void
 many_tree(const struct tree *x, struct many *m)
 {
+	uint64_t s;
 	size_t i;
 
 	for (i = 0; i < m->n; i++) {
 		m->walk[i] = WALK_DONE;
 		if (!m->fits[i] || (uint32_t)x->minprio >= m->best[i])
 			continue;
+		m->walk[i] = WALK_NODE;
+		if (x->slice16 != NULL && slice_at(x, m->q[i], &s))
+			__builtin_prefetch(&x->slice16[s]);
+		else if (x->slice != NULL && slice_at(x, m->q[i], &s))
+			__builtin_prefetch(&x->slice[s]);
+	}
+	for (i = 0; i < m->n; i++) {
+		if (m->walk[i] == WALK_DONE)
+			continue;
 		if (x->cb != NULL)
 			m->walk[i] = (uint8_t)compact_start(x, m->q[i],
-			    &m->nd[i], &m->at[i]);
-		else if (narrow_start(x, m->q[i], &m->nd[i]))
-			m->walk[i] = WALK_NODE;
+			    &m->node[i], &m->at[i]);
+		else if (!narrow_start(x, m->q[i], &m->node[i]))
+			m->walk[i] = WALK_DONE;
+		if (m->walk[i] == WALK_NODE)
+			__builtin_prefetch(&x->nn[m->node[i]]);
+		else if (m->walk[i] == WALK_LEAF)
+			prefetch_leaf(x, m, i);
 	}
 	many_walk(x, m);
-	for (i = 0; i < m->n; i++)
-		if (m->walk[i] == WALK_LEAF)
-			__builtin_prefetch(x->cb != NULL ? (const void *)
-			    &x->cb[m->at[i] == CEMPTY ? 0 : m->at[i]] :
-			    (const void *)&x->nb[m->at[i]]);
 	for (i = 0; i < m->n; i++) {
 		if (m->walk[i] != WALK_LEAF)
 			continue;
@@ -1363,7 +1404,7 @@ many_tree(const struct tree *x, struct many *m)
 			m->best[i] = compact_scan(x, m->at[i], m->q[i],
 			    m->best[i]);
 		else
-			m->best[i] = narrow_leaf(x, m->nd[i], m->q[i],
+			m->best[i] = narrow_leaf(x, x->nn[m->node[i]], m->q[i],
 			    m->best[i]);
 	}
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "analyze/flowfmt.h"
+#include "base/bigmem.h"
 #include "output/json.h"
 #include "output/printer.h"
 
@@ -46,10 +47,14 @@ cache_init(struct cache *c, const struct policy *p)
 	for (i = 0; i < p->niface; i++)
 		if ((size_t)p->ifaces[i]->index + 1 > c->ndflt)
 			c->ndflt = (size_t)p->ifaces[i]->index + 1;
-	c->rule = calloc(c->nrule, sizeof(*c->rule));
+	/* read at random, one slot a flow */
+	c->rule = big_alloc(c->nrule * sizeof(*c->rule));
 	c->dflt = calloc(c->ndflt, sizeof(*c->dflt));
 	strbuf_init(&c->text, 0);
-	return c->rule != NULL && c->dflt != NULL ? 0 : -1;
+	if (c->rule == NULL || c->dflt == NULL)
+		return -1;
+	memset(c->rule, 0, c->nrule * sizeof(*c->rule));
+	return 0;
 }
 
 static void
@@ -195,19 +200,44 @@ struct batch {
 	struct flow	 f[BATCH];
 	struct verdict	 v[BATCH];
 	int		 prio[BATCH];
-	struct said	*said[BATCH];	/* its cached text, or NULL */
+	struct said	*said[BATCH];	/* its verdict's slot in the cache */
 	char		 err[BATCH][256];
 };
 
-/* The cached text of flow i's verdict, when it is already said. */
-static struct said *
-said_of(struct cache *c, const struct batch *bt, size_t i)
-{
-	const void *key = NULL;
-	struct said *s = cache_slot(c, &bt->f[i], &bt->v[i], &key);
+/*
+ * With 100,000 rules the cached texts are megabytes and each flow's is
+ * elsewhere: the slots of a batch's verdicts are prefetched once it is
+ * decided, and the text of each a few flows before it is printed (all
+ * at once would ask for more lines than the processor has room for).
+ */
+#define TEXT_AHEAD	8
 
-	return s != NULL && s->key == key && s->action == (int)bt->v[i].action ?
-	    s : NULL;
+static void
+prefetch_slots(struct cache *c, struct batch *bt)
+{
+	const void *key;
+	size_t k;
+
+	for (k = 0; k < bt->nflow; k++)
+		if ((bt->said[k] = cache_slot(c, &bt->f[k], &bt->v[k],
+		    &key)) != NULL)
+			__builtin_prefetch(bt->said[k]);
+}
+
+/* Prefetch the text that flow k's slot points to, if any. */
+static void
+prefetch_text(const struct cache *c, const struct batch *bt, size_t k)
+{
+	const struct said *s;
+	const char *t;
+	size_t at;
+
+	if (k >= bt->nflow || (s = bt->said[k]) == NULL || s->len == 0)
+		return;
+	t = strbuf_str(&c->text) + s->off;
+	for (at = 0; at < s->len; at += 64)
+		__builtin_prefetch(t + at);
+	__builtin_prefetch(t + s->len - 1);
 }
 
 /* Answer the lines of bt, in order, into b; empty bt. */
@@ -228,11 +258,11 @@ run_batch(struct cache *c, const struct policy *p,
 		}
 	}
 	policy_eval_many(p, idx, bt->f, bt->v, bt->prio, bt->nflow);
-	if (!o->json)
-		for (k = 0; k < bt->nflow; k++)
-			if ((bt->said[k] = said_of(c, bt, k)) != NULL)
-				__builtin_prefetch(strbuf_str(&c->text) +
-				    bt->said[k]->off);
+	if (!o->json) {
+		prefetch_slots(c, bt);
+		for (k = 0; k < TEXT_AHEAD; k++)
+			prefetch_text(c, bt, k);
+	}
 	for (i = 0; i < bt->n; i++) {
 		if (bt->got[i] == -1) {
 			(*nbad)++;
@@ -245,8 +275,10 @@ run_batch(struct cache *c, const struct policy *p,
 		k = bt->flow[i];
 		if (o->json)
 			json_verdict(p, &bt->f[k], &bt->v[k], b);
-		else
+		else {
+			prefetch_text(c, bt, k + TEXT_AHEAD);
 			put_answer(c, p, &bt->f[k], &bt->v[k], b);
+		}
 	}
 	bt->n = bt->nflow = 0;
 }
@@ -297,7 +329,8 @@ batch_replay(const struct policy *p, const struct policy_index *idx,
 	buf = malloc(2 * READ_BLOCK + 1);
 	bt = calloc(1, sizeof(*bt));
 	strbuf_init(&b, 0);
-	if (buf == NULL || bt == NULL || cache_init(&c, p) == -1) {
+	/* cache_init first: cache_free needs it even when it failed */
+	if (cache_init(&c, p) == -1 || buf == NULL || bt == NULL) {
 		fputs("moat: out of memory\n", stderr);
 		free(buf);
 		free(bt);
