@@ -165,6 +165,13 @@ struct words {
 	struct word	 w[FIELDS_MAX];
 };
 
+/* The bytes that end a word: NUL and isspace()'s in the C locale (moat
+ * sets no other), in one table: one test a byte instead of two. */
+static const unsigned char word_end[256] = {
+	['\0'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1,
+	['\r'] = 1,
+};
+
 /* Word i of ws, or NULL when the line has fewer. */
 static const struct word *
 word_at(struct words *ws, int i)
@@ -179,7 +186,7 @@ word_at(struct words *ws, int i)
 			break;
 		}
 		ws->w[ws->n].s = s;
-		while (*s != '\0' && !isspace((unsigned char)*s))
+		while (!word_end[(unsigned char)*s])
 			s++;
 		ws->w[ws->n].len = (size_t)(s - ws->w[ws->n].s);
 		ws->n++;
