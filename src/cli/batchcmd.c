@@ -8,6 +8,13 @@
  * copied.  A verdict that names something of the flow itself (a forward's
  * or a 1:1's new destination, a reflection) is printed in full.  JSON
  * answers are printed in full too.
+ *
+ * With a large policy a replay waits on memory more than it computes: the
+ * index, the rules and the cached texts are tens of megabytes and each
+ * flow reads a different part of them.  So lines are answered a batch at
+ * a time, in three passes (read them all, decide them all, print them
+ * all), and the reads of the flows of a batch are made to overlap: see
+ * policy_eval_many for the deciding, the prefetches below for the texts.
  */
 #include "cli/batchcmd.h"
 
@@ -182,13 +189,7 @@ put_error(const struct batch_opts *o, size_t lineno, const char *err,
 		strbuf_printf(b, "error: line %zu: %s\n", lineno, err);
 }
 
-/*
- * Lines are answered a batch at a time, in three passes: read them all,
- * decide them all (policy_eval_many overlaps the memory reads of their
- * lookups), print them all.  The pass that prints finds each verdict's
- * cached text first and prefetches it: with 100,000 rules the texts are
- * megabytes, and each flow's is elsewhere.
- */
+/* Lines answered together (see the top). */
 #define BATCH	64
 
 struct batch {
@@ -205,10 +206,11 @@ struct batch {
 };
 
 /*
- * With 100,000 rules the cached texts are megabytes and each flow's is
- * elsewhere: the slots of a batch's verdicts are prefetched once it is
- * decided, and the text of each a few flows before it is printed (all
- * at once would ask for more lines than the processor has room for).
+ * The slots of a batch's verdicts in the cache are prefetched once it is
+ * decided, and the text of each a few flows before it is printed: all of
+ * them at once would ask for more lines than the processor has room for
+ * (measured at 100K rules: copying the texts took 6% of the samples of a
+ * run with all prefetched at once, 2.4% this way).
  */
 #define TEXT_AHEAD	8
 
