@@ -782,7 +782,7 @@ tree_build(const struct cls_box *boxes, size_t n, const struct cdict *dict)
 	if (c == NULL)
 		return NULL;
 	c->leafmax = LEAF_MAX;
-	c->boxes = big_alloc((n + 1) * sizeof(*boxes));
+	c->boxes = malloc((n + 1) * sizeof(*boxes));
 	ids = malloc((n + 1) * sizeof(*ids));
 	if (c->boxes == NULL || ids == NULL) {
 		free(ids);
