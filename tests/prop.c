@@ -150,6 +150,39 @@ check_edges(struct rng *r, const struct policy *p,
 		}
 }
 
+/* policy_eval_many over n random flows (batches of the index's lookups
+ * side by side) gives each flow the verdict policy_eval_with gives it,
+ * every field. */
+static void
+check_many(struct rng *r, const struct policy *p,
+    const struct policy_index *idx, size_t n)
+{
+	struct flow *f = calloc(n, sizeof(*f));
+	struct verdict *v = calloc(n, sizeof(*v)), w;
+	int *prio = calloc(n, sizeof(*prio));
+	size_t i;
+
+	assert_true(f != NULL && v != NULL && prio != NULL);
+	for (i = 0; i < n; i++)
+		gen_flow(r, p, &f[i]);
+	policy_eval_many(p, idx, f, v, prio, n);
+	for (i = 0; i < n; i++) {
+		policy_eval_with(p, idx, &f[i], &w);
+		if (w.action != v[i].action || w.by != v[i].by ||
+		    w.rule != v[i].rule || w.forward != v[i].forward ||
+		    w.dst != v[i].dst || w.reflected != v[i].reflected ||
+		    w.has_src != v[i].has_src || w.src != v[i].src ||
+		    w.out != v[i].out || w.snat != v[i].snat ||
+		    w.nat_rule != v[i].nat_rule || w.one != v[i].one ||
+		    w.to_gateway != v[i].to_gateway || w.gw != v[i].gw)
+			fail_msg("flow %zu of %zu: policy_eval_many and "
+			    "policy_eval_with disagree", i, n);
+	}
+	free(f);
+	free(v);
+	free(prio);
+}
+
 static void
 test_differential(void **state)
 {
@@ -172,6 +205,8 @@ test_differential(void **state)
 
 		assert_non_null(idx);
 		assert_int_equal(lint_policy(p, NULL), 0);
+		check_many(&r, p, idx, (size_t)nflows);
+		check_many(&r, p, NULL, 70);
 		for (k = 0; k < p->nrule; k++)
 			dead_rules += p->rules[k]->dead;
 		for (j = 0; j < nflows; j++) {
@@ -223,6 +258,7 @@ test_differential(void **state)
 			agree++;
 		}
 		check_edges(&r, p, idx);
+		check_many(&r, p, idx, (size_t)nflows);
 		policy_index_free(idx);
 		policy_free(p);
 	}
@@ -423,6 +459,7 @@ test_office_index(void **state)
 			agree++;
 		}
 		check_edges(&r, p, idx);
+		check_many(&r, p, idx, (size_t)nflows);
 		policy_index_free(idx);
 		policy_free(p);
 	}

@@ -13,8 +13,11 @@
  */
 #include "analyze/classify.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/bigmem.h"
 
 #define LEAF_MAX	8
 #define DEPTH_MAX	48
@@ -400,8 +403,8 @@ narrow(struct tree *c, uint32_t *roots, size_t nroots)
 
 	if (c->nnodes >= NARROW_INDEX || c->nleaf >= NARROW_INDEX)
 		return;
-	nn = malloc((c->nnodes + 1) * sizeof(*nn));
-	nb = malloc((c->nleaf + 1) * sizeof(*nb));
+	nn = big_alloc((c->nnodes + 1) * sizeof(*nn));
+	nb = big_alloc((c->nleaf + 1) * sizeof(*nb));
 	from = malloc((c->nnodes + 1) * sizeof(*from));
 	if (nn == NULL || nb == NULL || from == NULL) {	/* stay wide */
 		free(nn);
@@ -554,8 +557,8 @@ compact(struct tree *c, const uint32_t *roots, size_t nroots)
 	uint32_t *from, *entry, top = 0;
 	size_t i, k, r, next = 0;
 
-	c->nn = malloc((c->nnodes + 1) * sizeof(*c->nn));
-	c->cb = malloc((c->nleaf + 1) * sizeof(*c->cb));
+	c->nn = big_alloc((c->nnodes + 1) * sizeof(*c->nn));
+	c->cb = big_alloc((c->nleaf + 1) * sizeof(*c->cb));
 	from = malloc((c->nnodes + 1) * sizeof(*from));
 	entry = malloc((nroots + 1) * sizeof(*entry));
 	if (c->nn == NULL || c->cb == NULL || from == NULL || entry == NULL) {
@@ -597,7 +600,7 @@ compact(struct tree *c, const uint32_t *roots, size_t nroots)
 		if (entry[r] != UINT32_MAX && (entry[r] & 0x7fffffffu) > top)
 			top = entry[r] & 0x7fffffffu;
 	if (c->slice != NULL && top < 0x7fff &&
-	    (c->slice16 = malloc(c->nslice * sizeof(*c->slice16))) != NULL) {
+	    (c->slice16 = big_alloc(c->nslice * sizeof(*c->slice16))) != NULL) {
 		for (k = 0; k < c->nslice; k++) {
 			uint32_t e = entry[c->slice[k]];
 
@@ -708,7 +711,7 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
 	int rc = 0;
 
 	start = calloc(c->nslice + 2, sizeof(*start));
-	c->slice = malloc(c->nslice * sizeof(*c->slice));
+	c->slice = big_alloc(c->nslice * sizeof(*c->slice));
 	roots = malloc(c->nslice * sizeof(*roots));
 	if (start == NULL || c->slice == NULL || roots == NULL) {
 		free(start);
@@ -1065,28 +1068,57 @@ nbox_holds(const struct nbox *b, const uint32_t *q)
 #endif
 }
 
-static uint32_t
-narrow_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
+/* The slice of the root table that q falls in, in *at; false when q is
+ * outside every box of the tree. */
+static bool
+slice_at(const struct tree *c, const uint32_t *q, uint64_t *at)
 {
-	const struct nnode *nn = c->nn;
-	struct nnode nd = nn[0];
-	const struct nbox *b, *end;
-	uint32_t dim;
+	*at = ((uint64_t)q[c->sdim] - c->sbase) >> c->sshift;
+	return *at < c->nslice;
+}
 
-	if (c->slice != NULL) {
-		uint64_t at = ((uint64_t)q[c->sdim] - c->sbase) >> c->sshift;
+/* A walk's first node: the root, or the subtree of q's slice (its index
+ * in *node).  False when q is outside every box of the tree. */
+static bool
+narrow_start(const struct tree *c, const uint32_t *q, uint32_t *node)
+{
+	uint64_t at;
 
-		if (at >= c->nslice)
-			return best;	/* outside every box of the tree */
-		nd = nn[c->slice[at]];
+	if (c->slice == NULL) {
+		*node = 0;
+		return true;
 	}
-	while ((dim = nd.kid >> NARROW_SHIFT) != NARROW_LEAF)
-		nd = nn[(nd.kid & NARROW_INDEX) + (q[dim] > nd.cut)];
-	b = &c->nb[nd.kid & NARROW_INDEX];
+	if (!slice_at(c, q, &at))
+		return false;
+	*node = c->slice[at];
+	return true;
+}
+
+/* The best priority among the boxes of leaf nd that hold q, below best. */
+static uint32_t
+narrow_leaf(const struct tree *c, struct nnode nd, const uint32_t *q,
+    uint32_t best)
+{
+	const struct nbox *b = &c->nb[nd.kid & NARROW_INDEX], *end;
+
 	for (end = b + nd.cut; b < end && b->prio < best; b++)
 		if (nbox_holds(b, q))
 			return b->prio;
 	return best;
+}
+
+static uint32_t
+narrow_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
+{
+	struct nnode nd;
+	uint32_t dim, node;
+
+	if (!narrow_start(c, q, &node))
+		return best;
+	nd = c->nn[node];
+	while ((dim = nd.kid >> NARROW_SHIFT) != NARROW_LEAF)
+		nd = c->nn[(nd.kid & NARROW_INDEX) + (q[dim] > nd.cut)];
+	return narrow_leaf(c, nd, q, best);
 }
 
 /* Does compact box b hold q?  The tail first: its table is small (a few
@@ -1116,44 +1148,55 @@ cbox_holds(const struct cdict *k, const struct cbox *b, const uint32_t *q)
 	return (q[0] - s->lo <= s->width) & (q[1] - d->lo <= d->width);
 }
 
-static uint32_t
-compact_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
+/* Where a compact walk starts: WALK_NODE with the index of its first
+ * node in *node, WALK_LEAF when the root table names q's leaf (its first
+ * box in *at), or WALK_DONE when q is outside every box of the tree. */
+enum walk { WALK_DONE = 0, WALK_NODE, WALK_LEAF };
+
+static enum walk
+compact_start(const struct tree *c, const uint32_t *q, uint32_t *node,
+    uint32_t *at)
 {
-	const struct nnode *nn = c->nn;
-	const struct cbox *b;
-	struct nnode nd = nn[0];
-	uint32_t dim, at;
+	uint64_t s;
+	uint32_t e;
 
-	if (c->slice16 != NULL || c->slice != NULL) {
-		uint64_t s = ((uint64_t)q[c->sdim] - c->sbase) >> c->sshift;
-		uint32_t e;
-
-		if (s >= c->nslice)
-			return best;	/* outside every box of the tree */
-		if (c->slice16 != NULL) {
-			e = c->slice16[s];
-			if (e == 0xffff)
-				return best;
-			if (e & 0x8000) {
-				at = e & 0x7fff;
-				goto leaf;
-			}
-		} else {
-			e = c->slice[s];
-			if (e == UINT32_MAX)
-				return best;
-			if (e & 0x80000000u) {
-				at = e & 0x7fffffffu;
-				goto leaf;
-			}
-		}
-		nd = nn[e];
+	if (c->slice16 == NULL && c->slice == NULL) {
+		*node = 0;
+		return WALK_NODE;
 	}
-	while ((dim = nd.kid >> NARROW_SHIFT) != NARROW_LEAF)
-		nd = nn[(nd.kid & NARROW_INDEX) + (q[dim] > nd.cut)];
-	if ((at = nd.kid & NARROW_INDEX) == CEMPTY)
+	if (!slice_at(c, q, &s))
+		return WALK_DONE;
+	if (c->slice16 != NULL) {
+		e = c->slice16[s];
+		if (e == 0xffff)
+			return WALK_DONE;
+		if (e & 0x8000) {
+			*at = e & 0x7fff;
+			return WALK_LEAF;
+		}
+	} else {
+		e = c->slice[s];
+		if (e == UINT32_MAX)
+			return WALK_DONE;
+		if (e & 0x80000000u) {
+			*at = e & 0x7fffffffu;
+			return WALK_LEAF;
+		}
+	}
+	*node = e;
+	return WALK_NODE;
+}
+
+/* The best rank among the boxes of the leaf whose first box is at (or
+ * CEMPTY) that hold q, below best. */
+static uint32_t
+compact_scan(const struct tree *c, uint32_t at, const uint32_t *q,
+    uint32_t best)
+{
+	const struct cbox *b;
+
+	if (at == CEMPTY)
 		return best;
-leaf:
 	for (b = &c->cb[at];; b++) {
 		uint32_t r = b->rank & CRANK;
 
@@ -1165,6 +1208,27 @@ leaf:
 			break;
 	}
 	return best;
+}
+
+static uint32_t
+compact_lookup(const struct tree *c, const uint32_t *q, uint32_t best)
+{
+	struct nnode nd;
+	uint32_t dim, node, at = CEMPTY;
+
+	switch (compact_start(c, q, &node, &at)) {
+	case WALK_DONE:
+		return best;
+	case WALK_NODE:
+		nd = c->nn[node];
+		while ((dim = nd.kid >> NARROW_SHIFT) != NARROW_LEAF)
+			nd = c->nn[(nd.kid & NARROW_INDEX) + (q[dim] > nd.cut)];
+		at = nd.kid & NARROW_INDEX;
+		break;
+	case WALK_LEAF:
+		break;
+	}
+	return compact_scan(c, at, q, best);
 }
 
 static int
@@ -1184,16 +1248,36 @@ wide_lookup(const struct tree *c, const u128 *p)
 	return -1;
 }
 
-int
-cls_lookup(const struct classifier *c, const u128 *p)
+/* Point p in 32 bits into q; false when a dimension does not fit (then it
+ * is above every box of a narrow or compact tree). */
+static bool
+point32(const u128 *p, uint32_t *q)
 {
-	uint32_t best = UINT32_MAX, q[CLS_DIMS];
-	int t, d, fits = 1;
+	int d, fits = 1;
 
 	for (d = 0; d < CLS_DIMS; d++) {
 		fits &= p[d] <= 0xffffffffu;
 		q[d] = (uint32_t)p[d];
 	}
+	return fits;
+}
+
+/* The answer from the best rank (UINT32_MAX: none). */
+static int
+answer(const struct classifier *c, uint32_t best)
+{
+	if (best == UINT32_MAX)
+		return -1;
+	return c->prio != NULL ? c->prio[best] : (int)best;
+}
+
+int
+cls_lookup(const struct classifier *c, const u128 *p)
+{
+	uint32_t best = UINT32_MAX, q[CLS_DIMS];
+	int t;
+	bool fits = point32(p, q);
+
 	for (t = 0; t < c->ntrees; t++) {
 		const struct tree *x = c->trees[t];
 
@@ -1212,9 +1296,151 @@ cls_lookup(const struct classifier *c, const u128 *p)
 				best = (uint32_t)got;
 		}
 	}
-	if (best == UINT32_MAX)
-		return -1;
-	return c->prio != NULL ? c->prio[best] : (int)best;
+	return answer(c, best);
+}
+
+/*
+ * Many lookups at once.  One walk down a tree is a chain of reads, each
+ * waiting for the one before, and with a tree of megabytes most of them
+ * miss the cache.  Walked side by side, one level at a time for every
+ * point of the batch, the reads of different points are independent and
+ * the processor overlaps them.  Each point asks the same trees in the
+ * same order as cls_lookup, and with the same best so far, so the
+ * answers are the same.
+ */
+#define MANY	32
+
+struct many {
+	size_t		 n;
+	uint32_t	 q[MANY][CLS_DIMS];
+	bool		 fits[MANY];
+	uint32_t	 best[MANY];
+	uint32_t	 node[MANY];	/* walking: the node it is at */
+	uint32_t	 at[MANY];	/* at a leaf: its first box */
+	uint8_t		 walk[MANY];	/* enum walk */
+};
+
+/* Prefetch the first box of the leaf of point i (a narrow one may
+ * straddle two lines, and its priority is at its end). */
+static void
+prefetch_leaf(const struct tree *x, const struct many *m, size_t i)
+{
+	if (x->cb != NULL) {
+		if (m->at[i] != CEMPTY)
+			__builtin_prefetch(&x->cb[m->at[i]]);
+	} else {
+		__builtin_prefetch(&x->nb[m->at[i]]);
+		__builtin_prefetch(&x->nb[m->at[i]].prio);
+	}
+}
+
+/* Walk every WALK_NODE point of m one level a pass down to its leaf, its
+ * first box into at.  A pass reads the nodes the pass before prefetched:
+ * a prefetch does not hold up the instructions after it, a read that
+ * misses does. */
+static void
+many_walk(const struct tree *x, struct many *m)
+{
+	size_t i, left;
+	uint32_t dim;
+
+	do {
+		left = 0;
+		for (i = 0; i < m->n; i++) {
+			struct nnode nd;
+
+			if (m->walk[i] != WALK_NODE)
+				continue;
+			nd = x->nn[m->node[i]];
+			if ((dim = nd.kid >> NARROW_SHIFT) == NARROW_LEAF) {
+				m->walk[i] = WALK_LEAF;
+				m->at[i] = nd.kid & NARROW_INDEX;
+				prefetch_leaf(x, m, i);
+				continue;
+			}
+			m->node[i] = (nd.kid & NARROW_INDEX) +
+			    (m->q[i][dim] > nd.cut);
+			__builtin_prefetch(&x->nn[m->node[i]]);
+			left++;
+		}
+	} while (left > 0);
+}
+
+/* One narrow or compact tree for the points of m that it may improve. */
+static void
+many_tree(const struct tree *x, struct many *m)
+{
+	uint64_t s;
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		m->walk[i] = WALK_DONE;
+		if (!m->fits[i] || (uint32_t)x->minprio >= m->best[i])
+			continue;
+		m->walk[i] = WALK_NODE;
+		if (x->slice16 != NULL && slice_at(x, m->q[i], &s))
+			__builtin_prefetch(&x->slice16[s]);
+		else if (x->slice != NULL && slice_at(x, m->q[i], &s))
+			__builtin_prefetch(&x->slice[s]);
+	}
+	for (i = 0; i < m->n; i++) {
+		if (m->walk[i] == WALK_DONE)
+			continue;
+		if (x->cb != NULL)
+			m->walk[i] = (uint8_t)compact_start(x, m->q[i],
+			    &m->node[i], &m->at[i]);
+		else if (!narrow_start(x, m->q[i], &m->node[i]))
+			m->walk[i] = WALK_DONE;
+		if (m->walk[i] == WALK_NODE)
+			__builtin_prefetch(&x->nn[m->node[i]]);
+		else if (m->walk[i] == WALK_LEAF)
+			prefetch_leaf(x, m, i);
+	}
+	many_walk(x, m);
+	for (i = 0; i < m->n; i++) {
+		if (m->walk[i] != WALK_LEAF)
+			continue;
+		if (x->cb != NULL)
+			m->best[i] = compact_scan(x, m->at[i], m->q[i],
+			    m->best[i]);
+		else
+			m->best[i] = narrow_leaf(x, x->nn[m->node[i]], m->q[i],
+			    m->best[i]);
+	}
+}
+
+void
+cls_lookup_many(const struct classifier *c, const u128 *p, size_t n,
+    int *out)
+{
+	struct many m;
+	size_t at, i;
+	int t, got;
+
+	for (at = 0; at < n; at += m.n) {
+		m.n = n - at < MANY ? n - at : MANY;
+		for (i = 0; i < m.n; i++) {
+			m.fits[i] = point32(p + (at + i) * CLS_DIMS, m.q[i]);
+			m.best[i] = UINT32_MAX;
+		}
+		for (t = 0; t < c->ntrees; t++) {
+			const struct tree *x = c->trees[t];
+
+			if (x->nn != NULL) {
+				many_tree(x, &m);
+				continue;
+			}
+			for (i = 0; i < m.n; i++) {
+				if ((uint32_t)x->minprio >= m.best[i])
+					continue;
+				got = wide_lookup(x, p + (at + i) * CLS_DIMS);
+				if (got != -1 && (uint32_t)got < m.best[i])
+					m.best[i] = (uint32_t)got;
+			}
+		}
+		for (i = 0; i < m.n; i++)
+			out[at + i] = answer(c, m.best[i]);
+	}
 }
 
 int

@@ -27,6 +27,10 @@ struct classifier;
 struct classifier *cls_build(const struct cls_box *boxes, size_t n);
 /* The priority of the first box containing point p, or -1. */
 int	 cls_lookup(const struct classifier *c, const u128 *p);
+/* cls_lookup() of the n points at p (CLS_DIMS values each) into out[0..n),
+ * faster: the walks of the points go side by side. */
+void	 cls_lookup_many(const struct classifier *c, const u128 *p, size_t n,
+	    int *out);
 /* Free it. */
 void	 cls_free(struct classifier *c);
 /* Bytes it holds; nodes and leaves. */

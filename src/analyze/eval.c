@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "analyze/classify.h"
 
@@ -247,26 +248,45 @@ policy_index_free(struct policy_index *idx)
 	free(idx);
 }
 
+/* The classifier of idx that f (destination dst) asks, and its point
+ * there in pt. */
+static const struct classifier *
+index_point(const struct policy_index *idx, const struct flow *f, u128 dst,
+    u128 *pt)
+{
+	pt[0] = f->src;
+	pt[1] = dst;
+	pt[2] = f->week_min;
+	pt[3] = flow_service_key(f);
+	pt[4] = (u128)f->iface->index;
+	if (addr_family_of(f->src) == FAM_V4 &&
+	    addr_family_of(dst) == FAM_V4) {
+		pt[0] -= V4_BASE;
+		pt[1] -= V4_BASE;
+		return idx->v4;
+	}
+	return idx->other;
+}
+
+/* The priority (the rule's place) of the first rule idx finds for f with
+ * destination dst, or -1. */
+static int
+first_prio(const struct policy_index *idx, const struct flow *f, u128 dst)
+{
+	u128 pt[CLS_DIMS];
+
+	return cls_lookup(index_point(idx, f, dst, pt), pt);
+}
+
 static const struct rule *
 first_rule(const struct policy *p, const struct policy_index *idx,
     const struct flow *f, u128 dst)
 {
 	size_t i;
+	int prio;
 
 	if (idx != NULL) {
-		u128 pt[CLS_DIMS] = { f->src, dst, f->week_min,
-		    flow_service_key(f),
-		    f->iface->index };
-		const struct classifier *c = idx->other;
-		int prio;
-
-		if (addr_family_of(f->src) == FAM_V4 &&
-		    addr_family_of(dst) == FAM_V4) {
-			pt[0] -= V4_BASE;
-			pt[1] -= V4_BASE;
-			c = idx->v4;
-		}
-		prio = cls_lookup(c, pt);
+		prio = first_prio(idx, f, dst);
 		return prio >= 0 ? p->rules[prio] : NULL;
 	}
 	for (i = 0; i < p->nrule; i++)
@@ -520,13 +540,13 @@ policy_eval_first(const struct policy *p, const struct rule *first,
 	eval_snat(p, f, v);
 }
 
-static void
-eval_filter(const struct policy *p, const struct policy_index *idx,
-    const struct rule *const *first, const struct flow *f,
+/* The part of the filter's verdict before the numbered rules: the
+ * destination after a forward or a 1:1, and the verdicts that need no
+ * rule (firewall off, the anti-lockout rule).  True when v is decided. */
+static bool
+eval_before_rules(const struct policy *p, const struct flow *f,
     struct verdict *v)
 {
-	const struct rule *r;
-
 	v->rule = NULL;
 	v->dst = f->dst;
 	v->forward = NULL;
@@ -538,7 +558,7 @@ eval_filter(const struct policy *p, const struct policy_index *idx,
 		v->action = ACT_ACCEPT;
 		v->by = BY_FIREWALL_OFF;
 		v->to_gateway = is_gateway_address(p, f->dst);
-		return;
+		return true;
 	}
 	v->forward = find_forward(p, f, v);
 	if (v->forward == NULL)
@@ -548,10 +568,17 @@ eval_filter(const struct policy *p, const struct policy_index *idx,
 		v->action = ACT_ACCEPT;
 		v->by = BY_ANTILOCKOUT;
 		v->rule = p->lockout_rule;
-		return;
+		return true;
 	}
-	if ((r = first != NULL ? *first : first_rule(p, idx, f, v->dst)) !=
-	    NULL) {
+	return false;
+}
+
+/* The rest of it, r being the first numbered rule that matches (or
+ * NULL). */
+static void
+eval_by_rule(const struct flow *f, const struct rule *r, struct verdict *v)
+{
+	if (r != NULL) {
 		v->action = r->action;
 		v->by = BY_RULE;
 		v->rule = r;
@@ -564,6 +591,89 @@ eval_filter(const struct policy *p, const struct policy_index *idx,
 	}
 	v->action = policy_iface_default(f->iface);
 	v->by = BY_DEFAULT;
+}
+
+static void
+eval_filter(const struct policy *p, const struct policy_index *idx,
+    const struct rule *const *first, const struct flow *f,
+    struct verdict *v)
+{
+	if (eval_before_rules(p, f, v))
+		return;
+	eval_by_rule(f, first != NULL ? *first : first_rule(p, idx, f,
+	    v->dst), v);
+}
+
+/*
+ * A replay's flows are spread over the whole policy, whose index is tens
+ * of megabytes: most reads of a lookup miss the cache, and so do the
+ * deciding rule's pointer and the rule itself.  The flows of a batch ask
+ * the index together (cls_lookup_many: their walks side by side), then
+ * their rules' pointers and the rules are prefetched, so that those reads
+ * overlap instead of waiting one for the other.
+ */
+#define EVAL_MANY	64
+
+/* The flows of a batch that ask one classifier: their points, and where
+ * they are in the batch. */
+struct asking {
+	u128	 pt[EVAL_MANY * CLS_DIMS];
+	size_t	 which[EVAL_MANY];
+	int	 got[EVAL_MANY];
+	size_t	 n;
+};
+
+/* Ask c for the flows of a, their priorities into prio. */
+static void
+ask(const struct classifier *c, struct asking *a, int *prio)
+{
+	size_t i;
+
+	cls_lookup_many(c, a->pt, a->n, a->got);
+	for (i = 0; i < a->n; i++)
+		prio[a->which[i]] = a->got[i];
+	a->n = 0;
+}
+
+void
+policy_eval_many(const struct policy *p, const struct policy_index *idx,
+    const struct flow *f, struct verdict *v, int *prio, size_t n)
+{
+	struct asking a4, aother, *a;
+	u128 pt[CLS_DIMS];
+	size_t i;
+
+	if (idx == NULL) {
+		for (i = 0; i < n; i++)
+			policy_eval_with(p, idx, &f[i], &v[i]);
+		return;
+	}
+	a4.n = aother.n = 0;
+	for (i = 0; i < n; i++) {
+		prio[i] = -2;	/* decided before the rules */
+		if (eval_before_rules(p, &f[i], &v[i]))
+			continue;
+		a = index_point(idx, &f[i], v[i].dst, pt) == idx->v4 ? &a4 :
+		    &aother;
+		memcpy(a->pt + a->n * CLS_DIMS, pt, sizeof(pt));
+		a->which[a->n++] = i;
+		if (a->n == EVAL_MANY)
+			ask(a == &a4 ? idx->v4 : idx->other, a, prio);
+	}
+	ask(idx->v4, &a4, prio);
+	ask(idx->other, &aother, prio);
+	for (i = 0; i < n; i++)
+		if (prio[i] >= 0)
+			__builtin_prefetch(&p->rules[prio[i]]);
+	for (i = 0; i < n; i++)
+		if (prio[i] >= 0)
+			__builtin_prefetch(p->rules[prio[i]]);
+	for (i = 0; i < n; i++) {
+		if (prio[i] != -2)
+			eval_by_rule(&f[i], prio[i] >= 0 ? p->rules[prio[i]] :
+			    NULL, &v[i]);
+		eval_snat(p, &f[i], &v[i]);
+	}
 }
 
 /*

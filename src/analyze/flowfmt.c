@@ -2,6 +2,7 @@
 #include "analyze/flowfmt.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,81 +155,130 @@ word_addr(const struct word *w, size_t skip, u128 *out,
 	    errlen);
 }
 
+/* The words of a line, split as they are asked for: a conntrack line's
+ * original direction comes first, and most of a line is never looked at.
+ * The line ends at a word starting with '#' and at FIELDS_MAX words. */
+struct words {
+	const char	*s;		/* where splitting goes on */
+	int		 n;		/* words split so far */
+	bool		 end;		/* no more */
+	struct word	 w[FIELDS_MAX];
+};
+
+/* The bytes that end a word: NUL and isspace()'s in the C locale (moat
+ * sets no other), in one table: one test a byte instead of two. */
+static const unsigned char word_end[256] = {
+	['\0'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1,
+	['\r'] = 1,
+};
+
+/* Word i of ws, or NULL when the line has fewer. */
+static const struct word *
+word_at(struct words *ws, int i)
+{
+	const char *s = ws->s;
+
+	while (ws->n <= i && !ws->end) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == '\0' || *s == '#' || ws->n == FIELDS_MAX) {
+			ws->end = true;
+			break;
+		}
+		ws->w[ws->n].s = s;
+		while (!word_end[(unsigned char)*s])
+			s++;
+		ws->w[ws->n].len = (size_t)(s - ws->w[ws->n].s);
+		ws->n++;
+	}
+	ws->s = s;
+	return i < ws->n ? &ws->w[i] : NULL;
+}
+
+/* The first word of ws that is key=VALUE, or NULL. */
+static const struct word *
+first_key(struct words *ws, const char *key, size_t keylen)
+{
+	const struct word *w;
+	int i;
+
+	for (i = 0; (w = word_at(ws, i)) != NULL; i++)
+		if (w->s[0] == key[0] && value_of(w, key, keylen) != NULL)
+			return w;
+	return NULL;
+}
+
+/* The protocol of a conntrack line: the first word that names one,
+ * or the number after "unknown" (a protocol conntrack has no name for);
+ * -1 when none does. */
+static int
+conntrack_proto(struct words *ws)
+{
+	const struct word *w, *next;
+	char buf[FLOW_LINE_MAX];
+	int i, proto = -1;
+
+	for (i = 0; proto == -1 && (w = word_at(ws, i)) != NULL; i++) {
+		if (memchr(w->s, '=', w->len) != NULL ||
+		    isdigit((unsigned char)w->s[0]))
+			continue;
+		word_str(w, 0, buf, sizeof(buf));
+		if (strcmp(buf, "unknown") == 0 &&
+		    (next = word_at(ws, i + 1)) != NULL &&
+		    isdigit((unsigned char)next->s[0]))
+			parse_proto(word_str(next, 0, buf, sizeof(buf)), &proto);
+		else
+			parse_proto(buf, &proto);
+	}
+	return proto;
+}
+
 /*
  * A line of conntrack -L, read in place (a replay reads millions: no copy
  * of the line, no allocation).  The first src=, dst= and dport= (type=
  * for ICMP) are the original direction; the protocol is the first word
  * that names one ("ipv4 2 tcp 6 …" with -o extended, "tcp 6 …" without),
- * or the number after "unknown" (a protocol conntrack has no name for).
- * Like the other form, the line ends at a word starting with '#' and at
- * FIELDS_MAX words.
+ * or the number after "unknown".  Like the other form, the line ends at a
+ * word starting with '#' and at FIELDS_MAX words.
  */
 static int
 parse_conntrack(const char *line, const struct iface *ifc, struct flow *f,
     char *err, size_t errlen)
 {
-	struct word w[FIELDS_MAX], src = { NULL, 0 }, dst = { NULL, 0 };
-	struct word dport = { NULL, 0 }, type = { NULL, 0 }, *port;
-	const char *s = line;
+	struct words ws;
+	const struct word *src, *dst, *port;
 	char buf[FLOW_LINE_MAX];
 	enum addr_family fs, fd;
-	int n = 0, i;
+	bool icmp;
 
-	while (n < FIELDS_MAX) {
-		while (isspace((unsigned char)*s))
-			s++;
-		if (*s == '\0' || *s == '#')
-			break;
-		w[n].s = s;
-		while (*s != '\0' && !isspace((unsigned char)*s))
-			s++;
-		w[n].len = (size_t)(s - w[n].s);
-		if (src.s == NULL && value_of(&w[n], "src", 3) != NULL)
-			src = w[n];
-		else if (dst.s == NULL && value_of(&w[n], "dst", 3) != NULL)
-			dst = w[n];
-		else if (dport.s == NULL && value_of(&w[n], "dport", 5) != NULL)
-			dport = w[n];
-		else if (type.s == NULL && value_of(&w[n], "type", 4) != NULL)
-			type = w[n];
-		n++;
-	}
+	ws.s = line;
+	ws.n = 0;
+	ws.end = false;
 	if (ifc == NULL) {
 		snprintf(err, errlen, "a conntrack line names no interface: "
 		    "give --in IF");
 		return -1;
 	}
 	f->iface = ifc;
-	if (src.s == NULL || dst.s == NULL) {
+	if ((src = first_key(&ws, "src", 3)) == NULL ||
+	    (dst = first_key(&ws, "dst", 3)) == NULL) {
 		snprintf(err, errlen, "no src= or dst=");
 		return -1;
 	}
-	f->proto = -1;
-	for (i = 0; i < n && f->proto == -1; i++) {
-		if (memchr(w[i].s, '=', w[i].len) != NULL ||
-		    isdigit((unsigned char)w[i].s[0]))
-			continue;
-		word_str(&w[i], 0, buf, sizeof(buf));
-		if (strcmp(buf, "unknown") == 0 && i + 1 < n &&
-		    isdigit((unsigned char)w[i + 1].s[0]))
-			parse_proto(word_str(&w[i + 1], 0, buf, sizeof(buf)),
-			    &f->proto);
-		else
-			parse_proto(buf, &f->proto);
-	}
-	if (f->proto == -1) {
+	if ((f->proto = conntrack_proto(&ws)) == -1) {
 		snprintf(err, errlen, "no protocol");
 		return -1;
 	}
-	port = f->proto == 1 || f->proto == 58 ? &type : &dport;
+	icmp = f->proto == 1 || f->proto == 58;
+	port = icmp ? first_key(&ws, "type", 4) : first_key(&ws, "dport", 5);
 	f->dport = 0;
-	if (port->s != NULL && flow_parse_number(word_str(port, port == &type ?
-	    5 : 6, buf, sizeof(buf)), 65535, &f->dport) == -1) {
+	if (port != NULL && flow_parse_number(word_str(port, icmp ? 5 : 6, buf,
+	    sizeof(buf)), 65535, &f->dport) == -1) {
 		snprintf(err, errlen, "bad port or type '%s'", buf);
 		return -1;
 	}
-	if (word_addr(&src, 4, &f->src, &fs, err, errlen) == -1 ||
-	    word_addr(&dst, 4, &f->dst, &fd, err, errlen) == -1)
+	if (word_addr(src, 4, &f->src, &fs, err, errlen) == -1 ||
+	    word_addr(dst, 4, &f->dst, &fd, err, errlen) == -1)
 		return -1;
 	if (fs != fd) {
 		snprintf(err, errlen, "source and destination are of two "

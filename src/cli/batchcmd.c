@@ -8,6 +8,13 @@
  * copied.  A verdict that names something of the flow itself (a forward's
  * or a 1:1's new destination, a reflection) is printed in full.  JSON
  * answers are printed in full too.
+ *
+ * With a large policy a replay waits on memory more than it computes: the
+ * index, the rules and the cached texts are tens of megabytes and each
+ * flow reads a different part of them.  So lines are answered a batch at
+ * a time, in three passes (read them all, decide them all, print them
+ * all), and the reads of the flows of a batch are made to overlap: see
+ * policy_eval_many for the deciding, the prefetches below for the texts.
  */
 #include "cli/batchcmd.h"
 
@@ -15,6 +22,7 @@
 #include <string.h>
 
 #include "analyze/flowfmt.h"
+#include "base/bigmem.h"
 #include "output/json.h"
 #include "output/printer.h"
 
@@ -46,10 +54,14 @@ cache_init(struct cache *c, const struct policy *p)
 	for (i = 0; i < p->niface; i++)
 		if ((size_t)p->ifaces[i]->index + 1 > c->ndflt)
 			c->ndflt = (size_t)p->ifaces[i]->index + 1;
-	c->rule = calloc(c->nrule, sizeof(*c->rule));
+	/* read at random, one slot a flow */
+	c->rule = big_alloc(c->nrule * sizeof(*c->rule));
 	c->dflt = calloc(c->ndflt, sizeof(*c->dflt));
 	strbuf_init(&c->text, 0);
-	return c->rule != NULL && c->dflt != NULL ? 0 : -1;
+	if (c->rule == NULL || c->dflt == NULL)
+		return -1;
+	memset(c->rule, 0, c->nrule * sizeof(*c->rule));
+	return 0;
 }
 
 static void
@@ -177,32 +189,114 @@ put_error(const struct batch_opts *o, size_t lineno, const char *err,
 		strbuf_printf(b, "error: line %zu: %s\n", lineno, err);
 }
 
-/* Answer one line (NUL-terminated, without its newline). */
+/* Lines answered together (see the top). */
+#define BATCH	64
+
+struct batch {
+	size_t		 n, nflow;
+	const char	*line[BATCH];	/* NUL-terminated, in the input */
+	size_t		 lineno[BATCH];
+	int		 got[BATCH];	/* flow_parse_line's answer */
+	size_t		 flow[BATCH];	/* got 1: its index in f, v */
+	struct flow	 f[BATCH];
+	struct verdict	 v[BATCH];
+	int		 prio[BATCH];
+	struct said	*said[BATCH];	/* its verdict's slot in the cache */
+	char		 err[BATCH][256];
+};
+
+/*
+ * The slots of a batch's verdicts in the cache are prefetched once it is
+ * decided, and the text of each a few flows before it is printed: all of
+ * them at once would ask for more lines than the processor has room for
+ * (measured at 100K rules: copying the texts took 6% of the samples of a
+ * run with all prefetched at once, 2.4% this way).
+ */
+#define TEXT_AHEAD	8
+
+static void
+prefetch_slots(struct cache *c, struct batch *bt)
+{
+	const void *key;
+	size_t k;
+
+	for (k = 0; k < bt->nflow; k++)
+		if ((bt->said[k] = cache_slot(c, &bt->f[k], &bt->v[k],
+		    &key)) != NULL)
+			__builtin_prefetch(bt->said[k]);
+}
+
+/* Prefetch the text that flow k's slot points to, if any. */
+static void
+prefetch_text(const struct cache *c, const struct batch *bt, size_t k)
+{
+	const struct said *s;
+	const char *t;
+	size_t at;
+
+	if (k >= bt->nflow || (s = bt->said[k]) == NULL || s->len == 0)
+		return;
+	t = strbuf_str(&c->text) + s->off;
+	for (at = 0; at < s->len; at += 64)
+		__builtin_prefetch(t + at);
+	__builtin_prefetch(t + s->len - 1);
+}
+
+/* Answer the lines of bt, in order, into b; empty bt. */
+static void
+run_batch(struct cache *c, const struct policy *p,
+    const struct policy_index *idx, const struct batch_opts *o,
+    struct batch *bt, struct strbuf *b, size_t *nflows, size_t *nbad)
+{
+	size_t i, k;
+
+	for (i = 0; i < bt->n; i++) {
+		k = bt->nflow;
+		bt->got[i] = flow_parse_line(p, bt->line[i], o->in, &bt->f[k],
+		    bt->err[i], sizeof(bt->err[i]));
+		if (bt->got[i] == 1) {
+			bt->f[k].week_min = o->week_min;
+			bt->flow[i] = bt->nflow++;
+		}
+	}
+	policy_eval_many(p, idx, bt->f, bt->v, bt->prio, bt->nflow);
+	if (!o->json) {
+		prefetch_slots(c, bt);
+		for (k = 0; k < TEXT_AHEAD; k++)
+			prefetch_text(c, bt, k);
+	}
+	for (i = 0; i < bt->n; i++) {
+		if (bt->got[i] == -1) {
+			(*nbad)++;
+			put_error(o, bt->lineno[i], bt->err[i], b);
+			continue;
+		}
+		if (bt->got[i] == 0)
+			continue;
+		(*nflows)++;
+		k = bt->flow[i];
+		if (o->json)
+			json_verdict(p, &bt->f[k], &bt->v[k], b);
+		else {
+			prefetch_text(c, bt, k + TEXT_AHEAD);
+			put_answer(c, p, &bt->f[k], &bt->v[k], b);
+		}
+	}
+	bt->n = bt->nflow = 0;
+}
+
+/* Take one line (NUL-terminated, without its newline, left in place
+ * until the batch is run). */
 static void
 one_line(struct cache *c, const struct policy *p,
     const struct policy_index *idx, const struct batch_opts *o,
-    const char *line, size_t lineno, struct strbuf *b, size_t *nflows,
-    size_t *nbad)
+    struct batch *bt, const char *line, size_t lineno, struct strbuf *b,
+    size_t *nflows, size_t *nbad)
 {
-	struct flow f;
-	struct verdict v;
-	char err[256];
-	int r;
-
-	if ((r = flow_parse_line(p, line, o->in, &f, err, sizeof(err))) == 0)
-		return;
-	if (r == -1) {
-		(*nbad)++;
-		put_error(o, lineno, err, b);
-		return;
-	}
-	(*nflows)++;
-	f.week_min = o->week_min;
-	policy_eval_with(p, idx, &f, &v);
-	if (o->json)
-		json_verdict(p, &f, &v, b);
-	else
-		put_answer(c, p, &f, &v, b);
+	bt->line[bt->n] = line;
+	bt->lineno[bt->n] = lineno;
+	if (++bt->n == BATCH)
+		run_batch(c, p, idx, o, bt, b, nflows, nbad);
 }
 
 static int
@@ -226,6 +320,7 @@ batch_replay(const struct policy *p, const struct policy_index *idx,
     size_t *nbad)
 {
 	struct cache c;
+	struct batch *bt;
 	struct strbuf b;
 	char *buf;
 	size_t have = 0, lineno = 0, got;
@@ -234,10 +329,13 @@ batch_replay(const struct policy *p, const struct policy_index *idx,
 	*nflows = *nbad = 0;
 	/* A block and the start of a line cut at its end. */
 	buf = malloc(2 * READ_BLOCK + 1);
+	bt = calloc(1, sizeof(*bt));
 	strbuf_init(&b, 0);
-	if (buf == NULL || cache_init(&c, p) == -1) {
+	/* cache_init first: cache_free needs it even when it failed */
+	if (cache_init(&c, p) == -1 || buf == NULL || bt == NULL) {
 		fputs("moat: out of memory\n", stderr);
 		free(buf);
+		free(bt);
 		cache_free(&c);
 		return -1;
 	}
@@ -261,17 +359,20 @@ batch_replay(const struct policy *p, const struct policy_index *idx,
 			char *cr = memchr(s, '\r', (size_t)(nl - s));
 
 			*(cr != NULL ? cr : nl) = '\0';
-			one_line(&c, p, idx, o, s, ++lineno, &b, nflows,
+			one_line(&c, p, idx, o, bt, s, ++lineno, &b, nflows,
 			    nbad);
 			s = nl + 1;
 		}
+		/* the lines are answered before the block moves */
+		run_batch(&c, p, idx, o, bt, &b, nflows, nbad);
 		have = (size_t)(end - s);
 		if (have == 2 * READ_BLOCK) {
 			/* a line longer than a block: what flow_parse_line
 			 * says of a long line, and skip the rest of it */
 			buf[have] = '\0';
-			one_line(&c, p, idx, o, buf, ++lineno, &b, nflows,
+			one_line(&c, p, idx, o, bt, buf, ++lineno, &b, nflows,
 			    nbad);
+			run_batch(&c, p, idx, o, bt, &b, nflows, nbad);
 			for (;;) {
 				int ch = getc(fp);
 
@@ -289,6 +390,7 @@ batch_replay(const struct policy *p, const struct policy_index *idx,
 	rc = 0;
 out:
 	free(buf);
+	free(bt);
 	strbuf_free(&b);
 	cache_free(&c);
 	return rc;

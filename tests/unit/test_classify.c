@@ -36,8 +36,20 @@ check_all(const struct cls_box *b, size_t n, const u128 *pts, size_t npts,
 {
 	struct classifier *c = cls_build(b, n);
 	size_t i, hits = 0;
+	int *many = malloc((npts + 1) * sizeof(*many));
+	int *odd = malloc((npts + 1) * sizeof(*odd));
+	size_t k;
 
 	assert_non_null(c);
+	assert_non_null(many);
+	assert_non_null(odd);
+	/* The walks side by side: all at once (in the classifier's own
+	 * batches), and in batches of 1 to 45 points. */
+	cls_lookup_many(c, pts, npts, many);
+	for (i = 0; i < npts; i += k) {
+		k = npts - i < i % 45 + 1 ? npts - i : i % 45 + 1;
+		cls_lookup_many(c, pts + i * CLS_DIMS, k, odd + i);
+	}
 	for (i = 0; i < npts; i++) {
 		int want = cls_linear(b, n, pts + i * CLS_DIMS);
 		int got = cls_lookup(c, pts + i * CLS_DIMS);
@@ -45,8 +57,13 @@ check_all(const struct cls_box *b, size_t n, const u128 *pts, size_t npts,
 		if (want != got)
 			fail_msg("%s: packet %zu: linear %d, classifier %d", what,
 			    i, want, got);
+		if (want != many[i] || want != odd[i])
+			fail_msg("%s: packet %zu: linear %d, batches %d and %d",
+			    what, i, want, many[i], odd[i]);
 		hits += want >= 0;
 	}
+	free(many);
+	free(odd);
 	printf("%s: %zu rules, %zu packets (%zu matched a rule), classifier "
 	    "= linear on all, %zu bytes\n", what, n, npts, hits,
 	    cls_memory(c));
