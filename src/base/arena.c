@@ -149,13 +149,27 @@ arena_strdup(struct arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
+/* Formatted once into the free end of the current block when it fits
+ * there (the usual case: short names and keys), else measured first. */
 char *
 arena_printf(struct arena *a, const char *fmt, ...)
 {
+	struct arena_block *b = a->head;
 	va_list ap;
 	int len;
 	char *p;
 
+	if (b != NULL && b->size - b->used > 1) {
+		va_start(ap, fmt);
+		len = vsnprintf((char *)b->data + b->used, b->size - b->used,
+		    fmt, ap);
+		va_end(ap);
+		/* arena_take gives exactly that place: the same block,
+		 * its rounded size fits */
+		if (len >= 0 && (((size_t)len + ALIGN) & ~(size_t)(ALIGN - 1))
+		    <= b->size - b->used)
+			return arena_take(a, (size_t)len + 1);
+	}
 	va_start(ap, fmt);
 	len = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);

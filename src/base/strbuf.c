@@ -82,15 +82,28 @@ strbuf_putc(struct strbuf *b, char c)
 	strbuf_add(b, &c, 1);
 }
 
+/* Formatted once into the room the buffer has, and a second time only
+ * when that was too small: the compiler's output is made of millions of
+ * short appends, and a measuring pass before each doubled their cost. */
 void
 strbuf_printf(struct strbuf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 	int len;
 
+	if (b->failed)
+		return;
 	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
+	len = vsnprintf(room > 0 ? b->s + b->len : NULL, room, fmt, ap);
 	va_end(ap);
+	if (len >= 0 && (size_t)len < room &&
+	    (b->max == 0 || b->len + (size_t)len <= b->max)) {
+		b->len += (size_t)len;
+		return;
+	}
+	if (room > 0)
+		b->s[b->len] = '\0';	/* what did not fit is no text */
 	if (len < 0 || !strbuf_reserve(b, (size_t)len))
 		return;
 	va_start(ap, fmt);

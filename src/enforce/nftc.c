@@ -61,6 +61,17 @@ struct nftc {
 	bool			 route;		/* compiling a route_IF chain:
 						   a match marks or returns */
 	enum addr_family	 route_fam;	/* its family */
+	struct rule_part	*parts[2];	/* by family, by rule number */
+};
+
+/* A rule's sides in one family and whether it decides every connection
+ * of its source there, computed once: a dispatched zone asks for them in
+ * its plan, in every class chain the rule is in and for every map
+ * element, hundreds of thousands of times at 100K rules. */
+struct rule_part {
+	struct iset	 src, dst;
+	bool		 done;
+	bool		 decides;
 };
 
 /*
@@ -135,6 +146,38 @@ static struct iset
 fam_part(struct nftc *c, struct iset s, enum addr_family f)
 {
 	return family_part(&c->a, c->full, s, f);
+}
+
+static bool	 decides_all(struct nftc *, const struct rule *,
+		    enum addr_family);
+
+/* Rule r's sides in family f (FAM_V4 or FAM_V6), as fam_part makes them;
+ * kept by the rule's number when it is the policy's rule of that number
+ * (the anti-lockout rule is 0), else made anew. */
+static const struct rule_part *
+rule_part(struct nftc *c, const struct rule *r, enum addr_family f)
+{
+	const struct policy *p = c->p;
+	struct rule_part *rp, fresh;
+	int fi = f == FAM_V4 ? 0 : 1;
+
+	if (r->number >= 0 && (size_t)r->number <= p->nrule &&
+	    (r->number == 0 ? r == p->lockout_rule :
+	    p->rules[r->number - 1] == r)) {
+		if (c->parts[fi] == NULL)
+			c->parts[fi] = arena_array(&c->a, p->nrule + 1,
+			    sizeof(*c->parts[fi]));
+		rp = &c->parts[fi][r->number];
+		if (rp->done)
+			return rp;
+	} else
+		rp = arena_alloc(&c->a, sizeof(*rp));
+	fresh.src = fam_part(c, r->src.set, f);
+	fresh.dst = fam_part(c, r->dst.set, f);
+	fresh.decides = decides_all(c, r, f);
+	fresh.done = true;
+	*rp = fresh;
+	return rp;
 }
 
 /* nft names allow letters, digits and '_'.  '-' becomes "_d" and '_'
@@ -394,14 +437,13 @@ svc_groups(struct nftc *c, struct iset s, enum addr_family f,
 		const struct proto_info *pi = builtin_proto_by_number(
 		    proto_order[i]);
 		u128 base = (u128)pi->number << 16;
-		struct iset part;
+		struct ival iv = { base, base | 0xffff };
+		struct iset keys = { 1, &iv }, part;
 
-		if (!(pi->family & f))
+		/* (no copy of a protocol the set has none of) */
+		if (!(pi->family & f) || !iset_overlaps(s, keys))
 			continue;
-		part = iset_inter(&c->a, s, iset_range(&c->a, base,
-		    base | 0xffff));
-		if (iset_empty(part))
-			continue;
+		part = iset_inter(&c->a, s, keys);
 		g[n].pi = pi;
 		g[n].part = part;
 		g[n].all = part.n == 1 && part.v[0].lo == base &&
@@ -583,8 +625,9 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 {
 	struct strbuf *b = c->b;
 	bool both = f == FAM_BOTH;	/* no address to match: one rule */
-	struct iset src = both ? r->src.set : fam_part(c, r->src.set, f);
-	struct iset dst = both ? r->dst.set : fam_part(c, r->dst.set, f);
+	const struct rule_part *rp = both ? NULL : rule_part(c, r, f);
+	struct iset src = both ? r->src.set : rp->src;
+	struct iset dst = both ? r->dst.set : rp->dst;
 	struct svc_group g[8];
 	struct sched_piece *pc = NULL;
 	size_t i, n, q, npc = 1;
@@ -611,14 +654,18 @@ compile_rule_family(struct nftc *c, const struct rule *r, enum addr_family f,
 				    f == FAM_V4 ? "ipv4" : "ipv6");
 			if (pc != NULL)
 				put_time_match(b, &pc[q]);
+			/* (c->side is named only for a dynamic side,
+			 * the one put_dynamic_match reads) */
 			if (!c->omit_src && !both) {
-				c->side = arena_printf(&c->a, "rule_" NFTC_ID
-				    "_src", RID(r));
+				if (r->src.dynamic)
+					c->side = arena_printf(&c->a, "rule_"
+					    NFTC_ID "_src", RID(r));
 				put_addr_match(c, b, "saddr", &r->src, src, f);
 			}
 			if (!both) {
-				c->side = arena_printf(&c->a, "rule_" NFTC_ID
-				    "_dst", RID(r));
+				if (r->dst.dynamic)
+					c->side = arena_printf(&c->a, "rule_"
+					    NFTC_ID "_dst", RID(r));
 				put_addr_match(c, b, "daddr", &r->dst, dst, f);
 			}
 			put_svc_match(c, b, &g[i]);
@@ -644,15 +691,16 @@ compile_rule(struct nftc *c, const struct rule *r)
 	    matches_whole_family(c, r->dst.set, FAM_V4);
 	bool all6 = fixed && matches_whole_family(c, r->src.set, FAM_V6) &&
 	    matches_whole_family(c, r->dst.set, FAM_V6);
-	bool has_icmp = iset_overlaps(r->svc.set, iset_range(&c->a,
-	    (u128)1 << 16, (u128)1 << 16 | 0xffff)) ||
-	    iset_overlaps(r->svc.set, iset_range(&c->a, (u128)58 << 16,
-	    (u128)58 << 16 | 0xffff));
+	struct ival icmp = { (u128)1 << 16, (u128)1 << 16 | 0xffff };
+	struct ival icmp6 = { (u128)58 << 16, (u128)58 << 16 | 0xffff };
+	struct ival any = { 0, 0xffffff };
+	bool has_icmp = iset_overlaps(r->svc.set, (struct iset){ 1, &icmp }) ||
+	    iset_overlaps(r->svc.set, (struct iset){ 1, &icmp6 });
 
 	if (r->disabled)
 		return;
 	if (all4 && all6 && (!has_icmp || iset_equal(r->svc.set,
-	    iset_range(&c->a, 0, 0xffffff)))) {
+	    (struct iset){ 1, &any }))) {
 		/* No address to match and nothing family-bound: one rule. */
 		compile_rule_family(c, r, FAM_BOTH, false);
 		return;
@@ -790,17 +838,18 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 	size_t ncut = 0, i, j, k, total = 0, nact = 0, *act, *pos, *sorted;
 	bool *live, *decides;
 	struct class *cl;
-	struct nametab *names;
-	size_t *broad, nbroad = 0;
+	size_t *broad, nbroad = 0, *first, tcap;
+	uint64_t *hs;
 
 	live = arena_array(&c->a, z->nrules + 1, sizeof(*live));
 	decides = arena_array(&c->a, z->nrules + 1, sizeof(*decides));
 	for (i = 0, k = 1; i < z->nrules; i++) {
-		live[i] = !iset_empty(fam_part(c, z->rules[i]->src.set, f)) &&
-		    !iset_empty(fam_part(c, z->rules[i]->dst.set, f));
-		decides[i] = live[i] && decides_all(c, z->rules[i], f);
+		const struct rule_part *rp = rule_part(c, z->rules[i], f);
+
+		live[i] = !iset_empty(rp->src) && !iset_empty(rp->dst);
+		decides[i] = live[i] && rp->decides;
 		if (live[i] && z->segment_of[i] < 0)
-			k += 2 * fam_part(c, z->rules[i]->src.set, f).n;
+			k += 2 * rp->src.n;
 	}
 	cuts = arena_array_raw(&c->a, k + c->full[f].n, sizeof(*cuts));
 	for (i = 0; i < c->full[f].n; i++) {	/* the family's own ends */
@@ -813,7 +862,7 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 
 		if (!live[i] || z->segment_of[i] >= 0)
 			continue;
-		part = fam_part(c, z->rules[i]->src.set, f);
+		part = rule_part(c, z->rules[i], f)->src;
 		for (j = 0; j < part.n; j++) {
 			cuts[ncut].at = part.v[j].lo;
 			cuts[ncut].rule = i;
@@ -888,13 +937,19 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 		if (total > DISPATCH_BUDGET * z->nrules + 64)
 			return false;
 	}
-	/* Pieces with the same list share a chain. */
+	/* Pieces with the same list share a chain: the first piece of each
+	 * (hash, length) is kept in an open-addressed table of piece numbers
+	 * (a 64-bit key needs no string), and a later one with the same key
+	 * and the same list takes its chain. */
 	z->nchains[f] = 0;
-	names = nametab_new(&c->a, z->nclasses[f]);
+	for (tcap = 64; tcap < 2 * z->nclasses[f] + 2; tcap *= 2)
+		;
+	first = arena_array(&c->a, tcap, sizeof(*first));
+	hs = arena_array_raw(&c->a, z->nclasses[f] + 1, sizeof(*hs));
 	for (i = 0; i < z->nclasses[f]; i++) {
 		uint64_t h = 1469598103934665603ull;
-		struct class *same;
-		char *key;
+		struct class *same = NULL;
+		size_t slot;
 
 		cl[i].chain = -1;
 		if (cl[i].n == 0)
@@ -903,15 +958,20 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 			h = (h ^ (uint64_t)(uintptr_t)cl[i].items[j].rule ^
 			    (uint64_t)(cl[i].items[j].segment + 7) << 48) *
 			    1099511628211ull;
-		key = arena_printf(&c->a, "%016llx.%zu", (unsigned long long)h,
-		    cl[i].n);
-		same = nametab_get(names, key);
+		hs[i] = h;
+		for (slot = (size_t)(h ^ h >> 29) & (tcap - 1); first[slot] != 0;
+		    slot = (slot + 1) & (tcap - 1))
+			if (hs[first[slot] - 1] == h &&
+			    cl[first[slot] - 1].n == cl[i].n) {
+				same = &cl[first[slot] - 1];
+				break;
+			}
 		if (same != NULL && items_equal(same, &cl[i]))
 			cl[i].chain = same->chain;
 		else {
 			cl[i].chain = z->nchains[f]++;
 			if (same == NULL)
-				nametab_put(names, key, &cl[i]);
+				first[slot] = i + 1;
 		}
 	}
 	z->classes[f] = cl;
@@ -979,7 +1039,7 @@ class_direct(struct nftc *c, const struct class *x, enum addr_family f)
 {
 	const struct rule *r = x->n == 1 ? x->items[0].rule : NULL;
 
-	return r != NULL && r->number > 0 && decides_all(c, r, f) &&
+	return r != NULL && r->number > 0 && rule_part(c, r, f)->decides &&
 	    !r->log && r->sched_mark == 0 && (r->action == ACT_ACCEPT ||
 	    r->action == ACT_DENY);
 }
@@ -992,7 +1052,7 @@ class_logs(struct nftc *c, const struct class *x, enum addr_family f)
 {
 	const struct rule *r = x->n == 1 ? x->items[0].rule : NULL;
 
-	return r != NULL && r->number > 0 && decides_all(c, r, f) &&
+	return r != NULL && r->number > 0 && rule_part(c, r, f)->decides &&
 	    r->log && r->sched_mark == 0;
 }
 
@@ -1180,33 +1240,42 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 		struct class *cl = z->classes[f];
 		struct map_elem *el;
 		size_t nel;
-		uint64_t *name;
-		struct nametab *taken;
+		uint64_t *name, *taken;
+		bool *used;
+		size_t tcap;
 
 		if (z->nchains[f] == 0)
 			continue;
 		name = arena_array(&c->a, (size_t)z->nchains[f] + 1,
 		    sizeof(*name));
-		taken = nametab_new(&c->a, (size_t)z->nchains[f]);
+		/* the names given, open-addressed */
+		for (tcap = 64; tcap < 2 * (size_t)z->nchains[f] + 2; tcap *= 2)
+			;
+		taken = arena_array_raw(&c->a, tcap, sizeof(*taken));
+		used = arena_array(&c->a, tcap, sizeof(*used));
 		/* One chain per distinct list, written where first used,
 		 * named by its content (a different list with the same hash,
 		 * never seen, would get the next free one). */
 		for (i = 0, k = 0; i < z->nclasses[f]; i++) {
-			char *key;
+			uint64_t h;
+			size_t slot;
 
 			if (cl[i].chain != k)
 				continue;
 			k++;
-			name[cl[i].chain] = class_hash(z, &cl[i],
-			    (enum addr_family)f);
+			h = class_hash(z, &cl[i], (enum addr_family)f);
 			for (;;) {
-				key = arena_printf(&c->a, "%016llx",
-				    (unsigned long long)name[cl[i].chain]);
-				if (nametab_get(taken, key) == NULL)
+				for (slot = (size_t)(h ^ h >> 29) & (tcap - 1);
+				    used[slot] && taken[slot] != h;
+				    slot = (slot + 1) & (tcap - 1))
+					;
+				if (!used[slot])
 					break;
-				name[cl[i].chain]++;
+				h++;
 			}
-			nametab_put(taken, key, &cl[i]);
+			used[slot] = true;
+			taken[slot] = h;
+			name[cl[i].chain] = h;
 			if (class_direct(c, &cl[i], (enum addr_family)f) ||
 			    class_logs(c, &cl[i], (enum addr_family)f) ||
 			    (cl[i].n == 1 && cl[i].items[0].rule == NULL))
