@@ -76,6 +76,85 @@ fail:
 	return -1;
 }
 
+int
+file_replace_set(const struct file_new *v, size_t n, mode_t mode)
+{
+	char tmp[FILE_SET_MAX][4200], dir[4200], prev[4200];
+	int fd[FILE_SET_MAX];
+	size_t i, made = 0, renamed = 0;
+	int saved;
+
+	if (n > FILE_SET_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		fd[i] = -1;
+	for (i = 0; i < n; i++) {
+		const char *p = v[i].data;
+		size_t left = v[i].len;
+
+		if (snprintf(tmp[i], sizeof(tmp[i]), "%s.XXXXXX", v[i].path) >=
+		    (int)sizeof(tmp[i])) {
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		if ((fd[i] = mkostemp(tmp[i], O_CLOEXEC)) == -1)
+			goto fail;
+		made++;
+		if (fchmod(fd[i], mode) == -1)
+			goto fail;
+		while (left > 0) {
+			ssize_t w = write(fd[i], p, left);
+
+			if (w == -1 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto fail;
+			p += w;
+			left -= (size_t)w;
+		}
+		/* The disk starts on this one while the next is written;
+		 * only a hint (fsync below is the guarantee). */
+		(void)sync_file_range(fd[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+	}
+	for (i = 0; i < n; i++) {
+		if (fsync(fd[i]) == -1)
+			goto fail;
+		if (close(fd[i]) == -1) {
+			fd[i] = -1;
+			goto fail;
+		}
+		fd[i] = -1;
+	}
+	for (; renamed < n; renamed++)
+		if (rename(tmp[renamed], v[renamed].path) == -1)
+			goto fail;
+	/* The new files are in place; a directory that cannot be synced
+	 * (some file systems) leaves them there. */
+	prev[0] = '\0';
+	for (i = 0; i < n; i++) {
+		const char *d;
+
+		snprintf(dir, sizeof(dir), "%s", v[i].path);
+		d = dirname(dir);
+		if (strcmp(d, prev) == 0)
+			continue;
+		(void)sync_dir(v[i].path);
+		snprintf(prev, sizeof(prev), "%s", d);
+	}
+	return 0;
+fail:
+	saved = errno;
+	for (i = 0; i < n; i++)
+		if (fd[i] != -1)
+			close(fd[i]);
+	for (i = renamed; i < made; i++)
+		unlink(tmp[i]);
+	errno = saved;
+	return -1;
+}
+
 char *
 file_read(const char *path, size_t max, size_t *len)
 {

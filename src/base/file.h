@@ -20,6 +20,23 @@
 int	 file_replace(const char *path, const void *data, size_t len,
 	    mode_t mode, unsigned flags);
 
+/*
+ * file_replace of n files (at most FILE_SET_MAX) as one: every temporary
+ * file written and its write-back started before any is synced, so that
+ * the disk writes them together; then each renamed, and each directory
+ * synced once.  Each file is its old or its new self after a crash; a
+ * failure may leave the first ones replaced (-1 with errno).
+ */
+#define FILE_SET_MAX	4
+
+struct file_new {
+	const char	*path;
+	const void	*data;
+	size_t		 len;
+};
+
+int	 file_replace_set(const struct file_new *v, size_t n, mode_t mode);
+
 /* The whole of path (malloc'd, NUL-terminated, its length in *len), or
  * NULL with errno (EFBIG over max bytes). */
 char	*file_read(const char *path, size_t max, size_t *len);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,29 +87,51 @@ write_file(const char *file, const char *data, size_t len, struct strbuf *err)
 	return 0;
 }
 
+/* The whole of file, malloc'd and NUL-terminated, in one buffer of its
+ * size (a ruleset in the history is 18 MB at 100K rules: no growing
+ * copy of it in small pieces). */
 static char *
 read_file(const char *file, size_t *len)
 {
-	FILE *fp = fopen(file, "r");
-	struct strbuf b;
-	char buf[8192];
-	size_t n;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t n = 0, cap = 8192;
+	char *buf = NULL, *nb;
+	ssize_t r;
 
-	if (fp == NULL)
+	if (fd == -1)
 		return NULL;
-	strbuf_init(&b, 0);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_add(&b, buf, n);
-	fclose(fp);
-	if (strbuf_failed(&b)) {
-		strbuf_free(&b);
-		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uintmax_t)st.st_size < SIZE_MAX / 2)
+		cap = (size_t)st.st_size + 1;
+	for (;;) {
+		if (buf == NULL || n + 1 == cap) {
+			if (buf != NULL && cap > SIZE_MAX / 2)
+				goto fail;
+			if (buf != NULL)
+				cap *= 2;
+			if ((nb = realloc(buf, cap)) == NULL)
+				goto fail;
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail;
+		if (r == 0)
+			break;
+		n += (size_t)r;
 	}
+	close(fd);
+	buf[n] = '\0';
 	if (len != NULL)
-		*len = b.len;
-	if (b.s == NULL)
-		return strdup("");
-	return b.s;
+		*len = n;
+	return buf;
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
 }
 
 /* Create the state directory and take its lock; returns the lock fd. */
@@ -1264,12 +1287,24 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	 */
 	files = true;
 	t = clock_ms();
-	path(file, sizeof(file), state, "history/%u.conf", e.seq);
-	if (write_file(file, text, len, err) == -1)
-		goto out;
-	path(file, sizeof(file), state, "history/%u.nft", e.seq);
-	if (write_file(file, strbuf_str(&script), script.len, err) == -1)
-		goto out;
+	/* The two as one set: both written before either is synced, so
+	 * that the disk takes them together (at 100K rules, 4.5 MB and
+	 * 18 MB), one directory sync. */
+	{
+		char conf[4096];
+		struct file_new two[2] = {
+			{ conf, text, len },
+			{ file, strbuf_str(&script), script.len },
+		};
+
+		path(conf, sizeof(conf), state, "history/%u.conf", e.seq);
+		path(file, sizeof(file), state, "history/%u.nft", e.seq);
+		if (file_replace_set(two, 2, 0644) == -1) {
+			strbuf_printf(err, "%s, %s: %s", conf, file,
+			    strerror(errno));
+			goto out;
+		}
+	}
 	if (confirm_secs > 0) {
 		memset(&pd, 0, sizeof(pd));
 		pd.seq = e.seq;

@@ -984,9 +984,13 @@ parse_rule(struct parser *ps)
 	while (ps->tok.type == T_WORD) {
 		struct loc at = ps->tok.loc;
 		char kw[16];
+		size_t kl = strnlen(ps->tok.text, sizeof(kw) - 1);
 		bool dup = false;
 
-		snprintf(kw, sizeof(kw), "%.15s", ps->tok.text);
+		/* its first 15 bytes, as "%.15s" would (snprintf was a
+		 * sixth of the parse of a rule) */
+		memcpy(kw, ps->tok.text, kl);
+		kw[kl] = '\0';
 
 		if (strcmp(kw, "from") == 0) {
 			dup = seen_from;
