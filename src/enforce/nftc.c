@@ -62,6 +62,7 @@ struct nftc {
 						   a match marks or returns */
 	enum addr_family	 route_fam;	/* its family */
 	struct rule_part	*parts[2];	/* by family, by rule number */
+	unsigned char		*kinds;		/* by class chain: class_kind */
 };
 
 /* A rule's sides in one family and whether it decides every connection
@@ -1122,26 +1123,42 @@ zone_name(struct nftc *c, const struct iface *ifc, const char *suffix)
  * source by accept or drop, logging nothing: its map element is that
  * verdict, and the rule counts in the zone's counter map (one nft rule in
  * the class chain would be `counter name "rule_ID" drop`, nothing more). */
+/* A class whose list is one rule that decides every connection of its
+ * source and logs: its map element jumps to the rule's log chain, which
+ * counts, logs and decides (the class chain would hold only that jump).
+ * class_kind tells the two from the others. */
+enum class_kind { CK_CHAIN = 0, CK_DIRECT, CK_LOGS };
+
+static enum class_kind
+class_kind(struct nftc *c, const struct class *x, enum addr_family f)
+{
+	const struct rule *r = x->n == 1 ? x->items[0].rule : NULL;
+
+	if (r == NULL || r->number <= 0 || r->sched_mark != 0 ||
+	    !rule_part(c, r, f)->decides)
+		return CK_CHAIN;
+	if (r->log)
+		return CK_LOGS;
+	return r->action == ACT_ACCEPT || r->action == ACT_DENY ? CK_DIRECT :
+	    CK_CHAIN;
+}
+
+/* (by the kind compile_classes keeps for each chain of the zone's family
+ * while it writes it: a map element asks for its class's three times) */
 static bool
 class_direct(struct nftc *c, const struct class *x, enum addr_family f)
 {
-	const struct rule *r = x->n == 1 ? x->items[0].rule : NULL;
-
-	return r != NULL && r->number > 0 && rule_part(c, r, f)->decides &&
-	    !r->log && r->sched_mark == 0 && (r->action == ACT_ACCEPT ||
-	    r->action == ACT_DENY);
+	if (c->kinds != NULL && x->chain >= 0)
+		return c->kinds[x->chain] == CK_DIRECT;
+	return class_kind(c, x, f) == CK_DIRECT;
 }
 
-/* A class whose list is one rule that decides every connection of its
- * source and logs: its map element jumps to the rule's log chain, which
- * counts, logs and decides (the class chain would hold only that jump). */
 static bool
 class_logs(struct nftc *c, const struct class *x, enum addr_family f)
 {
-	const struct rule *r = x->n == 1 ? x->items[0].rule : NULL;
-
-	return r != NULL && r->number > 0 && rule_part(c, r, f)->decides &&
-	    r->log && r->sched_mark == 0;
+	if (c->kinds != NULL && x->chain >= 0)
+		return c->kinds[x->chain] == CK_LOGS;
+	return class_kind(c, x, f) == CK_LOGS;
 }
 
 /* A class chain's name is a hash of what it holds (its rules' ids, its
@@ -1334,6 +1351,7 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 		struct map_elem *el;
 		size_t nel;
 		uint64_t *name, *taken;
+		unsigned char *kinds;
 		bool *used;
 		size_t tcap;
 
@@ -1346,6 +1364,9 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 			;
 		taken = arena_array_raw(&c->a, tcap, sizeof(*taken));
 		used = arena_array(&c->a, tcap, sizeof(*used));
+		kinds = arena_array(&c->a, (size_t)z->nchains[f] + 1,
+		    sizeof(*kinds));
+		c->kinds = kinds;
 		/* One chain per distinct list, written where first used,
 		 * named by its content (a different list with the same hash,
 		 * never seen, would get the next free one). */
@@ -1369,6 +1390,8 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 			used[slot] = true;
 			taken[slot] = h;
 			name[cl[i].chain] = h;
+			kinds[cl[i].chain] = (unsigned char)class_kind(c, &cl[i],
+			    (enum addr_family)f);
 			if (class_direct(c, &cl[i], (enum addr_family)f) ||
 			    class_logs(c, &cl[i], (enum addr_family)f) ||
 			    (cl[i].n == 1 && cl[i].items[0].rule == NULL))
@@ -1414,6 +1437,7 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 			el[nel++].x = &cl[i];
 		}
 		put_dispatch(c, ifc, z, (enum addr_family)f, name, el, nel);
+		c->kinds = NULL;
 	}
 }
 
