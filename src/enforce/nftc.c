@@ -136,7 +136,21 @@ static struct iset
 family_part(struct arena *a, const struct iset full[3], struct iset s,
     enum addr_family f)
 {
-	struct iset part = iset_inter(a, s, full[f]);
+	struct iset part, none = { 0, NULL };
+	bool in4, out4;
+
+	/* Most sets are of one family: all inside the IPv4 block or all
+	 * outside it, and then the part is the set itself or nothing, no
+	 * copy (the same intervals iset_inter would give). */
+	if (s.n == 0)
+		return none;
+	in4 = s.v[0].lo >= V4_BASE && s.v[s.n - 1].hi <= V4_LAST;
+	out4 = s.v[s.n - 1].hi < V4_BASE || s.v[0].lo > V4_LAST;
+	if (in4)
+		return f == FAM_V4 ? s : none;
+	if (out4 && f == FAM_V4)
+		return none;
+	part = out4 ? s : iset_inter(a, s, full[f]);
 
 	if (f == FAM_V6 && iset_contains(part, V4_BASE - 1) &&
 	    iset_contains(part, V4_LAST + 1))
