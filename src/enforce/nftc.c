@@ -816,6 +816,10 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 struct item {
 	const struct rule	*rule;		/* NULL: segment */
 	int			 segment;
+	uint64_t		 id;		/* the rule's, kept here: the
+						   names and the map read it for
+						   every item, and the rules are
+						   all over memory */
 };
 
 struct class {
@@ -838,6 +842,7 @@ decides_all(struct nftc *c, const struct rule *r, enum addr_family f)
 
 struct zone_plan {
 	const struct rule	**rules;	/* enabled rules of the zone */
+	uint64_t		 *ids;		/* their ids */
 	size_t			  nrules;
 	int			 *segment_of;	/* rule → segment, -1 if specific */
 	int			  nsegments;
@@ -1027,10 +1032,12 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 			r = take_active ? sorted[si++] : broad[ns++];
 			if (take_active) {
 				x->items[x->n].rule = z->rules[r];
+				x->items[x->n].id = z->ids[r];
 				x->items[x->n++].segment = -1;
 			} else if (x->n == 0 || x->items[x->n - 1].rule != NULL ||
 			    x->items[x->n - 1].segment != z->segment_of[r]) {
 				x->items[x->n].rule = NULL;
+				x->items[x->n].id = 0;
 				x->items[x->n++].segment = z->segment_of[r];
 			}
 			if (decides[r])
@@ -1091,12 +1098,14 @@ plan_zone(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 
 	memset(z, 0, sizeof(*z));
 	z->rules = arena_array(&c->a, p->nrule + 1, sizeof(*z->rules));
+	z->ids = arena_array_raw(&c->a, p->nrule + 1, sizeof(*z->ids));
 	for (i = 0; i < p->nrule; i++)
 		if (p->rules[i]->iface == ifc && !p->rules[i]->disabled) {
 			/* The plan cuts the address space at the rules'
 			 * addresses: a dynamic one would move the cuts. */
 			if (policy_rule_dynamic(p->rules[i]))
 				return false;
+			z->ids[z->nrules] = p->rules[i]->id;
 			z->rules[z->nrules++] = p->rules[i];
 		}
 	if (z->nrules < DISPATCH_MIN)
@@ -1141,7 +1150,7 @@ zone_name(struct nftc *c, const struct iface *ifc, const char *suffix)
  * source and logs: its map element jumps to the rule's log chain, which
  * counts, logs and decides (the class chain would hold only that jump).
  * class_kind tells the two from the others. */
-enum class_kind { CK_CHAIN = 0, CK_DIRECT, CK_LOGS };
+enum class_kind { CK_CHAIN = 0, CK_ACCEPT, CK_DROP, CK_LOGS };
 
 static enum class_kind
 class_kind(struct nftc *c, const struct class *x, enum addr_family f)
@@ -1153,26 +1162,32 @@ class_kind(struct nftc *c, const struct class *x, enum addr_family f)
 		return CK_CHAIN;
 	if (r->log)
 		return CK_LOGS;
-	return r->action == ACT_ACCEPT || r->action == ACT_DENY ? CK_DIRECT :
-	    CK_CHAIN;
+	return r->action == ACT_ACCEPT ? CK_ACCEPT : r->action == ACT_DENY ?
+	    CK_DROP : CK_CHAIN;
 }
 
 /* (by the kind compile_classes keeps for each chain of the zone's family
  * while it writes it: a map element asks for its class's three times) */
+static enum class_kind
+kind_of(struct nftc *c, const struct class *x, enum addr_family f)
+{
+	if (c->kinds != NULL && x->chain >= 0)
+		return (enum class_kind)c->kinds[x->chain];
+	return class_kind(c, x, f);
+}
+
 static bool
 class_direct(struct nftc *c, const struct class *x, enum addr_family f)
 {
-	if (c->kinds != NULL && x->chain >= 0)
-		return c->kinds[x->chain] == CK_DIRECT;
-	return class_kind(c, x, f) == CK_DIRECT;
+	enum class_kind k = kind_of(c, x, f);
+
+	return k == CK_ACCEPT || k == CK_DROP;
 }
 
 static bool
 class_logs(struct nftc *c, const struct class *x, enum addr_family f)
 {
-	if (c->kinds != NULL && x->chain >= 0)
-		return c->kinds[x->chain] == CK_LOGS;
-	return class_kind(c, x, f) == CK_LOGS;
+	return kind_of(c, x, f) == CK_LOGS;
 }
 
 /* A class chain's name is a hash of what it holds (its rules' ids, its
@@ -1187,7 +1202,7 @@ class_hash(const struct zone_plan *z, const struct class *x,
 	int k;
 
 	for (i = 0; i < x->n; i++) {
-		uint64_t v = x->items[i].rule != NULL ? x->items[i].rule->id :
+		uint64_t v = x->items[i].rule != NULL ? x->items[i].id :
 		    ~z->segment_id[x->items[i].segment];
 
 		for (k = 0; k < 64; k += 8)
@@ -1201,14 +1216,15 @@ put_class_target(struct nftc *c, struct strbuf *b, const struct iface *ifc,
     const struct zone_plan *z, enum addr_family f, const struct class *x,
     const uint64_t *name)
 {
-	if (class_direct(c, x, f)) {
-		strbuf_puts(b, x->items[0].rule->action == ACT_ACCEPT ?
-		    "accept" : "drop");
+	enum class_kind k = kind_of(c, x, f);
+
+	if (k == CK_ACCEPT || k == CK_DROP) {
+		strbuf_puts(b, k == CK_ACCEPT ? "accept" : "drop");
 		return;
 	}
-	if (class_logs(c, x, f)) {
+	if (k == CK_LOGS) {
 		strbuf_puts(b, "jump log_");
-		put_id(b, x->items[0].rule->id);
+		put_id(b, x->items[0].id);
 		return;
 	}
 	if (x->n == 1 && x->items[0].rule == NULL) {
@@ -1261,7 +1277,7 @@ put_map(struct nftc *c, const struct iface *ifc, const struct zone_plan *z,
 		put_interval(b, el[i].lo, el[i].hi, f);
 		if (class_direct(c, el[i].x, f)) {
 			strbuf_puts(b, " comment \"rule ");
-			put_id(b, el[i].x->items[0].rule->id);
+			put_id(b, el[i].x->items[0].id);
 			strbuf_putc(b, '"');
 		}
 		strbuf_puts(b, " : ");
