@@ -77,35 +77,37 @@ fail:
 }
 
 int
-file_replace_set(const struct file_new *v, size_t n, mode_t mode)
+file_set_write(struct file_set *fs, const struct file_new *v, size_t n,
+    mode_t mode)
 {
-	char tmp[FILE_SET_MAX][4200], dir[4200], prev[4200];
-	int fd[FILE_SET_MAX];
-	size_t i, made = 0, renamed = 0;
+	size_t i;
 	int saved;
 
+	memset(fs, 0, sizeof(*fs));
 	if (n > FILE_SET_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		fd[i] = -1;
+		fs->fd[i] = -1;
 	for (i = 0; i < n; i++) {
 		const char *p = v[i].data;
 		size_t left = v[i].len;
 
-		if (snprintf(tmp[i], sizeof(tmp[i]), "%s.XXXXXX", v[i].path) >=
-		    (int)sizeof(tmp[i])) {
+		if (snprintf(fs->path[i], sizeof(fs->path[i]), "%s",
+		    v[i].path) >= (int)sizeof(fs->path[i]) ||
+		    snprintf(fs->tmp[i], sizeof(fs->tmp[i]), "%s.XXXXXX",
+		    v[i].path) >= (int)sizeof(fs->tmp[i])) {
 			errno = ENAMETOOLONG;
 			goto fail;
 		}
-		if ((fd[i] = mkostemp(tmp[i], O_CLOEXEC)) == -1)
+		if ((fs->fd[i] = mkostemp(fs->tmp[i], O_CLOEXEC)) == -1)
 			goto fail;
-		made++;
-		if (fchmod(fd[i], mode) == -1)
+		fs->n++;
+		if (fchmod(fs->fd[i], mode) == -1)
 			goto fail;
 		while (left > 0) {
-			ssize_t w = write(fd[i], p, left);
+			ssize_t w = write(fs->fd[i], p, left);
 
 			if (w == -1 && errno == EINTR)
 				continue;
@@ -114,45 +116,72 @@ file_replace_set(const struct file_new *v, size_t n, mode_t mode)
 			p += w;
 			left -= (size_t)w;
 		}
-		/* The disk starts on this one while the next is written;
-		 * only a hint (fsync below is the guarantee). */
-		(void)sync_file_range(fd[i], 0, 0, SYNC_FILE_RANGE_WRITE);
-	}
-	for (i = 0; i < n; i++) {
-		if (fsync(fd[i]) == -1)
-			goto fail;
-		if (close(fd[i]) == -1) {
-			fd[i] = -1;
-			goto fail;
-		}
-		fd[i] = -1;
-	}
-	for (; renamed < n; renamed++)
-		if (rename(tmp[renamed], v[renamed].path) == -1)
-			goto fail;
-	/* The new files are in place; a directory that cannot be synced
-	 * (some file systems) leaves them there. */
-	prev[0] = '\0';
-	for (i = 0; i < n; i++) {
-		const char *d;
-
-		snprintf(dir, sizeof(dir), "%s", v[i].path);
-		d = dirname(dir);
-		if (strcmp(d, prev) == 0)
-			continue;
-		(void)sync_dir(v[i].path);
-		snprintf(prev, sizeof(prev), "%s", d);
+		/* The disk starts on it now (only a hint: the sync in
+		 * file_set_commit is the guarantee). */
+		(void)sync_file_range(fs->fd[i], 0, 0, SYNC_FILE_RANGE_WRITE);
 	}
 	return 0;
 fail:
 	saved = errno;
-	for (i = 0; i < n; i++)
-		if (fd[i] != -1)
-			close(fd[i]);
-	for (i = renamed; i < made; i++)
-		unlink(tmp[i]);
+	file_set_abandon(fs);
 	errno = saved;
 	return -1;
+}
+
+int
+file_set_commit(struct file_set *fs)
+{
+	char dir[4200], prev[4200];
+	size_t i;
+	int saved;
+
+	for (i = 0; i < fs->n; i++) {
+		if (fsync(fs->fd[i]) == -1)
+			goto fail;
+		if (close(fs->fd[i]) == -1) {
+			fs->fd[i] = -1;
+			goto fail;
+		}
+		fs->fd[i] = -1;
+	}
+	for (; fs->renamed < fs->n; fs->renamed++)
+		if (rename(fs->tmp[fs->renamed], fs->path[fs->renamed]) == -1)
+			goto fail;
+	/* The new files are in place; a directory that cannot be synced
+	 * (some file systems) leaves them there. */
+	prev[0] = '\0';
+	for (i = 0; i < fs->n; i++) {
+		const char *d;
+
+		snprintf(dir, sizeof(dir), "%s", fs->path[i]);
+		d = dirname(dir);
+		if (strcmp(d, prev) == 0)
+			continue;
+		(void)sync_dir(fs->path[i]);
+		snprintf(prev, sizeof(prev), "%s", d);
+	}
+	fs->n = 0;
+	return 0;
+fail:
+	saved = errno;
+	file_set_abandon(fs);
+	errno = saved;
+	return -1;
+}
+
+void
+file_set_abandon(struct file_set *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++) {
+		if (fs->fd[i] != -1)
+			close(fs->fd[i]);
+		fs->fd[i] = -1;
+		if (i >= fs->renamed)
+			unlink(fs->tmp[i]);
+	}
+	fs->n = 0;
 }
 
 char *

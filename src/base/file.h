@@ -21,11 +21,15 @@ int	 file_replace(const char *path, const void *data, size_t len,
 	    mode_t mode, unsigned flags);
 
 /*
- * file_replace of n files (at most FILE_SET_MAX) as one: every temporary
- * file written and its write-back started before any is synced, so that
- * the disk writes them together; then each renamed, and each directory
- * synced once.  Each file is its old or its new self after a crash; a
- * failure may leave the first ones replaced (-1 with errno).
+ * file_replace of up to FILE_SET_MAX files as one, in two steps, for a
+ * caller that has other work to do while the disk writes:
+ * file_set_write writes each temporary file and starts its write-back at
+ * once, so that the disk takes them together (0, or -1 with errno and
+ * nothing left behind); file_set_commit syncs them, renames each over its
+ * path and syncs each directory once (0, or -1 with errno, the temporary
+ * files removed; the first ones may be in place).  Each file is its old
+ * or its new self after a crash.  A set written and not committed is
+ * removed by file_set_abandon (nothing for a committed or an empty one).
  */
 #define FILE_SET_MAX	4
 
@@ -35,7 +39,17 @@ struct file_new {
 	size_t		 len;
 };
 
-int	 file_replace_set(const struct file_new *v, size_t n, mode_t mode);
+struct file_set {
+	size_t	 n, renamed;
+	int	 fd[FILE_SET_MAX];
+	char	 path[FILE_SET_MAX][4096];
+	char	 tmp[FILE_SET_MAX][4104];
+};
+
+int	 file_set_write(struct file_set *fs, const struct file_new *v,
+	    size_t n, mode_t mode);
+int	 file_set_commit(struct file_set *fs);
+void	 file_set_abandon(struct file_set *fs);
 
 /* The whole of path (malloc'd, NUL-terminated, its length in *len), or
  * NULL with errno (EFBIG over max bytes). */
