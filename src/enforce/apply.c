@@ -1095,11 +1095,18 @@ chain_handles(void *arg, const char *chain, uint64_t **v, size_t *n,
  * not read the table first, as libnftables does), else through
  * libnftables.  0, or -1 with the kernel's reason in why. */
 static int
-send_delta(const char *delta, struct apply_phases *ph, struct strbuf *why)
+send_delta(const char *delta, uint32_t gen, struct apply_phases *ph,
+    struct strbuf *why)
 {
 	struct nfset *b = nfset_new();
 	const char *refused = NULL;
-	int r = b != NULL ? nfdelta_script(b, delta, NULL, &refused) : 1;
+	int r;
+
+	/* Taken only at the generation the difference was made against:
+	 * the handles it deletes by are that table's. */
+	if (b != NULL)
+		nfset_genid(b, gen);
+	r = b != NULL ? nfdelta_script(b, delta, NULL, &refused) : 1;
 
 #ifdef MOAT_TEST_SEAMS
 	/* Test builds: the same difference through libnftables, to
@@ -1392,7 +1399,8 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 			    "ruleset changed during the apply");
 		} else if (delta.len == 0)
 			;	/* nothing to send: the generation stays */
-		else if (send_delta(strbuf_str(&delta), ph, &why) == -1) {
+		else if (send_delta(strbuf_str(&delta), gen0, ph, &why) ==
+		    -1) {
 			ph->incremental = false;
 			by_parts = false;
 			snprintf(ph->why, sizeof(ph->why), "the kernel refused "

@@ -78,10 +78,10 @@ static struct nlmsghdr *
 object_msg(struct reader *r, int type, uint16_t flags, uint16_t attr_table,
     uint16_t attr_name, const char *name, const char *what)
 {
-	char label[96];
+	char label[128];
 	struct nlmsghdr *nlh;
 
-	snprintf(label, sizeof(label), "%.24s %.64s", what, name);
+	snprintf(label, sizeof(label), "%.24s %.100s", what, name);
 	if ((nlh = nfset_open(r->b, type, flags, label)) == NULL)
 		return NULL;
 	mnl_attr_put_strz(nlh, attr_table, NFTC_TABLE);
@@ -506,12 +506,33 @@ table_line(struct reader *r, const char *p, const char *end)
 	return 0;
 }
 
+/* The lines that remove a unit by name ("flush chain": every rule of
+ * it, a DELRULE without a handle). */
+static const struct {
+	const char	*cmd;
+	int		 type;
+	uint16_t	 attr_table, attr_name;
+	const char	*what;
+} drop[] = {
+	{ "flush chain " PFX, NFT_MSG_DELRULE, NFTA_RULE_TABLE,
+	  NFTA_RULE_CHAIN, "the rules of chain" },
+	{ "delete chain " PFX, NFT_MSG_DELCHAIN, NFTA_CHAIN_TABLE,
+	  NFTA_CHAIN_NAME, "chain" },
+	{ "delete set " PFX, NFT_MSG_DELSET, NFTA_SET_TABLE, NFTA_SET_NAME,
+	  "set" },
+	{ "delete map " PFX, NFT_MSG_DELSET, NFTA_SET_TABLE, NFTA_SET_NAME,
+	  "map" },
+	{ "delete counter " PFX, NFT_MSG_DELOBJ, NFTA_OBJ_TABLE,
+	  NFTA_OBJ_NAME, "counter" },
+};
+
 static int
 line(struct reader *r, const char *s, const char *end)
 {
 	char name[NFT_NAME_MAXLEN];
 	const char *p;
 	struct nlmsghdr *nlh;
+	size_t i;
 
 	if (r->in_table)
 		return table_line(r, s, end);
@@ -529,42 +550,17 @@ line(struct reader *r, const char *s, const char *end)
 		return add_rule(r, p, end);
 	if ((p = after(s, end, "delete rule " PFX)) != NULL)
 		return delete_rule(r, p, end);
-	if ((p = after(s, end, "flush chain " PFX)) != NULL) {
-		/* Every rule of the chain: a DELRULE without a handle. */
+	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++) {
+		if ((p = after(s, end, drop[i].cmd)) == NULL)
+			continue;
 		if (name_at(&p, end, name) == -1 || p != end)
 			return 1;
-		if (object_msg(r, NFT_MSG_DELRULE, 0, NFTA_RULE_TABLE,
-		    NFTA_RULE_CHAIN, name, "the rules of chain") == NULL)
+		if ((nlh = object_msg(r, drop[i].type, 0, drop[i].attr_table,
+		    drop[i].attr_name, name, drop[i].what)) == NULL)
 			return -1;
-		nfset_close(r->b);
-		return 0;
-	}
-	if ((p = after(s, end, "delete chain " PFX)) != NULL) {
-		if (name_at(&p, end, name) == -1 || p != end)
-			return 1;
-		if (object_msg(r, NFT_MSG_DELCHAIN, 0, NFTA_CHAIN_TABLE,
-		    NFTA_CHAIN_NAME, name, "chain") == NULL)
-			return -1;
-		nfset_close(r->b);
-		return 0;
-	}
-	if ((p = after(s, end, "delete set " PFX)) != NULL ||
-	    (p = after(s, end, "delete map " PFX)) != NULL) {
-		if (name_at(&p, end, name) == -1 || p != end)
-			return 1;
-		if (object_msg(r, NFT_MSG_DELSET, 0, NFTA_SET_TABLE,
-		    NFTA_SET_NAME, name, "set") == NULL)
-			return -1;
-		nfset_close(r->b);
-		return 0;
-	}
-	if ((p = after(s, end, "delete counter " PFX)) != NULL) {
-		if (name_at(&p, end, name) == -1 || p != end)
-			return 1;
-		if ((nlh = object_msg(r, NFT_MSG_DELOBJ, 0, NFTA_OBJ_TABLE,
-		    NFTA_OBJ_NAME, name, "counter")) == NULL)
-			return -1;
-		mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+		if (drop[i].type == NFT_MSG_DELOBJ)
+			mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE,
+			    htonl(NFT_OBJECT_COUNTER));
 		nfset_close(r->b);
 		return 0;
 	}

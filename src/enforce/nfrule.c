@@ -18,8 +18,9 @@
  * match loads into register 1 and compares; a network header's field is
  * preceded by "meta nfproto" and a transport header's by "meta l4proto"
  * unless the rule already said so; a prefix on a byte boundary loads only
- * its bytes, any other is masked (compared with the address as written);
- * a range is two comparisons, a range negated one "range neq".
+ * its bytes, any other is masked and compared with the network;
+ * a range is two comparisons, a range negated one "range neq".  (The
+ * rules nftc writes hold networks without host bits.)
  */
 #include "enforce/nfrule.h"
 
@@ -197,8 +198,8 @@ cmp(struct enc *e, uint32_t op, const void *v, size_t n)
 	if (e->loaded.set && op == NFT_CMP_EQ) {
 		const struct field *a = &e->equal, *b = &e->loaded;
 
-		if (a->set && a->base == b->base && a->off + a->len == b->off &&
-		    a->len + b->len <= 4)
+		if (a->set && a->base == b->base && (a->off + a->len == b->off ||
+		    b->off + b->len == a->off) && a->len + b->len <= 4)
 			e->merged = true;
 		e->equal = e->loaded;
 	} else
@@ -398,6 +399,10 @@ addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		for (i = 0; i < w; i++)
 			mask[i] = plen >= (i + 1) * 8 ? 0xff : plen <= i * 8 ?
 			    0 : (unsigned char)(0xff << (8 - (plen - i * 8)));
+		/* compared with the network: its host bits masked, as nft
+		 * does */
+		for (i = 0; i < w; i++)
+			lo[i] &= mask[i];
 		payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)w);
 		bitwise_mask(e, mask, w);
 		cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, w);
@@ -505,8 +510,10 @@ type_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	if (nt < 3 || !is(&t[1], "type") || number(&t[2], 255, &v) == -1)
 		return -1;
 	*used = 3;
-	if (need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) == -1 ||
-	    need_l4proto(e, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) == -1)
+	/* After "meta l4proto icmp" nft adds no family. */
+	if (e->l4proto != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) &&
+	    (need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) == -1 ||
+	    need_l4proto(e, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) == -1))
 		return -1;
 	b = (unsigned char)v;
 	payload_load(e, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);

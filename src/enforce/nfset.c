@@ -20,7 +20,9 @@
 /* A message's elements stay under the 64 KB a netlink attribute can
  * hold, as libnftnl's do. */
 #define NEST_MAX	60000
-#define ROOM		512	/* the largest element or head, and more */
+#define ROOM		1024	/* the largest element or head, and more: a
+				   map element with a 255-byte chain and a
+				   127-byte comment is about 450 */
 #define MSG_ROOM	(NFRULE_MSG_MAX + 512)	/* a message of nfset_open */
 #define NFSET_FAMILY	1	/* NFPROTO_INET: table inet moat */
 
@@ -32,8 +34,10 @@ struct nfset {
 	/* the message being filled: -1 none */
 	long		 msg, nest;	/* offsets of its head, its nest */
 	bool		 add;
-	char		 set[64];
-	char		(*what)[64];	/* each message's object, for errors */
+	char		 set[256];
+	char		(*what)[128];	/* each message's object, for errors */
+	uint32_t	 genid;		/* taken only at this generation */
+	bool		 genid_set;
 	size_t		 capwhat;
 };
 
@@ -65,6 +69,13 @@ nfset_reset(struct nfset *b)
 	b->len = 0;
 	b->nmsg = 0;
 	b->msg = b->nest = -1;
+}
+
+void
+nfset_genid(struct nfset *b, uint32_t gen)
+{
+	b->genid = gen;
+	b->genid_set = true;
 }
 
 size_t
@@ -127,7 +138,7 @@ begin_msg(struct nfset *b, int type, uint16_t flags, const char *name,
 		return NULL;
 	if (b->nmsg == b->capwhat) {
 		size_t cap = b->capwhat == 0 ? 64 : 2 * b->capwhat;
-		char (*v)[64] = realloc(b->what, cap * sizeof(*v));
+		char (*v)[128] = realloc(b->what, cap * sizeof(*v));
 
 		if (v == NULL)
 			return NULL;
@@ -137,6 +148,9 @@ begin_msg(struct nfset *b, int type, uint16_t flags, const char *name,
 	if (b->len == 0) {
 		nlh = nfnl_request(b->buf, 0, NFNL_MSG_BATCH_BEGIN, 0,
 		    AF_UNSPEC, NFNL_SUBSYS_NFTABLES, b->seq0);
+		if (b->genid_set)
+			mnl_attr_put_u32(nlh, NFNL_BATCH_GENID,
+			    htonl(b->genid));
 		b->len = nlh->nlmsg_len;
 	}
 	b->msg = (long)b->len;
@@ -417,7 +431,8 @@ nfset_commit(struct nfset *b, int timeout_ms, struct strbuf *err)
 	/* An answer costs a socket buffer of its own (a kilobyte or two of
 	 * the receive buffer, however small), and an error does not echo
 	 * the request. */
-	size = (int)(b->nmsg * 4096 + (1 << 20));
+	size = b->nmsg > ((1u << 30) - (1u << 20)) / 4096 ? 1 << 30 :
+	    (int)(b->nmsg * 4096 + (1 << 20));
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &size,
 	    sizeof(size));
 	size = 1;

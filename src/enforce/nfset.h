@@ -37,7 +37,7 @@ int		 nfset_interval(struct nfset *b, bool add, const char *name,
  * NFT_GOTO, ...), the chain of a jump or goto, a comment ("" none). */
 struct nfset_data {
 	int	 code;
-	char	 chain[64];
+	char	 chain[256];	/* NFT_CHAIN_MAXNAMELEN */
 	char	 comment[128];
 };
 /* As nfset_interval, in a map: the start element carries data d. */
@@ -59,6 +59,10 @@ int		 nfset_end_at_zero(struct nfset *b, const char *name,
 struct nlmsghdr	*nfset_open(struct nfset *b, int type, uint16_t flags,
 		    const char *what);
 void		 nfset_close(struct nfset *b);
+/* The batch is to be taken only at ruleset generation gen (the kernel
+ * refuses all of it, ERESTART, when something else committed since);
+ * before the first message is queued. */
+void		 nfset_genid(struct nfset *b, uint32_t gen);
 /* Forget what is queued. */
 void		 nfset_reset(struct nfset *b);
 /* How many messages are queued. */

@@ -540,6 +540,8 @@ test_cases(void **state)
  * (ports as elements, a set declared, a base chain, a named counter in a
  * rule, another table, a malformed line) leaves all of it to libnftables,
  * with nothing queued. */
+#define A40	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
 static void
 test_delta_lines(void **state)
 {
@@ -564,6 +566,11 @@ test_delta_lines(void **state)
 		  "zone_WAN_v4_1 }\n", 0, 1, false },
 		{ "add element inet moat zone_WAN_v4 { 10.0.0.1 comment "
 		  "\"rule 1\" }\n", 1, 0, false },
+		/* a zone's chain name of 200 bytes and more (a long
+		 * interface name, its '-' and '_' doubled) */
+		{ "add element inet moat zone_WAN_v4 { 10.0.0.0/8 comment "
+		  "\"rule 00000000000000aa\" : jump "
+		  "zone_" A40 A40 A40 A40 A40 "_v4_0123456789abcdef }\n", 0, 1, false },
 		{ "add element inet moat zone_WAN_v4 { 10.0.0.1 : reject }\n",
 		  1, 0, false },
 		{ "delete element inet moat zone_WAN_v4 { 10.0.0.1 : drop }\n",
@@ -595,6 +602,10 @@ test_delta_lines(void **state)
 		 * written here; two addresses (8 bytes) it does not merge */
 		{ "add rule inet moat zone_LAN udp sport 67 udp dport 68 "
 		  "accept\n", 1, 0, false },
+		{ "add rule inet moat zone_LAN tcp dport 22 tcp sport 1 "
+		  "accept\n", 1, 0, false },
+		{ "add rule inet moat zone_LAN meta l4proto icmp icmp type 8 "
+		  "accept\n", 0, 1, false },
 		{ "add rule inet moat zone_LAN ip saddr 10.0.0.1 ip daddr "
 		  "10.0.0.2 udp sport 67 udp dport 68-70 accept\n", 0, 1,
 		  false },
