@@ -11,7 +11,8 @@
 # policy in force, one rule added, changed, moved, deleted (in the middle
 # of the policy: bench/policy_edit.py), and one address added to an
 # object of 10,000 addresses; each edit's apply total, whether it went as
-# a difference (or whole, and why), and its phases; best of RUNS.
+# a difference (or whole, and why), and its phases; best of RUNS; with
+# OLD_BUILD, the old moat's incremental applies too, after.
 # Root.  Prints figures; never fails on time.
 set -eu
 [ $# -ge 1 ] || { echo "usage: $0 BUILD [OLD_BUILD] [SIZES]" >&2; exit 2; }
@@ -42,6 +43,38 @@ run() {
 	ran_kb=$(tail -1 "$tmp/rss")
 }
 ratio() { python3 -c "print('%.2f' % ($1 / max($2, 1)))"; }
+
+# incremental MOAT STATE LABEL: each edit of $d applied on top of the
+# policy in force by MOAT, best of $runs; the ratio to $best_m (the new
+# moat's whole apply).
+incremental() {
+	im=$1 st=$2 label=$3
+	drop
+	rm -rf "$st"
+	in_ns env MOAT_STATE_DIR="$st" "$im" apply --whole -f "$d/policy.conf" >/dev/null 2>&1
+	for kind in add change move delete big+1; do
+		base=$d/policy.conf
+		[ $kind = big+1 ] && base=$d/big.conf
+		# (whole: the summary of 10,000 new addresses takes long)
+		[ $kind = big+1 ] && in_ns env MOAT_STATE_DIR="$st" "$im" apply --whole -f "$base" >/dev/null 2>&1
+		best=999999999 how= why= phases=
+		for _ in $(seq $runs); do
+			run ip netns exec "$ns" env MOAT_STATE_DIR="$st" "$im" apply --timing \
+			    -f "$d/$kind.conf"
+			if [ $ran_ms -lt $best ]; then
+				best=$ran_ms
+				how=$(grep -o 'timing: [a-z]* apply' "$tmp/err" | cut -d' ' -f2)
+				why=$(grep '^moat: whole apply:' "$tmp/err" | sed 's/^moat: whole apply: //')
+				phases=$(grep 'timing:' "$tmp/err" | sed 's/^moat: timing: [a-z]* apply: //')
+			fi
+			in_ns env MOAT_STATE_DIR="$st" "$im" apply -f "$base" >/dev/null 2>&1
+		done
+		printf '                %s %-6s one %-6s %6d ms (%s)%s\n' "$label" "$how" \
+		    "$( [ $kind = big+1 ] && echo address || echo rule: $kind)" $best \
+		    "$(ratio $best $best_m) x whole" "${why:+: $why}"
+		printf '                  phases: %s\n' "$phases"
+	done
+}
 
 echo "whole apply, generated office policies (best of runs; ms, peak kB):"
 for n in $sizes; do
@@ -78,34 +111,14 @@ for n in $sizes; do
 		    $best_o "$(ratio $best_o $best_p)" $o_kb "$(ratio $best_m $best_o)"
 	fi
 	# The incremental apply: each edit on top of the policy in force,
-	# then the policy put back.
-	st=$d/incr-state
-	rm -rf "$st"
-	in_ns env MOAT_STATE_DIR="$st" "$moat" apply --whole -f "$d/policy.conf" >/dev/null 2>&1
+	# then the policy put back; with OLD_BUILD, the old moat's the same
+	# way after (its own state, the table loaded whole again first).
 	python3 "$root/bench/policy_edit.py" "$d/policy.conf" "$d/big.conf" big
 	python3 "$root/bench/policy_edit.py" "$d/big.conf" "$d/big+1.conf" big+1
-	for kind in add change move delete big+1; do
-		base=$d/policy.conf
-		[ $kind = big+1 ] && base=$d/big.conf
-		# (whole: the summary of 10,000 new addresses takes long)
-		[ $kind = big+1 ] && in_ns env MOAT_STATE_DIR="$st" "$moat" apply --whole -f "$base" >/dev/null 2>&1
-		[ $kind = big+1 ] || python3 "$root/bench/policy_edit.py" "$base" "$d/$kind.conf" $kind
-		best=999999999 how= why=
-		for _ in $(seq $runs); do
-			run ip netns exec "$ns" env MOAT_STATE_DIR="$st" "$moat" apply --timing \
-			    -f "$d/$kind.conf"
-			if [ $ran_ms -lt $best ]; then
-				best=$ran_ms
-				how=$(grep -o 'timing: [a-z]* apply' "$tmp/err" | cut -d' ' -f2)
-				why=$(grep '^moat: whole apply:' "$tmp/err" | sed 's/^moat: whole apply: //')
-				phases=$(grep 'timing:' "$tmp/err" | sed 's/^moat: timing: [a-z]* apply: //')
-			fi
-			in_ns env MOAT_STATE_DIR="$st" "$moat" apply -f "$base" >/dev/null 2>&1
-		done
-		printf '                moat %-6s one %-6s %6d ms (%s)%s\n' "$how" \
-		    "$( [ $kind = big+1 ] && echo address || echo rule: $kind)" $best \
-		    "$(ratio $best $best_m) x whole" "${why:+: $why}"
-		printf '                  phases: %s\n' "$phases"
+	for kind in add change move delete; do
+		python3 "$root/bench/policy_edit.py" "$d/policy.conf" "$d/$kind.conf" $kind
 	done
+	incremental "$moat" "$d/incr-state" moat
+	if [ -n "$old" ]; then incremental "$old/moat" "$d/old-incr-state" "old moat"; fi
 	drop
 done
