@@ -8,6 +8,14 @@
  * region (random flows aimed at rules, and each region's edges ±1) agree.
  * "Disagree" is naive.c's verdicts differing, or, accepted by both, the
  * translation (eval.c's, naive.c has no NAT) differing.
+ * Every pair is also diffed by the plain walk (policy_diff_plain): the
+ * same cells, cut at the same places, the same regions.
+ *
+ * Edits of objects' members only (addresses added, dropped, replaced,
+ * IPv4 and IPv6, an earlier object named: nested), in policies of up to
+ * 400 rules: the diff narrowed to the members that changed, and each
+ * side's candidate rules counted and narrowed below cells the other side
+ * cuts (diff.c), against the plain walk and the naive evaluator.
  * MOAT_DIFF_PAIRS scales the run (default 300).
  */
 #include <setjmp.h>
@@ -221,6 +229,107 @@ edit(struct rng *r, struct lines *l, char pool[][512], int *npool)
 		break;
 	}
 }
+
+/* An object's members: added (an address of either family, or an
+ * earlier object), dropped, or one replaced, in one to three objects;
+ * now and then, in a small policy, an interface's default too (the flows
+ * no rule holds are suspects then). */
+static void
+edit_members(struct rng *r, struct lines *l, char pool[][512], int *npool)
+{
+	static const char *const actions[] = { "accept", "deny", "reject" };
+	size_t k, nobj = 0, want;
+	int n = 1 + (int)rng_below(r, 3);
+
+	for (k = 0; l->n < 80 && rng_below(r, 5) == 0 && k < l->n &&
+	    *npool < 16; k++)
+		if (strncmp(l->v[k], "interface ", 10) == 0 &&
+		    strstr(l->v[k], "default") == NULL) {
+			snprintf(pool[*npool], 512, "%s default %s", l->v[k],
+			    actions[rng_below(r, 3)]);
+			l->v[k] = pool[(*npool)++];
+			break;
+		}
+
+	for (k = 0; k < l->n; k++)
+		nobj += strncmp(l->v[k], "object ", 7) == 0;
+	while (nobj > 0 && n-- > 0 && *npool < 16) {
+		char elems[16][80], add[80], *o;
+		const char *rest, *s, *e;
+		size_t ne = 0, i;
+		int idx, len;
+
+		want = (size_t)rng_below(r, nobj);
+		for (k = 0; k < l->n; k++)
+			if (strncmp(l->v[k], "object ", 7) == 0 && want-- == 0)
+				break;
+		o = l->v[k];
+		if ((rest = strchr(o + 7, ' ')) == NULL ||
+		    sscanf(o, "object OBJ%d", &idx) != 1)
+			continue;
+		rest++;
+		/* The members, one by one. */
+		s = rest[0] == '{' ? rest + 2 : rest;
+		while (*s != '\0' && *s != '}' && ne < 15) {
+			for (e = s; *e != '\0' && *e != ',' && *e != ' '; e++)
+				;
+			snprintf(elems[ne++], 80, "%.*s", (int)(e - s), s);
+			s = *e == ',' ? e + 2 : *e == ' ' ? e + 1 : e;
+		}
+		switch (rng_below(r, 8)) {
+		case 0:
+			snprintf(add, sizeof(add), "10.0.0.%u/30",
+			    4 * (unsigned)rng_below(r, 8));
+			break;
+		case 1:
+			snprintf(add, sizeof(add), "2001:db8::%x",
+			    (unsigned)rng_below(r, 16));
+			break;
+		case 2:
+			snprintf(add, sizeof(add), "2001:db8::%x-2001:db8::%x",
+			    (unsigned)rng_below(r, 8), 8 +
+			    (unsigned)rng_below(r, 8));
+			break;
+		case 3:
+			if (idx > 0) {
+				snprintf(add, sizeof(add), "OBJ%d",
+				    (int)rng_below(r, (uint64_t)idx));
+				break;
+			}
+			/* FALLTHROUGH */
+		case 4:
+			snprintf(add, sizeof(add), "192.168.1.%u",
+			    (unsigned)rng_below(r, 16));
+			break;
+		default:
+			snprintf(add, sizeof(add), "10.0.0.%u",
+			    (unsigned)rng_below(r, 32));
+			break;
+		}
+		switch (ne < 2 ? 0 : rng_below(r, 3)) {
+		case 0:		/* one more */
+			snprintf(elems[ne++], 80, "%s", add);
+			break;
+		case 1:		/* one less */
+			i = (size_t)rng_below(r, ne);
+			memmove(elems[i], elems[i + 1], (ne - i - 1) * 80);
+			ne--;
+			break;
+		default:	/* one replaced */
+			snprintf(elems[rng_below(r, ne)], 80, "%s", add);
+			break;
+		}
+		len = snprintf(pool[*npool], 512, "object OBJ%d { ", idx);
+		for (i = 0; i < ne && len < 400; i++)
+			len += snprintf(pool[*npool] + len, 512 - (size_t)len,
+			    "%s%s", i > 0 ? ", " : "", elems[i]);
+		snprintf(pool[*npool] + len, 512 - (size_t)len, " }");
+		l->v[k] = pool[(*npool)++];
+	}
+}
+
+/* Edits of objects' members only. */
+static bool member_edits_only;
 
 static struct policy *
 parse_text(const char *name, const char *text)
@@ -453,6 +562,48 @@ check_pair(struct rng *r, struct pair *pr)
 	}
 }
 
+/* The plain walk gives the same cells and regions. */
+static void
+same_as_plain(const struct pair *pr)
+{
+	struct policy_diff q;
+	const struct policy_diff *d = &pr->d;
+	size_t i;
+
+	assert_int_equal(policy_diff_plain(pr->a, pr->b, 1000000, &q), 0);
+	if (q.nleaves != d->nleaves || q.n != d->n) {
+		fprintf(stderr, "--- old\n%s--- new\n%s--- %zu cells, %zu "
+		    "regions; plainly %zu cells, %zu regions\n", pr->ta, pr->tb,
+		    d->nleaves, d->n, q.nleaves, q.n);
+		fail_msg("the walk is not the plain walk's");
+	}
+	assert_int_equal(q.complete, d->complete);
+	assert_int_equal(q.narrowed, d->narrowed);
+	assert_int_equal(q.nonly_a, d->nonly_a);
+	assert_int_equal(q.nonly_b, d->nonly_b);
+	for (i = 0; i < d->n; i++) {
+		const struct diff_region *x = &d->v[i], *y = &q.v[i];
+
+		assert_ptr_equal(x->ifa, y->ifa);
+		assert_ptr_equal(x->ifb, y->ifb);
+		assert_int_equal(x->fam, y->fam);
+		assert_memory_equal(x->lo, y->lo, sizeof(x->lo));
+		assert_memory_equal(x->hi, y->hi, sizeof(x->hi));
+		assert_true(x->ex_a.src == y->ex_a.src &&
+		    x->ex_a.dst == y->ex_a.dst &&
+		    x->ex_a.proto == y->ex_a.proto &&
+		    x->ex_a.dport == y->ex_a.dport &&
+		    x->ex_a.week_min == y->ex_a.week_min);
+		assert_int_equal(x->va.action, y->va.action);
+		assert_int_equal(x->vb.action, y->vb.action);
+		assert_int_equal(x->va.by, y->va.by);
+		assert_int_equal(x->vb.by, y->vb.by);
+		assert_ptr_equal(x->va.rule, y->va.rule);
+		assert_ptr_equal(x->vb.rule, y->vb.rule);
+	}
+	policy_diff_free(&q);
+}
+
 static void
 run_pairs(uint64_t seed, int n, int minrules, int morerules, int edits)
 {
@@ -467,6 +618,7 @@ run_pairs(uint64_t seed, int n, int minrules, int morerules, int edits)
 	for (i = 0; done < n && i < 20 * n; i++) {
 		struct gen_opts o = { GEN_DENSE, minrules +
 		    (int)rng_below(&r, (uint64_t)morerules),
+		    member_edits_only ? 2 + (int)rng_below(&r, 5) :
 		    (int)rng_below(&r, 6), (int)rng_below(&r, 4), false,
 		    rng_below(&r, 4) == 0, rng_below(&r, 3) == 0 };
 		static char pool[16][512];
@@ -486,7 +638,10 @@ run_pairs(uint64_t seed, int n, int minrules, int morerules, int edits)
 		assert_non_null(copy);
 		split_lines(copy, &l);
 		for (k = 0; k < nedit; k++)
-			edit(&r, &l, pool, &npool);
+			if (member_edits_only)
+				edit_members(&r, &l, pool, &npool);
+			else
+				edit(&r, &l, pool, &npool);
 		strbuf_reset(&btext);
 		for (m = 0; m < l.n; m++)
 			strbuf_printf(&btext, "%s\n", l.v[m]);
@@ -504,6 +659,7 @@ run_pairs(uint64_t seed, int n, int minrules, int morerules, int edits)
 			    pr.ta, pr.tb, pr.d.nleaves);
 			fail_msg("the diff stopped before it was complete");
 		}
+		same_as_plain(&pr);
 		regions += (long)pr.d.n;
 		none += pr.d.n == 0;
 		narrowed += pr.d.narrowed;
@@ -594,6 +750,19 @@ test_diff_deadline(void **state)
 	strbuf_free(&text);
 }
 
+/* Objects' members edited, in policies of 1-400 rules (several
+ * objects, nested, used in sources and destinations): narrowed to the
+ * members that changed, the same as the plain walk, and exact. */
+static void
+test_diff_members(void **state)
+{
+	(void)state;
+	member_edits_only = true;
+	run_pairs(32, env_int("MOAT_DIFF_PAIRS", 300) / 2, 1, 60, 3);
+	run_pairs(33, env_int("MOAT_DIFF_PAIRS", 300) / 20, 100, 250, 4);
+	member_edits_only = false;
+}
+
 int
 main(void)
 {
@@ -602,6 +771,7 @@ main(void)
 		cmocka_unit_test(test_diff_exact),
 		cmocka_unit_test(test_diff_large),
 		cmocka_unit_test(test_diff_many_edits),
+		cmocka_unit_test(test_diff_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

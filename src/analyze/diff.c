@@ -43,6 +43,9 @@ struct ctx {
 	const struct iset	(*sus)[DD_NDIMS];
 	size_t			 nsus;
 	bool			 whole;
+	/* Nothing translates a side's destinations on this interface (no
+	 * forward, no 1:1): its rules can be left out by destination. */
+	bool			 untranslated[2];
 	/* The interface's default differs: the flows that reach it on
 	 * either side are suspects too (those no rule holds). */
 	bool			 reach;
@@ -260,6 +263,33 @@ median_cut(const struct policy *p, const size_t *list, size_t m,
 	return 0;
 }
 
+/* How many entries a side walk looks at in k: list's (its view's), then
+ * the tail's. */
+static size_t
+cands_size(const struct diff_side *s, const struct diff_cands *k)
+{
+	return (k->view != NULL ? k->nview : k->n) +
+	    (k->tail != NULL ? k->ntail : s->nall - k->from);
+}
+
+/* The e-th of them: its rule (*ri) and its index in the plain walk's
+ * order (*i: list's, then all[from..]'s). */
+static void
+cands_entry(const struct diff_side *s, const struct diff_cands *k, size_t e,
+    size_t *ri, size_t *i)
+{
+	size_t nv = k->view != NULL ? k->nview : k->n, pos;
+
+	if (e < nv) {
+		*i = k->view != NULL ? k->view[e] : e;
+		*ri = k->list[*i];
+		return;
+	}
+	pos = k->tail != NULL ? k->tail[e - nv] : k->from + e - nv;
+	*ri = s->all[pos];
+	*i = k->n + pos - k->from;
+}
+
 /*
  * Side s's steps over cell c, as eval.c takes them: DIFF_IN when its decision
  * cannot change inside c, DIFF_CUT with the cut where it may.  *k is the
@@ -277,7 +307,8 @@ diff_side_walk(const struct diff_side *s, enum addr_family fam,
 	bool v4 = fam == FAM_V4, reflected = false, gateway = false;
 	bool accept = false, decided = false, cutting = false;
 	const struct iface *out = NULL;
-	size_t i, m = 0, *list = NULL;
+	size_t i, m = 0, *list = NULL, cap, nin, in_first, nnew = 0, e, ne;
+	size_t rest;
 	int t;
 
 	*next = *k;
@@ -342,47 +373,111 @@ gateway:
 		if (t == DIFF_IN)
 			return DIFF_IN;	/* accepted, to the gateway */
 	}
-	/* The rules: those found outside c are dropped for c's parts. */
-	if ((list = malloc((k->n + s->nall - k->from + 1) *
-	    sizeof(*list))) == NULL) {
+	/*
+	 * The rules: those found outside c are dropped for c's parts, and
+	 * those found to hold all of c are counted (nin, in_first), not
+	 * listed: they hold all of every part, have no edge inside it, and
+	 * only the first of them can decide one.  The cells, cuts and lists
+	 * are the plain walk's (list_all), which lists and tests them again
+	 * in every cell below: nin counts them where it counted them, and
+	 * i is the plain walk's index (the counted ones are all after the
+	 * first rule that meets c).  New counted ones go at the end of
+	 * list's block, the kept ones at its start.
+	 */
+	ne = cands_size(s, k);
+	cap = k->n + ne - (k->view != NULL ? k->nview : k->n);
+	rest = k->n + s->nall - k->from;
+	nin = k->nin;
+	in_first = k->in_first;
+	if ((list = malloc((cap + 1) * sizeof(*list))) == NULL) {
 		*failed = -1;
 		return DIFF_IN;
 	}
-	for (i = 0; i < k->n + s->nall - k->from; i++) {
-		size_t ri = i < k->n ? k->list[i] : s->all[k->from + i - k->n];
+	for (e = 0; e < ne; e++) {
+		size_t ri;
 		struct diff_cut other;
 
+		cands_entry(s, k, e, &ri, &i);
+		/* Past a rule that holds all of c, with none before it
+		 * meeting c: that rule decides. */
+		if (!cutting && nin > 0 && ri > in_first)
+			break;
 		t = rule_test(p->rules[ri], &x, c, cutting ? &other : cut);
 		if (t == DIFF_OUT)
 			continue;
-		list[m++] = ri;
+		if (t == DIFF_IN && !s->list_all) {
+			if (nin++ == 0 || ri < in_first)
+				in_first = ri;
+			list[cap - nnew++] = ri;
+		} else
+			list[m++] = ri;
 		if (cutting)
 			continue;	/* only dropping the ones outside */
 		if (t == DIFF_IN) {
 			decided = true;
 			*first = p->rules[ri];
 			accept = p->rules[ri]->action == ACT_ACCEPT;
-			i++;
+			rest = i + 1;
+			e++;
 			break;
 		}
 		cutting = true;
 		/* Many rules left: all of them looked at, and the cell cut
 		 * at the median of their edges (HyperSplit), so that the
 		 * lists halve instead of losing one rule a cut. */
-		if (k->n + s->nall - k->from - i < BALANCE_MIN) {
-			i++;
+		if (k->n + k->nin + s->nall - k->from - i < BALANCE_MIN) {
+			rest = i + 1;
+			e++;
 			break;
 		}
 	}
-	if (cutting && m > BALANCE_MIN && median_cut(p, list, m, &x, c, cut) ==
-	    -1)
+	if (!cutting && !decided && nin > 0) {
+		size_t lo = 0, hi = k->n;
+
+		decided = true;
+		*first = p->rules[in_first];
+		accept = (*first)->action == ACT_ACCEPT;
+		/* The plain walk stopped at it: what follows it in list
+		 * goes on (those out of the view too), and the tail. */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (k->list[mid] < in_first)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		rest = lo;
+	}
+	/* The counted rules have no edge inside c: the median of the
+	 * listed ones' edges is the plain walk's. */
+	if (cutting && m + nin > BALANCE_MIN && median_cut(p, list, m, &x, c,
+	    cut) == -1)
 		*failed = -1;
-	/* What was not looked at goes on as it was. */
-	for (; i < k->n; i++)
+	/* What was not looked at goes on as it was: the plain walk's
+	 * entries from rest. */
+	for (i = rest; i < k->n; i++)
 		list[m++] = k->list[i];
+	if (rest > k->n) {
+		size_t nv = k->view != NULL ? k->nview : k->n;
+
+		next->from = k->from + (rest - k->n);
+		if (k->tail != NULL && next->from < s->nall) {
+			next->tail = k->tail + (e - nv);
+			next->ntail = k->ntail - (e - nv);
+		} else
+			next->tail = NULL;
+	}
 	next->list = list;
 	next->n = m;
-	next->from = k->from + (i - k->n);
+	next->nin = nin;
+	next->in_first = in_first;
+	next->view = NULL;
+	if (nnew > 0) {
+		next->in = list + cap + 1 - nnew;
+		next->nin_here = nnew;
+		next->up = k;
+	}
 	if (cutting)
 		return DIFF_CUT;
 	/* No rule: a forward's accept, else the default. */
@@ -448,23 +543,28 @@ diff_cands_done(const struct diff_cands *parent, struct diff_cands *k)
 		free((void *)k->list);
 }
 
-/* The suspects that may hold flows of c: DIFF_OUT (none does), DIFF_IN (one
- * holds all of c), DIFF_CUT. */
-/* True when one rule of side s (among candidates k) holds all of c. */
+/* True when one rule of side s (among candidates k, the counted ones
+ * too: they hold c as the side's translation sees it) holds all of c
+ * untranslated. */
 static bool
 covered(const struct diff_side *s, const struct diff_cell *c,
     const struct diff_cands *k)
 {
 	static const struct xf none = { XF_NONE, 0 };
-	size_t i;
+	const struct diff_cands *q;
+	size_t e, i, ri;
 	struct diff_cut cut;
 
-	for (i = 0; i < k->n + s->nall - k->from; i++) {
-		size_t ri = i < k->n ? k->list[i] : s->all[k->from + i - k->n];
-
+	for (e = 0; e < cands_size(s, k); e++) {
+		cands_entry(s, k, e, &ri, &i);
 		if (rule_test(s->p->rules[ri], &none, c, &cut) == DIFF_IN)
 			return true;
 	}
+	for (q = k; q != NULL; q = q->up)
+		for (i = 0; i < q->nin_here; i++)
+			if (rule_test(s->p->rules[q->in[i]], &none, c, &cut) ==
+			    DIFF_IN)
+				return true;
 	return false;
 }
 
@@ -674,6 +774,51 @@ v6_empty(u128 lo, u128 hi)
 }
 
 #define DEPTH_MAX	4000	/* cuts on one path: the stack's bound */
+#define NARROW_MIN	64	/* entries a side did not look at in a cell:
+				   those outside it left out below */
+
+/*
+ * The entries of side's n that may meet cell c, as n's view and tail
+ * (in *buf, malloc'd; NULL when n is left as it was).  When one side
+ * cuts a cell, the other's walk does not run, and its candidates stay
+ * its ancestor's: at 100,000 rules each cell the first side decides had
+ * the other look at every rule of the interface again.  The plain
+ * walk's entries stay (their count decides where it cuts), only those
+ * outside c are no longer looked at.
+ */
+static void
+narrow(const struct ctx *x, int side, const struct diff_cell *c,
+    struct diff_cands *n, size_t **buf)
+{
+	static const struct xf none = { XF_NONE, 0 };
+	const struct diff_side *s = &x->s[side];
+	size_t ne = cands_size(s, n), nv = n->view != NULL ? n->nview : n->n;
+	size_t e, i, ri, *v, nview = 0, ntail = 0;
+	struct diff_cut cut;
+
+	*buf = NULL;
+	if (s->list_all || ne < NARROW_MIN || (v = malloc(ne * sizeof(*v))) == NULL)
+		return;		/* left as it was: only slower */
+	for (e = 0; e < ne; e++) {
+		const struct rule *r;
+
+		cands_entry(s, n, e, &ri, &i);
+		r = s->p->rules[ri];
+		if (box_test(&r->src.set, x->untranslated[side] ? &r->dst.set :
+		    NULL, r->sched != NULL ? &r->sched->set : NULL, &r->svc.set,
+		    &none, c, &cut) == DIFF_OUT)
+			continue;
+		if (e < nv)
+			v[nview++] = i;
+		else
+			v[nview + ntail++] = n->from + (i - n->n);
+	}
+	n->view = v;
+	n->nview = nview;
+	n->tail = v + nview;
+	n->ntail = ntail;
+	*buf = v;
+}
 
 static void
 walk(struct ctx *x, const struct diff_cell *c, const struct diff_cands *k0,
@@ -683,6 +828,8 @@ walk(struct ctx *x, const struct diff_cell *c, const struct diff_cands *k0,
 	struct diff_cut cut;
 	struct diff_cell a, b;
 	const struct rule *fa = NULL, *fb = NULL;
+	size_t *buf0 = NULL, *buf1 = NULL;
+	bool walked;
 	int t;
 
 	if (x->failed || !x->d->complete)
@@ -704,7 +851,7 @@ walk(struct ctx *x, const struct diff_cell *c, const struct diff_cands *k0,
 		return;
 	n0 = *k0;
 	n1 = *k1;
-	if (t == DIFF_IN) {
+	if ((walked = t == DIFF_IN)) {
 		t = diff_side_walk(&x->s[0], x->fam, c, k0, &n0, &cut,
 		    &fa, &x->failed);
 		if (t == DIFF_IN)
@@ -720,14 +867,40 @@ walk(struct ctx *x, const struct diff_cell *c, const struct diff_cands *k0,
 			decide(x, c, fa, fb);
 		goto out;
 	}
+	/* (Not where a suspect's edge cuts: those cells are large, and
+	 * the sides' walks have not started.) */
+	if (walked && n0.list == k0->list)
+		narrow(x, 0, c, &n0, &buf0);
+	if (walked && n1.list == k1->list)
+		narrow(x, 1, c, &n1, &buf1);
 	a = b = *c;
 	a.hi[cut.dim] = cut.at - 1;
 	b.lo[cut.dim] = cut.at;
 	walk(x, &a, &n0, &n1, depth + 1);
 	walk(x, &b, &n0, &n1, depth + 1);
+	free(buf0);
+	free(buf1);
 out:
 	diff_cands_done(k0, &n0);
 	diff_cands_done(k1, &n1);
+}
+
+/* Nothing translates the destinations of ifc's flows in p: no forward or
+ * 1:1 on it or reflected to it. */
+static bool
+untranslated(const struct policy *p, const struct iface *ifc)
+{
+	size_t i;
+
+	for (i = 0; i < p->nforward; i++)
+		if (p->forwards[i]->iface == ifc ||
+		    policy_forward_reflects(p, p->forwards[i], ifc))
+			return false;
+	for (i = 0; i < p->nnat_one; i++)
+		if (p->nat_ones[i]->size > 0 && (p->nat_ones[i]->iface == ifc ||
+		    policy_one_reflects(p, p->nat_ones[i], ifc)))
+			return false;
+	return true;
 }
 
 /* ---- which rules changed: Myers' diff of the two lists ------------------ */
@@ -1378,16 +1551,33 @@ add_suspects(struct ctx *x, const bool *changed[2], const struct rest *rs,
 	return rc;
 }
 
+static int	diff_run(const struct policy *, const struct policy *, size_t,
+		    long long, bool, struct policy_diff *);
+
 int
 policy_diff(const struct policy *a, const struct policy *b,
     size_t max_cells, struct policy_diff *d)
 {
-	return policy_diff_until(a, b, max_cells, 0, d);
+	return diff_run(a, b, max_cells, 0, false, d);
 }
 
 int
 policy_diff_until(const struct policy *a, const struct policy *b,
     size_t max_cells, long long ms, struct policy_diff *d)
+{
+	return diff_run(a, b, max_cells, ms, false, d);
+}
+
+int
+policy_diff_plain(const struct policy *a, const struct policy *b,
+    size_t max_cells, struct policy_diff *d)
+{
+	return diff_run(a, b, max_cells, 0, true, d);
+}
+
+static int
+diff_run(const struct policy *a, const struct policy *b, size_t max_cells,
+    long long ms, bool plain, struct policy_diff *d)
 {
 	struct seq sa = { a, NULL }, sb = { b, NULL };
 	bool *ch[2] = { NULL, NULL };
@@ -1456,6 +1646,7 @@ policy_diff_until(const struct policy *a, const struct policy *b,
 	x.d = d;
 	x.max_cells = max_cells;
 	x.deadline = ms > 0 ? clock_ms() + ms : 0;
+	x.s[0].list_all = x.s[1].list_all = plain;
 	for (i = 0; i < a->niface; i++) {
 		const struct iface *ia = a->ifaces[i];
 		const struct iface *ib = policy_iface(b, ia->name);
@@ -1473,6 +1664,8 @@ policy_diff_until(const struct policy *a, const struct policy *b,
 		x.s[1].ifc = ib;
 		x.s[0].all = all[0][i];
 		x.s[0].nall = nall[0][i];
+		x.untranslated[0] = untranslated(a, ia);
+		x.untranslated[1] = untranslated(b, ib);
 		for (j = 0; j < b->niface; j++)
 			if (b->ifaces[j] == ib) {
 				x.s[1].all = all[1][j];
@@ -1492,8 +1685,8 @@ policy_diff_until(const struct policy *a, const struct policy *b,
 			goto next;
 		for (f = 0; f < 2; f++) {
 			struct diff_cell c;
-			struct diff_cands k0 = { NULL, 0, 0 };
-			struct diff_cands k1 = { NULL, 0, 0 };
+			struct diff_cands k0 = { .list = NULL };
+			struct diff_cands k1 = { .list = NULL };
 
 			x.fam = spans[f].fam;
 			c.lo[DD_SRC] = c.lo[DD_DST] = spans[f].lo;

@@ -64,6 +64,10 @@ int	 policy_diff(const struct policy *a, const struct policy *b,
  * deadline.  ms 0: none. */
 int	 policy_diff_until(const struct policy *a, const struct policy *b,
 	    size_t max_cells, long long ms, struct policy_diff *d);
+/* policy_diff with the plain walk (diff_side's list_all): the same
+ * cells, cuts and regions, only slower; tests compare the two. */
+int	 policy_diff_plain(const struct policy *a, const struct policy *b,
+	    size_t max_cells, struct policy_diff *d);
 void	 policy_diff_free(struct policy_diff *d);
 /* True when a flow can have service key k (a port only for protocols with
  * ports, a type up to 255 for ICMP, 0 else). */
@@ -92,12 +96,30 @@ struct diff_cut {
 	u128	at;
 };
 
-/* The rules a cell may meet: list[0..n) (checked against an ancestor),
- * then all[from..nall) (not yet looked at).  The root's: all zero. */
+/*
+ * The rules a cell may meet: list[0..n) (checked against an ancestor),
+ * then all[from..nall) (not yet looked at), and nin rules found to hold
+ * all of an ancestor, so all of the cell (counted, not listed: each would
+ * be tested again in every cell below, and at 100,000 rules thousands of
+ * them are): the first of them is in_first, those found at this cell
+ * are in[0..nin_here), the others up's.  A view, when not NULL, says
+ * which of list's entries may meet the cell (view[0..nview): their
+ * indices), a tail which of all[from..nall) (tail[0..ntail): positions
+ * in all); the others are outside it (untranslated: in source, service
+ * or time, or in destination when nothing translates it).  The root's:
+ * all zero.
+ */
 struct diff_cands {
-	const size_t	*list;
-	size_t		 n;
-	size_t		 from;
+	const size_t		*list;
+	size_t			 n;
+	size_t			 from;
+	size_t			 nin;
+	size_t			 in_first;	/* when nin > 0 */
+	const size_t		*in;
+	size_t			 nin_here;
+	const struct diff_cands	*up;
+	const size_t		*view, *tail;
+	size_t			 nview, ntail;
 };
 
 struct diff_side {
@@ -109,13 +131,18 @@ struct diff_side {
 	bool			 action_only;	/* cut only where the action
 						   may change, not the
 						   translation */
+	bool			 list_all;	/* the rules that hold a cell
+						   listed and tested again
+						   below it (nin stays 0):
+						   the plain walk, for tests */
 };
 
 /* Side s's steps over cell c (addresses of family fam): DIFF_IN when its
  * decision cannot change inside c (*first: the rule that decides, or
  * NULL), DIFF_CUT with *cut where it may.  k is the cell's candidate
- * rules; *next gets its parts' (free it with diff_cands_done).  *failed
- * is set to -1 when memory runs out. */
+ * rules; *next gets its parts' (free it with diff_cands_done; it points
+ * at k, which must outlive it).  *failed is set to -1 when memory runs
+ * out. */
 int	 diff_side_walk(const struct diff_side *s, enum addr_family fam,
 	    const struct diff_cell *c, const struct diff_cands *k,
 	    struct diff_cands *next, struct diff_cut *cut,

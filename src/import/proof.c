@@ -667,7 +667,7 @@ compare_iface(struct arena *a, const struct src_iface *f,
 	for (s = 0; s < 3 && !w.failed && w.stopped == NULL; s++)
 		for (d = 0; d < 3; d++) {
 			struct diff_cell c;
-			struct diff_cands k = { NULL, 0, 0 };
+			struct diff_cands k = { .list = NULL };
 
 			if ((spans[s].fam == FAM_V4) != (spans[d].fam ==
 			    FAM_V4) || (f->v4_only && spans[s].fam != FAM_V4))
