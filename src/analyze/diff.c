@@ -988,15 +988,22 @@ changed_rules(const struct seq *a, size_t n, const struct seq *b, size_t m,
 	long **trace = NULL, *v = NULL, off, k, xx, yy;
 	int rc = -1;
 
-	while (pre < n && pre < m && seq_eq(a, pre, b, pre))
+	/* (The common head and tail compared rule by rule: only the rules
+	 * between them are hashed, for Myers' pass.) */
+	while (pre < n && pre < m && rule_same(a->p->rules[pre],
+	    b->p->rules[pre]))
 		pre++;
 	while (suf < n - pre && suf < m - pre &&
-	    seq_eq(a, n - 1 - suf, b, m - 1 - suf))
+	    rule_same(a->p->rules[n - 1 - suf], b->p->rules[m - 1 - suf]))
 		suf++;
 	N = n - pre - suf;
 	M = m - pre - suf;
 	if (N + M == 0)
 		return 0;
+	for (d = pre; d < n - suf; d++)
+		a->h[d] = rule_hash(a->p->rules[d]);
+	for (d = pre; d < m - suf; d++)
+		b->h[d] = rule_hash(b->p->rules[d]);
 	dmax = N + M < EDITS_MAX ? N + M : EDITS_MAX;
 	off = (long)dmax + 1;
 	if ((v = calloc(2 * dmax + 3, sizeof(*v))) == NULL ||
@@ -1631,10 +1638,6 @@ diff_run(const struct policy *a, const struct policy *b, size_t max_cells,
 	rest_compare(a, b, &rs);
 	d->narrowed = !rs.whole;
 	if (d->narrowed) {
-		for (i = 0; i < a->nrule; i++)
-			sa.h[i] = rule_hash(a->rules[i]);
-		for (i = 0; i < b->nrule; i++)
-			sb.h[i] = rule_hash(b->rules[i]);
 		/* More edits than Myers' pass keeps: the whole space, cut
 		 * at the rules' medians, rather than thousands of suspects. */
 		if (changed_rules(&sa, a->nrule, &sb, b->nrule, ch[0],
