@@ -16,6 +16,12 @@
  * two lists (Myers' diff), with the preimages of the port forwards and
  * 1:1 mappings; elsewhere the first matching rule is a common one, the
  * same on both sides.
+ *
+ * Each side carries the rules a cell may meet.  Those that hold all of a
+ * cell are counted, not listed; and a side whose walk did not run in a
+ * cell (the other cut it) keeps in view only the rules that can meet it.
+ * Neither changes a cell or a cut: the plain walk (policy_diff_plain),
+ * which lists and tests every rule again, gives the same cells.
  */
 #include "analyze/diff.h"
 
@@ -797,7 +803,8 @@ narrow(const struct ctx *x, int side, const struct diff_cell *c,
 	struct diff_cut cut;
 
 	*buf = NULL;
-	if (s->list_all || ne < NARROW_MIN || (v = malloc(ne * sizeof(*v))) == NULL)
+	if (s->list_all || ne < NARROW_MIN ||
+	    (v = malloc(ne * sizeof(*v))) == NULL)
 		return;		/* left as it was: only slower */
 	for (e = 0; e < ne; e++) {
 		const struct rule *r;
