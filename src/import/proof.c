@@ -504,7 +504,9 @@ walk(struct walk *w, const struct diff_cell *c, const struct diff_cands *mk,
 		    MAX_WORK_TEXT " times";
 		return;
 	}
-	w->work += (double)(mk->n + w->ms.nall - mk->from + nsk);
+	/* (The plain walk's count, rules that hold all of c counted too:
+	 * where the proof stops does not move.) */
+	w->work += (double)(mk->n + mk->nin + w->ms.nall - mk->from + nsk);
 	t = diff_side_walk(&w->ms, w->fam, c, mk, &mn, &cut, &first,
 	    &w->failed);
 	if (t == DIFF_IN && w->f->eval != NULL)
