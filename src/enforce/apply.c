@@ -1095,8 +1095,8 @@ chain_handles(void *arg, const char *chain, uint64_t **v, size_t *n,
  * not read the table first, as libnftables does), else through
  * libnftables.  0, or -1 with the kernel's reason in why. */
 static int
-send_delta(const char *delta, uint32_t gen, struct apply_phases *ph,
-    struct strbuf *why)
+send_delta(const char *delta, const char *old, const char *new, uint32_t gen,
+    struct apply_phases *ph, struct strbuf *why)
 {
 	struct nfset *b = nfset_new();
 	const char *refused = NULL;
@@ -1106,7 +1106,8 @@ send_delta(const char *delta, uint32_t gen, struct apply_phases *ph,
 	 * the handles it deletes by are that table's. */
 	if (b != NULL)
 		nfset_genid(b, gen);
-	r = b != NULL ? nfdelta_script(b, delta, NULL, &refused) : 1;
+	r = b != NULL ? nfdelta_script(b, delta, old, new, NULL, &refused) :
+	    1;
 
 #ifdef MOAT_TEST_SEAMS
 	/* Test builds: the same difference through libnftables, to
@@ -1141,7 +1142,7 @@ send_delta(const char *delta, uint32_t gen, struct apply_phases *ph,
  * applied: its generation unchanged since, or its hash the same.
  */
 static int
-plan_delta(const char *state, const struct history_entry *cur,
+plan_delta(const char *state, const struct history_entry *cur, char **oldp,
     const struct strbuf *script, struct strbuf *delta, struct strbuf *parts,
     uint32_t *gck, struct apply_phases *ph)
 {
@@ -1208,7 +1209,12 @@ plan_delta(const char *state, const struct history_entry *cur,
 #endif
 	rc = nftdiff(old, olen, strbuf_str(script), script->len,
 	    max_pct, chain_handles, NULL, delta, parts, &st, &why);
-	free(old);
+	/* The ruleset in force stays for the difference's sending: a set's
+	 * elements are named from both (nfdelta.h). */
+	if (rc == 0)
+		*oldp = old;
+	else
+		free(old);
 	ph->diff = clock_ms() - t;
 	if (rc != 0) {
 		snprintf(ph->why, sizeof(ph->why), "%s", strbuf_str(&why));
@@ -1258,6 +1264,7 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	uint32_t gen0 = 0, gck = 0;
 	int lock = -1, rc = -1;
 	long long t;
+	char *old_script = NULL;	/* the entry in force's, for a delta */
 
 	if (ph == NULL)
 		ph = &none;
@@ -1296,8 +1303,8 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	if (flags & APPLY_WHOLE)
 		snprintf(ph->why, sizeof(ph->why), "asked for");
 	else {
-		int r = plan_delta(state, &cur, &script, &delta, &parts,
-		    &gck, ph);
+		int r = plan_delta(state, &cur, &old_script, &script, &delta,
+		    &parts, &gck, ph);
 
 		if (r == -1) {
 			strbuf_puts(err, "out of memory");
@@ -1399,8 +1406,8 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 			    "ruleset changed during the apply");
 		} else if (delta.len == 0)
 			;	/* nothing to send: the generation stays */
-		else if (send_delta(strbuf_str(&delta), gen0, ph, &why) ==
-		    -1) {
+		else if (send_delta(strbuf_str(&delta), old_script,
+		    strbuf_str(&script), gen0, ph, &why) == -1) {
 			ph->incremental = false;
 			by_parts = false;
 			snprintf(ph->why, sizeof(ph->why), "the kernel refused "
@@ -1516,6 +1523,7 @@ out:
 		close(lock);
 	strbuf_free(&script);
 	strbuf_free(&delta);
+	free(old_script);
 	strbuf_free(&parts);
 	parts_free(&pt);
 	return rc;

@@ -16,10 +16,8 @@
 
 #define PFX	"inet " NFTC_TABLE " "
 
-/* An element's key, and whether it has a verdict: a map's must, a set's
- * must not; an "add element" line's set is not declared there, so it may
- * be either (the kernel refuses the wrong one). */
-enum key { KEY_ADDR = 0, KEY_ADDR_SET, KEY_ADDR_MAP, KEY_PORT };
+/* The keys of a set: IPv4 or IPv6 addresses, ports (inet_service). */
+enum key { KEY_ADDR_V4 = 0, KEY_ADDR_V6, KEY_PORT };
 
 /* A unit declared inside "table inet moat { }", read up to its "\t}". */
 struct decl {
@@ -38,7 +36,15 @@ struct reader {
 	bool		 elements_only;
 	const char	*resume;	/* a line consumed past its end */
 	uint32_t	 set_id;	/* the last set declared's */
+	const char	*old, *new;	/* the whole rulesets, before, after */
+	char		(*done)[NFT_NAME_MAXLEN];	/* sets changed */
+	size_t		 ndone;
+	struct decl	*pending;	/* sets declared, their elements to
+					   come at the block's end */
+	size_t		 npending;
 };
+
+static int	set_line(struct reader *, const char *, const char *);
 
 /* s starts with word w: what follows it, or NULL. */
 static const char *
@@ -182,30 +188,57 @@ port_key(const char *p, const char *end, unsigned *lo, unsigned *hi)
 	return 0;
 }
 
-/* One element "KEY [comment "S"] [: VERDICT]" of set name, whose keys are
- * of kind k; its interval's start in *first (the lowest so far kept). */
+/* One interval of a set or map as moat writes it. */
+struct ival_el {
+	u128			 lo, hi;	/* address (addr.h) or port */
+	bool			 data;		/* a map's: d */
+	struct nfset_data	 d;
+};
+
+struct ival_list {
+	struct ival_el	*v;
+	size_t		 n, cap;
+};
+
+static void
+ival_free(struct ival_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* One element "KEY [comment "S"] [: VERDICT]" whose keys are of kind k,
+ * appended to l: 0, 1 when it is not one, -1 out of memory. */
 static int
-element(struct reader *r, bool add, const char *name, enum key k,
-    const char *p, const char *end, u128 *first)
+element(struct ival_list *l, enum key k, const char *p, const char *end)
 {
 	char text[ADDR_STRLEN * 2 + 8], err[128], hint[64];
 	const char *key_end, *q;
 	struct addr_lit lit;
-	struct nfset_data d;
-	bool data = false;
+	struct ival_el *e;
 	unsigned plo, phi;
 	size_t n;
 
-	memset(&d, 0, sizeof(d));
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct ival_el *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	e = &l->v[l->n];
+	memset(e, 0, sizeof(*e));
 	for (key_end = p; key_end < end && *key_end != ' '; key_end++)
 		;
 	if (k == KEY_PORT) {
 		if (port_key(p, key_end, &plo, &phi) == -1 || key_end != end)
 			return 1;
-		if (plo < *first)
-			*first = plo;
-		return nfset_port_interval(r->b, add, name, plo, phi) == -1 ?
-		    -1 : 0;
+		e->lo = plo;
+		e->hi = phi;
+		l->n++;
+		return 0;
 	}
 	n = (size_t)(key_end - p);
 	if (n == 0 || n >= sizeof(text))
@@ -213,40 +246,38 @@ element(struct reader *r, bool add, const char *name, enum key k,
 	memcpy(text, p, n);
 	text[n] = '\0';
 	if (addr_parse_lit(text, false, &lit, err, sizeof(err), hint,
-	    sizeof(hint)) == -1)
+	    sizeof(hint)) == -1 || (k == KEY_ADDR_V4) != (lit.family == FAM_V4))
 		return 1;
+	e->lo = lit.lo;
+	e->hi = lit.hi;
 	p = key_end;
 	if ((q = after(p, end, " comment \"")) != NULL) {
 		const char *close = memchr(q, '"', (size_t)(end - q));
 
-		if (close == NULL || (size_t)(close - q) >= sizeof(d.comment))
+		if (close == NULL || (size_t)(close - q) >=
+		    sizeof(e->d.comment))
 			return 1;
-		memcpy(d.comment, q, (size_t)(close - q));
+		memcpy(e->d.comment, q, (size_t)(close - q));
 		p = close + 1;
-		data = true;
+		e->data = true;
 	}
 	if ((q = after(p, end, " : ")) != NULL) {
-		if (element_verdict(q, end, &d) == -1)
+		if (element_verdict(q, end, &e->d) == -1)
 			return 1;
 		p = end;
-		data = true;
-	} else if (data)
+		e->data = true;
+	} else if (e->data)
 		return 1;	/* a comment without a verdict */
-	if (p != end || (data && !add) || (k == KEY_ADDR_SET && data) ||
-	    (k == KEY_ADDR_MAP && !data))
+	if (p != end)
 		return 1;
-	if (data)
-		r->elements_only = false;
-	if (lit.lo < *first)
-		*first = lit.lo;
-	return nfset_map_interval(r->b, add, name, lit.family, lit.lo, lit.hi,
-	    data ? &d : NULL) == -1 ? -1 : 0;
+	l->n++;
+	return 0;
 }
 
-/* The elements between p and end ("E, E,\n\t\t\tE") of set name. */
+/* The elements between p and end ("E, E,\n\t\t\tE") into l. */
 static int
-element_list(struct reader *r, bool add, const char *name, enum key k,
-    const char *p, const char *end, u128 *first)
+element_list(struct ival_list *l, enum key k, const char *p,
+    const char *end)
 {
 	const char *e;
 	int rc;
@@ -263,7 +294,7 @@ element_list(struct reader *r, bool add, const char *name, enum key k,
 		}
 		if (quote || e == p)
 			return 1;
-		if ((rc = element(r, add, name, k, p, e, first)) != 0)
+		if ((rc = element(l, k, p, e)) != 0)
 			return rc;
 		if (e == end)
 			break;
@@ -277,19 +308,309 @@ element_list(struct reader *r, bool add, const char *name, enum key k,
 	return 0;
 }
 
-/* "add|delete element inet moat NAME { E, E }" (addresses only: the
- * elements of a port set never change, its name is its content's). */
+/*
+ * An interval set's elements as the kernel holds them when libnftables
+ * wrote them (nft 1.0.6's encoding of intervals, as `nft --debug=netlink
+ * list` shows): per interval, a start element (with its data; flagged
+ * open when it runs to the last key) and an end element one past it,
+ * unless it runs to the last key, even where the next interval starts
+ * at that key (the kernel holds both); and first an end element at the
+ * lowest key when the first interval starts above it.  A difference names
+ * a set's elements from the whole of it, before and after, so that the
+ * end at the lowest key comes and goes as the first interval does, and a
+ * start whose verdict changed goes out and in again.
+ */
+struct raw_el {
+	u128			 key;
+	bool			 end, open;
+	const struct ival_el	*src;	/* a start's interval */
+};
+
+struct raw_list {
+	struct raw_el	*v;
+	size_t		 n;
+};
+
+static int
+by_lo(const void *a, const void *b)
+{
+	const struct ival_el *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The key space of kind k: its lowest and last key. */
+static void
+key_space(enum key k, u128 *zero, u128 *last)
+{
+	*zero = k == KEY_ADDR_V4 ? V4_BASE : 0;
+	*last = k == KEY_ADDR_V4 ? V4_LAST : k == KEY_PORT ? 65535 :
+	    U128_MAX;
+}
+
+static int
+raw_order(const void *a, const void *b)
+{
+	const struct raw_el *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (int)y->end - (int)x->end;
+}
+
+static int
+raw_of(struct ival_list *l, enum key k, struct raw_list *r)
+{
+	u128 zero, last;
+	size_t i;
+
+	key_space(k, &zero, &last);
+	if (l->n > 0)
+		qsort(l->v, l->n, sizeof(*l->v), by_lo);
+	r->n = 0;
+	if ((r->v = calloc(2 * l->n + 1, sizeof(*r->v))) == NULL)
+		return -1;
+	for (i = 0; i < l->n; i++)
+		if (i > 0 && l->v[i].lo <= l->v[i - 1].hi)
+			return 1;	/* overlapping: not moat's */
+	if (l->n > 0 && l->v[0].lo > zero)
+		r->v[r->n++] = (struct raw_el){ zero, true, false, NULL };
+	for (i = 0; i < l->n; i++) {
+		const struct ival_el *e = &l->v[i];
+
+		r->v[r->n++] = (struct raw_el){ e->lo, false, e->hi == last, e };
+		if (e->hi != last)
+			r->v[r->n++] = (struct raw_el){ e->hi + 1, true, false,
+			    NULL };
+	}
+	/* In (key, end before start) order: an interval's end and the
+	 * next one's start may share a key. */
+	qsort(r->v, r->n, sizeof(*r->v), raw_order);
+	return 0;
+}
+
+/* Queue one raw element of set name, added or deleted. */
+static int
+raw_put(struct reader *r, bool add, const char *name, enum key k,
+    const struct raw_el *e)
+{
+	unsigned char key[16];
+	size_t len = k == KEY_PORT ? 2 : k == KEY_ADDR_V4 ? 4 : 16, i;
+
+	for (i = 0; i < len; i++)
+		key[len - 1 - i] = (unsigned char)(e->key >> (8 * i));
+	return nfset_raw(r->b, add, name, key, len, e->end, e->open,
+	    add && e->src != NULL && e->src->data ? &e->src->d : NULL);
+}
+
+static bool
+ival_same(const struct ival_el *a, const struct ival_el *b)
+{
+	return a->lo == b->lo && a->hi == b->hi && a->data == b->data &&
+	    (!a->data || (a->d.code == b->d.code && strcmp(a->d.chain,
+	    b->d.chain) == 0 && strcmp(a->d.comment, b->d.comment) == 0));
+}
+
+/* Queue interval e's elements (its start, and its end unless it runs to
+ * the last key), added or deleted. */
+static int
+ival_put(struct reader *r, bool add, const char *name, enum key k,
+    const struct ival_el *e)
+{
+	u128 zero, last;
+	struct raw_el start, end;
+
+	key_space(k, &zero, &last);
+	start = (struct raw_el){ e->lo, false, e->hi == last, e };
+	end = (struct raw_el){ e->hi + 1, true, false, NULL };
+	if (raw_put(r, add, name, k, &start) == -1)
+		return -1;
+	return e->hi == last ? 0 : raw_put(r, add, name, k, &end);
+}
+
+/*
+ * The kernel's elements that take set name from before to after (both
+ * sorted by start), as libnftables sends a difference: the intervals only
+ * before deleted (start and end), then those only after added, so that
+ * no new start falls inside an interval still there (the kernel refuses
+ * an overlap); and the end element at the lowest key deleted or added as
+ * the first interval moves onto or off it.
+ */
+static int
+ival_diff(struct reader *r, const char *name, enum key k,
+    const struct ival_list *before, const struct ival_list *after)
+{
+	struct raw_el low;
+	u128 zero, last;
+	bool low_before, low_after;
+	size_t i, j;
+
+	key_space(k, &zero, &last);
+	low = (struct raw_el){ zero, true, false, NULL };
+	low_before = before->n > 0 && before->v[0].lo > zero;
+	low_after = after->n > 0 && after->v[0].lo > zero;
+	if (low_before && !low_after && raw_put(r, false, name, k, &low) ==
+	    -1)
+		return -1;
+	for (i = j = 0; i < before->n; i++) {
+		while (j < after->n && after->v[j].lo < before->v[i].lo)
+			j++;
+		if (j < after->n && ival_same(&before->v[i], &after->v[j]))
+			continue;
+		if (ival_put(r, false, name, k, &before->v[i]) == -1)
+			return -1;
+	}
+	for (i = j = 0; j < after->n; j++) {
+		while (i < before->n && before->v[i].lo < after->v[j].lo)
+			i++;
+		if (i < before->n && ival_same(&before->v[i], &after->v[j]))
+			continue;
+		if (ival_put(r, true, name, k, &after->v[j]) == -1)
+			return -1;
+	}
+	if (low_after && !low_before && raw_put(r, true, name, k, &low) == -1)
+		return -1;
+	return 0;
+}
+
+/* The declaration of set or map name in script s (a whole ruleset) into
+ * d: 0, 1 when it is not there or not of a kind read here. */
+static int
+find_decl(const char *s, const char *name, struct decl *d)
+{
+	char head[NFT_NAME_MAXLEN + 16];
+	struct reader scratch;
+	const char *p = NULL, *l, *nl;
+	int kind;
+
+	memset(d, 0, sizeof(*d));
+	for (kind = 0; kind < 2 && p == NULL; kind++) {
+		snprintf(head, sizeof(head), "\n\t%s %s {\n", kind == 0 ?
+		    "map" : "set", name);
+		if ((p = strstr(s, head)) != NULL)
+			d->kind = kind == 0 ? D_MAP : D_SET;
+	}
+	if (p == NULL)
+		return 1;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	memset(&scratch, 0, sizeof(scratch));
+	for (l = strchr(p + 1, '\n') + 1; *l != '\0'; l = nl + 1) {
+		if ((nl = strchr(l, '\n')) == NULL)
+			return 1;
+		if (nl - l == 2 && memcmp(l, "\t}", 2) == 0)
+			break;
+		scratch.d = *d;
+		scratch.resume = NULL;
+		if (set_line(&scratch, l, nl) != 0)
+			return 1;
+		*d = scratch.d;
+		if (scratch.resume != NULL) {
+			if (*scratch.resume == '\0')
+				return 1;
+			nl = scratch.resume;
+		}
+	}
+	return d->key_type != 0 && d->interval ? 0 : 1;
+}
+
+static enum key
+key_of_decl(const struct decl *d)
+{
+	return d->key_type == 13 ? KEY_PORT : d->key_type == 7 ? KEY_ADDR_V4 :
+	    KEY_ADDR_V6;
+}
+
+/* A declaration's elements into l; a map's must have data, a set's none. */
+static int
+decl_elements(const struct decl *d, struct ival_list *l)
+{
+	size_t i;
+	int rc;
+
+	if (d->elems == NULL)
+		return 0;
+	if ((rc = element_list(l, key_of_decl(d), d->elems, d->elems_end)) !=
+	    0)
+		return rc;
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].data != (d->kind == D_MAP))
+			return 1;
+	return 0;
+}
+
+/* Set or map name, whose elements a line of the difference changes: its
+ * elements before (the ruleset in force) and after (the new one), and
+ * the kernel's elements that take one to the other.  Done once a set. */
+static int
+set_changed(struct reader *r, const char *name)
+{
+	struct decl before, after;
+	struct ival_list lb = { 0 }, la = { 0 };
+	struct raw_list rb = { 0 }, ra = { 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->ndone; i++)
+		if (strcmp(r->done[i], name) == 0)
+			return 0;
+	if (r->old == NULL || r->new == NULL)
+		return 1;	/* the whole of the set is not known */
+	if (find_decl(r->old, name, &before) != 0 || find_decl(r->new, name,
+	    &after) != 0 || before.kind != after.kind || before.key_type !=
+	    after.key_type)
+		return 1;
+	if (after.kind == D_MAP)
+		r->elements_only = false;
+	/* (raw_of sorts the lists, and refuses overlaps) */
+	if ((rc = decl_elements(&before, &lb)) != 0 ||
+	    (rc = decl_elements(&after, &la)) != 0 ||
+	    (rc = raw_of(&lb, key_of_decl(&before), &rb)) != 0 ||
+	    (rc = raw_of(&la, key_of_decl(&after), &ra)) != 0)
+		goto out;
+	rc = ival_diff(r, name, key_of_decl(&after), &lb, &la);
+	if (rc == 0) {
+		char (*v)[NFT_NAME_MAXLEN] = realloc(r->done, (r->ndone + 1) *
+		    sizeof(*v));
+
+		if (v == NULL) {
+			rc = -1;
+			goto out;
+		}
+		r->done = v;
+		snprintf(r->done[r->ndone++], sizeof(r->done[0]), "%s", name);
+	}
+out:
+	free(rb.v);
+	free(ra.v);
+	ival_free(&lb);
+	ival_free(&la);
+	return rc;
+}
+
+/* "add|delete element inet moat NAME { E, E }": the set's elements are
+ * named from the whole of it (set_changed); the line's own must read. */
 static int
 elements(struct reader *r, bool add, const char *p, const char *end)
 {
 	char name[NFT_NAME_MAXLEN];
-	u128 first = U128_MAX;
+	struct ival_list l = { 0 };
+	int rc;
 
+	(void)add;
 	if (name_at(&p, end, name) == -1 || (p = after(p, end, " { ")) ==
 	    NULL || end - p < 2 || memcmp(end - 2, " }", 2) != 0 ||
 	    p >= end - 2)
 		return 1;
-	return element_list(r, add, name, KEY_ADDR, p, end - 2, &first);
+	/* (its keys' family and form checked; the set says which) */
+	rc = element_list(&l, KEY_ADDR_V6, p, end - 2);
+	if (rc == 1) {
+		ival_free(&l);
+		rc = element_list(&l, KEY_ADDR_V4, p, end - 2);
+	}
+	ival_free(&l);
+	if (rc != 0)
+		return rc;
+	return set_changed(r, name);
 }
 
 /* The set or map declared (r->d), and its elements, as libnftables sends
@@ -308,8 +629,6 @@ declare_set(struct reader *r)
 	struct nlmsghdr *nlh;
 	struct nlattr *x, *xd;
 	size_t n = 0, c;
-	u128 first = U128_MAX;
-	int rc;
 
 	if (d->key_type == 0 || !d->interval || (d->kind == D_MAP) !=
 	    d->verdicts || (d->kind == D_MAP && (!d->counter ||
@@ -356,16 +675,45 @@ declare_set(struct reader *r)
 		mnl_attr_nest_end(nlh, x);
 	}
 	nfset_close(r->b);
-	if (d->elems == NULL)
-		return 0;
-	if ((rc = element_list(r, true, d->name, d->key_type == 13 ?
-	    KEY_PORT : d->kind == D_MAP ? KEY_ADDR_MAP : KEY_ADDR_SET,
-	    d->elems, d->elems_end, &first)) != 0)
-		return rc;
-	if (first > (d->key_type == 7 ? V4_BASE : 0))
-		return nfset_end_at_zero(r->b, d->name, d->key_len) == -1 ? -1 :
-		    0;
+	/* Its elements after every chain of the block is declared: a map's
+	 * verdicts jump to chains declared after it. */
+	if (d->elems != NULL) {
+		struct decl *v = realloc(r->pending, (r->npending + 1) *
+		    sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		r->pending = v;
+		r->pending[r->npending++] = *d;
+	}
 	return 0;
+}
+
+/* The elements of the sets the block declared. */
+static int
+declared_elements(struct reader *r)
+{
+	struct ival_list l = { 0 };
+	struct raw_list raw = { 0 };
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < r->npending && rc == 0; i++) {
+		const struct decl *d = &r->pending[i];
+
+		if ((rc = decl_elements(d, &l)) == 0 && (rc = raw_of(&l,
+		    key_of_decl(d), &raw)) == 0)
+			for (j = 0; j < raw.n && rc == 0; j++)
+				rc = raw_put(r, true, d->name, key_of_decl(d),
+				    &raw.v[j]);
+		free(raw.v);
+		raw.v = NULL;
+		ival_free(&l);
+	}
+	free(r->pending);
+	r->pending = NULL;
+	r->npending = 0;
+	return rc;
 }
 
 /* A counter object declared: its figures 0, as libnftables sends it. */
@@ -487,7 +835,7 @@ table_line(struct reader *r, const char *p, const char *end)
 	}
 	if (end - p == 1 && *p == '}') {
 		r->in_table = false;
-		return 0;
+		return declared_elements(r);
 	}
 	if ((q = after(p, end, "\tchain ")) != NULL)
 		d->kind = D_CHAIN;
@@ -568,8 +916,8 @@ line(struct reader *r, const char *s, const char *end)
 }
 
 int
-nfdelta_script(struct nfset *b, const char *s, bool *elements_only,
-    const char **refused)
+nfdelta_script(struct nfset *b, const char *s, const char *old,
+    const char *new, bool *elements_only, const char **refused)
 {
 	struct reader r;
 	const char *l, *nl;
@@ -577,6 +925,8 @@ nfdelta_script(struct nfset *b, const char *s, bool *elements_only,
 
 	memset(&r, 0, sizeof(r));
 	r.b = b;
+	r.old = old;
+	r.new = new;
 	r.elements_only = true;
 	nfset_reset(b);
 	for (l = s; *l != '\0'; l = nl + 1) {
@@ -587,6 +937,8 @@ nfdelta_script(struct nfset *b, const char *s, bool *elements_only,
 			nfset_reset(b);
 			if (refused != NULL)
 				*refused = l;
+			free(r.done);
+			free(r.pending);
 			return rc;
 		}
 		if (r.resume != NULL) {
@@ -598,6 +950,8 @@ nfdelta_script(struct nfset *b, const char *s, bool *elements_only,
 		if (*nl == '\0')
 			break;
 	}
+	free(r.done);
+	free(r.pending);
 	if (r.in_table) {
 		nfset_reset(b);
 		if (refused != NULL)

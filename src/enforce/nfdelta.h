@@ -21,11 +21,15 @@
 
 /* Queue the lines of script s into batch b (emptied first): 0; 1, with
  * nothing queued, when s holds a line this cannot send (libnftables must
- * run it); -1 when memory ran out.  *elements_only (when not NULL) is
+ * run it); -1 when memory ran out.  old and new are the whole rulesets
+ * the difference goes between (NUL-terminated, as s): a set's or map's
+ * elements are named from the whole of it, since the kernel's elements
+ * of an interval depend on its neighbours; without them (NULL), a line
+ * of elements cannot be sent.  *elements_only (when not NULL) is
  * set when s held no rule, chain or map line: only address elements.
  * On 1, *refused (when not NULL) points at the first line it could not
  * send (in s, up to its newline). */
-int	 nfdelta_script(struct nfset *b, const char *s, bool *elements_only,
-	    const char **refused);
+int	 nfdelta_script(struct nfset *b, const char *s, const char *old,
+	    const char *new, bool *elements_only, const char **refused);
 
 #endif

@@ -319,6 +319,15 @@ nfset_map_interval(struct nfset *b, bool add, const char *name,
 }
 
 int
+nfset_raw(struct nfset *b, bool add, const char *name, const void *k,
+    size_t len, bool end, bool open, const struct nfset_data *d)
+{
+	if (len > 16)
+		return -1;
+	return put_elem(b, add, name, k, len, end, open, d);
+}
+
+int
 nfset_port_interval(struct nfset *b, bool add, const char *name,
     unsigned lo, unsigned hi)
 {

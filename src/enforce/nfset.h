@@ -44,6 +44,12 @@ struct nfset_data {
 int		 nfset_map_interval(struct nfset *b, bool add, const char *name,
 		    enum addr_family f, u128 lo, u128 hi,
 		    const struct nfset_data *d);
+/* One of the kernel's elements of an interval set (nfdelta.c knows
+ * which): key k (len bytes, network order, at most 16), a start or an
+ * end, a start open to the last key, with data d (a map's) or none. */
+int		 nfset_raw(struct nfset *b, bool add, const char *name,
+		    const void *k, size_t len, bool end, bool open,
+		    const struct nfset_data *d);
 /* As nfset_interval, for a set of ports (inet_service): [lo, hi]. */
 int		 nfset_port_interval(struct nfset *b, bool add,
 		    const char *name, unsigned lo, unsigned hi);

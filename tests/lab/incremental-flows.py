@@ -50,7 +50,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import differential as d  # noqa: E402
-from incrlib import Lab, Policy, differences, listing  # noqa: E402
+from incrlib import Lab, Policy, differences, expressions, listing  # noqa: E402,E501
 
 # A set's or map's head (every line of it but its elements: type, flags,
 # counter) must not change in a difference; when it does, the whole goes
@@ -323,15 +323,25 @@ def main():
 
     # The same policy whole: the table the differences left must be its.
     incr, err = listing(gw)
+    xincr = expressions(gw)
     r, _ = apply(moat, gw, conf, "--whole")
     whole, err2 = listing(gw)
+    xwhole = expressions(gw)
     if r.returncode != 0 or incr is None or whole is None:
         fail(f"the whole apply at the end: {r.stderr[-300:]} {err} {err2}")
     else:
         for msg in differences(incr, whole):
             fail(f"after the edits, against the whole apply: {msg}")
-        if incr == whole:
-            print("the table after the edits equals the whole apply's")
+        # and to the kernel: each rule's expressions, each set's
+        # elements as it holds them (moat's batch against libnftables)
+        if xincr is None or xwhole is None or xincr != xwhole:
+            fail("after the edits, the kernel holds other expressions or "
+                 "elements than after the whole apply: %s" % [
+                     x for x in xincr or [] if x not in set(xwhole or [])
+                 ][:2])
+        elif incr == whole:
+            print("the table after the edits equals the whole apply's, "
+                  "expressions and elements too")
     print(f"incremental flows: {time.monotonic() - start:.0f} s")
 
 

@@ -65,7 +65,7 @@ main(int argc, char **argv)
 			save = *nl;
 			*nl = '\0';
 			if (*line != '\0' && nfdelta_script(b, line, NULL,
-			    NULL) != 0)
+			    NULL, NULL, NULL) != 0)
 				printf("%s\n", line);
 			*nl = save;
 			if (save == '\0')
@@ -75,7 +75,7 @@ main(int argc, char **argv)
 		free(s);
 		return 0;
 	}
-	if ((rc = nfdelta_script(b, s, NULL, &refused)) != 0) {
+	if ((rc = nfdelta_script(b, s, NULL, NULL, NULL, &refused)) != 0) {
 		printf("%.*s\n", (int)strcspn(refused, "\n"), refused);
 		nfset_free(b);
 		free(s);
