@@ -11,7 +11,7 @@
  *   log group N prefix "S"
  *   accept | drop | return | jump CHAIN | goto CHAIN
  *   reject with tcp reset | reject with icmpx type admin-prohibited
- *   masquerade
+ *   masquerade   dnat|snat ip|ip6 to ADDR[:PORT]
  *   comment "S"
  *
  * nft's encoding of each, as `nft --debug=netlink` shows it (1.0.6): a
@@ -656,6 +656,77 @@ device_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return 0;
 }
 
+/* "dnat|snat ip|ip6 to ADDR[:PORT]" ([ADDR]:PORT for IPv6): the address
+ * (and port) loaded into registers 1 (and 2), then the translation. */
+static int
+nat_stmt(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	bool v6, dnat = is(&t[0], "dnat");
+	unsigned char a[16], port[2];
+	const char *p, *end, *colon = NULL;
+	struct nlattr *el, *d;
+	unsigned long pv;
+	size_t w;
+
+	if (nt < 4 || !is(&t[2], "to") || (!is(&t[1], "ip") &&
+	    !is(&t[1], "ip6")))
+		return -1;
+	v6 = is(&t[1], "ip6");
+	w = v6 ? 16 : 4;
+	if (e->nfproto != (v6 ? NFPROTO_V6 : NFPROTO_V4))
+		return -1;	/* nft's dependency rules: not written here */
+	p = t[3].s;
+	end = t[3].s + t[3].n;
+	if (v6 && p < end && *p == '[') {
+		const char *close = memchr(p, ']', (size_t)(end - p));
+
+		if (close == NULL || close + 1 >= end || close[1] != ':')
+			return -1;
+		if (addr(p + 1, (size_t)(close - p - 1), AF_INET6, a) == -1)
+			return -1;
+		colon = close + 1;
+	} else if (!v6 && (colon = memchr(p, ':', (size_t)(end - p))) !=
+	    NULL) {
+		if (addr(p, (size_t)(colon - p), AF_INET, a) == -1)
+			return -1;
+	} else if (addr(p, (size_t)(end - p), v6 ? AF_INET6 : AF_INET, a) ==
+	    -1)
+		return -1;
+	if (colon != NULL) {
+		struct tok pt = { colon + 1, (size_t)(end - colon - 1) };
+
+		if (number(&pt, 65535, &pv) == -1)
+			return -1;
+		port[0] = (unsigned char)(pv >> 8);
+		port[1] = (unsigned char)pv;
+	}
+	*used = 4;
+	el = expr_begin(e, "immediate", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_1));
+	put_value(e, NFTA_IMMEDIATE_DATA, a, w);
+	expr_end(e, el, d);
+	if (colon != NULL) {
+		el = expr_begin(e, "immediate", &d);
+		mnl_attr_put_u32(e->nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_2));
+		put_value(e, NFTA_IMMEDIATE_DATA, port, 2);
+		expr_end(e, el, d);
+	}
+	el = expr_begin(e, "nat", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_NAT_TYPE, htonl(dnat ? NFT_NAT_DNAT :
+	    NFT_NAT_SNAT));
+	mnl_attr_put_u32(e->nlh, NFTA_NAT_FAMILY, htonl(v6 ? NFPROTO_V6 :
+	    NFPROTO_V4));
+	mnl_attr_put_u32(e->nlh, NFTA_NAT_REG_ADDR_MIN, htonl(NFT_REG_1));
+	if (colon != NULL) {
+		mnl_attr_put_u32(e->nlh, NFTA_NAT_REG_PROTO_MIN,
+		    htonl(NFT_REG_2));
+		/* NF_NAT_RANGE_PROTO_SPECIFIED */
+		mnl_attr_put_u32(e->nlh, NFTA_NAT_FLAGS, htonl(2));
+	}
+	expr_end(e, el, d);
+	return 0;
+}
+
 /* "limit rate N/second|minute burst N packets" */
 static int
 limit(struct enc *e, const struct tok *t, size_t nt, size_t *used)
@@ -836,6 +907,8 @@ word(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		return ct_match(e, t, nt, used);
 	if (is(&t[0], "iif") || is(&t[0], "iifname") || is(&t[0], "oifname"))
 		return device_match(e, t, nt, used);
+	if (is(&t[0], "dnat") || is(&t[0], "snat"))
+		return nat_stmt(e, t, nt, used);
 	if (is(&t[0], "masquerade")) {
 		*used = 1;
 		el = expr_begin(e, "masq", &d);

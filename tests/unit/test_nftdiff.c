@@ -593,6 +593,17 @@ test_delta_lines(void **state)
 		  0, false },
 		{ "add rule inet moat zone_LAN ip saddr vmap @zone_LAN_v4\n", 0,
 		  1, false },
+		{ "add rule inet moat prerouting iifname \"eth0\" ip daddr "
+		  "198.51.100.2 tcp dport 8080 counter name \"forward_1\" "
+		  "dnat ip to 192.168.50.11:80 comment \"forward 1\"\n", 0, 1,
+		  false },
+		{ "add rule inet moat prerouting ip6 daddr 2001:db8::1 dnat "
+		  "ip6 to [2001:db8:50::12]:25\n", 0, 1, false },
+		/* a translation without its family said first */
+		{ "add rule inet moat prerouting tcp dport 25 dnat ip to "
+		  "192.168.50.11\n", 1, 0, false },
+		{ "add rule inet moat prerouting ip daddr 10.0.0.1 dnat ip to "
+		  "192.168.50.11:99999\n", 1, 0, false },
 		{ "table inet moat {\n\tchain zone_LAN_v4_1 {\n\t}\n}\n"
 		  "flush chain inet moat zone_LAN_v4_2\n"
 		  "delete chain inet moat zone_LAN_v4_2\n"
