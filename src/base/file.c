@@ -26,13 +26,34 @@ sync_dir(const char *path)
 	return rc;
 }
 
+/* All n bytes of p to fd: 0, or -1 with errno (ENOSPC for a write that
+ * took nothing). */
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int
 file_replace(const char *path, const void *data, size_t len, mode_t mode,
     unsigned flags)
 {
 	char tmp[4200];
-	const char *p = data;
-	size_t left = len;
 	int fd, saved;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
@@ -43,16 +64,8 @@ file_replace(const char *path, const void *data, size_t len, mode_t mode,
 		return -1;
 	if (fchmod(fd, mode) == -1)
 		goto fail;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		p += w;
-		left -= (size_t)w;
-	}
+	if (write_all(fd, data, len) == -1)
+		goto fail;
 	if (!(flags & FILE_NOSYNC) && fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
@@ -91,9 +104,6 @@ file_set_write(struct file_set *fs, const struct file_new *v, size_t n,
 	for (i = 0; i < n; i++)
 		fs->fd[i] = -1;
 	for (i = 0; i < n; i++) {
-		const char *p = v[i].data;
-		size_t left = v[i].len;
-
 		if (snprintf(fs->path[i], sizeof(fs->path[i]), "%s",
 		    v[i].path) >= (int)sizeof(fs->path[i]) ||
 		    snprintf(fs->tmp[i], sizeof(fs->tmp[i]), "%s.XXXXXX",
@@ -106,16 +116,8 @@ file_set_write(struct file_set *fs, const struct file_new *v, size_t n,
 		fs->n++;
 		if (fchmod(fs->fd[i], mode) == -1)
 			goto fail;
-		while (left > 0) {
-			ssize_t w = write(fs->fd[i], p, left);
-
-			if (w == -1 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				goto fail;
-			p += w;
-			left -= (size_t)w;
-		}
+		if (write_all(fs->fd[i], v[i].data, v[i].len) == -1)
+			goto fail;
 		/* The disk starts on it now (only a hint: the sync in
 		 * file_set_commit is the guarantee). */
 		(void)sync_file_range(fs->fd[i], 0, 0, SYNC_FILE_RANGE_WRITE);
