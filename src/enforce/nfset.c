@@ -297,19 +297,12 @@ int
 nfset_interval(struct nfset *b, bool add, const char *name,
     enum addr_family f, u128 lo, u128 hi)
 {
-	return nfset_map_interval(b, add, name, f, lo, hi, NULL);
-}
-
-int
-nfset_map_interval(struct nfset *b, bool add, const char *name,
-    enum addr_family f, u128 lo, u128 hi, const struct nfset_data *d)
-{
 	unsigned char k[16];
 	u128 last = f == FAM_V4 ? V4_LAST : U128_MAX;
 	size_t n;
 
 	n = key_of(lo, f, k);
-	if (put_elem(b, add, name, k, n, false, hi == last, d) == -1)
+	if (put_elem(b, add, name, k, n, false, hi == last, NULL) == -1)
 		return -1;
 	/* An interval up to the last address has no end element. */
 	if (hi == last)
@@ -325,33 +318,6 @@ nfset_raw(struct nfset *b, bool add, const char *name, const void *k,
 	if (len > 16)
 		return -1;
 	return put_elem(b, add, name, k, len, end, open, d);
-}
-
-int
-nfset_port_interval(struct nfset *b, bool add, const char *name,
-    unsigned lo, unsigned hi)
-{
-	unsigned char k[2];
-
-	k[0] = (unsigned char)(lo >> 8);
-	k[1] = (unsigned char)lo;
-	if (put_elem(b, add, name, k, 2, false, hi == 65535, NULL) == -1)
-		return -1;
-	if (hi == 65535)
-		return 0;
-	k[0] = (unsigned char)((hi + 1) >> 8);
-	k[1] = (unsigned char)(hi + 1);
-	return put_elem(b, add, name, k, 2, true, false, NULL);
-}
-
-int
-nfset_end_at_zero(struct nfset *b, const char *name, size_t len)
-{
-	static const unsigned char zero[16];
-
-	if (len > sizeof(zero))
-		return -1;
-	return put_elem(b, true, name, zero, len, true, false, NULL);
 }
 
 /* The kernel's answers: an ack (error 0) or an error for each message

@@ -40,23 +40,12 @@ struct nfset_data {
 	char	 chain[256];	/* NFT_CHAIN_MAXNAMELEN */
 	char	 comment[128];
 };
-/* As nfset_interval, in a map: the start element carries data d. */
-int		 nfset_map_interval(struct nfset *b, bool add, const char *name,
-		    enum addr_family f, u128 lo, u128 hi,
-		    const struct nfset_data *d);
 /* One of the kernel's elements of an interval set (nfdelta.c knows
  * which): key k (len bytes, network order, at most 16), a start or an
  * end, a start open to the last key, with data d (a map's) or none. */
 int		 nfset_raw(struct nfset *b, bool add, const char *name,
 		    const void *k, size_t len, bool end, bool open,
 		    const struct nfset_data *d);
-/* As nfset_interval, for a set of ports (inet_service): [lo, hi]. */
-int		 nfset_port_interval(struct nfset *b, bool add,
-		    const char *name, unsigned lo, unsigned hi);
-/* Queue the end element at key 0 (len bytes) that libnftables writes
- * first in an interval set whose lowest interval starts above 0. */
-int		 nfset_end_at_zero(struct nfset *b, const char *name,
-		    size_t len);
 /* Queue a message of nf_tables type (NFT_MSG_NEWRULE, ...) with flags
  * (NLM_F_ACK added) for table inet moat (its nfgenmsg head written);
  * the caller puts its attributes, with at most NFRULE_MSG_MAX bytes, and
