@@ -65,15 +65,8 @@ name_at(const char **p, const char *end, char *name)
 
 	while (s + n < end && s[n] != ' ')
 		n++;
-	if (n == 0 || n >= NFT_NAME_MAXLEN)
+	if (nfrule_name(s, n, name, NFT_NAME_MAXLEN) == -1)
 		return -1;
-	memcpy(name, s, n);
-	name[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' &&
-		    name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9') ||
-		    name[i] == '_'))
-			return -1;
 	*p = s + n;
 	return 0;
 }

@@ -68,6 +68,23 @@ is(const struct tok *t, const char *w)
 	return t->n == strlen(w) && memcmp(t->s, w, t->n) == 0;
 }
 
+int
+nfrule_name(const char *s, size_t n, char *buf, size_t size)
+{
+	size_t i;
+
+	if (n == 0 || n >= size)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_'))
+			return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 /* Split s into words; a quoted string ("...") is one, quotes kept. */
 static int
 split(const char *s, size_t len, struct tok *t, size_t *nt)
@@ -281,17 +298,10 @@ lookup(struct enc *e, const struct tok *t, bool neg)
 {
 	char name[NFT_SET_MAXNAMELEN];
 	struct nlattr *el, *d;
-	size_t i;
 
-	if (t->n < 2 || t->n - 1 >= sizeof(name))
+	if (t->n < 2 || nfrule_name(t->s + 1, t->n - 1, name,
+	    sizeof(name)) == -1)
 		return -1;
-	for (i = 1; i < t->n; i++)
-		if (!((t->s[i] >= 'a' && t->s[i] <= 'z') || (t->s[i] >= 'A' &&
-		    t->s[i] <= 'Z') || (t->s[i] >= '0' && t->s[i] <= '9') ||
-		    t->s[i] == '_'))
-			return -1;
-	memcpy(name, t->s + 1, t->n - 1);
-	name[t->n - 1] = '\0';
 	el = expr_begin(e, "lookup", &d);
 	mnl_attr_put_strz(e->nlh, NFTA_LOOKUP_SET, name);
 	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
@@ -324,17 +334,10 @@ addr_vmap(struct enc *e, const struct tok *t, size_t nt, uint32_t off,
 	struct nlattr *el, *d;
 	char name[NFT_SET_MAXNAMELEN];
 
-	if (nt < 4 || t[3].n < 2 || t[3].s[0] != '@' || t[3].n - 1 >=
-	    sizeof(name) || need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) ==
-	    -1)
+	if (nt < 4 || t[3].n < 2 || t[3].s[0] != '@' ||
+	    nfrule_name(t[3].s + 1, t[3].n - 1, name, sizeof(name)) == -1 ||
+	    need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) == -1)
 		return -1;
-	memcpy(name, t[3].s + 1, t[3].n - 1);
-	name[t[3].n - 1] = '\0';
-	for (size_t i = 0; name[i] != '\0'; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' &&
-		    name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9') ||
-		    name[i] == '_'))
-			return -1;
 	*used = 4;
 	payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, v6 ? 16 : 4);
 	el = expr_begin(e, "lookup", &d);
@@ -827,17 +830,10 @@ static int
 jump(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 {
 	char chain[NFT_CHAIN_MAXNAMELEN];
-	size_t i;
 
-	if (nt < 2 || t[1].n == 0 || t[1].n >= sizeof(chain))
+	if (nt < 2 || nfrule_name(t[1].s, t[1].n, chain, sizeof(chain)) ==
+	    -1)
 		return -1;
-	for (i = 0; i < t[1].n; i++)
-		if (!((t[1].s[i] >= 'a' && t[1].s[i] <= 'z') ||
-		    (t[1].s[i] >= 'A' && t[1].s[i] <= 'Z') ||
-		    (t[1].s[i] >= '0' && t[1].s[i] <= '9') || t[1].s[i] == '_'))
-			return -1;
-	memcpy(chain, t[1].s, t[1].n);
-	chain[t[1].n] = '\0';
 	*used = 2;
 	verdict(e, is(&t[0], "jump") ? NFT_JUMP : NFT_GOTO, chain);
 	return 0;

@@ -30,4 +30,9 @@
  * NFRULE_MSG_MAX bytes of room. */
 int	 nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len);
 
+/* A chain's, set's or counter's name as nftc writes them ([A-Za-z0-9_],
+ * n bytes at s) into buf, NUL-terminated: 0; -1 when it is not one, or
+ * does not fit in size. */
+int	 nfrule_name(const char *s, size_t n, char *buf, size_t size);
+
 #endif
