@@ -580,29 +580,18 @@ out:
 	return rc;
 }
 
-/* "add|delete element inet moat NAME { E, E }": the set's elements are
- * named from the whole of it (set_changed); the line's own must read. */
+/* "add|delete element inet moat NAME { E, E }": only its set's name is
+ * read; the kernel's elements are named from the whole of the set, in
+ * force and new (set_changed), whatever the line lists. */
 static int
-elements(struct reader *r, bool add, const char *p, const char *end)
+elements(struct reader *r, const char *p, const char *end)
 {
 	char name[NFT_NAME_MAXLEN];
-	struct ival_list l = { 0 };
-	int rc;
 
-	(void)add;
 	if (name_at(&p, end, name) == -1 || (p = after(p, end, " { ")) ==
 	    NULL || end - p < 2 || memcmp(end - 2, " }", 2) != 0 ||
 	    p >= end - 2)
 		return 1;
-	/* (its keys' family and form checked; the set says which) */
-	rc = element_list(&l, KEY_ADDR_V6, p, end - 2);
-	if (rc == 1) {
-		ival_free(&l);
-		rc = element_list(&l, KEY_ADDR_V4, p, end - 2);
-	}
-	ival_free(&l);
-	if (rc != 0)
-		return rc;
 	return set_changed(r, name);
 }
 
@@ -878,9 +867,9 @@ line(struct reader *r, const char *s, const char *end)
 	if (r->in_table)
 		return table_line(r, s, end);
 	if ((p = after(s, end, "add element " PFX)) != NULL)
-		return elements(r, true, p, end);
+		return elements(r, p, end);
 	if ((p = after(s, end, "delete element " PFX)) != NULL)
-		return elements(r, false, p, end);
+		return elements(r, p, end);
 	r->elements_only = false;
 	if (end - s == (long)strlen("table " PFX "{") &&
 	    after(s, end, "table " PFX "{") != NULL) {
