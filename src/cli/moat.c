@@ -945,12 +945,13 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 		fprintf(stderr, "moat: timing: %s apply: parse %lld ms, check "
 		    "%lld ms, diff %lld ms, compile %lld ms (%zu bytes of nft), "
 		    "drift check %lld ms, difference %lld ms (%zu bytes), "
-		    "history %lld ms, kernel %lld ms, drift fingerprint %lld "
-		    "ms, total %lld ms; peak memory %ld kB, of the kernel's "
-		    "child %ld kB\n", ph.incremental ? "incremental" : "whole",
-		    parse, lint, diff, ph.compile, ph.script, ph.drift,
-		    ph.diff, ph.delta, ph.record, ph.kernel, ph.fingerprint,
-		    clock_ms() - t0, kb, child_kb);
+		    "history %lld ms, kernel %lld ms%s%s%s, drift fingerprint "
+		    "%lld ms, total %lld ms; peak memory %ld kB, of the "
+		    "kernel's child %ld kB\n", ph.incremental ? "incremental" :
+		    "whole", parse, lint, diff, ph.compile, ph.script, ph.drift,
+		    ph.diff, ph.delta, ph.record, ph.kernel, ph.how[0] != '\0' ?
+		    " (" : "", ph.how, ph.how[0] != '\0' ? ")" : "",
+		    ph.fingerprint, clock_ms() - t0, kb, child_kb);
 	}
 	for (i = 0; rc == 0 && i < p->niface; i++)
 		if (p->ifaces[i]->dynamic) {

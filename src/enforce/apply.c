@@ -33,6 +33,8 @@
 
 #define FEED_COMMIT_MS	60000	/* the kernel's answer to a batch */
 
+static int	load_whole(const char *, char *, size_t, struct strbuf *);
+
 const char *
 apply_state_dir(void)
 {
@@ -871,7 +873,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 		    "missing from %s", target, state);
 		return -1;
 	}
-	rc = nft_run(script, false, NULL, err);
+	rc = load_whole(script, NULL, 0, err);
 	free(script);
 	if (rc == -1)
 		return -1;
@@ -1131,6 +1133,55 @@ send_delta(const char *delta, const char *old, const char *new, uint32_t gen,
 			    (int)strcspn(refused, "\n"), refused);
 		r = nft_run(delta, false, NULL, why);
 	}
+	nfset_free(b);
+	return r;
+}
+
+/*
+ * A whole ruleset (moat's compiled text, or one of the history's) into the
+ * kernel in one transaction: over moat's own batch when nfdelta.h reads
+ * every line of it (libnftables' parse and evaluation of the text are
+ * about a third of a 100,000-rule load), else through libnftables.  When
+ * the kernel refuses moat's batch (nothing changed), libnftables runs
+ * the text: its refusal, if it refuses too, is the one that names a line.
+ * how (when not NULL, size n) says which way it went.  0, or -1 with the
+ * kernel's reason in err.
+ */
+static int
+load_whole(const char *script, char *how, size_t n, struct strbuf *err)
+{
+	struct nfset *b = nfset_new();
+	const char *refused = NULL;
+	struct strbuf why;
+	int r;
+
+	strbuf_init(&why, 0);
+	r = b != NULL ? nfdelta_script(b, script, NULL, NULL, NULL, &refused) :
+	    1;
+#ifdef MOAT_TEST_SEAMS
+	/* Test builds: through libnftables all the same, to compare. */
+	if (getenv("MOAT_WHOLE_NFT") != NULL && r == 0) {
+		nfset_reset(b);
+		r = 1;
+		refused = NULL;
+	}
+#endif
+	if (r == 0 && nfset_commit(b, FEED_COMMIT_MS, &why) == 0) {
+		if (how != NULL)
+			snprintf(how, n, "over netlink");
+	} else {
+		if (how != NULL && r == 0)
+			snprintf(how, n, "through libnftables: the kernel "
+			    "refused moat's batch: %s", strbuf_str(&why));
+		else if (how != NULL && refused != NULL)
+			snprintf(how, n, "through libnftables: %.*s",
+			    (int)strcspn(refused, "\n") > 72 ? 72 :
+			    (int)strcspn(refused, "\n"), refused);
+		else if (how != NULL)
+			snprintf(how, n, "through libnftables");
+		r = nft_run(script, false, NULL, err);
+	}
+	strbuf_free(&why);
 	nfset_free(b);
 	return r;
 }
@@ -1426,8 +1477,9 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	/* The kernel refuses or takes the whole transaction. */
 	if (!ph->incremental)
 		gen0_ok = nfgen_read(&gen0) == 0;
-	rc = ph->incremental ? 0 : nft_run(policy_nfeeds(p) > 0 ?
-	    strbuf_str(&kernel) : strbuf_str(&script), false, NULL, err);
+	rc = ph->incremental ? 0 : load_whole(policy_nfeeds(p) > 0 ?
+	    strbuf_str(&kernel) : strbuf_str(&script), ph->how,
+	    sizeof(ph->how), err);
 	strbuf_free(&kernel);
 	ph->kernel = clock_ms() - t;
 	if (rc == -1)
@@ -1617,7 +1669,7 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 		goto out;
 	if (cur.seq != 0 && strcmp(cur.file, "-") != 0 &&
 	    (script = ruleset_of(state, cur.seq)) != NULL) {
-		if (nft_run(script, false, NULL, err) == -1)
+		if (load_whole(script, NULL, 0, err) == -1)
 			goto out;
 		*seq = cur.seq;
 		strbuf_printf(msg, "moat: put back the ruleset of history entry "

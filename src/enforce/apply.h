@@ -50,6 +50,8 @@ struct apply_phases {
 	char		 why[512];	/* why the whole went ("" if it did not
 					   or nothing was in force) */
 	char		 what[256];	/* what the difference did */
+	char		 how[256];	/* how the whole went: "over netlink",
+					   or "through libnftables: why" */
 };
 
 /* apply_policy's flags. */

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,19 @@ struct decl {
 	bool		 interval, counter, verdicts;
 	char		 comment[128];
 	const char	*elems, *elems_end;	/* inside "elements = { }" */
+	/* A base chain's "type T hook H priority P; policy V;" */
+	bool		 base;
+	size_t		 nrules;		/* a chain's, so far */
+	char		 type[8];		/* "filter", "nat" */
+	uint32_t	 hook, policy;
+	int32_t		 priority;
+};
+
+/* A rule of a chain declared in the block: sent at the block's end, when
+ * every chain, set and map it names is there. */
+struct block_rule {
+	const char	*chain, *p, *end;	/* in the script */
+	size_t		 chain_n;
 };
 
 struct reader {
@@ -42,6 +56,11 @@ struct reader {
 	struct decl	*pending;	/* sets declared, their elements to
 					   come at the block's end */
 	size_t		 npending;
+	struct block_rule *rules;	/* the block's chains' rules */
+	size_t		 nrules, caprules;
+	const char	*chain, *chain_end;	/* the chain being read */
+	struct nfrule_anon anon;	/* a rule's anonymous set */
+	const char	*refused;	/* a line before the one read */
 };
 
 static int	set_line(struct reader *, const char *, const char *);
@@ -88,23 +107,117 @@ object_msg(struct reader *r, int type, uint16_t flags, uint16_t attr_table,
 	return nlh;
 }
 
+/* The anonymous set (or map) of a rule declared, and its elements put:
+ * libnftables' NEWSET and NEWSETELEM for it.  0, 1 (too big for one
+ * message), or -1. */
+static int
+declare_anon(struct reader *r, const struct nfrule_anon *a)
+{
+	const char *name = a->map ? "__map%d" : "__set%d";
+	struct nlmsghdr *nlh;
+	struct nlattr *desc, *list, *el, *k, *data, *v;
+	size_t i, need = 256;
+
+	for (i = 0; i < a->n; i++)
+		need += 64 + strlen(a->el[i].chain);
+	if (need > NFRULE_MSG_MAX)
+		return 1;
+	if ((nlh = object_msg(r, NFT_MSG_NEWSET, NLM_F_CREATE, NFTA_SET_TABLE,
+	    NFTA_SET_NAME, name, "anonymous set")) == NULL)
+		return -1;
+	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_ANONYMOUS |
+	    NFT_SET_CONSTANT | (a->map ? NFT_SET_MAP : 0)));
+	mnl_attr_put_u32(nlh, NFTA_SET_KEY_TYPE, htonl(a->key_type));
+	mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl(a->key_len));
+	if (a->map) {
+		mnl_attr_put_u32(nlh, NFTA_SET_DATA_TYPE, htonl(NFT_DATA_VERDICT));
+		mnl_attr_put_u32(nlh, NFTA_SET_DATA_LEN, htonl(0));
+	}
+	mnl_attr_put_u32(nlh, NFTA_SET_ID, htonl(a->id));
+	desc = mnl_attr_nest_start(nlh, NFTA_SET_DESC);
+	mnl_attr_put_u32(nlh, NFTA_SET_DESC_SIZE, htonl((uint32_t)a->n));
+	mnl_attr_nest_end(nlh, desc);
+	mnl_attr_put(nlh, NFTA_SET_USERDATA, a->udata_len, a->udata);
+	nfset_close(r->b);
+
+	if ((nlh = object_msg(r, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
+	    NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, name,
+	    "the elements of")) == NULL)
+		return -1;
+	mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(a->id));
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	for (i = 0; i < a->n; i++) {
+		el = mnl_attr_nest_start(nlh, (uint16_t)(i + 1));
+		k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, a->key_len, a->el[i].key);
+		mnl_attr_nest_end(nlh, k);
+		if (a->map) {
+			data = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+			v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+			mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE,
+			    htonl((uint32_t)a->el[i].code));
+			if (a->el[i].chain[0] != '\0')
+				mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN,
+				    a->el[i].chain);
+			mnl_attr_nest_end(nlh, v);
+			mnl_attr_nest_end(nlh, data);
+		}
+		mnl_attr_nest_end(nlh, el);
+	}
+	mnl_attr_nest_end(nlh, list);
+	nfset_close(r->b);
+	return 0;
+}
+
+/* Rule text s (len bytes) appended to chain: its anonymous set first,
+ * when it holds one.  0, 1 (not moat's to send), or -1. */
+static int
+put_rule(struct reader *r, const char *chain, const char *s, size_t len)
+{
+	struct nfrule_anon *anon = &r->anon;
+	/* Encoded aside first: the set goes before the rule. */
+	union {
+		struct nlmsghdr	 h;
+		char		 buf[MNL_ALIGN(sizeof(struct nlmsghdr)) +
+				    MNL_ALIGN(sizeof(struct nfgenmsg)) +
+				    NFRULE_MSG_MAX];
+	} aside;
+	struct nlmsghdr *nlh;
+	size_t head, n;
+	int rc;
+
+	head = MNL_ALIGN(sizeof(struct nlmsghdr)) +
+	    MNL_ALIGN(sizeof(struct nfgenmsg));
+	memset(&aside.h, 0, sizeof(aside.h));
+	aside.h.nlmsg_len = (uint32_t)head;
+	anon->id = r->set_id + 1;
+	if ((rc = nfrule_put(&aside.h, s, len, anon)) != 0)
+		return rc;
+	if (anon->used) {
+		r->set_id++;
+		if ((rc = declare_anon(r, anon)) != 0)
+			return rc;
+	}
+	if ((nlh = object_msg(r, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+	    NFTA_RULE_TABLE, NFTA_RULE_CHAIN, chain, "a rule of chain")) ==
+	    NULL)
+		return -1;
+	n = aside.h.nlmsg_len - head;
+	memcpy(mnl_nlmsg_get_payload_tail(nlh), aside.buf + head, n);
+	nlh->nlmsg_len += (uint32_t)n;
+	nfset_close(r->b);
+	return 0;
+}
+
 /* "add rule inet moat CHAIN RULE" */
 static int
 add_rule(struct reader *r, const char *p, const char *end)
 {
 	char chain[NFT_NAME_MAXLEN];
-	struct nlmsghdr *nlh;
-	int rc;
 
 	if (name_at(&p, end, chain) == -1 || p == end)
 		return 1;
-	if ((nlh = object_msg(r, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
-	    NFTA_RULE_TABLE, NFTA_RULE_CHAIN, chain, "a rule of chain")) ==
-	    NULL)
-		return -1;
-	rc = nfrule_put(nlh, p + 1, (size_t)(end - p - 1));
-	nfset_close(r->b);
-	return rc;
+	return put_rule(r, chain, p + 1, (size_t)(end - p - 1));
 }
 
 /* "delete rule inet moat CHAIN handle H" */
@@ -789,6 +902,151 @@ set_line(struct reader *r, const char *p, const char *end)
 	return 1;
 }
 
+/* The hook words of nft's base chains. */
+static const struct {
+	const char	*word;
+	int		 value;
+} hooks[] = {
+	{ "prerouting", NF_INET_PRE_ROUTING }, { "input", NF_INET_LOCAL_IN },
+	{ "forward", NF_INET_FORWARD }, { "output", NF_INET_LOCAL_OUT },
+	{ "postrouting", NF_INET_POST_ROUTING },
+}, priorities[] = {
+	{ "raw", -300 }, { "mangle", -150 }, { "dstnat", -100 },
+	{ "filter", 0 }, { "security", 50 }, { "srcnat", 100 },
+};
+
+/* A word of table t (n entries) at *p, ended by c: its value in *v, *p
+ * moved past c.  0, or -1. */
+#define WORD_OF(t, p, end, c, v)	word_of(t, sizeof(t) / sizeof(t[0]), \
+					    p, end, c, v)
+static int
+word_of(const void *table, size_t n, const char **p, const char *end, char c,
+    int *v)
+{
+	const struct { const char *word; int value; } *t = table;
+	const char *e = memchr(*p, c, (size_t)(end - *p));
+	size_t i;
+
+	for (i = 0; e != NULL && i < n; i++)
+		if ((size_t)(e - *p) == strlen(t[i].word) && memcmp(*p,
+		    t[i].word, (size_t)(e - *p)) == 0) {
+			*v = t[i].value;
+			*p = e + 1;
+			return 0;
+		}
+	return -1;
+}
+
+/* A line of a chain's block: its hook first ("type filter hook input
+ * priority filter; policy accept;"), or one of its rules (kept for the
+ * block's end). */
+static int
+chain_line(struct reader *r, const char *p, const char *end)
+{
+	struct decl *d = &r->d;
+	const char *q, *h;
+	char *e;
+	long prio;
+	int v;
+
+	if ((q = after(p, end, "\t\ttype ")) != NULL) {
+		if (d->base || d->nrules > 0 ||
+		    ((h = after(q, end, "filter hook ")) == NULL &&
+		    (h = after(q, end, "nat hook ")) == NULL))
+			return 1;
+		snprintf(d->type, sizeof(d->type), "%.*s", (int)(h - q - 6),
+		    q);
+		if (WORD_OF(hooks, &h, end, ' ', &v) == -1 ||
+		    (q = after(h, end, "priority ")) == NULL)
+			return 1;
+		d->hook = (uint32_t)v;
+		if (WORD_OF(priorities, &q, end, ';', &v) == 0)
+			prio = v;
+		else {
+			prio = strtol(q, &e, 10);
+			if (e == q || e >= end || *e != ';' || prio < -1000 ||
+			    prio > 1000)
+				return 1;
+			q = e + 1;
+		}
+		d->priority = (int32_t)prio;
+		if ((q = after(q, end, " policy ")) == NULL)
+			return 1;
+		if ((h = after(q, end, "accept;")) != NULL)
+			d->policy = NF_ACCEPT;
+		else if ((h = after(q, end, "drop;")) != NULL)
+			d->policy = NF_DROP;
+		if (h != end)
+			return 1;
+		d->base = true;
+		return 0;
+	}
+	if (end - p < 3 || p[0] != '\t' || p[1] != '\t' || p[2] == '\t' ||
+	    p[2] == ' ')
+		return 1;
+	if (r->nrules == r->caprules) {
+		size_t cap = r->caprules ? 2 * r->caprules : 256;
+		struct block_rule *n = reallocarray(r->rules, cap,
+		    sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		r->rules = n;
+		r->caprules = cap;
+	}
+	r->rules[r->nrules++] = (struct block_rule){ r->chain, p + 2, end,
+	    (size_t)(r->chain_end - r->chain) };
+	d->nrules++;
+	return 0;
+}
+
+/* A chain declared at its block's "}", with its hook when it has one. */
+static int
+declare_chain(struct reader *r)
+{
+	const struct decl *d = &r->d;
+	struct nlmsghdr *nlh;
+	struct nlattr *hook;
+
+	if ((nlh = object_msg(r, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
+	    NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, d->name, "chain")) == NULL)
+		return -1;
+	if (d->base) {
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TYPE, d->type);
+		mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl(d->policy));
+		hook = mnl_attr_nest_start(nlh, NFTA_CHAIN_HOOK);
+		mnl_attr_put_u32(nlh, NFTA_HOOK_HOOKNUM, htonl(d->hook));
+		mnl_attr_put_u32(nlh, NFTA_HOOK_PRIORITY,
+		    htonl((uint32_t)d->priority));
+		mnl_attr_nest_end(nlh, hook);
+	}
+	nfset_close(r->b);
+	return 0;
+}
+
+/* The rules of the block's chains, in their order. */
+static int
+block_rules(struct reader *r)
+{
+	char chain[NFT_NAME_MAXLEN];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < r->nrules && rc == 0; i++) {
+		const struct block_rule *x = &r->rules[i];
+
+		if (nfrule_name(x->chain, x->chain_n, chain, sizeof(chain)) ==
+		    -1)
+			rc = 1;
+		else
+			rc = put_rule(r, chain, x->p, (size_t)(x->end - x->p));
+		if (rc == 1)
+			r->refused = x->p;
+	}
+	r->nrules = 0;
+	return rc;
+}
+
 /* A line inside "table inet moat { }": a chain without a hook (empty), a
  * set or map of the kinds nftc writes, a counter. */
 static int
@@ -801,14 +1059,11 @@ table_line(struct reader *r, const char *p, const char *end)
 	if (d->kind != D_NONE) {
 		if (end - p != 2 || memcmp(p, "\t}", 2) != 0)
 			return d->kind == D_SET || d->kind == D_MAP ?
-			    set_line(r, p, end) : 1;	/* a hook, a rule */
-		if (d->kind == D_CHAIN) {
-			if (object_msg(r, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
-			    NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, d->name,
-			    "chain") == NULL)
-				return -1;
-			nfset_close(r->b);
-		} else if (d->kind == D_COUNTER)
+			    set_line(r, p, end) : d->kind == D_CHAIN ?
+			    chain_line(r, p, end) : 1;
+		if (d->kind == D_CHAIN)
+			rc = declare_chain(r);
+		else if (d->kind == D_COUNTER)
 			rc = declare_counter(r);
 		else
 			rc = declare_set(r);
@@ -817,11 +1072,14 @@ table_line(struct reader *r, const char *p, const char *end)
 	}
 	if (end - p == 1 && *p == '}') {
 		r->in_table = false;
-		return declared_elements(r);
+		return (rc = declared_elements(r)) != 0 ? rc :
+		    block_rules(r);
 	}
-	if ((q = after(p, end, "\tchain ")) != NULL)
+	if ((q = after(p, end, "\tchain ")) != NULL) {
 		d->kind = D_CHAIN;
-	else if ((q = after(p, end, "\tset ")) != NULL)
+		r->chain = q;
+		r->chain_end = end - 2;		/* before " {" */
+	} else if ((q = after(p, end, "\tset ")) != NULL)
 		d->kind = D_SET;
 	else if ((q = after(p, end, "\tmap ")) != NULL)
 		d->kind = D_MAP;
@@ -871,9 +1129,25 @@ line(struct reader *r, const char *s, const char *end)
 	if ((p = after(s, end, "delete element " PFX)) != NULL)
 		return elements(r, p, end);
 	r->elements_only = false;
-	if (end - s == (long)strlen("table " PFX "{") &&
-	    after(s, end, "table " PFX "{") != NULL) {
-		r->in_table = true;
+	if (*s == '#')
+		return 0;	/* a comment line */
+	if ((end - s == (long)strlen("table " PFX) - 1 && after(s, end,
+	    "table inet " NFTC_TABLE) != NULL) || (end - s ==
+	    (long)strlen("delete table " PFX) - 1 && after(s, end,
+	    "delete table inet " NFTC_TABLE) != NULL) || (end - s ==
+	    (long)strlen("table " PFX "{") && after(s, end, "table " PFX "{") !=
+	    NULL)) {
+		bool add = *s == 't';
+
+		/* A block creates its table, as libnftables sends it. */
+		r->in_table = end[-1] == '{';
+		if ((nlh = nfset_open(r->b, add ? NFT_MSG_NEWTABLE :
+		    NFT_MSG_DELTABLE, add ? NLM_F_CREATE : 0, "table")) == NULL)
+			return -1;
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFTC_TABLE);
+		if (add)
+			mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, 0);
+		nfset_close(r->b);
 		return 0;
 	}
 	if ((p = after(s, end, "add rule " PFX)) != NULL)
@@ -918,9 +1192,10 @@ nfdelta_script(struct nfset *b, const char *s, const char *old,
 		if (nl > l && (rc = line(&r, l, nl)) != 0) {
 			nfset_reset(b);
 			if (refused != NULL)
-				*refused = l;
+				*refused = r.refused != NULL ? r.refused : l;
 			free(r.done);
 			free(r.pending);
+			free(r.rules);
 			return rc;
 		}
 		if (r.resume != NULL) {
@@ -934,6 +1209,7 @@ nfdelta_script(struct nfset *b, const char *s, const char *old,
 	}
 	free(r.done);
 	free(r.pending);
+	free(r.rules);
 	if (r.in_table) {
 		nfset_reset(b);
 		if (refused != NULL)

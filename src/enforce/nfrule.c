@@ -1,7 +1,9 @@
 /* nfrule.c: moat's rule text as nf_tables expressions; see nfrule.h.
  *
  * The vocabulary is the one nftc writes in the chains a rule's edit
- * changes (a zone's dispatched classes and segments, a rule's log chain):
+ * changes (a zone's dispatched classes and segments, a rule's log chain)
+ * and in the base chains (the zones' dispatch, the scanning proxy's
+ * interception, NAT):
  *
  *   ip|ip6 saddr|daddr [!=] ADDR|NET/LEN|LO-HI|@SET    ip|ip6 saddr vmap @MAP
  *   ct state S,S   ct status dnat|snat   iif|iifname|oifname "NAME"
@@ -12,6 +14,10 @@
  *   accept | drop | return | jump CHAIN | goto CHAIN
  *   reject with tcp reset | reject with icmpx type admin-prohibited
  *   masquerade   dnat|snat ip|ip6 to ADDR[:PORT]
+ *   socket transparent 0|1   fib daddr type [!=] local
+ *   tproxy [ip|ip6] to :PORT   meta mark set 0xN
+ *   icmpv6 type { T, ... }   iifname { "A", ... }
+ *   iifname vmap { "A" : jump CHAIN, ... }	(anonymous sets, nfrule.h)
  *   comment "S"
  *
  * nft's encoding of each, as `nft --debug=netlink` shows it (1.0.6): a
@@ -34,7 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TOKENS_MAX	48
+#define TOKENS_MAX	160
 #define NFPROTO_V4	2	/* NFPROTO_IPV4 */
 #define NFPROTO_V6	10	/* NFPROTO_IPV6 */
 
@@ -60,6 +66,13 @@ struct enc {
 	struct field	 loaded;	/* the payload just loaded */
 	struct field	 equal;		/* the last expression compared it */
 	bool		 merged;	/* nft would merge two: refused */
+	struct nfrule_anon *anon;	/* NULL: no anonymous set taken */
+};
+
+/* One element of "{ ... }": its words, commas dropped. */
+struct braced {
+	struct tok	 w[4];
+	size_t		 n;
 };
 
 static bool
@@ -257,6 +270,38 @@ bitwise_mask(struct enc *e, const void *mask, size_t n)
 	expr_end(e, el, d);
 }
 
+/* A value into register 1. */
+static void
+immediate(struct enc *e, const void *v, size_t n)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "immediate", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_1));
+	put_value(e, NFTA_IMMEDIATE_DATA, v, n);
+	expr_end(e, el, d);
+}
+
+/* "0x" and at most 8 hexadecimal digits: 0, or -1. */
+static int
+hex32(const struct tok *t, uint32_t *v)
+{
+	char buf[12], *e;
+	unsigned long x;
+
+	if (t->n < 3 || t->n > 10 || t->s[0] != '0' || t->s[1] != 'x')
+		return -1;
+	memcpy(buf, t->s + 2, t->n - 2);
+	buf[t->n - 2] = '\0';
+	if (buf[0] == '-' || buf[0] == '+' || buf[0] == ' ')
+		return -1;
+	x = strtoul(buf, &e, 16);
+	if (*e != '\0' || x > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
 /* "meta nfproto|l4proto" compared with v: one byte. */
 static void
 meta_is(struct enc *e, uint32_t key, int v)
@@ -309,6 +354,87 @@ lookup(struct enc *e, const struct tok *t, bool neg)
 		mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_FLAGS,
 		    htonl(NFT_LOOKUP_F_INV));
 	expr_end(e, el, d);
+	return 0;
+}
+
+/* "{ A, B, ... }" from t[0]: each element's words into el (at most max
+ * elements, of at most 4 words), their count in *nel, the words taken in
+ * *used.  0, or -1 when it is not one. */
+static int
+braced(const struct tok *t, size_t nt, struct braced *el, size_t max,
+    size_t *nel, size_t *used)
+{
+	size_t i, n = 0;
+
+	if (nt < 3 || !is(&t[0], "{"))
+		return -1;
+	el[0].n = 0;
+	for (i = 1; i < nt; i++) {
+		struct tok w = t[i];
+		bool next = false;
+
+		if (is(&w, "}")) {
+			if (el[n].n == 0)
+				return -1;	/* "{ }", or "A, }" */
+			*nel = n + 1;
+			*used = i + 1;
+			return 0;
+		}
+		if (w.n > 0 && w.s[w.n - 1] == ',') {
+			w.n--;
+			next = true;
+		}
+		if (w.n > 0) {
+			if (el[n].n == 4)
+				return -1;
+			el[n].w[el[n].n++] = w;
+		}
+		if (next) {
+			if (el[n].n == 0 || n + 1 == max)
+				return -1;
+			el[++n].n = 0;
+		}
+	}
+	return -1;
+}
+
+/* A lookup of register 1 in the rule's anonymous set (into the verdict
+ * register for a map), which the caller declares with id anon->id. */
+static void
+anon_lookup(struct enc *e)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "lookup", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
+	if (e->anon->map) {
+		mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_DREG,
+		    htonl(NFT_REG_VERDICT));
+		e->verdict = true;
+	}
+	mnl_attr_put_strz(e->nlh, NFTA_LOOKUP_SET, e->anon->map ? "__map%d" :
+	    "__set%d");
+	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SET_ID, htonl(e->anon->id));
+	expr_end(e, el, d);
+}
+
+/* The rule's anonymous set begun: of type and len, with libnftables' user
+ * data ud (n bytes).  -1 when the rule may hold none, or holds one. */
+static int
+anon_begin(struct enc *e, bool map, uint32_t type, uint32_t len,
+    const unsigned char *ud, size_t n)
+{
+	struct nfrule_anon *a = e->anon;
+
+	if (a == NULL || a->used || n > sizeof(a->udata))
+		return -1;
+	a->used = true;
+	a->map = map;
+	a->key_type = type;
+	a->key_len = len;
+	memcpy(a->udata, ud, n);
+	a->udata_len = n;
+	a->n = 0;
 	return 0;
 }
 
@@ -502,24 +628,72 @@ port_match(struct enc *e, const struct tok *t, size_t nt, int proto,
 	return 0;
 }
 
-/* "icmp|icmpv6 type N" (a number only: nft's names are its own). */
+/* The ICMPv6 types nftc names (neighbour discovery's). */
+static const struct {
+	const char	*name;
+	unsigned long	 type;
+} nd[] = {
+	{ "nd-router-solicit", 133 }, { "nd-router-advert", 134 },
+	{ "nd-neighbor-solicit", 135 }, { "nd-neighbor-advert", 136 },
+	{ "nd-redirect", 137 },
+};
+
+/* "icmp|icmpv6 type N" (a number), or "icmpv6 type { T, ... }" (numbers
+ * or the neighbour discovery names): an anonymous set. */
 static int
 type_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 {
 	bool v6 = is(&t[0], "icmpv6");
-	unsigned long v;
+	struct braced el[NFRULE_ANON_MAX];
+	unsigned long v = 0;
 	unsigned char b;
+	size_t n = 0, i, k;
 
-	if (nt < 3 || !is(&t[1], "type") || number(&t[2], 255, &v) == -1)
+	if (nt < 3 || !is(&t[1], "type"))
 		return -1;
-	*used = 3;
+	if (is(&t[2], "{")) {
+		/* icmpv6_type (29), one byte; key in network order (2), typeof
+		 * "icmpv6 type": a payload (7) of header icmpv6 (14), field 1 */
+		static const unsigned char ud[] = { 0, 4, 2, 0, 0, 0, 3, 20,
+		    0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 14, 0, 0, 0, 1, 4, 1, 0, 0,
+		    0 };
+
+		if (!v6 || braced(t + 2, nt - 2, el, NFRULE_ANON_MAX, &n,
+		    used) == -1 || anon_begin(e, false, 29, 1, ud,
+		    sizeof(ud)) == -1)
+			return -1;
+		*used += 2;
+		for (i = 0; i < n; i++) {
+			if (el[i].n != 1)
+				return -1;
+			for (k = 0; k < sizeof(nd) / sizeof(nd[0]); k++)
+				if (is(&el[i].w[0], nd[k].name))
+					break;
+			if (k < sizeof(nd) / sizeof(nd[0]))
+				v = nd[k].type;
+			else if (number(&el[i].w[0], 255, &v) == -1)
+				return -1;
+			memset(&e->anon->el[i], 0, sizeof(e->anon->el[i]));
+			e->anon->el[i].key[0] = (unsigned char)v;
+		}
+		e->anon->n = n;
+	} else if (number(&t[2], 255, &v) == -1)
+		return -1;
+	else
+		*used = 3;
 	/* After "meta l4proto icmp" nft adds no family. */
 	if (e->l4proto != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) &&
 	    (need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) == -1 ||
 	    need_l4proto(e, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) == -1))
 		return -1;
-	b = (unsigned char)v;
 	payload_load(e, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+	if (n > 1) {
+		anon_lookup(e);
+		return 0;
+	}
+	if (n == 1)	/* nft compares with a set of one instead */
+		e->anon->used = false;
+	b = (unsigned char)v;
 	cmp(e, NFT_CMP_EQ, &b, 1);
 	return 0;
 }
@@ -570,7 +744,101 @@ meta_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		e->nfproto = v;
 		return 0;
 	}
+	if (nt >= 4 && is(&t[1], "mark") && is(&t[2], "set")) {
+		struct nlattr *el, *d;
+		uint32_t mark;
+
+		if (hex32(&t[3], &mark) == -1)
+			return -1;
+		*used = 4;
+		immediate(e, &mark, sizeof(mark));	/* the host's order */
+		el = expr_begin(e, "meta", &d);
+		mnl_attr_put_u32(e->nlh, NFTA_META_KEY, htonl(NFT_META_MARK));
+		mnl_attr_put_u32(e->nlh, NFTA_META_SREG, htonl(NFT_REG_1));
+		expr_end(e, el, d);
+		return 0;
+	}
 	return -1;
+}
+
+/* "socket transparent 0|1": the socket's flag, one byte. */
+static int
+socket_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	struct nlattr *el, *d;
+	unsigned long v;
+	unsigned char b;
+
+	if (nt < 3 || !is(&t[1], "transparent") || number(&t[2], 1, &v) == -1)
+		return -1;
+	*used = 3;
+	el = expr_begin(e, "socket", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_SOCKET_KEY, htonl(NFT_SOCKET_TRANSPARENT));
+	mnl_attr_put_u32(e->nlh, NFTA_SOCKET_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_SOCKET_LEVEL, htonl(0));
+	expr_end(e, el, d);
+	b = (unsigned char)v;
+	cmp(e, NFT_CMP_EQ, &b, 1);
+	return 0;
+}
+
+/* "fib daddr type [!=] local": the destination's route type (RTN_LOCAL,
+ * 2), a 32-bit number in the host's order. */
+static int
+fib_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	struct nlattr *el, *d;
+	bool neg = nt >= 5 && is(&t[3], "!=");
+	uint32_t local = 2;
+
+	if (nt < 4 || !is(&t[1], "daddr") || !is(&t[2], "type") ||
+	    !is(&t[3 + neg], "local"))
+		return -1;
+	*used = 4 + neg;
+	el = expr_begin(e, "fib", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_FIB_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_FIB_RESULT, htonl(NFT_FIB_RESULT_ADDRTYPE));
+	mnl_attr_put_u32(e->nlh, NFTA_FIB_FLAGS, htonl(NFTA_FIB_F_DADDR));
+	expr_end(e, el, d);
+	cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, &local, sizeof(local));
+	return 0;
+}
+
+/* "tproxy [ip|ip6] to :PORT": to a local socket of the port; the family
+ * said must be the rule's, and a transport protocol known. */
+static int
+tproxy_stmt(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	struct nlattr *el, *d;
+	size_t k = 1;
+	unsigned long port;
+	unsigned char p[2];
+	uint32_t fam = 0;
+	struct tok v;
+
+	if (nt > 1 && (is(&t[1], "ip") || is(&t[1], "ip6"))) {
+		fam = is(&t[1], "ip") ? NFPROTO_V4 : NFPROTO_V6;
+		if (e->nfproto != (int)fam)
+			return -1;
+		k++;
+	}
+	if (nt < k + 2 || !is(&t[k], "to") || t[k + 1].n < 2 ||
+	    t[k + 1].s[0] != ':' || (e->l4proto != IPPROTO_TCP &&
+	    e->l4proto != IPPROTO_UDP))
+		return -1;
+	v.s = t[k + 1].s + 1;
+	v.n = t[k + 1].n - 1;
+	if (number(&v, 65535, &port) == -1 || port == 0)
+		return -1;
+	*used = k + 2;
+	p[0] = (unsigned char)(port >> 8);
+	p[1] = (unsigned char)port;
+	immediate(e, p, 2);
+	el = expr_begin(e, "tproxy", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_TPROXY_FAMILY, htonl(fam));
+	mnl_attr_put_u32(e->nlh, NFTA_TPROXY_REG_PORT, htonl(NFT_REG_1));
+	expr_end(e, el, d);
+	return 0;
 }
 
 /* "ct state A,B" or "ct status dnat|snat": the conntrack entry's bits
@@ -629,6 +897,72 @@ ct_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return 0;
 }
 
+/* A device's quoted name (no wildcard, no escape) into name (IFNAMSIZ). */
+static int
+device_name(const struct tok *t, char *name)
+{
+	return quoted(t, name, IFNAMSIZ) == -1 || name[0] == '\0' ||
+	    strchr(name, '*') != NULL || strchr(name, '\\') != NULL ? -1 : 0;
+}
+
+/* "iifname { "A", "B" }" and "iifname vmap { "A" : jump C, "B" : accept }":
+ * an anonymous set (a map) of names, each padded with NULs to 16 bytes. */
+static int
+device_set(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	/* ifname (41), 16 bytes, key in host order (1); a set's typeof
+	 * "meta iifname": a meta (9) of key 6; a map's: its data's byte
+	 * order (0), typeof of the verdict, not an interval; as nft 1.0.6
+	 * writes them. */
+	static const unsigned char set_ud[] = { 0, 4, 1, 0, 0, 0, 3, 14, 0,
+	    4, 9, 0, 0, 0, 1, 6, 0, 4, 6, 0, 0, 0 };
+	static const unsigned char map_ud[] = { 0, 4, 1, 0, 0, 0, 1, 4, 0, 0,
+	    0, 0, 4, 8, 0, 4, 1, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0 };
+	bool map = is(&t[1], "vmap");
+	struct braced el[NFRULE_ANON_MAX];
+	char name[IFNAMSIZ];
+	size_t n, i;
+
+	if (braced(t + 1 + map, nt - 1 - map, el, NFRULE_ANON_MAX, &n,
+	    used) == -1 || anon_begin(e, map, 41, IFNAMSIZ, map ? map_ud :
+	    set_ud, map ? sizeof(map_ud) : sizeof(set_ud)) == -1)
+		return -1;
+	*used += 1 + map;
+	for (i = 0; i < n; i++) {
+		struct nfrule_elem *x = &e->anon->el[i];
+		const struct braced *b = &el[i];
+
+		memset(x, 0, sizeof(*x));
+		if ((b->n != (map ? 3u : 1u) && (!map || b->n != 4)) ||
+		    device_name(&b->w[0], name) == -1)
+			return -1;
+		memcpy(x->key, name, strlen(name));
+		if (!map)
+			continue;
+		if (!is(&b->w[1], ":"))
+			return -1;
+		if (b->n == 3 && (is(&b->w[2], "accept") || is(&b->w[2],
+		    "drop")))
+			x->code = is(&b->w[2], "accept") ? NF_ACCEPT : NF_DROP;
+		else if (b->n == 4 && (is(&b->w[2], "jump") || is(&b->w[2],
+		    "goto")) && nfrule_name(b->w[3].s, b->w[3].n, x->chain,
+		    sizeof(x->chain)) == 0)
+			x->code = is(&b->w[2], "jump") ? NFT_JUMP : NFT_GOTO;
+		else
+			return -1;
+	}
+	meta_load(e, NFT_META_IIFNAME);
+	if (!map && n == 1) {
+		/* nft compares with a set of one instead */
+		e->anon->used = false;
+		cmp(e, NFT_CMP_EQ, e->anon->el[0].key, IFNAMSIZ);
+		return 0;
+	}
+	e->anon->n = n;
+	anon_lookup(e);
+	return 0;
+}
+
 /* "iifname|oifname "NAME"" (no wildcard): the name, padded with NULs to
  * 16 bytes; "iif "NAME"": its index in this namespace, as nft resolves
  * it when it reads the line. */
@@ -639,9 +973,10 @@ device_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	unsigned char v[IFNAMSIZ];
 	unsigned idx;
 
-	if (nt < 2 || quoted(&t[1], name, sizeof(name)) == -1 ||
-	    name[0] == '\0' || strchr(name, '*') != NULL ||
-	    strchr(name, '\\') != NULL)
+	if (nt >= 3 && is(&t[0], "iifname") && (is(&t[1], "{") ||
+	    is(&t[1], "vmap")))
+		return device_set(e, t, nt, used);
+	if (nt < 2 || device_name(&t[1], name) == -1)
 		return -1;
 	*used = 2;
 	if (is(&t[0], "iif")) {
@@ -911,6 +1246,12 @@ word(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		expr_end(e, el, d);
 		return 0;
 	}
+	if (is(&t[0], "socket"))
+		return socket_match(e, t, nt, used);
+	if (is(&t[0], "fib"))
+		return fib_match(e, t, nt, used);
+	if (is(&t[0], "tproxy"))
+		return tproxy_stmt(e, t, nt, used);
 	if (is(&t[0], "limit"))
 		return limit(e, t, nt, used);
 	if (is(&t[0], "log"))
@@ -929,7 +1270,8 @@ word(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 }
 
 int
-nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len)
+nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len,
+    struct nfrule_anon *anon)
 {
 	struct tok t[TOKENS_MAX];
 	struct enc e;
@@ -942,6 +1284,9 @@ nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len)
 	memset(&e, 0, sizeof(e));
 	e.nlh = nlh;
 	e.l4proto = -1;
+	e.anon = anon;
+	if (anon != NULL)
+		anon->used = false;
 	/* A comment ends the rule. */
 	comment[0] = '\0';
 	if (nt >= 2 && is(&t[nt - 2], "comment")) {

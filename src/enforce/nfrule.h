@@ -23,12 +23,41 @@
 #define NFRULE_TEXT_MAX		1024
 #define NFRULE_MSG_MAX		4096
 
+/* The most elements of an anonymous set a rule may hold. */
+#define NFRULE_ANON_MAX		32
+
+/*
+ * An anonymous set or verdict map written inside a rule, as the base
+ * chains hold them: "icmpv6 type { nd-neighbor-solicit, ... }",
+ * "iifname { "eth1", "eth2" }", "iifname vmap { "eth1" : jump zone_LAN,
+ * ... }".  The kernel takes it as a set of its own (named "__set%d" or
+ * "__map%d", the kernel picks the number), declared and filled in the
+ * same transaction before the rule that looks it up by its id: the caller
+ * sends it (NEWSET with these attributes, NEWSETELEM) before the rule.
+ */
+struct nfrule_anon {
+	uint32_t	 id;		/* in: the set id the rule names */
+	bool		 used;		/* out: the rule holds one */
+	bool		 map;		/* a verdict map ("__map%d") */
+	uint32_t	 key_type, key_len;	/* nft's datatype, bytes */
+	unsigned char	 udata[32];	/* libnftables' user data, exact */
+	size_t		 udata_len;
+	size_t		 n;
+	struct nfrule_elem {
+		unsigned char	 key[16];
+		int		 code;		/* a map's verdict */
+		char		 chain[256];	/* its jump's or goto's */
+	}		 el[NFRULE_ANON_MAX];
+};
+
 /* Put rule text s (len bytes: what follows "add rule inet moat CHAIN ")
  * into nlh as NFTA_RULE_EXPRESSIONS and NFTA_RULE_USERDATA (its comment):
  * 0; 1 when s holds anything this encoder does not know, or is longer
  * than NFRULE_TEXT_MAX (nlh is then to be dropped).  nlh must have
- * NFRULE_MSG_MAX bytes of room. */
-int	 nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len);
+ * NFRULE_MSG_MAX bytes of room.  With anon, a rule may hold an anonymous
+ * set (filled in there, anon->used); without (NULL), such a rule is 1. */
+int	 nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len,
+	    struct nfrule_anon *anon);
 
 /* A chain's, set's or counter's name as nftc writes them ([A-Za-z0-9_],
  * n bytes at s) into buf, NUL-terminated: 0; -1 when it is not one, or

@@ -5,15 +5,19 @@ moat's own rule encoder (src/enforce/nfrule.c) against libnftables, rule
 by rule, in the kernel.  For each config of a corpus (the example configs,
 the golden ok-*.conf files, NPOLICIES random lab policies of labgen's,
 default 40), its compiled ruleset (`moat show --nft`) is loaded with
-`nft -f` into two namespaces.  In NS_A, every chain whose rules nfdelta
-can all send is flushed and its rules added again through moat's batch
-(nfsend: the incremental apply's path), one transaction for the config.
-Then the two kernels must hold the same thing: each rule's expressions as
-the kernel dumps them (`nft --debug=netlink list table`, incrlib
+`nft -f` into NS_B, and into NS_A through moat's batch as a whole apply
+sends it (nfsend: nfdelta.c reading the whole text; by `nft -f` when a
+line is outside its vocabulary, the line's first words counted).  The two
+kernels must then hold the same thing: each rule's expressions as the
+kernel dumps them (`nft --debug=netlink list table`, incrlib
 expressions()) and the table as `nft -j` lists it, normalised (listing(),
-which also checks each chain's order).  At least 90% of the rules must
-of the rules outside the base chains (those a rule's edit changes) must
-have gone through moat's batch; the rule words that did not are printed.
+which also checks each chain's order).  Then in NS_A, every chain whose
+rules nfdelta can all send is flushed and its rules added again through
+moat's batch (the incremental apply's path), one transaction for the
+config, and the two kernels compared again.  At least half of the whole
+rulesets, and 90% of the rules outside the base chains (those a rule's
+edit changes), must have gone through moat's batch; the rule words that
+did not are printed.
 Exit 0 or 1.
 """
 import os
@@ -84,9 +88,33 @@ def nft(ns, path):
                           capture_output=True, text=True)
 
 
+def same(name):
+    """Whether the two namespaces' tables are the same: the listing and
+    every rule's expressions (failing the test if not)."""
+    a, ea = listing(ns_a)
+    b, eb = listing(ns_b)
+    ok = True
+    if a is None or b is None:
+        fail("%s: listing: %s %s" % (name, ea, eb))
+        return False
+    if a != b:
+        for msg in differences(a, b):
+            fail("%s: %s" % (name, msg))
+        ok = False
+    xa, xb = expressions(ns_a), expressions(ns_b)
+    if xa != xb:
+        only_a = [x for x in xa or [] if x not in set(xb or [])]
+        only_b = [x for x in xb or [] if x not in set(xa or [])]
+        fail("%s: other expressions: moat's %s, libnftables' %s" % (
+            name, only_a[:2], only_b[:2]))
+        ok = False
+    return ok
+
+
 def main():
-    sent = total = configs = bsent = btotal = 0
+    sent = total = configs = bsent = btotal = whole = 0
     refused_words = {}
+    whole_left = {}
     for conf in corpus():
         r = subprocess.run([moat, "show", "--nft", "-f", conf],
                            capture_output=True, text=True)
@@ -95,9 +123,28 @@ def main():
         ruleset = os.path.join(tmp, "ruleset.nft")
         with open(ruleset, "w") as f:
             f.write(r.stdout)
-        la, lb = nft(ns_a, ruleset), nft(ns_b, ruleset)
-        if la.returncode != 0 or lb.returncode != 0:
+        lb = nft(ns_b, ruleset)
+        if lb.returncode != 0:
             continue    # needs a device this namespace lacks
+        name = os.path.relpath(conf, top)
+        # The whole ruleset through moat's batch (the whole apply's
+        # path), when nfdelta reads all of it; else nft -f.
+        w = subprocess.run(["ip", "netns", "exec", ns_a, nfsend, ruleset],
+                           capture_output=True, text=True)
+        if w.returncode == 0:
+            whole += 1
+            if not same(name + " (whole)"):
+                continue
+        elif w.returncode == 2:
+            words = " ".join(w.stdout.split()[:2])
+            whole_left[words] = whole_left.get(words, 0) + 1
+            if nft(ns_a, ruleset).returncode != 0:
+                fail("%s: nft -f in the first namespace" % name)
+                continue
+        else:
+            fail("%s: nfsend of the whole ruleset: %s %s" % (
+                name, w.stdout, w.stderr))
+            continue
         ch, base = chains(r.stdout)
         lines = {c: ["add rule inet moat %s %s" % (c, x) for x in rules]
                  for c, rules in ch.items()}
@@ -151,23 +198,10 @@ def main():
             f.write("".join(l + "\n" for l in script))
         s = subprocess.run(["ip", "netns", "exec", ns_a, nfsend, path],
                            capture_output=True, text=True)
-        name = os.path.relpath(conf, top)
         if s.returncode != 0:
             fail("%s: nfsend: %s %s" % (name, s.stdout, s.stderr))
             continue
-        a, ea = listing(ns_a)
-        b, eb = listing(ns_b)
-        if a is None or b is None:
-            fail("%s: listing: %s %s" % (name, ea, eb))
-        elif a != b:
-            for msg in differences(a, b):
-                fail("%s: %s" % (name, msg))
-        xa, xb = expressions(ns_a), expressions(ns_b)
-        if xa != xb:
-            only_a = [x for x in xa or [] if x not in set(xb or [])]
-            only_b = [x for x in xb or [] if x not in set(xa or [])]
-            fail("%s: other expressions: moat's %s, libnftables' %s" % (
-                name, only_a[:2], only_b[:2]))
+        same(name)
         configs += 1
         for ns in (ns_a, ns_b):
             subprocess.run(["ip", "netns", "exec", ns, "nft", "delete",
@@ -176,6 +210,17 @@ def main():
           "kernel as libnftables' (expressions, order): %d of %d rules of "
           "the chains an edit changes, %d of %d of the base chains" % (
               configs, sent, total, bsent, btotal))
+    print("nfrule: %d of %d whole rulesets sent by moat's batch (the whole "
+          "apply's path), each the same to the kernel as nft -f's" % (
+              whole, configs))
+    if whole_left:
+        print("nfrule: whole rulesets left to libnftables, by the first "
+              "line's words: " + ", ".join(
+                  "%s (%d)" % kv for kv in sorted(whole_left.items(),
+                                                  key=lambda kv: -kv[1])))
+    if configs and whole < configs // 2:
+        fail("only %d of %d whole rulesets went through moat's batch" % (
+            whole, configs))
     if refused_words:
         print("nfrule: left to libnftables, by first words: " + ", ".join(
             "%s (%d)" % kv for kv in sorted(refused_words.items(),

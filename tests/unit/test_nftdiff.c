@@ -533,13 +533,15 @@ test_cases(void **state)
 	strbuf_free(&why);
 }
 
-/* A difference goes over moat's own netlink batch (nfdelta_script) when
- * every line is one it can send: address elements of sets and verdict
- * maps, rules of nfrule.h's vocabulary, hook-less chains declared,
- * chains flushed and deleted, sets and counters deleted.  Anything else
- * (ports as elements, a set declared, a base chain, a named counter in a
- * rule, another table, a malformed line) leaves all of it to libnftables,
- * with nothing queued. */
+/* A script goes over moat's own netlink batch (nfdelta_script) when
+ * every line is one it can send: the table created and deleted, address
+ * elements of sets and verdict maps, rules of nfrule.h's vocabulary
+ * (with the base chains' anonymous sets), chains declared with or
+ * without a hook, sets, maps and counters declared, chains flushed and
+ * deleted, sets and counters deleted.  Anything else (a set's flags or
+ * type of another kind, a hook or priority moat does not write, an
+ * anonymous set outside the vocabulary, another table, a malformed line)
+ * leaves all of it to libnftables, with nothing queued. */
 #define A40	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static void
@@ -608,9 +610,59 @@ test_delta_lines(void **state)
 		  "flush chain inet moat zone_LAN_v4_2\n"
 		  "delete chain inet moat zone_LAN_v4_2\n"
 		  "delete set inet moat set_2\ndelete map inet moat m_2\n"
-		  "delete counter inet moat c_2\n", 0, 6, false },
+		  "delete counter inet moat c_2\n", 0, 7, false },
+		/* base chains: the table, the chain with its hook */
 		{ "table inet moat {\n\tchain input {\n\t\ttype filter hook "
-		  "input priority 0; policy drop;\n\t}\n}\n", 1, 0, false },
+		  "input priority 0; policy drop;\n\t}\n}\n", 0, 2, false },
+		{ "table inet moat {\n\tchain intercept {\n\t\ttype filter "
+		  "hook prerouting priority -90; policy accept;\n\t}\n"
+		  "\tchain postrouting {\n\t\ttype nat hook postrouting "
+		  "priority srcnat; policy accept;\n\t}\n}\n", 0, 3, false },
+		{ "table inet moat {\n\tchain input {\n\t\ttype filter hook "
+		  "input priority 5000; policy drop;\n\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tchain input {\n\t\ttype filter hook "
+		  "ingress priority 0; policy drop;\n\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tchain input {\n\t\ttype route hook "
+		  "output priority 0; policy accept;\n\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tchain input {\n\t\ttype filter hook "
+		  "input priority 0; policy maybe;\n\t}\n}\n", 1, 0, false },
+		{ "table inet moat {\n\tchain input {\n\t\taccept\n\t\ttype "
+		  "filter hook input priority 0; policy drop;\n\t}\n}\n", 1, 0,
+		  false },
+		/* a whole ruleset: its comment, the table replaced, chains
+		 * first, then rules (an anonymous set's NEWSET and
+		 * NEWSETELEM before its rule) */
+		{ "# moat policy\ntable inet moat\ndelete table inet moat\n"
+		  "table inet moat {\n\tchain input {\n\t\ttype filter hook "
+		  "input priority filter; policy accept;\n\t\tct state "
+		  "established,related accept\n\t\ticmpv6 type { "
+		  "nd-neighbor-solicit, nd-redirect, 1 } accept\n\t\tiifname "
+		  "vmap { \"eth1\" : jump zone_LAN, \"eth0\" : drop }\n\t}\n"
+		  "\n\tchain zone_LAN {\n\t\taccept\n\t}\n}\n", 0, 13,
+		  false },
+		{ "add rule inet moat prerouting iifname { \"eth1\", \"eth2\" "
+		  "} ip daddr 10.0.0.1 tcp dport 25 dnat ip to 10.1.1.1\n", 0, 3,
+		  false },
+		/* a set of one is a comparison, as nft writes it */
+		{ "add rule inet moat input iifname { \"eth1\" } icmpv6 type "
+		  "{ 1 } accept\n", 0, 1, false },
+		/* anonymous sets outside the vocabulary */
+		{ "add rule inet moat input iifname { } accept\n", 1, 0, false },
+		{ "add rule inet moat input iifname { \"eth1\", } accept\n", 1,
+		  0, false },
+		{ "add rule inet moat input icmpv6 type { bogus } accept\n", 1,
+		  0, false },
+		{ "add rule inet moat input icmp type { 8, 0 } accept\n", 1, 0,
+		  false },
+		{ "add rule inet moat input iifname vmap { \"eth*\" : accept "
+		  "}\n", 1, 0, false },
+		{ "add rule inet moat input iifname vmap { \"eth0\" : jump "
+		  "a-b }\n", 1, 0, false },
+		{ "add rule inet moat input iifname vmap { \"eth0\" : jump "
+		  "c } accept\n", 1, 0, false },
+		{ "add rule inet moat input iifname { \"eth0\", \"eth1\" } "
+		  "icmpv6 type { 1, 2 } accept\n", 1, 0, false },
+		{ "table inet moat\ndelete table inet other\n", 1, 0, false },
 		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n"
 		  "}\n", 1, 0, false },
 		{ "table inet moat {\n\tchain c {\n\t}\n", 1, 0, false },
@@ -626,7 +678,7 @@ test_delta_lines(void **state)
 		  "10.0.0.1 comment \"rule 1\" : drop,\n\t\t\t10.0.0.2 : "
 		  "jump zone_LAN_v4_1 }\n\t}\n\n\tset D_v6 {\n\t\ttype "
 		  "ipv6_addr\n\t\tflags interval\n\t\tcomment \"moat: "
-		  "follows\"\n\t}\n}\n", 0, 8, false },
+		  "follows\"\n\t}\n}\n", 0, 9, false },
 		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t\t"
 		  "flags interval, timeout\n\t}\n}\n", 1, 0, false },
 		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t\t"
