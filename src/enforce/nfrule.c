@@ -616,6 +616,24 @@ port_match(struct enc *e, const struct tok *t, size_t nt, int proto,
 	}
 	if (ports(&t[k], lo, hi, &range) == -1)
 		return -1;
+	/* "sport N dport M" of one protocol: nft compares both at once,
+	 * four bytes from offset 0 */
+	if (off == 0 && !neg && !range && nt >= k + 4 && t[k + 1].n ==
+	    t[0].n && memcmp(t[k + 1].s, t[0].s, t[0].n) == 0 &&
+	    is(&t[k + 2], "dport") && !is(&t[k + 3], "!=") &&
+	    t[k + 3].s[0] != '@') {
+		unsigned char both[4], dlo[2], dhi[2];
+		bool drange;
+
+		if (ports(&t[k + 3], dlo, dhi, &drange) == 0 && !drange) {
+			memcpy(both, lo, 2);
+			memcpy(both + 2, dlo, 2);
+			payload_load(e, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4);
+			cmp(e, NFT_CMP_EQ, both, 4);
+			*used = k + 4;
+			return 0;
+		}
+	}
 	payload_load(e, NFT_PAYLOAD_TRANSPORT_HEADER, off, 2);
 	if (!range)
 		cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, 2);
@@ -708,7 +726,7 @@ proto_number(const struct tok *t)
 	} p[] = {
 		{ "tcp", 6 }, { "udp", 17 }, { "sctp", 132 }, { "icmp", 1 },
 		{ "ipv6-icmp", 58 }, { "gre", 47 }, { "esp", 50 },
-		{ "ah", 51 },
+		{ "ah", 51 }, { "vrrp", 112 },
 	};
 	size_t i;
 

@@ -576,10 +576,13 @@ test_delta_lines(void **state)
 		{ "add rule inet moat zone_LAN udp dport 53 counter reject "
 		  "with tcp reset\n", 1, 0, false },
 		{ "delete rule inet moat zone_LAN handle x\n", 1, 0, false },
-		/* nft merges "sport 67 dport 68" into one 4-byte load: not
-		 * written here; two addresses (8 bytes) it does not merge */
+		/* nft merges "sport 67 dport 68" into one 4-byte load, and
+		 * so does nfrule; the other order it does not write; two
+		 * addresses (8 bytes) nft does not merge */
 		{ "add rule inet moat zone_LAN udp sport 67 udp dport 68 "
-		  "accept\n", 1, 0, false },
+		  "accept\n", 0, 1, false },
+		{ "add rule inet moat zone_LAN udp sport 67 udp dport 68-69 "
+		  "accept\n", 0, 1, false },
 		{ "add rule inet moat zone_LAN tcp dport 22 tcp sport 1 "
 		  "accept\n", 1, 0, false },
 		{ "add rule inet moat zone_LAN meta l4proto icmp icmp type 8 "
