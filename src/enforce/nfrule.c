@@ -16,6 +16,7 @@
  *   masquerade   dnat|snat ip|ip6 to ADDR[:PORT]
  *   socket transparent 0|1   fib daddr type [!=] local
  *   tproxy [ip|ip6] to :PORT   meta mark set 0xN
+ *   meta hour LO-HI (seconds, UTC)   meta day D | { D, ... }
  *   icmpv6 type { T, ... }   iifname { "A", ... }
  *   iifname vmap { "A" : jump CHAIN, ... }	(anonymous sets, nfrule.h)
  *   comment "S"
@@ -300,6 +301,15 @@ hex32(const struct tok *t, uint32_t *v)
 		return -1;
 	*v = (uint32_t)x;
 	return 0;
+}
+
+static void
+put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
 }
 
 /* "meta nfproto|l4proto" compared with v: one byte. */
@@ -646,6 +656,49 @@ port_match(struct enc *e, const struct tok *t, size_t nt, int proto,
 	return 0;
 }
 
+/* "meta day D" or "meta day { D, ... }" (0 Sunday .. 6): one byte; a set
+ * of several is anonymous (day_type, 45; key in host order; typeof "meta
+ * day": a meta of key 31). */
+static int
+day_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	static const unsigned char ud[] = { 0, 4, 1, 0, 0, 0, 3, 14, 0, 4, 9,
+	    0, 0, 0, 1, 6, 0, 4, 31, 0, 0, 0 };
+	struct braced el[NFRULE_ANON_MAX];
+	unsigned long v;
+	unsigned char b;
+	size_t n, i;
+
+	if (!is(&t[2], "{")) {
+		if (number(&t[2], 6, &v) == -1)
+			return -1;
+		meta_load(e, NFT_META_TIME_DAY);
+		b = (unsigned char)v;
+		cmp(e, NFT_CMP_EQ, &b, 1);
+		return 0;
+	}
+	if (braced(t + 2, nt - 2, el, NFRULE_ANON_MAX, &n, used) == -1 ||
+	    n > 7 || anon_begin(e, false, 45, 1, ud, sizeof(ud)) == -1)
+		return -1;
+	*used += 2;
+	for (i = 0; i < n; i++) {
+		if (el[i].n != 1 || number(&el[i].w[0], 6, &v) == -1)
+			return -1;
+		memset(&e->anon->el[i], 0, sizeof(e->anon->el[i]));
+		e->anon->el[i].key[0] = (unsigned char)v;
+	}
+	meta_load(e, NFT_META_TIME_DAY);
+	if (n == 1) {	/* nft compares with a set of one instead */
+		e->anon->used = false;
+		b = (unsigned char)v;
+		cmp(e, NFT_CMP_EQ, &b, 1);
+		return 0;
+	}
+	e->anon->n = n;
+	anon_lookup(e);
+	return 0;
+}
+
 /* The ICMPv6 types nftc names (neighbour discovery's). */
 static const struct {
 	const char	*name;
@@ -760,6 +813,40 @@ meta_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 			return -1;
 		meta_is(e, NFT_META_NFPROTO, v);
 		e->nfproto = v;
+		return 0;
+	}
+	if (is(&t[1], "day"))
+		return day_match(e, t, nt, used);
+	if (is(&t[1], "hour")) {
+		struct nlattr *el, *d;
+		unsigned char lo[4], hi[4];
+		unsigned long a, b;
+		const char *dash = memchr(t[2].s, '-', t[2].n);
+		struct tok x, y;
+
+		if (dash == NULL)
+			return -1;
+		x.s = t[2].s;
+		x.n = (size_t)(dash - t[2].s);
+		y.s = dash + 1;
+		y.n = t[2].n - x.n - 1;
+		if (number(&x, 86399, &a) == -1 || number(&y, 86399, &b) ==
+		    -1 || a > b)
+			return -1;
+		/* seconds of the day (UTC), turned to network order */
+		meta_load(e, NFT_META_TIME_HOUR);
+		el = expr_begin(e, "byteorder", &d);
+		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_SREG, htonl(NFT_REG_1));
+		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_DREG, htonl(NFT_REG_1));
+		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_OP,
+		    htonl(NFT_BYTEORDER_HTON));
+		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_LEN, htonl(4));
+		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_SIZE, htonl(4));
+		expr_end(e, el, d);
+		put_be32(lo, (uint32_t)a);
+		put_be32(hi, (uint32_t)b);
+		cmp(e, NFT_CMP_GTE, lo, 4);
+		cmp(e, NFT_CMP_LTE, hi, 4);
 		return 0;
 	}
 	if (nt >= 4 && is(&t[1], "mark") && is(&t[2], "set")) {

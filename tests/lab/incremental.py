@@ -55,6 +55,11 @@ def apply(ns, state, conf, *extra, env=None):
     # MOAT_MAP_PIECE; in moat, maps of 4,096 and more): edits move
     # elements between pieces, and pieces come and go.
     e.setdefault("MOAT_MAP_PIECE", "4")
+    # The whole applies compared with go through libnftables (a test
+    # build's MOAT_WHOLE_NFT): NS_INCR's whole applies go over moat's
+    # own batch, and this compares the two as well.
+    if ns == ns_whole:
+        e["MOAT_WHOLE_NFT"] = "1"
     if env:
         e.update(env)
     return subprocess.run(["ip", "netns", "exec", ns, moat, "apply",
