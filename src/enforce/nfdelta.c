@@ -130,8 +130,8 @@ declare_anon(struct reader *r, const struct nfrule_anon *a)
 	mnl_attr_put_u32(nlh, NFTA_SET_KEY_TYPE, htonl(a->key_type));
 	mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl(a->key_len));
 	if (a->map) {
-		mnl_attr_put_u32(nlh, NFTA_SET_DATA_TYPE, htonl(NFT_DATA_VERDICT));
-		mnl_attr_put_u32(nlh, NFTA_SET_DATA_LEN, htonl(0));
+		mnl_attr_put_u32(nlh, NFTA_SET_DATA_TYPE, htonl(a->data_type));
+		mnl_attr_put_u32(nlh, NFTA_SET_DATA_LEN, htonl(a->data_len));
 	}
 	mnl_attr_put_u32(nlh, NFTA_SET_ID, htonl(a->id));
 	desc = mnl_attr_nest_start(nlh, NFTA_SET_DESC);
@@ -151,7 +151,12 @@ declare_anon(struct reader *r, const struct nfrule_anon *a)
 		k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
 		mnl_attr_put(nlh, NFTA_DATA_VALUE, a->key_len, a->el[i].key);
 		mnl_attr_nest_end(nlh, k);
-		if (a->map) {
+		if (a->map && a->data_type != NFT_DATA_VERDICT) {
+			data = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+			mnl_attr_put(nlh, NFTA_DATA_VALUE, a->data_len,
+			    a->el[i].data);
+			mnl_attr_nest_end(nlh, data);
+		} else if (a->map) {
 			data = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
 			v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
 			mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE,
@@ -960,9 +965,19 @@ chain_line(struct reader *r, const char *p, const char *end)
 		    (q = after(h, end, "priority ")) == NULL)
 			return 1;
 		d->hook = (uint32_t)v;
+		/* "filter", "srcnat + 5", "-90" */
 		if (WORD_OF(priorities, &q, end, ';', &v) == 0)
 			prio = v;
-		else {
+		else if (WORD_OF(priorities, &q, end, ' ', &v) == 0) {
+			if ((*q != '+' && *q != '-') || q[1] != ' ' ||
+			    q[2] < '0' || q[2] > '9')
+				return 1;
+			prio = strtol(q + 2, &e, 10);
+			if (e >= end || *e != ';' || prio > 1000)
+				return 1;
+			prio = *q == '+' ? v + prio : v - prio;
+			q = e + 1;
+		} else {
 			prio = strtol(q, &e, 10);
 			if (e == q || e >= end || *e != ';' || prio < -1000 ||
 			    prio > 1000)

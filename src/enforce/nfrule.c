@@ -17,6 +17,10 @@
  *   socket transparent 0|1   fib daddr type [!=] local
  *   tproxy [ip|ip6] to :PORT   meta mark set 0xN
  *   meta hour LO-HI (seconds, UTC)   meta day D | { D, ... }
+ *   meta|ct mark set meta|ct mark and 0xM or 0xV   meta|ct mark and 0xM != 0
+ *   meta|ct mark and 0xM vmap { 0xV : jump CHAIN, ... }
+ *   ct direction original|reply   rt ip|ip6 nexthop ADDR   meta length < N
+ *   fib daddr oifname { "A", ... }   icmp|icmpv6 type echo-request
  *   icmpv6 type { T, ... }   iifname { "A", ... }
  *   iifname vmap { "A" : jump CHAIN, ... }	(anonymous sets, nfrule.h)
  *   comment "S"
@@ -69,6 +73,10 @@ struct enc {
 	bool		 merged;	/* nft would merge two: refused */
 	struct nfrule_anon *anon;	/* NULL: no anonymous set taken */
 };
+
+static void	bitwise(struct enc *, const void *, const void *, size_t);
+static int	mark_match(struct enc *, const struct tok *, size_t, size_t *,
+		    bool);
 
 /* One element of "{ ... }": its words, commas dropped. */
 struct braced {
@@ -260,15 +268,8 @@ static void
 bitwise_mask(struct enc *e, const void *mask, size_t n)
 {
 	static const unsigned char zero[16];
-	struct nlattr *el, *d;
 
-	el = expr_begin(e, "bitwise", &d);
-	mnl_attr_put_u32(e->nlh, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(e->nlh, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(e->nlh, NFTA_BITWISE_LEN, htonl((uint32_t)n));
-	put_value(e, NFTA_BITWISE_MASK, mask, n);
-	put_value(e, NFTA_BITWISE_XOR, zero, n);
-	expr_end(e, el, d);
+	bitwise(e, mask, zero, n);
 }
 
 /* A value into register 1. */
@@ -303,6 +304,21 @@ hex32(const struct tok *t, uint32_t *v)
 	return 0;
 }
 
+/* Register 1's 32-bit number turned to network order. */
+static void
+hton32(struct enc *e)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "byteorder", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_OP, htonl(NFT_BYTEORDER_HTON));
+	mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_LEN, htonl(4));
+	mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_SIZE, htonl(4));
+	expr_end(e, el, d);
+}
+
 static void
 put_be32(unsigned char *p, uint32_t v)
 {
@@ -310,6 +326,21 @@ put_be32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 16);
 	p[2] = (unsigned char)(v >> 8);
 	p[3] = (unsigned char)v;
+}
+
+/* Register 1 = (register 1 & mask) ^ xor, n bytes. */
+static void
+bitwise(struct enc *e, const void *mask, const void *xor, size_t n)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "bitwise", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_BITWISE_LEN, htonl((uint32_t)n));
+	put_value(e, NFTA_BITWISE_MASK, mask, n);
+	put_value(e, NFTA_BITWISE_XOR, xor, n);
+	expr_end(e, el, d);
 }
 
 /* "meta nfproto|l4proto" compared with v: one byte. */
@@ -417,11 +448,12 @@ anon_lookup(struct enc *e)
 
 	el = expr_begin(e, "lookup", &d);
 	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
-	if (e->anon->map) {
+	if (e->anon->map && e->anon->data_type == NFT_DATA_VERDICT) {
 		mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_DREG,
 		    htonl(NFT_REG_VERDICT));
 		e->verdict = true;
-	}
+	} else if (e->anon->map)	/* the value into register 1 */
+		mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_DREG, htonl(NFT_REG_1));
 	mnl_attr_put_strz(e->nlh, NFTA_LOOKUP_SET, e->anon->map ? "__map%d" :
 	    "__set%d");
 	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SET_ID, htonl(e->anon->id));
@@ -440,6 +472,8 @@ anon_begin(struct enc *e, bool map, uint32_t type, uint32_t len,
 		return -1;
 	a->used = true;
 	a->map = map;
+	a->data_type = NFT_DATA_VERDICT;
+	a->data_len = 0;
 	a->key_type = type;
 	a->key_len = len;
 	memcpy(a->udata, ud, n);
@@ -709,7 +743,20 @@ static const struct {
 	{ "nd-redirect", 137 },
 };
 
-/* "icmp|icmpv6 type N" (a number), or "icmpv6 type { T, ... }" (numbers
+/* "echo-request" or "echo-reply" of ICMP or ICMPv6: its type in *v. */
+static int
+echo(const struct tok *t, bool v6, unsigned long *v)
+{
+	if (is(t, "echo-request"))
+		*v = v6 ? 128 : 8;
+	else if (is(t, "echo-reply"))
+		*v = v6 ? 129 : 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* "icmp|icmpv6 type N" (a number, or echo-request, echo-reply), or "icmpv6 type { T, ... }" (numbers
  * or the neighbour discovery names): an anonymous set. */
 static int
 type_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
@@ -748,7 +795,7 @@ type_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 			e->anon->el[i].key[0] = (unsigned char)v;
 		}
 		e->anon->n = n;
-	} else if (number(&t[2], 255, &v) == -1)
+	} else if (echo(&t[2], v6, &v) == -1 && number(&t[2], 255, &v) == -1)
 		return -1;
 	else
 		*used = 3;
@@ -818,7 +865,6 @@ meta_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	if (is(&t[1], "day"))
 		return day_match(e, t, nt, used);
 	if (is(&t[1], "hour")) {
-		struct nlattr *el, *d;
 		unsigned char lo[4], hi[4];
 		unsigned long a, b;
 		const char *dash = memchr(t[2].s, '-', t[2].n);
@@ -835,32 +881,26 @@ meta_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 			return -1;
 		/* seconds of the day (UTC), turned to network order */
 		meta_load(e, NFT_META_TIME_HOUR);
-		el = expr_begin(e, "byteorder", &d);
-		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_SREG, htonl(NFT_REG_1));
-		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_DREG, htonl(NFT_REG_1));
-		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_OP,
-		    htonl(NFT_BYTEORDER_HTON));
-		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_LEN, htonl(4));
-		mnl_attr_put_u32(e->nlh, NFTA_BYTEORDER_SIZE, htonl(4));
-		expr_end(e, el, d);
+		hton32(e);
 		put_be32(lo, (uint32_t)a);
 		put_be32(hi, (uint32_t)b);
 		cmp(e, NFT_CMP_GTE, lo, 4);
 		cmp(e, NFT_CMP_LTE, hi, 4);
 		return 0;
 	}
-	if (nt >= 4 && is(&t[1], "mark") && is(&t[2], "set")) {
-		struct nlattr *el, *d;
-		uint32_t mark;
+	if (is(&t[1], "mark"))
+		return mark_match(e, t, nt, used, false);
+	if (nt >= 4 && is(&t[1], "length") && is(&t[2], "<")) {
+		unsigned long v;
+		unsigned char be[4];
 
-		if (hex32(&t[3], &mark) == -1)
+		if (number(&t[3], 65535, &v) == -1)
 			return -1;
 		*used = 4;
-		immediate(e, &mark, sizeof(mark));	/* the host's order */
-		el = expr_begin(e, "meta", &d);
-		mnl_attr_put_u32(e->nlh, NFTA_META_KEY, htonl(NFT_META_MARK));
-		mnl_attr_put_u32(e->nlh, NFTA_META_SREG, htonl(NFT_REG_1));
-		expr_end(e, el, d);
+		meta_load(e, NFT_META_LEN);
+		hton32(e);
+		put_be32(be, (uint32_t)v);
+		cmp(e, NFT_CMP_LT, be, 4);
 		return 0;
 	}
 	return -1;
@@ -887,6 +927,68 @@ socket_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return 0;
 }
 
+/* A device's quoted name (no wildcard, no escape) into name (IFNAMSIZ). */
+static int
+device_name(const struct tok *t, char *name)
+{
+	return quoted(t, name, IFNAMSIZ) == -1 || name[0] == '\0' ||
+	    strchr(name, '*') != NULL || strchr(name, '\\') != NULL ? -1 : 0;
+}
+
+/* "fib daddr oifname { "A", ... }": the device the destination's route
+ * leaves by, in an anonymous set (string, 5; host order; typeof "fib
+ * daddr oifname": a fib (26) of result 2, flags 2). */
+static int
+fib_oifname(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	static const unsigned char ud[] = { 0, 4, 1, 0, 0, 0, 3, 20, 0, 4, 26,
+	    0, 0, 0, 1, 12, 0, 4, 2, 0, 0, 0, 1, 4, 2, 0, 0, 0 };
+	struct braced el[NFRULE_ANON_MAX];
+	struct nlattr *x, *d;
+	char name[IFNAMSIZ];
+	size_t n, i;
+
+	if (braced(t + 3, nt - 3, el, NFRULE_ANON_MAX, &n, used) == -1 ||
+	    n < 2 || anon_begin(e, false, 5, IFNAMSIZ, ud, sizeof(ud)) == -1)
+		return -1;
+	*used += 3;
+	for (i = 0; i < n; i++) {
+		memset(&e->anon->el[i], 0, sizeof(e->anon->el[i]));
+		if (el[i].n != 1 || device_name(&el[i].w[0], name) == -1)
+			return -1;
+		memcpy(e->anon->el[i].key, name, strlen(name));
+	}
+	e->anon->n = n;
+	x = expr_begin(e, "fib", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_FIB_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_FIB_RESULT, htonl(NFT_FIB_RESULT_OIFNAME));
+	mnl_attr_put_u32(e->nlh, NFTA_FIB_FLAGS, htonl(NFTA_FIB_F_DADDR));
+	expr_end(e, x, d);
+	anon_lookup(e);
+	return 0;
+}
+
+/* "rt ip|ip6 nexthop ADDR": the route's next hop, compared. */
+static int
+rt_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	bool v6 = nt > 1 && is(&t[1], "ip6");
+	unsigned char a[16];
+	struct nlattr *x, *d;
+
+	if (nt < 4 || (!v6 && !is(&t[1], "ip")) || !is(&t[2], "nexthop") ||
+	    addr(t[3].s, t[3].n, v6 ? AF_INET6 : AF_INET, a) == -1)
+		return -1;
+	*used = 4;
+	x = expr_begin(e, "rt", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_RT_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(e->nlh, NFTA_RT_KEY, htonl(v6 ? NFT_RT_NEXTHOP6 :
+	    NFT_RT_NEXTHOP4));
+	expr_end(e, x, d);
+	cmp(e, NFT_CMP_EQ, a, v6 ? 16 : 4);
+	return 0;
+}
+
 /* "fib daddr type [!=] local": the destination's route type (RTN_LOCAL,
  * 2), a 32-bit number in the host's order. */
 static int
@@ -896,6 +998,8 @@ fib_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	bool neg = nt >= 5 && is(&t[3], "!=");
 	uint32_t local = 2;
 
+	if (nt >= 4 && is(&t[1], "daddr") && is(&t[2], "oifname"))
+		return fib_oifname(e, t, nt, used);
 	if (nt < 4 || !is(&t[1], "daddr") || !is(&t[2], "type") ||
 	    !is(&t[3 + neg], "local"))
 		return -1;
@@ -946,6 +1050,89 @@ tproxy_stmt(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return 0;
 }
 
+/* The packet's or the connection's mark (ct), a 32-bit number in the
+ * host's order, loaded into register 1 (or written from it). */
+static void
+mark_io(struct enc *e, bool ct, bool set)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, ct ? "ct" : "meta", &d);
+	mnl_attr_put_u32(e->nlh, ct ? NFTA_CT_KEY : NFTA_META_KEY,
+	    htonl(ct ? NFT_CT_MARK : NFT_META_MARK));
+	mnl_attr_put_u32(e->nlh, set ? (ct ? NFTA_CT_SREG : NFTA_META_SREG) :
+	    (ct ? NFTA_CT_DREG : NFTA_META_DREG), htonl(NFT_REG_1));
+	expr_end(e, el, d);
+}
+
+/* What the gateways write of a mark (t[0] "meta" or "ct", t[1] "mark"):
+ *   mark set mark and M or V	(a field of it replaced)
+ *   mark set 0xV			(meta only)
+ *   mark and M != 0
+ *   mark and M vmap { 0xV : jump CHAIN, ... }	(an anonymous map:
+ *	mark_type, 19; its user data a verdict map's) */
+static int
+mark_match(struct enc *e, const struct tok *t, size_t nt, size_t *used,
+    bool ct)
+{
+	static const unsigned char map_ud[] = { 0, 4, 1, 0, 0, 0, 1, 4, 0, 0,
+	    0, 0, 4, 8, 0, 4, 1, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0 };
+	struct braced el[NFRULE_ANON_MAX];
+	uint32_t m, v, zero = 0;
+	size_t n, i;
+
+	if (nt >= 9 && is(&t[2], "set") && is(&t[3], t[0].n == 2 ? "ct" :
+	    "meta") && is(&t[4], "mark") && is(&t[5], "and") &&
+	    is(&t[7], "or")) {
+		if (hex32(&t[6], &m) == -1 || hex32(&t[8], &v) == -1)
+			return -1;
+		*used = 9;
+		mark_io(e, ct, false);
+		bitwise(e, &m, &v, 4);
+		mark_io(e, ct, true);
+		return 0;
+	}
+	if (nt >= 4 && is(&t[2], "set") && !ct) {
+		if (hex32(&t[3], &v) == -1)
+			return -1;
+		*used = 4;
+		immediate(e, &v, sizeof(v));	/* the host's order */
+		mark_io(e, false, true);
+		return 0;
+	}
+	if (nt < 6 || !is(&t[2], "and") || hex32(&t[3], &m) == -1)
+		return -1;
+	if (is(&t[4], "!=") && is(&t[5], "0")) {
+		*used = 6;
+		mark_io(e, ct, false);
+		bitwise_mask(e, &m, 4);
+		cmp(e, NFT_CMP_NEQ, &zero, 4);
+		return 0;
+	}
+	if (!is(&t[4], "vmap") || braced(t + 5, nt - 5, el, NFRULE_ANON_MAX,
+	    &n, used) == -1 || anon_begin(e, true, 19, 4, map_ud,
+	    sizeof(map_ud)) == -1)
+		return -1;
+	*used += 5;
+	for (i = 0; i < n; i++) {
+		struct nfrule_elem *x = &e->anon->el[i];
+
+		memset(x, 0, sizeof(*x));
+		if (el[i].n != 4 || hex32(&el[i].w[0], &v) == -1 ||
+		    !is(&el[i].w[1], ":") || (!is(&el[i].w[2], "jump") &&
+		    !is(&el[i].w[2], "goto")) || nfrule_name(el[i].w[3].s,
+		    el[i].w[3].n, x->chain, sizeof(x->chain)) == -1)
+			return -1;
+		memcpy(x->key, &v, sizeof(v));
+		x->code = is(&el[i].w[2], "jump") ? NFT_JUMP : NFT_GOTO;
+	}
+	e->anon->n = n;
+	mark_io(e, ct, false);
+	bitwise_mask(e, &m, 4);
+	anon_lookup(e);
+	return 0;
+}
+
 /* "ct state A,B" or "ct status dnat|snat": the conntrack entry's bits
  * (a 32-bit number in the host's order) masked, compared with 0. */
 static int
@@ -967,6 +1154,22 @@ ct_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 
 	if (nt < 3)
 		return -1;
+	if (is(&t[1], "mark"))
+		return mark_match(e, t, nt, used, true);
+	if (is(&t[1], "direction")) {
+		unsigned char dir;
+
+		if (!is(&t[2], "original") && !is(&t[2], "reply"))
+			return -1;
+		dir = is(&t[2], "reply") ? 1 : 0;	/* IP_CT_DIR_* */
+		*used = 3;
+		el = expr_begin(e, "ct", &d);
+		mnl_attr_put_u32(e->nlh, NFTA_CT_KEY, htonl(NFT_CT_DIRECTION));
+		mnl_attr_put_u32(e->nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
+		expr_end(e, el, d);
+		cmp(e, NFT_CMP_EQ, &dir, 1);
+		return 0;
+	}
 	if (is(&t[1], "state"))
 		key = NFT_CT_STATE;
 	else if (is(&t[1], "status"))
@@ -1002,13 +1205,6 @@ ct_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return 0;
 }
 
-/* A device's quoted name (no wildcard, no escape) into name (IFNAMSIZ). */
-static int
-device_name(const struct tok *t, char *name)
-{
-	return quoted(t, name, IFNAMSIZ) == -1 || name[0] == '\0' ||
-	    strchr(name, '*') != NULL || strchr(name, '\\') != NULL ? -1 : 0;
-}
 
 /* "iifname { "A", "B" }" and "iifname vmap { "A" : jump C, "B" : accept }":
  * an anonymous set (a map) of names, each padded with NULs to 16 bytes. */
@@ -1099,6 +1295,52 @@ device_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return 0;
 }
 
+/* "dnat|snat ip|ip6 to ip|ip6 daddr|saddr map { A : B, ... }", a
+ * one-to-one NAT: the address looked up in an anonymous map of addresses
+ * (ipv4_addr 7 or ipv6_addr 8, both in network order; not an interval),
+ * its value the translation's address. */
+static int
+nat_map(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	static const unsigned char ud[] = { 0, 4, 2, 0, 0, 0, 1, 4, 2, 0, 0,
+	    0, 6, 4, 0, 0, 0, 0 };
+	bool v6 = is(&t[1], "ip6"), dnat = is(&t[0], "dnat");
+	int af = v6 ? AF_INET6 : AF_INET;
+	uint32_t w = v6 ? 16 : 4;
+	struct braced el[NFRULE_ANON_MAX];
+	struct nlattr *x, *d;
+	size_t n, i;
+
+	if ((!is(&t[4], "daddr") && !is(&t[4], "saddr")) ||
+	    braced(t + 6, nt - 6, el, NFRULE_ANON_MAX, &n, used) == -1 ||
+	    anon_begin(e, true, v6 ? 8 : 7, w, ud, sizeof(ud)) == -1)
+		return -1;
+	*used += 6;
+	e->anon->data_type = v6 ? 8 : 7;
+	e->anon->data_len = w;
+	for (i = 0; i < n; i++) {
+		struct nfrule_elem *m = &e->anon->el[i];
+
+		memset(m, 0, sizeof(*m));
+		if (el[i].n != 3 || !is(&el[i].w[1], ":") ||
+		    addr(el[i].w[0].s, el[i].w[0].n, af, m->key) == -1 ||
+		    addr(el[i].w[2].s, el[i].w[2].n, af, m->data) == -1)
+			return -1;
+	}
+	e->anon->n = n;
+	payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, is(&t[4], "saddr") ?
+	    (v6 ? 8 : 12) : (v6 ? 24 : 16), w);
+	anon_lookup(e);
+	x = expr_begin(e, "nat", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_NAT_TYPE, htonl(dnat ? NFT_NAT_DNAT :
+	    NFT_NAT_SNAT));
+	mnl_attr_put_u32(e->nlh, NFTA_NAT_FAMILY, htonl(v6 ? NFPROTO_V6 :
+	    NFPROTO_V4));
+	mnl_attr_put_u32(e->nlh, NFTA_NAT_REG_ADDR_MIN, htonl(NFT_REG_1));
+	expr_end(e, x, d);
+	return 0;
+}
+
 /* "dnat|snat ip|ip6 to ADDR[:PORT]" ([ADDR]:PORT for IPv6): the address
  * (and port) loaded into registers 1 (and 2), then the translation. */
 static int
@@ -1116,8 +1358,12 @@ nat_stmt(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		return -1;
 	v6 = is(&t[1], "ip6");
 	w = v6 ? 16 : 4;
-	if (e->nfproto != (v6 ? NFPROTO_V6 : NFPROTO_V4))
-		return -1;	/* nft's dependency rules: not written here */
+	/* The family is the translation's own: nft adds none, but refuses
+	 * the other one said before. */
+	if (e->nfproto != 0 && e->nfproto != (v6 ? NFPROTO_V6 : NFPROTO_V4))
+		return -1;
+	if (nt >= 7 && is(&t[3], v6 ? "ip6" : "ip") && is(&t[5], "map"))
+		return nat_map(e, t, nt, used);
 	p = t[3].s;
 	end = t[3].s + t[3].n;
 	if (v6 && p < end && *p == '[') {
@@ -1137,6 +1383,9 @@ nat_stmt(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		return -1;
 	if (colon != NULL) {
 		struct tok pt = { colon + 1, (size_t)(end - colon - 1) };
+
+		if (e->l4proto == -1)
+			return -1;	/* nft: a port needs a protocol */
 
 		if (number(&pt, 65535, &pv) == -1)
 			return -1;
@@ -1357,6 +1606,8 @@ word(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		return fib_match(e, t, nt, used);
 	if (is(&t[0], "tproxy"))
 		return tproxy_stmt(e, t, nt, used);
+	if (is(&t[0], "rt"))
+		return rt_match(e, t, nt, used);
 	if (is(&t[0], "limit"))
 		return limit(e, t, nt, used);
 	if (is(&t[0], "log"))

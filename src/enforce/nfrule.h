@@ -27,10 +27,10 @@
 #define NFRULE_ANON_MAX		32
 
 /*
- * An anonymous set or verdict map written inside a rule, as the base
- * chains hold them: "icmpv6 type { nd-neighbor-solicit, ... }",
- * "iifname { "eth1", "eth2" }", "iifname vmap { "eth1" : jump zone_LAN,
- * ... }".  The kernel takes it as a set of its own (named "__set%d" or
+ * An anonymous set or map written inside a rule, as the base chains hold
+ * them: "icmpv6 type { nd-neighbor-solicit, ... }", "iifname { "eth1",
+ * "eth2" }", "iifname vmap { "eth1" : jump zone_LAN, ... }", "meta day
+ * { 0, 6 }", a one-to-one NAT's "dnat ip to ip daddr map { A : B, ... }".  The kernel takes it as a set of its own (named "__set%d" or
  * "__map%d", the kernel picks the number), declared and filled in the
  * same transaction before the rule that looks it up by its id: the caller
  * sends it (NEWSET with these attributes, NEWSETELEM) before the rule.
@@ -38,14 +38,17 @@
 struct nfrule_anon {
 	uint32_t	 id;		/* in: the set id the rule names */
 	bool		 used;		/* out: the rule holds one */
-	bool		 map;		/* a verdict map ("__map%d") */
+	bool		 map;		/* a map ("__map%d") */
 	uint32_t	 key_type, key_len;	/* nft's datatype, bytes */
+	uint32_t	 data_type, data_len;	/* a map's: NFT_DATA_VERDICT
+						   (0 bytes), or nft's */
 	unsigned char	 udata[32];	/* libnftables' user data, exact */
 	size_t		 udata_len;
 	size_t		 n;
 	struct nfrule_elem {
 		unsigned char	 key[16];
-		int		 code;		/* a map's verdict */
+		unsigned char	 data[16];	/* a data map's value */
+		int		 code;		/* a verdict map's verdict */
 		char		 chain[256];	/* its jump's or goto's */
 	}		 el[NFRULE_ANON_MAX];
 };

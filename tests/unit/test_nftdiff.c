@@ -602,10 +602,16 @@ test_delta_lines(void **state)
 		  "198.51.100.2 tcp dport 8080 counter name \"forward_1\" "
 		  "dnat ip to 192.168.50.11:80 comment \"forward 1\"\n", 0, 1,
 		  false },
+		{ "add rule inet moat prerouting ip6 daddr 2001:db8::1 tcp "
+		  "dport 25 dnat ip6 to [2001:db8:50::12]:25\n", 0, 1, false },
+		/* a port without a protocol, which nft refuses */
 		{ "add rule inet moat prerouting ip6 daddr 2001:db8::1 dnat "
-		  "ip6 to [2001:db8:50::12]:25\n", 0, 1, false },
-		/* a translation without its family said first */
+		  "ip6 to [2001:db8:50::12]:25\n", 1, 0, false },
+		/* a translation's family is its own (nft adds no
+		 * dependency), but not the other one said before */
 		{ "add rule inet moat prerouting tcp dport 25 dnat ip to "
+		  "192.168.50.11\n", 0, 1, false },
+		{ "add rule inet moat prerouting ip6 daddr ::1 dnat ip to "
 		  "192.168.50.11\n", 1, 0, false },
 		{ "add rule inet moat prerouting ip daddr 10.0.0.1 dnat ip to "
 		  "192.168.50.11:99999\n", 1, 0, false },
@@ -621,6 +627,12 @@ test_delta_lines(void **state)
 		  "hook prerouting priority -90; policy accept;\n\t}\n"
 		  "\tchain postrouting {\n\t\ttype nat hook postrouting "
 		  "priority srcnat; policy accept;\n\t}\n}\n", 0, 3, false },
+		{ "table inet moat {\n\tchain a {\n\t\ttype filter hook "
+		  "postrouting priority srcnat + 5; policy accept;\n\t}\n}\n", 0,
+		  2, false },
+		{ "table inet moat {\n\tchain a {\n\t\ttype filter hook "
+		  "postrouting priority srcnat +5; policy accept;\n\t}\n}\n", 1,
+		  0, false },
 		{ "table inet moat {\n\tchain input {\n\t\ttype filter hook "
 		  "input priority 5000; policy drop;\n\t}\n}\n", 1, 0, false },
 		{ "table inet moat {\n\tchain input {\n\t\ttype filter hook "
@@ -649,6 +661,31 @@ test_delta_lines(void **state)
 		/* a set of one is a comparison, as nft writes it */
 		{ "add rule inet moat input iifname { \"eth1\" } icmpv6 type "
 		  "{ 1 } accept\n", 0, 1, false },
+		/* the gateways' marks, routes and probes */
+		{ "add rule inet moat g meta mark and 0x00ff0000 vmap { "
+		  "0x00010000 : jump a, 0x00020000 : goto b }\n", 0, 3, false },
+		{ "add rule inet moat g ct direction original ct mark and "
+		  "0x00ff0000 vmap { 0x00010000 : jump a }\n", 0, 3, false },
+		{ "add rule inet moat g ct state new oifname \"eth0\" rt ip "
+		  "nexthop 192.0.2.1 ct mark set ct mark and 0xff00ffff or "
+		  "0x00010000 comment \"gateway a\"\n", 0, 1, false },
+		{ "add rule inet moat g ct state new fib daddr type != local "
+		  "fib daddr oifname { \"eth0\", \"eth2\" } iifname vmap { "
+		  "\"eth1\" : jump r }\n", 0, 5, false },
+		{ "add rule inet moat g oifname \"eth0\" icmpv6 type "
+		  "echo-request ip6 daddr fe80::1 meta length < 128 limit rate "
+		  "10/second burst 10 packets accept\n", 0, 1, false },
+		{ "add rule inet moat g meta mark set meta mark and 0xff00ffff "
+		  "or 0x00010000 accept\n", 0, 1, false },
+		{ "add rule inet moat g meta mark and 0x00ff0000 != 0 drop\n", 0,
+		  1, false },
+		{ "add rule inet moat g ct mark set 0x1\n", 1, 0, false },
+		{ "add rule inet moat g meta mark and 0xfff != 1 drop\n", 1, 0,
+		  false },
+		{ "add rule inet moat g rt ip nexthop fe80::1 accept\n", 1, 0,
+		  false },
+		{ "add rule inet moat g fib daddr oifname { \"eth0\", \"eth1\" "
+		  "} iifname { \"eth0\", \"eth1\" } accept\n", 1, 0, false },
 		/* anonymous sets outside the vocabulary */
 		{ "add rule inet moat input iifname { } accept\n", 1, 0, false },
 		{ "add rule inet moat input iifname { \"eth1\", } accept\n", 1,
