@@ -111,7 +111,7 @@ object_msg(struct reader *r, int type, uint16_t flags, uint16_t attr_table,
  * libnftables' NEWSET and NEWSETELEM for it.  0, 1 (too big for one
  * message), or -1. */
 static int
-declare_anon(struct reader *r, const struct nfrule_anon *a)
+declare_anon(struct reader *r, const struct nfrule_set *a)
 {
 	const char *name = a->map ? "__map%d" : "__set%d";
 	struct nlmsghdr *nlh;
@@ -188,7 +188,7 @@ put_rule(struct reader *r, const char *chain, const char *s, size_t len)
 				    NFRULE_MSG_MAX];
 	} aside;
 	struct nlmsghdr *nlh;
-	size_t head, n;
+	size_t head, n, i;
 	int rc;
 
 	head = MNL_ALIGN(sizeof(struct nlmsghdr)) +
@@ -198,11 +198,10 @@ put_rule(struct reader *r, const char *chain, const char *s, size_t len)
 	anon->id = r->set_id + 1;
 	if ((rc = nfrule_put(&aside.h, s, len, anon)) != 0)
 		return rc;
-	if (anon->used) {
-		r->set_id++;
-		if ((rc = declare_anon(r, anon)) != 0)
+	r->set_id += (uint32_t)anon->n;
+	for (i = 0; i < anon->n; i++)
+		if ((rc = declare_anon(r, &anon->set[i])) != 0)
 			return rc;
-	}
 	if ((nlh = object_msg(r, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
 	    NFTA_RULE_TABLE, NFTA_RULE_CHAIN, chain, "a rule of chain")) ==
 	    NULL)

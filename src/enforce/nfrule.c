@@ -72,6 +72,7 @@ struct enc {
 	struct field	 equal;		/* the last expression compared it */
 	bool		 merged;	/* nft would merge two: refused */
 	struct nfrule_anon *anon;	/* NULL: no anonymous set taken */
+	struct nfrule_set *set;		/* the one being written */
 };
 
 static void	bitwise(struct enc *, const void *, const void *, size_t);
@@ -440,7 +441,7 @@ braced(const struct tok *t, size_t nt, struct braced *el, size_t max,
 }
 
 /* A lookup of register 1 in the rule's anonymous set (into the verdict
- * register for a map), which the caller declares with id anon->id. */
+ * register for a map), which the caller declares with its id. */
 static void
 anon_lookup(struct enc *e)
 {
@@ -448,15 +449,15 @@ anon_lookup(struct enc *e)
 
 	el = expr_begin(e, "lookup", &d);
 	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
-	if (e->anon->map && e->anon->data_type == NFT_DATA_VERDICT) {
+	if (e->set->map && e->set->data_type == NFT_DATA_VERDICT) {
 		mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_DREG,
 		    htonl(NFT_REG_VERDICT));
 		e->verdict = true;
-	} else if (e->anon->map)	/* the value into register 1 */
+	} else if (e->set->map)	/* the value into register 1 */
 		mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_DREG, htonl(NFT_REG_1));
-	mnl_attr_put_strz(e->nlh, NFTA_LOOKUP_SET, e->anon->map ? "__map%d" :
+	mnl_attr_put_strz(e->nlh, NFTA_LOOKUP_SET, e->set->map ? "__map%d" :
 	    "__set%d");
-	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SET_ID, htonl(e->anon->id));
+	mnl_attr_put_u32(e->nlh, NFTA_LOOKUP_SET_ID, htonl(e->set->id));
 	expr_end(e, el, d);
 }
 
@@ -467,19 +468,28 @@ anon_begin(struct enc *e, bool map, uint32_t type, uint32_t len,
     const unsigned char *ud, size_t n)
 {
 	struct nfrule_anon *a = e->anon;
+	struct nfrule_set *x;
 
-	if (a == NULL || a->used || n > sizeof(a->udata))
+	if (a == NULL || a->n == NFRULE_ANON_SETS || n > sizeof(x->udata))
 		return -1;
-	a->used = true;
-	a->map = map;
-	a->data_type = NFT_DATA_VERDICT;
-	a->data_len = 0;
-	a->key_type = type;
-	a->key_len = len;
-	memcpy(a->udata, ud, n);
-	a->udata_len = n;
-	a->n = 0;
+	x = e->set = &a->set[a->n];
+	x->id = a->id + (uint32_t)a->n++;
+	x->map = map;
+	x->data_type = NFT_DATA_VERDICT;
+	x->data_len = 0;
+	x->key_type = type;
+	x->key_len = len;
+	memcpy(x->udata, ud, n);
+	x->udata_len = n;
+	x->n = 0;
 	return 0;
+}
+
+/* The set just begun dropped: nft compares with a set of one instead. */
+static void
+anon_drop(struct enc *e)
+{
+	e->anon->n--;
 }
 
 /* An address of family af (AF_INET, AF_INET6) into a, network order. */
@@ -718,17 +728,17 @@ day_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	for (i = 0; i < n; i++) {
 		if (el[i].n != 1 || number(&el[i].w[0], 6, &v) == -1)
 			return -1;
-		memset(&e->anon->el[i], 0, sizeof(e->anon->el[i]));
-		e->anon->el[i].key[0] = (unsigned char)v;
+		memset(&e->set->el[i], 0, sizeof(e->set->el[i]));
+		e->set->el[i].key[0] = (unsigned char)v;
 	}
 	meta_load(e, NFT_META_TIME_DAY);
 	if (n == 1) {	/* nft compares with a set of one instead */
-		e->anon->used = false;
+		anon_drop(e);
 		b = (unsigned char)v;
 		cmp(e, NFT_CMP_EQ, &b, 1);
 		return 0;
 	}
-	e->anon->n = n;
+	e->set->n = n;
 	anon_lookup(e);
 	return 0;
 }
@@ -791,10 +801,10 @@ type_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 				v = nd[k].type;
 			else if (number(&el[i].w[0], 255, &v) == -1)
 				return -1;
-			memset(&e->anon->el[i], 0, sizeof(e->anon->el[i]));
-			e->anon->el[i].key[0] = (unsigned char)v;
+			memset(&e->set->el[i], 0, sizeof(e->set->el[i]));
+			e->set->el[i].key[0] = (unsigned char)v;
 		}
-		e->anon->n = n;
+		e->set->n = n;
 	} else if (echo(&t[2], v6, &v) == -1 && number(&t[2], 255, &v) == -1)
 		return -1;
 	else
@@ -810,7 +820,7 @@ type_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		return 0;
 	}
 	if (n == 1)	/* nft compares with a set of one instead */
-		e->anon->used = false;
+		anon_drop(e);
 	b = (unsigned char)v;
 	cmp(e, NFT_CMP_EQ, &b, 1);
 	return 0;
@@ -953,12 +963,12 @@ fib_oifname(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		return -1;
 	*used += 3;
 	for (i = 0; i < n; i++) {
-		memset(&e->anon->el[i], 0, sizeof(e->anon->el[i]));
+		memset(&e->set->el[i], 0, sizeof(e->set->el[i]));
 		if (el[i].n != 1 || device_name(&el[i].w[0], name) == -1)
 			return -1;
-		memcpy(e->anon->el[i].key, name, strlen(name));
+		memcpy(e->set->el[i].key, name, strlen(name));
 	}
-	e->anon->n = n;
+	e->set->n = n;
 	x = expr_begin(e, "fib", &d);
 	mnl_attr_put_u32(e->nlh, NFTA_FIB_DREG, htonl(NFT_REG_1));
 	mnl_attr_put_u32(e->nlh, NFTA_FIB_RESULT, htonl(NFT_FIB_RESULT_OIFNAME));
@@ -1115,7 +1125,7 @@ mark_match(struct enc *e, const struct tok *t, size_t nt, size_t *used,
 		return -1;
 	*used += 5;
 	for (i = 0; i < n; i++) {
-		struct nfrule_elem *x = &e->anon->el[i];
+		struct nfrule_elem *x = &e->set->el[i];
 
 		memset(x, 0, sizeof(*x));
 		if (el[i].n != 4 || hex32(&el[i].w[0], &v) == -1 ||
@@ -1126,7 +1136,7 @@ mark_match(struct enc *e, const struct tok *t, size_t nt, size_t *used,
 		memcpy(x->key, &v, sizeof(v));
 		x->code = is(&el[i].w[2], "jump") ? NFT_JUMP : NFT_GOTO;
 	}
-	e->anon->n = n;
+	e->set->n = n;
 	mark_io(e, ct, false);
 	bitwise_mask(e, &m, 4);
 	anon_lookup(e);
@@ -1230,7 +1240,7 @@ device_set(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		return -1;
 	*used += 1 + map;
 	for (i = 0; i < n; i++) {
-		struct nfrule_elem *x = &e->anon->el[i];
+		struct nfrule_elem *x = &e->set->el[i];
 		const struct braced *b = &el[i];
 
 		memset(x, 0, sizeof(*x));
@@ -1255,11 +1265,11 @@ device_set(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	meta_load(e, NFT_META_IIFNAME);
 	if (!map && n == 1) {
 		/* nft compares with a set of one instead */
-		e->anon->used = false;
-		cmp(e, NFT_CMP_EQ, e->anon->el[0].key, IFNAMSIZ);
+		anon_drop(e);
+		cmp(e, NFT_CMP_EQ, e->set->el[0].key, IFNAMSIZ);
 		return 0;
 	}
-	e->anon->n = n;
+	e->set->n = n;
 	anon_lookup(e);
 	return 0;
 }
@@ -1316,10 +1326,10 @@ nat_map(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	    anon_begin(e, true, v6 ? 8 : 7, w, ud, sizeof(ud)) == -1)
 		return -1;
 	*used += 6;
-	e->anon->data_type = v6 ? 8 : 7;
-	e->anon->data_len = w;
+	e->set->data_type = v6 ? 8 : 7;
+	e->set->data_len = w;
 	for (i = 0; i < n; i++) {
-		struct nfrule_elem *m = &e->anon->el[i];
+		struct nfrule_elem *m = &e->set->el[i];
 
 		memset(m, 0, sizeof(*m));
 		if (el[i].n != 3 || !is(&el[i].w[1], ":") ||
@@ -1327,7 +1337,7 @@ nat_map(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		    addr(el[i].w[2].s, el[i].w[2].n, af, m->data) == -1)
 			return -1;
 	}
-	e->anon->n = n;
+	e->set->n = n;
 	payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, is(&t[4], "saddr") ?
 	    (v6 ? 8 : 12) : (v6 ? 24 : 16), w);
 	anon_lookup(e);
@@ -1642,7 +1652,7 @@ nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len,
 	e.l4proto = -1;
 	e.anon = anon;
 	if (anon != NULL)
-		anon->used = false;
+		anon->n = 0;
 	/* A comment ends the rule. */
 	comment[0] = '\0';
 	if (nt >= 2 && is(&t[nt - 2], "comment")) {

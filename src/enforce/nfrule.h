@@ -35,9 +35,8 @@
  * same transaction before the rule that looks it up by its id: the caller
  * sends it (NEWSET with these attributes, NEWSETELEM) before the rule.
  */
-struct nfrule_anon {
-	uint32_t	 id;		/* in: the set id the rule names */
-	bool		 used;		/* out: the rule holds one */
+struct nfrule_set {
+	uint32_t	 id;		/* the set id the rule names */
 	bool		 map;		/* a map ("__map%d") */
 	uint32_t	 key_type, key_len;	/* nft's datatype, bytes */
 	uint32_t	 data_type, data_len;	/* a map's: NFT_DATA_VERDICT
@@ -53,12 +52,24 @@ struct nfrule_anon {
 	}		 el[NFRULE_ANON_MAX];
 };
 
+/* The most anonymous sets one rule holds (the gateways' "fib daddr
+ * oifname { ... } iifname vmap { ... }": two). */
+#define NFRULE_ANON_SETS	2
+
+/* A rule's anonymous sets: ids id, id + 1, ... in the order they come. */
+struct nfrule_anon {
+	uint32_t	 id;		/* in: the first set id to use */
+	size_t		 n;		/* out: how many the rule holds */
+	struct nfrule_set set[NFRULE_ANON_SETS];
+};
+
 /* Put rule text s (len bytes: what follows "add rule inet moat CHAIN ")
  * into nlh as NFTA_RULE_EXPRESSIONS and NFTA_RULE_USERDATA (its comment):
  * 0; 1 when s holds anything this encoder does not know, or is longer
  * than NFRULE_TEXT_MAX (nlh is then to be dropped).  nlh must have
- * NFRULE_MSG_MAX bytes of room.  With anon, a rule may hold an anonymous
- * set (filled in there, anon->used); without (NULL), such a rule is 1. */
+ * NFRULE_MSG_MAX bytes of room.  With anon, a rule may hold anonymous
+ * sets (filled in there, anon->n of them); without (NULL), such a rule is
+ * 1. */
 int	 nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len,
 	    struct nfrule_anon *anon);
 

@@ -685,7 +685,11 @@ test_delta_lines(void **state)
 		{ "add rule inet moat g rt ip nexthop fe80::1 accept\n", 1, 0,
 		  false },
 		{ "add rule inet moat g fib daddr oifname { \"eth0\", \"eth1\" "
-		  "} iifname { \"eth0\", \"eth1\" } accept\n", 1, 0, false },
+		  "} iifname { \"eth0\", \"eth1\" } accept\n", 0, 5, false },
+		/* three anonymous sets: more than moat writes */
+		{ "add rule inet moat g fib daddr oifname { \"eth0\", \"eth1\" "
+		  "} iifname { \"eth0\", \"eth1\" } icmpv6 type { 1, 2 } "
+		  "accept\n", 1, 0, false },
 		/* anonymous sets outside the vocabulary */
 		{ "add rule inet moat input iifname { } accept\n", 1, 0, false },
 		{ "add rule inet moat input iifname { \"eth1\", } accept\n", 1,
