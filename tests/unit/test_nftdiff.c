@@ -705,7 +705,7 @@ test_delta_lines(void **state)
 		{ "add rule inet moat input iifname vmap { \"eth0\" : jump "
 		  "c } accept\n", 1, 0, false },
 		{ "add rule inet moat input iifname { \"eth0\", \"eth1\" } "
-		  "icmpv6 type { 1, 2 } accept\n", 1, 0, false },
+		  "icmpv6 type { 1, 2 } accept\n", 0, 5, false },
 		{ "table inet moat\ndelete table inet other\n", 1, 0, false },
 		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n"
 		  "}\n", 1, 0, false },
