@@ -1,16 +1,22 @@
-/* nfdelta.h: an incremental apply's difference (nftdiff.h's script) as
- * one nf_tables batch of moat's own (nfset.h), without libnftables.
+/* nfdelta.h: moat's compiled text (a whole ruleset, nftc.h's, or an
+ * incremental apply's difference, nftdiff.h's script) as one nf_tables
+ * batch of moat's own (nfset.h), without libnftables.
  *
  * libnftables reads the table into its cache before it changes it: every
  * chain, set and object for a rule, and in 1.0.6 every element of every
  * interval set for an element; at 100,000 rules about a second, whatever
- * the difference's size.  moat knows what it wrote, so it can name the
- * kernel's objects itself.  Read here: the lines nftdiff writes for a
- * rule's edit (chains without a hook declared, rules added and deleted
- * by handle, address elements of sets and of verdict maps added and
- * deleted, chains flushed and deleted, sets, maps and counters deleted).
- * Anything else (a set or a map declared, a base chain, a rule outside
- * nfrule.h's vocabulary) and the whole difference goes to libnftables.
+ * the difference's size.  And for a whole ruleset its parser and
+ * evaluation cost about a third of the load.  moat knows what it wrote,
+ * so it can name the kernel's objects itself.  Read here: the table
+ * created and deleted; chains declared, with their hook, type, priority
+ * and policy for base chains, their rules sent after every chain, set and
+ * map of the block (a rule jumps to a chain declared after it); sets,
+ * maps and counters declared, with their elements; rules added (nfrule.h,
+ * with the base chains' anonymous sets) and deleted by handle; address
+ * elements of sets and of verdict maps added and deleted; chains flushed
+ * and deleted; sets, maps and counters deleted.  Anything else (a set
+ * with timeouts, a rule outside nfrule.h's vocabulary) and all of it goes
+ * to libnftables.
  */
 #ifndef MOAT_NFDELTA_H
 #define MOAT_NFDELTA_H
