@@ -1305,6 +1305,28 @@ device_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return 0;
 }
 
+/* The translation: the address from register 1, with port the port
+ * from register 2 ("proto specified"). */
+static void
+nat_expr(struct enc *e, bool dnat, bool v6, bool port)
+{
+	struct nlattr *el, *d;
+
+	el = expr_begin(e, "nat", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_NAT_TYPE, htonl(dnat ? NFT_NAT_DNAT :
+	    NFT_NAT_SNAT));
+	mnl_attr_put_u32(e->nlh, NFTA_NAT_FAMILY, htonl(v6 ? NFPROTO_V6 :
+	    NFPROTO_V4));
+	mnl_attr_put_u32(e->nlh, NFTA_NAT_REG_ADDR_MIN, htonl(NFT_REG_1));
+	if (port) {
+		mnl_attr_put_u32(e->nlh, NFTA_NAT_REG_PROTO_MIN,
+		    htonl(NFT_REG_2));
+		/* NF_NAT_RANGE_PROTO_SPECIFIED */
+		mnl_attr_put_u32(e->nlh, NFTA_NAT_FLAGS, htonl(2));
+	}
+	expr_end(e, el, d);
+}
+
 /* "dnat|snat ip|ip6 to ip|ip6 daddr|saddr map { A : B, ... }", a
  * one-to-one NAT: the address looked up in an anonymous map of addresses
  * (ipv4_addr 7 or ipv6_addr 8, both in network order; not an interval),
@@ -1318,7 +1340,6 @@ nat_map(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	int af = v6 ? AF_INET6 : AF_INET;
 	uint32_t w = v6 ? 16 : 4;
 	struct braced el[NFRULE_ANON_MAX];
-	struct nlattr *x, *d;
 	size_t n, i;
 
 	if ((!is(&t[4], "daddr") && !is(&t[4], "saddr")) ||
@@ -1341,13 +1362,7 @@ nat_map(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, is(&t[4], "saddr") ?
 	    (v6 ? 8 : 12) : (v6 ? 24 : 16), w);
 	anon_lookup(e);
-	x = expr_begin(e, "nat", &d);
-	mnl_attr_put_u32(e->nlh, NFTA_NAT_TYPE, htonl(dnat ? NFT_NAT_DNAT :
-	    NFT_NAT_SNAT));
-	mnl_attr_put_u32(e->nlh, NFTA_NAT_FAMILY, htonl(v6 ? NFPROTO_V6 :
-	    NFPROTO_V4));
-	mnl_attr_put_u32(e->nlh, NFTA_NAT_REG_ADDR_MIN, htonl(NFT_REG_1));
-	expr_end(e, x, d);
+	nat_expr(e, dnat, v6, false);
 	return 0;
 }
 
@@ -1413,19 +1428,7 @@ nat_stmt(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		put_value(e, NFTA_IMMEDIATE_DATA, port, 2);
 		expr_end(e, el, d);
 	}
-	el = expr_begin(e, "nat", &d);
-	mnl_attr_put_u32(e->nlh, NFTA_NAT_TYPE, htonl(dnat ? NFT_NAT_DNAT :
-	    NFT_NAT_SNAT));
-	mnl_attr_put_u32(e->nlh, NFTA_NAT_FAMILY, htonl(v6 ? NFPROTO_V6 :
-	    NFPROTO_V4));
-	mnl_attr_put_u32(e->nlh, NFTA_NAT_REG_ADDR_MIN, htonl(NFT_REG_1));
-	if (colon != NULL) {
-		mnl_attr_put_u32(e->nlh, NFTA_NAT_REG_PROTO_MIN,
-		    htonl(NFT_REG_2));
-		/* NF_NAT_RANGE_PROTO_SPECIFIED */
-		mnl_attr_put_u32(e->nlh, NFTA_NAT_FLAGS, htonl(2));
-	}
-	expr_end(e, el, d);
+	nat_expr(e, dnat, v6, colon != NULL);
 	return 0;
 }
 

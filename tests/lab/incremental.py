@@ -32,7 +32,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from incrlib import Bare, Policy, differences, expressions, listing  # noqa: E402,E501
+from incrlib import Bare, Policy, listing, same_tables  # noqa: E402
 
 moat, ns_incr, ns_whole, tmp = sys.argv[1:5]
 nrules = int(sys.argv[5]) if len(sys.argv) > 5 else 1000
@@ -68,28 +68,11 @@ def apply(ns, state, conf, *extra, env=None):
 
 
 def compare(what):
-    a, ea = listing(ns_incr)
-    b, eb = listing(ns_whole)
-    if a is None or b is None:
-        fail("%s: listing failed: %s %s" % (what, ea, eb))
-        return False
-    if a != b:
-        for msg in differences(a, b):
-            fail("%s: %s" % (what, msg))
-        return False
-    # The same to the kernel: each rule's expressions as it holds them
-    # (a rule moat's batch sent, nfrule.c, against libnftables' own).
-    xa, xb = expressions(ns_incr), expressions(ns_whole)
-    if xa is None or xb is None:
-        fail("%s: nft --debug=netlink list failed" % what)
-        return False
-    if xa != xb:
-        only_a = [x for x in xa if x not in set(xb)]
-        only_b = [x for x in xb if x not in set(xa)]
-        fail("%s: the kernel holds other expressions: difference's %s, "
-             "whole's %s" % (what, only_a[:2], only_b[:2]))
-        return False
-    return True
+    # The same listing, and the same to the kernel: each rule's
+    # expressions as it holds them (a rule moat's batch sent, nfrule.c,
+    # against libnftables' own).
+    return same_tables(ns_incr, ns_whole, what, fail,
+                       ("difference's", "whole's"))
 
 
 def history(state):

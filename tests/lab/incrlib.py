@@ -388,3 +388,30 @@ def differences(a, b):
                        % (c, len(ra.get(c, [])), len(rb.get(c, []))))
             break
     return out
+
+
+def same_tables(ns_a, ns_b, what, fail, names=("moat's", "libnftables'")):
+    """Whether the tables of namespaces ns_a and ns_b are the same: the
+    listing (normalised) and each rule's and element's expressions as the
+    kernel holds them.  Each difference is said through fail(msg), what
+    first; names say whose each side is."""
+    a, ea = listing(ns_a)
+    b, eb = listing(ns_b)
+    if a is None or b is None:
+        fail("%s: listing failed: %s %s" % (what, ea, eb))
+        return False
+    if a != b:
+        for msg in differences(a, b):
+            fail("%s: %s" % (what, msg))
+        return False
+    xa, xb = expressions(ns_a), expressions(ns_b)
+    if xa is None or xb is None:
+        fail("%s: nft --debug=netlink list failed" % what)
+        return False
+    if xa != xb:
+        only_a = [x for x in xa if x not in set(xb)]
+        only_b = [x for x in xb if x not in set(xa)]
+        fail("%s: the kernel holds other expressions: %s %s, %s %s" % (
+            what, names[0], only_a[:2], names[1], only_b[:2]))
+        return False
+    return True

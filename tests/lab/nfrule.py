@@ -27,7 +27,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from incrlib import differences, expressions, listing  # noqa: E402
+from incrlib import same_tables  # noqa: E402
 
 moat, nfsend, labgen, ns_a, ns_b, tmp = sys.argv[1:7]
 npol = int(sys.argv[7]) if len(sys.argv) > 7 else 40
@@ -89,26 +89,9 @@ def nft(ns, path):
 
 
 def same(name):
-    """Whether the two namespaces' tables are the same: the listing and
-    every rule's expressions (failing the test if not)."""
-    a, ea = listing(ns_a)
-    b, eb = listing(ns_b)
-    ok = True
-    if a is None or b is None:
-        fail("%s: listing: %s %s" % (name, ea, eb))
-        return False
-    if a != b:
-        for msg in differences(a, b):
-            fail("%s: %s" % (name, msg))
-        ok = False
-    xa, xb = expressions(ns_a), expressions(ns_b)
-    if xa != xb:
-        only_a = [x for x in xa or [] if x not in set(xb or [])]
-        only_b = [x for x in xb or [] if x not in set(xa or [])]
-        fail("%s: other expressions: moat's %s, libnftables' %s" % (
-            name, only_a[:2], only_b[:2]))
-        ok = False
-    return ok
+    """Whether the two namespaces' tables are the same (failing the test
+    if not)."""
+    return same_tables(ns_a, ns_b, name, fail)
 
 
 def main():
