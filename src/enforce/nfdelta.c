@@ -26,6 +26,8 @@ struct decl {
 	char		 name[NFT_NAME_MAXLEN];
 	uint32_t	 key_type, key_len;	/* nft's datatype and size */
 	bool		 interval, counter, verdicts;
+	bool		 timeout;	/* a feed's: "flags interval, timeout" */
+	uint64_t	 gc_ms;		/* its "gc-interval" */
 	char		 comment[128];
 	const char	*elems, *elems_end;	/* inside "elements = { }" */
 	/* A base chain's "type T hook H priority P; policy V;" */
@@ -731,13 +733,18 @@ declare_set(struct reader *r)
 
 	if (d->key_type == 0 || !d->interval || (d->kind == D_MAP) !=
 	    d->verdicts || (d->kind == D_MAP && (!d->counter ||
-	    d->comment[0] != '\0')) || (d->kind == D_SET && d->counter))
+	    d->comment[0] != '\0' || d->timeout)) || (d->kind == D_SET &&
+	    d->counter) || (d->gc_ms != 0 && !d->timeout))
 		return 1;
 	if ((nlh = object_msg(r, NFT_MSG_NEWSET, NLM_F_CREATE, NFTA_SET_TABLE,
 	    NFTA_SET_NAME, d->name, "set")) == NULL)
 		return -1;
 	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_INTERVAL |
-	    (d->kind == D_MAP ? NFT_SET_MAP : 0)));
+	    (d->kind == D_MAP ? NFT_SET_MAP : 0) | (d->timeout ?
+	    NFT_SET_TIMEOUT : 0)));
+	if (d->gc_ms != 0)
+		mnl_attr_put_u32(nlh, NFTA_SET_GC_INTERVAL,
+		    htonl((uint32_t)d->gc_ms));
 	mnl_attr_put_u32(nlh, NFTA_SET_KEY_TYPE, htonl(d->key_type));
 	mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl(d->key_len));
 	/* The kernel wants an id for a set of this transaction. */
@@ -870,6 +877,17 @@ set_line(struct reader *r, const char *p, const char *end)
 	}
 	if (end - p == 16 && memcmp(p, "\t\tflags interval", 16) == 0) {
 		d->interval = true;
+		return 0;
+	}
+	/* a feed's set (nftc.c put_feed_set): elements that never time
+	 * out, and the kernel's walk for expired ones once an hour */
+	if (end - p == 25 && memcmp(p, "\t\tflags interval, timeout", 25) ==
+	    0) {
+		d->interval = d->timeout = true;
+		return 0;
+	}
+	if (end - p == 16 && memcmp(p, "\t\tgc-interval 1h", 16) == 0) {
+		d->gc_ms = 3600000;
 		return 0;
 	}
 	if (end - p == 9 && memcmp(p, "\t\tcounter", 9) == 0) {

@@ -723,8 +723,20 @@ test_delta_lines(void **state)
 		  "jump zone_LAN_v4_1 }\n\t}\n\n\tset D_v6 {\n\t\ttype "
 		  "ipv6_addr\n\t\tflags interval\n\t\tcomment \"moat: "
 		  "follows\"\n\t}\n}\n", 0, 9, false },
+		/* a feed's set: timeouts never reached, gc once an hour */
 		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t\t"
-		  "flags interval, timeout\n\t}\n}\n", 1, 0, false },
+		  "flags interval, timeout\n\t\tgc-interval 1h\n\t\tcomment "
+		  "\"moat: follows its feed\"\n\t\telements = { 10.0.0.0/8 }"
+		  "\n\t}\n}\n", 0, 3, false },
+		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t\t"
+		  "flags interval, timeout\n\t\tgc-interval 2h\n\t}\n}\n", 1,
+		  0, false },
+		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t\t"
+		  "flags interval\n\t\tgc-interval 1h\n\t}\n}\n", 1, 0,
+		  false },
+		{ "table inet moat {\n\tmap m {\n\t\ttype ipv4_addr : "
+		  "verdict\n\t\tflags interval, timeout\n\t\tcounter\n\t}\n"
+		  "}\n", 1, 0, false },
 		{ "table inet moat {\n\tset s {\n\t\ttype ipv4_addr\n\t\t"
 		  "flags interval\n\t\telements = { 10.0.0.1 : drop }\n"
 		  "\t}\n}\n", 1, 0, false },
