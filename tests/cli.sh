@@ -328,6 +328,29 @@ PY
 		{ echo "FAIL: apply --dry-run does not say what changes"; cat "$tmp/dry.txt"; failed=1; }
 	[ "$(wc -l <"$tmp/hist.txt")" = 2 ] && grep -q "nothing is in force yet" "$tmp/apply0.txt" ||
 		{ echo "FAIL: apply --dry-run changed the history"; cat "$tmp/hist.txt"; failed=1; }
+	# The whole ruleset goes over moat's own batch; through libnftables
+	# (a test build's MOAT_WHOLE_NFT), and through it after the kernel
+	# refused moat's batch, loaded by a child process (MOAT_WHOLE_REFUSE,
+	# MOAT_WHOLE_APART): the same table each way, and the timing line says
+	# which.
+	MOAT_STATE_DIR="$tmp/st4" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		for how in 1 2 3; do
+			case $how in
+			2) export MOAT_WHOLE_NFT=1 ;;
+			3) unset MOAT_WHOLE_NFT; export MOAT_WHOLE_REFUSE=1 MOAT_WHOLE_APART=1 ;;
+			esac
+			"$1" apply --whole --timing -f "$2/office.conf" >/dev/null 2>"$3/whole$how.txt" &&
+			nft -s list table inet moat >"$3/table$how.txt" || exit 1
+		done
+	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: whole applies in a namespace"; cat "$tmp"/whole*.txt; failed=1; }
+	grep -q "kernel [0-9]* ms (over netlink)" "$tmp/whole1.txt" && [ -s "$tmp/table1.txt" ] ||
+		{ echo "FAIL: a whole apply not over netlink"; cat "$tmp/whole1.txt"; failed=1; }
+	if grep -q "kernel [0-9]* ms (through libnftables)" "$tmp/whole2.txt"; then
+		grep -q "kernel [0-9]* ms (through libnftables: moat's batch: a refusal played by a test)" "$tmp/whole3.txt" ||
+			{ echo "FAIL: a refused batch: not through libnftables"; cat "$tmp/whole3.txt"; failed=1; }
+		cmp -s "$tmp/table1.txt" "$tmp/table2.txt" && cmp -s "$tmp/table1.txt" "$tmp/table3.txt" ||
+			{ echo "FAIL: the whole applies' tables differ"; diff "$tmp/table1.txt" "$tmp/table2.txt" | head; failed=1; }
+	fi
 	MOAT_STATE_DIR="$tmp/st2" "$moat" status --json | python3 -c '
 import json, sys
 st = json.load(sys.stdin)

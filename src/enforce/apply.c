@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/apart.h"
 #include "base/clock.h"
 #include "base/fds.h"
 #include "base/file.h"
@@ -32,6 +33,7 @@
 #include "policy/load.h"
 
 #define FEED_COMMIT_MS	60000	/* the kernel's answer to a batch */
+#define WHOLE_APART_MIN	(1u << 20)	/* a ruleset loaded by a child */
 
 static int	load_whole(const char *, char *, size_t, struct strbuf *);
 
@@ -1148,7 +1150,7 @@ send_delta(const char *delta, const char *old, const char *new, uint32_t gen,
  * kernel's reason in err.
  */
 static int
-load_whole(const char *script, char *how, size_t n, struct strbuf *err)
+load_here(const char *script, char *how, size_t n, struct strbuf *err)
 {
 	struct nfset *b = nfset_new();
 	const char *refused = NULL;
@@ -1157,32 +1159,99 @@ load_whole(const char *script, char *how, size_t n, struct strbuf *err)
 
 	strbuf_init(&why, 0);
 	r = b != NULL ? nfdelta_script(b, script, NULL, NULL, NULL, &refused) :
-	    1;
+	    -1;
+	if (r == -1)
+		strbuf_puts(&why, "out of memory");
 #ifdef MOAT_TEST_SEAMS
-	/* Test builds: through libnftables all the same, to compare. */
-	if (getenv("MOAT_WHOLE_NFT") != NULL && r == 0) {
+	/* Test builds: through libnftables all the same, to compare; or
+	 * the kernel's refusal of moat's batch, played. */
+	if (r == 0 && getenv("MOAT_WHOLE_NFT") != NULL) {
 		nfset_reset(b);
 		r = 1;
 		refused = NULL;
+	} else if (r == 0 && getenv("MOAT_WHOLE_REFUSE") != NULL) {
+		nfset_reset(b);
+		strbuf_puts(&why, "a refusal played by a test");
+		r = -1;
 	}
 #endif
-	if (r == 0 && nfset_commit(b, FEED_COMMIT_MS, &why) == 0) {
-		if (how != NULL)
-			snprintf(how, n, "over netlink");
-	} else {
-		if (how != NULL && r == 0)
-			snprintf(how, n, "through libnftables: the kernel "
-			    "refused moat's batch: %s", strbuf_str(&why));
-		else if (how != NULL && refused != NULL)
+	if (r == 0 && (r = nfset_commit(b, FEED_COMMIT_MS, &why)) == 0)
+		snprintf(how, n, "over netlink");
+	else {
+		/* Nothing changed: one transaction.  libnftables loads the
+		 * same text, and if it refuses it too, its reason names a
+		 * line. */
+		if (r == -1)
+			snprintf(how, n, "through libnftables: moat's batch: %s",
+			    strbuf_str(&why));
+		else if (refused != NULL)
 			snprintf(how, n, "through libnftables: %.*s",
 			    (int)strcspn(refused, "\n") > 72 ? 72 :
 			    (int)strcspn(refused, "\n"), refused);
-		else if (how != NULL)
+		else
 			snprintf(how, n, "through libnftables");
 		r = nft_run(script, false, NULL, err);
 	}
+	how[strcspn(how, "\n")] = '\0';
 	strbuf_free(&why);
 	nfset_free(b);
+	return r;
+}
+
+struct whole_job {
+	const char	*script;
+};
+
+/* In the child: how it went, a newline, the kernel's reason. */
+static int
+whole_job(void *arg, struct strbuf *out)
+{
+	struct whole_job *j = arg;
+	char how[256];
+	struct strbuf err;
+	int r;
+
+	strbuf_init(&err, 0);
+	r = load_here(j->script, how, sizeof(how), &err);
+	strbuf_printf(out, "%s\n%s", how, strbuf_str(&err));
+	strbuf_free(&err);
+	return r;
+}
+
+static int
+load_whole(const char *script, char *how, size_t n, struct strbuf *err)
+{
+	struct whole_job j = { script };
+	char ignored[256];
+	struct strbuf out;
+	const char *nl;
+	size_t min;
+	int r;
+
+	if (how == NULL) {
+		how = ignored;
+		n = sizeof(ignored);
+	}
+	/* A large ruleset is loaded by a child that exits after it, as
+	 * nft_run does: moatd's parent keeps none of the batch's memory. */
+	min = WHOLE_APART_MIN;
+#ifdef MOAT_TEST_SEAMS
+	if (getenv("MOAT_WHOLE_APART") != NULL)
+		min = 0;	/* a test's small ruleset by the child too */
+#endif
+	if (strlen(script) < min)
+		return load_here(script, how, n, err);
+	strbuf_init(&out, 0);
+	r = apart_run(whole_job, &j, &out, 64u << 10);
+	if ((nl = memchr(strbuf_str(&out), '\n', out.len)) != NULL) {
+		snprintf(how, n, "%.*s", (int)(nl - strbuf_str(&out)),
+		    strbuf_str(&out));
+		strbuf_puts(err, nl + 1);
+	} else
+		snprintf(how, n, "(no word from the loading process)");
+	if (r == -1 && err->len == 0)
+		strbuf_puts(err, "the kernel refused the ruleset");
+	strbuf_free(&out);
 	return r;
 }
 

@@ -2,6 +2,8 @@
  * that includes <nftables/libnftables.h>. */
 #include "enforce/nft.h"
 
+#include "base/apart.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <nftables/libnftables.h>
@@ -61,49 +63,24 @@ run(const char *script, bool dry_run, unsigned flags, struct strbuf *out,
  * runs in a child that exits after it, so that moatd's parent stays
  * small; the kernel's answer comes back over a pipe.
  */
+struct apart_job {
+	const char	*script;
+};
+
+static int
+run_job(void *arg, struct strbuf *err)
+{
+	struct apart_job *j = arg;
+
+	return run(j->script, false, 0, NULL, err);
+}
+
 static int
 run_apart(const char *script, struct strbuf *err)
 {
-	char buf[4096];
-	size_t got = 0;
-	ssize_t n;
-	pid_t pid;
-	int p[2], status;
+	struct apart_job j = { script };
 
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return run(script, false, 0, NULL, err);
-	if ((pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		return run(script, false, 0, NULL, err);
-	}
-	if (pid == 0) {
-		struct strbuf e;
-		int rc;
-
-		close(p[0]);
-		signal(SIGPIPE, SIG_IGN);
-		strbuf_init(&e, 0);
-		rc = run(script, false, 0, NULL, &e);
-		if (e.len > 0 && write(p[1], strbuf_str(&e), e.len) < 0)
-			rc = -1;
-		_exit(rc == 0 ? 0 : 1);
-	}
-	close(p[1]);
-	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (got < NFT_ERR_MAX)
-			strbuf_add(err, buf, (size_t)n);
-		got += (size_t)n;
-	}
-	close(p[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (apart_run(run_job, &j, err, NFT_ERR_MAX) == 0)
 		return 0;
 	if (err->len == 0)
 		strbuf_puts(err, "nftables refused the ruleset");

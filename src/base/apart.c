@@ -1,0 +1,54 @@
+/* apart.c: work run in a child process; see apart.h. */
+#include "base/apart.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int
+apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
+    struct strbuf *out, size_t max)
+{
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], status;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return fn(arg, out);
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return fn(arg, out);
+	}
+	if (pid == 0) {
+		struct strbuf o;
+		int rc;
+
+		close(p[0]);
+		signal(SIGPIPE, SIG_IGN);
+		strbuf_init(&o, 0);
+		rc = fn(arg, &o);
+		if (o.len > 0 && write(p[1], strbuf_str(&o), o.len) < 0)
+			rc = -1;
+		_exit(rc == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (got < max)
+			strbuf_add(out, buf, (size_t)n);
+		got += (size_t)n;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}

@@ -1,0 +1,16 @@
+/* apart.h: a piece of work run in a child process that exits after it,
+ * so that the caller (moatd's privileged parent) does not keep the memory
+ * the work took: the allocator keeps most of what a process ever held for
+ * its life, and loading a large ruleset takes hundreds of MB. */
+#ifndef MOAT_APART_H
+#define MOAT_APART_H
+
+#include "base/strbuf.h"
+
+/* Run fn(arg, out) in a child: its return (0 or -1) and, in out, what it
+ * wrote into its own out (at most max bytes of it).  When no child can be
+ * made, fn runs here. */
+int	apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
+	    struct strbuf *out, size_t max);
+
+#endif
