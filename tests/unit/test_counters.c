@@ -269,10 +269,10 @@ test_rules_and_elements(void **state)
 	assert_string_equal(v[0].name, "default_LAN");
 	assert_string_equal(v[1].name, "rule_00000000000000aa");
 	assert_int_equal(v[1].what, NFTC_COUNTS_RULE);
-	assert_true(v[1].rule_id == 0xaa && v[1].packets == 7 &&
+	assert_true(v[1].id == 0xaa && v[1].packets == 7 &&
 	    v[1].bytes == 70);
 	assert_string_equal(v[2].name, "rule_00000000000000bb");
-	assert_true(v[2].rule_id == 0xbb && v[2].packets == 3 + 7 + 11 &&
+	assert_true(v[2].id == 0xbb && v[2].packets == 3 + 7 + 11 &&
 	    v[2].bytes == 30 + 70 + 110);
 	assert_string_equal(v[3].name, "rule_00000000000000cc");
 	assert_true(v[3].packets == 13 && v[3].bytes == 130);
@@ -472,7 +472,7 @@ test_rule_names(void **state)
 	for (n = 0; n < 5; n++) {
 		int k;
 
-		v[n].what = nftc_counter_meaning(v[n].name, &k, &v[n].rule_id);
+		v[n].what = nftc_counter_meaning(v[n].name, &k, &v[n].id);
 		v[n].number = k;
 		v[n].packets = (uint64_t)n + 10;
 		v[n].bytes = 100 * ((uint64_t)n + 10);

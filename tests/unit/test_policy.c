@@ -164,7 +164,7 @@ test_dynamic(void **state)
 	struct policy *b = parse_bound(dynamic_office, "WAN",
 	    "198.51.100.9/28");
 	struct strbuf dyn;
-	char *sa, *sb, *sn, side[96];
+	char *sa, *sb, *sn, side[160];
 	enum action act;
 
 	(void)state;
@@ -203,8 +203,11 @@ test_dynamic(void **state)
 	sn = structure(none);
 	assert_string_equal(sa, sb);
 	assert_string_equal(sa, sn);
-	assert_non_null(strstr(sa, "iifname \"ppp0\" ip daddr @WANIP_v4 tcp "
-	    "dport 25 counter name \"forward_1\" dnat ip to 192.168.1.10"));
+	/* a forward's counter is named by the forward's id */
+	snprintf(side, sizeof(side), "iifname \"ppp0\" ip daddr @WANIP_v4 tcp "
+	    "dport 25 counter name \"forward_%016llx\" dnat ip to "
+	    "192.168.1.10", (unsigned long long)a->forwards[0]->id);
+	assert_non_null(strstr(sa, side));
 	assert_non_null(strstr(sa, "ip daddr != @WANIP_v4 tcp dport 80"));
 	assert_non_null(strstr(sa, "ip6 daddr @WANIP_v6 tcp dport 22"));
 	free(sa);
