@@ -233,7 +233,7 @@ text_counters(const struct gw_status *st, struct strbuf *b)
 {
 	size_t i;
 
-	strbuf_printf(b, "%-14s %12s %14s  %s\n", "counter", "packets",
+	strbuf_printf(b, "%-18s %12s %14s  %s\n", "counter", "packets",
 	    "bytes", "rule");
 	for (i = 0; i < st->nctr; i++) {
 		const struct counter *k = &st->ctr[i];
@@ -244,7 +244,7 @@ text_counters(const struct gw_status *st, struct strbuf *b)
 		/* An entry's counter, named by its id in the kernel, is told
 		 * by the number the config in force gives it. */
 		counter_words(st, k, name, sizeof(name), &line);
-		strbuf_printf(b, "%-14s %12llu %14llu  %s\n", name,
+		strbuf_printf(b, "%-18s %12llu %14llu  %s\n", name,
 		    (unsigned long long)k->packets,
 		    (unsigned long long)k->bytes, strbuf_str(&line));
 		strbuf_free(&line);
