@@ -24,10 +24,10 @@ struct counter {
 	int			 number;	/* the rule, forward, nat source
 						   rule or one-to-one line, or
 						   0 */
-	uint64_t		 id;		/* its id, from the name (rule_ID,
-						   forward_ID, …: its number is
-						   0 until counters_number),
-						   else 0 */
+	uint64_t		 id;		/* its id, from the name
+						   (rule_ID, forward_ID, …:
+						   its number is 0 until
+						   counters_number), else 0 */
 	uint64_t		 packets, bytes;
 };
 

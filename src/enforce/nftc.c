@@ -801,10 +801,11 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 				    fam_word[fam]);
 				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
 				put_svc_match(c, c->b, &g[j]);
-				strbuf_printf(c->b, " counter name \"forward_"
-				    NFTC_ID "_accept\" accept comment \"forward "
-				    NFTC_ID "%s\"\n", RID(fw), RID(fw),
-				    reflected ? ", reflection" : "");
+				strbuf_printf(c->b, " counter name "
+				    "\"forward_" NFTC_ID "_accept\" accept "
+				    "comment \"forward " NFTC_ID "%s\"\n",
+				    RID(fw), RID(fw), reflected ?
+				    ", reflection" : "");
 			}
 		}
 	}

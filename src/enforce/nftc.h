@@ -142,7 +142,7 @@ enum nftc_counted {
 	NFTC_COUNTS_FORWARD,		/* forward_ID: the port forward with id
 					   ID (forward_N before ids),
 					   translated */
-	NFTC_COUNTS_FORWARD_ACCEPT,	/* forward_ID_accept: ... and admitted */
+	NFTC_COUNTS_FORWARD_ACCEPT,	/* forward_ID_accept: … and admitted */
 	NFTC_COUNTS_UNDECLARED,		/* dropped: no interface declares the
 					   device it came in on */
 	NFTC_COUNTS_NAT_SOURCE,		/* nat_source_ID: a nat source rule */
