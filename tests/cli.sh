@@ -313,6 +313,36 @@ assert re.search(r"^rule 2 +\d+ +\d+  deny on LAN from ANY to ANY service SMTP$"
                  text, re.M), text
 assert st["pending"] is None and st["ha"] is None, st
 PY
+	# A port forward's counters too: named by its id in the kernel
+	# (forward_ID, forward_ID_accept), told as forward N (accept), with
+	# its line.
+	MOAT_STATE_DIR="$tmp/st4" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		"$1" apply -f "$2/office.conf" >/dev/null 2>&1 &&
+		"$1" status >"$3/status4.txt" && "$1" status --json >"$3/status4.json"
+	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: status of office.conf in a namespace"; failed=1; }
+	python3 - "$tmp/status4.txt" "$tmp/status4.json" <<'PY' || { echo "FAIL: moat status --json, forwards"; failed=1; }
+import json, re, sys
+text = open(sys.argv[1]).read()
+st = json.load(open(sys.argv[2]))
+def said(c):
+    if c.get("rule"):
+        return f"rule {c['rule']}"
+    if c.get("forward"):
+        return f"forward {c['forward']}" + (" accept" if c["name"].endswith("_accept") else "")
+    return c["name"]
+names = [said(c) for c in st["counters"]]
+assert names == re.findall(r"^(rule \d+|forward \d+(?: accept)?|\S+) +\d+ +\d+",
+                           text, re.M), (names, text)
+fw = [c for c in st["counters"] if "forward" in c]
+assert [said(c) for c in fw] == ["forward 1", "forward 1 accept", "forward 2",
+                                 "forward 2 accept"], fw
+for c in fw:
+    assert re.fullmatch(r"[0-9a-f]{16}", c["forward_id"]), c
+    assert re.fullmatch("forward_" + c["forward_id"] + "(_accept)?", c["name"]), c
+assert fw[0]["forward_id"] != fw[2]["forward_id"], fw
+assert re.search(r"^forward 2 accept +\d+ +\d+  forward on WAN service "
+                 r"\{ HTTP, HTTPS \} to 172\.16\.20\.80$", text, re.M), text
+PY
 	# apply says what it changes before it loads; --dry-run says it and
 	# loads nothing.
 	MOAT_STATE_DIR="$tmp/st3" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '

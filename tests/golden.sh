@@ -5,6 +5,8 @@
 #                   must accept, when root), `moat check` ok-NAME.check (with
 #                   its exit status on the last line), and the printed form
 #                   must print back to itself (parse(print(x)) == x).
+#   ok-NAME-inserted.conf: as ok-*, and every line of ok-NAME.conf's
+#                   ruleset but the first must be in its own.
 #   fail-NAME.conf: `moat check` must exit 2 and print fail-NAME.err on stderr.
 # Set MOAT_GOLDEN_UPDATE=1 to write the expected files instead (then review
 # them by hand: a golden file is only as right as the person who read it).
@@ -64,6 +66,23 @@ ok-*)
 		diff -u "$tmp/out" "$tmp/again"
 		failed=1
 	fi
+	# ok-NAME-inserted.conf is ok-NAME.conf with entries put above others
+	# of their kind: every line of ok-NAME's ruleset (but its first, which
+	# names the file) must be in its own, byte for byte, since a rule's,
+	# a forward's, a nat source rule's and a 1:1 line's kernel names are
+	# their ids, not their numbers (doc/design/rule-ids.md).
+	case $name in
+	*-inserted)
+		base=${name%-inserted}
+		if ! "$moat" show --nft -f "$base.conf" >"$tmp/base.nft" 2>&1 ||
+		    sed 1d "$tmp/base.nft" | grep -Fxv -f "$tmp/nft" \
+		    >"$tmp/gone"; then
+			echo "golden: $name: lines of $base's ruleset changed:"
+			cat "$tmp/gone" 2>/dev/null
+			failed=1
+		fi
+		;;
+	esac
 	;;
 *)
 	echo "golden: $name: a case is named ok-* or fail-*"

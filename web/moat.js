@@ -194,6 +194,17 @@ async function banner() {
   return r;
 }
 
+// A counter in moat's words: "rule 2", "forward 1", "forward 1 accept",
+// "nat source 3", "one-to-one 1"; its kernel name when the config in force
+// has no such entry (or it is not an entry's).
+function counterName(c) {
+  if (c.rule) return "rule " + c.rule;
+  if (c.forward) return "forward " + c.forward + (c.name.endsWith("_accept") ? " accept" : "");
+  if (c.nat_source) return "nat source " + c.nat_source;
+  if (c.one_to_one) return "one-to-one " + c.one_to_one;
+  return c.name;
+}
+
 async function loadDashboard() {
   const r = await banner();
   if (!r || r.status !== 200) return;
@@ -239,8 +250,9 @@ async function loadDashboard() {
   hits.textContent = "";
   for (const c of r.data.counters || []) {
     const tr = document.createElement("tr");
-    // a rule's counter is named by the rule's id; its number says which
-    cell(tr, c.rule ? "rule " + c.rule : c.name); cell(tr, c.packets); cell(tr, c.bytes);
+    // a rule's, forward's, NAT rule's counter is named by the entry's id
+    // in the kernel; its number in the config in force says which
+    cell(tr, counterName(c)); cell(tr, c.packets); cell(tr, c.bytes);
     hits.appendChild(tr);
   }
   const m = $("#mail");

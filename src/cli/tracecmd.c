@@ -198,6 +198,19 @@ rule_words(struct tracer *T, int n, uint64_t id, struct strbuf *b)
 	    r->loc.line, action_name(r->action));
 }
 
+/* A kernel rule's comment with the entry it names by id (a forward, a
+ * nat source rule, a one-to-one line) told by its number, into buf. */
+static void
+comment_words(struct tracer *T, const char *comment, char *buf, size_t len)
+{
+	struct strbuf b;
+
+	strbuf_init(&b, 0);
+	nftc_comment_words(T->p, comment, &b);
+	snprintf(buf, len, "%s", strbuf_str(&b));
+	strbuf_free(&b);
+}
+
 /* The packet, the first time one is seen. */
 static void
 packet_line(struct tracer *T, const struct nftrace_ev *ev)
@@ -351,7 +364,7 @@ on_event(void *arg, const struct nftrace_ev *ev)
 	const struct known_rule *k;
 	const char *v = verdict_word(ev);
 	struct strbuf line;
-	char where[80];
+	char where[80], said[160];
 	uint64_t id, lid;
 	int n, ln;
 
@@ -389,6 +402,8 @@ on_event(void *arg, const struct nftrace_ev *ev)
 			strbuf_free(&err);
 			k = rule_by_handle(T, ev->chain, ev->handle);
 		}
+		if (k != NULL)
+			comment_words(T, k->comment, said, sizeof(said));
 		if (k != NULL && strncmp(k->comment, "rule ", 5) == 0 &&
 		    rule_ref(T, k->comment + 5, &n, &id)) {
 			bool in_log = log_chain(T, ev->chain, &ln, &lid);
@@ -420,27 +435,27 @@ on_event(void *arg, const struct nftrace_ev *ev)
 		else if (k != NULL && strncmp(k->comment, "forward ", 8) == 0 &&
 		    strcmp(ev->chain, "prerouting") == 0)
 			strbuf_printf(&line, "prerouting: port %s: destination "
-			    "rewritten (DNAT)", k->comment);
+			    "rewritten (DNAT)", said);
 		else if (k != NULL && strncmp(k->comment, "forward ", 8) == 0 &&
 		    strcmp(ev->chain, "postrouting") == 0)
 			strbuf_printf(&line, "postrouting: port %s: source "
 			    "rewritten to the gateway's address (SNAT)",
-			    k->comment);
+			    said);
 		else if (k != NULL && strncmp(k->comment, "forward ", 8) == 0)
 			strbuf_printf(&line, "%s: accepted by port %s",
-			    where, k->comment);
+			    where, said);
 		else if (k != NULL && strncmp(k->comment, "scan ", 5) == 0)
 			strbuf_printf(&line, "intercepted by the SMTP proxy "
-			    "(%s)", k->comment);
+			    "(%s)", said);
 		else if (k != NULL && strncmp(k->comment, "one-to-one ", 11) ==
 		    0)
 			strbuf_printf(&line, "%s: %s: %s rewritten", ev->chain,
-			    k->comment, strcmp(ev->chain, "prerouting") == 0 ?
+			    said, strcmp(ev->chain, "prerouting") == 0 ?
 			    "destination (DNAT)" : "source (SNAT)");
 		else if (k != NULL && strncmp(k->comment, "nat source ", 11) ==
 		    0)
 			strbuf_printf(&line, "postrouting: %s matches: it "
-			    "decides the source (translate)", k->comment);
+			    "decides the source (translate)", said);
 		else if (k != NULL && strncmp(k->comment, "nat on ", 7) == 0)
 			strbuf_printf(&line, "postrouting: masqueraded (%s)",
 			    k->comment);
@@ -471,7 +486,7 @@ on_event(void *arg, const struct nftrace_ev *ev)
 			strbuf_printf(&line, "%s: rule %llu%s%s: %s%s%s",
 			    ev->chain, (unsigned long long)ev->handle,
 			    k != NULL && k->comment[0] ? " " : "",
-			    k != NULL ? k->comment : "", v,
+			    k != NULL ? said : "", v,
 			    ev->target[0] ? " " : "", ev->target);
 	} else {
 		strbuf_free(&line);

@@ -194,11 +194,11 @@ commented_rule(const struct nlattr *udata, struct counter *k)
 
 		if (p[0] == UDATA_COMMENT && len > 5 && s[len - 1] == '\0' &&
 		    strncmp(s, "rule ", 5) == 0 &&
-		    (r = nftc_rule_ref(s + 5, &k->rule_id, &number)) > 0 &&
-		    s[5 + r] == '\0' && k->rule_id != 0) {
+		    (r = nftc_rule_ref(s + 5, &k->id, &number)) > 0 &&
+		    s[5 + r] == '\0' && k->id != 0) {
 			k->what = NFTC_COUNTS_RULE;
 			snprintf(k->name, sizeof(k->name), "rule_" NFTC_ID,
-			    (unsigned long long)k->rule_id);
+			    (unsigned long long)k->id);
 			return true;
 		}
 		p += 2 + len;
@@ -255,7 +255,7 @@ on_obj(struct acc *a, const struct nlmsghdr *nlh)
 		return -1;
 	snprintf(k.name, sizeof(k.name), "%s",
 	    mnl_attr_get_str(tb[NFTA_OBJ_NAME]));
-	k.what = nftc_counter_meaning(k.name, &k.number, &k.rule_id);
+	k.what = nftc_counter_meaning(k.name, &k.number, &k.id);
 	return push(a, &k);
 }
 
@@ -411,8 +411,8 @@ by_rule(const void *x, const void *y)
 {
 	const struct counter *const *a = x, *const *b = y;
 
-	if ((*a)->rule_id != (*b)->rule_id)
-		return (*a)->rule_id < (*b)->rule_id ? -1 : 1;
+	if ((*a)->id != (*b)->id)
+		return (*a)->id < (*b)->id ? -1 : 1;
 	return *a < *b ? -1 : *a > *b;
 }
 
@@ -430,14 +430,14 @@ merge(struct acc *a)
 		return -1;
 	}
 	for (i = 0; i < a->n; i++)
-		if (a->v[i].what == NFTC_COUNTS_RULE && a->v[i].rule_id != 0)
+		if (a->v[i].what == NFTC_COUNTS_RULE && a->v[i].id != 0)
 			p[m++] = &a->v[i];
 	qsort(p, m, sizeof(*p), by_rule);
 	for (i = 0; i < m; i = j)
-		for (j = i + 1; j < m && p[j]->rule_id == p[i]->rule_id; j++) {
+		for (j = i + 1; j < m && p[j]->id == p[i]->id; j++) {
 			p[i]->packets += p[j]->packets;
 			p[i]->bytes += p[j]->bytes;
-			p[j]->rule_id = 0;
+			p[j]->id = 0;
 			p[j]->what = NFTC_COUNTS_OTHER;
 			p[j]->name[0] = '\0';
 		}
@@ -598,7 +598,8 @@ out:
 	return finish(&a, rc, v, n, err, strerror(errno));
 }
 
-/* Rules by number (those the config has not last), then by id. */
+/* An entry's counters by number (those the config has not last), then
+ * by id, a forward's translation before its accept. */
 static int
 by_number(const void *x, const void *y)
 {
@@ -607,7 +608,29 @@ by_number(const void *x, const void *y)
 
 	if (na != nb)
 		return na < nb ? -1 : 1;
-	return a->rule_id < b->rule_id ? -1 : a->rule_id > b->rule_id;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return (int)a->what - (int)b->what;
+}
+
+/* Where a kind of counter goes in counters_sort: 0 where the kernel has
+ * it, then the forwards, nat source rules, one-to-one lines and rules. */
+static int
+rank(enum nftc_counted what)
+{
+	switch (what) {
+	case NFTC_COUNTS_FORWARD:
+	case NFTC_COUNTS_FORWARD_ACCEPT:
+		return 1;
+	case NFTC_COUNTS_NAT_SOURCE:
+		return 2;
+	case NFTC_COUNTS_ONE_TO_ONE:
+		return 3;
+	case NFTC_COUNTS_RULE:
+		return 4;
+	default:
+		return 0;
+	}
 }
 
 void
@@ -616,27 +639,28 @@ counters_number(struct counter *v, size_t n, const struct policy *p)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (v[i].what == NFTC_COUNTS_RULE && v[i].rule_id != 0)
-			v[i].number = nftc_rule_number(p, v[i].rule_id, 0);
+		if (v[i].id != 0)
+			v[i].number = nftc_entry_number(p, v[i].what, v[i].id,
+			    0);
 }
 
 void
 counters_sort(struct counter *v, size_t n)
 {
 	struct counter *t;
-	size_t i, k = 0;
+	size_t i, k = 0, from;
+	int r;
 
 	if (n == 0 || (t = malloc((n + 1) * sizeof(*t))) == NULL)
 		return;
-	for (i = 0; i < n; i++)
-		if (v[i].what != NFTC_COUNTS_RULE)
-			t[k++] = v[i];
-	for (i = 0; i < n; i++)
-		if (v[i].what == NFTC_COUNTS_RULE)
-			t[k++] = v[i];
-	for (i = 0; i < n && t[i].what != NFTC_COUNTS_RULE; i++)
-		;
-	qsort(t + i, n - i, sizeof(*t), by_number);
+	for (r = 0; r <= 4; r++) {
+		from = k;
+		for (i = 0; i < n; i++)
+			if (rank(v[i].what) == r)
+				t[k++] = v[i];
+		if (r > 0)
+			qsort(t + from, k - from, sizeof(*t), by_number);
+	}
 	memcpy(v, t, n * sizeof(*t));
 	free(t);
 }

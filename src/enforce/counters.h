@@ -21,9 +21,12 @@
 struct counter {
 	char			 name[64];	/* its name in the table */
 	enum nftc_counted	 what;
-	int			 number;	/* the rule or forward, or 0 */
-	uint64_t		 rule_id;	/* a rule's counter rule_ID: its
-						   id (its number is 0 until
+	int			 number;	/* the rule, forward, nat source
+						   rule or one-to-one line, or
+						   0 */
+	uint64_t		 id;		/* its id, from the name
+						   (rule_ID, forward_ID, …:
+						   its number is 0 until
 						   counters_number), else 0 */
 	uint64_t		 packets, bytes;
 };
@@ -39,13 +42,16 @@ int	 counters_read(struct counter **v, size_t *n, struct strbuf *err);
  * err. */
 int	 counters_parse(const void *buf, size_t len, struct counter **v,
 	    size_t *n, struct strbuf *err);
-/* Give each rule counter named by its rule's id (rule_ID) the number
- * that rule has in p, the config in force (0 when p is NULL or has no
- * rule with that id: a kernel that holds another config's ruleset).
- * The old form rule_N says its number itself. */
+/* Give each counter named by an entry's id (rule_ID, forward_ID,
+ * forward_ID_accept, nat_source_ID, one_to_one_ID) the number that entry
+ * has in p, the config in force (0 when p is NULL or has no such entry: a
+ * kernel that holds another config's ruleset).  The old forms (rule_N,
+ * forward_N, …) say their number themselves. */
 void	 counters_number(struct counter *v, size_t n, const struct policy *p);
-/* v in order: the counters that are not a rule's as the kernel has them,
- * then the rules by number (counters_number; those without one last). */
+/* v in order: the counters that are not an entry's (anti-lockout,
+ * defaults, undeclared) as the kernel has them, then the forwards', the
+ * nat source rules', the one-to-one lines' and the rules', each kind by
+ * number (counters_number; those without one last). */
 void	 counters_sort(struct counter *v, size_t n);
 
 #endif

@@ -34,7 +34,8 @@
 #include "policy/schedule.h"
 
 #define V6_ALL_LO	((u128)0)
-/* A rule's id as its kernel objects' names spell it (NFTC_ID). */
+/* An entry's id (a rule's, a port forward's, a nat source rule's, a
+ * one-to-one line's) as its kernel objects' names spell it (NFTC_ID). */
 #define RID(r)		((unsigned long long)(r)->id)
 
 static const char *const fam_word[] = { [FAM_V4] = "ip", [FAM_V6] = "ip6" };
@@ -800,9 +801,10 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 				    fam_word[fam]);
 				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
 				put_svc_match(c, c->b, &g[j]);
-				strbuf_printf(c->b, " counter name \"forward_%d_"
-				    "accept\" accept comment \"forward %d%s\"\n",
-				    fw->number, fw->number, reflected ?
+				strbuf_printf(c->b, " counter name "
+				    "\"forward_" NFTC_ID "_accept\" accept "
+				    "comment \"forward " NFTC_ID "%s\"\n",
+				    RID(fw), RID(fw), reflected ?
 				    ", reflection" : "");
 			}
 		}
@@ -1778,13 +1780,64 @@ nftc_rule_number(const struct policy *p, uint64_t id, int number)
 	return (r = policy_rule_by_id(p, id)) != NULL ? r->number : 0;
 }
 
+int
+nftc_entry_number(const struct policy *p, enum nftc_counted what,
+    uint64_t id, int number)
+{
+	const struct forward *fw;
+	const struct nat_rule *nr;
+	const struct nat_one *no;
+	size_t n;
+
+	switch (what) {
+	case NFTC_COUNTS_RULE:
+		return nftc_rule_number(p, id, number);
+	case NFTC_COUNTS_FORWARD:
+	case NFTC_COUNTS_FORWARD_ACCEPT:
+		if (p != NULL && number == 0)
+			return (fw = policy_forward_by_id(p, id)) != NULL ?
+			    fw->number : 0;
+		n = p != NULL ? p->nforward : 0;
+		break;
+	case NFTC_COUNTS_NAT_SOURCE:
+		if (p != NULL && number == 0)
+			return (nr = policy_nat_rule_by_id(p, id)) != NULL ?
+			    nr->number : 0;
+		n = p != NULL ? p->nnat_rule : 0;
+		break;
+	case NFTC_COUNTS_ONE_TO_ONE:
+		if (p != NULL && number == 0)
+			return (no = policy_nat_one_by_id(p, id)) != NULL ?
+			    no->number : 0;
+		n = p != NULL ? p->nnat_one : 0;
+		break;
+	default:
+		return 0;
+	}
+	return number > 0 && (size_t)number <= n ? number : 0;
+}
+
+/* Whether name is PREFIX, a reference (nftc_rule_ref: an id, or a number
+ * before ids), then SUFFIX; the reference into *id or *number. */
+static bool
+named_ref(const char *name, const char *prefix, const char *suffix,
+    uint64_t *id, int *number)
+{
+	size_t len = strlen(prefix), k;
+
+	if (strncmp(name, prefix, len) == 0 &&
+	    (k = nftc_rule_ref(name + len, id, number)) > 0 &&
+	    strcmp(name + len + k, suffix) == 0)
+		return true;
+	*id = 0;
+	*number = 0;
+	return false;
+}
+
 /* The names compile_counters gives, read back. */
 enum nftc_counted
 nftc_counter_meaning(const char *name, int *number, uint64_t *id)
 {
-	int n = 0, end = 0;
-	size_t k;
-
 	*number = 0;
 	*id = 0;
 	if (strcmp(name, "anti_lockout") == 0)
@@ -1793,31 +1846,55 @@ nftc_counter_meaning(const char *name, int *number, uint64_t *id)
 		return NFTC_COUNTS_UNDECLARED;
 	if (strncmp(name, "default_", 8) == 0 && name[8] != '\0')
 		return NFTC_COUNTS_DEFAULT;
-	if (strncmp(name, "rule_", 5) == 0 &&
-	    (k = nftc_rule_ref(name + 5, id, number)) > 0 &&
-	    name[5 + k] == '\0')
+	if (named_ref(name, "rule_", "", id, number))
 		return NFTC_COUNTS_RULE;
-	*number = 0;
-	*id = 0;
-	if (sscanf(name, "forward_%d%n", &n, &end) == 1 && n > 0) {
-		*number = n;
-		if (name[end] == '\0')
-			return NFTC_COUNTS_FORWARD;
-		if (strcmp(name + end, "_accept") == 0)
-			return NFTC_COUNTS_FORWARD_ACCEPT;
-	}
-	if (sscanf(name, "nat_source_%d%n", &n, &end) == 1 &&
-	    name[end] == '\0' && n > 0) {
-		*number = n;
+	if (named_ref(name, "forward_", "", id, number))
+		return NFTC_COUNTS_FORWARD;
+	if (named_ref(name, "forward_", "_accept", id, number))
+		return NFTC_COUNTS_FORWARD_ACCEPT;
+	if (named_ref(name, "nat_source_", "", id, number))
 		return NFTC_COUNTS_NAT_SOURCE;
-	}
-	if (sscanf(name, "one_to_one_%d%n", &n, &end) == 1 &&
-	    name[end] == '\0' && n > 0) {
-		*number = n;
+	if (named_ref(name, "one_to_one_", "", id, number))
 		return NFTC_COUNTS_ONE_TO_ONE;
+	return NFTC_COUNTS_OTHER;
+}
+
+/* The comments that name an entry by its id: the words before it, what
+ * a number is of. */
+static const struct {
+	const char		*words;
+	enum nftc_counted	 what;
+} commented[] = {
+	{ "rule ", NFTC_COUNTS_RULE },
+	{ "forward ", NFTC_COUNTS_FORWARD },
+	{ "scan incoming SMTP (forward ", NFTC_COUNTS_FORWARD },
+	{ "nat source ", NFTC_COUNTS_NAT_SOURCE },
+	{ "one-to-one ", NFTC_COUNTS_ONE_TO_ONE },
+};
+
+enum nftc_counted
+nftc_comment_words(const struct policy *p, const char *comment,
+    struct strbuf *b)
+{
+	size_t i, len, k;
+	uint64_t id;
+	int number, n;
+
+	for (i = 0; i < sizeof(commented) / sizeof(commented[0]); i++) {
+		len = strlen(commented[i].words);
+		if (strncmp(comment, commented[i].words, len) != 0 ||
+		    (k = nftc_rule_ref(comment + len, &id, &number)) == 0)
+			continue;
+		n = nftc_entry_number(p, commented[i].what, id, number);
+		strbuf_printf(b, "%.*s", (int)len, comment);
+		if (n > 0 || number > 0)
+			strbuf_printf(b, "%d", n > 0 ? n : number);
+		else
+			strbuf_printf(b, NFTC_ID, (unsigned long long)id);
+		strbuf_puts(b, comment + len + k);
+		return commented[i].what;
 	}
-	*number = 0;
-	*id = 0;
+	strbuf_puts(b, comment);
 	return NFTC_COUNTS_OTHER;
 }
 
@@ -1837,15 +1914,15 @@ compile_counters(struct nftc *c)
 	if (p->firewall)
 		strbuf_puts(c->b, "\tcounter undeclared {\n\t}\n");
 	for (i = 0; i < p->nforward; i++)
-		strbuf_printf(c->b, "\tcounter forward_%d {\n\t}\n"
-		    "\tcounter forward_%d_accept {\n\t}\n",
-		    p->forwards[i]->number, p->forwards[i]->number);
+		strbuf_printf(c->b, "\tcounter forward_" NFTC_ID " {\n\t}\n"
+		    "\tcounter forward_" NFTC_ID "_accept {\n\t}\n",
+		    RID(p->forwards[i]), RID(p->forwards[i]));
 	for (i = 0; i < p->nnat_rule; i++)
-		strbuf_printf(c->b, "\tcounter nat_source_%d {\n\t}\n",
-		    p->nat_rules[i]->number);
+		strbuf_printf(c->b, "\tcounter nat_source_" NFTC_ID " {\n\t}\n",
+		    RID(p->nat_rules[i]));
 	for (i = 0; i < p->nnat_one; i++)
-		strbuf_printf(c->b, "\tcounter one_to_one_%d {\n\t}\n",
-		    p->nat_ones[i]->number);
+		strbuf_printf(c->b, "\tcounter one_to_one_" NFTC_ID " {\n\t}\n",
+		    RID(p->nat_ones[i]));
 	strbuf_putc(c->b, '\n');
 }
 
@@ -1890,10 +1967,10 @@ put_dnat(struct nftc *c, const struct forward *fw, const struct addr_expr *own,
 {
 	put_addr_match(c, c->b, "daddr", own, mine, f);
 	put_svc_match(c, c->b, g);
-	strbuf_printf(c->b, " counter name \"forward_%d\" dnat %s to ",
-	    fw->number, fam_word[f]);
+	strbuf_printf(c->b, " counter name \"forward_" NFTC_ID "\" dnat %s "
+	    "to ", RID(fw), fam_word[f]);
 	put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
-	strbuf_printf(c->b, " comment \"forward %d%s\"\n", fw->number,
+	strbuf_printf(c->b, " comment \"forward " NFTC_ID "%s\"\n", RID(fw),
 	    reflected ? ", reflection" : "");
 }
 
@@ -1944,7 +2021,8 @@ compile_reflect_snat(struct nftc *c)
 				put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
 				put_svc_match(c, c->b, &g[j]);
 				strbuf_printf(c->b, " masquerade comment "
-				    "\"forward %d, reflection\"\n", fw->number);
+				    "\"forward " NFTC_ID ", reflection\"\n",
+				    RID(fw));
 			}
 	}
 }
@@ -1975,13 +2053,15 @@ compile_nat_rule_family(struct nftc *c, const struct nat_rule *n,
 		    matches_whole_family(c, dst, f))
 			strbuf_printf(c->b, " meta nfproto %s",
 			    f == FAM_V4 ? "ipv4" : "ipv6");
-		c->side = arena_printf(&c->a, "nat_source_%d_src", n->number);
+		c->side = arena_printf(&c->a, "nat_source_" NFTC_ID "_src",
+		    RID(n));
 		put_addr_match(c, c->b, "saddr", &n->src, src, f);
-		c->side = arena_printf(&c->a, "nat_source_%d_dst", n->number);
+		c->side = arena_printf(&c->a, "nat_source_" NFTC_ID "_dst",
+		    RID(n));
 		put_addr_match(c, c->b, "daddr", &n->dst, dst, f);
 		put_svc_match(c, c->b, &g[i]);
-		strbuf_printf(c->b, " counter name \"nat_source_%d\" ",
-		    n->number);
+		strbuf_printf(c->b, " counter name \"nat_source_" NFTC_ID "\" ",
+		    RID(n));
 		if (n->kind == NAT_TO_MASQUERADE)
 			strbuf_puts(c->b, "masquerade");
 		else if (n->kind == NAT_TO_NONE)
@@ -1990,7 +2070,8 @@ compile_nat_rule_family(struct nftc *c, const struct nat_rule *n,
 			strbuf_printf(c->b, "snat %s to ", fam_word[f]);
 			put_addr(c->b, f == FAM_V4 ? n->to4 : n->to6);
 		}
-		strbuf_printf(c->b, " comment \"nat source %d\"\n", n->number);
+		strbuf_printf(c->b, " comment \"nat source " NFTC_ID "\"\n",
+		    RID(n));
 	}
 }
 
@@ -2040,8 +2121,8 @@ compile_nat_one(struct nftc *c, const struct nat_one *n, bool inbound,
 	strbuf_printf(c->b, " %s %s ", fam, inbound ? "daddr" : "saddr");
 	put_interval(c->b, from, from + n->size - 1,
 	    (enum addr_family)n->family);
-	strbuf_printf(c->b, " counter name \"one_to_one_%d\" %s %s to ",
-	    n->number, inbound ? "dnat" : "snat", fam);
+	strbuf_printf(c->b, " counter name \"one_to_one_" NFTC_ID "\" %s %s "
+	    "to ", RID(n), inbound ? "dnat" : "snat", fam);
 	if (n->size == 1)
 		put_addr(c->b, to);
 	else {
@@ -2056,8 +2137,8 @@ compile_nat_one(struct nftc *c, const struct nat_one *n, bool inbound,
 		}
 		strbuf_puts(c->b, " }");
 	}
-	strbuf_printf(c->b, " comment \"one-to-one %d%s\"\n", n->number,
-	    reflected ? ", reflection" : "");
+	strbuf_printf(c->b, " comment \"one-to-one " NFTC_ID "%s\"\n",
+	    RID(n), reflected ? ", reflection" : "");
 }
 
 /* 1:1 reflection, after DNAT: the internal host's connection to the
@@ -2072,8 +2153,8 @@ compile_one_reflect_snat(struct nftc *c, const struct nat_one *n)
 	strbuf_printf(c->b, " ct status dnat %s daddr ", fam_word[n->family]);
 	put_interval(c->b, n->in_lo, n->in_lo + n->size - 1,
 	    (enum addr_family)n->family);
-	strbuf_printf(c->b, " masquerade comment \"one-to-one %d, "
-	    "reflection\"\n", n->number);
+	strbuf_printf(c->b, " masquerade comment \"one-to-one " NFTC_ID
+	    ", reflection\"\n", RID(n));
 }
 
 /* True when some forward or 1:1 reflects on some interface. */
@@ -2408,8 +2489,8 @@ compile_intercept(struct nftc *c)
 			put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
 			strbuf_printf(c->b, " tcp dport 25 tproxy %s to :%d "
 			    "meta mark set 0x%x accept comment \"scan incoming "
-			    "SMTP (forward %d)\"\n", fam_word[f],
-			    NFTC_TPROXY_PORT, NFTC_MARK, fw->number);
+			    "SMTP (forward " NFTC_ID ")\"\n", fam_word[f],
+			    NFTC_TPROXY_PORT, NFTC_MARK, RID(fw));
 		}
 	}
 	if (p->av.outgoing_scanning)

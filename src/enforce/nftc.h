@@ -40,9 +40,19 @@
  */
 #define NFTC_ID			"%016llx"
 #define NFTC_ID_LEN		16
-/* A rule's reference at the start of s: 16 hex digits (an id, into *id)
- * or a decimal number (the old form, into *number), the other 0.  The
- * characters read, or 0 when s starts with neither. */
+/*
+ * So are a port forward's (policy_forward_id), a nat source rule's and a
+ * one-to-one line's: counters forward_ID and forward_ID_accept,
+ * nat_source_ID (its sides' sets nat_source_ID_src_v4 …), one_to_one_ID,
+ * comments "forward ID", "forward ID, reflection", "scan incoming SMTP
+ * (forward ID)", "nat source ID", "one-to-one ID", "one-to-one ID,
+ * reflection".  Their readers take the number too (forward_N, "forward
+ * N", … before these ids).
+ */
+/* A reference to a rule (or forward, nat source rule, one-to-one line)
+ * at the start of s: 16 hex digits (an id, into *id) or a decimal number
+ * (the old form, into *number), the other 0.  The characters read, or 0
+ * when s starts with neither. */
 size_t	 nftc_rule_ref(const char *s, uint64_t *id, int *number);
 /* An interface's name as it is in the names of its chains and sets
  * (zone_NAME...): "_" doubled, "-" written "_d". */
@@ -129,18 +139,33 @@ enum nftc_counted {
 					   rule_N (before ids): rule N */
 	NFTC_COUNTS_ANTI_LOCKOUT,	/* the anti-lockout rule */
 	NFTC_COUNTS_DEFAULT,		/* default_IF: an interface's default */
-	NFTC_COUNTS_FORWARD,		/* forward_N: port forward N, translated */
-	NFTC_COUNTS_FORWARD_ACCEPT,	/* forward_N_accept: ... and admitted */
+	NFTC_COUNTS_FORWARD,		/* forward_ID: the port forward with id
+					   ID (forward_N before ids),
+					   translated */
+	NFTC_COUNTS_FORWARD_ACCEPT,	/* forward_ID_accept: … and admitted */
 	NFTC_COUNTS_UNDECLARED,		/* dropped: no interface declares the
 					   device it came in on */
-	NFTC_COUNTS_NAT_SOURCE,		/* nat_source_N: nat source rule N */
-	NFTC_COUNTS_ONE_TO_ONE,		/* one_to_one_N: nat one-to-one N */
+	NFTC_COUNTS_NAT_SOURCE,		/* nat_source_ID: a nat source rule */
+	NFTC_COUNTS_ONE_TO_ONE,		/* one_to_one_ID: a nat one-to-one */
 };
 
-/* The meaning of counter name; *number is the rule or forward (else 0),
- * *id a rule's id (else 0): a rule's counter has one of the two. */
+/* The meaning of counter name; *id is the id of the rule, forward, nat
+ * source rule or one-to-one line it counts for, or *number its number
+ * (a ruleset compiled before ids): one of the two, else both 0. */
 enum nftc_counted nftc_counter_meaning(const char *name, int *number,
 	    uint64_t *id);
+/* The number p (may be NULL) gives the entry of kind what (a rule, a
+ * forward for both forward kinds, a nat source rule, a one-to-one line)
+ * with id, or for the old form number: 0 when p has no such entry. */
+int	 nftc_entry_number(const struct policy *p, enum nftc_counted what,
+	    uint64_t id, int number);
+/* A kernel rule's comment in moat's words, into b: the id of the entry
+ * it names ("forward ID, reflection") replaced by the entry's number in
+ * p, the config in force ("forward 2, reflection"; the id kept when p has
+ * no such entry; an old comment's number kept).  What kind of entry it
+ * names, or NFTC_COUNTS_OTHER (the comment copied as it is). */
+enum nftc_counted nftc_comment_words(const struct policy *p,
+	    const char *comment, struct strbuf *b);
 /* The lockdown ruleset, for a start with no usable config and no history:
  * table inet moat dropping everything but loopback, established traffic
  * and, when lan_device is not NULL, SSH, HTTP and HTTPS from it to the

@@ -269,13 +269,43 @@ rule_of(const struct policy *p, int n)
 	    p->rules[n - 1] : NULL;
 }
 
+/* The first label of an entry's counter: its number in the config in
+ * force (counter_ID: none, an empty label, when that has no such entry;
+ * the old form counter_N: N).  The number. */
+static int
+number_label(const struct metrics_input *in, const struct counter *c,
+    struct strbuf *b, const char *name)
+{
+	char num[16];
+	int n = c->id != 0 ? nftc_entry_number(in->p, c->what, c->id, 0) :
+	    c->number;
+
+	if (n > 0)
+		snprintf(num, sizeof(num), "%d", n);
+	label(b, name, n > 0 ? num : "", true);
+	return n;
+}
+
+/* The id label of an entry's counter named by its id (none for the old
+ * form): it stays the same when entries are put above it. */
+static void
+id_label(const struct counter *c, struct strbuf *b)
+{
+	char id[NFTC_ID_LEN + 1];
+
+	if (c->id == 0)
+		return;
+	snprintf(id, sizeof(id), NFTC_ID, (unsigned long long)c->id);
+	label(b, "id", id, false);
+}
+
 /* The counters of one kind, as name{labels} value, packets or bytes. */
 static void
 counter_lines(const struct metrics_input *in, struct strbuf *b,
     enum nftc_counted what, bool bytes)
 {
 	size_t i;
-	char num[NFTC_ID_LEN + 1];
+	char num[16];
 	int n;
 
 	for (i = 0; i < in->nctr; i++) {
@@ -286,15 +316,9 @@ counter_lines(const struct metrics_input *in, struct strbuf *b,
 			continue;
 		switch (what) {
 		case NFTC_COUNTS_RULE:
-			/* rule_ID: the number the config in force gives it
-			 * (none when it has no such rule); rule_N: N. */
-			n = c->rule_id != 0 ? nftc_rule_number(in->p,
-			    c->rule_id, 0) : c->number;
 			strbuf_puts(b, bytes ? "moat_rule_bytes_total{" :
 			    "moat_rule_packets_total{");
-			if (n > 0)
-				snprintf(num, sizeof(num), "%d", n);
-			label(b, "rule", n > 0 ? num : "", true);
+			n = number_label(in, c, b, "rule");
 			if ((r = rule_of(in->p, n)) != NULL) {
 				snprintf(num, sizeof(num), "%d", r->loc.line);
 				label(b, "line", num, false);
@@ -302,11 +326,7 @@ counter_lines(const struct metrics_input *in, struct strbuf *b,
 				    false);
 				label(b, "interface", r->ifname, false);
 			}
-			if (c->rule_id != 0) {
-				snprintf(num, sizeof(num), NFTC_ID,
-				    (unsigned long long)c->rule_id);
-				label(b, "id", num, false);
-			}
+			id_label(c, b);
 			break;
 		case NFTC_COUNTS_DEFAULT:
 			strbuf_puts(b, bytes ? "moat_default_bytes_total{" :
@@ -320,20 +340,20 @@ counter_lines(const struct metrics_input *in, struct strbuf *b,
 		case NFTC_COUNTS_FORWARD_ACCEPT:
 			strbuf_puts(b, bytes ? "moat_forward_bytes_total{" :
 			    "moat_forward_packets_total{");
-			snprintf(num, sizeof(num), "%d", c->number);
-			label(b, "forward", num, true);
+			number_label(in, c, b, "forward");
+			id_label(c, b);
 			break;
 		case NFTC_COUNTS_NAT_SOURCE:
 			strbuf_puts(b, bytes ? "moat_nat_source_bytes_total{" :
 			    "moat_nat_source_packets_total{");
-			snprintf(num, sizeof(num), "%d", c->number);
-			label(b, "rule", num, true);
+			number_label(in, c, b, "rule");
+			id_label(c, b);
 			break;
 		case NFTC_COUNTS_ONE_TO_ONE:
 			strbuf_puts(b, bytes ? "moat_one_to_one_bytes_total{" :
 			    "moat_one_to_one_packets_total{");
-			snprintf(num, sizeof(num), "%d", c->number);
-			label(b, "mapping", num, true);
+			number_label(in, c, b, "mapping");
+			id_label(c, b);
 			break;
 		default:
 			strbuf_puts(b, bytes ? "moat_other_bytes_total{" :

@@ -182,31 +182,72 @@ text_applied(const struct gw_status *st, struct strbuf *b)
 		    "or by another tool); moat apply puts it right\n", e->seq);
 }
 
+/* An entry's counter in moat's words, into name, and the entry's line
+ * into line: "rule 2" and its rule, "forward 1", "forward 1 accept",
+ * "nat source 3", "one-to-one 1"; the counter's kernel name (counter_ID)
+ * when the config in force has no such entry, and for the others. */
+static void
+counter_words(const struct gw_status *st, const struct counter *k,
+    char *name, size_t len, struct strbuf *line)
+{
+	const struct policy *p = st->p;
+	int n = k->number;
+
+	snprintf(name, len, "%s", k->name);
+	if (p == NULL || n <= 0)
+		return;
+	switch (k->what) {
+	case NFTC_COUNTS_RULE:
+		if ((size_t)n > p->nrule)
+			return;
+		printer_rule(p->rules[n - 1], line, false);
+		snprintf(name, len, "rule %d", n);
+		break;
+	case NFTC_COUNTS_FORWARD:
+	case NFTC_COUNTS_FORWARD_ACCEPT:
+		if ((size_t)n > p->nforward)
+			return;
+		policy_forward_line(p->forwards[n - 1], line);
+		snprintf(name, len, "forward %d%s", n, k->what ==
+		    NFTC_COUNTS_FORWARD_ACCEPT ? " accept" : "");
+		break;
+	case NFTC_COUNTS_NAT_SOURCE:
+		if ((size_t)n > p->nnat_rule)
+			return;
+		policy_nat_rule_line(p->nat_rules[n - 1], line);
+		snprintf(name, len, "nat source %d", n);
+		break;
+	case NFTC_COUNTS_ONE_TO_ONE:
+		if ((size_t)n > p->nnat_one)
+			return;
+		policy_nat_one_line(p->nat_ones[n - 1], line);
+		snprintf(name, len, "one-to-one %d", n);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 text_counters(const struct gw_status *st, struct strbuf *b)
 {
 	size_t i;
 
-	strbuf_printf(b, "%-14s %12s %14s  %s\n", "counter", "packets",
+	strbuf_printf(b, "%-18s %12s %14s  %s\n", "counter", "packets",
 	    "bytes", "rule");
 	for (i = 0; i < st->nctr; i++) {
 		const struct counter *k = &st->ctr[i];
-		struct strbuf rule;
+		struct strbuf line;
 		char name[sizeof(k->name)];
 
-		strbuf_init(&rule, 0);
-		/* A rule's counter, named by its id in the kernel, is told
+		strbuf_init(&line, 0);
+		/* An entry's counter, named by its id in the kernel, is told
 		 * by the number the config in force gives it. */
-		snprintf(name, sizeof(name), "%s", k->name);
-		if (k->what == NFTC_COUNTS_RULE && st->p != NULL &&
-		    k->number > 0 && (size_t)k->number <= st->p->nrule) {
-			printer_rule(st->p->rules[k->number - 1], &rule, false);
-			snprintf(name, sizeof(name), "rule %d", k->number);
-		}
-		strbuf_printf(b, "%-14s %12llu %14llu  %s\n", name,
+		counter_words(st, k, name, sizeof(name), &line);
+		strbuf_printf(b, "%-18s %12llu %14llu  %s\n", name,
 		    (unsigned long long)k->packets,
-		    (unsigned long long)k->bytes, strbuf_str(&rule));
-		strbuf_free(&rule);
+		    (unsigned long long)k->bytes, strbuf_str(&line));
+		strbuf_free(&line);
 	}
 }
 
@@ -621,10 +662,31 @@ json_mail(const struct mailstats *m)
 	return ml;
 }
 
+/* The key of the number of the entry a counter counts for, in its JSON
+ * object ("rule", "forward", …; its id's key is KEY_id), or NULL. */
+static const char *
+entry_key(enum nftc_counted what)
+{
+	switch (what) {
+	case NFTC_COUNTS_RULE:
+		return "rule";
+	case NFTC_COUNTS_FORWARD:
+	case NFTC_COUNTS_FORWARD_ACCEPT:
+		return "forward";
+	case NFTC_COUNTS_NAT_SOURCE:
+		return "nat_source";
+	case NFTC_COUNTS_ONE_TO_ONE:
+		return "one_to_one";
+	default:
+		return NULL;
+	}
+}
+
 json_t *
 status_json(const struct gw_status *st)
 {
 	json_t *o = json_object(), *c = json_array();
+	const char *kind;
 	size_t i;
 
 	json_object_set_new(o, "applied", st->have_entry &&
@@ -654,16 +716,16 @@ status_json(const struct gw_status *st)
 		json_t *k = json_object();
 
 		json_object_set_new(k, "name", json_string(st->ctr[i].name));
-		if (st->ctr[i].what == NFTC_COUNTS_RULE) {
-			char id[NFTC_ID_LEN + 1];
+		if ((kind = entry_key(st->ctr[i].what)) != NULL) {
+			char id[NFTC_ID_LEN + 1], key[32];
 
 			snprintf(id, sizeof(id), NFTC_ID,
-			    (unsigned long long)st->ctr[i].rule_id);
-			json_object_set_new(k, "rule", st->ctr[i].number > 0 ?
+			    (unsigned long long)st->ctr[i].id);
+			json_object_set_new(k, kind, st->ctr[i].number > 0 ?
 			    json_integer(st->ctr[i].number) : json_null());
-			json_object_set_new(k, "rule_id",
-			    st->ctr[i].rule_id != 0 ? json_string(id) :
-			    json_null());
+			snprintf(key, sizeof(key), "%s_id", kind);
+			json_object_set_new(k, key, st->ctr[i].id != 0 ?
+			    json_string(id) : json_null());
 		}
 		json_object_set_new(k, "packets",
 		    json_integer((json_int_t)st->ctr[i].packets));

@@ -726,15 +726,18 @@ json_dynamic(const struct policy *p, struct strbuf *b, bool *first)
 	strbuf_putc(b, ']');
 }
 /* A destination NAT's object in a verdict (a forward's or a 1:1's): its
- * number, the address it sends to, and the reflected source. */
+ * number, its stable id (its kernel objects' names: doc/design/rule-ids.md),
+ * the address it sends to, and the reflected source. */
 static void
-put_dnat(struct strbuf *b, const struct verdict *v, int number)
+put_dnat(struct strbuf *b, const struct verdict *v, int number, uint64_t id)
 {
 	char a[ADDR_STRLEN];
 	bool ff = true;
 
 	strbuf_putc(b, '{');
 	json_kv_int(b, "number", number, &ff);
+	json_key(b, "id", &ff);
+	strbuf_printf(b, "\"%016llx\"", (unsigned long long)id);
 	addr_format(v->dst, a, sizeof(a));
 	json_kv_str(b, "to", a, &ff);
 	json_kv_bool(b, "reflected", v->reflected, &ff);
@@ -826,12 +829,12 @@ json_verdict(const struct policy *p, const struct flow *f,
 	strbuf_putc(b, '}');
 	json_key(b, "forward", &first);
 	if (v->forward != NULL) {
-		put_dnat(b, v, v->forward->number);
+		put_dnat(b, v, v->forward->number, v->forward->id);
 	} else
 		strbuf_puts(b, "null");
 	json_key(b, "one_to_one", &first);
 	if (v->one != NULL && v->snat != SNAT_ONE) {
-		put_dnat(b, v, v->one->number);
+		put_dnat(b, v, v->one->number, v->one->id);
 	} else
 		strbuf_puts(b, "null");
 	if (p->ngateway > 0) {
@@ -871,6 +874,12 @@ json_verdict(const struct policy *p, const struct flow *f,
 		json_key(b, "rule", &ff);
 		if (v->nat_rule != NULL)
 			strbuf_printf(b, "%d", v->nat_rule->number);
+		else
+			strbuf_puts(b, "null");
+		json_key(b, "rule_id", &ff);
+		if (v->nat_rule != NULL)
+			strbuf_printf(b, "\"%016llx\"",
+			    (unsigned long long)v->nat_rule->id);
 		else
 			strbuf_puts(b, "null");
 		json_kv_str(b, "translate", v->snat == SNAT_MASQUERADE ?

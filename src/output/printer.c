@@ -82,23 +82,7 @@ printer_rule(const struct rule *r, struct strbuf *b, bool with_comment)
 void
 printer_nat_rule(const struct nat_rule *n, struct strbuf *b)
 {
-	strbuf_printf(b, "nat source on %s from ", n->ifname);
-	printer_addr_expr(&n->src, b);
-	if (n->has_dst) {
-		strbuf_puts(b, " to ");
-		printer_addr_expr(&n->dst, b);
-	}
-	if (n->svc.n > 0) {
-		strbuf_puts(b, " service ");
-		policy_svc_list_text(&n->svc, b);
-	}
-	strbuf_puts(b, " translate ");
-	if (n->kind == NAT_TO_MASQUERADE)
-		strbuf_puts(b, "masquerade");
-	else if (n->kind == NAT_TO_NONE)
-		strbuf_puts(b, "none");
-	else
-		printer_addr_expr(&n->to, b);
+	policy_nat_rule_line(n, b);
 }
 
 void
@@ -160,12 +144,7 @@ print_gateways(const struct policy *p, struct strbuf *b)
 void
 printer_forward(const struct forward *f, struct strbuf *b)
 {
-	strbuf_printf(b, "forward on %s service ", f->ifname);
-	policy_svc_list_text(&f->svc, b);
-	strbuf_puts(b, " to ");
-	printer_addr_expr(&f->target, b);
-	if (!f->reflection)
-		strbuf_puts(b, " reflection off");
+	policy_forward_line(f, b);
 }
 
 static void
@@ -513,12 +492,7 @@ printer_policy(const struct policy *p, struct strbuf *b)
 	if (p->nnat + p->nforward + p->nnat_rule + p->nnat_one > 0)
 		section(b, &started);
 	for (i = 0; i < p->nnat_one; i++) {
-		strbuf_printf(b, "nat one-to-one on %s ", p->nat_ones[i]->ifname);
-		printer_addr_expr(&p->nat_ones[i]->pub, b);
-		strbuf_puts(b, " to ");
-		printer_addr_expr(&p->nat_ones[i]->inside, b);
-		if (!p->nat_ones[i]->reflection)
-			strbuf_puts(b, " reflection off");
+		policy_nat_one_line(p->nat_ones[i], b);
 		strbuf_putc(b, '\n');
 	}
 	for (i = 0; i < p->nnat_rule; i++) {

@@ -793,7 +793,7 @@ policy_gw_choice_ref(const struct policy *p, unsigned t)
 	return NULL;
 }
 
-/* ---- canonical text and ids of rules ----------------------------------- */
+/* ---- canonical text and ids of entries --------------------------------- */
 
 static void
 put_quoted(struct strbuf *b, const char *s)
@@ -883,29 +883,142 @@ policy_rule_line(const struct rule *r, struct strbuf *b, bool with_comment)
 		strbuf_puts(b, " disabled");
 }
 
+void
+policy_nat_rule_line(const struct nat_rule *n, struct strbuf *b)
+{
+	strbuf_printf(b, "nat source on %s from ", n->ifname);
+	policy_addr_expr_text(&n->src, b);
+	if (n->has_dst) {
+		strbuf_puts(b, " to ");
+		policy_addr_expr_text(&n->dst, b);
+	}
+	if (n->svc.n > 0) {
+		strbuf_puts(b, " service ");
+		policy_svc_list_text(&n->svc, b);
+	}
+	strbuf_puts(b, " translate ");
+	if (n->kind == NAT_TO_MASQUERADE)
+		strbuf_puts(b, "masquerade");
+	else if (n->kind == NAT_TO_NONE)
+		strbuf_puts(b, "none");
+	else
+		policy_addr_expr_text(&n->to, b);
+}
+
+void
+policy_nat_one_line(const struct nat_one *n, struct strbuf *b)
+{
+	strbuf_printf(b, "nat one-to-one on %s ", n->ifname);
+	policy_addr_expr_text(&n->pub, b);
+	strbuf_puts(b, " to ");
+	policy_addr_expr_text(&n->inside, b);
+	if (!n->reflection)
+		strbuf_puts(b, " reflection off");
+}
+
+void
+policy_forward_line(const struct forward *fw, struct strbuf *b)
+{
+	strbuf_printf(b, "forward on %s service ", fw->ifname);
+	policy_svc_list_text(&fw->svc, b);
+	strbuf_puts(b, " to ");
+	policy_addr_expr_text(&fw->target, b);
+	if (!fw->reflection)
+		strbuf_puts(b, " reflection off");
+}
+
+/* The FNV-1a of a line, freed. */
+static uint64_t
+line_id(struct strbuf *line)
+{
+	uint64_t id = fnv1a(strbuf_str(line), line->len);
+
+	strbuf_free(line);
+	return id;
+}
+
 uint64_t
 policy_rule_id(const struct rule *r)
 {
 	struct strbuf line;
-	uint64_t id;
 
 	strbuf_init(&line, 0);
 	policy_rule_line(r, &line, false);
-	id = fnv1a(strbuf_str(&line), line.len);
-	strbuf_free(&line);
-	return id;
+	return line_id(&line);
+}
+
+uint64_t
+policy_forward_id(const struct forward *fw)
+{
+	struct strbuf line;
+
+	strbuf_init(&line, 0);
+	policy_forward_line(fw, &line);
+	return line_id(&line);
+}
+
+uint64_t
+policy_nat_rule_id(const struct nat_rule *n)
+{
+	struct strbuf line;
+
+	strbuf_init(&line, 0);
+	policy_nat_rule_line(n, &line);
+	return line_id(&line);
+}
+
+uint64_t
+policy_nat_one_id(const struct nat_one *n)
+{
+	struct strbuf line;
+
+	strbuf_init(&line, 0);
+	policy_nat_one_line(n, &line);
+	return line_id(&line);
+}
+
+long
+policy_id_find(const struct id_index *x, uint64_t id)
+{
+	size_t i;
+
+	if (x->cap == 0)
+		return -1;
+	for (i = policy_id_slot(id, x->cap); x->slot[i] != 0;
+	    i = (i + 1) & (x->cap - 1))
+		if (x->id[x->slot[i] - 1] == id)
+			return (long)x->slot[i] - 1;
+	return -1;
 }
 
 struct rule *
 policy_rule_by_id(const struct policy *p, uint64_t id)
 {
-	size_t i;
+	long k = policy_id_find(&p->rule_ids, id);
 
-	if (p->by_id_cap == 0)
-		return NULL;
-	for (i = policy_id_slot(id, p->by_id_cap); p->by_id[i] != NULL;
-	    i = (i + 1) & (p->by_id_cap - 1))
-		if (p->by_id[i]->id == id)
-			return p->by_id[i];
-	return NULL;
+	return k >= 0 ? p->rules[k] : NULL;
+}
+
+struct forward *
+policy_forward_by_id(const struct policy *p, uint64_t id)
+{
+	long k = policy_id_find(&p->forward_ids, id);
+
+	return k >= 0 ? p->forwards[k] : NULL;
+}
+
+struct nat_rule *
+policy_nat_rule_by_id(const struct policy *p, uint64_t id)
+{
+	long k = policy_id_find(&p->nat_rule_ids, id);
+
+	return k >= 0 ? p->nat_rules[k] : NULL;
+}
+
+struct nat_one *
+policy_nat_one_by_id(const struct policy *p, uint64_t id)
+{
+	long k = policy_id_find(&p->nat_one_ids, id);
+
+	return k >= 0 ? p->nat_ones[k] : NULL;
 }

@@ -346,6 +346,7 @@ struct nat_rule {
 	struct addr_expr	 to;		/* NAT_TO_ADDRESS */
 	bool			 has4, has6;	/* NAT_TO_ADDRESS's families */
 	u128			 to4, to6;
+	uint64_t		 id;		/* stable: policy_nat_rule_id */
 };
 
 /* nat one-to-one on IF PUBLIC to INSIDE: PUBLIC's addresses arriving on
@@ -365,6 +366,7 @@ struct nat_one {
 	bool			 reflection;	/* reflection on|off (default
 						   on): internal hosts that
 						   open PUBLIC reach INSIDE */
+	uint64_t		 id;		/* stable: policy_nat_one_id */
 };
 
 /* forward on IF service S to ADDR: DNAT of the gateway's IF addresses.
@@ -382,6 +384,7 @@ struct forward {
 	bool			 has4, has6;
 	u128			 to4, to6;	/* the internal host per family */
 	bool			 reflection;	/* reflection on (the default) */
+	uint64_t		 id;		/* stable: policy_forward_id */
 };
 
 enum av_engine {
@@ -529,6 +532,16 @@ struct ha_conf {
 	unsigned	 preempt_delay;	/* seconds */
 };
 
+/* The ids of one kind of entry (rules, port forwards, nat source rules,
+ * one-to-one lines), each its own (doc/design/rule-ids.md), and their
+ * index: open addressing over the entries' places in file order. */
+struct id_index {
+	uint64_t		*id;		/* the k-th entry's id */
+	size_t			*slot;		/* [cap]: k + 1 at its id's
+						   place, 0 free */
+	size_t			 cap;		/* a power of two, or 0 */
+};
+
 struct policy {
 	struct arena		 arena;
 	const char		*file;
@@ -579,8 +592,9 @@ struct policy {
 	struct loc		 geoip_loc;
 
 	struct rule		*lockout_rule;	/* synthesized, or NULL */
-	struct rule		**by_id;	/* open addressing on rule->id */
-	size_t			 by_id_cap;	/* a power of two, or 0 */
+	/* the entries by id (policy_rule_by_id, …), one index a kind */
+	struct id_index		 rule_ids, forward_ids, nat_rule_ids;
+	struct id_index		 nat_one_ids;
 	const struct binding	*binding;	/* while resolving: the dynamic
 						   interfaces' addresses */
 	struct nametab		*object_names, *service_names;
@@ -705,6 +719,13 @@ const char	*action_name(enum action a);
  * false leaves its comment out. */
 void		 policy_rule_line(const struct rule *r, struct strbuf *b,
 		    bool with_comment);
+/* A port forward's, a nat source rule's, a one-to-one line's line in
+ * canonical form (what `moat show` prints). */
+void		 policy_forward_line(const struct forward *fw,
+		    struct strbuf *b);
+void		 policy_nat_rule_line(const struct nat_rule *n,
+		    struct strbuf *b);
+void		 policy_nat_one_line(const struct nat_one *n, struct strbuf *b);
 /* An address expression in canonical form: ANY, !LANIP, { 10.0.0.0/8,
  * MAILSERVER }. */
 void		 policy_addr_expr_text(const struct addr_expr *x,
@@ -720,15 +741,31 @@ void		 policy_svc_list_text(const struct svc_list *l,
  * rule of a policy its own (rule->id); this is the first candidate.
  */
 uint64_t	 policy_rule_id(const struct rule *r);
-/* Where id starts its probe in p->by_id (cap a power of two): FNV-1a's
- * low bits alone cluster, so they are mixed first. */
+/*
+ * A port forward's, a nat source rule's and a one-to-one line's id, as a
+ * rule's: the FNV-1a of its canonical line (policy_forward_line, …;
+ * they have no comment), twins told apart in file order the same way, in
+ * an index of their own kind.  Their kernel objects are named by it.
+ */
+uint64_t	 policy_forward_id(const struct forward *fw);
+uint64_t	 policy_nat_rule_id(const struct nat_rule *n);
+uint64_t	 policy_nat_one_id(const struct nat_one *n);
+/* Where id starts its probe in an id_index (cap a power of two):
+ * FNV-1a's low bits alone cluster, so they are mixed first. */
 static inline size_t
 policy_id_slot(uint64_t id, size_t cap)
 {
 	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
 }
-/* The rule of p with this id, or NULL. */
+/* The place in file order (0, 1, …) of the entry of x with this id, or
+ * -1. */
+long		 policy_id_find(const struct id_index *x, uint64_t id);
+/* The rule, port forward, nat source rule, one-to-one line of p with this
+ * id, or NULL. */
 struct rule	*policy_rule_by_id(const struct policy *p, uint64_t id);
+struct forward	*policy_forward_by_id(const struct policy *p, uint64_t id);
+struct nat_rule	*policy_nat_rule_by_id(const struct policy *p, uint64_t id);
+struct nat_one	*policy_nat_one_by_id(const struct policy *p, uint64_t id);
 /* "auto", "concurrent" or "blocking". */
 const char	*policy_av_reload_name(enum av_reload r);
 /* "terminate", "passthrough" or "strip". */

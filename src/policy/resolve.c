@@ -1138,47 +1138,83 @@ make_lockout_rule(struct resolver *rs)
 }
 
 /*
- * Every rule's id (policy_rule_id), each its own, and the index by id.
- * Two rules with one line (or a clash of hashes) are told apart in file
- * order: the later one hashes its candidate again until it is free, so the
- * first keeps the id it would have alone.
+ * The ids of n entries of one kind into x, each its own, and the index by
+ * id: base[k] is the k-th entry's candidate (policy_rule_id, …).  Two
+ * entries with one line (or a clash of hashes) are told apart in file
+ * order: the later one hashes its candidate again until it is free, so
+ * the first keeps the id it would have alone.
  */
 static void
-assign_rule_ids(struct resolver *rs)
+assign_ids(struct resolver *rs, struct id_index *x, const uint64_t *base,
+    size_t n)
 {
-	struct policy *p = rs->p;
 	struct twin { uint64_t base, last; } *twins;
 	size_t cap = 16, i, j, k;
 
-	while (cap < 2 * p->nrule)
+	while (cap < 2 * n)
 		cap *= 2;
-	p->by_id = arena_array(rs->a, cap, sizeof(*p->by_id));
-	p->by_id_cap = cap;
+	x->id = arena_array(rs->a, n + 1, sizeof(*x->id));
+	x->slot = arena_array(rs->a, cap, sizeof(*x->slot));
+	x->cap = cap;
 	/* The last id given from each line's hash: the k-th twin of a line
 	 * starts after it instead of stepping past the k-1 before it (an
 	 * unfolded iptables chain had thousands of twins).  Ids are never
 	 * freed, so every id from the base to the last is still taken and
 	 * the ids are the ones the plain walk gives. */
 	twins = arena_array(rs->a, cap, sizeof(*twins));
-	for (i = 0; i < p->nrule; i++) {
-		struct rule *r = p->rules[i];
-		uint64_t base = policy_rule_id(r), id = base;
+	for (i = 0; i < n; i++) {
+		uint64_t id = base[i];
 
-		for (k = policy_id_slot(base, cap); twins[k].base != 0 &&
-		    twins[k].base != base; k = (k + 1) & (cap - 1))
+		for (k = policy_id_slot(base[i], cap); twins[k].base != 0 &&
+		    twins[k].base != base[i]; k = (k + 1) & (cap - 1))
 			;
-		if (twins[k].base == base && base != 0)
+		if (twins[k].base == base[i] && base[i] != 0)
 			id = fnv1a_add(twins[k].last, "+", 1);
-		while (policy_rule_by_id(p, id) != NULL)
+		while (policy_id_find(x, id) >= 0)
 			id = fnv1a_add(id, "+", 1);
-		twins[k].base = base;
+		twins[k].base = base[i];
 		twins[k].last = id;
-		r->id = id;
-		for (j = policy_id_slot(id, cap); p->by_id[j] != NULL;
+		x->id[i] = id;
+		for (j = policy_id_slot(id, cap); x->slot[j] != 0;
 		    j = (j + 1) & (cap - 1))
 			;
-		p->by_id[j] = r;
+		x->slot[j] = i + 1;
 	}
+}
+
+/* Every rule's, port forward's, nat source rule's and one-to-one line's
+ * id (doc/design/rule-ids.md), each kind indexed apart. */
+static void
+assign_entry_ids(struct resolver *rs)
+{
+	struct policy *p = rs->p;
+	uint64_t *base;
+	size_t i, n = p->nrule;
+
+	n = n > p->nforward ? n : p->nforward;
+	n = n > p->nnat_rule ? n : p->nnat_rule;
+	n = n > p->nnat_one ? n : p->nnat_one;
+	base = arena_array(rs->a, n + 1, sizeof(*base));
+	for (i = 0; i < p->nrule; i++)
+		base[i] = policy_rule_id(p->rules[i]);
+	assign_ids(rs, &p->rule_ids, base, p->nrule);
+	for (i = 0; i < p->nrule; i++)
+		p->rules[i]->id = p->rule_ids.id[i];
+	for (i = 0; i < p->nforward; i++)
+		base[i] = policy_forward_id(p->forwards[i]);
+	assign_ids(rs, &p->forward_ids, base, p->nforward);
+	for (i = 0; i < p->nforward; i++)
+		p->forwards[i]->id = p->forward_ids.id[i];
+	for (i = 0; i < p->nnat_rule; i++)
+		base[i] = policy_nat_rule_id(p->nat_rules[i]);
+	assign_ids(rs, &p->nat_rule_ids, base, p->nnat_rule);
+	for (i = 0; i < p->nnat_rule; i++)
+		p->nat_rules[i]->id = p->nat_rule_ids.id[i];
+	for (i = 0; i < p->nnat_one; i++)
+		base[i] = policy_nat_one_id(p->nat_ones[i]);
+	assign_ids(rs, &p->nat_one_ids, base, p->nnat_one);
+	for (i = 0; i < p->nnat_one; i++)
+		p->nat_ones[i]->id = p->nat_one_ids.id[i];
 }
 
 /* What the antivirus block needs from the rest of the file: the relay
@@ -1299,7 +1335,7 @@ resolve_policy(struct policy *p)
 	resolve_antivirus(&rs);
 	resolve_ha(&rs);
 	resolve_feeds(&rs);
-	assign_rule_ids(&rs);
+	assign_entry_ids(&rs);
 	if (p->firewall && p->niface == 0 && p->diags.nerrors == 0) {
 		struct loc top = { .file = p->file, .line = 1, .col = 1 };
 

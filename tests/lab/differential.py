@@ -141,14 +141,15 @@ def moat_translated(said):
 def counter_of(o):
     """The counter that decides a flow, from what moat test --json says
     of it: the deciding rule's (named by its id), the anti-lockout's, a
-    forward's accept, or the interface's default."""
+    forward's accept (named by the forward's id), or the interface's
+    default."""
     by = o["decided_by"]
     if by == "rule":
         return f"rule_{o['rule_id']}"
     if by == "anti-lockout":
         return "anti_lockout"
     if by == "forward":
-        return f"forward_{o['forward']['number']}_accept"
+        return f"forward_{o['forward']['id']}_accept"
     return f"default_{o['interface']}"
 
 

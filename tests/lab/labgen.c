@@ -423,8 +423,8 @@ write_flow(const struct policy *p, FILE *out, bool from_lan, const char *src,
 		snprintf(counter, sizeof(counter), "anti_lockout");
 		break;
 	case BY_FORWARD:
-		snprintf(counter, sizeof(counter), "forward_%d_accept",
-		    v.forward->number);
+		snprintf(counter, sizeof(counter), "forward_%016llx_accept",
+		    (unsigned long long)v.forward->id);
 		break;
 	default:
 		snprintf(counter, sizeof(counter), "default_%s",

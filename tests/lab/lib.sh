@@ -92,6 +92,21 @@ print(c[0] if c else "")
 ' "$2"
 }
 
+# entry_counter KIND N [_accept]: the name of the counter of forward N
+# (KIND forward; with _accept, its accept's), nat source rule N
+# (nat_source) or one-to-one line N (one_to_one): KIND_ID, ID the entry's
+# id, as moat status in gw tells it from the config in force there.
+entry_counter() {
+	ns gw "$MOAT" status --json | python3 -c '
+import json, sys
+kind, n, suffix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+d = json.load(sys.stdin)
+c = [c["name"] for c in d["counters"] if c.get(kind) == n and
+     c["name"].endswith("_accept") == (suffix == "_accept")]
+print(c[0] if c else "")
+' "$1" "$2" "${3:-}"
+}
+
 # counter NAME: packets counted by counter NAME of table inet moat in gw,
 # read from nft's listing (nftcount.py): a rule's counter, rule_ID, adds up
 # the counters of its kernel rules and map elements.

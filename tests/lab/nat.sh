@@ -46,7 +46,27 @@ case $out in
 	echo "ok: moat test: $out" ;;
 *) fail "moat test: $out" ;;
 esac
-[ "$(counter forward_1)" -ge 3 ] || fail "counter forward_1: $(counter forward_1)"
+# Forward 1's counter is named by its id in the kernel, told as forward 1.
+f1=$(entry_counter forward 1)
+echo "$f1" | grep -Eqx 'forward_[0-9a-f]{16}' || fail "forward 1's counter: '$f1'"
+n1=$(counter "$f1")
+[ "$n1" -ge 3 ] || fail "counter $f1: $n1"
+ns gw "$MOAT" status | grep -Eq "^forward 1 +$n1 +[0-9]+  forward on WAN service HTTPS to WEB$" ||
+	fail "moat status: $(ns gw "$MOAT" status | grep -i forward)"
+# A forward put above it: forward 1 becomes forward 2, its kernel objects
+# keep their names (the difference leaves its counter as it was).
+sed 's/^forward on WAN service HTTPS to WEB$/forward on WAN service SSH to 192.168.50.11 reflection off\n&/' \
+    "$tmp/nat.conf" >"$tmp/nat2.conf"
+ns gw env MOAT_DELTA_MAX_PCT=100 "$MOAT" apply -f "$tmp/nat2.conf" 2>"$tmp/apply.err" || fail "apply: $(cat "$tmp/apply.err")"
+grep -q "whole apply" "$tmp/apply.err" && fail "a forward put above: $(cat "$tmp/apply.err")"
+[ "$(entry_counter forward 2)" = "$f1" ] ||
+	fail "forward 2's counter is '$(entry_counter forward 2)', not $f1"
+[ "$(counter "$f1")" -ge "$n1" ] || fail "counter $f1 was reset: $(counter "$f1")"
+ns gw "$MOAT" metrics | grep -Eq "^moat_forward_packets_total\{forward=\"2\",id=\"${f1#forward_}\"\} [0-9]+$" ||
+	fail "moat metrics: $(ns gw "$MOAT" metrics | grep moat_forward)"
+probe connected wan --from 198.51.100.26 198.51.100.1 443
+[ "$(counter "$f1")" -gt "$n1" ] || fail "counter $f1 did not count: $(counter "$f1")"
+echo "ok: a forward put above: forward 2's counter $f1 kept its name and count"
 
 # Outbound NAT rules, before the masquerade.  The gateway answers for
 # the chosen addresses (the WAN side asks for them on the link).
@@ -73,8 +93,10 @@ for want in "198.51.100.25:80 198.51.100.9" "2001:db8:51::25:80 2001:db8:51::9" 
 		fail "outbound NAT: no connection '$want' in: $(cat "$tmp/wan.log")"
 done
 [ "$(wc -l <"$tmp/wan.log")" = 4 ] || fail "outbound NAT: $(cat "$tmp/wan.log")"
-[ "$(counter nat_source_1)" -ge 2 ] || fail "counter nat_source_1: $(counter nat_source_1)"
-ns gw "$MOAT" metrics | grep -Eq '^moat_nat_source_packets_total\{rule="1"\} [2-9]' &&
+n1=$(entry_counter nat_source 1)
+echo "$n1" | grep -Eqx 'nat_source_[0-9a-f]{16}' || fail "nat source 1's counter: '$n1'"
+[ "$(counter "$n1")" -ge 2 ] || fail "counter $n1: $(counter "$n1")"
+ns gw "$MOAT" metrics | grep -Eq '^moat_nat_source_packets_total\{rule="1",id="[0-9a-f]{16}"\} [2-9]' &&
 	echo "ok: moat metrics counts nat source 1" ||
 	fail "moat metrics: $(ns gw "$MOAT" metrics | grep nat_source)"
 out=$("$MOAT" test -f "$tmp/out.conf" --in LAN --src 192.168.50.12 \
@@ -139,6 +161,11 @@ grep -qx "192.168.50.13:80 192.168.50.1" "$tmp/lan.log" ||
 	fail "1:1 reflection: 192.168.50.13 did not see 192.168.50.1: $(cat "$tmp/lan.log")"
 grep -qx "2001:db8:50::13:80 2001:db8:50::1" "$tmp/lan.log" ||
 	fail "1:1 reflection: 2001:db8:50::13 did not see 2001:db8:50::1: $(cat "$tmp/lan.log")"
+o1=$(entry_counter one_to_one 1)
+echo "$o1" | grep -Eqx 'one_to_one_[0-9a-f]{16}' || fail "one-to-one 1's counter: '$o1'"
+[ "$(counter "$o1")" -ge 3 ] || fail "counter $o1: $(counter "$o1")"
+ns gw "$MOAT" status | grep -Eq "^one-to-one 1 +[0-9]+ +[0-9]+  nat one-to-one on WAN 203.0.113.10 to 192.168.50.13$" ||
+	fail "moat status: $(ns gw "$MOAT" status | grep one)"
 out=$("$MOAT" test -f "$tmp/one.conf" --in LAN --src 192.168.50.12 \
     --dst 203.0.113.10 --service HTTP)
 case $out in

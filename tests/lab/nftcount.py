@@ -2,7 +2,7 @@
 """nftcount.py [NAME]: the counters of table inet moat, read from
 `nft -j list table inet moat` on stdin, by the names moat gives them
 (doc/design/rule-ids.md): a counter object by its name (anti_lockout,
-default_IF, forward_N...); a rule's counter, rule_ID, is the sum of the
+default_IF, forward_ID, nat_source_ID...); a rule's counter, rule_ID, is the sum of the
 counters of the kernel rules whose comment is "rule ID" and of the
 dispatch maps' elements with that comment.  With NAME, its packets (empty
 when there is none); without, every counter as NAME PACKETS lines.

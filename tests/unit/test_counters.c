@@ -269,10 +269,10 @@ test_rules_and_elements(void **state)
 	assert_string_equal(v[0].name, "default_LAN");
 	assert_string_equal(v[1].name, "rule_00000000000000aa");
 	assert_int_equal(v[1].what, NFTC_COUNTS_RULE);
-	assert_true(v[1].rule_id == 0xaa && v[1].packets == 7 &&
+	assert_true(v[1].id == 0xaa && v[1].packets == 7 &&
 	    v[1].bytes == 70);
 	assert_string_equal(v[2].name, "rule_00000000000000bb");
-	assert_true(v[2].rule_id == 0xbb && v[2].packets == 3 + 7 + 11 &&
+	assert_true(v[2].id == 0xbb && v[2].packets == 3 + 7 + 11 &&
 	    v[2].bytes == 30 + 70 + 110);
 	assert_string_equal(v[3].name, "rule_00000000000000cc");
 	assert_true(v[3].packets == 13 && v[3].bytes == 130);
@@ -472,7 +472,7 @@ test_rule_names(void **state)
 	for (n = 0; n < 5; n++) {
 		int k;
 
-		v[n].what = nftc_counter_meaning(v[n].name, &k, &v[n].rule_id);
+		v[n].what = nftc_counter_meaning(v[n].name, &k, &v[n].id);
 		v[n].number = k;
 		v[n].packets = (uint64_t)n + 10;
 		v[n].bytes = 100 * ((uint64_t)n + 10);
@@ -495,10 +495,10 @@ test_rule_names(void **state)
 	st.nctr = 5;
 	strbuf_init(&b, 0);
 	status_text(&st, &b);
-	assert_non_null(strstr(strbuf_str(&b), "\nrule 1                   10"
+	assert_non_null(strstr(strbuf_str(&b), "\nrule 1                       10"
 	    "           1000  accept on LAN from 192.168.1.10 to ANY service "
 	    "SMTP\n"));
-	assert_non_null(strstr(strbuf_str(&b), "\nrule 2                   11"
+	assert_non_null(strstr(strbuf_str(&b), "\nrule 2                       11"
 	    "           1100  deny on LAN"));
 	assert_non_null(strstr(strbuf_str(&b), v[2].name));
 	strbuf_free(&b);
@@ -543,12 +543,298 @@ test_rule_names(void **state)
 	policy_free(q);
 }
 
+/* A port forward's, nat source rule's and one-to-one line's counters are
+ * named by its id (forward_ID, forward_ID_accept, nat_source_ID,
+ * one_to_one_ID), read back from a dump, numbered through the config in
+ * force, and told by that number (status, JSON, metrics, a comment); the
+ * old names (forward_N, …) a kernel loaded before the ids holds are still
+ * read. */
+static void
+test_entry_names(void **state)
+{
+	static const char head[] =
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat masquerade on WAN\n";
+	static const char tail[] =
+	    "forward on WAN service SMTP to 192.168.1.10\n"
+	    "nat source on WAN from 192.168.1.25 translate 203.0.113.25\n"
+	    "nat one-to-one on WAN 203.0.113.10 to 192.168.1.10\n";
+	static const char above[] =
+	    "forward on WAN service SSH to 192.168.1.22\n"
+	    "nat source on WAN from 192.168.1.26 translate 203.0.113.26\n"
+	    "nat one-to-one on WAN 203.0.113.11 to 192.168.1.11\n";
+	static char buf[BUF];
+	char conf[1024], moved[1024], name[96], fid[NFTC_ID_LEN + 1];
+	struct policy *p, *q;
+	struct counter *v;
+	struct gw_status st;
+	struct metrics_input in;
+	struct strbuf b, err;
+	const char *text;
+	uint64_t id, fw, ns, oo;
+	size_t n, off = 0, k;
+	int num;
+	json_t *j, *c;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "%s%s", head, tail);
+	snprintf(moved, sizeof(moved), "%s%s%s", head, above, tail);
+	p = policy_parse("t.conf", conf, strlen(conf));
+	q = policy_parse("u.conf", moved, strlen(moved));
+	assert_true(p != NULL && policy_valid(p));
+	assert_true(q != NULL && policy_valid(q));
+	fw = p->forwards[0]->id;
+	ns = p->nat_rules[0]->id;
+	oo = p->nat_ones[0]->id;
+	assert_true(q->forwards[1]->id == fw && q->nat_rules[1]->id == ns &&
+	    q->nat_ones[1]->id == oo);
+
+	/* the compiled ruleset names them by id only */
+	strbuf_init(&b, 0);
+	assert_int_equal(nftc_compile(p, &b), 0);
+	text = strbuf_str(&b);
+	snprintf(name, sizeof(name), "counter forward_%016llx_accept {",
+	    (unsigned long long)fw);
+	assert_non_null(strstr(text, name));
+	snprintf(name, sizeof(name), "comment \"forward %016llx, reflection\"",
+	    (unsigned long long)fw);
+	assert_non_null(strstr(text, name));
+	snprintf(name, sizeof(name), "counter name \"nat_source_%016llx\" snat",
+	    (unsigned long long)ns);
+	assert_non_null(strstr(text, name));
+	snprintf(name, sizeof(name), "comment \"one-to-one %016llx\"",
+	    (unsigned long long)oo);
+	assert_non_null(strstr(text, name));
+	assert_null(strstr(text, "forward_1"));
+	assert_null(strstr(text, "\"forward 1"));
+	assert_null(strstr(text, "nat_source_1"));
+	assert_null(strstr(text, "\"nat source 1"));
+	assert_null(strstr(text, "one_to_one_1"));
+	assert_null(strstr(text, "\"one-to-one 1"));
+	strbuf_free(&b);
+
+	/* the names read back, new and old */
+	snprintf(name, sizeof(name), "forward_%016llx", (unsigned long long)fw);
+	assert_int_equal(nftc_counter_meaning(name, &num, &id),
+	    NFTC_COUNTS_FORWARD);
+	assert_true(num == 0 && id == fw);
+	snprintf(name, sizeof(name), "forward_%016llx_accept",
+	    (unsigned long long)fw);
+	assert_int_equal(nftc_counter_meaning(name, &num, &id),
+	    NFTC_COUNTS_FORWARD_ACCEPT);
+	assert_true(num == 0 && id == fw);
+	snprintf(name, sizeof(name), "nat_source_%016llx",
+	    (unsigned long long)ns);
+	assert_int_equal(nftc_counter_meaning(name, &num, &id),
+	    NFTC_COUNTS_NAT_SOURCE);
+	assert_true(num == 0 && id == ns);
+	snprintf(name, sizeof(name), "one_to_one_%016llx",
+	    (unsigned long long)oo);
+	assert_int_equal(nftc_counter_meaning(name, &num, &id),
+	    NFTC_COUNTS_ONE_TO_ONE);
+	assert_true(num == 0 && id == oo);
+	assert_int_equal(nftc_counter_meaning("forward_3", &num, &id),
+	    NFTC_COUNTS_FORWARD);
+	assert_true(num == 3 && id == 0);
+	assert_int_equal(nftc_counter_meaning("forward_3_accept", &num, &id),
+	    NFTC_COUNTS_FORWARD_ACCEPT);
+	assert_true(num == 3 && id == 0);
+	assert_int_equal(nftc_counter_meaning("nat_source_2", &num, &id),
+	    NFTC_COUNTS_NAT_SOURCE);
+	assert_true(num == 2 && id == 0);
+	assert_int_equal(nftc_counter_meaning("one_to_one_4", &num, &id),
+	    NFTC_COUNTS_ONE_TO_ONE);
+	assert_true(num == 4 && id == 0);
+	/* neither an id nor a number, or something after it */
+	assert_int_equal(nftc_counter_meaning("forward_0", &num, &id),
+	    NFTC_COUNTS_OTHER);
+	assert_int_equal(nftc_counter_meaning("forward_0123456789abcde", &num,
+	    &id), NFTC_COUNTS_OTHER);
+	assert_int_equal(nftc_counter_meaning("forward_0123456789abcdef_x",
+	    &num, &id), NFTC_COUNTS_OTHER);
+	assert_int_equal(nftc_counter_meaning("forward_0123456789ABCDEF",
+	    &num, &id), NFTC_COUNTS_OTHER);
+	assert_int_equal(nftc_counter_meaning("nat_source_2_src_v4", &num,
+	    &id), NFTC_COUNTS_OTHER);
+	assert_int_equal(nftc_counter_meaning("one_to_one_", &num, &id),
+	    NFTC_COUNTS_OTHER);
+	assert_true(num == 0 && id == 0);
+
+	/* a dump of both forms: the kernel's order in, moat's order out */
+	snprintf(name, sizeof(name), "one_to_one_%016llx",
+	    (unsigned long long)oo);
+	put_obj(buf, &off, NFPROTO_INET, "moat", name, NFT_OBJECT_COUNTER, 5,
+	    50, WHOLE);
+	snprintf(name, sizeof(name), "forward_%016llx_accept",
+	    (unsigned long long)fw);
+	put_obj(buf, &off, NFPROTO_INET, "moat", name, NFT_OBJECT_COUNTER, 7,
+	    70, WHOLE);
+	snprintf(name, sizeof(name), "nat_source_%016llx",
+	    (unsigned long long)ns);
+	put_obj(buf, &off, NFPROTO_INET, "moat", name, NFT_OBJECT_COUNTER, 3,
+	    30, WHOLE);
+	snprintf(name, sizeof(name), "forward_%016llx", (unsigned long long)fw);
+	put_obj(buf, &off, NFPROTO_INET, "moat", name, NFT_OBJECT_COUNTER, 8,
+	    80, WHOLE);
+	snprintf(name, sizeof(name), "forward_%016llx",
+	    (unsigned long long)(fw ^ 1));	/* in no config */
+	put_obj(buf, &off, NFPROTO_INET, "moat", name, NFT_OBJECT_COUNTER, 9,
+	    90, WHOLE);
+	put_obj(buf, &off, NFPROTO_INET, "moat", "forward_2_accept",
+	    NFT_OBJECT_COUNTER, 1, 10, WHOLE);	/* an older moat's */
+	put_obj(buf, &off, NFPROTO_INET, "moat", "default_WAN",
+	    NFT_OBJECT_COUNTER, 2, 20, WHOLE);
+	put_done(buf, &off);
+	strbuf_init(&err, 0);
+	assert_int_equal(counters_parse(buf, off, &v, &n, &err), 0);
+	strbuf_free(&err);
+	assert_int_equal(n, 7);
+	assert_true(v[0].what == NFTC_COUNTS_ONE_TO_ONE && v[0].id == oo &&
+	    v[0].number == 0);
+	assert_true(v[5].what == NFTC_COUNTS_FORWARD_ACCEPT && v[5].id == 0 &&
+	    v[5].number == 2);
+
+	/* numbered through the config in force: p, then q (moved down) */
+	counters_number(v, n, p);
+	assert_true(v[0].number == 1 && v[1].number == 1 && v[2].number == 1 &&
+	    v[3].number == 1 && v[4].number == 0 && v[5].number == 2 &&
+	    v[6].number == 0);
+	counters_number(v, n, NULL);
+	assert_true(v[0].number == 0 && v[1].number == 0 && v[5].number == 2);
+	counters_number(v, n, q);
+	assert_true(v[0].number == 2 && v[1].number == 2 && v[2].number == 2 &&
+	    v[3].number == 2 && v[4].number == 0 && v[5].number == 2);
+	/* moat's order: the others as they came, then the forwards (the
+	 * old form's first at a number, a translation before its accept,
+	 * those q lacks last), nat source
+	 * rules, one-to-one lines */
+	counters_sort(v, n);
+	assert_string_equal(v[0].name, "default_WAN");
+	assert_true(v[1].what == NFTC_COUNTS_FORWARD_ACCEPT && v[1].id == 0);
+	assert_true(v[2].what == NFTC_COUNTS_FORWARD && v[2].id == fw);
+	assert_true(v[3].what == NFTC_COUNTS_FORWARD_ACCEPT && v[3].id == fw);
+	assert_true(v[4].what == NFTC_COUNTS_FORWARD && v[4].id == (fw ^ 1));
+	assert_true(v[5].what == NFTC_COUNTS_NAT_SOURCE);
+	assert_true(v[6].what == NFTC_COUNTS_ONE_TO_ONE);
+
+	/* moat status: told by number, with the entry's line */
+	memset(&st, 0, sizeof(st));
+	st.p = q;
+	st.have_ctr = true;
+	st.ctr = v;
+	st.nctr = n;
+	strbuf_init(&b, 0);
+	status_text(&st, &b);
+	text = strbuf_str(&b);
+	assert_non_null(strstr(text, "\nforward 2                     8"
+	    "             80  forward on WAN service SMTP to 192.168.1.10\n"));
+	assert_non_null(strstr(text, "\nforward 2 accept              7"
+	    "             70  forward on WAN service SMTP to 192.168.1.10\n"));
+	assert_non_null(strstr(text, "\nforward 2 accept              1"
+	    "             10  forward on WAN service SMTP to 192.168.1.10\n"));
+	assert_non_null(strstr(text, "\nnat source 2                  3"
+	    "             30  nat source on WAN from 192.168.1.25 translate "
+	    "203.0.113.25\n"));
+	assert_non_null(strstr(text, "\none-to-one 2                  5"
+	    "             50  nat one-to-one on WAN 203.0.113.10 to "
+	    "192.168.1.10\n"));
+	assert_non_null(strstr(text, v[4].name));	/* in no config */
+	strbuf_free(&b);
+	j = status_json(&st);
+	for (k = 0; k < n; k++) {
+		static const char *const key[] = { NULL, "forward", "forward",
+		    "forward", "forward", "nat_source", "one_to_one" };
+		char idkey[32];
+
+		c = json_array_get(json_object_get(j, "counters"), k);
+		assert_string_equal(json_string_value(json_object_get(c,
+		    "name")), v[k].name);
+		if (key[k] == NULL) {
+			assert_null(json_object_get(c, "forward"));
+			continue;
+		}
+		snprintf(idkey, sizeof(idkey), "%s_id", key[k]);
+		snprintf(fid, sizeof(fid), "%016llx",
+		    (unsigned long long)v[k].id);
+		if (v[k].number > 0)
+			assert_int_equal(json_integer_value(json_object_get(c,
+			    key[k])), v[k].number);
+		else
+			assert_true(json_is_null(json_object_get(c, key[k])));
+		if (v[k].id != 0)
+			assert_string_equal(json_string_value(
+			    json_object_get(c, idkey)), fid);
+		else
+			assert_true(json_is_null(json_object_get(c, idkey)));
+	}
+	json_decref(j);
+
+	/* metrics: the number in the config in force, and the id */
+	memset(&in, 0, sizeof(in));
+	in.p = q;
+	in.ctr = v;
+	in.nctr = n;
+	strbuf_init(&b, 0);
+	metrics_write(&in, &b);
+	text = strbuf_str(&b);
+	snprintf(name, sizeof(name), "moat_forward_packets_total{forward=\"2\","
+	    "id=\"%016llx\"} 7\n", (unsigned long long)fw);
+	assert_non_null(strstr(text, name));
+	assert_non_null(strstr(text, "moat_forward_packets_total{forward=\"2\"}"
+	    " 1\n"));
+	snprintf(name, sizeof(name), "moat_nat_source_bytes_total{rule=\"2\","
+	    "id=\"%016llx\"} 30\n", (unsigned long long)ns);
+	assert_non_null(strstr(text, name));
+	snprintf(name, sizeof(name), "moat_one_to_one_packets_total{mapping="
+	    "\"2\",id=\"%016llx\"} 5\n", (unsigned long long)oo);
+	assert_non_null(strstr(text, name));
+	strbuf_free(&b);
+	in.p = p;	/* numbers are the config's, not the counters' */
+	strbuf_init(&b, 0);
+	metrics_write(&in, &b);
+	snprintf(name, sizeof(name), "moat_nat_source_packets_total{rule=\"1\","
+	    "id=\"%016llx\"} 3\n", (unsigned long long)ns);
+	assert_non_null(strstr(strbuf_str(&b), name));
+	strbuf_free(&b);
+
+	/* a comment in moat's words */
+	strbuf_init(&b, 0);
+	snprintf(name, sizeof(name), "forward %016llx, reflection",
+	    (unsigned long long)fw);
+	assert_int_equal(nftc_comment_words(q, name, &b), NFTC_COUNTS_FORWARD);
+	assert_string_equal(strbuf_str(&b), "forward 2, reflection");
+	strbuf_reset(&b);
+	snprintf(name, sizeof(name), "scan incoming SMTP (forward %016llx)",
+	    (unsigned long long)fw);
+	nftc_comment_words(p, name, &b);
+	assert_string_equal(strbuf_str(&b), "scan incoming SMTP (forward 1)");
+	strbuf_reset(&b);
+	snprintf(name, sizeof(name), "one-to-one %016llx",
+	    (unsigned long long)oo);
+	nftc_comment_words(NULL, name, &b);	/* no config: the id */
+	assert_string_equal(strbuf_str(&b), name);
+	strbuf_reset(&b);
+	assert_int_equal(nftc_comment_words(q, "nat source 7", &b),
+	    NFTC_COUNTS_NAT_SOURCE);	/* the old form says its number */
+	assert_string_equal(strbuf_str(&b), "nat source 7");
+	strbuf_reset(&b);
+	assert_int_equal(nftc_comment_words(q, "nat on WAN", &b),
+	    NFTC_COUNTS_OTHER);
+	assert_string_equal(strbuf_str(&b), "nat on WAN");
+	strbuf_free(&b);
+	free(v);
+	policy_free(p);
+	policy_free(q);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_rule_names),
+		cmocka_unit_test(test_entry_names),
 		cmocka_unit_test(test_rules_and_elements),
 		cmocka_unit_test(test_broken),
 	};

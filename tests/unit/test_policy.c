@@ -164,7 +164,7 @@ test_dynamic(void **state)
 	struct policy *b = parse_bound(dynamic_office, "WAN",
 	    "198.51.100.9/28");
 	struct strbuf dyn;
-	char *sa, *sb, *sn, side[96];
+	char *sa, *sb, *sn, side[160];
 	enum action act;
 
 	(void)state;
@@ -203,8 +203,11 @@ test_dynamic(void **state)
 	sn = structure(none);
 	assert_string_equal(sa, sb);
 	assert_string_equal(sa, sn);
-	assert_non_null(strstr(sa, "iifname \"ppp0\" ip daddr @WANIP_v4 tcp "
-	    "dport 25 counter name \"forward_1\" dnat ip to 192.168.1.10"));
+	/* a forward's counter is named by the forward's id */
+	snprintf(side, sizeof(side), "iifname \"ppp0\" ip daddr @WANIP_v4 tcp "
+	    "dport 25 counter name \"forward_%016llx\" dnat ip to "
+	    "192.168.1.10", (unsigned long long)a->forwards[0]->id);
+	assert_non_null(strstr(sa, side));
 	assert_non_null(strstr(sa, "ip daddr != @WANIP_v4 tcp dport 80"));
 	assert_non_null(strstr(sa, "ip6 daddr @WANIP_v6 tcp dport 22"));
 	free(sa);
@@ -1369,6 +1372,116 @@ test_rule_ids(void **state)
 	policy_free(pb);
 }
 
+/* A port forward's, nat source rule's and one-to-one line's id, as a
+ * rule's: the FNV-1a of its canonical line, twins told apart in file
+ * order, each kind in an index of its own; an entry put above another
+ * changes neither the other's id nor a line of its kernel form. */
+static void
+test_entry_ids(void **state)
+{
+	const char *head =
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "nat masquerade on WAN\n";
+	const char *a_tail =
+	    "object MAIL 192.168.1.10\n"
+	    "forward on WAN service SMTP to MAIL\n"
+	    "forward on WAN service HTTP to 192.168.1.20 reflection off\n"
+	    "nat source on WAN from 192.168.1.25 translate 203.0.113.25\n"
+	    "nat source on WAN from LANNET to ANY translate masquerade\n"
+	    "nat source on WAN from 192.168.1.25 translate 203.0.113.25\n"
+	    "nat one-to-one on WAN 203.0.113.10 to 192.168.1.10\n";
+	const char *b_tail =
+	    "object MAIL 192.168.1.10\n"
+	    "forward on WAN service SSH to 192.168.1.22\n"
+	    "forward on WAN service SMTP to MAIL\n"
+	    "forward on WAN service HTTP to 192.168.1.20 reflection off\n"
+	    "nat source on WAN from 192.168.1.26 translate 203.0.113.26\n"
+	    "nat source on WAN from 192.168.1.25 translate 203.0.113.25\n"
+	    "nat source on WAN from LANNET to ANY translate masquerade\n"
+	    "nat source on WAN from 192.168.1.25 translate 203.0.113.25\n"
+	    "nat one-to-one on WAN 203.0.113.11 to 192.168.1.11\n"
+	    "nat one-to-one on WAN 203.0.113.10 to 192.168.1.10\n";
+	struct policy *pa, *pb;
+	struct strbuf line, ca, cb;
+	char *a, *b, *l, *save = NULL;
+	size_t i, lines = 0;
+
+	(void)state;
+	assert_true(asprintf(&a, "%s%s", head, a_tail) > 0);
+	assert_true(asprintf(&b, "%s%s", head, b_tail) > 0);
+	pa = parse_ok(a);
+	pb = parse_ok(b);
+	strbuf_init(&line, 0);
+	printer_forward(pa->forwards[0], &line);
+	assert_string_equal(strbuf_str(&line),
+	    "forward on WAN service SMTP to MAIL");
+	assert_true(pa->forwards[0]->id == fnv1a(line.s, line.len));
+	assert_true(pa->forwards[0]->id == policy_forward_id(pa->forwards[0]));
+	strbuf_free(&line);
+	strbuf_init(&line, 0);
+	policy_nat_one_line(pa->nat_ones[0], &line);
+	assert_string_equal(strbuf_str(&line),
+	    "nat one-to-one on WAN 203.0.113.10 to 192.168.1.10");
+	assert_true(pa->nat_ones[0]->id == fnv1a(line.s, line.len));
+	strbuf_free(&line);
+	assert_true(pa->nat_rules[0]->id ==
+	    policy_nat_rule_id(pa->nat_rules[0]));
+	/* twins: the second takes the first's id hashed again */
+	assert_true(pa->nat_rules[2]->id ==
+	    fnv1a_add(pa->nat_rules[0]->id, "+", 1));
+	/* moved down by an entry put above: the same ids */
+	for (i = 0; i < pa->nforward; i++)
+		assert_true(pb->forwards[i + 1]->id == pa->forwards[i]->id);
+	for (i = 0; i < pa->nnat_rule; i++)
+		assert_true(pb->nat_rules[i + 1]->id == pa->nat_rules[i]->id);
+	assert_true(pb->nat_ones[1]->id == pa->nat_ones[0]->id);
+	/* each kind by its own index */
+	for (i = 0; i < pb->nforward; i++)
+		assert_true(policy_forward_by_id(pb, pb->forwards[i]->id) ==
+		    pb->forwards[i]);
+	for (i = 0; i < pb->nnat_rule; i++)
+		assert_true(policy_nat_rule_by_id(pb, pb->nat_rules[i]->id) ==
+		    pb->nat_rules[i]);
+	assert_true(policy_nat_one_by_id(pb, pb->nat_ones[0]->id) ==
+	    pb->nat_ones[0]);
+	assert_null(policy_forward_by_id(pa, pb->forwards[0]->id));
+	assert_null(policy_nat_rule_by_id(pb, pb->forwards[0]->id));
+	assert_null(policy_nat_one_by_id(pb, pb->nat_rules[0]->id));
+	assert_null(policy_forward_by_id(pb, pb->nat_ones[0]->id));
+	assert_int_equal(policy_id_find(&pb->forward_ids, pa->forwards[1]->id),
+	    2);
+	/* the kernel names them by id: the lines of a's forwards, nat
+	 * source rules and 1:1 are in b's ruleset as they were */
+	strbuf_init(&ca, 0);
+	strbuf_init(&cb, 0);
+	assert_int_equal(nftc_compile(pa, &ca), 0);
+	assert_int_equal(nftc_compile(pb, &cb), 0);
+	for (l = strtok_r(ca.s, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save)) {
+		if (strstr(l, "forward") == NULL && strstr(l, "nat") == NULL &&
+		    strstr(l, "one") == NULL)
+			continue;
+		if (strstr(l, "compiled by moat") != NULL ||
+		    strstr(l, "chain ") != NULL)
+			continue;
+		lines++;
+		if (strstr(strbuf_str(&cb), l) == NULL)
+			fail_msg("line lost by an insertion: %s", l);
+	}
+	assert_true(lines >= 15);
+	assert_null(strstr(strbuf_str(&cb), "forward_1"));
+	assert_null(strstr(strbuf_str(&cb), "\"forward 1"));
+	assert_null(strstr(strbuf_str(&cb), "nat_source_1"));
+	assert_null(strstr(strbuf_str(&cb), "one_to_one_1"));
+	strbuf_free(&ca);
+	strbuf_free(&cb);
+	policy_free(pa);
+	policy_free(pb);
+	free(a);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -1392,6 +1505,7 @@ main(void)
 		cmocka_unit_test(test_addr_literals),
 		cmocka_unit_test(test_iset_ops),
 		cmocka_unit_test(test_rule_ids),
+		cmocka_unit_test(test_entry_ids),
 		cmocka_unit_test(test_insert_keeps_lines),
 		cmocka_unit_test(test_privileged_change),
 		cmocka_unit_test(test_schedule_windows),
