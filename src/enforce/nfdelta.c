@@ -176,10 +176,12 @@ declare_anon(struct reader *r, const struct nfrule_set *a)
 	return 0;
 }
 
-/* Rule text s (len bytes) appended to chain: its anonymous set first,
- * when it holds one.  0, 1 (not moat's to send), or -1. */
+/* Rule text s (len bytes) appended to chain, or put before its rule of
+ * handle before (not 0): its anonymous sets first, when it holds any.
+ * 0, 1 (not moat's to send), or -1. */
 static int
-put_rule(struct reader *r, const char *chain, const char *s, size_t len)
+put_rule(struct reader *r, const char *chain, const char *s, size_t len,
+    uint64_t before)
 {
 	struct nfrule_anon *anon = &r->anon;
 	/* Encoded aside first: the set goes before the rule. */
@@ -204,10 +206,13 @@ put_rule(struct reader *r, const char *chain, const char *s, size_t len)
 	for (i = 0; i < anon->n; i++)
 		if ((rc = declare_anon(r, &anon->set[i])) != 0)
 			return rc;
-	if ((nlh = object_msg(r, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
-	    NFTA_RULE_TABLE, NFTA_RULE_CHAIN, chain, "a rule of chain")) ==
-	    NULL)
+	/* Appended, or put before the rule of handle before. */
+	if ((nlh = object_msg(r, NFT_MSG_NEWRULE, NLM_F_CREATE | (before != 0 ?
+	    0 : NLM_F_APPEND), NFTA_RULE_TABLE, NFTA_RULE_CHAIN, chain,
+	    "a rule of chain")) == NULL)
 		return -1;
+	if (before != 0)
+		mnl_attr_put_u64(nlh, NFTA_RULE_POSITION, htobe64(before));
 	n = aside.h.nlmsg_len - head;
 	memcpy(mnl_nlmsg_get_payload_tail(nlh), aside.buf + head, n);
 	nlh->nlmsg_len += (uint32_t)n;
@@ -223,27 +228,42 @@ add_rule(struct reader *r, const char *p, const char *end)
 
 	if (name_at(&p, end, chain) == -1 || p == end)
 		return 1;
-	return put_rule(r, chain, p + 1, (size_t)(end - p - 1));
+	return put_rule(r, chain, p + 1, (size_t)(end - p - 1), 0);
+}
+
+/* A handle ("position H " or "handle H"): its number, *p moved past it
+ * (and one space), or 0. */
+static uint64_t
+handle_at(const char **p, const char *end)
+{
+	char num[24], *e;
+	const char *s = *p;
+	unsigned long long h;
+	size_t n = 0;
+
+	while (s + n < end && s[n] != ' ')
+		n++;
+	if (n == 0 || n >= sizeof(num) || *s < '1' || *s > '9')
+		return 0;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	h = strtoull(num, &e, 10);
+	if (*e != '\0')
+		return 0;
+	*p = s + n + (s + n < end);
+	return h;
 }
 
 /* "delete rule inet moat CHAIN handle H" */
 static int
 delete_rule(struct reader *r, const char *p, const char *end)
 {
-	char chain[NFT_NAME_MAXLEN], num[24], *e;
+	char chain[NFT_NAME_MAXLEN];
 	struct nlmsghdr *nlh;
-	unsigned long long h;
-	size_t n;
+	uint64_t h;
 
-	if (name_at(&p, end, chain) == -1 ||
-	    (p = after(p, end, " handle ")) == NULL ||
-	    (n = (size_t)(end - p)) == 0 || n >= sizeof(num) || *p < '0' ||
-	    *p > '9')
-		return 1;
-	memcpy(num, p, n);
-	num[n] = '\0';
-	h = strtoull(num, &e, 10);
-	if (*e != '\0' || h == 0)
+	if (name_at(&p, end, chain) == -1 || (p = after(p, end,
+	    " handle ")) == NULL || (h = handle_at(&p, end)) == 0 || p != end)
 		return 1;
 	if ((nlh = object_msg(r, NFT_MSG_DELRULE, 0, NFTA_RULE_TABLE,
 	    NFTA_RULE_CHAIN, chain, "a rule of chain")) == NULL)
@@ -252,6 +272,21 @@ delete_rule(struct reader *r, const char *p, const char *end)
 	nfset_close(r->b);
 	return 0;
 }
+
+/* "insert rule inet moat CHAIN position H RULE": before rule H. */
+static int
+insert_rule(struct reader *r, const char *p, const char *end)
+{
+	char chain[NFT_NAME_MAXLEN];
+	uint64_t h;
+
+	if (name_at(&p, end, chain) == -1 || (p = after(p, end,
+	    " position ")) == NULL || (h = handle_at(&p, end)) == 0 ||
+	    p >= end)
+		return 1;
+	return put_rule(r, chain, p, (size_t)(end - p), h);
+}
+
 
 /* One element's verdict ("accept", "drop", "jump CHAIN", "goto CHAIN"). */
 static int
@@ -1071,7 +1106,8 @@ block_rules(struct reader *r)
 		    -1)
 			rc = 1;
 		else
-			rc = put_rule(r, chain, x->p, (size_t)(x->end - x->p));
+			rc = put_rule(r, chain, x->p, (size_t)(x->end - x->p),
+			    0);
 		if (rc == 1)
 			r->refused = x->p;
 	}
@@ -1184,6 +1220,8 @@ line(struct reader *r, const char *s, const char *end)
 	}
 	if ((p = after(s, end, "add rule " PFX)) != NULL)
 		return add_rule(r, p, end);
+	if ((p = after(s, end, "insert rule " PFX)) != NULL)
+		return insert_rule(r, p, end);
 	if ((p = after(s, end, "delete rule " PFX)) != NULL)
 		return delete_rule(r, p, end);
 	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++) {

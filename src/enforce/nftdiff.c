@@ -541,16 +541,16 @@ diff_chain(struct job *j, struct unit *o, struct unit *n)
 	}
 	for (i = 0; i < suf; i++)
 		ops[nops++] = 'K';
-	/* Which old rules go: those the script deletes, and every one from
-	 * the first new rule on (rules are only added at the end). */
+	/* The old rules the script deletes go, by handle; a new rule goes
+	 * before the next old rule kept ("insert rule ... position H"), or
+	 * at the end when none is: the rules kept stay, with their
+	 * counters, wherever the new ones come. */
 	{
-		bool tail = false;
+		bool inserted = false;
 
-		for (i = 0; i < nops; i++) {
-			if (ops[i] == 'I')
-				tail = true;
-			if (ops[i] == 'D' || (ops[i] == 'K' && tail))
-				need = true;
+		for (i = 0; i < nops && !need; i++) {
+			inserted |= ops[i] == 'I';
+			need = ops[i] == 'D' || (ops[i] == 'K' && inserted);
 		}
 	}
 	j->st->chains_changed++;
@@ -575,29 +575,40 @@ diff_chain(struct job *j, struct unit *o, struct unit *n)
 		}
 	}
 	{
-		bool tail = false;
-		size_t first_new = nn;
+		/* the handle of the old rule kept after each op (0: none) */
+		uint64_t *next = arena_array(&j->a, nops + 1,
+		    sizeof(uint64_t)), h = 0;
+		size_t *ox = arena_array(&j->a, nops + 1, sizeof(size_t));
 
-		for (i = 0, x = 0, y = 0; i < nops; i++) {
-			if (ops[i] == 'I' && !tail) {
-				tail = true;
-				first_new = y;
-			}
-			if (ops[i] == 'D' || (ops[i] == 'K' && tail)) {
+		for (i = 0, x = 0; i < nops; i++)
+			if (ops[i] != 'I')
+				ox[i] = x++;
+		for (i = nops; i-- > 0; ) {
+			next[i] = h;
+			if (ops[i] == 'K' && need)
+				h = j->hv[ox[i]];
+		}
+		for (i = 0; i < nops; i++)
+			if (ops[i] == 'D') {
 				strbuf_printf(b, "delete rule " TABLE " %s "
 				    "handle %llu\n", o->name,
-				    (unsigned long long)j->hv[x]);
+				    (unsigned long long)j->hv[ox[i]]);
 				j->st->rules_deleted++;
 			}
-			if (ops[i] != 'I')
-				x++;
+		for (i = 0, y = 0; i < nops; i++) {
+			if (ops[i] == 'I') {
+				if (next[i] != 0)
+					strbuf_printf(b, "insert rule " TABLE
+					    " %s position %llu %s\n", n->name,
+					    (unsigned long long)next[i],
+					    n->line[y]);
+				else
+					strbuf_printf(b, "add rule " TABLE
+					    " %s %s\n", n->name, n->line[y]);
+				j->st->rules_added++;
+			}
 			if (ops[i] != 'D')
 				y++;
-		}
-		for (y = first_new; y < nn; y++) {
-			strbuf_printf(b, "add rule " TABLE " %s %s\n", n->name,
-			    n->line[y]);
-			j->st->rules_added++;
 		}
 	}
 	return 0;

@@ -316,6 +316,26 @@ run_model(const char *script)
 			    &model.chain[i].handle[k + 1], (size_t)
 			    (model.chain[i].n - k - 1) * sizeof(uint64_t));
 			model.chain[i].n--;
+		} else if (sscanf(line, "insert rule inet moat ch%d position "
+		    "%llu ", &i, &h) == 2) {
+			const char *t = strstr(line, " position ") + 10;
+
+			t = strchr(t, ' ') + 1;
+			for (k = 0; k < model.chain[i].n; k++)
+				if (model.chain[i].handle[k] == h)
+					break;
+			assert_true(k < model.chain[i].n);
+			memmove(&model.chain[i].rule[k + 1],
+			    &model.chain[i].rule[k], (size_t)
+			    (model.chain[i].n - k) *
+			    sizeof(model.chain[i].rule[0]));
+			memmove(&model.chain[i].handle[k + 1],
+			    &model.chain[i].handle[k], (size_t)
+			    (model.chain[i].n - k) * sizeof(uint64_t));
+			model.chain[i].n++;
+			snprintf(model.chain[i].rule[k],
+			    sizeof(model.chain[i].rule[k]), "%s", t);
+			model.chain[i].handle[k] = ++model.next_handle;
 		} else if (sscanf(line, "add rule inet moat ch%d ", &i) == 1) {
 			const char *t = strchr(line + 22, ' ') + 1;
 
@@ -491,6 +511,28 @@ test_cases(void **state)
 	assert_int_equal(diff_text(a, b, 25, &out, &why, &st), 1);
 	assert_non_null(strstr(strbuf_str(&why), "more than 25%"));
 	assert_int_equal(out.len, 0);
+	/* a rule put first and one moved: inserted before the rules kept
+	 * (by their handles), which stay, with their counters */
+	strbuf_reset(&out);
+	b = HEAD "\tcounter c1 {\n\t}\n"
+	    "\tmap m1 {\n\t\ttype ipv4_addr : verdict\n\t\tflags interval\n"
+	    "\t\telements = { 10.0.0.0/8 : jump ch1, 11.0.0.1 : jump ch2 }\n"
+	    "\t}\n"
+	    "\tset dyn {\n\t\ttype ipv4_addr\n\t\tcomment \"moat: follows "
+	    "the device's addresses\"\n\t\telements = { 1.2.3.4 }\n\t}\n"
+	    "\tset feed {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+	    "\t\tcomment \"moat: follows its feed\"\n\t}\n"
+	    "\tchain ch1 {\n\t\tip daddr 9.9.9.9 drop\n"
+	    "\t\tip daddr 2.2.2.2 accept\n\t\tip daddr 1.1.1.1 accept\n"
+	    "\t\tjump ch2\n\t}\n"
+	    "\tchain ch2 {\n\t\tdrop\n\t}\n}\n";
+	assert_int_equal(diff_text(a, b, 1000, &out, &why, &st), 0);
+	assert_string_equal(strbuf_str(&out),
+	    "delete rule inet moat ch1 handle 1\n"
+	    "insert rule inet moat ch1 position 2 ip daddr 9.9.9.9 drop\n"
+	    "insert rule inet moat ch1 position 3 ip daddr 1.1.1.1 accept\n");
+	assert_int_equal(st.rules_added, 2);
+	assert_int_equal(st.rules_deleted, 1);
 	/* a type changed: the whole */
 	strbuf_reset(&why);
 	b = HEAD "\tcounter c1 {\n\t}\n"
@@ -576,6 +618,16 @@ test_delta_lines(void **state)
 		{ "add rule inet moat zone_LAN udp dport 53 counter reject "
 		  "with tcp reset\n", 1, 0, false },
 		{ "delete rule inet moat zone_LAN handle x\n", 1, 0, false },
+		{ "delete rule inet moat zone_LAN handle 7 x\n", 1, 0, false },
+		/* a rule put before the rule of handle 12 */
+		{ "insert rule inet moat zone_LAN position 12 ip saddr "
+		  "10.0.0.1 counter accept\n", 0, 1, false },
+		{ "insert rule inet moat zone_LAN position 0 accept\n", 1, 0,
+		  false },
+		{ "insert rule inet moat zone_LAN position x accept\n", 1, 0,
+		  false },
+		{ "insert rule inet moat zone_LAN position 12\n", 1, 0, false },
+		{ "insert rule inet moat zone_LAN accept\n", 1, 0, false },
 		/* nft merges "sport 67 dport 68" into one 4-byte load, and
 		 * so does nfrule; the other order it does not write; two
 		 * addresses (8 bytes) nft does not merge */
