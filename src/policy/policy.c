@@ -861,7 +861,10 @@ policy_svc_list_text(const struct svc_list *l, struct strbuf *b)
 void
 policy_rule_line(const struct rule *r, struct strbuf *b, bool with_comment)
 {
-	strbuf_printf(b, "%s on %s from ", action_name(r->action), r->ifname);
+	strbuf_puts(b, action_name(r->action));
+	strbuf_puts(b, " on ");
+	strbuf_puts(b, r->ifname);
+	strbuf_puts(b, " from ");
 	policy_addr_expr_text(&r->src, b);
 	strbuf_puts(b, " to ");
 	policy_addr_expr_text(&r->dst, b);

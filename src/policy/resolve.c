@@ -1160,20 +1160,32 @@ assign_ids(struct resolver *rs, struct id_index *x, const uint64_t *base,
 	 * starts after it instead of stepping past the k-1 before it (an
 	 * unfolded iptables chain had thousands of twins).  Ids are never
 	 * freed, so every id from the base to the last is still taken and
-	 * the ids are the ones the plain walk gives. */
+	 * the ids are the ones the plain walk gives.
+	 *
+	 * Only a base already taken is looked up here or written: an entry
+	 * whose base is free takes it (the plain walk's first step), and
+	 * the next entry of that line finds it taken and no entry, which
+	 * stands for "last = base" (the one id given from it so far).  A
+	 * base is taken from the first entry of its line on, so an entry
+	 * is never missed: this saves a random read of the table per entry
+	 * (test_rule_ids_twins compares with the plain walk). */
 	twins = arena_array(rs->a, cap, sizeof(*twins));
 	for (i = 0; i < n; i++) {
 		uint64_t id = base[i];
 
-		for (k = policy_id_slot(base[i], cap); twins[k].base != 0 &&
-		    twins[k].base != base[i]; k = (k + 1) & (cap - 1))
-			;
-		if (twins[k].base == base[i] && base[i] != 0)
-			id = fnv1a_add(twins[k].last, "+", 1);
-		while (policy_id_find(x, id) >= 0)
-			id = fnv1a_add(id, "+", 1);
-		twins[k].base = base[i];
-		twins[k].last = id;
+		if (policy_id_find(x, id) >= 0) {
+			for (k = policy_id_slot(base[i], cap); twins[k].base !=
+			    0 && twins[k].base != base[i];
+			    k = (k + 1) & (cap - 1))
+				;
+			if (twins[k].base == base[i] && base[i] != 0)
+				id = twins[k].last;
+			do
+				id = fnv1a_add(id, "+", 1);
+			while (policy_id_find(x, id) >= 0);
+			twins[k].base = base[i];
+			twins[k].last = id;
+		}
 		x->id[i] = id;
 		for (j = policy_id_slot(id, cap); x->slot[j] != 0;
 		    j = (j + 1) & (cap - 1))

@@ -1482,6 +1482,54 @@ test_entry_ids(void **state)
 	free(b);
 }
 
+/* The ids of many twins are those of the plain walk: each rule takes its
+ * line's hash, or the first of its rehashes that no earlier rule took. */
+static void
+test_rule_ids_twins(void **state)
+{
+	static const char *const lines[] = {
+	    "deny on LAN from ANY to ANY service SMTP",
+	    "accept on LAN from 10.0.0.1 to ANY",
+	    "reject on LAN from ANY to 10.0.0.2 service HTTP log",
+	    "deny on LAN from { 10.0.0.3, 10.0.0.4 } to ANY",
+	    "accept on LAN from ANY to ANY service SSH",
+	};
+	struct strbuf text, line;
+	uint64_t *ids;
+	struct policy *p;
+	unsigned seed = 7;
+	size_t i, j, n = 300;
+
+	(void)state;
+	strbuf_init(&text, 0);
+	strbuf_puts(&text, "interface LAN device eth1 address 10.0.0.9/8\n");
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		strbuf_printf(&text, "%s\n", lines[(seed >> 16) % 5]);
+	}
+	p = policy_parse("twins.conf", text.s, text.len);
+	assert_true(policy_valid(p) && p->nrule == n);
+	ids = calloc(n, sizeof(*ids));
+	assert_non_null(ids);
+	strbuf_init(&line, 0);
+	for (i = 0; i < n; i++) {
+		strbuf_reset(&line);
+		printer_rule(p->rules[i], &line, false);
+		ids[i] = fnv1a(line.s, line.len);
+		for (j = 0; j < i; j++)
+			if (ids[j] == ids[i]) {
+				ids[i] = fnv1a_add(ids[i], "+", 1);
+				j = (size_t)-1;
+			}
+		assert_true(p->rules[i]->id == ids[i]);
+		assert_true(policy_rule_by_id(p, ids[i]) == p->rules[i]);
+	}
+	free(ids);
+	strbuf_free(&line);
+	strbuf_free(&text);
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -1506,6 +1554,7 @@ main(void)
 		cmocka_unit_test(test_iset_ops),
 		cmocka_unit_test(test_rule_ids),
 		cmocka_unit_test(test_entry_ids),
+		cmocka_unit_test(test_rule_ids_twins),
 		cmocka_unit_test(test_insert_keeps_lines),
 		cmocka_unit_test(test_privileged_change),
 		cmocka_unit_test(test_schedule_windows),
