@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <getopt.h>
+#include <pthread.h>
 #include <termios.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -321,25 +322,33 @@ binding(void)
 	return &live_addrs.b;
 }
 
+/* load_bound, saying what is wrong on out. */
 static struct policy *
-load_bound(const char *path, bool trusted, const struct binding *b)
+load_bound_to(const char *path, bool trusted, const struct binding *b,
+    FILE *out)
 {
 	struct policy *p;
 	char err[512];
 
 	if ((p = policy_load_bound(path, trusted, b, err, sizeof(err))) ==
 	    NULL) {
-		fprintf(stderr, "moat: %s\n", err);
+		fprintf(out, "moat: %s\n", err);
 		return NULL;
 	}
 	if (!policy_valid(p)) {
-		diags_print(&p->diags, stderr);
-		fprintf(stderr, "moat: %s: %zu error%s\n", p->file,
+		diags_print(&p->diags, out);
+		fprintf(out, "moat: %s: %zu error%s\n", p->file,
 		    p->diags.nerrors, p->diags.nerrors == 1 ? "" : "s");
 		policy_free(p);
 		return NULL;
 	}
 	return p;
+}
+
+static struct policy *
+load_bound(const char *path, bool trusted, const struct binding *b)
+{
+	return load_bound_to(path, trusted, b, stderr);
 }
 
 static struct policy *
@@ -655,11 +664,12 @@ out:
 #define APPLY_REGIONS	20	/* regions apply prints */
 
 /* A policy to compare: a config file, a history entry (all digits), or
- * the config in force (arg NULL).  *name says which, for the output
- * (malloc'd).  NULL (said) when it cannot be read or is not valid, or,
- * with *none, when nothing is in force. */
+ * the config in force (arg NULL), bound by b.  *name says which, for the
+ * output (malloc'd).  NULL (said on out) when it cannot be read or is not
+ * valid, or, with *none, when nothing is in force. */
 static struct policy *
-diff_source(const char *arg, char **name, bool *none)
+diff_source(const char *arg, char **name, bool *none,
+    const struct binding *b, FILE *out)
 {
 	const char *state = apply_state_dir();
 	struct policy *p = NULL;
@@ -685,27 +695,27 @@ diff_source(const char *arg, char **name, bool *none)
 			    "history lists them; write ./%s for a file)", arg,
 			    state, arg);
 		if (text == NULL) {
-			fprintf(stderr, "moat: %s\n", strbuf_str(&err));
+			fprintf(out, "moat: %s\n", strbuf_str(&err));
 			goto out;
 		}
 		/* The policy's file is "history N" (rules cite "history
 		 * N:LINE"); the label says when it is the one in force. */
 		snprintf(label, sizeof(label), "history %u", seq);
-		p = policy_parse_bound(label, text, len, binding());
+		p = policy_parse_bound(label, text, len, b);
 		if (arg == NULL)
 			snprintf(label, sizeof(label), "running (history %u)",
 			    seq);
 		if (p != NULL && !policy_valid(p)) {
-			diags_print(&p->diags, stderr);
-			fprintf(stderr, "moat: %s: %zu error%s\n", label,
+			diags_print(&p->diags, out);
+			fprintf(out, "moat: %s: %zu error%s\n", label,
 			    p->diags.nerrors, p->diags.nerrors == 1 ? "" : "s");
 			policy_free(p);
 			p = NULL;
 		} else if (p == NULL)
-			fprintf(stderr, "moat: %s: out of memory\n", label);
+			fprintf(out, "moat: %s: out of memory\n", label);
 		if (p != NULL)
 			*name = strdup(label);
-	} else if ((p = load_bound(arg, false, binding())) != NULL)
+	} else if ((p = load_bound_to(arg, false, b, out)) != NULL)
 		*name = strdup(arg);
 	if (p != NULL && *name == NULL) {
 		policy_free(p);
@@ -715,6 +725,110 @@ out:
 	free(text);
 	strbuf_free(&err);
 	return p;
+}
+
+/*
+ * A diff_source read in a thread of its own, while this one reads the
+ * other policy (and, for an apply, lints it): the two parses are
+ * independent (each policy has its own arena; the parser, the resolver
+ * and the feed store keep no state outside it, and the binding is read
+ * before), so on two cores the second parse costs no wall time.  What a
+ * job says goes to a buffer, said on stderr by source_wait, where the
+ * sequential order says it; a job whose memory for that cannot be had
+ * is read in source_wait, as before.
+ */
+enum source_when {
+	SOURCE_LATER = 0,	/* in source_wait */
+	SOURCE_NOW,		/* here, what it says kept */
+	SOURCE_THREAD,		/* in a thread, what it says kept */
+};
+
+struct source_job {
+	const char		*arg;
+	const struct binding	*b;
+	struct policy		*p;
+	char			*name;
+	bool			 none;
+	enum source_when	 when;
+	FILE			*out;	/* what it says, or NULL */
+	char			*said;
+	size_t			 nsaid;
+	pthread_t		 tid;
+};
+
+static void *
+source_run(void *arg)
+{
+	struct source_job *j = arg;
+
+	j->p = diff_source(j->arg, &j->name, &j->none, j->b, j->out);
+	return NULL;
+}
+
+/* Start reading arg (as diff_source) bound by b, when says how. */
+static void
+source_start(struct source_job *j, const char *arg, const struct binding *b,
+    enum source_when when)
+{
+	memset(j, 0, sizeof(*j));
+	j->arg = arg;
+	j->b = b;
+	if (when == SOURCE_LATER ||
+	    (j->out = open_memstream(&j->said, &j->nsaid)) == NULL)
+		return;
+	if (when == SOURCE_NOW) {
+		source_run(j);
+		j->when = SOURCE_NOW;
+		return;
+	}
+	if (pthread_create(&j->tid, NULL, source_run, j) == 0) {
+		j->when = SOURCE_THREAD;
+		return;
+	}
+	fclose(j->out);
+	free(j->said);
+	j->out = NULL;
+	j->said = NULL;
+}
+
+/* Done reading; what it said, said on stderr when say. */
+static void
+source_done(struct source_job *j, bool say)
+{
+	if (j->when == SOURCE_THREAD)
+		pthread_join(j->tid, NULL);
+	if (j->out != NULL) {
+		fclose(j->out);
+		if (say && j->said != NULL)
+			fwrite(j->said, 1, j->nsaid, stderr);
+		free(j->said);
+		j->out = NULL;
+	}
+}
+
+/* What diff_source(arg) returns; what it says, said now.  The caller
+ * owns the policy and *name. */
+static struct policy *
+source_wait(struct source_job *j, char **name, bool *none)
+{
+	if (j->when == SOURCE_LATER)
+		j->p = diff_source(j->arg, &j->name, &j->none, j->b, stderr);
+	else
+		source_done(j, true);
+	*name = j->name;
+	*none = j->none;
+	return j->p;
+}
+
+/* A job not waited for: its policy, name and words dropped. */
+static void
+source_drop(struct source_job *j)
+{
+	source_done(j, false);
+	policy_free(j->p);
+	free(j->name);
+	j->p = NULL;
+	j->name = NULL;
 }
 
 /* A line saying how dynamic addresses and feed objects were bound, or
@@ -775,6 +889,8 @@ cmd_diff(int argc, char **argv)
 	};
 	/* In the order given; NULL stands for --running. */
 	const char *src[2];
+	const struct binding *b;
+	struct source_job job[2];
 	struct policy *p[2] = { NULL, NULL };
 	char *name[2] = { NULL, NULL };
 	bool json = false, none;
@@ -812,12 +928,21 @@ cmd_diff(int argc, char **argv)
 		src[1] = src[0];
 		src[0] = NULL;
 	}
+	/* The first read in a thread while this one reads the second; the
+	 * second's words said after the first's, and not at all when the
+	 * first cannot be read (it would not have been read). */
+	b = binding();
+	source_start(&job[0], src[0], b, SOURCE_THREAD);
+	source_start(&job[1], src[1], b, job[0].when == SOURCE_THREAD ?
+	    SOURCE_NOW : SOURCE_LATER);
 	for (i = 0; i < 2; i++)
-		if ((p[i] = diff_source(src[i], &name[i], &none)) == NULL) {
+		if ((p[i] = source_wait(&job[i], &name[i], &none)) == NULL) {
 			if (none)
 				fprintf(stderr, "moat: diff: nothing is in force "
 				    "(moat history has no config applied); "
 				    "compare two files or entries\n");
+			if (i == 0)
+				source_drop(&job[1]);
 			goto out;
 		}
 	strbuf_init(&out, 0);
@@ -834,16 +959,17 @@ out:
 }
 
 /* What applying p changes, printed before it is loaded: against the
- * config in force, bound as p is.  Nothing in force: the whole of p is
- * new. */
+ * config in force (job: diff_source(NULL), bound as p is).  Nothing in
+ * force: the whole of p is new. */
 static void
-apply_summary(const struct policy *p, struct strbuf *out)
+apply_summary(const struct policy *p, struct source_job *job,
+    struct strbuf *out)
 {
 	struct policy *was;
 	char *name = NULL;
 	bool none;
 
-	if ((was = diff_source(NULL, &name, &none)) == NULL) {
+	if ((was = source_wait(job, &name, &none)) == NULL) {
 		strbuf_printf(out, "moat: %s\n", none ? "nothing is in force "
 		    "yet: every flow is decided by the new policy" :
 		    "the config in force cannot be compared (above)");
@@ -894,6 +1020,8 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 {
 	struct apply_phases ph;
 	struct lint_stats st;
+	struct source_job was;
+	const struct binding *b;
 	struct policy *p;
 	struct strbuf msg, err;
 	long long t0 = clock_ms(), parse, lint, diff;
@@ -901,8 +1029,13 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	size_t i, nwarn;
 	int rc;
 
-	if ((p = load_bound(path, true, binding())) == NULL)
+	/* The config in force, for the summary, read meanwhile. */
+	b = binding();
+	source_start(&was, NULL, b, SOURCE_THREAD);
+	if ((p = load_bound(path, true, b)) == NULL) {
+		source_drop(&was);
 		return EXIT_USAGE;
+	}
 	parse = clock_ms() - t0;
 	if (host_note_devices(p) > 0)
 		for (i = 0; i < p->diags.n; i++)
@@ -917,6 +1050,7 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	lint = clock_ms();
 	if (lint_policy(p, &st) == -1) {
 		fputs("moat: out of memory\n", stderr);
+		source_drop(&was);
 		policy_free(p);
 		return EXIT_USAGE;
 	}
@@ -929,7 +1063,7 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	strbuf_init(&err, 0);
 	/* Which flows change, said before anything is loaded. */
 	diff = clock_ms();
-	apply_summary(p, &msg);
+	apply_summary(p, &was, &msg);
 	diff = clock_ms() - diff;
 	fputs(strbuf_str(&msg), stdout);
 	fflush(stdout);
