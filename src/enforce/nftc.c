@@ -944,6 +944,7 @@ size_sort(const void *pa, const void *pb)
 static bool
 plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 {
+	const struct rule_part **rps;
 	struct cut *cuts;
 	size_t ncut = 0, i, j, k, total = 0, nact = 0, *act, *pos, *sorted;
 	bool *live, *decides;
@@ -953,8 +954,12 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 
 	live = arena_array(&c->a, z->nrules + 1, sizeof(*live));
 	decides = arena_array(&c->a, z->nrules + 1, sizeof(*decides));
+	/* (each rule's part asked for once: the second pass reads the
+	 * pointer, not the rule and the policy's array again) */
+	rps = arena_array_raw(&c->a, z->nrules + 1, sizeof(*rps));
 	for (i = 0, k = 1; i < z->nrules; i++) {
-		const struct rule_part *rp = rule_part(c, z->rules[i], f);
+		const struct rule_part *rp = rps[i] = rule_part(c, z->rules[i],
+		    f);
 
 		live[i] = !iset_empty(rp->src) && !iset_empty(rp->dst);
 		decides[i] = live[i] && rp->decides;
@@ -972,7 +977,7 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 
 		if (!live[i] || z->segment_of[i] >= 0)
 			continue;
-		part = rule_part(c, z->rules[i], f)->src;
+		part = rps[i]->src;
 		for (j = 0; j < part.n; j++) {
 			cuts[ncut].at = part.v[j].lo;
 			cuts[ncut].rule = i;
