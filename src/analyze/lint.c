@@ -15,6 +15,7 @@
  */
 #include "analyze/lint.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@
 
 #define WORK_MAX	(1u << 20)	/* pieces looked at before giving up */
 #define SAMPLE		16	/* an index's ends, one sampled in SAMPLE */
+#define THREAD_MIN	4096	/* rules from which the interfaces are
+				   checked in two threads */
 
 /* Every interval of every rule's set in one dimension, sorted by low end,
  * with the implicit-tree augmentation maxhi.  Hulls would be simpler, but
@@ -63,6 +66,8 @@ struct lint {
 	struct policy		*p;
 	struct arena		*a;
 	struct lint_stats	*st;
+	struct diags		*d;		/* the rules' findings go here */
+	int			 threads;	/* to check the interfaces */
 	size_t			*found;		/* candidates of the current rule */
 	size_t			 nfound;
 	size_t			*seen;		/* per rule: self + 1 once found */
@@ -500,14 +505,14 @@ report(struct lint *L, struct rule *r, const struct finding *f)
 	list_rules(who, sizeof(who), f);
 	if (f->n == (size_t)-1) {
 		L->st->too_complex++;
-		diag_add(&L->p->diags, DIAG_NOTE, r->loc, "rule %d overlaps "
+		diag_add(L->d, DIAG_NOTE, r->loc, "rule %d overlaps "
 		    "earlier rules in too many pieces to decide whether it can "
 		    "match", r->number);
 	} else if (f->n > 0) {
 		if (f->lockout && r->action != ACT_ACCEPT &&
 		    !L->lockout_noted) {
 			L->lockout_noted = true;
-			diag_add(&L->p->diags, DIAG_NOTE, r->loc, "rule %d (and "
+			diag_add(L->d, DIAG_NOTE, r->loc, "rule %d (and "
 			    "any later rule like it) does not apply to SSH, HTTP "
 			    "and HTTPS to %sIP: the anti-lockout rule accepts "
 			    "those first", r->number, r->iface->name);
@@ -517,16 +522,16 @@ report(struct lint *L, struct rule *r, const struct finding *f)
 	L->st->shadowed++;
 	r->dead = true;
 	if (f->other && f->first_other > 0)
-		diag_warn(&L->p->diags, r->loc, "rule %d can never match: %s "
+		diag_warn(L->d, r->loc, "rule %d can never match: %s "
 		    "decide%s all of its traffic first, with another verdict; "
 		    "to make it count, move it above rule %zu", r->number, who,
 		    plural ? "" : "s", f->first_other);
 	else if (f->other)
-		diag_warn(&L->p->diags, r->loc, "rule %d can never match: %s "
+		diag_warn(L->d, r->loc, "rule %d can never match: %s "
 		    "decide%s all of its traffic first (anti-lockout off to let "
 		    "rules decide it)", r->number, who, plural ? "" : "s");
 	else
-		diag_warn(&L->p->diags, r->loc, "rule %d can never match: %s "
+		diag_warn(L->d, r->loc, "rule %d can never match: %s "
 		    "cover%s all of its traffic with the same verdict; it is "
 		    "redundant", r->number, who, plural ? "" : "s");
 }
@@ -1292,6 +1297,137 @@ lint_gateways(struct lint *L)
 	}
 }
 
+/*
+ * The rules of each interface against the earlier ones of that interface
+ * (and the anti-lockout rule): what one interface's check reads of the
+ * others is nothing, and what it writes is its own rules' dead flags,
+ * its own boxes and index, and its findings.  So with threads, each
+ * interface is checked by a job of its own (its arena, scratch, findings
+ * and counts), two threads taking the jobs in turn, and the findings are
+ * added to the policy's afterwards in the interfaces' order, as checking
+ * them one after the other adds them: the same list, in the same order
+ * (test_lint_threads compares the two).
+ */
+struct group_job {
+	struct lint		 L;
+	struct arena		 a;
+	struct diags		 d;
+	struct lint_stats	 st;
+	struct group		*g;
+	int			 rc;
+};
+
+struct group_jobs {
+	struct group_job	*v;
+	size_t			*order;	/* the jobs, the largest first */
+	size_t			 n;
+	size_t			 next;	/* the next job to take (atomic) */
+};
+
+static void
+group_check(struct lint *L, struct group *g)
+{
+	size_t j;
+	int k;
+
+	memset(L->seen, 0, (L->p->nrule + 1) * sizeof(*L->seen));
+	g->box = arena_array(L->a, g->n + 1, sizeof(*g->box));
+	for (j = 0; j < g->n; j++)
+		box_make(&g->box[j], g->rules[j]);
+	for (k = 0; k < 3; k++)
+		index_build(L->a, g, k);
+	for (j = 0; j < g->n; j++)
+		check_rule(L, g, j);
+}
+
+static int
+group_job_run(void *arg)
+{
+	struct group_job *j = arg;
+
+	group_check(&j->L, j->g);
+	return 0;
+}
+
+/* Take jobs until none is left. */
+static void *
+group_worker(void *arg)
+{
+	struct group_jobs *q = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&q->next, 1, __ATOMIC_RELAXED)) <
+	    q->n) {
+		struct group_job *j = &q->v[q->order[i]];
+
+		j->rc = arena_catch(&j->a, group_job_run, j);
+	}
+	return NULL;
+}
+
+static int
+check_groups(struct lint *L, struct group *groups, size_t ngroups)
+{
+	struct policy *p = L->p;
+	struct group_jobs q = { .n = ngroups };
+	pthread_t tid;
+	bool started;
+	size_t i, j;
+	int rc = 0;
+
+	if (L->threads < 2 || ngroups < 2) {
+		for (i = 0; i < ngroups; i++)
+			group_check(L, &groups[i]);
+		return 0;
+	}
+	q.v = arena_array(L->a, ngroups, sizeof(*q.v));
+	for (i = 0; i < ngroups; i++) {
+		struct group_job *jb = &q.v[i];
+
+		arena_init(&jb->a);
+		diags_init(&jb->d, &jb->a);
+		jb->L = *L;
+		jb->L.a = &jb->a;
+		jb->L.d = &jb->d;
+		jb->L.st = &jb->st;
+		jb->g = &groups[i];
+		/* (scratch of the size lint_run gives) */
+		jb->L.found = arena_array(&jb->a, p->nrule + 1,
+		    sizeof(*jb->L.found));
+		jb->L.seen = arena_array(&jb->a, p->nrule + 1,
+		    sizeof(*jb->L.seen));
+	}
+	/* The largest first, so that the two threads end about together;
+	 * the findings are added in the interfaces' order all the same. */
+	q.order = arena_array(L->a, ngroups, sizeof(*q.order));
+	for (i = 0; i < ngroups; i++) {
+		for (j = i; j > 0 && groups[q.order[j - 1]].n < groups[i].n;
+		    j--)
+			q.order[j] = q.order[j - 1];
+		q.order[j] = i;
+	}
+	started = pthread_create(&tid, NULL, group_worker, &q) == 0;
+	group_worker(&q);
+	if (started)
+		pthread_join(tid, NULL);
+	for (i = 0; i < ngroups; i++) {
+		struct group_job *jb = &q.v[i];
+
+		if (jb->rc == -1)
+			rc = -1;
+		for (j = 0; rc == 0 && j < jb->d.n; j++)
+			diag_add(L->d, jb->d.v[j].severity, jb->d.v[j].loc,
+			    "%s", jb->d.v[j].msg);
+		L->st->rules += jb->st.rules;
+		L->st->shadowed += jb->st.shadowed;
+		L->st->candidates += jb->st.candidates;
+		L->st->too_complex += jb->st.too_complex;
+		L->lockout_noted |= jb->L.lockout_noted;
+		arena_free(&jb->a);
+	}
+	return rc;
+}
+
 /* The whole lint; memory from the policy's arena. */
 static int
 lint_run(void *arg)
@@ -1300,7 +1436,6 @@ lint_run(void *arg)
 	struct policy *p = L->p;
 	struct group *groups;
 	size_t i, j;
-	int k;
 
 	lint_settings(L);
 	lint_dynamic(L);
@@ -1334,26 +1469,22 @@ lint_run(void *arg)
 	}
 	if (p->lockout_rule != NULL)
 		box_make(&L->lockbox, p->lockout_rule);
-	for (i = 0; i < p->niface; i++) {
-		memset(L->seen, 0, (p->nrule + 1) * sizeof(*L->seen));
-		groups[i].box = arena_array(L->a, groups[i].n + 1,
-		    sizeof(*groups[i].box));
-		for (j = 0; j < groups[i].n; j++)
-			box_make(&groups[i].box[j], groups[i].rules[j]);
-		for (k = 0; k < 3; k++)
-			index_build(L->a, &groups[i], k);
-		for (j = 0; j < groups[i].n; j++)
-			check_rule(L, &groups[i], j);
-	}
-	return 0;
+	return check_groups(L, groups, p->niface);
+}
+
+int
+lint_policy_threads(struct policy *p, struct lint_stats *st, int threads)
+{
+	struct lint_stats dummy;
+	struct lint L = { .p = p, .a = &p->arena, .st = st ? st : &dummy,
+	    .d = &p->diags, .threads = threads };
+
+	memset(L.st, 0, sizeof(*L.st));
+	return arena_catch(&p->arena, lint_run, &L);
 }
 
 int
 lint_policy(struct policy *p, struct lint_stats *st)
 {
-	struct lint_stats dummy;
-	struct lint L = { .p = p, .a = &p->arena, .st = st ? st : &dummy };
-
-	memset(L.st, 0, sizeof(*L.st));
-	return arena_catch(&p->arena, lint_run, &L);
+	return lint_policy_threads(p, st, p->nrule >= THREAD_MIN ? 2 : 1);
 }

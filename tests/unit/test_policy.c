@@ -303,6 +303,71 @@ warned(const struct policy *p, int line, const char *text)
  * interface): live by the volume bound over all earlier rules, or dead
  * with each family's part covered by one rule, found without listing
  * the candidates; the messages as the full search gives them. */
+/* Lint with the interfaces checked in two threads says what it says in
+ * one, in the same order: generated policies of several interfaces, with
+ * warnings and notes on each. */
+static void
+test_lint_threads(void **state)
+{
+	struct rng rng = { .s = 27 };
+	struct strbuf text;
+	size_t i, k, nwarn = 0, nnote = 0;
+	int round;
+
+	(void)state;
+	strbuf_init(&text, 0);
+	for (round = 0; round < 12; round++) {
+		struct gen_opts o = { .mode = round % 2 ? GEN_DENSE : GEN_OFFICE,
+		    .nrules = round % 2 ? 10 + 3 * round : 300 + 200 * round,
+		    .nobjects = round % 2 ? 5 : 30, .nservices = 5,
+		    .schedules = round % 4 == 1 };
+		struct policy *p[2] = { NULL, NULL };
+		struct lint_stats st[2];
+
+		/* (a generated rule whose sides share no family is an
+		 * error: such a policy is drawn again) */
+		do {
+			policy_free(p[0]);
+			strbuf_reset(&text);
+			gen_policy(&rng, &o, &text);
+			p[0] = policy_parse("gen.conf", text.s, text.len);
+			assert_non_null(p[0]);
+		} while (!policy_valid(p[0]));
+		p[1] = policy_parse("gen.conf", text.s, text.len);
+		assert_true(policy_valid(p[1]));
+		for (k = 0; k < 2; k++)
+			assert_int_equal(lint_policy_threads(p[k], &st[k],
+			    (int)k + 1), 0);
+		assert_true(p[0]->niface >= 2);
+		assert_int_equal(p[0]->diags.n, p[1]->diags.n);
+		assert_int_equal(p[0]->diags.nwarnings, p[1]->diags.nwarnings);
+		for (i = 0; i < p[0]->diags.n; i++) {
+			const struct diag *a = &p[0]->diags.v[i];
+			const struct diag *b = &p[1]->diags.v[i];
+
+			assert_int_equal(a->severity, b->severity);
+			assert_int_equal(a->loc.line, b->loc.line);
+			assert_int_equal(a->loc.col, b->loc.col);
+			assert_int_equal(a->seq, b->seq);
+			assert_string_equal(a->msg, b->msg);
+			nwarn += a->severity == DIAG_WARNING;
+			nnote += a->severity == DIAG_NOTE;
+		}
+		assert_int_equal(st[0].rules, st[1].rules);
+		assert_int_equal(st[0].shadowed, st[1].shadowed);
+		assert_int_equal(st[0].candidates, st[1].candidates);
+		assert_int_equal(st[0].too_complex, st[1].too_complex);
+		for (i = 0; i < p[0]->nrule; i++)
+			assert_true(p[0]->rules[i]->dead ==
+			    p[1]->rules[i]->dead);
+		policy_free(p[0]);
+		policy_free(p[1]);
+	}
+	/* (a test that can fail: findings of both kinds were compared) */
+	assert_true(nwarn > 100 && nnote > 0);
+	strbuf_free(&text);
+}
+
 static void
 test_lint_broad(void **state)
 {
@@ -1539,6 +1604,7 @@ main(void)
 		cmocka_unit_test(test_seed_lint),
 		cmocka_unit_test(test_lint_union_cover),
 		cmocka_unit_test(test_lint_broad),
+		cmocka_unit_test(test_lint_threads),
 		cmocka_unit_test(test_forward_and_defaults),
 		cmocka_unit_test(test_forward_reflection),
 		cmocka_unit_test(test_nat_source),
