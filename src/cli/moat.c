@@ -1014,6 +1014,56 @@ peak_kb(long *child)
 	return kb;
 }
 
+/*
+ * The ruleset compiled in a thread of its own while this one lints p and
+ * says what the apply changes: nftc_compile only reads p (through a
+ * const pointer; its memory is its own arena's and the buffer's), and
+ * what the others write of p (lint: the rules' dead flags, the findings
+ * and their arena; the summary: nothing) it does not read.  Without a
+ * thread it compiles in compile_wait, where apply_policy would.
+ */
+struct compile_job {
+	const struct policy	*p;
+	struct strbuf		 script;
+	long long		 ms;
+	int			 rc;
+	pthread_t		 tid;
+	bool			 started;
+};
+
+static void *
+compile_run(void *arg)
+{
+	struct compile_job *j = arg;
+	long long t = clock_ms();
+
+	j->rc = nftc_compile(j->p, &j->script);
+	j->ms = clock_ms() - t;
+	return NULL;
+}
+
+static void
+compile_start(struct compile_job *j, const struct policy *p)
+{
+	memset(j, 0, sizeof(*j));
+	j->p = p;
+	strbuf_init(&j->script, 0);
+	j->started = pthread_create(&j->tid, NULL, compile_run, j) == 0;
+}
+
+/* The compiled ruleset (NULL: out of memory), its time in *ms. */
+static struct strbuf *
+compile_wait(struct compile_job *j, long long *ms)
+{
+	if (j->started)
+		pthread_join(j->tid, NULL);
+	else
+		compile_run(j);
+	j->started = false;
+	*ms = j->ms;
+	return j->rc == 0 ? &j->script : NULL;
+}
+
 static int
 cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
     bool timing)
@@ -1021,10 +1071,12 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	struct apply_phases ph;
 	struct lint_stats st;
 	struct source_job was;
+	struct compile_job cj;
+	struct strbuf *script;
 	const struct binding *b;
 	struct policy *p;
 	struct strbuf msg, err;
-	long long t0 = clock_ms(), parse, lint, diff;
+	long long t0 = clock_ms(), parse, lint, diff, compile_ms;
 	long kb, child_kb;
 	size_t i, nwarn;
 	int rc;
@@ -1045,12 +1097,16 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 				diag_format(&p->diags.v[i], buf, sizeof(buf));
 				fprintf(stderr, "%s\n", buf);
 			}
+	/* The ruleset compiled meanwhile. */
+	compile_start(&cj, p);
 	/* What moat check says, counted: an apply is not refused for it. */
 	nwarn = p->diags.nwarnings;
 	lint = clock_ms();
 	if (lint_policy(p, &st) == -1) {
 		fputs("moat: out of memory\n", stderr);
 		source_drop(&was);
+		compile_wait(&cj, &compile_ms);
+		strbuf_free(&cj.script);
 		policy_free(p);
 		return EXIT_USAGE;
 	}
@@ -1069,9 +1125,11 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	fflush(stdout);
 	strbuf_reset(&msg);
 	/* Record the text that was checked, byte for byte. */
-	rc = apply_policy(apply_state_dir(), p, p->text, p->len,
+	script = compile_wait(&cj, &compile_ms);
+	rc = apply_policy_compiled(apply_state_dir(), p, p->text, p->len,
 	    (dry_run ? APPLY_DRY_RUN : 0) | (whole ? APPLY_WHOLE : 0),
-	    confirm, &ph, &msg, &err);
+	    confirm, script, compile_ms, &ph, &msg, &err);
+	strbuf_free(&cj.script);
 	if (!dry_run && !ph.incremental && ph.why[0] != '\0')
 		fprintf(stderr, "moat: whole apply: %s\n", ph.why);
 	if (timing) {

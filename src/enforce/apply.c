@@ -1370,6 +1370,23 @@ apply_policy(const char *state, const struct policy *p, const char *text,
     size_t len, unsigned flags, unsigned confirm_secs,
     struct apply_phases *ph, struct strbuf *msg, struct strbuf *err)
 {
+	struct strbuf script;
+	long long t = clock_ms();
+	int c;
+
+	strbuf_init(&script, 0);
+	if ((c = nftc_compile(p, &script)) == -1)
+		strbuf_free(&script);
+	return apply_policy_compiled(state, p, text, len, flags, confirm_secs,
+	    c == 0 ? &script : NULL, clock_ms() - t, ph, msg, err);
+}
+
+int
+apply_policy_compiled(const char *state, const struct policy *p,
+    const char *text, size_t len, unsigned flags, unsigned confirm_secs,
+    struct strbuf *compiled, long long compile_ms, struct apply_phases *ph,
+    struct strbuf *msg, struct strbuf *err)
+{
 	struct history_entry cur, e;
 	struct apply_phases none;
 	struct pending pd;
@@ -1389,15 +1406,19 @@ apply_policy(const char *state, const struct policy *p, const char *text,
 	if (ph == NULL)
 		ph = &none;
 	memset(ph, 0, sizeof(*ph));
-	strbuf_init(&script, 0);
+	/* (the compiled ruleset is ours from here; none: out of memory) */
+	if (compiled != NULL) {
+		script = *compiled;
+		strbuf_init(compiled, 0);
+	} else
+		strbuf_init(&script, 0);
 	strbuf_init(&delta, 0);
 	strbuf_init(&parts, 0);
-	t = clock_ms();
-	if (nftc_compile(p, &script) == -1) {
+	ph->compile = compile_ms;
+	if (compiled == NULL) {
 		strbuf_puts(err, "out of memory");
 		goto out;
 	}
-	ph->compile = clock_ms() - t;
 	ph->script = script.len;
 	if (flags & APPLY_DRY_RUN) {
 		t = clock_ms();

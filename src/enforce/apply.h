@@ -73,6 +73,13 @@ struct apply_phases {
 int	 apply_policy(const char *state, const struct policy *p,
 	    const char *text, size_t len, unsigned flags, unsigned confirm_secs,
 	    struct apply_phases *ph, struct strbuf *msg, struct strbuf *err);
+/* apply_policy of p's ruleset compiled already: compiled holds what
+ * nftc_compile(p) wrote (taken: left empty), or is NULL when it ran out
+ * of memory; compile_ms is its time, for ph. */
+int	 apply_policy_compiled(const char *state, const struct policy *p,
+	    const char *text, size_t len, unsigned flags, unsigned confirm_secs,
+	    struct strbuf *compiled, long long compile_ms,
+	    struct apply_phases *ph, struct strbuf *msg, struct strbuf *err);
 /* Settle what an earlier apply --confirm left: past its deadline, the
  * previous ruleset is restored (its watchdog may have been killed, or the
  * machine was down); before it, a watchdog is made sure to run.  Every
