@@ -20,11 +20,13 @@
 #include <string.h>
 
 #include "analyze/eval.h"
+#include "base/cores.h"
 
 #define WORK_MAX	(1u << 20)	/* pieces looked at before giving up */
 #define SAMPLE		16	/* an index's ends, one sampled in SAMPLE */
 #define THREAD_MIN	4096	/* rules from which the interfaces are
-				   checked in two threads */
+				   checked in two threads (when a core is
+				   idle: base/cores.h) */
 
 /* Every interval of every rule's set in one dimension, sorted by low end,
  * with the implicit-tree augmentation maxhi.  Hulls would be simpler, but
@@ -1486,5 +1488,6 @@ lint_policy_threads(struct policy *p, struct lint_stats *st, int threads)
 int
 lint_policy(struct policy *p, struct lint_stats *st)
 {
-	return lint_policy_threads(p, st, p->nrule >= THREAD_MIN ? 2 : 1);
+	return lint_policy_threads(p, st, p->nrule >= THREAD_MIN &&
+	    cores_idle() > 0 ? 2 : 1);
 }

@@ -17,6 +17,7 @@
 #include "analyze/flowfmt.h"
 #include "analyze/lint.h"
 #include "base/clock.h"
+#include "base/cores.h"
 #include "base/strbuf.h"
 #include "base/users.h"
 #include "cli/batchcmd.h"
@@ -732,10 +733,11 @@ out:
  * other policy (and, for an apply, lints it): the two parses are
  * independent (each policy has its own arena; the parser, the resolver
  * and the feed store keep no state outside it, and the binding is read
- * before), so on two cores the second parse costs no wall time.  What a
- * job says goes to a buffer, said on stderr by source_wait, where the
- * sequential order says it; a job whose memory for that cannot be had
- * is read in source_wait, as before.
+ * before), so with a core idle the second parse costs no wall time.
+ * What a job says goes to a buffer, said on stderr by source_wait, where
+ * the sequential order says it.  A job is read in source_wait, as
+ * before, when no core is idle (base/cores.h: a thread would only wait
+ * for its turn) or its buffer cannot be had.
  */
 enum source_when {
 	SOURCE_LATER = 0,	/* in source_wait */
@@ -932,7 +934,8 @@ cmd_diff(int argc, char **argv)
 	 * second's words said after the first's, and not at all when the
 	 * first cannot be read (it would not have been read). */
 	b = binding();
-	source_start(&job[0], src[0], b, SOURCE_THREAD);
+	source_start(&job[0], src[0], b, cores_idle() > 0 ? SOURCE_THREAD :
+	    SOURCE_LATER);
 	source_start(&job[1], src[1], b, job[0].when == SOURCE_THREAD ?
 	    SOURCE_NOW : SOURCE_LATER);
 	for (i = 0; i < 2; i++)
@@ -1020,7 +1023,8 @@ peak_kb(long *child)
  * const pointer; its memory is its own arena's and the buffer's), and
  * what the others write of p (lint: the rules' dead flags, the findings
  * and their arena; the summary: nothing) it does not read.  Without a
- * thread it compiles in compile_wait, where apply_policy would.
+ * thread (no core idle: base/cores.h) it compiles in compile_wait, where
+ * apply_policy would.
  */
 struct compile_job {
 	const struct policy	*p;
@@ -1048,7 +1052,8 @@ compile_start(struct compile_job *j, const struct policy *p)
 	memset(j, 0, sizeof(*j));
 	j->p = p;
 	strbuf_init(&j->script, 0);
-	j->started = pthread_create(&j->tid, NULL, compile_run, j) == 0;
+	j->started = cores_idle() > 0 &&
+	    pthread_create(&j->tid, NULL, compile_run, j) == 0;
 }
 
 /* The compiled ruleset (NULL: out of memory), its time in *ms. */
@@ -1083,7 +1088,8 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 
 	/* The config in force, for the summary, read meanwhile. */
 	b = binding();
-	source_start(&was, NULL, b, SOURCE_THREAD);
+	source_start(&was, NULL, b, cores_idle() > 0 ? SOURCE_THREAD :
+	    SOURCE_LATER);
 	if ((p = load_bound(path, true, b)) == NULL) {
 		source_drop(&was);
 		return EXIT_USAGE;
