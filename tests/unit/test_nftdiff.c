@@ -586,6 +586,8 @@ test_cases(void **state)
  * leaves all of it to libnftables, with nothing queued. */
 #define A40	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
+#define X10(w)	w w w w w w w w w w
+
 static void
 test_delta_lines(void **state)
 {
@@ -803,6 +805,12 @@ test_delta_lines(void **state)
 		  "\t\tflags interval\n\t\telements = { 10.0.0.1 }\n\t}\n"
 		  "}\n", 1, 0, false },
 		{ "flush set inet moat OBJ_v4\n", 1, 0, false },
+		/* 1,018 bytes of text, 10 KB of expressions: past the
+		 * message's room (it was written past it) */
+		{ "add rule inet moat c " X10("ip6 saddr ::/1 ")
+		  X10("ip6 saddr ::/1 ") X10("ip6 saddr ::/1 ")
+		  X10("ip6 saddr ::/1 ") X10("ip6 saddr ::/1 ") "accept\n", 1,
+		  0, false },
 	};
 	size_t i;
 
