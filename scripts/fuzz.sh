@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
@@ -10,13 +10,14 @@
 # (fuzz/corpus-urllist); geoip, a country database's bytes
 # (fuzz/corpus-geoip); feedmsg, a report of the feed process as moatd's
 # parent checks it (fuzz/corpus-feedmsg); import, moat import of a
-# config.xml (fuzz/corpus-import).  Needs
-# clang and libclang-rt-14-dev.
+# config.xml (fuzz/corpus-import); nfscript, moat's compiled nft text
+# read into its own nf_tables batch, never sent (fuzz/corpus-nfscript).
+# Needs clang and libclang-rt-14-dev.
 #
-# FUZZ_RUNS=N (the import target): N runs instead of SECONDS, going on
-# after a crash (each crash's input is kept in fuzz/, named crash-*,
-# timeout-* or oom-*); it ends by saying how many runs and crashes, and
-# exits 1 if there was any:
+# FUZZ_RUNS=N (the import and nfscript targets): N runs instead of
+# SECONDS, going on after a crash (each crash's input is kept in fuzz/,
+# named crash-*, timeout-* or oom-*); it ends by saying how many runs and
+# crashes, and exits 1 if there was any:
 #   FUZZ_RUNS=1000000 nice -n 10 scripts/fuzz.sh 0 import
 set -eu
 cd "$(dirname "$0")/.."
@@ -136,8 +137,16 @@ feedmsg)
 	"$out/fuzz_feedmsg" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ fuzz/corpus-feedmsg
 	;;
+nfscript)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_nfscript" fuzz/fuzz_nfscript.c \
+		src/enforce/nfdelta.c src/enforce/nfrule.c src/enforce/nfset.c \
+		src/base/*.c -lmnl -lcrypt -pthread
+	fuzz_run "$out/fuzz_nfscript" -max_len=16384 -timeout=10 \
+		-artifact_prefix=fuzz/ -dict=fuzz/nfscript.dict fuzz/corpus-nfscript
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript]" >&2
 	exit 2
 	;;
 esac

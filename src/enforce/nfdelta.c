@@ -197,7 +197,9 @@ put_rule(struct reader *r, const char *chain, const char *s, size_t len,
 
 	head = MNL_ALIGN(sizeof(struct nlmsghdr)) +
 	    MNL_ALIGN(sizeof(struct nfgenmsg));
-	memset(&aside.h, 0, sizeof(aside.h));
+	/* Zeroed: libmnl 1.0.4 leaves an attribute's padding as it finds
+	 * it, and the stack's bytes would go to the kernel. */
+	memset(&aside, 0, sizeof(aside));
 	aside.h.nlmsg_len = (uint32_t)head;
 	anon->id = r->set_id + 1;
 	if ((rc = nfrule_put(&aside.h, s, len, anon)) != 0)

@@ -46,6 +46,10 @@
 #include <string.h>
 
 #define TOKENS_MAX	160
+/* The most bytes one word of the vocabulary writes (a jump to a chain of
+ * 255 bytes, about 310), and a comment's user data after the words. */
+#define WORD_MAX	512
+#define COMMENT_MAX	(MNL_ATTR_HDRLEN + 2 + 128)
 #define NFPROTO_V4	2	/* NFPROTO_IPV4 */
 #define NFPROTO_V6	10	/* NFPROTO_IPV6 */
 
@@ -1646,7 +1650,7 @@ nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len,
 	struct enc e;
 	struct nlattr *list;
 	char comment[NFT_USERDATA_MAXLEN];
-	size_t nt, i, used, clen;
+	size_t nt, i, used, clen, start = nlh->nlmsg_len;
 
 	if (len > NFRULE_TEXT_MAX || split(s, len, t, &nt) == -1 || nt == 0)
 		return 1;
@@ -1665,6 +1669,12 @@ nfrule_put(struct nlmsghdr *nlh, const char *s, size_t len,
 	}
 	list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
 	for (i = 0; i < nt; i += used) {
+		/* Room for one more word and the comment (moat's rules take
+		 * far less): a text of 1,024 bytes may say "ip6 saddr ::/1"
+		 * 50 times, 10 KB of expressions. */
+		if (nlh->nlmsg_len - start > NFRULE_MSG_MAX - WORD_MAX -
+		    COMMENT_MAX)
+			return 1;
 		used = 0;
 		if (word(&e, t + i, nt - i, &used) == -1 || used == 0)
 			return 1;

@@ -202,6 +202,14 @@ nfset_close(struct nfset *b)
 	close_msg(b);
 }
 
+const void *
+nfset_bytes(struct nfset *b, size_t *len)
+{
+	close_msg(b);
+	*len = b->len;
+	return b->buf;
+}
+
 int
 nfset_flush(struct nfset *b, const char *name)
 {

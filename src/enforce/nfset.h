@@ -62,6 +62,9 @@ void		 nfset_genid(struct nfset *b, uint32_t gen);
 void		 nfset_reset(struct nfset *b);
 /* How many messages are queued. */
 size_t		 nfset_pending(const struct nfset *b);
+/* The bytes queued (the batch's begin and its messages, the one being
+ * filled closed; not its end), len of them: for tests. */
+const void	*nfset_bytes(struct nfset *b, size_t *len);
 /* Send the batch as one transaction and wait for the kernel's word, at
  * most timeout_ms: 0, or -1 with the kernel's reason in err (nothing
  * changed).  The batch is empty again after. */

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <linux/netfilter/nfnetlink.h>
+
 #include "base/strbuf.h"
 #include "enforce/nfdelta.h"
 #include "enforce/nftdiff.h"
@@ -586,6 +588,8 @@ test_cases(void **state)
  * leaves all of it to libnftables, with nothing queued. */
 #define A40	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
+#define X10(w)	w w w w w w w w w w
+
 static void
 test_delta_lines(void **state)
 {
@@ -803,6 +807,12 @@ test_delta_lines(void **state)
 		  "\t\tflags interval\n\t\telements = { 10.0.0.1 }\n\t}\n"
 		  "}\n", 1, 0, false },
 		{ "flush set inet moat OBJ_v4\n", 1, 0, false },
+		/* 1,018 bytes of text, 10 KB of expressions: past the
+		 * message's room (it was written past it) */
+		{ "add rule inet moat c " X10("ip6 saddr ::/1 ")
+		  X10("ip6 saddr ::/1 ") X10("ip6 saddr ::/1 ")
+		  X10("ip6 saddr ::/1 ") X10("ip6 saddr ::/1 ") "accept\n", 1,
+		  0, false },
 	};
 	size_t i;
 
@@ -884,6 +894,68 @@ test_delta_elements(void **state)
 	}
 }
 
+/* The stack as a caller leaves it: not zero. */
+static void __attribute__((noinline))
+dirty_stack(void)
+{
+	volatile unsigned char junk[16384];
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xa5;
+}
+
+/* The attributes of n bytes at p, nests in turn: every padding byte 0. */
+static void
+zero_padding(const unsigned char *p, size_t n)
+{
+	size_t off = 0, i;
+
+	while (off < n) {
+		const struct nlattr *a = (const struct nlattr *)(p + off);
+
+		assert_true(a->nla_len >= MNL_ATTR_HDRLEN && a->nla_len <= n -
+		    off);
+		if (a->nla_type & NLA_F_NESTED)
+			zero_padding(p + off + MNL_ATTR_HDRLEN, a->nla_len -
+			    MNL_ATTR_HDRLEN);
+		for (i = a->nla_len; i < (size_t)MNL_ALIGN(a->nla_len) && off + i < n;
+		    i++)
+			assert_int_equal(p[off + i], 0);
+		off += MNL_ALIGN(a->nla_len);
+	}
+}
+
+/* A rule's padding goes to the kernel as zeros, not as the stack's bytes
+ * (libmnl 1.0.4 does not write an attribute's padding). */
+static void
+test_delta_padding(void **state)
+{
+	struct nfset *b = nfset_new();
+	const unsigned char *p;
+	size_t len, off;
+
+	(void)state;
+	assert_non_null(b);
+	dirty_stack();
+	assert_int_equal(nfdelta_script(b, "add rule inet moat zone_LAN "
+	    "meta l4proto udp udp dport 53 iifname \"eth0\" counter accept "
+	    "comment \"rule 1\"\n", NULL, NULL, NULL, NULL), 0);
+	p = nfset_bytes(b, &len);
+	assert_true(len > 0);
+	for (off = 0; off < len; ) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(p + off);
+		size_t head = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct
+		    nfgenmsg));
+
+		assert_true(nlh->nlmsg_len >= head && nlh->nlmsg_len <= len -
+		    off);
+		zero_padding(p + off + head, nlh->nlmsg_len - head);
+		off += MNL_ALIGN(nlh->nlmsg_len);
+	}
+	nfset_free(b);
+}
+
 int
 main(void)
 {
@@ -892,6 +964,7 @@ main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_delta_lines),
 		cmocka_unit_test(test_delta_elements),
+		cmocka_unit_test(test_delta_padding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
