@@ -52,6 +52,8 @@ nfgen_read(uint32_t *gen)
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto out;
 	portid = mnl_socket_get_portid(nl);
+	/* zeroed: libmnl leaves an attribute's padding as it finds it */
+	memset(buf, 0, 256);
 	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETGEN, NLM_F_ACK,
 	    AF_UNSPEC, 0, seq);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
@@ -100,6 +102,7 @@ nfgen_table_exists(const char *name)
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto out;
 	portid = mnl_socket_get_portid(nl);
+	memset(buf, 0, 256);	/* the padding, as above */
 	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETTABLE,
 	    NLM_F_ACK, 1 /* NFPROTO_INET */, 0, seq);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);

@@ -31,6 +31,8 @@ struct nflog {
 static struct nlmsghdr *
 config_msg(char *buf, uint16_t group, uint8_t family, unsigned seq)
 {
+	/* zeroed: libmnl leaves an attribute's padding as it finds it */
+	memset(buf, 0, 256);
 	return nfnl_request(buf, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, NLM_F_ACK,
 	    family, group, seq);
 }
