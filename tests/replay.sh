@@ -5,9 +5,10 @@
 # filled, included): ctgen writes its dump and every line is answered.
 # Then one thread against several (--threads): a 2,000-rule office policy
 # (bench/nftgen.c) and a dump of 100,000 flows (some 30 chunks of the
-# reader) with bad lines in the middle (an address, a line of 5,000
-# bytes, one cut by a NUL), a CRLF line, and the last line without its
-# newline: the same answers, messages and exit status, byte for byte.
+# reader) with bad lines in the middle (an address, an ICMP type of 300,
+# a line of 5,000 bytes, one cut by a NUL), a CRLF line, and the last
+# line without its newline: the same answers, messages and exit status,
+# byte for byte.
 set -u
 moat=$1 ctgen=$2 nftgen=$3 root=$4
 failed=0
@@ -39,6 +40,7 @@ done
 	sed -n '1,50000p' "$tmp/flows"
 	printf 'tcp 6 1 SYN_SENT src=10.1.1.300 dst=2.2.2.2 sport=1 dport=25\n'
 	printf 'tcp 6 1 src=10.0.0.1 dst=10.0.0.2 dport=25\r\n'
+	printf 'icmp 1 29 src=10.0.0.1 dst=10.0.0.2 type=300 code=0 id=1\n'
 	python3 -c 'print("tcp 6 src=10.0.0.1 dst=" + "9" * 5000)'
 	printf 'tcp 6 1 src=10.0.0.1 dst=10.0.0.2\0 dport=25\n'
 	sed -n '50001,$p' "$tmp/flows"
@@ -52,12 +54,14 @@ for t in 1 2 3 default; do
 	    >"$tmp/out.$t" 2>"$tmp/err.$t"
 	echo $? >"$tmp/rc.$t"
 done
-[ "$(cat "$tmp/rc.1")" = 2 ] && [ "$(wc -l <"$tmp/out.1")" = 100004 ] &&
-    [ "$(grep -c '^error: ' "$tmp/out.1")" = 2 ] &&
+[ "$(cat "$tmp/rc.1")" = 2 ] && [ "$(wc -l <"$tmp/out.1")" = 100005 ] &&
+    [ "$(grep -c '^error: ' "$tmp/out.1")" = 3 ] &&
     grep -q '^error: line 50001: .10.1.1.300. is not an IPv4 address$' "$tmp/out.1" &&
-    grep -q '^error: line 50003: line longer than 4095 bytes$' "$tmp/out.1" &&
+    grep -q "^error: line 50003: bad type '300' (0-255)$" "$tmp/out.1" &&
+    grep -q "dump:50003: bad type '300' (0-255)$" "$tmp/err.1" &&
+    grep -q '^error: line 50004: line longer than 4095 bytes$' "$tmp/out.1" &&
     grep -q 'dump:50001: .10.1.1.300. is not an IPv4 address' "$tmp/err.1" &&
-    grep -q '100002 flows decided, 2 lines not understood' "$tmp/err.1" ||
+    grep -q '100002 flows decided, 3 lines not understood' "$tmp/err.1" ||
 	{ echo "FAIL: the replay by one thread"; head -5 "$tmp/err.1"; failed=1; }
 for t in 2 3 default; do
 	for f in out err rc; do
@@ -65,7 +69,7 @@ for t in 2 3 default; do
 			{ echo "FAIL: --threads $t: its $f differs from one thread's"; failed=1; }
 	done
 done
-echo "the replay of 100,004 lines: the same output by 1, 2, 3 and the default threads"
+echo "the replay of 100,005 lines: the same output by 1, 2, 3 and the default threads"
 [ $n -ge 20 ] || { echo "FAIL: only $n interfaces"; failed=1; }
 echo "ctgen and the replay: $n interfaces of the golden configs and examples"
 exit $failed

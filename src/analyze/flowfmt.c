@@ -269,12 +269,14 @@ parse_conntrack(const char *line, const struct iface *ifc, struct flow *f,
 		snprintf(err, errlen, "no protocol");
 		return -1;
 	}
+	/* an ICMP type is a byte, as the other form and the policy have it */
 	icmp = f->proto == 1 || f->proto == 58;
 	port = icmp ? first_key(&ws, "type", 4) : first_key(&ws, "dport", 5);
 	f->dport = 0;
 	if (port != NULL && flow_parse_number(word_str(port, icmp ? 5 : 6, buf,
-	    sizeof(buf)), 65535, &f->dport) == -1) {
-		snprintf(err, errlen, "bad port or type '%s'", buf);
+	    sizeof(buf)), icmp ? 255 : 65535, &f->dport) == -1) {
+		snprintf(err, errlen, icmp ? "bad type '%s' (0-255)" :
+		    "bad port '%s' (0-65535)", buf);
 		return -1;
 	}
 	if (word_addr(src, 4, &f->src, &fs, err, errlen) == -1 ||

@@ -91,11 +91,11 @@ static const struct pcase cases[] = {
 	{ "tcp      6 431999 ESTABLISHED src=192.168.1.50", -1, 0, 0, NULL,
 	  NULL, "no src= or dst=" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=", -1, 0, 0,
-	  NULL, NULL, "bad port or type ''" },
+	  NULL, NULL, "bad port '' (0-65535)" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=65536", -1,
-	  0, 0, NULL, NULL, "bad port or type '65536'" },
+	  0, 0, NULL, NULL, "bad port '65536' (0-65535)" },
 	{ "tcp 6 1 src=1.1.1.1 dst=2.2.2.2 dport=99999999999999999999999", -1,
-	  0, 0, NULL, NULL, "bad port or type '99999999999999999999999'" },
+	  0, 0, NULL, NULL, "bad port '99999999999999999999999'" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1.256 dst=2.2.2.2 dport=25", -1, 0, 0,
 	  NULL, NULL, "'1.1.1.256' is not an IPv4 address" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1 dst=2.2.2.2 dport=25", -1, 0, 0, NULL,
@@ -108,6 +108,16 @@ static const struct pcase cases[] = {
 	  NULL, "'::ffff:1.2.3.4' is an IPv4-mapped address" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1.1 dst=2001:db8::2 dport=25", -1, 0, 0,
 	  NULL, NULL, "source and destination are of two families" },
+	/* an ICMP type is a byte: 255 is one, 256 is refused, as a port of
+	 * 65,536 is (not taken modulo) */
+	{ "icmp 1 29 src=1.1.1.1 dst=2.2.2.2 type=255 code=0 id=1", 1, 1, 255,
+	  "1.1.1.1", "2.2.2.2", NULL },
+	{ "icmp 1 29 src=1.1.1.1 dst=2.2.2.2 type=256 code=0 id=1", -1, 0, 0,
+	  NULL, NULL, "bad type '256' (0-255)" },
+	{ "ipv6 10 icmpv6 58 29 src=2001:db8:1::5 dst=2001:db8::2 type=300 "
+	  "code=0 id=5", -1, 0, 0, NULL, NULL, "bad type '300' (0-255)" },
+	{ "icmp 1 29 src=1.1.1.1 dst=2.2.2.2 type=8x", -1, 0, 0, NULL, NULL,
+	  "bad type '8x' (0-255)" },
 	/* a line ends at '#' */
 	{ "tcp 6 1 SYN_SENT src=1.1.1.1 #dst=2.2.2.2 dport=25", -1, 0, 0, NULL,
 	  NULL, "no src= or dst=" },
