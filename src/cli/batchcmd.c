@@ -205,6 +205,7 @@ put_error(const struct batch_opts *o, size_t lineno, const char *err,
 struct batch {
 	size_t		 n, nflow;
 	const char	*line[BATCH];	/* NUL-terminated, in the input */
+	size_t		 len[BATCH];	/* at most (a NUL may come sooner) */
 	size_t		 lineno[BATCH];
 	int		 got[BATCH];	/* flow_parse_line's answer */
 	size_t		 flow[BATCH];	/* got 1: its index in f, v */
@@ -289,8 +290,9 @@ run_batch(struct answerer *a, struct chunk *ch)
 
 	for (i = 0; i < bt->n; i++) {
 		k = bt->nflow;
-		bt->got[i] = flow_parse_line(a->p, bt->line[i], o->in,
-		    &bt->f[k], bt->err[i], sizeof(bt->err[i]));
+		bt->got[i] = flow_parse_line_len(a->p, bt->line[i],
+		    bt->len[i], o->in, &bt->f[k], bt->err[i],
+		    sizeof(bt->err[i]));
 		if (bt->got[i] == 1) {
 			bt->f[k].week_min = o->week_min;
 			bt->flow[i] = bt->nflow++;
@@ -324,15 +326,16 @@ run_batch(struct answerer *a, struct chunk *ch)
 	bt->n = bt->nflow = 0;
 }
 
-/* Take one line (NUL-terminated, without its newline, left in place
- * until the batch is run). */
+/* Take one line of len bytes (NUL-terminated, without its newline, left
+ * in place until the batch is run). */
 static void
 one_line(struct answerer *a, struct chunk *ch, const char *line,
-    size_t lineno)
+    size_t len, size_t lineno)
 {
 	struct batch *bt = a->bt;
 
 	bt->line[bt->n] = line;
+	bt->len[bt->n] = len;
 	bt->lineno[bt->n] = lineno;
 	if (++bt->n == BATCH)
 		run_batch(a, ch);
@@ -342,21 +345,27 @@ one_line(struct answerer *a, struct chunk *ch, const char *line,
 static void
 answer_chunk(struct answerer *a, struct chunk *ch)
 {
-	char *s = ch->buf, *end = ch->buf + ch->len, *nl;
+	char *s = ch->buf, *end = ch->buf + ch->len, *nl, *cr;
 	size_t lineno = ch->lineno;
+	bool crs;
 
 	if (ch->cut) {
 		/* what flow_parse_line says of a long line */
 		*end = '\0';
-		one_line(a, ch, s, ++lineno);
-	} else
-		while ((nl = memchr(s, '\n', (size_t)(end - s))) != NULL) {
-			char *cr = memchr(s, '\r', (size_t)(nl - s));
-
-			*(cr != NULL ? cr : nl) = '\0';
-			one_line(a, ch, s, ++lineno);
-			s = nl + 1;
-		}
+		one_line(a, ch, s, ch->len, ++lineno);
+		run_batch(a, ch);
+		return;
+	}
+	/* a line ends at its first CR: looked for only in a chunk that has
+	 * one */
+	crs = memchr(s, '\r', ch->len) != NULL;
+	while ((nl = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+		if (!crs || (cr = memchr(s, '\r', (size_t)(nl - s))) == NULL)
+			cr = nl;
+		*cr = '\0';
+		one_line(a, ch, s, (size_t)(cr - s), ++lineno);
+		s = nl + 1;
+	}
 	run_batch(a, ch);
 }
 
