@@ -128,6 +128,12 @@ addr_parse(const char *s, u128 *out, enum addr_family *fam, char *err,
 void
 addr_format(u128 a, char *buf, size_t len)
 {
+	addr_format_len(a, buf, len);
+}
+
+size_t
+addr_format_len(u128 a, char *buf, size_t len)
+{
 	unsigned char b[16];
 	struct in_addr in4;
 	int i;
@@ -147,18 +153,25 @@ addr_format(u128 a, char *buf, size_t len)
 			*s++ = (char)('0' + o % 10);
 			*s++ = i > 0 ? '.' : '\0';
 		}
-		return;
+		return (size_t)(s - buf) - 1;
 	}
 	if (addr_family_of(a) == FAM_V4) {
 		in4.s_addr = htonl((uint32_t)a);
-		inet_ntop(AF_INET, &in4, buf, (socklen_t)len);
-		return;
+		if (inet_ntop(AF_INET, &in4, buf, (socklen_t)len) == NULL)
+			goto none;
+		return strlen(buf);
 	}
 	for (i = 15; i >= 0; i--) {
 		b[i] = (unsigned char)a;
 		a >>= 8;
 	}
-	inet_ntop(AF_INET6, b, buf, (socklen_t)len);
+	if (inet_ntop(AF_INET6, b, buf, (socklen_t)len) == NULL)
+		goto none;
+	return strlen(buf);
+none:
+	if (len > 0)
+		buf[0] = '\0';
+	return 0;
 }
 
 void

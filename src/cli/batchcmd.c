@@ -105,7 +105,8 @@ cache_slot(struct cache *c, const struct flow *f, const struct verdict *v,
 	}
 }
 
-/* printer_verdict(p, f, v), copied from the cache when it was said. */
+/* printer_verdict(p, f, v) and a newline, copied from the cache when it
+ * was said. */
 static void
 put_verdict(struct cache *c, const struct policy *p, const struct flow *f,
     const struct verdict *v, struct strbuf *b)
@@ -116,12 +117,15 @@ put_verdict(struct cache *c, const struct policy *p, const struct flow *f,
 
 	if (s == NULL) {
 		printer_verdict(p, f, v, b);
+		strbuf_putc(b, '\n');
 		return;
 	}
 	if (s->key != key || s->action != (int)v->action) {
 		printer_verdict(p, f, v, &c->text);
+		strbuf_putc(&c->text, '\n');
 		if (strbuf_failed(&c->text)) {
 			printer_verdict(p, f, v, b);
+			strbuf_putc(b, '\n');
 			return;
 		}
 		s->key = key;
@@ -148,41 +152,40 @@ put_uint(char *buf, unsigned v)
 	return n;
 }
 
-/* printer_flow_service(f): tcp/25 without printf. */
-static void
-put_service(const struct flow *f, struct strbuf *b)
-{
-	const struct proto_info *pi = builtin_proto_by_number(f->proto);
-	char num[12];
-
-	if (pi == NULL || pi->kind != PK_PORTS) {
-		printer_flow_service(f, b);
-		return;
-	}
-	strbuf_puts(b, pi->name);
-	strbuf_putc(b, '/');
-	strbuf_add(b, num, put_uint(num, f->dport));
-}
-
-/* One flow's answer: "LAN 192.168.1.50 -> 8.8.8.8 tcp/25: deny by …". */
+/* One flow's answer: "LAN 192.168.1.50 -> 8.8.8.8 tcp/25: deny by …".
+ * The part before the verdict is put together here and added at once:
+ * a replay writes millions. */
 static void
 put_answer(struct cache *c, const struct policy *p, const struct flow *f,
     const struct verdict *v, struct strbuf *b)
 {
-	char a[ADDR_STRLEN];
+	const struct proto_info *pi = builtin_proto_by_number(f->proto);
+	char t[2 * ADDR_STRLEN + 32];
+	size_t n = 0, len;
 
 	strbuf_puts(b, f->iface->name);
-	strbuf_putc(b, ' ');
-	addr_format(f->src, a, sizeof(a));
-	strbuf_puts(b, a);
-	strbuf_add(b, " -> ", 4);
-	addr_format(f->dst, a, sizeof(a));
-	strbuf_puts(b, a);
-	strbuf_putc(b, ' ');
-	put_service(f, b);
-	strbuf_add(b, ": ", 2);
+	t[n++] = ' ';
+	n += addr_format_len(f->src, t + n, ADDR_STRLEN);
+	memcpy(t + n, " -> ", 4);
+	n += 4;
+	n += addr_format_len(f->dst, t + n, ADDR_STRLEN);
+	t[n++] = ' ';
+	if (pi != NULL && pi->kind == PK_PORTS &&
+	    (len = strlen(pi->name)) < 16) {
+		/* printer_flow_service's "tcp/25" without printf */
+		memcpy(t + n, pi->name, len);
+		n += len;
+		t[n++] = '/';
+		n += put_uint(t + n, f->dport);
+		t[n++] = ':';
+		t[n++] = ' ';
+		strbuf_add(b, t, n);
+	} else {
+		strbuf_add(b, t, n);
+		printer_flow_service(f, b);
+		strbuf_add(b, ": ", 2);
+	}
 	put_verdict(c, p, f, v, b);
-	strbuf_putc(b, '\n');
 }
 
 /* A line's error: its answer in b, its message in e (for standard error). */
