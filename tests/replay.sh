@@ -69,7 +69,14 @@ for t in 2 3 default; do
 			{ echo "FAIL: --threads $t: its $f differs from one thread's"; failed=1; }
 	done
 done
-echo "the replay of 100,005 lines: the same output by 1, 2, 3 and the default threads"
+for t in 1 3; do
+	"$moat" test -f "$tmp/policy.conf" --in LAN --batch "$tmp/dump" --json \
+	    --threads $t >"$tmp/json.$t" 2>"$tmp/jerr.$t"
+done
+cmp -s "$tmp/json.1" "$tmp/json.3" && cmp -s "$tmp/jerr.1" "$tmp/jerr.3" &&
+    [ "$(wc -l <"$tmp/json.1")" = 100005 ] ||
+	{ echo "FAIL: --json --threads 3 differs from one thread's"; failed=1; }
+echo "the replay of 100,005 lines: the same output by 1, 2, 3 and the default threads (and JSON by 1 and 3)"
 [ $n -ge 20 ] || { echo "FAIL: only $n interfaces"; failed=1; }
 echo "ctgen and the replay: $n interfaces of the golden configs and examples"
 exit $failed
