@@ -1,6 +1,7 @@
 /* test_flowfmt.c: the replay's reader (flow lines, conntrack -L lines)
  * and `moat test --batch` against a reference that reads, decides and
  * prints one line at a time. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -427,10 +428,40 @@ test_replay(void **state)
 	strbuf_free(&want);
 }
 
+/* The replay's IPv4 addresses (addr_format_len's table of octets)
+ * against inet_ntop: every octet in every place, and random ones. */
+static void
+test_format(void **state)
+{
+	struct rng r = { 5 };
+	char got[ADDR_STRLEN], want[INET_ADDRSTRLEN];
+	struct in_addr in;
+	uint32_t v;
+	size_t n;
+	int i, at;
+
+	(void)state;
+	for (i = 0; i < 256 * 4 + 100000; i++) {
+		at = i / 256;
+		v = at < 4 ? (uint32_t)(i % 256) << (8 * at) |
+		    (at % 2 ? 0x0a000001u : 0) : (uint32_t)rng_next(&r);
+		memset(got, 'x', sizeof(got));
+		n = addr_format_len(V4_BASE | v, got, sizeof(got));
+		in.s_addr = htonl(v);
+		assert_non_null(inet_ntop(AF_INET, &in, want, sizeof(want)));
+		assert_string_equal(got, want);
+		assert_int_equal(n, strlen(want));
+	}
+	n = addr_format_len(V4_BASE - 1, got, sizeof(got));
+	assert_string_equal(got, "::fffe:ffff:ffff");
+	assert_int_equal(n, strlen(got));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_replay),
 	};
