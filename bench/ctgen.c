@@ -14,13 +14,16 @@
 #include "gen.h"
 
 /* A random point of interval set s whose family is fam (FAM_V4: inside
- * the IPv4 block), or 0 when s has none there. */
+ * the IPv4 block), or 0 when s has none there (an empty set too: an
+ * address dynamic or a feed's object before it is filled). */
 static int
 pick(struct rng *r, struct iset s, enum addr_family fam, u128 *out)
 {
 	size_t i, k = 0, at;
 	u128 lo, hi;
 
+	if (s.n == 0)
+		return 0;
 	for (i = 0; i < s.n; i++)
 		k += s.v[i].hi >= V4_BASE && s.v[i].lo <= V4_LAST;
 	if (fam == FAM_V4 && k == 0)

@@ -156,6 +156,9 @@ assert [x["rule"] for x in v] == [1, 2, None, 2, None], v
 printf 'tcp 6 1 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=25\n' |
 	"$moat" test $A --batch - >/dev/null 2>"$tmp/err"
 grep -q "give --in" "$tmp/err" || { echo "FAIL: conntrack line without --in"; failed=1; }
+expect_err 2 "'0' is not a number of threads" -- test $A --batch "$tmp/flows" --threads 0
+expect_err 2 "'x' is not a number of threads" -- test $A --batch "$tmp/flows" --threads x
+expect_err 2 "--threads goes with --batch" -- test $A --in LAN --src 1.1.1.1 --dst 2.2.2.2 --service SMTP --threads 2
 
 # The replay's reader: a rule's answer twice (printed once, then copied),
 # conntrack's "unknown N", a CRLF line, a line of 3 MB (longer than the

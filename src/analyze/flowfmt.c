@@ -110,6 +110,26 @@ word_str(const struct word *w, size_t skip, char *buf, size_t len)
 	return buf;
 }
 
+/* flow_parse_number of word w after skip bytes, read in place. */
+static int
+word_number(const struct word *w, size_t skip, unsigned max, unsigned *out)
+{
+	const char *s = w->s + skip, *end = w->s + w->len;
+	unsigned long v = 0;
+
+	if (s == end)
+		return -1;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 /* An IPv4 address as conntrack writes it (four decimal numbers of at
  * most 255, no leading zero) into *out; -1 for any other form (then
  * addr_parse decides). */
@@ -155,16 +175,6 @@ word_addr(const struct word *w, size_t skip, u128 *out,
 	    errlen);
 }
 
-/* The words of a line, split as they are asked for: a conntrack line's
- * original direction comes first, and most of a line is never looked at.
- * The line ends at a word starting with '#' and at FIELDS_MAX words. */
-struct words {
-	const char	*s;		/* where splitting goes on */
-	int		 n;		/* words split so far */
-	bool		 end;		/* no more */
-	struct word	 w[FIELDS_MAX];
-};
-
 /* The bytes that end a word: NUL and isspace()'s in the C locale (moat
  * sets no other), in one table: one test a byte instead of two. */
 static const unsigned char word_end[256] = {
@@ -172,113 +182,144 @@ static const unsigned char word_end[256] = {
 	['\r'] = 1,
 };
 
-/* Word i of ws, or NULL when the line has fewer. */
-static const struct word *
-word_at(struct words *ws, int i)
-{
-	const char *s = ws->s;
+/* isspace() in the C locale, as a table (no call for the locale's). */
+static const unsigned char word_space[256] = {
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+};
 
-	while (ws->n <= i && !ws->end) {
-		while (isspace((unsigned char)*s))
-			s++;
-		if (*s == '\0' || *s == '#' || ws->n == FIELDS_MAX) {
-			ws->end = true;
-			break;
-		}
-		ws->w[ws->n].s = s;
-		while (!word_end[(unsigned char)*s])
-			s++;
-		ws->w[ws->n].len = (size_t)(s - ws->w[ws->n].s);
-		ws->n++;
-	}
-	ws->s = s;
-	return i < ws->n ? &ws->w[i] : NULL;
-}
+/* What a conntrack line says: the first word of each key, and the
+ * protocol (-1: none). */
+struct ct_line {
+	struct word	 src, dst, dport, type;	/* s NULL: none */
+	int		 proto;
+};
 
-/* The first word of ws that is key=VALUE, or NULL. */
-static const struct word *
-first_key(struct words *ws, const char *key, size_t keylen)
-{
-	const struct word *w;
-	int i;
-
-	for (i = 0; (w = word_at(ws, i)) != NULL; i++)
-		if (w->s[0] == key[0] && value_of(w, key, keylen) != NULL)
-			return w;
-	return NULL;
-}
-
-/* The protocol of a conntrack line: the first word that names one,
- * or the number after "unknown" (a protocol conntrack has no name for);
- * -1 when none does. */
+/* The protocol a word names that has no '=' and starts with no digit
+ * (parse_proto's), or -1. */
 static int
-conntrack_proto(struct words *ws)
+word_proto(const struct word *w)
 {
-	const struct word *w, *next;
-	char buf[FLOW_LINE_MAX];
-	int i, proto = -1;
+	char buf[32];
+	int proto;
 
-	for (i = 0; proto == -1 && (w = word_at(ws, i)) != NULL; i++) {
-		if (memchr(w->s, '=', w->len) != NULL ||
-		    isdigit((unsigned char)w->s[0]))
-			continue;
-		word_str(w, 0, buf, sizeof(buf));
-		if (strcmp(buf, "unknown") == 0 &&
-		    (next = word_at(ws, i + 1)) != NULL &&
-		    isdigit((unsigned char)next->s[0]))
-			parse_proto(word_str(next, 0, buf, sizeof(buf)), &proto);
-		else
-			parse_proto(buf, &proto);
-	}
-	return proto;
+	/* no protocol's name (builtin.c's, "ipv6-icmp") is that long */
+	if (w->len >= sizeof(buf))
+		return -1;
+	return parse_proto(word_str(w, 0, buf, sizeof(buf)), &proto) == 0 ?
+	    proto : -1;
 }
 
 /*
- * A line of conntrack -L, read in place (a replay reads millions: no copy
- * of the line, no allocation).  The first src=, dst= and dport= (type=
- * for ICMP) are the original direction; the protocol is the first word
- * that names one ("ipv4 2 tcp 6 …" with -o extended, "tcp 6 …" without),
- * or the number after "unknown".  Like the other form, the line ends at a
- * word starting with '#' and at FIELDS_MAX words.
+ * The words of a conntrack line, read once and in order (a replay reads
+ * millions), as far as they are needed: a line's original direction
+ * comes first, and most of it is never looked at.  The protocol is the
+ * first word without '=' and not starting with a digit that names one,
+ * or the number after "unknown" (a protocol conntrack has no name for).
+ * Like the other form, the line ends at a word starting with '#' and at
+ * FIELDS_MAX words.
  */
+static void
+read_conntrack(const char *s, struct ct_line *ct)
+{
+	struct word w;
+	bool unknown = false;	/* the word before was "unknown" */
+	bool digit;
+	int n;
+
+	memset(ct, 0, sizeof(*ct));
+	ct->proto = -1;
+	for (n = 0; n < FIELDS_MAX; n++) {
+		while (word_space[(unsigned char)*s])
+			s++;
+		if (*s == '\0' || *s == '#')
+			break;
+		w.s = s;
+		while (!word_end[(unsigned char)*s])
+			s++;
+		w.len = (size_t)(s - w.s);
+		switch (w.s[0]) {
+		case 's':
+			if (ct->src.s == NULL && value_of(&w, "src", 3) != NULL)
+				ct->src = w;
+			break;
+		case 'd':
+			if (ct->dst.s == NULL && value_of(&w, "dst", 3) != NULL)
+				ct->dst = w;
+			else if (ct->dport.s == NULL && value_of(&w, "dport",
+			    5) != NULL)
+				ct->dport = w;
+			break;
+		case 't':
+			if (ct->type.s == NULL && value_of(&w, "type", 4) !=
+			    NULL)
+				ct->type = w;
+			break;
+		}
+		if (ct->proto == -1) {
+			unsigned num;
+
+			digit = w.s[0] >= '0' && w.s[0] <= '9';
+			if (unknown && digit) {
+				if (word_number(&w, 0, 255, &num) == 0)
+					ct->proto = (int)num;
+				unknown = false;
+			} else if (!digit && memchr(w.s, '=', w.len) == NULL) {
+				unknown = w.len == 7 &&
+				    memcmp(w.s, "unknown", 7) == 0;
+				if (!unknown)
+					ct->proto = word_proto(&w);
+			} else
+				unknown = false;
+		}
+		/* the first of each found: the rest cannot change them */
+		if (ct->src.s != NULL && ct->dst.s != NULL && ct->proto != -1 &&
+		    (ct->proto == 1 || ct->proto == 58 ? ct->type.s :
+		    ct->dport.s) != NULL)
+			break;
+	}
+}
+
+/* A line of conntrack -L, read in place: no copy of the line, no
+ * allocation.  The first src=, dst= and dport= (type= for ICMP) are the
+ * original direction. */
 static int
 parse_conntrack(const char *line, const struct iface *ifc, struct flow *f,
     char *err, size_t errlen)
 {
-	struct words ws;
-	const struct word *src, *dst, *port;
+	struct ct_line ct;
+	const struct word *port;
 	char buf[FLOW_LINE_MAX];
 	enum addr_family fs, fd;
 	bool icmp;
 
-	ws.s = line;
-	ws.n = 0;
-	ws.end = false;
 	if (ifc == NULL) {
 		snprintf(err, errlen, "a conntrack line names no interface: "
 		    "give --in IF");
 		return -1;
 	}
 	f->iface = ifc;
-	if ((src = first_key(&ws, "src", 3)) == NULL ||
-	    (dst = first_key(&ws, "dst", 3)) == NULL) {
+	read_conntrack(line, &ct);
+	if (ct.src.s == NULL || ct.dst.s == NULL) {
 		snprintf(err, errlen, "no src= or dst=");
 		return -1;
 	}
-	if ((f->proto = conntrack_proto(&ws)) == -1) {
+	if ((f->proto = ct.proto) == -1) {
 		snprintf(err, errlen, "no protocol");
 		return -1;
 	}
+	/* an ICMP type is a byte, as the other form and the policy have it */
 	icmp = f->proto == 1 || f->proto == 58;
-	port = icmp ? first_key(&ws, "type", 4) : first_key(&ws, "dport", 5);
+	port = icmp ? &ct.type : &ct.dport;
 	f->dport = 0;
-	if (port != NULL && flow_parse_number(word_str(port, icmp ? 5 : 6, buf,
-	    sizeof(buf)), 65535, &f->dport) == -1) {
-		snprintf(err, errlen, "bad port or type '%s'", buf);
+	if (port->s != NULL && word_number(port, icmp ? 5 : 6, icmp ? 255 :
+	    65535, &f->dport) == -1) {
+		word_str(port, icmp ? 5 : 6, buf, sizeof(buf));
+		snprintf(err, errlen, icmp ? "bad type '%s' (0-255)" :
+		    "bad port '%s' (0-65535)", buf);
 		return -1;
 	}
-	if (word_addr(src, 4, &f->src, &fs, err, errlen) == -1 ||
-	    word_addr(dst, 4, &f->dst, &fd, err, errlen) == -1)
+	if (word_addr(&ct.src, 4, &f->src, &fs, err, errlen) == -1 ||
+	    word_addr(&ct.dst, 4, &f->dst, &fd, err, errlen) == -1)
 		return -1;
 	if (fs != fd) {
 		snprintf(err, errlen, "source and destination are of two "
@@ -362,11 +403,21 @@ flow_parse_line(const struct policy *p, const char *line,
     const struct iface *default_iface, struct flow *f, char *err,
     size_t errlen)
 {
+	return flow_parse_line_len(p, line, strlen(line), default_iface, f,
+	    err, errlen);
+}
+
+int
+flow_parse_line_len(const struct policy *p, const char *line, size_t len,
+    const struct iface *default_iface, struct flow *f, char *err,
+    size_t errlen)
+{
 	char buf[FLOW_LINE_MAX], *w[FIELDS_MAX];
-	size_t len = strlen(line);
 	int n;
 
-	if (len >= sizeof(buf)) {
+	/* a line shorter than its bound is measured only when the bound is
+	 * too long (a conntrack line is read without its length) */
+	if (len >= sizeof(buf) && (len = strlen(line)) >= sizeof(buf)) {
 		snprintf(err, errlen, "line longer than %zu bytes",
 		    sizeof(buf) - 1);
 		return -1;
@@ -375,13 +426,14 @@ flow_parse_line(const struct policy *p, const char *line,
 	if (strstr(line, "src=") != NULL) {
 		const char *s = line;
 
-		while (isspace((unsigned char)*s))
+		while (word_space[(unsigned char)*s])
 			s++;
 		if (*s == '\0' || *s == '#')
 			return 0;
 		return parse_conntrack(line, default_iface, f, err, errlen) ==
 		    -1 ? -1 : 1;
 	}
+	len = strlen(line);
 	memcpy(buf, line, len + 1);
 	if ((n = split(buf, w)) == 0)
 		return 0;

@@ -30,5 +30,11 @@ int	 flow_set_proto(const char *proto, const char *port,
 int	 flow_parse_line(const struct policy *p, const char *line,
 	    const struct iface *default_iface, struct flow *f, char *err,
 	    size_t errlen);
+/* flow_parse_line of a line of at most len bytes (it ends at its NUL,
+ * which may come sooner): the same answer, without measuring the line
+ * when len is short enough. */
+int	 flow_parse_line_len(const struct policy *p, const char *line,
+	    size_t len, const struct iface *default_iface, struct flow *f,
+	    char *err, size_t errlen);
 
 #endif

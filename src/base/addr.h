@@ -75,6 +75,8 @@ void	 addr_pack(struct iset s, unsigned char *p4, unsigned char *p6);
 struct iset addr_lit_set(struct arena *a, const struct addr_lit *lit);
 /* Write an address in its family's usual form. */
 void	 addr_format(u128 a, char *buf, size_t len);
+/* addr_format, and the length of what it wrote (without its NUL). */
+size_t	 addr_format_len(u128 a, char *buf, size_t len);
 /* A socket address as "HOST:PORT", "[IPv6]:PORT" (IPv4-mapped IPv6 as
  * IPv4), or "?". */
 void	 addr_sockaddr_format(const struct sockaddr_storage *ss, char *buf,

@@ -15,9 +15,16 @@
  * a time, in three passes (read them all, decide them all, print them
  * all), and the reads of the flows of a batch are made to overlap: see
  * policy_eval_many for the deciding, the prefetches below for the texts.
+ *
+ * And the chunks of the input are answered by several threads at once
+ * (see struct chunk and struct pool below), each with its own cache and
+ * batch; the policy and its index are only read.
  */
 #include "cli/batchcmd.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,8 +33,10 @@
 #include "output/json.h"
 #include "output/printer.h"
 
-#define READ_BLOCK	(1u << 20)
-#define FLUSH_AT	(1u << 19)
+/* A chunk of the input is up to two blocks; a line longer than that is
+ * too long for flow_parse_line (FLOW_LINE_MAX) whatever the block. */
+#define READ_BLOCK	(1u << 18)
+#define BLOCK_MIN	2048
 
 /* A verdict's text, once printed: where it is in the cache's buffer. */
 struct said {
@@ -96,7 +105,8 @@ cache_slot(struct cache *c, const struct flow *f, const struct verdict *v,
 	}
 }
 
-/* printer_verdict(p, f, v), copied from the cache when it was said. */
+/* printer_verdict(p, f, v) and a newline, copied from the cache when it
+ * was said. */
 static void
 put_verdict(struct cache *c, const struct policy *p, const struct flow *f,
     const struct verdict *v, struct strbuf *b)
@@ -107,12 +117,15 @@ put_verdict(struct cache *c, const struct policy *p, const struct flow *f,
 
 	if (s == NULL) {
 		printer_verdict(p, f, v, b);
+		strbuf_putc(b, '\n');
 		return;
 	}
 	if (s->key != key || s->action != (int)v->action) {
 		printer_verdict(p, f, v, &c->text);
+		strbuf_putc(&c->text, '\n');
 		if (strbuf_failed(&c->text)) {
 			printer_verdict(p, f, v, b);
+			strbuf_putc(b, '\n');
 			return;
 		}
 		s->key = key;
@@ -139,48 +152,48 @@ put_uint(char *buf, unsigned v)
 	return n;
 }
 
-/* printer_flow_service(f): tcp/25 without printf. */
-static void
-put_service(const struct flow *f, struct strbuf *b)
-{
-	const struct proto_info *pi = builtin_proto_by_number(f->proto);
-	char num[12];
-
-	if (pi == NULL || pi->kind != PK_PORTS) {
-		printer_flow_service(f, b);
-		return;
-	}
-	strbuf_puts(b, pi->name);
-	strbuf_putc(b, '/');
-	strbuf_add(b, num, put_uint(num, f->dport));
-}
-
-/* One flow's answer: "LAN 192.168.1.50 -> 8.8.8.8 tcp/25: deny by …". */
+/* One flow's answer: "LAN 192.168.1.50 -> 8.8.8.8 tcp/25: deny by …".
+ * The part before the verdict is put together here and added at once:
+ * a replay writes millions. */
 static void
 put_answer(struct cache *c, const struct policy *p, const struct flow *f,
     const struct verdict *v, struct strbuf *b)
 {
-	char a[ADDR_STRLEN];
+	const struct proto_info *pi = builtin_proto_by_number(f->proto);
+	char t[2 * ADDR_STRLEN + 32];
+	size_t n = 0, len;
 
 	strbuf_puts(b, f->iface->name);
-	strbuf_putc(b, ' ');
-	addr_format(f->src, a, sizeof(a));
-	strbuf_puts(b, a);
-	strbuf_add(b, " -> ", 4);
-	addr_format(f->dst, a, sizeof(a));
-	strbuf_puts(b, a);
-	strbuf_putc(b, ' ');
-	put_service(f, b);
-	strbuf_add(b, ": ", 2);
+	t[n++] = ' ';
+	n += addr_format_len(f->src, t + n, ADDR_STRLEN);
+	memcpy(t + n, " -> ", 4);
+	n += 4;
+	n += addr_format_len(f->dst, t + n, ADDR_STRLEN);
+	t[n++] = ' ';
+	if (pi != NULL && pi->kind == PK_PORTS &&
+	    (len = strlen(pi->name)) < 16) {
+		/* printer_flow_service's "tcp/25" without printf */
+		memcpy(t + n, pi->name, len);
+		n += len;
+		t[n++] = '/';
+		n += put_uint(t + n, f->dport);
+		t[n++] = ':';
+		t[n++] = ' ';
+		strbuf_add(b, t, n);
+	} else {
+		strbuf_add(b, t, n);
+		printer_flow_service(f, b);
+		strbuf_add(b, ": ", 2);
+	}
 	put_verdict(c, p, f, v, b);
-	strbuf_putc(b, '\n');
 }
 
+/* A line's error: its answer in b, its message in e (for standard error). */
 static void
 put_error(const struct batch_opts *o, size_t lineno, const char *err,
-    struct strbuf *b)
+    struct strbuf *b, struct strbuf *e)
 {
-	fprintf(stderr, "moat: %s:%zu: %s\n", o->name, lineno, err);
+	strbuf_printf(e, "moat: %s:%zu: %s\n", o->name, lineno, err);
 	if (o->json) {
 		strbuf_puts(b, "{\"error\":");
 		json_put_string(b, err);
@@ -195,6 +208,7 @@ put_error(const struct batch_opts *o, size_t lineno, const char *err,
 struct batch {
 	size_t		 n, nflow;
 	const char	*line[BATCH];	/* NUL-terminated, in the input */
+	size_t		 len[BATCH];	/* at most (a NUL may come sooner) */
 	size_t		 lineno[BATCH];
 	int		 got[BATCH];	/* flow_parse_line's answer */
 	size_t		 flow[BATCH];	/* got 1: its index in f, v */
@@ -242,76 +256,303 @@ prefetch_text(const struct cache *c, const struct batch *bt, size_t k)
 	__builtin_prefetch(t + s->len - 1);
 }
 
-/* Answer the lines of bt, in order, into b; empty bt. */
+/*
+ * The input is cut into chunks of whole lines, and a chunk is answered
+ * on its own: its answers and its messages for standard error go into
+ * buffers of its own, written out in the input's order.  How a chunk is
+ * cut depends only on the input, never on how many threads answer, so
+ * the output is the same byte for byte with one or many.
+ */
+struct chunk {
+	char		*buf;		/* its lines, each ending in '\n' */
+	size_t		 len;
+	size_t		 lineno;	/* of the line before its first */
+	bool		 cut;		/* one line, cut at the block's end */
+	struct strbuf	 out;		/* its answers */
+	struct strbuf	 err;		/* its messages for standard error */
+	size_t		 nflows, nbad;
+	bool		 done;		/* answered (under the pool's lock) */
+};
+
+/* What one thread needs to answer chunks: its own cache and batch. */
+struct answerer {
+	struct cache		 c;
+	struct batch		*bt;
+	const struct policy	*p;
+	const struct policy_index *idx;
+	const struct batch_opts	*o;
+};
+
+/* Answer the lines of bt, in order, into ch; empty bt. */
 static void
-run_batch(struct cache *c, const struct policy *p,
-    const struct policy_index *idx, const struct batch_opts *o,
-    struct batch *bt, struct strbuf *b, size_t *nflows, size_t *nbad)
+run_batch(struct answerer *a, struct chunk *ch)
 {
+	const struct batch_opts *o = a->o;
+	struct batch *bt = a->bt;
 	size_t i, k;
 
 	for (i = 0; i < bt->n; i++) {
 		k = bt->nflow;
-		bt->got[i] = flow_parse_line(p, bt->line[i], o->in, &bt->f[k],
-		    bt->err[i], sizeof(bt->err[i]));
+		bt->got[i] = flow_parse_line_len(a->p, bt->line[i],
+		    bt->len[i], o->in, &bt->f[k], bt->err[i],
+		    sizeof(bt->err[i]));
 		if (bt->got[i] == 1) {
 			bt->f[k].week_min = o->week_min;
 			bt->flow[i] = bt->nflow++;
 		}
 	}
-	policy_eval_many(p, idx, bt->f, bt->v, bt->prio, bt->nflow);
+	policy_eval_many(a->p, a->idx, bt->f, bt->v, bt->prio, bt->nflow);
 	if (!o->json) {
-		prefetch_slots(c, bt);
+		prefetch_slots(&a->c, bt);
 		for (k = 0; k < TEXT_AHEAD; k++)
-			prefetch_text(c, bt, k);
+			prefetch_text(&a->c, bt, k);
 	}
 	for (i = 0; i < bt->n; i++) {
 		if (bt->got[i] == -1) {
-			(*nbad)++;
-			put_error(o, bt->lineno[i], bt->err[i], b);
+			ch->nbad++;
+			put_error(o, bt->lineno[i], bt->err[i], &ch->out,
+			    &ch->err);
 			continue;
 		}
 		if (bt->got[i] == 0)
 			continue;
-		(*nflows)++;
+		ch->nflows++;
 		k = bt->flow[i];
 		if (o->json)
-			json_verdict(p, &bt->f[k], &bt->v[k], b);
+			json_verdict(a->p, &bt->f[k], &bt->v[k], &ch->out);
 		else {
-			prefetch_text(c, bt, k + TEXT_AHEAD);
-			put_answer(c, p, &bt->f[k], &bt->v[k], b);
+			prefetch_text(&a->c, bt, k + TEXT_AHEAD);
+			put_answer(&a->c, a->p, &bt->f[k], &bt->v[k],
+			    &ch->out);
 		}
 	}
 	bt->n = bt->nflow = 0;
 }
 
-/* Take one line (NUL-terminated, without its newline, left in place
- * until the batch is run). */
+/* Take one line of len bytes (NUL-terminated, without its newline, left
+ * in place until the batch is run). */
 static void
-one_line(struct cache *c, const struct policy *p,
-    const struct policy_index *idx, const struct batch_opts *o,
-    struct batch *bt, const char *line, size_t lineno, struct strbuf *b,
-    size_t *nflows, size_t *nbad)
+one_line(struct answerer *a, struct chunk *ch, const char *line,
+    size_t len, size_t lineno)
 {
+	struct batch *bt = a->bt;
+
 	bt->line[bt->n] = line;
+	bt->len[bt->n] = len;
 	bt->lineno[bt->n] = lineno;
 	if (++bt->n == BATCH)
-		run_batch(c, p, idx, o, bt, b, nflows, nbad);
+		run_batch(a, ch);
+}
+
+/* Answer the lines of ch into its buffers. */
+static void
+answer_chunk(struct answerer *a, struct chunk *ch)
+{
+	char *s = ch->buf, *end = ch->buf + ch->len, *nl, *cr;
+	size_t lineno = ch->lineno;
+	bool crs;
+
+	if (ch->cut) {
+		/* what flow_parse_line says of a long line */
+		*end = '\0';
+		one_line(a, ch, s, ch->len, ++lineno);
+		run_batch(a, ch);
+		return;
+	}
+	/* a line ends at its first CR: looked for only in a chunk that has
+	 * one */
+	crs = memchr(s, '\r', ch->len) != NULL;
+	while ((nl = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+		if (!crs || (cr = memchr(s, '\r', (size_t)(nl - s))) == NULL)
+			cr = nl;
+		*cr = '\0';
+		one_line(a, ch, s, (size_t)(cr - s), ++lineno);
+		s = nl + 1;
+	}
+	run_batch(a, ch);
 }
 
 static int
-flush(struct strbuf *b, FILE *out)
+answerer_init(struct answerer *a, const struct policy *p,
+    const struct policy_index *idx, const struct batch_opts *o)
 {
-	if (strbuf_failed(b)) {
+	a->p = p;
+	a->idx = idx;
+	a->o = o;
+	a->bt = calloc(1, sizeof(*a->bt));
+	/* cache_init even when calloc failed: cache_free needs it */
+	if (cache_init(&a->c, p) == -1 || a->bt == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+answerer_free(struct answerer *a)
+{
+	free(a->bt);
+	cache_free(&a->c);
+}
+
+/* The input, read a block at a time into chunks. */
+struct reader {
+	FILE		*fp;
+	size_t		 block;		/* a chunk holds up to 2 blocks */
+	char		*carry;		/* a line cut at the last chunk's end */
+	size_t		 ncarry;
+	size_t		 lineno;	/* lines read so far */
+	bool		 eof;
+	int		 error;		/* errno of a failed read, or 0 */
+};
+
+/* The next chunk of r into ch (its buf of 2 * r->block + 1 bytes): 1, 0
+ * at the end of the input, -1 when it could not be read (r->error). */
+static int
+read_chunk(struct reader *r, struct chunk *ch)
+{
+	size_t have = r->ncarry, got, i, n;
+	char *last;
+
+	if (r->eof)
+		return 0;
+	memcpy(ch->buf, r->carry, have);
+	r->ncarry = 0;
+	errno = 0;
+	got = fread(ch->buf + have, 1, 2 * r->block - have, r->fp);
+	if (got == 0) {
+		if (ferror(r->fp)) {
+			r->error = errno != 0 ? errno : EIO;
+			return -1;
+		}
+		r->eof = true;
+		if (have == 0)
+			return 0;
+		ch->buf[have++] = '\n';	/* the last line had none */
+	}
+	have += got;
+	ch->lineno = r->lineno;
+	ch->cut = false;
+	if ((last = memrchr(ch->buf, '\n', have)) == NULL &&
+	    have == 2 * r->block) {
+		/* a line longer than 2 blocks: taken as it is (too long
+		 * for flow_parse_line), the rest of it skipped */
+		ch->len = have;
+		ch->cut = true;
+		r->lineno++;
+		for (;;) {
+			int c = getc(r->fp);
+
+			if (c == EOF || c == '\n')
+				break;
+		}
+		return 1;
+	}
+	ch->len = last != NULL ? (size_t)(last - ch->buf) + 1 : 0;
+	r->ncarry = have - ch->len;
+	memcpy(r->carry, ch->buf + ch->len, r->ncarry);
+	for (i = n = 0; i < ch->len; i++)
+		n += ch->buf[i] == '\n';
+	r->lineno += n;
+	return 1;
+}
+
+/* ch's messages to standard error, then its answers to out: 0, or -1
+ * (said). */
+static int
+write_chunk(struct chunk *ch, FILE *out)
+{
+	if (strbuf_failed(&ch->out) || strbuf_failed(&ch->err)) {
 		fputs("moat: out of memory\n", stderr);
 		return -1;
 	}
-	if (b->len > 0 && fwrite(strbuf_str(b), 1, b->len, out) != b->len) {
+	if (ch->err.len > 0)
+		fwrite(strbuf_str(&ch->err), 1, ch->err.len, stderr);
+	if (ch->out.len > 0 && fwrite(strbuf_str(&ch->out), 1, ch->out.len,
+	    out) != ch->out.len) {
 		perror("moat: stdout");
 		return -1;
 	}
-	strbuf_reset(b);
 	return 0;
+}
+
+/*
+ * Chunks in flight: the main thread reads them in, the workers answer
+ * them (each takes the oldest not taken), and the main thread writes
+ * them out, oldest first, once answered.  A ring of them: a chunk is
+ * read into a slot only once the slot's last chunk is written.
+ */
+struct pool {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 work;		/* a chunk to take, or closed */
+	pthread_cond_t	 answered;	/* a chunk is done */
+	struct chunk	*ring;
+	size_t		 nring;
+	size_t		 nread;		/* chunks read (given to workers) */
+	size_t		 ntaken;	/* chunks a worker took */
+	bool		 closed;	/* no more chunks will be read */
+};
+
+struct worker {
+	pthread_t	 t;
+	struct pool	*pool;
+	struct answerer	 a;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *pl = w->pool;
+	struct chunk *ch;
+
+	for (;;) {
+		pthread_mutex_lock(&pl->lock);
+		while (pl->ntaken == pl->nread && !pl->closed)
+			pthread_cond_wait(&pl->work, &pl->lock);
+		if (pl->ntaken == pl->nread) {
+			pthread_mutex_unlock(&pl->lock);
+			return NULL;
+		}
+		ch = &pl->ring[pl->ntaken++ % pl->nring];
+		pthread_mutex_unlock(&pl->lock);
+
+		answer_chunk(&w->a, ch);
+
+		pthread_mutex_lock(&pl->lock);
+		ch->done = true;
+		pthread_cond_signal(&pl->answered);
+		pthread_mutex_unlock(&pl->lock);
+	}
+}
+
+/* No more chunks: the workers finish those they took and those read,
+ * then stop.  With drop, the chunks not yet taken are dropped. */
+static void
+pool_close(struct pool *pl, bool drop)
+{
+	pthread_mutex_lock(&pl->lock);
+	pl->closed = true;
+	if (drop)
+		pl->nread = pl->ntaken;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+#define WORKERS_MAX	32
+
+/* The number of workers: o->threads, or the CPUs this process may run
+ * on (at most WORKERS_MAX). */
+static size_t
+workers_wanted(const struct batch_opts *o)
+{
+	cpu_set_t set;
+	int n;
+
+	if (o->threads > 0)
+		return o->threads < WORKERS_MAX ? o->threads : WORKERS_MAX;
+	if (sched_getaffinity(0, sizeof(set), &set) == -1 ||
+	    (n = CPU_COUNT(&set)) < 1)
+		return 1;
+	return (size_t)n < WORKERS_MAX ? (size_t)n : WORKERS_MAX;
 }
 
 int
@@ -319,79 +560,120 @@ batch_replay(const struct policy *p, const struct policy_index *idx,
     const struct batch_opts *o, FILE *fp, FILE *out, size_t *nflows,
     size_t *nbad)
 {
-	struct cache c;
-	struct batch *bt;
-	struct strbuf b;
-	char *buf;
-	size_t have = 0, lineno = 0, got;
-	int rc = -1, eof = 0;
+	struct reader r = { fp, o->block != 0 ? o->block : READ_BLOCK, NULL,
+	    0, 0, false, 0 };
+	struct pool pl = { .nring = 1 };
+	struct worker *w = NULL;
+	struct answerer self;
+	size_t nw = 0, want, nwritten = 0, i;
+	int rc = -1, got;
+	bool ok = true;
 
 	*nflows = *nbad = 0;
-	/* A block and the start of a line cut at its end. */
-	buf = malloc(2 * READ_BLOCK + 1);
-	bt = calloc(1, sizeof(*bt));
-	strbuf_init(&b, 0);
-	/* cache_init first: cache_free needs it even when it failed */
-	if (cache_init(&c, p) == -1 || buf == NULL || bt == NULL) {
-		fputs("moat: out of memory\n", stderr);
-		free(buf);
-		free(bt);
-		cache_free(&c);
-		return -1;
+	if (r.block < BLOCK_MIN)
+		r.block = BLOCK_MIN;
+	want = workers_wanted(o);
+	pthread_mutex_init(&pl.lock, NULL);
+	pthread_cond_init(&pl.work, NULL);
+	pthread_cond_init(&pl.answered, NULL);
+	if (answerer_init(&self, p, idx, o) == -1 ||
+	    (r.carry = malloc(2 * r.block)) == NULL)
+		goto nomem;
+	/* One thread: this one answers each chunk as it is read.  More:
+	 * the workers answer them, several chunks each in flight. */
+	if (want > 1) {
+		if ((w = calloc(want, sizeof(*w))) == NULL)
+			goto nomem;
+		pl.nring = 3 * want;
 	}
-	while (!eof) {
-		char *s = buf, *nl, *end;
+	if ((pl.ring = calloc(pl.nring, sizeof(*pl.ring))) == NULL)
+		goto nomem;
+	for (i = 0; i < pl.nring; i++) {
+		strbuf_init(&pl.ring[i].out, 0);
+		strbuf_init(&pl.ring[i].err, 0);
+		if ((pl.ring[i].buf = malloc(2 * r.block + 1)) == NULL)
+			goto nomem;
+	}
+	for (nw = 0; nw < want && w != NULL; nw++) {
+		w[nw].pool = &pl;
+		if (answerer_init(&w[nw].a, p, idx, o) == -1) {
+			answerer_free(&w[nw].a);
+			break;
+		}
+		if (pthread_create(&w[nw].t, NULL, worker_main,
+		    &w[nw]) != 0) {
+			answerer_free(&w[nw].a);
+			break;
+		}
+	}
+	/* (fewer workers than wanted: they do the same with less help) */
+	for (;;) {
+		struct chunk *ch;
 
-		got = fread(buf + have, 1, 2 * READ_BLOCK - have, fp);
-		if (got == 0) {
-			if (ferror(fp)) {
-				perror(o->name);
-				goto out;
-			}
-			eof = 1;
-			if (have == 0)
+		/* read ahead while a slot is free */
+		while (!pl.closed && pl.nread - nwritten < pl.nring) {
+			ch = &pl.ring[pl.nread % pl.nring];
+			strbuf_reset(&ch->out);
+			strbuf_reset(&ch->err);
+			ch->nflows = ch->nbad = 0;
+			ch->done = false;
+			if ((got = read_chunk(&r, ch)) != 1) {
+				pool_close(&pl, false);
 				break;
-			buf[have++] = '\n';	/* the last line had none */
-		}
-		have += got;
-		end = buf + have;
-		while ((nl = memchr(s, '\n', (size_t)(end - s))) != NULL) {
-			char *cr = memchr(s, '\r', (size_t)(nl - s));
-
-			*(cr != NULL ? cr : nl) = '\0';
-			one_line(&c, p, idx, o, bt, s, ++lineno, &b, nflows,
-			    nbad);
-			s = nl + 1;
-		}
-		/* the lines are answered before the block moves */
-		run_batch(&c, p, idx, o, bt, &b, nflows, nbad);
-		have = (size_t)(end - s);
-		if (have == 2 * READ_BLOCK) {
-			/* a line longer than a block: what flow_parse_line
-			 * says of a long line, and skip the rest of it */
-			buf[have] = '\0';
-			one_line(&c, p, idx, o, bt, buf, ++lineno, &b, nflows,
-			    nbad);
-			run_batch(&c, p, idx, o, bt, &b, nflows, nbad);
-			for (;;) {
-				int ch = getc(fp);
-
-				if (ch == EOF || ch == '\n')
-					break;
 			}
-			have = 0;
-		} else
-			memmove(buf, s, have);
-		if (b.len >= FLUSH_AT && flush(&b, out) == -1)
-			goto out;
+			if (nw == 0) {
+				answer_chunk(&self, ch);
+				ch->done = true;
+				pl.nread++;
+				break;
+			}
+			pthread_mutex_lock(&pl.lock);
+			pl.nread++;
+			pthread_cond_signal(&pl.work);
+			pthread_mutex_unlock(&pl.lock);
+		}
+		if (nwritten == pl.nread)
+			break;
+		ch = &pl.ring[nwritten % pl.nring];
+		pthread_mutex_lock(&pl.lock);
+		while (!ch->done)
+			pthread_cond_wait(&pl.answered, &pl.lock);
+		pthread_mutex_unlock(&pl.lock);
+		if (write_chunk(ch, out) == -1) {
+			ok = false;
+			pool_close(&pl, true);
+			break;
+		}
+		*nflows += ch->nflows;
+		*nbad += ch->nbad;
+		nwritten++;
 	}
-	if (flush(&b, out) == -1)
-		goto out;
-	rc = 0;
-out:
-	free(buf);
-	free(bt);
-	strbuf_free(&b);
-	cache_free(&c);
+	/* a read error said after the answers to the lines before it */
+	if (ok && r.error != 0) {
+		fprintf(stderr, "%s: %s\n", o->name, strerror(r.error));
+		ok = false;
+	}
+	rc = ok ? 0 : -1;
+	if (0) {
+nomem:
+		fputs("moat: out of memory\n", stderr);
+		pool_close(&pl, true);
+	}
+	for (i = 0; i < nw; i++) {
+		pthread_join(w[i].t, NULL);
+		answerer_free(&w[i].a);
+	}
+	for (i = 0; pl.ring != NULL && i < pl.nring; i++) {
+		free(pl.ring[i].buf);
+		strbuf_free(&pl.ring[i].out);
+		strbuf_free(&pl.ring[i].err);
+	}
+	free(pl.ring);
+	free(w);
+	free(r.carry);
+	answerer_free(&self);
+	pthread_cond_destroy(&pl.answered);
+	pthread_cond_destroy(&pl.work);
+	pthread_mutex_destroy(&pl.lock);
 	return rc;
 }

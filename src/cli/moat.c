@@ -66,10 +66,11 @@ static const struct command_help {
 	  "           [--at \"YYYY-MM-DD HH:MM\"]\n"
 	  "moat test  [-f FILE] --batch FILE|- [--in IF] [--json] "
 	  "[--addr IF=ADDR/LEN]...\n"
-	  "           [--at \"YYYY-MM-DD HH:MM\"]",
+	  "           [--at \"YYYY-MM-DD HH:MM\"] [--threads N]",
 	  "the verdict for one connection and the rule that decides it:\n"
 	  "exit 0 accept, 1 deny or reject, 2 usage or config error;\n"
-	  "--batch: one line per flow of FILE (flow lines or conntrack -L);\n"
+	  "--batch: one line per flow of FILE (flow lines or conntrack -L),\n"
+	  "answered by N threads (default: one per CPU), in FILE's order;\n"
 	  "--addr: the address of an interface with address dynamic\n"
 	  "(default: what its device has now); --object NAME=ADDR,...:\n"
 	  "what a fqdn, url or country object holds (default: what\n"
@@ -484,6 +485,7 @@ cmd_show(const char *path, bool json, bool nft)
 struct test_args {
 	const char	*in, *src, *dst, *service, *proto, *dport, *type;
 	const char	*batch;
+	const char	*threads;	/* --threads N, or NULL */
 	const char	*at;		/* --at "YYYY-MM-DD HH:MM", or NULL */
 	bool		 json, nft;
 };
@@ -529,7 +531,7 @@ static int
 cmd_batch(const char *path, const struct test_args *ta)
 {
 	struct policy *p;
-	struct batch_opts o = { ta->batch, NULL, ta->json, 0 };
+	struct batch_opts o = { ta->batch, NULL, ta->json, 0, 0, 0 };
 	size_t nflows = 0, nbad = 0;
 	struct policy_index *idx = NULL;
 	int rc = EXIT_USAGE;
@@ -542,6 +544,10 @@ cmd_batch(const char *path, const struct test_args *ta)
 		    "from --src, --dst, …%s", "");
 	if (test_when(ta, &o.week_min, &when) != 0)
 		return EXIT_USAGE;
+	if (ta->threads != NULL && (flow_parse_number(ta->threads, 1024,
+	    &o.threads) == -1 || o.threads == 0))
+		return usage_error("--threads: '%s' is not a number of threads "
+		    "(1-1024)", ta->threads);
 	if ((p = load_bound(path, false, binding())) == NULL)
 		return EXIT_USAGE;
 	if (ta->in != NULL && (o.in = policy_iface(p, ta->in)) == NULL) {
@@ -590,6 +596,8 @@ cmd_test(const char *path, const struct test_args *ta)
 	int rc;
 	time_t when;
 
+	if (ta->threads != NULL)
+		return usage_error("--threads goes with --batch%s", "");
 	if (ta->in == NULL || ta->src == NULL || ta->dst == NULL)
 		return usage_error("test needs --in, --src and --dst%s", "");
 	memset(&f, 0, sizeof(f));
@@ -1408,6 +1416,7 @@ main(int argc, char **argv)
 		{ "timing", no_argument, NULL, 'M' },
 		{ "whole", no_argument, NULL, 'H' },
 		{ "batch", required_argument, NULL, 'B' },
+		{ "threads", required_argument, NULL, 'R' },
 		{ "at", required_argument, NULL, 'W' },
 		{ "confirm", required_argument, NULL, 'C' },
 		{ "from", required_argument, NULL, 'F' },
@@ -1479,6 +1488,7 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'B': ta.batch = optarg; break;
+		case 'R': ta.threads = optarg; break;
 		case 'W': ta.at = optarg; break;
 		case 'C': confirm = optarg; break;
 		case 'F': from = optarg; break;

@@ -1,6 +1,7 @@
 /* test_flowfmt.c: the replay's reader (flow lines, conntrack -L lines)
  * and `moat test --batch` against a reference that reads, decides and
  * prints one line at a time. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,11 +92,11 @@ static const struct pcase cases[] = {
 	{ "tcp      6 431999 ESTABLISHED src=192.168.1.50", -1, 0, 0, NULL,
 	  NULL, "no src= or dst=" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=", -1, 0, 0,
-	  NULL, NULL, "bad port or type ''" },
+	  NULL, NULL, "bad port '' (0-65535)" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=65536", -1,
-	  0, 0, NULL, NULL, "bad port or type '65536'" },
+	  0, 0, NULL, NULL, "bad port '65536' (0-65535)" },
 	{ "tcp 6 1 src=1.1.1.1 dst=2.2.2.2 dport=99999999999999999999999", -1,
-	  0, 0, NULL, NULL, "bad port or type '99999999999999999999999'" },
+	  0, 0, NULL, NULL, "bad port '99999999999999999999999'" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1.256 dst=2.2.2.2 dport=25", -1, 0, 0,
 	  NULL, NULL, "'1.1.1.256' is not an IPv4 address" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1 dst=2.2.2.2 dport=25", -1, 0, 0, NULL,
@@ -108,6 +109,16 @@ static const struct pcase cases[] = {
 	  NULL, "'::ffff:1.2.3.4' is an IPv4-mapped address" },
 	{ "tcp 6 1 SYN_SENT src=1.1.1.1 dst=2001:db8::2 dport=25", -1, 0, 0,
 	  NULL, NULL, "source and destination are of two families" },
+	/* an ICMP type is a byte: 255 is one, 256 is refused, as a port of
+	 * 65,536 is (not taken modulo) */
+	{ "icmp 1 29 src=1.1.1.1 dst=2.2.2.2 type=255 code=0 id=1", 1, 1, 255,
+	  "1.1.1.1", "2.2.2.2", NULL },
+	{ "icmp 1 29 src=1.1.1.1 dst=2.2.2.2 type=256 code=0 id=1", -1, 0, 0,
+	  NULL, NULL, "bad type '256' (0-255)" },
+	{ "ipv6 10 icmpv6 58 29 src=2001:db8:1::5 dst=2001:db8::2 type=300 "
+	  "code=0 id=5", -1, 0, 0, NULL, NULL, "bad type '300' (0-255)" },
+	{ "icmp 1 29 src=1.1.1.1 dst=2.2.2.2 type=8x", -1, 0, 0, NULL, NULL,
+	  "bad type '8x' (0-255)" },
 	/* a line ends at '#' */
 	{ "tcp 6 1 SYN_SENT src=1.1.1.1 #dst=2.2.2.2 dport=25", -1, 0, 0, NULL,
 	  NULL, "no src= or dst=" },
@@ -285,13 +296,14 @@ reference(const struct policy *p, const struct iface *in, char *text,
 	}
 }
 
-/* batch_replay of text, with the index or without. */
+/* batch_replay of text, with the index or without, by threads threads
+ * reading blocks of block bytes (0, 0: the defaults). */
 static void
 replay(const struct policy *p, const struct policy_index *idx,
-    const struct iface *in, const char *text, size_t len, char **out,
-    size_t *outlen, size_t *nflows, size_t *nbad)
+    const struct iface *in, const char *text, size_t len, unsigned threads,
+    size_t block, char **out, size_t *outlen, size_t *nflows, size_t *nbad)
 {
-	struct batch_opts o = { "flows", in, false, 0 };
+	struct batch_opts o = { "flows", in, false, 0, threads, block };
 	FILE *fp = fmemopen((void *)(uintptr_t)text, len, "r");
 	FILE *w = open_memstream(out, outlen);
 
@@ -306,11 +318,23 @@ replay(const struct policy *p, const struct policy_index *idx,
  * Random office policies with forwards, 1:1s and masquerades' answers
  * aside; thousands of flows of both forms with blank, comment, bad and
  * CRLF lines among them, many batches' worth: the replay, with the index
- * and without, prints what the reference does, byte for byte.
+ * and without, by one thread and by several, in one chunk and in a
+ * hundred (blocks of 2 KB: the least there is; 3 threads on this
+ * machine's 2 cores finish chunks out of order), prints what the
+ * reference does, byte for byte.
  */
 static void
 test_replay(void **state)
 {
+	static const struct {
+		bool		 index;
+		unsigned	 threads;
+		size_t		 block;
+	} how[] = {
+		{ true, 1, 0 }, { true, 1, 2048 }, { true, 3, 2048 },
+		{ true, 2, 5000 }, { true, 0, 0 }, { false, 1, 0 },
+		{ false, 2, 2048 },
+	};
 	struct rng r = { 27 };
 	struct strbuf text, in, want;
 	int round, rounds = 0;
@@ -325,7 +349,8 @@ test_replay(void **state)
 		struct policy *p;
 		struct policy_index *idx;
 		char *out, *ref;
-		size_t outlen, nflows, nbad, i, lines = 3000, flows = 0, bad = 0;
+		size_t outlen, nflows, nbad, i, k, lines = 3000, flows = 0;
+		size_t bad = 0;
 		size_t reading = 0;
 
 		strbuf_reset(&text);
@@ -376,22 +401,21 @@ test_replay(void **state)
 		assert_true(bad >= reading && flows > lines / 2);
 		free(ref);
 
-		replay(p, idx, p->ifaces[0], strbuf_str(&in), in.len, &out,
-		    &outlen, &nflows, &nbad);
-		if (outlen != want.len || memcmp(out, strbuf_str(&want),
-		    outlen) != 0)
-			fail_msg("round %d: the replay differs from the "
-			    "reference", round);
-		assert_int_equal(nflows, flows);
-		assert_int_equal(nbad, bad);
-		free(out);
-		replay(p, NULL, p->ifaces[0], strbuf_str(&in), in.len, &out,
-		    &outlen, &nflows, &nbad);
-		if (outlen != want.len || memcmp(out, strbuf_str(&want),
-		    outlen) != 0)
-			fail_msg("round %d: the replay without the index "
-			    "differs from the reference", round);
-		free(out);
+		for (k = 0; k < sizeof(how) / sizeof(how[0]); k++) {
+			replay(p, how[k].index ? idx : NULL, p->ifaces[0],
+			    strbuf_str(&in), in.len, how[k].threads,
+			    how[k].block, &out, &outlen, &nflows, &nbad);
+			if (outlen != want.len || memcmp(out,
+			    strbuf_str(&want), outlen) != 0)
+				fail_msg("round %d: the replay %s the index, "
+				    "%u threads, blocks of %zu differs from "
+				    "the reference", round, how[k].index ?
+				    "with" : "without", how[k].threads,
+				    how[k].block);
+			assert_int_equal(nflows, flows);
+			assert_int_equal(nbad, bad);
+			free(out);
+		}
 		policy_index_free(idx);
 		policy_free(p);
 		rounds++;
@@ -404,10 +428,40 @@ test_replay(void **state)
 	strbuf_free(&want);
 }
 
+/* The replay's IPv4 addresses (addr_format_len's table of octets)
+ * against inet_ntop: every octet in every place, and random ones. */
+static void
+test_format(void **state)
+{
+	struct rng r = { 5 };
+	char got[ADDR_STRLEN], want[INET_ADDRSTRLEN];
+	struct in_addr in;
+	uint32_t v;
+	size_t n;
+	int i, at;
+
+	(void)state;
+	for (i = 0; i < 256 * 4 + 100000; i++) {
+		at = i / 256;
+		v = at < 4 ? (uint32_t)(i % 256) << (8 * at) |
+		    (at % 2 ? 0x0a000001u : 0) : (uint32_t)rng_next(&r);
+		memset(got, 'x', sizeof(got));
+		n = addr_format_len(V4_BASE | v, got, sizeof(got));
+		in.s_addr = htonl(v);
+		assert_non_null(inet_ntop(AF_INET, &in, want, sizeof(want)));
+		assert_string_equal(got, want);
+		assert_int_equal(n, strlen(want));
+	}
+	n = addr_format_len(V4_BASE - 1, got, sizeof(got));
+	assert_string_equal(got, "::fffe:ffff:ffff");
+	assert_int_equal(n, strlen(got));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_replay),
 	};
