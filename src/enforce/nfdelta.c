@@ -16,6 +16,9 @@
 #include "enforce/nftc.h"
 
 #define PFX	"inet " NFTC_TABLE " "
+/* A message's heads, before a rule's attributes. */
+#define ASIDE_HEAD	(MNL_ALIGN(sizeof(struct nlmsghdr)) + \
+			    MNL_ALIGN(sizeof(struct nfgenmsg)))
 
 /* The keys of a set: IPv4 or IPv6 addresses, ports (inet_service). */
 enum key { KEY_ADDR_V4 = 0, KEY_ADDR_V6, KEY_PORT };
@@ -62,6 +65,10 @@ struct reader {
 	size_t		 nrules, caprules;
 	const char	*chain, *chain_end;	/* the chain being read */
 	struct nfrule_anon anon;	/* a rule's anonymous set */
+	union {				/* a rule encoded before it is queued */
+		struct nlmsghdr	 h;
+		char		 buf[ASIDE_HEAD + NFRULE_MSG_MAX];
+	}		 aside;
 	const char	*refused;	/* a line before the one read */
 };
 
@@ -184,26 +191,22 @@ put_rule(struct reader *r, const char *chain, const char *s, size_t len,
     uint64_t before)
 {
 	struct nfrule_anon *anon = &r->anon;
-	/* Encoded aside first: the set goes before the rule. */
-	union {
-		struct nlmsghdr	 h;
-		char		 buf[MNL_ALIGN(sizeof(struct nlmsghdr)) +
-				    MNL_ALIGN(sizeof(struct nfgenmsg)) +
-				    NFRULE_MSG_MAX];
-	} aside;
 	struct nlmsghdr *nlh;
-	size_t head, n, i;
+	size_t n, i;
 	int rc;
 
-	head = MNL_ALIGN(sizeof(struct nlmsghdr)) +
-	    MNL_ALIGN(sizeof(struct nfgenmsg));
-	/* Zeroed: libmnl 1.0.4 leaves an attribute's padding as it finds
-	 * it, and the stack's bytes would go to the kernel. */
-	memset(&aside, 0, sizeof(aside));
-	aside.h.nlmsg_len = (uint32_t)head;
+	/* Encoded aside first: the set goes before the rule.  The buffer
+	 * is zero (the reader's, zeroed with it; the bytes a rule wrote
+	 * zeroed again after it, even when it was refused): libmnl 1.0.4
+	 * leaves an attribute's padding as it finds it. */
+	r->aside.h.nlmsg_len = (uint32_t)ASIDE_HEAD;
 	anon->id = r->set_id + 1;
-	if ((rc = nfrule_put(&aside.h, s, len, anon)) != 0)
+	rc = nfrule_put(&r->aside.h, s, len, anon);
+	n = r->aside.h.nlmsg_len - ASIDE_HEAD;
+	if (rc != 0) {
+		memset(r->aside.buf + ASIDE_HEAD, 0, n);
 		return rc;
+	}
 	r->set_id += (uint32_t)anon->n;
 	for (i = 0; i < anon->n; i++)
 		if ((rc = declare_anon(r, &anon->set[i])) != 0)
@@ -215,8 +218,8 @@ put_rule(struct reader *r, const char *chain, const char *s, size_t len,
 		return -1;
 	if (before != 0)
 		mnl_attr_put_u64(nlh, NFTA_RULE_POSITION, htobe64(before));
-	n = aside.h.nlmsg_len - head;
-	memcpy(mnl_nlmsg_get_payload_tail(nlh), aside.buf + head, n);
+	memcpy(mnl_nlmsg_get_payload_tail(nlh), r->aside.buf + ASIDE_HEAD, n);
+	memset(r->aside.buf + ASIDE_HEAD, 0, n);
 	nlh->nlmsg_len += (uint32_t)n;
 	nfset_close(r->b);
 	return 0;
