@@ -206,15 +206,32 @@ put_value(struct enc *e, uint16_t type, const void *v, size_t n)
 	mnl_attr_nest_end(e->nlh, d);
 }
 
+/* A key of the packet (meta) or of its connection (ct) loaded into
+ * register 1, or (set) written from it. */
 static void
-meta_load(struct enc *e, uint32_t key)
+key_io(struct enc *e, bool ct, uint32_t key, bool set)
 {
 	struct nlattr *el, *d;
 
-	el = expr_begin(e, "meta", &d);
-	mnl_attr_put_u32(e->nlh, NFTA_META_KEY, htonl(key));
-	mnl_attr_put_u32(e->nlh, NFTA_META_DREG, htonl(NFT_REG_1));
+	el = expr_begin(e, ct ? "ct" : "meta", &d);
+	mnl_attr_put_u32(e->nlh, ct ? NFTA_CT_KEY : NFTA_META_KEY, htonl(key));
+	mnl_attr_put_u32(e->nlh, set ? (ct ? NFTA_CT_SREG : NFTA_META_SREG) :
+	    (ct ? NFTA_CT_DREG : NFTA_META_DREG), htonl(NFT_REG_1));
 	expr_end(e, el, d);
+}
+
+static void
+meta_load(struct enc *e, uint32_t key)
+{
+	key_io(e, false, key, false);
+}
+
+/* The mark of the packet or of its connection (ct), a 32-bit number in
+ * the host's order, loaded into register 1 (or written from it). */
+static void
+mark_io(struct enc *e, bool ct, bool set)
+{
+	key_io(e, ct, ct ? NFT_CT_MARK : NFT_META_MARK, set);
 }
 
 static void
@@ -1064,20 +1081,6 @@ tproxy_stmt(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return 0;
 }
 
-/* The packet's or the connection's mark (ct), a 32-bit number in the
- * host's order, loaded into register 1 (or written from it). */
-static void
-mark_io(struct enc *e, bool ct, bool set)
-{
-	struct nlattr *el, *d;
-
-	el = expr_begin(e, ct ? "ct" : "meta", &d);
-	mnl_attr_put_u32(e->nlh, ct ? NFTA_CT_KEY : NFTA_META_KEY,
-	    htonl(ct ? NFT_CT_MARK : NFT_META_MARK));
-	mnl_attr_put_u32(e->nlh, set ? (ct ? NFTA_CT_SREG : NFTA_META_SREG) :
-	    (ct ? NFTA_CT_DREG : NFTA_META_DREG), htonl(NFT_REG_1));
-	expr_end(e, el, d);
-}
 
 /* What the gateways write of a mark (t[0] "meta" or "ct", t[1] "mark"):
  *   mark set mark and M or V	(a field of it replaced)
@@ -1161,10 +1164,10 @@ ct_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	}, status[] = {
 		{ "snat", 16 }, { "dnat", 32 },
 	};
+	__typeof__(&state[0]) tab;
 	uint32_t key, mask = 0, zero = 0;
 	const char *p, *end;
-	struct nlattr *el, *d;
-	size_t i, n;
+	size_t i, n, ntab;
 
 	if (nt < 3)
 		return -1;
@@ -1177,10 +1180,7 @@ ct_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 			return -1;
 		dir = is(&t[2], "reply") ? 1 : 0;	/* IP_CT_DIR_* */
 		*used = 3;
-		el = expr_begin(e, "ct", &d);
-		mnl_attr_put_u32(e->nlh, NFTA_CT_KEY, htonl(NFT_CT_DIRECTION));
-		mnl_attr_put_u32(e->nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
-		expr_end(e, el, d);
+		key_io(e, true, NFT_CT_DIRECTION, false);
 		cmp(e, NFT_CMP_EQ, &dir, 1);
 		return 0;
 	}
@@ -1190,30 +1190,25 @@ ct_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		key = NFT_CT_STATUS;
 	else
 		return -1;
+	tab = key == NFT_CT_STATE ? state : status;
+	ntab = key == NFT_CT_STATE ? sizeof(state) / sizeof(state[0]) :
+	    sizeof(status) / sizeof(status[0]);
 	for (p = t[2].s, end = t[2].s + t[2].n; p < end; p += n + 1) {
 		const char *c = memchr(p, ',', (size_t)(end - p));
 
 		n = c != NULL ? (size_t)(c - p) : (size_t)(end - p);
-		for (i = 0; i < (key == NFT_CT_STATE ? sizeof(state) /
-		    sizeof(state[0]) : sizeof(status) / sizeof(status[0])); i++) {
-			const char *w = key == NFT_CT_STATE ? state[i].name :
-			    status[i].name;
-
-			if (strlen(w) == n && memcmp(w, p, n) == 0)
+		for (i = 0; i < ntab; i++)
+			if (strlen(tab[i].name) == n && memcmp(tab[i].name, p,
+			    n) == 0)
 				break;
-		}
-		if (i == (key == NFT_CT_STATE ? sizeof(state) /
-		    sizeof(state[0]) : sizeof(status) / sizeof(status[0])))
+		if (i == ntab)
 			return -1;
-		mask |= key == NFT_CT_STATE ? state[i].bit : status[i].bit;
+		mask |= tab[i].bit;
 		if (c == NULL)
 			break;
 	}
 	*used = 3;
-	el = expr_begin(e, "ct", &d);
-	mnl_attr_put_u32(e->nlh, NFTA_CT_KEY, htonl(key));
-	mnl_attr_put_u32(e->nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
-	expr_end(e, el, d);
+	key_io(e, true, key, false);
 	bitwise_mask(e, &mask, sizeof(mask));
 	cmp(e, NFT_CMP_NEQ, &zero, sizeof(zero));
 	return 0;
