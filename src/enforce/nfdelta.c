@@ -103,13 +103,11 @@ name_at(const char **p, const char *end, char *name)
  * attributes written (attr_table, attr_name). */
 static struct nlmsghdr *
 object_msg(struct reader *r, int type, uint16_t flags, uint16_t attr_table,
-    uint16_t attr_name, const char *name, const char *what)
+    uint16_t attr_name, const char *name)
 {
-	char label[128];
 	struct nlmsghdr *nlh;
 
-	snprintf(label, sizeof(label), "%.24s %.100s", what, name);
-	if ((nlh = nfset_open(r->b, type, flags, label)) == NULL)
+	if ((nlh = nfset_open(r->b, type, flags)) == NULL)
 		return NULL;
 	mnl_attr_put_strz(nlh, attr_table, NFTC_TABLE);
 	mnl_attr_put_strz(nlh, attr_name, name);
@@ -132,7 +130,7 @@ declare_anon(struct reader *r, const struct nfrule_set *a)
 	if (need > NFRULE_MSG_MAX)
 		return 1;
 	if ((nlh = object_msg(r, NFT_MSG_NEWSET, NLM_F_CREATE, NFTA_SET_TABLE,
-	    NFTA_SET_NAME, name, "anonymous set")) == NULL)
+	    NFTA_SET_NAME, name)) == NULL)
 		return -1;
 	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_ANONYMOUS |
 	    NFT_SET_CONSTANT | (a->map ? NFT_SET_MAP : 0)));
@@ -150,8 +148,7 @@ declare_anon(struct reader *r, const struct nfrule_set *a)
 	nfset_close(r->b);
 
 	if ((nlh = object_msg(r, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
-	    NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, name,
-	    "the elements of")) == NULL)
+	    NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, name)) == NULL)
 		return -1;
 	mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(a->id));
 	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
@@ -213,8 +210,7 @@ put_rule(struct reader *r, const char *chain, const char *s, size_t len,
 			return rc;
 	/* Appended, or put before the rule of handle before. */
 	if ((nlh = object_msg(r, NFT_MSG_NEWRULE, NLM_F_CREATE | (before != 0 ?
-	    0 : NLM_F_APPEND), NFTA_RULE_TABLE, NFTA_RULE_CHAIN, chain,
-	    "a rule of chain")) == NULL)
+	    0 : NLM_F_APPEND), NFTA_RULE_TABLE, NFTA_RULE_CHAIN, chain)) == NULL)
 		return -1;
 	if (before != 0)
 		mnl_attr_put_u64(nlh, NFTA_RULE_POSITION, htobe64(before));
@@ -271,7 +267,7 @@ delete_rule(struct reader *r, const char *p, const char *end)
 	    " handle ")) == NULL || (h = handle_at(&p, end)) == 0 || p != end)
 		return 1;
 	if ((nlh = object_msg(r, NFT_MSG_DELRULE, 0, NFTA_RULE_TABLE,
-	    NFTA_RULE_CHAIN, chain, "a rule of chain")) == NULL)
+	    NFTA_RULE_CHAIN, chain)) == NULL)
 		return -1;
 	mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(h));
 	nfset_close(r->b);
@@ -777,7 +773,7 @@ declare_set(struct reader *r)
 	    d->counter) || (d->gc_ms != 0 && !d->timeout))
 		return 1;
 	if ((nlh = object_msg(r, NFT_MSG_NEWSET, NLM_F_CREATE, NFTA_SET_TABLE,
-	    NFTA_SET_NAME, d->name, "set")) == NULL)
+	    NFTA_SET_NAME, d->name)) == NULL)
 		return -1;
 	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_INTERVAL |
 	    (d->kind == D_MAP ? NFT_SET_MAP : 0) | (d->timeout ?
@@ -870,7 +866,7 @@ declare_counter(struct reader *r)
 	struct nlattr *data;
 
 	if ((nlh = object_msg(r, NFT_MSG_NEWOBJ, NLM_F_CREATE, NFTA_OBJ_TABLE,
-	    NFTA_OBJ_NAME, r->d.name, "counter")) == NULL)
+	    NFTA_OBJ_NAME, r->d.name)) == NULL)
 		return -1;
 	mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
 	data = mnl_attr_nest_start(nlh, NFTA_OBJ_DATA);
@@ -1081,7 +1077,7 @@ declare_chain(struct reader *r)
 	struct nlattr *hook;
 
 	if ((nlh = object_msg(r, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
-	    NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, d->name, "chain")) == NULL)
+	    NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, d->name)) == NULL)
 		return -1;
 	if (d->base) {
 		mnl_attr_put_strz(nlh, NFTA_CHAIN_TYPE, d->type);
@@ -1173,18 +1169,15 @@ static const struct {
 	const char	*cmd;
 	int		 type;
 	uint16_t	 attr_table, attr_name;
-	const char	*what;
 } drop[] = {
 	{ "flush chain " PFX, NFT_MSG_DELRULE, NFTA_RULE_TABLE,
-	  NFTA_RULE_CHAIN, "the rules of chain" },
+	  NFTA_RULE_CHAIN },
 	{ "delete chain " PFX, NFT_MSG_DELCHAIN, NFTA_CHAIN_TABLE,
-	  NFTA_CHAIN_NAME, "chain" },
-	{ "delete set " PFX, NFT_MSG_DELSET, NFTA_SET_TABLE, NFTA_SET_NAME,
-	  "set" },
-	{ "delete map " PFX, NFT_MSG_DELSET, NFTA_SET_TABLE, NFTA_SET_NAME,
-	  "map" },
+	  NFTA_CHAIN_NAME },
+	{ "delete set " PFX, NFT_MSG_DELSET, NFTA_SET_TABLE, NFTA_SET_NAME },
+	{ "delete map " PFX, NFT_MSG_DELSET, NFTA_SET_TABLE, NFTA_SET_NAME },
 	{ "delete counter " PFX, NFT_MSG_DELOBJ, NFTA_OBJ_TABLE,
-	  NFTA_OBJ_NAME, "counter" },
+	  NFTA_OBJ_NAME },
 };
 
 static int
@@ -1215,7 +1208,7 @@ line(struct reader *r, const char *s, const char *end)
 		/* A block creates its table, as libnftables sends it. */
 		r->in_table = end[-1] == '{';
 		if ((nlh = nfset_open(r->b, add ? NFT_MSG_NEWTABLE :
-		    NFT_MSG_DELTABLE, add ? NLM_F_CREATE : 0, "table")) == NULL)
+		    NFT_MSG_DELTABLE, add ? NLM_F_CREATE : 0)) == NULL)
 			return -1;
 		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFTC_TABLE);
 		if (add)
@@ -1235,7 +1228,7 @@ line(struct reader *r, const char *s, const char *end)
 		if (name_at(&p, end, name) == -1 || p != end)
 			return 1;
 		if ((nlh = object_msg(r, drop[i].type, 0, drop[i].attr_table,
-		    drop[i].attr_name, name, drop[i].what)) == NULL)
+		    drop[i].attr_name, name)) == NULL)
 			return -1;
 		if (drop[i].type == NFT_MSG_DELOBJ)
 			mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE,

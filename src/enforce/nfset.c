@@ -35,10 +35,8 @@ struct nfset {
 	long		 msg, nest;	/* offsets of its head, its nest */
 	bool		 add;
 	char		 set[256];
-	char		(*what)[128];	/* each message's object, for errors */
 	uint32_t	 genid;		/* taken only at this generation */
 	bool		 genid_set;
-	size_t		 capwhat;
 	long		 last;		/* the last message's offset */
 };
 
@@ -60,7 +58,6 @@ nfset_free(struct nfset *b)
 	if (b == NULL)
 		return;
 	free(b->buf);
-	free(b->what);
 	free(b);
 }
 
@@ -125,27 +122,16 @@ close_msg(struct nfset *b)
 	b->msg = b->nest = -1;
 }
 
-/* A new message of type with flags (NLM_F_ACK added) and room for need
- * bytes, with the batch's begin before the first; name is its object's,
- * for the kernel's word on it.  NULL when memory ran out. */
+/* A new message of type with flags and room for need bytes, with the
+ * batch's begin before the first.  NULL when memory ran out. */
 static struct nlmsghdr *
-begin_msg(struct nfset *b, int type, uint16_t flags, const char *name,
-    size_t need)
+begin_msg(struct nfset *b, int type, uint16_t flags, size_t need)
 {
 	struct nlmsghdr *nlh;
 
 	close_msg(b);
 	if (room(b, need) == -1)
 		return NULL;
-	if (b->nmsg == b->capwhat) {
-		size_t cap = b->capwhat == 0 ? 64 : 2 * b->capwhat;
-		char (*v)[128] = realloc(b->what, cap * sizeof(*v));
-
-		if (v == NULL)
-			return NULL;
-		b->what = v;
-		b->capwhat = cap;
-	}
 	if (b->len == 0) {
 		nlh = nfnl_request(b->buf, 0, NFNL_MSG_BATCH_BEGIN, 0,
 		    AF_UNSPEC, NFNL_SUBSYS_NFTABLES, b->seq0);
@@ -160,7 +146,6 @@ begin_msg(struct nfset *b, int type, uint16_t flags, const char *name,
 	 * socket buffer, a second of a whole table's 150,000 messages. */
 	nlh = nfnl_request(b->buf + b->len, NFNL_SUBSYS_NFTABLES, (uint8_t)type,
 	    flags, NFSET_FAMILY, 0, b->seq0 + 1 + (uint32_t)b->nmsg);
-	snprintf(b->what[b->nmsg], sizeof(b->what[0]), "%s", name);
 	b->nmsg++;
 	return nlh;
 }
@@ -170,11 +155,9 @@ static int
 open_msg(struct nfset *b, int type, const char *name, bool elements)
 {
 	struct nlmsghdr *nlh;
-	char what[64];
 
-	snprintf(what, sizeof(what), "set %.40s's elements", name);
 	if ((nlh = begin_msg(b, type, type == NFT_MSG_NEWSETELEM ?
-	    NLM_F_CREATE : 0, what, ROOM)) == NULL)
+	    NLM_F_CREATE : 0, ROOM)) == NULL)
 		return -1;
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFTC_TABLE);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
@@ -187,9 +170,9 @@ open_msg(struct nfset *b, int type, const char *name, bool elements)
 }
 
 struct nlmsghdr *
-nfset_open(struct nfset *b, int type, uint16_t flags, const char *name)
+nfset_open(struct nfset *b, int type, uint16_t flags)
 {
-	struct nlmsghdr *nlh = begin_msg(b, type, flags, name, MSG_ROOM);
+	struct nlmsghdr *nlh = begin_msg(b, type, flags, MSG_ROOM);
 
 	if (nlh != NULL)
 		b->set[0] = '\0';	/* elements start a message of their own */
@@ -331,6 +314,58 @@ nfset_raw(struct nfset *b, bool add, const char *name, const void *k,
 	return put_elem(b, add, name, k, len, end, open, d);
 }
 
+/* What the message of sequence number seq is about, for the kernel's word
+ * on it ("a rule of chain zone_LAN", "set LAN_v4's elements"), read from
+ * the message itself in the batch. */
+static void
+describe(const struct nfset *b, uint32_t seq, char *out, size_t size)
+{
+	static const struct {
+		uint8_t		 type;
+		uint16_t	 name;	/* the attribute that names it */
+		const char	*fmt;
+	} what[] = {
+		{ NFT_MSG_NEWTABLE, 0, "the table" },
+		{ NFT_MSG_DELTABLE, 0, "the table" },
+		{ NFT_MSG_NEWCHAIN, NFTA_CHAIN_NAME, "chain %s" },
+		{ NFT_MSG_DELCHAIN, NFTA_CHAIN_NAME, "chain %s" },
+		{ NFT_MSG_NEWRULE, NFTA_RULE_CHAIN, "a rule of chain %s" },
+		{ NFT_MSG_DELRULE, NFTA_RULE_CHAIN, "a rule of chain %s" },
+		{ NFT_MSG_NEWSET, NFTA_SET_NAME, "set %s" },
+		{ NFT_MSG_DELSET, NFTA_SET_NAME, "set %s" },
+		{ NFT_MSG_NEWSETELEM, NFTA_SET_ELEM_LIST_SET,
+		  "set %s's elements" },
+		{ NFT_MSG_DELSETELEM, NFTA_SET_ELEM_LIST_SET,
+		  "set %s's elements" },
+		{ NFT_MSG_NEWOBJ, NFTA_OBJ_NAME, "counter %s" },
+		{ NFT_MSG_DELOBJ, NFTA_OBJ_NAME, "counter %s" },
+	};
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
+	int left = (int)b->len;
+	const struct nlattr *a;
+	const char *name = "?";
+	size_t i;
+
+	snprintf(out, size, "the batch");
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		if (nlh->nlmsg_seq == seq)
+			break;
+	if (!mnl_nlmsg_ok(nlh, left) || seq == b->seq0)
+		return;
+	for (i = 0; i < sizeof(what) / sizeof(what[0]); i++)
+		if (what[i].type == (nlh->nlmsg_type & 0xff))
+			break;
+	if (i == sizeof(what) / sizeof(what[0]))
+		return;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == what[i].name &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			name = mnl_attr_get_str(a);
+	if (strncmp(name, "__", 2) == 0)
+		name = "(anonymous)";	/* "__set%d": the kernel's number */
+	snprintf(out, size, what[i].fmt, name);
+}
+
 /* The kernel's answers: an ack (error 0) or an error for each message
  * that asked; -1 with err at the first error. */
 static int
@@ -372,11 +407,12 @@ answers(struct mnl_socket *nl, struct nfset *b, int timeout_ms,
 			if (e->msg.nlmsg_seq == b->seq0 + (uint32_t)b->nmsg)
 				last = true;
 			if (e->error != 0 && !failed) {
-				uint32_t i = e->msg.nlmsg_seq - b->seq0 - 1;
+				char what[160];
 
+				describe(b, e->msg.nlmsg_seq, what,
+				    sizeof(what));
 				strbuf_printf(err, "the kernel refused %s: %s",
-				    i < b->nmsg ? b->what[i] : "the batch",
-				    strerror(-e->error));
+				    what, strerror(-e->error));
 				failed = 1;
 			}
 		}

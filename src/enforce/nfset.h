@@ -47,12 +47,11 @@ int		 nfset_raw(struct nfset *b, bool add, const char *name,
 		    const void *k, size_t len, bool end, bool open,
 		    const struct nfset_data *d);
 /* Queue a message of nf_tables type (NFT_MSG_NEWRULE, ...) with flags
- * (NLM_F_ACK added) for table inet moat (its nfgenmsg head written);
- * the caller puts its attributes, with at most NFRULE_MSG_MAX bytes, and
- * closes it with nfset_close.  what names it in the kernel's refusal
- * ("rule of chain X").  NULL when memory ran out. */
-struct nlmsghdr	*nfset_open(struct nfset *b, int type, uint16_t flags,
-		    const char *what);
+ * for table inet moat (its nfgenmsg head written); the caller puts its
+ * attributes, with at most NFRULE_MSG_MAX bytes, and closes it with
+ * nfset_close.  The kernel's refusal names it from those attributes
+ * ("a rule of chain X").  NULL when memory ran out. */
+struct nlmsghdr	*nfset_open(struct nfset *b, int type, uint16_t flags);
 void		 nfset_close(struct nfset *b);
 /* The batch is to be taken only at ruleset generation gen (the kernel
  * refuses all of it, ERESTART, when something else committed since);

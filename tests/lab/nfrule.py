@@ -208,6 +208,22 @@ def main():
         print("nfrule: left to libnftables, by first words: " + ", ".join(
             "%s (%d)" % kv for kv in sorted(refused_words.items(),
                                             key=lambda kv: -kv[1])[:12]))
+    # The kernel's refusal names the message's object, read back from
+    # the batch (nfset.c describe()).
+    for script, want in (
+            ("table inet moat\nadd rule inet moat nosuch accept\n",
+             "the kernel refused a rule of chain nosuch: No such file"),
+            ("table inet moat\ndelete set inet moat nosuch\n",
+             "the kernel refused set nosuch: No such file")):
+        path = os.path.join(tmp, "refused.nft")
+        with open(path, "w") as f:
+            f.write(script)
+        r = subprocess.run(["ip", "netns", "exec", ns_a, nfsend, path],
+                           capture_output=True, text=True)
+        if r.returncode != 1 or want not in r.stderr:
+            fail("a refused batch: %r, not %r" % (r.stderr, want))
+    subprocess.run(["ip", "netns", "exec", ns_a, "nft", "delete", "table",
+                    "inet", "moat"], capture_output=True)
     if configs < 20:
         fail("only %d configs could be loaded" % configs)
     if total == 0 or sent < total * 9 // 10:
