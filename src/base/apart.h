@@ -7,6 +7,9 @@
 
 #include "base/strbuf.h"
 
+/* The size of a ruleset from which it is loaded apart. */
+#define APART_MIN	(1u << 20)
+
 /* Run fn(arg, out) in a child: its return (0 or -1) and, in out, what it
  * wrote into its own out (at most max bytes of it).  When no child can be
  * made, fn runs here. */

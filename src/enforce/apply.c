@@ -33,7 +33,6 @@
 #include "policy/load.h"
 
 #define FEED_COMMIT_MS	60000	/* the kernel's answer to a batch */
-#define WHOLE_APART_MIN	(1u << 20)	/* a ruleset loaded by a child */
 
 static int	load_whole(const char *, char *, size_t, struct strbuf *);
 
@@ -1234,7 +1233,7 @@ load_whole(const char *script, char *how, size_t n, struct strbuf *err)
 	}
 	/* A large ruleset is loaded by a child that exits after it, as
 	 * nft_run does: moatd's parent keeps none of the batch's memory. */
-	min = WHOLE_APART_MIN;
+	min = APART_MIN;
 #ifdef MOAT_TEST_SEAMS
 	if (getenv("MOAT_WHOLE_APART") != NULL)
 		min = 0;	/* a test's small ruleset by the child too */

@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A script this long is run in a process of its own (run_apart). */
-#define NFT_APART_MIN	(1u << 20)
 #define NFT_ERR_MAX	(64u << 10)
 
 static int
@@ -91,7 +89,7 @@ int
 nft_run(const char *script, bool dry_run, struct strbuf *out,
     struct strbuf *err)
 {
-	if (!dry_run && out == NULL && strlen(script) >= NFT_APART_MIN)
+	if (!dry_run && out == NULL && strlen(script) >= APART_MIN)
 		return run_apart(script, err);
 	return run(script, dry_run, 0, out, err);
 }
