@@ -402,6 +402,20 @@ PY
 		cmp -s "$tmp/table1.txt" "$tmp/table2.txt" && cmp -s "$tmp/table1.txt" "$tmp/table3.txt" ||
 			{ echo "FAIL: the whole applies' tables differ"; diff "$tmp/table1.txt" "$tmp/table2.txt" | head; failed=1; }
 	fi
+	# A load that never ends (MOAT_WHOLE_HANG, in the loading child) is
+	# stopped at its deadline (MOAT_LOAD_DEADLINE_MS): the apply fails
+	# saying so, and the history keeps the entry in force.
+	MOAT_STATE_DIR="$tmp/st5" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		"$1" apply --whole -f "$2/seed-a.conf" >/dev/null 2>&1 || exit 1
+		t0=$(date +%s)
+		MOAT_WHOLE_APART=1 MOAT_WHOLE_HANG=1 MOAT_LOAD_DEADLINE_MS=2000 \
+		    "$1" apply --whole --timing -f "$2/office.conf" >/dev/null 2>"$3/hang.txt" && exit 2
+		[ $(( $(date +%s) - t0 )) -lt 30 ] || exit 3
+		"$1" history >"$3/hang-hist.txt"
+	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: a load that never ends ($?)"; cat "$tmp/hang.txt"; failed=1; }
+	grep -q "the ruleset's load did not finish within 2 s and was stopped" "$tmp/hang.txt" &&
+		[ "$(wc -l <"$tmp/hang-hist.txt")" = 1 ] ||
+		{ echo "FAIL: a stopped load: its error or the history"; cat "$tmp/hang.txt" "$tmp/hang-hist.txt"; failed=1; }
 	MOAT_STATE_DIR="$tmp/st2" "$moat" status --json | python3 -c '
 import json, sys
 st = json.load(sys.stdin)

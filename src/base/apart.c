@@ -3,14 +3,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+
 int
 apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
-    struct strbuf *out, size_t max)
+    struct strbuf *out, size_t max, long long timeout_ms)
 {
+	long long deadline = clock_ms() + timeout_ms;
+	bool late = false;
 	char buf[4096];
 	size_t got = 0;
 	ssize_t n;
@@ -37,7 +42,24 @@ apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
 		_exit(rc == 0 ? 0 : 1);
 	}
 	close(p[1]);
-	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
+	for (;;) {
+		if (timeout_ms > 0) {
+			struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+			long long left = deadline - clock_ms();
+			int ready;
+
+			if (left <= 0) {
+				late = true;
+				break;
+			}
+			ready = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+			if (ready == -1 && errno != EINTR)
+				break;
+			if (ready <= 0)
+				continue;
+		}
+		if ((n = read(p[0], buf, sizeof(buf))) == 0)
+			break;
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -48,7 +70,13 @@ apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
 		got += (size_t)n;
 	}
 	close(p[0]);
+	if (late)
+		(void)kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
+	if (late) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }

@@ -10,10 +10,18 @@
 /* The size of a ruleset from which it is loaded apart. */
 #define APART_MIN	(1u << 20)
 
+/* The time a ruleset's load may take, in a child, before it is stopped:
+ * far above any load measured (100,000 rules take about 5 s through
+ * libnftables), so that only a kernel or a library that stopped
+ * answering meets it. */
+#define APART_LOAD_MS	(10 * 60 * 1000)
+
 /* Run fn(arg, out) in a child: its return (0 or -1) and, in out, what it
- * wrote into its own out (at most max bytes of it).  When no child can be
- * made, fn runs here. */
+ * wrote into its own out (at most max bytes of it).  A child still
+ * running after timeout_ms (0: no limit) is killed, and -1 comes back
+ * with errno ETIMEDOUT: what it did before is not known.  When no child
+ * can be made, fn runs here. */
 int	apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
-	    struct strbuf *out, size_t max);
+	    struct strbuf *out, size_t max, long long timeout_ms);
 
 #endif

@@ -1201,6 +1201,20 @@ struct whole_job {
 	const char	*script;
 };
 
+/* How long a whole load may take (apart.h); a test build's
+ * MOAT_LOAD_DEADLINE_MS shortens it. */
+static long long
+load_ms(void)
+{
+#ifdef MOAT_TEST_SEAMS
+	const char *s = getenv("MOAT_LOAD_DEADLINE_MS");
+
+	if (s != NULL && atoll(s) > 0)
+		return atoll(s);
+#endif
+	return APART_LOAD_MS;
+}
+
 /* In the child: how it went, a newline, the kernel's reason. */
 static int
 whole_job(void *arg, struct strbuf *out)
@@ -1211,6 +1225,12 @@ whole_job(void *arg, struct strbuf *out)
 	int r;
 
 	strbuf_init(&err, 0);
+#ifdef MOAT_TEST_SEAMS
+	/* A test build: a load that never ends, played. */
+	if (getenv("MOAT_WHOLE_HANG") != NULL)
+		for (;;)
+			pause();
+#endif
 	r = load_here(j->script, how, sizeof(how), &err);
 	strbuf_printf(out, "%s\n%s", how, strbuf_str(&err));
 	strbuf_free(&err);
@@ -1241,7 +1261,18 @@ load_whole(const char *script, char *how, size_t n, struct strbuf *err)
 	if (strlen(script) < min)
 		return load_here(script, how, n, err);
 	strbuf_init(&out, 0);
-	r = apart_run(whole_job, &j, &out, 64u << 10);
+	r = apart_run(whole_job, &j, &out, 64u << 10, load_ms());
+	if (r == -1 && errno == ETIMEDOUT) {
+		/* Stopped: whether the kernel took the transaction is not
+		 * known.  The history does not say it did; the next apply's
+		 * drift check reads the kernel. */
+		snprintf(how, n, "stopped");
+		strbuf_printf(err, "the ruleset's load did not finish within "
+		    "%lld s and was stopped; the kernel may hold the old "
+		    "ruleset or the new one", load_ms() / 1000);
+		strbuf_free(&out);
+		return -1;
+	}
 	if ((nl = memchr(strbuf_str(&out), '\n', out.len)) != NULL) {
 		snprintf(how, n, "%.*s", (int)(nl - strbuf_str(&out)),
 		    strbuf_str(&out));

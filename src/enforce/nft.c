@@ -78,9 +78,13 @@ run_apart(const char *script, struct strbuf *err)
 {
 	struct apart_job j = { script };
 
-	if (apart_run(run_job, &j, err, NFT_ERR_MAX) == 0)
+	if (apart_run(run_job, &j, err, NFT_ERR_MAX, APART_LOAD_MS) == 0)
 		return 0;
-	if (err->len == 0)
+	if (errno == ETIMEDOUT)
+		strbuf_printf(err, "%slibnftables did not finish within %d s "
+		    "and was stopped", err->len > 0 ? "; " : "",
+		    APART_LOAD_MS / 1000);
+	else if (err->len == 0)
 		strbuf_puts(err, "nftables refused the ruleset");
 	return -1;
 }
