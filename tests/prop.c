@@ -3,7 +3,9 @@
  * - print/parse round trip: parse(print(parse(x))) equals parse(x), and
  *   printing is a fixed point;
  * - the evaluator agrees with naive.c on random flows;
- * - lint is sound: a rule it calls dead never decides a flow.
+ * - lint is sound: a rule it calls dead never decides a flow;
+ * - lint with the memo of the policy before an edit finds what it finds
+ *   without it, and makes the same memo.
  * MOAT_PROP_POLICIES and MOAT_PROP_FLOWS scale the run (defaults 400, 300).
  */
 #include <setjmp.h>
@@ -418,6 +420,319 @@ test_lint_exact(void **state)
 	strbuf_free(&text);
 }
 
+/* The lines of text, for an edit: line i is lines[i] (not terminated). */
+struct lines {
+	char	**v;
+	size_t	  n;
+};
+
+static void
+lines_split(struct lines *l, const char *text)
+{
+	const char *s = text, *nl;
+
+	l->n = 0;
+	l->v = NULL;
+	while (*s != '\0') {
+		nl = strchr(s, '\n');
+		l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+		assert_non_null(l->v);
+		l->v[l->n++] = strndup(s, nl != NULL ? (size_t)(nl - s) :
+		    strlen(s));
+		s = nl != NULL ? nl + 1 : s + strlen(s);
+	}
+}
+
+static void
+lines_free(struct lines *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static bool
+is_rule(const char *line)
+{
+	return strncmp(line, "accept ", 7) == 0 ||
+	    strncmp(line, "deny ", 5) == 0 || strncmp(line, "reject ", 7) == 0;
+}
+
+/* One random edit of the lines, as an admin makes: a rule added (a copy
+ * of another, or another verdict), removed, moved, changed (another's
+ * text, or its verdict), an object given another's members, the
+ * anti-lockout rule turned off or on. */
+static void
+edit_lines(struct rng *r, struct lines *l)
+{
+	size_t rules[8192], objs[512], nr = 0, no = 0, i, a, b;
+	char *t;
+
+	for (i = 0; i < l->n; i++) {
+		if (is_rule(l->v[i]) && nr < 8192)
+			rules[nr++] = i;
+		if (strncmp(l->v[i], "object ", 7) == 0 && no < 512)
+			objs[no++] = i;
+	}
+	if (nr < 2)
+		return;
+	a = rules[rng_below(r, nr)];
+	b = rules[rng_below(r, nr)];
+	switch (rng_below(r, 8)) {
+	case 0:		/* added: a copy of b at a */
+	case 1:
+		l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+		assert_non_null(l->v);
+		memmove(l->v + a + 1, l->v + a, (l->n - a) * sizeof(*l->v));
+		l->v[a] = strdup(l->v[b >= a ? b + 1 : b]);
+		l->n++;
+		break;
+	case 2:		/* removed */
+		free(l->v[a]);
+		memmove(l->v + a, l->v + a + 1, (l->n - a - 1) * sizeof(*l->v));
+		l->n--;
+		break;
+	case 3:		/* moved from a to b */
+		t = l->v[a];
+		if (a < b)
+			memmove(l->v + a, l->v + a + 1, (b - a) * sizeof(*l->v));
+		else
+			memmove(l->v + b + 1, l->v + b, (a - b) * sizeof(*l->v));
+		l->v[b] = t;
+		break;
+	case 4:		/* changed: b's text */
+		t = strdup(l->v[b]);
+		free(l->v[a]);
+		l->v[a] = t;
+		break;
+	case 5: {	/* changed: another verdict */
+		static const char *const verbs[] = { "accept", "deny",
+		    "reject" };
+		const char *rest = strchr(l->v[a], ' ');
+		char *n;
+
+		assert_true(asprintf(&n, "%s%s", verbs[rng_below(r, 3)],
+		    rest) > 0);
+		free(l->v[a]);
+		l->v[a] = n;
+		break;
+	}
+	case 6:		/* an object with another's members */
+		if (no >= 2) {
+			size_t oa = objs[rng_below(r, no)];
+			size_t ob = objs[rng_below(r, no)];
+			const char *name_end = strchr(l->v[oa] + 7, ' ');
+			const char *members = strchr(l->v[ob] + 7, ' ');
+			char *n;
+
+			if (name_end == NULL || members == NULL)
+				break;
+			assert_true(asprintf(&n, "%.*s%s",
+			    (int)(name_end - l->v[oa]), l->v[oa],
+			    members) > 0);
+			free(l->v[oa]);
+			l->v[oa] = n;
+		}
+		break;
+	default:	/* the anti-lockout rule off, or on again */
+		for (i = 0; i < l->n; i++)
+			if (strcmp(l->v[i], "anti-lockout off") == 0)
+				break;
+		if (i < l->n) {
+			free(l->v[i]);
+			l->v[i] = strdup("# anti-lockout on");
+		} else {
+			free(l->v[a]);
+			l->v[a] = strdup("anti-lockout off");
+		}
+		break;
+	}
+}
+
+static void
+lines_join(const struct lines *l, struct strbuf *b)
+{
+	size_t i;
+
+	strbuf_reset(b);
+	for (i = 0; i < l->n; i++) {
+		strbuf_puts(b, l->v[i]);
+		strbuf_putc(b, '\n');
+	}
+}
+
+/* p's findings, one a line, and its rules' dead flags. */
+static void
+findings(const struct policy *p, struct strbuf *out)
+{
+	char buf[1400];
+	size_t i;
+
+	strbuf_reset(out);
+	for (i = 0; i < p->diags.n; i++) {
+		diag_format(&p->diags.v[i], buf, sizeof(buf));
+		strbuf_printf(out, "%s\n", buf);
+	}
+	for (i = 0; i < p->nrule; i++)
+		strbuf_putc(out, p->rules[i]->dead ? 'd' : '.');
+	strbuf_putc(out, '\n');
+}
+
+/* Lint of b with the memo of a finds what lint of b finds alone; how
+ * many rules' findings came from the memo. */
+static size_t
+reuse_pair(const char *a, const char *b)
+{
+	struct strbuf ma, mb, fa, fb;
+	struct policy *pa = policy_parse("a.conf", a, strlen(a));
+	struct policy *pb = policy_parse("b.conf", b, strlen(b));
+	struct policy *qb = policy_parse("b.conf", b, strlen(b));
+	struct lint_memo m = { .tag = "test", .out = &ma };
+	struct lint_memo mp = { .tag = "test", .old = pa };
+	size_t reused;
+
+	strbuf_init(&ma, 0);
+	strbuf_init(&mb, 0);
+	strbuf_init(&fa, 0);
+	strbuf_init(&fb, 0);
+	assert_true(pa != NULL && pb != NULL && qb != NULL);
+	assert_true(policy_valid(pa) && policy_valid(pb));
+	assert_int_equal(lint_policy_memo(pa, NULL, &m), 0);
+	mp.in = strbuf_str(&ma);
+	mp.inlen = ma.len;
+	assert_int_equal(lint_policy_memo(pb, NULL, &mp), 0);
+	assert_int_equal(lint_policy(qb, NULL), 0);
+	findings(pb, &fa);
+	findings(qb, &fb);
+	assert_string_equal(strbuf_str(&fa), strbuf_str(&fb));
+	reused = mp.reused;
+	policy_free(pa);
+	policy_free(pb);
+	policy_free(qb);
+	strbuf_free(&ma);
+	strbuf_free(&mb);
+	strbuf_free(&fa);
+	strbuf_free(&fb);
+	return reused;
+}
+
+/*
+ * Lint with the memo of the policy before an edit: after each of a chain
+ * of random edits, the findings (text, order, dead flags) and the memo it
+ * makes are those of a lint without a memo, while most rules' findings
+ * come from the memo.  Dense policies (rules overlap a lot, schedules),
+ * and office ones past the size that checks the interfaces in threads.
+ */
+static void
+test_lint_reuse(void **state)
+{
+	struct rng r = { 77 };
+	struct strbuf text, was, now, memo_a, memo_b;
+	int i, e, n = env_int("MOAT_PROP_POLICIES", 400) / 2, skipped = 0;
+	long edits = 0, reused = 0, checked = 0, same_policy = 0;
+
+	(void)state;
+	strbuf_init(&text, 0);
+	strbuf_init(&was, 0);
+	strbuf_init(&now, 0);
+	strbuf_init(&memo_a, 0);
+	strbuf_init(&memo_b, 0);
+	/* Rule 12 is covered by ten rules, the memo names eight: the tenth
+	 * removed, it is live, which only its overlap with a removed rule
+	 * above it tells; rule 1, above, keeps its finding. */
+	strbuf_puts(&text, "interface LAN device eth1 address 10.0.0.1/24\n"
+	    "anti-lockout off\n"
+	    "deny on LAN from 192.168.0.1 service SSH\n");
+	for (i = 1; i <= 10; i++)
+		strbuf_printf(&text, "deny on LAN from 10.0.0.%d\n", i);
+	strbuf_puts(&text, "deny on LAN from 10.0.0.1-10.0.0.10\n");
+	{
+		char *a = strdup(strbuf_str(&text)), *cut;
+
+		cut = strstr(strbuf_str(&text), "deny on LAN from 10.0.0.10\n");
+		memmove(cut, cut + strlen("deny on LAN from 10.0.0.10\n"),
+		    strlen(cut) - strlen("deny on LAN from 10.0.0.10\n") + 1);
+		assert_true(reuse_pair(a, strbuf_str(&text)) >= 9);
+		free(a);
+	}
+	for (i = 0; i < n + 4; i++) {
+		bool office = i >= n;
+		struct gen_opts o = { office ? GEN_OFFICE : GEN_DENSE,
+		    office ? 3000 + 1200 * (i - n) : 2 + (int)rng_below(&r, 40),
+		    office ? 30 : (int)rng_below(&r, 5),
+		    office ? 8 : (int)rng_below(&r, 4), false, !office, false };
+		struct policy *old = valid_policy(&r, &o, &text, &skipped);
+		struct lint_memo m = { .tag = "test", .out = &memo_a };
+		struct lines l;
+
+		assert_int_equal(lint_policy_memo(old, NULL, &m), 0);
+		assert_false(memo_a.failed);
+		lines_split(&l, strbuf_str(&text));
+		for (e = 0; e < (office ? 6 : 8); e++) {
+			struct policy *p, *q;
+			struct lint_memo mp = { .tag = "test", .old = old,
+			    .in = strbuf_str(&memo_a), .inlen = memo_a.len,
+			    .out = &memo_b };
+			struct lint_memo mq = { .tag = "test", .out = &now };
+			struct strbuf fq;
+
+			edit_lines(&r, &l);
+			lines_join(&l, &text);
+			p = policy_parse("gen.conf", strbuf_str(&text),
+			    text.len);
+			assert_non_null(p);
+			if (!policy_valid(p)) {
+				policy_free(p);
+				continue;
+			}
+			q = policy_parse("gen.conf", strbuf_str(&text),
+			    text.len);
+			assert_non_null(q);
+			assert_int_equal(lint_policy_memo(p, NULL, &mp), 0);
+			assert_int_equal(lint_policy_memo(q, NULL, &mq), 0);
+			findings(p, &was);
+			strbuf_init(&fq, 0);
+			findings(q, &fq);
+			if (strcmp(strbuf_str(&was), strbuf_str(&fq)) != 0) {
+				fprintf(stderr, "%s--- with the memo:\n%s--- "
+				    "without:\n%s", strbuf_str(&text),
+				    strbuf_str(&was), strbuf_str(&fq));
+				fail_msg("lint with the memo finds otherwise");
+			}
+			strbuf_free(&fq);
+			if (memo_b.len != now.len || memcmp(strbuf_str(&memo_b),
+			    strbuf_str(&now), now.len) != 0)
+				fail_msg("lint with the memo makes another memo");
+			assert_int_equal(mq.reused, 0);
+			assert_int_equal(mp.reused + mp.checked, mq.checked);
+			reused += (long)mp.reused;
+			checked += (long)mp.checked;
+			same_policy += mp.checked == 0;
+			edits++;
+			/* The next edit's memo is this one's. */
+			policy_free(old);
+			old = p;
+			strbuf_reset(&memo_a);
+			strbuf_add(&memo_a, strbuf_str(&memo_b), memo_b.len);
+			policy_free(q);
+		}
+		lines_free(&l);
+		policy_free(old);
+	}
+	printf("lint reuse: %ld edits of %d policies, the same findings and "
+	    "memo with the memo as without; %ld rules' findings from the "
+	    "memo, %ld checked (%ld edits checked none)\n", edits, n + 4,
+	    reused, checked, same_policy);
+	assert_true(edits > n && reused > 2 * checked);
+	strbuf_free(&text);
+	strbuf_free(&was);
+	strbuf_free(&now);
+	strbuf_free(&memo_a);
+	strbuf_free(&memo_b);
+}
+
 /* Office policies of thousands of rules: the index (the classifier in its
  * compact form, the ranks of a policy's rules not 0, 1, 2, … once boxes
  * are cut to IPv4) decides as the linear scan on random flows. */
@@ -476,6 +791,7 @@ main(void)
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_office_index),
 		cmocka_unit_test(test_lint_exact),
+		cmocka_unit_test(test_lint_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

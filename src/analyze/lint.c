@@ -21,12 +21,20 @@
 
 #include "analyze/eval.h"
 #include "base/cores.h"
+#include "base/hash.h"
+#include "base/seqalign.h"
 
 #define WORK_MAX	(1u << 20)	/* pieces looked at before giving up */
 #define SAMPLE		16	/* an index's ends, one sampled in SAMPLE */
 #define THREAD_MIN	4096	/* rules from which the interfaces are
 				   checked in two threads (when a core is
 				   idle: base/cores.h) */
+#define REUSE_EDITS_MAX	256	/* rules added and removed on one
+				   interface, past which it is checked
+				   whole, without the memo */
+#define SCAN_MAX	64	/* rules checked again, up to which their
+				   candidates are found by a scan, without
+				   building the index */
 
 /* Every interval of every rule's set in one dimension, sorted by low end,
  * with the implicit-tree augmentation maxhi.  Hulls would be simpler, but
@@ -62,6 +70,19 @@ struct group {
 	struct box	 *box;		/* box[i]: of rules[i] */
 	size_t		  n;
 	struct dim_index  dim[3];
+	bool		  indexed;	/* dim[] built */
+	/* Reuse (lint_policy_memo): */
+	const char	 *name;		/* the interface's */
+	struct rule	**old;		/* its rules in the memo's policy */
+	size_t		  nold;
+	const unsigned char *memo;	/* the memo's records of them */
+	size_t		  nmemo;
+	uint64_t	  memo_keys;	/* the memo's hash of their keys */
+	size_t		 *a2b;		/* old rule -> rule kept, or SEQ_NONE */
+	struct strbuf	 *made;		/* this group's records, or NULL */
+	uint64_t	  keys;		/* the hash of its rules' keys */
+	size_t		  nmade;
+	size_t		  reused, checked;
 };
 
 struct lint {
@@ -80,6 +101,7 @@ struct lint {
 	bool			 lockout_noted;	/* said once, not per rule */
 	struct box		 lockbox;	/* of the anti-lockout rule */
 	struct iset		 family[2];	/* every IPv4, every IPv6 address */
+	struct lint_memo	*memo;		/* reuse, or NULL */
 };
 
 static struct iset *
@@ -436,12 +458,15 @@ size_cmp(const void *pa, const void *pb)
 
 #define NUMS_SHOWN	8	/* covering rules named in one warning */
 
+/* What check_rule found of a rule; rules by their position in the
+ * group, so that a memo's finding holds after rules above it move. */
 struct finding {
 	size_t	n;			/* 0 dead, 1 live, -1 undecided */
 	size_t	nums[NUMS_SHOWN];	/* the first covering rules */
 	size_t	nnums;			/* how many covering rules in all */
 	bool	lockout;		/* the anti-lockout rule covers some */
-	size_t	first_other;		/* first coverer with another verdict */
+	size_t	first_other;		/* first coverer with another verdict,
+					   its position + 1; 0 none */
 	bool	other;			/* some coverer has another verdict */
 };
 
@@ -476,7 +501,8 @@ covers(const struct rule *c, const struct box *b, struct rule *r)
 
 
 static void
-list_rules(char *buf, size_t len, const struct finding *f)
+list_rules(char *buf, size_t len, const struct group *g,
+    const struct finding *f)
 {
 	size_t i, off = 0, shown = f->nnums < NUMS_SHOWN ? f->nnums :
 	    NUMS_SHOWN;
@@ -489,8 +515,9 @@ list_rules(char *buf, size_t len, const struct finding *f)
 		off += (size_t)snprintf(buf + off, len - off, "rule%s ",
 		    f->nnums > 1 ? "s" : "");
 	for (i = 0; i < shown && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%zu%s",
-		    f->nums[i], i + 2 < shown ? ", " : i + 1 < shown ?
+		off += (size_t)snprintf(buf + off, len - off, "%d%s",
+		    g->rules[f->nums[i]]->number, i + 2 < shown ? ", " :
+		    i + 1 < shown ?
 		    (shown < f->nnums ? ", " : " and ") : "");
 	if (shown < f->nnums && off < len)
 		snprintf(buf + off, len - off, " and %zu more",
@@ -499,12 +526,13 @@ list_rules(char *buf, size_t len, const struct finding *f)
 
 /* Say what check_rule found about rule r. */
 static void
-report(struct lint *L, struct rule *r, const struct finding *f)
+report(struct lint *L, const struct group *g, struct rule *r,
+    const struct finding *f)
 {
 	bool plural = f->nnums + f->lockout > 1;
 	char who[320];
 
-	list_rules(who, sizeof(who), f);
+	list_rules(who, sizeof(who), g, f);
 	if (f->n == (size_t)-1) {
 		L->st->too_complex++;
 		diag_add(L->d, DIAG_NOTE, r->loc, "rule %d overlaps "
@@ -526,8 +554,8 @@ report(struct lint *L, struct rule *r, const struct finding *f)
 	if (f->other && f->first_other > 0)
 		diag_warn(L->d, r->loc, "rule %d can never match: %s "
 		    "decide%s all of its traffic first, with another verdict; "
-		    "to make it count, move it above rule %zu", r->number, who,
-		    plural ? "" : "s", f->first_other);
+		    "to make it count, move it above rule %d", r->number, who,
+		    plural ? "" : "s", g->rules[f->first_other - 1]->number);
 	else if (f->other)
 		diag_warn(L->d, r->loc, "rule %d can never match: %s "
 		    "decide%s all of its traffic first (anti-lockout off to let "
@@ -801,10 +829,11 @@ too_small_all(const struct lint *L, const struct group *g, size_t self,
 	return sum * (1.0L + 1e-6L) < vr;
 }
 
-/* Coverer c of rule r into f, in the candidates' order. */
+/* Coverer c of rule r into f, in the candidates' order: the anti-lockout
+ * rule, or the group's rule at position at. */
 static void
 tell_coverer(struct finding *f, const struct rule *r, const struct rule *c,
-    const struct rule *lock)
+    size_t at, const struct rule *lock)
 {
 	if (c == lock) {
 		f->lockout = true;
@@ -812,11 +841,11 @@ tell_coverer(struct finding *f, const struct rule *r, const struct rule *c,
 		return;
 	}
 	if (f->nnums < NUMS_SHOWN)
-		f->nums[f->nnums] = (size_t)c->number;
+		f->nums[f->nnums] = at;
 	f->nnums++;
 	if (c->action != r->action && f->first_other == 0) {
 		f->other = true;
-		f->first_other = (size_t)c->number;
+		f->first_other = at + 1;
 	}
 }
 
@@ -868,7 +897,7 @@ covered_alone(struct lint *L, const struct group *g, size_t self,
 	f->n = 0;
 	for (k = 0; k < np; k++)
 		tell_coverer(f, r, who[k] == (size_t)-1 ? lock :
-		    g->rules[who[k]], lock);
+		    g->rules[who[k]], who[k], lock);
 	return true;
 }
 
@@ -882,49 +911,55 @@ covers_time(const struct rule *c, const struct rule *r)
 	    iset_subset(r->sched->set, c->sched->set));
 }
 
+/*
+ * What rule self of group g is: f.  Its candidates are the earlier rules
+ * of the group that overlap it, found through the index when the group
+ * has one (g->indexed), else by a scan in file order (the broad rule's
+ * way); what is found does not depend on the way (too_small_all and
+ * covered_alone say why).
+ */
 static void
-check_rule(struct lint *L, struct group *g, size_t self)
+check_rule(struct lint *L, struct group *g, size_t self, struct finding *f)
 {
 	struct rule *r = g->rules[self], *lock = L->p->lockout_rule;
 	struct arena_mark mark = arena_save(L->a);
-	struct finding f = { .n = 1 };
 	struct cover cv = { .a = L->a, .r = r };
 	struct rule part[2];
-	size_t i, best = 0, *idx, counts[3];
+	size_t i, best = 0, *idx, *at, counts[3] = { 0, 0, 0 };
 	int k, np = -1;
 
-	L->st->rules++;
+	memset(f, 0, sizeof(*f));
+	f->n = 1;
 	L->self = self;
 	L->g = g;
 	L->nfound = 0;
 	for (k = 0; k < 3; k++) {
 		L->hlo[k] = g->box[self].lo[k];
 		L->hhi[k] = g->box[self].hi[k];
-		counts[k] = index_count_set(&g->dim[k], rule_dim(r, k),
-		    &g->box[self], k);
+		if (g->indexed)
+			counts[k] = index_count_set(&g->dim[k], rule_dim(r, k),
+			    &g->box[self], k);
 	}
 	/* Query the dimension where the fewest intervals overlap. */
 	for (k = 1; k < 3; k++)
 		if (counts[k] < counts[best])
 			best = (size_t)k;
-	if (counts[best] > g->n / 4) {
+	if (!g->indexed || counts[best] > g->n / 4) {
 		/* A broad rule overlaps most rules: first the volume bound
 		 * over all of them, which most often says it is live (what
 		 * the search below would say, proven at too_small_all()). */
 		np = family_parts(L, r, part);
 		if (np > 0 && too_small_all(L, g, self, &part[0])) {
-			f.n = 1;
-			f.lockout = lock != NULL && lock->iface == r->iface &&
+			f->n = 1;
+			f->lockout = lock != NULL && lock->iface == r->iface &&
 			    overlaps(lock, r);
 			arena_restore(L->a, mark);
-			report(L, r, &f);
 			return;
 		}
 		/* Or each part is covered by one rule (the end of a policy
 		 * after a rule that takes all). */
-		if (np > 0 && covered_alone(L, g, self, part, np, &f)) {
+		if (np > 0 && covered_alone(L, g, self, part, np, f)) {
 			arena_restore(L->a, mark);
-			report(L, r, &f);
 			return;
 		}
 		/* Else a plain scan is cheaper than the tree, and comes
@@ -942,19 +977,23 @@ check_rule(struct lint *L, struct group *g, size_t self)
 	}
 	L->st->candidates += L->nfound;
 
-	/* The candidates in file order, the anti-lockout rule first. */
+	/* The candidates in file order, the anti-lockout rule first;
+	 * at[i]: c[i]'s position. */
 	cv.c = arena_array(L->a, L->nfound + 1, sizeof(*cv.c));
 	cv.b = arena_array(L->a, L->nfound + 1, sizeof(*cv.b));
 	cv.used = arena_array(L->a, L->nfound + 1, sizeof(*cv.used));
 	idx = arena_array(L->a, L->nfound + 1, sizeof(*idx));
+	at = arena_array(L->a, L->nfound + 1, sizeof(*at));
 	if (lock != NULL && lock->iface == r->iface && overlaps(lock, r)) {
 		cv.b[cv.nc] = &L->lockbox;
+		at[cv.nc] = (size_t)-1;
 		cv.c[cv.nc++] = lock;
 	}
 	for (i = 0; i < L->nfound; i++)
 		if (g->box[L->found[i]].timeless ||
 		    covers_time(g->rules[L->found[i]], r)) {
 			cv.b[cv.nc] = &g->box[L->found[i]];
+			at[cv.nc] = L->found[i];
 			cv.c[cv.nc++] = g->rules[L->found[i]];
 		}
 
@@ -962,19 +1001,18 @@ check_rule(struct lint *L, struct group *g, size_t self)
 	 * addresses are of one family. */
 	if (np < 0)
 		np = family_parts(L, r, part);
-	for (k = 0, f.n = 0; k < np && f.n == 0; k++)
+	for (k = 0, f->n = 0; k < np && f->n == 0; k++)
 		if (!part_covered(&cv, &part[k], idx))
-			f.n = 1;
+			f->n = 1;
 	if (cv.gave_up)
-		f.n = (size_t)-1;
-	for (i = 0; i < cv.nc && f.n == 0; i++)
+		f->n = (size_t)-1;
+	for (i = 0; i < cv.nc && f->n == 0; i++)
 		if (cv.used[i])
-			tell_coverer(&f, r, cv.c[i], lock);
-	if (f.n == 1 && cv.nc > 0 && cv.c[0] == lock)
-		f.lockout = true;	/* for the note: it overrides a part */
+			tell_coverer(f, r, cv.c[i], at[i], lock);
+	if (f->n == 1 && cv.nc > 0 && cv.c[0] == lock)
+		f->lockout = true;	/* for the note: it overrides a part */
 	/* Free the pieces before the report allocates its message. */
 	arena_restore(L->a, mark);
-	report(L, r, &f);
 }
 
 /* An interface without an address whose XIP or XNET side x names: its
@@ -1326,20 +1364,264 @@ struct group_jobs {
 	size_t			 next;	/* the next job to take (atomic) */
 };
 
+/*
+ * Reuse.  check_rule's finding of a rule is a function of the rule, its
+ * candidates (the earlier rules of its interface that overlap it, in
+ * order) and the anti-lockout rule: the volume bound, the one-rule cover
+ * and the search all read only those (too_small_all and covered_alone
+ * say why their shortcuts agree with the search).  So a rule kept by an
+ * edit, whose interface gained and lost no rule above it that overlaps
+ * it, has the candidates it had, and the finding the memo holds, its
+ * rules moved to their new positions.  The rules are aligned by a key of
+ * what check_rule reads of a rule (its three sets, its schedule's, its
+ * verdict), and a kept pair is compared in full, not by its key.
+ */
+#define MEMO_REC	52	/* bytes of a record (memo_put) */
+
+static uint64_t
+mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t
+mix_set(uint64_t h, const struct iset *s)
+{
+	size_t i;
+
+	h = mix(h, s->n);
+	for (i = 0; i < s->n; i++) {
+		h = mix(h, (uint64_t)s->v[i].lo);
+		h = mix(h, (uint64_t)(s->v[i].lo >> 64));
+		h = mix(h, (uint64_t)s->v[i].hi);
+		h = mix(h, (uint64_t)(s->v[i].hi >> 64));
+	}
+	return h;
+}
+
+/* What check_rule reads of r, as a key. */
+static uint64_t
+rule_key(struct rule *r)
+{
+	uint64_t h = mix(0x6d6f6174, (uint64_t)r->action);
+	int k;
+
+	for (k = 0; k < 3; k++)
+		h = mix_set(h, rule_dim(r, k));
+	return r->sched != NULL ? mix_set(mix(h, 1), &r->sched->set) : h;
+}
+
+/* What check_rule reads of a and of b is the same. */
+static bool
+rule_same(struct rule *a, struct rule *b)
+{
+	int k;
+
+	if (a->action != b->action || (a->sched == NULL) != (b->sched == NULL) ||
+	    (a->sched != NULL && !iset_equal(a->sched->set, b->sched->set)))
+		return false;
+	for (k = 0; k < 3; k++)
+		if (!iset_equal(*rule_dim(a, k), *rule_dim(b, k)))
+			return false;
+	return true;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* Record f of rule j in g's memo: the rules found dead or undecided (a
+ * live rule's finding is its anti-lockout overlap alone, remade). */
+static void
+memo_put(struct group *g, size_t j, const struct finding *f)
+{
+	unsigned char rec[MEMO_REC];
+	size_t k;
+
+	if (g->made == NULL || f->n == 1)
+		return;
+	memset(rec, 0, sizeof(rec));
+	put32(rec, (uint32_t)j);
+	put32(rec + 4, f->n == 0 ? 0 : UINT32_MAX);
+	put32(rec + 8, (uint32_t)f->nnums);
+	for (k = 0; k < NUMS_SHOWN && k < f->nnums; k++)
+		put32(rec + 12 + 4 * k, (uint32_t)f->nums[k]);
+	put32(rec + 44, (uint32_t)f->first_other);
+	rec[48] = f->lockout;
+	rec[49] = f->other;
+	strbuf_add(g->made, (const char *)rec, sizeof(rec));
+	g->nmade++;
+}
+
+/* The finding of the memo's record rec for rule j (from old rule i),
+ * its rules at their new positions; false when one is not kept. */
+static bool
+memo_get(const struct group *g, const unsigned char *rec, struct finding *f)
+{
+	size_t k, at;
+
+	memset(f, 0, sizeof(*f));
+	f->n = get32(rec + 4) == 0 ? 0 : (size_t)-1;
+	f->nnums = get32(rec + 8);
+	for (k = 0; k < NUMS_SHOWN && k < f->nnums; k++)
+		if ((f->nums[k] = g->a2b[get32(rec + 12 + 4 * k)]) == SEQ_NONE)
+			return false;
+	if ((at = get32(rec + 44)) != 0) {	/* position + 1 */
+		if (g->a2b[at - 1] == SEQ_NONE)
+			return false;
+		f->first_other = g->a2b[at - 1] + 1;
+	}
+	f->lockout = rec[48] != 0;
+	f->other = rec[49] != 0;
+	return true;
+}
+
+/* Whether rules a (box ba) and b (box bb) overlap in every dimension. */
+static bool
+boxes_overlap(struct rule *a, const struct box *ba, struct rule *b,
+    const struct box *bb)
+{
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (ba->hi[k] < bb->lo[k] || ba->lo[k] > bb->hi[k])
+			return false;
+	return overlaps(a, b);
+}
+
+/*
+ * Which rules of g keep the memo's finding: from[j] the old rule whose
+ * finding rule j takes, or SEQ_NONE to check it; *nchk of those.  NULL
+ * when the memo does not describe the old rules (their keys' hash), or
+ * the edit is too large.
+ */
+static size_t *
+plan_reuse(struct lint *L, struct group *g, const uint64_t *kb, size_t *nchk)
+{
+	uint64_t *ka, h = mix(0, g->nold);
+	size_t *b2a, *from, i, j, nch = 0, nmax = 0;
+	struct rule **ch;
+	struct box *chb;
+
+	ka = arena_array_raw(L->a, g->nold + 1, sizeof(*ka));
+	for (i = 0; i < g->nold; i++)
+		h = mix(h, ka[i] = rule_key(g->old[i]));
+	if (h != g->memo_keys)
+		return NULL;
+	g->a2b = arena_array_raw(L->a, g->nold + 1, sizeof(*g->a2b));
+	b2a = arena_array_raw(L->a, g->n + 1, sizeof(*b2a));
+	if (seq_align(ka, g->nold, kb, g->n, REUSE_EDITS_MAX, g->a2b,
+	    b2a) < 0)
+		return NULL;
+	/* Kept by key: the same in full, or added and removed. */
+	for (j = 0; j < g->n; j++)
+		if (b2a[j] != SEQ_NONE && !rule_same(g->old[b2a[j]],
+		    g->rules[j])) {
+			g->a2b[b2a[j]] = SEQ_NONE;
+			b2a[j] = SEQ_NONE;
+		}
+	for (i = 0; i < g->nold; i++)
+		nmax += g->a2b[i] == SEQ_NONE;
+	for (j = 0; j < g->n; j++)
+		nmax += b2a[j] == SEQ_NONE;
+	if (nmax > 2 * REUSE_EDITS_MAX)
+		return NULL;
+	ch = arena_array_raw(L->a, nmax + 1, sizeof(*ch));
+	chb = arena_array_raw(L->a, nmax + 1, sizeof(*chb));
+	from = arena_array_raw(L->a, g->n + 1, sizeof(*from));
+	*nchk = 0;
+	for (i = 0, j = 0; j < g->n; j++) {
+		size_t c;
+
+		if (b2a[j] == SEQ_NONE) {	/* added: checked */
+			from[j] = SEQ_NONE;
+			(*nchk)++;
+			chb[nch] = g->box[j];
+			ch[nch++] = g->rules[j];
+			continue;
+		}
+		for (; i < b2a[j]; i++) {	/* removed above it */
+			box_make(&chb[nch], g->old[i]);
+			ch[nch++] = g->old[i];
+		}
+		i = b2a[j] + 1;
+		from[j] = b2a[j];
+		for (c = 0; c < nch; c++)
+			if (boxes_overlap(ch[c], &chb[c], g->rules[j],
+			    &g->box[j])) {
+				from[j] = SEQ_NONE;
+				(*nchk)++;
+				break;
+			}
+	}
+	return from;
+}
+
 static void
 group_check(struct lint *L, struct group *g)
 {
-	size_t j;
-	int k;
+	const struct rule *lock = L->p->lockout_rule;
+	const unsigned char *rec = g->memo, *end = g->memo + g->nmemo *
+	    MEMO_REC;
+	size_t j, k, *from = NULL, nchk = g->n;
+	uint64_t *kb = NULL;
+	struct finding f;
 
 	memset(L->seen, 0, (L->p->nrule + 1) * sizeof(*L->seen));
 	g->box = arena_array(L->a, g->n + 1, sizeof(*g->box));
 	for (j = 0; j < g->n; j++)
 		box_make(&g->box[j], g->rules[j]);
-	for (k = 0; k < 3; k++)
-		index_build(L->a, g, k);
-	for (j = 0; j < g->n; j++)
-		check_rule(L, g, j);
+	if (g->made != NULL || g->memo != NULL) {
+		kb = arena_array_raw(L->a, g->n + 1, sizeof(*kb));
+		g->keys = mix(0, g->n);
+		for (j = 0; j < g->n; j++)
+			g->keys = mix(g->keys, kb[j] = rule_key(g->rules[j]));
+	}
+	if (g->memo != NULL)
+		from = plan_reuse(L, g, kb, &nchk);
+	if (from == NULL)
+		nchk = g->n;
+	if (nchk > SCAN_MAX) {
+		for (k = 0; k < 3; k++)
+			index_build(L->a, g, (int)k);
+		g->indexed = true;
+	}
+	for (j = 0; j < g->n; j++) {
+		struct rule *r = g->rules[j];
+
+		L->st->rules++;
+		if (from != NULL && from[j] != SEQ_NONE) {
+			while (rec < end && get32(rec) < from[j])
+				rec += MEMO_REC;
+			if (rec == end || get32(rec) != from[j]) {
+				/* live: its anti-lockout overlap, remade */
+				memset(&f, 0, sizeof(f));
+				f.n = 1;
+				f.lockout = lock != NULL && lock->iface ==
+				    r->iface && overlaps((struct rule *)lock, r);
+				g->reused++;
+			} else if (memo_get(g, rec, &f))
+				g->reused++;
+			else
+				check_rule(L, g, j, &f);
+		} else
+			check_rule(L, g, j, &f);
+		report(L, g, r, &f);
+		memo_put(g, j, &f);
+	}
+	g->checked = g->n - g->reused;
 }
 
 static int
@@ -1430,6 +1712,193 @@ check_groups(struct lint *L, struct group *groups, size_t ngroups)
 	return rc;
 }
 
+/* A rule of an interface's group: enabled, of no dynamic object, with
+ * something on each side (empty_side). */
+static bool
+in_group(const struct rule *r)
+{
+	return !r->disabled && !policy_rule_dynamic(r) &&
+	    !iset_empty(r->src.set) && !iset_empty(r->dst.set) &&
+	    !iset_empty(r->svc.set) && (addr_set_families(r->src.set) &
+	    addr_set_families(r->dst.set)) != 0;
+}
+
+/* The anti-lockout rule's key (0 without one). */
+static uint64_t
+lock_key(const struct policy *p)
+{
+	const struct rule *r = p->lockout_rule;
+
+	return r == NULL ? 0 : mix(rule_key((struct rule *)r),
+	    fnv1a(r->iface->name, strlen(r->iface->name)));
+}
+
+#define MEMO_HEAD	"moat lint memo 1\n"
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * Read the memo's groups (m->in, of m->old) into g: each interface's
+ * records and old rules.  What does not fit (another program, another
+ * anti-lockout rule, bytes out of bounds or of another sum) is not read:
+ * every rule is then checked.
+ */
+static void
+memo_setup(struct lint *L, struct group *g, size_t ng)
+{
+	struct lint_memo *m = L->memo;
+	const struct policy *old = m->old;
+	const struct rule *la = L->p->lockout_rule, *lb;
+	const unsigned char *b = (const unsigned char *)m->in, *e, *at;
+	size_t head = strlen(MEMO_HEAD), tag, i, j = 0, gi, n, nrec, len,
+	    *seen;
+
+	for (i = 0; i < ng; i++)
+		if (m->out != NULL)
+			g[i].made = arena_alloc(L->a, sizeof(*g[i].made));
+	if (old == NULL || b == NULL || m->tag == NULL)
+		return;
+	lb = old->lockout_rule;
+	tag = strlen(m->tag);
+	/* head, tag, newline, lock key, groups; the sum at the end */
+	if (m->inlen < head + tag + 1 + 8 + 4 + 8 ||
+	    memcmp(b, MEMO_HEAD, head) != 0 ||
+	    memcmp(b + head, m->tag, tag) != 0 || b[head + tag] != '\n' ||
+	    get64(b + m->inlen - 8) != fnv1a(b, m->inlen - 8))
+		return;
+	/* The same anti-lockout rule, now and in the memo's policy then. */
+	if ((la == NULL) != (lb == NULL) || (la != NULL &&
+	    (!rule_same((struct rule *)la, (struct rule *)lb) ||
+	    strcmp(la->iface->name, lb->iface->name) != 0)))
+		return;
+	at = b + head + tag + 1;
+	e = b + m->inlen - 8;
+	if (get64(at) != lock_key(old))
+		return;
+	n = get32(at + 8);
+	at += 12;
+	for (; n > 0; n--) {
+		struct group *t = NULL;
+
+		if (e - at < 4 || (size_t)(e - at - 4) < (len = get32(at)))
+			return;
+		for (gi = 0; gi < ng; gi++)
+			if (strlen(g[gi].name) == len &&
+			    memcmp(g[gi].name, at + 4, len) == 0)
+				t = &g[gi];
+		at += 4 + len;
+		if (e - at < 16)
+			return;
+		j = get32(at);
+		nrec = get32(at + 12);
+		if ((size_t)(e - at - 16) / MEMO_REC < nrec)
+			return;
+		if (t != NULL && t->memo == NULL) {
+			t->nold = j;
+			t->memo_keys = get64(at + 4);
+			t->memo = at + 16;
+			t->nmemo = nrec;
+		}
+		at += 16 + nrec * MEMO_REC;
+	}
+	/* Each group's rules then (its interface's, by name), and the
+	 * records' positions in them. */
+	seen = arena_array(L->a, ng + 1, sizeof(*seen));
+	for (gi = 0; gi < ng; gi++)
+		if (g[gi].memo != NULL)
+			g[gi].old = arena_array_raw(L->a, g[gi].nold + 1,
+			    sizeof(*g[gi].old));
+	for (i = 0, gi = ng; i < old->nrule; i++) {
+		struct rule *r = old->rules[i];
+
+		if (!in_group(r))
+			continue;
+		if (gi == ng || r->iface != old->rules[j]->iface)
+			for (gi = 0; gi < ng && strcmp(g[gi].name,
+			    r->iface->name) != 0; gi++)
+				;
+		j = i;
+		if (gi < ng && g[gi].old != NULL) {
+			if (seen[gi] < g[gi].nold)
+				g[gi].old[seen[gi]] = r;
+			seen[gi]++;	/* too many: not the memo's */
+		}
+	}
+	for (gi = 0; gi < ng; gi++) {
+		struct group *t = &g[gi];
+
+		n = seen[gi];
+		if (t->memo == NULL)
+			continue;
+		for (i = 0; i < t->nmemo && n == t->nold; i++) {
+			const unsigned char *rec = t->memo + i * MEMO_REC;
+			size_t k, idx = get32(rec);
+
+			if (idx >= t->nold || (i > 0 && idx <= get32(rec -
+			    MEMO_REC)) || get32(rec + 44) > idx)
+				n = SIZE_MAX;
+			for (k = 0; k < NUMS_SHOWN && k < get32(rec + 8); k++)
+				if (get32(rec + 12 + 4 * k) >= idx)
+					n = SIZE_MAX;
+		}
+		if (n != t->nold) {
+			t->memo = NULL;		/* not the rules it says */
+			t->old = NULL;
+			t->nold = 0;
+		}
+	}
+}
+
+/* p's memo into m->out: each group's records, as memo_setup reads. */
+static void
+memo_finish(struct lint *L, struct group *g, size_t ng)
+{
+	struct lint_memo *m = L->memo;
+	unsigned char w[16];
+	uint64_t v;
+	uint32_t len;
+	size_t i;
+
+	for (i = 0; i < ng; i++) {
+		m->reused += g[i].reused;
+		m->checked += g[i].checked;
+	}
+	if (m->out == NULL)
+		return;
+	strbuf_reset(m->out);
+	strbuf_puts(m->out, MEMO_HEAD);
+	strbuf_puts(m->out, m->tag != NULL ? m->tag : "");
+	strbuf_putc(m->out, '\n');
+	v = lock_key(L->p);
+	memcpy(w, &v, 8);
+	put32(w + 8, (uint32_t)ng);
+	strbuf_add(m->out, (const char *)w, 12);
+	for (i = 0; i < ng; i++) {
+		len = (uint32_t)strlen(g[i].name);
+		put32(w, len);
+		strbuf_add(m->out, (const char *)w, 4);
+		strbuf_add(m->out, g[i].name, len);
+		put32(w, (uint32_t)g[i].n);
+		memcpy(w + 4, &g[i].keys, 8);
+		put32(w + 12, (uint32_t)g[i].nmade);
+		strbuf_add(m->out, (const char *)w, 16);
+		if (g[i].made != NULL) {
+			strbuf_add(m->out, strbuf_str(g[i].made),
+			    g[i].made->len);
+			strbuf_free(g[i].made);
+		}
+	}
+	v = fnv1a(strbuf_str(m->out), m->out->len);
+	strbuf_add(m->out, (const char *)&v, 8);
+}
+
 /* The whole lint; memory from the policy's arena. */
 static int
 lint_run(void *arg)
@@ -1471,18 +1940,43 @@ lint_run(void *arg)
 	}
 	if (p->lockout_rule != NULL)
 		box_make(&L->lockbox, p->lockout_rule);
-	return check_groups(L, groups, p->niface);
+	for (i = 0; i < p->niface; i++)
+		groups[i].name = p->ifaces[i]->name;
+	if (L->memo != NULL)
+		memo_setup(L, groups, p->niface);
+	if (check_groups(L, groups, p->niface) == -1)
+		return -1;
+	if (L->memo != NULL)
+		memo_finish(L, groups, p->niface);
+	return 0;
+}
+
+static int
+lint_with(struct policy *p, struct lint_stats *st, int threads,
+    struct lint_memo *m)
+{
+	struct lint_stats dummy;
+	struct lint L = { .p = p, .a = &p->arena, .st = st ? st : &dummy,
+	    .d = &p->diags, .threads = threads, .memo = m };
+
+	memset(L.st, 0, sizeof(*L.st));
+	if (m != NULL)
+		m->reused = m->checked = 0;
+	return arena_catch(&p->arena, lint_run, &L);
 }
 
 int
 lint_policy_threads(struct policy *p, struct lint_stats *st, int threads)
 {
-	struct lint_stats dummy;
-	struct lint L = { .p = p, .a = &p->arena, .st = st ? st : &dummy,
-	    .d = &p->diags, .threads = threads };
+	return lint_with(p, st, threads, NULL);
+}
 
-	memset(L.st, 0, sizeof(*L.st));
-	return arena_catch(&p->arena, lint_run, &L);
+int
+lint_policy_memo(struct policy *p, struct lint_stats *st,
+    struct lint_memo *m)
+{
+	return lint_with(p, st, p->nrule >= THREAD_MIN && cores_idle() > 0 ?
+	    2 : 1, m);
 }
 
 int

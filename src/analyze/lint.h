@@ -2,6 +2,7 @@
 #ifndef MOAT_LINT_H
 #define MOAT_LINT_H
 
+#include "base/strbuf.h"
 #include "policy/policy.h"
 
 struct lint_stats {
@@ -21,5 +22,29 @@ int	 lint_policy(struct policy *p, struct lint_stats *st);
  * the same order. */
 int	 lint_policy_threads(struct policy *p, struct lint_stats *st,
 	    int threads);
+
+/*
+ * What lint found of each rule that can never match (or was not
+ * decided), kept as bytes (a memo) for the next lint of an edit of the
+ * same policy: a rule whose earlier overlapping rules are the same rules
+ * in the same order, with the same anti-lockout rule, is found the same
+ * (doc/design/lint.md, "Reuse"), so its finding is taken from the memo,
+ * and only the rules an edit can change are checked again.
+ */
+struct lint_memo {
+	const char		*tag;	/* the program's version: a memo
+					   of another is not read */
+	const struct policy	*old;	/* the policy in is of, or NULL */
+	const char		*in;	/* its memo, or NULL */
+	size_t			 inlen;
+	struct strbuf		*out;	/* p's memo, when not NULL */
+	size_t			 reused;	/* rules found from in */
+	size_t			 checked;	/* rules checked */
+};
+
+/* lint_policy, with m (NULL: none; a memo that does not fit is not
+ * read): the same findings in the same order. */
+int	 lint_policy_memo(struct policy *p, struct lint_stats *st,
+	    struct lint_memo *m);
 
 #endif

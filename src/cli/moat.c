@@ -830,6 +830,23 @@ source_wait(struct source_job *j, char **name, bool *none)
 	return j->p;
 }
 
+/* The policy of job j, read now if it was not (what it says kept for
+ * source_wait); NULL when it cannot be had. */
+static struct policy *
+source_policy(struct source_job *j)
+{
+	if (j->when == SOURCE_LATER) {
+		if ((j->out = open_memstream(&j->said, &j->nsaid)) == NULL)
+			return NULL;
+		source_run(j);
+		j->when = SOURCE_NOW;
+	} else if (j->when == SOURCE_THREAD) {
+		pthread_join(j->tid, NULL);
+		j->when = SOURCE_NOW;
+	}
+	return j->p;
+}
+
 /* A job not waited for: its policy, name and words dropped. */
 static void
 source_drop(struct source_job *j)
@@ -1083,9 +1100,11 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 {
 	struct apply_phases ph;
 	struct lint_stats st;
+	struct lint_memo lm = { .tag = moat_version() };
 	struct source_job was;
 	struct compile_job cj;
-	struct strbuf *script;
+	struct strbuf *script, memo;
+	char *memo_in;
 	const struct binding *b;
 	struct policy *p;
 	struct strbuf msg, err;
@@ -1113,14 +1132,25 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 			}
 	/* The ruleset compiled meanwhile. */
 	compile_start(&cj, p);
-	/* What moat check says, counted: an apply is not refused for it. */
+	/* What moat check says, counted: an apply is not refused for it.
+	 * What lint found of the config in force is reused where an edit
+	 * cannot change it (lint.h), and what it finds now is kept for the
+	 * next apply. */
 	nwarn = p->diags.nwarnings;
 	lint = clock_ms();
-	if (lint_policy(p, &st) == -1) {
+	strbuf_init(&memo, 0);
+	lm.out = &memo;
+	if ((memo_in = apply_lint_memo(apply_state_dir(), &lm.inlen)) !=
+	    NULL && (lm.old = source_policy(&was)) != NULL)
+		lm.in = memo_in;
+	rc = lint_policy_memo(p, &st, &lm);
+	free(memo_in);
+	if (rc == -1) {
 		fputs("moat: out of memory\n", stderr);
 		source_drop(&was);
 		compile_wait(&cj, &compile_ms);
 		strbuf_free(&cj.script);
+		strbuf_free(&memo);
 		policy_free(p);
 		return EXIT_USAGE;
 	}
@@ -1144,17 +1174,23 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	    (dry_run ? APPLY_DRY_RUN : 0) | (whole ? APPLY_WHOLE : 0),
 	    confirm, script, compile_ms, &ph, &msg, &err);
 	strbuf_free(&cj.script);
+	if (rc == 0 && !dry_run && !memo.failed)
+		(void)apply_lint_memo_keep(apply_state_dir(), strbuf_str(&memo),
+		    memo.len);
+	strbuf_free(&memo);
 	if (!dry_run && !ph.incremental && ph.why[0] != '\0')
 		fprintf(stderr, "moat: whole apply: %s\n", ph.why);
 	if (timing) {
 		kb = peak_kb(&child_kb);
 		fprintf(stderr, "moat: timing: %s apply: parse %lld ms, check "
-		    "%lld ms, diff %lld ms, compile %lld ms (%zu bytes of nft), "
+		    "%lld ms (%zu rules found as before, %zu checked), diff "
+		    "%lld ms, compile %lld ms (%zu bytes of nft), "
 		    "drift check %lld ms, difference %lld ms (%zu bytes), "
 		    "history %lld ms, kernel %lld ms%s%s%s, drift fingerprint "
 		    "%lld ms, total %lld ms; peak memory %ld kB, of the "
 		    "kernel's child %ld kB\n", ph.incremental ? "incremental" :
-		    "whole", parse, lint, diff, ph.compile, ph.script, ph.drift,
+		    "whole", parse, lint, lm.reused, lm.checked, diff,
+		    ph.compile, ph.script, ph.drift,
 		    ph.diff, ph.delta, ph.record, ph.kernel, ph.how[0] != '\0' ?
 		    " (" : "", ph.how, ph.how[0] != '\0' ? ")" : "",
 		    ph.fingerprint, clock_ms() - t0, kb, child_kb);

@@ -231,6 +231,34 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 	return read_file(file, len);
 }
 
+#define LINT_MEMO_MAX	(64u << 20)
+
+char *
+apply_lint_memo(const char *state, size_t *len)
+{
+	char file[4096];
+
+	if (path(file, sizeof(file), state, "lint.memo", 0) == -1)
+		return NULL;
+	return file_read_regular(file, LINT_MEMO_MAX, len);
+}
+
+int
+apply_lint_memo_keep(const char *state, const char *memo, size_t len)
+{
+	char file[4096];
+
+	if (path(file, sizeof(file), state, "lint.memo", 0) == -1)
+		return -1;
+	/* Not synced: after a crash it is the old memo or the new one,
+	 * and either is read only where it fits. */
+	if (len > 0 && len <= LINT_MEMO_MAX &&
+	    file_replace(file, memo, len, 0600, FILE_NOSYNC) == 0)
+		return 0;
+	(void)unlink(file);
+	return -1;
+}
+
 /* history/SEQ.kernel's kind (nfhash.h): the sum of parts, "gen G" after
  * it when nothing was committed while the table was read.  Entries
  * recorded before hold the first or the second kind, and are compared so
