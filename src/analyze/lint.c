@@ -1800,7 +1800,7 @@ memo_setup(struct lint *L, struct group *g, size_t ng)
 		nrec = get32(at + 12);
 		if ((size_t)(e - at - 16) / MEMO_REC < nrec)
 			return;
-		if (t != NULL && t->memo == NULL) {
+		if (t != NULL && t->memo == NULL && j <= old->nrule) {
 			t->nold = j;
 			t->memo_keys = get64(at + 4);
 			t->memo = at + 16;
