@@ -1573,8 +1573,8 @@ static void
 group_check(struct lint *L, struct group *g)
 {
 	const struct rule *lock = L->p->lockout_rule;
-	const unsigned char *rec = g->memo, *end = g->memo + g->nmemo *
-	    MEMO_REC;
+	const unsigned char *rec = g->memo, *end = g->memo == NULL ? NULL :
+	    g->memo + g->nmemo * MEMO_REC;
 	size_t j, k, *from = NULL, nchk = g->n;
 	uint64_t *kb = NULL;
 	struct finding f;
@@ -1788,18 +1788,18 @@ memo_setup(struct lint *L, struct group *g, size_t ng)
 		struct group *t = NULL;
 
 		if (e - at < 4 || (size_t)(e - at - 4) < (len = get32(at)))
-			return;
+			break;
 		for (gi = 0; gi < ng; gi++)
 			if (strlen(g[gi].name) == len &&
 			    memcmp(g[gi].name, at + 4, len) == 0)
 				t = &g[gi];
 		at += 4 + len;
 		if (e - at < 16)
-			return;
+			break;
 		j = get32(at);
 		nrec = get32(at + 12);
 		if ((size_t)(e - at - 16) / MEMO_REC < nrec)
-			return;
+			break;
 		if (t != NULL && t->memo == NULL && j <= old->nrule) {
 			t->nold = j;
 			t->memo_keys = get64(at + 4);
@@ -1807,6 +1807,11 @@ memo_setup(struct lint *L, struct group *g, size_t ng)
 			t->nmemo = nrec;
 		}
 		at += 16 + nrec * MEMO_REC;
+	}
+	if (n > 0 || at != e) {		/* cut short, or more after it */
+		for (gi = 0; gi < ng; gi++)
+			g[gi].memo = NULL;
+		return;
 	}
 	/* Each group's rules then (its interface's, by name), and the
 	 * records' positions in them. */
