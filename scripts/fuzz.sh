@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript|lintmemo]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
@@ -145,8 +145,15 @@ nfscript)
 	fuzz_run "$out/fuzz_nfscript" -max_len=16384 -timeout=10 \
 		-artifact_prefix=fuzz/ -dict=fuzz/nfscript.dict fuzz/corpus-nfscript
 	;;
+lintmemo)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_lintmemo" fuzz/fuzz_lintmemo.c \
+		src/base/*.c src/policy/*.c src/analyze/*.c -lcrypt -pthread
+	fuzz_run "$out/fuzz_lintmemo" -max_len=4096 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-lintmemo
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript|lintmemo]" >&2
 	exit 2
 	;;
 esac
