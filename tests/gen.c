@@ -529,6 +529,10 @@ gen_flow(struct rng *r, const struct policy *p, struct flow *f)
 			f->dst = pool_addr(r, v4);
 		f->proto = (int)(key >> 16) & 0xff;
 		f->dport = (unsigned)key & 0xffff;
+		/* An ICMP type is a byte: a service of the whole protocol
+		 * holds 0-65535 here, which no packet carries. */
+		if (f->proto == 1 || f->proto == 58)
+			f->dport &= 0xff;
 		/* Inside its windows mostly, to see it decide; often at
 		 * a window's edge, where off-by-ones live. */
 		f->week_min = (unsigned)rng_below(r, SCHED_WEEK);
