@@ -1733,6 +1733,9 @@ lock_key(const struct policy *p)
 	    fnv1a(r->iface->name, strlen(r->iface->name)));
 }
 
+/* The memo's form and the meaning of its findings: a new number when
+ * check_rule, report or rule_key changes what it finds of a rule (the
+ * program's version tag, beside it, may not change in a patched build). */
 #define MEMO_HEAD	"moat lint memo 1\n"
 
 static uint64_t
@@ -1895,6 +1898,8 @@ memo_finish(struct lint *L, struct group *g, size_t ng)
 		put32(w + 12, (uint32_t)g[i].nmade);
 		strbuf_add(m->out, (const char *)w, 16);
 		if (g[i].made != NULL) {
+			if (strbuf_failed(g[i].made))
+				m->out->failed = true;
 			strbuf_add(m->out, strbuf_str(g[i].made),
 			    g[i].made->len);
 			strbuf_free(g[i].made);

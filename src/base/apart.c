@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,14 +15,17 @@ int
 apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
     struct strbuf *out, size_t max, long long timeout_ms)
 {
-	long long deadline = clock_ms() + timeout_ms;
-	bool late = false;
+	long long deadline = 0;
+	bool late = false, broken = false, reaped = false;
 	char buf[4096];
 	size_t got = 0;
 	ssize_t n;
 	pid_t pid;
-	int p[2], status;
+	int p[2], status = 0;
 
+	if (timeout_ms > 0)
+		deadline = clock_ms() + (timeout_ms < APART_MS_MAX ?
+		    timeout_ms : APART_MS_MAX);
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return fn(arg, out);
 	if ((pid = fork()) == -1) {
@@ -43,18 +47,31 @@ apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
 	}
 	close(p[1]);
 	for (;;) {
-		if (timeout_ms > 0) {
+		if (deadline > 0) {
 			struct pollfd pfd = { .fd = p[0], .events = POLLIN };
 			long long left = deadline - clock_ms();
 			int ready;
 
 			if (left <= 0) {
+				/* A child that ended just now is not late:
+				 * what it wrote is read to its end. */
+				if (waitpid(pid, &status, WNOHANG) == pid) {
+					reaped = true;
+					deadline = 0;
+					continue;
+				}
 				late = true;
 				break;
 			}
 			ready = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-			if (ready == -1 && errno != EINTR)
-				break;
+			if (ready == -1 && errno != EINTR) {
+				/* (out of memory for a moment: again, still
+				 * within the deadline) */
+				struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+				nanosleep(&ts, NULL);
+				continue;
+			}
 			if (ready <= 0)
 				continue;
 		}
@@ -63,6 +80,7 @@ apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
+			broken = true;	/* its answer cannot be read */
 			break;
 		}
 		if (got < max)
@@ -70,13 +88,12 @@ apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
 		got += (size_t)n;
 	}
 	close(p[0]);
-	if (late)
+	if (late || broken)
 		(void)kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+	while (!reaped && waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
-	if (late) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	if (late)
+		return APART_LATE;
+	return !broken && WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+	    0 : -1;
 }

@@ -16,11 +16,14 @@
  * answering meets it. */
 #define APART_LOAD_MS	(10 * 60 * 1000)
 
+#define APART_MS_MAX	(24LL * 3600 * 1000)	/* longer limits are this */
+#define APART_LATE	(-2)
+
 /* Run fn(arg, out) in a child: its return (0 or -1) and, in out, what it
  * wrote into its own out (at most max bytes of it).  A child still
- * running after timeout_ms (0: no limit) is killed, and -1 comes back
- * with errno ETIMEDOUT: what it did before is not known.  When no child
- * can be made, fn runs here. */
+ * running after timeout_ms (0: no limit) is killed, and APART_LATE comes
+ * back: what it did before is not known.  When no child can be made, fn
+ * runs here. */
 int	apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
 	    struct strbuf *out, size_t max, long long timeout_ms);
 

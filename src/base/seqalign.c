@@ -28,6 +28,8 @@ seq_align(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
 		a2b[i] = SEQ_NONE;
 	for (i = 0; i < nb; i++)
 		b2a[i] = SEQ_NONE;
+	if (na == 0 || nb == 0)
+		return na + nb > max_d ? -1 : (long)(na + nb);
 	for (; head < na && head < nb && a[head] == b[head]; head++)
 		keep(a2b, b2a, head, head);
 	for (; tail < na - head && tail < nb - head &&

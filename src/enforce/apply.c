@@ -1237,7 +1237,7 @@ load_ms(void)
 #ifdef MOAT_TEST_SEAMS
 	const char *s = getenv("MOAT_LOAD_DEADLINE_MS");
 
-	if (s != NULL && atoll(s) > 0)
+	if (s != NULL && atoll(s) > 0 && atoll(s) < APART_MS_MAX)
 		return atoll(s);
 #endif
 	return APART_LOAD_MS;
@@ -1290,14 +1290,16 @@ load_whole(const char *script, char *how, size_t n, struct strbuf *err)
 		return load_here(script, how, n, err);
 	strbuf_init(&out, 0);
 	r = apart_run(whole_job, &j, &out, 64u << 10, load_ms());
-	if (r == -1 && errno == ETIMEDOUT) {
+	if (r == APART_LATE) {
 		/* Stopped: whether the kernel took the transaction is not
 		 * known.  The history does not say it did; the next apply's
 		 * drift check reads the kernel. */
 		snprintf(how, n, "stopped");
 		strbuf_printf(err, "the ruleset's load did not finish within "
-		    "%lld s and was stopped; the kernel may hold the old "
-		    "ruleset or the new one", load_ms() / 1000);
+		    "%lld %s and was stopped; the kernel may hold the old "
+		    "ruleset or the new one", load_ms() % 1000 != 0 ?
+		    load_ms() : load_ms() / 1000, load_ms() % 1000 != 0 ?
+		    "ms" : "s");
 		strbuf_free(&out);
 		return -1;
 	}

@@ -77,10 +77,11 @@ static int
 run_apart(const char *script, struct strbuf *err)
 {
 	struct apart_job j = { script };
+	int r = apart_run(run_job, &j, err, NFT_ERR_MAX, APART_LOAD_MS);
 
-	if (apart_run(run_job, &j, err, NFT_ERR_MAX, APART_LOAD_MS) == 0)
+	if (r == 0)
 		return 0;
-	if (errno == ETIMEDOUT)
+	if (r == APART_LATE)
 		strbuf_printf(err, "%slibnftables did not finish within %d s "
 		    "and was stopped", err->len > 0 ? "; " : "",
 		    APART_LOAD_MS / 1000);
