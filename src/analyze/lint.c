@@ -1436,6 +1436,15 @@ get32(const unsigned char *p)
 	return v;
 }
 
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static void
 put32(unsigned char *p, uint32_t v)
 {
@@ -1737,15 +1746,6 @@ lock_key(const struct policy *p)
  * check_rule, report or rule_key changes what it finds of a rule (the
  * program's version tag, beside it, may not change in a patched build). */
 #define MEMO_HEAD	"moat lint memo 1\n"
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /*
  * Read the memo's groups (m->in, of m->old) into g: each interface's
