@@ -402,6 +402,40 @@ PY
 		cmp -s "$tmp/table1.txt" "$tmp/table2.txt" && cmp -s "$tmp/table1.txt" "$tmp/table3.txt" ||
 			{ echo "FAIL: the whole applies' tables differ"; diff "$tmp/table1.txt" "$tmp/table2.txt" | head; failed=1; }
 	fi
+	# An apply keeps what lint found (lint.memo); the next apply of an
+	# edit takes the findings the edit cannot change from it, and says
+	# the same as moat check: here rule 3 (then 4) can never match, and
+	# the rule put above it on WAN changes nothing on LAN.  After a
+	# rollback the memo is of another config than the one in force: only
+	# the interface whose rules are the same in both (LAN) is taken from
+	# it.  A broken memo is not read.  The same is said each time.
+	cat >"$tmp/memo-a.conf" <<-'EOF'
+	interface LAN device eth1 address 192.168.1.1/24
+	interface WAN device eth0 address 203.0.113.2/24
+	accept on LAN from 192.168.1.10 service SMTP
+	deny on LAN service SMTP
+	deny on LAN from 192.168.1.20 service SMTP
+	deny on WAN from 198.51.100.7
+	EOF
+	sed 's/^deny on WAN from 198.51.100.7$/deny on WAN from 198.51.100.9\n&/' \
+	    "$tmp/memo-a.conf" >"$tmp/memo-b.conf"
+	MOAT_STATE_DIR="$tmp/st6" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		"$1" apply -f "$2/memo-a.conf" >/dev/null 2>"$2/memo-a.txt" &&
+		[ -s "$MOAT_STATE_DIR/lint.memo" ] &&
+		"$1" apply --timing -f "$2/memo-b.conf" >/dev/null 2>"$2/memo-b.txt" &&
+		"$1" rollback >/dev/null 2>&1 &&
+		"$1" apply --timing -f "$2/memo-b.conf" >/dev/null 2>"$2/memo-c.txt" &&
+		printf "moat lint memo 1\nbroken" >"$MOAT_STATE_DIR/lint.memo" &&
+		"$1" apply --timing -f "$2/memo-a.conf" >/dev/null 2>"$2/memo-d.txt"
+	' sh "$moat" "$tmp" || { echo "FAIL: applies with lint's memo"; cat "$tmp"/memo-*.txt; failed=1; }
+	grep -q "memo-a.conf: 1 warning (moat check says which)" "$tmp/memo-a.txt" &&
+		grep -q "memo-b.conf: 1 warning (moat check says which)" "$tmp/memo-b.txt" &&
+		grep -q "check [0-9]* ms (4 rules found as before, 1 checked)" "$tmp/memo-b.txt" &&
+		grep -q "memo-b.conf: 1 warning (moat check says which)" "$tmp/memo-c.txt" &&
+		grep -q "check [0-9]* ms (3 rules found as before, 2 checked)" "$tmp/memo-c.txt" &&
+		grep -q "check [0-9]* ms (0 rules found as before, 4 checked)" "$tmp/memo-d.txt" &&
+		"$moat" check --offline -f "$tmp/memo-b.conf" 2>&1 | grep -q "rule 3 can never match" ||
+		{ echo "FAIL: lint's memo: what the applies said"; cat "$tmp"/memo-*.txt; failed=1; }
 	# A load that never ends (MOAT_WHOLE_HANG, in the loading child) is
 	# stopped at its deadline (MOAT_LOAD_DEADLINE_MS): the apply fails
 	# saying so, and the history keeps the entry in force.
