@@ -89,8 +89,21 @@ fail:
 	return -1;
 }
 
+/* Write file i of v and start its write-back. */
+static int
+fill_one(struct file_set *fs, const struct file_new *v, size_t i)
+{
+	if (write_all(fs->fd[i], v[i].data, v[i].len) == -1)
+		return -1;
+	fs->filled[i] = true;
+	/* The disk starts on it now (only a hint: the sync in
+	 * file_set_commit is the guarantee). */
+	(void)sync_file_range(fs->fd[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
 int
-file_set_write(struct file_set *fs, const struct file_new *v, size_t n,
+file_set_open(struct file_set *fs, const struct file_new *v, size_t n,
     mode_t mode)
 {
 	size_t i;
@@ -116,11 +129,16 @@ file_set_write(struct file_set *fs, const struct file_new *v, size_t n,
 		fs->n++;
 		if (fchmod(fs->fd[i], mode) == -1)
 			goto fail;
-		if (write_all(fs->fd[i], v[i].data, v[i].len) == -1)
-			goto fail;
-		/* The disk starts on it now (only a hint: the sync in
-		 * file_set_commit is the guarantee). */
-		(void)sync_file_range(fs->fd[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+		/* The space now, the bytes later; where it cannot be
+		 * reserved, the bytes now. */
+		if (v[i].len == 0)
+			fs->filled[i] = true;
+		else if (fallocate(fs->fd[i], 0, 0, (off_t)v[i].len) == -1) {
+			if (errno != EOPNOTSUPP && errno != ENOSYS)
+				goto fail;
+			if (fill_one(fs, v, i) == -1)
+				goto fail;
+		}
 	}
 	return 0;
 fail:
@@ -128,6 +146,34 @@ fail:
 	file_set_abandon(fs);
 	errno = saved;
 	return -1;
+}
+
+int
+file_set_fill(struct file_set *fs, const struct file_new *v)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++)
+		if (!fs->filled[i] && fill_one(fs, v, i) == -1)
+			return -1;
+	return 0;
+}
+
+int
+file_set_write(struct file_set *fs, const struct file_new *v, size_t n,
+    mode_t mode)
+{
+	int saved;
+
+	if (file_set_open(fs, v, n, mode) == -1)
+		return -1;
+	if (file_set_fill(fs, v) == -1) {
+		saved = errno;
+		file_set_abandon(fs);
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -3,6 +3,7 @@
 #ifndef MOAT_FILE_H
 #define MOAT_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -42,12 +43,25 @@ struct file_new {
 struct file_set {
 	size_t	 n, renamed;
 	int	 fd[FILE_SET_MAX];
+	bool	 filled[FILE_SET_MAX];
 	char	 path[FILE_SET_MAX][4096];
 	char	 tmp[FILE_SET_MAX][4104];
 };
 
 int	 file_set_write(struct file_set *fs, const struct file_new *v,
 	    size_t n, mode_t mode);
+/*
+ * file_set_write in two steps, for a caller that writes the files while
+ * it waits for something else (a thread of its own): file_set_open makes
+ * the temporary files and reserves their space, so that a full disk is
+ * known at once (0, or -1 with errno and nothing left behind; where space
+ * cannot be reserved, a file system without fallocate, it writes them
+ * now); file_set_fill writes what is left of the same v and starts the
+ * write-back (0, or -1 with errno: file_set_abandon then removes them).
+ */
+int	 file_set_open(struct file_set *fs, const struct file_new *v,
+	    size_t n, mode_t mode);
+int	 file_set_fill(struct file_set *fs, const struct file_new *v);
 int	 file_set_commit(struct file_set *fs);
 void	 file_set_abandon(struct file_set *fs);
 
