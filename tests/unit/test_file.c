@@ -121,12 +121,54 @@ test_read_regular(void **state)
 	rmdir(dir);
 }
 
+/* file_set_open then file_set_fill (in two steps, as an apply writes its
+ * entry beside the kernel's transaction): the space reserved at once, the
+ * bytes whole after the fill, in place after the commit; abandoned after
+ * the open, nothing left behind. */
+static void
+test_set_steps(void **state)
+{
+	char dir[] = "/tmp/moat-file.XXXXXX", a[128], b[128];
+	static char big[200000];
+	struct file_set fs;
+	struct file_new v[2];
+	struct stat st;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/1.conf", dir);
+	snprintf(b, sizeof(b), "%s/1.nft", dir);
+	v[0] = (struct file_new){ a, "config\n", 7 };
+	v[1] = (struct file_new){ b, big, sizeof(big) };
+	assert_int_equal(file_set_open(&fs, v, 2, 0644), 0);
+	assert_int_equal(entries(dir), 2);	/* the temporary files */
+	assert_int_equal(stat(fs.tmp[1], &st), 0);
+	assert_true(st.st_size == (off_t)sizeof(big));	/* reserved */
+	assert_int_equal(file_set_fill(&fs, v), 0);
+	assert_int_equal(file_set_commit(&fs), 0);
+	assert_string_equal(slurp(a), "config\n");
+	assert_int_equal(stat(b, &st), 0);
+	assert_true(st.st_size == (off_t)sizeof(big));
+	assert_int_equal(strncmp(slurp(b), big, 200), 0);
+	assert_int_equal(entries(dir), 2);
+	unlink(a);
+	unlink(b);
+	assert_int_equal(file_set_open(&fs, v, 2, 0644), 0);
+	file_set_abandon(&fs);
+	assert_int_equal(entries(dir), 0);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_read_regular),
+		cmocka_unit_test(test_set_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
