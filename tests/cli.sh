@@ -436,6 +436,26 @@ PY
 		grep -q "check [0-9]* ms (0 rules found as before, 4 checked)" "$tmp/memo-d.txt" &&
 		"$moat" check --offline -f "$tmp/memo-b.conf" 2>&1 | grep -q "rule 3 can never match" ||
 		{ echo "FAIL: lint's memo: what the applies said"; cat "$tmp"/memo-*.txt; failed=1; }
+	# The history keeps the rulesets of its last entries (2 here:
+	# MOAT_HISTORY_RULESETS) and of the one the newest goes back to; a
+	# rollback to an older entry compiles its config again: the kernel
+	# then holds what the entry's apply put there.
+	MOAT_STATE_DIR="$tmp/st7" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_RULESETS=2 unshare -n sh -c '
+		for i in 1 2 3 4 5; do
+			sed "s/^deny on WAN from 198.51.100.7$/deny on WAN from 198.51.100.$i/" \
+			    "$2/memo-a.conf" >"$2/hist$i.conf"
+			"$1" apply -f "$2/hist$i.conf" >/dev/null 2>&1 || exit 1
+			nft list table inet moat >"$2/hist$i.table"
+		done
+		ls "$MOAT_STATE_DIR/history" | grep "\.nft$" | sort -n | tr "\n" " " >"$2/hist-files.txt"
+		"$1" rollback >/dev/null 2>&1 && "$1" rollback >"$2/hist-rb.txt" 2>&1 || exit 2
+		nft list table inet moat >"$2/hist-rb.table"
+	' sh "$moat" "$tmp" || { echo "FAIL: the history's rulesets let go ($?)"; cat "$tmp/hist-rb.txt"; failed=1; }
+	[ "$(cat "$tmp/hist-files.txt")" = "4.nft 5.nft " ] &&
+		grep -q "restored the ruleset of history entry 3" "$tmp/hist-rb.txt" &&
+		cmp -s "$tmp/hist3.table" "$tmp/hist-rb.table" ||
+		{ echo "FAIL: a rollback past the rulesets kept"; cat "$tmp/hist-files.txt" "$tmp/hist-rb.txt";
+		  diff "$tmp/hist3.table" "$tmp/hist-rb.table" | head; failed=1; }
 	# A load that never ends (MOAT_WHOLE_HANG, in the loading child) is
 	# stopped at its deadline (MOAT_LOAD_DEADLINE_MS): the apply fails
 	# saying so, and the history keeps the entry in force.

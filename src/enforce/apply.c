@@ -672,20 +672,107 @@ out:
 	return rc;
 }
 
+/*
+ * The history keeps the rulesets of its last HISTORY_RULESETS entries (and
+ * of the entry the newest one would go back to); an older entry keeps its
+ * config, and its ruleset is compiled again from it when a rollback
+ * reaches it (stored_ruleset).  At 100K rules a ruleset is 18 MB: an
+ * office editing a large policy many times a day filled the state
+ * directory.
+ */
+#define HISTORY_RULESETS	32
+
+static unsigned
+rulesets_kept(void)
+{
+#ifdef MOAT_TEST_SEAMS
+	const char *s = getenv("MOAT_HISTORY_RULESETS");
+
+	if (s != NULL && atoi(s) > 0)
+		return (unsigned)atoi(s);
+#endif
+	return HISTORY_RULESETS;
+}
+
+/* Entry seq's ruleset as applied (malloc'd, its length in *len): its
+ * file, or when that was let go, its config compiled again, bound to the
+ * addresses the devices have now; NULL when neither can be had. */
+static char *
+stored_ruleset(const char *state, unsigned seq, size_t *len)
+{
+	struct host_addrs h = { 0 };
+	struct strbuf b, err;
+	struct binding bound;
+	struct policy *p = NULL;
+	char file[4096], *text, *r;
+	size_t tlen;
+
+	path(file, sizeof(file), state, "history/%u.nft", seq);
+	if ((r = read_file(file, len)) != NULL || errno != ENOENT)
+		return r;
+	if ((text = apply_config_text(state, seq, &tlen)) == NULL)
+		return NULL;
+	strbuf_init(&b, 0);
+	strbuf_init(&err, 0);
+	if (rtnl_addrs(&h, &err) == 0) {
+		bound = h.b;
+		feedstore_bind(&bound, state);
+		p = policy_parse_bound("history", text, tlen, &bound);
+	}
+	r = NULL;
+	if (p != NULL && policy_valid(p) && nftc_compile(p, &b) == 0 &&
+	    !strbuf_failed(&b)) {
+		*len = b.len;
+		r = b.s;
+		b.s = NULL;
+	}
+	policy_free(p);
+	rtnl_addrs_free(&h);
+	strbuf_free(&b);
+	strbuf_free(&err);
+	free(text);
+	return r;
+}
+
+/* Let go of the rulesets of entries older than the last rulesets_kept(),
+ * but that of keep (the entry the newest goes back to). */
+static void
+prune_rulesets(const char *state, unsigned newest, unsigned keep)
+{
+	char dir[4096], file[4400];
+	struct dirent *de;
+	unsigned n = rulesets_kept();
+	DIR *d;
+
+	if (newest <= n || path(dir, sizeof(dir), state, "history", 0) ==
+	    -1 || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		unsigned long seq = strtoul(de->d_name, &end, 10);
+
+		if (end == de->d_name || strcmp(end, ".nft") != 0 ||
+		    seq == 0 || seq > newest - n || seq == keep)
+			continue;
+		if (snprintf(file, sizeof(file), "%s/%s", dir, de->d_name) <
+		    (int)sizeof(file))
+			(void)unlink(file);
+	}
+	closedir(d);
+}
+
 /* The ruleset of history entry seq, its dynamic sets filled for now, or
  * the removal of the table for 0. */
 static char *
 ruleset_of(const char *state, unsigned seq)
 {
-	char file[4096];
 	struct strbuf b, err;
 
 	if (seq != 0) {
 		char *stored;
 		size_t len;
 
-		path(file, sizeof(file), state, "history/%u.nft", seq);
-		if ((stored = read_file(file, &len)) == NULL)
+		if ((stored = stored_ruleset(state, seq, &len)) == NULL)
 			return NULL;
 		strbuf_init(&b, 0);
 		strbuf_init(&err, 0);
@@ -892,7 +979,7 @@ restore_entry(const char *state, unsigned target, const char *what,
     struct strbuf *msg, struct strbuf *err)
 {
 	struct history_entry t, cur, e;
-	char *script, from[4096], to[4096];
+	char *script, to[4096];
 	size_t len;
 	int rc;
 
@@ -930,8 +1017,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 			goto unrecorded;
 		}
 		free(text);
-		path(from, sizeof(from), state, "history/%u.nft", target);
-		script = read_file(from, &len);
+		script = stored_ruleset(state, target, &len);
 		path(to, sizeof(to), state, "history/%u.nft", e.seq);
 		if (script == NULL || write_file(to, script, len, err) == -1) {
 			free(script);
@@ -941,6 +1027,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 	}
 	if (append_history(state, &e, err) == 0) {
 		record_kernel(state, e.seq);
+		prune_rulesets(state, e.seq, e.prev);
 		return 0;
 	}
 unrecorded:
@@ -1711,6 +1798,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	}
 	files = false;
 	waiting = false;
+	prune_rulesets(state, e.seq, e.prev);
 	t = clock_ms();
 	/* Only ours was committed since (one generation on): the entry's
 	 * hash is the one before, less the parts before, plus the parts
