@@ -15,6 +15,26 @@ int
 apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
     struct strbuf *out, size_t max, long long timeout_ms)
 {
+	return apart_run_with(fn, arg, out, max, timeout_ms, NULL, NULL);
+}
+
+/* fn here, then meanwhile. */
+static int
+here(int (*fn)(void *arg, struct strbuf *out), void *arg,
+    struct strbuf *out, void (*meanwhile)(void *marg), void *marg)
+{
+	int rc = fn(arg, out);
+
+	if (meanwhile != NULL)
+		meanwhile(marg);
+	return rc;
+}
+
+int
+apart_run_with(int (*fn)(void *arg, struct strbuf *out), void *arg,
+    struct strbuf *out, size_t max, long long timeout_ms,
+    void (*meanwhile)(void *marg), void *marg)
+{
 	long long deadline = 0;
 	bool late = false, broken = false, reaped = false;
 	char buf[4096];
@@ -27,11 +47,11 @@ apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
 		deadline = clock_ms() + (timeout_ms < APART_MS_MAX ?
 		    timeout_ms : APART_MS_MAX);
 	if (pipe2(p, O_CLOEXEC) == -1)
-		return fn(arg, out);
+		return here(fn, arg, out, meanwhile, marg);
 	if ((pid = fork()) == -1) {
 		close(p[0]);
 		close(p[1]);
-		return fn(arg, out);
+		return here(fn, arg, out, meanwhile, marg);
 	}
 	if (pid == 0) {
 		struct strbuf o;
@@ -46,6 +66,8 @@ apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
 		_exit(rc == 0 ? 0 : 1);
 	}
 	close(p[1]);
+	if (meanwhile != NULL)
+		meanwhile(marg);
 	for (;;) {
 		if (deadline > 0) {
 			struct pollfd pfd = { .fd = p[0], .events = POLLIN };

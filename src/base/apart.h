@@ -26,5 +26,11 @@
  * runs here. */
 int	apart_run(int (*fn)(void *arg, struct strbuf *out), void *arg,
 	    struct strbuf *out, size_t max, long long timeout_ms);
+/* apart_run, and meanwhile(marg) here while the child works (after fn
+ * when no child can be made): work of the caller's own beside it, with
+ * no thread running when the child is made. */
+int	apart_run_with(int (*fn)(void *arg, struct strbuf *out), void *arg,
+	    struct strbuf *out, size_t max, long long timeout_ms,
+	    void (*meanwhile)(void *marg), void *marg);
 
 #endif

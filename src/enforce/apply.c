@@ -1255,20 +1255,24 @@ send_delta(const char *delta, const char *old, const char *new, uint32_t gen,
 }
 
 /*
- * An entry's files written in a thread of their own while the kernel takes
- * the ruleset: at 100K rules, 18 MB of ruleset cost the apply 60-100 ms of
- * copying into the page cache, as long as the kernel's part of an
- * incremental apply.  file_set_open reserved their space first, so a full
- * disk still changes nothing; what fails here (the disk) fails the sync
- * after the kernel, which puts the previous ruleset back.  The thread
- * touches only the files' descriptors and the bytes given, which the
- * caller keeps until fill_wait.
+ * An entry's files written while the kernel takes the ruleset: at 100K
+ * rules, 18 MB of ruleset cost the apply 60-100 ms of copying into the
+ * page cache, as long as the kernel's part of an incremental apply.
+ * file_set_open reserved their space first, so a full disk still changes
+ * nothing; what fails here (the disk) fails the sync after the kernel,
+ * which puts the previous ruleset back.  Beside a difference sent from
+ * this process, in a thread (fill_start), joined before anything else
+ * (no process is made while it runs: a child of a process with a thread
+ * inside the allocator could wait for ever); beside a whole ruleset loaded
+ * by a child, here, once the child is made (fill_wait as load_whole's
+ * meanwhile).  The work touches only the files' descriptors and the bytes
+ * given, which the caller keeps until fill_wait.
  */
 struct fill_job {
 	struct file_set		*fs;
 	const struct file_new	*v;
 	pthread_t		 tid;
-	bool			 started;
+	bool			 started, ran;
 	int			 rc, err;
 };
 
@@ -1279,31 +1283,43 @@ fill_run(void *arg)
 
 	j->rc = file_set_fill(j->fs, j->v);
 	j->err = errno;
+	j->ran = true;
 	return NULL;
 }
 
 static void
-fill_start(struct fill_job *j, struct file_set *fs, const struct file_new *v)
+fill_start(struct fill_job *j)
 {
-	j->fs = fs;
-	j->v = v;
-	j->rc = 0;
-	j->started = pthread_create(&j->tid, NULL, fill_run, j) == 0;
-	if (!j->started)
-		fill_run(j);
+	if (!j->ran && !j->started)
+		j->started = pthread_create(&j->tid, NULL, fill_run, j) == 0;
 }
 
-/* 0, or -1 with errno: the files' bytes written, or not. */
-static int
-fill_wait(struct fill_job *j)
+static void
+fill_join(struct fill_job *j)
 {
 	if (j->started) {
 		pthread_join(j->tid, NULL);
 		j->started = false;
 	}
+}
+
+/* 0, or -1 with errno: the files' bytes written (here, when no thread
+ * did), or not. */
+static int
+fill_wait(struct fill_job *j)
+{
+	fill_join(j);
+	if (!j->ran)
+		fill_run(j);
 	if (j->rc == -1)
 		errno = j->err;
 	return j->rc;
+}
+
+static void
+fill_meanwhile(void *arg)
+{
+	(void)fill_wait(arg);
 }
 
 /*
@@ -1405,8 +1421,19 @@ whole_job(void *arg, struct strbuf *out)
 	return r;
 }
 
+static int	load_whole_with(const char *, char *, size_t, struct strbuf *,
+		    struct fill_job *);
+
 static int
 load_whole(const char *script, char *how, size_t n, struct strbuf *err)
+{
+	return load_whole_with(script, how, n, err, NULL);
+}
+
+/* load_whole, fill's files written meanwhile (when not NULL). */
+static int
+load_whole_with(const char *script, char *how, size_t n, struct strbuf *err,
+    struct fill_job *fill)
 {
 	struct whole_job j = { script };
 	char ignored[256];
@@ -1426,10 +1453,15 @@ load_whole(const char *script, char *how, size_t n, struct strbuf *err)
 	if (getenv("MOAT_WHOLE_APART") != NULL)
 		min = 0;	/* a test's small ruleset by the child too */
 #endif
-	if (strlen(script) < min)
-		return load_here(script, how, n, err);
+	if (strlen(script) < min) {
+		r = load_here(script, how, n, err);
+		if (fill != NULL)
+			(void)fill_wait(fill);
+		return r;
+	}
 	strbuf_init(&out, 0);
-	r = apart_run(whole_job, &j, &out, 64u << 10, load_ms());
+	r = apart_run_with(whole_job, &j, &out, 64u << 10, load_ms(),
+	    fill != NULL ? fill_meanwhile : NULL, fill);
 	if (r == APART_LATE) {
 		/* Stopped: whether the kernel took the transaction is not
 		 * known.  The history does not say it did; the next apply's
@@ -1676,12 +1708,13 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	 * and a watchdog already waiting (the entry in force's files are
 	 * there since it was applied).  The entry's own config and ruleset
 	 * (at 100K rules, 4.5 MB and 18 MB) are temporary files made now,
-	 * their space reserved, and their bytes written by a thread while
-	 * the kernel works (fill_start), write-back started at once; they
-	 * are synced and put in place after the kernel took the ruleset,
-	 * before the history line that makes the entry the one in force.  Until that line the entry is no one's: a crash
-	 * before it leaves the history's last entry in force, as a crash
-	 * before the kernel changed would.  A state that cannot be written
+	 * their space reserved, and their bytes written while the kernel
+	 * works (struct fill_job), write-back started at once; they are
+	 * synced and put in place after the kernel took the ruleset, before
+	 * the history line that makes the entry the one in force.  Until
+	 * that line the entry is no one's: a crash before it leaves the
+	 * history's last entry in force, as a crash before the kernel
+	 * changed would.  A state that cannot be written
 	 * changes nothing; files that cannot be synced put the previous
 	 * ruleset back, as a history line that cannot be appended does.
 	 */
@@ -1697,13 +1730,14 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		goto out;
 	}
 	/* Their space now (a full disk changes nothing), their bytes
-	 * while the kernel works (fill_start). */
+	 * while the kernel works (struct fill_job). */
 	if (file_set_open(hist, two, 2, 0644) == -1) {
 		strbuf_printf(err, "%s, %s: %s", hist_conf, hist_nft,
 		    strerror(errno));
 		goto out;
 	}
-	fill_start(&fill, hist, two);
+	fill.fs = hist;
+	fill.v = two;
 	if (confirm_secs > 0) {
 		memset(&pd, 0, sizeof(pd));
 		pd.seq = e.seq;
@@ -1744,14 +1778,21 @@ apply_policy_compiled(const char *state, const struct policy *p,
 			by_parts = false;
 			snprintf(ph->why, sizeof(ph->why), "the kernel's "
 			    "ruleset changed during the apply");
-		} else if (delta.len == 0)
-			;	/* nothing to send: the generation stays */
-		else if (send_delta(strbuf_str(&delta), old_script,
-		    strbuf_str(&script), gen0, ph, &why) == -1) {
-			ph->incremental = false;
-			by_parts = false;
-			snprintf(ph->why, sizeof(ph->why), "the kernel refused "
-			    "the difference: %s", strbuf_str(&why));
+		} else if (delta.len > 0) {
+			/* (nothing to send: the generation stays) */
+			int sent;
+
+			fill_start(&fill);	/* the files meanwhile */
+			sent = send_delta(strbuf_str(&delta), old_script,
+			    strbuf_str(&script), gen0, ph, &why);
+			fill_join(&fill);
+			if (sent == -1) {
+				ph->incremental = false;
+				by_parts = false;
+				snprintf(ph->why, sizeof(ph->why), "the kernel "
+				    "refused the difference: %s",
+				    strbuf_str(&why));
+			}
 		}
 		strbuf_free(&why);
 	}
@@ -1766,9 +1807,9 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	/* The kernel refuses or takes the whole transaction. */
 	if (!ph->incremental)
 		gen0_ok = nfgen_read(&gen0) == 0;
-	rc = ph->incremental ? 0 : load_whole(policy_nfeeds(p) > 0 ?
+	rc = ph->incremental ? 0 : load_whole_with(policy_nfeeds(p) > 0 ?
 	    strbuf_str(&kernel) : strbuf_str(&script), ph->how,
-	    sizeof(ph->how), err);
+	    sizeof(ph->how), err, &fill);
 	strbuf_free(&kernel);
 	ph->kernel = clock_ms() - t;
 	if (rc == -1)
@@ -1856,7 +1897,7 @@ out:
 		strbuf_free(&ignored);
 	}
 	if (hist != NULL) {
-		(void)fill_wait(&fill);
+		fill_join(&fill);
 		file_set_abandon(hist);
 		free(hist);
 	}

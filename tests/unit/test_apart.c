@@ -59,6 +59,33 @@ test_answers(void **state)
 }
 
 static void
+count(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* The caller's own work runs once beside the child, and again once when
+ * no child is made (here, the work first). */
+static void
+test_meanwhile(void **state)
+{
+	struct strbuf out;
+	int n = 0;
+
+	(void)state;
+	strbuf_init(&out, 0);
+	assert_int_equal(apart_run_with(says_ok, NULL, &out, 1024, 60000,
+	    count, &n), 0);
+	assert_string_equal(strbuf_str(&out), "loaded");
+	assert_int_equal(n, 1);
+	strbuf_reset(&out);
+	assert_int_equal(apart_run_with(refuses, NULL, &out, 1024, 0,
+	    count, &n), -1);
+	assert_int_equal(n, 2);
+	strbuf_free(&out);
+}
+
+static void
 test_late(void **state)
 {
 	struct strbuf out;
@@ -77,6 +104,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_meanwhile),
 		cmocka_unit_test(test_late),
 	};
 
