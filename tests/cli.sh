@@ -439,7 +439,8 @@ PY
 	# The history keeps the rulesets of its last entries (2 here:
 	# MOAT_HISTORY_RULESETS) and of the one the newest goes back to; a
 	# rollback to an older entry compiles its config again: the kernel
-	# then holds what the entry's apply put there.
+	# then holds what the entry's apply put there.  One whose config
+	# cannot be compiled fails, saying so, and changes nothing.
 	MOAT_STATE_DIR="$tmp/st7" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_RULESETS=2 unshare -n sh -c '
 		for i in 1 2 3 4 5; do
 			sed "s/^deny on WAN from 198.51.100.7$/deny on WAN from 198.51.100.$i/" \
@@ -450,7 +451,13 @@ PY
 		ls "$MOAT_STATE_DIR/history" | grep "\.nft$" | sort -n | tr "\n" " " >"$2/hist-files.txt"
 		"$1" rollback >/dev/null 2>&1 && "$1" rollback >"$2/hist-rb.txt" 2>&1 || exit 2
 		nft list table inet moat >"$2/hist-rb.table"
-	' sh "$moat" "$tmp" || { echo "FAIL: the history's rulesets let go ($?)"; cat "$tmp/hist-rb.txt"; failed=1; }
+		# entry 2: its ruleset let go, its config broken
+		echo "no such word" >"$MOAT_STATE_DIR/history/2.conf"
+		"$1" rollback >/dev/null 2>"$2/hist-rb2.txt" && exit 3
+		nft list table inet moat | cmp -s - "$2/hist-rb.table" || exit 4
+	' sh "$moat" "$tmp" || { echo "FAIL: the history's rulesets let go ($?)"; cat "$tmp/hist-rb.txt" "$tmp/hist-rb2.txt"; failed=1; }
+	grep -q "the ruleset of history entry 2 is missing from .*, and its config cannot be compiled again" "$tmp/hist-rb2.txt" ||
+		{ echo "FAIL: a rollback to a ruleset that cannot be had"; cat "$tmp/hist-rb2.txt"; failed=1; }
 	[ "$(cat "$tmp/hist-files.txt")" = "4.nft 5.nft " ] &&
 		grep -q "restored the ruleset of history entry 3" "$tmp/hist-rb.txt" &&
 		cmp -s "$tmp/hist3.table" "$tmp/hist-rb.table" ||

@@ -987,7 +987,8 @@ restore_entry(const char *state, unsigned target, const char *what,
 		return -1;
 	if ((script = ruleset_of(state, target)) == NULL) {
 		strbuf_printf(err, "the ruleset of history entry %u is "
-		    "missing from %s", target, state);
+		    "missing from %s, and its config cannot be compiled "
+		    "again", target, state);
 		return -1;
 	}
 	rc = load_whole(script, NULL, 0, err);
