@@ -761,32 +761,44 @@ prune_rulesets(const char *state, unsigned newest, unsigned keep)
 	closedir(d);
 }
 
+/* Entry seq's ruleset stored (len bytes), its dynamic sets filled for
+ * now: malloc'd, or NULL. */
+static char *
+live_ruleset(const char *state, unsigned seq, const char *stored,
+    size_t len)
+{
+	struct strbuf b, err;
+
+	strbuf_init(&b, 0);
+	strbuf_init(&err, 0);
+	/* Best effort: without it, the sets hold the addresses of when the
+	 * entry was applied, until moatd hears of a change, and the feeds
+	 * nothing until their next refresh. */
+	live_sets(state, seq, NULL, stored, len, &b, &err);
+	strbuf_free(&err);
+	if (strbuf_failed(&b)) {
+		strbuf_free(&b);
+		return NULL;
+	}
+	return b.s;
+}
+
 /* The ruleset of history entry seq, its dynamic sets filled for now, or
  * the removal of the table for 0. */
 static char *
 ruleset_of(const char *state, unsigned seq)
 {
-	struct strbuf b, err;
+	struct strbuf b;
 
 	if (seq != 0) {
-		char *stored;
+		char *stored, *r;
 		size_t len;
 
 		if ((stored = stored_ruleset(state, seq, &len)) == NULL)
 			return NULL;
-		strbuf_init(&b, 0);
-		strbuf_init(&err, 0);
-		/* Best effort: without it, the sets hold the addresses of
-		 * when the entry was applied, until moatd hears of a change,
-		 * and the feeds nothing until their next refresh. */
-		live_sets(state, seq, NULL, stored, len, &b, &err);
+		r = live_ruleset(state, seq, stored, len);
 		free(stored);
-		strbuf_free(&err);
-		if (strbuf_failed(&b)) {
-			strbuf_free(&b);
-			return NULL;
-		}
-		return b.s;
+		return r;
 	}
 	strbuf_init(&b, 0);
 	nftc_remove(&b);
@@ -979,22 +991,33 @@ restore_entry(const char *state, unsigned target, const char *what,
     struct strbuf *msg, struct strbuf *err)
 {
 	struct history_entry t, cur, e;
-	char *script, to[4096];
-	size_t len;
+	char *script, *stored = NULL, to[4096];
+	size_t len, slen = 0;
 	int rc;
 
 	if (entry(state, target, &t, &cur, err) == -1)
 		return -1;
-	if ((script = ruleset_of(state, target)) == NULL) {
+	/* The entry's ruleset once (compiled again when it was let go):
+	 * loaded with its sets filled for now, and kept as it is by the new
+	 * entry. */
+	if (target != 0 &&
+	    (stored = stored_ruleset(state, target, &slen)) != NULL)
+		script = live_ruleset(state, target, stored, slen);
+	else
+		script = target != 0 ? NULL : ruleset_of(state, 0);
+	if (script == NULL) {
 		strbuf_printf(err, "the ruleset of history entry %u is "
 		    "missing from %s, and its config cannot be compiled "
 		    "again", target, state);
+		free(stored);
 		return -1;
 	}
 	rc = load_whole(script, NULL, 0, err);
 	free(script);
-	if (rc == -1)
+	if (rc == -1) {
+		free(stored);
 		return -1;
+	}
 	if (target != 0)
 		strbuf_printf(msg, "moat: %s: restored the ruleset of history "
 		    "entry %u (%s)\n", what, target, t.file);
@@ -1018,20 +1041,19 @@ restore_entry(const char *state, unsigned target, const char *what,
 			goto unrecorded;
 		}
 		free(text);
-		script = stored_ruleset(state, target, &len);
 		path(to, sizeof(to), state, "history/%u.nft", e.seq);
-		if (script == NULL || write_file(to, script, len, err) == -1) {
-			free(script);
+		if (write_file(to, stored, slen, err) == -1)
 			goto unrecorded;
-		}
-		free(script);
 	}
+	free(stored);
+	stored = NULL;
 	if (append_history(state, &e, err) == 0) {
 		record_kernel(state, e.seq);
 		prune_rulesets(state, e.seq, e.prev);
 		return 0;
 	}
 unrecorded:
+	free(stored);
 	strbuf_printf(err, " (the ruleset of entry %u is in the kernel, but "
 	    "the history does not say so)", target);
 	return -1;
