@@ -32,8 +32,6 @@
 #include "observe/status.h"
 #include "observe/logfile.h"
 
-#define CONF_MAX_TEXT	(4u * 1024 * 1024)
-
 
 static const char *
 str(json_t *req, const char *k)
@@ -417,6 +415,19 @@ op_logout(const struct control_env *env, const char *user, json_t *req,
 	control_answer(out, 200, NULL);
 }
 
+/* Nothing to do: that the session may change things (its CSRF token is
+ * right) is all the console asks, before it reads a body over
+ * CONSOLE_BODY_MAX (console.h). */
+static void
+op_may_change(const struct control_env *env, const char *user, json_t *req,
+    struct strbuf *out)
+{
+	(void)env;
+	(void)user;
+	(void)req;
+	control_answer(out, 200, NULL);
+}
+
 /* ---- the requests ------------------------------------------------------- */
 
 #define SESSION	0x1	/* needs a session: who asks is its user */
@@ -451,10 +462,11 @@ static const struct request {
 	    STR("password", true, 1024), STR("addr", true, 63) } },
 	{ "logout", SESSION | CHANGES, op_logout, { { NULL } } },
 	{ "get-config", SESSION, control_get_config, { { NULL } } },
+	{ "may-change", SESSION | CHANGES, op_may_change, { { NULL } } },
 	{ "save", SESSION | CHANGES, control_save, { STR("text", true,
-	    CONF_MAX_TEXT), STR("if_match", true, 64) } },
+	    CONSOLE_CONF_MAX), STR("if_match", true, 64) } },
 	{ "check", SESSION | CHANGES, control_check, { STR("text", true,
-	    CONF_MAX_TEXT) } },
+	    CONSOLE_CONF_MAX) } },
 	{ "policy", SESSION, control_policy, { { NULL } } },
 	{ "objects", SESSION, control_objects, { STR("name", false, 64) } },
 	{ "test", SESSION | CHANGES, control_test, { STR("in", true, 64),

@@ -11,6 +11,7 @@
 #include "base/strbuf.h"
 #include "daemon/control_env.h"
 #include "enforce/probe.h"
+#include "web/console.h"
 
 
 /*
@@ -23,7 +24,8 @@
 void	 control_handle(const struct control_env *env, const char *req,
 	    size_t len, struct strbuf *out);
 
-#define CONTROL_REQUEST_MAX	(16u << 20)	/* bytes of a request */
+/* Bytes of a request: a save's config of CONSOLE_CONF_MAX, escaped. */
+#define CONTROL_REQUEST_MAX	(CONSOLE_SAVE_MAX + (64u << 10))
 
 /* The answer to a probe pr that ended with r (banner and err, the
  * server's first line and the reason of a failure, made valid UTF-8). */

@@ -26,11 +26,11 @@
 #include "observe/audit.h"
 #include "output/diffprint.h"
 #include "output/json.h"
+#include "web/console.h"
 #include "observe/status.h"
 #include "policy/load.h"
 #include "policy/schedule.h"
 
-#define CONF_MAX_TEXT	(4u * 1024 * 1024)
 
 static const char *
 str(json_t *req, const char *k)
@@ -41,7 +41,7 @@ str(json_t *req, const char *k)
 static char *
 read_text(const char *path, size_t *len)
 {
-	return file_read(path, CONF_MAX_TEXT, len);
+	return file_read(path, CONSOLE_CONF_MAX, len);
 }
 
 static void

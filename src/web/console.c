@@ -4,7 +4,9 @@
  * One thread (libmicrohttpd's internal poll): requests are answered one at
  * a time, each API call one round trip to the parent (two for an edit:
  * the config, then the new text).  Hard limits: bodies of
- * CONSOLE_BODY_MAX, 32 KB of headers, 64 connections, 8 from one address,
+ * CONSOLE_BODY_MAX (a config's PUT of CONSOLE_SAVE_MAX, once the parent
+ * says its session may change things), 32 KB of headers, 64 connections,
+ * 8 from one address,
  * 30 s for a connection that does not finish.  Who asks is not decided
  * here: the parent holds the users, the sessions, their CSRF tokens and
  * the throttling of logins (daemon/identity.h); the console passes on
@@ -41,6 +43,7 @@ static const struct console_conf *conf;
 
 struct request {
 	struct strbuf	body;
+	size_t		max;		/* bytes of body taken */
 	bool		too_big;
 };
 
@@ -454,7 +457,7 @@ edit(struct MHD_Connection *c, const struct request *rq, const char *op,
 		json_decref(cur);
 		return send_json(c, 409, o, NULL);
 	}
-	strbuf_init(&out, CONSOLE_BODY_MAX * 4);
+	strbuf_init(&out, CONSOLE_CONF_MAX);
 	edit_apply(op, req, "moat.conf", text, json_string_length(
 	    json_object_get(cur, "text")), &out, &r);
 	json_decref(req);
@@ -730,6 +733,26 @@ static_file(struct MHD_Connection *c, const char *url)
 
 /* ---- libmicrohttpd ----------------------------------------------------- */
 
+/* The bytes of body a request may bring: CONSOLE_BODY_MAX, and for a
+ * config's PUT CONSOLE_SAVE_MAX once the parent has said that its
+ * session may change things (a round trip before the body, so that only
+ * a logged-in admin can make this process hold a large one). */
+static size_t
+body_max(struct MHD_Connection *c, const char *url, const char *method)
+{
+	unsigned status;
+	json_t *o;
+
+	if (strcmp(method, "PUT") != 0 || strcmp(url, "/api/v1/config") != 0 ||
+	    token_of(c) == NULL || MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, "X-CSRF-Token") == NULL)
+		return CONSOLE_BODY_MAX;
+	if ((o = call(request(c, "may-change", NULL), &status)) == NULL)
+		return CONSOLE_BODY_MAX;
+	json_decref(o);
+	return status == 200 ? CONSOLE_SAVE_MAX : CONSOLE_BODY_MAX;
+}
+
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -742,13 +765,18 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	if (rq == NULL) {
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
-		strbuf_init(&rq->body, CONSOLE_BODY_MAX);
+		rq->max = body_max(c, url, method);
+		if (broken) {
+			free(rq);
+			return MHD_NO;
+		}
+		strbuf_init(&rq->body, rq->max);
 		*state = rq;
 		__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (rq->body.len + *upload_size > CONSOLE_BODY_MAX)
+		if (rq->body.len + *upload_size > rq->max)
 			rq->too_big = true;
 		else
 			strbuf_add(&rq->body, upload, *upload_size);
@@ -756,8 +784,14 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	conn_mark(c, true);	/* in whole: the deadline is met */
-	if (rq->too_big)
-		return send_error(c, 413, "the body is over 1 MB");
+	if (rq->too_big) {
+		char msg[120];
+
+		snprintf(msg, sizeof(msg), "the body is over %zu MB%s",
+		    rq->max >> 20, rq->max > CONSOLE_BODY_MAX ? ", the "
+		    "console's limit for a config" : "");
+		return send_error(c, 413, msg);
+	}
 	if (strncmp(url, "/api/v1/", 8) == 0)
 		return api(c, url + 8, method, rq);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)

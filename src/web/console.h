@@ -11,6 +11,14 @@
 #include <sys/socket.h>
 
 #define CONSOLE_BODY_MAX	(1u << 20)	/* bytes of a request body */
+/* Bytes of a config the console reads, edits and saves (about 350,000
+ * rules of the bench's office policies; moat.conf's own limit is 64 MB),
+ * and of the one body that carries one, PUT config's: its text escaped
+ * in JSON, where a quote or a backslash takes two bytes.  A body over
+ * CONSOLE_BODY_MAX is read only once the parent has said that its
+ * session may change the config. */
+#define CONSOLE_CONF_MAX	(16u << 20)
+#define CONSOLE_SAVE_MAX	(2 * CONSOLE_CONF_MAX + (64u << 10))
 #define CONSOLE_DEADLINE	30		/* s for a whole request */
 /* TLS 1.2 and 1.3 only (GnuTLS priorities). */
 #define CONSOLE_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"

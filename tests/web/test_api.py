@@ -569,12 +569,37 @@ check(r.status_code == 400, f"100,000 nested braces: {r.status_code}")
 r = s.put(API + "config", data=b'{"text": "x', headers=dict(H, **{
     "If-Match": h2, "Content-Type": "application/json"}), verify=False)
 check(r.status_code == 400, f"broken JSON: {r.status_code}")
-try:
-    r = s.put(API + "config", data=b"x" * (10 << 20), headers=dict(H, **{
-        "If-Match": h2}), verify=False)
-    check(r.status_code == 413, f"a 10 MB body: {r.status_code}")
-except requests.exceptions.ConnectionError:
-    check(True, "a 10 MB body: the connection is closed")
+# A config's PUT may bring up to 32 MB (a config of 16 MB, escaped), and
+# only from a session that may change things; every other body 1 MB.
+r = s.put(API + "config", data=b"x" * (10 << 20), headers=dict(H, **{
+    "If-Match": h2}), verify=False)
+check(r.status_code == 400, f"a 10 MB body of a session: read, not JSON: "
+      f"{r.status_code}")
+for what, who, size in (("a 40 MB body of a session", s, 40 << 20),
+                        ("a 2 MB body of no session", session(), 2 << 20),
+                        ("a 2 MB body of a made-up session", session(),
+                         2 << 20),
+                        ("a 2 MB POST test of a session", s, 2 << 20)):
+    if "made-up" in what:
+        who.cookies.set("moat_session", "0" * 64)
+    try:
+        r = who.request("POST" if "POST" in what else "PUT", API + (
+            "test" if "POST" in what else "config"), data=b"x" * size,
+            headers=dict(H, **{"If-Match": h2}), verify=False)
+        check(r.status_code == 413, f"{what}: {r.status_code}")
+    except requests.exceptions.ConnectionError:
+        check(True, f"{what}: the connection is closed")
+cur = s.get(API + "config", verify=False).json()
+big = cur["text"] + "# a config over 4 MB, as a 100,000-rule policy's is\n" * 100000
+r = s.put(API + "config", json={"text": big}, headers=dict(H, **{
+    "If-Match": cur["hash"]}), verify=False)
+check(r.status_code == 200 and len(big) > (4 << 20),
+      f"PUT config of {len(big) >> 10} KB: {r.status_code} {r.text[:80]}")
+back = s.get(API + "config", verify=False).json()
+check(back["text"] == big, f"GET config: the {len(big) >> 10} KB saved")
+r = s.put(API + "config", json={"text": cur["text"]}, headers=dict(H, **{
+    "If-Match": back["hash"]}), verify=False)
+check(r.status_code == 200, f"the config put back: {r.status_code}")
 for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/.hidden",
              "/index.html%00.png", "/moat.js/../../../etc/shadow"):
     r = s.get(BASE + path, verify=False)
