@@ -5,6 +5,9 @@ let hash = null;          // the config's, for If-Match
 let policy = null;        // the moat show --json document
 let confirmTimer = null;
 let holdChanges = false;  // the Apply's summary stays until the next visit
+const RULES_PAGE = 1000;  // rules drawn at once (a policy may have 100,000)
+let rulesFrom = 1;        // the first rule of the Policies page
+let rulesTotal = 0;       // the policy's rules, all pages
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -70,9 +73,16 @@ function side(s) {
 // ---- pages --------------------------------------------------------------
 
 async function loadPolicy() {
-  const r = await api("GET", "policy");
+  const r = await api("GET", "policy?first=" + rulesFrom + "&count=" + RULES_PAGE);
   if (r.status !== 200) return r;
   policy = r.data.policy;
+  rulesTotal = r.data.rules_total;
+  // Past the last rule (the last page's rules deleted): its last page.
+  if (policy.rules.length === 0 && rulesFrom > 1) {
+    rulesFrom = Math.max(1, rulesTotal - (rulesTotal - 1) % RULES_PAGE);
+    return loadPolicy();
+  }
+  drawPager();
   const c = await api("GET", "config");
   if (c.status === 200) hash = c.data.hash;
   const findings = {};
@@ -116,6 +126,27 @@ async function loadPolicy() {
     }
   }
   return r;
+}
+
+// "Rules 1,001-2,000 of 100,000", and the ways to the other pages.
+function drawPager() {
+  const last = Math.min(rulesTotal, rulesFrom + RULES_PAGE - 1);
+  $("#rules-pager").hidden = rulesTotal <= RULES_PAGE;
+  text($("#rules-shown"), rulesTotal === 0 ? "No rules" : "Rules " + rulesFrom.toLocaleString("en") +
+    "\u2013" + last.toLocaleString("en") + " of " + rulesTotal.toLocaleString("en"));
+  $("#rules-first").disabled = $("#rules-prev").disabled = rulesFrom === 1;
+  $("#rules-next").disabled = $("#rules-last").disabled = last >= rulesTotal;
+}
+
+// The page that holds rule n (1: the first page).
+function rulesPageOf(n) {
+  const m = Math.min(Math.max(1, n), Math.max(1, rulesTotal));
+  return m - (m - 1) % RULES_PAGE;
+}
+
+function goRules(n) {
+  rulesFrom = rulesPageOf(n);
+  loadPolicy();
 }
 
 function editRule(rule) {
@@ -172,7 +203,7 @@ async function saveRule(e) {
 
 async function moveRule(n, by) {
   const to = n + by;
-  if (to < 1 || to > policy.rules.length) return;
+  if (to < 1 || to > rulesTotal) return;
   await api("POST", "rules/" + n + "/move", { to }, { "If-Match": hash });
   banner();
   loadPolicy();
@@ -1263,6 +1294,15 @@ $("#login").addEventListener("submit", async (e) => {
   route();
 });
 $("#rule-form").addEventListener("submit", saveRule);
+$("#rules-first").addEventListener("click", () => goRules(1));
+$("#rules-prev").addEventListener("click", () => goRules(rulesFrom - RULES_PAGE));
+$("#rules-next").addEventListener("click", () => goRules(rulesFrom + RULES_PAGE));
+$("#rules-last").addEventListener("click", () => goRules(rulesTotal));
+$("#rules-goto").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const n = Number(e.target.rule.value);
+  if (Number.isInteger(n) && n >= 1) goRules(n);
+});
 $("#rule-cancel").addEventListener("click", () => {
   $("#rule-form").reset();
   $("#rule-form").number.value = "";

@@ -7,6 +7,7 @@
 #include "daemon/control_conf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,16 +51,22 @@ hash_text(const char *text, size_t len, char *out)
 	snprintf(out, 17, "%016llx", (unsigned long long)fnv1a(text, len));
 }
 
-/* The findings of p (errors, warnings, notes) as JSON. */
+/* The findings of p (errors, warnings, notes) as JSON: the errors, and
+ * the others on lines lo to hi. */
 static json_t *
-diagnostics(const struct policy *p)
+diagnostics_in(const struct policy *p, int lo, int hi)
 {
 	json_t *a = json_array();
 	size_t i;
 
 	for (i = 0; i < p->diags.n; i++) {
 		const struct diag *d = &p->diags.v[i];
-		json_t *o = json_object();
+		json_t *o;
+
+		if (d->severity != DIAG_ERROR && (d->loc.line < lo ||
+		    d->loc.line > hi))
+			continue;
+		o = json_object();
 
 		json_object_set_new(o, "line", json_integer(d->loc.line));
 		json_object_set_new(o, "column", json_integer(d->loc.col));
@@ -70,6 +77,12 @@ diagnostics(const struct policy *p)
 		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+static json_t *
+diagnostics(const struct policy *p)
+{
+	return diagnostics_in(p, INT_MIN, INT_MAX);
 }
 
 /* Parse text, and lint it when it is valid. */
@@ -266,20 +279,41 @@ control_policy(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
 	struct policy *p = control_current_policy(env, out);
+	json_t *jfirst = json_object_get(req, "first");
+	json_t *jcount = json_object_get(req, "count");
+	size_t from = 0, n;
+	int lo = INT_MIN, hi = INT_MAX;
 	struct strbuf b;
 	json_t *o;
 
 	(void)user;
-	(void)req;
 	if (p == NULL)
 		return;
 	lint_policy(p, NULL);
 	diags_sort(&p->diags);
+	/* A page of the rules (the console's Policies page): those rules,
+	 * and the findings on their lines and the errors. */
+	n = p->nrule;
+	if (jfirst != NULL || jcount != NULL) {
+		from = jfirst != NULL ? (size_t)json_integer_value(jfirst) - 1 :
+		    0;
+		n = jcount != NULL ? (size_t)json_integer_value(jcount) :
+		    CONTROL_RULES_PAGE;
+		lo = INT_MAX;
+		hi = INT_MIN;
+		if (from < p->nrule) {
+			lo = p->rules[from]->loc.line;
+			hi = p->rules[(n < p->nrule - from ? from + n :
+			    p->nrule) - 1]->loc.line;
+		}
+	}
 	strbuf_init(&b, 0);
-	json_policy(p, &b);
+	json_policy_rules(p, from, n, &b);
 	o = json_object();
 	json_object_set_new(o, "policy", raw(&b));
-	json_object_set_new(o, "diagnostics", diagnostics(p));
+	json_object_set_new(o, "rules_total", json_integer((json_int_t)
+	    p->nrule));
+	json_object_set_new(o, "diagnostics", diagnostics_in(p, lo, hi));
 	control_answer(out, 200, o);
 	strbuf_free(&b);
 	policy_free(p);

@@ -22,6 +22,13 @@ void	 control_save(const struct control_env *env, const char *user,
 	    json_t *req, struct strbuf *out);
 void	 control_check(const struct control_env *env, const char *user,
 	    json_t *req, struct strbuf *out);
+/* GET policy: the config file's policy as moat show --json has it, with
+ * "diagnostics" (moat check's) and "rules_total"; with "first" or
+ * "count" (CONTROL_RULES_PAGE when only first) only that many rules from
+ * rule first (1 when only count), and of the findings only those on
+ * their lines and the errors: a 100,000-rule policy is 34 MB whole. */
+#define CONTROL_RULES_PAGE	1000
+#define CONTROL_RULES_PAGE_MAX	5000
 void	 control_policy(const struct control_env *env, const char *user,
 	    json_t *req, struct strbuf *out);
 /* GET objects[/NAME]: the objects as moat show --json has them, each

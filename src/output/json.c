@@ -498,8 +498,16 @@ json_gateways(struct strbuf *b, const struct policy *p, bool *first)
 void
 json_policy(const struct policy *p, struct strbuf *b)
 {
+	json_policy_rules(p, 0, p->nrule, b);
+}
+
+void
+json_policy_rules(const struct policy *p, size_t from, size_t count,
+    struct strbuf *b)
+{
 	bool first = true, f;
-	size_t i;
+	size_t i, end = from < p->nrule ? from + (count < p->nrule - from ?
+	    count : p->nrule - from) : from;
 
 	strbuf_putc(b, '{');
 	json_kv_str(b, "file", p->file, &first);
@@ -582,8 +590,8 @@ json_policy(const struct policy *p, struct strbuf *b)
 		strbuf_puts(b, "null");
 	json_key(b, "rules", &first);
 	strbuf_putc(b, '[');
-	for (i = 0; i < p->nrule; i++) {
-		if (i > 0)
+	for (i = from; i < end; i++) {
+		if (i > from)
 			strbuf_putc(b, ',');
 		json_rule(b, p->rules[i]);
 	}

@@ -653,8 +653,30 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 			return edit(c, rq, "rules-move", n, NULL);
 		return send_error(c, 404, "no such API");
 	}
-	if (strcmp(path, "policy") == 0 && get)
-		return forward(c, rq, "policy");
+	if (strcmp(path, "policy") == 0 && get) {
+		static const char *const args[] = { "first", "count" };
+		json_t *req = json_object();
+		size_t i;
+
+		/* A page of the rules: ?first=N&count=M (control_conf.h). */
+		for (i = 0; i < 2; i++) {
+			const char *v = MHD_lookup_connection_value(c,
+			    MHD_GET_ARGUMENT_KIND, args[i]);
+			char *end;
+			long long n;
+
+			if (v == NULL)
+				continue;
+			n = strtoll(v, &end, 10);
+			if (end == v || *end != '\0') {
+				json_decref(req);
+				return send_error(c, 400, "first and count are "
+				    "whole numbers");
+			}
+			json_object_set_new(req, args[i], json_integer(n));
+		}
+		return ask(c, request(c, "policy", req));
+	}
 	if ((strcmp(path, "test") == 0 || strcmp(path, "probe") == 0) && post)
 		return forward(c, rq, path);
 	if ((strcmp(path, "apply") == 0 || strcmp(path, "confirm") == 0 ||

@@ -155,6 +155,37 @@ h6 = r.json()["hash"]
 rs = s.get(API + "policy", verify=False).json()["policy"]["rules"]
 check(rs[2]["action"] == "deny" and rs[2]["enabled"] is False,
       "rule 3 edited: deny, disabled")
+# A page of the rules (the Policies page's), with the findings on them.
+whole = s.get(API + "policy", verify=False).json()
+r = s.get(API + "policy?first=2&count=2", verify=False)
+page = r.json()
+lines = [x["line"] for x in page["policy"]["rules"]]
+check(r.status_code == 200 and page["rules_total"] == len(rs) and
+      [x["number"] for x in page["policy"]["rules"]] == [2, 3] and
+      page["policy"]["interfaces"] == whole["policy"]["interfaces"] and
+      page["diagnostics"] == [d for d in whole["diagnostics"] if
+                              d["severity"] == "error" or
+                              lines[0] <= d["line"] <= lines[-1]] and
+      len(page["diagnostics"]) < len(whole["diagnostics"]),
+      f"GET policy?first=2&count=2: {r.status_code}, rules "
+      f"{[x['number'] for x in page['policy']['rules']]} of "
+      f"{page.get('rules_total')}, {len(page['diagnostics'])} of "
+      f"{len(whole['diagnostics'])} findings")
+on = [(x["number"], d) for x in whole["policy"]["rules"]
+      for d in whole["diagnostics"] if d["line"] == x["line"]]
+if on:
+    r = s.get(API + "policy?first=%d&count=1" % on[0][0], verify=False)
+    check(on[0][1] in r.json()["diagnostics"], f"the page of rule "
+          f"{on[0][0]} has its finding: {on[0][1]['message'][:60]}")
+else:
+    check(False, f"a finding on a rule: {whole['diagnostics']}")
+r = s.get(API + "policy?first=99", verify=False)
+check(r.status_code == 200 and r.json()["policy"]["rules"] == [] and
+      r.json()["rules_total"] == len(rs), f"GET policy past the last rule: "
+      f"{r.status_code}")
+for q in ("count=5001", "first=0", "first=x", "count=2x"):
+    r = s.get(API + "policy?" + q, verify=False)
+    check(r.status_code == 400, f"GET policy?{q}: {r.status_code}")
 r = rules_call("DELETE", "rules/3", {}, h5)
 check(r.status_code == 409, f"DELETE on a stale hash: {r.status_code}")
 r = rules_call("DELETE", "rules/9", {}, h6)

@@ -488,6 +488,51 @@ try:
     wait.until(lambda _: "interface LAN" in
                d.find_element(By.ID, "config-text").get_attribute("value"))
     shot("config")
+    # A policy of 2,502 rules is drawn a page of 1,000 at a time.
+    saved = d.execute_async_script("""
+        const done = arguments[0];
+        (async () => {
+          const c = await api("GET", "config");
+          let more = "";
+          for (let i = 0; i < 2500; i++)
+            more += "deny on WAN from 203.0." + (i >> 8) + "." + (i & 255) + "\\n";
+          const r = await api("PUT", "config", { text: c.data.text + more },
+                              { "If-Match": c.data.hash });
+          done([r.status, c.data.text]);
+        })();""")
+    check(saved[0] == 200, f"2,500 rules more saved: {saved[0]}")
+    d.find_element(By.LINK_TEXT, "Policies").click()
+    visible("#policies")
+    shown = lambda: d.find_element(By.ID, "rules-shown").text
+    wait.until(lambda _: "of 2,502" in shown())
+    check(shown() == "Rules 1\u20131,000 of 2,502" and len(rows()) == 1000 and
+          d.find_element(By.ID, "rules-prev").get_attribute("disabled"),
+          f"the first page: {shown()}, {len(rows())} rows")
+    d.find_element(By.ID, "rules-next").click()
+    wait.until(lambda _: shown().startswith("Rules 1,001"))
+    check(rows()[0][0] == "1001" and rows()[-1][0] == "2000",
+          f"Next: {shown()}, rules {rows()[0][0]}-{rows()[-1][0]}")
+    d.find_element(By.ID, "rules-last").click()
+    wait.until(lambda _: shown().startswith("Rules 2,001"))
+    check(shown() == "Rules 2,001\u20132,502 of 2,502" and len(rows()) == 502 and
+          d.find_element(By.ID, "rules-next").get_attribute("disabled"),
+          f"Last: {shown()}, {len(rows())} rows")
+    shot("policies-pages")
+    g = d.find_element(By.ID, "rules-goto")
+    g.find_element(By.NAME, "rule").send_keys("1500")
+    g.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda _: shown().startswith("Rules 1,001"))
+    check(any(r[0] == "1500" for r in rows()), "Go to rule 1500: " + shown())
+    d.find_element(By.CSS_SELECTOR, "button[aria-label='Delete rule 1500']")
+    put_back = d.execute_async_script("""
+        const text = arguments[0], done = arguments[1];
+        (async () => {
+          const c = await api("GET", "config");
+          const r = await api("PUT", "config", { text },
+                              { "If-Match": c.data.hash });
+          done(r.status);
+        })();""", saved[1])
+    check(put_back == 200, f"the config put back: {put_back}")
     d.set_window_size(390, 844)
     d.find_element(By.LINK_TEXT, "Policies").click()
     visible("#policies")
