@@ -246,7 +246,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct control_env env = { .conf = conf, .users = users,
 	    .state = state, .run = dir, .log_dir = logs, .apply = no_apply,
-	    .probe = &probe, .idle = 1000000 };
+	    .probe = &probe, .idle = 1000000, .version = "fuzz" };
 	FILE *fp;
 
 	if (dir[0] == '\0')

@@ -701,6 +701,28 @@ test_lint_reuse(void **state)
 				    strbuf_str(&was), strbuf_str(&fq));
 				fail_msg("lint with the memo finds otherwise");
 			}
+			/* A policy linted with its own memo and as its own
+			 * old policy (the console's GET policy): every
+			 * finding from the memo, the same. */
+			if (e < 2) {
+				struct policy *s2 = policy_parse("gen.conf",
+				    strbuf_str(&text), text.len);
+				struct lint_memo ms = { .tag = "test", .old = s2,
+				    .in = strbuf_str(&now), .inlen = now.len };
+				struct strbuf fs;
+
+				assert_non_null(s2);
+				assert_int_equal(lint_policy_memo(s2, NULL, &ms),
+				    0);
+				strbuf_init(&fs, 0);
+				findings(s2, &fs);
+				assert_string_equal(strbuf_str(&fs),
+				    strbuf_str(&fq));
+				assert_int_equal(ms.checked, 0);
+				assert_int_equal(ms.reused, mq.checked);
+				strbuf_free(&fs);
+				policy_free(s2);
+			}
 			strbuf_free(&fq);
 			if (memo_b.len != now.len || memcmp(strbuf_str(&memo_b),
 			    strbuf_str(&now), now.len) != 0)

@@ -1140,7 +1140,8 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	lint = clock_ms();
 	strbuf_init(&memo, 0);
 	lm.out = &memo;
-	if ((memo_in = apply_lint_memo(apply_state_dir(), &lm.inlen)) !=
+	if ((memo_in = apply_lint_memo(apply_state_dir(), APPLY_MEMO_IN_FORCE,
+	    &lm.inlen)) !=
 	    NULL && (lm.old = source_policy(&was)) != NULL)
 		lm.in = memo_in;
 	rc = lint_policy_memo(p, &st, &lm);
@@ -1175,8 +1176,8 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	    confirm, script, compile_ms, &ph, &msg, &err);
 	strbuf_free(&cj.script);
 	if (rc == 0 && !dry_run && !memo.failed)
-		(void)apply_lint_memo_keep(apply_state_dir(), strbuf_str(&memo),
-		    memo.len);
+		(void)apply_lint_memo_keep(apply_state_dir(),
+		    APPLY_MEMO_IN_FORCE, strbuf_str(&memo), memo.len);
 	strbuf_free(&memo);
 	if (!dry_run && !ph.incremental && ph.why[0] != '\0')
 		fprintf(stderr, "moat: whole apply: %s\n", ph.why);

@@ -26,6 +26,8 @@ struct control_env {
 	const char	*log_dir;	/* the logs */
 	struct identity	*id;		/* sessions and throttling */
 	unsigned	 idle;		/* seconds before an idle session ends */
+	const char	*version;	/* moat's: lint's memos of another
+					   are not read (analyze/lint.h) */
 	/* Apply the config file (the daemon's install: kernel, proxy,
 	 * logger), with a confirm time (0: none); 0, or -1 with err. */
 	int		(*apply)(unsigned confirm, const char *user,

@@ -32,6 +32,7 @@
 #include "observe/logfile.h"
 #include "web/console.h"
 #include "web/tls.h"
+#include "version.h"
 
 #define MOAT_WEB_ROOT	"/usr/share/moat/web"	/* or $MOAT_WEB_ROOT */
 
@@ -236,6 +237,7 @@ web_configure(const struct policy *p)
 	web_env.conf = hooks.conf;
 	web_env.users = web_users;
 	web_env.state = apply_state_dir();
+	web_env.version = moat_version();
 	web_env.run = logfile_run_dir();
 	web_env.log_dir = web_conf_log;
 	/* Sessions live here, and outlive a restart of the console. */

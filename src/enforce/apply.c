@@ -235,21 +235,22 @@ apply_config_text(const char *state, unsigned seq, size_t *len)
 #define LINT_MEMO_MAX	(64u << 20)
 
 char *
-apply_lint_memo(const char *state, size_t *len)
+apply_lint_memo(const char *state, const char *which, size_t *len)
 {
 	char file[4096];
 
-	if (path(file, sizeof(file), state, "lint.memo", 0) == -1)
+	if (path(file, sizeof(file), state, which, 0) == -1)
 		return NULL;
 	return file_read_regular(file, LINT_MEMO_MAX, len);
 }
 
 int
-apply_lint_memo_keep(const char *state, const char *memo, size_t len)
+apply_lint_memo_keep(const char *state, const char *which, const char *memo,
+    size_t len)
 {
 	char file[4096];
 
-	if (path(file, sizeof(file), state, "lint.memo", 0) == -1)
+	if (path(file, sizeof(file), state, which, 0) == -1)
 		return -1;
 	/* Not synced: after a crash it is the old memo or the new one,
 	 * and either is read only where it fits. */

@@ -112,13 +112,18 @@ int	 apply_history(const char *state, struct history_entry **v, size_t *n,
 	    struct strbuf *err);
 /* The stored config text of entry seq, malloc'd. */
 char	*apply_config_text(const char *state, unsigned seq, size_t *len);
-/* lint's memo (lint.h) of a config applied, kept in the state directory
- * for the next apply to reuse: its bytes (malloc'd), or NULL.  Nothing
- * depends on it: lint reads only a memo that fits the config in force. */
-char	*apply_lint_memo(const char *state, size_t *len);
+/* lint's memos (lint.h), kept in the state directory for the next lint
+ * of an edit to reuse: of the config applied last by moat apply
+ * (APPLY_MEMO_IN_FORCE), and of the config file as the console saved it
+ * last (APPLY_MEMO_CONFIG).  Its bytes (malloc'd), or NULL.  Nothing
+ * depends on either: lint reads only the groups of a memo that fit the
+ * policy it is said to be of. */
+#define APPLY_MEMO_IN_FORCE	"lint.memo"
+#define APPLY_MEMO_CONFIG	"config.memo"
+char	*apply_lint_memo(const char *state, const char *which, size_t *len);
 /* Keep memo (len bytes) in its place: 0, or -1 (the previous removed). */
-int	 apply_lint_memo_keep(const char *state, const char *memo,
-	    size_t len);
+int	 apply_lint_memo_keep(const char *state, const char *which,
+	    const char *memo, size_t len);
 /* The config text of the entry in force (the last of the history),
  * malloc'd, its entry in *seq; NULL with *seq 0 when nothing is in force
  * (nothing applied, or the last rollback removed the table), NULL with

@@ -155,6 +155,39 @@ h6 = r.json()["hash"]
 rs = s.get(API + "policy", verify=False).json()["policy"]["rules"]
 check(rs[2]["action"] == "deny" and rs[2]["enabled"] is False,
       "rule 3 edited: deny, disabled")
+# The console keeps what lint found of the file it saved (config.memo, in
+# the state directory) and takes from it what an edit cannot change: the
+# findings are a whole lint's, with the memo broken or gone as well.
+memo = os.path.join(os.environ["MOAT_STATE_DIR"], "config.memo")
+twice = dict(rule, source={"match": "include",
+                           "addresses": ["192.168.50.14"]}, comment="twice")
+for _ in range(2):
+    hb = s.get(API + "config", verify=False).json()["hash"]
+    r = rules_call("POST", "rules", {"rule": twice}, hb)
+check(r.status_code == 200 and any("never match" in d["message"]
+                                   for d in r.json()["diagnostics"]),
+      f"a rule twice: the second never matches: {r.status_code}")
+check(os.path.exists(memo) and os.path.getsize(memo) > 0,
+      "a save keeps lint's memo of the file")
+with_memo = s.get(API + "policy", verify=False).json()["diagnostics"]
+check(any("never match" in d["message"] for d in with_memo),
+      f"findings to compare: {with_memo}")
+for how in ("broken", "gone"):
+    if how == "broken":
+        with open(memo, "r+b") as f:
+            f.seek(os.path.getsize(memo) // 2)
+            f.write(b"\xff" * 16)
+    else:
+        os.remove(memo)
+    got = s.get(API + "policy", verify=False).json()["diagnostics"]
+    check(got == with_memo and os.path.exists(memo),
+          f"the memo {how}: the same findings, the memo kept anew")
+for n in (len(rs) + 2, len(rs) + 1):
+    hb = s.get(API + "config", verify=False).json()["hash"]
+    rules_call("DELETE", "rules/%d" % n, {}, hb)
+rs2 = s.get(API + "policy", verify=False).json()["policy"]["rules"]
+check(len(rs2) == len(rs) and all(x["comment"] != "twice" for x in rs2),
+      f"the two rules deleted: {len(rs2)} rules")
 # A page of the rules (the Policies page's), with the findings on them.
 whole = s.get(API + "policy", verify=False).json()
 r = s.get(API + "policy?first=2&count=2", verify=False)
