@@ -243,12 +243,18 @@ op_status(const struct control_env *env, const char *user, json_t *req,
 {
 	struct status_where w = { .state = env->state, .run = env->run,
 	    .conf = env->conf };
+	json_t *jc = json_object_get(req, "counters");
 	char ha[4096];
 	struct gw_status st;
 	struct strbuf err;
 
 	(void)user;
-	(void)req;
+	/* counters=N: the busiest N (0: none, and nothing read for them),
+	 * where a 100,000-rule policy has as many. */
+	if (jc != NULL) {
+		w.counters_max = (size_t)json_integer_value(jc);
+		w.counters_none = w.counters_max == 0;
+	}
 	snprintf(ha, sizeof(ha), "%s/" HA_STATUS_FILE, env->run);
 	w.ha_file = ha;
 	strbuf_init(&err, 0);
@@ -487,7 +493,8 @@ static const struct request {
 	{ "changes", SESSION, control_changes, { { NULL } } },
 	{ "diff", SESSION, op_diff, { INT("from", true, 1, 100000000),
 	    INT("to", true, 1, 100000000) } },
-	{ "status", SESSION, op_status, { { NULL } } },
+	{ "status", SESSION, op_status, { INT("counters", false, 0,
+	    100000) } },
 	{ "log", SESSION, op_log, { { NULL } } },
 	{ "mail-log", SESSION, op_mail_log, { { NULL } } },
 };

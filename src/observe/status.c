@@ -29,11 +29,46 @@ read_file(const char *path, size_t *len)
 	return buf;
 }
 
+static int
+by_packets_down(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Keep the max counters of v[0..*n) with the most packets (the earlier
+ * of equals), in their order. */
+static void
+keep_busiest(struct counter *v, size_t *n, size_t max)
+{
+	uint64_t *pk, cut;
+	size_t i, k, above = 0, at_cut;
+
+	if (max == 0 || *n <= max || (pk = malloc(*n * sizeof(*pk))) == NULL)
+		return;
+	for (i = 0; i < *n; i++)
+		pk[i] = v[i].packets;
+	qsort(pk, *n, sizeof(*pk), by_packets_down);
+	cut = pk[max - 1];
+	free(pk);
+	for (i = 0; i < *n; i++)
+		above += v[i].packets > cut;
+	at_cut = max - above;
+	for (i = 0, k = 0; i < *n; i++)
+		if (v[i].packets > cut || (v[i].packets == cut && at_cut > 0)) {
+			if (v[i].packets == cut)
+				at_cut--;
+			v[k++] = v[i];
+		}
+	*n = k;
+}
+
 static void
 collect_entry(const struct status_where *w, struct gw_status *st,
     const struct history_entry *v, size_t n)
 {
-	char *text;
+	char *text = NULL;
 	size_t len;
 
 	st->have_entry = true;
@@ -41,8 +76,8 @@ collect_entry(const struct status_where *w, struct gw_status *st,
 	if (strcmp(st->entry.file, "-") == 0)
 		return;		/* a rollback removed the table */
 	st->drift = apply_drift(w->state, st->entry.seq);
-	if ((text = apply_config_text(w->state, st->entry.seq, &len)) !=
-	    NULL) {
+	if (!w->counters_none && (text = apply_config_text(w->state,
+	    st->entry.seq, &len)) != NULL) {
 		st->p = policy_parse(st->entry.file, text, len);
 		if (st->p != NULL && !policy_valid(st->p)) {
 			policy_free(st->p);
@@ -76,10 +111,14 @@ status_collect(const struct status_where *w, struct gw_status *st,
 		free(text);
 	}
 	strbuf_init(&e2, 0);
-	if (counters_read(&st->ctr, &st->nctr, &e2) == 0) {
+	if (w->counters_none)
+		;
+	else if (counters_read(&st->ctr, &st->nctr, &e2) == 0) {
 		st->have_ctr = true;
 		counters_number(st->ctr, st->nctr, st->p);
 		counters_sort(st->ctr, st->nctr);
+		st->nctr_all = st->nctr;
+		keep_busiest(st->ctr, &st->nctr, w->counters_max);
 	} else
 		snprintf(st->ctr_err, sizeof(st->ctr_err), "%s",
 		    strbuf_str(&e2));
@@ -734,6 +773,8 @@ status_json(const struct gw_status *st)
 		json_array_append_new(c, k);
 	}
 	json_object_set_new(o, "counters", c);
+	json_object_set_new(o, "counters_total", json_integer((json_int_t)
+	    st->nctr_all));
 	if (st->have_mail)
 		json_object_set_new(o, "mail", json_mail(&st->mail));
 	if (st->have_fw) {

@@ -36,6 +36,7 @@ struct gw_status {
 	bool			 have_ctr;	/* the kernel answered */
 	struct counter		*ctr;
 	size_t			 nctr;
+	size_t			 nctr_all;	/* before counters_max */
 	char			 ctr_err[256];	/* why not */
 	bool			 have_mail;
 	struct mailstats	 mail;
@@ -55,6 +56,12 @@ struct status_where {
 	const char	*run;		/* the run directory (firewall log) */
 	const char	*conf;		/* the config file, or NULL */
 	const char	*ha_file;	/* the HA pair's state file, or NULL */
+	size_t		 counters_max;	/* the busiest this many counters
+					   of all, in the usual order (0:
+					   all) */
+	bool		 counters_none;	/* the kernel's not read, nor the
+					   config in force parsed (at
+					   100,000 rules about 1 s) */
 };
 
 /* Gather everything.  0, or -1 with err when the history cannot be read;
@@ -66,7 +73,8 @@ void	 status_free(struct gw_status *st);
  * log, the Gateway Anti-Virus and the HA pair, each when there is one. */
 void	 status_text(const struct gw_status *st, struct strbuf *b);
 /* The same as one JSON object (caller owns it): applied, pending, ha,
- * unapplied_changes, counters, mail, firewall_log. */
+ * unapplied_changes, counters (and counters_total, of all), mail,
+ * firewall_log. */
 json_t	*status_json(const struct gw_status *st);
 /* RUN/feeds.json as moatd's parent wrote it ({"objects": [...], ...}),
  * or NULL when there is none (moatd follows no feed object, or is not

@@ -528,6 +528,38 @@ nat_line(struct MHD_Connection *c, const struct request *rq,
 	return edit(c, rq, op, n, NULL);
 }
 
+/* Ask the parent op with the query's whole numbers a and b (NULL: none)
+ * as its arguments, those given; 400 for one that is not a number (the
+ * parent checks the ranges). */
+static enum MHD_Result
+with_numbers(struct MHD_Connection *c, const char *op, const char *a,
+    const char *b)
+{
+	const char *const names[] = { a, b };
+	json_t *req = json_object();
+	size_t i;
+
+	for (i = 0; i < 2 && names[i] != NULL; i++) {
+		const char *v = MHD_lookup_connection_value(c,
+		    MHD_GET_ARGUMENT_KIND, names[i]);
+		char msg[80], *end;
+		long long n;
+
+		if (v == NULL)
+			continue;
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (end == v || *end != '\0' || errno != 0) {
+			json_decref(req);
+			snprintf(msg, sizeof(msg), "%s: a whole number",
+			    names[i]);
+			return send_error(c, 400, msg);
+		}
+		json_object_set_new(req, names[i], json_integer(n));
+	}
+	return ask(c, request(c, op, req));
+}
+
 static enum MHD_Result
 api(struct MHD_Connection *c, const char *path, const char *method,
     const struct request *rq)
@@ -653,37 +685,18 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 			return edit(c, rq, "rules-move", n, NULL);
 		return send_error(c, 404, "no such API");
 	}
-	if (strcmp(path, "policy") == 0 && get) {
-		static const char *const args[] = { "first", "count" };
-		json_t *req = json_object();
-		size_t i;
-
-		/* A page of the rules: ?first=N&count=M (control_conf.h). */
-		for (i = 0; i < 2; i++) {
-			const char *v = MHD_lookup_connection_value(c,
-			    MHD_GET_ARGUMENT_KIND, args[i]);
-			char *end;
-			long long n;
-
-			if (v == NULL)
-				continue;
-			n = strtoll(v, &end, 10);
-			if (end == v || *end != '\0') {
-				json_decref(req);
-				return send_error(c, 400, "first and count are "
-				    "whole numbers");
-			}
-			json_object_set_new(req, args[i], json_integer(n));
-		}
-		return ask(c, request(c, "policy", req));
-	}
+	/* A page of the rules: ?first=N&count=M (daemon/control_conf.h);
+	 * the busiest N counters: ?counters=N. */
+	if (strcmp(path, "policy") == 0 && get)
+		return with_numbers(c, "policy", "first", "count");
+	if (strcmp(path, "status") == 0 && get)
+		return with_numbers(c, "status", "counters", NULL);
 	if ((strcmp(path, "test") == 0 || strcmp(path, "probe") == 0) && post)
 		return forward(c, rq, path);
 	if ((strcmp(path, "apply") == 0 || strcmp(path, "confirm") == 0 ||
 	    strcmp(path, "rollback") == 0) && post)
 		return forward(c, rq, path);
-	if ((strcmp(path, "history") == 0 || strcmp(path, "status") == 0 ||
-	    strcmp(path, "changes") == 0 ||
+	if ((strcmp(path, "history") == 0 || strcmp(path, "changes") == 0 ||
 	    strcmp(path, "log") == 0 || strcmp(path, "mail-log") == 0) && get)
 		return forward(c, rq, path);
 	return send_error(c, 404, "no such API");

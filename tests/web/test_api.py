@@ -600,6 +600,26 @@ check("ha" in r.json() and r.json()["ha"] is None,
       "status: no HA pair here, and it says so (ha: null)")
 check(r.json()["applied"]["hash"] == h2 and
       r.json()["unapplied_changes"] is False, "the saved config is applied")
+# The busiest counters only (the Dashboard's), or none (the banner's).
+sock = socket.create_connection(("192.168.50.1", 443),
+                                source_address=("192.168.50.11", 0))
+sock.close()
+full = s.get(API + "status", verify=False).json()
+one = s.get(API + "status?counters=1", verify=False).json()
+none = s.get(API + "status?counters=0", verify=False).json()
+most = max(c["packets"] for c in full["counters"])
+check(len(full["counters"]) > 1 and full["counters_total"] ==
+      len(full["counters"]) and len(one["counters"]) == 1 and
+      one["counters_total"] == len(full["counters"]) and
+      one["counters"][0]["packets"] >= most,
+      f"status?counters=1: the busiest of {one.get('counters_total')}: "
+      f"{one['counters'][:1]} (most in all: {most} packets)")
+check(none["counters"] == [] and none["counters_total"] == 0 and
+      none["unapplied_changes"] is False and none["applied"] ==
+      full["applied"], "status?counters=0: no counters, the rest the same")
+for q in ("counters=x", "counters=100001", "counters=-1"):
+    r = s.get(API + "status?" + q, verify=False)
+    check(r.status_code == 400, f"GET status?{q}: {r.status_code}")
 r = s.post(API + "apply", json={"confirm": "soon"}, headers=H, verify=False)
 check(r.status_code == 400, f"apply, confirm not a number: {r.status_code}")
 r = s.post(API + "apply", json={"confirm": 2}, headers=H, verify=False)
