@@ -25,7 +25,7 @@ void	 control_handle(const struct control_env *env, const char *req,
 	    size_t len, struct strbuf *out);
 
 /* Bytes of a request: a save's config of CONSOLE_CONF_MAX, escaped. */
-#define CONTROL_REQUEST_MAX	(CONSOLE_SAVE_MAX + (64u << 10))
+#define CONTROL_REQUEST_MAX	CONSOLE_REQUEST_MAX
 
 /* The answer to a probe pr that ended with r (banner and err, the
  * server's first line and the reason of a failure, made valid UTF-8). */

@@ -163,6 +163,17 @@ lint_memo(const struct control_env *env, struct policy *p,
 	return env->version != NULL ? lm.checked : p->nrule;
 }
 
+static bool
+any_dynamic(const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->niface; i++)
+		if (p->ifaces[i]->dynamic)
+			return true;
+	return false;
+}
+
 /* Keep memo as the console's, of the config file saved. */
 static void
 keep_memo(const struct control_env *env, struct strbuf *memo)
@@ -385,9 +396,11 @@ control_policy(const struct control_env *env, const char *user, json_t *req,
 		return;
 	/* The findings as the last save kept them, where they fit this
 	 * text (all, unless the file was changed otherwise); kept anew
-	 * when some did not. */
+	 * when some did not, unless an interface's addresses are the
+	 * device's (bound here, not in a save: each would throw the
+	 * other's memo away). */
 	strbuf_init(&b, 0);
-	if (lint_memo(env, p, p, &b) > 0)
+	if (lint_memo(env, p, p, &b) > 0 && !any_dynamic(p))
 		keep_memo(env, &b);
 	strbuf_free(&b);
 	/* A page of the rules (the console's Policies page): those rules,

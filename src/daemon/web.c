@@ -24,6 +24,7 @@
 #include "base/frame.h"
 #include "base/log.h"
 #include "base/users.h"
+#include "daemon/answer.h"
 #include "daemon/child.h"
 #include "daemon/control.h"
 #include "enforce/apply.h"
@@ -369,9 +370,24 @@ web_request(void)
 	}
 	if (web_ctl != fd || web_gen != gen)
 		log_warn("console: restarted while answering: answer dropped");
-	else if (strbuf_failed(&out) || frame_send_id(fd, id, strbuf_str(&out),
-	    out.len) == -1)
-		log_warn("console: answer not sent: %s", strerror(errno));
+	else {
+		/* An answer no frame holds (a whole policy of 300,000
+		 * rules is 100 MB of JSON) is said so, under its id: the
+		 * console waits for one. */
+		if (strbuf_failed(&out) || out.len > FRAME_MAX) {
+			log_warn("console: an answer of %zu bytes or more is "
+			    "over the channel's %u MB: an error sent instead",
+			    out.len, FRAME_MAX >> 20);
+			strbuf_free(&out);
+			strbuf_init(&out, 0);
+			control_error(&out, 413, "the answer is over the "
+			    "console's limit: ask for less (GET "
+			    "policy?first=N&count=M)");
+		}
+		if (frame_send_id(fd, id, strbuf_str(&out), out.len) == -1)
+			log_warn("console: answer not sent: %s",
+			    strerror(errno));
+	}
 	strbuf_free(&out);
 	if (web_restart_due) {
 		struct policy *p;

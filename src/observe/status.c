@@ -773,8 +773,8 @@ status_json(const struct gw_status *st)
 		json_array_append_new(c, k);
 	}
 	json_object_set_new(o, "counters", c);
-	json_object_set_new(o, "counters_total", json_integer((json_int_t)
-	    st->nctr_all));
+	json_object_set_new(o, "counters_total", st->have_ctr ?
+	    json_integer((json_int_t)st->nctr_all) : json_null());
 	if (st->have_mail)
 		json_object_set_new(o, "mail", json_mail(&st->mail));
 	if (st->have_fw) {

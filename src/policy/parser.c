@@ -2038,11 +2038,14 @@ take_path(struct parser *ps, char **out)
 static int
 take_user(struct parser *ps, const char *what, char **out)
 {
-	struct passwd *pw;
+	struct passwd pwd, *pw = NULL;
+	char buf[2048];
 
 	if (ps->tok.type != T_WORD || !valid_name(ps->tok.text))
 		return expected(ps, "a user name");
-	if ((pw = getpwnam(ps->tok.text)) != NULL && pw->pw_uid == 0) {
+	/* getpwnam_r: two parses may run at once (the console's save). */
+	if (getpwnam_r(ps->tok.text, &pwd, buf, sizeof(buf), &pw) == 0 &&
+	    pw != NULL && pw->pw_uid == 0) {
 		diag_error(&ps->p->diags, ps->tok.loc, "%s cannot run as '%s' "
 		    "(uid 0): only moatd's parent runs as root; give it a user "
 		    "of its own", what, ps->tok.text);

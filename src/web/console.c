@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +46,12 @@ struct request {
 	struct strbuf	body;
 	size_t		max;		/* bytes of body taken */
 	bool		too_big;
+	bool		large;		/* the one large body (body_max) */
+	bool		waits;		/* another large body is taken */
+	unsigned	refused;	/* may-change's 401 or 403, or 0 */
 };
+
+static bool large_in;			/* a large body is being taken */
 
 /* ---- answers ----------------------------------------------------------- */
 
@@ -209,13 +215,25 @@ call(json_t *req, unsigned *status)
 
 	json_decref(req);
 	*status = 503;
+	if (s != NULL && strlen(s) > CONSOLE_REQUEST_MAX) {
+		*status = 413;	/* the parent would drop the channel */
+		free(s);
+		return NULL;
+	}
 	if (broken || s == NULL || frame_send_id(conf->ctl, id, s,
-	    strlen(s)) == -1 || (a = frame_recv_id(conf->ctl, FRAME_MAX, &got,
-	    &len)) == NULL) {
+	    strlen(s)) == -1) {
 		free(s);
 		return NULL;
 	}
 	free(s);
+	if ((a = frame_recv_id(conf->ctl, FRAME_MAX, &got, &len)) == NULL) {
+		/* No answer in CONSOLE_ANSWER_WAIT (or none at all): one
+		 * that comes later would answer the next request. */
+		log_error("console: no answer to request %u from the parent: "
+		    "the channel is dropped", id);
+		broken = 1;
+		return NULL;
+	}
 	*status = 502;
 	if (got != id) {
 		log_error("console: the parent answered request %u while %u "
@@ -238,6 +256,18 @@ call(json_t *req, unsigned *status)
 	return o;
 }
 
+/* What call's NULL with status says: the connection dropped (nothing
+ * sent) when the channel is out of step. */
+static enum MHD_Result
+no_answer(struct MHD_Connection *c, unsigned status)
+{
+	if (broken)
+		return MHD_NO;
+	return send_error(c, status, status == 503 ? "moatd does not answer" :
+	    status == 413 ? "the request is over the console's limit" :
+	    "moatd's answer was not understood");
+}
+
 /* Ask the parent; its answer's "status" becomes the HTTP status.  No
  * answer of ours: the connection is dropped, nothing sent. */
 static enum MHD_Result
@@ -246,11 +276,8 @@ ask(struct MHD_Connection *c, json_t *req)
 	unsigned status;
 	json_t *o = call(req, &status);
 
-	if (o == NULL && broken)
-		return MHD_NO;
 	if (o == NULL)
-		return send_error(c, status, status == 503 ? "moatd does not "
-		    "answer" : "moatd's answer was not understood");
+		return no_answer(c, status);
 	return send_json(c, status, o, NULL);
 }
 
@@ -333,8 +360,7 @@ do_login(struct MHD_Connection *c, const struct request *rq)
 	json_object_set_new(req, "password", json_string(pw));
 	json_decref(in);
 	if ((ans = call(request(c, "login", req), &status)) == NULL)
-		return broken ? MHD_NO : send_error(c, status, "moatd does not "
-		    "answer");
+		return no_answer(c, status);
 	tok = json_string_value(json_object_get(ans, "token"));
 	if (status != 200)
 		return send_json(c, status, ans, NULL);
@@ -392,10 +418,10 @@ save(struct MHD_Connection *c, const struct request *rq)
 
 	if (req == NULL)
 		return send_error(c, 400, "the body is not a JSON object");
-	if (m == NULL) {
+	if (m == NULL || strlen(m) > 64) {
 		json_decref(req);
-		return send_error(c, 428, "If-Match: the hash the change is "
-		    "based on");
+		return send_error(c, m == NULL ? 428 : 400, "If-Match: the "
+		    "hash the change is based on");
 	}
 	o = json_object();
 	json_object_set(o, "text", json_object_get(req, "text"));
@@ -427,10 +453,10 @@ edit(struct MHD_Connection *c, const struct request *rq, const char *op,
 
 	if (req == NULL)
 		return send_error(c, 400, "the body is not a JSON object");
-	if (m == NULL) {
+	if (m == NULL || strlen(m) > 64) {
 		json_decref(req);
-		return send_error(c, 428, "If-Match: the hash the change is "
-		    "based on");
+		return send_error(c, m == NULL ? 428 : 400, "If-Match: the "
+		    "hash the change is based on");
 	}
 	if (n > 0)
 		json_object_set_new(req, "n", json_integer(n));
@@ -438,8 +464,7 @@ edit(struct MHD_Connection *c, const struct request *rq, const char *op,
 		json_object_set_new(req, "name", json_string(name));
 	if ((cur = call(request(c, "get-config", NULL), &status)) == NULL) {
 		json_decref(req);
-		return broken ? MHD_NO : send_error(c, status, "moatd does not "
-		    "answer");
+		return no_answer(c, status);
 	}
 	text = json_string_value(json_object_get(cur, "text"));
 	hash = json_string_value(json_object_get(cur, "hash"));
@@ -477,8 +502,7 @@ edit(struct MHD_Connection *c, const struct request *rq, const char *op,
 	json_object_set_new(save, "if_match", json_string(m));
 	strbuf_free(&out);
 	if ((cur = call(request(c, "save", save), &status)) == NULL)
-		return broken ? MHD_NO : send_error(c, status, "moatd does not "
-		    "answer");
+		return no_answer(c, status);
 	if (status == 200 && r.comments_dropped)
 		json_object_set_new(cur, "comments_dropped", json_true());
 	/* The parent's findings on the line written, at their fields. */
@@ -581,8 +605,7 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 		json_t *o = call(request(c, "logout", NULL), &status);
 
 		if (o == NULL)
-			return broken ? MHD_NO : send_error(c, status, "moatd "
-			    "does not answer");
+			return no_answer(c, status);
 		return send_json(c, status, o, status == 200 ? "moat_session=; "
 		    "Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict" :
 		    NULL);
@@ -768,24 +791,36 @@ static_file(struct MHD_Connection *c, const char *url)
 
 /* ---- libmicrohttpd ----------------------------------------------------- */
 
-/* The bytes of body a request may bring: CONSOLE_BODY_MAX, and for a
- * config's PUT CONSOLE_SAVE_MAX once the parent has said that its
- * session may change things (a round trip before the body, so that only
- * a logged-in admin can make this process hold a large one). */
-static size_t
-body_max(struct MHD_Connection *c, const char *url, const char *method)
+/* The bytes of body request rq may bring, in rq->max: CONSOLE_BODY_MAX,
+ * and for a config's PUT or check CONSOLE_SAVE_MAX once the parent has
+ * said that its session may change things (a round trip before the body,
+ * so that only a logged-in admin can make this process hold a large
+ * one), one such body at a time. */
+static void
+body_max(struct MHD_Connection *c, const char *url, const char *method,
+    struct request *rq)
 {
 	unsigned status;
 	json_t *o;
 
-	if (strcmp(method, "PUT") != 0 || strcmp(url, "/api/v1/config") != 0 ||
-	    token_of(c) == NULL || MHD_lookup_connection_value(c,
-	    MHD_HEADER_KIND, "X-CSRF-Token") == NULL)
-		return CONSOLE_BODY_MAX;
+	rq->max = CONSOLE_BODY_MAX;
+	if (!((strcmp(method, "PUT") == 0 && strcmp(url, "/api/v1/config") ==
+	    0) || (strcmp(method, "POST") == 0 && strcmp(url,
+	    "/api/v1/check") == 0)) || token_of(c) == NULL ||
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token") ==
+	    NULL)
+		return;
 	if ((o = call(request(c, "may-change", NULL), &status)) == NULL)
-		return CONSOLE_BODY_MAX;
+		return;
 	json_decref(o);
-	return status == 200 ? CONSOLE_SAVE_MAX : CONSOLE_BODY_MAX;
+	if (status == 401 || status == 403)
+		rq->refused = status;
+	if (status == 200 && large_in)
+		rq->waits = true;
+	else if (status == 200) {
+		large_in = rq->large = true;
+		rq->max = CONSOLE_SAVE_MAX;
+	}
 }
 
 static enum MHD_Result
@@ -800,7 +835,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	if (rq == NULL) {
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
-		rq->max = body_max(c, url, method);
+		body_max(c, url, method, rq);
 		if (broken) {
 			free(rq);
 			return MHD_NO;
@@ -819,12 +854,16 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	conn_mark(c, true);	/* in whole: the deadline is met */
+	if (rq->too_big && rq->refused != 0)
+		return send_error(c, rq->refused, rq->refused == 401 ?
+		    "log in first" : "missing or wrong X-CSRF-Token");
 	if (rq->too_big) {
 		char msg[120];
 
 		snprintf(msg, sizeof(msg), "the body is over %zu MB%s",
 		    rq->max >> 20, rq->max > CONSOLE_BODY_MAX ? ", the "
-		    "console's limit for a config" : "");
+		    "console's limit for a config" : rq->waits ? " while "
+		    "another config's is being taken: try again" : "");
 		return send_error(c, 413, msg);
 	}
 	if (strncmp(url, "/api/v1/", 8) == 0)
@@ -844,6 +883,8 @@ completed(void *cls, struct MHD_Connection *c, void **state,
 	(void)toe;
 	conn_mark(c, false);	/* the next request's time starts */
 	if (rq != NULL) {
+		if (rq->large)
+			large_in = false;
 		strbuf_free(&rq->body);
 		free(rq);
 		__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
@@ -880,6 +921,12 @@ console_start(const struct console_conf *c)
 	struct MHD_Daemon *d;
 
 	conf = c;
+	{
+		struct timeval tv = { CONSOLE_ANSWER_WAIT, 0 };
+
+		(void)setsockopt(c->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv));
+	}
 	if (c->plain)
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 		    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, 0, NULL, NULL,

@@ -19,6 +19,14 @@
  * session may change the config. */
 #define CONSOLE_CONF_MAX	(16u << 20)
 #define CONSOLE_SAVE_MAX	(2 * CONSOLE_CONF_MAX + (64u << 10))
+/* Bytes of a request to the parent (a save's config escaped, and the
+ * rest); the console answers 413 for a larger one itself. */
+#define CONSOLE_REQUEST_MAX	(CONSOLE_SAVE_MAX + (64u << 10))
+/* Seconds the console waits for the parent's answer: longer than any
+ * apply (a whole ruleset's load has ten minutes, base/apart.h).  Past
+ * it the channel is out of step, and the console ends (the parent starts
+ * another). */
+#define CONSOLE_ANSWER_WAIT	660
 #define CONSOLE_DEADLINE	30		/* s for a whole request */
 /* TLS 1.2 and 1.3 only (GnuTLS priorities). */
 #define CONSOLE_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
