@@ -76,15 +76,14 @@ async function loadPolicy() {
   const r = await api("GET", "policy?first=" + rulesFrom + "&count=" + RULES_PAGE);
   if (r.status !== 200) return r;
   policy = r.data.policy;
-  rulesTotal = r.data.rules_total;
+  rulesTotal = r.data.rules_total ?? policy.rules.length;
+  hash = r.data.hash;
   // Past the last rule (the last page's rules deleted): its last page.
   if (policy.rules.length === 0 && rulesFrom > 1) {
     rulesFrom = Math.max(1, rulesTotal - (rulesTotal - 1) % RULES_PAGE);
     return loadPolicy();
   }
   drawPager();
-  const c = await api("GET", "config");
-  if (c.status === 200) hash = c.data.hash;
   const findings = {};
   for (const d of r.data.diagnostics || []) (findings[d.line] = findings[d.line] || []).push(d);
   const body = $("#rules tbody");

@@ -866,8 +866,19 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		    "another config's is being taken: try again" : "");
 		return send_error(c, 413, msg);
 	}
-	if (strncmp(url, "/api/v1/", 8) == 0)
-		return api(c, url + 8, method, rq);
+	if (strncmp(url, "/api/v1/", 8) == 0) {
+		enum MHD_Result rc = api(c, url + 8, method, rq);
+
+		/* Answered (the parent's round trip is done): the large
+		 * body is let go now, not when the answer has gone out,
+		 * so that the next may come at once. */
+		if (rq->large) {
+			strbuf_free(&rq->body);
+			strbuf_init(&rq->body, 0);
+			rq->large = large_in = false;
+		}
+		return rc;
+	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return send_error(c, 405, "GET");
 	return static_file(c, url);

@@ -212,6 +212,8 @@ if on:
           f"{on[0][0]} has its finding: {on[0][1]['message'][:60]}")
 else:
     check(False, f"a finding on a rule: {whole['diagnostics']}")
+check(page["hash"] == s.get(API + "config", verify=False).json()["hash"],
+      "GET policy's hash is the config's (the edits' If-Match)")
 r = s.get(API + "policy?first=99", verify=False)
 check(r.status_code == 200 and r.json()["policy"]["rules"] == [] and
       r.json()["rules_total"] == len(rs), f"GET policy past the last rule: "

@@ -105,7 +105,9 @@ class Api(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path.startswith("/api/v1/"):
             what = path[len("/api/v1/"):]
-            self.answer(200, {"policy": {"policy": POLICY, "diagnostics": []},
+            self.answer(200, {"policy": {"policy": POLICY, "diagnostics": [],
+                                         "rules_total": len(POLICY["rules"]),
+                                         "hash": "0" * 16},
                               "config": {"text": CONF, "hash": "0" * 16},
                               "status": STATUS}.get(what, {}))
             return
