@@ -24,8 +24,10 @@
 void	 control_handle(const struct control_env *env, const char *req,
 	    size_t len, struct strbuf *out);
 
-/* Bytes of a request: a save's config of CONSOLE_CONF_MAX, escaped. */
+/* Bytes of a request: a save's config of CONSOLE_CONF_MAX, escaped; and
+ * the JSON values in it (a request is a few fields). */
 #define CONTROL_REQUEST_MAX	CONSOLE_REQUEST_MAX
+#define CONTROL_VALUES_MAX	1024
 
 /* The answer to a probe pr that ended with r (banner and err, the
  * server's first line and the reason of a failure, made valid UTF-8). */

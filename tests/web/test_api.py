@@ -514,6 +514,17 @@ r = s.post(API + "test", json={"in": "NOPE", "src": "1.2.3.4",
                                "dst": "1.2.3.5", "service": "SMTP"},
            headers=H, verify=False)
 check(r.status_code == 400, f"POST test, an unknown interface: {r.status_code}")
+# A request of many values is not parsed by moatd's parent (at most 1,024:
+# a request is a few fields; 32 MB of "{}" took gigabytes to parse).
+many = {"in": "LAN", "src": "192.168.50.11", "dst": "198.51.100.25",
+        "service": "SMTP"}
+r = s.post(API + "test", json=dict(many, **{f"x{i}": 0 for i in range(900)}),
+           headers=H, verify=False)
+check(r.status_code == 200, f"POST test with 900 fields more: {r.status_code}")
+r = s.post(API + "test", json=dict(many, **{f"x{i}": [] for i in range(1100)}),
+           headers=H, verify=False)
+check(r.status_code == 400 and "not a request" in r.text,
+      f"POST test with 1,100 arrays more: {r.status_code} {r.text[:60]}")
 
 # The real telnet test, from the gateway.
 r = s.post(API + "probe", json={"dst": "192.168.50.1", "port": 443},
