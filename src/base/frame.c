@@ -29,14 +29,36 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* 1 read whole, 0 at the end before any byte, -1 an error or a cut. */
+/* 1 read whole, 0 at the end before any byte, -1 an error or a cut (or,
+ * with a deadline (clock_ms; 0: none), ETIMEDOUT past it, however little
+ * comes each time). */
 static int
-read_all(int fd, char *p, size_t n)
+read_all(int fd, char *p, size_t n, long long deadline)
 {
 	size_t got = 0;
 
 	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
+		ssize_t r;
+
+		if (deadline != 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			long long left = deadline - clock_ms();
+
+			if (left <= 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) ==
+			    -1) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			r = recv(fd, p + got, n - got, MSG_DONTWAIT);
+			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				continue;
+		} else
+			r = read(fd, p + got, n - got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -69,7 +91,8 @@ send_frame(int fd, bool with_id, uint32_t id, const char *msg, size_t len)
 }
 
 static char *
-recv_frame(int fd, size_t max, bool with_id, uint32_t *id, size_t *len)
+recv_frame(int fd, size_t max, bool with_id, uint32_t *id, size_t *len,
+    long long deadline)
 {
 	uint32_t h[2];
 	char *buf;
@@ -77,7 +100,7 @@ recv_frame(int fd, size_t max, bool with_id, uint32_t *id, size_t *len)
 
 	errno = 0;
 	if ((rc = read_all(fd, (char *)h, with_id ? sizeof(h) :
-	    sizeof(h[0]))) <= 0)
+	    sizeof(h[0]), deadline)) <= 0)
 		return NULL;
 	h[0] = ntohl(h[0]);
 	if (h[0] > max || h[0] > FRAME_MAX) {
@@ -86,7 +109,7 @@ recv_frame(int fd, size_t max, bool with_id, uint32_t *id, size_t *len)
 	}
 	if ((buf = malloc((size_t)h[0] + 1)) == NULL)
 		return NULL;
-	if (read_all(fd, buf, h[0]) != 1) {
+	if (read_all(fd, buf, h[0], deadline) != 1) {
 		free(buf);
 		if (errno == 0)
 			errno = EPIPE;
@@ -159,7 +182,7 @@ frame_send(int fd, const char *msg, size_t len)
 char *
 frame_recv(int fd, size_t max, size_t *len)
 {
-	return recv_frame(fd, max, false, NULL, len);
+	return recv_frame(fd, max, false, NULL, len, 0);
 }
 
 int
@@ -218,5 +241,13 @@ frame_send_id_by(int fd, uint32_t id, const char *msg, size_t len,
 char *
 frame_recv_id(int fd, size_t max, uint32_t *id, size_t *len)
 {
-	return recv_frame(fd, max, true, id, len);
+	return recv_frame(fd, max, true, id, len, 0);
+}
+
+char *
+frame_recv_id_by(int fd, size_t max, uint32_t *id, size_t *len,
+    long long deadline)
+{
+	return recv_frame(fd, max, true, id, len, deadline > 0 ? deadline :
+	    1);
 }

@@ -21,6 +21,10 @@ char	*frame_recv(int fd, size_t max, size_t *len);
 /* The same with a request id before the message. */
 int	 frame_send_id(int fd, uint32_t id, const char *msg, size_t len);
 char	*frame_recv_id(int fd, size_t max, uint32_t *id, size_t *len);
+/* frame_recv_id from a stream socket, whole by deadline (clock_ms): NULL
+ * with ETIMEDOUT past it, however little comes each time. */
+char	*frame_recv_id_by(int fd, size_t max, uint32_t *id, size_t *len,
+	    long long deadline);
 /* frame_send_id to a stream socket, whole by deadline (clock_ms) or not
  * at all: -1 with ETIMEDOUT then (the peer has part of it). */
 int	 frame_send_id_by(int fd, uint32_t id, const char *msg, size_t len,

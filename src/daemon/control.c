@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "analyze/flowfmt.h"
+#include "base/clock.h"
 #include "base/frame.h"
 #include "base/linediff.h"
 #include "base/log.h"
@@ -610,7 +611,10 @@ control_serve(const struct control_env *env, int fd, uint32_t *id,
     struct strbuf *out)
 {
 	size_t len;
-	char *req = frame_recv_id(fd, CONTROL_REQUEST_MAX, id, &len);
+	/* Whole within CONTROL_IO_WAIT: a console that stops halfway (its
+	 * process subverted) holds this loop no longer, and is dropped. */
+	char *req = frame_recv_id_by(fd, CONTROL_REQUEST_MAX, id, &len,
+	    clock_ms() + CONTROL_IO_WAIT * 1000);
 
 	if (req == NULL)
 		return -1;

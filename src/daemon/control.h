@@ -28,6 +28,9 @@ void	 control_handle(const struct control_env *env, const char *req,
  * the JSON values in it (a request is a few fields). */
 #define CONTROL_REQUEST_MAX	CONSOLE_REQUEST_MAX
 #define CONTROL_VALUES_MAX	1024
+/* Seconds a request may take to come, or an answer to go out, whole
+ * (base/frame.h): the console sends and reads each at once. */
+#define CONTROL_IO_WAIT		10
 
 /* The answer to a probe pr that ended with r (banner and err, the
  * server's first line and the reason of a failure, made valid UTF-8). */

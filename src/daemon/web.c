@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/frame.h"
 #include "base/log.h"
 #include "base/users.h"
@@ -333,8 +334,9 @@ probe_end(void)
 		return;		/* the console that asked is gone */
 	strbuf_init(&out, 0);
 	control_probe_answer(&probe, po.r, po.banner, po.err, &out);
-	if (strbuf_failed(&out) || frame_send_id(web_ctl, probe_id,
-	    strbuf_str(&out), out.len) == -1)
+	if (strbuf_failed(&out) || frame_send_id_by(web_ctl, probe_id,
+	    strbuf_str(&out), out.len, clock_ms() + CONTROL_IO_WAIT * 1000) ==
+	    -1)
 		log_warn("console: answer not sent: %s", strerror(errno));
 	strbuf_free(&out);
 }
@@ -384,9 +386,15 @@ web_request(void)
 			    "console's limit: ask for less (GET "
 			    "policy?first=N&count=M)");
 		}
-		if (frame_send_id(fd, id, strbuf_str(&out), out.len) == -1)
-			log_warn("console: answer not sent: %s",
-			    strerror(errno));
+		if (frame_send_id_by(fd, id, strbuf_str(&out), out.len,
+		    clock_ms() + CONTROL_IO_WAIT * 1000) == -1) {
+			/* Part of it may be out: the channel is out of
+			 * step, and the console ends at its end. */
+			log_warn("console: answer not sent (%s): the channel "
+			    "is dropped", strerror(errno));
+			close(web_ctl);
+			web_ctl = -1;
+		}
 	}
 	strbuf_free(&out);
 	if (web_restart_due) {

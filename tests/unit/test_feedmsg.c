@@ -4,6 +4,7 @@
  * limits on its waits for that process (daemon/child.c's stop,
  * base/frame.h's send by a deadline); a status file's impossible time
  * printed, not crashed on (observe/status.c). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -451,6 +452,76 @@ send_by_deadline(void **state)
 	free(msg);
 }
 
+/* Bytes a trickler writes, one every 50 ms, until told to stop. */
+static volatile int trickle_stop;
+
+static void *
+trickler(void *arg)
+{
+	int fd = *(int *)arg;
+
+	while (!trickle_stop) {
+		if (write(fd, "x", 1) != 1)
+			break;
+		usleep(50000);
+	}
+	return NULL;
+}
+
+/* frame_recv_id_by: a frame that stops halfway, or comes a byte at a
+ * time for ever, ends at the deadline (the parent's read of its
+ * console); a whole one is read. */
+static void
+recv_by_deadline(void **state)
+{
+	uint32_t head[2] = { htonl(1000), htonl(7) }, id;
+	long long t0;
+	size_t len;
+	char *got;
+	pthread_t t;
+	int sp[2];
+
+	(void)state;
+	/* half a frame, then nothing */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(write(sp[0], head, sizeof(head)), sizeof(head));
+	assert_int_equal(write(sp[0], "{\"op\"", 6), 6);
+	t0 = clock_ms();
+	assert_null(frame_recv_id_by(sp[1], 4096, &id, &len, clock_ms() +
+	    300));
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(clock_ms() - t0 >= 250 && clock_ms() - t0 < 3000);
+	close(sp[0]);
+	close(sp[1]);
+
+	/* a byte every 50 ms: each read returns, the frame never ends */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(write(sp[0], head, sizeof(head)), sizeof(head));
+	trickle_stop = 0;
+	assert_int_equal(pthread_create(&t, NULL, trickler, &sp[0]), 0);
+	t0 = clock_ms();
+	assert_null(frame_recv_id_by(sp[1], 4096, &id, &len, clock_ms() +
+	    400));
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(clock_ms() - t0 < 3000);
+	trickle_stop = 1;
+	pthread_join(t, NULL);
+	close(sp[0]);
+	close(sp[1]);
+
+	/* a whole frame, in time */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(frame_send_id(sp[0], 5, "status", 6), 0);
+	assert_non_null(got = frame_recv_id_by(sp[1], 100, &id, &len,
+	    clock_ms() + 1000));
+	assert_int_equal(id, 5);
+	assert_int_equal(len, 6);
+	assert_memory_equal(got, "status", 6);
+	free(got);
+	close(sp[0]);
+	close(sp[1]);
+}
+
 /* moat objects with a next refresh no calendar holds: said, not a
  * crash in localtime's NULL. */
 static void
@@ -532,6 +603,7 @@ main(void)
 		cmocka_unit_test(frame_max),
 		cmocka_unit_test(stop_bounded),
 		cmocka_unit_test(send_by_deadline),
+		cmocka_unit_test(recv_by_deadline),
 		cmocka_unit_test(status_impossible_time),
 		cmocka_unit_test(secret_blanked),
 	};
