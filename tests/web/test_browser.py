@@ -518,6 +518,9 @@ try:
           d.find_element(By.ID, "rules-next").get_attribute("disabled"),
           f"Last: {shown()}, {len(rows())} rows")
     shot("policies-pages")
+    d.set_window_size(390, 844)
+    shot("policies-pages-phone")
+    d.set_window_size(1280, 1000)
     g = d.find_element(By.ID, "rules-goto")
     g.find_element(By.NAME, "rule").send_keys("1500")
     g.find_element(By.CSS_SELECTOR, "button").click()
