@@ -29,6 +29,27 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Wait until fd is ready for events or deadline (clock_ms) has passed:
+ * 0 (ready, or a minute gone: ask again), or -1 (ETIMEDOUT past it, or
+ * poll's error). */
+static int
+wait_by(int fd, short events, long long deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		long long left = deadline - clock_ms();
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) != -1)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
 /* 1 read whole, 0 at the end before any byte, -1 an error or a cut (or,
  * with a deadline (clock_ms; 0: none), ETIMEDOUT past it, however little
  * comes each time). */
@@ -41,19 +62,8 @@ read_all(int fd, char *p, size_t n, long long deadline)
 		ssize_t r;
 
 		if (deadline != 0) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			long long left = deadline - clock_ms();
-
-			if (left <= 0) {
-				errno = ETIMEDOUT;
+			if (wait_by(fd, POLLIN, deadline) == -1)
 				return -1;
-			}
-			if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) ==
-			    -1) {
-				if (errno == EINTR)
-					continue;
-				return -1;
-			}
 			r = recv(fd, p + got, n - got, MSG_DONTWAIT);
 			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				continue;
@@ -197,19 +207,10 @@ static int
 send_by(int fd, const char *p, size_t n, long long deadline)
 {
 	while (n > 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-		long long left = deadline - clock_ms();
 		ssize_t w;
 
-		if (left <= 0) {
-			errno = ETIMEDOUT;
+		if (wait_by(fd, POLLOUT, deadline) == -1)
 			return -1;
-		}
-		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
 		w = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR))

@@ -64,6 +64,33 @@ static bool web_restart_due;		/* a restart waits for the answer */
 static char web_users[4096], web_conf_log[4096];
 
 static void probe_start(uint32_t id, unsigned gen);
+
+/*
+ * out, the answer to request id, to the console, whole within
+ * CONTROL_IO_WAIT.  One no frame holds (a whole policy of 300,000 rules
+ * is 100 MB of JSON) or that could not be made is said so, under its id:
+ * the console waits for one.  One not sent whole leaves the channel out
+ * of step: it is dropped, and the console ends at its end.
+ */
+static void
+answer(uint32_t id, struct strbuf *out)
+{
+	if (strbuf_failed(out) || out->len > FRAME_MAX) {
+		log_warn("console: an answer of %zu bytes or more could not "
+		    "be sent whole: an error sent instead", out->len);
+		strbuf_free(out);
+		strbuf_init(out, 0);
+		control_error(out, 413, "the answer is over the console's "
+		    "limit: ask for less (GET policy?first=N&count=M)");
+	}
+	if (frame_send_id_by(web_ctl, id, strbuf_str(out), out->len,
+	    clock_ms() + CONTROL_IO_WAIT * 1000) == -1) {
+		log_warn("console: answer not sent (%s): the channel is "
+		    "dropped", strerror(errno));
+		close(web_ctl);
+		web_ctl = -1;
+	}
+}
 static void probe_end(void);
 
 static void
@@ -334,10 +361,7 @@ probe_end(void)
 		return;		/* the console that asked is gone */
 	strbuf_init(&out, 0);
 	control_probe_answer(&probe, po.r, po.banner, po.err, &out);
-	if (strbuf_failed(&out) || frame_send_id_by(web_ctl, probe_id,
-	    strbuf_str(&out), out.len, clock_ms() + CONTROL_IO_WAIT * 1000) ==
-	    -1)
-		log_warn("console: answer not sent: %s", strerror(errno));
+	answer(probe_id, &out);
 	strbuf_free(&out);
 }
 
@@ -372,30 +396,8 @@ web_request(void)
 	}
 	if (web_ctl != fd || web_gen != gen)
 		log_warn("console: restarted while answering: answer dropped");
-	else {
-		/* An answer no frame holds (a whole policy of 300,000
-		 * rules is 100 MB of JSON) is said so, under its id: the
-		 * console waits for one. */
-		if (strbuf_failed(&out) || out.len > FRAME_MAX) {
-			log_warn("console: an answer of %zu bytes or more is "
-			    "over the channel's %u MB: an error sent instead",
-			    out.len, FRAME_MAX >> 20);
-			strbuf_free(&out);
-			strbuf_init(&out, 0);
-			control_error(&out, 413, "the answer is over the "
-			    "console's limit: ask for less (GET "
-			    "policy?first=N&count=M)");
-		}
-		if (frame_send_id_by(fd, id, strbuf_str(&out), out.len,
-		    clock_ms() + CONTROL_IO_WAIT * 1000) == -1) {
-			/* Part of it may be out: the channel is out of
-			 * step, and the console ends at its end. */
-			log_warn("console: answer not sent (%s): the channel "
-			    "is dropped", strerror(errno));
-			close(web_ctl);
-			web_ctl = -1;
-		}
-	}
+	else
+		answer(id, &out);
 	strbuf_free(&out);
 	if (web_restart_due) {
 		struct policy *p;

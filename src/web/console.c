@@ -29,7 +29,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -226,7 +225,8 @@ call(json_t *req, unsigned *status)
 		return NULL;
 	}
 	free(s);
-	if ((a = frame_recv_id(conf->ctl, FRAME_MAX, &got, &len)) == NULL) {
+	if ((a = frame_recv_id_by(conf->ctl, FRAME_MAX, &got, &len,
+	    clock_ms() + CONSOLE_ANSWER_WAIT * 1000LL)) == NULL) {
 		/* No answer in CONSOLE_ANSWER_WAIT (or none at all): one
 		 * that comes later would answer the next request. */
 		log_error("console: no answer to request %u from the parent: "
@@ -932,12 +932,6 @@ console_start(const struct console_conf *c)
 	struct MHD_Daemon *d;
 
 	conf = c;
-	{
-		struct timeval tv = { CONSOLE_ANSWER_WAIT, 0 };
-
-		(void)setsockopt(c->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv,
-		    sizeof(tv));
-	}
 	if (c->plain)
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 		    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, 0, NULL, NULL,
