@@ -88,18 +88,12 @@ diagnostics(const struct policy *p)
 	return diagnostics_in(p, INT_MIN, INT_MAX);
 }
 
-/*
- * A parse of the config file's text in a thread while the caller parses
- * the text to save: at 100,000 rules each takes about 110 ms, and the
- * lint that follows needs both.
- */
+/* A parse of the config file's text (parse_beside). */
 struct parse_job {
 	const char	*name;
 	const char	*text;
 	size_t		 len;
 	struct policy	*p;
-	pthread_t	 tid;
-	bool		 started;
 };
 
 static void *
@@ -111,28 +105,29 @@ parse_run(void *arg)
 	return NULL;
 }
 
-static void
-parse_start(struct parse_job *j, const char *name, const char *text,
-    size_t len)
-{
-	j->name = name;
-	j->text = text;
-	j->len = len;
-	j->p = NULL;
-	j->started = cores_idle() > 0 &&
-	    pthread_create(&j->tid, NULL, parse_run, j) == 0;
-}
-
-/* The policy of the job's text (NULL: none, or out of memory). */
+/*
+ * text parsed as name, and meanwhile, in a thread, the config file's text
+ * cur (clen bytes; NULL: none, *was NULL) into *was: at 100,000 rules
+ * each takes about 110 ms, and the lint that follows needs both.
+ */
 static struct policy *
-parse_wait(struct parse_job *j)
+parse_beside(const char *name, const char *text, size_t len,
+    const struct control_env *env, const char *cur, size_t clen,
+    struct policy **was)
 {
-	if (j->started)
-		pthread_join(j->tid, NULL);
+	struct parse_job j = { env->conf, cur, clen, NULL };
+	struct policy *p;
+	pthread_t tid;
+	bool started = cores_idle() > 0 &&
+	    pthread_create(&tid, NULL, parse_run, &j) == 0;
+
+	p = policy_parse(name, text, len);
+	if (started)
+		pthread_join(tid, NULL);
 	else
-		parse_run(j);
-	j->started = false;
-	return j->p;
+		parse_run(&j);
+	*was = j.p;
+	return p;
 }
 
 /*
@@ -233,7 +228,6 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 	char hash[17], now_hash[17];
 	char *cur = read_text(env->conf, &len);
 	const char *what;
-	struct parse_job pj;
 	struct policy *p, *was;
 	struct strbuf memo;
 	json_t *o;
@@ -252,13 +246,11 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 		return;
 	}
 	/* The file's text (what may not change, what lint found of it)
-	 * parsed meanwhile. */
-	parse_start(&pj, env->conf, cur != NULL ? cur : "", cur != NULL ? len :
-	    0);
-	strbuf_init(&memo, 0);
-	p = policy_parse(env->conf, text, tlen);
-	was = parse_wait(&pj);
+	 * parsed meanwhile; a missing file as an empty one. */
+	p = parse_beside(env->conf, text, tlen, env, cur != NULL ? cur : "",
+	    cur != NULL ? len : 0, &was);
 	free(cur);
+	strbuf_init(&memo, 0);
 	if (p == NULL) {
 		policy_free(was);
 		control_error(out, 500, "out of memory");
@@ -312,17 +304,14 @@ control_check(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
 	const char *text = str(req, "text");
-	struct parse_job pj;
 	struct policy *p, *was;
 	size_t len;
 	char *cur = read_text(env->conf, &len);
 	json_t *o;
 
 	(void)user;
-	parse_start(&pj, env->conf, cur, len);
-	p = policy_parse("moat.conf", text, json_string_length(
-	    json_object_get(req, "text")));
-	was = parse_wait(&pj);
+	p = parse_beside("moat.conf", text, json_string_length(
+	    json_object_get(req, "text")), env, cur, len, &was);
 	free(cur);
 	if (p != NULL && policy_valid(p))
 		lint_memo(env, p, was, NULL);
@@ -408,16 +397,20 @@ control_policy(const struct control_env *env, const char *user, json_t *req,
 	 * and the findings on their lines and the errors. */
 	n = p->nrule;
 	if (jfirst != NULL || jcount != NULL) {
+		/* (the argument table's ranges: first >= 1, count >= 1) */
 		from = jfirst != NULL ? (size_t)json_integer_value(jfirst) - 1 :
 		    0;
 		n = jcount != NULL ? (size_t)json_integer_value(jcount) :
 		    CONTROL_RULES_PAGE;
+		if (from > p->nrule)
+			from = p->nrule;
+		if (n > p->nrule - from)
+			n = p->nrule - from;
 		lo = INT_MAX;
 		hi = INT_MIN;
-		if (from < p->nrule) {
+		if (n > 0) {
 			lo = p->rules[from]->loc.line;
-			hi = p->rules[(n < p->nrule - from ? from + n :
-			    p->nrule) - 1]->loc.line;
+			hi = p->rules[from + n - 1]->loc.line;
 		}
 	}
 	strbuf_init(&b, 0);

@@ -664,3 +664,36 @@ counters_sort(struct counter *v, size_t n)
 	memcpy(v, t, n * sizeof(*t));
 	free(t);
 }
+
+static int
+by_packets_down(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+void
+counters_busiest(struct counter *v, size_t *n, size_t max)
+{
+	uint64_t *pk, cut;
+	size_t i, k, above = 0, at_cut;
+
+	if (max == 0 || *n <= max || (pk = malloc(*n * sizeof(*pk))) == NULL)
+		return;
+	for (i = 0; i < *n; i++)
+		pk[i] = v[i].packets;
+	qsort(pk, *n, sizeof(*pk), by_packets_down);
+	cut = pk[max - 1];
+	free(pk);
+	for (i = 0; i < *n; i++)
+		above += v[i].packets > cut;
+	at_cut = max - above;
+	for (i = 0, k = 0; i < *n; i++)
+		if (v[i].packets > cut || (v[i].packets == cut && at_cut > 0)) {
+			if (v[i].packets == cut)
+				at_cut--;
+			v[k++] = v[i];
+		}
+	*n = k;
+}

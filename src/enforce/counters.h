@@ -53,5 +53,8 @@ void	 counters_number(struct counter *v, size_t n, const struct policy *p);
  * nat source rules', the one-to-one lines' and the rules', each kind by
  * number (counters_number; those without one last). */
 void	 counters_sort(struct counter *v, size_t n);
+/* Keep the max counters of v[0..*n) with the most packets (of equals,
+ * the earlier), in their order; all when max is 0 or *n at most max. */
+void	 counters_busiest(struct counter *v, size_t *n, size_t max);
 
 #endif

@@ -29,41 +29,6 @@ read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static int
-by_packets_down(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return a < b ? 1 : a > b ? -1 : 0;
-}
-
-/* Keep the max counters of v[0..*n) with the most packets (the earlier
- * of equals), in their order. */
-static void
-keep_busiest(struct counter *v, size_t *n, size_t max)
-{
-	uint64_t *pk, cut;
-	size_t i, k, above = 0, at_cut;
-
-	if (max == 0 || *n <= max || (pk = malloc(*n * sizeof(*pk))) == NULL)
-		return;
-	for (i = 0; i < *n; i++)
-		pk[i] = v[i].packets;
-	qsort(pk, *n, sizeof(*pk), by_packets_down);
-	cut = pk[max - 1];
-	free(pk);
-	for (i = 0; i < *n; i++)
-		above += v[i].packets > cut;
-	at_cut = max - above;
-	for (i = 0, k = 0; i < *n; i++)
-		if (v[i].packets > cut || (v[i].packets == cut && at_cut > 0)) {
-			if (v[i].packets == cut)
-				at_cut--;
-			v[k++] = v[i];
-		}
-	*n = k;
-}
-
 static void
 collect_entry(const struct status_where *w, struct gw_status *st,
     const struct history_entry *v, size_t n)
@@ -111,15 +76,14 @@ status_collect(const struct status_where *w, struct gw_status *st,
 		free(text);
 	}
 	strbuf_init(&e2, 0);
-	if (w->counters_none)
-		;
-	else if (counters_read(&st->ctr, &st->nctr, &e2) == 0) {
+	if (!w->counters_none && counters_read(&st->ctr, &st->nctr, &e2) ==
+	    0) {
 		st->have_ctr = true;
 		counters_number(st->ctr, st->nctr, st->p);
 		counters_sort(st->ctr, st->nctr);
 		st->nctr_all = st->nctr;
-		keep_busiest(st->ctr, &st->nctr, w->counters_max);
-	} else
+		counters_busiest(st->ctr, &st->nctr, w->counters_max);
+	} else if (!w->counters_none)
 		snprintf(st->ctr_err, sizeof(st->ctr_err), "%s",
 		    strbuf_str(&e2));
 	strbuf_free(&e2);

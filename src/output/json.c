@@ -506,8 +506,12 @@ json_policy_rules(const struct policy *p, size_t from, size_t count,
     struct strbuf *b)
 {
 	bool first = true, f;
-	size_t i, end = from < p->nrule ? from + (count < p->nrule - from ?
-	    count : p->nrule - from) : from;
+	size_t i;
+
+	if (from > p->nrule)
+		from = p->nrule;
+	if (count > p->nrule - from)
+		count = p->nrule - from;
 
 	strbuf_putc(b, '{');
 	json_kv_str(b, "file", p->file, &first);
@@ -590,7 +594,7 @@ json_policy_rules(const struct policy *p, size_t from, size_t count,
 		strbuf_puts(b, "null");
 	json_key(b, "rules", &first);
 	strbuf_putc(b, '[');
-	for (i = from; i < end; i++) {
+	for (i = from; i < from + count; i++) {
 		if (i > from)
 			strbuf_putc(b, ',');
 		json_rule(b, p->rules[i]);

@@ -828,11 +828,43 @@ test_entry_names(void **state)
 	policy_free(q);
 }
 
+/* counters_busiest: the most packets, the earlier of equals, the order
+ * kept; nothing left out for 0 or a max of all. */
+static void
+test_busiest(void **state)
+{
+	static const uint64_t packets[] = { 5, 9, 1, 9, 7, 9, 0 };
+	static const struct { size_t max; const char *kept; } cases[] = {
+		{ 1, "b" }, { 2, "bd" }, { 3, "bdf" }, { 4, "bdef" },
+		{ 5, "abdef" }, { 6, "abcdef" }, { 7, "abcdefg" },
+		{ 0, "abcdefg" }, { 100, "abcdefg" },
+	};
+	struct counter v[7];
+	char got[8];
+	size_t c, i, n;
+
+	(void)state;
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		memset(v, 0, sizeof(v));
+		for (i = 0; i < 7; i++) {
+			v[i].name[0] = (char)('a' + i);
+			v[i].packets = packets[i];
+		}
+		n = 7;
+		counters_busiest(v, &n, cases[c].max);
+		for (i = 0; i < n; i++)
+			got[i] = v[i].name[0];
+		got[n] = '\0';
+		assert_string_equal(got, cases[c].kept);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_busiest),
 		cmocka_unit_test(test_rule_names),
 		cmocka_unit_test(test_entry_names),
 		cmocka_unit_test(test_rules_and_elements),
