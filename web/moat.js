@@ -80,7 +80,7 @@ async function loadPolicy() {
   hash = r.data.hash;
   // Past the last rule (the last page's rules deleted): its last page.
   if (policy.rules.length === 0 && rulesFrom > 1) {
-    rulesFrom = Math.max(1, rulesTotal - (rulesTotal - 1) % RULES_PAGE);
+    rulesFrom = rulesPageOf(rulesTotal);
     return loadPolicy();
   }
   drawPager();

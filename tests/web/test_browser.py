@@ -536,6 +536,16 @@ try:
           done(r.status);
         })();""", saved[1])
     check(put_back == 200, f"the config put back: {put_back}")
+    # The page shown (rules 1,001-2,000) is past the last rule now: the
+    # last page is drawn instead.
+    d.find_element(By.LINK_TEXT, "Dashboard").click()
+    d.find_element(By.LINK_TEXT, "Policies").click()
+    said = lambda: d.find_element(By.ID, "rules-shown").get_attribute(
+        "textContent")     # (the pager is hidden at two rules)
+    wait.until(lambda _: said() == "Rules 1\u20132 of 2")
+    check(len(rows()) == 2 and not d.find_element(
+        By.ID, "rules-pager").is_displayed(),
+        f"past the last rule: {said()}, {len(rows())} rows, pager hidden")
     d.set_window_size(390, 844)
     d.find_element(By.LINK_TEXT, "Policies").click()
     visible("#policies")
