@@ -1,7 +1,10 @@
 /* arena.c: region allocator; see arena.h. */
 #include "base/arena.h"
 
+#include "base/bigmem.h"
+
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #define BLOCK_MIN	(64 * 1024)
 #define ALIGN		16
 #define SPARE_MAX	32	/* blocks kept by arena_restore */
+#define BIG_BLOCK_MAX	(16u << 20)
 
 struct arena_block {
 	struct arena_block	*prev;
@@ -84,9 +88,22 @@ arena_take(struct arena *a, size_t n)
 		arena_oom(a);
 	if (b == NULL || b->size - b->used < need) {
 		size_t size = need > BLOCK_MIN ? need : BLOCK_MIN;
+		bool big = false;
 
-		if (size > SIZE_MAX - sizeof(*b))
+		if (size > SIZE_MAX - sizeof(*b) - BIG_PAGE)
 			arena_oom(a);
+		/* A large arena goes on in blocks of whole huge pages, a
+		 * quarter of what it holds (at most 16 MB): bigmem.h. */
+		if (a->total >= BIG_FROM) {
+			size_t want = a->total / 4 < BIG_BLOCK_MAX ?
+			    a->total / 4 : BIG_BLOCK_MAX;
+
+			if (want < size + sizeof(*b))
+				want = size + sizeof(*b);
+			size = ((want + BIG_PAGE - 1) & ~(size_t)(BIG_PAGE - 1)) -
+			    sizeof(*b);
+			big = true;
+		}
 		struct arena_block **sp;
 
 		/* Reuse a block that arena_restore gave back, if one fits. */
@@ -98,7 +115,8 @@ arena_take(struct arena *a, size_t n)
 			*sp = b->prev;
 			size = b->size;
 			a->nspare--;
-		} else if ((b = malloc(sizeof(*b) + size)) == NULL)
+		} else if ((b = big ? big_alloc(sizeof(*b) + size) :
+		    malloc(sizeof(*b) + size)) == NULL)
 			arena_oom(a);
 		b->prev = a->head;
 		b->size = size;

@@ -8,9 +8,10 @@
 #include "base/bigmem.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
-#define HUGE_PAGE	(2u << 20)
+#define HUGE_PAGE	BIG_PAGE
 
 void *
 big_alloc(size_t size)
@@ -23,5 +24,21 @@ big_alloc(size_t size)
 		return NULL;
 	/* Only advice: without huge pages the table works the same. */
 	(void)madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
+void *
+big_grow(void *old, size_t used, size_t size)
+{
+	void *p;
+
+	if (size < BIG_FROM)
+		return realloc(old, size);
+	if ((p = big_alloc(size)) == NULL)
+		return NULL;
+	if (old != NULL) {
+		memcpy(p, old, used);
+		free(old);
+	}
 	return p;
 }

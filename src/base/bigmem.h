@@ -9,5 +9,17 @@
  * lookup in a table of megabytes then misses the TLB seldom instead of
  * at nearly every read. */
 void	*big_alloc(size_t size);
+/* realloc for a buffer that grows: past BIG_FROM the new one is
+ * big_alloc's and the first used bytes of old are copied into it (what
+ * realloc maps anew would be on small pages).  NULL: old is untouched. */
+void	*big_grow(void *old, size_t used, size_t size);
+
+/* Memory a process grows into by the megabyte (a parse of a 100,000-rule
+ * policy, its compiled ruleset) is cheaper to touch on huge pages: one
+ * fault where 512 were (each zeroes a page and maps it; in a virtual
+ * machine each also costs an exit).  An arena or a buffer past
+ * BIG_FROM bytes takes its new memory this way. */
+#define BIG_FROM	(4u << 20)
+#define BIG_PAGE	(2u << 20)
 
 #endif

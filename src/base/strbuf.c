@@ -1,6 +1,8 @@
 /* strbuf.c: growable output string; see strbuf.h. */
 #include "base/strbuf.h"
 
+#include "base/bigmem.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +52,7 @@ strbuf_reserve(struct strbuf *b, size_t extra)
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
-	s = realloc(b->s, cap);
-	if (s == NULL) {
+	if ((s = big_grow(b->s, b->s != NULL ? b->len + 1 : 0, cap)) == NULL) {
 		b->failed = true;
 		return false;
 	}

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "base/bigmem.h"
 #include "base/clock.h"
 #include "enforce/nfnl.h"
 #include "enforce/nfrule.h"
@@ -93,7 +94,8 @@ room(struct nfset *b, size_t need)
 	cap = b->cap == 0 ? 1u << 16 : b->cap * 2;
 	while (cap - b->len < need)
 		cap *= 2;
-	if ((n = realloc(b->buf, cap)) == NULL)
+	/* (all of the old buffer: past len it is zero, the padding) */
+	if ((n = big_grow(b->buf, b->cap, cap)) == NULL)
 		return -1;
 	memset(n + b->cap, 0, cap - b->cap);
 	b->buf = n;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/bigmem.h"
 #include "policy/builtin.h"
 #include "policy/parser.h"
 #include "policy/resolve.h"
@@ -149,7 +150,7 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
 				    path, CONF_MAX >> 20);
 				goto fail;
 			}
-			if ((nb = realloc(buf, cap)) == NULL) {
+			if ((nb = big_grow(buf, len, cap)) == NULL) {
 				snprintf(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}

@@ -1,0 +1,183 @@
+/* test_bigmem.c: base/bigmem.h's huge pages as arenas and buffers use
+ * them past BIG_FROM: what is written stays (no block or buffer moved
+ * over another), memory is zeroed where arena_alloc says, and the kernel
+ * is asked for huge pages (its own count of huge-page faults moves, unless
+ * it says it had none to give). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/arena.h"
+#include "base/bigmem.h"
+#include "base/strbuf.h"
+
+/* A field of /proc/vmstat; -1 when there is none. */
+static long long
+vmstat(const char *name)
+{
+	char line[256], key[128];
+	long long v, got = -1;
+	FILE *fp = fopen("/proc/vmstat", "re");
+
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "%127s %lld", key, &v) == 2 &&
+		    strcmp(key, name) == 0)
+			got = v;
+	fclose(fp);
+	return got;
+}
+
+/* Transparent huge pages offered to memory that asks (madvise or
+ * always). */
+static bool
+thp_offered(void)
+{
+	char line[256] = "";
+	FILE *fp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+
+	if (fp == NULL)
+		return false;
+	if (fgets(line, sizeof(line), fp) == NULL)
+		line[0] = '\0';
+	fclose(fp);
+	return strstr(line, "[always]") != NULL ||
+	    strstr(line, "[madvise]") != NULL;
+}
+
+struct piece {
+	unsigned char	*p;
+	size_t		 n;
+};
+
+static void
+arena_keeps_what_is_written(void **state)
+{
+	struct arena a;
+	struct piece *v;
+	size_t n = 0, cap = 200000, total = 0, i, j;
+	long long before = vmstat("thp_fault_alloc");
+	long long fell = vmstat("thp_fault_fallback");
+
+	(void)state;
+	v = calloc(cap, sizeof(*v));
+	assert_non_null(v);
+	arena_init(&a);
+	/* Sizes from 1 byte to 100 KB (larger than a small block), to
+	 * 64 MB in all: far past BIG_FROM. */
+	while (total < (64u << 20) && n < cap) {
+		size_t sz = (n % 97 == 0) ? 100000 + n % 13 : 1 + (n * 131) %
+		    700;
+
+		v[n].p = arena_alloc(&a, sz);
+		v[n].n = sz;
+		assert_true(((uintptr_t)v[n].p & 15) == 0);
+		for (j = 0; j < sz; j++)
+			assert_int_equal(v[n].p[j], 0);
+		memset(v[n].p, (int)(n % 251) + 1, sz);
+		total += sz;
+		n++;
+	}
+	assert_true(a.total >= (64u << 20));
+	for (i = 0; i < n; i++)
+		for (j = 0; j < v[i].n; j++)
+			assert_int_equal(v[i].p[j], (int)(i % 251) + 1);
+	if (thp_offered() && before >= 0) {
+		long long got = vmstat("thp_fault_alloc") - before;
+
+		/* None given and none refused: the advice was not given. */
+		if (got == 0 && vmstat("thp_fault_fallback") == fell)
+			fail_msg("a 64 MB arena took no huge page");
+	}
+	arena_free(&a);
+	free(v);
+}
+
+/* Saved and restored across BIG_FROM: the blocks come back and are
+ * used again, the marks still hold. */
+static void
+arena_restore_past_big(void **state)
+{
+	struct arena a;
+	struct arena_mark m;
+	unsigned char *keep, *p;
+	size_t i;
+
+	(void)state;
+	arena_init(&a);
+	keep = arena_alloc(&a, 1000);
+	memset(keep, 7, 1000);
+	m = arena_save(&a);
+	for (i = 0; i < 3; i++) {
+		size_t k;
+
+		for (k = 0; k < 300; k++) {
+			p = arena_alloc(&a, 64 * 1024);
+			memset(p, 9, 64 * 1024);
+		}
+		arena_restore(&a, m);
+	}
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(keep[i], 7);
+	arena_free(&a);
+}
+
+static void
+strbuf_keeps_what_is_written(void **state)
+{
+	struct strbuf b;
+	char line[64];
+	size_t i, n = 0, len;
+
+	(void)state;
+	strbuf_init(&b, 0);
+	/* 40 MB of numbered lines, by appends of every size. */
+	for (i = 0; b.len < (40u << 20); i++) {
+		len = (size_t)snprintf(line, sizeof(line), "%zu:%.*s\n", i,
+		    (int)(i % 40), "0123456789012345678901234567890123456789");
+		strbuf_add(&b, line, len);
+		n++;
+	}
+	assert_false(strbuf_failed(&b));
+	assert_int_equal(strlen(strbuf_str(&b)), b.len);
+	{
+		const char *s = strbuf_str(&b);
+
+		for (i = 0; i < n; i++) {
+			len = (size_t)snprintf(line, sizeof(line), "%zu:%.*s\n",
+			    i, (int)(i % 40),
+			    "0123456789012345678901234567890123456789");
+			assert_memory_equal(s, line, len);
+			s += len;
+		}
+	}
+	strbuf_free(&b);
+	/* The limit still holds past BIG_FROM. */
+	strbuf_init(&b, 9u << 20);
+	for (i = 0; i < (10u << 20) / 4096; i++) {
+		static const char page[4096];
+
+		strbuf_add(&b, page, sizeof(page));
+	}
+	assert_true(strbuf_failed(&b));
+	assert_true(b.len <= (9u << 20));
+	strbuf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(arena_keeps_what_is_written),
+		cmocka_unit_test(arena_restore_past_big),
+		cmocka_unit_test(strbuf_keeps_what_is_written),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
