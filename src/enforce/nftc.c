@@ -64,6 +64,10 @@ struct nftc {
 	enum addr_family	 route_fam;	/* its family */
 	struct rule_part	*parts[2];	/* by family, by rule number */
 	unsigned char		*kinds;		/* by class chain: class_kind */
+	struct arena		 plan;		/* a zone's plan and the arrays
+						   of its chains, emptied after
+						   the zone: the next zone's
+						   plan takes the same memory */
 };
 
 /* A rule's sides in one family and whether it decides every connection
@@ -952,11 +956,11 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 	size_t *broad, nbroad = 0, *first, tcap;
 	uint64_t *hs;
 
-	live = arena_array(&c->a, z->nrules + 1, sizeof(*live));
-	decides = arena_array(&c->a, z->nrules + 1, sizeof(*decides));
+	live = arena_array(&c->plan, z->nrules + 1, sizeof(*live));
+	decides = arena_array(&c->plan, z->nrules + 1, sizeof(*decides));
 	/* (each rule's part asked for once: the second pass reads the
 	 * pointer, not the rule and the policy's array again) */
-	rps = arena_array_raw(&c->a, z->nrules + 1, sizeof(*rps));
+	rps = arena_array_raw(&c->plan, z->nrules + 1, sizeof(*rps));
 	for (i = 0, k = 1; i < z->nrules; i++) {
 		const struct rule_part *rp = rps[i] = rule_part(c, z->rules[i],
 		    f);
@@ -966,7 +970,7 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 		if (live[i] && z->segment_of[i] < 0)
 			k += 2 * rp->src.n;
 	}
-	cuts = arena_array_raw(&c->a, k + c->full[f].n, sizeof(*cuts));
+	cuts = arena_array_raw(&c->plan, k + c->full[f].n, sizeof(*cuts));
 	for (i = 0; i < c->full[f].n; i++) {	/* the family's own ends */
 		cuts[ncut].at = c->full[f].v[i].lo;
 		cuts[ncut].rule = SIZE_MAX;
@@ -989,15 +993,15 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 			}
 		}
 	}
-	sort_cuts(&c->a, cuts, ncut);
-	broad = arena_array_raw(&c->a, z->nrules + 1, sizeof(*broad));
+	sort_cuts(&c->plan, cuts, ncut);
+	broad = arena_array_raw(&c->plan, z->nrules + 1, sizeof(*broad));
 	for (i = 0; i < z->nrules; i++)
 		if (live[i] && z->segment_of[i] >= 0)
 			broad[nbroad++] = i;
-	cl = arena_array(&c->a, ncut + 1, sizeof(*cl));
-	act = arena_array_raw(&c->a, z->nrules + 1, sizeof(*act));
-	pos = arena_array_raw(&c->a, z->nrules + 1, sizeof(*pos));
-	sorted = arena_array_raw(&c->a, z->nrules + 1, sizeof(*sorted));
+	cl = arena_array(&c->plan, ncut + 1, sizeof(*cl));
+	act = arena_array_raw(&c->plan, z->nrules + 1, sizeof(*act));
+	pos = arena_array_raw(&c->plan, z->nrules + 1, sizeof(*pos));
+	sorted = arena_array_raw(&c->plan, z->nrules + 1, sizeof(*sorted));
 	z->nclasses[f] = 0;
 	for (i = 0; i < ncut; ) {
 		u128 at = cuts[i].at;
@@ -1029,7 +1033,7 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 		/* Active rules in file order, merged with the broad ones. */
 		memcpy(sorted, act, nact * sizeof(*sorted));
 		qsort(sorted, nact, sizeof(*sorted), size_sort);
-		x->items = arena_array_raw(&c->a, nact + (size_t)z->nsegments +
+		x->items = arena_array_raw(&c->plan, nact + (size_t)z->nsegments +
 		    1, sizeof(*x->items));
 		x->n = 0;
 		for (si = 0, ns = 0; si < nact || ns < nbroad; ) {
@@ -1061,8 +1065,8 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 	z->nchains[f] = 0;
 	for (tcap = 64; tcap < 2 * z->nclasses[f] + 2; tcap *= 2)
 		;
-	first = arena_array(&c->a, tcap, sizeof(*first));
-	hs = arena_array_raw(&c->a, z->nclasses[f] + 1, sizeof(*hs));
+	first = arena_array(&c->plan, tcap, sizeof(*first));
+	hs = arena_array_raw(&c->plan, z->nclasses[f] + 1, sizeof(*hs));
 	for (i = 0; i < z->nclasses[f]; i++) {
 		uint64_t h = 1469598103934665603ull;
 		struct class *same = NULL;
@@ -1104,8 +1108,8 @@ plan_zone(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 	int f;
 
 	memset(z, 0, sizeof(*z));
-	z->rules = arena_array(&c->a, p->nrule + 1, sizeof(*z->rules));
-	z->ids = arena_array_raw(&c->a, p->nrule + 1, sizeof(*z->ids));
+	z->rules = arena_array(&c->plan, p->nrule + 1, sizeof(*z->rules));
+	z->ids = arena_array_raw(&c->plan, p->nrule + 1, sizeof(*z->ids));
 	for (i = 0; i < p->nrule; i++)
 		if (p->rules[i]->iface == ifc && !p->rules[i]->disabled) {
 			/* The plan cuts the address space at the rules'
@@ -1118,7 +1122,7 @@ plan_zone(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 	if (z->nrules < DISPATCH_MIN)
 		return false;
 	/* Runs of rules from ANY source are shared by every class. */
-	z->segment_of = arena_array(&c->a, z->nrules + 1, sizeof(int));
+	z->segment_of = arena_array(&c->plan, z->nrules + 1, sizeof(int));
 	for (i = 0; i < z->nrules; i++) {
 		bool broad = iset_subset(c->full[FAM_V4], z->rules[i]->src.set) &&
 		    iset_subset(c->full[FAM_V6], z->rules[i]->src.set);
@@ -1130,7 +1134,7 @@ plan_zone(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 		else
 			z->segment_of[i] = z->nsegments++;
 	}
-	z->segment_id = arena_array(&c->a, (size_t)z->nsegments + 1,
+	z->segment_id = arena_array(&c->plan, (size_t)z->nsegments + 1,
 	    sizeof(*z->segment_id));
 	for (i = z->nrules; i-- > 0; )
 		if (z->segment_of[i] >= 0)
@@ -1394,14 +1398,14 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 
 		if (z->nchains[f] == 0)
 			continue;
-		name = arena_array(&c->a, (size_t)z->nchains[f] + 1,
+		name = arena_array(&c->plan, (size_t)z->nchains[f] + 1,
 		    sizeof(*name));
 		/* the names given, open-addressed */
 		for (tcap = 64; tcap < 2 * (size_t)z->nchains[f] + 2; tcap *= 2)
 			;
-		taken = arena_array_raw(&c->a, tcap, sizeof(*taken));
-		used = arena_array(&c->a, tcap, sizeof(*used));
-		kinds = arena_array(&c->a, (size_t)z->nchains[f] + 1,
+		taken = arena_array_raw(&c->plan, tcap, sizeof(*taken));
+		used = arena_array(&c->plan, tcap, sizeof(*used));
+		kinds = arena_array(&c->plan, (size_t)z->nchains[f] + 1,
 		    sizeof(*kinds));
 		c->kinds = kinds;
 		/* One chain per distinct list, written where first used,
@@ -1460,7 +1464,7 @@ compile_classes(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 		/* The map: address ranges to class chains, neighbours merged,
 		 * in pieces when it is long (put_dispatch). */
 		nel = 0;
-		el = arena_array(&c->a, z->nclasses[f] + 1, sizeof(*el));
+		el = arena_array(&c->plan, z->nclasses[f] + 1, sizeof(*el));
 		for (i = 0; i < z->nclasses[f]; i = j) {
 			u128 hi = cl[i].hi;
 
@@ -1501,9 +1505,9 @@ compile_pieces(struct nftc *c, const struct iface *ifc, struct strbuf *out)
 	const struct rule **first;
 
 	strbuf_init(&all, 0);
-	end = arena_array(&c->a, p->nrule + 1, sizeof(*end));
-	upto = arena_array(&c->a, p->nrule + 1, sizeof(*upto));
-	first = arena_array(&c->a, p->nrule + 1, sizeof(*first));
+	end = arena_array(&c->plan, p->nrule + 1, sizeof(*end));
+	upto = arena_array(&c->plan, p->nrule + 1, sizeof(*upto));
+	first = arena_array(&c->plan, p->nrule + 1, sizeof(*first));
 	c->b = &all;
 	for (i = 0; i < p->nrule; i++) {
 		size_t at = all.len;
@@ -1559,13 +1563,13 @@ static void
 compile_zone(struct nftc *c, const struct iface *ifc)
 {
 	const struct policy *p = c->p;
+	struct arena_mark m = arena_save(&c->plan);
 	struct zone_plan z;
 	bool dispatch = plan_zone(c, ifc, &z);
 	struct strbuf pieces;
 	int f;
 
 	strbuf_init(&pieces, 0);
-
 	strbuf_puts(c->b, "\tchain ");
 	zone_name(c, ifc, " {\n");
 	if (p->lockout_rule != NULL && p->lockout_rule->iface == ifc)
@@ -1608,6 +1612,7 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 	strbuf_free(&pieces);
 	if (dispatch)
 		compile_classes(c, ifc, &z);
+	arena_restore(&c->plan, m);
 }
 
 /* An HA pair's own traffic, from the peer on the sync interface and
@@ -2666,6 +2671,7 @@ compile_body(void *arg)
 	struct strbuf *b = c->b;
 	size_t i;
 
+	c->plan.oom = c->a.oom;		/* (arena_catch's, below) */
 	c->full[FAM_V4] = iset_range(&c->a, V4_BASE, V4_LAST);
 	c->full[FAM_V6] = iset_complement(&c->a, c->full[FAM_V4], 0, U128_MAX);
 	strbuf_printf(b, "# moat policy from %s, compiled by moat\n",
@@ -2728,11 +2734,13 @@ compile(const struct policy *p, struct strbuf *b, int linear,
 	if (p->nsched > 0)
 		schedule_frame_now(&c.frame);
 	arena_init(&c.a);
+	arena_init(&c.plan);
 	strbuf_init(&c.chains, 0);
 	strbuf_init(&c.sets, 0);
 	rc = arena_catch(&c.a, compile_body, &c);
 	strbuf_free(&c.sets);
 	strbuf_free(&c.chains);
+	arena_free(&c.plan);
 	arena_free(&c.a);
 	return rc == 0 && !strbuf_failed(b) ? 0 : -1;
 }
