@@ -62,6 +62,30 @@ strbuf_reserve(struct strbuf *b, size_t extra)
 }
 
 void
+strbuf_expect(struct strbuf *b, size_t more)
+{
+	bool was = b->failed;
+
+	if (b->max != 0 && more > b->max - (b->len < b->max ? b->len : b->max))
+		more = b->max - (b->len < b->max ? b->len : b->max);
+	/* (only a wish: the room not had fails no append yet) */
+	if (!strbuf_reserve(b, more) && !was)
+		b->failed = false;
+}
+
+void
+strbuf_insert(struct strbuf *b, size_t at, const char *s, size_t len)
+{
+	if (at > b->len)
+		at = b->len;
+	if (len == 0 || !strbuf_reserve(b, len))
+		return;
+	memmove(b->s + at + len, b->s + at, b->len - at + 1);
+	memcpy(b->s + at, s, len);
+	b->len += len;
+}
+
+void
 strbuf_add(struct strbuf *b, const char *s, size_t len)
 {
 	if (!strbuf_reserve(b, len))

@@ -24,8 +24,14 @@ void	 strbuf_init(struct strbuf *b, size_t max);
 void	 strbuf_free(struct strbuf *b);
 /* Empty the buffer, keep its memory. */
 void	 strbuf_reset(struct strbuf *b);
+/* Room for about more bytes, asked ahead of the appends that take them
+ * when their size is known roughly: a buffer that grows by the megabyte
+ * is then not copied as it grows (room never written takes no memory). */
+void	 strbuf_expect(struct strbuf *b, size_t more);
 /* Append len bytes. */
 void	 strbuf_add(struct strbuf *b, const char *s, size_t len);
+/* Insert len bytes at offset at (at most len: appended). */
+void	 strbuf_insert(struct strbuf *b, size_t at, const char *s, size_t len);
 /* Append a NUL-terminated string. */
 void	 strbuf_puts(struct strbuf *b, const char *s);
 /* Append one byte. */

@@ -2,7 +2,8 @@
  * them past BIG_FROM: what is written stays (no block or buffer moved
  * over another), memory is zeroed where arena_alloc says, and the kernel
  * is asked for huge pages (its own count of huge-page faults moves, unless
- * it says it had none to give). */
+ * it says it had none to give); strbuf's insert and expect, which the
+ * compiler uses not to copy its output as it grows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +171,58 @@ strbuf_keeps_what_is_written(void **state)
 	strbuf_free(&b);
 }
 
+/* strbuf_insert at the start, inside, at and past the end; strbuf_expect
+ * only makes room: a wish it cannot have (more than memory, more than the
+ * cap) fails no append. */
+static void
+strbuf_insert_expect(void **state)
+{
+	struct strbuf b;
+	size_t i;
+
+	(void)state;
+	strbuf_init(&b, 0);
+	strbuf_puts(&b, "chains");
+	strbuf_insert(&b, 0, "sets ", 5);
+	assert_string_equal(strbuf_str(&b), "sets chains");
+	strbuf_insert(&b, 4, "+maps", 5);
+	assert_string_equal(strbuf_str(&b), "sets+maps chains");
+	strbuf_insert(&b, b.len, "!", 1);
+	strbuf_insert(&b, b.len + 10, "?", 1);
+	assert_string_equal(strbuf_str(&b), "sets+maps chains!?");
+	assert_int_equal(b.len, strlen(strbuf_str(&b)));
+	/* past BIG_FROM: the bytes before and after the insertion move */
+	strbuf_reset(&b);
+	for (i = 0; i < (6u << 20); i++)
+		strbuf_putc(&b, (char)('a' + i % 26));
+	strbuf_insert(&b, 3, "XYZ", 3);
+	assert_memory_equal(strbuf_str(&b), "abcXYZdef", 9);
+	assert_int_equal(b.len, (6u << 20) + 3);
+	assert_int_equal(strbuf_str(&b)[b.len - 1], 'a' + ((6u << 20) - 1) % 26);
+	strbuf_free(&b);
+
+	strbuf_init(&b, 0);
+	strbuf_expect(&b, (size_t)1 << 62);	/* no such memory */
+	assert_false(strbuf_failed(&b));
+	strbuf_puts(&b, "still");
+	assert_string_equal(strbuf_str(&b), "still");
+	strbuf_expect(&b, 12u << 20);
+	assert_true(b.cap >= (12u << 20) + 5);
+	assert_string_equal(strbuf_str(&b), "still");
+	strbuf_free(&b);
+
+	strbuf_init(&b, 100);
+	strbuf_expect(&b, 1000);		/* over the cap: up to it */
+	assert_false(strbuf_failed(&b));
+	assert_true(b.cap <= 256);
+	for (i = 0; i < 100; i++)
+		strbuf_putc(&b, 'x');
+	assert_false(strbuf_failed(&b));
+	strbuf_putc(&b, 'x');
+	assert_true(strbuf_failed(&b));
+	strbuf_free(&b);
+}
+
 int
 main(void)
 {
@@ -177,6 +230,7 @@ main(void)
 		cmocka_unit_test(arena_keeps_what_is_written),
 		cmocka_unit_test(arena_restore_past_big),
 		cmocka_unit_test(strbuf_keeps_what_is_written),
+		cmocka_unit_test(strbuf_insert_expect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
