@@ -111,10 +111,12 @@ static void
 check_dynamic(const struct policy *p, const uint8_t *data, size_t size)
 {
 	struct bound_addr ba[2] = {
-		{ NULL, { LIT_PREFIX, FAM_V4, V4_BASE | 0xcb007105u,
-		    V4_BASE | 0xcb007105u, 24 } },
-		{ NULL, { LIT_PREFIX, FAM_V6, (u128)0x20010db8u << 96 | 5,
-		    (u128)0x20010db8u << 96 | 5, 64 } },
+		{ NULL, { .kind = LIT_PREFIX, .family = FAM_V4,
+		    .lo = V4_BASE | 0xcb007105u, .hi = V4_BASE | 0xcb007105u,
+		    .plen = 24 } },
+		{ NULL, { .kind = LIT_PREFIX, .family = FAM_V6,
+		    .lo = (u128)0x20010db8u << 96 | 5,
+		    .hi = (u128)0x20010db8u << 96 | 5, .plen = 64 } },
 	};
 	struct binding b = { .n = 2, .v = ba };
 	struct strbuf one, two;

@@ -32,11 +32,13 @@ enum addr_lit_kind {
 	LIT_RANGE,
 };
 
-/* One literal as written: a host, a network or a range. */
+/* One literal as written: a host, a network or a range.  (The members
+ * are in the order that leaves the least padding: a 100,000-rule policy
+ * holds some 200,000 of them.) */
 struct addr_lit {
+	u128			lo, hi;	/* the addresses it covers */
 	enum addr_lit_kind	kind;
 	enum addr_family	family;
-	u128			lo, hi;	/* the addresses it covers */
 	int			plen;	/* prefix length in its family (LIT_PREFIX) */
 };
 
