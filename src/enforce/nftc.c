@@ -149,6 +149,10 @@ family_part(struct arena *a, const struct iset full[3], struct iset s,
 	 * copy (the same intervals iset_inter would give). */
 	if (s.n == 0)
 		return none;
+	/* Any address (most rules' one side): the family's own range, or
+	 * for IPv6 the whole again (below: the block given back). */
+	if (s.n == 1 && s.v[0].lo == 0 && s.v[0].hi == U128_MAX)
+		return f == FAM_V4 ? full[FAM_V4] : s;
 	in4 = s.v[0].lo >= V4_BASE && s.v[s.n - 1].hi <= V4_LAST;
 	out4 = s.v[s.n - 1].hi < V4_BASE || s.v[0].lo > V4_LAST;
 	if (in4)
