@@ -211,6 +211,21 @@ arena_grow(struct arena *a, void *old, size_t oldcount, size_t newcount,
 	return p;
 }
 
+void
+arena_shrink(struct arena *a, void *p, size_t size, size_t keep)
+{
+	struct arena_block *b = a->head;
+	size_t off, need = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+
+	if (b == NULL || keep >= size || (unsigned char *)p < b->data ||
+	    (unsigned char *)p > b->data + b->used)
+		return;
+	off = (size_t)((unsigned char *)p - b->data);
+	if (off + need != b->used)
+		return;
+	b->used = off + ((keep + ALIGN - 1) & ~(size_t)(ALIGN - 1));
+}
+
 struct arena_mark
 arena_save(struct arena *a)
 {

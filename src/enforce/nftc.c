@@ -835,7 +835,8 @@ struct item {
 struct class {
 	u128		 lo, hi;	/* the source addresses it stands for */
 	struct item	*items;
-	size_t		 n;
+	uint32_t	 n;		/* (a plan has at most DISPATCH_BUDGET
+					   items a rule) */
 	int		 chain;		/* class chain number, after dedup */
 };
 
@@ -1058,6 +1059,10 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 			if (decides[r])
 				break;
 		}
+		/* (room was taken for every active rule; a list ends at
+		 * its first rule that decides) */
+		arena_shrink(&c->plan, x->items, (nact + (size_t)z->nsegments +
+		    1) * sizeof(*x->items), x->n * sizeof(*x->items));
 		total += x->n;
 		if (total > DISPATCH_BUDGET * z->nrules + 64)
 			return false;

@@ -129,6 +129,33 @@ arena_restore_past_big(void **state)
 	arena_free(&a);
 }
 
+/* arena_shrink gives back the tail of the last thing taken, and only of
+ * the last: the next one starts where the kept part ends. */
+static void
+arena_shrink_last(void **state)
+{
+	struct arena a;
+	unsigned char *p, *q, *r;
+
+	(void)state;
+	arena_init(&a);
+	p = arena_alloc(&a, 1000);
+	memset(p, 5, 1000);
+	arena_shrink(&a, p, 1000, 100);
+	q = arena_alloc(&a, 64);
+	assert_ptr_equal(q, p + 112);		/* 100, aligned to 16 */
+	assert_int_equal(p[99], 5);
+	memset(q, 6, 64);
+	arena_shrink(&a, p, 100, 10);		/* not the last: no change */
+	r = arena_alloc(&a, 16);
+	assert_ptr_equal(r, q + 64);
+	arena_shrink(&a, r, 16, 16);		/* nothing to give back */
+	assert_ptr_equal(arena_alloc(&a, 16), r + 16);
+	assert_int_equal(p[0], 5);
+	assert_int_equal(q[63], 6);
+	arena_free(&a);
+}
+
 static void
 strbuf_keeps_what_is_written(void **state)
 {
@@ -229,6 +256,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(arena_keeps_what_is_written),
 		cmocka_unit_test(arena_restore_past_big),
+		cmocka_unit_test(arena_shrink_last),
 		cmocka_unit_test(strbuf_keeps_what_is_written),
 		cmocka_unit_test(strbuf_insert_expect),
 	};
