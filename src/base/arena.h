@@ -56,10 +56,10 @@ char	*arena_printf(struct arena *a, const char *fmt, ...)
 /* Grow an array: a new copy of newcount elements, old contents kept. */
 void	*arena_grow(struct arena *a, void *old, size_t oldcount, size_t newcount,
 	    size_t size);
-/* Remember the current position. */
 /* p, the last thing taken from a (size bytes), cut to keep bytes: the rest
  * goes back to a.  p not the last: nothing happens. */
 void	 arena_shrink(struct arena *a, void *p, size_t size, size_t keep);
+/* Remember the current position. */
 struct arena_mark arena_save(struct arena *a);
 /* Free everything allocated since the mark. */
 void	 arena_restore(struct arena *a, struct arena_mark m);

@@ -7,6 +7,7 @@
  */
 #include "base/bigmem.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,11 +18,15 @@ void *
 big_alloc(size_t size)
 {
 	void *p;
+	int rc;
 
 	if (size < HUGE_PAGE)
 		return malloc(size);
-	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+	/* (posix_memalign says why in its return, not in errno) */
+	if ((rc = posix_memalign(&p, HUGE_PAGE, size)) != 0) {
+		errno = rc;
 		return NULL;
+	}
 	/* Only advice: without huge pages the table works the same. */
 	(void)madvise(p, size, MADV_HUGEPAGE);
 	return p;

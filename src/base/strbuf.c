@@ -51,11 +51,12 @@ strbuf_reserve(struct strbuf *b, size_t extra)
 		return true;
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
-		cap *= 2;
+		cap = cap > (size_t)-1 / 2 ? need : cap * 2;
 	if ((s = big_grow(b->s, b->s != NULL ? b->len + 1 : 0, cap)) == NULL) {
 		b->failed = true;
 		return false;
 	}
+	s[b->len] = '\0';	/* (a new buffer: "" until written) */
 	b->s = s;
 	b->cap = cap;
 	return true;
@@ -80,9 +81,10 @@ strbuf_insert(struct strbuf *b, size_t at, const char *s, size_t len)
 		at = b->len;
 	if (len == 0 || !strbuf_reserve(b, len))
 		return;
-	memmove(b->s + at + len, b->s + at, b->len - at + 1);
+	memmove(b->s + at + len, b->s + at, b->len - at);
 	memcpy(b->s + at, s, len);
 	b->len += len;
+	b->s[b->len] = '\0';
 }
 
 void

@@ -30,7 +30,8 @@ void	 strbuf_reset(struct strbuf *b);
 void	 strbuf_expect(struct strbuf *b, size_t more);
 /* Append len bytes. */
 void	 strbuf_add(struct strbuf *b, const char *s, size_t len);
-/* Insert len bytes at offset at (at most len: appended). */
+/* Insert len bytes at offset at (at or past len: appended); s must not
+ * point into b (its memory may move). */
 void	 strbuf_insert(struct strbuf *b, size_t at, const char *s, size_t len);
 /* Append a NUL-terminated string. */
 void	 strbuf_puts(struct strbuf *b, const char *s);

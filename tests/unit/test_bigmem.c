@@ -228,6 +228,18 @@ strbuf_insert_expect(void **state)
 	assert_int_equal(strbuf_str(&b)[b.len - 1], 'a' + ((6u << 20) - 1) % 26);
 	strbuf_free(&b);
 
+	/* into a buffer never written: still a string */
+	strbuf_init(&b, 0);
+	strbuf_expect(&b, 100);
+	assert_string_equal(strbuf_str(&b), "");
+	strbuf_insert(&b, 0, "first", 5);
+	assert_string_equal(strbuf_str(&b), "first");
+	strbuf_free(&b);
+	strbuf_init(&b, 0);
+	strbuf_insert(&b, 3, "only", 4);
+	assert_string_equal(strbuf_str(&b), "only");
+	strbuf_free(&b);
+
 	strbuf_init(&b, 0);
 	strbuf_expect(&b, (size_t)1 << 62);	/* no such memory */
 	assert_false(strbuf_failed(&b));
