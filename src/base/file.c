@@ -253,7 +253,7 @@ file_read(const char *path, size_t max, size_t *len)
 		errno = EFBIG;
 		return NULL;
 	}
-	if ((buf = big_grow(NULL, 0, (size_t)n + 1)) == NULL) {
+	if ((buf = big_alloc((size_t)n + 1)) == NULL) {
 		fclose(fp);
 		return NULL;
 	}
@@ -285,7 +285,7 @@ file_read_regular(const char *path, size_t max, size_t *len)
 		errno = EFBIG;
 		goto fail;
 	}
-	if ((buf = big_grow(NULL, 0, (size_t)st.st_size + 1)) == NULL)
+	if ((buf = big_alloc((size_t)st.st_size + 1)) == NULL)
 		goto fail;
 	while (got < (size_t)st.st_size && (n = read(fd, buf + got,
 	    (size_t)st.st_size - got)) != 0) {

@@ -66,9 +66,10 @@ void
 strbuf_expect(struct strbuf *b, size_t more)
 {
 	bool was = b->failed;
+	size_t left = b->len < b->max ? b->max - b->len : 0;
 
-	if (b->max != 0 && more > b->max - (b->len < b->max ? b->len : b->max))
-		more = b->max - (b->len < b->max ? b->len : b->max);
+	if (b->max != 0 && more > left)
+		more = left;
 	/* (only a wish: the room not had fails no append yet) */
 	if (!strbuf_reserve(b, more) && !was)
 		b->failed = false;

@@ -1011,7 +1011,7 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 	for (i = 0; i < ncut; ) {
 		u128 at = cuts[i].at;
 		struct class *x;
-		size_t ns, si, r;
+		size_t ns, si, r, room;
 
 		for (; i < ncut && cuts[i].at == at; i++) {
 			size_t ru = cuts[i].rule;
@@ -1038,8 +1038,8 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 		/* Active rules in file order, merged with the broad ones. */
 		memcpy(sorted, act, nact * sizeof(*sorted));
 		qsort(sorted, nact, sizeof(*sorted), size_sort);
-		x->items = arena_array_raw(&c->plan, nact + (size_t)z->nsegments +
-		    1, sizeof(*x->items));
+		room = nact + (size_t)z->nsegments + 1;
+		x->items = arena_array_raw(&c->plan, room, sizeof(*x->items));
 		x->n = 0;
 		for (si = 0, ns = 0; si < nact || ns < nbroad; ) {
 			bool take_active = ns == nbroad || (si < nact &&
@@ -1061,8 +1061,8 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 		}
 		/* (room was taken for every active rule; a list ends at
 		 * its first rule that decides) */
-		arena_shrink(&c->plan, x->items, (nact + (size_t)z->nsegments +
-		    1) * sizeof(*x->items), x->n * sizeof(*x->items));
+		arena_shrink(&c->plan, x->items, room * sizeof(*x->items),
+		    x->n * sizeof(*x->items));
 		total += x->n;
 		if (total > DISPATCH_BUDGET * z->nrules + 64)
 			return false;
@@ -2606,11 +2606,11 @@ by_uses(const void *x, const void *y)
  * head on), those the chains look up most first: the lines before the
  * first declaration, then the declarations by use, exactly c->sets.len
  * bytes put in place (no buffer of their own: nothing malloc'd is held
- * while the arena may jump).  The kernel finds the set a rule names by walking the table's
- * list of sets, in the order they were added, comparing names: at 100K
- * rules, 24,000 lookups walked half of 2,300 sets each, 20% of the
- * kernel's time of a whole apply.  The 100 most used sets hold half the
- * lookups there.
+ * while the arena may jump).  The kernel finds the set a rule names by
+ * walking the table's list of sets, in the order they were added,
+ * comparing names: at 100K rules, 24,000 lookups walked half of 2,300
+ * sets each, 20% of the kernel's time of a whole apply.  The 100 most
+ * used sets hold half the lookups there.
  */
 static void
 put_sets_by_use(struct nftc *c, struct strbuf *b, size_t head)
