@@ -770,8 +770,11 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
 	return roots;
 }
 
+/* A tree of the n boxes at boxes (malloc'd; the tree keeps them until it
+ * takes its narrow or compact form, and frees them in any case).  NULL
+ * when memory runs out. */
 static struct tree *
-tree_build(const struct cls_box *boxes, size_t n, const struct cdict *dict)
+tree_build(struct cls_box *boxes, size_t n, const struct cdict *dict)
 {
 	struct tree *c = calloc(1, sizeof(*c));
 	u128 rlo[CLS_DIMS], rhi[CLS_DIMS];
@@ -779,18 +782,18 @@ tree_build(const struct cls_box *boxes, size_t n, const struct cdict *dict)
 	size_t i, nroots = 1;
 	int d, fits = fits32(boxes, n);
 
-	if (c == NULL)
+	if (c == NULL) {
+		free(boxes);
 		return NULL;
+	}
 	c->leafmax = LEAF_MAX;
-	c->boxes = malloc((n + 1) * sizeof(*boxes));
+	c->boxes = boxes;
+	c->nboxes = n;
 	ids = malloc((n + 1) * sizeof(*ids));
-	if (c->boxes == NULL || ids == NULL) {
-		free(ids);
+	if (ids == NULL) {
 		tree_free(c);
 		return NULL;
 	}
-	memcpy(c->boxes, boxes, n * sizeof(*boxes));
-	c->nboxes = n;
 	c->minprio = n > 0 ? boxes[0].prio : 0;
 	for (i = 0; i < n; i++) {
 		ids[i] = (uint32_t)i;
@@ -897,39 +900,46 @@ uniq(void *v, size_t *n, size_t sz, int (*cmp)(const void *, const void *))
 	*n = k;
 }
 
-/* The boxes' priorities as ranks, dense from 0 (trees compare ranks; the
- * compact form keeps them in 15 bits): b rewritten, c->prio the way back
- * unless ranks and priorities are the same.  -1 when memory runs out. */
-static int
-rank_boxes(struct classifier *c, struct cls_box *b, size_t n)
+/* The ranks of the boxes' priorities, dense from 0 (trees compare ranks;
+ * the compact form keeps them in 15 bits): the sorted priorities, each
+ * once, in c->prio unless ranks and priorities are the same, their number
+ * in c->nrank; the rank of priority x is rank_of(c, ranks, x).  NULL when
+ * memory runs out. */
+static int *
+rank_boxes(struct classifier *c, const struct cls_box *b, size_t n)
 {
 	int *p = malloc((n + 1) * sizeof(*p));
-	size_t i, k = n, a, z;
+	size_t i, k = n;
 
 	if (p == NULL)
-		return -1;
+		return NULL;
 	for (i = 0; i < n; i++)
 		p[i] = b[i].prio;
 	uniq(p, &k, sizeof(*p), int_cmp);
-	for (i = 0; i < n; i++) {
-		for (a = 0, z = k; a + 1 < z; ) {
-			size_t m = (a + z) / 2;
-
-			if (p[m] <= b[i].prio)
-				a = m;
-			else
-				z = m;
-		}
-		b[i].prio = (int)a;
-	}
 	c->nrank = k;
 	for (i = 0; i < k && p[i] == (int)i; i++)
 		;
-	if (i == k)
-		free(p);
-	else
+	if (i < k)
 		c->prio = p;
-	return 0;
+	return p;
+}
+
+static int
+rank_of(const struct classifier *c, const int *ranks, int prio)
+{
+	size_t a = 0, z = c->nrank;
+
+	if (c->prio == NULL)
+		return prio;
+	while (a + 1 < z) {
+		size_t m = (a + z) / 2;
+
+		if (ranks[m] <= prio)
+			a = m;
+		else
+			z = m;
+	}
+	return (int)a;
 }
 
 /* The tables of the compact form, when every box fits 32 bits and each
@@ -977,29 +987,24 @@ make_dict(struct classifier *c, const struct cls_box *b, size_t n)
 	return 0;
 }
 
+/* The boxes are put in their groups' arrays as they are copied, with
+ * their ranks for priorities: each box is copied once, and the trees
+ * keep the copies. */
 struct classifier *
 cls_build(const struct cls_box *given, size_t n)
 {
 	struct classifier *c = calloc(1, sizeof(*c));
-	struct cls_box *group, *boxes;
+	struct cls_box *group;
 	u128 lo[CLS_DIMS], hi[CLS_DIMS], span[CLS_DIMS];
-	size_t i, m;
-	int g, d;
+	size_t count[GROUPS_MAX] = { 0 }, i, m;
+	int g, d, *ranks;
 
-	if (c == NULL || (group = malloc((n + 1) * sizeof(*group))) == NULL) {
-		free(c);
+	if (c == NULL)
 		return NULL;
-	}
-	if ((boxes = malloc((n + 1) * sizeof(*boxes))) == NULL) {
-		free(group);
-		free(c);
-		return NULL;
-	}
-	if (n > 0)
-		memcpy(boxes, given, n * sizeof(*boxes));
-	if (rank_boxes(c, boxes, n) == -1 || make_dict(c, boxes, n) == -1) {
-		free(boxes);
-		free(group);
+	if ((ranks = rank_boxes(c, given, n)) == NULL ||
+	    make_dict(c, given, n) == -1) {
+		if (ranks != c->prio)
+			free(ranks);
 		cls_free(c);
 		return NULL;
 	}
@@ -1007,32 +1012,41 @@ cls_build(const struct cls_box *given, size_t n)
 		lo[d] = U128_MAX;
 		hi[d] = 0;
 		for (i = 0; i < n; i++) {
-			if (boxes[i].lo[d] < lo[d])
-				lo[d] = boxes[i].lo[d];
-			if (boxes[i].hi[d] > hi[d])
-				hi[d] = boxes[i].hi[d];
+			if (given[i].lo[d] < lo[d])
+				lo[d] = given[i].lo[d];
+			if (given[i].hi[d] > hi[d])
+				hi[d] = given[i].hi[d];
 		}
 		span[d] = n > 0 ? hi[d] - lo[d] : 0;
 	}
+	for (i = 0; i < n; i++)
+		count[wide_mask(&given[i], span)]++;
 	for (g = 0; g < GROUPS_MAX; g++) {
-		for (i = 0, m = 0; i < n; i++)
-			if (wide_mask(&boxes[i], span) == g)
-				group[m++] = boxes[i];
-		if (m == 0)
+		if (count[g] == 0)
 			continue;
+		if ((group = big_alloc((count[g] + 1) * sizeof(*group))) ==
+		    NULL)
+			goto fail;
+		for (i = 0, m = 0; i < n; i++)
+			if (wide_mask(&given[i], span) == g) {
+				group[m] = given[i];
+				group[m++].prio = rank_of(c, ranks,
+				    given[i].prio);
+			}
 		if ((c->trees[c->ntrees] = tree_build(group, m,
-		    c->dict.src != NULL ? &c->dict : NULL)) == NULL) {
-			free(group);
-			free(boxes);
-			cls_free(c);
-			return NULL;
-		}
+		    c->dict.src != NULL ? &c->dict : NULL)) == NULL)
+			goto fail;
 		c->ntrees++;
 	}
-	free(group);
-	free(boxes);
+	if (ranks != c->prio)
+		free(ranks);
 	qsort(c->trees, (size_t)c->ntrees, sizeof(c->trees[0]), tree_order);
 	return c;
+fail:
+	if (ranks != c->prio)
+		free(ranks);
+	cls_free(c);
+	return NULL;
 }
 
 static int

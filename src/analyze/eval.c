@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "analyze/classify.h"
+#include "base/bigmem.h"
 
 u128
 flow_service_key(const struct flow *f)
@@ -132,29 +134,6 @@ struct policy_index {
 	struct classifier	*v4, *other;
 };
 
-struct boxes {
-	struct cls_box	*v;
-	size_t		 n, cap, max;
-};
-
-static int
-add_box(struct boxes *b, const struct cls_box *x)
-{
-	if (b->n == b->max)
-		return -1;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		struct cls_box *v = realloc(b->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		b->v = v;
-		b->cap = cap;
-	}
-	b->v[b->n++] = *x;
-	return 0;
-}
-
 /* Box x cut to the IPv4 block in both addresses and shifted to 32 bits;
  * false when it holds no IPv4 flow. */
 static bool
@@ -185,21 +164,20 @@ inside_v4(const struct cls_box *x)
 	return true;
 }
 
-struct policy_index *
-policy_index(const struct policy *p, size_t max_boxes)
+/* The boxes of p's rules, one per combination of a rule's intervals
+ * (the third dimension is the minute of the week), for the classifier of
+ * IPv4 flows (v4) or the other: into out when it is not NULL; their
+ * number, or -1 past max. */
+static ssize_t
+rule_boxes(const struct policy *p, bool v4, size_t max, struct cls_box *out)
 {
-	struct boxes v4 = { NULL, 0, 0, max_boxes };
-	struct boxes other = { NULL, 0, 0, max_boxes };
-	struct policy_index *idx = NULL;
-	size_t i, a, b, k, t;
+	size_t i, a, b, k, t, n = 0;
 
 	for (i = 0; i < p->nrule; i++) {
 		const struct rule *r = p->rules[i];
 
 		if (r->disabled)
 			continue;
-		/* One box per combination of the rule's intervals; the
-		 * third dimension is the minute of the week. */
 		for (t = 0; t < (r->sched != NULL ? r->sched->set.n : 1); t++)
 		for (a = 0; a < r->src.set.n; a++)
 			for (b = 0; b < r->dst.set.n; b++)
@@ -219,22 +197,48 @@ policy_index(const struct policy *p, size_t max_boxes)
 					x.hi[3] = r->svc.set.v[k].hi;
 					x.lo[4] = x.hi[4] = r->iface->index;
 					x.prio = (int)i;
-					if ((v4_part(&x, &y) &&
-					    add_box(&v4, &y) == -1) ||
-					    (!inside_v4(&x) &&
-					    add_box(&other, &x) == -1))
-						goto out;
+					if (v4 ? !v4_part(&x, &y) :
+					    inside_v4(&x))
+						continue;
+					if (n == max)
+						return -1;
+					if (out != NULL)
+						out[n] = v4 ? y : x;
+					n++;
 				}
 	}
-	if ((idx = calloc(1, sizeof(*idx))) == NULL ||
-	    (idx->v4 = cls_build(v4.v, v4.n)) == NULL ||
-	    (idx->other = cls_build(other.v, other.n)) == NULL) {
+	return (ssize_t)n;
+}
+
+/* The classifier of the boxes rule_boxes gives for v4; NULL when memory
+ * runs out or there are more than max boxes.  The boxes are counted
+ * first and taken once: at 100,000 rules they are tens of megabytes. */
+static struct classifier *
+index_part(const struct policy *p, bool v4, size_t max)
+{
+	ssize_t n = rule_boxes(p, v4, max, NULL);
+	struct classifier *c;
+	struct cls_box *v;
+
+	if (n < 0 || (v = big_alloc(((size_t)n + 1) * sizeof(*v))) == NULL)
+		return NULL;
+	(void)rule_boxes(p, v4, max, v);
+	c = cls_build(v, (size_t)n);
+	free(v);
+	return c;
+}
+
+struct policy_index *
+policy_index(const struct policy *p, size_t max_boxes)
+{
+	struct policy_index *idx = calloc(1, sizeof(*idx));
+
+	if (idx == NULL ||
+	    (idx->v4 = index_part(p, true, max_boxes)) == NULL ||
+	    (idx->other = index_part(p, false, max_boxes)) == NULL) {
 		policy_index_free(idx);
-		idx = NULL;
+		return NULL;
 	}
-out:
-	free(v4.v);
-	free(other.v);
 	return idx;
 }
 
@@ -246,6 +250,12 @@ policy_index_free(struct policy_index *idx)
 	cls_free(idx->v4);
 	cls_free(idx->other);
 	free(idx);
+}
+
+size_t
+policy_index_memory(const struct policy_index *idx)
+{
+	return idx == NULL ? 0 : cls_memory(idx->v4) + cls_memory(idx->other);
 }
 
 /* The classifier of idx that f (destination dst) asks, and its point

@@ -125,6 +125,8 @@ void	 policy_eval(const struct policy *p, const struct flow *f,
  * boxes (of each address family). */
 struct policy_index *policy_index(const struct policy *p, size_t max_boxes);
 void	 policy_index_free(struct policy_index *idx);
+/* Bytes the index holds (its classifiers' nodes and leaves). */
+size_t	 policy_index_memory(const struct policy_index *idx);
 /* policy_eval() when the first rule that matches f is known to be first
  * (NULL: none does): analyze/diff.c, which found it for a whole region. */
 void	 policy_eval_first(const struct policy *p, const struct rule *first,

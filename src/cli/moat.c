@@ -66,11 +66,12 @@ static const struct command_help {
 	  "           [--at \"YYYY-MM-DD HH:MM\"]\n"
 	  "moat test  [-f FILE] --batch FILE|- [--in IF] [--json] "
 	  "[--addr IF=ADDR/LEN]...\n"
-	  "           [--at \"YYYY-MM-DD HH:MM\"] [--threads N]",
+	  "           [--at \"YYYY-MM-DD HH:MM\"] [--threads N] [--timing]",
 	  "the verdict for one connection and the rule that decides it:\n"
 	  "exit 0 accept, 1 deny or reject, 2 usage or config error;\n"
 	  "--batch: one line per flow of FILE (flow lines or conntrack -L),\n"
 	  "answered by N threads (default: one per CPU), in FILE's order;\n"
+	  "--timing: the load's, the index's and the replay's times;\n"
 	  "--addr: the address of an interface with address dynamic\n"
 	  "(default: what its device has now); --object NAME=ADDR,...:\n"
 	  "what a fqdn, url or country object holds (default: what\n"
@@ -482,12 +483,34 @@ cmd_show(const char *path, bool json, bool nft)
 	return write_out(&b);
 }
 
+/* The peak of this process's resident memory (VmHWM), and of the
+ * children it waited for (libnftables runs a long script in one: nft.c),
+ * in kB; 0 when unknown. */
+static long
+peak_kb(long *child)
+{
+	struct rusage ru;
+	char line[256];
+	long kb = 0;
+	FILE *fp;
+
+	*child = getrusage(RUSAGE_CHILDREN, &ru) == 0 ? ru.ru_maxrss : 0;
+	if ((fp = fopen("/proc/self/status", "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(fp);
+	return kb;
+}
+
 struct test_args {
 	const char	*in, *src, *dst, *service, *proto, *dport, *type;
 	const char	*batch;
 	const char	*threads;	/* --threads N, or NULL */
 	const char	*at;		/* --at "YYYY-MM-DD HH:MM", or NULL */
 	bool		 json, nft;
+	bool		 timing;	/* --batch --timing */
 };
 
 
@@ -535,6 +558,8 @@ cmd_batch(const char *path, const struct test_args *ta)
 	size_t nflows = 0, nbad = 0;
 	struct policy_index *idx = NULL;
 	int rc = EXIT_USAGE;
+	long long t0 = clock_ms(), t_load, t_index, t_replay;
+	long kb, child_kb;
 	time_t when;
 	FILE *fp;
 
@@ -554,9 +579,11 @@ cmd_batch(const char *path, const struct test_args *ta)
 		fprintf(stderr, "moat: unknown interface '%s'\n", ta->in);
 		goto out;
 	}
+	t_load = clock_ms();
 	/* A classifier pays off over many flows; without one (too many
 	 * boxes), the linear scan gives the same answers. */
 	idx = policy_index(p, 4u << 20);
+	t_index = clock_ms();
 	fp = strcmp(ta->batch, "-") == 0 ? stdin : fopen(ta->batch, "r");
 	if (fp == NULL) {
 		perror(ta->batch);
@@ -573,7 +600,20 @@ cmd_batch(const char *path, const struct test_args *ta)
 		perror("moat: stdout");
 		goto out;
 	}
+	t_replay = clock_ms();
 	rc = nbad > 0 ? EXIT_USAGE : 0;
+	if (ta->timing) {
+		kb = peak_kb(&child_kb);
+		fprintf(stderr, "moat: timing: test --batch: load %lld ms, "
+		    "index %lld ms (%zu kB%s), replay %lld ms (%zu flows, "
+		    "%.2f M flows/s), total %lld ms; peak memory %ld kB\n",
+		    t_load - t0, t_index - t_load,
+		    policy_index_memory(idx) / 1024, idx == NULL ?
+		    ", none: the linear scan" : "", t_replay - t_index,
+		    nflows, (double)nflows / 1000.0 /
+		    (double)(t_replay > t_index ? t_replay - t_index : 1),
+		    t_replay - t0, kb);
+	}
 	if (nbad > 0)
 		fprintf(stderr, "moat: %zu flow%s decided, %zu line%s not "
 		    "understood\n", nflows, nflows == 1 ? "" : "s", nbad,
@@ -1019,27 +1059,6 @@ report(int rc, struct strbuf *msg, struct strbuf *err)
 	strbuf_free(msg);
 	strbuf_free(err);
 	return rc == -1 ? EXIT_USAGE : 0;
-}
-
-/* The peak of this process's resident memory (VmHWM), and of the
- * children it waited for (libnftables runs a long script in one: nft.c),
- * in kB; 0 when unknown. */
-static long
-peak_kb(long *child)
-{
-	struct rusage ru;
-	char line[256];
-	long kb = 0;
-	FILE *fp;
-
-	*child = getrusage(RUSAGE_CHILDREN, &ru) == 0 ? ru.ru_maxrss : 0;
-	if ((fp = fopen("/proc/self/status", "re")) == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
-	fclose(fp);
-	return kb;
 }
 
 /*
@@ -1559,10 +1578,11 @@ main(int argc, char **argv)
 	}
 	if (offline && strcmp(cmd, "check") != 0)
 		return usage_error("--offline goes with check%s", "");
-	if ((dry_run || confirm || timing || whole) &&
+	ta.timing = timing && strcmp(cmd, "test") == 0 && ta.batch != NULL;
+	if ((dry_run || confirm || (timing && !ta.timing) || whole) &&
 	    strcmp(cmd, "apply") != 0)
 		return usage_error("--dry-run, --confirm, --timing and --whole "
-		    "go with apply%s", "");
+		    "go with apply (and --timing with test --batch)%s", "");
 	if (strcmp(cmd, "apply") == 0) {
 		if (confirm != NULL && (flow_parse_number(confirm, 86400,
 		    &confirm_secs) == -1 || confirm_secs == 0))
