@@ -159,6 +159,14 @@ grep -q "give --in" "$tmp/err" || { echo "FAIL: conntrack line without --in"; fa
 expect_err 2 "'0' is not a number of threads" -- test $A --batch "$tmp/flows" --threads 0
 expect_err 2 "'x' is not a number of threads" -- test $A --batch "$tmp/flows" --threads x
 expect_err 2 "--threads goes with --batch" -- test $A --in LAN --src 1.1.1.1 --dst 2.2.2.2 --service SMTP --threads 2
+# --timing: the same answers, and the phases on standard error with the
+# flows counted (5 decided; the bad line is not one).
+"$moat" test $A --batch "$tmp/flows" --in LAN --timing >"$tmp/got" 2>"$tmp/err"
+diff -u "$tmp/want" "$tmp/got" || { echo "FAIL: batch --timing output"; failed=1; }
+grep -Eq '^moat: timing: test --batch: load [0-9]+ ms, index [0-9]+ ms \([0-9]+ kB\), replay [0-9]+ ms \(5 flows, [0-9.]+ M flows/s\), total [0-9]+ ms; peak memory [1-9][0-9]* kB$' "$tmp/err" ||
+	{ echo "FAIL: batch --timing line"; cat "$tmp/err"; failed=1; }
+expect_err 2 "--timing with test --batch" -- test $A --in LAN --src 1.1.1.1 --dst 2.2.2.2 --service SMTP --timing
+expect_err 2 "--timing with test --batch" -- check $A --timing
 
 # The replay's reader: a rule's answer twice (printed once, then copied),
 # conntrack's "unknown N", a CRLF line, a line of 3 MB (longer than the
