@@ -7,6 +7,8 @@
  */
 #include "analyze/eval.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "analyze/classify.h"
 #include "base/bigmem.h"
+#include "base/cores.h"
 
 u128
 flow_service_key(const struct flow *f)
@@ -228,14 +231,45 @@ index_part(const struct policy *p, bool v4, size_t max)
 	return c;
 }
 
+/* One classifier of the index, built in a thread of its own when a core
+ * is idle: the two read only the policy. */
+struct part_job {
+	const struct policy	*p;
+	bool			 v4;
+	size_t			 max;
+	struct classifier	*c;
+};
+
+static void *
+part_run(void *arg)
+{
+	struct part_job *j = arg;
+
+	j->c = index_part(j->p, j->v4, j->max);
+	return NULL;
+}
+
 struct policy_index *
 policy_index(const struct policy *p, size_t max_boxes)
 {
 	struct policy_index *idx = calloc(1, sizeof(*idx));
+	struct part_job v4 = { p, true, max_boxes, NULL };
+	struct part_job other = { p, false, max_boxes, NULL };
+	pthread_t tid;
+	bool started;
 
-	if (idx == NULL ||
-	    (idx->v4 = index_part(p, true, max_boxes)) == NULL ||
-	    (idx->other = index_part(p, false, max_boxes)) == NULL) {
+	if (idx == NULL)
+		return NULL;
+	started = cores_idle() > 0 &&
+	    pthread_create(&tid, NULL, part_run, &other) == 0;
+	part_run(&v4);
+	if (started)
+		pthread_join(tid, NULL);
+	else
+		part_run(&other);
+	idx->v4 = v4.c;
+	idx->other = other.c;
+	if (idx->v4 == NULL || idx->other == NULL) {
 		policy_index_free(idx);
 		return NULL;
 	}
