@@ -15,7 +15,6 @@
 #include "policy/parser.h"
 #include "policy/resolve.h"
 
-#define CONF_MAX	(64u * 1024 * 1024)	/* largest config we read */
 
 struct parse_job {
 	struct policy		*p;
@@ -143,11 +142,11 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
 			char *nb;
 
 			cap = cap ? cap * 2 : 65536;
-			if (cap > CONF_MAX + 1)
-				cap = CONF_MAX + 1;
+			if (cap > POLICY_FILE_MAX + 1)
+				cap = POLICY_FILE_MAX + 1;
 			if (len == cap) {
 				snprintf(err, errlen, "%s: larger than %u MB",
-				    path, CONF_MAX >> 20);
+				    path, POLICY_FILE_MAX >> 20);
 				goto fail;
 			}
 			if ((nb = big_grow(buf, len, cap)) == NULL) {

@@ -8,6 +8,9 @@
 
 #include "policy/policy.h"
 
+/* The largest config file moat reads. */
+#define POLICY_FILE_MAX	(64u << 20)
+
 /* Parse config text.  Returns NULL only when memory runs out; otherwise a
  * policy whose diags say whether it is valid (nerrors == 0). */
 struct policy	*policy_parse(const char *file, const char *text, size_t len);
