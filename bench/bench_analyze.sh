@@ -75,14 +75,16 @@ measure() {
 		w=$(( (t1 - t0) / 1000000 ))
 		[ $w -lt $best_ms ] && best_ms=$w
 		[ -n "$t" ] || continue
-		line=$(grep 'timing: test --batch' "$tmp/err")
+		line=$(grep 'timing: test --batch' "$tmp/err") || continue
 		r=$(echo "$line" | sed 's/.* replay \([0-9]*\) ms.*/\1/')
+		case $r in ''|*[!0-9]*) continue ;; esac
 		if [ "$r" -lt $in_ms ]; then
 			in_ms=$r
 			in_load=$(echo "$line" | sed 's/.* load \([0-9]*\) ms, index \([0-9]*\) ms.*/\1 \2/' |
 			    awk '{ print $1 + $2 }')
 		fi
 	done
+	[ $in_ms -lt 999999999 ] || t=
 	eval "$2_sub=$((best_ms - $2_load)) $2_in=${t:+$in_ms} $2_inload=${t:+$in_load}"
 }
 

@@ -162,6 +162,8 @@ expect_err 2 "--threads goes with --batch" -- test $A --in LAN --src 1.1.1.1 --d
 # --timing: the same answers, and the phases on standard error with the
 # flows counted (5 decided; the bad line is not one).
 "$moat" test $A --batch "$tmp/flows" --in LAN --timing >"$tmp/got" 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] || { echo "FAIL: batch --timing with a bad line exited $rc, not 2"; failed=1; }
 diff -u "$tmp/want" "$tmp/got" || { echo "FAIL: batch --timing output"; failed=1; }
 grep -Eq '^moat: timing: test --batch: load [0-9]+ ms, index [0-9]+ ms \([0-9]+ kB\), replay [0-9]+ ms \(5 flows, [0-9.]+ M flows/s\), total [0-9]+ ms; peak memory [1-9][0-9]* kB$' "$tmp/err" ||
 	{ echo "FAIL: batch --timing line"; cat "$tmp/err"; failed=1; }

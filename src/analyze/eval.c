@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
 #include "analyze/classify.h"
 #include "base/bigmem.h"
@@ -168,14 +167,18 @@ inside_v4(const struct cls_box *x)
 }
 
 /* The boxes of p's rules, one per combination of a rule's intervals
- * (the third dimension is the minute of the week), for the classifier of
- * IPv4 flows (v4) or the other: into out when it is not NULL; their
- * number, or -1 past max. */
-static ssize_t
-rule_boxes(const struct policy *p, bool v4, size_t max, struct cls_box *out)
+ * (the third dimension is the minute of the week), counted for both
+ * classifiers, IPv4 flows' (n[0]) and the others' (n[1]), and put in
+ * out[f] where that is not NULL; -1 as soon as either passes max (each
+ * combination gives at least one of the two boxes, so a count of both
+ * bounds the walks). */
+static int
+rule_boxes(const struct policy *p, size_t max, size_t n[2],
+    struct cls_box *const out[2])
 {
-	size_t i, a, b, k, t, n = 0;
+	size_t i, a, b, k, t;
 
+	n[0] = n[1] = 0;
 	for (i = 0; i < p->nrule; i++) {
 		const struct rule *r = p->rules[i];
 
@@ -200,66 +203,67 @@ rule_boxes(const struct policy *p, bool v4, size_t max, struct cls_box *out)
 					x.hi[3] = r->svc.set.v[k].hi;
 					x.lo[4] = x.hi[4] = r->iface->index;
 					x.prio = (int)i;
-					if (v4 ? !v4_part(&x, &y) :
-					    inside_v4(&x))
-						continue;
-					if (n == max)
-						return -1;
-					if (out != NULL)
-						out[n] = v4 ? y : x;
-					n++;
+					if (v4_part(&x, &y)) {
+						if (n[0] == max)
+							return -1;
+						if (out[0] != NULL)
+							out[0][n[0]] = y;
+						n[0]++;
+					}
+					if (!inside_v4(&x)) {
+						if (n[1] == max)
+							return -1;
+						if (out[1] != NULL)
+							out[1][n[1]] = x;
+						n[1]++;
+					}
 				}
 	}
-	return (ssize_t)n;
+	return 0;
 }
 
-/* The classifier of the boxes rule_boxes gives for v4; NULL when memory
- * runs out or there are more than max boxes.  The boxes are counted
- * first and taken once: at 100,000 rules they are tens of megabytes. */
-static struct classifier *
-index_part(const struct policy *p, bool v4, size_t max)
-{
-	ssize_t n = rule_boxes(p, v4, max, NULL);
-	struct classifier *c;
-	struct cls_box *v;
-
-	if (n < 0 || (v = big_alloc(((size_t)n + 1) * sizeof(*v))) == NULL)
-		return NULL;
-	(void)rule_boxes(p, v4, max, v);
-	c = cls_build(v, (size_t)n);
-	free(v);
-	return c;
-}
-
-/* One classifier of the index, built in a thread of its own when a core
- * is idle: the two read only the policy. */
+/* One classifier of the index (f: 0 IPv4 flows', 1 the others'), of its n
+ * boxes (counted: rule_boxes), built in a thread of its own when a core
+ * is idle: the two read only the policy.  The boxes are taken once: at
+ * 100,000 rules they are tens of megabytes. */
 struct part_job {
 	const struct policy	*p;
-	bool			 v4;
-	size_t			 max;
-	struct classifier	*c;
+	int			 f;
+	size_t			 n, max;
+	struct classifier	*c;	/* NULL: memory ran out */
 };
 
 static void *
 part_run(void *arg)
 {
 	struct part_job *j = arg;
+	struct cls_box *out[2] = { NULL, NULL };
+	size_t n[2];
 
-	j->c = index_part(j->p, j->v4, j->max);
+	if ((out[j->f] = big_alloc((j->n + 1) * sizeof(struct cls_box))) ==
+	    NULL)
+		return NULL;
+	if (rule_boxes(j->p, j->max, n, out) == 0 && n[j->f] == j->n)
+		j->c = cls_build(out[j->f], j->n);
+	free(out[j->f]);
 	return NULL;
 }
 
 struct policy_index *
 policy_index(const struct policy *p, size_t max_boxes)
 {
-	struct policy_index *idx = calloc(1, sizeof(*idx));
-	struct part_job v4 = { p, true, max_boxes, NULL };
-	struct part_job other = { p, false, max_boxes, NULL };
+	struct cls_box *const none[2] = { NULL, NULL };
+	struct policy_index *idx;
+	struct part_job v4, other;
+	size_t n[2];
 	pthread_t tid;
 	bool started;
 
-	if (idx == NULL)
+	if (rule_boxes(p, max_boxes, n, none) == -1 ||
+	    (idx = calloc(1, sizeof(*idx))) == NULL)
 		return NULL;
+	v4 = (struct part_job){ p, 0, n[0], max_boxes, NULL };
+	other = (struct part_job){ p, 1, n[1], max_boxes, NULL };
 	started = cores_idle() > 0 &&
 	    pthread_create(&tid, NULL, part_run, &other) == 0;
 	part_run(&v4);

@@ -18,6 +18,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,9 @@ struct acc {
 	size_t		 nchains;
 	bool		 bad;		/* a malformed answer */
 	bool		 full;		/* out of memory */
+	bool		 named;		/* the lists are read: a chain or set
+					   in a later dump is not noted (a
+					   second reader reads them) */
 };
 
 /* What the attributes of one kind of message or nest may hold: those
@@ -310,7 +314,7 @@ on_chain(struct acc *a, const struct nlmsghdr *nlh)
 	    tb)) < 0 || tb[NFTA_CHAIN_TABLE] == NULL ||
 	    tb[NFTA_CHAIN_NAME] == NULL)
 		return -1;
-	if (!ours(nlh, tb[NFTA_CHAIN_TABLE]))
+	if (!ours(nlh, tb[NFTA_CHAIN_TABLE]) || a->named)
 		return 0;
 	return note(a, &a->chains, &a->nchains,
 	    mnl_attr_get_str(tb[NFTA_CHAIN_NAME]));
@@ -325,7 +329,8 @@ on_set(struct acc *a, const struct nlmsghdr *nlh)
 	if (parse_msg(nlh, (struct attrs)ATTRS(NFTA_SET_MAX, set_rules,
 	    tb)) < 0 || tb[NFTA_SET_TABLE] == NULL || tb[NFTA_SET_NAME] == NULL)
 		return -1;
-	if (!ours(nlh, tb[NFTA_SET_TABLE]) || (tb[NFTA_SET_EXPR] == NULL &&
+	if (!ours(nlh, tb[NFTA_SET_TABLE]) || a->named ||
+	    (tb[NFTA_SET_EXPR] == NULL &&
 	    tb[NFTA_SET_EXPRESSIONS] == NULL) || a->nsets == COUNTING_MAX)
 		return 0;
 	return note(a, &a->sets, &a->nsets,
@@ -557,14 +562,17 @@ dump(struct mnl_socket *nl, struct acc *a, int type, const char *set)
  * errno. */
 static int
 dump_jobs(struct mnl_socket *nl, struct acc *a, const struct acc *names,
-    size_t from, size_t to, long long t0)
+    size_t from, size_t to, long long t0, atomic_bool *stop)
 {
 	size_t i;
 	int r;
 
 	for (i = from; i < to; i++) {
+		if (atomic_load(stop))
+			return 0;	/* the other half failed: said there */
 		if (clock_ms() - t0 > READ_MAX_MS) {
 			errno = ETIMEDOUT;
+			atomic_store(stop, true);
 			return -1;
 		}
 		/* A chain or set gone since (an apply meanwhile) has
@@ -572,8 +580,10 @@ dump_jobs(struct mnl_socket *nl, struct acc *a, const struct acc *names,
 		r = i < names->nchains ? dump(nl, a, NFT_MSG_GETRULE,
 		    names->chains[i]) : dump(nl, a, NFT_MSG_GETSETELEM,
 		    names->sets[i - names->nchains]);
-		if (r == -1)
+		if (r == -1) {
+			atomic_store(stop, true);
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -584,12 +594,13 @@ dump_jobs(struct mnl_socket *nl, struct acc *a, const struct acc *names,
  * the reader's own system calls, so a second reader on an idle core, with
  * a socket of its own, takes the second half of the list.  Its counters
  * are then put after the first half's, in the order one reader would
- * have had them.
+ * have had them.  When either half fails, the other stops at its next
+ * dump.
  */
 #define SPLIT_FROM	512	/* dumps; fewer are not worth a thread */
 
 /* Test builds take MOAT_COUNTERS_SPLIT_FROM instead (the lab's tables are
- * small). */
+ * small), and say on standard error that the dumps were split. */
 static size_t
 split_from(void)
 {
@@ -601,10 +612,12 @@ split_from(void)
 }
 
 struct half {
+	struct mnl_socket	*nl;
 	const struct acc	*names;
 	struct acc		 a;
 	size_t			 from, to;
 	long long		 t0;
+	atomic_bool		*stop;
 	int			 rc, err;
 };
 
@@ -612,16 +625,10 @@ static void *
 half_run(void *arg)
 {
 	struct half *h = arg;
-	struct mnl_socket *nl = nfnl_open();
 
-	if (nl == NULL) {
-		h->rc = -1;
-		h->err = errno;
-		return NULL;
-	}
-	h->rc = dump_jobs(nl, &h->a, h->names, h->from, h->to, h->t0);
+	h->rc = dump_jobs(h->nl, &h->a, h->names, h->from, h->to, h->t0,
+	    h->stop);
 	h->err = errno;
-	mnl_socket_close(nl);
 	return NULL;
 }
 
@@ -637,7 +644,6 @@ take_half(struct acc *a, struct half *h)
 	for (i = 0; rc == 0 && i < h->a.n; i++)
 		if (push(a, &h->a.v[i]) == -1)
 			rc = -1;
-	free(h->a.v);
 	if (h->rc == -1)
 		errno = h->err;
 	else if (rc == -1)
@@ -652,6 +658,7 @@ counters_read(struct counter **v, size_t *n, struct strbuf *err)
 	struct half h;
 	struct mnl_socket *nl;
 	pthread_t tid;
+	atomic_bool stop;
 	bool started = false;
 	long long t0 = clock_ms();
 	size_t jobs, mine;
@@ -659,6 +666,7 @@ counters_read(struct counter **v, size_t *n, struct strbuf *err)
 
 	memset(&a, 0, sizeof(a));
 	memset(&h, 0, sizeof(h));
+	atomic_init(&stop, false);
 	*v = NULL;
 	*n = 0;
 	if ((nl = nfnl_open()) == NULL)
@@ -674,18 +682,22 @@ counters_read(struct counter **v, size_t *n, struct strbuf *err)
 	if (r == -1 || dump(nl, &a, NFT_MSG_GETCHAIN, NULL) == -1 ||
 	    dump(nl, &a, NFT_MSG_GETSET, NULL) == -1)
 		goto out;
+	a.named = true;
 	jobs = mine = a.nchains + a.nsets;
-	if (jobs >= split_from() && cores_idle() > 0) {
+	if (jobs >= split_from() && jobs >= 2 && cores_idle() > 0 &&
+	    (h.nl = nfnl_open()) != NULL) {
 		mine = jobs / 2;
 		h.names = &a;
+		h.a.named = true;
 		h.from = mine;
 		h.to = jobs;
 		h.t0 = t0;
+		h.stop = &stop;
 		started = pthread_create(&tid, NULL, half_run, &h) == 0;
 		if (!started)
 			mine = jobs;
 	}
-	r = dump_jobs(nl, &a, &a, 0, mine, t0);
+	r = dump_jobs(nl, &a, &a, 0, mine, t0, &stop);
 	if (started) {
 		int saved = errno;
 
@@ -693,11 +705,22 @@ counters_read(struct counter **v, size_t *n, struct strbuf *err)
 		errno = saved;
 		if (r == 0)
 			r = take_half(&a, &h);
-		else
-			free(h.a.v);
+#ifdef MOAT_TEST_SEAMS
+		if (getenv("MOAT_COUNTERS_SPLIT_FROM") != NULL)
+			fprintf(stderr, "moat: counters: %zu dumps, %zu by a "
+			    "second reader\n", jobs, jobs - mine);
+#endif
 	}
 	if (r == 0)
 		rc = 0;
+	{
+		int saved = errno;
+
+		free(h.a.v);
+		if (h.nl != NULL)
+			mnl_socket_close(h.nl);
+		errno = saved;
+	}
 out:
 	{
 		int saved = errno;
