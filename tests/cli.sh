@@ -473,6 +473,44 @@ PY
 		cmp -s "$tmp/hist3.table" "$tmp/hist-rb.table" ||
 		{ echo "FAIL: a rollback past the rulesets kept"; cat "$tmp/hist-files.txt" "$tmp/hist-rb.txt";
 		  diff "$tmp/hist3.table" "$tmp/hist-rb.table" | head; failed=1; }
+	# The history keeps the configs of its last entries whole (2 here:
+	# MOAT_HISTORY_CONFIGS) and an older one as its difference from the
+	# next entry's (histdelta.h): each entry's config reads back the same
+	# (moat diff: no flow changes, and a change where there is one), a
+	# rollback compiles one again, and a difference that does not give
+	# the text its hash names is refused.
+	MOAT_STATE_DIR="$tmp/st8" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 MOAT_HISTORY_RULESETS=2 unshare -n sh -c '
+		for i in 1 2 3 4 5 6; do
+			{ head -6 "$2/seed-a.conf"; echo "accept on WAN from 198.51.100.$i"; } >"$3/hd$i.conf"
+			"$1" apply -f "$3/hd$i.conf" >/dev/null 2>&1 || exit 1
+			nft list table inet moat >"$3/hd$i.table"
+		done
+		ls "$MOAT_STATE_DIR/history" | grep -E "\.(conf|delta)$" | sort -n | tr "\n" " " >"$3/hd-files.txt"
+		for i in 1 2 3 4 5 6; do
+			"$1" diff $i "$3/hd$i.conf" >"$3/hd-diff$i.txt" 2>&1 || exit 2
+		done
+		"$1" diff 1 "$3/hd2.conf" >"$3/hd-diff12.txt" 2>&1
+		[ $? = 1 ] || exit 3	# (1: flows change)
+		"$1" rollback >/dev/null 2>&1 && "$1" rollback >"$3/hd-rb.txt" 2>&1 || exit 4
+		nft list table inet moat | cmp -s - "$3/hd4.table" || exit 5
+		# (its last byte is the old text'"'"'s: 1 of 198.51.100.1)
+		printf 8 | dd of="$MOAT_STATE_DIR/history/1.delta" bs=1 conv=notrunc \
+		    seek=$(( $(stat -c %s "$MOAT_STATE_DIR/history/1.delta") - 1 )) 2>/dev/null
+		"$1" diff 1 "$3/hd1.conf" >"$3/hd-bad.txt" 2>&1 && exit 6
+		exit 0
+	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: the history's old configs as differences ($?)"; cat "$tmp"/hd-*.txt; failed=1; }
+	[ "$(cat "$tmp/hd-files.txt")" = "1.delta 2.delta 3.delta 4.delta 5.conf 6.conf " ] ||
+		{ echo "FAIL: the history's files"; cat "$tmp/hd-files.txt"; failed=1; }
+	for i in 1 2 3 4 5 6; do
+		grep -q "history $i -> .*hd$i.conf: no flow changes" "$tmp/hd-diff$i.txt" ||
+			{ echo "FAIL: history entry $i's config read back"; cat "$tmp/hd-diff$i.txt"; failed=1; }
+	done
+	grep -q "no flow changes" "$tmp/hd-diff12.txt" &&
+		{ echo "FAIL: entries 1 and 2 read back the same"; failed=1; }
+	grep -q "restored the ruleset of history entry 4" "$tmp/hd-rb.txt" ||
+		{ echo "FAIL: a rollback to an entry kept as a difference"; cat "$tmp/hd-rb.txt"; failed=1; }
+	grep -q "history entry 1's config in .* is damaged: it does not read back to the text its hash names" "$tmp/hd-bad.txt" ||
+		{ echo "FAIL: a difference that does not give its text was read"; cat "$tmp/hd-bad.txt"; failed=1; }
 	# A load that never ends (MOAT_WHOLE_HANG, in the loading child) is
 	# stopped at its deadline (MOAT_LOAD_DEADLINE_MS): the apply fails
 	# saying so, and the history keeps the entry in force.

@@ -1,6 +1,7 @@
 /* moat.c: the moat command line, a thin front end over libmoat. */
 #include <sys/resource.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <termios.h>
@@ -739,10 +740,16 @@ diff_source(const char *arg, char **name, bool *none,
 			}
 		} else if (flow_parse_number(arg, 100000000, &seq) == -1 ||
 		    seq == 0 || (text = apply_config_text(state, seq,
-		    &len)) == NULL)
-			strbuf_printf(&err, "no history entry '%s' in %s (moat "
-			    "history lists them; write ./%s for a file)", arg,
-			    state, arg);
+		    &len)) == NULL) {
+			if (seq != 0 && errno == EINVAL)
+				strbuf_printf(&err, "history entry %u's config "
+				    "in %s is damaged: it does not read back "
+				    "to the text its hash names", seq, state);
+			else
+				strbuf_printf(&err, "no history entry '%s' in "
+				    "%s (moat history lists them; write ./%s "
+				    "for a file)", arg, state, arg);
+		}
 		if (text == NULL) {
 			fprintf(out, "moat: %s\n", strbuf_str(&err));
 			goto out;
