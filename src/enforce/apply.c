@@ -250,54 +250,53 @@ configs_kept(void)
 	return HISTORY_CONFIGS;
 }
 
-static char	*config_text(const char *, unsigned, size_t *, unsigned);
-
-/* Entry seq's config from its difference (depth: the differences gone
- * through so far).  NULL with errno. */
+/* Entry seq's config: its file, or else its difference from a later
+ * entry's, and that entry's the same way, up to a whole one (each names a
+ * later entry: no loop, and HISTORY_FULL_EVERY of them at most).  NULL
+ * with errno (EINVAL: a difference is damaged). */
 static char *
-config_from_delta(const char *state, unsigned seq, size_t *len,
-    unsigned depth)
+config_text(const char *state, unsigned seq, size_t *len)
 {
-	struct histdelta h;
-	char file[4096], *d, *base, *text;
-	size_t dlen, blen;
+	enum { MAX = HISTORY_FULL_EVERY + HISTORY_CONFIGS };
+	struct histdelta h[MAX];
+	char *d[MAX], file[4096], *text = NULL, *t;
+	size_t n = 0, dlen, i;
+	unsigned cur = seq;
 
-	if (path(file, sizeof(file), state, "history/%u.delta", seq) == -1 ||
-	    (d = file_read_regular(file, HISTORY_DELTA_MAX, &dlen)) == NULL) {
-		errno = ENOENT;
-		return NULL;
+	for (;;) {
+		if (path(file, sizeof(file), state, "history/%u.conf",
+		    cur) == -1) {
+			errno = ENAMETOOLONG;
+			goto out;
+		}
+		if ((text = read_file(file, len)) != NULL)
+			break;
+		if (errno != ENOENT)
+			goto out;
+		if (path(file, sizeof(file), state, "history/%u.delta",
+		    cur) == -1 || (d[n] = file_read_regular(file,
+		    HISTORY_DELTA_MAX, &dlen)) == NULL) {
+			errno = ENOENT;
+			goto out;
+		}
+		if (histdelta_parse(d[n], dlen, &h[n]) == -1 ||
+		    h[n].base <= cur || n + 1 == MAX) {
+			n++;
+			errno = EINVAL;
+			goto out;
+		}
+		cur = h[n++].base;
 	}
-	/* Each difference is from a later entry: no loop. */
-	if (histdelta_parse(d, dlen, &h) == -1 || h.base <= seq ||
-	    depth >= HISTORY_FULL_EVERY + HISTORY_CONFIGS) {
-		free(d);
-		errno = EINVAL;
-		return NULL;
+	for (i = n; i-- > 0; ) {
+		t = histdelta_build(&h[i], text, *len, len);
+		free(text);
+		if ((text = t) == NULL)
+			goto out;
 	}
-	if ((base = config_text(state, h.base, &blen, depth + 1)) == NULL) {
-		free(d);
-		return NULL;
-	}
-	text = histdelta_build(&h, base, blen, len);
-	free(base);
-	free(d);
+out:
+	for (i = 0; i < n; i++)
+		free(d[i]);
 	return text;
-}
-
-/* Entry seq's config: its file, or else its difference.  NULL with
- * errno. */
-static char *
-config_text(const char *state, unsigned seq, size_t *len, unsigned depth)
-{
-	char file[4096], *text;
-
-	if (path(file, sizeof(file), state, "history/%u.conf", seq) == -1) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	if ((text = read_file(file, len)) != NULL || errno != ENOENT)
-		return text;
-	return config_from_delta(state, seq, len, depth);
 }
 
 /* A config file of the history mapped (it is in the page cache: no new
@@ -388,7 +387,7 @@ out:
 char *
 apply_config_text(const char *state, unsigned seq, size_t *len)
 {
-	return config_text(state, seq, len, 0);
+	return config_text(state, seq, len);
 }
 
 #define LINT_MEMO_MAX	(64u << 20)
