@@ -466,7 +466,8 @@ PY
 		"$1" rollback >/dev/null 2>"$2/hist-rb2.txt" && exit 3
 		nft list table inet moat | cmp -s - "$2/hist-rb.table" || exit 4
 	' sh "$moat" "$tmp" || { echo "FAIL: the history's rulesets let go ($?)"; cat "$tmp/hist-rb.txt" "$tmp/hist-rb2.txt"; failed=1; }
-	grep -q "the ruleset of history entry 2 is missing from .*, and its config cannot be compiled again" "$tmp/hist-rb2.txt" ||
+	# (its config no longer the text the history's hash names: damaged)
+	grep -q "history entry 2's config cannot be read: it is damaged; nothing was changed" "$tmp/hist-rb2.txt" ||
 		{ echo "FAIL: a rollback to a ruleset that cannot be had"; cat "$tmp/hist-rb2.txt"; failed=1; }
 	[ "$(cat "$tmp/hist-files.txt")" = "4.nft 5.nft " ] &&
 		grep -q "restored the ruleset of history entry 3" "$tmp/hist-rb.txt" &&
@@ -509,8 +510,27 @@ PY
 		{ echo "FAIL: entries 1 and 2 read back the same"; failed=1; }
 	grep -q "restored the ruleset of history entry 4" "$tmp/hd-rb.txt" ||
 		{ echo "FAIL: a rollback to an entry kept as a difference"; cat "$tmp/hd-rb.txt"; failed=1; }
-	grep -q "history entry 1's config in .* is damaged: it does not read back to the text its hash names" "$tmp/hd-bad.txt" ||
+	grep -q "history entry 1's config in .* is damaged" "$tmp/hd-bad.txt" ||
 		{ echo "FAIL: a difference that does not give its text was read"; cat "$tmp/hd-bad.txt"; failed=1; }
+	# A rollback to an entry whose ruleset is kept but whose config, kept
+	# as a difference, is damaged changes nothing, and says so.
+	MOAT_STATE_DIR="$tmp/st9" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c '
+		for i in 1 2 3 4; do
+			"$1" apply -f "$3/hd$i.conf" >/dev/null 2>&1 || exit 1
+		done
+		[ -f "$MOAT_STATE_DIR/history/2.delta" ] && [ -f "$MOAT_STATE_DIR/history/2.nft" ] || exit 2
+		printf 8 | dd of="$MOAT_STATE_DIR/history/2.delta" bs=1 conv=notrunc \
+		    seek=$(( $(stat -c %s "$MOAT_STATE_DIR/history/2.delta") - 1 )) 2>/dev/null
+		"$1" rollback >/dev/null 2>&1 || exit 3
+		nft list table inet moat >"$3/hd-before.table"
+		"$1" history >"$3/hd-hist-before.txt"
+		"$1" rollback >"$3/hd-rb-bad.txt" 2>&1 && exit 4
+		nft list table inet moat | cmp -s - "$3/hd-before.table" || exit 5
+		"$1" history | cmp -s - "$3/hd-hist-before.txt" || exit 6
+		exit 0
+	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: a rollback to a damaged config ($?)"; cat "$tmp/hd-rb-bad.txt"; failed=1; }
+	grep -q "history entry 2's config cannot be read: it is damaged; nothing was changed" "$tmp/hd-rb-bad.txt" ||
+		{ echo "FAIL: a rollback to a damaged config: its message"; cat "$tmp/hd-rb-bad.txt"; failed=1; }
 	# A load that never ends (MOAT_WHOLE_HANG, in the loading child) is
 	# stopped at its deadline (MOAT_LOAD_DEADLINE_MS): the apply fails
 	# saying so, and the history keeps the entry in force.

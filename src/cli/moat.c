@@ -743,8 +743,8 @@ diff_source(const char *arg, char **name, bool *none,
 		    &len)) == NULL) {
 			if (seq != 0 && errno == EINVAL)
 				strbuf_printf(&err, "history entry %u's config "
-				    "in %s is damaged: it does not read back "
-				    "to the text its hash names", seq, state);
+				    "in %s is damaged (history/N.delta: "
+				    "doc/design/history.md)", seq, state);
 			else
 				strbuf_printf(&err, "no history entry '%s' in "
 				    "%s (moat history lists them; write ./%s "

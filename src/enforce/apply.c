@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -252,89 +251,99 @@ configs_kept(void)
 
 /* Entry seq's config: its file, or else its difference from a later
  * entry's, and that entry's the same way, up to a whole one (each names a
- * later entry: no loop, and HISTORY_FULL_EVERY of them at most).  NULL
- * with errno (EINVAL: a difference is damaged). */
+ * later entry: no loop, and HISTORY_FULL_EVERY of them at most).  The
+ * texts between are built into two buffers in turn, and only the last is
+ * checked against its hash (a wrong one between makes it wrong).  NULL
+ * with errno: ENOENT no such entry, EINVAL a difference, or the whole
+ * config a chain ends at, damaged or missing. */
 static char *
 config_text(const char *state, unsigned seq, size_t *len)
 {
 	enum { MAX = HISTORY_FULL_EVERY + HISTORY_CONFIGS };
 	struct histdelta h[MAX];
-	char *d[MAX], file[4096], *text = NULL, *t;
-	size_t n = 0, dlen, i;
+	char *d[MAX], file[4096], *text = NULL, *other = NULL, *t;
+	size_t n = 0, dlen, i, tcap, ocap = 0, need;
 	unsigned cur = seq;
+	int saved;
 
 	for (;;) {
 		if (path(file, sizeof(file), state, "history/%u.conf",
 		    cur) == -1) {
 			errno = ENAMETOOLONG;
-			goto out;
+			goto fail;
 		}
 		if ((text = read_file(file, len)) != NULL)
 			break;
 		if (errno != ENOENT)
-			goto out;
+			goto fail;
 		if (path(file, sizeof(file), state, "history/%u.delta",
 		    cur) == -1 || (d[n] = file_read_regular(file,
 		    HISTORY_DELTA_MAX, &dlen)) == NULL) {
-			errno = ENOENT;
-			goto out;
+			/* the entry, or a chain without its end */
+			if (errno == ENOENT && n > 0)
+				errno = EINVAL;
+			goto fail;
 		}
 		if (histdelta_parse(d[n], dlen, &h[n]) == -1 ||
 		    h[n].base <= cur || n + 1 == MAX) {
 			n++;
 			errno = EINVAL;
-			goto out;
+			goto fail;
 		}
 		cur = h[n++].base;
 	}
+	tcap = *len + 1;
 	for (i = n; i-- > 0; ) {
-		t = histdelta_build(&h[i], text, *len, len);
-		free(text);
-		if ((text = t) == NULL)
-			goto out;
+		need = histdelta_size(&h[i]) + 1;
+		if (ocap < need) {
+			if ((t = realloc(other, need)) == NULL) {
+				errno = ENOMEM;
+				goto fail;
+			}
+			other = t;
+			ocap = need;
+		}
+		if (histdelta_put(&h[i], text, *len, other) == -1)
+			goto fail;
+		*len = need - 1;
+		other[*len] = '\0';
+		t = text;
+		text = other;
+		other = t;
+		need = tcap;
+		tcap = ocap;
+		ocap = need;
 	}
-out:
+	if (n > 0 && fnv1a(text, *len) != h[0].hash) {
+		errno = EINVAL;
+		goto fail;
+	}
+	free(other);
 	for (i = 0; i < n; i++)
 		free(d[i]);
 	return text;
-}
-
-/* A config file of the history mapped (it is in the page cache: no new
- * memory to zero, at 100K rules 4.5 MB a file); NULL with errno. */
-static const char *
-map_config(const char *file, size_t *len)
-{
-	struct stat st;
-	void *m;
-	int fd;
-
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    (uintmax_t)st.st_size > POLICY_FILE_MAX) {
-		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return NULL;
-	*len = (size_t)st.st_size;
-	return m;
+fail:
+	saved = errno;
+	free(text);
+	free(other);
+	for (i = 0; i < n; i++)
+		free(d[i]);
+	errno = saved;
+	return NULL;
 }
 
 /* The config of the entry that has just left the last configs_kept(),
  * newest the newest, kept as its difference from the next entry's: the
  * difference read back, piece by piece, to the same text before it is
- * written and the whole goes.  Best effort: on any failure the whole
- * stays.  (At 100K rules: two files mapped, a difference of some 60 bytes
- * written.) */
+ * written and the whole goes.  Not keep's (the entry the newest goes back
+ * to: a rollback reads it), nor every HISTORY_FULL_EVERY-th.  Best
+ * effort: on any failure the whole stays.  (At 100K rules: two files of
+ * 4.5 MB read, a difference of some 60 bytes written.) */
 static void
-compact_config(const char *state, unsigned newest)
+compact_config(const char *state, unsigned newest, unsigned keep)
 {
 	char file[4096], next_file[4096], delta[4096];
-	const char *old = NULL, *next = NULL;
+	char *old = NULL, *next = NULL;
 	struct histdelta h;
 	struct strbuf d, err;
 	size_t olen = 0, nlen = 0;
@@ -344,29 +353,29 @@ compact_config(const char *state, unsigned newest)
 		return;
 	seq = newest - configs_kept();
 	/* (the next entry's config is whole: it is within the last ones,
-	 * or was kept whole when its turn came) */
-	if (seq % HISTORY_FULL_EVERY == 0 ||
+	 * or was kept whole when its turn came; else this one stays) */
+	if (seq % HISTORY_FULL_EVERY == 0 || seq == keep ||
 	    path(file, sizeof(file), state, "history/%u.conf", seq) == -1 ||
 	    path(next_file, sizeof(next_file), state, "history/%u.conf",
 	    seq + 1) == -1 ||
 	    path(delta, sizeof(delta), state, "history/%u.delta", seq) == -1 ||
-	    (old = map_config(file, &olen)) == NULL)
+	    (old = read_file(file, &olen)) == NULL)
 		return;
 	strbuf_init(&d, 0);
 	strbuf_init(&err, 0);
-	if ((next = map_config(next_file, &nlen)) == NULL)
+	if ((next = read_file(next_file, &nlen)) == NULL)
 		goto out;
 	histdelta_make(old, olen, next, nlen, seq + 1, &d);
-	/* Read as a reader will (histdelta_build), before it is written
+	/* Read as a reader will (histdelta_put), before it is written
 	 * and the whole goes (the file is written whole or not at all). */
 	if (strbuf_failed(&d) || d.len >= olen ||
 	    histdelta_parse(d.s, d.len, &h) == -1 || h.base != seq + 1 ||
 	    h.prefix > nlen || h.suffix > nlen - h.prefix ||
-	    h.prefix + h.middle + h.suffix != olen ||
+	    histdelta_size(&h) != olen ||
 	    memcmp(old, next, h.prefix) != 0 ||
 	    memcmp(old + h.prefix, h.mid, h.middle) != 0 ||
 	    memcmp(old + olen - h.suffix, next + nlen - h.suffix,
-	    h.suffix) != 0 ||
+	    h.suffix) != 0 || h.hash != fnv1a(old, olen) ||
 	    write_file(delta, strbuf_str(&d), d.len, &err) == -1)
 		goto out;
 	if (unlink(file) == -1) {
@@ -375,10 +384,8 @@ compact_config(const char *state, unsigned newest)
 	}
 	(void)sync_dir_of(file);
 out:
-	if (old != NULL)
-		munmap((void *)old, olen);
-	if (next != NULL)
-		munmap((void *)next, nlen);
+	free(old);
+	free(next);
 	strbuf_free(&d);
 	strbuf_free(&err);
 }
@@ -904,7 +911,7 @@ prune_rulesets(const char *state, unsigned newest, unsigned keep)
 	unsigned n = rulesets_kept();
 	DIR *d;
 
-	compact_config(state, newest);
+	compact_config(state, newest, keep);
 	if (newest <= n || path(dir, sizeof(dir), state, "history", 0) ==
 	    -1 || (d = opendir(dir)) == NULL)
 		return;
@@ -1152,12 +1159,23 @@ restore_entry(const char *state, unsigned target, const char *what,
     struct strbuf *msg, struct strbuf *err)
 {
 	struct history_entry t, cur, e;
-	char *script, *stored = NULL, to[4096];
-	size_t len, slen = 0;
+	char *script, *stored = NULL, *text = NULL, to[4096];
+	size_t len = 0, slen = 0;
 	int rc;
 
 	if (entry(state, target, &t, &cur, err) == -1)
 		return -1;
+	/* The config the new entry carries, read before anything changes:
+	 * one that cannot be read (a damaged difference, history.md) would
+	 * leave the kernel holding what the history does not say. */
+	if (target != 0 && ((text = apply_config_text(state, target, &len)) ==
+	    NULL || apply_hash(text, len) != t.hash)) {
+		strbuf_printf(err, "history entry %u's config cannot be read: "
+		    "%s; nothing was changed", target, text != NULL ||
+		    errno == EINVAL ? "it is damaged" : strerror(errno));
+		free(text);
+		return -1;
+	}
 	/* The entry's ruleset once (compiled again when it was let go):
 	 * loaded with its sets filled for now, and kept as it is by the new
 	 * entry. */
@@ -1171,12 +1189,14 @@ restore_entry(const char *state, unsigned target, const char *what,
 		    "missing from %s, and its config cannot be compiled "
 		    "again", target, state);
 		free(stored);
+		free(text);
 		return -1;
 	}
 	rc = load_whole(script, NULL, 0, err);
 	free(script);
 	if (rc == -1) {
 		free(stored);
+		free(text);
 		return -1;
 	}
 	if (target != 0)
@@ -1194,20 +1214,12 @@ restore_entry(const char *state, unsigned target, const char *what,
 	snprintf(e.file, sizeof(e.file), "%s", target != 0 ? t.file : "-");
 	if (target != 0) {
 		/* The restored config becomes the new entry's config. */
-		char *text = apply_config_text(state, target, &len);
-
 		path(to, sizeof(to), state, "history/%u.conf", e.seq);
-		if (text == NULL) {
-			strbuf_printf(err, "history entry %u's config cannot "
-			    "be read: %s", target, errno == EINVAL ?
-			    "it is damaged" : strerror(errno));
-			goto unrecorded;
-		}
-		if (write_file(to, text, len, err) == -1) {
-			free(text);
-			goto unrecorded;
-		}
+		rc = write_file(to, text, len, err);
 		free(text);
+		text = NULL;
+		if (rc == -1)
+			goto unrecorded;
 		path(to, sizeof(to), state, "history/%u.nft", e.seq);
 		if (write_file(to, stored, slen, err) == -1)
 			goto unrecorded;
@@ -1370,6 +1382,7 @@ sweep_temps(const char *state)
 
 		if (dot == NULL || strlen(dot + 1) != 6 ||
 		    (strstr(de->d_name, ".conf.") != dot - 5 &&
+		    strstr(de->d_name, ".delta.") != dot - 6 &&
 		    strstr(de->d_name, ".nft.") != dot - 4))
 			continue;
 		if (snprintf(file, sizeof(file), "%s/%s", dir, de->d_name) <
@@ -1386,6 +1399,8 @@ forget_entry(const char *state, unsigned seq)
 	char file[4096];
 
 	path(file, sizeof(file), state, "history/%u.conf", seq);
+	unlink(file);
+	path(file, sizeof(file), state, "history/%u.delta", seq);
 	unlink(file);
 	path(file, sizeof(file), state, "history/%u.nft", seq);
 	unlink(file);

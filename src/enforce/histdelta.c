@@ -83,25 +83,42 @@ histdelta_parse(const char *file, size_t len, struct histdelta *h)
 	return 0;
 }
 
+size_t
+histdelta_size(const struct histdelta *h)
+{
+	return h->prefix + h->middle + h->suffix;
+}
+
+int
+histdelta_put(const struct histdelta *h, const char *base, size_t blen,
+    char *out)
+{
+	if (h->prefix > blen || h->suffix > blen - h->prefix) {
+		errno = EINVAL;
+		return -1;
+	}
+	memmove(out, base, h->prefix);
+	memcpy(out + h->prefix, h->mid, h->middle);
+	memcpy(out + h->prefix + h->middle, base + blen - h->suffix,
+	    h->suffix);
+	return 0;
+}
+
 char *
 histdelta_build(const struct histdelta *h, const char *base, size_t blen,
     size_t *len)
 {
-	size_t n;
+	size_t n = histdelta_size(h);
 	char *t;
 
-	if (h->prefix > blen || h->suffix > blen - h->prefix) {
-		errno = EINVAL;
-		return NULL;
-	}
-	n = h->prefix + h->middle + h->suffix;
 	if ((t = malloc(n + 1)) == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	memcpy(t, base, h->prefix);
-	memcpy(t + h->prefix, h->mid, h->middle);
-	memcpy(t + h->prefix + h->middle, base + blen - h->suffix, h->suffix);
+	if (histdelta_put(h, base, blen, t) == -1) {
+		free(t);
+		return NULL;
+	}
 	t[n] = '\0';
 	if (fnv1a(t, n) != h->hash) {
 		free(t);

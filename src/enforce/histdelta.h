@@ -34,6 +34,14 @@ void	 histdelta_make(const char *old, size_t olen, const char *next,
 /* Read the file (len bytes) into *h: 0, or -1 when it is not one (a bad
  * header, sizes that do not add up). */
 int	 histdelta_parse(const char *file, size_t len, struct histdelta *h);
+/* The old text's length by h. */
+size_t	 histdelta_size(const struct histdelta *h);
+/* The old text from h and base's text (blen bytes) into out (room for
+ * histdelta_size(h) bytes, not base's): 0, or -1 (errno EINVAL) when h
+ * does not fit base.  The hash is not checked: the caller checks the
+ * last text of a chain. */
+int	 histdelta_put(const struct histdelta *h, const char *base,
+	    size_t blen, char *out);
 /* The old text (malloc'd, NUL-terminated, its length in *len) from h and
  * base's text (blen bytes): NULL with errno EINVAL when h does not fit it
  * or the result's hash is not h's, ENOMEM when memory runs out. */
