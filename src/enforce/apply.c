@@ -237,16 +237,26 @@ append_history(const char *state, const struct history_entry *e,
 #define HISTORY_FULL_EVERY	64
 #define HISTORY_DELTA_MAX	((size_t)POLICY_FILE_MAX + 4096)
 
+/* How many of the last entries keep a whole file of a kind: dflt, or in
+ * test builds the environment's name when it is set. */
 static unsigned
-configs_kept(void)
+history_kept(const char *name, unsigned dflt)
 {
 #ifdef MOAT_TEST_SEAMS
-	const char *s = getenv("MOAT_HISTORY_CONFIGS");
+	const char *s = getenv(name);
 
 	if (s != NULL && atoi(s) > 0)
 		return (unsigned)atoi(s);
+#else
+	(void)name;
 #endif
-	return HISTORY_CONFIGS;
+	return dflt;
+}
+
+static unsigned
+configs_kept(void)
+{
+	return history_kept("MOAT_HISTORY_CONFIGS", HISTORY_CONFIGS);
 }
 
 /* Entry seq's config: its file, or else its difference from a later
@@ -851,13 +861,7 @@ out:
 static unsigned
 rulesets_kept(void)
 {
-#ifdef MOAT_TEST_SEAMS
-	const char *s = getenv("MOAT_HISTORY_RULESETS");
-
-	if (s != NULL && atoi(s) > 0)
-		return (unsigned)atoi(s);
-#endif
-	return HISTORY_RULESETS;
+	return history_kept("MOAT_HISTORY_RULESETS", HISTORY_RULESETS);
 }
 
 /* Entry seq's ruleset as applied (malloc'd, its length in *len): its
