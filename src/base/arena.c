@@ -201,13 +201,24 @@ arena_printf(struct arena *a, const char *fmt, ...)
 }
 
 void *
-arena_grow(struct arena *a, void *old, size_t oldcount, size_t newcount,
+arena_grow_raw(struct arena *a, void *old, size_t oldcount, size_t newcount,
     size_t size)
 {
-	void *p = arena_array(a, newcount, size);
+	void *p = arena_array_raw(a, newcount, size);
 
 	if (old != NULL && oldcount > 0)
 		memcpy(p, old, oldcount * size);
+	return p;
+}
+
+void *
+arena_grow(struct arena *a, void *old, size_t oldcount, size_t newcount,
+    size_t size)
+{
+	unsigned char *p = arena_grow_raw(a, old, oldcount, newcount, size);
+
+	if (newcount > oldcount)
+		memset(p + oldcount * size, 0, (newcount - oldcount) * size);
 	return p;
 }
 
