@@ -531,6 +531,63 @@ PY
 	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: a rollback to a damaged config ($?)"; cat "$tmp/hd-rb-bad.txt"; failed=1; }
 	grep -q "history entry 2's config cannot be read: it is damaged; nothing was changed" "$tmp/hd-rb-bad.txt" ||
 		{ echo "FAIL: a rollback to a damaged config: its message"; cat "$tmp/hd-rb-bad.txt"; failed=1; }
+	# Every so many entries a config stays whole (64; 4 here:
+	# MOAT_HISTORY_FULL_EVERY), so that a reading goes through fewer
+	# differences than that; the others read back through them.
+	MOAT_STATE_DIR="$tmp/st10" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 MOAT_HISTORY_FULL_EVERY=4 unshare -n sh -c '
+		for i in 1 2 3 4 5 6 7 8 9; do
+			{ head -6 "$2/seed-a.conf"; echo "accept on WAN from 198.51.100.$i"; } >"$3/hf$i.conf"
+			"$1" apply -f "$3/hf$i.conf" >/dev/null 2>&1 || exit 1
+		done
+		ls "$MOAT_STATE_DIR/history" | grep -E "\.(conf|delta)$" | sort -n | tr "\n" " " >"$3/hf-files.txt"
+		for i in 1 2 3 4 5 6 7 8 9; do
+			"$1" diff $i "$3/hf$i.conf" >"$3/hf-diff$i.txt" 2>&1 || exit 2
+		done
+		exit 0
+	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: the history's whole configs every 4 ($?)"; cat "$tmp"/hf-*.txt; failed=1; }
+	[ "$(cat "$tmp/hf-files.txt")" = "1.delta 2.delta 3.delta 4.conf 5.delta 6.delta 7.delta 8.conf 9.conf " ] ||
+		{ echo "FAIL: the history's files, a whole config every 4"; cat "$tmp/hf-files.txt"; failed=1; }
+	for i in 1 2 3 4 5 6 7 8 9; do
+		grep -q "history $i -> .*hf$i.conf: no flow changes" "$tmp/hf-diff$i.txt" ||
+			{ echo "FAIL: history entry $i's config read back (a whole one every 4)"; cat "$tmp/hf-diff$i.txt"; failed=1; }
+	done
+	# Chains made by hand, each difference well formed and giving the
+	# text its hash names (the same text, all of it its prefix): 95
+	# differences to a whole config are read, 96 are too many (a reading
+	# never goes through more than 64 + 32); a difference whose base is
+	# an earlier entry (a loop, or a chain never ending) is damaged.
+	mkdir -p "$tmp/st11/history" "$tmp/st12/history"
+	python3 - "$tmp/hd1.conf" "$tmp" <<'PY'
+import sys
+text = open(sys.argv[1], "rb").read()
+h = 1469598103934665603	# base/hash.h's FNV1A_INIT
+for b in text:
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+def delta(base):
+    return b"moat-history-delta 1 %d %d 0 0 %016x\n" % (base, len(text), h)
+d = sys.argv[2]
+open(d + "/st11/history/97.conf", "wb").write(text)
+for i in range(1, 97):
+    open(d + "/st11/history/%d.delta" % i, "wb").write(delta(i + 1))
+open(d + "/st12/history/3.conf", "wb").write(text)
+open(d + "/st12/history/4.delta", "wb").write(delta(3))
+open(d + "/st12/history/6.delta", "wb").write(delta(7))
+open(d + "/st12/history/7.conf", "wb").write(text)
+PY
+	for i in 2 1; do
+		MOAT_STATE_DIR="$tmp/st11" "$moat" diff $i "$tmp/hd1.conf" >"$tmp/hc-diff$i.txt" 2>&1
+	done
+	for i in 4 6; do
+		MOAT_STATE_DIR="$tmp/st12" "$moat" diff $i "$tmp/hd1.conf" >"$tmp/hc-diff$i.txt" 2>&1
+	done
+	grep -q "history 2 -> .*hd1.conf: no flow changes" "$tmp/hc-diff2.txt" ||
+		{ echo "FAIL: a chain of 95 differences"; cat "$tmp/hc-diff2.txt"; failed=1; }
+	grep -q "history entry 1's config in .* is damaged" "$tmp/hc-diff1.txt" ||
+		{ echo "FAIL: a chain of 96 differences was read"; cat "$tmp/hc-diff1.txt"; failed=1; }
+	grep -q "history entry 4's config in .* is damaged" "$tmp/hc-diff4.txt" ||
+		{ echo "FAIL: a difference from an earlier entry was read"; cat "$tmp/hc-diff4.txt"; failed=1; }
+	grep -q "history 6 -> .*hd1.conf: no flow changes" "$tmp/hc-diff6.txt" ||
+		{ echo "FAIL: a difference from the next entry (made by hand)"; cat "$tmp/hc-diff6.txt"; failed=1; }
 	# A load that never ends (MOAT_WHOLE_HANG, in the loading child) is
 	# stopped at its deadline (MOAT_LOAD_DEADLINE_MS): the apply fails
 	# saying so, and the history keeps the entry in force.

@@ -259,6 +259,17 @@ configs_kept(void)
 	return history_kept("MOAT_HISTORY_CONFIGS", HISTORY_CONFIGS);
 }
 
+/* Every how many entries a config stays whole (at most
+ * HISTORY_FULL_EVERY, which config_text's bound counts on). */
+static unsigned
+full_every(void)
+{
+	unsigned n = history_kept("MOAT_HISTORY_FULL_EVERY",
+	    HISTORY_FULL_EVERY);
+
+	return n < HISTORY_FULL_EVERY ? n : HISTORY_FULL_EVERY;
+}
+
 /* Entry seq's config: its file, or else its difference from a later
  * entry's, and that entry's the same way, up to a whole one (each names a
  * later entry: no loop, and HISTORY_FULL_EVERY of them at most).  The
@@ -364,7 +375,7 @@ compact_config(const char *state, unsigned newest, unsigned keep)
 	seq = newest - configs_kept();
 	/* (the next entry's config is whole: it is within the last ones,
 	 * or was kept whole when its turn came; else this one stays) */
-	if (seq % HISTORY_FULL_EVERY == 0 || seq == keep ||
+	if (seq % full_every() == 0 || seq == keep ||
 	    path(file, sizeof(file), state, "history/%u.conf", seq) == -1 ||
 	    path(next_file, sizeof(next_file), state, "history/%u.conf",
 	    seq + 1) == -1 ||
