@@ -353,50 +353,41 @@ fail:
 	return NULL;
 }
 
-/* The config of the entry that has just left the last configs_kept(),
- * newest the newest, kept as its difference from the next entry's: the
- * difference read back, piece by piece, to the same text before it is
- * written and the whole goes.  Not keep's (the entry the newest goes back
- * to: a rollback reads it), nor every HISTORY_FULL_EVERY-th.  Best
- * effort: on any failure the whole stays.  (At 100K rules: two files of
- * 4.5 MB read, a difference of some 60 bytes written.) */
-static void
-compact_config(const char *state, unsigned newest, unsigned keep)
+/*
+ * Entry seq's config (whole, history/SEQ.conf) kept as its difference from
+ * next (the next entry's text, nlen bytes): the difference read back,
+ * piece by piece, to the same text before it is written and the whole
+ * goes.  Its text in *old (the caller frees it; NULL when it could not be
+ * read).  0, or -1 when the whole stays.
+ */
+static int
+compact_one(const char *state, unsigned seq, const char *next, size_t nlen,
+    char **old, size_t *olen)
 {
-	char file[4096], next_file[4096], delta[4096];
-	char *old = NULL, *next = NULL;
+	char file[4096], delta[4096];
 	struct histdelta h;
 	struct strbuf d, err;
-	size_t olen = 0, nlen = 0;
-	unsigned seq;
+	int rc = -1;
 
-	if (newest <= configs_kept())
-		return;
-	seq = newest - configs_kept();
-	/* (the next entry's config is whole: it is within the last ones,
-	 * or was kept whole when its turn came; else this one stays) */
-	if (seq % full_every() == 0 || seq == keep ||
-	    path(file, sizeof(file), state, "history/%u.conf", seq) == -1 ||
-	    path(next_file, sizeof(next_file), state, "history/%u.conf",
-	    seq + 1) == -1 ||
+	*old = NULL;
+	*olen = 0;
+	if (path(file, sizeof(file), state, "history/%u.conf", seq) == -1 ||
 	    path(delta, sizeof(delta), state, "history/%u.delta", seq) == -1 ||
-	    (old = read_file(file, &olen)) == NULL)
-		return;
+	    (*old = read_file(file, olen)) == NULL)
+		return -1;
 	strbuf_init(&d, 0);
 	strbuf_init(&err, 0);
-	if ((next = read_file(next_file, &nlen)) == NULL)
-		goto out;
-	histdelta_make(old, olen, next, nlen, seq + 1, &d);
+	histdelta_make(*old, *olen, next, nlen, seq + 1, &d);
 	/* Read as a reader will (histdelta_put), before it is written
 	 * and the whole goes (the file is written whole or not at all). */
-	if (strbuf_failed(&d) || d.len >= olen ||
+	if (strbuf_failed(&d) || d.len >= *olen ||
 	    histdelta_parse(d.s, d.len, &h) == -1 || h.base != seq + 1 ||
 	    h.prefix > nlen || h.suffix > nlen - h.prefix ||
-	    histdelta_size(&h) != olen ||
-	    memcmp(old, next, h.prefix) != 0 ||
-	    memcmp(old + h.prefix, h.mid, h.middle) != 0 ||
-	    memcmp(old + olen - h.suffix, next + nlen - h.suffix,
-	    h.suffix) != 0 || h.hash != fnv1a(old, olen) ||
+	    histdelta_size(&h) != *olen ||
+	    memcmp(*old, next, h.prefix) != 0 ||
+	    memcmp(*old + h.prefix, h.mid, h.middle) != 0 ||
+	    memcmp(*old + *olen - h.suffix, next + nlen - h.suffix,
+	    h.suffix) != 0 || h.hash != fnv1a(*old, *olen) ||
 	    write_file(delta, strbuf_str(&d), d.len, &err) == -1)
 		goto out;
 	if (unlink(file) == -1) {
@@ -404,11 +395,52 @@ compact_config(const char *state, unsigned newest, unsigned keep)
 		goto out;
 	}
 	(void)sync_dir_of(file);
+	rc = 0;
 out:
-	free(old);
-	free(next);
 	strbuf_free(&d);
 	strbuf_free(&err);
+	return rc;
+}
+
+/*
+ * The config of the entry that has just left the last configs_kept(),
+ * newest the newest, kept as its difference from the next entry's (whole:
+ * it is within the last ones, or was kept whole when its turn came; else
+ * this one stays).  Not keep's (the entry the newest goes back to: a
+ * rollback reads it), nor every full_every()-th.  Then the entries before
+ * it that should be differences and are still whole (a compaction a crash
+ * cut short, or one that failed, or keep's of an earlier apply) the same
+ * way, each from the text of the one after it, just read: back to the
+ * first that is a difference already or stays whole by the rule, so that
+ * an apply usually looks for one file more.  Best effort: on any failure
+ * the whole stays.  (At 100K rules: two files of 4.5 MB read, a
+ * difference of some 60 bytes written.)
+ */
+static void
+compact_config(const char *state, unsigned newest, unsigned keep)
+{
+	char next_file[4096];
+	char *next = NULL, *old;
+	size_t nlen = 0, olen;
+	unsigned seq;
+
+	if (newest <= configs_kept())
+		return;
+	seq = newest - configs_kept();
+	if (seq % full_every() == 0 || seq == keep ||
+	    path(next_file, sizeof(next_file), state, "history/%u.conf",
+	    seq + 1) == -1 || (next = read_file(next_file, &nlen)) == NULL)
+		return;
+	for (; seq > 0 && seq % full_every() != 0 && seq != keep; seq--) {
+		if (compact_one(state, seq, next, nlen, &old, &olen) == -1) {
+			free(old);
+			break;
+		}
+		free(next);
+		next = old;
+		nlen = olen;
+	}
+	free(next);
 }
 
 
