@@ -37,32 +37,26 @@ in_ns() { ip netns exec "$ns" "$@"; }
 drop() { in_ns nft delete table inet moat 2>/dev/null || true; }
 
 # run CMD...: CMD run in the namespace, its wall time in ms in $ran_ms,
-# its peak RSS (kB) in $ran_kb, its stderr in $tmp/err.  The clock runs
-# inside the namespace, around the command alone: `ip netns exec`'s own
-# set-up (a mount namespace, /sys mounted again: some 20 ms here) is the
-# bench's, not part of an apply an administrator waits for (and the
-# clock is bash's own, not a date(1) started).  run_wall:
-# the same, not run under /usr/bin/time (another process made and
-# started: 15 ms on this project's machines, where /bin/true alone takes
-# 15 ms from fork to exit), and $ran_kb is 0.
-run() { run_in yes "$@"; }
-run_wall() { run_in no "$@"; }
-run_in() {
-	ip netns exec "$ns" bash -c 'rss=$1
-	    shift
-	    t0=${EPOCHREALTIME/./}
-	    if [ "$rss" = no ]; then
-		"$@" >/dev/null 2>"$0/err"
-	    else
-		/usr/bin/time -f %M -o "$0/rss" "$@" >/dev/null 2>"$0/err"
-	    fi
+# its stderr in $tmp/err, and, when it says one (moat apply --timing), its
+# peak memory in $ran_kb: the larger of its own and its loading child's
+# (0 when it says none).  The clock runs inside the namespace, around the
+# command alone: `ip netns exec`'s own set-up (a mount namespace, /sys
+# mounted again: some 20 ms here) is the bench's, not part of an apply an
+# administrator waits for; and the clock is bash's own, with no date(1)
+# or /usr/bin/time started around the command (each a process more:
+# 5-10 ms on this project's machines, as much as /bin/true takes).
+run() {
+	rm -f "$tmp/ms"
+	ip netns exec "$ns" bash -c 't0=${EPOCHREALTIME//[!0-9]/}
+	    "$@" >/dev/null 2>"$0/err"
 	    rc=$?
-	    t1=${EPOCHREALTIME/./}
+	    t1=${EPOCHREALTIME//[!0-9]/}
 	    echo $(( (t1 - t0) / 1000 )) >"$0/ms"
-	    [ "$rss" = no ] && echo 0 >"$0/rss"
 	    exit $rc' "$tmp" "$@"
 	ran_ms=$(cat "$tmp/ms")
-	ran_kb=$(tail -1 "$tmp/rss")
+	ran_kb=$(sed -n "s/.*peak memory \([0-9]*\) kB, of the kernel's child \([0-9]*\) kB.*/\1 \2/p" \
+	    "$tmp/err" | awk '{ print ($1 > $2 ? $1 : $2) }')
+	ran_kb=${ran_kb:-0}
 }
 ratio() { python3 -c "print('%.2f' % ($1 / max($2, 1)))"; }
 
@@ -96,7 +90,7 @@ incremental() {
 		fi
 		best=999999999 how= why= phases=
 		for _ in $(seq $runs); do
-			run_wall env MOAT_STATE_DIR="$st" "$im" apply --timing \
+			run env MOAT_STATE_DIR="$st" "$im" apply --timing \
 			    -f "$d/$kind.conf"
 			if [ $ran_ms -lt $best ]; then
 				best=$ran_ms
@@ -143,7 +137,7 @@ for n in $sizes; do
 			drop
 			rm -f "$d/old-state/lint.memo"
 			run env MOAT_STATE_DIR="$d/old-state" "$old/moat" \
-			    apply -f "$d/policy.conf"
+			    apply --timing -f "$d/policy.conf"
 			settle "$old/moat"
 			[ $ran_ms -lt $best_o ] && best_o=$ran_ms o_kb=$ran_kb
 		fi

@@ -70,7 +70,9 @@ struct arena_mark arena_save(struct arena *a);
 /* Free everything allocated since the mark. */
 void	 arena_restore(struct arena *a, struct arena_mark m);
 
-/* Append one element to an arena-backed vector (v, n, cap are lvalues). */
+/* Append one element to an arena-backed vector (v, n, cap are lvalues,
+ * each evaluated more than once: no side effects in them), zeroed; the
+ * room past it is not (memory not written is not touched). */
 #define ARENA_PUSH(a, v, n, cap) do {					\
 	if ((n) == (cap)) {						\
 		size_t nc_ = (cap) ? (cap) * 2 : 1;			\

@@ -357,8 +357,9 @@ fail:
  * Entry seq's config (whole, history/SEQ.conf) kept as its difference from
  * next (the next entry's text, nlen bytes): the difference read back,
  * piece by piece, to the same text before it is written and the whole
- * goes.  Its text in *old (the caller frees it; NULL when it could not be
- * read).  0, or -1 when the whole stays.
+ * goes.  0, or -1 when the whole stays.  Its text in *old either way (the
+ * caller frees it), or NULL when there is no whole config to read (it is
+ * a difference already).
  */
 static int
 compact_one(const char *state, unsigned seq, const char *next, size_t nlen,
@@ -405,21 +406,23 @@ out:
 /*
  * The config of the entry that has just left the last configs_kept(),
  * newest the newest, kept as its difference from the next entry's (whole:
- * it is within the last ones, or was kept whole when its turn came; else
- * this one stays).  Not keep's (the entry the newest goes back to: a
- * rollback reads it), nor every full_every()-th.  Then the entries before
- * it that should be differences and are still whole (a compaction a crash
- * cut short, or one that failed, or keep's of an earlier apply) the same
- * way, each from the text of the one after it, just read: back to the
- * first that is a difference already or stays whole by the rule, so that
- * an apply usually looks for one file more.  Best effort: on any failure
- * the whole stays.  (At 100K rules: two files of 4.5 MB read, a
- * difference of some 60 bytes written.)
+ * it is within the last ones).  Not keep's (the entry the newest goes
+ * back to: a rollback reads it), nor every full_every()-th: those stay
+ * whole, and so does one whose difference would not be smaller.  Then the
+ * entries before it the same way, each from the text of the one after it,
+ * just read (whether that one became a difference or stayed whole), back
+ * to the first that is a difference already: a config still whole that
+ * should not be (a compaction a crash cut short, or keep's of an earlier
+ * apply) is made one by the next apply.  An apply usually looks for one
+ * file more; after a crash, it reads at most the configs back to the
+ * previous whole one kept by rule.  Best effort: on any failure the whole
+ * stays.  (At 100K rules: two files of 4.5 MB read, a difference of some
+ * 60 bytes written.)
  */
 static void
 compact_config(const char *state, unsigned newest, unsigned keep)
 {
-	char next_file[4096];
+	char file[4096];
 	char *next = NULL, *old;
 	size_t nlen = 0, olen;
 	unsigned seq;
@@ -427,15 +430,22 @@ compact_config(const char *state, unsigned newest, unsigned keep)
 	if (newest <= configs_kept())
 		return;
 	seq = newest - configs_kept();
-	if (seq % full_every() == 0 || seq == keep ||
-	    path(next_file, sizeof(next_file), state, "history/%u.conf",
-	    seq + 1) == -1 || (next = read_file(next_file, &nlen)) == NULL)
+	if (path(file, sizeof(file), state, "history/%u.conf", seq + 1) == -1 ||
+	    (next = read_file(file, &nlen)) == NULL)
 		return;
-	for (; seq > 0 && seq % full_every() != 0 && seq != keep; seq--) {
-		if (compact_one(state, seq, next, nlen, &old, &olen) == -1) {
-			free(old);
+	for (; seq > 0; seq--) {
+		if (seq % full_every() == 0 || seq == keep) {
+			/* It stays whole: the one before is made from its
+			 * text, when that one is still whole. */
+			if (path(file, sizeof(file), state, "history/%u.conf",
+			    seq - 1) == -1 || access(file, F_OK) == -1 ||
+			    path(file, sizeof(file), state, "history/%u.conf",
+			    seq) == -1 || (old = read_file(file, &olen)) ==
+			    NULL)
+				break;
+		} else if (compact_one(state, seq, next, nlen, &old, &olen) ==
+		    -1 && old == NULL)
 			break;
-		}
 		free(next);
 		next = old;
 		nlen = olen;

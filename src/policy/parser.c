@@ -247,9 +247,12 @@ list_next(struct parser *ps)
 
 /*
  * How many elements the list whose first element is the current token
- * has at most: one more than the commas before the next '}' in the text
- * (those of a comment counted too; a '}' in one makes it too few, and
- * the list then grows as it is read).  At most LIST_ROOM_MAX.
+ * has at most: one more than the commas before the next '}' in the text,
+ * comments left out as the lexer leaves them out (a '#' to the end of
+ * its line: no word holds one), and a '{' ends it too (lists do not
+ * nest: that one's commas are another's).  A '}' in a quoted string
+ * makes it too few, and the list then grows as it is read; a list that
+ * never ends counts to the end of the text.  At most LIST_ROOM_MAX.
  */
 #define LIST_ROOM_MAX	(1u << 24)
 
@@ -257,11 +260,17 @@ static size_t
 list_room(const struct parser *ps)
 {
 	const char *s = ps->sc.buf + ps->sc.pos, *end = ps->sc.buf +
-	    ps->sc.len;
+	    ps->sc.len, *nl;
 	size_t n = 1;
 
-	for (; s < end && *s != '}' && n < LIST_ROOM_MAX; s++)
-		n += *s == ',';
+	for (; s < end && *s != '}' && *s != '{' && n < LIST_ROOM_MAX; s++)
+		if (*s == ',')
+			n++;
+		else if (*s == '#') {
+			if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+				break;
+			s = nl;
+		}
 	return n;
 }
 
@@ -310,6 +319,7 @@ static int
 parse_addr_expr(struct parser *ps, struct addr_expr *x, bool allow_bang)
 {
 	struct arena *a = &ps->p->arena;
+	size_t room;
 	int rc;
 
 	x->loc = ps->tok.loc;
@@ -337,10 +347,10 @@ parse_addr_expr(struct parser *ps, struct addr_expr *x, bool allow_bang)
 	/* Room for the whole list at once, not grown by doubling: each
 	 * growth copied the list into fresh memory (10,000 addresses made
 	 * 3 MB of it, most of the parse of a policy that holds them). */
-	if ((x->cap = list_room(ps)) > 1)
-		x->v = arena_array_raw(a, x->cap, sizeof(*x->v));
-	else
-		x->cap = 0;
+	if (x->n == 0 && (room = list_room(ps)) > 1) {
+		x->v = arena_array_raw(a, room, sizeof(*x->v));
+		x->cap = room;
+	}
 	do {
 		ARENA_PUSH(a, x->v, x->n, x->cap);
 		if (parse_addr_elem(ps, &x->v[x->n - 1]) == -1)
