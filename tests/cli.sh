@@ -578,6 +578,22 @@ PY
 				{ echo "FAIL: history entry $i's config read back (after a compaction done again, delta $how)"; cat "$tmp/hr-diff$i.txt"; failed=1; }
 		done
 	done
+	# One cut short just behind an entry that stays whole by rule (4,
+	# with a whole config every 4) is made from that entry's text.
+	MOAT_STATE_DIR="$tmp/st14" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 MOAT_HISTORY_FULL_EVERY=4 unshare -n sh -c '
+		for i in 1 2 3 4 5; do
+			"$1" apply -f "$3/hf$i.conf" >/dev/null 2>&1 || exit 1
+		done
+		h=$MOAT_STATE_DIR/history
+		[ -f "$h/3.delta" ] && cp "$3/hf3.conf" "$h/3.conf" && rm "$h/3.delta" || exit 2
+		"$1" apply -f "$3/hf6.conf" >/dev/null 2>&1 || exit 3
+		ls "$h" | grep -E "\.(conf|delta)$" | sort -n | tr "\n" " " >"$3/hw-files.txt"
+		"$1" diff 3 "$3/hf3.conf" >"$3/hw-diff3.txt" 2>&1 || exit 4
+		exit 0
+	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: a compaction cut short behind a whole one ($?)"; cat "$tmp"/hw-*.txt; failed=1; }
+	[ "$(cat "$tmp/hw-files.txt")" = "1.delta 2.delta 3.delta 4.conf 5.conf 6.conf " ] &&
+		grep -q "history 3 -> .*hf3.conf: no flow changes" "$tmp/hw-diff3.txt" ||
+		{ echo "FAIL: a compaction cut short behind a whole one is not done again"; cat "$tmp"/hw-*.txt; failed=1; }
 	# Chains made by hand, each difference well formed and giving the
 	# text its hash names (the same text, all of it its prefix): 95
 	# differences to a whole config are read, 96 are too many (a reading
