@@ -236,6 +236,8 @@ append_history(const char *state, const struct history_entry *e,
 #define HISTORY_CONFIGS		32
 #define HISTORY_FULL_EVERY	64
 #define HISTORY_DELTA_MAX	((size_t)POLICY_FILE_MAX + 4096)
+#define HISTORY_WALK_MAX	16	/* entries an apply's compaction
+					   goes back, at most */
 
 /* How many of the last entries keep a whole file of a kind: dflt, or in
  * test builds the environment's name when it is set. */
@@ -414,9 +416,10 @@ out:
  * to the first that is a difference already: a config still whole that
  * should not be (a compaction a crash cut short, or keep's of an earlier
  * apply) is made one by the next apply.  An apply usually looks for one
- * file more; after a crash, it reads at most the configs back to the
- * previous whole one kept by rule.  Best effort: on any failure the whole
- * stays.  (At 100K rules: two files of 4.5 MB read, a difference of some
+ * file more; at most it goes HISTORY_WALK_MAX entries back (a history
+ * from before differences, every config whole, keeps the older ones
+ * whole rather than hold its first apply for all of them).  Best effort:
+ * on any failure the whole stays.  (At 100K rules: two files of 4.5 MB read, a difference of some
  * 60 bytes written.)
  */
 static void
@@ -425,7 +428,7 @@ compact_config(const char *state, unsigned newest, unsigned keep)
 	char file[4096];
 	char *next = NULL, *old;
 	size_t nlen = 0, olen;
-	unsigned seq;
+	unsigned seq, walked = 0;
 
 	if (newest <= configs_kept())
 		return;
@@ -433,7 +436,7 @@ compact_config(const char *state, unsigned newest, unsigned keep)
 	if (path(file, sizeof(file), state, "history/%u.conf", seq + 1) == -1 ||
 	    (next = read_file(file, &nlen)) == NULL)
 		return;
-	for (; seq > 0; seq--) {
+	for (; seq > 0 && walked++ < HISTORY_WALK_MAX; seq--) {
 		if (seq % full_every() == 0 || seq == keep) {
 			/* It stays whole: the one before is made from its
 			 * text, when that one is still whole. */
