@@ -364,8 +364,8 @@ fail:
  * a difference already).
  */
 static int
-compact_one(const char *state, unsigned seq, const char *next, size_t nlen,
-    char **old, size_t *olen)
+compact_one(const char *state, unsigned seq, uint64_t want, const char *next,
+    size_t nlen, char **old, size_t *olen)
 {
 	char file[4096], delta[4096];
 	struct histdelta h;
@@ -378,6 +378,13 @@ compact_one(const char *state, unsigned seq, const char *next, size_t nlen,
 	    path(delta, sizeof(delta), state, "history/%u.delta", seq) == -1 ||
 	    (*old = read_file(file, olen)) == NULL)
 		return -1;
+	/* A config that is not the text its entry applied stays as it is
+	 * (a rollback to it says it is damaged), and the walk stops. */
+	if (fnv1a(*old, *olen) != want) {
+		free(*old);
+		*old = NULL;
+		return -1;
+	}
 	strbuf_init(&d, 0);
 	strbuf_init(&err, 0);
 	histdelta_make(*old, *olen, next, nlen, seq + 1, &d);
@@ -390,7 +397,7 @@ compact_one(const char *state, unsigned seq, const char *next, size_t nlen,
 	    memcmp(*old, next, h.prefix) != 0 ||
 	    memcmp(*old + h.prefix, h.mid, h.middle) != 0 ||
 	    memcmp(*old + *olen - h.suffix, next + nlen - h.suffix,
-	    h.suffix) != 0 || h.hash != fnv1a(*old, *olen) ||
+	    h.suffix) != 0 || h.hash != want ||
 	    write_file(delta, strbuf_str(&d), d.len, &err) == -1)
 		goto out;
 	if (unlink(file) == -1) {
@@ -427,16 +434,26 @@ compact_config(const char *state, unsigned newest, unsigned keep)
 {
 	char file[4096];
 	char *next = NULL, *old;
-	size_t nlen = 0, olen;
+	struct history_entry *v = NULL;
+	struct strbuf err;
+	size_t nlen = 0, olen, n = 0, at;
 	unsigned seq, walked = 0;
 
 	if (newest <= configs_kept())
 		return;
 	seq = newest - configs_kept();
+	strbuf_init(&err, 0);
 	if (path(file, sizeof(file), state, "history/%u.conf", seq + 1) == -1 ||
+	    apply_history(state, &v, &n, &err) == -1 ||
 	    (next = read_file(file, &nlen)) == NULL)
-		return;
+		goto out;
+	/* (the entries in seq order: seq's found from the end) */
+	at = n;
 	for (; seq > 0 && walked++ < HISTORY_WALK_MAX; seq--) {
+		while (at > 0 && v[at - 1].seq > seq)
+			at--;
+		if (at == 0 || v[at - 1].seq != seq)
+			break;		/* not in history.log */
 		if (seq % full_every() == 0 || seq == keep) {
 			/* It stays whole: the one before is made from its
 			 * text, when that one is still whole. */
@@ -446,14 +463,21 @@ compact_config(const char *state, unsigned newest, unsigned keep)
 			    seq) == -1 || (old = read_file(file, &olen)) ==
 			    NULL)
 				break;
-		} else if (compact_one(state, seq, next, nlen, &old, &olen) ==
-		    -1 && old == NULL)
+			if (fnv1a(old, olen) != v[at - 1].hash) {
+				free(old);
+				break;
+			}
+		} else if (compact_one(state, seq, v[at - 1].hash, next, nlen,
+		    &old, &olen) == -1 && old == NULL)
 			break;
 		free(next);
 		next = old;
 		nlen = olen;
 	}
+out:
 	free(next);
+	free(v);
+	strbuf_free(&err);
 }
 
 
