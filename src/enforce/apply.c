@@ -378,16 +378,18 @@ compact_one(const char *state, unsigned seq, uint64_t want, const char *next,
 	    path(delta, sizeof(delta), state, "history/%u.delta", seq) == -1 ||
 	    (*old = read_file(file, olen)) == NULL)
 		return -1;
-	/* A config that is not the text its entry applied stays as it is
-	 * (a rollback to it says it is damaged), and the walk stops. */
-	if (fnv1a(*old, *olen) != want) {
-		free(*old);
-		*old = NULL;
-		return -1;
-	}
 	strbuf_init(&d, 0);
 	strbuf_init(&err, 0);
 	histdelta_make(*old, *olen, next, nlen, seq + 1, &d);
+	/* A config that is not the text its entry applied (the hash the
+	 * difference names, made from it) stays as it is: a rollback to
+	 * it says it is damaged, and the walk stops. */
+	if (!strbuf_failed(&d) && histdelta_parse(d.s, d.len, &h) == 0 &&
+	    h.hash != want) {
+		free(*old);
+		*old = NULL;
+		goto out;
+	}
 	/* Read as a reader will (histdelta_put), before it is written
 	 * and the whole goes (the file is written whole or not at all). */
 	if (strbuf_failed(&d) || d.len >= *olen ||

@@ -252,9 +252,11 @@ list_next(struct parser *ps)
  * its line: no word holds one), and a '{' ends it too (lists do not
  * nest: that one's commas are another's).  A '}' in a quoted string
  * makes it too few, and the list then grows as it is read; a list that
- * never ends counts to the end of the text.  At most LIST_ROOM_MAX.
- */
-#define LIST_ROOM_MAX	(1u << 24)
+ * never ends counts to the end of the text.  At most LIST_ROOM_MAX: the
+ * room is taken before the list is read, so a saved config of commas
+ * alone (a syntax error at its second) would take 96 bytes of address
+ * space for each; a longer list grows past it as before. */
+#define LIST_ROOM_MAX	(1u << 16)
 
 static size_t
 list_room(const struct parser *ps)
