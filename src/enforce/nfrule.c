@@ -7,6 +7,7 @@
  *
  *   ip|ip6 saddr|daddr [!=] ADDR|NET/LEN|LO-HI|@SET    ip|ip6 saddr vmap @MAP
  *   ct state S,S   ct status dnat|snat   iif|iifname|oifname "NAME"
+ *   ct original ip|ip6 daddr ADDR|@SET
  *   tcp|udp|sctp dport|sport [!=] N|LO-HI|@SET
  *   icmp|icmpv6 type N        meta l4proto NAME       meta nfproto ipv4|ipv6
  *   counter   counter name "NAME"   limit rate N/second|minute burst N packets
@@ -1150,6 +1151,38 @@ mark_match(struct enc *e, const struct tok *t, size_t nt, size_t *used,
 	return 0;
 }
 
+/* "ct original ip|ip6 daddr ADDR|@SET": the destination the connection's
+ * first packet had, before any DNAT (a port forward's accept names the
+ * address it listens on: nftc.c, compile_forward_accepts).  nft loads it
+ * with no "meta nfproto" before it (the kernel's ct expression breaks on
+ * a connection of the other family). */
+static int
+ct_original(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	unsigned char a[16];
+	struct nlattr *el, *d;
+	bool v6, set;
+
+	if (nt < 5 || (!is(&t[2], "ip") && !is(&t[2], "ip6")) ||
+	    !is(&t[3], "daddr") || t[4].n == 0)
+		return -1;
+	v6 = is(&t[2], "ip6");
+	set = t[4].s[0] == '@';
+	if (!set && addr(t[4].s, t[4].n, v6 ? AF_INET6 : AF_INET, a) == -1)
+		return -1;
+	el = expr_begin(e, "ct", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_CT_KEY, htonl(v6 ? NFT_CT_DST_IP6 :
+	    NFT_CT_DST_IP));
+	mnl_attr_put_u32(e->nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u8(e->nlh, NFTA_CT_DIRECTION, 0);	/* IP_CT_DIR_ORIGINAL */
+	expr_end(e, el, d);
+	*used = 5;
+	if (set)
+		return lookup(e, &t[4], false);
+	cmp(e, NFT_CMP_EQ, a, v6 ? 16 : 4);
+	return 0;
+}
+
 /* "ct state A,B" or "ct status dnat|snat": the conntrack entry's bits
  * (a 32-bit number in the host's order) masked, compared with 0. */
 static int
@@ -1173,6 +1206,8 @@ ct_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		return -1;
 	if (is(&t[1], "mark"))
 		return mark_match(e, t, nt, used, true);
+	if (is(&t[1], "original"))
+		return ct_original(e, t, nt, used);
 	if (is(&t[1], "direction")) {
 		unsigned char dir;
 

@@ -783,7 +783,50 @@ verdict_word(enum action a)
 	    "reject with icmpx type admin-prohibited";
 }
 
-/* The accepts that port forwards imply, after the rules. */
+/* Whether forward fw listens on an address of family f (its interface's
+ * own, or a dynamic one): else compile_nat writes no DNAT for it there. */
+static bool
+forward_listens(struct nftc *c, const struct forward *fw, enum addr_family f)
+{
+	return fw->iface->dynamic || !iset_empty(fam_part(c,
+	    fw->iface->ip_obj->set, f));
+}
+
+/* " ct original ip daddr ADDR" (ip6): the address forward fw listens on
+ * in family f, the one its DNAT matches (compile_nat), as the connection
+ * first had it. */
+static void
+put_forward_origin(struct nftc *c, const struct forward *fw,
+    enum addr_family f)
+{
+	struct addr_expr own = { .n = 1, .v = &(struct addr_elem){ .kind =
+	    AE_NAME, .obj = fw->iface->ip_obj }, .dynamic =
+	    fw->iface->dynamic };
+
+	struct strbuf m;
+
+	if (!own.dynamic)
+		own.n = 0;
+	strbuf_init(&m, 0);
+	put_addr_match(c, &m, "daddr", &own, fam_part(c,
+	    fw->iface->ip_obj->set, f), f);
+	if (m.len > 0) {	/* (nothing: every address of f) */
+		strbuf_puts(c->b, " ct original");
+		strbuf_add(c->b, strbuf_str(&m), m.len);
+	}
+	if (strbuf_failed(&m))
+		c->b->failed = true;
+	strbuf_free(&m);
+}
+
+/*
+ * The accepts that port forwards imply, after the rules: a connection the
+ * forward rewrote, to its target and service, first sent to the address
+ * it listens on.  Without that last match a 1:1 line's connection to the
+ * same inside host and port (rewritten by the 1:1 line, from another
+ * public address) was accepted here too, where the policy sends it on to
+ * the zone's default.
+ */
 static void
 compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 {
@@ -805,7 +848,14 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 			for (fam = FAM_V4; fam <= FAM_V6; fam++) {
 				if (!(fam == FAM_V4 ? fw->has4 : fw->has6))
 					continue;
-				strbuf_printf(c->b, "\t\tct status dnat %s daddr ",
+				/* (none where it listens on no address:
+				 * nor is its DNAT written) */
+				if (!forward_listens(c, fw,
+				    (enum addr_family)fam))
+					continue;
+				strbuf_puts(c->b, "\t\tct status dnat");
+				put_forward_origin(c, fw, (enum addr_family)fam);
+				strbuf_printf(c->b, " %s daddr ",
 				    fam_word[fam]);
 				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
 				put_svc_match(c, c->b, &g[j]);
