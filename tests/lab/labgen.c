@@ -196,9 +196,21 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 	const char *landev = getenv("MOAT_LAB_LANDEV") != NULL ?
 	    getenv("MOAT_LAB_LANDEV") : "gwl0";
 
-	/* Large policies make the compiler dispatch zones by source. */
-	if (large)
+	/* Large policies make the compiler dispatch zones by source.  Half
+	 * of them end their zones with rules from ANY source, as an office's
+	 * "deny from everyone else" does: a zone's chain then jumps to them
+	 * once, after the maps (nftc.c, zone_plan's tail).  So that flows
+	 * reach them, such a policy names the last host of each side and
+	 * family in no rule of its own (its source finds no map element and
+	 * goes on to the zone's end) and blocklists only single hosts (a
+	 * source range, an object or ANY "to ANY" in the middle would decide
+	 * every list before the end). */
+	bool tails = false;
+
+	if (large) {
 		nrules = 40 + (int)rng_below(r, 40);
+		tails = chance(r, 50);
+	}
 
 	strbuf_printf(b, "interface LAN device %s address 192.168.50.1/24 "
 	    "address 2001:db8:50::1/64%s%s\n", landev, defs[rng_below(r, 4)],
@@ -231,19 +243,16 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 			bool v4 = fam == 4 || (fam == 0 && chance(r, 60));
 
 			fam = v4 ? 4 : 6;
-			host = lan ? (v4 ? pick(r, lan4, 4) :
-			    pick(r, lan6, 4)) : (v4 ? pick(r, wan4, 4) :
-			    pick(r, wan6, 4));
+			size_t hosts = tails ? 3 : 4;
+
+			host = lan ? (v4 ? pick(r, lan4, hosts) :
+			    pick(r, lan6, hosts)) : (v4 ? pick(r, wan4, hosts) :
+			    pick(r, wan6, hosts));
 			strbuf_puts(b, host);
 		} else
 			expr(r, fam, nobj, true, b);
 		strbuf_puts(b, " to ");
-		/* (never the last host of a side and family: with one
-		 * blocklisted, every host's list would end before the
-		 * rules a zone ends with, which no flow would then reach) */
-		if (large && chance(r, 15) && host != NULL &&
-		    host != lan4[3] && host != lan6[3] && host != wan4[3] &&
-		    host != wan6[3]) {
+		if (large && chance(r, 15) && (!tails || host != NULL)) {
 			/* a blocklist entry: the dispatch map decides its
 			 * host by itself (nftc.c, class_direct) */
 			strbuf_puts(b, "ANY");
@@ -266,13 +275,12 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 			strbuf_puts(b, " disabled");
 		strbuf_putc(b, '\n');
 	}
-	/* A large zone that ends with rules from ANY source, as an office's
-	 * "deny from everyone else" does: its chain jumps to them once,
-	 * after the maps (nftc.c, zone_plan's tail).  Half the time; some
-	 * to one family's addresses only, some deciding everything. */
-	for (i = 0; large && i < 2; i++) {
+	/* The zones' last rules from ANY source (above): some to one
+	 * family's addresses only, some deciding everything, some logging,
+	 * some disabled. */
+	for (i = 0; tails && i < 2; i++) {
 		const char *zone = i == 0 ? "LAN" : "WAN";
-		int k, n = chance(r, 50) ? 0 : 1 + (int)rng_below(r, 3);
+		int k, n = 1 + (int)rng_below(r, 3);
 
 		for (k = 0; k < n; k++) {
 			int fam = chance(r, 40) ? 0 : chance(r, 50) ? 4 : 6;
@@ -287,7 +295,11 @@ policy(struct rng *r, struct strbuf *b, bool large, bool logged)
 					strbuf_printf(b, " service %s",
 					    pick(r, svcs, 9));
 			}
-			strbuf_puts(b, logged ? " log\n" : "\n");
+			if (logged)
+				strbuf_puts(b, " log");
+			if (chance(r, 10))
+				strbuf_puts(b, " disabled");
+			strbuf_putc(b, '\n');
 		}
 	}
 	nat(r, b, nobj);
