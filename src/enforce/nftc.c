@@ -792,24 +792,31 @@ forward_listens(struct nftc *c, const struct forward *fw, enum addr_family f)
 	    fw->iface->ip_obj->set, f));
 }
 
-/* " ct original ip daddr ADDR" (ip6): the address forward fw listens on
- * in family f, the one its DNAT matches (compile_nat), as the connection
- * first had it. */
+/* " ip daddr ADDR" (ip6) into b: the address forward fw listens on in
+ * family f, its interface's own (a dynamic one's named set), as its DNAT
+ * matches it (compile_nat) and its accept (compile_forward_accepts). */
+static void
+put_forward_listen(struct nftc *c, struct strbuf *b, const struct forward *fw,
+    enum addr_family f)
+{
+	struct addr_expr own = { .n = fw->iface->dynamic ? 1 : 0, .v =
+	    &(struct addr_elem){ .kind = AE_NAME, .obj = fw->iface->ip_obj },
+	    .dynamic = fw->iface->dynamic };
+
+	put_addr_match(c, b, "daddr", &own, fam_part(c,
+	    fw->iface->ip_obj->set, f), f);
+}
+
+/* " ct original ip daddr ADDR" (ip6): where forward fw listens, as the
+ * connection first had it. */
 static void
 put_forward_origin(struct nftc *c, const struct forward *fw,
     enum addr_family f)
 {
-	struct addr_expr own = { .n = 1, .v = &(struct addr_elem){ .kind =
-	    AE_NAME, .obj = fw->iface->ip_obj }, .dynamic =
-	    fw->iface->dynamic };
-
 	struct strbuf m;
 
-	if (!own.dynamic)
-		own.n = 0;
 	strbuf_init(&m, 0);
-	put_addr_match(c, &m, "daddr", &own, fam_part(c,
-	    fw->iface->ip_obj->set, f), f);
+	put_forward_listen(c, &m, fw, f);
 	if (m.len > 0) {	/* (nothing: every address of f) */
 		strbuf_puts(c->b, " ct original");
 		strbuf_add(c->b, strbuf_str(&m), m.len);
@@ -2057,10 +2064,10 @@ compile_masquerade(struct nftc *c, const struct nat *n)
 
 /* The rest of a DNAT line of forward fw, after its iifname match. */
 static void
-put_dnat(struct nftc *c, const struct forward *fw, const struct addr_expr *own,
-    struct iset mine, const struct svc_group *g, int f, bool reflected)
+put_dnat(struct nftc *c, const struct forward *fw, const struct svc_group *g,
+    int f, bool reflected)
 {
-	put_addr_match(c, c->b, "daddr", own, mine, f);
+	put_forward_listen(c, c->b, fw, (enum addr_family)f);
 	put_svc_match(c, c->b, g);
 	strbuf_printf(c->b, " counter name \"forward_" NFTC_ID "\" dnat %s "
 	    "to ", RID(fw), fam_word[f]);
@@ -2291,26 +2298,15 @@ compile_nat(struct nftc *c)
 			n = svc_groups(c, fw->svc.set, FAM_BOTH, g);
 			for (j = 0; j < n; j++)
 				for (f = FAM_V4; f <= FAM_V6; f++) {
-					struct iset mine = fam_part(c,
-					    fw->iface->ip_obj->set, f);
-
-					struct addr_expr own = { .n = 1,
-					    .v = &(struct addr_elem){ .kind =
-					    AE_NAME, .obj = fw->iface->ip_obj },
-					    .dynamic = fw->iface->dynamic };
-
 					if (!(f == FAM_V4 ? fw->has4 : fw->has6) ||
-					    (iset_empty(mine) && !own.dynamic))
+					    !forward_listens(c, fw,
+					    (enum addr_family)f))
 						continue;
-					if (!own.dynamic)
-						own.n = 0;
 					strbuf_printf(c->b, "\t\tiifname \"%s\"",
 					    fw->iface->device);
-					put_dnat(c, fw, &own, mine, &g[j], f,
-					    false);
+					put_dnat(c, fw, &g[j], f, false);
 					if (put_reflect_iifs(c, fw))
-						put_dnat(c, fw, &own, mine,
-						    &g[j], f, true);
+						put_dnat(c, fw, &g[j], f, true);
 				}
 		}
 		for (i = 0; i < p->nnat_one; i++) {
