@@ -7,7 +7,7 @@
  *
  *   ip|ip6 saddr|daddr [!=] ADDR|NET/LEN|LO-HI|@SET    ip|ip6 saddr vmap @MAP
  *   ct state S,S   ct status dnat|snat   iif|iifname|oifname "NAME"
- *   ct original ip|ip6 daddr ADDR|@SET
+ *   ct original ip|ip6 daddr [!=] ADDR|NET/LEN|LO-HI|@SET
  *   tcp|udp|sctp dport|sport [!=] N|LO-HI|@SET
  *   icmp|icmpv6 type N        meta l4proto NAME       meta nfproto ipv4|ipv6
  *   counter   counter name "NAME"   limit rate N/second|minute burst N packets
@@ -551,37 +551,48 @@ addr_vmap(struct enc *e, const struct tok *t, size_t nt, uint32_t off,
 	return 0;
 }
 
-/* "ip|ip6 saddr|daddr [!=] VALUE" from t (the family word first). */
-static int
-addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+/* Where an address is loaded from: a network header's field at off, or
+ * the conntrack entry's original destination (ct, key NFT_CT_DST_IP[6]). */
+struct addr_src {
+	bool		 ct;
+	uint32_t	 off;
+	uint32_t	 key;
+};
+
+/* The address (or its first len bytes) into register 1.  A ct key is
+ * loaded whole whatever len, as nft does; the comparison after it takes
+ * the prefix's bytes only. */
+static void
+addr_load(struct enc *e, const struct addr_src *src, size_t len)
 {
-	bool v6 = is(&t[0], "ip6"), neg;
+	struct nlattr *el, *d;
+
+	if (!src->ct) {
+		payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, src->off,
+		    (uint32_t)len);
+		return;
+	}
+	el = expr_begin(e, "ct", &d);
+	mnl_attr_put_u32(e->nlh, NFTA_CT_KEY, htonl(src->key));
+	mnl_attr_put_u32(e->nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u8(e->nlh, NFTA_CT_DIRECTION, 0);	/* IP_CT_DIR_ORIGINAL */
+	expr_end(e, el, d);
+}
+
+/* An address VALUE (ADDR, NET/LEN, LO-HI or @SET) of a family (w bytes)
+ * loaded from src and compared, negated or not. */
+static int
+addr_value(struct enc *e, const struct addr_src *src, const struct tok *v,
+    bool v6, bool neg)
+{
 	int af = v6 ? AF_INET6 : AF_INET;
-	size_t w = v6 ? 16 : 4, k = 2;
-	uint32_t off;
+	size_t w = v6 ? 16 : 4;
 	unsigned char lo[16], hi[16], mask[16];
-	const struct tok *v;
 	const char *slash, *dash;
 	unsigned long plen;
 
-	if (nt < 3)
-		return -1;
-	if (is(&t[1], "saddr"))
-		off = v6 ? 8 : 12;
-	else if (is(&t[1], "daddr"))
-		off = v6 ? 24 : 16;
-	else
-		return -1;
-	if (is(&t[k], "vmap"))
-		return addr_vmap(e, t, nt, off, v6, used);
-	if ((neg = is(&t[k], "!=")) && ++k >= nt)
-		return -1;
-	v = &t[k];
-	*used = k + 1;
-	if (need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) == -1)
-		return -1;
 	if (v->n > 0 && v->s[0] == '@') {
-		payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)w);
+		addr_load(e, src, w);
 		return lookup(e, v, neg);
 	}
 	slash = memchr(v->s, '/', v->n);
@@ -596,8 +607,7 @@ addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 			return -1;
 		if (plen % 8 == 0) {
 			/* On a byte boundary: only its bytes. */
-			payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off,
-			    (uint32_t)plen / 8);
+			addr_load(e, src, plen / 8);
 			cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, plen / 8);
 			return 0;
 		}
@@ -608,7 +618,7 @@ addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		 * does */
 		for (i = 0; i < w; i++)
 			lo[i] &= mask[i];
-		payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)w);
+		addr_load(e, src, w);
 		bitwise_mask(e, mask, w);
 		cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, w);
 		return 0;
@@ -618,7 +628,7 @@ addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 		    addr(dash + 1, (size_t)(v->s + v->n - dash - 1), af, hi) ==
 		    -1 || memcmp(lo, hi, w) > 0)
 			return -1;
-		payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)w);
+		addr_load(e, src, w);
 		if (neg)
 			range_neq(e, lo, hi, w);
 		else {
@@ -629,9 +639,35 @@ addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	}
 	if (addr(v->s, v->n, af, lo) == -1)
 		return -1;
-	payload_load(e, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)w);
+	addr_load(e, src, w);
 	cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, w);
 	return 0;
+}
+
+/* "ip|ip6 saddr|daddr [!=] VALUE" from t (the family word first). */
+static int
+addr_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
+{
+	bool v6 = is(&t[0], "ip6"), neg;
+	struct addr_src src = { .ct = false };
+	size_t k = 2;
+
+	if (nt < 3)
+		return -1;
+	if (is(&t[1], "saddr"))
+		src.off = v6 ? 8 : 12;
+	else if (is(&t[1], "daddr"))
+		src.off = v6 ? 24 : 16;
+	else
+		return -1;
+	if (is(&t[k], "vmap"))
+		return addr_vmap(e, t, nt, src.off, v6, used);
+	if ((neg = is(&t[k], "!=")) && ++k >= nt)
+		return -1;
+	*used = k + 1;
+	if (need_nfproto(e, v6 ? NFPROTO_V6 : NFPROTO_V4) == -1)
+		return -1;
+	return addr_value(e, &src, &t[k], v6, neg);
 }
 
 /* A port "N" or "LO-HI" into network order. */
@@ -1151,36 +1187,29 @@ mark_match(struct enc *e, const struct tok *t, size_t nt, size_t *used,
 	return 0;
 }
 
-/* "ct original ip|ip6 daddr ADDR|@SET": the destination the connection's
- * first packet had, before any DNAT (a port forward's accept names the
- * address it listens on: nftc.c, compile_forward_accepts).  nft loads it
- * with no "meta nfproto" before it (the kernel's ct expression breaks on
- * a connection of the other family). */
+/* "ct original ip|ip6 daddr [!=] VALUE": the destination the
+ * connection's first packet had, before any DNAT (a port forward's accept
+ * names the address it listens on: nftc.c, put_forward_origin), VALUE as
+ * in addr_value.  nft loads it with no "meta nfproto" before it (the
+ * kernel's ct expression breaks on a connection of the other family). */
 static int
 ct_original(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 {
-	unsigned char a[16];
-	struct nlattr *el, *d;
-	bool v6, set;
+	struct addr_src src = { .ct = true };
+	size_t k = 4;
+	bool v6, neg;
 
 	if (nt < 5 || (!is(&t[2], "ip") && !is(&t[2], "ip6")) ||
-	    !is(&t[3], "daddr") || t[4].n == 0)
+	    !is(&t[3], "daddr"))
 		return -1;
 	v6 = is(&t[2], "ip6");
-	set = t[4].s[0] == '@';
-	if (!set && addr(t[4].s, t[4].n, v6 ? AF_INET6 : AF_INET, a) == -1)
+	src.key = v6 ? NFT_CT_DST_IP6 : NFT_CT_DST_IP;
+	if ((neg = is(&t[k], "!=")) && ++k >= nt)
 		return -1;
-	el = expr_begin(e, "ct", &d);
-	mnl_attr_put_u32(e->nlh, NFTA_CT_KEY, htonl(v6 ? NFT_CT_DST_IP6 :
-	    NFT_CT_DST_IP));
-	mnl_attr_put_u32(e->nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
-	mnl_attr_put_u8(e->nlh, NFTA_CT_DIRECTION, 0);	/* IP_CT_DIR_ORIGINAL */
-	expr_end(e, el, d);
-	*used = 5;
-	if (set)
-		return lookup(e, &t[4], false);
-	cmp(e, NFT_CMP_EQ, a, v6 ? 16 : 4);
-	return 0;
+	if (t[k].n == 0)
+		return -1;
+	*used = k + 1;
+	return addr_value(e, &src, &t[k], v6, neg);
 }
 
 /* "ct state A,B" or "ct status dnat|snat": the conntrack entry's bits
