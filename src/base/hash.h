@@ -6,6 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Not FNV's published offset basis (14695981039346656037, a digit
+ * longer): moat has started from this number since its first release,
+ * and what is hashed with it is kept outside the process (rule ids in
+ * the firewall log and the history, chain and set names in the kernel,
+ * config hashes in the history and the HA sync).  Any odd start serves
+ * FNV as well; changing it would rename all of those at an upgrade. */
 #define FNV1A_INIT	1469598103934665603ull
 
 static inline uint64_t
