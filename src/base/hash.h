@@ -10,7 +10,7 @@
  * longer): moat has started from this number since its first release,
  * and what is hashed with it is kept outside the process (rule ids in
  * the firewall log and the history, chain and set names in the kernel,
- * config hashes in the history and the HA sync).  Any odd start serves
+ * config hashes in the history and the HA sync).  Any start but 0 serves
  * FNV as well; changing it would rename all of those at an upgrade. */
 #define FNV1A_INIT	1469598103934665603ull
 
