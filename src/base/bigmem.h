@@ -19,7 +19,7 @@ void	*big_grow(void *old, size_t used, size_t size);
  * fault where 512 were (each zeroes a page and maps it; in a virtual
  * machine each also costs an exit).  An arena or a buffer past
  * BIG_FROM bytes takes its new memory this way. */
-#define BIG_FROM	(4u << 20)
+#define BIG_FROM	(1u << 20)	/* memory.md: "At 10,000 rules" */
 #define BIG_PAGE	(2u << 20)
 
 #endif

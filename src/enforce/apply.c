@@ -1632,6 +1632,10 @@ load_here(const char *script, char *how, size_t n, struct strbuf *err)
 	int r;
 
 	strbuf_init(&why, 0);
+	/* The batch's room at once, about 3.1 bytes for each of the text
+	 * (a failure here is only room not taken: the batch grows). */
+	if (b != NULL)
+		(void)nfset_reserve(b, strlen(script) / 4 * 13);
 	r = b != NULL ? nfdelta_script(b, script, NULL, NULL, NULL, &refused) :
 	    -1;
 	if (r == -1)

@@ -6,6 +6,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -83,17 +84,12 @@ nfset_pending(const struct nfset *b)
 	return b->nmsg;
 }
 
+/* The buffer grown to cap bytes (more than it has). */
 static int
-room(struct nfset *b, size_t need)
+grow_to(struct nfset *b, size_t cap)
 {
 	char *n;
-	size_t cap;
 
-	if (b->cap - b->len >= need)
-		return 0;
-	cap = b->cap == 0 ? 1u << 16 : b->cap * 2;
-	while (cap - b->len < need)
-		cap *= 2;
 	/* (all of the old buffer: past len it is zero, the padding) */
 	if ((n = big_grow(b->buf, b->cap, cap)) == NULL)
 		return -1;
@@ -101,6 +97,28 @@ room(struct nfset *b, size_t need)
 	b->buf = n;
 	b->cap = cap;
 	return 0;
+}
+
+static int
+room(struct nfset *b, size_t need)
+{
+	size_t cap;
+
+	if (b->cap - b->len >= need)
+		return 0;
+	cap = b->cap == 0 ? 1u << 16 : b->cap * 2;
+	while (cap - b->len < need)
+		cap *= 2;
+	return grow_to(b, cap);
+}
+
+int
+nfset_reserve(struct nfset *b, size_t size)
+{
+	if (size > SIZE_MAX - 0xffff)
+		return -1;
+	size = (size + 0xffff) & ~(size_t)0xffff;
+	return size <= b->cap ? 0 : grow_to(b, size);
 }
 
 static struct nlmsghdr *

@@ -25,6 +25,11 @@ struct nfset;
 
 /* An empty batch; NULL when memory ran out. */
 struct nfset	*nfset_new(void);
+/* Room for about size bytes of messages taken at once (a whole ruleset's
+ * batch is some 3 bytes for each byte of its text), so that the batch
+ * does not grow by copies, each in fresh memory.  0, or -1 when memory
+ * ran out (the batch is as it was). */
+int		 nfset_reserve(struct nfset *b, size_t size);
 void		 nfset_free(struct nfset *b);
 /* Queue: every element of set name (of table inet moat) removed. */
 int		 nfset_flush(struct nfset *b, const char *name);
