@@ -93,8 +93,9 @@ arena_take(struct arena *a, size_t n)
 		if (size > SIZE_MAX - sizeof(*b) - BIG_PAGE)
 			arena_oom(a);
 		/* A large arena goes on in blocks of whole huge pages, a
-		 * quarter of what it holds (at most 16 MB): bigmem.h. */
-		if (a->total >= BIG_FROM) {
+		 * quarter of what it holds (at most 16 MB), and so does a
+		 * large allocation: bigmem.h. */
+		if (a->total >= BIG_FROM || size >= BIG_ONE) {
 			size_t want = a->total / 4 < BIG_BLOCK_MAX ?
 			    a->total / 4 : BIG_BLOCK_MAX;
 

@@ -8,6 +8,7 @@
 #include "base/bigmem.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,8 +21,13 @@ big_alloc(size_t size)
 	void *p;
 	int rc;
 
-	if (size < HUGE_PAGE)
+	if (size < BIG_ONE)
 		return malloc(size);
+	if (size > SIZE_MAX - HUGE_PAGE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	size = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
 	/* (posix_memalign says why in its return, not in errno) */
 	if ((rc = posix_memalign(&p, HUGE_PAGE, size)) != 0) {
 		errno = rc;

@@ -4,10 +4,11 @@
 
 #include <stddef.h>
 
-/* size bytes, freed with free(), or NULL.  A large block is asked for on
- * huge pages (where the kernel gives them, madvise mode included): a
- * lookup in a table of megabytes then misses the TLB seldom instead of
- * at nearly every read. */
+/* size bytes, freed with free(), or NULL.  A block of BIG_ONE or more is
+ * asked for on huge pages (where the kernel gives them, madvise mode
+ * included), its size rounded up to whole ones: a lookup in a table of
+ * megabytes then misses the TLB seldom instead of at nearly every read,
+ * and the block is mapped a fault per 2 MB, not per 4 KB. */
 void	*big_alloc(size_t size);
 /* realloc for a buffer that grows: past BIG_FROM the new one is
  * big_alloc's and the first used bytes of old are copied into it (what
@@ -21,5 +22,9 @@ void	*big_grow(void *old, size_t used, size_t size);
  * BIG_FROM bytes takes its new memory this way. */
 #define BIG_FROM	(1u << 20)	/* memory.md: "At 10,000 rules" */
 #define BIG_PAGE	(2u << 20)
+/* One allocation this large (a file read whole, a 10,000-address list)
+ * is given whole huge pages by big_alloc, and an arena's block for it
+ * too, however small the arena is. */
+#define BIG_ONE		(256u << 10)
 
 #endif
