@@ -474,6 +474,27 @@ PY
 		cmp -s "$tmp/hist3.table" "$tmp/hist-rb.table" ||
 		{ echo "FAIL: a rollback past the rulesets kept"; cat "$tmp/hist-files.txt" "$tmp/hist-rb.txt";
 		  diff "$tmp/hist3.table" "$tmp/hist-rb.table" | head; failed=1; }
+	# ... and at most so many bytes of them together, counted from the
+	# newest (MOAT_HISTORY_RULESET_BYTES here 3.5 rulesets' worth): the
+	# newest three stay, the older ones go, and a rollback past them
+	# still gives the kernel what that entry's apply put there.
+	MOAT_STATE_DIR="$tmp/st9" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		"$1" apply -f "$2/hist1.conf" >/dev/null 2>&1 || exit 1
+		size=$(stat -c %s "$MOAT_STATE_DIR/history/1.nft")
+		export MOAT_HISTORY_RULESET_BYTES=$(( size * 7 / 2 ))
+		for i in 2 3 4 5; do
+			"$1" apply -f "$2/hist$i.conf" >/dev/null 2>&1 || exit 2
+		done
+		ls "$MOAT_STATE_DIR/history" | grep "\.nft$" | sort -n | tr "\n" " " >"$2/hb-files.txt"
+		"$1" rollback >/dev/null 2>&1 && "$1" rollback >/dev/null 2>&1 &&
+		    "$1" rollback >"$2/hb-rb.txt" 2>&1 || exit 3
+		nft list table inet moat >"$2/hb-rb.table"
+	' sh "$moat" "$tmp" || { echo "FAIL: the history's ruleset bytes ($?)"; failed=1; }
+	[ "$(cat "$tmp/hb-files.txt")" = "3.nft 4.nft 5.nft " ] &&
+		grep -q "restored the ruleset of history entry 2" "$tmp/hb-rb.txt" &&
+		cmp -s "$tmp/hist2.table" "$tmp/hb-rb.table" ||
+		{ echo "FAIL: the rulesets kept within their bytes"; cat "$tmp/hb-files.txt" "$tmp/hb-rb.txt";
+		  diff "$tmp/hist2.table" "$tmp/hb-rb.table" | head; failed=1; }
 	# The history keeps the configs of its last entries whole (2 here:
 	# MOAT_HISTORY_CONFIGS) and an older one as its difference from the
 	# next entry's (histdelta.h): each entry's config reads back the same

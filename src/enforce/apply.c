@@ -939,11 +939,29 @@ out:
  * directory.
  */
 #define HISTORY_RULESETS	32
+/* and at most this many bytes of them: at 100K rules 32 rulesets were
+ * 413 MB (12.9 MB each), 256 MB keeps 19 */
+#define HISTORY_RULESET_BYTES	(256ull << 20)
 
 static unsigned
 rulesets_kept(void)
 {
 	return history_kept("MOAT_HISTORY_RULESETS", HISTORY_RULESETS);
+}
+
+/* How many bytes the rulesets kept may take together (the newest and the
+ * one it goes back to are kept whatever their size): in test builds
+ * MOAT_HISTORY_RULESET_BYTES when it is set. */
+static unsigned long long
+ruleset_bytes(void)
+{
+#ifdef MOAT_TEST_SEAMS
+	const char *s = getenv("MOAT_HISTORY_RULESET_BYTES");
+
+	if (s != NULL && strtoull(s, NULL, 10) > 0)
+		return strtoull(s, NULL, 10);
+#endif
+	return HISTORY_RULESET_BYTES;
 }
 
 /* Entry seq's ruleset as applied (malloc'd, its length in *len): its
@@ -986,33 +1004,80 @@ stored_ruleset(const char *state, unsigned seq, size_t *len)
 	return r;
 }
 
+struct kept_ruleset {
+	unsigned	 seq;
+	off_t		 size;
+};
+
+static int
+by_seq_down(const void *a, const void *b)
+{
+	const struct kept_ruleset *x = a, *y = b;
+
+	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
+}
+
 /* Let go of the rulesets of entries older than the last rulesets_kept(),
- * but that of keep (the entry the newest goes back to), and keep the
- * config that has left the last configs_kept() as a difference. */
+ * and of those past ruleset_bytes() counted from the newest, but never
+ * of the newest or of keep (the entry the newest goes back to); and keep
+ * the config that has left the last configs_kept() as a difference. */
 static void
 prune_rulesets(const char *state, unsigned newest, unsigned keep)
 {
 	char dir[4096], file[4400];
+	struct kept_ruleset *v = NULL, *nv;
 	struct dirent *de;
 	unsigned n = rulesets_kept();
+	unsigned long long budget = ruleset_bytes(), total = 0;
+	size_t nv_len = 0, cap = 0, i;
+	struct stat st;
 	DIR *d;
 
 	compact_config(state, newest, keep);
-	if (newest <= n || path(dir, sizeof(dir), state, "history", 0) ==
-	    -1 || (d = opendir(dir)) == NULL)
+	if (path(dir, sizeof(dir), state, "history", 0) == -1 ||
+	    (d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		char *end;
 		unsigned long seq = strtoul(de->d_name, &end, 10);
 
 		if (end == de->d_name || strcmp(end, ".nft") != 0 ||
-		    seq == 0 || seq > newest - n || seq == keep)
+		    seq == 0 || seq > newest || snprintf(file, sizeof(file),
+		    "%s/%s", dir, de->d_name) >= (int)sizeof(file))
 			continue;
-		if (snprintf(file, sizeof(file), "%s/%s", dir, de->d_name) <
-		    (int)sizeof(file))
+		if (seq == newest || seq == keep)
+			continue;	/* kept whatever their size */
+		if (newest > n && seq <= newest - n) {
 			(void)unlink(file);
+			continue;
+		}
+		if (stat(file, &st) == -1)
+			continue;
+		if (nv_len == cap) {
+			cap = cap == 0 ? 64 : 2 * cap;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+				break;	/* the budget waits for the next apply */
+			v = nv;
+		}
+		v[nv_len++] = (struct kept_ruleset){ (unsigned)seq, st.st_size };
 	}
 	closedir(d);
+	/* The newest and keep count first: what is left of the budget goes
+	 * to the others, newest first. */
+	if (path(file, sizeof(file), state, "history/%u.nft", newest) == 0 &&
+	    stat(file, &st) == 0)
+		total += (unsigned long long)st.st_size;
+	if (keep != 0 && keep != newest && path(file, sizeof(file), state,
+	    "history/%u.nft", keep) == 0 && stat(file, &st) == 0)
+		total += (unsigned long long)st.st_size;
+	qsort(v, nv_len, sizeof(*v), by_seq_down);
+	for (i = 0; i < nv_len; i++) {
+		total += (unsigned long long)v[i].size;
+		if (total > budget && path(file, sizeof(file), state,
+		    "history/%u.nft", v[i].seq) == 0)
+			(void)unlink(file);
+	}
+	free(v);
 }
 
 /* Entry seq's ruleset stored (len bytes), its dynamic sets filled for
@@ -1632,8 +1697,9 @@ load_here(const char *script, char *how, size_t n, struct strbuf *err)
 	int r;
 
 	strbuf_init(&why, 0);
-	/* The batch's room at once, about 3.1 bytes for each of the text
-	 * (a failure here is only room not taken: the batch grows). */
+	/* The batch's room at once: it is 3.05-3.07 bytes for each of the
+	 * text, 3.25 asked (a failure here is only room not taken: the
+	 * batch grows). */
 	if (b != NULL)
 		(void)nfset_reserve(b, strlen(script) / 4 * 13);
 	r = b != NULL ? nfdelta_script(b, script, NULL, NULL, NULL, &refused) :
@@ -1668,6 +1734,10 @@ load_here(const char *script, char *how, size_t n, struct strbuf *err)
 			    (int)strcspn(refused, "\n"), refused);
 		else
 			snprintf(how, n, "through libnftables");
+		/* (the batch's room not held while libnftables makes its
+		 * own: 40 MB at 100K rules) */
+		nfset_free(b);
+		b = NULL;
 		r = nft_run(script, false, NULL, err);
 	}
 	how[strcspn(how, "\n")] = '\0';
