@@ -478,7 +478,7 @@ PY
 	# newest (MOAT_HISTORY_RULESET_BYTES here 3.5 rulesets' worth): the
 	# newest three stay, the older ones go, and a rollback past them
 	# still gives the kernel what that entry's apply put there.
-	MOAT_STATE_DIR="$tmp/st9" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st7b" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
 		"$1" apply -f "$2/hist1.conf" >/dev/null 2>&1 || exit 1
 		size=$(stat -c %s "$MOAT_STATE_DIR/history/1.nft")
 		export MOAT_HISTORY_RULESET_BYTES=$(( size * 7 / 2 ))

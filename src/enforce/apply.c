@@ -1070,7 +1070,8 @@ prune_rulesets(const char *state, unsigned newest, unsigned keep)
 	if (keep != 0 && keep != newest && path(file, sizeof(file), state,
 	    "history/%u.nft", keep) == 0 && stat(file, &st) == 0)
 		total += (unsigned long long)st.st_size;
-	qsort(v, nv_len, sizeof(*v), by_seq_down);
+	if (nv_len > 0)
+		qsort(v, nv_len, sizeof(*v), by_seq_down);
 	for (i = 0; i < nv_len; i++) {
 		total += (unsigned long long)v[i].size;
 		if (total > budget && path(file, sizeof(file), state,
