@@ -43,7 +43,9 @@ big_grow_from(void *old, size_t used, size_t size, size_t from)
 {
 	void *p;
 
-	if (size < from)
+	/* (below a huge page big_alloc would be malloc: realloc, which can
+	 * move a large block without copying it) */
+	if (size < from || size < HUGE_PAGE)
 		return realloc(old, size);
 	if ((p = big_alloc(size)) == NULL)
 		return NULL;
