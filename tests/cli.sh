@@ -486,11 +486,15 @@ PY
 			"$1" apply -f "$2/hist$i.conf" >/dev/null 2>&1 || exit 2
 		done
 		ls "$MOAT_STATE_DIR/history" | grep "\.nft$" | sort -n | tr "\n" " " >"$2/hb-files.txt"
-		"$1" rollback >/dev/null 2>&1 && "$1" rollback >/dev/null 2>&1 &&
-		    "$1" rollback >"$2/hb-rb.txt" 2>&1 || exit 3
+		# each rollback is an entry with its target'"'"'s ruleset, and
+		# keeps the one the next goes back to (3, then 2: gone)
+		for i in 1 2 3; do
+			"$1" rollback >"$2/hb-rb.txt" 2>&1 || exit 3
+			ls "$MOAT_STATE_DIR/history" | grep "\.nft$" | sort -n | tr "\n" " " >>"$2/hb-files.txt"
+		done
 		nft list table inet moat >"$2/hb-rb.table"
 	' sh "$moat" "$tmp" || { echo "FAIL: the history's ruleset bytes ($?)"; failed=1; }
-	[ "$(cat "$tmp/hb-files.txt")" = "3.nft 4.nft 5.nft " ] &&
+	[ "$(cat "$tmp/hb-files.txt")" = "3.nft 4.nft 5.nft 3.nft 5.nft 6.nft 5.nft 6.nft 7.nft 6.nft 7.nft 8.nft " ] &&
 		grep -q "restored the ruleset of history entry 2" "$tmp/hb-rb.txt" &&
 		cmp -s "$tmp/hist2.table" "$tmp/hb-rb.table" ||
 		{ echo "FAIL: the rulesets kept within their bytes"; cat "$tmp/hb-files.txt" "$tmp/hb-rb.txt";

@@ -934,9 +934,9 @@ out:
  * The history keeps the rulesets of its last HISTORY_RULESETS entries (and
  * of the entry the newest one would go back to); an older entry keeps its
  * config, and its ruleset is compiled again from it when a rollback
- * reaches it (stored_ruleset).  At 100K rules a ruleset is 18 MB: an
- * office editing a large policy many times a day filled the state
- * directory.
+ * reaches it (stored_ruleset).  At 100K rules a ruleset is 12.9 MB (18
+ * before 2026-12-06): an office editing a large policy many times a day
+ * filled the state directory.
  */
 #define HISTORY_RULESETS	32
 /* and at most this many bytes of them: at 100K rules 32 rulesets were
@@ -1056,7 +1056,7 @@ prune_rulesets(const char *state, unsigned newest, unsigned keep)
 		if (nv_len == cap) {
 			cap = cap == 0 ? 64 : 2 * cap;
 			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				break;	/* the budget waits for the next apply */
+				break;	/* the rest waits for the next apply */
 			v = nv;
 		}
 		v[nv_len++] = (struct kept_ruleset){ (unsigned)seq, st.st_size };
