@@ -20,7 +20,8 @@ void	*big_grow_from(void *old, size_t used, size_t size, size_t from);
  * policy, its compiled ruleset) is cheaper to touch on huge pages: one
  * fault where 512 were (each zeroes a page and maps it; in a virtual
  * machine each also costs an exit).  An arena or a buffer past
- * BIG_FROM bytes takes its new memory this way. */
+ * BIG_FROM bytes takes its new memory this way (a buffer grown by
+ * appends, past BIG_GROWN: strbuf.c). */
 #define BIG_FROM	(1u << 20)	/* memory.md: "At 10,000 rules" */
 #define BIG_PAGE	(2u << 20)
 /* One allocation this large in an arena (a 10,000-address list) has a

@@ -1004,19 +1004,6 @@ stored_ruleset(const char *state, unsigned seq, size_t *len)
 	return r;
 }
 
-struct kept_ruleset {
-	unsigned	 seq;
-	off_t		 size;
-};
-
-static int
-by_seq_down(const void *a, const void *b)
-{
-	const struct kept_ruleset *x = a, *y = b;
-
-	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
-}
-
 /* Let go of the rulesets of entries older than the last rulesets_kept(),
  * and of those past ruleset_bytes() counted from the newest, but never
  * of the newest or of keep (the entry the newest goes back to); and keep
@@ -1025,60 +1012,45 @@ static void
 prune_rulesets(const char *state, unsigned newest, unsigned keep)
 {
 	char dir[4096], file[4400];
-	struct kept_ruleset *v = NULL, *nv;
 	struct dirent *de;
-	unsigned n = rulesets_kept();
+	unsigned n = rulesets_kept(), oldest, seq;
 	unsigned long long budget = ruleset_bytes(), total = 0;
-	size_t nv_len = 0, cap = 0, i;
 	struct stat st;
 	DIR *d;
 
 	compact_config(state, newest, keep);
-	if (path(dir, sizeof(dir), state, "history", 0) == -1 ||
-	    (d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		char *end;
-		unsigned long seq = strtoul(de->d_name, &end, 10);
+	if (newest > n && path(dir, sizeof(dir), state, "history", 0) == 0 &&
+	    (d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char *end;
+			unsigned long s = strtoul(de->d_name, &end, 10);
 
-		if (end == de->d_name || strcmp(end, ".nft") != 0 ||
-		    seq == 0 || seq > newest || snprintf(file, sizeof(file),
-		    "%s/%s", dir, de->d_name) >= (int)sizeof(file))
-			continue;
-		if (seq == newest || seq == keep)
-			continue;	/* kept whatever their size */
-		if (newest > n && seq <= newest - n) {
-			(void)unlink(file);
-			continue;
+			if (end == de->d_name || strcmp(end, ".nft") != 0 ||
+			    s == 0 || s > newest - n || s == keep)
+				continue;
+			if (snprintf(file, sizeof(file), "%s/%s", dir,
+			    de->d_name) < (int)sizeof(file))
+				(void)unlink(file);
 		}
-		if (stat(file, &st) == -1)
-			continue;
-		if (nv_len == cap) {
-			cap = cap == 0 ? 64 : 2 * cap;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				break;	/* the rest waits for the next apply */
-			v = nv;
-		}
-		v[nv_len++] = (struct kept_ruleset){ (unsigned)seq, st.st_size };
+		closedir(d);
 	}
-	closedir(d);
-	/* The newest and keep count first: what is left of the budget goes
-	 * to the others, newest first. */
+	/* The last n, newest first, within the budget: the newest and keep
+	 * count first and stay whatever their size. */
+	oldest = newest > n ? newest - n + 1 : 1;
 	if (path(file, sizeof(file), state, "history/%u.nft", newest) == 0 &&
 	    stat(file, &st) == 0)
 		total += (unsigned long long)st.st_size;
 	if (keep != 0 && keep != newest && path(file, sizeof(file), state,
 	    "history/%u.nft", keep) == 0 && stat(file, &st) == 0)
 		total += (unsigned long long)st.st_size;
-	if (nv_len > 0)
-		qsort(v, nv_len, sizeof(*v), by_seq_down);
-	for (i = 0; i < nv_len; i++) {
-		total += (unsigned long long)v[i].size;
-		if (total > budget && path(file, sizeof(file), state,
-		    "history/%u.nft", v[i].seq) == 0)
+	for (seq = newest; seq-- > oldest;) {
+		if (seq == keep || path(file, sizeof(file), state,
+		    "history/%u.nft", seq) == -1 || stat(file, &st) == -1)
+			continue;
+		total += (unsigned long long)st.st_size;
+		if (total > budget)
 			(void)unlink(file);
 	}
-	free(v);
 }
 
 /* Entry seq's ruleset stored (len bytes), its dynamic sets filled for
