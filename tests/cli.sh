@@ -537,6 +537,32 @@ PY
 		{ echo "FAIL: a rollback to an entry kept as a difference"; cat "$tmp/hd-rb.txt"; failed=1; }
 	grep -q "history entry 1's config in .* is damaged" "$tmp/hd-bad.txt" ||
 		{ echo "FAIL: a difference that does not give its text was read"; cat "$tmp/hd-bad.txt"; failed=1; }
+	# The compaction is made while the apply works (beside the difference,
+	# or while the kernel takes a whole ruleset) and kept only when the
+	# entry is recorded: an apply the kernel refuses, as a difference and
+	# whole (loaded by a child, with the compaction meanwhile), leaves the
+	# history's files as they were; the next apply compacts.
+	MOAT_STATE_DIR="$tmp/st8r" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c '
+		files() { ls "$MOAT_STATE_DIR/history" | grep -E "\.(conf|delta)$" | sort -n | tr "\n" " "; echo; }
+		for i in 1 2 3; do
+			"$1" apply -f "$2/hd$i.conf" >/dev/null 2>&1 || exit 1
+		done
+		files >"$2/hr-files.txt"
+		"$1" history >"$2/hr-hist.txt"
+		MOAT_NFT_INJECT="add rule inet moat no_such_chain accept" \
+		    "$1" apply -f "$2/hd4.conf" >"$2/hr-out.txt" 2>&1 && exit 2
+		files >>"$2/hr-files.txt"
+		MOAT_NFT_INJECT="add rule inet moat no_such_chain accept" MOAT_WHOLE_APART=1 \
+		    "$1" apply --whole -f "$2/hd4.conf" >>"$2/hr-out.txt" 2>&1 && exit 3
+		files >>"$2/hr-files.txt"
+		"$1" history | cmp -s - "$2/hr-hist.txt" || exit 4
+		"$1" apply -f "$2/hd4.conf" >/dev/null 2>&1 || exit 5
+		files >>"$2/hr-files.txt"
+		exit 0
+	' sh "$moat" "$tmp" || { echo "FAIL: a refused apply past the configs kept ($?)"; cat "$tmp/hr-out.txt"; failed=1; }
+	printf '1.delta 2.conf 3.conf \n1.delta 2.conf 3.conf \n1.delta 2.conf 3.conf \n1.delta 2.delta 3.conf 4.conf \n' |
+		cmp -s - "$tmp/hr-files.txt" ||
+		{ echo "FAIL: the history's files after a refused apply"; cat "$tmp/hr-files.txt"; failed=1; }
 	# A rollback to an entry whose ruleset is kept but whose config, kept
 	# as a difference, is damaged changes nothing, and says so.
 	MOAT_STATE_DIR="$tmp/st9" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c '

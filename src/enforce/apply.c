@@ -356,12 +356,13 @@ fail:
 }
 
 /*
- * Entry seq's config (whole, history/SEQ.conf) kept as its difference from
- * next (the next entry's text, nlen bytes): the difference read back,
- * piece by piece, to the same text before it is written and the whole
- * goes.  0, or -1 when the whole stays.  Its text in *old either way (the
- * caller frees it), or NULL when there is no whole config to read (it is
- * a difference already).
+ * Entry seq's config (whole, history/SEQ.conf) made its difference from
+ * next (the next entry's text, nlen bytes), history/SEQ.delta: read back,
+ * piece by piece, to the same text before it is written.  The whole stays
+ * beside it until compact_finish lets it go (a reader takes the whole
+ * first).  0, or -1 when no difference was written.  Its text in *old
+ * either way (the caller frees it), or NULL when there is no whole config
+ * to read (it is a difference already).
  */
 static int
 compact_one(const char *state, unsigned seq, uint64_t want, const char *next,
@@ -391,7 +392,7 @@ compact_one(const char *state, unsigned seq, uint64_t want, const char *next,
 		goto out;
 	}
 	/* Read as a reader will (histdelta_put), before it is written
-	 * and the whole goes (the file is written whole or not at all). */
+	 * (whole or not at all). */
 	if (strbuf_failed(&d) || d.len >= *olen ||
 	    histdelta_parse(d.s, d.len, &h) == -1 || h.base != seq + 1 ||
 	    h.prefix > nlen || h.suffix > nlen - h.prefix ||
@@ -402,11 +403,6 @@ compact_one(const char *state, unsigned seq, uint64_t want, const char *next,
 	    h.suffix) != 0 || h.hash != want ||
 	    write_file(delta, strbuf_str(&d), d.len, &err) == -1)
 		goto out;
-	if (unlink(file) == -1) {
-		(void)unlink(delta);
-		goto out;
-	}
-	(void)sync_dir_of(file);
 	rc = 0;
 out:
 	strbuf_free(&d);
@@ -415,24 +411,41 @@ out:
 }
 
 /*
- * The config of the entry that has just left the last configs_kept(),
- * newest the newest, kept as its difference from the next entry's (whole:
- * it is within the last ones).  Not keep's (the entry the newest goes
- * back to: a rollback reads it), nor every full_every()-th: those stay
- * whole, and so does one whose difference would not be smaller.  Then the
- * entries before it the same way, each from the text of the one after it,
- * just read (whether that one became a difference or stayed whole), back
- * to the first that is a difference already: a config still whole that
- * should not be (a compaction a crash cut short, or keep's of an earlier
- * apply) is made one by the next apply.  An apply usually looks for one
- * file more; at most it goes HISTORY_WALK_MAX entries back (a history
- * from before differences, every config whole, keeps the older ones
- * whole rather than hold its first apply for all of them).  Best effort:
- * on any failure the whole stays.  (At 100K rules: two files of 4.5 MB read, a difference of some
- * 60 bytes written.)
+ * An apply's compaction (compact_config), in two steps: the differences
+ * made and written while the apply does other work (a thread beside the
+ * difference of the rulesets, or while the kernel takes a whole ruleset
+ * from a child), and the wholes they replace let go only once the new
+ * entry is in the history.  An apply that fails takes its differences
+ * back, so the history's files are as they were.  The job reads no
+ * environment (kept and every are the caller's) and makes no process.
+ */
+struct compact_job {
+	const char	*state;
+	unsigned	 newest, keep, kept, every;
+	unsigned	 seqs[HISTORY_WALK_MAX];	/* differences written */
+	size_t		 n;
+	pthread_t	 tid;
+	bool		 started, done;
+};
+
+/*
+ * The config of the entry that has just left the last j->kept, j->newest
+ * the newest, made its difference from the next entry's (whole: it is
+ * within the last ones).  Not j->keep's (the entry the newest goes back
+ * to: a rollback reads it), nor every j->every-th: those stay whole, and
+ * so does one whose difference would not be smaller.  Then the entries
+ * before it the same way, each from the text of the one after it, just
+ * read, back to the first that is a difference already: a config still
+ * whole that should not be (a compaction a crash cut short, or keep's of
+ * an earlier apply) is made one by the next apply.  An apply usually
+ * looks for one file more; at most it goes HISTORY_WALK_MAX entries back
+ * (a history from before differences, every config whole, keeps the
+ * older ones whole rather than hold its first apply for all of them).
+ * Best effort: on any failure the whole stays.  (At 100K rules: two
+ * files of 4.5 MB read, a difference of some 60 bytes written.)
  */
 static void
-compact_config(const char *state, unsigned newest, unsigned keep)
+compact_config(struct compact_job *j)
 {
 	char file[4096];
 	char *next = NULL, *old;
@@ -441,12 +454,13 @@ compact_config(const char *state, unsigned newest, unsigned keep)
 	size_t nlen = 0, olen, n = 0, at;
 	unsigned seq, walked = 0;
 
-	if (newest <= configs_kept())
+	j->done = true;
+	if (j->newest <= j->kept)
 		return;
-	seq = newest - configs_kept();
+	seq = j->newest - j->kept;
 	strbuf_init(&err, 0);
-	if (path(file, sizeof(file), state, "history/%u.conf", seq + 1) == -1 ||
-	    apply_history(state, &v, &n, &err) == -1 ||
+	if (path(file, sizeof(file), j->state, "history/%u.conf", seq + 1) ==
+	    -1 || apply_history(j->state, &v, &n, &err) == -1 ||
 	    (next = read_file(file, &nlen)) == NULL)
 		goto out;
 	/* (the entries in seq order: seq's found from the end) */
@@ -456,21 +470,23 @@ compact_config(const char *state, unsigned newest, unsigned keep)
 			at--;
 		if (at == 0 || v[at - 1].seq != seq)
 			break;		/* not in history.log */
-		if (seq % full_every() == 0 || seq == keep) {
+		if (seq % j->every == 0 || seq == j->keep) {
 			/* It stays whole: the one before is made from its
 			 * text, when that one is still whole. */
-			if (path(file, sizeof(file), state, "history/%u.conf",
-			    seq - 1) == -1 || access(file, F_OK) == -1 ||
-			    path(file, sizeof(file), state, "history/%u.conf",
-			    seq) == -1 || (old = read_file(file, &olen)) ==
-			    NULL)
+			if (path(file, sizeof(file), j->state,
+			    "history/%u.conf", seq - 1) == -1 ||
+			    access(file, F_OK) == -1 || path(file,
+			    sizeof(file), j->state, "history/%u.conf", seq) ==
+			    -1 || (old = read_file(file, &olen)) == NULL)
 				break;
 			if (fnv1a(old, olen) != v[at - 1].hash) {
 				free(old);
 				break;
 			}
-		} else if (compact_one(state, seq, v[at - 1].hash, next, nlen,
-		    &old, &olen) == -1 && old == NULL)
+		} else if (compact_one(j->state, seq, v[at - 1].hash, next,
+		    nlen, &old, &olen) == 0)
+			j->seqs[j->n++] = seq;
+		else if (old == NULL)
 			break;
 		free(next);
 		next = old;
@@ -482,6 +498,68 @@ out:
 	strbuf_free(&err);
 }
 
+static void *
+compact_run(void *arg)
+{
+	compact_config(arg);
+	return NULL;
+}
+
+/* The job of an apply whose new entry is newest, going back to keep. */
+static void
+compact_init(struct compact_job *j, const char *state, unsigned newest,
+    unsigned keep)
+{
+	memset(j, 0, sizeof(*j));
+	j->state = state;
+	j->newest = newest;
+	j->keep = keep;
+	j->kept = configs_kept();
+	j->every = full_every();
+}
+
+/* The differences made in a thread (when one can be had; else later). */
+static void
+compact_start(struct compact_job *j)
+{
+	if (!j->done && !j->started && j->newest > j->kept)
+		j->started = pthread_create(&j->tid, NULL, compact_run, j) == 0;
+}
+
+/* Done: the thread joined, or the differences made here. */
+static void
+compact_wait(struct compact_job *j)
+{
+	if (j->started) {
+		pthread_join(j->tid, NULL);
+		j->started = false;
+	}
+	if (!j->done)
+		compact_config(j);
+}
+
+/* The wholes the differences replace let go (recorded: the new entry is
+ * in the history), or the differences taken back (it is not).  The
+ * thread, if any, is joined first.  Not synced: each difference is on
+ * disk, its name too, since write_file, and an unlink a crash undoes
+ * leaves both files, which read as the whole (config_text) and are
+ * compacted again by the next apply. */
+static void
+compact_finish(struct compact_job *j, bool recorded)
+{
+	char file[4096];
+	size_t i;
+
+	if (j->started) {
+		pthread_join(j->tid, NULL);
+		j->started = false;
+	}
+	for (i = 0; i < j->n; i++)
+		if (path(file, sizeof(file), j->state, recorded ?
+		    "history/%u.conf" : "history/%u.delta", j->seqs[i]) == 0)
+			(void)unlink(file);
+	j->n = 0;
+}
 
 char *
 apply_config_text(const char *state, unsigned seq, size_t *len)
@@ -1007,9 +1085,11 @@ stored_ruleset(const char *state, unsigned seq, size_t *len)
 /* Let go of the rulesets of entries older than the last rulesets_kept(),
  * and of those past ruleset_bytes() counted from the newest, but never
  * of the newest or of keep (the entry the newest goes back to); and keep
- * the config that has left the last configs_kept() as a difference. */
+ * the config that has left the last configs_kept() as a difference (cj's
+ * differences, made now when they were not meanwhile). */
 static void
-prune_rulesets(const char *state, unsigned newest, unsigned keep)
+prune_rulesets(const char *state, unsigned newest, unsigned keep,
+    struct compact_job *cj)
 {
 	char dir[4096], file[4400];
 	struct dirent *de;
@@ -1018,7 +1098,8 @@ prune_rulesets(const char *state, unsigned newest, unsigned keep)
 	struct stat st;
 	DIR *d;
 
-	compact_config(state, newest, keep);
+	compact_wait(cj);
+	compact_finish(cj, true);
 	if (newest > n && path(dir, sizeof(dir), state, "history", 0) == 0 &&
 	    (d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
@@ -1351,8 +1432,11 @@ restore_entry(const char *state, unsigned target, const char *what,
 	free(stored);
 	stored = NULL;
 	if (append_history(state, &e, err) == 0) {
+		struct compact_job cj;
+
 		record_kernel(state, e.seq);
-		prune_rulesets(state, e.seq, e.prev);
+		compact_init(&cj, state, e.seq, e.prev);
+		prune_rulesets(state, e.seq, e.prev, &cj);
 		return 0;
 	}
 unrecorded:
@@ -1600,6 +1684,7 @@ send_delta(const char *delta, const char *old, const char *new, uint32_t gen,
 struct fill_job {
 	struct file_set		*fs;
 	const struct file_new	*v;
+	struct compact_job	*then;	/* made meanwhile too, or NULL */
 	pthread_t		 tid;
 	bool			 started, ran;
 	int			 rc, err;
@@ -1645,10 +1730,16 @@ fill_wait(struct fill_job *j)
 	return j->rc;
 }
 
+/* A whole load's work beside the child: the entry's files, then the
+ * history's compaction. */
 static void
 fill_meanwhile(void *arg)
 {
-	(void)fill_wait(arg);
+	struct fill_job *j = arg;
+
+	(void)fill_wait(j);
+	if (j->then != NULL)
+		compact_wait(j->then);
 }
 
 /*
@@ -1964,6 +2055,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	struct file_set *hist = NULL;	/* the entry's files, until synced */
 	struct file_new two[2];
 	struct fill_job fill = { 0 };
+	struct compact_job cj = { 0 };	/* the history's compaction */
 	char hist_conf[4096], hist_nft[4096];
 	struct parts pt = { 0 };
 	uint64_t h_old = 0, s_old = 0, s_new;
@@ -2012,13 +2104,24 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		    pd.seq);
 		goto out;
 	}
+	/* The history's compaction meanwhile: beside the difference's
+	 * planning, in a thread joined before any process is made; for a
+	 * whole apply, while the kernel takes the ruleset (fill_meanwhile).
+	 * What it wrote goes back if the entry is not recorded. */
+	compact_init(&cj, state, cur.seq + 1, cur.seq != 0 &&
+	    strcmp(cur.file, "-") != 0 ? cur.seq : 0);
+	fill.then = &cj;
 	/* Only the difference, when the kernel holds the entry in force. */
 	if (flags & APPLY_WHOLE)
 		snprintf(ph->why, sizeof(ph->why), "asked for");
 	else {
-		int r = plan_delta(state, &cur, &old_script, &script, &delta,
-		    &parts, &gck, ph);
+		int r;
 
+		compact_start(&cj);
+		r = plan_delta(state, &cur, &old_script, &script, &delta,
+		    &parts, &gck, ph);
+		if (cj.started)
+			compact_wait(&cj);
 		if (r == -1) {
 			strbuf_puts(err, "out of memory");
 			goto out;
@@ -2177,7 +2280,9 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	}
 	files = false;
 	waiting = false;
-	prune_rulesets(state, e.seq, e.prev);
+	t = clock_ms();
+	prune_rulesets(state, e.seq, e.prev, &cj);
+	ph->record += clock_ms() - t;
 	t = clock_ms();
 	/* Only ours was committed since (one generation on): the entry's
 	 * hash is the one before, less the parts before, plus the parts
@@ -2241,6 +2346,8 @@ out:
 	}
 	if (files)
 		forget_entry(state, e.seq);
+	/* (not recorded: the compaction's differences go back) */
+	compact_finish(&cj, false);
 	if (lock != -1)
 		close(lock);
 	strbuf_free(&script);
