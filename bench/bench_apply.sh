@@ -81,7 +81,10 @@ seed() {
 	drop
 	for _ in $(seq 33); do
 		in_ns env MOAT_STATE_DIR="$2" "$1" apply -f "$d/policy.conf" \
-		    >/dev/null 2>&1
+		    >/dev/null 2>"$tmp/err" || {
+			echo "bench_apply: $1 apply (seeding $2): $(tail -1 "$tmp/err")" >&2
+			exit 1
+		}
 		settle "$1"
 	done
 	drop
@@ -144,7 +147,7 @@ for n in $sizes; do
 		run nft -f "$d/plain.nft"
 		[ $ran_ms -lt $best_p ] && best_p=$ran_ms
 		drop
-		# (a first apply: lint finds every rule, none from a memo)
+		# (lint finds every rule, none from a memo)
 		rm -f "$d/state/lint.memo"
 		run env MOAT_STATE_DIR="$d/state" "$moat" apply --timing \
 		    -f "$d/policy.conf"

@@ -547,22 +547,26 @@ PY
 		for i in 1 2 3; do
 			"$1" apply -f "$2/hd$i.conf" >/dev/null 2>&1 || exit 1
 		done
-		files >"$2/hr-files.txt"
-		"$1" history >"$2/hr-hist.txt"
+		files >"$2/hx-files.txt"
+		"$1" history >"$2/hx-hist.txt"
 		MOAT_NFT_INJECT="add rule inet moat no_such_chain accept" \
-		    "$1" apply -f "$2/hd4.conf" >"$2/hr-out.txt" 2>&1 && exit 2
-		files >>"$2/hr-files.txt"
+		    "$1" apply -f "$2/hd4.conf" >"$2/hx-out.txt" 2>&1 && exit 2
+		files >>"$2/hx-files.txt"
 		MOAT_NFT_INJECT="add rule inet moat no_such_chain accept" MOAT_WHOLE_APART=1 \
-		    "$1" apply --whole -f "$2/hd4.conf" >>"$2/hr-out.txt" 2>&1 && exit 3
-		files >>"$2/hr-files.txt"
-		"$1" history | cmp -s - "$2/hr-hist.txt" || exit 4
+		    "$1" apply --whole -f "$2/hd4.conf" >>"$2/hx-out.txt" 2>&1 && exit 3
+		files >>"$2/hx-files.txt"
+		"$1" history | cmp -s - "$2/hx-hist.txt" || exit 4
+		# (every entry still reads back as it was applied)
+		for i in 1 2 3; do
+			"$1" diff $i "$2/hd$i.conf" 2>&1 | grep -q "no flow changes" || exit 6
+		done
 		"$1" apply -f "$2/hd4.conf" >/dev/null 2>&1 || exit 5
-		files >>"$2/hr-files.txt"
+		files >>"$2/hx-files.txt"
 		exit 0
-	' sh "$moat" "$tmp" || { echo "FAIL: a refused apply past the configs kept ($?)"; cat "$tmp/hr-out.txt"; failed=1; }
+	' sh "$moat" "$tmp" || { echo "FAIL: a refused apply past the configs kept ($?)"; cat "$tmp/hx-out.txt"; failed=1; }
 	printf '1.delta 2.conf 3.conf \n1.delta 2.conf 3.conf \n1.delta 2.conf 3.conf \n1.delta 2.delta 3.conf 4.conf \n' |
-		cmp -s - "$tmp/hr-files.txt" ||
-		{ echo "FAIL: the history's files after a refused apply"; cat "$tmp/hr-files.txt"; failed=1; }
+		cmp -s - "$tmp/hx-files.txt" ||
+		{ echo "FAIL: the history's files after a refused apply"; cat "$tmp/hx-files.txt"; failed=1; }
 	# A rollback to an entry whose ruleset is kept but whose config, kept
 	# as a difference, is damaged changes nothing, and says so.
 	MOAT_STATE_DIR="$tmp/st9" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c '

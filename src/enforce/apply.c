@@ -19,6 +19,7 @@
 #include "base/apart.h"
 #include "base/bigmem.h"
 #include "base/clock.h"
+#include "base/cores.h"
 #include "base/fds.h"
 #include "base/file.h"
 #include "base/hash.h"
@@ -176,7 +177,7 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 	*v = NULL;
 	*n = 0;
 	path(file, sizeof(file), state, "history.log", 0);
-	if ((fp = fopen(file, "r")) == NULL)
+	if ((fp = fopen(file, "re")) == NULL)
 		return errno == ENOENT ? 0 : (strbuf_printf(err, "%s: %s",
 		    file, strerror(errno)), -1);
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -255,10 +256,15 @@ history_kept(const char *name, unsigned dflt)
 	return dflt;
 }
 
+/* (at least 2: a compaction made while an apply works reads the config
+ * of the entry after the one it keeps as a difference, which must not be
+ * the new entry's, not yet written) */
 static unsigned
 configs_kept(void)
 {
-	return history_kept("MOAT_HISTORY_CONFIGS", HISTORY_CONFIGS);
+	unsigned n = history_kept("MOAT_HISTORY_CONFIGS", HISTORY_CONFIGS);
+
+	return n < 2 ? 2 : n;
 }
 
 /* Every how many entries a config stays whole (at most
@@ -416,8 +422,11 @@ out:
  * difference of the rulesets, or while the kernel takes a whole ruleset
  * from a child), and the wholes they replace let go only once the new
  * entry is in the history.  An apply that fails takes its differences
- * back, so the history's files are as they were.  The job reads no
- * environment (kept and every are the caller's) and makes no process.
+ * back, so the history's files are as they were (but for a difference a
+ * crash had left beside its whole, made again and then taken back: the
+ * whole, just read and checked against its hash, is what reads).  The
+ * job reads no environment (kept and every are the caller's) and makes
+ * no process.
  */
 struct compact_job {
 	const char	*state;
@@ -522,7 +531,8 @@ compact_init(struct compact_job *j, const char *state, unsigned newest,
 static void
 compact_start(struct compact_job *j)
 {
-	if (!j->done && !j->started && j->newest > j->kept)
+	if (!j->done && !j->started && j->newest > j->kept &&
+	    cores_idle() > 0)
 		j->started = pthread_create(&j->tid, NULL, compact_run, j) == 0;
 }
 
@@ -541,9 +551,12 @@ compact_wait(struct compact_job *j)
 /* The wholes the differences replace let go (recorded: the new entry is
  * in the history), or the differences taken back (it is not).  The
  * thread, if any, is joined first.  Not synced: each difference is on
- * disk, its name too, since write_file, and an unlink a crash undoes
- * leaves both files, which read as the whole (config_text) and are
- * compacted again by the next apply. */
+ * disk, its name too, since write_file, and a removal a crash undoes
+ * leaves both files, which read as the whole (config_text).  The oldest
+ * goes first: a file system that keeps its changes of names in order
+ * (ext4's journal does) then undoes the newer end, where the next
+ * apply's walk back starts, and compacts them again; one left below an
+ * entry whose removal stayed is only space, never a wrong config. */
 static void
 compact_finish(struct compact_job *j, bool recorded)
 {
@@ -554,7 +567,7 @@ compact_finish(struct compact_job *j, bool recorded)
 		pthread_join(j->tid, NULL);
 		j->started = false;
 	}
-	for (i = 0; i < j->n; i++)
+	for (i = j->n; i-- > 0;)
 		if (path(file, sizeof(file), j->state, recorded ?
 		    "history/%u.conf" : "history/%u.delta", j->seqs[i]) == 0)
 			(void)unlink(file);
@@ -2065,6 +2078,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	uint32_t gen0 = 0, gck = 0;
 	int lock = -1, rc = -1;
 	long long t;
+	unsigned keep;		/* the entry the new one goes back to */
 	char *old_script = NULL;	/* the entry in force's, for a delta */
 
 	if (ph == NULL)
@@ -2108,8 +2122,8 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	 * planning, in a thread joined before any process is made; for a
 	 * whole apply, while the kernel takes the ruleset (fill_meanwhile).
 	 * What it wrote goes back if the entry is not recorded. */
-	compact_init(&cj, state, cur.seq + 1, cur.seq != 0 &&
-	    strcmp(cur.file, "-") != 0 ? cur.seq : 0);
+	keep = cur.seq != 0 && strcmp(cur.file, "-") != 0 ? cur.seq : 0;
+	compact_init(&cj, state, cur.seq + 1, keep);
 	fill.then = &cj;
 	/* Only the difference, when the kernel holds the entry in force. */
 	if (flags & APPLY_WHOLE)
@@ -2120,8 +2134,11 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		compact_start(&cj);
 		r = plan_delta(state, &cur, &old_script, &script, &delta,
 		    &parts, &gck, ph);
-		if (cj.started)
+		if (cj.started) {
+			t = clock_ms();
 			compact_wait(&cj);
+			ph->record += clock_ms() - t;
+		}
 		if (r == -1) {
 			strbuf_puts(err, "out of memory");
 			goto out;
@@ -2141,7 +2158,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	e.when = time(NULL);
 	e.hash = apply_hash(text, len);
 	snprintf(e.what, sizeof(e.what), "apply");
-	e.prev = cur.seq != 0 && strcmp(cur.file, "-") != 0 ? cur.seq : 0;
+	e.prev = keep;
 	snprintf(e.file, sizeof(e.file), "%s", p->file);
 	/*
 	 * Everything that undoes this apply is on disk, synced, before the
@@ -2193,7 +2210,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		if (write_pending(state, &pd, err) == -1)
 			goto out;
 	}
-	ph->record = clock_ms() - t;
+	ph->record += clock_ms() - t;
 	/* The parts the difference changes, as they are before it (the
 	 * entry's hash holds them: nothing was committed since). */
 	t = clock_ms();

@@ -34,9 +34,13 @@ const char *apply_state_dir(void);
 /* Where an apply's time went, in milliseconds (moat apply --timing). */
 struct apply_phases {
 	long long	 compile;	/* policy to nft script */
-	long long	 record;	/* the history's files written, synced */
+	long long	 record;	/* the history's files written, synced;
+					   its compaction waited for, older
+					   rulesets let go */
 	long long	 kernel;	/* the transaction: libnftables and the
-					   kernel */
+					   kernel (a whole ruleset loaded by a
+					   child: and the history's compaction
+					   meanwhile, when it is longer) */
 	long long	 fingerprint;	/* the ruleset read back and hashed,
 					   for drift (nfhash.h) */
 	size_t		 script;	/* bytes of the script */
