@@ -211,44 +211,19 @@ static int
 append_history(const char *state, const struct history_entry *e,
     struct strbuf *err)
 {
-	char file[4096], line[512];
-	struct stat st;
-	int fd, n, saved;
+	char file[4096];
+	FILE *fp;
 
 	path(file, sizeof(file), state, "history.log", 0);
-	n = snprintf(line, sizeof(line), "%u %llu %016llx %s %u %s\n", e->seq,
+	if ((fp = fopen(file, "a")) == NULL ||
+	    fprintf(fp, "%u %llu %016llx %s %u %s\n", e->seq,
 	    (unsigned long long)e->when, (unsigned long long)e->hash, e->what,
-	    e->prev, e->file);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
-		strbuf_printf(err, "%s: the entry's line is too long", file);
+	    e->prev, e->file) < 0 || fflush(fp) == EOF ||
+	    fsync(fileno(fp)) == -1 || fclose(fp) == EOF) {
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
 		return -1;
 	}
-	if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0666)) == -1 || fstat(fd, &st) == -1)
-		goto fail;
-	if (write(fd, line, (size_t)n) != n ||
-#ifdef MOAT_TEST_SEAMS
-	    /* Test builds: the line written, its sync failed, played. */
-	    (getenv("MOAT_HISTORY_SYNC_FAIL") != NULL && (errno = EIO)) ||
-#endif
-	    fsync(fd) == -1) {
-		/* The line may be in the file, though the entry is not
-		 * recorded (the caller puts the previous ruleset back and
-		 * removes the entry's files): the file as it was. */
-		saved = errno != 0 ? errno : EIO;
-		(void)ftruncate(fd, st.st_size);
-		(void)fsync(fd);
-		errno = saved;
-		goto fail;
-	}
-	close(fd);
 	return 0;
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	strbuf_printf(err, "%s: %s", file, strerror(saved));
-	return -1;
 }
 
 /*
