@@ -567,35 +567,6 @@ PY
 	printf '1.delta 2.conf 3.conf \n1.delta 2.conf 3.conf \n1.delta 2.conf 3.conf \n1.delta 2.delta 3.conf 4.conf \n' |
 		cmp -s - "$tmp/hx-files.txt" ||
 		{ echo "FAIL: the history's files after a refused apply"; cat "$tmp/hx-files.txt"; failed=1; }
-	# A history line written but not synced (the disk failed at fsync,
-	# played) is taken back out of history.log: the kernel gets the
-	# previous ruleset back, the entry's files go, and the history reads
-	# as before; the next apply takes the entry's number.  When the cut
-	# fails too (played), the entry's files stay beside its line.
-	MOAT_STATE_DIR="$tmp/st8s" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
-		"$1" apply -f "$2/hd1.conf" >/dev/null 2>&1 || exit 1
-		nft list table inet moat >"$2/hs-before.table"
-		cp "$MOAT_STATE_DIR/history.log" "$2/hs-log"
-		MOAT_HISTORY_SYNC_FAIL=1 "$1" apply -f "$2/hd2.conf" >"$2/hs-out.txt" 2>&1 && exit 2
-		cmp -s "$MOAT_STATE_DIR/history.log" "$2/hs-log" || exit 3
-		nft list table inet moat | cmp -s - "$2/hs-before.table" || exit 4
-		ls "$MOAT_STATE_DIR/history" | grep -q "^2\." && exit 5
-		"$1" apply -f "$2/hd2.conf" >>"$2/hs-out.txt" 2>&1 || exit 6
-		"$1" history | grep -c "" | grep -qx 2 || exit 7
-		# The cut failing too: the line may stay, so the entry keeps
-		# its files, and the message says so.
-		nft list table inet moat >"$2/hs-before.table"
-		MOAT_HISTORY_SYNC_FAIL=1 MOAT_HISTORY_CUT_FAIL=1 "$1" apply \
-		    -f "$2/hd3.conf" >"$2/hs-out3.txt" 2>&1 && exit 8
-		nft list table inet moat | cmp -s - "$2/hs-before.table" || exit 9
-		tail -1 "$MOAT_STATE_DIR/history.log" | grep -q "^3 " || exit 10
-		[ -f "$MOAT_STATE_DIR/history/3.conf" ] && [ -f "$MOAT_STATE_DIR/history/3.nft" ] || exit 11
-		exit 0
-	' sh "$moat" "$tmp" || { echo "FAIL: a history line not synced ($?)"; cat "$tmp"/hs-out*.txt; failed=1; }
-	grep -q "history.log: Input/output error; the previous ruleset is back" "$tmp/hs-out.txt" &&
-		grep -q "applied .*hd2.conf as history entry 2" "$tmp/hs-out.txt" &&
-		grep -q "history.log: Input/output error (history.log may still name entry 3); the previous ruleset is back" "$tmp/hs-out3.txt" ||
-		{ echo "FAIL: a history line not synced: the messages"; cat "$tmp"/hs-out*.txt; failed=1; }
 	# A rollback to an entry whose ruleset is kept but whose config, kept
 	# as a difference, is damaged changes nothing, and says so.
 	MOAT_STATE_DIR="$tmp/st9" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c '

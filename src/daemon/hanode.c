@@ -83,9 +83,6 @@ static struct {
 	time_t		 since;
 	long long	 hello_next;
 	unsigned	 seen_seq;	/* the newest history entry seen */
-	uint64_t	 seen_hash;	/* and its hash: a number an apply that
-					   failed wrote and cut back out of
-					   history.log is the next one's */
 	unsigned	 synced_seq;	/* the newest one the peer sent */
 	unsigned	 push_seq;	/* the one being sent */
 	struct peer_view peer_view;
@@ -523,7 +520,6 @@ take_push(json_t *req)
 		if (apply_history(ha.state_dir, &v, &n, &err) == 0 && n > 0) {
 			ha.synced_seq = v[n - 1].seq;
 			ha.seen_seq = v[n - 1].seq;
-			ha.seen_hash = v[n - 1].hash;
 		}
 		free(v);
 		log_info("ha: applied the config the peer sent (policy %s)",
@@ -935,11 +931,9 @@ maybe_push(void)
 	size_t len;
 	char *text;
 
-	if (!may_send() || newest(&e) == -1 || (e.seq == ha.seen_seq &&
-	    e.hash == ha.seen_hash))
+	if (!may_send() || newest(&e) == -1 || e.seq == ha.seen_seq)
 		return;
 	ha.seen_seq = e.seq;
-	ha.seen_hash = e.hash;
 	if (e.seq == ha.synced_seq || (text = apply_config_text(ha.state_dir,
 	    e.seq, &len)) == NULL)
 		return;
@@ -1089,10 +1083,8 @@ hanode_configure(const struct policy *p)
 		ha.state = HA_UNKNOWN;
 		ha.since = time(NULL);
 		strbuf_init(&err, 0);
-		if (apply_history(ha.state_dir, &v, &n, &err) == 0 && n > 0) {
+		if (apply_history(ha.state_dir, &v, &n, &err) == 0 && n > 0)
 			ha.seen_seq = v[n - 1].seq;	/* no push at start */
-			ha.seen_hash = v[n - 1].hash;
-		}
 		free(v);
 		strbuf_free(&err);
 		if (!on_path("keepalived") || !on_path("conntrackd"))

@@ -24,7 +24,6 @@
 #include "daemon/schedcut.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +52,6 @@ static struct {
 	const char	*state;
 	struct stat	 hist;		/* history.log as last read */
 	unsigned	 seq;		/* the entry whose config p is */
-	uint64_t	 hash;		/* and its hash: a number an apply
-					   that failed wrote and cut back out
-					   of history.log is the next one's */
 	struct policy	*p;
 	bool		*open;		/* per schedule: open at the last look */
 	bool		*was;		/* the look before */
@@ -84,7 +80,6 @@ schedcut_stop(void)
 	sc.open = sc.was = NULL;
 	sc.text = NULL;
 	sc.seq = 0;
-	sc.hash = 0;
 }
 
 static bool
@@ -150,11 +145,10 @@ refresh(time_t now)
 	sc.hist = st;
 	strbuf_init(&err, 0);
 	if (apply_history(sc.state, &v, &n, &err) == -1 || n == 0 ||
-	    (v[n - 1].seq == sc.seq && v[n - 1].hash == sc.hash))
+	    v[n - 1].seq == sc.seq)
 		goto out;
 	schedcut_stop();
 	sc.seq = v[n - 1].seq;
-	sc.hash = v[n - 1].hash;
 	snprintf(sc.file, sizeof(sc.file), "%s", v[n - 1].file);
 	schedule_frame_now(&sc.frame);
 	sc.asked = false;
@@ -166,7 +160,6 @@ refresh(time_t now)
 	    (sc.p = parse_now()) == NULL) {
 		schedcut_stop();
 		sc.seq = v[n - 1].seq;	/* known, and without schedules */
-		sc.hash = v[n - 1].hash;
 		goto out;
 	}
 	sc.open = calloc(sc.p->nsched, sizeof(*sc.open));

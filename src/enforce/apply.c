@@ -207,71 +207,23 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 	return 0;
 }
 
-/*
- * Entry e's line appended to history.log and synced: 0.  -1 when it is
- * not in the file: not written, or, with cut, written but not synced and
- * cut back out (the file its size before: the caller is undoing the
- * apply, and the history must not name an entry whose files it removes).
- * HISTORY_MAY_STAY when it may be: written, not synced, and not cut back
- * (without cut, or the cut failed too): its files must stay.  err says
- * which.  The caller holds the state lock: no other line is written
- * meanwhile.
- */
-#define HISTORY_MAY_STAY	(-2)
 static int
-append_history(const char *state, const struct history_entry *e, bool cut,
+append_history(const char *state, const struct history_entry *e,
     struct strbuf *err)
 {
-	char file[4096], line[512];
-	struct stat st;
-	ssize_t w;
-	int fd, n, saved;
+	char file[4096];
+	FILE *fp;
 
 	path(file, sizeof(file), state, "history.log", 0);
-	n = snprintf(line, sizeof(line), "%u %llu %016llx %s %u %s\n", e->seq,
+	if ((fp = fopen(file, "a")) == NULL ||
+	    fprintf(fp, "%u %llu %016llx %s %u %s\n", e->seq,
 	    (unsigned long long)e->when, (unsigned long long)e->hash, e->what,
-	    e->prev, e->file);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
-		strbuf_printf(err, "%s: the entry's line is too long", file);
+	    e->prev, e->file) < 0 || fflush(fp) == EOF ||
+	    fsync(fileno(fp)) == -1 || fclose(fp) == EOF) {
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
 		return -1;
 	}
-	if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0666)) == -1 || fstat(fd, &st) == -1) {
-		saved = errno;
-		if (fd != -1)
-			close(fd);
-		strbuf_printf(err, "%s: %s", file, strerror(saved));
-		return -1;
-	}
-	errno = 0;
-	if ((w = write(fd, line, (size_t)n)) == n &&
-#ifdef MOAT_TEST_SEAMS
-	    /* Test builds: the line written, its sync failed, played. */
-	    !(getenv("MOAT_HISTORY_SYNC_FAIL") != NULL && (errno = EIO)) &&
-#endif
-	    fsync(fd) == 0) {
-		close(fd);
-		return 0;
-	}
-	saved = w >= 0 && w < n ? ENOSPC : errno != 0 ? errno : EIO;
-	strbuf_printf(err, "%s: %s", file, strerror(saved));
-	/* Nothing written: nothing to cut. */
-	if (w <= 0) {
-		close(fd);
-		return -1;
-	}
-	if (cut &&
-#ifdef MOAT_TEST_SEAMS
-	    /* Test builds: the cut failing too, played. */
-	    getenv("MOAT_HISTORY_CUT_FAIL") == NULL &&
-#endif
-	    ftruncate(fd, st.st_size) == 0 && fsync(fd) == 0) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	strbuf_printf(err, " (history.log may still name entry %u)", e->seq);
-	return HISTORY_MAY_STAY;
+	return 0;
 }
 
 /*
@@ -1492,9 +1444,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 	}
 	free(stored);
 	stored = NULL;
-	/* (not cut on failure: the kernel holds the entry's ruleset, and its
-	 * files stay, so a line that stays tells the truth) */
-	if (append_history(state, &e, false, err) == 0) {
+	if (append_history(state, &e, err) == 0) {
 		struct compact_job cj;
 
 		record_kernel(state, e.seq);
@@ -2126,7 +2076,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	bool files = false, waiting = false, by_parts = false, synced;
 	bool hash_ok, gen_ok, gen0_ok = false;
 	uint32_t gen0 = 0, gck = 0;
-	int lock = -1, rc = -1, hl = 0;
+	int lock = -1, rc = -1;
 	long long t;
 	unsigned keep;		/* the entry the new one goes back to */
 	char *old_script = NULL;	/* the entry in force's, for a delta */
@@ -2329,7 +2279,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		strbuf_printf(err, "%s, %s: %s", hist_conf, hist_nft,
 		    strerror(errno));
 	ph->record += clock_ms() - t;
-	if (!synced || (hl = append_history(state, &e, true, err)) != 0) {
+	if (!synced || append_history(state, &e, err) == -1) {
 		struct strbuf why;
 		char *back = ruleset_of(state, e.prev);
 
@@ -2343,9 +2293,6 @@ apply_policy_compiled(const char *state, const struct policy *p,
 			strbuf_puts(err, "; the previous ruleset is back");
 		strbuf_free(&why);
 		free(back);
-		/* A line that may stay names an entry whose files stay. */
-		if (hl == HISTORY_MAY_STAY)
-			files = false;
 		goto out;
 	}
 	files = false;
