@@ -536,14 +536,21 @@ compact_start(struct compact_job *j)
 		j->started = pthread_create(&j->tid, NULL, compact_run, j) == 0;
 }
 
-/* Done: the thread joined, or the differences made here. */
+/* The thread, if one was started, joined. */
 static void
-compact_wait(struct compact_job *j)
+compact_join(struct compact_job *j)
 {
 	if (j->started) {
 		pthread_join(j->tid, NULL);
 		j->started = false;
 	}
+}
+
+/* Done: the thread joined, or the differences made here. */
+static void
+compact_wait(struct compact_job *j)
+{
+	compact_join(j);
 	if (!j->done)
 		compact_config(j);
 }
@@ -563,10 +570,7 @@ compact_finish(struct compact_job *j, bool recorded)
 	char file[4096];
 	size_t i;
 
-	if (j->started) {
-		pthread_join(j->tid, NULL);
-		j->started = false;
-	}
+	compact_join(j);
 	for (i = j->n; i-- > 0;)
 		if (path(file, sizeof(file), j->state, recorded ?
 		    "history/%u.conf" : "history/%u.delta", j->seqs[i]) == 0)
@@ -2134,11 +2138,9 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		compact_start(&cj);
 		r = plan_delta(state, &cur, &old_script, &script, &delta,
 		    &parts, &gck, ph);
-		if (cj.started) {
-			t = clock_ms();
-			compact_wait(&cj);
-			ph->record += clock_ms() - t;
-		}
+		t = clock_ms();
+		compact_join(&cj);
+		ph->record += clock_ms() - t;
 		if (r == -1) {
 			strbuf_puts(err, "out of memory");
 			goto out;
