@@ -183,7 +183,17 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		struct history_entry e;
 		unsigned long long when, hash;
+		int c;
 
+		/* Only whole lines: a last one without its newline is an
+		 * append under way, or one that failed half-way and could
+		 * not be taken back (append_history cuts it before the
+		 * next); a longer one is no entry's. */
+		if (strchr(line, '\n') == NULL) {
+			while ((c = getc(fp)) != EOF && c != '\n')
+				;
+			continue;
+		}
 		memset(&e, 0, sizeof(e));
 		if (sscanf(line, "%u %llu %llx %15s %u %255[^\n]", &e.seq,
 		    &when, &hash, e.what, &e.prev, e.file) < 5)
@@ -207,23 +217,131 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 	return 0;
 }
 
+/* Test builds: a failure of the disk's, played where
+ * MOAT_HISTORY_<what>_FAIL is set (tests/cli.sh). */
+static bool
+played_failure(const char *what)
+{
+#ifdef MOAT_TEST_SEAMS
+	char name[64];
+
+	snprintf(name, sizeof(name), "MOAT_HISTORY_%s_FAIL", what);
+	return getenv(name) != NULL;
+#else
+	(void)what;
+	return false;
+#endif
+}
+
+/* A torn line at the end of history.log (size bytes), which no reader
+ * takes, cut: 0, or -1 with errno. */
+static int
+cut_torn(int fd, off_t size)
+{
+	char buf[512];
+	off_t from = size > (off_t)sizeof(buf) ? size - (off_t)sizeof(buf) : 0;
+	ssize_t n, i;
+
+	if ((n = pread(fd, buf, (size_t)(size - from), from)) !=
+	    (ssize_t)(size - from)) {
+		if (n >= 0)
+			errno = EIO;
+		return -1;
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		return 0;
+	for (i = n; i > 0 && buf[i - 1] != '\n'; i--)
+		;
+	if (i == 0 && from > 0) {
+		errno = EINVAL;	/* longer than any entry's: not ours */
+		return -1;
+	}
+	if (played_failure("CUT")) {
+		errno = EIO;
+		return -1;
+	}
+	return ftruncate(fd, from + i);
+}
+
+/*
+ * Entry e's line at the end of history.log, in one write.  0: there and
+ * synced.  -1 (errno's reason in err): not there for any reader; a line
+ * the disk took only in part is cut back out (readers skip a line without
+ * its newline, and the next append cuts one that stayed).  1 (the reason
+ * in err): there for every reader, but its sync failed, so a crash may
+ * lose it; the entry's files were synced before it, so either way the
+ * history names only entries it can read, and the line is never taken
+ * back (readers may have seen the number).
+ */
 static int
 append_history(const char *state, const struct history_entry *e,
     struct strbuf *err)
 {
-	char file[4096];
-	FILE *fp;
+	char file[4096], line[512];
+	struct stat st;
+	ssize_t w;
+	int fd, n;
 
 	path(file, sizeof(file), state, "history.log", 0);
-	if ((fp = fopen(file, "a")) == NULL ||
-	    fprintf(fp, "%u %llu %016llx %s %u %s\n", e->seq,
+	n = snprintf(line, sizeof(line), "%u %llu %016llx %s %u %s\n", e->seq,
 	    (unsigned long long)e->when, (unsigned long long)e->hash, e->what,
-	    e->prev, e->file) < 0 || fflush(fp) == EOF ||
-	    fsync(fileno(fp)) == -1 || fclose(fp) == EOF) {
-		strbuf_printf(err, "%s: %s", file, strerror(errno));
+	    e->prev, e->file);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		strbuf_printf(err, "%s: the entry's line is too long", file);
 		return -1;
 	}
+	if ((fd = open(file, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0644)) == -1 || fstat(fd, &st) == -1 ||
+	    (st.st_size > 0 && cut_torn(fd, st.st_size) == -1) ||
+	    fstat(fd, &st) == -1) {
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (played_failure("WRITE")) {
+		w = write(fd, line, (size_t)n - 1);	/* all but the newline */
+		errno = ENOSPC;
+	} else
+		w = write(fd, line, (size_t)n);
+	if (w != n) {
+		int saved = w == -1 ? errno : ENOSPC;
+
+		/* (when the cut fails too, readers skip the torn line, and
+		 * the next append cuts it) */
+		if (w > 0 && !played_failure("CUT"))
+			(void)ftruncate(fd, st.st_size);
+		close(fd);
+		strbuf_printf(err, "%s: %s", file, strerror(saved));
+		return -1;
+	}
+	if (fsync(fd) == -1 || played_failure("SYNC")) {
+		strbuf_printf(err, "%s: %s", file, played_failure("SYNC") ?
+		    strerror(EIO) : strerror(errno));
+		close(fd);
+		return 1;
+	}
+	if (close(fd) == -1) {
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
+		return 1;
+	}
 	return 0;
+}
+
+/* What an entry whose line the disk did not confirm (append_history's
+ * 1) means, said with the apply's news. */
+static void
+say_unsure(const struct strbuf *why, unsigned seq, unsigned before,
+    struct strbuf *msg)
+{
+	strbuf_printf(msg, "moat: warning: %s: history entry %u is in force "
+	    "and in the history, but the disk did not confirm the history's "
+	    "line: a crash before it is written brings back ", strbuf_str(why),
+	    seq);
+	if (before != 0)
+		strbuf_printf(msg, "entry %u\n", before);
+	else
+		strbuf_puts(msg, "what was there before the first apply\n");
 }
 
 /*
@@ -1382,6 +1500,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 {
 	struct history_entry t, cur, e;
 	char *script, *stored = NULL, *text = NULL, to[4096];
+	struct strbuf unsure;
 	size_t len = 0, slen = 0;
 	int rc;
 
@@ -1448,14 +1567,20 @@ restore_entry(const char *state, unsigned target, const char *what,
 	}
 	free(stored);
 	stored = NULL;
-	if (append_history(state, &e, err) == 0) {
+	strbuf_init(&unsure, 0);
+	if ((rc = append_history(state, &e, &unsure)) != -1) {
 		struct compact_job cj;
 
+		if (rc == 1)
+			say_unsure(&unsure, e.seq, cur.seq, msg);
+		strbuf_free(&unsure);
 		record_kernel(state, e.seq);
 		compact_init(&cj, state, e.seq, e.prev);
 		prune_rulesets(state, e.seq, e.prev, &cj);
 		return 0;
 	}
+	strbuf_puts(err, strbuf_str(&unsure));
+	strbuf_free(&unsure);
 unrecorded:
 	free(stored);
 	strbuf_printf(err, " (the ruleset of entry %u is in the kernel, but "
@@ -2084,7 +2209,10 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	long long t;
 	unsigned keep;		/* the entry the new one goes back to */
 	char *old_script = NULL;	/* the entry in force's, for a delta */
+	struct strbuf unsure;		/* why the history's line may not last */
+	int appended = -1;
 
+	strbuf_init(&unsure, 0);
 	if (ph == NULL)
 		ph = &none;
 	memset(ph, 0, sizeof(*ph));
@@ -2281,7 +2409,10 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		strbuf_printf(err, "%s, %s: %s", hist_conf, hist_nft,
 		    strerror(errno));
 	ph->record += clock_ms() - t;
-	if (!synced || append_history(state, &e, err) == -1) {
+	/* (a line the disk did not confirm stays: said below) */
+	if (synced && (appended = append_history(state, &e, &unsure)) == -1)
+		strbuf_puts(err, strbuf_str(&unsure));
+	if (!synced || appended == -1) {
 		struct strbuf why;
 		char *back = ruleset_of(state, e.prev);
 
@@ -2344,6 +2475,8 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	    "s", (unsigned long long)e.hash);
 	if (ph->incremental)
 		strbuf_printf(msg, "moat: incremental: %s\n", ph->what);
+	if (appended == 1)
+		say_unsure(&unsure, e.seq, cur.seq, msg);
 	if (confirm_secs > 0)
 		strbuf_printf(msg, "moat: run 'moat confirm' within %u seconds "
 		    "to keep it; otherwise the previous ruleset comes back "
@@ -2374,6 +2507,7 @@ out:
 	free(old_script);
 	strbuf_free(&parts);
 	parts_free(&pt);
+	strbuf_free(&unsure);
 	return rc;
 }
 
