@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -305,4 +306,46 @@ fail:
 	close(fd);
 	errno = saved;
 	return NULL;
+}
+
+int
+file_view(const char *path, struct file_view *v)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+	void *m;
+	char *buf;
+	int fd;
+
+	memset(v, 0, sizeof(*v));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && page > 0 &&
+	    (uintmax_t)st.st_size < SIZE_MAX / 2 && st.st_size % page != 0 &&
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE |
+	    MAP_POPULATE, fd, 0)) != MAP_FAILED) {
+		close(fd);
+		v->s = m;
+		v->len = v->mapped = (size_t)st.st_size;
+		return 0;
+	}
+	close(fd);
+	if ((buf = file_read(path, SIZE_MAX / 2, &v->len)) == NULL)
+		return -1;
+	v->s = buf;
+	return 0;
+}
+
+void
+file_view_drop(struct file_view *v)
+{
+	if (v->mapped > 0)
+		munmap((void *)(uintptr_t)v->s, v->mapped);
+	else
+		free((void *)(uintptr_t)v->s);
+	memset(v, 0, sizeof(*v));
 }

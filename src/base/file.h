@@ -73,4 +73,24 @@ char	*file_read(const char *path, size_t max, size_t *len);
  * that a less privileged user may have written (a url object's file). */
 char	*file_read_regular(const char *path, size_t max, size_t *len);
 
+/*
+ * A file moat wrote whole and never changes in place (the history's
+ * rulesets), to read: mapped from the page cache, without a copy and
+ * without fresh memory, which costs about 2 ms a megabyte on the machines
+ * moat is measured on (a 13 MB ruleset: read 70-100 ms, mapped 7-11).
+ * NUL-terminated, as file_read's.  One whose size is a multiple of the
+ * page size (its NUL would fall past the mapping), or that cannot be
+ * mapped, is read instead.  Never for a file another process may
+ * shorten while it is read: the reader of the mapping would get SIGBUS.
+ * 0, or -1 with errno; file_view_drop lets it go.
+ */
+struct file_view {
+	const char	*s;
+	size_t		 len;
+	size_t		 mapped;	/* bytes mapped; 0: read (or none) */
+};
+
+int	 file_view(const char *path, struct file_view *v);
+void	 file_view_drop(struct file_view *v);
+
 #endif

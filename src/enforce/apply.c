@@ -2065,14 +2065,14 @@ load_whole_with(const char *script, char *how, size_t n, struct strbuf *err,
  * applied: its generation unchanged since, or its hash the same.
  */
 static int
-plan_delta(const char *state, const struct history_entry *cur, char **oldp,
-    const struct strbuf *script, struct strbuf *delta, struct strbuf *parts,
-    uint32_t *gck, struct apply_phases *ph)
+plan_delta(const char *state, const struct history_entry *cur,
+    struct file_view *oldp, const struct strbuf *script, struct strbuf *delta,
+    struct strbuf *parts, uint32_t *gck, struct apply_phases *ph)
 {
 	struct nftdiff_stats st;
 	struct strbuf why;
-	char file[4096], *old;
-	size_t olen;
+	struct file_view old;
+	char file[4096];
 	long long t;
 	unsigned max_pct = APPLY_DELTA_MAX_PCT;
 	int rc;
@@ -2118,7 +2118,8 @@ plan_delta(const char *state, const struct history_entry *cur, char **oldp,
 	ph->drift = clock_ms() - t;
 	t = clock_ms();
 	path(file, sizeof(file), state, "history/%u.nft", cur->seq);
-	if ((old = read_file(file, &olen)) == NULL) {
+	/* (mapped: at 100K rules, 13 MB read took 70-100 ms here) */
+	if (file_view(file, &old) == -1) {
 		snprintf(ph->why, sizeof(ph->why), "the ruleset of history "
 		    "entry %u is missing", cur->seq);
 		return 1;
@@ -2130,14 +2131,14 @@ plan_delta(const char *state, const struct history_entry *cur, char **oldp,
 	if (getenv("MOAT_DELTA_MAX_PCT") != NULL)
 		max_pct = (unsigned)atoi(getenv("MOAT_DELTA_MAX_PCT"));
 #endif
-	rc = nftdiff(old, olen, strbuf_str(script), script->len,
+	rc = nftdiff(old.s, old.len, strbuf_str(script), script->len,
 	    max_pct, chain_handles, NULL, delta, parts, &st, &why);
 	/* The ruleset in force stays for the difference's sending: a set's
 	 * elements are named from both (nfdelta.h). */
 	if (rc == 0)
 		*oldp = old;
 	else
-		free(old);
+		file_view_drop(&old);
 	ph->diff = clock_ms() - t;
 	if (rc != 0) {
 		snprintf(ph->why, sizeof(ph->why), "%s", strbuf_str(&why));
@@ -2208,7 +2209,8 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	int lock = -1, rc = -1;
 	long long t;
 	unsigned keep;		/* the entry the new one goes back to */
-	char *old_script = NULL;	/* the entry in force's, for a delta */
+	struct file_view old_script = { 0 };	/* the entry in force's,
+						   for a delta */
 	struct strbuf unsure;		/* why the history's line may not last */
 	int appended = -1;
 
@@ -2371,7 +2373,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 			int sent;
 
 			fill_start(&fill);	/* the files meanwhile */
-			sent = send_delta(strbuf_str(&delta), old_script,
+			sent = send_delta(strbuf_str(&delta), old_script.s,
 			    strbuf_str(&script), gen0, ph, &why);
 			fill_join(&fill);
 			if (sent == -1) {
@@ -2504,7 +2506,7 @@ out:
 		close(lock);
 	strbuf_free(&script);
 	strbuf_free(&delta);
-	free(old_script);
+	file_view_drop(&old_script);
 	strbuf_free(&parts);
 	parts_free(&pt);
 	strbuf_free(&unsure);

@@ -162,6 +162,47 @@ test_set_steps(void **state)
 	rmdir(dir);
 }
 
+/* file_view: a file mapped (its size not a multiple of the page's) and
+ * one read (a multiple: its NUL would fall past a mapping), the same
+ * bytes and NUL-terminated either way; a missing file is an error. */
+static void
+test_view(void **state)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char dir[] = "/tmp/moat-view-XXXXXX", f[256];
+	struct file_view v;
+	size_t sizes[2], i, k;
+	char *want;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(f, sizeof(f), "%s/r.nft", dir);
+	sizes[0] = (size_t)page * 3 + 17;
+	sizes[1] = (size_t)page * 2;
+	for (k = 0; k < 2; k++) {
+		assert_non_null(want = malloc(sizes[k]));
+		for (i = 0; i < sizes[k]; i++)
+			want[i] = (char)('a' + (i * 7 + k) % 26);
+		assert_non_null(fp = fopen(f, "w"));
+		assert_int_equal(fwrite(want, 1, sizes[k], fp), sizes[k]);
+		assert_int_equal(fclose(fp), 0);
+		assert_int_equal(file_view(f, &v), 0);
+		assert_true(v.len == sizes[k]);
+		assert_true(v.mapped == (k == 0 ? sizes[k] : 0));
+		assert_memory_equal(v.s, want, sizes[k]);
+		assert_int_equal(v.s[v.len], '\0');
+		file_view_drop(&v);
+		assert_null(v.s);
+		free(want);
+	}
+	unlink(f);
+	errno = 0;
+	assert_int_equal(file_view(f, &v), -1);
+	assert_int_equal(errno, ENOENT);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -169,6 +210,7 @@ main(void)
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_read_regular),
 		cmocka_unit_test(test_set_steps),
+		cmocka_unit_test(test_view),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
