@@ -569,15 +569,17 @@ PY
 		{ echo "FAIL: the history's files after a refused apply"; cat "$tmp/hx-files.txt"; failed=1; }
 	# The history's line when the disk fails (played: MOAT_HISTORY_*_FAIL,
 	# test builds).  Written but not synced: the entry stays in force and
-	# in the history, with its files, and the apply says a crash may lose
-	# it; a rollback from it works.  Written all but its newline: the torn
-	# line is cut, the previous ruleset comes back, the entry's files go,
-	# and the next apply takes its number.  Torn, and the cut failing too:
-	# readers skip the torn line (moat history, the next apply's entry in
-	# force), and the next apply cuts it before its own line.
+	# in the history, with its files, and the apply warns (on stderr) that
+	# a crash may drop it; a rollback from it works.  Written all but its
+	# newline: the torn line is cut, the previous ruleset comes back, the
+	# entry's files go, and the next apply takes its number.  Torn, and
+	# the cut failing too: readers skip the torn line (moat history, the
+	# next apply's entry in force); an apply that cannot cut it either
+	# changes nothing, before the kernel; the next one cuts it first.
 	MOAT_STATE_DIR="$tmp/st8s" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		last() { tail -c 1 "$MOAT_STATE_DIR/history.log" | od -An -tx1 | tr -d " "; }
 		"$1" apply -f "$2/hd1.conf" >/dev/null 2>&1 || exit 1
-		MOAT_HISTORY_SYNC_FAIL=1 "$1" apply -f "$2/hd2.conf" >"$2/hs-out.txt" 2>&1 || exit 2
+		MOAT_HISTORY_SYNC_FAIL=1 "$1" apply -f "$2/hd2.conf" >"$2/hs-out.txt" 2>"$2/hs-err.txt" || exit 2
 		nft list table inet moat | cmp -s - "$2/hd2.table" || exit 3
 		[ -f "$MOAT_STATE_DIR/history/2.conf" ] && [ -f "$MOAT_STATE_DIR/history/2.nft" ] || exit 4
 		"$1" history | grep -c "" | grep -qx 2 || exit 5
@@ -591,24 +593,59 @@ PY
 		nft list table inet moat | cmp -s - "$2/hs-before.table" || exit 11
 		ls "$MOAT_STATE_DIR/history" | grep -q "^4\." && exit 12
 		MOAT_HISTORY_WRITE_FAIL=1 MOAT_HISTORY_CUT_FAIL=1 "$1" apply -f "$2/hd4.conf" >"$2/hs-out5.txt" 2>&1 && exit 13
-		[ "$(tail -c 1 "$MOAT_STATE_DIR/history.log" | od -An -tx1 | tr -d " ")" = 0a ] && exit 14
+		[ "$(last)" = 0a ] && exit 14
+		[ -n "$(last)" ] || exit 14
 		nft list table inet moat | cmp -s - "$2/hs-before.table" || exit 15
-		"$1" history >"$2/hs-hist.txt" 2>&1 || exit 16
-		grep -c "" "$2/hs-hist.txt" | grep -qx 3 || exit 17
-		"$1" apply -f "$2/hd4.conf" >"$2/hs-out6.txt" 2>&1 || exit 18
-		nft list table inet moat | cmp -s - "$2/hd4.table" || exit 19
-		cut -d" " -f1 "$MOAT_STATE_DIR/history.log" | tr "\n" " " | grep -qx "1 2 3 4 " || exit 20
-		awk "NF != 6 { bad = 1 } END { exit bad }" "$MOAT_STATE_DIR/history.log" || exit 21
+		ls "$MOAT_STATE_DIR/history" | grep -q "^4\." && exit 16
+		"$1" history >"$2/hs-hist.txt" 2>&1 || exit 17
+		grep -c "" "$2/hs-hist.txt" | grep -qx 3 || exit 18
+		cp "$MOAT_STATE_DIR/history.log" "$2/hs-log"
+		MOAT_HISTORY_CUT_FAIL=1 "$1" apply -f "$2/hd4.conf" >"$2/hs-out6.txt" 2>&1 && exit 19
+		cmp -s "$MOAT_STATE_DIR/history.log" "$2/hs-log" || exit 20
+		nft list table inet moat | cmp -s - "$2/hs-before.table" || exit 21
+		"$1" apply -f "$2/hd4.conf" >"$2/hs-out7.txt" 2>&1 || exit 22
+		nft list table inet moat | cmp -s - "$2/hd4.table" || exit 23
+		cut -d" " -f1 "$MOAT_STATE_DIR/history.log" | tr "\n" " " | grep -qx "1 2 3 4 " || exit 24
+		awk "NF != 6 { bad = 1 } END { exit bad }" "$MOAT_STATE_DIR/history.log" || exit 25
 		exit 0
 	' sh "$moat" "$tmp" || { echo "FAIL: a history line the disk fails ($?)"; cat "$tmp"/hs-*.txt; failed=1; }
-	grep -q "warning: .*history.log: Input/output error: history entry 2 is in force and in the history, but the disk did not confirm the history.s line: a crash before it is written brings back entry 1" "$tmp/hs-out.txt" &&
+	grep -q "warning: .*history.log: Input/output error: history entry 2 is in force and in the history, but the disk did not confirm the history.s line: a crash before it is written may drop the entry from the history (entry 1 is then the last, and the next apply takes number 2 again)" "$tmp/hs-err.txt" &&
+		! grep -q "warning" "$tmp/hs-out.txt" &&
 		grep -q "applied .*hd2.conf as history entry 2" "$tmp/hs-out.txt" &&
 		grep -q "rollback: restored the ruleset of history entry 1" "$tmp/hs-rb.txt" &&
-		grep -q "history entry 3 is in force .* brings back entry 2" "$tmp/hs-rb.txt" &&
+		grep -q "history entry 3 is in force .*(entry 2 is then the last, and the next apply takes number 3 again)" "$tmp/hs-rb.txt" &&
 		grep -q "history.log: No space left on device; the previous ruleset is back" "$tmp/hs-out4.txt" &&
 		grep -q "history.log: No space left on device; the previous ruleset is back" "$tmp/hs-out5.txt" &&
-		grep -q "applied .*hd4.conf as history entry 4" "$tmp/hs-out6.txt" ||
+		grep -q "history.log: its last line is torn and cannot be cut: Input/output error; nothing was changed" "$tmp/hs-out6.txt" &&
+		grep -q "applied .*hd4.conf as history entry 4" "$tmp/hs-out7.txt" ||
 		{ echo "FAIL: a history line the disk fails: the messages"; cat "$tmp"/hs-*.txt; failed=1; }
+	# The first apply's line torn: the history stays empty, the table is
+	# not there (nothing was before), and the next apply is entry 1.
+	MOAT_STATE_DIR="$tmp/st8t" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		MOAT_HISTORY_WRITE_FAIL=1 "$1" apply -f "$2/hd1.conf" >/dev/null 2>&1 && exit 1
+		[ -s "$MOAT_STATE_DIR/history.log" ] && exit 2
+		nft list table inet moat >/dev/null 2>&1 && exit 3
+		"$1" history | grep -qx "nothing applied yet" || exit 4
+		"$1" apply -f "$2/hd1.conf" >/dev/null 2>&1 || exit 5
+		cut -d" " -f1 "$MOAT_STATE_DIR/history.log" | grep -qx 1 || exit 6
+		# a tail longer than any line, not ours: closed, and skipped
+		head -c 600 /dev/zero | tr "\\0" x >>"$MOAT_STATE_DIR/history.log"
+		"$1" apply -f "$2/hd2.conf" >/dev/null 2>&1 || exit 7
+		"$1" history | awk "{ print \$1 }" | tr "\\n" " " | grep -qx "1 2 " || exit 8
+		grep -c "^x*$" "$MOAT_STATE_DIR/history.log" | grep -qx 1 || exit 9
+		exit 0
+	' sh "$moat" "$tmp" || { echo "FAIL: the first apply's history line torn ($?)"; failed=1; }
+	# A history.log with lines a disk zeroed: a line of NULs is none, and
+	# a line after NULs is read from after them.
+	mkdir -p "$tmp/st8z"
+	{ echo "1 1796000000 00000000000000aa apply 0 /etc/one.conf"
+	  printf "\0\0\0\0\n"
+	  echo "2 1796000001 00000000000000bb apply 1 /etc/two.conf"
+	  printf "\0\0\0 3 1796000002 00000000000000cc apply 2 /etc/three.conf\n"
+	  printf "4 1796000003 00000000000000dd apply 3 /etc/torn"; } >"$tmp/st8z/history.log"
+	MOAT_STATE_DIR="$tmp/st8z" MOAT_RUN_DIR="$tmp/run" "$moat" history >"$tmp/hz.txt" 2>&1
+	awk "{ print \$1, \$NF }" "$tmp/hz.txt" | tr "\n" " " | grep -qx "1 /etc/one.conf 2 /etc/two.conf 3 /etc/three.conf " ||
+		{ echo "FAIL: a history.log a disk zeroed in part"; cat "$tmp/hz.txt"; failed=1; }
 	# A rollback to an entry whose ruleset is kept but whose config, kept
 	# as a difference, is damaged changes nothing, and says so.
 	MOAT_STATE_DIR="$tmp/st9" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c '

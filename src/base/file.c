@@ -199,7 +199,9 @@ file_set_commit(struct file_set *fs)
 		if (rename(fs->tmp[fs->renamed], fs->path[fs->renamed]) == -1)
 			goto fail;
 	/* The new files are in place; a directory that cannot be synced
-	 * (some file systems) leaves them there. */
+	 * (some file systems) leaves them there, but a disk that failed to
+	 * write it is a failure: the renames may not last, and a caller
+	 * that records the files next (the history) must know. */
 	prev[0] = '\0';
 	for (i = 0; i < fs->n; i++) {
 		const char *d;
@@ -208,7 +210,9 @@ file_set_commit(struct file_set *fs)
 		d = dirname(dir);
 		if (strcmp(d, prev) == 0)
 			continue;
-		(void)sync_dir(fs->path[i]);
+		if (sync_dir(fs->path[i]) == -1 && (errno == EIO ||
+		    errno == ENOSPC || errno == EDQUOT))
+			goto fail;
 		snprintf(prev, sizeof(prev), "%s", d);
 	}
 	fs->n = 0;

@@ -28,7 +28,8 @@ int	 file_replace(const char *path, const void *data, size_t len,
  * once, so that the disk takes them together (0, or -1 with errno and
  * nothing left behind); file_set_commit syncs them, renames each over its
  * path and syncs each directory once (0, or -1 with errno, the temporary
- * files removed; the first ones may be in place).  Each file is its old
+ * files removed; the first ones may be in place, and all of them when
+ * the disk failed a directory's sync).  Each file is its old
  * or its new self after a crash.  A set written and not committed is
  * removed by file_set_abandon (nothing for a committed or an empty one).
  */

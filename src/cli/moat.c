@@ -1060,7 +1060,16 @@ apply_summary(const struct policy *p, struct source_job *job,
 static int
 report(int rc, struct strbuf *msg, struct strbuf *err)
 {
-	fputs(strbuf_str(msg), stdout);
+	const char *m;
+	size_t n;
+
+	/* (a warning among the news on stderr, where it is seen) */
+	for (m = strbuf_str(msg); *m != '\0'; m += n) {
+		n = strcspn(m, "\n");
+		n += m[n] == '\n';
+		fwrite(m, 1, n, strncmp(m, "moat: warning: ", 15) == 0 ?
+		    stderr : stdout);
+	}
 	if (rc == -1)
 		fprintf(stderr, "moat: %s\n", strbuf_str(err));
 	strbuf_free(msg);

@@ -515,6 +515,7 @@ take_push(json_t *req)
 	policy_free(ours);
 	if (rc == 0) {
 		struct history_entry *v = NULL;
+		const char *w;
 		size_t n = 0;
 
 		if (apply_history(ha.state_dir, &v, &n, &err) == 0 && n > 0) {
@@ -524,6 +525,9 @@ take_push(json_t *req)
 		free(v);
 		log_info("ha: applied the config the peer sent (policy %s)",
 		    ha.hash);
+		/* (a history line the disk did not confirm, said) */
+		if ((w = strstr(strbuf_str(&msg), "moat: warning: ")) != NULL)
+			log_warn("ha: %.*s", (int)strcspn(w, "\n"), w);
 		ans = json_pack("{s:i, s:s, s:i}", "status", 200, "hash",
 		    ha.hash, "entry", (int)ha.synced_seq);
 	} else {

@@ -102,7 +102,7 @@ usage(void)
 	exit(2);
 }
 
-/* Each line of a message buffer as a log line. */
+/* Each line of a message buffer as a log line (a warning's as one). */
 static void
 log_lines(const char *m)
 {
@@ -110,7 +110,10 @@ log_lines(const char *m)
 
 	for (; *m != '\0'; m += n + (m[n] == '\n')) {
 		n = strcspn(m, "\n");
-		log_info("%.*s", (int)n, m);
+		if (strncmp(m, "moat: warning: ", 15) == 0)
+			log_warn("%.*s", (int)n, m);
+		else
+			log_info("%.*s", (int)n, m);
 	}
 }
 

@@ -166,13 +166,19 @@ lock_state(const char *state, struct strbuf *err)
 	return fd;
 }
 
+/* history.log's lines are shorter than this (an entry's file name is 255
+ * bytes at most). */
+#define HISTORY_LINE_MAX	512
+
 int
 apply_history(const char *state, struct history_entry **v, size_t *n,
     struct strbuf *err)
 {
-	char file[4096], line[512];
+	char file[4096], *line = NULL;
+	const char *l, *nul;
+	size_t cap = 0, lcap = 0;
+	ssize_t len;
 	FILE *fp;
-	size_t cap = 0;
 
 	*v = NULL;
 	*n = 0;
@@ -180,22 +186,24 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 	if ((fp = fopen(file, "re")) == NULL)
 		return errno == ENOENT ? 0 : (strbuf_printf(err, "%s: %s",
 		    file, strerror(errno)), -1);
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((len = getline(&line, &lcap, fp)) != -1) {
 		struct history_entry e;
 		unsigned long long when, hash;
-		int c;
 
 		/* Only whole lines: a last one without its newline is an
-		 * append under way, or one that failed half-way and could
-		 * not be taken back (append_history cuts it before the
-		 * next); a longer one is no entry's. */
-		if (strchr(line, '\n') == NULL) {
-			while ((c = getc(fp)) != EOF && c != '\n')
-				;
+		 * append under way, or one that failed half-way (cut before
+		 * the next: history_repair); one longer than any entry's is
+		 * none.  After a NUL (a page the disk lost, zeroed), what
+		 * follows the last one. */
+		if (len == 0 || line[len - 1] != '\n')
 			continue;
-		}
+		l = line;
+		if ((nul = memrchr(line, '\0', (size_t)len)) != NULL)
+			l = nul + 1;
+		if (line + len - l >= HISTORY_LINE_MAX)
+			continue;
 		memset(&e, 0, sizeof(e));
-		if (sscanf(line, "%u %llu %llx %15s %u %255[^\n]", &e.seq,
+		if (sscanf(l, "%u %llu %llx %15s %u %255[^\n]", &e.seq,
 		    &when, &hash, e.what, &e.prev, e.file) < 5)
 			continue;
 		e.when = (time_t)when;
@@ -205,6 +213,7 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 
 			cap = cap ? cap * 2 : 16;
 			if ((nv = realloc(*v, cap * sizeof(**v))) == NULL) {
+				free(line);
 				fclose(fp);
 				strbuf_puts(err, "out of memory");
 				return -1;
@@ -212,6 +221,14 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 			*v = nv;
 		}
 		(*v)[(*n)++] = e;
+	}
+	free(line);
+	/* (a read that failed is no shorter history: the newest entries
+	 * would be missed) */
+	if (!feof(fp)) {
+		fclose(fp);
+		strbuf_printf(err, "%s: %s", file, strerror(errno));
+		return -1;
 	}
 	fclose(fp);
 	return 0;
@@ -233,83 +250,127 @@ played_failure(const char *what)
 #endif
 }
 
-/* A torn line at the end of history.log (size bytes), which no reader
- * takes, cut: 0, or -1 with errno. */
+/*
+ * The end of history.log (open as fd, size bytes) made whole for the next
+ * line: a torn line there (an append that failed half-way and could not
+ * be cut), which no reader takes, is cut; a longer tail without a newline
+ * (no entry's) is closed with one, and readers skip it as too long.
+ * 0, or -1 with errno.
+ */
 static int
-cut_torn(int fd, off_t size)
+end_whole(int fd, off_t size)
 {
-	char buf[512];
+	char buf[HISTORY_LINE_MAX];
 	off_t from = size > (off_t)sizeof(buf) ? size - (off_t)sizeof(buf) : 0;
 	ssize_t n, i;
 
+	if (size == 0)
+		return 0;
 	if ((n = pread(fd, buf, (size_t)(size - from), from)) !=
 	    (ssize_t)(size - from)) {
 		if (n >= 0)
 			errno = EIO;
 		return -1;
 	}
-	if (n > 0 && buf[n - 1] == '\n')
+	if (buf[n - 1] == '\n')
 		return 0;
 	for (i = n; i > 0 && buf[i - 1] != '\n'; i--)
 		;
-	if (i == 0 && from > 0) {
-		errno = EINVAL;	/* longer than any entry's: not ours */
-		return -1;
-	}
 	if (played_failure("CUT")) {
 		errno = EIO;
 		return -1;
 	}
+	if (i == 0 && from > 0)
+		return write(fd, "\n", 1) == 1 ? 0 : -1;
 	return ftruncate(fd, from + i);
 }
 
 /*
- * Entry e's line at the end of history.log, in one write.  0: there and
- * synced.  -1 (errno's reason in err): not there for any reader; a line
- * the disk took only in part is cut back out (readers skip a line without
- * its newline, and the next append cuts one that stayed).  1 (the reason
- * in err): there for every reader, but its sync failed, so a crash may
- * lose it; the entry's files were synced before it, so either way the
- * history names only entries it can read, and the line is never taken
- * back (readers may have seen the number).
+ * history.log made ready for an entry's line, under the state's lock and
+ * before the kernel changes (end_whole), so that a disk that will not let
+ * a torn line go stops the apply with nothing changed: 0, or -1 with the
+ * reason in err.
+ */
+static int
+history_repair(const char *state, struct strbuf *err)
+{
+	char file[4096];
+	struct stat st;
+	int fd, rc;
+
+	path(file, sizeof(file), state, "history.log", 0);
+	if ((fd = open(file, O_RDWR | O_APPEND | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : (strbuf_printf(err, "%s: %s",
+		    file, strerror(errno)), -1);
+	rc = fstat(fd, &st) == -1 ? -1 : end_whole(fd, st.st_size);
+	if (rc == -1)
+		strbuf_printf(err, "%s: its last line is torn and cannot be "
+		    "cut: %s; nothing was changed", file, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/*
+ * Entry e's line at the end of history.log.  0: there and synced.  -1
+ * (errno's reason in err): not there for any reader; a line the disk took
+ * only in part is cut back out (readers skip a line without its newline,
+ * and history_repair cuts one that stayed before the next apply changes
+ * anything).  1 (the reason in err): there for every reader, but its sync
+ * failed, so a crash may lose it; the entry's files were synced before
+ * it, so either way the history names only entries it can read, and the
+ * line is never taken back (readers may have seen its number).
  */
 static int
 append_history(const char *state, const struct history_entry *e,
     struct strbuf *err)
 {
-	char file[4096], line[512];
+	char file[4096], line[HISTORY_LINE_MAX], name[sizeof(e->file)];
 	struct stat st;
+	size_t done = 0, i;
 	ssize_t w;
-	int fd, n;
+	int fd, n, saved;
 
 	path(file, sizeof(file), state, "history.log", 0);
+	/* (a control character in a file's name would make lines of it) */
+	for (i = 0; i + 1 < sizeof(name) && e->file[i] != '\0'; i++)
+		name[i] = (unsigned char)e->file[i] < 0x20 ||
+		    e->file[i] == 0x7f ? '?' : e->file[i];
+	name[i] = '\0';
 	n = snprintf(line, sizeof(line), "%u %llu %016llx %s %u %s\n", e->seq,
 	    (unsigned long long)e->when, (unsigned long long)e->hash, e->what,
-	    e->prev, e->file);
+	    e->prev, name);
 	if (n < 0 || (size_t)n >= sizeof(line)) {
 		strbuf_printf(err, "%s: the entry's line is too long", file);
 		return -1;
 	}
 	if ((fd = open(file, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0644)) == -1 || fstat(fd, &st) == -1 ||
-	    (st.st_size > 0 && cut_torn(fd, st.st_size) == -1) ||
-	    fstat(fd, &st) == -1) {
+	    end_whole(fd, st.st_size) == -1 || fstat(fd, &st) == -1) {
 		strbuf_printf(err, "%s: %s", file, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
-	if (played_failure("WRITE")) {
-		w = write(fd, line, (size_t)n - 1);	/* all but the newline */
-		errno = ENOSPC;
-	} else
-		w = write(fd, line, (size_t)n);
-	if (w != n) {
-		int saved = w == -1 ? errno : ENOSPC;
-
+	while (done < (size_t)n) {
+		if (played_failure("WRITE") && done == 0) {
+			/* all but the newline, then a full disk */
+			w = write(fd, line, (size_t)n - 1);
+		} else if (played_failure("WRITE")) {
+			w = -1;
+			errno = ENOSPC;
+		} else
+			w = write(fd, line + done, (size_t)n - done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (done < (size_t)n) {
+		saved = w == 0 ? ENOSPC : errno;
 		/* (when the cut fails too, readers skip the torn line, and
-		 * the next append cuts it) */
-		if (w > 0 && !played_failure("CUT"))
+		 * history_repair cuts it before the next apply) */
+		if (done > 0 && !played_failure("CUT"))
 			(void)ftruncate(fd, st.st_size);
 		close(fd);
 		strbuf_printf(err, "%s: %s", file, strerror(saved));
@@ -336,12 +397,14 @@ say_unsure(const struct strbuf *why, unsigned seq, unsigned before,
 {
 	strbuf_printf(msg, "moat: warning: %s: history entry %u is in force "
 	    "and in the history, but the disk did not confirm the history's "
-	    "line: a crash before it is written brings back ", strbuf_str(why),
-	    seq);
+	    "line: a crash before it is written may drop the entry from the "
+	    "history (", strbuf_str(why), seq);
 	if (before != 0)
-		strbuf_printf(msg, "entry %u\n", before);
+		strbuf_printf(msg, "entry %u is then the last", before);
 	else
-		strbuf_puts(msg, "what was there before the first apply\n");
+		strbuf_puts(msg, "which is then empty");
+	strbuf_printf(msg, ", and the next apply takes number %u again)\n",
+	    seq);
 }
 
 /*
@@ -1533,7 +1596,10 @@ restore_entry(const char *state, unsigned target, const char *what,
 		free(text);
 		return -1;
 	}
-	rc = load_whole(script, NULL, 0, err);
+	/* The history ready for the new entry's line before the kernel
+	 * changes. */
+	rc = history_repair(state, err) == -1 ? -1 : load_whole(script, NULL,
+	    0, err);
 	free(script);
 	if (rc == -1) {
 		free(stored);
@@ -2243,7 +2309,8 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	}
 	if ((lock = lock_state(state, err)) == -1 ||
 	    settle_pending(state, lock, msg, err) == -1 ||
-	    current(state, &cur, err) == -1)
+	    current(state, &cur, err) == -1 ||
+	    history_repair(state, err) == -1)
 		goto out;
 	sweep_temps(state);
 	if (read_pending(state, &pd)) {
