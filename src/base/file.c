@@ -79,9 +79,12 @@ file_replace(const char *path, const void *data, size_t len, mode_t mode,
 	if (rename(tmp, path) == -1)
 		goto fail;
 	/* The new file is in place; a directory that cannot be synced
-	 * (some file systems) leaves it there. */
-	if (!(flags & FILE_NOSYNC))
-		(void)sync_dir(path);
+	 * (some file systems) leaves it there, and one the disk failed
+	 * too unless FILE_DIRSYNC says to fail. */
+	if (!(flags & FILE_NOSYNC) && sync_dir(path) == -1 &&
+	    (flags & FILE_DIRSYNC) && (errno == EIO || errno == ENOSPC ||
+	    errno == EDQUOT))
+		return -1;
 	return 0;
 fail:
 	saved = errno;
@@ -333,11 +336,15 @@ file_view(const char *path, struct file_view *v)
 	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE |
 	    MAP_POPULATE, fd, 0)) != MAP_FAILED) {
 		close(fd);
-		v->s = m;
-		v->len = v->mapped = (size_t)st.st_size;
-		return 0;
-	}
-	close(fd);
+		/* (a file grown in place since: its NUL is not there) */
+		if (((const char *)m)[st.st_size] == '\0') {
+			v->s = m;
+			v->len = v->mapped = (size_t)st.st_size;
+			return 0;
+		}
+		munmap(m, (size_t)st.st_size);
+	} else
+		close(fd);
 	if ((buf = file_read(path, SIZE_MAX / 2, &v->len)) == NULL)
 		return -1;
 	v->s = buf;

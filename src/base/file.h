@@ -17,6 +17,11 @@
  * never a part of a file).  0, or -1 with errno (nothing changed).
  */
 #define FILE_NOSYNC	0x1
+/* A directory sync the disk failed (not one the file system cannot do)
+ * is a failure too: -1 with errno, the new file in place, its rename
+ * perhaps not lasting a crash.  For a file something records next (the
+ * history's). */
+#define FILE_DIRSYNC	0x2
 
 int	 file_replace(const char *path, const void *data, size_t len,
 	    mode_t mode, unsigned flags);

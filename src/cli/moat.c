@@ -757,7 +757,8 @@ diff_source(const char *arg, char **name, bool *none,
 		/* The policy's file is "history N" (rules cite "history
 		 * N:LINE"); the label says when it is the one in force. */
 		snprintf(label, sizeof(label), "history %u", seq);
-		p = policy_parse_bound(label, text, len, b);
+		p = policy_parse_taking(label, text, len, b);
+		text = NULL;
 		if (arg == NULL)
 			snprintf(label, sizeof(label), "running (history %u)",
 			    seq);
@@ -1063,12 +1064,16 @@ report(int rc, struct strbuf *msg, struct strbuf *err)
 	const char *m;
 	size_t n;
 
-	/* (a warning among the news on stderr, where it is seen) */
+	/* (a warning among the news on stderr, where it is seen, in its
+	 * place among them when both go to one file) */
 	for (m = strbuf_str(msg); *m != '\0'; m += n) {
 		n = strcspn(m, "\n");
 		n += m[n] == '\n';
-		fwrite(m, 1, n, strncmp(m, "moat: warning: ", 15) == 0 ?
-		    stderr : stdout);
+		if (strncmp(m, "moat: warning: ", 15) == 0) {
+			fflush(stdout);
+			fwrite(m, 1, n, stderr);
+		} else
+			fwrite(m, 1, n, stdout);
 	}
 	if (rc == -1)
 		fprintf(stderr, "moat: %s\n", strbuf_str(err));

@@ -88,7 +88,7 @@ sync_dir_of(const char *file)
 static int
 write_file(const char *file, const char *data, size_t len, struct strbuf *err)
 {
-	if (file_replace(file, data, len, 0644, 0) == -1) {
+	if (file_replace(file, data, len, 0644, FILE_DIRSYNC) == -1) {
 		strbuf_printf(err, "%s: %s", file, strerror(errno));
 		return -1;
 	}
@@ -170,11 +170,31 @@ lock_state(const char *state, struct strbuf *err)
  * bytes at most). */
 #define HISTORY_LINE_MAX	512
 
+/* Entry e's line in history.log, into buf (size n): 0, or -1 when it
+ * does not fit.  A control character in its file name (a line break
+ * would make lines of it) is written as '?'. */
+static int
+history_line(const struct history_entry *e, char *buf, size_t n)
+{
+	char name[sizeof(e->file)];
+	size_t i;
+	int w;
+
+	for (i = 0; i + 1 < sizeof(name) && e->file[i] != '\0'; i++)
+		name[i] = (unsigned char)e->file[i] < 0x20 ||
+		    e->file[i] == 0x7f ? '?' : e->file[i];
+	name[i] = '\0';
+	w = snprintf(buf, n, "%u %llu %016llx %s %u %s\n", e->seq,
+	    (unsigned long long)e->when, (unsigned long long)e->hash, e->what,
+	    e->prev, name);
+	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
 int
 apply_history(const char *state, struct history_entry **v, size_t *n,
     struct strbuf *err)
 {
-	char file[4096], *line = NULL;
+	char file[4096], again[HISTORY_LINE_MAX], *line = NULL;
 	const char *l, *nul;
 	size_t cap = 0, lcap = 0;
 	ssize_t len;
@@ -208,6 +228,12 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 			continue;
 		e.when = (time_t)when;
 		e.hash = hash;
+		/* Only a line as append_history writes it, and numbers that
+		 * grow: a piece of one (what a lost page left) is none. */
+		if (history_line(&e, again, sizeof(again)) == -1 ||
+		    strcmp(again, l) != 0 || (*n > 0 && e.seq <=
+		    (*v)[*n - 1].seq))
+			continue;
 		if (*n == cap) {
 			struct history_entry *nv;
 
@@ -254,8 +280,8 @@ played_failure(const char *what)
  * The end of history.log (open as fd, size bytes) made whole for the next
  * line: a torn line there (an append that failed half-way and could not
  * be cut), which no reader takes, is cut; a longer tail without a newline
- * (no entry's) is closed with one, and readers skip it as too long.
- * 0, or -1 with errno.
+ * (no entry's) is closed with a NUL and one, and readers skip it.  0, or
+ * -1 with errno.
  */
 static int
 end_whole(int fd, off_t size)
@@ -280,8 +306,15 @@ end_whole(int fd, off_t size)
 		errno = EIO;
 		return -1;
 	}
-	if (i == 0 && from > 0)
-		return write(fd, "\n", 1) == 1 ? 0 : -1;
+	/* (closed by a NUL too: a reader takes what follows the last NUL
+	 * of a line, and here that is nothing) */
+	if (i == 0 && from > 0) {
+		if ((n = write(fd, "\0\n", 2)) == 2)
+			return 0;
+		if (n >= 0)
+			errno = ENOSPC;
+		return -1;
+	}
 	return ftruncate(fd, from + i);
 }
 
@@ -294,19 +327,33 @@ end_whole(int fd, off_t size)
 static int
 history_repair(const char *state, struct strbuf *err)
 {
-	char file[4096];
+	char file[4096], last;
 	struct stat st;
-	int fd, rc;
+	int fd, rc, saved;
 
 	path(file, sizeof(file), state, "history.log", 0);
-	if ((fd = open(file, O_RDWR | O_APPEND | O_CLOEXEC)) == -1)
+	/* (read only, until there is something to cut: a history that
+	 * ends whole asks nothing of the disk) */
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? 0 : (strbuf_printf(err, "%s: %s",
 		    file, strerror(errno)), -1);
-	rc = fstat(fd, &st) == -1 ? -1 : end_whole(fd, st.st_size);
+	errno = EIO;	/* (a short read says nothing) */
+	rc = fstat(fd, &st) == -1 ? -1 : st.st_size == 0 ? 0 :
+	    pread(fd, &last, 1, st.st_size - 1) != 1 ? -1 : last == '\n' ?
+	    0 : 1;
+	saved = errno;
+	close(fd);
+	if (rc == 1) {
+		rc = (fd = open(file, O_RDWR | O_APPEND | O_CLOEXEC)) == -1 ||
+		    fstat(fd, &st) == -1 || end_whole(fd, st.st_size) == -1 ?
+		    -1 : 0;
+		saved = errno;
+		if (fd != -1)
+			close(fd);
+	}
 	if (rc == -1)
 		strbuf_printf(err, "%s: its last line is torn and cannot be "
-		    "cut: %s; nothing was changed", file, strerror(errno));
-	close(fd);
+		    "cut: %s", file, strerror(saved));
 	return rc;
 }
 
@@ -324,25 +371,18 @@ static int
 append_history(const char *state, const struct history_entry *e,
     struct strbuf *err)
 {
-	char file[4096], line[HISTORY_LINE_MAX], name[sizeof(e->file)];
+	char file[4096], line[HISTORY_LINE_MAX];
 	struct stat st;
-	size_t done = 0, i;
+	size_t done = 0, n;
 	ssize_t w;
-	int fd, n, saved;
+	int fd, saved;
 
 	path(file, sizeof(file), state, "history.log", 0);
-	/* (a control character in a file's name would make lines of it) */
-	for (i = 0; i + 1 < sizeof(name) && e->file[i] != '\0'; i++)
-		name[i] = (unsigned char)e->file[i] < 0x20 ||
-		    e->file[i] == 0x7f ? '?' : e->file[i];
-	name[i] = '\0';
-	n = snprintf(line, sizeof(line), "%u %llu %016llx %s %u %s\n", e->seq,
-	    (unsigned long long)e->when, (unsigned long long)e->hash, e->what,
-	    e->prev, name);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
+	if (history_line(e, line, sizeof(line)) == -1) {
 		strbuf_printf(err, "%s: the entry's line is too long", file);
 		return -1;
 	}
+	n = strlen(line);
 	if ((fd = open(file, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0644)) == -1 || fstat(fd, &st) == -1 ||
 	    end_whole(fd, st.st_size) == -1 || fstat(fd, &st) == -1) {
@@ -351,22 +391,22 @@ append_history(const char *state, const struct history_entry *e,
 			close(fd);
 		return -1;
 	}
-	while (done < (size_t)n) {
+	while (done < n) {
 		if (played_failure("WRITE") && done == 0) {
 			/* all but the newline, then a full disk */
-			w = write(fd, line, (size_t)n - 1);
+			w = write(fd, line, n - 1);
 		} else if (played_failure("WRITE")) {
 			w = -1;
 			errno = ENOSPC;
 		} else
-			w = write(fd, line + done, (size_t)n - done);
+			w = write(fd, line + done, n - done);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			break;
 		done += (size_t)w;
 	}
-	if (done < (size_t)n) {
+	if (done < n) {
 		saved = w == 0 ? ENOSPC : errno;
 		/* (when the cut fails too, readers skip the torn line, and
 		 * history_repair cuts it before the next apply) */
@@ -397,8 +437,9 @@ say_unsure(const struct strbuf *why, unsigned seq, unsigned before,
 {
 	strbuf_printf(msg, "moat: warning: %s: history entry %u is in force "
 	    "and in the history, but the disk did not confirm the history's "
-	    "line: a crash before it is written may drop the entry from the "
-	    "history (", strbuf_str(why), seq);
+	    "line: it may still lose it (a crash, a write it fails later), "
+	    "and the entry then drops from the history (", strbuf_str(why),
+	    seq);
 	if (before != 0)
 		strbuf_printf(msg, "entry %u is then the last", before);
 	else
@@ -1565,6 +1606,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 	char *script, *stored = NULL, *text = NULL, to[4096];
 	struct strbuf unsure;
 	size_t len = 0, slen = 0;
+	bool repaired;
 	int rc;
 
 	if (entry(state, target, &t, &cur, err) == -1)
@@ -1596,12 +1638,15 @@ restore_entry(const char *state, unsigned target, const char *what,
 		free(text);
 		return -1;
 	}
-	/* The history ready for the new entry's line before the kernel
-	 * changes. */
-	rc = history_repair(state, err) == -1 ? -1 : load_whole(script, NULL,
-	    0, err);
+	/* The history ready for the new entry's line; when it cannot be,
+	 * the ruleset goes back all the same (a revert is what lets an
+	 * administrator back in), unrecorded. */
+	strbuf_init(&unsure, 0);
+	repaired = history_repair(state, &unsure) == 0;
+	rc = load_whole(script, NULL, 0, err);
 	free(script);
 	if (rc == -1) {
+		strbuf_free(&unsure);
 		free(stored);
 		free(text);
 		return -1;
@@ -1612,6 +1657,12 @@ restore_entry(const char *state, unsigned target, const char *what,
 	else
 		strbuf_printf(msg, "moat: %s: removed table inet moat (nothing "
 		    "was applied before)\n", what);
+	if (!repaired) {
+		strbuf_puts(err, strbuf_str(&unsure));
+		strbuf_free(&unsure);
+		free(text);
+		goto unrecorded;
+	}
 	memset(&e, 0, sizeof(e));
 	e.seq = cur.seq + 1;
 	e.when = time(NULL);
@@ -1633,7 +1684,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 	}
 	free(stored);
 	stored = NULL;
-	strbuf_init(&unsure, 0);
+	strbuf_reset(&unsure);
 	if ((rc = append_history(state, &e, &unsure)) != -1) {
 		struct compact_job cj;
 
@@ -1648,9 +1699,14 @@ restore_entry(const char *state, unsigned target, const char *what,
 	strbuf_puts(err, strbuf_str(&unsure));
 	strbuf_free(&unsure);
 unrecorded:
+	strbuf_free(&unsure);
 	free(stored);
-	strbuf_printf(err, " (the ruleset of entry %u is in the kernel, but "
-	    "the history does not say so)", target);
+	if (target != 0)
+		strbuf_printf(err, " (the ruleset of entry %u is in the kernel, "
+		    "but the history does not say so)", target);
+	else
+		strbuf_puts(err, " (table inet moat is removed, but the history "
+		    "does not say so)");
 	return -1;
 }
 
@@ -2309,9 +2365,12 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	}
 	if ((lock = lock_state(state, err)) == -1 ||
 	    settle_pending(state, lock, msg, err) == -1 ||
-	    current(state, &cur, err) == -1 ||
-	    history_repair(state, err) == -1)
+	    current(state, &cur, err) == -1)
 		goto out;
+	if (history_repair(state, err) == -1) {
+		strbuf_puts(err, "; nothing was changed");
+		goto out;
+	}
 	sweep_temps(state);
 	if (read_pending(state, &pd)) {
 		strbuf_printf(err, "an apply --confirm (history entry %u) is "

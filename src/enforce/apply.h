@@ -114,7 +114,8 @@ int	 apply_rollback(const char *state, struct strbuf *msg,
 /* Read the history, oldest first; *n entries in a malloc'd array. */
 int	 apply_history(const char *state, struct history_entry **v, size_t *n,
 	    struct strbuf *err);
-/* The stored config text of entry seq, malloc'd. */
+/* The stored config text of entry seq, malloc'd, a NUL after its *len
+ * bytes. */
 char	*apply_config_text(const char *state, unsigned seq, size_t *len);
 /* lint's memos (lint.h), kept in the state directory for the next lint
  * of an edit to reuse: of the config applied last by moat apply

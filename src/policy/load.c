@@ -31,7 +31,8 @@ parse_all(void *arg)
 	struct policy *p = job->p;
 
 	p->file = arena_strdup(&p->arena, job->file);
-	p->text = arena_strndup(&p->arena, job->text, job->len);
+	p->text = p->text_own != NULL ? p->text_own :
+	    arena_strndup(&p->arena, job->text, job->len);
 	p->len = job->len;
 	diags_init(&p->diags, &p->arena);
 	p->anti_lockout = true;
@@ -71,21 +72,38 @@ policy_parse(const char *file, const char *text, size_t len)
 	return policy_parse_bound(file, text, len, NULL);
 }
 
-struct policy *
-policy_parse_bound(const char *file, const char *text, size_t len,
+static struct policy *
+parse(const char *file, const char *text, char *take, size_t len,
     const struct binding *b)
 {
 	struct parse_job job = { .file = file, .text = text, .len = len,
 	    .binding = b };
 
-	if ((job.p = calloc(1, sizeof(*job.p))) == NULL)
+	if ((job.p = calloc(1, sizeof(*job.p))) == NULL) {
+		free(take);
 		return NULL;
+	}
+	job.p->text_own = take;
 	arena_init(&job.p->arena);
 	if (arena_catch(&job.p->arena, parse_all, &job) == -1) {
 		policy_free(job.p);
 		return NULL;
 	}
 	return job.p;
+}
+
+struct policy *
+policy_parse_bound(const char *file, const char *text, size_t len,
+    const struct binding *b)
+{
+	return parse(file, text, NULL, len, b);
+}
+
+struct policy *
+policy_parse_taking(const char *file, char *text, size_t len,
+    const struct binding *b)
+{
+	return parse(file, text, text, len, b);
 }
 
 /*
@@ -125,6 +143,7 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
     size_t errlen)
 {
 	struct policy *p;
+	struct stat st;
 	FILE *fp;
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
@@ -137,25 +156,34 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
 	}
 	if (trusted && !is_stdin && check_trusted(fp, path, err, errlen) == -1)
 		goto fail;
+	/* A file's room at once, and its NUL's: the policy keeps the
+	 * buffer (policy_parse_taking), with no copy made in pieces. */
+	if (!is_stdin && fstat(fileno(fp), &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size < POLICY_FILE_MAX)
+		cap = (size_t)st.st_size + 2;
 	for (;;) {
-		if (len == cap) {
+		/* (room for a byte more and the NUL: a file of
+		 * POLICY_FILE_MAX bytes ends with a read of none) */
+		if (buf == NULL || len + 1 >= cap) {
 			char *nb;
+			size_t want = buf == NULL ? (cap ? cap : 65536) :
+			    cap * 2;
 
-			cap = cap ? cap * 2 : 65536;
-			if (cap > POLICY_FILE_MAX + 1)
-				cap = POLICY_FILE_MAX + 1;
-			if (len == cap) {
+			if (want > POLICY_FILE_MAX + 2)
+				want = POLICY_FILE_MAX + 2;
+			if (buf != NULL && want == cap) {
 				snprintf(err, errlen, "%s: larger than %u MB",
 				    path, POLICY_FILE_MAX >> 20);
 				goto fail;
 			}
-			if ((nb = big_grow(buf, len, cap)) == NULL) {
+			if ((nb = big_grow(buf, len, want)) == NULL) {
 				snprintf(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}
 			buf = nb;
+			cap = want;
 		}
-		n = fread(buf + len, 1, cap - len, fp);
+		n = fread(buf + len, 1, cap - 1 - len, fp);
 		len += n;
 		if (n == 0)
 			break;
@@ -166,9 +194,8 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
 	}
 	if (!is_stdin)
 		fclose(fp);
-	p = policy_parse_bound(is_stdin ? "<stdin>" : path, buf ? buf : "",
-	    len, b);
-	free(buf);
+	buf[len] = '\0';
+	p = policy_parse_taking(is_stdin ? "<stdin>" : path, buf, len, b);
 	if (p == NULL)
 		snprintf(err, errlen, "%s: out of memory", path);
 	return p;

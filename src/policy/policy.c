@@ -14,6 +14,7 @@ policy_free(struct policy *p)
 	if (p == NULL)
 		return;
 	arena_free(&p->arena);
+	free(p->text_own);
 	free(p);
 }
 

@@ -550,6 +550,8 @@ struct policy {
 	const char		*file;
 	const char		*text;		/* the config as read */
 	size_t			 len;
+	char			*text_own;	/* text, when the policy took
+						   it (policy_parse_taking) */
 	struct diags		 diags;
 
 	size_t			 niface, capiface;
