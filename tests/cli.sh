@@ -644,6 +644,36 @@ PY
 		[ "$(wc -l <"$MOAT_STATE_DIR/history.log")" = 3 ] || exit 10
 		exit 0
 	' sh "$moat" "$tmp" || { echo "FAIL: the first apply's history line torn ($?)"; failed=1; }
+	# A rollback in a confirm's wait that cannot cut a torn line puts the
+	# ruleset back all the same, unrecorded, and ends the wait (the
+	# watchdog stopped, nothing left to confirm); a config whose name
+	# begins with a space is an entry like any.
+	MOAT_STATE_DIR="$tmp/st8c" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+		m=$(readlink -f "$1") && cd "$2" || exit 1
+		cp hd1.conf " sp1.conf" && chmod 600 " sp1.conf" || exit 1
+		"$m" apply -f " sp1.conf" >/dev/null 2>&1 || exit 2
+		"$m" apply --confirm 120 -f hd2.conf >"$2/hc-out.txt" 2>&1 || exit 3
+		pid=$(sed -n "s/.*watchdog pid \([0-9]*\).*/\1/p" "$2/hc-out.txt")
+		[ -n "$pid" ] && kill -0 "$pid" || exit 4
+		trap "kill $pid 2>/dev/null" EXIT	# (when a step fails)
+		printf "3 17960" >>"$MOAT_STATE_DIR/history.log"
+		MOAT_HISTORY_CUT_FAIL=1 "$m" rollback >"$2/hc-rb.txt" 2>&1 && exit 5
+		nft list table inet moat | cmp -s - "$2/hd1.table" || exit 6
+		[ -e "$MOAT_STATE_DIR/pending" ] && exit 7
+		# (gone, or a zombie nobody reaps here: ended either way)
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			st=$(cut -d" " -f3 "/proc/$pid/stat" 2>/dev/null)
+			[ -z "$st" ] || [ "$st" = Z ] && break
+			sleep 0.2
+		done
+		[ -z "$st" ] || [ "$st" = Z ] || exit 8
+		"$m" confirm >"$2/hc-confirm.txt" 2>&1 && exit 9
+		"$m" history | awk "{ print \$1, \$NF }" | tr "\\n" " " | grep -qx "1 sp1.conf 2 hd2.conf " || exit 10
+		exit 0
+	' sh "$moat" "$tmp" || { echo "FAIL: a rollback in a confirm's wait, the history not cut ($?)"; cat "$tmp"/hc-*.txt; failed=1; }
+	grep -q "nothing to confirm" "$tmp/hc-confirm.txt" &&
+		grep -q "cannot be cut: Input/output error (the ruleset of entry 1 is in the kernel, but the history does not say so)" "$tmp/hc-rb.txt" ||
+		{ echo "FAIL: a rollback in a confirm's wait: the messages"; cat "$tmp"/hc-*.txt; failed=1; }
 	# A history.log with lines a disk zeroed: a line of NULs is none, a
 	# line after NULs is read from after them, but a piece of a line (its
 	# head lost) or a number that does not grow is none either.
@@ -654,9 +684,10 @@ PY
 	  printf "\0\0\0"; echo "3 1796000002 00000000000000cc apply 2 /etc/three.conf"
 	  printf "\0"; echo "1796000003 00000000000000dd apply 3 /etc/piece.conf"
 	  printf "\0"; echo "2 1796000004 00000000000000ee apply 1 /etc/back.conf"
-	  printf "4 1796000005 00000000000000ff apply 3 /etc/torn"; } >"$tmp/st8z/history.log"
+	  echo "4 1796000005 00000000000000ff apply 3  lead.conf"
+	  printf "5 1796000006 0000000000000011 apply 4 /etc/torn"; } >"$tmp/st8z/history.log"
 	MOAT_STATE_DIR="$tmp/st8z" MOAT_RUN_DIR="$tmp/run" "$moat" history >"$tmp/hz.txt" 2>&1
-	awk "{ print \$1, \$NF }" "$tmp/hz.txt" | tr "\n" " " | grep -qx "1 /etc/one.conf 2 /etc/two.conf 3 /etc/three.conf " ||
+	awk "{ print \$1, \$NF }" "$tmp/hz.txt" | tr "\n" " " | grep -qx "1 /etc/one.conf 2 /etc/two.conf 3 /etc/three.conf 4 lead.conf " ||
 		{ echo "FAIL: a history.log a disk zeroed in part"; cat "$tmp/hz.txt"; failed=1; }
 	# A rollback to an entry whose ruleset is kept but whose config, kept
 	# as a difference, is damaged changes nothing, and says so.

@@ -86,13 +86,20 @@ sync_dir_of(const char *file)
 /* Write file whole or not at all (a temporary file, synced, renamed, the
  * directory synced): after a crash it is the old or the new. */
 static int
-write_file(const char *file, const char *data, size_t len, struct strbuf *err)
+write_file_flags(const char *file, const char *data, size_t len,
+    unsigned flags, struct strbuf *err)
 {
-	if (file_replace(file, data, len, 0644, FILE_DIRSYNC) == -1) {
+	if (file_replace(file, data, len, 0644, flags) == -1) {
 		strbuf_printf(err, "%s: %s", file, strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+static int
+write_file(const char *file, const char *data, size_t len, struct strbuf *err)
+{
+	return write_file_flags(file, data, len, 0, err);
 }
 
 /* The whole of file, malloc'd and NUL-terminated, in one buffer of its
@@ -109,9 +116,11 @@ read_file(const char *file, size_t *len)
 
 	if (fd == -1)
 		return NULL;
+	/* (its size, the NUL, and a byte more: the read that finds the
+	 * end then needs no room grown) */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    (uintmax_t)st.st_size < SIZE_MAX / 2)
-		cap = (size_t)st.st_size + 1;
+		cap = (size_t)st.st_size + 2;
 	for (;;) {
 		if (buf == NULL || n + 1 == cap) {
 			if (buf != NULL && cap > SIZE_MAX / 2)
@@ -196,7 +205,8 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 {
 	char file[4096], again[HISTORY_LINE_MAX], *line = NULL;
 	const char *l, *nul;
-	size_t cap = 0, lcap = 0;
+	size_t cap = 0, lcap = 0, flen;
+	int off;
 	ssize_t len;
 	FILE *fp;
 
@@ -223,17 +233,26 @@ apply_history(const char *state, struct history_entry **v, size_t *n,
 		if (line + len - l >= HISTORY_LINE_MAX)
 			continue;
 		memset(&e, 0, sizeof(e));
-		if (sscanf(l, "%u %llu %llx %15s %u %255[^\n]", &e.seq,
-		    &when, &hash, e.what, &e.prev, e.file) < 5)
+		off = -1;
+		if (sscanf(l, "%u %llu %llx %15s %u%n", &e.seq, &when, &hash,
+		    e.what, &e.prev, &off) < 5 || off < 0 ||
+		    (l[off] != ' ' && l[off] != '\n'))
 			continue;
 		e.when = (time_t)when;
 		e.hash = hash;
 		/* Only a line as append_history writes it, and numbers that
-		 * grow: a piece of one (what a lost page left) is none. */
-		if (history_line(&e, again, sizeof(again)) == -1 ||
-		    strcmp(again, l) != 0 || (*n > 0 && e.seq <=
+		 * grow: a piece of one (what a lost page left) is none.  Its
+		 * file is the rest, as it is (a name may begin with a
+		 * space). */
+		flen = l[off] == ' ' ? strcspn(l + off + 1, "\n") : 0;
+		if (snprintf(again, sizeof(again), "%u %llu %016llx %s %u",
+		    e.seq, when, hash, e.what, e.prev) != off ||
+		    strncmp(again, l, (size_t)off) != 0 ||
+		    flen >= sizeof(e.file) || (*n > 0 && e.seq <=
 		    (*v)[*n - 1].seq))
 			continue;
+		memcpy(e.file, l + off + 1, flen);
+		e.file[flen] = '\0';
 		if (*n == cap) {
 			struct history_entry *nv;
 
@@ -1600,7 +1619,7 @@ stop_watchdog(const struct pending *pd)
  */
 static int
 restore_entry(const char *state, unsigned target, const char *what,
-    struct strbuf *msg, struct strbuf *err)
+    struct strbuf *msg, struct strbuf *err, bool *loaded)
 {
 	struct history_entry t, cur, e;
 	char *script, *stored = NULL, *text = NULL, to[4096];
@@ -1644,6 +1663,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 	strbuf_init(&unsure, 0);
 	repaired = history_repair(state, &unsure) == 0;
 	rc = load_whole(script, NULL, 0, err);
+	*loaded = rc == 0;
 	free(script);
 	if (rc == -1) {
 		strbuf_free(&unsure);
@@ -1672,14 +1692,17 @@ restore_entry(const char *state, unsigned target, const char *what,
 	snprintf(e.file, sizeof(e.file), "%s", target != 0 ? t.file : "-");
 	if (target != 0) {
 		/* The restored config becomes the new entry's config. */
+		/* (the history line names them next: a directory sync the
+		 * disk fails is a failure) */
 		path(to, sizeof(to), state, "history/%u.conf", e.seq);
-		rc = write_file(to, text, len, err);
+		rc = write_file_flags(to, text, len, FILE_DIRSYNC, err);
 		free(text);
 		text = NULL;
 		if (rc == -1)
 			goto unrecorded;
 		path(to, sizeof(to), state, "history/%u.nft", e.seq);
-		if (write_file(to, stored, slen, err) == -1)
+		if (write_file_flags(to, stored, slen, FILE_DIRSYNC, err) ==
+		    -1)
 			goto unrecorded;
 	}
 	free(stored);
@@ -1722,16 +1745,27 @@ static int
 settle_pending(const char *state, int lock_fd, struct strbuf *msg,
     struct strbuf *err)
 {
+	struct strbuf ignored;
 	struct pending pd;
+	bool loaded = false;
 
 	if (!read_pending(state, &pd))
 		return 0;
 	if (time(NULL) >= pd.deadline) {
+		strbuf_init(&ignored, 0);
 		stop_watchdog(&pd);
 		strbuf_printf(msg, "moat: the confirm time of history entry %u "
 		    "ran out unconfirmed\n", pd.seq);
-		if (restore_entry(state, pd.prev, "revert", msg, err) == -1)
+		/* (a revert the history could not record is still done:
+		 * the confirm is settled either way) */
+		if (restore_entry(state, pd.prev, "revert", msg, err,
+		    &loaded) == -1) {
+			if (loaded)
+				(void)remove_pending(state, &ignored);
+			strbuf_free(&ignored);
 			return -1;
+		}
+		strbuf_free(&ignored);
 		return remove_pending(state, err);
 	}
 	if (watchdog_alive(&pd))
@@ -1800,6 +1834,7 @@ start_watchdog(const char *state, const struct pending *pd, int lock_fd)
 		{
 			struct strbuf msg, err;
 			struct pending now;
+			bool loaded = false;
 			int lock;
 
 			strbuf_init(&msg, 0);
@@ -1807,8 +1842,8 @@ start_watchdog(const char *state, const struct pending *pd, int lock_fd)
 			if ((lock = lock_state(state, &err)) == -1)
 				_exit(1);
 			if (read_pending(state, &now) && now.seq == pd->seq &&
-			    restore_entry(state, now.prev, "revert", &msg,
-			    &err) == 0)
+			    (restore_entry(state, now.prev, "revert", &msg,
+			    &err, &loaded) == 0 || loaded))
 				remove_pending(state, &err);
 			_exit(0);
 		}
@@ -2676,8 +2711,8 @@ apply_restore(const char *state, unsigned seq, struct strbuf *msg,
 {
 	struct history_entry cur, e;
 	struct pending pd;
-	bool pending;
-	int lock, rc = -1;
+	bool pending, loaded = false;
+	int lock, r, rc = -1;
 
 	if ((lock = lock_state(state, err)) == -1)
 		return -1;
@@ -2696,9 +2731,20 @@ apply_restore(const char *state, unsigned seq, struct strbuf *msg,
 		goto out;
 	}
 	pending = read_pending(state, &pd);
-	if (restore_entry(state, seq != 0 ? seq : cur.prev, "rollback", msg,
-	    err) == -1)
+	/* (a rollback the history could not record still ends a confirm's
+	 * wait: the ruleset it would restore is not the one in force) */
+	if ((r = restore_entry(state, seq != 0 ? seq : cur.prev, "rollback",
+	    msg, err, &loaded)) == -1 && !loaded)
 		goto out;
+	if (r == -1) {
+		struct strbuf ignored;
+
+		strbuf_init(&ignored, 0);
+		if (pending && remove_pending(state, &ignored) == 0)
+			stop_watchdog(&pd);
+		strbuf_free(&ignored);
+		goto out;
+	}
 	if (pending) {
 		if (remove_pending(state, err) == -1)
 			goto out;

@@ -158,9 +158,14 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
 		goto fail;
 	/* A file's room at once, and its NUL's: the policy keeps the
 	 * buffer (policy_parse_taking), with no copy made in pieces. */
-	if (!is_stdin && fstat(fileno(fp), &st) == 0 &&
-	    S_ISREG(st.st_mode) && st.st_size < POLICY_FILE_MAX)
+	if (!is_stdin && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) {
+		if (st.st_size > POLICY_FILE_MAX) {
+			snprintf(err, errlen, "%s: larger than %u MB", path,
+			    POLICY_FILE_MAX >> 20);
+			goto fail;
+		}
 		cap = (size_t)st.st_size + 2;
+	}
 	for (;;) {
 		/* (room for a byte more and the NUL: a file of
 		 * POLICY_FILE_MAX bytes ends with a read of none) */
