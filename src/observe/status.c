@@ -32,13 +32,13 @@ parse_run(void *arg)
 
 	if (j->text == NULL)
 		return NULL;
-	j->p = policy_parse(j->name, j->text, j->len);
+	/* (the text is the policy's now: no copy of it) */
+	j->p = policy_parse_taking(j->name, j->text, j->len, NULL);
+	j->text = NULL;
 	if (j->p != NULL && !policy_valid(j->p)) {
 		policy_free(j->p);
 		j->p = NULL;
 	}
-	free(j->text);
-	j->text = NULL;
 	return NULL;
 }
 
