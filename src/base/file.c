@@ -15,6 +15,17 @@
 #include "base/bigmem.h"
 
 /* fsync the directory that holds path: the rename is then on disk. */
+static int	sync_dir(const char *);
+
+/* True when the directory of path could not be synced because the disk
+ * failed (not a file system that cannot sync a directory). */
+static bool
+dir_sync_failed(const char *path)
+{
+	return sync_dir(path) == -1 && (errno == EIO || errno == ENOSPC ||
+	    errno == EDQUOT);
+}
+
 static int
 sync_dir(const char *path)
 {
@@ -81,9 +92,8 @@ file_replace(const char *path, const void *data, size_t len, mode_t mode,
 	/* The new file is in place; a directory that cannot be synced
 	 * (some file systems) leaves it there, and one the disk failed
 	 * too unless FILE_DIRSYNC says to fail. */
-	if (!(flags & FILE_NOSYNC) && sync_dir(path) == -1 &&
-	    (flags & FILE_DIRSYNC) && (errno == EIO || errno == ENOSPC ||
-	    errno == EDQUOT))
+	if (!(flags & FILE_NOSYNC) && dir_sync_failed(path) &&
+	    (flags & FILE_DIRSYNC))
 		return -1;
 	return 0;
 fail:
@@ -213,8 +223,7 @@ file_set_commit(struct file_set *fs)
 		d = dirname(dir);
 		if (strcmp(d, prev) == 0)
 			continue;
-		if (sync_dir(fs->path[i]) == -1 && (errno == EIO ||
-		    errno == ENOSPC || errno == EDQUOT))
+		if (dir_sync_failed(fs->path[i]))
 			goto fail;
 		snprintf(prev, sizeof(prev), "%s", d);
 	}

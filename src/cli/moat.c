@@ -1069,7 +1069,7 @@ report(int rc, struct strbuf *msg, struct strbuf *err)
 	for (m = strbuf_str(msg); *m != '\0'; m += n) {
 		n = strcspn(m, "\n");
 		n += m[n] == '\n';
-		if (strncmp(m, "moat: warning: ", 15) == 0) {
+		if (strncmp(m, APPLY_WARNING, strlen(APPLY_WARNING)) == 0) {
 			fflush(stdout);
 			fwrite(m, 1, n, stderr);
 		} else

@@ -526,7 +526,7 @@ take_push(json_t *req)
 		log_info("ha: applied the config the peer sent (policy %s)",
 		    ha.hash);
 		/* (a history line the disk did not confirm, said) */
-		if ((w = strstr(strbuf_str(&msg), "moat: warning: ")) != NULL)
+		if ((w = strstr(strbuf_str(&msg), APPLY_WARNING)) != NULL)
 			log_warn("ha: %.*s", (int)strcspn(w, "\n"), w);
 		ans = json_pack("{s:i, s:s, s:i}", "status", 200, "hash",
 		    ha.hash, "entry", (int)ha.synced_seq);

@@ -110,7 +110,7 @@ log_lines(const char *m)
 
 	for (; *m != '\0'; m += n + (m[n] == '\n')) {
 		n = strcspn(m, "\n");
-		if (strncmp(m, "moat: warning: ", 15) == 0)
+		if (strncmp(m, APPLY_WARNING, strlen(APPLY_WARNING)) == 0)
 			log_warn("%.*s", (int)n, m);
 		else
 			log_info("%.*s", (int)n, m);

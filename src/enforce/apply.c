@@ -454,7 +454,7 @@ static void
 say_unsure(const struct strbuf *why, unsigned seq, unsigned before,
     struct strbuf *msg)
 {
-	strbuf_printf(msg, "moat: warning: %s: history entry %u is in force "
+	strbuf_printf(msg, APPLY_WARNING "%s: history entry %u is in force "
 	    "and in the history, but the disk did not confirm the history's "
 	    "line: it may still lose it (a crash, a write it fails later), "
 	    "and the entry then drops from the history (", strbuf_str(why),

@@ -28,6 +28,10 @@ struct history_entry {
 	char		 file[256];
 };
 
+/* What begins a line of an apply's news that is a warning (a history
+ * line the disk did not confirm): said on stderr, logged as a warning. */
+#define APPLY_WARNING	"moat: warning: "
+
 /* The state directory to use: MOAT_STATE_DIR from the environment, else
  * the default. */
 const char *apply_state_dir(void);
