@@ -808,6 +808,7 @@ struct source_job {
 	char			*name;
 	bool			 none;
 	enum source_when	 when;
+	bool			 done;	/* read (atomic: the thread sets it) */
 	FILE			*out;	/* what it says, or NULL */
 	char			*said;
 	size_t			 nsaid;
@@ -820,7 +821,16 @@ source_run(void *arg)
 	struct source_job *j = arg;
 
 	j->p = diff_source(j->arg, &j->name, &j->none, j->b, j->out);
+	__atomic_store_n(&j->done, true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* Whether job j is being read in a thread now. */
+static bool
+source_running(struct source_job *j)
+{
+	return j->when == SOURCE_THREAD &&
+	    !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE);
 }
 
 /* Start reading arg (as diff_source) bound by b, when says how. */
@@ -1088,8 +1098,13 @@ report(int rc, struct strbuf *msg, struct strbuf *err)
  * const pointer; its memory is its own arena's and the buffer's), and
  * what the others write of p (lint: the rules' dead flags, the findings
  * and their arena; the summary: nothing) it does not read.  Without a
- * thread (no core idle: base/cores.h) it compiles in compile_wait, where
- * apply_policy would.
+ * thread it compiles in compile_wait, where apply_policy would.  It has
+ * one when a core is idle (base/cores.h), or when the parse of the config
+ * in force is still running in the thread the apply's start found a core
+ * for: that parse ends soon, and lint waits for it.  Asked while it ran,
+ * a machine of two cores seldom had one idle, and the compile mostly went
+ * after the check and the summary (incremental.md, "The compile beside
+ * the check").
  */
 struct compile_job {
 	const struct policy	*p;
@@ -1112,12 +1127,12 @@ compile_run(void *arg)
 }
 
 static void
-compile_start(struct compile_job *j, const struct policy *p)
+compile_start(struct compile_job *j, const struct policy *p, bool beside)
 {
 	memset(j, 0, sizeof(*j));
 	j->p = p;
 	strbuf_init(&j->script, 0);
-	j->started = cores_idle() > 0 &&
+	j->started = (beside || cores_idle() > 0) &&
 	    pthread_create(&j->tid, NULL, compile_run, j) == 0;
 }
 
@@ -1171,7 +1186,7 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 				fprintf(stderr, "%s\n", buf);
 			}
 	/* The ruleset compiled meanwhile. */
-	compile_start(&cj, p);
+	compile_start(&cj, p, source_running(&was));
 	/* What moat check says, counted: an apply is not refused for it.
 	 * What lint found of the config in force is reused where an edit
 	 * cannot change it (lint.h), and what it finds now is kept for the
