@@ -13,8 +13,9 @@
 # object of 10,000 addresses; each edit's apply total (wall, the command
 # alone, timed inside the namespace; and moat's own, from --timing),
 # whether it went as a difference (or whole, and why), and its phases;
-# best of RUNS; with
-# OLD_BUILD, the old moat's incremental applies too, after.  Each apply
+# the median of IRUNS (default 7; 5 at 100K), and with OLD_BUILD the old
+# moat's taking turns with the new one, each in a namespace and state of
+# its own, and new/old of the medians.  Each apply
 # starts once the one before has settled (its detached fingerprint
 # process ended); a whole apply starts without lint's memo.  Every state
 # is first taken past the 32 configs its history keeps whole (seed).
@@ -29,11 +30,18 @@ old=${2:-}
 sizes=${3:-1000 10000 100000}
 moat=$build/moat
 gen=$build/bench/nftgen
-ns=bench-apply-$$
+ns_new=bench-apply-$$
+ns_old=bench-apply-old-$$
+ns=$ns_new
 tmp=$(mktemp -d)
-cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() {
+	ip netns del "$ns_new" 2>/dev/null || true
+	ip netns del "$ns_old" 2>/dev/null || true
+	rm -rf "$tmp"
+}
 trap cleanup EXIT
-ip netns add "$ns"
+ip netns add "$ns_new"
+[ -n "$old" ] && ip netns add "$ns_old"
 in_ns() { ip netns exec "$ns" "$@"; }
 drop() { in_ns nft delete table inet moat 2>/dev/null || true; }
 # drop, then a pause: the kernel frees a deleted table's rules, sets and
@@ -96,45 +104,83 @@ seed() {
 	drop
 }
 
-# incremental MOAT STATE LABEL: each edit of $d applied on top of the
-# policy in force by MOAT, best of $runs; the ratio to $best_m (the new
-# moat's whole apply).
-incremental() {
-	im=$1 st=$2 label=$3
+# incr_ready MOAT STATE NS: NS's table and STATE as an office's: the
+# history seeded, the policy applied whole.
+incr_ready() {
+	ns=$3
 	drop
-	rm -rf "$st"
-	seed "$im" "$st"
-	in_ns env MOAT_STATE_DIR="$st" "$im" apply --whole -f "$d/policy.conf" >/dev/null 2>&1
-	settle "$im"
+	rm -rf "$2"
+	seed "$1" "$2"
+	in_ns env MOAT_STATE_DIR="$2" "$1" apply --whole -f "$d/policy.conf" >/dev/null 2>&1
+	settle "$1"
+}
+
+# median FILE: the median of FILE's first column (the lower of the two
+# middle ones for an even count).
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# incremental: each edit of $d applied on top of the policy in force, by
+# the new moat in namespace $ns_new and, with OLD_BUILD, the old one in
+# $ns_old (a table and state each), taking turns apply by apply so that a
+# slow spell of the machine falls on both: $iruns each.  For each build:
+# the median wall time (and the best), moat's own median total, whether
+# it went as a difference (or whole, and why) and the phases of the
+# median run; then new/old of the medians.  Best-of figures favoured the
+# build whose runs met a quiet moment (incremental.md, "The compile
+# beside the check"): the medians are the ones to compare.
+incremental() {
+	builds=new
+	[ -n "$old" ] && builds="new old"
 	for kind in add change move delete big+1; do
 		base=$d/policy.conf
 		[ $kind = big+1 ] && base=$d/big.conf
-		# (whole: the summary of 10,000 new addresses takes long)
-		if [ $kind = big+1 ]; then
-			in_ns env MOAT_STATE_DIR="$st" "$im" apply --whole -f "$base" >/dev/null 2>&1
-			settle "$im"
-		fi
-		best=999999999 how= why= phases=
-		for _ in $(seq $runs); do
-			run env MOAT_STATE_DIR="$st" "$im" apply --timing \
-			    -f "$d/$kind.conf"
-			if [ $ran_ms -lt $best ]; then
-				best=$ran_ms
+		for b in $builds; do
+			rm -f "$tmp/inc-$b" "$tmp/own-$b" "$tmp/ph-$b"
+			# (whole: the summary of 10,000 new addresses takes long)
+			if [ $kind = big+1 ]; then
+				if [ $b = new ]; then im=$moat st=$d/incr-state ns=$ns_new
+				else im=$old/moat st=$d/old-incr-state ns=$ns_old; fi
+				in_ns env MOAT_STATE_DIR="$st" "$im" apply --whole -f "$base" >/dev/null 2>&1
+				settle "$im"
+			fi
+		done
+		for _ in $(seq $iruns); do
+			for b in $builds; do
+				if [ $b = new ]; then im=$moat st=$d/incr-state ns=$ns_new
+				else im=$old/moat st=$d/old-incr-state ns=$ns_old; fi
+				run env MOAT_STATE_DIR="$st" "$im" apply --timing \
+				    -f "$d/$kind.conf"
 				how=$(grep -o 'timing: [a-z]* apply' "$tmp/err" | cut -d' ' -f2)
 				why=$(grep '^moat: whole apply:' "$tmp/err" | sed 's/^moat: whole apply: //')
-				phases=$(grep 'timing:' "$tmp/err" | sed 's/^moat: timing: [a-z]* apply: //')
-			fi
-			in_ns env MOAT_STATE_DIR="$st" "$im" apply -f "$base" >/dev/null 2>&1
-			settle "$im"
+				ph=$(grep 'timing:' "$tmp/err" | sed 's/^moat: timing: [a-z]* apply: //')
+				own=$(echo "$ph" | sed -n 's/.* total \([0-9]*\) ms.*/\1/p')
+				echo "$ran_ms" >>"$tmp/inc-$b"
+				echo "${own:-0}" >>"$tmp/own-$b"
+				printf '%s\t%s\t%s\t%s\n' "$ran_ms" "$how" "$why" "$ph" >>"$tmp/ph-$b"
+				in_ns env MOAT_STATE_DIR="$st" "$im" apply -f "$base" >/dev/null 2>&1
+				settle "$im"
+			done
 		done
-		own=$(echo "$phases" | sed -n 's/.* total \([0-9]*\) ms.*/\1/p')
-		printf '                %s %-6s one %-6s %6d ms (%s%s)%s\n' "$label" "$how" \
-		    "$( [ $kind = big+1 ] && echo address || echo rule: $kind)" $best \
-		    "$(ratio $best $best_m) x whole" \
-		    "${own:+; moat's own total $own ms}" \
-		    "${why:+: $why}"
-		printf '                  phases: %s\n' "$phases"
+		for b in $builds; do
+			med=$(median "$tmp/inc-$b")
+			eval "med_$b=\$med"
+			best=$(sort -n "$tmp/inc-$b" | head -1)
+			line=$(awk -F '\t' -v m="$med" '$1 == m { print; exit }' "$tmp/ph-$b")
+			how=$(echo "$line" | cut -f2)
+			why=$(echo "$line" | cut -f3)
+			label=moat
+			[ $b = old ] && label="old moat"
+			printf '                %s %-6s one %-6s median %6d ms (best %d; %s x whole; moat'"'"'s own median %s ms)%s\n' \
+			    "$label" "$how" \
+			    "$( [ $kind = big+1 ] && echo address || echo rule: $kind)" \
+			    "$med" "$best" "$(ratio $med $best_m)" \
+			    "$(median "$tmp/own-$b")" "${why:+: $why}"
+			printf '                  phases (the median run): %s\n' "$(echo "$line" | cut -f4)"
+		done
+		[ -n "$old" ] && printf '                new/old of the medians: %s\n' \
+		    "$(ratio $med_new $med_old)"
 	done
+	return 0
 }
 
 echo "whole apply, generated office policies (best of runs; ms, peak kB;"
@@ -189,7 +235,13 @@ for n in $sizes; do
 	for kind in add change move delete; do
 		python3 "$root/bench/policy_edit.py" "$d/policy.conf" "$d/$kind.conf" $kind
 	done
-	incremental "$moat" "$d/incr-state" moat
-	if [ -n "$old" ]; then incremental "$old/moat" "$d/old-incr-state" "old moat"; fi
+	iruns=${IRUNS:-7}
+	[ "$n" -ge 100000 ] && iruns=${IRUNS:-5}
+	incr_ready "$moat" "$d/incr-state" "$ns_new"
+	[ -n "$old" ] && incr_ready "$old/moat" "$d/old-incr-state" "$ns_old"
+	incremental
+	ns=$ns_old
+	[ -n "$old" ] && drop
+	ns=$ns_new
 	drop
 done
