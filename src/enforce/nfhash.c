@@ -366,34 +366,39 @@ read_table(struct mnl_socket *nl, struct reading *r, bool objects)
 	return r->failed ? -1 : 0;
 }
 
-/* The parts of the chains and sets named (those that are there) into r. */
+/* The parts of the chains and sets named (those that are there) into r;
+ * each part's own sum into each[] (chains, then sets; 0 for one that is
+ * not there) when each is not NULL. */
 static int
 read_parts(struct mnl_socket *nl, struct reading *r, char *const *chains,
-    size_t nchains, char *const *sets, size_t nsets)
+    size_t nchains, char *const *sets, size_t nsets, uint64_t *each)
 {
 	size_t i, had;
+	uint64_t before;
 
 	for (i = 0; i < nchains; i++) {
 		had = r->nchains;
+		before = r->total;
 		if (request(nl, r, NFT_MSG_GETCHAIN, chains[i], true) == -1) {
-			if (errno == ENOENT)
-				continue;
-			return -1;
-		}
-		if (r->nchains > had &&
+			if (errno != ENOENT)
+				return -1;
+		} else if (r->nchains > had &&
 		    dump(nl, r, NFT_MSG_GETRULE, chains[i]) == -1)
 			return -1;
+		if (each != NULL)
+			each[i] = r->total - before;
 	}
 	for (i = 0; i < nsets; i++) {
 		had = r->nsets;
+		before = r->total;
 		if (request(nl, r, NFT_MSG_GETSET, sets[i], true) == -1) {
-			if (errno == ENOENT)
-				continue;
-			return -1;
-		}
-		if (r->nsets > had &&
+			if (errno != ENOENT)
+				return -1;
+		} else if (r->nsets > had &&
 		    dump(nl, r, NFT_MSG_GETSETELEM, sets[i]) == -1)
 			return -1;
+		if (each != NULL)
+			each[nchains + i] = r->total - before;
 	}
 	return r->failed ? -1 : 0;
 }
@@ -402,8 +407,8 @@ read_parts(struct mnl_socket *nl, struct reading *r, char *const *chains,
  * its generation the same before and after; see nfhash.h. */
 static int
 hash_of(const char *name, int kind, char *const *chains, size_t nchains,
-    char *const *sets, size_t nsets, uint64_t *h, uint32_t *gen,
-    struct strbuf *err)
+    char *const *sets, size_t nsets, uint64_t *each, uint64_t *h,
+    uint32_t *gen, struct strbuf *err)
 {
 	struct mnl_socket *nl;
 	int tries, rc = -1, exists;
@@ -428,7 +433,7 @@ hash_of(const char *name, int kind, char *const *chains, size_t nchains,
 		if (nfgen_read(&g0) == -1)
 			break;
 		got = kind == NFHASH_PARTS ? read_parts(nl, &r, chains,
-		    nchains, sets, nsets) : read_table(nl, &r,
+		    nchains, sets, nsets, each) : read_table(nl, &r,
 		    kind == NFHASH_V1);
 		if (got == 0 && nfgen_read(&g1) == 0 && g0 == g1) {
 			*h = r.sum ? r.total : r.h;
@@ -454,20 +459,20 @@ int
 nfhash_table(const char *name, bool objects, uint64_t *h, struct strbuf *err)
 {
 	return hash_of(name, objects ? NFHASH_V1 : NFHASH_V2, NULL, 0, NULL,
-	    0, h, NULL, err);
+	    0, NULL, h, NULL, err);
 }
 
 int
 nfhash_sum(const char *name, uint64_t *h, uint32_t *gen, struct strbuf *err)
 {
-	return hash_of(name, NFHASH_V3, NULL, 0, NULL, 0, h, gen, err);
+	return hash_of(name, NFHASH_V3, NULL, 0, NULL, 0, NULL, h, gen, err);
 }
 
 int
 nfhash_parts(const char *name, char *const *chains, size_t nchains,
-    char *const *sets, size_t nsets, uint64_t *h, uint32_t *gen,
-    struct strbuf *err)
+    char *const *sets, size_t nsets, uint64_t *each, uint64_t *h,
+    uint32_t *gen, struct strbuf *err)
 {
-	return hash_of(name, NFHASH_PARTS, chains, nchains, sets, nsets, h,
-	    gen, err);
+	return hash_of(name, NFHASH_PARTS, chains, nchains, sets, nsets, each,
+	    h, gen, err);
 }

@@ -43,10 +43,11 @@ int	 nfhash_table(const char *name, bool objects, uint64_t *h,
 int	 nfhash_sum(const char *name, uint64_t *h, uint32_t *gen,
 	    struct strbuf *err);
 /* The sum of the parts of the chains and sets named that table name holds
- * (none for those it does not), at one generation (*gen): 0, or -1 with
- * err. */
+ * (none for those it does not), at one generation (*gen), and when each
+ * is not NULL each part's own (each[0..nchains-1] the chains', then the
+ * sets'; 0 for one not there): 0, or -1 with err. */
 int	 nfhash_parts(const char *name, char *const *chains, size_t nchains,
-	    char *const *sets, size_t nsets, uint64_t *h, uint32_t *gen,
-	    struct strbuf *err);
+	    char *const *sets, size_t nsets, uint64_t *each, uint64_t *h,
+	    uint32_t *gen, struct strbuf *err);
 
 #endif
