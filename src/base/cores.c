@@ -10,10 +10,10 @@
  * One reading is an instant: beside a busy process the kernel's own
  * threads (rcu_preempt, kworkers) are runnable for instants, and during
  * applies at 100,000 rules a reading often found no idle core where the
- * next, 200 µs later, found one.  Load that matters lasts: a reading that
- * finds no idle core is taken again, up to twice, 200 µs apart, and the
- * least of the readings counts.  An idle machine pays one reading (some
- * microseconds); a busy one under half a millisecond.
+ * next, 200 µs later, found one.  Load that matters lasts: a reading
+ * that finds no idle core is taken again, twice, 200 µs apart, and two
+ * of the three decide (a machine busy at two of them is busy).  An idle
+ * machine pays one reading (some microseconds); a busy one three.
  */
 #include "base/cores.h"
 
@@ -46,7 +46,7 @@ cores_idle(void)
 {
 	const struct timespec gap = { 0, READING_GAP_NS };
 	cpu_set_t set;
-	long running, least = -1;
+	long running, idle = 0, busy = 0, least = -1;
 	int ncpu, i;
 	FILE *fp;
 
@@ -59,18 +59,25 @@ cores_idle(void)
 		return 0;
 	if ((fp = fopen("/proc/stat", "re")) == NULL)
 		return 0;
-	for (i = 0; i < READINGS; i++) {
+	/* (the first reading idle: as one reading always was; else the
+	 * majority of three, the least of the idle ones counted) */
+	for (i = 0; i < READINGS && idle < 2 && busy < 2; i++) {
 		if (i > 0)
 			nanosleep(&gap, NULL);
 		if ((running = procs_running(fp)) < 1)
 			break;
+		if (running >= ncpu) {
+			busy++;
+			continue;
+		}
+		idle++;
 		if (least == -1 || running < least)
 			least = running;
-		if (least < ncpu)
+		if (i == 0)
 			break;
 	}
 	fclose(fp);
-	if (least < 1 || least >= ncpu)
+	if (busy >= 2 || least < 1)
 		return 0;
 	return ncpu - (int)least;
 }

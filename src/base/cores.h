@@ -4,8 +4,9 @@
 
 /* How many of the cores this process may run on have nothing to run now
  * (the kernel's count of runnable tasks, this one included, against
- * them); 0 when that cannot be read.  A guess of an instant (up to three
- * readings 200 µs apart, the least counted: cores.c says why): it decides
+ * them); 0 when that cannot be read.  A guess of an instant (a busy first
+ * reading taken again twice, 200 µs apart, and two of the three decide:
+ * cores.c says why): it decides
  * only whether independent work goes to a thread, never what comes out.
  * Test builds take MOAT_CORES_IDLE instead. */
 int	cores_idle(void);

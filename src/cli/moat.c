@@ -1101,7 +1101,8 @@ report(int rc, struct strbuf *msg, struct strbuf *err)
  * thread it compiles in compile_wait, where apply_policy would.  It has
  * one when a core is idle (base/cores.h), or when the parse of the config
  * in force is still running in the thread the apply's start found a core
- * for: that parse ends soon, and lint waits for it.  Asked while it ran,
+ * for: that parse ends soon (lint's memo and the summary wait for it),
+ * and the compile takes its core.  Asked while it ran,
  * a machine of two cores seldom had one idle, and the compile mostly went
  * after the check and the summary (incremental.md, "The compile beside
  * the check").

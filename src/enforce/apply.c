@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -868,15 +869,26 @@ apply_lint_memo_keep(const char *state, const char *which, const char *memo,
 #define PARTS_KEPT_MAX	64	/* parts said, at most */
 #define INSTANCE_LEN	64
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE	71	/* Linux 5.14 (asm-generic/socket.h) */
+#endif
+
 /* This boot and network namespace: the boot's id and the namespace's
- * inode ("BOOTID/INODE"), which a generation belongs to.  0, or -1. */
+ * cookie ("BOOTID/cCOOKIE"), which a generation belongs to.  The kernel
+ * never gives a cookie twice in a boot; a namespace's inode number, used
+ * before (and still where the cookie cannot be had: "BOOTID/INODE"), is
+ * given again once its namespace is gone, so a state directory kept
+ * across a container's namespace made again could have found its record
+ * trusted.  0, or -1. */
 static int
 kernel_instance(char *buf, size_t len)
 {
 	char id[40];
 	struct stat st;
+	uint64_t cookie;
+	socklen_t clen = sizeof(cookie);
 	ssize_t n;
-	int fd;
+	int fd, r;
 
 	if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
 	    O_CLOEXEC)) == -1)
@@ -887,6 +899,14 @@ kernel_instance(char *buf, size_t len)
 		return -1;
 	id[n] = '\0';
 	id[strcspn(id, "\n")] = '\0';
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) != -1) {
+		r = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie,
+		    &clen);
+		close(fd);
+		if (r == 0 && clen == sizeof(cookie))
+			return snprintf(buf, len, "%s/c%llx", id,
+			    (unsigned long long)cookie) < (int)len ? 0 : -1;
+	}
 	if (stat("/proc/self/ns/net", &st) == -1)
 		return -1;
 	return snprintf(buf, len, "%s/%llu", id,
@@ -1145,6 +1165,27 @@ struct parts {
 };
 
 static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* v's n names sorted, each once: how many are left. */
+static size_t
+names_unique(char **v, size_t n)
+{
+	size_t i, k = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), name_cmp);
+	for (i = 1; i < n; i++)
+		if (strcmp(v[i], v[k]) != 0)
+			v[++k] = v[i];
+	return k + 1;
+}
+
+static int
 parts_split(const struct strbuf *text, struct parts *pt)
 {
 	size_t n = 1;
@@ -1167,6 +1208,10 @@ parts_split(const struct strbuf *text, struct parts *pt)
 		else
 			pt->sets[pt->nsets++] = p + 2;
 	}
+	/* Each part once: one named twice (a set gone and a map of its
+	 * name come) would be counted twice before and after. */
+	pt->nchains = names_unique(pt->chains, pt->nchains);
+	pt->nsets = names_unique(pt->sets, pt->nsets);
 	return 0;
 }
 
@@ -1261,7 +1306,8 @@ parts_before(const char *state, unsigned seq, struct parts *pt, uint64_t *h,
 		sum += got;
 		rc = 0;
 	}
-	*h = sum;
+	if (rc == 0)
+		*h = sum;
 out:
 	free(record);
 	parts_free(&rest);
