@@ -28,6 +28,7 @@ build=$(abs "$1")
 old=${2:-}
 [ -n "$old" ] && old=$(abs "$old")
 sizes=${3:-1000 10000 100000}
+[ "${IRUNS:-1}" -ge 1 ] 2>/dev/null || { echo "bench_apply: IRUNS must be 1 or more" >&2; exit 2; }
 moat=$build/moat
 gen=$build/bench/nftgen
 ns_new=bench-apply-$$
@@ -40,6 +41,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# (dash runs the EXIT trap on a signal only when the signal exits)
+trap 'exit 130' INT TERM HUP
 ip netns add "$ns_new"
 [ -n "$old" ] && ip netns add "$ns_old"
 in_ns() { ip netns exec "$ns" "$@"; }
@@ -144,8 +147,15 @@ incremental() {
 				settle "$im"
 			fi
 		done
+		# (the kernel frees the tables the whole applies replaced)
+		[ $kind = big+1 ] && sleep "$quiet"
+		turn=0
 		for _ in $(seq $iruns); do
-			for b in $builds; do
+			# (each build first in every other turn)
+			order=$builds
+			[ -n "$old" ] && [ $((turn % 2)) -eq 1 ] && order="old new"
+			turn=$((turn + 1))
+			for b in $order; do
 				if [ $b = new ]; then im=$moat st=$d/incr-state ns=$ns_new
 				else im=$old/moat st=$d/old-incr-state ns=$ns_old; fi
 				run env MOAT_STATE_DIR="$st" "$im" apply --timing \
@@ -155,7 +165,8 @@ incremental() {
 				ph=$(grep 'timing:' "$tmp/err" | sed 's/^moat: timing: [a-z]* apply: //')
 				own=$(echo "$ph" | sed -n 's/.* total \([0-9]*\) ms.*/\1/p')
 				echo "$ran_ms" >>"$tmp/inc-$b"
-				echo "${own:-0}" >>"$tmp/own-$b"
+				# (a run that says no total is left out of it)
+				[ -n "$own" ] && echo "$own" >>"$tmp/own-$b"
 				printf '%s\t%s\t%s\t%s\n' "$ran_ms" "$how" "$why" "$ph" >>"$tmp/ph-$b"
 				in_ns env MOAT_STATE_DIR="$st" "$im" apply -f "$base" >/dev/null 2>&1
 				settle "$im"
@@ -170,11 +181,13 @@ incremental() {
 			why=$(echo "$line" | cut -f3)
 			label=moat
 			[ $b = old ] && label="old moat"
+			ownmed=-
+			[ -s "$tmp/own-$b" ] && ownmed=$(median "$tmp/own-$b")
 			printf '                %s %-6s one %-6s median %6d ms (best %d; %s x whole; moat'"'"'s own median %s ms)%s\n' \
 			    "$label" "$how" \
 			    "$( [ $kind = big+1 ] && echo address || echo rule: $kind)" \
 			    "$med" "$best" "$(ratio $med $best_m)" \
-			    "$(median "$tmp/own-$b")" "${why:+: $why}"
+			    "$ownmed" "${why:+: $why}"
 			printf '                  phases (the median run): %s\n' "$(echo "$line" | cut -f4)"
 		done
 		[ -n "$old" ] && printf '                new/old of the medians: %s\n' \
@@ -228,8 +241,8 @@ for n in $sizes; do
 		    $best_o "$(ratio $best_o $best_p)" $o_kb "$(ratio $best_m $best_o)"
 	fi
 	# The incremental apply: each edit on top of the policy in force,
-	# then the policy put back; with OLD_BUILD, the old moat's the same
-	# way after (its own state, the table loaded whole again first).
+	# then the policy put back; with OLD_BUILD, the old moat's taking
+	# turns with it (its own namespace and state: incremental above).
 	python3 "$root/bench/policy_edit.py" "$d/policy.conf" "$d/big.conf" big
 	python3 "$root/bench/policy_edit.py" "$d/big.conf" "$d/big+1.conf" big+1
 	for kind in add change move delete; do
