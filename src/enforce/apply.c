@@ -1315,14 +1315,14 @@ out:
 }
 
 /* The KERNEL_PART lines of pt's sums (at most PARTS_KEPT_MAX, names
- * of nft's characters only), into b. */
-static void
+ * of nft's characters only), into b: how many. */
+static size_t
 parts_lines(const struct parts *pt, struct strbuf *b)
 {
-	size_t i, n = pt->nchains + pt->nsets;
+	size_t i, n = pt->nchains + pt->nsets, said = 0;
 	char kind;
 
-	for (i = 0; i < n && i < PARTS_KEPT_MAX; i++) {
+	for (i = 0; i < n && said < PARTS_KEPT_MAX; i++) {
 		const char *name = part_name(pt, i, &kind);
 
 		if (name[0] == '\0' || strlen(name) > 256 || name[strspn(name,
@@ -1331,24 +1331,51 @@ parts_lines(const struct parts *pt, struct strbuf *b)
 			continue;
 		strbuf_printf(b, KERNEL_PART "%c %s %016llx\n", kind, name,
 		    (unsigned long long)pt->each[i]);
+		said++;
 	}
+	return said;
 }
 
-/* The KERNEL_PART lines of entry seq's record, into b. */
-static void
-parts_kept_lines(const char *state, unsigned seq, struct strbuf *b)
+/* Whether pt names part kind/name (its names sorted: parts_split). */
+static bool
+parts_have(const struct parts *pt, char kind, const char *name)
 {
-	char file[4096], *record, *at, *nl;
+	char *const *v = kind == 'c' ? pt->chains : pt->sets;
+	size_t n = kind == 'c' ? pt->nchains : pt->nsets;
+
+	return n > 0 && bsearch(&name, v, n, sizeof(*v), name_cmp) != NULL;
+}
+
+/* The KERNEL_PART lines of entry seq's record, into b: at most room of
+ * them, and none of a part that except (when not NULL) names. */
+static void
+parts_kept_lines(const char *state, unsigned seq, struct strbuf *b,
+    const struct parts *except, size_t room)
+{
+	char file[4096], *record, *at, *nl, name[260];
+	size_t k = sizeof(KERNEL_PART) - 1;
 
 	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	if ((record = read_file(file, NULL)) == NULL)
 		return;
-	for (at = strstr(record, "\n" KERNEL_PART); at != NULL;
+	for (at = strstr(record, "\n" KERNEL_PART); at != NULL && room > 0;
 	    at = strstr(nl, "\n" KERNEL_PART)) {
+		size_t len;
+
 		at++;
 		if ((nl = strchr(at, '\n')) == NULL)
 			break;
+		/* "nfpart K NAME SUM": K at k, NAME from k + 2 */
+		len = strcspn(at + k + 2, " \n");
+		if (except != NULL && (size_t)(nl - at) > k + 2 &&
+		    len < sizeof(name)) {
+			memcpy(name, at + k + 2, len);
+			name[len] = '\0';
+			if (parts_have(except, at[k], name))
+				continue;
+		}
 		strbuf_add(b, at, (size_t)(nl - at + 1));
+		room--;
 	}
 	free(record);
 }
@@ -2795,7 +2822,8 @@ apply_policy_compiled(const char *state, const struct policy *p,
 			 * generation) */
 			strbuf_init(&kept, 0);
 			if (gen_ok && g_rec == gck)
-				parts_kept_lines(state, cur.seq, &kept);
+				parts_kept_lines(state, cur.seq, &kept, NULL,
+				    PARTS_KEPT_MAX);
 			write_kernel(state, e.seq, true, h_old, true, gck,
 			    strbuf_failed(&kept) ? NULL : strbuf_str(&kept));
 			strbuf_free(&kept);
@@ -2803,9 +2831,15 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	} else if (by_parts && parts_hash(&pt, &s_new, &g1) == 0 &&
 	    g1 == g0 + 1) {
 		struct strbuf lines;
+		size_t n;
 
+		/* The parts this difference read after it, then those the
+		 * entry in force kept that it did not change: the same at
+		 * this generation, ours having changed only its parts. */
 		strbuf_init(&lines, 0);
-		parts_lines(&pt, &lines);
+		n = parts_lines(&pt, &lines);
+		parts_kept_lines(state, cur.seq, &lines, &pt, PARTS_KEPT_MAX -
+		    n);
 		write_kernel(state, e.seq, true, h_old - s_old + s_new, true,
 		    g1, strbuf_failed(&lines) ? NULL : strbuf_str(&lines));
 		strbuf_free(&lines);
