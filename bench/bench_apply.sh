@@ -132,6 +132,12 @@ median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }
 # median run; then new/old of the medians.  Best-of figures favoured the
 # build whose runs met a quiet moment (incremental.md, "The compile
 # beside the check"): the medians are the ones to compare.
+# pick BUILD: im, st and ns of build new or old.
+pick() {
+	if [ $1 = new ]; then im=$moat st=$d/incr-state ns=$ns_new
+	else im=$old/moat st=$d/old-incr-state ns=$ns_old; fi
+}
+
 incremental() {
 	builds=new
 	[ -n "$old" ] && builds="new old"
@@ -142,8 +148,7 @@ incremental() {
 			rm -f "$tmp/inc-$b" "$tmp/own-$b" "$tmp/ph-$b"
 			# (whole: the summary of 10,000 new addresses takes long)
 			if [ $kind = big+1 ]; then
-				if [ $b = new ]; then im=$moat st=$d/incr-state ns=$ns_new
-				else im=$old/moat st=$d/old-incr-state ns=$ns_old; fi
+				pick $b
 				in_ns env MOAT_STATE_DIR="$st" "$im" apply --whole -f "$base" >/dev/null 2>&1
 				settle "$im"
 			fi
@@ -157,8 +162,7 @@ incremental() {
 			[ -n "$old" ] && [ $((turn % 2)) -eq 1 ] && order="old new"
 			turn=$((turn + 1))
 			for b in $order; do
-				if [ $b = new ]; then im=$moat st=$d/incr-state ns=$ns_new
-				else im=$old/moat st=$d/old-incr-state ns=$ns_old; fi
+				pick $b
 				run env MOAT_STATE_DIR="$st" "$im" apply --timing \
 				    -f "$d/$kind.conf"
 				how=$(grep -o 'timing: [a-z]* apply' "$tmp/err" | cut -d' ' -f2)

@@ -46,7 +46,7 @@ cores_idle(void)
 {
 	const struct timespec gap = { 0, READING_GAP_NS };
 	cpu_set_t set;
-	long running, idle = 0, busy = 0, least = -1;
+	long running, busy = 0, least = -1;
 	int ncpu, i;
 	FILE *fp;
 
@@ -61,7 +61,7 @@ cores_idle(void)
 		return 0;
 	/* (the first reading idle: as one reading always was; else the
 	 * majority of three, the least of the idle ones counted) */
-	for (i = 0; i < READINGS && idle < 2 && busy < 2; i++) {
+	for (i = 0; i < READINGS && busy < 2; i++) {
 		if (i > 0)
 			nanosleep(&gap, NULL);
 		if ((running = procs_running(fp)) < 1)
@@ -70,7 +70,6 @@ cores_idle(void)
 			busy++;
 			continue;
 		}
-		idle++;
 		if (least == -1 || running < least)
 			least = running;
 		if (i == 0)

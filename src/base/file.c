@@ -15,17 +15,6 @@
 #include "base/bigmem.h"
 
 /* fsync the directory that holds path: the rename is then on disk. */
-static int	sync_dir(const char *);
-
-/* True when the directory of path could not be synced because the disk
- * failed (not a file system that cannot sync a directory). */
-static bool
-dir_sync_failed(const char *path)
-{
-	return sync_dir(path) == -1 && (errno == EIO || errno == ENOSPC ||
-	    errno == EDQUOT);
-}
-
 static int
 sync_dir(const char *path)
 {
@@ -38,6 +27,15 @@ sync_dir(const char *path)
 	rc = fsync(fd);
 	close(fd);
 	return rc;
+}
+
+/* True when the directory of path could not be synced because the disk
+ * failed (not a file system that cannot sync a directory). */
+static bool
+dir_sync_failed(const char *path)
+{
+	return sync_dir(path) == -1 && (errno == EIO || errno == ENOSPC ||
+	    errno == EDQUOT);
 }
 
 /* All n bytes of p to fd: 0, or -1 with errno (ENOSPC for a write that

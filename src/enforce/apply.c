@@ -1039,19 +1039,28 @@ record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
 		;
 }
 
+/* Entry seq's record, history/SEQ.kernel, malloc'd; NULL when none. */
+static char *
+kernel_record(const char *state, unsigned seq)
+{
+	char file[4096];
+
+	path(file, sizeof(file), state, "history/%u.kernel", seq);
+	return read_file(file, NULL);
+}
+
 /* What history/SEQ.kernel says: its hash of the third kind (*hash_ok)
  * and its generation (*gen_ok).  0, or -1 when there is no such file. */
 static int
 recorded(const char *state, unsigned seq, bool *hash_ok, uint64_t *h,
     bool *gen_ok, uint32_t *gen)
 {
-	char file[4096], *s, *g, inst[INSTANCE_LEN], was[INSTANCE_LEN];
+	char *s, *g, inst[INSTANCE_LEN], was[INSTANCE_LEN];
 	unsigned long long want;
 	unsigned ours;
 
 	*hash_ok = *gen_ok = false;
-	path(file, sizeof(file), state, "history/%u.kernel", seq);
-	if ((s = read_file(file, NULL)) == NULL)
+	if ((s = kernel_record(state, seq)) == NULL)
 		return -1;
 	if (strncmp(s, KERNEL_HASH_V, sizeof(KERNEL_HASH_V) - 1) == 0 &&
 	    sscanf(s + sizeof(KERNEL_HASH_V) - 1, "%llx", &want) == 1) {
@@ -1100,7 +1109,7 @@ apply_drift(const char *state, unsigned seq)
 		char			state[256];
 		int			valid;
 	} cache;
-	char file[4096], *s;
+	char *s;
 	unsigned long long want = 0;
 	enum apply_drift d;
 	struct strbuf ignored;
@@ -1111,9 +1120,8 @@ apply_drift(const char *state, unsigned seq)
 	if (have_gen && cache.valid && cache.gen == gen && cache.seq == seq &&
 	    strcmp(cache.state, state) == 0)
 		return cache.d;
-	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	/* A hash of the oldest kind (a listing) says nothing of this one. */
-	s = read_file(file, NULL);
+	s = kernel_record(state, seq);
 	if (s != NULL && strncmp(s, KERNEL_HASH_V, 8) == 0)
 		kind = 3;
 	else if (s != NULL && strncmp(s, KERNEL_HASH_V2, 8) == 0)
@@ -1162,6 +1170,8 @@ struct parts {
 	size_t		  nchains, nsets;
 	uint64_t	 *each;		/* each part's sum: chains, then sets */
 	char		 *buf;
+	char		 *record;	/* the entry in force's SEQ.kernel, as
+					   parts_before read it, or NULL */
 };
 
 static int
@@ -1222,6 +1232,7 @@ parts_free(struct parts *pt)
 	free(pt->sets);
 	free(pt->each);
 	free(pt->buf);
+	free(pt->record);
 }
 
 /* Part i's kind ('c' or 's') and name. */
@@ -1270,20 +1281,21 @@ part_kept(const char *record, char kind, const char *name, uint64_t *h)
 /*
  * The parts' sum before the difference (*h), at the generation of entry
  * seq's record (*gen, which the caller compares with it): each part's
- * from the record when it keeps it, the others read.  0, or -1.
+ * from the record when it keeps it, the others read.  The record is kept
+ * in pt->record for the new entry's (parts_kept_lines).  0, or -1.
  */
 static int
 parts_before(const char *state, unsigned seq, struct parts *pt, uint64_t *h,
     uint32_t *gen)
 {
 	struct parts rest = { 0 };
-	char file[4096], *record, kind;
+	const char *record;
+	char kind;
 	size_t i, n = pt->nchains + pt->nsets;
 	uint64_t sum = 0, got;
 	int rc = -1;
 
-	path(file, sizeof(file), state, "history/%u.kernel", seq);
-	if ((record = read_file(file, NULL)) == NULL)
+	if ((record = pt->record = kernel_record(state, seq)) == NULL)
 		return parts_hash(pt, h, gen);
 	rest.chains = calloc(n + 1, sizeof(char *));
 	rest.sets = calloc(n + 1, sizeof(char *));
@@ -1309,7 +1321,6 @@ parts_before(const char *state, unsigned seq, struct parts *pt, uint64_t *h,
 	if (rc == 0)
 		*h = sum;
 out:
-	free(record);
 	parts_free(&rest);
 	return rc;
 }
@@ -1346,17 +1357,18 @@ parts_have(const struct parts *pt, char kind, const char *name)
 	return n > 0 && bsearch(&name, v, n, sizeof(*v), name_cmp) != NULL;
 }
 
-/* The KERNEL_PART lines of entry seq's record, into b: at most room of
- * them, and none of a part that except (when not NULL) names. */
+/* The KERNEL_PART lines of record (a SEQ.kernel's text, or NULL), into
+ * b: at most room of them, and none of a part that except (when not
+ * NULL) names. */
 static void
-parts_kept_lines(const char *state, unsigned seq, struct strbuf *b,
+parts_kept_lines(const char *record, struct strbuf *b,
     const struct parts *except, size_t room)
 {
-	char file[4096], *record, *at, *nl, name[260];
+	const char *at, *nl;
+	char name[260];
 	size_t k = sizeof(KERNEL_PART) - 1;
 
-	path(file, sizeof(file), state, "history/%u.kernel", seq);
-	if ((record = read_file(file, NULL)) == NULL)
+	if (record == NULL)
 		return;
 	for (at = strstr(record, "\n" KERNEL_PART); at != NULL && room > 0;
 	    at = strstr(nl, "\n" KERNEL_PART)) {
@@ -1377,7 +1389,6 @@ parts_kept_lines(const char *state, unsigned seq, struct strbuf *b,
 		strbuf_add(b, at, (size_t)(nl - at + 1));
 		room--;
 	}
-	free(record);
 }
 
 struct feed_source {
@@ -2821,9 +2832,13 @@ apply_policy_compiled(const char *state, const struct policy *p,
 			/* (its parts' sums too, when they are of this
 			 * generation) */
 			strbuf_init(&kept, 0);
-			if (gen_ok && g_rec == gck)
-				parts_kept_lines(state, cur.seq, &kept, NULL,
+			if (gen_ok && g_rec == gck) {
+				char *rec = kernel_record(state, cur.seq);
+
+				parts_kept_lines(rec, &kept, NULL,
 				    PARTS_KEPT_MAX);
+				free(rec);
+			}
 			write_kernel(state, e.seq, true, h_old, true, gck,
 			    strbuf_failed(&kept) ? NULL : strbuf_str(&kept));
 			strbuf_free(&kept);
@@ -2838,8 +2853,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		 * this generation, ours having changed only its parts. */
 		strbuf_init(&lines, 0);
 		n = parts_lines(&pt, &lines);
-		parts_kept_lines(state, cur.seq, &lines, &pt, PARTS_KEPT_MAX -
-		    n);
+		parts_kept_lines(pt.record, &lines, &pt, PARTS_KEPT_MAX - n);
 		write_kernel(state, e.seq, true, h_old - s_old + s_new, true,
 		    g1, strbuf_failed(&lines) ? NULL : strbuf_str(&lines));
 		strbuf_free(&lines);
