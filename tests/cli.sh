@@ -447,7 +447,8 @@ PY
 		"$moat" check --offline -f "$tmp/memo-b.conf" 2>&1 | grep -q "rule 3 can never match" ||
 		{ echo "FAIL: lint's memo: what the applies said"; cat "$tmp"/memo-*.txt; failed=1; }
 	# The history keeps the rulesets of its last entries (2 here:
-	# MOAT_HISTORY_RULESETS) and of the one the newest goes back to; a
+	# MOAT_HISTORY_RULESETS) and of the one the newest goes back to, and
+	# their records in the kernel (SEQ.kernel) with them; a
 	# rollback to an older entry compiles its config again: the kernel
 	# then holds what the entry's apply put there.  One whose config
 	# cannot be compiled fails, saying so, and changes nothing.
@@ -459,6 +460,7 @@ PY
 			nft list table inet moat >"$2/hist$i.table"
 		done
 		ls "$MOAT_STATE_DIR/history" | grep "\.nft$" | sort -n | tr "\n" " " >"$2/hist-files.txt"
+		ls "$MOAT_STATE_DIR/history" | grep "\.kernel$" | sort -n | tr "\n" " " >>"$2/hist-files.txt"
 		"$1" rollback >/dev/null 2>&1 && "$1" rollback >"$2/hist-rb.txt" 2>&1 || exit 2
 		nft list table inet moat >"$2/hist-rb.table"
 		# entry 2: its ruleset let go, its config broken
@@ -469,7 +471,7 @@ PY
 	# (its config no longer the text the history's hash names: damaged)
 	grep -q "history entry 2's config cannot be read: it is damaged; nothing was changed" "$tmp/hist-rb2.txt" ||
 		{ echo "FAIL: a rollback to a ruleset that cannot be had"; cat "$tmp/hist-rb2.txt"; failed=1; }
-	[ "$(cat "$tmp/hist-files.txt")" = "4.nft 5.nft " ] &&
+	[ "$(cat "$tmp/hist-files.txt")" = "4.nft 5.nft 4.kernel 5.kernel " ] &&
 		grep -q "restored the ruleset of history entry 3" "$tmp/hist-rb.txt" &&
 		cmp -s "$tmp/hist3.table" "$tmp/hist-rb.table" ||
 		{ echo "FAIL: a rollback past the rulesets kept"; cat "$tmp/hist-files.txt" "$tmp/hist-rb.txt";

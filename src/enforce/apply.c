@@ -1559,10 +1559,12 @@ stored_ruleset(const char *state, unsigned seq, size_t *len)
 }
 
 /* Let go of the rulesets of entries older than the last rulesets_kept(),
- * and of those past ruleset_bytes() counted from the newest, but never
- * of the newest or of keep (the entry the newest goes back to); and keep
- * the config that has left the last configs_kept() as a difference (cj's
- * differences, made now when they were not meanwhile). */
+ * with their records in the kernel (history/SEQ.kernel: only the entry in
+ * force's is read, apply_drift), and of the rulesets past ruleset_bytes()
+ * counted from the newest, but never of the newest or of keep (the entry
+ * the newest goes back to); and keep the config that has left the last
+ * configs_kept() as a difference (cj's differences, made now when they
+ * were not meanwhile). */
 static void
 prune_rulesets(const char *state, unsigned newest, unsigned keep,
     struct compact_job *cj)
@@ -1582,8 +1584,9 @@ prune_rulesets(const char *state, unsigned newest, unsigned keep,
 			char *end;
 			unsigned long s = strtoul(de->d_name, &end, 10);
 
-			if (end == de->d_name || strcmp(end, ".nft") != 0 ||
-			    s == 0 || s > newest - n || s == keep)
+			if (end == de->d_name || (strcmp(end, ".nft") != 0 &&
+			    strcmp(end, ".kernel") != 0) || s == 0 ||
+			    s > newest - n || s == keep)
 				continue;
 			if (snprintf(file, sizeof(file), "%s/%s", dir,
 			    de->d_name) < (int)sizeof(file))
