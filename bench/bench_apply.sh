@@ -20,6 +20,7 @@
 # starts once the one before has settled (its detached fingerprint
 # process ended); a whole apply starts without lint's memo.  Every state
 # is first taken past the 32 configs its history keeps whole (seed).
+# Last at each size, the floor: nft -f adding one rule to moat's table.
 # Root.  Prints figures; never fails on time.
 set -eu
 [ $# -ge 1 ] || { echo "usage: $0 BUILD [OLD_BUILD] [SIZES]" >&2; exit 2; }
@@ -198,7 +199,35 @@ incremental() {
 		[ -n "$old" ] && printf '                new/old of the medians: %s\n' \
 		    "$(ratio $med_new $med_old)"
 	done
+	floor
 	return 0
+}
+
+# floor: what the tool itself takes to add one rule to moat's table in
+# force (nft -f of "add rule ... counter accept" in a chain of the
+# dispatch, its cache read and the kernel's commit, which checks the
+# whole table's jumps), $iruns times in the new build's namespace, each
+# rule taken out again untimed: the least an incremental apply of one
+# rule can cost on this machine, beside moat's own figures above.
+floor() {
+	pick new
+	f=$(ls "$st/history/"*.nft 2>/dev/null | sort -t/ -k1 -V | tail -1)
+	chain=$(grep -m1 -o 'chain zone_[A-Za-z0-9_]*_v4_[0-9a-f]*' "$f" 2>/dev/null | cut -d' ' -f2)
+	if [ -z "$chain" ]; then
+		echo "                (no chain of the dispatch found: the floor is left out)"
+		return 0
+	fi
+	echo "add rule inet moat $chain counter accept comment \"bench floor\"" >"$tmp/floor.nft"
+	rm -f "$tmp/fl"
+	for _ in $(seq $iruns); do
+		run nft -f "$tmp/floor.nft"
+		echo "$ran_ms" >>"$tmp/fl"
+		h=$(in_ns nft -a list chain inet moat "$chain" |
+		    sed -n 's/.*"bench floor" # handle \([0-9]*\).*/\1/p' | tail -1)
+		[ -n "$h" ] && in_ns nft delete rule inet moat "$chain" handle "$h"
+	done
+	printf '                the floor: nft -f adding one rule to this table, median %d ms (best %d)\n' \
+	    "$(median "$tmp/fl")" "$(sort -n "$tmp/fl" | head -1)"
 }
 
 echo "whole apply, generated office policies (best of runs and median; ms, peak kB;"
