@@ -14,7 +14,11 @@
 # object of 10,000 addresses; each edit's apply total (wall, the command
 # alone, timed inside the namespace; and moat's own, from --timing),
 # whether it went as a difference (or whole, and why), and its phases;
-# the median of IRUNS (default 7; 5 at 100K), and with OLD_BUILD the old
+# the median of IRUNS (default 7; 5 at 100K), each after a pause of PAUSE
+# seconds (default 0: the memory an apply touches may then be what the
+# one before freed, which this project's virtual machines give faster
+# than memory their host took back; doc/design/memory.md), and with
+# OLD_BUILD the old
 # moat's taking turns with the new one, each in a namespace and state of
 # its own, and new/old of the medians.  Each apply
 # starts once the one before has settled (its detached fingerprint
@@ -31,6 +35,8 @@ old=${2:-}
 [ -n "$old" ] && old=$(abs "$old")
 sizes=${3:-1000 10000 100000}
 [ "${IRUNS:-1}" -ge 1 ] 2>/dev/null || { echo "bench_apply: IRUNS must be 1 or more" >&2; exit 2; }
+pause=${PAUSE:-0}
+[ "$pause" -ge 0 ] 2>/dev/null || { echo "bench_apply: PAUSE must be whole seconds" >&2; exit 2; }
 moat=$build/moat
 gen=$build/bench/nftgen
 ns_new=bench-apply-$$
@@ -164,6 +170,7 @@ incremental() {
 			turn=$((turn + 1))
 			for b in $order; do
 				pick $b
+				[ "$pause" -eq 0 ] || sleep "$pause"
 				run env MOAT_STATE_DIR="$st" "$im" apply --timing \
 				    -f "$d/$kind.conf"
 				how=$(grep -o 'timing: [a-z]* apply' "$tmp/err" | cut -d' ' -f2)

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 
 #define HUGE_PAGE	BIG_PAGE
@@ -29,29 +28,5 @@ big_alloc(size_t size)
 	}
 	/* Only advice: without huge pages the table works the same. */
 	(void)madvise(p, size, MADV_HUGEPAGE);
-	return p;
-}
-
-void *
-big_grow(void *old, size_t used, size_t size)
-{
-	return big_grow_from(old, used, size, BIG_FROM);
-}
-
-void *
-big_grow_from(void *old, size_t used, size_t size, size_t from)
-{
-	void *p;
-
-	/* (below a huge page big_alloc would be malloc: realloc, which can
-	 * move a large block without copying it) */
-	if (size < from || size < HUGE_PAGE)
-		return realloc(old, size);
-	if ((p = big_alloc(size)) == NULL)
-		return NULL;
-	if (old != NULL) {
-		memcpy(p, old, used);
-		free(old);
-	}
 	return p;
 }

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/bigmem.h"
 #include "policy/builtin.h"
 #include "policy/parser.h"
 #include "policy/resolve.h"
@@ -181,7 +180,7 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
 				    path, POLICY_FILE_MAX >> 20);
 				goto fail;
 			}
-			if ((nb = big_grow(buf, len, want)) == NULL) {
+			if ((nb = realloc(buf, want)) == NULL) {
 				snprintf(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}
