@@ -1,6 +1,8 @@
 /* arena.c: region allocator; see arena.h. */
 #include "base/arena.h"
 
+#include "base/bigmem.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,10 +13,7 @@
 #define BLOCK_MIN	(64 * 1024)
 #define ALIGN		16
 #define SPARE_MAX	32	/* blocks kept by arena_restore */
-/* Past GROW_FROM an arena grows by a quarter of what it holds, at most
- * GROW_MAX a block: fewer blocks, and its waste under a quarter. */
-#define GROW_FROM	(1u << 20)
-#define GROW_MAX	(16u << 20)
+#define BIG_BLOCK_MAX	(16u << 20)
 
 struct arena_block {
 	struct arena_block	*prev;
@@ -89,16 +88,24 @@ arena_take(struct arena *a, size_t n)
 		arena_oom(a);
 	if (b == NULL || b->size - b->used < need) {
 		size_t size = need > BLOCK_MIN ? need : BLOCK_MIN;
-		size_t grow = a->total / 4 < GROW_MAX ? a->total / 4 :
-		    GROW_MAX;
-		struct arena_block **sp;
+		bool big = false;
 
-		if (size > SIZE_MAX - sizeof(*b))
+		if (size > SIZE_MAX - sizeof(*b) - BIG_PAGE)
 			arena_oom(a);
-		/* (malloc's memory, on small pages: memory.md, "Huge pages
-		 * and the host, again") */
-		if (a->total >= GROW_FROM && size < grow)
-			size = grow;
+		/* A large arena goes on in blocks of whole huge pages, a
+		 * quarter of what it holds (at most 16 MB), and so does a
+		 * large allocation: bigmem.h. */
+		if (a->total >= BIG_FROM || size >= BIG_ONE) {
+			size_t want = a->total / 4 < BIG_BLOCK_MAX ?
+			    a->total / 4 : BIG_BLOCK_MAX;
+
+			if (want < size + sizeof(*b))
+				want = size + sizeof(*b);
+			size = ((want + BIG_PAGE - 1) & ~(size_t)(BIG_PAGE - 1)) -
+			    sizeof(*b);
+			big = true;
+		}
+		struct arena_block **sp;
 
 		/* Reuse a block that arena_restore gave back, if one fits. */
 		for (sp = &a->spare; *sp != NULL && (*sp)->size < size;
@@ -109,7 +116,8 @@ arena_take(struct arena *a, size_t n)
 			*sp = b->prev;
 			size = b->size;
 			a->nspare--;
-		} else if ((b = malloc(sizeof(*b) + size)) == NULL)
+		} else if ((b = big ? big_block(sizeof(*b) + size) :
+		    malloc(sizeof(*b) + size)) == NULL)
 			arena_oom(a);
 		b->prev = a->head;
 		b->size = size;

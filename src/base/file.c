@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/bigmem.h"
 
 /* fsync the directory that holds path: the rename is then on disk. */
 static int
@@ -267,7 +268,7 @@ file_read(const char *path, size_t max, size_t *len)
 		errno = EFBIG;
 		return NULL;
 	}
-	if ((buf = malloc((size_t)n + 1)) == NULL) {
+	if ((buf = big_block((size_t)n + 1)) == NULL) {
 		fclose(fp);
 		return NULL;
 	}
@@ -299,7 +300,7 @@ file_read_regular(const char *path, size_t max, size_t *len)
 		errno = EFBIG;
 		goto fail;
 	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+	if ((buf = big_block((size_t)st.st_size + 1)) == NULL)
 		goto fail;
 	while (got < (size_t)st.st_size && (n = read(fd, buf + got,
 	    (size_t)st.st_size - got)) != 0) {

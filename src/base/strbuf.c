@@ -1,6 +1,7 @@
 /* strbuf.c: growable output string; see strbuf.h. */
 #include "base/strbuf.h"
 
+#include "base/bigmem.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,9 +33,10 @@ strbuf_reset(struct strbuf *b)
 		b->s[0] = '\0';
 }
 
-/* Room for extra more bytes. */
+/* Room for extra more bytes; said: the caller said the size ahead
+ * (strbuf_expect), so huge pages come from BIG_FROM, not BIG_GROWN. */
 static bool
-strbuf_reserve(struct strbuf *b, size_t extra)
+strbuf_reserve(struct strbuf *b, size_t extra, bool said)
 {
 	size_t need, cap;
 	char *s;
@@ -52,7 +54,8 @@ strbuf_reserve(struct strbuf *b, size_t extra)
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap = cap > (size_t)-1 / 2 ? need : cap * 2;
-	if ((s = realloc(b->s, cap)) == NULL) {
+	if ((s = big_grow_from(b->s, b->s != NULL ? b->len + 1 : 0, cap,
+	    said ? BIG_FROM : BIG_GROWN)) == NULL) {
 		b->failed = true;
 		return false;
 	}
@@ -71,7 +74,7 @@ strbuf_expect(struct strbuf *b, size_t more)
 	if (b->max != 0 && more > left)
 		more = left;
 	/* (only a wish: the room not had fails no append yet) */
-	if (!strbuf_reserve(b, more) && !was)
+	if (!strbuf_reserve(b, more, true) && !was)
 		b->failed = false;
 }
 
@@ -80,7 +83,7 @@ strbuf_insert(struct strbuf *b, size_t at, const char *s, size_t len)
 {
 	if (at > b->len)
 		at = b->len;
-	if (len == 0 || !strbuf_reserve(b, len))
+	if (len == 0 || !strbuf_reserve(b, len, false))
 		return;
 	memmove(b->s + at + len, b->s + at, b->len - at);
 	memcpy(b->s + at, s, len);
@@ -91,7 +94,7 @@ strbuf_insert(struct strbuf *b, size_t at, const char *s, size_t len)
 void
 strbuf_add(struct strbuf *b, const char *s, size_t len)
 {
-	if (!strbuf_reserve(b, len))
+	if (!strbuf_reserve(b, len, false))
 		return;
 	memcpy(b->s + b->len, s, len);
 	b->len += len;
@@ -132,7 +135,7 @@ strbuf_printf(struct strbuf *b, const char *fmt, ...)
 	}
 	if (room > 0)
 		b->s[b->len] = '\0';	/* what did not fit is no text */
-	if (len < 0 || !strbuf_reserve(b, (size_t)len))
+	if (len < 0 || !strbuf_reserve(b, (size_t)len, false))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(b->s + b->len, (size_t)len + 1, fmt, ap);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/apart.h"
+#include "base/bigmem.h"
 #include "base/clock.h"
 #include "base/cores.h"
 #include "base/fds.h"
@@ -127,7 +128,7 @@ read_file(const char *file, size_t *len)
 				goto fail;
 			if (buf != NULL)
 				cap *= 2;
-			if ((nb = realloc(buf, cap)) == NULL)
+			if ((nb = big_grow(buf, n, cap)) == NULL)
 				goto fail;
 			buf = nb;
 		}

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "base/bigmem.h"
 #include "base/clock.h"
 #include "enforce/nfnl.h"
 #include "enforce/nfrule.h"
@@ -90,7 +91,7 @@ grow_to(struct nfset *b, size_t cap)
 	char *n;
 
 	/* (all of the old buffer: past len it is zero, the padding) */
-	if ((n = realloc(b->buf, cap)) == NULL)
+	if ((n = big_grow(b->buf, b->cap, cap)) == NULL)
 		return -1;
 	memset(n + b->cap, 0, cap - b->cap);
 	b->buf = n;

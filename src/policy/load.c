@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/bigmem.h"
 #include "policy/builtin.h"
 #include "policy/parser.h"
 #include "policy/resolve.h"
@@ -180,7 +181,7 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
 				    path, POLICY_FILE_MAX >> 20);
 				goto fail;
 			}
-			if ((nb = realloc(buf, want)) == NULL) {
+			if ((nb = big_grow(buf, len, want)) == NULL) {
 				snprintf(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}
