@@ -218,8 +218,11 @@ incremental() {
 # rule can cost on this machine, beside moat's own figures above.
 floor() {
 	pick new
-	f=$(ls "$st/history/"*.nft 2>/dev/null | sort -t/ -k1 -V | tail -1)
-	chain=$(grep -m1 -o 'chain zone_[A-Za-z0-9_]*_v4_[0-9a-f]*' "$f" 2>/dev/null | cut -d' ' -f2)
+	# (the policy's table again: the last edit left big.conf's)
+	in_ns env MOAT_STATE_DIR="$st" "$im" apply -f "$d/policy.conf" >/dev/null 2>&1
+	settle "$im"
+	f=$(ls "$st/history" | grep '\.nft$' | sort -n | tail -1)
+	chain=$(grep -m1 -o 'chain zone_[A-Za-z0-9_]*_v4_[0-9a-f]*' "$st/history/$f" 2>/dev/null | cut -d' ' -f2)
 	if [ -z "$chain" ]; then
 		echo "                (no chain of the dispatch found: the floor is left out)"
 		return 0

@@ -69,12 +69,14 @@ thread_ns(void)
 	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Make p's first huge page now, and say whether that was costly (this
- * thread's CPU time, so another thread taking the core is not counted). */
+/* Make the first huge page of p (size bytes) now, and say whether that
+ * was costly (this thread's CPU time, so another thread taking the core
+ * is not counted); when it was, the rest of p asks no more. */
 static void
-probe(void *p)
+probe(void *p, size_t size)
 {
 	long long t0 = thread_ns(), most = BIG_PROBE_NS;
+	int saved = errno;
 
 #ifdef MOAT_TEST_SEAMS
 	/* (test builds: MOAT_HUGE_PROBE_NS instead, 0 for always costly) */
@@ -82,8 +84,13 @@ probe(void *p)
 		most = atoll(getenv("MOAT_HUGE_PROBE_NS"));
 #endif
 	if (madvise(p, HUGE_PAGE, MADV_POPULATE_WRITE) == 0 &&
-	    thread_ns() - t0 > most)
+	    thread_ns() - t0 > most) {
 		atomic_store(&costly_until, clock_ms() + BIG_COSTLY_MS);
+		if (size > HUGE_PAGE)
+			(void)madvise((char *)p + HUGE_PAGE, size - HUGE_PAGE,
+			    MADV_NOHUGEPAGE);
+	}
+	errno = saved;
 }
 
 void *
@@ -112,7 +119,7 @@ big_block(size_t size)
 	if (size < HUGE_PAGE || !huge_cheap())
 		return malloc(size);
 	if ((p = big_alloc(size)) != NULL && huge_forced() == -1)
-		probe(p);
+		probe(p, size);
 	return p;
 }
 
@@ -129,6 +136,9 @@ big_grow_from(void *old, size_t used, size_t size, size_t from)
 
 	/* (below a huge page big_alloc would be malloc: realloc, which can
 	 * move a large block without copying it) */
+	/* (costly: small pages.  A block of huge pages, aligned to one,
+	 * that glibc's realloc grows is a new mapping without the advice:
+	 * it copies such a block, mremap does not move it; test_bigmem) */
 	if (size < from || size < HUGE_PAGE || !huge_cheap())
 		return realloc(old, size);
 	if ((p = big_block(size)) == NULL)
