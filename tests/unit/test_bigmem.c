@@ -56,12 +56,12 @@ vmstat(const char *name)
 	return got;
 }
 
-/* Transparent huge pages offered to memory that asks (madvise or
- * always). */
+/* Whether the kernel's transparent huge page mode is mode ("always",
+ * "madvise" or "never"). */
 static bool
-thp_offered(void)
+thp_mode(const char *mode)
 {
-	char line[256] = "";
+	char line[256] = "", want[32];
 	FILE *fp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
 
 	if (fp == NULL)
@@ -69,8 +69,16 @@ thp_offered(void)
 	if (fgets(line, sizeof(line), fp) == NULL)
 		line[0] = '\0';
 	fclose(fp);
-	return strstr(line, "[always]") != NULL ||
-	    strstr(line, "[madvise]") != NULL;
+	snprintf(want, sizeof(want), "[%s]", mode);
+	return strstr(line, want) != NULL;
+}
+
+/* Transparent huge pages offered to memory that asks (madvise or
+ * always). */
+static bool
+thp_offered(void)
+{
+	return thp_mode("always") || thp_mode("madvise");
 }
 
 /* Huge pages only where memory asks for them (Debian's default): where
@@ -78,15 +86,7 @@ thp_offered(void)
 static bool
 thp_madvise(void)
 {
-	char line[256] = "";
-	FILE *fp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
-
-	if (fp == NULL)
-		return false;
-	if (fgets(line, sizeof(line), fp) == NULL)
-		line[0] = '\0';
-	fclose(fp);
-	return strstr(line, "[madvise]") != NULL;
+	return thp_mode("madvise");
 }
 
 /* The huge pages (kB) of this process's mapping that holds p, as
