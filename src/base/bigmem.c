@@ -1,4 +1,5 @@
-/* bigmem.c: large tables on huge pages; see bigmem.h.
+/* bigmem.c: large tables on huge pages, and growing memory on them while
+ * they are cheap; see bigmem.h.
  *
  * A replay's lookups read the classifier's tables (tens of megabytes at
  * 100,000 rules) at random: on 4 KB pages nearly every read is a TLB miss
@@ -134,11 +135,11 @@ big_grow_from(void *old, size_t used, size_t size, size_t from)
 {
 	void *p;
 
-	/* (below a huge page big_alloc would be malloc: realloc, which can
-	 * move a large block without copying it) */
-	/* (costly: small pages.  A block of huge pages, aligned to one,
-	 * that glibc's realloc grows is a new mapping without the advice:
-	 * it copies such a block, mremap does not move it; test_bigmem) */
+	/* (below a huge page big_alloc would be malloc, and where huge
+	 * pages are costly small pages are wanted: realloc, which can move
+	 * a large block without copying it.  A block of huge pages, aligned
+	 * to one, that glibc's realloc grows is a new mapping without the
+	 * advice: test_bigmem) */
 	if (size < from || size < HUGE_PAGE || !huge_cheap())
 		return realloc(old, size);
 	if ((p = big_block(size)) == NULL)
