@@ -18,9 +18,8 @@
 # seconds (default 0: the memory an apply touches may then be what the
 # one before freed, which this project's virtual machines give faster
 # than memory their host took back; doc/design/memory.md), and with
-# OLD_BUILD the old
-# moat's taking turns with the new one, each in a namespace and state of
-# its own, and new/old of the medians.  Each apply
+# OLD_BUILD the old moat's taking turns with the new one, each in a
+# namespace and state of its own, and new/old of the medians.  Each apply
 # starts once the one before has settled (its detached fingerprint
 # process ended); a whole apply starts without lint's memo.  Every state
 # is first taken past the 32 configs its history keeps whole (seed).

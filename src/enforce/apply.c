@@ -867,6 +867,7 @@ apply_lint_memo_keep(const char *state, const char *which, const char *memo,
  * generation said: "nfpart c|s NAME SUM" (struct parts). */
 #define KERNEL_PART	"nfpart "
 #define PARTS_KEPT_MAX	64	/* parts said, at most */
+#define PART_NAME_MAX	256	/* a part's name said, at most */
 #define INSTANCE_LEN	64
 
 #ifndef SO_NETNS_COOKIE
@@ -1050,10 +1051,11 @@ kernel_record(const char *state, unsigned seq)
 }
 
 /* What history/SEQ.kernel says: its hash of the third kind (*hash_ok)
- * and its generation (*gen_ok).  0, or -1 when there is no such file. */
+ * and its generation (*gen_ok); its text into *text when text is not NULL
+ * (the caller frees it).  0, or -1 when there is no such file. */
 static int
 recorded(const char *state, unsigned seq, bool *hash_ok, uint64_t *h,
-    bool *gen_ok, uint32_t *gen)
+    bool *gen_ok, uint32_t *gen, char **text)
 {
 	char *s, *g, inst[INSTANCE_LEN], was[INSTANCE_LEN];
 	unsigned long long want;
@@ -1077,7 +1079,10 @@ recorded(const char *state, unsigned seq, bool *hash_ok, uint64_t *h,
 		*gen = ours;
 		*gen_ok = true;
 	}
-	free(s);
+	if (text != NULL)
+		*text = s;
+	else
+		free(s);
 	return 0;
 }
 
@@ -1090,7 +1095,7 @@ kernel_unchanged(const char *state, unsigned seq)
 	uint32_t want, gen;
 	uint64_t h;
 
-	return recorded(state, seq, &hash_ok, &h, &gen_ok, &want) == 0 &&
+	return recorded(state, seq, &hash_ok, &h, &gen_ok, &want, NULL) == 0 &&
 	    gen_ok && nfgen_read(&gen) == 0 && gen == want;
 }
 
@@ -1258,35 +1263,60 @@ parts_hash(struct parts *pt, uint64_t *h, uint32_t *gen)
 	return rc;
 }
 
-/* The sum of part kind/name kept in record (a SEQ.kernel's text) into *h:
- * true when it is there. */
+/* The next KERNEL_PART line of a record (a SEQ.kernel's text) from *at
+ * on: its kind ('c' or 's'), name and sum, *at past its start; false when
+ * there is none.  A line not of that form is passed over. */
+static bool
+part_next(const char **at, char *kind, char name[PART_NAME_MAX + 1],
+    uint64_t *sum)
+{
+	const char *p;
+	unsigned long long v;
+
+	while ((p = strstr(*at, "\n" KERNEL_PART)) != NULL) {
+		*at = p + 1;
+		/* (a longer name leaves its rest where the sum should be) */
+		if (sscanf(*at + sizeof(KERNEL_PART) - 1, "%c %256s %16llx",
+		    kind, name, &v) == 3 && (*kind == 'c' || *kind == 's')) {
+			*sum = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A KERNEL_PART line into b. */
+static void
+part_line(struct strbuf *b, char kind, const char *name, uint64_t sum)
+{
+	strbuf_printf(b, KERNEL_PART "%c %s %016llx\n", kind, name,
+	    (unsigned long long)sum);
+}
+
+/* The sum of part kind/name kept in record into *h: true when it is
+ * there. */
 static bool
 part_kept(const char *record, char kind, const char *name, uint64_t *h)
 {
-	char head[300];
-	const char *at;
-	unsigned long long v;
-	int n;
+	char k, n[PART_NAME_MAX + 1];
+	uint64_t v;
 
-	n = snprintf(head, sizeof(head), "\n" KERNEL_PART "%c %s ", kind,
-	    name);
-	if (n < 0 || (size_t)n >= sizeof(head) ||
-	    (at = strstr(record, head)) == NULL ||
-	    sscanf(at + n, "%16llx", &v) != 1)
-		return false;
-	*h = (unsigned long long)v;
-	return true;
+	while (part_next(&record, &k, n, &v))
+		if (k == kind && strcmp(n, name) == 0) {
+			*h = v;
+			return true;
+		}
+	return false;
 }
 
 /*
- * The parts' sum before the difference (*h), at the generation of entry
- * seq's record (*gen, which the caller compares with it): each part's
- * from the record when it keeps it, the others read.  The record is kept
- * in pt->record for the new entry's (parts_kept_lines).  0, or -1.
+ * The parts' sum before the difference (*h), at the generation of the
+ * entry in force's record, pt->record (*gen, which the caller compares
+ * with it): each part's from the record when it keeps it, the others
+ * read.  0, or -1.
  */
 static int
-parts_before(const char *state, unsigned seq, struct parts *pt, uint64_t *h,
-    uint32_t *gen)
+parts_before(struct parts *pt, uint64_t *h, uint32_t *gen)
 {
 	struct parts rest = { 0 };
 	const char *record;
@@ -1295,7 +1325,7 @@ parts_before(const char *state, unsigned seq, struct parts *pt, uint64_t *h,
 	uint64_t sum = 0, got;
 	int rc = -1;
 
-	if ((record = pt->record = kernel_record(state, seq)) == NULL)
+	if ((record = pt->record) == NULL)
 		return parts_hash(pt, h, gen);
 	rest.chains = calloc(n + 1, sizeof(char *));
 	rest.sets = calloc(n + 1, sizeof(char *));
@@ -1336,12 +1366,11 @@ parts_lines(const struct parts *pt, struct strbuf *b)
 	for (i = 0; i < n && said < PARTS_KEPT_MAX; i++) {
 		const char *name = part_name(pt, i, &kind);
 
-		if (name[0] == '\0' || strlen(name) > 256 || name[strspn(name,
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789_.-")] != '\0')
+		if (name[0] == '\0' || strlen(name) > PART_NAME_MAX ||
+		    name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_.-")] != '\0')
 			continue;
-		strbuf_printf(b, KERNEL_PART "%c %s %016llx\n", kind, name,
-		    (unsigned long long)pt->each[i]);
+		part_line(b, kind, name, pt->each[i]);
 		said++;
 	}
 	return said;
@@ -1364,29 +1393,15 @@ static void
 parts_kept_lines(const char *record, struct strbuf *b,
     const struct parts *except, size_t room)
 {
-	const char *at, *nl;
-	char name[260];
-	size_t k = sizeof(KERNEL_PART) - 1;
+	char kind, name[PART_NAME_MAX + 1];
+	uint64_t sum;
 
 	if (record == NULL)
 		return;
-	for (at = strstr(record, "\n" KERNEL_PART); at != NULL && room > 0;
-	    at = strstr(nl, "\n" KERNEL_PART)) {
-		size_t len;
-
-		at++;
-		if ((nl = strchr(at, '\n')) == NULL)
-			break;
-		/* "nfpart K NAME SUM": K at k, NAME from k + 2 */
-		len = strcspn(at + k + 2, " \n");
-		if (except != NULL && (size_t)(nl - at) > k + 2 &&
-		    len < sizeof(name)) {
-			memcpy(name, at + k + 2, len);
-			name[len] = '\0';
-			if (parts_have(except, at[k], name))
-				continue;
-		}
-		strbuf_add(b, at, (size_t)(nl - at + 1));
+	while (room > 0 && part_next(&record, &kind, name, &sum)) {
+		if (except != NULL && parts_have(except, kind, name))
+			continue;
+		part_line(b, kind, name, sum);
 		room--;
 	}
 }
@@ -2582,7 +2597,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	uint64_t h_old = 0, s_old = 0, s_new;
 	uint32_t g_rec, g0 = 0, g1;
 	bool files = false, waiting = false, by_parts = false, synced;
-	bool hash_ok, gen_ok, gen0_ok = false;
+	bool hash_ok = false, gen_ok = false, gen0_ok = false;
 	uint32_t gen0 = 0, gck = 0;
 	int lock = -1, rc = -1;
 	long long t;
@@ -2728,10 +2743,12 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	/* The parts the difference changes, as they are before it (the
 	 * entry's hash holds them: nothing was committed since). */
 	t = clock_ms();
-	by_parts = ph->incremental && recorded(state, cur.seq, &hash_ok,
-	    &h_old, &gen_ok, &g_rec) == 0 && hash_ok && gen_ok &&
-	    parts_split(&parts, &pt) == 0 && parts_before(state, cur.seq, &pt,
-	    &s_old, &g0) == 0 && g0 == g_rec;
+	/* (the record read once, after parts_split, which empties pt: pt
+	 * keeps it for the new entry's, and an empty difference's, lines) */
+	by_parts = ph->incremental && parts_split(&parts, &pt) == 0 &&
+	    recorded(state, cur.seq, &hash_ok, &h_old, &gen_ok, &g_rec,
+	    &pt.record) == 0 && hash_ok && gen_ok && parts_before(&pt, &s_old,
+	    &g0) == 0 && g0 == g_rec;
 	ph->fingerprint = clock_ms() - t;
 	t = clock_ms();
 	if (ph->incremental) {
@@ -2825,23 +2842,18 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		uint32_t now;
 
 		/* Nothing was sent: the kernel holds the entry in force's
-		 * table, whose record is this entry's while nothing else
+		 * table, whose record (read above, when the difference was
+		 * to be made) is this entry's while nothing else
 		 * committed; else it is not known (drift unknown). */
-		if (recorded(state, cur.seq, &hash_ok, &h_old, &gen_ok,
-		    &g_rec) == 0 && hash_ok && nfgen_read(&now) == 0 &&
-		    now == gck) {
+		if (hash_ok && nfgen_read(&now) == 0 && now == gck) {
 			struct strbuf kept;
 
 			/* (its parts' sums too, when they are of this
 			 * generation) */
 			strbuf_init(&kept, 0);
-			if (gen_ok && g_rec == gck) {
-				char *rec = kernel_record(state, cur.seq);
-
-				parts_kept_lines(rec, &kept, NULL,
+			if (gen_ok && g_rec == gck)
+				parts_kept_lines(pt.record, &kept, NULL,
 				    PARTS_KEPT_MAX);
-				free(rec);
-			}
 			write_kernel(state, e.seq, true, h_old, true, gck,
 			    strbuf_failed(&kept) ? NULL : strbuf_str(&kept));
 			strbuf_free(&kept);
