@@ -2,6 +2,9 @@
 #include "analyze/flowfmt.h"
 
 #include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,27 +46,6 @@ flow_parse_number(const char *s, unsigned max, unsigned *out)
 	if (*end != '\0' || v > max)
 		return -1;
 	*out = (unsigned)v;
-	return 0;
-}
-
-/* tcp, udp, …, or a protocol number. */
-static int
-parse_proto(const char *s, int *out)
-{
-	const struct proto_info *pi = builtin_proto_by_name(s);
-	unsigned n;
-
-	if (pi != NULL) {
-		*out = pi->number;
-		return 0;
-	}
-	if (strcmp(s, "ipv6-icmp") == 0) {
-		*out = 58;
-		return 0;
-	}
-	if (flow_parse_number(s, 255, &n) == -1)
-		return -1;
-	*out = (int)n;
 	return 0;
 }
 
@@ -130,26 +112,62 @@ word_number(const struct word *w, size_t skip, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* tcp, udp, …, or a protocol number: the len bytes at s. */
+static int
+proto_of(const char *s, size_t len, int *out)
+{
+	const struct proto_info *pi = builtin_proto_by_name_len(s, len);
+	struct word w = { s, len };
+	unsigned n;
+
+	if (pi != NULL) {
+		*out = pi->number;
+		return 0;
+	}
+	if (len == 9 && memcmp(s, "ipv6-icmp", 9) == 0) {
+		*out = 58;
+		return 0;
+	}
+	if (word_number(&w, 0, 255, &n) == -1)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int
+parse_proto(const char *s, int *out)
+{
+	return proto_of(s, strlen(s), out);
+}
+
 /* An IPv4 address as conntrack writes it (four decimal numbers of at
  * most 255, no leading zero) into *out; -1 for any other form (then
- * addr_parse decides). */
+ * addr_parse decides).  A replay reads two a line: each number is read
+ * digit by digit with no loop. */
 static int
 quick_v4(const struct word *w, size_t skip, u128 *out)
 {
-	const char *s = w->s + skip, *end = w->s + w->len;
+	const unsigned char *s = (const unsigned char *)w->s + skip;
+	const unsigned char *end = (const unsigned char *)w->s + w->len;
 	uint32_t v = 0;
 	int part;
 
 	for (part = 0; part < 4; part++) {
-		unsigned x = 0, digits = 0;
+		unsigned x;
 
-		while (s < end && *s >= '0' && *s <= '9' && digits < 4) {
-			x = x * 10 + (unsigned)(*s++ - '0');
-			digits++;
-		}
-		if (digits == 0 || digits > 3 || x > 255 || (digits > 1 &&
-		    s[-(int)digits] == '0'))
+		if (s == end || (x = (unsigned)(*s - '0')) > 9)
 			return -1;
+		if (++s < end && (unsigned)(*s - '0') <= 9) {
+			if (x == 0)
+				return -1;	/* a leading zero */
+			x = x * 10 + (unsigned)(*s - '0');
+			if (++s < end && (unsigned)(*s - '0') <= 9) {
+				x = x * 10 + (unsigned)(*s - '0');
+				if (x > 255 || (++s < end &&
+				    (unsigned)(*s - '0') <= 9))
+					return -1;
+			}
+		}
 		v = v << 8 | x;
 		if (part < 3 && (s == end || *s++ != '.'))
 			return -1;
@@ -175,13 +193,6 @@ word_addr(const struct word *w, size_t skip, u128 *out,
 	    errlen);
 }
 
-/* The bytes that end a word: NUL and isspace()'s in the C locale (moat
- * sets no other), in one table: one test a byte instead of two. */
-static const unsigned char word_end[256] = {
-	['\0'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1,
-	['\r'] = 1,
-};
-
 /* isspace() in the C locale, as a table (no call for the locale's). */
 static const unsigned char word_space[256] = {
 	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
@@ -199,14 +210,84 @@ struct ct_line {
 static int
 word_proto(const struct word *w)
 {
-	char buf[32];
 	int proto;
 
-	/* no protocol's name (builtin.c's, "ipv6-icmp") is that long */
-	if (w->len >= sizeof(buf))
-		return -1;
-	return parse_proto(word_str(w, 0, buf, sizeof(buf)), &proto) == 0 ?
-	    proto : -1;
+	return proto_of(w->s, w->len, &proto) == 0 ? proto : -1;
+}
+
+/*
+ * A line's bytes 64 at a time, as two masks: bit i of sp when byte i is
+ * a space (word_space), of nul when it is NUL.  The words of a line are
+ * then found from the masks (the first bit set at or after a place)
+ * instead of a byte at a time: a loop that stops at a word's end, whose
+ * length varies, mispredicts once a word, some eight times a line.
+ */
+struct blk {
+	const char	*at;		/* its first byte */
+	uint64_t	 sp, nul;
+};
+
+#if defined(__SSE2__)
+static uint64_t
+mask16(__m128i m, int i)
+{
+	return (uint64_t)(uint16_t)_mm_movemask_epi8(m) << (16 * i);
+}
+#endif
+
+/* The masks of the 64 bytes at at, the line ending at its NUL at or
+ * before lim (which is readable): bytes past lim are taken as NUL. */
+static void
+blk_load(struct blk *b, const char *at, const char *lim)
+{
+	unsigned char tail[64];
+	const unsigned char *u = (const unsigned char *)at;
+	int i;
+
+	b->at = at;
+	b->sp = b->nul = 0;
+	if (lim - at < 64) {
+		size_t n = (size_t)(lim - at) + 1;
+
+		memcpy(tail, at, n);
+		memset(tail + n, 0, sizeof(tail) - n);
+		u = tail;
+	}
+#if defined(__SSE2__)
+	for (i = 0; i < 4; i++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(u + 16 * i));
+		__m128i t = _mm_sub_epi8(x, _mm_set1_epi8('\t'));
+		__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(x,
+		    _mm_set1_epi8(' ')), _mm_cmpeq_epi8(_mm_min_epu8(t,
+		    _mm_set1_epi8('\r' - '\t')), t));
+
+		b->sp |= mask16(ws, i);
+		b->nul |= mask16(_mm_cmpeq_epi8(x, _mm_setzero_si128()), i);
+	}
+#else
+	for (i = 0; i < 64; i++) {
+		b->sp |= (uint64_t)word_space[u[i]] << i;
+		b->nul |= (uint64_t)(u[i] == '\0') << i;
+	}
+#endif
+}
+
+/* From byte i of block b on (loading the blocks after it as needed): the
+ * first byte that is not a space (spaces), or else the first that ends a
+ * word, a space or NUL.  The line's NUL is either, so none is looked for
+ * past it. */
+static const char *
+blk_next(struct blk *b, unsigned i, const char *lim, bool spaces)
+{
+	for (;;) {
+		uint64_t m = spaces ? ~b->sp : b->sp | b->nul;
+
+		m &= ~0ull << i;
+		if (m != 0)
+			return b->at + __builtin_ctzll(m);
+		blk_load(b, b->at + 64, lim);
+		i = 0;
+	}
 }
 
 /*
@@ -219,8 +300,9 @@ word_proto(const struct word *w)
  * FIELDS_MAX words.
  */
 static void
-read_conntrack(const char *s, struct ct_line *ct)
+read_conntrack(const char *s, const char *lim, struct ct_line *ct)
 {
+	struct blk b;
 	struct word w;
 	bool unknown = false;	/* the word before was "unknown" */
 	bool digit;
@@ -228,14 +310,14 @@ read_conntrack(const char *s, struct ct_line *ct)
 
 	memset(ct, 0, sizeof(*ct));
 	ct->proto = -1;
+	blk_load(&b, s, lim);
 	for (n = 0; n < FIELDS_MAX; n++) {
-		while (word_space[(unsigned char)*s])
-			s++;
+		/* a word: its first byte not a space, then its end */
+		s = blk_next(&b, (unsigned)(s - b.at), lim, true);
 		if (*s == '\0' || *s == '#')
 			break;
 		w.s = s;
-		while (!word_end[(unsigned char)*s])
-			s++;
+		s = blk_next(&b, (unsigned)(s - b.at), lim, false);
 		w.len = (size_t)(s - w.s);
 		switch (w.s[0]) {
 		case 's':
@@ -279,14 +361,14 @@ read_conntrack(const char *s, struct ct_line *ct)
 	}
 }
 
-/* A line of conntrack -L, read in place: no copy of the line, no
- * allocation.  The first src=, dst= and dport= (type= for ICMP) are the
- * original direction. */
+/* A line of conntrack -L, its words read by read_conntrack into ct: no
+ * copy of the line, no allocation.  The first src=, dst= and dport=
+ * (type= for ICMP) are the original direction. */
 static int
-parse_conntrack(const char *line, const struct iface *ifc, struct flow *f,
-    char *err, size_t errlen)
+parse_conntrack(const struct ct_line *ctp, const struct iface *ifc,
+    struct flow *f, char *err, size_t errlen)
 {
-	struct ct_line ct;
+	const struct ct_line ct = *ctp;
 	const struct word *port;
 	char buf[FLOW_LINE_MAX];
 	enum addr_family fs, fd;
@@ -298,7 +380,6 @@ parse_conntrack(const char *line, const struct iface *ifc, struct flow *f,
 		return -1;
 	}
 	f->iface = ifc;
-	read_conntrack(line, &ct);
 	if (ct.src.s == NULL || ct.dst.s == NULL) {
 		snprintf(err, errlen, "no src= or dst=");
 		return -1;
@@ -413,6 +494,7 @@ flow_parse_line_len(const struct policy *p, const char *line, size_t len,
     size_t errlen)
 {
 	char buf[FLOW_LINE_MAX], *w[FIELDS_MAX];
+	struct ct_line ct;
 	int n;
 
 	/* a line shorter than its bound is measured only when the bound is
@@ -423,14 +505,18 @@ flow_parse_line_len(const struct policy *p, const char *line, size_t len,
 		return -1;
 	}
 	memset(f, 0, sizeof(*f));
-	if (strstr(line, "src=") != NULL) {
+	/* A conntrack line is one with "src=" in it.  Its words are read
+	 * first: when one of them starts with src= the line has it, and
+	 * only a line without such a word is searched. */
+	read_conntrack(line, line + len, &ct);
+	if (ct.src.s != NULL || strstr(line, "src=") != NULL) {
 		const char *s = line;
 
 		while (word_space[(unsigned char)*s])
 			s++;
 		if (*s == '\0' || *s == '#')
 			return 0;
-		return parse_conntrack(line, default_iface, f, err, errlen) ==
+		return parse_conntrack(&ct, default_iface, f, err, errlen) ==
 		    -1 ? -1 : 1;
 	}
 	len = strlen(line);

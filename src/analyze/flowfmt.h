@@ -31,8 +31,8 @@ int	 flow_parse_line(const struct policy *p, const char *line,
 	    const struct iface *default_iface, struct flow *f, char *err,
 	    size_t errlen);
 /* flow_parse_line of a line of at most len bytes (it ends at its NUL,
- * which may come sooner): the same answer, without measuring the line
- * when len is short enough. */
+ * which may come sooner; the len + 1 bytes from line are readable): the
+ * same answer, without measuring the line when len is short enough. */
 int	 flow_parse_line_len(const struct policy *p, const char *line,
 	    size_t len, const struct iface *default_iface, struct flow *f,
 	    char *err, size_t errlen);

@@ -106,6 +106,18 @@ builtin_proto_by_name(const char *name)
 }
 
 const struct proto_info *
+builtin_proto_by_name_len(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (strlen(protos[i].name) == len &&
+		    memcmp(protos[i].name, name, len) == 0)
+			return &protos[i];
+	return NULL;
+}
+
+const struct proto_info *
 builtin_proto_by_number(int number)
 {
 	size_t i;

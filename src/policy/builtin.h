@@ -20,6 +20,9 @@ struct proto_info {
 
 /* The protocol called name, or NULL. */
 const struct proto_info *builtin_proto_by_name(const char *name);
+/* The same, of the len bytes at name (no NUL needed). */
+const struct proto_info *builtin_proto_by_name_len(const char *name,
+	    size_t len);
 /* The protocol with this IP protocol number, or NULL. */
 const struct proto_info *builtin_proto_by_number(int number);
 /* The ICMP (proto 1) or ICMPv6 (58) type called name, or -1. */

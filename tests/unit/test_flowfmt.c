@@ -224,6 +224,106 @@ test_lines(void **state)
 	policy_free(p);
 }
 
+/* What flow_parse_line_len says of line (its own exact buffer, so that
+ * a read past its NUL is caught by the sanitizer), as text. */
+static void
+parse_as_text(const struct policy *p, const char *line, size_t len,
+    char *out, size_t outlen)
+{
+	char *buf = malloc(len + 1), err[256] = "", a[ADDR_STRLEN],
+	    b[ADDR_STRLEN];
+	struct flow f;
+	int got;
+
+	assert_non_null(buf);
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	got = flow_parse_line_len(p, buf, len, policy_iface(p, "LAN"), &f,
+	    err, sizeof(err));
+	addr_format(f.src, a, sizeof(a));
+	addr_format(f.dst, b, sizeof(b));
+	if (got == 1)
+		snprintf(out, outlen, "1 %d %u %s %s", f.proto, f.dport, a, b);
+	else
+		snprintf(out, outlen, "%d %s", got, got == -1 ? err : "");
+	free(buf);
+}
+
+/*
+ * The reader finds a line's words 64 bytes at a time: every case read
+ * the same with its words moved across those blocks' edges (1 to 130
+ * bytes of every kind of space before it, and spaces between its words
+ * doubled), with a byte below 0x21 that is no space inside a word, and
+ * ending at the very end of its buffer.
+ */
+static void
+test_blocks(void **state)
+{
+	static const char spaces[] = " \t\v\f\r";
+	struct policy *p = parse_ok(seed);
+	char want[512], got[512], *t;
+	size_t i, k, j, n;
+
+	(void)state;
+	t = malloc(8192);
+	assert_non_null(t);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *line = cases[i].line;
+
+		parse_as_text(p, line, strlen(line), want, sizeof(want));
+		for (k = 1; k <= 130; k++) {
+			for (j = 0; j < k; j++)
+				t[j] = spaces[j % 5];
+			strcpy(t + k, line);
+			parse_as_text(p, t, strlen(t), got, sizeof(got));
+			if (strcmp(got, want) != 0)
+				fail_msg("'%.60s' after %zu spaces: '%s', not "
+				    "'%s'", line, k, got, want);
+			/* each space doubled, by a tab */
+			for (n = k, j = 0; line[j] != '\0'; j++) {
+				t[n++] = line[j];
+				if (line[j] == ' ')
+					t[n++] = '\t';
+			}
+			t[n] = '\0';
+			parse_as_text(p, t, n, got, sizeof(got));
+			if (strcmp(got, want) != 0)
+				fail_msg("'%.60s' spaced, after %zu: '%s', not "
+				    "'%s'", line, k, got, want);
+		}
+	}
+	/* A control byte is part of its word, at any place in a block. */
+	for (k = 0; k <= 70; k++) {
+		memset(t, ' ', k);
+		snprintf(t + k, 8192 - k, "tcp 6 ESTAB\001LISHED src=1.1.1.1 "
+		    "dst=2.2.2.2 sport=\0331 dport=25");
+		parse_as_text(p, t, strlen(t), got, sizeof(got));
+		assert_string_equal(got, "1 6 25 1.1.1.1 2.2.2.2");
+		snprintf(t + k, 8192 - k, "tcp 6 src=1.1.1.1\001 dst=2.2.2.2 "
+		    "dport=25");
+		parse_as_text(p, t, strlen(t), got, sizeof(got));
+		assert_string_equal(got, "-1 '1.1.1.1\001' is not an IPv4 "
+		    "address");
+	}
+	/* A line cut by a NUL ends there, though its bound says more. */
+	strcpy(t, "tcp 6 src=1.1.1.1 dst=2.2.2.2 dport=25");
+	memcpy(t + strlen(t) + 1, " dport=26 src=9.9.9.9", 22);
+	{
+		char *b = malloc(61), err[256];
+		struct flow f;
+
+		assert_non_null(b);
+		memcpy(b, t, 60);
+		b[60] = '\0';
+		assert_int_equal(flow_parse_line_len(p, b, 60,
+		    policy_iface(p, "LAN"), &f, err, sizeof(err)), 1);
+		assert_int_equal(f.dport, 25);
+		free(b);
+	}
+	free(t);
+	policy_free(p);
+}
+
 /* Flow f as a line of one of the two forms (a conntrack line when ct),
  * into b. */
 static void
@@ -463,6 +563,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_replay),
 	};
 
