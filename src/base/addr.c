@@ -142,6 +142,79 @@ static const char octet_text[256][4] = {
 	OCTET64(0), OCTET64(64), OCTET64(128), OCTET64(192),
 };
 
+/* Address a's IPv4 text (a.b.c.d) at s, NUL after it; its length. */
+static size_t
+v4_text(uint32_t a, char *s)
+{
+	char *p = s;
+	int i;
+
+	for (i = 24; i >= 0; i -= 8) {
+		const char *d = octet_text[(a >> i) & 255];
+
+		memcpy(p, d, 4);	/* inside INET_ADDRSTRLEN */
+		p += d[3];
+		*p++ = i > 0 ? '.' : '\0';
+	}
+	return (size_t)(p - s) - 1;
+}
+
+/*
+ * IPv6 text as inet_ntop writes it (RFC 5952), without its printf: eight
+ * groups in lower-case hex without leading zeros, the longest run of two
+ * or more zero groups (the first of equal ones) as "::", and the last
+ * four bytes as IPv4 when the run is the first five groups followed by
+ * ffff, or the first six.  buf has INET6_ADDRSTRLEN bytes.  Its length.
+ */
+static size_t
+v6_text(u128 a, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	int i, run = -1, runlen = 0, at = -1, len = 0;
+	char *s = buf;
+
+	for (i = 7; i >= 0; i--, a >>= 16)
+		w[i] = (unsigned)(a & 0xffff);
+	for (i = 0; i <= 8; i++) {
+		if (i < 8 && w[i] == 0) {
+			if (at == -1)
+				at = i, len = 0;
+			len++;
+			continue;
+		}
+		if (at != -1 && len > runlen)
+			run = at, runlen = len;
+		at = -1;
+	}
+	if (runlen < 2)
+		run = -1;
+	for (i = 0; i < 8; i++) {
+		int sh;
+
+		if (run != -1 && i >= run && i < run + runlen) {
+			if (i == run)
+				*s++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*s++ = ':';
+		if (i == 6 && run == 0 && (runlen == 6 || (runlen == 5 &&
+		    w[5] == 0xffff))) {
+			s += v4_text((uint32_t)w[6] << 16 | w[7], s);
+			return (size_t)(s - buf);
+		}
+		for (sh = 12; sh > 0 && (w[i] >> sh) == 0; sh -= 4)
+			;
+		for (; sh >= 0; sh -= 4)
+			*s++ = hex[(w[i] >> sh) & 15];
+	}
+	if (run != -1 && run + runlen == 8)
+		*s++ = ':';
+	*s = '\0';
+	return (size_t)(s - buf);
+}
+
 void
 addr_format(u128 a, char *buf, size_t len)
 {
@@ -155,20 +228,12 @@ addr_format_len(u128 a, char *buf, size_t len)
 	struct in_addr in4;
 	int i;
 
-	if (addr_family_of(a) == FAM_V4 && len >= INET_ADDRSTRLEN) {
-		/* inet_ntop's text, without its printf: a replay formats
-		 * millions */
-		char *s = buf;
-
-		for (i = 24; i >= 0; i -= 8) {
-			const char *d = octet_text[(a >> i) & 255];
-
-			memcpy(s, d, 4);	/* inside INET_ADDRSTRLEN */
-			s += d[3];
-			*s++ = i > 0 ? '.' : '\0';
-		}
-		return (size_t)(s - buf) - 1;
-	}
+	/* inet_ntop's text, without its printf: a replay formats
+	 * millions */
+	if (addr_family_of(a) == FAM_V4 && len >= INET_ADDRSTRLEN)
+		return v4_text((uint32_t)a, buf);
+	if (addr_family_of(a) == FAM_V6 && len >= INET6_ADDRSTRLEN)
+		return v6_text(a, buf);
 	if (addr_family_of(a) == FAM_V4) {
 		in4.s_addr = htonl((uint32_t)a);
 		if (inet_ntop(AF_INET, &in4, buf, (socklen_t)len) == NULL)

@@ -557,11 +557,65 @@ test_format(void **state)
 	assert_int_equal(n, strlen(got));
 }
 
+/* IPv6 text is inet_ntop's: runs of zero groups of every length at
+ * every place (the longest, the first of equal ones, none of one group),
+ * groups of one to four digits, the IPv4 forms of ::a.b.c.d and
+ * ::ffff:a.b.c.d's neighbours, and random addresses. */
+static void
+test_format6(void **state)
+{
+	static const unsigned kinds[] = { 0, 0, 0, 1, 0xf, 0xab, 0xfff,
+	    0xffff, 0x1000, 0x20 };
+	struct rng r = { 7 };
+	char got[ADDR_STRLEN], want[INET6_ADDRSTRLEN];
+	unsigned char b[16];
+	u128 a;
+	size_t n;
+	int i, k;
+
+	(void)state;
+	for (i = 0; i < 400000; i++) {
+		a = 0;
+		for (k = 0; k < 8; k++) {
+			uint32_t x = (uint32_t)rng_next(&r);
+			unsigned w = i % 4 == 3 ? x & 0xffff :
+			    kinds[x % (sizeof(kinds) / sizeof(kinds[0]))];
+
+			a = a << 16 | w;
+		}
+		if (i < 256 * 256)	/* every pattern of zero groups */
+			for (k = 0; k < 8; k++)
+				if (i & (1 << k))
+					a &= ~((u128)0xffff << (16 * k));
+		if (addr_family_of(a) == FAM_V4)
+			continue;
+		for (k = 15; k >= 0; k--)
+			b[k] = (unsigned char)(a >> (8 * (15 - k)));
+		memset(got, 'x', sizeof(got));
+		n = addr_format_len(a, got, sizeof(got));
+		assert_non_null(inet_ntop(AF_INET6, b, want, sizeof(want)));
+		if (strcmp(got, want) != 0)
+			fail_msg("'%s', not inet_ntop's '%s'", got, want);
+		assert_int_equal(n, strlen(want));
+	}
+	for (i = 0; i < 3; i++) {
+		static const char *const fixed[] = { "::1.2.3.4",
+		    "::fffe:102:304", "::1:ffff:102:304" };
+
+		assert_int_equal(inet_pton(AF_INET6, fixed[i], b), 1);
+		for (a = 0, k = 0; k < 16; k++)
+			a = a << 8 | b[k];
+		addr_format_len(a, got, sizeof(got));
+		assert_string_equal(got, fixed[i]);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_format6),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_replay),
