@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript|lintmemo]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript|lintmemo|flowline]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
@@ -11,7 +11,8 @@
 # (fuzz/corpus-geoip); feedmsg, a report of the feed process as moatd's
 # parent checks it (fuzz/corpus-feedmsg); import, moat import of a
 # config.xml (fuzz/corpus-import); nfscript, moat's compiled nft text
-# read into its own nf_tables batch, never sent (fuzz/corpus-nfscript).
+# read into its own nf_tables batch, never sent (fuzz/corpus-nfscript);
+# flowline, the replay's reader of flow lines (fuzz/corpus-flowline).
 # Needs clang and libclang-rt-14-dev.
 #
 # FUZZ_RUNS=N (the import and nfscript targets): N runs instead of
@@ -114,6 +115,13 @@ tlspol)
 		-lgnutls -lunbound -lcrypt -pthread
 	"$out/fuzz_tlspol" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-artifact_prefix=fuzz/ fuzz/corpus-tlspol
+	;;
+flowline)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_flowline" fuzz/fuzz_flowline.c \
+		src/base/*.c src/policy/*.c src/analyze/*.c -lcrypt -pthread
+	"$out/fuzz_flowline" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-flowline
 	;;
 urllist)
 	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined \
