@@ -164,7 +164,8 @@ v4_text(uint32_t a, char *s)
  * groups in lower-case hex without leading zeros, the longest run of two
  * or more zero groups (the first of equal ones) as "::", and the last
  * four bytes as IPv4 when the run is the first five groups followed by
- * ffff, or the first six.  buf has INET6_ADDRSTRLEN bytes.  Its length.
+ * ffff (never here: moat holds those as IPv4), or the first six.  buf
+ * has INET6_ADDRSTRLEN bytes.  Its length.
  */
 static size_t
 v6_text(u128 a, char *buf)
