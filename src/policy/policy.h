@@ -307,6 +307,8 @@ struct rule {
 	bool			 log;
 	bool			 disabled;
 	bool			 dead;		/* lint: can never match */
+	unsigned		 sched_mark;	/* accept with a schedule: its
+						   ct mark, 1, 2, …; else 0 */
 	struct gw_ref		 gw;		/* accept only: gateway NAME */
 	struct loc		 loc;
 	char			*ifname;
@@ -319,8 +321,6 @@ struct rule {
 	struct loc		 sched_loc;
 	struct schedule		*sched;		/* bound by resolve */
 	uint64_t		 id;		/* stable: policy_rule_id */
-	unsigned		 sched_mark;	/* accept with a schedule: its
-						   ct mark, 1, 2, …; else 0 */
 };
 
 struct nat {
