@@ -258,11 +258,13 @@ try:
     check("tcp 515,631,9100" in d.find_element(By.ID, "services-table").text,
           "an object and a service defined through the forms")
     shot("objects")
-    d.find_element(By.CSS_SELECTOR, "button[aria-label='Delete service PRINTING']").click()
-    d.switch_to.alert.accept()
+    # (each deletion redraws both tables: a button found before may be
+    # gone by its click, so click() looks for it when it clicks)
+    click("button[aria-label='Delete service PRINTING']")
+    wait.until(EC.alert_is_present()).accept()
     wait.until(lambda _: "PRINTING" not in d.find_element(By.ID, "services-table").text)
-    d.find_element(By.CSS_SELECTOR, "button[aria-label='Delete object PRINTERS']").click()
-    d.switch_to.alert.accept()
+    click("button[aria-label='Delete object PRINTERS']")
+    wait.until(EC.alert_is_present()).accept()
     wait.until(lambda _: "PRINTERS" not in d.find_element(By.ID, "objects-table").text)
 
     # Seed configuration A, through the form.
