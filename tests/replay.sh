@@ -77,6 +77,23 @@ cmp -s "$tmp/json.1" "$tmp/json.3" && cmp -s "$tmp/jerr.1" "$tmp/jerr.3" &&
     [ "$(wc -l <"$tmp/json.1")" = 100005 ] ||
 	{ echo "FAIL: --json --threads 3 differs from one thread's"; failed=1; }
 echo "the replay of 100,005 lines: the same output by 1, 2, 3 and the default threads (and JSON by 1 and 3)"
+# A chunk's first line number is the newlines of the chunks before it,
+# counted: 10,000 blank lines (a newline in every byte) in a chunk before
+# the one of a bad line, the first chunk or the second.
+for skip in 0 600000; do
+	{
+		head -c "$skip" "$tmp/flows" | sed '$d'
+		head -c 10000 /dev/zero | tr '\0' '\n'
+		head -c 700000 "$tmp/flows" | sed '$d'
+		printf 'tcp 6 1 src=10.1.1.300 dst=2.2.2.2 dport=25\n'
+	} >"$tmp/blank"
+	want=$(wc -l <"$tmp/blank")
+	"$moat" test -f "$tmp/policy.conf" --in LAN --batch "$tmp/blank" \
+	    >"$tmp/out.b" 2>/dev/null
+	grep -q "^error: line $want: .10.1.1.300. is not an IPv4 address$" \
+	    "$tmp/out.b" ||
+		{ echo "FAIL: the bad line after 10,000 blank ones is not line $want"; failed=1; }
+done
 [ $n -ge 20 ] || { echo "FAIL: only $n interfaces"; failed=1; }
 echo "ctgen and the replay: $n interfaces of the golden configs and examples"
 exit $failed
