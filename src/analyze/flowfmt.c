@@ -134,12 +134,6 @@ proto_of(const char *s, size_t len, int *out)
 	return 0;
 }
 
-static int
-parse_proto(const char *s, int *out)
-{
-	return proto_of(s, strlen(s), out);
-}
-
 /* An IPv4 address as conntrack writes it (four decimal numbers of at
  * most 255, no leading zero) into *out; -1 for any other form (then
  * addr_parse decides).  A replay reads two a line: each number is read
@@ -206,7 +200,7 @@ struct ct_line {
 };
 
 /* The protocol a word names that has no '=' and starts with no digit
- * (parse_proto's), or -1. */
+ * (proto_of's), or -1. */
 static int
 word_proto(const struct word *w)
 {
@@ -365,10 +359,9 @@ read_conntrack(const char *s, const char *lim, struct ct_line *ct)
  * copy of the line, no allocation.  The first src=, dst= and dport=
  * (type= for ICMP) are the original direction. */
 static int
-parse_conntrack(const struct ct_line *ctp, const struct iface *ifc,
+parse_conntrack(const struct ct_line *ct, const struct iface *ifc,
     struct flow *f, char *err, size_t errlen)
 {
-	const struct ct_line ct = *ctp;
 	const struct word *port;
 	char buf[FLOW_LINE_MAX];
 	enum addr_family fs, fd;
@@ -380,17 +373,17 @@ parse_conntrack(const struct ct_line *ctp, const struct iface *ifc,
 		return -1;
 	}
 	f->iface = ifc;
-	if (ct.src.s == NULL || ct.dst.s == NULL) {
+	if (ct->src.s == NULL || ct->dst.s == NULL) {
 		snprintf(err, errlen, "no src= or dst=");
 		return -1;
 	}
-	if ((f->proto = ct.proto) == -1) {
+	if ((f->proto = ct->proto) == -1) {
 		snprintf(err, errlen, "no protocol");
 		return -1;
 	}
 	/* an ICMP type is a byte, as the other form and the policy have it */
 	icmp = f->proto == 1 || f->proto == 58;
-	port = icmp ? &ct.type : &ct.dport;
+	port = icmp ? &ct->type : &ct->dport;
 	f->dport = 0;
 	if (port->s != NULL && word_number(port, icmp ? 5 : 6, icmp ? 255 :
 	    65535, &f->dport) == -1) {
@@ -399,8 +392,8 @@ parse_conntrack(const struct ct_line *ctp, const struct iface *ifc,
 		    "bad port '%s' (0-65535)", buf);
 		return -1;
 	}
-	if (word_addr(&ct.src, 4, &f->src, &fs, err, errlen) == -1 ||
-	    word_addr(&ct.dst, 4, &f->dst, &fd, err, errlen) == -1)
+	if (word_addr(&ct->src, 4, &f->src, &fs, err, errlen) == -1 ||
+	    word_addr(&ct->dst, 4, &f->dst, &fd, err, errlen) == -1)
 		return -1;
 	if (fs != fd) {
 		snprintf(err, errlen, "source and destination are of two "
@@ -449,7 +442,7 @@ flow_set_proto(const char *proto, const char *port, enum addr_family fam,
 	const struct proto_info *pi;
 	int t;
 
-	if (parse_proto(proto, &f->proto) == -1) {
+	if (proto_of(proto, strlen(proto), &f->proto) == -1) {
 		snprintf(err, errlen, "unknown protocol '%s'", proto);
 		return -1;
 	}

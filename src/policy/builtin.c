@@ -97,12 +97,7 @@ const char *const builtin_antilockout_services[] = { "SSH", "HTTP", "HTTPS",
 const struct proto_info *
 builtin_proto_by_name(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
-		if (strcmp(protos[i].name, name) == 0)
-			return &protos[i];
-	return NULL;
+	return builtin_proto_by_name_len(name, strlen(name));
 }
 
 const struct proto_info *
