@@ -713,9 +713,14 @@ policy_eval_many(const struct policy *p, const struct policy_index *idx,
 	for (i = 0; i < n; i++)
 		if (prio[i] >= 0)
 			__builtin_prefetch(&p->rules[prio[i]]);
+	/* (what a verdict reads of its rule is its first 64 bytes, which a
+	 * rule aligned to 16 bytes has on two lines three times in four) */
 	for (i = 0; i < n; i++)
-		if (prio[i] >= 0)
+		if (prio[i] >= 0) {
 			__builtin_prefetch(p->rules[prio[i]]);
+			__builtin_prefetch((const char *)p->rules[prio[i]] +
+			    63);
+		}
 	for (i = 0; i < n; i++) {
 		if (prio[i] != -2)
 			eval_by_rule(&f[i], prio[i] >= 0 ? p->rules[prio[i]] :

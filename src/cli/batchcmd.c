@@ -17,8 +17,9 @@
  * policy_eval_many for the deciding, the prefetches below for the texts.
  *
  * And the chunks of the input are answered by several threads at once
- * (see struct chunk and struct pool below), each with its own cache and
- * batch; the policy and its index are only read.
+ * (see struct chunk and struct pool below), each with its own batch; the
+ * policy and its index are only read, and the verdicts' texts are shared
+ * (struct texts).
  */
 #include "cli/batchcmd.h"
 
@@ -28,6 +29,8 @@
 #endif
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,51 +44,128 @@
 #define READ_BLOCK	(1u << 18)
 #define BLOCK_MIN	2048
 
-/* A verdict's text, once printed: where it is in the cache's buffer. */
+/* A verdict's text, once printed: what it is the text of, and the text
+ * (with its newline) right after, in the same cache lines. */
 struct said {
-	const void	*key;		/* the rule or interface; NULL: none */
+	const void	*key;		/* the rule or interface */
 	int		 action;
-	size_t		 off, len;
+	uint32_t	 len;
+	char		 text[];
 };
 
-struct cache {
-	struct said	*rule;		/* by rule number (0: anti-lockout) */
+typedef struct said *_Atomic said_ptr;
+
+/*
+ * The texts said, one slot a rule (by number, 0: anti-lockout) and one
+ * an interface's default, shared by the workers: a rule's text is printed
+ * by the first worker that needs it and read by all.  With a text cache
+ * of each worker's own, two workers held the texts of a 100,000-rule
+ * policy twice (11 MB each), and with the index, the rules and the two
+ * caches a replay's memory read at random passed the 32 MB of the
+ * processor's last cache.  A slot is set once its text is whole (a
+ * release store, read with acquire); two workers that print the same
+ * text at once both set it, the same text, and both stay readable: a
+ * text is freed only after every worker has stopped.
+ */
+struct texts {
+	said_ptr	*rule;
 	size_t		 nrule;
-	struct said	*dflt;		/* by interface index */
+	said_ptr	*dflt;
 	size_t		 ndflt;
-	struct strbuf	 text;
 };
 
 static int
-cache_init(struct cache *c, const struct policy *p)
+texts_init(struct texts *t, const struct policy *p)
 {
 	size_t i;
 
-	c->nrule = p->nrule + 1;
-	c->ndflt = 1;
+	t->nrule = p->nrule + 1;
+	t->ndflt = 1;
 	for (i = 0; i < p->niface; i++)
-		if ((size_t)p->ifaces[i]->index + 1 > c->ndflt)
-			c->ndflt = (size_t)p->ifaces[i]->index + 1;
+		if ((size_t)p->ifaces[i]->index + 1 > t->ndflt)
+			t->ndflt = (size_t)p->ifaces[i]->index + 1;
 	/* read at random, one slot a flow */
-	c->rule = big_alloc(c->nrule * sizeof(*c->rule));
-	c->dflt = calloc(c->ndflt, sizeof(*c->dflt));
-	strbuf_init(&c->text, 0);
-	if (c->rule == NULL || c->dflt == NULL)
+	t->rule = big_alloc(t->nrule * sizeof(*t->rule));
+	t->dflt = calloc(t->ndflt, sizeof(*t->dflt));
+	if (t->rule == NULL || t->dflt == NULL)
 		return -1;
-	memset(c->rule, 0, c->nrule * sizeof(*c->rule));
+	for (i = 0; i < t->nrule; i++)
+		atomic_init(&t->rule[i], NULL);
 	return 0;
+}
+
+static void
+texts_free(struct texts *t)
+{
+	free(t->rule);
+	free(t->dflt);
+}
+
+/* Where a worker keeps the texts it printed: blocks that never move (a
+ * text stays where the slot says while the others read it). */
+#define TEXT_BLOCK	(2u << 20)
+
+struct tblock {
+	struct tblock	*next;
+	char		 room[];
+};
+
+struct cache {
+	struct texts	*t;
+	struct tblock	*blocks;
+	char		*at;		/* free room in the newest block */
+	size_t		 left;
+	struct strbuf	 scratch;	/* a text being printed */
+};
+
+static void
+cache_init(struct cache *c, struct texts *t)
+{
+	c->t = t;
+	c->blocks = NULL;
+	c->at = NULL;
+	c->left = 0;
+	strbuf_init(&c->scratch, 0);
 }
 
 static void
 cache_free(struct cache *c)
 {
-	free(c->rule);
-	free(c->dflt);
-	strbuf_free(&c->text);
+	struct tblock *b, *next;
+
+	for (b = c->blocks; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	strbuf_free(&c->scratch);
+}
+
+/* n bytes of c's blocks for a said, or NULL. */
+static struct said *
+cache_take(struct cache *c, size_t n)
+{
+	struct tblock *b;
+	void *got;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n > TEXT_BLOCK - sizeof(*b))
+		return NULL;
+	if (n > c->left) {
+		if ((b = big_alloc(TEXT_BLOCK)) == NULL)
+			return NULL;
+		b->next = c->blocks;
+		c->blocks = b;
+		c->at = b->room;
+		c->left = TEXT_BLOCK - sizeof(*b);
+	}
+	got = c->at;
+	c->at += n;
+	c->left -= n;
+	return got;
 }
 
 /* The slot for v's text, or NULL when its text depends on the flow. */
-static struct said *
+static said_ptr *
 cache_slot(struct cache *c, const struct flow *f, const struct verdict *v,
     const void **key)
 {
@@ -98,45 +178,51 @@ cache_slot(struct cache *c, const struct flow *f, const struct verdict *v,
 	case BY_ANTILOCKOUT:
 		at = (size_t)v->rule->number;
 		*key = v->rule;
-		return at < c->nrule ? &c->rule[at] : NULL;
+		return at < c->t->nrule ? &c->t->rule[at] : NULL;
 	case BY_DEFAULT:
 		at = (size_t)f->iface->index;
 		*key = f->iface;
-		return at < c->ndflt ? &c->dflt[at] : NULL;
+		return at < c->t->ndflt ? &c->t->dflt[at] : NULL;
 	default:
 		return NULL;
 	}
 }
 
-/* printer_verdict(p, f, v) and a newline, copied from the cache when it
+/* printer_verdict(p, f, v) and a newline, copied from the texts when it
  * was said. */
 static void
 put_verdict(struct cache *c, const struct policy *p, const struct flow *f,
     const struct verdict *v, struct strbuf *b)
 {
 	const void *key = NULL;
-	struct said *s = cache_slot(c, f, v, &key);
-	size_t start = c->text.len;
+	said_ptr *slot = cache_slot(c, f, v, &key);
+	struct said *s;
 
-	if (s == NULL) {
+	if (slot == NULL) {
 		printer_verdict(p, f, v, b);
 		strbuf_putc(b, '\n');
 		return;
 	}
-	if (s->key != key || s->action != (int)v->action) {
-		printer_verdict(p, f, v, &c->text);
-		strbuf_putc(&c->text, '\n');
-		if (strbuf_failed(&c->text)) {
+	s = atomic_load_explicit(slot, memory_order_acquire);
+	if (s == NULL || s->key != key || s->action != (int)v->action) {
+		strbuf_reset(&c->scratch);
+		printer_verdict(p, f, v, &c->scratch);
+		strbuf_putc(&c->scratch, '\n');
+		if (strbuf_failed(&c->scratch) ||
+		    c->scratch.len > UINT32_MAX ||
+		    (s = cache_take(c, sizeof(*s) + c->scratch.len)) ==
+		    NULL) {
 			printer_verdict(p, f, v, b);
 			strbuf_putc(b, '\n');
 			return;
 		}
 		s->key = key;
 		s->action = (int)v->action;
-		s->off = start;
-		s->len = c->text.len - start;
+		s->len = (uint32_t)c->scratch.len;
+		memcpy(s->text, strbuf_str(&c->scratch), s->len);
+		atomic_store_explicit(slot, s, memory_order_release);
 	}
-	strbuf_add(b, strbuf_str(&c->text) + s->off, s->len);
+	strbuf_add(b, s->text, s->len);
 }
 
 /* Unsigned decimal of v into buf (at least 10 bytes); its length. */
@@ -218,7 +304,7 @@ struct batch {
 	struct flow	 f[BATCH];
 	struct verdict	 v[BATCH];
 	int		 prio[BATCH];
-	struct said	*said[BATCH];	/* its verdict's slot in the cache */
+	said_ptr	*said[BATCH];	/* its verdict's slot in the texts */
 	char		 err[BATCH][256];
 };
 
@@ -245,18 +331,18 @@ prefetch_slots(struct cache *c, struct batch *bt)
 
 /* Prefetch the text that flow k's slot points to, if any. */
 static void
-prefetch_text(const struct cache *c, const struct batch *bt, size_t k)
+prefetch_text(const struct batch *bt, size_t k)
 {
-	const struct said *s;
-	const char *t;
-	size_t at;
+	const char *s;
 
-	if (k >= bt->nflow || (s = bt->said[k]) == NULL || s->len == 0)
+	/* (its length is not read: that would wait for the line) */
+	if (k >= bt->nflow || bt->said[k] == NULL ||
+	    (s = (const char *)atomic_load_explicit(bt->said[k],
+	    memory_order_relaxed)) == NULL)
 		return;
-	t = strbuf_str(&c->text) + s->off;
-	for (at = 0; at < s->len; at += 64)
-		__builtin_prefetch(t + at);
-	__builtin_prefetch(t + s->len - 1);
+	__builtin_prefetch(s);
+	__builtin_prefetch(s + 64);
+	__builtin_prefetch(s + 128);
 }
 
 /*
@@ -280,18 +366,19 @@ struct chunk {
 /* What one thread needs to answer chunks: its own cache and batch. */
 struct answerer {
 	struct cache		 c;
-	struct batch		*bt;
+	struct batch		*bt;		/* lines being taken */
+	struct batch		*ready;		/* decided, to be printed */
 	const struct policy	*p;
 	const struct policy_index *idx;
 	const struct batch_opts	*o;
 };
 
-/* Answer the lines of bt, in order, into ch; empty bt. */
+/* Decide the lines of bt: read them, ask the policy, and prefetch the
+ * slots of their texts. */
 static void
-run_batch(struct answerer *a, struct chunk *ch)
+decide_batch(struct answerer *a, struct batch *bt)
 {
 	const struct batch_opts *o = a->o;
-	struct batch *bt = a->bt;
 	size_t i, k;
 
 	for (i = 0; i < bt->n; i++) {
@@ -305,11 +392,19 @@ run_batch(struct answerer *a, struct chunk *ch)
 		}
 	}
 	policy_eval_many(a->p, a->idx, bt->f, bt->v, bt->prio, bt->nflow);
-	if (!o->json) {
+	if (!o->json)
 		prefetch_slots(&a->c, bt);
-		for (k = 0; k < TEXT_AHEAD; k++)
-			prefetch_text(&a->c, bt, k);
-	}
+}
+
+/* The answers of bt, decided, into ch, in order; empty bt. */
+static void
+print_batch(struct answerer *a, struct batch *bt, struct chunk *ch)
+{
+	const struct batch_opts *o = a->o;
+	size_t i, k;
+
+	for (k = 0; k < TEXT_AHEAD && !o->json; k++)
+		prefetch_text(bt, k);
 	for (i = 0; i < bt->n; i++) {
 		if (bt->got[i] == -1) {
 			ch->nbad++;
@@ -324,12 +419,39 @@ run_batch(struct answerer *a, struct chunk *ch)
 		if (o->json)
 			json_verdict(a->p, &bt->f[k], &bt->v[k], &ch->out);
 		else {
-			prefetch_text(&a->c, bt, k + TEXT_AHEAD);
+			prefetch_text(bt, k + TEXT_AHEAD);
 			put_answer(&a->c, a->p, &bt->f[k], &bt->v[k],
 			    &ch->out);
 		}
 	}
 	bt->n = bt->nflow = 0;
+}
+
+/*
+ * The lines taken (a->bt) decided, then the batch decided before them
+ * printed, and the two swapped: a batch's slots are asked for a whole
+ * batch before they are read (printed at once, the load of the first
+ * slots, just asked for, was two fifths of the printing's own time at
+ * 100,000 rules).  The lines of both are in the chunk being answered.
+ */
+static void
+run_batch(struct answerer *a, struct chunk *ch)
+{
+	struct batch *t;
+
+	decide_batch(a, a->bt);
+	print_batch(a, a->ready, ch);
+	t = a->ready;
+	a->ready = a->bt;
+	a->bt = t;
+}
+
+/* ch's last lines decided and both batches printed. */
+static void
+finish_chunk(struct answerer *a, struct chunk *ch)
+{
+	run_batch(a, ch);
+	print_batch(a, a->ready, ch);
 }
 
 /* Take one line of len bytes (NUL-terminated, without its newline, left
@@ -359,7 +481,7 @@ answer_chunk(struct answerer *a, struct chunk *ch)
 		/* what flow_parse_line says of a long line */
 		*end = '\0';
 		one_line(a, ch, s, ch->len, ++lineno);
-		run_batch(a, ch);
+		finish_chunk(a, ch);
 		return;
 	}
 	/* a line ends at its first CR: looked for only in a chunk that has
@@ -372,27 +494,28 @@ answer_chunk(struct answerer *a, struct chunk *ch)
 		one_line(a, ch, s, (size_t)(cr - s), ++lineno);
 		s = nl + 1;
 	}
-	run_batch(a, ch);
+	finish_chunk(a, ch);
 }
 
 static int
 answerer_init(struct answerer *a, const struct policy *p,
-    const struct policy_index *idx, const struct batch_opts *o)
+    const struct policy_index *idx, const struct batch_opts *o,
+    struct texts *t)
 {
 	a->p = p;
 	a->idx = idx;
 	a->o = o;
+	cache_init(&a->c, t);
 	a->bt = calloc(1, sizeof(*a->bt));
-	/* cache_init even when calloc failed: cache_free needs it */
-	if (cache_init(&a->c, p) == -1 || a->bt == NULL)
-		return -1;
-	return 0;
+	a->ready = calloc(1, sizeof(*a->ready));
+	return a->bt == NULL || a->ready == NULL ? -1 : 0;
 }
 
 static void
 answerer_free(struct answerer *a)
 {
 	free(a->bt);
+	free(a->ready);
 	cache_free(&a->c);
 }
 
@@ -594,6 +717,7 @@ batch_replay(const struct policy *p, const struct policy_index *idx,
 	struct pool pl = { .nring = 1 };
 	struct worker *w = NULL;
 	struct answerer self;
+	struct texts texts = { NULL, 0, NULL, 0 };
 	size_t nw = 0, want, nwritten = 0, i;
 	int rc = -1, got;
 	bool ok = true;
@@ -605,7 +729,8 @@ batch_replay(const struct policy *p, const struct policy_index *idx,
 	pthread_mutex_init(&pl.lock, NULL);
 	pthread_cond_init(&pl.work, NULL);
 	pthread_cond_init(&pl.answered, NULL);
-	if (answerer_init(&self, p, idx, o) == -1 ||
+	if (answerer_init(&self, p, idx, o, &texts) == -1 ||
+	    texts_init(&texts, p) == -1 ||
 	    (r.carry = malloc(2 * r.block)) == NULL)
 		goto nomem;
 	/* One thread: this one answers each chunk as it is read.  More:
@@ -625,7 +750,7 @@ batch_replay(const struct policy *p, const struct policy_index *idx,
 	}
 	for (nw = 0; nw < want && w != NULL; nw++) {
 		w[nw].pool = &pl;
-		if (answerer_init(&w[nw].a, p, idx, o) == -1) {
+		if (answerer_init(&w[nw].a, p, idx, o, &texts) == -1) {
 			answerer_free(&w[nw].a);
 			break;
 		}
@@ -701,6 +826,8 @@ nomem:
 	free(w);
 	free(r.carry);
 	answerer_free(&self);
+	/* (after every worker stopped: they read each other's texts) */
+	texts_free(&texts);
 	pthread_cond_destroy(&pl.answered);
 	pthread_cond_destroy(&pl.work);
 	pthread_mutex_destroy(&pl.lock);
