@@ -1320,9 +1320,11 @@ cls_lookup(const struct classifier *c, const u128 *p)
  * point of the batch, the reads of different points are independent and
  * the processor overlaps them.  Each point asks the same trees in the
  * same order as cls_lookup, and with the same best so far, so the
- * answers are the same.
+ * answers are the same.  A replay's batch (64 flows) is walked at once:
+ * 32 at a time left the second half's first reads waiting for the first
+ * half's last (100K rules, one thread, medians of 15: 518 against 553 ms).
  */
-#define MANY	32
+#define MANY	64
 
 struct many {
 	size_t		 n;
