@@ -1353,33 +1353,48 @@ prefetch_leaf(const struct tree *x, const struct many *m, size_t i)
 /* Walk every WALK_NODE point of m one level a pass down to its leaf, its
  * first box into at.  A pass reads the nodes the pass before prefetched:
  * a prefetch does not hold up the instructions after it, a read that
- * misses does. */
+ * misses does.  A pass goes over the points still walking only, with no
+ * branch on where each one is (a point reaches its leaf at a depth of
+ * its own, and that branch mispredicted about once a point and tree):
+ * its next node or its leaf's first box is chosen and prefetched alike
+ * (100K rules, one thread, medians of 15: 576 against 626 ms). */
 static void
 many_walk(const struct tree *x, struct many *m)
 {
-	size_t i, left;
-	uint32_t dim;
+	uint8_t act[MANY];	/* the points still walking */
+	size_t i, j, n = 0, left;
 
-	do {
-		left = 0;
-		for (i = 0; i < m->n; i++) {
-			struct nnode nd;
+	for (i = 0; i < m->n; i++) {
+		act[n] = (uint8_t)i;
+		n += m->walk[i] == WALK_NODE;
+	}
+	for (; n > 0; n = left) {
+		for (left = 0, j = 0; j < n; j++) {
+			size_t k = act[j];
+			struct nnode nd = x->nn[m->node[k]];
+			uint32_t dim = nd.kid >> NARROW_SHIFT,
+			    at = nd.kid & NARROW_INDEX;
+			bool leaf = dim == NARROW_LEAF;
+			uint32_t next = at + (m->q[k][leaf ? 0 : dim] > nd.cut);
+			const void *pf;
 
-			if (m->walk[i] != WALK_NODE)
-				continue;
-			nd = x->nn[m->node[i]];
-			if ((dim = nd.kid >> NARROW_SHIFT) == NARROW_LEAF) {
-				m->walk[i] = WALK_LEAF;
-				m->at[i] = nd.kid & NARROW_INDEX;
-				prefetch_leaf(x, m, i);
-				continue;
-			}
-			m->node[i] = (nd.kid & NARROW_INDEX) +
-			    (m->q[i][dim] > nd.cut);
-			__builtin_prefetch(&x->nn[m->node[i]]);
-			left++;
+			m->node[k] = leaf ? m->node[k] : next;
+			m->at[k] = at;
+			m->walk[k] = leaf ? WALK_LEAF : WALK_NODE;
+			if (!leaf)
+				pf = &x->nn[next];
+			else if (x->cb != NULL)
+				pf = at != CEMPTY ? (const void *)&x->cb[at] :
+				    (const void *)x->cb;
+			else
+				pf = &x->nb[at].prio;
+			__builtin_prefetch(pf);
+			__builtin_prefetch(leaf && x->cb == NULL ? &x->nb[at] :
+			    pf);
+			act[left] = (uint8_t)k;
+			left += !leaf;
 		}
-	} while (left > 0);
+	}
 }
 
 /* One narrow or compact tree for the points of m that it may improve. */
