@@ -1325,6 +1325,7 @@ cls_lookup(const struct classifier *c, const u128 *p)
  * half's last (100K rules, one thread, medians of 15: 518 against 553 ms).
  */
 #define MANY	64
+_Static_assert(MANY <= 256, "many_walk keeps a point's index in a byte");
 
 struct many {
 	size_t		 n;

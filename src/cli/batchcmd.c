@@ -86,11 +86,13 @@ texts_init(struct texts *t, const struct policy *p)
 			t->ndflt = (size_t)p->ifaces[i]->index + 1;
 	/* read at random, one slot a flow */
 	t->rule = big_alloc(t->nrule * sizeof(*t->rule));
-	t->dflt = calloc(t->ndflt, sizeof(*t->dflt));
+	t->dflt = malloc(t->ndflt * sizeof(*t->dflt));
 	if (t->rule == NULL || t->dflt == NULL)
 		return -1;
 	for (i = 0; i < t->nrule; i++)
 		atomic_init(&t->rule[i], NULL);
+	for (i = 0; i < t->ndflt; i++)
+		atomic_init(&t->dflt[i], NULL);
 	return 0;
 }
 
@@ -107,7 +109,7 @@ texts_free(struct texts *t)
 
 struct tblock {
 	struct tblock	*next;
-	char		 room[];
+	_Alignas(16) char room[];	/* (a text at a 16-byte boundary) */
 };
 
 struct cache {
@@ -333,16 +335,18 @@ prefetch_slots(struct cache *c, struct batch *bt)
 static void
 prefetch_text(const struct batch *bt, size_t k)
 {
-	const char *s;
+	uintptr_t s;
 
-	/* (its length is not read: that would wait for the line) */
+	/* Its first three lines, which hold most texts whole (its length is
+	 * not read: that would wait for the first).  As a number: a text
+	 * may end before its third line does. */
 	if (k >= bt->nflow || bt->said[k] == NULL ||
-	    (s = (const char *)atomic_load_explicit(bt->said[k],
-	    memory_order_relaxed)) == NULL)
+	    (s = (uintptr_t)atomic_load_explicit(bt->said[k],
+	    memory_order_relaxed)) == 0)
 		return;
-	__builtin_prefetch(s);
-	__builtin_prefetch(s + 64);
-	__builtin_prefetch(s + 128);
+	__builtin_prefetch((const void *)s);
+	__builtin_prefetch((const void *)(s + 64));
+	__builtin_prefetch((const void *)(s + 128));
 }
 
 /*
@@ -813,10 +817,13 @@ nomem:
 		fputs("moat: out of memory\n", stderr);
 		pool_close(&pl, true);
 	}
-	for (i = 0; i < nw; i++) {
+	/* Every worker stopped before any one's texts are freed: a worker
+	 * still answering the chunks it took (a write failed, the pool was
+	 * closed) reads the texts the others printed. */
+	for (i = 0; i < nw; i++)
 		pthread_join(w[i].t, NULL);
+	for (i = 0; i < nw; i++)
 		answerer_free(&w[i].a);
-	}
 	for (i = 0; pl.ring != NULL && i < pl.nring; i++) {
 		free(pl.ring[i].buf);
 		strbuf_free(&pl.ring[i].out);
@@ -826,7 +833,6 @@ nomem:
 	free(w);
 	free(r.carry);
 	answerer_free(&self);
-	/* (after every worker stopped: they read each other's texts) */
 	texts_free(&texts);
 	pthread_cond_destroy(&pl.answered);
 	pthread_cond_destroy(&pl.work);
