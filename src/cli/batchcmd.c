@@ -436,7 +436,9 @@ print_batch(struct answerer *a, struct batch *bt, struct chunk *ch)
  * printed, and the two swapped: a batch's slots are asked for a whole
  * batch before they are read (printed at once, the load of the first
  * slots, just asked for, was two fifths of the printing's own time at
- * 100,000 rules).  The lines of both are in the chunk being answered.
+ * 100,000 rules).  Both batches are the chunk's: their answers go into
+ * its buffers, so a chunk's last ones are printed before it is done
+ * (finish_chunk), and the chunks' order holds.
  */
 static void
 run_batch(struct answerer *a, struct chunk *ch)
