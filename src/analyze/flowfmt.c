@@ -187,16 +187,21 @@ word_addr(const struct word *w, size_t skip, u128 *out,
 	    errlen);
 }
 
-/* isspace() in the C locale, as a table (no call for the locale's). */
+#if !defined(__SSE2__)
+/* isspace() in the C locale, as a table (no call for the locale's): the
+ * spaces blk_load finds a byte at a time. */
 static const unsigned char word_space[256] = {
 	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
 };
+#endif
 
 /* What a conntrack line says: the first word of each key, and the
  * protocol (-1: none). */
 struct ct_line {
 	struct word	 src, dst, dport, type;	/* s NULL: none */
 	int		 proto;
+	bool		 blank;		/* no word before a '#': blank or a
+					   comment */
 };
 
 /* The protocol a word names that has no '=' and starts with no digit
@@ -308,8 +313,10 @@ read_conntrack(const char *s, const char *lim, struct ct_line *ct)
 	for (n = 0; n < FIELDS_MAX; n++) {
 		/* a word: its first byte not a space, then its end */
 		s = blk_next(&b, (unsigned)(s - b.at), lim, true);
-		if (*s == '\0' || *s == '#')
+		if (*s == '\0' || *s == '#') {
+			ct->blank = n == 0;
 			break;
+		}
 		w.s = s;
 		s = blk_next(&b, (unsigned)(s - b.at), lim, false);
 		w.len = (size_t)(s - w.s);
@@ -502,16 +509,11 @@ flow_parse_line_len(const struct policy *p, const char *line, size_t len,
 	 * first: when one of them starts with src= the line has it, and
 	 * only a line without such a word is searched. */
 	read_conntrack(line, line + len, &ct);
-	if (ct.src.s != NULL || strstr(line, "src=") != NULL) {
-		const char *s = line;
-
-		while (word_space[(unsigned char)*s])
-			s++;
-		if (*s == '\0' || *s == '#')
-			return 0;
+	if (ct.blank)
+		return 0;
+	if (ct.src.s != NULL || strstr(line, "src=") != NULL)
 		return parse_conntrack(&ct, default_iface, f, err, errlen) ==
 		    -1 ? -1 : 1;
-	}
 	len = strlen(line);
 	memcpy(buf, line, len + 1);
 	if ((n = split(buf, w)) == 0)

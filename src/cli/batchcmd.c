@@ -311,7 +311,7 @@ struct batch {
 };
 
 /*
- * The slots of a batch's verdicts in the cache are prefetched once it is
+ * The slots of a batch's verdicts in the texts are prefetched once it is
  * decided, and the text of each a few flows before it is printed: all of
  * them at once would ask for more lines than the processor has room for
  * (measured at 100K rules: copying the texts took 6% of the samples of a

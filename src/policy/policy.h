@@ -299,8 +299,9 @@ struct gw_ref {
 };
 
 /* What a verdict reads of its deciding rule (the number, the action,
- * disabled, the gateway option) comes first, in one cache line: a replay
- * reads the deciding rules of millions of flows, each at random. */
+ * disabled, the gateway option) comes first, in its first 64 bytes
+ * (which policy_eval_many prefetches, on both lines they may span): a
+ * replay reads the deciding rules of millions of flows, each at random. */
 struct rule {
 	int			 number;	/* 1, 2, … in file order; 0 = anti-lockout */
 	enum action		 action;

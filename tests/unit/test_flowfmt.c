@@ -575,9 +575,7 @@ test_write_fails(void **state)
 	strbuf_init(&text, 0);
 	strbuf_init(&in, 0);
 	gen_policy(&r, &o, &text);
-	p = policy_parse("gen.conf", strbuf_str(&text), text.len);
-	assert_non_null(p);
-	assert_true(policy_valid(p));
+	p = parse_ok(strbuf_str(&text));
 	idx = policy_index(p, 1u << 20);
 	assert_non_null(idx);
 	for (i = 0; i < 20000; i++) {
