@@ -26,6 +26,7 @@
 
 #include "base/strbuf.h"
 #include "daemon/control.h"
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -75,9 +76,7 @@ setup(void)
 {
 	FILE *fp;
 
-	snprintf(dir, sizeof(dir), "/tmp/moat-fuzz-control.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		abort();
+	scratch_make("fuzz-control", dir, sizeof(dir));
 	snprintf(conf, sizeof(conf), "%s/moat.conf", dir);
 	snprintf(users, sizeof(users), "%s/users", dir);
 	snprintf(state, sizeof(state), "%s/state", dir);

@@ -33,6 +33,7 @@
 #include "base/frame.h"
 #include "base/log.h"
 #include "web/console.h"
+#include "scratch.h"
 
 #define SECRET		"FUZZ-SECRET-7f3a91"
 #define INPUT_MAX	(256 * 1024)
@@ -204,9 +205,7 @@ setup(void)
 	int sp[2];
 
 	log_init(open("/dev/null", O_WRONLY | O_CLOEXEC), "fuzz_http");
-	snprintf(dir, sizeof(dir), "/tmp/moat-fuzz-http.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		abort();
+	scratch_make("fuzz-http", dir, sizeof(dir));
 	snprintf(root, sizeof(root), "%s/web", dir);
 	if (mkdir(root, 0755) == -1)
 		abort();

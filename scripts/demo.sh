@@ -26,8 +26,12 @@ tmp=$(mktemp -d)
 MOAT_RUN_DIR=$tmp/run
 srv=""
 cleanup() {
-	if [ -n "$srv" ]; then kill $srv 2>/dev/null || true; fi
-	if [ -n "${daemon:-}" ]; then kill $daemon 2>/dev/null || true; fi
+	# Each waited for: a daemon still stopping writes into the
+	# directories removed below.
+	for pid in $srv ${daemon:-}; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	sh scripts/lab.sh down
 	rm -rf "$MOAT_STATE_DIR" "$tmp"
 }

@@ -30,7 +30,8 @@ CONF
 chmod 600 "$tmp/moat.conf"
 sink wan 198.51.100.25 "$tmp/out-wan"
 start_moatd "$tmp/moat.conf" "console: https://"
-HOME=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_browser.py" \
+# (TMPDIR: chromium's own scratch goes with $tmp, not left in /tmp)
+HOME=$tmp TMPDIR=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_browser.py" \
 	https://192.168.50.1 admin-pass-1 "$MOAT" "$shots" "$db" "$smtp" || failed=1
 echo "screenshots: $shots"
 finish

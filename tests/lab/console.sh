@@ -77,9 +77,10 @@ done
 if [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c "import selenium" 2>/dev/null; then
 	shots=${MOAT_SHOTS:-$tmp/shots}
 	mkdir -p "$shots"
-	HOME=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_objects_page.py" \
+	# (TMPDIR: chromium's own scratch goes with $tmp, not left in /tmp)
+	HOME=$tmp TMPDIR=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_objects_page.py" \
 		https://192.168.50.1 admin-pass-1 "$shots" || failed=1
-	HOME=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_nat_page.py" \
+	HOME=$tmp TMPDIR=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_nat_page.py" \
 		https://192.168.50.1 admin-pass-1 "$shots" || failed=1
 else
 	echo "skip: the Objects page in chromium (chromium-driver and python3-selenium)"

@@ -30,14 +30,29 @@ export MOAT_CONF_DIR="$tmp"
 pids=""
 failed=0
 
+# pid_runs PID: PID runs (an exited child not yet waited for does not)
+pid_runs() {
+	_pst=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$_pst" ] && [ "$_pst" != Z ]
+}
+
 cleanup() {
+	# A watchdog of apply --confirm that is still waiting.
+	if [ -f "$MOAT_STATE_DIR/pending" ]; then
+		pids="$pids $(cut -d' ' -f2 "$MOAT_STATE_DIR/pending")"
+	fi
 	for pid in $pids; do
 		kill "$pid" 2>/dev/null
 	done
-	# A watchdog of apply --confirm that is still waiting.
-	if [ -f "$MOAT_STATE_DIR/pending" ]; then
-		kill "$(cut -d' ' -f2 "$MOAT_STATE_DIR/pending")" 2>/dev/null
-	fi
+	# Each gone before their directories are: moatd still stopping
+	# wrote mail-stats.json into a state directory rm -rf was emptying,
+	# which then stayed behind.
+	for pid in $pids; do
+		for _ in $(seq 50); do
+			pid_runs "$pid" || break
+			sleep 0.1
+		done
+	done
 	sh "$LAB" down
 	rm -rf "$MOAT_STATE_DIR" "$tmp"
 }

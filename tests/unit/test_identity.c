@@ -5,6 +5,7 @@
  * throttling of failed logins per address (IPv6 per /64), per user and
  * overall.  Time is given, not waited for.
  */
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "daemon/identity.h"
 
+static char dir[] = "/tmp/moat-identity.XXXXXX";
 static char users[64];
 
 static void
@@ -30,14 +32,29 @@ set_password(const char *user, const char *pw)
 static int
 setup(void **state)
 {
-	char dir[] = "/tmp/moat-identity.XXXXXX";
-
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(users, sizeof(users), "%s/users", dir);
 	set_password("admin", "right-pass-1");
 	set_password("bob", "bob-pass-1");
 	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path) == -1 ? -1 : 0;
+}
+
+/* The scratch directory goes with the tests that used it. */
+static int
+teardown(void **state)
+{
+	(void)state;
+	return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static void
@@ -258,5 +275,5 @@ main(void)
 		cmocka_unit_test(test_addr_key),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

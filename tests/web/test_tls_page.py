@@ -137,6 +137,9 @@ srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
 URL = "http://127.0.0.1:%d/" % srv.server_address[1]
 
+# chromium's own scratch (a directory of its singleton socket, which
+# chromedriver's quit left in /tmp) goes with the test's.
+os.environ["TMPDIR"] = TMP
 opts = webdriver.ChromeOptions()
 for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
           "--window-size=1280,1500", "--disable-dev-shm-usage"):
