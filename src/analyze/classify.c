@@ -112,7 +112,11 @@ struct tree {
 	size_t		 nnodes, capnodes;
 	uint32_t	*leafbox;	/* box indices, by leaf */
 	size_t		 nleaf, capleaf;
-	struct cls_box	*boxes;
+	/* The classifier's boxes (its store: the tree's are those gid
+	 * names, nboxes of them), read while it is built, and by lookups
+	 * while it is wide.  Node and leaf indices are the store's. */
+	const struct cls_box *boxes;
+	const uint32_t	*gid;
 	size_t		 nboxes;
 	int		 failed;
 	size_t		 leafmax;	/* boxes a leaf may hold */
@@ -135,6 +139,9 @@ struct tree {
 struct classifier {
 	struct tree	*trees[GROUPS_MAX];
 	int		 ntrees;
+	struct cls_box	*store;		/* the boxes, while a wide tree
+					   reads them; else NULL */
+	size_t		 nstore;
 	struct cdict	 dict;		/* compact trees' tables */
 	int		*prio;		/* rank -> priority, or NULL: the same */
 	size_t		 nrank;
@@ -240,7 +247,7 @@ make_leaf(struct tree *c, int at, uint32_t *ids, size_t n,
 {
 	size_t i, j, kept = 0;
 
-	qsort_r(ids, n, sizeof(*ids), prio_cmp, c->boxes);
+	qsort_r(ids, n, sizeof(*ids), prio_cmp, (void *)c->boxes);
 	for (i = 0; i < n; i++) {
 		int shadowed = 0;
 
@@ -369,20 +376,19 @@ tree_free(struct tree *c)
 	free(c->slice);
 	free(c->nodes);
 	free(c->leafbox);
-	free(c->boxes);
 	free(c);
 }
 
 /* Every box fits 32 bits: the tree can take the narrow form. */
 static int
-fits32(const struct cls_box *b, size_t n)
+fits32(const struct cls_box *b, const uint32_t *ids, size_t n)
 {
 	size_t i;
 	int d;
 
 	for (i = 0; i < n; i++)
 		for (d = 0; d < CLS_DIMS; d++)
-			if (b[i].hi[d] > 0xffffffffu)
+			if (b[ids != NULL ? ids[i] : i].hi[d] > 0xffffffffu)
 				return 0;
 	return 1;
 }
@@ -450,7 +456,6 @@ narrow(struct tree *c, uint32_t *roots, size_t nroots)
 	free(from);
 	free(c->nodes);
 	free(c->leafbox);
-	free(c->boxes);
 	c->nodes = NULL;
 	c->leafbox = NULL;
 	c->boxes = NULL;
@@ -615,7 +620,6 @@ compact(struct tree *c, const uint32_t *roots, size_t nroots)
 	free(entry);
 	free(c->nodes);
 	free(c->leafbox);
-	free(c->boxes);
 	c->nodes = NULL;
 	c->leafbox = NULL;
 	c->boxes = NULL;
@@ -646,20 +650,32 @@ choose_slices(struct tree *c)
 {
 	size_t n = c->nboxes, best_cost = (size_t)-1, i, limit = SLICE_MAX(n);
 	int32_t *cnt = NULL;	/* +1 where a box starts, -1 after it ends */
+	uint32_t *end = NULL;	/* the dimension's (lo, hi) of each box */
 	int d, shift, found = 0;
 
 	if (n <= LEAF_MAX * 4)
 		return 0;
-	if ((cnt = malloc((limit + 2) * sizeof(*cnt))) == NULL)
+	/* Each dimension's ends are read once from the boxes (176 bytes
+	 * each, three lines) into eight bytes a box, which the tries of up
+	 * to 32 slice widths then read: most of the build's reads were
+	 * those tries' (over a box's lines at 100,000 rules). */
+	if ((cnt = malloc((limit + 2) * sizeof(*cnt))) == NULL ||
+	    (end = malloc(2 * n * sizeof(*end))) == NULL) {
+		free(cnt);
 		return 0;
+	}
 	for (d = 0; d < CLS_DIMS; d++) {
 		uint32_t lo = UINT32_MAX, hi = 0;
 
 		for (i = 0; i < n; i++) {
-			if (c->boxes[i].lo[d] < lo)
-				lo = (uint32_t)c->boxes[i].lo[d];
-			if (c->boxes[i].hi[d] > hi)
-				hi = (uint32_t)c->boxes[i].hi[d];
+			const struct cls_box *b = &c->boxes[c->gid[i]];
+
+			end[2 * i] = (uint32_t)b->lo[d];
+			end[2 * i + 1] = (uint32_t)b->hi[d];
+			if (end[2 * i] < lo)
+				lo = end[2 * i];
+			if (end[2 * i + 1] > hi)
+				hi = end[2 * i + 1];
 		}
 		for (shift = 31; shift >= 0; shift--) {
 			size_t ns = ((hi - lo) >> shift) + 1, rep = 0, cost = 0;
@@ -671,9 +687,8 @@ choose_slices(struct tree *c)
 				continue;
 			memset(cnt, 0, (ns + 1) * sizeof(*cnt));
 			for (i = 0; i < n; i++) {
-				uint32_t a = (uint32_t)(c->boxes[i].lo[d] - lo) >>
-				    shift, b = (uint32_t)(c->boxes[i].hi[d] - lo) >>
-				    shift;
+				uint32_t a = (end[2 * i] - lo) >> shift,
+				    b = (end[2 * i + 1] - lo) >> shift;
 
 				rep += b - a + 1;
 				cnt[a]++;
@@ -696,6 +711,7 @@ choose_slices(struct tree *c)
 		}
 	}
 	free(cnt);
+	free(end);
 	/* worth it only when it splits the boxes well */
 	return found && best_cost < (size_t)n * n / 4;
 }
@@ -719,8 +735,8 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
 		return NULL;
 	}
 	for (i = 0; i < n; i++)
-		for (s = slice_of(c, c->boxes[i].lo[d]);
-		    s <= slice_of(c, c->boxes[i].hi[d]); s++) {
+		for (s = slice_of(c, c->boxes[c->gid[i]].lo[d]);
+		    s <= slice_of(c, c->boxes[c->gid[i]].hi[d]); s++) {
 			start[s + 1]++;
 			total++;
 		}
@@ -737,9 +753,9 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
 	}
 	memcpy(fill, start, c->nslice * sizeof(*fill));
 	for (i = 0; i < n; i++)
-		for (s = slice_of(c, c->boxes[i].lo[d]);
-		    s <= slice_of(c, c->boxes[i].hi[d]); s++)
-			list[fill[s]++] = (uint32_t)i;
+		for (s = slice_of(c, c->boxes[c->gid[i]].lo[d]);
+		    s <= slice_of(c, c->boxes[c->gid[i]].hi[d]); s++)
+			list[fill[s]++] = c->gid[i];
 	for (s = 0; s < c->nslice && rc != -1; ) {
 		size_t e = s + 1, len = start[s + 1] - start[s];
 		uint64_t top;
@@ -770,35 +786,35 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
 	return roots;
 }
 
-/* A tree of the n boxes at boxes (malloc'd; the tree keeps them until it
- * takes its narrow or compact form, and frees them in any case).  NULL
- * when memory runs out. */
+/* A tree of the n boxes of store that gid names (store and gid outlive
+ * the build; a tree that stays wide reads store's boxes until it is
+ * freed).  NULL when memory runs out. */
 static struct tree *
-tree_build(struct cls_box *boxes, size_t n, const struct cdict *dict)
+tree_build(const struct cls_box *store, const uint32_t *gid, size_t n,
+    const struct cdict *dict)
 {
 	struct tree *c = calloc(1, sizeof(*c));
 	u128 rlo[CLS_DIMS], rhi[CLS_DIMS];
 	uint32_t *ids, root = 0, *roots = &root;	/* unsliced: node 0 */
 	size_t i, nroots = 1;
-	int d, fits = fits32(boxes, n);
+	int d, fits = fits32(store, gid, n);
 
-	if (c == NULL) {
-		free(boxes);
+	if (c == NULL)
 		return NULL;
-	}
 	c->leafmax = LEAF_MAX;
-	c->boxes = boxes;
+	c->boxes = store;
+	c->gid = gid;
 	c->nboxes = n;
 	ids = malloc((n + 1) * sizeof(*ids));
 	if (ids == NULL) {
 		tree_free(c);
 		return NULL;
 	}
-	c->minprio = n > 0 ? boxes[0].prio : 0;
+	c->minprio = n > 0 ? store[gid[0]].prio : 0;
 	for (i = 0; i < n; i++) {
-		ids[i] = (uint32_t)i;
-		if (boxes[i].prio < c->minprio)
-			c->minprio = boxes[i].prio;
+		ids[i] = gid[i];
+		if (store[gid[i]].prio < c->minprio)
+			c->minprio = store[gid[i]].prio;
 	}
 	for (d = 0; d < CLS_DIMS; d++) {
 		rlo[d] = 0;
@@ -831,6 +847,7 @@ tree_build(struct cls_box *boxes, size_t n, const struct cdict *dict)
 		narrow(c, roots, nroots);
 	if (roots != &root)
 		free(roots);
+	c->gid = NULL;
 	if ((c->slice != NULL || c->slice16 != NULL) && c->nn == NULL) {
 		/* could not narrow */
 		tree_free(c);
@@ -951,7 +968,7 @@ make_dict(struct classifier *c, const struct cls_box *b, size_t n)
 	size_t i;
 	void *x;
 
-	if (!fits32(b, n) || c->nrank >= CRANK || n == 0)
+	if (c->nrank >= CRANK || n == 0 || !fits32(b, NULL, n))
 		return 0;
 	k->src = malloc(n * sizeof(*k->src));
 	k->dst = malloc(n * sizeof(*k->dst));
@@ -987,66 +1004,98 @@ make_dict(struct classifier *c, const struct cls_box *b, size_t n)
 	return 0;
 }
 
-/* The boxes are put in their groups' arrays as they are copied, with
- * their ranks for priorities: each box is copied once, and the trees
- * keep the copies. */
+/*
+ * The boxes stay where they are, in the one array the classifier takes
+ * (its store): each group is a list of their indices, and its tree reads
+ * them there.  At 100,000 rules the boxes are tens of megabytes, and
+ * copying them into each group's own array took as much fresh memory
+ * again, which costs more here than the build's work (memory.md).  Each
+ * box's priority becomes its rank in place.
+ */
 struct classifier *
-cls_build(const struct cls_box *given, size_t n)
+cls_build_take(struct cls_box *given, size_t n)
 {
 	struct classifier *c = calloc(1, sizeof(*c));
-	struct cls_box *group;
 	u128 lo[CLS_DIMS], hi[CLS_DIMS], span[CLS_DIMS];
-	size_t count[GROUPS_MAX] = { 0 }, i, m;
-	int g, d, *ranks;
+	size_t count[GROUPS_MAX] = { 0 }, at[GROUPS_MAX], i;
+	uint32_t *gid = NULL;
+	uint8_t *mask = NULL;
+	int g, d, *ranks, wide = 0;
 
-	if (c == NULL)
-		return NULL;
-	if ((ranks = rank_boxes(c, given, n)) == NULL ||
-	    make_dict(c, given, n) == -1) {
-		if (ranks != c->prio)
-			free(ranks);
-		cls_free(c);
+	if (c == NULL) {
+		free(given);
 		return NULL;
 	}
+	c->store = given;
+	c->nstore = n;
+	if ((ranks = rank_boxes(c, given, n)) == NULL ||
+	    make_dict(c, given, n) == -1)
+		goto fail;
 	for (d = 0; d < CLS_DIMS; d++) {
 		lo[d] = U128_MAX;
 		hi[d] = 0;
-		for (i = 0; i < n; i++) {
+	}
+	for (i = 0; i < n; i++)
+		for (d = 0; d < CLS_DIMS; d++) {
 			if (given[i].lo[d] < lo[d])
 				lo[d] = given[i].lo[d];
 			if (given[i].hi[d] > hi[d])
 				hi[d] = given[i].hi[d];
 		}
+	for (d = 0; d < CLS_DIMS; d++)
 		span[d] = n > 0 ? hi[d] - lo[d] : 0;
+	if ((mask = malloc(n + 1)) == NULL ||
+	    (gid = malloc((n + 1) * sizeof(*gid))) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		mask[i] = (uint8_t)wide_mask(&given[i], span);
+		count[mask[i]]++;
+		given[i].prio = rank_of(c, ranks, given[i].prio);
+	}
+	for (g = 0, i = 0; g < GROUPS_MAX; g++) {
+		at[g] = i;
+		i += count[g];
 	}
 	for (i = 0; i < n; i++)
-		count[wide_mask(&given[i], span)]++;
-	for (g = 0; g < GROUPS_MAX; g++) {
+		gid[at[mask[i]]++] = (uint32_t)i;
+	for (g = 0, i = 0; g < GROUPS_MAX; i += count[g], g++) {
 		if (count[g] == 0)
 			continue;
-		if ((group = big_alloc((count[g] + 1) * sizeof(*group))) ==
-		    NULL)
+		if ((c->trees[c->ntrees] = tree_build(given, gid + i,
+		    count[g], c->dict.src != NULL ? &c->dict : NULL)) == NULL)
 			goto fail;
-		for (i = 0, m = 0; i < n; i++)
-			if (wide_mask(&given[i], span) == g) {
-				group[m] = given[i];
-				group[m++].prio = rank_of(c, ranks,
-				    given[i].prio);
-			}
-		if ((c->trees[c->ntrees] = tree_build(group, m,
-		    c->dict.src != NULL ? &c->dict : NULL)) == NULL)
-			goto fail;
+		wide |= c->trees[c->ntrees]->boxes != NULL;
 		c->ntrees++;
 	}
+	free(mask);
+	free(gid);
 	if (ranks != c->prio)
 		free(ranks);
+	if (!wide) {		/* every tree has its own copies */
+		free(c->store);
+		c->store = NULL;
+		c->nstore = 0;
+	}
 	qsort(c->trees, (size_t)c->ntrees, sizeof(c->trees[0]), tree_order);
 	return c;
 fail:
-	if (ranks != c->prio)
+	free(mask);
+	free(gid);
+	if (ranks != NULL && ranks != c->prio)
 		free(ranks);
 	cls_free(c);
 	return NULL;
+}
+
+struct classifier *
+cls_build(const struct cls_box *boxes, size_t n)
+{
+	struct cls_box *copy = big_alloc((n + 1) * sizeof(*copy));
+
+	if (copy == NULL)
+		return NULL;
+	memcpy(copy, boxes, n * sizeof(*copy));
+	return cls_build_take(copy, n);
 }
 
 static int
@@ -1511,9 +1560,9 @@ cls_memory(const struct classifier *c)
 			    x->nslice * sizeof(uint32_t) : 0);
 		else
 			m += x->nnodes * sizeof(struct node) + x->nleaf *
-			    sizeof(uint32_t) + x->nboxes * sizeof(struct cls_box);
+			    sizeof(uint32_t);
 	}
-	return m;
+	return m + c->nstore * sizeof(struct cls_box);
 }
 
 void
@@ -1559,5 +1608,6 @@ cls_free(struct classifier *c)
 	free(c->dict.dst);
 	free(c->dict.tail);
 	free(c->prio);
+	free(c->store);
 	free(c);
 }

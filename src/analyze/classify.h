@@ -25,6 +25,10 @@ struct classifier;
 
 /* Build from n boxes (copied).  NULL when memory runs out. */
 struct classifier *cls_build(const struct cls_box *boxes, size_t n);
+/* cls_build, taking boxes (malloc'd or big_alloc'd, freed by the
+ * classifier or here when memory runs out) instead of a copy: their
+ * priorities are rewritten. */
+struct classifier *cls_build_take(struct cls_box *boxes, size_t n);
 /* The priority of the first box containing point p, or -1. */
 int	 cls_lookup(const struct classifier *c, const u128 *p);
 /* cls_lookup() of the n points at p (CLS_DIMS values each) into out[0..n),

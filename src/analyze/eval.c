@@ -224,8 +224,9 @@ rule_boxes(const struct policy *p, size_t max, size_t n[2],
 
 /* One classifier of the index (f: 0 IPv4 flows', 1 the others'), of its n
  * boxes (counted: rule_boxes), built in a thread of its own when a core
- * is idle: the two read only the policy.  The boxes are taken once: at
- * 100,000 rules they are tens of megabytes. */
+ * is idle: the two read only the policy.  The boxes are made once, and
+ * the classifier keeps them where they are: at 100,000 rules they are
+ * tens of megabytes. */
 struct part_job {
 	const struct policy	*p;
 	int			 f;
@@ -244,8 +245,9 @@ part_run(void *arg)
 	    NULL)
 		return NULL;
 	if (rule_boxes(j->p, j->max, n, out) == 0 && n[j->f] == j->n)
-		j->c = cls_build(out[j->f], j->n);
-	free(out[j->f]);
+		j->c = cls_build_take(out[j->f], j->n);	/* (takes them) */
+	else
+		free(out[j->f]);
 	return NULL;
 }
 

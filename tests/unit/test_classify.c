@@ -105,6 +105,59 @@ test_random_boxes(void **state)
 	}
 }
 
+/* Boxes of 128 bits (IPv6's addresses) beside boxes of 32: a group whose
+ * boxes pass 32 bits keeps a wide tree, which reads the classifier's
+ * boxes at every lookup, while a group that fits takes the 32-bit or
+ * compact form; both kinds in one classifier, each answering as the
+ * linear scan does. */
+static void
+test_wide_boxes(void **state)
+{
+	struct rng r = { 31 };
+	int round;
+
+	(void)state;
+	for (round = 0; round < 10; round++) {
+		size_t n = 50 + rng_below(&r, 300), i, npts = 5000;
+		struct cls_box *b = calloc(n, sizeof(*b));
+		u128 *pts = calloc(npts * CLS_DIMS, sizeof(*pts));
+		struct classifier *c;
+		struct cls_stats st;
+		int d;
+
+		assert_true(b != NULL && pts != NULL);
+		for (i = 0; i < n; i++) {
+			for (d = 0; d < CLS_DIMS; d++) {
+				u128 lo = rng_below(&r, 4096), hi = lo +
+				    rng_below(&r, 64);
+
+				b[i].lo[d] = lo;
+				b[i].hi[d] = hi;
+			}
+			if (i % 3 == 0) {	/* wide in the address, past 2^64 */
+				b[i].lo[0] = (u128)rng_below(&r, 16) << 96;
+				b[i].hi[0] = b[i].lo[0] + ((u128)1 << 124);
+			}
+			b[i].prio = (int)rng_below(&r, 1000);
+		}
+		c = cls_build(b, n);
+		assert_non_null(c);
+		cls_stats(c, &st);
+		assert_true(st.wide > 0);
+		assert_true(st.wide < st.trees);
+		cls_free(c);
+		for (i = 0; i < npts; i++) {
+			random_point(&r, b, n, 4095 + 64, pts + i * CLS_DIMS);
+			if (rng_below(&r, 3) == 0)
+				pts[i * CLS_DIMS] = (u128)rng_next(&r) << 64 |
+				    rng_next(&r);
+		}
+		check_all(b, n, pts, npts, "wide and narrow boxes");
+		free(b);
+		free(pts);
+	}
+}
+
 /* Boxes narrow in one dimension, starting well above 0, one of them at
  * its very top: the root table's slices start at the lowest box and the
  * last one is cut short at 2^32 - 1; points below the first slice, inside
@@ -299,6 +352,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_boxes),
 		cmocka_unit_test(test_table_edges),
+		cmocka_unit_test(test_wide_boxes),
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_classbench),
 	};
