@@ -119,6 +119,9 @@ struct tree {
 	const uint32_t	*gid;
 	size_t		 nboxes;
 	int		 failed;
+	bool		 toobig;	/* failed: passed leaflimit */
+	size_t		 leaflimit;	/* leaves' boxes in all, at most
+					   (0: no limit) */
 	size_t		 leafmax;	/* boxes a leaf may hold */
 	int		 minprio;	/* best priority of its boxes */
 	/* The root: a table of subtrees, one per run of slices of dimension
@@ -259,6 +262,11 @@ make_leaf(struct tree *c, int at, uint32_t *ids, size_t n,
 		if (kept > 0 && covers_region(&c->boxes[ids[kept - 1]], rlo,
 		    rhi))
 			break;	/* the region is all decided */
+	}
+	if (c->leaflimit != 0 && c->nleaf + kept > c->leaflimit) {
+		c->toobig = true;
+		c->failed = 1;
+		return -1;
 	}
 	if (c->nleaf + kept > c->capleaf) {
 		size_t cap = (c->capleaf ? c->capleaf * 2 : 256) + kept;
@@ -793,10 +801,11 @@ build_sliced(struct tree *c, u128 *rlo, u128 *rhi, size_t *nroots)
 
 /* A tree of the n boxes of store that gid names (store and gid outlive
  * the build; a tree that stays wide reads store's boxes until it is
- * freed).  NULL when memory runs out. */
+ * freed).  NULL when memory runs out, or (*toobig set) when its leaves
+ * would hold more than leaflimit boxes (0: no limit). */
 static struct tree *
 tree_build(const struct cls_box *store, const uint32_t *gid, size_t n,
-    const struct cdict *dict)
+    const struct cdict *dict, size_t leaflimit, bool *toobig)
 {
 	struct tree *c = calloc(1, sizeof(*c));
 	u128 rlo[CLS_DIMS], rhi[CLS_DIMS];
@@ -804,9 +813,11 @@ tree_build(const struct cls_box *store, const uint32_t *gid, size_t n,
 	size_t i, nroots = 1;
 	int d, fits = fits32(store, gid, n);
 
+	*toobig = false;
 	if (c == NULL)
 		return NULL;
 	c->leafmax = LEAF_MAX;
+	c->leaflimit = leaflimit;
 	c->boxes = store;
 	c->gid = gid;
 	c->nboxes = n;
@@ -828,12 +839,14 @@ tree_build(const struct cls_box *store, const uint32_t *gid, size_t n,
 	if (fits && choose_slices(c)) {
 		if ((roots = build_sliced(c, rlo, rhi, &nroots)) == NULL ||
 		    c->failed) {
+			*toobig = c->toobig;
 			free(roots);
 			free(ids);
 			tree_free(c);
 			return NULL;
 		}
 	} else if (build(c, ids, n, rlo, rhi, 0) == -1 || c->failed) {
+		*toobig = c->toobig;
 		free(ids);
 		tree_free(c);
 		return NULL;
@@ -862,7 +875,9 @@ tree_build(const struct cls_box *store, const uint32_t *gid, size_t n,
 }
 
 /* A box is wide in a dimension when it spans at least a sixteenth of that
- * dimension's span over all boxes. */
+ * dimension's span over all boxes: bit d of its mask. */
+#define DST_WIDE	2	/* wide in the destination address */
+
 static int
 wide_mask(const struct cls_box *b, const u128 *span)
 {
@@ -1009,6 +1024,24 @@ make_dict(struct classifier *c, const struct cls_box *b, size_t n)
 	return 0;
 }
 
+/* Add the tree of the n boxes gid names to c (limit: tree_build's
+ * leaflimit); 0, 1 when it was too big (nothing added), -1 when memory
+ * ran out. */
+static int
+add_tree(struct classifier *c, const uint32_t *gid, size_t n, size_t limit)
+{
+	bool toobig;
+
+	if (n == 0)
+		return 0;
+	c->trees[c->ntrees] = tree_build(c->store, gid, n, c->dict.src !=
+	    NULL ? &c->dict : NULL, limit, &toobig);
+	if (c->trees[c->ntrees] == NULL)
+		return toobig ? 1 : -1;
+	c->ntrees++;
+	return 0;
+}
+
 /*
  * The boxes stay where they are, in the one array the classifier takes
  * (its store): each group is a list of their indices, and its tree reads
@@ -1016,16 +1049,24 @@ make_dict(struct classifier *c, const struct cls_box *b, size_t n)
  * copying them into each group's own array took as much fresh memory
  * again, which costs more here than the build's work (memory.md).  Each
  * box's priority becomes its rank in place.
+ *
+ * The boxes wide in the destination alone (a rule to ANY) go first in
+ * one tree with those of the same source width: when the tree cuts them
+ * by source, which a firewall's rules mostly allow, they are copied into
+ * few leaves, and a lookup walks one tree where it walked two.  When
+ * they would fill its leaves past twice their number (ClassBench's sets:
+ * 24 to 31 times), that tree is given up and the two groups get a tree
+ * each, as EffiCuts separates them.
  */
 struct classifier *
 cls_build_take(struct cls_box *given, size_t n)
 {
 	struct classifier *c = calloc(1, sizeof(*c));
 	u128 lo[CLS_DIMS], hi[CLS_DIMS], span[CLS_DIMS];
-	size_t count[GROUPS_MAX] = { 0 }, at[GROUPS_MAX], i;
-	uint32_t *gid = NULL;
+	size_t count[GROUPS_MAX] = { 0 }, at[GROUPS_MAX], i, m;
+	uint32_t *gid = NULL, *both = NULL;
 	uint8_t *mask = NULL;
-	int g, d, *ranks, wide = 0;
+	int g, d, *ranks, wide = 0, rc;
 
 	if (c == NULL) {
 		free(given);
@@ -1050,7 +1091,8 @@ cls_build_take(struct cls_box *given, size_t n)
 	for (d = 0; d < CLS_DIMS; d++)
 		span[d] = n > 0 ? hi[d] - lo[d] : 0;
 	if ((mask = malloc(n + 1)) == NULL ||
-	    (gid = malloc((n + 1) * sizeof(*gid))) == NULL)
+	    (gid = malloc((n + 1) * sizeof(*gid))) == NULL ||
+	    (both = malloc((n + 1) * sizeof(*both))) == NULL)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		mask[i] = (uint8_t)wide_mask(&given[i], span);
@@ -1063,17 +1105,30 @@ cls_build_take(struct cls_box *given, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		gid[at[mask[i]]++] = (uint32_t)i;
-	for (g = 0, i = 0; g < GROUPS_MAX; i += count[g], g++) {
-		if (count[g] == 0)
-			continue;
-		if ((c->trees[c->ntrees] = tree_build(given, gid + i,
-		    count[g], c->dict.src != NULL ? &c->dict : NULL)) == NULL)
+	for (g = 0; g < GROUPS_MAX; g++)
+		at[g] -= count[g];
+	for (g = 0; g < GROUPS_MAX; g++) {
+		if ((g & DST_WIDE) != 0)
+			continue;	/* (with g) */
+		rc = 1;
+		if (count[g] > 0 && count[g | DST_WIDE] > 0) {
+			for (i = 0, m = 0; i < n; i++)
+				if ((mask[i] & ~DST_WIDE) == g)
+					both[m++] = (uint32_t)i;
+			rc = add_tree(c, both, m, 2 * m);
+		}
+		if (rc == 1)	/* none tried, or too big: one each */
+			rc = add_tree(c, gid + at[g], count[g], 0) == -1 ||
+			    add_tree(c, gid + at[g | DST_WIDE],
+			    count[g | DST_WIDE], 0) == -1 ? -1 : 0;
+		if (rc == -1)
 			goto fail;
-		wide |= c->trees[c->ntrees]->boxes != NULL;
-		c->ntrees++;
 	}
+	for (g = 0; g < c->ntrees; g++)
+		wide |= c->trees[g]->boxes != NULL;
 	free(mask);
 	free(gid);
+	free(both);
 	if (ranks != c->prio)
 		free(ranks);
 	if (!wide) {		/* every tree has its own copies */
@@ -1086,6 +1141,7 @@ cls_build_take(struct cls_box *given, size_t n)
 fail:
 	free(mask);
 	free(gid);
+	free(both);
 	if (ranks != NULL && ranks != c->prio)
 		free(ranks);
 	cls_free(c);

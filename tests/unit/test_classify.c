@@ -158,6 +158,62 @@ test_wide_boxes(void **state)
 	}
 }
 
+/* The boxes wide in the destination only (rules to ANY) share a tree
+ * with the narrow ones when it stays small, and get one of their own
+ * when it would not: rules of single sources, half of them to ANY, make
+ * one tree; narrow destinations from sources a 32nd of the range wide
+ * (narrow still, but each straddling many cuts of the sources), beside
+ * single sources to ANY, make two. */
+static void
+test_grouping(void **state)
+{
+	struct rng r = { 47 };
+	int k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		size_t n = 2000, i, npts = 5000;
+		struct cls_box *b = calloc(n, sizeof(*b));
+		u128 *pts = calloc(npts * CLS_DIMS, sizeof(*pts));
+		struct classifier *c;
+		struct cls_stats st;
+		int d;
+
+		assert_true(b != NULL && pts != NULL);
+		for (i = 0; i < n; i++) {
+			for (d = 2; d < CLS_DIMS; d++)
+				b[i].hi[d] = 3;
+			b[i].lo[0] = rng_below(&r, 1u << 30) * 4;
+			b[i].hi[0] = b[i].lo[0];
+			b[i].lo[1] = rng_below(&r, 1u << 30) * 4;
+			b[i].hi[1] = b[i].lo[1];
+			if (i % 2 == 0) {		/* to ANY */
+				b[i].lo[1] = 0;
+				b[i].hi[1] = 0xffffffffu;
+			} else if (k == 1) {	/* from a 32nd of all */
+				b[i].lo[0] &= 0xf8000000u;
+				b[i].hi[0] = b[i].lo[0] + 0x07ffffffu;
+			}
+			b[i].prio = (int)i;
+		}
+		b[0].lo[0] = b[0].hi[0] = 0;	/* the sources' span: all */
+		b[1].lo[0] = b[1].hi[0] = 0xffffffffu;
+		c = cls_build(b, n);
+		assert_non_null(c);
+		cls_stats(c, &st);
+		printf("grouping: %s: %d trees, %zu leaf boxes for %zu boxes\n",
+		    k == 0 ? "single sources" : "wide sources", st.trees,
+		    st.leafboxes, n);
+		assert_int_equal(st.trees, k == 0 ? 1 : 2);
+		cls_free(c);
+		for (i = 0; i < npts; i++)
+			random_point(&r, b, n, 0xffffffffu, pts + i * CLS_DIMS);
+		check_all(b, n, pts, npts, "grouping");
+		free(b);
+		free(pts);
+	}
+}
+
 /* Boxes narrow in one dimension, starting well above 0, one of them at
  * its very top: the root table's slices start at the lowest box and the
  * last one is cut short at 2^32 - 1; points below the first slice, inside
@@ -353,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_random_boxes),
 		cmocka_unit_test(test_table_edges),
 		cmocka_unit_test(test_wide_boxes),
+		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_classbench),
 	};
