@@ -3,6 +3,7 @@
  * MOAT_CLASSBENCH names their directory). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,38 @@ check_all(const struct cls_box *b, size_t n, const u128 *pts, size_t npts,
 	cls_free(c);
 }
 
+/* The classifier of b's n boxes, described in st. */
+static void
+stats_of(const struct cls_box *b, size_t n, struct cls_stats *st)
+{
+	struct classifier *c = cls_build(b, n);
+
+	assert_non_null(c);
+	cls_stats(c, st);
+	cls_free(c);
+}
+
+/* check_all on 5,000 points of random_point(max), a third of them with a
+ * 128-bit first dimension when wide; b is freed. */
+static void
+check_random(struct rng *r, struct cls_box *b, size_t n, u128 max,
+    bool wide, const char *what)
+{
+	size_t i, npts = 5000;
+	u128 *pts = calloc(npts * CLS_DIMS, sizeof(*pts));
+
+	assert_non_null(pts);
+	for (i = 0; i < npts; i++) {
+		random_point(r, b, n, max, pts + i * CLS_DIMS);
+		if (wide && rng_below(r, 3) == 0)
+			pts[i * CLS_DIMS] = (u128)rng_next(r) << 64 |
+			    rng_next(r);
+	}
+	check_all(b, n, pts, npts, what);
+	free(b);
+	free(pts);
+}
+
 static void
 test_random_boxes(void **state)
 {
@@ -118,14 +151,12 @@ test_wide_boxes(void **state)
 
 	(void)state;
 	for (round = 0; round < 10; round++) {
-		size_t n = 50 + rng_below(&r, 300), i, npts = 5000;
+		size_t n = 50 + rng_below(&r, 300), i;
 		struct cls_box *b = calloc(n, sizeof(*b));
-		u128 *pts = calloc(npts * CLS_DIMS, sizeof(*pts));
-		struct classifier *c;
 		struct cls_stats st;
 		int d;
 
-		assert_true(b != NULL && pts != NULL);
+		assert_non_null(b);
 		for (i = 0; i < n; i++) {
 			for (d = 0; d < CLS_DIMS; d++) {
 				u128 lo = rng_below(&r, 4096), hi = lo +
@@ -140,21 +171,11 @@ test_wide_boxes(void **state)
 			}
 			b[i].prio = (int)rng_below(&r, 1000);
 		}
-		c = cls_build(b, n);
-		assert_non_null(c);
-		cls_stats(c, &st);
+		stats_of(b, n, &st);
 		assert_true(st.wide > 0);
 		assert_true(st.wide < st.trees);
-		cls_free(c);
-		for (i = 0; i < npts; i++) {
-			random_point(&r, b, n, 4095 + 64, pts + i * CLS_DIMS);
-			if (rng_below(&r, 3) == 0)
-				pts[i * CLS_DIMS] = (u128)rng_next(&r) << 64 |
-				    rng_next(&r);
-		}
-		check_all(b, n, pts, npts, "wide and narrow boxes");
-		free(b);
-		free(pts);
+		check_random(&r, b, n, 4095 + 64, true,
+		    "wide and narrow boxes");
 	}
 }
 
@@ -172,14 +193,12 @@ test_grouping(void **state)
 
 	(void)state;
 	for (k = 0; k < 2; k++) {
-		size_t n = 2000, i, npts = 5000;
+		size_t n = 2000, i;
 		struct cls_box *b = calloc(n, sizeof(*b));
-		u128 *pts = calloc(npts * CLS_DIMS, sizeof(*pts));
-		struct classifier *c;
 		struct cls_stats st;
 		int d;
 
-		assert_true(b != NULL && pts != NULL);
+		assert_non_null(b);
 		for (i = 0; i < n; i++) {
 			for (d = 2; d < CLS_DIMS; d++)
 				b[i].hi[d] = 3;
@@ -198,19 +217,12 @@ test_grouping(void **state)
 		}
 		b[0].lo[0] = b[0].hi[0] = 0;	/* the sources' span: all */
 		b[1].lo[0] = b[1].hi[0] = 0xffffffffu;
-		c = cls_build(b, n);
-		assert_non_null(c);
-		cls_stats(c, &st);
+		stats_of(b, n, &st);
 		printf("grouping: %s: %d trees, %zu leaf boxes for %zu boxes\n",
 		    k == 0 ? "single sources" : "wide sources", st.trees,
 		    st.leafboxes, n);
 		assert_int_equal(st.trees, k == 0 ? 1 : 2);
-		cls_free(c);
-		for (i = 0; i < npts; i++)
-			random_point(&r, b, n, 0xffffffffu, pts + i * CLS_DIMS);
-		check_all(b, n, pts, npts, "grouping");
-		free(b);
-		free(pts);
+		check_random(&r, b, n, 0xffffffffu, false, "grouping");
 	}
 }
 
