@@ -296,7 +296,7 @@ build(struct tree *c, uint32_t *ids, size_t n, u128 *rlo, u128 *rhi,
 	u128 best_cut = 0, *ends;
 	uint32_t *left, *right;
 
-	if (at == -1)
+	if (at == -1 || c->failed)	/* (a tree too big stops at once) */
 		return -1;
 	if (n <= c->leafmax || depth >= DEPTH_MAX)
 		return make_leaf(c, at, ids, n, rlo, rhi);

@@ -84,7 +84,7 @@ stats_of(const struct cls_box *b, size_t n, struct cls_stats *st)
 }
 
 /* check_all on 5,000 points of random_point(max), a third of them with a
- * 128-bit first dimension when wide; b is freed. */
+ * 128-bit source or destination when wide; b is freed. */
 static void
 check_random(struct rng *r, struct cls_box *b, size_t n, u128 max,
     bool wide, const char *what)
@@ -96,8 +96,8 @@ check_random(struct rng *r, struct cls_box *b, size_t n, u128 max,
 	for (i = 0; i < npts; i++) {
 		random_point(r, b, n, max, pts + i * CLS_DIMS);
 		if (wide && rng_below(r, 3) == 0)
-			pts[i * CLS_DIMS] = (u128)rng_next(r) << 64 |
-			    rng_next(r);
+			pts[i * CLS_DIMS + rng_below(r, 2)] =
+			    (u128)rng_next(r) << 64 | rng_next(r);
 	}
 	check_all(b, n, pts, npts, what);
 	free(b);
@@ -168,6 +168,13 @@ test_wide_boxes(void **state)
 			if (i % 3 == 0) {	/* wide in the address, past 2^64 */
 				b[i].lo[0] = (u128)rng_below(&r, 16) << 96;
 				b[i].hi[0] = b[i].lo[0] + ((u128)1 << 124);
+			}
+			if (i % 3 == 0 && i % 7 == 0) {	/* and to ANY */
+				b[i].lo[1] = 0;
+				b[i].hi[1] = U128_MAX;
+			} else if (i % 3 != 0 && i % 5 == 1) {	/* to ANY4 */
+				b[i].lo[1] = 0;
+				b[i].hi[1] = 0xffffffffu;
 			}
 			b[i].prio = (int)rng_below(&r, 1000);
 		}
