@@ -174,6 +174,7 @@ Foreground yes
 User root
 ScanMail yes
 LogFile $tmp/clamd$c.log
+TemporaryDirectory $tmp
 CONF
 	"$clamd" -c "$tmp/clamd$c.conf" >/dev/null 2>&1 &
 	pids="$pids $!"

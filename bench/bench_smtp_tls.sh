@@ -58,6 +58,7 @@ Foreground yes
 User root
 ScanMail yes
 LogFile $tmp/clamd.log
+TemporaryDirectory $tmp
 CONF
 clamd -c "$tmp/clamd.conf" >/dev/null 2>&1 &
 clamd_pid=$!

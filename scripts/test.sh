@@ -21,12 +21,12 @@ python3 - "$dir/meson-logs/testlog.json" "$dir/tmp-before" <<'PY'
 import json, os, sys
 passed = failed = skipped = 0
 # One check more: the suite's scratch (its own moat-*, mktemp's tmp.*,
-# chromium's) is gone from /tmp when it ends.
+# chromium's, a clamd's scan files) is gone from /tmp when it ends.
 with open(sys.argv[2]) as f:
     before = set(f.read().split("\n"))
 left = sorted(n for n in os.listdir("/tmp") if n not in before and
               n.startswith(("moat-", "tmp.", "org.chromium.",
-                            ".org.chromium.")))
+                            ".org.chromium.", "clamav-")))
 if left:
     failed += 1
     print("failed: scratch left in /tmp:", " ".join(left))

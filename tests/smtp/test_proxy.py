@@ -516,7 +516,8 @@ def tests_clamd(lab):
                 "StreamMaxLength 100M\nMaxFileSize 100M\nMaxScanSize 200M\n"
                 "LogFile %s/clamd-file.log\nUser root\n"
                 "ScanMail yes\nScanArchive yes\nAlertExceedsMax yes\n"
-                % (sock, lab.db, lab.dir))
+                "TemporaryDirectory %s\n"
+                % (sock, lab.db, lab.dir, lab.dir))
     lab.start("clamd", [clamd, "-c", conf])
     end = time.time() + 60
     while time.time() < end and not os.path.exists(sock):
@@ -647,7 +648,8 @@ def start_clamd(lab, name):
     with open(conf, "w") as f:
         f.write("LocalSocket %s\nDatabaseDirectory %s\nForeground yes\n"
                 "LogFile %s/%s-file.log\nUser root\nScanMail yes\n"
-                % (sock, lab.db, lab.dir, name))
+                "TemporaryDirectory %s\n"
+                % (sock, lab.db, lab.dir, name, lab.dir))
     if os.path.exists(sock):
         os.unlink(sock)
     lab.start(name, [clamd, "-c", conf])
