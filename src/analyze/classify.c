@@ -134,6 +134,9 @@ struct tree {
  * The classifier: one tree per group of boxes that are wide in the same
  * dimensions (EffiCuts' separation).  A wide box straddles most cuts; in
  * a tree of its own it is not copied into every leaf of narrow ones.
+ * (The boxes wide in the destination alone share the tree of those of
+ * the same source width when they stay few in its leaves:
+ * cls_build_take.)
  * Lookups ask the trees in order of their best priority and stop when no
  * tree left can beat the answer.
  */
