@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "analyze/flowfmt.h"
+#include "base/arena.h"
 #include "base/bigmem.h"
 #include "output/json.h"
 #include "output/printer.h"
@@ -103,20 +104,12 @@ texts_free(struct texts *t)
 	free(t->dflt);
 }
 
-/* Where a worker keeps the texts it printed: blocks that never move (a
- * text stays where the slot says while the others read it). */
-#define TEXT_BLOCK	(2u << 20)
-
-struct tblock {
-	struct tblock	*next;
-	_Alignas(16) char room[];	/* (a text at a 16-byte boundary) */
-};
-
+/* Where a worker keeps the texts it printed: an arena, whose memory
+ * never moves (a text stays where the slot says while the others read
+ * it) and is aligned to 16 bytes. */
 struct cache {
 	struct texts	*t;
-	struct tblock	*blocks;
-	char		*at;		/* free room in the newest block */
-	size_t		 left;
+	struct arena	 mem;
 	struct strbuf	 scratch;	/* a text being printed */
 };
 
@@ -124,46 +117,39 @@ static void
 cache_init(struct cache *c, struct texts *t)
 {
 	c->t = t;
-	c->blocks = NULL;
-	c->at = NULL;
-	c->left = 0;
+	arena_init(&c->mem);
 	strbuf_init(&c->scratch, 0);
 }
 
 static void
 cache_free(struct cache *c)
 {
-	struct tblock *b, *next;
-
-	for (b = c->blocks; b != NULL; b = next) {
-		next = b->next;
-		free(b);
-	}
+	arena_free(&c->mem);
 	strbuf_free(&c->scratch);
 }
 
-/* n bytes of c's blocks for a said, or NULL. */
+struct take {
+	struct arena	*a;
+	size_t		 n;
+	void		*got;
+};
+
+static int
+take_run(void *arg)
+{
+	struct take *t = arg;
+
+	t->got = arena_array_raw(t->a, 1, t->n);
+	return 0;
+}
+
+/* n bytes of c's memory for a said, or NULL. */
 static struct said *
 cache_take(struct cache *c, size_t n)
 {
-	struct tblock *b;
-	void *got;
+	struct take t = { &c->mem, n, NULL };
 
-	n = (n + 15) & ~(size_t)15;
-	if (n > TEXT_BLOCK - sizeof(*b))
-		return NULL;
-	if (n > c->left) {
-		if ((b = big_alloc(TEXT_BLOCK)) == NULL)
-			return NULL;
-		b->next = c->blocks;
-		c->blocks = b;
-		c->at = b->room;
-		c->left = TEXT_BLOCK - sizeof(*b);
-	}
-	got = c->at;
-	c->at += n;
-	c->left -= n;
-	return got;
+	return arena_catch(&c->mem, take_run, &t) == -1 ? NULL : t.got;
 }
 
 /* The slot for v's text, or NULL when its text depends on the flow. */
