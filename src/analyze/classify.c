@@ -879,7 +879,7 @@ tree_build(const struct cls_box *store, const uint32_t *gid, size_t n,
 
 /* A box is wide in a dimension when it spans at least a sixteenth of that
  * dimension's span over all boxes: bit d of its mask. */
-#define DST_WIDE	2	/* wide in the destination address */
+#define DST_WIDE	(1 << 1)	/* wide in the destination address */
 
 static int
 wide_mask(const struct cls_box *b, const u128 *span)
@@ -1109,10 +1109,10 @@ cls_build_take(struct cls_box *given, size_t n)
 	for (i = 0; i < n; i++)
 		gid[at[mask[i]]++] = (uint32_t)i;
 	for (g = 0; g < GROUPS_MAX; g++)
-		at[g] -= count[g];
+		at[g] -= count[g];	/* (back to each group's start) */
 	for (g = 0; g < GROUPS_MAX; g++) {
 		if ((g & DST_WIDE) != 0)
-			continue;	/* (with g) */
+			continue;	/* (built with g without it) */
 		rc = 1;
 		if (count[g] > 0 && count[g | DST_WIDE] > 0) {
 			for (i = 0, m = 0; i < n; i++)
