@@ -26,7 +26,7 @@
 
 #include "base/strbuf.h"
 #include "daemon/control.h"
-#include "scratch.h"
+#include "../tests/scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -33,7 +33,7 @@
 #include "base/frame.h"
 #include "base/log.h"
 #include "web/console.h"
-#include "scratch.h"
+#include "../tests/scratch.h"
 
 #define SECRET		"FUZZ-SECRET-7f3a91"
 #define INPUT_MAX	(256 * 1024)

@@ -5,7 +5,6 @@
  * throttling of failed logins per address (IPv6 per /64), per user and
  * overall.  Time is given, not waited for.
  */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +16,8 @@
 #include <cmocka.h>
 
 #include "daemon/identity.h"
+#include "../scratch.h"
 
-static char dir[] = "/tmp/moat-identity.XXXXXX";
 static char users[64];
 
 static void
@@ -32,29 +31,14 @@ set_password(const char *user, const char *pw)
 static int
 setup(void **state)
 {
+	char dir[32];
+
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	scratch_make("identity", dir, sizeof(dir));
 	snprintf(users, sizeof(users), "%s/users", dir);
 	set_password("admin", "right-pass-1");
 	set_password("bob", "bob-pass-1");
 	return 0;
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path) == -1 ? -1 : 0;
-}
-
-/* The scratch directory goes with the tests that used it. */
-static int
-teardown(void **state)
-{
-	(void)state;
-	return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static void
@@ -275,5 +259,5 @@ main(void)
 		cmocka_unit_test(test_addr_key),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }

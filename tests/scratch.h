@@ -1,8 +1,9 @@
-/* scratch.h: a fuzz target's scratch directory under /tmp, removed with
- * everything in it when the process exits (the test suite's replays run
- * on every build; each left a directory behind). */
-#ifndef MOAT_FUZZ_SCRATCH_H
-#define MOAT_FUZZ_SCRATCH_H
+/* scratch.h: a test's or a fuzz target's scratch directory under /tmp,
+ * removed with everything in it when the process exits (the suite runs on
+ * every build; each such directory was left behind).  Header only: the
+ * programs that use it link nothing else of the tests'. */
+#ifndef MOAT_TEST_SCRATCH_H
+#define MOAT_TEST_SCRATCH_H
 
 #include <ftw.h>
 #include <stdio.h>
