@@ -199,6 +199,99 @@ def lapsed(p, conf, si):
               "watchdog: the ruleset before it is back")
 
 
+def rollback(si, *extra, env=None):
+    e = dict(os.environ)
+    e["MOAT_STATE_DIR"] = si
+    e["MOAT_DELTA_MAX_PCT"] = "100000"
+    if env:
+        e.update(env)
+    return subprocess.run(["ip", "netns", "exec", ns_incr, moat, "rollback",
+                           *extra], capture_output=True, text=True, env=e)
+
+
+def rollbacks(texts, conf, si, sw):
+    """moat rollback after the edits, three times over (each goes back
+    one entry more: the texts the edits applied, newest last), each as a
+    difference from the entry in force, the kernel equal after each to
+    the whole apply of the config it went back to.  Then the apply of
+    the newest config goes as a difference again (what the rollback
+    recorded of the kernel holds).  A rollback the kernel refuses as a
+    difference (MOAT_NFT_INJECT) and one after a rule added by hand
+    (drift) go whole, say why, and leave the kernel as a whole apply of
+    the config they go back to."""
+    back = os.path.join(tmp, "back.conf")
+    for k in range(3):
+        r = rollback(si)
+        if r.returncode != 0 or "moat: incremental:" not in r.stdout:
+            fail("rollback %d: not as a difference: %s %s" % (
+                k + 1, r.stdout[-300:], r.stderr[-300:]))
+            return
+        with open(back, "w") as f:
+            f.write(texts[-2 - k])
+        w = apply(ns_whole, sw, back, "--whole")
+        if w.returncode != 0:
+            fail("rollback %d: whole apply: %s" % (k + 1, w.stderr[-300:]))
+            return
+        if not compare("rollback %d" % (k + 1)):
+            return
+    r = apply(ns_incr, si, conf, env={"MOAT_DELTA_MAX_PCT": "100000",
+                                      "MOAT_FINGERPRINT_CHECK": "1"})
+    if r.returncode != 0 or "timing: incremental apply" not in r.stderr or \
+            "moat: test: the fingerprint" in r.stderr:
+        fail("the apply after the rollbacks: not a difference: " +
+             r.stderr[-400:])
+        return
+    print("incremental: three rollbacks went as differences, the kernel "
+          "equal to the whole apply of the config each went back to; the "
+          "apply after them went as a difference")
+    for how, env, said in (
+            ("refused", {"MOAT_NFT_INJECT":
+                         "add rule inet moat no_such_chain accept"},
+             "moat: whole: the kernel refused the difference"),
+            ("drift", None, "(drift)")):
+        if how == "drift":
+            subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "add",
+                            "rule", "inet", "moat", "forward", "meta",
+                            "mark", "0x1234", "accept"], check=True)
+        r = rollback(si, env=env)
+        if r.returncode != 0 or "moat: incremental:" in r.stdout or \
+                said not in r.stdout:
+            fail("a rollback (%s): not whole, or not said why: %s %s" % (
+                how, r.stdout[-300:], r.stderr[-300:]))
+            return
+        # (the entry before the apply after the three rollbacks: the
+        # third's, texts[-4])
+        with open(back, "w") as f:
+            f.write(texts[-4])
+        w = apply(ns_whole, sw, back, "--whole")
+        if w.returncode != 0 or not compare("rollback (%s)" % how):
+            return
+        r = apply(ns_incr, si, conf)
+        if r.returncode != 0:
+            fail("apply after the rollback (%s): %s" % (how,
+                                                        r.stderr[-300:]))
+            return
+    print("incremental: a rollback refused as a difference, and one after "
+          "a rule added by hand, went whole, said why, and left the kernel "
+          "as the whole apply")
+    # The same config applied twice: the rollback between the two has
+    # nothing to change, and what it records of the kernel lets the next
+    # apply go as a difference.
+    r = apply(ns_incr, si, conf)
+    b = rollback(si)
+    with open(back, "w") as f:
+        f.write(texts[-2])
+    a = apply(ns_incr, si, back, env={"MOAT_DELTA_MAX_PCT": "100000"})
+    if r.returncode != 0 or b.returncode != 0 or \
+            "moat: incremental: nothing to change" not in b.stdout or \
+            a.returncode != 0 or "timing: incremental apply" not in a.stderr:
+        fail("a rollback with nothing to change: %s %s %s" % (
+            r.stderr[-200:], b.stdout[-200:], a.stderr[-300:]))
+        return
+    print("incremental: a rollback with nothing to change changed nothing, "
+          "and the apply after it went as a difference")
+
+
 def examples():
     """The example configs one after the other, forth, back and crosswise
     (NAT, forwards, two links, the anti-virus's interception, logging,
@@ -253,8 +346,10 @@ def main():
         return
     incr = kinds = netlink = 0
     counts, libnft = {}, {}
+    texts = [p.text()]
     for i in range(nedits):
         kind = p.edit()
+        texts.append(p.text())
         with open(conf, "w") as f:
             f.write(p.text())
         r = apply(ns_incr, si, conf, env={"MOAT_DELTA_MAX_PCT": "100000",
@@ -296,6 +391,7 @@ def main():
     else:
         print("incremental: after the edits, %d pieces of dispatch maps"
               % pieces)
+    rollbacks(texts, conf, si, sw)
     drifted(p, conf, si, sw)
     other_boot(conf, si)
     refused(p, conf, si)
