@@ -10,8 +10,10 @@
 # the median beside it; the two builds take turns going first.
 # Then the incremental apply (doc/design/incremental.md): on top of the
 # policy in force, one rule added, changed, moved, deleted (in the middle
-# of the policy: bench/policy_edit.py), and one address added to an
-# object of 10,000 addresses; each edit's apply total (wall, the command
+# of the policy: bench/policy_edit.py), `moat rollback` of the change
+# (the rule changed applied untimed, then undone: "rule: rollback"), and
+# one address added to an object of 10,000 addresses; each edit's apply
+# total (wall, the command
 # alone, timed inside the namespace; and moat's own, from --timing),
 # whether it went as a difference (or whole, and why), and its phases;
 # the median of IRUNS (default 7; 5 at 100K), each after a pause of PAUSE
@@ -62,7 +64,8 @@ drop() { in_ns nft delete table inet moat 2>/dev/null || true; }
 drop_quiet() { drop; sleep "$quiet"; }
 
 # run CMD...: CMD run in the namespace, its wall time in ms in $ran_ms,
-# its stderr in $tmp/err, and, when it says one (moat apply --timing), its
+# its stdout in $tmp/out, its stderr in $tmp/err, and, when it says one
+# (moat apply --timing), its
 # peak memory in $ran_kb: the larger of its own and its loading child's
 # (0 when it says none).  The clock runs inside the namespace, around the
 # command alone: `ip netns exec`'s own set-up (a mount namespace, /sys
@@ -73,7 +76,7 @@ drop_quiet() { drop; sleep "$quiet"; }
 run() {
 	rm -f "$tmp/ms"
 	ip netns exec "$ns" bash -c 't0=${EPOCHREALTIME//[!0-9]/}
-	    "$@" >/dev/null 2>"$0/err"
+	    "$@" >"$0/out" 2>"$0/err"
 	    rc=$?
 	    t1=${EPOCHREALTIME//[!0-9]/}
 	    echo $(( (t1 - t0) / 1000 )) >"$0/ms"
@@ -147,7 +150,7 @@ pick() {
 incremental() {
 	builds=new
 	[ -n "$old" ] && builds="new old"
-	for kind in add change move delete big+1; do
+	for kind in add change move delete rollback big+1; do
 		base=$d/policy.conf
 		[ $kind = big+1 ] && base=$d/big.conf
 		for b in $builds; do
@@ -169,7 +172,25 @@ incremental() {
 			turn=$((turn + 1))
 			for b in $order; do
 				pick $b
+				if [ $kind = rollback ]; then
+					# (the change in force first, untimed)
+					in_ns env MOAT_STATE_DIR="$st" "$im" apply -f "$d/change.conf" >/dev/null 2>&1
+					settle "$im"
+				fi
 				[ "$pause" -eq 0 ] || sleep "$pause"
+				if [ $kind = rollback ]; then
+					# (no phases: a rollback says only which way
+					# it went, and why when whole)
+					run env MOAT_STATE_DIR="$st" "$im" rollback
+					how=whole
+					grep -q '^moat: incremental:' "$tmp/out" && how=incremental
+					why=$(grep '^moat: whole:' "$tmp/out" | sed 's/^moat: whole: //')
+					ph=
+					echo "$ran_ms" >>"$tmp/inc-$b"
+					printf '%s\t%s\t%s\t%s\n' "$ran_ms" "$how" "$why" "-" >>"$tmp/ph-$b"
+					settle "$im"
+					continue
+				fi
 				run env MOAT_STATE_DIR="$st" "$im" apply --timing \
 				    -f "$d/$kind.conf"
 				how=$(grep -o 'timing: [a-z]* apply' "$tmp/err" | cut -d' ' -f2)

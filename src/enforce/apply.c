@@ -1852,10 +1852,13 @@ stop_watchdog(const struct pending *pd)
 		kill(pd->pid, SIGTERM);
 }
 
-/* Entry from's record (hash, generation, parts) as entry to's, when the
- * kernel is still at generation gen and the record is of it: nothing was
- * committed since from's table was recorded.  Else none (drift unknown:
- * the next apply reads the table). */
+/* Entry from's record as entry to's, after a restore whose difference
+ * was empty: the kernel still holds from's table, which the drift check
+ * found at generation gen.  As the apply's own empty difference keeps
+ * it: its hash at gen while the kernel is still there (the parts' sums
+ * too when they are of gen), or, without a hash yet (a large table's is
+ * taken by a detached child), its generation when it is gen.  Else
+ * nothing: the next apply cannot tell drift and goes whole. */
 static void
 keep_record(const char *state, unsigned from, unsigned to, uint32_t gen)
 {
@@ -1866,12 +1869,15 @@ keep_record(const char *state, unsigned from, unsigned to, uint32_t gen)
 	char *text = NULL;
 
 	if (recorded(state, from, &hash_ok, &h, &gen_ok, &g_rec, &text) == 0 &&
-	    hash_ok && gen_ok && g_rec == gen && nfgen_read(&now) == 0 &&
-	    now == gen) {
+	    nfgen_read(&now) == 0 && now == gen) {
 		strbuf_init(&kept, 0);
-		parts_kept_lines(text, &kept, NULL, PARTS_KEPT_MAX);
-		write_kernel(state, to, true, h, true, gen,
-		    strbuf_failed(&kept) ? NULL : strbuf_str(&kept));
+		if (hash_ok && gen_ok && g_rec == gen)
+			parts_kept_lines(text, &kept, NULL, PARTS_KEPT_MAX);
+		if (hash_ok)
+			write_kernel(state, to, true, h, true, gen,
+			    strbuf_failed(&kept) ? NULL : strbuf_str(&kept));
+		else if (gen_ok && g_rec == gen)
+			write_kernel(state, to, false, 0, true, gen, NULL);
 		strbuf_free(&kept);
 	}
 	free(text);
@@ -1940,6 +1946,11 @@ restore_load(const char *state, const struct history_entry *cur,
 	strbuf_free(&why);
 	if (ph->incremental)
 		return 0;
+	if (stored != NULL && rc == 1 && ph->why[0] == '\0' && cur->seq != 0 &&
+	    strcmp(cur->file, "-") != 0)
+		snprintf(ph->why, sizeof(ph->why), "the config restored has "
+		    "dynamic addresses or feeds, whose sets a whole load fills "
+		    "as they are now");
 	if (rc == -1)
 		ph->why[0] = '\0';	/* (out of memory: the whole, unsaid) */
 	*gen0_ok = nfgen_read(gen0) == 0;
@@ -2000,6 +2011,11 @@ restore_entry(const char *state, unsigned target, const char *what,
 	 * administrator back in), unrecorded. */
 	strbuf_init(&unsure, 0);
 	repaired = history_repair(state, &unsure) == 0;
+	/* A record under the new entry's number is a lost entry's (a
+	 * crash took its history line): it must not stand for this one's
+	 * where nothing new is recorded. */
+	path(to, sizeof(to), state, "history/%u.kernel", cur.seq + 1);
+	unlink(to);
 	if (target != 0)
 		rc = restore_load(state, &cur, stored, slen, script, &ph,
 		    &gen0_ok, &gen0, err);
@@ -2270,6 +2286,8 @@ forget_entry(const char *state, unsigned seq)
 	path(file, sizeof(file), state, "history/%u.delta", seq);
 	unlink(file);
 	path(file, sizeof(file), state, "history/%u.nft", seq);
+	unlink(file);
+	path(file, sizeof(file), state, "history/%u.kernel", seq);
 	unlink(file);
 }
 
@@ -2624,8 +2642,26 @@ plan_delta(const char *state, const struct history_entry *cur,
 		}
 	}
 	{
-		uint32_t now;
+		uint32_t now, flags = 0;
+		int have;
 
+		/* The table's own flags are outside the fingerprint, which
+		 * hashes what it holds: a table made dormant by hand
+		 * (`flags dormant`: none of its rules runs) would stay so
+		 * under a difference; the whole deletes it and makes it
+		 * anew, with none (moat's has none). */
+		if ((have = nfgen_table_flags(NFTC_TABLE, &flags)) != 1 ||
+		    flags != 0) {
+			if (have == 1)
+				snprintf(ph->why, sizeof(ph->why), "table inet "
+				    "moat has flags 0x%x (dormant: 0x1), set "
+				    "by hand (drift)", (unsigned)flags);
+			else
+				snprintf(ph->why, sizeof(ph->why), "table inet "
+				    "moat cannot be read");
+			ph->drift = clock_ms() - t;
+			return 1;
+		}
 		if (nfgen_read(&now) == -1 || now != *gck) {
 			snprintf(ph->why, sizeof(ph->why), "the kernel's "
 			    "ruleset changed while moat read it");
@@ -2832,6 +2868,9 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	 */
 	files = true;
 	t = clock_ms();
+	/* (a lost entry's record under this number: restore_entry) */
+	path(hist_conf, sizeof(hist_conf), state, "history/%u.kernel", e.seq);
+	unlink(hist_conf);
 	path(hist_conf, sizeof(hist_conf), state, "history/%u.conf", e.seq);
 	path(hist_nft, sizeof(hist_nft), state, "history/%u.nft", e.seq);
 	two[0] = (struct file_new){ hist_conf, text, len };

@@ -78,24 +78,43 @@ out:
 	return rc;
 }
 
-/* GETTABLE's answer: an error message (ENOENT: none), or the table. */
+/* GETTABLE's answer: an error message (ENOENT: none), or the table with
+ * its flags. */
+struct table_answer {
+	int		found;
+	uint32_t	flags;
+};
+
 static int
-table_msg(const struct nlmsghdr *nlh, void *data)
+table_attr(const struct nlattr *a, void *data)
 {
-	(void)nlh;
-	*(int *)data = 1;
+	struct table_answer *t = data;
+
+	if (mnl_attr_get_type(a) == NFTA_TABLE_FLAGS &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		t->flags = ntohl(mnl_attr_get_u32(a));
 	return MNL_CB_OK;
 }
 
+static int
+table_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct table_answer *t = data;
+
+	t->found = 1;
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), table_attr, data);
+}
+
 int
-nfgen_table_exists(const char *name)
+nfgen_table_flags(const char *name, uint32_t *flags)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
+	struct table_answer t = { 0, 0 };
 	unsigned seq = (unsigned)time(NULL), portid;
 	ssize_t n;
-	int found = 0, rc = -1, saved;
+	int rc = -1, saved;
 
 	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
 		return -1;
@@ -109,8 +128,7 @@ nfgen_table_exists(const char *name)
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
 	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		int r = mnl_cb_run(buf, (size_t)n, seq, portid, table_msg,
-		    &found);
+		int r = mnl_cb_run(buf, (size_t)n, seq, portid, table_msg, &t);
 
 		if (r == MNL_CB_ERROR) {
 			if (errno == ENOENT)
@@ -120,10 +138,20 @@ nfgen_table_exists(const char *name)
 		if (r == MNL_CB_STOP)
 			break;
 	}
-	rc = found;
+	rc = t.found;
+	if (t.found)
+		*flags = t.flags;
 out:
 	saved = errno;
 	mnl_socket_close(nl);
 	errno = saved;
 	return rc;
+}
+
+int
+nfgen_table_exists(const char *name)
+{
+	uint32_t flags;
+
+	return nfgen_table_flags(name, &flags);
 }

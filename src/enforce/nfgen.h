@@ -13,5 +13,9 @@ int	 nfgen_read(uint32_t *gen);
 /* Whether table inet name exists: 1, 0, or -1 (errno).  Cheap whatever
  * the table holds, where a listing of it reads every set element. */
 int	 nfgen_table_exists(const char *name);
+/* The same, with the table's flags (NFT_TABLE_F_DORMANT, ...) into
+ * *flags when it exists: the drift fingerprint (nfhash.h) reads its
+ * chains, sets, rules and elements, not these. */
+int	 nfgen_table_flags(const char *name, uint32_t *flags);
 
 #endif

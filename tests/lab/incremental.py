@@ -184,6 +184,7 @@ def lapsed(p, conf, si):
     during, _ = listing(ns_incr)
     if during == before:
         fail("apply --confirm: the ruleset did not change")
+    h = table_handle(ns_incr)
     for _ in range(100):
         time.sleep(0.1)
         log, _ = history(si)
@@ -194,9 +195,48 @@ def lapsed(p, conf, si):
     after, _ = listing(ns_incr)
     if after != before:
         fail("apply --confirm: the ruleset before it is not back")
+    elif table_handle(ns_incr) != h:
+        fail("apply --confirm: the watchdog's revert loaded the whole "
+             "ruleset where a difference would do")
     else:
         print("incremental: an unconfirmed difference was undone by the "
-              "watchdog: the ruleset before it is back")
+              "watchdog, as a difference: the ruleset before it is back")
+    # The watchdog gone (killed, or the machine was down): the next
+    # command past the deadline reverts, as a difference too.
+    p.rules.insert(len(p.rules) // 3, p.new_rule())
+    with open(conf, "w") as f:
+        f.write(p.text())
+    r = apply(ns_incr, si, conf, "--confirm", "1",
+              env={"MOAT_DELTA_MAX_PCT": "100000"})
+    with open(os.path.join(si, "pending")) as f:
+        pid = int(f.read().split()[1])
+    os.kill(pid, 9)
+    time.sleep(1.5)
+    e = dict(os.environ, MOAT_STATE_DIR=si, MOAT_DELTA_MAX_PCT="100000")
+    c = subprocess.run(["ip", "netns", "exec", ns_incr, moat, "confirm"],
+                       capture_output=True, text=True, env=e)
+    after, _ = listing(ns_incr)
+    if r.returncode != 0 or "ran out unconfirmed" not in c.stdout or \
+            "moat: incremental:" not in c.stdout or after != before or \
+            table_handle(ns_incr) != h:
+        fail("an overdue confirm settled by the next command: not put back "
+             "as a difference: %s %s" % (c.stdout[-300:], c.stderr[-300:]))
+    else:
+        print("incremental: an overdue confirm whose watchdog was gone was "
+              "put back by the next command, as a difference")
+
+
+def table_handle(ns):
+    """table inet moat's handle: a whole load deletes the table and makes
+    it anew (another handle); a difference keeps it."""
+    import json
+    r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-j", "list",
+                        "tables"], capture_output=True, text=True)
+    for o in json.loads(r.stdout or '{"nftables": []}')["nftables"]:
+        t = o.get("table")
+        if t and t["family"] == "inet" and t["name"] == "moat":
+            return t["handle"]
+    return None
 
 
 def rollback(si, *extra, env=None):
@@ -220,9 +260,14 @@ def rollbacks(texts, conf, si, sw):
     (drift) go whole, say why, and leave the kernel as a whole apply of
     the config they go back to."""
     back = os.path.join(tmp, "back.conf")
+    if len(texts) < 5:
+        print("incremental: too few edits for the rollbacks (left out)")
+        return
     for k in range(3):
+        h = table_handle(ns_incr)
         r = rollback(si)
-        if r.returncode != 0 or "moat: incremental:" not in r.stdout:
+        if r.returncode != 0 or "moat: incremental:" not in r.stdout or \
+                table_handle(ns_incr) != h:
             fail("rollback %d: not as a difference: %s %s" % (
                 k + 1, r.stdout[-300:], r.stderr[-300:]))
             return
@@ -248,12 +293,25 @@ def rollbacks(texts, conf, si, sw):
             ("refused", {"MOAT_NFT_INJECT":
                          "add rule inet moat no_such_chain accept"},
              "moat: whole: the kernel refused the difference"),
-            ("drift", None, "(drift)")):
+            ("drift", None, "(drift)"),
+            ("dormant", None, "has flags 0x1")):
         if how == "drift":
             subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "add",
                             "rule", "inet", "moat", "forward", "meta",
                             "mark", "0x1234", "accept"], check=True)
+        if how == "dormant":
+            # (none of the table's rules runs: the fingerprint, which
+            # reads what the table holds, does not see it)
+            subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "add",
+                            "table", "inet", "moat", "{ flags dormant; }"],
+                           check=True)
         r = rollback(si, env=env)
+        flags = subprocess.run(["ip", "netns", "exec", ns_incr, "nft",
+                                "list", "table", "inet", "moat"],
+                               capture_output=True, text=True).stdout
+        if "dormant" in flags.split("\n", 2)[1]:
+            fail("a rollback (%s) left the table dormant" % how)
+            return
         if r.returncode != 0 or "moat: incremental:" in r.stdout or \
                 said not in r.stdout:
             fail("a rollback (%s): not whole, or not said why: %s %s" % (
@@ -271,9 +329,9 @@ def rollbacks(texts, conf, si, sw):
             fail("apply after the rollback (%s): %s" % (how,
                                                         r.stderr[-300:]))
             return
-    print("incremental: a rollback refused as a difference, and one after "
-          "a rule added by hand, went whole, said why, and left the kernel "
-          "as the whole apply")
+    print("incremental: a rollback refused as a difference, one after a "
+          "rule added by hand and one of a table made dormant by hand went "
+          "whole, said why, and left the kernel as the whole apply")
     # The same config applied twice: the rollback between the two has
     # nothing to change, and what it records of the kernel lets the next
     # apply go as a difference.
