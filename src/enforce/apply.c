@@ -1104,6 +1104,16 @@ kernel_unchanged(const char *state, unsigned seq)
 	    gen_ok && nfgen_read(&gen) == 0 && gen == want;
 }
 
+/* True when table inet moat has flags (dormant: none of its rules runs),
+ * which moat's never has and the fingerprint does not see. */
+static bool
+table_flagged(void)
+{
+	uint32_t flags;
+
+	return nfgen_table_flags(NFTC_TABLE, &flags) == 1 && flags != 0;
+}
+
 /*
  * Listing the table costs tens of milliseconds for a large policy, and the
  * console asks every few seconds: the answer is kept while the kernel's
@@ -1144,7 +1154,7 @@ apply_drift(const char *state, unsigned seq)
 	/* The generation of moat's own transaction: nothing committed
 	 * since, the table is the entry's, and nothing need be read. */
 	if (have_gen && kernel_unchanged(state, seq))
-		return DRIFT_NONE;
+		return table_flagged() ? DRIFT_CHANGED : DRIFT_NONE;
 	strbuf_init(&ignored, 0);
 	rc = kind == 3 || kind == 0 ? nfhash_sum(NFTC_TABLE, &h, NULL,
 	    &ignored) : nfhash_table(NFTC_TABLE, kind == 1, &h, &ignored);
@@ -1152,6 +1162,8 @@ apply_drift(const char *state, unsigned seq)
 	if (rc != 0)
 		return DRIFT_NO_TABLE;
 	d = kind == 0 ? DRIFT_UNKNOWN : want == h ? DRIFT_NONE : DRIFT_CHANGED;
+	if (d == DRIFT_NONE && table_flagged())
+		d = DRIFT_CHANGED;
 	/* Only when the generation read before the listing is still the
 	 * one after it: nothing was committed in between. */
 	cache.valid = have_gen && nfgen_read(&cache.gen) == 0 &&

@@ -294,17 +294,23 @@ def rollbacks(texts, conf, si, sw):
                          "add rule inet moat no_such_chain accept"},
              "moat: whole: the kernel refused the difference"),
             ("drift", None, "(drift)"),
-            ("dormant", None, "has flags 0x1")):
+            ("dormant", None, "(drift)")):
         if how == "drift":
             subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "add",
                             "rule", "inet", "moat", "forward", "meta",
                             "mark", "0x1234", "accept"], check=True)
         if how == "dormant":
             # (none of the table's rules runs: the fingerprint, which
-            # reads what the table holds, does not see it)
+            # reads what the table holds, does not see it; status must)
             subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "add",
                             "table", "inet", "moat", "{ flags dormant; }"],
                            check=True)
+            st = subprocess.run(["ip", "netns", "exec", ns_incr, moat,
+                                 "status"], capture_output=True, text=True,
+                                env=dict(os.environ, MOAT_STATE_DIR=si))
+            if "was changed since" not in st.stdout:
+                fail("moat status: a dormant table not said as drift: " +
+                     st.stdout[-300:])
         r = rollback(si, env=env)
         flags = subprocess.run(["ip", "netns", "exec", ns_incr, "nft",
                                 "list", "table", "inet", "moat"],
