@@ -1910,23 +1910,35 @@ keep_record(const char *state, unsigned from, unsigned to, uint32_t gen)
  */
 static int
 restore_load(const char *state, const struct history_entry *cur,
-    const char *stored, size_t slen, const char *script,
+    unsigned target, const char *stored, size_t slen, const char *script,
     struct apply_phases *ph, bool *gen0_ok, uint32_t *gen0,
     struct strbuf *err)
 {
-	struct strbuf delta, parts, why;
+	struct strbuf delta, parts, why, refill;
 	struct file_view old = { 0 };
 	uint32_t gck, now;
+	bool as_stored, refilled = false;
 	int rc = 1;
 
 	memset(ph, 0, sizeof(*ph));
 	strbuf_init(&delta, 0);
 	strbuf_init(&parts, 0);
 	strbuf_init(&why, 0);
-	if (stored != NULL && strlen(script) == slen &&
-	    memcmp(script, stored, slen) == 0 &&
-	    (rc = plan_delta(state, cur, &old, stored, slen, &delta, &parts,
-	    &gck, ph)) == 0) {
+	strbuf_init(&refill, 0);
+	as_stored = stored != NULL && strlen(script) == slen &&
+	    memcmp(script, stored, slen) == 0;
+	/* A ruleset with sets filled at load: its dynamic sets' refill for
+	 * the addresses the devices have now, after the difference in the
+	 * same transaction, as an apply's difference refills them; a feed's
+	 * set the entry in force has too is left as moatd keeps it (one the
+	 * difference would add or change makes nftdiff say whole). */
+	if (stored != NULL && !as_stored)
+		refilled = live_sets(state, target, NULL, NULL, 0, &refill,
+		    &why) == 0 && !strbuf_failed(&refill);
+	strbuf_reset(&why);
+	if ((as_stored || refilled) && (rc = plan_delta(state, cur, &old,
+	    stored, slen, &delta, &parts, &gck, ph)) == 0) {
+		strbuf_add(&delta, strbuf_str(&refill), refill.len);
 #ifdef MOAT_TEST_SEAMS
 		/* Test builds: a command more in the difference alone, for
 		 * the kernel to refuse it (tests/lab/incremental.py): the
@@ -1956,13 +1968,14 @@ restore_load(const char *state, const struct history_entry *cur,
 	strbuf_free(&delta);
 	strbuf_free(&parts);
 	strbuf_free(&why);
+	strbuf_free(&refill);
 	if (ph->incremental)
 		return 0;
-	if (stored != NULL && rc == 1 && ph->why[0] == '\0' && cur->seq != 0 &&
+	if (stored != NULL && !as_stored && !refilled && cur->seq != 0 &&
 	    strcmp(cur->file, "-") != 0)
-		snprintf(ph->why, sizeof(ph->why), "the config restored has "
-		    "dynamic addresses or feeds, whose sets a whole load fills "
-		    "as they are now");
+		snprintf(ph->why, sizeof(ph->why), "the sets of the config "
+		    "restored that are filled at load (dynamic addresses) "
+		    "could not be filled for now");
 	if (rc == -1)
 		ph->why[0] = '\0';	/* (out of memory: the whole, unsaid) */
 	*gen0_ok = nfgen_read(gen0) == 0;
@@ -2029,8 +2042,8 @@ restore_entry(const char *state, unsigned target, const char *what,
 	path(to, sizeof(to), state, "history/%u.kernel", cur.seq + 1);
 	unlink(to);
 	if (target != 0)
-		rc = restore_load(state, &cur, stored, slen, script, &ph,
-		    &gen0_ok, &gen0, err);
+		rc = restore_load(state, &cur, target, stored, slen, script,
+		    &ph, &gen0_ok, &gen0, err);
 	else {
 		memset(&ph, 0, sizeof(ph));
 		rc = load_whole(script, NULL, 0, err);
