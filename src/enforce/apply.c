@@ -864,7 +864,8 @@ apply_lint_memo_keep(const char *state, const char *which, const char *memo,
  * it when nothing was committed while the table was read.  Entries
  * recorded before hold the first or the second kind, and are compared so
  * still. */
-#define KERNEL_HASH_V	"nfhash3 "
+#define KERNEL_HASH_V	"nfhash4 "
+#define KERNEL_HASH_V3	"nfhash3 "
 #define KERNEL_HASH_V2	"nfhash2 "
 #define KERNEL_HASH_V1	"nfhash1 "
 #define KERNEL_GEN	"nfgen "
@@ -1143,6 +1144,8 @@ apply_drift(const char *state, unsigned seq)
 	/* A hash of the oldest kind (a listing) says nothing of this one. */
 	s = kernel_record(state, seq);
 	if (s != NULL && strncmp(s, KERNEL_HASH_V, 8) == 0)
+		kind = 4;
+	else if (s != NULL && strncmp(s, KERNEL_HASH_V3, 8) == 0)
 		kind = 3;
 	else if (s != NULL && strncmp(s, KERNEL_HASH_V2, 8) == 0)
 		kind = 2;
@@ -1156,8 +1159,9 @@ apply_drift(const char *state, unsigned seq)
 	if (have_gen && kernel_unchanged(state, seq))
 		return table_flagged() ? DRIFT_CHANGED : DRIFT_NONE;
 	strbuf_init(&ignored, 0);
-	rc = kind == 3 || kind == 0 ? nfhash_sum(NFTC_TABLE, &h, NULL,
-	    &ignored) : nfhash_table(NFTC_TABLE, kind == 1, &h, &ignored);
+	rc = kind == 4 || kind == 0 ? nfhash_sum(NFTC_TABLE, &h, NULL,
+	    &ignored) : kind == 3 ? nfhash_sum3(NFTC_TABLE, &h, &ignored) :
+	    nfhash_table(NFTC_TABLE, kind == 1, &h, &ignored);
 	strbuf_free(&ignored);
 	if (rc != 0)
 		return DRIFT_NO_TABLE;

@@ -24,8 +24,10 @@
 /* What hash_of reads. */
 #define NFHASH_V1	1	/* one sequence, with the objects' names */
 #define NFHASH_V2	2	/* one sequence, without them */
-#define NFHASH_V3	3	/* the sum of parts */
-#define NFHASH_PARTS	4	/* the sum of some parts */
+#define NFHASH_V3	3	/* the sum of parts, without the anonymous sets */
+#define NFHASH_V4	4	/* the sum of parts, an anonymous set in its
+				   rule's chain's part */
+#define NFHASH_PARTS	5	/* the sum of some parts (as NFHASH_V4) */
 /* Newer kernels (6.x) say how many elements a set holds: not the table's
  * shape.  (linux/netfilter/nf_tables.h of Debian 12 predates it.) */
 #define NFTA_SET_COUNT_	20
@@ -46,7 +48,68 @@ struct reading {
 	size_t		 nchains, capchains;
 	int		 found;		/* a message of the table came */
 	int		 failed;
+	/* the anonymous sets (a rule's own: { 22, 80 }, a vmap of its
+	 * own) named by the rules of the chain being read, hashed into the
+	 * chain's part after its rules (NFHASH_V4, NFHASH_PARTS) */
+	bool		 anon;		/* their contents are hashed */
+	char		**refs;
+	size_t		 nrefs, caprefs;
+	bool		 in_part;	/* one of them being read */
+	bool		 ref_anon;	/* it is anonymous (its flags say) */
 };
+
+/* Set name, named by a rule's expression: kept to be read into its
+ * chain's part when it may be anonymous (the kernel names those
+ * __set%d and __map%d; the flags decide). */
+static void
+add_ref(struct reading *r, const char *name)
+{
+	size_t i;
+
+	if (!r->anon || strncmp(name, "__", 2) != 0)
+		return;
+	for (i = 0; i < r->nrefs; i++)
+		if (strcmp(r->refs[i], name) == 0)
+			return;
+	if (r->nrefs == r->caprefs) {
+		size_t cap = r->caprefs ? 2 * r->caprefs : 8;
+		char **v = realloc(r->refs, cap * sizeof(*v));
+
+		if (v == NULL) {
+			r->failed = 1;
+			return;
+		}
+		r->refs = v;
+		r->caprefs = cap;
+	}
+	if ((r->refs[r->nrefs] = strdup(name)) == NULL) {
+		r->failed = 1;
+		return;
+	}
+	r->nrefs++;
+}
+
+/* The set an expression of kind name looks up (lookup, dynset, objref's
+ * map), into r's refs. */
+static void
+expr_refs(struct reading *r, const char *name, const struct nlattr *data)
+{
+	const struct nlattr *x;
+	uint16_t want;
+
+	if (strcmp(name, "lookup") == 0)
+		want = NFTA_LOOKUP_SET;
+	else if (strcmp(name, "dynset") == 0)
+		want = NFTA_DYNSET_SET_NAME;
+	else if (strcmp(name, "objref") == 0)
+		want = NFTA_OBJREF_SET_NAME;
+	else
+		return;
+	mnl_attr_for_each_nested(x, data)
+		if (mnl_attr_get_type(x) == want &&
+		    mnl_attr_validate(x, MNL_TYPE_NUL_STRING) == 0)
+			add_ref(r, mnl_attr_get_str(x));
+}
 
 static void
 add(struct reading *r, const void *p, size_t n)
@@ -76,6 +139,9 @@ add_exprs(struct reading *r, const struct nlattr *list)
 			if (mnl_attr_get_type(x) == NFTA_EXPR_NAME)
 				name = mnl_attr_get_str(x);
 		mnl_attr_for_each_nested(x, e) {
+			if (mnl_attr_get_type(x) == NFTA_EXPR_DATA &&
+			    name != NULL)
+				expr_refs(r, name, x);
 			if (mnl_attr_get_type(x) == NFTA_EXPR_DATA &&
 			    name != NULL && (strcmp(name, "counter") == 0 ||
 			    strcmp(name, "quota") == 0 ||
@@ -198,10 +264,16 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	r->found = 1;
 	/* An anonymous set is its rule's ({ 22, 80 }): the kernel names it
-	 * anew each time the rule is added, and nothing changes it but the
-	 * rule, which its chain's part holds.  The sum leaves it out, so
-	 * that a chain's rules added again change only that chain's part. */
-	if (r->sum && anonymous)
+	 * anew each time the rule is added.  The sum reads it into its
+	 * chain's part, after the rules (read_refs): a chain's rules added
+	 * again change only that chain's part.  (nfhash3 left it out, and
+	 * its contents went unseen: one replaced by hand in two steps gets
+	 * the old one's name, and its rule stays the same bytes.) */
+	if (type == NFT_MSG_GETSET && r->in_part) {
+		r->ref_anon = anonymous;
+		if (!anonymous)
+			return MNL_CB_OK;
+	} else if (r->sum && anonymous)
 		return MNL_CB_OK;
 	if (type == NFT_MSG_GETCHAIN && chain != NULL) {
 		if (r->nchains == r->capchains) {
@@ -243,7 +315,8 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 	}
 	if (r->sum && (type == NFT_MSG_GETCHAIN || type == NFT_MSG_GETSET))
 		r->total += r->h;
-	if (type == NFT_MSG_GETSET && !follows && name != NULL) {
+	if (type == NFT_MSG_GETSET && !follows && name != NULL &&
+	    !r->in_part) {
 		char **v;
 
 		if (r->nsets == SETS_MAX) {
@@ -336,6 +409,30 @@ dump(struct mnl_socket *nl, struct reading *r, int type, const char *set)
 	return request(nl, r, type, set, false);
 }
 
+/* The anonymous sets the rules just read named: each one's message and
+ * elements, added to the sum where the chain's are (its part). */
+static int
+read_refs(struct mnl_socket *nl, struct reading *r)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < r->nrefs && rc == 0; i++) {
+		r->in_part = true;
+		r->ref_anon = false;
+		if (request(nl, r, NFT_MSG_GETSET, r->refs[i], true) == -1)
+			rc = errno == ENOENT ? 0 : -1;
+		else if (r->ref_anon && dump(nl, r, NFT_MSG_GETSETELEM,
+		    r->refs[i]) == -1)
+			rc = -1;
+		r->in_part = false;
+	}
+	for (i = 0; i < r->nrefs; i++)
+		free(r->refs[i]);
+	r->nrefs = 0;
+	return rc;
+}
+
 /*
  * The rules are read a chain at a time, in the table's order of chains:
  * the same messages as one dump of the table's rules, so the same hash.
@@ -353,7 +450,8 @@ read_table(struct mnl_socket *nl, struct reading *r, bool objects)
 	    dump(nl, r, NFT_MSG_GETSET, NULL) == -1)
 		return -1;
 	for (i = 0; i < r->nchains; i++)
-		if (dump(nl, r, NFT_MSG_GETRULE, r->chains[i]) == -1)
+		if (dump(nl, r, NFT_MSG_GETRULE, r->chains[i]) == -1 ||
+		    read_refs(nl, r) == -1)
 			return -1;
 	if (objects && dump(nl, r, NFT_MSG_GETOBJ, NULL) == -1)
 		return -1;
@@ -383,7 +481,8 @@ read_parts(struct mnl_socket *nl, struct reading *r, char *const *chains,
 			if (errno != ENOENT)
 				return -1;
 		} else if (r->nchains > had &&
-		    dump(nl, r, NFT_MSG_GETRULE, chains[i]) == -1)
+		    (dump(nl, r, NFT_MSG_GETRULE, chains[i]) == -1 ||
+		    read_refs(nl, r) == -1))
 			return -1;
 		if (each != NULL)
 			each[i] = r->total - before;
@@ -425,7 +524,8 @@ hash_of(const char *name, int kind, char *const *chains, size_t nchains,
 	}
 	for (tries = 0; tries < TRIES && rc == -1; tries++) {
 		struct reading r = { .h = FNV1A_INIT, .table = name,
-		    .sum = kind != NFHASH_V1 && kind != NFHASH_V2 };
+		    .sum = kind != NFHASH_V1 && kind != NFHASH_V2,
+		    .anon = kind == NFHASH_V4 || kind == NFHASH_PARTS };
 		uint32_t g0, g1;
 		size_t i;
 		int got;
@@ -447,6 +547,9 @@ hash_of(const char *name, int kind, char *const *chains, size_t nchains,
 		for (i = 0; i < r.nchains; i++)
 			free(r.chains[i]);
 		free(r.chains);
+		for (i = 0; i < r.nrefs; i++)
+			free(r.refs[i]);
+		free(r.refs);
 	}
 	if (rc == -1)
 		strbuf_printf(err, "table inet %s could not be read: %s", name,
@@ -465,7 +568,13 @@ nfhash_table(const char *name, bool objects, uint64_t *h, struct strbuf *err)
 int
 nfhash_sum(const char *name, uint64_t *h, uint32_t *gen, struct strbuf *err)
 {
-	return hash_of(name, NFHASH_V3, NULL, 0, NULL, 0, NULL, h, gen, err);
+	return hash_of(name, NFHASH_V4, NULL, 0, NULL, 0, NULL, h, gen, err);
+}
+
+int
+nfhash_sum3(const char *name, uint64_t *h, struct strbuf *err)
+{
+	return hash_of(name, NFHASH_V3, NULL, 0, NULL, 0, NULL, h, NULL, err);
 }
 
 int

@@ -30,18 +30,21 @@
 int	 nfhash_table(const char *name, bool objects, uint64_t *h,
 	    struct strbuf *err);
 /*
- * The third kind ("nfhash3"): the same reading, but each chain's message,
+ * The fourth kind ("nfhash4"): the same reading, but each chain's message,
  * each chain's rules, each set's message and each set's elements hashed
- * apart and the hashes added up (modulo 2^64), leaving out the anonymous
- * sets (a rule's own; the rule is in its chain's part), so that the hash of a table
- * a transaction changed in a few chains and sets is the old one, less
- * their parts before, plus their parts after (nfhash_parts): an
- * incremental apply reads only what it changed (doc/design/incremental.md).
- * 0, 1 or -1 as nfhash_table; *gen (when not NULL) the generation it was
- * read at.
+ * apart and the hashes added up (modulo 2^64), an anonymous set (a rule's
+ * own: { 22, 80 }, a vmap) with its chain, after the chain's rules, so that
+ * the hash of a table a transaction changed in a few chains and sets is
+ * the old one, less their parts before, plus their parts after
+ * (nfhash_parts): an incremental apply reads only what it changed
+ * (doc/design/incremental.md).  0, 1 or -1 as nfhash_table; *gen (when
+ * not NULL) the generation it was read at.
  */
 int	 nfhash_sum(const char *name, uint64_t *h, uint32_t *gen,
 	    struct strbuf *err);
+/* The third kind ("nfhash3", recorded before 2026-12-07): the sum without
+ * the anonymous sets, for the records of that kind (0, 1 or -1). */
+int	 nfhash_sum3(const char *name, uint64_t *h, struct strbuf *err);
 /* The sum of the parts of the chains and sets named that table name holds
  * (none for those it does not), at one generation (*gen), and when each
  * is not NULL each part's own (each[0..nchains-1] the chains', then the

@@ -105,6 +105,50 @@ def drifted(p, conf, si, sw):
               "(drift), and the kernel equals the whole apply's")
 
 
+def anonymous_drift(p, conf, si, sw):
+    """An anonymous map replaced by hand in two steps: the kernel gives the
+    new one the old one's name, so the rule is the same bytes; only the
+    map's contents differ (here the WAN's traffic sent to another zone).
+    The fingerprint reads an anonymous set with its rule's chain: status
+    must say drift, and the next apply go whole and put it right."""
+    r = subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "-a", "list",
+                        "chain", "inet", "moat", "input"],
+                       capture_output=True, text=True)
+    m = re.search(r"iifname vmap \{ (.*) \} # handle (\d+)", r.stdout)
+    if m is None:
+        fail("anonymous drift: no vmap in the input chain: " + r.stdout)
+        return
+    pairs = m.group(1).split(", ")
+    zones = [x.split(" : ")[1] for x in pairs]
+    swapped = ", ".join("%s : %s" % (x.split(" : ")[0], zones[-1])
+                        for x in pairs)
+    for how in ('iifname "lo" accept', "iifname vmap { %s }" % swapped):
+        subprocess.run(["ip", "netns", "exec", ns_incr, "nft", "replace",
+                        "rule", "inet", "moat", "input", "handle",
+                        m.group(2)] + how.split(), check=True)
+    st = subprocess.run(["ip", "netns", "exec", ns_incr, moat, "status"],
+                        capture_output=True, text=True,
+                        env=dict(os.environ, MOAT_STATE_DIR=si))
+    if "was changed since" not in st.stdout:
+        fail("an anonymous map replaced by hand: status says no drift: " +
+             st.stdout[-300:])
+        return
+    p.rules.insert(len(p.rules) // 5, p.new_rule())
+    with open(conf, "w") as f:
+        f.write(p.text())
+    r = apply(ns_incr, si, conf, env={"MOAT_DELTA_MAX_PCT": "100000"})
+    w = apply(ns_whole, sw, conf, "--whole")
+    if r.returncode != 0 or "timing: whole apply" not in r.stderr or \
+            "(drift)" not in r.stderr or w.returncode != 0:
+        fail("an anonymous map replaced by hand: the next apply not whole "
+             "for drift: " + r.stderr[-300:])
+        return
+    if compare("after an anonymous map replaced by hand"):
+        print("incremental: an anonymous map replaced by hand (same name, "
+              "same rule) was drift: status said so, the next apply went "
+              "whole and the kernel equals the whole apply's")
+
+
 def other_boot(conf, si):
     """The generation starts again at every boot: a record whose
     generation is the kernel's now, but of another boot, must not be
@@ -479,6 +523,7 @@ def main():
               % pieces)
     rollbacks(texts, conf, si, sw)
     drifted(p, conf, si, sw)
+    anonymous_drift(p, conf, si, sw)
     other_boot(conf, si)
     refused(p, conf, si)
     lapsed(p, conf, si)
