@@ -1056,7 +1056,7 @@ kernel_record(const char *state, unsigned seq)
 	return read_file(file, NULL);
 }
 
-/* What history/SEQ.kernel says: its hash of the third kind (*hash_ok)
+/* What history/SEQ.kernel says: its hash of the current kind (*hash_ok)
  * and its generation (*gen_ok); its text into *text when text is not NULL
  * (the caller frees it).  0, or -1 when there is no such file. */
 static int
@@ -1902,11 +1902,11 @@ keep_record(const char *state, unsigned from, unsigned to, uint32_t gen)
 /*
  * A restore's ruleset (script: entry target's, its live sets filled;
  * stored, slen: as the history keeps it, or NULL) into the kernel.  As the
- * difference from the entry in force's when the kernel still holds that
- * entry's, at the generation the difference was made against (plan_delta,
- * send_delta, as an apply's), and when nothing of the ruleset is filled
- * at load (script is the stored text: no dynamic addresses, no feeds,
- * whose elements the history does not hold); else whole, as before.  At
+ * difference between the stored rulesets of the entry in force and of
+ * target when the kernel still holds the former, at the generation the
+ * difference was made against (plan_delta, send_delta, as an apply's),
+ * followed, when script is not the stored text (sets filled at load), by
+ * the refill of target's dynamic sets for now; else whole, as before.  At
  * 100K rules the whole took 3.2-3.6 s for a rollback of one rule's edit.
  * ph says which way it went (why, when a difference was tried and not
  * sent); *gen0 is the generation before the kernel changed, for

@@ -108,10 +108,14 @@ case $out in
 *) fail "moat check on the gateway: $out" ;;
 esac
 # A rollback puts back a ruleset made for the old address: its sets are
-# filled for the address the device has now, in the same transaction.
+# filled for the address the device has now, in the same transaction, as
+# the difference from the ruleset in force (its refill after it).
 printf 'accept on WAN from ANY to WANIP service HTTP\n' | cat "$conf" - >"$tmp/more.conf"
 ns gw "$MOAT" apply -f "$tmp/more.conf" >/dev/null || fail "apply more.conf"
-ns gw "$MOAT" rollback >/dev/null || fail "rollback"
+ns gw "$MOAT" rollback >"$tmp/rollback.txt" || fail "rollback"
+grep -q "^moat: incremental:" "$tmp/rollback.txt" &&
+	echo "ok: the rollback went as a difference" ||
+	fail "the rollback did not go as a difference: $(cat "$tmp/rollback.txt")"
 ns gw nft list set inet moat WANIP_v4 | grep -q "198.51.100.2[ ,}]" &&
 	echo "ok: after a rollback WANIP_v4 holds the address of now" ||
 	fail "after a rollback: $(ns gw nft list set inet moat WANIP_v4)"
