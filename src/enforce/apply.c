@@ -1939,6 +1939,11 @@ restore_load(const char *state, const struct history_entry *cur,
 	if (stored != NULL && !as_stored)
 		refilled = live_sets(state, target, NULL, NULL, 0, &refill,
 		    &why) == 0 && !strbuf_failed(&refill);
+	if (stored != NULL && !as_stored && !refilled)
+		snprintf(ph->why, sizeof(ph->why), "the sets of the config "
+		    "restored that are filled at load (dynamic addresses) "
+		    "could not be filled for now: %s", why.len > 0 ?
+		    strbuf_str(&why) : "out of memory");
 	strbuf_reset(&why);
 	if ((as_stored || refilled) && (rc = plan_delta(state, cur, &old,
 	    stored, slen, &delta, &parts, &gck, ph)) == 0) {
@@ -1975,11 +1980,6 @@ restore_load(const char *state, const struct history_entry *cur,
 	strbuf_free(&refill);
 	if (ph->incremental)
 		return 0;
-	if (stored != NULL && !as_stored && !refilled && cur->seq != 0 &&
-	    strcmp(cur->file, "-") != 0)
-		snprintf(ph->why, sizeof(ph->why), "the sets of the config "
-		    "restored that are filled at load (dynamic addresses) "
-		    "could not be filled for now");
 	if (rc == -1)
 		ph->why[0] = '\0';	/* (out of memory: the whole, unsaid) */
 	*gen0_ok = nfgen_read(gen0) == 0;
