@@ -427,7 +427,8 @@ def examples():
     si = os.path.join(tmp, "state-examples-incr")
     sw = os.path.join(tmp, "state-examples-whole")
     n = incr = 0
-    for c in confs + confs[::-1] + confs[::2] + confs[1::2]:
+    applied = confs + confs[::-1] + confs[::2] + confs[1::2]
+    for c in applied:
         r = apply(ns_incr, si, c, env={"MOAT_DELTA_MAX_PCT": "100000",
                                        "MOAT_FINGERPRINT_CHECK": "1"})
         w = apply(ns_whole, sw, c, "--whole")
@@ -449,10 +450,9 @@ def examples():
     # Rolled back through them (a config with dynamic addresses among
     # them: its sets refilled in the difference's transaction), each as
     # the whole apply of the config it went back to.
-    applied = confs + confs[::-1] + confs[::2] + confs[1::2]
     back = incr = 0
     for k in range(1, min(8, len(applied))):
-        r = rollback(si, env={"MOAT_STATE_DIR": si})
+        r = rollback(si)
         w = apply(ns_whole, sw, applied[-1 - k], "--whole")
         if r.returncode != 0 or w.returncode != 0:
             fail("example rollback %d: %s %s" % (k, r.stdout[-300:],
