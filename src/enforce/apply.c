@@ -1868,20 +1868,20 @@ stop_watchdog(const struct pending *pd)
 		kill(pd->pid, SIGTERM);
 }
 
-/* Entry from's record as entry to's, after a restore whose difference
- * was empty: the kernel still holds from's table, which the drift check
- * found at generation gen.  As the apply's own empty difference keeps
- * it: its hash at gen while the kernel is still there (the parts' sums
- * too when they are of gen), or, without a hash yet (a large table's is
- * taken by a detached child), its generation when it is gen.  Else
+/* Entry from's record as entry to's, after an apply or a restore whose
+ * difference was empty: the kernel still holds from's table, which the
+ * drift check found at generation gen.  Its hash at gen while the kernel
+ * is still there (the parts' sums too when they are of gen), or, without
+ * a hash of this kind (a large table's is taken by a detached child; a
+ * build before wrote nfhash3), its generation when it is gen.  Else
  * nothing: the next apply cannot tell drift and goes whole. */
 static void
 keep_record(const char *state, unsigned from, unsigned to, uint32_t gen)
 {
 	struct strbuf kept;
 	bool hash_ok, gen_ok;
-	uint32_t g_rec, now;
-	uint64_t h;
+	uint32_t g_rec = 0, now;
+	uint64_t h = 0;
 	char *text = NULL;
 
 	if (recorded(state, from, &hash_ok, &h, &gen_ok, &g_rec, &text) == 0 &&
@@ -3032,25 +3032,12 @@ apply_policy_compiled(const char *state, const struct policy *p,
 	 * hash is the one before, less the parts before, plus the parts
 	 * after.  Else the table is read whole. */
 	if (ph->incremental && delta.len == 0) {
-		uint32_t now;
-
 		/* Nothing was sent: the kernel holds the entry in force's
-		 * table, whose record (read above, when the difference was
-		 * to be made) is this entry's while nothing else
-		 * committed; else it is not known (drift unknown). */
-		if (hash_ok && nfgen_read(&now) == 0 && now == gck) {
-			struct strbuf kept;
-
-			/* (its parts' sums too, when they are of this
-			 * generation) */
-			strbuf_init(&kept, 0);
-			if (gen_ok && g_rec == gck)
-				parts_kept_lines(pt.record, &kept, NULL,
-				    PARTS_KEPT_MAX);
-			write_kernel(state, e.seq, true, h_old, true, gck,
-			    strbuf_failed(&kept) ? NULL : strbuf_str(&kept));
-			strbuf_free(&kept);
-		}
+		 * table, whose record is this entry's while nothing else
+		 * committed (keep_record: a generation alone when the
+		 * record has no hash of this kind, one of a build before or
+		 * one still being taken); else it is not known. */
+		keep_record(state, cur.seq, e.seq, gck);
 	} else if (by_parts && parts_hash(&pt, &s_new, &g1) == 0 &&
 	    g1 == g0 + 1) {
 		struct strbuf lines;
