@@ -1106,13 +1106,15 @@ kernel_unchanged(const char *state, unsigned seq)
 }
 
 /* True when table inet moat has flags (dormant: none of its rules runs),
- * which moat's never has and the fingerprint does not see. */
+ * which moat's never has and the fingerprint does not see, or when they
+ * cannot be read (taken as drift: a difference would keep them, the
+ * whole deletes the table and makes it anew, with none). */
 static bool
 table_flagged(void)
 {
 	uint32_t flags;
 
-	return nfgen_table_flags(NFTC_TABLE, &flags) == 1 && flags != 0;
+	return nfgen_table_flags(NFTC_TABLE, &flags) != 1 || flags != 0;
 }
 
 /*
@@ -2653,7 +2655,9 @@ plan_delta(const char *state, const struct history_entry *cur,
 		    "generation cannot be read");
 		return 1;
 	}
-	if (!kernel_unchanged(state, cur->seq)) {
+	/* (apply_drift: the generation recorded, else the table hashed;
+	 * and the table's flags either way) */
+	{
 		enum apply_drift d = apply_drift(state, cur->seq);
 
 		if (d != DRIFT_NONE) {
@@ -2671,26 +2675,8 @@ plan_delta(const char *state, const struct history_entry *cur,
 		}
 	}
 	{
-		uint32_t now, flags = 0;
-		int have;
+		uint32_t now;
 
-		/* The table's own flags are outside the fingerprint, which
-		 * hashes what it holds: a table made dormant by hand
-		 * (`flags dormant`: none of its rules runs) would stay so
-		 * under a difference; the whole deletes it and makes it
-		 * anew, with none (moat's has none). */
-		if ((have = nfgen_table_flags(NFTC_TABLE, &flags)) != 1 ||
-		    flags != 0) {
-			if (have == 1)
-				snprintf(ph->why, sizeof(ph->why), "table inet "
-				    "moat has flags 0x%x (dormant: 0x1), set "
-				    "by hand (drift)", (unsigned)flags);
-			else
-				snprintf(ph->why, sizeof(ph->why), "table inet "
-				    "moat cannot be read");
-			ph->drift = clock_ms() - t;
-			return 1;
-		}
 		if (nfgen_read(&now) == -1 || now != *gck) {
 			snprintf(ph->why, sizeof(ph->why), "the kernel's "
 			    "ruleset changed while moat read it");
