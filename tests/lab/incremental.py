@@ -24,6 +24,7 @@ one after the other (forth, back, crosswise), each as a difference
 compared with its whole apply.  The policy and its edits are
 incrlib.py's (shape Bare), which incremental-flows.py shares.  Exit 0 or 1.
 """
+import json
 import os
 import random
 import re
@@ -262,12 +263,14 @@ def lapsed(p, conf, si):
     p.rules.insert(len(p.rules) // 3, p.new_rule())
     with open(conf, "w") as f:
         f.write(p.text())
-    r = apply(ns_incr, si, conf, "--confirm", "1",
+    # (a deadline the watchdog is killed well before, even in a slow
+    # sanitizer build: one killed while reverting would leave drift)
+    r = apply(ns_incr, si, conf, "--confirm", "4",
               env={"MOAT_DELTA_MAX_PCT": "100000"})
     with open(os.path.join(si, "pending")) as f:
         pid = int(f.read().split()[1])
     os.kill(pid, 9)
-    time.sleep(1.5)
+    time.sleep(4.5)
     e = dict(os.environ, MOAT_STATE_DIR=si, MOAT_DELTA_MAX_PCT="100000")
     c = subprocess.run(["ip", "netns", "exec", ns_incr, moat, "confirm"],
                        capture_output=True, text=True, env=e)
@@ -285,7 +288,6 @@ def lapsed(p, conf, si):
 def table_handle(ns):
     """table inet moat's handle: a whole load deletes the table and makes
     it anew (another handle); a difference keeps it."""
-    import json
     r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-j", "list",
                         "tables"], capture_output=True, text=True)
     for o in json.loads(r.stdout or '{"nftables": []}')["nftables"]:
