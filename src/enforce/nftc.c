@@ -31,6 +31,7 @@
 
 #include "base/addr.h"
 #include "base/hash.h"
+#include "enforce/feedstore.h"
 #include "policy/schedule.h"
 
 #define V6_ALL_LO	((u128)0)
@@ -296,20 +297,49 @@ put_elements(struct strbuf *b, struct iset s, enum addr_family f)
 	}
 }
 
+/* The definitions of the feeds x holds, through its objects' members,
+ * folded into h: what a set's comment carries so that a feed object
+ * given another definition changes the ruleset's text, and a difference
+ * (nftdiff) does not keep the old definition's addresses. */
+static uint64_t
+feeds_key(const struct addr_expr *x, uint64_t h)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++) {
+		const struct object *o = x->v[i].obj;
+		uint64_t k;
+
+		if (x->v[i].kind != AE_NAME || o == NULL)
+			continue;
+		if (policy_object_feed(o)) {
+			k = feedstore_key(o);
+			h = fnv1a_add(h, &k, sizeof(k));
+		} else if (o->members.dynamic)
+			h = feeds_key(&o->members, h);
+	}
+	return h;
+}
+
 /*
  * A set that follows a dynamic interface's addresses: declared (with
  * what it holds under the policy's binding, possibly nothing) into out,
- * and its refill appended to c->dyn.  name is written as it is.
+ * and its refill appended to c->dyn.  name is written as it is; x is
+ * what the set holds.
  */
 static void
 put_dynamic_set(struct nftc *c, struct strbuf *out, const char *name,
-    struct iset part, enum addr_family f, bool feed)
+    struct iset part, enum addr_family f, const struct addr_expr *x)
 {
 	const char *type = f == FAM_V4 ? "ipv4_addr" : "ipv6_addr";
 
 	strbuf_printf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n"
-	    "\t\tcomment \"%s\"\n", name, type, feed ?
-	    NFTC_FEEDS_HELD_COMMENT : NFTC_DYNAMIC_COMMENT);
+	    "\t\tcomment \"", name, type);
+	if (policy_expr_has_feed(x))
+		strbuf_printf(out, NFTC_FEEDS_HELD_COMMENT " %016llx\"\n",
+		    (unsigned long long)feeds_key(x, FNV1A_INIT));
+	else
+		strbuf_puts(out, NFTC_DYNAMIC_COMMENT "\"\n");
 	if (!iset_empty(part)) {
 		strbuf_puts(out, "\t\telements = { ");
 		put_elements(out, part, f);
@@ -352,8 +382,7 @@ put_dynamic_match(struct nftc *c, struct strbuf *b, const char *dir,
 	if (nametab_get(c->dyn_names, name) != NULL)
 		return;
 	nametab_put(c->dyn_names, name, name);
-	put_dynamic_set(c, &c->sets, name, part, f,
-	    policy_expr_has_feed(x));
+	put_dynamic_set(c, &c->sets, name, part, f, x);
 }
 
 /* The object whose family-f part is exactly s, if the expression names
@@ -1795,8 +1824,9 @@ put_feed_set(struct nftc *c, const struct object *o, enum addr_family f)
 	 * every transaction otherwise). */
 	strbuf_printf(c->b, "_%s {\n\t\ttype %s\n\t\tflags interval, timeout\n"
 	    "\t\tgc-interval 1h\n"
-	    "\t\tcomment \"" NFTC_FEED_COMMENT "\"\n\t}\n\n", fam_suffix[f],
-	    f == FAM_V4 ? "ipv4_addr" : "ipv6_addr");
+	    "\t\tcomment \"" NFTC_FEED_COMMENT " %016llx\"\n\t}\n\n",
+	    fam_suffix[f], f == FAM_V4 ? "ipv4_addr" : "ipv6_addr",
+	    (unsigned long long)feedstore_key(o));
 }
 
 /* Named sets of the objects the rules name, per family. */
@@ -1826,8 +1856,7 @@ compile_sets(struct nftc *c)
 				nftc_put_ident(&name, o->name);
 				strbuf_printf(&name, "_%s", fam_suffix[f]);
 				put_dynamic_set(c, c->b, strbuf_str(&name), part,
-				    (enum addr_family)f,
-				    policy_expr_has_feed(&o->members));
+				    (enum addr_family)f, &o->members);
 				if (strbuf_failed(&name))
 					c->b->failed = true;
 				strbuf_free(&name);
@@ -2952,8 +2981,9 @@ feeds_inline(void *arg)
 {
 	struct inline_job *j = arg;
 	const char *line = j->script, *end = j->script + j->len, *set = NULL;
+	/* the comment's line starts so, and ends in the definition's key */
 	static const char feed_line[] = "\t\tcomment \"" NFTC_FEED_COMMENT
-	    "\"\n";
+	    " ";
 	size_t setlen = 0;
 
 	while (line < end) {
@@ -2965,8 +2995,9 @@ feeds_inline(void *arg)
 		if (n > 6 && strncmp(line, "\tset ", 5) == 0) {
 			set = line + 5;
 			setlen = strcspn(set, " {\n");
-		} else if (set != NULL && n == sizeof(feed_line) - 1 &&
-		    memcmp(line, feed_line, n) == 0) {
+		} else if (set != NULL && n == sizeof(feed_line) - 1 + 16 + 2 &&
+		    memcmp(line, feed_line, sizeof(feed_line) - 1) == 0 &&
+		    line[n - 2] == '"') {
 			char obj[80];
 			enum addr_family f;
 			struct iset s = { 0, NULL }, part;

@@ -101,9 +101,13 @@ int	 nftc_compile_dynamic(const struct policy *p, struct strbuf *b);
  * with NFTC_FOLLOWS.
  */
 #define NFTC_FOLLOWS		"moat: follows"
+/* ... then, after a space, the feed's definition as 16 hex digits
+ * (feedstore_key): another definition is another set to nftdiff, which
+ * then loads the set whole instead of keeping the old one's addresses. */
 #define NFTC_FEED_COMMENT	"moat: follows its feed"
 /* A set that holds a feed object's addresses with more (an object, or a
- * rule side that mixes them): refilled whole with the dynamic ones. */
+ * rule side that mixes them): refilled whole with the dynamic ones.  Its
+ * comment ends in the key of the definitions of the feeds it holds. */
 #define NFTC_FEEDS_HELD_COMMENT	"moat: follows the feeds it holds"
 /* The name of feed object name's set of family f (NAME_v4, NAME_v6). */
 void	 nftc_feed_set_name(const char *name, enum addr_family f,

@@ -766,19 +766,20 @@ run(void *arg)
 		if (detail(&j->a, u) == -1 ||
 		    (u->peer != NULL && detail(&j->a, u->peer) == -1))
 			return -1;
+		/* A feed's addresses are in the kernel, not in the text:
+		 * a set that holds them is filled by the whole apply (its
+		 * comment names the feeds' definitions). */
+		if (u->follows == F_FEED) {
+			strbuf_printf(j->why, "%s %s", u->key, u->peer == NULL ?
+			    "is new and holds a feed" : "holds a feed's "
+			    "addresses and changed");
+			return 1;
+		}
 		if (u->peer != NULL && strcmp(u->head, u->peer->head) != 0) {
 			strbuf_printf(j->why, "%s changed its %s", u->key,
 			    u->kind == K_CHAIN ? "hook" : u->kind == K_SET ||
 			    u->kind == K_MAP ? "type or flags" :
 			    "declaration");
-			return 1;
-		}
-		/* A feed's addresses are in the kernel, not in the text:
-		 * a set that holds them is filled by the whole apply. */
-		if (u->follows == F_FEED) {
-			strbuf_printf(j->why, "%s %s", u->key, u->peer == NULL ?
-			    "is new and holds a feed" : "holds a feed's "
-			    "addresses and changed");
 			return 1;
 		}
 		if (u->peer == NULL && u->kind == K_OTHER) {

@@ -225,6 +225,22 @@ perl "$top/tests/data/mkmmdb.pl" 6 "$tmp/geo2.spec" "$tmp/geo.new" && chmod 644 
 	mv "$tmp/geo.new" "$tmp/geo.mmdb"
 holds home_v4 198.51.100.0/24 15
 probe connected wan --from 198.51.100.200 198.51.100.1 22
+echo "== an object given another list keeps its name: its set is loaded whole"
+# The set's declaration names the definition (its comment): a difference
+# would keep the old list's addresses, which nothing takes out before
+# moatd reads the config again; the whole apply loads what the store
+# holds for the new definition (nothing yet), then moatd's reload fetches it.
+printf '198.51.100.41\n' >"$tmp/www/local2.txt"
+chmod 644 "$tmp/www/local2.txt"
+sed -i "s|/www/local.txt|/www/local2.txt|" "$tmp/feeds.conf"
+out=$(ns gw "$MOAT" apply -f "$tmp/feeds.conf" 2>&1) || fail "apply of the new list: $out"
+case $out in
+*"whole apply: set local_v4 holds a feed's addresses and changed"*) echo "ok: the apply says why it goes whole" ;;
+*) fail "the apply of another definition: $out" ;;
+esac
+lacks local_v4 198.51.100.50 1
+kill -HUP "$moatd_pid"
+holds local_v4 198.51.100.41 15
 ps -o user= -p "$(pgrep -x moatd-feeds | head -1)" 2>/dev/null | grep -q moat-feeds &&
 	echo "ok: the feed process runs as moat-feeds" ||
 	fail "the feed process's user: $(ps -o user=,args= -C moatd 2>/dev/null)"

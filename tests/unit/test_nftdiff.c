@@ -543,6 +543,24 @@ test_cases(void **state)
 	assert_int_equal(diff_text(a, b, 1000, &out, &why, &st), 1);
 	assert_string_equal(strbuf_str(&why), "map m1 changed its type or "
 	    "flags");
+	/* the feed object given another definition (nftc.c put_feed_set:
+	 * its key in the comment): the whole, which loads what the feed's
+	 * store holds for the new one instead of keeping the old addresses */
+	strbuf_reset(&why);
+	{
+		struct strbuf c;
+		const char *k = strstr(a, "follows its feed\"");
+
+		strbuf_init(&c, 0);
+		strbuf_add(&c, a, (size_t)(k - a) + 16);
+		strbuf_puts(&c, " 00000000000000aa");
+		strbuf_puts(&c, k + 16);
+		assert_int_equal(diff_text(a, strbuf_str(&c), 1000, &out, &why,
+		    &st), 1);
+		assert_string_equal(strbuf_str(&why), "set feed holds a feed's "
+		    "addresses and changed");
+		strbuf_free(&c);
+	}
 	/* the feed's set gone: the whole */
 	strbuf_reset(&why);
 	b = HEAD "\tcounter c1 {\n\t}\n}\n";
