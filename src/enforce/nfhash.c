@@ -31,6 +31,9 @@
 /* Newer kernels (6.x) say how many elements a set holds: not the table's
  * shape.  (linux/netfilter/nf_tables.h of Debian 12 predates it.) */
 #define NFTA_SET_COUNT_	20
+/* linux/netfilter.h's (whose linux/in.h clashes with netinet/in.h) */
+#define HOOK_PREROUTING	0	/* NF_INET_PRE_ROUTING */
+#define POLICY_ACCEPT	1	/* NF_ACCEPT */
 
 struct reading {
 	uint64_t	 h;
@@ -56,6 +59,14 @@ struct reading {
 	size_t		 nrefs, caprefs;
 	bool		 in_part;	/* one of them being read */
 	bool		 ref_anon;	/* it is anonymous (its flags say) */
+	/* the chains that may be a running trace's (trace_named and
+	 * trace_hook), their messages kept: hashed after all, with their
+	 * rules, when one of those is not a trace's (trace_rule) */
+	struct nlmsghdr	**traces;
+	size_t		 ntraces;
+	bool		 checking;	/* a trace's rules being read */
+	bool		 trace_ok;	/* each of them is a trace's */
+	bool		 forced;	/* a trace's message hashed after all */
 };
 
 /* Set name, named by a rule's expression: kept to be read into its
@@ -183,12 +194,13 @@ add_elems(struct reading *r, const struct nlattr *list)
 	}
 }
 
-/* The chain of a running `moat trace` (trace_PID, tracecmd.c): left out
- * of the hash while its process lives.  Any other chain of that name (one
- * a dead trace left, or one someone put there to hide from the drift
- * check) is hashed like the rest. */
+/* Whether chain is named as the chain of a running `moat trace`
+ * (trace_PID, tracecmd.c): a process of that PID called moat.  Anyone
+ * with root can start one, so the name alone hides nothing: the chain's
+ * hook (trace_hook) and each of its rules (trace_rule) must be what a
+ * trace puts there, which marks packets and does nothing else. */
 static bool
-is_trace(const char *chain)
+trace_named(const char *chain)
 {
 	char file[64], comm[32];
 	const char *d;
@@ -210,6 +222,112 @@ is_trace(const char *chain)
 		return false;
 	comm[n] = '\0';
 	return strcmp(comm, "moat\n") == 0;
+}
+
+/* A trace's base chain (GETCHAIN message nlh): type filter, hook
+ * prerouting at priority -350 on no device, policy accept. */
+static bool
+trace_hook(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a, *h;
+	bool hook = false, prio = false, policy = false, filter = false;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_CHAIN_HOOK:
+			if (mnl_attr_validate(a, MNL_TYPE_NESTED) == -1)
+				return false;
+			mnl_attr_for_each_nested(h, a) {
+				uint16_t t = mnl_attr_get_type(h);
+
+				if ((t == NFTA_HOOK_HOOKNUM ||
+				    t == NFTA_HOOK_PRIORITY) &&
+				    mnl_attr_validate(h, MNL_TYPE_U32) == -1)
+					return false;
+				if (t == NFTA_HOOK_HOOKNUM)
+					hook = ntohl(mnl_attr_get_u32(h)) ==
+					    HOOK_PREROUTING;
+				else if (t == NFTA_HOOK_PRIORITY)
+					prio = (int32_t)ntohl(
+					    mnl_attr_get_u32(h)) == -350;
+				else
+					return false;	/* a device */
+			}
+			break;
+		case NFTA_CHAIN_POLICY:
+			policy = mnl_attr_validate(a, MNL_TYPE_U32) == 0 &&
+			    ntohl(mnl_attr_get_u32(a)) == POLICY_ACCEPT;
+			break;
+		case NFTA_CHAIN_TYPE:
+			filter = mnl_attr_validate(a, MNL_TYPE_NUL_STRING) ==
+			    0 && strcmp(mnl_attr_get_str(a), "filter") == 0;
+			break;
+		}
+	}
+	return hook && prio && policy && filter;
+}
+
+/* The u32 attribute type of expression data x, or def when absent. */
+static uint32_t
+data_u32(const struct nlattr *x, uint16_t type, uint32_t def)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, x)
+		if (mnl_attr_get_type(a) == type)
+			return mnl_attr_validate(a, MNL_TYPE_U32) == 0 ?
+			    ntohl(mnl_attr_get_u32(a)) : 0xffffffffu;
+	return def;
+}
+
+/* A rule a trace puts in its chain (GETRULE message nlh): matches
+ * (meta, payload and their comparisons) and `meta nftrace set 1`;
+ * nothing that gives a verdict, writes to the packet or its metadata
+ * other than the trace mark, or looks up a set. */
+static bool
+trace_rule(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a, *e, *x;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_RULE_EXPRESSIONS)
+			continue;
+		mnl_attr_for_each_nested(e, a) {
+			const char *name = NULL;
+			const struct nlattr *data = NULL;
+
+			mnl_attr_for_each_nested(x, e) {
+				if (mnl_attr_get_type(x) == NFTA_EXPR_NAME &&
+				    mnl_attr_validate(x,
+				    MNL_TYPE_NUL_STRING) == 0)
+					name = mnl_attr_get_str(x);
+				if (mnl_attr_get_type(x) == NFTA_EXPR_DATA)
+					data = x;
+			}
+			if (name == NULL || data == NULL)
+				return false;
+			if (strcmp(name, "cmp") == 0 ||
+			    strcmp(name, "bitwise") == 0 ||
+			    strcmp(name, "range") == 0)
+				continue;
+			if (strcmp(name, "payload") == 0 &&
+			    data_u32(data, NFTA_PAYLOAD_SREG, 0) == 0)
+				continue;
+			if (strcmp(name, "meta") == 0 &&
+			    (data_u32(data, NFTA_META_SREG, 0) == 0 ||
+			    data_u32(data, NFTA_META_KEY, 0xffffffffu) ==
+			    NFT_META_NFTRACE))
+				continue;
+			/* a value into a data register (the trace mark's 1),
+			 * not into the verdict's */
+			if (strcmp(name, "immediate") == 0 &&
+			    data_u32(data, NFTA_IMMEDIATE_DREG, 0) !=
+			    NFT_REG_VERDICT)
+				continue;
+			return false;
+		}
+	}
+	return true;
 }
 
 /* One message of a dump: its attributes, some left out. */
@@ -260,9 +378,31 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 			break;
 		}
 	}
-	if (table == NULL || strcmp(table, r->table) != 0 || is_trace(chain))
+	if (table == NULL || strcmp(table, r->table) != 0)
 		return MNL_CB_OK;
 	r->found = 1;
+	if (r->checking) {
+		if (type == NFT_MSG_GETRULE && !trace_rule(nlh))
+			r->trace_ok = false;
+		return MNL_CB_OK;
+	}
+	if (type == NFT_MSG_GETCHAIN && !r->forced && trace_named(chain) &&
+	    trace_hook(nlh)) {
+		struct nlmsghdr **v = realloc(r->traces, (r->ntraces + 1) *
+		    sizeof(*v));
+
+		if (v == NULL || (v[r->ntraces] = malloc(nlh->nlmsg_len)) ==
+		    NULL) {
+			if (v != NULL)
+				r->traces = v;
+			r->failed = 1;
+			return MNL_CB_OK;
+		}
+		memcpy(v[r->ntraces], nlh, nlh->nlmsg_len);
+		r->traces = v;
+		r->ntraces++;
+		return MNL_CB_OK;
+	}
 	/* An anonymous set is its rule's ({ 22, 80 }): the kernel names it
 	 * anew each time the rule is added.  The sum reads it into its
 	 * chain's part, after the rules (read_refs): a chain's rules added
@@ -375,7 +515,7 @@ request(struct mnl_socket *nl, struct reading *r, int type, const char *set,
 		break;
 	}
 	r->type = type;
-	if (r->sum && (type == NFT_MSG_GETRULE ||
+	if (r->sum && !r->checking && (type == NFT_MSG_GETRULE ||
 	    type == NFT_MSG_GETSETELEM))
 		r->h = FNV1A_INIT;
 	if (r->sum && type == NFT_MSG_GETSETELEM)
@@ -394,7 +534,7 @@ request(struct mnl_socket *nl, struct reading *r, int type, const char *set,
 		if (rc == MNL_CB_ERROR)
 			return -1;
 		if (rc == MNL_CB_STOP) {
-			if (r->sum && (type == NFT_MSG_GETRULE ||
+			if (r->sum && !r->checking && (type == NFT_MSG_GETRULE ||
 			    type == NFT_MSG_GETSETELEM))
 				r->total += r->h;
 			return 0;
@@ -433,6 +573,41 @@ read_refs(struct mnl_socket *nl, struct reading *r)
 	return rc;
 }
 
+/* The chains that may be a running trace's: each rule read, and a chain
+ * with a rule that is not a trace's hashed as any other (its message
+ * now, its rules in their turn).  A chain gone meanwhile (the trace
+ * ended) is no part of the table. */
+static int
+read_traces(struct mnl_socket *nl, struct reading *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntraces; i++) {
+		const char *chain = NULL;
+		const struct nlattr *a;
+		int rc;
+
+		mnl_attr_for_each(a, r->traces[i], sizeof(struct nfgenmsg))
+			if (mnl_attr_get_type(a) == NFTA_CHAIN_NAME)
+				chain = mnl_attr_get_str(a);
+		if (chain == NULL)
+			return -1;
+		r->checking = true;
+		r->trace_ok = true;
+		rc = dump(nl, r, NFT_MSG_GETRULE, chain);
+		r->checking = false;
+		if (rc == -1 && errno != ENOENT)
+			return -1;
+		if (rc == 0 && !r->trace_ok) {
+			r->forced = true;
+			r->type = NFT_MSG_GETCHAIN;
+			on_msg(r->traces[i], r);
+			r->forced = false;
+		}
+	}
+	return r->failed ? -1 : 0;
+}
+
 /*
  * The rules are read a chain at a time, in the table's order of chains:
  * the same messages as one dump of the table's rules, so the same hash.
@@ -447,6 +622,7 @@ read_table(struct mnl_socket *nl, struct reading *r, bool objects)
 	size_t i;
 
 	if (dump(nl, r, NFT_MSG_GETCHAIN, NULL) == -1 ||
+	    read_traces(nl, r) == -1 ||
 	    dump(nl, r, NFT_MSG_GETSET, NULL) == -1)
 		return -1;
 	for (i = 0; i < r->nchains; i++)
@@ -550,6 +726,9 @@ hash_of(const char *name, int kind, char *const *chains, size_t nchains,
 		for (i = 0; i < r.nrefs; i++)
 			free(r.refs[i]);
 		free(r.refs);
+		for (i = 0; i < r.ntraces; i++)
+			free(r.traces[i]);
+		free(r.traces);
 	}
 	if (rc == -1)
 		strbuf_printf(err, "table inet %s could not be read: %s", name,

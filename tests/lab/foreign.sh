@@ -52,4 +52,47 @@ case $(ns gw "$MOAT" status) in
 *"not what entry"*) echo "ok: a chain trace_1 of no running trace is drift" ;;
 *) fail "a chain trace_1 (pid 1 is no moat trace) hid from the drift check" ;;
 esac
+ns gw nft delete chain inet moat trace_1
+# A process called moat is no moat trace either: anyone with root can
+# start one.  A chain of its name is left out only while it holds what a
+# trace puts there (a base chain at prerouting -350, policy accept, rules
+# that match and set the trace mark); anything else in it is drift.
+cp /bin/sleep "$tmp/moat"
+ip netns exec "${MOAT_LAB}gw" "$tmp/moat" 300 &
+fake=$!
+pids="$pids $fake"
+for _ in $(seq 20); do [ "$(cat /proc/$fake/comm 2>/dev/null)" = moat ] && break; sleep 0.1; done
+hidden() {	# hidden WHAT CHAIN-SPEC RULE...: is the chain seen as drift?
+	what=$1 spec=$2
+	shift 2
+	ns gw nft add chain inet moat "trace_$fake" "$spec" || fail "add chain ($what)"
+	for r in "$@"; do
+		ns gw nft add rule inet moat "trace_$fake" $r || fail "add rule $r ($what)"
+	done
+	out=$(ns gw "$MOAT" status)
+	ns gw nft delete chain inet moat "trace_$fake"
+	case $out in
+	*"not what entry"*) echo drift ;;
+	*) echo none ;;
+	esac
+}
+trace='{ type filter hook prerouting priority -350; policy accept; }'
+[ "$(hidden "a trace's" "$trace" 'iifname "lan0" ip saddr 192.168.50.0/24 ip daddr 198.51.100.25 tcp dport 25 meta nftrace set 1')" = none ] &&
+	echo "ok: a trace's own chain is no drift" || fail "a trace's own chain is called drift"
+for bad in "drop:ip saddr 192.168.50.11 drop" "accept:ip saddr 192.168.50.11 accept" \
+    "meta mark:ip saddr 192.168.50.11 meta mark set 7 meta nftrace set 1" \
+    "a set:ip saddr { 192.168.50.11, 192.168.50.12 } meta nftrace set 1" \
+    "a counter:counter meta nftrace set 1"; do
+	[ "$(hidden "${bad%%:*}" "$trace" "${bad#*:}")" = drift ] &&
+		echo "ok: a trace's chain with ${bad%%:*} is drift" ||
+		fail "a chain trace_PID of a process called moat hid a rule: ${bad#*:}"
+done
+for spec in '{ type filter hook prerouting priority -350; policy drop; }' \
+    '{ type filter hook forward priority -350; policy accept; }' \
+    '{ type filter hook prerouting priority 0; policy accept; }' \
+    '{ type nat hook prerouting priority -100; policy accept; }'; do
+	[ "$(hidden "$spec" "$spec")" = drift ] && echo "ok: a chain trace_PID $spec is drift" ||
+		fail "a chain trace_PID $spec hid from the drift check"
+done
+kill "$fake"
 finish
