@@ -33,6 +33,7 @@
 #define NFTA_SET_COUNT_	20
 /* linux/netfilter.h's (whose linux/in.h clashes with netinet/in.h) */
 #define HOOK_PREROUTING	0	/* NF_INET_PRE_ROUTING */
+#define TRACE_EXPRS	24	/* the most a trace's rule has */
 #define POLICY_ACCEPT	1	/* NF_ACCEPT */
 
 struct reading {
@@ -64,8 +65,10 @@ struct reading {
 	 * rules, when one of those is not a trace's (trace_rule) */
 	struct nlmsghdr	**traces;
 	size_t		 ntraces;
+	bool		 whole;		/* the whole table read (read_table) */
 	bool		 checking;	/* a trace's rules being read */
 	bool		 trace_ok;	/* each of them is a trace's */
+	unsigned	 trace_rules;	/* how many */
 	bool		 forced;	/* a trace's message hashed after all */
 };
 
@@ -288,6 +291,8 @@ static bool
 trace_rule(const struct nlmsghdr *nlh)
 {
 	const struct nlattr *a, *e, *x;
+	unsigned n = 0;
+	uint32_t reg;
 
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
 		if (mnl_attr_get_type(a) != NFTA_RULE_EXPRESSIONS)
@@ -295,6 +300,11 @@ trace_rule(const struct nlmsghdr *nlh)
 		mnl_attr_for_each_nested(e, a) {
 			const char *name = NULL;
 			const struct nlattr *data = NULL;
+
+			/* a trace's rule: an interface, two addresses, a
+			 * protocol and a port, then the mark (about 15) */
+			if (++n > TRACE_EXPRS)
+				return false;
 
 			mnl_attr_for_each_nested(x, e) {
 				if (mnl_attr_get_type(x) == NFTA_EXPR_NAME &&
@@ -321,8 +331,8 @@ trace_rule(const struct nlmsghdr *nlh)
 			/* a value into a data register (the trace mark's 1),
 			 * not into the verdict's */
 			if (strcmp(name, "immediate") == 0 &&
-			    data_u32(data, NFTA_IMMEDIATE_DREG, 0) !=
-			    NFT_REG_VERDICT)
+			    (reg = data_u32(data, NFTA_IMMEDIATE_DREG, 0)) !=
+			    NFT_REG_VERDICT && reg != 0xffffffffu)
 				continue;
 			return false;
 		}
@@ -381,13 +391,15 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 	if (table == NULL || strcmp(table, r->table) != 0)
 		return MNL_CB_OK;
 	r->found = 1;
+	/* moat trace adds one rule to its chain */
 	if (r->checking) {
-		if (type == NFT_MSG_GETRULE && !trace_rule(nlh))
+		if (type == NFT_MSG_GETRULE && (++r->trace_rules > 1 ||
+		    !trace_rule(nlh)))
 			r->trace_ok = false;
 		return MNL_CB_OK;
 	}
-	if (type == NFT_MSG_GETCHAIN && !r->forced && trace_named(chain) &&
-	    trace_hook(nlh)) {
+	if (type == NFT_MSG_GETCHAIN && r->whole && !r->forced &&
+	    trace_named(chain) && trace_hook(nlh)) {
 		struct nlmsghdr **v = realloc(r->traces, (r->ntraces + 1) *
 		    sizeof(*v));
 
@@ -594,6 +606,7 @@ read_traces(struct mnl_socket *nl, struct reading *r)
 			return -1;
 		r->checking = true;
 		r->trace_ok = true;
+		r->trace_rules = 0;
 		rc = dump(nl, r, NFT_MSG_GETRULE, chain);
 		r->checking = false;
 		if (rc == -1 && errno != ENOENT)
@@ -621,6 +634,7 @@ read_table(struct mnl_socket *nl, struct reading *r, bool objects)
 {
 	size_t i;
 
+	r->whole = true;
 	if (dump(nl, r, NFT_MSG_GETCHAIN, NULL) == -1 ||
 	    read_traces(nl, r) == -1 ||
 	    dump(nl, r, NFT_MSG_GETSET, NULL) == -1)

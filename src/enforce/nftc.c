@@ -313,8 +313,15 @@ feeds_key(const struct addr_expr *x, uint64_t h)
 		if (x->v[i].kind != AE_NAME || o == NULL)
 			continue;
 		if (policy_object_feed(o)) {
+			unsigned char le[8];
+			int b;
+
+			/* in one byte order: the comment is the same text on
+			 * every host */
 			k = feedstore_key(o);
-			h = fnv1a_add(h, &k, sizeof(k));
+			for (b = 0; b < 8; b++)
+				le[b] = (unsigned char)(k >> (8 * b));
+			h = fnv1a_add(h, le, sizeof(le));
 		} else if (o->members.dynamic)
 			h = feeds_key(&o->members, h);
 	}
@@ -2966,6 +2973,27 @@ set_object(const char *set, size_t n, char *obj, size_t objlen,
 	return 0;
 }
 
+/* Whether line (n bytes with its '\n') is a feed set's comment: head
+ * then '"', or head, a space, 16 hex digits and '"' (put_feed_set). */
+static bool
+feed_comment(const char *line, size_t n, const char *head, size_t hlen)
+{
+	size_t i;
+
+	if (n < hlen + 2 || memcmp(line, head, hlen) != 0 ||
+	    line[n - 1] != '\n' || line[n - 2] != '"')
+		return false;
+	if (n == hlen + 2)
+		return true;
+	if (n != hlen + 1 + 16 + 2 || line[hlen] != ' ')
+		return false;
+	for (i = hlen + 1; i < hlen + 17; i++)
+		if (!((line[i] >= '0' && line[i] <= '9') ||
+		    (line[i] >= 'a' && line[i] <= 'f')))
+			return false;
+	return true;
+}
+
 struct inline_job {
 	const char	*script;
 	size_t		 len;
@@ -2981,9 +3009,9 @@ feeds_inline(void *arg)
 {
 	struct inline_job *j = arg;
 	const char *line = j->script, *end = j->script + j->len, *set = NULL;
-	/* the comment's line starts so, and ends in the definition's key */
-	static const char feed_line[] = "\t\tcomment \"" NFTC_FEED_COMMENT
-	    " ";
+	/* the comment's line: with the definition's key, or (a ruleset an
+	 * older build kept in the history) without */
+	static const char feed_line[] = "\t\tcomment \"" NFTC_FEED_COMMENT;
 	size_t setlen = 0;
 
 	while (line < end) {
@@ -2995,9 +3023,8 @@ feeds_inline(void *arg)
 		if (n > 6 && strncmp(line, "\tset ", 5) == 0) {
 			set = line + 5;
 			setlen = strcspn(set, " {\n");
-		} else if (set != NULL && n == sizeof(feed_line) - 1 + 16 + 2 &&
-		    memcmp(line, feed_line, sizeof(feed_line) - 1) == 0 &&
-		    line[n - 2] == '"') {
+		} else if (set != NULL && feed_comment(line, n, feed_line,
+		    sizeof(feed_line) - 1)) {
 			char obj[80];
 			enum addr_family f;
 			struct iset s = { 0, NULL }, part;

@@ -87,6 +87,10 @@ for bad in "drop:ip saddr 192.168.50.11 drop" "accept:ip saddr 192.168.50.11 acc
 		echo "ok: a trace's chain with ${bad%%:*} is drift" ||
 		fail "a chain trace_PID of a process called moat hid a rule: ${bad#*:}"
 done
+# moat trace adds one rule: more, each a trace's, is a cost on every
+# packet, and it is drift too
+[ "$(hidden "two rules" "$trace" 'ip saddr 192.168.50.11 meta nftrace set 1' 'ip saddr 192.168.50.12 meta nftrace set 1')" = drift ] &&
+	echo "ok: a trace's chain with two rules is drift" || fail "a chain trace_PID hid a second rule"
 for spec in '{ type filter hook prerouting priority -350; policy drop; }' \
     '{ type filter hook forward priority -350; policy accept; }' \
     '{ type filter hook prerouting priority 0; policy accept; }' \

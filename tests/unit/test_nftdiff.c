@@ -17,8 +17,11 @@
 
 #include <linux/netfilter/nfnetlink.h>
 
+#include "base/addr.h"
+#include "base/iset.h"
 #include "base/strbuf.h"
 #include "enforce/nfdelta.h"
+#include "enforce/nftc.h"
 #include "enforce/nftdiff.h"
 
 #define NCHAIN	6
@@ -974,6 +977,63 @@ test_delta_padding(void **state)
 	nfset_free(b);
 }
 
+/* Every feed holds 10.0.0.0/8. */
+static int
+ten(void *arg, const char *obj, struct arena *a, struct iset *out)
+{
+	char e[64], hint[64];
+	struct addr_lit l;
+
+	(void)obj;
+	assert_int_equal(addr_parse_lit("10.0.0.0/8", false, &l, e, sizeof(e),
+	    hint, sizeof(hint)), 0);
+	*(int *)arg += 1;
+	*out = iset_range(a, l.lo, l.hi);
+	return 0;
+}
+
+/* A feed set's elements go into its declaration (nftc_feeds_inline),
+ * whether its comment carries the definition's key or, as a ruleset an
+ * older build kept in the history, not; a comment that only looks like
+ * one gets none. */
+static void
+test_feeds_inline(void **state)
+{
+	static const char *const comments[] = {
+		"moat: follows its feed",
+		"moat: follows its feed 0123456789abcdef",
+		"moat: follows its feed 0123456789abcdeX",
+		"moat: follows its feed 0123456789abcde",
+		"moat: follows its feeds",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(comments) / sizeof(comments[0]); i++) {
+		struct strbuf in, out;
+		int calls = 0;
+
+		strbuf_init(&in, 0);
+		strbuf_init(&out, 0);
+		strbuf_printf(&in, "table inet moat {\n\tset bl_v4 {\n"
+		    "\t\ttype ipv4_addr\n\t\tflags interval, timeout\n"
+		    "\t\tgc-interval 1h\n\t\tcomment \"%s\"\n\t}\n}\n",
+		    comments[i]);
+		assert_int_equal(nftc_feeds_inline(strbuf_str(&in), in.len, ten,
+		    &calls, &out), 0);
+		if (i < 2) {
+			assert_int_equal(calls, 1);
+			assert_non_null(strstr(strbuf_str(&out),
+			    "\t\telements = { 10.0.0.0/8 }\n"));
+		} else {
+			assert_int_equal(calls, 0);
+			assert_string_equal(strbuf_str(&out), strbuf_str(&in));
+		}
+		strbuf_free(&in);
+		strbuf_free(&out);
+	}
+}
+
 int
 main(void)
 {
@@ -983,6 +1043,7 @@ main(void)
 		cmocka_unit_test(test_delta_lines),
 		cmocka_unit_test(test_delta_elements),
 		cmocka_unit_test(test_delta_padding),
+		cmocka_unit_test(test_feeds_inline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
