@@ -954,6 +954,98 @@ write_kernel(const char *state, unsigned seq, bool hash_ok, uint64_t h,
 	strbuf_free(&b);
 }
 
+/*
+ * STATE/dynamic: what the sets of the devices' addresses (comment
+ * NFTC_DYNAMIC_COMMENT) held when moat last wrote them (nfhash_dynamic).
+ * Their elements are no part of the fingerprint (moatd refills them at
+ * run time, and a refill is no drift); this record is what tells an
+ * address added to them by hand from moat's own refill.  Written only
+ * where what the sets hold is moat's: after a whole load (every set made
+ * anew), a refill (each set flushed and filled), and an apply or restore
+ * whose drift check (which compares this record) passed.  Best effort:
+ * without it, nothing is compared.
+ */
+#define DYNAMIC_V	"dynamic1 "
+
+static void
+record_dynamic(const char *state)
+{
+	struct strbuf ignored;
+	char file[4096], line[64];
+	uint64_t h;
+	int n;
+
+	if (path(file, sizeof(file), state, "dynamic", 0) == -1)
+		return;
+	strbuf_init(&ignored, 0);
+	if (nfhash_dynamic(NFTC_TABLE, &h, NULL, &ignored) != 0) {
+		(void)unlink(file);
+	} else {
+		n = snprintf(line, sizeof(line), DYNAMIC_V "%016llx\n",
+		    (unsigned long long)h);
+		if (write_file(file, line, (size_t)n, &ignored) == -1)
+			(void)unlink(file);
+	}
+	strbuf_free(&ignored);
+}
+
+/* 1 when the sets of the devices' addresses hold other than STATE/dynamic
+ * says, 0 when they hold that (or nothing is recorded, or they cannot be
+ * read), -1 when that cannot be told now (another moat is writing). */
+static int
+dynamic_moved_once(const char *state)
+{
+	struct strbuf ignored;
+	unsigned long long want;
+	char file[4096], *s;
+	uint64_t h;
+	int rc = 0;
+
+	if (path(file, sizeof(file), state, "dynamic", 0) == -1 ||
+	    (s = read_file(file, NULL)) == NULL)
+		return 0;
+	if (strncmp(s, DYNAMIC_V, sizeof(DYNAMIC_V) - 1) == 0 &&
+	    sscanf(s + sizeof(DYNAMIC_V) - 1, "%llx", &want) == 1) {
+		strbuf_init(&ignored, 0);
+		if (nfhash_dynamic(NFTC_TABLE, &h, NULL, &ignored) == 0)
+			rc = h != want;
+		strbuf_free(&ignored);
+	}
+	free(s);
+	return rc;
+}
+
+/* Whether the sets of the devices' addresses were changed by hand
+ * (dynamic_moved_once).  locked: the caller holds the state lock.  Else
+ * a difference is read again under the lock (shared), since a moat that
+ * committed a refill and has not yet recorded it holds the lock; with
+ * the lock taken for longer than a moment (an apply under way), the
+ * answer is "cannot tell now" (-1). */
+static int
+dynamic_moved(const char *state, bool locked)
+{
+	char file[4096];
+	int fd, rc, tries;
+
+	if ((rc = dynamic_moved_once(state)) != 1 || locked)
+		return rc;
+	if (path(file, sizeof(file), state, "lock", 0) == -1 ||
+	    (fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		return rc;
+	rc = -1;
+	for (tries = 0; tries < 20; tries++) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			rc = dynamic_moved_once(state);
+			break;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		usleep(50 * 1000);
+	}
+	close(fd);
+	return rc;
+}
+
 /* Remember what entry seq looks like in the kernel (history/SEQ.kernel),
  * for apply_drift; best effort: without it, drift cannot be told.  The
  * generation the table was read at goes with it (read at one generation:
@@ -965,6 +1057,7 @@ record_kernel(const char *state, unsigned seq)
 	uint32_t gen;
 	uint64_t h;
 
+	record_dynamic(state);
 	strbuf_init(&ignored, 0);
 	if (nfhash_sum(NFTC_TABLE, &h, &gen, &ignored) == 0)
 		write_kernel(state, seq, true, h, true, gen, NULL);
@@ -1005,6 +1098,7 @@ record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
 	 * Nothing is: the drift is unknown, the next apply is whole. */
 	if (gen != gen0 + 1)
 		return;
+	record_dynamic(state);
 	strbuf_init(&ignored, 0);
 	if (bytes < FINGERPRINT_SYNC_BYTES) {
 		if (nfhash_sum(NFTC_TABLE, &h, &at, &ignored) == 0 &&
@@ -1122,8 +1216,9 @@ table_flagged(void)
  * console asks every few seconds: the answer is kept while the kernel's
  * ruleset generation (nfgen.h) and the entry are the same.
  */
-enum apply_drift
-apply_drift(const char *state, unsigned seq)
+/* apply_drift; locked: the caller holds the state lock. */
+static enum apply_drift
+drift_of(const char *state, unsigned seq, bool locked)
 {
 	static struct {
 		uint32_t		gen;
@@ -1138,7 +1233,7 @@ apply_drift(const char *state, unsigned seq)
 	struct strbuf ignored;
 	uint64_t h;
 	uint32_t gen;
-	int have_gen = nfgen_read(&gen) == 0, kind = 0, rc;
+	int have_gen = nfgen_read(&gen) == 0, kind = 0, rc, moved;
 
 	if (have_gen && cache.valid && cache.gen == gen && cache.seq == seq &&
 	    strcmp(cache.state, state) == 0)
@@ -1170,6 +1265,13 @@ apply_drift(const char *state, unsigned seq)
 	d = kind == 0 ? DRIFT_UNKNOWN : want == h ? DRIFT_NONE : DRIFT_CHANGED;
 	if (d == DRIFT_NONE && table_flagged())
 		d = DRIFT_CHANGED;
+	/* The devices' addresses' sets: an address added by hand.  Not
+	 * known now (another moat writing): said as none, and not kept. */
+	if (d == DRIFT_NONE && (moved = dynamic_moved(state, locked)) != 0) {
+		if (moved == -1)
+			return DRIFT_NONE;
+		d = DRIFT_CHANGED;
+	}
 	/* Only when the generation read before the listing is still the
 	 * one after it: nothing was committed in between. */
 	cache.valid = have_gen && nfgen_read(&cache.gen) == 0 &&
@@ -1180,6 +1282,12 @@ apply_drift(const char *state, unsigned seq)
 		snprintf(cache.state, sizeof(cache.state), "%s", state);
 	}
 	return d;
+}
+
+enum apply_drift
+apply_drift(const char *state, unsigned seq)
+{
+	return drift_of(state, seq, false);
 }
 
 /*
@@ -1888,6 +1996,7 @@ keep_record(const char *state, unsigned from, unsigned to, uint32_t gen)
 
 	if (recorded(state, from, &hash_ok, &h, &gen_ok, &g_rec, &text) == 0 &&
 	    nfgen_read(&now) == 0 && now == gen) {
+		record_dynamic(state);
 		strbuf_init(&kept, 0);
 		if (hash_ok && gen_ok && g_rec == gen)
 			parts_kept_lines(text, &kept, NULL, PARTS_KEPT_MAX);
@@ -2658,7 +2767,7 @@ plan_delta(const char *state, const struct history_entry *cur,
 	/* (apply_drift: the generation recorded, else the table hashed;
 	 * and the table's flags either way) */
 	{
-		enum apply_drift d = apply_drift(state, cur->seq);
+		enum apply_drift d = drift_of(state, cur->seq, true);
 
 		if (d != DRIFT_NONE) {
 			if (d == DRIFT_CHANGED)
@@ -3002,8 +3111,10 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		if (back == NULL || nft_run(back, false, NULL, &why) == -1)
 			strbuf_printf(err, "; and restoring the previous ruleset "
 			    "failed: %s", strbuf_str(&why));
-		else
+		else {
+			record_dynamic(state);
 			strbuf_puts(err, "; the previous ruleset is back");
+		}
 		strbuf_free(&why);
 		free(back);
 		goto out;
@@ -3199,6 +3310,7 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 	    (script = ruleset_of(state, cur.seq)) != NULL) {
 		if (load_whole(script, NULL, 0, err) == -1)
 			goto out;
+		record_dynamic(state);
 		*seq = cur.seq;
 		strbuf_printf(msg, "moat: put back the ruleset of history entry "
 		    "%u (%s), the last one applied\n", cur.seq, cur.file);
@@ -3211,6 +3323,7 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 	}
 	if (nft_run(strbuf_str(&lock_b), false, NULL, err) == -1)
 		goto out;
+	record_dynamic(state);
 	strbuf_printf(msg, "moat: no history either: applied the lockdown "
 	    "ruleset (everything dropped but loopback, established traffic%s)"
 	    "\n", lan_device != NULL ? " and SSH, HTTP, HTTPS from the LAN" :
@@ -3246,6 +3359,7 @@ apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
 	    script.len == 0)
 		goto out;
 	if ((rc = nft_run(strbuf_str(&script), false, NULL, err)) == 0) {
+		record_dynamic(state);
 		strbuf_printf(msg, "moat: the dynamic addresses of history "
 		    "entry %u now hold what the devices have\n", cur.seq);
 		rc = 1;
@@ -3593,6 +3707,8 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	if (refill.len > 0 && nft_run(strbuf_str(&refill), false, NULL,
 	    &why) == -1)
 		log_refill = true;
+	else if (refill.len > 0)
+		record_dynamic(state);
 	if (*changed == 0 && refill.len == 0) {
 		/* Unchanged: the stored copy stays as it is, unless its time
 		 * of fetch is an hour old (a restart uses it to space a

@@ -28,6 +28,7 @@
 #define NFHASH_V4	4	/* the sum of parts, an anonymous set in its
 				   rule's chain's part */
 #define NFHASH_PARTS	5	/* the sum of some parts (as NFHASH_V4) */
+#define NFHASH_DYNAMIC	6	/* the sets of the devices' addresses */
 /* Newer kernels (6.x) say how many elements a set holds: not the table's
  * shape.  (linux/netfilter/nf_tables.h of Debian 12 predates it.) */
 #define NFTA_SET_COUNT_	20
@@ -66,6 +67,7 @@ struct reading {
 	struct nlmsghdr	**traces;
 	size_t		 ntraces;
 	bool		 whole;		/* the whole table read (read_table) */
+	bool		 dyn_only;	/* NFHASH_DYNAMIC */
 	bool		 checking;	/* a trace's rules being read */
 	bool		 trace_ok;	/* each of them is a trace's */
 	unsigned	 trace_rules;	/* how many */
@@ -340,6 +342,27 @@ trace_rule(const struct nlmsghdr *nlh)
 	return true;
 }
 
+/* Set name, to read the elements of. */
+static void
+push_set(struct reading *r, const char *name)
+{
+	char **v;
+
+	if (r->nsets == SETS_MAX) {
+		r->failed = 1;
+		return;
+	}
+	if ((v = realloc(r->sets, (r->nsets + 1) * sizeof(*v))) == NULL ||
+	    (v[r->nsets] = strdup(name)) == NULL) {
+		if (v != NULL)
+			r->sets = v;
+		r->failed = 1;
+		return;
+	}
+	r->sets = v;
+	r->nsets++;
+}
+
 /* One message of a dump: its attributes, some left out. */
 static int
 on_msg(const struct nlmsghdr *nlh, void *data)
@@ -347,7 +370,7 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 	struct reading *r = data;
 	const struct nlattr *a;
 	const char *table = NULL, *chain = NULL, *name = NULL;
-	bool follows = false, anonymous = false;
+	bool follows = false, anonymous = false, dynamic = false;
 	int type = r->type;
 
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
@@ -374,6 +397,11 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 			    mnl_attr_get_payload_len(a), NFTC_FOLLOWS,
 			    sizeof(NFTC_FOLLOWS) - 1) != NULL)
 				follows = true;
+			if (mnl_attr_get_type(a) == NFTA_SET_USERDATA &&
+			    memmem(mnl_attr_get_payload(a),
+			    mnl_attr_get_payload_len(a), NFTC_DYNAMIC_COMMENT,
+			    sizeof(NFTC_DYNAMIC_COMMENT) - 1) != NULL)
+				dynamic = true;
 			if (mnl_attr_get_type(a) == NFTA_SET_FLAGS &&
 			    mnl_attr_get_payload_len(a) == sizeof(uint32_t) &&
 			    (ntohl(mnl_attr_get_u32(a)) & NFT_SET_ANONYMOUS))
@@ -391,6 +419,12 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 	if (table == NULL || strcmp(table, r->table) != 0)
 		return MNL_CB_OK;
 	r->found = 1;
+	/* NFHASH_DYNAMIC: the sets' names, then (below) their elements */
+	if (r->dyn_only && type == NFT_MSG_GETSET) {
+		if (dynamic && name != NULL)
+			push_set(r, name);
+		return MNL_CB_OK;
+	}
 	/* moat trace adds one rule to its chain */
 	if (r->checking) {
 		if (type == NFT_MSG_GETRULE && (++r->trace_rules > 1 ||
@@ -468,23 +502,8 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 	if (r->sum && (type == NFT_MSG_GETCHAIN || type == NFT_MSG_GETSET))
 		r->total += r->h;
 	if (type == NFT_MSG_GETSET && !follows && name != NULL &&
-	    !r->in_part) {
-		char **v;
-
-		if (r->nsets == SETS_MAX) {
-			r->failed = 1;
-			return MNL_CB_OK;
-		}
-		if ((v = realloc(r->sets, (r->nsets + 1) * sizeof(*v))) ==
-		    NULL || (v[r->nsets] = strdup(name)) == NULL) {
-			if (v != NULL)
-				r->sets = v;
-			r->failed = 1;
-			return MNL_CB_OK;
-		}
-		r->sets = v;
-		r->nsets++;
-	}
+	    !r->in_part)
+		push_set(r, name);
 	return MNL_CB_OK;
 }
 
@@ -654,6 +673,21 @@ read_table(struct mnl_socket *nl, struct reading *r, bool objects)
 	return r->failed ? -1 : 0;
 }
 
+/* The elements of the sets of the devices' addresses (NFHASH_DYNAMIC),
+ * each set's apart, added up. */
+static int
+read_dynamic(struct mnl_socket *nl, struct reading *r)
+{
+	size_t i;
+
+	if (dump(nl, r, NFT_MSG_GETSET, NULL) == -1)
+		return -1;
+	for (i = 0; i < r->nsets; i++)
+		if (dump(nl, r, NFT_MSG_GETSETELEM, r->sets[i]) == -1)
+			return -1;
+	return r->failed ? -1 : 0;
+}
+
 /* The parts of the chains and sets named (those that are there) into r;
  * each part's own sum into each[] (chains, then sets; 0 for one that is
  * not there) when each is not NULL. */
@@ -715,7 +749,8 @@ hash_of(const char *name, int kind, char *const *chains, size_t nchains,
 	for (tries = 0; tries < TRIES && rc == -1; tries++) {
 		struct reading r = { .h = FNV1A_INIT, .table = name,
 		    .sum = kind != NFHASH_V1 && kind != NFHASH_V2,
-		    .anon = kind == NFHASH_V4 || kind == NFHASH_PARTS };
+		    .anon = kind == NFHASH_V4 || kind == NFHASH_PARTS,
+		    .dyn_only = kind == NFHASH_DYNAMIC };
 		uint32_t g0, g1;
 		size_t i;
 		int got;
@@ -723,13 +758,15 @@ hash_of(const char *name, int kind, char *const *chains, size_t nchains,
 		if (nfgen_read(&g0) == -1)
 			break;
 		got = kind == NFHASH_PARTS ? read_parts(nl, &r, chains,
-		    nchains, sets, nsets, each) : read_table(nl, &r,
+		    nchains, sets, nsets, each) : kind == NFHASH_DYNAMIC ?
+		    read_dynamic(nl, &r) : read_table(nl, &r,
 		    kind == NFHASH_V1);
 		if (got == 0 && nfgen_read(&g1) == 0 && g0 == g1) {
 			*h = r.sum ? r.total : r.h;
 			if (gen != NULL)
 				*gen = g0;
-			rc = r.found || kind == NFHASH_PARTS ? 0 : 1;
+			rc = r.found || kind == NFHASH_PARTS ||
+			    kind == NFHASH_DYNAMIC ? 0 : 1;
 		}
 		for (i = 0; i < r.nsets; i++)
 			free(r.sets[i]);
@@ -777,4 +814,12 @@ nfhash_parts(const char *name, char *const *chains, size_t nchains,
 {
 	return hash_of(name, NFHASH_PARTS, chains, nchains, sets, nsets, each,
 	    h, gen, err);
+}
+
+int
+nfhash_dynamic(const char *name, uint64_t *h, uint32_t *gen,
+    struct strbuf *err)
+{
+	return hash_of(name, NFHASH_DYNAMIC, NULL, 0, NULL, 0, NULL, h, gen,
+	    err);
 }

@@ -9,7 +9,8 @@
  * for a million-entry blocklist), so the table is read here piece by
  * piece, leaving out what moat changes by itself:
  *   - the elements of sets whose comment starts with NFTC_FOLLOWS (the
- *     dynamic addresses, the feed objects);
+ *     dynamic addresses, hashed apart by nfhash_dynamic; the feed
+ *     objects);
  *   - counter values, in rules and in named counters;
  *   - the chains of moat trace (trace_*) and their rules.
  */
@@ -52,5 +53,15 @@ int	 nfhash_sum3(const char *name, uint64_t *h, struct strbuf *err);
 int	 nfhash_parts(const char *name, char *const *chains, size_t nchains,
 	    char *const *sets, size_t nsets, uint64_t *each, uint64_t *h,
 	    uint32_t *gen, struct strbuf *err);
+/*
+ * The sets that follow the devices' addresses (comment
+ * NFTC_DYNAMIC_COMMENT: moat fills them, and nfhash_sum leaves their
+ * elements out), each set's name and elements hashed apart and added up:
+ * what moat wrote last is recorded (apply.c, STATE/dynamic) and compared,
+ * so that an address added by hand is drift too.  0, 1 (no such table)
+ * or -1 as nfhash_table; 0 for a table without such sets.
+ */
+int	 nfhash_dynamic(const char *name, uint64_t *h, uint32_t *gen,
+	    struct strbuf *err);
 
 #endif

@@ -122,6 +122,30 @@ ns gw nft list set inet moat WANIP_v4 | grep -q "198.51.100.2[ ,}]" &&
 hold v4 lan 192.168.50.13 198.51.100.25
 grep -q " 198.51.100.2\$" "$tmp/wan.log" ||
 	fail "masquerade: the WAN server did not see 198.51.100.2"
+# The sets' elements are no part of the fingerprint (moatd refills them),
+# but what moat last wrote to them is recorded: an address added by hand
+# (here the LAN server's, which a rule to WANIP would then open) is drift.
+case $(ns gw "$MOAT" status) in
+*"not what entry"*) fail "drift before the address added by hand" ;;
+esac
+ns gw nft add element inet moat WANIP_v4 '{ 192.168.50.10 }'
+case $(ns gw "$MOAT" status) in
+*"not what entry"*) echo "ok: an address added by hand to WANIP_v4 is drift" ;;
+*) fail "an address added by hand to WANIP_v4 hid from moat status" ;;
+esac
+out=$(ns gw "$MOAT" apply -f "$conf" 2>&1) || fail "apply after the address added by hand: $out"
+case $out in
+*"whole apply:"*) echo "ok: the apply after it goes whole" ;;
+*) fail "the apply after an address added by hand: $out" ;;
+esac
+ns gw nft list set inet moat WANIP_v4 | grep -q "192.168.50.10[ ,}]" &&
+	fail "the address added by hand stays after the apply"
+ns gw nft list set inet moat WANIP_v4 | grep -q "198.51.100.2[ ,}]" ||
+	fail "after the apply: $(ns gw nft list set inet moat WANIP_v4)"
+case $(ns gw "$MOAT" status) in
+*"not what entry"*) fail "drift after the apply" ;;
+*) echo "ok: no drift after the apply" ;;
+esac
 
 echo "== IPv6: 2001:db8:51::1 becomes 2001:db8:51::2"
 ns gw ip addr del 2001:db8:51::1/64 dev gww0
