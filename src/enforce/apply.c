@@ -966,9 +966,14 @@ write_kernel(const char *state, unsigned seq, bool hash_ok, uint64_t h,
  * without it, nothing is compared.
  */
 #define DYNAMIC_V	"dynamic1 "
+#define DYNAMIC_NONE	"dynamic1 none\n"
 
+/* any: the ruleset may have such sets; without (no interface has a
+ * dynamic address), "none" is recorded without reading the kernel, and
+ * nothing is read to compare either: a set added since would have
+ * changed the fingerprint. */
 static void
-record_dynamic(const char *state)
+record_dynamic(const char *state, bool any)
 {
 	struct strbuf ignored;
 	char file[4096], line[64];
@@ -978,7 +983,11 @@ record_dynamic(const char *state)
 	if (path(file, sizeof(file), state, "dynamic", 0) == -1)
 		return;
 	strbuf_init(&ignored, 0);
-	if (nfhash_dynamic(NFTC_TABLE, &h, NULL, &ignored) != 0) {
+	if (!any) {
+		if (write_file(file, DYNAMIC_NONE, sizeof(DYNAMIC_NONE) - 1,
+		    &ignored) == -1)
+			(void)unlink(file);
+	} else if (nfhash_dynamic(NFTC_TABLE, &h, NULL, &ignored) != 0) {
 		(void)unlink(file);
 	} else {
 		n = snprintf(line, sizeof(line), DYNAMIC_V "%016llx\n",
@@ -1004,7 +1013,8 @@ dynamic_moved_once(const char *state)
 	if (path(file, sizeof(file), state, "dynamic", 0) == -1 ||
 	    (s = read_file(file, NULL)) == NULL)
 		return 0;
-	if (strncmp(s, DYNAMIC_V, sizeof(DYNAMIC_V) - 1) == 0 &&
+	if (strcmp(s, DYNAMIC_NONE) != 0 &&
+	    strncmp(s, DYNAMIC_V, sizeof(DYNAMIC_V) - 1) == 0 &&
 	    sscanf(s + sizeof(DYNAMIC_V) - 1, "%llx", &want) == 1) {
 		strbuf_init(&ignored, 0);
 		if (nfhash_dynamic(NFTC_TABLE, &h, NULL, &ignored) == 0)
@@ -1051,13 +1061,13 @@ dynamic_moved(const char *state, bool locked)
  * generation the table was read at goes with it (read at one generation:
  * while the kernel stays at it, the table is as hashed). */
 static void
-record_kernel(const char *state, unsigned seq)
+record_kernel(const char *state, unsigned seq, bool dyn)
 {
 	struct strbuf ignored;
 	uint32_t gen;
 	uint64_t h;
 
-	record_dynamic(state);
+	record_dynamic(state, dyn);
 	strbuf_init(&ignored, 0);
 	if (nfhash_sum(NFTC_TABLE, &h, &gen, &ignored) == 0)
 		write_kernel(state, seq, true, h, true, gen, NULL);
@@ -1081,7 +1091,7 @@ record_kernel(const char *state, unsigned seq)
  */
 static void
 record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
-    size_t bytes, int lock_fd)
+    size_t bytes, int lock_fd, bool dyn)
 {
 	struct strbuf ignored;
 	uint32_t gen, at;
@@ -1090,7 +1100,7 @@ record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
 
 	/* Without generations (an old kernel), the table as it is. */
 	if (!gen0_ok || nfgen_read(&gen) == -1) {
-		record_kernel(state, seq);
+		record_kernel(state, seq, dyn);
 		return;
 	}
 	/* Another commit came with ours: the table may hold someone
@@ -1098,14 +1108,18 @@ record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
 	 * Nothing is: the drift is unknown, the next apply is whole. */
 	if (gen != gen0 + 1)
 		return;
-	record_dynamic(state);
+	record_dynamic(state, dyn);
 	strbuf_init(&ignored, 0);
 	if (bytes < FINGERPRINT_SYNC_BYTES) {
 		if (nfhash_sum(NFTC_TABLE, &h, &at, &ignored) == 0 &&
 		    at == gen)
 			write_kernel(state, seq, true, h, true, gen, NULL);
-		else
-			record_kernel(state, seq);
+		else {
+			strbuf_reset(&ignored);
+			if (nfhash_sum(NFTC_TABLE, &h, &at, &ignored) == 0)
+				write_kernel(state, seq, true, h, true, at,
+				    NULL);
+		}
 		strbuf_free(&ignored);
 		return;
 	}
@@ -1986,7 +2000,8 @@ stop_watchdog(const struct pending *pd)
  * build before wrote nfhash3), its generation when it is gen.  Else
  * nothing: the next apply cannot tell drift and goes whole. */
 static void
-keep_record(const char *state, unsigned from, unsigned to, uint32_t gen)
+keep_record(const char *state, unsigned from, unsigned to, uint32_t gen,
+    bool dyn)
 {
 	struct strbuf kept;
 	bool hash_ok, gen_ok;
@@ -1996,7 +2011,7 @@ keep_record(const char *state, unsigned from, unsigned to, uint32_t gen)
 
 	if (recorded(state, from, &hash_ok, &h, &gen_ok, &g_rec, &text) == 0 &&
 	    nfgen_read(&now) == 0 && now == gen) {
-		record_dynamic(state);
+		record_dynamic(state, dyn);
 		strbuf_init(&kept, 0);
 		if (hash_ok && gen_ok && g_rec == gen)
 			parts_kept_lines(text, &kept, NULL, PARTS_KEPT_MAX);
@@ -2225,12 +2240,12 @@ restore_entry(const char *state, unsigned target, const char *what,
 		 * detached child, as an apply's).  A difference of nothing
 		 * left the table in force's, whose record is this entry's. */
 		if (target == 0)
-			record_kernel(state, e.seq);
+			record_kernel(state, e.seq, false);
 		else if (ph.incremental && ph.delta == 0)
-			keep_record(state, cur.seq, e.seq, gen0);
+			keep_record(state, cur.seq, e.seq, gen0, true);
 		else
 			record_applied(state, e.seq, gen0_ok, gen0, slen,
-			    lock_fd);
+			    lock_fd, true);
 		compact_init(&cj, state, e.seq, e.prev);
 		prune_rulesets(state, e.seq, e.prev, &cj);
 		return 0;
@@ -3112,7 +3127,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 			strbuf_printf(err, "; and restoring the previous ruleset "
 			    "failed: %s", strbuf_str(&why));
 		else {
-			record_dynamic(state);
+			record_dynamic(state, true);
 			strbuf_puts(err, "; the previous ruleset is back");
 		}
 		strbuf_free(&why);
@@ -3134,7 +3149,8 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		 * committed (keep_record: a generation alone when the
 		 * record has no hash of this kind, one of a build before or
 		 * one still being taken); else it is not known. */
-		keep_record(state, cur.seq, e.seq, gck);
+		keep_record(state, cur.seq, e.seq, gck,
+		    policy_ndynamic(p) > 0);
 	} else if (by_parts && parts_hash(&pt, &s_new, &g1) == 0 &&
 	    g1 == g0 + 1) {
 		struct strbuf lines;
@@ -3166,7 +3182,8 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		}
 #endif
 	} else
-		record_applied(state, e.seq, gen0_ok, gen0, script.len, lock);
+		record_applied(state, e.seq, gen0_ok, gen0, script.len, lock,
+		    policy_ndynamic(p) > 0);
 	ph->fingerprint += clock_ms() - t;
 	strbuf_printf(msg, "moat: applied %s as history entry %u (%zu rule%s, "
 	    "hash %016llx)\n", p->file, e.seq, p->nrule, p->nrule == 1 ? "" :
@@ -3310,7 +3327,7 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 	    (script = ruleset_of(state, cur.seq)) != NULL) {
 		if (load_whole(script, NULL, 0, err) == -1)
 			goto out;
-		record_dynamic(state);
+		record_dynamic(state, true);
 		*seq = cur.seq;
 		strbuf_printf(msg, "moat: put back the ruleset of history entry "
 		    "%u (%s), the last one applied\n", cur.seq, cur.file);
@@ -3323,7 +3340,7 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 	}
 	if (nft_run(strbuf_str(&lock_b), false, NULL, err) == -1)
 		goto out;
-	record_dynamic(state);
+	record_dynamic(state, true);
 	strbuf_printf(msg, "moat: no history either: applied the lockdown "
 	    "ruleset (everything dropped but loopback, established traffic%s)"
 	    "\n", lan_device != NULL ? " and SSH, HTTP, HTTPS from the LAN" :
@@ -3359,7 +3376,7 @@ apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
 	    script.len == 0)
 		goto out;
 	if ((rc = nft_run(strbuf_str(&script), false, NULL, err)) == 0) {
-		record_dynamic(state);
+		record_dynamic(state, true);
 		strbuf_printf(msg, "moat: the dynamic addresses of history "
 		    "entry %u now hold what the devices have\n", cur.seq);
 		rc = 1;
@@ -3708,7 +3725,7 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	    &why) == -1)
 		log_refill = true;
 	else if (refill.len > 0)
-		record_dynamic(state);
+		record_dynamic(state, true);
 	if (*changed == 0 && refill.len == 0) {
 		/* Unchanged: the stored copy stays as it is, unless its time
 		 * of fetch is an hour old (a restart uses it to space a
