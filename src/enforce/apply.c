@@ -967,60 +967,101 @@ write_kernel(const char *state, unsigned seq, bool hash_ok, uint64_t h,
  */
 #define DYNAMIC_V	"dynamic1 "
 #define DYNAMIC_NONE	"dynamic1 none\n"
+#define DYNAMIC_UNKNOWN	"dynamic1 unknown\n"
 
-/* any: the ruleset may have such sets; without (no interface has a
- * dynamic address), "none" is recorded without reading the kernel, and
- * nothing is read to compare either: a set added since would have
- * changed the fingerprint. */
+/* What record_dynamic is told of the ruleset and of moat's commit. */
+struct dyn_rec {
+	bool		any;	/* the ruleset may have such sets; without
+				   (no interface has a dynamic address),
+				   "none" is recorded without reading the
+				   kernel, and nothing is read to compare
+				   either: a set added since would have
+				   changed the fingerprint */
+	bool		bound;	/* the reading must be at gen: moat's own
+				   commit, nothing else since */
+	uint32_t	gen;
+};
+
+/* The generation after one commit from now (bound when it can be read). */
+static struct dyn_rec
+dyn_next(bool any)
+{
+	struct dyn_rec d = { .any = any };
+
+	d.bound = true;
+	if (nfgen_read(&d.gen) == 0)
+		d.gen++;
+	else
+		d.bound = false;
+	return d;
+}
+
+/* STATE/dynamic as d says (see above): the hash, "none", or "unknown"
+ * when the sets cannot be read at the generation they must be (a commit
+ * came in between: what they hold may not be moat's), which the check
+ * takes as drift unknown, never as none; the file goes with the table. */
 static void
-record_dynamic(const char *state, bool any)
+record_dynamic(const char *state, struct dyn_rec d)
 {
 	struct strbuf ignored;
 	char file[4096], line[64];
+	const char *text = DYNAMIC_UNKNOWN;
+	uint32_t at;
 	uint64_t h;
-	int n;
+	int rc;
 
 	if (path(file, sizeof(file), state, "dynamic", 0) == -1)
 		return;
 	strbuf_init(&ignored, 0);
-	if (!any) {
-		if (write_file(file, DYNAMIC_NONE, sizeof(DYNAMIC_NONE) - 1,
-		    &ignored) == -1)
-			(void)unlink(file);
-	} else if (nfhash_dynamic(NFTC_TABLE, &h, NULL, &ignored) != 0) {
+	if (!d.any)
+		text = DYNAMIC_NONE;
+	else if ((rc = nfhash_dynamic(NFTC_TABLE, &h, &at, NULL,
+	    &ignored)) == 1) {
 		(void)unlink(file);
-	} else {
-		n = snprintf(line, sizeof(line), DYNAMIC_V "%016llx\n",
+		text = NULL;
+	} else if (rc == 0 && (!d.bound || at == d.gen)) {
+		snprintf(line, sizeof(line), DYNAMIC_V "%016llx\n",
 		    (unsigned long long)h);
-		if (write_file(file, line, (size_t)n, &ignored) == -1)
-			(void)unlink(file);
+		text = line;
 	}
+	if (text != NULL && write_file(file, text, strlen(text), &ignored) ==
+	    -1)
+		(void)unlink(file);
 	strbuf_free(&ignored);
 }
 
-/* 1 when the sets of the devices' addresses hold other than STATE/dynamic
- * says, 0 when they hold that (or nothing is recorded, or they cannot be
- * read), -1 when that cannot be told now (another moat is writing). */
+/* 0 when the sets of the devices' addresses hold what STATE/dynamic
+ * says ("none" included), 1 when they hold other, 2 when that is not
+ * known: the record says unknown, or is not there while such sets are,
+ * or they cannot be read (fail closed: the apply goes whole, and records
+ * anew). */
 static int
 dynamic_moved_once(const char *state)
 {
 	struct strbuf ignored;
 	unsigned long long want;
-	char file[4096], *s;
+	char file[4096], *s = NULL;
 	uint64_t h;
-	int rc = 0;
+	size_t nsets;
+	int rc = 2;
 
-	if (path(file, sizeof(file), state, "dynamic", 0) == -1 ||
-	    (s = read_file(file, NULL)) == NULL)
+	if (path(file, sizeof(file), state, "dynamic", 0) == -1)
+		return 2;
+	if ((s = read_file(file, NULL)) != NULL && strcmp(s, DYNAMIC_NONE) ==
+	    0) {
+		free(s);
 		return 0;
-	if (strcmp(s, DYNAMIC_NONE) != 0 &&
-	    strncmp(s, DYNAMIC_V, sizeof(DYNAMIC_V) - 1) == 0 &&
-	    sscanf(s + sizeof(DYNAMIC_V) - 1, "%llx", &want) == 1) {
-		strbuf_init(&ignored, 0);
-		if (nfhash_dynamic(NFTC_TABLE, &h, NULL, &ignored) == 0)
-			rc = h != want;
-		strbuf_free(&ignored);
 	}
+	strbuf_init(&ignored, 0);
+	if (nfhash_dynamic(NFTC_TABLE, &h, NULL, &nsets, &ignored) == 0) {
+		if (s == NULL)
+			rc = nsets == 0 ? 0 : 2;	/* from before */
+		else if (strncmp(s, DYNAMIC_V, sizeof(DYNAMIC_V) - 1) == 0 &&
+		    strcmp(s, DYNAMIC_UNKNOWN) != 0 &&
+		    sscanf(s + sizeof(DYNAMIC_V) - 1, "%llx", &want) == 1)
+			rc = h != want;
+	}
+	strbuf_free(&ignored);
 	free(s);
 	return rc;
 }
@@ -1030,19 +1071,19 @@ dynamic_moved_once(const char *state)
  * a difference is read again under the lock (shared), since a moat that
  * committed a refill and has not yet recorded it holds the lock; with
  * the lock taken for longer than a moment (an apply under way), the
- * answer is "cannot tell now" (-1). */
+ * answer is "not known now" (2). */
 static int
 dynamic_moved(const char *state, bool locked)
 {
 	char file[4096];
 	int fd, rc, tries;
 
-	if ((rc = dynamic_moved_once(state)) != 1 || locked)
+	if ((rc = dynamic_moved_once(state)) == 0 || locked)
 		return rc;
 	if (path(file, sizeof(file), state, "lock", 0) == -1 ||
 	    (fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
-		return rc;
-	rc = -1;
+		return 2;
+	rc = 2;
 	for (tries = 0; tries < 20; tries++) {
 		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
 			rc = dynamic_moved_once(state);
@@ -1067,7 +1108,7 @@ record_kernel(const char *state, unsigned seq, bool dyn)
 	uint32_t gen;
 	uint64_t h;
 
-	record_dynamic(state, dyn);
+	record_dynamic(state, (struct dyn_rec){ .any = dyn });
 	strbuf_init(&ignored, 0);
 	if (nfhash_sum(NFTC_TABLE, &h, &gen, &ignored) == 0)
 		write_kernel(state, seq, true, h, true, gen, NULL);
@@ -1106,20 +1147,23 @@ record_applied(const char *state, unsigned seq, bool gen0_ok, uint32_t gen0,
 	/* Another commit came with ours: the table may hold someone
 	 * else's change, which must not be recorded as the entry's.
 	 * Nothing is: the drift is unknown, the next apply is whole. */
-	if (gen != gen0 + 1)
+	if (gen != gen0 + 1) {
+		record_dynamic(state, (struct dyn_rec){ .any = dyn,
+		    .bound = true, .gen = gen0 + 1 });
 		return;
-	record_dynamic(state, dyn);
+	}
+	record_dynamic(state, (struct dyn_rec){ .any = dyn, .bound = true,
+	    .gen = gen });
 	strbuf_init(&ignored, 0);
 	if (bytes < FINGERPRINT_SYNC_BYTES) {
+		/* Read at another generation: someone else's commit may be
+		 * in it, so the generation alone (drift unknown once it
+		 * moves, as the detached child's below). */
 		if (nfhash_sum(NFTC_TABLE, &h, &at, &ignored) == 0 &&
 		    at == gen)
 			write_kernel(state, seq, true, h, true, gen, NULL);
-		else {
-			strbuf_reset(&ignored);
-			if (nfhash_sum(NFTC_TABLE, &h, &at, &ignored) == 0)
-				write_kernel(state, seq, true, h, true, at,
-				    NULL);
-		}
+		else
+			write_kernel(state, seq, false, 0, true, gen, NULL);
 		strbuf_free(&ignored);
 		return;
 	}
@@ -1280,10 +1324,10 @@ drift_of(const char *state, unsigned seq, bool locked)
 	if (d == DRIFT_NONE && table_flagged())
 		d = DRIFT_CHANGED;
 	/* The devices' addresses' sets: an address added by hand.  Not
-	 * known now (another moat writing): said as none, and not kept. */
+	 * known (another moat writing, no record): unknown, and not kept. */
 	if (d == DRIFT_NONE && (moved = dynamic_moved(state, locked)) != 0) {
-		if (moved == -1)
-			return DRIFT_NONE;
+		if (moved == 2)
+			return DRIFT_UNKNOWN;
 		d = DRIFT_CHANGED;
 	}
 	/* Only when the generation read before the listing is still the
@@ -2011,7 +2055,8 @@ keep_record(const char *state, unsigned from, unsigned to, uint32_t gen,
 
 	if (recorded(state, from, &hash_ok, &h, &gen_ok, &g_rec, &text) == 0 &&
 	    nfgen_read(&now) == 0 && now == gen) {
-		record_dynamic(state, dyn);
+		record_dynamic(state, (struct dyn_rec){ .any = dyn,
+		    .bound = true, .gen = gen });
 		strbuf_init(&kept, 0);
 		if (hash_ok && gen_ok && g_rec == gen)
 			parts_kept_lines(text, &kept, NULL, PARTS_KEPT_MAX);
@@ -3118,16 +3163,18 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		strbuf_puts(err, strbuf_str(&unsure));
 	if (!synced || appended == -1) {
 		struct strbuf why;
+		struct dyn_rec dr;
 		char *back = ruleset_of(state, e.prev);
 
 		/* In the kernel, not in the history: put the previous
 		 * ruleset back rather than run one nobody can roll back. */
 		strbuf_init(&why, 0);
+		dr = dyn_next(true);
 		if (back == NULL || nft_run(back, false, NULL, &why) == -1)
 			strbuf_printf(err, "; and restoring the previous ruleset "
 			    "failed: %s", strbuf_str(&why));
 		else {
-			record_dynamic(state, true);
+			record_dynamic(state, dr);
 			strbuf_puts(err, "; the previous ruleset is back");
 		}
 		strbuf_free(&why);
@@ -3165,6 +3212,10 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		write_kernel(state, e.seq, true, h_old - s_old + s_new, true,
 		    g1, strbuf_failed(&lines) ? NULL : strbuf_str(&lines));
 		strbuf_free(&lines);
+		/* (the difference may have filled them: an address that
+		 * moved, a set of a rule side come or gone) */
+		record_dynamic(state, (struct dyn_rec){ .any =
+		    policy_ndynamic(p) > 0, .bound = true, .gen = g1 });
 #ifdef MOAT_TEST_SEAMS
 		/* Test builds: the sum checked against the table's. */
 		if (getenv("MOAT_FINGERPRINT_CHECK") != NULL) {
@@ -3313,6 +3364,7 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
     struct strbuf *msg, struct strbuf *err)
 {
 	struct history_entry cur;
+	struct dyn_rec dr;
 	char *script = NULL;
 	struct strbuf lock_b;
 	int lock, rc = -1;
@@ -3325,9 +3377,10 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 		goto out;
 	if (cur.seq != 0 && strcmp(cur.file, "-") != 0 &&
 	    (script = ruleset_of(state, cur.seq)) != NULL) {
+		dr = dyn_next(true);
 		if (load_whole(script, NULL, 0, err) == -1)
 			goto out;
-		record_dynamic(state, true);
+		record_dynamic(state, dr);
 		*seq = cur.seq;
 		strbuf_printf(msg, "moat: put back the ruleset of history entry "
 		    "%u (%s), the last one applied\n", cur.seq, cur.file);
@@ -3340,7 +3393,7 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 	}
 	if (nft_run(strbuf_str(&lock_b), false, NULL, err) == -1)
 		goto out;
-	record_dynamic(state, true);
+	record_dynamic(state, (struct dyn_rec){ .any = false });
 	strbuf_printf(msg, "moat: no history either: applied the lockdown "
 	    "ruleset (everything dropped but loopback, established traffic%s)"
 	    "\n", lan_device != NULL ? " and SSH, HTTP, HTTPS from the LAN" :
@@ -3358,6 +3411,7 @@ apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
     struct strbuf *err)
 {
 	struct history_entry cur;
+	struct dyn_rec dr;
 	struct strbuf script;
 	int lock, rc = -1;
 
@@ -3375,8 +3429,9 @@ apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
 	if ((rc = live_sets(state, cur.seq, b, NULL, 0, &script, err)) == -1 ||
 	    script.len == 0)
 		goto out;
+	dr = dyn_next(true);
 	if ((rc = nft_run(strbuf_str(&script), false, NULL, err)) == 0) {
-		record_dynamic(state, true);
+		record_dynamic(state, dr);
 		strbuf_printf(msg, "moat: the dynamic addresses of history "
 		    "entry %u now hold what the devices have\n", cur.seq);
 		rc = 1;
@@ -3639,6 +3694,7 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	struct feed_override ov = { state, name, now };
 	struct history_entry cur;
 	struct strbuf refill, why;
+	struct dyn_rec dr;
 	char *text = NULL;
 	size_t len;
 	long long t0 = 0, kernel_ms;
@@ -3721,11 +3777,12 @@ apply_feed(const char *state, const char *name, uint64_t key,
 	}
 	kernel_ms = *changed > 0 ? clock_ms() - t0 : 0;
 	/* The rule sides that hold it with more, filled again. */
+	dr = dyn_next(true);
 	if (refill.len > 0 && nft_run(strbuf_str(&refill), false, NULL,
 	    &why) == -1)
 		log_refill = true;
 	else if (refill.len > 0)
-		record_dynamic(state, true);
+		record_dynamic(state, dr);
 	if (*changed == 0 && refill.len == 0) {
 		/* Unchanged: the stored copy stays as it is, unless its time
 		 * of fetch is an hour old (a restart uses it to space a

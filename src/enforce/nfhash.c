@@ -348,7 +348,9 @@ push_set(struct reading *r, const char *name)
 {
 	char **v;
 
-	if (r->nsets == SETS_MAX) {
+	/* (the dynamic sets' reading has no cap: one over it would turn
+	 * the check off for good) */
+	if (r->nsets == SETS_MAX && !r->dyn_only) {
 		r->failed = 1;
 		return;
 	}
@@ -731,7 +733,7 @@ read_parts(struct mnl_socket *nl, struct reading *r, char *const *chains,
 static int
 hash_of(const char *name, int kind, char *const *chains, size_t nchains,
     char *const *sets, size_t nsets, uint64_t *each, uint64_t *h,
-    uint32_t *gen, struct strbuf *err)
+    uint32_t *gen, size_t *nread, struct strbuf *err)
 {
 	struct mnl_socket *nl;
 	int tries, rc = -1, exists;
@@ -765,6 +767,8 @@ hash_of(const char *name, int kind, char *const *chains, size_t nchains,
 			*h = r.sum ? r.total : r.h;
 			if (gen != NULL)
 				*gen = g0;
+			if (nread != NULL)
+				*nread = r.nsets;
 			rc = r.found || kind == NFHASH_PARTS ||
 			    kind == NFHASH_DYNAMIC ? 0 : 1;
 		}
@@ -792,19 +796,21 @@ int
 nfhash_table(const char *name, bool objects, uint64_t *h, struct strbuf *err)
 {
 	return hash_of(name, objects ? NFHASH_V1 : NFHASH_V2, NULL, 0, NULL,
-	    0, NULL, h, NULL, err);
+	    0, NULL, h, NULL, NULL, err);
 }
 
 int
 nfhash_sum(const char *name, uint64_t *h, uint32_t *gen, struct strbuf *err)
 {
-	return hash_of(name, NFHASH_V4, NULL, 0, NULL, 0, NULL, h, gen, err);
+	return hash_of(name, NFHASH_V4, NULL, 0, NULL, 0, NULL, h, gen, NULL,
+	    err);
 }
 
 int
 nfhash_sum3(const char *name, uint64_t *h, struct strbuf *err)
 {
-	return hash_of(name, NFHASH_V3, NULL, 0, NULL, 0, NULL, h, NULL, err);
+	return hash_of(name, NFHASH_V3, NULL, 0, NULL, 0, NULL, h, NULL, NULL,
+	    err);
 }
 
 int
@@ -813,13 +819,13 @@ nfhash_parts(const char *name, char *const *chains, size_t nchains,
     uint32_t *gen, struct strbuf *err)
 {
 	return hash_of(name, NFHASH_PARTS, chains, nchains, sets, nsets, each,
-	    h, gen, err);
+	    h, gen, NULL, err);
 }
 
 int
-nfhash_dynamic(const char *name, uint64_t *h, uint32_t *gen,
+nfhash_dynamic(const char *name, uint64_t *h, uint32_t *gen, size_t *nsets,
     struct strbuf *err)
 {
 	return hash_of(name, NFHASH_DYNAMIC, NULL, 0, NULL, 0, NULL, h, gen,
-	    err);
+	    nsets, err);
 }

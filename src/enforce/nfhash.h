@@ -18,6 +18,7 @@
 #define MOAT_NFHASH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/strbuf.h"
@@ -59,9 +60,10 @@ int	 nfhash_parts(const char *name, char *const *chains, size_t nchains,
  * elements out), each set's name and elements hashed apart and added up:
  * what moat wrote last is recorded (apply.c, STATE/dynamic) and compared,
  * so that an address added by hand is drift too.  0, 1 (no such table)
- * or -1 as nfhash_table; 0 for a table without such sets.
+ * or -1 as nfhash_table; *h is 0 and *nsets 0 for a table without such
+ * sets (nsets may be NULL).
  */
 int	 nfhash_dynamic(const char *name, uint64_t *h, uint32_t *gen,
-	    struct strbuf *err);
+	    size_t *nsets, struct strbuf *err);
 
 #endif

@@ -146,6 +146,29 @@ case $(ns gw "$MOAT" status) in
 *"not what entry"*) fail "drift after the apply" ;;
 *) echo "ok: no drift after the apply" ;;
 esac
+# An incremental apply that brings a set of its own (a rule side mixing
+# WANIP with more) records what the sets hold after it: no drift once
+# the generation moves (another table's commit), and the next apply goes
+# as a difference.
+printf 'accept on WAN from { WANIP, 203.0.113.9 } to ANY service HTTPS\n' | cat "$conf" - >"$tmp/mixed.conf"
+out=$(ns gw "$MOAT" apply -f "$tmp/mixed.conf" 2>&1) || fail "apply mixed.conf: $out"
+case $out in
+*"moat: incremental:"*) ;;
+*) fail "the apply of a side mixing WANIP did not go as a difference: $out" ;;
+esac
+ns gw nft list table inet moat | grep -q "set rule_.*_src_v4" ||
+	fail "no set of its own for a side mixing WANIP: $(ns gw nft list table inet moat | grep 'set ')"
+ns gw nft add table ip unrelated
+case $(ns gw "$MOAT" status) in
+*"not what entry"*) fail "drift after an incremental apply that added a set of the device's addresses" ;;
+*) echo "ok: no drift after an incremental apply that added a set of the device's addresses" ;;
+esac
+ns gw nft delete table ip unrelated
+out=$(ns gw "$MOAT" apply -f "$conf" 2>&1) || fail "apply back: $out"
+case $out in
+*"moat: incremental:"*) echo "ok: the apply after it goes as a difference" ;;
+*) fail "the apply after a side mixing WANIP: $out" ;;
+esac
 
 echo "== IPv6: 2001:db8:51::1 becomes 2001:db8:51::2"
 ns gw ip addr del 2001:db8:51::1/64 dev gww0
