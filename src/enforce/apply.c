@@ -3413,6 +3413,7 @@ apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
 	struct history_entry cur;
 	struct dyn_rec dr;
 	struct strbuf script;
+	bool by_hand;
 	int lock, rc = -1;
 
 	strbuf_init(&script, 0);
@@ -3429,9 +3430,17 @@ apply_dynamic(const char *state, const struct binding *b, struct strbuf *msg,
 	if ((rc = live_sets(state, cur.seq, b, NULL, 0, &script, err)) == -1 ||
 	    script.len == 0)
 		goto out;
+	/* The refill puts right what was changed by hand: said, since the
+	 * evidence goes with it. */
+	by_hand = dynamic_moved_once(state) == 1;
 	dr = dyn_next(true);
 	if ((rc = nft_run(strbuf_str(&script), false, NULL, err)) == 0) {
 		record_dynamic(state, dr);
+		if (by_hand)
+			strbuf_puts(msg, "moat: warning: the sets of the "
+			    "devices' addresses held what moat had not written "
+			    "(changed by hand, or by another tool); the refill "
+			    "puts them right\n");
 		strbuf_printf(msg, "moat: the dynamic addresses of history "
 		    "entry %u now hold what the devices have\n", cur.seq);
 		rc = 1;

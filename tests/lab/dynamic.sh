@@ -171,9 +171,16 @@ case $out in
 esac
 
 echo "== IPv6: 2001:db8:51::1 becomes 2001:db8:51::2"
+# (an address added by hand before it: moatd's refill takes it out, and
+# says so, since the evidence goes with it)
+ns gw nft add element inet moat WANIP_v6 '{ 2001:db8:50::10 }'
 ns gw ip addr del 2001:db8:51::1/64 dev gww0
 ns gw ip addr add 2001:db8:51::2/64 dev gww0 nodad
 holds WANIP_v6 2001:db8:51::2
+lacks WANIP_v6 2001:db8:50::10 1
+grep -q "held what moat had not written" "$tmp/moatd.log" &&
+	echo "ok: moatd's refill says it put right an address added by hand" ||
+	fail "moatd's refill said nothing of the address added by hand: $(tail -5 "$tmp/moatd.log")"
 probe connected wan --from 2001:db8:51::27 2001:db8:51::2 25
 served lan 2001:db8:50::10:25 2001:db8:51::27
 probe "timed out" wan --from 2001:db8:51::28 2001:db8:51::1 25
