@@ -1006,6 +1006,7 @@ record_dynamic(const char *state, struct dyn_rec d)
 	struct strbuf ignored;
 	char file[4096], line[64];
 	const char *text = DYNAMIC_UNKNOWN;
+	char *was = NULL;
 	uint32_t at;
 	uint64_t h;
 	int rc;
@@ -1024,9 +1025,15 @@ record_dynamic(const char *state, struct dyn_rec d)
 		    (unsigned long long)h);
 		text = line;
 	}
-	if (text != NULL && write_file(file, text, strlen(text), &ignored) ==
-	    -1)
+	/* Not synced: after a crash, a record lost or torn reads as
+	 * unknown (the next apply goes whole), one from before as drift
+	 * (the same); and not written again when it says the same (an
+	 * office's applies of a policy without a dynamic interface). */
+	if (text != NULL && ((was = read_file(file, NULL)) == NULL ||
+	    strcmp(was, text) != 0) && write_file_flags(file, text,
+	    strlen(text), FILE_NOSYNC, &ignored) == -1)
 		(void)unlink(file);
+	free(was);
 	strbuf_free(&ignored);
 }
 
