@@ -2844,8 +2844,11 @@ plan_delta(const char *state, const struct history_entry *cur,
 			else
 				snprintf(ph->why, sizeof(ph->why), "%s",
 				    d == DRIFT_NO_TABLE ? "no table inet moat "
-				    "in the kernel" : "the kernel's ruleset "
-				    "was not recorded for the entry in force");
+				    "in the kernel" : dynamic_moved_once(state) ==
+				    2 ? "what the sets of the devices' addresses "
+				    "hold was not recorded for the entry in force" :
+				    "the kernel's ruleset was not recorded for "
+				    "the entry in force");
 			ph->drift = clock_ms() - t;
 			return 1;
 		}

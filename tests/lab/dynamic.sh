@@ -169,6 +169,17 @@ case $out in
 *"moat: incremental:"*) echo "ok: the apply after it goes as a difference" ;;
 *) fail "the apply after a side mixing WANIP: $out" ;;
 esac
+# A state directory from before the record (an upgrade): what the sets
+# hold is not known, so the next apply goes whole (once), and says why.
+rm "$MOAT_STATE_DIR/dynamic"
+ns gw nft add table ip unrelated
+ns gw nft delete table ip unrelated
+out=$(ns gw "$MOAT" apply -f "$tmp/mixed.conf" 2>&1) || fail "apply without the record: $out"
+case $out in
+*"whole apply: what the sets of the devices' addresses hold was not recorded"*) echo "ok: without the record the apply goes whole and says why" ;;
+*) fail "the apply without the record of the dynamic sets: $out" ;;
+esac
+[ -f "$MOAT_STATE_DIR/dynamic" ] || fail "the whole apply did not record the dynamic sets"
 
 echo "== IPv6: 2001:db8:51::1 becomes 2001:db8:51::2"
 # (an address added by hand before it: moatd's refill takes it out, and
