@@ -1076,30 +1076,22 @@ dynamic_moved_once(const char *state)
 /* Whether the sets of the devices' addresses were changed by hand
  * (dynamic_moved_once).  locked: the caller holds the state lock.  Else
  * a difference is read again under the lock (shared), since a moat that
- * committed a refill and has not yet recorded it holds the lock; with
- * the lock taken for longer than a moment (an apply under way), the
- * answer is "not known now" (2). */
+ * committed a refill and has not yet recorded it holds the lock; while
+ * another moat holds it the answer is "not known now" (2), at once: the
+ * caller may be moatd answering the console, which waits for nobody. */
 static int
 dynamic_moved(const char *state, bool locked)
 {
 	char file[4096];
-	int fd, rc, tries;
+	int fd, rc;
 
 	if ((rc = dynamic_moved_once(state)) == 0 || locked)
 		return rc;
 	if (path(file, sizeof(file), state, "lock", 0) == -1 ||
 	    (fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
 		return 2;
-	rc = 2;
-	for (tries = 0; tries < 20; tries++) {
-		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-			rc = dynamic_moved_once(state);
-			break;
-		}
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			break;
-		usleep(50 * 1000);
-	}
+	rc = flock(fd, LOCK_SH | LOCK_NB) == 0 ? dynamic_moved_once(state) :
+	    2;
 	close(fd);
 	return rc;
 }

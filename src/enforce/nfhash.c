@@ -37,6 +37,12 @@
 #define TRACE_EXPRS	24	/* the most a trace's rule has */
 #define POLICY_ACCEPT	1	/* NF_ACCEPT */
 
+/* A list of names, grown by doubling. */
+struct names {
+	char		**v;
+	size_t		 n, cap;
+};
+
 struct reading {
 	uint64_t	 h;
 	/* the sum of parts (nfhash3): each chain's and set's message, each
@@ -46,19 +52,16 @@ struct reading {
 	const char	*table;
 	int		 type;		/* the dump's message */
 	/* sets to read the elements of */
-	char		**sets;
-	size_t		 nsets;
+	struct names	 sets;
 	/* chains to read the rules of, in the table's order */
-	char		**chains;
-	size_t		 nchains, capchains;
+	struct names	 chains;
 	int		 found;		/* a message of the table came */
 	int		 failed;
 	/* the anonymous sets (a rule's own: { 22, 80 }, a vmap of its
 	 * own) named by the rules of the chain being read, hashed into the
 	 * chain's part after its rules (NFHASH_V4, NFHASH_PARTS) */
 	bool		 anon;		/* their contents are hashed */
-	char		**refs;
-	size_t		 nrefs, caprefs;
+	struct names	 refs;
 	bool		 in_part;	/* one of them being read */
 	bool		 ref_anon;	/* it is anonymous (its flags say) */
 	/* the chains that may be a running trace's (trace_named and
@@ -74,6 +77,38 @@ struct reading {
 	bool		 forced;	/* a trace's message hashed after all */
 };
 
+/* name, copied, at the end of l (r failed when memory ran out). */
+static void
+names_push(struct reading *r, struct names *l, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		char **v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			r->failed = 1;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	if ((l->v[l->n] = strdup(name)) == NULL) {
+		r->failed = 1;
+		return;
+	}
+	l->n++;
+}
+
+static void
+names_free(struct names *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
 /* Set name, named by a rule's expression: kept to be read into its
  * chain's part when it may be anonymous (the kernel names those
  * __set%d and __map%d; the flags decide). */
@@ -84,25 +119,10 @@ add_ref(struct reading *r, const char *name)
 
 	if (!r->anon || strncmp(name, "__", 2) != 0)
 		return;
-	for (i = 0; i < r->nrefs; i++)
-		if (strcmp(r->refs[i], name) == 0)
+	for (i = 0; i < r->refs.n; i++)
+		if (strcmp(r->refs.v[i], name) == 0)
 			return;
-	if (r->nrefs == r->caprefs) {
-		size_t cap = r->caprefs ? 2 * r->caprefs : 8;
-		char **v = realloc(r->refs, cap * sizeof(*v));
-
-		if (v == NULL) {
-			r->failed = 1;
-			return;
-		}
-		r->refs = v;
-		r->caprefs = cap;
-	}
-	if ((r->refs[r->nrefs] = strdup(name)) == NULL) {
-		r->failed = 1;
-		return;
-	}
-	r->nrefs++;
+	names_push(r, &r->refs, name);
 }
 
 /* The set an expression of kind name looks up (lookup, dynset, objref's
@@ -346,23 +366,13 @@ trace_rule(const struct nlmsghdr *nlh)
 static void
 push_set(struct reading *r, const char *name)
 {
-	char **v;
-
 	/* (the dynamic sets' reading has no cap: one over it would turn
 	 * the check off for good) */
-	if (r->nsets == SETS_MAX && !r->dyn_only) {
+	if (r->sets.n == SETS_MAX && !r->dyn_only) {
 		r->failed = 1;
 		return;
 	}
-	if ((v = realloc(r->sets, (r->nsets + 1) * sizeof(*v))) == NULL ||
-	    (v[r->nsets] = strdup(name)) == NULL) {
-		if (v != NULL)
-			r->sets = v;
-		r->failed = 1;
-		return;
-	}
-	r->sets = v;
-	r->nsets++;
+	names_push(r, &r->sets, name);
 }
 
 /* One message of a dump: its attributes, some left out. */
@@ -463,24 +473,8 @@ on_msg(const struct nlmsghdr *nlh, void *data)
 			return MNL_CB_OK;
 	} else if (r->sum && anonymous)
 		return MNL_CB_OK;
-	if (type == NFT_MSG_GETCHAIN && chain != NULL) {
-		if (r->nchains == r->capchains) {
-			size_t cap = r->capchains ? 2 * r->capchains : 64;
-			char **v = realloc(r->chains, cap * sizeof(*v));
-
-			if (v == NULL) {
-				r->failed = 1;
-				return MNL_CB_OK;
-			}
-			r->chains = v;
-			r->capchains = cap;
-		}
-		if ((r->chains[r->nchains] = strdup(chain)) == NULL) {
-			r->failed = 1;
-			return MNL_CB_OK;
-		}
-		r->nchains++;
-	}
+	if (type == NFT_MSG_GETCHAIN && chain != NULL)
+		names_push(r, &r->chains, chain);
 	if (r->sum && (type == NFT_MSG_GETCHAIN || type == NFT_MSG_GETSET))
 		r->h = FNV1A_INIT;
 	add(r, &type, sizeof(type));
@@ -590,19 +584,19 @@ read_refs(struct mnl_socket *nl, struct reading *r)
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < r->nrefs && rc == 0; i++) {
+	for (i = 0; i < r->refs.n && rc == 0; i++) {
 		r->in_part = true;
 		r->ref_anon = false;
-		if (request(nl, r, NFT_MSG_GETSET, r->refs[i], true) == -1)
+		if (request(nl, r, NFT_MSG_GETSET, r->refs.v[i], true) == -1)
 			rc = errno == ENOENT ? 0 : -1;
 		else if (r->ref_anon && dump(nl, r, NFT_MSG_GETSETELEM,
-		    r->refs[i]) == -1)
+		    r->refs.v[i]) == -1)
 			rc = -1;
 		r->in_part = false;
 	}
-	for (i = 0; i < r->nrefs; i++)
-		free(r->refs[i]);
-	r->nrefs = 0;
+	for (i = 0; i < r->refs.n; i++)
+		free(r->refs.v[i]);
+	r->refs.n = 0;
 	return rc;
 }
 
@@ -660,16 +654,16 @@ read_table(struct mnl_socket *nl, struct reading *r, bool objects)
 	    read_traces(nl, r) == -1 ||
 	    dump(nl, r, NFT_MSG_GETSET, NULL) == -1)
 		return -1;
-	for (i = 0; i < r->nchains; i++)
-		if (dump(nl, r, NFT_MSG_GETRULE, r->chains[i]) == -1 ||
+	for (i = 0; i < r->chains.n; i++)
+		if (dump(nl, r, NFT_MSG_GETRULE, r->chains.v[i]) == -1 ||
 		    read_refs(nl, r) == -1)
 			return -1;
 	if (objects && dump(nl, r, NFT_MSG_GETOBJ, NULL) == -1)
 		return -1;
-	for (i = 0; i < r->nsets; i++) {
+	for (i = 0; i < r->sets.n; i++) {
 		if (!r->sum)
-			add(r, r->sets[i], strlen(r->sets[i]) + 1);
-		if (dump(nl, r, NFT_MSG_GETSETELEM, r->sets[i]) == -1)
+			add(r, r->sets.v[i], strlen(r->sets.v[i]) + 1);
+		if (dump(nl, r, NFT_MSG_GETSETELEM, r->sets.v[i]) == -1)
 			return -1;
 	}
 	return r->failed ? -1 : 0;
@@ -684,8 +678,8 @@ read_dynamic(struct mnl_socket *nl, struct reading *r)
 
 	if (dump(nl, r, NFT_MSG_GETSET, NULL) == -1)
 		return -1;
-	for (i = 0; i < r->nsets; i++)
-		if (dump(nl, r, NFT_MSG_GETSETELEM, r->sets[i]) == -1)
+	for (i = 0; i < r->sets.n; i++)
+		if (dump(nl, r, NFT_MSG_GETSETELEM, r->sets.v[i]) == -1)
 			return -1;
 	return r->failed ? -1 : 0;
 }
@@ -701,12 +695,12 @@ read_parts(struct mnl_socket *nl, struct reading *r, char *const *chains,
 	uint64_t before;
 
 	for (i = 0; i < nchains; i++) {
-		had = r->nchains;
+		had = r->chains.n;
 		before = r->total;
 		if (request(nl, r, NFT_MSG_GETCHAIN, chains[i], true) == -1) {
 			if (errno != ENOENT)
 				return -1;
-		} else if (r->nchains > had &&
+		} else if (r->chains.n > had &&
 		    (dump(nl, r, NFT_MSG_GETRULE, chains[i]) == -1 ||
 		    read_refs(nl, r) == -1))
 			return -1;
@@ -714,12 +708,12 @@ read_parts(struct mnl_socket *nl, struct reading *r, char *const *chains,
 			each[i] = r->total - before;
 	}
 	for (i = 0; i < nsets; i++) {
-		had = r->nsets;
+		had = r->sets.n;
 		before = r->total;
 		if (request(nl, r, NFT_MSG_GETSET, sets[i], true) == -1) {
 			if (errno != ENOENT)
 				return -1;
-		} else if (r->nsets > had &&
+		} else if (r->sets.n > had &&
 		    dump(nl, r, NFT_MSG_GETSETELEM, sets[i]) == -1)
 			return -1;
 		if (each != NULL)
@@ -768,19 +762,13 @@ hash_of(const char *name, int kind, char *const *chains, size_t nchains,
 			if (gen != NULL)
 				*gen = g0;
 			if (nread != NULL)
-				*nread = r.nsets;
+				*nread = r.sets.n;
 			rc = r.found || kind == NFHASH_PARTS ||
 			    kind == NFHASH_DYNAMIC ? 0 : 1;
 		}
-		for (i = 0; i < r.nsets; i++)
-			free(r.sets[i]);
-		free(r.sets);
-		for (i = 0; i < r.nchains; i++)
-			free(r.chains[i]);
-		free(r.chains);
-		for (i = 0; i < r.nrefs; i++)
-			free(r.refs[i]);
-		free(r.refs);
+		names_free(&r.sets);
+		names_free(&r.chains);
+		names_free(&r.refs);
 		for (i = 0; i < r.ntraces; i++)
 			free(r.traces[i]);
 		free(r.traces);
