@@ -320,8 +320,10 @@ expect_err 2 "two configs, not more" -- diff 1 2 3
 expect_err 2 "unknown option" -- diff --nft "$ex/seed-a.conf"
 
 # moat status, as text and --json, from one collection (observe/status.c).
+# (Each namespace brings its loopback up, as any machine has it: a ruleset
+# that intercepts SMTP goes in after its policy route, via lo.)
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
-	MOAT_STATE_DIR="$tmp/st" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		"$1" apply -f "$2/seed-a.conf" >/dev/null 2>&1 &&
 		"$1" status >"$3/status.txt" && "$1" status --json >"$3/status.json"
 	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: status in a namespace"; failed=1; }
@@ -347,7 +349,7 @@ PY
 	# A port forward's counters too: named by its id in the kernel
 	# (forward_ID, forward_ID_accept), told as forward N (accept), with
 	# its line.
-	MOAT_STATE_DIR="$tmp/st4" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st4" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		"$1" apply -f "$2/office.conf" >/dev/null 2>&1 &&
 		"$1" status >"$3/status4.txt" && "$1" status --json >"$3/status4.json"
 	' sh "$moat" "$ex" "$tmp" || { echo "FAIL: status of office.conf in a namespace"; failed=1; }
@@ -376,7 +378,7 @@ assert re.search(r"^forward 2 accept +\d+ +\d+  forward on WAN service "
 PY
 	# apply says what it changes before it loads; --dry-run says it and
 	# loads nothing.
-	MOAT_STATE_DIR="$tmp/st3" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st3" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		"$1" apply -f "$2/seed-a.conf" >"$3/apply0.txt" 2>&1 &&
 		"$1" apply -f "$2/seed-a.conf" >"$3/apply1.txt" 2>&1 &&
 		"$1" apply --dry-run -f "$2/seed-b.conf" >"$3/dry.txt" 2>&1 &&
@@ -394,7 +396,7 @@ PY
 	# refused moat's batch, loaded by a child process (MOAT_WHOLE_REFUSE,
 	# MOAT_WHOLE_APART): the same table each way, and the timing line says
 	# which.
-	MOAT_STATE_DIR="$tmp/st4" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st4" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		for how in 1 2 3; do
 			case $how in
 			2) export MOAT_WHOLE_NFT=1 ;;
@@ -429,7 +431,7 @@ PY
 	EOF
 	sed 's/^deny on WAN from 198.51.100.7$/deny on WAN from 198.51.100.9\n&/' \
 	    "$tmp/memo-a.conf" >"$tmp/memo-b.conf"
-	MOAT_STATE_DIR="$tmp/st6" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st6" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		"$1" apply -f "$2/memo-a.conf" >/dev/null 2>"$2/memo-a.txt" &&
 		[ -s "$MOAT_STATE_DIR/lint.memo" ] &&
 		"$1" apply --timing -f "$2/memo-b.conf" >/dev/null 2>"$2/memo-b.txt" &&
@@ -452,7 +454,7 @@ PY
 	# rollback to an older entry compiles its config again: the kernel
 	# then holds what the entry's apply put there.  One whose config
 	# cannot be compiled fails, saying so, and changes nothing.
-	MOAT_STATE_DIR="$tmp/st7" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_RULESETS=2 unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st7" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_RULESETS=2 unshare -n sh -c 'ip link set lo up
 		for i in 1 2 3 4 5; do
 			sed "s/^deny on WAN from 198.51.100.7$/deny on WAN from 198.51.100.$i/" \
 			    "$2/memo-a.conf" >"$2/hist$i.conf"
@@ -480,7 +482,7 @@ PY
 	# newest (MOAT_HISTORY_RULESET_BYTES here 3.5 rulesets' worth): the
 	# newest three stay, the older ones go, and a rollback past them
 	# still gives the kernel what that entry's apply put there.
-	MOAT_STATE_DIR="$tmp/st7b" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st7b" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		"$1" apply -f "$2/hist1.conf" >/dev/null 2>&1 || exit 1
 		size=$(stat -c %s "$MOAT_STATE_DIR/history/1.nft")
 		export MOAT_HISTORY_RULESET_BYTES=$(( size * 7 / 2 ))
@@ -507,7 +509,7 @@ PY
 	# (moat diff: no flow changes, and a change where there is one), a
 	# rollback compiles one again, and a difference that does not give
 	# the text its hash names is refused.
-	MOAT_STATE_DIR="$tmp/st8" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 MOAT_HISTORY_RULESETS=2 unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st8" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 MOAT_HISTORY_RULESETS=2 unshare -n sh -c 'ip link set lo up
 		for i in 1 2 3 4 5 6; do
 			{ head -6 "$2/seed-a.conf"; echo "accept on WAN from 198.51.100.$i"; } >"$3/hd$i.conf"
 			"$1" apply -f "$3/hd$i.conf" >/dev/null 2>&1 || exit 1
@@ -544,7 +546,7 @@ PY
 	# entry is recorded: an apply the kernel refuses, as a difference and
 	# whole (loaded by a child, with the compaction meanwhile), leaves the
 	# history's files as they were; the next apply compacts.
-	MOAT_STATE_DIR="$tmp/st8r" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st8r" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c 'ip link set lo up
 		files() { ls "$MOAT_STATE_DIR/history" | grep -E "\.(conf|delta)$" | sort -n | tr "\n" " "; echo; }
 		for i in 1 2 3; do
 			"$1" apply -f "$2/hd$i.conf" >/dev/null 2>&1 || exit 1
@@ -578,7 +580,7 @@ PY
 	# the cut failing too: readers skip the torn line (moat history, the
 	# next apply's entry in force); an apply that cannot cut it either
 	# changes nothing, before the kernel; the next one cuts it first.
-	MOAT_STATE_DIR="$tmp/st8s" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st8s" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		last() { tail -c 1 "$MOAT_STATE_DIR/history.log" | od -An -tx1 | tr -d " "; }
 		"$1" apply -f "$2/hd1.conf" >/dev/null 2>&1 || exit 1
 		MOAT_HISTORY_SYNC_FAIL=1 "$1" apply -f "$2/hd2.conf" >"$2/hs-out.txt" 2>"$2/hs-err.txt" || exit 2
@@ -631,7 +633,7 @@ PY
 		{ echo "FAIL: a history line the disk fails: the messages"; cat "$tmp"/hs-*.txt; failed=1; }
 	# The first apply's line torn: the history stays empty, the table is
 	# not there (nothing was before), and the next apply is entry 1.
-	MOAT_STATE_DIR="$tmp/st8t" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st8t" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		MOAT_HISTORY_WRITE_FAIL=1 "$1" apply -f "$2/hd1.conf" >/dev/null 2>&1 && exit 1
 		[ -s "$MOAT_STATE_DIR/history.log" ] && exit 2
 		nft list table inet moat >/dev/null 2>&1 && exit 3
@@ -650,7 +652,7 @@ PY
 	# ruleset back all the same, unrecorded, and ends the wait (the
 	# watchdog stopped, nothing left to confirm); a config whose name
 	# begins with a space is an entry like any.
-	MOAT_STATE_DIR="$tmp/st8c" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st8c" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		m=$(readlink -f "$1") && cd "$2" || exit 1
 		cp hd1.conf " sp1.conf" && chmod 600 " sp1.conf" || exit 1
 		"$m" apply -f " sp1.conf" >/dev/null 2>&1 || exit 2
@@ -693,7 +695,7 @@ PY
 		{ echo "FAIL: a history.log a disk zeroed in part"; cat "$tmp/hz.txt"; failed=1; }
 	# A rollback to an entry whose ruleset is kept but whose config, kept
 	# as a difference, is damaged changes nothing, and says so.
-	MOAT_STATE_DIR="$tmp/st9" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st9" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c 'ip link set lo up
 		for i in 1 2 3 4; do
 			"$1" apply -f "$3/hd$i.conf" >/dev/null 2>&1 || exit 1
 		done
@@ -713,7 +715,7 @@ PY
 	# Every so many entries a config stays whole (64; 4 here:
 	# MOAT_HISTORY_FULL_EVERY), so that a reading goes through fewer
 	# differences than that; the others read back through them.
-	MOAT_STATE_DIR="$tmp/st10" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 MOAT_HISTORY_FULL_EVERY=4 unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st10" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 MOAT_HISTORY_FULL_EVERY=4 unshare -n sh -c 'ip link set lo up
 		for i in 1 2 3 4 5 6 7 8 9; do
 			{ head -6 "$2/seed-a.conf"; echo "accept on WAN from 198.51.100.$i"; } >"$3/hf$i.conf"
 			"$1" apply -f "$3/hf$i.conf" >/dev/null 2>&1 || exit 1
@@ -735,7 +737,7 @@ PY
 	# made one by the next apply, from the text of the entry after it,
 	# and reads back.
 	for how in gone both damaged; do
-		MOAT_STATE_DIR="$tmp/st13$how" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c '
+		MOAT_STATE_DIR="$tmp/st13$how" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 unshare -n sh -c 'ip link set lo up
 			for i in 1 2 3 4; do
 				"$1" apply -f "$3/hd$i.conf" >/dev/null 2>&1 || exit 1
 			done
@@ -767,7 +769,7 @@ PY
 	done
 	# One cut short just behind an entry that stays whole by rule (4,
 	# with a whole config every 4) is made from that entry's text.
-	MOAT_STATE_DIR="$tmp/st14" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 MOAT_HISTORY_FULL_EVERY=4 unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st14" MOAT_RUN_DIR="$tmp/run" MOAT_HISTORY_CONFIGS=2 MOAT_HISTORY_FULL_EVERY=4 unshare -n sh -c 'ip link set lo up
 		for i in 1 2 3 4 5; do
 			"$1" apply -f "$3/hf$i.conf" >/dev/null 2>&1 || exit 1
 		done
@@ -821,7 +823,7 @@ PY
 	# A load that never ends (MOAT_WHOLE_HANG, in the loading child) is
 	# stopped at its deadline (MOAT_LOAD_DEADLINE_MS): the apply fails
 	# saying so, and the history keeps the entry in force.
-	MOAT_STATE_DIR="$tmp/st5" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c '
+	MOAT_STATE_DIR="$tmp/st5" MOAT_RUN_DIR="$tmp/run" unshare -n sh -c 'ip link set lo up
 		"$1" apply --whole -f "$2/seed-a.conf" >/dev/null 2>&1 || exit 1
 		t0=$(date +%s)
 		MOAT_WHOLE_APART=1 MOAT_WHOLE_HANG=1 MOAT_LOAD_DEADLINE_MS=2000 \

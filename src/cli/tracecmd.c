@@ -444,6 +444,12 @@ on_event(void *arg, const struct nftrace_ev *ev)
 		else if (k != NULL && strncmp(k->comment, "forward ", 8) == 0)
 			strbuf_printf(&line, "%s: accepted by port %s",
 			    where, said);
+		else if (k != NULL && strncmp(k->comment, NFTC_NO_PROXY,
+		    strlen(NFTC_NO_PROXY)) == 0)
+			strbuf_printf(&line, "dropped: no SMTP proxy listens "
+			    "(%s): held back, never passed unscanned",
+			    strncmp(said, NFTC_NO_PROXY, strlen(NFTC_NO_PROXY))
+			    == 0 ? said + strlen(NFTC_NO_PROXY) : said);
 		else if (k != NULL && strncmp(k->comment, "scan ", 5) == 0)
 			strbuf_printf(&line, "intercepted by the SMTP proxy "
 			    "(%s)", said);

@@ -4,9 +4,10 @@
  *   moatd [-f FILE] [-u USER] [-p PORT] [-n] [-v]
  *
  * The parent stays root, and small: it settles what an interrupted apply
- * --confirm left, reads the config, applies the policy (libnftables, as
- * `moat apply`), sets up the policy route that delivers intercepted
- * connections, and supervises its children (child.c: each forked with
+ * --confirm left, reads the config, applies the policy (as `moat apply`,
+ * which sets up the policy route that delivers intercepted connections
+ * first), follows the entry in force whoever applied it (inforce.c), and
+ * supervises its children (child.c: each forked with
  * only the descriptors it needs, started again at once, then after 1, 2,
  * 4 … 30 s while it keeps dying):
  *  - the proxy (proxy.c), as USER (default moat-smtp) keeping CAP_NET_RAW
@@ -50,6 +51,7 @@
 #include "daemon/feeds.h"
 #include "daemon/gateways.h"
 #include "daemon/hanode.h"
+#include "daemon/inforce.h"
 #include "daemon/logger.h"
 #include "daemon/notify.h"
 #include "daemon/probed.h"
@@ -60,7 +62,6 @@
 #include "enforce/apply.h"
 #include "enforce/feedstore.h"
 #include "enforce/nftc.h"
-#include "enforce/route.h"
 #include "enforce/rtnl.h"
 #include "observe/logfile.h"
 #include "observe/metrics.h"
@@ -173,6 +174,22 @@ load(void)
 	return p;
 }
 
+/* The config of the entry in force, parsed as of now; NULL (logged) when
+ * there is none or it cannot be used. */
+static struct policy *
+in_force(void)
+{
+	struct strbuf err;
+	struct policy *p;
+
+	strbuf_init(&err, 0);
+	if ((p = inforce_now(apply_state_dir(), &err)) == NULL)
+		log_error("the config in force cannot be applied again: %s",
+		    strbuf_str(&err));
+	strbuf_free(&err);
+	return p;
+}
+
 static unsigned confirm_secs;		/* the console's apply --confirm */
 
 static int
@@ -198,11 +215,6 @@ enforce(const struct policy *p)
 			log_info("apply: whole: %s", ph.why);
 		log_lines(strbuf_str(&msg));
 		started = true;
-	}
-	if (rc == 0 && p->av.present && p->av.other_scanning &&
-	    route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, &err) == -1) {
-		log_error("routing: %s", strbuf_str(&err));
-		rc = -1;
 	}
 	strbuf_free(&msg);
 	strbuf_free(&err);
@@ -456,6 +468,8 @@ install(const struct policy *p, bool apply)
 {
 	if (apply && enforce(p) == -1)
 		return -1;
+	/* (an entry someone else writes from now on is followed) */
+	inforce_served(p->text, p->len);
 	if (!no_apply) {
 		hanode_configure(p);
 		web_configure(p);
@@ -695,9 +709,18 @@ main(int argc, char **argv)
 		wait_events(100);
 		hanode_tick();
 		metrics_tick();
-		/* Summer time: the schedules' windows moved in UTC. */
-		if (schedcut_tick() && (p = load()) != NULL) {
+		/* Summer time: the schedules' windows moved in UTC; the
+		 * config in force compiled again (not the file, which may
+		 * hold an edit not applied yet). */
+		if (schedcut_tick() && (p = in_force()) != NULL) {
 			install(p, true);
+			policy_free(p);
+		}
+		/* Another moat applied or restored a config: the followers
+		 * take it (its rules are in already). */
+		if (!no_apply && (p = inforce_follow(apply_state_dir())) !=
+		    NULL) {
+			install(p, false);
 			policy_free(p);
 		}
 	}

@@ -34,6 +34,7 @@
 #include "enforce/nftc.h"
 #include "enforce/nftdiff.h"
 #include "enforce/nfrules.h"
+#include "enforce/route.h"
 #include "enforce/rtnl.h"
 #include "policy/load.h"
 
@@ -2082,6 +2083,34 @@ keep_record(const char *state, unsigned from, unsigned to, uint32_t gen,
  * sent); *gen0 is the generation before the kernel changed, for
  * record_applied.  0, or -1 with the kernel's reason in err.
  */
+/*
+ * The policy route a ruleset that intercepts SMTP needs, set up before it
+ * goes in, by whoever loads it (moatd, moat apply, a rollback, a
+ * confirm's revert, moatd's fallback): without it, a connection the
+ * rules hand to the proxy is routed on, past the proxy, unscanned.
+ */
+static int
+intercept_route(bool intercepts, struct strbuf *err)
+{
+	return intercepts ? route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, err) : 0;
+}
+
+/* intercept_route for a ruleset put back: when it cannot be set up, the
+ * ruleset goes back all the same (a rollback is what lets an
+ * administrator back in), and msg says so. */
+static void
+intercept_route_back(const char *script, struct strbuf *msg)
+{
+	struct strbuf why;
+
+	strbuf_init(&why, 0);
+	if (intercept_route(nftc_script_intercepts(script), &why) == -1)
+		strbuf_printf(msg, APPLY_WARNING "%s: SMTP that its rules "
+		    "hand to the proxy is routed on, unscanned, until moatd "
+		    "sets it up\n", strbuf_str(&why));
+	strbuf_free(&why);
+}
+
 static int
 restore_load(const char *state, const struct history_entry *cur,
     unsigned target, const char *stored, size_t slen, const char *script,
@@ -2215,6 +2244,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 	 * where nothing new is recorded. */
 	path(to, sizeof(to), state, "history/%u.kernel", cur.seq + 1);
 	unlink(to);
+	intercept_route_back(script, msg);
 	if (target != 0)
 		rc = restore_load(state, &cur, target, stored, slen, script,
 		    &ph, &gen0_ok, &gen0, err);
@@ -2996,6 +3026,10 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		    pd.seq);
 		goto out;
 	}
+	if (intercept_route(nftc_intercepts(p), err) == -1) {
+		strbuf_puts(err, "; nothing was changed");
+		goto out;
+	}
 	/* The history's compaction meanwhile: beside the difference's
 	 * planning, in a thread joined before any process is made; for a
 	 * whole apply, while the kernel takes the ruleset (fill_meanwhile).
@@ -3380,6 +3414,7 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 	if (cur.seq != 0 && strcmp(cur.file, "-") != 0 &&
 	    (script = ruleset_of(state, cur.seq)) != NULL) {
 		dr = dyn_next(true);
+		intercept_route_back(script, msg);
 		if (load_whole(script, NULL, 0, err) == -1)
 			goto out;
 		record_dynamic(state, dr);

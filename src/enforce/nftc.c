@@ -2589,7 +2589,26 @@ compile_gateways(struct nftc *c)
  * port-forwarded to an internal SMTP server.  Outgoing (when
  * smtp-outgoing-scanning is on): SMTP from internal interfaces to servers
  * that are not the gateway itself.
+ * tproxy finds no socket when no proxy listens (moatd stopped, or not yet
+ * following the entry in force: daemon/inforce.c), and then the rule
+ * does not match: the connection would go on past the proxy, unscanned.
+ * So each is followed by a drop of what it would have taken (comment
+ * NFTC_NO_PROXY): the client finds no server and tries again later.
  */
+#define INTERCEPT_CHAIN	"\tchain intercept {\n"
+
+bool
+nftc_intercepts(const struct policy *p)
+{
+	return p->av.present && p->av.other_scanning;
+}
+
+bool
+nftc_script_intercepts(const char *script)
+{
+	return strstr(script, "\n" INTERCEPT_CHAIN) != NULL;
+}
+
 static void
 compile_intercept(struct nftc *c)
 {
@@ -2597,9 +2616,9 @@ compile_intercept(struct nftc *c)
 	size_t i;
 	int f;
 
-	if (!p->av.present || !p->av.other_scanning)
+	if (!nftc_intercepts(p))
 		return;
-	strbuf_printf(c->b, "\tchain intercept {\n\t\ttype filter hook "
+	strbuf_printf(c->b, INTERCEPT_CHAIN "\t\ttype filter hook "
 	    "prerouting priority -90; policy accept;\n"
 	    "\t\tmeta l4proto tcp socket transparent 1 meta mark set 0x%x "
 	    "accept\n", NFTC_MARK);
@@ -2618,6 +2637,12 @@ compile_intercept(struct nftc *c)
 			    "meta mark set 0x%x accept comment \"scan incoming "
 			    "SMTP (forward " NFTC_ID ")\"\n", fam_word[f],
 			    NFTC_TPROXY_PORT, NFTC_MARK, RID(fw));
+			strbuf_printf(c->b, "\t\tiifname \"%s\" %s daddr ",
+			    fw->iface->device, fam_word[f]);
+			put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
+			strbuf_printf(c->b, " tcp dport 25 drop comment \""
+			    NFTC_NO_PROXY "scan incoming SMTP (forward "
+			    NFTC_ID ")\"\n", RID(fw));
 		}
 	}
 	if (p->av.outgoing_scanning)
@@ -2631,6 +2656,10 @@ compile_intercept(struct nftc *c)
 			    "set 0x%x accept comment \"scan outgoing SMTP "
 			    "from %s\"\n", ifc->device, NFTC_TPROXY_PORT,
 			    NFTC_MARK, ifc->name);
+			strbuf_printf(c->b, "\t\tiifname \"%s\" tcp dport 25 "
+			    "fib daddr type != local drop comment \""
+			    NFTC_NO_PROXY "scan outgoing SMTP from %s\"\n",
+			    ifc->device, ifc->name);
 		}
 	strbuf_puts(c->b, "\t}\n\n");
 }

@@ -14,6 +14,15 @@
 #define NFTC_TPROXY_PORT	10025
 #define NFTC_MARK		0x6d6f
 #define NFTC_ROUTE_TABLE	28015
+/* Whether p's ruleset intercepts (its chain intercept), and whether a
+ * compiled ruleset (a history entry's) does: such a ruleset goes into
+ * the kernel only after the policy route (enforce/route.h), or the
+ * connections it hands to the proxy would be routed on, unscanned. */
+bool	 nftc_intercepts(const struct policy *p);
+/* The comment's head of the drop after each interception, of what it
+ * would have taken when no proxy listens (never passed unscanned). */
+#define NFTC_NO_PROXY		"no proxy listens: "
+bool	 nftc_script_intercepts(const char *script);
 
 /* The firewall log: rules with `log`, and the defaults an interface logs,
  * send packets to this NFLOG group (moatd reads it: enforce/nflog.c),

@@ -1,8 +1,9 @@
 /* route.c: see route.h. */
 #include "enforce/route.h"
 
-#include <netinet/in.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,21 +12,51 @@
 
 extern char **environ;
 
-/* Run ip with these arguments, output to /dev/null; its exit status. */
+/* Run ip with these arguments, its standard error to /dev/null and its
+ * standard output to /dev/null, or when out is given into out (up to
+ * outlen - 1 bytes, outlen at least 1, NUL-terminated); its exit status,
+ * or -1. */
 static int
-run_ip(char *const argv[])
+run_ip_out(char *const argv[], char *out, size_t outlen)
 {
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	int status, rc;
+	ssize_t got;
+	size_t have = 0;
+	int status, rc, p[2] = { -1, -1 };
 
+	if (out != NULL && pipe2(p, O_CLOEXEC) == -1)
+		return -1;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
-	    O_WRONLY, 0);
+	if (out != NULL)
+		posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO,
+		    "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
 	    O_WRONLY, 0);
 	rc = posix_spawnp(&pid, "ip", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	if (out != NULL) {
+		char buf[512];
+		size_t take;
+
+		close(p[1]);
+		/* to its end (ip may say more than is kept); EOF at once
+		 * when it did not start */
+		while ((got = read(p[0], buf, sizeof(buf))) != 0) {
+			if (got == -1 && errno == EINTR)
+				continue;
+			if (got == -1)
+				break;
+			take = (size_t)got < outlen - 1 - have ? (size_t)got :
+			    outlen - 1 - have;
+			memcpy(out + have, buf, take);
+			have += take;
+		}
+		out[have] = '\0';
+		close(p[0]);
+	}
 	if (rc != 0)
 		return -1;
 	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status))
@@ -33,27 +64,38 @@ run_ip(char *const argv[])
 	return WEXITSTATUS(status);
 }
 
+static int
+run_ip(char *const argv[])
+{
+	return run_ip_out(argv, NULL, 0);
+}
+
 int
 route_tproxy(unsigned mark, unsigned table, struct strbuf *err)
 {
 	static const char *const fam[] = { "-4", "-6" };
-	char m[32], t[32];
+	char m[32], t[32], out[512];
 	int i;
 
 	snprintf(m, sizeof(m), "0x%x/0x%x", mark, mark);
 	snprintf(t, sizeof(t), "%u", table);
 	for (i = 0; i < 2; i++) {
-		char *del[] = { "ip", (char *)fam[i], "rule", "del", "fwmark",
-		    m, "lookup", t, NULL };
+		char *show[] = { "ip", (char *)fam[i], "rule", "show", "fwmark",
+		    m, "lookup", t, "priority", ROUTE_TPROXY_PRIO, NULL };
 		char *add[] = { "ip", (char *)fam[i], "rule", "add", "fwmark",
 		    m, "lookup", t, "priority", ROUTE_TPROXY_PRIO, NULL };
 		char *route[] = { "ip", (char *)fam[i], "route", "replace",
 		    "local", "default", "dev", "lo", "table", t, NULL };
 
-		/* delete first, so a restart does not stack rules */
-		while (run_ip(del) == 0)
-			;
-		if (run_ip(add) != 0 || run_ip(route) != 0) {
+		/* (a kernel without IPv6 has no IPv6 connection to take) */
+		if (i == 1 && access("/proc/net/if_inet6", F_OK) == -1)
+			break;
+		/* Added only when it is not there: never taken out and put
+		 * back, which left a moment when marked connections were
+		 * routed on (past the proxy, unscanned). */
+		if (run_ip_out(show, out, sizeof(out)) != 0 ||
+		    (out[0] == '\0' && run_ip(add) != 0) ||
+		    run_ip(route) != 0) {
 			strbuf_printf(err, "ip %s rule/route for TPROXY (fwmark "
 			    "%s, table %s) failed", fam[i], m, t);
 			return -1;

@@ -227,9 +227,9 @@ holds home_v4 198.51.100.0/24 15
 probe connected wan --from 198.51.100.200 198.51.100.1 22
 echo "== an object given another list keeps its name: its set is loaded whole"
 # The set's declaration names the definition (its comment): a difference
-# would keep the old list's addresses, which nothing takes out before
-# moatd reads the config again; the whole apply loads what the store
-# holds for the new definition (nothing yet), then moatd's reload fetches it.
+# would keep the old list's addresses; the whole apply loads what the store
+# holds for the new definition (nothing yet), then moatd, which follows
+# the entry in force (no SIGHUP), fetches it.
 printf '198.51.100.41\n' >"$tmp/www/local2.txt"
 chmod 644 "$tmp/www/local2.txt"
 sed -i "s|/www/local.txt|/www/local2.txt|" "$tmp/feeds.conf"
@@ -239,8 +239,9 @@ case $out in
 *) fail "the apply of another definition: $out" ;;
 esac
 lacks local_v4 198.51.100.50 1
-kill -HUP "$moatd_pid"
 holds local_v4 198.51.100.41 15
+grep -q "is in force, not the config moatd applied last" "$tmp/moatd2.log" &&
+	echo "ok: moatd follows the apply" || fail "moatd's log: $(tail -3 "$tmp/moatd2.log")"
 ps -o user= -p "$(pgrep -x moatd-feeds | head -1)" 2>/dev/null | grep -q moat-feeds &&
 	echo "ok: the feed process runs as moat-feeds" ||
 	fail "the feed process's user: $(ps -o user=,args= -C moatd 2>/dev/null)"
