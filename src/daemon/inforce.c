@@ -93,8 +93,10 @@ inforce_parse(const char *state, const char *name, const char *text,
 
 /* What the followers serve, and what was last looked at. */
 static struct {
-	uint64_t		 hash;
+	uint64_t		 hash;	/* the config they serve */
 	bool			 known;
+	unsigned		 seq;	/* the last entry acted on (0: none) */
+	bool			 failing; /* the history could not be read */
 	struct inforce_watch	 w;
 	long long		 next;	/* clock_ms of the next look */
 } fl;
@@ -159,13 +161,19 @@ inforce_follow(const char *state)
 		return NULL;
 	fl.next = clock_ms() + LOOK_MS;
 	strbuf_init(&err, 0);
-	if ((rc = inforce_look(state, &fl.w, &e, &err)) == -1)
-		log_warn("the history: %s", strbuf_str(&err));
-	if (rc != 1 || e.seq == 0 || (fl.known && e.hash == fl.hash))
+	if ((rc = inforce_look(state, &fl.w, &e, &err)) == -1 && !fl.failing)
+		log_warn("the history: %s (moatd follows it again once it "
+		    "can be read)", strbuf_str(&err));
+	if (rc != 0)
+		fl.failing = rc == -1;
+	/* Each entry acted on once, whatever comes of it (a failure is not
+	 * tried again every second); a later entry of the same config is
+	 * another try. */
+	if (rc != 1 || e.seq == 0 || e.seq == fl.seq)
 		goto out;
-	/* Whatever comes of it, this entry is acted on once. */
-	fl.hash = e.hash;
-	fl.known = true;
+	fl.seq = e.seq;
+	if (fl.known && e.hash == fl.hash)
+		goto out;
 	if ((p = entry_config(state, &e, &err)) == NULL) {
 		if (err.len == 0)
 			log_warn("history entry %u (%s) is in force and has no "

@@ -190,6 +190,20 @@ in_force(void)
 	return p;
 }
 
+/* The config the followers serve, for the console when it starts again:
+ * the entry in force's, or the file's when nothing is in force. */
+static struct policy *
+served(void)
+{
+	struct strbuf err;
+	struct policy *p;
+
+	strbuf_init(&err, 0);
+	p = inforce_now(apply_state_dir(), &err);
+	strbuf_free(&err);
+	return p != NULL ? p : load();
+}
+
 static unsigned confirm_secs;		/* the console's apply --confirm */
 
 static int
@@ -325,6 +339,15 @@ configure_logger(const struct policy *p)
 	    p->logging.metrics_file != NULL ? p->logging.metrics_file : "");
 	metrics_every = p->logging.metrics_interval;
 	if (no_apply)
+		return;
+	/* Started again only when its own settings change: it names the
+	 * records' rules by asking for the history's configs, and a restart
+	 * loses what NFLOG brings meanwhile (each reload, and each entry
+	 * moatd follows, lost records). */
+	if (logger.pid != -1 && strcmp(log_dir,
+	    logfile_dir(p->logging.directory)) == 0 &&
+	    log_conf.max == p->logging.max_file_size &&
+	    log_conf.keep == p->logging.keep)
 		return;
 	snprintf(log_dir, sizeof(log_dir), "%s",
 	    logfile_dir(p->logging.directory));
@@ -630,9 +653,14 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (tproxy_port != NFTC_TPROXY_PORT)
+		log_warn("-p %d: the rules hand intercepted SMTP to port %d; "
+		    "on another port the proxy gets none of it, and it is "
+		    "held back (never passed unscanned)", tproxy_port,
+		    NFTC_TPROXY_PORT);
 	proxy_init(conf_path, run_user, tproxy_port);
 	web_init(&(struct web_hooks){ .conf = conf_path, .apply = web_apply,
-	    .load = load });
+	    .load = served });
 	hanode_init(apply_state_dir(), logfile_run_dir(), sync_apply);
 	feeds_init(apply_state_dir(), logfile_run_dir());
 	gateways_init(logfile_run_dir());
@@ -717,9 +745,9 @@ main(int argc, char **argv)
 			policy_free(p);
 		}
 		/* Another moat applied or restored a config: the followers
-		 * take it (its rules are in already). */
-		if (!no_apply && (p = inforce_follow(apply_state_dir())) !=
-		    NULL) {
+		 * take it (its rules are in already).  With -n too: the
+		 * rules are then always applied by someone else. */
+		if ((p = inforce_follow(apply_state_dir())) != NULL) {
 			install(p, false);
 			policy_free(p);
 		}

@@ -254,8 +254,14 @@ close_listeners(void)
 		close(listeners[--nlisteners].fd);
 }
 
-/* Open l[0..n) as the proxy's listeners (as root, so that nothing needs
- * CAP_NET_BIND_SERVICE later).  0, or -1 (logged) with none open. */
+/*
+ * Open l[0..n) as the proxy's listeners (as root, so that nothing needs
+ * CAP_NET_BIND_SERVICE later), each on its own: one that cannot be opened
+ * (port 25 held by another MTA, an address family the kernel lacks) is
+ * logged and the others serve.  What the rules hand to a listener that is
+ * not there is dropped (the client tries again later), never passed on
+ * unscanned (enforce/nftc.c, compile_intercept).  0, or -1 with none open.
+ */
 static int
 open_listeners(const struct server_listener *l, int n)
 {
@@ -264,15 +270,25 @@ open_listeners(const struct server_listener *l, int n)
 
 	close_listeners();
 	for (i = 0; i < n; i++) {
-		listeners[i] = l[i];
-		if (server_listen(&listeners[i], err, sizeof(err)) == -1) {
-			log_info("proxy: %s", err);
-			close_listeners();
-			return -1;
+		listeners[nlisteners] = l[i];
+		if (server_listen(&listeners[nlisteners], err,
+		    sizeof(err)) == 0) {
+			nlisteners++;
+			continue;
 		}
-		nlisteners++;
+		/* (a kernel without IPv6 has no IPv6 SMTP to take) */
+		if (l[i].addr.ss_family == AF_INET6 &&
+		    access("/proc/net/if_inet6", F_OK) == -1)
+			log_info("proxy: %s (no IPv6 here)", err);
+		else if (l[i].mode == PROXY_TRANSPARENT)
+			log_error("proxy: %s: the SMTP the rules hand to it is "
+			    "held back, not scanned, until a reload opens it",
+			    err);
+		else
+			log_error("proxy: %s: no relay there until a reload "
+			    "opens it", err);
 	}
-	return 0;
+	return nlisteners > 0 ? 0 : -1;
 }
 
 /* ---- the proxy process ------------------------------------------------ */

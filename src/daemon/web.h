@@ -12,7 +12,9 @@ struct web_hooks {
 	/* The config file, checked and installed (control_env's apply). */
 	int		(*apply)(unsigned confirm, const char *user,
 			    struct strbuf *msg, struct strbuf *err);
-	/* The config file, parsed and valid, or NULL (logged). */
+	/* The config the console serves when it starts again: the entry
+	 * in force's (the file's when none is), parsed and valid, or NULL
+	 * (logged). */
 	struct policy	*(*load)(void);
 };
 

@@ -2086,28 +2086,24 @@ keep_record(const char *state, unsigned from, unsigned to, uint32_t gen,
 /*
  * The policy route a ruleset that intercepts SMTP needs, set up before it
  * goes in, by whoever loads it (moatd, moat apply, a rollback, a
- * confirm's revert, moatd's fallback): without it, a connection the
- * rules hand to the proxy is routed on, past the proxy, unscanned.
+ * confirm's revert, moatd's fallback): without it, the connections the
+ * rules hand to the proxy are dropped (the kernel does not forward what
+ * tproxy gave a socket), and no mail is scanned.  When it cannot be set
+ * up the ruleset goes in all the same (what it intercepts waits, never
+ * goes out unscanned), and msg says so.
  */
-static int
-intercept_route(bool intercepts, struct strbuf *err)
-{
-	return intercepts ? route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, err) : 0;
-}
-
-/* intercept_route for a ruleset put back: when it cannot be set up, the
- * ruleset goes back all the same (a rollback is what lets an
- * administrator back in), and msg says so. */
 static void
-intercept_route_back(const char *script, struct strbuf *msg)
+intercept_route(bool intercepts, struct strbuf *msg)
 {
 	struct strbuf why;
 
 	strbuf_init(&why, 0);
-	if (intercept_route(nftc_script_intercepts(script), &why) == -1)
-		strbuf_printf(msg, APPLY_WARNING "%s: SMTP that its rules "
-		    "hand to the proxy is routed on, unscanned, until moatd "
-		    "sets it up\n", strbuf_str(&why));
+	if (intercepts && route_tproxy(NFTC_MARK, NFTC_ROUTE_TABLE, &why) ==
+	    -1)
+		strbuf_printf(msg, APPLY_WARNING "%s: the SMTP its rules hand "
+		    "to the proxy is held back, not scanned, until it is set "
+		    "up (moatd tries again at its next apply)\n",
+		    strbuf_str(&why));
 	strbuf_free(&why);
 }
 
@@ -2244,7 +2240,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 	 * where nothing new is recorded. */
 	path(to, sizeof(to), state, "history/%u.kernel", cur.seq + 1);
 	unlink(to);
-	intercept_route_back(script, msg);
+	intercept_route(nftc_script_intercepts(script), msg);
 	if (target != 0)
 		rc = restore_load(state, &cur, target, stored, slen, script,
 		    &ph, &gen0_ok, &gen0, err);
@@ -3026,10 +3022,7 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		    pd.seq);
 		goto out;
 	}
-	if (intercept_route(nftc_intercepts(p), err) == -1) {
-		strbuf_puts(err, "; nothing was changed");
-		goto out;
-	}
+	intercept_route(nftc_intercepts(p), msg);
 	/* The history's compaction meanwhile: beside the difference's
 	 * planning, in a thread joined before any process is made; for a
 	 * whole apply, while the kernel takes the ruleset (fill_meanwhile).
@@ -3414,7 +3407,7 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 	if (cur.seq != 0 && strcmp(cur.file, "-") != 0 &&
 	    (script = ruleset_of(state, cur.seq)) != NULL) {
 		dr = dyn_next(true);
-		intercept_route_back(script, msg);
+		intercept_route(nftc_script_intercepts(script), msg);
 		if (load_whole(script, NULL, 0, err) == -1)
 			goto out;
 		record_dynamic(state, dr);

@@ -2006,6 +2006,7 @@ static const struct {
 	{ "rule ", NFTC_COUNTS_RULE },
 	{ "forward ", NFTC_COUNTS_FORWARD },
 	{ "scan incoming SMTP (forward ", NFTC_COUNTS_FORWARD },
+	{ NFTC_NO_PROXY "scan incoming SMTP (forward ", NFTC_COUNTS_FORWARD },
 	{ "nat source ", NFTC_COUNTS_NAT_SOURCE },
 	{ "one-to-one ", NFTC_COUNTS_ONE_TO_ONE },
 };
@@ -2593,7 +2594,8 @@ compile_gateways(struct nftc *c)
  * following the entry in force: daemon/inforce.c), and then the rule
  * does not match: the connection would go on past the proxy, unscanned.
  * So each is followed by a drop of what it would have taken (comment
- * NFTC_NO_PROXY): the client finds no server and tries again later.
+ * NFTC_NO_PROXY, counted: nft list shows what was held back): the client
+ * finds no server and tries again later.
  */
 #define INTERCEPT_CHAIN	"\tchain intercept {\n"
 
@@ -2640,9 +2642,9 @@ compile_intercept(struct nftc *c)
 			strbuf_printf(c->b, "\t\tiifname \"%s\" %s daddr ",
 			    fw->iface->device, fam_word[f]);
 			put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
-			strbuf_printf(c->b, " tcp dport 25 drop comment \""
-			    NFTC_NO_PROXY "scan incoming SMTP (forward "
-			    NFTC_ID ")\"\n", RID(fw));
+			strbuf_printf(c->b, " tcp dport 25 counter drop "
+			    "comment \"" NFTC_NO_PROXY "scan incoming SMTP "
+			    "(forward " NFTC_ID ")\"\n", RID(fw));
 		}
 	}
 	if (p->av.outgoing_scanning)
@@ -2657,7 +2659,7 @@ compile_intercept(struct nftc *c)
 			    "from %s\"\n", ifc->device, NFTC_TPROXY_PORT,
 			    NFTC_MARK, ifc->name);
 			strbuf_printf(c->b, "\t\tiifname \"%s\" tcp dport 25 "
-			    "fib daddr type != local drop comment \""
+			    "fib daddr type != local counter drop comment \""
 			    NFTC_NO_PROXY "scan outgoing SMTP from %s\"\n",
 			    ifc->device, ifc->name);
 		}

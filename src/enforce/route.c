@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -70,6 +71,24 @@ run_ip(char *const argv[])
 	return run_ip_out(argv, NULL, 0);
 }
 
+/* IPv6 runs here: the kernel has it, and lo does not have it off
+ * (net.ipv6.conf.*.disable_ipv6, with which the route cannot be set). */
+static bool
+ipv6_on(void)
+{
+	FILE *fp;
+	int c = '0';
+
+	if (access("/proc/net/if_inet6", F_OK) == -1)
+		return false;
+	if ((fp = fopen("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "re")) !=
+	    NULL) {
+		c = fgetc(fp);
+		fclose(fp);
+	}
+	return c != '1';
+}
+
 int
 route_tproxy(unsigned mark, unsigned table, struct strbuf *err)
 {
@@ -87,12 +106,13 @@ route_tproxy(unsigned mark, unsigned table, struct strbuf *err)
 		char *route[] = { "ip", (char *)fam[i], "route", "replace",
 		    "local", "default", "dev", "lo", "table", t, NULL };
 
-		/* (a kernel without IPv6 has no IPv6 connection to take) */
-		if (i == 1 && access("/proc/net/if_inet6", F_OK) == -1)
+		/* (a kernel without IPv6, or with it turned off, has no
+		 * IPv6 connection to take) */
+		if (i == 1 && !ipv6_on())
 			break;
 		/* Added only when it is not there: never taken out and put
-		 * back, which left a moment when marked connections were
-		 * routed on (past the proxy, unscanned). */
+		 * back (a moment without it, in which the connections
+		 * tproxy had handed to the proxy were dropped). */
 		if (run_ip_out(show, out, sizeof(out)) != 0 ||
 		    (out[0] == '\0' && run_ip(add) != 0) ||
 		    run_ip(route) != 0) {

@@ -54,10 +54,10 @@ mail() {
 }
 
 echo "== moat apply of the scanning config, no moatd: never delivered unscanned"
-# The apply sets up the policy route before the rules that hand SMTP to
-# the proxy: with no proxy, the connection is refused (the client tries
-# again later); before, only moatd set it up, and moat apply's rules
-# routed the mail on, past the proxy.
+# With no proxy listening, tproxy finds no socket and its rule does not
+# match: before, the mail then went on, unscanned; now the drop after it
+# holds it back (the client tries again later).  The apply also sets up
+# the policy route before the rules (before, only moatd did, after them).
 ns gw ip -4 rule show | grep -q "lookup 28015" && fail "the lab already has the route"
 ns gw "$MOAT" apply -f "$av" >/dev/null || fail "apply of the scanning config"
 out=$(ns lan python3 "$smtp/send.py" 198.51.100.25 25 --from 192.168.50.10 --timeout 3)
@@ -73,6 +73,9 @@ done
 ns gw "$MOAT" apply -f "$av" >/dev/null || fail "apply again"
 n=$(ns gw ip -4 rule show | grep -c "lookup 28015")
 [ "$n" = 1 ] && echo "ok: one policy rule, after two applies" || fail "$n policy rules"
+ns gw nft list chain inet moat intercept | grep -q 'counter packets [1-9].* drop comment "no proxy listens: scan outgoing SMTP from LAN"' &&
+	echo "ok: the drop counted what it held back" ||
+	fail "the drop's counter: $(ns gw nft list chain inet moat intercept)"
 
 echo "== moatd runs the plain config; moat apply of the scanning one"
 start_moatd "$plain" applied "$tmp/moatd.log"
@@ -137,4 +140,21 @@ wait $tp
 grep -q "dropped: no SMTP proxy listens (scan outgoing SMTP from LAN)" "$tmp/trace" &&
 	echo "ok: moat trace says why: $(grep dropped "$tmp/trace" | tr -s ' ')" ||
 	fail "moat trace with no proxy: $(cat "$tmp/trace")"
+
+echo "== moatd -n follows too; a listener that cannot open leaves the others"
+# Port 25 of the LAN address taken (another MTA): the relay's listener
+# fails, the transparent ones serve (before, one failure closed them all).
+sed 's/smtp-local-scanning off/smtp-local-scanning on/' "$av" >"$tmp/avlocal.conf"
+chmod 644 "$tmp/avlocal.conf"
+listen gw 192.168.50.1:25
+ns gw "$MOAT" apply -f "$tmp/avlocal.conf" >/dev/null || fail "apply of the relaying config"
+ip netns exec "${MOAT_LAB}gw" "$MOATD" -n -f "$plain" >"$tmp/n.log" 2>&1 &
+moatd_pid=$!
+pids="$pids $moatd_pid"
+from=1
+said "$tmp/n.log" "\(apply of .*avlocal.conf\) is in force"
+said "$tmp/n.log" "listening on 192.168.50.1:25: Address already in use: no relay there"
+said "$tmp/n.log" "proxy running as moat-smtp, 3 listeners"
+mail scanned
+stop_moatd
 finish
