@@ -174,16 +174,16 @@ load(void)
 	return p;
 }
 
-/* The config of the entry in force, parsed as of now; NULL (logged) when
- * there is none or it cannot be used. */
+/* The config of the entry in force, parsed as of now; NULL when there is
+ * none or it cannot be used (logged when say). */
 static struct policy *
-in_force(void)
+in_force(bool say)
 {
 	struct strbuf err;
 	struct policy *p;
 
 	strbuf_init(&err, 0);
-	if ((p = inforce_now(apply_state_dir(), &err)) == NULL)
+	if ((p = inforce_now(apply_state_dir(), &err)) == NULL && say)
 		log_error("the config in force cannot be applied again: %s",
 		    strbuf_str(&err));
 	strbuf_free(&err);
@@ -195,12 +195,8 @@ in_force(void)
 static struct policy *
 served(void)
 {
-	struct strbuf err;
-	struct policy *p;
+	struct policy *p = in_force(false);
 
-	strbuf_init(&err, 0);
-	p = inforce_now(apply_state_dir(), &err);
-	strbuf_free(&err);
 	return p != NULL ? p : load();
 }
 
@@ -740,7 +736,7 @@ main(int argc, char **argv)
 		/* Summer time: the schedules' windows moved in UTC; the
 		 * config in force compiled again (not the file, which may
 		 * hold an edit not applied yet). */
-		if (schedcut_tick() && (p = in_force()) != NULL) {
+		if (schedcut_tick() && (p = in_force(true)) != NULL) {
 			install(p, true);
 			policy_free(p);
 		}

@@ -28,17 +28,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "analyze/eval.h"
 #include "base/hash.h"
 #include "base/log.h"
+#include "daemon/inforce.h"
 #include "enforce/apply.h"
 #include "enforce/conntrack.h"
-#include "enforce/feedstore.h"
 #include "enforce/nftc.h"
-#include "enforce/rtnl.h"
 #include "observe/fwlog.h"
 #include "observe/logfile.h"
 #include "policy/load.h"
@@ -50,7 +48,8 @@
 
 static struct {
 	const char	*state;
-	struct stat	 hist;		/* history.log as last read */
+	struct inforce_watch w;		/* history.log as last read */
+	bool		 failing;	/* it could not be read (said once) */
 	unsigned	 seq;		/* the entry whose config p is */
 	struct policy	*p;
 	bool		*open;		/* per schedule: open at the last look */
@@ -82,14 +81,6 @@ schedcut_stop(void)
 	sc.seq = 0;
 }
 
-static bool
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
 /* Which schedules are open at t, into sc.open. */
 static void
 look(time_t t)
@@ -104,27 +95,22 @@ look(time_t t)
 }
 
 /* The config in force parsed as of now: the devices' addresses and
- * what the feed objects hold now (enforce/feedstore.c).  NULL, said, when
- * it cannot be. */
+ * what the feed objects hold now (daemon/inforce.c).  NULL, said, when
+ * it cannot be, or when it has no schedule. */
 static struct policy *
 parse_now(void)
 {
-	struct host_addrs h = { 0 };
 	struct strbuf err;
-	struct policy *p = NULL;
+	struct policy *p;
 
 	strbuf_init(&err, 0);
-	if (rtnl_addrs(&h, &err) == -1)
+	if ((p = inforce_parse(sc.state, "history", sc.text, sc.len, &err)) ==
+	    NULL)
 		log_warn("schedules: %s", strbuf_str(&err));
-	else {
-		feedstore_bind(&h.b, sc.state);
-		p = policy_parse_bound("history", sc.text, sc.len, &h.b);
-		if (p != NULL && (!policy_valid(p) || p->nsched == 0)) {
-			policy_free(p);
-			p = NULL;
-		}
+	else if (p->nsched == 0) {
+		policy_free(p);
+		p = NULL;
 	}
-	rtnl_addrs_free(&h);
 	strbuf_free(&err);
 	return p;
 }
@@ -133,33 +119,31 @@ parse_now(void)
 static void
 refresh(time_t now)
 {
-	char file[4200];
-	struct stat st;
-	struct history_entry *v = NULL;
+	struct history_entry e;
 	struct strbuf err;
-	size_t n = 0;
+	int rc;
 
-	snprintf(file, sizeof(file), "%s/history.log", sc.state);
-	if (stat(file, &st) == -1 || same_file(&st, &sc.hist))
-		return;
-	sc.hist = st;
 	strbuf_init(&err, 0);
-	if (apply_history(sc.state, &v, &n, &err) == -1 || n == 0 ||
-	    v[n - 1].seq == sc.seq)
+	if ((rc = inforce_look(sc.state, &sc.w, &e, &err)) == -1 &&
+	    sc.failing)
+		strbuf_reset(&err);	/* (said when it began) */
+	if (rc != 0)
+		sc.failing = rc == -1;
+	if (rc != 1 || e.seq == 0 || e.seq == sc.seq)
 		goto out;
 	schedcut_stop();
-	sc.seq = v[n - 1].seq;
-	snprintf(sc.file, sizeof(sc.file), "%s", v[n - 1].file);
+	sc.seq = e.seq;
+	snprintf(sc.file, sizeof(sc.file), "%s", e.file);
 	schedule_frame_now(&sc.frame);
 	sc.asked = false;
-	if (strcmp(v[n - 1].file, "-") == 0 ||
+	if (strcmp(e.file, "-") == 0 ||
 	    (sc.text = apply_config_text(sc.state, sc.seq, &sc.len)) == NULL)
 		goto out;
 	/* Most configs have none: no need to parse them to know. */
 	if (memmem(sc.text, sc.len, "schedule", 8) == NULL ||
 	    (sc.p = parse_now()) == NULL) {
 		schedcut_stop();
-		sc.seq = v[n - 1].seq;	/* known, and without schedules */
+		sc.seq = e.seq;		/* known, and without schedules */
 		goto out;
 	}
 	sc.open = calloc(sc.p->nsched, sizeof(*sc.open));
@@ -172,7 +156,6 @@ refresh(time_t now)
 out:
 	if (err.len > 0)
 		log_warn("schedules: %s", strbuf_str(&err));
-	free(v);
 	strbuf_free(&err);
 }
 
