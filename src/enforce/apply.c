@@ -2240,7 +2240,8 @@ restore_entry(const char *state, unsigned target, const char *what,
 	 * where nothing new is recorded. */
 	path(to, sizeof(to), state, "history/%u.kernel", cur.seq + 1);
 	unlink(to);
-	intercept_route(nftc_script_intercepts(script), msg);
+	if (stored != NULL)
+		intercept_route(nftc_script_intercepts(stored, slen), msg);
 	if (target != 0)
 		rc = restore_load(state, &cur, target, stored, slen, script,
 		    &ph, &gen0_ok, &gen0, err);
@@ -3407,7 +3408,8 @@ apply_fallback(const char *state, const char *lan_device, unsigned *seq,
 	if (cur.seq != 0 && strcmp(cur.file, "-") != 0 &&
 	    (script = ruleset_of(state, cur.seq)) != NULL) {
 		dr = dyn_next(true);
-		intercept_route(nftc_script_intercepts(script), msg);
+		intercept_route(nftc_script_intercepts(script,
+		    strlen(script)), msg);
 		if (load_whole(script, NULL, 0, err) == -1)
 			goto out;
 		record_dynamic(state, dr);

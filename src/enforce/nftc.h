@@ -22,7 +22,7 @@ bool	 nftc_intercepts(const struct policy *p);
 /* The comment's head of the drop after each interception, of what it
  * would have taken when no proxy listens (never passed unscanned). */
 #define NFTC_NO_PROXY		"no proxy listens: "
-bool	 nftc_script_intercepts(const char *script);
+bool	 nftc_script_intercepts(const char *script, size_t len);
 
 /* The firewall log: rules with `log`, and the defaults an interface logs,
  * send packets to this NFLOG group (moatd reads it: enforce/nflog.c),

@@ -23,6 +23,7 @@
 #include "enforce/nfdelta.h"
 #include "enforce/nftc.h"
 #include "enforce/nftdiff.h"
+#include "policy/load.h"
 
 #define NCHAIN	6
 #define NSET	4
@@ -1034,6 +1035,57 @@ test_feeds_inline(void **state)
 	}
 }
 
+/* Whether a ruleset intercepts SMTP, read from its end (its last chain):
+ * a compiled ruleset with the antivirus block does, one without does not,
+ * nor one whose chain of that name is not the last (never nftc's). */
+static void
+test_script_intercepts(void **state)
+{
+	static const char base[] =
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address 198.51.100.1/24\n"
+	    "accept on LAN from ANY to ANY service SMTP\n"
+	    "nat masquerade on WAN\n";
+	static const char av[] =
+	    "antivirus {\n    engine clamd /run/clamd.sock\n"
+	    "    smtp-other-scanning on\n}\n";
+	static const char *const hand[] = {
+		"table inet moat {\n\tchain intercept {\n\t}\n\n}\n",
+		"table inet moat {\n\tchain intercept {\n\t}\n\tchain x {"
+		    "\n\t}\n}\n",
+		"table inet moat {\n\tchain interceptx {\n\t}\n}\n",
+		"\tchain intercept {",
+		"",
+	};
+	static const bool want[] = { true, false, false, false, false };
+	struct strbuf text, b;
+	struct policy *p;
+	size_t i;
+	int with;
+
+	(void)state;
+	for (with = 0; with < 2; with++) {
+		strbuf_init(&text, 0);
+		strbuf_init(&b, 0);
+		strbuf_puts(&text, base);
+		if (with)
+			strbuf_puts(&text, av);
+		p = policy_parse("t.conf", strbuf_str(&text), text.len);
+		assert_non_null(p);
+		assert_true(policy_valid(p));
+		assert_int_equal(nftc_compile(p, &b), 0);
+		assert_int_equal(nftc_intercepts(p), with);
+		assert_int_equal(nftc_script_intercepts(strbuf_str(&b), b.len),
+		    with);
+		policy_free(p);
+		strbuf_free(&text);
+		strbuf_free(&b);
+	}
+	for (i = 0; i < sizeof(hand) / sizeof(hand[0]); i++)
+		assert_int_equal(nftc_script_intercepts(hand[i],
+		    strlen(hand[i])), want[i]);
+}
+
 int
 main(void)
 {
@@ -1044,6 +1096,7 @@ main(void)
 		cmocka_unit_test(test_delta_elements),
 		cmocka_unit_test(test_delta_padding),
 		cmocka_unit_test(test_feeds_inline),
+		cmocka_unit_test(test_script_intercepts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
