@@ -95,7 +95,9 @@ inforce_parse(const char *state, const char *name, const char *text,
 static struct {
 	uint64_t		 hash;	/* the config they serve */
 	bool			 known;
-	unsigned		 seq;	/* the last entry acted on (0: none) */
+	unsigned		 seq;	/* the last entry acted on (0: none), */
+	uint64_t		 seq_hash; /* and its config (a number a lost
+					   entry had is used again) */
 	bool			 failing; /* the history could not be read */
 	struct inforce_watch	 w;
 	long long		 next;	/* clock_ms of the next look */
@@ -169,9 +171,11 @@ inforce_follow(const char *state)
 	/* Each entry acted on once, whatever comes of it (a failure is not
 	 * tried again every second); a later entry of the same config is
 	 * another try. */
-	if (rc != 1 || e.seq == 0 || e.seq == fl.seq)
+	if (rc != 1 || e.seq == 0 || (e.seq == fl.seq && e.hash ==
+	    fl.seq_hash))
 		goto out;
 	fl.seq = e.seq;
+	fl.seq_hash = e.hash;
 	if (fl.known && e.hash == fl.hash)
 		goto out;
 	if ((p = entry_config(state, &e, &err)) == NULL) {

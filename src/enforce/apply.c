@@ -2071,19 +2071,6 @@ keep_record(const char *state, unsigned from, unsigned to, uint32_t gen,
 }
 
 /*
- * A restore's ruleset (script: entry target's, its live sets filled;
- * stored, slen: as the history keeps it, or NULL) into the kernel.  As the
- * difference between the stored rulesets of the entry in force and of
- * target when the kernel still holds the former, at the generation the
- * difference was made against (plan_delta, send_delta, as an apply's),
- * followed, when script is not the stored text (sets filled at load), by
- * the refill of target's dynamic sets for now; else whole, as before.  At
- * 100K rules the whole took 3.2-3.6 s for a rollback of one rule's edit.
- * ph says which way it went (why, when a difference was tried and not
- * sent); *gen0 is the generation before the kernel changed, for
- * record_applied.  0, or -1 with the kernel's reason in err.
- */
-/*
  * The policy route a ruleset that intercepts SMTP needs, set up before it
  * goes in, by whoever loads it (moatd, moat apply, a rollback, a
  * confirm's revert, moatd's fallback): without it, the connections the
@@ -2102,11 +2089,24 @@ intercept_route(bool intercepts, struct strbuf *msg)
 	    -1)
 		strbuf_printf(msg, APPLY_WARNING "%s: the SMTP its rules hand "
 		    "to the proxy is held back, not scanned, until it is set "
-		    "up (moatd tries again at its next apply)\n",
+		    "up (each apply of it tries again)\n",
 		    strbuf_str(&why));
 	strbuf_free(&why);
 }
 
+/*
+ * A restore's ruleset (script: entry target's, its live sets filled;
+ * stored, slen: as the history keeps it, or NULL) into the kernel.  As the
+ * difference between the stored rulesets of the entry in force and of
+ * target when the kernel still holds the former, at the generation the
+ * difference was made against (plan_delta, send_delta, as an apply's),
+ * followed, when script is not the stored text (sets filled at load), by
+ * the refill of target's dynamic sets for now; else whole, as before.  At
+ * 100K rules the whole took 3.2-3.6 s for a rollback of one rule's edit.
+ * ph says which way it went (why, when a difference was tried and not
+ * sent); *gen0 is the generation before the kernel changed, for
+ * record_applied.  0, or -1 with the kernel's reason in err.
+ */
 static int
 restore_load(const char *state, const struct history_entry *cur,
     unsigned target, const char *stored, size_t slen, const char *script,
