@@ -20,7 +20,8 @@
 #include "enforce/rtnl.h"
 #include "policy/load.h"
 
-#define LOOK_MS	1000
+#define LOOK_MS		1000
+#define FOLLOW_TRIES	5	/* looks at an entry that cannot be followed */
 
 static bool
 same_file(const struct stat *a, const struct stat *b)
@@ -95,6 +96,9 @@ inforce_parse(const char *state, const char *name, const char *text,
 static struct {
 	uint64_t		 hash;	/* the config they serve */
 	bool			 known;
+	unsigned		 try_seq; /* the entry being followed, */
+	uint64_t		 try_hash;
+	unsigned		 tries;	/* and the looks it failed */
 	unsigned		 seq;	/* the last entry acted on (0: none), */
 	uint64_t		 seq_hash; /* and its config (a number a lost
 					   entry had is used again) */
@@ -168,17 +172,30 @@ inforce_follow(const char *state)
 		    "can be read)", strbuf_str(&err));
 	if (rc != 0)
 		fl.failing = rc == -1;
-	/* Each entry acted on once, whatever comes of it (a failure is not
-	 * tried again every second); a later entry of the same config is
-	 * another try. */
+	/* Each entry acted on once, whatever comes of it (a failure is
+	 * looked at again FOLLOW_TRIES times, not every second for ever); a
+	 * later entry of the same config is another try. */
 	if (rc != 1 || e.seq == 0 || (e.seq == fl.seq && e.hash ==
 	    fl.seq_hash))
 		goto out;
+	if (e.seq != fl.try_seq || e.hash != fl.try_hash) {
+		fl.try_seq = e.seq;
+		fl.try_hash = e.hash;
+		fl.tries = 0;
+	}
+	if ((!fl.known || e.hash != fl.hash) &&
+	    (p = entry_config(state, &e, &err)) == NULL && err.len > 0 &&
+	    ++fl.tries < FOLLOW_TRIES) {
+		/* (perhaps for a moment: the devices' addresses unreadable,
+		 * memory short) looked at again at the next looks */
+		fl.w.seen = false;
+		goto out;
+	}
 	fl.seq = e.seq;
 	fl.seq_hash = e.hash;
 	if (fl.known && e.hash == fl.hash)
 		goto out;
-	if ((p = entry_config(state, &e, &err)) == NULL) {
+	if (p == NULL) {
 		if (err.len == 0)
 			log_warn("history entry %u (%s) is in force and has no "
 			    "config (it removed moat's table): the proxy, the "

@@ -200,6 +200,21 @@ served(void)
 	return p != NULL ? p : load();
 }
 
+/* What a start or a SIGHUP installs: the file's config, checked (one
+ * that cannot be used changes nothing); with -n, whose rules are someone
+ * else's, the config of the entry in force when there is one, since the
+ * proxy must serve what the rules intercept. */
+static struct policy *
+to_install(void)
+{
+	struct policy *p = load(), *q;
+
+	if (p == NULL || !no_apply || (q = in_force(false)) == NULL)
+		return p;
+	policy_free(p);
+	return q;
+}
+
 static unsigned confirm_secs;		/* the console's apply --confirm */
 
 static int
@@ -670,7 +685,7 @@ main(int argc, char **argv)
 			log_error("rtnetlink: %s; dynamic addresses will not "
 			    "be followed", strerror(errno));
 	}
-	if ((p = load()) != NULL) {
+	if ((p = to_install()) != NULL) {
 		if (install(p, true) == -1) {
 			policy_free(p);
 			p = NULL;
@@ -715,7 +730,7 @@ main(int argc, char **argv)
 			got_hup = 0;
 			log_info("SIGHUP: reloading %s", conf_path);
 			notify_reloading();
-			if ((p = load()) != NULL) {
+			if ((p = to_install()) != NULL) {
 				install(p, true);
 				policy_free(p);
 			}
@@ -725,6 +740,15 @@ main(int argc, char **argv)
 			close_logger_ask();
 		if (child_due(&logger))
 			start_logger();
+		/* Its channel for naming records closed (this loop answered
+		 * it too late, during a long apply): started again, as each
+		 * reload used to, so that records are named again. */
+		if (logger.pid != -1 && logger_ask == -1) {
+			log_info("firewall log: started again to name records "
+			    "by their rules");
+			child_stop(&logger);
+			start_logger();
+		}
 		proxy_tick();
 		web_tick();
 		feeds_tick();

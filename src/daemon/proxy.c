@@ -49,6 +49,9 @@ static int tproxy_port;
 static char scratch[4096];		/* the proxy's private directory */
 
 static struct server_listener listeners[SERVER_LISTEN_MAX];
+/* What the config asked for (listeners holds those that opened). */
+static struct server_listener asked[SERVER_LISTEN_MAX];
+static int nasked;
 static int nlisteners;
 static struct child proxy = CHILD_INIT("proxy", "moatd-smtp");
 static int ctl = -1;			/* the config pipe, our end */
@@ -269,6 +272,8 @@ open_listeners(const struct server_listener *l, int n)
 	int i;
 
 	close_listeners();
+	memcpy(asked, l, (size_t)n * sizeof(*l));
+	nasked = n;
 	for (i = 0; i < n; i++) {
 		listeners[nlisteners] = l[i];
 		if (server_listen(&listeners[nlisteners], err,
@@ -289,6 +294,31 @@ open_listeners(const struct server_listener *l, int n)
 			    "opens it", err);
 	}
 	return nlisteners > 0 ? 0 : -1;
+}
+
+/* The asked listeners that did not open, tried again (a reload of the
+ * same config: the port may be free now); how many opened. */
+static int
+open_missing(void)
+{
+	char err[256];
+	int i, k, opened = 0;
+
+	for (i = 0; i < nasked && nlisteners < SERVER_LISTEN_MAX; i++) {
+		for (k = 0; k < nlisteners; k++)
+			if (same_listeners(&listeners[k], 1, &asked[i], 1))
+				break;
+		if (k < nlisteners)
+			continue;
+		listeners[nlisteners] = asked[i];
+		if (server_listen(&listeners[nlisteners], err,
+		    sizeof(err)) == 0) {
+			log_info("proxy: listening on what failed before");
+			nlisteners++;
+			opened++;
+		}
+	}
+	return opened;
 }
 
 /* ---- the proxy process ------------------------------------------------ */
@@ -535,10 +565,16 @@ proxy_install(const struct policy *p)
 	text = copy;
 	textlen = len;
 	n = wanted(p, want);
-	if (same_listeners(listeners, nlisteners, want, n)) {
-		if (proxy.pid != -1)
+	/* Compared with what was asked, not with what opened: a listener
+	 * that keeps failing does not restart the proxy (cutting its
+	 * sessions) at every reload, only one that opens now does. */
+	if (same_listeners(asked, nasked, want, n)) {
+		if (open_missing() > 0) {
+			stop_proxy();
+			child_soon(&proxy);
+		} else if (proxy.pid != -1)
 			server_send_config(ctl, text, textlen);
-		else if (n > 0)
+		else if (nlisteners > 0)
 			child_soon(&proxy);
 		return 0;
 	}

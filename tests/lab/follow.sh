@@ -147,14 +147,30 @@ echo "== moatd -n follows too; a listener that cannot open leaves the others"
 sed 's/smtp-local-scanning off/smtp-local-scanning on/' "$av" >"$tmp/avlocal.conf"
 chmod 644 "$tmp/avlocal.conf"
 listen gw 192.168.50.1:25
-ns gw "$MOAT" apply -f "$tmp/avlocal.conf" >/dev/null || fail "apply of the relaying config"
+# Its start serves the config in force (the scanning one), not its file.
 ip netns exec "${MOAT_LAB}gw" "$MOATD" -n -f "$plain" >"$tmp/n.log" 2>&1 &
 moatd_pid=$!
 pids="$pids $moatd_pid"
 from=1
+said "$tmp/n.log" "proxy running as moat-smtp, 2 listeners"
+mark "$tmp/n.log"
+ns gw "$MOAT" apply -f "$tmp/avlocal.conf" >/dev/null || fail "apply of the relaying config"
 said "$tmp/n.log" "\(apply of .*avlocal.conf\) is in force"
 said "$tmp/n.log" "listening on 192.168.50.1:25: Address already in use: no relay there"
 said "$tmp/n.log" "proxy running as moat-smtp, 3 listeners"
+mail scanned
+# A SIGHUP of moatd -n checks its file (the plain config) but serves the
+# config in force: the rules still intercept.
+mark "$tmp/n.log"
+kill -HUP "$moatd_pid"
+said "$tmp/n.log" "SIGHUP"
+sleep 1.5
+tail -n +"$from" "$tmp/n.log" | grep -q "no SMTP scanning configured" &&
+	fail "moatd -n's reload served its file: $(tail -n +"$from" "$tmp/n.log")"
+# and the listener that still cannot open does not restart the proxy
+# (which would cut the sessions in flight) at each reload
+tail -n +"$from" "$tmp/n.log" | grep -q "proxy running" &&
+	fail "the reload restarted the proxy: $(tail -n +"$from" "$tmp/n.log")"
 mail scanned
 stop_moatd
 finish
