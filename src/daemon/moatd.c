@@ -250,6 +250,8 @@ enforce(const struct policy *p)
 
 static struct child logger = CHILD_INIT("firewall log", "moatd-log");
 static int logger_ask = -1;		/* its questions, our end */
+static long long logger_mend;		/* child_now: no restart for a
+					   closed channel before */
 static struct logger_conf log_conf;
 static char log_dir[4096], log_run[4200];
 
@@ -743,7 +745,11 @@ main(int argc, char **argv)
 		/* Its channel for naming records closed (this loop answered
 		 * it too late, during a long apply): started again, as each
 		 * reload used to, so that records are named again. */
-		if (logger.pid != -1 && logger_ask == -1) {
+		if (logger.pid != -1 && logger_ask == -1 &&
+		    child_now() >= logger_mend) {
+			/* (at most every 10 s: a logger that closes it on
+			 * purpose does not make this loop fork) */
+			logger_mend = child_now() + 10000;
 			log_info("firewall log: started again to name records "
 			    "by their rules");
 			child_stop(&logger);
