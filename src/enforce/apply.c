@@ -3023,7 +3023,6 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		    pd.seq);
 		goto out;
 	}
-	intercept_route(nftc_intercepts(p), msg);
 	/* The history's compaction meanwhile: beside the difference's
 	 * planning, in a thread joined before any process is made; for a
 	 * whole apply, while the kernel takes the ruleset (fill_meanwhile).
@@ -3049,6 +3048,13 @@ apply_policy_compiled(const char *state, const struct policy *p,
 		}
 		ph->incremental = r == 0;
 	}
+	/* The policy route before rules that intercept, when they go in
+	 * whole (a boot, a lost table) or come first in a difference: a
+	 * difference from a ruleset that intercepts already finds the one
+	 * its load set up (four ip(8) processes, 6 ms, spared each one). */
+	intercept_route(nftc_intercepts(p) && (!ph->incremental ||
+	    old_script.s == NULL || !nftc_script_intercepts(old_script.s,
+	    old_script.len)), msg);
 #ifdef MOAT_TEST_SEAMS
 	/* Test builds: more commands in the same transaction, to make the
 	 * kernel refuse it (tests/lab/foreign.sh, tests/lab/incremental.sh). */

@@ -100,12 +100,19 @@ names_push(struct reading *r, struct names *l, const char *name)
 }
 
 static void
-names_free(struct names *l)
+names_clear(struct names *l)
 {
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		free(l->v[i]);
+	l->n = 0;
+}
+
+static void
+names_free(struct names *l)
+{
+	names_clear(l);
 	free(l->v);
 }
 
@@ -594,9 +601,7 @@ read_refs(struct mnl_socket *nl, struct reading *r)
 			rc = -1;
 		r->in_part = false;
 	}
-	for (i = 0; i < r->refs.n; i++)
-		free(r->refs.v[i]);
-	r->refs.n = 0;
+	names_clear(&r->refs);
 	return rc;
 }
 

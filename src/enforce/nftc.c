@@ -2625,15 +2625,33 @@ nftc_script_intercepts(const char *script, size_t len)
 	return false;
 }
 
+/* One interception: match m handed to the proxy (tproxy of family fam,
+ * or of both when NULL), then the same match dropped, for when no proxy
+ * listens; comment why. */
+static void
+intercept_pair(struct nftc *c, const struct strbuf *m, const char *fam,
+    const struct strbuf *why)
+{
+	strbuf_printf(c->b, "%s tproxy%s%s to :%d meta mark set 0x%x accept "
+	    "comment \"%s\"\n", strbuf_str(m), fam != NULL ? " " : "",
+	    fam != NULL ? fam : "", NFTC_TPROXY_PORT, NFTC_MARK,
+	    strbuf_str(why));
+	strbuf_printf(c->b, "%s counter drop comment \"" NFTC_NO_PROXY
+	    "%s\"\n", strbuf_str(m), strbuf_str(why));
+}
+
 static void
 compile_intercept(struct nftc *c)
 {
 	const struct policy *p = c->p;
+	struct strbuf m, why;
 	size_t i;
 	int f;
 
 	if (!nftc_intercepts(p))
 		return;
+	strbuf_init(&m, 0);
+	strbuf_init(&why, 0);
 	strbuf_printf(c->b, INTERCEPT_HEAD "\n\t\ttype filter hook "
 	    "prerouting priority -90; policy accept;\n"
 	    "\t\tmeta l4proto tcp socket transparent 1 meta mark set 0x%x "
@@ -2646,19 +2664,15 @@ compile_intercept(struct nftc *c)
 		for (f = FAM_V4; f <= FAM_V6; f++) {
 			if (!(f == FAM_V4 ? fw->has4 : fw->has6))
 				continue;
-			strbuf_printf(c->b, "\t\tiifname \"%s\" %s daddr ",
+			strbuf_reset(&m);
+			strbuf_printf(&m, "\t\tiifname \"%s\" %s daddr ",
 			    fw->iface->device, fam_word[f]);
-			put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
-			strbuf_printf(c->b, " tcp dport 25 tproxy %s to :%d "
-			    "meta mark set 0x%x accept comment \"scan incoming "
-			    "SMTP (forward " NFTC_ID ")\"\n", fam_word[f],
-			    NFTC_TPROXY_PORT, NFTC_MARK, RID(fw));
-			strbuf_printf(c->b, "\t\tiifname \"%s\" %s daddr ",
-			    fw->iface->device, fam_word[f]);
-			put_addr(c->b, f == FAM_V4 ? fw->to4 : fw->to6);
-			strbuf_printf(c->b, " tcp dport 25 counter drop "
-			    "comment \"" NFTC_NO_PROXY "scan incoming SMTP "
-			    "(forward " NFTC_ID ")\"\n", RID(fw));
+			put_addr(&m, f == FAM_V4 ? fw->to4 : fw->to6);
+			strbuf_puts(&m, " tcp dport 25");
+			strbuf_reset(&why);
+			strbuf_printf(&why, "scan incoming SMTP (forward "
+			    NFTC_ID ")", RID(fw));
+			intercept_pair(c, &m, fam_word[f], &why);
 		}
 	}
 	if (p->av.outgoing_scanning)
@@ -2667,16 +2681,18 @@ compile_intercept(struct nftc *c)
 
 			if (policy_iface_external(p, ifc) || ifc->device == NULL)
 				continue;
-			strbuf_printf(c->b, "\t\tiifname \"%s\" tcp dport 25 "
-			    "fib daddr type != local tproxy to :%d meta mark "
-			    "set 0x%x accept comment \"scan outgoing SMTP "
-			    "from %s\"\n", ifc->device, NFTC_TPROXY_PORT,
-			    NFTC_MARK, ifc->name);
-			strbuf_printf(c->b, "\t\tiifname \"%s\" tcp dport 25 "
-			    "fib daddr type != local counter drop comment \""
-			    NFTC_NO_PROXY "scan outgoing SMTP from %s\"\n",
-			    ifc->device, ifc->name);
+			strbuf_reset(&m);
+			strbuf_printf(&m, "\t\tiifname \"%s\" tcp dport 25 "
+			    "fib daddr type != local", ifc->device);
+			strbuf_reset(&why);
+			strbuf_printf(&why, "scan outgoing SMTP from %s",
+			    ifc->name);
+			intercept_pair(c, &m, NULL, &why);
 		}
+	if (strbuf_failed(&m) || strbuf_failed(&why))
+		c->b->failed = true;
+	strbuf_free(&m);
+	strbuf_free(&why);
 	strbuf_puts(c->b, "\t}\n\n");
 }
 
