@@ -325,6 +325,83 @@ test_blocks(void **state)
 	policy_free(p);
 }
 
+/*
+ * A conntrack line's addresses, read by the replay's own IPv4 reader and
+ * by addr_parse where that reader declines: whatever the word, the line
+ * says what addr_parse says of it.  Random words of digits and dots (and
+ * now and then another byte) of 1 to 18 bytes, most of them near an
+ * address (numbers of one to four digits, leading zeros, over 255, dots
+ * doubled or missing), as src= in the middle of a line and as the last
+ * word, ending at the very end of its buffer.
+ */
+static void
+test_v4_words(void **state)
+{
+	static const char other[] = "x:-/ \001";
+	struct policy *p = parse_ok(seed);
+	char word[32], line[128], want[512], got[512], err[256], a[ADDR_STRLEN];
+	enum addr_family fam;
+	struct rng r = { 7 };
+	u128 v;
+	int i, k, n;
+
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		n = 0;
+		if (i % 3 != 0) {
+			/* near an address: four numbers */
+			for (k = 0; k < 4 + (int)((unsigned)rng_below(&r, 1u << 16) % 7 == 0);
+			    k++) {
+				unsigned x = (unsigned)rng_below(&r, 1u << 16) % 1100;
+
+				if (k > 0 && (unsigned)rng_below(&r, 1u << 16) % 23 != 0)
+					word[n++] = '.';
+				if ((unsigned)rng_below(&r, 1u << 16) % 17 == 0)
+					word[n++] = '0';
+				n += snprintf(word + n, sizeof(word) - (size_t)n,
+				    "%u", x % ((unsigned)rng_below(&r, 1u << 16) % 2 ? 256 : 1100));
+				if (n > 18)
+					break;
+			}
+			if (n > 18)
+				n = 18;
+		} else {
+			int len = 1 + (int)((unsigned)rng_below(&r, 1u << 16) % 18);
+
+			for (k = 0; k < len; k++)
+				word[n++] = (unsigned)rng_below(&r, 1u << 16) % 4 == 0 ? '.' :
+				    (char)('0' + (unsigned)rng_below(&r, 1u << 16) % 10);
+		}
+		if ((unsigned)rng_below(&r, 1u << 16) % 29 == 0)
+			word[(unsigned)rng_below(&r, 1u << 16) % (unsigned)n] =
+			    other[(unsigned)rng_below(&r, 1u << 16) % (sizeof(other) - 1)];
+		word[n] = '\0';
+		if (strchr(word, ' ') != NULL)
+			continue;	/* two words: another line */
+		if (addr_parse(word, &v, &fam, err, sizeof(err)) == -1)
+			snprintf(want, sizeof(want), "-1 %s", err);
+		else if (fam != FAM_V4)
+			snprintf(want, sizeof(want), "-1 source and destination "
+			    "are of two families");
+		else {
+			addr_format(v, a, sizeof(a));
+			snprintf(want, sizeof(want), "1 6 25 %s 2.2.2.2", a);
+		}
+		n = snprintf(line, sizeof(line), "tcp 6 src=%s dst=2.2.2.2 "
+		    "sport=1 dport=25", word);
+		parse_as_text(p, line, (size_t)n, got, sizeof(got));
+		if (strcmp(got, want) != 0)
+			fail_msg("src=%s: '%s', not '%s'", word, got, want);
+		n = snprintf(line, sizeof(line), "tcp 6 dst=2.2.2.2 dport=25 "
+		    "src=%s", word);
+		parse_as_text(p, line, (size_t)n, got, sizeof(got));
+		if (strcmp(got, want) != 0)
+			fail_msg("src=%s last: '%s', not '%s'", word, got,
+			    want);
+	}
+	policy_free(p);
+}
+
 /* Flow f as a line of one of the two forms (a conntrack line when ct),
  * into b. */
 static void
@@ -697,6 +774,7 @@ main(void)
 		cmocka_unit_test(test_format6),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_v4_words),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_write_fails),
 	};
