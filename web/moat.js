@@ -280,6 +280,15 @@ async function loadDashboard() {
     for (const grp of gws.groups || [])
       add("Group " + grp.name, "traffic through " + (grp.active.length ? grp.active.join(", ") : "none"));
   }
+  // Other tables' base chains that can change what moat decides (an empty
+  // one that accepts cannot): a packet meets them too.
+  for (const o of r.data.other_tables || []) {
+    if (!o.effect) continue;
+    add("Other table", o.family + " " + o.table + " " + o.chain + " (" + o.type + " at " + o.hook +
+      (o.device ? " of " + o.device : "") + ", priority " + o.priority +
+      (o.policy ? ", policy " + o.policy : "") + ", " + o.rules + (o.rules === 1 ? " rule" : " rules") +
+      "): " + o.effect);
+  }
   const hits = $("#hits tbody");
   hits.textContent = "";
   const shown = (r.data.counters || []).length, all = r.data.counters_total || shown;

@@ -1376,7 +1376,8 @@ static int
 cmd_status(bool json)
 {
 	struct status_where w = { .state = apply_state_dir(),
-	    .run = logfile_run_dir(), .conf = MOAT_DEFAULT_CONF };
+	    .run = logfile_run_dir(), .conf = MOAT_DEFAULT_CONF,
+	    .foreign = true };
 	char ha[4096];
 	struct gw_status st;
 	struct strbuf b, err;

@@ -32,6 +32,7 @@
 #include "analyze/flowfmt.h"
 #include "base/addr.h"
 #include "enforce/apply.h"
+#include "enforce/foreign.h"
 #include "enforce/nft.h"
 #include "enforce/nftc.h"
 #include "enforce/nftrace.h"
@@ -355,8 +356,50 @@ chain_words(struct tracer *T, const char *chain, char *buf, size_t len)
 		snprintf(buf, len, "%s", chain);
 }
 
+/*
+ * An event of another table's chain, for the packet being told: a rule
+ * there that accepts or drops it, or the chain's policy dropping it
+ * (doc/design/other-tables.md).  moat's accept does not let through what
+ * another table drops; and its accept in a chain of its own only ends
+ * that chain.  The names are the kernel's, made printable (any bytes
+ * went into them).
+ */
+static void
+other_table(struct tracer *T, const struct nftrace_ev *ev)
+{
+	char fam[16], table[sizeof(ev->table)], chain[sizeof(ev->chain)];
+	size_t i;
+
+	if (T->current == 0 || ev->id != T->current || !ev->has_verdict ||
+	    (ev->verdict != NF_DROP && (ev->verdict != NF_ACCEPT ||
+	    ev->type != NFTRACE_RULE)) || (ev->type != NFTRACE_RULE &&
+	    ev->type != NFTRACE_POLICY))
+		return;
+	T->last_event = clock_ms();
+	for (i = 0; ev->table[i] != '\0'; i++)
+		table[i] = ev->table[i] >= 0x20 && ev->table[i] <= 0x7e ?
+		    ev->table[i] : '?';
+	table[i] = '\0';
+	for (i = 0; ev->chain[i] != '\0'; i++)
+		chain[i] = ev->chain[i] >= 0x20 && ev->chain[i] <= 0x7e ?
+		    ev->chain[i] : '?';
+	chain[i] = '\0';
+	printf("  table %s %s, chain %s (not moat's): ", foreign_family(
+	    ev->family, fam, sizeof(fam)), table, chain);
+	if (ev->type == NFTRACE_POLICY)
+		printf("the chain's policy: drop: dropped there, whatever moat "
+		    "decides\n");
+	else if (ev->verdict == NF_DROP)
+		printf("rule %llu: drop: dropped there, whatever moat "
+		    "decides\n", (unsigned long long)ev->handle);
+	else
+		printf("rule %llu: accept (that table's chain only)\n",
+		    (unsigned long long)ev->handle);
+	fflush(stdout);
+}
+
 /* One event in moat's words, or nothing (a rule that only marks, a
- * chain's end, other tables). */
+ * chain's end). */
 static void
 on_event(void *arg, const struct nftrace_ev *ev)
 {
@@ -368,8 +411,10 @@ on_event(void *arg, const struct nftrace_ev *ev)
 	uint64_t id, lid;
 	int n, ln;
 
-	if (strcmp(ev->table, NFTC_TABLE) != 0)
+	if (!foreign_is_moat(ev->family, ev->table)) {
+		other_table(T, ev);
 		return;
+	}
 	/* Our marking rule: a packet begins (the kernel's trace id comes
 	 * from the packet's buffer, which a later packet may reuse). */
 	if (strncmp(ev->chain, "trace_", 6) == 0) {

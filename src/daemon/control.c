@@ -243,7 +243,7 @@ op_status(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
 	struct status_where w = { .state = env->state, .run = env->run,
-	    .conf = env->conf };
+	    .conf = env->conf, .foreign = true };
 	json_t *jc = json_object_get(req, "counters");
 	char ha[4096];
 	struct gw_status st;

@@ -149,6 +149,8 @@ nftrace_parse(const void *msg, size_t len, struct nftrace_ev *ev)
 	    MNL_CB_OK || a.bad || a.tb[NFTA_TRACE_ID] == NULL)
 		return -1;
 	ev->id = u32_of(a.tb[NFTA_TRACE_ID]);
+	ev->family = ((const struct nfgenmsg *)mnl_nlmsg_get_payload(
+	    nlh))->nfgen_family;
 	if (a.tb[NFTA_TRACE_TABLE] != NULL)
 		snprintf(ev->table, sizeof(ev->table), "%s",
 		    mnl_attr_get_str(a.tb[NFTA_TRACE_TABLE]));

@@ -20,6 +20,7 @@ enum nftrace_type {
 /* One event; the pointers point into the buffer it was read into. */
 struct nftrace_ev {
 	uint32_t		 id;		/* the same for one packet */
+	int			 family;	/* the table's: NFPROTO_INET... */
 	char			 table[64], chain[64];
 	uint64_t		 handle;	/* the rule's, 0 without one */
 	enum nftrace_type	 type;

@@ -114,6 +114,11 @@ status_collect(const struct status_where *w, struct gw_status *st,
 		st->feeds = status_feeds_load(w->run);
 		st->gateways = status_gateways_load(w->run);
 	}
+	strbuf_reset(&e2);
+	if (w->foreign)
+		st->have_foreign = foreign_read(&st->foreign, &st->nforeign,
+		    &e2) == 0;
+	strbuf_free(&e2);
 	return 0;
 }
 
@@ -158,6 +163,7 @@ status_free(struct gw_status *st)
 	json_decref(st->ha);
 	json_decref(st->feeds);
 	json_decref(st->gateways);
+	free(st->foreign);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -269,6 +275,22 @@ text_counters(const struct gw_status *st, struct strbuf *b)
 		    (unsigned long long)k->packets,
 		    (unsigned long long)k->bytes, strbuf_str(&line));
 		strbuf_free(&line);
+	}
+}
+
+/* The other tables' base chains: what a packet meets besides moat's
+ * (doc/design/other-tables.md). */
+static void
+text_foreign(const struct gw_status *st, struct strbuf *b)
+{
+	size_t i;
+
+	strbuf_puts(b, "other tables (moat never changes them; a packet meets "
+	    "their base chains too):\n");
+	for (i = 0; i < st->nforeign; i++) {
+		strbuf_puts(b, "  ");
+		foreign_line(&st->foreign[i], b);
+		strbuf_putc(b, '\n');
 	}
 }
 
@@ -596,6 +618,8 @@ status_text(const struct gw_status *st, struct strbuf *b)
 	if (st->have_ctr && (st->nctr > 0 || st->p != NULL) &&
 	    st->drift != DRIFT_NO_TABLE)
 		text_counters(st, b);
+	if (st->have_foreign && st->nforeign > 0)
+		text_foreign(st, b);
 	if (st->have_fw)
 		text_fwlog(st, b);
 	if (st->have_mail)
@@ -703,6 +727,40 @@ entry_key(enum nftc_counted what)
 	}
 }
 
+/* The other tables' base chains: family, table, chain, type, hook,
+ * priority, policy (null: none said), device (netdev), rules, effect. */
+static json_t *
+json_foreign(const struct gw_status *st)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < st->nforeign; i++) {
+		const struct foreign_chain *c = &st->foreign[i];
+		json_t *k = json_object();
+		char fam[16];
+
+		json_object_set_new(k, "family", json_string(foreign_family(
+		    c->family, fam, sizeof(fam))));
+		json_object_set_new(k, "table", json_string(c->table));
+		json_object_set_new(k, "chain", json_string(c->chain));
+		json_object_set_new(k, "type", json_string(c->type));
+		json_object_set_new(k, "hook", json_string(foreign_hook(c)));
+		json_object_set_new(k, "priority", json_integer(c->priority));
+		json_object_set_new(k, "policy", foreign_policy(c) != NULL ?
+		    json_string(foreign_policy(c)) : json_null());
+		if (c->device[0] != '\0')
+			json_object_set_new(k, "device",
+			    json_string(c->device));
+		json_object_set_new(k, "rules",
+		    json_integer((json_int_t)c->nrules));
+		json_object_set_new(k, "effect",
+		    json_string(foreign_effect(c)));
+		json_array_append_new(a, k);
+	}
+	return a;
+}
+
 json_t *
 status_json(const struct gw_status *st)
 {
@@ -769,6 +827,8 @@ status_json(const struct gw_status *st)
 		json_object_set_new(fl, "error", json_string(st->fw.error));
 		json_object_set_new(o, "firewall_log", fl);
 	}
+	if (st->have_foreign)
+		json_object_set_new(o, "other_tables", json_foreign(st));
 	return o;
 }
 

@@ -18,6 +18,7 @@
 #include "base/strbuf.h"
 #include "enforce/apply.h"
 #include "enforce/counters.h"
+#include "enforce/foreign.h"
 #include "observe/fwlog.h"
 #include "observe/mailstats.h"
 #include "policy/policy.h"
@@ -48,6 +49,10 @@ struct gw_status {
 	json_t			*gateways;	/* its gateways and groups
 						   (RUN/gateways.json), or
 						   NULL */
+	bool			 have_foreign;	/* the other tables' base
+						   chains were read */
+	struct foreign_chain	*foreign;
+	size_t			 nforeign;
 	time_t			 now;
 };
 
@@ -62,6 +67,8 @@ struct status_where {
 	bool		 counters_none;	/* the kernel's not read, nor the
 					   config in force parsed (at
 					   100,000 rules about 1 s) */
+	bool		 foreign;	/* the other tables' base chains
+					   read too (enforce/foreign.h) */
 };
 
 /* Gather everything.  0, or -1 with err when the history cannot be read;
@@ -74,7 +81,7 @@ void	 status_free(struct gw_status *st);
 void	 status_text(const struct gw_status *st, struct strbuf *b);
 /* The same as one JSON object (caller owns it): applied, pending, ha,
  * unapplied_changes, counters (and counters_total, of all), mail,
- * firewall_log. */
+ * firewall_log, other_tables (when read). */
 json_t	*status_json(const struct gw_status *st);
 /* RUN/feeds.json as moatd's parent wrote it ({"objects": [...], ...}),
  * or NULL when there is none (moatd follows no feed object, or is not

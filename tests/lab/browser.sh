@@ -29,6 +29,16 @@ console {
 CONF
 chmod 600 "$tmp/moat.conf"
 sink wan 198.51.100.25 "$tmp/out-wan"
+# Another table at the forward hook (as Docker's is): the dashboard says
+# what it can do (doc/design/other-tables.md).
+ns gw nft -f - <<'NFT' || fail "the other table"
+table ip sidecar {
+	chain passing {
+		type filter hook forward priority 10; policy accept;
+		tcp dport 9 drop
+	}
+}
+NFT
 start_moatd "$tmp/moat.conf" "console: https://"
 # (TMPDIR: chromium's own scratch goes with $tmp, not left in /tmp)
 HOME=$tmp TMPDIR=$tmp ns lan /usr/bin/python3 "$top/tests/web/test_browser.py" \

@@ -57,6 +57,38 @@ case $out in
 *) fail "trace of the masqueraded connection" ;;
 esac
 
+# Another table's chain at the forward hook (as Docker's FORWARD is)
+# drops what moat accepts: moat trace says where, and moat status lists
+# the chain (doc/design/other-tables.md).
+case $(ns gw "$MOAT" status) in
+*"other tables"*) fail "moat status lists other tables where there are none" ;;
+esac
+ns gw nft -f - <<'NFT' || fail "the other table"
+table ip sidecar {
+	chain passing {
+		type filter hook forward priority 10; policy accept;
+		ip daddr 198.51.100.25 tcp dport 25 drop
+	}
+}
+NFT
+out=$(trace other lan "$MOAT" probe --timeout 1 --from 192.168.50.10 198.51.100.25 25 -- \
+	--src 192.168.50.10 --proto tcp --dport 25)
+echo "$out"
+case $out in
+*"zone LAN: matches rule 1 (trace.conf:7) accept: accept"*"table ip sidecar, chain passing (not moat's): rule "*": drop: dropped there, whatever moat decides"*)
+	echo "ok: moat's accept, then the other table's drop" ;;
+*) fail "trace: the other table's drop is not told" ;;
+esac
+out=$(ns gw "$MOAT" status)
+case $out in
+*"other tables"*"ip sidecar passing: filter at forward, priority 10, policy accept, 1 rule: its rules may drop or reject what moat accepts"*)
+	echo "ok: moat status lists the other table's chain" ;;
+*) fail "moat status does not list the other table's chain: $out" ;;
+esac
+[ "$(ns gw "$MOAT" status --json | python3 -c 'import json, sys; o = json.load(sys.stdin)["other_tables"]; print(len(o), o[0]["table"], o[0]["hook"], o[0]["rules"])')" = "1 sidecar forward 1" ] ||
+	fail "moat status --json: other_tables"
+ns gw nft delete table ip sidecar
+
 out=$(trace dflt wan "$MOAT" probe --timeout 1 --from 2001:db8:51::26 2001:db8:50::12 22 -- \
 	--src 2001:db8:51::26)
 echo "$out"

@@ -161,6 +161,11 @@ try:
           applied, "the dashboard says the gateway's state: " +
           applied.replace("\n", " | "))
     shot("dashboard-gateway")
+    # Another table's chain at the forward hook (browser.sh adds it).
+    check("Other table" in applied and "ip sidecar passing (filter at "
+          "forward, priority 10, policy accept, 1 rule): its rules may "
+          "drop or reject what moat accepts" in applied,
+          "the dashboard says what the other table's chain can do")
 
     # An interface and the masquerade through their forms.
     d.find_element(By.LINK_TEXT, "Interfaces").click()
