@@ -1,9 +1,8 @@
 /* foreign.c: the base chains of other tables; see foreign.h.
  *
- * Two kinds of dump: every chain of every table (one request, the
- * kernel's answer filtered here to base chains of the families that see
- * routed packets), then, for each base chain found, its rules, only
- * counted.  Each answer is waited for at most NFNL_ANSWER_S (nfnl.h), so
+ * Three kinds of dump: the tables, then every chain of each family that
+ * has a table other than moat's (filtered here to base chains), then,
+ * for each base chain found, its rules, only counted.  Each answer is waited for at most NFNL_ANSWER_S (nfnl.h), so
  * a kernel that stops answering never holds `moat status` or moatd. */
 #include "enforce/foreign.h"
 
@@ -159,6 +158,26 @@ on_chain(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A table of another family than moat's, or of moat's but another name:
+ * its family's chains are to be read (bit family of *data). */
+static int
+on_table(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	uint32_t *families = data;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
+	    !family_seen(g->nfgen_family))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*g))
+		if (mnl_attr_get_type(a) == NFTA_TABLE_NAME &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
+		    !foreign_is_moat(g->nfgen_family, mnl_attr_get_str(a)))
+			*families |= 1u << g->nfgen_family;
+	return MNL_CB_OK;
+}
+
 static int
 on_rule(const struct nlmsghdr *nlh, void *data)
 {
@@ -219,8 +238,9 @@ foreign_read(struct foreign_chain **v, size_t *n, struct strbuf *err)
 	struct nlmsghdr *nlh;
 	unsigned seq = (unsigned)time(NULL);
 	char *buf, name[FOREIGN_NAME];
+	uint32_t families = 0;
 	size_t i;
-	int rc = -1;
+	int rc = -1, fam;
 
 	*v = NULL;
 	*n = 0;
@@ -233,12 +253,25 @@ foreign_read(struct foreign_chain **v, size_t *n, struct strbuf *err)
 		free(buf);
 		return -1;
 	}
-	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETCHAIN,
+	/* The tables first: the chains of a family are read only when it
+	 * has a table other than moat's (whose tens of thousands of chains
+	 * at 100,000 rules are no business of this). */
+	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETTABLE,
 	    NLM_F_DUMP | NLM_F_ACK, NFPROTO_UNSPEC, 0, seq++);
-	if (dump(nl, buf, nlh, on_chain, &f) == -1) {
-		strbuf_printf(err, "the kernel's chains: %s", f.nomem ?
-		    "out of memory" : strerror(errno));
+	if (dump(nl, buf, nlh, on_table, &families) == -1) {
+		strbuf_printf(err, "the kernel's tables: %s", strerror(errno));
 		goto out;
+	}
+	for (fam = 0; fam < 32; fam++) {
+		if (!(families & 1u << fam))
+			continue;
+		nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETCHAIN,
+		    NLM_F_DUMP | NLM_F_ACK, (uint8_t)fam, 0, seq++);
+		if (dump(nl, buf, nlh, on_chain, &f) == -1) {
+			strbuf_printf(err, "the kernel's chains: %s", f.nomem ?
+			    "out of memory" : strerror(errno));
+			goto out;
+		}
 	}
 	for (i = 0; i < f.n; i++) {
 		struct foreign_chain *c = &f.v[i];
