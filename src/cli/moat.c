@@ -26,6 +26,7 @@
 #include "cli/logcmd.h"
 #include "cli/tracecmd.h"
 #include "enforce/apply.h"
+#include "enforce/foreign.h"
 #include "enforce/counters.h"
 #include "enforce/feedstore.h"
 #include "enforce/host.h"
@@ -1231,6 +1232,10 @@ cmd_apply(const char *path, bool dry_run, bool whole, unsigned confirm,
 	    (dry_run ? APPLY_DRY_RUN : 0) | (whole ? APPLY_WHOLE : 0),
 	    confirm, script, compile_ms, &ph, &msg, &err);
 	strbuf_free(&cj.script);
+	/* What moat accepts, another table may still drop: said where the
+	 * admin looks (doc/design/other-tables.md). */
+	if (rc == 0 && !dry_run)
+		foreign_notes(&msg);
 	if (rc == 0 && !dry_run && !memo.failed)
 		(void)apply_lint_memo_keep(apply_state_dir(),
 		    APPLY_MEMO_IN_FORCE, strbuf_str(&memo), memo.len);

@@ -395,3 +395,44 @@ foreign_line(const struct foreign_chain *c, struct strbuf *b)
 	strbuf_printf(b, ", %zu rule%s: %s", c->nrules, c->nrules == 1 ? "" :
 	    "s", effect[0] != '\0' ? effect : "empty, no effect");
 }
+
+bool
+foreign_can_drop(const struct foreign_chain *c)
+{
+	return (c->family == NFPROTO_NETDEV || strcmp(c->type, "filter") ==
+	    0) && (c->policy == NF_DROP || c->nrules > 0);
+}
+
+#define NOTES_MAX	4
+
+size_t
+foreign_notes(struct strbuf *b)
+{
+	struct foreign_chain *v;
+	struct strbuf err;
+	size_t n, i, said = 0, more = 0;
+
+	strbuf_init(&err, 0);
+	if (foreign_read(&v, &n, &err) == -1) {
+		strbuf_free(&err);
+		return 0;
+	}
+	strbuf_free(&err);
+	for (i = 0; i < n; i++) {
+		if (!foreign_can_drop(&v[i]))
+			continue;
+		if (said == NOTES_MAX) {
+			more++;
+			continue;
+		}
+		strbuf_puts(b, "moat: note: another table filters too: ");
+		foreign_line(&v[i], b);
+		strbuf_putc(b, '\n');
+		said++;
+	}
+	if (more > 0)
+		strbuf_printf(b, "moat: note: and %zu more (moat status lists "
+		    "them)\n", more);
+	free(v);
+	return said;
+}

@@ -46,6 +46,13 @@ const char	*foreign_policy(const struct foreign_chain *c);
 /* What c can do to moat's verdicts, in a few words ("" when nothing:
  * an empty chain that accepts). */
 const char	*foreign_effect(const struct foreign_chain *c);
+/* Whether c can drop what moat accepts: a filter chain (or a netdev
+ * one) whose policy drops or that has rules. */
+bool		 foreign_can_drop(const struct foreign_chain *c);
+/* After an apply: a line "moat: note: ..." into b for each other table's
+ * chain that can drop what moat accepts (at most a few, then how many
+ * more); nothing when the kernel cannot be read.  The lines' count. */
+size_t		 foreign_notes(struct strbuf *b);
 /* One line of c: "ip filter FORWARD: filter at forward, priority 0,
  * policy drop, 3 rules: ..." (no newline). */
 void		 foreign_line(const struct foreign_chain *c, struct strbuf *b);

@@ -87,7 +87,16 @@ case $out in
 esac
 [ "$(ns gw "$MOAT" status --json | python3 -c 'import json, sys; o = json.load(sys.stdin)["other_tables"]; print(len(o), o[0]["table"], o[0]["hook"], o[0]["rules"])')" = "1 sidecar forward 1" ] ||
 	fail "moat status --json: other_tables"
+# and an apply says it, where the admin looks
+case $(ns gw "$MOAT" apply -f "$conf" 2>&1) in
+*"moat: note: another table filters too: ip sidecar passing: filter at forward"*)
+	echo "ok: an apply notes the other table's chain" ;;
+*) fail "an apply does not note the other table's chain" ;;
+esac
 ns gw nft delete table ip sidecar
+case $(ns gw "$MOAT" apply -f "$conf" 2>&1) in
+*"another table"*) fail "an apply notes another table that is gone" ;;
+esac
 
 out=$(trace dflt wan "$MOAT" probe --timeout 1 --from 2001:db8:51::26 2001:db8:50::12 22 -- \
 	--src 2001:db8:51::26)
