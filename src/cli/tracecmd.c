@@ -362,13 +362,12 @@ chain_words(struct tracer *T, const char *chain, char *buf, size_t len)
  * (doc/design/other-tables.md).  moat's accept does not let through what
  * another table drops; and its accept in a chain of its own only ends
  * that chain.  The names are the kernel's, made printable (any bytes
- * went into them).
+ * went into them: foreign_printable).
  */
 static void
 other_table(struct tracer *T, const struct nftrace_ev *ev)
 {
 	char fam[16], table[sizeof(ev->table)], chain[sizeof(ev->chain)];
-	size_t i;
 
 	if (T->current == 0 || ev->id != T->current || !ev->has_verdict ||
 	    (ev->verdict != NF_DROP && (ev->verdict != NF_ACCEPT ||
@@ -376,14 +375,8 @@ other_table(struct tracer *T, const struct nftrace_ev *ev)
 	    ev->type != NFTRACE_POLICY))
 		return;
 	T->last_event = clock_ms();
-	for (i = 0; ev->table[i] != '\0'; i++)
-		table[i] = ev->table[i] >= 0x20 && ev->table[i] <= 0x7e ?
-		    ev->table[i] : '?';
-	table[i] = '\0';
-	for (i = 0; ev->chain[i] != '\0'; i++)
-		chain[i] = ev->chain[i] >= 0x20 && ev->chain[i] <= 0x7e ?
-		    ev->chain[i] : '?';
-	chain[i] = '\0';
+	foreign_printable(table, sizeof(table), ev->table);
+	foreign_printable(chain, sizeof(chain), ev->chain);
 	printf("  table %s %s, chain %s (not moat's): ", foreign_family(
 	    ev->family, fam, sizeof(fam)), table, chain);
 	if (ev->type == NFTRACE_POLICY)
@@ -407,7 +400,7 @@ on_event(void *arg, const struct nftrace_ev *ev)
 	const struct known_rule *k;
 	const char *v = verdict_word(ev);
 	struct strbuf line;
-	char where[80], said[160];
+	char where[sizeof(ev->chain) + 32], said[160];
 	uint64_t id, lid;
 	int n, ln;
 

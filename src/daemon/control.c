@@ -243,7 +243,7 @@ op_status(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
 	struct status_where w = { .state = env->state, .run = env->run,
-	    .conf = env->conf, .foreign = true };
+	    .conf = env->conf };
 	json_t *jc = json_object_get(req, "counters");
 	char ha[4096];
 	struct gw_status st;
@@ -256,6 +256,9 @@ op_status(const struct control_env *env, const char *user, json_t *req,
 		w.counters_max = (size_t)json_integer_value(jc);
 		w.counters_none = w.counters_max == 0;
 	}
+	/* The other tables with the kernel's counters: not for the
+	 * banner's cheap status (counters=0) every page asks. */
+	w.foreign = !w.counters_none;
 	snprintf(ha, sizeof(ha), "%s/" HA_STATUS_FILE, env->run);
 	w.ha_file = ha;
 	strbuf_init(&err, 0);

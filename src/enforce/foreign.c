@@ -17,35 +17,54 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "enforce/nfnl.h"
 #include "enforce/nftc.h"
 
 #define DUMP_BUF	(1u << 16)
+#define FOREIGN_MS	3000	/* the whole reading, at most */
+#define FOREIGN_TRIES	4	/* readings a change of the ruleset cut */
+
+/* A table of the kernel's that is not moat's. */
+struct table {
+	int		 family;
+	char		 name[FOREIGN_NAME];
+	bool		 dormant;	/* NFT_TABLE_F_DORMANT: runs nothing */
+};
 
 struct found {
+	struct table		*t;
+	size_t			 nt, capt;
 	struct foreign_chain	*v;
 	size_t			 n, cap;
+	size_t			 more;		/* base chains past FOREIGN_MAX */
 	bool			 nomem;
 };
 
-/* s into buf (of FOREIGN_NAME bytes), each byte that is not printable
- * ASCII made '?': a name is any bytes the kernel took, and it goes to a
- * terminal, JSON and the console. */
-static void
-take_name(char *buf, const char *s)
+void
+foreign_printable(char *buf, size_t len, const char *s)
 {
 	size_t i;
 
-	for (i = 0; i + 1 < FOREIGN_NAME && s[i] != '\0'; i++)
-		buf[i] = s[i] >= 0x20 && s[i] <= 0x7e ? s[i] : '?';
-	buf[i] = '\0';
+	for (i = 0; i + 1 < len && s[i] != '\0'; i++)
+		buf[i] = s[i] > 0x20 && s[i] <= 0x7e && s[i] != ':' ? s[i] :
+		    '?';
+	if (len > 0)
+		buf[i] = '\0';
+}
+
+static void
+take_name(char *buf, const char *s)
+{
+	foreign_printable(buf, FOREIGN_NAME, s);
 }
 
 static bool
 family_seen(int family)
 {
 	return family == NFPROTO_IPV4 || family == NFPROTO_IPV6 ||
-	    family == NFPROTO_INET || family == NFPROTO_NETDEV;
+	    family == NFPROTO_INET || family == NFPROTO_NETDEV ||
+	    family == NFPROTO_BRIDGE;
 }
 
 /* The first device of a hook's NFTA_HOOK_DEVS. */
@@ -96,6 +115,60 @@ read_hook(const struct nlattr *hook, struct foreign_chain *c)
 	return have ? 0 : -1;
 }
 
+/* A table that is not moat's, into f->t. */
+static int
+on_table(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	struct found *f = data;
+	const struct nlattr *a;
+	const char *name = NULL;
+	uint32_t flags = 0;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
+	    !family_seen(g->nfgen_family))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*g)) {
+		if (mnl_attr_get_type(a) == NFTA_TABLE_NAME &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			name = mnl_attr_get_str(a);
+		else if (mnl_attr_get_type(a) == NFTA_TABLE_FLAGS &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			flags = ntohl(mnl_attr_get_u32(a));
+	}
+	if (name == NULL || foreign_is_moat(g->nfgen_family, name))
+		return MNL_CB_OK;
+	if (f->nt == f->capt) {
+		size_t cap = f->capt ? 2 * f->capt : 8;
+		struct table *t = realloc(f->t, cap * sizeof(*t));
+
+		if (t == NULL) {
+			f->nomem = true;
+			return MNL_CB_ERROR;
+		}
+		f->t = t;
+		f->capt = cap;
+	}
+	f->t[f->nt].family = g->nfgen_family;
+	snprintf(f->t[f->nt].name, FOREIGN_NAME, "%s", name);
+	f->t[f->nt].dormant = (flags & NFT_TABLE_F_DORMANT) != 0;
+	f->nt++;
+	return MNL_CB_OK;
+}
+
+/* Whether (family, name) is a table found, and one that runs. */
+static bool
+table_runs(const struct found *f, int family, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->nt; i++)
+		if (f->t[i].family == family && strcmp(f->t[i].name, name) ==
+		    0)
+			return !f->t[i].dormant;
+	return false;
+}
+
 static int
 on_chain(const struct nlmsghdr *nlh, void *data)
 {
@@ -137,8 +210,13 @@ on_chain(const struct nlmsghdr *nlh, void *data)
 		}
 	}
 	if (table == NULL || name == NULL || hook == NULL ||
-	    foreign_is_moat(c.family, table) || read_hook(hook, &c) == -1)
+	    foreign_is_moat(c.family, table) ||
+	    !table_runs(f, c.family, table) || read_hook(hook, &c) == -1)
 		return MNL_CB_OK;
+	if (f->n == FOREIGN_MAX) {
+		f->more++;
+		return MNL_CB_OK;
+	}
 	/* (kept as the kernel has them, for the rules' dump; printable
 	 * copies are made once the rules are counted) */
 	snprintf(c.table, sizeof(c.table), "%s", table);
@@ -158,26 +236,6 @@ on_chain(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* A table of another family than moat's, or of moat's but another name:
- * its family's chains are to be read (bit family of *data). */
-static int
-on_table(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
-	uint32_t *families = data;
-
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
-	    !family_seen(g->nfgen_family))
-		return MNL_CB_OK;
-	mnl_attr_for_each(a, nlh, sizeof(*g))
-		if (mnl_attr_get_type(a) == NFTA_TABLE_NAME &&
-		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
-		    !foreign_is_moat(g->nfgen_family, mnl_attr_get_str(a)))
-			*families |= 1u << g->nfgen_family;
-	return MNL_CB_OK;
-}
-
 static int
 on_rule(const struct nlmsghdr *nlh, void *data)
 {
@@ -190,13 +248,24 @@ on_rule(const struct nlmsghdr *nlh, void *data)
  * -1 with errno. */
 static int
 dump(struct mnl_socket *nl, char *buf, struct nlmsghdr *nlh,
-    mnl_cb_t cb, void *data)
+    mnl_cb_t cb, void *data, long long deadline)
 {
 	unsigned seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(nl);
+	long long left = deadline - clock_ms();
+	struct timeval tv;
 	ssize_t got;
 	int r;
 
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+	/* every read bounded by what is left of the whole reading's time */
+	if (left <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1 || mnl_socket_sendto(nl, nlh,
+	    nlh->nlmsg_len) < 0)
 		return -1;
 	while ((got = mnl_socket_recvfrom(nl, buf, DUMP_BUF)) > 0) {
 		if (((const struct nlmsghdr *)buf)->nlmsg_flags &
@@ -209,7 +278,13 @@ dump(struct mnl_socket *nl, char *buf, struct nlmsghdr *nlh,
 			return -1;
 		if (r == MNL_CB_STOP)
 			return 0;
+		if (clock_ms() > deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
 	}
+	if (got == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		errno = ETIMEDOUT;
 	return -1;
 }
 
@@ -230,87 +305,119 @@ chain_cmp(const void *a, const void *b)
 	return strcmp(x->chain, y->chain);
 }
 
-int
-foreign_read(struct foreign_chain **v, size_t *n, struct strbuf *err)
+/* One reading: 0, or -1 with errno (EINTR: the ruleset changed while it
+ * was read). */
+static int
+read_once(struct mnl_socket *nl, char *buf, struct found *f,
+    long long deadline, struct strbuf *err)
 {
-	struct found f = { NULL, 0, 0, false };
-	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	unsigned seq = (unsigned)time(NULL);
-	char *buf, name[FOREIGN_NAME];
 	uint32_t families = 0;
 	size_t i;
-	int rc = -1, fam;
+	int fam;
 
-	*v = NULL;
-	*n = 0;
-	if ((buf = malloc(DUMP_BUF)) == NULL) {
-		strbuf_puts(err, "out of memory");
-		return -1;
-	}
-	if ((nl = nfnl_open()) == NULL) {
-		strbuf_printf(err, "netlink: %s", strerror(errno));
-		free(buf);
-		return -1;
-	}
 	/* The tables first: the chains of a family are read only when it
 	 * has a table other than moat's (whose tens of thousands of chains
-	 * at 100,000 rules are no business of this). */
+	 * at 100,000 rules are no business of this), and a dormant table's
+	 * are no chains that run. */
 	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETTABLE,
 	    NLM_F_DUMP | NLM_F_ACK, NFPROTO_UNSPEC, 0, seq++);
-	if (dump(nl, buf, nlh, on_table, &families) == -1) {
-		strbuf_printf(err, "the kernel's tables: %s", strerror(errno));
-		goto out;
+	if (dump(nl, buf, nlh, on_table, f, deadline) == -1) {
+		strbuf_printf(err, "the kernel's tables: %s", f->nomem ?
+		    "out of memory" : strerror(errno));
+		return -1;
 	}
+	for (i = 0; i < f->nt; i++)
+		if (!f->t[i].dormant)
+			families |= 1u << f->t[i].family;
 	for (fam = 0; fam < 32; fam++) {
 		if (!(families & 1u << fam))
 			continue;
 		nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETCHAIN,
 		    NLM_F_DUMP | NLM_F_ACK, (uint8_t)fam, 0, seq++);
-		if (dump(nl, buf, nlh, on_chain, &f) == -1) {
-			strbuf_printf(err, "the kernel's chains: %s", f.nomem ?
+		if (dump(nl, buf, nlh, on_chain, f, deadline) == -1) {
+			strbuf_printf(err, "the kernel's chains: %s", f->nomem ?
 			    "out of memory" : strerror(errno));
-			goto out;
+			return -1;
 		}
 	}
-	for (i = 0; i < f.n; i++) {
-		struct foreign_chain *c = &f.v[i];
+	/* (a chain gone since has no rules to count: it shows none) */
+	for (i = 0; i < f->n; i++) {
+		struct foreign_chain *c = &f->v[i];
 
 		nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETRULE,
 		    NLM_F_DUMP | NLM_F_ACK, (uint8_t)c->family, 0, seq++);
 		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, c->table);
 		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, c->chain);
-		if (dump(nl, buf, nlh, on_rule, &c->nrules) == -1) {
-			/* the table went in between: its chain is gone */
-			if (errno == ENOENT) {
-				c->hook = -1;
-				continue;
-			}
-			take_name(name, c->chain);
-			strbuf_printf(err, "the rules of chain %s: %s", name,
+		if (dump(nl, buf, nlh, on_rule, &c->nrules, deadline) == -1) {
+			strbuf_printf(err, "the rules of a chain: %s",
 			    strerror(errno));
-			goto out;
+			return -1;
 		}
-		take_name(name, c->table);
-		memcpy(c->table, name, sizeof(name));
-		take_name(name, c->chain);
-		memcpy(c->chain, name, sizeof(name));
 	}
-	/* (the chains gone in between dropped) */
-	for (*n = 0, i = 0; i < f.n; i++)
-		if (f.v[i].hook != -1)
-			f.v[(*n)++] = f.v[i];
-	if (*n > 1)
-		qsort(f.v, *n, sizeof(*f.v), chain_cmp);
-	*v = f.v;
-	f.v = NULL;
-	rc = 0;
-out:
+	return 0;
+}
+
+static void
+found_clear(struct found *f)
+{
+	free(f->t);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+int
+foreign_read(struct foreign_chain **v, size_t *n, size_t *more,
+    struct strbuf *err)
+{
+	struct found f;
+	struct mnl_socket *nl;
+	long long deadline = clock_ms() + FOREIGN_MS;
+	char *buf, name[FOREIGN_NAME];
+	size_t i;
+	int rc = -1, tries, e;
+
+	*v = NULL;
+	*n = *more = 0;
+	memset(&f, 0, sizeof(f));
+	if ((buf = malloc(DUMP_BUF)) == NULL) {
+		strbuf_puts(err, "out of memory");
+		return -1;
+	}
+	/* A dump the ruleset's change cut (moatd refilling a set, anyone
+	 * running nft) is read again, a few times, each on a socket of its
+	 * own: the cut dump's rest may still be on the last one. */
+	for (tries = 0; tries < FOREIGN_TRIES; tries++) {
+		found_clear(&f);
+		strbuf_reset(err);
+		if ((nl = nfnl_open()) == NULL) {
+			strbuf_printf(err, "netlink: %s", strerror(errno));
+			break;
+		}
+		rc = read_once(nl, buf, &f, deadline, err);
+		e = errno;
+		mnl_socket_close(nl);
+		if (rc == 0 || e != EINTR)
+			break;
+	}
 	if (rc == -1)
-		*n = 0;
-	free(f.v);
+		goto out;
+	for (i = 0; i < f.n; i++) {
+		take_name(name, f.v[i].table);
+		memcpy(f.v[i].table, name, sizeof(name));
+		take_name(name, f.v[i].chain);
+		memcpy(f.v[i].chain, name, sizeof(name));
+	}
+	if (f.n > 1)
+		qsort(f.v, f.n, sizeof(*f.v), chain_cmp);
+	*v = f.v;
+	*n = f.n;
+	*more = f.more;
+	f.v = NULL;
+out:
+	found_clear(&f);
 	free(buf);
-	mnl_socket_close(nl);
 	return rc;
 }
 
@@ -359,23 +466,29 @@ foreign_effect(const struct foreign_chain *c)
 {
 	bool drops = c->policy == NF_DROP, rules = c->nrules > 0;
 
-	if (c->family == NFPROTO_NETDEV && (drops || rules))
-		return "filters on its device before anything else: what it "
-		    "drops never reaches moat";
-	if (strcmp(c->type, "nat") == 0 && rules)
+	if (!drops && !rules)
+		return "";
+	if (c->family == NFPROTO_NETDEV)
+		return c->hook == NF_NETDEV_INGRESS ? "filters on its device "
+		    "before anything else: what it drops never reaches moat" :
+		    "filters on its device after everything else: what it "
+		    "drops never leaves, whatever moat accepted";
+	if (c->family == NFPROTO_BRIDGE)
+		return "filters the frames of a bridge: what it drops, moat's "
+		    "accept does not let through";
+	if (strcmp(c->type, "nat") == 0)
 		return c->hook == NF_INET_PRE_ROUTING ||
-		    c->hook == NF_INET_LOCAL_OUT ? "may rewrite destinations "
-		    "before moat's rules see them (moat test does not know "
-		    "its rules)" : "may rewrite sources (moat test does not "
-		    "know its rules)";
-	if (strcmp(c->type, "route") == 0 && rules)
-		return "may mark or reroute the gateway's own packets";
+		    c->hook == NF_INET_LOCAL_OUT ? "its rules may rewrite "
+		    "destinations before moat's rules see them, or drop (moat "
+		    "test does not know them)" : "its rules may rewrite "
+		    "sources, or drop (moat test does not know them)";
+	if (strcmp(c->type, "route") == 0)
+		return "its rules may mark, reroute or drop the gateway's own "
+		    "packets";
 	if (drops)
 		return "drops what its rules do not accept: what moat accepts "
 		    "must pass it too";
-	if (rules)
-		return "its rules may drop or reject what moat accepts";
-	return "";
+	return "its rules may drop or reject what moat accepts";
 }
 
 void
@@ -396,13 +509,6 @@ foreign_line(const struct foreign_chain *c, struct strbuf *b)
 	    "s", effect[0] != '\0' ? effect : "empty, no effect");
 }
 
-bool
-foreign_can_drop(const struct foreign_chain *c)
-{
-	return (c->family == NFPROTO_NETDEV || strcmp(c->type, "filter") ==
-	    0) && (c->policy == NF_DROP || c->nrules > 0);
-}
-
 #define NOTES_MAX	4
 
 size_t
@@ -410,22 +516,24 @@ foreign_notes(struct strbuf *b)
 {
 	struct foreign_chain *v;
 	struct strbuf err;
-	size_t n, i, said = 0, more = 0;
+	size_t n, more, i, said = 0;
 
 	strbuf_init(&err, 0);
-	if (foreign_read(&v, &n, &err) == -1) {
+	if (foreign_read(&v, &n, &more, &err) == -1) {
+		strbuf_printf(b, "moat: note: the other tables could not be "
+		    "read (%s): moat status lists them\n", strbuf_str(&err));
 		strbuf_free(&err);
-		return 0;
+		return 1;
 	}
 	strbuf_free(&err);
 	for (i = 0; i < n; i++) {
-		if (!foreign_can_drop(&v[i]))
+		if (foreign_effect(&v[i])[0] == '\0')
 			continue;
 		if (said == NOTES_MAX) {
 			more++;
 			continue;
 		}
-		strbuf_puts(b, "moat: note: another table filters too: ");
+		strbuf_puts(b, "moat: note: another table acts on packets too: ");
 		foreign_line(&v[i], b);
 		strbuf_putc(b, '\n');
 		said++;
@@ -434,5 +542,5 @@ foreign_notes(struct strbuf *b)
 		strbuf_printf(b, "moat: note: and %zu more (moat status lists "
 		    "them)\n", more);
 	free(v);
-	return said;
+	return said + (more > 0);
 }

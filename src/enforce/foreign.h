@@ -18,8 +18,9 @@
 #define FOREIGN_NAME	256
 
 struct foreign_chain {
-	int		 family;	/* NFPROTO_IPV4, _IPV6, _INET, _NETDEV */
-	char		 table[FOREIGN_NAME];	/* printable: other bytes '?' */
+	int		 family;	/* NFPROTO_IPV4, _IPV6, _INET, _NETDEV,
+					   _BRIDGE */
+	char		 table[FOREIGN_NAME];	/* foreign_printable */
 	char		 chain[FOREIGN_NAME];
 	char		 type[16];	/* filter, nat, route */
 	int		 hook;		/* NF_INET_* (netdev: NF_NETDEV_*) */
@@ -29,11 +30,22 @@ struct foreign_chain {
 	size_t		 nrules;
 };
 
-/* The base chains of every table but inet moat, of the families that see
- * routed packets (ip, ip6, inet, netdev), ordered by family, hook and
- * priority, into a malloc'd *v of *n: 0, or -1 with err. */
+/* Base chains read at most: more are counted, not read. */
+#define FOREIGN_MAX	256
+
+/* The base chains of every table but inet moat that runs (not dormant),
+ * of the families that see routed packets or their frames (ip, ip6,
+ * inet, netdev, bridge), ordered by family, hook and priority, into a
+ * malloc'd *v of *n (at most FOREIGN_MAX; *more the others): 0, or -1
+ * with err.  A reading the ruleset's change cut is read again; the whole
+ * takes at most a few seconds, whatever the kernel holds. */
 int		 foreign_read(struct foreign_chain **v, size_t *n,
-		    struct strbuf *err);
+		    size_t *more, struct strbuf *err);
+/* s into buf (of len bytes) with every byte that is not printable ASCII,
+ * a space or ':' as '?': a name is any bytes the kernel took, and it
+ * goes to a terminal, JSON and the console, inside a line whose words a
+ * name must not fake. */
+void		 foreign_printable(char *buf, size_t len, const char *s);
 /* Whether (family, table) is moat's own: table inet moat. */
 bool		 foreign_is_moat(int family, const char *table);
 /* "ip", "ip6", "inet", "netdev", "bridge", "arp", or "family N" */
@@ -46,12 +58,9 @@ const char	*foreign_policy(const struct foreign_chain *c);
 /* What c can do to moat's verdicts, in a few words ("" when nothing:
  * an empty chain that accepts). */
 const char	*foreign_effect(const struct foreign_chain *c);
-/* Whether c can drop what moat accepts: a filter chain (or a netdev
- * one) whose policy drops or that has rules. */
-bool		 foreign_can_drop(const struct foreign_chain *c);
 /* After an apply: a line "moat: note: ..." into b for each other table's
- * chain that can drop what moat accepts (at most a few, then how many
- * more); nothing when the kernel cannot be read.  The lines' count. */
+ * chain that can change what moat decides (at most a few, then how many
+ * more), or one saying they could not be read.  The lines' count. */
 size_t		 foreign_notes(struct strbuf *b);
 /* One line of c: "ip filter FORWARD: filter at forward, priority 0,
  * policy drop, 3 rules: ..." (no newline). */

@@ -21,7 +21,8 @@ enum nftrace_type {
 struct nftrace_ev {
 	uint32_t		 id;		/* the same for one packet */
 	int			 family;	/* the table's: NFPROTO_INET... */
-	char			 table[64], chain[64];
+	char			 table[256], chain[256];	/* the kernel's
+							   longest names */
 	uint64_t		 handle;	/* the rule's, 0 without one */
 	enum nftrace_type	 type;
 	int			 verdict;	/* NF_ACCEPT, NF_DROP, NFT_JUMP... */

@@ -114,11 +114,15 @@ status_collect(const struct status_where *w, struct gw_status *st,
 		st->feeds = status_feeds_load(w->run);
 		st->gateways = status_gateways_load(w->run);
 	}
-	strbuf_reset(&e2);
-	if (w->foreign)
+	if (w->foreign) {
+		strbuf_init(&e2, 0);
 		st->have_foreign = foreign_read(&st->foreign, &st->nforeign,
-		    &e2) == 0;
-	strbuf_free(&e2);
+		    &st->nforeign_more, &e2) == 0;
+		if (!st->have_foreign)
+			snprintf(st->foreign_err, sizeof(st->foreign_err),
+			    "%s", strbuf_str(&e2));
+		strbuf_free(&e2);
+	}
 	return 0;
 }
 
@@ -285,6 +289,11 @@ text_foreign(const struct gw_status *st, struct strbuf *b)
 {
 	size_t i;
 
+	if (st->foreign_err[0] != '\0') {
+		strbuf_printf(b, "other tables: could not be read (%s)\n",
+		    st->foreign_err);
+		return;
+	}
 	strbuf_puts(b, "other tables (moat never changes them; a packet meets "
 	    "their base chains too):\n");
 	for (i = 0; i < st->nforeign; i++) {
@@ -292,6 +301,9 @@ text_foreign(const struct gw_status *st, struct strbuf *b)
 		foreign_line(&st->foreign[i], b);
 		strbuf_putc(b, '\n');
 	}
+	if (st->nforeign_more > 0)
+		strbuf_printf(b, "  and %zu more base chains, not read\n",
+		    st->nforeign_more);
 }
 
 /* The firewall log's figures, as moatd's logger last wrote them. */
@@ -618,7 +630,8 @@ status_text(const struct gw_status *st, struct strbuf *b)
 	if (st->have_ctr && (st->nctr > 0 || st->p != NULL) &&
 	    st->drift != DRIFT_NO_TABLE)
 		text_counters(st, b);
-	if (st->have_foreign && st->nforeign > 0)
+	if ((st->have_foreign && st->nforeign + st->nforeign_more > 0) ||
+	    st->foreign_err[0] != '\0')
 		text_foreign(st, b);
 	if (st->have_fw)
 		text_fwlog(st, b);
@@ -827,8 +840,13 @@ status_json(const struct gw_status *st)
 		json_object_set_new(fl, "error", json_string(st->fw.error));
 		json_object_set_new(o, "firewall_log", fl);
 	}
-	if (st->have_foreign)
+	if (st->have_foreign) {
 		json_object_set_new(o, "other_tables", json_foreign(st));
+		json_object_set_new(o, "other_tables_more",
+		    json_integer((json_int_t)st->nforeign_more));
+	} else if (st->foreign_err[0] != '\0')
+		json_object_set_new(o, "other_tables_error",
+		    json_string(st->foreign_err));
 	return o;
 }
 

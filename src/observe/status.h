@@ -53,6 +53,9 @@ struct gw_status {
 						   chains were read */
 	struct foreign_chain	*foreign;
 	size_t			 nforeign;
+	size_t			 nforeign_more;	/* past FOREIGN_MAX */
+	char			 foreign_err[256];	/* asked, not read:
+							   why */
 	time_t			 now;
 };
 
@@ -81,7 +84,8 @@ void	 status_free(struct gw_status *st);
 void	 status_text(const struct gw_status *st, struct strbuf *b);
 /* The same as one JSON object (caller owns it): applied, pending, ha,
  * unapplied_changes, counters (and counters_total, of all), mail,
- * firewall_log, other_tables (when read). */
+ * firewall_log, other_tables and other_tables_more (when read; else,
+ * when asked, other_tables_error). */
 json_t	*status_json(const struct gw_status *st);
 /* RUN/feeds.json as moatd's parent wrote it ({"objects": [...], ...}),
  * or NULL when there is none (moatd follows no feed object, or is not

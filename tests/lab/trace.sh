@@ -60,9 +60,8 @@ esac
 # Another table's chain at the forward hook (as Docker's FORWARD is)
 # drops what moat accepts: moat trace says where, and moat status lists
 # the chain (doc/design/other-tables.md).
-case $(ns gw "$MOAT" status) in
-*"other tables"*) fail "moat status lists other tables where there are none" ;;
-esac
+[ "$(ns gw "$MOAT" status --json | python3 -c 'import json, sys; o = json.load(sys.stdin); print(o.get("other_tables"), o.get("other_tables_more"), o.get("other_tables_error"))')" = "[] 0 None" ] ||
+	fail "moat status --json: other tables where there are none, or none read"
 ns gw nft -f - <<'NFT' || fail "the other table"
 table ip sidecar {
 	chain passing {
@@ -89,13 +88,18 @@ esac
 	fail "moat status --json: other_tables"
 # and an apply says it, where the admin looks
 case $(ns gw "$MOAT" apply -f "$conf" 2>&1) in
-*"moat: note: another table filters too: ip sidecar passing: filter at forward"*)
+*"moat: note: another table acts on packets too: ip sidecar passing: filter at forward"*)
 	echo "ok: an apply notes the other table's chain" ;;
 *) fail "an apply does not note the other table's chain" ;;
 esac
+# a dormant table runs nothing: not listed
+ns gw nft add table ip sidecar '{ flags dormant; }' || fail "dormant"
+[ "$(ns gw "$MOAT" status --json | python3 -c 'import json, sys; print(json.load(sys.stdin).get("other_tables"))')" = "[]" ] &&
+	echo "ok: a dormant table is not listed" || fail "a dormant table is listed"
 ns gw nft delete table ip sidecar
-case $(ns gw "$MOAT" apply -f "$conf" 2>&1) in
-*"another table"*) fail "an apply notes another table that is gone" ;;
+out=$(ns gw "$MOAT" apply -f "$conf" 2>&1) || fail "apply after the other table: $out"
+case $out in
+*"another table"*|*"other tables"*) fail "an apply notes another table that is gone: $out" ;;
 esac
 
 out=$(trace dflt wan "$MOAT" probe --timeout 1 --from 2001:db8:51::26 2001:db8:50::12 22 -- \
