@@ -282,6 +282,10 @@ async function loadDashboard() {
   }
   // Other tables' base chains that can change what moat decides (an empty
   // one that accepts cannot): a packet meets them too.
+  if (r.data.other_tables_error)
+    add("Other tables", "could not be read (" + r.data.other_tables_error + ")");
+  if (r.data.other_tables_more)
+    add("Other tables", r.data.other_tables_more + " more base chains, not read");
   for (const o of r.data.other_tables || []) {
     if (!o.effect) continue;
     add("Other table", o.family + " " + o.table + " " + o.chain + " (" + o.type + " at " + o.hook +

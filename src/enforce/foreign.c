@@ -2,8 +2,10 @@
  *
  * Three kinds of dump: the tables, then every chain of each family that
  * has a table other than moat's (filtered here to base chains), then,
- * for each base chain found, its rules, only counted.  Each answer is waited for at most NFNL_ANSWER_S (nfnl.h), so
- * a kernel that stops answering never holds `moat status` or moatd. */
+ * for each base chain found, its rules, only counted.  Every read waits
+ * at most until the whole reading's deadline (FOREIGN_MS), so neither a
+ * kernel that stops answering nor tables made to be many hold `moat
+ * status` or moatd's parent longer. */
 #include "enforce/foreign.h"
 
 #include <arpa/inet.h>	/* (before the kernel's headers) */
@@ -204,7 +206,7 @@ on_chain(const struct nlmsghdr *nlh, void *data)
 			break;
 		case NFTA_CHAIN_TYPE:
 			if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-				snprintf(c.type, sizeof(c.type), "%s",
+				foreign_printable(c.type, sizeof(c.type),
 				    mnl_attr_get_str(a));
 			break;
 		}
@@ -244,46 +246,57 @@ on_rule(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Send the request at nlh and run cb on each message of its dump: 0, or
- * -1 with errno. */
+/* nl's reads to wait at most until deadline: 0, or -1 (ETIMEDOUT when
+ * it has passed). */
 static int
-dump(struct mnl_socket *nl, char *buf, struct nlmsghdr *nlh,
-    mnl_cb_t cb, void *data, long long deadline)
+wait_until(struct mnl_socket *nl, long long deadline)
 {
-	unsigned seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(nl);
 	long long left = deadline - clock_ms();
 	struct timeval tv;
-	ssize_t got;
-	int r;
 
-	/* every read bounded by what is left of the whole reading's time */
 	if (left <= 0) {
 		errno = ETIMEDOUT;
 		return -1;
 	}
 	tv.tv_sec = (time_t)(left / 1000);
 	tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv)) == -1 || mnl_socket_sendto(nl, nlh,
-	    nlh->nlmsg_len) < 0)
+	return setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv));
+}
+
+#define DUMP_CUT	(-2)
+
+/* Send the request at nlh and run cb on each message of its dump, each
+ * read waiting at most until deadline: 0; DUMP_CUT when a change of the
+ * ruleset cut the dump (NLM_F_DUMP_INTR); or -1 with errno. */
+static int
+dump(struct mnl_socket *nl, char *buf, struct nlmsghdr *nlh,
+    mnl_cb_t cb, void *data, long long deadline)
+{
+	unsigned seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(nl);
+	ssize_t got;
+	int r;
+
+	if (wait_until(nl, deadline) == -1 ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	while ((got = mnl_socket_recvfrom(nl, buf, DUMP_BUF)) > 0) {
-		if (((const struct nlmsghdr *)buf)->nlmsg_flags &
-		    NLM_F_DUMP_INTR) {
-			errno = EINTR;
+	for (;;) {
+		if (wait_until(nl, deadline) == -1)
 			return -1;
-		}
+		if ((got = mnl_socket_recvfrom(nl, buf, DUMP_BUF)) <= 0)
+			break;
+		if (((const struct nlmsghdr *)buf)->nlmsg_flags &
+		    NLM_F_DUMP_INTR)
+			return DUMP_CUT;
 		r = mnl_cb_run(buf, (size_t)got, seq, portid, cb, data);
 		if (r == MNL_CB_ERROR)
-			return -1;
+			return errno == EINTR ? DUMP_CUT : -1;
 		if (r == MNL_CB_STOP)
 			return 0;
-		if (clock_ms() > deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
 	}
-	if (got == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	if (got == 0)
+		errno = EIO;
+	else if (errno == EAGAIN || errno == EWOULDBLOCK)
 		errno = ETIMEDOUT;
 	return -1;
 }
@@ -305,8 +318,22 @@ chain_cmp(const void *a, const void *b)
 	return strcmp(x->chain, y->chain);
 }
 
-/* One reading: 0, or -1 with errno (EINTR: the ruleset changed while it
- * was read). */
+/* One dump of a reading: 0, or DUMP_CUT, or -1 with what in err. */
+static int
+dump_of(struct mnl_socket *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb,
+    void *data, long long deadline, bool nomem, const char *what,
+    struct strbuf *err)
+{
+	int r = dump(nl, buf, nlh, cb, data, deadline), e = errno;
+
+	if (r == -1)
+		strbuf_printf(err, "%s: %s", what, nomem ? "out of memory" :
+		    strerror(e));
+	return r;
+}
+
+/* One reading: 0, DUMP_CUT (the ruleset changed while it was read), or
+ * -1 with err. */
 static int
 read_once(struct mnl_socket *nl, char *buf, struct found *f,
     long long deadline, struct strbuf *err)
@@ -315,7 +342,7 @@ read_once(struct mnl_socket *nl, char *buf, struct found *f,
 	unsigned seq = (unsigned)time(NULL);
 	uint32_t families = 0;
 	size_t i;
-	int fam;
+	int fam, r;
 
 	/* The tables first: the chains of a family are read only when it
 	 * has a table other than moat's (whose tens of thousands of chains
@@ -323,11 +350,9 @@ read_once(struct mnl_socket *nl, char *buf, struct found *f,
 	 * are no chains that run. */
 	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETTABLE,
 	    NLM_F_DUMP | NLM_F_ACK, NFPROTO_UNSPEC, 0, seq++);
-	if (dump(nl, buf, nlh, on_table, f, deadline) == -1) {
-		strbuf_printf(err, "the kernel's tables: %s", f->nomem ?
-		    "out of memory" : strerror(errno));
-		return -1;
-	}
+	if ((r = dump_of(nl, buf, nlh, on_table, f, deadline, f->nomem,
+	    "the kernel's tables", err)) != 0)
+		return r;
 	for (i = 0; i < f->nt; i++)
 		if (!f->t[i].dormant)
 			families |= 1u << f->t[i].family;
@@ -336,11 +361,9 @@ read_once(struct mnl_socket *nl, char *buf, struct found *f,
 			continue;
 		nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETCHAIN,
 		    NLM_F_DUMP | NLM_F_ACK, (uint8_t)fam, 0, seq++);
-		if (dump(nl, buf, nlh, on_chain, f, deadline) == -1) {
-			strbuf_printf(err, "the kernel's chains: %s", f->nomem ?
-			    "out of memory" : strerror(errno));
-			return -1;
-		}
+		if ((r = dump_of(nl, buf, nlh, on_chain, f, deadline, f->nomem,
+		    "the kernel's chains", err)) != 0)
+			return r;
 	}
 	/* (a chain gone since has no rules to count: it shows none) */
 	for (i = 0; i < f->n; i++) {
@@ -350,11 +373,9 @@ read_once(struct mnl_socket *nl, char *buf, struct found *f,
 		    NLM_F_DUMP | NLM_F_ACK, (uint8_t)c->family, 0, seq++);
 		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, c->table);
 		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, c->chain);
-		if (dump(nl, buf, nlh, on_rule, &c->nrules, deadline) == -1) {
-			strbuf_printf(err, "the rules of a chain: %s",
-			    strerror(errno));
-			return -1;
-		}
+		if ((r = dump_of(nl, buf, nlh, on_rule, &c->nrules, deadline,
+		    false, "the rules of a chain", err)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -376,7 +397,7 @@ foreign_read(struct foreign_chain **v, size_t *n, size_t *more,
 	long long deadline = clock_ms() + FOREIGN_MS;
 	char *buf, name[FOREIGN_NAME];
 	size_t i;
-	int rc = -1, tries, e;
+	int rc = -1, tries;
 
 	*v = NULL;
 	*n = *more = 0;
@@ -393,16 +414,20 @@ foreign_read(struct foreign_chain **v, size_t *n, size_t *more,
 		strbuf_reset(err);
 		if ((nl = nfnl_open()) == NULL) {
 			strbuf_printf(err, "netlink: %s", strerror(errno));
+			rc = -1;
 			break;
 		}
 		rc = read_once(nl, buf, &f, deadline, err);
-		e = errno;
 		mnl_socket_close(nl);
-		if (rc == 0 || e != EINTR)
+		if (rc != DUMP_CUT)
 			break;
 	}
-	if (rc == -1)
+	if (rc == DUMP_CUT)
+		strbuf_puts(err, "the ruleset kept changing while it was read");
+	if (rc != 0) {
+		rc = -1;
 		goto out;
+	}
 	for (i = 0; i < f.n; i++) {
 		take_name(name, f.v[i].table);
 		memcpy(f.v[i].table, name, sizeof(name));
@@ -516,10 +541,10 @@ foreign_notes(struct strbuf *b)
 {
 	struct foreign_chain *v;
 	struct strbuf err;
-	size_t n, more, i, said = 0;
+	size_t n, unread, i, said = 0, more = 0;
 
 	strbuf_init(&err, 0);
-	if (foreign_read(&v, &n, &more, &err) == -1) {
+	if (foreign_read(&v, &n, &unread, &err) == -1) {
 		strbuf_printf(b, "moat: note: the other tables could not be "
 		    "read (%s): moat status lists them\n", strbuf_str(&err));
 		strbuf_free(&err);
@@ -541,6 +566,9 @@ foreign_notes(struct strbuf *b)
 	if (more > 0)
 		strbuf_printf(b, "moat: note: and %zu more (moat status lists "
 		    "them)\n", more);
+	if (unread > 0)
+		strbuf_printf(b, "moat: note: and %zu more base chains of other "
+		    "tables, not read\n", unread);
 	free(v);
-	return said + (more > 0);
+	return said + (more > 0) + (unread > 0);
 }

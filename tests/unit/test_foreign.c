@@ -88,8 +88,10 @@ test_effects(void **state)
 	assert_non_null(strstr(foreign_effect(&c), "or drop"));
 	c = chain(NFPROTO_IPV4, "nat", NF_INET_POST_ROUTING, NF_ACCEPT, 1);
 	assert_non_null(strstr(foreign_effect(&c), "sources"));
-	c = chain(NFPROTO_IPV4, "route", NF_INET_LOCAL_OUT, NF_DROP, 0);
-	assert_non_null(strstr(foreign_effect(&c), "drop"));
+	c = chain(NFPROTO_IPV4, "nat", NF_INET_LOCAL_OUT, NF_ACCEPT, 1);
+	assert_non_null(strstr(foreign_effect(&c), "destinations"));
+	c = chain(NFPROTO_IPV4, "route", NF_INET_LOCAL_OUT, NF_ACCEPT, 2);
+	assert_non_null(strstr(foreign_effect(&c), "reroute"));
 	/* netdev: ingress first, egress last */
 	c = chain(NFPROTO_NETDEV, "filter", 0, NF_DROP, 0);
 	snprintf(c.device, sizeof(c.device), "eth1");
