@@ -117,12 +117,30 @@ read_hook(const struct nlattr *hook, struct foreign_chain *c)
 	return have ? 0 : -1;
 }
 
+/* v (of n elements of size, room for *cap) with room for one more, or
+ * NULL (v as it was). */
+static void *
+room(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return v;
+	c = *cap ? 2 * *cap : 8;
+	if ((p = realloc(v, c * size)) == NULL)
+		return NULL;
+	*cap = c;
+	return p;
+}
+
 /* A table that is not moat's, into f->t. */
 static int
 on_table(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	struct found *f = data;
+	struct table *t;
 	const struct nlattr *a;
 	const char *name = NULL;
 	uint32_t flags = 0;
@@ -140,17 +158,11 @@ on_table(const struct nlmsghdr *nlh, void *data)
 	}
 	if (name == NULL || foreign_is_moat(g->nfgen_family, name))
 		return MNL_CB_OK;
-	if (f->nt == f->capt) {
-		size_t cap = f->capt ? 2 * f->capt : 8;
-		struct table *t = realloc(f->t, cap * sizeof(*t));
-
-		if (t == NULL) {
-			f->nomem = true;
-			return MNL_CB_ERROR;
-		}
-		f->t = t;
-		f->capt = cap;
+	if ((t = room(f->t, f->nt, &f->capt, sizeof(*t))) == NULL) {
+		f->nomem = true;
+		return MNL_CB_ERROR;
 	}
+	f->t = t;
 	f->t[f->nt].family = g->nfgen_family;
 	snprintf(f->t[f->nt].name, FOREIGN_NAME, "%s", name);
 	f->t[f->nt].dormant = (flags & NFT_TABLE_F_DORMANT) != 0;
@@ -176,7 +188,7 @@ on_chain(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	struct found *f = data;
-	struct foreign_chain c;
+	struct foreign_chain c, *v;
 	const struct nlattr *a, *hook = NULL;
 	const char *table = NULL, *name = NULL;
 
@@ -223,17 +235,11 @@ on_chain(const struct nlmsghdr *nlh, void *data)
 	 * copies are made once the rules are counted) */
 	snprintf(c.table, sizeof(c.table), "%s", table);
 	snprintf(c.chain, sizeof(c.chain), "%s", name);
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 8;
-		struct foreign_chain *v = realloc(f->v, cap * sizeof(*v));
-
-		if (v == NULL) {
-			f->nomem = true;
-			return MNL_CB_ERROR;
-		}
-		f->v = v;
-		f->cap = cap;
+	if ((v = room(f->v, f->n, &f->cap, sizeof(*v))) == NULL) {
+		f->nomem = true;
+		return MNL_CB_ERROR;
 	}
+	f->v = v;
 	f->v[f->n++] = c;
 	return MNL_CB_OK;
 }
