@@ -369,10 +369,11 @@ other_table(struct tracer *T, const struct nftrace_ev *ev)
 {
 	char fam[16], table[sizeof(ev->table)], chain[sizeof(ev->chain)];
 
-	if (T->current == 0 || ev->id != T->current || !ev->has_verdict ||
-	    (ev->verdict != NF_DROP && (ev->verdict != NF_ACCEPT ||
-	    ev->type != NFTRACE_RULE)) || (ev->type != NFTRACE_RULE &&
-	    ev->type != NFTRACE_POLICY))
+	bool told = ev->has_verdict && (ev->type == NFTRACE_RULE ?
+	    ev->verdict == NF_DROP || ev->verdict == NF_ACCEPT :
+	    ev->type == NFTRACE_POLICY && ev->verdict == NF_DROP);
+
+	if (T->current == 0 || ev->id != T->current || !told)
 		return;
 	T->last_event = clock_ms();
 	foreign_printable(table, sizeof(table), ev->table);

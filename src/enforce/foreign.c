@@ -25,7 +25,6 @@
 
 #define DUMP_BUF	(1u << 16)
 #define FOREIGN_MS	3000	/* the whole reading, at most */
-#define FOREIGN_TRIES	4	/* readings a change of the ruleset cut */
 
 /* A table of the kernel's that is not moat's. */
 struct table {
@@ -55,12 +54,6 @@ foreign_printable(char *buf, size_t len, const char *s)
 		buf[i] = '\0';
 }
 
-static void
-take_name(char *buf, const char *s)
-{
-	foreign_printable(buf, FOREIGN_NAME, s);
-}
-
 static bool
 family_seen(int family)
 {
@@ -77,7 +70,7 @@ first_dev(const struct nlattr *devs, char *buf)
 
 	mnl_attr_for_each_nested(d, devs) {
 		if (mnl_attr_validate(d, MNL_TYPE_NUL_STRING) == 0) {
-			take_name(buf, mnl_attr_get_str(d));
+			foreign_printable(buf, FOREIGN_NAME, mnl_attr_get_str(d));
 			return;
 		}
 	}
@@ -106,7 +99,8 @@ read_hook(const struct nlattr *hook, struct foreign_chain *c)
 		case NFTA_HOOK_DEV:
 			if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
 			    c->device[0] == '\0')
-				take_name(c->device, mnl_attr_get_str(a));
+				foreign_printable(c->device, FOREIGN_NAME,
+				    mnl_attr_get_str(a));
 			break;
 		case NFTA_HOOK_DEVS:
 			if (c->device[0] == '\0')
@@ -252,61 +246,6 @@ on_rule(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* nl's reads to wait at most until deadline: 0, or -1 (ETIMEDOUT when
- * it has passed). */
-static int
-wait_until(struct mnl_socket *nl, long long deadline)
-{
-	long long left = deadline - clock_ms();
-	struct timeval tv;
-
-	if (left <= 0) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	tv.tv_sec = (time_t)(left / 1000);
-	tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
-	return setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv));
-}
-
-#define DUMP_CUT	(-2)
-
-/* Send the request at nlh and run cb on each message of its dump, each
- * read waiting at most until deadline: 0; DUMP_CUT when a change of the
- * ruleset cut the dump (NLM_F_DUMP_INTR); or -1 with errno. */
-static int
-dump(struct mnl_socket *nl, char *buf, struct nlmsghdr *nlh,
-    mnl_cb_t cb, void *data, long long deadline)
-{
-	unsigned seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(nl);
-	ssize_t got;
-	int r;
-
-	if (wait_until(nl, deadline) == -1 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	for (;;) {
-		if (wait_until(nl, deadline) == -1)
-			return -1;
-		if ((got = mnl_socket_recvfrom(nl, buf, DUMP_BUF)) <= 0)
-			break;
-		if (((const struct nlmsghdr *)buf)->nlmsg_flags &
-		    NLM_F_DUMP_INTR)
-			return DUMP_CUT;
-		r = mnl_cb_run(buf, (size_t)got, seq, portid, cb, data);
-		if (r == MNL_CB_ERROR)
-			return errno == EINTR ? DUMP_CUT : -1;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
-	if (got == 0)
-		errno = EIO;
-	else if (errno == EAGAIN || errno == EWOULDBLOCK)
-		errno = ETIMEDOUT;
-	return -1;
-}
-
 static int
 chain_cmp(const void *a, const void *b)
 {
@@ -324,13 +263,14 @@ chain_cmp(const void *a, const void *b)
 	return strcmp(x->chain, y->chain);
 }
 
-/* One dump of a reading: 0, or DUMP_CUT, or -1 with what in err. */
+/* One dump of a reading: 0, or NFNL_DUMP_CUT, or -1 with what in err. */
 static int
 dump_of(struct mnl_socket *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb,
     void *data, long long deadline, bool nomem, const char *what,
     struct strbuf *err)
 {
-	int r = dump(nl, buf, nlh, cb, data, deadline), e = errno;
+	int r = nfnl_dump(nl, buf, DUMP_BUF, nlh, cb, data, deadline),
+	    e = errno;
 
 	if (r == -1)
 		strbuf_printf(err, "%s: %s", what, nomem ? "out of memory" :
@@ -338,7 +278,7 @@ dump_of(struct mnl_socket *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb,
 	return r;
 }
 
-/* One reading: 0, DUMP_CUT (the ruleset changed while it was read), or
+/* One reading: 0, NFNL_DUMP_CUT (the ruleset changed while it was read), or
  * -1 with err. */
 static int
 read_once(struct mnl_socket *nl, char *buf, struct found *f,
@@ -403,7 +343,7 @@ foreign_read(struct foreign_chain **v, size_t *n, size_t *more,
 	long long deadline = clock_ms() + FOREIGN_MS;
 	char *buf, name[FOREIGN_NAME];
 	size_t i;
-	int rc = -1, tries;
+	int rc = -1;
 
 	*v = NULL;
 	*n = *more = 0;
@@ -413,9 +353,10 @@ foreign_read(struct foreign_chain **v, size_t *n, size_t *more,
 		return -1;
 	}
 	/* A dump the ruleset's change cut (moatd refilling a set, anyone
-	 * running nft) is read again, a few times, each on a socket of its
-	 * own: the cut dump's rest may still be on the last one. */
-	for (tries = 0; tries < FOREIGN_TRIES; tries++) {
+	 * running nft) is read again while the deadline allows, each time
+	 * on a socket of its own: the cut dump's rest may still be on the
+	 * last one. */
+	for (;;) {
 		found_clear(&f);
 		strbuf_reset(err);
 		if ((nl = nfnl_open()) == NULL) {
@@ -425,19 +366,19 @@ foreign_read(struct foreign_chain **v, size_t *n, size_t *more,
 		}
 		rc = read_once(nl, buf, &f, deadline, err);
 		mnl_socket_close(nl);
-		if (rc != DUMP_CUT)
+		if (rc != NFNL_DUMP_CUT || clock_ms() >= deadline)
 			break;
 	}
-	if (rc == DUMP_CUT)
+	if (rc == NFNL_DUMP_CUT)
 		strbuf_puts(err, "the ruleset kept changing while it was read");
 	if (rc != 0) {
 		rc = -1;
 		goto out;
 	}
 	for (i = 0; i < f.n; i++) {
-		take_name(name, f.v[i].table);
+		foreign_printable(name, sizeof(name), f.v[i].table);
 		memcpy(f.v[i].table, name, sizeof(name));
-		take_name(name, f.v[i].chain);
+		foreign_printable(name, sizeof(name), f.v[i].chain);
 		memcpy(f.v[i].chain, name, sizeof(name));
 	}
 	if (f.n > 1)

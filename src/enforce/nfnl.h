@@ -1,6 +1,7 @@
 /* nfnl.h: the head of a request to the kernel's netfilter netlink
  * (nfnetlink: nf_tables, NFLOG), as nflog.c, nfgen.c and counters.c send
- * them. */
+ * them, and a dump read to its end within a deadline (nfnl.c: foreign.c,
+ * nfrules.c). */
 #ifndef MOAT_NFNL_H
 #define MOAT_NFNL_H
 
@@ -53,5 +54,16 @@ nfnl_request(char *buf, uint8_t subsys, uint8_t msg, uint16_t flags,
 	nfg->res_id = htons(res_id);
 	return nlh;
 }
+
+/* A dump cut by a change of the ruleset (NLM_F_DUMP_INTR): read it
+ * again, on a fresh socket (the cut dump's rest may wait on this one). */
+#define NFNL_DUMP_CUT	(-2)
+
+/* Send the request at nlh on nl and run cb(msg, data) on each message of
+ * its dump, read into buf (len bytes), every read waiting at most until
+ * deadline (clock_ms): 0; NFNL_DUMP_CUT; or -1 with errno (ETIMEDOUT once
+ * the deadline has passed, EIO when the kernel closed). */
+int	nfnl_dump(struct mnl_socket *nl, char *buf, size_t len,
+	    struct nlmsghdr *nlh, mnl_cb_t cb, void *data, long long deadline);
 
 #endif

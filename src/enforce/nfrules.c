@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "enforce/nfnl.h"
 
 #define NFRULES_FAMILY	1	/* NFPROTO_INET */
@@ -73,9 +74,7 @@ nfrules_handles(const char *table, const char *chain, uint64_t **v,
 	struct handles h = { table, chain, NULL, 0, 0, 0 };
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	unsigned seq = (unsigned)time(NULL), portid;
-	ssize_t got;
-	int rc = -1, r;
+	int rc;
 
 	*v = NULL;
 	*n = 0;
@@ -83,29 +82,16 @@ nfrules_handles(const char *table, const char *chain, uint64_t **v,
 		strbuf_printf(err, "netlink: %s", strerror(errno));
 		return -1;
 	}
-	portid = mnl_socket_get_portid(nl);
 	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETRULE,
-	    NLM_F_DUMP | NLM_F_ACK, NFRULES_FAMILY, 0, seq);
+	    NLM_F_DUMP | NLM_F_ACK, NFRULES_FAMILY, 0, (unsigned)time(NULL));
 	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
 	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	while ((got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		const struct nlmsghdr *m = (const struct nlmsghdr *)buf;
-
-		if (m->nlmsg_flags & NLM_F_DUMP_INTR) {
-			errno = EINTR;
-			goto out;
-		}
-		r = mnl_cb_run(buf, (size_t)got, seq, portid, on_rule, &h);
-		if (r == MNL_CB_ERROR)
-			goto out;
-		if (r == MNL_CB_STOP) {
-			rc = 0;
-			break;
-		}
+	/* (a dump a transaction cut: the caller reads the table again) */
+	if ((rc = nfnl_dump(nl, buf, sizeof(buf), nlh, on_rule, &h,
+	    clock_ms() + NFNL_ANSWER_S * 1000)) == NFNL_DUMP_CUT) {
+		errno = EINTR;
+		rc = -1;
 	}
-out:
 	if (rc == -1) {
 		strbuf_printf(err, "chain %s: %s", chain, h.failed ?
 		    "out of memory" : strerror(errno));
