@@ -39,6 +39,11 @@
 #include "observe/fwlog.h"
 #include "policy/load.h"
 
+/* The marking chain's priority: after defragmentation (-400), so that a
+ * fragmented packet's ports are seen, and before conntrack (-200), raw
+ * (-300) and every nat. */
+#define MARK_PRIORITY	(-350)
+
 struct known_rule {
 	uint64_t	 handle;
 	char		 chain[64];
@@ -687,8 +692,8 @@ cmd_trace(int argc, char **argv)
 	snprintf(chain, sizeof(chain), "trace_%ld", (long)getpid());
 	fam = ls.family == FAM_V4 ? "ip" : "ip6";
 	strbuf_printf(&s, "add chain inet " NFTC_TABLE " %s { type filter "
-	    "hook prerouting priority -350; policy accept; }\nadd rule inet "
-	    NFTC_TABLE " %s", chain, chain);
+	    "hook prerouting priority %d; policy accept; }\nadd rule inet "
+	    NFTC_TABLE " %s", chain, MARK_PRIORITY, chain);
 	if (in != NULL) {
 		const struct iface *ifc = T.p != NULL ? policy_iface(T.p, in) :
 		    NULL;
@@ -735,8 +740,15 @@ cmd_trace(int argc, char **argv)
 				;
 	}
 	rc = T.npackets > 0 ? 0 : 1;
-	if (T.npackets == 0)
+	if (T.npackets == 0) {
+		/* Dropped before the mark, perhaps: what could have. */
 		printf("no packet matched in %u s\n", secs);
+		strbuf_reset(&s);
+		if (foreign_notes_before(&s, MARK_PRIORITY) > 0)
+			printf("moat: note: moat trace sees packets from "
+			    "prerouting, priority %d, on\n%s", MARK_PRIORITY,
+			    strbuf_str(&s));
+	}
 out:
 	if (guard != -1) {
 		unmark(chain);

@@ -481,10 +481,35 @@ foreign_line(const struct foreign_chain *c, struct strbuf *b)
 	    "s", effect[0] != '\0' ? effect : "empty, no effect");
 }
 
+bool
+foreign_before_prerouting(const struct foreign_chain *c, int32_t priority)
+{
+	switch (c->family) {
+	case NFPROTO_NETDEV:
+		return c->hook == NF_NETDEV_INGRESS;
+	case NFPROTO_BRIDGE:
+		/* a frame for the gateway itself goes up to IP after them
+		 * (NF_BR_PRE_ROUTING and NF_BR_LOCAL_IN: the bridge's hooks
+		 * are numbered as inet's, as foreign_hook says them) */
+		return c->hook == NF_INET_PRE_ROUTING ||
+		    c->hook == NF_INET_LOCAL_IN;
+	case NFPROTO_INET:
+		if (c->hook == NF_INET_INGRESS)
+			return true;
+		/* FALLTHROUGH */
+	default:
+		/* (of one priority, the chain registered first runs first) */
+		return c->hook == NF_INET_PRE_ROUTING && c->priority <= priority;
+	}
+}
+
 #define NOTES_MAX	4
 
-size_t
-foreign_notes(struct strbuf *b)
+/* The notes of foreign_notes and foreign_notes_before: lead before each
+ * line, of the chains that can change a verdict and, with before, run
+ * before a prerouting chain of that priority. */
+static size_t
+notes(struct strbuf *b, const char *lead, bool before, int32_t priority)
 {
 	struct foreign_chain *v;
 	struct strbuf err;
@@ -499,13 +524,14 @@ foreign_notes(struct strbuf *b)
 	}
 	strbuf_free(&err);
 	for (i = 0; i < n; i++) {
-		if (foreign_effect(&v[i])[0] == '\0')
+		if (foreign_effect(&v[i])[0] == '\0' || (before &&
+		    !foreign_before_prerouting(&v[i], priority)))
 			continue;
 		if (said == NOTES_MAX) {
 			more++;
 			continue;
 		}
-		strbuf_puts(b, "moat: note: another table acts on packets too: ");
+		strbuf_puts(b, lead);
 		foreign_line(&v[i], b);
 		strbuf_putc(b, '\n');
 		said++;
@@ -518,4 +544,18 @@ foreign_notes(struct strbuf *b)
 		    "tables, not read\n", unread);
 	free(v);
 	return said + (more > 0) + (unread > 0);
+}
+
+size_t
+foreign_notes(struct strbuf *b)
+{
+	return notes(b, "moat: note: another table acts on packets too: ",
+	    false, 0);
+}
+
+size_t
+foreign_notes_before(struct strbuf *b, int32_t priority)
+{
+	return notes(b, "moat: note: another table acts before it and may "
+	    "have dropped them: ", true, priority);
 }

@@ -62,6 +62,17 @@ const char	*foreign_effect(const struct foreign_chain *c);
  * chain that can change what moat decides (at most a few, then how many
  * more), or one saying they could not be read.  The lines' count. */
 size_t		 foreign_notes(struct strbuf *b);
+/* Whether c runs before a prerouting chain of priority priority in
+ * table inet moat: an ingress (netdev's, inet's), a bridge's prerouting
+ * or input (a frame for the gateway goes up to IP after them), or a
+ * prerouting of ip, ip6 or inet at that priority or lower. */
+bool		 foreign_before_prerouting(const struct foreign_chain *c,
+		    int32_t priority);
+/* foreign_notes' lines of the chains that can change a verdict and come
+ * before a prerouting chain of priority priority (moat trace's mark):
+ * "moat: note: another table acts before it and may have dropped them:
+ * ...".  Their count; 0 when there are none. */
+size_t		 foreign_notes_before(struct strbuf *b, int32_t priority);
 /* One line of c: "ip filter FORWARD: filter at forward, priority 0,
  * policy drop, 3 rules: ..." (no newline). */
 void		 foreign_line(const struct foreign_chain *c, struct strbuf *b);

@@ -100,6 +100,31 @@ ns gw nft add chain ip awake c '{ type filter hook forward priority 20; policy a
 [ "$(ns gw "$MOAT" status --json | python3 -c 'import json, sys; print([(o["table"], o["chain"]) for o in json.load(sys.stdin).get("other_tables")])')" = "[('awake', 'c')]" ] &&
 	echo "ok: a dormant table is not listed" || fail "a dormant table is listed"
 ns gw nft delete table ip sidecar
+# a drop before moat trace's mark (a netdev ingress on the LAN's device):
+# no packet is seen, and trace says which chain came before it; an
+# ingress that drops nothing of it is not a reason, and one that drops
+# nothing at all is not named
+ns gw nft -f - <<'NFT' || fail "the ingress table"
+table netdev early {
+	chain in {
+		type filter hook ingress device gwl0 priority 0; policy accept;
+		ip saddr 192.168.50.12 tcp dport 25 drop
+	}
+	chain idle {
+		type filter hook ingress device gwl0 priority 5; policy accept;
+	}
+}
+NFT
+out=$(trace early lan "$MOAT" probe --timeout 1 --from 192.168.50.12 198.51.100.25 25 -- \
+	--src 192.168.50.12 --proto tcp --dport 25 --timeout 3)
+echo "$out"
+case $out in
+*"no packet matched in 3 s"*"sees packets from prerouting, priority -350, on"*"another table acts before it and may have dropped them: netdev early in: filter at ingress of gwl0, priority 0, policy accept, 1 rule"*)
+	echo "ok: nothing seen, and the ingress chain before the mark is named" ;;
+*) fail "trace does not name the chain before its mark" ;;
+esac
+case $out in *"early idle"*) fail "trace names an empty chain" ;; esac
+ns gw nft delete table netdev early
 # at most 256 base chains are read, the others counted; a dump cut by the
 # ruleset's change (a table made and deleted in a loop) is read again
 {

@@ -113,12 +113,48 @@ test_effects(void **state)
 	strbuf_free(&b);
 }
 
+/* Which chains come before moat trace's mark (prerouting, -350). */
+static void
+test_before(void **state)
+{
+	struct foreign_chain c;
+
+	(void)state;
+	c = chain(NFPROTO_NETDEV, "filter", 0, NF_ACCEPT, 1);
+	assert_true(foreign_before_prerouting(&c, -350));
+	c = chain(NFPROTO_NETDEV, "filter", 1, NF_ACCEPT, 1);
+	assert_false(foreign_before_prerouting(&c, -350));	/* egress */
+	c = chain(NFPROTO_INET, "filter", NF_INET_INGRESS, NF_ACCEPT, 1);
+	c.priority = 100;
+	assert_true(foreign_before_prerouting(&c, -350));
+	c = chain(NFPROTO_IPV4, "filter", NF_INET_PRE_ROUTING, NF_ACCEPT, 1);
+	c.priority = -400;
+	assert_true(foreign_before_prerouting(&c, -350));
+	c.priority = -350;		/* registered before the mark's */
+	assert_true(foreign_before_prerouting(&c, -350));
+	c.priority = -349;
+	assert_false(foreign_before_prerouting(&c, -350));
+	c = chain(NFPROTO_IPV6, "nat", NF_INET_PRE_ROUTING, NF_ACCEPT, 1);
+	c.priority = -100;
+	assert_false(foreign_before_prerouting(&c, -350));
+	c = chain(NFPROTO_INET, "filter", NF_INET_FORWARD, NF_DROP, 0);
+	c.priority = -1000;
+	assert_false(foreign_before_prerouting(&c, -350));
+	c = chain(NFPROTO_BRIDGE, "filter", NF_INET_PRE_ROUTING, NF_DROP, 0);
+	assert_true(foreign_before_prerouting(&c, -350));
+	c = chain(NFPROTO_BRIDGE, "filter", NF_INET_LOCAL_IN, NF_ACCEPT, 2);
+	assert_true(foreign_before_prerouting(&c, -350));
+	c = chain(NFPROTO_BRIDGE, "filter", NF_INET_FORWARD, NF_DROP, 0);
+	assert_false(foreign_before_prerouting(&c, -350));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_effects),
+		cmocka_unit_test(test_before),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
