@@ -21,9 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define GEN	7
 
 static const struct feed_expect objs[] = {
-	{ "drop", 0x1111, 102, 1 },	/* url, max 100 */
-	{ "cdn", 0x2222, 2 * 256, 2 },	/* fqdn, two names */
-	{ "eu", 0x3333, 4000, 3 },	/* country, a smaller limit */
+	{ "drop", 0x1111, 102, 1, 0 },	/* url, max 100 */
+	{ "cdn", 0x2222, 2 * 256, 2, 2 * 256 },	/* fqdn, two names */
+	{ "eu", 0x3333, 4000, 3, 0 },	/* country, a smaller limit */
 };
 #define NOBJ	(sizeof(objs) / sizeof(objs[0]))
 

@@ -255,7 +255,7 @@ feeds_configure(const struct policy *p)
 		    OBJ_FQDN ? (uint64_t)o->feed.n * FQDN_ADDR_MAX :
 		    FEEDMSG_INTERVALS_MAX;
 		expect[n - 1] = (struct feed_expect){ f->name, f->key, f->max,
-		    (uint32_t)o->feed.n };
+		    (uint32_t)o->feed.n, o->kind == OBJ_FQDN ? f->max : 0 };
 		for (k = 0; k < o->feed.n && len + 2 < sizeof(f->source); k++)
 			len += (size_t)snprintf(f->source + len,
 			    sizeof(f->source) - len, "%s%s", k ? " " : "",

@@ -136,32 +136,35 @@ event_line(char *line)
 void
 proxy_events(void)
 {
+	size_t at = 0;
 	ssize_t n;
 	char *nl;
 
-	while (events != -1) {
-		n = read(events, events_buf + events_len, sizeof(events_buf) -
-		    1 - events_len);
-		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-			close(events);	/* the proxy is gone */
-			events = -1;
-			break;
-		}
-		if (n < 0)
-			break;
-		events_len += (size_t)n;
-		events_buf[events_len] = '\0';
-		while ((nl = memchr(events_buf, '\n', events_len)) != NULL) {
-			size_t used = (size_t)(nl - events_buf) + 1;
-
-			*nl = '\0';
-			event_line(events_buf);
-			memmove(events_buf, events_buf + used, events_len - used);
-			events_len -= used;
-		}
-		if (events_len == sizeof(events_buf) - 1)
-			events_len = 0;		/* a line too long: dropped */
+	/* One read a turn, whatever the proxy writes: a process that
+	 * writes without end must not hold the root loop (its signals, the
+	 * console, the other children) in here. */
+	if (events == -1)
+		return;
+	n = read(events, events_buf + events_len, sizeof(events_buf) - 1 -
+	    events_len);
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+		close(events);	/* the proxy is gone */
+		events = -1;
+		return;
 	}
+	if (n < 0)
+		return;
+	events_len += (size_t)n;
+	events_buf[events_len] = '\0';
+	while ((nl = memchr(events_buf + at, '\n', events_len - at)) != NULL) {
+		*nl = '\0';
+		event_line(events_buf + at);
+		at = (size_t)(nl - events_buf) + 1;
+	}
+	memmove(events_buf, events_buf + at, events_len - at);
+	events_len -= at;
+	if (events_len == sizeof(events_buf) - 1)
+		events_len = 0;		/* a line too long: dropped */
 }
 
 /* The figures to the state directory, at most once a second (unless
@@ -618,8 +621,14 @@ proxy_tick(void)
 void
 proxy_stop(void)
 {
+	int i;
+
 	stop_proxy();
-	proxy_events();		/* what the proxy said last */
+	/* what the proxy said last (its mail records), as far as a few
+	 * hundred kB: the pipe's content, not what a process that kept its
+	 * end may go on writing */
+	for (i = 0; i < 64 && events != -1; i++)
+		proxy_events();
 	mstats.sessions = 0;
 	mstats_dirty = true;
 	mail_save(true);

@@ -84,6 +84,7 @@ struct check {
 	const unsigned char	*body;
 	struct arena		*a;
 	struct feedmsg		*out;
+	uint64_t		 addrs;		/* feed_expect's */
 	const char		*why;
 };
 
@@ -97,6 +98,7 @@ take_intervals(void *arg)
 	struct ival *v = arena_array_raw(c->a, r->n4 + r->n6 + 1, sizeof(*v));
 	struct ival piece[3];
 	size_t i, k, n;
+	u128 bound = c->addrs, total = 0;
 
 	for (i = 0; i < r->n4; i++) {
 		uint32_t w[2];
@@ -123,6 +125,16 @@ take_intervals(void *arg)
 			c->why = "an IPv6 interval in the IPv4 block";
 			return -1;
 		}
+	}
+	/* An fqdn object holds its names' addresses, a few each: not the
+	 * networks a feed process taken over would say they are. */
+	for (i = 0; bound != 0 && i < r->n4 + r->n6; i++) {
+		if (v[i].hi - v[i].lo >= bound - total) {
+			c->why = "more addresses than the object's names can "
+			    "have";
+			return -1;
+		}
+		total += v[i].hi - v[i].lo + 1;
 	}
 	c->out->s = iset_adopt(v, r->n4 + r->n6);
 	/* What the kernel's sets of each family will hold (iset_adopt joins
@@ -186,7 +198,7 @@ feedmsg_check(const char *buf, size_t len, uint32_t gen,
 	if (!r.ok)
 		return 1;
 	c = (struct check){ &r, (const unsigned char *)buf + sizeof(r), a,
-	    out, NULL };
+	    out, objects[i].addrs, NULL };
 	if (arena_catch(a, take_intervals, &c) == -1) {
 		snprintf(why, whylen, "%s", c.why != NULL ? c.why :
 		    "out of memory");

@@ -60,6 +60,9 @@ struct feed_expect {
 	uint64_t	 key;		/* feedstore_key of its definition */
 	uint64_t	 max;		/* intervals a report may carry */
 	uint32_t	 names;		/* its hosts or countries */
+	uint64_t	 addrs;		/* the addresses its intervals may
+					   cover in all (an fqdn object's:
+					   its names' addresses); 0: any */
 };
 
 /* A report that passed the check. */

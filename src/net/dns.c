@@ -102,7 +102,8 @@ void
 dns_query_init(struct dns_query *q, const char *name, uint16_t type)
 {
 	memset(q, 0, sizeof(*q));
-	snprintf(q->name, sizeof(q->name), "%s", name);
+	q->too_long = (size_t)snprintf(q->name, sizeof(q->name), "%s", name) >=
+	    sizeof(q->name);
 	q->type = type;
 	q->status = DNS_FAIL;
 	snprintf(q->why, sizeof(q->why), "not asked");
@@ -203,6 +204,12 @@ dns_resolve(struct dns *d, struct dns_query *q, size_t n, long long deadline)
 		dns_query_clear(&q[i]);
 		q[i].status = DNS_FAIL;
 		q[i].ttl = 0;
+		if (q[i].too_long) {
+			p[i].done = true;
+			snprintf(q[i].why, sizeof(q[i].why), "a name longer "
+			    "than DNS allows");
+			continue;
+		}
 		r = ub_resolve_async(d->ub, q[i].name, q[i].type, 1, &p[i],
 		    answered, &p[i].id);
 		if (r != 0) {

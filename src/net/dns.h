@@ -10,6 +10,7 @@
 #ifndef MOAT_DNS_H
 #define MOAT_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,8 @@ struct dns_rr {
 /* One question and, once asked, its answer. */
 struct dns_query {
 	char		 name[DNS_NAME_MAX];
+	bool		 too_long;	/* the name did not fit: never asked
+					   (cut, it would be another's) */
 	uint16_t	 type;
 	/* the answer */
 	enum dns_status	 status;

@@ -539,8 +539,14 @@ exchange(gnutls_session_t s, int fd, const struct https_url *u,
 		}
 	}
 	for (off = 0; off < (size_t)reqlen; ) {
-		ssize_t w = gnutls_record_send(s, req + off, (size_t)reqlen - off);
+		ssize_t w;
 
+		if (clock_ms() >= deadline) {
+			snprintf(why, whylen, "cannot send the request: timed "
+			    "out");
+			return -1;
+		}
+		w = gnutls_record_send(s, req + off, (size_t)reqlen - off);
 		if (w >= 0) {
 			off += (size_t)w;
 			continue;
@@ -555,8 +561,16 @@ exchange(gnutls_session_t s, int fd, const struct https_url *u,
 	}
 	buf = r->head + HTTP_HEAD_MAX + READ_CHUNK;	/* past the head's room */
 	while (!r->done) {
-		ssize_t n = gnutls_record_recv(s, buf, READ_CHUNK);
+		ssize_t n;
 
+		/* The deadline holds while records keep coming too: a server
+		 * that sends faster than its body is taken (a chunk extension
+		 * of 4 kB a byte) never makes the read wait. */
+		if (clock_ms() >= deadline) {
+			snprintf(why, whylen, "reading: timed out");
+			return -1;
+		}
+		n = gnutls_record_recv(s, buf, READ_CHUNK);
 		if (n > 0) {
 			if (took(r, buf, (size_t)n, why, whylen) == -1)
 				return -1;

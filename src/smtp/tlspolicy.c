@@ -224,7 +224,11 @@ tlsa(struct tlspol_ctx *c, const char *host, long long deadline,
 	size_t i;
 	int rc = 0;
 
-	snprintf(name, sizeof(name), "_25._tcp.%s", host);
+	/* A TLSA name longer than DNS allows cannot be: no TLSA (cut, it
+	 * would be another name's, perhaps one whose records are signed) */
+	if ((size_t)snprintf(name, sizeof(name), "_25._tcp.%s", host) >=
+	    DNS_NAME_MAX)
+		return 0;
 	dns_query_init(&q, name, DNS_T_TLSA);
 	dns_resolve(c->dns, &q, 1, deadline);
 	if (q.status == DNS_BOGUS || q.status == DNS_FAIL) {

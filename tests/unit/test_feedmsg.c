@@ -35,9 +35,9 @@
 #define GEN	7
 
 static const struct feed_expect objs[] = {
-	{ "drop", 0x1111, 1002, 1 },		/* url, max 1000 */
-	{ "cdn", 0x2222, 2 * 256, 2 },		/* fqdn, two names */
-	{ "eu", 0x3333, FEEDMSG_INTERVALS_MAX, 3 },	/* country */
+	{ "drop", 0x1111, 1002, 1, 0 },		/* url, max 1000 */
+	{ "cdn", 0x2222, 2 * 256, 2, 2 * 256 },	/* fqdn, two names */
+	{ "eu", 0x3333, FEEDMSG_INTERVALS_MAX, 3, 0 },	/* country */
 };
 
 static struct feed_report
@@ -310,7 +310,7 @@ bad_sizes(void **state)
 	refused(&r, NULL, 0, NULL, 0, "more networks than the object's max");
 	{
 		static const struct feed_expect huge[] = {
-			{ "eu", 0x3333, UINT64_MAX, 3 } };
+			{ "eu", 0x3333, UINT64_MAX, 3, 0 } };
 		struct arena a;
 		struct feedmsg m;
 		char why[128], name[FEEDMSG_NAME];
@@ -358,11 +358,58 @@ bad_intervals(void **state)
 	refused(&r, NULL, 0, v6, 1, "an IPv6 interval in the IPv4 block");
 }
 
+/* An fqdn object's report holds its names' addresses, no networks: a
+ * feed process taken over cannot make one host name ANY. */
+static void
+fqdn_addresses_bounded(void **state)
+{
+	struct feed_report r = head("cdn", 0x2222);
+	struct arena a;
+	struct feedmsg m;
+	char why[128];
+	uint32_t v4[4] = { 0, 0xffffffffu, 0, 0 };
+	u128 v6[2] = { 0, ~(u128)0 };
+	size_t len;
+	char *b;
+
+	(void)state;
+	r.n4 = 1;
+	refused(&r, v4, 1, NULL, 0, "more addresses than the object's "
+	    "names can have");
+	r.n4 = 0;
+	r.n6 = 1;
+	v6[0] = (u128)0x20010db8u << 96;
+	v6[1] = v6[0] + 511;
+	b = raw(&r, NULL, 0, v6, 1, &len);	/* 512: as many as it may */
+	arena_init(&a);
+	assert_int_equal(check(b, len, &a, &m, why), 1);
+	arena_free(&a);
+	free(b);
+	v6[1] = v6[0] + 512;
+	refused(&r, NULL, 0, v6, 1, "more addresses than the object's names "
+	    "can have");
+	/* in all, not one interval at a time */
+	r.n6 = 0;
+	r.n4 = 2;
+	v4[0] = 0x0a000000u;
+	v4[1] = 0x0a0000ffu;	/* 256 */
+	v4[2] = 0x0b000000u;
+	v4[3] = 0x0b000100u;	/* 257 */
+	refused(&r, v4, 2, NULL, 0, "more addresses than the object's names "
+	    "can have");
+	v4[3] = 0x0b0000ffu;	/* 256: 512 in all */
+	b = raw(&r, v4, 2, NULL, 0, &len);
+	arena_init(&a);
+	assert_int_equal(check(b, len, &a, &m, why), 1);
+	arena_free(&a);
+	free(b);
+}
+
 static void
 frame_max(void **state)
 {
-	static const struct feed_expect small[] = { { "a", 1, 10, 1 },
-	    { "b", 2, 100, 1 } };
+	static const struct feed_expect small[] = { { "a", 1, 10, 1, 0 },
+	    { "b", 2, 100, 1, 0 } };
 
 	(void)state;
 	assert_int_equal(feedmsg_frame_max(small, 2),
@@ -606,6 +653,7 @@ main(void)
 		cmocka_unit_test(recv_by_deadline),
 		cmocka_unit_test(status_impossible_time),
 		cmocka_unit_test(secret_blanked),
+		cmocka_unit_test(fqdn_addresses_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
