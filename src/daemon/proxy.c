@@ -17,15 +17,18 @@
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fds.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/strbuf.h"
@@ -34,6 +37,7 @@
 #include "enforce/route.h"
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
+#include "policy/lexer.h"
 #include "smtp/server.h"
 #include "web/tls.h"
 
@@ -56,6 +60,7 @@ static int nlisteners;
 static struct child proxy = CHILD_INIT("proxy", "moatd-smtp");
 static int ctl = -1;			/* the config pipe, our end */
 static int events = -1;			/* the proxy's events, our end */
+static int exe = -1;			/* moatd's own image, for the proxy */
 static char *text;			/* the config in force */
 static size_t textlen;
 
@@ -380,8 +385,8 @@ static void
 start_proxy(void)
 {
 	struct passwd *pw;
-	char err[256];
-	int fds[2], evp[2], keep[SERVER_LISTEN_MAX + 2], i;
+	char modes[SERVER_LISTEN_MAX + 1];
+	int fds[2], evp[2], keep[SERVER_LISTEN_MAX + 3], i;
 
 	proxy.next = 0;
 	if ((pw = getpwnam(run_user)) == NULL) {
@@ -396,10 +401,25 @@ start_proxy(void)
 		log_info("proxy: pipe: %s", strerror(errno));
 		return;
 	}
-	for (i = 0; i < nlisteners; i++)
+	if (exe == -1 && (exe = open("/proc/self/exe", O_RDONLY |
+	    O_CLOEXEC)) == -1) {
+		log_error("proxy: /proc/self/exe: %s; not starting the proxy",
+		    strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		close(evp[0]);
+		close(evp[1]);
+		proxy.next = child_now() + 60000;
+		return;
+	}
+	for (i = 0; i < nlisteners; i++) {
 		keep[i] = listeners[i].fd;
+		modes[i] = listeners[i].mode == PROXY_TRANSPARENT ? 't' : 'r';
+	}
+	modes[i] = '\0';
 	keep[i++] = fds[0];
 	keep[i++] = evp[1];
+	keep[i++] = exe;
 	switch (child_fork(&proxy, keep, (size_t)i)) {
 	case -1:
 		close(fds[0]);
@@ -407,15 +427,34 @@ start_proxy(void)
 		close(evp[0]);
 		close(evp[1]);
 		return;
-	case 0:
-		if (child_drop(pw, CAP_NET_RAW, err, sizeof(err)) == -1) {
-			log_info("proxy: %s", err);
+	case 0: {
+		/* moatd afresh: nothing of the parent's memory (the config's
+		 * HA secret, the console's sessions, the users file) is the
+		 * proxy's, which parses what the Internet sends.  Its
+		 * descriptors moved out of the way of 3 and up first: any of
+		 * them may be one of those. */
+		char *const argv[] = { "moatd-smtp", PROXY_ARG,
+		    (char *)run_user, (char *)conf_path, scratch, modes,
+		    log_verbose() ? "v" : "-", NULL };
+		int up[SERVER_LISTEN_MAX + 3], k, e;
+
+		e = fcntl(exe, F_DUPFD_CLOEXEC, 64);
+		up[0] = fcntl(fds[0], F_DUPFD_CLOEXEC, 64);
+		up[1] = fcntl(evp[1], F_DUPFD_CLOEXEC, 64);
+		for (k = 0; k < nlisteners; k++)
+			up[2 + k] = fcntl(listeners[k].fd, F_DUPFD_CLOEXEC, 64);
+		for (k = 0; k < 2 + nlisteners; k++)
+			if (up[k] == -1 || dup2(up[k], 3 + k) == -1)
+				_exit(1);
+		for (k = 0; k < 2 + nlisteners; k++)
+			up[k] = 3 + k;
+		up[k++] = e;
+		if (e == -1 || fds_keep(up, (size_t)k) == -1)
 			_exit(1);
-		}
-		log_info("proxy running as %s, %d listeners", getuid() == 0 ?
-		    "root" : run_user, nlisteners);
-		_exit(server_run(listeners, nlisteners, fds[0], evp[1],
-		    conf_path, scratch));
+		fexecve(e, argv, environ);
+		log_error("proxy: the proxy process: %s", strerror(errno));
+		_exit(127);
+	}
 	}
 	close(fds[0]);
 	close(evp[1]);
@@ -517,6 +556,10 @@ proxy_message(const struct policy *p, size_t *len)
 
 	strbuf_init(&b, 0);
 	strbuf_add(&b, p->text, p->len);
+	/* It parses what the Internet sends: no secret it does not need
+	 * (the HA pair's) */
+	if (!strbuf_failed(&b))
+		lexer_blank_secrets(b.s, b.len);
 	strbuf_putc(&b, '\0');
 	if (av->present && av->tls_cert != NULL) {
 		snprintf(cert, sizeof(cert), "%s", av->tls_cert);
@@ -633,4 +676,52 @@ proxy_stop(void)
 	mstats_dirty = true;
 	mail_save(true);
 	close_listeners();
+}
+
+int
+proxy_main(int argc, char **argv)
+{
+	struct server_listener l[SERVER_LISTEN_MAX];
+	struct passwd *pw = NULL;
+	struct stat st;
+	char err[256];
+	int n, i;
+
+	prctl(PR_SET_NAME, "moatd-smtp");
+	signal(SIGHUP, SIG_IGN);	/* reloads come from the parent */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	n = argc == 5 ? (int)strlen(argv[3]) : -1;
+	if (n < 0 || n > SERVER_LISTEN_MAX || fstat(3, &st) == -1 ||
+	    !S_ISFIFO(st.st_mode) || fstat(4, &st) == -1 ||
+	    !S_ISFIFO(st.st_mode)) {
+		fprintf(stderr, "moatd: " PROXY_ARG " is moatd's own (its SMTP "
+		    "proxy)\n");
+		return 2;
+	}
+	child_adopt();
+	if (strcmp(argv[4], "v") == 0)
+		log_set_verbose(true);
+	if (getuid() == 0 && (pw = getpwnam(argv[0])) == NULL) {
+		log_error("proxy: no user '%s' to run as", argv[0]);
+		return 1;
+	}
+	if (pw != NULL && child_drop(pw, CAP_NET_RAW, err, sizeof(err)) == -1) {
+		log_error("proxy: %s", err);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		l[i].fd = 5 + i;
+		l[i].mode = argv[3][i] == 't' ? PROXY_TRANSPARENT : PROXY_RELAY;
+		l[i].len = sizeof(l[i].addr);
+		if (getsockname(l[i].fd, (struct sockaddr *)&l[i].addr,
+		    &l[i].len) == -1) {
+			log_error("proxy: listener %d: %s", i, strerror(errno));
+			return 1;
+		}
+	}
+	log_info("proxy running as %s, %d listeners", getuid() == 0 ? "root" :
+	    argv[0], n);
+	return server_run(l, n, 3, 4, argv[1], argv[2]);
 }

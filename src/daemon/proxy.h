@@ -8,6 +8,9 @@
 
 #include "policy/policy.h"
 
+/* moatd's argument for the proxy process, executed afresh (proxy.c). */
+#define PROXY_ARG	"--smtp-process"
+
 /* The config file (the proxy reads its signatures' settings from the
  * text handed over), the proxy's user, the transparent listener's port. */
 void	 proxy_init(const char *conf, const char *user, int tproxy_port);
@@ -24,5 +27,10 @@ void	 proxy_events(void);
 void	 proxy_tick(void);
 /* Stop the proxy and close its listeners; the figures saved. */
 void	 proxy_stop(void);
+/* The proxy process, moatd executed with PROXY_ARG and argv the rest of
+ * its arguments (its user, the config's path, its scratch directory, its
+ * listeners' modes, "v" or "-"): its config on 3, its events to 4, its
+ * listeners from 5 on.  Its exit status. */
+int	 proxy_main(int argc, char **argv);
 
 #endif

@@ -75,6 +75,21 @@ check "the console (moatd-web)" "$(child moatd-web)" $log tcp-listen:443 unix \
 # the recipients' DNSSEC-validated lookups, doc/design/tls-policy.md)
 check "the SMTP proxy (moatd-smtp)" "$(child moatd-smtp)" $log \
     tcp-listen:25*2 tcp-listen:10025*2 pipe*2 unix*4
+# The proxy parses what the Internet sends: moatd executed afresh, and
+# handed the config without the HA pair's secret (the parent holds it).
+smtp=$(child moatd-smtp)
+[ -n "$smtp" ] || smtp=none
+case $(tr '\0' ' ' <"/proc/$smtp/cmdline" 2>&1) in
+"moatd-smtp --smtp-process "*) echo "ok: moatd-smtp is moatd executed again" ;;
+*) fail "moatd-smtp's command line: $(tr '\0' ' ' <"/proc/$smtp/cmdline" 2>&1)" ;;
+esac
+in_parent=$(python3 "$here/memgrep.py" "$pid_b" 'secret "shared secret"')
+in_smtp=$(python3 "$here/memgrep.py" "$smtp" 'secret "shared secret"')
+if [ "$in_parent" = found ] && [ "$in_smtp" = absent ]; then
+	echo "ok: the HA secret is in moatd's memory, not in the proxy's"
+else
+	fail "the HA secret in memory: moatd $in_parent, moatd-smtp $in_smtp"
+fi
 # The firewall log: NFLOG, and its channel to ask the parent for configs.
 check "the firewall log (moatd-log)" "$(child moatd-log)" $log netlink:12 \
     unix
