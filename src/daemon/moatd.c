@@ -626,6 +626,8 @@ main(int argc, char **argv)
 		_exit(feedd_main());	/* as before the exec: no atexit */
 	if (argc == 2 && strcmp(argv[1], PROBED_ARG) == 0)
 		_exit(probed_main());
+	if (argc >= 2 && strcmp(argv[1], WEB_ARG) == 0)
+		_exit(web_main(argc - 2, argv + 2));
 	if (argc >= 2 && strcmp(argv[1], PROXY_ARG) == 0)
 		_exit(proxy_main(argc - 2, argv + 2));
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {

@@ -18,10 +18,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/fds.h"
 #include "base/frame.h"
 #include "base/log.h"
 #include "base/users.h"
@@ -56,6 +58,7 @@ struct probe_out {
 };
 
 static int web_ctl = -1;		/* to the console, our end */
+static int exe = -1;			/* moatd's own image, for the console */
 static char web_key[512];		/* what it serves: restart on change */
 static struct control_env web_env;
 static unsigned web_gen;		/* which channel: one per start */
@@ -160,7 +163,7 @@ web_configure(const struct policy *p)
 	struct passwd *pw;
 	char key[512], where[80], err[256];
 	const char *root = getenv("MOAT_WEB_ROOT");
-	int fd, sp[2], keep[2], one = 1;
+	int fd, sp[2], keep[3], one = 1;
 
 	if (web_busy) {
 		web_restart_due = true;	/* after the answer (web_request) */
@@ -194,6 +197,11 @@ web_configure(const struct policy *p)
 	 * parent's: a change of it needs no restart). */
 	snprintf(key, sizeof(key), "%s %s %s %s %s", where, p->console.users,
 	    p->console.cert, p->console.key, p->console.user);
+	/* The parent's own settings, which need no restart: taken at
+	 * every config (a shorter session timeout at once). */
+	web_env.idle = p->console.session_timeout;
+	snprintf(web_conf_log, sizeof(web_conf_log), "%s",
+	    logfile_dir(p->logging.directory));
 	if (web.pid != -1 && strcmp(key, web_key) == 0)
 		return;
 	stop_web();
@@ -226,33 +234,41 @@ web_configure(const struct policy *p)
 	}
 	keep[0] = fd;
 	keep[1] = sp[1];
-	switch (child_fork(&web, keep, 2)) {
+	if (exe == -1 && (exe = open("/proc/self/exe", O_RDONLY |
+	    O_CLOEXEC)) == -1) {
+		log_error("console: /proc/self/exe: %s: not started",
+		    strerror(errno));
+		close(fd);
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	}
+	keep[2] = exe;
+	switch (child_fork(&web, keep, 3)) {
 	case -1:
 		close(fd);
 		close(sp[0]);
 		close(sp[1]);
 		return;
 	case 0: {
-		struct console_conf cc = { .listen_fd = fd, .ctl = sp[1],
-		    .root = root != NULL ? root : MOAT_WEB_ROOT };
-		char *cert = slurp(p->console.cert), *keypem =
-		    slurp(p->console.key);
+		/* moatd afresh: whoever reaches the port talks to it, and a
+		 * fork held the parent's memory (the sessions, the users
+		 * file's hashes, the HA secret).  Its listener on 3 and its
+		 * channel on 4, moved out of the way first. */
+		char *const argv[] = { "moatd-web", WEB_ARG,
+		    p->console.user, (char *)(root != NULL ? root :
+		    MOAT_WEB_ROOT), p->console.cert, p->console.key,
+		    log_verbose() ? "v" : "-", NULL };
+		int l = fcntl(fd, F_DUPFD_CLOEXEC, 10), c = fcntl(sp[1],
+		    F_DUPFD_CLOEXEC, 10), e = fcntl(exe, F_DUPFD_CLOEXEC, 10),
+		    mine[] = { 3, 4, e };
 
-		/* No capabilities at all, its own user. */
-		if (cert == NULL || keypem == NULL || setgroups(0, NULL) == -1 ||
-		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1 ||
-		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-			log_error("console: cannot start as %s: %s",
-			    p->console.user, strerror(errno));
+		if (l == -1 || c == -1 || e == -1 || dup2(l, 3) == -1 ||
+		    dup2(c, 4) == -1 || fds_keep(mine, 3) == -1)
 			_exit(1);
-		}
-		/* The change of user cleared the parent-death signal. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
-			_exit(1);
-		cc.cert_pem = cert;
-		cc.key_pem = keypem;
-		_exit(console_run(&cc));
+		fexecve(e, argv, environ);
+		log_error("console: the console process: %s", strerror(errno));
+		_exit(127);
 	}
 	}
 	close(sp[1]);
@@ -261,8 +277,6 @@ web_configure(const struct policy *p)
 	web_gen++;
 	snprintf(web_key, sizeof(web_key), "%s", key);
 	snprintf(web_users, sizeof(web_users), "%s", p->console.users);
-	snprintf(web_conf_log, sizeof(web_conf_log), "%s",
-	    logfile_dir(p->logging.directory));
 	web_env.conf = hooks.conf;
 	web_env.users = web_users;
 	web_env.state = apply_state_dir();
@@ -270,7 +284,6 @@ web_configure(const struct policy *p)
 	web_env.run = logfile_run_dir();
 	web_env.log_dir = web_conf_log;
 	/* Sessions live here, and outlive a restart of the console. */
-	web_env.idle = p->console.session_timeout;
 	web_env.apply = hooks.apply;
 	web_env.probe = &probe;
 	snprintf(web_user, sizeof(web_user), "%s", p->console.user);
@@ -448,4 +461,54 @@ web_tick(void)
 			policy_free(p);
 		}
 	}
+}
+
+int
+web_main(int argc, char **argv)
+{
+	struct console_conf cc = { .listen_fd = 3, .ctl = 4 };
+	struct passwd *pw;
+	struct stat st;
+	char *cert, *keypem;
+	int t = 0;
+	socklen_t tl = sizeof(t);
+
+	prctl(PR_SET_NAME, "moatd-web");
+	signal(SIGHUP, SIG_IGN);	/* reloads come from the parent */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if (argc != 5 || fstat(3, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(4, SOL_SOCKET, SO_TYPE, &t, &tl) == -1 ||
+	    t != SOCK_STREAM) {
+		fprintf(stderr, "moatd: " WEB_ARG " is moatd's own (its "
+		    "console)\n");
+		return 2;
+	}
+	child_adopt();
+	if (strcmp(argv[4], "v") == 0)
+		log_set_verbose(true);
+	/* The certificate and key read while root (the key is root's),
+	 * then no capabilities at all, its own user. */
+	cert = slurp(argv[2]);
+	keypem = slurp(argv[3]);
+	if ((pw = getpwnam(argv[0])) == NULL) {
+		log_error("console: no user '%s' to run as", argv[0]);
+		return 1;
+	}
+	if (cert == NULL || keypem == NULL || setgroups(0, NULL) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_error("console: cannot start as %s: %s", argv[0],
+		    strerror(errno));
+		return 1;
+	}
+	/* The change of user cleared the parent-death signal. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		return 1;
+	cc.root = argv[1];
+	cc.cert_pem = cert;
+	cc.key_pem = keypem;
+	return console_run(&cc);
 }

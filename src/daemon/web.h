@@ -18,6 +18,9 @@ struct web_hooks {
 	struct policy	*(*load)(void);
 };
 
+/* moatd's argument for the console process, executed afresh (web.c). */
+#define WEB_ARG		"--console-process"
+
 void	 web_init(const struct web_hooks *h);
 /* The console for config p: started (again) when what it serves changed,
  * stopped when it is off or cannot run.  During a request of the
@@ -29,5 +32,10 @@ void	 web_request(void);
 /* Each turn of the loop: reap, restart when due. */
 void	 web_tick(void);
 void	 web_stop(void);
+/* The console process, moatd executed with WEB_ARG and argv the rest of
+ * its arguments (its user, the pages' directory, the certificate's and
+ * the key's paths, "v" or "-"): its listener on 3, its channel to the
+ * parent on 4.  Its exit status. */
+int	 web_main(int argc, char **argv);
 
 #endif

@@ -90,6 +90,16 @@ if [ "$in_parent" = found ] && [ "$in_smtp" = absent ]; then
 else
 	fail "the HA secret in memory: moatd $in_parent, moatd-smtp $in_smtp"
 fi
+# So is the console, which whoever reaches its port talks to.
+web=$(child moatd-web)
+[ -n "$web" ] || web=none
+case $(tr '\0' ' ' <"/proc/$web/cmdline" 2>&1) in
+"moatd-web --console-process "*) echo "ok: moatd-web is moatd executed again" ;;
+*) fail "moatd-web's command line: $(tr '\0' ' ' <"/proc/$web/cmdline" 2>&1)" ;;
+esac
+[ "$(python3 "$here/memgrep.py" "$web" 'secret "shared secret"')" = absent ] &&
+	echo "ok: the HA secret is not in the console's memory" ||
+	fail "the HA secret is in the console's memory"
 # The firewall log: NFLOG, and its channel to ask the parent for configs.
 check "the firewall log (moatd-log)" "$(child moatd-log)" $log netlink:12 \
     unix
