@@ -487,6 +487,30 @@ saw_peer(const char *state, const char *hash)
 	ha.peer_view.error[0] = '\0';
 }
 
+/* Whether the config made of the peer's (mine) leaves every setting only
+ * root here may set (policy_privileged_change) as ours has it: the secret
+ * signs a policy, not the console's user or a file for root to write.
+ * peer_rebase keeps them; a block the peer's config lacks would still
+ * put a default in place of ours. */
+static bool
+kept_privileged(const struct policy *ours, const struct strbuf *mine,
+    struct strbuf *err)
+{
+	struct policy *p = policy_parse("(the peer's config, rebased)",
+	    strbuf_str(mine), mine->len);
+	const char *what = p != NULL ? policy_privileged_change(ours, p) :
+	    NULL;
+	bool ok = p != NULL && what == NULL;
+
+	if (p == NULL)
+		strbuf_puts(err, "out of memory");
+	else if (what != NULL)
+		strbuf_printf(err, "it would change %s, which only root on "
+		    "this node sets: give both nodes the same block", what);
+	policy_free(p);
+	return ok;
+}
+
 /* The peer's config, made ours and applied. */
 static json_t *
 take_push(json_t *req)
@@ -509,7 +533,7 @@ take_push(json_t *req)
 	if (theirs == NULL || ours == NULL || !policy_valid(theirs))
 		strbuf_puts(&err, "the config sent is not valid here");
 	else if (peer_rebase(theirs, ours, &mine, &err) == 0 &&
-	    !strbuf_failed(&mine))
+	    !strbuf_failed(&mine) && kept_privileged(ours, &mine, &err))
 		rc = ha.apply(strbuf_str(&mine), mine.len, &msg, &err);
 	policy_free(theirs);
 	policy_free(ours);

@@ -450,6 +450,12 @@ peer_policy_hash(const struct policy *p)
 	for (i = 0; i < p->niface; i++)
 		one[i].naddr = 0;
 	memset(&copy.ha, 0, sizeof(copy.ha));
+	/* nor what each node's root sets for itself (peer_rebase keeps
+	 * them): two nodes that differ there hold the same policy */
+	copy.logging.directory = copy.console.user = copy.console.cert =
+	    copy.console.key = copy.console.users = "-";
+	copy.logging.metrics_file = copy.av.tls_cert = copy.av.tls_key =
+	    copy.av.tls_ca_file = copy.av.trust_anchor = NULL;
 	strbuf_init(&b, 0);
 	printer_policy(&copy, &b);
 	h = fnv1a(strbuf_str(&b), b.len);
@@ -489,7 +495,11 @@ peer_rebase(const struct policy *theirs, const struct policy *ours,
 		one[i].device = mine->device;
 	}
 	if (rc == 0) {
+		/* What only root here may set stays this node's: the peer
+		 * (or whoever holds the secret) sends a policy, not the
+		 * console's user or the files root reads and writes. */
 		copy.ha = ours->ha;
+		policy_keep_privileged(&copy, ours);
 		printer_policy(&copy, out);
 	}
 	free(ifs);

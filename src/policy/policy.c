@@ -715,6 +715,22 @@ policy_privileged_change(const struct policy *was, const struct policy *now)
 	return NULL;
 }
 
+void
+policy_keep_privileged(struct policy *now, const struct policy *was)
+{
+	now->logging.metrics_file = was->logging.metrics_file;
+	now->logging.directory = was->logging.directory;
+	now->console.user = was->console.user;
+	now->console.cert = was->console.cert;
+	now->console.key = was->console.key;
+	now->console.users = was->console.users;
+	now->av.tls_cert = was->av.tls_cert;
+	now->av.tls_key = was->av.tls_key;
+	now->av.tls_ca_file = was->av.tls_ca_file;
+	now->av.trust_anchor = was->av.trust_anchor;
+	now->ha.secret = was->ha.secret;
+}
+
 struct gateway *
 policy_gateway(const struct policy *p, const char *name)
 {

@@ -652,6 +652,11 @@ bool		 policy_reflect_source(const struct policy *p, u128 host,
  * what the console may not change. */
 const char	*policy_privileged_change(const struct policy *was,
 		    const struct policy *now);
+/* now given was's value of every setting policy_privileged_change looks
+ * at (pointers to was's: now is printed while was lives): what a config
+ * from the HA peer may not bring (doc/design/ha.md). */
+void		 policy_keep_privileged(struct policy *now,
+		    const struct policy *was);
 /* The object or service with this name, or NULL. */
 struct object	*policy_object(const struct policy *p, const char *name);
 struct service	*policy_service(const struct policy *p, const char *name);

@@ -535,6 +535,50 @@ rebase(void **state)
 	policy_free(ours);
 }
 
+/* What only root on a node sets (policy_privileged_change) stays the
+ * node's: a push that brings a console user of root, a metrics file or
+ * a key to read takes none of them (review, 2026-12-07: whoever held the
+ * secret had root write and read files through the peer). */
+static void
+rebase_keeps_privileged(void **state)
+{
+	static const char evil[] =
+	    "interface LAN device eth1 address 192.168.50.2/24\n"
+	    "interface WAN device eth0 address 198.51.100.2/24\n"
+	    "interface SYNC device eth2 address 10.99.0.1/24\n"
+	    "accept on LAN from 192.168.50.10 to ANY service SMTP\n"
+	    "logging {\n    directory /etc/moat\n"
+	    "    metrics-file /etc/moat/moat.conf\n}\n"
+	    "console {\n    user nobody\n    users /run/moat/users\n"
+	    "    certificate /run/moat/c.pem\n    key /run/moat/k.pem\n}\n"
+	    "ha {\n    peer 10.99.0.2\n    sync-interface SYNC\n"
+	    "    vip LAN 192.168.50.1/24\n    secret \"other secret\"\n}\n";
+	struct policy *theirs = load(evil), *ours = load(gwb), *r;
+	struct strbuf out, err;
+	const char *s;
+
+	(void)state;
+	assert_non_null(policy_privileged_change(ours, theirs));
+	strbuf_init(&out, 0);
+	strbuf_init(&err, 0);
+	assert_int_equal(peer_rebase(theirs, ours, &out, &err), 0);
+	s = strbuf_str(&out);
+	assert_non_null(strstr(s, "accept on LAN from 192.168.50.10"));
+	assert_null(strstr(s, "/etc/moat/moat.conf"));
+	assert_null(strstr(s, "user nobody"));
+	assert_null(strstr(s, "/run/moat/"));
+	assert_null(strstr(s, "other secret"));
+	r = load(s);
+	assert_null(policy_privileged_change(ours, r));
+	/* and the two nodes hold the same policy: no push again and again */
+	assert_true(peer_policy_hash(r) == peer_policy_hash(theirs));
+	policy_free(r);
+	strbuf_free(&out);
+	strbuf_free(&err);
+	policy_free(theirs);
+	policy_free(ours);
+}
+
 int
 main(void)
 {
@@ -548,6 +592,7 @@ main(void)
 		cmocka_unit_test(body_checked),
 		cmocka_unit_test(policy_hash),
 		cmocka_unit_test(rebase),
+		cmocka_unit_test(rebase_keeps_privileged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
