@@ -114,15 +114,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	strbuf_init(&err, 0);
 	strbuf_init(&out, 0);
-	r = peer_head(msg, len, secret, nonce, &body_len, theirs, &err);
+	r = peer_head(msg, len, secret, nonce, "127.0.0.1", &body_len, theirs,
+	    &err);
 	if (r == NULL && err.len == 0)
 		abort();	/* a refusal always says why */
 	if (r != NULL) {
 		if (body_len > PEER_BODY_MAX || strlen(theirs) != 64)
 			abort();
 		if (peer_body(r, (const char *)data + hlen + (nul != NULL),
-		    blen, &err) == 0 && peer_answer(secret, theirs, r, &out) ==
-		    -1)
+		    blen, &err) == 0 && peer_answer(secret, theirs,
+		    "127.0.0.1", r, &out) == -1)
 			abort();
 		json_decref(r);
 	}

@@ -71,6 +71,31 @@ same_mac(const char *a, const char *b)
 	return d == 0;
 }
 
+int
+peer_sock_addr(int fd, bool local, char out[PEER_ADDR_LEN])
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+	int rc = local ? getsockname(fd, (struct sockaddr *)&ss, &sl) :
+	    getpeername(fd, (struct sockaddr *)&ss, &sl);
+
+	out[0] = '\0';
+	if (rc == -1)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->
+		    sin_addr, out, PEER_ADDR_LEN) != NULL ? 0 : -1;
+	if (ss.ss_family != AF_INET6)
+		return -1;
+	/* an IPv4 peer of a listener on [::] is the IPv4 address */
+	if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], out,
+		    PEER_ADDR_LEN) != NULL ? 0 : -1;
+	return inet_ntop(AF_INET6, &in6->sin6_addr, out, PEER_ADDR_LEN) !=
+	    NULL ? 0 : -1;
+}
+
 /* Wait for fd to be ready for events until the deadline: 0, or -1
  * (ETIMEDOUT, or poll's errno). */
 static int
@@ -255,8 +280,8 @@ static int
 exchange(int fd, const char *secret, json_t *req, long long deadline,
     json_t **ans, struct strbuf *err)
 {
-	char mine[65], digest[65], *msg;
-	const char *theirs, *text;
+	char mine[65], digest[65], to[PEER_ADDR_LEN], *msg;
+	const char *theirs, *text, *at;
 	struct strbuf head;
 	size_t len, tlen;
 	json_t *h = NULL, *copy = NULL;
@@ -278,7 +303,14 @@ exchange(int fd, const char *secret, json_t *req, long long deadline,
 		strbuf_puts(err, "the peer is not an moat node");
 		goto out;
 	}
-	/* The head: the request without its text, which goes as the body. */
+	/* The head: the request without its text, which goes as the body,
+	 * and the node it is for (the address dialed): signed, so that a
+	 * request or answer of this node's own, passed back to it by
+	 * someone on the link, is not taken for the peer's. */
+	if (peer_sock_addr(fd, false, to) == -1) {
+		io_error(err, "the peer's address");
+		goto out;
+	}
 	new_nonce(mine);
 	if ((copy = json_deep_copy(req)) == NULL)
 		goto nomem;
@@ -290,6 +322,7 @@ exchange(int fd, const char *secret, json_t *req, long long deadline,
 	json_object_set_new(copy, "nonce", json_string(mine));
 	json_object_set_new(copy, "body", json_integer((json_int_t)tlen));
 	json_object_set_new(copy, "sha256", json_string(digest));
+	json_object_set_new(copy, "to", json_string(to));
 	if ((body = json_dumps(copy, JSON_COMPACT)) == NULL ||
 	    signed_msg(secret, theirs, body, strlen(body), &head) == -1) {
 		strbuf_puts(err, "the request is too long");
@@ -306,6 +339,15 @@ exchange(int fd, const char *secret, json_t *req, long long deadline,
 	}
 	*ans = check_signed(msg, len, secret, mine, err);
 	free(msg);
+	if (*ans != NULL && ((at = json_string_value(json_object_get(*ans,
+	    "at"))) == NULL || strcmp(at, to) != 0)) {
+		strbuf_printf(err, "an answer signed at %s, not by the peer "
+		    "dialed (%s)", at != NULL ? at : "no address", to);
+		json_decref(*ans);
+		*ans = NULL;
+	}
+	if (*ans != NULL)
+		json_object_del(*ans, "at");
 	rc = *ans != NULL ? 0 : -1;
 	goto out;
 nomem:
@@ -350,14 +392,23 @@ peer_greeting(char nonce[65], struct strbuf *out)
 
 json_t *
 peer_head(const char *msg, size_t len, const char *secret,
-    const char *nonce, size_t *body_len, char theirs[65],
+    const char *nonce, const char *me, size_t *body_len, char theirs[65],
     struct strbuf *err)
 {
 	json_t *r = check_signed(msg, len, secret, nonce, err), *b;
-	const char *n, *d;
+	const char *n, *d, *to;
 
 	if (r == NULL)
 		return NULL;
+	if ((to = json_string_value(json_object_get(r, "to"))) == NULL ||
+	    strcmp(to, me) != 0) {
+		strbuf_printf(err, "a request for %s, not this node (%s): "
+		    "passed on by someone on the link, or from a node of "
+		    "another version", to != NULL ? to : "no address", me);
+		json_decref(r);
+		return NULL;
+	}
+	json_object_del(r, "to");
 	n = json_string_value(json_object_get(r, "nonce"));
 	d = json_string_value(json_object_get(r, "sha256"));
 	b = json_object_get(r, "body");
@@ -395,13 +446,14 @@ peer_body(json_t *req, const char *body, size_t len, struct strbuf *err)
 }
 
 int
-peer_answer(const char *secret, const char *theirs, json_t *ans,
-    struct strbuf *out)
+peer_answer(const char *secret, const char *theirs, const char *me,
+    json_t *ans, struct strbuf *out)
 {
-	char *body = json_dumps(ans, JSON_COMPACT);
+	char *body;
 	int rc;
 
-	if (body == NULL)
+	json_object_set_new(ans, "at", json_string(me));
+	if ((body = json_dumps(ans, JSON_COMPACT)) == NULL)
 		return -1;
 	rc = signed_msg(secret, theirs, body, strlen(body), out);
 	free(body);

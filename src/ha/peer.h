@@ -51,18 +51,24 @@ void	 peer_greeting(char nonce[65], struct strbuf *out);
 /* A head frame checked against the secret and our nonce: the request
  * (the caller decrefs), *body_len the body's announced length (at most
  * PEER_BODY_MAX), theirs the client's nonce; or NULL with err (forged,
- * replayed, not JSON, no op or nonce). */
+ * replayed, not JSON, no op or nonce, or signed for another node than
+ * me, the address the connection came to: peer_sock_addr). */
 json_t	*peer_head(const char *msg, size_t len, const char *secret,
-	    const char *nonce, size_t *body_len, char theirs[65],
-	    struct strbuf *err);
+	    const char *nonce, const char *me, size_t *body_len,
+	    char theirs[65], struct strbuf *err);
 /* The body checked against the digest its head announced and set as the
  * request's "text".  0, or -1 with err. */
 int	 peer_body(json_t *req, const char *body, size_t len,
 	    struct strbuf *err);
-/* The answer's frame payload, signed with the client's nonce, in out.
- * 0, or -1. */
-int	 peer_answer(const char *secret, const char *theirs, json_t *ans,
-	    struct strbuf *out);
+/* The answer's frame payload, signed with the client's nonce and
+ * saying where it was given (me: the address the connection came to,
+ * which the client checks is the one it dialed), in out.  0, or -1. */
+int	 peer_answer(const char *secret, const char *theirs,
+	    const char *me, json_t *ans, struct strbuf *out);
+/* The address of fd's own end (local) or of its peer, an IPv4 one as
+ * IPv4 (not ::ffff:), into out: 0, or -1. */
+#define PEER_ADDR_LEN	46	/* INET6_ADDRSTRLEN */
+int	 peer_sock_addr(int fd, bool local, char out[PEER_ADDR_LEN]);
 
 /* The policy hash two nodes compare: the config in canonical form
  * without what is the node's own (interface addresses, the ha block). */

@@ -41,6 +41,7 @@ struct conn {
 	unsigned long	 age;		/* accepted as the age-th */
 	long long	 deadline;	/* of the state, ms */
 	char		 from[ADDR_STRLEN + 8];
+	char		 me[PEER_ADDR_LEN];	/* the address it came to */
 	char		 nonce[65];	/* ours, in the greeting */
 	char		 theirs[65];	/* the client's, for the answer */
 	struct strbuf	 out;		/* to send: greeting, answer */
@@ -136,6 +137,10 @@ accept_one(int listen_fd)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	addr_sockaddr_format(&ss, c->from, sizeof(c->from));
+	if (peer_sock_addr(fd, true, c->me) == -1) {
+		close(fd);
+		return;
+	}
 	c->since = clock_ms();
 	c->age = ++s.accepted;
 	strbuf_init(&greeting, PEER_GREETING_MAX);
@@ -198,7 +203,7 @@ conn_io(struct conn *c, short revents)
 	strbuf_init(&err, 0);
 	if (c->st == C_HEAD) {
 		c->req = peer_head(c->in.buf, c->in.len, s.secret, c->nonce,
-		    &c->body_len, c->theirs, &err);
+		    c->me, &c->body_len, c->theirs, &err);
 		frame_in_reset(&c->in);
 		if (c->req == NULL)
 			conn_end(c, strbuf_str(&err));
@@ -270,7 +275,7 @@ from_parent(const char *msg, size_t len)
 			continue;
 		json_object_del(a, "id");
 		strbuf_init(&out, 0);
-		if (peer_answer(s.secret, c->theirs, a, &out) == -1)
+		if (peer_answer(s.secret, c->theirs, c->me, a, &out) == -1)
 			conn_end(c, "the answer cannot be signed");
 		else {
 			out_frame(c, strbuf_str(&out), out.len);

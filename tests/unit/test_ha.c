@@ -443,12 +443,14 @@ body_checked(void **state)
 	server_start(&sv, "shared secret");
 	fd = greeted(&sv, nonce);
 	/* Signed as peer.c does, with the digest of "abc", and "abd" sent. */
-	h = json_pack("{s:s, s:s, s:i, s:s}", "op", "push", "nonce",
+	h = json_pack("{s:s, s:s, s:i, s:s, s:s}", "op", "push", "nonce",
 	    "1111111111111111111111111111111111111111111111111111111111111111",
 	    "body", 3, "sha256",
-	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	    "to", "127.0.0.1");
 	strbuf_init(&head, 0);
-	assert_int_equal(peer_answer("shared secret", nonce, h, &head), 0);
+	assert_int_equal(peer_answer("shared secret", nonce, "127.0.0.1", h,
+	    &head), 0);
 	assert_int_equal(frame_send(fd, strbuf_str(&head), head.len), 0);
 	assert_int_equal(frame_send(fd, "abd", 3), 0);
 	assert_true(closed_within(fd, 1000));
@@ -457,7 +459,8 @@ body_checked(void **state)
 	/* The right body: through. */
 	fd = greeted(&sv, nonce);
 	strbuf_reset(&head);
-	assert_int_equal(peer_answer("shared secret", nonce, h, &head), 0);
+	assert_int_equal(peer_answer("shared secret", nonce, "127.0.0.1", h,
+	    &head), 0);
 	assert_int_equal(frame_send(fd, strbuf_str(&head), head.len), 0);
 	assert_int_equal(frame_send(fd, "abc", 3), 0);
 	body = frame_recv(fd, 1024, &(size_t){ 0 });
@@ -468,6 +471,109 @@ body_checked(void **state)
 	json_decref(h);
 	strbuf_free(&head);
 	server_stop(&sv);
+}
+
+/* A node's own messages passed back to it by someone on the link (a
+ * review, 2026-12-07: its client dialed "the peer", whose address the
+ * attacker held, and its own server verified its request): each says
+ * where it goes or was given, signed.  A request for another address than
+ * the one it came to is refused; an answer given at another address than
+ * the one dialed is not taken. */
+static void *
+reflector(void *arg)
+{
+	int *fds = arg, fd = accept(fds[0], NULL, NULL);
+	char g[] = "{\"nonce\":\"2222222222222222222222222222222222222222"
+	    "222222222222222222222222\"}";
+	struct strbuf out;
+	json_t *h, *a;
+	size_t len;
+	char *m;
+
+	/* greets, takes the head, answers signed at another address */
+	frame_send(fd, g, strlen(g));
+	m = frame_recv(fd, 4096, &len);
+	h = m != NULL ? json_loadb(m + 65, len - 65, 0, NULL) : NULL;
+	a = json_pack("{s:i, s:s}", "status", 200, "hash", "0123");
+	strbuf_init(&out, 0);
+	peer_answer("shared secret", json_string_value(json_object_get(h,
+	    "nonce")), "127.0.0.9", a, &out);
+	frame_send(fd, strbuf_str(&out), out.len);
+	fds[1] = h != NULL && json_object_get(h, "to") != NULL &&
+	    strcmp(json_string_value(json_object_get(h, "to")), "127.0.0.1") ==
+	    0;
+	strbuf_free(&out);
+	json_decref(a);
+	json_decref(h);
+	free(m);
+	close(fd);
+	return NULL;
+}
+
+static void
+reflection_refused(void **state)
+{
+	struct server sv;
+	struct strbuf head, err;
+	struct sockaddr_in in = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(in);
+	char nonce[65];
+	pthread_t t;
+	json_t *h, *ans;
+	int fd, fds[2] = { -1, 0 };
+
+	(void)state;
+	server_start(&sv, "shared secret");
+	/* a head signed for 127.0.0.2, brought to 127.0.0.1 */
+	fd = greeted(&sv, nonce);
+	h = json_pack("{s:s, s:s, s:i, s:s, s:s}", "op", "hello", "nonce",
+	    "1111111111111111111111111111111111111111111111111111111111111111",
+	    "body", 0, "sha256",
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	    "to", "127.0.0.2");
+	strbuf_init(&head, 0);
+	assert_int_equal(peer_answer("shared secret", nonce, "127.0.0.2", h,
+	    &head), 0);
+	assert_int_equal(frame_send(fd, strbuf_str(&head), head.len), 0);
+	assert_true(closed_within(fd, 1000));
+	assert_int_equal(sv.nreq, 0);
+	close(fd);
+	/* the same, for 127.0.0.1: taken (the check can pass) */
+	fd = greeted(&sv, nonce);
+	json_object_set_new(h, "to", json_string("127.0.0.1"));
+	strbuf_reset(&head);
+	assert_int_equal(peer_answer("shared secret", nonce, "127.0.0.1", h,
+	    &head), 0);
+	assert_int_equal(frame_send(fd, strbuf_str(&head), head.len), 0);
+	free(frame_recv(fd, 4096, &(size_t){ 0 }));
+	assert_int_equal(sv.nreq, 1);
+	close(fd);
+	json_decref(h);
+	strbuf_free(&head);
+	server_stop(&sv);
+
+	/* an answer signed at another address than the one dialed */
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(fds[0], (struct sockaddr *)&in, sizeof(in)), 0);
+	assert_int_equal(listen(fds[0], 4), 0);
+	assert_int_equal(getsockname(fds[0], (struct sockaddr *)&in, &sl), 0);
+	assert_int_equal(pthread_create(&t, NULL, reflector, fds), 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	strbuf_init(&err, 0);
+	h = json_pack("{s:s}", "op", "hello");
+	assert_int_equal(peer_exchange(fd, "shared secret", h, 2000, &ans,
+	    &err), -1);
+	assert_null(ans);
+	assert_non_null(strstr(strbuf_str(&err), "an answer signed at "
+	    "127.0.0.9, not by the peer dialed (127.0.0.1)"));
+	pthread_join(t, NULL);
+	assert_int_equal(fds[1], 1);	/* the request said where it went */
+	json_decref(h);
+	close(fd);
+	close(fds[0]);
+	strbuf_free(&err);
 }
 
 /* ---- what two nodes compare, and what one takes from the other -------- */
@@ -590,6 +696,7 @@ main(void)
 		cmocka_unit_test(replay_refused),
 		cmocka_unit_test(slow_clients),
 		cmocka_unit_test(body_checked),
+		cmocka_unit_test(reflection_refused),
 		cmocka_unit_test(policy_hash),
 		cmocka_unit_test(rebase),
 		cmocka_unit_test(rebase_keeps_privileged),
