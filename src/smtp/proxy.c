@@ -950,6 +950,14 @@ send_message(struct session *s, const char *header)
 	if (s->out == NULL && (s->out = malloc(OUT_BUF)) == NULL)
 		goto done;
 	smtpdata_begin(&w, &s->up, s->out, OUT_BUF);
+	/* The whole message within smtp-data-timeout and the time
+	 * smtp-min-data-rate gives its size, as a client's must come: a
+	 * next hop that opens its window a few bytes at a time is cut off
+	 * (the client gets 4xx; nothing was acknowledged). */
+	smtpio_write_deadline(&s->up, smtpio_now() +
+	    (long long)s->conf->av.data_timeout * 1000 +
+	    (s->conf->av.min_data_rate > 0 ? (long long)((s->msg.total +
+	    strlen(header)) * 1000 / s->conf->av.min_data_rate) : 0));
 	if (smtpdata_put(&w, header, strlen(header)) == -1)
 		goto done;
 	for (;;) {
@@ -976,11 +984,13 @@ send_message(struct session *s, const char *header)
 	}
 	if (smtpdata_end(&w) == -1)
 		goto done;
+	smtpio_write_deadline(&s->up, 0);
 	s->up.timeout = FINAL_TIMEOUT;
 	smtpio_deadline(&s->up, smtpio_now() + FINAL_TIMEOUT * 1000);
 	rc = smtpio_read_reply(&s->up, &s->r) == SMTPIO_OK ? 0 : -1;
 	s->up.timeout = s->conf->av.command_timeout;
 done:
+	smtpio_write_deadline(&s->up, 0);
 	if (rc == -1) {
 		upstream_close(s);
 		s->r.code = 0;
@@ -1555,6 +1565,11 @@ serve(struct session *s)
 	size_t len;
 	int rc;
 
+	/* The greeting within smtp-command-timeout, however it trickles
+	 * in (it was read a line's timeout at a time: a next hop that sent
+	 * a byte just before each held a session for weeks). */
+	smtpio_deadline(&s->up, smtpio_now() +
+	    (long long)s->conf->av.command_timeout * 1000);
 	if (smtpio_read_reply(&s->up, &s->r) != SMTPIO_OK) {
 		log_info("S%u: client=%s server=%s no greeting", ps->id,
 		    s->client_name, s->server_name);

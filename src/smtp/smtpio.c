@@ -20,7 +20,7 @@ smtpio_init(struct smtpio *c, int fd, unsigned timeout)
 	c->fd = fd;
 	c->tls = NULL;
 	c->timeout = timeout;
-	c->deadline = 0;
+	c->deadline = c->wdeadline = 0;
 	c->start = c->end = 0;
 	c->armed = -1;
 }
@@ -35,6 +35,12 @@ void
 smtpio_deadline(struct smtpio *c, long long at)
 {
 	c->deadline = at;
+}
+
+void
+smtpio_write_deadline(struct smtpio *c, long long at)
+{
+	c->wdeadline = at;
 }
 
 /* Bound every blocking read and write (SO_RCVTIMEO and SO_SNDTIMEO: one
@@ -150,11 +156,18 @@ smtpio_write(struct smtpio *c, const void *p, size_t n)
 	if (c->armed == -1)
 		arm(c);		/* the send timeout, set once */
 	while (n > 0) {
+		long long now = smtpio_now(), until = now +
+		    (long long)c->timeout * 1000;
 		ssize_t w;
 
+		if (c->wdeadline != 0) {
+			if (now >= c->wdeadline)
+				return SMTPIO_TIMEOUT;
+			if (c->wdeadline < until)
+				until = c->wdeadline;
+		}
 		if (c->tls != NULL) {
-			tlsio_deadline(c->tls, smtpio_now() +
-			    (long long)c->timeout * 1000);
+			tlsio_deadline(c->tls, until);
 			if ((w = tlsio_send(c->tls, q, n)) == -2)
 				return SMTPIO_TIMEOUT;
 			if (w <= 0)

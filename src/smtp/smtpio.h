@@ -31,6 +31,7 @@ struct smtpio {
 	struct tlsio	*tls;		/* after STARTTLS; NULL: plain */
 	unsigned	 timeout;	/* seconds, for each wait */
 	long long	 deadline;	/* ms (smtpio_now), 0: none */
+	long long	 wdeadline;	/* of writes; 0: none */
 	long		 armed;		/* ms the socket waits now; -1 unset */
 	size_t		 start, end;	/* unread bytes: buf[start..end) */
 	char		 buf[SMTPIO_BUF];
@@ -55,6 +56,10 @@ long long smtpio_now(void);
  * bounds the whole of a command or a message, which one byte every few
  * seconds would otherwise stretch forever. */
 void	 smtpio_deadline(struct smtpio *c, long long at);
+/* No write may end later than at; 0 lifts it (each send is bounded by
+ * the timeout alone: a peer that opens its window a few bytes at a time
+ * would stretch a message's writing forever). */
+void	 smtpio_write_deadline(struct smtpio *c, long long at);
 /* Read more into the buffer (moving what is left to the front). */
 int	 smtpio_fill(struct smtpio *c);
 /* One line (to LF) of at most max bytes into out, NUL-terminated, the

@@ -19,7 +19,8 @@ cipher ("none" in plain text).  "--starttls-reply TEXT" answers STARTTLS
 with TEXT instead (a 454); "--starttls-junk" sends a second reply right
 after the 220, in plain text (a next hop, or someone on the path,
 injecting a reply before TLS); "--starttls-stall" says 220 and then
-nothing (a handshake that stalls).
+nothing (a handshake that stalls).  "--greet-trickle S" sends its
+greeting a byte every S seconds (a next hop that holds a session open).
 """
 import os
 import socket
@@ -73,7 +74,16 @@ class Handler(socketserver.StreamRequestHandler):
 
     def handle(self):
         self.tls = "none"
-        self.reply("220 sink.test ESMTP sink")
+        if ARGS.get("greet_trickle"):
+            try:
+                for b in b"220 sink.test ESMTP sink\r\n":
+                    self.wfile.write(bytes([b]))
+                    self.wfile.flush()
+                    time.sleep(ARGS["greet_trickle"])
+            except OSError:
+                return
+        else:
+            self.reply("220 sink.test ESMTP sink")
         mail, rcpts = None, []
         while True:
             line = self.rfile.readline()
@@ -172,6 +182,8 @@ def main():
             host = args[1]
         elif args[0] == "--slow-data":
             ARGS["slow"] = float(args[1])
+        elif args[0] == "--greet-trickle":
+            ARGS["greet_trickle"] = float(args[1])
         elif args[0] == "--ehlo-lines":
             ARGS["ehlo_lines"] = int(args[1])
         elif args[0] == "--tls":

@@ -923,6 +923,20 @@ def tests_hostile_peers(lab):
           "sent a reply longer than moat reads" in lab.log("moatd"),
           "a 24 KB reply ends the session with 421, nothing out of step",
           texts[:3])
+    # A next hop that sends its greeting a byte every 0.5 s keeps each
+    # read within the 3 s timeout; the greeting's whole deadline
+    # (smtp-command-timeout) ends it, and the client hears 421 (the 25
+    # bytes took 12 s, and a 16 KB greeting weeks).
+    lab.sink("--greet-trickle", "0.5")
+    t0 = time.time()
+    c = socket.create_connection(RELAY, timeout=20)
+    got = c.makefile("rb").readline()
+    took = time.time() - t0
+    c.close()
+    check(got.startswith(b"421 4.4.2") and b"did not greet" in got and
+          took < 8,
+          "a next hop's greeting trickled a byte every 0.5 s is cut at "
+          "its 3 s deadline", (took, got))
     lab.sink()
     # Straight to the transparent listener: 421, and no loop.
     lab.moatd(extra="    smtp-other-scanning on\n")
