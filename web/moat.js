@@ -485,8 +485,17 @@ async function loadHistory() {
     cell(tr, e.entry); cell(tr, new Date(e.time * 1000).toLocaleString());
     cell(tr, e.what); cell(tr, e.hash);
     actionCell(tr, "Restore", "Restore entry " + e.entry, async () => {
-      const x = await api("POST", "rollback", { entry: e.entry });
+      // With a confirm, as an apply: the Policies page's countdown.
+      const secs = Number($("#confirm-secs").value) || 60;
+      const x = await api("POST", "rollback", { entry: e.entry, confirm: secs });
       window.alert(x.status === 200 ? x.data.message : x.data.error);
+      if (x.status === 200) {
+        // The Dashboard holds the countdown and its Confirm.
+        countdown(Date.now() + secs * 1000);
+        text($("#apply-result"), x.data.message);
+        location.hash = "#dashboard";
+        return;
+      }
       loadHistory();
     });
     body.appendChild(tr);

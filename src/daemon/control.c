@@ -197,15 +197,22 @@ confirm_rollback(const struct control_env *env, const char *user,
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
 	rc = confirm ? apply_confirm(env->state, &msg, &err) :
-	    apply_restore(env->state, e != NULL ? (unsigned)json_integer_value(
-	    e) : 0, &msg, &err);
+	    apply_restore_confirm(env->state, e != NULL ?
+	    (unsigned)json_integer_value(e) : 0, (unsigned)json_integer_value(
+	    json_object_get(req, "confirm")), &msg, &err);
 	if (rc == -1)
 		control_error(out, 409, strbuf_str(&err));
 	else {
 		json_t *o = json_object();
 
-		snprintf(detail, sizeof(detail), "entry=%lld", e != NULL ?
-		    json_integer_value(e) : 0);
+		if (confirm)
+			snprintf(detail, sizeof(detail), "entry=%lld", e !=
+			    NULL ? json_integer_value(e) : 0);
+		else
+			snprintf(detail, sizeof(detail), "entry=%lld "
+			    "confirm=%lld", e != NULL ? json_integer_value(e) :
+			    0, json_integer_value(json_object_get(req,
+			    "confirm")));
 		audit(env, user, confirm ? "confirm" : "rollback",
 		    detail);
 		json_object_set_new(o, "message", json_string(strbuf_str(&msg)));
@@ -487,12 +494,14 @@ static const struct request {
 	{ "probe", SESSION | CHANGES, op_probe, { STR("dst", true, 64),
 	    STR("service", false, 64), INT("port", false, 1, 65535),
 	    INT("timeout", false, 1, 5) } },
-	{ "apply", SESSION | CHANGES, op_apply, { INT("confirm", false, 0,
-	    86400) } },
+	/* A confirm always (the page's 10 s to an hour; 1 for tests): the
+	 * console is how an apply over the network locks its admin out. */
+	{ "apply", SESSION | CHANGES, op_apply, { INT("confirm", true, 1,
+	    3600) } },
 	{ "confirm", SESSION | CHANGES, op_confirm, { INT("entry", false, 1,
 	    100000000) } },
 	{ "rollback", SESSION | CHANGES, op_rollback, { INT("entry", false,
-	    1, 100000000) } },
+	    1, 100000000), INT("confirm", true, 1, 3600) } },
 	{ "history", SESSION, op_history, { { NULL } } },
 	{ "changes", SESSION, control_changes, { { NULL } } },
 	{ "diff", SESSION, op_diff, { INT("from", true, 1, 100000000),

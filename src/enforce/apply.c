@@ -3348,8 +3348,15 @@ int
 apply_restore(const char *state, unsigned seq, struct strbuf *msg,
     struct strbuf *err)
 {
-	struct history_entry cur, e;
-	struct pending pd;
+	return apply_restore_confirm(state, seq, 0, msg, err);
+}
+
+int
+apply_restore_confirm(const char *state, unsigned seq, unsigned confirm_secs,
+    struct strbuf *msg, struct strbuf *err)
+{
+	struct history_entry cur, e, now;
+	struct pending pd, pd2;
 	bool pending, loaded = false;
 	int lock, r, rc = -1;
 
@@ -3388,6 +3395,30 @@ apply_restore(const char *state, unsigned seq, struct strbuf *msg,
 		if (remove_pending(state, err) == -1)
 			goto out;
 		stop_watchdog(&pd);
+	}
+	/* With a confirm, as an apply's: unless confirmed in time, what was
+	 * in force before comes back (what a pending confirm would have
+	 * come back to, when one waited). */
+	if (confirm_secs > 0) {
+		if (current(state, &now, err) == -1)
+			goto out;
+		memset(&pd2, 0, sizeof(pd2));
+		pd2.seq = now.seq;
+		pd2.prev = pending ? pd.prev : cur.seq;
+		pd2.deadline = time(NULL) + confirm_secs;
+		if ((pd2.pid = start_watchdog(state, &pd2, lock)) == -1 ||
+		    proc_start(pd2.pid, &pd2.start) == -1) {
+			strbuf_puts(err, "cannot start the confirm watchdog "
+			    "(the rollback is in force, unconfirmed: roll back "
+			    "again if it locked anyone out)");
+			goto out;
+		}
+		if (write_pending(state, &pd2, err) == -1) {
+			stop_watchdog(&pd2);
+			goto out;
+		}
+		strbuf_printf(msg, "moat: confirm within %u s, or entry %u "
+		    "comes back\n", confirm_secs, pd2.prev);
 	}
 	rc = 0;
 out:

@@ -112,6 +112,11 @@ int	 apply_confirm(const char *state, struct strbuf *msg,
  * seq 0: the one active before the current one. */
 int	 apply_restore(const char *state, unsigned seq, struct strbuf *msg,
 	    struct strbuf *err);
+/* The same, kept only when confirmed within confirm_secs (apply_confirm;
+ * 0: kept as it is): else the entry in force before comes back, as after
+ * an apply --confirm. */
+int	 apply_restore_confirm(const char *state, unsigned seq,
+	    unsigned confirm_secs, struct strbuf *msg, struct strbuf *err);
 /* Restore the ruleset that was active before the current one. */
 int	 apply_rollback(const char *state, struct strbuf *msg,
 	    struct strbuf *err);

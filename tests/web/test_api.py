@@ -644,9 +644,28 @@ check(whats[-1] == "revert", f"the unconfirmed apply reverted: {whats}")
 audit = [(a["user"], a["what"]) for a in r.json()["audit"]]
 check(("admin", "save") in audit and ("admin", "apply") in audit,
       f"the audit names the user: {audit}")
+# The console's apply and rollback always go with a confirm (a review,
+# 2026-12-07: without one, an apply or a rollback that turned the console
+# off or moved it stayed): none, 0 or a day is refused.
+for body in ({}, {"confirm": 0}, {"confirm": 86400}):
+    r = s.post(API + "apply", json=body, headers=H, verify=False)
+    check(r.status_code == 400, f"apply {body}: {r.status_code}")
 r = s.post(API + "rollback", json={"entry": 1}, headers=H, verify=False)
-check(r.status_code == 200, f"rollback to entry 1: {r.status_code} {r.text[:80]}")
-r = s.post(API + "rollback", json={"entry": 999}, headers=H, verify=False)
+check(r.status_code == 400, f"rollback without a confirm: {r.status_code}")
+r = s.post(API + "rollback", json={"entry": 1, "confirm": 30}, headers=H,
+           verify=False)
+check(r.status_code == 200 and "confirm within 30 s" in r.text,
+      f"rollback to entry 1, with a confirm: {r.status_code} {r.text[:80]}")
+r = s.get(API + "status", verify=False)
+p = r.json().get("pending") or {}
+check(p.get("entry") == r.json()["applied"]["entry"] and
+      r.json()["applied"]["what"] == "rollback" and
+      25 <= p.get("seconds_left", 0) <= 30,
+      f"the rollback waits for its confirm: {p}")
+r = s.post(API + "confirm", json={}, headers=H, verify=False)
+check(r.status_code == 200, f"the rollback confirmed: {r.status_code}")
+r = s.post(API + "rollback", json={"entry": 999, "confirm": 30}, headers=H,
+           verify=False)
 check(r.status_code == 409, f"rollback to a missing entry: {r.status_code}")
 r = s.get(API + "diff?from=1&to=2", verify=False)
 lines = r.json().get("lines", [])
@@ -824,12 +843,16 @@ for port, new_base in ((8443, BASE + ":8443"), (443, BASE)):
     check(r.status_code == 200, f"PUT config, the console on port {port}: "
           f"{r.status_code} {r.text[:80]}")
     try:
-        st = a.post(api + "apply", json={}, headers=Ha,
+        st = a.post(api + "apply", json={"confirm": 600}, headers=Ha,
                     verify=False).status_code
     except requests.exceptions.ConnectionError:
         st = "cut"
     check(st in (200, "cut"), f"apply, which restarts the console: {st}")
     check(wait_served(new_base), f"the console serves on port {port}")
+    # (confirmed through the console where it now is)
+    r = a.post(new_base + "/api/v1/confirm", json={}, headers=Ha,
+               verify=False)
+    check(r.status_code == 200, f"confirmed on port {port}: {r.status_code}")
     m = session("192.168.50.12")
     r = m.post(new_base + "/api/v1/login", json={"user": "mallory",
                "password": "wrong"}, verify=False)
