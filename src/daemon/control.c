@@ -11,6 +11,7 @@
  */
 #include "daemon/control.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -209,7 +210,7 @@ confirm_rollback(const struct control_env *env, const char *user,
 			snprintf(detail, sizeof(detail), "entry=%lld", e !=
 			    NULL ? json_integer_value(e) : 0);
 		else
-			snprintf(detail, sizeof(detail), "entry=%lld "
+			snprintf(detail, sizeof(detail), "entry=%lld,"
 			    "confirm=%lld", e != NULL ? json_integer_value(e) :
 			    0, json_integer_value(json_object_get(req,
 			    "confirm")));
@@ -394,10 +395,19 @@ op_login(const struct control_env *env, const char *user, json_t *req,
 	const char *name = str(req, "user"), *pw = str(req, "password"),
 	    *addr = str(req, "addr");
 	const struct session *s;
+	unsigned char a[16];
 	json_t *o;
 	int rc;
 
 	(void)user;
+	/* The client's address, as the console says it: an address, never
+	 * text for the log or the audit (a console taken over could forge
+	 * lines there), nor a fresh throttle key at each try. */
+	if (inet_pton(AF_INET, addr, a) != 1 && inet_pton(AF_INET6, addr, a) !=
+	    1) {
+		control_error(out, 400, "addr: an IP address");
+		return;
+	}
 	rc = identity_login(env->id, env->users, name, pw, addr, time(NULL),
 	    &s);
 	if (rc == 429) {

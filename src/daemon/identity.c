@@ -16,9 +16,23 @@ struct throttle {
 	time_t	 first, blocked_until;
 };
 
+/* Where a user has logged in before: that user from that address (its
+ * key) meets only the address's own throttle, not the user's nor the
+ * overall one, which anyone can fill with wrong passwords (a review,
+ * 2026-12-07: five wrong logins from each of ten addresses a minute kept
+ * every admin out). */
+#define KNOWN_SLOTS	128
+#define KNOWN_KEEP	(30 * 86400)	/* s a known address is kept */
+
+struct known {
+	char	 key[112];		/* "USER ADDR-KEY" */
+	time_t	 last;			/* its last login; 0: free */
+};
+
 struct identity {
 	struct session	 sessions[IDENTITY_SESSIONS];
 	struct throttle	 slots[THROTTLE_SLOTS];
+	struct known	 known[KNOWN_SLOTS];
 	struct throttle	 all;
 	struct stat	 users_seen;	/* the users file when last read */
 };
@@ -69,6 +83,13 @@ identity_addr_key(const char *addr, char *key, size_t len)
 	if (inet_pton(AF_INET6, addr, &a) == 1) {
 		char buf[INET6_ADDRSTRLEN];
 
+		/* an IPv4 client of a listener on [::] is its IPv4 address,
+		 * not ::/64, which every IPv4 client would share */
+		if (IN6_IS_ADDR_V4MAPPED(&a)) {
+			inet_ntop(AF_INET, a.s6_addr + 12, buf, sizeof(buf));
+			snprintf(key, len, "%s", buf);
+			return;
+		}
 		memset(a.s6_addr + 8, 0, 8);
 		inet_ntop(AF_INET6, &a, buf, sizeof(buf));
 		snprintf(key, len, "%s/64", buf);
@@ -99,6 +120,31 @@ slot(struct identity *id, const char *key)
 	return free_slot;
 }
 
+/* The slot of key among the known, or NULL; with add, one made (a free
+ * one, else the least recently used). */
+static struct known *
+known_slot(struct identity *id, const char *key, time_t now, bool add)
+{
+	struct known *lru = &id->known[0];
+	size_t i;
+
+	for (i = 0; i < KNOWN_SLOTS; i++) {
+		struct known *k = &id->known[i];
+
+		if (k->last != 0 && now - k->last > KNOWN_KEEP)
+			memset(k, 0, sizeof(*k));
+		if (k->last != 0 && strcmp(k->key, key) == 0)
+			return k;
+		if (k->last < lru->last)
+			lru = k;
+	}
+	if (!add)
+		return NULL;
+	memset(lru, 0, sizeof(*lru));
+	snprintf(lru->key, sizeof(lru->key), "%s", key);
+	return lru;
+}
+
 static bool
 blocked(const struct throttle *t, time_t now)
 {
@@ -121,18 +167,23 @@ identity_login(struct identity *id, const char *users, const char *user,
     const char *password, const char *addr, time_t now,
     const struct session **out)
 {
-	char akey[80], ukey[80], ak[64], hash[256];
+	char akey[80], ukey[80], kkey[112], ak[64], hash[256];
 	struct throttle *ta, *tu;
 	struct session *s = &id->sessions[0];
+	struct known *k;
+	bool known;
 	size_t i;
 	int rc;
 
 	identity_addr_key(addr, ak, sizeof(ak));
 	snprintf(akey, sizeof(akey), "a %s", ak);
 	snprintf(ukey, sizeof(ukey), "u %.*s", USER_MAX, user);
+	snprintf(kkey, sizeof(kkey), "%.*s %s", USER_MAX, user, ak);
+	known = known_slot(id, kkey, now, false) != NULL;
 	ta = slot(id, akey);
 	tu = slot(id, ukey);
-	if (blocked(ta, now) || blocked(tu, now) || blocked(&id->all, now))
+	if (blocked(ta, now) || (!known && (blocked(tu, now) ||
+	    blocked(&id->all, now))))
 		return 429;
 	if ((rc = users_check(users, user, password)) == -1)
 		return 503;
@@ -143,6 +194,8 @@ identity_login(struct identity *id, const char *users, const char *user,
 		return 401;
 	}
 	ta->fails = tu->fails = 0;
+	if ((k = known_slot(id, kkey, now, true)) != NULL)
+		k->last = now;
 	for (i = 0; i < IDENTITY_SESSIONS; i++) {
 		if (id->sessions[i].token[0] == '\0') {
 			s = &id->sessions[i];

@@ -16,9 +16,15 @@ audit_write(const char *state, const char *user, const char *what,
 	snprintf(path, sizeof(path), "%s/audit.log", state);
 	if ((fp = fopen(path, "a")) == NULL)
 		return;
-	fprintf(fp, "%lld %s %s %s\n", (long long)time(NULL),
-	    user != NULL && users_valid_name(user) ? user : "-", what,
-	    detail != NULL ? detail : "-");
+	fprintf(fp, "%lld %s %s ", (long long)time(NULL),
+	    user != NULL && users_valid_name(user) ? user : "-", what);
+	/* one word of printable bytes: a detail cannot end its line or
+	 * make a field of its own (the audit is read by spaces) */
+	if (detail == NULL || *detail == '\0')
+		detail = "-";
+	for (; *detail != '\0'; detail++)
+		fputc(*detail > ' ' && *detail < 0x7f ? *detail : '?', fp);
+	fputc('\n', fp);
 	fclose(fp);
 }
 

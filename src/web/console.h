@@ -28,8 +28,13 @@
  * another). */
 #define CONSOLE_ANSWER_WAIT	660
 #define CONSOLE_DEADLINE	30		/* s for a whole request */
-/* TLS 1.2 and 1.3 only (GnuTLS priorities). */
-#define CONSOLE_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* TLS 1.2 and 1.3 only, and of 1.2 only forward-secret key exchanges
+ * (no static RSA, no DHE) with AEAD ciphers, no SHA-1 signatures: what
+ * every browser the console serves speaks (GnuTLS priorities; the
+ * review of 2026-12-07 found NORMAL's CBC-SHA1 and TLS_RSA offered). */
+#define CONSOLE_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:" \
+	"+VERS-TLS1.2:-RSA:-DHE-RSA:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:" \
+	"+CHACHA20-POLY1305:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1"
 
 struct console_conf {
 	int		 listen_fd;	/* bound and listening (by the parent) */

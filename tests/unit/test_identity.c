@@ -244,6 +244,58 @@ test_addr_key(void **state)
 	assert_string_equal(k, "2001:db8:50::/64");
 	identity_addr_key("192.168.50.13", k, sizeof(k));
 	assert_string_equal(k, "192.168.50.13");
+	/* an IPv4 client of a listener on [::]: its own address, not the
+	 * ::/64 every IPv4 client would share */
+	identity_addr_key("::ffff:192.168.50.13", k, sizeof(k));
+	assert_string_equal(k, "192.168.50.13");
+}
+
+/* Anyone can fill the user's and the overall throttles with wrong
+ * passwords; where the user has logged in before, only that address's
+ * own throttle holds (a review, 2026-12-07: the admin was kept out). */
+static void
+test_known_address(void **state)
+{
+	struct identity *id = identity_new();
+	const struct session *s;
+	char addr[32], user[32];
+	int i;
+
+	(void)state;
+	assert_int_equal(identity_login(id, users, "admin", "right-pass-1",
+	    "10.5.0.1", 1000, &s), 200);
+	/* wrong passwords for admin from many addresses (its own throttle),
+	 * then for anyone (the overall one) */
+	for (i = 0; i < THROTTLE_USER; i++) {
+		snprintf(addr, sizeof(addr), "10.6.%d.1", i);
+		assert_int_equal(fail_n(id, "admin", addr, 1, 1100), 401);
+	}
+	for (i = 0; i < THROTTLE_ALL; i++) {
+		snprintf(addr, sizeof(addr), "10.8.%d.1", i);
+		snprintf(user, sizeof(user), "guess%d", i);
+		fail_n(id, user, addr, 1, 1100);
+	}
+	/* a new address waits; the admin's known one gets in */
+	assert_int_equal(identity_login(id, users, "admin", "right-pass-1",
+	    "10.5.0.2", 1101, &s), 429);
+	assert_int_equal(identity_login(id, users, "admin", "right-pass-1",
+	    "10.5.0.1", 1101, &s), 200);
+	/* known for admin only: bob from there waits like anyone */
+	assert_int_equal(identity_login(id, users, "bob", "bob-pass-1",
+	    "10.5.0.1", 1101, &s), 429);
+	/* its own address's throttle still holds */
+	assert_int_equal(fail_n(id, "admin", "10.5.0.1", THROTTLE_ADDR, 1102),
+	    401);
+	assert_int_equal(identity_login(id, users, "admin", "right-pass-1",
+	    "10.5.0.1", 1103, &s), 429);
+	/* and a month later it is forgotten */
+	for (i = 0; i < THROTTLE_USER; i++) {
+		snprintf(addr, sizeof(addr), "10.7.%d.1", i);
+		fail_n(id, "admin", addr, 1, 1000 + 31 * 86400);
+	}
+	assert_int_equal(identity_login(id, users, "admin", "right-pass-1",
+	    "10.5.0.1", 1001 + 31 * 86400, &s), 429);
+	identity_free(id);
 }
 
 int
@@ -257,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_throttle_user),
 		cmocka_unit_test(test_throttle_all),
 		cmocka_unit_test(test_addr_key),
+		cmocka_unit_test(test_known_address),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
