@@ -18,6 +18,7 @@
 
 #include "analyze/classify.h"
 #include "analyze/lint.h"
+#include "base/clock.h"
 #include "output/printer.h"
 #include "policy/load.h"
 #include "gen.h"
@@ -805,10 +806,48 @@ test_office_index(void **state)
 	    "rules), the index = the linear scan on all\n", agree);
 }
 
+/* A lint past its deadline (root's loop gives the console's one) checks
+ * no more rules, says so, and makes no memo; before it, nothing is
+ * said.  Rule 2 is covered by rule 1: found with time, not without. */
+static void
+test_lint_deadline(void **state)
+{
+	static const char text[] =
+	    "interface LAN device eth1 address 10.0.0.1/24\n"
+	    "deny on LAN from 10.0.0.0/24\n"
+	    "deny on LAN from 10.0.0.5\n";
+	struct policy *p;
+	struct strbuf memo, f;
+	int late;
+
+	(void)state;
+	for (late = 0; late < 2; late++) {
+		struct lint_memo m = { .tag = "test", .out = &memo,
+		    .deadline = late ? clock_ms() - 1 : clock_ms() + 60000 };
+
+		strbuf_init(&memo, 0);
+		strbuf_init(&f, 0);
+		p = policy_parse("d.conf", text, strlen(text));
+		assert_true(p != NULL && policy_valid(p));
+		assert_int_equal(lint_policy_memo(p, NULL, &m), 0);
+		findings(p, &f);
+		assert_int_equal(m.late, late);
+		assert_int_equal(memo.failed, late);
+		assert_int_equal(strstr(strbuf_str(&f), "lint stopped at its "
+		    "deadline") != NULL, late);
+		assert_int_equal(strstr(strbuf_str(&f), "rule 2 can never "
+		    "match") != NULL, !late);
+		policy_free(p);
+		strbuf_free(&memo);
+		strbuf_free(&f);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lint_deadline),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_office_index),

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "analyze/eval.h"
+#include "base/clock.h"
 #include "base/cores.h"
 #include "base/hash.h"
 #include "base/seqalign.h"
@@ -1578,6 +1579,23 @@ plan_reuse(struct lint *L, struct group *g, const uint64_t *kb, size_t *nchk)
 	return from;
 }
 
+/* Whether the memo's deadline has passed (then it stays passed, for
+ * every thread). */
+static bool
+past_deadline(struct lint *L)
+{
+	struct lint_memo *m = L->memo;
+
+	if (m == NULL || m->deadline == 0)
+		return false;
+	if (__atomic_load_n(&m->late, __ATOMIC_RELAXED))
+		return true;
+	if (clock_ms() < m->deadline)
+		return false;
+	__atomic_store_n(&m->late, true, __ATOMIC_RELAXED);
+	return true;
+}
+
 static void
 group_check(struct lint *L, struct group *g)
 {
@@ -1615,6 +1633,8 @@ group_check(struct lint *L, struct group *g)
 	for (j = 0; j < g->n; j++) {
 		struct rule *r = g->rules[j];
 
+		if (past_deadline(L))
+			break;		/* (said once, by lint_run) */
 		L->st->rules++;
 		if (from != NULL && from[j] != SEQ_NONE) {
 			while (rec < end && get32(rec) < from[j])
@@ -1961,6 +1981,15 @@ lint_run(void *arg)
 		memo_setup(L, groups, p->niface);
 	if (check_groups(L, groups, p->niface) == -1)
 		return -1;
+	if (L->memo != NULL && L->memo->late) {
+		/* Found so far said; nothing of it kept, as it is not whole. */
+		diag_add(L->d, DIAG_NOTE, (struct loc){ .file = p->file },
+		    "lint stopped at its deadline: some rules were not "
+		    "checked for shadowing (moat check checks them all)");
+		if (L->memo->out != NULL)
+			L->memo->out->failed = true;
+		return 0;
+	}
 	if (L->memo != NULL)
 		memo_finish(L, groups, p->niface);
 	return 0;
@@ -1975,8 +2004,10 @@ lint_with(struct policy *p, struct lint_stats *st, int threads,
 	    .d = &p->diags, .threads = threads, .memo = m };
 
 	memset(L.st, 0, sizeof(*L.st));
-	if (m != NULL)
+	if (m != NULL) {
 		m->reused = m->checked = 0;
+		m->late = false;
+	}
 	return arena_catch(&p->arena, lint_run, &L);
 }
 

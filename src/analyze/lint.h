@@ -40,6 +40,11 @@ struct lint_memo {
 	struct strbuf		*out;	/* p's memo, when not NULL */
 	size_t			 reused;	/* rules found from in */
 	size_t			 checked;	/* rules checked */
+	long long		 deadline;	/* ms (clock_ms), 0: none:
+						   past it the rules left are
+						   not checked (a note says
+						   so) and no memo is made */
+	bool			 late;		/* the deadline passed */
 };
 
 /* lint_policy, with m (NULL: none; a memo that does not fit is not

@@ -20,6 +20,7 @@
 #include "analyze/eval.h"
 #include "analyze/flowfmt.h"
 #include "analyze/lint.h"
+#include "base/clock.h"
 #include "base/cores.h"
 #include "base/file.h"
 #include "base/hash.h"
@@ -53,6 +54,10 @@ hash_text(const char *text, size_t len, char *out)
 {
 	snprintf(out, 17, "%016llx", (unsigned long long)fnv1a(text, len));
 }
+
+/* The deadline of a lint in root's loop (100,000 rules take half a
+ * second). */
+#define LINT_MS			10000
 
 /* The findings of p (errors, warnings, notes) as JSON: the errors, and
  * the others on lines lo to hi. */
@@ -141,7 +146,10 @@ static size_t
 lint_memo(const struct control_env *env, struct policy *p,
     const struct policy *was, struct strbuf *memo)
 {
-	struct lint_memo lm = { .tag = env->version, .out = memo };
+	/* Root's loop waits for it: a config made to lint slowly (every
+	 * rule at its limit of pieces) stops at a deadline, said. */
+	struct lint_memo lm = { .tag = env->version, .out = env->version !=
+	    NULL ? memo : NULL, .deadline = clock_ms() + LINT_MS };
 	char *in = NULL;
 
 	if (env->version != NULL && was != NULL && policy_valid(was) &&
@@ -150,8 +158,9 @@ lint_memo(const struct control_env *env, struct policy *p,
 		lm.old = was;
 		lm.in = in;
 	}
-	if (lint_policy_memo(p, NULL, env->version != NULL ? &lm : NULL) ==
-	    -1 && memo != NULL)
+	if (lint_policy_memo(p, NULL, &lm) == -1 && memo != NULL)
+		memo->failed = true;
+	if (lm.late && memo != NULL)
 		memo->failed = true;
 	free(in);
 	diags_sort(&p->diags);
