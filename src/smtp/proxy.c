@@ -686,7 +686,10 @@ utf8_len(const unsigned char *p)
 	return n;
 }
 
-/* A JSON string of at most max bytes of s: quotes, backslashes and
+/* A JSON string of at most max bytes of s, written in at most 2 * max
+ * bytes (an escaped string is cut there: a record must go to moatd in
+ * one write of under PIPE_BUF, and six bytes an escaped byte made some
+ * peers' records twice that, lost unsaid): quotes, backslashes and
  * control characters escaped, a byte that is not UTF-8 written U+FFFD
  * (the record stays valid JSON whatever a peer sent). */
 static void
@@ -695,16 +698,18 @@ rec_jstr(struct rec *r, const char *s, size_t max)
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, u;
-	char *o;
+	char *o, *start;
 
 	if (r->full || sizeof(r->buf) - r->n < 2)
 		goto full;
-	o = r->buf + r->n;
+	o = start = r->buf + r->n;
 	*o++ = '"';
 	while (p[i] != '\0' && i < max) {
 		/* room for the longest: an escape (6) and the closing quote */
 		if ((size_t)(o - r->buf) + 8 > sizeof(r->buf))
 			goto full;
+		if ((size_t)(o - start) + 6 > 2 * max)
+			break;		/* its share of the record: cut */
 		if (p[i] == '"' || p[i] == '\\') {
 			*o++ = '\\';
 			*o++ = (char)p[i++];

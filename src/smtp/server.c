@@ -282,6 +282,9 @@ send_event(const char *kind, const char *json, size_t len)
 	n = snprintf(line, sizeof(line), "%s %.*s\n", kind, (int)len, json);
 	if (n > 0 && (size_t)n < sizeof(line))
 		(void)!write(events_fd, line, (size_t)n);
+	else
+		log_warn("proxy: a %s record of %zu bytes, over what moatd "
+		    "takes in one write: not recorded", kind, len);
 }
 
 static void

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -346,11 +347,20 @@ do_login(struct MHD_Connection *c, const struct request *rq)
 	json_t *in = json_loadb(strbuf_str(&rq->body), rq->body.len, 0, NULL);
 	const char *user = json_string_value(json_object_get(in, "user"));
 	const char *pw = json_string_value(json_object_get(in, "password"));
-	const char *tok;
+	const char *tok, *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Content-Type");
 	char cookie[200];
 	json_t *req, *ans, *o;
 	unsigned status;
 
+	/* JSON only: a form on another site can post text/plain (a body
+	 * that parses as JSON) and log the browser in as someone else; no
+	 * page may send application/json across sites without asking. */
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+		json_decref(in);
+		return send_error(c, 415, "a login is application/json");
+	}
 	if (user == NULL || pw == NULL) {
 		json_decref(in);
 		return send_error(c, 400, "user and password are needed");

@@ -5,24 +5,39 @@
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+/* path written whole or not at all: a new file of its own (never
+ * through a link someone left, never an old file that keeps its old
+ * mode), then renamed over path. */
 static int
 write_pem(const char *path, const gnutls_datum_t *d, int mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	char tmp[4200];
+	bool ok;
+	int fd;
 
-	if (fd == -1)
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
 		return -1;
-	if (write(fd, d->data, d->size) != (ssize_t)d->size || fsync(fd) == -1) {
-		close(fd);
+	(void)unlink(tmp);		/* a crash's leftover */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) == -1)
+		return -1;
+	ok = write(fd, d->data, d->size) == (ssize_t)d->size && fsync(fd) == 0;
+	if (close(fd) == -1 || !ok) {
+		(void)unlink(tmp);
 		return -1;
 	}
-	return close(fd);
+	if (rename(tmp, path) == -1) {
+		(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 int

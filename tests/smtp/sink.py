@@ -20,7 +20,8 @@ with TEXT instead (a 454); "--starttls-junk" sends a second reply right
 after the 220, in plain text (a next hop, or someone on the path,
 injecting a reply before TLS); "--starttls-stall" says 220 and then
 nothing (a handshake that stalls).  "--greet-trickle S" sends its
-greeting a byte every S seconds (a next hop that holds a session open).
+greeting a byte every S seconds (a next hop that holds a session open);
+"--junk-reply" answers the final dot with 140 bytes that are not UTF-8.
 """
 import os
 import socket
@@ -153,7 +154,13 @@ class Handler(socketserver.StreamRequestHandler):
                     with open(path + ".tls", "w") as f:
                         f.write(self.tls + "\n")
                     os.rename(path + ".eml.tmp", path + ".eml")
-                self.reply("250 2.0.0 Ok: queued as %d" % n)
+                if ARGS.get("junk_reply"):
+                    # 140 bytes that are not UTF-8 in the reply's text
+                    self.wfile.write(b"250 2.0.0 queued " + b"\xff" * 140 +
+                                     b"\r\n")
+                    self.wfile.flush()
+                else:
+                    self.reply("250 2.0.0 Ok: queued as %d" % n)
                 mail, rcpts = None, []
             elif verb == "RSET":
                 mail, rcpts = None, []
@@ -182,6 +189,10 @@ def main():
             host = args[1]
         elif args[0] == "--slow-data":
             ARGS["slow"] = float(args[1])
+        elif args[0] == "--junk-reply":
+            ARGS["junk_reply"] = True
+            args = args[1:]
+            continue
         elif args[0] == "--greet-trickle":
             ARGS["greet_trickle"] = float(args[1])
         elif args[0] == "--ehlo-lines":

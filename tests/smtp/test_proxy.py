@@ -937,6 +937,24 @@ def tests_hostile_peers(lab):
           took < 8,
           "a next hop's greeting trickled a byte every 0.5 s is cut at "
           "its 3 s deadline", (took, got))
+    # A sender, a Message-ID and a next hop's reply that escape to six
+    # bytes each: the mail.jsonl record is cut to fit, never lost (it
+    # was over the 4 KB moatd takes in one write, and dropped unsaid).
+    lab.sink("--junk-reply")
+    before = len(mail_records(lab))
+    ugly = "\x01" * 290
+    replies = pipelined(("EHLO c\r\nMAIL FROM:<%s@x.test>\r\n"
+                         "RCPT TO:<b@y.test>\r\nDATA\r\nMessage-ID: <%s>\r\n"
+                         "Subject: ugly\r\n\r\nx\r\n.\r\nQUIT\r\n" %
+                         (ugly, "\x02" * 190)).encode("latin-1"))
+    recs = mail_records(lab)
+    last = recs[-1] if len(recs) > before else {}
+    check(any(r.startswith(b"250 2.0.0 queued") for r in replies) and
+          last.get("verdict") == "clean" and
+          last.get("from", "").startswith("<\x01\x01") and
+          "\ufffd" in last.get("reply", ""),
+          "a record of escaped bytes everywhere is written, cut to fit",
+          (len(recs), before, str(last)[:200], replies[-3:]))
     lab.sink()
     # Straight to the transparent listener: 421, and no loop.
     lab.moatd(extra="    smtp-other-scanning on\n")

@@ -66,6 +66,12 @@ for m, p in [("GET", "config"), ("GET", "status"), ("GET", "history"),
 
 r = login(s, "wrong password")
 check(r.status_code == 401, f"a wrong password: {r.status_code}")
+# A login that is not application/json (what a form on another site can
+# post) is refused before it is tried.
+r = s.post(API + "login", data='{"user": "admin", "password": "%s"}' % PASSWORD,
+           headers={"Content-Type": "text/plain"}, verify=False)
+check(r.status_code == 415 and "moat_session" not in s.cookies,
+      f"a text/plain login: {r.status_code}")
 r = login(s)
 check(r.status_code == 200 and "csrf" in r.json(), f"login: {r.status_code}")
 csrf = r.json()["csrf"]
