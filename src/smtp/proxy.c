@@ -560,6 +560,20 @@ client_tls_offered(const struct session *s)
  * PIPELINING and moat's SIZE last.  Every line keeps its text with its
  * "250-" prefix: the reply cannot grow past what came plus the two lines
  * added. */
+/* To a client that said HELO, the next hop's answer to EHLO as HELO's:
+ * its first line alone ("250 mx.example"), or the reply as it is when it
+ * refused. */
+static int
+helo_reply(struct session *s)
+{
+	const char *eol;
+
+	if (s->r.code != 250 || s->r.len < 4 ||
+	    (eol = strstr(s->r.text, "\r\n")) == NULL)
+		return relay_reply(s);
+	return say(s, "250 %.*s", (int)(eol - s->r.text - 4), s->r.text + 4);
+}
+
 static int
 relay_ehlo(struct session *s)
 {
@@ -1469,16 +1483,33 @@ do_command(struct session *s, const char *line, size_t len)
 		if (len < 6)
 			return say(s, "501 5.5.4 Syntax: %.4s "
 			    "hostname", line);
+		bool helo = verb_is(line, "HELO");
+
 		reset_transaction(s);
 		memcpy(s->ehlo, line, len + 1);
 		s->ehlo_len = len;
-		if (upstream_cmd(s, line, len) == -1)
+		/* The next hop is asked EHLO even when the client said HELO:
+		 * without it, it offers no STARTTLS and the client's mail
+		 * crossed in clear (a review, 2026-12-07).  One that does not
+		 * know EHLO is asked HELO, as the client did. */
+		if (helo)
+			memcpy(s->ehlo, "EHLO", 4);
+		if (upstream_cmd(s, s->ehlo, len) == -1)
 			return -1;
+		if (helo && s->r.code >= 500 && s->r.code <= 502) {
+			memcpy(s->ehlo, line, len + 1);
+			if (upstream_cmd(s, s->ehlo, len) == -1)
+				return -1;
+			helo = false;	/* its reply, as it is */
+			s->up_offers_tls = false;
+		} else
+			/* only what it says now counts (after TLS, it may
+			 * differ) */
+			s->up_offers_tls = ehlo_offers(s, "STARTTLS");
 		if (s->r.code == 250)
 			set_state(s, ST_READY);
-		/* only what it says now counts (after TLS, it may differ) */
-		s->up_offers_tls = verb_is(line, "EHLO") &&
-		    ehlo_offers(s, "STARTTLS");
+		if (helo)
+			return helo_reply(s);
 		return verb_is(line, "EHLO") ? relay_ehlo(s) : relay_reply(s);
 	}
 	if (verb_is(line, "MAIL")) {
