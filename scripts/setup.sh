@@ -2,7 +2,7 @@
 # setup.sh: install what moat needs to build and test on Debian 12.
 # Safe to run again: it installs only what is missing.
 set -eu
-pkgs="gcc meson ninja-build pkg-config libcmocka-dev python3 libnftables-dev libjansson-dev libmnl-dev libnetfilter-conntrack-dev libsystemd-dev go-md2man nftables iproute2 libclamav-dev clamav-daemon swaks postfix openssl gnutls-bin clamav-milter util-linux debhelper dpkg-dev lintian man-db prometheus libmicrohttpd-dev libgnutls28-dev libcrypt-dev chromium chromium-driver python3-selenium python3-requests keepalived conntrackd conntrack mmdebstrap systemd-container libunbound-dev libevent-dev dns-root-data nsd unbound ldnsutils libmaxminddb-dev libmaxmind-db-writer-perl mmdb-bin libexpat1-dev"
+pkgs="gcc meson ninja-build pkg-config libcmocka-dev python3 libnftables-dev libjansson-dev libmnl-dev libnetfilter-conntrack-dev libsystemd-dev go-md2man nftables iproute2 libclamav-dev clamav-daemon swaks postfix openssl gnutls-bin clamav-milter util-linux debhelper dpkg-dev lintian man-db prometheus libmicrohttpd-dev libgnutls28-dev libcrypt-dev chromium chromium-driver python3-selenium python3-requests keepalived conntrackd conntrack mmdebstrap systemd-container libunbound-dev libidn2-dev libevent-dev dns-root-data nsd unbound ldnsutils libmaxminddb-dev libmaxmind-db-writer-perl mmdb-bin libexpat1-dev"
 missing=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <idn2.h>
 #include <unbound.h>
 
 #include "base/clock.h"
@@ -306,6 +307,29 @@ int
 dns_hostname(const char *s, char *out, size_t outlen)
 {
 	size_t n = strlen(s), i, label = 0;
+	const char *u;
+
+	/* A name in Unicode (an SMTPUTF8 recipient's domain, "bücher.de")
+	 * is looked up as its A-labels ("xn--bcher-kva.de"): its TLSA and
+	 * MTA-STS records are published there, and without them its mail
+	 * went in clear (a review, 2026-12-07). */
+	for (u = s; *u != '\0' && (unsigned char)*u < 0x80; u++)
+		;
+	if (*u != '\0') {
+		char *a = NULL;
+		int rc;
+
+		if (idn2_to_ascii_8z(s, &a, IDN2_NFC_INPUT |
+		    IDN2_NONTRANSITIONAL) != IDN2_OK) {
+			free(a);
+			return -1;
+		}
+		for (u = a; *u != '\0' && (unsigned char)*u < 0x80; u++)
+			;
+		rc = *u == '\0' ? dns_hostname(a, out, outlen) : -1;
+		free(a);
+		return rc;
+	}
 
 	if (n > 0 && s[n - 1] == '.')
 		n--;

@@ -18,6 +18,7 @@
 
 #include "smtp/dane.h"
 #include "smtp/mtasts.h"
+#include "net/dns.h"
 #include "smtp/tlspolicy.h"
 
 /* ---- MTA-STS policy text ---- */
@@ -546,10 +547,38 @@ test_levels_without_lookups(void **state)
 	tlspol_free(c);
 }
 
+/* The names looked up for a recipient's domain: lower case, no trailing
+ * dot, and a name in Unicode as its A-labels (its TLSA and MTA-STS
+ * records are published there); what is no host name, none. */
+static void
+test_hostnames(void **state)
+{
+	char out[DNS_NAME_MAX], big[300];
+
+	(void)state;
+	assert_int_equal(dns_hostname("Example.ORG.", out, sizeof(out)), 0);
+	assert_string_equal(out, "example.org");
+	assert_int_equal(dns_hostname("b\xc3\xbc" "cher.example", out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, "xn--bcher-kva.example");
+	assert_int_equal(dns_hostname("\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83"
+	    "\x86\xe3\x82\xb9\xe3\x83\x88", out, sizeof(out)), 0);
+	assert_string_equal(out, "xn--r8jz45g.xn--zckzah");
+	assert_int_equal(dns_hostname("bad\xff.example", out, sizeof(out)),
+	    -1);
+	assert_int_equal(dns_hostname("a..b", out, sizeof(out)), -1);
+	assert_int_equal(dns_hostname("under_score.example", out,
+	    sizeof(out)), 0);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(dns_hostname(big, out, sizeof(out)), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostnames),
 		cmocka_unit_test(test_policy_good),
 		cmocka_unit_test(test_policy_bad),
 		cmocka_unit_test(test_policy_too_many_mx),
