@@ -468,7 +468,13 @@ store(const char *domain, const char *id,
 				if (evict_before(pcache.cache[i],
 				    pcache.cache[old]))
 					old = i;
-			e = pcache.cache[old];
+			/* Full of enforce policies: the newcomer is not
+			 * kept (it applies to this mail all the same)
+			 * rather than push out one that protects mail, as
+			 * 1,024 domains of an attacker's would (review,
+			 * 2026-12-07). */
+			e = pcache.cache[old]->policy.mode == MTASTS_ENFORCE ?
+			    NULL : pcache.cache[old];
 		} else if ((e = malloc(sizeof(*e))) != NULL)
 			pcache.cache[pcache.n++] = e;
 	}
@@ -481,6 +487,29 @@ store(const char *domain, const char *id,
 	}
 	pthread_mutex_unlock(&pcache.mu);
 }
+
+#ifdef MOAT_TEST_SEAMS
+/* The cache alone, for the tests: p kept for domain as a fetch would
+ * keep it; whether domain's policy is cached now (its mode, or -1). */
+void
+mtasts_test_store(const char *domain, const struct mtasts_policy *p)
+{
+	store(domain, "test", p, dns_now());
+}
+
+int
+mtasts_test_cached(const char *domain)
+{
+	struct entry *e;
+	int mode;
+
+	pthread_mutex_lock(&pcache.mu);
+	e = lookup(domain, dns_now());
+	mode = e != NULL ? (int)e->policy.mode : -1;
+	pthread_mutex_unlock(&pcache.mu);
+	return mode;
+}
+#endif
 
 int
 mtasts_get(struct mtasts *m, const char *domain, long long deadline,

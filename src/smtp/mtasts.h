@@ -59,4 +59,9 @@ int		 mtasts_get(struct mtasts *m, const char *domain,
 		    long long deadline, struct mtasts_policy *p, char *why,
 		    size_t whylen);
 
+#ifdef MOAT_TEST_SEAMS
+void	 mtasts_test_store(const char *domain, const struct mtasts_policy *p);
+int	 mtasts_test_cached(const char *domain);
+#endif
+
 #endif

@@ -574,11 +574,44 @@ test_hostnames(void **state)
 	assert_int_equal(dns_hostname(big, out, sizeof(out)), -1);
 }
 
+/* A cache full of enforce policies keeps them: 1,024 domains of an
+ * attacker's pushed a victim's policy out, and its first contact after
+ * could be downgraded again (review, 2026-12-07). */
+static void
+test_cache_keeps_enforce(void **state)
+{
+#ifdef MOAT_TEST_SEAMS
+	struct mtasts_policy p;
+	char d[64];
+	int i;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.mode = MTASTS_ENFORCE;
+	p.max_age = 86400;
+	mtasts_test_store("victim.example", &p);
+	for (i = 0; i < MTASTS_CACHE_MAX + 10; i++) {
+		snprintf(d, sizeof(d), "attacker%d.example", i);
+		mtasts_test_store(d, &p);
+	}
+	assert_int_equal(mtasts_test_cached("victim.example"),
+	    MTASTS_ENFORCE);
+	/* a testing policy goes before an enforce one: it still is room */
+	p.mode = MTASTS_TESTING;
+	mtasts_test_store("testing.example", &p);
+	assert_int_equal(mtasts_test_cached("testing.example"), -1);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostnames),
+		cmocka_unit_test(test_cache_keeps_enforce),
 		cmocka_unit_test(test_policy_good),
 		cmocka_unit_test(test_policy_bad),
 		cmocka_unit_test(test_policy_too_many_mx),
