@@ -160,9 +160,13 @@ add(struct name *nm)
 	return any ? &nm->addr[first] : NULL;
 }
 
-void
-fqdn_answer(struct fqdn *f, size_t i, long long now, const u128 *addrs,
-    size_t n, uint32_t ttl, unsigned min_ttl_s, unsigned max_ttl_s)
+/* fqdn_answer, of family fam's addresses only when fam is not FAM_NONE
+ * (the other's question failed: why), the other family's kept as they
+ * are and the name failing still. */
+static void
+answer(struct fqdn *f, size_t i, long long now, const u128 *addrs,
+    size_t n, uint32_t ttl, unsigned min_ttl_s, unsigned max_ttl_s,
+    enum addr_family fam, const char *why)
 {
 	struct name *nm;
 	unsigned t = clamp(ttl, min_ttl_s, max_ttl_s);
@@ -171,7 +175,8 @@ fqdn_answer(struct fqdn *f, size_t i, long long now, const u128 *addrs,
 	if (i >= f->n)
 		return;
 	if (n == 0) {
-		fqdn_fail(f, i, now, "no address", min_ttl_s);
+		fqdn_fail(f, i, now, why != NULL ? why : "no address",
+		    min_ttl_s);
 		return;
 	}
 	nm = &f->names[i];
@@ -180,7 +185,8 @@ fqdn_answer(struct fqdn *f, size_t i, long long now, const u128 *addrs,
 	 * the one they came with.  One still in the answer is current
 	 * again below. */
 	for (k = 0; k < nm->n; k++)
-		if (nm->addr[k].current) {
+		if (nm->addr[k].current && (fam == FAM_NONE ||
+		    addr_family_of(nm->addr[k].addr) == fam)) {
 			nm->addr[k].current = false;
 			nm->addr[k].until = now + (long long)nm->addr[k].ttl_s *
 			    1000;
@@ -195,9 +201,33 @@ fqdn_answer(struct fqdn *f, size_t i, long long now, const u128 *addrs,
 		h->ttl_s = t;
 		h->until = 0;
 	}
+	if (fam != FAM_NONE) {
+		/* the family that failed is asked again soon */
+		nm->next = now + (long long)(min_ttl_s == 0 ? 1 : min_ttl_s) *
+		    1000;
+		nm->failing = true;
+		snprintf(nm->err, sizeof(nm->err), "%s", why);
+		return;
+	}
 	nm->next = now + (long long)t * 1000;
 	nm->failing = false;
 	nm->err[0] = '\0';
+}
+
+void
+fqdn_answer(struct fqdn *f, size_t i, long long now, const u128 *addrs,
+    size_t n, uint32_t ttl, unsigned min_ttl_s, unsigned max_ttl_s)
+{
+	answer(f, i, now, addrs, n, ttl, min_ttl_s, max_ttl_s, FAM_NONE,
+	    NULL);
+}
+
+void
+fqdn_answer_family(struct fqdn *f, size_t i, long long now,
+    const u128 *addrs, size_t n, uint32_t ttl, unsigned min_ttl_s,
+    unsigned max_ttl_s, enum addr_family fam, const char *why)
+{
+	answer(f, i, now, addrs, n, ttl, min_ttl_s, max_ttl_s, fam, why);
 }
 
 void
@@ -215,18 +245,18 @@ fqdn_fail(struct fqdn *f, size_t i, long long now, const char *why,
 	snprintf(nm->err, sizeof(nm->err), "%s", why);
 }
 
-/* The addresses of one name's two answers (A, AAAA) into out; -1 with why
- * when the name fails. */
+/* The addresses of one name's nq answers (A, AAAA; or one of them) into
+ * out; -1 with why when the name fails. */
 static int
-take(const struct dns_query *q, u128 *out, size_t *n, uint32_t *ttl,
-    char *why, size_t whylen)
+take(const struct dns_query *q, size_t nq, u128 *out, size_t *n,
+    uint32_t *ttl, char *why, size_t whylen)
 {
 	size_t j, k;
 	bool nx = true, any_ttl = false;
 
 	*n = 0;
 	*ttl = 0;
-	for (j = 0; j < 2; j++) {
+	for (j = 0; j < nq; j++) {
 		if (q[j].status != DNS_SECURE && q[j].status != DNS_INSECURE) {
 			str_say(why, whylen, "%s %s: %s", q[j].name,
 			    q[j].type == DNS_T_A ? "A" : "AAAA", q[j].why);
@@ -297,7 +327,30 @@ fqdn_refresh(struct fqdn *f, struct dns *d, long long now,
 		uint32_t ttl;
 		char why[400];
 
-		if (take(&q[2 * i], addrs, &n, &ttl, why, sizeof(why)) == -1)
+		const struct dns_query *a = &q[2 * i];
+		bool ok4 = a[0].status == DNS_SECURE ||
+		    a[0].status == DNS_INSECURE, ok6 = a[1].status ==
+		    DNS_SECURE || a[1].status == DNS_INSECURE;
+		char why2[400];
+
+		if (ok4 != ok6) {
+			/* One question failed (a SERVFAIL on AAAA is common
+			 * of broken servers): the other's addresses are
+			 * taken, the failed family's kept, and it is asked
+			 * again soon (both were thrown away, and the name's
+			 * old A records kept while AAAA failed). */
+			const struct dns_query *bad = ok4 ? &a[1] : &a[0];
+
+			str_say(why2, sizeof(why2), "%s %s: %s", bad->name,
+			    bad->type == DNS_T_A ? "A" : "AAAA", bad->why);
+			if (take(ok4 ? &a[0] : &a[1], 1, addrs, &n, &ttl, why,
+			    sizeof(why)) == -1)
+				fqdn_fail(f, idx[i], now, why2, min_ttl_s);
+			else
+				fqdn_answer_family(f, idx[i], now, addrs, n,
+				    ttl, min_ttl_s, max_ttl_s, ok4 ? FAM_V4 :
+				    FAM_V6, why2);
+		} else if (take(a, 2, addrs, &n, &ttl, why, sizeof(why)) == -1)
 			fqdn_fail(f, idx[i], now, why, min_ttl_s);
 		else
 			fqdn_answer(f, idx[i], now, addrs, n, ttl, min_ttl_s,

@@ -43,6 +43,14 @@ void		 fqdn_refresh(struct fqdn *f, struct dns *d, long long now,
 void		 fqdn_answer(struct fqdn *f, size_t i, long long now,
 		    const u128 *addrs, size_t n, uint32_t ttl, unsigned min_ttl_s,
 		    unsigned max_ttl_s);
+/* fqdn_answer of one family's question (fam: FAM_V4 for A, FAM_V6 for
+ * AAAA) when the other's failed (why): that family's addresses are
+ * replaced, the other's kept as they are, and the name stays failing
+ * (why), due again at now + min_ttl_s. */
+void		 fqdn_answer_family(struct fqdn *f, size_t i, long long now,
+		    const u128 *addrs, size_t n, uint32_t ttl,
+		    unsigned min_ttl_s, unsigned max_ttl_s,
+		    enum addr_family fam, const char *why);
 /* Name i failed at now (why: SERVFAIL, no answer in time, no such name):
  * it keeps its last good addresses, keeps why, and is due again at now +
  * min_ttl_s (1 s at least). */

@@ -284,6 +284,44 @@ test_fqdn_bookkeeping(void **state)
 	arena_free(&a);
 }
 
+/* One family's question failed (SERVFAIL on AAAA): the other's answer
+ * is taken, the failed family's addresses kept, the name still failing
+ * and asked again soon (the whole answer was thrown away, and the old
+ * A addresses kept for as long as AAAA failed). */
+static void
+test_fqdn_one_family(void **state)
+{
+	const char *names[] = { "dual.example.net" };
+	u128 both[] = { V4(192, 0, 2, 2), (u128)0x20010db8 << 96 | 5 };
+	u128 moved[] = { V4(192, 0, 2, 9) };
+	struct fqdn *f;
+	struct arena a;
+	char err[200];
+	long long t = 1000000;
+
+	(void)state;
+	arena_init(&a);
+	assert_non_null(f = fqdn_new(names, 1, err, sizeof(err)));
+	fqdn_answer(f, 0, t, both, 2, 300, 60, 3600);
+	t += 300000;
+	fqdn_answer_family(f, 0, t, moved, 1, 300, 60, 3600, FAM_V4,
+	    "dual.example.net AAAA: SERVFAIL");
+	/* the new A at once, the old one in its grace, the AAAA kept */
+	want_set(&a, fqdn_contents(f, &a, t), "192.0.2.2 192.0.2.9 "
+	    "2001:db8::5");
+	want_set(&a, fqdn_contents(f, &a, t + 300000), "192.0.2.9 "
+	    "2001:db8::5");
+	assert_string_equal(fqdn_error(f, 0), "dual.example.net AAAA: "
+	    "SERVFAIL");
+	assert_int_equal(fqdn_due(f), t + 60000);
+	/* both answered again: whole, and no longer failing */
+	fqdn_answer(f, 0, t + 60000, moved, 1, 300, 60, 3600);
+	assert_null(fqdn_error(f, 0));
+	want_set(&a, fqdn_contents(f, &a, t + 60000 + 300000), "192.0.2.9");
+	fqdn_free(f);
+	arena_free(&a);
+}
+
 /* A name's addresses past the cap: the grace ones ending first go. */
 static void
 test_fqdn_cap(void **state)
@@ -575,6 +613,7 @@ main(void)
 		cmocka_unit_test(test_urllist_speed),
 		cmocka_unit_test(test_fqdn_bookkeeping),
 		cmocka_unit_test(test_fqdn_cap),
+		cmocka_unit_test(test_fqdn_one_family),
 		cmocka_unit_test(test_fqdn_refresh),
 	};
 	const struct CMUnitTest geoip[] = {
