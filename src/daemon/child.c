@@ -75,6 +75,18 @@ child_adopt(void)
 	parent = getppid();
 }
 
+void
+child_exec_named(const char *proc)
+{
+	prctl(PR_SET_NAME, proc);
+	/* main() set moatd's own handlers before it called us; reloads come
+	 * from the parent. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int
 child_exec_begin(const char *proc, const char *what, const char *arg,
     int type, const char *user)
@@ -84,12 +96,7 @@ child_exec_begin(const char *proc, const char *what, const char *arg,
 	int t = 0;
 	socklen_t tl = sizeof(t);
 
-	prctl(PR_SET_NAME, proc);
-	/* main() set moatd's own handlers before it called us. */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
+	child_exec_named(proc);
 	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &t, &tl) == -1 || t != type) {
 		fprintf(stderr, "moatd: %s is moatd's own (its %s process)\n",
 		    arg, what);

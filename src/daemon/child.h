@@ -37,6 +37,10 @@ pid_t	 child_fork(struct child *c, const int *keep, size_t nkeep);
 /* In a child executed afresh after child_fork: its parent is the one it
  * has now (for child_drop's check that it is still there). */
 void	 child_adopt(void);
+/* A child moatd executed afresh (proc: its name in ps): named, and
+ * moatd's signal handlers made a child's (HUP ignored, TERM and INT
+ * end it). */
+void	 child_exec_named(const char *proc);
 /* In a child executed afresh as `moatd arg` (its channel on 3): named
  * proc, moatd's signal handlers undone, fd 3 checked to be a socket of
  * this type (else a word on standard error: arg is moatd's own), adopted

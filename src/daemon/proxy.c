@@ -687,11 +687,7 @@ proxy_main(int argc, char **argv)
 	char err[256];
 	int n, i;
 
-	prctl(PR_SET_NAME, "moatd-smtp");
-	signal(SIGHUP, SIG_IGN);	/* reloads come from the parent */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
+	child_exec_named("moatd-smtp");
 	n = argc == 5 ? (int)strlen(argv[3]) : -1;
 	if (n < 0 || n > SERVER_LISTEN_MAX || fstat(3, &st) == -1 ||
 	    !S_ISFIFO(st.st_mode) || fstat(4, &st) == -1 ||

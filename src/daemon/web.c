@@ -473,11 +473,7 @@ web_main(int argc, char **argv)
 	int t = 0;
 	socklen_t tl = sizeof(t);
 
-	prctl(PR_SET_NAME, "moatd-web");
-	signal(SIGHUP, SIG_IGN);	/* reloads come from the parent */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
+	child_exec_named("moatd-web");
 	if (argc != 5 || fstat(3, &st) == -1 || !S_ISSOCK(st.st_mode) ||
 	    getsockopt(4, SOL_SOCKET, SO_TYPE, &t, &tl) == -1 ||
 	    t != SOCK_STREAM) {
