@@ -2,6 +2,7 @@
 #include "observe/audit.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/users.h"
@@ -10,10 +11,18 @@ void
 audit_write(const char *state, const char *user, const char *what,
     const char *detail)
 {
-	char path[4200];
+	char path[4200], old[4210];
+	struct stat st;
 	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/audit.log", state);
+	/* At AUDIT_MAX it goes to audit.log.1 (the one before that goes):
+	 * root reads the log whole at every History page, and a console
+	 * user's logins would otherwise grow it without end. */
+	if (stat(path, &st) == 0 && st.st_size >= AUDIT_MAX) {
+		snprintf(old, sizeof(old), "%s.1", path);
+		(void)rename(path, old);
+	}
 	if ((fp = fopen(path, "a")) == NULL)
 		return;
 	fprintf(fp, "%lld %s %s ", (long long)time(NULL),

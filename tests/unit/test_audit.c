@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "observe/audit.h"
 #include "scratch.h"
@@ -38,11 +39,36 @@ test_detail_one_word(void **state)
 	json_decref(a);
 }
 
+/* The log turns at AUDIT_MAX: what is read stays bounded. */
+static void
+test_turns(void **state)
+{
+	char dir[64], path[128];
+	struct stat st;
+	json_t *a;
+	size_t i;
+
+	(void)state;
+	scratch_make("audit-turn", dir, sizeof(dir));
+	for (i = 0; i < AUDIT_MAX / 20 + 10; i++)
+		audit_write(dir, "admin", "login", "192.168.50.10");
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size < AUDIT_MAX);
+	snprintf(path, sizeof(path), "%s/audit.log.1", dir);
+	assert_int_equal(stat(path, &st), 0);
+	a = audit_json(dir);
+	assert_true(json_array_size(a) > 0 &&
+	    json_array_size(a) < AUDIT_MAX / 20);
+	json_decref(a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detail_one_word),
+		cmocka_unit_test(test_turns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
