@@ -253,8 +253,11 @@ text, h = r.json()["text"], r.json()["hash"]
 r = s.put(API + "config", json={"text": text + add + "\n"},
           headers=dict(H, **{"If-Match": h}), timeout=10, verify=False)
 assert r.status_code == 200, ("PUT config", r.status_code, r.text[:300])
-r = s.post(API + "apply", json={}, headers=H, timeout=30, verify=False)
+r = s.post(API + "apply", json={"confirm": 600}, headers=H, timeout=30,
+           verify=False)
 assert r.status_code == 200, ("apply", r.status_code, r.text[:300])
+r = s.post(API + "confirm", json={}, headers=H, timeout=30, verify=False)
+assert r.status_code == 200, ("confirm", r.status_code, r.text[:300])
 r = s.get(API + "status", timeout=10, verify=False)
 assert r.status_code == 200, ("status", r.status_code)
 print("ok: HTTPS, logged in, saved and applied:", want)

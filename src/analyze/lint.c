@@ -1982,10 +1982,14 @@ lint_run(void *arg)
 	if (check_groups(L, groups, p->niface) == -1)
 		return -1;
 	if (L->memo != NULL && L->memo->late) {
-		/* Found so far said; nothing of it kept, as it is not whole. */
+		/* Found so far said; nothing of it kept, as it is not whole
+		 * (the records made so far freed, as memo_finish would). */
 		diag_add(L->d, DIAG_NOTE, (struct loc){ .file = p->file },
 		    "lint stopped at its deadline: some rules were not "
 		    "checked for shadowing (moat check checks them all)");
+		for (i = 0; i < p->niface; i++)
+			if (groups[i].made != NULL)
+				strbuf_free(groups[i].made);
 		if (L->memo->out != NULL)
 			L->memo->out->failed = true;
 		return 0;

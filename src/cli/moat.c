@@ -99,8 +99,10 @@ static const struct command_help {
 	  "\nexit 0 no flow changes, 1 some do, 2 usage or config error" },
 	{ "confirm", "moat confirm",
 	  "keep the ruleset of the last apply --confirm" },
-	{ "rollback", "moat rollback",
-	  "restore the ruleset that was active before the current one" },
+	{ "rollback", "moat rollback [--confirm SECONDS]",
+	  "restore the ruleset that was active before the current one;\n"
+	  "--confirm N puts the current one back after N seconds unless\n"
+	  "'moat confirm' runs" },
 	{ "history", "moat history",
 	  "the applied configs, with time and hash" },
 	{ "status", "moat status [--json]",
@@ -1622,15 +1624,19 @@ main(int argc, char **argv)
 	if (offline && strcmp(cmd, "check") != 0)
 		return usage_error("--offline goes with check%s", "");
 	ta.timing = timing && strcmp(cmd, "test") == 0 && ta.batch != NULL;
-	if ((dry_run || confirm || (timing && !ta.timing) || whole) &&
+	if ((dry_run || (timing && !ta.timing) || whole) &&
 	    strcmp(cmd, "apply") != 0)
-		return usage_error("--dry-run, --confirm, --timing and --whole "
-		    "go with apply (and --timing with test --batch)%s", "");
+		return usage_error("--dry-run, --timing and --whole go with "
+		    "apply (and --timing with test --batch)%s", "");
+	if (confirm != NULL && strcmp(cmd, "apply") != 0 &&
+	    strcmp(cmd, "rollback") != 0)
+		return usage_error("--confirm goes with apply and rollback%s",
+		    "");
+	if (confirm != NULL && (flow_parse_number(confirm, 86400,
+	    &confirm_secs) == -1 || confirm_secs == 0))
+		return usage_error("--confirm takes seconds, 1 to 86400, not "
+		    "'%s'", confirm);
 	if (strcmp(cmd, "apply") == 0) {
-		if (confirm != NULL && (flow_parse_number(confirm, 86400,
-		    &confirm_secs) == -1 || confirm_secs == 0))
-			return usage_error("--confirm takes seconds, 1 to 86400,"
-			    " not '%s'", confirm);
 		if (dry_run && confirm != NULL)
 			return usage_error("--dry-run changes nothing to "
 			    "confirm%s", "");
@@ -1664,8 +1670,8 @@ main(int argc, char **argv)
 		strbuf_init(&msg, 0);
 		strbuf_init(&err, 0);
 		return report(cmd[0] == 'c' ? apply_confirm(apply_state_dir(),
-		    &msg, &err) : apply_rollback(apply_state_dir(), &msg, &err),
-		    &msg, &err);
+		    &msg, &err) : apply_restore_confirm(apply_state_dir(), 0,
+		    confirm_secs, &msg, &err), &msg, &err);
 	}
 	if (strcmp(cmd, "check") == 0 || strcmp(cmd, "show") == 0) {
 		if (ta.in || ta.src || ta.dst || ta.service || ta.proto ||

@@ -236,11 +236,12 @@ web_configure(const struct policy *p)
 	keep[1] = sp[1];
 	if (exe == -1 && (exe = open("/proc/self/exe", O_RDONLY |
 	    O_CLOEXEC)) == -1) {
-		log_error("console: /proc/self/exe: %s: not started",
-		    strerror(errno));
+		log_error("console: /proc/self/exe: %s: not started; tried "
+		    "again in a minute", strerror(errno));
 		close(fd);
 		close(sp[0]);
 		close(sp[1]);
+		web.next = child_now() + 60000;
 		return;
 	}
 	keep[2] = exe;

@@ -3355,8 +3355,8 @@ int
 apply_restore_confirm(const char *state, unsigned seq, unsigned confirm_secs,
     struct strbuf *msg, struct strbuf *err)
 {
-	struct history_entry cur, e, now;
-	struct pending pd, pd2;
+	struct history_entry cur, e;
+	struct pending pd, pd2 = { 0 };
 	bool pending, loaded = false;
 	int lock, r, rc = -1;
 
@@ -3377,49 +3377,71 @@ apply_restore_confirm(const char *state, unsigned seq, unsigned confirm_secs,
 		goto out;
 	}
 	pending = read_pending(state, &pd);
-	/* (a rollback the history could not record still ends a confirm's
-	 * wait: the ruleset it would restore is not the one in force) */
-	if ((r = restore_entry(state, seq != 0 ? seq : cur.prev, "rollback",
-	    lock, msg, err, &loaded)) == -1 && !loaded)
-		goto out;
-	if (r == -1) {
-		struct strbuf ignored;
-
-		strbuf_init(&ignored, 0);
-		if (pending && remove_pending(state, &ignored) == 0)
-			stop_watchdog(&pd);
-		strbuf_free(&ignored);
-		goto out;
-	}
-	if (pending) {
-		if (remove_pending(state, err) == -1)
-			goto out;
-		stop_watchdog(&pd);
-	}
-	/* With a confirm, as an apply's: unless confirmed in time, what was
-	 * in force before comes back (what a pending confirm would have
-	 * come back to, when one waited). */
+	/* With a confirm, as an apply's, the watchdog and the pending record
+	 * first, before the kernel changes (a rollback that cut the admin
+	 * off is put back even if moatd dies meanwhile): unless confirmed in
+	 * time, what was in force before comes back (what a pending confirm
+	 * would have come back to, when one waited; nothing when the entry
+	 * in force removed the table).  The entry restore_entry records is
+	 * cur.seq + 1. */
 	if (confirm_secs > 0) {
-		if (current(state, &now, err) == -1)
-			goto out;
 		memset(&pd2, 0, sizeof(pd2));
-		pd2.seq = now.seq;
-		pd2.prev = pending ? pd.prev : cur.seq;
+		pd2.seq = cur.seq + 1;
+		pd2.prev = pending ? pd.prev : cur.seq != 0 &&
+		    strcmp(cur.file, "-") != 0 ? cur.seq : 0;
 		pd2.deadline = time(NULL) + confirm_secs;
 		if ((pd2.pid = start_watchdog(state, &pd2, lock)) == -1 ||
 		    proc_start(pd2.pid, &pd2.start) == -1) {
-			strbuf_puts(err, "cannot start the confirm watchdog "
-			    "(the rollback is in force, unconfirmed: roll back "
-			    "again if it locked anyone out)");
+			strbuf_puts(err, "cannot start the confirm watchdog: "
+			    "nothing was restored");
 			goto out;
 		}
 		if (write_pending(state, &pd2, err) == -1) {
 			stop_watchdog(&pd2);
 			goto out;
 		}
+	}
+	/* (a rollback the history could not record still ends a confirm's
+	 * wait: the ruleset it would restore is not the one in force) */
+	if ((r = restore_entry(state, seq != 0 ? seq : cur.prev, "rollback",
+	    lock, msg, err, &loaded)) == -1 && !loaded) {
+		struct strbuf ignored;
+
+		/* nothing changed: the confirm that waited waits on */
+		strbuf_init(&ignored, 0);
+		if (confirm_secs > 0) {
+			stop_watchdog(&pd2);
+			if (pending)
+				(void)write_pending(state, &pd, &ignored);
+			else
+				(void)remove_pending(state, &ignored);
+		}
+		strbuf_free(&ignored);
+		goto out;
+	}
+	if (r == -1) {
+		struct strbuf ignored;
+
+		/* in the kernel, not recorded: with a confirm, its watchdog
+		 * puts back what was before at the deadline */
+		strbuf_init(&ignored, 0);
+		if (pending && (confirm_secs > 0 || remove_pending(state,
+		    &ignored) == 0))
+			stop_watchdog(&pd);
+		strbuf_free(&ignored);
+		goto out;
+	}
+	if (pending) {
+		if (confirm_secs == 0 && remove_pending(state, err) == -1)
+			goto out;
+		stop_watchdog(&pd);
+	}
+	if (confirm_secs > 0 && pd2.prev != 0)
 		strbuf_printf(msg, "moat: confirm within %u s, or entry %u "
 		    "comes back\n", confirm_secs, pd2.prev);
-	}
+	else if (confirm_secs > 0)
+		strbuf_printf(msg, "moat: confirm within %u s, or the table "
+		    "goes again, as it was\n", confirm_secs);
 	rc = 0;
 out:
 	close(lock);

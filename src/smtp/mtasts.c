@@ -293,6 +293,7 @@ struct entry {
 	char			 id[MTASTS_ID_MAX + 1];
 	long long		 expires;	/* ms, dns_now's clock */
 	long long		 stored;
+	unsigned		 uses;		/* lookups that found it */
 	struct mtasts_policy	 policy;
 };
 
@@ -442,13 +443,34 @@ lookup(const char *domain, long long now)
 	return NULL;
 }
 
+/* Whether a goes before b: one that is not enforce, then one found
+ * fewer times since it was stored (a domain mailed once), then the
+ * older. */
 static bool
 evict_before(const struct entry *a, const struct entry *b)
 {
 	bool ea = a->policy.mode == MTASTS_ENFORCE,
 	    eb = b->policy.mode == MTASTS_ENFORCE;
 
-	return ea != eb ? !ea : a->stored < b->stored;
+	if (ea != eb)
+		return !ea;
+	if ((a->uses > 0) != (b->uses > 0))
+		return a->uses == 0;
+	return a->stored < b->stored;
+}
+
+/* The expired entries gone; under pcache.mu. */
+static void
+purge(long long now)
+{
+	size_t i = 0;
+
+	while (i < pcache.n)
+		if (pcache.cache[i]->expires <= now) {
+			free(pcache.cache[i]);
+			pcache.cache[i] = pcache.cache[--pcache.n];
+		} else
+			i++;
 }
 
 static void
@@ -460,6 +482,8 @@ store(const char *domain, const char *id,
 
 	pthread_mutex_lock(&pcache.mu);
 	if ((e = lookup(domain, now)) == NULL) {
+		if (pcache.n == MTASTS_CACHE_MAX)
+			purge(now);
 		if (pcache.n == MTASTS_CACHE_MAX) {
 			/* the oldest, an enforce policy last: a client that
 			 * names many domains must not push out the policies
@@ -468,13 +492,15 @@ store(const char *domain, const char *id,
 				if (evict_before(pcache.cache[i],
 				    pcache.cache[old]))
 					old = i;
-			/* Full of enforce policies: the newcomer is not
-			 * kept (it applies to this mail all the same)
-			 * rather than push out one that protects mail, as
-			 * 1,024 domains of an attacker's would (review,
-			 * 2026-12-07). */
-			e = pcache.cache[old]->policy.mode == MTASTS_ENFORCE ?
-			    NULL : pcache.cache[old];
+			/* Full of enforce policies of domains mailed again:
+			 * the newcomer is not kept (it applies to this mail
+			 * all the same) rather than push out one that
+			 * protects mail, as 1,024 domains of an attacker's,
+			 * each mailed once, would (review, 2026-12-07); those
+			 * go first. */
+			e = pcache.cache[old]->policy.mode == MTASTS_ENFORCE &&
+			    pcache.cache[old]->uses > 0 ? NULL :
+			    pcache.cache[old];
 		} else if ((e = malloc(sizeof(*e))) != NULL)
 			pcache.cache[pcache.n++] = e;
 	}
@@ -483,6 +509,7 @@ store(const char *domain, const char *id,
 		snprintf(e->id, sizeof(e->id), "%s", id);
 		e->policy = *p;
 		e->stored = now;
+		e->uses = 0;
 		e->expires = now + (long long)p->max_age * 1000;
 	}
 	pthread_mutex_unlock(&pcache.mu);
@@ -505,6 +532,8 @@ mtasts_test_cached(const char *domain)
 
 	pthread_mutex_lock(&pcache.mu);
 	e = lookup(domain, dns_now());
+	if (e != NULL)
+		e->uses++;	/* as mtasts_get's lookup */
 	mode = e != NULL ? (int)e->policy.mode : -1;
 	pthread_mutex_unlock(&pcache.mu);
 	return mode;
@@ -523,6 +552,7 @@ mtasts_get(struct mtasts *m, const char *domain, long long deadline,
 
 	pthread_mutex_lock(&pcache.mu);
 	if ((e = lookup(domain, dns_now())) != NULL) {
+		e->uses++;
 		*p = e->policy;
 		memcpy(cached_id, e->id, sizeof(cached_id));
 		cached = true;

@@ -571,6 +571,8 @@ helo_reply(struct session *s)
 	if (s->r.code != 250 || s->r.len < 4 ||
 	    (eol = strstr(s->r.text, "\r\n")) == NULL)
 		return relay_reply(s);
+	if (eol - s->r.text <= 4)	/* a bare "250": a name of ours */
+		return say(s, "250 %s", s->conf->hostname);
 	return say(s, "250 %.*s", (int)(eol - s->r.text - 4), s->r.text + 4);
 }
 

@@ -38,4 +38,22 @@ ns gw "$MOAT" confirm || fail "confirm"
 sleep 3
 probe connected lan --from 192.168.50.11 198.51.100.25 25
 ns gw "$MOAT" confirm 2>/dev/null && fail "a second confirm found something"
+
+# A rollback with a confirm (as the console's always is): seed A back at
+# once, and unconfirmed, the open policy back by itself; confirmed, it
+# stays.  The watchdog and the pending record come before the kernel
+# changes.
+out=$(ns gw "$MOAT" rollback --confirm 2 2>&1) || fail "rollback --confirm: $out"
+case $out in *"confirm within 2 s, or entry"*) ;; *) fail "rollback --confirm says: $out" ;; esac
+[ -f "$MOAT_STATE_DIR/pending" ] || fail "no pending record after rollback --confirm"
+probe "timed out" lan --from 192.168.50.11 198.51.100.25 25
+sleep 3
+probe connected lan --from 192.168.50.11 198.51.100.25 25
+ns gw "$MOAT" history | tail -1 | grep -q revert || fail "the rollback was not reverted"
+[ -f "$MOAT_STATE_DIR/pending" ] && fail "the pending file is still there after the revert"
+ns gw "$MOAT" rollback --confirm 2 >/dev/null 2>&1 || fail "rollback --confirm 2"
+ns gw "$MOAT" confirm || fail "confirm the rollback"
+sleep 3
+probe "timed out" lan --from 192.168.50.11 198.51.100.25 25
+ns gw "$MOAT" history | tail -1 | grep -q rollback || fail "the confirmed rollback did not stay"
 finish

@@ -14,14 +14,32 @@
 #include "observe/audit.h"
 #include "scratch.h"
 
+static char top[64];		/* the scratch directory, one for all */
+
+/* A directory of its own under top for one test, in dir. */
+static void
+sub(const char *name, char *dir, size_t len)
+{
+	snprintf(dir, len, "%s/%s", top, name);
+	assert_int_equal(mkdir(dir, 0700), 0);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	scratch_make("audit", top, sizeof(top));
+	return 0;
+}
+
 static void
 test_detail_one_word(void **state)
 {
-	char dir[64];
+	char dir[128];
 	json_t *a;
 
 	(void)state;
-	scratch_make("audit", dir, sizeof(dir));
+	sub("words", dir, sizeof(dir));
 	audit_write(dir, "admin", "login",
 	    "10.0.0.1\n1700000000 root apply confirm=0");
 	audit_write(dir, "admin", "apply", "confirm=30");
@@ -43,13 +61,13 @@ test_detail_one_word(void **state)
 static void
 test_turns(void **state)
 {
-	char dir[64], path[128];
+	char dir[128], path[160];
 	struct stat st;
 	json_t *a;
 	size_t i;
 
 	(void)state;
-	scratch_make("audit-turn", dir, sizeof(dir));
+	sub("turns", dir, sizeof(dir));
 	for (i = 0; i < AUDIT_MAX / 20 + 10; i++)
 		audit_write(dir, "admin", "login", "192.168.50.10");
 	snprintf(path, sizeof(path), "%s/audit.log", dir);
@@ -71,5 +89,5 @@ main(void)
 		cmocka_unit_test(test_turns),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -590,16 +590,30 @@ test_cache_keeps_enforce(void **state)
 	p.mode = MTASTS_ENFORCE;
 	p.max_age = 86400;
 	mtasts_test_store("victim.example", &p);
+	/* mailed again: found */
+	assert_int_equal(mtasts_test_cached("victim.example"),
+	    MTASTS_ENFORCE);
 	for (i = 0; i < MTASTS_CACHE_MAX + 10; i++) {
 		snprintf(d, sizeof(d), "attacker%d.example", i);
 		mtasts_test_store(d, &p);
 	}
 	assert_int_equal(mtasts_test_cached("victim.example"),
 	    MTASTS_ENFORCE);
-	/* a testing policy goes before an enforce one: it still is room */
+	/* the attacker's, each mailed once, make room for newcomers: the
+	 * cache is never shut */
+	mtasts_test_store("new.example", &p);
+	assert_int_equal(mtasts_test_cached("new.example"), MTASTS_ENFORCE);
+	/* full of enforce policies mailed again: a testing newcomer is
+	 * not kept */
+	for (i = 0; i < MTASTS_CACHE_MAX + 10; i++) {
+		snprintf(d, sizeof(d), "attacker%d.example", i);
+		mtasts_test_cached(d);
+	}
 	p.mode = MTASTS_TESTING;
 	mtasts_test_store("testing.example", &p);
 	assert_int_equal(mtasts_test_cached("testing.example"), -1);
+	assert_int_equal(mtasts_test_cached("victim.example"),
+	    MTASTS_ENFORCE);
 #else
 	(void)state;
 	skip();
