@@ -10,9 +10,10 @@ prints one line.  WHAT:
           counters drawn;
   edit    a rule edit as the page makes it, best of 3: GET config, POST
           rules (a rule added in the middle: the config read, edited,
-          checked and saved), POST apply, GET policy (the page of the
-          rule, or all where the console has no pages), then DELETE of
-          that rule and POST apply again.  A request that fails is said
+          checked and saved), POST apply (with a confirm, as the page
+          sends) and POST confirm, GET policy (the page of the rule, or
+          all where the console has no pages), then DELETE of that rule
+          and POST apply and confirm again.  A request that fails is said
           with its status."""
 import sys
 import time
@@ -139,13 +140,19 @@ def edit():
                 "rule": rule, "position": pos}, headers=dict(
                     h, **{"If-Match": c["hash"]}))
             saved = r.json()["hash"]
-            timed("POST apply", "POST", "apply", json={}, headers=h)
+            # (with a confirm, as the page does; then confirmed)
+            timed("POST apply", "POST", "apply", json={"confirm": 600},
+                  headers=h)
+            timed("POST confirm", "POST", "confirm", json={}, headers=h)
             r = timed("GET policy", "GET", "policy?first=%d&count=1000" %
                       (pos - (pos - 1) % 1000))
             size = len(r.content)
             timed("DELETE rule", "DELETE", "rules/%d" % pos, json={},
                   headers=dict(h, **{"If-Match": saved}))
-            timed("POST apply again", "POST", "apply", json={}, headers=h)
+            timed("POST apply again", "POST", "apply",
+                  json={"confirm": 600}, headers=h)
+            timed("POST confirm again", "POST", "confirm", json={},
+                  headers=h)
     except RuntimeError as e:
         print(f"a rule edit of {N:,} rules: {e}")
         return
