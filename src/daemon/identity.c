@@ -97,10 +97,13 @@ identity_addr_key(const char *addr, char *key, size_t len)
 		snprintf(key, len, "%.63s", addr);
 }
 
+/* key's slot: found, free, or the one counting from longest ago, never
+ * keep (the other slot of the same login: the address's and the user's
+ * must be two). */
 static struct throttle *
-slot(struct identity *id, const char *key)
+slot(struct identity *id, const char *key, const struct throttle *keep)
 {
-	struct throttle *free_slot = NULL, *oldest = &id->slots[0];
+	struct throttle *free_slot = NULL, *oldest = NULL;
 	size_t i;
 
 	for (i = 0; i < THROTTLE_SLOTS; i++) {
@@ -108,9 +111,11 @@ slot(struct identity *id, const char *key)
 
 		if (strcmp(t->key, key) == 0)
 			return t;
+		if (t == keep)
+			continue;
 		if (t->key[0] == '\0' && free_slot == NULL)
 			free_slot = t;
-		if (t->first < oldest->first)
+		if (oldest == NULL || t->first < oldest->first)
 			oldest = t;
 	}
 	if (free_slot == NULL)
@@ -180,8 +185,8 @@ identity_login(struct identity *id, const char *users, const char *user,
 	snprintf(ukey, sizeof(ukey), "u %.*s", USER_MAX, user);
 	snprintf(kkey, sizeof(kkey), "%.*s %s", USER_MAX, user, ak);
 	known = known_slot(id, kkey, now, false) != NULL;
-	ta = slot(id, akey);
-	tu = slot(id, ukey);
+	ta = slot(id, akey, NULL);
+	tu = slot(id, ukey, ta);
 	if (blocked(ta, now) || (!known && (blocked(tu, now) ||
 	    blocked(&id->all, now))))
 		return 429;

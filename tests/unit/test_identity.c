@@ -250,6 +250,32 @@ test_addr_key(void **state)
 	assert_string_equal(k, "192.168.50.13");
 }
 
+/* A full table: the address's and the user's slots of one login stay
+ * two (the user's took the address's, just made, the one counting from
+ * longest ago: its first failure went uncounted). */
+static void
+test_full_table(void **state)
+{
+	struct identity *id = identity_new();
+	const struct session *s;
+	char addr[32], user[32];
+	int i;
+
+	(void)state;
+	/* 128 tries, each of its own address and user: 256 slots (the
+	 * overall throttle's block over by the time bob tries) */
+	for (i = 0; i < 128; i++) {
+		snprintf(addr, sizeof(addr), "10.20.%d.1", i);
+		snprintf(user, sizeof(user), "filler%d", i);
+		fail_n(id, user, addr, 1, 1000);
+	}
+	assert_int_equal(fail_n(id, "bob", "10.30.0.1", THROTTLE_ADDR, 1200),
+	    401);
+	assert_int_equal(identity_login(id, users, "admin", "right-pass-1",
+	    "10.30.0.1", 1201, &s), 429);
+	identity_free(id);
+}
+
 /* Anyone can fill the user's and the overall throttles with wrong
  * passwords; where the user has logged in before, only that address's
  * own throttle holds (a review, 2026-12-07: the admin was kept out). */
@@ -310,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_throttle_all),
 		cmocka_unit_test(test_addr_key),
 		cmocka_unit_test(test_known_address),
+		cmocka_unit_test(test_full_table),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
