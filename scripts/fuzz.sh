@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript|lintmemo|flowline]: fuzz with libFuzzer (clang), growing the
+# fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript|lintmemo|flowline|fwlog]: fuzz with libFuzzer (clang), growing the
 # target's corpus: conf, the config parser and compiler (fuzz/corpus);
 # smtp, a proxy session with both ends fuzzed (fuzz/corpus-smtp);
 # control, the console's requests to moatd's parent (fuzz/corpus-control);
@@ -12,7 +12,9 @@
 # parent checks it (fuzz/corpus-feedmsg); import, moat import of a
 # config.xml (fuzz/corpus-import); nfscript, moat's compiled nft text
 # read into its own nf_tables batch, never sent (fuzz/corpus-nfscript);
-# flowline, the replay's reader of flow lines (fuzz/corpus-flowline).
+# flowline, the replay's reader of flow lines (fuzz/corpus-flowline);
+# fwlog, a logged packet as the firewall log reads it: its headers, an
+# NFLOG message, a line of firewall.jsonl (fuzz/corpus-fwlog).
 # Needs clang and libclang-rt-14-dev.
 #
 # FUZZ_RUNS=N (the import and nfscript targets): N runs instead of
@@ -160,8 +162,16 @@ lintmemo)
 	fuzz_run "$out/fuzz_lintmemo" -max_len=4096 -timeout=10 \
 		-artifact_prefix=fuzz/ fuzz/corpus-lintmemo
 	;;
+fwlog)
+	clang -g -O1 -D_GNU_SOURCE -std=gnu11 -Isrc -I"$out/src" -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o "$out/fuzz_fwlog" fuzz/fuzz_fwlog.c \
+		src/observe/fwlog.c src/observe/logfile.c src/enforce/nflog.c src/output/*.c \
+		src/analyze/*.c src/base/*.c src/policy/*.c -lmnl -ljansson -lcrypt -pthread
+	fuzz_run "$out/fuzz_fwlog" -max_len=2048 -timeout=10 \
+		-artifact_prefix=fuzz/ fuzz/corpus-fwlog
+	;;
 *)
-	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript|lintmemo]" >&2
+	echo "usage: fuzz.sh [SECONDS] [conf|smtp|control|http|sync|tlspol|urllist|geoip|feedmsg|import|nfscript|lintmemo|flowline|fwlog]" >&2
 	exit 2
 	;;
 esac

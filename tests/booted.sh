@@ -309,9 +309,9 @@ grep -q '"virus"' "$root/var/log/moat/mail.jsonl" 2>/dev/null &&
 
 lp=$(ct pgrep -x moatd-log)
 st=$(ct cat "/proc/$lp/status" 2>/dev/null)
-echo "$st" | grep -q "^CapEff:	0000000000001000$" &&
+echo "$st" | grep -q "^CapEff:	0000000000000000$" &&
     [ "$(echo "$st" | awk '/^Uid:/ { print $2 }')" = "$(ct id -u moat-log)" ] &&
-	echo "ok: the firewall log runs as moat-log with CAP_NET_ADMIN alone" ||
+	echo "ok: the firewall log runs as moat-log, no capability left" ||
 	fail "the firewall log process: $(echo "$st" | grep -E '^(Uid|CapEff)')"
 
 # 6. A changed config by hand, and systemctl reload.

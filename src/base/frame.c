@@ -224,6 +224,28 @@ send_by(int fd, const char *p, size_t n, long long deadline)
 }
 
 int
+frame_send_by(int fd, const char *msg, size_t len, long long deadline)
+{
+	uint32_t h = htonl((uint32_t)len);
+
+	if (len > FRAME_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (send_by(fd, (const char *)&h, sizeof(h), deadline) == -1 ||
+	    send_by(fd, msg, len, deadline) == -1)
+		return -1;
+	return 0;
+}
+
+char *
+frame_recv_by(int fd, size_t max, size_t *len, long long deadline)
+{
+	return recv_frame(fd, max, false, NULL, len, deadline > 0 ? deadline :
+	    1);
+}
+
+int
 frame_send_id_by(int fd, uint32_t id, const char *msg, size_t len,
     long long deadline)
 {

@@ -18,6 +18,11 @@ int	 frame_send(int fd, const char *msg, size_t len);
  * end of the stream (errno 0) or on an error (errno). */
 char	*frame_recv(int fd, size_t max, size_t *len);
 
+/* The same, whole by deadline (clock_ms) or not at all: NULL or -1 with
+ * ETIMEDOUT past it, however little comes or goes each time. */
+char	*frame_recv_by(int fd, size_t max, size_t *len, long long deadline);
+int	 frame_send_by(int fd, const char *msg, size_t len, long long deadline);
+
 /* The same with a request id before the message. */
 int	 frame_send_id(int fd, uint32_t id, const char *msg, size_t len);
 char	*frame_recv_id(int fd, size_t max, uint32_t *id, size_t *len);

@@ -69,6 +69,17 @@ child_drop(const struct passwd *pw, int cap, char *err, size_t errlen)
 	return 0;
 }
 
+int
+child_caps_none(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	return syscall(SYS_capset, &h, d) == -1 ? -1 : 0;
+}
+
 void
 child_adopt(void)
 {

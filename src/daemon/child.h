@@ -34,6 +34,9 @@ struct child {
  * parent: the child's pid, or -1 (logged; tried again in 5 s).
  */
 pid_t	 child_fork(struct child *c, const int *keep, size_t nkeep);
+/* Every capability given up, for good (a child that needed one to open
+ * something, once it is open): 0, or -1 with errno. */
+int	 child_caps_none(void);
 /* In a child executed afresh after child_fork: its parent is the one it
  * has now (for child_drop's check that it is still there). */
 void	 child_adopt(void);

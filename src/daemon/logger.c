@@ -33,8 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/frame.h"
 #include "base/log.h"
+#include "daemon/child.h"
 #include "enforce/apply.h"
 #include "enforce/nflog.h"
 #include "enforce/nftc.h"
@@ -49,6 +51,7 @@
 #define COPY_BYTES	160	/* of each packet: its headers */
 #define ASK_SECS	2	/* for the parent's answer, at most */
 #define ASK_MAX		(16u << 20)	/* bytes of a config */
+#define ASK_MS		2000		/* a question's whole, in root */
 
 struct known {
 	unsigned	 seq;		/* the history's entry */
@@ -283,7 +286,13 @@ logger_answer(int fd, const char *state)
 	unsigned long long key = 0;
 	int rc = -1;
 
-	if ((q = frame_recv(fd, 24, &len)) == NULL)
+	/* The question whole within ASK_MS, and the answer sent within it
+	 * too: a logger taken over that sends a byte every 1.9 s (each read
+	 * within the socket's timeout) held root's loop for a minute a
+	 * question (review, 2026-12-07). */
+	long long deadline = clock_ms() + ASK_MS;
+
+	if ((q = frame_recv_by(fd, 24, &len, deadline)) == NULL)
 		return -1;
 	/* "hHASH" (16 hex digits), "eSEQ" (0: the entry in force) or "n". */
 	errno = 0;
@@ -321,8 +330,8 @@ logger_answer(int fd, const char *state)
 			break;
 		}
 	/* Too large: not named. */
-	if (frame_send(fd, strbuf_failed(&out) ? "" : strbuf_str(&out),
-	    strbuf_failed(&out) ? 0 : out.len) == 0)
+	if (frame_send_by(fd, strbuf_failed(&out) ? "" : strbuf_str(&out),
+	    strbuf_failed(&out) ? 0 : out.len, deadline + ASK_MS) == 0)
 		rc = 0;
 	free(q);
 	strbuf_free(&out);
@@ -401,6 +410,15 @@ logger_run(const struct logger_conf *c)
 		return 1;
 	}
 	strbuf_free(&err);
+	/* CAP_NET_ADMIN was for binding the group: reading it needs none,
+	 * and the process that parses everyone's packets keeps nothing
+	 * (review, 2026-12-07: it could have flushed the ruleset). */
+	if (child_caps_none() == -1) {
+		log_error("firewall log: giving up its capability: %s",
+		    strerror(errno));
+		nflog_close(n);
+		return 1;
+	}
 	if (L.ask != -1)
 		setsockopt(L.ask, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	logfile_init(&L.lf, c->dir, FWLOG_FILE, c->max, c->keep);

@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "observe/fwlog.h"
+
 #define LOGGER_USER	"moat-log"	/* the process's own user */
-#define LOGGER_RUN_SUBDIR "log"		/* its part of the run directory */
+#define LOGGER_RUN_SUBDIR FWLOG_RUN_SUBDIR	/* its part of the run directory */
 
 struct logger_conf {
 	const char	*dir;		/* the log directory */

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
@@ -168,7 +169,10 @@ nflog_parse(const void *msg, size_t len, struct nflog_pkt *pkt)
 
 	memset(pkt, 0, sizeof(*pkt));
 	memset(&a, 0, sizeof(a));
-	if (len < sizeof(*nlh) || !mnl_nlmsg_ok(nlh, (int)len) ||
+	/* (mnl_nlmsg_ok takes the length as an int: 2^31 passed; and libmnl
+	 * walks the attributes to the message's aligned end) */
+	if (len < sizeof(*nlh) || len > INT_MAX || nlh->nlmsg_len > len ||
+	    MNL_ALIGN(nlh->nlmsg_len) > len || !mnl_nlmsg_ok(nlh, (int)len) ||
 	    nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET) ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg))
 		return -1;

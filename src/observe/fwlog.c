@@ -1,11 +1,13 @@
 /* fwlog.c: the firewall log's records; see fwlog.h. */
 #include "observe/fwlog.h"
+#include "observe/logfile.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/addr.h"
@@ -161,8 +163,12 @@ parse_prefix(const char *prefix, struct fwlog_rec *r)
 		if (*end != '\0' || num <= 0 || num > 10000000)
 			return -1;
 		r->rule = (int)num;
-	} else if (what[0] == 'd' && what[1] != '\0')
+	} else if (what[0] == 'd' && what[1] != '\0') {
+		/* (any table may log to the group: its bytes made valid
+		 * UTF-8 without control bytes, for the JSON record) */
 		str_copy_utf8(r->iface, sizeof(r->iface), what + 1);
+		str_clean_utf8(r->iface);
+	}
 	else
 		return -1;
 	return 0;
@@ -342,12 +348,17 @@ fwlog_json(const struct fwlog_rec *r, struct strbuf *b)
 	strbuf_putc(b, '}');
 }
 
+/* The string k of o into out: whole characters, and a control byte made
+ * '?' (a line of the log file is printed to the admin's terminal by
+ * `moat log`: whatever wrote it, it cannot move the cursor or set the
+ * terminal's title). */
 static void
 get_str(json_t *o, const char *k, char *out, size_t len)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
-	snprintf(out, len, "%s", s != NULL ? s : "");
+	str_copy_utf8(out, len, s != NULL ? s : "");
+	str_clean_utf8(out);
 }
 
 static long long
@@ -516,15 +527,32 @@ fwlog_stats_write(const char *run, const struct fwlog_stats *st)
 	return rc;
 }
 
+#define STATS_MAX	65536	/* bytes of the logger's figures */
+
 int
 fwlog_stats_read(const char *run, struct fwlog_stats *st)
 {
 	char path[4200];
+	struct stat sb;
 	json_t *o;
+	FILE *fp;
 
 	memset(st, 0, sizeof(*st));
-	snprintf(path, sizeof(path), "%s/" FWLOG_STATS, run);
-	if ((o = json_load_file(path, 0, NULL)) == NULL)
+	/* Written by moat-log in its own directory: read there, a regular
+	 * file only (not through the link beside it, nor one the logger
+	 * left), and small. */
+	snprintf(path, sizeof(path), "%s/" FWLOG_RUN_SUBDIR "/" FWLOG_STATS,
+	    run);
+	if ((fp = logfile_open_read(path)) == NULL) {
+		/* (a run directory of before: the file itself) */
+		snprintf(path, sizeof(path), "%s/" FWLOG_STATS, run);
+		if ((fp = logfile_open_read(path)) == NULL)
+			return -1;
+	}
+	o = fstat(fileno(fp), &sb) == 0 && sb.st_size <= STATS_MAX ?
+	    json_loadf(fp, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+	fclose(fp);
+	if (o == NULL)
 		return -1;
 	get_str(o, "file", st->file, sizeof(st->file));
 	st->written = (uint64_t)get_int(o, "written", 0);

@@ -74,6 +74,9 @@ void	 fwlog_tcp_flags(unsigned flags, char *buf, size_t len);
 /* The firewall log's own figures, written by moatd's logger every second
  * (FWLOG_STATS in the run directory), read by moat status and metrics. */
 #define FWLOG_STATS	"firewall-log.json"
+/* The logger's own part of the run directory, where it writes them:
+ * FWLOG_STATS beside it is a link there, for readers of before. */
+#define FWLOG_RUN_SUBDIR "log"
 
 struct fwlog_stats {
 	char		 file[4096];	/* the log it writes */

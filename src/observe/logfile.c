@@ -2,6 +2,7 @@
 #include "observe/logfile.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -72,10 +73,22 @@ open_log(struct logfile *lf)
 		if (mkdir(dir, 0750) == -1 && errno != EEXIST)
 			return -1;
 	}
+	/* Never through a link, never a FIFO that would hold the writer,
+	 * and only a file of the writer's own: the log directory is shared
+	 * with the firewall log's process (review, 2026-12-07: it could
+	 * plant mail.jsonl while it was rotated). */
 	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0640);
+	    O_NOFOLLOW | O_NONBLOCK, 0640);
 	if (lf->fd == -1 || fstat(lf->fd, &st) == -1)
 		return -1;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    fcntl(lf->fd, F_SETFL, fcntl(lf->fd, F_GETFL) & ~O_NONBLOCK) ==
+	    -1) {
+		close(lf->fd);
+		lf->fd = -1;
+		errno = EPERM;
+		return -1;
+	}
 	lf->size = (uint64_t)st.st_size;
 	return 0;
 }
@@ -146,21 +159,60 @@ logfile_close(struct logfile *lf)
 	lf->fd = -1;
 }
 
+FILE *
+logfile_open_read(const char *path)
+{
+	struct stat st;
+	FILE *fp;
+	int fd;
+
+	/* Another process writes these files (moat-log, the proxy's
+	 * records): root reads them only as the regular files they should
+	 * be, never through a link it left, never a FIFO that would hold
+	 * the reader (review, 2026-12-07). */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	return fp;
+}
+
+/* A record's longest line: the longer are skipped (a file written by a
+ * process taken over could hold one line of gigabytes). */
+#define LINE_MAX_BYTES	(1u << 20)
+
 /* Lines of fp to fn; a last line without its newline is kept for later
  * (a writer may be in the middle of it): its offset is returned. */
 static long
 read_lines(FILE *fp, void (*fn)(void *, const char *), void *arg)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t got;
+	char *line = malloc(LINE_MAX_BYTES + 1);
 	long done = ftell(fp);
+	size_t n = 0;
+	bool skip = false;
+	int c;
 
-	while ((got = getline(&line, &cap, fp)) > 0) {
-		if (line[got - 1] != '\n')
-			break;
-		line[got - 1] = '\0';
-		fn(arg, line);
+	if (line == NULL)
+		return done;
+	while ((c = getc(fp)) != EOF) {
+		if (c != '\n') {
+			if (n < LINE_MAX_BYTES)
+				line[n++] = (char)c;
+			else
+				skip = true;
+			continue;
+		}
+		line[n] = '\0';
+		if (!skip)
+			fn(arg, line);
+		n = 0;
+		skip = false;
 		done = ftell(fp);
 	}
 	free(line);
@@ -180,7 +232,7 @@ logfile_read(const char *dir, const char *name,
 			snprintf(path, sizeof(path), "%s/%s.%d", dir, name, k);
 		else
 			snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if ((fp = fopen(path, "r")) == NULL)
+		if ((fp = logfile_open_read(path)) == NULL)
 			continue;
 		any = 1;
 		read_lines(fp, fn, arg);
@@ -220,7 +272,7 @@ logfile_follow(const char *dir, const char *name,
 			ino = st.st_ino;
 			pos = 0;
 		}
-		if (fp == NULL && (fp = fopen(path, "r")) != NULL)
+		if (fp == NULL && (fp = logfile_open_read(path)) != NULL)
 			fseek(fp, pos, SEEK_SET);
 		if (fp != NULL) {
 			clearerr(fp);

@@ -58,4 +58,9 @@ const char *logfile_dir(const char *configured);
 /* moatd's runtime directory: $MOAT_RUN_DIR, else LOG_RUN_DIR. */
 const char *logfile_run_dir(void);
 
+/* path opened to read only if it is a regular file (not through a
+ * symbolic link, never a FIFO or a device): another process writes the
+ * log files root reads.  NULL with errno. */
+FILE	*logfile_open_read(const char *path);
+
 #endif

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -23,6 +27,7 @@
 #include "daemon/logger.h"
 #include "enforce/nflog.h"
 #include "observe/fwlog.h"
+#include "observe/logfile.h"
 #include "policy/load.h"
 
 /* An IPv4 TCP SYN 192.168.50.12:41234 -> 198.51.100.25:25. */
@@ -446,6 +451,114 @@ test_logger_answer(void **state)
 }
 
 static void
+count_line(void *arg, const char *line)
+{
+	(void)line;
+	(*(int *)arg)++;
+}
+
+/* Root reads and writes files in a directory another process writes
+ * (review, 2026-12-07): a FIFO, a link, a file of another's are never
+ * read (a FIFO held the reader for ever) nor written. */
+static void
+test_files_of_others(void **state)
+{
+	char dir[] = "/tmp/moat-test-XXXXXX", path[256], cmd[300];
+	struct logfile lf;
+	int lines = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo.jsonl", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_null(logfile_open_read(path));		/* at once */
+	assert_int_equal(logfile_read(dir, "fifo.jsonl", count_line, &lines),
+	    -1);
+	snprintf(path, sizeof(path), "%s/link.jsonl", dir);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_null(logfile_open_read(path));
+	snprintf(path, sizeof(path), "%s/real.jsonl", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("{\"a\":1}\n{\"b\":2}\n", fp);
+	fclose(fp);
+	assert_int_equal(logfile_read(dir, "real.jsonl", count_line, &lines),
+	    0);
+	assert_int_equal(lines, 2);
+	/* a FIFO where a log is written: refused, at once */
+	logfile_init(&lf, dir, "fifo.jsonl", 1 << 20, 2);
+	assert_int_equal(logfile_append(&lf, "x\n", 2, 1), -1);
+	logfile_close(&lf);
+	/* a file of someone else's (root only can make one here) */
+	if (geteuid() == 0) {
+		snprintf(path, sizeof(path), "%s/theirs.jsonl", dir);
+		assert_non_null(fp = fopen(path, "w"));
+		fclose(fp);
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		logfile_init(&lf, dir, "theirs.jsonl", 1 << 20, 2);
+		assert_int_equal(logfile_append(&lf, "x\n", 2, 1), -1);
+		logfile_close(&lf);
+	}
+	logfile_init(&lf, dir, "mine.jsonl", 1 << 20, 2);
+	assert_int_equal(logfile_append(&lf, "x\n", 2, 1), 0);
+	logfile_close(&lf);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A logger taken over that sends its question a byte at a time (each
+ * within the socket's timeout) holds the root parent no longer than the
+ * question's whole deadline (it held it a minute a question). */
+static void
+test_answer_drip(void **state)
+{
+	const char q[] = { 0, 0, 0, 17, 'h', '0', '0', '0', '0', '0', '0',
+	    '0', '0', '0', '0', '0', '0', '0', '0', 'a', 'a' };
+	struct timeval tv = { .tv_sec = 2 };
+	struct timespec t0, t1;
+	int sp[2];
+	pid_t pid;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	setsockopt(sp[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if ((pid = fork()) == 0) {
+		close(sp[0]);
+		for (i = 0; i < sizeof(q); i++) {
+			if (write(sp[1], &q[i], 1) != 1)
+				_exit(0);
+			usleep(400000);
+		}
+		_exit(0);
+	}
+	close(sp[1]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(logger_answer(sp[0], "/nonexistent"), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 4);
+	close(sp[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* A line of the log read back (moat log prints it to root's terminal):
+ * control bytes in its strings are made '?' (found by fuzz_fwlog). */
+static void
+test_parse_controls(void **state)
+{
+	struct fwlog_rec r;
+
+	(void)state;
+	assert_int_equal(fwlog_parse("{\"time\":\"2026-12-07T12:00:00.000Z\","
+	    "\"action\":\"deny\",\"rule\":2,\"file\":\"a\\u001b]0;x\\u0007\","
+	    "\"interface\":\"W\\u0008AN\",\"proto\":\"tcp\","
+	    "\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\"}", &r), 0);
+	assert_string_equal(r.file, "a?]0;x?");
+	assert_string_equal(r.iface, "W?AN");
+}
+
+static void
 test_utf8_helpers(void **state)
 {
 	char out[8], s[] = "ok\xc3 \xff\x01\xe2\x82\xac\xed\xa0\x80!";
@@ -472,6 +585,9 @@ main(void)
 		cmocka_unit_test(test_record_roundtrip),
 		cmocka_unit_test(test_rule_id_prefix),
 		cmocka_unit_test(test_logger_answer),
+		cmocka_unit_test(test_files_of_others),
+		cmocka_unit_test(test_answer_drip),
+		cmocka_unit_test(test_parse_controls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
