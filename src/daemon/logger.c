@@ -22,6 +22,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -442,4 +444,43 @@ logger_run(const struct logger_conf *c)
 			write_stats(&L);
 		}
 	}
+}
+
+int
+logger_main(int argc, char **argv)
+{
+	struct logger_conf c;
+	struct passwd *pw = NULL;
+	char err[512], *end;
+	int t = 0;
+	socklen_t tl = sizeof(t);
+
+	child_exec_named("moatd-log");
+	if (argc != 5 || getsockopt(3, SOL_SOCKET, SO_TYPE, &t, &tl) == -1 ||
+	    t != SOCK_STREAM) {
+		fprintf(stderr, "moatd: " LOGGER_ARG " is moatd's own (its "
+		    "firewall log)\n");
+		return 2;
+	}
+	child_adopt();
+	if (strcmp(argv[4], "v") == 0)
+		log_set_verbose(true);
+	if (getuid() == 0 && ((pw = getpwnam(LOGGER_USER)) == NULL ||
+	    child_drop(pw, CAP_NET_ADMIN, err, sizeof(err)) == -1)) {
+		log_error("firewall log: %s", pw == NULL ? "no user "
+		    LOGGER_USER " to run as" : err);
+		return 1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.dir = argv[0];
+	errno = 0;
+	c.max = strtoull(argv[1], &end, 10);
+	if (*end != '\0' || errno != 0)
+		return 2;
+	c.keep = (unsigned)strtoul(argv[2], &end, 10);
+	if (*end != '\0')
+		return 2;
+	c.run = argv[3];
+	c.ask = 3;
+	return logger_run(&c);
 }

@@ -8,6 +8,7 @@
 #include "observe/fwlog.h"
 
 #define LOGGER_USER	"moat-log"	/* the process's own user */
+#define LOGGER_ARG	"--log-process"	/* moatd's, for the logger */
 #define LOGGER_RUN_SUBDIR FWLOG_RUN_SUBDIR	/* its part of the run directory */
 
 struct logger_conf {
@@ -42,5 +43,11 @@ int	 logger_answer(int fd, const char *state);
 /* Read the firewall log group and write its records, until killed.
  * Returns an exit status when it cannot start (the group is taken). */
 int	 logger_run(const struct logger_conf *c);
+
+/* The logger, moatd executed with LOGGER_ARG and argv the rest of its
+ * arguments (the log directory, max, keep, the run directory, "v" or
+ * "-"), its channel to the parent on 3: as LOGGER_USER keeping only
+ * CAP_NET_ADMIN, until logger_run has bound NFLOG.  Its exit status. */
+int	 logger_main(int argc, char **argv);
 
 #endif

@@ -30,6 +30,7 @@
  * acknowledged, the clients retry.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <pwd.h>
@@ -253,6 +254,7 @@ static int logger_ask = -1;		/* its questions, our end */
 static long long logger_mend;		/* child_now: no restart for a
 					   closed channel before */
 static struct logger_conf log_conf;
+static int logger_exe = -1;		/* moatd's own image, for the logger */
 static char log_dir[4096], log_run[4200];
 
 static void
@@ -294,19 +296,41 @@ start_logger(void)
 		log_error("firewall log: socketpair: %s", strerror(errno));
 		return;
 	}
-	switch (child_fork(&logger, &sp[1], 1)) {
+	if (logger_exe == -1 && (logger_exe = open("/proc/self/exe",
+	    O_RDONLY | O_CLOEXEC)) == -1) {
+		log_error("firewall log: /proc/self/exe: %s; not started",
+		    strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	}
+	switch (child_fork(&logger, (const int[]){ sp[1], logger_exe }, 2)) {
 	case -1:
 		close(sp[0]);
 		close(sp[1]);
 		return;
-	case 0:
-		if (pw != NULL && child_drop(pw, CAP_NET_ADMIN, err,
-		    sizeof(err)) == -1) {
-			log_error("firewall log: %s", err);
+	case 0: {
+		/* moatd afresh (logger_main): the process that parses
+		 * everyone's packets holds nothing of ours (the HA secret,
+		 * the console's sessions); its channel on 3. */
+		char max[32], keep[16];
+		char *const argv[] = { "moatd-log", LOGGER_ARG,
+		    (char *)log_conf.dir, max, keep, (char *)log_conf.run,
+		    log_verbose() ? "v" : "-", NULL };
+		int s = fcntl(sp[1], F_DUPFD_CLOEXEC, 10), e = fcntl(logger_exe,
+		    F_DUPFD_CLOEXEC, 10), mine[] = { 3, e };
+
+		snprintf(max, sizeof(max), "%llu",
+		    (unsigned long long)log_conf.max);
+		snprintf(keep, sizeof(keep), "%u", log_conf.keep);
+		if (s == -1 || e == -1 || dup2(s, 3) == -1 ||
+		    fds_keep(mine, 2) == -1)
 			_exit(1);
-		}
-		log_conf.ask = sp[1];
-		_exit(logger_run(&log_conf));
+		fexecve(e, argv, environ);
+		log_error("firewall log: the logger process: %s",
+		    strerror(errno));
+		_exit(127);
+	}
 	}
 	close(sp[1]);
 	/* A logger that does not read its answer, or sends half a
@@ -626,6 +650,8 @@ main(int argc, char **argv)
 		_exit(feedd_main());	/* as before the exec: no atexit */
 	if (argc == 2 && strcmp(argv[1], PROBED_ARG) == 0)
 		_exit(probed_main());
+	if (argc >= 2 && strcmp(argv[1], LOGGER_ARG) == 0)
+		_exit(logger_main(argc - 2, argv + 2));
 	if (argc >= 2 && strcmp(argv[1], WEB_ARG) == 0)
 		_exit(web_main(argc - 2, argv + 2));
 	if (argc >= 2 && strcmp(argv[1], PROXY_ARG) == 0)
