@@ -100,6 +100,16 @@ esac
 [ "$(python3 "$here/memgrep.py" "$web" 'secret "shared secret"')" = absent ] &&
 	echo "ok: the HA secret is not in the console's memory" ||
 	fail "the HA secret is in the console's memory"
+# And the firewall log, which parses everyone's packets.
+lg=$(child moatd-log)
+[ -n "$lg" ] || lg=none
+case $(tr '\0' ' ' <"/proc/$lg/cmdline" 2>&1) in
+"moatd-log --log-process "*) echo "ok: moatd-log is moatd executed again" ;;
+*) fail "moatd-log's command line: $(tr '\0' ' ' <"/proc/$lg/cmdline" 2>&1)" ;;
+esac
+[ "$(python3 "$here/memgrep.py" "$lg" 'secret "shared secret"')" = absent ] &&
+	echo "ok: the HA secret is not in the firewall log's memory" ||
+	fail "the HA secret is in the firewall log's memory"
 # The firewall log: NFLOG, and its channel to ask the parent for configs.
 check "the firewall log (moatd-log)" "$(child moatd-log)" $log netlink:12 \
     unix
