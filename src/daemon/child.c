@@ -86,6 +86,60 @@ child_adopt(void)
 	parent = getppid();
 }
 
+int
+child_exe(void)
+{
+	static int exe = -1;
+
+	if (exe == -1)
+		exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	return exe;
+}
+
+int
+child_exec(const char *what, const int *fds, size_t n, char *const argv[])
+{
+	int hi[CHILD_EXEC_FDS], keep[CHILD_EXEC_FDS + 1], e;
+	size_t i;
+
+	/* Each out of the way first (any may be on 3 and up), then in its
+	 * place; the copies and all else closed by fds_keep, the image's by
+	 * the exec. */
+	if (n > CHILD_EXEC_FDS || child_exe() == -1 ||
+	    (e = fcntl(child_exe(), F_DUPFD_CLOEXEC, 3 + (int)n)) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + (int)n)) == -1)
+			goto fail;
+	for (i = 0; i < n; i++) {
+		if (dup2(hi[i], 3 + (int)i) == -1)
+			goto fail;
+		keep[i] = 3 + (int)i;
+	}
+	keep[n] = e;
+	if (fds_keep(keep, n + 1) == -1)
+		goto fail;
+	fexecve(e, argv, environ);
+fail:
+	log_error("%s: moatd executed again: %s", what, strerror(errno));
+	return 127;
+}
+
+int
+child_exec_own(bool ok, const char *arg, const char *what,
+    const char *verbose)
+{
+	if (!ok) {
+		fprintf(stderr, "moatd: %s is moatd's own (its %s)\n", arg,
+		    what);
+		return 2;
+	}
+	child_adopt();
+	if (verbose != NULL && strcmp(verbose, "v") == 0)
+		log_set_verbose(true);
+	return 0;
+}
+
 void
 child_exec_named(const char *proc)
 {
@@ -103,17 +157,15 @@ child_exec_begin(const char *proc, const char *what, const char *arg,
     int type, const char *user)
 {
 	struct passwd *pw = NULL;
-	char err[512];
-	int t = 0;
+	char err[512], its[64];
+	int t = 0, rc;
 	socklen_t tl = sizeof(t);
 
 	child_exec_named(proc);
-	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &t, &tl) == -1 || t != type) {
-		fprintf(stderr, "moatd: %s is moatd's own (its %s process)\n",
-		    arg, what);
-		return 2;
-	}
-	child_adopt();
+	snprintf(its, sizeof(its), "%s process", what);
+	if ((rc = child_exec_own(getsockopt(3, SOL_SOCKET, SO_TYPE, &t,
+	    &tl) == 0 && t == type, arg, its, NULL)) != 0)
+		return rc;
 	if (getuid() == 0 && (pw = getpwnam(user)) == NULL) {
 		log_error("%s: no user '%s' to run as", what, user);
 		return 1;

@@ -40,6 +40,23 @@ int	 child_caps_none(void);
 /* In a child executed afresh after child_fork: its parent is the one it
  * has now (for child_drop's check that it is still there). */
 void	 child_adopt(void);
+/* moatd's own image, /proc/self/exe, opened at the first call (moatd's
+ * main makes it: the executable this moatd runs, even once a package
+ * replaces the file), close-on-exec; -1 with errno. */
+int	 child_exe(void);
+/* In a child of child_fork (whose keep had fds and child_exe()): moatd
+ * executed afresh with argv, fds[0..n) on 3, 4, ... and nothing else
+ * open but 0-2.  Returns only when that failed (logged, what naming the
+ * child): the status to _exit with. */
+#define CHILD_EXEC_FDS	32
+int	 child_exec(const char *what, const int *fds, size_t n,
+	    char *const argv[]);
+/* In a child moatd executed afresh, once named and its descriptors
+ * checked (ok): when not, a word on standard error (arg is moatd's own,
+ * what names the child) and 2; else adopted by its parent, verbose when
+ * verbose is "v" (NULL: as it is), and 0. */
+int	 child_exec_own(bool ok, const char *arg, const char *what,
+	    const char *verbose);
 /* A child moatd executed afresh (proc: its name in ps): named, and
  * moatd's signal handlers made a child's (HUP ignored, TERM and INT
  * end it). */

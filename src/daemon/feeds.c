@@ -61,7 +61,6 @@ static char *conf_text;		/* the config the process gets */
 static size_t conf_len;
 static uint32_t gen;
 static int sock = -1;
-static int exe = -1;		/* moatd's executable, for the process */
 static struct frame_in in;
 
 void
@@ -69,10 +68,6 @@ feeds_init(const char *state, const char *run)
 {
 	state_dir = state;
 	run_dir = run;
-	/* The executable this moatd runs, even if a new package replaces
-	 * the file meanwhile. */
-	if ((exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1)
-		log_warn("feeds: /proc/self/exe: %s", strerror(errno));
 }
 
 int
@@ -149,7 +144,7 @@ start(void)
 		feedd.next = child_now() + 60000;
 		return;
 	}
-	if (exe == -1) {
+	if (child_exe() == -1) {
 		log_error("feeds: /proc/self/exe could not be opened at the "
 		    "start: no feed process; fqdn, url and country objects "
 		    "keep what they hold");
@@ -159,23 +154,13 @@ start(void)
 		log_error("feeds: socketpair: %s", strerror(errno));
 		return;
 	}
-	switch (child_fork(&feedd, (const int[]){ sp[1], exe }, 2)) {
+	switch (child_fork(&feedd, (const int[]){ sp[1], child_exe() }, 2)) {
 	case -1:
 		close(sp[0]);
 		close(sp[1]);
 		return;
-	case 0: {
-		/* Out of the way of 3 first: either may be it. */
-		int s = fcntl(sp[1], F_DUPFD_CLOEXEC, 10), e = fcntl(exe,
-		    F_DUPFD_CLOEXEC, 10), keep[] = { 3, e };
-
-		if (s == -1 || e == -1 || dup2(s, 3) == -1 ||
-		    fds_keep(keep, 2) == -1)
-			_exit(1);
-		fexecve(e, argv, environ);
-		log_error("feeds: the feed process: %s", strerror(errno));
-		_exit(127);
-	}
+	case 0:
+		_exit(child_exec("feeds", &sp[1], 1, argv));
 	}
 	close(sp[1]);
 	sock = sp[0];

@@ -88,7 +88,6 @@ static struct target def[2];		/* [0] IPv4, [1] IPv6 */
 static struct table tables[2 * (1 + GW_MAX * 2 + GW_GROUP_MAX)];
 static size_t ntables;
 static int sock = -1;
-static int exe = -1;
 static bool have_user;		/* PROBE_USER, looked up at each config */
 static long long written;	/* ms: the status file, last */
 static bool dirty;		/* a state changed since */
@@ -97,8 +96,6 @@ void
 gateways_init(const char *run)
 {
 	run_dir = run;
-	if ((exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1)
-		log_warn("gateways: /proc/self/exe: %s", strerror(errno));
 }
 
 int
@@ -604,7 +601,7 @@ start(void)
 		probed.next = child_now() + 60000;
 		return;
 	}
-	if (exe == -1) {
+	if (child_exe() == -1) {
 		log_error("gateways: /proc/self/exe could not be opened at "
 		    "the start: no probes; the gateways are taken as up");
 		return;
@@ -636,7 +633,7 @@ start(void)
 		goto fail;
 	}
 	keep[0] = sp[1];
-	keep[1] = exe;
+	keep[1] = child_exe();
 	memcpy(keep + 2, fds, ngw * sizeof(int));
 	switch (child_fork(&probed, keep, ngw + 2)) {
 	case -1:

@@ -23,6 +23,7 @@
 #include "base/fds.h"
 #include "base/frame.h"
 #include "base/log.h"
+#include "daemon/child.h"
 #include "enforce/apply.h"
 #include "ha/engines.h"
 #include "ha/peer.h"
@@ -74,7 +75,6 @@ static struct {
 	int		 hello_fd, push_fd;	/* their answers */
 	int		 fifo;
 	int		 sync_ctl;	/* to the sync link's server */
-	int		 exe;		/* moatd's own executable, for it */
 	struct frame_in	 sync_in;
 	char		 sync_key[ADDR_STRLEN + 256];	/* what it serves with */
 	char		 fifo_buf[4096];
@@ -95,7 +95,7 @@ static struct {
 	size_t		 nvip;
 } ha = {
 	.hello = -1, .push = -1, .ctcmd = -1, .fifo = -1, .sync_ctl = -1,
-	.hello_fd = -1, .push_fd = -1, .exe = -1,
+	.hello_fd = -1, .push_fd = -1,
 };
 
 static int
@@ -629,7 +629,7 @@ start_syncd(void)
 	int sp[2], lfd;
 	pid_t pid;
 
-	if (ha.exe == -1 || sync_user() == NULL ||
+	if (child_exe() == -1 || sync_user() == NULL ||
 	    (lfd = open_listener()) == -1)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -638,19 +638,10 @@ start_syncd(void)
 	}
 	if ((pid = fork()) == 0) {
 		char *const argv[] = { "moatd-sync", HANODE_SYNC_ARG, NULL };
-		/* Out of the way of 3 and 4 first: any of them may be one. */
-		int a = fcntl(lfd, F_DUPFD_CLOEXEC, 10), b = fcntl(sp[1],
-		    F_DUPFD_CLOEXEC, 10), exe = fcntl(ha.exe, F_DUPFD_CLOEXEC,
-		    10), keep[] = { 3, 4, exe };
+		int mine[] = { lfd, sp[1] };
 
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (a == -1 || b == -1 || exe == -1 || dup2(a, 3) == -1 ||
-		    dup2(b, 4) == -1)
-			_exit(1);
-		fds_keep(keep, 3);
-		fexecve(exe, argv, environ);
-		log_error("ha: the sync link's server: %s", strerror(errno));
-		_exit(127);
+		_exit(child_exec("ha: the sync link's server", mine, 2, argv));
 	}
 	close(lfd);
 	close(sp[1]);
@@ -1013,10 +1004,6 @@ hanode_init(const char *state_dir, const char *run_dir, hanode_apply_fn apply)
 	snprintf(dir, sizeof(dir), "%s/ha", state_dir);
 	ha_files_init(&ha.f, dir);
 	ha.apply = apply;
-	/* The executable this moatd runs, even if a new package replaces the
-	 * file meanwhile. */
-	if ((ha.exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1)
-		log_warn("ha: /proc/self/exe: %s", strerror(errno));
 	ha.keepalived = (struct sup){ .name = "keepalived", .pid = -1,
 	    .start = start_keepalived, .exited = keepalived_exited };
 	ha.conntrackd = (struct sup){ .name = "conntrackd", .pid = -1,

@@ -452,19 +452,14 @@ logger_main(int argc, char **argv)
 	struct logger_conf c;
 	struct passwd *pw = NULL;
 	char err[512], *end;
-	int t = 0;
+	int t = 0, rc;
 	socklen_t tl = sizeof(t);
 
 	child_exec_named("moatd-log");
-	if (argc != 5 || getsockopt(3, SOL_SOCKET, SO_TYPE, &t, &tl) == -1 ||
-	    t != SOCK_STREAM) {
-		fprintf(stderr, "moatd: " LOGGER_ARG " is moatd's own (its "
-		    "firewall log)\n");
-		return 2;
-	}
-	child_adopt();
-	if (strcmp(argv[4], "v") == 0)
-		log_set_verbose(true);
+	if ((rc = child_exec_own(argc == 5 && getsockopt(3, SOL_SOCKET,
+	    SO_TYPE, &t, &tl) == 0 && t == SOCK_STREAM, LOGGER_ARG,
+	    "firewall log", argv[4])) != 0)
+		return rc;
 	if (getuid() == 0 && ((pw = getpwnam(LOGGER_USER)) == NULL ||
 	    child_drop(pw, CAP_NET_ADMIN, err, sizeof(err)) == -1)) {
 		log_error("firewall log: %s", pw == NULL ? "no user "

@@ -254,7 +254,6 @@ static int logger_ask = -1;		/* its questions, our end */
 static long long logger_mend;		/* child_now: no restart for a
 					   closed channel before */
 static struct logger_conf log_conf;
-static int logger_exe = -1;		/* moatd's own image, for the logger */
 static char log_dir[4096], log_run[4200];
 
 static void
@@ -296,15 +295,14 @@ start_logger(void)
 		log_error("firewall log: socketpair: %s", strerror(errno));
 		return;
 	}
-	if (logger_exe == -1 && (logger_exe = open("/proc/self/exe",
-	    O_RDONLY | O_CLOEXEC)) == -1) {
+	if (child_exe() == -1) {
 		log_error("firewall log: /proc/self/exe: %s; not started",
 		    strerror(errno));
 		close(sp[0]);
 		close(sp[1]);
 		return;
 	}
-	switch (child_fork(&logger, (const int[]){ sp[1], logger_exe }, 2)) {
+	switch (child_fork(&logger, (const int[]){ sp[1], child_exe() }, 2)) {
 	case -1:
 		close(sp[0]);
 		close(sp[1]);
@@ -317,19 +315,11 @@ start_logger(void)
 		char *const argv[] = { "moatd-log", LOGGER_ARG,
 		    (char *)log_conf.dir, max, keep, (char *)log_conf.run,
 		    log_verbose() ? "v" : "-", NULL };
-		int s = fcntl(sp[1], F_DUPFD_CLOEXEC, 10), e = fcntl(logger_exe,
-		    F_DUPFD_CLOEXEC, 10), mine[] = { 3, e };
 
 		snprintf(max, sizeof(max), "%llu",
 		    (unsigned long long)log_conf.max);
 		snprintf(keep, sizeof(keep), "%u", log_conf.keep);
-		if (s == -1 || e == -1 || dup2(s, 3) == -1 ||
-		    fds_keep(mine, 2) == -1)
-			_exit(1);
-		fexecve(e, argv, environ);
-		log_error("firewall log: the logger process: %s",
-		    strerror(errno));
-		_exit(127);
+		_exit(child_exec("firewall log", &sp[1], 1, argv));
 	}
 	}
 	close(sp[1]);
@@ -701,6 +691,11 @@ main(int argc, char **argv)
 		    "on another port the proxy gets none of it, and it is "
 		    "held back (never passed unscanned)", tproxy_port,
 		    NFTC_TPROXY_PORT);
+	/* The executable this moatd runs, for the children it executes
+	 * afresh, even if a new package replaces the file meanwhile. */
+	if (child_exe() == -1)
+		log_warn("/proc/self/exe: %s: no child moatd executed afresh "
+		    "will start", strerror(errno));
 	proxy_init(conf_path, run_user, tproxy_port);
 	web_init(&(struct web_hooks){ .conf = conf_path, .apply = web_apply,
 	    .load = served });

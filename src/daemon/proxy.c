@@ -60,7 +60,6 @@ static int nlisteners;
 static struct child proxy = CHILD_INIT("proxy", "moatd-smtp");
 static int ctl = -1;			/* the config pipe, our end */
 static int events = -1;			/* the proxy's events, our end */
-static int exe = -1;			/* moatd's own image, for the proxy */
 static char *text;			/* the config in force */
 static size_t textlen;
 
@@ -138,7 +137,7 @@ event_line(char *line)
 	}
 }
 
-void
+bool
 proxy_events(void)
 {
 	size_t at = 0;
@@ -149,16 +148,16 @@ proxy_events(void)
 	 * writes without end must not hold the root loop (its signals, the
 	 * console, the other children) in here. */
 	if (events == -1)
-		return;
+		return false;
 	n = read(events, events_buf + events_len, sizeof(events_buf) - 1 -
 	    events_len);
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
 		close(events);	/* the proxy is gone */
 		events = -1;
-		return;
+		return false;
 	}
 	if (n < 0)
-		return;
+		return false;
 	events_len += (size_t)n;
 	events_buf[events_len] = '\0';
 	while ((nl = memchr(events_buf + at, '\n', events_len - at)) != NULL) {
@@ -170,6 +169,7 @@ proxy_events(void)
 	events_len -= at;
 	if (events_len == sizeof(events_buf) - 1)
 		events_len = 0;		/* a line too long: dropped */
+	return true;
 }
 
 /* The figures to the state directory, at most once a second (unless
@@ -401,8 +401,7 @@ start_proxy(void)
 		log_info("proxy: pipe: %s", strerror(errno));
 		return;
 	}
-	if (exe == -1 && (exe = open("/proc/self/exe", O_RDONLY |
-	    O_CLOEXEC)) == -1) {
+	if (child_exe() == -1) {
 		log_error("proxy: /proc/self/exe: %s; not starting the proxy",
 		    strerror(errno));
 		close(fds[0]);
@@ -419,7 +418,7 @@ start_proxy(void)
 	modes[i] = '\0';
 	keep[i++] = fds[0];
 	keep[i++] = evp[1];
-	keep[i++] = exe;
+	keep[i++] = child_exe();
 	switch (child_fork(&proxy, keep, (size_t)i)) {
 	case -1:
 		close(fds[0]);
@@ -430,30 +429,19 @@ start_proxy(void)
 	case 0: {
 		/* moatd afresh: nothing of the parent's memory (the config's
 		 * HA secret, the console's sessions, the users file) is the
-		 * proxy's, which parses what the Internet sends.  Its
-		 * descriptors moved out of the way of 3 and up first: any of
-		 * them may be one of those. */
+		 * proxy's, which parses what the Internet sends.  Its pipes
+		 * on 3 and 4, its listeners from 5. */
 		char *const argv[] = { "moatd-smtp", PROXY_ARG,
 		    (char *)run_user, (char *)conf_path, scratch, modes,
 		    log_verbose() ? "v" : "-", NULL };
-		int up[SERVER_LISTEN_MAX + 3], k, e;
+		int mine[SERVER_LISTEN_MAX + 2], k;
 
-		e = fcntl(exe, F_DUPFD_CLOEXEC, 64);
-		up[0] = fcntl(fds[0], F_DUPFD_CLOEXEC, 64);
-		up[1] = fcntl(evp[1], F_DUPFD_CLOEXEC, 64);
+		mine[0] = fds[0];
+		mine[1] = evp[1];
 		for (k = 0; k < nlisteners; k++)
-			up[2 + k] = fcntl(listeners[k].fd, F_DUPFD_CLOEXEC, 64);
-		for (k = 0; k < 2 + nlisteners; k++)
-			if (up[k] == -1 || dup2(up[k], 3 + k) == -1)
-				_exit(1);
-		for (k = 0; k < 2 + nlisteners; k++)
-			up[k] = 3 + k;
-		up[k++] = e;
-		if (e == -1 || fds_keep(up, (size_t)k) == -1)
-			_exit(1);
-		fexecve(e, argv, environ);
-		log_error("proxy: the proxy process: %s", strerror(errno));
-		_exit(127);
+			mine[2 + k] = listeners[k].fd;
+		_exit(child_exec("proxy", mine, 2 + (size_t)nlisteners,
+		    argv));
 	}
 	}
 	close(fds[0]);
@@ -670,8 +658,8 @@ proxy_stop(void)
 	/* what the proxy said last (its mail records), as far as a few
 	 * hundred kB: the pipe's content, not what a process that kept its
 	 * end may go on writing */
-	for (i = 0; i < 64 && events != -1; i++)
-		proxy_events();
+	for (i = 0; i < 64 && proxy_events(); i++)
+		;
 	mstats.sessions = 0;
 	mstats_dirty = true;
 	mail_save(true);
@@ -685,20 +673,14 @@ proxy_main(int argc, char **argv)
 	struct passwd *pw = NULL;
 	struct stat st;
 	char err[256];
-	int n, i;
+	int n, i, rc;
 
 	child_exec_named("moatd-smtp");
 	n = argc == 5 ? (int)strlen(argv[3]) : -1;
-	if (n < 0 || n > SERVER_LISTEN_MAX || fstat(3, &st) == -1 ||
-	    !S_ISFIFO(st.st_mode) || fstat(4, &st) == -1 ||
-	    !S_ISFIFO(st.st_mode)) {
-		fprintf(stderr, "moatd: " PROXY_ARG " is moatd's own (its SMTP "
-		    "proxy)\n");
-		return 2;
-	}
-	child_adopt();
-	if (strcmp(argv[4], "v") == 0)
-		log_set_verbose(true);
+	if ((rc = child_exec_own(n >= 0 && n <= SERVER_LISTEN_MAX &&
+	    fstat(3, &st) == 0 && S_ISFIFO(st.st_mode) && fstat(4, &st) == 0 &&
+	    S_ISFIFO(st.st_mode), PROXY_ARG, "SMTP proxy", argv[4])) != 0)
+		return rc;
 	if (getuid() == 0 && (pw = getpwnam(argv[0])) == NULL) {
 		log_error("proxy: no user '%s' to run as", argv[0]);
 		return 1;

@@ -20,9 +20,10 @@ void	 proxy_init(const char *conf, const char *user, int tproxy_port);
 int	 proxy_install(const struct policy *p);
 /* How many listeners are open (0: no proxy runs). */
 int	 proxy_listeners(void);
-/* The proxy's events to poll (-1: none), and reading them. */
+/* The proxy's events to poll (-1: none), and reading them: one read a
+ * call; whether it read any. */
 int	 proxy_events_fd(void);
-void	 proxy_events(void);
+bool	 proxy_events(void);
 /* Each turn of the loop: reap, restart when due, save the figures. */
 void	 proxy_tick(void);
 /* Stop the proxy and close its listeners; the figures saved. */

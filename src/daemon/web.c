@@ -58,7 +58,6 @@ struct probe_out {
 };
 
 static int web_ctl = -1;		/* to the console, our end */
-static int exe = -1;			/* moatd's own image, for the console */
 static char web_key[512];		/* what it serves: restart on change */
 static struct control_env web_env;
 static unsigned web_gen;		/* which channel: one per start */
@@ -234,8 +233,7 @@ web_configure(const struct policy *p)
 	}
 	keep[0] = fd;
 	keep[1] = sp[1];
-	if (exe == -1 && (exe = open("/proc/self/exe", O_RDONLY |
-	    O_CLOEXEC)) == -1) {
+	if (child_exe() == -1) {
 		log_error("console: /proc/self/exe: %s: not started; tried "
 		    "again in a minute", strerror(errno));
 		close(fd);
@@ -244,7 +242,7 @@ web_configure(const struct policy *p)
 		web.next = child_now() + 60000;
 		return;
 	}
-	keep[2] = exe;
+	keep[2] = child_exe();
 	switch (child_fork(&web, keep, 3)) {
 	case -1:
 		close(fd);
@@ -260,16 +258,9 @@ web_configure(const struct policy *p)
 		    p->console.user, (char *)(root != NULL ? root :
 		    MOAT_WEB_ROOT), p->console.cert, p->console.key,
 		    log_verbose() ? "v" : "-", NULL };
-		int l = fcntl(fd, F_DUPFD_CLOEXEC, 10), c = fcntl(sp[1],
-		    F_DUPFD_CLOEXEC, 10), e = fcntl(exe, F_DUPFD_CLOEXEC, 10),
-		    mine[] = { 3, 4, e };
+		int mine[] = { fd, sp[1] };
 
-		if (l == -1 || c == -1 || e == -1 || dup2(l, 3) == -1 ||
-		    dup2(c, 4) == -1 || fds_keep(mine, 3) == -1)
-			_exit(1);
-		fexecve(e, argv, environ);
-		log_error("console: the console process: %s", strerror(errno));
-		_exit(127);
+		_exit(child_exec("console", mine, 2, argv));
 	}
 	}
 	close(sp[1]);
@@ -470,40 +461,32 @@ web_main(int argc, char **argv)
 	struct console_conf cc = { .listen_fd = 3, .ctl = 4 };
 	struct passwd *pw;
 	struct stat st;
-	char *cert, *keypem;
-	int t = 0;
+	char *cert, *keypem, err[256];
+	int t = 0, rc;
 	socklen_t tl = sizeof(t);
 
 	child_exec_named("moatd-web");
-	if (argc != 5 || fstat(3, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-	    getsockopt(4, SOL_SOCKET, SO_TYPE, &t, &tl) == -1 ||
-	    t != SOCK_STREAM) {
-		fprintf(stderr, "moatd: " WEB_ARG " is moatd's own (its "
-		    "console)\n");
-		return 2;
-	}
-	child_adopt();
-	if (strcmp(argv[4], "v") == 0)
-		log_set_verbose(true);
+	if ((rc = child_exec_own(argc == 5 && fstat(3, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && getsockopt(4, SOL_SOCKET, SO_TYPE, &t,
+	    &tl) == 0 && t == SOCK_STREAM, WEB_ARG, "console", argv[4])) != 0)
+		return rc;
 	/* The certificate and key read while root (the key is root's),
-	 * then no capabilities at all, its own user. */
+	 * then no capabilities at all, its own user (child_drop: and no
+	 * new privileges, the parent still there). */
 	cert = slurp(argv[2]);
 	keypem = slurp(argv[3]);
 	if ((pw = getpwnam(argv[0])) == NULL) {
 		log_error("console: no user '%s' to run as", argv[0]);
 		return 1;
 	}
-	if (cert == NULL || keypem == NULL || setgroups(0, NULL) == -1 ||
-	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		log_error("console: cannot start as %s: %s", argv[0],
-		    strerror(errno));
+	if (cert == NULL || keypem == NULL) {
+		log_error("console: its certificate or key cannot be read");
 		return 1;
 	}
-	/* The change of user cleared the parent-death signal. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() == 1)
+	if (child_drop(pw, -1, err, sizeof(err)) == -1) {
+		log_error("console: cannot start as %s: %s", argv[0], err);
 		return 1;
+	}
 	cc.root = argv[1];
 	cc.cert_pem = cert;
 	cc.key_pem = keypem;
