@@ -437,30 +437,36 @@ addr_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 }
 
 void
+addr_sockaddr_host(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const struct sockaddr_in6 *in6 = (const void *)ss;
+	char host[INET6_ADDRSTRLEN];
+
+	host[0] = '\0';
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    ss)->sin_addr, host, sizeof(host));
+	else if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host,
+		    sizeof(host));	/* IPv4-mapped: said as IPv4 */
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+	snprintf(buf, len, "%s", host[0] != '\0' ? host : "?");
+}
+
+void
 addr_sockaddr_format(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];
-	unsigned port = 0;
 
-	host[0] = '\0';
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)ss;
-
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-		snprintf(buf, len, "%s:%u", host, port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-		/* IPv4-mapped: say it as IPv4 */
-		if (strncmp(host, "::ffff:", 7) == 0 && strchr(host + 7, '.'))
-			snprintf(buf, len, "%s:%u", host + 7, port);
-		else
-			snprintf(buf, len, "[%s]:%u", host, port);
-	} else
+	addr_sockaddr_host(ss, host, sizeof(host));
+	if (strcmp(host, "?") == 0)
 		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%u" :
+		    "%s:%u", host, ntohs(((const struct sockaddr_in *)(const
+		    void *)ss)->sin_port));
 }
 
 bool

@@ -79,6 +79,9 @@ struct iset addr_lit_set(struct arena *a, const struct addr_lit *lit);
 void	 addr_format(u128 a, char *buf, size_t len);
 /* addr_format, and the length of what it wrote (without its NUL). */
 size_t	 addr_format_len(u128 a, char *buf, size_t len);
+/* A socket address's host alone (IPv4-mapped IPv6 as IPv4), or "?". */
+void	 addr_sockaddr_host(const struct sockaddr_storage *ss, char *buf,
+	    size_t len);
 /* A socket address as "HOST:PORT", "[IPv6]:PORT" (IPv4-mapped IPv6 as
  * IPv4), or "?". */
 void	 addr_sockaddr_format(const struct sockaddr_storage *ss, char *buf,

@@ -278,6 +278,31 @@ file_read(const char *path, size_t max, size_t *len)
 	return buf;
 }
 
+int
+file_open_regular(const char *path, int flags)
+{
+	struct stat st;
+	int fd, saved;
+
+	/* O_NONBLOCK: opening a FIFO with no writer does not wait. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 char *
 file_read_regular(const char *path, size_t max, size_t *len)
 {
@@ -287,15 +312,10 @@ file_read_regular(const char *path, size_t max, size_t *len)
 	ssize_t n;
 	int fd, saved;
 
-	/* O_NONBLOCK: opening a FIFO with no writer does not wait. */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+	if ((fd = file_open_regular(path, 0)) == -1)
 		return NULL;
 	if (fstat(fd, &st) == -1)
 		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
 	if ((uint64_t)st.st_size > max) {
 		errno = EFBIG;
 		goto fail;

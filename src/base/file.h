@@ -74,6 +74,10 @@ void	 file_set_abandon(struct file_set *fs);
 /* The whole of path (malloc'd, NUL-terminated, its length in *len), or
  * NULL with errno (EFBIG over max bytes). */
 char	*file_read(const char *path, size_t max, size_t *len);
+/* path opened to read (close-on-exec, blocking) only if it is a regular
+ * file: a FIFO, a device or a directory is refused at once (EINVAL),
+ * never waited on; flags adds to open's (O_NOFOLLOW).  -1 with errno. */
+int	 file_open_regular(const char *path, int flags);
 /* file_read of a regular file only: a FIFO, a device or a directory is
  * refused at once (EINVAL), never waited on.  For paths a config names
  * that a less privileged user may have written (a url object's file). */

@@ -160,13 +160,10 @@ add(struct name *nm)
 	return any ? &nm->addr[first] : NULL;
 }
 
-/* fqdn_answer, of family fam's addresses only when fam is not FAM_NONE
- * (the other's question failed: why), the other family's kept as they
- * are and the name failing still. */
-static void
-answer(struct fqdn *f, size_t i, long long now, const u128 *addrs,
-    size_t n, uint32_t ttl, unsigned min_ttl_s, unsigned max_ttl_s,
-    enum addr_family fam, const char *why)
+void
+fqdn_answer_family(struct fqdn *f, size_t i, long long now,
+    const u128 *addrs, size_t n, uint32_t ttl, unsigned min_ttl_s,
+    unsigned max_ttl_s, enum addr_family fam, const char *why)
 {
 	struct name *nm;
 	unsigned t = clamp(ttl, min_ttl_s, max_ttl_s);
@@ -218,16 +215,8 @@ void
 fqdn_answer(struct fqdn *f, size_t i, long long now, const u128 *addrs,
     size_t n, uint32_t ttl, unsigned min_ttl_s, unsigned max_ttl_s)
 {
-	answer(f, i, now, addrs, n, ttl, min_ttl_s, max_ttl_s, FAM_NONE,
-	    NULL);
-}
-
-void
-fqdn_answer_family(struct fqdn *f, size_t i, long long now,
-    const u128 *addrs, size_t n, uint32_t ttl, unsigned min_ttl_s,
-    unsigned max_ttl_s, enum addr_family fam, const char *why)
-{
-	answer(f, i, now, addrs, n, ttl, min_ttl_s, max_ttl_s, fam, why);
+	fqdn_answer_family(f, i, now, addrs, n, ttl, min_ttl_s, max_ttl_s,
+	    FAM_NONE, NULL);
 }
 
 void

@@ -46,7 +46,7 @@ void		 fqdn_answer(struct fqdn *f, size_t i, long long now,
 /* fqdn_answer of one family's question (fam: FAM_V4 for A, FAM_V6 for
  * AAAA) when the other's failed (why): that family's addresses are
  * replaced, the other's kept as they are, and the name stays failing
- * (why), due again at now + min_ttl_s. */
+ * (why), due again at now + min_ttl_s.  FAM_NONE: fqdn_answer. */
 void		 fqdn_answer_family(struct fqdn *f, size_t i, long long now,
 		    const u128 *addrs, size_t n, uint32_t ttl,
 		    unsigned min_ttl_s, unsigned max_ttl_s,

@@ -76,24 +76,15 @@ peer_sock_addr(int fd, bool local, char out[PEER_ADDR_LEN])
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
 	int rc = local ? getsockname(fd, (struct sockaddr *)&ss, &sl) :
 	    getpeername(fd, (struct sockaddr *)&ss, &sl);
 
 	out[0] = '\0';
-	if (rc == -1)
+	if (rc == -1 || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
 		return -1;
-	if (ss.ss_family == AF_INET)
-		return inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->
-		    sin_addr, out, PEER_ADDR_LEN) != NULL ? 0 : -1;
-	if (ss.ss_family != AF_INET6)
-		return -1;
-	/* an IPv4 peer of a listener on [::] is the IPv4 address */
-	if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-		return inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], out,
-		    PEER_ADDR_LEN) != NULL ? 0 : -1;
-	return inet_ntop(AF_INET6, &in6->sin6_addr, out, PEER_ADDR_LEN) !=
-	    NULL ? 0 : -1;
+	/* (an IPv4 peer of a listener on [::] as its IPv4 address) */
+	addr_sockaddr_host(&ss, out, PEER_ADDR_LEN);
+	return 0;
 }
 
 /* Wait for fd to be ready for events until the deadline: 0, or -1
@@ -504,10 +495,7 @@ peer_policy_hash(const struct policy *p)
 	memset(&copy.ha, 0, sizeof(copy.ha));
 	/* nor what each node's root sets for itself (peer_rebase keeps
 	 * them): two nodes that differ there hold the same policy */
-	copy.logging.directory = copy.console.user = copy.console.cert =
-	    copy.console.key = copy.console.users = "-";
-	copy.logging.metrics_file = copy.av.tls_cert = copy.av.tls_key =
-	    copy.av.tls_ca_file = copy.av.trust_anchor = NULL;
+	policy_blank_privileged(&copy);
 	strbuf_init(&b, 0);
 	printer_policy(&copy, &b);
 	h = fnv1a(strbuf_str(&b), b.len);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/strbuf.h"
 
 #define RETRY_SECS	2	/* after a failure: the disk is not asked
@@ -162,7 +163,6 @@ logfile_close(struct logfile *lf)
 FILE *
 logfile_open_read(const char *path)
 {
-	struct stat st;
 	FILE *fp;
 	int fd;
 
@@ -170,16 +170,10 @@ logfile_open_read(const char *path)
 	 * records): root reads them only as the regular files they should
 	 * be, never through a link it left, never a FIFO that would hold
 	 * the reader (review, 2026-12-07). */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
+	if ((fd = file_open_regular(path, O_NOFOLLOW)) == -1)
 		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1 ||
-	    (fp = fdopen(fd, "r")) == NULL) {
+	if ((fp = fdopen(fd, "r")) == NULL)
 		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
 	return fp;
 }
 

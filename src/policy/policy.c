@@ -2,6 +2,7 @@
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -679,56 +680,79 @@ policy_av_tls_upstream_name(enum av_tls_upstream u)
 	return u <= AV_TLS_UP_VERIFY ? name[u] : "dane";
 }
 
-static bool
-differ(const char *a, const char *b)
+/* The settings that name a file, a user or a secret of a privileged
+ * process, each a string of struct policy: one list for what the
+ * console may not change, what a node keeps of its own in an HA pair,
+ * and what the pair's policy hash leaves out. */
+static const struct privileged {
+	size_t		 off;
+	const char	*name;
+} privileged[] = {
+	{ offsetof(struct policy, logging.metrics_file),
+	    "logging { metrics-file }" },
+	{ offsetof(struct policy, logging.directory), "logging { directory }" },
+	{ offsetof(struct policy, console.user), "console { user }" },
+	{ offsetof(struct policy, console.cert), "console { certificate }" },
+	{ offsetof(struct policy, console.key), "console { key }" },
+	{ offsetof(struct policy, console.users), "console { users }" },
+	/* The parent reads these for the proxy, which then holds (or
+	 * serves) what they name. */
+	{ offsetof(struct policy, av.tls_cert),
+	    "antivirus { smtp-tls-certificate }" },
+	{ offsetof(struct policy, av.tls_key), "antivirus { smtp-tls-key }" },
+	{ offsetof(struct policy, av.tls_ca_file),
+	    "antivirus { smtp-tls-ca-file }" },
+	{ offsetof(struct policy, av.trust_anchor),
+	    "antivirus { dnssec-trust-anchor }" },
+	{ offsetof(struct policy, ha.secret), "ha { secret }" },
+};
+
+static char **
+privileged_at(struct policy *p, size_t i)
 {
-	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+	return (char **)(void *)((char *)p + privileged[i].off);
+}
+
+static char *
+privileged_of(const struct policy *p, size_t i)
+{
+	return *(char *const *)(const void *)((const char *)p +
+	    privileged[i].off);
 }
 
 const char *
 policy_privileged_change(const struct policy *was, const struct policy *now)
 {
-	if (differ(was->logging.metrics_file, now->logging.metrics_file))
-		return "logging { metrics-file }";
-	if (differ(was->logging.directory, now->logging.directory))
-		return "logging { directory }";
-	if (differ(was->console.user, now->console.user))
-		return "console { user }";
-	if (differ(was->console.cert, now->console.cert))
-		return "console { certificate }";
-	if (differ(was->console.key, now->console.key))
-		return "console { key }";
-	if (differ(was->console.users, now->console.users))
-		return "console { users }";
-	/* The parent reads these for the proxy, which then holds (or
-	 * serves) what they name. */
-	if (differ(was->av.tls_cert, now->av.tls_cert))
-		return "antivirus { smtp-tls-certificate }";
-	if (differ(was->av.tls_key, now->av.tls_key))
-		return "antivirus { smtp-tls-key }";
-	if (differ(was->av.tls_ca_file, now->av.tls_ca_file))
-		return "antivirus { smtp-tls-ca-file }";
-	if (differ(was->av.trust_anchor, now->av.trust_anchor))
-		return "antivirus { dnssec-trust-anchor }";
-	if (differ(was->ha.secret, now->ha.secret))
-		return "ha { secret }";
+	const char *a, *b;
+	size_t i;
+
+	for (i = 0; i < sizeof(privileged) / sizeof(privileged[0]); i++) {
+		a = privileged_of(was, i);
+		b = privileged_of(now, i);
+		if ((a == NULL) != (b == NULL) || (a != NULL &&
+		    strcmp(a, b) != 0))
+			return privileged[i].name;
+	}
 	return NULL;
 }
 
 void
 policy_keep_privileged(struct policy *now, const struct policy *was)
 {
-	now->logging.metrics_file = was->logging.metrics_file;
-	now->logging.directory = was->logging.directory;
-	now->console.user = was->console.user;
-	now->console.cert = was->console.cert;
-	now->console.key = was->console.key;
-	now->console.users = was->console.users;
-	now->av.tls_cert = was->av.tls_cert;
-	now->av.tls_key = was->av.tls_key;
-	now->av.tls_ca_file = was->av.tls_ca_file;
-	now->av.trust_anchor = was->av.trust_anchor;
-	now->ha.secret = was->ha.secret;
+	size_t i;
+
+	for (i = 0; i < sizeof(privileged) / sizeof(privileged[0]); i++)
+		*privileged_at(now, i) = privileged_of(was, i);
+}
+
+void
+policy_blank_privileged(struct policy *p)
+{
+	static char blank[] = "-";
+	size_t i;
+
+	for (i = 0; i < sizeof(privileged) / sizeof(privileged[0]); i++)
+		*privileged_at(p, i) = blank;
 }
 
 struct gateway *

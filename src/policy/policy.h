@@ -657,6 +657,9 @@ const char	*policy_privileged_change(const struct policy *was,
  * from the HA peer may not bring (doc/design/ha.md). */
 void		 policy_keep_privileged(struct policy *now,
 		    const struct policy *was);
+/* Every one of those settings "-" (pointers to a constant: p is only
+ * printed): what the HA pair's policy hash compares without them. */
+void		 policy_blank_privileged(struct policy *p);
 /* The object or service with this name, or NULL. */
 struct object	*policy_object(const struct policy *p, const char *name);
 struct service	*policy_service(const struct policy *p, const char *name);

@@ -354,12 +354,6 @@ fetch(struct mtasts *m, const char *domain, long long deadline, char **out,
 {
 	char url[DNS_NAME_MAX + 64], ctype[128];
 
-	/* (a host name cut to fit would be another's) */
-	if (strlen(domain) + 8 >= DNS_NAME_MAX) {
-		str_say(why, whylen, "mta-sts.%s: a name longer than DNS "
-		    "allows", domain);
-		return -1;
-	}
 	snprintf(url, sizeof(url), "https://mta-sts.%s/.well-known/mta-sts.txt",
 	    domain);
 	if (https_fetch(m->https, url, deadline, MTASTS_BODY_MAX, out, outlen,

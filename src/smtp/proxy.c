@@ -1005,7 +1005,6 @@ send_message(struct session *s, const char *header)
 	}
 	if (smtpdata_end(&w) == -1)
 		goto done;
-	smtpio_write_deadline(&s->up, 0);
 	s->up.timeout = FINAL_TIMEOUT;
 	smtpio_deadline(&s->up, smtpio_now() + FINAL_TIMEOUT * 1000);
 	rc = smtpio_read_reply(&s->up, &s->r) == SMTPIO_OK ? 0 : -1;

@@ -156,14 +156,18 @@ smtpio_write(struct smtpio *c, const void *p, size_t n)
 	if (c->armed == -1)
 		arm(c);		/* the send timeout, set once */
 	while (n > 0) {
-		long long now = smtpio_now(), until = now +
-		    (long long)c->timeout * 1000;
+		long long until = 0;
 		ssize_t w;
 
-		if (c->wdeadline != 0) {
-			if (now >= c->wdeadline)
+		/* (the clock read only where a deadline is: a write's
+		 * whole, or TLS's, which has no socket timeout) */
+		if (c->wdeadline != 0 || c->tls != NULL) {
+			long long now = smtpio_now();
+
+			until = now + (long long)c->timeout * 1000;
+			if (c->wdeadline != 0 && now >= c->wdeadline)
 				return SMTPIO_TIMEOUT;
-			if (c->wdeadline < until)
+			if (c->wdeadline != 0 && c->wdeadline < until)
 				until = c->wdeadline;
 		}
 		if (c->tls != NULL) {
