@@ -64,9 +64,26 @@ struct tracer {
 	u128			 src;		/* the packet's source: only the
 						   first event has its headers */
 	bool			 have_src;
+	int			 l4proto;	/* --proto's number, -1: none */
 };
 
 static volatile sig_atomic_t stop;
+
+/* The protocol number of --proto (a name or a number), or -1. */
+static int
+trace_l4proto(const char *proto)
+{
+	const struct proto_info *pi;
+	unsigned n;
+
+	if (proto == NULL)
+		return -1;
+	if (strcmp(proto, "ipv6-icmp") == 0)
+		return 58;
+	if ((pi = builtin_proto_by_name(proto)) != NULL)
+		return pi->number;
+	return flow_parse_number(proto, 255, &n) == 0 ? (int)n : -1;
+}
 
 static void
 on_signal(int sig)
@@ -222,28 +239,25 @@ static void
 packet_line(struct tracer *T, const struct nftrace_ev *ev)
 {
 	struct fwlog_rec r;
-	uint8_t buf[128];
-	size_t n = ev->nhlen < sizeof(buf) ? ev->nhlen : sizeof(buf), m = 0;
 	char dev[IF_NAMESIZE] = "?";
 	const char *zone = NULL;
 	struct strbuf b;
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
-	memcpy(buf, ev->nh, n);
-	if (ev->th != NULL) {
-		m = ev->thlen < sizeof(buf) - n ? ev->thlen : sizeof(buf) - n;
-		memcpy(buf + n, ev->th, m);
-	}
 	if (ev->iif != 0)
 		if_indextoname(ev->iif, dev);
 	for (i = 0; T->p != NULL && i < T->p->niface; i++)
 		if (strcmp(T->p->ifaces[i]->device, dev) == 0)
 			zone = T->p->ifaces[i]->name;
 	strbuf_init(&b, 0);
-	if (fwlog_headers(buf, n + m, &r) == 0) {
+	if (ev->nh != NULL && fwlog_headers_apart(ev->nh, ev->nhlen, ev->th,
+	    ev->thlen, T->l4proto, &r) == 0) {
 		snprintf(r.in, sizeof(r.in), "%s", zone ? zone : dev);
 		fwlog_packet_text(&r, &b);
+		if (r.proto == -1)
+			strbuf_puts(&b, " (IPv6 extension headers hide it "
+			    "from trace: give --proto)");
 	}
 	printf("packet %u (trace %08x): %s\n", T->npackets, ev->id,
 	    b.len > 0 ? strbuf_str(&b) : "?");
@@ -728,6 +742,7 @@ cmd_trace(int argc, char **argv)
 	    proto ? proto : "", secs, count);
 	fflush(stdout);
 	T.count = count;
+	T.l4proto = trace_l4proto(proto);
 	end = clock_ms() + (long long)secs * 1000;
 	while (!stop && clock_ms() < end) {
 		struct pollfd pfd = { .fd = nftrace_fd(tr), .events = POLLIN };

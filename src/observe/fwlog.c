@@ -58,19 +58,38 @@ transport(const uint8_t *p, size_t len, struct fwlog_rec *r)
 	}
 }
 
-int
-fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r)
+/* Whether IPv6 next header h is an extension header walked to the
+ * transport's: hop-by-hop, routing, destination options, fragment. */
+static bool
+ext_header(int h)
+{
+	return h == 0 || h == 43 || h == 60 || h == 44;
+}
+
+/*
+ * The network header at p (len bytes) into r: addresses, length and
+ * protocol.  *thoff is where the transport header starts, 0 when there
+ * is none to read: a later fragment, or IPv6 extension headers that go
+ * on past len, which hide the protocol (r->proto is then -1).  whole:
+ * the bytes are the packet's, so an IPv4 header longer than len is not
+ * one; else the kernel may have cut the header (a trace's).  -1 when it
+ * is not an IP header or too short for its addresses.
+ */
+static int
+network(const uint8_t *p, size_t len, bool whole, struct fwlog_rec *r,
+    size_t *thoff)
 {
 	size_t hl;
 	int i;
 
 	r->proto = -1;
 	r->icmp_type = r->icmp_code = -1;
+	*thoff = 0;
 	if (len < 1)
 		return -1;
 	if (p[0] >> 4 == 4) {
 		if (len < 20 || (hl = (size_t)(p[0] & 0x0f) * 4) < 20 ||
-		    hl > len)
+		    (whole && hl > len))
 			return -1;
 		r->length = (unsigned)p[2] << 8 | p[3];
 		r->proto = p[9];
@@ -80,7 +99,7 @@ fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r)
 		    (u128)p[18] << 8 | p[19]);
 		/* A later fragment has no transport header. */
 		if (((p[6] & 0x1f) << 8 | p[7]) == 0)
-			transport(p + hl, len - hl, r);
+			*thoff = hl;
 		return 0;
 	}
 	if (p[0] >> 4 != 6 || len < 40)
@@ -93,14 +112,13 @@ fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r)
 	}
 	r->proto = p[6];
 	hl = 40;
-	/* Extension headers: hop-by-hop, routing, destination options,
-	 * fragment (a later fragment: no transport header). */
-	while (r->proto == 0 || r->proto == 43 || r->proto == 60 ||
-	    r->proto == 44) {
+	while (ext_header(r->proto)) {
 		size_t ext;
 
-		if (hl + 8 > len)
+		if (hl + 8 > len) {
+			r->proto = -1;
 			return 0;
+		}
 		if (r->proto == 44) {
 			if (((p[hl + 2] << 8 | p[hl + 3]) & 0xfff8) != 0) {
 				r->proto = p[hl];
@@ -113,7 +131,36 @@ fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r)
 		hl += ext;
 	}
 	if (hl <= len)
-		transport(p + hl, len - hl, r);
+		*thoff = hl;
+	return 0;
+}
+
+int
+fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r)
+{
+	size_t thoff;
+
+	if (network(p, len, true, r, &thoff) == -1)
+		return -1;
+	if (thoff != 0)
+		transport(p + thoff, len - thoff, r);
+	return 0;
+}
+
+int
+fwlog_headers_apart(const uint8_t *nh, size_t nhlen, const uint8_t *th,
+    size_t thlen, int l4proto, struct fwlog_rec *r)
+{
+	size_t thoff;
+	bool hidden;
+
+	if (network(nh, nhlen, false, r, &thoff) == -1)
+		return -1;
+	hidden = r->proto == -1;
+	if (hidden)
+		r->proto = l4proto;
+	if (th != NULL && (thoff != 0 || (hidden && r->proto >= 0)))
+		transport(th, thlen, r);
 	return 0;
 }
 
@@ -326,8 +373,10 @@ fwlog_json(const struct fwlog_rec *r, struct strbuf *b)
 	key(b, "proto");
 	if (pi != NULL)
 		json_put_string(b, pi->name);
-	else
+	else if (r->proto >= 0)
 		strbuf_printf(b, "%d", r->proto);
+	else
+		strbuf_puts(b, "null");
 	addr_format(r->src, buf, sizeof(buf));
 	key(b, "src");
 	json_put_string(b, buf);
@@ -486,8 +535,10 @@ fwlog_packet_text(const struct fwlog_rec *r, struct strbuf *b)
 	endpoint(b, r->dst, r->has_ports, r->dport);
 	if (pi != NULL)
 		strbuf_printf(b, " %s", pi->name);
-	else
+	else if (r->proto >= 0)
 		strbuf_printf(b, " proto %d", r->proto);
+	else
+		strbuf_puts(b, " protocol not seen");
 	if (r->proto == 6) {
 		fwlog_tcp_flags(r->tcp_flags, buf, sizeof(buf));
 		strbuf_printf(b, " %s", buf);

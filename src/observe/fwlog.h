@@ -50,8 +50,17 @@ struct fwlog_rec {
  * indexes. */
 int	 fwlog_from_packet(const struct nflog_pkt *pkt, struct fwlog_rec *r);
 /* The headers of a packet from its IP header on (the parser alone,
- * bounds checked): 0, or -1 when they cannot be read. */
+ * bounds checked): 0, or -1 when they cannot be read.  The protocol is
+ * -1 when IPv6 extension headers go on past len. */
 int	 fwlog_headers(const uint8_t *p, size_t len, struct fwlog_rec *r);
+/* The same from the network header and the transport header apart, as
+ * a trace event gives them: the kernel cuts the first at 40 bytes and
+ * finds the second itself, past IPv4 options and IPv6 extension headers
+ * (th NULL: none).  l4proto: the protocol when the extension headers
+ * hide it (the trace's --proto), else -1. */
+int	 fwlog_headers_apart(const uint8_t *nh, size_t nhlen,
+	    const uint8_t *th, size_t thlen, int l4proto,
+	    struct fwlog_rec *r);
 /* Rule number (from r's rule id when it has one), line, file, comment and
  * zones from config p (file: the name it was applied from), which has r's
  * hash, or r's rule id (the caller sets r->hash to p's).  -1 when p has no

@@ -169,6 +169,49 @@ esac
 ns gw nft list table inet moat | grep -q "chain trace_" &&
 	fail "a marking chain is left: $(ns gw nft list table inet moat | grep "chain trace_")"
 
+# The kernel gives a trace the network header cut at 40 bytes and the
+# transport header apart: the ports are still the packet's behind 40
+# bytes of IPv4 options and behind an IPv6 destination options header,
+# whose protocol --proto names (without it, trace says it cannot see it).
+cat >"$tmp/opts.py" <<'PY'
+import socket, sys
+if ":" in sys.argv[1]:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    # 48 bytes: next header (the kernel's), length 5, a PadN of 44
+    s.setsockopt(socket.IPPROTO_IPV6, 59, bytes([0, 5, 1, 44]) + bytes(44))
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # 40 bytes of options: record route of nine slots, a no-op
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS,
+                 bytes([7, 39, 4]) + bytes(36) + bytes([1]))
+s.bind((sys.argv[1], 40000))
+s.sendto(b"x", (sys.argv[2], 53))
+PY
+out=$(trace opt4 lan python3 "$tmp/opts.py" 192.168.50.12 198.51.100.25 -- \
+	--src 192.168.50.12 --dst 198.51.100.25)
+echo "$out"
+case $out in
+*"packet 1 (trace "*"): LAN 192.168.50.12:40000 -> 198.51.100.25:53 udp"*)
+	echo "ok: the ports behind 40 bytes of IPv4 options" ;;
+*) fail "trace of a packet with IPv4 options" ;;
+esac
+out=$(trace opt6 lan python3 "$tmp/opts.py" 2001:db8:50::12 2001:db8:51::26 -- \
+	--src 2001:db8:50::12 --proto udp)
+echo "$out"
+case $out in
+*"packet 1 (trace "*"): LAN [2001:db8:50::12]:40000 -> [2001:db8:51::26]:53 udp"*)
+	echo "ok: the ports behind an IPv6 destination options header" ;;
+*) fail "trace of a packet with an IPv6 extension header, --proto udp" ;;
+esac
+out=$(trace opt6any lan python3 "$tmp/opts.py" 2001:db8:50::12 2001:db8:51::26 -- \
+	--src 2001:db8:50::12)
+echo "$out"
+case $out in
+*"packet 1 (trace "*"): LAN 2001:db8:50::12 -> 2001:db8:51::26 protocol not seen (IPv6 extension headers hide it from trace: give --proto)"*)
+	echo "ok: without --proto, trace says the extension header hides the protocol" ;;
+*) fail "trace of a packet with an IPv6 extension header, no --proto" ;;
+esac
+
 # A zone of 32 rules or more dispatches by source, and a blocklist entry
 # is decided in the map itself (doc/design/enforcement.md): the trace
 # still names the rule, as moat test does, and its counter counts.

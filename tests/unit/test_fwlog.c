@@ -117,6 +117,112 @@ test_nflog_parse(void **state)
 	assert_int_equal(nflog_parse(copy, len, &pkt), -1);
 }
 
+/*
+ * A trace event's headers apart (the kernel cuts the network header at
+ * 40 bytes and gives the transport header it found itself): an IPv4
+ * header with 40 bytes of options, an IPv6 one with a destination
+ * options header of 48, and the same packets whole to fwlog_headers,
+ * cut after the extension header's first bytes or before it.
+ */
+static void
+test_headers_apart(void **state)
+{
+	uint8_t v4[60 + 20], v6[40 + 48 + 8];
+	const uint8_t udp[8] = { 0x30, 0x39, 0, 53, 0, 8, 0, 0 };
+	struct fwlog_rec r;
+	struct strbuf b;
+
+	(void)state;
+	/* IPv4, header length 60: record route, then a no-op */
+	memcpy(v4, syn4, 20);
+	v4[0] = 0x4f;
+	v4[3] = sizeof(v4);
+	memset(v4 + 20, 0, 40);
+	v4[20] = 7;
+	v4[21] = 39;
+	v4[22] = 4;
+	v4[59] = 1;
+	memcpy(v4 + 60, syn4 + 20, 20);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers_apart(v4, 40, v4 + 60, 20, -1, &r), 0);
+	assert_int_equal(r.proto, 6);
+	assert_true(r.has_ports);
+	assert_int_equal(r.sport, 41234);
+	assert_int_equal(r.dport, 25);
+	assert_int_equal(r.tcp_flags, 0x02);
+	/* read from one buffer as the kernel cut it, the ports were the
+	 * TCP header's bytes 20 on */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers(v4, sizeof(v4), &r), 0);
+	assert_int_equal(r.dport, 25);
+	/* a later fragment: no ports, whatever the kernel sends after */
+	v4[6] = 0x00;
+	v4[7] = 0x10;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers_apart(v4, 40, v4 + 60, 20, -1, &r), 0);
+	assert_false(r.has_ports);
+	/* too short for the addresses */
+	assert_int_equal(fwlog_headers_apart(v4, 19, v4 + 60, 20, -1, &r),
+	    -1);
+
+	/* IPv6 with 48 bytes of destination options, then UDP */
+	memset(v6, 0, sizeof(v6));
+	v6[0] = 0x60;
+	v6[5] = 48 + 8;
+	v6[6] = 60;
+	v6[7] = 64;
+	v6[8] = 0x20, v6[9] = 0x01, v6[10] = 0x0d, v6[11] = 0xb8, v6[23] = 1;
+	v6[24] = 0x20, v6[25] = 0x01, v6[26] = 0x0d, v6[27] = 0xb8, v6[39] = 2;
+	v6[40] = 17;		/* next: udp */
+	v6[41] = 5;		/* (5 + 1) * 8 bytes */
+	v6[42] = 1;		/* PadN of 44 */
+	v6[43] = 44;
+	memcpy(v6 + 88, udp, sizeof(udp));
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers_apart(v6, 40, v6 + 88, 8, -1, &r), 0);
+	assert_int_equal(r.proto, -1);
+	assert_false(r.has_ports);
+	strbuf_init(&b, 0);
+	fwlog_packet_text(&r, &b);
+	assert_non_null(strstr(strbuf_str(&b), "protocol not seen"));
+	strbuf_reset(&b);
+	snprintf(r.action, sizeof(r.action), "deny");
+	fwlog_json(&r, &b);
+	assert_non_null(strstr(strbuf_str(&b), "\"proto\":null"));
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_parse(strbuf_str(&b), &r), 0);
+	assert_int_equal(r.proto, -1);
+	/* with the trace's --proto udp */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers_apart(v6, 40, v6 + 88, 8, 17, &r), 0);
+	assert_int_equal(r.proto, 17);
+	assert_true(r.has_ports);
+	assert_int_equal(r.sport, 12345);
+	assert_int_equal(r.dport, 53);
+	/* no extension header: the protocol is the header's own */
+	v6[6] = 17;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers_apart(v6, 40, v6 + 88, 8, -1, &r), 0);
+	assert_int_equal(r.proto, 17);
+	assert_int_equal(r.dport, 53);
+	v6[6] = 60;
+	/* Whole: the ports after the options; cut inside the options, the
+	 * protocol they name and no ports; cut before them, none. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers(v6, sizeof(v6), &r), 0);
+	assert_int_equal(r.proto, 17);
+	assert_int_equal(r.dport, 53);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers(v6, 60, &r), 0);
+	assert_int_equal(r.proto, 17);
+	assert_false(r.has_ports);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(fwlog_headers(v6, 44, &r), 0);
+	assert_int_equal(r.proto, -1);
+	assert_false(r.has_ports);
+	strbuf_free(&b);
+}
+
 static void
 test_headers(void **state)
 {
@@ -582,6 +688,7 @@ main(void)
 		cmocka_unit_test(test_utf8_helpers),
 		cmocka_unit_test(test_nflog_parse),
 		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_headers_apart),
 		cmocka_unit_test(test_record_roundtrip),
 		cmocka_unit_test(test_rule_id_prefix),
 		cmocka_unit_test(test_logger_answer),
