@@ -2,7 +2,8 @@
  * logged packet (observe/fwlog.h): the bytes are what anyone on the
  * Internet or the LAN sent, as NFLOG hands them to moatd-log.  The first
  * byte picks the door: 0, the packet's headers (fwlog_headers: IPv4,
- * IPv6 and its extension headers, the transport); 1, a whole NFLOG
+ * IPv6 and its extension headers, the transport; and the same bytes
+ * apart, as a trace event has them: fwlog_headers_apart); 1, a whole NFLOG
  * netlink message (nflog_parse, then fwlog_from_packet: the prefix and
  * the payload); 2, a line of firewall.jsonl read back (fwlog_parse, for
  * `moat log`).  Invariants: every record taken prints as JSON that parses
@@ -54,8 +55,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fwlog_rec r, again;
 	struct nflog_pkt pkt;
 	struct strbuf b;
+	uint8_t *net, *tr;
 	char *line;
 	void *msg;
+	size_t nh;
 
 	if (size < 1)
 		return 0;
@@ -66,6 +69,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			snprintf(r.action, sizeof(r.action), "deny");
 			printed(&r);
 		}
+		/* the same bytes as a trace event gives them: the first 40
+		 * apart from the rest, each in its own allocation */
+		nh = size - 1 < 40 ? size - 1 : 40;
+		if ((net = malloc(nh + 1)) == NULL ||
+		    (tr = malloc(size - 1 - nh + 1)) == NULL)
+			abort();
+		memcpy(net, data + 1, nh);
+		memcpy(tr, data + 1 + nh, size - 1 - nh);
+		memset(&r, 0, sizeof(r));
+		if (fwlog_headers_apart(net, nh, size - 1 > nh ? tr : NULL,
+		    size - 1 - nh, data[0] == 0 ? -1 : data[0], &r) == 0) {
+			snprintf(r.action, sizeof(r.action), "deny");
+			printed(&r);
+		}
+		free(net);
+		free(tr);
 		break;
 	case 1:
 		/* (aligned, as the kernel's messages are in nflog's buffer) */
