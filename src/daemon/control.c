@@ -33,6 +33,7 @@
 #include "observe/fwlog.h"
 #include "observe/status.h"
 #include "observe/logfile.h"
+#include "policy/lexer.h"
 
 
 static const char *
@@ -338,6 +339,8 @@ op_diff(const struct control_env *env, const char *user, json_t *req,
 		control_error(out, 404, "no such entry (or too large to compare)");
 		return;
 	}
+	lexer_blank_secrets(ta, lena);
+	lexer_blank_secrets(tb, lenb);
 	a = json_array();
 	rc = linediff(ta, tb, 50000000, diff_line, a);
 	free(ta);

@@ -33,6 +33,7 @@
 #include "output/json.h"
 #include "web/console.h"
 #include "observe/status.h"
+#include "policy/lexer.h"
 #include "policy/load.h"
 #include "policy/schedule.h"
 
@@ -205,6 +206,9 @@ control_get_config(const struct control_env *env, const char *user, json_t *req,
 		return;
 	}
 	hash_text(text, len, hash);
+	/* The HA secret stays with root: the console gets it as many 'x',
+	 * and a save that keeps them keeps the secret (control_save). */
+	lexer_blank_secrets(text, len);
 	o = json_object();
 	json_object_set_new(o, "text", json_stringn(text, len));
 	json_object_set_new(o, "hash", json_string(hash));
@@ -232,10 +236,10 @@ void
 control_save(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
-	const char *text = str(req, "text"), *base = str(req, "if_match");
+	const char *base = str(req, "if_match");
 	size_t tlen = json_string_length(json_object_get(req, "text")), len;
 	char hash[17], now_hash[17];
-	char *cur = read_text(env->conf, &len);
+	char *cur = read_text(env->conf, &len), *text;
 	const char *what;
 	struct policy *p, *was;
 	struct strbuf memo;
@@ -245,7 +249,17 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 		hash_text(cur, len, now_hash);
 	else
 		snprintf(now_hash, sizeof(now_hash), "0000000000000000");
+	if ((text = malloc(tlen + 1)) == NULL) {
+		free(cur);
+		control_error(out, 500, "out of memory");
+		return;
+	}
+	memcpy(text, str(req, "text"), tlen + 1);
+	/* The secrets the console was given blanked, back as they are. */
+	if (cur != NULL)
+		(void)lexer_unblank_secrets(text, tlen, cur, len);
 	if (strcmp(base, now_hash) != 0) {
+		free(text);
 		free(cur);
 		o = json_object();
 		json_object_set_new(o, "error", json_string("the config changed "
@@ -262,6 +276,7 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 	strbuf_init(&memo, 0);
 	if (p == NULL) {
 		policy_free(was);
+		free(text);
 		control_error(out, 500, "out of memory");
 		return;
 	}
@@ -276,6 +291,7 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 		policy_free(p);
 		policy_free(was);
 		strbuf_free(&memo);
+		free(text);
 		return;
 	}
 	what = protected_change(was, p);
@@ -291,18 +307,21 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 		control_answer(out, 422, o);
 		policy_free(p);
 		strbuf_free(&memo);
+		free(text);
 		return;
 	}
 	policy_free(p);
 	if (control_write_conf(env->conf, text, tlen) == -1) {
 		json_decref(o);
 		strbuf_free(&memo);
+		free(text);
 		control_error(out, 500, strerror(errno));
 		return;
 	}
 	keep_memo(env, &memo);
 	strbuf_free(&memo);
 	hash_text(text, tlen, hash);
+	free(text);
 	audit_write(env->state, user, "save", hash);
 	json_object_set_new(o, "hash", json_string(hash));
 	control_answer(out, 200, o);

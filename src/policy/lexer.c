@@ -244,13 +244,26 @@ token_describe(const struct token *t, char *buf, size_t len)
 	return "?";
 }
 
-void
-lexer_blank_secrets(char *buf, size_t len)
+/* Where a secret's value is, in its token's bytes: [off, off + len). */
+struct secret_span {
+	size_t	off, len;
+};
+
+#define SECRETS_MAX	4
+
+/*
+ * The values of buf's inline secrets (the ha block's secret: a word or a
+ * quoted string, the quotes left out), at most max of them, in order;
+ * how many there are.
+ */
+static size_t
+secret_spans(const char *buf, size_t len, struct secret_span *v, size_t max)
 {
 	struct lexer s;
 	struct token t;
 	int depth = 0;
-	bool saw_ha = false, in_ha = false, line_start = true, blank = false;
+	bool saw_ha = false, in_ha = false, line_start = true, value = false;
+	size_t n = 0;
 
 	lexer_init(&s, "", buf, len);
 	for (;;) {
@@ -265,11 +278,13 @@ lexer_blank_secrets(char *buf, size_t len)
 		end = s.pos;
 		if (t.type == T_EOF)
 			break;
-		if (blank && t.type == T_WORD && end > start)
-			memset(buf + start, 'x', end - start);
-		if (blank && t.type == T_STRING && end > start + 2)
-			memset(buf + start + 1, 'x', end - start - 2);
-		blank = in_ha && line_start && t.type == T_WORD &&
+		if (value && n < max && t.type == T_WORD && end > start)
+			v[n++] = (struct secret_span){ start, end - start };
+		else if (value && n < max && t.type == T_STRING &&
+		    end > start + 2)
+			v[n++] = (struct secret_span){ start + 1,
+			    end - start - 2 };
+		value = in_ha && line_start && t.type == T_WORD &&
 		    strcmp(t.text, "secret") == 0;
 		if (t.type == T_WORD && line_start && depth == 0)
 			saw_ha = strcmp(t.text, "ha") == 0;
@@ -281,4 +296,42 @@ lexer_blank_secrets(char *buf, size_t len)
 			in_ha = false;
 		line_start = t.type == T_NEWLINE || t.type == T_LBRACE;
 	}
+	return n;
+}
+
+void
+lexer_blank_secrets(char *buf, size_t len)
+{
+	struct secret_span v[SECRETS_MAX];
+	size_t n = secret_spans(buf, len, v, SECRETS_MAX), i;
+
+	for (i = 0; i < n; i++)
+		memset(buf + v[i].off, 'x', v[i].len);
+}
+
+/* Whether n bytes at s are all 'x'. */
+static bool
+blanked(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != 'x')
+			return false;
+	return true;
+}
+
+size_t
+lexer_unblank_secrets(char *buf, size_t len, const char *was, size_t wlen)
+{
+	struct secret_span v[SECRETS_MAX], w[SECRETS_MAX];
+	size_t n = secret_spans(buf, len, v, SECRETS_MAX);
+	size_t m = secret_spans(was, wlen, w, SECRETS_MAX), i, put = 0;
+
+	for (i = 0; i < n && i < m; i++)
+		if (v[i].len == w[i].len && blanked(buf + v[i].off, v[i].len)) {
+			memcpy(buf + v[i].off, was + w[i].off, v[i].len);
+			put++;
+		}
+	return put;
 }

@@ -45,6 +45,11 @@ void	 lexer_next(struct lexer *s, struct token *t);
  * in place with as many 'x': the text means the same but for them, every
  * position kept; for a process that does not need them (moatd-feeds). */
 void	 lexer_blank_secrets(char *buf, size_t len);
+/* The other way, for a text that went out blanked and came back edited
+ * (the console's): each secret of buf that is still as many 'x' as the
+ * same secret of was (in order) gets was's value back.  How many did. */
+size_t	 lexer_unblank_secrets(char *buf, size_t len, const char *was,
+	    size_t wlen);
 /* A printable description of a token, for "expected X, found Y". */
 const char *token_describe(const struct token *t, char *buf, size_t len);
 

@@ -1,0 +1,274 @@
+/* test_control.c: what moatd's parent gives the console of the config
+ * (daemon/control.c, control_conf.c): the HA secret stays with root.  The
+ * console reads the config with the secret as many 'x', a save that keeps
+ * them keeps the secret, one that changes it is refused, and the history's
+ * diff shows neither entry's secret. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "base/file.h"
+#include "base/strbuf.h"
+#include "daemon/control.h"
+#include "daemon/control_env.h"
+#include "daemon/identity.h"
+#include "policy/lexer.h"
+#include "scratch.h"
+
+#define SECRET	"the pair's own words"
+
+static const char conf_text[] =
+	"interface LAN device eth1 address 192.168.50.2/24\n"
+	"interface WAN device eth0 address 198.51.100.2/24\n"
+	"interface SYNC device eth2 address 10.99.0.1/24\n"
+	"accept on LAN from 192.168.50.10 to ANY service SMTP\n"
+	"nat masquerade on WAN\n"
+	"ha {\n"
+	"    peer 10.99.0.2\n"
+	"    sync-interface SYNC\n"
+	"    vip LAN 192.168.50.1/24\n"
+	"    priority 150\n"
+	"    secret \"" SECRET "\"   # \"not this\"\n"
+	"}\n";
+
+static char dir[64], conf[128], users[128], state[160], logs[128];
+static char token[80], csrf[80];
+static struct identity *ids;
+static struct control_env env;
+
+static void
+write_text(const char *file, const char *text)
+{
+	FILE *fp = fopen(file, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int
+setup(void **state_)
+{
+	const struct session *s;
+	char hist[200];
+
+	(void)state_;
+	scratch_make("control", dir, sizeof(dir));
+	snprintf(conf, sizeof(conf), "%s/moat.conf", dir);
+	snprintf(users, sizeof(users), "%s/users", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(logs, sizeof(logs), "%s/log", dir);
+	/* "fuzz-pass-1", as fuzz/fuzz_control.c's */
+	write_text(users, "admin:$y$j9T$JjHpeJkum6nTOClxaq8pd1$nDxBgJ2GOuKSXLx3"
+	    "Ce/HeVBX2dfxOwuFTbaY9ZbcQK6\n");
+	write_text(conf, conf_text);
+	assert_int_equal(mkdir(state, 0700), 0);
+	snprintf(hist, sizeof(hist), "%s/history", state);
+	assert_int_equal(mkdir(hist, 0700), 0);
+	assert_int_equal(mkdir(logs, 0700), 0);
+	assert_non_null(ids = identity_new());
+	assert_int_equal(identity_login(ids, users, "admin", "fuzz-pass-1",
+	    "127.0.0.1", time(NULL), &s), 200);
+	snprintf(token, sizeof(token), "%s", s->token);
+	snprintf(csrf, sizeof(csrf), "%s", s->csrf);
+	env = (struct control_env){ .conf = conf, .users = users,
+	    .state = state, .run = dir, .log_dir = logs, .id = ids,
+	    .idle = 3600 };
+	return 0;
+}
+
+static int
+teardown(void **state_)
+{
+	(void)state_;
+	identity_free(ids);
+	scratch_remove();
+	return 0;
+}
+
+/* The answer to request req (an object: session and token added), its
+ * status in *status. */
+static json_t *
+ask(json_t *req, long long *status)
+{
+	struct strbuf out;
+	json_t *ans;
+	char *text;
+
+	json_object_set_new(req, "session", json_string(token));
+	json_object_set_new(req, "csrf", json_string(csrf));
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	assert_non_null(text);
+	strbuf_init(&out, 0);
+	control_handle(&env, text, strlen(text), &out);
+	free(text);
+	ans = json_loads(strbuf_str(&out), 0, NULL);
+	strbuf_free(&out);
+	assert_non_null(ans);
+	*status = json_integer_value(json_object_get(ans, "status"));
+	return ans;
+}
+
+static char *
+file_text(const char *file)
+{
+	size_t len;
+	char *t = file_read_regular(file, 1 << 20, &len);
+
+	assert_non_null(t);
+	return t;
+}
+
+/* The text of a save: what was read, with old replaced by new. */
+static char *
+edited(const char *text, const char *old, const char *new)
+{
+	const char *at = strstr(text, old);
+	char *t;
+
+	assert_non_null(at);
+	t = malloc(strlen(text) + strlen(new) + 1);
+	assert_non_null(t);
+	memcpy(t, text, (size_t)(at - text));
+	strcpy(t + (at - text), new);
+	strcat(t, at + strlen(old));
+	return t;
+}
+
+static json_t *
+save(const char *text, const char *hash, long long *status)
+{
+	return ask(json_pack("{s:s, s:s, s:s}", "op", "save", "text", text,
+	    "if_match", hash), status);
+}
+
+static void
+test_secret_stays(void **state_)
+{
+	long long status;
+	json_t *got, *ans;
+	char *text, *hash, *now, *mine;
+	const char *blank = "secret \"xxxxxxxxxxxxxxxxxxxx\"";
+
+	(void)state_;
+	assert_int_equal(strlen(SECRET), 20);
+	got = ask(json_pack("{s:s}", "op", "get-config"), &status);
+	assert_int_equal(status, 200);
+	text = strdup(json_string_value(json_object_get(got, "text")));
+	hash = strdup(json_string_value(json_object_get(got, "hash")));
+	json_decref(got);
+	assert_null(strstr(text, SECRET));
+	assert_non_null(strstr(text, blank));
+	/* the rest as it is, the comment's quotes too */
+	assert_int_equal(strlen(text), strlen(conf_text));
+	assert_non_null(strstr(text, "# \"not this\""));
+
+	/* A rule added, the secret left blanked: saved, with the secret. */
+	mine = edited(text, "nat masquerade", "accept on LAN from ANY to ANY "
+	    "service HTTPS\nnat masquerade");
+	ans = save(mine, hash, &status);
+	assert_int_equal(status, 200);
+	json_decref(ans);
+	now = file_text(conf);
+	assert_non_null(strstr(now, "secret \"" SECRET "\""));
+	assert_non_null(strstr(now, "service HTTPS\n"));
+	assert_null(strstr(now, "xxxx"));
+	free(mine);
+	free(hash);
+	free(now);
+
+	/* Read again: another secret, or one x too many, is a change the
+	 * console may not make, and nothing is saved. */
+	got = ask(json_pack("{s:s}", "op", "get-config"), &status);
+	hash = strdup(json_string_value(json_object_get(got, "hash")));
+	json_decref(got);
+	now = file_text(conf);
+	mine = edited(text, blank, "secret \"guessed by the console\"");
+	ans = save(mine, hash, &status);
+	assert_int_equal(status, 422);
+	assert_non_null(strstr(json_string_value(json_object_get(ans,
+	    "error")), "ha { secret }"));
+	json_decref(ans);
+	free(mine);
+	mine = edited(text, blank, "secret \"xxxxxxxxxxxxxxxxxxxxx\"");
+	ans = save(mine, hash, &status);
+	assert_int_equal(status, 422);
+	json_decref(ans);
+	free(mine);
+	mine = file_text(conf);
+	assert_string_equal(mine, now);
+	free(mine);
+	free(now);
+	free(hash);
+	free(text);
+}
+
+static void
+test_diff_blank(void **state_)
+{
+	char file[300];
+	long long status;
+	json_t *ans;
+	char *all;
+
+	(void)state_;
+	snprintf(file, sizeof(file), "%s/history/1.conf", state);
+	write_text(file, conf_text);
+	snprintf(file, sizeof(file), "%s/history/2.conf", state);
+	all = edited(conf_text, SECRET, "another secret here!");
+	write_text(file, all);
+	free(all);
+	ans = ask(json_pack("{s:s, s:i, s:i}", "op", "diff", "from", 1, "to",
+	    2), &status);
+	assert_int_equal(status, 200);
+	all = json_dumps(json_object_get(ans, "lines"), 0);
+	assert_non_null(all);
+	assert_null(strstr(all, SECRET));
+	assert_null(strstr(all, "another secret"));
+	assert_non_null(strstr(all, "xxxxxxxx"));
+	free(all);
+	json_decref(ans);
+}
+
+/* The lexer's two halves on their own: blanked, then back. */
+static void
+test_unblank(void **state_)
+{
+	char text[sizeof(conf_text)], back[sizeof(conf_text)];
+
+	(void)state_;
+	memcpy(text, conf_text, sizeof(conf_text));
+	lexer_blank_secrets(text, sizeof(conf_text) - 1);
+	assert_null(strstr(text, SECRET));
+	memcpy(back, text, sizeof(text));
+	assert_int_equal(lexer_unblank_secrets(back, sizeof(back) - 1,
+	    conf_text, sizeof(conf_text) - 1), 1);
+	assert_string_equal(back, conf_text);
+	/* nothing to take from a text without a secret */
+	memcpy(back, text, sizeof(text));
+	assert_int_equal(lexer_unblank_secrets(back, sizeof(back) - 1,
+	    "ha {\n}\n", 7), 0);
+	assert_string_equal(back, text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unblank),
+		cmocka_unit_test(test_secret_stays),
+		cmocka_unit_test(test_diff_blank),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
