@@ -40,7 +40,12 @@ echo "$moatd_pid" >"$tmp/moatd.pid"
 [ -f "$tmp/console.pem" ] && [ "$(stat -c %a "$tmp/console.key")" = 600 ] &&
 	echo "ok: a certificate made at the first start (key 0600)" ||
 	fail "no certificate"
-web=$(pgrep -x -P "$moatd_pid" moatd-web)
+# (the parent says where the console listens as it starts the process,
+# which names itself once executed)
+for _ in $(seq 50); do
+	web=$(pgrep -x -P "$moatd_pid" moatd-web) && break
+	sleep 0.1
+done
 if [ -n "$web" ] && grep -q "^CapEff:	0000000000000000" "/proc/$web/status" &&
     [ "$(stat -c %U "/proc/$web")" = moat-web ]; then
 	echo "ok: the console runs as moat-web with no capabilities"
