@@ -461,7 +461,7 @@ async function loadLogs() {
     cell(tr, x.in || x.in_device);
     cell(tr, x.src + (x.sport !== null ? ":" + x.sport : ""));
     cell(tr, x.dst + (x.dport !== null ? ":" + x.dport : ""));
-    cell(tr, x.proto + (x.tcp_flags ? " " + x.tcp_flags : ""));
+    cell(tr, (x.proto !== null ? x.proto : "protocol not seen") + (x.tcp_flags ? " " + x.tcp_flags : ""));
     body.appendChild(tr);
   }
   const ml = await api("GET", "mail-log");

@@ -65,6 +65,8 @@ struct tracer {
 						   first event has its headers */
 	bool			 have_src;
 	int			 l4proto;	/* --proto's number, -1: none */
+	const char		*chain;		/* our marking chain */
+	bool			 proto_given;
 };
 
 static volatile sig_atomic_t stop;
@@ -256,8 +258,10 @@ packet_line(struct tracer *T, const struct nftrace_ev *ev)
 		snprintf(r.in, sizeof(r.in), "%s", zone ? zone : dev);
 		fwlog_packet_text(&r, &b);
 		if (r.proto == -1)
-			strbuf_puts(&b, " (IPv6 extension headers hide it "
-			    "from trace: give --proto)");
+			strbuf_puts(&b, T->l4proto == -1 && !T->proto_given ?
+			    " (IPv6 extension headers hide it from trace: give "
+			    "--proto)" : " (IPv6 extension headers hide it from "
+			    "trace: give --proto by number)");
 	}
 	printf("packet %u (trace %08x): %s\n", T->npackets, ev->id,
 	    b.len > 0 ? strbuf_str(&b) : "?");
@@ -431,7 +435,10 @@ on_event(void *arg, const struct nftrace_ev *ev)
 	/* Our marking rule: a packet begins (the kernel's trace id comes
 	 * from the packet's buffer, which a later packet may reuse). */
 	if (strncmp(ev->chain, "trace_", 6) == 0) {
-		if (ev->type != NFTRACE_RULE || ev->handle == 0 ||
+		/* (another moat trace's marks are its own: they are not
+		 * what this one was asked, and its --proto is not ours) */
+		if (strcmp(ev->chain, T->chain) != 0 ||
+		    ev->type != NFTRACE_RULE || ev->handle == 0 ||
 		    ev->id == T->current)
 			return;		/* not the marking rule itself */
 		T->current = 0;
@@ -704,6 +711,7 @@ cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	snprintf(chain, sizeof(chain), "trace_%ld", (long)getpid());
+	T.chain = chain;
 	fam = ls.family == FAM_V4 ? "ip" : "ip6";
 	strbuf_printf(&s, "add chain inet " NFTC_TABLE " %s { type filter "
 	    "hook prerouting priority %d; policy accept; }\nadd rule inet "
@@ -743,6 +751,7 @@ cmd_trace(int argc, char **argv)
 	fflush(stdout);
 	T.count = count;
 	T.l4proto = trace_l4proto(proto);
+	T.proto_given = proto != NULL;
 	end = clock_ms() + (long long)secs * 1000;
 	while (!stop && clock_ms() < end) {
 		struct pollfd pfd = { .fd = nftrace_fd(tr), .events = POLLIN };

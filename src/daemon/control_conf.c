@@ -53,7 +53,9 @@ read_text(const char *path, size_t *len)
 static void
 hash_text(const char *text, size_t len, char *out)
 {
-	snprintf(out, 17, "%016llx", (unsigned long long)fnv1a(text, len));
+	/* (the HA secret left out: apply_hash) */
+	snprintf(out, 17, "%016llx", (unsigned long long)apply_hash(text,
+	    len));
 }
 
 /* The deadline of a lint in root's loop (100,000 rules take half a
@@ -232,16 +234,58 @@ protected_change(const struct policy *was, const struct policy *now)
 	return policy_privileged_change(was, now);
 }
 
+/*
+ * The console's text (tlen bytes, parsed as p, valid) with the file's HA
+ * secret back where the console kept it as GET gave it: p's secret all
+ * 'x', as many as the file's value had bytes (cur, parsed as was).  Put
+ * where the parser took p's secret, in a copy (*olen bytes), once the
+ * console's own text is parsed: never in a text whose diagnostics go back
+ * to the console.  NULL when p does not keep it so (then whatever p has
+ * is p's to answer for: policy_privileged_change), or out of memory.
+ */
+static char *
+keep_secret(const char *text, size_t tlen, const struct policy *p,
+    const char *cur, const struct policy *was, size_t *olen)
+{
+	const struct ha_conf *a = &p->ha, *w = was != NULL ? &was->ha : NULL;
+	size_t raw, vlen, n, i, at;
+	char *o;
+
+	if (w == NULL || a->secret == NULL || w->secret == NULL ||
+	    a->secret_end <= a->secret_off || a->secret_end > tlen ||
+	    w->secret_end <= w->secret_off)
+		return NULL;
+	/* the file's token, and its value as GET blanked it (the bytes
+	 * between its quotes; a word's all) */
+	raw = w->secret_end - w->secret_off;
+	vlen = cur[w->secret_off] == '"' && raw >= 2 ? raw - 2 : raw;
+	if ((n = strlen(a->secret)) != vlen)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (a->secret[i] != 'x')
+			return NULL;
+	*olen = tlen - (a->secret_end - a->secret_off) + raw;
+	if ((o = malloc(*olen + 1)) == NULL)
+		return NULL;
+	at = a->secret_off;
+	memcpy(o, text, at);
+	memcpy(o + at, cur + w->secret_off, raw);
+	memcpy(o + at + raw, text + a->secret_end, tlen - a->secret_end);
+	o[*olen] = '\0';
+	return o;
+}
+
 void
 control_save(const struct control_env *env, const char *user, json_t *req,
     struct strbuf *out)
 {
-	const char *base = str(req, "if_match");
+	const char *text = str(req, "text"), *base = str(req, "if_match");
 	size_t tlen = json_string_length(json_object_get(req, "text")), len;
+	size_t klen = 0;
 	char hash[17], now_hash[17];
-	char *cur = read_text(env->conf, &len), *text;
+	char *cur = read_text(env->conf, &len), *kept = NULL;
 	const char *what;
-	struct policy *p, *was;
+	struct policy *p, *was, *real = NULL;
 	struct strbuf memo;
 	json_t *o;
 
@@ -249,17 +293,7 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 		hash_text(cur, len, now_hash);
 	else
 		snprintf(now_hash, sizeof(now_hash), "0000000000000000");
-	if ((text = malloc(tlen + 1)) == NULL) {
-		free(cur);
-		control_error(out, 500, "out of memory");
-		return;
-	}
-	memcpy(text, str(req, "text"), tlen + 1);
-	/* The secrets the console was given blanked, back as they are. */
-	if (cur != NULL)
-		(void)lexer_unblank_secrets(text, tlen, cur, len);
 	if (strcmp(base, now_hash) != 0) {
-		free(text);
 		free(cur);
 		o = json_object();
 		json_object_set_new(o, "error", json_string("the config changed "
@@ -269,33 +303,41 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 		return;
 	}
 	/* The file's text (what may not change, what lint found of it)
-	 * parsed meanwhile; a missing file as an empty one. */
+	 * parsed meanwhile; a missing file as an empty one.  The console's
+	 * text is parsed as it came: the diagnostics are of it alone. */
 	p = parse_beside(env->conf, text, tlen, env, cur != NULL ? cur : "",
 	    cur != NULL ? len : 0, &was);
-	free(cur);
 	strbuf_init(&memo, 0);
+	o = json_object();
 	if (p == NULL) {
-		policy_free(was);
-		free(text);
+		json_decref(o);
+		o = NULL;
 		control_error(out, 500, "out of memory");
-		return;
+		goto out;
 	}
 	if (policy_valid(p))
 		lint_memo(env, p, was, &memo);
-	o = json_object();
 	json_object_set_new(o, "diagnostics", diagnostics(p));
 	if (!policy_valid(p)) {
 		json_object_set_new(o, "error", json_string("not valid: nothing "
 		    "saved"));
 		control_answer(out, 422, o);
-		policy_free(p);
-		policy_free(was);
-		strbuf_free(&memo);
-		free(text);
-		return;
+		goto out;
 	}
-	what = protected_change(was, p);
-	policy_free(was);
+	/* The HA secret as GET gave it (as many 'x'): the file's, put back
+	 * and checked again; its parse says nothing to the console. */
+	if ((kept = keep_secret(text, tlen, p, cur, was, &klen)) != NULL) {
+		if ((real = policy_parse(env->conf, kept, klen)) == NULL ||
+		    !policy_valid(real)) {
+			json_decref(o);
+			control_error(out, 500, "the HA secret could not be kept: "
+			    "nothing saved");
+			goto out;
+		}
+		text = kept;
+		tlen = klen;
+	}
+	what = protected_change(was, real != NULL ? real : p);
 	if (what != NULL) {
 		char msg[300];
 
@@ -305,26 +347,25 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 		    env->conf);
 		json_object_set_new(o, "error", json_string(msg));
 		control_answer(out, 422, o);
-		policy_free(p);
-		strbuf_free(&memo);
-		free(text);
-		return;
+		goto out;
 	}
-	policy_free(p);
 	if (control_write_conf(env->conf, text, tlen) == -1) {
 		json_decref(o);
-		strbuf_free(&memo);
-		free(text);
 		control_error(out, 500, strerror(errno));
-		return;
+		goto out;
 	}
 	keep_memo(env, &memo);
-	strbuf_free(&memo);
 	hash_text(text, tlen, hash);
-	free(text);
 	audit_write(env->state, user, "save", hash);
 	json_object_set_new(o, "hash", json_string(hash));
 	control_answer(out, 200, o);
+out:
+	policy_free(p);
+	policy_free(real);
+	policy_free(was);
+	strbuf_free(&memo);
+	free(kept);
+	free(cur);
 }
 
 void

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/hash.h"
 #include "base/diag.h"
 #include "base/log.h"
 #include "enforce/feedstore.h"
@@ -95,6 +96,8 @@ inforce_parse(const char *state, const char *name, const char *text,
 /* What the followers serve, and what was last looked at. */
 static struct {
 	uint64_t		 hash;	/* the config they serve */
+	uint64_t		 whole;	/* its FNV-1a, as entries of
+					   before apply_hash_is have it */
 	bool			 known;
 	unsigned		 try_seq; /* the entry being followed, */
 	uint64_t		 try_hash;
@@ -107,10 +110,18 @@ static struct {
 	long long		 next;	/* clock_ms of the next look */
 } fl;
 
+/* Whether the followers serve the config of hash h. */
+static bool
+served(uint64_t h)
+{
+	return h == fl.hash || h == fl.whole;
+}
+
 void
 inforce_served(const char *text, size_t len)
 {
 	fl.hash = apply_hash(text, len);
+	fl.whole = fnv1a(text, len);
 	fl.known = true;
 }
 
@@ -129,7 +140,7 @@ entry_config(const char *state, const struct history_entry *e,
 	if ((text = apply_config_text(state, e->seq, &len)) == NULL)
 		strbuf_printf(err, "the config of history entry %u is missing "
 		    "from %s", e->seq, state);
-	else if (apply_hash(text, len) != e->hash)
+	else if (!apply_hash_is(text, len, e->hash))
 		strbuf_printf(err, "the stored config of history entry %u is "
 		    "not the one it applied", e->seq);
 	else
@@ -183,7 +194,7 @@ inforce_follow(const char *state)
 		fl.try_hash = e.hash;
 		fl.tries = 0;
 	}
-	if ((!fl.known || e.hash != fl.hash) &&
+	if ((!fl.known || !served(e.hash)) &&
 	    (p = entry_config(state, &e, &err)) == NULL && err.len > 0 &&
 	    ++fl.tries < FOLLOW_TRIES) {
 		/* (perhaps for a moment: the devices' addresses unreadable,
@@ -193,7 +204,7 @@ inforce_follow(const char *state)
 	}
 	fl.seq = e.seq;
 	fl.seq_hash = e.hash;
-	if (fl.known && e.hash == fl.hash)
+	if (fl.known && served(e.hash))
 		goto out;
 	if (p == NULL) {
 		if (err.len == 0)

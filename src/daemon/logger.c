@@ -44,6 +44,7 @@
 #include "enforce/nftc.h"
 #include "observe/fwlog.h"
 #include "observe/logfile.h"
+#include "policy/lexer.h"
 #include "policy/load.h"
 
 #define CACHE		4	/* configs kept, by entry */
@@ -326,8 +327,11 @@ logger_answer(int fd, const char *state)
 			if ((text = apply_config_text(state, v[i].seq,
 			    &len)) == NULL)
 				strbuf_reset(&out);
-			else
+			else {
+				/* the rules, not the HA secret */
+				lexer_blank_secrets(text, len);
 				strbuf_add(&out, text, len);
+			}
 			free(text);
 			break;
 		}

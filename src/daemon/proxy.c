@@ -342,8 +342,11 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 }
 
 /* The proxy's private directory for the scanner's temporary files: made
- * (0700, the proxy's user) under the run directory, and emptied, so that
- * what a killed proxy left (decoded attachments) goes. */
+ * (0700, the proxy's user) under the run directory.  The proxy empties it
+ * itself as it starts (proxy_main), so that what a killed proxy left
+ * (decoded attachments) goes: root never walks a directory another user
+ * can change under it (a directory of the path swapped for a link while
+ * root removes, a review of 2026-12-07: root removed what it pointed to). */
 static int
 prepare_scratch(const struct passwd *pw)
 {
@@ -371,7 +374,6 @@ prepare_scratch(const struct passwd *pw)
 		    pw->pw_name, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
-	nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	if (getuid() == 0 && (chown(scratch, pw->pw_uid, pw->pw_gid) == -1 ||
 	    chmod(scratch, 0700) == -1)) {
 		log_info("proxy: %s: %s", scratch, strerror(errno));
@@ -689,6 +691,8 @@ proxy_main(int argc, char **argv)
 		log_error("proxy: %s", err);
 		return 1;
 	}
+	/* (as its own user: what it could remove anyway) */
+	nftw(argv[2], rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	for (i = 0; i < n; i++) {
 		l[i].fd = 5 + i;
 		l[i].mode = argv[3][i] == 't' ? PROXY_TRANSPARENT : PROXY_RELAY;

@@ -31,7 +31,6 @@
 #include <time.h>
 
 #include "analyze/eval.h"
-#include "base/hash.h"
 #include "base/log.h"
 #include "daemon/inforce.h"
 #include "enforce/apply.h"
@@ -198,7 +197,7 @@ fwlog_cut(const struct judge *j, const struct ct_flow *c)
 	clock_gettime(CLOCK_REALTIME, &r.when);
 	snprintf(r.action, sizeof(r.action), "cut");
 	r.rule = j->rule->number;
-	r.hash = fnv1a(sc.text, sc.len);
+	r.hash = apply_hash(sc.text, sc.len);	/* the history's */
 	snprintf(r.in_dev, sizeof(r.in_dev), "%s", j->rule->iface->device);
 	fwlog_annotate(&r, j->p, sc.file);
 	r.proto = c->proto;

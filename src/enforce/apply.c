@@ -36,6 +36,7 @@
 #include "enforce/nfrules.h"
 #include "enforce/route.h"
 #include "enforce/rtnl.h"
+#include "policy/lexer.h"
 #include "policy/load.h"
 
 #define FEED_COMMIT_MS	60000	/* the kernel's answer to a batch */
@@ -55,10 +56,33 @@ apply_state_dir(void)
 	return d != NULL && *d != '\0' ? d : MOAT_STATE_DIR;
 }
 
+/* Secrets in a config: at most this many are left out of its hash. */
+#define HASH_SECRETS	4
+
 uint64_t
 apply_hash(const char *s, size_t len)
 {
-	return fnv1a(s, len);
+	struct lexer_span v[HASH_SECRETS];
+	uint64_t h = FNV1A_INIT;
+	size_t n, i, at = 0, k;
+
+	/* (a text without the word has no secret: no lexing) */
+	if (memmem(s, len, "secret", 6) == NULL)
+		return fnv1a(s, len);
+	n = lexer_secret_spans(s, len, v, HASH_SECRETS);
+	for (i = 0; i < n; i++) {
+		h = fnv1a_add(h, s + at, v[i].off - at);
+		for (k = 0; k < v[i].len; k++)
+			h = fnv1a_add(h, "x", 1);
+		at = v[i].off + v[i].len;
+	}
+	return fnv1a_add(h, s + at, len - at);
+}
+
+bool
+apply_hash_is(const char *s, size_t len, uint64_t hash)
+{
+	return apply_hash(s, len) == hash || fnv1a(s, len) == hash;
 }
 
 static int
@@ -2207,7 +2231,7 @@ restore_entry(const char *state, unsigned target, const char *what,
 	 * one that cannot be read (a damaged difference, history.md) would
 	 * leave the kernel holding what the history does not say. */
 	if (target != 0 && ((text = apply_config_text(state, target, &len)) ==
-	    NULL || apply_hash(text, len) != t.hash)) {
+	    NULL || !apply_hash_is(text, len, t.hash))) {
 		strbuf_printf(err, "history entry %u's config cannot be read: "
 		    "%s; nothing was changed", target, text != NULL ||
 		    errno == EINVAL ? "it is damaged" : strerror(errno));

@@ -173,7 +173,14 @@ int	 apply_dynamic(const char *state, const struct binding *b,
 int	 apply_feed(const char *state, const char *name, uint64_t key,
 	    struct iset now, time_t fetched, uint64_t entries, size_t *changed,
 	    struct strbuf *msg, struct strbuf *err);
-/* FNV-1a 64 of a buffer. */
+/* A config's hash (the history's, the console's, the firewall log's):
+ * FNV-1a 64 of its text with the HA secret's value as as many 'x'
+ * (lexer_blank_secrets).  The hash goes where the secret may not (the
+ * console, moatd-log), and FNV-1a of a text known but for the secret
+ * would let them test guesses of it. */
 uint64_t apply_hash(const char *s, size_t len);
+/* Whether hash is the text's: apply_hash's, or FNV-1a of the whole text,
+ * as entries recorded before the secret was left out have it. */
+bool	 apply_hash_is(const char *s, size_t len, uint64_t hash);
 
 #endif

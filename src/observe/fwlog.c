@@ -453,7 +453,9 @@ fwlog_parse(const char *line, struct fwlog_rec *r)
 	get_str(o, "out_device", r->out_dev, sizeof(r->out_dev));
 	proto = json_object_get(o, "proto");
 	if (json_is_integer(proto))
-		r->proto = (int)json_integer_value(proto);
+		r->proto = json_integer_value(proto) >= 0 &&
+		    json_integer_value(proto) <= 255 ?
+		    (int)json_integer_value(proto) : -1;
 	else if ((pi = builtin_proto_by_name(json_string_value(proto) ?
 	    json_string_value(proto) : "")) != NULL)
 		r->proto = pi->number;

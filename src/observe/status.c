@@ -85,7 +85,7 @@ status_collect(const struct status_where *w, struct gw_status *st,
 	if (w->conf != NULL && (text = file_read(w->conf, POLICY_FILE_MAX,
 	    &len)) != NULL) {
 		st->unapplied = !st->have_entry ||
-		    apply_hash(text, len) != st->entry.hash;
+		    !apply_hash_is(text, len, st->entry.hash);
 		free(text);
 	}
 	strbuf_init(&e2, 0);

@@ -147,7 +147,7 @@ scan_string(struct lexer *s, struct token *t)
 }
 
 void
-lexer_next(struct lexer *s, struct token *t)
+scan(struct lexer *s, struct token *t)
 {
 	int c;
 
@@ -165,6 +165,7 @@ lexer_next(struct lexer *s, struct token *t)
 	t->loc.file = s->file;
 	t->loc.line = s->line;
 	t->loc.col = s->col;
+	t->off = s->pos;
 
 	switch (c) {
 	case -1:
@@ -217,6 +218,13 @@ lexer_next(struct lexer *s, struct token *t)
 	t->text[t->len] = '\0';
 }
 
+void
+lexer_next(struct lexer *s, struct token *t)
+{
+	scan(s, t);
+	t->end = s->pos;
+}
+
 const char *
 token_describe(const struct token *t, char *buf, size_t len)
 {
@@ -244,20 +252,11 @@ token_describe(const struct token *t, char *buf, size_t len)
 	return "?";
 }
 
-/* Where a secret's value is, in its token's bytes: [off, off + len). */
-struct secret_span {
-	size_t	off, len;
-};
-
 #define SECRETS_MAX	4
 
-/*
- * The values of buf's inline secrets (the ha block's secret: a word or a
- * quoted string, the quotes left out), at most max of them, in order;
- * how many there are.
- */
-static size_t
-secret_spans(const char *buf, size_t len, struct secret_span *v, size_t max)
+size_t
+lexer_secret_spans(const char *buf, size_t len, struct lexer_span *v,
+    size_t max)
 {
 	struct lexer s;
 	struct token t;
@@ -267,23 +266,15 @@ secret_spans(const char *buf, size_t len, struct secret_span *v, size_t max)
 
 	lexer_init(&s, "", buf, len);
 	for (;;) {
-		size_t start = s.pos, end;
-
-		/* where the token starts: a comment never precedes one on
-		 * its line (it runs to the newline, a token of its own) */
-		while (start < len && strchr(" \t\r", buf[start]) != NULL &&
-		    buf[start] != '\0')
-			start++;
 		lexer_next(&s, &t);
-		end = s.pos;
 		if (t.type == T_EOF)
 			break;
-		if (value && n < max && t.type == T_WORD && end > start)
-			v[n++] = (struct secret_span){ start, end - start };
+		if (value && n < max && t.type == T_WORD && t.end > t.off)
+			v[n++] = (struct lexer_span){ t.off, t.end - t.off };
 		else if (value && n < max && t.type == T_STRING &&
-		    end > start + 2)
-			v[n++] = (struct secret_span){ start + 1,
-			    end - start - 2 };
+		    t.end > t.off + 2)
+			v[n++] = (struct lexer_span){ t.off + 1,
+			    t.end - t.off - 2 };
 		value = in_ha && line_start && t.type == T_WORD &&
 		    strcmp(t.text, "secret") == 0;
 		if (t.type == T_WORD && line_start && depth == 0)
@@ -302,36 +293,10 @@ secret_spans(const char *buf, size_t len, struct secret_span *v, size_t max)
 void
 lexer_blank_secrets(char *buf, size_t len)
 {
-	struct secret_span v[SECRETS_MAX];
-	size_t n = secret_spans(buf, len, v, SECRETS_MAX), i;
+	struct lexer_span v[SECRETS_MAX];
+	size_t n = lexer_secret_spans(buf, len, v, SECRETS_MAX), i;
 
 	for (i = 0; i < n; i++)
 		memset(buf + v[i].off, 'x', v[i].len);
 }
 
-/* Whether n bytes at s are all 'x'. */
-static bool
-blanked(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] != 'x')
-			return false;
-	return true;
-}
-
-size_t
-lexer_unblank_secrets(char *buf, size_t len, const char *was, size_t wlen)
-{
-	struct secret_span v[SECRETS_MAX], w[SECRETS_MAX];
-	size_t n = secret_spans(buf, len, v, SECRETS_MAX);
-	size_t m = secret_spans(was, wlen, w, SECRETS_MAX), i, put = 0;
-
-	for (i = 0; i < n && i < m; i++)
-		if (v[i].len == w[i].len && blanked(buf + v[i].off, v[i].len)) {
-			memcpy(buf + v[i].off, was + w[i].off, v[i].len);
-			put++;
-		}
-	return put;
-}

@@ -24,6 +24,8 @@ enum token_type {
 struct token {
 	enum token_type	 type;
 	struct loc	 loc;
+	size_t		 off, end;	/* its bytes in the buffer, a
+					   string's quotes included */
 	size_t		 len;
 	char		 text[STRING_MAX + 1];
 };
@@ -45,11 +47,13 @@ void	 lexer_next(struct lexer *s, struct token *t);
  * in place with as many 'x': the text means the same but for them, every
  * position kept; for a process that does not need them (moatd-feeds). */
 void	 lexer_blank_secrets(char *buf, size_t len);
-/* The other way, for a text that went out blanked and came back edited
- * (the console's): each secret of buf that is still as many 'x' as the
- * same secret of was (in order) gets was's value back.  How many did. */
-size_t	 lexer_unblank_secrets(char *buf, size_t len, const char *was,
-	    size_t wlen);
+/* Where those values are (a string's quotes left out), at most max of
+ * them, in order: how many there are. */
+struct lexer_span {
+	size_t	off, len;
+};
+size_t	 lexer_secret_spans(const char *buf, size_t len,
+	    struct lexer_span *v, size_t max);
 /* A printable description of a token, for "expected X, found Y". */
 const char *token_describe(const struct token *t, char *buf, size_t len);
 

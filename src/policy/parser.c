@@ -2313,6 +2313,8 @@ parse_ha_setting(struct parser *ps, void *ctx, unsigned *seen)
 		}
 		ha->secret = arena_strndup(&p->arena, ps->tok.text,
 		    ps->tok.len);
+		ha->secret_off = ps->tok.off;
+		ha->secret_end = ps->tok.end;
 		break;
 	}
 	next(ps);

@@ -534,6 +534,8 @@ struct ha_conf {
 	struct ha_vip	*vips;
 	unsigned	 priority;	/* 1-254; the higher one is master */
 	char		*secret;
+	size_t		 secret_off, secret_end; /* its token's bytes in the
+					   text, quotes included */
 	unsigned	 router_id;	/* the first VRRP id; one per VIP
 					   interface from there */
 	unsigned	 preempt_delay;	/* seconds */

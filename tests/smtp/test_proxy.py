@@ -1213,6 +1213,13 @@ def tests_daemon(lab):
     os.makedirs(scratch, exist_ok=True)
     with open(os.path.join(scratch, "left-by-a-killed-proxy"), "w") as f:
         f.write("decoded attachment")
+    # The proxy empties it as its own user, never root (root walking a
+    # directory moat-smtp can change is a door: a review, 2026-12-07): a
+    # directory of root's in it, which moat-smtp cannot empty, stays whole.
+    roots = os.path.join(scratch, "roots")
+    os.makedirs(roots, mode=0o755, exist_ok=True)
+    with open(os.path.join(roots, "kept"), "w") as f:
+        f.write("root's")
     lab.moatd()
     pid = proxy_pid(lab)
     st = os.stat(scratch)
@@ -1224,9 +1231,14 @@ def tests_daemon(lab):
             if not (n.startswith("tls-") and n.endswith("-trust-anchor"))]
     check(uid == pwd.getpwnam("moat-smtp").pw_uid and
           st.st_uid == uid and (st.st_mode & 0o777) == 0o700 and
-          left == [],
+          left == ["roots"],
           "the proxy runs as moat-smtp, its scratch directory is its own "
           "(0700) and was emptied", (uid, oct(st.st_mode), os.listdir(scratch)))
+    check(os.path.exists(os.path.join(roots, "kept")),
+          "the scratch directory was emptied by moat-smtp, not by root: "
+          "a directory of root's in it is left whole")
+    os.remove(os.path.join(roots, "kept"))
+    os.rmdir(roots)
 
     # kill -9 of the proxy under load.
     before = set(lab.delivered())

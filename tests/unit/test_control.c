@@ -1,8 +1,9 @@
 /* test_control.c: what moatd's parent gives the console of the config
  * (daemon/control.c, control_conf.c): the HA secret stays with root.  The
- * console reads the config with the secret as many 'x', a save that keeps
- * them keeps the secret, one that changes it is refused, and the history's
- * diff shows neither entry's secret. */
+ * console reads the config with the secret as many 'x', and a hash that
+ * leaves it out; a save that keeps the 'x' keeps the secret, one that
+ * changes it is refused, one made to carry the secret into a diagnostic
+ * gets none of it; the history's diff shows neither entry's secret. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,14 +18,16 @@
 #include <jansson.h>
 
 #include "base/file.h"
+#include "base/hash.h"
 #include "base/strbuf.h"
 #include "daemon/control.h"
 #include "daemon/control_env.h"
 #include "daemon/identity.h"
+#include "enforce/apply.h"
 #include "policy/lexer.h"
 #include "scratch.h"
 
-#define SECRET	"the pair's own words"
+#define SECRET	"sEcReT-pair-words-42"
 
 static const char conf_text[] =
 	"interface LAN device eth1 address 192.168.50.2/24\n"
@@ -157,7 +160,7 @@ test_secret_stays(void **state_)
 {
 	long long status;
 	json_t *got, *ans;
-	char *text, *hash, *now, *mine;
+	char *text, *hash, *now, *mine, *all;
 	const char *blank = "secret \"xxxxxxxxxxxxxxxxxxxx\"";
 
 	(void)state_;
@@ -172,6 +175,14 @@ test_secret_stays(void **state_)
 	/* the rest as it is, the comment's quotes too */
 	assert_int_equal(strlen(text), strlen(conf_text));
 	assert_non_null(strstr(text, "# \"not this\""));
+	/* its hash leaves the secret out too */
+	{
+		char want[17];
+
+		snprintf(want, sizeof(want), "%016llx", (unsigned long long)
+		    fnv1a(text, strlen(text)));
+		assert_string_equal(hash, want);
+	}
 
 	/* A rule added, the secret left blanked: saved, with the secret. */
 	mine = edited(text, "nat masquerade", "accept on LAN from ANY to ANY "
@@ -205,12 +216,50 @@ test_secret_stays(void **state_)
 	assert_int_equal(status, 422);
 	json_decref(ans);
 	free(mine);
+	/* A text made so that a lexer's walk and the parser disagree (a
+	 * review, 2026-12-07: the secret was put back before parsing, into
+	 * an object's list, and came back in its error): refused, and not a
+	 * byte of the secret in the answer. */
+	mine = edited(text, "nat masquerade on WAN\n", "nat masquerade on WAN\n"
+	    "ha { x\nobject leak { secret xxxxxxxxxxxxxxxxxxxx }\n");
+	ans = save(mine, hash, &status);
+	assert_int_equal(status, 422);
+	all = json_dumps(ans, 0);
+	assert_null(strstr(all, "sEcReT"));
+	assert_null(strstr(all, "pair-words"));
+	free(all);
+	json_decref(ans);
+	free(mine);
 	mine = file_text(conf);
 	assert_string_equal(mine, now);
 	free(mine);
 	free(now);
 	free(hash);
 	free(text);
+
+	/* The file's secret a word; the console's editor prints it quoted
+	 * (printer_policy): kept, as the file has it. */
+	write_text(conf, "interface LAN device eth1 address 192.168.50.2/24\n"
+	    "interface SYNC device eth2 address 10.99.0.1/24\n"
+	    "ha {\n    peer 10.99.0.2\n    sync-interface SYNC\n"
+	    "    vip LAN 192.168.50.1/24\n    secret " SECRET "\n}\n");
+	got = ask(json_pack("{s:s}", "op", "get-config"), &status);
+	text = strdup(json_string_value(json_object_get(got, "text")));
+	hash = strdup(json_string_value(json_object_get(got, "hash")));
+	json_decref(got);
+	assert_non_null(strstr(text, "secret xxxxxxxxxxxxxxxxxxxx\n"));
+	mine = edited(text, "secret xxxxxxxxxxxxxxxxxxxx",
+	    "secret \"xxxxxxxxxxxxxxxxxxxx\"\n    priority 120");
+	ans = save(mine, hash, &status);
+	assert_int_equal(status, 200);
+	json_decref(ans);
+	now = file_text(conf);
+	assert_non_null(strstr(now, "    secret " SECRET "\n    priority 120"));
+	free(now);
+	free(mine);
+	free(hash);
+	free(text);
+	write_text(conf, conf_text);
 }
 
 static void
@@ -240,32 +289,39 @@ test_diff_blank(void **state_)
 	json_decref(ans);
 }
 
-/* The lexer's two halves on their own: blanked, then back. */
+/* A config's hash leaves the secret out: the console and moatd-log see
+ * it, and FNV-1a of a text known but for the secret would test guesses.
+ * Entries recorded before hash the whole text, and still match. */
 static void
-test_unblank(void **state_)
+test_hash(void **state_)
 {
-	char text[sizeof(conf_text)], back[sizeof(conf_text)];
+	char text[sizeof(conf_text)];
+	const char *plain = "interface LAN device eth1\n";
 
 	(void)state_;
 	memcpy(text, conf_text, sizeof(conf_text));
 	lexer_blank_secrets(text, sizeof(conf_text) - 1);
 	assert_null(strstr(text, SECRET));
-	memcpy(back, text, sizeof(text));
-	assert_int_equal(lexer_unblank_secrets(back, sizeof(back) - 1,
-	    conf_text, sizeof(conf_text) - 1), 1);
-	assert_string_equal(back, conf_text);
-	/* nothing to take from a text without a secret */
-	memcpy(back, text, sizeof(text));
-	assert_int_equal(lexer_unblank_secrets(back, sizeof(back) - 1,
-	    "ha {\n}\n", 7), 0);
-	assert_string_equal(back, text);
+	assert_true(apply_hash(conf_text, sizeof(conf_text) - 1) ==
+	    apply_hash(text, sizeof(text) - 1));
+	assert_true(apply_hash(conf_text, sizeof(conf_text) - 1) ==
+	    fnv1a(text, sizeof(text) - 1));
+	assert_true(apply_hash(conf_text, sizeof(conf_text) - 1) !=
+	    fnv1a(conf_text, sizeof(conf_text) - 1));
+	assert_true(apply_hash_is(conf_text, sizeof(conf_text) - 1,
+	    fnv1a(conf_text, sizeof(conf_text) - 1)));
+	assert_false(apply_hash_is(conf_text, sizeof(conf_text) - 1,
+	    fnv1a(plain, strlen(plain))));
+	/* no secret: the hash it always had */
+	assert_true(apply_hash(plain, strlen(plain)) ==
+	    fnv1a(plain, strlen(plain)));
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unblank),
+		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_secret_stays),
 		cmocka_unit_test(test_diff_blank),
 	};

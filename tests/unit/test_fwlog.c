@@ -517,14 +517,15 @@ test_logger_answer(void **state)
 	fclose(fp);
 	snprintf(file, sizeof(file), "%s/history/3.conf", dir);
 	assert_non_null(fp = fopen(file, "w"));
-	fputs("config three\n", fp);
+	fputs("config three\nha {\n    secret \"pair words\"\n}\n", fp);
 	fclose(fp);
 	a = answer(dir, "n", 1);
 	assert_string_equal(a, "3 2 00000000000000aa /etc/moat/a.conf\n");
 	free(a);
+	/* (the rules, not the HA secret: moat-log has no use for it) */
 	a = answer(dir, "e0", 2);
 	assert_string_equal(a, "3 2 00000000000000aa /etc/moat/a.conf\n"
-	    "config three\n");
+	    "config three\nha {\n    secret \"xxxxxxxxxx\"\n}\n");
 	free(a);
 	a = answer(dir, "e1", 2);
 	assert_string_equal(a, "1 0 00000000000000aa /etc/moat/a.conf\n"
