@@ -11,7 +11,7 @@ mkdir -p "$dir"
 chmod 755 "$dir"
 if [ ! -e "$dir/moat.conf" ]; then
 	cp "$MESON_SOURCE_ROOT/$1" "$dir/moat.conf"
-	chmod 644 "$dir/moat.conf"
+	chmod 600 "$dir/moat.conf"	# it holds the HA secret when there is one
 	echo "Installing the default config to $dir/moat.conf"
 else
 	echo "Keeping $dir/moat.conf"

@@ -9,7 +9,8 @@
 # the container's kernel namespace, the console answers HTTPS, makes its
 # certificate, saves a config and applies it, the firewall log and the
 # mail log are written under /var/log/moat, systemctl reload applies a
-# changed config, nothing in moatd's journal says a write was refused,
+# changed config, an upgrade (dpkg -i again) restarts moatd and leaves
+# the config 0600, nothing in moatd's journal says a write was refused,
 # and a reboot (the container stopped and booted again from the same
 # directory) has the rules in before network-pre.target, the console
 # serving once the network comes.  systemd-analyze security's figure is
@@ -177,6 +178,8 @@ cp "$deb" "$root/root/moat.deb"
 ct dpkg -i /root/moat.deb >"$work/dpkg.log" 2>&1 ||
 	{ cat "$work/dpkg.log"; fail "dpkg -i"; exit 1; }
 say "installed"
+[ "$(stat -c %a "$root/etc/moat/moat.conf")" = 600 ] ||
+	fail "the packaged config is $(stat -c %a "$root/etc/moat/moat.conf"), not 0600"
 sh "$top/tests/smtp/sigdb.sh" "$root/var/lib/clamav"
 cat >"$root/etc/moat/moat.conf" <<'CONF'
 interface LAN device lan0 address 192.168.77.1/24
@@ -324,6 +327,29 @@ ctnet nft list table inet moat | grep -qw 2424 &&
 	fail "systemctl reload did not apply the changed config"
 [ "$(ct systemctl show -p MainPID --value moatd)" = "$pid" ] ||
 	fail "the reload restarted moatd"
+
+# 6b. An upgrade (the package installed again over itself): moatd runs
+# after it, a new process (try-restart; it was left stopped), the rules
+# are in, and a config of 0644 (as a version before made it) is root's
+# alone.
+chmod 644 "$root/etc/moat/moat.conf"
+pid=$(ct systemctl show -p MainPID --value moatd)
+ct dpkg -i /root/moat.deb >"$work/upgrade.log" 2>&1 ||
+	{ cat "$work/upgrade.log"; fail "dpkg -i over itself (an upgrade)"; }
+for _ in $(seq 100); do
+	[ "$(ct systemctl is-active moatd)" = active ] && break
+	sleep 0.1
+done
+now=$(ct systemctl show -p MainPID --value moatd)
+[ "$(ct systemctl is-active moatd)" = active ] && [ "$now" != "$pid" ] &&
+    [ "$now" != 0 ] &&
+	echo "ok: an upgrade restarted moatd ($pid, then $now)" ||
+	fail "after an upgrade moatd is $(ct systemctl is-active moatd) (pid $pid, then $now)"
+ctnet nft list table inet moat | grep -qw 2424 ||
+	fail "after the upgrade the rules are not in"
+[ "$(stat -c %a "$root/etc/moat/moat.conf")" = 600 ] &&
+	echo "ok: the upgrade made the config 0600" ||
+	fail "after the upgrade the config is $(stat -c %a "$root/etc/moat/moat.conf")"
 ct journalctl -u moatd --no-pager >"$work/journal1" 2>&1
 
 # 7. A reboot: the rules are in before network-pre.target, from the saved

@@ -58,6 +58,8 @@ getent passwd moat-log >/dev/null || fail "no moat-log user"
 getent passwd moat-feeds >/dev/null || fail "no moat-feeds user"
 getent passwd moat-ping >/dev/null || fail "no moat-ping user"
 [ "$(stat -c %a /var/lib/moat 2>/dev/null)" = 700 ] || fail "/var/lib/moat is not 0700"
+[ "$(stat -c %a /etc/moat/moat.conf 2>/dev/null)" = 600 ] ||
+	fail "/etc/moat/moat.conf is $(stat -c %a /etc/moat/moat.conf), not 0600 (it may hold the HA secret)"
 moat check --offline -f /etc/moat/moat.conf >/dev/null || fail "the default config"
 unit=/usr/lib/systemd/system/moatd.service
 if command -v systemd-analyze >/dev/null; then

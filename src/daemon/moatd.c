@@ -172,6 +172,15 @@ load(void)
 		policy_free(p);
 		return NULL;
 	}
+	/* (a valid config's warnings: the loader's, that others can read
+	 * its HA secret; lint's are moat check's) */
+	for (i = 0; i < p->diags.n; i++)
+		if (p->diags.v[i].severity == DIAG_WARNING) {
+			char line[512];
+
+			diag_format(&p->diags.v[i], line, sizeof(line));
+			log_warn("%s", line);
+		}
 	return p;
 }
 

@@ -143,7 +143,7 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
     size_t errlen)
 {
 	struct policy *p;
-	struct stat st;
+	struct stat st = { 0 };
 	FILE *fp;
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
@@ -203,6 +203,13 @@ load(const char *path, bool trusted, const struct binding *b, char *err,
 	p = policy_parse_taking(is_stdin ? "<stdin>" : path, buf, len, b);
 	if (p == NULL)
 		snprintf(err, errlen, "%s: out of memory", path);
+	else if (trusted && !is_stdin && p->ha.secret != NULL &&
+	    S_ISREG(st.st_mode) && (st.st_mode & (S_IRGRP | S_IROTH)))
+		diag_warn(&p->diags, p->ha.loc, "%s holds the HA pair's "
+		    "secret and %s can read it (mode %04o): whoever reads it "
+		    "can sign what the pair trusts; chmod go-r %s", path,
+		    (st.st_mode & S_IROTH) ? "everyone" : "its group",
+		    (unsigned)(st.st_mode & 07777), path);
 	return p;
 fail:
 	if (!is_stdin)

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "analyze/eval.h"
@@ -996,6 +999,52 @@ test_iset_ops(void **state)
 /* What the console may not change: each setting that names a file, a
  * user or a secret of a privileged process, named when it differs; the
  * rest (a rule, the session timeout) changes freely. */
+/* A config to enforce that others can read while it holds the HA secret:
+ * a warning (moatd logs it, moat apply says it), not with 0600, and none
+ * for a config without the secret. */
+static void
+test_secret_readable(void **state)
+{
+	static const char with[] =
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface SYNC device eth2 address 10.99.0.1/24\n"
+	    "ha {\n    peer 10.99.0.2\n    sync-interface SYNC\n"
+	    "    vip LAN 192.168.1.254/24\n    secret \"secret-one\"\n}\n";
+	char path[] = "/tmp/moat-secret-XXXXXX", err[256];
+	struct policy *p;
+	size_t i, warned;
+	int fd, round;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(write(fd, with, sizeof(with) - 1),
+	    (ssize_t)sizeof(with) - 1);
+	close(fd);
+	for (round = 0; round < 3; round++) {
+		assert_int_equal(chmod(path, round == 0 ? 0644 : round == 1 ?
+		    0640 : 0600), 0);
+		assert_non_null(p = policy_load_trusted(path, err,
+		    sizeof(err)));
+		assert_true(policy_valid(p));
+		for (i = warned = 0; i < p->diags.n; i++)
+			if (p->diags.v[i].severity == DIAG_WARNING &&
+			    strstr(p->diags.v[i].msg, "chmod go-r") != NULL)
+				warned++;
+		assert_int_equal(warned, round < 2 ? 1 : 0);
+		policy_free(p);
+	}
+	/* the same mode, no secret: nothing to say */
+	assert_true((fd = open(path, O_WRONLY | O_TRUNC)) >= 0);
+	assert_int_equal(write(fd, with, 50), 50);
+	close(fd);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_non_null(p = policy_load_trusted(path, err, sizeof(err)));
+	for (i = 0; i < p->diags.n; i++)
+		assert_int_not_equal(p->diags.v[i].severity, DIAG_WARNING);
+	policy_free(p);
+	unlink(path);
+}
+
 static void
 test_privileged_change(void **state)
 {
@@ -1623,6 +1672,7 @@ main(void)
 		cmocka_unit_test(test_rule_ids_twins),
 		cmocka_unit_test(test_insert_keeps_lines),
 		cmocka_unit_test(test_privileged_change),
+		cmocka_unit_test(test_secret_readable),
 		cmocka_unit_test(test_schedule_windows),
 		cmocka_unit_test(test_schedule_kernel),
 		cmocka_unit_test(test_schedule_lint),
