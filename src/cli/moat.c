@@ -349,6 +349,18 @@ load_bound_to(const char *path, bool trusted, const struct binding *b,
 		policy_free(p);
 		return NULL;
 	}
+	/* the loader's warning of a config to enforce (its HA secret
+	 * readable by others) */
+	if (trusted && p->diags.nwarnings > 0) {
+		size_t i;
+		char line[512];
+
+		for (i = 0; i < p->diags.n; i++)
+			if (p->diags.v[i].severity == DIAG_WARNING) {
+				diag_format(&p->diags.v[i], line, sizeof(line));
+				fprintf(out, "%s\n", line);
+			}
+	}
 	return p;
 }
 
