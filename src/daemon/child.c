@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/fds.h"
 #include "base/log.h"
+#include "base/nospawn.h"
 
 long long
 child_now(void)
@@ -152,6 +153,14 @@ child_exec_named(const char *proc)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void
+child_nospawn(const char *what)
+{
+	if (nospawn() == -1)
+		log_warn("%s: new processes could not be forbidden to it: %s",
+		    what, strerror(errno));
+}
+
 int
 child_exec_begin(const char *proc, const char *what, const char *arg,
     int type, const char *user)
@@ -174,6 +183,7 @@ child_exec_begin(const char *proc, const char *what, const char *arg,
 		log_error("%s: %s", what, err);
 		return 1;
 	}
+	child_nospawn(what);
 	return 0;
 }
 

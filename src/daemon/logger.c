@@ -425,6 +425,7 @@ logger_run(const struct logger_conf *c)
 		nflog_close(n);
 		return 1;
 	}
+	child_nospawn("firewall log");
 	if (L.ask != -1)
 		setsockopt(L.ask, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	logfile_init(&L.lf, c->dir, FWLOG_FILE, c->max, c->keep);

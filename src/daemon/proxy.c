@@ -691,6 +691,7 @@ proxy_main(int argc, char **argv)
 		log_error("proxy: %s", err);
 		return 1;
 	}
+	child_nospawn("proxy");
 	/* (as its own user: what it could remove anyway) */
 	nftw(argv[2], rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	for (i = 0; i < n; i++) {

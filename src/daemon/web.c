@@ -487,6 +487,7 @@ web_main(int argc, char **argv)
 		log_error("console: cannot start as %s: %s", argv[0], err);
 		return 1;
 	}
+	child_nospawn("console");
 	cc.root = argv[1];
 	cc.cert_pem = cert;
 	cc.key_pem = keypem;

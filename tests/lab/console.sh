@@ -47,8 +47,9 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 if [ -n "$web" ] && grep -q "^CapEff:	0000000000000000" "/proc/$web/status" &&
+    grep -q "^Seccomp:	2" "/proc/$web/status" &&
     [ "$(stat -c %U "/proc/$web")" = moat-web ]; then
-	echo "ok: the console runs as moat-web with no capabilities"
+	echo "ok: the console runs as moat-web with no capabilities, and may start no process (seccomp)"
 else
 	fail "the console process: $(grep -E "^(Uid|CapEff)" "/proc/$web/status" 2>&1)"
 fi

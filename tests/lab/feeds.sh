@@ -245,4 +245,7 @@ grep -q "is in force, not the config moatd applied last" "$tmp/moatd2.log" &&
 ps -o user= -p "$(pgrep -x moatd-feeds | head -1)" 2>/dev/null | grep -q moat-feeds &&
 	echo "ok: the feed process runs as moat-feeds" ||
 	fail "the feed process's user: $(ps -o user=,args= -C moatd 2>/dev/null)"
+grep -q "^Seccomp:	2" "/proc/$(pgrep -x moatd-feeds | head -1)/status" &&
+	echo "ok: the feed process may start no process (seccomp)" ||
+	fail "the feed process has no filter: $(grep Seccomp "/proc/$(pgrep -x moatd-feeds | head -1)/status")"
 finish

@@ -25,10 +25,11 @@ uid=$(echo "$st" | awk '/^Uid:/ { print $2 $3 $4 $5 }')
 if [ -n "$lp" ] && [ "$uid" = "$(id -u moat-log)$(id -u moat-log)$(id -u moat-log)$(id -u moat-log)" ] &&
     echo "$st" | grep -q "^CapEff:	0000000000000000$" &&
     echo "$st" | grep -q "^CapPrm:	0000000000000000$" &&
-    echo "$st" | grep -q "^NoNewPrivs:	1$"; then
+    echo "$st" | grep -q "^NoNewPrivs:	1$" &&
+    echo "$st" | grep -q "^Seccomp:	2$"; then
 	echo "ok: the firewall log runs as moat-log with no capability left"
 else
-	fail "the firewall log process: $(echo "$st" | grep -E '^(Uid|CapEff|CapPrm|NoNewPrivs)')"
+	fail "the firewall log process: $(echo "$st" | grep -E '^(Uid|CapEff|CapPrm|NoNewPrivs|Seccomp)')"
 fi
 
 # records N [ARGS]: wait until moat log ARGS --json has N lines, print them

@@ -1224,7 +1224,11 @@ def tests_daemon(lab):
     pid = proxy_pid(lab)
     st = os.stat(scratch)
     with open("/proc/%d/status" % pid) as f:
-        uid = int([l for l in f if l.startswith("Uid:")][0].split()[1])
+        status = f.read().splitlines()
+    uid = int([l for l in status if l.startswith("Uid:")][0].split()[1])
+    check("Seccomp:\t2" in status,
+          "the proxy may start no process (a seccomp filter: base/nospawn.h)",
+          [l for l in status if l.startswith("Seccomp")])
     # (what is there now is the configuration's own: the DNSSEC trust
     # anchor libunbound reads, tls-N-trust-anchor)
     left = [n for n in os.listdir(scratch)

@@ -1,0 +1,88 @@
+/* nospawn.c: a process that may start no other; see nospawn.h.
+ *
+ * A seccomp filter (BPF, no libseccomp): clone only with CLONE_THREAD (a
+ * thread), clone3 answered ENOSYS (glibc's pthread_create then takes
+ * clone), fork, vfork, execve and execveat refused with EPERM; every
+ * other call as before.  A call of another architecture than the build's
+ * (an x86-64 process can make i386 calls) kills the process: the numbers
+ * above would not be its numbers.
+ */
+#include "base/nospawn.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#if defined(__x86_64__)
+#define NOSPAWN_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NOSPAWN_ARCH	AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef NOSPAWN_ARCH
+
+#define NR	offsetof(struct seccomp_data, nr)
+#define ARCH	offsetof(struct seccomp_data, arch)
+/* clone's flags: its first argument, the low 32 bits (little endian) */
+#define FLAGS	offsetof(struct seccomp_data, args[0])
+
+#define REFUSE(nr, err) \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err))
+
+int
+nospawn(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOSPAWN_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR),
+#if defined(__x86_64__)
+		/* x32's calls (the same architecture, numbers with bit 30) */
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		REFUSE(__NR_fork, EPERM),
+		REFUSE(__NR_vfork, EPERM),
+#endif
+		REFUSE(__NR_execve, EPERM),
+		REFUSE(__NR_execveat, EPERM),
+		REFUSE(__NR_clone3, ENOSYS),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, FLAGS),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+#if defined(__SANITIZE_ADDRESS__)
+		/* the tests' builds: LeakSanitizer stops the world at exit
+		 * from a task of its own (CLONE_VM | CLONE_UNTRACED) */
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_UNTRACED, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+#endif
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof(f) / sizeof(f[0])),
+		.filter = f,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+#else
+
+int
+nospawn(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+#endif

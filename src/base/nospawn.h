@@ -1,0 +1,15 @@
+/* nospawn.h: a process that may start no other.  For the children that
+ * read what others send (the SMTP proxy, the console, the firewall log,
+ * the feed process): one taken over can make threads, which end with it,
+ * but no process that would outlive it and its restart, and it can
+ * execute nothing (a review, 2026-12-07). */
+#ifndef MOAT_NOSPAWN_H
+#define MOAT_NOSPAWN_H
+
+/* From now on, for this process and its threads: fork, vfork, clone but
+ * for a thread, execve and execveat fail (EPERM; clone3 ENOSYS, so that
+ * threads are made with clone).  No new privileges either.  0, or -1
+ * with errno (ENOSYS: not on this architecture, x86-64 and arm64 only). */
+int	 nospawn(void);
+
+#endif
