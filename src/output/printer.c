@@ -307,8 +307,12 @@ print_ha(const struct ha_conf *ha, struct strbuf *b)
 		strbuf_printf(b, "    vip %s %s\n", ha->vips[i].ifname, buf);
 	}
 	strbuf_printf(b, "    priority %u\n", ha->priority);
-	if (ha->secret != NULL)
-		strbuf_printf(b, "    secret \"%s\"\n", ha->secret);
+	if (ha->secret != NULL) {
+		/* (quoted as the lexer reads it back: a backslash too) */
+		strbuf_puts(b, "    secret ");
+		policy_put_quoted(b, ha->secret);
+		strbuf_putc(b, '\n');
+	}
 	strbuf_printf(b, "    router-id %u\n    preempt-delay %u\n}\n",
 	    ha->router_id, ha->preempt_delay);
 }

@@ -836,8 +836,8 @@ policy_gw_choice_ref(const struct policy *p, unsigned t)
 
 /* ---- canonical text and ids of entries --------------------------------- */
 
-static void
-put_quoted(struct strbuf *b, const char *s)
+void
+policy_put_quoted(struct strbuf *b, const char *s)
 {
 	strbuf_putc(b, '"');
 	for (; *s != '\0'; s++) {
@@ -921,7 +921,7 @@ policy_rule_line(const struct rule *r, struct strbuf *b, bool with_comment)
 		strbuf_puts(b, " log");
 	if (with_comment && r->comment != NULL) {
 		strbuf_puts(b, " comment ");
-		put_quoted(b, r->comment);
+		policy_put_quoted(b, r->comment);
 	}
 	if (r->disabled)
 		strbuf_puts(b, " disabled");

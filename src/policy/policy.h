@@ -734,6 +734,9 @@ bool		 policy_rule_gw_applies(const struct rule *r,
 		    enum addr_family fam);
 /* "accept", "deny", "reject". */
 const char	*action_name(enum action a);
+/* s in double quotes, '"' and '\\' escaped: a string as the lexer reads
+ * it back. */
+void		 policy_put_quoted(struct strbuf *b, const char *s);
 /* Rule r's line in canonical form (what `moat show` prints); with_comment
  * false leaves its comment out. */
 void		 policy_rule_line(const struct rule *r, struct strbuf *b,

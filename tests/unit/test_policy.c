@@ -1108,6 +1108,24 @@ test_privileged_change(void **state)
 	}
 	assert_null(policy_privileged_change(was, was));
 	policy_free(was);
+	/* A secret with a backslash, printed canonical (the console's
+	 * editor, moat show) and read back: the same secret. */
+	{
+		struct strbuf b;
+		const char *at = strstr(base, "secret-one");
+
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - base), base,
+		    "back\\\\slash", at + strlen("secret-one"));
+		was = parse_ok(text);
+		assert_string_equal(was->ha.secret, "back\\slash");
+		strbuf_init(&b, 0);
+		printer_policy(was, &b);
+		now = parse_ok(strbuf_str(&b));
+		assert_string_equal(now->ha.secret, "back\\slash");
+		strbuf_free(&b);
+		policy_free(now);
+		policy_free(was);
+	}
 }
 
 #define WM(day, h, m)	((unsigned)((day) * SCHED_DAY + (h) * 60 + (m)))
