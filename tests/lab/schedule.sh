@@ -73,7 +73,12 @@ ip netns exec "${MOAT_LAB}wan" python3 "$here/hold.py" client 2001:db8:51::25 20
 pids="$pids $!"
 ip netns exec "${MOAT_LAB}wan" python3 "$here/hold.py" client 198.51.100.26 192.168.50.10 22 "$tmp/b" &
 pids="$pids $!"
-sleep 3
+# (each says alive once its data flows: waited for, not slept on; a
+# loaded machine took more than 3 s)
+for _ in $(seq 150); do
+	grep -q alive "$tmp/a" && grep -q alive "$tmp/b" && grep -q alive "$tmp/c" && break
+	sleep 0.1
+done
 grep -q alive "$tmp/a" && grep -q alive "$tmp/b" && grep -q alive "$tmp/c" &&
 	echo "ok: the sessions carry data" ||
 	fail "sessions: A $(cat "$tmp/a" 2>/dev/null), B $(cat "$tmp/b" 2>/dev/null), C $(cat "$tmp/c" 2>/dev/null)"
