@@ -24,6 +24,17 @@
 #define NOSPAWN_ARCH	AUDIT_ARCH_AARCH64
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+#define NOSPAWN_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NOSPAWN_ASAN	1
+#endif
+#endif
+#ifndef NOSPAWN_ASAN
+#define NOSPAWN_ASAN	0
+#endif
+
 #ifdef NOSPAWN_ARCH
 
 #define NR	offsetof(struct seccomp_data, nr)
@@ -58,10 +69,12 @@ nospawn(void)
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, FLAGS),
 		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-#if defined(__SANITIZE_ADDRESS__)
+#if NOSPAWN_ASAN
 		/* the tests' builds: LeakSanitizer stops the world at exit
 		 * from a task of its own (CLONE_VM | CLONE_UNTRACED) */
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_UNTRACED, 0, 1),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, CLONE_VM | CLONE_UNTRACED),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, CLONE_VM | CLONE_UNTRACED,
+		    0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 #endif
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),

@@ -337,7 +337,11 @@ control_save(const struct control_env *env, const char *user, json_t *req,
 		text = kept;
 		tlen = klen;
 	}
-	what = protected_change(was, real != NULL ? real : p);
+	/* Any secret but GET's 'x' is refused without comparing it with
+	 * the file's: a console that saw which one saves would test
+	 * guesses (a review, 2026-12-07). */
+	what = real == NULL && p->ha.secret != NULL ? "ha { secret }" :
+	    protected_change(was, real != NULL ? real : p);
 	if (what != NULL) {
 		char msg[300];
 

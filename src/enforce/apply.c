@@ -56,20 +56,17 @@ apply_state_dir(void)
 	return d != NULL && *d != '\0' ? d : MOAT_STATE_DIR;
 }
 
-/* Secrets in a config: at most this many are left out of its hash. */
-#define HASH_SECRETS	4
-
 uint64_t
 apply_hash(const char *s, size_t len)
 {
-	struct lexer_span v[HASH_SECRETS];
+	struct lexer_span v[LEXER_SECRETS_MAX];
 	uint64_t h = FNV1A_INIT;
 	size_t n, i, at = 0, k;
 
 	/* (a text without the word has no secret: no lexing) */
 	if (memmem(s, len, "secret", 6) == NULL)
 		return fnv1a(s, len);
-	n = lexer_secret_spans(s, len, v, HASH_SECRETS);
+	n = lexer_secret_spans(s, len, v, LEXER_SECRETS_MAX);
 	for (i = 0; i < n; i++) {
 		h = fnv1a_add(h, s + at, v[i].off - at);
 		for (k = 0; k < v[i].len; k++)
@@ -664,7 +661,7 @@ compact_one(const char *state, unsigned seq, uint64_t want, const char *next,
 	 * difference names, made from it) stays as it is: a rollback to
 	 * it says it is damaged, and the walk stops. */
 	if (!strbuf_failed(&d) && histdelta_parse(d.s, d.len, &h) == 0 &&
-	    h.hash != want) {
+	    !apply_hash_is(*old, *olen, want)) {
 		free(*old);
 		*old = NULL;
 		goto out;
@@ -678,7 +675,7 @@ compact_one(const char *state, unsigned seq, uint64_t want, const char *next,
 	    memcmp(*old, next, h.prefix) != 0 ||
 	    memcmp(*old + h.prefix, h.mid, h.middle) != 0 ||
 	    memcmp(*old + *olen - h.suffix, next + nlen - h.suffix,
-	    h.suffix) != 0 || h.hash != want ||
+	    h.suffix) != 0 || !apply_hash_is(*old, *olen, want) ||
 	    write_file(delta, strbuf_str(&d), d.len, &err) == -1)
 		goto out;
 	rc = 0;
@@ -760,7 +757,7 @@ compact_config(struct compact_job *j)
 			    sizeof(file), j->state, "history/%u.conf", seq) ==
 			    -1 || (old = read_file(file, &olen)) == NULL)
 				break;
-			if (fnv1a(old, olen) != v[at - 1].hash) {
+			if (!apply_hash_is(old, olen, v[at - 1].hash)) {
 				free(old);
 				break;
 			}
@@ -2301,7 +2298,9 @@ restore_entry(const char *state, unsigned target, const char *what,
 	memset(&e, 0, sizeof(e));
 	e.seq = cur.seq + 1;
 	e.when = time(NULL);
-	e.hash = t.hash;
+	/* (as apply_hash has it now: an entry of before hashed the whole
+	 * text, HA secret included) */
+	e.hash = target != 0 && text != NULL ? apply_hash(text, len) : t.hash;
 	snprintf(e.what, sizeof(e.what), "%s", what);
 	e.prev = t.prev;
 	snprintf(e.file, sizeof(e.file), "%s", target != 0 ? t.file : "-");

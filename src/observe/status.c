@@ -42,6 +42,25 @@ parse_run(void *arg)
 	return NULL;
 }
 
+/* Whether text (len bytes), of the entry's hash (apply_hash leaves the HA
+ * secret out), has the secret of entry seq's config too: a config that
+ * changed only its secret is not applied. */
+static bool
+same_secret(const char *state, unsigned seq, const char *text, size_t len)
+{
+	size_t elen;
+	char *e;
+	bool same;
+
+	if (memmem(text, len, "secret", 6) == NULL)
+		return true;
+	if ((e = apply_config_text(state, seq, &elen)) == NULL)
+		return false;
+	same = elen == len && memcmp(e, text, len) == 0;
+	free(e);
+	return same;
+}
+
 /* The entry in force, and its config's text for j to parse. */
 static void
 collect_entry(const struct status_where *w, struct gw_status *st,
@@ -85,7 +104,8 @@ status_collect(const struct status_where *w, struct gw_status *st,
 	if (w->conf != NULL && (text = file_read(w->conf, POLICY_FILE_MAX,
 	    &len)) != NULL) {
 		st->unapplied = !st->have_entry ||
-		    !apply_hash_is(text, len, st->entry.hash);
+		    !apply_hash_is(text, len, st->entry.hash) ||
+		    !same_secret(w->state, st->entry.seq, text, len);
 		free(text);
 	}
 	strbuf_init(&e2, 0);

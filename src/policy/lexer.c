@@ -146,7 +146,7 @@ scan_string(struct lexer *s, struct token *t)
 	t->text[t->len] = '\0';
 }
 
-void
+static void
 scan(struct lexer *s, struct token *t)
 {
 	int c;
@@ -252,8 +252,6 @@ token_describe(const struct token *t, char *buf, size_t len)
 	return "?";
 }
 
-#define SECRETS_MAX	4
-
 size_t
 lexer_secret_spans(const char *buf, size_t len, struct lexer_span *v,
     size_t max)
@@ -275,6 +273,17 @@ lexer_secret_spans(const char *buf, size_t len, struct lexer_span *v,
 		    t.end > t.off + 2)
 			v[n++] = (struct lexer_span){ t.off + 1,
 			    t.end - t.off - 2 };
+		else if (value && n < max && t.type == T_ERROR) {
+			/* (a string not closed, a word too long, a byte
+			 * out of place: the rest of its line) */
+			const char *nl = memchr(buf + t.off, '\n',
+			    len - t.off);
+			size_t end = nl != NULL ? (size_t)(nl - buf) : len;
+
+			if (end > t.off)
+				v[n++] = (struct lexer_span){ t.off,
+				    end - t.off };
+		}
 		value = in_ha && line_start && t.type == T_WORD &&
 		    strcmp(t.text, "secret") == 0;
 		if (t.type == T_WORD && line_start && depth == 0)
@@ -293,8 +302,8 @@ lexer_secret_spans(const char *buf, size_t len, struct lexer_span *v,
 void
 lexer_blank_secrets(char *buf, size_t len)
 {
-	struct lexer_span v[SECRETS_MAX];
-	size_t n = lexer_secret_spans(buf, len, v, SECRETS_MAX), i;
+	struct lexer_span v[LEXER_SECRETS_MAX];
+	size_t n = lexer_secret_spans(buf, len, v, LEXER_SECRETS_MAX), i;
 
 	for (i = 0; i < n; i++)
 		memset(buf + v[i].off, 'x', v[i].len);

@@ -52,6 +52,7 @@ void	 lexer_blank_secrets(char *buf, size_t len);
 struct lexer_span {
 	size_t	off, len;
 };
+#define LEXER_SECRETS_MAX	64	/* one in a valid config */
 size_t	 lexer_secret_spans(const char *buf, size_t len,
 	    struct lexer_span *v, size_t max);
 /* A printable description of a token, for "expected X, found Y". */

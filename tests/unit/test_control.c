@@ -216,6 +216,15 @@ test_secret_stays(void **state_)
 	assert_int_equal(status, 422);
 	json_decref(ans);
 	free(mine);
+	/* The right guess is refused the same: no answer tells a guess
+	 * (a review, 2026-12-07: it saved, a wrong one did not). */
+	mine = edited(text, blank, "secret \"" SECRET "\"");
+	ans = save(mine, hash, &status);
+	assert_int_equal(status, 422);
+	assert_non_null(strstr(json_string_value(json_object_get(ans,
+	    "error")), "ha { secret }"));
+	json_decref(ans);
+	free(mine);
 	/* A text made so that a lexer's walk and the parser disagree (a
 	 * review, 2026-12-07: the secret was put back before parsing, into
 	 * an object's list, and came back in its error): refused, and not a
