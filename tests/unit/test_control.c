@@ -148,6 +148,19 @@ edited(const char *text, const char *old, const char *new)
 	return t;
 }
 
+/* GET config: its text and hash (malloc'd). */
+static void
+get_config(char **text, char **hash)
+{
+	long long status;
+	json_t *got = ask(json_pack("{s:s}", "op", "get-config"), &status);
+
+	assert_int_equal(status, 200);
+	*text = strdup(json_string_value(json_object_get(got, "text")));
+	*hash = strdup(json_string_value(json_object_get(got, "hash")));
+	json_decref(got);
+}
+
 static json_t *
 save(const char *text, const char *hash, long long *status)
 {
@@ -159,17 +172,13 @@ static void
 test_secret_stays(void **state_)
 {
 	long long status;
-	json_t *got, *ans;
+	json_t *ans;
 	char *text, *hash, *now, *mine, *all;
 	const char *blank = "secret \"xxxxxxxxxxxxxxxxxxxx\"";
 
 	(void)state_;
 	assert_int_equal(strlen(SECRET), 20);
-	got = ask(json_pack("{s:s}", "op", "get-config"), &status);
-	assert_int_equal(status, 200);
-	text = strdup(json_string_value(json_object_get(got, "text")));
-	hash = strdup(json_string_value(json_object_get(got, "hash")));
-	json_decref(got);
+	get_config(&text, &hash);
 	assert_null(strstr(text, SECRET));
 	assert_non_null(strstr(text, blank));
 	/* the rest as it is, the comment's quotes too */
@@ -200,9 +209,8 @@ test_secret_stays(void **state_)
 
 	/* Read again: another secret, or one x too many, is a change the
 	 * console may not make, and nothing is saved. */
-	got = ask(json_pack("{s:s}", "op", "get-config"), &status);
-	hash = strdup(json_string_value(json_object_get(got, "hash")));
-	json_decref(got);
+	free(text);
+	get_config(&text, &hash);
 	now = file_text(conf);
 	mine = edited(text, blank, "secret \"guessed by the console\"");
 	ans = save(mine, hash, &status);
@@ -252,10 +260,7 @@ test_secret_stays(void **state_)
 	    "interface SYNC device eth2 address 10.99.0.1/24\n"
 	    "ha {\n    peer 10.99.0.2\n    sync-interface SYNC\n"
 	    "    vip LAN 192.168.50.1/24\n    secret " SECRET "\n}\n");
-	got = ask(json_pack("{s:s}", "op", "get-config"), &status);
-	text = strdup(json_string_value(json_object_get(got, "text")));
-	hash = strdup(json_string_value(json_object_get(got, "hash")));
-	json_decref(got);
+	get_config(&text, &hash);
 	assert_non_null(strstr(text, "secret xxxxxxxxxxxxxxxxxxxx\n"));
 	mine = edited(text, "secret xxxxxxxxxxxxxxxxxxxx",
 	    "secret \"xxxxxxxxxxxxxxxxxxxx\"\n    priority 120");
