@@ -9,9 +9,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build-release}
-moat=$(pwd)/$build/moat
-moatd=$(pwd)/$build/moatd
+case $build in /*) ;; *) build=$(pwd)/$build ;; esac
+moat=$build/moat
+moatd=$build/moatd
 tmp=$(mktemp -d)
+chmod 755 "$tmp"	# (moat-log reaches its directory through it)
 export MOAT_LAB=benchlog- MOAT_STATE_DIR="$tmp/state" MOAT_LOG_DIR="$tmp/log" \
     MOAT_RUN_DIR="$tmp/run"
 pid=
@@ -27,8 +29,10 @@ figures() {	# written lost, once they stop changing
 	last=
 	while :; do
 		sleep 1
-		now=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))
-print(s["written"], s["lost_kernel"])' "$MOAT_RUN_DIR/firewall-log.json")
+		# (none yet: the logger writes its figures once it has some)
+		now=$(python3 -c 'import json, os, sys
+s = json.load(open(sys.argv[1])) if os.path.exists(sys.argv[1]) else {}
+print(s.get("written", 0), s.get("lost_kernel", 0))' "$MOAT_RUN_DIR/firewall-log.json")
 		[ "$now" = "$last" ] && break
 		last=$now
 	done
