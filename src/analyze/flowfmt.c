@@ -112,9 +112,8 @@ word_number(const struct word *w, size_t skip, unsigned max, unsigned *out)
 	return 0;
 }
 
-/* tcp, udp, …, or a protocol number: the len bytes at s. */
-static int
-proto_of(const char *s, size_t len, int *out)
+int
+flow_proto_of(const char *s, size_t len, int *out)
 {
 	const struct proto_info *pi = builtin_proto_by_name_len(s, len);
 	struct word w = { s, len };
@@ -205,13 +204,13 @@ struct ct_line {
 };
 
 /* The protocol a word names that has no '=' and starts with no digit
- * (proto_of's), or -1. */
+ * (flow_proto_of's), or -1. */
 static int
 word_proto(const struct word *w)
 {
 	int proto;
 
-	return proto_of(w->s, w->len, &proto) == 0 ? proto : -1;
+	return flow_proto_of(w->s, w->len, &proto) == 0 ? proto : -1;
 }
 
 /*
@@ -449,7 +448,7 @@ flow_set_proto(const char *proto, const char *port, enum addr_family fam,
 	const struct proto_info *pi;
 	int t;
 
-	if (proto_of(proto, strlen(proto), &f->proto) == -1) {
+	if (flow_proto_of(proto, strlen(proto), &f->proto) == -1) {
 		snprintf(err, errlen, "unknown protocol '%s'", proto);
 		return -1;
 	}

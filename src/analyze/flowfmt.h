@@ -14,6 +14,9 @@
 
 /* A decimal number of at most max, digits only.  0, or -1. */
 int	 flow_parse_number(const char *s, unsigned max, unsigned *out);
+/* tcp, udp, ..., ipv6-icmp, or a protocol number (0-255): the len bytes
+ * at s, its number into *out; -1 for none of them. */
+int	 flow_proto_of(const char *s, size_t len, int *out);
 /* The protocol and port (or type) of f from service name: its first
  * protocol that family fam has (PING: icmp or icmpv6) and that
  * protocol's first port.  0, or -1 with the reason in err. */

@@ -71,22 +71,6 @@ struct tracer {
 
 static volatile sig_atomic_t stop;
 
-/* The protocol number of --proto (a name or a number), or -1. */
-static int
-trace_l4proto(const char *proto)
-{
-	const struct proto_info *pi;
-	unsigned n;
-
-	if (proto == NULL)
-		return -1;
-	if (strcmp(proto, "ipv6-icmp") == 0)
-		return 58;
-	if ((pi = builtin_proto_by_name(proto)) != NULL)
-		return pi->number;
-	return flow_parse_number(proto, 255, &n) == 0 ? (int)n : -1;
-}
-
 static void
 on_signal(int sig)
 {
@@ -750,7 +734,9 @@ cmd_trace(int argc, char **argv)
 	    proto ? proto : "", secs, count);
 	fflush(stdout);
 	T.count = count;
-	T.l4proto = trace_l4proto(proto);
+	if (proto == NULL || flow_proto_of(proto, strlen(proto),
+	    &T.l4proto) == -1)
+		T.l4proto = -1;
 	T.proto_given = proto != NULL;
 	end = clock_ms() + (long long)secs * 1000;
 	while (!stop && clock_ms() < end) {

@@ -17,6 +17,7 @@
 #include "base/hash.h"
 #include "base/diag.h"
 #include "base/log.h"
+#include "policy/lexer.h"
 #include "enforce/feedstore.h"
 #include "enforce/rtnl.h"
 #include "policy/load.h"
@@ -141,7 +142,7 @@ inforce_served(const char *text, size_t len)
 {
 	fl.hash = apply_hash(text, len);
 	fl.whole = fnv1a(text, len);
-	fl.secret = memmem(text, len, "secret", 6) != NULL;
+	fl.secret = lexer_may_hold_secret(text, len);
 	fl.known = true;
 }
 

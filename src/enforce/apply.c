@@ -63,8 +63,7 @@ apply_hash(const char *s, size_t len)
 	uint64_t h = FNV1A_INIT;
 	size_t n, i, at = 0, k;
 
-	/* (a text without the word has no secret: no lexing) */
-	if (memmem(s, len, "secret", 6) == NULL)
+	if (!lexer_may_hold_secret(s, len))
 		return fnv1a(s, len);
 	n = lexer_secret_spans(s, len, v, LEXER_SECRETS_MAX);
 	for (i = 0; i < n; i++) {

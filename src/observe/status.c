@@ -11,6 +11,7 @@
 #include "base/file.h"
 #include "enforce/nftc.h"
 #include "output/printer.h"
+#include "policy/lexer.h"
 #include "policy/load.h"
 
 /* The config in force, parsed beside the kernel's dump of the counters
@@ -52,7 +53,7 @@ same_secret(const char *state, unsigned seq, const char *text, size_t len)
 	char *e;
 	bool same;
 
-	if (memmem(text, len, "secret", 6) == NULL)
+	if (!lexer_may_hold_secret(text, len))
 		return true;
 	if ((e = apply_config_text(state, seq, &elen)) == NULL)
 		return false;

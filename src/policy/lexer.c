@@ -299,6 +299,12 @@ lexer_secret_spans(const char *buf, size_t len, struct lexer_span *v,
 	return n;
 }
 
+bool
+lexer_may_hold_secret(const char *buf, size_t len)
+{
+	return memmem(buf, len, "secret", 6) != NULL;
+}
+
 void
 lexer_blank_secrets(char *buf, size_t len)
 {

@@ -2,6 +2,7 @@
 #ifndef MOAT_LEXER_H
 #define MOAT_LEXER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/diag.h"
@@ -55,6 +56,9 @@ struct lexer_span {
 #define LEXER_SECRETS_MAX	64	/* one in a valid config */
 size_t	 lexer_secret_spans(const char *buf, size_t len,
 	    struct lexer_span *v, size_t max);
+/* Whether buf may hold a secret: false for a text without the word,
+ * which then needs no lexing. */
+bool	 lexer_may_hold_secret(const char *buf, size_t len);
 /* A printable description of a token, for "expected X, found Y". */
 const char *token_describe(const struct token *t, char *buf, size_t len);
 
