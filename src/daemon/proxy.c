@@ -46,6 +46,8 @@
 #define SMTP_TLS_CERT	"smtp-tls.pem"
 #define SMTP_TLS_KEY	"smtp-tls.key"
 #define TLS_FILE_MAX	(4 << 20)	/* a CA bundle is ~200 KB */
+#define CONF_SEND_MS	5000	/* the proxy takes a config (send_config) */
+#define CONF_RETRY_MS	10000
 
 static const char *conf_path;
 static const char *run_user;
@@ -382,6 +384,8 @@ prepare_scratch(const struct passwd *pw)
 	return 0;
 }
 
+static void send_config(void);
+
 /* Start the proxy on the listeners, with the config in force. */
 static void
 start_proxy(void)
@@ -403,6 +407,8 @@ start_proxy(void)
 		log_info("proxy: pipe: %s", strerror(errno));
 		return;
 	}
+	/* (root's end never blocks: send_config) */
+	fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
 	if (child_exe() == -1) {
 		log_error("proxy: /proc/self/exe: %s; not starting the proxy",
 		    strerror(errno));
@@ -450,7 +456,7 @@ start_proxy(void)
 	close(evp[1]);
 	ctl = fds[1];
 	events_open(evp[0]);
-	server_send_config(ctl, text, textlen);
+	send_config();
 }
 
 static void
@@ -460,6 +466,27 @@ stop_proxy(void)
 	if (ctl != -1)
 		close(ctl);
 	ctl = -1;
+}
+
+/*
+ * The config in force to the proxy, whole within CONF_SEND_MS or the
+ * proxy is stopped and started again CONF_RETRY_MS later.  Root's loop
+ * never waits on the proxy for longer: a proxy taken over by what it
+ * parses (mail from the Internet) could otherwise shrink its pipe and
+ * stop reading, and the next config (any apply, a SIGHUP, the HA peer's
+ * push) would hold root in write() for good (a review, 2026-12-07).
+ */
+static void
+send_config(void)
+{
+	if (ctl == -1 || server_send_config(ctl, text, textlen, child_now() +
+	    CONF_SEND_MS) == 0)
+		return;
+	log_error("proxy: it did not take its config within %d s (%s): "
+	    "stopped, started again in %d s", CONF_SEND_MS / 1000,
+	    strerror(errno), CONF_RETRY_MS / 1000);
+	stop_proxy();
+	proxy.next = child_now() + CONF_RETRY_MS;
 }
 
 /* Append section name's contents (the file at path) to the message:
@@ -609,7 +636,7 @@ proxy_install(const struct policy *p)
 			stop_proxy();
 			child_soon(&proxy);
 		} else if (proxy.pid != -1)
-			server_send_config(ctl, text, textlen);
+			send_config();
 		else if (nlisteners > 0)
 			child_soon(&proxy);
 		return 0;

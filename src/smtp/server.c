@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/addr.h"
+#include "base/frame.h"
 #include "base/log.h"
 #include "policy/load.h"
 #include "smtp/anvil.h"
@@ -208,13 +209,13 @@ accept_one(const struct server_listener *l)
 }
 
 int
-server_send_config(int fd, const char *text, size_t len)
+server_send_config(int fd, const char *text, size_t len, long long deadline)
 {
 	char head[32];
 	int n = snprintf(head, sizeof(head), "%zu\n", len);
 
-	if (write(fd, head, (size_t)n) != n ||
-	    write(fd, text, len) != (ssize_t)len)
+	if (fd_write_by(fd, head, (size_t)n, deadline) == -1 ||
+	    fd_write_by(fd, text, len, deadline) == -1)
 		return -1;
 	return 0;
 }

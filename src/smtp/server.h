@@ -24,9 +24,12 @@ struct server_listener {
 /* Open a listening socket for l->addr (IP_TRANSPARENT for the transparent
  * listener, which needs root); l->fd is set.  0, or -1 with err. */
 int	 server_listen(struct server_listener *l, char *err, size_t errlen);
-/* Hand a configuration (the config text) to the proxy process over fd.
- * 0, or -1. */
-int	 server_send_config(int fd, const char *text, size_t len);
+/* Hand a configuration (the config text) to the proxy process over fd,
+ * which never blocks (O_NONBLOCK), whole by deadline (clock_ms): 0, or -1
+ * (ETIMEDOUT: the proxy took part of it, or none; it must be started
+ * again, since the next config would be read from the middle of this). */
+int	 server_send_config(int fd, const char *text, size_t len,
+	    long long deadline);
 /* Run the proxy on listeners l[0..n) until the other end of ctl closes:
  * the first configuration is read from ctl before anything is accepted,
  * later ones as they come.  conf_path names the config in the log;
