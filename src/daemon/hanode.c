@@ -28,6 +28,7 @@
 #include "ha/engines.h"
 #include "ha/peer.h"
 #include "ha/syncd.h"
+#include "policy/lexer.h"
 #include "policy/load.h"
 #include "smtp/smtpio.h"
 
@@ -896,12 +897,16 @@ push_done(void)
 }
 
 /* Entry seq's config to the peer, in a child (push_done reads its
- * answer). */
+ * answer), with the secret's value as x (text is changed): the peer
+ * keeps its own ha block (peer_rebase), and the link carries no
+ * secret: the body is signed, not sealed, and `ha { peer }` is the
+ * console's to set (a review, 2026-12-07). */
 static void
-push_entry(unsigned seq, const char *text, size_t len)
+push_entry(unsigned seq, char *text, size_t len)
 {
 	json_t *req;
 
+	lexer_blank_secrets(text, len);
 	ha.push_seq = seq;
 	log_info("ha: sending entry %u to the peer %s", seq, ha.peer);
 	req = json_pack("{s:s, s:s, s:s, s:s%, s:i}", "op", "push", "state",

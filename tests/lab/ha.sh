@@ -157,7 +157,33 @@ print(("ok: " if ok else "FAIL: ") + "mail through a failover and a fail "
 sys.exit(0 if ok else 1)
 PY
 
-# A config applied on gwa reaches gwb.
+# A config applied on gwa reaches gwb, and the sync link does not carry
+# the secret (the push is signed, not sealed): what gwb's sync device
+# sees, captured while it comes.
+on b python3 - "$tmp/sniff" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("gws0", 0))
+s.settimeout(0.2)
+seen = b""
+end = time.time() + 20
+while time.time() < end and b"NINE3" not in seen[-200000:]:
+    try:
+        seen += s.recv(65536)
+    except socket.timeout:
+        pass
+time.sleep(0.5)
+s.settimeout(0.1)
+try:
+    while True:
+        seen += s.recv(65536)
+except OSError:
+    pass
+open(sys.argv[1], "w").write("push %d secret %d\n" % (
+    b"NINE3" in seen, seen.count(b"shared secret")))
+PY
+sniff=$!
+sleep 0.5
 sed -i 's/^nat masquerade on WAN/service NINE3 tcp 9003\ndeny on LAN from ANY to ANY service NINE3 comment "not 9003"\nnat masquerade on WAN/' \
     "$tmp/a/moat.conf"
 on a "$MOAT" apply -f "$tmp/a/moat.conf" >/dev/null || fail "moat apply on gwa"
@@ -166,6 +192,11 @@ for _ in $(seq 100); do
 	    [ "$(ha_field a "d['same_policy']")" = True ] && break
 	sleep 0.1
 done
+wait $sniff || true
+case $(cat "$tmp/sniff" 2>/dev/null) in
+"push 1 secret 0") echo "ok: the config pushed over the sync link holds no secret" ;;
+*) fail "what the sync link carried: $(cat "$tmp/sniff" 2>/dev/null)" ;;
+esac
 if grep -q 'deny on LAN from ANY to ANY service NINE3' "$tmp/b/moat.conf" &&
     grep -q 'address 192.168.50.3/24' "$tmp/b/moat.conf" &&
     grep -q 'priority 100' "$tmp/b/moat.conf"; then
