@@ -604,16 +604,17 @@ eval_before_rules(const struct policy *p, const struct flow *f,
 	v->reflected = false;
 	v->has_src = false;
 	v->src = 0;
-	if (!p->firewall) {
-		v->action = ACT_ACCEPT;
-		v->by = BY_FIREWALL_OFF;
-		v->to_gateway = is_gateway_address(p, f->dst);
-		return true;
-	}
+	/* (with the firewall off too: its NAT is compiled all the same, and
+	 * a forward's connection goes to the host inside, scanned) */
 	v->forward = find_forward(p, f, v);
 	if (v->forward == NULL)
 		v->one = find_one(p, f, v);
 	v->to_gateway = is_gateway_address(p, v->dst);
+	if (!p->firewall) {
+		v->action = ACT_ACCEPT;
+		v->by = BY_FIREWALL_OFF;
+		return true;
+	}
 	if (p->lockout_rule != NULL && rule_matches(p->lockout_rule, f, v->dst)) {
 		v->action = ACT_ACCEPT;
 		v->by = BY_ANTILOCKOUT;

@@ -2664,9 +2664,20 @@ compile_intercept(struct nftc *c)
 		for (f = FAM_V4; f <= FAM_V6; f++) {
 			if (!(f == FAM_V4 ? fw->has4 : fw->has6))
 				continue;
+			/* Only what the forward rewrote, first sent to where
+			 * it listens (moat test's SMTP_INTERCEPT_IN): a 1:1
+			 * line's connection to the same host, or one routed
+			 * to it as it is, was taken too (a review). */
 			strbuf_reset(&m);
-			strbuf_printf(&m, "\t\tiifname \"%s\" %s daddr ",
-			    fw->iface->device, fam_word[f]);
+			strbuf_printf(&m, "\t\tiifname \"%s\" ct status dnat",
+			    fw->iface->device);
+			strbuf_reset(&why);
+			put_forward_listen(c, &why, fw, (enum addr_family)f);
+			if (why.len > 0) {
+				strbuf_puts(&m, " ct original");
+				strbuf_add(&m, strbuf_str(&why), why.len);
+			}
+			strbuf_printf(&m, " %s daddr ", fam_word[f]);
 			put_addr(&m, f == FAM_V4 ? fw->to4 : fw->to6);
 			strbuf_puts(&m, " tcp dport 25");
 			strbuf_reset(&why);

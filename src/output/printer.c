@@ -583,7 +583,7 @@ printer_verdict(const struct policy *p, const struct flow *f,
 		break;
 	case BY_FIREWALL_OFF:
 		strbuf_puts(b, ": firewall off, no rule is enforced");
-		return;
+		break;
 	}
 	if (v->forward != NULL && v->by != BY_FORWARD) {
 		addr_format(v->dst, to, sizeof(to));
@@ -608,7 +608,7 @@ printer_verdict(const struct policy *p, const struct flow *f,
 			strbuf_puts(b, ", reflected: the source becomes the "
 			    "gateway's address towards it");
 	}
-	if (v->by == BY_DEFAULT)
+	if (v->by == BY_DEFAULT || v->by == BY_FIREWALL_OFF)
 		return;
 	strbuf_puts(b, ": ");
 	if (v->by == BY_FORWARD) {

@@ -799,6 +799,65 @@ test_firewall_off(void **state)
 	policy_free(p);
 }
 
+/* With the firewall off, the forwards and 1:1 lines are still compiled
+ * (prerouting's DNAT): moat test said the connection went to the gateway
+ * itself, unscanned, and a 1:1's left masqueraded (a review). */
+static void
+test_firewall_off_nat(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "interface WAN device eth0 address 203.0.113.2/24\n"
+	    "firewall off\n"
+	    "nat masquerade on WAN\n"
+	    "forward on WAN service SMTP to 192.168.1.10\n"
+	    "nat one-to-one on WAN 203.0.113.50 to 192.168.1.20\n"
+	    "antivirus {\n"
+	    "    engine clamd /run/clamav/clamd.ctl\n"
+	    "    smtp-other-scanning on\n"
+	    "}\n");
+	struct flow f = { policy_iface(p, "WAN"), 0, 0, 6, 25, 0 };
+	struct verdict v;
+	struct strbuf b;
+	enum addr_family fam;
+	u128 inside;
+	char err[100];
+
+	(void)state;
+	assert_int_equal(addr_parse("198.51.100.5", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("203.0.113.2", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_ACCEPT);
+	assert_int_equal(v.by, BY_FIREWALL_OFF);
+	assert_non_null(v.forward);
+	assert_false(v.to_gateway);
+	assert_int_equal(addr_parse("192.168.1.10", &inside, &fam, err,
+	    sizeof(err)), 0);
+	assert_true(v.dst == inside);
+	assert_int_equal(policy_smtp_scan(p, &f, &v), SMTP_INTERCEPT_IN);
+	strbuf_init(&b, 0);
+	printer_verdict(p, &f, &v, &b);
+	assert_non_null(strstr(strbuf_str(&b), "after forward 1 to "
+	    "192.168.1.10"));
+	strbuf_free(&b);
+
+	/* the 1:1: to the host inside, not out through WAN */
+	f.dport = 80;
+	assert_int_equal(addr_parse("203.0.113.50", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.by, BY_FIREWALL_OFF);
+	assert_non_null(v.one);
+	assert_int_equal(addr_parse("192.168.1.20", &inside, &fam, err,
+	    sizeof(err)), 0);
+	assert_true(v.dst == inside);
+	assert_true(v.out == policy_iface(p, "LAN"));
+	assert_int_equal(v.snat, SNAT_NONE);
+	policy_free(p);
+}
+
 /* Errors stop at the cap, and every one has a position. */
 static void
 test_many_errors(void **state)
@@ -1679,6 +1738,7 @@ main(void)
 		cmocka_unit_test(test_nat_one_reflection),
 		cmocka_unit_test(test_anti_lockout),
 		cmocka_unit_test(test_firewall_off),
+		cmocka_unit_test(test_firewall_off_nat),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_dynamic),
 		cmocka_unit_test(test_hostile_input),
