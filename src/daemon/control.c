@@ -198,6 +198,13 @@ confirm_rollback(const struct control_env *env, const char *user,
 
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
+	if (!confirm && !control_rollback_allowed(env, e != NULL ?
+	    (unsigned)json_integer_value(e) : 0, &err)) {
+		control_error(out, 403, strbuf_str(&err));
+		strbuf_free(&msg);
+		strbuf_free(&err);
+		return;
+	}
 	rc = confirm ? apply_confirm(env->state, &msg, &err) :
 	    apply_restore_confirm(env->state, e != NULL ?
 	    (unsigned)json_integer_value(e) : 0, (unsigned)json_integer_value(

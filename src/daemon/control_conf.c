@@ -234,6 +234,46 @@ protected_change(const struct policy *was, const struct policy *now)
 	return policy_privileged_change(was, now);
 }
 
+bool
+control_rollback_allowed(const struct control_env *env, unsigned seq,
+    struct strbuf *err)
+{
+	struct history_entry *v = NULL;
+	struct policy *was = NULL, *to = NULL;
+	struct strbuf e;
+	const char *what = NULL;
+	char *cur = NULL, *text = NULL;
+	size_t n = 0, len = 0, clen = 0;
+	bool ok = true;
+
+	strbuf_init(&e, 0);
+	if (seq == 0 && apply_history(env->state, &v, &n, &e) == 0 && n > 0)
+		seq = v[n - 1].prev;
+	free(v);
+	strbuf_free(&e);
+	/* (no entry, or one without a config: apply_restore_confirm says
+	 * why it cannot) */
+	if (seq == 0 || (text = apply_config_text(env->state, seq, &len)) ==
+	    NULL)
+		return true;
+	cur = read_text(env->conf, &clen);
+	if (cur != NULL)
+		was = policy_parse(env->conf, cur, clen);
+	to = policy_parse("(history)", text, len);
+	if (to == NULL || (what = protected_change(was, to)) != NULL) {
+		strbuf_printf(err, "history entry %u sets %s otherwise than %s, "
+		    "which only root changes: root rolls back to it (moat "
+		    "rollback %u)", seq, what != NULL ? what : "its config",
+		    env->conf, seq);
+		ok = false;
+	}
+	policy_free(was);
+	policy_free(to);
+	free(cur);
+	free(text);
+	return ok;
+}
+
 /*
  * The console's text (tlen bytes, parsed as p, valid) with the file's HA
  * secret back where the console kept it as GET gave it: p's secret all

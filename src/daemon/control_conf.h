@@ -15,6 +15,15 @@
 struct policy *control_current_policy(const struct control_env *env,
 	    struct strbuf *out);
 
+/* Whether the console may roll back to history entry seq (0: the one in
+ * force before the last): not when that entry's config sets what only
+ * root sets (policy_privileged_change: the HA secret, the users file,
+ * the console's certificate ...) otherwise than the config file, which
+ * the follower would then take (a review, 2026-12-07).  true, or false
+ * with why in err. */
+bool	 control_rollback_allowed(const struct control_env *env, unsigned seq,
+	    struct strbuf *err);
+
 /* The requests of control_conf.c (see the table in control.c). */
 void	 control_get_config(const struct control_env *env, const char *user,
 	    json_t *req, struct strbuf *out);

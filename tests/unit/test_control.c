@@ -3,7 +3,8 @@
  * console reads the config with the secret as many 'x', and a hash that
  * leaves it out; a save that keeps the 'x' keeps the secret, one that
  * changes it is refused, one made to carry the secret into a diagnostic
- * gets none of it; the history's diff shows neither entry's secret. */
+ * gets none of it; the history's diff shows neither entry's secret; and
+ * the console rolls back to no entry whose root-only settings differ. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -21,6 +23,7 @@
 #include "base/hash.h"
 #include "base/strbuf.h"
 #include "daemon/control.h"
+#include "daemon/control_conf.h"
 #include "daemon/control_env.h"
 #include "daemon/identity.h"
 #include "enforce/apply.h"
@@ -331,6 +334,74 @@ test_hash(void **state_)
 	    fnv1a(plain, strlen(plain)));
 }
 
+/* Two entries of the history: entry 1's config a (moat.conf, its
+ * secret s), entry 2's the config file's. */
+static void
+history_of(const char *a)
+{
+	char file[300], line[600];
+	FILE *fp;
+
+	snprintf(file, sizeof(file), "%s/history/1.conf", state);
+	write_text(file, a);
+	snprintf(file, sizeof(file), "%s/history/2.conf", state);
+	write_text(file, conf_text);
+	snprintf(file, sizeof(file), "%s/history.log", state);
+	fp = fopen(file, "w");
+	assert_non_null(fp);
+	snprintf(line, sizeof(line), "1 1000 %016llx apply 0 %s\n"
+	    "2 1001 %016llx apply 1 %s\n", (unsigned long long)apply_hash(a,
+	    strlen(a)), conf, (unsigned long long)apply_hash(conf_text,
+	    sizeof(conf_text) - 1), conf);
+	fputs(line, fp);
+	fclose(fp);
+}
+
+/* A rollback from the console to an entry that set the HA secret (or
+ * any root-only setting) otherwise: refused, and nothing changes (the
+ * follower would have taken the old, perhaps leaked, secret: a review);
+ * to one that differs in its rules only: allowed. */
+static void
+test_rollback_privileged(void **state_)
+{
+	char file[300], *old = edited(conf_text, SECRET, "old leaked secret"),
+	    *rules = edited(conf_text, "service SMTP", "service HTTP"), *log;
+	struct strbuf err;
+	long long status;
+	json_t *ans;
+	size_t len;
+
+	(void)state_;
+	history_of(old);
+	ans = ask(json_pack("{s:s, s:i, s:i}", "op", "rollback", "entry", 1,
+	    "confirm", 60), &status);
+	assert_int_equal(status, 403);
+	assert_non_null(strstr(json_string_value(json_object_get(ans,
+	    "error")), "ha { secret }"));
+	json_decref(ans);
+	/* entry 0: the one before the last, 1 */
+	ans = ask(json_pack("{s:s, s:i}", "op", "rollback", "confirm", 60),
+	    &status);
+	assert_int_equal(status, 403);
+	json_decref(ans);
+	snprintf(file, sizeof(file), "%s/history.log", state);
+	log = file_read(file, 1 << 20, &len);
+	assert_non_null(log);
+	assert_int_equal(strlen(log), len);
+	assert_null(strstr(log, "rollback"));
+	free(log);
+
+	history_of(rules);
+	strbuf_init(&err, 0);
+	assert_true(control_rollback_allowed(&env, 1, &err));
+	assert_true(control_rollback_allowed(&env, 0, &err));
+	assert_int_equal(err.len, 0);
+	strbuf_free(&err);
+	unlink(file);
+	free(old);
+	free(rules);
+}
+
 int
 main(void)
 {
@@ -338,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_secret_stays),
 		cmocka_unit_test(test_diff_blank),
+		cmocka_unit_test(test_rollback_privileged),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
