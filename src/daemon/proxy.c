@@ -117,6 +117,7 @@ static void
 event_line(char *line)
 {
 	static char said[256];
+	static unsigned foreign;
 	size_t len = strlen(line);
 
 	if (strncmp(line, "mail ", 5) == 0) {
@@ -126,6 +127,13 @@ event_line(char *line)
 			log_error("mail log: %s; records are lost until it "
 			    "works again", mail_log.error);
 			snprintf(said, sizeof(said), "%s", mail_log.error);
+		}
+		if (mail_log.foreign != foreign) {
+			foreign = mail_log.foreign;
+			log_warn("mail log: %s was not root's (another process "
+			    "put it there): put aside as %s.foreign-*, the log "
+			    "goes on in a file of root's", mail_log.path,
+			    mail_log.path);
 		}
 		line[len] = '\0';
 		if (mailstats_add(&mstats, line + 5) == 0)

@@ -62,6 +62,26 @@ rotate(struct logfile *lf)
 	return 0;
 }
 
+/* What is at lf's path, not the writer's, renamed to PATH.foreign-TIME-N
+ * (a directory too), else removed.  0, or -1. */
+static int
+put_aside(struct logfile *lf)
+{
+	char to[4200];
+	unsigned k;
+
+	for (k = 0; k < 8; k++) {
+		snprintf(to, sizeof(to), "%s.foreign-%lld-%u", lf->path,
+		    (long long)time(NULL), k);
+		if (rename(lf->path, to) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EEXIST && errno != ENOTEMPTY && errno != EISDIR &&
+		    errno != ENOTDIR)
+			break;
+	}
+	return unlink(lf->path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 static int
 open_log(struct logfile *lf)
 {
@@ -80,14 +100,34 @@ open_log(struct logfile *lf)
 	 * plant mail.jsonl while it was rotated). */
 	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW | O_NONBLOCK, 0640);
-	if (lf->fd == -1 || fstat(lf->fd, &st) == -1)
+	if (lf->fd == -1 && errno != ELOOP && errno != ENXIO &&
+	    errno != EISDIR)
 		return -1;
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    fcntl(lf->fd, F_SETFL, fcntl(lf->fd, F_GETFL) & ~O_NONBLOCK) ==
+	if (lf->fd != -1 && fstat(lf->fd, &st) == -1) {
+		close(lf->fd);
+		lf->fd = -1;
+		return -1;
+	}
+	if (lf->fd == -1 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		/* Another's (a link, a FIFO, a directory, a file): put
+		 * aside, not written to, and the log goes on in a file
+		 * made anew (refused and left, it turned the log off for
+		 * good: a second review). */
+		if (lf->fd != -1)
+			close(lf->fd);
+		lf->fd = -1;
+		if (put_aside(lf) == -1)
+			return -1;
+		lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT |
+		    O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (lf->fd == -1 || fstat(lf->fd, &st) == -1)
+			return -1;
+		lf->foreign++;
+	}
+	if (fcntl(lf->fd, F_SETFL, fcntl(lf->fd, F_GETFL) & ~O_NONBLOCK) ==
 	    -1) {
 		close(lf->fd);
 		lf->fd = -1;
-		errno = EPERM;
 		return -1;
 	}
 	lf->size = (uint64_t)st.st_size;
@@ -181,12 +221,14 @@ logfile_open_read(const char *path)
  * process taken over could hold one line of gigabytes). */
 #define LINE_MAX_BYTES	(1u << 20)
 
-/* Lines of fp to fn; a last line without its newline is kept for later
- * (a writer may be in the middle of it): its offset is returned. */
+/* Lines of fp to fn, those longer than max skipped; a last line without
+ * its newline is kept for later (a writer may be in the middle of it):
+ * its offset is returned. */
 static long
-read_lines(FILE *fp, void (*fn)(void *, const char *), void *arg)
+read_lines_max(FILE *fp, size_t max, void (*fn)(void *, const char *),
+    void *arg)
 {
-	char *line = malloc(LINE_MAX_BYTES + 1);
+	char *line = malloc(max + 1);
 	long done = ftell(fp);
 	size_t n = 0;
 	bool skip = false;
@@ -196,7 +238,7 @@ read_lines(FILE *fp, void (*fn)(void *, const char *), void *arg)
 		return done;
 	while ((c = getc(fp)) != EOF) {
 		if (c != '\n') {
-			if (n < LINE_MAX_BYTES)
+			if (n < max)
 				line[n++] = (char)c;
 			else
 				skip = true;
@@ -213,6 +255,56 @@ read_lines(FILE *fp, void (*fn)(void *, const char *), void *arg)
 	return done;
 }
 
+static long
+read_lines(FILE *fp, void (*fn)(void *, const char *), void *arg)
+{
+	return read_lines_max(fp, LINE_MAX_BYTES, fn, arg);
+}
+
+#define ROTATED_MAX	100	/* name.1 ... name.100 are read */
+
+int
+logfile_read_tail(const char *dir, const char *name, size_t budget,
+    size_t line_max, uid_t owner, void (*fn)(void *arg, const char *line),
+    void *arg)
+{
+	FILE *fps[ROTATED_MAX + 1];
+	char path[4200];
+	struct stat st;
+	size_t sum = 0, size[ROTATED_MAX + 1];
+	int k, n = 0, c;
+
+	/* newest first, until the budget is read */
+	for (k = 0; k <= ROTATED_MAX && sum < budget; k++) {
+		if (k > 0)
+			snprintf(path, sizeof(path), "%s/%s.%d", dir, name, k);
+		else
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if ((fps[n] = logfile_open_read(path)) == NULL)
+			continue;
+		if (fstat(fileno(fps[n]), &st) == -1 || (owner != (uid_t)-1 &&
+		    st.st_uid != owner)) {
+			fclose(fps[n]);
+			continue;
+		}
+		size[n] = (size_t)st.st_size;
+		sum += size[n++];
+	}
+	if (n == 0)
+		return -1;
+	/* the oldest kept from where the budget begins, at a line's start
+	 * (the line cut there left out) */
+	if (sum > budget && fseeko(fps[n - 1], (off_t)(sum - budget - 1),
+	    SEEK_SET) == 0)
+		while ((c = getc(fps[n - 1])) != EOF && c != '\n')
+			;
+	for (k = n - 1; k >= 0; k--) {
+		read_lines_max(fps[k], line_max, fn, arg);
+		fclose(fps[k]);
+	}
+	return 0;
+}
+
 int
 logfile_read(const char *dir, const char *name,
     void (*fn)(void *arg, const char *line), void *arg)
@@ -221,7 +313,7 @@ logfile_read(const char *dir, const char *name,
 	int k, any = 0;
 	FILE *fp;
 
-	for (k = 100; k >= 0; k--) {
+	for (k = ROTATED_MAX; k >= 0; k--) {
 		if (k > 0)
 			snprintf(path, sizeof(path), "%s/%s.%d", dir, name, k);
 		else

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "base/strbuf.h"
@@ -23,6 +24,8 @@ struct logfile {
 	uint64_t	 dropped;	/* records the disk did not take */
 	time_t		 retry;		/* after a failure, not before */
 	char		 error[256];	/* the last failure, "" if none */
+	unsigned	 foreign;	/* files of another's found at path and
+					   put aside (open_log) */
 };
 
 /* Prepare lf for dir/name (nothing is opened yet). */
@@ -43,6 +46,16 @@ int	 logfile_add(const char *dir, const char *name, const char *text,
 /* The log dir/name read in order, oldest first: fn is called for each
  * line (without its newline).  0, or -1 when none of it can be read. */
 int	 logfile_read(const char *dir, const char *name,
+	    void (*fn)(void *arg, const char *line), void *arg);
+/* The newest budget bytes of it (newest files first, up to the first
+ * line that begins within the budget), read in order, its lines longer
+ * than line_max skipped, its files not owner's left out (owner
+ * (uid_t)-1: any): for root's loop, which answers the console's log
+ * pages from files another process writes (a review, 2026-12-07: a
+ * hundred files of gigabytes held it for hours).  0, or -1 when none of
+ * it can be read. */
+int	 logfile_read_tail(const char *dir, const char *name, size_t budget,
+	    size_t line_max, uid_t owner,
 	    void (*fn)(void *arg, const char *line), void *arg);
 /* Follow dir/name for lines appended after what logfile_read saw, through
  * rotations, until fn returns false or *stop is set. */

@@ -572,6 +572,7 @@ test_files_of_others(void **state)
 {
 	char dir[] = "/tmp/moat-test-XXXXXX", path[256], cmd[300];
 	struct logfile lf;
+	struct stat st;
 	int lines = 0;
 	FILE *fp;
 
@@ -592,23 +593,124 @@ test_files_of_others(void **state)
 	assert_int_equal(logfile_read(dir, "real.jsonl", count_line, &lines),
 	    0);
 	assert_int_equal(lines, 2);
-	/* a FIFO where a log is written: refused, at once */
+	/* a FIFO, a link, a directory where a log is written: put aside,
+	 * at once, never written through, and the log goes on in a file of
+	 * its own (refused and left, one turned the log off for good: a
+	 * review, 2026-12-07) */
 	logfile_init(&lf, dir, "fifo.jsonl", 1 << 20, 2);
-	assert_int_equal(logfile_append(&lf, "x\n", 2, 1), -1);
+	assert_int_equal(logfile_append(&lf, "x\n", 2, 1), 0);
+	assert_int_equal(lf.foreign, 1);
 	logfile_close(&lf);
-	/* a file of someone else's (root only can make one here) */
+	snprintf(path, sizeof(path), "%s/fifo.jsonl", dir);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode) && st.st_size == 2);
+	logfile_init(&lf, dir, "link.jsonl", 1 << 20, 2);
+	assert_int_equal(logfile_append(&lf, "x\n", 2, 1), 0);
+	logfile_close(&lf);
+	assert_int_equal(stat("/etc/passwd", &st), 0);
+	assert_true(st.st_size > 2);
+	snprintf(path, sizeof(path), "%s/dir.jsonl", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(cmd, sizeof(cmd), "%s/dir.jsonl/inside", dir);
+	assert_non_null(fp = fopen(cmd, "w"));
+	fclose(fp);
+	logfile_init(&lf, dir, "dir.jsonl", 1 << 20, 2);
+	assert_int_equal(logfile_append(&lf, "x\n", 2, 1), 0);
+	logfile_close(&lf);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	/* a file of someone else's (root only can make one here): put
+	 * aside too, and the records it held are not read as the log's */
 	if (geteuid() == 0) {
 		snprintf(path, sizeof(path), "%s/theirs.jsonl", dir);
 		assert_non_null(fp = fopen(path, "w"));
+		fputs("{\"forged\":1}\n", fp);
 		fclose(fp);
 		assert_int_equal(chown(path, 65534, 65534), 0);
+		lines = 0;
+		assert_int_equal(logfile_read_tail(dir, "theirs.jsonl",
+		    1 << 20, 1024, geteuid(), count_line, &lines), -1);
+		assert_int_equal(lines, 0);
 		logfile_init(&lf, dir, "theirs.jsonl", 1 << 20, 2);
-		assert_int_equal(logfile_append(&lf, "x\n", 2, 1), -1);
+		assert_int_equal(logfile_append(&lf, "x\n", 2, 1), 0);
 		logfile_close(&lf);
+		assert_int_equal(stat(path, &st), 0);
+		assert_true(st.st_uid == 0 && st.st_size == 2);
 	}
 	logfile_init(&lf, dir, "mine.jsonl", 1 << 20, 2);
 	assert_int_equal(logfile_append(&lf, "x\n", 2, 1), 0);
 	logfile_close(&lf);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Lines kept in order, for test_read_tail. */
+struct kept {
+	char	buf[4096];
+	int	n;
+};
+
+static void
+keep_line(void *arg, const char *line)
+{
+	struct kept *k = arg;
+
+	k->n++;
+	strncat(k->buf, line, sizeof(k->buf) - strlen(k->buf) - 2);
+	strcat(k->buf, ",");
+}
+
+/* The console's log pages read the newest bytes of the log only, in
+ * order across its rotations, from a line's start, long lines left out
+ * (a hundred rotated files of gigabytes held root's loop for hours: a
+ * review). */
+static void
+test_read_tail(void **state)
+{
+	char dir[] = "/tmp/moat-test-XXXXXX", path[256], cmd[300];
+	struct kept k;
+	FILE *fp;
+	int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* t.jsonl.2 (oldest): a1..a3; t.jsonl.1: b1, a long line, b3;
+	 * t.jsonl: c1 c2 */
+	snprintf(path, sizeof(path), "%s/t.jsonl.2", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("a1\na2\na3\n", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/t.jsonl.1", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("b1\n", fp);
+	for (i = 0; i < 100; i++)
+		fputc('L', fp);
+	fputs("\nb3\n", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/t.jsonl", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("c1\nc2\n", fp);
+	fclose(fp);
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(logfile_read_tail(dir, "t.jsonl", 1 << 20, 50,
+	    (uid_t)-1, keep_line, &k), 0);
+	assert_string_equal(k.buf, "a1,a2,a3,b1,b3,c1,c2,");
+	/* a budget of 8 bytes: within a3's file? no: c1 c2 are 6, and 2
+	 * of b3's line: cut, left out */
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(logfile_read_tail(dir, "t.jsonl", 8, 50,
+	    (uid_t)-1, keep_line, &k), 0);
+	assert_string_equal(k.buf, "c1,c2,");
+	/* 9: b3's line whole */
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(logfile_read_tail(dir, "t.jsonl", 9, 50,
+	    (uid_t)-1, keep_line, &k), 0);
+	assert_string_equal(k.buf, "b3,c1,c2,");
+	/* the budget ends in t.jsonl.2: from a2 on */
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(logfile_read_tail(dir, "t.jsonl", 6 + 107 + 7, 50,
+	    (uid_t)-1, keep_line, &k), 0);
+	assert_string_equal(k.buf, "a2,a3,b1,b3,c1,c2,");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -694,6 +796,7 @@ main(void)
 		cmocka_unit_test(test_rule_id_prefix),
 		cmocka_unit_test(test_logger_answer),
 		cmocka_unit_test(test_files_of_others),
+		cmocka_unit_test(test_read_tail),
 		cmocka_unit_test(test_answer_drip),
 		cmocka_unit_test(test_parse_controls),
 	};
