@@ -758,14 +758,21 @@ sync_request(const char *msg, size_t len)
 	free(s);
 }
 
+#define SYNC_FRAMES_TURN	4
+
 /* What the server sent, read as far as it is there. */
 static void
 sync_read(void)
 {
-	int rc;
+	int rc, turns = 0;
 
-	while (ha.sync_ctl != -1 && (rc = frame_in_read(ha.sync_ctl,
-	    &ha.sync_in, SYNCD_CTL_MAX)) != 0) {
+	/* A few frames a turn of root's loop: a sync process taken over
+	 * that sends without end held the loop here, and with it signals,
+	 * the console and failover (a review, 2026-12-07); what is left is
+	 * read at the next turn. */
+	while (turns++ < SYNC_FRAMES_TURN && ha.sync_ctl != -1 &&
+	    (rc = frame_in_read(ha.sync_ctl, &ha.sync_in, SYNCD_CTL_MAX)) !=
+	    0) {
 		if (rc == -1) {
 			if (errno == 0)
 				sync_closed(0);	/* it exited: reaped soon */
