@@ -97,11 +97,27 @@ identity_addr_key(const char *addr, char *key, size_t len)
 		snprintf(key, len, "%.63s", addr);
 }
 
+/* The key of addr itself (an IPv6 address whole, canonical; an IPv4
+ * client of [::] as IPv4). */
+static void
+addr_full(const char *addr, char *key, size_t len)
+{
+	struct in6_addr a;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, addr, &a) == 1 && !IN6_IS_ADDR_V4MAPPED(&a)) {
+		inet_ntop(AF_INET6, &a, buf, sizeof(buf));
+		snprintf(key, len, "%s", buf);
+	} else
+		identity_addr_key(addr, key, len);
+}
+
 /* key's slot: found, free, or the one counting from longest ago, never
- * keep (the other slot of the same login: the address's and the user's
- * must be two). */
+ * keep or keep2 (the other slots of the same login: the address's, its
+ * network's and the user's must be apart). */
 static struct throttle *
-slot(struct identity *id, const char *key, const struct throttle *keep)
+slot(struct identity *id, const char *key, const struct throttle *keep,
+    const struct throttle *keep2)
 {
 	struct throttle *free_slot = NULL, *oldest = NULL;
 	size_t i;
@@ -111,7 +127,7 @@ slot(struct identity *id, const char *key, const struct throttle *keep)
 
 		if (strcmp(t->key, key) == 0)
 			return t;
-		if (t == keep)
+		if (t == keep || t == keep2)
 			continue;
 		if (t->key[0] == '\0' && free_slot == NULL)
 			free_slot = t;
@@ -172,28 +188,40 @@ identity_login(struct identity *id, const char *users, const char *user,
     const char *password, const char *addr, time_t now,
     const struct session **out)
 {
-	char akey[80], ukey[80], kkey[112], ak[64], hash[256];
-	struct throttle *ta, *tu;
+	char akey[80], nkey[80], ukey[80], kkey[112], ak[64], fk[64];
+	char hash[256];
+	struct throttle *ta, *tn = NULL, *tu;
 	struct session *s = &id->sessions[0];
 	struct known *k;
 	bool known;
 	size_t i;
 	int rc;
 
+	/* An IPv6 client counts as its address and as its /64 (whose other
+	 * addresses are the same host's to take); where the user has logged
+	 * in before, that address meets its own throttle only: a host of
+	 * the same /64 failing five times kept every admin of it out (a
+	 * review, 2026-12-07). */
 	identity_addr_key(addr, ak, sizeof(ak));
-	snprintf(akey, sizeof(akey), "a %s", ak);
+	addr_full(addr, fk, sizeof(fk));
+	snprintf(akey, sizeof(akey), "a %s", fk);
+	snprintf(nkey, sizeof(nkey), "a %s", ak);
 	snprintf(ukey, sizeof(ukey), "u %.*s", USER_MAX, user);
-	snprintf(kkey, sizeof(kkey), "%.*s %s", USER_MAX, user, ak);
+	snprintf(kkey, sizeof(kkey), "%.*s %s", USER_MAX, user, fk);
 	known = known_slot(id, kkey, now, false) != NULL;
-	ta = slot(id, akey, NULL);
-	tu = slot(id, ukey, ta);
-	if (blocked(ta, now) || (!known && (blocked(tu, now) ||
-	    blocked(&id->all, now))))
+	ta = slot(id, akey, NULL, NULL);
+	if (strcmp(ak, fk) != 0)
+		tn = slot(id, nkey, ta, NULL);
+	tu = slot(id, ukey, ta, tn);
+	if (blocked(ta, now) || (!known && ((tn != NULL && blocked(tn, now)) ||
+	    blocked(tu, now) || blocked(&id->all, now))))
 		return 429;
 	if ((rc = users_check(users, user, password)) == -1)
 		return 503;
 	if (rc == 0 || users_hash(users, user, hash, sizeof(hash)) != 1) {
 		failed(ta, THROTTLE_ADDR, now);
+		if (tn != NULL)
+			failed(tn, THROTTLE_ADDR, now);
 		failed(tu, THROTTLE_USER, now);
 		failed(&id->all, THROTTLE_ALL, now);
 		return 401;
