@@ -11,5 +11,11 @@
  * threads are made with clone).  No new privileges either.  0, or -1
  * with errno (ENOSYS: not on this architecture, x86-64 and arm64 only). */
 int	 nospawn(void);
+/* From now on: no packet socket and no raw one (socket(2) fails, EPERM):
+ * for the SMTP proxy, which keeps CAP_NET_RAW for IP_TRANSPARENT (its
+ * connections from the client's address) and, taken over, could have
+ * read every interface (the HA sync link too) or written frames on the
+ * LAN with it (a review, 2026-12-07).  0, or -1 with errno. */
+int	 noraw(void);
 
 #endif

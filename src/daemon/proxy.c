@@ -31,6 +31,7 @@
 #include "base/fds.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/nospawn.h"
 #include "base/strbuf.h"
 #include "daemon/child.h"
 #include "enforce/apply.h"
@@ -727,6 +728,9 @@ proxy_main(int argc, char **argv)
 		return 1;
 	}
 	child_nospawn("proxy");
+	if (noraw() == -1)
+		log_warn("proxy: raw and packet sockets could not be forbidden "
+		    "to it: %s", strerror(errno));
 	/* (as its own user: what it could remove anyway) */
 	nftw(argv[2], rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	for (i = 0; i < n; i++) {

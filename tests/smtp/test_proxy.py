@@ -1226,8 +1226,9 @@ def tests_daemon(lab):
     with open("/proc/%d/status" % pid) as f:
         status = f.read().splitlines()
     uid = int([l for l in status if l.startswith("Uid:")][0].split()[1])
-    check("Seccomp:\t2" in status,
-          "the proxy may start no process (a seccomp filter: base/nospawn.h)",
+    check("Seccomp:\t2" in status and "Seccomp_filters:\t2" in status,
+          "the proxy may start no process, nor open a raw or packet socket "
+          "(two seccomp filters: base/nospawn.h)",
           [l for l in status if l.startswith("Seccomp")])
     # (what is there now is the configuration's own: the DNSSEC trust
     # anchor libunbound reads, tls-N-trust-anchor)

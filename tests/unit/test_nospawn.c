@@ -1,7 +1,7 @@
 /* test_nospawn.c: a process under nospawn (base/nospawn.h) makes threads,
  * and no process: fork, posix_spawn (clone without CLONE_THREAD) and
- * execve fail; the test runs in a child of its own, since the filter
- * cannot be taken off. */
+ * execve fail; under noraw, no packet or raw socket; each test runs in a
+ * child of its own, since a filter cannot be taken off. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,11 +72,63 @@ test_threads_not_processes(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* In the child: under noraw, a packet socket and a raw one are refused
+ * (root could make both before), a TCP one is not. */
+static int
+under_noraw(void)
+{
+	int fd;
+
+	if (geteuid() == 0 && (fd = socket(AF_PACKET, SOCK_RAW, 0)) == -1)
+		return 20;		/* the test sees the difference */
+	if (geteuid() == 0)
+		close(fd);
+	if (noraw() == -1)
+		return 21;
+	errno = 0;
+	if (socket(AF_PACKET, SOCK_RAW, 0) != -1 || errno != EPERM)
+		return 22;
+	if (socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0) != -1)
+		return 23;
+	errno = 0;
+	if (socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP) != -1 ||
+	    errno != EPERM)
+		return 24;
+	if (socket(AF_INET6, SOCK_RAW, IPPROTO_RAW) != -1)
+		return 25;
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 26;
+	close(fd);
+	/* netlink's are SOCK_RAW too (getifaddrs: the proxy's own
+	 * addresses) */
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+	    NETLINK_ROUTE)) == -1)
+		return 27;
+	close(fd);
+	return 0;
+}
+
+static void
+test_noraw(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	if ((pid = fork()) == 0)
+		exit(under_noraw());
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads_not_processes),
+		cmocka_unit_test(test_noraw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
