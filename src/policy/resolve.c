@@ -1300,6 +1300,34 @@ resolve_antivirus(struct resolver *rs)
 	    "declare it with its address" : "it has none: give it one");
 }
 
+/*
+ * An object's set in the kernel is its name with '-' as "_d" (and '_' as
+ * "__"), then _v4 or _v6; an interface's dispatch map is zone_, its name
+ * so written, then _v4 or _v6.  So object zone-X and interface dX would
+ * name one set twice, and the kernel would refuse the ruleset (a review,
+ * 2026-12-07): said here, before anything is applied.
+ */
+static void
+check_kernel_names(struct resolver *rs)
+{
+	const struct policy *p = rs->p;
+	size_t i, j;
+
+	for (i = 0; i < p->nobject; i++) {
+		const struct object *o = p->objects[i];
+
+		if (o->kind != OBJ_USER || strncmp(o->name, "zone-", 5) != 0)
+			continue;
+		for (j = 0; j < p->niface; j++)
+			if (p->ifaces[j]->name[0] == 'd' &&
+			    strcmp(p->ifaces[j]->name + 1, o->name + 5) == 0)
+				diag_error(&rs->p->diags, o->loc, "object %s "
+				    "would be named in the kernel as interface "
+				    "%s's dispatch map is: rename one of them",
+				    o->name, p->ifaces[j]->name);
+	}
+}
+
 void
 resolve_policy(struct policy *p)
 {
@@ -1348,6 +1376,7 @@ resolve_policy(struct policy *p)
 	resolve_ha(&rs);
 	resolve_feeds(&rs);
 	assign_entry_ids(&rs);
+	check_kernel_names(&rs);
 	if (p->firewall && p->niface == 0 && p->diags.nerrors == 0) {
 		struct loc top = { .file = p->file, .line = 1, .col = 1 };
 
