@@ -590,6 +590,103 @@ policy_eval_first(const struct policy *p, const struct rule *first,
 	eval_snat(p, f, v);
 }
 
+/*
+ * What conntrack makes of an ICMP or ICMPv6 packet of type t, before any
+ * rule: only a request can start a connection (nf_conntrack_proto_icmp's
+ * valid_new: echo, timestamp, information and address mask requests;
+ * ICMPv6 echo and node information queries); an error is let through as
+ * related to a connection it answers (ct state related, accepted before
+ * the rules) and is invalid otherwise; neighbour discovery and MLD are
+ * not tracked (they reach the rules); anything else is invalid (an echo
+ * reply that answers no request), dropped by ct state invalid drop.
+ * NULL when the rules decide, else why they do not.
+ */
+static const char *
+icmp_stateless(int proto, unsigned t)
+{
+	if (proto == 1) {
+		if (t == 8 || t == 13 || t == 15 || t == 17)
+			return NULL;
+		if (t == 3 || t == 4 || t == 5 || t == 11 || t == 12)
+			return "an ICMP error starts no connection: conntrack "
+			    "lets it through as related to the one it "
+			    "answers, before any rule, and drops it as invalid "
+			    "otherwise";
+		return "this ICMP type starts no connection: conntrack drops "
+		    "it as invalid before any rule (a reply passes as part "
+		    "of its request's connection)";
+	}
+	if (proto == 58) {
+		if (t == 128 || t == 139 || (t >= 130 && t <= 137) || t == 143)
+			return NULL;
+		if (t >= 1 && t <= 4)
+			return "an ICMPv6 error starts no connection: conntrack "
+			    "lets it through as related to the one it "
+			    "answers, before any rule, and drops it as invalid "
+			    "otherwise";
+		return "this ICMPv6 type starts no connection: conntrack drops "
+		    "it as invalid before any rule (a reply passes as part "
+		    "of its request's connection)";
+	}
+	return NULL;
+}
+
+bool
+policy_icmp_reaches_rules(int proto, unsigned type)
+{
+	return icmp_stateless(proto, type) == NULL;
+}
+
+
+/* The accepts of the input chain before its rules (nftc.c's
+ * compile_dispatch: loopback, neighbour discovery, the HA pair's own
+ * traffic from the peer), or NULL. */
+static const char *
+input_builtin(const struct policy *p, const struct flow *f,
+    const struct verdict *v)
+{
+	const struct ha_conf *ha = &p->ha;
+
+	/* (VRRP goes to a multicast group: delivered here all the same) */
+	if (!v->to_gateway && !(f->proto == 112 && ha->present))
+		return NULL;
+	if (v->to_gateway && f->iface->device != NULL &&
+	    strcmp(f->iface->device, "lo") == 0)
+		return "the input chain accepts it before any rule: loopback "
+		    "(iif lo)";
+	if (v->to_gateway && f->proto == 58 && f->dport >= 133 &&
+	    f->dport <= 137)
+		return "the input chain accepts it before any rule: neighbour "
+		    "discovery";
+	if (ha->present && ha->sync == f->iface && f->src == ha->peer.lo &&
+	    (f->proto == 112 || (f->proto == 17 && f->dport ==
+	    HA_CONNTRACK_PORT) || (f->proto == 6 && f->dport ==
+	    HA_SYNC_PORT)))
+		return "the input chain accepts it before any rule: the HA "
+		    "peer's own traffic on the sync link";
+	return NULL;
+}
+
+/*
+ * What the kernel does with flow f before the rules v names: the input
+ * chain's accepts, conntrack's decision on an ICMP type that starts no
+ * connection.  moat test says it beside the rules' verdict, which is what
+ * the rules would do (and what moat diff, lint and the import's proof
+ * reason about: the same for every policy).
+ */
+const char *
+policy_before_rules(const struct policy *p, const struct flow *f,
+    const struct verdict *v)
+{
+	const char *why;
+
+	if (!p->firewall)
+		return NULL;
+	if ((why = input_builtin(p, f, v)) != NULL)
+		return why;
+	return icmp_stateless(f->proto, f->dport);
+}
+
 /* The part of the filter's verdict before the numbered rules: the
  * destination after a forward or a 1:1, and the verdicts that need no
  * rule (firewall off, the anti-lockout rule).  True when v is decided. */

@@ -69,6 +69,20 @@ enum smtp_scan {
 	SMTP_RELAY,		/* smtp-local-scanning: the gateway's relay */
 };
 
+/* Whether an ICMP (proto 1) or ICMPv6 (58) packet of this type can reach
+ * the rules as a new connection: false for errors (related to a
+ * connection, or invalid) and replies (invalid), which conntrack decides
+ * before any rule.  True for any other protocol. */
+bool		 policy_icmp_reaches_rules(int proto, unsigned type);
+
+/* What the kernel decides of f before any rule, as a sentence (the input
+ * chain's accepts of loopback, neighbour discovery and the HA peer; an
+ * ICMP type that starts no connection, which conntrack lets through as
+ * related or drops as invalid), or NULL: the rules decide (a review,
+ * 2026-12-07: moat test named a rule where the kernel never asks one). */
+const char	*policy_before_rules(const struct policy *p,
+		    const struct flow *f, const struct verdict *v);
+
 enum smtp_scan	 policy_smtp_scan(const struct policy *p,
 		    const struct flow *f, const struct verdict *v);
 /* A sentence for it, or NULL for SMTP_NOT_SCANNED. */

@@ -1034,6 +1034,28 @@ addressless(const struct addr_expr *x)
 	return NULL;
 }
 
+/* Whether a service set is ICMP and ICMPv6 types only, none of which can
+ * start a connection (policy_icmp_reaches_rules): a rule of it never
+ * decides anything (a review, 2026-12-07). */
+static bool
+icmp_never_new(struct iset svc)
+{
+	size_t i;
+
+	for (i = 0; i < svc.n; i++) {
+		unsigned proto = (unsigned)(svc.v[i].lo >> 16), t;
+		unsigned lo = (unsigned)(svc.v[i].lo & 0xffff);
+		unsigned hi = (unsigned)(svc.v[i].hi & 0xffff);
+
+		if ((svc.v[i].hi >> 16) != proto || (proto != 1 && proto != 58))
+			return false;
+		for (t = lo; t <= hi && t <= 255; t++)
+			if (policy_icmp_reaches_rules((int)proto, t))
+				return false;
+	}
+	return svc.n > 0;
+}
+
 static const char *
 empty_side(struct lint *L, const struct rule *r)
 {
@@ -1962,6 +1984,15 @@ lint_run(void *arg)
 
 		if (r->disabled || policy_rule_dynamic(r))
 			continue;
+		/* (said, and left to the shadowing, which reasons as the
+		 * rules do: moat test says the same beside its verdict) */
+		if (icmp_never_new(r->svc.set))
+			diag_warn(&p->diags, r->loc, "rule %d never decides: "
+			    "its ICMP types start no connection, and conntrack "
+			    "decides them before any rule (an error passes as "
+			    "related to the connection it answers, a reply as "
+			    "part of its request's; alone, either is dropped as "
+			    "invalid)", r->number);
 		if ((why = empty_side(L, r)) != NULL) {
 			L->st->shadowed++;
 			r->dead = true;

@@ -683,6 +683,7 @@ cmd_test(const char *path, const struct test_args *ta)
 		json_verdict(p, &f, &v, &b);
 	else {
 		const char *scan = smtp_scan_text(policy_smtp_scan(p, &f, &v));
+		const char *before = policy_before_rules(p, &f, &v);
 		char nat[256], gwbuf[256];
 		const char *snat = snat_text(p, &v, nat, sizeof(nat));
 		const char *gw = gw_text(&v, gwbuf, sizeof(gwbuf));
@@ -691,6 +692,8 @@ cmd_test(const char *path, const struct test_args *ta)
 
 		printer_verdict(p, &f, &v, &b);
 		strbuf_putc(&b, '\n');
+		if (before != NULL)
+			strbuf_printf(&b, "but %s\n", before);
 		if (gw != NULL)
 			strbuf_printf(&b, "%s\n", gw);
 		if (snat != NULL)

@@ -822,6 +822,7 @@ json_verdict(const struct policy *p, const struct flow *f,
 	json_kv_str(b, "interface", f->iface->name, &first);
 	json_kv_str(b, "direction", v->to_gateway ? "input" : "forward",
 	    &first);
+	json_kv_str(b, "before_rules", policy_before_rules(p, f, v), &first);
 	json_kv_str(b, "smtp_scan", smtp_scan_name(policy_smtp_scan(p, f, v)),
 	    &first);
 	json_key(b, "flow", &first);
