@@ -243,6 +243,7 @@ identity_login(struct identity *id, const char *users, const char *user,
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	snprintf(s->hash, sizeof(s->hash), "%s", hash);
 	s->last = now;
+	s->born = now;
 	*out = s;
 	return 200;
 }
@@ -290,7 +291,8 @@ identity_session(struct identity *id, const char *users, const char *token,
 
 		if (s->token[0] == '\0' || !same(s->token, token))
 			continue;
-		if (now - s->last > (time_t)idle) {
+		if (now - s->last > (time_t)idle ||
+		    now - s->born > IDENTITY_LIFETIME) {
 			memset(s, 0, sizeof(*s));	/* timed out */
 			return NULL;
 		}

@@ -13,6 +13,10 @@
 
 #define IDENTITY_SESSIONS	64	/* at once; the oldest goes */
 #define IDENTITY_TOKEN		64	/* hex digits of a token */
+#define IDENTITY_LIFETIME	(12 * 3600)	/* s: a session's whole life,
+						   however busy (a stolen
+						   token is not good for
+						   ever: a review) */
 #define THROTTLE_WINDOW		60	/* s: failures counted over this */
 #define THROTTLE_ADDR		5	/* failures from one address (/64) */
 #define THROTTLE_USER		10	/* failures for one user name */
@@ -24,6 +28,7 @@ struct session {
 	char	 user[USER_MAX + 1];
 	char	 hash[256];		/* the user's line at login */
 	time_t	 last;
+	time_t	 born;			/* its login */
 };
 
 struct identity;

@@ -87,6 +87,29 @@ test_session(void **state)
 	identity_free(id);
 }
 
+/* A session used every minute still ends IDENTITY_LIFETIME after its
+ * login: a stolen token is not good for ever (a review, 2026-12-07). */
+static void
+test_lifetime(void **state)
+{
+	struct identity *id = identity_new();
+	const struct session *s;
+	char token[80];
+	time_t t;
+	bool bad;
+
+	(void)state;
+	assert_int_equal(identity_login(id, users, "admin", "right-pass-1",
+	    "10.9.0.1", 1000, &s), 200);
+	snprintf(token, sizeof(token), "%s", s->token);
+	for (t = 1000; t <= 1000 + IDENTITY_LIFETIME; t += 600)
+		assert_non_null(identity_session(id, users, token, false, NULL,
+		    900, t, &bad));
+	assert_null(identity_session(id, users, token, false, NULL, 900,
+	    1000 + IDENTITY_LIFETIME + 60, &bad));
+	identity_free(id);
+}
+
 static void
 test_logout(void **state)
 {
@@ -363,6 +386,7 @@ main(void)
 		cmocka_unit_test(test_addr_key),
 		cmocka_unit_test(test_known_address),
 		cmocka_unit_test(test_known_v6),
+		cmocka_unit_test(test_lifetime),
 		cmocka_unit_test(test_full_table),
 	};
 
