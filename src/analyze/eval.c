@@ -617,7 +617,8 @@ icmp_stateless(int proto, unsigned t)
 		    "of its request's connection)";
 	}
 	if (proto == 58) {
-		if (t == 128 || t == 139 || (t >= 130 && t <= 137) || t == 143)
+		/* (a redirect, 137, is tracked: invalid on its own) */
+		if (t == 128 || t == 139 || (t >= 130 && t <= 136) || t == 143)
 			return NULL;
 		if (t >= 1 && t <= 4)
 			return "an ICMPv6 error starts no connection: conntrack "

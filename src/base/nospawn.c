@@ -103,18 +103,31 @@ noraw(void)
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOSPAWN_ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR),
+#if defined(__x86_64__)
+		/* x32's calls: this filter does not lean on nospawn's */
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#endif
+		/* io_uring makes sockets without socket(2) */
+		REFUSE(__NR_io_uring_setup, ENOSYS),
+		REFUSE(__NR_io_uring_enter, ENOSYS),
+		REFUSE(__NR_io_uring_register, ENOSYS),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, DOMAIN),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_PACKET, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		/* raw IP (netlink's sockets are SOCK_RAW too: getifaddrs) */
+		/* IP: streams and datagrams only (SOCK_RAW, and SOCK_PACKET,
+		 * which the kernel makes a packet socket of); netlink's
+		 * sockets are SOCK_RAW (getifaddrs) and stay */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 1, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 6),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, TYPE),
 		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_RAW, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_STREAM, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {

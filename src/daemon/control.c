@@ -193,23 +193,25 @@ confirm_rollback(const struct control_env *env, const char *user,
     json_t *req, bool confirm, struct strbuf *out)
 {
 	json_t *e = json_object_get(req, "entry");
+	unsigned target = e != NULL ? (unsigned)json_integer_value(e) : 0;
 	struct strbuf msg, err;
 	char detail[32];
 	int rc;
 
 	strbuf_init(&msg, 0);
 	strbuf_init(&err, 0);
-	if (!confirm && !control_rollback_allowed(env, e != NULL ?
-	    (unsigned)json_integer_value(e) : 0, &err)) {
+	/* (the entry checked is the one restored: none given is made the
+	 * one before the last here, once) */
+	if (!confirm && !control_rollback_allowed(env, &target, &err)) {
 		control_error(out, 403, strbuf_str(&err));
 		strbuf_free(&msg);
 		strbuf_free(&err);
 		return;
 	}
 	rc = confirm ? apply_confirm(env->state, &msg, &err) :
-	    apply_restore_confirm(env->state, e != NULL ?
-	    (unsigned)json_integer_value(e) : 0, (unsigned)json_integer_value(
-	    json_object_get(req, "confirm")), &msg, &err);
+	    apply_restore_confirm(env->state, target,
+	    (unsigned)json_integer_value(json_object_get(req, "confirm")),
+	    &msg, &err);
 	if (rc == -1)
 		control_error(out, 409, strbuf_str(&err));
 	else {

@@ -235,9 +235,10 @@ protected_change(const struct policy *was, const struct policy *now)
 }
 
 bool
-control_rollback_allowed(const struct control_env *env, unsigned seq,
+control_rollback_allowed(const struct control_env *env, unsigned *target,
     struct strbuf *err)
 {
+	unsigned seq = *target;
 	struct history_entry *v = NULL;
 	struct policy *was = NULL, *to = NULL;
 	struct strbuf e;
@@ -251,6 +252,7 @@ control_rollback_allowed(const struct control_env *env, unsigned seq,
 		seq = v[n - 1].prev;
 	free(v);
 	strbuf_free(&e);
+	*target = seq;
 	/* (no entry, or one without a config: apply_restore_confirm says
 	 * why it cannot) */
 	if (seq == 0 || (text = apply_config_text(env->state, seq, &len)) ==

@@ -20,8 +20,10 @@ struct policy *control_current_policy(const struct control_env *env,
  * root sets (policy_privileged_change: the HA secret, the users file,
  * the console's certificate ...) otherwise than the config file, which
  * the follower would then take (a review, 2026-12-07).  true, or false
- * with why in err. */
-bool	 control_rollback_allowed(const struct control_env *env, unsigned seq,
+ * with why in err; *seq 0 is made the entry it means, which the rollback
+ * must then restore (the one checked, whatever a confirm's lapse does
+ * meanwhile). */
+bool	 control_rollback_allowed(const struct control_env *env, unsigned *seq,
 	    struct strbuf *err);
 
 /* The requests of control_conf.c (see the table in control.c). */

@@ -206,18 +206,11 @@ rule_part(struct nftc *c, const struct rule *r, enum addr_family f)
 	return rp;
 }
 
-/* nft names allow letters, digits and '_'.  '-' becomes "_d" and '_'
- * "__", so that MAIL-SERVER and MAIL_SERVER stay two names. */
+/* nft names allow letters, digits and '_': policy_put_kernel_name's. */
 void
 nftc_put_ident(struct strbuf *b, const char *name)
 {
-	for (; *name != '\0'; name++)
-		if (*name == '-')
-			strbuf_puts(b, "_d");
-		else if (*name == '_')
-			strbuf_puts(b, "__");
-		else
-			strbuf_putc(b, *name);
+	policy_put_kernel_name(b, name);
 }
 
 /*

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -82,6 +83,47 @@ put_aside(struct logfile *lf)
 	return unlink(lf->path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
+/*
+ * A file of the writer's own at lf's path, open to append: made unnamed
+ * (O_TMPFILE), named PATH.new-PID, then renamed over the path, so that
+ * whatever was planted there again meanwhile is replaced, not opened
+ * (without O_TMPFILE, O_EXCL: such a plant then makes it fail, and it
+ * is tried again later).  The descriptor, or -1.
+ */
+static int
+make_own(struct logfile *lf)
+{
+	char dir[4096], tmp[4200], proc[64], *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", lf->path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, 0640);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	snprintf(tmp, sizeof(tmp), "%s.new-%ld", lf->path, (long)getpid());
+	(void)unlink(tmp);
+	if (fchmod(fd, 0640) == -1 || linkat(AT_FDCWD, proc, AT_FDCWD, tmp,
+	    AT_SYMLINK_FOLLOW) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (rename(tmp, lf->path) == -1 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_APPEND) == -1) {
+		(void)unlink(tmp);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int
 open_log(struct logfile *lf)
 {
@@ -100,27 +142,27 @@ open_log(struct logfile *lf)
 	 * plant mail.jsonl while it was rotated). */
 	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW | O_NONBLOCK, 0640);
+	/* (EACCES: another's file where fs.protected_regular refuses
+	 * O_CREAT) */
 	if (lf->fd == -1 && errno != ELOOP && errno != ENXIO &&
-	    errno != EISDIR)
+	    errno != EISDIR && errno != EACCES)
 		return -1;
 	if (lf->fd != -1 && fstat(lf->fd, &st) == -1) {
 		close(lf->fd);
 		lf->fd = -1;
 		return -1;
 	}
-	if (lf->fd == -1 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		/* Another's (a link, a FIFO, a directory, a file): put
-		 * aside, not written to, and the log goes on in a file
-		 * made anew (refused and left, it turned the log off for
-		 * good: a second review). */
+	if (lf->fd == -1 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_nlink != 1) {
+		/* Another's (a link, a FIFO, a directory, a file, a hard
+		 * link to one): put aside, not written to, and the log goes
+		 * on in a file made anew (refused and left, it turned the
+		 * log off for good: a review). */
 		if (lf->fd != -1)
 			close(lf->fd);
 		lf->fd = -1;
-		if (put_aside(lf) == -1)
-			return -1;
-		lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT |
-		    O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-		if (lf->fd == -1 || fstat(lf->fd, &st) == -1)
+		if (put_aside(lf) == -1 || (lf->fd = make_own(lf)) == -1 ||
+		    fstat(lf->fd, &st) == -1)
 			return -1;
 		lf->foreign++;
 	}
@@ -225,8 +267,8 @@ logfile_open_read(const char *path)
  * its newline is kept for later (a writer may be in the middle of it):
  * its offset is returned. */
 static long
-read_lines_max(FILE *fp, size_t max, void (*fn)(void *, const char *),
-    void *arg)
+read_lines_max(FILE *fp, size_t max, size_t limit,
+    void (*fn)(void *, const char *), void *arg)
 {
 	char *line = malloc(max + 1);
 	long done = ftell(fp);
@@ -236,7 +278,9 @@ read_lines_max(FILE *fp, size_t max, void (*fn)(void *, const char *),
 
 	if (line == NULL)
 		return done;
-	while ((c = getc(fp)) != EOF) {
+	/* (at most limit bytes: a file its writer keeps growing is read as
+	 * far as it was) */
+	while (limit-- > 0 && (c = getc(fp)) != EOF) {
 		if (c != '\n') {
 			if (n < max)
 				line[n++] = (char)c;
@@ -258,7 +302,7 @@ read_lines_max(FILE *fp, size_t max, void (*fn)(void *, const char *),
 static long
 read_lines(FILE *fp, void (*fn)(void *, const char *), void *arg)
 {
-	return read_lines_max(fp, LINE_MAX_BYTES, fn, arg);
+	return read_lines_max(fp, LINE_MAX_BYTES, SIZE_MAX, fn, arg);
 }
 
 #define ROTATED_MAX	100	/* name.1 ... name.100 are read */
@@ -299,7 +343,13 @@ logfile_read_tail(const char *dir, const char *name, size_t budget,
 		while ((c = getc(fps[n - 1])) != EOF && c != '\n')
 			;
 	for (k = n - 1; k >= 0; k--) {
-		read_lines_max(fps[k], line_max, fn, arg);
+		off_t at = ftello(fps[k]);
+
+		/* as far as it was when its size was taken (a second review:
+		 * a writer that kept writing held root's loop) */
+		if (at >= 0 && (size_t)at < size[k])
+			read_lines_max(fps[k], line_max, size[k] - (size_t)at,
+			    fn, arg);
 		fclose(fps[k]);
 	}
 	return 0;

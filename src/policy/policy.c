@@ -1066,3 +1066,15 @@ policy_nat_one_by_id(const struct policy *p, uint64_t id)
 
 	return k >= 0 ? p->nat_ones[k] : NULL;
 }
+
+void
+policy_put_kernel_name(struct strbuf *b, const char *name)
+{
+	for (; *name != '\0'; name++)
+		if (*name == '-')
+			strbuf_puts(b, "_d");
+		else if (*name == '_')
+			strbuf_puts(b, "__");
+		else
+			strbuf_putc(b, *name);
+}

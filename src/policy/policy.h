@@ -737,6 +737,10 @@ const char	*action_name(enum action a);
 /* s in double quotes, '"' and '\\' escaped: a string as the lexer reads
  * it back. */
 void		 policy_put_quoted(struct strbuf *b, const char *s);
+/* name as the kernel's ruleset names it (a set, a chain: letters, digits
+ * and '_'): '-' as "_d" and '_' as "__", so that MAIL-SERVER and
+ * MAIL_SERVER stay two names (nftc_put_ident). */
+void		 policy_put_kernel_name(struct strbuf *b, const char *name);
 /* Rule r's line in canonical form (what `moat show` prints); with_comment
  * false leaves its comment out. */
 void		 policy_rule_line(const struct rule *r, struct strbuf *b,

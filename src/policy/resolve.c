@@ -1301,31 +1301,45 @@ resolve_antivirus(struct resolver *rs)
 }
 
 /*
- * An object's set in the kernel is its name with '-' as "_d" (and '_' as
- * "__"), then _v4 or _v6; an interface's dispatch map is zone_, its name
- * so written, then _v4 or _v6.  So object zone-X and interface dX would
- * name one set twice, and the kernel would refuse the ruleset (a review,
- * 2026-12-07): said here, before anything is applied.
+ * An object's sets in the kernel are named by policy_put_kernel_name,
+ * then _v4 or _v6; an interface's dispatch map is zone_, its name so
+ * written, then _v4 or _v6.  So object zone-X and interface dX (or
+ * zone_-X and _dX ...) would name one set twice, and the kernel would
+ * refuse the ruleset (a review, 2026-12-07): said here, before anything
+ * is applied.  Every object that names addresses is one (a feed's, an
+ * interface's own IP and NET).
  */
 static void
 check_kernel_names(struct resolver *rs)
 {
 	const struct policy *p = rs->p;
+	struct strbuf a, b;
 	size_t i, j;
 
-	for (i = 0; i < p->nobject; i++) {
-		const struct object *o = p->objects[i];
+	strbuf_init(&a, 0);
+	strbuf_init(&b, 0);
+	for (j = 0; j < p->niface; j++) {
+		strbuf_reset(&b);
+		strbuf_puts(&b, "zone_");
+		policy_put_kernel_name(&b, p->ifaces[j]->name);
+		for (i = 0; i < p->nobject; i++) {
+			const struct object *o = p->objects[i];
 
-		if (o->kind != OBJ_USER || strncmp(o->name, "zone-", 5) != 0)
-			continue;
-		for (j = 0; j < p->niface; j++)
-			if (p->ifaces[j]->name[0] == 'd' &&
-			    strcmp(p->ifaces[j]->name + 1, o->name + 5) == 0)
+			if (o->kind == OBJ_ANY || strncmp(o->name, "zone", 4) !=
+			    0)
+				continue;
+			strbuf_reset(&a);
+			policy_put_kernel_name(&a, o->name);
+			if (a.len == b.len && memcmp(strbuf_str(&a),
+			    strbuf_str(&b), a.len) == 0)
 				diag_error(&rs->p->diags, o->loc, "object %s "
 				    "would be named in the kernel as interface "
 				    "%s's dispatch map is: rename one of them",
 				    o->name, p->ifaces[j]->name);
+		}
 	}
+	strbuf_free(&a);
+	strbuf_free(&b);
 }
 
 void

@@ -368,6 +368,7 @@ test_rollback_privileged(void **state_)
 	    *rules = edited(conf_text, "service SMTP", "service HTTP"), *log;
 	struct strbuf err;
 	long long status;
+	unsigned seq;
 	json_t *ans;
 	size_t len;
 
@@ -393,8 +394,11 @@ test_rollback_privileged(void **state_)
 
 	history_of(rules);
 	strbuf_init(&err, 0);
-	assert_true(control_rollback_allowed(&env, 1, &err));
-	assert_true(control_rollback_allowed(&env, 0, &err));
+	seq = 1;
+	assert_true(control_rollback_allowed(&env, &seq, &err));
+	seq = 0;
+	assert_true(control_rollback_allowed(&env, &seq, &err));
+	assert_int_equal(seq, 1);	/* 0: made the one it means */
 	assert_int_equal(err.len, 0);
 	strbuf_free(&err);
 	unlink(file);

@@ -619,6 +619,20 @@ test_files_of_others(void **state)
 	logfile_close(&lf);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
+	/* a hard link to another file (the writer's own, here): not
+	 * written through either */
+	snprintf(cmd, sizeof(cmd), "%s/victim", dir);
+	assert_non_null(fp = fopen(cmd, "w"));
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/hl.jsonl", dir);
+	assert_int_equal(link(cmd, path), 0);
+	logfile_init(&lf, dir, "hl.jsonl", 1 << 20, 2);
+	assert_int_equal(logfile_append(&lf, "x\n", 2, 1), 0);
+	logfile_close(&lf);
+	assert_int_equal(stat(cmd, &st), 0);
+	assert_true(st.st_size == 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size == 2 && st.st_nlink == 1);
 	/* a file of someone else's (root only can make one here): put
 	 * aside too, and the records it held are not read as the log's */
 	if (geteuid() == 0) {
@@ -658,6 +672,23 @@ keep_line(void *arg, const char *line)
 	k->n++;
 	strncat(k->buf, line, sizeof(k->buf) - strlen(k->buf) - 2);
 	strcat(k->buf, ",");
+}
+
+/* keep_line, and a line more appended to grow_path each time (at most
+ * 1,000: an unbounded reader would read them all) */
+static const char *grow_path;
+
+static void
+grow_line(void *arg, const char *line)
+{
+	struct kept *k = arg;
+	FILE *fp;
+
+	(void)line;
+	if (++k->n > 1000 || (fp = fopen(grow_path, "a")) == NULL)
+		return;
+	fputs("more\n", fp);
+	fclose(fp);
 }
 
 /* The console's log pages read the newest bytes of the log only, in
@@ -711,6 +742,14 @@ test_read_tail(void **state)
 	assert_int_equal(logfile_read_tail(dir, "t.jsonl", 6 + 107 + 7, 50,
 	    (uid_t)-1, keep_line, &k), 0);
 	assert_string_equal(k.buf, "a2,a3,b1,b3,c1,c2,");
+	/* a writer that keeps writing while root reads: read as far as the
+	 * files were (a second review) */
+	memset(&k, 0, sizeof(k));
+	snprintf(path, sizeof(path), "%s/t.jsonl", dir);
+	grow_path = path;
+	assert_int_equal(logfile_read_tail(dir, "t.jsonl", 1 << 20, 50,
+	    (uid_t)-1, grow_line, &k), 0);
+	assert_int_equal(k.n, 7);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }

@@ -13,7 +13,9 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -96,6 +98,21 @@ under_noraw(void)
 		return 24;
 	if (socket(AF_INET6, SOCK_RAW, IPPROTO_RAW) != -1)
 		return 25;
+	/* SOCK_PACKET of AF_INET is a packet socket (a second review) */
+	if (socket(AF_INET, SOCK_PACKET, htons(3)) != -1)
+		return 28;
+	/* io_uring makes sockets without socket(2) */
+	errno = 0;
+	{
+		static unsigned char params[256];
+
+		if (syscall(__NR_io_uring_setup, 4, params) != -1 ||
+		    errno != ENOSYS)
+			return 29;
+	}
+	if ((fd = socket(AF_INET6, SOCK_DGRAM, 0)) == -1)
+		return 30;
+	close(fd);
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return 26;
 	close(fd);
