@@ -201,19 +201,17 @@ frame_send_id(int fd, uint32_t id, const char *msg, size_t len)
 	return send_frame(fd, true, id, msg, len);
 }
 
-/* n bytes to socket fd (or, pipe, to a descriptor that never blocks), by
- * deadline (clock_ms): a peer that reads slowly is not waited for past
- * it, however little it takes each time. */
+/* n bytes to socket fd, by deadline (clock_ms): a peer that reads slowly
+ * is not waited for past it, however little it takes each time. */
 static int
-put_by(int fd, const char *p, size_t n, long long deadline, bool pipe)
+send_by(int fd, const char *p, size_t n, long long deadline)
 {
 	while (n > 0) {
 		ssize_t w;
 
 		if (wait_by(fd, POLLOUT, deadline) == -1)
 			return -1;
-		w = pipe ? write(fd, p, n) :
-		    send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		w = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR))
 			continue;
@@ -223,18 +221,6 @@ put_by(int fd, const char *p, size_t n, long long deadline, bool pipe)
 		n -= (size_t)w;
 	}
 	return 0;
-}
-
-static int
-send_by(int fd, const char *p, size_t n, long long deadline)
-{
-	return put_by(fd, p, n, deadline, false);
-}
-
-int
-fd_write_by(int fd, const char *p, size_t n, long long deadline)
-{
-	return put_by(fd, p, n, deadline, true);
 }
 
 int

@@ -23,11 +23,6 @@ char	*frame_recv(int fd, size_t max, size_t *len);
 char	*frame_recv_by(int fd, size_t max, size_t *len, long long deadline);
 int	 frame_send_by(int fd, const char *msg, size_t len, long long deadline);
 
-/* n bytes to fd, which never blocks (O_NONBLOCK: a pipe), whole by
- * deadline (clock_ms) or -1 (ETIMEDOUT past it: the reader has part of
- * them, however little it took each time). */
-int	 fd_write_by(int fd, const char *p, size_t n, long long deadline);
-
 /* The same with a request id before the message. */
 int	 frame_send_id(int fd, uint32_t id, const char *msg, size_t len);
 char	*frame_recv_id(int fd, size_t max, uint32_t *id, size_t *len);

@@ -481,16 +481,19 @@ out:
 static void
 wait_events(int ms)
 {
-	struct pollfd pfd[6 + HANODE_FDS] = { { .fd = watch_fd,
+	struct pollfd pfd[7 + HANODE_FDS] = { { .fd = watch_fd,
 	    .events = POLLIN }, { .fd = proxy_events_fd(), .events = POLLIN },
 	    { .fd = web_fd(), .events = POLLIN }, { .fd = logger_ask,
 	    .events = POLLIN }, { .fd = feeds_fd(), .events = POLLIN },
-	    { .fd = gateways_fd(), .events = POLLIN } };
-	int nha = hanode_pollfds(pfd + 6);
+	    { .fd = gateways_fd(), .events = POLLIN },
+	    { .fd = proxy_out_fd(), .events = POLLOUT } };
+	int nha = hanode_pollfds(pfd + 7);
 
-	if (poll(pfd, 6 + (nfds_t)nha, ms) <= 0)
+	if (poll(pfd, 7 + (nfds_t)nha, ms) <= 0)
 		return;
-	hanode_events(pfd + 6, nha);
+	hanode_events(pfd + 7, nha);
+	if (pfd[6].revents & (POLLOUT | POLLERR | POLLHUP))
+		proxy_out_ready();
 	if (pfd[5].revents & (POLLIN | POLLHUP))
 		gateways_events();
 	if (pfd[4].revents & (POLLIN | POLLHUP))

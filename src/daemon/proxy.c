@@ -47,8 +47,22 @@
 #define SMTP_TLS_CERT	"smtp-tls.pem"
 #define SMTP_TLS_KEY	"smtp-tls.key"
 #define TLS_FILE_MAX	(4 << 20)	/* a CA bundle is ~200 KB */
-#define CONF_SEND_MS	5000	/* the proxy takes a config (send_config) */
-#define CONF_RETRY_MS	10000
+#define CONF_SEND_MS	conf_ms(30000)	/* the proxy takes a config
+						   (send_config) */
+#define CONF_RETRY_MS	conf_ms(10000)
+
+/* ms, or in test builds $MOAT_PROXY_CONF_MS (test_proxy.py's stall) */
+static int
+conf_ms(int ms)
+{
+#ifdef MOAT_TEST_SEAMS
+	const char *e = getenv("MOAT_PROXY_CONF_MS");
+
+	if (e != NULL && atoi(e) > 0)
+		return atoi(e);
+#endif
+	return ms;
+}
 
 static const char *conf_path;
 static const char *run_user;
@@ -468,6 +482,33 @@ start_proxy(void)
 	send_config();
 }
 
+/*
+ * A config on its way to the proxy: written as far as the pipe takes it
+ * each time, never waited for (the loop polls the pipe for room while
+ * one is under way: proxy_out_fd), whole within CONF_SEND_MS or the
+ * proxy is stopped and started again CONF_RETRY_MS later.  A proxy taken
+ * over by what it parses (mail from the Internet) could shrink its pipe
+ * and stop reading: the next config (any apply, a SIGHUP, the HA peer's
+ * push) held root in write() for good, then (with a deadline) for 5 s
+ * each time (two reviews, 2026-12-07).  A config that comes while one
+ * is under way follows it, whole (the proxy reads them in order).
+ */
+static struct {
+	char		*buf;		/* NULL: none under way */
+	size_t		 len, off;
+	long long	 deadline;
+	bool		 again;		/* the config changed meanwhile */
+} out;
+
+static void
+out_drop(void)
+{
+	if (out.buf != NULL)
+		explicit_bzero(out.buf, out.len);	/* its TLS key */
+	free(out.buf);
+	memset(&out, 0, sizeof(out));
+}
+
 static void
 stop_proxy(void)
 {
@@ -475,27 +516,80 @@ stop_proxy(void)
 	if (ctl != -1)
 		close(ctl);
 	ctl = -1;
+	out_drop();
 }
 
-/*
- * The config in force to the proxy, whole within CONF_SEND_MS or the
- * proxy is stopped and started again CONF_RETRY_MS later.  Root's loop
- * never waits on the proxy for longer: a proxy taken over by what it
- * parses (mail from the Internet) could otherwise shrink its pipe and
- * stop reading, and the next config (any apply, a SIGHUP, the HA peer's
- * push) would hold root in write() for good (a review, 2026-12-07).
- */
+static void out_flush(void);
+
 static void
 send_config(void)
 {
-	if (ctl == -1 || server_send_config(ctl, text, textlen, child_now() +
-	    CONF_SEND_MS) == 0)
+	if (ctl == -1)
 		return;
-	log_error("proxy: it did not take its config within %d s (%s): "
-	    "stopped, started again in %d s", CONF_SEND_MS / 1000,
-	    strerror(errno), CONF_RETRY_MS / 1000);
-	stop_proxy();
-	proxy.next = child_now() + CONF_RETRY_MS;
+	if (out.buf != NULL) {
+		out.again = true;
+		return;
+	}
+	if ((out.buf = server_config_frame(text, textlen, &out.len)) == NULL) {
+		log_error("proxy: out of memory for its config: stopped, "
+		    "started again in %d s", CONF_RETRY_MS / 1000);
+		stop_proxy();
+		proxy.next = child_now() + CONF_RETRY_MS;
+		return;
+	}
+	out.deadline = child_now() + CONF_SEND_MS;
+	out_flush();
+}
+
+static void
+out_flush(void)
+{
+	ssize_t w;
+
+	while (out.buf != NULL && ctl != -1 && out.off < out.len) {
+		w = write(ctl, out.buf + out.off, out.len - out.off);
+		if (w > 0)
+			out.off += (size_t)w;
+		else if (w == -1 && errno == EINTR)
+			continue;
+		else if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		else {
+			log_error("proxy: its config pipe: %s: stopped, started "
+			    "again in %d s", w == 0 ? "closed" :
+			    strerror(errno), CONF_RETRY_MS / 1000);
+			stop_proxy();
+			proxy.next = child_now() + CONF_RETRY_MS;
+			return;
+		}
+	}
+	if (out.buf != NULL && out.off == out.len) {
+		bool again = out.again;
+
+		out_drop();
+		if (again)
+			send_config();
+		return;
+	}
+	if (out.buf != NULL && child_now() >= out.deadline) {
+		log_error("proxy: it did not take its config within %d s: "
+		    "stopped, started again in %d s", CONF_SEND_MS / 1000,
+		    CONF_RETRY_MS / 1000);
+		stop_proxy();
+		proxy.next = child_now() + CONF_RETRY_MS;
+	}
+}
+
+int
+proxy_out_fd(void)
+{
+	return out.buf != NULL ? ctl : -1;
+}
+
+void
+proxy_out_ready(void)
+{
+	out_flush();
 }
 
 /* Append section name's contents (the file at path) to the message:
@@ -681,7 +775,9 @@ proxy_tick(void)
 		if (ctl != -1)
 			close(ctl);
 		ctl = -1;
+		out_drop();
 	}
+	out_flush();		/* (its deadline) */
 	if (nlisteners > 0 && child_due(&proxy))
 		start_proxy();
 	mail_save(false);

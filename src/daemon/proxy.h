@@ -24,6 +24,10 @@ int	 proxy_listeners(void);
  * call; whether it read any. */
 int	 proxy_events_fd(void);
 bool	 proxy_events(void);
+/* The config pipe while a config is under way (poll it for POLLOUT, then
+ * call proxy_out_ready), else -1. */
+int	 proxy_out_fd(void);
+void	 proxy_out_ready(void);
 /* Each turn of the loop: reap, restart when due, save the figures. */
 void	 proxy_tick(void);
 /* Stop the proxy and close its listeners; the figures saved. */

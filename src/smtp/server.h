@@ -24,12 +24,10 @@ struct server_listener {
 /* Open a listening socket for l->addr (IP_TRANSPARENT for the transparent
  * listener, which needs root); l->fd is set.  0, or -1 with err. */
 int	 server_listen(struct server_listener *l, char *err, size_t errlen);
-/* Hand a configuration (the config text) to the proxy process over fd,
- * which never blocks (O_NONBLOCK), whole by deadline (clock_ms): 0, or -1
- * (ETIMEDOUT: the proxy took part of it, or none; it must be started
- * again, since the next config would be read from the middle of this). */
-int	 server_send_config(int fd, const char *text, size_t len,
-	    long long deadline);
+/* A configuration (the config text) as the proxy process reads it from
+ * its pipe (read_config): its length, a newline, the text; malloc'd,
+ * *flen bytes, or NULL.  The parent writes it as the pipe takes it. */
+char	*server_config_frame(const char *text, size_t len, size_t *flen);
 /* Run the proxy on listeners l[0..n) until the other end of ctl closes:
  * the first configuration is read from ctl before anything is accepted,
  * later ones as they come.  conf_path names the config in the log;

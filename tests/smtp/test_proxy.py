@@ -1914,13 +1914,62 @@ def tests_tls(lab):
     lab.sink()
 
 
+def tests_stall(lab):
+    """A proxy taken over that shrinks its config pipe and reads it no more
+    (a test build's MOAT_PROXY_STALL) never holds root's loop: a config
+    larger than the pipe goes as the pipe takes it, the next SIGHUP is
+    answered at once, and past the deadline (MOAT_PROXY_CONF_MS) the proxy
+    is stopped and started again (a review, 2026-12-07: root waited in
+    write() for good)."""
+    os.environ["MOAT_PROXY_STALL"] = "1"
+    os.environ["MOAT_PROXY_CONF_MS"] = "3000"
+    try:
+        lab.sink()
+        lab.moatd()
+    finally:
+        del os.environ["MOAT_PROXY_STALL"]
+        del os.environ["MOAT_PROXY_CONF_MS"]
+    first = proxy_pid(lab)
+    with open(lab.conf) as f:
+        text = f.read()
+    big = "# " + "x" * 200000 + "\n"
+    with open(lab.conf, "w") as f:
+        f.write(big + text)
+    lab.procs["moatd"].send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    before = lab.log("moatd").count("SIGHUP: reloading")
+    lab.procs["moatd"].send_signal(signal.SIGHUP)
+    end = time.time() + 1.5
+    while time.time() < end and \
+            lab.log("moatd").count("SIGHUP: reloading") == before:
+        time.sleep(0.05)
+    check(lab.log("moatd").count("SIGHUP: reloading") > before,
+          "root answers a SIGHUP while the proxy does not read its config",
+          lab.log("moatd")[-300:])
+    end = time.time() + 8
+    while time.time() < end and \
+            "did not take its config" not in lab.log("moatd"):
+        time.sleep(0.1)
+    check("did not take its config within 3 s" in lab.log("moatd"),
+          "a proxy that does not take its config is stopped",
+          lab.log("moatd")[-300:])
+    end = time.time() + 10
+    while time.time() < end and proxy_pid(lab) in (None, first):
+        time.sleep(0.1)
+    check(proxy_pid(lab) not in (None, first),
+          "and started again", (first, proxy_pid(lab)))
+    with open(lab.conf, "w") as f:
+        f.write(text)
+    lab.stop("moatd")
+
+
 def main():
     lab = Lab()
     groups = [tests_libclamav, tests_smuggling, tests_hostile_peers,
               tests_limits, tests_daemon, tests_big_reload,
               tests_blocking_reload, tests_signature_update, tests_journal, tests_clamd,
               tests_clamd_farm, tests_ignore_signature, tests_refused,
-              tests_tls]
+              tests_tls, tests_stall]
     # MOAT_SMTP_ONLY=clamd_farm,journal runs those groups alone.
     only = os.environ.get("MOAT_SMTP_ONLY")
     if only:

@@ -1,8 +1,6 @@
 /* test_fds.c: base/fds.h (a child keeps exactly the descriptors named;
  * 0-2 open, standard input on /dev/null) and base/frame.h's frame_in_read
- * (a frame read in pieces, from a socket that never blocks; its limit) and
- * fd_write_by (a pipe whose reader stops holds the writer no longer than
- * its deadline). */
+ * (a frame read in pieces, from a socket that never blocks; its limit). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +15,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "base/clock.h"
 #include "base/fds.h"
 #include "base/frame.h"
 
@@ -128,58 +125,6 @@ frame_pieces(void **state)
 	close(sp[1]);
 }
 
-/* A reader that shrank its pipe to a page and stopped reading (a proxy
- * taken over) holds root's config write 300 ms, not for ever; a reader
- * that reads gets the whole. */
-static void
-write_by_deadline(void **state)
-{
-	static char big[256 << 10];
-	char got[4096];
-	long long t0;
-	size_t total = 0;
-	int p[2];
-	ssize_t r;
-
-	(void)state;
-	memset(big, 'x', sizeof(big));
-	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
-	fcntl(p[1], F_SETPIPE_SZ, 4096);
-	t0 = clock_ms();
-	assert_int_equal(fd_write_by(p[1], big, sizeof(big), t0 + 300), -1);
-	assert_int_equal(errno, ETIMEDOUT);
-	assert_true(clock_ms() - t0 >= 290);
-	assert_true(clock_ms() - t0 < 2000);
-	while ((r = read(p[0], got, sizeof(got))) > 0)
-		total += (size_t)r;
-	assert_true(total > 0 && total < sizeof(big));
-	close(p[0]);
-	close(p[1]);
-
-	/* a reader that reads: all of it */
-	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
-	if (fork() == 0) {
-		int fl = fcntl(p[0], F_GETFL);
-		size_t n = 0;
-
-		close(p[1]);
-		fcntl(p[0], F_SETFL, fl & ~O_NONBLOCK);
-		while ((r = read(p[0], got, sizeof(got))) > 0)
-			n += (size_t)r;
-		_exit(n == sizeof(big) ? 0 : 1);
-	}
-	close(p[0]);
-	assert_int_equal(fd_write_by(p[1], big, sizeof(big), clock_ms() +
-	    10000), 0);
-	close(p[1]);
-	{
-		int status;
-
-		assert_true(wait(&status) > 0);
-		assert_int_equal(WEXITSTATUS(status), 0);
-	}
-}
-
 int
 main(void)
 {
@@ -187,7 +132,6 @@ main(void)
 		cmocka_unit_test(keeps),
 		cmocka_unit_test(std_null),
 		cmocka_unit_test(frame_pieces),
-		cmocka_unit_test(write_by_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
