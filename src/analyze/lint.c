@@ -1274,6 +1274,14 @@ lint_settings(struct lint *L)
 		diag_warn(&p->diags, top, "anti-lockout is on but no interface "
 		    "is named " POLICY_LAN ", so nothing keeps the management "
 		    "ports open");
+	/* (said, not refused: the secret's value is never in a message) */
+	if (p->ha.present && p->ha.secret != NULL &&
+	    strlen(p->ha.secret) < HA_SECRET_MIN)
+		diag_warn(&p->diags, p->ha.loc, "ha { secret } is short (%zu "
+		    "characters): the pair signs its sync link's messages "
+		    "with it, and whoever reads one, or is named as the peer, "
+		    "can test guesses offline; give it %d or more random "
+		    "characters", strlen(p->ha.secret), HA_SECRET_MIN);
 	lint_antivirus(p);
 }
 

@@ -512,6 +512,7 @@ struct console_conf_block {
 #define HA_ROUTER_ID		51
 #define HA_PREEMPT_DELAY	5	/* seconds a returning master waits */
 #define HA_SYNC_PORT		28016	/* moatd to moatd: the config */
+#define HA_SECRET_MIN		12	/* characters, or moat check warns */
 #define HA_CONNTRACK_PORT	3780	/* conntrackd FTFW */
 
 struct ha_vip {

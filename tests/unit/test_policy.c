@@ -933,6 +933,34 @@ test_before_rules(void **state)
 	policy_free(p);
 }
 
+/* An HA secret under HA_SECRET_MIN characters is warned of (its HMACs
+ * can be had by whoever the console names as the peer); "shared secret"
+ * is not. */
+static void
+test_ha_secret_short(void **state)
+{
+	static const char *const secrets[] = { "tenchars10", "shared secret" };
+	struct policy *p;
+	size_t i, k, warned;
+	char text[512];
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		snprintf(text, sizeof(text),
+		    "interface LAN device eth1 address 192.168.1.1/24\n"
+		    "interface SYNC device eth2 address 10.99.0.1/24\n"
+		    "ha {\n  peer 10.99.0.2\n  sync-interface SYNC\n"
+		    "  vip LAN 192.168.1.254/24\n  priority 100\n"
+		    "  secret \"%s\"\n}\n", secrets[k]);
+		p = parse_ok(text);
+		assert_int_equal(lint_policy(p, NULL), 0);
+		for (i = 0, warned = 0; i < p->diags.n; i++)
+			warned += strstr(p->diags.v[i].msg, "is short") != NULL;
+		assert_int_equal(warned, k == 0 ? 1 : 0);
+		policy_free(p);
+	}
+}
+
 /* Errors stop at the cap, and every one has a position. */
 static void
 test_many_errors(void **state)
@@ -1815,6 +1843,7 @@ main(void)
 		cmocka_unit_test(test_firewall_off),
 		cmocka_unit_test(test_firewall_off_nat),
 		cmocka_unit_test(test_before_rules),
+		cmocka_unit_test(test_ha_secret_short),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_dynamic),
 		cmocka_unit_test(test_hostile_input),
