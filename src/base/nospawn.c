@@ -47,18 +47,43 @@
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err))
 
+/* Every filter's start: a call of another architecture (or x32's, the
+ * same architecture with bit 30 in the number) kills the process, and
+ * the call's number is loaded. */
+#if defined(__x86_64__)
+#define PROLOGUE \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH), \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOSPAWN_ARCH, 1, 0), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR), \
+	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
+#else
+#define PROLOGUE \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH), \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOSPAWN_ARCH, 1, 0), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR)
+#endif
+
+/* Filter f of n instructions on this process from now on, with no new
+ * privileges. */
+static int
+install(struct sock_filter *f, size_t n)
+{
+	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
 int
 nospawn(void)
 {
 	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOSPAWN_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR),
+		PROLOGUE,
 #if defined(__x86_64__)
-		/* x32's calls (the same architecture, numbers with bit 30) */
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		REFUSE(__NR_fork, EPERM),
 		REFUSE(__NR_vfork, EPERM),
 #endif
@@ -80,14 +105,8 @@ nospawn(void)
 #endif
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	};
-	struct sock_fprog prog = {
-		.len = (unsigned short)(sizeof(f) / sizeof(f[0])),
-		.filter = f,
-	};
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		return -1;
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+	return install(f, sizeof(f) / sizeof(f[0]));
 }
 
 /* socket's arguments: the family, the type (with SOCK_CLOEXEC and
@@ -99,15 +118,7 @@ int
 noraw(void)
 {
 	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOSPAWN_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR),
-#if defined(__x86_64__)
-		/* x32's calls: this filter does not lean on nospawn's */
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-#endif
+		PROLOGUE,	/* (x32 too: it does not lean on nospawn's) */
 		/* io_uring makes sockets without socket(2) */
 		REFUSE(__NR_io_uring_setup, ENOSYS),
 		REFUSE(__NR_io_uring_enter, ENOSYS),
@@ -130,14 +141,8 @@ noraw(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {
-		.len = (unsigned short)(sizeof(f) / sizeof(f[0])),
-		.filter = f,
-	};
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		return -1;
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+	return install(f, sizeof(f) / sizeof(f[0]));
 }
 
 #else
