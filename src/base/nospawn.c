@@ -125,20 +125,21 @@ noraw(void)
 		REFUSE(__NR_io_uring_register, ENOSYS),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* the families the proxy's libraries use, and no other (a
+		 * packet socket, AF_XDP ...: a second review) */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, DOMAIN),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_PACKET, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		/* IP: streams and datagrams only (SOCK_RAW, and SOCK_PACKET,
-		 * which the kernel makes a packet socket of); netlink's
-		 * sockets are SOCK_RAW (getifaddrs) and stay */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 8, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 7, 0),
+		/* IP: streams and datagrams only (not SOCK_RAW, nor
+		 * SOCK_PACKET, which the kernel makes a packet socket of);
+		 * netlink's sockets are SOCK_RAW (getifaddrs) and stay */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 1, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 6),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, TYPE),
 		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_STREAM, 2, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 

@@ -203,7 +203,7 @@ confirm_rollback(const struct control_env *env, const char *user,
 	/* (the entry checked is the one restored: none given is made the
 	 * one before the last here, once) */
 	if (!confirm && !control_rollback_allowed(env, &target, &err)) {
-		control_error(out, 403, strbuf_str(&err));
+		control_error(out, target == 0 ? 409 : 403, strbuf_str(&err));
 		strbuf_free(&msg);
 		strbuf_free(&err);
 		return;

@@ -253,10 +253,18 @@ control_rollback_allowed(const struct control_env *env, unsigned *target,
 	free(v);
 	strbuf_free(&e);
 	*target = seq;
-	/* (no entry, or one without a config: apply_restore_confirm says
-	 * why it cannot) */
-	if (seq == 0 || (text = apply_config_text(env->state, seq, &len)) ==
-	    NULL)
+	/* Nothing before: from the console, no rollback to no table at all
+	 * (a 0 would be read again under the lock, maybe otherwise: a
+	 * second review). */
+	if (seq == 0) {
+		strbuf_puts(err, "no earlier history entry to roll back to "
+		    "from the console (moat rollback on the gateway can remove "
+		    "moat's table)");
+		return false;
+	}
+	/* (one without a config: apply_restore_confirm says why it
+	 * cannot) */
+	if ((text = apply_config_text(env->state, seq, &len)) == NULL)
 		return true;
 	cur = read_text(env->conf, &clen);
 	if (cur != NULL)

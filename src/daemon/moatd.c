@@ -656,6 +656,8 @@ main(int argc, char **argv)
 		_exit(logger_main(argc - 2, argv + 2));
 	if (argc >= 2 && strcmp(argv[1], WEB_ARG) == 0)
 		_exit(web_main(argc - 2, argv + 2));
+	if (argc >= 2 && strcmp(argv[1], WEB_PROBE_ARG) == 0)
+		_exit(web_probe_main(argc - 2, argv + 2));
 	if (argc >= 2 && strcmp(argv[1], PROXY_ARG) == 0)
 		_exit(proxy_main(argc - 2, argv + 2));
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {

@@ -76,6 +76,42 @@ static int nasked;
 static int nlisteners;
 static struct child proxy = CHILD_INIT("proxy", "moatd-smtp");
 static int ctl = -1;			/* the config pipe, our end */
+
+/*
+ * A config on its way to the proxy: written as far as the pipe takes it
+ * each time, never waited for (the loop polls the pipe for room while
+ * one is under way: proxy_out_fd), whole within CONF_SEND_MS or the
+ * proxy is stopped and started again CONF_RETRY_MS later.  A proxy taken
+ * over by what it parses (mail from the Internet) could shrink its pipe
+ * and stop reading: the next config (any apply, a SIGHUP, the HA peer's
+ * push) held root in write() for good, then (with a deadline) for 5 s
+ * each time (two reviews, 2026-12-07).  A config that comes while one
+ * is under way follows it, whole (the proxy reads them in order).
+ */
+static struct {
+	char		*buf;		/* NULL: none under way */
+	size_t		 len, off;
+	long long	 deadline;
+	bool		 again;		/* the config changed meanwhile */
+	bool		 up;		/* the proxy has said a word since it
+					   started: its loop, which reads the
+					   pipe, runs (its first config's
+					   engine, minutes with a real ClamAV
+					   database, is loaded before it) */
+} out;
+
+static void
+out_drop(void)
+{
+	bool up = out.up;
+
+	if (out.buf != NULL)
+		explicit_bzero(out.buf, out.len);	/* its TLS key */
+	free(out.buf);
+	memset(&out, 0, sizeof(out));
+	out.up = up;
+}
+
 static int events = -1;			/* the proxy's events, our end */
 static char *text;			/* the config in force */
 static size_t textlen;
@@ -135,6 +171,7 @@ event_line(char *line)
 	static unsigned foreign;
 	size_t len = strlen(line);
 
+	out.up = true;		/* (its loop runs: send_config's deadline) */
 	if (strncmp(line, "mail ", 5) == 0) {
 		line[len] = '\n';	/* the record, with its newline */
 		if (logfile_append(&mail_log, line + 5, len - 4, 1) == -1 &&
@@ -479,34 +516,9 @@ start_proxy(void)
 	close(evp[1]);
 	ctl = fds[1];
 	events_open(evp[0]);
+	out_drop();
+	out.up = false;
 	send_config();
-}
-
-/*
- * A config on its way to the proxy: written as far as the pipe takes it
- * each time, never waited for (the loop polls the pipe for room while
- * one is under way: proxy_out_fd), whole within CONF_SEND_MS or the
- * proxy is stopped and started again CONF_RETRY_MS later.  A proxy taken
- * over by what it parses (mail from the Internet) could shrink its pipe
- * and stop reading: the next config (any apply, a SIGHUP, the HA peer's
- * push) held root in write() for good, then (with a deadline) for 5 s
- * each time (two reviews, 2026-12-07).  A config that comes while one
- * is under way follows it, whole (the proxy reads them in order).
- */
-static struct {
-	char		*buf;		/* NULL: none under way */
-	size_t		 len, off;
-	long long	 deadline;
-	bool		 again;		/* the config changed meanwhile */
-} out;
-
-static void
-out_drop(void)
-{
-	if (out.buf != NULL)
-		explicit_bzero(out.buf, out.len);	/* its TLS key */
-	free(out.buf);
-	memset(&out, 0, sizeof(out));
 }
 
 static void
@@ -517,6 +529,22 @@ stop_proxy(void)
 		close(ctl);
 	ctl = -1;
 	out_drop();
+}
+
+/* A proxy that does not take its config: killed at once (one that
+ * ignored SIGTERM held root's loop CHILD_STOP_MS: a second review),
+ * started again CONF_RETRY_MS later. */
+static void
+drop_proxy(const char *why)
+{
+	log_error("proxy: %s: stopped, started again in %d s", why,
+	    CONF_RETRY_MS / 1000);
+	child_stop_within(&proxy, 0);
+	if (ctl != -1)
+		close(ctl);
+	ctl = -1;
+	out_drop();
+	proxy.next = child_now() + CONF_RETRY_MS;
 }
 
 static void out_flush(void);
@@ -531,10 +559,7 @@ send_config(void)
 		return;
 	}
 	if ((out.buf = server_config_frame(text, textlen, &out.len)) == NULL) {
-		log_error("proxy: out of memory for its config: stopped, "
-		    "started again in %d s", CONF_RETRY_MS / 1000);
-		stop_proxy();
-		proxy.next = child_now() + CONF_RETRY_MS;
+		drop_proxy("out of memory for its config");
 		return;
 	}
 	out.deadline = child_now() + CONF_SEND_MS;
@@ -555,11 +580,11 @@ out_flush(void)
 		else if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		else {
-			log_error("proxy: its config pipe: %s: stopped, started "
-			    "again in %d s", w == 0 ? "closed" :
-			    strerror(errno), CONF_RETRY_MS / 1000);
-			stop_proxy();
-			proxy.next = child_now() + CONF_RETRY_MS;
+			char why[128];
+
+			snprintf(why, sizeof(why), "its config pipe: %s",
+			    w == 0 ? "closed" : strerror(errno));
+			drop_proxy(why);
 			return;
 		}
 	}
@@ -571,12 +596,15 @@ out_flush(void)
 			send_config();
 		return;
 	}
+	/* (the time counts from when the proxy's loop runs) */
+	if (out.buf != NULL && !out.up)
+		out.deadline = child_now() + CONF_SEND_MS;
 	if (out.buf != NULL && child_now() >= out.deadline) {
-		log_error("proxy: it did not take its config within %d s: "
-		    "stopped, started again in %d s", CONF_SEND_MS / 1000,
-		    CONF_RETRY_MS / 1000);
-		stop_proxy();
-		proxy.next = child_now() + CONF_RETRY_MS;
+		char why[128];
+
+		snprintf(why, sizeof(why), "it did not take its config within "
+		    "%d s", CONF_SEND_MS / 1000);
+		drop_proxy(why);
 	}
 }
 

@@ -290,8 +290,9 @@ web_configure(const struct policy *p)
  * never reads what the one before asked (issue 21).
  */
 /*
- * The probe, in a child of its own: the console's user, no capabilities,
- * only the pipe of its result; the parent goes on meanwhile, and answers
+ * The probe, in a child of its own, moatd executed afresh
+ * (web_probe_main): the console's user, no capabilities, only the pipe of
+ * its result; the parent goes on meanwhile, and answers
  * when the result is in (web_request, with web_fd the pipe until then).
  */
 static void
@@ -299,29 +300,35 @@ probe_start(uint32_t id, unsigned gen)
 {
 	struct probe_out po;
 	struct strbuf out;
-	struct passwd *pw;
 	int pp[2];
 
 	memset(&po, 0, sizeof(po));
 	if (pipe2(pp, O_CLOEXEC) == -1)
 		goto fail;
-	switch (child_fork(&prober, &pp[1], 1)) {
+	if (child_exe() == -1) {
+		close(pp[0]);
+		close(pp[1]);
+		goto fail;
+	}
+	switch (child_fork(&prober, (int[]){ pp[1], child_exe() }, 2)) {
 	case -1:
 		close(pp[0]);
 		close(pp[1]);
 		goto fail;
-	case 0:
-		if (getuid() == 0 && ((pw = getpwnam(web_user)) == NULL ||
-		    setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
-		    setuid(pw->pw_uid) == -1))
-			_exit(1);
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* cleared by setuid */
-		po.r = probe_tcp(probe.dst, probe.port, NULL,
-		    probe.timeout_ms, 1000, po.banner, sizeof(po.banner),
-		    po.err, sizeof(po.err));
-		_exit(write(pp[1], &po, sizeof(po)) == (ssize_t)sizeof(po) ?
-		    0 : 1);
+	case 0: {
+		/* moatd afresh (web_probe_main): nothing of the parent's
+		 * memory (the sessions, the users' hashes, the HA secret,
+		 * the TLS keys) is the probe's, which reads what a server
+		 * the console named sends (a review, 2026-12-07).  Its
+		 * result's pipe on 3. */
+		char port[16], ms[16];
+		char *const argv[] = { "moatd-probe", WEB_PROBE_ARG,
+		    web_user, probe.dst, port, ms, NULL };
+
+		snprintf(port, sizeof(port), "%u", probe.port);
+		snprintf(ms, sizeof(ms), "%d", probe.timeout_ms);
+		_exit(child_exec("console probe", &pp[1], 1, argv));
+	}
 	}
 	close(pp[1]);
 	probe_fd = pp[0];
@@ -453,6 +460,36 @@ web_tick(void)
 			policy_free(p);
 		}
 	}
+}
+
+int
+web_probe_main(int argc, char **argv)
+{
+	struct probe_out po;
+	struct passwd *pw = NULL;
+	struct stat st;
+	char err[256];
+	int rc;
+
+	child_exec_named("moatd-probe");
+	if ((rc = child_exec_own(argc == 4 && fstat(3, &st) == 0 &&
+	    S_ISFIFO(st.st_mode), WEB_PROBE_ARG, "console's probe",
+	    NULL)) != 0)
+		return rc;
+	if (getuid() == 0 && (pw = getpwnam(argv[0])) == NULL) {
+		log_error("console probe: no user '%s' to run as", argv[0]);
+		return 1;
+	}
+	if (pw != NULL && child_drop(pw, -1, err, sizeof(err)) == -1) {
+		log_error("console probe: %s", err);
+		return 1;
+	}
+	child_nospawn("console probe");
+	memset(&po, 0, sizeof(po));
+	po.r = probe_tcp(argv[1], (unsigned)atoi(argv[2]), NULL,
+	    atoi(argv[3]), 1000, po.banner, sizeof(po.banner), po.err,
+	    sizeof(po.err));
+	return write(3, &po, sizeof(po)) == (ssize_t)sizeof(po) ? 0 : 1;
 }
 
 int

@@ -20,6 +20,7 @@ struct web_hooks {
 
 /* moatd's argument for the console process, executed afresh (web.c). */
 #define WEB_ARG		"--console-process"
+#define WEB_PROBE_ARG	"--console-probe"
 
 void	 web_init(const struct web_hooks *h);
 /* The console for config p: started (again) when what it serves changed,
@@ -32,6 +33,11 @@ void	 web_request(void);
 /* Each turn of the loop: reap, restart when due. */
 void	 web_tick(void);
 void	 web_stop(void);
+/* The console's probe, moatd executed with WEB_PROBE_ARG and argv the
+ * rest of its arguments (the user it runs as, the host, the port, the
+ * timeout in ms): the telnet test, its result written to fd 3.  Its exit
+ * status. */
+int	 web_probe_main(int argc, char **argv);
 /* The console process, moatd executed with WEB_ARG and argv the rest of
  * its arguments (its user, the pages' directory, the certificate's and
  * the key's paths, "v" or "-"): its listener on 3, its channel to the

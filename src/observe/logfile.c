@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,7 +86,7 @@ put_aside(struct logfile *lf)
 
 /*
  * A file of the writer's own at lf's path, open to append: made unnamed
- * (O_TMPFILE), named PATH.new-PID, then renamed over the path, so that
+ * (O_TMPFILE), named PATH.new-RANDOM, then renamed over the path, so that
  * whatever was planted there again meanwhile is replaced, not opened
  * (without O_TMPFILE, O_EXCL: such a plant then makes it fail, and it
  * is tried again later).  The descriptor, or -1.
@@ -94,7 +95,8 @@ static int
 make_own(struct logfile *lf)
 {
 	char dir[4096], tmp[4200], proc[64], *slash;
-	int fd;
+	uint64_t r;
+	int fd, k;
 
 	snprintf(dir, sizeof(dir), "%s", lf->path);
 	if ((slash = strrchr(dir, '/')) == NULL)
@@ -108,20 +110,35 @@ make_own(struct logfile *lf)
 		return open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
 		    O_CLOEXEC | O_NOFOLLOW, 0640);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	snprintf(tmp, sizeof(tmp), "%s.new-%ld", lf->path, (long)getpid());
-	(void)unlink(tmp);
-	if (fchmod(fd, 0640) == -1 || linkat(AT_FDCWD, proc, AT_FDCWD, tmp,
-	    AT_SYMLINK_FOLLOW) == -1) {
-		close(fd);
-		return -1;
-	}
-	if (rename(tmp, lf->path) == -1 ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_APPEND) == -1) {
+	if (fchmod(fd, 0640) == -1)
+		goto fail;
+	/* A name no one can guess (a known one, planted as a directory,
+	 * kept every try failing: a second review), then over the path;
+	 * what was planted there again meanwhile put aside, a few times. */
+	for (k = 0; k < 4; k++) {
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			goto fail;
+		snprintf(tmp, sizeof(tmp), "%s.new-%016llx", lf->path,
+		    (unsigned long long)r);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) ==
+		    -1) {
+			if (errno == EEXIST)
+				continue;
+			goto fail;
+		}
+		if (rename(tmp, lf->path) == 0)
+			break;
 		(void)unlink(tmp);
-		close(fd);
-		return -1;
+		if ((errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST) ||
+		    put_aside(lf) == -1)
+			goto fail;
 	}
+	if (k == 4 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_APPEND) == -1)
+		goto fail;
 	return fd;
+fail:
+	close(fd);
+	return -1;
 }
 
 static int
@@ -339,9 +356,15 @@ logfile_read_tail(const char *dir, const char *name, size_t budget,
 	/* the oldest kept from where the budget begins, at a line's start
 	 * (the line cut there left out) */
 	if (sum > budget && fseeko(fps[n - 1], (off_t)(sum - budget - 1),
-	    SEEK_SET) == 0)
-		while ((c = getc(fps[n - 1])) != EOF && c != '\n')
+	    SEEK_SET) == 0) {
+		size_t left = size[n - 1] - (sum - budget - 1);
+
+		/* (within what the file was: one written on without a
+		 * newline is not read on for ever) */
+		while (left-- > 0 && (c = getc(fps[n - 1])) != EOF &&
+		    c != '\n')
 			;
+	}
 	for (k = n - 1; k >= 0; k--) {
 		off_t at = ftello(fps[k]);
 

@@ -371,6 +371,7 @@ test_rollback_privileged(void **state_)
 	unsigned seq;
 	json_t *ans;
 	size_t len;
+	FILE *fp;
 
 	(void)state_;
 	history_of(old);
@@ -401,6 +402,16 @@ test_rollback_privileged(void **state_)
 	assert_int_equal(seq, 1);	/* 0: made the one it means */
 	assert_int_equal(err.len, 0);
 	strbuf_free(&err);
+	/* one entry: nothing before it (no table at all) to go back to
+	 * from the console */
+	assert_non_null(fp = fopen(file, "w"));
+	fprintf(fp, "1 1000 %016llx apply 0 %s\n", (unsigned long long)
+	    apply_hash(conf_text, sizeof(conf_text) - 1), conf);
+	fclose(fp);
+	ans = ask(json_pack("{s:s, s:i}", "op", "rollback", "confirm", 60),
+	    &status);
+	assert_int_equal(status, 409);
+	json_decref(ans);
 	unlink(file);
 	free(old);
 	free(rules);

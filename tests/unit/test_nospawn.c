@@ -98,9 +98,18 @@ under_noraw(void)
 		return 24;
 	if (socket(AF_INET6, SOCK_RAW, IPPROTO_RAW) != -1)
 		return 25;
-	/* SOCK_PACKET of AF_INET is a packet socket (a second review) */
-	if (socket(AF_INET, SOCK_PACKET, htons(3)) != -1)
+	/* SOCK_PACKET of AF_INET is a packet socket, and other families
+	 * than the proxy's are refused (two reviews; as root, where the
+	 * kernel would have allowed them) */
+	errno = 0;
+	if (socket(AF_INET, SOCK_PACKET, htons(3)) != -1 || errno != EPERM)
 		return 28;
+	errno = 0;
+	if (socket(AF_XDP, SOCK_RAW, 0) != -1 || errno != EPERM)
+		return 31;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 32;
+	close(fd);
 	/* io_uring makes sockets without socket(2) */
 	errno = 0;
 	{
