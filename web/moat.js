@@ -439,7 +439,13 @@ async function runTest(e) {
   e.preventDefault();
   const f = e.target;
   const r = await api("POST", "test", { in: f.in.value, src: f.src.value, dst: f.dst.value, service: f.service.value });
-  text($("#test-result"), r.status === 200 ? r.data.result.reason : (r.data.error || "no answer"));
+  if (r.status !== 200) {
+    text($("#test-result"), r.data.error || "no answer");
+    return;
+  }
+  // What the kernel decides before any rule, beside the rules' verdict.
+  const res = r.data.result;
+  text($("#test-result"), res.before_rules ? res.reason + "\nbut " + res.before_rules : res.reason);
 }
 
 async function runProbe() {
