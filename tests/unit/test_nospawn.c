@@ -79,11 +79,11 @@ test_threads_not_processes(void **state)
 static int
 under_noraw(void)
 {
-	int fd;
+	int fd = -1;
 
 	if (geteuid() == 0 && (fd = socket(AF_PACKET, SOCK_RAW, 0)) == -1)
 		return 20;		/* the test sees the difference */
-	if (geteuid() == 0)
+	if (fd != -1)
 		close(fd);
 	if (noraw() == -1)
 		return 21;
