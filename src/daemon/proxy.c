@@ -93,23 +93,20 @@ static struct {
 	size_t		 len, off;
 	long long	 deadline;
 	bool		 again;		/* the config changed meanwhile */
-	bool		 up;		/* the proxy has said a word since it
-					   started: its loop, which reads the
-					   pipe, runs (its first config's
-					   engine, minutes with a real ClamAV
-					   database, is loaded before it) */
 } out;
+
+/* The proxy has said a word since it started: its loop, which reads the
+ * pipe, runs (its first config's engine, minutes with a real ClamAV
+ * database, is loaded before it).  send_config's time counts from then. */
+static bool proxy_up;
 
 static void
 out_drop(void)
 {
-	bool up = out.up;
-
 	if (out.buf != NULL)
 		explicit_bzero(out.buf, out.len);	/* its TLS key */
 	free(out.buf);
 	memset(&out, 0, sizeof(out));
-	out.up = up;
 }
 
 static int events = -1;			/* the proxy's events, our end */
@@ -171,7 +168,7 @@ event_line(char *line)
 	static unsigned foreign;
 	size_t len = strlen(line);
 
-	out.up = true;		/* (its loop runs: send_config's deadline) */
+	proxy_up = true;	/* (its loop runs: send_config's deadline) */
 	if (strncmp(line, "mail ", 5) == 0) {
 		line[len] = '\n';	/* the record, with its newline */
 		if (logfile_append(&mail_log, line + 5, len - 4, 1) == -1 &&
@@ -516,19 +513,26 @@ start_proxy(void)
 	close(evp[1]);
 	ctl = fds[1];
 	events_open(evp[0]);
-	out_drop();
-	out.up = false;
+	proxy_up = false;
 	send_config();
+}
+
+/* Stop the proxy, SIGKILL after ms, and let its pipe and what was on
+ * its way go. */
+static void
+stop_proxy_within(int ms)
+{
+	child_stop_within(&proxy, ms);
+	if (ctl != -1)
+		close(ctl);
+	ctl = -1;
+	out_drop();
 }
 
 static void
 stop_proxy(void)
 {
-	child_stop(&proxy);
-	if (ctl != -1)
-		close(ctl);
-	ctl = -1;
-	out_drop();
+	stop_proxy_within(CHILD_STOP_MS);
 }
 
 /* A proxy that does not take its config: killed at once (one that
@@ -539,11 +543,7 @@ drop_proxy(const char *why)
 {
 	log_error("proxy: %s: stopped, started again in %d s", why,
 	    CONF_RETRY_MS / 1000);
-	child_stop_within(&proxy, 0);
-	if (ctl != -1)
-		close(ctl);
-	ctl = -1;
-	out_drop();
+	stop_proxy_within(0);
 	proxy.next = child_now() + CONF_RETRY_MS;
 }
 
@@ -597,7 +597,7 @@ out_flush(void)
 		return;
 	}
 	/* (the time counts from when the proxy's loop runs) */
-	if (out.buf != NULL && !out.up)
+	if (out.buf != NULL && !proxy_up)
 		out.deadline = child_now() + CONF_SEND_MS;
 	if (out.buf != NULL && child_now() >= out.deadline) {
 		char why[128];
