@@ -836,10 +836,10 @@ put_forward_listen(struct nftc *c, struct strbuf *b, const struct forward *fw,
 	    fw->iface->ip_obj->set, f), f);
 }
 
-/* " ct original ip daddr ADDR" (ip6): where forward fw listens, as the
- * connection first had it. */
+/* " ct original ip daddr ADDR" (ip6) into b: where forward fw listens,
+ * as the connection first had it. */
 static void
-put_forward_origin(struct nftc *c, const struct forward *fw,
+put_forward_origin(struct nftc *c, struct strbuf *b, const struct forward *fw,
     enum addr_family f)
 {
 	struct strbuf m;
@@ -847,11 +847,11 @@ put_forward_origin(struct nftc *c, const struct forward *fw,
 	strbuf_init(&m, 0);
 	put_forward_listen(c, &m, fw, f);
 	if (m.len > 0) {	/* (nothing: every address of f) */
-		strbuf_puts(c->b, " ct original");
-		strbuf_add(c->b, strbuf_str(&m), m.len);
+		strbuf_puts(b, " ct original");
+		strbuf_add(b, strbuf_str(&m), m.len);
 	}
 	if (strbuf_failed(&m))
-		c->b->failed = true;
+		b->failed = true;
 	strbuf_free(&m);
 }
 
@@ -890,7 +890,8 @@ compile_forward_accepts(struct nftc *c, const struct iface *ifc)
 				    (enum addr_family)fam))
 					continue;
 				strbuf_puts(c->b, "\t\tct status dnat");
-				put_forward_origin(c, fw, (enum addr_family)fam);
+				put_forward_origin(c, c->b, fw,
+				    (enum addr_family)fam);
 				strbuf_printf(c->b, " %s daddr ",
 				    fam_word[fam]);
 				put_addr(c->b, fam == FAM_V4 ? fw->to4 : fw->to6);
@@ -2655,7 +2656,10 @@ compile_intercept(struct nftc *c)
 		if (!policy_forward_smtp(fw))
 			continue;
 		for (f = FAM_V4; f <= FAM_V6; f++) {
-			if (!(f == FAM_V4 ? fw->has4 : fw->has6))
+			/* (none where it listens on no address: nor is its
+			 * DNAT written) */
+			if (!(f == FAM_V4 ? fw->has4 : fw->has6) ||
+			    !forward_listens(c, fw, (enum addr_family)f))
 				continue;
 			/* Only what the forward rewrote, first sent to where
 			 * it listens (moat test's SMTP_INTERCEPT_IN): a 1:1
@@ -2664,12 +2668,7 @@ compile_intercept(struct nftc *c)
 			strbuf_reset(&m);
 			strbuf_printf(&m, "\t\tiifname \"%s\" ct status dnat",
 			    fw->iface->device);
-			strbuf_reset(&why);
-			put_forward_listen(c, &why, fw, (enum addr_family)f);
-			if (why.len > 0) {
-				strbuf_puts(&m, " ct original");
-				strbuf_add(&m, strbuf_str(&why), why.len);
-			}
+			put_forward_origin(c, &m, fw, (enum addr_family)f);
 			strbuf_printf(&m, " %s daddr ", fam_word[f]);
 			put_addr(&m, f == FAM_V4 ? fw->to4 : fw->to6);
 			strbuf_puts(&m, " tcp dport 25");
