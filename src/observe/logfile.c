@@ -324,6 +324,17 @@ read_lines(FILE *fp, void (*fn)(void *, const char *), void *arg)
 
 #define ROTATED_MAX	100	/* name.1 ... name.100 are read */
 
+/* dir/name, or its k-th rotation dir/name.k, into path. */
+static void
+rotated_path(char *path, size_t len, const char *dir, const char *name,
+    int k)
+{
+	if (k > 0)
+		snprintf(path, len, "%s/%s.%d", dir, name, k);
+	else
+		snprintf(path, len, "%s/%s", dir, name);
+}
+
 int
 logfile_read_tail(const char *dir, const char *name, size_t budget,
     size_t line_max, uid_t owner, void (*fn)(void *arg, const char *line),
@@ -337,10 +348,7 @@ logfile_read_tail(const char *dir, const char *name, size_t budget,
 
 	/* newest first, until the budget is read */
 	for (k = 0; k <= ROTATED_MAX && sum < budget; k++) {
-		if (k > 0)
-			snprintf(path, sizeof(path), "%s/%s.%d", dir, name, k);
-		else
-			snprintf(path, sizeof(path), "%s/%s", dir, name);
+		rotated_path(path, sizeof(path), dir, name, k);
 		if ((fps[n] = logfile_open_read(path)) == NULL)
 			continue;
 		if (fstat(fileno(fps[n]), &st) == -1 || (owner != (uid_t)-1 &&
@@ -387,10 +395,7 @@ logfile_read(const char *dir, const char *name,
 	FILE *fp;
 
 	for (k = ROTATED_MAX; k >= 0; k--) {
-		if (k > 0)
-			snprintf(path, sizeof(path), "%s/%s.%d", dir, name, k);
-		else
-			snprintf(path, sizeof(path), "%s/%s", dir, name);
+		rotated_path(path, sizeof(path), dir, name, k);
 		if ((fp = logfile_open_read(path)) == NULL)
 			continue;
 		any = 1;
