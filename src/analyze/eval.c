@@ -638,7 +638,6 @@ policy_icmp_reaches_rules(int proto, unsigned type)
 	return icmp_stateless(proto, type) == NULL;
 }
 
-
 /* The accepts of the input chain before its rules (nftc.c's
  * compile_dispatch: loopback, neighbour discovery, the HA pair's own
  * traffic from the peer), or NULL. */

@@ -1318,20 +1318,19 @@ check_kernel_names(struct resolver *rs)
 
 	strbuf_init(&a, 0);
 	strbuf_init(&b, 0);
-	for (j = 0; j < p->niface; j++) {
-		strbuf_reset(&b);
-		strbuf_puts(&b, "zone_");
-		policy_put_kernel_name(&b, p->ifaces[j]->name);
-		for (i = 0; i < p->nobject; i++) {
-			const struct object *o = p->objects[i];
+	for (i = 0; i < p->nobject; i++) {
+		const struct object *o = p->objects[i];
 
-			if (o->kind == OBJ_ANY || strncmp(o->name, "zone", 4) !=
-			    0)
-				continue;
-			strbuf_reset(&a);
-			policy_put_kernel_name(&a, o->name);
-			if (a.len == b.len && memcmp(strbuf_str(&a),
-			    strbuf_str(&b), a.len) == 0)
+		/* (only a name of zone- or zone_ can be one) */
+		if (o->kind == OBJ_ANY || strncmp(o->name, "zone", 4) != 0)
+			continue;
+		strbuf_reset(&a);
+		policy_put_kernel_name(&a, o->name);
+		for (j = 0; j < p->niface; j++) {
+			strbuf_reset(&b);
+			strbuf_puts(&b, "zone_");
+			policy_put_kernel_name(&b, p->ifaces[j]->name);
+			if (strcmp(strbuf_str(&a), strbuf_str(&b)) == 0)
 				diag_error(&rs->p->diags, o->loc, "object %s "
 				    "would be named in the kernel as interface "
 				    "%s's dispatch map is: rename one of them",
