@@ -7,11 +7,14 @@
 #include <jansson.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -74,6 +77,7 @@ static struct {
 	struct sup	 keepalived, conntrackd, syncd;
 	pid_t		 hello, push, ctcmd;
 	int		 hello_fd, push_fd;	/* their answers */
+	long long	 hello_end, push_end;	/* ms: ended by then */
 	int		 fifo;
 	int		 sync_ctl;	/* to the sync link's server */
 	struct frame_in	 sync_in;
@@ -792,51 +796,146 @@ sync_read(void)
 
 /* Answers from the peer, as the asking child hands them over. */
 #define ASK_ANSWER_MAX	4096
+/* What an asking child is given: the request (a push carries a whole
+ * config) with the peer, the secret and the time it has. */
+#define ASK_INPUT_MAX	(64u << 20)
+/* Time an asking child has beyond its own deadline before it is ended:
+ * one taken over may never exit, and no other hello or push would go. */
+#define ASK_GRACE_MS	2000
+
+/* All of the n bytes at p to fd: 0, or -1 with errno. */
+static int
+put_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
 
 /*
- * A child that asks the peer (as the sync link's user, with nothing of
- * moatd's but the pipe in *fd) and writes the answer there, JSON: the
- * answer, or {"error"}.  The parent reads it once the child is reaped:
- * it fits in the pipe.
+ * A child that asks the peer and writes the answer to the pipe in *fd,
+ * JSON: the answer, or {"error"}.  The parent reads it once the child is
+ * reaped: it fits in the pipe.  The child is moatd executed afresh
+ * (hanode_ask_main), as the sync link's user: it parses what the peer
+ * sends, and a fork held the parent's memory (the console's sessions,
+ * the users' hashes, the TLS keys) while it did (a review, 2026-12-07).
+ * What it needs comes in a sealed memfd on its 3 (a pipe could fill and
+ * hold the parent; argv and the environment are for all to read), its
+ * answer's pipe on 4.
  */
 static pid_t
 ask_in_child(json_t *req, int timeout_ms, int *fd)
 {
 	struct passwd *pw = sync_user();
-	struct strbuf err;
-	json_t *ans;
-	char *s;
-	int p[2];
-	pid_t pid;
+	json_t *in;
+	char *s = NULL;
+	size_t len = 0;
+	int p[2] = { -1, -1 }, mfd = -1;
+	pid_t pid = -1;
 
 	*fd = -1;
-	if (pw == NULL || pipe2(p, O_CLOEXEC) == -1) {
-		json_decref(req);
-		return -1;
+	in = json_pack("{s:s, s:s, s:i, s:o}", "peer", ha.peer, "secret",
+	    ha.secret, "ms", timeout_ms, "req", req);
+	if (in != NULL && (s = json_dumps(in, JSON_COMPACT)) != NULL)
+		len = strlen(s);
+	json_decref(in);
+	if (pw == NULL || s == NULL || len > ASK_INPUT_MAX ||
+	    child_exe() == -1 ||
+	    (mfd = memfd_create("moatd-ask", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1 || put_all(mfd, s, len) == -1 ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1 || pipe2(p, O_CLOEXEC) == -1)
+		goto out;
+	if ((pid = fork()) == 0) {
+		char *const argv[] = { "moatd-ask", HANODE_ASK_ARG, NULL };
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		_exit(child_exec("ha: asking the peer", (int[]){ mfd, p[1] },
+		    2, argv));
 	}
-	if ((pid = fork()) != 0) {
-		json_decref(req);
+	if (pid > 0) {
+		*fd = p[0];
+		p[0] = -1;
+	}
+out:
+	if (pid == -1)
+		log_error("ha: asking the peer: %s", strerror(errno));
+	if (s != NULL) {
+		explicit_bzero(s, len);
+		free(s);
+	}
+	if (mfd != -1)
+		close(mfd);
+	if (p[0] != -1)
+		close(p[0]);
+	if (p[1] != -1)
 		close(p[1]);
-		if (pid == -1)
-			close(p[0]);
-		else
-			*fd = p[0];
-		return pid;
-	}
-	fds_keep(&p[1], 1);
+	return pid;
+}
+
+/* The child of ask_in_child: what it is given read from 3 (a memfd: a
+ * regular file), the answer written to 4 (a pipe). */
+int
+hanode_ask_main(void)
+{
+	struct passwd *pw;
+	struct stat st, sp;
+	struct strbuf err;
+	json_t *in, *req, *ans = NULL;
+	const char *peer, *secret;
+	char *buf, *s;
+	ssize_t n;
+	int rc;
+
+	child_exec_named("moatd-ask");
+	if ((rc = child_exec_own(fstat(3, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0 && (uint64_t)st.st_size <= ASK_INPUT_MAX &&
+	    fstat(4, &sp) == 0 && S_ISFIFO(sp.st_mode), HANODE_ASK_ARG,
+	    "HA peer's asker", NULL)) != 0)
+		return rc;
+	if ((pw = sync_user()) == NULL)
+		return 1;
 	become(pw);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);	/* after: a new user clears it */
+	child_nospawn("ha: asking the peer");
+	if ((buf = malloc((size_t)st.st_size)) == NULL ||
+	    (n = pread(3, buf, (size_t)st.st_size, 0)) != st.st_size)
+		return 1;
+	close(3);
+	in = json_loadb(buf, (size_t)n, 0, NULL);
+	explicit_bzero(buf, (size_t)n);
+	free(buf);
+#ifdef MOAT_TEST_SEAMS
+	/* tests/lab/ha-fds.sh: an asker held, to be looked at, and then
+	 * past its deadline (the parent must end it) */
+	if (getenv("MOAT_ASK_HOLD_MS") != NULL)
+		poll(NULL, 0, atoi(getenv("MOAT_ASK_HOLD_MS")));
+#endif
+	peer = json_string_value(json_object_get(in, "peer"));
+	secret = json_string_value(json_object_get(in, "secret"));
+	req = json_object_get(in, "req");
+	if (peer == NULL || secret == NULL || !json_is_object(req) ||
+	    !json_is_integer(json_object_get(in, "ms")))
+		return 1;
 	strbuf_init(&err, 0);
-	if (peer_ask(ha.peer, ha.secret, req, timeout_ms, &ans, &err) == -1)
+	if (peer_ask(peer, secret, req, (int)json_integer_value(
+	    json_object_get(in, "ms")), &ans, &err) == -1)
 		ans = json_pack("{s:s}", "error", strbuf_str(&err));
 	if ((s = json_dumps(ans, JSON_COMPACT)) != NULL &&
 	    strlen(s) >= ASK_ANSWER_MAX) {
 		free(s);
 		s = strdup("{\"error\":\"an answer too long\"}");
 	}
-	if (s != NULL && write(p[1], s, strlen(s)) == -1)
-		_exit(1);
-	_exit(0);
+	return s != NULL && write(4, s, strlen(s)) == (ssize_t)strlen(s) ?
+	    0 : 1;
 }
 
 /* What an asking child that exited left in its pipe (closed), or NULL. */
@@ -920,6 +1019,7 @@ push_entry(unsigned seq, char *text, size_t len)
 	    ha_state_name(ha.state), "hash", ha.hash, "text", text, len,
 	    "entry", (int)seq);
 	ha.push = ask_in_child(req, PEER_PUSH_TIMEOUT_MS, &ha.push_fd);
+	ha.push_end = smtpio_now() + PEER_PUSH_TIMEOUT_MS + ASK_GRACE_MS;
 }
 
 /* No push under way and no confirm waiting: a config may go out. */
@@ -1213,12 +1313,27 @@ hanode_events(const struct pollfd *pfd, int n)
 	}
 }
 
+/* Whether the asking child pid has ended: exited, or past end (ms) and
+ * ended now (its answer is then none). */
+static bool
+ask_ended(pid_t pid, long long end, const char *what)
+{
+	if (waitpid(pid, NULL, WNOHANG) == pid)
+		return true;
+	if (smtpio_now() < end)
+		return false;
+	log_error("ha: the %s to the peer did not end in time: stopped",
+	    what);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return true;
+}
+
 void
 hanode_tick(void)
 {
 	char key[sizeof(ha.sync_key)];
 	int status;
-	pid_t pid;
 
 	if (!ha.on)
 		return;
@@ -1235,13 +1350,11 @@ hanode_tick(void)
 		sup_tick(&ha.syncd);
 	if (ha.ctcmd != -1 && waitpid(ha.ctcmd, &status, WNOHANG) == ha.ctcmd)
 		ha.ctcmd = -1;
-	if (ha.hello != -1 && (pid = waitpid(ha.hello, &status, WNOHANG)) ==
-	    ha.hello) {
+	if (ha.hello != -1 && ask_ended(ha.hello, ha.hello_end, "hello")) {
 		ha.hello = -1;
 		hello_done();
 	}
-	if (ha.push != -1 && (pid = waitpid(ha.push, &status, WNOHANG)) ==
-	    ha.push) {
+	if (ha.push != -1 && ask_ended(ha.push, ha.push_end, "push")) {
 		ha.push = -1;
 		push_done();
 	}
@@ -1250,6 +1363,7 @@ hanode_tick(void)
 		ha.hello = ask_in_child(json_pack("{s:s, s:s, s:s}", "op",
 		    "hello", "state", ha_state_name(ha.state), "hash", ha.hash),
 		    PEER_TIMEOUT_MS, &ha.hello_fd);
+		ha.hello_end = smtpio_now() + PEER_TIMEOUT_MS + ASK_GRACE_MS;
 		maybe_push();
 	}
 }

@@ -27,6 +27,8 @@
 /* moatd's argument that makes it the sync link's server (moatd-sync): its
  * own, given by hanode.c alone. */
 #define HANODE_SYNC_ARG	"--ha-sync-server"
+/* ... and the child that asks the peer (moatd-ask: a hello, a push). */
+#define HANODE_ASK_ARG	"--ha-ask"
 
 /* Apply a config the peer sent (text in the canonical form made ours):
  * check, enforce, keep it as the config file.  0, or -1 with err. */
@@ -49,5 +51,8 @@ void	 hanode_tick(void);
 /* moatd run with HANODE_SYNC_ARG: serve the sync link (ha/syncd.h) as its
  * own user, on the descriptors the parent left; the exit status. */
 int	 hanode_sync_main(void);
+/* moatd run with HANODE_ASK_ARG: ask the peer what fd 3 says (a memfd of
+ * the parent's), the answer to fd 4; the exit status. */
+int	 hanode_ask_main(void);
 
 #endif

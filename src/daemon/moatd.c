@@ -648,6 +648,8 @@ main(int argc, char **argv)
 		return 1;
 	if (argc == 2 && strcmp(argv[1], HANODE_SYNC_ARG) == 0)
 		return hanode_sync_main();
+	if (argc == 2 && strcmp(argv[1], HANODE_ASK_ARG) == 0)
+		_exit(hanode_ask_main());
 	if (argc == 2 && strcmp(argv[1], FEEDD_ARG) == 0)
 		_exit(feedd_main());	/* as before the exec: no atexit */
 	if (argc == 2 && strcmp(argv[1], PROBED_ARG) == 0)

@@ -73,7 +73,7 @@ on() {	# on NODE CMD...: CMD in the node's namespace, with its directories
 # start_node NODE: moatd of the node (with close_stdin set, its standard
 # input closed, as issue 21 found moatd could not take)
 start_node() {
-	set -- "$1" ip netns exec "${MOAT_LAB}gw$1" env \
+	set -- "$1" ip netns exec "${MOAT_LAB}gw$1" env ${node_env:-} \
 	    MOAT_STATE_DIR="$tmp/$1/state" MOAT_RUN_DIR="$tmp/$1/run" \
 	    MOAT_LOG_DIR="$tmp/$1/log" "$MOATD" -f "$tmp/$1/moat.conf"
 	n=$1
