@@ -13,6 +13,7 @@
 static int log_fd = STDERR_FILENO;
 static const char *log_name = "moatd";
 static bool verbose;
+static int to_parent = -1;	/* -1: not known yet (the environment's) */
 
 void
 log_init(int fd, const char *name)
@@ -60,7 +61,10 @@ put_escaped(char *out, size_t cap, size_t n, const char *text)
  * Under systemd standard error is a journal stream ($JOURNAL_STREAM): a
  * line then starts with its priority, <3> error to <7> debug, which the
  * journal takes as the line's priority and removes, and no time (the
- * journal has it).  Elsewhere a line starts with the time and the name.
+ * journal has it).  A child of moatd writes to its pipe to the parent in
+ * the same form (log_to_parent): the parent reads the priority and says
+ * the line as its own, after the child's name.  Elsewhere a line starts
+ * with the time and the name.
  */
 static void
 vlog(int prio, const char *fmt, va_list ap)
@@ -71,7 +75,9 @@ vlog(int prio, const char *fmt, va_list ap)
 	size_t n;
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	if (getenv("JOURNAL_STREAM") != NULL)
+	if (to_parent == -1)
+		to_parent = getenv("MOAT_LOG_TO_PARENT") != NULL;
+	if (to_parent || getenv("JOURNAL_STREAM") != NULL)
 		n = (size_t)snprintf(line, sizeof(line), "<%d>", prio);
 	else {
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -115,6 +121,23 @@ log_info(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(6, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_at(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(prio < 3 ? 3 : prio > 7 ? 7 : prio, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_to_parent(void)
+{
+	to_parent = 1;
+	setenv("MOAT_LOG_TO_PARENT", "1", 1);
 }
 
 void

@@ -19,6 +19,14 @@ bool	 log_verbose(void);
 void	 log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line of priority prio, 3 (error) to 7 (debug), said whatever the
+ * verbosity (a child's line the parent passes on). */
+void	 log_at(int prio, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* In a child whose standard error is its pipe to the parent
+ * (daemon/childlog.h): every line from now on "<prio>text", the form the
+ * parent reads, here and in a program it executes (MOAT_LOG_TO_PARENT). */
+void	 log_to_parent(void);
 /* One line, only when verbose. */
 void	 log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

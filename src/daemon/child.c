@@ -21,6 +21,7 @@
 #include "base/fds.h"
 #include "base/log.h"
 #include "base/nospawn.h"
+#include "daemon/childlog.h"
 
 long long
 child_now(void)
@@ -191,14 +192,23 @@ pid_t
 child_fork(struct child *c, const int *keep, size_t nkeep)
 {
 	pid_t pid;
+	int lw;
 
 	c->next = 0;
+	/* its standard output and error: a pipe to us (childlog.h) */
+	if ((lw = childlog_open(c->proc)) == -1)
+		log_warn("%s: no pipe for its log (%s): it writes to /dev/null",
+		    c->name, strerror(errno));
 	if ((pid = fork()) == -1) {
 		log_error("%s: fork: %s", c->name, strerror(errno));
+		if (lw != -1)
+			close(lw);
 		c->next = child_now() + 5000;
 		return -1;
 	}
 	if (pid > 0) {
+		if (lw != -1)
+			close(lw);
 		c->pid = pid;
 		c->started = child_now();
 		return pid;
@@ -211,8 +221,10 @@ child_fork(struct child *c, const int *keep, size_t nkeep)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	/* 0-2 open, standard input on /dev/null (whatever the parent had
-	 * there is not the child's), and nothing else but keep. */
-	if (fds_std_null() == -1 || fds_keep(keep, nkeep) == -1) {
+	 * there is not the child's), 1 and 2 the pipe to the parent, and
+	 * nothing else but keep. */
+	if (fds_std_null() == -1 || childlog_child(lw) == -1 ||
+	    fds_keep(keep, nkeep) == -1) {
 		log_error("%s: its descriptors: %s", c->name, strerror(errno));
 		_exit(1);
 	}

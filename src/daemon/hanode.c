@@ -27,6 +27,7 @@
 #include "base/frame.h"
 #include "base/log.h"
 #include "daemon/child.h"
+#include "daemon/childlog.h"
 #include "enforce/apply.h"
 #include "ha/engines.h"
 #include "ha/peer.h"
@@ -631,7 +632,7 @@ become(const struct passwd *pw)
 static pid_t
 start_syncd(void)
 {
-	int sp[2], lfd;
+	int sp[2], lfd, lw;
 	pid_t pid;
 
 	if (child_exe() == -1 || sync_user() == NULL ||
@@ -641,13 +642,18 @@ start_syncd(void)
 		close(lfd);
 		return -1;
 	}
+	lw = childlog_open("moatd-sync");
 	if ((pid = fork()) == 0) {
 		char *const argv[] = { "moatd-sync", HANODE_SYNC_ARG, NULL };
 		int mine[] = { lfd, sp[1] };
 
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (childlog_child(lw) == -1)
+			_exit(127);
 		_exit(child_exec("ha: the sync link's server", mine, 2, argv));
 	}
+	if (lw != -1)
+		close(lw);
 	close(lfd);
 	close(sp[1]);
 	if (pid == -1 || frame_send(sp[0], ha.secret, strlen(ha.secret)) ==
@@ -839,7 +845,7 @@ ask_in_child(json_t *req, int timeout_ms, int *fd)
 	json_t *in;
 	char *s = NULL;
 	size_t len = 0;
-	int p[2] = { -1, -1 }, mfd = -1;
+	int p[2] = { -1, -1 }, mfd = -1, lw;
 	pid_t pid = -1;
 
 	*fd = -1;
@@ -855,13 +861,18 @@ ask_in_child(json_t *req, int timeout_ms, int *fd)
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) == -1 || pipe2(p, O_CLOEXEC) == -1)
 		goto out;
+	lw = childlog_open("moatd-ask");
 	if ((pid = fork()) == 0) {
 		char *const argv[] = { "moatd-ask", HANODE_ASK_ARG, NULL };
 
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (childlog_child(lw) == -1)
+			_exit(127);
 		_exit(child_exec("ha: asking the peer", (int[]){ mfd, p[1] },
 		    2, argv));
 	}
+	if (lw != -1)
+		close(lw);
 	if (pid > 0) {
 		*fd = p[0];
 		p[0] = -1;

@@ -47,6 +47,7 @@
 #include "base/diag.h"
 #include "base/fds.h"
 #include "daemon/child.h"
+#include "daemon/childlog.h"
 #include "daemon/control.h"
 #include "daemon/feedd.h"
 #include "daemon/feeds.h"
@@ -481,16 +482,18 @@ out:
 static void
 wait_events(int ms)
 {
-	struct pollfd pfd[7 + HANODE_FDS] = { { .fd = watch_fd,
+	struct pollfd pfd[7 + HANODE_FDS + CHILDLOG_MAX] = { { .fd = watch_fd,
 	    .events = POLLIN }, { .fd = proxy_events_fd(), .events = POLLIN },
 	    { .fd = web_fd(), .events = POLLIN }, { .fd = logger_ask,
 	    .events = POLLIN }, { .fd = feeds_fd(), .events = POLLIN },
 	    { .fd = gateways_fd(), .events = POLLIN },
 	    { .fd = proxy_out_fd(), .events = POLLOUT } };
 	int nha = hanode_pollfds(pfd + 7);
+	int nlog = childlog_pollfds(pfd + 7 + nha);
 
-	if (poll(pfd, 7 + (nfds_t)nha, ms) <= 0)
+	if (poll(pfd, 7 + (nfds_t)nha + (nfds_t)nlog, ms) <= 0)
 		return;
+	childlog_events(pfd + 7 + nha, nlog);
 	hanode_events(pfd + 7, nha);
 	if (pfd[6].revents & (POLLOUT | POLLERR | POLLHUP))
 		proxy_out_ready();

@@ -66,7 +66,9 @@ done
 child() {	# child NAME [PARENT]: the pid of moatd's child (or PARENT's)
 	pgrep -x -P "${2:-$pid_b}" "$1" | head -1
 }
-log="null moatd.log*2"
+# A child's standard output and error: its pipe to moatd, which logs its
+# lines after its name (daemon/childlog.h), not moatd's own log.
+log="null pipe*2"
 # The console: its listener, its channel to the parent, and the eventfd
 # libmicrohttpd makes for itself.
 check "the console (moatd-web)" "$(child moatd-web)" $log tcp-listen:443 unix \

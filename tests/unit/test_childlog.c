@@ -1,0 +1,254 @@
+/* test_childlog.c: daemon/childlog.h, as a child taken over would use its
+ * pipe: lines said after the child's name, never as the parent's own; a
+ * priority above error, a forged line end, a line without end, a flood
+ * (counted, not logged); the pipe freed at its end; a child that writes
+ * while the parent reads nothing is never held.  The parent's log is a
+ * pipe of the test's, in the journal's form (priority first). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "base/log.h"
+#include "daemon/childlog.h"
+
+static int logr = -1;	/* what the parent logged, read here */
+
+static int
+setup(void **state)
+{
+	int p[2];
+
+	(void)state;
+	setenv("JOURNAL_STREAM", "0:0", 1);
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
+	logr = p[0];
+	log_init(p[1], "moatd");
+	return 0;
+}
+
+/* The parent's loop until no pipe is open or passes have gone by. */
+static void
+parent_turns(int passes)
+{
+	struct pollfd pfd[CHILDLOG_MAX];
+	int n;
+
+	while (passes-- > 0 && (n = childlog_pollfds(pfd)) > 0) {
+		poll(pfd, (nfds_t)n, 1000);
+		childlog_events(pfd, n);
+	}
+}
+
+/* All the parent logged so far, NUL-terminated (the caller frees). */
+static char *
+logged(void)
+{
+	size_t cap = 1 << 22, len = 0;
+	char *b = malloc(cap + 1);
+	ssize_t r;
+
+	assert_non_null(b);
+	while ((r = read(logr, b + len, cap - len)) > 0)
+		len += (size_t)r;
+	b[len] = '\0';
+	return b;
+}
+
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+/* w written on the write end of a fresh pipe named name, then closed. */
+static void
+child_writes(const char *name, const char *w, size_t len)
+{
+	int fd = childlog_open(name);
+
+	assert_true(fd > 2);
+	assert_int_equal(write(fd, w, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Its lines after its name; a priority kept from error to debug, one
+ * above error made error; no forged line: a CR or ESC is escaped, and a
+ * line end ends the child's line (the next is the child's too). */
+static void
+lines(void **state)
+{
+	static const char w[] =
+	    "<6>S1: client=192.0.2.1 from=a@b\n"
+	    "<0>the end of the world\n"
+	    "<7>a debug line\n"
+	    "no priority at all\n"
+	    "<3>history entry 7 applied\r<3>moatd: forged\x1b[2J\n"
+	    "<6>apply: history entry 8 applied\n"
+	    "last words, no end";
+	char *b;
+
+	(void)state;
+	child_writes("moatd-smtp", w, sizeof(w) - 1);
+	parent_turns(10);
+	b = logged();
+	assert_non_null(strstr(b, "<6>moatd-smtp: S1: client=192.0.2.1 "
+	    "from=a@b\n"));
+	assert_non_null(strstr(b, "<3>moatd-smtp: the end of the world\n"));
+	assert_non_null(strstr(b, "<7>moatd-smtp: a debug line\n"));
+	assert_non_null(strstr(b, "<6>moatd-smtp: no priority at all\n"));
+	assert_non_null(strstr(b, "<3>moatd-smtp: history entry 7 applied"
+	    "\\x0d<3>moatd: forged\\x1b[2J\n"));
+	assert_non_null(strstr(b, "<6>moatd-smtp: apply: history entry 8 "
+	    "applied\n"));
+	assert_non_null(strstr(b, "<6>moatd-smtp: last words, no end\n"));
+	/* every line of the log is the child's */
+	assert_int_equal(count(b, "\n"), count(b, ">moatd-smtp: "));
+	/* and the pipe is free again */
+	assert_int_equal(childlog_pollfds((struct pollfd[CHILDLOG_MAX]){ 0 }),
+	    0);
+	free(b);
+}
+
+/* A line longer than CHILDLOG_LINE is said cut, the rest of it skipped;
+ * the next line is whole. */
+static void
+long_line(void **state)
+{
+	size_t n = 3 * CHILDLOG_LINE;
+	char *w = malloc(n + 32), *b, *at;
+
+	(void)state;
+	assert_non_null(w);
+	memset(w, 'x', n);
+	memcpy(w + n, "\n<4>after\n", 10);
+	child_writes("moatd-web", w, n + 10);
+	parent_turns(10);
+	b = logged();
+	assert_non_null(at = strstr(b, "<6>moatd-web: xxx"));
+	assert_non_null(strstr(at, " [cut]\n<4>moatd-web: after\n"));
+	assert_true(strlen(b) < CHILDLOG_LINE + 64);
+	free(w);
+	free(b);
+}
+
+/* More than the burst at once: the burst logged, the rest counted and
+ * said once, at the end of the pipe. */
+static void
+flood(void **state)
+{
+	size_t n = CHILDLOG_BURST + 1000, i;
+	struct pollfd pfd[CHILDLOG_MAX];
+	char *b;
+	int fd, k;
+
+	(void)state;
+	fd = childlog_open("moatd-log");
+	assert_true(fd > 2);
+	for (i = 0; i < n; i++) {
+		char line[64];
+		int len = snprintf(line, sizeof(line), "<6>line %zu\n", i);
+
+		assert_int_equal(write(fd, line, (size_t)len), len);
+		if (i % 500 == 0 && (k = childlog_pollfds(pfd)) > 0) {
+			poll(pfd, (nfds_t)k, 0);
+			childlog_events(pfd, k);
+		}
+	}
+	close(fd);
+	parent_turns(100);
+	b = logged();
+	/* the refill while it ran is a few lines at most */
+	assert_in_range(count(b, ">moatd-log: line "), CHILDLOG_BURST,
+	    CHILDLOG_BURST + 50);
+	assert_non_null(strstr(b, "<4>moatd-log: "));
+	assert_non_null(strstr(b, " lines of its own not logged (over "));
+	free(b);
+}
+
+/* The child's end never holds it: with the parent reading nothing, its
+ * writes fail (EAGAIN) once the pipe is full, and do not wait. */
+static void
+never_held(void **state)
+{
+	char chunk[65536];
+	ssize_t r = 0;
+	int fd, i;
+
+	(void)state;
+	memset(chunk, 'y', sizeof(chunk));
+	fd = childlog_open("moatd-feed");
+	assert_true(fd > 2);
+	for (i = 0; i < 64 && (r = write(fd, chunk, sizeof(chunk))) > 0; i++)
+		;
+	assert_int_equal(r, -1);
+	assert_int_equal(errno, EAGAIN);
+	close(fd);
+	parent_turns(1000);
+	free(logged());
+}
+
+/* childlog_child in a forked child: its 1 and 2 the pipe, and log.c's
+ * lines in the form the parent reads, in a program it executes too. */
+static void
+in_child(void **state)
+{
+	int fd, status;
+	pid_t pid;
+	char *b;
+
+	(void)state;
+	fd = childlog_open("moatd-probe");
+	assert_true(fd > 2);
+	unsetenv("JOURNAL_STREAM");
+	if ((pid = fork()) == 0) {
+		if (childlog_child(fd) == -1)
+			_exit(1);
+		log_init(2, "moatd");
+		log_warn("from the child");
+		execl("/bin/sh", "sh", "-c", "echo \"$MOAT_LOG_TO_PARENT\"; "
+		    "echo oops >&2", (char *)NULL);
+		_exit(2);
+	}
+	setenv("JOURNAL_STREAM", "0:0", 1);
+	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	parent_turns(10);
+	b = logged();
+	assert_non_null(strstr(b, "<4>moatd-probe: from the child\n"));
+	assert_non_null(strstr(b, "<6>moatd-probe: 1\n"));
+	assert_non_null(strstr(b, "<6>moatd-probe: oops\n"));
+	free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lines),
+		cmocka_unit_test(long_line),
+		cmocka_unit_test(flood),
+		cmocka_unit_test(never_held),
+		cmocka_unit_test(in_child),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
