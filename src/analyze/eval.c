@@ -647,7 +647,17 @@ input_builtin(const struct policy *p, const struct flow *f,
 {
 	const struct ha_conf *ha = &p->ha;
 
-	/* (VRRP goes to a multicast group: delivered here all the same) */
+	/* (VRRP goes to a multicast group, a DHCP reply may be broadcast:
+	 * delivered here all the same) */
+	if (f->proto == 17 && f->iface->dynamic && ((f->dport == 68 &&
+	    addr_family_of(f->dst) == FAM_V4) || (f->dport == 546 &&
+	    addr_family_of(f->src) == FAM_V6 && f->src >> 118 == 0x3fa)))
+		return f->dport == 68 ? "the input chain accepts it before "
+		    "any rule if it comes from port 67: a DHCP reply to the "
+		    "client of an interface whose address is dynamic" :
+		    "the input chain accepts it before any rule if it comes "
+		    "from port 547: a DHCPv6 reply to the client of an "
+		    "interface whose address is dynamic";
 	if (!v->to_gateway && !(f->proto == 112 && ha->present))
 		return NULL;
 	if (v->to_gateway && f->iface->device != NULL &&

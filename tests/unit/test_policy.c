@@ -933,6 +933,60 @@ test_before_rules(void **state)
 	policy_free(p);
 }
 
+/* The DHCP client's replies that the input chain of an interface whose
+ * address is dynamic accepts before its rules (nftc.c's compile_dispatch:
+ * udp sport 67 dport 68, and DHCPv6 from fe80::/10 sport 547 dport 546),
+ * broadcast too; not on a static interface, nor another port. */
+static void
+test_before_rules_dhcp(void **state)
+{
+	struct policy *p = parse_ok(
+	    "interface WAN device eth0 address dynamic\n"
+	    "interface LAN device eth1 address 192.168.1.1/24\n"
+	    "service BOOTPC udp 68\n"
+	    "service DHCP6C udp 546\n"
+	    "deny on WAN from ANY to ANY service BOOTPC\n"
+	    "deny on WAN from ANY to ANY service DHCP6C\n"
+	    "deny on LAN from ANY to ANY service BOOTPC\n");
+	struct flow f = { policy_iface(p, "WAN"), 0, 0, 17, 68, 0 };
+	struct verdict v;
+	enum addr_family fam;
+	char err[100];
+	const char *why;
+
+	(void)state;
+	assert_int_equal(addr_parse("203.0.113.1", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("255.255.255.255", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_DENY);	/* the rules' verdict */
+	assert_non_null(why = policy_before_rules(p, &f, &v));
+	assert_non_null(strstr(why, "from port 67: a DHCP reply"));
+	f.dport = 67;				/* another port */
+	policy_eval(p, &f, &v);
+	assert_null(policy_before_rules(p, &f, &v));
+	f.iface = policy_iface(p, "LAN");	/* a static interface */
+	f.dport = 68;
+	policy_eval(p, &f, &v);
+	assert_null(policy_before_rules(p, &f, &v));
+	f.iface = policy_iface(p, "WAN");	/* DHCPv6, from link-local */
+	f.dport = 546;
+	assert_int_equal(addr_parse("fe80::1", &f.src, &fam, err,
+	    sizeof(err)), 0);
+	assert_int_equal(addr_parse("2001:db8::5", &f.dst, &fam, err,
+	    sizeof(err)), 0);
+	policy_eval(p, &f, &v);
+	assert_int_equal(v.action, ACT_DENY);
+	assert_non_null(why = policy_before_rules(p, &f, &v));
+	assert_non_null(strstr(why, "from port 547: a DHCPv6 reply"));
+	assert_int_equal(addr_parse("2001:db8::1", &f.src, &fam, err,
+	    sizeof(err)), 0);			/* not link-local */
+	policy_eval(p, &f, &v);
+	assert_null(policy_before_rules(p, &f, &v));
+	policy_free(p);
+}
+
 /* An HA secret under HA_SECRET_MIN characters is warned of (its HMACs
  * can be had by whoever the console names as the peer); "shared secret"
  * is not. */
@@ -1843,6 +1897,7 @@ main(void)
 		cmocka_unit_test(test_firewall_off),
 		cmocka_unit_test(test_firewall_off_nat),
 		cmocka_unit_test(test_before_rules),
+		cmocka_unit_test(test_before_rules_dhcp),
 		cmocka_unit_test(test_ha_secret_short),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_dynamic),
