@@ -10,9 +10,14 @@
  * the unit, root's lines with it.  Through the pipe, each line is said
  * by the parent after the child's name, with a priority from error to
  * debug at most, its control bytes escaped (log.c), cut at a line's
- * length, and a child that writes more than CHILDLOG_RATE lines a second
- * (beyond a burst) has the rest counted, not logged.  The parent reads
- * the pipes in its loop, never waiting, a bounded amount a turn; the
+ * length, bytes that could drive a terminal or turn the text (C1
+ * controls, direction marks, broken UTF-8, NUL) escaped too.  A child
+ * that writes more than CHILDLOG_RATE lines a second (beyond a burst),
+ * or all of them more than CHILDLOG_ALL_RATE, has the rest counted, not
+ * logged.  A child has one pipe at a time, by its name: the pipe of the
+ * one before is closed when it starts again, so no process it left
+ * behind keeps a pipe (or a rate) of its own.  The parent reads the
+ * pipes in its loop, never waiting, a bounded amount a turn; the
  * children write without waiting (a line is lost while the parent is
  * busy and the pipe is full, never a child held).
  */
@@ -21,14 +26,18 @@
 
 #include <poll.h>
 
-#define CHILDLOG_MAX	16	/* pipes open at once */
-#define CHILDLOG_RATE	200	/* lines a second, kept up */
-#define CHILDLOG_BURST	2000	/* lines at once */
+#define CHILDLOG_MAX	16	/* children by name */
+#define CHILDLOG_RATE	100	/* a child's lines a second, kept up */
+#define CHILDLOG_BURST	1000	/* a child's lines at once */
+#define CHILDLOG_ALL_RATE 200	/* all children's lines a second */
+#define CHILDLOG_ALL_BURST 2000	/* all children's lines at once */
 #define CHILDLOG_LINE	2000	/* a line is cut here (log.c says 2047) */
 
 /* Before a child named name is forked: the write end of its pipe (for
- * childlog_child), the read end kept by the parent; -1 with errno (none
- * free, or no pipe: the child then writes to /dev/null). */
+ * childlog_child), the read end kept by the parent, and the pipe the
+ * child of that name had before read out and closed; -1 with errno (more
+ * than CHILDLOG_MAX names, or no pipe: the child then writes to
+ * /dev/null). */
 int	 childlog_open(const char *name);
 /* In the child just forked: fd (childlog_open's, or -1: /dev/null) made
  * its standard output and error, and its lines written in the form the

@@ -696,6 +696,9 @@ hanode_sync_main(void)
 	if ((pw = sync_user()) == NULL)
 		return 1;
 	become(pw);
+	/* It reads what anyone on the link sends, before the secret is
+	 * shown: no process of its own (a review, 2026-12-07). */
+	child_nospawn("ha: the sync link's server");
 	/* A new user clears it (prctl(2)); the parent's end of 4 closing
 	 * ends us as well. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -829,7 +832,7 @@ put_all(int fd, const char *p, size_t n)
 
 /*
  * A child that asks the peer and writes the answer to the pipe in *fd,
- * JSON: the answer, or {"error"}.  The parent reads it once the child is
+ * JSON: the answer, or {"error"}; what names it in the log.  The parent reads it once the child is
  * reaped: it fits in the pipe.  The child is moatd executed afresh
  * (hanode_ask_main), as the sync link's user: it parses what the peer
  * sends, and a fork held the parent's memory (the console's sessions,
@@ -839,7 +842,7 @@ put_all(int fd, const char *p, size_t n)
  * answer's pipe on 4.
  */
 static pid_t
-ask_in_child(json_t *req, int timeout_ms, int *fd)
+ask_in_child(const char *what, json_t *req, int timeout_ms, int *fd)
 {
 	struct passwd *pw = sync_user();
 	json_t *in;
@@ -861,7 +864,7 @@ ask_in_child(json_t *req, int timeout_ms, int *fd)
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) == -1 || pipe2(p, O_CLOEXEC) == -1)
 		goto out;
-	lw = childlog_open("moatd-ask");
+	lw = childlog_open(what);
 	if ((pid = fork()) == 0) {
 		char *const argv[] = { "moatd-ask", HANODE_ASK_ARG, NULL };
 
@@ -1029,7 +1032,8 @@ push_entry(unsigned seq, char *text, size_t len)
 	req = json_pack("{s:s, s:s, s:s, s:s%, s:i}", "op", "push", "state",
 	    ha_state_name(ha.state), "hash", ha.hash, "text", text, len,
 	    "entry", (int)seq);
-	ha.push = ask_in_child(req, PEER_PUSH_TIMEOUT_MS, &ha.push_fd);
+	ha.push = ask_in_child("moatd-ask push", req, PEER_PUSH_TIMEOUT_MS,
+	    &ha.push_fd);
 	ha.push_end = smtpio_now() + PEER_PUSH_TIMEOUT_MS + ASK_GRACE_MS;
 }
 
@@ -1336,7 +1340,8 @@ ask_ended(pid_t pid, long long end, const char *what)
 	log_error("ha: the %s to the peer did not end in time: stopped",
 	    what);
 	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
 	return true;
 }
 
@@ -1371,9 +1376,10 @@ hanode_tick(void)
 	}
 	if (ha.hello == -1 && smtpio_now() >= ha.hello_next) {
 		ha.hello_next = smtpio_now() + HELLO_MS;
-		ha.hello = ask_in_child(json_pack("{s:s, s:s, s:s}", "op",
-		    "hello", "state", ha_state_name(ha.state), "hash", ha.hash),
-		    PEER_TIMEOUT_MS, &ha.hello_fd);
+		ha.hello = ask_in_child("moatd-ask hello", json_pack(
+		    "{s:s, s:s, s:s}", "op", "hello", "state",
+		    ha_state_name(ha.state), "hash", ha.hash), PEER_TIMEOUT_MS,
+		    &ha.hello_fd);
 		ha.hello_end = smtpio_now() + PEER_TIMEOUT_MS + ASK_GRACE_MS;
 		maybe_push();
 	}

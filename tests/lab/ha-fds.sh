@@ -135,8 +135,9 @@ sync_fds() {
 sync_fds
 [ "$(stat -c %U "/proc/$(child moatd-sync)")" = moat-sync ] &&
     grep -q "^CapEff:	0000000000000000" "/proc/$(child moatd-sync)/status" &&
-    echo "ok: moatd-sync runs as moat-sync, without capabilities" ||
-    fail "moatd-sync: $(grep -E "^(Uid|CapEff)" "/proc/$(child moatd-sync)/status")"
+    grep -q "^Seccomp:	2" "/proc/$(child moatd-sync)/status" &&
+    echo "ok: moatd-sync runs as moat-sync, without capabilities, filtered" ||
+    fail "moatd-sync: $(grep -E "^(Uid|CapEff|Seccomp)" "/proc/$(child moatd-sync)/status")"
 # moatd-sync is moatd executed afresh, not a fork: the config the parent
 # holds (its comment "not 9002") is not in its memory.
 sync=$(child moatd-sync)

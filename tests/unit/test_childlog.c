@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,8 +150,9 @@ long_line(void **state)
 	free(b);
 }
 
-/* More than the burst at once: the burst logged, the rest counted and
- * said once, at the end of the pipe. */
+/* More than a child's burst at once: the burst logged, the rest counted
+ * and said once, at the end of the pipe.  Its rate is the child's, not
+ * the pipe's: started again, it has none left. */
 static void
 flood(void **state)
 {
@@ -177,9 +179,46 @@ flood(void **state)
 	b = logged();
 	/* the refill while it ran is a few lines at most */
 	assert_in_range(count(b, ">moatd-log: line "), CHILDLOG_BURST,
-	    CHILDLOG_BURST + 50);
+	    CHILDLOG_BURST + 20);
 	assert_non_null(strstr(b, "<4>moatd-log: "));
 	assert_non_null(strstr(b, " lines of its own not logged (over "));
+	free(b);
+	/* the same child again, at once: the burst is not its again */
+	fd = childlog_open("moatd-log");
+	for (i = 0; i < 200; i++)
+		assert_int_equal(write(fd, "<6>again\n", 9), 9);
+	close(fd);
+	parent_turns(100);
+	b = logged();
+	assert_in_range(count(b, ">moatd-log: again"), 0, 20);
+	free(b);
+}
+
+/* All children together are held to CHILDLOG_ALL_RATE: two more, each
+ * within its own burst, get what is left of all's (flood took half). */
+static void
+all_children(void **state)
+{
+	size_t i, got;
+	int fd1, fd2;
+	char *b;
+
+	(void)state;
+	fd1 = childlog_open("moatd-smtp");
+	fd2 = childlog_open("moatd-web");
+	assert_true(fd1 > 2 && fd2 > 2);
+	for (i = 0; i < CHILDLOG_BURST - 10; i++) {
+		assert_int_equal(write(fd1, "<6>one\n", 7), 7);
+		assert_int_equal(write(fd2, "<6>two\n", 7), 7);
+	}
+	close(fd1);
+	close(fd2);
+	parent_turns(100);
+	b = logged();
+	got = count(b, ">moatd-smtp: one") + count(b, ">moatd-web: two");
+	assert_in_range(got, CHILDLOG_ALL_BURST - CHILDLOG_BURST - 100,
+	    CHILDLOG_ALL_BURST - CHILDLOG_BURST + 100);
+	assert_non_null(strstr(b, "or all children's over "));
 	free(b);
 }
 
@@ -239,15 +278,92 @@ in_child(void **state)
 	free(b);
 }
 
+/* Bytes that could drive a terminal or turn the text, escaped: a NUL
+ * (which hid the rest of the line), C1's CSI, a right-to-left override,
+ * broken UTF-8, an overlong '/'; well-formed text kept. */
+static void
+escapes(void **state)
+{
+	static const char w[] = "<6>a\0hidden \xc2\x9b" "2J \xe2\x80\xae" "txt.exe "
+	    "\xff\xfe \xc0\xaf caf\xc3\xa9 \xe2\x82\xac\n";
+	char *b;
+
+	(void)state;
+	child_writes("moatd-feed", w, sizeof(w) - 1);
+	parent_turns(10);
+	b = logged();
+	assert_non_null(strstr(b, "<6>moatd-feed: a\\x00hidden \\xc2\\x9b2J "
+	    "\\xe2\\x80\\xaetxt.exe \\xff\\xfe \\xc0\\xaf caf\xc3\xa9 "
+	    "\xe2\x82\xac\n"));
+	free(b);
+}
+
+/* A child started again closes the pipe of the one before: what it
+ * wrote is said, and a process still holding that pipe's end (one it
+ * left behind, or passed the end to) can write no more. */
+static void
+one_pipe_a_child(void **state)
+{
+	int old, fresh;
+	char *b;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	old = childlog_open("moatd-sync");
+	assert_int_equal(write(old, "<6>before\n", 10), 10);
+	fresh = childlog_open("moatd-sync");
+	assert_true(fresh > 2);
+	assert_int_equal(write(old, "<6>left behind\n", 15), -1);
+	assert_int_equal(errno, EPIPE);
+	assert_int_equal(write(fresh, "<6>after\n", 9), 9);
+	close(old);
+	close(fresh);
+	parent_turns(10);
+	b = logged();
+	assert_non_null(strstr(b, "<6>moatd-sync: before\n<6>moatd-sync: "
+	    "after\n"));
+	assert_null(strstr(b, "left behind"));
+	free(b);
+}
+
+/* CHILDLOG_MAX names at most: one more is refused (its child writes to
+ * /dev/null), one of them again is not. */
+static void
+names_bounded(void **state)
+{
+	char name[32];
+	int fd, i, opened = 0;
+
+	(void)state;
+	for (i = 0; i < 2 * CHILDLOG_MAX; i++) {
+		snprintf(name, sizeof(name), "child-%d", i);
+		if ((fd = childlog_open(name)) == -1)
+			break;
+		opened++;
+		close(fd);
+	}
+	assert_int_equal(errno, EMFILE);
+	/* (the names the tests before used, 6, and these) */
+	assert_int_equal(opened, CHILDLOG_MAX - 6);
+	assert_true((fd = childlog_open("moatd-smtp")) > 2);
+	close(fd);
+	parent_turns(10);
+	free(logged());
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lines),
 		cmocka_unit_test(long_line),
-		cmocka_unit_test(flood),
+		cmocka_unit_test(escapes),
 		cmocka_unit_test(never_held),
 		cmocka_unit_test(in_child),
+		cmocka_unit_test(one_pipe_a_child),
+		cmocka_unit_test(flood),
+		cmocka_unit_test(all_children),
+		cmocka_unit_test(names_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
