@@ -284,12 +284,22 @@ ask(struct MHD_Connection *c, json_t *req)
 
 /* ---- sessions ---------------------------------------------------------- */
 
+/*
+ * The session cookie.  Its __Host- prefix makes a browser take it only
+ * from this host over HTTPS, with Path=/ and no Domain: a cookie of the
+ * same name set over plain HTTP (by whoever sits between the admin and
+ * the gateway, and cookies keep no port) or by a sibling host would
+ * otherwise reach the console beside the admin's, and could put the
+ * admin in a session of the attacker's.
+ */
+#define SESSION_COOKIE	"__Host-moat_session"
+
 /* The session cookie's token (64 hex digits), or NULL. */
 static const char *
 token_of(struct MHD_Connection *c)
 {
 	const char *tok = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
-	    "moat_session");
+	    SESSION_COOKIE);
 
 	if (tok == NULL || strlen(tok) != 64 || strspn(tok,
 	    "0123456789abcdef") != 64)
@@ -379,8 +389,8 @@ do_login(struct MHD_Connection *c, const struct request *rq)
 		json_decref(ans);
 		return send_error(c, 502, "moatd's answer was not understood");
 	}
-	snprintf(cookie, sizeof(cookie), "moat_session=%s; Path=/; HttpOnly; "
-	    "Secure; SameSite=Strict", tok);
+	snprintf(cookie, sizeof(cookie), SESSION_COOKIE "=%s; Path=/; "
+	    "HttpOnly; Secure; SameSite=Strict", tok);
 	o = json_object();
 	json_object_set(o, "csrf", json_object_get(ans, "csrf"));
 	json_object_set(o, "user", json_object_get(ans, "user"));
@@ -616,8 +626,8 @@ api(struct MHD_Connection *c, const char *path, const char *method,
 
 		if (o == NULL)
 			return no_answer(c, status);
-		return send_json(c, status, o, status == 200 ? "moat_session=; "
-		    "Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict" :
+		return send_json(c, status, o, status == 200 ? SESSION_COOKIE
+		    "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict" :
 		    NULL);
 	}
 	if (strcmp(path, "config") == 0 && get)

@@ -70,15 +70,23 @@ check(r.status_code == 401, f"a wrong password: {r.status_code}")
 # post) is refused before it is tried.
 r = s.post(API + "login", data='{"user": "admin", "password": "%s"}' % PASSWORD,
            headers={"Content-Type": "text/plain"}, verify=False)
-check(r.status_code == 415 and "moat_session" not in s.cookies,
+check(r.status_code == 415 and "__Host-moat_session" not in s.cookies,
       f"a text/plain login: {r.status_code}")
 r = login(s)
 check(r.status_code == 200 and "csrf" in r.json(), f"login: {r.status_code}")
 csrf = r.json()["csrf"]
 cookie = r.headers.get("Set-Cookie", "")
 check(all(f in cookie for f in ("HttpOnly", "Secure", "SameSite=Strict")) and
-      len(s.cookies.get("moat_session", "")) == 64,
+      len(s.cookies.get("__Host-moat_session", "")) == 64,
       f"the session cookie: {cookie[:40]}...; HttpOnly, Secure, SameSite=Strict")
+check(cookie.startswith("__Host-moat_session=") and "Path=/;" in cookie and
+      "Domain" not in cookie, f"the session cookie is __Host-: {cookie[:40]}...")
+# The token under a name without the prefix (a cookie any plain-HTTP
+# response can set for this host) is no session.
+bare = session()
+bare.cookies.set("moat_session", s.cookies.get("__Host-moat_session"))
+r = bare.get(API + "status", verify=False)
+check(r.status_code == 401, f"the token as moat_session: {r.status_code}")
 H = {"X-CSRF-Token": csrf}
 
 # State changes need the CSRF token.
@@ -703,7 +711,7 @@ for what, who, size, want in (
         ("a 2 MB body of a made-up session", session(), 2 << 20, 401),
         ("a 2 MB POST test of a session", s, 2 << 20, 413)):
     if "made-up" in what:
-        who.cookies.set("moat_session", "0" * 64)
+        who.cookies.set("__Host-moat_session", "0" * 64)
     try:
         r = who.request("POST" if "POST" in what else "PUT", API + (
             "test" if "POST" in what else "config"), data=b"x" * size,
@@ -721,7 +729,7 @@ ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
 slow = ctx.wrap_socket(socket.create_connection(
     (BASE.split("//")[1], 443), source_address=("192.168.50.11", 0)))
-cookie = "moat_session=" + s.cookies.get("moat_session")
+cookie = "__Host-moat_session=" + s.cookies.get("__Host-moat_session")
 slow.sendall((f"PUT /api/v1/config HTTP/1.1\r\nHost: x\r\nCookie: {cookie}"
               f"\r\nX-CSRF-Token: {csrf}\r\nIf-Match: 0123456789abcdef\r\n"
               f"Content-Type: application/json\r\n"
@@ -867,7 +875,7 @@ for port, new_base in ((8443, BASE + ":8443"), (443, BASE)):
     m = session("192.168.50.12")
     r = m.post(new_base + "/api/v1/login", json={"user": "mallory",
                "password": "wrong"}, verify=False)
-    check(r.status_code == 401 and "moat_session" not in m.cookies,
+    check(r.status_code == 401 and "__Host-moat_session" not in m.cookies,
           f"after the restart, a wrong password: {r.status_code} "
           f"{r.text[:60]}")
     r = m.post(new_base + "/api/v1/login", json={"user": "admin",
