@@ -246,6 +246,7 @@ child_reap(struct child *c, int *status)
 	c->backoff = c->backoff == 0 ? 1 : c->backoff * 2 > CHILD_BACKOFF_MAX ?
 	    CHILD_BACKOFF_MAX : c->backoff * 2;
 	c->next = child_now() + delay * 1000;
+	childlog_flush(c->proc);	/* its last words before this */
 	log_warn("%s exited (%s %d) after %lld ms; starting it again in %lld "
 	    "s", c->name, WIFEXITED(*status) ? "status" : "signal",
 	    WIFEXITED(*status) ? WEXITSTATUS(*status) : WTERMSIG(*status), up,

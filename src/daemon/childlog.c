@@ -23,20 +23,30 @@ struct bucket {
 	long long	 refilled;	/* ms */
 };
 
+/* A kind of child (a name up to its first space: the two askers,
+ * "moatd-ask hello" and "moatd-ask push", are one, which the same peer
+ * can take over): one rate for all of its kind. */
+struct group {
+	char		 name[32];	/* "": a free slot */
+	struct bucket	 rate;
+	unsigned long long own, all;	/* lines not logged since said:
+					   over its rate, over all's */
+	long long	 said;		/* ms: when they were last said */
+};
+
 /* A child, by its name: its pipe (the newest: a child started again
- * replaces it), the line being read, what its rate allows. */
+ * replaces it), the line being read, its group. */
 struct source {
 	char		 name[32];	/* "": a free slot */
 	int		 fd;		/* the read end; -1: none now */
 	char		 line[CHILDLOG_LINE];	/* its bytes as they came */
 	size_t		 len;
 	bool		 cut;		/* the rest of a long line skipped */
-	struct bucket	 rate;
-	unsigned long long dropped;	/* not logged since last said */
-	long long	 said;		/* ms: when dropped was last said */
+	struct group	*g;
 };
 
 static struct source sources[CHILDLOG_MAX];
+static struct group groups[CHILDLOG_MAX];
 /* All children together: their lines and the parent's own must stay
  * under the journal's limit for the unit (10,000 in 30 s by default). */
 static struct bucket all = { CHILDLOG_ALL_BURST, 0 };
@@ -73,15 +83,48 @@ bucket_take(struct bucket *b, int rate, int burst, long long now, bool take)
 
 static void drain(struct source *s, size_t max);
 static void closed(struct source *s);
+static void say_dropped(struct group *g, bool now);
+
+/* The group of the child called name, made if new; NULL when none is
+ * left. */
+static struct group *
+group_of(const char *name)
+{
+	size_t len = strcspn(name, " "), i;
+	struct group *free_slot = NULL;
+
+	if (len >= sizeof(groups[0].name))
+		len = sizeof(groups[0].name) - 1;
+	for (i = 0; i < CHILDLOG_MAX; i++) {
+		if (groups[i].name[0] == '\0') {
+			if (free_slot == NULL)
+				free_slot = &groups[i];
+		} else if (strlen(groups[i].name) == len &&
+		    memcmp(groups[i].name, name, len) == 0)
+			return &groups[i];
+	}
+	if (free_slot == NULL)
+		return NULL;
+	memset(free_slot, 0, sizeof(*free_slot));
+	memcpy(free_slot->name, name, len);
+	free_slot->rate.tokens = CHILDLOG_BURST;
+	free_slot->rate.refilled = free_slot->said = clock_ms();
+	return free_slot;
+}
 
 int
 childlog_open(const char *name)
 {
 	struct source *s = NULL, *free_slot = NULL;
+	struct group *g;
 	int fds[2];
 	size_t i;
 
 	init();
+	if (name[0] == '\0' || name[0] == ' ') {
+		errno = EINVAL;
+		return -1;
+	}
 	for (i = 0; i < CHILDLOG_MAX && s == NULL; i++) {
 		if (strncmp(sources[i].name, name, sizeof(sources[i].name) -
 		    1) == 0 && sources[i].name[0] != '\0')
@@ -89,7 +132,8 @@ childlog_open(const char *name)
 		else if (sources[i].name[0] == '\0' && free_slot == NULL)
 			free_slot = &sources[i];
 	}
-	if (s == NULL && (s = free_slot) == NULL) {
+	if ((s == NULL && (s = free_slot) == NULL) ||
+	    (g = s->g != NULL ? s->g : group_of(name)) == NULL) {
 		errno = EMFILE;
 		return -1;
 	}
@@ -116,8 +160,7 @@ childlog_open(const char *name)
 	if (s->name[0] == '\0') {
 		memset(s, 0, sizeof(*s));
 		snprintf(s->name, sizeof(s->name), "%s", name);
-		s->rate.tokens = CHILDLOG_BURST;
-		s->rate.refilled = s->said = clock_ms();
+		s->g = g;
 	}
 	s->fd = fds[0];
 	s->len = 0;
@@ -147,6 +190,10 @@ childlog_pollfds(struct pollfd *pfd)
 	size_t i;
 
 	init();
+	/* (a count is said even when its children have gone quiet) */
+	for (i = 0; i < CHILDLOG_MAX; i++)
+		if (groups[i].name[0] != '\0')
+			say_dropped(&groups[i], false);
 	for (i = 0; i < CHILDLOG_MAX; i++)
 		if (sources[i].fd != -1) {
 			pfd[n].fd = sources[i].fd;
@@ -157,27 +204,31 @@ childlog_pollfds(struct pollfd *pfd)
 	return n;
 }
 
-/* What s counted and did not log, said (at most every DROPPED_EVERY ms,
- * or now when now is set). */
+/* What g's children wrote that was counted and not logged, said (at
+ * most every DROPPED_EVERY ms, or now when now is set).  The line is the
+ * parent's own, led by "childlog:", which no child's line is. */
 static void
-say_dropped(struct source *s, bool now)
+say_dropped(struct group *g, bool now)
 {
 	long long t = clock_ms();
 
-	if (s->dropped == 0 || (!now && t - s->said < DROPPED_EVERY))
+	if ((g->own == 0 && g->all == 0) || (!now && t - g->said <
+	    DROPPED_EVERY))
 		return;
-	log_warn("%s: %llu lines of its own not logged (over %d a second, "
-	    "or all children's over %d)", s->name, s->dropped,
-	    CHILDLOG_RATE, CHILDLOG_ALL_RATE);
-	s->dropped = 0;
-	s->said = t;
+	log_warn("childlog: %s: %llu lines not logged over its rate (%d a "
+	    "second), %llu over all children's (%d a second)", g->name,
+	    g->own, CHILDLOG_RATE, g->all, CHILDLOG_ALL_RATE);
+	g->own = g->all = 0;
+	g->said = t;
 }
 
 /* The length of the UTF-8 character at u (n bytes there) if it is one
  * that may be shown as it is: well formed, shortest, not a surrogate,
- * not a C1 control (U+0080-U+009F) nor a mark that turns or isolates
- * the text's direction (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069);
- * else 0. */
+ * not a C1 control (U+0080-U+009F), a mark that turns or isolates the
+ * text's direction (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069), a line or paragraph separator (U+2028, U+2029) or a
+ * character that shows nothing (U+200B-U+200D, U+2060, U+FEFF); else
+ * 0. */
 static size_t
 utf8_shown(const unsigned char *u, size_t n)
 {
@@ -197,15 +248,17 @@ utf8_shown(const unsigned char *u, size_t n)
 	}
 	if ((k == 3 && c < 0x800) || (k == 4 && (c < 0x10000 ||
 	    c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff) || c <= 0x9f ||
-	    c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
-	    (c >= 0x2066 && c <= 0x2069))
+	    c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x2028 && c <= 0x202e) || c == 0x2060 ||
+	    (c >= 0x2066 && c <= 0x2069) || c == 0xfeff)
 		return 0;
 	return k;
 }
 
 /* The n raw bytes of a child's line into out (cap bytes), as they may
- * be shown: ASCII but controls as it is, so a NUL hides nothing after
- * it, and the UTF-8 utf8_shown takes; any other byte as \xNN.  Cut
+ * be shown: ASCII but controls and '\\' as it is, and the UTF-8
+ * utf8_shown takes; any other byte as \xNN (a NUL then hides nothing
+ * after it, and a child's "\x0a" is not taken for an escape).  Cut
  * with " [cut]" when it does not fit (escapes make it longer). */
 static void
 shown(const char *raw, size_t n, bool cut, char *out, size_t cap)
@@ -216,7 +269,7 @@ shown(const char *raw, size_t n, bool cut, char *out, size_t cap)
 	size_t i = 0, o = 0, k, room = cap - sizeof(mark);
 
 	while (i < n) {
-		if (u[i] >= 0x20 && u[i] < 0x7f)
+		if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '\\')
 			k = 1;
 		else
 			k = utf8_shown(u + i, n - i);
@@ -255,14 +308,18 @@ line(struct source *s, bool cut)
 	long long t = clock_ms();
 	int prio = 6;
 
-	if (!bucket_take(&s->rate, CHILDLOG_RATE, CHILDLOG_BURST, t, false) ||
-	    !bucket_take(&all, CHILDLOG_ALL_RATE, CHILDLOG_ALL_BURST, t,
-	    true)) {
-		s->dropped++;
+	if (!bucket_take(&s->g->rate, CHILDLOG_RATE, CHILDLOG_BURST, t,
+	    false)) {
+		s->g->own++;
 		return;
 	}
-	bucket_take(&s->rate, CHILDLOG_RATE, CHILDLOG_BURST, t, true);
-	say_dropped(s, false);
+	if (!bucket_take(&all, CHILDLOG_ALL_RATE, CHILDLOG_ALL_BURST, t,
+	    true)) {
+		s->g->all++;
+		return;
+	}
+	bucket_take(&s->g->rate, CHILDLOG_RATE, CHILDLOG_BURST, t, true);
+	say_dropped(s->g, false);
 	if (n >= 3 && b[0] == '<' && b[1] >= '0' && b[1] <= '7' &&
 	    b[2] == '>') {
 		prio = b[1] - '0' < 3 ? 3 : b[1] - '0';
@@ -317,7 +374,7 @@ closed(struct source *s)
 		line(s, false);
 	s->len = 0;
 	s->cut = false;
-	say_dropped(s, true);
+	say_dropped(s->g, true);
 	close(s->fd);
 	s->fd = -1;
 }
@@ -347,6 +404,17 @@ drain(struct source *s, size_t max)
 }
 
 void
+childlog_flush(const char *name)
+{
+	size_t i;
+
+	init();
+	for (i = 0; i < CHILDLOG_MAX; i++)
+		if (sources[i].fd != -1 && strcmp(sources[i].name, name) == 0)
+			drain(&sources[i], DRAIN_MAX);
+}
+
+void
 childlog_events(const struct pollfd *pfd, int n)
 {
 	size_t i;
@@ -364,7 +432,5 @@ childlog_events(const struct pollfd *pfd, int n)
 		if (s == NULL)
 			continue;
 		drain(s, READ_TURN);
-		if (s->fd != -1)
-			say_dropped(s, false);
 	}
 }

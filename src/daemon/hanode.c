@@ -233,6 +233,15 @@ end_orphan(const char *pidfile)
 		kill((pid_t)pid, SIGKILL);
 }
 
+/* Wait for pid to end, through the signals that interrupt the wait
+ * (moatd's handlers do not restart it): no child is left a zombie. */
+static void
+reap(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) == -1 && errno == EINTR)
+		;
+}
+
 static pid_t
 spawn(const char *name, char *const argv[])
 {
@@ -326,7 +335,7 @@ sup_stop(struct sup *c)
 		usleep(10000);
 	if (i == 500) {
 		kill(c->pid, SIGKILL);
-		waitpid(c->pid, &status, 0);
+		reap(c->pid, &status);
 	}
 	c->pid = -1;
 }
@@ -379,7 +388,7 @@ drop_vips(void)
 			_exit(127);
 		}
 		if (pid > 0)
-			waitpid(pid, NULL, 0);
+			reap(pid, NULL);
 	}
 }
 
@@ -425,7 +434,7 @@ conntrackd_commands(enum ha_state st)
 		int status = 0;
 
 		if (c > 0)
-			waitpid(c, &status, 0);
+			reap(c, &status);
 	}
 	_exit(0);
 }
@@ -662,7 +671,7 @@ start_syncd(void)
 		close(sp[0]);
 		if (pid > 0) {
 			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
+			reap(pid, NULL);
 		}
 		return -1;
 	}
@@ -1258,12 +1267,12 @@ hanode_stop(void)
 	ha.sync_key[0] = '\0';
 	if (ha.hello != -1) {
 		kill(ha.hello, SIGKILL);
-		waitpid(ha.hello, NULL, 0);
+		reap(ha.hello, NULL);
 		ha.hello = -1;
 	}
 	if (ha.push != -1) {
 		kill(ha.push, SIGKILL);
-		waitpid(ha.push, NULL, 0);
+		reap(ha.push, NULL);
 		ha.push = -1;
 	}
 	json_decref(read_answer(&ha.hello_fd));
@@ -1333,15 +1342,21 @@ hanode_events(const struct pollfd *pfd, int n)
 static bool
 ask_ended(pid_t pid, long long end, const char *what)
 {
-	if (waitpid(pid, NULL, WNOHANG) == pid)
+	char name[32];
+
+	/* (its last lines said before what the parent says of it) */
+	snprintf(name, sizeof(name), "moatd-ask %s", what);
+	if (waitpid(pid, NULL, WNOHANG) == pid) {
+		childlog_flush(name);
 		return true;
+	}
 	if (smtpio_now() < end)
 		return false;
+	kill(pid, SIGKILL);
+	reap(pid, NULL);
+	childlog_flush(name);
 	log_error("ha: the %s to the peer did not end in time: stopped",
 	    what);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-		;
 	return true;
 }
 
