@@ -16,5 +16,8 @@ int	 fds_std_null(void);
 /* Close every descriptor from 3 up but the n in keep.  0, or -1 with
  * errno. */
 int	 fds_keep(const int *keep, size_t n);
+/* All n bytes at p written to fd, through EINTR: 0, or -1 with errno
+ * (ENOSPC for a write that took nothing). */
+int	 fds_write_all(int fd, const void *p, size_t n);
 
 #endif

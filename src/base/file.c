@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/bigmem.h"
+#include "base/fds.h"
 
 /* fsync the directory that holds path: the rename is then on disk. */
 static int
@@ -38,29 +39,6 @@ dir_sync_failed(const char *path)
 	    errno == EDQUOT);
 }
 
-/* All n bytes of p to fd: 0, or -1 with errno (ENOSPC for a write that
- * took nothing). */
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = ENOSPC;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 file_replace(const char *path, const void *data, size_t len, mode_t mode,
     unsigned flags)
@@ -76,7 +54,7 @@ file_replace(const char *path, const void *data, size_t len, mode_t mode,
 		return -1;
 	if (fchmod(fd, mode) == -1)
 		goto fail;
-	if (write_all(fd, data, len) == -1)
+	if (fds_write_all(fd, data, len) == -1)
 		goto fail;
 	if (!(flags & FILE_NOSYNC) && fsync(fd) == -1)
 		goto fail;
@@ -107,7 +85,7 @@ fail:
 static int
 fill_one(struct file_set *fs, const struct file_new *v, size_t i)
 {
-	if (write_all(fs->fd[i], v[i].data, v[i].len) == -1)
+	if (fds_write_all(fs->fd[i], v[i].data, v[i].len) == -1)
 		return -1;
 	fs->filled[i] = true;
 	/* The disk starts on it now (only a hint: the sync in

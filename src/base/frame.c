@@ -12,22 +12,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
+#include "base/fds.h"
 
 /* Wait until fd is ready for events or deadline (clock_ms) has passed:
  * 0 (ready, or a minute gone: ask again), or -1 (ETIMEDOUT past it, or
@@ -94,8 +79,8 @@ send_frame(int fd, bool with_id, uint32_t id, const char *msg, size_t len)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (write_all(fd, (const char *)h, with_id ? sizeof(h) :
-	    sizeof(h[0])) == -1 || write_all(fd, msg, len) == -1)
+	if (fds_write_all(fd, (const char *)h, with_id ? sizeof(h) :
+	    sizeof(h[0])) == -1 || fds_write_all(fd, msg, len) == -1)
 		return -1;
 	return 0;
 }

@@ -821,24 +821,6 @@ sync_read(void)
  * one taken over may never exit, and no other hello or push would go. */
 #define ASK_GRACE_MS	2000
 
-/* All of the n bytes at p to fd: 0, or -1 with errno. */
-static int
-put_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * A child that asks the peer and writes the answer to the pipe in *fd,
  * JSON: the answer, or {"error"}; what names it in the log.  The parent reads it once the child is
@@ -869,7 +851,7 @@ ask_in_child(const char *what, json_t *req, int timeout_ms, int *fd)
 	if (pw == NULL || s == NULL || len > ASK_INPUT_MAX ||
 	    child_exe() == -1 ||
 	    (mfd = memfd_create("moatd-ask", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1 || put_all(mfd, s, len) == -1 ||
+	    MFD_ALLOW_SEALING)) == -1 || fds_write_all(mfd, s, len) == -1 ||
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) == -1 || pipe2(p, O_CLOEXEC) == -1)
 		goto out;

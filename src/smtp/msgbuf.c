@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fds.h"
+
 #define KEEP_MAX	(16 * 1024)	/* a buffer kept from one message to
 					   the next */
 
@@ -57,23 +59,6 @@ drop_memory(struct msgbuf *m)
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 spill(struct msgbuf *m)
 {
 	m->fd = open(m->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -87,7 +72,7 @@ spill(struct msgbuf *m)
 	}
 	if (m->fd == -1)
 		return -1;
-	if (write_all(m->fd, m->mem, m->len) == -1) {
+	if (fds_write_all(m->fd, m->mem, m->len) == -1) {
 		close(m->fd);
 		m->fd = -1;
 		return -1;
@@ -101,7 +86,7 @@ int
 msgbuf_add(struct msgbuf *m, const void *p, size_t n)
 {
 	if (m->fd != -1) {
-		if (write_all(m->fd, p, n) == -1)
+		if (fds_write_all(m->fd, p, n) == -1)
 			return -1;
 		m->total += n;
 		return 0;
@@ -117,7 +102,7 @@ msgbuf_add(struct msgbuf *m, const void *p, size_t n)
 		/* Past the per-message bound, or past what all messages may
 		 * hold together: to the file, all of it. */
 		if (m->len + n > cap || !budget_take(m->budget, cap - m->cap)) {
-			if (spill(m) == -1 || write_all(m->fd, p, n) == -1)
+			if (spill(m) == -1 || fds_write_all(m->fd, p, n) == -1)
 				return -1;
 			m->total += n;
 			return 0;
