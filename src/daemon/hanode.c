@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/addr.h"
+#include "base/clock.h"
 #include "base/fds.h"
 #include "base/frame.h"
 #include "base/log.h"
@@ -77,8 +78,12 @@ static struct {
 	char		 hash[17];	/* its policy hash (peer.h) */
 	struct sup	 keepalived, conntrackd, syncd;
 	pid_t		 hello, push, ctcmd;
-	int		 hello_fd, push_fd;	/* their answers */
-	long long	 hello_end, push_end;	/* ms: ended by then */
+	int		 hello_ctl;	/* to the hello asker (moatd-ask) */
+	struct frame_in	 hello_in;	/* its answer, as it comes */
+	char		 hello_key[ADDR_STRLEN + 256];	/* its peer, secret */
+	uint32_t	 hello_id;	/* the hello asked */
+	int		 push_fd;	/* the push's answer */
+	long long	 hello_end, push_end;	/* ms: answered by then */
 	int		 fifo;
 	int		 sync_ctl;	/* to the sync link's server */
 	struct frame_in	 sync_in;
@@ -101,7 +106,7 @@ static struct {
 	size_t		 nvip;
 } ha = {
 	.hello = -1, .push = -1, .ctcmd = -1, .fifo = -1, .sync_ctl = -1,
-	.hello_fd = -1, .push_fd = -1,
+	.hello_ctl = -1, .push_fd = -1,
 };
 
 static int
@@ -887,6 +892,79 @@ out:
 	return pid;
 }
 
+/* The hello asker (hello_start): its channel on 3, the peer, the secret
+ * and the time a hello has first, then a hello asked ({"id", ...}) and
+ * answered ({"id", ...}: the peer's answer, or {"error"}) in turn, until
+ * the channel ends. */
+int
+hanode_hello_main(void)
+{
+	struct passwd *pw;
+	struct strbuf err;
+	json_t *first, *req, *ans, *id;
+	const char *peer, *secret;
+	char *buf, *s;
+	size_t len;
+	int t = 0, ms, rc;
+	socklen_t tl = sizeof(t);
+
+	child_exec_named("moatd-ask");
+	if ((rc = child_exec_own(getsockopt(3, SOL_SOCKET, SO_TYPE, &t,
+	    &tl) == 0 && t == SOCK_STREAM, HANODE_ASK_ARG " hello",
+	    "HA peer's hello asker", NULL)) != 0)
+		return rc;
+	if ((pw = sync_user()) == NULL)
+		return 1;
+	become(pw);
+	child_nospawn("ha: the hello asker");
+	if ((buf = frame_recv_by(3, 4096, &len, clock_ms() + 5000)) == NULL)
+		return 1;
+	first = json_loadb(buf, len, 0, NULL);
+	explicit_bzero(buf, len);
+	free(buf);
+	peer = json_string_value(json_object_get(first, "peer"));
+	secret = json_string_value(json_object_get(first, "secret"));
+	ms = (int)json_integer_value(json_object_get(first, "ms"));
+	if (peer == NULL || secret == NULL || ms <= 0)
+		return 1;
+	while ((buf = frame_recv(3, ASK_ANSWER_MAX, &len)) != NULL) {
+		req = json_loadb(buf, len, 0, NULL);
+		free(buf);
+		if (!json_is_object(req) || !json_is_integer(id =
+		    json_object_get(req, "id")))
+			return 1;
+		json_incref(id);
+		json_object_del(req, "id");
+#ifdef MOAT_TEST_SEAMS
+		/* tests/lab/ha-fds.sh: a hello held past its deadline (the
+		 * parent must end the asker) */
+		if (getenv("MOAT_ASK_HOLD_MS") != NULL)
+			poll(NULL, 0, atoi(getenv("MOAT_ASK_HOLD_MS")));
+#endif
+		strbuf_init(&err, 0);
+		if (peer_ask(peer, secret, req, ms, &ans, &err) == -1)
+			ans = json_pack("{s:s}", "error", strbuf_str(&err));
+		strbuf_free(&err);
+		json_decref(req);
+		json_object_set_new(ans, "id", id);
+		if ((s = json_dumps(ans, JSON_COMPACT)) != NULL &&
+		    strlen(s) >= ASK_ANSWER_MAX) {
+			json_t *cut = json_pack("{s:O, s:s}", "id", id,
+			    "error", "an answer too long");
+
+			free(s);
+			json_decref(ans);
+			ans = cut;
+			s = json_dumps(ans, JSON_COMPACT);
+		}
+		json_decref(ans);
+		if (s == NULL || frame_send(3, s, strlen(s)) == -1)
+			return 1;
+		free(s);
+	}
+	return 0;
+}
+
 /* The child of ask_in_child: what it is given read from 3 (a memfd: a
  * regular file), the answer written to 4 (a pipe). */
 int
@@ -961,10 +1039,10 @@ read_answer(int *fd)
 
 static void maybe_resync(void);
 
+/* The answer to a hello (taken; NULL: none). */
 static void
-hello_done(void)
+hello_done(json_t *a)
 {
-	json_t *a = read_answer(&ha.hello_fd);
 	const char *e = json_string_value(json_object_get(a, "error"));
 
 	if (a == NULL || e != NULL) {
@@ -1237,6 +1315,175 @@ hanode_configure(const struct policy *p)
 	write_status();
 }
 
+/* ---- the hello asker ---------------------------------------------------- */
+
+/*
+ * The hellos go through one asker, moatd executed once (moatd-ask hello,
+ * hanode_hello_main) as the sync link's user, under the filter against new
+ * processes: each hello is a small request on its channel, with an id,
+ * and its answer must come back with that id within the hello's deadline,
+ * or the asker is ended and started again.  An asker executed for each
+ * hello, every 2 s, cost each node some 30 ms of CPU a hello (moatd's
+ * libraries loaded again): 3-4 times its idle CPU.  The peer and the
+ * secret are its first frame; a change of either starts another.
+ */
+static void
+hello_lost(const char *why)
+{
+	bool asked = ha.hello_end != 0;
+
+	if (ha.hello != -1) {
+		kill(ha.hello, SIGKILL);
+		reap(ha.hello, NULL);
+		ha.hello = -1;
+	}
+	if (ha.hello_ctl != -1)
+		close(ha.hello_ctl);
+	ha.hello_ctl = -1;
+	frame_in_reset(&ha.hello_in);
+	ha.hello_end = 0;
+	childlog_flush("moatd-ask hello");	/* its last words first */
+	if (why != NULL)
+		log_error("ha: the hello asker: %s; started again", why);
+	if (asked)
+		hello_done(NULL);
+}
+
+/* The asker started, its first frame sent: 0, or -1. */
+static int
+hello_start(void)
+{
+	int sp[2], lw, rc;
+	json_t *first;
+	char *s;
+	pid_t pid;
+
+	if (child_exe() == -1 || sync_user() == NULL ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		return -1;
+	lw = childlog_open("moatd-ask hello");
+	if ((pid = fork()) == 0) {
+		char *const argv[] = { "moatd-ask", HANODE_ASK_ARG, "hello",
+		    NULL };
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (childlog_child(lw) == -1)
+			_exit(127);
+		_exit(child_exec("ha: the hello asker", &sp[1], 1, argv));
+	}
+	if (lw != -1)
+		close(lw);
+	close(sp[1]);
+	first = json_pack("{s:s, s:s, s:i}", "peer", ha.peer, "secret",
+	    ha.secret, "ms", PEER_TIMEOUT_MS);
+	s = first != NULL ? json_dumps(first, JSON_COMPACT) : NULL;
+	json_decref(first);
+	/* (a fresh socket's buffer takes it whole: this never waits) */
+	rc = pid == -1 || s == NULL ? -1 : frame_send(sp[0], s, strlen(s));
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+	if (rc == -1) {
+		log_error("ha: the hello asker: %s", strerror(errno));
+		close(sp[0]);
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			reap(pid, NULL);
+		}
+		return -1;
+	}
+	fcntl(sp[0], F_SETFL, fcntl(sp[0], F_GETFL) | O_NONBLOCK);
+	ha.hello = pid;
+	ha.hello_ctl = sp[0];
+	snprintf(ha.hello_key, sizeof(ha.hello_key), "%s %s", ha.peer,
+	    ha.secret);
+	return 0;
+}
+
+/* A hello asked of the asker, never waiting (a request of a hundred
+ * bytes: an asker that leaves its channel full is broken). */
+static void
+hello_send(void)
+{
+	json_t *req = json_pack("{s:I, s:s, s:s, s:s}", "id",
+	    (json_int_t)++ha.hello_id, "op", "hello", "state",
+	    ha_state_name(ha.state), "hash", ha.hash);
+	char *s = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+	uint32_t n;
+
+	json_decref(req);
+	if (s == NULL)
+		return;
+	n = htonl((uint32_t)strlen(s));
+	if (send(ha.hello_ctl, &n, sizeof(n), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(n) || send(ha.hello_ctl, s, strlen(s),
+	    MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)strlen(s))
+		hello_lost("it does not read its requests");
+	else
+		ha.hello_end = smtpio_now() + PEER_TIMEOUT_MS + ASK_GRACE_MS;
+	free(s);
+}
+
+/* What the asker sent, a frame at most: the answer to the hello asked,
+ * with its id, or the asker is broken. */
+static void
+hello_read(void)
+{
+	struct frame_in in;
+	json_t *a, *id;
+	int rc;
+
+	rc = frame_in_read(ha.hello_ctl, &ha.hello_in, ASK_ANSWER_MAX);
+	if (rc == 0)
+		return;
+	if (rc == -1) {
+		hello_lost(errno == 0 ? "it exited" : strerror(errno));
+		return;
+	}
+	in = ha.hello_in;
+	memset(&ha.hello_in, 0, sizeof(ha.hello_in));
+	a = json_loadb(in.buf, in.len, 0, NULL);
+	frame_in_reset(&in);
+	id = json_object_get(a, "id");
+	if (ha.hello_end == 0 || !json_is_object(a) || !json_is_integer(id) ||
+	    json_integer_value(id) != (json_int_t)ha.hello_id) {
+		json_decref(a);
+		hello_lost("an answer to no hello asked");
+		return;
+	}
+	json_object_del(a, "id");
+	ha.hello_end = 0;
+	hello_done(a);
+}
+
+/* The asker's turn: its deadline, its end, a new peer or secret, and the
+ * next hello. */
+static void
+hello_tick(void)
+{
+	char key[sizeof(ha.hello_key)];
+
+	if (ha.hello != -1 && waitpid(ha.hello, NULL, WNOHANG) == ha.hello) {
+		ha.hello = -1;
+		hello_lost("it exited");
+	}
+	if (ha.hello_end != 0 && smtpio_now() >= ha.hello_end) {
+		hello_lost(NULL);
+		log_error("ha: the hello to the peer did not end in time: "
+		    "stopped");
+	}
+	snprintf(key, sizeof(key), "%s %s", ha.peer, ha.secret);
+	if (ha.hello != -1 && strcmp(key, ha.hello_key) != 0)
+		hello_lost(NULL);
+	if (ha.hello_end == 0 && smtpio_now() >= ha.hello_next) {
+		ha.hello_next = smtpio_now() + HELLO_MS;
+		if (ha.hello != -1 || hello_start() == 0)
+			hello_send();
+		maybe_push();
+	}
+}
+
 void
 hanode_stop(void)
 {
@@ -1247,17 +1494,13 @@ hanode_stop(void)
 	sup_stop(&ha.syncd);
 	sync_closed(0);
 	ha.sync_key[0] = '\0';
-	if (ha.hello != -1) {
-		kill(ha.hello, SIGKILL);
-		reap(ha.hello, NULL);
-		ha.hello = -1;
-	}
+	ha.hello_end = 0;
+	hello_lost(NULL);
 	if (ha.push != -1) {
 		kill(ha.push, SIGKILL);
 		reap(ha.push, NULL);
 		ha.push = -1;
 	}
-	json_decref(read_answer(&ha.hello_fd));
 	json_decref(read_answer(&ha.push_fd));
 	if (ha.fifo != -1)
 		close(ha.fifo);
@@ -1281,6 +1524,10 @@ hanode_pollfds(struct pollfd *pfd)
 		pfd[n].fd = ha.sync_ctl;
 		pfd[n++].events = POLLIN;
 	}
+	if (ha.hello_ctl != -1) {
+		pfd[n].fd = ha.hello_ctl;
+		pfd[n++].events = POLLIN;
+	}
 	return n;
 }
 
@@ -1293,6 +1540,11 @@ hanode_events(const struct pollfd *pfd, int n)
 		if (pfd[i].fd == ha.sync_ctl && ha.sync_ctl != -1) {
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				sync_read();
+			continue;
+		}
+		if (pfd[i].fd == ha.hello_ctl && ha.hello_ctl != -1) {
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				hello_read();
 			continue;
 		}
 		if (!(pfd[i].revents & POLLIN) || pfd[i].fd != ha.fifo)
@@ -1363,21 +1615,9 @@ hanode_tick(void)
 		sup_tick(&ha.syncd);
 	if (ha.ctcmd != -1 && waitpid(ha.ctcmd, &status, WNOHANG) == ha.ctcmd)
 		ha.ctcmd = -1;
-	if (ha.hello != -1 && ask_ended(ha.hello, ha.hello_end, "hello")) {
-		ha.hello = -1;
-		hello_done();
-	}
+	hello_tick();
 	if (ha.push != -1 && ask_ended(ha.push, ha.push_end, "push")) {
 		ha.push = -1;
 		push_done();
-	}
-	if (ha.hello == -1 && smtpio_now() >= ha.hello_next) {
-		ha.hello_next = smtpio_now() + HELLO_MS;
-		ha.hello = ask_in_child("moatd-ask hello", json_pack(
-		    "{s:s, s:s, s:s}", "op", "hello", "state",
-		    ha_state_name(ha.state), "hash", ha.hash), PEER_TIMEOUT_MS,
-		    &ha.hello_fd);
-		ha.hello_end = smtpio_now() + PEER_TIMEOUT_MS + ASK_GRACE_MS;
-		maybe_push();
 	}
 }

@@ -23,11 +23,12 @@
 #include "base/strbuf.h"
 #include "policy/policy.h"
 
-#define HANODE_FDS	2
+#define HANODE_FDS	3
 /* moatd's argument that makes it the sync link's server (moatd-sync): its
  * own, given by hanode.c alone. */
 #define HANODE_SYNC_ARG	"--ha-sync-server"
-/* ... and the child that asks the peer (moatd-ask: a hello, a push). */
+/* ... and the child that asks the peer (moatd-ask: a push; with "hello"
+ * after it, the one that says hello every 2 s). */
 #define HANODE_ASK_ARG	"--ha-ask"
 
 /* Apply a config the peer sent (text in the canonical form made ours):
@@ -54,5 +55,8 @@ int	 hanode_sync_main(void);
 /* moatd run with HANODE_ASK_ARG: ask the peer what fd 3 says (a memfd of
  * the parent's), the answer to fd 4; the exit status. */
 int	 hanode_ask_main(void);
+/* moatd run with HANODE_ASK_ARG hello: the hellos to the peer, asked by
+ * the parent on fd 3; the exit status. */
+int	 hanode_hello_main(void);
 
 #endif

@@ -653,6 +653,9 @@ main(int argc, char **argv)
 		return hanode_sync_main();
 	if (argc == 2 && strcmp(argv[1], HANODE_ASK_ARG) == 0)
 		_exit(hanode_ask_main());
+	if (argc == 3 && strcmp(argv[1], HANODE_ASK_ARG) == 0 &&
+	    strcmp(argv[2], "hello") == 0)
+		_exit(hanode_hello_main());
 	if (argc == 2 && strcmp(argv[1], FEEDD_ARG) == 0)
 		_exit(feedd_main());	/* as before the exec: no atexit */
 	if (argc == 2 && strcmp(argv[1], PROBED_ARG) == 0)
