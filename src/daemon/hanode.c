@@ -38,6 +38,7 @@
 #include "smtp/smtpio.h"
 
 #define HELLO_MS	2000		/* between hellos */
+#define HELLO_ASKER_MS	3600000		/* the hellos' asker, at most */
 #define BACKOFF_MAX_MS	30000
 #define STABLE_MS	60000		/* up that long: the backoff starts over */
 #define SYNC_USER	"moat-sync"	/* the sync link's server runs as */
@@ -82,6 +83,8 @@ static struct {
 	struct frame_in	 hello_in;	/* its answer, as it comes */
 	char		 hello_key[ADDR_STRLEN + 256];	/* its peer, secret */
 	uint32_t	 hello_id;	/* the hello asked */
+	long long	 hello_born;	/* ms: when its asker started */
+	long long	 hello_said;	/* ms: the last of its losses logged */
 	int		 push_fd;	/* the push's answer */
 	long long	 hello_end, push_end;	/* ms: answered by then */
 	int		 fifo;
@@ -1343,8 +1346,14 @@ hello_lost(const char *why)
 	frame_in_reset(&ha.hello_in);
 	ha.hello_end = 0;
 	childlog_flush("moatd-ask hello");	/* its last words first */
-	if (why != NULL)
-		log_error("ha: the hello asker: %s; started again", why);
+	/* (at most a line a minute: a peer that can end the asker at each
+	 * hello would otherwise fill the log) */
+	if (why != NULL && smtpio_now() - ha.hello_said >= 60000) {
+		ha.hello_said = smtpio_now();
+		log_error("ha: the hello asker: %s; started again at the next "
+		    "hello", why);
+	} else if (why != NULL)
+		log_debug("ha: the hello asker: %s", why);
 	if (asked)
 		hello_done(NULL);
 }
@@ -1359,8 +1368,12 @@ hello_start(void)
 	pid_t pid;
 
 	if (child_exe() == -1 || sync_user() == NULL ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		snprintf(ha.peer_view.error, sizeof(ha.peer_view.error),
+		    "the hello asker could not start: %s", strerror(errno));
+		write_status();
 		return -1;
+	}
 	lw = childlog_open("moatd-ask hello");
 	if ((pid = fork()) == 0) {
 		char *const argv[] = { "moatd-ask", HANODE_ASK_ARG, "hello",
@@ -1385,6 +1398,9 @@ hello_start(void)
 		free(s);
 	}
 	if (rc == -1) {
+		snprintf(ha.peer_view.error, sizeof(ha.peer_view.error),
+		    "the hello asker could not start: %s", strerror(errno));
+		write_status();
 		log_error("ha: the hello asker: %s", strerror(errno));
 		close(sp[0]);
 		if (pid > 0) {
@@ -1396,6 +1412,7 @@ hello_start(void)
 	fcntl(sp[0], F_SETFL, fcntl(sp[0], F_GETFL) | O_NONBLOCK);
 	ha.hello = pid;
 	ha.hello_ctl = sp[0];
+	ha.hello_born = smtpio_now();
 	snprintf(ha.hello_key, sizeof(ha.hello_key), "%s %s", ha.peer,
 	    ha.secret);
 	return 0;
@@ -1473,8 +1490,16 @@ hello_tick(void)
 		log_error("ha: the hello to the peer did not end in time: "
 		    "stopped");
 	}
+	/* Another peer or secret: another asker (the hello under way was the
+	 * old peer's: no answer of the new one's); and one asker an hour at
+	 * most, between two hellos: one taken over does not stay. */
 	snprintf(key, sizeof(key), "%s %s", ha.peer, ha.secret);
-	if (ha.hello != -1 && strcmp(key, ha.hello_key) != 0)
+	if (ha.hello != -1 && strcmp(key, ha.hello_key) != 0) {
+		ha.hello_end = 0;
+		hello_lost(NULL);
+	}
+	if (ha.hello != -1 && ha.hello_end == 0 && smtpio_now() -
+	    ha.hello_born >= HELLO_ASKER_MS)
 		hello_lost(NULL);
 	if (ha.hello_end == 0 && smtpio_now() >= ha.hello_next) {
 		ha.hello_next = smtpio_now() + HELLO_MS;
