@@ -256,10 +256,12 @@ utf8_shown(const unsigned char *u, size_t n)
 }
 
 /* The n raw bytes of a child's line into out (cap bytes), as they may
- * be shown: ASCII but controls and '\\' as it is, and the UTF-8
- * utf8_shown takes; any other byte as \xNN (a NUL then hides nothing
- * after it, and a child's "\x0a" is not taken for an escape).  Cut
- * with " [cut]" when it does not fit (escapes make it longer). */
+ * be shown: ASCII but controls as it is, and the UTF-8 utf8_shown
+ * takes; any other byte as \xNN (a NUL then hides nothing after it).
+ * A backslash is kept: a child's own lines are escaped the same way
+ * (log.c), and escaped twice they would read "\x5cx1b"; a child that
+ * writes "\x0a" itself forges no line by it.  Cut with " [cut]" when
+ * it does not fit (escapes make it longer). */
 static void
 shown(const char *raw, size_t n, bool cut, char *out, size_t cap)
 {
@@ -269,7 +271,7 @@ shown(const char *raw, size_t n, bool cut, char *out, size_t cap)
 	size_t i = 0, o = 0, k, room = cap - sizeof(mark);
 
 	while (i < n) {
-		if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '\\')
+		if (u[i] >= 0x20 && u[i] < 0x7f)
 			k = 1;
 		else
 			k = utf8_shown(u + i, n - i);
