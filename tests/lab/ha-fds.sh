@@ -166,13 +166,15 @@ check "conntrackd" "$(child conntrackd)" conntrackd.log*3 unix \
 # moatd executed afresh as moat-sync, not forks that held the parent's
 # memory (the console's sessions, the users' hashes, the TLS keys); the
 # hellos' is executed once and asked each hello on its channel.
-ask=
-for _ in $(seq 50); do
-	ask=$(child moatd-ask)
-	[ -n "$ask" ] && break
-	sleep 0.1
-done
-[ -n "$ask" ] || ask=none
+new_child() {	# new_child NAME [NOT]: moatd's child NAME (not pid NOT), 15 s
+	for _ in $(seq 150); do
+		c=$(child "$1")
+		[ -n "$c" ] && [ "$c" != "${2:-}" ] && { echo "$c"; return 0; }
+		sleep 0.1
+	done
+	echo none
+}
+ask=$(new_child moatd-ask)
 case $(tr '\0' ' ' <"/proc/$ask/cmdline" 2>&1) in
 "moatd-ask --ha-ask hello ") echo "ok: moatd-ask (the hellos) is moatd executed again" ;;
 *) fail "moatd-ask's command line: $(tr '\0' ' ' <"/proc/$ask/cmdline" 2>&1)" ;;
@@ -219,13 +221,7 @@ wait "$pid_b" 2>/dev/null
 node_env=MOAT_ASK_HOLD_MS=60000
 start_node b
 node_env=
-held=
-for _ in $(seq 150); do
-	held=$(child moatd-ask)
-	[ -n "$held" ] && break
-	sleep 0.1
-done
-[ -n "$held" ] || held=none
+held=$(new_child moatd-ask)
 for _ in $(seq 100); do
 	grep -q "the hello to the peer did not end in time" "$tmp/b/moatd.log" &&
 	    ! kill -0 "$held" 2>/dev/null && break
@@ -238,13 +234,8 @@ else
 	fail "the held asker: $(grep 'ha:' "$tmp/b/moatd.log" | tail -3)"
 fi
 # ... and another says the next hello
-next=
-for _ in $(seq 50); do
-	next=$(child moatd-ask)
-	[ -n "$next" ] && [ "$next" != "$held" ] && break
-	sleep 0.1
-done
-[ -n "$next" ] && [ "$next" != "$held" ] &&
+next=$(new_child moatd-ask "$held")
+[ "$next" != none ] &&
     echo "ok: and another asker is started for the next hello" ||
     fail "no asker after the held one ended: '$next'"
 finish
