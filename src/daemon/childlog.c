@@ -65,20 +65,16 @@ init(void)
 	ready = true;
 }
 
-/* b refilled at rate a second up to burst: whether a line may go (one
- * token taken) or not. */
+/* b refilled at rate a second up to burst: whether it has a line's
+ * token (not taken). */
 static bool
-bucket_take(struct bucket *b, int rate, int burst, long long now, bool take)
+bucket_has(struct bucket *b, int rate, int burst, long long now)
 {
 	b->tokens += (double)(now - b->refilled) * rate / 1000.0;
 	if (b->tokens > burst)
 		b->tokens = burst;
 	b->refilled = now;
-	if (b->tokens < 1)
-		return false;
-	if (take)
-		b->tokens -= 1;
-	return true;
+	return b->tokens >= 1;
 }
 
 static void drain(struct source *s, size_t max);
@@ -310,17 +306,18 @@ line(struct source *s, bool cut)
 	long long t = clock_ms();
 	int prio = 6;
 
-	if (!bucket_take(&s->g->rate, CHILDLOG_RATE, CHILDLOG_BURST, t,
-	    false)) {
+	/* (a token is taken from both or neither: a kind over its own rate
+	 * uses none of all's) */
+	if (!bucket_has(&s->g->rate, CHILDLOG_RATE, CHILDLOG_BURST, t)) {
 		s->g->own++;
 		return;
 	}
-	if (!bucket_take(&all, CHILDLOG_ALL_RATE, CHILDLOG_ALL_BURST, t,
-	    true)) {
+	if (!bucket_has(&all, CHILDLOG_ALL_RATE, CHILDLOG_ALL_BURST, t)) {
 		s->g->all++;
 		return;
 	}
-	bucket_take(&s->g->rate, CHILDLOG_RATE, CHILDLOG_BURST, t, true);
+	s->g->rate.tokens -= 1;
+	all.tokens -= 1;
 	say_dropped(s->g, false);
 	if (n >= 3 && b[0] == '<' && b[1] >= '0' && b[1] <= '7' &&
 	    b[2] == '>') {

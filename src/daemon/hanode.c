@@ -830,18 +830,18 @@ sync_read(void)
 #define ASK_GRACE_MS	2000
 
 /*
- * A child that asks the peer and writes the answer to the pipe in *fd,
- * JSON: the answer, or {"error"}; what names it in the log.  The parent reads it once the child is
- * reaped: it fits in the pipe.  The child is moatd executed afresh
- * (hanode_ask_main), as the sync link's user: it parses what the peer
- * sends, and a fork held the parent's memory (the console's sessions,
- * the users' hashes, the TLS keys) while it did (a review, 2026-12-07).
- * What it needs comes in a sealed memfd on its 3 (a pipe could fill and
- * hold the parent; argv and the environment are for all to read), its
- * answer's pipe on 4.
+ * The push's asker: a child that asks the peer req and writes the answer
+ * to the pipe in *fd, JSON: the answer, or {"error"}.  The parent reads it
+ * once the child is reaped: it fits in the pipe.  The child is moatd
+ * executed afresh (hanode_ask_main), as the sync link's user: it parses
+ * what the peer sends, and a fork held the parent's memory (the console's
+ * sessions, the users' hashes, the TLS keys) while it did (a review,
+ * 2026-12-07).  What it needs comes in a sealed memfd on its 3 (a pipe
+ * could fill and hold the parent; argv and the environment are for all
+ * to read), its answer's pipe on 4.
  */
 static pid_t
-ask_in_child(const char *what, json_t *req, int timeout_ms, int *fd)
+push_in_child(json_t *req, int timeout_ms, int *fd)
 {
 	struct passwd *pw = sync_user();
 	json_t *in;
@@ -863,7 +863,7 @@ ask_in_child(const char *what, json_t *req, int timeout_ms, int *fd)
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) == -1 || pipe2(p, O_CLOEXEC) == -1)
 		goto out;
-	lw = childlog_open(what);
+	lw = childlog_open("moatd-ask push");
 	if ((pid = fork()) == 0) {
 		char *const argv[] = { "moatd-ask", HANODE_ASK_ARG, NULL };
 
@@ -895,6 +895,42 @@ out:
 	return pid;
 }
 
+/* An asker's exchange with the peer: req asked (id, when not NULL, put in
+ * the answer), the answer as JSON text under ASK_ANSWER_MAX (the peer's,
+ * or {"error"}), or NULL. */
+static char *
+ask_peer(const char *peer, const char *secret, json_t *req, int ms,
+    json_t *id)
+{
+	struct strbuf err;
+	json_t *ans;
+	char *s;
+
+#ifdef MOAT_TEST_SEAMS
+	/* tests/lab/ha-fds.sh: an exchange held past its deadline (the
+	 * parent must end the asker) */
+	if (getenv("MOAT_ASK_HOLD_MS") != NULL)
+		poll(NULL, 0, atoi(getenv("MOAT_ASK_HOLD_MS")));
+#endif
+	strbuf_init(&err, 0);
+	if (peer_ask(peer, secret, req, ms, &ans, &err) == -1)
+		ans = json_pack("{s:s}", "error", strbuf_str(&err));
+	strbuf_free(&err);
+	if (ans != NULL && id != NULL)
+		json_object_set(ans, "id", id);
+	if ((s = json_dumps(ans, JSON_COMPACT)) != NULL &&
+	    strlen(s) >= ASK_ANSWER_MAX) {
+		free(s);
+		json_decref(ans);
+		ans = json_pack("{s:s}", "error", "an answer too long");
+		if (ans != NULL && id != NULL)
+			json_object_set(ans, "id", id);
+		s = json_dumps(ans, JSON_COMPACT);
+	}
+	json_decref(ans);
+	return s;
+}
+
 /* The hello asker (hello_start): its channel on 3, the peer, the secret
  * and the time a hello has first, then a hello asked ({"id", ...}) and
  * answered ({"id", ...}: the peer's answer, or {"error"}) in turn, until
@@ -903,8 +939,7 @@ int
 hanode_hello_main(void)
 {
 	struct passwd *pw;
-	struct strbuf err;
-	json_t *first, *req, *ans, *id;
+	json_t *first, *req, *id;
 	const char *peer, *secret;
 	char *buf, *s;
 	size_t len;
@@ -938,29 +973,9 @@ hanode_hello_main(void)
 			return 1;
 		json_incref(id);
 		json_object_del(req, "id");
-#ifdef MOAT_TEST_SEAMS
-		/* tests/lab/ha-fds.sh: a hello held past its deadline (the
-		 * parent must end the asker) */
-		if (getenv("MOAT_ASK_HOLD_MS") != NULL)
-			poll(NULL, 0, atoi(getenv("MOAT_ASK_HOLD_MS")));
-#endif
-		strbuf_init(&err, 0);
-		if (peer_ask(peer, secret, req, ms, &ans, &err) == -1)
-			ans = json_pack("{s:s}", "error", strbuf_str(&err));
-		strbuf_free(&err);
+		s = ask_peer(peer, secret, req, ms, id);
+		json_decref(id);
 		json_decref(req);
-		json_object_set_new(ans, "id", id);
-		if ((s = json_dumps(ans, JSON_COMPACT)) != NULL &&
-		    strlen(s) >= ASK_ANSWER_MAX) {
-			json_t *cut = json_pack("{s:O, s:s}", "id", id,
-			    "error", "an answer too long");
-
-			free(s);
-			json_decref(ans);
-			ans = cut;
-			s = json_dumps(ans, JSON_COMPACT);
-		}
-		json_decref(ans);
 		if (s == NULL || frame_send(3, s, strlen(s)) == -1)
 			return 1;
 		free(s);
@@ -968,15 +983,14 @@ hanode_hello_main(void)
 	return 0;
 }
 
-/* The child of ask_in_child: what it is given read from 3 (a memfd: a
+/* The child of push_in_child: what it is given read from 3 (a memfd: a
  * regular file), the answer written to 4 (a pipe). */
 int
 hanode_ask_main(void)
 {
 	struct passwd *pw;
 	struct stat st, sp;
-	struct strbuf err;
-	json_t *in, *req, *ans = NULL;
+	json_t *in, *req;
 	const char *peer, *secret;
 	char *buf, *s;
 	ssize_t n;
@@ -999,27 +1013,14 @@ hanode_ask_main(void)
 	in = json_loadb(buf, (size_t)n, 0, NULL);
 	explicit_bzero(buf, (size_t)n);
 	free(buf);
-#ifdef MOAT_TEST_SEAMS
-	/* tests/lab/ha-fds.sh: an asker held, to be looked at, and then
-	 * past its deadline (the parent must end it) */
-	if (getenv("MOAT_ASK_HOLD_MS") != NULL)
-		poll(NULL, 0, atoi(getenv("MOAT_ASK_HOLD_MS")));
-#endif
 	peer = json_string_value(json_object_get(in, "peer"));
 	secret = json_string_value(json_object_get(in, "secret"));
 	req = json_object_get(in, "req");
 	if (peer == NULL || secret == NULL || !json_is_object(req) ||
 	    !json_is_integer(json_object_get(in, "ms")))
 		return 1;
-	strbuf_init(&err, 0);
-	if (peer_ask(peer, secret, req, (int)json_integer_value(
-	    json_object_get(in, "ms")), &ans, &err) == -1)
-		ans = json_pack("{s:s}", "error", strbuf_str(&err));
-	if ((s = json_dumps(ans, JSON_COMPACT)) != NULL &&
-	    strlen(s) >= ASK_ANSWER_MAX) {
-		free(s);
-		s = strdup("{\"error\":\"an answer too long\"}");
-	}
+	s = ask_peer(peer, secret, req, (int)json_integer_value(
+	    json_object_get(in, "ms")), NULL);
 	return s != NULL && write(4, s, strlen(s)) == (ssize_t)strlen(s) ?
 	    0 : 1;
 }
@@ -1104,8 +1105,7 @@ push_entry(unsigned seq, char *text, size_t len)
 	req = json_pack("{s:s, s:s, s:s, s:s%, s:i}", "op", "push", "state",
 	    ha_state_name(ha.state), "hash", ha.hash, "text", text, len,
 	    "entry", (int)seq);
-	ha.push = ask_in_child("moatd-ask push", req, PEER_PUSH_TIMEOUT_MS,
-	    &ha.push_fd);
+	ha.push = push_in_child(req, PEER_PUSH_TIMEOUT_MS, &ha.push_fd);
 	ha.push_end = smtpio_now() + PEER_PUSH_TIMEOUT_MS + ASK_GRACE_MS;
 }
 
@@ -1596,26 +1596,22 @@ hanode_events(const struct pollfd *pfd, int n)
 	}
 }
 
-/* Whether the asking child pid has ended: exited, or past end (ms) and
- * ended now (its answer is then none). */
+/* Whether the push's asker has ended: exited, or past its deadline and
+ * ended now (its answer is then none).  Its last lines are said before
+ * what the parent says of it. */
 static bool
-ask_ended(pid_t pid, long long end, const char *what)
+push_ended(void)
 {
-	char name[32];
-
-	/* (its last lines said before what the parent says of it) */
-	snprintf(name, sizeof(name), "moatd-ask %s", what);
-	if (waitpid(pid, NULL, WNOHANG) == pid) {
-		childlog_flush(name);
+	if (waitpid(ha.push, NULL, WNOHANG) == ha.push) {
+		childlog_flush("moatd-ask push");
 		return true;
 	}
-	if (smtpio_now() < end)
+	if (smtpio_now() < ha.push_end)
 		return false;
-	kill(pid, SIGKILL);
-	reap(pid, NULL);
-	childlog_flush(name);
-	log_error("ha: the %s to the peer did not end in time: stopped",
-	    what);
+	kill(ha.push, SIGKILL);
+	reap(ha.push, NULL);
+	childlog_flush("moatd-ask push");
+	log_error("ha: the push to the peer did not end in time: stopped");
 	return true;
 }
 
@@ -1641,7 +1637,7 @@ hanode_tick(void)
 	if (ha.ctcmd != -1 && waitpid(ha.ctcmd, &status, WNOHANG) == ha.ctcmd)
 		ha.ctcmd = -1;
 	hello_tick();
-	if (ha.push != -1 && ask_ended(ha.push, ha.push_end, "push")) {
+	if (ha.push != -1 && push_ended()) {
 		ha.push = -1;
 		push_done();
 	}
