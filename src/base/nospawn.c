@@ -5,25 +5,18 @@
  * clone), fork, vfork, execve and execveat refused with EPERM; every
  * other call as before.  A call of another architecture than the build's
  * (an x86-64 process can make i386 calls) kills the process: the numbers
- * above would not be its numbers.
+ * above would not be its numbers (base/seccomp_arch.h, which also says
+ * why moat builds for x86-64 and arm64 only).
  */
 #include "base/nospawn.h"
 
 #include <errno.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
 #include <linux/sched.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-#if defined(__x86_64__)
-#define NOSPAWN_ARCH	AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define NOSPAWN_ARCH	AUDIT_ARCH_AARCH64
-#endif
+#include "base/seccomp_arch.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define NOSPAWN_ASAN	1
@@ -36,35 +29,12 @@
 #define NOSPAWN_ASAN	0
 #endif
 
-#ifdef NOSPAWN_ARCH
-
-#define NR	offsetof(struct seccomp_data, nr)
-#define ARCH	offsetof(struct seccomp_data, arch)
 /* clone's flags: its first argument, the low 32 bits (little endian) */
 #define FLAGS	offsetof(struct seccomp_data, args[0])
 
 #define REFUSE(nr, err) \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err))
-
-/* Every filter's start: a call of another architecture (or x32's, the
- * same architecture with bit 30 in the number) kills the process, and
- * the call's number is loaded. */
-#if defined(__x86_64__)
-#define PROLOGUE \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH), \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOSPAWN_ARCH, 1, 0), \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR), \
-	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1), \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
-#else
-#define PROLOGUE \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH), \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOSPAWN_ARCH, 1, 0), \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR)
-#endif
 
 /* Filter f of n instructions on this process from now on, with no new
  * privileges. */
@@ -82,8 +52,8 @@ int
 nospawn(void)
 {
 	struct sock_filter f[] = {
-		PROLOGUE,
-#if defined(__x86_64__)
+		SECCOMP_PROLOGUE,
+#ifdef __NR_fork			/* (arm64 has neither) */
 		REFUSE(__NR_fork, EPERM),
 		REFUSE(__NR_vfork, EPERM),
 #endif
@@ -118,7 +88,7 @@ int
 noraw(void)
 {
 	struct sock_filter f[] = {
-		PROLOGUE,	/* (x32 too: it does not lean on nospawn's) */
+		SECCOMP_PROLOGUE,	/* (x32 too: it does not lean on nospawn's) */
 		/* io_uring makes sockets without socket(2) */
 		REFUSE(__NR_io_uring_setup, ENOSYS),
 		REFUSE(__NR_io_uring_enter, ENOSYS),
@@ -145,21 +115,3 @@ noraw(void)
 
 	return install(f, sizeof(f) / sizeof(f[0]));
 }
-
-#else
-
-int
-nospawn(void)
-{
-	errno = ENOSYS;
-	return -1;
-}
-
-int
-noraw(void)
-{
-	errno = ENOSYS;
-	return -1;
-}
-
-#endif

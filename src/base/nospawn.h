@@ -9,13 +9,15 @@
 /* From now on, for this process and its threads: fork, vfork, clone but
  * for a thread, execve and execveat fail (EPERM; clone3 ENOSYS, so that
  * threads are made with clone).  No new privileges either.  0, or -1
- * with errno (ENOSYS: not on this architecture, x86-64 and arm64 only). */
+ * with errno (the kernel refused the filter: a caller must not go on
+ * unconfined). */
 int	 nospawn(void);
 /* From now on: no packet socket and no raw one (socket(2) fails, EPERM):
  * for the SMTP proxy, which keeps CAP_NET_RAW for IP_TRANSPARENT (its
  * connections from the client's address) and, taken over, could have
  * read every interface (the HA sync link too) or written frames on the
- * LAN with it (a review, 2026-12-07).  0, or -1 with errno. */
+ * LAN with it (a review, 2026-12-07).  0, or -1 with errno, as
+ * nospawn's. */
 int	 noraw(void);
 
 #endif

@@ -154,12 +154,14 @@ child_exec_named(const char *proc)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-void
+int
 child_nospawn(const char *what)
 {
-	if (nospawn() == -1)
-		log_warn("%s: new processes could not be forbidden to it: %s",
-		    what, strerror(errno));
+	if (nospawn() == 0)
+		return 0;
+	log_error("%s: new processes could not be forbidden to it, so it "
+	    "does not run: %s", what, strerror(errno));
+	return -1;
 }
 
 int
@@ -184,8 +186,7 @@ child_exec_begin(const char *proc, const char *what, const char *arg,
 		log_error("%s: %s", what, err);
 		return 1;
 	}
-	child_nospawn(what);
-	return 0;
+	return child_nospawn(what) == -1 ? 1 : 0;
 }
 
 pid_t

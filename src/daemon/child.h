@@ -35,9 +35,10 @@ struct child {
  */
 pid_t	 child_fork(struct child *c, const int *keep, size_t nkeep);
 /* An executed child that reads what others send, once it has dropped its
- * user: it may start no process from now on (base/nospawn.h); warned
- * when that cannot be had. */
-void	 child_nospawn(const char *what);
+ * user: it may start no process from now on (base/nospawn.h).  0, or -1
+ * logged when that cannot be had: the child must then end, not go on
+ * unconfined (it did, with a warning, until 2026-12-08). */
+int	 child_nospawn(const char *what);
 /* Every capability given up, for good (a child that needed one to open
  * something, once it is open): 0, or -1 with errno. */
 int	 child_caps_none(void);

@@ -715,7 +715,8 @@ hanode_sync_main(void)
 	become(pw);
 	/* It reads what anyone on the link sends, before the secret is
 	 * shown: no process of its own (a review, 2026-12-07). */
-	child_nospawn("ha: the sync link's server");
+	if (child_nospawn("ha: the sync link's server") == -1)
+		return 1;
 	/* A new user clears it (prctl(2)); the parent's end of 4 closing
 	 * ends us as well. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -954,7 +955,8 @@ hanode_hello_main(void)
 	if ((pw = sync_user()) == NULL)
 		return 1;
 	become(pw);
-	child_nospawn("ha: the hello asker");
+	if (child_nospawn("ha: the hello asker") == -1)
+		return 1;
 	if ((buf = frame_recv_by(3, 4096, &len, clock_ms() + 5000)) == NULL)
 		return 1;
 	first = json_loadb(buf, len, 0, NULL);
@@ -1005,7 +1007,8 @@ hanode_ask_main(void)
 	if ((pw = sync_user()) == NULL)
 		return 1;
 	become(pw);
-	child_nospawn("ha: asking the peer");
+	if (child_nospawn("ha: asking the peer") == -1)
+		return 1;
 	if ((buf = malloc((size_t)st.st_size)) == NULL ||
 	    (n = pread(3, buf, (size_t)st.st_size, 0)) != st.st_size)
 		return 1;

@@ -425,7 +425,10 @@ logger_run(const struct logger_conf *c)
 		nflog_close(n);
 		return 1;
 	}
-	child_nospawn("firewall log");
+	if (child_nospawn("firewall log") == -1) {
+		nflog_close(n);
+		return 1;
+	}
 	if (L.ask != -1)
 		setsockopt(L.ask, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	logfile_init(&L.lf, c->dir, FWLOG_FILE, c->max, c->keep);

@@ -10,9 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stddef.h>
@@ -26,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/seccomp_arch.h"
 #include "daemon/child.h"
 
 #define RING		64	/* probes remembered per gateway */
@@ -80,33 +78,23 @@ now_us(void)
  * IP_HDRINCL would let it write any packet, from any source), neither by
  * setsockopt nor through io_uring; x32's system calls kill it.
  */
-static int
-confine(void)
+int
+probed_confine(void)
 {
-#if defined(__x86_64__)
-#define PROBE_ARCH	AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define PROBE_ARCH	AUDIT_ARCH_AARCH64
+#ifdef SYS_fork			/* (arm64 has neither) */
+#define NFORK	2
+#else
+#define NFORK	0
 #endif
-#ifdef PROBE_ARCH
 #define DENY(nr)	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), NDENY - \
 	    (__COUNTER__ - deny0), 0)
 	/* It sends with sendto and reads with recvfrom: no sendmsg (its
 	 * ancillary data would pick a source address or options), no new
 	 * process (a child would outlive its restart, holding the
 	 * sockets), no socket option by any way. */
-	enum { deny0 = __COUNTER__ + 1, NDENY = 16 };
+	enum { deny0 = __COUNTER__ + 1, NDENY = 16 + NFORK };
 	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		    offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PROBE_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		    offsetof(struct seccomp_data, nr)),
-		/* x32's numbers (same arch, this bit set) would pass by
-		 * every test below: none at all. */
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		SECCOMP_PROLOGUE,
 		DENY(SYS_setsockopt),
 		DENY(SYS_socket),
 		DENY(SYS_socketpair),
@@ -119,6 +107,12 @@ confine(void)
 		DENY(SYS_io_uring_register),
 		DENY(SYS_clone),
 		DENY(SYS_clone3),
+#ifdef SYS_fork
+		/* (until 2026-12-08 x86-64's fork and vfork were let
+		 * through, and their process kept the sockets) */
+		DENY(SYS_fork),
+		DENY(SYS_vfork),
+#endif
 		DENY(SYS_execve),
 		DENY(SYS_execveat),
 		DENY(SYS_unshare),
@@ -127,7 +121,9 @@ confine(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	};
 #undef DENY
-	_Static_assert(sizeof(f) / sizeof(f[0]) == 6 + NDENY + 2,
+#undef NFORK
+	_Static_assert(sizeof(f) / sizeof(f[0]) ==
+	    SECCOMP_PROLOGUE_LEN + NDENY + 2,
 	    "NDENY counts the DENY lines");
 	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
 
@@ -135,11 +131,6 @@ confine(void)
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
 		return -1;
 	return 0;
-#else
-	/* No filter written for this architecture: no probes at all. */
-	errno = ENOSYS;
-	return -1;
-#endif
 }
 
 static uint16_t
@@ -393,7 +384,7 @@ probed_main(void)
 
 	if (rc != 0)
 		return rc;
-	if (confine() == -1) {
+	if (probed_confine() == -1) {
 		log_error("probe: the system call filter: %s",
 		    strerror(errno));
 		return 1;

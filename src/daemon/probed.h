@@ -52,6 +52,11 @@ struct probe_report {
 bool	 probe_report_check(const void *buf, size_t len, uint32_t n,
 	    struct probe_report *out);
 
+/* From now on, for this process: no new socket, no socket option, no
+ * sendmsg, no new process, no execve (EPERM; another architecture's calls
+ * kill it).  0, or -1 with errno.  probed_main's, and the tests'. */
+int	 probed_confine(void);
+
 /* moatd run with PROBED_ARG (by gateways.c, executed afresh: its end of
  * the pair on 3, the sockets from PROBE_FD0): become PROBE_USER with no
  * capability under the filter, read the spec, probe until the parent

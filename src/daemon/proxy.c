@@ -851,10 +851,14 @@ proxy_main(int argc, char **argv)
 		log_error("proxy: %s", err);
 		return 1;
 	}
-	child_nospawn("proxy");
-	if (noraw() == -1)
-		log_warn("proxy: raw and packet sockets could not be forbidden "
-		    "to it: %s", strerror(errno));
+	if (child_nospawn("proxy") == -1)
+		return 1;
+	if (noraw() == -1) {
+		log_error("proxy: raw and packet sockets could not be "
+		    "forbidden to it, so it does not run: %s",
+		    strerror(errno));
+		return 1;
+	}
 	/* (as its own user: what it could remove anyway) */
 	nftw(argv[2], rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	for (i = 0; i < n; i++) {

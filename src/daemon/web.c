@@ -484,7 +484,8 @@ web_probe_main(int argc, char **argv)
 		log_error("console probe: %s", err);
 		return 1;
 	}
-	child_nospawn("console probe");
+	if (child_nospawn("console probe") == -1)
+		return 1;
 	memset(&po, 0, sizeof(po));
 	po.r = probe_tcp(argv[1], (unsigned)atoi(argv[2]), NULL,
 	    atoi(argv[3]), 1000, po.banner, sizeof(po.banner), po.err,
@@ -524,7 +525,8 @@ web_main(int argc, char **argv)
 		log_error("console: cannot start as %s: %s", argv[0], err);
 		return 1;
 	}
-	child_nospawn("console");
+	if (child_nospawn("console") == -1)
+		return 1;
 	cc.root = argv[1];
 	cc.cert_pem = cert;
 	cc.key_pem = keypem;

@@ -1,19 +1,33 @@
 /* test_probe.c: the probe process's reports as the root parent checks
  * them (daemon/probed.h): a good one taken, each field that could make
- * the parent act on nothing refused; and RUN/gateways.json as moat
- * status and moat metrics say it (observe/status.c, metrics.c). */
+ * the parent act on nothing refused; RUN/gateways.json as moat status
+ * and moat metrics say it (observe/status.c, metrics.c); the probe
+ * process's filter; and a child whose filter the kernel refuses not
+ * going on unconfined (child_nospawn).  Each filter in a child of its
+ * own, since one cannot be taken off. */
+#include <errno.h>
 #include <jansson.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/nospawn.h"
 #include "base/strbuf.h"
+#include "daemon/child.h"
 #include "daemon/probed.h"
 #include "observe/metrics.h"
 #include "observe/status.h"
@@ -147,12 +161,153 @@ test_status_and_metrics(void **state)
 	rmdir(dir);
 }
 
+extern char **environ;
+
+/* fn run in a child of its own: its exit status (_exit: LeakSanitizer
+ * would clone at exit, which the probe's filter refuses). */
+static int
+in_child(int (*fn)(void))
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0)
+		_exit(fn());
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* Under the probe's filter: the sockets it holds are used, no new one is
+ * made, no option set, no process started in any way. */
+static int
+under_confine(void)
+{
+	char *const argv[] = { "true", NULL };
+	int sv[2], one = 1, fd;
+	struct msghdr mh;
+	struct iovec iov = { "x", 1 };
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == -1)
+		return 10;
+	if (probed_confine() == -1)
+		return 11;
+	if (send(sv[0], "x", 1, 0) != 1)
+		return 12;		/* its own sockets: yes */
+	errno = 0;
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) != -1 || errno != EPERM)
+		return 13;
+	errno = 0;
+	if (setsockopt(sv[0], SOL_SOCKET, SO_BROADCAST, &one,
+	    sizeof(one)) != -1 || errno != EPERM)
+		return 14;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	errno = 0;
+	if (sendmsg(sv[0], &mh, 0) != -1 || errno != EPERM)
+		return 15;
+	errno = 0;
+	if ((pid = fork()) == 0)
+		_exit(0);
+	if (pid != -1 || errno != EPERM)
+		return 16;		/* glibc's fork is clone */
+#ifdef SYS_fork
+	errno = 0;
+	if ((pid = (pid_t)syscall(SYS_fork)) == 0)
+		_exit(0);
+	if (pid != -1 || errno != EPERM)
+		return 17;
+	errno = 0;
+	if ((pid = (pid_t)syscall(SYS_vfork)) == 0)
+		_exit(0);
+	if (pid != -1 || errno != EPERM)
+		return 18;
+#endif
+	if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) == 0)
+		return 19;
+	errno = 0;
+	execve("/bin/true", argv, environ);
+	if (errno != EPERM)
+		return 20;
+	return 0;
+}
+
+static void
+test_confine(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(under_confine), 0);
+}
+
+/* A filter of its own that refuses any other: prctl(PR_SET_SECCOMP)
+ * answered EACCES, as a kernel without seccomp's filters (or a sandbox
+ * around moatd that forbids them) would refuse it. */
+static int
+refuse_filters(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_SECCOMP, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+/* When the kernel refuses the filter, each says so, and child_nospawn's
+ * caller is told to end (it went on unconfined, with a warning, until
+ * 2026-12-08). */
+static int
+under_refusal(void)
+{
+	pid_t pid;
+
+	if (refuse_filters() == -1)
+		return 30;
+	errno = 0;
+	if (nospawn() != -1 || errno != EACCES)
+		return 31;
+	if (noraw() != -1 || errno != EACCES)
+		return 32;
+	if (probed_confine() != -1 || errno != EACCES)
+		return 33;
+	if (child_nospawn("test") != -1)
+		return 34;
+	/* and nothing was confined: the refusal is what was seen */
+	if ((pid = fork()) == 0)
+		_exit(0);
+	if (pid == -1 || waitpid(pid, NULL, 0) != pid)
+		return 35;
+	return 0;
+}
+
+static void
+test_filter_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(under_refusal), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_check),
 		cmocka_unit_test(test_status_and_metrics),
+		cmocka_unit_test(test_confine),
+		cmocka_unit_test(test_filter_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
