@@ -392,6 +392,19 @@ done
 	fail "after the reboot the firewall log is not written: $(ls -l "$root/var/log/moat")"
 ct journalctl -u moatd --no-pager -b >"$work/journal2" 2>&1
 cat "$work/journal1" "$work/journal2" >"$work/journal"
+# Children log through moatd, never to the journal's sockets themselves,
+# which are not there in the unit's sandbox (a taken-over child would log
+# as moatd, at any priority).
+grep -q 'moatd-log: firewall log: NFLOG group' "$work/journal" &&
+	echo "ok: a child's line reaches the journal through moatd" ||
+	fail "no line of moatd-log's in the journal"
+pid=$(ct systemctl show -p MainPID --value moatd)
+for j in socket stdout dev-log; do
+	j=/run/systemd/journal/$j
+	m=$(ct stat -c %a "/proc/$pid/root$j" 2>&1)
+	[ "$m" = 0 ] || case $m in *"No such file"*) ;; *) fail "in moatd's sandbox $j is $m" ;; esac
+done
+echo "ok: the journal's sockets are not in moatd's sandbox"
 if grep -Ei 'read-only file system|permission denied|operation not permitted|cannot' "$work/journal"; then
 	fail "moatd's journal says something was refused (above)"
 else

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/fds.h"
+#include "base/strbuf.h"
 
 /* Wait until fd is ready for events or deadline (clock_ms) has passed:
  * 0 (ready, or a minute gone: ask again), or -1 (ETIMEDOUT past it, or
@@ -117,13 +118,13 @@ recv_frame(int fd, size_t max, bool with_id, uint32_t *id, size_t *len,
 	return buf;
 }
 
-int
-frame_in_read(int fd, struct frame_in *in, size_t max)
+static int
+in_read(int fd, struct frame_in *in, size_t max, size_t hlen)
 {
 	ssize_t r;
 
-	while (in->nhead < sizeof(in->head)) {
-		r = read(fd, in->head + in->nhead, sizeof(in->head) - in->nhead);
+	while (in->nhead < hlen) {
+		r = read(fd, in->head + in->nhead, hlen - in->nhead);
 		if (r == 0) {
 			errno = in->nhead == 0 ? 0 : EPIPE;
 			return -1;
@@ -132,7 +133,7 @@ frame_in_read(int fd, struct frame_in *in, size_t max)
 			return errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR ? 0 : -1;
 		in->nhead += (size_t)r;
-		if (in->nhead == sizeof(in->head)) {
+		if (in->nhead == hlen) {
 			uint32_t n;
 
 			memcpy(&n, in->head, sizeof(n));
@@ -161,11 +162,96 @@ frame_in_read(int fd, struct frame_in *in, size_t max)
 	return 1;
 }
 
+int
+frame_in_read(int fd, struct frame_in *in, size_t max)
+{
+	return in_read(fd, in, max, 4);
+}
+
+int
+frame_in_read_id(int fd, struct frame_in *in, size_t max, uint32_t *id)
+{
+	uint32_t n;
+	int rc = in_read(fd, in, max, 8);
+
+	if (rc == 1) {
+		memcpy(&n, in->head + 4, sizeof(n));
+		*id = ntohl(n);
+	}
+	return rc;
+}
+
+bool
+frame_in_started(const struct frame_in *in)
+{
+	return in->nhead > 0;
+}
+
 void
 frame_in_reset(struct frame_in *in)
 {
 	free(in->buf);
 	memset(in, 0, sizeof(*in));
+}
+
+int
+frame_out_take(struct frame_out *o, bool with_id, uint32_t id,
+    struct strbuf *msg)
+{
+	uint32_t h[2] = { htonl((uint32_t)msg->len), htonl(id) };
+
+	if (strbuf_failed(msg) || msg->len > FRAME_MAX) {
+		errno = strbuf_failed(msg) ? ENOMEM : EMSGSIZE;
+		return -1;
+	}
+	memcpy(o->head, h, sizeof(h));
+	o->hlen = with_id ? sizeof(h) : sizeof(h[0]);
+	o->msg = msg->s;
+	o->len = o->hlen + msg->len;
+	o->off = 0;
+	msg->s = NULL;		/* taken */
+	strbuf_free(msg);
+	return 0;
+}
+
+int
+frame_out_write(int fd, struct frame_out *o)
+{
+	ssize_t w;
+
+	while (o->off < o->len) {
+		if (o->off < o->hlen)
+			w = write(fd, o->head + o->off, o->hlen - o->off);
+		else
+			w = write(fd, o->msg + (o->off - o->hlen),
+			    o->len - o->off);
+		if (w > 0)
+			o->off += (size_t)w;
+		else if (w == -1 && errno == EINTR)
+			continue;
+		else if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		else {
+			if (w == 0)
+				errno = EPIPE;
+			return -1;
+		}
+	}
+	frame_out_reset(o);
+	return 1;
+}
+
+bool
+frame_out_pending(const struct frame_out *o)
+{
+	return o->off < o->len;
+}
+
+void
+frame_out_reset(struct frame_out *o)
+{
+	free(o->msg);
+	memset(o, 0, sizeof(*o));
 }
 
 int

@@ -38,8 +38,8 @@ int	 frame_send_id_by(int fd, uint32_t id, const char *msg, size_t len,
 /* One frame read in pieces, from a descriptor that never blocks: a
  * peer that sends slowly delays nobody.  Zeroed to start. */
 struct frame_in {
-	unsigned char	 head[4];
-	size_t		 nhead;		/* of the length's 4 bytes */
+	unsigned char	 head[8];	/* the length, and the id if any */
+	size_t		 nhead;		/* of head's bytes */
 	char		*buf;		/* the frame, NUL-terminated */
 	size_t		 len, got;
 };
@@ -49,7 +49,34 @@ struct frame_in {
  * next), 0 more to come, -1 the end of the stream (errno 0), a frame over
  * max (EMSGSIZE) or an error (errno). */
 int	 frame_in_read(int fd, struct frame_in *in, size_t max);
+/* The same for a frame with its request id (frame_send_id's): *id set
+ * when 1. */
+int	 frame_in_read_id(int fd, struct frame_in *in, size_t max,
+	    uint32_t *id);
+/* True when part of a frame came and not the whole: a deadline runs. */
+bool	 frame_in_started(const struct frame_in *in);
 /* What a frame_in holds, freed; ready for the next frame. */
 void	 frame_in_reset(struct frame_in *in);
+
+/* One frame with its request id written in pieces, to a descriptor that
+ * never blocks: a peer that reads slowly delays nobody.  Zeroed to
+ * start; pending while len > off. */
+struct frame_out {
+	unsigned char	 head[8];
+	size_t		 hlen;		/* 4, or 8 with an id */
+	char		*msg;		/* taken from the caller's strbuf */
+	size_t		 len, off;	/* of head and msg together */
+};
+
+/* o (empty) to carry msg's text (taken: msg is left empty), with id if
+ * with_id: 0, or -1 (EMSGSIZE over FRAME_MAX, ENOMEM when msg failed). */
+struct strbuf;
+int	 frame_out_take(struct frame_out *o, bool with_id, uint32_t id,
+	    struct strbuf *msg);
+/* Write what fd takes of o: 1 all of it (o emptied), 0 more to write,
+ * -1 an error (errno). */
+int	 frame_out_write(int fd, struct frame_out *o);
+bool	 frame_out_pending(const struct frame_out *o);
+void	 frame_out_reset(struct frame_out *o);
 
 #endif

@@ -59,6 +59,11 @@ nospawn(void)
 #endif
 		REFUSE(__NR_execve, EPERM),
 		REFUSE(__NR_execveat, EPERM),
+		/* nor a namespace of its own (a user namespace would open
+		 * the kernel's nf_tables and more to it; systemd's
+		 * RestrictNamespaces says so only under the unit) */
+		REFUSE(__NR_unshare, EPERM),
+		REFUSE(__NR_setns, EPERM),
 		REFUSE(__NR_clone3, ENOSYS),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
@@ -110,6 +115,21 @@ noraw(void)
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_STREAM, 2, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+
+	return install(f, sizeof(f) / sizeof(f[0]));
+}
+
+int
+nosocket(void)
+{
+	struct sock_filter f[] = {
+		SECCOMP_PROLOGUE,	/* (x32 too, as noraw's) */
+		REFUSE(__NR_io_uring_setup, ENOSYS),
+		REFUSE(__NR_io_uring_enter, ENOSYS),
+		REFUSE(__NR_io_uring_register, ENOSYS),
+		REFUSE(__NR_socket, EPERM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 

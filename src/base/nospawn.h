@@ -7,8 +7,8 @@
 #define MOAT_NOSPAWN_H
 
 /* From now on, for this process and its threads: fork, vfork, clone but
- * for a thread, execve and execveat fail (EPERM; clone3 ENOSYS, so that
- * threads are made with clone).  No new privileges either.  0, or -1
+ * for a thread, execve, execveat, unshare and setns fail (EPERM; clone3
+ * ENOSYS, so that threads are made with clone).  No new privileges either.  0, or -1
  * with errno (the kernel refused the filter: a caller must not go on
  * unconfined). */
 int	 nospawn(void);
@@ -19,5 +19,13 @@ int	 nospawn(void);
  * LAN with it (a review, 2026-12-07).  0, or -1 with errno, as
  * nospawn's. */
 int	 noraw(void);
+
+/* From now on: no new socket at all (socket(2) fails, EPERM; io_uring
+ * ENOSYS): for the children that use only the sockets they were given
+ * (the firewall log, the console, moatd-sync).  One taken over could
+ * have connected anywhere from the gateway's own addresses (a listener
+ * on the loopback that trusts them), or written to the journal's socket
+ * as moatd (a review, 2026-12-08).  0, or -1 with errno, as nospawn's. */
+int	 nosocket(void);
 
 #endif

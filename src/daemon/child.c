@@ -61,6 +61,13 @@ child_drop(const struct passwd *pw, int cap, char *err, size_t errlen)
 	}
 	prctl(PR_SET_KEEPCAPS, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* Not to be traced nor read through /proc by a process of the same
+	 * user (the console's probe is the console's user): setuid() made
+	 * it so only while fs.suid_dumpable is 0 (a review, 2026-12-08). */
+	if (prctl(PR_SET_DUMPABLE, 0) == -1) {
+		snprintf(err, errlen, "not dumpable: %s", strerror(errno));
+		return -1;
+	}
 	/* The change of user cleared the parent-death signal: again, and
 	 * gone if the parent went meanwhile. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -121,6 +128,8 @@ child_exec(const char *what, const int *fds, size_t n, char *const argv[])
 	keep[n] = e;
 	if (fds_keep(keep, n + 1) == -1)
 		goto fail;
+	/* systemd's socket for moatd's own READY and STOPPING, not theirs */
+	unsetenv("NOTIFY_SOCKET");
 	fexecve(e, argv, environ);
 fail:
 	log_error("%s: moatd executed again: %s", what, strerror(errno));
@@ -152,6 +161,16 @@ child_exec_named(const char *proc)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+child_nosocket(const char *what)
+{
+	if (nosocket() == 0)
+		return 0;
+	log_error("%s: new sockets could not be forbidden to it, so it "
+	    "does not run: %s", what, strerror(errno));
+	return -1;
 }
 
 int

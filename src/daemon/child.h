@@ -39,6 +39,8 @@ pid_t	 child_fork(struct child *c, const int *keep, size_t nkeep);
  * logged when that cannot be had: the child must then end, not go on
  * unconfined (it did, with a warning, until 2026-12-08). */
 int	 child_nospawn(const char *what);
+/* The same for nosocket (base/nospawn.h): no new socket from now on. */
+int	 child_nosocket(const char *what);
 /* Every capability given up, for good (a child that needed one to open
  * something, once it is open): 0, or -1 with errno. */
 int	 child_caps_none(void);

@@ -677,20 +677,3 @@ control_handle(const struct control_env *env, const char *req, size_t len,
 	json_decref(r);
 }
 
-int
-control_serve(const struct control_env *env, int fd, uint32_t *id,
-    struct strbuf *out)
-{
-	size_t len;
-	/* Whole within CONTROL_IO_WAIT: a console that stops halfway (its
-	 * process subverted) holds this loop no longer, and is dropped. */
-	char *req = frame_recv_id_by(fd, CONTROL_REQUEST_MAX, id, &len,
-	    clock_ms() + CONTROL_IO_WAIT * 1000);
-
-	if (req == NULL)
-		return -1;
-	control_handle(env, req, len, out);
-	free(req);
-	return 0;
-}
-

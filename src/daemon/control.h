@@ -36,11 +36,6 @@ void	 control_handle(const struct control_env *env, const char *req,
  * server's first line and the reason of a failure, made valid UTF-8). */
 void	 control_probe_answer(const struct control_probe *pr,
 	    enum probe_result r, char *banner, char *err, struct strbuf *out);
-/* Read one request (a frame with its id, base/frame.h) from fd and
- * answer it into out: 0 with *id the request's, or -1 at the end of the
- * stream or on an error (errno; 0 at the end). */
-int	 control_serve(const struct control_env *env, int fd, uint32_t *id,
-	    struct strbuf *out);
 /* The one writer of the config file (the console's saves, the HA peer's
  * configs): replaced whole (base/file.h), mode 0600.  0, or -1 with
  * errno. */

@@ -657,6 +657,7 @@ start(void)
 		place[1] = hi[1];
 		if (fds_keep(place, ngw + 2) == -1)
 			_exit(1);
+		unsetenv("NOTIFY_SOCKET");	/* moatd's own */
 		fexecve(hi[1], argv, environ);
 		log_error("gateways: the probe process: %s", strerror(errno));
 		_exit(127);

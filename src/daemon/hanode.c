@@ -280,6 +280,7 @@ spawn(const char *name, char *const argv[])
 	if (fd != -1)
 		dup2(fd, 0);
 	fds_keep(NULL, 0);	/* nothing of moatd's */
+	unsetenv("NOTIFY_SOCKET");	/* moatd's own, not the engines' */
 	execvp(argv[0], argv);
 	fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -627,7 +628,8 @@ become(const struct passwd *pw)
 {
 	if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0) == -1) {	/* (as child_drop's) */
 		log_error("ha: cannot run as %s: %s", pw->pw_name,
 		    strerror(errno));
 		_exit(1);
@@ -715,7 +717,8 @@ hanode_sync_main(void)
 	become(pw);
 	/* It reads what anyone on the link sends, before the secret is
 	 * shown: no process of its own (a review, 2026-12-07). */
-	if (child_nospawn("ha: the sync link's server") == -1)
+	if (child_nospawn("ha: the sync link's server") == -1 ||
+	    child_nosocket("ha: the sync link's server") == -1)
 		return 1;
 	/* A new user clears it (prctl(2)); the parent's end of 4 closing
 	 * ends us as well. */

@@ -54,7 +54,6 @@
 #define COPY_BYTES	160	/* of each packet: its headers */
 #define ASK_SECS	2	/* for the parent's answer, at most */
 #define ASK_MAX		(16u << 20)	/* bytes of a config */
-#define ASK_MS		2000		/* a question's whole, in root */
 
 struct known {
 	unsigned	 seq;		/* the history's entry */
@@ -280,38 +279,27 @@ logger_prepare(const char *dir, const char *run, unsigned keep, uid_t uid,
 }
 
 int
-logger_answer(int fd, const char *state)
+logger_answer(const char *q, size_t len, const char *state,
+    struct strbuf *out)
 {
 	struct history_entry *v = NULL;
-	struct strbuf err, out;
-	char *q, *text, *end;
-	size_t n = 0, i, len;
+	struct strbuf err;
+	char *text, *end;
+	size_t n = 0, i, tlen;
 	unsigned long long key = 0;
-	int rc = -1;
 
-	/* The question whole within ASK_MS, and the answer sent within it
-	 * too: a logger taken over that sends a byte every 1.9 s (each read
-	 * within the socket's timeout) held root's loop for a minute a
-	 * question (review, 2026-12-07). */
-	long long deadline = clock_ms() + ASK_MS;
-
-	if ((q = frame_recv_by(fd, 24, &len, deadline)) == NULL)
-		return -1;
 	/* "hHASH" (16 hex digits), "eSEQ" (0: the entry in force) or "n". */
 	errno = 0;
-	end = q;
+	end = (char *)q;
 	if (len >= 2 && len < 24 && (q[0] == 'h' || q[0] == 'e') &&
 	    isxdigit((unsigned char)q[1]))
 		key = strtoull(q + 1, &end, q[0] == 'h' ? 16 : 10);
 	else if (len == 1 && q[0] == 'n')
-		end = q + 1;
-	if (end == q || *end != '\0' || errno != 0 ||
-	    (q[0] == 'h' && len != 17) || (q[0] == 'e' && key > UINT_MAX)) {
-		free(q);
+		end = (char *)q + 1;
+	if (end == q || *end != '\0' || end != q + len || errno != 0 ||
+	    (q[0] == 'h' && len != 17) || (q[0] == 'e' && key > UINT_MAX))
 		return -1;
-	}
 	strbuf_init(&err, 0);
-	strbuf_init(&out, ASK_MAX + 4096);
 	if (apply_history(state, &v, &n, &err) == 0)
 		for (i = n; i-- > 0; ) {
 			if (q[0] == 'h' ? v[i].hash != key : q[0] == 'e' &&
@@ -319,31 +307,109 @@ logger_answer(int fd, const char *state)
 				continue;
 			if (strcmp(v[i].file, "-") == 0)
 				break;
-			strbuf_printf(&out, "%u %u %016llx %s\n", v[i].seq,
+			strbuf_printf(out, "%u %u %016llx %s\n", v[i].seq,
 			    v[i].prev, (unsigned long long)v[i].hash,
 			    v[i].file);
 			if (q[0] == 'n')
 				break;
 			if ((text = apply_config_text(state, v[i].seq,
-			    &len)) == NULL)
-				strbuf_reset(&out);
+			    &tlen)) == NULL)
+				strbuf_reset(out);
 			else {
 				/* the rules, not the HA secret */
-				lexer_blank_secrets(text, len);
-				strbuf_add(&out, text, len);
+				lexer_blank_secrets(text, tlen);
+				strbuf_add(out, text, tlen);
 			}
 			free(text);
 			break;
 		}
-	/* Too large: not named. */
-	if (frame_send_by(fd, strbuf_failed(&out) ? "" : strbuf_str(&out),
-	    strbuf_failed(&out) ? 0 : out.len, deadline + ASK_MS) == 0)
-		rc = 0;
-	free(q);
-	strbuf_free(&out);
 	strbuf_free(&err);
 	free(v);
+	return 0;
+}
+
+void
+logger_chan_open(struct logger_chan *c, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	if (fd != -1 && fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
+		log_warn("firewall log: its channel: %s", strerror(errno));
+}
+
+void
+logger_chan_close(struct logger_chan *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	frame_in_reset(&c->in);
+	frame_out_reset(&c->out);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+int
+logger_chan_in_fd(const struct logger_chan *c)
+{
+	return frame_out_pending(&c->out) ? -1 : c->fd;
+}
+
+int
+logger_chan_out_fd(const struct logger_chan *c)
+{
+	return frame_out_pending(&c->out) ? c->fd : -1;
+}
+
+int
+logger_chan_read(struct logger_chan *c, const char *state)
+{
+	struct strbuf out;
+	int rc;
+
+	if (c->fd == -1 || frame_out_pending(&c->out))
+		return 0;
+	if ((rc = frame_in_read(c->fd, &c->in, 24)) == 0) {
+		if (frame_in_started(&c->in) && c->since == 0)
+			c->since = clock_ms();
+		return 0;
+	}
+	if (rc == -1)
+		return -1;
+	if (c->since == 0)
+		c->since = clock_ms();
+	/* Too large: not named (an empty answer). */
+	strbuf_init(&out, ASK_MAX + 4096);
+	rc = logger_answer(c->in.buf, c->in.len, state, &out);
+	frame_in_reset(&c->in);
+	if (rc == 0 && strbuf_failed(&out)) {
+		strbuf_free(&out);
+		strbuf_init(&out, 0);
+	}
+	if (rc == 0 && (frame_out_take(&c->out, false, 0, &out) == -1 ||
+	    frame_out_write(c->fd, &c->out) == -1))
+		rc = -1;
+	strbuf_free(&out);
+	if (rc == 0 && !frame_out_pending(&c->out))
+		c->since = 0;
 	return rc;
+}
+
+int
+logger_chan_write(struct logger_chan *c)
+{
+	int rc;
+
+	if (c->fd == -1 || !frame_out_pending(&c->out))
+		return 0;
+	if ((rc = frame_out_write(c->fd, &c->out)) == 1)
+		c->since = 0;
+	return rc == -1 ? -1 : 0;
+}
+
+bool
+logger_chan_late(const struct logger_chan *c, long long now)
+{
+	return c->fd != -1 && c->since != 0 && now - c->since > LOGGER_ASK_MS;
 }
 
 static void
@@ -425,7 +491,10 @@ logger_run(const struct logger_conf *c)
 		nflog_close(n);
 		return 1;
 	}
-	if (child_nospawn("firewall log") == -1) {
+	/* devices named through the NFLOG socket: it may make no other */
+	fwlog_names_fd(nflog_fd(n));
+	if (child_nospawn("firewall log") == -1 ||
+	    child_nosocket("firewall log") == -1) {
 		nflog_close(n);
 		return 1;
 	}

@@ -44,6 +44,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/diag.h"
 #include "base/fds.h"
 #include "daemon/child.h"
@@ -260,7 +261,7 @@ enforce(const struct policy *p)
 /* ---- the firewall log ------------------------------------------------- */
 
 static struct child logger = CHILD_INIT("firewall log", "moatd-log");
-static int logger_ask = -1;		/* its questions, our end */
+static struct logger_chan logger_ask = { .fd = -1 };	/* its questions */
 static long long logger_mend;		/* child_now: no restart for a
 					   closed channel before */
 static struct logger_conf log_conf;
@@ -269,9 +270,7 @@ static char log_dir[4096], log_run[4200];
 static void
 close_logger_ask(void)
 {
-	if (logger_ask != -1)
-		close(logger_ask);
-	logger_ask = -1;
+	logger_chan_close(&logger_ask);
 }
 
 /* The firewall log process for the config in force (started again with
@@ -282,7 +281,6 @@ static void
 start_logger(void)
 {
 	struct passwd *pw = NULL;
-	struct timeval tv = { .tv_sec = 2 };
 	char err[512];
 	int sp[2];
 
@@ -333,18 +331,22 @@ start_logger(void)
 	}
 	}
 	close(sp[1]);
-	/* A logger that does not read its answer, or sends half a
-	 * question, never holds us up for long. */
-	setsockopt(sp[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(sp[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	logger_ask = sp[0];
+	logger_chan_open(&logger_ask, sp[0]);
 }
 
-/* The logger asks for a config by its hash. */
+/* The logger asks for a config by its hash: what came of its question
+ * read, and answered once whole. */
 static void
 logger_question(void)
 {
-	if (logger_answer(logger_ask, apply_state_dir()) == -1)
+	if (logger_chan_read(&logger_ask, apply_state_dir()) == -1)
+		close_logger_ask();
+}
+
+static void
+logger_answer_out(void)
+{
+	if (logger_chan_write(&logger_ask) == -1)
 		close_logger_ask();
 }
 
@@ -479,22 +481,30 @@ out:
 
 /* Wait up to ms for an address change, the proxy's events or a signal;
  * act on them. */
+#define NFD	9	/* the descriptors before the HA node's */
 static void
 wait_events(int ms)
 {
-	struct pollfd pfd[7 + HANODE_FDS + CHILDLOG_MAX] = { { .fd = watch_fd,
+	struct pollfd pfd[NFD + HANODE_FDS + CHILDLOG_MAX] = { { .fd = watch_fd,
 	    .events = POLLIN }, { .fd = proxy_events_fd(), .events = POLLIN },
-	    { .fd = web_fd(), .events = POLLIN }, { .fd = logger_ask,
-	    .events = POLLIN }, { .fd = feeds_fd(), .events = POLLIN },
+	    { .fd = web_fd(), .events = POLLIN },
+	    { .fd = logger_chan_in_fd(&logger_ask), .events = POLLIN },
+	    { .fd = feeds_fd(), .events = POLLIN },
 	    { .fd = gateways_fd(), .events = POLLIN },
-	    { .fd = proxy_out_fd(), .events = POLLOUT } };
-	int nha = hanode_pollfds(pfd + 7);
-	int nlog = childlog_pollfds(pfd + 7 + nha);
+	    { .fd = proxy_out_fd(), .events = POLLOUT },
+	    { .fd = web_out_fd(), .events = POLLOUT },
+	    { .fd = logger_chan_out_fd(&logger_ask), .events = POLLOUT } };
+	int nha = hanode_pollfds(pfd + NFD);
+	int nlog = childlog_pollfds(pfd + NFD + nha);
 
-	if (poll(pfd, 7 + (nfds_t)nha + (nfds_t)nlog, ms) <= 0)
+	if (poll(pfd, NFD + (nfds_t)nha + (nfds_t)nlog, ms) <= 0)
 		return;
-	childlog_events(pfd + 7 + nha, nlog);
-	hanode_events(pfd + 7, nha);
+	childlog_events(pfd + NFD + nha, nlog);
+	hanode_events(pfd + NFD, nha);
+	if (pfd[8].revents & (POLLOUT | POLLERR | POLLHUP))
+		logger_answer_out();
+	if (pfd[7].revents & (POLLOUT | POLLERR | POLLHUP))
+		web_out_ready();
 	if (pfd[6].revents & (POLLOUT | POLLERR | POLLHUP))
 		proxy_out_ready();
 	if (pfd[5].revents & (POLLIN | POLLHUP))
@@ -792,7 +802,13 @@ main(int argc, char **argv)
 		/* Its channel for naming records closed (this loop answered
 		 * it too late, during a long apply): started again, as each
 		 * reload used to, so that records are named again. */
-		if (logger.pid != -1 && logger_ask == -1 &&
+		if (logger_chan_late(&logger_ask, clock_ms())) {
+			log_warn("firewall log: a question and its answer "
+			    "not whole within %d ms: its channel is closed",
+			    LOGGER_ASK_MS);
+			close_logger_ask();
+		}
+		if (logger.pid != -1 && logger_ask.fd == -1 &&
 		    child_now() >= logger_mend) {
 			/* (at most every 10 s: a logger that closes it on
 			 * purpose does not make this loop fork) */

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <jansson.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -166,12 +167,35 @@ event_line(char *line)
 {
 	static char said[256];
 	static unsigned foreign;
-	size_t len = strlen(line);
+	static unsigned long bad_records;
 
 	proxy_up = true;	/* (its loop runs: send_config's deadline) */
 	if (strncmp(line, "mail ", 5) == 0) {
-		line[len] = '\n';	/* the record, with its newline */
-		if (logfile_append(&mail_log, line + 5, len - 4, 1) == -1 &&
+		/* A record is written as root writes JSON, not as the proxy
+		 * sent it: a proxy taken over wrote raw bytes (a terminal's
+		 * escapes for whoever reads the file) or half a record into
+		 * the mail log (a review, 2026-12-08).  One that is not a JSON
+		 * object is dropped, and counted. */
+		json_t *o = json_loads(line + 5, JSON_REJECT_DUPLICATES, NULL);
+		/* (15 digits: the proxy's "0.123" stays so) */
+		char *rec = json_is_object(o) ? json_dumps(o, JSON_COMPACT |
+		    JSON_REAL_PRECISION(15)) : NULL, *nl;
+		size_t rlen;
+
+		json_decref(o);
+		if (rec == NULL || (nl = realloc(rec, (rlen = strlen(rec)) +
+		    2)) == NULL) {
+			free(rec);
+			if (bad_records++ % 1000 == 0)
+				log_warn("proxy: a mail record that is no JSON "
+				    "object was dropped (%lu so far)",
+				    bad_records);
+			return;
+		}
+		rec = nl;
+		rec[rlen] = '\n';	/* the record, with its newline */
+		rec[rlen + 1] = '\0';
+		if (logfile_append(&mail_log, rec, rlen + 1, 1) == -1 &&
 		    strcmp(said, mail_log.error) != 0) {
 			log_error("mail log: %s; records are lost until it "
 			    "works again", mail_log.error);
@@ -184,9 +208,10 @@ event_line(char *line)
 			    "goes on in a file of root's", mail_log.path,
 			    mail_log.path);
 		}
-		line[len] = '\0';
-		if (mailstats_add(&mstats, line + 5) == 0)
+		rec[rlen] = '\0';
+		if (mailstats_add(&mstats, rec) == 0)
 			mstats_dirty = true;
+		free(rec);
 	} else if (strncmp(line, "engine ", 7) == 0) {
 		mailstats_engine(&mstats, line + 7);
 		mstats_dirty = true;

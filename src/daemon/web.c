@@ -29,6 +29,7 @@
 #include "base/users.h"
 #include "daemon/answer.h"
 #include "daemon/child.h"
+#include "daemon/childlog.h"
 #include "daemon/control.h"
 #include "enforce/apply.h"
 #include "enforce/probe.h"
@@ -58,6 +59,15 @@ struct probe_out {
 };
 
 static int web_ctl = -1;		/* to the console, our end */
+/* The channel never blocks this loop: a request is read as it comes and
+ * an answer written as the console takes it, each whole within
+ * CONTROL_IO_WAIT or the channel is dropped (a console taken over that
+ * sent each request a byte at a time, or read its answers so, held the
+ * loop nearly 10 s a request, for good: a review, 2026-12-08). */
+static struct frame_in web_in;		/* the request coming */
+static long long web_in_since;		/* its first byte, or 0 */
+static struct frame_out web_out;	/* the answer going */
+static long long web_out_since;
 static char web_key[512];		/* what it serves: restart on change */
 static struct control_env web_env;
 static unsigned web_gen;		/* which channel: one per start */
@@ -67,12 +77,30 @@ static char web_users[4096], web_conf_log[4096];
 
 static void probe_start(uint32_t id, unsigned gen);
 
+/* The channel closed (why logged, unless NULL): the console ends at its
+ * end, and is started again. */
+static void
+drop_channel(const char *why)
+{
+	if (why != NULL)
+		log_warn("console: %s: the channel is dropped", why);
+	if (web_ctl != -1)
+		close(web_ctl);
+	web_ctl = -1;
+	frame_in_reset(&web_in);
+	frame_out_reset(&web_out);
+	web_in_since = web_out_since = 0;
+}
+
+static void restart_if_due(void);
+
 /*
- * out, the answer to request id, to the console, whole within
- * CONTROL_IO_WAIT.  One no frame holds (a whole policy of 300,000 rules
- * is 100 MB of JSON) or that could not be made is said so, under its id:
- * the console waits for one.  One not sent whole leaves the channel out
- * of step: it is dropped, and the console ends at its end.
+ * out (taken), the answer to request id, to the console, whole within
+ * CONTROL_IO_WAIT (what the channel does not take at once goes as the
+ * console reads: web_out_ready).  One no frame holds (a whole policy of
+ * 300,000 rules is 100 MB of JSON) or that could not be made is said so,
+ * under its id: the console waits for one.  One not sent whole leaves the
+ * channel out of step: it is dropped, and the console ends at its end.
  */
 static void
 answer(uint32_t id, struct strbuf *out)
@@ -85,12 +113,42 @@ answer(uint32_t id, struct strbuf *out)
 		control_error(out, 413, "the answer is over the console's "
 		    "limit: ask for less (GET policy?first=N&count=M)");
 	}
-	if (frame_send_id_by(web_ctl, id, strbuf_str(out), out->len,
-	    clock_ms() + CONTROL_IO_WAIT * 1000) == -1) {
-		log_warn("console: answer not sent (%s): the channel is "
-		    "dropped", strerror(errno));
-		close(web_ctl);
-		web_ctl = -1;
+	if (web_ctl == -1)
+		return;
+	if (frame_out_take(&web_out, true, id, out) == -1 ||
+	    frame_out_write(web_ctl, &web_out) == -1) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "answer not sent (%s)",
+		    strerror(errno));
+		drop_channel(why);
+		return;
+	}
+	web_out_since = frame_out_pending(&web_out) ? child_now() : 0;
+}
+
+int
+web_out_fd(void)
+{
+	return web_ctl != -1 && frame_out_pending(&web_out) ? web_ctl : -1;
+}
+
+void
+web_out_ready(void)
+{
+	int rc;
+
+	if (web_ctl == -1 || !frame_out_pending(&web_out))
+		return;
+	if ((rc = frame_out_write(web_ctl, &web_out)) == -1) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "answer not sent (%s)",
+		    strerror(errno));
+		drop_channel(why);
+	} else if (rc == 1) {
+		web_out_since = 0;
+		restart_if_due();
 	}
 }
 static void probe_end(void);
@@ -102,9 +160,7 @@ stop_web(void)
 		return;
 	/* The channel first: a request it sends now fails at once, and
 	 * the answers it has are sent before it exits (console_run). */
-	if (web_ctl != -1)
-		close(web_ctl);
-	web_ctl = -1;
+	drop_channel(NULL);
 	child_stop(&web);
 	web_key[0] = '\0';
 }
@@ -265,7 +321,10 @@ web_configure(const struct policy *p)
 	}
 	close(sp[1]);
 	close(fd);
+	drop_channel(NULL);
 	web_ctl = sp[0];
+	if (fcntl(web_ctl, F_SETFL, O_NONBLOCK) == -1)
+		log_warn("console: its channel: %s", strerror(errno));
 	web_gen++;
 	snprintf(web_key, sizeof(web_key), "%s", key);
 	snprintf(web_users, sizeof(web_users), "%s", p->console.users);
@@ -303,7 +362,11 @@ probe_start(uint32_t id, unsigned gen)
 	int pp[2];
 
 	memset(&po, 0, sizeof(po));
-	if (pipe2(pp, O_CLOEXEC) == -1)
+	/* Its result is read only when it is there (the pipe was blocking,
+	 * and a probe stopped by the console, whose user it shares, held
+	 * root's loop in read: a review, 2026-12-08); a result is one
+	 * write of less than PIPE_BUF, whole or not at all. */
+	if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) == -1)
 		goto fail;
 	if (child_exe() == -1) {
 		close(pp[0]);
@@ -341,13 +404,14 @@ fail:
 	snprintf(po.err, sizeof(po.err), "%s", strerror(errno));
 	strbuf_init(&out, 0);
 	control_probe_answer(&probe, po.r, po.banner, po.err, &out);
-	if (!strbuf_failed(&out))
-		frame_send_id(web_ctl, id, strbuf_str(&out), out.len);
+	answer(id, &out);
 	strbuf_free(&out);
 }
 
 /* The probe's result in (or not: it failed, or took too long), answered
- * on its channel if that is still the console's. */
+ * on its channel if that is still the console's.  The probe is killed
+ * first: what it wrote is then all there will be, and nothing is waited
+ * for. */
 static void
 probe_end(void)
 {
@@ -355,6 +419,13 @@ probe_end(void)
 	struct strbuf out;
 
 	memset(&po, 0, sizeof(po));
+	if (prober.pid != -1) {
+		kill(prober.pid, SIGKILL);
+		while (waitpid(prober.pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		prober.pid = -1;
+		childlog_flush(prober.proc);
+	}
 	if (read(probe_fd, &po, sizeof(po)) != (ssize_t)sizeof(po)) {
 		memset(&po, 0, sizeof(po));
 		po.r = PROBE_ERROR;
@@ -364,11 +435,6 @@ probe_end(void)
 	po.err[sizeof(po.err) - 1] = '\0';
 	close(probe_fd);
 	probe_fd = -1;
-	if (prober.pid != -1) {
-		kill(prober.pid, SIGKILL);
-		waitpid(prober.pid, NULL, 0);
-		prober.pid = -1;
-	}
 	if (web_ctl == -1 || web_gen != probe_gen)
 		return;		/* the console that asked is gone */
 	strbuf_init(&out, 0);
@@ -377,29 +443,60 @@ probe_end(void)
 	strbuf_free(&out);
 }
 
+/* A restart an answer waited for, once the answer is out. */
+static void
+restart_if_due(void)
+{
+	struct policy *p;
+
+	if (!web_restart_due || frame_out_pending(&web_out))
+		return;
+	web_restart_due = false;
+	if ((p = hooks.load()) != NULL) {
+		web_configure(p);
+		policy_free(p);
+	}
+}
+
 void
 web_request(void)
 {
 	struct strbuf out;
 	uint32_t id;
-	int fd = web_ctl;
+	int fd = web_ctl, rc;
 	unsigned gen = web_gen;
+	char *req;
+	size_t len;
 
 	if (probe_fd != -1) {
 		probe_end();
 		return;
 	}
-	strbuf_init(&out, 0);
-	web_busy = true;
-	if (control_serve(&web_env, fd, &id, &out) == -1) {
-		web_busy = false;
-		log_warn("console: gone (%s)", errno ? strerror(errno) :
-		    "it exited");
-		strbuf_free(&out);
-		close(web_ctl);
-		web_ctl = -1;
+	if (fd == -1 || frame_out_pending(&web_out))
+		return;		/* one request at a time */
+	if ((rc = frame_in_read_id(fd, &web_in, CONTROL_REQUEST_MAX,
+	    &id)) == 0) {
+		if (frame_in_started(&web_in) && web_in_since == 0)
+			web_in_since = child_now();
 		return;
 	}
+	if (rc == -1) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "gone (%s)", errno ?
+		    strerror(errno) : "it exited");
+		drop_channel(why);
+		return;
+	}
+	req = web_in.buf;
+	len = web_in.len;
+	web_in.buf = NULL;
+	frame_in_reset(&web_in);
+	web_in_since = 0;
+	strbuf_init(&out, 0);
+	web_busy = true;
+	control_handle(&web_env, req, len, &out);
+	free(req);
 	web_busy = false;
 	if (probe.pending && web_ctl == fd && web_gen == gen) {
 		probe_start(id, gen);	/* answered when it ends */
@@ -411,15 +508,7 @@ web_request(void)
 	else
 		answer(id, &out);
 	strbuf_free(&out);
-	if (web_restart_due) {
-		struct policy *p;
-
-		web_restart_due = false;
-		if ((p = hooks.load()) != NULL) {
-			web_configure(p);
-			policy_free(p);
-		}
-	}
+	restart_if_due();
 }
 
 
@@ -434,7 +523,8 @@ web_fd(void)
 {
 	/* While a probe runs, the console waits for it: its result is
 	 * what comes next. */
-	return probe_fd != -1 ? probe_fd : web_ctl;
+	return probe_fd != -1 ? probe_fd : frame_out_pending(&web_out) ? -1 :
+	    web_ctl;
 }
 
 void
@@ -447,11 +537,17 @@ web_tick(void)
 	if (probe_fd != -1 && child_now() - probe_started > 10000)
 		probe_end();
 
+	/* A request, or an answer, not whole within its time. */
+	if (web_in_since != 0 &&
+	    child_now() - web_in_since > CONTROL_IO_WAIT * 1000)
+		drop_channel("a request not whole within its time");
+	if (web_out_since != 0 &&
+	    child_now() - web_out_since > CONTROL_IO_WAIT * 1000)
+		drop_channel("an answer not taken within its time");
+
 	if (child_reap(&web, &status)) {
 		web_key[0] = '\0';
-		if (web_ctl != -1)
-			close(web_ctl);
-		web_ctl = -1;
+		drop_channel(NULL);
 	}
 	if (child_due(&web)) {
 		web.next = 0;
@@ -525,7 +621,8 @@ web_main(int argc, char **argv)
 		log_error("console: cannot start as %s: %s", argv[0], err);
 		return 1;
 	}
-	if (child_nospawn("console") == -1)
+	if (child_nospawn("console") == -1 ||
+	    child_nosocket("console") == -1)
 		return 1;
 	cc.root = argv[1];
 	cc.cert_pem = cert;

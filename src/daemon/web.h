@@ -27,10 +27,17 @@ void	 web_init(const struct web_hooks *h);
  * stopped when it is off or cannot run.  During a request of the
  * console's, this waits until the answer is written. */
 void	 web_configure(const struct policy *p);
-/* The channel to poll (-1: none), and one request on it answered. */
+/* The channel to poll for reading (-1: none), and what came on it read:
+ * a request, once whole, answered.  Nothing waits: a request and its
+ * answer come and go in pieces as the console sends and reads them. */
 int	 web_fd(void);
 void	 web_request(void);
-/* Each turn of the loop: reap, restart when due. */
+/* The channel to poll for writing while an answer is going (-1: none),
+ * and more of it written. */
+int	 web_out_fd(void);
+void	 web_out_ready(void);
+/* Each turn of the loop: reap, restart when due; a request or an answer
+ * not whole within CONTROL_IO_WAIT drops the channel. */
 void	 web_tick(void);
 void	 web_stop(void);
 /* The console's probe, moatd executed with WEB_PROBE_ARG and argv the

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,6 +224,31 @@ parse_prefix(const char *prefix, struct fwlog_rec *r)
 
 /* A device's name from its index, remembered for a second (a flood of
  * records would otherwise ask the kernel twice a packet). */
+static int names_fd = -1;
+
+void
+fwlog_names_fd(int fd)
+{
+	names_fd = fd;
+}
+
+/* index's name into name (IF_NAMESIZE bytes): 0, or -1. */
+static int
+index_name(uint32_t index, char *name)
+{
+	struct ifreq ifr;
+
+	if (names_fd == -1)
+		return if_indextoname(index, name) != NULL ? 0 : -1;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_ifindex = (int)index;
+	if (ioctl(names_fd, SIOCGIFNAME, &ifr) == -1)
+		return -1;
+	memcpy(name, ifr.ifr_name, IF_NAMESIZE);
+	name[IF_NAMESIZE - 1] = '\0';
+	return 0;
+}
+
 static void
 dev_name(uint32_t index, char *name)
 {
@@ -238,7 +264,7 @@ dev_name(uint32_t index, char *name)
 		memcpy(name, cache[slot].name, IF_NAMESIZE);
 		return;
 	}
-	if (if_indextoname(index, name) == NULL)
+	if (index_name(index, name) == -1)
 		snprintf(name, IF_NAMESIZE, "if%u", (unsigned)index);
 	cache[slot].index = index;
 	cache[slot].when = now;

@@ -49,6 +49,11 @@ struct fwlog_rec {
  * not moat's, or its headers cannot be read.  Devices are named from their
  * indexes. */
 int	 fwlog_from_packet(const struct nflog_pkt *pkt, struct fwlog_rec *r);
+/* The socket devices are named through (SIOCGIFNAME; any socket of the
+ * namespace does): the firewall log's NFLOG socket, since it may make no
+ * socket of its own (nosocket, base/nospawn.h), which if_indextoname
+ * would.  -1 (the default): if_indextoname's. */
+void	 fwlog_names_fd(int fd);
 /* The headers of a packet from its IP header on (the parser alone,
  * bounds checked): 0, or -1 when they cannot be read.  The protocol is
  * -1 when IPv6 extension headers go on past len. */

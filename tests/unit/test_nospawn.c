@@ -4,6 +4,7 @@
  * child of its own, since a filter cannot be taken off. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -42,6 +43,14 @@ under_filter(void)
 
 	if (nospawn() == -1)
 		return 10;
+	/* no namespace of its own (without the filter, root's child, one
+	 * thread, would have had a user namespace) */
+	errno = 0;
+	if (unshare(CLONE_NEWUSER) != -1 || errno != EPERM)
+		return 15;
+	errno = 0;
+	if (setns(0, 0) != -1 || errno != EPERM)
+		return 16;
 	if (pthread_create(&t, NULL, thread_run, &v) != 0 ||
 	    pthread_join(t, NULL) != 0 || v != 42)
 		return 11;		/* threads: yes */
@@ -149,12 +158,80 @@ test_noraw(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* In the child: under nosocket, no socket of any family (root could
+ * make them before), through socket(2) or io_uring; a pair of its own
+ * and the sockets it has still work. */
+static int
+under_nosocket(void)
+{
+	int fd, sv[2];
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 40;		/* the test sees the difference */
+	close(fd);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return 41;
+	if (nosocket() == -1)
+		return 42;
+	if (send(fd, "", 0, MSG_DONTWAIT) == 0)
+		return 43;		/* (not connected: an error, not EPERM) */
+	if (errno == EPERM)
+		return 44;
+	close(fd);
+	errno = 0;
+	if (socket(AF_INET, SOCK_STREAM, 0) != -1 || errno != EPERM)
+		return 45;
+	errno = 0;
+	if (socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0) != -1 ||
+	    errno != EPERM)
+		return 46;
+	errno = 0;
+	if (socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) != -1 ||
+	    errno != EPERM)
+		return 47;		/* the journal's socket, /dev/log */
+	errno = 0;
+	if (socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) != -1 ||
+	    errno != EPERM)
+		return 48;
+	errno = 0;
+	{
+		static unsigned char params[256];
+
+		if (syscall(__NR_io_uring_setup, 4, params) != -1 ||
+		    errno != ENOSYS)
+			return 49;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		return 50;
+	if (write(sv[0], "x", 1) != 1)
+		return 51;
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+static void
+test_nosocket(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	if ((pid = fork()) == 0)
+		exit(under_nosocket());
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads_not_processes),
 		cmocka_unit_test(test_noraw),
+		cmocka_unit_test(test_nosocket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

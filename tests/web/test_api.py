@@ -595,6 +595,46 @@ check(seen is not None and seen < took - 0.5 and
 out = subprocess.run(["pgrep", "-x", "moatd-probe"], capture_output=True,
                      text=True).stdout.split()
 check(not out, f"the probe's process is gone: {out}")
+# A probe stopped where it stands (its user is the console's: a console
+# taken over could stop it) neither writes nor exits: past its 10 s root
+# ends it and answers, without waiting on it (a review, 2026-12-08: root
+# blocked in read() on its pipe, and did nothing else until a signal).
+res = {}
+def stopped_probe():
+    try:
+        res["r"] = s.post(API + "probe", json={"dst": "198.51.100.77",
+                          "port": 25, "timeout": 5}, headers=H,
+                          verify=False, timeout=25)
+    except requests.RequestException as e:
+        res["e"] = e
+t = threading.Thread(target=stopped_probe)
+start = time.time()
+t.start()
+stopped = None
+while time.time() - start < 3 and stopped is None:
+    out = subprocess.run(["pgrep", "-x", "moatd-probe"], capture_output=True,
+                         text=True).stdout.split()
+    if out:
+        stopped = int(out[0])
+        os.kill(stopped, signal.SIGSTOP)
+    time.sleep(0.02)
+t.join()
+took = time.time() - start
+r = res.get("r")
+check(stopped is not None and r is not None and r.status_code == 200 and
+      r.json()["result"] == "error" and
+      "did not finish" in r.text and took < 20,
+      f"a probe stopped ({stopped}): answered in {took:.1f} s: "
+      f"{r.text[:100] if r is not None else res.get('e')}")
+out = subprocess.run(["pgrep", "-x", "moatd-probe"], capture_output=True,
+                     text=True).stdout.split()
+check(not out, f"... and the stopped probe is gone: {out}")
+# (10 s: the session, of 8 s, ended meanwhile)
+r = login(s)
+check(r.status_code == 200, f"logged in again: {r.status_code}")
+csrf = r.json().get("csrf", "")
+H = {"X-CSRF-Token": csrf}
+
 # At most ten probes a minute.
 codes = [s.post(API + "probe", json={"dst": "192.168.50.1", "port": 443},
                 headers=H, verify=False).status_code for _ in range(10)]
@@ -945,4 +985,55 @@ check(r.status_code == 429, f"then admin's right password from a new "
 r = login(session("192.168.50.10"))
 check(r.status_code == 200, f"from an address admin logged in from "
       f"before, it does not: {r.status_code}")
+
+# A console taken over that sends a request a byte at a time never holds
+# root's loop (it did, up to 10 s a request, one after the other: a
+# review, 2026-12-08): a SIGHUP meanwhile is answered at once, and past
+# 10 s the channel is dropped.  The test takes a copy of the console's end
+# of its channel (its fd 4) with pidfd_getfd, and drips into it.  Last:
+# the console is started again after it.
+import ctypes
+import struct
+libc = ctypes.CDLL(None, use_errno=True)
+web = subprocess.run(["pgrep", "-x", "moatd-web"], capture_output=True,
+                     text=True).stdout.split()
+pidfd = os.pidfd_open(int(web[0])) if web else -1
+ch = libc.syscall(438, pidfd, 4, 0) if pidfd != -1 else -1  # pidfd_getfd
+check(ch >= 0, f"the console's channel, for the drip: {web} "
+      f"{os.strerror(ctypes.get_errno()) if ch < 0 else ''}")
+if ch >= 0:
+    body = json.dumps({"op": "status", "pad": "x" * 60}).encode()
+    frame = struct.pack("!II", len(body), 4242) + body
+
+    def drip():
+        for b in frame:
+            try:
+                os.write(ch, bytes([b]))
+            except OSError:
+                return
+            time.sleep(0.2)
+    log = TMP + "/moatd.log"
+    before = open(log).read().count("SIGHUP: reloading")
+    t = threading.Thread(target=drip, daemon=True)
+    start = time.time()
+    t.start()
+    time.sleep(1)
+    os.kill(moatd_pid, signal.SIGHUP)
+    seen = None
+    while time.time() - start < 9 and seen is None:
+        if open(log).read().count("SIGHUP: reloading") > before:
+            seen = time.time() - start
+        time.sleep(0.05)
+    check(seen is not None and seen < 3,
+          f"a request dripped a byte every 0.2 s: a SIGHUP at 1 s is "
+          f"answered at {seen} s")
+    dropped = None
+    while time.time() - start < 16 and dropped is None:
+        if "a request not whole within its time" in open(log).read():
+            dropped = time.time() - start
+        time.sleep(0.1)
+    check(dropped is not None and 9 < dropped < 13,
+          f"... and the channel is dropped at {dropped} s")
+    os.close(ch)
+    os.close(pidfd)
 sys.exit(failed)
