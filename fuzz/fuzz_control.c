@@ -225,9 +225,13 @@ frames(const struct control_env *env, const uint8_t *data, size_t size)
 		}
 		/* read as root reads the console's channel (web.c) */
 		struct frame_in fin = { 0 };
+		int rc;
 
-		if (frame_in_read_id(sp[1], &fin, CONTROL_REQUEST_MAX,
-		    &id) != 1) {
+		/* (0: its budget a call read, more to come) */
+		while ((rc = frame_in_read_id(sp[1], &fin,
+		    CONTROL_REQUEST_MAX, &id)) == 0)
+			;
+		if (rc != 1) {
 			frame_in_reset(&fin);
 			break;
 		}

@@ -118,10 +118,16 @@ recv_frame(int fd, size_t max, bool with_id, uint32_t *id, size_t *len,
 	return buf;
 }
 
+/* At most this much read a call: a peer that keeps its end just full
+ * never holds the reader's loop (a review, 2026-12-08); the rest is read
+ * at the next call (poll says so again). */
+#define IN_TURN		(256u * 1024)
+
 static int
 in_read(int fd, struct frame_in *in, size_t max, size_t hlen)
 {
 	ssize_t r;
+	size_t turn = 0;
 
 	while (in->nhead < hlen) {
 		r = read(fd, in->head + in->nhead, hlen - in->nhead);
@@ -148,7 +154,13 @@ in_read(int fd, struct frame_in *in, size_t max, size_t hlen)
 		}
 	}
 	while (in->got < in->len) {
-		r = read(fd, in->buf + in->got, in->len - in->got);
+		size_t want = in->len - in->got;
+
+		if (turn >= IN_TURN)
+			return 0;
+		if (want > IN_TURN - turn)
+			want = IN_TURN - turn;
+		r = read(fd, in->buf + in->got, want);
 		if (r == 0) {
 			errno = EPIPE;
 			return -1;
@@ -157,6 +169,7 @@ in_read(int fd, struct frame_in *in, size_t max, size_t hlen)
 			return errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR ? 0 : -1;
 		in->got += (size_t)r;
+		turn += (size_t)r;
 	}
 	in->buf[in->len] = '\0';
 	return 1;

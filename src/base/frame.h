@@ -44,10 +44,11 @@ struct frame_in {
 	size_t		 len, got;
 };
 
-/* Read what fd has towards one frame of at most max bytes: 1 the frame is
- * whole (in->buf, in->len; the caller takes buf and zeroes in for the
- * next), 0 more to come, -1 the end of the stream (errno 0), a frame over
- * max (EMSGSIZE) or an error (errno). */
+/* Read what fd has towards one frame of at most max bytes (256 KB of it
+ * a call at most): 1 the frame is whole (in->buf, in->len; the caller
+ * takes buf and zeroes in for the next), 0 more to come (or to read),
+ * -1 the end of the stream (errno 0), a frame over max (EMSGSIZE) or an
+ * error (errno). */
 int	 frame_in_read(int fd, struct frame_in *in, size_t max);
 /* The same for a frame with its request id (frame_send_id's): *id set
  * when 1. */

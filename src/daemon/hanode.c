@@ -604,18 +604,20 @@ sync_closed(int status)
 
 /* The child, its user's, that serves the peer: the listening socket and
  * its channel to us are all it holds. */
-/* The user the sync link's processes run as: SYNC_USER, or nobody (said
- * in the log), or NULL. */
+/* The user the sync link's processes run as: SYNC_USER, or NULL (said
+ * in the log).  Not nobody, which other daemons share: they could signal
+ * the processes that hold the HA secret, or be signalled by them (a
+ * review, 2026-12-08); the proxy, the console and the logger have no
+ * such fallback either. */
 static struct passwd *
 sync_user(void)
 {
 	struct passwd *pw = getpwnam(SYNC_USER);
 
-	if (pw == NULL && (pw = getpwnam("nobody")) != NULL)
-		log_error("ha: no user '%s' (the package creates it): the sync "
-		    "link is served as nobody", SYNC_USER);
 	if (pw == NULL || pw->pw_uid == 0) {
-		log_error("ha: no user '%s' for the sync link", SYNC_USER);
+		log_error("ha: no user '%s' for the sync link: create it (the "
+		    "package does: adduser --system %s)", SYNC_USER,
+		    SYNC_USER);
 		return NULL;
 	}
 	return pw;

@@ -333,8 +333,12 @@ logger_chan_open(struct logger_chan *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
-	if (fd != -1 && fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
-		log_warn("firewall log: its channel: %s", strerror(errno));
+	if (fd != -1 && fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
+		/* one that blocks would hold root's loop: none */
+		log_error("firewall log: its channel: %s", strerror(errno));
+		close(fd);
+		c->fd = -1;
+	}
 }
 
 void

@@ -803,6 +803,11 @@ main(int argc, char **argv)
 		 * it too late, during a long apply): started again, as each
 		 * reload used to, so that records are named again. */
 		if (logger_chan_late(&logger_ask, clock_ms())) {
+			/* what came or went while this loop was busy first */
+			logger_answer_out();
+			logger_question();
+		}
+		if (logger_chan_late(&logger_ask, clock_ms())) {
 			log_warn("firewall log: a question and its answer "
 			    "not whole within %d ms: its channel is closed",
 			    LOGGER_ASK_MS);

@@ -177,9 +177,11 @@ event_line(char *line)
 		 * the mail log (a review, 2026-12-08).  One that is not a JSON
 		 * object is dropped, and counted. */
 		json_t *o = json_loads(line + 5, JSON_REJECT_DUPLICATES, NULL);
-		/* (15 digits: the proxy's "0.123" stays so) */
+		/* (15 digits: the proxy's "0.123" stays so; ASCII only: a
+		 * C1 control, U+009B a CSI, is a terminal's escape as UTF-8
+		 * too, and a client can put one in its MAIL FROM) */
 		char *rec = json_is_object(o) ? json_dumps(o, JSON_COMPACT |
-		    JSON_REAL_PRECISION(15)) : NULL, *nl;
+		    JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15)) : NULL, *nl;
 		size_t rlen;
 
 		json_decref(o);

@@ -68,6 +68,7 @@ static struct frame_in web_in;		/* the request coming */
 static long long web_in_since;		/* its first byte, or 0 */
 static struct frame_out web_out;	/* the answer going */
 static long long web_out_since;
+static pid_t prober_dead = -1;		/* a probe killed, not yet reaped */
 static char web_key[512];		/* what it serves: restart on change */
 static struct control_env web_env;
 static unsigned web_gen;		/* which channel: one per start */
@@ -323,8 +324,13 @@ web_configure(const struct policy *p)
 	close(fd);
 	drop_channel(NULL);
 	web_ctl = sp[0];
-	if (fcntl(web_ctl, F_SETFL, O_NONBLOCK) == -1)
-		log_warn("console: its channel: %s", strerror(errno));
+	if (fcntl(web_ctl, F_SETFL, O_NONBLOCK) == -1) {
+		/* a channel that blocks would hold this loop */
+		char why[128];
+
+		snprintf(why, sizeof(why), "its channel: %s", strerror(errno));
+		drop_channel(why);
+	}
 	web_gen++;
 	snprintf(web_key, sizeof(web_key), "%s", key);
 	snprintf(web_users, sizeof(web_users), "%s", p->console.users);
@@ -420,9 +426,18 @@ probe_end(void)
 
 	memset(&po, 0, sizeof(po));
 	if (prober.pid != -1) {
+		/* reaped later when not within 100 ms: a probe traced by
+		 * another process (the console's user is its) is not reaped
+		 * until the tracer lets go */
+		int i;
+		pid_t r = 0;
+
 		kill(prober.pid, SIGKILL);
-		while (waitpid(prober.pid, NULL, 0) == -1 && errno == EINTR)
-			;
+		for (i = 0; i < 100 && (r = waitpid(prober.pid, NULL,
+		    WNOHANG)) == 0; i++)
+			usleep(1000);	/* it dies within a few ms */
+		if (r == 0)
+			prober_dead = prober.pid;
 		prober.pid = -1;
 		childlog_flush(prober.proc);
 	}
@@ -537,13 +552,25 @@ web_tick(void)
 	if (probe_fd != -1 && child_now() - probe_started > 10000)
 		probe_end();
 
-	/* A request, or an answer, not whole within its time. */
-	if (web_in_since != 0 &&
-	    child_now() - web_in_since > CONTROL_IO_WAIT * 1000)
-		drop_channel("a request not whole within its time");
+	/* A request, or an answer, not whole within its time: what the
+	 * console sent, or took, while this loop was busy elsewhere (a long
+	 * apply) is read or written first. */
 	if (web_out_since != 0 &&
-	    child_now() - web_out_since > CONTROL_IO_WAIT * 1000)
-		drop_channel("an answer not taken within its time");
+	    child_now() - web_out_since > CONTROL_IO_WAIT * 1000) {
+		web_out_ready();
+		if (web_out_since != 0)
+			drop_channel("an answer not taken within its time");
+	}
+	if (web_in_since != 0 && probe_fd == -1 &&
+	    child_now() - web_in_since > CONTROL_IO_WAIT * 1000) {
+		web_request();
+		if (web_in_since != 0 &&
+		    child_now() - web_in_since > CONTROL_IO_WAIT * 1000)
+			drop_channel("a request not whole within its time");
+	}
+	/* A probe killed and not yet reaped (probe_end). */
+	if (prober_dead != -1 && waitpid(prober_dead, NULL, WNOHANG) != 0)
+		prober_dead = -1;
 
 	if (child_reap(&web, &status)) {
 		web_key[0] = '\0';

@@ -1599,6 +1599,7 @@ def tests_records(lab):
     if fd >= 0:
         os.write(fd, b'mail {"hostile":"\x1b[31mred\x07"}\n'
                      b'mail {"escaped":"\\u001b[31m","seconds":0.123}\n'
+                     b'mail {"csi":"\xc2\x9b2J\\u009b31m"}\n'
                      b'mail not json\n'
                      b'mail ["an array"]\n'
                      b'mail {"half":\n')
@@ -1616,6 +1617,10 @@ def tests_records(lab):
     check(len(line) == 1 and line[0].lower() ==
           b'{"escaped":"\\u001b[31m","seconds":0.123}',
           "a record written again by root, as JSON", line)
+    csi = [l for l in raw.splitlines() if b"csi" in l]
+    check(len(csi) == 1 and csi[0].lower() ==
+          b'{"csi":"\\u009b2j\\u009b31m"}' and b"\xc2\x9b" not in raw,
+          "a C1 control (CSI), raw or escaped: written escaped", csi)
     check(b"\x1b" not in raw and b"\x07" not in raw and
           b"hostile" not in raw and b"not json" not in raw and
           b"an array" not in raw and b"half" not in raw and

@@ -283,8 +283,12 @@ under_refusal(void)
 		return 32;
 	if (probed_confine() != -1 || errno != EACCES)
 		return 33;
+	if (nosocket() != -1 || errno != EACCES)
+		return 36;
 	if (child_nospawn("test") != -1)
 		return 34;
+	if (child_nosocket("test") != -1)
+		return 37;
 	/* and nothing was confined: the refusal is what was seen */
 	if ((pid = fork()) == 0)
 		_exit(0);

@@ -612,7 +612,8 @@ start = time.time()
 t.start()
 stopped = None
 while time.time() - start < 3 and stopped is None:
-    out = subprocess.run(["pgrep", "-x", "moatd-probe"], capture_output=True,
+    out = subprocess.run(["pgrep", "-x", "-P", str(moatd_pid),
+                          "moatd-probe"], capture_output=True,
                          text=True).stdout.split()
     if out:
         stopped = int(out[0])
@@ -626,7 +627,8 @@ check(stopped is not None and r is not None and r.status_code == 200 and
       "did not finish" in r.text and took < 20,
       f"a probe stopped ({stopped}): answered in {took:.1f} s: "
       f"{r.text[:100] if r is not None else res.get('e')}")
-out = subprocess.run(["pgrep", "-x", "moatd-probe"], capture_output=True,
+out = subprocess.run(["pgrep", "-x", "-P", str(moatd_pid),
+                          "moatd-probe"], capture_output=True,
                      text=True).stdout.split()
 check(not out, f"... and the stopped probe is gone: {out}")
 # (10 s: the session, of 8 s, ended meanwhile)
@@ -995,8 +997,8 @@ check(r.status_code == 200, f"from an address admin logged in from "
 import ctypes
 import struct
 libc = ctypes.CDLL(None, use_errno=True)
-web = subprocess.run(["pgrep", "-x", "moatd-web"], capture_output=True,
-                     text=True).stdout.split()
+web = subprocess.run(["pgrep", "-x", "-P", str(moatd_pid), "moatd-web"],
+                     capture_output=True, text=True).stdout.split()
 pidfd = os.pidfd_open(int(web[0])) if web else -1
 ch = libc.syscall(438, pidfd, 4, 0) if pidfd != -1 else -1  # pidfd_getfd
 check(ch >= 0, f"the console's channel, for the drip: {web} "
