@@ -184,9 +184,9 @@ event_line(char *line)
 		    JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15)) : NULL, *nl;
 		size_t rlen;
 
-		json_decref(o);
 		if (rec == NULL || (nl = realloc(rec, (rlen = strlen(rec)) +
 		    2)) == NULL) {
+			json_decref(o);
 			free(rec);
 			if (bad_records++ % 1000 == 0)
 				log_warn("proxy: a mail record that is no JSON "
@@ -210,9 +210,9 @@ event_line(char *line)
 			    "goes on in a file of root's", mail_log.path,
 			    mail_log.path);
 		}
-		rec[rlen] = '\0';
-		if (mailstats_add(&mstats, rec) == 0)
+		if (mailstats_add_json(&mstats, o) == 0)
 			mstats_dirty = true;
+		json_decref(o);
 		free(rec);
 	} else if (strncmp(line, "engine ", 7) == 0) {
 		mailstats_engine(&mstats, line + 7);

@@ -432,18 +432,15 @@ mailstats_restart(struct mailstats *m, long long now)
 }
 
 int
-mailstats_add(struct mailstats *m, const char *json)
+mailstats_add_json(struct mailstats *m, json_t *o)
 {
-	json_t *o = json_loads(json, 0, NULL);
 	const char *verdict;
 	char hour[16], day[16];
 	uint64_t size;
 
 	if (o == NULL || (verdict = json_string_value(json_object_get(o,
-	    "verdict"))) == NULL) {
-		json_decref(o);
+	    "verdict"))) == NULL)
 		return -1;
-	}
 	/*
 	 * Neither is a message: count() would take any other verdict for
 	 * one (messages, bytes, the hour's and the day's).  A passthrough
@@ -455,13 +452,11 @@ mailstats_add(struct mailstats *m, const char *json)
 	if (strcmp(verdict, "passthrough") == 0) {
 		count_passthrough(&m->tls_total, o);
 		count_passthrough(&m->tls_since_start, o);
-		json_decref(o);
 		return 0;
 	}
 	if (strcmp(verdict, "tls-deferred") == 0) {
 		count_deferred(&m->tls_total, o);
 		count_deferred(&m->tls_since_start, o);
-		json_decref(o);
 		return 0;
 	}
 	count_tls(&m->tls_total, o);
@@ -492,8 +487,17 @@ mailstats_add(struct mailstats *m, const char *json)
 		get_str(o, "client", m->last_virus_client,
 		    sizeof(m->last_virus_client));
 	}
-	json_decref(o);
 	return 0;
+}
+
+int
+mailstats_add(struct mailstats *m, const char *json)
+{
+	json_t *o = json_loads(json, 0, NULL);
+	int rc = mailstats_add_json(m, o);
+
+	json_decref(o);
+	return rc;
 }
 
 void

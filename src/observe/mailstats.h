@@ -114,6 +114,8 @@ void	 mailstats_restart(struct mailstats *m, long long now);
  * a passthrough session and a "tls-deferred" one a recipient deferred,
  * neither of them a message. */
 int	 mailstats_add(struct mailstats *m, const char *json);
+/* The same, of the record parsed (moatd's parent parses each once). */
+int	 mailstats_add_json(struct mailstats *m, json_t *o);
 /* Take the proxy's "engine" JSON. */
 void	 mailstats_engine(struct mailstats *m, const char *json);
 /* The engine's farm as a JSON array: address, up, since, scans,
