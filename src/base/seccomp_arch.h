@@ -32,25 +32,21 @@
 
 /* The filter's first instructions: a call of another architecture (or
  * x32's) kills the process; the call's number is loaded. */
-#ifdef SECCOMP_X32_BIT
-#define SECCOMP_PROLOGUE \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
-	    offsetof(struct seccomp_data, arch)), \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0), \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
-	    offsetof(struct seccomp_data, nr)), \
-	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, SECCOMP_X32_BIT, 0, 1), \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
-#define SECCOMP_PROLOGUE_LEN	6
-#else
-#define SECCOMP_PROLOGUE \
+#define SECCOMP_ARCH_AND_NR \
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
 	    offsetof(struct seccomp_data, arch)), \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0), \
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), \
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
 	    offsetof(struct seccomp_data, nr))
+#ifdef SECCOMP_X32_BIT
+#define SECCOMP_PROLOGUE \
+	SECCOMP_ARCH_AND_NR, \
+	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, SECCOMP_X32_BIT, 0, 1), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
+#define SECCOMP_PROLOGUE_LEN	6
+#else
+#define SECCOMP_PROLOGUE	SECCOMP_ARCH_AND_NR
 #define SECCOMP_PROLOGUE_LEN	4
 #endif
 

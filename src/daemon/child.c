@@ -163,24 +163,26 @@ child_exec_named(const char *proc)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* rc, a filter's: -1 said (what could not be forbidden to what). */
+static int
+confined(int rc, const char *what, const char *forbidden)
+{
+	if (rc == -1)
+		log_error("%s: %s could not be forbidden to it, so it does "
+		    "not run: %s", what, forbidden, strerror(errno));
+	return rc == -1 ? -1 : 0;
+}
+
 int
 child_nosocket(const char *what)
 {
-	if (nosocket() == 0)
-		return 0;
-	log_error("%s: new sockets could not be forbidden to it, so it "
-	    "does not run: %s", what, strerror(errno));
-	return -1;
+	return confined(nosocket(), what, "new sockets");
 }
 
 int
 child_nospawn(const char *what)
 {
-	if (nospawn() == 0)
-		return 0;
-	log_error("%s: new processes could not be forbidden to it, so it "
-	    "does not run: %s", what, strerror(errno));
-	return -1;
+	return confined(nospawn(), what, "new processes");
 }
 
 int
