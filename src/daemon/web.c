@@ -93,6 +93,16 @@ drop_channel(const char *why)
 	web_in_since = web_out_since = 0;
 }
 
+/* An answer that could not go (errno): the channel dropped. */
+static void
+not_sent(void)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why), "answer not sent (%s)", strerror(errno));
+	drop_channel(why);
+}
+
 static void restart_if_due(void);
 
 /*
@@ -118,11 +128,7 @@ answer(uint32_t id, struct strbuf *out)
 		return;
 	if (frame_out_take(&web_out, true, id, out) == -1 ||
 	    frame_out_write(web_ctl, &web_out) == -1) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "answer not sent (%s)",
-		    strerror(errno));
-		drop_channel(why);
+		not_sent();
 		return;
 	}
 	web_out_since = frame_out_pending(&web_out) ? child_now() : 0;
@@ -141,13 +147,9 @@ web_out_ready(void)
 
 	if (web_ctl == -1 || !frame_out_pending(&web_out))
 		return;
-	if ((rc = frame_out_write(web_ctl, &web_out)) == -1) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "answer not sent (%s)",
-		    strerror(errno));
-		drop_channel(why);
-	} else if (rc == 1) {
+	if ((rc = frame_out_write(web_ctl, &web_out)) == -1)
+		not_sent();
+	else if (rc == 1) {
 		web_out_since = 0;
 		restart_if_due();
 	}
