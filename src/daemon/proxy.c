@@ -2,8 +2,9 @@
  * proxy.c: the scanning SMTP proxy as moatd's parent runs it: its
  * listening sockets, opened as root and kept open while the proxy
  * restarts (connections wait in the backlog); the proxy process, which
- * runs as its own user keeping CAP_NET_RAW only (IP_TRANSPARENT connects
- * upstream from the client's address), supervised by child.c; the config
+ * runs as its own user with no capability, or CAP_NET_RAW alone where it
+ * connects upstream from the client's address (IP_TRANSPARENT),
+ * supervised by child.c; the config
  * it is handed over a pipe; and its events (a line each: a message's
  * record, the engine, the sessions), which become the mail log and the
  * mail figures.
@@ -36,6 +37,7 @@
 #include "base/strbuf.h"
 #include "daemon/child.h"
 #include "enforce/apply.h"
+#include "enforce/nftc.h"
 #include "enforce/route.h"
 #include "observe/logfile.h"
 #include "observe/mailstats.h"
@@ -75,6 +77,9 @@ static struct server_listener listeners[SERVER_LISTEN_MAX];
 static struct server_listener asked[SERVER_LISTEN_MAX];
 static int nasked;
 static int nlisteners;
+/* Whether the proxy keeps CAP_NET_RAW: only to connect from its clients'
+ * own addresses (nftc_spoofs); a change starts another proxy. */
+static bool raw_asked;
 static struct child proxy = CHILD_INIT("proxy", "moatd-smtp");
 static int ctl = -1;			/* the config pipe, our end */
 
@@ -503,9 +508,11 @@ start_proxy(void)
 		proxy.next = child_now() + 60000;
 		return;
 	}
+	/* 'T': transparent, and the proxy keeps CAP_NET_RAW */
 	for (i = 0; i < nlisteners; i++) {
 		keep[i] = listeners[i].fd;
-		modes[i] = listeners[i].mode == PROXY_TRANSPARENT ? 't' : 'r';
+		modes[i] = listeners[i].mode != PROXY_TRANSPARENT ? 'r' :
+		    raw_asked ? 'T' : 't';
 	}
 	modes[i] = '\0';
 	keep[i++] = fds[0];
@@ -786,6 +793,18 @@ proxy_install(const struct policy *p)
 	text = copy;
 	textlen = len;
 	n = wanted(p, want);
+	/* The proxy's capability is given at its start: one that gains or
+	 * loses CAP_NET_RAW is another proxy, on the same listeners. */
+	if (nftc_spoofs(p) != raw_asked) {
+		raw_asked = nftc_spoofs(p);
+		stop_proxy();
+		if (same_listeners(asked, nasked, want, n)) {
+			open_missing();
+			if (nlisteners > 0)
+				child_soon(&proxy);
+			return 0;
+		}
+	}
 	/* Compared with what was asked, not with what opened: a listener
 	 * that keeps failing does not restart the proxy (cutting its
 	 * sessions) at every reload, only one that opens now does. */
@@ -874,7 +893,9 @@ proxy_main(int argc, char **argv)
 		log_error("proxy: no user '%s' to run as", argv[0]);
 		return 1;
 	}
-	if (pw != NULL && child_drop(pw, CAP_NET_RAW, err, sizeof(err)) == -1) {
+	/* CAP_NET_RAW only to connect from the clients' own addresses */
+	if (pw != NULL && child_drop(pw, n > 0 && strchr(argv[3], 'T') !=
+	    NULL ? CAP_NET_RAW : -1, err, sizeof(err)) == -1) {
 		log_error("proxy: %s", err);
 		return 1;
 	}
@@ -890,7 +911,8 @@ proxy_main(int argc, char **argv)
 	nftw(argv[2], rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	for (i = 0; i < n; i++) {
 		l[i].fd = 5 + i;
-		l[i].mode = argv[3][i] == 't' ? PROXY_TRANSPARENT : PROXY_RELAY;
+		l[i].mode = argv[3][i] == 't' || argv[3][i] == 'T' ?
+		    PROXY_TRANSPARENT : PROXY_RELAY;
 		l[i].len = sizeof(l[i].addr);
 		if (getsockname(l[i].fd, (struct sockaddr *)&l[i].addr,
 		    &l[i].len) == -1) {

@@ -2619,6 +2619,35 @@ nftc_script_intercepts(const char *script, size_t len)
 	return false;
 }
 
+bool
+nftc_spoofs(const struct policy *p)
+{
+	return nftc_intercepts(p) && p->av.keep_client_address;
+}
+
+/*
+ * A proxy that keeps its clients' addresses holds CAP_NET_RAW for
+ * IP_TRANSPARENT, and with it could send from any address: a TCP
+ * connection from the client's (what it is for), but also a UDP
+ * datagram (DNS, syslog, SNMP to a host that trusts a LAN address) or a
+ * ping from anyone's.  The proxy parses what the Internet sends and
+ * runs the scanner on it, so the kernel holds that back, whatever the
+ * proxy does: a transparent socket sends TCP, nothing else.  moatd's
+ * other processes have no transparent socket.
+ */
+static void
+compile_spoof_guard(struct nftc *c)
+{
+	if (!nftc_spoofs(c->p))
+		return;
+	strbuf_puts(c->b, "\tchain spoof_guard {\n"
+	    "\t\ttype filter hook output priority filter; policy accept;\n"
+	    "\t\tsocket transparent 1 meta l4proto tcp accept\n"
+	    "\t\tsocket transparent 1 counter drop comment \"a transparent "
+	    "socket sends TCP only (smtp-keep-client-address)\"\n"
+	    "\t}\n\n");
+}
+
 /* One interception: match m handed to the proxy (tproxy of family fam,
  * or of both when NULL), then the same match dropped, for when no proxy
  * listens; comment why. */
@@ -2909,7 +2938,8 @@ compile_body(void *arg)
 	}
 	compile_nat(c);
 	compile_gateways(c);
-	compile_intercept(c);
+	compile_spoof_guard(c);
+	compile_intercept(c);	/* the last chain: nftc_script_intercepts */
 	put_sets_by_use(c, b, head);
 	if (strbuf_failed(&c->sets))
 		b->failed = true;

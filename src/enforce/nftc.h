@@ -23,6 +23,11 @@ bool	 nftc_intercepts(const struct policy *p);
  * would have taken when no proxy listens (never passed unscanned). */
 #define NFTC_NO_PROXY		"no proxy listens: "
 bool	 nftc_script_intercepts(const char *script, size_t len);
+/* Whether p's proxy connects from its clients' own addresses
+ * (smtp-keep-client-address on intercepted SMTP): then it keeps
+ * CAP_NET_RAW for IP_TRANSPARENT, and the ruleset's chain spoof_guard
+ * lets a transparent socket send TCP only. */
+bool	 nftc_spoofs(const struct policy *p);
 
 /* The firewall log: rules with `log`, and the defaults an interface logs,
  * send packets to this NFLOG group (moatd reads it: enforce/nflog.c),

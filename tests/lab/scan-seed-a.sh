@@ -75,6 +75,89 @@ out=$(ns wan python3 "$smtp/send.py" 198.51.100.1 25 --from 198.51.100.26 --viru
 case $out in "554 5.7.1"*) echo "ok: inbound virus: $out" ;;
 *) fail "inbound virus: $out" ;; esac
 
+# The proxy keeps CAP_NET_RAW to connect from the client's address, and
+# nothing else of it: the kernel lets a transparent socket send TCP only
+# (chain spoof_guard).  A UDP datagram from a transparent socket, with an
+# Internet host's address (a DNS answer's, say), must not reach the LAN;
+# one from an ordinary socket does, and the TCP from the client's address
+# did above.
+capeff() {	# capeff: CapEff and CapPrm of this lab's proxy, its pid
+	pp=$(pgrep -x -P "$moatd_pid" moatd-smtp | head -1)
+	echo "$(awk '/^Cap(Eff|Prm):/ { printf "%s ", $2 }' "/proc/$pp/status" 2>/dev/null)$pp"
+}
+set -- $(capeff)
+[ "$1 $2" = "0000000000002000 0000000000002000" ] &&
+	echo "ok: the proxy that keeps clients' addresses holds CAP_NET_RAW alone" ||
+	fail "the proxy's capabilities: $*"
+raw_pid=$3
+cat >"$tmp/udp-recv.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.168.50.12", 9999))
+s.settimeout(float(sys.argv[1]))
+got = []
+try:
+    while True:
+        got.append(s.recvfrom(100)[1][0])
+except socket.timeout:
+    pass
+print(" ".join(got) or "nothing")
+PY
+cat >"$tmp/udp-send.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if sys.argv[1] != "192.168.50.1":
+    s.setsockopt(socket.SOL_IP, 19, 1)	# IP_TRANSPARENT
+s.bind((sys.argv[1], 0))
+try:
+    s.sendto(b"x", ("192.168.50.12", 9999))
+    print("sent")
+except OSError as e:
+    print(e.strerror)
+PY
+ns lan python3 "$tmp/udp-recv.py" 3 >"$tmp/udp-got" &
+rp=$!
+sleep 0.5
+spoofed=$(ns gw python3 "$tmp/udp-send.py" 198.51.100.53)
+own=$(ns gw python3 "$tmp/udp-send.py" 192.168.50.1)
+wait $rp
+[ "$(cat "$tmp/udp-got")" = 192.168.50.1 ] && [ "$spoofed" = "Operation not permitted" ] &&
+	echo "ok: a transparent socket's UDP from an Internet address is dropped ($spoofed), an ordinary socket's arrives" ||
+	fail "transparent UDP: received from '$(cat "$tmp/udp-got")', spoofed send: $spoofed, own: $own"
+
+# Without smtp-keep-client-address the proxy needs no capability: a
+# reload that turns it off starts another proxy without one, and the
+# chain goes; turned on again, another with CAP_NET_RAW.
+reload_proxy() {	# reload_proxy: SIGHUP, until another proxy says it runs
+	n=$(grep -c "proxy running as" "$tmp/moatd.log")
+	kill -HUP "$moatd_pid"
+	for _ in $(seq 100); do
+		[ "$(grep -c "proxy running as" "$tmp/moatd.log")" -gt "$n" ] && break
+		sleep 0.1
+	done
+}
+sed -i 's/smtp-keep-client-address on/smtp-keep-client-address off/' "$conf"
+reload_proxy
+set -- $(capeff)
+[ "$1 $2" = "0000000000000000 0000000000000000" ] && [ "$3" != "$raw_pid" ] &&
+	echo "ok: keep-client-address off: another proxy ($3), with no capability" ||
+	fail "keep-client-address off: the proxy $3 (was $raw_pid) holds $1 $2"
+ns gw nft list chain inet moat spoof_guard >/dev/null 2>&1 &&
+	fail "chain spoof_guard is still there with keep-client-address off"
+sleep 1
+out=$(ns lan python3 "$smtp/send.py" 198.51.100.25 25 --from 192.168.50.10)
+case $out in 250*) echo "ok: mail through the proxy without the capability: $out" ;;
+*) fail "mail with keep-client-address off: $out" ;; esac
+off_pid=$3
+sed -i 's/smtp-keep-client-address off/smtp-keep-client-address on/' "$conf"
+reload_proxy
+set -- $(capeff)
+[ "$1 $2" = "0000000000002000 0000000000002000" ] &&
+	ns gw nft list chain inet moat spoof_guard >/dev/null 2>&1 &&
+	[ "$3" != "$off_pid" ] &&
+	echo "ok: keep-client-address on again: another proxy ($3), CAP_NET_RAW and the chain back" ||
+	fail "keep-client-address on again: the proxy $3 (was $off_pid) holds $1 $2"
+
 # moat test says which connections are intercepted.
 "$MOAT" test -f "$conf" --in LAN --src 192.168.50.10 --dst 198.51.100.25 --service SMTP >"$tmp/t1"
 grep -q "^accept by rule 1" "$tmp/t1" && grep -q "intercepted" "$tmp/t1" ||
