@@ -2,8 +2,9 @@
  *
  * A seccomp filter (BPF, no libseccomp): clone only with CLONE_THREAD (a
  * thread), clone3 answered ENOSYS (glibc's pthread_create then takes
- * clone), fork, vfork, execve and execveat refused with EPERM; every
- * other call as before.  A call of another architecture than the build's
+ * clone), fork, vfork, execve and execveat refused with EPERM, and with
+ * them unshare, setns, io_uring and the FREEBIND options; every other
+ * call as before.  A call of another architecture than the build's
  * (an x86-64 process can make i386 calls) kills the process: the numbers
  * above would not be its numbers (base/seccomp_arch.h, which also says
  * why moat builds for x86-64 and arm64 only).
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <linux/sched.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -31,6 +33,9 @@
 
 /* clone's flags: its first argument, the low 32 bits (little endian) */
 #define FLAGS	offsetof(struct seccomp_data, args[0])
+/* setsockopt's level and option */
+#define LEVEL	offsetof(struct seccomp_data, args[1])
+#define OPTNAME	offsetof(struct seccomp_data, args[2])
 
 #define REFUSE(nr, err) \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
@@ -65,6 +70,26 @@ nospawn(void)
 		REFUSE(__NR_unshare, EPERM),
 		REFUSE(__NR_setns, EPERM),
 		REFUSE(__NR_clone3, ENOSYS),
+		/* io_uring makes sockets and sets their options without
+		 * the calls below */
+		REFUSE(__NR_io_uring_setup, ENOSYS),
+		REFUSE(__NR_io_uring_enter, ENOSYS),
+		REFUSE(__NR_io_uring_register, ENOSYS),
+		/* nor send from an address not the gateway's: IP_FREEBIND
+		 * and IPV6_FREEBIND need no capability, and with either an
+		 * IPv6 socket sends from any address (either level sets
+		 * the one flag; a review, 2026-12-08).  moatd's parent sets
+		 * it on the listeners it hands over. */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsockopt, 0, 9),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, LEVEL),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_IP, 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, OPTNAME),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IP_FREEBIND, 4, 3),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_IPV6, 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, OPTNAME),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPV6_FREEBIND, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, FLAGS),

@@ -796,6 +796,10 @@ proxy_install(const struct policy *p)
 	/* The proxy's capability is given at its start: one that gains or
 	 * loses CAP_NET_RAW is another proxy, on the same listeners. */
 	if (nftc_spoofs(p) != raw_asked) {
+		/* (one losing it is killed, not asked: it could have put
+		 * off its end past the rules that held it back) */
+		if (raw_asked && proxy.pid != -1)
+			kill(proxy.pid, SIGKILL);
 		raw_asked = nftc_spoofs(p);
 		stop_proxy();
 		if (same_listeners(asked, nasked, want, n)) {

@@ -2632,8 +2632,13 @@ nftc_spoofs(const struct policy *p)
  * datagram (DNS, syslog, SNMP to a host that trusts a LAN address) or a
  * ping from anyone's.  The proxy parses what the Internet sends and
  * runs the scanner on it, so the kernel holds that back, whatever the
- * proxy does: a transparent socket sends TCP, nothing else.  moatd's
- * other processes have no transparent socket.
+ * proxy does: a transparent socket sends SMTP (to a server's port 25,
+ * or from it: the answers on an intercepted connection), nothing else.
+ * moatd's other processes have no transparent socket.  (Nor does the
+ * interception's first rule take the packets of any transparent socket:
+ * a proxy taken over that made a listener of its own on another port
+ * would have had every new connection through the gateway to that port
+ * delivered to it.)
  */
 static void
 compile_spoof_guard(struct nftc *c)
@@ -2642,9 +2647,10 @@ compile_spoof_guard(struct nftc *c)
 		return;
 	strbuf_puts(c->b, "\tchain spoof_guard {\n"
 	    "\t\ttype filter hook output priority filter; policy accept;\n"
-	    "\t\tsocket transparent 1 meta l4proto tcp accept\n"
+	    "\t\ttcp dport 25 socket transparent 1 accept\n"
+	    "\t\ttcp sport 25 socket transparent 1 accept\n"
 	    "\t\tsocket transparent 1 counter drop comment \"a transparent "
-	    "socket sends TCP only (smtp-keep-client-address)\"\n"
+	    "socket sends SMTP only (smtp-keep-client-address)\"\n"
 	    "\t}\n\n");
 }
 
@@ -2677,8 +2683,10 @@ compile_intercept(struct nftc *c)
 	strbuf_init(&why, 0);
 	strbuf_printf(c->b, INTERCEPT_HEAD "\n\t\ttype filter hook "
 	    "prerouting priority -90; policy accept;\n"
-	    "\t\tmeta l4proto tcp socket transparent 1 meta mark set 0x%x "
-	    "accept\n", NFTC_MARK);
+	    "\t\ttcp dport 25 socket transparent 1 meta mark set 0x%x "
+	    "accept\n"
+	    "\t\ttcp sport 25 socket transparent 1 meta mark set 0x%x "
+	    "accept\n", NFTC_MARK, NFTC_MARK);
 	for (i = 0; i < p->nforward; i++) {
 		const struct forward *fw = p->forwards[i];
 

@@ -26,7 +26,7 @@ bool	 nftc_script_intercepts(const char *script, size_t len);
 /* Whether p's proxy connects from its clients' own addresses
  * (smtp-keep-client-address on intercepted SMTP): then it keeps
  * CAP_NET_RAW for IP_TRANSPARENT, and the ruleset's chain spoof_guard
- * lets a transparent socket send TCP only. */
+ * lets a transparent socket send SMTP only. */
 bool	 nftc_spoofs(const struct policy *p);
 
 /* The firewall log: rules with `log`, and the defaults an interface logs,

@@ -76,7 +76,7 @@ case $out in "554 5.7.1"*) echo "ok: inbound virus: $out" ;;
 *) fail "inbound virus: $out" ;; esac
 
 # The proxy keeps CAP_NET_RAW to connect from the client's address, and
-# nothing else of it: the kernel lets a transparent socket send TCP only
+# nothing else of it: the kernel lets a transparent socket send SMTP only
 # (chain spoof_guard).  A UDP datagram from a transparent socket, with an
 # Internet host's address (a DNS answer's, say), must not reach the LAN;
 # one from an ordinary socket does, and the TCP from the client's address
@@ -124,6 +124,48 @@ wait $rp
 [ "$(cat "$tmp/udp-got")" = 192.168.50.1 ] && [ "$spoofed" = "Operation not permitted" ] &&
 	echo "ok: a transparent socket's UDP from an Internet address is dropped ($spoofed), an ordinary socket's arrives" ||
 	fail "transparent UDP: received from '$(cat "$tmp/udp-got")', spoofed send: $spoofed, own: $own"
+# TCP from a transparent socket: to port 25 only.  Its SYN to another
+# port is held back (TCP says nothing of it but a timeout, so the chain's
+# counter tells), and the LAN host never sees it.
+held() {	# held: packets the chain's drop has counted
+	ns gw nft list chain inet moat spoof_guard |
+	    sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
+}
+cat >"$tmp/tcp-spoof.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_IP, 19, 1)	# IP_TRANSPARENT
+s.bind(("198.51.100.53", 0))
+s.settimeout(2)
+try:
+    s.connect(("192.168.50.12", int(sys.argv[1])))
+    print("connected")
+except OSError as e:
+    print(e.strerror or "timed out")
+PY
+cat >"$tmp/tcp-listen.py" <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("192.168.50.12", 3389))
+s.listen(1)
+s.settimeout(3)
+try:
+    print("accepted from", s.accept()[1][0])
+except socket.timeout:
+    print("nothing")
+PY
+ns lan python3 "$tmp/tcp-listen.py" >"$tmp/tcp-got" &
+lp=$!
+sleep 0.5
+before=$(held)
+other=$(ns gw python3 "$tmp/tcp-spoof.py" 3389)
+wait $lp
+after=$(held)
+[ "$other" != connected ] && [ "$(cat "$tmp/tcp-got")" = nothing ] &&
+    [ "$after" -gt "$before" ] &&
+	echo "ok: a transparent socket's TCP to port 3389 is held back ($other; $((after - before)) SYNs counted)" ||
+	fail "a transparent socket's TCP to port 3389: $other, the host: $(cat "$tmp/tcp-got"), counted $before -> $after"
 
 # Without smtp-keep-client-address the proxy needs no capability: a
 # reload that turns it off starts another proxy without one, and the
