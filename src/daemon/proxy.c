@@ -37,6 +37,7 @@
 #include "base/strbuf.h"
 #include "daemon/child.h"
 #include "enforce/apply.h"
+#include "enforce/nfgen.h"
 #include "enforce/nftc.h"
 #include "enforce/route.h"
 #include "observe/logfile.h"
@@ -78,7 +79,7 @@ static struct server_listener asked[SERVER_LISTEN_MAX];
 static int nasked;
 static int nlisteners;
 /* Whether the proxy keeps CAP_NET_RAW: only to connect from its clients'
- * own addresses (nftc_spoofs); a change starts another proxy. */
+ * own addresses (want_raw); a change starts another proxy. */
 static bool raw_asked;
 static struct child proxy = CHILD_INIT("proxy", "moatd-smtp");
 static int ctl = -1;			/* the config pipe, our end */
@@ -774,6 +775,31 @@ proxy_message(const struct policy *p, size_t *len)
 	return b.s;
 }
 
+/*
+ * Whether the proxy of p keeps CAP_NET_RAW: where it connects from its
+ * clients' own addresses (nftc_spoofs), and only while the kernel holds
+ * the chain that keeps it to SMTP (spoof_guard, nftc.c).  The rules in
+ * force need not be p's: a rollback to an entry from before the chain,
+ * the ruleset put back at boot, `moatd -n` with another's rules.  Then
+ * the proxy runs without it and connects from the gateway's address.
+ */
+static bool
+want_raw(const struct policy *p)
+{
+	int r;
+
+	if (!nftc_spoofs(p))
+		return false;
+	if ((r = nfgen_chain_exists(NFTC_TABLE, "spoof_guard")) == 1)
+		return true;
+	log_warn("proxy: smtp-keep-client-address, but %s: intercepted mail "
+	    "goes out from the gateway's address until the rules in force "
+	    "have it", r == 0 ? "table inet " NFTC_TABLE " has no chain "
+	    "spoof_guard" : "whether the kernel holds chain spoof_guard "
+	    "could not be read");
+	return false;
+}
+
 int
 proxy_install(const struct policy *p)
 {
@@ -781,6 +807,7 @@ proxy_install(const struct policy *p)
 	int n;
 	size_t len;
 	char *copy;
+	bool raw;
 
 	mail_prepare(p);
 	if ((copy = proxy_message(p, &len)) == NULL) {
@@ -793,14 +820,15 @@ proxy_install(const struct policy *p)
 	text = copy;
 	textlen = len;
 	n = wanted(p, want);
+	raw = want_raw(p);
 	/* The proxy's capability is given at its start: one that gains or
 	 * loses CAP_NET_RAW is another proxy, on the same listeners. */
-	if (nftc_spoofs(p) != raw_asked) {
+	if (raw != raw_asked) {
 		/* (one losing it is killed, not asked: it could have put
 		 * off its end past the rules that held it back) */
 		if (raw_asked && proxy.pid != -1)
 			kill(proxy.pid, SIGKILL);
-		raw_asked = nftc_spoofs(p);
+		raw_asked = raw;
 		stop_proxy();
 		if (same_listeners(asked, nasked, want, n)) {
 			open_missing();
@@ -917,6 +945,7 @@ proxy_main(int argc, char **argv)
 		l[i].fd = 5 + i;
 		l[i].mode = argv[3][i] == 't' || argv[3][i] == 'T' ?
 		    PROXY_TRANSPARENT : PROXY_RELAY;
+		l[i].spoof = argv[3][i] == 'T';
 		l[i].len = sizeof(l[i].addr);
 		if (getsockname(l[i].fd, (struct sockaddr *)&l[i].addr,
 		    &l[i].len) == -1) {

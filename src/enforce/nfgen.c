@@ -105,13 +105,25 @@ table_msg(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), table_attr, data);
 }
 
-int
-nfgen_table_flags(const char *name, uint32_t *flags)
+/* GETCHAIN's answer: the chain, or an error message (ENOENT: none). */
+static int
+chain_msg(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	*(int *)data = 1;
+	return MNL_CB_OK;
+}
+
+/* Ask the kernel for one object of table inet table: the table itself
+ * (GETTABLE), or its chain of that name (GETCHAIN); its answer through
+ * cb, which sets *found.  1 (found), 0 (ENOENT), or -1 (errno). */
+static int
+ask_one(int type, const char *table, const char *chain, mnl_cb_t cb,
+    void *data, const int *found)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	struct table_answer t = { 0, 0 };
 	unsigned seq = (unsigned)time(NULL), portid;
 	ssize_t n;
 	int rc = -1, saved;
@@ -122,13 +134,18 @@ nfgen_table_flags(const char *name, uint32_t *flags)
 		goto out;
 	portid = mnl_socket_get_portid(nl);
 	memset(buf, 0, 256);	/* the padding, as above */
-	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETTABLE,
+	nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, (uint16_t)type,
 	    NLM_F_ACK, 1 /* NFPROTO_INET */, 0, seq);
-	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
+	if (chain == NULL)
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
+	else {
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, chain);
+	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
 	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		int r = mnl_cb_run(buf, (size_t)n, seq, portid, table_msg, &t);
+		int r = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
 
 		if (r == MNL_CB_ERROR) {
 			if (errno == ENOENT)
@@ -138,13 +155,32 @@ nfgen_table_flags(const char *name, uint32_t *flags)
 		if (r == MNL_CB_STOP)
 			break;
 	}
-	rc = t.found;
-	if (t.found)
-		*flags = t.flags;
+	rc = *found;
 out:
 	saved = errno;
 	mnl_socket_close(nl);
 	errno = saved;
+	return rc;
+}
+
+int
+nfgen_chain_exists(const char *table, const char *chain)
+{
+	int found = 0;
+
+	return ask_one(NFT_MSG_GETCHAIN, table, chain, chain_msg, &found,
+	    &found);
+}
+
+int
+nfgen_table_flags(const char *name, uint32_t *flags)
+{
+	struct table_answer t = { 0, 0 };
+	int rc = ask_one(NFT_MSG_GETTABLE, name, NULL, table_msg, &t,
+	    &t.found);
+
+	if (rc == 1)
+		*flags = t.flags;
 	return rc;
 }
 

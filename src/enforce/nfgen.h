@@ -17,5 +17,8 @@ int	 nfgen_table_exists(const char *name);
  * *flags when it exists: the drift fingerprint (nfhash.h) reads its
  * chains, sets, rules and elements, not these. */
 int	 nfgen_table_flags(const char *name, uint32_t *flags);
+/* Whether table inet table has a chain of that name: 1, 0, or -1
+ * (errno). */
+int	 nfgen_chain_exists(const char *table, const char *chain);
 
 #endif

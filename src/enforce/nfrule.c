@@ -15,7 +15,7 @@
  *   accept | drop | return | jump CHAIN | goto CHAIN
  *   reject with tcp reset | reject with icmpx type admin-prohibited
  *   masquerade   dnat|snat ip|ip6 to ADDR[:PORT]
- *   socket transparent 0|1   fib daddr type [!=] local
+ *   socket transparent 0|1   fib saddr|daddr type [!=] local
  *   tproxy [ip|ip6] to :PORT   meta mark set 0xN
  *   meta hour LO-HI (seconds, UTC)   meta day D | { D, ... }
  *   meta|ct mark set meta|ct mark and 0xM or 0xV   meta|ct mark and 0xM != 0
@@ -1057,8 +1057,8 @@ rt_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	return 0;
 }
 
-/* "fib daddr type [!=] local": the destination's route type (RTN_LOCAL,
- * 2), a 32-bit number in the host's order. */
+/* "fib saddr|daddr type [!=] local": the source's or the destination's
+ * route type (RTN_LOCAL, 2), a 32-bit number in the host's order. */
 static int
 fib_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 {
@@ -1068,14 +1068,15 @@ fib_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 
 	if (nt >= 4 && is(&t[1], "daddr") && is(&t[2], "oifname"))
 		return fib_oifname(e, t, nt, used);
-	if (nt < 4 || !is(&t[1], "daddr") || !is(&t[2], "type") ||
-	    !is(&t[3 + neg], "local"))
+	if (nt < 4 || (!is(&t[1], "daddr") && !is(&t[1], "saddr")) ||
+	    !is(&t[2], "type") || !is(&t[3 + neg], "local"))
 		return -1;
 	*used = 4 + neg;
 	el = expr_begin(e, "fib", &d);
 	mnl_attr_put_u32(e->nlh, NFTA_FIB_DREG, htonl(NFT_REG_1));
 	mnl_attr_put_u32(e->nlh, NFTA_FIB_RESULT, htonl(NFT_FIB_RESULT_ADDRTYPE));
-	mnl_attr_put_u32(e->nlh, NFTA_FIB_FLAGS, htonl(NFTA_FIB_F_DADDR));
+	mnl_attr_put_u32(e->nlh, NFTA_FIB_FLAGS, htonl(is(&t[1], "saddr") ?
+	    NFTA_FIB_F_SADDR : NFTA_FIB_F_DADDR));
 	expr_end(e, el, d);
 	cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, &local, sizeof(local));
 	return 0;

@@ -2634,11 +2634,17 @@ nftc_spoofs(const struct policy *p)
  * runs the scanner on it, so the kernel holds that back, whatever the
  * proxy does: a transparent socket sends SMTP (to a server's port 25,
  * or from it: the answers on an intercepted connection), nothing else.
- * moatd's other processes have no transparent socket.  (Nor does the
+ * moatd's other processes have no transparent socket.  And no other
+ * packet leaves from an address not the gateway's (but the unspecified
+ * ones of DAD, MLD and DHCP): a socket that had IP_TRANSPARENT set, was
+ * bound and connected, and then had it cleared sends on the route it
+ * keeps, from the address it was bound to, and is no longer transparent
+ * (a review); IPV6_FREEBIND (nospawn refuses it to moatd's children)
+ * sends from any IPv6 address without a capability.  (Nor does the
  * interception's first rule take the packets of any transparent socket:
  * a proxy taken over that made a listener of its own on another port
- * would have had every new connection through the gateway to that port
- * delivered to it.)
+ * could have been handed new connections through the gateway to that
+ * port.)
  */
 static void
 compile_spoof_guard(struct nftc *c)
@@ -2651,6 +2657,11 @@ compile_spoof_guard(struct nftc *c)
 	    "\t\ttcp sport 25 socket transparent 1 accept\n"
 	    "\t\tsocket transparent 1 counter drop comment \"a transparent "
 	    "socket sends SMTP only (smtp-keep-client-address)\"\n"
+	    "\t\tfib saddr type local accept\n"
+	    "\t\tip6 saddr :: accept\n"
+	    "\t\tip saddr 0.0.0.0 accept\n"
+	    "\t\tcounter drop comment \"from no address of the gateway's "
+	    "(smtp-keep-client-address)\"\n"
 	    "\t}\n\n");
 }
 

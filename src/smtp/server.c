@@ -198,7 +198,7 @@ accept_one(const struct server_listener *l)
 	s->scan = l->mode == PROXY_TRANSPARENT ||
 	    s->conf->av.outgoing_scanning;
 	s->noscan_why = "smtp-outgoing-scanning off";
-	s->spoof = s->conf->av.keep_client_address;
+	s->spoof = l->spoof && s->conf->av.keep_client_address;
 	if (dispatch(s) == -1) {
 		close(fd);
 		proxy_conf_put(s->conf);

@@ -17,6 +17,8 @@
 struct server_listener {
 	int			 fd;		/* listening */
 	enum proxy_mode		 mode;
+	bool			 spoof;		/* transparent: it may connect
+						   from the client's address */
 	struct sockaddr_storage	 addr;		/* where */
 	socklen_t		 len;
 };

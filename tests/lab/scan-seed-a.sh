@@ -77,10 +77,11 @@ case $out in "554 5.7.1"*) echo "ok: inbound virus: $out" ;;
 
 # The proxy keeps CAP_NET_RAW to connect from the client's address, and
 # nothing else of it: the kernel lets a transparent socket send SMTP only
-# (chain spoof_guard).  A UDP datagram from a transparent socket, with an
-# Internet host's address (a DNS answer's, say), must not reach the LAN;
-# one from an ordinary socket does, and the TCP from the client's address
-# did above.
+# (chain spoof_guard), and nothing else leaves from an address not the
+# gateway's.  A UDP datagram with an Internet host's address (a DNS
+# answer's, say) must not reach the LAN, whatever the socket; one from
+# an ordinary socket does, and the TCP from the client's address did
+# above.
 capeff() {	# capeff: CapEff and CapPrm of this lab's proxy, its pid
 	pp=$(pgrep -x -P "$moatd_pid" moatd-smtp | head -1)
 	echo "$(awk '/^Cap(Eff|Prm):/ { printf "%s ", $2 }' "/proc/$pp/status" 2>/dev/null)$pp"
@@ -92,9 +93,10 @@ set -- $(capeff)
 raw_pid=$3
 cat >"$tmp/udp-recv.py" <<'PY'
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("192.168.50.12", 9999))
-s.settimeout(float(sys.argv[1]))
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 9999))
+s.settimeout(float(sys.argv[2]))
 got = []
 try:
     while True:
@@ -103,34 +105,55 @@ except socket.timeout:
     pass
 print(" ".join(got) or "nothing")
 PY
+# udp-send.py HOW SRC DST: a datagram from SRC, by a socket that is
+# plain, transparent, freebind (IPV6_FREEBIND: no capability needed), or
+# cleared (transparent, bound and connected, then no longer transparent)
 cat >"$tmp/udp-send.py" <<'PY'
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-if sys.argv[1] != "192.168.50.1":
-    s.setsockopt(socket.SOL_IP, 19, 1)	# IP_TRANSPARENT
-s.bind((sys.argv[1], 0))
+how, src, dst = sys.argv[1:4]
+v6 = ":" in dst
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+if how in ("transparent", "cleared"):
+    s.setsockopt(socket.SOL_IP, 19, 1)		# IP_TRANSPARENT
+elif how == "freebind":
+    s.setsockopt(socket.IPPROTO_IPV6, 78, 1)	# IPV6_FREEBIND
+s.bind((src, 0))
 try:
-    s.sendto(b"x", ("192.168.50.12", 9999))
+    if how == "cleared":
+        s.connect((dst, 9999))
+        s.setsockopt(socket.SOL_IP, 19, 0)
+        s.send(b"x")
+    else:
+        s.sendto(b"x", (dst, 9999))
     print("sent")
 except OSError as e:
     print(e.strerror)
 PY
-ns lan python3 "$tmp/udp-recv.py" 3 >"$tmp/udp-got" &
+held() {	# held RULE: packets chain spoof_guard's drop RULE (1, 2) counted
+	ns gw nft list chain inet moat spoof_guard | grep "counter packets" |
+	    sed -n "$1s/.*counter packets \([0-9]*\) .*/\1/p"
+}
+ns lan python3 "$tmp/udp-recv.py" 192.168.50.12 3 >"$tmp/udp-got" &
 rp=$!
+ns lan python3 "$tmp/udp-recv.py" 2001:db8:50::10 3 >"$tmp/udp-got6" &
+rp6=$!
 sleep 0.5
-spoofed=$(ns gw python3 "$tmp/udp-send.py" 198.51.100.53)
-own=$(ns gw python3 "$tmp/udp-send.py" 192.168.50.1)
-wait $rp
-[ "$(cat "$tmp/udp-got")" = 192.168.50.1 ] && [ "$spoofed" = "Operation not permitted" ] &&
-	echo "ok: a transparent socket's UDP from an Internet address is dropped ($spoofed), an ordinary socket's arrives" ||
-	fail "transparent UDP: received from '$(cat "$tmp/udp-got")', spoofed send: $spoofed, own: $own"
+before=$(held 2)
+spoofed=$(ns gw python3 "$tmp/udp-send.py" transparent 198.51.100.53 192.168.50.12)
+cleared=$(ns gw python3 "$tmp/udp-send.py" cleared 198.51.100.54 192.168.50.12)
+freebind=$(ns gw python3 "$tmp/udp-send.py" freebind 2001:db8:51::53 2001:db8:50::10)
+own=$(ns gw python3 "$tmp/udp-send.py" plain 192.168.50.1 192.168.50.12)
+own6=$(ns gw python3 "$tmp/udp-send.py" plain 2001:db8:50::1 2001:db8:50::10)
+wait $rp $rp6
+after=$(held 2)
+[ "$(cat "$tmp/udp-got")" = 192.168.50.1 ] && [ "$(cat "$tmp/udp-got6")" = 2001:db8:50::1 ] &&
+    [ "$spoofed" = "Operation not permitted" ] && [ "$cleared" = "Operation not permitted" ] &&
+    [ "$freebind" = "Operation not permitted" ] && [ $((after - before)) = 2 ] &&
+	echo "ok: UDP from an Internet address is dropped from a transparent socket, from one no longer transparent and from an IPV6_FREEBIND one; an ordinary socket's arrives" ||
+	fail "UDP from other addresses: received from '$(cat "$tmp/udp-got")' and '$(cat "$tmp/udp-got6")'; transparent: $spoofed, cleared: $cleared, freebind: $freebind, plain: $own $own6; counted $before -> $after"
 # TCP from a transparent socket: to port 25 only.  Its SYN to another
 # port is held back (TCP says nothing of it but a timeout, so the chain's
 # counter tells), and the LAN host never sees it.
-held() {	# held: packets the chain's drop has counted
-	ns gw nft list chain inet moat spoof_guard |
-	    sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
-}
 cat >"$tmp/tcp-spoof.py" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -158,10 +181,10 @@ PY
 ns lan python3 "$tmp/tcp-listen.py" >"$tmp/tcp-got" &
 lp=$!
 sleep 0.5
-before=$(held)
+before=$(held 1)
 other=$(ns gw python3 "$tmp/tcp-spoof.py" 3389)
 wait $lp
-after=$(held)
+after=$(held 1)
 [ "$other" != connected ] && [ "$(cat "$tmp/tcp-got")" = nothing ] &&
     [ "$after" -gt "$before" ] &&
 	echo "ok: a transparent socket's TCP to port 3389 is held back ($other; $((after - before)) SYNs counted)" ||
@@ -199,6 +222,25 @@ set -- $(capeff)
 	[ "$3" != "$off_pid" ] &&
 	echo "ok: keep-client-address on again: another proxy ($3), CAP_NET_RAW and the chain back" ||
 	fail "keep-client-address on again: the proxy $3 (was $off_pid) holds $1 $2"
+
+# Where the rules in force lack the chain (an entry applied before it, the
+# ruleset put back at boot, another's rules under moatd -n), the proxy
+# gets no capability and says why: here moatd -n, with no table at all.
+stop_moatd
+ns gw nft delete table inet moat
+ip netns exec "${MOAT_LAB}gw" "$MOATD" -n -f "$conf" >"$tmp/n.log" 2>&1 &
+moatd_pid=$!
+pids="$pids $moatd_pid"
+for _ in $(seq 100); do
+	grep -q "proxy running as" "$tmp/n.log" && break
+	sleep 0.1
+done
+set -- $(capeff)
+[ "$1 $2" = "0000000000000000 0000000000000000" ] &&
+    grep -q "smtp-keep-client-address, but table inet moat has no chain spoof_guard" "$tmp/n.log" &&
+	echo "ok: no chain spoof_guard in the kernel: the proxy ($3) holds no capability, and moatd says why" ||
+	fail "no chain spoof_guard: the proxy $3 holds $1 $2; $(grep -i "spoof_guard\|proxy" "$tmp/n.log" | tail -3)"
+stop_moatd
 
 # moat test says which connections are intercepted.
 "$MOAT" test -f "$conf" --in LAN --src 192.168.50.10 --dst 198.51.100.25 --service SMTP >"$tmp/t1"
