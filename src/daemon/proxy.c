@@ -79,8 +79,10 @@ static struct server_listener asked[SERVER_LISTEN_MAX];
 static int nasked;
 static int nlisteners;
 /* Whether the proxy keeps CAP_NET_RAW: only to connect from its clients'
- * own addresses (want_raw); a change starts another proxy. */
+ * own addresses (want_raw); a change starts another proxy.  While it
+ * does, the kernel is asked each second that the chain is still there. */
 static bool raw_asked;
+static long long raw_checked;		/* child_now() of the last asking */
 static struct child proxy = CHILD_INIT("proxy", "moatd-smtp");
 static int ctl = -1;			/* the config pipe, our end */
 
@@ -781,7 +783,8 @@ proxy_message(const struct policy *p, size_t *len)
  * the chain that keeps it to SMTP (spoof_guard, nftc.c).  The rules in
  * force need not be p's: a rollback to an entry from before the chain,
  * the ruleset put back at boot, `moatd -n` with another's rules.  Then
- * the proxy runs without it and connects from the gateway's address.
+ * the proxy runs without it, and answers intercepted mail 4xx rather
+ * than send it from the gateway's address (raw_recheck: later too).
  */
 static bool
 want_raw(const struct policy *p)
@@ -793,11 +796,35 @@ want_raw(const struct policy *p)
 	if ((r = nfgen_chain_exists(NFTC_TABLE, "spoof_guard")) == 1)
 		return true;
 	log_warn("proxy: smtp-keep-client-address, but %s: intercepted mail "
-	    "goes out from the gateway's address until the rules in force "
-	    "have it", r == 0 ? "table inet " NFTC_TABLE " has no chain "
-	    "spoof_guard" : "whether the kernel holds chain spoof_guard "
-	    "could not be read");
+	    "waits (4xx) until the rules in force have it", r == 0 ?
+	    "table inet " NFTC_TABLE " has no chain spoof_guard" :
+	    "whether the kernel holds chain spoof_guard could not be read");
 	return false;
+}
+
+/* A proxy with CAP_NET_RAW while the kernel no longer holds the chain
+ * (a rollback to the table's removal or to an entry from before it, an
+ * entry with the same text, `nft flush ruleset`: no install follows
+ * them all) is killed, and another started without it. */
+static void
+raw_recheck(void)
+{
+	int r;
+
+	if (!raw_asked || child_now() - raw_checked < 1000)
+		return;
+	raw_checked = child_now();
+	if ((r = nfgen_chain_exists(NFTC_TABLE, "spoof_guard")) == 1)
+		return;
+	log_warn("proxy: chain spoof_guard is %s: the proxy goes on without "
+	    "CAP_NET_RAW, and intercepted mail waits", r == 0 ? "gone from "
+	    "the kernel" : "not to be found in the kernel");
+	if (proxy.pid != -1)
+		kill(proxy.pid, SIGKILL);
+	raw_asked = false;
+	stop_proxy();
+	if (nlisteners > 0)
+		child_soon(&proxy);
 }
 
 int
@@ -829,6 +856,7 @@ proxy_install(const struct policy *p)
 		if (raw_asked && proxy.pid != -1)
 			kill(proxy.pid, SIGKILL);
 		raw_asked = raw;
+		raw_checked = child_now();
 		stop_proxy();
 		if (same_listeners(asked, nasked, want, n)) {
 			open_missing();
@@ -883,6 +911,7 @@ proxy_tick(void)
 		ctl = -1;
 		out_drop();
 	}
+	raw_recheck();
 	out_flush();		/* (its deadline) */
 	if (nlisteners > 0 && child_due(&proxy))
 		start_proxy();

@@ -144,9 +144,15 @@ ask_one(int type, const char *table, const char *chain, mnl_cb_t cb,
 	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
-	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		int r = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+	for (;;) {
+		int r;
 
+		if ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;	/* not known: not "none" */
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
 		if (r == MNL_CB_ERROR) {
 			if (errno == ENOENT)
 				rc = 0;

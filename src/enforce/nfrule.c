@@ -10,6 +10,7 @@
  *   ct original ip|ip6 daddr [!=] ADDR|NET/LEN|LO-HI|@SET
  *   tcp|udp|sctp dport|sport [!=] N|LO-HI|@SET
  *   icmp|icmpv6 type N        meta l4proto NAME       meta nfproto ipv4|ipv6
+ *   meta skuid [!=] N
  *   counter   counter name "NAME"   limit rate N/second|minute burst N packets
  *   log group N prefix "S"
  *   accept | drop | return | jump CHAIN | goto CHAIN
@@ -958,6 +959,21 @@ meta_match(struct enc *e, const struct tok *t, size_t nt, size_t *used)
 	}
 	if (is(&t[1], "mark"))
 		return mark_match(e, t, nt, used, false);
+	if (is(&t[1], "skuid")) {
+		/* the socket's owner, 32 bits in the host's order; a packet
+		 * with no socket matches neither way */
+		bool neg = nt >= 4 && is(&t[2], "!=");
+		unsigned long uid;
+		uint32_t u;
+
+		if (number(&t[2 + neg], UINT32_MAX, &uid) == -1)
+			return -1;
+		*used = 3 + neg;
+		u = (uint32_t)uid;
+		meta_load(e, NFT_META_SKUID);
+		cmp(e, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, &u, sizeof(u));
+		return 0;
+	}
 	if (nt >= 4 && is(&t[1], "length") && is(&t[2], "<")) {
 		unsigned long v;
 		unsigned char be[4];

@@ -2634,13 +2634,16 @@ nftc_spoofs(const struct policy *p)
  * runs the scanner on it, so the kernel holds that back, whatever the
  * proxy does: a transparent socket sends SMTP (to a server's port 25,
  * or from it: the answers on an intercepted connection), nothing else.
- * moatd's other processes have no transparent socket.  And no other
- * packet leaves from an address not the gateway's (but the unspecified
- * ones of DAD, MLD and DHCP): a socket that had IP_TRANSPARENT set, was
- * bound and connected, and then had it cleared sends on the route it
- * keeps, from the address it was bound to, and is no longer transparent
- * (a review); IPV6_FREEBIND (nospawn refuses it to moatd's children)
- * sends from any IPv6 address without a capability.  (Nor does the
+ * moatd's other processes have no transparent socket.  And no socket
+ * but root's sends from an address not the gateway's (but the
+ * unspecified ones): a socket that had IP_TRANSPARENT set, was bound and
+ * connected, and then had it cleared sends on the route it keeps, from
+ * the address it was bound to, and is no longer transparent (a review);
+ * IPV6_FREEBIND (nospawn refuses it to moatd's children) sends from any
+ * IPv6 address without a capability.  Root's and the kernel's own are
+ * left alone: the TCP reset of a `reject` of a forwarded connection
+ * leaves from its destination's address with no socket (a second
+ * review: it was dropped), and a SYN cookie's answer the same.  (Nor does the
  * interception's first rule take the packets of any transparent socket:
  * a proxy taken over that made a listener of its own on another port
  * could have been handed new connections through the gateway to that
@@ -2653,14 +2656,17 @@ compile_spoof_guard(struct nftc *c)
 		return;
 	strbuf_puts(c->b, "\tchain spoof_guard {\n"
 	    "\t\ttype filter hook output priority filter; policy accept;\n"
-	    "\t\ttcp dport 25 socket transparent 1 accept\n"
-	    "\t\ttcp sport 25 socket transparent 1 accept\n"
+	    "\t\ttcp dport 25 ct direction original socket transparent 1 "
+	    "accept\n"
+	    "\t\ttcp sport 25 ct direction reply socket transparent 1 "
+	    "accept\n"
 	    "\t\tsocket transparent 1 counter drop comment \"a transparent "
 	    "socket sends SMTP only (smtp-keep-client-address)\"\n"
 	    "\t\tfib saddr type local accept\n"
 	    "\t\tip6 saddr :: accept\n"
 	    "\t\tip saddr 0.0.0.0 accept\n"
-	    "\t\tcounter drop comment \"from no address of the gateway's "
+	    "\t\tmeta skuid != 0 counter drop comment \"only root's "
+	    "sockets send from an address not the gateway's "
 	    "(smtp-keep-client-address)\"\n"
 	    "\t}\n\n");
 }

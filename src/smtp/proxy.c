@@ -389,6 +389,17 @@ upstream_connect(struct session *s, char *why, size_t whylen)
 		snprintf(why, whylen, "bad next hop %s", s->conf->relay_to);
 		return -1;
 	}
+	/* The client's address asked for and not to be had (moatd gave no
+	 * CAP_NET_RAW: the kernel lacks chain spoof_guard): tried again
+	 * later, not sent from the gateway's address, which a server
+	 * inside may trust more than the client's. */
+	if (s->ps->mode == PROXY_TRANSPARENT &&
+	    s->conf->av.keep_client_address && !s->ps->spoof) {
+		snprintf(why, whylen, "smtp-keep-client-address, and the "
+		    "client's address cannot be kept now (moatd's log says "
+		    "why)");
+		return -1;
+	}
 	addr_sockaddr_format(&ss, s->server_name, sizeof(s->server_name));
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)

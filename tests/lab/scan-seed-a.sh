@@ -16,6 +16,7 @@ interface WAN device gww0 address 198.51.100.1/24 address 2001:db8:51::1/64
 object MAILSERVER { 192.168.50.10, 2001:db8:50::10 }
 accept on LAN from MAILSERVER to ANY service SMTP comment "mail server may send"
 deny   on LAN from ANY to ANY service SMTP comment "nobody else"
+reject on LAN from ANY to ANY service RDP comment "refused at once"
 forward on WAN service SMTP to 192.168.50.12
 nat masquerade on WAN
 antivirus {
@@ -129,6 +130,15 @@ try:
 except OSError as e:
     print(e.strerror)
 PY
+# as_proxy SCRIPT ARGS...: a Python script in the gateway as the proxy's
+# user, with its CAP_NET_RAW (what a proxy taken over could do, nospawn's
+# filter aside); on its standard input, since $tmp is root's alone
+as_proxy() {
+	script=$1
+	shift
+	ns gw setpriv --reuid=moat-smtp --regid=moat-smtp --clear-groups \
+	    --inh-caps=+net_raw --ambient-caps=+net_raw /usr/bin/python3 - "$@" <"$script"
+}
 held() {	# held RULE: packets chain spoof_guard's drop RULE (1, 2) counted
 	ns gw nft list chain inet moat spoof_guard | grep "counter packets" |
 	    sed -n "$1s/.*counter packets \([0-9]*\) .*/\1/p"
@@ -139,11 +149,11 @@ ns lan python3 "$tmp/udp-recv.py" 2001:db8:50::10 3 >"$tmp/udp-got6" &
 rp6=$!
 sleep 0.5
 before=$(held 2)
-spoofed=$(ns gw python3 "$tmp/udp-send.py" transparent 198.51.100.53 192.168.50.12)
-cleared=$(ns gw python3 "$tmp/udp-send.py" cleared 198.51.100.54 192.168.50.12)
-freebind=$(ns gw python3 "$tmp/udp-send.py" freebind 2001:db8:51::53 2001:db8:50::10)
-own=$(ns gw python3 "$tmp/udp-send.py" plain 192.168.50.1 192.168.50.12)
-own6=$(ns gw python3 "$tmp/udp-send.py" plain 2001:db8:50::1 2001:db8:50::10)
+spoofed=$(as_proxy "$tmp/udp-send.py" transparent 198.51.100.53 192.168.50.12)
+cleared=$(as_proxy "$tmp/udp-send.py" cleared 198.51.100.54 192.168.50.12)
+freebind=$(as_proxy "$tmp/udp-send.py" freebind 2001:db8:51::53 2001:db8:50::10)
+own=$(as_proxy "$tmp/udp-send.py" plain 192.168.50.1 192.168.50.12)
+own6=$(as_proxy "$tmp/udp-send.py" plain 2001:db8:50::1 2001:db8:50::10)
 wait $rp $rp6
 after=$(held 2)
 [ "$(cat "$tmp/udp-got")" = 192.168.50.1 ] && [ "$(cat "$tmp/udp-got6")" = 2001:db8:50::1 ] &&
@@ -182,13 +192,30 @@ ns lan python3 "$tmp/tcp-listen.py" >"$tmp/tcp-got" &
 lp=$!
 sleep 0.5
 before=$(held 1)
-other=$(ns gw python3 "$tmp/tcp-spoof.py" 3389)
+other=$(as_proxy "$tmp/tcp-spoof.py" 3389)
 wait $lp
 after=$(held 1)
 [ "$other" != connected ] && [ "$(cat "$tmp/tcp-got")" = nothing ] &&
     [ "$after" -gt "$before" ] &&
 	echo "ok: a transparent socket's TCP to port 3389 is held back ($other; $((after - before)) SYNs counted)" ||
 	fail "a transparent socket's TCP to port 3389: $other, the host: $(cat "$tmp/tcp-got"), counted $before -> $after"
+
+# The kernel's own packets from another's address pass: the reset of a
+# `reject` of a forwarded connection leaves from the server's address,
+# with no socket (the guard dropped it once, and the client waited).
+cat >"$tmp/rdp.py" <<'PY'
+import socket, time
+t = time.time()
+try:
+    socket.create_connection(("198.51.100.25", 3389), timeout=3)
+    print("connected")
+except OSError as e:
+    print("%s after %.1f s" % (e.strerror or "timed out", time.time() - t))
+PY
+out=$(ns lan python3 "$tmp/rdp.py")
+case $out in "Connection refused after 0."*|"Connection refused after 1."*)
+	echo "ok: a rejected forwarded connection gets its reset: $out" ;;
+*) fail "a rejected forwarded connection: $out" ;; esac
 
 # Without smtp-keep-client-address the proxy needs no capability: a
 # reload that turns it off starts another proxy without one, and the
@@ -222,6 +249,30 @@ set -- $(capeff)
 	[ "$3" != "$off_pid" ] &&
 	echo "ok: keep-client-address on again: another proxy ($3), CAP_NET_RAW and the chain back" ||
 	fail "keep-client-address on again: the proxy $3 (was $off_pid) holds $1 $2"
+
+# The chain taken out by hand (nothing applies after it): within a
+# second or two the proxy is another, without the capability, and
+# intercepted mail waits (4xx) rather than go out from the gateway's
+# address.
+on_pid=$3
+ns gw nft flush chain inet moat spoof_guard
+ns gw nft delete chain inet moat spoof_guard
+for _ in $(seq 50); do
+	grep -q "chain spoof_guard is gone from the kernel" "$tmp/moatd.log" && break
+	sleep 0.1
+done
+for _ in $(seq 50); do
+	set -- $(capeff)
+	[ -n "${3:-}" ] && [ "$3" != "$on_pid" ] && [ "$1" = 0000000000000000 ] && break
+	sleep 0.1
+done
+out=$(ns lan python3 "$smtp/send.py" 198.51.100.25 25 --from 192.168.50.10)
+[ "$1 $2" = "0000000000000000 0000000000000000" ] && [ "$3" != "$on_pid" ] &&
+    grep -q "chain spoof_guard is gone from the kernel" "$tmp/moatd.log" &&
+	echo "ok: chain spoof_guard gone: another proxy ($3) without the capability" ||
+	fail "chain spoof_guard gone: the proxy $3 (was $on_pid) holds $1 $2"
+case $out in 421*) echo "ok: and intercepted mail waits: $out" ;;
+*) fail "intercepted mail without the chain: $out" ;; esac
 
 # Where the rules in force lack the chain (an entry applied before it, the
 # ruleset put back at boot, another's rules under moatd -n), the proxy
