@@ -11,9 +11,9 @@
  * only the descriptors it needs, started again at once, then after 1, 2,
  * 4 … 30 s while it keeps dying):
  *  - the proxy (proxy.c), as USER (default moat-smtp) with no capability
- *    (CAP_NET_RAW alone to keep clients' addresses), on listening sockets the parent opens and keeps while it
- *    restarts, so connections wait in the backlog; its events become the
- *    mail log and figures;
+ *    (CAP_NET_RAW alone to keep clients' addresses), on listening sockets
+ *    the parent opens and keeps while it restarts, so connections wait in
+ *    the backlog; its events become the mail log and figures;
  *  - the firewall logger (logger.c), which reads NFLOG;
  *  - the console (web.c, and src/web for the process itself), whose
  *    requests the parent answers from a fixed table (control.c), deciding

@@ -793,13 +793,26 @@ want_raw(const struct policy *p)
 
 	if (!nftc_spoofs(p))
 		return false;
-	if ((r = nfgen_chain_exists(NFTC_TABLE, "spoof_guard")) == 1)
+	if ((r = nfgen_chain_exists(NFTC_TABLE, NFTC_SPOOF_GUARD)) == 1)
 		return true;
 	log_warn("proxy: smtp-keep-client-address, but %s: intercepted mail "
 	    "waits (4xx) until the rules in force have it", r == 0 ?
 	    "table inet " NFTC_TABLE " has no chain spoof_guard" :
 	    "whether the kernel holds chain spoof_guard could not be read");
 	return false;
+}
+
+/* The proxy's capability given at its start changes: the one running is
+ * stopped (killed when it held CAP_NET_RAW, not asked: it could put off
+ * its end past the rules that held it back); the caller starts another. */
+static void
+raw_set(bool raw)
+{
+	if (raw_asked && proxy.pid != -1)
+		kill(proxy.pid, SIGKILL);
+	raw_asked = raw;
+	raw_checked = child_now();
+	stop_proxy();
 }
 
 /* A proxy with CAP_NET_RAW while the kernel no longer holds the chain
@@ -814,15 +827,12 @@ raw_recheck(void)
 	if (!raw_asked || child_now() - raw_checked < 1000)
 		return;
 	raw_checked = child_now();
-	if ((r = nfgen_chain_exists(NFTC_TABLE, "spoof_guard")) == 1)
+	if ((r = nfgen_chain_exists(NFTC_TABLE, NFTC_SPOOF_GUARD)) == 1)
 		return;
 	log_warn("proxy: chain spoof_guard is %s: the proxy goes on without "
 	    "CAP_NET_RAW, and intercepted mail waits", r == 0 ? "gone from "
 	    "the kernel" : "not to be found in the kernel");
-	if (proxy.pid != -1)
-		kill(proxy.pid, SIGKILL);
-	raw_asked = false;
-	stop_proxy();
+	raw_set(false);
 	if (nlisteners > 0)
 		child_soon(&proxy);
 }
@@ -848,16 +858,10 @@ proxy_install(const struct policy *p)
 	textlen = len;
 	n = wanted(p, want);
 	raw = want_raw(p);
-	/* The proxy's capability is given at its start: one that gains or
-	 * loses CAP_NET_RAW is another proxy, on the same listeners. */
+	/* One that gains or loses CAP_NET_RAW is another proxy, on the
+	 * same listeners (or the new ones, below). */
 	if (raw != raw_asked) {
-		/* (one losing it is killed, not asked: it could have put
-		 * off its end past the rules that held it back) */
-		if (raw_asked && proxy.pid != -1)
-			kill(proxy.pid, SIGKILL);
-		raw_asked = raw;
-		raw_checked = child_now();
-		stop_proxy();
+		raw_set(raw);
 		if (same_listeners(asked, nasked, want, n)) {
 			open_missing();
 			if (nlisteners > 0)

@@ -2643,18 +2643,18 @@ nftc_spoofs(const struct policy *p)
  * IPv6 address without a capability.  Root's and the kernel's own are
  * left alone: the TCP reset of a `reject` of a forwarded connection
  * leaves from its destination's address with no socket (a second
- * review: it was dropped), and a SYN cookie's answer the same.  (Nor does the
- * interception's first rule take the packets of any transparent socket:
- * a proxy taken over that made a listener of its own on another port
- * could have been handed new connections through the gateway to that
- * port.)
+ * review: it was dropped), and a SYN cookie's answer the same.  (Nor
+ * does the interception's first rule take the packets of any transparent
+ * socket: a proxy taken over that made a listener of its own on another
+ * port could have been handed new connections through the gateway to
+ * that port.)
  */
 static void
 compile_spoof_guard(struct nftc *c)
 {
 	if (!nftc_spoofs(c->p))
 		return;
-	strbuf_puts(c->b, "\tchain spoof_guard {\n"
+	strbuf_puts(c->b, "\tchain " NFTC_SPOOF_GUARD " {\n"
 	    "\t\ttype filter hook output priority filter; policy accept;\n"
 	    "\t\ttcp dport 25 ct direction original socket transparent 1 "
 	    "accept\n"

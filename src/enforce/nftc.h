@@ -28,6 +28,7 @@ bool	 nftc_script_intercepts(const char *script, size_t len);
  * CAP_NET_RAW for IP_TRANSPARENT, and the ruleset's chain spoof_guard
  * lets a transparent socket send SMTP only. */
 bool	 nftc_spoofs(const struct policy *p);
+#define NFTC_SPOOF_GUARD	"spoof_guard"
 
 /* The firewall log: rules with `log`, and the defaults an interface logs,
  * send packets to this NFLOG group (moatd reads it: enforce/nflog.c),

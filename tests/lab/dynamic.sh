@@ -212,17 +212,7 @@ i = socket.if_nametoindex(sys.argv[5])
 s.bind((sys.argv[1], int(sys.argv[2]), 0, i if sys.argv[1].startswith("fe80") else 0))
 s.sendto(b"reply", (sys.argv[3], int(sys.argv[4]), 0, i))' "$2" "$3" "$4" "$5" "$6"
 }
-ns gw python3 -c 'import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.bind(("::", 546))
-s.settimeout(3)
-got = []
-try:
-    while True:
-        got.append(s.recvfrom(100)[1][0])
-except socket.timeout:
-    pass
-open(sys.argv[1], "w").write(" ".join(got))' "$tmp/dhcp6" &
+ns gw python3 "$here/udprecv.py" :: 546 3 >"$tmp/dhcp6" &
 pids="$pids $!"
 sleep 0.5
 udp6 wan "$wan_ll" 547 "$gw_ll" 546 wan0

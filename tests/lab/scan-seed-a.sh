@@ -92,20 +92,6 @@ set -- $(capeff)
 	echo "ok: the proxy that keeps clients' addresses holds CAP_NET_RAW alone" ||
 	fail "the proxy's capabilities: $*"
 raw_pid=$3
-cat >"$tmp/udp-recv.py" <<'PY'
-import socket, sys
-fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-s = socket.socket(fam, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 9999))
-s.settimeout(float(sys.argv[2]))
-got = []
-try:
-    while True:
-        got.append(s.recvfrom(100)[1][0])
-except socket.timeout:
-    pass
-print(" ".join(got) or "nothing")
-PY
 # udp-send.py HOW SRC DST: a datagram from SRC, by a socket that is
 # plain, transparent, freebind (IPV6_FREEBIND: no capability needed), or
 # cleared (transparent, bound and connected, then no longer transparent)
@@ -143,9 +129,9 @@ held() {	# held RULE: packets chain spoof_guard's drop RULE (1, 2) counted
 	ns gw nft list chain inet moat spoof_guard | grep "counter packets" |
 	    sed -n "$1s/.*counter packets \([0-9]*\) .*/\1/p"
 }
-ns lan python3 "$tmp/udp-recv.py" 192.168.50.12 3 >"$tmp/udp-got" &
+ns lan python3 "$here/udprecv.py" 192.168.50.12 9999 3 >"$tmp/udp-got" &
 rp=$!
-ns lan python3 "$tmp/udp-recv.py" 2001:db8:50::10 3 >"$tmp/udp-got6" &
+ns lan python3 "$here/udprecv.py" 2001:db8:50::10 9999 3 >"$tmp/udp-got6" &
 rp6=$!
 sleep 0.5
 before=$(held 2)
@@ -162,8 +148,9 @@ after=$(held 2)
 	echo "ok: UDP from an Internet address is dropped from a transparent socket, from one no longer transparent and from an IPV6_FREEBIND one; an ordinary socket's arrives" ||
 	fail "UDP from other addresses: received from '$(cat "$tmp/udp-got")' and '$(cat "$tmp/udp-got6")'; transparent: $spoofed, cleared: $cleared, freebind: $freebind, plain: $own $own6; counted $before -> $after"
 # TCP from a transparent socket: to port 25 only.  Its SYN to another
-# port is held back (TCP says nothing of it but a timeout, so the chain's
-# counter tells), and the LAN host never sees it.
+# port is held back: TCP says nothing of it but a timeout, so the chain's
+# counter tells.  (Whether the LAN host saw it cannot tell: its answer
+# goes to the address spoofed, so no connection is made either way.)
 cat >"$tmp/tcp-spoof.py" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -176,46 +163,17 @@ try:
 except OSError as e:
     print(e.strerror or "timed out")
 PY
-cat >"$tmp/tcp-listen.py" <<'PY'
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("192.168.50.12", 3389))
-s.listen(1)
-s.settimeout(3)
-try:
-    print("accepted from", s.accept()[1][0])
-except socket.timeout:
-    print("nothing")
-PY
-ns lan python3 "$tmp/tcp-listen.py" >"$tmp/tcp-got" &
-lp=$!
-sleep 0.5
 before=$(held 1)
 other=$(as_proxy "$tmp/tcp-spoof.py" 3389)
-wait $lp
 after=$(held 1)
-[ "$other" != connected ] && [ "$(cat "$tmp/tcp-got")" = nothing ] &&
-    [ "$after" -gt "$before" ] &&
+[ "$other" != connected ] && [ "$after" -gt "$before" ] &&
 	echo "ok: a transparent socket's TCP to port 3389 is held back ($other; $((after - before)) SYNs counted)" ||
-	fail "a transparent socket's TCP to port 3389: $other, the host: $(cat "$tmp/tcp-got"), counted $before -> $after"
+	fail "a transparent socket's TCP to port 3389: $other, counted $before -> $after"
 
 # The kernel's own packets from another's address pass: the reset of a
 # `reject` of a forwarded connection leaves from the server's address,
 # with no socket (the guard dropped it once, and the client waited).
-cat >"$tmp/rdp.py" <<'PY'
-import socket, time
-t = time.time()
-try:
-    socket.create_connection(("198.51.100.25", 3389), timeout=3)
-    print("connected")
-except OSError as e:
-    print("%s after %.1f s" % (e.strerror or "timed out", time.time() - t))
-PY
-out=$(ns lan python3 "$tmp/rdp.py")
-case $out in "Connection refused after 0."*|"Connection refused after 1."*)
-	echo "ok: a rejected forwarded connection gets its reset: $out" ;;
-*) fail "a rejected forwarded connection: $out" ;; esac
+probe refused lan 198.51.100.25 3389
 
 # Without smtp-keep-client-address the proxy needs no capability: a
 # reload that turns it off starts another proxy without one, and the
